@@ -1,0 +1,36 @@
+"""The few errors callers actually catch.
+
+Library errors are translated once, at the boundary (sysfs, NVML, sqlite3), into
+these. The CLI turns any ``WattwiseError`` into one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class WattwiseError(Exception):
+    """Base of every error wattwise raises on purpose."""
+
+
+class BadInput(WattwiseError, ValueError):
+    """The user gave something wattwise cannot use; the message says what."""
+
+
+class SensorUnavailable(WattwiseError):
+    """A sensor cannot run here. ``reason`` says why, ``fix`` how to enable it."""
+
+    def __init__(self, sensor: str, reason: str, fix: str = "") -> None:
+        self.sensor = sensor
+        self.reason = reason
+        self.fix = fix
+        msg = f"{sensor}: {reason}"
+        if fix:
+            msg += f" (fix: {fix})"
+        super().__init__(msg)
+
+
+class SensorReadError(WattwiseError):
+    """A sensor that worked before failed to read; the meter marks a gap."""
+
+
+class StoreError(WattwiseError):
+    """The run-record database could not be opened or written."""
