@@ -1,0 +1,255 @@
+"""Measuring commands: run, runs, show, export, doctor, demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from wattwise.cli._common import console, die, err_console
+from wattwise.cli.render import energy_table, runs_table, summary_lines, when
+
+DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
+
+
+def register(app: typer.Typer) -> None:
+    """Add the measuring commands to ``app``."""
+    app.command(
+        "run",
+        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+    )(run)
+    app.command("runs")(runs)
+    app.command("show")(show)
+    app.command("export")(export)
+    app.command("doctor")(doctor)
+    app.command("demo")(demo)
+
+
+def _interval(value: float) -> float:
+    if not value > 0:
+        die(f"--interval must be a positive number of seconds, got {value}")
+    return value
+
+
+def run(
+    command: list[str] = typer.Argument(..., help="The command to measure, after `--`."),
+    name: str | None = typer.Option(None, "--name", "-n", help="Run name (default: command)."),
+    interval: float = typer.Option(1.0, "--interval", "-i", help="Sampling interval, seconds."),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
+    no_store: bool = typer.Option(False, "--no-store", help="Don't record the run."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON."),
+) -> None:
+    """Measure the energy of any command; its exit code is passed through.
+
+    Example: wattwise run -- python train.py --epochs 3
+    """
+    from wattwise.tracking import Run
+
+    _interval(interval)
+    exe = command[0]
+    if shutil.which(exe) is None and not (os.sep in exe and os.access(exe, os.X_OK)):
+        die(f"command not found: {exe}")
+    tracked = Run(
+        name or Path(exe).name,
+        interval_s=interval,
+        db=db,
+        store=not no_store,
+        pid=os.getpid(),
+        include_root=False,
+        command=list(command),
+    )
+    tracked.start()
+    try:
+        proc = subprocess.Popen(command)
+    except OSError as exc:
+        tracked.stop("failed", exit_code=None)
+        die(f"could not start {exe}: {exc}")
+    interrupted: list[int] = []
+
+    def forward(signum: int, _frame: Any) -> None:
+        interrupted.append(signum)
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        rc = proc.wait()
+        while proc.returncode is None:  # pragma: no cover - wait() is restarted on signals
+            rc = proc.wait()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    code = rc if rc >= 0 else 128 - rc
+    status = "interrupted" if interrupted else ("finished" if rc == 0 else "failed")
+    result = tracked.stop(status, exit_code=code)
+    summary = result.to_dict()
+    summary["notes"] = tracked.meter.notes if tracked.meter else []
+    head = f"wattwise: {tracked.name}"
+    if tracked.run_id is not None:
+        head += f" (run {tracked.run_id})"
+    head += f", exit code {code}"
+    err_console.print(energy_table(summary, title=head))
+    for line in summary_lines(summary):
+        err_console.print(line, markup=False, highlight=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps(tracked.to_dict(), indent=2) + "\n")
+    raise typer.Exit(code)
+
+
+def _store(db: Path | None) -> Any:
+    from wattwise.store import Store
+
+    return Store(db)
+
+
+def runs(
+    limit: int = typer.Option(20, "--limit", "-l", help="How many runs, newest first."),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List recorded runs."""
+    if limit < 1:
+        die(f"--limit must be at least 1, got {limit}")
+    found = _store(db).list_runs(limit)
+    if as_json:
+        console.print_json(json.dumps([r.to_dict() for r in found]))
+    elif not found:
+        console.print("no runs recorded yet (try `wattwise demo` or `wattwise run -- CMD`)")
+    else:
+        console.print(runs_table(found))
+
+
+def show(
+    ref: str = typer.Argument("latest", help="Run id, name, or 'latest'."),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one run: energy per domain, windows and events."""
+    store = _store(db)
+    rec = store.get_run(ref)
+    windows = store.windows(rec.id)
+    events = store.events(rec.id)
+    if as_json:
+        out = rec.to_dict()
+        out["windows"] = windows
+        out["events"] = events
+        console.print_json(json.dumps(out))
+        return
+    title = (
+        f"run {rec.id} {rec.name!r}: {rec.status}, started {when(rec.started_unix_s)}"
+        + (f", exit code {rec.exit_code}" if rec.exit_code is not None else "")
+    )
+    if rec.summary and "domains" in rec.summary:
+        console.print(energy_table(rec.summary, title=title))
+        for line in summary_lines(rec.summary):
+            console.print(line, markup=False, highlight=False)
+    else:
+        console.print(title)
+        console.print(
+            "no final summary (the run did not finish cleanly); "
+            f"{len(store.samples(rec.id))} samples were recorded up to its last flush."
+        )
+    for w in windows:
+        console.print(energy_table(w, title=f"window {w['name']!r}"))
+    for e in events:
+        console.print(f"{when(e['t_unix_s'])} {e['level']}: {e['message']}", markup=False)
+
+
+def export(
+    ref: str = typer.Argument("latest", help="Run id, name, or 'latest'."),
+    fmt: str = typer.Option("json", "--format", "-f", help="json, csv or codecarbon."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """Export a run as JSON, CSV samples, or CodeCarbon's emissions.csv columns."""
+    from wattwise import export as ex
+
+    if fmt not in ("json", "csv", "codecarbon"):
+        die(f"--format must be json, csv or codecarbon, got {fmt!r}")
+    store = _store(db)
+    rec = store.get_run(ref)
+    if fmt == "json":
+        text = ex.export_json(
+            rec, store.samples(rec.id), store.windows(rec.id), store.events(rec.id)
+        )
+    elif fmt == "csv":
+        text = ex.export_csv(store.samples(rec.id))
+    else:
+        text = ex.export_codecarbon(rec)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text)
+        err_console.print(f"wrote {output}")
+
+
+def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """What can be measured here, what is missing, and how to enable it."""
+    from wattwise.sensors import discover
+
+    found = discover()
+    if as_json:
+        console.print_json(
+            json.dumps(
+                {
+                    "sensors": [
+                        {**s.describe(), "domains": [d.to_dict() for d in s.domains()]}
+                        for s in found.sensors
+                    ],
+                    "unavailable": [u.to_dict() for u in found.unavailable],
+                    "notes": found.notes,
+                }
+            )
+        )
+        return
+    from rich.table import Table
+
+    t = Table(title="sensors in use", title_justify="left")
+    for col in ("domain", "kind", "source"):
+        t.add_column(col, overflow="fold")
+    for s in found.sensors:
+        for d in s.domains():
+            t.add_row(d.name, d.kind, d.source)
+    console.print(t)
+    u = Table(title="not available here", title_justify="left")
+    for col in ("sensor", "why", "how to enable"):
+        u.add_column(col, overflow="fold")
+    for x in found.unavailable:
+        u.add_row(x.sensor, x.reason, x.fix or "-")
+    if found.unavailable:
+        console.print(u)
+    for n in found.notes:
+        console.print(f"note: {n}", markup=False, highlight=False)
+
+
+def demo(
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
+    interval: float = typer.Option(0.5, "--interval", "-i", help="Sampling interval, seconds."),
+) -> None:
+    """Train a small classifier on scikit-learn's bundled digits data, measured."""
+    from wattwise.demo import run_demo
+
+    _interval(interval)
+    report = run_demo(db=db, interval_s=interval)
+    for w in report.windows:
+        console.print(energy_table(w.to_dict(), title=f"window {w.name!r}"))
+    assert report.result is not None
+    summary = report.result.to_dict()
+    summary["notes"] = report.notes
+    console.print(energy_table(summary, title=f"demo total (run {report.run_id})"))
+    for line in summary_lines(summary):
+        console.print(line, markup=False, highlight=False)
+    console.print(
+        f"test accuracy {report.accuracy:.3f} on {report.n_test} held-out digits; "
+        f"{report.joules_per_train_sample:.3f} J per training sample-epoch "
+        f"({summary['kind']}). See it again with `wattwise show {report.run_id}`.",
+        markup=False,
+        highlight=False,
+    )

@@ -1,0 +1,140 @@
+"""What a measurement window gives back: energy per domain, with provenance.
+
+Frozen dataclasses with units in field names; ``to_dict()`` uses the same names
+that SQLite, JSON export and the CLI's ``--json`` use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from wattwise.sensors.base import Kind
+
+
+@dataclass(frozen=True)
+class DomainResult:
+    """Energy of one domain over a window, and where it came from."""
+
+    domain: str
+    component: str
+    source: str
+    kind: Kind
+    in_total: bool
+    energy_j: float
+    low_j: float
+    high_j: float
+    avg_power_w: float
+    gap: bool = False
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The share of CPU energy that belongs to one process tree.
+
+    On a shared machine a CPU counter (or model) sees every process. Like Kepler
+    and Scaphandre, wattwise splits CPU energy by CPU time: the tree's CPU
+    seconds over the machine's busy CPU seconds in the same window. The rest is
+    reported as ``unattributed_cpu_energy_j``, never dropped.
+    """
+
+    pid: int
+    tree_cpu_s: float
+    machine_busy_cpu_s: float
+    share: float
+    cpu_energy_j: float
+    attributed_cpu_energy_j: float
+    unattributed_cpu_energy_j: float
+    method: str = "cpu-time share of the machine's busy CPU time"
+
+
+@dataclass(frozen=True)
+class EnergyResult:
+    """The energy one window used: per domain, totals, kind and gaps."""
+
+    name: str
+    start_unix_s: float
+    end_unix_s: float
+    duration_s: float
+    domains: tuple[DomainResult, ...]
+    attribution: Attribution | None = None
+    gaps: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def energy_j(self) -> float:
+        """Total over domains counted in totals (no parent counted with its children)."""
+        return sum(d.energy_j for d in self.domains if d.in_total)
+
+    @property
+    def low_j(self) -> float:
+        return sum(d.low_j for d in self.domains if d.in_total)
+
+    @property
+    def high_j(self) -> float:
+        return sum(d.high_j for d in self.domains if d.in_total)
+
+    @property
+    def avg_power_w(self) -> float:
+        return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def kind(self) -> str:
+        """``measured``, ``estimated``, ``mixed``, or ``none`` if nothing was read."""
+        kinds = {d.kind for d in self.domains if d.in_total}
+        if not kinds:
+            return "none"
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+
+    def by_component(self) -> dict[str, float]:
+        """Energy per component (cpu, dram, gpu, memory, psys) in joules."""
+        out: dict[str, float] = {}
+        for d in self.domains:
+            if d.in_total:
+                out[d.component] = out.get(d.component, 0.0) + d.energy_j
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "start_unix_s": self.start_unix_s,
+            "end_unix_s": self.end_unix_s,
+            "duration_s": self.duration_s,
+            "energy_j": self.energy_j,
+            "low_j": self.low_j,
+            "high_j": self.high_j,
+            "avg_power_w": self.avg_power_w,
+            "kind": self.kind,
+            "domains": [asdict(d) for d in self.domains],
+            "attribution": asdict(self.attribution) if self.attribution else None,
+            "gaps": list(self.gaps),
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.name}: {fmt_energy(self.energy_j, self.low_j, self.high_j)} "
+            f"in {self.duration_s:.2f} s, avg {self.avg_power_w:.2f} W ({self.kind})"
+        ]
+        for d in self.domains:
+            mark = "" if d.in_total else " [inside another domain, not added]"
+            gap = " [gap]" if d.gap else ""
+            lines.append(
+                f"  {d.domain:<22} {fmt_energy(d.energy_j, d.low_j, d.high_j):<28} "
+                f"{d.kind}, {d.source}{mark}{gap}"
+            )
+        if self.attribution:
+            a = self.attribution
+            lines.append(
+                f"  process tree {a.pid}: {a.share:.0%} of busy CPU time -> "
+                f"{a.attributed_cpu_energy_j:.1f} J of CPU energy "
+                f"({a.unattributed_cpu_energy_j:.1f} J to other processes)"
+            )
+        for g in self.gaps:
+            lines.append(f"  gap: {g}")
+        return "\n".join(lines)
+
+
+def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
+    """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists."""
+    if abs(high_j - low_j) <= 1e-9 * max(1.0, abs(energy_j)):
+        return f"{energy_j:.1f} J"
+    return f"{energy_j:.1f} J ({low_j:.1f}-{high_j:.1f})"

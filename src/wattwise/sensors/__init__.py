@@ -1,0 +1,109 @@
+"""Energy sensors: one module per backend, and discovery of the best ones here.
+
+A new backend is a module with a ``probe(**kwargs) -> Sensor`` that raises
+``SensorUnavailable`` (with reason and fix) when it cannot run, plus one line
+in ``BACKENDS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wattwise.errors import SensorUnavailable
+from wattwise.sensors.base import Counter, Domain, Kind, Sensor
+
+__all__ = [
+    "BACKENDS",
+    "Counter",
+    "Discovery",
+    "Domain",
+    "Kind",
+    "Sensor",
+    "Unavailable",
+    "discover",
+]
+
+#: name -> (module, components it can cover). Order is preference within a component.
+BACKENDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rapl": ("wattwise.sensors.rapl", ("cpu", "dram", "psys")),
+    "nvml": ("wattwise.sensors.nvml", ("gpu",)),
+    "amdsmi": ("wattwise.sensors.amdsmi", ("gpu",)),
+}
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A backend that cannot run here, why, and how to enable it."""
+
+    sensor: str
+    reason: str
+    fix: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"sensor": self.sensor, "reason": self.reason, "fix": self.fix}
+
+
+@dataclass
+class Discovery:
+    """The sensors chosen for this machine and the ones that could not run."""
+
+    sensors: list[Sensor] = field(default_factory=list)
+    unavailable: list[Unavailable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def covered(self) -> set[str]:
+        return {d.component for s in self.sensors for d in s.domains()}
+
+
+def _probe(name: str, module: str, kwargs: dict[str, Any]) -> Sensor:
+    mod = importlib.import_module(module)
+    probe: Callable[..., Sensor] = mod.probe
+    return probe(**kwargs)
+
+
+def discover(
+    *,
+    only: set[str] | None = None,
+    model: bool = True,
+    options: dict[str, dict[str, Any]] | None = None,
+) -> Discovery:
+    """Probe every backend and pick the best source per component.
+
+    Measured counters win; the model sensor estimates whatever no counter
+    covers (CPU without RAPL, memory without a DRAM domain). ``options`` passes
+    keyword arguments to a backend's probe (tests point them at fake trees and
+    fake libraries). ``only`` restricts probing to the named backends.
+    """
+    options = options or {}
+    found = Discovery()
+    for name, (module, _components) in BACKENDS.items():
+        if only is not None and name not in only:
+            continue
+        try:
+            found.sensors.append(_probe(name, module, options.get(name, {})))
+        except SensorUnavailable as exc:
+            found.unavailable.append(Unavailable(name, exc.reason, exc.fix))
+        except Exception as exc:  # noqa: BLE001 - a broken backend must not stop discovery
+            found.unavailable.append(Unavailable(name, f"probe failed: {exc}"))
+    covered = found.covered()
+    wanted = []
+    if "cpu" not in covered and "psys" not in covered:
+        wanted.append("cpu")
+    if "dram" not in covered:
+        wanted.append("memory")
+    if model and wanted and (only is None or "model" in only):
+        try:
+            kw = {"components": tuple(wanted), **options.get("model", {})}
+            found.sensors.append(_probe("model", "wattwise.sensors.model", kw))
+            found.notes.append(
+                f"estimating {' and '.join(wanted)} with the power model "
+                "(no hardware counter covers it here)"
+            )
+        except SensorUnavailable as exc:
+            found.unavailable.append(Unavailable("model", exc.reason, exc.fix))
+    elif wanted:
+        found.notes.append(f"nothing measures {' and '.join(wanted)}: not in totals")
+    return found

@@ -1,0 +1,365 @@
+"""``wattwise.track``: measure a block, a function or a whole program, and record it.
+
+>>> with wattwise.track("train") as run:
+...     with run.window("epoch-1"):
+...         train_one_epoch()
+>>> print(run.result)
+
+Tracking never raises into the user's code because of a sensor or storage
+fault: it warns once, marks a gap, and lets the program go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import platform
+import signal
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar, overload
+
+from wattwise.errors import BadInput
+from wattwise.meter import Meter, Sample, WattwiseWarning
+from wattwise.results import EnergyResult
+from wattwise.sensors.base import Sensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_RUN_WINDOW = "\0run"
+
+
+class Run:
+    """A tracked run: a meter, its run record, and the result once it ends."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        interval_s: float = 1.0,
+        db: str | Path | None = None,
+        store: bool = True,
+        sensors: list[Sensor] | None = None,
+        pid: int | None = None,
+        include_root: bool = True,
+        command: list[str] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        self.name = name or "run"
+        self._kw: dict[str, Any] = dict(
+            interval_s=interval_s, db=db, store=store, sensors=sensors, pid=pid,
+            include_root=include_root, command=command, tags=tags,
+        )
+        self.interval_s = interval_s
+        self.db = db
+        self.store_enabled = store
+        self.command = command
+        self.tags = tags or {}
+        self._sensors = sensors
+        self._pid = os.getpid() if pid is None else pid
+        self._include_root = include_root
+        self.meter: Meter | None = None
+        self.store: Any = None
+        self.run_id: int | None = None
+        self.result: EnergyResult | None = None
+        self.windows: list[EnergyResult] = []
+        self.status: str | None = None
+        self._started_unix_s = 0.0
+        self._old_sigterm: Any = None
+        self._store_failed = False
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> Run:
+        """Discover sensors, open the record and start sampling."""
+        from wattwise.sensors import discover
+
+        notes: list[str] = []
+        sensors = self._sensors
+        if sensors is None:
+            found = discover()
+            sensors = found.sensors
+            notes = found.notes
+        self.meter = Meter(
+            sensors,
+            interval_s=self.interval_s,
+            pid=self._pid,
+            include_root=self._include_root,
+            on_sample=self._record_samples,
+        )
+        self._started_unix_s = time.time()
+        if self.store_enabled:
+            self._open_store(sensors)
+        for n in notes:
+            self._event("info", n)
+        self.meter.start()
+        self.meter.begin(_RUN_WINDOW)
+        self._install_sigterm()
+        return self
+
+    def stop(self, status: str = "finished", exit_code: int | None = None) -> EnergyResult:
+        """End the run, finalise its record and return the whole-run result."""
+        if self.result is not None:
+            return self.result
+        if self.meter is None:
+            raise BadInput("stop() called before the run was started")
+        self._restore_sigterm()
+        res = self.meter.end(_RUN_WINDOW)
+        self.meter.stop()
+        res = EnergyResult(
+            name=self.name,
+            start_unix_s=res.start_unix_s,
+            end_unix_s=res.end_unix_s,
+            duration_s=res.duration_s,
+            domains=res.domains,
+            attribution=res.attribution,
+            gaps=res.gaps,
+        )
+        self.result = res
+        self.status = status
+        for note in self.meter.notes:
+            self._event("warning", note)
+        if self.store is not None and self.run_id is not None:
+            summary = res.to_dict()
+            summary["notes"] = list(self.meter.notes)
+            self._safely(
+                lambda: self.store.finish_run(
+                    self.run_id,
+                    ended_unix_s=res.end_unix_s,
+                    status=status,
+                    exit_code=exit_code,
+                    summary=summary,
+                )
+            )
+        return res
+
+    def __enter__(self) -> Run:
+        return self.start()
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            status = "finished"
+        elif issubclass(exc_type, KeyboardInterrupt | SystemExit):
+            status = "interrupted"
+        else:
+            status = "failed"
+        self.stop(status)
+
+    def __call__(self, fn: F) -> F:
+        """Use a ``Run`` as a decorator: each call of ``fn`` is measured as its own run."""
+        kw = self._kw
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with Run(self.name if self.name != "run" else fn.__qualname__, **kw):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    # -- windows --------------------------------------------------------------------
+
+    def begin(self, name: str) -> None:
+        """Open a named window inside the run (nestable, may overlap)."""
+        if self.meter is None:
+            raise BadInput("begin() called before the run was started")
+        self.meter.begin(name)
+
+    def end(self, name: str) -> EnergyResult:
+        """Close a named window; it is stored with the run."""
+        if self.meter is None:
+            raise BadInput("end() called before the run was started")
+        res = self.meter.end(name)
+        self.windows.append(res)
+        if self.store is not None and self.run_id is not None:
+            self._safely(lambda: self.store.add_window(self.run_id, res.to_dict()))
+        return res
+
+    @contextmanager
+    def window(self, name: str) -> Iterator[None]:
+        """``with run.window("epoch-3"):`` measures the block as a window."""
+        self.begin(name)
+        try:
+            yield
+        finally:
+            self.end(name)
+
+    # -- printing -----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "status": self.status,
+            "result": self.result.to_dict() if self.result else None,
+            "windows": [w.to_dict() for w in self.windows],
+            "notes": list(self.meter.notes) if self.meter else [],
+        }
+
+    def __str__(self) -> str:
+        if self.result is None:
+            return f"<run {self.name!r}: {'running' if self.meter else 'not started'}>"
+        head = f"run {self.run_id}: " if self.run_id is not None else ""
+        return head + str(self.result)
+
+    # -- recording ----------------------------------------------------------------
+
+    def _open_store(self, sensors: list[Sensor]) -> None:
+        try:
+            from wattwise.store import Store
+
+            self.store = Store(self.db)
+            self.run_id = self.store.create_run(
+                name=self.name,
+                started_unix_s=self._started_unix_s,
+                host=host_info(),
+                hardware=hardware_info(sensors),
+                sensors=[sensor_info(s) for s in sensors],
+                versions=versions(),
+                command=self.command,
+                pid=self._pid,
+                tags=self.tags,
+            )
+        except Exception as exc:  # noqa: BLE001 - recording is best effort
+            self.store = None
+            self.run_id = None
+            warnings.warn(
+                f"wattwise: run not recorded ({exc}); measuring anyway",
+                WattwiseWarning,
+                stacklevel=3,
+            )
+
+    def _record_samples(self, rows: list[Sample]) -> None:
+        if self.store is None or self.run_id is None:
+            return
+        from wattwise.store import SampleRow
+
+        self.store.add_samples(
+            self.run_id,
+            [
+                SampleRow(r.t_unix_s, r.domain, r.energy_j, r.power_w, r.low_j, r.high_j, r.gap)
+                for r in rows
+            ],
+        )
+        self.store.heartbeat(self.run_id, rows[-1].t_unix_s)
+
+    def _event(self, level: str, message: str) -> None:
+        if self.store is not None and self.run_id is not None:
+            self._safely(lambda: self.store.add_event(self.run_id, time.time(), level, message))
+
+    def _safely(self, fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001
+            if not self._store_failed:
+                self._store_failed = True
+                warnings.warn(
+                    f"wattwise: could not write the run record: {exc}",
+                    WattwiseWarning,
+                    stacklevel=3,
+                )
+
+    # SIGTERM normally kills without unwinding; turn it into SystemExit so
+    # ``with track(...)`` and ``finally`` blocks finalise the record.
+    def _install_sigterm(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        try:
+            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+                self._old_sigterm = signal.signal(signal.SIGTERM, _sigterm_to_exit)
+        except (ValueError, OSError):
+            self._old_sigterm = None
+
+    def _restore_sigterm(self) -> None:
+        if self._old_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+
+
+def _sigterm_to_exit(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@overload
+def track(name: F, **kwargs: Any) -> F: ...
+@overload
+def track(name: str | None = None, **kwargs: Any) -> Run: ...
+def track(name: Any = None, **kwargs: Any) -> Any:
+    """Measure a block (``with track("x") as run``) or a function (``@track``).
+
+    Keyword arguments are those of :class:`Run`: ``interval_s`` (default 1 s),
+    ``db`` (record location; default ``$WATTWISE_DB`` or the user data dir),
+    ``store=False`` to keep nothing on disk, ``sensors`` to choose them.
+    """
+    if callable(name):
+        return Run(None, **kwargs)(name)
+    return Run(name, **kwargs)
+
+
+# -- facts stored with every run --------------------------------------------------
+
+
+def host_info() -> dict[str, Any]:
+    return {
+        "hostname": socket.gethostname(),
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+    }
+
+
+def hardware_info(sensors: list[Sensor]) -> dict[str, Any]:
+    import psutil
+
+    info: dict[str, Any] = {
+        "cpu_model": _cpu_model(),
+        "logical_cpus": psutil.cpu_count(logical=True),
+        "memory_gb": round(psutil.virtual_memory().total / 1e9, 2),
+    }
+    gpus = []
+    for s in sensors:
+        if s.name in ("nvml", "amdsmi"):
+            with contextlib.suppress(Exception):
+                gpus.append(s.describe())
+    if gpus:
+        info["gpus"] = gpus
+    return info
+
+
+def sensor_info(s: Sensor) -> dict[str, Any]:
+    try:
+        d = s.describe()
+    except Exception as exc:  # noqa: BLE001
+        d = {"name": s.name, "describe_error": str(exc)}
+    d["domains"] = [x.to_dict() for x in s.domains()]
+    return d
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("wattwise", "psutil", "nvidia-ml-py", "amdsmi", "torch"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
