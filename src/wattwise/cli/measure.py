@@ -182,7 +182,7 @@ def export(
     elif fmt == "csv":
         text = ex.export_csv(store.samples(rec.id))
     else:
-        text = ex.export_codecarbon(rec)
+        text = ex.export_codecarbon(rec, store.samples(rec.id))
     if output is None:
         sys.stdout.write(text)
     else:
@@ -248,7 +248,7 @@ def demo(
         console.print(line, markup=False, highlight=False)
     console.print(
         f"test accuracy {report.accuracy:.3f} on {report.n_test} held-out digits; "
-        f"{report.joules_per_train_sample:.3f} J per training sample-epoch "
+        f"{report.joules_per_train_sample * 1000:.3f} mJ per training sample-epoch "
         f"({summary['kind']}). See it again with `wattwise show {report.run_id}`.",
         markup=False,
         highlight=False,

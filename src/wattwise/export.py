@@ -1,0 +1,301 @@
+"""Run records out of wattwise: JSON, a samples CSV, and CodeCarbon's ``emissions.csv``.
+
+Emissions are not known at this layer (carbon accounting is applied later), so
+the carbon columns take explicit arguments and stay empty, never 0, when not
+given: an empty cell says "not computed", a 0 would claim "none emitted".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from wattwise.store import SCHEMA_VERSION, RunInfo, SampleRow
+
+__all__ = [
+    "CODECARBON_COLUMNS",
+    "SAMPLE_COLUMNS",
+    "export_codecarbon",
+    "export_csv",
+    "export_json",
+]
+
+#: Columns of ``export_csv``, one row per sample.
+SAMPLE_COLUMNS = ("t_unix_s", "domain", "energy_j", "power_w", "low_j", "high_j", "gap")
+
+#: CodeCarbon 3.x ``emissions.csv`` header, in its order: the fields of
+#: ``codecarbon.output_methods.emissions_data.EmissionsData`` (checked against
+#: codecarbon 3.3.2). Units as CodeCarbon: duration s, emissions kg CO2eq,
+#: emissions_rate kg/s, power W, energy kWh, water L, RAM GB (GiB), pue/wue ratios.
+CODECARBON_COLUMNS = (
+    "timestamp",
+    "project_name",
+    "run_id",
+    "experiment_id",
+    "duration",
+    "emissions",
+    "emissions_rate",
+    "cpu_power",
+    "gpu_power",
+    "ram_power",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "energy_consumed",
+    "water_consumed",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "os",
+    "python_version",
+    "codecarbon_version",
+    "cpu_count",
+    "cpu_model",
+    "gpu_count",
+    "gpu_model",
+    "longitude",
+    "latitude",
+    "ram_total_size",
+    "tracking_mode",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "ram_utilization_percent",
+    "ram_used_gb",
+    "on_cloud",
+    "pue",
+    "wue",
+)
+
+_J_PER_KWH = 3.6e6
+_BYTES_PER_GIB = 1024**3
+# wattwise components -> CodeCarbon's three columns; others count in the total only.
+_CODECARBON_COMPONENT = {"cpu": "cpu", "gpu": "gpu", "dram": "ram", "memory": "ram"}
+
+
+def export_json(
+    record: RunInfo,
+    samples: Sequence[SampleRow],
+    windows: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+) -> str:
+    """The whole run as one JSON document, with the same field names as the database."""
+    doc = {
+        "format": "wattwise-run",
+        "schema_version": SCHEMA_VERSION,
+        "run": record.to_dict(),
+        "samples": [s.to_dict() for s in samples],
+        "windows": list(windows),
+        "events": list(events),
+    }
+    return json.dumps(doc, indent=2, default=str)
+
+
+def export_csv(samples: Sequence[SampleRow]) -> str:
+    """One row per sample; ``gap`` is 1 where the sensor failed to read, else 0."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(SAMPLE_COLUMNS)
+    for s in samples:
+        writer.writerow(
+            [
+                repr(s.t_unix_s),
+                s.domain,
+                repr(s.energy_j),
+                repr(s.power_w),
+                repr(s.low_j),
+                repr(s.high_j),
+                1 if s.gap else 0,
+            ]
+        )
+    return buf.getvalue()
+
+
+def _domain_components(record: RunInfo) -> dict[str, tuple[str, bool]]:
+    """Domain name -> (component, in_total), from the sensors recorded with the run.
+
+    Accepts sensor dicts that are domains themselves or carry a ``domains`` list
+    of ``Domain.to_dict()`` shapes.
+    """
+    out: dict[str, tuple[str, bool]] = {}
+    for sensor in record.sensors or []:
+        if not isinstance(sensor, dict):
+            continue
+        for d in [sensor, *(sensor.get("domains") or [])]:
+            if isinstance(d, dict) and "name" in d and "component" in d:
+                out[str(d["name"])] = (str(d["component"]), bool(d.get("in_total", True)))
+    return out
+
+
+def _component_of(domain: str, known: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+    if domain in known:
+        return known[domain]
+    component = domain.split(":", 1)[0]
+    return component, component != "psys"  # psys covers the whole SoC: never add it
+
+
+def _gpu_names(hardware: dict[str, Any]) -> list[str]:
+    """GPU model names from ``hardware["gpus"]``: names, dicts with ``name``, or
+    sensor descriptions holding a ``gpus`` list of such dicts."""
+    names: list[str] = []
+    for entry in hardware.get("gpus") or []:
+        items = (
+            entry["gpus"]
+            if isinstance(entry, dict) and isinstance(entry.get("gpus"), list)
+            else [entry]
+        )
+        for g in items:
+            name = g.get("name") if isinstance(g, dict) else g
+            if name not in (None, ""):
+                names.append(str(name))
+    return names
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _first(d: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if d.get(key) not in (None, ""):
+            return d[key]
+    return None
+
+
+def export_codecarbon(
+    record: RunInfo,
+    samples: Sequence[SampleRow] | None = None,
+    *,
+    emissions_kg: float | None = None,
+    project_name: str | None = None,
+    experiment_id: str | None = None,
+    country_name: str | None = None,
+    country_iso_code: str | None = None,
+    region: str | None = None,
+    cloud_provider: str | None = None,
+    cloud_region: str | None = None,
+    on_cloud: bool | None = None,
+    longitude: float | None = None,
+    latitude: float | None = None,
+    pue: float | None = None,
+    wue_l_per_kwh: float | None = None,
+    tracking_mode: str = "machine",
+) -> str:
+    """One run as CodeCarbon's ``emissions.csv`` (header and one row).
+
+    Energy per component comes from ``samples`` (the run's sample rows), grouped
+    by the component of each domain as recorded in ``record.sensors`` (falling
+    back to the domain prefix), skipping domains counted inside another
+    (``in_total`` false, e.g. ``psys``). A component with no domain, or every
+    energy cell when ``samples`` is None, stays empty. As in CodeCarbon 3.x,
+    ``pue`` multiplies energies and powers. Power cells are averages over the
+    run (energy / duration).
+    Hardware cells read ``record.hardware`` keys ``cpu_model``, ``cpu_count``
+    or ``logical_cpus``, ``gpu_model``/``gpu_count`` or ``gpus`` (see
+    ``_gpu_names``), ``ram_total_gb`` (GiB), ``ram_total_bytes`` or
+    ``memory_gb`` (GB); OS and Python from ``record.host``/``record.versions``.
+    Carbon, place and water cells stay empty unless given.
+    """
+    duration_s = record.duration_s
+    end_unix_s = record.ended_unix_s
+    if end_unix_s is None:
+        end_unix_s = record.heartbeat_unix_s or record.started_unix_s
+    factor = 1.0 if pue is None else float(pue)
+
+    energy_kwh: dict[str, float | None] = {"cpu": None, "gpu": None, "ram": None}
+    total_kwh: float | None = None
+    if samples is not None:
+        known = _domain_components(record)
+        # A component with no domain stays empty: "not measured" is not 0.
+        total_j = 0.0
+        for s in samples:
+            component, in_total = _component_of(s.domain, known)
+            if not in_total:
+                continue
+            total_j += s.energy_j
+            column = _CODECARBON_COMPONENT.get(component)
+            if column is not None:
+                energy_kwh[column] = (energy_kwh[column] or 0.0) + s.energy_j / _J_PER_KWH
+        energy_kwh = {k: None if v is None else v * factor for k, v in energy_kwh.items()}
+        total_kwh = total_j / _J_PER_KWH * factor
+
+    def power_w(kwh: float | None) -> float | None:
+        if kwh is None or not duration_s:
+            return None
+        return kwh * _J_PER_KWH / duration_s
+
+    hardware = record.hardware or {}
+    host = record.host or {}
+    gpu_names = _gpu_names(hardware)
+    gpu_count = _first(hardware, "gpu_count")
+    if gpu_count is None and gpu_names:
+        gpu_count = len(gpu_names)
+    gpu_model = _first(hardware, "gpu_model")
+    if gpu_model is None and gpu_names:
+        gpu_model = ", ".join(f"{gpu_names.count(n)} x {n}" for n in dict.fromkeys(gpu_names))
+    ram_gib = _first(hardware, "ram_total_gb")
+    if ram_gib is None and _first(hardware, "ram_total_bytes") is not None:
+        ram_gib = float(hardware["ram_total_bytes"]) / _BYTES_PER_GIB
+    if ram_gib is None and _first(hardware, "memory_gb") is not None:
+        ram_gib = float(hardware["memory_gb"]) * 1e9 / _BYTES_PER_GIB  # decimal GB -> GiB
+    os_name = _first(host, "platform")
+    if os_name is None and _first(host, "os") is not None:
+        os_name = "-".join(str(host[k]) for k in ("os", "os_release") if host.get(k))
+    water_l = None
+    if wue_l_per_kwh is not None and total_kwh is not None:
+        water_l = total_kwh * wue_l_per_kwh
+    if on_cloud is None and cloud_provider:
+        on_cloud = True
+
+    row: dict[str, Any] = {
+        "timestamp": datetime.fromtimestamp(end_unix_s).strftime("%Y-%m-%dT%H:%M:%S"),
+        "project_name": project_name or (record.tags or {}).get("project") or record.name,
+        "run_id": record.id,
+        "experiment_id": experiment_id,
+        "duration": duration_s,
+        "emissions": emissions_kg,
+        "emissions_rate": (
+            emissions_kg / duration_s if emissions_kg is not None and duration_s else None
+        ),
+        "cpu_power": power_w(energy_kwh["cpu"]),
+        "gpu_power": power_w(energy_kwh["gpu"]),
+        "ram_power": power_w(energy_kwh["ram"]),
+        "cpu_energy": energy_kwh["cpu"],
+        "gpu_energy": energy_kwh["gpu"],
+        "ram_energy": energy_kwh["ram"],
+        "energy_consumed": total_kwh,
+        "water_consumed": water_l,
+        "country_name": country_name,
+        "country_iso_code": country_iso_code,
+        "region": region,
+        "cloud_provider": cloud_provider,
+        "cloud_region": cloud_region,
+        "os": os_name,
+        "python_version": _first(record.versions or {}, "python") or _first(host, "python"),
+        "codecarbon_version": None,
+        "cpu_count": _first(hardware, "cpu_count", "logical_cpus"),
+        "cpu_model": _first(hardware, "cpu_model"),
+        "gpu_count": gpu_count,
+        "gpu_model": gpu_model,
+        "longitude": longitude,
+        "latitude": latitude,
+        "ram_total_size": ram_gib,
+        "tracking_mode": tracking_mode,
+        "cpu_utilization_percent": None,
+        "gpu_utilization_percent": None,
+        "ram_utilization_percent": None,
+        "ram_used_gb": None,
+        "on_cloud": None if on_cloud is None else ("Y" if on_cloud else "N"),
+        "pue": pue,
+        "wue": wue_l_per_kwh,
+    }
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CODECARBON_COLUMNS)
+    writer.writerow([_cell(row[c]) for c in CODECARBON_COLUMNS])
+    return buf.getvalue()

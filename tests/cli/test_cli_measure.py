@@ -1,0 +1,116 @@
+"""The measuring commands, as a user types them: exit codes, tables, records."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wattwise.cli import _register_all, app
+from wattwise.store import Store
+
+_register_all()
+runner = CliRunner()
+
+
+def cli(*args: str, db: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real console entry point in a subprocess (signals, exit codes, stderr)."""
+    env = dict(os.environ)
+    if db is not None:
+        env["WATTWISE_DB"] = str(db)
+    return subprocess.run(
+        [sys.executable, "-c", "from wattwise.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_run_passes_exit_code_through_and_records_the_run(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    out = cli(
+        "run", "--interval", "0.1", "--", sys.executable, "-c",
+        "import sys, time; t=time.time()\nwhile time.time()-t<0.5: pass\nsys.exit(3)",
+        db=db,
+    )
+    assert out.returncode == 3, out.stderr
+    assert "total" in out.stderr and "J" in out.stderr
+    rec = Store(db).get_run("latest")
+    assert rec.status == "failed" and rec.exit_code == 3
+    assert rec.command[0] == sys.executable
+    assert rec.summary["energy_j"] > 0
+    att = rec.summary["attribution"]
+    assert att is not None and att["tree_cpu_s"] > 0.2  # the child's busy loop was counted
+
+
+def test_run_of_a_missing_command_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = cli("run", "--", "no-such-command-xyz", db=tmp_path / "r.db")
+    assert out.returncode == 2
+    assert out.stderr.strip() == "wattwise: error: command not found: no-such-command-xyz"
+    assert "Traceback" not in out.stderr
+
+
+def test_bad_interval_is_exit_2(tmp_path: Path) -> None:
+    out = cli("run", "--interval", "0", "--", "true", db=tmp_path / "r.db")
+    assert out.returncode == 2
+    assert out.stderr.startswith("wattwise: error: --interval")
+
+
+def test_runs_show_and_export(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    assert cli("run", "--name", "short", "--interval", "0.05", "--", "sleep", "0.2", db=db)
+    r = runner.invoke(app, ["runs", "--db", str(db)])
+    assert r.exit_code == 0 and "short" in r.stdout
+    r = runner.invoke(app, ["show", "short", "--db", str(db), "--json"])
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["name"] == "short"
+    r = runner.invoke(app, ["export", "latest", "--format", "csv", "--db", str(db)])
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert rows and "energy_j" in rows[0]
+    r = runner.invoke(app, ["export", "latest", "--format", "codecarbon", "--db", str(db)])
+    cc = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert cc[0]["project_name"] == "short"
+    assert float(cc[0]["energy_consumed"]) > 0
+
+
+def test_show_unknown_run_is_exit_2(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    Store(db)
+    out = cli("show", "nope", db=db)
+    assert out.returncode == 2
+    assert out.stderr.startswith("wattwise: error:") and "nope" in out.stderr
+
+
+def test_export_bad_format_is_exit_2(tmp_path: Path) -> None:
+    out = cli("export", "--format", "xml", db=tmp_path / "r.db")
+    assert out.returncode == 2 and "--format" in out.stderr
+
+
+def test_doctor_explains_what_is_missing(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["doctor", "--json"])
+    assert r.exit_code == 0
+    got = json.loads(r.stdout)
+    for u in got["unavailable"]:
+        assert u["reason"]
+    names = {u["sensor"] for u in got["unavailable"]} | {s["name"] for s in got["sensors"]}
+    assert {"rapl", "nvml"} <= names
+
+
+@pytest.mark.slow
+def test_demo_trains_and_reports(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["demo", "--db", str(tmp_path / "r.db"), "--interval", "0.2"])
+    assert r.exit_code == 0, r.stdout
+    assert "test accuracy" in r.stdout
+    rec = Store(tmp_path / "r.db").get_run("latest")
+    assert rec.name == "demo-digits-mlp" and rec.status == "finished"
+    assert [w["name"] for w in Store(tmp_path / "r.db").windows(rec.id)] == [
+        "load", "train", "evaluate",
+    ]

@@ -1,0 +1,144 @@
+"""track(): windows, records, decorator use, and never breaking the user's program."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.meter import WattwiseWarning
+from wattwise.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sensor() -> ConstantPowerSensor:
+    return ConstantPowerSensor({"cpu:0": 20.0, "dram:0": 5.0})
+
+
+def test_with_block_records_run_windows_and_summary(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    with wattwise.track("train", sensors=[_sensor()], db=db, interval_s=0.02) as run:
+        with run.window("epoch-1"):
+            time.sleep(0.05)
+        time.sleep(0.02)
+    assert run.result is not None
+    assert run.result.energy_j == pytest.approx(25.0 * run.result.duration_s, rel=0.05)
+    assert "train" in str(run) and "cpu:0" in str(run)
+    rec = Store(db).get_run(run.run_id)
+    assert rec.status == "finished"
+    assert rec.summary["energy_j"] == pytest.approx(run.result.energy_j)
+    windows = Store(db).windows(rec.id)
+    assert [w["name"] for w in windows] == ["epoch-1"]
+    assert len(Store(db).samples(rec.id)) >= 2
+    assert run.to_dict()["result"]["kind"] == "measured"
+
+
+def test_decorator_measures_each_call_as_a_run(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+
+    @wattwise.track(sensors=[_sensor()], db=db)
+    def step(x: int) -> int:
+        return x * 2
+
+    assert step(21) == 42
+    assert step(1) == 2
+    runs = Store(db).list_runs()
+    assert len(runs) == 2
+    assert runs[0].name.endswith("step")
+
+
+def test_bare_decorator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WATTWISE_DB", str(tmp_path / "env.db"))
+
+    @wattwise.track
+    def work() -> str:
+        return "done"
+
+    assert work() == "done"
+    assert Store(tmp_path / "env.db").list_runs()[0].status == "finished"
+
+
+def test_user_exception_propagates_and_run_is_marked_failed(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    with pytest.raises(ZeroDivisionError):
+        with wattwise.track("bad", sensors=[_sensor()], db=db):
+            1 / 0  # noqa: B018
+    assert Store(db).get_run("bad").status == "failed"
+
+
+def test_unwritable_store_warns_and_measures_anyway(tmp_path: Path) -> None:
+    with pytest.warns(WattwiseWarning, match="not recorded"):
+        with wattwise.track("x", sensors=[_sensor()], db=tmp_path) as run:  # a directory
+            pass
+    assert run.run_id is None
+    assert run.result is not None and run.result.energy_j >= 0
+
+
+def test_sensor_that_always_fails_never_raises_into_user_code(tmp_path: Path) -> None:
+    s = _sensor()
+    s.fail_on = set(range(1, 10_000))
+    with pytest.warns(WattwiseWarning, match="gap"):
+        with wattwise.track("x", sensors=[s], db=tmp_path / "r.db") as run:
+            pass
+    assert run.result is not None
+    assert run.result.gaps
+
+
+def _child(code: str, db: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "WATTWISE_DB": str(db), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env)
+
+
+CHILD = """
+    import time, wattwise
+    from tests.fixtures.fake_sensors import ConstantPowerSensor
+    with wattwise.track("victim", sensors=[ConstantPowerSensor({"cpu:0": 10.0})],
+                        interval_s=0.02):
+        time.sleep(60)
+"""
+
+
+def _wait_for_samples(db: Path, n: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if db.exists():
+            try:
+                runs = Store(db).list_runs()
+                if runs and len(Store(db).samples(runs[0].id)) >= n:
+                    return
+            except Exception:  # noqa: BLE001 - schema may be mid-creation
+                pass
+        time.sleep(0.05)
+    raise AssertionError("child never recorded samples")
+
+
+def test_sigterm_finalises_the_record(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    p = _child(CHILD, db)
+    _wait_for_samples(db, 3)
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=30) == 128 + signal.SIGTERM
+    rec = Store(db).get_run("victim")
+    assert rec.status == "interrupted"
+    assert rec.summary["energy_j"] > 0
+
+
+def test_sigkill_keeps_everything_up_to_the_last_flush(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    p = _child(CHILD, db)
+    _wait_for_samples(db, 5)
+    p.kill()
+    p.wait(timeout=30)
+    store = Store(db, stale_after_s=0)
+    rec = store.get_run("victim")
+    assert rec.status == "lost"
+    assert len(store.samples(rec.id)) >= 5
