@@ -1,0 +1,1 @@
+"""The hardware database: CPU power models (``cpus``) and accelerators (``accelerators``)."""
