@@ -21,9 +21,10 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from wattwise.cli import measure
+    from wattwise.cli import carbon, measure
 
     measure.register(app)
+    carbon.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,367 @@
+"""Intensity time series from CSV traces: the shipped 2020 traces and user files.
+
+File shape: a header ``Time,Carbon Intensity`` (other common names accepted, see
+``TIME_COLUMNS`` / ``VALUE_COLUMNS``), one row per sample, values in gCO2eq/kWh.
+Timestamps are UTC: ``YYYY-MM-DD HH:MM[:SS]`` without a zone is read as UTC;
+ISO 8601 with ``Z`` or an offset is converted; bare numbers are Unix seconds.
+
+Cleaning is reported, never silent: rows are sorted; duplicate timestamps keep
+the first value (or their mean, ``duplicates="mean"``); gaps longer than
+``GAP_FACTOR`` × the median spacing are listed in ``TraceData.gaps`` and the
+series notes. Between samples the value is read as a step function (each
+sample holds until the next, as grid operators publish period averages), or
+linearly with ``interpolation="linear"``. Across a gap the step value holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gzip
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from wattwise.carbon._data import data_path
+from wattwise.carbon.sources import Intensity, IntensitySeries, IntensitySource, Interpolation
+from wattwise.errors import BadInput
+
+TIME_COLUMNS = ("time", "datetime", "timestamp", "date", "time (utc)", "datetime (utc)")
+VALUE_COLUMNS = (
+    "carbon intensity",
+    "carbon_intensity",
+    "carbon intensity gco₂eq/kwh (direct)",
+    "carbon intensity gco₂eq/kwh (lca)",
+    "intensity_g_per_kwh",
+    "g_per_kwh",
+    "gco2eq/kwh",
+    "gco2/kwh",
+)
+#: A spacing this many times the median one counts as a gap.
+GAP_FACTOR = 1.5
+#: Shipped traces: zone -> file under ``wattwise/data/traces``.
+SHIPPED = {"DE": "ger_2020.csv.gz", "GB": "gb_2020.csv.gz", "FR": "fr_2020.csv.gz"}
+_ATTRIBUTION = "ENTSO-E via Wiesner et al., Middleware 2021"
+
+
+@dataclass(frozen=True, eq=False)
+class TraceData:
+    """A parsed, cleaned trace and what cleaning it took."""
+
+    t_unix_s: np.ndarray
+    g_per_kwh: np.ndarray
+    name: str
+    step_s: float
+    duplicates: int
+    gaps: tuple[tuple[float, float], ...]
+    reordered: bool
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        notes = []
+        if self.reordered:
+            notes.append(f"{self.name}: rows were not in time order; sorted")
+        if self.duplicates:
+            notes.append(f"{self.name}: {self.duplicates} duplicate timestamp(s) merged")
+        if self.gaps:
+            first = self.gaps[0]
+            notes.append(
+                f"{self.name}: {len(self.gaps)} gap(s) longer than {GAP_FACTOR}x the "
+                f"{self.step_s:.0f} s step, first {_iso(first[0])} to {_iso(first[1])}; "
+                "values held across them"
+            )
+        return tuple(notes)
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> float:
+    """Unix seconds from a timestamp; naive times are UTC. ValueError if unreadable."""
+    s = text.strip()
+    if not s:
+        raise ValueError("empty timestamp")
+    try:
+        value = float(s)
+    except ValueError:
+        pass
+    else:
+        if math.isfinite(value):
+            return value
+        raise ValueError(f"not a time: {text!r}")
+    if s.endswith(("Z", "z")):
+        s = s[:-1] + "+00:00"
+    dt = datetime.fromisoformat(s)  # accepts ' ' or 'T', fractions and offsets
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def parse_trace(
+    text: str,
+    name: str = "<trace>",
+    *,
+    duplicates: Literal["first", "mean"] = "first",
+) -> TraceData:
+    """Parse and clean a trace CSV; BadInput names the file and line on any fault."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header:
+        raise BadInput(f"{name}: empty file; expected a header like 'Time,Carbon Intensity'")
+    cols = [h.strip().lower() for h in header]
+    t_col = next((i for i, c in enumerate(cols) if c in TIME_COLUMNS), None)
+    v_col = next((i for i, c in enumerate(cols) if c in VALUE_COLUMNS), None)
+    if t_col is None or v_col is None:
+        raise BadInput(
+            f"{name}: line 1: header {header!r} lacks a time column and a carbon-intensity "
+            "column in gCO2eq/kWh (expected 'Time,Carbon Intensity')"
+        )
+    times: list[float] = []
+    values: list[float] = []
+    for line_no, row in enumerate(rows, start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) <= max(t_col, v_col):
+            raise BadInput(f"{name}: line {line_no}: expected {len(header)} columns, got {row!r}")
+        try:
+            t = parse_time(row[t_col])
+        except ValueError:
+            raise BadInput(f"{name}: line {line_no}: unreadable time {row[t_col]!r}") from None
+        try:
+            v = float(row[v_col])
+        except ValueError:
+            raise BadInput(
+                f"{name}: line {line_no}: intensity {row[v_col]!r} is not a number "
+                "(gCO2eq/kWh, no unit in the cell)"
+            ) from None
+        if not math.isfinite(v) or v < 0:
+            raise BadInput(f"{name}: line {line_no}: intensity {v} is not a finite value >= 0")
+        times.append(t)
+        values.append(v)
+    if not times:
+        raise BadInput(f"{name}: no data rows after the header")
+    return clean_samples(np.array(times), np.array(values), name, duplicates=duplicates)
+
+
+def clean_samples(
+    t: np.ndarray,
+    g: np.ndarray,
+    name: str,
+    *,
+    duplicates: Literal["first", "mean"] = "first",
+) -> TraceData:
+    """Sort, merge duplicate timestamps and find gaps; returns what it did."""
+    if duplicates not in ("first", "mean"):
+        raise BadInput(f"duplicates must be 'first' or 'mean', got {duplicates!r}")
+    order = np.argsort(t, kind="stable")
+    reordered = bool(np.any(order != np.arange(t.size)))
+    t, g = t[order], g[order]
+    uniq, first_idx, counts = np.unique(t, return_index=True, return_counts=True)
+    n_dup = int(t.size - uniq.size)
+    g = np.add.reduceat(g, first_idx) / counts if duplicates == "mean" and n_dup else g[first_idx]
+    t = uniq
+    diffs = np.diff(t)
+    step = float(np.median(diffs)) if diffs.size else 3600.0
+    gaps = tuple(
+        (float(t[i]), float(t[i + 1])) for i in np.nonzero(diffs > GAP_FACTOR * step)[0]
+    )
+    return TraceData(t, g, name, step, n_dup, gaps, reordered)
+
+
+def read_trace(
+    path: str | Path, *, duplicates: Literal["first", "mean"] = "first"
+) -> TraceData:
+    """Read a trace CSV (``.gz`` too) from disk."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read trace {p}: {exc.strerror or exc}") from None
+    return _decode(raw, p.name, duplicates)
+
+
+def _decode(raw: bytes, name: str, duplicates: Literal["first", "mean"]) -> TraceData:
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise BadInput(f"{name}: broken gzip data: {exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{name}: not UTF-8 text ({exc.reason})") from None
+    return parse_trace(text, name, duplicates=duplicates)
+
+
+@functools.cache
+def _shipped(zone: str) -> TraceData:
+    """The shipped trace of ``zone``, decompressed and parsed once per process."""
+    name = SHIPPED[zone]
+    raw = data_path("traces").joinpath(name).read_bytes()
+    return _decode(raw, name.removesuffix(".gz"), "first")
+
+
+class TraceSource(IntensitySource):
+    """Intensity from one trace, for the zone it describes.
+
+    ``outside`` says what happens for a time the trace does not cover:
+    ``"error"`` raises BadInput; ``"yearly"`` uses the zone's yearly average and
+    says so in the note. Nothing outside the trace is ever silently filled.
+    """
+
+    name = "trace"
+
+    def __init__(
+        self,
+        data: TraceData,
+        zone: str,
+        *,
+        source: str | None = None,
+        interpolation: Interpolation = "step",
+        outside: Literal["error", "yearly"] = "error",
+    ) -> None:
+        if interpolation not in ("step", "linear"):
+            raise BadInput(f"interpolation must be 'step' or 'linear', got {interpolation!r}")
+        if outside not in ("error", "yearly"):
+            raise BadInput(f"outside must be 'error' or 'yearly', got {outside!r}")
+        from wattwise.carbon.zones import get_zone
+
+        self.data = data
+        self.zone = get_zone(zone).name
+        self.source = source or f"trace:{data.name}"
+        self.interpolation = interpolation
+        self.outside = outside
+        self._full = IntensitySeries(
+            t_unix_s=data.t_unix_s,
+            g_per_kwh=data.g_per_kwh,
+            zone=self.zone,
+            source=self.source,
+            kind="trace",
+            step_s=data.step_s,
+            interpolation=interpolation,
+            notes=data.notes,
+        )
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | Path,
+        zone: str,
+        *,
+        interpolation: Interpolation = "step",
+        outside: Literal["error", "yearly"] = "error",
+        duplicates: Literal["first", "mean"] = "first",
+    ) -> TraceSource:
+        """A user trace for ``zone`` from a CSV file."""
+        data = read_trace(path, duplicates=duplicates)
+        return cls(data, zone, interpolation=interpolation, outside=outside)
+
+    @classmethod
+    def for_zone(
+        cls,
+        zone: str,
+        *,
+        interpolation: Interpolation = "step",
+        outside: Literal["error", "yearly"] = "error",
+    ) -> TraceSource:
+        """The shipped 2020 trace of DE, GB or FR."""
+        from wattwise.carbon.zones import get_zone
+
+        name = get_zone(zone).name
+        if name not in SHIPPED:
+            raise BadInput(
+                f"no shipped trace for zone {name}; shipped: {', '.join(SHIPPED)} "
+                "(load your own with TraceSource.from_csv or --trace FILE)"
+            )
+        data = _shipped(name)
+        return cls(
+            data,
+            name,
+            source=f"trace:{data.name} ({_ATTRIBUTION})",
+            interpolation=interpolation,
+            outside=outside,
+        )
+
+    @property
+    def full_series(self) -> IntensitySeries:
+        """The whole trace as one series (what forecasting consumes)."""
+        return self._full
+
+    def _check_zone(self, zone: str) -> None:
+        from wattwise.carbon.zones import get_zone
+
+        if get_zone(zone).name != self.zone:
+            raise BadInput(f"this trace ({self.source}) is for zone {self.zone}, not {zone}")
+
+    def _outside_msg(self, start: float, end: float) -> str:
+        span = f"{_iso(start)}" if start == end else f"{_iso(start)} to {_iso(end)}"
+        return (
+            f"{span} is outside {self.source} "
+            f"({_iso(self._full.start_unix_s)} to {_iso(self._full.end_unix_s)})"
+        )
+
+    def _gap_note(self, start: float, end: float) -> str:
+        step = self.data.step_s
+        gaps = [(a, b) for a, b in self.data.gaps if b > start and a + step <= end]
+        return "; ".join(
+            f"{self.data.name}: no data from {_iso(a + step)} to {_iso(b)}; value held"
+            for a, b in gaps
+        )
+
+    def intensity_at(self, zone: str, t_unix_s: float) -> Intensity:
+        self._check_zone(zone)
+        if self._full.covers(t_unix_s):
+            return Intensity(
+                self._full.value_at(t_unix_s), self.zone, self.source, "trace",
+                t_unix_s=t_unix_s, note=self._gap_note(t_unix_s, t_unix_s),
+            )
+        msg = self._outside_msg(t_unix_s, t_unix_s)
+        if self.outside == "error":
+            raise BadInput(msg + " (use outside='yearly' to fall back to the yearly average)")
+        from wattwise.carbon.yearly import YearlySource
+
+        y = YearlySource().intensity_at(self.zone, t_unix_s)
+        note = "; ".join(n for n in (msg + ": yearly average used instead", y.note) if n)
+        return Intensity(
+            y.intensity_g_per_kwh, self.zone, y.source, "yearly-average",
+            year=y.year, t_unix_s=t_unix_s, note=note,
+        )
+
+    def series(self, zone: str, start_unix_s: float, end_unix_s: float) -> IntensitySeries:
+        """The samples covering ``[start, end]``; a span leaving the trace is an error
+        or, with ``outside="yearly"``, the yearly average over the whole span."""
+        self._check_zone(zone)
+        if end_unix_s < start_unix_s:
+            raise BadInput(f"span ends before it starts: {start_unix_s} > {end_unix_s}")
+        full = self._full
+        if full.covers(start_unix_s, end_unix_s):
+            t = full.t_unix_s
+            lo = max(int(np.searchsorted(t, start_unix_s, side="right")) - 1, 0)
+            hi = int(np.searchsorted(t, end_unix_s, side="left")) + 1
+            if self.interpolation == "linear":
+                hi += 1
+            t_sel, g_sel = t[lo:hi], full.g_per_kwh[lo:hi]
+            if t_sel[-1] + full.step_s < end_unix_s:  # the window ends inside a gap
+                t_sel, g_sel = t[lo : hi + 1], full.g_per_kwh[lo : hi + 1]
+            note = self._gap_note(start_unix_s, end_unix_s)
+            notes = (note,) if note else ()
+            return IntensitySeries(
+                t_sel, g_sel, self.zone, self.source, "trace", full.step_s,
+                self.interpolation, notes,
+            )
+        msg = self._outside_msg(start_unix_s, end_unix_s)
+        if self.outside == "error":
+            raise BadInput(msg + " (use outside='yearly' to fall back to the yearly average)")
+        from wattwise.carbon.yearly import YearlySource
+
+        y = YearlySource().series(self.zone, start_unix_s, end_unix_s)
+        return IntensitySeries(
+            y.t_unix_s, y.g_per_kwh, y.zone, y.source, "yearly-average", y.step_s,
+            notes=(msg + ": yearly average used instead", *y.notes),
+        )

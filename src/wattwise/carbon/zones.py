@@ -1,0 +1,169 @@
+"""Grid zones: countries, sub-national grids and cloud regions, and how one is chosen.
+
+A zone is never guessed from the network. The zone used comes from, in order:
+an explicit argument, the ``WATTWISE_ZONE`` environment variable, the ``zone``
+key of ``<user config dir>/wattwise/config.toml``, or nothing (and then the
+world average is used, and the result says so).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from wattwise.carbon._data import read_table
+from wattwise.errors import BadInput
+
+ZoneKind = Literal["country", "subnational", "cloud", "world"]
+ENV_VAR = "WATTWISE_ZONE"
+WORLD = "WORLD"
+HOW_TO_SET = (
+    "set a zone with --zone, the WATTWISE_ZONE environment variable, "
+    "or `zone = \"DE\"` in the wattwise config.toml"
+)
+
+
+@dataclass(frozen=True)
+class Zone:
+    """One named electricity grid. ``parent`` is the grid a cloud region sits in,
+    or the country a sub-national grid belongs to (used when it has no own figure)."""
+
+    name: str
+    label: str
+    kind: ZoneKind
+    parent: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"zone": self.name, "label": self.label, "kind": self.kind, "parent": self.parent}
+
+
+@dataclass(frozen=True)
+class ZoneChoice:
+    """The zone that applies and where that choice came from."""
+
+    zone: Zone | None
+    origin: Literal["argument", "env", "config", "none"]
+    config_path: str | None = None
+
+    @property
+    def note(self) -> str:
+        if self.zone is None:
+            return f"no zone set, so the world average is used; {HOW_TO_SET}"
+        if self.origin == "env":
+            return f"zone {self.zone.name} from {ENV_VAR}"
+        if self.origin == "config":
+            return f"zone {self.zone.name} from {self.config_path}"
+        return ""
+
+
+@functools.cache
+def all_zones() -> dict[str, Zone]:
+    """Every known zone by canonical name, plus the world pseudo-zone."""
+    zones = {WORLD: Zone(WORLD, "World average", "world")}
+    for row in read_table("zones.csv"):
+        zones[row["zone"]] = Zone(row["zone"], row["name"], row["kind"], row["parent"] or None)  # type: ignore[arg-type]
+    return zones
+
+
+def _canonical(name: str) -> str:
+    name = name.strip()
+    if ":" in name:
+        provider, _, region = name.partition(":")
+        return f"{provider.strip().lower()}:{region.strip().lower()}"
+    return name.upper().replace("_", "-")
+
+
+def get_zone(name: str) -> Zone:
+    """The zone named ``name`` (case-insensitive); BadInput with suggestions otherwise."""
+    zones = all_zones()
+    key = _canonical(name)
+    if key in zones:
+        return zones[key]
+    lowered = {z.lower(): z for z in zones}
+    near = difflib.get_close_matches(key.lower(), list(lowered), n=5, cutoff=0.5)
+    by_label = {z.label.lower(): z.name for z in zones.values()}
+    for label in difflib.get_close_matches(name.strip().lower(), list(by_label), n=3, cutoff=0.6):
+        near.insert(0, by_label[label].lower())
+    names = list(dict.fromkeys(lowered.get(n, n) for n in near))[:5]
+    hint = f"; did you mean {', '.join(names)}?" if names else ""
+    raise BadInput(f"unknown zone {name!r}{hint} (list zones with `wattwise zones`)")
+
+
+def search_zones(query: str | None = None) -> list[Zone]:
+    """Zones whose name or label contains ``query`` (case-insensitive), in table order."""
+    zones = [z for z in all_zones().values() if z.kind != "world"]
+    if not query:
+        return zones
+    q = query.strip().lower()
+    return [z for z in zones if q in z.name.lower() or q in z.label.lower()]
+
+
+def config_path() -> Path:
+    """Where the user's config file lives (``platformdirs`` user config dir)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("wattwise")) / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        if sys.version_info >= (3, 11):
+            import tomllib
+
+            return tomllib.loads(text)
+        try:
+            import tomli  # type: ignore[import-not-found]
+
+            return dict(tomli.loads(text))
+        except ImportError:
+            return _tiny_toml(text)
+    except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
+        raise BadInput(f"cannot read {path}: {exc}") from None
+
+
+def _tiny_toml(text: str) -> dict[str, Any]:
+    """Top-level ``key = "string"`` pairs only: enough for ``zone`` on Python 3.10."""
+    out: dict[str, Any] = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("["):
+            break
+        if "=" in line:
+            key, _, value = line.partition("=")
+            out[key.strip()] = value.strip().strip("\"'")
+    return out
+
+
+def resolve_zone(
+    zone: str | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    config_file: Path | None = None,
+) -> ZoneChoice:
+    """Pick the zone: argument > ``WATTWISE_ZONE`` > config file > none."""
+    if zone:
+        return ZoneChoice(get_zone(zone), "argument")
+    environ = os.environ if env is None else env
+    if environ.get(ENV_VAR, "").strip():
+        return ZoneChoice(get_zone(environ[ENV_VAR]), "env")
+    path = config_file if config_file is not None else config_path()
+    if path.is_file():
+        value = _read_toml(path).get("zone")
+        if isinstance(value, str) and value.strip():
+            return ZoneChoice(get_zone(value), "config", str(path))
+    return ZoneChoice(None, "none")
+
+
+def grid_chain(zone: Zone) -> list[Zone]:
+    """The zone and the grids above it, nearest first: aws:us-east-1 -> US-SRVC -> US."""
+    chain = [zone]
+    zones = all_zones()
+    while chain[-1].parent and chain[-1].parent in zones and len(chain) < 5:
+        chain.append(zones[chain[-1].parent])
+    return chain

@@ -1,0 +1,102 @@
+"""``wattwise zones`` and ``wattwise intensity``: look up grid carbon intensity."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wattwise.cli._common import console, die
+from wattwise.errors import WattwiseError
+
+
+def zones_cmd(
+    query: Annotated[str | None, typer.Argument(help="Filter by name, e.g. 'aws' or 'DE'.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List zones (countries, grids, cloud regions) with their yearly intensity."""
+    from wattwise.carbon.yearly import YearlySource
+    from wattwise.carbon.zones import search_zones
+
+    try:
+        found = search_zones(query)
+        if not found:
+            raise WattwiseError(f"no zone matches {query!r} (run `wattwise zones` for all)")
+        src = YearlySource()
+        rows = []
+        for z in found:
+            i = src.intensity_at(z.name)
+            rows.append({**z.to_dict(), **{k: v for k, v in i.to_dict().items() if k != "zone"}})
+    except WattwiseError as exc:
+        die(str(exc))
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("zone", "name", "gCO2eq/kWh", "year", "source", "note")
+    for r in rows:
+        table.add_row(
+            r["zone"],
+            r["label"],
+            f"{r['intensity_g_per_kwh']:.0f}",
+            str(r["year"]),
+            r["source"],
+            r["note"],
+        )
+    console.print(table)
+
+
+def intensity_cmd(
+    zone: Annotated[str, typer.Argument(help="Zone, e.g. DE, US-SRVC, aws:eu-central-1.")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="ISO 8601 time (UTC if no offset).")
+    ] = None,
+    trace: Annotated[
+        Path | None, typer.Option("--trace", help="CSV trace 'Time,Carbon Intensity'.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print a zone's carbon intensity and where the figure comes from."""
+    from wattwise.carbon.traces import SHIPPED, TraceSource, parse_time
+    from wattwise.carbon.yearly import YearlySource
+    from wattwise.carbon.zones import get_zone
+
+    try:
+        name = get_zone(zone).name
+        t = None
+        if at is not None:
+            try:
+                t = parse_time(at)
+            except ValueError:
+                raise WattwiseError(f"--at: cannot read time {at!r} (use ISO 8601)") from None
+        if trace is not None:
+            if t is None:
+                raise WattwiseError("--trace needs --at TIME")
+            result = TraceSource.from_csv(trace, name).intensity_at(name, t)
+        elif t is not None and name in SHIPPED:
+            result = TraceSource.for_zone(name, outside="yearly").intensity_at(name, t)
+        else:
+            result = YearlySource().intensity_at(name, t)
+    except WattwiseError as exc:
+        die(str(exc))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    when = f" at {at}" if at else ""
+    console.print(
+        f"{result.zone}{when}: {result.intensity_g_per_kwh:.1f} gCO2eq/kWh "
+        f"({result.kind}; {result.source}" + (f", {result.year}" if result.year else "") + ")",
+        markup=False,
+        highlight=False,
+    )
+    if result.note:
+        console.print(f"note: {result.note}", markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``zones`` and ``intensity`` to the wattwise app."""
+    app.command("zones")(zones_cmd)
+    app.command("intensity")(intensity_cmd)

@@ -1,0 +1,164 @@
+"""Trace parsing, cleaning and lookup, on small hand-made CSVs and the shipped traces."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wattwise.carbon.traces import TraceSource, parse_time, parse_trace
+from wattwise.errors import BadInput
+
+T0 = parse_time("2020-06-01 00:00:00")
+
+
+def _csv(rows: list[tuple[str, str]]) -> str:
+    return "Time,Carbon Intensity\n" + "".join(f"{t},{v}\n" for t, v in rows)
+
+
+def test_naive_timestamps_are_utc_and_offsets_are_converted() -> None:
+    assert (
+        parse_time("2020-06-01 00:00:00") == datetime(2020, 6, 1, tzinfo=timezone.utc).timestamp()
+    )
+    assert parse_time("2020-06-01T02:00:00+02:00") == T0
+    assert parse_time("2020-06-01T00:00:00Z") == T0
+    assert parse_time(str(T0)) == T0
+
+
+def test_duplicate_timestamps_keep_first_and_are_reported() -> None:
+    d = parse_trace(
+        _csv(
+            [("2020-06-01 00:00", "100"), ("2020-06-01 00:00", "300"), ("2020-06-01 01:00", "200")]
+        ),
+        "dup.csv",
+    )
+    assert d.duplicates == 1
+    assert list(d.g_per_kwh) == [100.0, 200.0]
+    assert any("duplicate" in n for n in d.notes)
+
+
+def test_duplicate_timestamps_mean_when_asked() -> None:
+    d = parse_trace(
+        _csv(
+            [("2020-06-01 00:00", "100"), ("2020-06-01 00:00", "300"), ("2020-06-01 01:00", "200")]
+        ),
+        "dup.csv",
+        duplicates="mean",
+    )
+    assert list(d.g_per_kwh) == [200.0, 200.0]
+
+
+def test_unsorted_rows_are_sorted_and_reported() -> None:
+    d = parse_trace(_csv([("2020-06-01 01:00", "2"), ("2020-06-01 00:00", "1")]), "u.csv")
+    assert list(d.g_per_kwh) == [1.0, 2.0]
+    assert d.reordered and any("sorted" in n for n in d.notes)
+
+
+def test_gap_is_found_and_reported_in_series_notes() -> None:
+    rows = [(f"2020-06-01 0{h}:00", str(h * 10)) for h in (0, 1, 2, 6, 7)]
+    d = parse_trace(_csv(rows), "gap.csv")
+    assert d.gaps == ((T0 + 2 * 3600, T0 + 6 * 3600),)
+    src = TraceSource(d, "DE")
+    s = src.series("DE", T0 + 2 * 3600, T0 + 5 * 3600)
+    assert s.notes and "no data from" in s.notes[0]
+    # step function: the 02:00 value holds across the gap
+    assert src.intensity_at("DE", T0 + 4 * 3600).intensity_g_per_kwh == 20.0
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("Time,Power\n2020-06-01 00:00,1\n", "line 1"),
+        ("Time,Carbon Intensity\n2020-06-01 00:00,1\nnot-a-time,2\n", "line 3"),
+        ("Time,Carbon Intensity\n2020-06-01 00:00,12 g/kWh\n", "line 2"),
+        ("Time,Carbon Intensity\n2020-06-01 00:00\n", "line 2"),
+        ("", "empty"),
+        ("Time,Carbon Intensity\n", "no data rows"),
+    ],
+)
+def test_malformed_csv_names_file_and_line(text: str, needle: str) -> None:
+    with pytest.raises(BadInput, match=needle) as info:
+        parse_trace(text, "bad.csv")
+    assert "bad.csv" in str(info.value)
+
+
+def test_bad_file_on_disk_is_bad_input(tmp_path) -> None:
+    p = tmp_path / "x.csv"
+    p.write_text("Time,Carbon Intensity\n2020-01-01 00:00,abc\n")
+    with pytest.raises(BadInput, match=r"x\.csv: line 2"):
+        TraceSource.from_csv(p, "DE")
+    with pytest.raises(BadInput, match="cannot read"):
+        TraceSource.from_csv(tmp_path / "missing.csv", "DE")
+
+
+def test_outside_range_errors_by_default() -> None:
+    de = TraceSource.for_zone("DE")
+    with pytest.raises(BadInput, match="outside"):
+        de.intensity_at("DE", parse_time("2023-01-01T00:00:00Z"))
+    with pytest.raises(BadInput, match="outside"):
+        de.series("DE", parse_time("2021-01-09T00:00:00Z"), parse_time("2021-02-01T00:00:00Z"))
+
+
+def test_outside_range_yearly_fallback_says_so() -> None:
+    de = TraceSource.for_zone("DE", outside="yearly")
+    i = de.intensity_at("DE", parse_time("2023-01-01T00:00:00Z"))
+    assert i.kind == "yearly-average" and i.intensity_g_per_kwh == 381.0
+    assert "outside" in i.note and "yearly average used" in i.note
+
+
+def test_trace_for_another_zone_is_refused() -> None:
+    with pytest.raises(BadInput, match="is for zone DE"):
+        TraceSource.for_zone("DE").intensity_at("FR", T0)
+    with pytest.raises(BadInput, match="no shipped trace"):
+        TraceSource.for_zone("US")
+
+
+def test_shipped_traces_cover_2020_and_match_the_source_file() -> None:
+    for zone, step in (("DE", 900.0), ("GB", 1800.0), ("FR", 1800.0)):
+        s = TraceSource.for_zone(zone).full_series
+        assert s.step_s == step
+        assert s.covers(parse_time("2020-01-01T00:00:00Z"), parse_time("2021-01-01T00:00:00Z"))
+    # first row of ger_2020.csv: 2019-12-20 00:00:00,218.29003068829462
+    de = TraceSource.for_zone("DE")
+    assert de.intensity_at("DE", parse_time("2019-12-20 00:00:00")).intensity_g_per_kwh == (
+        pytest.approx(218.29003068829462)
+    )
+
+
+def test_linear_interpolation_is_between_samples() -> None:
+    d = parse_trace(_csv([("2020-06-01 00:00", "100"), ("2020-06-01 01:00", "200")]), "l.csv")
+    lin = TraceSource(d, "FR", interpolation="linear")
+    step = TraceSource(d, "FR")
+    assert lin.intensity_at("FR", T0 + 1800).intensity_g_per_kwh == pytest.approx(150.0)
+    assert step.intensity_at("FR", T0 + 1800).intensity_g_per_kwh == 100.0
+    assert lin.mean_intensity("FR", T0, T0 + 3600).intensity_g_per_kwh == pytest.approx(150.0)
+
+
+_values = st.floats(min_value=0, max_value=5000, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.integers(min_value=0, max_value=2_000_000_000),
+    steps=st.lists(st.integers(min_value=1, max_value=86_400), min_size=0, max_size=30),
+    values=st.lists(_values, min_size=31, max_size=31),
+    iso=st.booleans(),
+)
+def test_any_well_formed_trace_round_trips(start, steps, values, iso) -> None:
+    times = np.cumsum([start, *steps]).astype(float)
+    vals = values[: times.size]
+
+    def fmt(t: float) -> str:
+        if not iso:
+            return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        return datetime.fromtimestamp(t, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+    d = parse_trace(_csv([(fmt(t), repr(v)) for t, v in zip(times, vals, strict=True)]), "h.csv")
+    assert list(d.t_unix_s) == list(times)
+    assert list(d.g_per_kwh) == vals
+    assert d.duplicates == 0 and not d.reordered
+    assert all(math.isfinite(v) for v in d.g_per_kwh)

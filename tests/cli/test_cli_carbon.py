@@ -1,0 +1,58 @@
+"""`wattwise zones` and `wattwise intensity` through Typer's runner."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from typer.testing import CliRunner
+
+from wattwise.cli.carbon import register
+
+runner = CliRunner()
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_zones_search_json_lists_matches_with_intensity() -> None:
+    r = runner.invoke(_app(), ["zones", "azure:west", "--json"])
+    assert r.exit_code == 0
+    rows = json.loads(r.output)
+    names = {row["zone"] for row in rows}
+    assert "azure:westeurope" in names and all("azure:west" in n for n in names)
+    we = next(row for row in rows if row["zone"] == "azure:westeurope")
+    assert we["parent"] == "NL" and we["year"] == 2023 and we["source"]
+
+
+def test_intensity_at_time_uses_shipped_trace() -> None:
+    r = runner.invoke(_app(), ["intensity", "FR", "--at", "2020-06-01T12:00:00Z", "--json"])
+    assert r.exit_code == 0
+    d = json.loads(r.output)
+    assert d["kind"] == "trace" and "fr_2020" in d["source"]
+
+
+def test_intensity_with_user_trace(tmp_path) -> None:
+    p = tmp_path / "mine.csv"
+    p.write_text("Time,Carbon Intensity\n2024-01-01T00:00:00Z,123\n2024-01-01T01:00:00Z,321\n")
+    r = runner.invoke(
+        _app(), ["intensity", "DE", "--trace", str(p), "--at", "2024-01-01T01:30:00Z"]
+    )
+    assert r.exit_code == 0 and "321.0" in r.output and "mine.csv" in r.output
+
+
+def test_unknown_zone_is_one_line_exit_2() -> None:
+    r = runner.invoke(_app(), ["intensity", "Germny"])
+    assert r.exit_code == 2
+    assert r.output.strip().startswith("wattwise: error: unknown zone")
+    assert "DE" in r.output and "Traceback" not in r.output
+
+
+def test_malformed_trace_is_exit_2(tmp_path) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text("Time,Carbon Intensity\n2024-01-01,12 g\n")
+    r = runner.invoke(_app(), ["intensity", "DE", "--trace", str(p), "--at", "2024-01-01"])
+    assert r.exit_code == 2 and "bad.csv: line 2" in r.output
