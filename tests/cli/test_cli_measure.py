@@ -114,3 +114,9 @@ def test_demo_trains_and_reports(tmp_path: Path) -> None:
     assert [w["name"] for w in Store(tmp_path / "r.db").windows(rec.id)] == [
         "load", "train", "evaluate",
     ]
+
+
+def test_doctor_shows_install_extras_verbatim() -> None:
+    r = runner.invoke(app, ["doctor"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0
+    assert 'wattwise[nvidia]' in r.stdout

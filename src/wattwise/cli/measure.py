@@ -209,6 +209,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
             )
         )
         return
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title="sensors in use", title_justify="left")
@@ -216,13 +217,13 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         t.add_column(col, overflow="fold")
     for s in found.sensors:
         for d in s.domains():
-            t.add_row(d.name, d.kind, d.source)
+            t.add_row(d.name, d.kind, escape(d.source))
     console.print(t)
     u = Table(title="not available here", title_justify="left")
     for col in ("sensor", "why", "how to enable"):
         u.add_column(col, overflow="fold")
     for x in found.unavailable:
-        u.add_row(x.sensor, x.reason, x.fix or "-")
+        u.add_row(x.sensor, escape(x.reason), escape(x.fix or "-"))
     if found.unavailable:
         console.print(u)
     for n in found.notes:

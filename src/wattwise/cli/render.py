@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from wattwise.results import fmt_energy
@@ -32,7 +33,7 @@ def energy_table(result: dict[str, Any], title: str | None = None) -> Table:
             fmt_energy(d["energy_j"], d["low_j"], d["high_j"]),
             f"{d['avg_power_w']:.2f} W",
             d["kind"] + gap,
-            d["source"] + note,
+            escape(d["source"]) + note,
         )
     t.add_section()
     t.add_row(
