@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from wattwise.errors import BadInput
 from wattwise.results import EnergyResult
@@ -24,6 +25,7 @@ class DemoReport:
     n_test: int
     epochs: int
     notes: list[str] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
 
     @property
     def joules_per_train_sample(self) -> float:
@@ -70,4 +72,5 @@ def run_demo(
         n_test=len(x_te),
         epochs=int(clf.n_iter_),
         notes=list(run.meter.notes) if run.meter else [],
+        summary=run.summary(),
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar, overload
 
+from wattwise.accounting import CarbonOptions, emissions_for, intervals_from_samples
 from wattwise.errors import BadInput
 from wattwise.meter import Meter, Sample, WattwiseWarning
 from wattwise.results import EnergyResult
@@ -51,12 +52,20 @@ class Run:
         include_root: bool = True,
         command: list[str] | None = None,
         tags: dict[str, str] | None = None,
+        zone: str | None = None,
+        intensity_trace: str | Path | None = None,
+        pue: float | None = None,
+        carbon: bool = True,
     ) -> None:
         self.name = name or "run"
         self._kw: dict[str, Any] = dict(
             interval_s=interval_s, db=db, store=store, sensors=sensors, pid=pid,
-            include_root=include_root, command=command, tags=tags,
+            include_root=include_root, command=command, tags=tags, zone=zone,
+            intensity_trace=intensity_trace, pue=pue, carbon=carbon,
         )
+        self.carbon_options = CarbonOptions(zone, intensity_trace, pue) if carbon else None
+        #: Emissions of the whole run (``carbon.emissions.Emissions``) once it has ended.
+        self.emissions: Any = None
         self.interval_s = interval_s
         self.db = db
         self.store_enabled = store
@@ -126,9 +135,9 @@ class Run:
         self.status = status
         for note in self.meter.notes:
             self._event("warning", note)
+        self._price(res)
         if self.store is not None and self.run_id is not None:
-            summary = res.to_dict()
-            summary["notes"] = list(self.meter.notes)
+            summary = self.summary()
             self._safely(
                 lambda: self.store.finish_run(
                     self.run_id,
@@ -190,6 +199,42 @@ class Run:
         finally:
             self.end(name)
 
+    def _price(self, res: EnergyResult) -> None:
+        """Emissions from the sample timeline; a carbon fault is a note, never an exception."""
+        if self.carbon_options is None or self.meter is None:
+            return
+        in_total = {d.name for d in self.meter.domains if d.in_total}
+        intervals = intervals_from_samples(
+            self.meter.samples, in_total, res.start_unix_s, scale_to_j=res.energy_j
+        )
+        if not intervals:
+            self.meter.notes.append("no energy samples, so no emissions figure")
+            return
+        try:
+            self.emissions = emissions_for(intervals, self.carbon_options)
+        except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program
+            self.meter.notes.append(f"emissions not computed: {exc}")
+            warnings.warn(
+                f"wattwise: emissions not computed: {exc}", WattwiseWarning, stacklevel=3
+            )
+
+    def summary(self) -> dict[str, Any]:
+        """The whole-run result with emissions and notes: what is stored and printed."""
+        if self.result is None:
+            return {}
+        out = self.result.to_dict()
+        out["notes"] = list(self.meter.notes) if self.meter else []
+        if self.emissions is not None:
+            out["emissions"] = self.emissions.to_dict(intervals=False)
+            out["emissions"]["intensity_used"] = [
+                [i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh]
+                for i in self.emissions.intervals
+            ]
+            out["notes"].extend(n for n in self.emissions.notes if n)
+        if self.carbon_options is not None:
+            out["carbon_options"] = self.carbon_options.to_dict()
+        return out
+
     # -- printing -----------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -197,16 +242,22 @@ class Run:
             "run_id": self.run_id,
             "name": self.name,
             "status": self.status,
-            "result": self.result.to_dict() if self.result else None,
+            "result": self.summary() or None,
             "windows": [w.to_dict() for w in self.windows],
-            "notes": list(self.meter.notes) if self.meter else [],
         }
 
     def __str__(self) -> str:
         if self.result is None:
             return f"<run {self.name!r}: {'running' if self.meter else 'not started'}>"
         head = f"run {self.run_id}: " if self.run_id is not None else ""
-        return head + str(self.result)
+        text = head + str(self.result)
+        if self.emissions is not None:
+            e = self.emissions
+            text += (
+                f"\n  emissions {e.emissions_g:.3g} gCO2eq ({e.low_g:.3g}-{e.high_g:.3g}) at "
+                f"{e.avg_intensity_g_per_kwh:.0f} g/kWh [{e.zone}, {e.source}], PUE {e.pue:g}"
+            )
+        return text
 
     # -- recording ----------------------------------------------------------------
 

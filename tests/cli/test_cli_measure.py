@@ -120,3 +120,73 @@ def test_doctor_shows_install_extras_verbatim() -> None:
     r = runner.invoke(app, ["doctor"], env={"COLUMNS": "200"})
     assert r.exit_code == 0
     assert 'wattwise[nvidia]' in r.stdout
+
+
+def _trace_around_now(path: Path, value: float = 250.0) -> Path:
+    import datetime as dt
+    import time
+
+    start = int(time.time()) // 1800 * 1800 - 3600
+    lines = ["Time,Carbon Intensity"]
+    for k in range(6):
+        t = dt.datetime.fromtimestamp(start + 1800 * k, dt.timezone.utc)
+        lines.append(f"{t:%Y-%m-%d %H:%M:%S},{value}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_run_with_zone_and_trace_prices_samples_at_their_time(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    trace = _trace_around_now(tmp_path / "t.csv", 250.0)
+    out = cli(
+        "run", "--zone", "DE", "--intensity-trace", str(trace), "--interval", "0.1",
+        "--", "sleep", "0.5", db=db,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "250.0 gCO2eq/kWh" in out.stderr
+    e = Store(db).get_run("latest").summary["emissions"]
+    assert e["kind"] == "trace" and e["zone"] == "DE"
+    assert e["emissions_g"] == pytest.approx(e["energy_kwh"] * 250.0)
+    assert len(e["intensity_used"]) >= 3
+
+
+def test_run_without_zone_says_world_average(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    env_zone = os.environ.pop("WATTWISE_ZONE", None)
+    try:
+        out = cli("run", "--", "true", db=db)
+    finally:
+        if env_zone is not None:
+            os.environ["WATTWISE_ZONE"] = env_zone
+    assert out.returncode == 0
+    assert "world average" in out.stderr
+
+
+def test_unknown_zone_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    marker = tmp_path / "ran"
+    out = cli("run", "--zone", "Germny", "--", "touch", str(marker), db=db)
+    assert out.returncode == 2
+    assert out.stderr.startswith("wattwise: error:") and "DE" in out.stderr
+    assert not marker.exists()
+    assert not db.exists() or Store(db).list_runs() == []
+
+
+def test_report_gives_emissions_and_sci_with_sources(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    assert cli("run", "--name", "job", "--", "sleep", "0.3", db=db).returncode == 0
+    de = runner.invoke(app, ["report", "job", "--zone", "DE", "--json", "--db", str(db)])
+    fr = runner.invoke(app, ["report", "job", "--zone", "FR", "--json", "--db", str(db)])
+    d, f = json.loads(de.stdout), json.loads(fr.stdout)
+    assert d["energy_j"] == pytest.approx(f["energy_j"])
+    assert d["emissions"]["emissions_g"] > f["emissions"]["emissions_g"]
+    r = runner.invoke(
+        app,
+        ["report", "job", "--zone", "DE", "--units", "10", "--unit", "request",
+         "--embodied", "server-base-minimal", "--db", str(db)],
+        env={"COLUMNS": "300"},
+    )
+    assert r.exit_code == 0, r.stdout
+    assert "per request" in r.stdout and "embodied" in r.stdout
+    bad = runner.invoke(app, ["report", "job", "--units", "0", "--db", str(db)])
+    assert bad.exit_code == 2

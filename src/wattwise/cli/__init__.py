@@ -21,10 +21,11 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from wattwise.cli import carbon, measure
+    from wattwise.cli import carbon, estimate, measure
 
     measure.register(app)
     carbon.register(app)
+    estimate.register(app)
 
 
 def main() -> None:

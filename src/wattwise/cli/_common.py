@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+import functools
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+
+from wattwise.errors import WattwiseError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 console = Console()
 err_console = Console(stderr=True)
@@ -13,5 +19,20 @@ err_console = Console(stderr=True)
 
 def die(message: str, code: int = 2) -> NoReturn:
     """Print ``wattwise: error: MESSAGE`` on stderr and exit (2 = bad input)."""
-    err_console.print(f"wattwise: error: {message}", markup=False, highlight=False)
+    err_console.print(
+        f"wattwise: error: {message}", markup=False, highlight=False, soft_wrap=True
+    )
     raise typer.Exit(code)
+
+
+def guarded(fn: F) -> F:
+    """Wrap a command so any ``WattwiseError`` becomes one line and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except WattwiseError as exc:
+            die(str(exc))
+
+    return wrapper  # type: ignore[return-value]

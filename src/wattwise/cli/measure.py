@@ -13,10 +13,28 @@ from typing import Any
 
 import typer
 
-from wattwise.cli._common import console, die, err_console
-from wattwise.cli.render import energy_table, runs_table, summary_lines, when
+from wattwise.cli._common import console, die, err_console, guarded
+from wattwise.cli.render import emissions_lines, energy_table, runs_table, summary_lines, when
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
+ZONE_HELP = "Grid zone (DE, US-CAL-CISO, aws:eu-west-1...); default $WATTWISE_ZONE or config."
+TRACE_HELP = "CSV of 'Time,Carbon Intensity' (UTC, gCO2eq/kWh) for the zone, over the run."
+PUE_HELP = "Data-centre PUE (default 1.0 locally, the provider's figure for cloud zones)."
+
+
+def _check_carbon(zone: str | None, trace: Path | None, pue: float | None) -> None:
+    """Refuse bad carbon options before anything runs or is recorded."""
+    from wattwise.carbon.pue import resolve_pue
+    from wattwise.carbon.traces import read_trace
+    from wattwise.carbon.zones import resolve_zone
+
+    choice = resolve_zone(zone)
+    if pue is not None:
+        resolve_pue(pue)
+    if trace is not None:
+        if choice.zone is None:
+            die("--intensity-trace needs --zone (or WATTWISE_ZONE): which grid is the trace of?")
+        read_trace(trace)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,12 +42,9 @@ def register(app: typer.Typer) -> None:
     app.command(
         "run",
         context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
-    )(run)
-    app.command("runs")(runs)
-    app.command("show")(show)
-    app.command("export")(export)
-    app.command("doctor")(doctor)
-    app.command("demo")(demo)
+    )(guarded(run))
+    for fn in (runs, show, export, doctor, demo, report):
+        app.command(fn.__name__)(guarded(fn))
 
 
 def _interval(value: float) -> float:
@@ -45,14 +60,18 @@ def run(
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="Don't record the run."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON."),
+    zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
+    trace: Path | None = typer.Option(None, "--intensity-trace", help=TRACE_HELP),
+    pue: float | None = typer.Option(None, "--pue", help=PUE_HELP),
 ) -> None:
-    """Measure the energy of any command; its exit code is passed through.
+    """Measure the energy and emissions of any command; its exit code is passed through.
 
-    Example: wattwise run -- python train.py --epochs 3
+    Example: wattwise run --zone DE -- python train.py --epochs 3
     """
     from wattwise.tracking import Run
 
     _interval(interval)
+    _check_carbon(zone, trace, pue)
     exe = command[0]
     if shutil.which(exe) is None and not (os.sep in exe and os.access(exe, os.X_OK)):
         die(f"command not found: {exe}")
@@ -64,6 +83,9 @@ def run(
         pid=os.getpid(),
         include_root=False,
         command=list(command),
+        zone=zone,
+        intensity_trace=trace,
+        pue=pue,
     )
     tracked.start()
     try:
@@ -89,14 +111,13 @@ def run(
     code = rc if rc >= 0 else 128 - rc
     status = "interrupted" if interrupted else ("finished" if rc == 0 else "failed")
     result = tracked.stop(status, exit_code=code)
-    summary = result.to_dict()
-    summary["notes"] = tracked.meter.notes if tracked.meter else []
+    summary = tracked.summary() or result.to_dict()
     head = f"wattwise: {tracked.name}"
     if tracked.run_id is not None:
         head += f" (run {tracked.run_id})"
     head += f", exit code {code}"
     err_console.print(energy_table(summary, title=head))
-    for line in summary_lines(summary):
+    for line in emissions_lines(summary) + summary_lines(summary):
         err_console.print(line, markup=False, highlight=False)
     if json_out is not None:
         json_out.write_text(json.dumps(tracked.to_dict(), indent=2) + "\n")
@@ -148,7 +169,7 @@ def show(
     )
     if rec.summary and "domains" in rec.summary:
         console.print(energy_table(rec.summary, title=title))
-        for line in summary_lines(rec.summary):
+        for line in emissions_lines(rec.summary) + summary_lines(rec.summary):
             console.print(line, markup=False, highlight=False)
     else:
         console.print(title)
@@ -242,10 +263,9 @@ def demo(
     for w in report.windows:
         console.print(energy_table(w.to_dict(), title=f"window {w.name!r}"))
     assert report.result is not None
-    summary = report.result.to_dict()
-    summary["notes"] = report.notes
+    summary = report.summary
     console.print(energy_table(summary, title=f"demo total (run {report.run_id})"))
-    for line in summary_lines(summary):
+    for line in emissions_lines(summary) + summary_lines(summary):
         console.print(line, markup=False, highlight=False)
     console.print(
         f"test accuracy {report.accuracy:.3f} on {report.n_test} held-out digits; "
@@ -254,3 +274,85 @@ def demo(
         markup=False,
         highlight=False,
     )
+
+
+def report(
+    ref: str = typer.Argument("latest", help="Run id, name, or 'latest'."),
+    zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
+    trace: Path | None = typer.Option(None, "--intensity-trace", help=TRACE_HELP),
+    pue: float | None = typer.Option(None, "--pue", help=PUE_HELP),
+    renewable_share: float | None = typer.Option(
+        None, "--renewable-share", help="Share 0-1 of energy covered by renewable contracts."
+    ),
+    units: float | None = typer.Option(
+        None, "--units", help="Functional units the run delivered (SCI's R), e.g. 1000."
+    ),
+    unit: str = typer.Option("run", "--unit", help="Name of the functional unit."),
+    embodied: str | None = typer.Option(
+        None, "--embodied", help="Device from the embodied table for SCI's M (see --json)."
+    ),
+    share: float = typer.Option(1.0, "--share", help="Share of the device the run used, 0-1."),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
+    from wattwise.accounting import CarbonOptions, emissions_for, intervals_from_samples
+    from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
+
+    _check_carbon(zone, trace, pue)
+    if renewable_share is not None and not 0 <= renewable_share <= 1:
+        die(f"--renewable-share must be between 0 and 1, got {renewable_share}")
+    if not 0 < share <= 1:
+        die(f"--share must be in (0, 1], got {share}")
+    store = _store(db)
+    rec = store.get_run(ref)
+    domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
+    in_total = {d["name"] for d in domains if d.get("in_total", True)}
+    exact = (rec.summary or {}).get("energy_j")
+    intervals = intervals_from_samples(
+        store.samples(rec.id), in_total, rec.started_unix_s, scale_to_j=exact
+    )
+    em = emissions_for(intervals, CarbonOptions(zone, trace, pue, renewable_share))
+    kind = (rec.summary or {}).get("kind", "unknown")
+    out: dict[str, Any] = {
+        "run": rec.id,
+        "name": rec.name,
+        "energy_j": em.energy_kwh * 3.6e6,
+        "energy_kind": kind,
+        "emissions": em.to_dict(intervals=False),
+    }
+    if units is not None:
+        m_g, m_src = 0.0, "not included (pass --embodied DEVICE)"
+        if embodied is not None:
+            fig = embodied_figure(embodied)
+            m_g = embodied_share_g(
+                fig.embodied_g, rec.duration_s or 0.0,
+                lifetime_s=fig.lifetime_years * 365.25 * 86400,
+                resources_reserved=share, total_resources=1.0,
+            )
+            m_src = f"{fig.device}: {fig.embodied_g / 1000:.0f} kgCO2eq, {fig.source}"
+        from wattwise.carbon.sources import Intensity
+
+        intensity = Intensity(em.avg_intensity_g_per_kwh, em.zone, em.source, em.kind)
+        score = sci(em.facility_energy_kwh, intensity, m_g, units, unit)
+        out["sci"] = {**score.to_dict(), "embodied_source": m_src}
+    if as_json:
+        console.print_json(json.dumps(out))
+        return
+    console.print(
+        f"run {rec.id} {rec.name!r}: {out['energy_j']:.1f} J ({kind}) "
+        f"over {rec.duration_s or 0:.1f} s",
+        markup=False, highlight=False,
+    )
+    for line in emissions_lines({"emissions": out["emissions"], "kind": kind}):
+        console.print(line, markup=False, highlight=False)
+    for n in em.notes:
+        console.print(f"note: {n}", markup=False, highlight=False)
+    if "sci" in out:
+        s = out["sci"]
+        console.print(
+            f"SCI: {s['sci_g_per_unit']:.4g} gCO2eq per {s['unit_name']} "
+            f"= ({s['operational_g']:.4g} g operational + {s['embodied_g']:.4g} g embodied) "
+            f"/ {s['functional_units']:g}; embodied: {s['embodied_source']}",
+            markup=False, highlight=False,
+        )

@@ -84,3 +84,20 @@ def runs_table(runs: list[Any]) -> Table:
             str(r.id), r.name, r.status, when(r.started_unix_s), dur, energy, s.get("kind", "-")
         )
     return t
+
+
+def emissions_lines(summary: dict[str, Any]) -> list[str]:
+    """The carbon figures of a summary, each with its inputs' sources."""
+    e = summary.get("emissions")
+    if not e:
+        return []
+    lines = [
+        f"emissions: {e['emissions_g']:.4g} gCO2eq ({e['low_g']:.4g}-{e['high_g']:.4g}), "
+        f"location-based, from {summary.get('kind', '?')} energy",
+        f"  intensity: {e['avg_intensity_g_per_kwh']:.1f} gCO2eq/kWh average over the run, "
+        f"zone {e['zone']}, {e['kind']}: {e['source']}",
+        f"  PUE {e['pue']:g}: {e['pue_source']}",
+    ]
+    if e.get("market_g") is not None:
+        lines.append(f"  market-based: {e['market_g']:.4g} gCO2eq ({e['market_basis']})")
+    return lines

@@ -1,0 +1,201 @@
+"""Compare ``wattwise.estimate.train`` with published energy reports of real training runs.
+
+Run ``python docs/calibration.py`` to print the table, or with ``--write`` to
+replace the table in ``docs/calibration.md``. The published figures below are
+the comparison target only; the estimator never sees them except as the
+inputs a user would type (size, hardware, count, time, PUE).
+
+For each run the estimator is asked twice:
+
+- *size*: what is known before the run (parameters, tokens or FLOPs,
+  hardware, count), so the time comes from the default MFU range;
+- *time*: what the paper reports after the run (GPU-hours or days × count),
+  so only power per device and PUE are defaults or given.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wattwise.estimate import train
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    source: str
+    hardware: str
+    precision: str
+    count: int
+    size: dict[str, Any]  # params/active_params/tokens or flops
+    time: dict[str, Any]  # gpu_hours and/or days
+    pue: float
+    reported: float  # the published figure compared against
+    reported_what: str  # "energy_mwh" or "gpu_hours"
+    note: str = ""
+
+
+RUNS = [
+    Run(
+        "GPT-3 175B",
+        "Patterson et al. 2021, Table 4",
+        "V100 SXM2",
+        "fp16",
+        10_000,
+        {"params": "175B", "tokens": "300B"},
+        {"gpu_hours": "3.552M", "days": 14.8},
+        1.10,
+        1287.0,
+        "energy_mwh",
+    ),
+    Run(
+        "T5 11B",
+        "Patterson et al. 2021, Table 4",
+        "TPU v3",
+        "bf16",
+        512,
+        {"flops": "4.05e22"},
+        {"gpu_hours": "245,760", "days": 20},
+        1.12,
+        85.7,
+        "energy_mwh",
+    ),
+    Run(
+        "Meena 2.6B",
+        "Patterson et al. 2021, Table 4",
+        "TPU v3",
+        "bf16",
+        1024,
+        {"flops": "1.12e23"},
+        {"gpu_hours": "737,280", "days": 30},
+        1.09,
+        232.0,
+        "energy_mwh",
+    ),
+    Run(
+        "GShard-600B",
+        "Patterson et al. 2021, Table 4",
+        "TPU v3",
+        "bf16",
+        1024,
+        {"flops": "1.33e22"},
+        {"days": 3.1},
+        1.09,
+        24.1,
+        "energy_mwh",
+    ),
+    Run(
+        "Switch Transformer 1.5T",
+        "Patterson et al. 2021, Table 4",
+        "TPU v3",
+        "bf16",
+        1024,
+        {"flops": "8.22e22"},
+        {"days": 27},
+        1.10,
+        179.0,
+        "energy_mwh",
+    ),
+    Run(
+        "Gopher 280B",
+        "Rae et al. 2021 (hardware, time); energy as tabulated by Luccioni et al. 2022",
+        "TPU v3",
+        "bf16",
+        4096,
+        {"params": "280B", "tokens": "300B"},
+        {"gpu_hours": str(4096 * 920)},
+        1.08,
+        1066.0,
+        "energy_mwh",
+    ),
+    Run(
+        "OPT-175B",
+        "Zhang et al. 2022 (hardware, tokens); energy as tabulated by Luccioni et al. 2022",
+        "A100 SXM4 80GB",
+        "bf16",
+        992,
+        {"params": "175B", "tokens": "180B"},
+        {},
+        1.09,
+        324.0,
+        "energy_mwh",
+    ),
+    Run(
+        "BLOOM-176B",
+        "Luccioni et al. 2022 (dynamic energy, computed from TDP x GPU-hours, no PUE)",
+        "A100 SXM4 80GB",
+        "bf16",
+        384,
+        {"params": "176B", "tokens": "366B"},
+        {"gpu_hours": "1,082,990"},
+        1.0,
+        433.2,
+        "energy_mwh",
+        note="the reported figure has no PUE, so PUE 1.0 is typed",
+    ),
+    Run(
+        "Llama 2 70B",
+        "Meta Llama 2 model card (GPU-hours)",
+        "A100 SXM4 80GB",
+        "bf16",
+        2048,
+        {"params": "70B", "tokens": "2T"},
+        {},
+        1.0,
+        1_720_320.0,
+        "gpu_hours",
+        note="the card gives GPU-hours and tCO2eq, not energy; GPU-hours compared",
+    ),
+]
+
+
+def _estimate(run: Run, route: str) -> tuple[str, Any]:
+    inputs: dict[str, Any] = {
+        "hardware": run.hardware,
+        "precision": run.precision,
+        "count": run.count,
+        "pue": run.pue,
+    }
+    inputs.update(run.size if route == "size" else run.time)
+    return ", ".join(f"{k}={v}" for k, v in inputs.items()), train(**inputs)
+
+
+def rows() -> list[str]:
+    out = [
+        "| run | route | inputs typed | estimate (low-high) | reported | error | in range |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in RUNS:
+        for route in ("size", "time"):
+            if route == "time" and not run.time:
+                continue
+            typed, est = _estimate(run, route)
+            fig = getattr(est, run.reported_what)
+            unit = "MWh" if run.reported_what == "energy_mwh" else "GPU-h"
+            err = (fig.value - run.reported) / run.reported
+            inside = "yes" if fig.low <= run.reported <= fig.high else "no"
+            out.append(
+                f"| {run.name} | {route} | {typed} | {fig.value:,.0f} ({fig.low:,.0f}-"
+                f"{fig.high:,.0f}) {unit} | {run.reported:,.0f} {unit} | {err:+.0%} | {inside} |"
+            )
+    return out
+
+
+def main(argv: list[str]) -> None:
+    table = "\n".join(rows())
+    if "--write" not in argv:
+        print(table)
+        return
+    doc = Path(__file__).with_name("calibration.md")
+    text = doc.read_text("utf-8")
+    start, end = "<!-- table:start -->", "<!-- table:end -->"
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    doc.write_text(f"{head}{start}\n{table}\n{end}{tail}", "utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

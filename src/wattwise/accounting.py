@@ -1,0 +1,109 @@
+"""From a run's power samples to its emissions: energy x intensity at that time x PUE.
+
+The meter's samples give the energy timeline; the carbon module prices each
+interval at the grid intensity of that interval. Used by ``track(zone=...)``,
+``wattwise run --zone`` and ``wattwise report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from wattwise.errors import BadInput
+
+
+class _SampleLike(Protocol):
+    t_unix_s: float
+    domain: str
+    energy_j: float
+    low_j: float
+    high_j: float
+
+
+@dataclass(frozen=True)
+class CarbonOptions:
+    """Where and how to price energy. Every field may be left unset.
+
+    Without a zone the world average is used (and said); without a trace the
+    shipped yearly figure of the zone is used; without a PUE, 1.0 for a
+    local machine or the cloud provider's published figure for a cloud zone.
+    """
+
+    zone: str | None = None
+    intensity_trace: str | Path | None = None
+    pue: float | None = None
+    renewable_share: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "zone": self.zone,
+            "intensity_trace": str(self.intensity_trace) if self.intensity_trace else None,
+            "pue": self.pue,
+            "renewable_share": self.renewable_share,
+        }
+
+
+def intervals_from_samples(
+    samples: Iterable[_SampleLike],
+    in_total: set[str],
+    start_unix_s: float,
+    scale_to_j: float | None = None,
+) -> list[tuple[float, float, float, float, float]]:
+    """Sum the counted domains per sampling instant into ``(t0, t1, energy_j, low_j, high_j)``.
+
+    ``scale_to_j`` rescales the timeline so it adds up to a window's exact
+    energy (the whole-run window and the sample timeline start and end a few
+    milliseconds apart); the shape over time is the samples'.
+    """
+    by_t: dict[float, list[float]] = {}
+    for s in samples:
+        if s.domain not in in_total:
+            continue
+        acc = by_t.setdefault(s.t_unix_s, [0.0, 0.0, 0.0])
+        acc[0] += s.energy_j
+        acc[1] += s.low_j
+        acc[2] += s.high_j
+    out = []
+    prev = start_unix_s
+    for t in sorted(by_t):
+        e, lo, hi = by_t[t]
+        e = max(0.0, e)
+        out.append((min(prev, t), t, e, min(max(0.0, lo), e), max(hi, e)))
+        prev = t
+    total = sum(r[2] for r in out)
+    if scale_to_j is not None and total > 0:
+        k = scale_to_j / total
+        out = [(a, b, e * k, lo * k, hi * k) for a, b, e, lo, hi in out]
+    return out
+
+
+def emissions_for(
+    intervals: Sequence[tuple[float, float, float, float, float]],
+    options: CarbonOptions,
+) -> Any:
+    """Emissions of energy intervals under ``options`` (a ``carbon.emissions.Emissions``)."""
+    from wattwise.carbon.emissions import compute_emissions
+
+    source = None
+    if options.intensity_trace is not None:
+        from wattwise.carbon.traces import TraceSource
+        from wattwise.carbon.zones import resolve_zone
+
+        choice = resolve_zone(options.zone)
+        if choice.zone is None:
+            raise BadInput(
+                "--intensity-trace needs a zone for the trace (--zone or WATTWISE_ZONE)"
+            )
+        source = TraceSource.from_csv(options.intensity_trace, choice.zone.name, outside="yearly")
+    if not intervals:
+        raise BadInput("the run has no energy samples to price")
+    return compute_emissions(
+        intervals,
+        options.zone,
+        source,
+        pue=options.pue,
+        renewable_share=options.renewable_share,
+    )

@@ -1,0 +1,88 @@
+"""A figure with a range and its derivation, and the interval arithmetic behind it.
+
+Every estimate input is either *given* (one value, low == high), a *default*
+(a published range stands in for what the user did not say), or *derived*
+from others. Outputs carry the derivation text, so ``to_dict()`` shows how
+each number was reached. All quantities here are positive, so the low end of
+a product is the product of the low ends, and of a quotient low / high.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+FigureKind = Literal["given", "default", "derived"]
+
+
+@dataclass(frozen=True)
+class Range:
+    """A positive central value with low/high bounds (low <= value <= high)."""
+
+    low: float
+    value: float
+    high: float
+
+    @classmethod
+    def exact(cls, value: float) -> Range:
+        return cls(value, value, value)
+
+    def __mul__(self, other: Range | float) -> Range:
+        o = other if isinstance(other, Range) else Range.exact(float(other))
+        return Range(self.low * o.low, self.value * o.value, self.high * o.high)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: Range | float) -> Range:
+        o = other if isinstance(other, Range) else Range.exact(float(other))
+        return Range(self.low / o.high, self.value / o.value, self.high / o.low)
+
+    def __add__(self, other: Range) -> Range:
+        return Range(self.low + other.low, self.value + other.value, self.high + other.high)
+
+    def maximum(self, other: Range) -> Range:
+        """Element-wise max: the slower of two bounds at each end of the range."""
+        return Range(
+            max(self.low, other.low), max(self.value, other.value), max(self.high, other.high)
+        )
+
+    @property
+    def is_exact(self) -> bool:
+        return self.low == self.value == self.high
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One output or input of an estimate: value, range, unit, and how it was reached."""
+
+    value: float
+    low: float
+    high: float
+    unit: str
+    kind: FigureKind
+    derivation: str
+
+    @classmethod
+    def of(cls, r: Range, unit: str, kind: FigureKind, derivation: str) -> Figure:
+        return cls(r.value, r.low, r.high, unit, kind, derivation)
+
+    @classmethod
+    def given(cls, value: float, unit: str, what: str = "given") -> Figure:
+        return cls(value, value, value, unit, "given", what)
+
+    @property
+    def range(self) -> Range:
+        return Range(self.low, self.value, self.high)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fmt(x: float) -> str:
+    """Compact human form for derivation texts (3 significant digits)."""
+    return f"{x:.3g}"
+
+
+def within(a: float, b: float, tolerance: float) -> bool:
+    """True when ``a`` and ``b`` differ by at most ``tolerance`` relative to the larger."""
+    return abs(a - b) <= tolerance * max(abs(a), abs(b))

@@ -1,0 +1,105 @@
+"""Inputs shared by the training and inference estimates: hardware, power, PUE, grid.
+
+Each helper returns a ``Figure`` (or ``None`` when the input cannot be had)
+and appends to ``notes`` any default it used, so no default is silent.
+"""
+
+from __future__ import annotations
+
+from wattwise.errors import BadInput
+from wattwise.estimate import defaults
+from wattwise.estimate._figures import Figure, Range, fmt
+from wattwise.estimate.quantities import parse_positive
+from wattwise.hardware.accelerators import Accelerator, find
+
+Number = float | int | str
+
+
+def hardware_of(hardware: str | Accelerator | None) -> Accelerator | None:
+    """The accelerator row for a name (fuzzy, see ``find``) or an Accelerator as is."""
+    if hardware is None or isinstance(hardware, Accelerator):
+        return hardware
+    return find(hardware)
+
+
+def optional_positive(value: Number | None, what: str) -> float | None:
+    return None if value is None else parse_positive(value, what)
+
+
+def fraction(value: Number | None, what: str) -> float | None:
+    """A utilisation-like input: in (0, 1]."""
+    if value is None:
+        return None
+    x = parse_positive(value, what)
+    if x > 1:
+        raise BadInput(f"{what} is a fraction of peak and must be at most 1, got {value!r}")
+    return x
+
+
+def power_figure(
+    power_w: float | None,
+    acc: Accelerator | None,
+    fraction_range: Range,
+    fraction_source: str,
+    notes: list[str],
+    phase: str,
+) -> Figure | None:
+    """Average power per device: given, else a published fraction of the TDP."""
+    if power_w is not None:
+        return Figure.given(power_w, "W", "given power per device")
+    if acc is None:
+        notes.append("energy: not estimated; give hardware or power_w")
+        return None
+    if acc.tdp_w is None:
+        notes.append(
+            f"energy: not estimated; {acc.name} has no published TDP in wattwise's data, "
+            "give power_w"
+        )
+        return None
+    r = fraction_range * acc.tdp_w
+    notes.append(
+        f"power per device ({phase}): {fmt(fraction_range.low)}-{fmt(fraction_range.high)} "
+        f"x TDP {fmt(acc.tdp_w)} W ({acc.source}) = {fmt(r.low)}-{fmt(r.high)} W, central "
+        f"{fmt(r.value)} W [{fraction_source}]; accelerator only, host CPU/DRAM/network "
+        "not included"
+    )
+    return Figure.of(
+        r, "W", "default", f"{fmt(fraction_range.value)} x TDP of {acc.name} ({phase})"
+    )
+
+
+def pue_figure(pue: float | None, notes: list[str]) -> Figure:
+    if pue is not None:
+        if pue < 1:
+            raise BadInput(f"pue must be at least 1 (facility energy / IT energy), got {pue}")
+        return Figure.given(pue, "ratio", "given PUE")
+    notes.append(
+        f"PUE: default {fmt(defaults.PUE.value)} (range {fmt(defaults.PUE.low)}-"
+        f"{fmt(defaults.PUE.high)}) [{defaults.PUE_SOURCE}]"
+    )
+    return Figure.of(defaults.PUE, "ratio", "default", "default PUE")
+
+
+def intensity_figure(
+    intensity_g_per_kwh: float | None, zone: str | None, notes: list[str]
+) -> Figure | None:
+    """Grid intensity: given, or a zone's yearly average from ``wattwise.carbon``."""
+    if intensity_g_per_kwh is not None:
+        if zone is not None:
+            raise BadInput("give either intensity or zone, not both")
+        return Figure.given(intensity_g_per_kwh, "gCO2eq/kWh", "given grid intensity")
+    if zone is None:
+        notes.append("carbon: not estimated; give intensity (gCO2eq/kWh) or zone")
+        return None
+    try:
+        from wattwise.carbon.yearly import YearlySource
+    except ImportError:
+        raise BadInput(
+            f"zone {zone!r} cannot be resolved in this install; give --intensity in gCO2eq/kWh"
+        ) from None
+    found = YearlySource().intensity_at(zone)
+    derivation = f"yearly average of zone {found.zone} ({found.source})"
+    if found.note:
+        derivation += f"; {found.note}"
+    notes.append(f"grid intensity: {fmt(found.intensity_g_per_kwh)} gCO2eq/kWh, {derivation}")
+    return Figure.of(Range.exact(found.intensity_g_per_kwh), "gCO2eq/kWh", "derived", derivation)

@@ -1,0 +1,68 @@
+"""The defaults that stand in for what the user did not give, each with its source.
+
+A default is a range, never a point: outputs that depend on one carry its
+low/high. Where the central value is a midpoint of two published figures,
+that is said here and in the assumptions of every estimate that uses it.
+"""
+
+from __future__ import annotations
+
+from wattwise.estimate._figures import Range
+
+#: Model FLOPs utilisation of dense transformer training on modern accelerators.
+MFU = Range(0.30, 0.40, 0.50)
+MFU_SOURCE = (
+    "Chowdhery et al. 2022 (PaLM), Table 3: MFU of GPT-3 21.3 %, Gopher 32.5 %, "
+    "MT-NLG 30.2 %, PaLM 46.2 %; range 0.3-0.5, central 0.4 = midpoint"
+)
+
+#: Accelerator power as a fraction of TDP while compute-bound (training, prefill).
+POWER_FRACTION_COMPUTE = Range(0.55, 0.77, 0.99)
+POWER_FRACTION_COMPUTE_SOURCE = (
+    "wattwise NVML recordings (H100 SXM, H200; shared/data/nvml): bf16 matmul draws "
+    "692 W of 700 W TDP (0.99), an HBM-bound copy 386-471 W (0.55-0.67); "
+    "central 0.77 = midpoint of 0.55 and 0.99"
+)
+
+#: Accelerator power as a fraction of TDP while memory-bandwidth-bound (decode).
+POWER_FRACTION_MEMORY = Range(0.55, 0.61, 0.67)
+POWER_FRACTION_MEMORY_SOURCE = (
+    "wattwise NVML recordings: 4 GiB HBM copy at 386 W on H100 SXM (0.55 of TDP) and "
+    "471 W on H200 (0.67); central = midpoint"
+)
+
+#: Achieved fraction of peak memory bandwidth in decode steps.
+BANDWIDTH_EFFICIENCY = Range(0.50, 0.70, 0.90)
+BANDWIDTH_EFFICIENCY_SOURCE = (
+    "high 0.9 = a plain HBM copy on H100 SXM (3.03 of 3.35 TB/s) and H200 (4.29 of "
+    "4.8 TB/s), wattwise NVML recordings; low 0.5 is an assumption for small decode "
+    "kernels; central = midpoint"
+)
+
+#: Data-centre power usage effectiveness.
+PUE = Range(1.10, 1.56, 1.56)
+PUE_SOURCE = (
+    "low 1.10 = Google fleet trailing-twelve-month PUE (Google 2024 Environmental "
+    "Report); central and high 1.56 = industry average (Uptime Institute Global Data "
+    "Center Survey 2024)"
+)
+
+#: Service life over which a device's embodied emissions are amortised.
+LIFETIME_YEARS = Range(3.0, 4.0, 6.0)
+LIFETIME_SOURCE = (
+    "central 4 years = server lifetime of the Cloud Carbon Footprint methodology; "
+    "3-6 years is an assumed spread"
+)
+
+#: Two given inputs that should agree may differ by this much (relative).
+CONSISTENCY_TOLERANCE = 0.25
+
+#: Bytes per weight for each precision (weights stored in that format).
+BYTES_PER_PARAM: dict[str, float] = {
+    "fp32": 4.0,
+    "tf32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+}

@@ -1,0 +1,64 @@
+"""Parse the quantities people write for model and data sizes: "175B", "1.5M", "3.14e23".
+
+Suffixes are the ones ML papers use for counts (k, M, B, T; G as a synonym of
+B, P for 1e15), case-insensitive, because "1.5m tokens" means a million and
+nobody counts milli-tokens. Commas and underscores group digits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from wattwise.errors import BadInput
+
+SUFFIXES: dict[str, float] = {
+    "k": 1e3,
+    "m": 1e6,
+    "b": 1e9,
+    "g": 1e9,
+    "t": 1e12,
+    "p": 1e15,
+}
+
+_PATTERN = re.compile(
+    r"""^\s*
+    (?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)
+    \s*(?P<suffix>[kmbgtp]?)\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def parse_quantity(text: str | float | int, what: str = "value") -> float:
+    """``text`` as a float; BadInput naming ``what`` if it is not a finite number."""
+    if isinstance(text, bool):
+        raise BadInput(f"{what}: expected a number, got {text!r}")
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        cleaned = str(text).replace(",", "").replace("_", "")
+        match = _PATTERN.match(cleaned)
+        if match is None:
+            raise BadInput(
+                f"{what}: cannot read {text!r} as a number (examples: 175B, 1.5M, 3.14e23, 300k)"
+            )
+        value = float(match["number"]) * SUFFIXES.get(match["suffix"].lower(), 1.0)
+    if not math.isfinite(value):
+        raise BadInput(f"{what}: {text!r} is not a finite number")
+    return value
+
+
+def parse_positive(text: str | float | int, what: str = "value") -> float:
+    """Like ``parse_quantity`` but refuses zero and negative values."""
+    value = parse_quantity(text, what)
+    if value <= 0:
+        raise BadInput(f"{what} must be positive, got {text!r}")
+    return value
+
+
+def parse_count(text: str | float | int, what: str = "count") -> int:
+    """A positive whole number ("8", "1k", "10,000")."""
+    value = parse_positive(text, what)
+    if value != int(value):
+        raise BadInput(f"{what} must be a whole number, got {text!r}")
+    return int(value)

@@ -1,0 +1,398 @@
+"""Energy and carbon of a training run before it runs, from first principles.
+
+The chain is: FLOPs ≈ 6 × active parameters × tokens (Kaplan et al. 2020,
+forward + backward); accelerator-seconds = FLOPs / (peak × MFU); energy =
+accelerator-seconds × power per device × PUE; carbon = energy × grid
+intensity. Any link the user gives replaces the derived one, and two links
+given for the same quantity must agree, or the estimate is refused: a
+contradiction in the inputs is a mistake the user wants to hear about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wattwise.errors import BadInput
+from wattwise.estimate import defaults
+from wattwise.estimate._figures import Figure, FigureKind, Range, fmt, within
+from wattwise.estimate._inputs import (
+    Number,
+    fraction,
+    hardware_of,
+    intensity_figure,
+    optional_positive,
+    power_figure,
+    pue_figure,
+)
+from wattwise.estimate.quantities import parse_positive
+from wattwise.hardware.accelerators import Accelerator
+
+_TOL = defaults.CONSISTENCY_TOLERANCE
+_SECONDS_PER_DAY = 86400.0
+_SECONDS_PER_YEAR = 365.25 * _SECONDS_PER_DAY
+
+
+@dataclass(frozen=True)
+class TrainingEstimate:
+    """A training run's compute, time, energy and carbon, each with range and derivation.
+
+    ``gpu_hours`` counts accelerator-hours (GPU, TPU chip, Gaudi card).
+    ``energy_mwh`` includes PUE; it covers the accelerators only unless the
+    given ``power_w`` included the host. A field is ``None`` when the inputs
+    cannot give it; ``assumptions`` then says what is missing.
+    """
+
+    hardware: str | None
+    precision: str
+    flops: Figure | None
+    device_count: Figure | None
+    duration_days: Figure | None
+    gpu_hours: Figure | None
+    mfu: Figure | None
+    power_per_device_w: Figure | None
+    pue: Figure
+    energy_mwh: Figure | None
+    intensity_g_per_kwh: Figure | None
+    operational_tco2eq: Figure | None
+    embodied_tco2eq: Figure | None
+    assumptions: list[str] = field(default_factory=list)
+    kind: str = "estimated"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "hardware": self.hardware}
+        out["precision"] = self.precision
+        for name in (
+            "flops",
+            "device_count",
+            "duration_days",
+            "gpu_hours",
+            "mfu",
+            "power_per_device_w",
+            "pue",
+            "energy_mwh",
+            "intensity_g_per_kwh",
+            "operational_tco2eq",
+            "embodied_tco2eq",
+        ):
+            fig = getattr(self, name)
+            out[name] = None if fig is None else fig.to_dict()
+        out["assumptions"] = list(self.assumptions)
+        return out
+
+
+def _tokens(
+    tokens: float | None, samples: float | None, tokens_per_sample: float | None
+) -> float | None:
+    if samples is None:
+        if tokens_per_sample is not None:
+            raise BadInput("tokens_per_sample needs samples")
+        return tokens
+    if tokens_per_sample is None:
+        raise BadInput("samples needs tokens_per_sample (sequence length) to count tokens")
+    from_samples = samples * tokens_per_sample
+    if tokens is not None and not within(tokens, from_samples, _TOL):
+        raise BadInput(
+            f"tokens {fmt(tokens)} contradict samples x tokens_per_sample = {fmt(from_samples)}"
+        )
+    return tokens if tokens is not None else from_samples
+
+
+def _flops(
+    flops: float | None, active: float | None, tokens: float | None, notes: list[str]
+) -> Figure | None:
+    if active is not None and tokens is not None:
+        six_nd = 6.0 * active * tokens
+        if flops is not None:
+            if not within(flops, six_nd, _TOL):
+                raise BadInput(
+                    f"flops {fmt(flops)} contradict 6 x active params x tokens = {fmt(six_nd)} "
+                    f"(more than {_TOL:.0%} apart)"
+                )
+            return Figure.given(flops, "FLOP", "given FLOPs")
+        notes.append(
+            "FLOPs = 6 x active params x tokens (Kaplan et al. 2020); attention FLOPs "
+            "and activation recomputation are not counted"
+        )
+        return Figure.of(
+            Range.exact(six_nd),
+            "FLOP",
+            "derived",
+            f"6 x {fmt(active)} params x {fmt(tokens)} tokens",
+        )
+    if flops is not None:
+        return Figure.given(flops, "FLOP", "given FLOPs")
+    return None
+
+
+def _throughput(
+    acc: Accelerator | None,
+    precision: str,
+    mfu: float | None,
+    throughput_flops: float | None,
+) -> tuple[Range | None, str, bool, float | None]:
+    """Achieved FLOP/s per device, its derivation, whether it is a default, and the peak."""
+    peak = acc.peak_flops(precision) if acc is not None else None
+    if throughput_flops is not None:
+        if peak is not None and throughput_flops > peak:
+            raise BadInput(
+                f"throughput {fmt(throughput_flops / 1e12)} TFLOP/s exceeds the dense {precision} "
+                f"peak of {acc.name if acc else ''} ({fmt(peak / 1e12)} TFLOP/s)"
+            )
+        if mfu is not None and peak is not None and not within(throughput_flops, mfu * peak, _TOL):
+            raise BadInput(
+                f"throughput {fmt(throughput_flops / 1e12)} TFLOP/s contradicts mfu {mfu} x peak "
+                f"{fmt(peak / 1e12)} TFLOP/s = {fmt(mfu * peak / 1e12)} TFLOP/s"
+            )
+        return Range.exact(throughput_flops), "given throughput per device", False, peak
+    if peak is None:
+        return None, "", False, None
+    if mfu is not None:
+        return Range.exact(mfu * peak), f"mfu {mfu} x peak", False, peak
+    return defaults.MFU * peak, "default MFU x peak", True, peak
+
+
+def train(
+    *,
+    params: Number | None = None,
+    active_params: Number | None = None,
+    tokens: Number | None = None,
+    samples: Number | None = None,
+    tokens_per_sample: Number | None = None,
+    flops: Number | None = None,
+    hardware: str | Accelerator | None = None,
+    count: Number | None = None,
+    precision: str = "bf16",
+    mfu: Number | None = None,
+    throughput_tflops: Number | None = None,
+    days: Number | None = None,
+    gpu_hours: Number | None = None,
+    power_w: Number | None = None,
+    pue: Number | None = None,
+    intensity_g_per_kwh: Number | None = None,
+    zone: str | None = None,
+    lifetime_years: Number | None = None,
+) -> TrainingEstimate:
+    """Estimate a training run from any consistent subset of its facts.
+
+    Numbers may be given as strings ("175B", "3.14e23"). ``params`` is the
+    dense (or total) parameter count; for a mixture of experts give
+    ``active_params`` too, the parameters used per token, which set FLOPs.
+    ``throughput_tflops`` is achieved dense TFLOP/s per device; ``power_w``
+    average power per device. Raises ``BadInput`` for impossible or
+    contradictory inputs and when nothing gives the compute time.
+    """
+    notes: list[str] = []
+    n_total = optional_positive(params, "params")
+    n_active = optional_positive(active_params, "active_params")
+    if n_total is not None and n_active is not None and n_active > n_total:
+        raise BadInput(
+            f"active_params {fmt(n_active)} exceed total params {fmt(n_total)}; "
+            "active parameters are the subset used per token"
+        )
+    n_tokens = _tokens(
+        optional_positive(tokens, "tokens"),
+        optional_positive(samples, "samples"),
+        optional_positive(tokens_per_sample, "tokens_per_sample"),
+    )
+    active = n_active if n_active is not None else n_total
+    if n_active is not None and n_total is not None:
+        notes.append(f"mixture of experts: FLOPs use the {fmt(n_active)} active parameters")
+    flops_fig = _flops(optional_positive(flops, "flops"), active, n_tokens, notes)
+
+    acc = hardware_of(hardware)
+    precision = precision.strip().lower()
+    n_devices = optional_positive(count, "count")
+    if n_devices is not None and n_devices != int(n_devices):
+        raise BadInput(f"count must be a whole number, got {count!r}")
+    mfu_given = fraction(mfu, "mfu")
+    thr_given = optional_positive(throughput_tflops, "throughput_tflops")
+    thr, thr_how, thr_default, peak = _throughput(
+        acc, precision, mfu_given, None if thr_given is None else thr_given * 1e12
+    )
+    wall_days = optional_positive(days, "days")
+    hours_given = optional_positive(gpu_hours, "gpu_hours")
+
+    # Accelerator-seconds from the time the user gave, checked against each other.
+    given_dev_s: float | None = None
+    dev_kind: FigureKind
+    given_how = ""
+    if hours_given is not None:
+        given_dev_s, given_how = hours_given * 3600.0, "given GPU-hours"
+    if wall_days is not None and n_devices is not None:
+        from_days = wall_days * _SECONDS_PER_DAY * n_devices
+        if given_dev_s is not None and not within(given_dev_s, from_days, _TOL):
+            raise BadInput(
+                f"gpu_hours {fmt(given_dev_s / 3600)} contradict days x count x 24 = "
+                f"{fmt(from_days / 3600)} (more than {_TOL:.0%} apart)"
+            )
+        if given_dev_s is None:
+            given_dev_s, given_how = from_days, f"{fmt(wall_days)} days x {int(n_devices)} devices"
+
+    # Accelerator-seconds implied by the FLOPs.
+    flops_dev_s = flops_fig.range / thr if flops_fig is not None and thr is not None else None
+    mfu_fig: Figure | None = None
+    if thr is not None and peak is not None:
+        mfu_fig = Figure.of(thr / peak, "ratio", "default" if thr_default else "given", thr_how)
+
+    if given_dev_s is not None:
+        dev_s = Range.exact(given_dev_s)
+        dev_how, dev_kind = given_how, "given"
+        if flops_fig is not None and flops_dev_s is not None:
+            implied = flops_fig.value / given_dev_s
+            if thr_default and peak is not None:
+                implied_mfu = implied / peak
+                if implied_mfu > 1:
+                    raise BadInput(
+                        f"the given time is too short: {fmt(flops_fig.value)} FLOPs in "
+                        f"{fmt(given_dev_s / 3600)} GPU-hours needs {implied_mfu:.0%} of the "
+                        f"dense {precision} peak of {acc.name if acc else 'the hardware'}"
+                    )
+                mfu_fig = Figure.of(
+                    Range.exact(implied_mfu),
+                    "ratio",
+                    "derived",
+                    "FLOPs / (given GPU-seconds x dense peak)",
+                )
+                notes.append(f"MFU implied by the given time: {implied_mfu:.1%}")
+            elif not (flops_dev_s.low * (1 - _TOL) <= given_dev_s <= flops_dev_s.high * (1 + _TOL)):
+                raise BadInput(
+                    f"the given time ({fmt(given_dev_s / 3600)} GPU-hours) contradicts FLOPs / "
+                    f"throughput = {fmt(flops_dev_s.value / 3600)} GPU-hours "
+                    f"(more than {_TOL:.0%} apart)"
+                )
+    elif flops_dev_s is not None and flops_fig is not None:
+        dev_s = flops_dev_s
+        dev_how, dev_kind = f"FLOPs / ({thr_how})", "derived"
+        if thr_default:
+            notes.append(
+                f"MFU: default {fmt(defaults.MFU.value)} (range {fmt(defaults.MFU.low)}-"
+                f"{fmt(defaults.MFU.high)}) [{defaults.MFU_SOURCE}]"
+            )
+    elif flops_fig is not None:
+        notes.append(
+            "time and energy: not estimated; give hardware (for its peak FLOP/s), "
+            "throughput_tflops, gpu_hours, or days with count"
+        )
+        return _flops_only(flops_fig, acc, precision, notes)
+    else:
+        raise BadInput(
+            "cannot work out the compute: give params and tokens (or flops), "
+            "or gpu_hours, or days with count"
+        )
+
+    if flops_fig is None and thr is not None:
+        flops_fig = Figure.of(dev_s * thr, "FLOP", "derived", f"GPU-seconds x ({thr_how})")
+        if thr_default:
+            notes.append(f"FLOPs from the given time at the default MFU [{defaults.MFU_SOURCE}]")
+    gpu_hours_fig = Figure.of(dev_s / 3600.0, "h", dev_kind, dev_how)
+
+    # Device count and wall-clock time: each from the other and the GPU-hours.
+    count_fig: Figure | None = None
+    days_fig: Figure | None = None
+    if n_devices is not None:
+        count_fig = Figure.given(n_devices, "devices", "given count")
+    if wall_days is not None:
+        days_fig = Figure.given(wall_days, "days", "given wall-clock days")
+    if count_fig is None and wall_days is not None:
+        c = dev_s / (wall_days * _SECONDS_PER_DAY)
+        count_fig = Figure.of(c, "devices", "derived", "GPU-hours / (days x 24)")
+    if days_fig is None and n_devices is not None:
+        d = dev_s / (n_devices * _SECONDS_PER_DAY)
+        days_fig = Figure.of(d, "days", "derived", "GPU-hours / count / 24")
+    if days_fig is None:
+        notes.append("wall-clock time: not estimated; give count or days")
+
+    power_fig = power_figure(
+        optional_positive(power_w, "power_w"),
+        acc,
+        defaults.POWER_FRACTION_COMPUTE,
+        defaults.POWER_FRACTION_COMPUTE_SOURCE,
+        notes,
+        "training",
+    )
+    pue_fig = pue_figure(optional_positive(pue, "pue"), notes)
+    energy_fig: Figure | None = None
+    if power_fig is not None:
+        e = dev_s * power_fig.range * pue_fig.range / 3.6e9  # J -> MWh
+        energy_fig = Figure.of(e, "MWh", "derived", "GPU-hours x power per device x PUE")
+
+    intensity_fig = intensity_figure(
+        optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"), zone, notes
+    )
+    carbon_fig: Figure | None = None
+    if energy_fig is not None and intensity_fig is not None:
+        t = energy_fig.range * intensity_fig.range / 1000.0  # MWh x g/kWh -> t
+        carbon_fig = Figure.of(t, "tCO2eq", "derived", "energy x grid intensity")
+
+    embodied_fig = _embodied(acc, count_fig, days_fig, lifetime_years, notes)
+    return TrainingEstimate(
+        hardware=acc.name if acc else None,
+        precision=precision,
+        flops=flops_fig,
+        device_count=count_fig,
+        duration_days=days_fig,
+        gpu_hours=gpu_hours_fig,
+        mfu=mfu_fig,
+        power_per_device_w=power_fig,
+        pue=pue_fig,
+        energy_mwh=energy_fig,
+        intensity_g_per_kwh=intensity_fig,
+        operational_tco2eq=carbon_fig,
+        embodied_tco2eq=embodied_fig,
+        assumptions=notes,
+    )
+
+
+def _flops_only(
+    flops_fig: Figure, acc: Accelerator | None, precision: str, notes: list[str]
+) -> TrainingEstimate:
+    """What can be said from the FLOPs alone, when nothing gives the time."""
+    pue_fig = pue_figure(None, notes)
+    return TrainingEstimate(
+        hardware=acc.name if acc else None,
+        precision=precision,
+        flops=flops_fig,
+        device_count=None,
+        duration_days=None,
+        gpu_hours=None,
+        mfu=None,
+        power_per_device_w=None,
+        pue=pue_fig,
+        energy_mwh=None,
+        intensity_g_per_kwh=None,
+        operational_tco2eq=None,
+        embodied_tco2eq=None,
+        assumptions=notes,
+    )
+
+
+def _embodied(
+    acc: Accelerator | None,
+    count_fig: Figure | None,
+    days_fig: Figure | None,
+    lifetime_years: Number | None,
+    notes: list[str],
+) -> Figure | None:
+    """The run's share of the devices' manufacturing emissions (time / service life)."""
+    if acc is None or acc.embodied_kgco2eq is None:
+        if acc is not None:
+            notes.append(f"embodied carbon: no published figure for {acc.name} in wattwise's data")
+        return None
+    if count_fig is None or days_fig is None:
+        return None
+    if lifetime_years is None:
+        life = defaults.LIFETIME_YEARS
+        notes.append(
+            f"embodied carbon: device lifetime {fmt(life.value)} years (range {fmt(life.low)}-"
+            f"{fmt(life.high)}) [{defaults.LIFETIME_SOURCE}]"
+        )
+    else:
+        life = Range.exact(parse_positive(lifetime_years, "lifetime_years"))
+    share = days_fig.range * _SECONDS_PER_DAY / (life * _SECONDS_PER_YEAR)
+    t = count_fig.range * acc.embodied_kgco2eq * share / 1000.0
+    notes.append(
+        f"embodied carbon: {fmt(acc.embodied_kgco2eq)} kgCO2eq per device "
+        f"({acc.embodied_source}), accelerator only"
+    )
+    return Figure.of(t, "tCO2eq", "derived", "count x embodied per device x run time / lifetime")

@@ -1,0 +1,118 @@
+"""``wattwise estimate`` and ``wattwise hardware`` on a Typer app built for the test."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from wattwise.cli.estimate import register
+
+
+@pytest.fixture
+def app() -> typer.Typer:
+    app = typer.Typer()
+
+    @app.callback()
+    def _root() -> None:
+        """Test root so sub-commands keep their names."""
+
+    register(app)
+    return app
+
+
+def _invoke(app: typer.Typer, *args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, list(args))
+
+
+def test_train_json_accepts_suffixed_quantities(app: typer.Typer) -> None:
+    res = _invoke(
+        app,
+        "estimate",
+        "train",
+        "--params",
+        "175B",
+        "--tokens",
+        "300B",
+        "--hardware",
+        "A100 SXM4 80GB",
+        "--count",
+        "1k",
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["flops"]["value"] == pytest.approx(6 * 175e9 * 300e9)
+    assert d["device_count"]["value"] == 1000
+    assert d["energy_mwh"]["low"] <= d["energy_mwh"]["value"] <= d["energy_mwh"]["high"]
+
+
+def test_train_table_names_assumptions(app: typer.Typer) -> None:
+    res = _invoke(app, "estimate", "train", "--gpu-hours", "1.5M", "--hardware", "H100 SXM")
+    assert res.exit_code == 0, res.output
+    assert "energy" in res.output and "Assumptions" in res.output
+
+
+def test_infer_json(app: typer.Typer) -> None:
+    res = _invoke(
+        app,
+        "estimate",
+        "infer",
+        "--params",
+        "8B",
+        "--hardware",
+        "L40S",
+        "--prompt-tokens",
+        "1000",
+        "--output-tokens",
+        "200",
+        "--batch-size",
+        "16",
+        "--json",
+    )
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["energy_per_request_j"]["value"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--params", "7B", "--tokens", "1T", "--hardware", "H100 SXM", "--count", "0"],
+            "count must be positive",
+        ),
+        (
+            ["--params", "7B", "--tokens", "1T", "--hardware", "H100 SXM", "--count", "-4"],
+            "count must be positive",
+        ),
+        (
+            ["--params", "7B", "--tokens", "1T", "--hardware", "B300", "--count", "8"],
+            "did you mean",
+        ),
+        (
+            ["--gpu-hours", "1000", "--days", "10", "--count", "100", "--power-w", "300"],
+            "contradict",
+        ),
+        (["--params", "seven", "--tokens", "1T"], "cannot read 'seven'"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(app: typer.Typer, args: list[str], message: str) -> None:
+    res = _invoke(app, "estimate", "train", *args)
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert lines[0].startswith("wattwise: error: ")
+    assert message in " ".join(lines)
+    assert "Traceback" not in res.output
+
+
+def test_hardware_lists_and_filters(app: typer.Typer) -> None:
+    res = _invoke(app, "hardware", "mi300x", "--json")
+    assert res.exit_code == 0, res.output
+    assert [r["name"] for r in json.loads(res.output)] == ["AMD Instinct MI300X"]
+    res = _invoke(app, "hardware")
+    assert res.exit_code == 0 and "TPU v4" in res.output
+    res = _invoke(app, "hardware", "nothing-like-this")
+    assert res.exit_code == 2 and "wattwise: error:" in res.output

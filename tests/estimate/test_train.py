@@ -1,0 +1,211 @@
+"""The training estimate: each derivation path, ranges, and refused contradictions."""
+
+from __future__ import annotations
+
+import pytest
+
+from wattwise.errors import BadInput
+from wattwise.estimate import defaults, train
+from wattwise.estimate._figures import Figure
+from wattwise.hardware.accelerators import find
+
+A100 = "A100 SXM4 80GB"
+
+
+def test_flops_are_six_times_params_times_tokens() -> None:
+    est = train(params="7B", tokens="1T")
+    assert est.flops is not None
+    assert est.flops.value == pytest.approx(6 * 7e9 * 1e12)
+    assert est.flops.kind == "derived"
+
+
+def test_moe_flops_use_active_parameters() -> None:
+    est = train(params="1.5T", active_params="100B", tokens="1T", hardware=A100, count=64)
+    assert est.flops is not None
+    assert est.flops.value == pytest.approx(6 * 100e9 * 1e12)
+    assert any("active parameters" in a for a in est.assumptions)
+
+
+def test_active_params_above_total_are_refused() -> None:
+    with pytest.raises(BadInput, match="exceed total params"):
+        train(params="7B", active_params="8B", tokens="1T")
+
+
+def test_path_params_tokens_hardware_gives_time_from_peak_and_default_mfu() -> None:
+    est = train(params="7B", tokens="1T", hardware=A100, count=8)
+    peak = find(A100).peak_flops("bf16")
+    central_s = 6 * 7e9 * 1e12 / (peak * defaults.MFU.value)
+    assert est.gpu_hours is not None
+    assert est.gpu_hours.value == pytest.approx(central_s / 3600)
+    # Higher MFU -> fewer hours: the low end uses the high MFU.
+    assert est.gpu_hours.low == pytest.approx(central_s * 0.4 / 0.5 / 3600)
+    assert est.duration_days is not None
+    assert est.duration_days.value == pytest.approx(central_s / 8 / 86400)
+    assert any("MFU: default" in a for a in est.assumptions)
+
+
+def test_path_gpu_hours_gives_energy_without_flops() -> None:
+    est = train(gpu_hours="1000", power_w=400, pue=1.2)
+    assert est.gpu_hours is not None and est.gpu_hours.kind == "given"
+    assert est.energy_mwh is not None
+    assert est.energy_mwh.value == pytest.approx(1000 * 400 * 1.2 / 1e6)
+    assert est.energy_mwh.low == est.energy_mwh.high  # every input was given
+    assert est.flops is None
+
+
+def test_path_days_and_count_gives_gpu_hours_and_fills_flops_from_hardware() -> None:
+    est = train(days=10, count=16, hardware=A100, power_w=400, pue=1.1)
+    assert est.gpu_hours is not None
+    assert est.gpu_hours.value == pytest.approx(10 * 24 * 16)
+    assert est.flops is not None and est.flops.kind == "derived"
+    peak = find(A100).peak_flops("bf16")
+    assert est.flops.value == pytest.approx(10 * 86400 * 16 * peak * defaults.MFU.value)
+
+
+def test_count_is_derived_from_gpu_hours_and_days() -> None:
+    est = train(gpu_hours=2400, days=10, power_w=300)
+    assert est.device_count is not None
+    assert est.device_count.value == pytest.approx(10)
+    assert est.device_count.kind == "derived"
+
+
+def test_given_time_sets_the_implied_mfu() -> None:
+    peak = find(A100).peak_flops("bf16")
+    flops = 0.25 * peak * 3600 * 1000  # 1000 GPU-hours at 25 % of peak
+    est = train(flops=flops, gpu_hours=1000, hardware=A100)
+    assert est.mfu is not None
+    assert est.mfu.value == pytest.approx(0.25)
+    assert est.mfu.kind == "derived"
+
+
+def test_time_too_short_for_the_flops_is_refused() -> None:
+    with pytest.raises(BadInput, match="too short"):
+        train(params="70B", tokens="2T", hardware=A100, gpu_hours=1000)
+
+
+def test_given_mfu_and_given_time_that_disagree_are_refused() -> None:
+    # At MFU 0.5 this run needs ~1.87M/0.8 GPU-hours; 10M is far off.
+    with pytest.raises(BadInput, match="contradicts FLOPs / throughput"):
+        train(params="70B", tokens="2T", hardware=A100, mfu=0.5, gpu_hours="10M")
+
+
+def test_gpu_hours_that_contradict_days_times_count_are_refused() -> None:
+    with pytest.raises(BadInput, match="contradict days x count"):
+        train(gpu_hours=1000, days=10, count=100, power_w=300)
+
+
+def test_flops_that_contradict_six_n_d_are_refused() -> None:
+    with pytest.raises(BadInput, match="contradict 6 x active params"):
+        train(params="7B", tokens="1T", flops="1e20")
+
+
+def test_throughput_above_peak_is_refused() -> None:
+    with pytest.raises(BadInput, match="exceeds the dense bf16 peak"):
+        train(params="7B", tokens="1T", hardware=A100, throughput_tflops=400)
+
+
+def test_flops_alone_give_flops_and_say_what_is_missing() -> None:
+    est = train(params="7B", tokens="1T")
+    assert est.gpu_hours is None and est.energy_mwh is None
+    assert any("give hardware" in a for a in est.assumptions)
+
+
+def test_nothing_to_size_the_run_is_refused_with_what_to_give() -> None:
+    with pytest.raises(BadInput, match="cannot work out the compute: give params and tokens"):
+        train(params="7B", hardware="A100 SXM4 80GB", count=8)
+
+
+@pytest.mark.parametrize("bad", [{"count": 0}, {"count": -8}, {"count": 2.5}, {"mfu": 1.5}])
+def test_bad_numbers_are_refused(bad: dict[str, float]) -> None:
+    kwargs = {"params": "7B", "tokens": "1T", "hardware": A100, "count": 8, **bad}
+    with pytest.raises(BadInput):
+        train(**kwargs)  # type: ignore[arg-type]
+
+
+def _figures(est: object) -> list[Figure]:
+    return [v for v in vars(est).values() if isinstance(v, Figure)]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"params": "175B", "tokens": "300B", "hardware": A100, "count": 1024},
+        {
+            "params": "7B",
+            "tokens": "1T",
+            "hardware": "H100 SXM",
+            "count": 8,
+            "intensity_g_per_kwh": 300,
+        },
+        {"gpu_hours": "1.7M", "hardware": A100, "days": 60, "zone": None},
+        {"days": 30, "count": 384, "hardware": A100, "intensity_g_per_kwh": 57},
+    ],
+)
+def test_ranges_contain_the_central_value(kwargs: dict[str, object]) -> None:
+    est = train(**kwargs)  # type: ignore[arg-type]
+    figs = _figures(est)
+    assert figs
+    for fig in figs:
+        assert fig.low <= fig.value <= fig.high, fig
+
+
+def test_default_power_and_pue_widen_the_energy_range_and_are_named() -> None:
+    est = train(gpu_hours=1000, hardware=A100)
+    assert est.energy_mwh is not None
+    tdp = 400.0
+    lo = 1000 * tdp * defaults.POWER_FRACTION_COMPUTE.low * defaults.PUE.low / 1e6
+    hi = 1000 * tdp * defaults.POWER_FRACTION_COMPUTE.high * defaults.PUE.high / 1e6
+    assert est.energy_mwh.low == pytest.approx(lo)
+    assert est.energy_mwh.high == pytest.approx(hi)
+    text = " ".join(est.assumptions)
+    assert "x TDP" in text and "PUE: default" in text
+
+
+def test_carbon_is_energy_times_intensity_and_absent_without_it() -> None:
+    with_i = train(gpu_hours=1000, power_w=500, pue=1.0, intensity_g_per_kwh=400)
+    assert with_i.operational_tco2eq is not None
+    assert with_i.operational_tco2eq.value == pytest.approx(0.5 * 400 / 1000)
+    without = train(gpu_hours=1000, power_w=500, pue=1.0)
+    assert without.operational_tco2eq is None
+    assert any("give intensity" in a for a in without.assumptions)
+
+
+def test_embodied_share_uses_the_device_figure_and_lifetime() -> None:
+    est = train(days=365.25, count=10, hardware=A100, power_w=400, lifetime_years=4)
+    acc = find(A100)
+    assert acc.embodied_kgco2eq is not None
+    assert est.embodied_tco2eq is not None
+    assert est.embodied_tco2eq.value == pytest.approx(10 * acc.embodied_kgco2eq / 4 / 1000)
+
+
+def test_device_without_tdp_needs_given_power() -> None:
+    est = train(params="1B", tokens="10B", hardware="TPU v5e", count=8)
+    assert est.energy_mwh is None
+    assert any("no published TDP" in a for a in est.assumptions)
+    assert train(params="1B", tokens="10B", hardware="TPU v5e", count=8, power_w=200).energy_mwh
+
+
+def test_samples_times_length_give_tokens() -> None:
+    est = train(params="1B", samples="1M", tokens_per_sample=2048)
+    assert est.flops is not None
+    assert est.flops.value == pytest.approx(6 * 1e9 * 1e6 * 2048)
+
+
+def test_to_dict_is_json_ready_and_lists_assumptions() -> None:
+    import json
+
+    d = train(params="7B", tokens="1T", hardware=A100, count=8).to_dict()
+    json.dumps(d)
+    assert d["kind"] == "estimated"
+    assert d["energy_mwh"]["unit"] == "MWh"
+    assert isinstance(d["assumptions"], list) and d["assumptions"]
+
+
+def test_zone_without_carbon_module_or_with_intensity(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    with pytest.raises(BadInput, match="either intensity or zone"):
+        train(gpu_hours=10, power_w=100, intensity_g_per_kwh=100, zone="FR")
+    monkeypatch.setitem(sys.modules, "wattwise.carbon.yearly", None)
+    with pytest.raises(BadInput, match="--intensity"):
+        train(gpu_hours=10, power_w=100, zone="FR")

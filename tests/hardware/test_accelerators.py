@@ -1,0 +1,110 @@
+"""The shipped accelerator table and its lookup."""
+
+from __future__ import annotations
+
+import pytest
+
+from wattwise.errors import BadInput
+from wattwise.hardware import accelerators
+from wattwise.hardware.accelerators import find, load, search
+
+REQUIRED = [
+    "NVIDIA Tesla P100 SXM2 16GB",
+    "NVIDIA Tesla V100 SXM2",
+    "NVIDIA T4",
+    "NVIDIA A10",
+    "NVIDIA A100 SXM4 40GB",
+    "NVIDIA A100 SXM4 80GB",
+    "NVIDIA A100 PCIe 40GB",
+    "NVIDIA A100 PCIe 80GB",
+    "NVIDIA H100 SXM5 80GB",
+    "NVIDIA H100 PCIe 80GB",
+    "NVIDIA H100 NVL 94GB",
+    "NVIDIA H200 SXM 141GB",
+    "NVIDIA L4",
+    "NVIDIA L40S",
+    "NVIDIA B200",
+    "AMD Instinct MI250",
+    "AMD Instinct MI250X",
+    "AMD Instinct MI300X",
+    "Google TPU v2",
+    "Google TPU v3",
+    "Google TPU v4",
+    "Google TPU v5e",
+    "Google TPU v5p",
+    "Google TPU v6e",
+    "Intel Gaudi 2",
+    "Intel Gaudi 3",
+    "Apple M1 Max",
+    "Apple M2 Max",
+    "Apple M3 Max",
+]
+
+
+def test_table_covers_the_families_the_estimator_promises() -> None:
+    names = {a.name for a in load()}
+    assert set(REQUIRED) <= names
+
+
+def test_every_row_names_its_source_and_provenance() -> None:
+    for acc in load():
+        assert acc.source, acc.name
+        assert acc.provenance in {"memory", "datasheet"}, acc.name
+        if acc.embodied_kgco2eq is not None:
+            assert acc.embodied_source, acc.name
+        if acc.measured_system_power_w is not None:
+            assert acc.measured_power_source, acc.name
+
+
+def test_peaks_are_dense_and_ordered_by_precision() -> None:
+    # Lower precision is never slower than higher precision on the same device.
+    for acc in load():
+        chain = [acc.fp32_tflops, acc.tf32_tflops, acc.fp16_bf16_tflops, acc.fp8_tflops]
+        known = [x for x in chain if x is not None]
+        assert known == sorted(known), acc.name
+    h100 = find("H100 SXM5")
+    assert h100.peak_flops("bf16") == pytest.approx(989.5e12)  # half the 1979 sparse figure
+
+
+def test_find_accepts_any_spelling_of_name_or_alias() -> None:
+    assert find("nvidia-h100-sxm5-80gb").name == "NVIDIA H100 SXM5 80GB"
+    assert find("TPU v4").name == "Google TPU v4"
+    assert find("tpuv4").name == "Google TPU v4"
+    assert find("MI300X").name == "AMD Instinct MI300X"
+    assert find("a100-sxm4-80gb").name == "NVIDIA A100 SXM4 80GB"
+
+
+def test_find_refuses_to_guess_between_variants_with_different_power() -> None:
+    with pytest.raises(BadInput, match="several accelerators") as info:
+        find("A100")
+    assert "A100 PCIe 40GB" in str(info.value) and "A100 SXM4 80GB" in str(info.value)
+
+
+def test_find_takes_a_near_certain_typo() -> None:
+    assert find("NVIDIA H200 SXM 141 GBB").name == "NVIDIA H200 SXM 141GB"
+
+
+def test_unknown_hardware_suggests_nearest_names() -> None:
+    with pytest.raises(BadInput, match="unknown hardware 'B300'") as info:
+        find("B300")
+    assert "did you mean" in str(info.value)
+    assert "NVIDIA B200" in str(info.value)
+
+
+def test_unpublished_precision_is_refused_not_zero() -> None:
+    with pytest.raises(BadInput, match="no published dense fp8"):
+        find("V100 SXM2").peak_flops("fp8")
+    with pytest.raises(BadInput, match="unknown precision"):
+        find("L4").peak_flops("fp4")
+
+
+def test_search_matches_every_word() -> None:
+    got = {a.name for a in search("nvidia 80gb")}
+    assert "NVIDIA H100 SXM5 80GB" in got
+    assert "NVIDIA A100 SXM4 40GB" not in got
+    assert len(search(None)) == len(load())
+    assert search("no such thing") == []
+
+
+def test_table_is_read_once() -> None:
+    assert accelerators.load() is accelerators.load()

@@ -1,0 +1,80 @@
+"""Run emissions: each sample priced at the intensity of its own time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from wattwise.accounting import CarbonOptions, emissions_for, intervals_from_samples
+from wattwise.meter import Sample
+
+T0 = dt.datetime(2026, 11, 18, 20, 30, tzinfo=dt.timezone.utc).timestamp()
+
+
+def _samples() -> list[Sample]:
+    # two domains, three 600 s intervals; memory:x is inside cpu:x and must not be added
+    rows = []
+    for k in range(1, 4):
+        t = T0 + 600 * k
+        rows.append(Sample(t, "cpu:x", 3.6e6, 6000.0, 3.0e6, 4.2e6))  # 1 kWh each interval
+        rows.append(Sample(t, "inner:x", 1.0e6, 1.0, 1.0e6, 1.0e6))
+    return rows
+
+
+def test_intervals_sum_counted_domains_per_instant() -> None:
+    iv = intervals_from_samples(_samples(), {"cpu:x"}, T0)
+    assert [(a - T0, b - T0) for a, b, *_ in iv] == [(0, 600), (600, 1200), (1200, 1800)]
+    assert [e for _, _, e, _, _ in iv] == [3.6e6] * 3
+    scaled = intervals_from_samples(_samples(), {"cpu:x"}, T0, scale_to_j=5.4e6)
+    assert sum(e for _, _, e, _, _ in scaled) == pytest.approx(5.4e6)
+
+
+def _trace(tmp_path: Path) -> Path:
+    p = tmp_path / "t.csv"
+    p.write_text(
+        "Time,Carbon Intensity\n"
+        "2026-11-18 20:00:00,100\n"  # T0 - 1800
+        "2026-11-18 20:30:00,100\n"  # T0
+        "2026-11-18 20:45:00,400\n"  # sharp change halfway through the second interval
+        "2026-11-18 21:30:00,400\n"
+    )
+    return p
+
+
+def test_each_interval_is_priced_at_its_own_time(tmp_path: Path) -> None:
+    iv = intervals_from_samples(_samples(), {"cpu:x"}, T0)
+    em = emissions_for(iv, CarbonOptions(zone="DE", intensity_trace=_trace(tmp_path)))
+    # 20:30-20:40 at 100; 20:40-20:50: 5 min at 100 + 5 min at 400; 20:50-21:00 at 400
+    assert [i.intensity_g_per_kwh for i in em.intervals] == pytest.approx([100, 250, 400])
+    assert em.emissions_g == pytest.approx(100 + 250 + 400)
+    assert em.low_g == pytest.approx((100 + 250 + 400) * 3.0 / 3.6)
+    assert em.kind == "trace"
+
+
+def test_same_energy_costs_what_each_grid_says(tmp_path: Path) -> None:
+    iv = intervals_from_samples(_samples(), {"cpu:x"}, T0)
+    de = emissions_for(iv, CarbonOptions(zone="DE"))
+    fr = emissions_for(iv, CarbonOptions(zone="FR"))
+    assert de.emissions_g / fr.emissions_g == pytest.approx(
+        de.avg_intensity_g_per_kwh / fr.avg_intensity_g_per_kwh
+    )
+    assert de.emissions_g > 3 * fr.emissions_g
+
+
+def test_no_zone_uses_the_world_average_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", "/nonexistent-wattwise-test")
+    iv = intervals_from_samples(_samples(), {"cpu:x"}, T0)
+    em = emissions_for(iv, CarbonOptions())
+    assert any("world average" in n for n in em.notes)
+    assert any("--zone" in n or "WATTWISE_ZONE" in n for n in em.notes)
+
+
+def test_pue_multiplies(tmp_path: Path) -> None:
+    iv = intervals_from_samples(_samples(), {"cpu:x"}, T0)
+    a = emissions_for(iv, CarbonOptions(zone="DE"))
+    b = emissions_for(iv, CarbonOptions(zone="DE", pue=1.5))
+    assert b.emissions_g == pytest.approx(1.5 * a.emissions_g)
+    assert b.pue_source == "set by the user"
