@@ -161,6 +161,18 @@ class Meter:
         gaps = self._window_gaps.pop(name, set())
         return self._result(name, start, snap, gaps)
 
+    def total_now(self) -> tuple[float, float, float, float]:
+        """Read every sensor now: ``(t_monotonic, energy_j, low_j, high_j)`` summed over the
+        domains counted in totals, cumulative since the sensors started. For marks such
+        as training steps; windows remain the exact way to measure a span."""
+        snap = self._read_all()
+        e = lo = hi = 0.0
+        for name, d in self._domains.items():
+            c = snap.counters.get(name)
+            if c is not None and d.in_total:
+                e, lo, hi = e + c.energy_j, lo + c.low_j, hi + c.high_j
+        return snap.t_mono, e, lo, hi
+
     def tick(self) -> list[Sample]:
         """Read every sensor now and record one sample per domain (the thread calls this)."""
         snap = self._read_all()

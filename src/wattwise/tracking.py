@@ -29,6 +29,7 @@ from typing import Any, TypeVar, overload
 from wattwise.accounting import CarbonOptions, emissions_for, intervals_from_samples
 from wattwise.errors import BadInput
 from wattwise.meter import Meter, Sample, WattwiseWarning
+from wattwise.predict import Prediction, predict
 from wattwise.results import EnergyResult
 from wattwise.sensors.base import Sensor
 
@@ -83,6 +84,9 @@ class Run:
         self._started_unix_s = 0.0
         self._old_sigterm: Any = None
         self._store_failed = False
+        self._step_marks: list[tuple[float, float, float, float]] = []
+        self._step_start: tuple[float, float, float, float] | None = None
+        self._run_start_mark: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -110,6 +114,7 @@ class Run:
             self._event("info", n)
         self.meter.start()
         self.meter.begin(_RUN_WINDOW)
+        self._run_start_mark = self.meter.total_now()
         self._install_sigterm()
         return self
 
@@ -234,6 +239,44 @@ class Run:
         if self.carbon_options is not None:
             out["carbon_options"] = self.carbon_options.to_dict()
         return out
+
+    # -- prediction -----------------------------------------------------------------
+
+    def step(self, n: int = 1) -> None:
+        """Mark the end of ``n`` training steps or epochs (for ``predict_total``)."""
+        if self.meter is None:
+            raise BadInput("step() called before the run was started")
+        if self._step_start is None:
+            self._step_start = self._run_start_mark
+        mark = self.meter.total_now()
+        for _ in range(max(1, n)):
+            self._step_marks.append(mark)
+
+    def predict_total(self, total_steps: int) -> Prediction:
+        """Predict time, energy and carbon of ``total_steps`` steps from the steps so far."""
+        if self.meter is None or self._step_start is None:
+            raise BadInput("no steps measured yet: call run.step() after each step or epoch")
+        kinds = {d.kind for d in self.meter.domains if d.in_total}
+        kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none")
+        return predict(
+            self._step_marks, total_steps, self._step_start, kind, self._current_intensity()
+        )
+
+    def _current_intensity(self) -> tuple[float, str, float] | None:
+        if self.carbon_options is None:
+            return None
+        try:
+            from wattwise.carbon.pue import resolve_pue
+            from wattwise.carbon.yearly import YearlySource
+            from wattwise.carbon.zones import resolve_zone
+
+            choice = resolve_zone(self.carbon_options.zone)
+            name = choice.zone.name if choice.zone else None
+            i = YearlySource().intensity_at(name, time.time())
+            p = resolve_pue(self.carbon_options.pue, zone=name)
+            return i.intensity_g_per_kwh, f"{i.zone}, {i.source}", p.pue
+        except Exception:  # noqa: BLE001 - a prediction without carbon is still useful
+            return None
 
     # -- printing -----------------------------------------------------------------
 

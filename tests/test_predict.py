@@ -1,0 +1,80 @@
+"""Predicting a run's totals from its first measured steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures.fake_sensors import ConstantPowerSensor, ManualClock
+from wattwise.errors import BadInput
+from wattwise.predict import predict
+
+
+def test_constant_steps_predict_exactly() -> None:
+    start = (0.0, 0.0, 0.0, 0.0)
+    marks = [(10.0 * k, 100.0 * k, 80.0 * k, 120.0 * k) for k in range(1, 5)]
+    p = predict(marks, 10, start, "estimated", intensity=(400.0, "DE yearly", 1.0))
+    assert p.duration_s == pytest.approx(100.0)
+    assert p.energy_j == pytest.approx(1000.0)
+    assert p.duration_low_s == pytest.approx(100.0)  # no spread in step times
+    assert p.energy_low_j == pytest.approx(800.0)  # the sensor's own range carries over
+    assert p.energy_high_j == pytest.approx(1200.0)
+    assert p.emissions_g == pytest.approx(1000.0 / 3.6e6 * 400.0)
+    assert p.steps_used == 3  # the first step is dropped as warm-up
+
+
+def test_noisy_steps_give_an_interval_that_contains_the_truth() -> None:
+    import random
+
+    rnd = random.Random(1)
+    t = e = 0.0
+    marks = []
+    steps = [rnd.gauss(5.0, 0.5) for _ in range(100)]
+    for dt in steps[:10]:
+        t += dt
+        e += dt * 50
+        marks.append((t, e, e, e))
+    p = predict(marks, 100, (0.0, 0.0, 0.0, 0.0), "measured")
+    true_total = sum(steps)
+    assert p.duration_low_s < true_total < p.duration_high_s
+    assert p.duration_low_s < p.duration_s < p.duration_high_s
+
+
+def test_warmup_step_is_not_extrapolated() -> None:
+    marks = [(30.0, 3000.0, 3000.0, 3000.0)]  # a slow first step
+    marks += [(30.0 + 10 * k, 3000.0 + 100 * k, 0, 0) for k in range(1, 4)]
+    marks = [(a, b, b, b) for a, b, *_ in marks]
+    p = predict(marks, 10, (0.0, 0.0, 0.0, 0.0), "measured")
+    assert p.duration_s == pytest.approx(30.0 + 9 * 10.0)
+
+
+@pytest.mark.parametrize("total", [0, -3, 2, 1.5])
+def test_bad_totals_are_refused(total: object) -> None:
+    marks = [(1.0, 1.0, 1.0, 1.0)] * 3
+    with pytest.raises(BadInput):
+        predict(marks, total, (0.0, 0.0, 0.0, 0.0), "measured")  # type: ignore[arg-type]
+
+
+def test_run_step_and_predict_total_use_the_meter(tmp_path: object) -> None:
+    import wattwise
+
+    clock = ManualClock()
+    s = ConstantPowerSensor({"cpu:0": 20.0}, clock=clock)
+    with wattwise.track("train", sensors=[s], store=False, zone="FR") as run:
+        run.meter._clock = clock  # type: ignore[union-attr]
+        run._run_start_mark = run.meter.total_now()  # type: ignore[union-attr]
+        for _ in range(4):
+            clock.advance(3.0)
+            run.step()
+        p = run.predict_total(20)
+    assert p.duration_s == pytest.approx(60.0)
+    assert p.energy_j == pytest.approx(1200.0)
+    assert p.intensity_source is not None and "FR" in p.intensity_source
+    assert "predicted for 20 steps" in str(p)
+
+
+def test_predict_before_any_step_is_bad_input() -> None:
+    import wattwise
+
+    with wattwise.track("x", sensors=[ConstantPowerSensor({"cpu:0": 1.0})], store=False) as run:
+        with pytest.raises(BadInput, match="no steps"):
+            run.predict_total(10)
