@@ -78,3 +78,53 @@ def test_pue_multiplies(tmp_path: Path) -> None:
     b = emissions_for(iv, CarbonOptions(zone="DE", pue=1.5))
     assert b.emissions_g == pytest.approx(1.5 * a.emissions_g)
     assert b.pue_source == "set by the user"
+
+
+def _provider_intervals() -> list[tuple[float, float, float, float, float]]:
+    t = dt.datetime(2025, 3, 10, 2, 0, tzinfo=dt.timezone.utc).timestamp()
+    return [(t, t + 3600, 3.6e6, 3.6e6, 3.6e6), (t + 3600, t + 7200, 3.6e6, 3.6e6, 3.6e6)]
+
+
+def _electricitymaps(tmp_path: Path, answer: bytes) -> object:
+    from tests.carbon.test_providers import NOW, FakeTransport
+    from wattwise.carbon.providers import ElectricityMaps, IntensityCache
+
+    return ElectricityMaps(
+        token="t",
+        transport=FakeTransport({"/v3/carbon-intensity/history": answer}),
+        clock=lambda: NOW,
+        cache=IntensityCache(tmp_path / "c", clock=lambda: NOW),
+    )
+
+
+def test_a_configured_provider_prices_the_run_and_its_values_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wattwise.carbon.providers as providers
+    from tests.carbon.test_providers import fixture
+    from wattwise.accounting import emissions_and_fetched
+
+    p = _electricitymaps(tmp_path, fixture("electricitymaps/history_DE.json"))
+    monkeypatch.setattr(providers, "get_provider", lambda name, **kw: p)
+    em, fetched = emissions_and_fetched(
+        _provider_intervals(), CarbonOptions(zone="DE", provider="electricitymaps")
+    )
+    # history_DE: value at 12:00 - k h is 250 + 2 (24 - k); 02:00 is k = 10, 03:00 is k = 9
+    assert [i.intensity_g_per_kwh for i in em.intervals] == [278, 280]
+    assert em.kind == "live"
+    assert fetched and all(f["zone"] == "DE" for f in fetched)
+
+
+def test_a_failing_provider_falls_back_to_yearly_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wattwise.carbon.providers as providers
+    from wattwise.accounting import emissions_and_fetched
+
+    p = _electricitymaps(tmp_path, b"<html>not json</html>")
+    monkeypatch.setattr(providers, "get_provider", lambda name, **kw: p)
+    em, _ = emissions_and_fetched(
+        _provider_intervals(), CarbonOptions(zone="DE", provider="electricitymaps")
+    )
+    assert em.kind == "yearly-average"
+    assert "failed" in em.notes[0] and "yearly average was used" in em.notes[0]

@@ -36,9 +36,11 @@ class CarbonOptions:
     intensity_trace: str | Path | None = None
     pue: float | None = None
     renewable_share: float | None = None
+    provider: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "provider": self.provider,
             "zone": self.zone,
             "intensity_trace": str(self.intensity_trace) if self.intensity_trace else None,
             "pue": self.pue,
@@ -84,9 +86,27 @@ def emissions_for(
     intervals: Sequence[tuple[float, float, float, float, float]],
     options: CarbonOptions,
 ) -> Any:
-    """Emissions of energy intervals under ``options`` (a ``carbon.emissions.Emissions``)."""
+    """Emissions of energy intervals under ``options`` (a ``carbon.emissions.Emissions``).
+
+    With a live provider configured, its values price the run and are kept in
+    ``fetched`` of the result's dict; if it fails, the yearly average is used
+    and a note says what went wrong.
+    """
+    em, _ = emissions_and_fetched(intervals, options)
+    return em
+
+
+def emissions_and_fetched(
+    intervals: Sequence[tuple[float, float, float, float, float]],
+    options: CarbonOptions,
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Like :func:`emissions_for`, also returning the live values fetched (if any)."""
     from wattwise.carbon.emissions import compute_emissions
 
+    if not intervals:
+        raise BadInput("the run has no energy samples to price")
+    if options.provider is not None:
+        return _with_provider(intervals, options)
     source = None
     if options.intensity_trace is not None:
         from wattwise.carbon.traces import TraceSource
@@ -98,12 +118,37 @@ def emissions_for(
                 "--intensity-trace needs a zone for the trace (--zone or WATTWISE_ZONE)"
             )
         source = TraceSource.from_csv(options.intensity_trace, choice.zone.name, outside="yearly")
-    if not intervals:
-        raise BadInput("the run has no energy samples to price")
-    return compute_emissions(
-        intervals,
-        options.zone,
-        source,
-        pue=options.pue,
-        renewable_share=options.renewable_share,
+    em = compute_emissions(
+        intervals, options.zone, source, pue=options.pue, renewable_share=options.renewable_share
     )
+    return em, []
+
+
+def _with_provider(
+    intervals: Sequence[tuple[float, float, float, float, float]], options: CarbonOptions
+) -> tuple[Any, list[dict[str, Any]]]:
+    import dataclasses
+
+    from wattwise.carbon.emissions import compute_emissions
+    from wattwise.carbon.providers import get_provider
+    from wattwise.carbon.zones import resolve_zone
+    from wattwise.errors import WattwiseError
+
+    choice = resolve_zone(options.zone)
+    if choice.zone is None:
+        raise BadInput(f"provider {options.provider} needs a zone (--zone or WATTWISE_ZONE)")
+    provider = get_provider(options.provider or "")
+    try:
+        em = compute_emissions(
+            intervals, choice.zone.name, provider,
+            pue=options.pue, renewable_share=options.renewable_share,
+        )
+    except WattwiseError as exc:
+        em = compute_emissions(
+            intervals, choice.zone.name, None,
+            pue=options.pue, renewable_share=options.renewable_share,
+        )
+        note = f"provider {options.provider} failed ({exc}); the yearly average was used instead"
+        em = dataclasses.replace(em, notes=(note, *em.notes))
+    fetched = [i.to_dict() for i in provider.fetched()]
+    return em, fetched

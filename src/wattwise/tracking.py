@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar, overload
 
-from wattwise.accounting import CarbonOptions, emissions_for, intervals_from_samples
+from wattwise.accounting import CarbonOptions, emissions_and_fetched, intervals_from_samples
 from wattwise.errors import BadInput
 from wattwise.meter import Meter, Sample, WattwiseWarning
 from wattwise.predict import Prediction, predict
@@ -57,14 +57,21 @@ class Run:
         intensity_trace: str | Path | None = None,
         pue: float | None = None,
         carbon: bool = True,
+        intensity_provider: str | None = None,
     ) -> None:
         self.name = name or "run"
         self._kw: dict[str, Any] = dict(
             interval_s=interval_s, db=db, store=store, sensors=sensors, pid=pid,
             include_root=include_root, command=command, tags=tags, zone=zone,
             intensity_trace=intensity_trace, pue=pue, carbon=carbon,
+            intensity_provider=intensity_provider,
         )
-        self.carbon_options = CarbonOptions(zone, intensity_trace, pue) if carbon else None
+        self.carbon_options = (
+            CarbonOptions(zone, intensity_trace, pue, provider=intensity_provider)
+            if carbon
+            else None
+        )
+        self._fetched: list[dict[str, Any]] = []
         #: Emissions of the whole run (``carbon.emissions.Emissions``) once it has ended.
         self.emissions: Any = None
         self.interval_s = interval_s
@@ -216,7 +223,7 @@ class Run:
             self.meter.notes.append("no energy samples, so no emissions figure")
             return
         try:
-            self.emissions = emissions_for(intervals, self.carbon_options)
+            self.emissions, self._fetched = emissions_and_fetched(intervals, self.carbon_options)
         except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program
             self.meter.notes.append(f"emissions not computed: {exc}")
             warnings.warn(
@@ -235,6 +242,8 @@ class Run:
                 [i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh]
                 for i in self.emissions.intervals
             ]
+            if self._fetched:
+                out["emissions"]["fetched"] = self._fetched
             out["notes"].extend(n for n in self.emissions.notes if n)
         if self.carbon_options is not None:
             out["carbon_options"] = self.carbon_options.to_dict()

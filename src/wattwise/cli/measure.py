@@ -19,10 +19,16 @@ from wattwise.cli.render import emissions_lines, energy_table, runs_table, summa
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 ZONE_HELP = "Grid zone (DE, US-CAL-CISO, aws:eu-west-1...); default $WATTWISE_ZONE or config."
 TRACE_HELP = "CSV of 'Time,Carbon Intensity' (UTC, gCO2eq/kWh) for the zone, over the run."
+PROVIDER_HELP = (
+    "Live intensity provider (electricitymaps, watttime, ukcarbon); needs its token in the "
+    "environment. Never used unless named."
+)
 PUE_HELP = "Data-centre PUE (default 1.0 locally, the provider's figure for cloud zones)."
 
 
-def _check_carbon(zone: str | None, trace: Path | None, pue: float | None) -> None:
+def _check_carbon(
+    zone: str | None, trace: Path | None, pue: float | None, provider: str | None = None
+) -> None:
     """Refuse bad carbon options before anything runs or is recorded."""
     from wattwise.carbon.pue import resolve_pue
     from wattwise.carbon.traces import read_trace
@@ -35,6 +41,14 @@ def _check_carbon(zone: str | None, trace: Path | None, pue: float | None) -> No
         if choice.zone is None:
             die("--intensity-trace needs --zone (or WATTWISE_ZONE): which grid is the trace of?")
         read_trace(trace)
+    if provider is not None:
+        from wattwise.carbon.providers import get_provider
+
+        if trace is not None:
+            die("use either --intensity-trace or --intensity-provider, not both")
+        get_provider(provider)  # unknown name or missing token: one line, exit 2
+        if choice.zone is None:
+            die(f"--intensity-provider {provider} needs --zone (or WATTWISE_ZONE)")
 
 
 def register(app: typer.Typer) -> None:
@@ -63,6 +77,7 @@ def run(
     zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
     trace: Path | None = typer.Option(None, "--intensity-trace", help=TRACE_HELP),
     pue: float | None = typer.Option(None, "--pue", help=PUE_HELP),
+    provider: str | None = typer.Option(None, "--intensity-provider", help=PROVIDER_HELP),
 ) -> None:
     """Measure the energy and emissions of any command; its exit code is passed through.
 
@@ -71,7 +86,7 @@ def run(
     from wattwise.tracking import Run
 
     _interval(interval)
-    _check_carbon(zone, trace, pue)
+    _check_carbon(zone, trace, pue, provider)
     exe = command[0]
     if shutil.which(exe) is None and not (os.sep in exe and os.access(exe, os.X_OK)):
         die(f"command not found: {exe}")
@@ -86,6 +101,7 @@ def run(
         zone=zone,
         intensity_trace=trace,
         pue=pue,
+        intensity_provider=provider,
     )
     tracked.start()
     try:
@@ -292,14 +308,15 @@ def report(
         None, "--embodied", help="Device from the embodied table for SCI's M (see --json)."
     ),
     share: float = typer.Option(1.0, "--share", help="Share of the device the run used, 0-1."),
+    provider: str | None = typer.Option(None, "--intensity-provider", help=PROVIDER_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
-    from wattwise.accounting import CarbonOptions, emissions_for, intervals_from_samples
+    from wattwise.accounting import CarbonOptions, emissions_and_fetched, intervals_from_samples
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
 
-    _check_carbon(zone, trace, pue)
+    _check_carbon(zone, trace, pue, provider)
     if renewable_share is not None and not 0 <= renewable_share <= 1:
         die(f"--renewable-share must be between 0 and 1, got {renewable_share}")
     if not 0 < share <= 1:
@@ -312,14 +329,16 @@ def report(
     intervals = intervals_from_samples(
         store.samples(rec.id), in_total, rec.started_unix_s, scale_to_j=exact
     )
-    em = emissions_for(intervals, CarbonOptions(zone, trace, pue, renewable_share))
+    em, fetched = emissions_and_fetched(
+        intervals, CarbonOptions(zone, trace, pue, renewable_share, provider)
+    )
     kind = (rec.summary or {}).get("kind", "unknown")
     out: dict[str, Any] = {
         "run": rec.id,
         "name": rec.name,
         "energy_j": em.energy_kwh * 3.6e6,
         "energy_kind": kind,
-        "emissions": em.to_dict(intervals=False),
+        "emissions": {**em.to_dict(intervals=False), "fetched": fetched},
     }
     if units is not None:
         m_g, m_src = 0.0, "not included (pass --embodied DEVICE)"
