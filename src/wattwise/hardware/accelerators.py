@@ -1,7 +1,7 @@
 """Accelerator specs (GPUs, TPUs, Gaudi, Apple silicon) for estimates before a run.
 
 The table ships as ``data/accelerators.csv``; every row names the datasheet it
-comes from (see ``data/README-accelerators.md``). Throughput figures are
+comes from (see ``data/README.md``). Throughput figures are
 *dense* peaks: vendors often quote 2:4-sparse figures, twice as high, which no
 ordinary training or inference run reaches.
 

@@ -38,7 +38,7 @@ CCF_SOURCE = (
 TDP_SOURCE = "vendor spec pages (ark.intel.com, amd.com) via data/cpu_power.csv"
 #: Idle and full-load fractions of TDP, from Boavizta's CPU consumption profiles
 #: (boaviztapi data/consumption_profile/cpu/cpu_profile.csv, Xeon Platinum/Gold/
-#: Silver/E5 curves evaluated at 0 % and 100 % load; see README-cpu.md) and the
+#: Silver/E5 curves evaluated at 0 % and 100 % load; see data/README.md) and the
 #: 0.7 TDP factor of Rivoire et al., "JouleSort" (SIGMOD 2007) as used by PowerAPI.
 IDLE_FRACTION_OF_TDP = (0.137, 0.230, 0.278)  # low, central, high
 FULL_LOAD_FRACTION_OF_TDP_LOW = 0.7

@@ -24,7 +24,7 @@ Choices, and why:
   refresh and background power for all of its capacity whether or not pages
   hold data, and in a VM the whole allocation is reserved for this guest. CCF's
   compute coefficients are whole-server SPECpower figures and already contain
-  some memory power, so CPU + memory can overlap (README-cpu.md).
+  some memory power, so CPU + memory can overlap (data/README.md).
 """
 
 from __future__ import annotations
