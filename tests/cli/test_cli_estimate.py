@@ -111,7 +111,13 @@ def test_bad_input_is_one_line_and_exit_2(app: typer.Typer, args: list[str], mes
 def test_hardware_lists_and_filters(app: typer.Typer) -> None:
     res = _invoke(app, "hardware", "mi300x", "--json")
     assert res.exit_code == 0, res.output
-    assert [r["name"] for r in json.loads(res.output)] == ["AMD Instinct MI300X"]
+    got = json.loads(res.output)
+    assert [r["name"] for r in got["accelerators"]] == ["AMD Instinct MI300X"]
+    assert got["cpus"] == []
+    res = _invoke(app, "hardware", "epyc zen 5", "--kind", "cpus", "--json")
+    assert {r["microarchitecture"] for r in json.loads(res.output)["cpus"]} == {"Zen 5"}
+    res = _invoke(app, "hardware", "--kind", "gpus")
+    assert res.exit_code == 2
     res = _invoke(app, "hardware")
     assert res.exit_code == 0 and "TPU v4" in res.output
     res = _invoke(app, "hardware", "nothing-like-this")

@@ -192,35 +192,67 @@ def register(app: typer.Typer) -> None:
     @app.command("hardware")
     def hardware_cmd(
         query: str = typer.Argument(None, help="Words to match in name, alias or vendor."),
+        kind: str = typer.Option(
+            "all", "--kind", "-k", help="accelerators, cpus, or all (the default)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """List accelerators in wattwise's data (dense peaks, datasheet figures)."""
+        """Search the hardware database: accelerators and CPUs, with each figure's source."""
         from wattwise.hardware.accelerators import search
 
-        rows = _call(search, query=query)
+        if kind not in ("all", "accelerators", "cpus"):
+            die(f"--kind must be accelerators, cpus or all, got {kind!r}")
+        rows = _call(search, query=query) if kind in ("all", "accelerators") else []
+        cpus = _cpu_rows(query) if kind in ("all", "cpus") else []
         if as_json:
-            typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
-            return
-        if not rows:
-            die(f"no accelerator matches {query!r}")
-        table = Table(title="Accelerators (dense peak; TFLOP/s, TOP/s for int8)")
-        cols = ("name", "TDP W", "fp32", "tf32", "bf16/fp16", "fp8", "int8", "mem GB", "GB/s")
-        for col in cols:
-            table.add_column(col, justify="left" if col == "name" else "right")
-
-        def cell(x: float | None) -> str:
-            return "-" if x is None else f"{x:g}"
-
-        for r in rows:
-            table.add_row(
-                r.name,
-                cell(r.tdp_w),
-                cell(r.fp32_tflops),
-                cell(r.tf32_tflops),
-                cell(r.fp16_bf16_tflops),
-                cell(r.fp8_tflops),
-                cell(r.int8_tops),
-                cell(r.memory_gb),
-                cell(r.memory_bw_gb_s),
+            typer.echo(
+                json.dumps(
+                    {"accelerators": [r.to_dict() for r in rows], "cpus": cpus}, indent=2
+                )
             )
-        console.print(table)
+            return
+        if not rows and not cpus:
+            die(f"no hardware matches {query!r} (try `wattwise hardware` for all)")
+        if rows:
+            table = Table(title="Accelerators (dense peak; TFLOP/s, TOP/s for int8)")
+            cols = ("name", "TDP W", "fp32", "tf32", "bf16/fp16", "fp8", "int8", "mem GB", "GB/s")
+            for col in cols:
+                table.add_column(col, justify="left" if col == "name" else "right")
+
+            def cell(x: float | None) -> str:
+                return "-" if x is None else f"{x:g}"
+
+            for r in rows:
+                table.add_row(
+                    r.name,
+                    cell(r.tdp_w),
+                    cell(r.fp32_tflops),
+                    cell(r.tf32_tflops),
+                    cell(r.fp16_bf16_tflops),
+                    cell(r.fp8_tflops),
+                    cell(r.int8_tops),
+                    cell(r.memory_gb),
+                    cell(r.memory_bw_gb_s),
+                )
+            console.print(table)
+        if cpus:
+            ct = Table(title="CPUs (TDP from vendor pages; used by the model sensor)")
+            for col in ("model", "microarchitecture", "cores/threads", "TDP W", "checked"):
+                ct.add_column(col)
+            for c in cpus:
+                ct.add_row(
+                    c["model"], c["microarchitecture"], f"{c['cores']}/{c['threads']}",
+                    c["tdp_w"], c["verified"],
+                )
+            console.print(ct)
+
+
+def _cpu_rows(query: str | None) -> list[dict[str, str]]:
+    """CPU rows of the hardware database matching every word of ``query``."""
+    from wattwise.hardware.cpus import cpu_model_table
+
+    words = (query or "").lower().split()
+    return [
+        r for r in cpu_model_table()
+        if all(w in " ".join(r.values()).lower() for w in words)
+    ]
