@@ -16,11 +16,16 @@ from wattwise.errors import BadInput
 
 
 class _SampleLike(Protocol):
-    t_unix_s: float
-    domain: str
-    energy_j: float
-    low_j: float
-    high_j: float
+    @property
+    def t_unix_s(self) -> float: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def energy_j(self) -> float: ...
+    @property
+    def low_j(self) -> float: ...
+    @property
+    def high_j(self) -> float: ...
 
 
 @dataclass(frozen=True)
