@@ -21,11 +21,12 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from wattwise.cli import carbon, estimate, measure
+    from wattwise.cli import bench, carbon, estimate, measure
 
     measure.register(app)
     carbon.register(app)
     estimate.register(app)
+    bench.register(app)
 
 
 def main() -> None:
