@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.carbon.pue import resolve_pue
-from wattwise.carbon.sources import IntensityKind, IntensitySource
+from wattwise.carbon.sources import Intensity, IntensityKind, IntensitySource
 from wattwise.carbon.yearly import YearlySource
 from wattwise.carbon.zones import resolve_zone
 from wattwise.errors import BadInput
@@ -132,7 +132,11 @@ def compute_emissions(
 
     start = min(r[0] for r in rows)
     end = max(r[1] for r in rows)
-    series = src.series(zone_name, start, end)  # type: ignore[arg-type]
+    series: Any
+    if isinstance(src, YearlySource):
+        series = _Constant(src.intensity_at(zone_name, start))
+    else:
+        series = src.series(zone_name, start, end)  # type: ignore[arg-type]
     notes.extend(n for n in series.notes if n)
 
     details = []
@@ -172,6 +176,23 @@ def compute_emissions(
         notes=tuple(dict.fromkeys(notes)),
         **result,
     )
+
+
+class _Constant:
+    """A yearly figure seen as a series, without building arrays (keeps numpy unloaded)."""
+
+    def __init__(self, i: Intensity) -> None:
+        self.value = i.intensity_g_per_kwh
+        self.zone = i.zone
+        self.source = i.source
+        self.kind = i.kind
+        self.notes = (i.note,) if i.note else ()
+
+    def mean_over(self, start_unix_s: float, end_unix_s: float) -> float:
+        return self.value
+
+    def value_at(self, t_unix_s: float) -> float:
+        return self.value
 
 
 def _market(

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from wattwise.errors import BadInput
+
+if TYPE_CHECKING:
+    import numpy as np
 
 IntensityKind = Literal["yearly-average", "trace", "live", "forecast"]
 Interpolation = Literal["step", "linear"]
@@ -75,6 +76,8 @@ class IntensitySeries:
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         t = np.asarray(self.t_unix_s, dtype=np.float64)
         g = np.asarray(self.g_per_kwh, dtype=np.float64)
         if t.ndim != 1 or t.shape != g.shape or t.size == 0:
@@ -111,6 +114,8 @@ class IntensitySeries:
                 f"time {t_unix_s:.0f} is outside the {self.zone} series "
                 f"[{self.start_unix_s:.0f}, {self.end_unix_s:.0f}) from {self.source}"
             )
+        import numpy as np
+
         return float(self._values_at(np.array([t_unix_s]))[0])
 
     def mean_over(self, start_unix_s: float, end_unix_s: float) -> float:
@@ -129,6 +134,8 @@ class IntensitySeries:
             )
         if end_unix_s == start_unix_s:
             return self.value_at(start_unix_s)
+        import numpy as np
+
         inner = self.t_unix_s[(self.t_unix_s > start_unix_s) & (self.t_unix_s < end_unix_s)]
         edges = np.concatenate(([start_unix_s], inner, [end_unix_s]))
         widths = np.diff(edges)
@@ -140,6 +147,8 @@ class IntensitySeries:
         return area / (end_unix_s - start_unix_s)
 
     def _values_at(self, t: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         if self.interpolation == "linear":
             # Past the last sample the value holds for its step (no extrapolation).
             return np.interp(t, self.t_unix_s, self.g_per_kwh)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import numpy as np
-
 from wattwise.carbon._data import read_table
 from wattwise.carbon.sources import Intensity, IntensitySeries, IntensitySource
 from wattwise.carbon.zones import WORLD, get_zone, grid_chain
@@ -91,6 +89,8 @@ class YearlySource(IntensitySource):
 
     def series(self, zone: str | None, start_unix_s: float, end_unix_s: float) -> IntensitySeries:
         """A one-sample series holding the yearly figure over the whole span."""
+        import numpy as np
+
         i = self.intensity_at(zone, start_unix_s)
         return IntensitySeries(
             t_unix_s=np.array([start_unix_s], dtype=np.float64),
