@@ -21,12 +21,13 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from wattwise.cli import bench, carbon, estimate, measure
+    from wattwise.cli import bench, carbon, estimate, measure, schedule
 
     measure.register(app)
     carbon.register(app)
     estimate.register(app)
     bench.register(app)
+    schedule.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,199 @@
+"""Scheduling commands: simulate (replay traces) and defer (run a command later)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import typer
+
+from wattwise.cli._common import console, die, err_console, guarded
+
+DAY_S = 86400.0
+COLUMNS = ("zone", "scenario", "forecaster", "noise_pct", "n_jobs", "baseline_g", "strategy_g",
+           "optimum_g", "saving_pct", "optimum_saving_pct", "realised_pct", "wall_s")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``simulate`` and ``defer`` to ``app``."""
+    app.command("simulate")(guarded(simulate))
+    app.command(
+        "defer",
+        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+    )(guarded(defer))
+
+
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        out = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        die(f"{what} must be comma-separated numbers, got {text!r}")
+    if not out or any(not x >= 0 for x in out):
+        die(f"{what} must be numbers >= 0, got {text!r}")
+    return out
+
+
+def _date(text: str | None, what: str) -> float | None:
+    if text is None:
+        return None
+    from wattwise.carbon.traces import parse_time
+
+    try:
+        return parse_time(text)
+    except ValueError:
+        die(f"{what} must be a date like 2020-01-01 (UTC), got {text!r}")
+
+
+def simulate(
+    zone: list[str] = typer.Option(["DE", "GB", "FR"], "--zone", "-z",
+                                   help="Zone(s) with a shipped 2020 trace, or one with --trace."),
+    trace: Path | None = typer.Option(None, "--trace", help="CSV 'Time,Carbon Intensity' to "
+                                      "replay instead of the shipped trace (one --zone)."),
+    scenario: str = typer.Option("all", "--scenario", "-s", help="all, nightly or ml."),
+    flex: str = typer.Option("1,2,4,8,12", "--flex", help="Nightly flexibility, ± hours."),
+    noise: str = typer.Option("0,5,10", "--noise", help="Forecast noise levels, %."),
+    forecaster: str = typer.Option("seasonal", "--forecaster", "-f",
+                                   help="seasonal, persistence-yesterday, persistence-last "
+                                   "or perfect."),
+    start: str | None = typer.Option(None, "--start", help="First day (UTC); default 12 days "
+                                     "after the trace starts, history for the forecaster."),
+    end: str | None = typer.Option(None, "--end", help="End (UTC); default the trace's end."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the noise and the ML job draws."),
+    csv_out: Path | None = typer.Option(None, "--csv", help="Also write the table as CSV."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Replay a year of intensity and compare carbon-aware timing with running immediately.
+
+    Decisions use only forecasts fitted on data before each job's submission.
+    Example: wattwise simulate --zone GB --scenario nightly --flex 4,8 --noise 0
+    """
+    from wattwise.carbon.traces import TraceSource
+    from wattwise.schedule import scenarios as sc
+    from wattwise.schedule.simulate import make_forecaster
+    from wattwise.schedule.simulate import simulate as run_sim
+
+    if scenario not in ("all", "nightly", "ml"):
+        die(f"--scenario must be all, nightly or ml, got {scenario!r}")
+    make_forecaster(forecaster)
+    flexes, noises = _numbers(flex, "--flex"), _numbers(noise, "--noise")
+    if trace is not None and len(zone) != 1:
+        die("--trace replays one zone: pass exactly one --zone for it")
+    t_start, t_end = _date(start, "--start"), _date(end, "--end")
+    rows = []
+    for z in zone:
+        src = TraceSource.from_csv(trace, z) if trace else TraceSource.for_zone(z)
+        series = src.full_series
+        a = t_start if t_start is not None else series.start_unix_s + 12 * DAY_S
+        b = min(t_end, series.end_unix_s) if t_end is not None else series.end_unix_s
+        if a < series.start_unix_s + DAY_S:
+            die(f"--start leaves under one day of {z} history before it for the forecaster")
+        scens = []
+        if scenario in ("all", "nightly"):
+            scens += [sc.nightly(series.zone, f, a, b) for f in flexes]
+        if scenario in ("all", "ml"):
+            scens += [sc.ml(series.zone, a, b, interruptible=i, seed=seed) for i in (False, True)]
+        for s in scens:
+            for n in noises:
+                r = run_sim(s, series, forecaster=forecaster, noise_pct=n, seed=seed)
+                rows.append(r.to_dict())
+                if r.note and r.note not in [x.get("note") for x in rows[:-1]]:
+                    err_console.print(f"note: {r.note}", markup=False, highlight=False)
+    if csv_out is not None:
+        with csv_out.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=[*COLUMNS, "kind", "source"], extrasaction="ignore")
+            w.writeheader()
+            w.writerows(rows)
+        err_console.print(f"wrote {csv_out}")
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    from rich.table import Table
+
+    t = Table(title=f"simulated from traces, forecaster {forecaster} (emissions per 1 kW job)",
+              title_justify="left")
+    for c in ("zone", "scenario", "noise", "jobs", "run immediately kg", "wattwise kg",
+              "optimum kg", "saving", "optimum saving", "realised"):
+        t.add_column(c, justify="left" if c in ("zone", "scenario") else "right")
+    for r in rows:
+        t.add_row(r["zone"], r["scenario"], f"{r['noise_pct']:g} %", str(r["n_jobs"]),
+                  f"{r['baseline_g'] / 1000:.1f}", f"{r['strategy_g'] / 1000:.1f}",
+                  f"{r['optimum_g'] / 1000:.1f}", f"{r['saving_pct']:.1f} %",
+                  f"{r['optimum_saving_pct']:.1f} %", f"{r['realised_pct']:.0f} %")
+    console.print(t)
+    console.print(f"source: {rows[0]['source'] if rows else '-'}", markup=False,
+                  highlight=False)
+
+
+def defer(
+    command: list[str] = typer.Argument(..., help="The command to run, after `--`."),
+    within: str = typer.Option(..., "--within", help="Must be done within, e.g. 8h, 2h30m."),
+    duration: str = typer.Option(..., "--duration", help="How long it runs, e.g. 2h, 90m."),
+    zone: str | None = typer.Option(None, "--zone", "-z", help="Grid zone of this machine."),
+    trace: Path | None = typer.Option(None, "--intensity-trace", help="CSV forecast "
+                                      "'Time,Carbon Intensity' (UTC) covering the window."),
+    interruptible: bool = typer.Option(False, "--interruptible", help="May pause between "
+                                       "chunks (SIGSTOP/SIGCONT)."),
+    min_chunk: str = typer.Option("0s", "--min-chunk", help="Shortest chunk, e.g. 30m."),
+    resume_cost: str = typer.Option("0s", "--resume-cost", help="Extra run time per resume."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, run nothing."),
+    db: Path | None = typer.Option(None, "--db", help="Run-record database."),
+    no_store: bool = typer.Option(False, "--no-store", help="Don't record the run."),
+) -> None:
+    """Wait for the cleanest window, then run and measure CMD; its exit code is passed through.
+
+    Example: wattwise defer --within 8h --duration 2h --zone GB --intensity-trace fc.csv -- make
+    """
+    from wattwise.carbon.traces import TraceSource
+    from wattwise.carbon.zones import resolve_zone
+    from wattwise.schedule.defer import explain, plan_deferral
+    from wattwise.schedule.executors import LocalExecutor
+    from wattwise.schedule.jobs import parse_duration
+
+    within_s, duration_s = parse_duration(within), parse_duration(duration)
+    chunk_s, resume_s = parse_duration(min_chunk), parse_duration(resume_cost)
+    chosen = resolve_zone(zone).zone
+    z = chosen.name if chosen is not None else None
+    if trace is None:
+        die("defer needs intensity data covering the next "
+            f"{within}: pass --intensity-trace FILE with a forecast for the zone")
+    if z is None:
+        die("--intensity-trace needs --zone (or WATTWISE_ZONE): which grid is it of?")
+    exe = command[0]
+    if shutil.which(exe) is None and not (os.sep in exe and os.access(exe, os.X_OK)):
+        die(f"command not found: {exe}")
+    forecast = TraceSource.from_csv(trace, z).full_series
+    ex = LocalExecutor(db=db, store=not no_store, zone=z,
+                       on_event=lambda m: err_console.print(f"wattwise: {m}", markup=False,
+                                                            highlight=False))
+    now = ex.clock()
+    a = plan_deferral(forecast, now, within_s, duration_s, interruptible=interruptible,
+                      min_chunk_s=chunk_s, resume_cost_s=resume_s)
+    err_console.print(f"wattwise: {explain(a, now, forecast)}", markup=False, highlight=False)
+    for c0, c1 in a.chunks:
+        err_console.print(f"  run {_utc(c0)} to {_utc(c1)}", markup=False, highlight=False)
+    if dry_run:
+        return
+    res = ex.run(a, command)
+    late = res.started_unix_s - a.start_unix_s
+    err_console.print(
+        f"wattwise: started {_utc(res.started_unix_s)} ({late:+.1f} s from plan), exit code "
+        f"{res.exit_code}, paused {res.pauses} time(s)"
+        + (f", run {res.run_id}" if res.run_id is not None else ""),
+        markup=False, highlight=False,
+    )
+    if res.summary:
+        from wattwise.cli.render import emissions_lines, summary_lines
+
+        for line in emissions_lines(res.summary) + summary_lines(res.summary):
+            err_console.print(line, markup=False, highlight=False)
+    for n in res.notes:
+        err_console.print(f"note: {n}", markup=False, highlight=False)
+    raise typer.Exit(res.exit_code or 0)
+
+
+def _utc(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")

@@ -1,0 +1,182 @@
+"""Running a planned job: wait for its chunks, pause between them, measure it.
+
+An ``Executor`` takes an ``Assignment`` (from the planner) and a command; it
+never plans. ``LocalExecutor`` runs on this machine: it waits for the first
+chunk, starts the command measured like ``wattwise run`` (``tracking.Run``),
+and at each planned boundary pauses the job and resumes it at the next chunk
+through a ``PauseHook``: SIGSTOP/SIGCONT by default, or the job's own
+checkpoint hook. A Ray executor places the same assignments on a cluster.
+Clock and sleep are injectable so the waiting can be replayed fast in tests.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wattwise.errors import BadInput
+from wattwise.schedule.planner import Assignment
+
+#: Longest single sleep while a job runs, so its exit is noticed promptly.
+POLL_S = 0.2
+
+
+class PauseHook(ABC):
+    """How a running job is paused and resumed at a planned boundary."""
+
+    @abstractmethod
+    def pause(self, proc: subprocess.Popen[Any]) -> None: ...
+
+    @abstractmethod
+    def resume(self, proc: subprocess.Popen[Any]) -> None: ...
+
+
+class SignalHook(PauseHook):
+    """SIGSTOP/SIGCONT: works for any process, which keeps its memory while stopped."""
+
+    def pause(self, proc: subprocess.Popen[Any]) -> None:
+        proc.send_signal(signal.SIGSTOP)
+
+    def resume(self, proc: subprocess.Popen[Any]) -> None:
+        proc.send_signal(signal.SIGCONT)
+
+
+class CallbackHook(PauseHook):
+    """A job's own checkpoint hook, e.g. send SIGUSR1 so it saves and exits cleanly."""
+
+    def __init__(self, pause: Callable[[subprocess.Popen[Any]], None],
+                 resume: Callable[[subprocess.Popen[Any]], None]) -> None:
+        self._pause, self._resume = pause, resume
+
+    def pause(self, proc: subprocess.Popen[Any]) -> None:
+        self._pause(proc)
+
+    def resume(self, proc: subprocess.Popen[Any]) -> None:
+        self._resume(proc)
+
+
+@dataclass
+class ExecResult:
+    """What happened when a plan was run: times are measured on the executor's clock."""
+
+    exit_code: int | None
+    started_unix_s: float
+    ended_unix_s: float
+    paused_s: float
+    pauses: int
+    run_id: int | None = None
+    summary: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exit_code": self.exit_code,
+            "started_unix_s": self.started_unix_s,
+            "ended_unix_s": self.ended_unix_s,
+            "paused_s": self.paused_s,
+            "pauses": self.pauses,
+            "run_id": self.run_id,
+            "summary": self.summary,
+            "notes": self.notes,
+        }
+
+
+class Executor(ABC):
+    """Runs planned jobs; one backend per module (local here, Ray on a cluster)."""
+
+    @abstractmethod
+    def run(self, assignment: Assignment, command: Sequence[str]) -> ExecResult:
+        """Run ``command`` as ``assignment`` says and return what happened."""
+
+
+class LocalExecutor(Executor):
+    """Run on this machine at the planned times, measured as ``wattwise run`` does."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        hook: PauseHook | None = None,
+        measure: bool = True,
+        db: str | Path | None = None,
+        store: bool = True,
+        zone: str | None = None,
+        interval_s: float = 1.0,
+        on_event: Callable[[str], None] | None = None,
+    ) -> None:
+        self.clock, self.sleep = clock, sleep
+        self.hook = hook or SignalHook()
+        self.measure, self.db, self.store, self.zone = measure, db, store, zone
+        self.interval_s = interval_s
+        self.on_event = on_event or (lambda _msg: None)
+
+    def _wait_until(self, t: float, proc: subprocess.Popen[Any] | None = None) -> bool:
+        """Sleep until ``t``; True if ``proc`` ended first."""
+        while True:
+            if proc is not None and proc.poll() is not None:
+                return True
+            left = t - self.clock()
+            if left <= 0:
+                return False
+            self.sleep(min(left, POLL_S) if proc is not None else left)
+
+    def run(self, assignment: Assignment, command: Sequence[str]) -> ExecResult:
+        if not command:
+            raise BadInput("no command to run")
+        chunks = assignment.chunks
+        self.on_event(f"waiting until chunk 1 of {len(chunks)}")
+        self._wait_until(chunks[0][0])
+        tracked = None
+        if self.measure:
+            from wattwise.tracking import Run
+
+            tracked = Run(assignment.job.name, interval_s=self.interval_s, db=self.db,
+                          store=self.store, pid=os.getpid(), include_root=False,
+                          command=list(command), zone=self.zone or None)
+            tracked.start()
+        started = self.clock()
+        try:
+            proc = subprocess.Popen(list(command))
+        except OSError as exc:
+            if tracked is not None:
+                tracked.stop("failed", exit_code=None)
+            raise BadInput(f"could not start {command[0]}: {exc}") from None
+        paused_s, pauses, notes = 0.0, 0, []
+        try:
+            for i, (_, end) in enumerate(chunks):
+                if self._wait_until(end, proc):
+                    break
+                if i + 1 == len(chunks):
+                    notes.append("the job ran past its planned end; left to finish")
+                    break
+                self.hook.pause(proc)
+                pauses += 1
+                t_pause = self.clock()
+                self.on_event(f"paused after chunk {i + 1}; resuming at the next one")
+                self._wait_until(chunks[i + 1][0])
+                self.hook.resume(proc)
+                paused_s += self.clock() - t_pause
+            rc = proc.wait()
+        except BaseException:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGCONT)
+                proc.terminate()
+                proc.wait()
+            if tracked is not None:
+                tracked.stop("interrupted", exit_code=None)
+            raise
+        code = rc if rc >= 0 else 128 - rc
+        ended = self.clock()
+        run_id, summary = None, None
+        if tracked is not None:
+            tracked.stop("finished" if rc == 0 else "failed", exit_code=code)
+            run_id, summary = tracked.run_id, tracked.summary()
+        return ExecResult(code, started, ended, paused_s, pauses, run_id, summary, notes)

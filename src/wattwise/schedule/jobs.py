@@ -1,0 +1,139 @@
+"""What a flexible job is: how long it runs, when it may run, where, and on what.
+
+A job draws ``power_w`` for ``duration_s`` (give the energy instead with
+``Job.from_energy``, for example from a measured run or the estimator).
+It may start at ``earliest_start_unix_s`` and must be done by
+``deadline_unix_s``. An interruptible job may be split into chunks of at least
+``min_chunk_s``; every chunk after the first costs ``resume_cost_s`` of extra
+running (reloading a checkpoint, warming caches). ``zones`` lists where it may
+run; the first is its home zone, where "run immediately" runs it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wattwise.errors import BadInput
+
+#: Power drawn by a job whose power was not given: 1 kW, so emissions read as g per kW.
+REFERENCE_POWER_W = 1000.0
+
+_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``"8h"``, ``"90m"``, ``"2h30m"``, ``"1.5h"``, ``"45s"``, ``"1d"``.
+
+    A unit is required: a bare number is ambiguous (seconds? hours?).
+    """
+    s = str(text).strip().lower().replace(" ", "")
+    if not s:
+        raise BadInput("empty duration; write it like 8h, 90m or 2h30m")
+    pos, total = 0, 0.0
+    for m in _DURATION.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(s) or pos == 0:
+        raise BadInput(f"cannot read duration {text!r}; write it like 8h, 90m or 2h30m")
+    return total
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job to place in time (and zone). Times are UTC Unix seconds."""
+
+    name: str
+    duration_s: float
+    earliest_start_unix_s: float
+    deadline_unix_s: float
+    power_w: float = REFERENCE_POWER_W
+    interruptible: bool = False
+    min_chunk_s: float = 0.0
+    resume_cost_s: float = 0.0
+    zones: tuple[str, ...] = ("",)
+    resources: int = 1
+    #: When the job would run without wattwise (a fixed nightly slot); default: earliest start.
+    baseline_start_unix_s: float | None = None
+    power_given: bool = field(default=True, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "zones", tuple(self.zones))
+
+    @classmethod
+    def from_energy(cls, name: str, energy_j: float, duration_s: float, **kw: Any) -> Job:
+        """A job that uses ``energy_j`` over ``duration_s`` (mean power = energy / time)."""
+        if not (energy_j > 0 and duration_s > 0):
+            raise BadInput(f"job {name!r}: energy_j and duration_s must be > 0")
+        return cls(name=name, duration_s=duration_s, power_w=energy_j / duration_s, **kw)
+
+    @property
+    def home_zone(self) -> str:
+        return self.zones[0]
+
+    @property
+    def baseline_start(self) -> float:
+        b = self.baseline_start_unix_s
+        return self.earliest_start_unix_s if b is None else b
+
+    @property
+    def latest_start_unix_s(self) -> float:
+        return self.deadline_unix_s - self.duration_s
+
+    def problems(self) -> list[str]:
+        """Everything wrong with this job, as short phrases (empty when it is valid)."""
+        out = []
+        if not (math.isfinite(self.duration_s) and self.duration_s > 0):
+            out.append(f"duration {self.duration_s} s is not > 0")
+        if not (math.isfinite(self.power_w) and self.power_w >= 0):
+            out.append(f"power {self.power_w} W is not >= 0")
+        if self.deadline_unix_s < self.earliest_start_unix_s:
+            out.append("deadline is before its earliest start")
+        elif self.duration_s > self.deadline_unix_s - self.earliest_start_unix_s + 1e-6:
+            out.append(
+                f"duration {self.duration_s / 3600:g} h is longer than its window "
+                f"{(self.deadline_unix_s - self.earliest_start_unix_s) / 3600:g} h"
+            )
+        if self.min_chunk_s < 0 or self.resume_cost_s < 0:
+            out.append("min_chunk_s and resume_cost_s must be >= 0")
+        if not self.zones or any(not isinstance(z, str) for z in self.zones):
+            out.append("needs at least one zone")
+        if self.resources < 1:
+            out.append(f"resources {self.resources} is not >= 1")
+        b = self.baseline_start
+        if not (self.earliest_start_unix_s <= b <= self.latest_start_unix_s + 1e-6):
+            out.append("baseline start is outside its window")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "duration_s": self.duration_s,
+            "earliest_start_unix_s": self.earliest_start_unix_s,
+            "deadline_unix_s": self.deadline_unix_s,
+            "power_w": self.power_w,
+            "interruptible": self.interruptible,
+            "min_chunk_s": self.min_chunk_s,
+            "resume_cost_s": self.resume_cost_s,
+            "zones": list(self.zones),
+            "resources": self.resources,
+            "baseline_start_unix_s": self.baseline_start,
+        }
+
+
+def validate(jobs: Sequence[Job]) -> None:
+    """BadInput naming every invalid job (and duplicate names); never drops one."""
+    bad = [f"{j.name}: {'; '.join(p)}" for j in jobs if (p := j.problems())]
+    dup = sorted(str(n) for n, c in Counter(j.name for j in jobs).items() if c > 1)
+    if dup:
+        bad.append(f"duplicate job names: {', '.join(map(str, dup[:10]))}")
+    if bad:
+        more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
+        raise BadInput(f"{len(bad)} invalid job(s): " + " | ".join(bad[:10]) + more)

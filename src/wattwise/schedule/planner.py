@@ -1,0 +1,615 @@
+"""Plan jobs against intensity forecasts: when (and where) each one runs.
+
+Methods, picked by ``plan(..., method="auto")``:
+
+- ``exact``: no capacity limit, so every job is independent. A non-interruptible
+  job takes the window of lowest integrated intensity (a step function's
+  window integral is piecewise linear in the start time, so the minimum lies at
+  the earliest or latest start or where the window's start or end meets a
+  sample boundary: those candidates are all checked). An interruptible job
+  takes whole slots of the forecast grid: the cheapest slots when chunks may be
+  one slot long and resuming is free, otherwise a dynamic programme over the
+  slots that enforces the minimum chunk and charges the resume cost.
+- ``milp``: capacity per zone and slot; a 0/1 choice of (zone, start) per job
+  solved by HiGHS through ``scipy.optimize.milp``. Exact up to its gap tolerance.
+- ``greedy``: the same problem for batches too large for the solver: least
+  flexible jobs first, each takes its cheapest start that still fits. Its gap is
+  reported against the capacity-free optimum, a lower bound of the true one.
+
+A job occupies every slot of the zone's grid its run overlaps, for capacity.
+Planning returns a ``Plan``; executing it is an ``Executor``'s job.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from wattwise.carbon.sources import IntensitySeries
+from wattwise.errors import BadInput
+from wattwise.schedule.jobs import Job, validate
+
+Method = Literal["auto", "exact", "milp", "greedy"]
+#: Above this many 0/1 variables ``auto`` uses the greedy heuristic (see BENCHMARKS).
+MILP_MAX_VARS = 20_000
+_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Where and when one job runs, and what it is expected to emit."""
+
+    job: Job
+    zone: str
+    chunks: tuple[tuple[float, float], ...]
+    expected_g: float
+    baseline_g: float
+    note: str = ""
+
+    @property
+    def start_unix_s(self) -> float:
+        return self.chunks[0][0]
+
+    @property
+    def end_unix_s(self) -> float:
+        return self.chunks[-1][1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job.name,
+            "zone": self.zone,
+            "chunks": [list(c) for c in self.chunks],
+            "expected_g": self.expected_g,
+            "baseline_g": self.baseline_g,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A schedule with its expected emissions against running every job immediately.
+
+    ``expected_g`` and ``baseline_g`` are estimates from the forecasts the plan
+    was made with (``sources``). ``lower_bound_g`` is the capacity-free optimum;
+    ``gap_pct`` how far ``expected_g`` may be above the true optimum.
+    """
+
+    assignments: tuple[Assignment, ...]
+    method: str
+    expected_g: float
+    baseline_g: float
+    lower_bound_g: float
+    gap_pct: float
+    solve_s: float
+    sources: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def saving_g(self) -> float:
+        return self.baseline_g - self.expected_g
+
+    @property
+    def saving_pct(self) -> float:
+        return 100.0 * self.saving_g / self.baseline_g if self.baseline_g > 0 else 0.0
+
+    def by_job(self) -> dict[str, Assignment]:
+        return {a.job.name: a for a in self.assignments}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "kind": "estimated",
+            "expected_g": self.expected_g,
+            "baseline_g": self.baseline_g,
+            "saving_g": self.saving_g,
+            "saving_pct": self.saving_pct,
+            "lower_bound_g": self.lower_bound_g,
+            "gap_pct": self.gap_pct,
+            "solve_s": self.solve_s,
+            "sources": list(self.sources),
+            "notes": list(self.notes),
+            "assignments": [a.to_dict() for a in self.assignments],
+        }
+
+
+class Grid:
+    """One zone's intensity series read as a step function, integrated once.
+
+    ``grams(a, b, power_w)`` is the exact emission of drawing ``power_w`` over
+    ``[a, b]`` under the step reading (a linear series is read as steps, noted).
+    """
+
+    def __init__(self, series: IntensitySeries) -> None:
+        self.series = series
+        edges = np.append(series.t_unix_s, series.end_unix_s)
+        values = np.asarray(series.g_per_kwh, dtype=np.float64)
+        widths = np.diff(edges)
+        self.regular = True
+        if widths.size and (widths.max() - widths.min()) > _EPS:
+            # Mixed spacing (a trace that moves from 30- to 15-min data, or gaps):
+            # re-read as steps on the finest spacing, so every slot is one unit of time.
+            fine = float(widths.min())
+            n = round((edges[-1] - edges[0]) / fine)
+            edges_r = edges[0] + fine * np.arange(n + 1)
+            idx = np.searchsorted(edges, edges_r[:-1] + _EPS, side="right") - 1
+            self.regular = bool(np.all(np.abs(np.mod(widths / fine + 0.5, 1.0) - 0.5) < 1e-6))
+            edges, values, widths = edges_r, values[np.clip(idx, 0, values.size - 1)], \
+                np.full(n, fine)
+        self.edges = edges
+        self.values = values
+        self.cum = np.concatenate(([0.0], np.cumsum(values * widths)))  # g/kWh · s
+        self.step_s = float(widths[0]) if widths.size else float(series.step_s)
+
+    def covers(self, a: float, b: float) -> bool:
+        return bool(self.edges[0] <= a + _EPS and b <= self.edges[-1] + _EPS)
+
+    def integral(self, t: np.ndarray | float) -> np.ndarray:
+        return np.interp(t, self.edges, self.cum)
+
+    def grams(self, a: Any, b: Any, power_w: float) -> Any:
+        return (self.integral(b) - self.integral(a)) * power_w / 3.6e6
+
+    def slot_range(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Slots ``[lo, hi)`` that runs ``[a, b]`` overlap."""
+        lo = np.searchsorted(self.edges, a, side="right") - 1
+        hi = np.searchsorted(self.edges, b, side="left")
+        return np.maximum(lo, 0), np.minimum(hi, self.edges.size - 1)
+
+    def starts(self, job: Job) -> np.ndarray:
+        """Candidate starts that contain the optimum of a non-interruptible job."""
+        e, lat, d = job.earliest_start_unix_s, job.latest_start_unix_s, job.duration_s
+        lo = np.searchsorted(self.edges, e, side="right")
+        hi = np.searchsorted(self.edges, lat, side="left")
+        inner = self.edges[lo:hi]
+        lo2 = np.searchsorted(self.edges, e + d, side="right")
+        hi2 = np.searchsorted(self.edges, lat + d, side="left")
+        ends = self.edges[lo2:hi2] - d
+        return np.unique(np.concatenate(([e, lat], inner, ends)))
+
+
+def _resolve_zones(jobs: Sequence[Job], forecasts: Mapping[str, IntensitySeries]) -> list[Job]:
+    """Jobs with their zones named; a job with zone "" runs in the only forecast zone."""
+    if not forecasts:
+        raise BadInput("planning needs at least one intensity forecast")
+    only = next(iter(forecasts)) if len(forecasts) == 1 else None
+    out, bad = [], []
+    for j in jobs:
+        zones = tuple(only if (z == "" and only is not None) else z for z in j.zones)
+        missing = [z or "<unnamed>" for z in zones if z not in forecasts]
+        if missing:
+            bad.append(f"{j.name} (no forecast for {', '.join(missing)})")
+        out.append(j if zones == j.zones else _with(j, zones=zones))
+    if bad:
+        raise BadInput(_list("job(s) without intensity data for their zone", bad))
+    return out
+
+
+def _with(job: Job, **kw: Any) -> Job:
+    from dataclasses import replace
+
+    return replace(job, **kw)
+
+
+def _list(what: str, items: list[str]) -> str:
+    more = f" (and {len(items) - 10} more)" if len(items) > 10 else ""
+    return f"{len(items)} {what}: {', '.join(items[:10])}{more}"
+
+
+def _check_coverage(jobs: Sequence[Job], grids: Mapping[str, Grid]) -> None:
+    bad = []
+    for j in jobs:
+        for z in j.zones:
+            if not grids[z].covers(j.earliest_start_unix_s, j.deadline_unix_s):
+                s = grids[z].series
+                bad.append(f"{j.name} in {z} ({s.source} covers {s.start_unix_s:.0f}-"
+                           f"{s.end_unix_s:.0f}, the job's window "
+                           f"{j.earliest_start_unix_s:.0f}-{j.deadline_unix_s:.0f})")
+    if bad:
+        raise BadInput(_list("job(s) whose window the intensity data does not cover", bad))
+
+
+def baseline_g(job: Job, grid: Grid) -> float:
+    """Emissions of running ``job`` at its baseline start, without interruption."""
+    b = job.baseline_start
+    return float(grid.grams(b, b + job.duration_s, job.power_w))
+
+
+def best_continuous(job: Job, grid: Grid) -> tuple[float, float]:
+    """``(start, grams)`` of the cheapest uninterrupted run inside the job's window."""
+    s = grid.starts(job)
+    g = grid.grams(s, s + job.duration_s, job.power_w)
+    i = int(np.argmin(g))
+    return float(s[i]), float(g[i])
+
+
+def _slot_shape(job: Job, grid: Grid) -> tuple[int, int, int, int, int, str]:
+    """``(first, n, K, M, R, note)``: whole slots inside the window and the job in slots."""
+    step = grid.step_s
+    first = int(np.searchsorted(grid.edges, job.earliest_start_unix_s - _EPS, side="left"))
+    last = int(np.searchsorted(grid.edges, job.deadline_unix_s + _EPS, side="right")) - 1
+    n = max(last - first, 0)
+    k = math.ceil(job.duration_s / step - 1e-9)
+    m = min(max(math.ceil(job.min_chunk_s / step - 1e-9), 1), k)
+    r = math.ceil(job.resume_cost_s / step - 1e-9)
+    note = ""
+    if abs(k * step - job.duration_s) > _EPS or abs(r * step - job.resume_cost_s) > _EPS:
+        note = f"run in whole {step / 60:g}-min slots: duration and resume cost rounded up"
+    return first, n, k, m, r, note
+
+
+def best_interruptible(job: Job, grid: Grid) -> tuple[tuple[tuple[float, float], ...], float,
+                                                      str]:
+    """Cheapest chunks for an interruptible job, exact on the grid's whole slots.
+
+    Falls back to one uninterrupted run when the whole slots inside the window
+    cannot hold the job (a window that starts or ends mid-slot), saying so.
+    """
+    first, n, k, m, r, note = _slot_shape(job, grid)
+    if n < k:
+        s, g = best_continuous(job, grid)
+        return ((s, s + job.duration_s),), g, "too few whole slots in the window; run in one piece"
+    cost = grid.values[first : first + n] * grid.step_s * job.power_w / 3.6e6
+    if m <= 1 and r == 0:
+        pick = np.sort(np.argpartition(cost, k - 1)[:k])
+    else:
+        pick = _chunk_dp(cost, k, m, r)
+        if pick is None:
+            s, g = best_continuous(job, grid)
+            return ((s, s + job.duration_s),), g, "no chunking fits the window; run in one piece"
+    chunks = _merge(grid.edges, first + pick)
+    return chunks, float(cost[pick].sum()), note
+
+
+def _merge(edges: np.ndarray, slots: np.ndarray) -> tuple[tuple[float, float], ...]:
+    out: list[list[float]] = []
+    prev = -2
+    for s in slots.tolist():
+        if s == prev + 1:
+            out[-1][1] = float(edges[s + 1])
+        else:
+            out.append([float(edges[s]), float(edges[s + 1])])
+        prev = s
+    return tuple((a, b) for a, b in out)
+
+
+def _chunk_dp(cost: np.ndarray, k: int, m: int, r: int) -> np.ndarray | None:
+    """Slots to run (work and resume overhead) minimising cost; None if nothing fits.
+
+    States per slot boundary: phase 0 = not running; 1..r = r-th overhead slot
+    of a resumed chunk; r+1..r+m = running work with min(c, m) work slots in the
+    chunk so far. ``w`` = work slots done, 0..k. A chunk may stop only after
+    ``m`` work slots; the first chunk has no overhead.
+    """
+    n = cost.size
+    p = 1 + r + m
+    inf = np.inf
+    f = np.full((p, k + 1), inf)
+    f[0, 0] = 0.0
+    back = np.zeros((n, p, k + 1), dtype=np.int16)
+    work = lambda c: r + c  # noqa: E731 - phase of c work slots in the chunk
+    for i in range(n):
+        c_i = cost[i]
+        g = np.full((p, k + 1), inf)
+        b = np.zeros((p, k + 1), dtype=np.int16)
+
+        def offer(to: int, cand: np.ndarray, src: int, g: np.ndarray = g,
+                  b: np.ndarray = b) -> None:
+            better = cand < g[to]
+            g[to] = np.where(better, cand, g[to])
+            b[to] = np.where(better, src, b[to])
+
+        # idle: from not running, or from a chunk that has its m work slots
+        offer(0, f[0], 0)
+        offer(0, f[work(m)], work(m))
+        # start the first chunk (w == 0) or a resumed one (w > 0)
+        shifted = np.full(k + 1, inf)
+        shifted[1:] = f[0, :-1] + c_i
+        first = np.where(np.arange(k + 1) == 1, shifted, inf)
+        offer(work(1), first, 0)
+        if r > 0:
+            resumed = np.where(np.arange(k + 1) > 0, f[0] + c_i, inf)
+            offer(1, resumed, 0)
+            for o in range(1, r):
+                offer(o + 1, f[o] + c_i, o)
+            done_ov = np.full(k + 1, inf)
+            done_ov[1:] = f[r, :-1] + c_i
+            offer(work(1), done_ov, r)
+        else:
+            again = np.where(np.arange(k + 1) > 1, shifted, inf)
+            offer(work(1), again, 0)
+        # keep working
+        for c in range(1, m + 1):
+            nxt = np.full(k + 1, inf)
+            nxt[1:] = f[work(c), :-1] + c_i
+            offer(work(min(c + 1, m)), nxt, work(c))
+        f = g
+        back[i] = b
+    end_phase = 0 if f[0, k] <= f[work(m), k] else work(m)
+    if not np.isfinite(f[end_phase, k]):
+        return None
+    run = np.zeros(n, dtype=bool)
+    ph, w = end_phase, k
+    for i in range(n - 1, -1, -1):
+        prev = int(back[i, ph, w])
+        if ph != 0:
+            run[i] = True
+            if ph > r:
+                w -= 1
+        ph = prev
+    return np.flatnonzero(run)
+
+
+def _single(job: Job, grids: Mapping[str, Grid]) -> Assignment:
+    best: tuple[float, str, tuple[tuple[float, float], ...], str] | None = None
+    for z in job.zones:
+        if job.interruptible:
+            chunks, g, note = best_interruptible(job, grids[z])
+        else:
+            s, g = best_continuous(job, grids[z])
+            chunks, note = ((s, s + job.duration_s),), ""
+        if best is None or g < best[0] - 1e-12:
+            best = (g, z, chunks, note)
+    assert best is not None  # zones is never empty after validation
+    g, z, chunks, note = best
+    return Assignment(job, z, chunks, g, baseline_g(job, grids[job.home_zone]), note)
+
+
+def plan(
+    jobs: Sequence[Job],
+    forecasts: Mapping[str, IntensitySeries] | IntensitySeries,
+    *,
+    capacity: Mapping[str, int | np.ndarray] | None = None,
+    method: Method = "auto",
+    time_limit_s: float = 60.0,
+) -> Plan:
+    """Place every job so the expected emissions are lowest, within deadlines and capacity.
+
+    ``forecasts`` maps zone -> intensity series (a forecast, or the actual
+    trace for the perfect-knowledge optimum); one series may be passed alone.
+    ``capacity`` maps zone -> how many resource units run at once there
+    (an int, or an array over that zone's forecast slots). Raises BadInput
+    naming the jobs on any invalid job, missing data or infeasible capacity.
+    """
+    t0 = time.perf_counter()
+    if isinstance(forecasts, IntensitySeries):
+        forecasts = {forecasts.zone: forecasts}
+    if not jobs:
+        raise BadInput("nothing to plan: the job list is empty")
+    validate(jobs)
+    jobs = _resolve_zones(jobs, forecasts)
+    grids = {z: Grid(s) for z, s in forecasts.items()}
+    _check_coverage(jobs, grids)
+    if method not in ("auto", "exact", "milp", "greedy"):
+        raise BadInput(f"method must be auto, exact, milp or greedy, got {method!r}")
+    notes = [f"{s.zone}: read as steps (series was linear)" for s in forecasts.values()
+             if s.interpolation == "linear"]
+    free = [_single(j, grids) for j in jobs]
+    lower = float(sum(a.expected_g for a in free))
+    if capacity is None:
+        if method in ("milp", "greedy"):
+            notes.append(f"no capacity limit: {method} not needed, exact per-job optimum used")
+        chosen, used, gap = free, "exact", 0.0
+    else:
+        caps = _capacity_arrays(capacity, grids)
+        inter = [j.name for j in jobs if j.interruptible]
+        if inter:
+            raise BadInput(_list(
+                "interruptible job(s) under a capacity limit, which the planner does not "
+                "support; plan them without capacity or as non-interruptible", inter))
+        n_vars = sum(grids[z].starts(j).size for j in jobs for z in j.zones)
+        use = method if method != "auto" else ("milp" if n_vars <= MILP_MAX_VARS else "greedy")
+        if method == "exact":
+            raise BadInput("method 'exact' ignores capacity; use auto, milp or greedy")
+        if use == "milp":
+            chosen, mip_gap = _milp(jobs, grids, caps, time_limit_s)
+            gap = mip_gap
+        else:
+            chosen = _greedy(jobs, grids, caps)
+            total = sum(a.expected_g for a in chosen)
+            gap = 100.0 * (total - lower) / lower if lower > 0 else 0.0
+        used = use
+        if used == "greedy":
+            notes.append("greedy: gap measured against the capacity-free optimum "
+                         "(a lower bound), so the true gap is at most this")
+    expected = float(sum(a.expected_g for a in chosen))
+    base = float(sum(a.baseline_g for a in chosen))
+    sources = tuple(sorted({s.source for s in forecasts.values()}))
+    for s in forecasts.values():
+        notes.extend(s.notes[:1])
+    return Plan(tuple(chosen), used, expected, base, lower, max(gap, 0.0),
+                time.perf_counter() - t0, sources, tuple(notes))
+
+
+def _capacity_arrays(capacity: Mapping[str, int | np.ndarray],
+                     grids: Mapping[str, Grid]) -> dict[str, np.ndarray]:
+    out = {}
+    for z, g in grids.items():
+        n = g.edges.size - 1
+        c = capacity.get(z)
+        if c is None:
+            out[z] = np.full(n, np.iinfo(np.int64).max // 4, dtype=np.int64)
+            continue
+        arr = np.asarray(c, dtype=np.int64)
+        if arr.ndim == 0:
+            arr = np.full(n, int(arr))
+        if arr.shape != (n,) or np.any(arr < 0):
+            raise BadInput(f"capacity of {z} must be an int >= 0 or {n} values >= 0, one "
+                           "per forecast slot")
+        out[z] = arr.copy()
+    unknown = sorted(set(capacity) - set(grids))
+    if unknown:
+        raise BadInput(f"capacity given for zone(s) without a forecast: {', '.join(unknown)}")
+    return out
+
+
+def _candidates(job: Job, grids: Mapping[str, Grid]) -> list[tuple[str, np.ndarray, np.ndarray,
+                                                                   np.ndarray, np.ndarray]]:
+    """Per zone: starts, grams, first and past-last slot each start occupies."""
+    out = []
+    for z in job.zones:
+        g = grids[z]
+        s = g.starts(job)
+        lo, hi = g.slot_range(s, s + job.duration_s)
+        out.append((z, s, g.grams(s, s + job.duration_s, job.power_w), lo, hi))
+    return out
+
+
+def _greedy(jobs: Sequence[Job], grids: Mapping[str, Grid],
+            caps: dict[str, np.ndarray]) -> list[Assignment]:
+    left = {z: c.copy() for z, c in caps.items()}
+    cands = [_candidates(j, grids) for j in jobs]
+    flex = np.array([sum(c[1].size for c in cs) for cs in cands])
+    stake = np.array([j.power_w * j.duration_s * j.resources for j in jobs])
+    order = np.lexsort((-stake, flex))  # least flexible first, then the biggest
+    out: list[Assignment | None] = [None] * len(jobs)
+    failed = []
+    for idx in order.tolist():
+        j = jobs[idx]
+        zs = [(z, i) for z, s, gr, lo, hi in cands[idx] for i in range(s.size)]
+        grams = np.concatenate([c[2] for c in cands[idx]])
+        placed = False
+        for k in np.argsort(grams, kind="stable").tolist():
+            z, i = zs[k]
+            _, s, gr, lo, hi = next(c for c in cands[idx] if c[0] == z)
+            seg = left[z][lo[i] : hi[i]]
+            if seg.size == 0 or seg.min() >= j.resources:
+                seg -= j.resources
+                start = float(s[i])
+                out[idx] = Assignment(j, z, ((start, start + j.duration_s),), float(gr[i]),
+                                      baseline_g(j, grids[j.home_zone]))
+                placed = True
+                break
+        if not placed:
+            failed.append(j.name)
+    if failed:
+        raise BadInput(_list("job(s) that do not fit the capacity in their window "
+                             "(greedy; the milp method may still place them)", failed))
+    return [a for a in out if a is not None]
+
+
+def _milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndarray],
+          time_limit_s: float) -> tuple[list[Assignment], float]:
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    cands = [_candidates(j, grids) for j in jobs]
+    cost, owner, where = [], [], []
+    rows_c, cols_c, vals_c = [], [], []
+    zone_off, off = {}, 0
+    for z, g in grids.items():
+        zone_off[z] = off
+        off += g.edges.size - 1
+    v = 0
+    for ji, (j, cs) in enumerate(zip(jobs, cands, strict=True)):
+        for z, s, gr, lo, hi in cs:
+            for i in range(s.size):
+                cost.append(gr[i])
+                owner.append(ji)
+                where.append((z, float(s[i])))
+                for slot in range(int(lo[i]), int(hi[i])):
+                    rows_c.append(zone_off[z] + slot)
+                    cols_c.append(v)
+                    vals_c.append(j.resources)
+                v += 1
+    n_var = v
+    a_eq = coo_matrix((np.ones(n_var), (np.array(owner), np.arange(n_var))),
+                      shape=(len(jobs), n_var)).tocsr()
+    a_cap = coo_matrix((vals_c, (rows_c, cols_c)), shape=(off, n_var)).tocsr()
+    used_rows = np.unique(np.asarray(rows_c, dtype=np.int64))
+    cap_all = np.concatenate([caps[z] for z in grids]).astype(np.float64)
+    scale = max(float(np.max(np.abs(cost))), 1e-12)
+    cons = [LinearConstraint(a_eq, 1, 1)]
+    if used_rows.size:
+        cons.append(LinearConstraint(a_cap[used_rows], -np.inf, cap_all[used_rows]))
+    res = milp(np.asarray(cost) / scale, constraints=cons, integrality=np.ones(n_var),
+               bounds=Bounds(0, 1), options={"time_limit": time_limit_s, "mip_rel_gap": 1e-6})
+    if res.x is None:
+        if res.status == 2:
+            try:
+                _greedy(jobs, grids, caps)
+                names: list[str] = []
+            except BadInput as exc:
+                names = [str(exc)]
+            raise BadInput("the capacity cannot hold all jobs inside their windows (infeasible)"
+                           + (f"; {names[0]}" if names else ""))
+        raise BadInput(f"the MILP solver stopped without a plan: {res.message} "
+                       f"({n_var} variables; try method='greedy')")
+    x = res.x > 0.5
+    out = []
+    for ji, j in enumerate(jobs):
+        pick = [k for k in np.flatnonzero(np.asarray(owner) == ji) if x[k]]
+        k = pick[0]
+        z, s = where[k]
+        out.append(Assignment(j, z, ((s, s + j.duration_s),), float(cost[k]),
+                              baseline_g(j, grids[j.home_zone])))
+    gap = float(getattr(res, "mip_gap", 0.0) or 0.0) * 100.0
+    return out, gap
+
+
+def replan(previous: Plan, forecasts: Mapping[str, IntensitySeries] | IntensitySeries,
+           now_unix_s: float, *, capacity: Mapping[str, int | np.ndarray] | None = None,
+           method: Method = "auto") -> Plan:
+    """Re-plan the jobs of ``previous`` that have not started by ``now`` on new forecasts.
+
+    Started jobs keep their assignment; the rest may start from ``now`` on.
+    Under capacity the started jobs' use is subtracted first. Expected
+    emissions of kept jobs are re-read from the new forecasts where they cover them.
+    """
+    if isinstance(forecasts, IntensitySeries):
+        forecasts = {forecasts.zone: forecasts}
+    kept = [a for a in previous.assignments if a.start_unix_s < now_unix_s]
+    todo = [
+        _with(a.job, earliest_start_unix_s=max(a.job.earliest_start_unix_s, now_unix_s),
+              baseline_start_unix_s=max(a.job.baseline_start, now_unix_s))
+        for a in previous.assignments if a.start_unix_s >= now_unix_s
+    ]
+    if capacity is not None and kept:
+        grids = {z: Grid(s) for z, s in forecasts.items()}
+        caps = _capacity_arrays(capacity, grids)
+        for a in kept:
+            g = grids.get(a.zone)
+            if g is None:
+                continue
+            for c0, c1 in a.chunks:
+                lo, hi = g.slot_range(np.array([c0]), np.array([c1]))
+                caps[a.zone][int(lo[0]) : int(hi[0])] -= a.job.resources
+        capacity = {z: np.maximum(c, 0) for z, c in caps.items()}
+    if not todo:
+        return previous
+    new = plan(todo, forecasts, capacity=capacity, method=method)
+    assignments = tuple(kept) + new.assignments
+    expected = float(sum(a.expected_g for a in assignments))
+    base = float(sum(a.baseline_g for a in assignments))
+    lower = new.lower_bound_g + sum(a.expected_g for a in kept)
+    return Plan(assignments, new.method, expected, base, lower, new.gap_pct, new.solve_s,
+                new.sources, (*new.notes, f"replanned at {now_unix_s:.0f}: {len(kept)} job(s) "
+                              "already started kept"))
+
+
+def best_window(
+    forecast: IntensitySeries,
+    duration_s: float,
+    start_unix_s: float,
+    end_unix_s: float,
+    *,
+    power_w: float | None = None,
+    interruptible: bool = False,
+    min_chunk_s: float = 0.0,
+    resume_cost_s: float = 0.0,
+) -> Assignment:
+    """The lowest-intensity window of ``duration_s`` inside ``[start, end]`` for one zone.
+
+    The question the Carbon Aware SDK answers, exactly; with ``interruptible``
+    the cheapest chunks instead. ``baseline_g`` is running at ``start``. With no
+    ``power_w`` the grams are for a 1 kW draw.
+    """
+    job = Job("job", duration_s, start_unix_s, end_unix_s,
+              power_w=1000.0 if power_w is None else power_w, interruptible=interruptible,
+              min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s, zones=(forecast.zone,),
+              power_given=power_w is not None)
+    return plan([job], forecast, method="exact").assignments[0]

@@ -1,0 +1,84 @@
+"""The simulator: no peeking, perfect forecasts reach the optimum, scenarios are sane."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from wattwise.carbon.sources import IntensitySeries
+from wattwise.carbon.traces import TraceSource
+from wattwise.errors import BadInput
+from wattwise.schedule.scenarios import ml, nightly
+from wattwise.schedule.simulate import simulate
+
+JAN = datetime(2020, 1, 1, tzinfo=timezone.utc).timestamp()
+FEB = datetime(2020, 2, 1, tzinfo=timezone.utc).timestamp()
+
+
+def test_perfect_forecast_realises_the_whole_optimum_for_single_jobs() -> None:
+    s = TraceSource.for_zone("GB").full_series
+    for sc in (nightly("GB", 4, JAN, FEB), ml("GB", JAN, FEB, interruptible=True)):
+        r = simulate(sc, s, forecaster="perfect")
+        assert r.strategy_g == pytest.approx(r.optimum_g)
+        assert r.optimum_g < r.baseline_g
+        assert r.realised_pct == pytest.approx(100.0)
+
+
+def test_forecast_never_beats_the_optimum_and_noise_is_seeded() -> None:
+    s = TraceSource.for_zone("DE").full_series
+    sc = nightly("DE", 8, JAN, FEB)
+    r = simulate(sc, s, forecaster="seasonal", noise_pct=10, seed=1)
+    assert r.optimum_g <= r.strategy_g + 1e-9
+    again = simulate(sc, s, forecaster="seasonal", noise_pct=10, seed=1)
+    assert again.strategy_g == r.strategy_g
+
+
+def test_decisions_do_not_see_data_after_submission() -> None:
+    # Two traces equal up to day 20 and wildly different after: a job submitted on
+    # day 20 must get the same plan (same actual emissions on the shared past) from both.
+    day = 86400.0
+    t = 1800.0 * np.arange(48 * 30)
+    rng = np.random.default_rng(0)
+    g = 200 + 50 * np.sin(t / day * 2 * np.pi) + rng.normal(0, 5, t.size)
+    g2 = g.copy()
+    cut = np.searchsorted(t, 20 * day)
+    g2[cut:] = g2[cut:][::-1]
+    a = IntensitySeries(t, g, "XX", "a", "trace", 1800.0)
+    b = IntensitySeries(t, g2, "XX", "b", "trace", 1800.0)
+    from wattwise.carbon.forecast import SeasonalForecaster, forecast_at
+    from wattwise.schedule import Job
+    from wattwise.schedule.planner import Grid, _single
+
+    job = Job("j", 3600.0, 20 * day, 21 * day, zones=("XX",))
+    plans = [_single(job, {"XX": Grid(forecast_at(SeasonalForecaster(), x, 20 * day, day))})
+             for x in (a, b)]
+    assert plans[0].chunks == plans[1].chunks
+    # and simulate goes through the same path: strategy differs only via the actual prices
+    ra = simulate([job], a)
+    assert ra.n_jobs == 1
+
+
+def test_nightly_baseline_is_the_nominal_slot_and_windows_are_symmetric() -> None:
+    sc = nightly("DE", 3, JAN, FEB)
+    j = sc.jobs[0]
+    assert j.baseline_start - j.earliest_start_unix_s == pytest.approx(3 * 3600)
+    assert j.deadline_unix_s - (j.baseline_start + j.duration_s) == pytest.approx(3 * 3600)
+    # 01:00 Berlin is 00:00 UTC in winter
+    assert datetime.fromtimestamp(j.baseline_start, timezone.utc).hour == 0
+
+
+def test_ml_jobs_are_due_next_working_day_at_nine() -> None:
+    sc = ml("GB", JAN, FEB, seed=2)
+    for j in sc.jobs:
+        due = datetime.fromtimestamp(j.deadline_unix_s, timezone.utc)
+        assert due.hour == 9 and due.weekday() < 5
+        sub = datetime.fromtimestamp(j.earliest_start_unix_s, timezone.utc)
+        assert sub.weekday() < 5 and 9 <= sub.hour < 17
+
+
+def test_empty_scenario_is_bad_input() -> None:
+    s = TraceSource.for_zone("FR").full_series
+    with pytest.raises(BadInput, match="no jobs"):
+        simulate(nightly("FR", 4, JAN, JAN + 3600), s)
