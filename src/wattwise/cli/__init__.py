@@ -21,13 +21,14 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from wattwise.cli import bench, carbon, estimate, measure, schedule
+    from wattwise.cli import bench, carbon, compress, estimate, measure, schedule
 
     measure.register(app)
     carbon.register(app)
     estimate.register(app)
     bench.register(app)
     schedule.register(app)
+    compress.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,271 @@
+"""Compression and tuning commands: compress, tune."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from wattwise.cli._common import console, die, err_console, guarded
+
+MODEL_HELP = "Built-in model: digits-mlp or minilm-embed."
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compress`` and ``tune`` to ``app``."""
+    app.command("compress")(guarded(compress))
+    app.command("tune")(guarded(tune))
+
+
+def _csv(value: str, label: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        die(f"{label} must name at least one value")
+    return items
+
+
+def _ints(value: str, label: str) -> list[int]:
+    try:
+        return [int(v) for v in _csv(value, label)]
+    except ValueError:
+        die(f"{label} must be comma-separated integers, got {value!r}")
+
+
+def _progress() -> Any:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                    "{task.total}"), TimeElapsedColumn(), console=err_console, transient=True)
+
+
+def _stat(s: Any, fmt: str = ".3g") -> str:
+    if s.n < 2:
+        return f"{s.mean:{fmt}}"
+    return f"{s.mean:{fmt}} ±{s.rel_half_width * 100:.0f}%"
+
+
+def _bench_options(warmup: int, repetitions: int, duration: float) -> dict[str, Any]:
+    if warmup < 0 or repetitions < 1 or not duration > 0:
+        die("--warmup must be >= 0, --repetitions >= 1 and --duration > 0")
+    return {"warmup": warmup, "repetitions": repetitions, "min_duration_s": duration,
+            "store": False}
+
+
+def compress(
+    model: str = typer.Argument(..., help=MODEL_HELP),
+    methods: str | None = typer.Option(
+        None, "--methods", "-m",
+        help="Comma-separated: int8-dynamic, int8-static, prune-unstructured:0.5, "
+        "prune-structured:0.5, distill:32, autocast-bf16, autocast-fp16 (default: all that "
+        "apply to the model)."),
+    max_loss: float = typer.Option(1.0, "--max-loss",
+                                   help="Quality points the recommendation may lose."),
+    quality_floor: float | None = typer.Option(
+        None, "--quality-floor", help="Absolute quality floor (0-100 scale); overrides --max-loss."
+    ),
+    plot: Path | None = typer.Option(None, "--plot", help="Write the Pareto front (.svg or .png)."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the study as JSON."),
+    batch_size: int | None = typer.Option(None, "--batch-size", "-b", help="Samples per step."),
+    warmup: int = typer.Option(3, "--warmup", help="Warm-up steps per variant."),
+    repetitions: int = typer.Option(5, "--repetitions", "-r", help="Measured repetitions."),
+    duration: float = typer.Option(1.0, "--duration", help="Seconds per repetition (minimum)."),
+) -> None:
+    """Compress a built-in model every way asked, benchmark each variant, recommend one.
+
+    Example: wattwise compress digits-mlp --max-loss 1 --plot front.svg
+    """
+    from wattwise.compress.study import run_study
+    from wattwise.compress.suites import DEFAULT_METHODS, SUITES, parse_methods, suite_task
+
+    if model not in SUITES:
+        die(f"unknown model {model!r} (choose from: {', '.join(SUITES)})")
+    if max_loss < 0:
+        die(f"--max-loss must be >= 0, got {max_loss}")
+    if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
+        die(f"--plot must end in .svg or .png, got {plot.name}")
+    options = _bench_options(warmup, repetitions, duration)
+    specs = _csv(methods, "--methods") if methods is not None else list(DEFAULT_METHODS[model])
+    task = suite_task(model, batch_size)
+    configs = parse_methods(specs, model)
+    with _progress() as bar:
+        job = bar.add_task(f"{model}: baseline", total=(len(configs) + 1) * 3)
+
+        def step(label: str, stage: str) -> None:
+            bar.update(job, description=f"{model}: {label} ({stage})", advance=1)
+
+        study = run_study(task, configs, progress=step, **options)
+    _print_study(study, max_loss, quality_floor)
+    if plot is not None:
+        from wattwise.compress.plot import write_plot
+
+        write_plot(study, plot, max_loss, quality_floor)
+        err_console.print(f"plot: {plot}", markup=False, highlight=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps(study.to_dict(max_loss, quality_floor), indent=2) + "\n")
+
+
+def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{study.task}: compression study")
+    for col in ("variant", "status", study.quality_unit, "Δ", "size KiB", "Linear MFLOPs",
+                "samples/s", "p50 ms", "J/sample", "kind"):
+        table.add_column(col)
+    front = {v.label for v in study.front()}
+    for v in study.variants:
+        if v.status != "ok":
+            table.add_row(v.label, "[red]failed[/red]", *[""] * 8)
+            continue
+        b = v.bench
+        table.add_row(
+            v.label + (" *" if v.label in front else ""), "ok", f"{v.quality:.2f}",
+            "" if v.quality_delta is None else f"{v.quality_delta:+.2f}",
+            "" if v.size_bytes is None else f"{v.size_bytes / 1024:.0f}",
+            "" if v.flops is None else f"{v.flops / 1e6:.3g}",
+            _stat(b.throughput), f"{b.latency_ms['p50']:.3g}", _stat(b.energy_j_per_sample),
+            b.kind,
+        )
+    console.print(table)
+    console.print("* on the Pareto front (quality vs J/sample); ± is the 95 % interval over "
+                  "repetitions", markup=False, highlight=False)
+    for v in study.variants:
+        if v.status != "ok":
+            console.print(f"failed: {v.label}: {v.reason}", markup=False, highlight=False)
+    kinds = sorted({f"{v.bench.kind} ({v.bench.source})" for v in study.variants
+                    if v.bench is not None})
+    if kinds:
+        console.print(f"energy: {'; '.join(kinds)}", markup=False, highlight=False)
+    limit = study.floor(max_loss, floor)
+    rec = study.recommend(max_loss, floor)
+    if limit is None:
+        console.print("no recommendation: the baseline failed, so there is no floor",
+                      markup=False, highlight=False)
+    elif rec is None:
+        console.print(f"no variant meets the quality floor {limit:.2f}", markup=False,
+                      highlight=False)
+    else:
+        base = study.baseline
+        gain = ""
+        if base is not None and rec.energy_j_per_sample:
+            gain = (f", {base.energy_j_per_sample / rec.energy_j_per_sample:.2f}x less energy "
+                    f"per sample than the baseline")
+        console.print(f"recommended: {rec.label} (quality {rec.quality:.2f} >= floor "
+                      f"{limit:.2f}{gain})", markup=False, highlight=False)
+
+
+def tune(
+    model: str = typer.Argument(..., help=MODEL_HELP),
+    threads: str = typer.Option("1,2", "--threads", help="Thread counts to try."),
+    batch_sizes: str = typer.Option("1,16,64", "--batch-sizes", help="Batch sizes to try."),
+    precisions: str = typer.Option("fp32", "--precisions",
+                                   help="Among fp32, bf16, fp16, int8."),
+    max_latency_ms: float | None = typer.Option(None, "--max-latency-ms",
+                                                help="Bound on p90 latency of one batch."),
+    min_throughput: float | None = typer.Option(None, "--min-throughput",
+                                                help="Bound on samples/s."),
+    power_limits: bool = typer.Option(False, "--power-limits",
+                                      help="Also plan an NVIDIA power-limit sweep (dry run)."),
+    apply_power_limits: bool = typer.Option(False, "--apply-power-limits",
+                                            help="Really set each planned limit (needs root)."),
+    allow_power_limit: bool = typer.Option(False, "--allow-power-limit",
+                                           help="Permission to change the GPU's power limit."),
+    gpu: int = typer.Option(0, "--gpu", help="NVML index of the GPU for power limits."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON."),
+    warmup: int = typer.Option(2, "--warmup"),
+    repetitions: int = typer.Option(3, "--repetitions", "-r"),
+    duration: float = typer.Option(0.5, "--duration", help="Seconds per repetition (minimum)."),
+) -> None:
+    """Find the threads, batch size and precision with the least energy per sample.
+
+    Example: wattwise tune digits-mlp --threads 1,2 --batch-sizes 1,64 --max-latency-ms 5
+    """
+    from wattwise import tune as tuning
+    from wattwise.compress.suites import SUITES, tune_step_factory
+
+    if model not in SUITES:
+        die(f"unknown model {model!r} (choose from: {', '.join(SUITES)})")
+    options = _bench_options(warmup, repetitions, duration)
+    ths = _ints(threads, "--threads")
+    bss = _ints(batch_sizes, "--batch-sizes")
+    precs = _csv(precisions, "--precisions")
+    plan: list[float] = []
+    rng = None
+    if power_limits or apply_power_limits:
+        rng = tuning.power_limit_range(gpu)
+        plan = tuning.plan_power_limits(rng)
+    make_step = tune_step_factory(model)
+    with _progress() as bar:
+        job = bar.add_task(f"tune {model}", total=len(ths) * len(bss) * len(precs))
+
+        def step(i: int, n: int, s: Any) -> None:
+            bar.update(job, completed=i, description=f"tune {model}: {s.label}")
+
+        result = tuning.tune(make_step, threads=ths, batch_sizes=bss, precisions=precs,
+                             max_latency_ms=max_latency_ms, min_throughput=min_throughput,
+                             name=f"tune-{model}", task=model, progress=step, **options)
+    _print_tune(result)
+    out: dict[str, Any] = result.to_dict()
+    if rng is not None:
+        out["power_limit"] = _power(tuning, rng, plan, result, make_step, gpu, options,
+                                    apply_power_limits, allow_power_limit)
+    if json_out is not None:
+        json_out.write_text(json.dumps(out, indent=2) + "\n")
+
+
+def _power(tuning: Any, rng: Any, plan: list[float], result: Any, make_step: Any, gpu: int,
+           options: dict[str, Any], apply: bool, allow: bool) -> dict[str, Any]:
+    console.print(f"GPU {rng.gpu} ({rng.name}): power limit {rng.min_w:g}-{rng.max_w:g} W, "
+                  f"now {rng.current_w:g} W; plan: {', '.join(f'{w:g}' for w in plan)} W",
+                  markup=False, highlight=False)
+    if not apply:
+        tuning.sweep_power_limits(lambda w: None, plan, gpu=gpu, dry_run=True)
+        console.print("dry run: no limit was set (--apply-power-limits "
+                      "--allow-power-limit to run the sweep)", markup=False, highlight=False)
+        return {"range": rng.to_dict(), "plan_w": plan, "applied": False}
+    if result.best is None:
+        die("no setting met the bound, so there is nothing to sweep power limits with")
+    from wattwise.bench.harness import benchmark
+
+    setting = result.best.setting
+    steps = tuning.sweep_power_limits(
+        lambda w: benchmark(make_step(setting), name=f"power-limit-{w:g}W", **options),
+        plan, gpu=gpu, dry_run=False, allow=allow)
+    for s in steps:
+        console.print(f"{s.limit_w:g} W: {s.result.energy_j_per_sample} J/sample "
+                      f"({s.result.kind})", markup=False, highlight=False)
+    return {"range": rng.to_dict(), "plan_w": plan, "applied": True,
+            "steps": [{"limit_w": s.limit_w, "bench": s.result.to_dict()} for s in steps]}
+
+
+def _print_tune(result: Any) -> None:
+    from rich.table import Table
+
+    table = Table(title="tuning: every setting (* frontier, ✓ within bound)")
+    for col in ("threads", "batch", "precision", "samples/s", "p90 ms", "J/sample", "kind",
+                "bound"):
+        table.add_column(col)
+    front = {p.setting for p in result.frontier}
+    for p in result.points:
+        s = p.setting
+        if p.status != "ok":
+            table.add_row(str(s.threads), str(s.batch_size), s.precision, "[red]failed[/red]",
+                          "", "", "", "")
+            continue
+        table.add_row(
+            str(s.threads) + (" *" if s in front else ""), str(s.batch_size), s.precision,
+            _stat(p.bench.throughput), f"{p.latency_p90_ms:.3g}",
+            _stat(p.bench.energy_j_per_sample), p.bench.kind, "✓" if p.meets_bound else "✗",
+        )
+    console.print(table)
+    for p in result.points:
+        if p.status != "ok":
+            console.print(f"failed: {p.setting.label}: {p.reason}", markup=False,
+                          highlight=False)
+    if result.best is None:
+        console.print("no setting meets the bound", markup=False, highlight=False)
+    else:
+        console.print(f"best within the bound: {result.best.setting.label}, "
+                      f"{result.best.energy_j_per_sample:.3g} J/sample "
+                      f"({result.best.bench.kind})", markup=False, highlight=False)

@@ -1,0 +1,233 @@
+"""A compression study: every variant of one model through the same harness.
+
+For each config the study compresses a copy of the baseline, measures its
+quality, serialized size and Linear FLOPs, and benchmarks it with
+``wattwise.bench.harness.benchmark`` (latency, throughput, J/sample with the
+measurement kind). A variant that fails at any stage (the method is
+unsupported for the model or platform, the model raises on the inputs, the
+quality metric errors) is recorded with the stage and reason, and the study
+goes on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from wattwise.compress._base import Config, linear_flops, quiet_torch_ao, size_bytes
+from wattwise.compress.pareto import pareto_front, recommend
+from wattwise.errors import BadInput
+
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True, eq=False)
+class StudyTask:
+    """One model, how to run it, and how to score it.
+
+    ``make_step(model)`` returns the harness's ``step`` (one batch, returns the
+    sample count); ``quality(model)`` returns a score where higher is better
+    (accuracy in %, cosine fidelity x 100...); ``example_inputs`` is one batch
+    used to count FLOPs (``example_kwargs`` for keyword inputs).
+    """
+
+    name: str
+    model: Any
+    make_step: Callable[[Any], Callable[[], int]]
+    quality: Callable[[Any], float]
+    quality_name: str = "accuracy"
+    quality_unit: str = "%"
+    example_inputs: tuple[Any, ...] = ()
+    example_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One compressed model's figures, or the stage and reason it failed."""
+
+    label: str
+    status: str  # "ok" or "failed"
+    reason: str | None = None
+    quality: float | None = None
+    quality_delta: float | None = None
+    size_bytes: int | None = None
+    flops: int | None = None
+    compress_s: float | None = None
+    bench: Any = None  # BenchResult
+
+    @property
+    def energy_j_per_sample(self) -> float | None:
+        return None if self.bench is None else self.bench.energy_j_per_sample.mean
+
+    @property
+    def throughput(self) -> float | None:
+        return None if self.bench is None else self.bench.throughput.mean
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "status": self.status,
+            "reason": self.reason,
+            "quality": self.quality,
+            "quality_delta": self.quality_delta,
+            "size_bytes": self.size_bytes,
+            "flops": self.flops,
+            "compress_s": self.compress_s,
+            "bench": None if self.bench is None else self.bench.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Study:
+    """All variants of one task; the first is the uncompressed baseline."""
+
+    task: str
+    quality_name: str
+    quality_unit: str
+    variants: tuple[Variant, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def baseline(self) -> Variant | None:
+        return next((v for v in self.variants if v.label == BASELINE and v.status == "ok"), None)
+
+    def front(self) -> list[Variant]:
+        """Pareto front of quality against J/sample."""
+        return pareto_front(self.variants, lambda v: v.quality, lambda v: v.energy_j_per_sample)
+
+    def floor(self, max_loss: float | None = 1.0, floor: float | None = None) -> float | None:
+        """The quality floor: an absolute ``floor``, else baseline quality minus ``max_loss``."""
+        if floor is not None:
+            return floor
+        base = self.baseline
+        if base is None or base.quality is None or max_loss is None:
+            return None
+        return base.quality - max_loss
+
+    def recommend(self, max_loss: float | None = 1.0, floor: float | None = None
+                  ) -> Variant | None:
+        """Least J/sample whose quality meets the floor (see ``floor``)."""
+        if max_loss is not None and max_loss < 0:
+            raise BadInput(f"max quality loss must be >= 0, got {max_loss}")
+        limit = self.floor(max_loss, floor)
+        if limit is None:
+            return None
+        return recommend(self.variants, lambda v: v.quality, lambda v: v.energy_j_per_sample,
+                         limit)
+
+    def to_dict(self, max_loss: float | None = 1.0, floor: float | None = None
+                ) -> dict[str, Any]:
+        rec = self.recommend(max_loss, floor)
+        return {
+            "task": self.task,
+            "quality_name": self.quality_name,
+            "quality_unit": self.quality_unit,
+            "variants": [v.to_dict() for v in self.variants],
+            "pareto_front": [v.label for v in self.front()],
+            "quality_floor": self.floor(max_loss, floor),
+            "recommended": None if rec is None else rec.label,
+            "notes": list(self.notes),
+        }
+
+
+def _reason(stage: str, exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{stage}: {type(exc).__name__}: {text}" if text else f"{stage}: {type(exc).__name__}"
+
+
+def _finite(x: Any) -> float:
+    q = float(x)
+    if not math.isfinite(q):
+        raise ValueError(f"quality is not a finite number ({q})")
+    return q
+
+
+def run_study(
+    task: StudyTask,
+    configs: Sequence[Config],
+    *,
+    warmup: int = 3,
+    repetitions: int = 5,
+    min_duration_s: float = 1.0,
+    store: bool = False,
+    sensors: Any = None,
+    bench: Callable[..., Any] | None = None,
+    progress: Callable[[str, str], None] | None = None,
+) -> Study:
+    """Benchmark the baseline and each config's variant; failures are recorded, not raised.
+
+    ``bench`` defaults to the harness's ``benchmark``; ``progress(label,
+    stage)`` is called as each variant moves through compress, quality and
+    bench.
+    """
+    if bench is None:
+        from wattwise.bench.harness import benchmark as bench
+    labels = [c.label for c in configs]
+    if len(set(labels)) != len(labels):
+        raise BadInput(f"two configs share a label: {labels}")
+    base_quality: float | None = None
+    variants: list[Variant] = []
+    for config in [None, *configs]:
+        label = BASELINE if config is None else config.label
+        v = _one(task, config, label, base_quality, bench, progress, dict(
+            warmup=warmup, repetitions=repetitions, min_duration_s=min_duration_s,
+            store=store, sensors=sensors))
+        if config is None and v.status == "ok":
+            base_quality = v.quality
+        variants.append(v)
+    notes = []
+    if base_quality is None:
+        notes.append("the baseline failed: quality deltas and the floor are unavailable")
+    return Study(task.name, task.quality_name, task.quality_unit, tuple(variants), tuple(notes))
+
+
+def _one(task: StudyTask, config: Config | None, label: str, base_quality: float | None,
+         bench: Callable[..., Any], progress: Callable[[str, str], None] | None,
+         options: dict[str, Any]) -> Variant:
+    def say(stage: str) -> None:
+        if progress is not None:
+            progress(label, stage)
+
+    say("compress")
+    t0 = time.perf_counter()
+    try:
+        model = task.model if config is None else config.apply(task.model)
+    except Exception as exc:  # noqa: BLE001 - a failed method is a result, not a crash
+        return Variant(label, "failed", _reason("compress", exc))
+    compress_s = time.perf_counter() - t0
+    say("quality")
+    try:
+        with quiet_torch_ao():
+            quality = _finite(task.quality(model))
+    except Exception as exc:  # noqa: BLE001
+        return Variant(label, "failed", _reason("quality", exc), compress_s=compress_s)
+    try:
+        size = size_bytes(model)
+    except Exception:  # noqa: BLE001 - size is informative; an exotic module may not save
+        size = None
+    flops = None
+    if task.example_inputs or task.example_kwargs:
+        try:
+            flops = linear_flops(model, *task.example_inputs, **task.example_kwargs)
+        except Exception as exc:  # noqa: BLE001
+            return Variant(label, "failed", _reason("forward", exc), quality=quality,
+                           size_bytes=size, compress_s=compress_s)
+    say("bench")
+    try:
+        inner = task.make_step(model)
+
+        def step() -> int:
+            with quiet_torch_ao():
+                return inner()
+
+        result = bench(step, name=f"{task.name}:{label}", task=task.name, **options)
+    except Exception as exc:  # noqa: BLE001
+        return Variant(label, "failed", _reason("bench", exc), quality=quality,
+                       size_bytes=size, flops=flops, compress_s=compress_s)
+    if config is None:
+        base_quality = quality
+    delta = None if base_quality is None else quality - base_quality
+    return Variant(label, "ok", None, quality, delta, size, flops, compress_s, result)

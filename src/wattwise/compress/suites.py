@@ -1,0 +1,137 @@
+"""Compression studies of the built-in suite (``digits-mlp``, ``minilm-embed``).
+
+Quality is put on a 0-100 scale so a floor of "1 point lost" means one
+percentage point of test accuracy for digits, and 0.01 of cosine fidelity to
+fp32 for MiniLM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from wattwise.compress._base import Config
+from wattwise.compress.distill import Distill
+from wattwise.compress.precision import Autocast
+from wattwise.compress.prune import PruneStructured, PruneUnstructured
+from wattwise.compress.quantize import Int8Dynamic, Int8Static
+from wattwise.compress.study import StudyTask
+from wattwise.errors import BadInput
+
+SUITES = ("digits-mlp", "minilm-embed")
+DEFAULT_METHODS = {
+    "digits-mlp": ("int8-dynamic", "int8-static", "prune-unstructured:0.5",
+                   "prune-structured:0.5", "distill:32", "autocast-bf16"),
+    "minilm-embed": ("int8-dynamic", "int8-static", "prune-unstructured:0.3",
+                     "prune-structured:0.3", "autocast-bf16"),
+}
+
+
+def suite_task(name: str, batch_size: int | None = None) -> StudyTask:
+    """The suite entry's reference model, step and quality as a study task."""
+    from wattwise.bench.suite import get_entry
+
+    if name not in SUITES:
+        raise BadInput(f"unknown model {name!r} to compress (choose from: {', '.join(SUITES)})")
+    entry = get_entry(name)
+    bs = entry.default_batch_size if batch_size is None else batch_size
+    if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
+        raise BadInput(f"batch size must be a positive integer, got {bs!r}")
+    model = entry.load()
+    kwargs: dict[str, Any] = {}
+    if name == "digits-mlp":
+        from wattwise.bench.suite.digits import digits_data
+
+        example: tuple[Any, ...] = (digits_data().x_test[:1],)
+        unit = "% test accuracy"
+    else:
+        from wattwise.bench.suite.minilm import minilm_inputs
+
+        example, kwargs = (), minilm_inputs(1)
+        unit = "cosine fidelity x 100"
+    return StudyTask(
+        name=name, model=model,
+        make_step=lambda m: entry.make_step(bs, m),
+        quality=lambda m: 100.0 * entry.quality(m),
+        quality_name=entry.quality_name, quality_unit=unit,
+        example_inputs=example, example_kwargs=kwargs,
+    )
+
+
+def parse_method(spec: str, suite: str) -> Config:
+    """``int8-dynamic``, ``int8-static``, ``prune-unstructured:0.5``,
+    ``prune-structured:0.5``, ``distill:32`` (or ``distill:64x32``),
+    ``autocast-bf16`` or ``autocast-fp16`` as a config with the suite's data."""
+    import torch
+
+    name, _, arg = spec.strip().partition(":")
+    try:
+        if name == "int8-dynamic" and not arg:
+            return Int8Dynamic()
+        if name == "int8-static" and not arg:
+            return Int8Static(calibration=_calibration(suite))
+        if name == "prune-unstructured":
+            return PruneUnstructured(float(arg or 0.5))
+        if name == "prune-structured":
+            return PruneStructured(float(arg or 0.5))
+        if name == "distill":
+            hidden = tuple(int(h) for h in (arg or "32").split("x"))
+            return Distill(student_hidden=hidden, data=_train(suite))
+        if name in ("autocast-bf16", "autocast-fp16") and not arg:
+            return Autocast(torch.bfloat16 if name.endswith("bf16") else torch.float16)
+    except ValueError as exc:
+        raise BadInput(f"bad setting in method {spec!r}: {exc}") from exc
+    raise BadInput(
+        f"unknown method {spec!r} (choose from: int8-dynamic, int8-static, "
+        "prune-unstructured:AMOUNT, prune-structured:AMOUNT, distill:HIDDEN, "
+        "autocast-bf16, autocast-fp16)"
+    )
+
+
+def parse_methods(specs: Sequence[str], suite: str) -> list[Config]:
+    return [parse_method(s, suite) for s in specs if s.strip()]
+
+
+def _calibration(suite: str) -> list[Any]:
+    if suite == "digits-mlp":
+        from wattwise.bench.suite.digits import digits_data
+
+        x = digits_data().x_train
+        return [x[i:i + 256] for i in range(0, min(len(x), 1024), 256)]
+    from wattwise.bench.suite.minilm import minilm_inputs
+
+    return [minilm_inputs(16)]
+
+
+def _train(suite: str) -> tuple[Any, Any] | None:
+    if suite == "digits-mlp":
+        from wattwise.bench.suite.digits import digits_data
+
+        d = digits_data()
+        return (d.x_train, d.y_train)
+    return None
+
+
+def tune_step_factory(name: str) -> Any:
+    """``make_step(setting)`` for ``wattwise.tune`` on a suite model (one variant per precision)."""
+    from wattwise.bench.suite import get_entry
+
+    if name not in SUITES:
+        raise BadInput(f"unknown model {name!r} to tune (choose from: {', '.join(SUITES)})")
+    entry = get_entry(name)
+    base = entry.load()
+    variants: dict[str, Any] = {"fp32": base}
+
+    def make_step(setting: Any) -> Any:
+        import torch
+
+        if setting.precision not in variants:
+            config: Config = {
+                "bf16": Autocast(torch.bfloat16),
+                "fp16": Autocast(torch.float16),
+                "int8": Int8Dynamic(),
+            }[setting.precision]
+            variants[setting.precision] = config.apply(base)
+        return entry.make_step(setting.batch_size, variants[setting.precision])
+
+    return make_step
