@@ -137,7 +137,10 @@ def compute_emissions(
         series = _Constant(src.intensity_at(zone_name, start))
     else:
         series = src.series(zone_name, start, end)  # type: ignore[arg-type]
-    notes.extend(n for n in series.notes if n)
+    # the zone choice already explains a missing zone; don't say it twice
+    notes.extend(
+        n for n in series.notes if n and not (choice.zone is None and n.startswith("no zone"))
+    )
 
     details = []
     for t0, t1, e, lo, hi in rows:
