@@ -23,7 +23,7 @@ def _samples() -> list[Sample]:
     return rows
 
 
-def test_intervals_sum_counted_domains_per_instant() -> None:
+def test_intervals_follow_each_counted_domain() -> None:
     iv = intervals_from_samples(_samples(), {"cpu:x"}, T0)
     assert [(a - T0, b - T0) for a, b, *_ in iv] == [(0, 600), (600, 1200), (1200, 1800)]
     assert [e for _, _, e, _, _ in iv] == [3.6e6] * 3
@@ -128,3 +128,13 @@ def test_a_failing_provider_falls_back_to_yearly_and_says_so(
     )
     assert em.kind == "yearly-average"
     assert "failed" in em.notes[0] and "yearly average was used" in em.notes[0]
+
+
+def test_domains_read_at_different_paces_keep_their_own_intervals() -> None:
+    rows = [Sample(T0 + k, "cpu:x", 10.0, 10.0, 10.0, 10.0) for k in range(1, 11)]
+    rows += [Sample(T0 + 5, "gpu:0", 500.0, 100.0, 500.0, 500.0)]
+    rows += [Sample(T0 + 10, "gpu:0", 500.0, 100.0, 500.0, 500.0)]
+    iv = intervals_from_samples(rows, {"cpu:x", "gpu:0"}, T0)
+    gpu = [(a - T0, b - T0) for a, b, e, *_ in iv if e == 500.0]
+    assert gpu == [(0, 5), (5, 10)]
+    assert sum(e for _, _, e, _, _ in iv) == pytest.approx(1100.0)

@@ -128,7 +128,7 @@ def test_ticks_give_per_interval_samples_to_the_callback() -> None:
     got: list = []
     s = ConstantPowerSensor({"cpu:0": 5.0}, clock=clock)
     m = Meter([s], clock=clock, on_sample=got.extend)
-    m._prev = m._read_all()
+    assert m.tick() == []  # the first tick seeds the timeline
     for _ in range(3):
         clock.advance(2)
         m.tick()
@@ -144,7 +144,7 @@ def test_a_failing_callback_does_not_stop_sampling() -> None:
 
     s = ConstantPowerSensor({"cpu:0": 5.0}, clock=clock)
     m = Meter([s], clock=clock, on_sample=boom)
-    m._prev = m._read_all()
+    m.tick()
     clock.advance(1)
     with pytest.warns(WattwiseWarning, match="disk full"):
         m.tick()
@@ -203,3 +203,28 @@ def test_long_interval_warns_when_a_sensor_could_miss_wraps() -> None:
 
     with pytest.warns(WattwiseWarning, match="miss counter wraps"):
         Meter([Wrapping({"cpu:0": 1.0})], interval_s=120)
+
+
+def test_costly_sensors_are_read_at_their_own_pace_but_always_at_window_edges() -> None:
+    clock = ManualClock()
+    cheap = ConstantPowerSensor({"cpu:0": 10.0}, clock=clock)
+    costly = ConstantPowerSensor({"gpu:0": 100.0}, component="gpu", name="g", clock=clock)
+    costly.min_read_interval_s = 5.0  # type: ignore[attr-defined]
+    got: list = []
+    m = Meter([cheap, costly], clock=clock, on_sample=got.extend)
+    m.tick()
+    for _ in range(10):
+        clock.advance(1)
+        m.tick()
+    gpu = [r for r in got if r.domain == "gpu:0"]
+    cpu = [r for r in got if r.domain == "cpu:0"]
+    assert len(cpu) == 10 and len(gpu) == 2  # read at t=5 and t=10 only
+    assert [r.energy_j for r in gpu] == pytest.approx([500.0, 500.0])
+    assert [r.power_w for r in gpu] == pytest.approx([100.0, 100.0])
+    assert gpu[0].t_unix_s - gpu[0].start_unix_s == pytest.approx(5.0, abs=0.5)
+    reads = costly.reads
+    m.begin("w")
+    clock.advance(1)
+    r = m.end("w")
+    assert costly.reads == reads + 2  # both edges read the costly sensor
+    assert r.by_component()["gpu"] == pytest.approx(100.0)

@@ -59,27 +59,25 @@ def intervals_from_samples(
     start_unix_s: float,
     scale_to_j: float | None = None,
 ) -> list[tuple[float, float, float, float, float]]:
-    """Sum the counted domains per sampling instant into ``(t0, t1, energy_j, low_j, high_j)``.
+    """One ``(t0, t1, energy_j, low_j, high_j)`` per sample of a counted domain.
 
-    ``scale_to_j`` rescales the timeline so it adds up to a window's exact
-    energy (the whole-run window and the sample timeline start and end a few
-    milliseconds apart); the shape over time is the samples'.
+    A sample covers the time since the previous sample of the same domain (or
+    since ``start_unix_s`` for its first): domains read at different paces
+    (a GPU counter every few seconds, the CPU every second) each keep their
+    own intervals. ``scale_to_j`` rescales the timeline so it adds up to a
+    window's exact energy (the whole-run window and the sample timeline start
+    and end a few milliseconds apart); the shape over time is the samples'.
     """
-    by_t: dict[float, list[float]] = {}
-    for s in samples:
+    last: dict[str, float] = {}
+    out = []
+    for s in sorted(samples, key=lambda x: x.t_unix_s):
         if s.domain not in in_total:
             continue
-        acc = by_t.setdefault(s.t_unix_s, [0.0, 0.0, 0.0])
-        acc[0] += s.energy_j
-        acc[1] += s.low_j
-        acc[2] += s.high_j
-    out = []
-    prev = start_unix_s
-    for t in sorted(by_t):
-        e, lo, hi = by_t[t]
-        e = max(0.0, e)
-        out.append((min(prev, t), t, e, min(max(0.0, lo), e), max(hi, e)))
-        prev = t
+        t0 = last.get(s.domain, start_unix_s)
+        last[s.domain] = s.t_unix_s
+        e = max(0.0, s.energy_j)
+        lo, hi = min(max(0.0, s.low_j), e), max(s.high_j, e)
+        out.append((min(t0, s.t_unix_s), s.t_unix_s, e, lo, hi))
     total = sum(r[2] for r in out)
     if scale_to_j is not None and total > 0:
         k = scale_to_j / total

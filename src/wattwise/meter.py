@@ -39,6 +39,8 @@ class Sample:
     low_j: float
     high_j: float
     gap: bool = False
+    #: start of the interval (the domain's previous sample); None when unknown
+    start_unix_s: float | None = None
 
 
 @dataclass
@@ -50,6 +52,8 @@ class _Snapshot:
     tree_cpu_s: float | None
     busy_cpu_s: float | None
     gap_notes: list[str] = field(default_factory=list)
+    #: domains whose sensor was read (or failed) in this snapshot; others carry old values
+    read: frozenset[str] = frozenset()
 
 
 class Meter:
@@ -88,7 +92,9 @@ class Meter:
         self._lock = threading.Lock()
         self._last: dict[str, Counter] = {}
         self._failed_once: set[str] = set()
-        self._prev: _Snapshot | None = None
+        #: per domain: (t_monotonic, t_unix, counter) at its last emitted sample
+        self._dom_prev: dict[str, tuple[float, float, Counter]] = {}
+        self._sensor_read_at: dict[int, float] = {}
         self._open: dict[str, _Snapshot] = {}
         self.gap_log: list[tuple[float, str]] = []
         self._window_gaps: dict[str, set[str]] = {}
@@ -126,7 +132,7 @@ class Meter:
         """Take the first reading and start the sampling thread."""
         if self.running:
             return self
-        self._prev = self._read_all(attribute=False)
+        self._emit(self._read_all(attribute=False))  # seeds the timeline
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="wattwise-meter", daemon=True)
         self._thread.start()
@@ -174,8 +180,14 @@ class Meter:
         return snap.t_mono, e, lo, hi
 
     def tick(self) -> list[Sample]:
-        """Read every sensor now and record one sample per domain (the thread calls this)."""
-        snap = self._read_all(attribute=False)
+        """Read the sensors that are due and record one sample per domain read.
+
+        The thread calls this every ``interval_s``. A sensor whose reads are
+        costly declares ``min_read_interval_s`` (NVML's energy counter: ~3 ms a
+        read) and is read only that often here; window edges always read it.
+        The first call only seeds the timeline.
+        """
+        snap = self._read_all(attribute=False, only_due=True)
         return self._emit(snap)
 
     def __enter__(self) -> Meter:
@@ -198,7 +210,7 @@ class Meter:
             if next_t < now:  # fell behind (suspended VM, heavy load): don't burst
                 next_t = now + self.interval_s
 
-    def _read_all(self, attribute: bool = True) -> _Snapshot:
+    def _read_all(self, attribute: bool = True, only_due: bool = False) -> _Snapshot:
         """Read every sensor. Process-tree CPU time is read only at window edges
         (``attribute=True``): walking the process table costs ~1 ms a read, and
         attribution needs nothing between a window's two ends."""
@@ -208,8 +220,15 @@ class Meter:
             failed: set[str] = set()
             notes: list[str] = []  # sensor warnings: kept, not gaps
             gap_notes: list[str] = []
+            attempted: set[str] = set()
             for s in self.sensors:
                 names = [d.name for d in s.domains()]
+                every = float(getattr(s, "min_read_interval_s", 0.0) or 0.0)
+                last = self._sensor_read_at.get(id(s))
+                if only_due and every > 0 and last is not None and t_mono - last < every:
+                    continue
+                self._sensor_read_at[id(s)] = t_mono
+                attempted.update(names)
                 try:
                     got = s.read()
                 except Exception as exc:  # noqa: BLE001 - any sensor fault is a gap
@@ -245,20 +264,25 @@ class Meter:
                 self.gap_log.append((t_unix, "; ".join(gap_notes)))
             self.notes.extend(n for n in notes if n not in self.notes)
             return _Snapshot(
-                t_mono, t_unix, dict(self._last), frozenset(failed), tree, busy, gap_notes
+                t_mono, t_unix, dict(self._last), frozenset(failed), tree, busy, gap_notes,
+                frozenset(attempted),
             )
 
     def _emit(self, snap: _Snapshot) -> list[Sample]:
-        prev, self._prev = self._prev, snap
-        if prev is None:
-            return []
-        dt = snap.t_mono - prev.t_mono
+        """One sample per domain read in ``snap``, covering the time since its last sample."""
         rows: list[Sample] = []
         for name in self._domains:
-            a, b = prev.counters.get(name), snap.counters.get(name)
-            gap = name in snap.failed or name in prev.failed
-            if a is None or b is None:
+            if name not in snap.read:
                 continue
+            b = snap.counters.get(name)
+            if b is None:  # never read successfully yet
+                continue
+            prev = self._dom_prev.get(name)
+            self._dom_prev[name] = (snap.t_mono, snap.t_unix, b)
+            if prev is None:
+                continue
+            t0, _, a = prev
+            dt = snap.t_mono - t0
             e = b.energy_j - a.energy_j
             rows.append(
                 Sample(
@@ -268,7 +292,8 @@ class Meter:
                     power_w=e / dt if dt > 0 else 0.0,
                     low_j=b.low_j - a.low_j,
                     high_j=b.high_j - a.high_j,
-                    gap=gap,
+                    gap=name in snap.failed,
+                    start_unix_s=snap.t_unix - dt,
                 )
             )
         self.samples.extend(rows)

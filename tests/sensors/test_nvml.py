@@ -447,3 +447,41 @@ def test_recordings_load() -> None:
     rec = load_recording("h100")
     assert len(rec.t_ns) > 4000
     assert rec.device["nvmlDeviceGetName"] == "NVIDIA H100 80GB HBM3"
+
+
+@pytest.mark.parametrize("gpu", RECORDINGS)
+def test_meter_reads_the_costly_counter_at_window_edges_and_a_slow_tick(gpu: str) -> None:
+    from wattwise.meter import Meter
+
+    fake, sensor = make(gpu)
+    assert sensor.min_read_interval_s == nvml_mod.COUNTER_INTERVAL_S
+    rec = fake.devices[0].recording
+    fake.clock.set_ns(rec.phases[0]["t0_ns"])
+    samples: list = []
+    meter = Meter([sensor], clock=fake.clock, on_sample=samples.extend)
+    meter.tick()
+    results = {}
+    ticks = 0
+    for phase in rec.phases:
+        fake.clock.set_ns(phase["t0_ns"])
+        meter.begin(phase["phase"])
+        while fake.clock() + 0.1 < phase["t1_ns"] / 1e9:  # a 10 Hz meter inside the phase
+            fake.clock.advance(0.1)
+            meter.tick()
+            ticks += 1
+        fake.clock.set_ns(phase["t1_ns"])
+        results[phase["phase"]] = meter.end(phase["phase"]).energy_j
+    for phase in rec.phases:  # windows stay exact: counter deltas at the edges
+        want = (counter_at(rec, phase["t1_ns"]) - counter_at(rec, phase["t0_ns"])) / 1000
+        assert results[phase["phase"]] == pytest.approx(want, abs=1e-9)
+    reads = fake.calls[COUNTER]
+    edges = 2 * len(rec.phases)
+    assert ticks > 500
+    assert reads <= edges + ticks * 0.1 / nvml_mod.COUNTER_INTERVAL_S + 3  # not every tick
+    # the slow-tick samples are real counter differences: plausible power, never 0
+    assert samples and all(50 < s.power_w < 800 for s in samples if s.t_unix_s)
+
+
+def test_integration_mode_is_read_every_tick() -> None:
+    _, sensor = make("h100", counter_supported=False)
+    assert sensor.min_read_interval_s == 0.0

@@ -62,6 +62,9 @@ STALE_COUNTER_S = 1.0
 #: indistinguishable from a sleeping board). Real boards idle at tens of watts.
 MIN_POWER_W = 1.0
 
+#: Default pace of counter reads between window edges (see ``min_read_interval_s``).
+COUNTER_INTERVAL_S = 5.0
+
 METHOD_COUNTER = "energy-counter"
 METHOD_INSTANT = "power-integration field 186"
 METHOD_USAGE = "power-integration nvmlDeviceGetPowerUsage (trailing average)"
@@ -208,6 +211,7 @@ class NvmlSensor(Sensor):
         nvml: Any | None = None,
         env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        counter_interval_s: float = COUNTER_INTERVAL_S,
     ) -> None:
         if nvml is None:
             try:
@@ -233,6 +237,10 @@ class NvmlSensor(Sensor):
             self._shutdown()
             raise
         self._domains = [Domain(g.domain, "gpu", self._source(g), "measured") for g in self._gpus]
+        # The counter costs ~3 ms a read and moves every 100 ms: between window edges
+        # (always read) the meter reads it this often. Integrated power needs every tick.
+        counters_only = all(g.method == METHOD_COUNTER for g in self._gpus)
+        self.min_read_interval_s = counter_interval_s if counters_only else 0.0
 
     # -- discovery ---------------------------------------------------------
 
