@@ -55,6 +55,20 @@ def test_train_table_names_assumptions(app: typer.Typer) -> None:
     assert "energy" in res.output and "Assumptions" in res.output
 
 
+def test_train_power_basis_and_goodput_options_change_the_estimate(app: typer.Typer) -> None:
+    common = ["estimate", "train", "--params", "7B", "--tokens", "1T", "--hardware", "H100 SXM"]
+    system = json.loads(_invoke(app, *common, "--count", "8", "--json").output)
+    gpu = json.loads(
+        _invoke(app, *common, "--count", "8", "--power-basis", "gpu", "--json").output
+    )
+    assert "incl. host" in system["power_per_device_w"]["derivation"]
+    assert "accelerator only" in gpu["power_per_device_w"]["derivation"]
+    assert system["power_per_device_w"]["value"] > gpu["power_per_device_w"]["value"]
+    slow = json.loads(_invoke(app, *common, "--count", "8", "--goodput", "0.5", "--json").output)
+    assert slow["goodput"]["kind"] == "given"
+    assert slow["gpu_hours"]["value"] > system["gpu_hours"]["value"]
+
+
 def test_infer_json(app: typer.Typer) -> None:
     res = _invoke(
         app,
@@ -97,6 +111,11 @@ def test_infer_json(app: typer.Typer) -> None:
             "contradict",
         ),
         (["--params", "seven", "--tokens", "1T"], "cannot read 'seven'"),
+        (["--gpu-hours", "1000", "--hardware", "H100 SXM", "--power-basis", "wall"], "power basis"),
+        (
+            ["--params", "7B", "--tokens", "1T", "--hardware", "H100 SXM", "--goodput", "1.5"],
+            "goodput",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(app: typer.Typer, args: list[str], message: str) -> None:

@@ -34,11 +34,13 @@ def test_active_params_above_total_are_refused() -> None:
 def test_path_params_tokens_hardware_gives_time_from_peak_and_default_mfu() -> None:
     est = train(params="7B", tokens="1T", hardware=A100, count=8)
     peak = find(A100).peak_flops("bf16")
-    central_s = 6 * 7e9 * 1e12 / (peak * defaults.MFU.value)
+    gp = defaults.GOODPUT
+    central_s = 6 * 7e9 * 1e12 / (peak * defaults.MFU.value * gp.value)
     assert est.gpu_hours is not None
     assert est.gpu_hours.value == pytest.approx(central_s / 3600)
-    # Higher MFU -> fewer hours: the low end uses the high MFU.
-    assert est.gpu_hours.low == pytest.approx(central_s * 0.4 / 0.5 / 3600)
+    # Higher MFU and goodput -> fewer hours: the low end uses the high ones.
+    low_s = 6 * 7e9 * 1e12 / (peak * defaults.MFU.high * gp.high)
+    assert est.gpu_hours.low == pytest.approx(low_s / 3600)
     assert est.duration_days is not None
     assert est.duration_days.value == pytest.approx(central_s / 8 / 86400)
     assert any("MFU: default" in a for a in est.assumptions)
@@ -150,7 +152,7 @@ def test_ranges_contain_the_central_value(kwargs: dict[str, object]) -> None:
 
 
 def test_default_power_and_pue_widen_the_energy_range_and_are_named() -> None:
-    est = train(gpu_hours=1000, hardware=A100)
+    est = train(gpu_hours=1000, hardware=A100, power_basis="gpu")
     assert est.energy_mwh is not None
     tdp = 400.0
     lo = 1000 * tdp * defaults.POWER_FRACTION_COMPUTE.low * defaults.PUE.low / 1e6
@@ -209,3 +211,62 @@ def test_zone_without_carbon_module_or_with_intensity(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "wattwise.carbon.yearly", None)
     with pytest.raises(BadInput, match="--intensity"):
         train(gpu_hours=10, power_w=100, zone="FR")
+
+
+def test_default_power_is_the_system_share_including_the_host() -> None:
+    # DGX A100: 6.5 kW max for 8 GPUs -> 812.5 W per GPU before the average/max ratio.
+    est = train(gpu_hours=1000, hardware=A100, pue=1.0)
+    assert est.power_per_device_w is not None
+    share = 6500 / 8
+    assert est.power_per_device_w.value == pytest.approx(
+        defaults.SYSTEM_POWER_FRACTION.value * share
+    )
+    assert est.power_per_device_w.value > find(A100).tdp_w  # host share on top of the GPU
+    assert "incl. host" in est.power_per_device_w.derivation
+    assert any("system power share incl. host" in a for a in est.assumptions)
+
+
+def test_gpu_power_basis_counts_the_accelerator_alone() -> None:
+    est = train(gpu_hours=1000, hardware=A100, pue=1.0, power_basis="gpu")
+    assert est.power_per_device_w is not None
+    assert est.power_per_device_w.high == pytest.approx(400 * defaults.POWER_FRACTION_COMPUTE.high)
+    assert "accelerator only" in est.power_per_device_w.derivation
+
+
+def test_system_basis_falls_back_to_the_accelerator_where_no_server_is_published() -> None:
+    est = train(gpu_hours=1000, hardware="TPU v3", pue=1.0)
+    assert est.power_per_device_w is not None
+    assert "accelerator only" in est.power_per_device_w.derivation
+    assert any("no published server specification" in a for a in est.assumptions)
+
+
+def test_unknown_power_basis_is_refused() -> None:
+    with pytest.raises(BadInput, match="power basis"):
+        train(gpu_hours=1000, hardware=A100, power_basis="wall")
+
+
+def test_given_goodput_replaces_the_default_range_on_the_size_route() -> None:
+    est = train(params="7B", tokens="1T", hardware=A100, count=8, mfu=0.4, goodput=0.5)
+    peak = find(A100).peak_flops("bf16")
+    assert est.gpu_hours is not None and est.goodput is not None
+    assert est.gpu_hours.value == pytest.approx(6 * 7e9 * 1e12 / (peak * 0.4 * 0.5) / 3600)
+    assert est.gpu_hours.low == est.gpu_hours.high
+    assert est.goodput.kind == "given"
+    assert not any("goodput: default" in a for a in est.assumptions)
+
+
+def test_default_goodput_is_named_with_its_source() -> None:
+    est = train(params="7B", tokens="1T", hardware=A100, count=8, mfu=0.4)
+    assert est.goodput is not None and est.goodput.kind == "default"
+    assert any("goodput: default" in a and "Llama 3" in a for a in est.assumptions)
+
+
+def test_goodput_is_not_applied_to_a_given_time() -> None:
+    est = train(gpu_hours=1000, hardware=A100, power_w=500, pue=1.0)
+    assert est.gpu_hours is not None and est.gpu_hours.value == 1000
+    assert est.goodput is None
+
+
+def test_goodput_above_one_is_refused() -> None:
+    with pytest.raises(BadInput, match="goodput"):
+        train(params="7B", tokens="1T", hardware=A100, count=8, goodput=1.2)

@@ -49,7 +49,9 @@ def test_table_covers_the_families_the_estimator_promises() -> None:
 def test_every_row_names_its_source_and_provenance() -> None:
     for acc in load():
         assert acc.source, acc.name
-        assert acc.provenance in {"memory", "datasheet"}, acc.name
+        assert acc.provenance in {"memory", "verified"}, acc.name
+        if acc.provenance == "verified":
+            assert acc.verified_from, acc.name
         if acc.embodied_kgco2eq is not None:
             assert acc.embodied_source, acc.name
         if acc.measured_system_power_w is not None:
@@ -63,7 +65,7 @@ def test_peaks_are_dense_and_ordered_by_precision() -> None:
         known = [x for x in chain if x is not None]
         assert known == sorted(known), acc.name
     h100 = find("H100 SXM5")
-    assert h100.peak_flops("bf16") == pytest.approx(989.5e12)  # half the 1979 sparse figure
+    assert h100.peak_flops("bf16") == pytest.approx(989.4e12)  # half the 1978.9 sparse figure
 
 
 def test_find_accepts_any_spelling_of_name_or_alias() -> None:
@@ -108,3 +110,19 @@ def test_search_matches_every_word() -> None:
 
 def test_table_is_read_once() -> None:
     assert accelerators.load() is accelerators.load()
+
+
+def test_every_system_names_an_accelerator_of_the_table_and_a_source() -> None:
+    names = {a.name for a in load()}
+    for spec in accelerators.load_systems():
+        assert spec.accelerator in names, spec.system
+        assert spec.source and spec.provenance in {"memory", "verified"}, spec.system
+        if spec.provenance == "verified":
+            assert spec.verified_from, spec.system
+        assert spec.max_power_per_accelerator_w > find(spec.accelerator).tdp_w  # host on top
+
+
+def test_system_for_gives_the_reference_server_or_none() -> None:
+    spec = accelerators.system_for(find("H100 SXM5"))
+    assert spec is not None and spec.max_power_per_accelerator_w == pytest.approx(10200 / 8)
+    assert accelerators.system_for(find("TPU v3")) is None

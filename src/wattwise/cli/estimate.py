@@ -73,6 +73,14 @@ def register(app: typer.Typer) -> None:
         days: str = typer.Option(None, help="Wall-clock days."),
         gpu_hours: str = typer.Option(None, help="Accelerator-hours."),
         power_w: str = typer.Option(None, help="Average power per device, W."),
+        power_basis: str = typer.Option(
+            "system",
+            help="Default power without --power-w: 'system' (share of the server's power, "
+            "host included) or 'gpu' (the accelerator alone).",
+        ),
+        goodput: str = typer.Option(
+            None, help="Fraction of wall-clock time that advances training, 0-1."
+        ),
         pue: str = typer.Option(None, help="Data-centre PUE."),
         intensity: str = typer.Option(None, help="Grid intensity, gCO2eq/kWh."),
         zone: str = typer.Option(None, help="Grid zone (yearly average intensity)."),
@@ -98,6 +106,8 @@ def register(app: typer.Typer) -> None:
             days=days,
             gpu_hours=gpu_hours,
             power_w=power_w,
+            power_basis=power_basis,
+            goodput=goodput,
             pue=pue,
             intensity_g_per_kwh=intensity,
             zone=zone,
@@ -114,6 +124,7 @@ def register(app: typer.Typer) -> None:
                 ("wall-clock", est.duration_days),
                 ("GPU-hours", est.gpu_hours),
                 ("MFU", est.mfu),
+                ("goodput", est.goodput),
                 ("power per device", est.power_per_device_w),
                 ("PUE", est.pue),
                 ("energy", est.energy_mwh),

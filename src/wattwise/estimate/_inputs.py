@@ -10,7 +10,10 @@ from wattwise.errors import BadInput
 from wattwise.estimate import defaults
 from wattwise.estimate._figures import Figure, Range, fmt
 from wattwise.estimate.quantities import parse_positive
-from wattwise.hardware.accelerators import Accelerator, find
+from wattwise.hardware.accelerators import Accelerator, find, system_for
+
+#: Power bases: the accelerator's share of its server (host included), or the accelerator alone.
+POWER_BASES = ("system", "gpu")
 
 Number = float | int | str
 
@@ -43,13 +46,49 @@ def power_figure(
     fraction_source: str,
     notes: list[str],
     phase: str,
+    basis: str = "gpu",
 ) -> Figure | None:
-    """Average power per device: given, else a published fraction of the TDP."""
+    """Average power per device: given, else a published basis with its range.
+
+    ``basis="system"`` takes the accelerator's share of its reference server's
+    rated maximum (host CPUs, DRAM, NICs and fans included) times the measured
+    average-to-maximum ratio of such servers in training; where no server spec
+    is published for the device it falls back, with a note, to the accelerator
+    alone. ``basis="gpu"`` is a fraction of the accelerator's TDP only.
+    """
+    if basis not in POWER_BASES:
+        raise BadInput(f"power basis must be one of {', '.join(POWER_BASES)}, got {basis!r}")
     if power_w is not None:
         return Figure.given(power_w, "W", "given power per device")
     if acc is None:
         notes.append("energy: not estimated; give hardware or power_w")
         return None
+    if basis == "system":
+        spec = system_for(acc)
+        if spec is not None:
+            share = spec.max_power_per_accelerator_w
+            frac = defaults.SYSTEM_POWER_FRACTION
+            r = frac * share
+            checked = "verified" if spec.provenance == "verified" else "not verified"
+            notes.append(
+                f"power per device ({phase}): system power share incl. host = "
+                f"{fmt(frac.low)}-{fmt(frac.high)} x ({fmt(spec.max_power_w)} W max of "
+                f"{spec.system} / {spec.accelerators_per_system}) = {fmt(r.low)}-{fmt(r.high)} W, "
+                f"central {fmt(r.value)} W [{spec.source}, {checked}; "
+                f"{defaults.SYSTEM_POWER_FRACTION_SOURCE}]; power_basis='gpu' for the "
+                "accelerator alone"
+            )
+            return Figure.of(
+                r,
+                "W",
+                "default",
+                f"system power share incl. host: {fmt(frac.value)} x {fmt(share)} W "
+                f"({spec.system} max / {spec.accelerators_per_system})",
+            )
+        notes.append(
+            f"power per device: no published server specification for {acc.name} in "
+            "wattwise's data, so the accelerator alone is counted (host not included)"
+        )
     if acc.tdp_w is None:
         notes.append(
             f"energy: not estimated; {acc.name} has no published TDP in wattwise's data, "
@@ -64,7 +103,10 @@ def power_figure(
         "not included"
     )
     return Figure.of(
-        r, "W", "default", f"{fmt(fraction_range.value)} x TDP of {acc.name} ({phase})"
+        r,
+        "W",
+        "default",
+        f"accelerator only: {fmt(fraction_range.value)} x TDP of {acc.name} ({phase})",
     )
 
 

@@ -24,6 +24,26 @@ POWER_FRACTION_COMPUTE_SOURCE = (
     "central 0.77 = midpoint of 0.55 and 0.99"
 )
 
+#: Average draw of a whole GPU server during training, as a fraction of its rated maximum.
+SYSTEM_POWER_FRACTION = Range(0.64, 0.76, 0.82)
+SYSTEM_POWER_FRACTION_SOURCE = (
+    "8-GPU H100 HGX node measured during training: central 0.76 = Newkirk et al. 2025 "
+    "(arXiv:2506.14551, compute-intensive training at 76 % of the 10.2 kW rating); high "
+    "0.82 = Latif et al. 2024 (arXiv:2412.08602, peak 8.4 kW of 10.2 kW observed); low 0.64 "
+    "= 6.5 kW 'typical' DGX H100 draw (supercluster.blog, a secondary source); measured on "
+    "H100 only and assumed to hold for other GPU servers"
+)
+
+#: Fraction of a large run's wall-clock time that advances training (restarts,
+#: failures, checkpointing and evaluation take the rest).
+GOODPUT = Range(0.78, 0.90, 0.99)
+GOODPUT_SOURCE = (
+    "central 0.90 = Llama 3 (Dubey et al. 2024: >90 % effective training time on 16k H100); "
+    "high 0.99 = AWS HLAT on 4096 Trainium with automatic restarts (98.8 %), low 0.78 = the "
+    "same with manual restarts (77.8 %); Gemini (TPU v4) 85-97 %; as tabulated at "
+    "glennklockwood.com/garden/job-reliability"
+)
+
 #: Accelerator power as a fraction of TDP while memory-bandwidth-bound (decode).
 POWER_FRACTION_MEMORY = Range(0.55, 0.61, 0.67)
 POWER_FRACTION_MEMORY_SOURCE = (

@@ -1,8 +1,11 @@
 """Energy and carbon of a training run before it runs, from first principles.
 
 The chain is: FLOPs ≈ 6 × active parameters × tokens (Kaplan et al. 2020,
-forward + backward); accelerator-seconds = FLOPs / (peak × MFU); energy =
-accelerator-seconds × power per device × PUE; carbon = energy × grid
+forward + backward); accelerator-seconds = FLOPs / (peak × MFU × goodput),
+where goodput is the share of wall-clock time that advances training (the
+rest is lost to restarts, failures, checkpoints and evaluation); energy =
+accelerator-seconds × power per device × PUE, the power being by default the
+accelerator's share of its server (host included); carbon = energy × grid
 intensity. Any link the user gives replaces the derived one, and two links
 given for the same quantity must agree, or the estimate is refused: a
 contradiction in the inputs is a mistake the user wants to hear about.
@@ -50,6 +53,7 @@ class TrainingEstimate:
     duration_days: Figure | None
     gpu_hours: Figure | None
     mfu: Figure | None
+    goodput: Figure | None
     power_per_device_w: Figure | None
     pue: Figure
     energy_mwh: Figure | None
@@ -68,6 +72,7 @@ class TrainingEstimate:
             "duration_days",
             "gpu_hours",
             "mfu",
+            "goodput",
             "power_per_device_w",
             "pue",
             "energy_mwh",
@@ -172,6 +177,8 @@ def train(
     intensity_g_per_kwh: Number | None = None,
     zone: str | None = None,
     lifetime_years: Number | None = None,
+    goodput: Number | None = None,
+    power_basis: str = "system",
 ) -> TrainingEstimate:
     """Estimate a training run from any consistent subset of its facts.
 
@@ -179,7 +186,11 @@ def train(
     dense (or total) parameter count; for a mixture of experts give
     ``active_params`` too, the parameters used per token, which set FLOPs.
     ``throughput_tflops`` is achieved dense TFLOP/s per device; ``power_w``
-    average power per device. Raises ``BadInput`` for impossible or
+    average power per device; without it ``power_basis`` picks the default:
+    ``"system"`` (the device's share of its server's power, host included) or
+    ``"gpu"`` (the accelerator alone). ``goodput`` is the fraction of
+    wall-clock time that advances training; when the time is derived from
+    FLOPs a published default range stands in for it. Raises ``BadInput`` for impossible or
     contradictory inputs and when nothing gives the compute time.
     """
     notes: list[str] = []
@@ -210,6 +221,8 @@ def train(
     thr, thr_how, thr_default, peak = _throughput(
         acc, precision, mfu_given, None if thr_given is None else thr_given * 1e12
     )
+    goodput_given = fraction(goodput, "goodput")
+    goodput_range = Range.exact(goodput_given) if goodput_given is not None else defaults.GOODPUT
     wall_days = optional_positive(days, "days")
     hours_given = optional_positive(gpu_hours, "gpu_hours")
 
@@ -230,7 +243,10 @@ def train(
             given_dev_s, given_how = from_days, f"{fmt(wall_days)} days x {int(n_devices)} devices"
 
     # Accelerator-seconds implied by the FLOPs.
-    flops_dev_s = flops_fig.range / thr if flops_fig is not None and thr is not None else None
+    flops_dev_s = (
+        flops_fig.range / thr / goodput_range if flops_fig is not None and thr is not None else None
+    )
+    goodput_fig: Figure | None = None
     mfu_fig: Figure | None = None
     if thr is not None and peak is not None:
         mfu_fig = Figure.of(thr / peak, "ratio", "default" if thr_default else "given", thr_how)
@@ -242,6 +258,9 @@ def train(
             implied = flops_fig.value / given_dev_s
             if thr_default and peak is not None:
                 implied_mfu = implied / peak
+                if goodput_given is not None:
+                    implied_mfu /= goodput_given
+                    goodput_fig = Figure.given(goodput_given, "ratio", "given goodput")
                 if implied_mfu > 1:
                     raise BadInput(
                         f"the given time is too short: {fmt(flops_fig.value)} FLOPs in "
@@ -252,9 +271,13 @@ def train(
                     Range.exact(implied_mfu),
                     "ratio",
                     "derived",
-                    "FLOPs / (given GPU-seconds x dense peak)",
+                    "FLOPs / (given GPU-seconds x dense peak"
+                    + (" x goodput)" if goodput_given is not None else ")"),
                 )
-                notes.append(f"MFU implied by the given time: {implied_mfu:.1%}")
+                notes.append(
+                    f"MFU implied by the given time: {implied_mfu:.1%}"
+                    + ("" if goodput_given is not None else " (lost time included)")
+                )
             elif not (flops_dev_s.low * (1 - _TOL) <= given_dev_s <= flops_dev_s.high * (1 + _TOL)):
                 raise BadInput(
                     f"the given time ({fmt(given_dev_s / 3600)} GPU-hours) contradicts FLOPs / "
@@ -263,7 +286,16 @@ def train(
                 )
     elif flops_dev_s is not None and flops_fig is not None:
         dev_s = flops_dev_s
-        dev_how, dev_kind = f"FLOPs / ({thr_how})", "derived"
+        dev_how, dev_kind = f"FLOPs / ({thr_how}) / goodput", "derived"
+        if goodput_given is None:
+            goodput_fig = Figure.of(goodput_range, "ratio", "default", "default goodput")
+            notes.append(
+                f"goodput: default {fmt(goodput_range.value)} (range {fmt(goodput_range.low)}-"
+                f"{fmt(goodput_range.high)}) of wall-clock time advances training; restarts, "
+                f"failures, checkpoints and evaluation take the rest [{defaults.GOODPUT_SOURCE}]"
+            )
+        else:
+            goodput_fig = Figure.given(goodput_given, "ratio", "given goodput")
         if thr_default:
             notes.append(
                 f"MFU: default {fmt(defaults.MFU.value)} (range {fmt(defaults.MFU.low)}-"
@@ -282,7 +314,13 @@ def train(
         )
 
     if flops_fig is None and thr is not None:
-        flops_fig = Figure.of(dev_s * thr, "FLOP", "derived", f"GPU-seconds x ({thr_how})")
+        useful = dev_s * thr
+        how = f"GPU-seconds x ({thr_how})"
+        if goodput_given is not None:
+            useful = useful * goodput_given
+            how += " x goodput"
+            goodput_fig = Figure.given(goodput_given, "ratio", "given goodput")
+        flops_fig = Figure.of(useful, "FLOP", "derived", how)
         if thr_default:
             notes.append(f"FLOPs from the given time at the default MFU [{defaults.MFU_SOURCE}]")
     gpu_hours_fig = Figure.of(dev_s / 3600.0, "h", dev_kind, dev_how)
@@ -310,6 +348,7 @@ def train(
         defaults.POWER_FRACTION_COMPUTE_SOURCE,
         notes,
         "training",
+        basis=power_basis,
     )
     pue_fig = pue_figure(optional_positive(pue, "pue"), notes)
     energy_fig: Figure | None = None
@@ -334,6 +373,7 @@ def train(
         duration_days=days_fig,
         gpu_hours=gpu_hours_fig,
         mfu=mfu_fig,
+        goodput=goodput_fig,
         power_per_device_w=power_fig,
         pue=pue_fig,
         energy_mwh=energy_fig,
@@ -357,6 +397,7 @@ def _flops_only(
         duration_days=None,
         gpu_hours=None,
         mfu=None,
+        goodput=None,
         power_per_device_w=None,
         pue=pue_fig,
         energy_mwh=None,

@@ -42,7 +42,9 @@ class Accelerator:
 
     ``measured_system_power_w`` is a published *measured* average power per
     accelerator under load, host share included, with its source; it is empty
-    unless such a measurement was found.
+    unless such a measurement was found. ``provenance`` is ``verified`` when the
+    row's figures were checked against the text named in ``verified_from``,
+    ``memory`` when they were not.
     """
 
     name: str
@@ -64,6 +66,7 @@ class Accelerator:
     source: str
     provenance: str
     notes: str
+    verified_from: str = ""
 
     def peak_flops(self, precision: str = "bf16") -> float:
         """Dense peak in FLOP/s (OP/s for int8) at ``precision``, or BadInput if unpublished."""
@@ -113,16 +116,73 @@ def _row_to_accelerator(row: dict[str, str]) -> Accelerator:
         source=row["source"].strip(),
         provenance=row["provenance"].strip(),
         notes=row["notes"].strip(),
+        verified_from=row.get("verified_from", "").strip(),
     )
+
+
+def _data_rows(filename: str) -> list[dict[str, str]]:
+    text = resources.files("wattwise").joinpath("data").joinpath(filename).read_text("utf-8")
+    return list(csv.DictReader(text.splitlines()))
 
 
 @functools.cache
 def load() -> tuple[Accelerator, ...]:
     """All accelerators in the shipped table, read once on first use."""
-    text = (
-        resources.files("wattwise").joinpath("data").joinpath("accelerators.csv").read_text("utf-8")
+    return tuple(_row_to_accelerator(row) for row in _data_rows("accelerators.csv"))
+
+
+@dataclass(frozen=True)
+class SystemSpec:
+    """A server built around one accelerator model, with its published maximum power.
+
+    The maximum input power of a whole server (GPUs, CPUs, DRAM, NICs, fans)
+    divided by its accelerator count is the host-inclusive power budget per
+    accelerator; a TDP alone misses the host's share.
+    """
+
+    system: str
+    accelerator: str
+    accelerators_per_system: int
+    max_power_w: float
+    source: str
+    provenance: str
+    verified_from: str
+    notes: str
+
+    @property
+    def max_power_per_accelerator_w(self) -> float:
+        return self.max_power_w / self.accelerators_per_system
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["max_power_per_accelerator_w"] = self.max_power_per_accelerator_w
+        return d
+
+
+@functools.cache
+def load_systems() -> tuple[SystemSpec, ...]:
+    """Published server specifications (``data/accel_systems.csv``), read once."""
+    return tuple(
+        SystemSpec(
+            system=r["system"].strip(),
+            accelerator=r["accelerator"].strip(),
+            accelerators_per_system=int(r["accelerators_per_system"]),
+            max_power_w=float(r["max_power_w"]),
+            source=r["source"].strip(),
+            provenance=r["provenance"].strip(),
+            verified_from=r["verified_from"].strip(),
+            notes=r["notes"].strip(),
+        )
+        for r in _data_rows("accel_systems.csv")
     )
-    return tuple(_row_to_accelerator(row) for row in csv.DictReader(text.splitlines()))
+
+
+def system_for(acc: Accelerator) -> SystemSpec | None:
+    """The reference server of ``acc`` (the first listed), or None if none is published."""
+    for spec in load_systems():
+        if spec.accelerator == acc.name:
+            return spec
+    return None
 
 
 def _norm(text: str) -> str:
