@@ -42,3 +42,12 @@ def test_embodied_table_has_sources_and_lifetime() -> None:
     assert embodied_share_g(f.embodied_g, 4 * SECONDS_PER_YEAR) == pytest.approx(f.embodied_g)
     with pytest.raises(BadInput, match="no embodied figure"):
         embodied_figure("toaster")
+
+
+def test_embodied_table_is_verified_and_has_component_rows() -> None:
+    base = embodied_figure("server-base-minimal")
+    assert "recited" not in base.source and "Cloud Carbon Footprint" in base.source
+    assert embodied_figure("server-extra-gpu").embodied_g == 150_000
+    # 533 kgCO2eq for 384 GB in the Dell R740 LCA, per GB
+    dram = embodied_figure("server-dram-per-gb")
+    assert dram.embodied_g == pytest.approx(533 / 384 * 1000, rel=1e-3)

@@ -29,3 +29,30 @@ def test_outside_and_unsorted_are_rejected() -> None:
         _s().mean_over(25, 31)
     with pytest.raises(BadInput, match="increasing"):
         IntensitySeries(np.array([1.0, 0.0]), np.array([1.0, 1.0]), "DE", "t", "trace", 1.0)
+
+
+def test_shipped_yearly_table_is_consistent() -> None:
+    """Every figure names a known zone, a basis, a year and how it was obtained."""
+    from wattwise.carbon.yearly import yearly_table
+    from wattwise.carbon.zones import all_zones
+
+    zones = all_zones()
+    table = yearly_table()
+    for name, fig in table.items():
+        assert name in zones, name
+        assert fig.basis in ("direct", "lifecycle"), name
+        assert 2000 < fig.year < 2100 and fig.intensity_g_per_kwh >= 0, name
+        assert fig.provenance.startswith(("verified from", "from memory")), name
+    assert sum(1 for z in table if z.startswith("US-")) == 27
+
+
+def test_every_us_cloud_region_maps_to_an_egrid_subregion_with_a_figure() -> None:
+    from wattwise.carbon.yearly import yearly_table
+    from wattwise.carbon.zones import all_zones
+
+    table = yearly_table()
+    us_regions = [
+        z for z in all_zones().values() if z.kind == "cloud" and (z.parent or "").startswith("US-")
+    ]
+    assert len(us_regions) >= 15
+    assert all(z.parent in table for z in us_regions)

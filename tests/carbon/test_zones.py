@@ -53,14 +53,56 @@ def test_yearly_figure_carries_year_and_source() -> None:
     assert "Ember" in i.source and "lifecycle" in i.source and i.note == ""
 
 
-def test_grid_without_own_figure_uses_country_and_says_so() -> None:
+def test_cloud_region_gets_its_egrid_subregion_figure() -> None:
     assert [z.name for z in grid_chain(get_zone("aws:us-east-1"))] == [
         "aws:us-east-1",
         "US-SRVC",
         "US",
     ]
-    i = YearlySource().intensity_at("aws:us-east-1")
-    assert i.zone == "aws:us-east-1" and "US-SRVC" in i.note and "used US" in i.note
+    region = YearlySource().intensity_at("aws:us-east-1")
+    srvc = YearlySource().intensity_at("US-SRVC")
+    # eGRID2022 SRVC: 622.987 CO2 + 28 x 0.047 CH4 + 265 x 0.007 N2O lb/MWh, x 0.45359237
+    assert region.intensity_g_per_kwh == srvc.intensity_g_per_kwh == 284.0
+    assert region.year == 2022 and region.note == "" and "eGRID2022 SRVC" in region.source
+    assert YearlySource().intensity_at("US").intensity_g_per_kwh != region.intensity_g_per_kwh
+    west = YearlySource().intensity_at("aws:us-west-2")
+    assert "NWPP" in west.source and west.intensity_g_per_kwh == 274.8
+
+
+def test_grid_without_own_figure_uses_country_and_says_so() -> None:
+    i = YearlySource().intensity_at("aws:cn-north-1")
+    assert i.zone == "aws:cn-north-1" and "CN-NORTH" in i.note and "used CN" in i.note
+    assert i.intensity_g_per_kwh == YearlySource().intensity_at("CN").intensity_g_per_kwh
+
+
+def test_zone_without_any_figure_falls_back_to_world_with_note() -> None:
+    i = YearlySource().intensity_at("CH")
+    assert i.intensity_g_per_kwh == 481.0 and "world average" in i.note and "CH" in i.note
+
+
+def test_canadian_province_has_its_own_figure() -> None:
+    qc = YearlySource().intensity_at("CA-QC")
+    ab = YearlySource().intensity_at("CA-AB")
+    ca = YearlySource().intensity_at("CA")
+    assert (qc.intensity_g_per_kwh, ab.intensity_g_per_kwh) == (1.5, 670.0)
+    assert qc.intensity_g_per_kwh != ca.intensity_g_per_kwh and qc.note == ""
+    assert qc.year == 2019 and "NIR" in qc.source
+    assert YearlySource().intensity_at("aws:ca-central-1").intensity_g_per_kwh == 1.5
+
+
+def test_basis_is_reported_and_not_mixed_silently() -> None:
+    src = YearlySource()
+    assert "direct basis" in src.intensity_at("US-CAMX").source
+    assert "direct basis" in src.intensity_at("AU-VIC").source
+    assert "lifecycle basis" in src.intensity_at("DE").source
+    assert src.figure("AU-VIC")[0].basis == "direct" and src.figure("AU")[0].basis == "lifecycle"
+
+
+def test_recited_values_are_flagged_and_verified_ones_are_not() -> None:
+    src = YearlySource()
+    assert "recited" in src.intensity_at("GB").source
+    assert "recited" not in src.intensity_at("US-SRVC").source
+    assert "recited" not in src.intensity_at("FR").source
 
 
 def test_no_zone_is_world_average_with_note() -> None:

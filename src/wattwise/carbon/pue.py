@@ -33,7 +33,7 @@ def pue_table() -> dict[str, PUE]:
     out = {}
     for r in read_table("pue.csv"):
         src = r["source"] + (f" ({r['year']})" if r["year"] else "")
-        if r["provenance"] == "memory":
+        if r["provenance"].startswith(("memory", "from memory")):
             src += ", recited from the published report"
         out[r["site"]] = PUE(float(r["pue"]), src, r["site"])
     return out

@@ -36,9 +36,8 @@ class EmbodiedFigure:
 def embodied_table() -> dict[str, EmbodiedFigure]:
     out = {}
     for r in read_table("embodied.csv"):
-        src = r["source"] + (
-            ", recited from the published table" if r["provenance"] == "memory" else ""
-        )
+        recited = r["provenance"].startswith(("memory", "from memory"))
+        src = r["source"] + (", recited from the published table" if recited else "")
         out[r["device"]] = EmbodiedFigure(
             r["device"],
             float(r["embodied_kgco2eq"]) * 1000.0,

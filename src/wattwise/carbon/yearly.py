@@ -19,12 +19,17 @@ class YearlyFigure:
     year: int
     source: str
     basis: str  # "lifecycle" or "direct" (combustion only)
-    provenance: str  # "read" from the cited table, or "memory" (recited; verify)
+    provenance: str  # "verified from <where>", or "from memory" (recited; verify)
+
+    @property
+    def recited(self) -> bool:
+        """True when the value was recited from memory rather than read in a source."""
+        return self.provenance.startswith(("memory", "from memory"))
 
     @property
     def label(self) -> str:
         text = f"{self.source}, {self.basis} basis"
-        if self.provenance == "memory":
+        if self.recited:
             text += ", recited from the published table"
         return text
 
