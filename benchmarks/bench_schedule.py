@@ -33,6 +33,61 @@ def batch(n: int, rng: np.random.Generator, span_s: float) -> list[Job]:
     return jobs
 
 
+def mixed(n: int, rng: np.random.Generator, span_s: float, share: float = 0.3) -> list[Job]:
+    """``batch`` with a ``share`` of interruptible jobs: half of them free to split into
+    30-min slots, half with a 1-h minimum chunk and a 30-min resume cost."""
+    jobs = batch(n, rng, span_s)
+    out = []
+    for j in jobs:
+        if rng.random() < share:
+            chunked = rng.random() < 0.5
+            j = Job(j.name, j.duration_s, j.earliest_start_unix_s, j.deadline_unix_s,
+                    interruptible=True, min_chunk_s=3600.0 if chunked else 0.0,
+                    resume_cost_s=1800.0 if chunked else 0.0, zones=j.zones)
+        out.append(j)
+    return out
+
+
+def perf_interruptible(quick: bool) -> None:
+    from wattwise.schedule import capacity
+    from wattwise.schedule.planner import Grid
+
+    s = TraceSource.for_zone("GB").full_series
+    grids = {"GB": Grid(s)}
+    print("| jobs (30 % interruptible) | capacity | method | plan s | "
+          "expected vs run-immediately | gap % |")
+    print("|---|---|---|---|---|---|")
+    jobs = mixed(10_000, np.random.default_rng(1), Y1 - Y0 - 2 * 86400)
+    for cap, method in [(None, "exact"), (8, "greedy")]:
+        t = time.perf_counter()
+        p = plan(jobs, s, capacity=None if cap is None else {"GB": cap}, method=method)
+        dt = time.perf_counter() - t
+        print(f"| {len(jobs)} | {cap or '-'} | {p.method} | {dt:.2f} | -{p.saving_pct:.1f} % | "
+              f"{p.gap_pct:.2f} (vs capacity-free bound) |", flush=True)
+    print()
+    print("| jobs (30 % interruptible) | MILP vars | milp s | greedy s | greedy above milp |")
+    print("|---|---|---|---|---|")
+    for n in ([25, 50] if quick else [25, 50, 100, 200, 400]):
+        jobs = mixed(n, np.random.default_rng(100 + n), 14 * 86400 * n / 200)
+        cap = {"GB": max(2, n // 40)}
+        nv = capacity.n_variables([capacity.options(j, grids) for j in jobs])
+        try:
+            g = plan(jobs, s, capacity=cap, method="greedy")
+            gs = f"{g.solve_s:.2f}"
+        except BadInput:
+            g, gs = None, "no fit"
+        t = time.perf_counter()
+        try:
+            m = plan(jobs, s, capacity=cap, method="milp", time_limit_s=120)
+            ms = f"{time.perf_counter() - t:.2f}" + (f" (MIP gap {m.gap_pct:.2f} %)"
+                                                      if m.gap_pct > 0.01 else "")
+            ratio = "-" if g is None else \
+                f"{100 * (g.expected_g - m.expected_g) / m.expected_g:.2f} %"
+        except BadInput as exc:
+            ms, ratio = f"failed ({exc})"[:60], "-"
+        print(f"| {n} | {nv} | {ms} | {gs} | {ratio} |", flush=True)
+
+
 def perf(quick: bool) -> None:
     s = TraceSource.for_zone("GB").full_series
     rng = np.random.default_rng(0)
@@ -85,5 +140,7 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     perf(args.quick)
+    print()
+    perf_interruptible(args.quick)
     print()
     sims(args.quick)

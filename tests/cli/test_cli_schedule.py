@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -64,3 +67,59 @@ def test_defer_with_impossible_window_is_one_line_exit_2(tmp_path: Path) -> None
 def test_defer_rejects_unreadable_durations() -> None:
     r = runner.invoke(app, ["defer", "--within", "eight", "--duration", "2h", "--", "true"])
     assert r.exit_code == 2 and "cannot read duration 'eight'" in r.output
+
+
+def test_defer_without_forecast_uses_the_labelled_typical_week() -> None:
+    r = runner.invoke(app, ["defer", "--within", "8h", "--duration", "1h", "--zone", "FR",
+                            "--dry-run", "--no-store", "--", "true"])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())  # the console wraps long lines
+    assert "typical-week profile of 2020 (offline), not a forecast of today's grid" in out
+    assert " run " in out
+
+
+def test_defer_without_forecast_elsewhere_says_what_to_pass() -> None:
+    r = runner.invoke(app, ["defer", "--within", "8h", "--duration", "1h", "--zone", "PL",
+                            "--dry-run", "--", "true"])
+    assert r.exit_code == 2
+    out = " ".join(r.output.split())
+    assert "--intensity-trace FILE" in out and "--intensity-provider NAME" in out
+
+
+def test_defer_with_a_provider_plans_on_its_forecast(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from wattwise.carbon import providers
+    from wattwise.carbon.providers._http import Request, Response
+
+    t0 = (int(time.time()) // 1800 - 1) * 1800
+    dip = t0 + 12 * 1800  # 5.5-6 h from the period that holds now
+    periods = [{"from": _iso(t0 + i * 1800), "to": _iso(t0 + (i + 1) * 1800),
+                "intensity": {"forecast": 40 if dip <= t0 + i * 1800 < dip + 3600 else 300,
+                              "actual": None, "index": "moderate"}} for i in range(96)]
+    body = json.dumps({"data": periods}).encode()
+    asked: list[str] = []
+
+    def transport(request: Request) -> Response:
+        asked.append(request.url)
+        return Response(200, body)
+
+    class RecordedUK(providers.UKCarbonIntensity):
+        def __init__(self) -> None:
+            super().__init__(transport=transport,
+                             cache=providers.IntensityCache(tmp_path / "cache"))
+
+    monkeypatch.setitem(providers.PROVIDERS, "ukcarbon", RecordedUK)
+    r = runner.invoke(app, ["defer", "--within", "12h", "--duration", "1h", "--zone", "GB",
+                            "--intensity-provider", "ukcarbon", "--dry-run", "--no-store",
+                            "--", "true"])
+    assert r.exit_code == 0, r.output
+    assert len(asked) == 1 and "/fw48h" in asked[0]
+    out = " ".join(r.output.split())
+    assert "ukcarbon:carbonintensity.org.uk" in out
+    start = datetime.fromtimestamp(dip, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    assert f"run {start}" in out
+    assert "typical-week" not in out
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%MZ")

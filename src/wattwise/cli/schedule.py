@@ -118,11 +118,11 @@ def simulate(
     for c in ("zone", "scenario", "noise", "jobs", "run immediately kg", "wattwise kg",
               "optimum kg", "saving", "optimum saving", "realised"):
         t.add_column(c, justify="left" if c in ("zone", "scenario") else "right")
-    for r in rows:
-        t.add_row(r["zone"], r["scenario"], f"{r['noise_pct']:g} %", str(r["n_jobs"]),
-                  f"{r['baseline_g'] / 1000:.1f}", f"{r['strategy_g'] / 1000:.1f}",
-                  f"{r['optimum_g'] / 1000:.1f}", f"{r['saving_pct']:.1f} %",
-                  f"{r['optimum_saving_pct']:.1f} %", f"{r['realised_pct']:.0f} %")
+    for row in rows:
+        t.add_row(row["zone"], row["scenario"], f"{row['noise_pct']:g} %", str(row["n_jobs"]),
+                  f"{row['baseline_g'] / 1000:.1f}", f"{row['strategy_g'] / 1000:.1f}",
+                  f"{row['optimum_g'] / 1000:.1f}", f"{row['saving_pct']:.1f} %",
+                  f"{row['optimum_saving_pct']:.1f} %", f"{row['realised_pct']:.0f} %")
     console.print(t)
     console.print(f"source: {rows[0]['source'] if rows else '-'}", markup=False,
                   highlight=False)
@@ -135,6 +135,10 @@ def defer(
     zone: str | None = typer.Option(None, "--zone", "-z", help="Grid zone of this machine."),
     trace: Path | None = typer.Option(None, "--intensity-trace", help="CSV forecast "
                                       "'Time,Carbon Intensity' (UTC) covering the window."),
+    provider: str | None = typer.Option(None, "--intensity-provider", help="Live forecast "
+                                        "from a provider (ukcarbon needs no token; "
+                                        "electricitymaps, watttime need credentials). Without "
+                                        "this or a trace: an offline typical week (DE, GB, FR)."),
     interruptible: bool = typer.Option(False, "--interruptible", help="May pause between "
                                        "chunks (SIGSTOP/SIGCONT)."),
     min_chunk: str = typer.Option("0s", "--min-chunk", help="Shortest chunk, e.g. 30m."),
@@ -145,11 +149,10 @@ def defer(
 ) -> None:
     """Wait for the cleanest window, then run and measure CMD; its exit code is passed through.
 
-    Example: wattwise defer --within 8h --duration 2h --zone GB --intensity-trace fc.csv -- make
+    Example: wattwise defer --within 8h --duration 2h -z GB --intensity-provider ukcarbon -- make
     """
-    from wattwise.carbon.traces import TraceSource
     from wattwise.carbon.zones import resolve_zone
-    from wattwise.schedule.defer import explain, plan_deferral
+    from wattwise.schedule.defer import TYPICAL_WEEK, explain, plan_deferral, window_intensity
     from wattwise.schedule.executors import LocalExecutor
     from wattwise.schedule.jobs import parse_duration
 
@@ -157,19 +160,18 @@ def defer(
     chunk_s, resume_s = parse_duration(min_chunk), parse_duration(resume_cost)
     chosen = resolve_zone(zone).zone
     z = chosen.name if chosen is not None else None
-    if trace is None:
-        die("defer needs intensity data covering the next "
-            f"{within}: pass --intensity-trace FILE with a forecast for the zone")
-    if z is None:
-        die("--intensity-trace needs --zone (or WATTWISE_ZONE): which grid is it of?")
     exe = command[0]
     if shutil.which(exe) is None and not (os.sep in exe and os.access(exe, os.X_OK)):
         die(f"command not found: {exe}")
-    forecast = TraceSource.from_csv(trace, z).full_series
     ex = LocalExecutor(db=db, store=not no_store, zone=z,
                        on_event=lambda m: err_console.print(f"wattwise: {m}", markup=False,
                                                             highlight=False))
     now = ex.clock()
+    forecast = window_intensity(z, now, within_s, trace=trace, provider=provider)
+    if trace is None and provider is None:
+        err_console.print(f"wattwise: no forecast given; planning on the {TYPICAL_WEEK} "
+                          "(pass --intensity-provider NAME for a live forecast)",
+                          markup=False, highlight=False)
     a = plan_deferral(forecast, now, within_s, duration_s, interruptible=interruptible,
                       min_chunk_s=chunk_s, resume_cost_s=resume_s)
     err_console.print(f"wattwise: {explain(a, now, forecast)}", markup=False, highlight=False)

@@ -6,13 +6,25 @@ steps, so the plan can be shown, checked or handed to another executor.
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule.executors import ExecResult, LocalExecutor
 from wattwise.schedule.planner import Assignment, Grid, best_window
+
+if TYPE_CHECKING:
+    from wattwise.carbon.providers import LiveProvider
+
+#: What the offline fallback is, in the words every plan made from it carries.
+TYPICAL_WEEK = "typical-week profile of 2020 (offline), not a forecast of today's grid"
 
 
 def plan_deferral(
@@ -35,7 +47,8 @@ def plan_deferral(
         raise BadInput(
             f"the intensity data ({forecast.source}) covers {_utc(forecast.start_unix_s)} to "
             f"{_utc(forecast.end_unix_s)}, not the window {_utc(now_unix_s)} to {_utc(end)}; "
-            "pass a forecast that covers it (--intensity-trace FILE)"
+            "pass a forecast that covers it (--intensity-trace FILE, or "
+            "--intensity-provider NAME for a live one)"
         )
     return best_window(forecast, duration_s, now_unix_s, end, interruptible=interruptible,
                        min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s)
@@ -86,3 +99,83 @@ def defer(
     if on_event is not None:
         on_event(explain(a, now, forecast))
     return a, ex.run(a, command)
+
+
+@functools.cache
+def _week_profile(zone: str) -> tuple[np.ndarray, str]:
+    """Mean intensity by local hour of week (Monday 00:00 = 0) over the shipped trace."""
+    from zoneinfo import ZoneInfo
+
+    from wattwise.carbon.traces import TraceSource
+    from wattwise.schedule.scenarios import TIME_ZONES
+
+    series = TraceSource.for_zone(zone).full_series
+    tz = ZoneInfo(TIME_ZONES[zone])
+    how = np.array([_hour_of_week(t, tz) for t in series.t_unix_s.tolist()])
+    sums = np.bincount(how, weights=series.g_per_kwh, minlength=168)
+    counts = np.bincount(how, minlength=168)
+    if np.any(counts == 0):
+        raise BadInput(f"the shipped {zone} trace misses some hours of the week")
+    return sums / counts, series.source
+
+
+def _hour_of_week(t: float, tz: tzinfo) -> int:
+    d = datetime.fromtimestamp(t, tz)
+    return d.weekday() * 24 + d.hour
+
+
+def typical_week(zone: str, start_unix_s: float, end_unix_s: float) -> IntensitySeries:
+    """The offline fallback: each hour of ``[start, end]`` gets the 2020 mean of its
+    local hour of week (DE, GB, FR). An estimate of the usual shape, labelled so."""
+    from zoneinfo import ZoneInfo
+
+    from wattwise.carbon.traces import SHIPPED
+    from wattwise.schedule.scenarios import TIME_ZONES
+
+    if zone not in SHIPPED or zone not in TIME_ZONES:
+        raise BadInput(f"no shipped trace for zone {zone} to build a typical week from "
+                       f"(shipped: {', '.join(SHIPPED)})")
+    profile, trace = _week_profile(zone)
+    t0 = math.floor(start_unix_s / 3600.0) * 3600.0
+    n = max(math.ceil((end_unix_s - t0) / 3600.0), 1)
+    t = t0 + 3600.0 * np.arange(n)
+    tz = ZoneInfo(TIME_ZONES[zone])
+    values = profile[[_hour_of_week(x, tz) for x in t.tolist()]]
+    return IntensitySeries(t, values, zone, f"{TYPICAL_WEEK}; mean by local hour of week of "
+                           f"{trace}", "trace", 3600.0,
+                           notes=(f"{zone}: {TYPICAL_WEEK}",))
+
+
+def window_intensity(
+    zone: str | None,
+    now_unix_s: float,
+    within_s: float,
+    *,
+    trace: str | Path | None = None,
+    provider: str | LiveProvider | None = None,
+) -> IntensitySeries:
+    """Intensity for the next ``within_s``: a trace file, a live provider's forecast
+    (only when asked for), or else the offline typical week of a shipped zone."""
+    if trace is not None and provider is not None:
+        raise BadInput("pass either --intensity-trace or --intensity-provider, not both")
+    if zone is None:
+        raise BadInput("defer needs --zone (or WATTWISE_ZONE): which grid does this machine use?")
+    if trace is not None:
+        from wattwise.carbon.traces import TraceSource
+
+        return TraceSource.from_csv(trace, zone).full_series
+    if provider is not None:
+        from wattwise.carbon.providers import get_provider
+
+        src = get_provider(provider) if isinstance(provider, str) else provider
+        return src.forecast(zone)
+    from wattwise.carbon.traces import SHIPPED
+
+    if zone not in SHIPPED:
+        raise BadInput(
+            f"no intensity data for {zone} over the next {within_s / 3600:g} h: pass "
+            "--intensity-trace FILE (a forecast CSV 'Time,Carbon Intensity') or "
+            "--intensity-provider NAME (electricitymaps, watttime; ukcarbon for GB); the "
+            f"offline typical-week profile exists only for {', '.join(SHIPPED)}"
+        )
+    return typical_week(zone, now_unix_s, now_unix_s + within_s)

@@ -10,11 +10,15 @@ Methods, picked by ``plan(..., method="auto")``:
   takes whole slots of the forecast grid: the cheapest slots when chunks may be
   one slot long and resuming is free, otherwise a dynamic programme over the
   slots that enforces the minimum chunk and charges the resume cost.
-- ``milp``: capacity per zone and slot; a 0/1 choice of (zone, start) per job
-  solved by HiGHS through ``scipy.optimize.milp``. Exact up to its gap tolerance.
+- ``milp``: capacity per zone and slot, shared by all jobs; solved by HiGHS
+  through ``scipy.optimize.milp``, exact up to its gap tolerance. A
+  non-interruptible job is a 0/1 choice of (zone, start); an interruptible one
+  has a run variable per slot with chunk-start indicators for the minimum chunk
+  and the resume cost (``wattwise.schedule.capacity``).
 - ``greedy``: the same problem for batches too large for the solver: least
-  flexible jobs first, each takes its cheapest start that still fits. Its gap is
-  reported against the capacity-free optimum, a lower bound of the true one.
+  flexible jobs first, each takes its cheapest start (or, interruptible, its
+  cheapest chunks) that still fits. Its gap is reported against the
+  capacity-free optimum, a lower bound of the true one.
 
 A job occupies every slot of the zone's grid its run overlaps, for capacity.
 Planning returns a ``Plan``; executing it is an ``Executor``'s job.
@@ -37,6 +41,8 @@ from wattwise.schedule.jobs import Job, validate
 Method = Literal["auto", "exact", "milp", "greedy"]
 #: Above this many 0/1 variables ``auto`` uses the greedy heuristic (see BENCHMARKS).
 MILP_MAX_VARS = 20_000
+#: The same with interruptible jobs, whose chunk constraints make the MILP far harder.
+MILP_MAX_VARS_INTERRUPTIBLE = 5_000
 _EPS = 1e-6
 
 
@@ -149,7 +155,7 @@ class Grid:
         return bool(self.edges[0] <= a + _EPS and b <= self.edges[-1] + _EPS)
 
     def integral(self, t: np.ndarray | float) -> np.ndarray:
-        return np.interp(t, self.edges, self.cum)
+        return np.asarray(np.interp(t, self.edges, self.cum))
 
     def grams(self, a: Any, b: Any, power_w: float) -> Any:
         return (self.integral(b) - self.integral(a)) * power_w / 3.6e6
@@ -254,6 +260,7 @@ def best_interruptible(job: Job, grid: Grid) -> tuple[tuple[tuple[float, float],
         s, g = best_continuous(job, grid)
         return ((s, s + job.duration_s),), g, "too few whole slots in the window; run in one piece"
     cost = grid.values[first : first + n] * grid.step_s * job.power_w / 3.6e6
+    pick: np.ndarray | None
     if m <= 1 and r == 0:
         pick = np.sort(np.argpartition(cost, k - 1)[:k])
     else:
@@ -395,21 +402,19 @@ def plan(
             notes.append(f"no capacity limit: {method} not needed, exact per-job optimum used")
         chosen, used, gap = free, "exact", 0.0
     else:
+        from wattwise.schedule import capacity as cap_mod
+
         caps = _capacity_arrays(capacity, grids)
-        inter = [j.name for j in jobs if j.interruptible]
-        if inter:
-            raise BadInput(_list(
-                "interruptible job(s) under a capacity limit, which the planner does not "
-                "support; plan them without capacity or as non-interruptible", inter))
-        n_vars = sum(grids[z].starts(j).size for j in jobs for z in j.zones)
-        use = method if method != "auto" else ("milp" if n_vars <= MILP_MAX_VARS else "greedy")
         if method == "exact":
             raise BadInput("method 'exact' ignores capacity; use auto, milp or greedy")
+        n_vars = cap_mod.n_variables([cap_mod.options(j, grids) for j in jobs])
+        limit = MILP_MAX_VARS_INTERRUPTIBLE if any(j.interruptible for j in jobs) \
+            else MILP_MAX_VARS
+        use = method if method != "auto" else ("milp" if n_vars <= limit else "greedy")
         if use == "milp":
-            chosen, mip_gap = _milp(jobs, grids, caps, time_limit_s)
-            gap = mip_gap
+            chosen, gap = cap_mod.milp(jobs, grids, caps, time_limit_s)
         else:
-            chosen = _greedy(jobs, grids, caps)
+            chosen = cap_mod.greedy(jobs, grids, caps, free)
             total = sum(a.expected_g for a in chosen)
             gap = 100.0 * (total - lower) / lower if lower > 0 else 0.0
         used = use
@@ -445,110 +450,6 @@ def _capacity_arrays(capacity: Mapping[str, int | np.ndarray],
     if unknown:
         raise BadInput(f"capacity given for zone(s) without a forecast: {', '.join(unknown)}")
     return out
-
-
-def _candidates(job: Job, grids: Mapping[str, Grid]) -> list[tuple[str, np.ndarray, np.ndarray,
-                                                                   np.ndarray, np.ndarray]]:
-    """Per zone: starts, grams, first and past-last slot each start occupies."""
-    out = []
-    for z in job.zones:
-        g = grids[z]
-        s = g.starts(job)
-        lo, hi = g.slot_range(s, s + job.duration_s)
-        out.append((z, s, g.grams(s, s + job.duration_s, job.power_w), lo, hi))
-    return out
-
-
-def _greedy(jobs: Sequence[Job], grids: Mapping[str, Grid],
-            caps: dict[str, np.ndarray]) -> list[Assignment]:
-    left = {z: c.copy() for z, c in caps.items()}
-    cands = [_candidates(j, grids) for j in jobs]
-    flex = np.array([sum(c[1].size for c in cs) for cs in cands])
-    stake = np.array([j.power_w * j.duration_s * j.resources for j in jobs])
-    order = np.lexsort((-stake, flex))  # least flexible first, then the biggest
-    out: list[Assignment | None] = [None] * len(jobs)
-    failed = []
-    for idx in order.tolist():
-        j = jobs[idx]
-        zs = [(z, i) for z, s, gr, lo, hi in cands[idx] for i in range(s.size)]
-        grams = np.concatenate([c[2] for c in cands[idx]])
-        placed = False
-        for k in np.argsort(grams, kind="stable").tolist():
-            z, i = zs[k]
-            _, s, gr, lo, hi = next(c for c in cands[idx] if c[0] == z)
-            seg = left[z][lo[i] : hi[i]]
-            if seg.size == 0 or seg.min() >= j.resources:
-                seg -= j.resources
-                start = float(s[i])
-                out[idx] = Assignment(j, z, ((start, start + j.duration_s),), float(gr[i]),
-                                      baseline_g(j, grids[j.home_zone]))
-                placed = True
-                break
-        if not placed:
-            failed.append(j.name)
-    if failed:
-        raise BadInput(_list("job(s) that do not fit the capacity in their window "
-                             "(greedy; the milp method may still place them)", failed))
-    return [a for a in out if a is not None]
-
-
-def _milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndarray],
-          time_limit_s: float) -> tuple[list[Assignment], float]:
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_matrix
-
-    cands = [_candidates(j, grids) for j in jobs]
-    cost, owner, where = [], [], []
-    rows_c, cols_c, vals_c = [], [], []
-    zone_off, off = {}, 0
-    for z, g in grids.items():
-        zone_off[z] = off
-        off += g.edges.size - 1
-    v = 0
-    for ji, (j, cs) in enumerate(zip(jobs, cands, strict=True)):
-        for z, s, gr, lo, hi in cs:
-            for i in range(s.size):
-                cost.append(gr[i])
-                owner.append(ji)
-                where.append((z, float(s[i])))
-                for slot in range(int(lo[i]), int(hi[i])):
-                    rows_c.append(zone_off[z] + slot)
-                    cols_c.append(v)
-                    vals_c.append(j.resources)
-                v += 1
-    n_var = v
-    a_eq = coo_matrix((np.ones(n_var), (np.array(owner), np.arange(n_var))),
-                      shape=(len(jobs), n_var)).tocsr()
-    a_cap = coo_matrix((vals_c, (rows_c, cols_c)), shape=(off, n_var)).tocsr()
-    used_rows = np.unique(np.asarray(rows_c, dtype=np.int64))
-    cap_all = np.concatenate([caps[z] for z in grids]).astype(np.float64)
-    scale = max(float(np.max(np.abs(cost))), 1e-12)
-    cons = [LinearConstraint(a_eq, 1, 1)]
-    if used_rows.size:
-        cons.append(LinearConstraint(a_cap[used_rows], -np.inf, cap_all[used_rows]))
-    res = milp(np.asarray(cost) / scale, constraints=cons, integrality=np.ones(n_var),
-               bounds=Bounds(0, 1), options={"time_limit": time_limit_s, "mip_rel_gap": 1e-6})
-    if res.x is None:
-        if res.status == 2:
-            try:
-                _greedy(jobs, grids, caps)
-                names: list[str] = []
-            except BadInput as exc:
-                names = [str(exc)]
-            raise BadInput("the capacity cannot hold all jobs inside their windows (infeasible)"
-                           + (f"; {names[0]}" if names else ""))
-        raise BadInput(f"the MILP solver stopped without a plan: {res.message} "
-                       f"({n_var} variables; try method='greedy')")
-    x = res.x > 0.5
-    out = []
-    for ji, j in enumerate(jobs):
-        pick = [k for k in np.flatnonzero(np.asarray(owner) == ji) if x[k]]
-        k = pick[0]
-        z, s = where[k]
-        out.append(Assignment(j, z, ((s, s + j.duration_s),), float(cost[k]),
-                              baseline_g(j, grids[j.home_zone])))
-    gap = float(getattr(res, "mip_gap", 0.0) or 0.0) * 100.0
-    return out, gap
 
 
 def replan(previous: Plan, forecasts: Mapping[str, IntensitySeries] | IntensitySeries,
