@@ -30,10 +30,31 @@ def test_compress_digits_prints_the_table_recommends_and_plots(tmp_path: Path) -
     assert "recommended:" in res.output and "estimated" in res.output
     study = json.loads(js.read_text())
     assert [v["label"] for v in study["variants"]] == [
-        "baseline", "int8-dynamic", "distill-16", "prune-structured-50%"]
+        "baseline", "int8-dynamic", "distill-16", "prune-structured-50%+ft10"]
     assert all(v["status"] == "ok" for v in study["variants"])
     assert study["recommended"] in study["pareto_front"]
     assert ET.fromstring(svg.read_text()).tag.endswith("svg")
+    assert "FlopCounterMode" in res.output and "† Linear hooks" in res.output
+
+
+def test_compress_pins_threads_while_benchmarking(tmp_path: Path, monkeypatch) -> None:
+    import torch
+
+    from wattwise.compress import suites
+
+    seen: list[int | None] = []
+    real = suites.suite_task
+
+    def spy(name, batch_size=None, threads=None):
+        seen.append(threads)
+        return real(name, batch_size, threads)
+
+    monkeypatch.setattr(suites, "suite_task", spy)
+    before = torch.get_num_threads()
+    res = runner.invoke(app, ["compress", "digits-mlp", "--methods", "int8-dynamic",
+                              "--threads", "1", "-b", "8", *FAST])
+    assert res.exit_code == 0, res.output
+    assert seen == [1] and torch.get_num_threads() == before
 
 
 def test_a_method_unsupported_by_the_model_is_reported_failed_not_fatal(tmp_path: Path) -> None:
@@ -52,6 +73,7 @@ def test_a_method_unsupported_by_the_model_is_reported_failed_not_fatal(tmp_path
     (["compress", "digits-mlp", "--methods", "prune-structured:lots"], "bad setting"),
     (["compress", "digits-mlp", "--plot", "front.jpg"], ".svg or .png"),
     (["compress", "digits-mlp", "--max-loss", "-1"], "--max-loss"),
+    (["compress", "digits-mlp", "--threads", "0"], "--threads"),
     (["tune", "digits-mlp", "--threads", "two"], "integers"),
     (["tune", "digits-mlp", "--precisions", "int4", *FAST], "precisions"),
     (["tune", "digits-mlp", "--repetitions", "0"], "--repetitions"),

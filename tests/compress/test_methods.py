@@ -149,3 +149,30 @@ def test_labels_name_the_method_and_setting():
     assert PruneStructured(0.3).label == "prune-structured-30%"
     assert Distill(student_hidden=(16, 8)).label == "distill-16x8"
     assert Autocast(torch.float16).label == "autocast-fp16"
+
+
+def test_structured_pruning_fine_tune_recovers_accuracy_without_touching_the_original(tiny):
+    before = [p.clone() for p in tiny["model"].parameters()]
+    data = (tiny["x"], tiny["y"])
+    raw = apply(tiny["model"], PruneStructured(0.9))
+    tuned = apply(tiny["model"], PruneStructured(0.9, finetune_epochs=20, data=data))
+    assert [m.out_features for m in tuned.modules() if isinstance(m, torch.nn.Linear)] == [
+        m.out_features for m in raw.modules() if isinstance(m, torch.nn.Linear)]
+    assert accuracy(tuned, *data) > accuracy(raw, *data)
+    assert accuracy(tuned, *data) >= accuracy(raw, *data) + 10
+    assert not tuned.training
+    assert all(torch.equal(a, b) for a, b in zip(before, tiny["model"].parameters(), strict=True))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"finetune_epochs": 3}, "training data"),
+    ({"finetune_epochs": -1}, "non-negative"),
+    ({"finetune_epochs": 2, "data": (torch.zeros(3, 16), torch.zeros(2))}, "equal length"),
+])
+def test_structured_pruning_fine_tune_settings_are_checked(tiny, kwargs, message):
+    with pytest.raises(BadInput, match=message):
+        apply(tiny["model"], PruneStructured(0.5, **kwargs))
+
+
+def test_fine_tuned_pruning_says_so_in_its_label():
+    assert PruneStructured(0.5, finetune_epochs=10).label == "prune-structured-50%+ft10"

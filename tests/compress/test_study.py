@@ -101,6 +101,15 @@ def test_variant_figures_are_filled_in(tiny):
     assert study.to_dict()["variants"][1]["label"] == "prune-structured-50%"
 
 
+def test_each_variant_names_the_flop_counter_it_was_counted_with(tiny):
+    bench = fake_bench({"baseline": 2.0, "int8-dynamic": 1.0})
+    base, q = run_study(task_for(tiny), [Int8Dynamic()], bench=bench).variants
+    assert (base.flops_counter, q.flops_counter) == ("FlopCounterMode", "Linear hooks")
+    assert base.linear_flops == q.linear_flops == q.flops
+    assert run_study(task_for(tiny), [Int8Dynamic()], bench=bench).to_dict()["variants"][1][
+        "flops_counter"] == "Linear hooks"
+
+
 def test_a_quality_metric_that_errors_fails_the_variant_not_the_study(tiny):
     def quality(model):
         if not any(isinstance(m, torch.nn.Linear) for m in model.modules()):

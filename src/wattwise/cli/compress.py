@@ -71,6 +71,9 @@ def compress(
     warmup: int = typer.Option(3, "--warmup", help="Warm-up steps per variant."),
     repetitions: int = typer.Option(5, "--repetitions", "-r", help="Measured repetitions."),
     duration: float = typer.Option(1.0, "--duration", help="Seconds per repetition (minimum)."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="Pin torch's intra-op threads while benchmarking (default: "
+        "torch's own setting); steadier on a shared machine."),
 ) -> None:
     """Compress a built-in model every way asked, benchmark each variant, recommend one.
 
@@ -86,8 +89,10 @@ def compress(
     if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
         die(f"--plot must end in .svg or .png, got {plot.name}")
     options = _bench_options(warmup, repetitions, duration)
+    if threads is not None and threads < 1:
+        die(f"--threads must be >= 1, got {threads}")
     specs = _csv(methods, "--methods") if methods is not None else list(DEFAULT_METHODS[model])
-    task = suite_task(model, batch_size)
+    task = suite_task(model, batch_size, threads)
     configs = parse_methods(specs, model)
     with _progress() as bar:
         job = bar.add_task(f"{model}: baseline", total=(len(configs) + 1) * 3)
@@ -110,7 +115,7 @@ def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
     from rich.table import Table
 
     table = Table(title=f"{study.task}: compression study")
-    for col in ("variant", "status", study.quality_unit, "Δ", "size KiB", "Linear MFLOPs",
+    for col in ("variant", "status", study.quality_unit, "Δ", "size KiB", "MFLOPs",
                 "samples/s", "p50 ms", "J/sample", "kind"):
         table.add_column(col)
     front = {v.label for v in study.front()}
@@ -123,16 +128,23 @@ def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
             v.label + (" *" if v.label in front else ""), "ok", f"{v.quality:.2f}",
             "" if v.quality_delta is None else f"{v.quality_delta:+.2f}",
             "" if v.size_bytes is None else f"{v.size_bytes / 1024:.0f}",
-            "" if v.flops is None else f"{v.flops / 1e6:.3g}",
+            "" if v.flops is None else f"{v.flops / 1e6:.4g}" + _mark(v.flops_counter),
             _stat(b.throughput), f"{b.latency_ms['p50']:.3g}", _stat(b.energy_j_per_sample),
             b.kind,
         )
     console.print(table)
     console.print("* on the Pareto front (quality vs J/sample); ± is the 95 % interval over "
                   "repetitions", markup=False, highlight=False)
+    counters = {v.flops_counter for v in study.variants if v.flops_counter}
+    if counters:
+        console.print("MFLOPs per sample, counted by " + "; ".join(
+            _COUNTERS.get(c, c) for c in sorted(counters)), markup=False, highlight=False)
     for v in study.variants:
         if v.status != "ok":
             console.print(f"failed: {v.label}: {v.reason}", markup=False, highlight=False)
+        elif v.detail:
+            console.print(f"{v.label}: ran the {v.detail} flow", markup=False,
+                          highlight=False)
     kinds = sorted({f"{v.bench.kind} ({v.bench.source})" for v in study.variants
                     if v.bench is not None})
     if kinds:
@@ -153,6 +165,17 @@ def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
                     f"per sample than the baseline")
         console.print(f"recommended: {rec.label} (quality {rec.quality:.2f} >= floor "
                       f"{limit:.2f}{gain})", markup=False, highlight=False)
+
+
+_COUNTERS = {
+    "FlopCounterMode": "torch FlopCounterMode (every matmul, attention included)",
+    "Linear hooks": "† Linear hooks (Linear layers only; FlopCounterMode cannot see "
+                    "quantized int8 ops)",
+}
+
+
+def _mark(counter: str | None) -> str:
+    return " †" if counter == "Linear hooks" else ""
 
 
 def tune(

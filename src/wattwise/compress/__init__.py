@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wattwise.compress._base import Config, linear_flops, size_bytes
+from wattwise.compress._base import Config, count_flops, linear_flops, size_bytes
 from wattwise.compress.distill import Distill
 from wattwise.compress.pareto import pareto_front, recommend
 from wattwise.compress.precision import Autocast
@@ -36,6 +36,7 @@ __all__ = [
     "StudyTask",
     "Variant",
     "apply",
+    "count_flops",
     "linear_flops",
     "pareto_front",
     "recommend",

@@ -111,3 +111,56 @@ def linear_flops(model: Any, *inputs: Any, **kwargs: Any) -> int:
         for h in handles:
             h.remove()
     return total
+
+
+#: Which counter produced a FLOP figure (shown beside it).
+FLOP_COUNTER = "FlopCounterMode"
+LINEAR_HOOKS = "Linear hooks"
+
+
+def has_quantized_modules(model: Any) -> bool:
+    """Whether ``model`` holds torch quantized modules (whose int8 ops no FLOP table knows)."""
+    return any(type(m).__module__.startswith(("torch.ao.nn.quantized", "torch.nn.quantized"))
+               or hasattr(m, "_packed_params") for m in model.modules())
+
+
+def dispatch_flops(model: Any, *inputs: Any, **kwargs: Any) -> int:
+    """FLOPs of one forward pass by ``torch.utils.flop_counter.FlopCounterMode``.
+
+    It counts every matmul the dispatcher sees (Linear, attention's QK^T and
+    AV, convolutions). torch 2.13 has no formula for the CPU attention kernel
+    (``_scaled_dot_product_flash_attention_for_cpu``), so torch's own SDPA
+    formula is registered for it.
+    """
+    torch = torch_module()
+    from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+
+    def cpu_sdpa_flops(query_shape: Any, key_shape: Any, value_shape: Any, *_args: Any,
+                       **_kwargs: Any) -> int:
+        return int(sdpa_flop_count(query_shape, key_shape, value_shape))
+
+    custom: dict[Any, Any] = {}
+    cpu_sdpa = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+    if cpu_sdpa is not None:
+        custom[cpu_sdpa] = cpu_sdpa_flops
+    counter = FlopCounterMode(display=False, custom_mapping=custom)
+    with counter, torch.no_grad():
+        model(*inputs, **kwargs)
+    return int(counter.get_total_flops())
+
+
+def count_flops(model: Any, *inputs: Any, **kwargs: Any) -> tuple[int, str]:
+    """FLOPs of one forward pass and the counter that produced them.
+
+    ``FlopCounterMode`` (every matmul) where it sees the work; quantized
+    modules run int8 ops it has no formula for, so for them, or where it
+    fails or sees nothing, the Linear-hook counter (Linear layers only).
+    """
+    if not has_quantized_modules(model):
+        try:
+            flops = dispatch_flops(model, *inputs, **kwargs)
+        except Exception:  # noqa: BLE001 - a model the mode cannot follow falls back
+            flops = 0
+        if flops > 0:
+            return flops, FLOP_COUNTER
+    return linear_flops(model, *inputs, **kwargs), LINEAR_HOOKS

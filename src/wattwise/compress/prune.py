@@ -12,6 +12,10 @@ columns. The model gets smaller and its FLOPs drop by the removed share.
 Pairs are found in ``nn.Sequential`` chains (Linear → element-wise ops →
 Linear) and in BERT-style feed-forward blocks (``*.intermediate.dense`` →
 ``*.output.dense``); a model with neither fails with that reason.
+
+Removing neurons without retraining costs accuracy (9.8 points at 50 % on
+digits); ``finetune_epochs`` with ``data=(x, y)`` retrains the pruned model
+briefly with cross-entropy so the remaining neurons take over.
 """
 
 from __future__ import annotations
@@ -94,18 +98,35 @@ def prunable_pairs(model: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PruneStructured(Config):
-    """Remove the ``amount`` share of hidden neurons (lowest L2 norm) between Linear pairs."""
+    """Remove the ``amount`` share of hidden neurons (lowest L2 norm) between Linear pairs.
+
+    With ``finetune_epochs`` > 0 the pruned model is then trained on ``data``
+    (``(x, y)`` tensors, class labels) for that many epochs with Adam at
+    ``lr``; the original model is never trained.
+    """
 
     amount: float = 0.5
+    finetune_epochs: int = 0
+    data: tuple[Any, Any] | None = None
+    lr: float = 1e-3
+    batch_size: int = 64
+    seed: int = 0
 
     @property
     def label(self) -> str:
-        return f"prune-structured-{round(self.amount * 100)}%"
+        base = f"prune-structured-{round(self.amount * 100)}%"
+        return f"{base}+ft{self.finetune_epochs}" if self.finetune_epochs else base
 
     def apply(self, model: Any) -> Any:
         _check_amount(self.amount)
+        epochs = self.finetune_epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise BadInput(f"finetune_epochs must be a non-negative integer, got {epochs!r}")
+        if epochs and self.data is None:
+            raise BadInput("prune-structured: fine-tuning needs training data "
+                           "(PruneStructured(finetune_epochs=..., data=(x, y)))")
         torch = torch_module()
         from torch.nn.utils import prune
 
@@ -129,7 +150,43 @@ class PruneStructured(Config):
                 keep = a.weight.norm(dim=1).argmax().reshape(1)
             _set(out, a_name, _rows(a, keep))
             _set(out, b_name, _cols(b, keep))
-        return out
+        if epochs:
+            finetune(out, self.data, epochs=epochs, lr=self.lr, batch_size=self.batch_size,
+                     seed=self.seed)
+        return out.eval()
+
+
+def finetune(model: Any, data: Any, *, epochs: int, lr: float = 1e-3, batch_size: int = 64,
+             seed: int = 0) -> None:
+    """Train ``model`` in place on ``data = (x, y)`` with cross-entropy and Adam."""
+    torch = torch_module()
+    try:
+        x, y = data
+    except (TypeError, ValueError) as exc:
+        raise BadInput("fine-tuning data must be a pair (x, y) of tensors") from exc
+    if len(x) != len(y) or len(x) == 0:
+        raise BadInput(f"fine-tuning data: x and y must be non-empty and of equal length "
+                       f"(got {len(x)} and {len(y)})")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise BadInput(f"batch_size must be a positive integer, got {batch_size!r}")
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    # Small matrices gain nothing from intra-op threads and lose much on a busy machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model.train()
+        for _ in range(epochs):
+            order = torch.randperm(len(x), generator=gen)
+            for i in range(0, len(x), batch_size):
+                idx = order[i : i + batch_size]
+                loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    finally:
+        torch.set_num_threads(threads)
+        model.eval()
 
 
 def _rows(layer: Any, keep: Any) -> Any:

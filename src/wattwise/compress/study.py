@@ -1,7 +1,9 @@
 """A compression study: every variant of one model through the same harness.
 
 For each config the study compresses a copy of the baseline, measures its
-quality, serialized size and Linear FLOPs, and benchmarks it with
+quality, serialized size and FLOPs (``FlopCounterMode`` where it sees the
+work, the Linear-hook counter for quantized models; the counter is recorded
+beside the figure), and benchmarks it with
 ``wattwise.bench.harness.benchmark`` (latency, throughput, J/sample with the
 measurement kind). A variant that fails at any stage (the method is
 unsupported for the model or platform, the model raises on the inputs, the
@@ -17,7 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattwise.compress._base import Config, linear_flops, quiet_torch_ao, size_bytes
+from wattwise.compress._base import (
+    FLOP_COUNTER,
+    Config,
+    count_flops,
+    linear_flops,
+    quiet_torch_ao,
+    size_bytes,
+)
 from wattwise.compress.pareto import pareto_front, recommend
 from wattwise.errors import BadInput
 
@@ -57,6 +66,12 @@ class Variant:
     flops: int | None = None
     compress_s: float | None = None
     bench: Any = None  # BenchResult
+    #: Which counter gave ``flops`` ("FlopCounterMode" or "Linear hooks").
+    flops_counter: str | None = None
+    #: Linear-layer FLOPs alone, comparable across every variant.
+    linear_flops: int | None = None
+    #: How the method ran where it has several paths (int8-static: "fx" or "eager").
+    detail: str | None = None
 
     @property
     def energy_j_per_sample(self) -> float | None:
@@ -75,6 +90,9 @@ class Variant:
             "quality_delta": self.quality_delta,
             "size_bytes": self.size_bytes,
             "flops": self.flops,
+            "flops_counter": self.flops_counter,
+            "linear_flops": self.linear_flops,
+            "detail": self.detail,
             "compress_s": self.compress_s,
             "bench": None if self.bench is None else self.bench.to_dict(),
         }
@@ -208,13 +226,17 @@ def _one(task: StudyTask, config: Config | None, label: str, base_quality: float
         size = size_bytes(model)
     except Exception:  # noqa: BLE001 - size is informative; an exotic module may not save
         size = None
-    flops = None
+    flops = lin = counter = None
+    detail = getattr(model, "wattwise_flow", None)
     if task.example_inputs or task.example_kwargs:
         try:
-            flops = linear_flops(model, *task.example_inputs, **task.example_kwargs)
+            with quiet_torch_ao():
+                flops, counter = count_flops(model, *task.example_inputs, **task.example_kwargs)
+                lin = (flops if counter != FLOP_COUNTER else
+                       linear_flops(model, *task.example_inputs, **task.example_kwargs))
         except Exception as exc:  # noqa: BLE001
             return Variant(label, "failed", _reason("forward", exc), quality=quality,
-                           size_bytes=size, compress_s=compress_s)
+                           size_bytes=size, compress_s=compress_s, detail=detail)
     say("bench")
     try:
         inner = task.make_step(model)
@@ -226,8 +248,10 @@ def _one(task: StudyTask, config: Config | None, label: str, base_quality: float
         result = bench(step, name=f"{task.name}:{label}", task=task.name, **options)
     except Exception as exc:  # noqa: BLE001
         return Variant(label, "failed", _reason("bench", exc), quality=quality,
-                       size_bytes=size, flops=flops, compress_s=compress_s)
+                       size_bytes=size, flops=flops, compress_s=compress_s,
+                       flops_counter=counter, linear_flops=lin, detail=detail)
     if config is None:
         base_quality = quality
     delta = None if base_quality is None else quality - base_quality
-    return Variant(label, "ok", None, quality, delta, size, flops, compress_s, result)
+    return Variant(label, "ok", None, quality, delta, size, flops, compress_s, result,
+                   flops_counter=counter, linear_flops=lin, detail=detail)

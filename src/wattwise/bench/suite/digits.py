@@ -154,11 +154,40 @@ def reference_model() -> DigitsModel:
     return train_digits_model(DEFAULT_HIDDEN)
 
 
-def make_step(batch_size: int, model: Any = None) -> Callable[[], int]:
-    """Inference on ``batch_size`` test images per call (the test split tiled as needed)."""
+def pinned(step: Callable[[], int], threads: int | None) -> Callable[[], int]:
+    """``step`` run with torch's intra-op threads set to ``threads`` (``None``: unchanged).
+
+    On a shared machine torch's default (one thread per core) can lose most of
+    its speed to contention, so studies pin it; the caller's setting is
+    restored after every call, so nothing else in the process is affected.
+    """
+    if threads is None:
+        return step
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise BadInput(f"threads must be a positive integer, got {threads!r}")
+    torch = need("torch")
+
+    def run() -> int:
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return step()
+        finally:
+            torch.set_num_threads(before)
+
+    return run
+
+
+def make_step(batch_size: int, model: Any = None, threads: int | None = None
+              ) -> Callable[[], int]:
+    """Inference on ``batch_size`` test images per call (the test split tiled as needed).
+
+    ``threads`` pins torch's intra-op thread count during each call (see ``pinned``).
+    """
     torch = need("torch")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise BadInput(f"batch size must be a positive integer, got {batch_size!r}")
+    pinned(lambda: 0, threads)  # validate before the model is built
     net = reference_model().model if model is None else model
     x = digits_data().x_test
     reps = -(-batch_size // len(x))
@@ -170,7 +199,7 @@ def make_step(batch_size: int, model: Any = None) -> Callable[[], int]:
             net(batch)
         return batch_size
 
-    return step
+    return pinned(step, threads)
 
 
 def quality(model: Any) -> float:

@@ -162,16 +162,24 @@ def _reference_model() -> Any:
     return load_minilm()[0]
 
 
-def make_step(batch_size: int, model: Any = None) -> Callable[[], int]:
-    """Embed ``batch_size`` pre-tokenized shipped sentences per call (tokenizing excluded)."""
-    net = _reference_model() if model is None else model
+def make_step(batch_size: int, model: Any = None, threads: int | None = None
+              ) -> Callable[[], int]:
+    """Embed ``batch_size`` pre-tokenized shipped sentences per call (tokenizing excluded).
+
+    ``threads`` pins torch's intra-op thread count during each call
+    (``wattwise.bench.suite.digits.pinned``).
+    """
+    from wattwise.bench.suite.digits import pinned
+
+    pinned(lambda: 0, threads)  # validate before the model is loaded
     inputs = minilm_inputs(batch_size)
+    net = _reference_model() if model is None else model
 
     def step() -> int:
         embed(net, inputs)
         return batch_size
 
-    return step
+    return pinned(step, threads)
 
 
 ENTRY = SuiteEntry(
