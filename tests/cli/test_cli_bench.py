@@ -94,3 +94,14 @@ def test_bad_batch_size_is_exit_2() -> None:
     out = runner.invoke(app, ["bench", "digits-mlp", "--batch-size", "0"])
     assert out.exit_code == 2
     assert "--batch-size" in out.output
+
+
+def test_bench_threads_must_be_positive() -> None:
+    from typer.testing import CliRunner
+
+    from wattwise.cli import _register_all, app
+
+    _register_all()
+    r = CliRunner().invoke(app, ["bench", "digits-mlp", "--threads", "0"])
+    assert r.exit_code == 2
+    assert "--threads" in r.output

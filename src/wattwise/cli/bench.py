@@ -126,6 +126,9 @@ def bench(
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="Don't record the runs."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write results as JSON."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="Pin torch's intra-op threads for built-in models."
+    ),
 ) -> None:
     """Benchmark energy per sample, throughput and latency, with 95 % intervals.
 
@@ -138,6 +141,8 @@ def bench(
         return
     if batch_size is not None and batch_size < 1:
         die(f"--batch-size must be a positive integer, got {batch_size}")
+    if threads is not None and threads < 1:
+        die(f"--threads must be a positive integer, got {threads}")
     jobs: list[tuple[str, Callable[[], int], str | None, Any]] = []
     if ":" in target:
         jobs.append((target, _load_callable(target), task, None))
@@ -147,7 +152,7 @@ def bench(
         for name in (list(SUITE) if target == "all" else [target]):
             entry = get_entry(name)
             with err_console.status(f"preparing {name} (loading or training the model)"):
-                step = entry.make_step(batch_size or entry.default_batch_size)
+                step = entry.make_step(batch_size or entry.default_batch_size, threads=threads)
             jobs.append((name, step, entry.task, entry))
     else:
         die(f"unknown suite {target!r} (choose from: {', '.join(SUITE)}, all; "

@@ -31,7 +31,7 @@ class SuiteEntry:
     name: str
     task: str
     description: str
-    #: ``make_step(batch_size, model=None)``: a step over ``batch_size`` samples;
+    #: ``make_step(batch_size, model=None, threads=None)``: a step over ``batch_size`` samples;
     #: ``model=None`` uses the reference model from ``load()``.
     make_step: Callable[..., Callable[[], int]]
     #: Higher is better; the unit is ``quality_name``.
