@@ -145,7 +145,9 @@ def tune(
         if bound is not None and not (isinstance(bound, int | float) and bound > 0):
             raise BadInput(f"{label} must be a positive number, got {bound!r}")
     if bench is None:
-        from wattwise.bench.harness import benchmark as bench
+        from wattwise.bench.harness import benchmark
+
+        bench = benchmark
     get_threads, set_threads = thread_control or _torch_threads()
     grid = [Setting(t, b, p) for t, b, p in itertools.product(ths, bss, precs)]
     before = get_threads()
@@ -291,8 +293,11 @@ def sweep_power_limits(
         steps: list[PowerLimitStep] = []
         try:
             for w in limits:
-                _nvml_call(nv, f"set the power limit to {w:g} W",
-                           lambda w=w: nv.nvmlDeviceSetPowerManagementLimit(h, round(w * 1000)))
+
+                def set_limit(w: float = w) -> Any:
+                    return nv.nvmlDeviceSetPowerManagementLimit(h, round(w * 1000))
+
+                _nvml_call(nv, f"set the power limit to {w:g} W", set_limit)
                 steps.append(PowerLimitStep(float(w), True, run_at(float(w))))
         finally:
             _nvml_call(nv, f"restore the power limit to {original / 1000:g} W",

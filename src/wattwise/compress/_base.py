@@ -92,7 +92,7 @@ def linear_flops(model: Any, *inputs: Any, **kwargs: Any) -> int:
     def hook(mod: Any, args: Any, _out: Any) -> None:
         nonlocal total
         x = args[0] if args else None
-        shape = x.shape if hasattr(x, "shape") else ()
+        shape = tuple(getattr(x, "shape", ()))
         rows = 1
         for d in shape[:-1]:
             rows *= int(d)

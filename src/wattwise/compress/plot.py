@@ -37,10 +37,12 @@ def render_svg(study: Study, max_loss: float | None = 1.0, floor: float | None =
     ok = [v for v in study.variants if v.status == "ok" and v.energy_j_per_sample is not None]
     if not ok:
         raise BadInput("nothing to plot: no variant was benchmarked successfully")
-    es = [v.energy_j_per_sample for v in ok]
-    lows = [v.bench.energy_j_per_sample.low for v in ok]
-    highs = [v.bench.energy_j_per_sample.high for v in ok]
-    qs = [v.quality for v in ok]
+    es: list[float] = [float(v.energy_j_per_sample or 0.0) for v in ok]
+    lows = [v.bench.energy_j_per_sample.low for v in ok if v.bench is not None]
+    highs = [v.bench.energy_j_per_sample.high for v in ok if v.bench is not None]
+    qs: list[float] = [float(v.quality) for v in ok if v.quality is not None]
+    if len(qs) != len(ok):
+        raise BadInput("nothing to plot: a benchmarked variant has no quality figure")
     limit = study.floor(max_loss, floor)
     e_lo = min(x for x in [*lows, *es] if x > 0) if any(x > 0 for x in es) else 1e-9
     e_hi = max([*highs, *es])

@@ -18,7 +18,7 @@ from wattwise.errors import BadInput
 def _autocast_module(inner: Any, device: str, dtype: Any) -> Any:
     torch = torch_module()
 
-    class Autocasted(torch.nn.Module):
+    class Autocasted(torch.nn.Module):  # type: ignore[name-defined]
         """``inner`` run under autocast, float outputs returned as float32."""
 
         def __init__(self) -> None:

@@ -182,7 +182,9 @@ def run_study(
     bench.
     """
     if bench is None:
-        from wattwise.bench.harness import benchmark as bench
+        from wattwise.bench.harness import benchmark
+
+        bench = benchmark
     labels = [c.label for c in configs]
     if len(set(labels)) != len(labels):
         raise BadInput(f"two configs share a label: {labels}")
