@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import platform
 import signal
-import socket
 import threading
 import time
 import warnings
@@ -24,14 +22,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from wattwise.accounting import CarbonOptions, emissions_and_fetched, intervals_from_samples
 from wattwise.errors import BadInput
 from wattwise.meter import Meter, Sample, WattwiseWarning
-from wattwise.predict import Prediction, predict
 from wattwise.results import EnergyResult
 from wattwise.sensors.base import Sensor
+
+if TYPE_CHECKING:
+    from wattwise.predict import Prediction
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -265,6 +265,8 @@ class Run:
         """Predict time, energy and carbon of ``total_steps`` steps from the steps so far."""
         if self.meter is None or self._step_start is None:
             raise BadInput("no steps measured yet: call run.step() after each step or epoch")
+        from wattwise.predict import predict
+
         kinds = {d.kind for d in self.meter.domains if d.in_total}
         kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none")
         return predict(
@@ -409,6 +411,9 @@ def track(name: Any = None, **kwargs: Any) -> Any:
 
 
 def host_info() -> dict[str, Any]:
+    import platform
+    import socket
+
     return {
         "hostname": socket.gethostname(),
         "os": platform.system(),
@@ -446,6 +451,7 @@ def sensor_info(s: Sensor) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
+    import platform
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
@@ -458,6 +464,8 @@ def versions() -> dict[str, str]:
 
 
 def _cpu_model() -> str:
+    import platform
+
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:

@@ -26,6 +26,7 @@ def fake_backends(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
         return out
 
     monkeypatch.setattr(sensors_mod, "_probe", probe)
+    monkeypatch.setattr(sensors_mod, "_missing_library", lambda name, kwargs: None)
     outcomes["_seen"] = seen
     return outcomes
 
@@ -68,3 +69,39 @@ def test_model_can_be_refused(fake_backends: dict) -> None:
     found = discover(model=False)
     assert found.sensors == []
     assert "nothing measures cpu and memory" in found.notes[0]
+
+
+def test_a_missing_vendor_library_is_reported_without_importing_the_backend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in ("pynvml", "amdsmi") else real_find_spec(name, *a),
+    )
+    probed: list[str] = []
+    real_probe = sensors_mod._probe
+
+    def spy(name: str, module: str, kwargs: dict) -> object:
+        probed.append(name)
+        return real_probe(name, module, kwargs)
+
+    monkeypatch.setattr(sensors_mod, "_probe", spy)
+    found = discover(only={"nvml", "amdsmi"}, model=False)
+    assert probed == []
+    nv = next(u for u in found.unavailable if u.sensor == "nvml")
+    assert nv.reason == "nvidia-ml-py is not installed"
+    assert nv.fix == 'pip install "wattwise[nvidia]"'
+
+
+def test_a_fake_library_passed_in_skips_the_library_check() -> None:
+    from tests.fixtures.fake_nvml import FakeNvml
+
+    found = discover(
+        only={"nvml"}, model=False, options={"nvml": {"nvml": FakeNvml.from_recording("h100")}}
+    )
+    assert [s.name for s in found.sensors] == ["nvml"]
+    assert found.sensors[0].domains()[0].name == "gpu:0"

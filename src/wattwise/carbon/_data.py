@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import functools
-from importlib import resources
 from typing import Any
+
+from wattwise._datafiles import data_file
 
 
 def data_path(name: str) -> Any:
     """A traversable path to ``wattwise/data/<name>`` inside the installed package."""
-    return resources.files("wattwise").joinpath("data").joinpath(name)
+    return data_file(name)
 
 
 @functools.cache

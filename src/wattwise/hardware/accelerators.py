@@ -17,9 +17,9 @@ import difflib
 import functools
 import re
 from dataclasses import asdict, dataclass
-from importlib import resources
 from typing import Any
 
+from wattwise._datafiles import data_file
 from wattwise.errors import BadInput
 
 #: Precisions the table has a column for, and the column each one reads.
@@ -121,7 +121,7 @@ def _row_to_accelerator(row: dict[str, str]) -> Accelerator:
 
 
 def _data_rows(filename: str) -> list[dict[str, str]]:
-    text = resources.files("wattwise").joinpath("data").joinpath(filename).read_text("utf-8")
+    text = data_file(filename).read_text("utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 

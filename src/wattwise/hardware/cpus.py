@@ -22,9 +22,10 @@ import functools
 import os
 import re
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from wattwise._datafiles import data_file
 
 CPUINFO_PATH = "/proc/cpuinfo"
 CGROUP_CPU_MAX_PATH = "/sys/fs/cgroup/cpu.max"
@@ -305,7 +306,7 @@ def _psutil_cpu_count() -> int:
 
 
 def _data_rows(name: str) -> list[dict[str, str]]:
-    text = (resources.files("wattwise") / "data" / name).read_text(encoding="utf-8")
+    text = data_file(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 

@@ -33,6 +33,33 @@ BACKENDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "amdsmi": ("wattwise.sensors.amdsmi", ("gpu",)),
 }
 
+#: Backends that need a vendor library: (import name, why not, how to fix). Checked
+#: with ``find_spec`` before the backend module is imported, so a machine without
+#: the library pays nothing for it.
+LIBRARIES: dict[str, tuple[str, str, str]] = {
+    "nvml": ("pynvml", "nvidia-ml-py is not installed", 'pip install "wattwise[nvidia]"'),
+    "amdsmi": (
+        "amdsmi",
+        "the amdsmi package is not installed",
+        'pip install "wattwise[amd]" on a machine with ROCm 6 or newer '
+        "(the amdsmi package must match the installed ROCm version)",
+    ),
+}
+
+
+def _missing_library(name: str, kwargs: dict[str, Any]) -> Unavailable | None:
+    """The backend's vendor library is absent (and no fake one was passed in)."""
+    lib = LIBRARIES.get(name)
+    if lib is None or kwargs.get(name) is not None:
+        return None
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(lib[0]) is not None
+    except (ImportError, ValueError):
+        found = False
+    return None if found else Unavailable(name, lib[1], lib[2])
+
 
 @dataclass(frozen=True)
 class Unavailable:
@@ -81,6 +108,10 @@ def discover(
     found = Discovery()
     for name, (module, _components) in BACKENDS.items():
         if only is not None and name not in only:
+            continue
+        missing = _missing_library(name, options.get(name, {}))
+        if missing is not None:
+            found.unavailable.append(missing)
             continue
         try:
             found.sensors.append(_probe(name, module, options.get(name, {})))

@@ -25,14 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattwise.errors import SensorReadError, SensorUnavailable
+from wattwise.sensors import LIBRARIES
 from wattwise.sensors.base import Counter, Domain, Sensor
 
 _log = logging.getLogger(__name__)
 
-INSTALL_FIX = (
-    'pip install "wattwise[amd]" on a machine with ROCm 6 or newer '
-    "(the amdsmi package must match the installed ROCm version)"
-)
+INSTALL_FIX = LIBRARIES["amdsmi"][2]
 # amdsmi_status_t codes (amdsmi_wrapper.AMDSMI_STATUS_*).
 STATUS_NOT_SUPPORTED = 2
 STATUS_NO_PERM = 10

@@ -35,12 +35,12 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from wattwise._datafiles import data_file
 from wattwise.errors import BadInput
 from wattwise.hardware.cpus import (
     CpuInfo,
@@ -60,7 +60,7 @@ _IDLE_FIELDS = ("idle", "iowait", "steal")
 @functools.cache
 def memory_coefficients() -> tuple[float, float, float, str]:
     """(central, low, high) W per GB and a citation, from ``data/memory_power.csv``."""
-    text = (resources.files("wattwise") / "data" / "memory_power.csv").read_text("utf-8")
+    text = data_file("memory_power.csv").read_text("utf-8")
     rows = list(csv.DictReader(text.splitlines()))
     central = next(r for r in rows if r["role"] == "central")
     values = [float(r["w_per_gb"]) for r in rows]

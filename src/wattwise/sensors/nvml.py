@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise.errors import SensorReadError, SensorUnavailable
+from wattwise.sensors import LIBRARIES
 from wattwise.sensors.base import Counter, Domain, Sensor
 
 _log = logging.getLogger(__name__)
 
-INSTALL_FIX = 'pip install "wattwise[nvidia]"'
+INSTALL_FIX = LIBRARIES["nvml"][2]
 
 #: Field id of instant board power in mW (``NVML_FI_DEV_POWER_INSTANT``).
 FIELD_POWER_INSTANT = 186

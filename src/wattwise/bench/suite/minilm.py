@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from wattwise._datafiles import data_file
 from wattwise.bench._deps import need
 from wattwise.bench.suite import SuiteEntry
 from wattwise.errors import BadInput
@@ -72,7 +72,7 @@ def _tokenizer() -> Any:
 @functools.cache
 def sentence_pairs() -> tuple[tuple[str, str], ...]:
     """The shipped (query, passage) pairs, in file order."""
-    ref = resources.files("wattwise").joinpath("data").joinpath("bench_sentences.tsv")
+    ref = data_file("bench_sentences.tsv")
     lines = ref.read_text(encoding="utf-8").splitlines()
     pairs = []
     for line in lines[1:]:
