@@ -124,7 +124,23 @@ def _child_env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["WATTWISE_DB"] = str(tmp / "env.db")  # never the user's own record
     env.pop("PYTHONPROFILEIMPORTTIME", None)
+    # Measure what an installed package costs: bytecode cached, as pip leaves it.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def warm_bytecode() -> None:
+    """Compile wattwise (and CodeCarbon, if present) to .pyc first, as ``pip install`` does;
+    with an editable install or ``PYTHONDONTWRITEBYTECODE`` set, every child would
+    otherwise compile the sources again and the timings would measure the compiler."""
+    import compileall
+    import importlib.util
+
+    for name in ("wattwise", "codecarbon"):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            for loc in spec.submodule_search_locations:
+                compileall.compile_dir(loc, quiet=1)
 
 
 def run_latency(reps: int, have_cc: bool) -> dict[str, Any]:
@@ -164,6 +180,7 @@ def importtime() -> dict[str, Any]:
         p = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", code],
             capture_output=True, text=True, timeout=120, cwd=tempfile.gettempdir(),
+            env=_child_env(Path(tempfile.gettempdir())),
         )
         rows = []
         for line in p.stderr.splitlines():
@@ -547,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"latency: {reps} reps ...", file=log)
     data: dict[str, Any] = {"machine": info, "reps": reps, "sampler_seconds": seconds}
+    warm_bytecode()
     data["importtime"] = importtime()
     data["latency"] = run_latency(reps, cc)
 
