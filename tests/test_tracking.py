@@ -142,3 +142,16 @@ def test_sigkill_keeps_everything_up_to_the_last_flush(tmp_path: Path) -> None:
     rec = store.get_run("victim")
     assert rec.status == "lost"
     assert len(store.samples(rec.id)) >= 5
+
+
+def test_versions_name_only_libraries_the_run_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from wattwise.tracking import versions
+
+    monkeypatch.delitem(sys.modules, "transformers", raising=False)
+    assert "transformers" not in versions()
+    monkeypatch.setitem(sys.modules, "transformers", types.SimpleNamespace(__version__="9.9.9"))
+    got = versions()
+    assert got["transformers"] == "9.9.9"
+    assert got["wattwise"] == wattwise.__version__

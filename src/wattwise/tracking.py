@@ -451,15 +451,36 @@ def sensor_info(s: Sensor) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
+    """Versions of Python, wattwise and the libraries this run actually loaded.
 
-    out = {"python": platform.python_version()}
-    for pkg in ("wattwise", "psutil", "nvidia-ml-py", "amdsmi", "torch"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
+    Only packages already imported are looked up: reading installed-package
+    metadata costs ~10 ms, and a library the run never loaded did not shape it.
+    """
+    import platform
+    import sys
+
+    from wattwise import __version__
+
+    out = {"python": platform.python_version(), "wattwise": __version__}
+    for module, dist in (
+        ("psutil", "psutil"),
+        ("pynvml", "nvidia-ml-py"),
+        ("amdsmi", "amdsmi"),
+        ("torch", "torch"),
+        ("transformers", "transformers"),
+    ):
+        mod = sys.modules.get(module)
+        if mod is None:
             continue
+        v = getattr(mod, "__version__", None)
+        if not isinstance(v, str):
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                v = version(dist)
+            except PackageNotFoundError:
+                continue
+        out[dist] = v
     return out
 
 
