@@ -1,4 +1,4 @@
-"""Compression studies of the built-in suite, as recorded in BENCHMARKS-compress.md.
+"""Compression studies of the built-in suite, as recorded in BENCHMARKS.md, Compression.
 
 Usage: python benchmarks/bench_compress.py [digits-mlp|minilm-embed ...] [--threads N]
        [--rounds R] [--out results.json]

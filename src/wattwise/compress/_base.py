@@ -56,7 +56,7 @@ def quiet_torch_ao() -> Iterator[None]:
 
     ``torch.ao.quantization`` is deprecated in favour of torchao (torch 2.13
     still ships it and it is the fastest int8 CPU path measured here; see
-    BENCHMARKS-compress.md). Its warnings are expected, so they are filtered by
+    BENCHMARKS.md, Compression). Its warnings are expected, so they are filtered by
     message; any other warning still surfaces.
     """
     with warnings.catch_warnings():

@@ -4,10 +4,10 @@ Dynamic: ``torch.ao.quantization.quantize_dynamic`` (int8 weights, activations
 quantized per batch at run time). torchao 0.18's
 ``Int8DynamicActivationInt8WeightConfig`` was measured on this CPU path and
 ran about 2x *slower* than fp32 in eager mode, while ``quantize_dynamic`` ran
-2.3x faster (BENCHMARKS-compress.md), so the deprecated-but-shipped torch.ao
+2.3x faster (BENCHMARKS.md, Compression), so the deprecated-but-shipped torch.ao
 flow is used, with its deprecation notices filtered deliberately.
 
-Three settings decide its fidelity (measured on MiniLM, BENCHMARKS-compress.md):
+Three settings decide its fidelity (measured on MiniLM, BENCHMARKS.md, Compression):
 
 - ``per_channel``: one weight scale per output row instead of one per matrix;
 - ``full_range``: 8-bit activations. torch's dynamic Linear always asks FBGEMM

@@ -20,7 +20,7 @@ from wattwise.errors import BadInput
 
 #: MiniLM's Linear layers that lose the most cosine fidelity when quantized
 #: alone (per-channel weights, 7-bit activations; ``layer_sensitivity``,
-#: BENCHMARKS-compress.md). Keeping these five in fp32 lifts fidelity from
+#: BENCHMARKS.md, Compression). Keeping these five in fp32 lifts fidelity from
 #: 0.979 to 0.991 where 8-bit activations are unavailable.
 MINILM_SENSITIVE = (
     "encoder.layer.0.output.dense",
