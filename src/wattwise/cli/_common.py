@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
@@ -13,8 +15,17 @@ from wattwise.errors import WattwiseError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-console = Console()
-err_console = Console(stderr=True)
+def _width(stream: object) -> int | None:
+    """Rich's width, but 120 columns rather than 80 when output is piped or logged:
+    tables of figures and sources are unreadable when cut to 80."""
+    isatty = getattr(stream, "isatty", None)
+    if "COLUMNS" in os.environ or (callable(isatty) and isatty()):
+        return None
+    return 120
+
+
+console = Console(width=_width(sys.stdout))
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 
 def die(message: str, code: int = 2) -> NoReturn:

@@ -66,8 +66,7 @@ def render_svg(study: Study, max_loss: float | None = 1.0, floor: float | None =
         f'<text x="{(ML + W - MR) / 2}" y="{H - 15}" text-anchor="middle">energy per sample '
         f'(J{", log scale" if log else ""}; {escape(ok[0].bench.kind)})</text>',
         f'<text x="18" y="{(MT + H - MB) / 2}" text-anchor="middle" '
-        f'transform="rotate(-90 18 {(MT + H - MB) / 2})">{escape(study.quality_name)} '
-        f'({escape(study.quality_unit)})</text>',
+        f'transform="rotate(-90 18 {(MT + H - MB) / 2})">{escape(_axis_label(study))}</text>',
         f'<text x="{ML}" y="22" font-weight="bold">{escape(study.task)}: Pareto front</text>',
     ]
     for v in (e_lo, e_hi):
@@ -144,3 +143,11 @@ def _png(study: Study, path: Path, max_loss: float | None, floor: float | None) 
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def _axis_label(study: Study) -> str:
+    """``accuracy (%)``-style label without saying the name twice."""
+    name, unit = study.quality_name, study.quality_unit
+    if name and name in unit:
+        return unit
+    return f"{name} ({unit})" if unit else name
