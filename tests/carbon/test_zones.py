@@ -69,10 +69,24 @@ def test_cloud_region_gets_its_egrid_subregion_figure() -> None:
     assert "NWPP" in west.source and west.intensity_g_per_kwh == 274.8
 
 
-def test_grid_without_own_figure_uses_country_and_says_so() -> None:
+def test_china_regional_grids_have_the_mee_factors() -> None:
+    north = YearlySource().intensity_at("aws:cn-north-1")
+    assert north.intensity_g_per_kwh == 677.6 and "MEE" in north.source
+    assert north.year == 2022 and "direct" in north.source
+    south_west = YearlySource().intensity_at("CN-SOUTHWEST")
+    assert south_west.intensity_g_per_kwh == 226.8  # hydro-rich: a third of North China's
+
+
+def test_grid_without_own_figure_uses_country_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import wattwise.carbon.yearly as yearly
+
+    table = {k: v for k, v in yearly.yearly_table().items() if k != "CN-NORTH"}
+    monkeypatch.setattr(yearly, "yearly_table", lambda: table)
     i = YearlySource().intensity_at("aws:cn-north-1")
     assert i.zone == "aws:cn-north-1" and "CN-NORTH" in i.note and "used CN" in i.note
-    assert i.intensity_g_per_kwh == YearlySource().intensity_at("CN").intensity_g_per_kwh
+    assert i.intensity_g_per_kwh == table["CN"].intensity_g_per_kwh
 
 
 def test_zone_without_any_figure_falls_back_to_world_with_note() -> None:
