@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import os
 import threading
 import time
@@ -27,8 +26,6 @@ from typing import Any
 from wattwise.errors import SensorReadError, SensorUnavailable
 from wattwise.sensors import LIBRARIES
 from wattwise.sensors.base import Counter, Domain, Sensor
-
-_log = logging.getLogger(__name__)
 
 INSTALL_FIX = LIBRARIES["amdsmi"][2]
 # amdsmi_status_t codes (amdsmi_wrapper.AMDSMI_STATUS_*).
@@ -120,7 +117,6 @@ class AmdSmiSensor(Sensor):
         self._smi = amdsmi
         self._clock = clock
         self._lock = threading.Lock()
-        self._warnings: list[str] = []
         self._closed = False
         env = os.environ if env is None else env
         try:
@@ -328,13 +324,7 @@ class AmdSmiSensor(Sensor):
             "gpus": gpus,
         }
 
-    def warnings(self) -> list[str]:
-        out, self._warnings = self._warnings, []
-        return out
 
-    def _warn(self, message: str) -> None:
-        self._warnings.append(message)
-        _log.warning("amdsmi: %s", message)
 
     def close(self) -> None:
         if not self._closed:

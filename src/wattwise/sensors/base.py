@@ -87,8 +87,17 @@ class Sensor(ABC):
         return {"name": self.name, "kind": self.kind}
 
     def warnings(self) -> list[str]:
-        """Warnings gathered since the last call (e.g. a possibly missed wrap)."""
-        return []
+        """Warnings gathered since the last call (e.g. a possibly missed wrap).
+
+        The meter drains this after each read and shows each message once.
+        """
+        out: list[str] = self.__dict__.get("_pending_warnings", [])
+        self.__dict__["_pending_warnings"] = []
+        return out
+
+    def _warn(self, message: str) -> None:
+        """Queue a warning for the meter (backends call this, not ``warnings.warn``)."""
+        self.__dict__.setdefault("_pending_warnings", []).append(message)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release library handles; a no-op by default."""

@@ -143,7 +143,6 @@ class ModelSensor(Sensor):
         self._memory_gb = memory_total / GIB
         self._mem_w, self._mem_w_lo, self._mem_w_hi, self._mem_source = memory_coefficients()
         self._totals = {d: [0.0, 0.0, 0.0] for d in self._domain_names()}
-        self._warnings: list[str] = []
         self._last_util = 0.0
         self._last_t = clock()
         self._last_busy, self._last_total = self._sample()
@@ -168,7 +167,7 @@ class ModelSensor(Sensor):
         d_busy = busy - self._last_busy
         d_total = (dt * self._cpus) if self._use_cgroup else (total - self._last_total)
         if d_busy < 0 or d_total < 0 or not math.isfinite(d_busy + d_total):
-            self._warnings.append(
+            self._warn(
                 "CPU time counters went backwards (VM migration or counter reset): "
                 f"used the previous utilisation {self._last_util:.0%} for {dt:.3f} s"
             )
@@ -200,7 +199,7 @@ class ModelSensor(Sensor):
             self._last_busy, self._last_total, self._last_t = busy, total, now
             self._integrate(util, dt)
         elif dt < 0:
-            self._warnings.append(f"clock went backwards by {-dt:.3f} s: interval skipped")
+            self._warn(f"clock went backwards by {-dt:.3f} s: interval skipped")
             self._last_t = now
             self._last_busy, self._last_total = self._sample()
         return {d: Counter(*vals) for d, vals in self._totals.items()}
@@ -264,9 +263,6 @@ class ModelSensor(Sensor):
             "formula": "cpu W = (idle + util x (max - idle)) x CPUs; memory W = W/GB x GB",
         }
 
-    def warnings(self) -> list[str]:
-        out, self._warnings = self._warnings, []
-        return out
 
 
 def probe(**kwargs: Any) -> ModelSensor:

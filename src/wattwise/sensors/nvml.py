@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import os
 import threading
 import time
@@ -35,8 +34,6 @@ from typing import Any
 from wattwise.errors import SensorReadError, SensorUnavailable
 from wattwise.sensors import LIBRARIES
 from wattwise.sensors.base import Counter, Domain, Sensor
-
-_log = logging.getLogger(__name__)
 
 INSTALL_FIX = LIBRARIES["nvml"][2]
 
@@ -224,7 +221,6 @@ class NvmlSensor(Sensor):
         self._nvml = nvml
         self._clock = clock
         self._lock = threading.Lock()
-        self._warnings: list[str] = []
         self._closed = False
         env = os.environ if env is None else env
         self._cuda_visible = env.get("CUDA_VISIBLE_DEVICES")
@@ -517,13 +513,7 @@ class NvmlSensor(Sensor):
             "gpus": gpus,
         }
 
-    def warnings(self) -> list[str]:
-        out, self._warnings = self._warnings, []
-        return out
 
-    def _warn(self, message: str) -> None:
-        self._warnings.append(message)
-        _log.warning("nvml: %s", message)
 
     def close(self) -> None:
         if not self._closed:

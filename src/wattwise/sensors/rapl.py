@@ -226,7 +226,6 @@ class RaplSensor(Sensor):
         self._cpuinfo = Path(cpuinfo)
         self._clock = clock
         self._vendor: str | None = None
-        self._pending_warnings: list[str] = []
         zones = self._discover()
         if not zones:
             raise SensorUnavailable("rapl", _MISSING_REASON.format(root=self._root), _MISSING_FIX)
@@ -533,7 +532,7 @@ class RaplSensor(Sensor):
             safe = self._safe_interval_s(domain)
             if elapsed > safe:
                 watts, _ = self._limits[domain]
-                self._pending_warnings.append(
+                self._warn(
                     f"rapl: {elapsed:.0f} s between reads of {domain}, longer than its safe "
                     f"interval of {safe:.0f} s (a {wrap.turn_uj / 1e6:.0f} J counter at up to "
                     f"{watts:g} W): it may have wrapped more than once, so this interval's "
@@ -550,9 +549,6 @@ class RaplSensor(Sensor):
         """Longest gap between reads for which no wrap can go unnoticed, over all domains."""
         return min((self._safe_interval_s(d.name) for d in self._domains), default=math.inf)
 
-    def warnings(self) -> list[str]:
-        out, self._pending_warnings = self._pending_warnings, []
-        return out
 
     def describe(self) -> dict[str, Any]:
         zones = []
