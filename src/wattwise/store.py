@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import math
 import os
-import random
 import socket
 import sqlite3
 import threading
@@ -52,7 +50,6 @@ __all__ = [
     "default_db_path",
 ]
 
-log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -367,7 +364,11 @@ class Store:
             version = self._retry(lambda: self._check_schema(conn))
             mode = self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
             if str(mode).lower() != "wal":
-                log.warning("run database %s: WAL not available (journal_mode=%s)", self.path, mode)
+                import logging  # rare path: keep it out of every start-up
+
+                logging.getLogger(__name__).warning(
+                    "run database %s: WAL not available (journal_mode=%s)", self.path, mode
+                )
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             if version < SCHEMA_VERSION:
@@ -429,6 +430,8 @@ class Store:
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc) or attempt == self._retries:
                     raise
+                import random
+
                 time.sleep(min(0.02 * 2**attempt, 1.0) * random.uniform(0.5, 1.5))
         raise AssertionError("unreachable")  # the loop returns or raises
 
