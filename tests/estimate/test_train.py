@@ -270,3 +270,12 @@ def test_goodput_is_not_applied_to_a_given_time() -> None:
 def test_goodput_above_one_is_refused() -> None:
     with pytest.raises(BadInput, match="goodput"):
         train(params="7B", tokens="1T", hardware=A100, count=8, goodput=1.2)
+
+
+def test_tpu_v3_default_power_is_a_fraction_of_the_measured_chip_maximum() -> None:
+    """Without a server rating, TPU v3 power is 0.55-0.99 x Google's 262 W measured chip maximum."""
+    est = train(gpu_hours=1000, hardware="TPU v3", pue=1.0)
+    assert est.power_per_device_w is not None
+    frac = defaults.POWER_FRACTION_COMPUTE
+    assert est.power_per_device_w.low == pytest.approx(262 * frac.low)
+    assert est.power_per_device_w.high == pytest.approx(262 * frac.high)

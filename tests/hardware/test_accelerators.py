@@ -126,3 +126,26 @@ def test_system_for_gives_the_reference_server_or_none() -> None:
     spec = accelerators.system_for(find("H100 SXM5"))
     assert spec is not None and spec.max_power_per_accelerator_w == pytest.approx(10200 / 8)
     assert accelerators.system_for(find("TPU v3")) is None
+
+
+def test_tpu_v3_power_is_googles_measured_chip_maximum_not_the_recalled_tdp() -> None:
+    """TPU v3 has no server rating, so its chip figure sets the default: Google's measured one."""
+    acc = find("TPU v3")
+    assert acc.tdp_w == pytest.approx(262)
+    assert acc.provenance == "verified"
+    assert "123/220/262 W" in acc.verified_from
+
+
+def test_hgx_b200_bandwidth_is_the_180_gb_parts() -> None:
+    """HGX B200 ships 180 GB at 7.7 TB/s per GPU, not the 192 GB part's 8 TB/s."""
+    acc = find("B200")
+    assert acc.memory_gb == pytest.approx(180)
+    assert acc.memory_bw_gb_s == pytest.approx(7700)
+
+
+def test_h200_shares_the_h100_sxm5_dense_compute() -> None:
+    """The H200 is the H100's GH100 die with more HBM: same dense peaks, more bandwidth."""
+    h100, h200 = find("H100 SXM5"), find("H200")
+    for precision in ("fp32", "tf32", "bf16", "fp8", "int8"):
+        assert h200.peak_flops(precision) == pytest.approx(h100.peak_flops(precision))
+    assert h200.memory_bw_gb_s > h100.memory_bw_gb_s
