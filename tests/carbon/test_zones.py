@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from wattwise.carbon.yearly import YearlySource
@@ -122,3 +124,21 @@ def test_recited_values_are_flagged_and_verified_ones_are_not() -> None:
 def test_no_zone_is_world_average_with_note() -> None:
     i = YearlySource().intensity_at(None)
     assert i.zone == "WORLD" and i.intensity_g_per_kwh == 481.0 and "world average" in i.note
+
+
+def test_config_path_agrees_with_platformdirs_on_linux(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+
+    import platformdirs
+
+    from wattwise.carbon.zones import config_path
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the XDG rule is Linux's")
+    for value in (str(tmp_path), "relative/ignored", ""):
+        monkeypatch.setenv("XDG_CONFIG_HOME", value)
+        assert config_path().parent == Path(platformdirs.user_config_dir("wattwise"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert config_path() == tmp_path / "wattwise" / "config.toml"
