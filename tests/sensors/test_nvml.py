@@ -485,3 +485,26 @@ def test_meter_reads_the_costly_counter_at_window_edges_and_a_slow_tick(gpu: str
 def test_integration_mode_is_read_every_tick() -> None:
     _, sensor = make("h100", counter_supported=False)
     assert sensor.min_read_interval_s == 0.0
+
+
+def test_probe_without_a_driver_says_so_without_touching_pynvml(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from wattwise.errors import SensorUnavailable
+
+    monkeypatch.setattr(nvml_mod.sys, "platform", "linux")
+    monkeypatch.setattr(nvml_mod.os.path, "exists", lambda p: False)
+    monkeypatch.setattr(
+        nvml_mod.importlib, "import_module", lambda name: pytest.fail("pynvml imported")
+    )
+    with pytest.raises(SensorUnavailable, match="no NVIDIA driver is loaded") as err:
+        nvml_mod.probe()
+    assert "--gpus all" in err.value.fix
+
+
+def test_probe_with_a_fake_library_skips_the_driver_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(nvml_mod.os.path, "exists", lambda p: False)
+    fake, _ = make("h100")
+    assert nvml_mod.probe(nvml=fake, env={}).domains()[0].name == "gpu:0"
