@@ -27,7 +27,6 @@ import contextlib
 import json
 import math
 import os
-import socket
 import sqlite3
 import threading
 import time
@@ -203,7 +202,9 @@ class RunRecord(RunInfo):
 
 
 def _hostname() -> str:
-    return socket.gethostname()
+    from wattwise._host import hostname
+
+    return hostname()
 
 
 def _process_start(pid: int) -> float | None:

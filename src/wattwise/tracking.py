@@ -411,16 +411,9 @@ def track(name: Any = None, **kwargs: Any) -> Any:
 
 
 def host_info() -> dict[str, Any]:
-    import platform
-    import socket
+    from wattwise._host import host_info as _host_info
 
-    return {
-        "hostname": socket.gethostname(),
-        "os": platform.system(),
-        "os_release": platform.release(),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-    }
+    return _host_info()
 
 
 def hardware_info(sensors: list[Sensor]) -> dict[str, Any]:
@@ -456,12 +449,12 @@ def versions() -> dict[str, str]:
     Only packages already imported are looked up: reading installed-package
     metadata costs ~10 ms, and a library the run never loaded did not shape it.
     """
-    import platform
     import sys
 
     from wattwise import __version__
+    from wattwise._host import python_version
 
-    out = {"python": platform.python_version(), "wattwise": __version__}
+    out = {"python": python_version(), "wattwise": __version__}
     for module, dist in (
         ("psutil", "psutil"),
         ("pynvml", "nvidia-ml-py"),
