@@ -324,8 +324,6 @@ class AmdSmiSensor(Sensor):
             "gpus": gpus,
         }
 
-
-
     def close(self) -> None:
         if not self._closed:
             self._closed = True

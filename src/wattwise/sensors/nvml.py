@@ -514,8 +514,6 @@ class NvmlSensor(Sensor):
             "gpus": gpus,
         }
 
-
-
     def close(self) -> None:
         if not self._closed:
             self._closed = True

@@ -549,7 +549,6 @@ class RaplSensor(Sensor):
         """Longest gap between reads for which no wrap can go unnoticed, over all domains."""
         return min((self._safe_interval_s(d.name) for d in self._domains), default=math.inf)
 
-
     def describe(self) -> dict[str, Any]:
         zones = []
         for zone in self._active:
