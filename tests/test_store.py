@@ -617,3 +617,22 @@ def test_export_codecarbon_without_samples_leaves_energy_empty(
     (row,) = list(csv.DictReader(io.StringIO(export_codecarbon(store.get_run(rid)))))
     for col in ("cpu_energy", "gpu_energy", "ram_energy", "energy_consumed", "cpu_power"):
         assert row[col] == ""
+
+
+@pytest.mark.parametrize("kind", ["data", "config"])
+def test_user_dirs_agree_with_platformdirs(
+    kind: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+
+    import platformdirs
+
+    from wattwise._paths import user_dir
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the XDG rule is Linux's")
+    want = {"data": platformdirs.user_data_dir, "config": platformdirs.user_config_dir}[kind]
+    var = {"data": "XDG_DATA_HOME", "config": "XDG_CONFIG_HOME"}[kind]
+    for value in (str(tmp_path), "relative/ignored", ""):
+        monkeypatch.setenv(var, value)
+        assert user_dir(kind) == Path(want("wattwise", appauthor=False))

@@ -104,20 +104,10 @@ def search_zones(query: str | None = None) -> list[Zone]:
 
 
 def config_path() -> Path:
-    """Where the user's config file lives: the user config dir, per platform.
+    """Where the user's config file lives: ``<user config dir>/config.toml``."""
+    from wattwise._paths import user_dir
 
-    On Linux that is the XDG Base Directory rule (``$XDG_CONFIG_HOME`` when
-    absolute, else ``~/.config``), read directly because it is consulted at the
-    end of every run and importing ``platformdirs`` costs more than the rule;
-    other systems ask ``platformdirs``.
-    """
-    if sys.platform.startswith("linux"):
-        xdg = os.environ.get("XDG_CONFIG_HOME", "")
-        base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".config"
-        return base / "wattwise" / "config.toml"
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("wattwise")) / "config.toml"
+    return user_dir("config") / "config.toml"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
