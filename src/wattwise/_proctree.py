@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import psutil
+
+#: ``psutil.cpu_times`` fields that count as busy. iowait is waiting, steal is
+#: time the hypervisor gave to other guests, and guest time is already inside
+#: user on Linux. The model sensor's utilisation uses the same definition.
+BUSY_FIELDS = ("user", "nice", "system", "irq", "softirq")
+
+
+def busy_s(times: Any) -> float:
+    """Busy CPU-seconds in a ``psutil.cpu_times()`` result (fields a platform lacks count 0)."""
+    return sum(float(getattr(times, f, 0.0) or 0.0) for f in BUSY_FIELDS)
 
 
 def machine_busy_cpu_s() -> float:
     """CPU-seconds the machine spent busy (all CPUs), i.e. not idle nor waiting on I/O."""
-    t = psutil.cpu_times()
-    idle = t.idle + getattr(t, "iowait", 0.0)
-    # steal is time the hypervisor gave to other guests: not ours, not busy here.
-    steal = getattr(t, "steal", 0.0)
-    # guest time is already inside user on Linux.
-    total = sum(t) - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0)
-    return max(0.0, total - idle - steal)
+    return busy_s(psutil.cpu_times())
 
 
 class ProcessTree:

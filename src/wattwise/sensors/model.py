@@ -41,6 +41,7 @@ from typing import Any
 import psutil
 
 from wattwise._datafiles import data_file
+from wattwise._proctree import busy_s
 from wattwise.errors import BadInput
 from wattwise.hardware.cpus import (
     CpuInfo,
@@ -53,7 +54,6 @@ from wattwise.sensors.base import Counter, Domain, Sensor
 CGROUP_CPU_STAT_PATH = "/sys/fs/cgroup/cpu.stat"
 CGROUP_MEMORY_MAX_PATH = "/sys/fs/cgroup/memory.max"
 GIB = 1024**3
-_BUSY_FIELDS = ("user", "nice", "system", "irq", "softirq")
 _IDLE_FIELDS = ("idle", "iowait", "steal")
 
 
@@ -159,7 +159,7 @@ class ModelSensor(Sensor):
             if usage is not None:
                 return usage, 0.0  # total comes from the wall clock
         times = self._cpu_times()
-        busy = sum(_field(times, f) for f in _BUSY_FIELDS)
+        busy = busy_s(times)
         total = busy + sum(_field(times, f) for f in _IDLE_FIELDS)
         return busy, total
 
