@@ -33,8 +33,8 @@ class Run:
     source: str
     hardware: str
     precision: str
-    count: int
-    size: dict[str, Any]  # params/active_params/tokens or flops
+    count: int | None
+    size: dict[str, Any]  # params/active_params/tokens or flops; empty = no size route
     time: dict[str, Any]  # gpu_hours and/or days
     pue: float
     reported: float  # the published figure compared against
@@ -113,9 +113,13 @@ RUNS = [
         4096,
         {"params": "280B", "tokens": "300B"},
         {"gpu_hours": str(4096 * 920)},
-        1.08,
+        1.0,
         1066.0,
         "energy_mwh",
+        note=(
+            "the tabulated 1,066 MWh is 4096 chips x 920 h x 283 W, Patterson et al.'s TPU v3 "
+            "average, without PUE, so PUE 1.0 is typed"
+        ),
     ),
     Run(
         "OPT-175B",
@@ -156,16 +160,42 @@ RUNS = [
         "gpu_hours",
         note="the card gives GPU-hours and tCO2eq, not energy; GPU-hours compared",
     ),
+    Run(
+        "Olmo 3 7B",
+        "Ai2 (quoted at muxup.com): ~234k H100-hours at a measured ~621 W average per GPU",
+        "H100 SXM5",
+        "bf16",
+        None,
+        {},
+        {"gpu_hours": "234k"},
+        1.0,
+        146.0,
+        "energy_mwh",
+        note="GPU-only measured energy without PUE, so PUE 1.0 and power_basis=gpu are typed",
+        basis="gpu",
+    ),
+    Run(
+        "Olmo 3 32B",
+        "Ai2 (quoted at muxup.com): ~1.05M H100-hours at a measured ~649 W average per GPU",
+        "H100 SXM5",
+        "bf16",
+        None,
+        {},
+        {"gpu_hours": "1.05M"},
+        1.0,
+        681.0,
+        "energy_mwh",
+        note="GPU-only measured energy without PUE, so PUE 1.0 and power_basis=gpu are typed",
+        basis="gpu",
+    ),
 ]
 
 
 def _estimate(run: Run, route: str, before: bool = False) -> tuple[str, Any]:
-    inputs: dict[str, Any] = {
-        "hardware": run.hardware,
-        "precision": run.precision,
-        "count": run.count,
-        "pue": run.pue,
-    }
+    inputs: dict[str, Any] = {"hardware": run.hardware, "precision": run.precision}
+    if run.count is not None:
+        inputs["count"] = run.count
+    inputs["pue"] = run.pue
     inputs.update(run.size if route == "size" else run.time)
     if run.basis != "system":
         inputs["power_basis"] = run.basis
@@ -184,7 +214,7 @@ def rows() -> list[str]:
     ]
     for run in RUNS:
         for route in ("size", "time"):
-            if route == "time" and not run.time:
+            if not (run.time if route == "time" else run.size):
                 continue
             typed, est = _estimate(run, route)
             fig = getattr(est, run.reported_what)

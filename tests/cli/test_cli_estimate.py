@@ -141,3 +141,16 @@ def test_hardware_lists_and_filters(app: typer.Typer) -> None:
     assert res.exit_code == 0 and "TPU v4" in res.output
     res = _invoke(app, "hardware", "nothing-like-this")
     assert res.exit_code == 2 and "wattwise: error:" in res.output
+
+
+def test_hardware_names_the_server_or_host_behind_system_power(app: typer.Typer) -> None:
+    got = json.loads(_invoke(app, "hardware", "tpu v4", "--json").output)["accelerators"][0]
+    assert got["server"] is None
+    assert got["host"]["vcpus"] == 240 and got["host"]["microarchitecture"] == "Zen 2"
+    got = json.loads(_invoke(app, "hardware", "h100 sxm", "--json").output)["accelerators"][0]
+    assert got["server"]["system"] == "NVIDIA DGX H100" and got["host"] is None
+    res = _invoke(app, "hardware", "tpu v3")
+    assert res.exit_code == 0
+    assert "host: 96 Skylake vCPUs" in res.output and "embodied: no published figure" in res.output
+    res = _invoke(app, "hardware", "mi300x")
+    assert "none published; estimates count the accelerator alone" in res.output

@@ -234,10 +234,24 @@ def test_gpu_power_basis_counts_the_accelerator_alone() -> None:
 
 
 def test_system_basis_falls_back_to_the_accelerator_where_no_server_is_published() -> None:
-    est = train(gpu_hours=1000, hardware="TPU v3", pue=1.0)
+    est = train(gpu_hours=1000, hardware="MI300X", pue=1.0)
     assert est.power_per_device_w is not None
     assert "accelerator only" in est.power_per_device_w.derivation
     assert any("no published server specification" in a for a in est.assumptions)
+
+
+def test_tpu_system_basis_adds_the_share_of_a_host_described_by_its_parts() -> None:
+    est = train(gpu_hours=1000, hardware="TPU v3", pue=1.0)
+    chip_only = train(gpu_hours=1000, hardware="TPU v3", pue=1.0, power_basis="gpu")
+    p, chip = est.power_per_device_w, chip_only.power_per_device_w
+    assert p is not None and chip is not None
+    # Cloud TPU v3 host: 96 Skylake vCPUs (CCF 0.65-4.26 W each) at 50 % and 335 GB at
+    # 0.392 W/GB, shared by 4 chips, on top of the chip's own 0.77 x 262 W.
+    host = (96 * (0.65 + 0.5 * (4.26 - 0.65)) + 335 * 0.392) / 4
+    assert p.value == pytest.approx(chip.value + host)
+    assert p.low > chip.low and p.high > chip.high
+    assert "host share" in p.derivation
+    assert any("Skylake" in a and "335 GB" in a for a in est.assumptions)
 
 
 def test_unknown_power_basis_is_refused() -> None:
@@ -272,9 +286,9 @@ def test_goodput_above_one_is_refused() -> None:
         train(params="7B", tokens="1T", hardware=A100, count=8, goodput=1.2)
 
 
-def test_tpu_v3_default_power_is_a_fraction_of_the_measured_chip_maximum() -> None:
-    """Without a server rating, TPU v3 power is 0.55-0.99 x Google's 262 W measured chip maximum."""
-    est = train(gpu_hours=1000, hardware="TPU v3", pue=1.0)
+def test_tpu_v3_chip_power_is_a_fraction_of_the_measured_chip_maximum() -> None:
+    """The chip alone is 0.55-0.99 x Google's 262 W measured TPU v3 chip maximum."""
+    est = train(gpu_hours=1000, hardware="TPU v3", pue=1.0, power_basis="gpu")
     assert est.power_per_device_w is not None
     frac = defaults.POWER_FRACTION_COMPUTE
     assert est.power_per_device_w.low == pytest.approx(262 * frac.low)

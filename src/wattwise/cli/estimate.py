@@ -216,17 +216,17 @@ def register(app: typer.Typer) -> None:
         rows = _call(search, query=query) if kind in ("all", "accelerators") else []
         cpus = _cpu_rows(query) if kind in ("all", "cpus") else []
         if as_json:
-            typer.echo(
-                json.dumps(
-                    {"accelerators": [r.to_dict() for r in rows], "cpus": cpus}, indent=2
-                )
-            )
+            accs = [_accelerator_dict(r) for r in rows]
+            typer.echo(json.dumps({"accelerators": accs, "cpus": cpus}, indent=2))
             return
         if not rows and not cpus:
             die(f"no hardware matches {query!r} (try `wattwise hardware` for all)")
         if rows:
             table = Table(title="Accelerators (dense peak; TFLOP/s, TOP/s for int8)")
-            cols = ("name", "TDP W", "fp32", "tf32", "bf16/fp16", "fp8", "int8", "mem GB", "GB/s")
+            cols = (
+                "name", "TDP W", "fp32", "tf32", "bf16/fp16", "fp8", "int8", "mem GB", "GB/s",
+                "checked",
+            )
             for col in cols:
                 table.add_column(col, justify="left" if col == "name" else "right")
 
@@ -244,8 +244,11 @@ def register(app: typer.Typer) -> None:
                     cell(r.int8_tops),
                     cell(r.memory_gb),
                     cell(r.memory_bw_gb_s),
+                    r.provenance,
                 )
             console.print(table)
+            if len(rows) == 1:
+                _print_details(rows[0])
         if cpus:
             ct = Table(title="CPUs (TDP from vendor pages; used by the model sensor)")
             for col in ("model", "microarchitecture", "cores/threads", "TDP W", "checked"):
@@ -256,6 +259,49 @@ def register(app: typer.Typer) -> None:
                     c["tdp_w"], c["verified"],
                 )
             console.print(ct)
+
+
+def _accelerator_dict(acc: Any) -> dict[str, Any]:
+    """An accelerator row with the server or host its system power comes from."""
+    from wattwise.hardware.accelerators import system_for
+    from wattwise.hardware.hosts import host_for
+
+    d: dict[str, Any] = acc.to_dict()
+    spec, host = system_for(acc), host_for(acc)
+    d["server"] = spec.to_dict() if spec else None
+    d["host"] = host.to_dict() if host else None
+    return d
+
+
+def _print_details(acc: Any) -> None:
+    """Everything behind one accelerator's figures: sources, checks, server or host, embodied."""
+    d = _accelerator_dict(acc)
+    lines = [
+        f"source: {acc.source}",
+        f"checked: {acc.provenance}" + (f" ({acc.verified_from})" if acc.verified_from else ""),
+    ]
+    if acc.notes:
+        lines.append(f"notes: {acc.notes}")
+    if d["server"]:
+        sv = d["server"]
+        lines.append(
+            f"server: {sv['system']}, {sv['accelerators_per_system']} per server, "
+            f"{sv['max_power_w']:g} W max ({sv['source']}; {sv['provenance']})"
+        )
+    elif d["host"]:
+        h = d["host"]
+        lines.append(
+            f"host: {h['vcpus']} {h['microarchitecture']} vCPUs, {h['memory_gb']:g} GB, "
+            f"{h['accelerators_per_host']} chips per host ({h['source']}; {h['provenance']})"
+        )
+    else:
+        lines.append("server or host: none published; estimates count the accelerator alone")
+    if acc.embodied_kgco2eq is not None:
+        lines.append(f"embodied: {acc.embodied_kgco2eq:g} kgCO2eq ({acc.embodied_source})")
+    else:
+        lines.append("embodied: no published figure")
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
 
 
 def _cpu_rows(query: str | None) -> list[dict[str, str]]:

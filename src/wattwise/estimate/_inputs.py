@@ -11,6 +11,7 @@ from wattwise.estimate import defaults
 from wattwise.estimate._figures import Figure, Range, fmt
 from wattwise.estimate.quantities import parse_positive
 from wattwise.hardware.accelerators import Accelerator, find, system_for
+from wattwise.hardware.hosts import HostSpec, host_for, host_power
 
 #: Power bases: the accelerator's share of its server (host included), or the accelerator alone.
 POWER_BASES = ("system", "gpu")
@@ -85,6 +86,9 @@ def power_figure(
                 f"system power share incl. host: {fmt(frac.value)} x {fmt(share)} W "
                 f"({spec.system} max / {spec.accelerators_per_system})",
             )
+        host = host_for(acc)
+        if host is not None and acc.tdp_w is not None:
+            return _chip_plus_host(acc, host, fraction_range, fraction_source, notes, phase)
         notes.append(
             f"power per device: no published server specification for {acc.name} in "
             "wattwise's data, so the accelerator alone is counted (host not included)"
@@ -107,6 +111,39 @@ def power_figure(
         "W",
         "default",
         f"accelerator only: {fmt(fraction_range.value)} x TDP of {acc.name} ({phase})",
+    )
+
+
+def _chip_plus_host(
+    acc: Accelerator,
+    host: HostSpec,
+    fraction_range: Range,
+    fraction_source: str,
+    notes: list[str],
+    phase: str,
+) -> Figure:
+    """Chip power plus its share of a host described by its parts (TPU boards)."""
+    assert acc.tdp_w is not None
+    chip = fraction_range * acc.tdp_w
+    u = defaults.HOST_CPU_UTILISATION
+    hp = host_power(host, (u.low, u.value, u.high))
+    share = Range(*hp.per_accelerator)
+    r = chip + share
+    notes.append(
+        f"power per device ({phase}): chip + host share = ({fmt(fraction_range.low)}-"
+        f"{fmt(fraction_range.high)} x {fmt(acc.tdp_w)} W [{fraction_source}]) + "
+        f"{fmt(share.low)}-{fmt(share.high)} W host share, central {fmt(share.value)} W "
+        f"({hp.derivation}; CPU utilisation: {defaults.HOST_CPU_UTILISATION_SOURCE}) = "
+        f"{fmt(r.low)}-{fmt(r.high)} W, central {fmt(r.value)} W; no server rating is "
+        "published for this accelerator, so NICs, fans and power-supply losses are not "
+        "counted; power_basis='gpu' for the chip alone"
+    )
+    return Figure.of(
+        r,
+        "W",
+        "default",
+        f"chip {fmt(fraction_range.value)} x TDP + host share {fmt(share.value)} W "
+        f"({host.vcpus} vCPUs, {host.memory_gb:.0f} GB over {host.accelerators_per_host} chips)",
     )
 
 

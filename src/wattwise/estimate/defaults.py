@@ -34,6 +34,14 @@ SYSTEM_POWER_FRACTION_SOURCE = (
     "H100 only and assumed to hold for other GPU servers"
 )
 
+#: CPU utilisation of an accelerator's host during training (input pipeline, launch, I/O).
+HOST_CPU_UTILISATION = Range(0.10, 0.50, 0.90)
+HOST_CPU_UTILISATION_SOURCE = (
+    "assumed: no published host CPU utilisation of accelerator training was found; "
+    "0.1-0.9 spans a host that only launches work to one that decodes and augments "
+    "input, central 0.5 = midpoint"
+)
+
 #: Fraction of a large run's wall-clock time that advances training (restarts,
 #: failures, checkpointing and evaluation take the rest).
 GOODPUT = Range(0.78, 0.90, 0.99)

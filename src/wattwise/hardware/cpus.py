@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise._datafiles import data_file
+from wattwise.errors import BadInput
 
 CPUINFO_PATH = "/proc/cpuinfo"
 CGROUP_CPU_MAX_PATH = "/sys/fs/cgroup/cpu.max"
@@ -420,6 +421,21 @@ def _tdp_coefficients(info: CpuInfo, row: dict[str, str]) -> PowerCoefficients:
             )
         ),
     )
+
+
+def vcpu_coefficients(microarchitecture: str) -> PowerCoefficients:
+    """The per-vCPU model of a named microarchitecture (``Skylake``, ``Zen 2``, ...).
+
+    For machines described rather than probed, such as the hosts of
+    accelerators; raises BadInput naming the known ones.
+    """
+    row_name = _CCF_ROW.get(microarchitecture)
+    if row_name is None:
+        raise BadInput(
+            f"no per-vCPU power model for microarchitecture {microarchitecture!r}; "
+            f"known: {', '.join(_CCF_ROW)}"
+        )
+    return _ccf_coefficients(microarchitecture, row_name)
 
 
 def generic_coefficients(reason: str) -> PowerCoefficients:

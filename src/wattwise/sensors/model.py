@@ -29,8 +29,6 @@ Choices, and why:
 
 from __future__ import annotations
 
-import csv
-import functools
 import math
 import os
 import time
@@ -40,7 +38,6 @@ from typing import Any
 
 import psutil
 
-from wattwise._datafiles import data_file
 from wattwise._proctree import busy_s
 from wattwise.errors import BadInput
 from wattwise.hardware.cpus import (
@@ -49,23 +46,13 @@ from wattwise.hardware.cpus import (
     power_coefficients,
     read_cpu_info,
 )
+from wattwise.hardware.memory import memory_coefficients
 from wattwise.sensors.base import Counter, Domain, Sensor
 
 CGROUP_CPU_STAT_PATH = "/sys/fs/cgroup/cpu.stat"
 CGROUP_MEMORY_MAX_PATH = "/sys/fs/cgroup/memory.max"
 GIB = 1024**3
 _IDLE_FIELDS = ("idle", "iowait", "steal")
-
-
-@functools.cache
-def memory_coefficients() -> tuple[float, float, float, str]:
-    """(central, low, high) W per GB and a citation, from ``data/memory_power.csv``."""
-    text = data_file("memory_power.csv").read_text("utf-8")
-    rows = list(csv.DictReader(text.splitlines()))
-    central = next(r for r in rows if r["role"] == "central")
-    values = [float(r["w_per_gb"]) for r in rows]
-    cites = "; ".join(f"{r['name']} {r['w_per_gb']} W/GB ({r['year']}, {r['url']})" for r in rows)
-    return float(central["w_per_gb"]), min(values), max(values), cites
 
 
 def _read_cgroup_usage_s(path: str | os.PathLike[str]) -> float | None:
@@ -262,7 +249,6 @@ class ModelSensor(Sensor):
             },
             "formula": "cpu W = (idle + util x (max - idle)) x CPUs; memory W = W/GB x GB",
         }
-
 
 
 def probe(**kwargs: Any) -> ModelSensor:
