@@ -125,3 +125,27 @@ def test_ranges_contain_central_values_with_defaults() -> None:
 def test_bad_counts_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(BadInput):
         _run(**bad)
+
+
+def test_lifetime_embodied_share_follows_the_busy_devices() -> None:
+    est = infer(
+        params="8B", hardware="H100 SXM5", prompt_tokens=1000, output_tokens=300,
+        batch_size=16, requests_per_day="1M", lifetime_days=365, lifetime_years=4,
+    )
+    busy, emb = est.devices_busy, est.lifetime_embodied_tco2eq
+    assert busy is not None and emb is not None
+    # 164 kg per H100 (HGX H100 baseboard / 8) over 4 years, for the busy device-time.
+    assert emb.value == pytest.approx(busy.value * 164 * 365 / (4 * 365.25) / 1000)
+    assert emb.low < emb.value < emb.high
+    none = infer(
+        params="8B", hardware="MI300X", prompt_tokens=1000, output_tokens=300,
+        requests_per_day="1M", lifetime_days=365,
+    )
+    assert none.lifetime_embodied_tco2eq is None
+    assert any("no published figure for AMD Instinct MI300X" in a for a in none.assumptions)
+
+
+def test_lifetime_years_without_a_service_lifetime_is_refused() -> None:
+    with pytest.raises(BadInput, match="lifetime_years needs"):
+        infer(params="8B", hardware="H100 SXM5", prompt_tokens=10, output_tokens=10,
+              lifetime_years=4)

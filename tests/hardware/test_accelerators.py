@@ -149,3 +149,13 @@ def test_h200_shares_the_h100_sxm5_dense_compute() -> None:
     for precision in ("fp32", "tf32", "bf16", "fp8", "int8"):
         assert h200.peak_flops(precision) == pytest.approx(h100.peak_flops(precision))
     assert h200.memory_bw_gb_s > h100.memory_bw_gb_s
+
+
+def test_every_embodied_figure_names_its_source_and_scope() -> None:
+    with_figure = [a for a in accelerators.load() if a.embodied_kgco2eq is not None]
+    assert {a.name for a in with_figure} >= {"NVIDIA H100 SXM5 80GB", "NVIDIA A100 SXM4 80GB"}
+    for a in with_figure:
+        assert a.embodied_kgco2eq > 0
+        assert a.embodied_source, a.name
+    # The HGX H100 baseboard figure shared over its eight GPUs.
+    assert accelerators.find("H100 SXM5").embodied_kgco2eq == 1312 / 8

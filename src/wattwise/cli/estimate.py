@@ -153,6 +153,9 @@ def register(app: typer.Typer) -> None:
         zone: str = typer.Option(None, help="Grid zone (yearly average intensity)."),
         requests_per_day: str = typer.Option(None, help="Requests served per day."),
         lifetime_days: str = typer.Option(None, help="Days the service runs."),
+        lifetime_years: str = typer.Option(
+            None, help="Device service life for the embodied share (default 4, range 3-6)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Estimate serving energy per request, per 1,000 tokens and over a lifetime."""
@@ -176,6 +179,7 @@ def register(app: typer.Typer) -> None:
             zone=zone,
             requests_per_day=requests_per_day,
             lifetime_days=lifetime_days,
+            lifetime_years=lifetime_years,
         )
         if as_json:
             typer.echo(json.dumps(est.to_dict(), indent=2))
@@ -194,6 +198,7 @@ def register(app: typer.Typer) -> None:
                 ("devices busy", est.devices_busy),
                 ("lifetime energy", est.lifetime_energy_mwh),
                 ("lifetime carbon", est.lifetime_operational_tco2eq),
+                ("lifetime embodied carbon", est.lifetime_embodied_tco2eq),
             ],
             est.assumptions,
         )

@@ -182,3 +182,42 @@ def intensity_figure(
         derivation += f"; {found.note}"
     notes.append(f"grid intensity: {fmt(found.intensity_g_per_kwh)} gCO2eq/kWh, {derivation}")
     return Figure.of(Range.exact(found.intensity_g_per_kwh), "gCO2eq/kWh", "derived", derivation)
+
+
+_SECONDS_PER_YEAR = 365.25 * 86400.0
+
+
+def embodied_figure(
+    acc: Accelerator | None,
+    device_s: Range | None,
+    lifetime_years: Number | None,
+    notes: list[str],
+) -> Figure | None:
+    """The share of the devices' manufacturing emissions that ``device_s`` of use takes.
+
+    Device-seconds over the service life, times the device's published
+    embodied figure; None (with a note) where no figure is published.
+    """
+    if acc is None:
+        return None
+    if acc.embodied_kgco2eq is None:
+        notes.append(f"embodied carbon: no published figure for {acc.name} in wattwise's data")
+        return None
+    if device_s is None:
+        return None
+    if lifetime_years is None:
+        life = defaults.LIFETIME_YEARS
+        notes.append(
+            f"embodied carbon: device lifetime {fmt(life.value)} years (range {fmt(life.low)}-"
+            f"{fmt(life.high)}) [{defaults.LIFETIME_SOURCE}]"
+        )
+    else:
+        life = Range.exact(parse_positive(lifetime_years, "lifetime_years"))
+    t = device_s * acc.embodied_kgco2eq / (life * _SECONDS_PER_YEAR) / 1000.0
+    notes.append(
+        f"embodied carbon: {fmt(acc.embodied_kgco2eq)} kgCO2eq per device "
+        f"({acc.embodied_source}), accelerator only"
+    )
+    return Figure.of(
+        t, "tCO2eq", "derived", "device-time / lifetime x embodied per device (accelerator only)"
+    )

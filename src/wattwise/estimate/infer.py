@@ -25,6 +25,7 @@ from wattwise.estimate import defaults
 from wattwise.estimate._figures import Figure, Range, fmt
 from wattwise.estimate._inputs import (
     Number,
+    embodied_figure,
     fraction,
     hardware_of,
     intensity_figure,
@@ -48,6 +49,7 @@ _FIELDS = (
     "lifetime_energy_mwh",
     "intensity_g_per_kwh",
     "lifetime_operational_tco2eq",
+    "lifetime_embodied_tco2eq",
 )
 
 
@@ -79,6 +81,7 @@ class InferenceEstimate:
     lifetime_energy_mwh: Figure | None
     intensity_g_per_kwh: Figure | None
     lifetime_operational_tco2eq: Figure | None
+    lifetime_embodied_tco2eq: Figure | None
     assumptions: list[str] = field(default_factory=list)
     kind: str = "estimated"
 
@@ -119,6 +122,7 @@ def infer(
     zone: str | None = None,
     requests_per_day: Number | None = None,
     lifetime_days: Number | None = None,
+    lifetime_years: Number | None = None,
 ) -> InferenceEstimate:
     """Estimate serving energy for a model of ``params`` on ``count`` devices of ``hardware``.
 
@@ -255,6 +259,14 @@ def infer(
             lifetime_days,
             notes,
         )
+    busy = out["devices_busy"]
+    if busy is not None and lifetime_days is not None:
+        service_s = parse_positive(lifetime_days, "lifetime_days") * 86400.0
+        out["lifetime_embodied_tco2eq"] = embodied_figure(
+            acc, busy.range * service_s, lifetime_years, notes
+        )
+    elif lifetime_years is not None:
+        raise BadInput("lifetime_years needs requests_per_day and lifetime_days")
     return InferenceEstimate(
         hardware=acc.name,
         precision=precision,

@@ -21,6 +21,7 @@ from wattwise.estimate import defaults
 from wattwise.estimate._figures import Figure, FigureKind, Range, fmt, within
 from wattwise.estimate._inputs import (
     Number,
+    embodied_figure,
     fraction,
     hardware_of,
     intensity_figure,
@@ -28,12 +29,10 @@ from wattwise.estimate._inputs import (
     power_figure,
     pue_figure,
 )
-from wattwise.estimate.quantities import parse_positive
 from wattwise.hardware.accelerators import Accelerator
 
 _TOL = defaults.CONSISTENCY_TOLERANCE
 _SECONDS_PER_DAY = 86400.0
-_SECONDS_PER_YEAR = 365.25 * _SECONDS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -364,7 +363,12 @@ def train(
         t = energy_fig.range * intensity_fig.range / 1000.0  # MWh x g/kWh -> t
         carbon_fig = Figure.of(t, "tCO2eq", "derived", "energy x grid intensity")
 
-    embodied_fig = _embodied(acc, count_fig, days_fig, lifetime_years, notes)
+    device_s = (
+        count_fig.range * days_fig.range * _SECONDS_PER_DAY
+        if count_fig is not None and days_fig is not None
+        else None
+    )
+    embodied_fig = embodied_figure(acc, device_s, lifetime_years, notes)
     return TrainingEstimate(
         hardware=acc.name if acc else None,
         precision=precision,
@@ -406,34 +410,3 @@ def _flops_only(
         embodied_tco2eq=None,
         assumptions=notes,
     )
-
-
-def _embodied(
-    acc: Accelerator | None,
-    count_fig: Figure | None,
-    days_fig: Figure | None,
-    lifetime_years: Number | None,
-    notes: list[str],
-) -> Figure | None:
-    """The run's share of the devices' manufacturing emissions (time / service life)."""
-    if acc is None or acc.embodied_kgco2eq is None:
-        if acc is not None:
-            notes.append(f"embodied carbon: no published figure for {acc.name} in wattwise's data")
-        return None
-    if count_fig is None or days_fig is None:
-        return None
-    if lifetime_years is None:
-        life = defaults.LIFETIME_YEARS
-        notes.append(
-            f"embodied carbon: device lifetime {fmt(life.value)} years (range {fmt(life.low)}-"
-            f"{fmt(life.high)}) [{defaults.LIFETIME_SOURCE}]"
-        )
-    else:
-        life = Range.exact(parse_positive(lifetime_years, "lifetime_years"))
-    share = days_fig.range * _SECONDS_PER_DAY / (life * _SECONDS_PER_YEAR)
-    t = count_fig.range * acc.embodied_kgco2eq * share / 1000.0
-    notes.append(
-        f"embodied carbon: {fmt(acc.embodied_kgco2eq)} kgCO2eq per device "
-        f"({acc.embodied_source}), accelerator only"
-    )
-    return Figure.of(t, "tCO2eq", "derived", "count x embodied per device x run time / lifetime")
