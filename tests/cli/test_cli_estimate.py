@@ -152,5 +152,5 @@ def test_hardware_names_the_server_or_host_behind_system_power(app: typer.Typer)
     res = _invoke(app, "hardware", "tpu v3")
     assert res.exit_code == 0
     assert "host: 96 Skylake vCPUs" in res.output and "embodied: no published figure" in res.output
-    res = _invoke(app, "hardware", "mi300x")
+    res = _invoke(app, "hardware", "gaudi 3")
     assert "none published; estimates count the accelerator alone" in res.output
