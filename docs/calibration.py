@@ -42,6 +42,9 @@ class Run:
     note: str = ""
     # The scope of the reported figure: "system" (server incl. host) or "gpu" (accelerator only).
     basis: str = "system"
+    # Grid intensity the source states (gCO2eq/kWh) and the emissions it reports (tCO2eq).
+    intensity: float | None = None
+    reported_t: float | None = None
 
 
 RUNS = [
@@ -56,6 +59,8 @@ RUNS = [
         1.10,
         1287.0,
         "energy_mwh",
+        intensity=429.0,
+        reported_t=552.1,
     ),
     Run(
         "T5 11B",
@@ -68,6 +73,8 @@ RUNS = [
         1.12,
         85.7,
         "energy_mwh",
+        intensity=545.0,
+        reported_t=46.7,
     ),
     Run(
         "Meena 2.6B",
@@ -80,6 +87,8 @@ RUNS = [
         1.09,
         232.0,
         "energy_mwh",
+        intensity=415.0,
+        reported_t=96.4,
     ),
     Run(
         "GShard-600B",
@@ -92,6 +101,8 @@ RUNS = [
         1.09,
         24.1,
         "energy_mwh",
+        intensity=201.0,
+        reported_t=4.8,
     ),
     Run(
         "Switch Transformer 1.5T",
@@ -104,6 +115,8 @@ RUNS = [
         1.10,
         179.0,
         "energy_mwh",
+        intensity=403.0,
+        reported_t=72.2,
     ),
     Run(
         "Gopher 280B",
@@ -120,6 +133,8 @@ RUNS = [
             "the tabulated 1,066 MWh is 4096 chips x 920 h x 283 W, Patterson et al.'s TPU v3 "
             "average, without PUE, so PUE 1.0 is typed"
         ),
+        intensity=330.0,
+        reported_t=352.0,
     ),
     Run(
         "OPT-175B",
@@ -132,6 +147,8 @@ RUNS = [
         1.09,
         324.0,
         "energy_mwh",
+        intensity=231.0,
+        reported_t=75.0,
     ),
     Run(
         "BLOOM-176B",
@@ -146,6 +163,8 @@ RUNS = [
         "energy_mwh",
         note="the reported figure has no PUE, so PUE 1.0 is typed",
         basis="gpu",
+        intensity=57.0,
+        reported_t=24.7,
     ),
     Run(
         "Llama 2 70B",
@@ -191,7 +210,9 @@ RUNS = [
 ]
 
 
-def _estimate(run: Run, route: str, before: bool = False) -> tuple[str, Any]:
+def _estimate(
+    run: Run, route: str, before: bool = False, extra: dict[str, Any] | None = None
+) -> tuple[str, Any]:
     inputs: dict[str, Any] = {"hardware": run.hardware, "precision": run.precision}
     if run.count is not None:
         inputs["count"] = run.count
@@ -199,6 +220,7 @@ def _estimate(run: Run, route: str, before: bool = False) -> tuple[str, Any]:
     inputs.update(run.size if route == "size" else run.time)
     if run.basis != "system":
         inputs["power_basis"] = run.basis
+    inputs.update(extra or {})
     if before:
         inputs["power_basis"] = "gpu"
         if route == "size":
@@ -231,17 +253,49 @@ def rows() -> list[str]:
     return out
 
 
-def main(argv: list[str]) -> None:
-    table = "\n".join(rows())
-    if "--write" not in argv:
-        print(table)
-        return
-    doc = Path(__file__).with_name("calibration.md")
-    text = doc.read_text("utf-8")
-    start, end = "<!-- table:start -->", "<!-- table:end -->"
+def carbon_rows() -> list[str]:
+    """Emissions from the same inputs plus the grid intensity each source states."""
+    out = [
+        "| run | route | intensity typed | estimate (low-high) | reported | error | in range |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for run in RUNS:
+        if run.intensity is None or run.reported_t is None:
+            continue
+        for route in ("size", "time"):
+            if not (run.time if route == "time" else run.size):
+                continue
+            inputs = {"intensity_g_per_kwh": run.intensity}
+            est = _estimate(run, route, extra=inputs)[1]
+            fig = est.operational_tco2eq
+            err = (fig.value - run.reported_t) / run.reported_t
+            inside = "yes" if fig.low <= run.reported_t <= fig.high else "no"
+            out.append(
+                f"| {run.name} | {route} | {run.intensity:g} g/kWh | {fig.value:,.1f} "
+                f"({fig.low:,.1f}-{fig.high:,.1f}) t | {run.reported_t:,.1f} t | {err:+.0%} "
+                f"| {inside} |"
+            )
+    return out
+
+
+def _replace(text: str, name: str, table: str) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     head, _, rest = text.partition(start)
     _, _, tail = rest.partition(end)
-    doc.write_text(f"{head}{start}\n{table}\n{end}{tail}", "utf-8")
+    return f"{head}{start}\n{table}\n{end}{tail}"
+
+
+def main(argv: list[str]) -> None:
+    table = "\n".join(rows())
+    carbon = "\n".join(carbon_rows())
+    if "--write" not in argv:
+        print(table)
+        print()
+        print(carbon)
+        return
+    doc = Path(__file__).with_name("calibration.md")
+    text = _replace(doc.read_text("utf-8"), "table", table)
+    doc.write_text(_replace(text, "carbon", carbon), "utf-8")
 
 
 if __name__ == "__main__":
