@@ -478,8 +478,6 @@ def versions() -> dict[str, str]:
 
 
 def _cpu_model() -> str:
-    import platform
-
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
@@ -487,4 +485,6 @@ def _cpu_model() -> str:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    import platform  # ~1.5 ms: only where /proc/cpuinfo has no model name
+
     return platform.processor() or "unknown"

@@ -8,7 +8,6 @@ world average is used, and the result says so).
 
 from __future__ import annotations
 
-import difflib
 import functools
 import os
 import sys
@@ -85,6 +84,8 @@ def get_zone(name: str) -> Zone:
     if key in zones:
         return zones[key]
     lowered = {z.lower(): z for z in zones}
+    import difflib  # only on the error path
+
     near = difflib.get_close_matches(key.lower(), list(lowered), n=5, cutoff=0.5)
     by_label = {z.label.lower(): z.name for z in zones.values()}
     for label in difflib.get_close_matches(name.strip().lower(), list(by_label), n=3, cutoff=0.6):
