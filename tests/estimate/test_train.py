@@ -293,3 +293,12 @@ def test_tpu_v3_chip_power_is_a_fraction_of_the_measured_chip_maximum() -> None:
     frac = defaults.POWER_FRACTION_COMPUTE
     assert est.power_per_device_w.low == pytest.approx(262 * frac.low)
     assert est.power_per_device_w.high == pytest.approx(262 * frac.high)
+
+
+def test_precision_defaults_to_fp16_where_there_is_no_bf16() -> None:
+    est = train(params="1B", tokens="10B", hardware="V100 SXM2", count=8)
+    assert est.precision == "fp16"
+    assert any("has no bf16" in a for a in est.assumptions)
+    assert train(params="1B", tokens="10B", hardware=A100, count=8).precision == "bf16"
+    with pytest.raises(BadInput, match=r"no bf16.*use precision fp16"):
+        train(params="1B", tokens="10B", hardware="V100 SXM2", count=8, precision="bf16")

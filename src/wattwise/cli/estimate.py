@@ -67,7 +67,9 @@ def register(app: typer.Typer) -> None:
         flops: str = typer.Option(None, help="Total training FLOPs."),
         hardware: str = typer.Option(None, help="Accelerator (see `wattwise hardware`)."),
         count: str = typer.Option(None, help="Number of accelerators."),
-        precision: str = typer.Option("bf16", help="fp32, tf32, bf16, fp16, fp8, int8."),
+        precision: str = typer.Option(
+            None, help="fp32, tf32, bf16, fp16, fp8, int8 (default bf16; fp16 without bf16)."
+        ),
         mfu: str = typer.Option(None, help="Model FLOPs utilisation, 0-1."),
         throughput_tflops: str = typer.Option(None, help="Achieved TFLOP/s per device."),
         days: str = typer.Option(None, help="Wall-clock days."),
@@ -143,7 +145,9 @@ def register(app: typer.Typer) -> None:
         output_tokens: str = typer.Option(..., help="Generated tokens per request."),
         batch_size: str = typer.Option("1", help="Sequences decoded together."),
         count: str = typer.Option("1", help="Accelerators holding one model copy."),
-        precision: str = typer.Option("bf16", help="Weight/compute precision."),
+        precision: str = typer.Option(
+            None, help="Weight/compute precision (default bf16; fp16 without bf16)."
+        ),
         kv_bytes_per_token: str = typer.Option(None, help="KV cache bytes per token."),
         mfu: str = typer.Option(None, help="Prefill utilisation of peak, 0-1."),
         bandwidth_efficiency: str = typer.Option(None, help="Decode fraction of peak bandwidth."),

@@ -26,6 +26,17 @@ def hardware_of(hardware: str | Accelerator | None) -> Accelerator | None:
     return find(hardware)
 
 
+def resolve_precision(precision: str | None, acc: Accelerator | None, notes: list[str]) -> str:
+    """The given precision, else bf16, or fp16 where the accelerator has no bf16 (said in notes)."""
+    if precision is not None:
+        return precision.strip().lower()
+    if acc is not None and not acc.bf16:
+        notes.append(f"precision: fp16 (not given; {acc.name} has no bf16)")
+        return "fp16"
+    notes.append("precision: bf16 (not given)")
+    return "bf16"
+
+
 def optional_positive(value: Number | None, what: str) -> float | None:
     return None if value is None else parse_positive(value, what)
 

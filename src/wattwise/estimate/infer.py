@@ -32,6 +32,7 @@ from wattwise.estimate._inputs import (
     optional_positive,
     power_figure,
     pue_figure,
+    resolve_precision,
 )
 from wattwise.estimate.quantities import parse_count, parse_positive
 from wattwise.hardware.accelerators import Accelerator
@@ -111,7 +112,7 @@ def infer(
     output_tokens: Number,
     batch_size: Number = 1,
     count: Number = 1,
-    precision: str = "bf16",
+    precision: str | None = None,
     bytes_per_param: Number | None = None,
     kv_bytes_per_token: Number | None = None,
     mfu: Number | None = None,
@@ -140,7 +141,7 @@ def infer(
     output = parse_count(output_tokens, "output_tokens")
     batch = parse_count(batch_size, "batch_size")
     devices = parse_count(count, "count")
-    precision = precision.strip().lower()
+    precision = resolve_precision(precision, acc, notes)
     peak = acc.peak_flops(precision)
     if bytes_per_param is None:
         if precision not in defaults.BYTES_PER_PARAM:

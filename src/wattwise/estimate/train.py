@@ -28,6 +28,7 @@ from wattwise.estimate._inputs import (
     optional_positive,
     power_figure,
     pue_figure,
+    resolve_precision,
 )
 from wattwise.hardware.accelerators import Accelerator
 
@@ -166,7 +167,7 @@ def train(
     flops: Number | None = None,
     hardware: str | Accelerator | None = None,
     count: Number | None = None,
-    precision: str = "bf16",
+    precision: str | None = None,
     mfu: Number | None = None,
     throughput_tflops: Number | None = None,
     days: Number | None = None,
@@ -211,7 +212,7 @@ def train(
     flops_fig = _flops(optional_positive(flops, "flops"), active, n_tokens, notes)
 
     acc = hardware_of(hardware)
-    precision = precision.strip().lower()
+    precision = resolve_precision(precision, acc, notes)
     n_devices = optional_positive(count, "count")
     if n_devices is not None and n_devices != int(n_devices):
         raise BadInput(f"count must be a whole number, got {count!r}")

@@ -68,6 +68,11 @@ class Accelerator:
     notes: str
     verified_from: str = ""
 
+    @property
+    def bf16(self) -> bool:
+        """False for accelerators whose 16-bit rate is fp16 only (P100, V100, T4)."""
+        return "no bf16" not in self.notes.lower()
+
     def peak_flops(self, precision: str = "bf16") -> float:
         """Dense peak in FLOP/s (OP/s for int8) at ``precision``, or BadInput if unpublished."""
         key = precision.strip().lower()
@@ -75,6 +80,11 @@ class Accelerator:
         if column is None:
             raise BadInput(
                 f"unknown precision {precision!r}; use one of {', '.join(PRECISION_COLUMNS)}"
+            )
+        if key == "bf16" and not self.bf16:
+            raise BadInput(
+                f"{self.name} has no bf16 ({self.notes}); use precision fp16 for its "
+                "16-bit tensor rate"
             )
         value = getattr(self, column)
         if value is None:
