@@ -305,6 +305,11 @@ def _print_details(acc: Any) -> None:
         )
     else:
         lines.append("server or host: none published; estimates count the accelerator alone")
+    if acc.measured_system_power_w is not None:
+        lines.append(
+            f"measured system power: {acc.measured_system_power_w:g} W per accelerator "
+            f"({acc.measured_power_source})"
+        )
     if acc.embodied_kgco2eq is not None:
         lines.append(f"embodied: {acc.embodied_kgco2eq:g} kgCO2eq ({acc.embodied_source})")
     else:
