@@ -261,6 +261,16 @@ class Run:
         for _ in range(max(1, n)):
             self._step_marks.append(mark)
 
+    def energy_so_far_j(self) -> float:
+        """Energy since the run started, summed over the domains in totals (reads sensors)."""
+        if self.meter is None:
+            raise BadInput("energy_so_far_j() called before the run was started")
+        return self.meter.total_now()[1] - self._run_start_mark[1]
+
+    def event(self, message: str, level: str = "info") -> None:
+        """Add a line to the run's record (``wattwise show`` lists them)."""
+        self._event(level, message)
+
     def predict_total(self, total_steps: int) -> Prediction:
         """Predict time, energy and carbon of ``total_steps`` steps from the steps so far."""
         if self.meter is None or self._step_start is None:
