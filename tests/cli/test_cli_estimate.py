@@ -154,3 +154,4 @@ def test_hardware_names_the_server_or_host_behind_system_power(app: typer.Typer)
     assert "host: 96 Skylake vCPUs" in res.output and "embodied: no published figure" in res.output
     res = _invoke(app, "hardware", "gaudi 3")
     assert "none published; estimates count the accelerator alone" in res.output
+

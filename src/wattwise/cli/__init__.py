@@ -21,7 +21,7 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from wattwise.cli import bench, carbon, compress, estimate, measure, schedule
+    from wattwise.cli import bench, carbon, compress, dashboard, estimate, measure, schedule
 
     measure.register(app)
     carbon.register(app)
@@ -29,6 +29,7 @@ def _register_all() -> None:
     bench.register(app)
     schedule.register(app)
     compress.register(app)
+    dashboard.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,95 @@
+"""The FastAPI app of the dashboard and the uvicorn runner."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from wattwise.errors import BadInput
+from wattwise.server.timeline import timeline
+from wattwise.store import Store
+
+
+def create_app(db: str | Path | None = None) -> FastAPI:
+    """The dashboard over the run database ``db`` (default: the user's, or ``WATTWISE_DB``)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+    from wattwise.server.metrics import StoreCollector
+
+    store = Store(db)
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(store))
+    app = FastAPI(title="wattwise", docs_url="/api/docs", redoc_url=None)
+
+    @app.exception_handler(BadInput)
+    async def bad_input(request: Request, exc: BadInput) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        return files("wattwise.server").joinpath("static/index.html").read_text("utf-8")
+
+    @app.get("/api/runs")
+    def runs(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:
+        return {"db": str(store.path), "runs": [_run_row(r) for r in store.list_runs(limit)]}
+
+    @app.get("/api/runs/{ref}")
+    def run(ref: str) -> dict[str, Any]:
+        record = store.get_run(ref)
+        return {
+            "run": record.to_dict(),
+            "windows": store.windows(record.id),
+            "events": store.events(record.id),
+        }
+
+    @app.get("/api/runs/{ref}/timeline")
+    def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000)) -> dict[str, Any]:
+        record = store.get_run(ref)
+        kinds = {
+            d["name"]: {"kind": d.get("kind"), "source": d.get("source")}
+            for s in record.sensors or []
+            for d in s.get("domains", [])
+        }
+        return {
+            "run_id": record.id,
+            "domains": timeline(store.samples(record.id), record.started_unix_s, points),
+            "provenance": kinds,
+        }
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _run_row(r: Any) -> dict[str, Any]:
+    """What the runs table shows: identity, status and the totals with their kind."""
+    s = r.summary or {}
+    em = s.get("emissions") or {}
+    return {
+        "id": r.id,
+        "name": r.name,
+        "status": r.status,
+        "started_unix_s": r.started_unix_s,
+        "duration_s": r.duration_s,
+        "energy_j": s.get("energy_j"),
+        "low_j": s.get("low_j"),
+        "high_j": s.get("high_j"),
+        "kind": s.get("kind"),
+        "emissions_g": em.get("emissions_g"),
+        "zone": em.get("zone"),
+        "host": (r.host or {}).get("hostname"),
+    }
+
+
+def serve(db: str | Path | None = None, host: str = "127.0.0.1", port: int = 8787) -> None:
+    """Run the dashboard until interrupted."""
+    import uvicorn
+
+    uvicorn.run(create_app(db), host=host, port=port, log_level="warning")

@@ -1,0 +1,116 @@
+"""The dashboard over a real server: started here on a free port, stopped at the end."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.server import create_app
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dash") / "runs.db"
+    sensor = ConstantPowerSensor({"cpu:0": 20.0, "dram:0": 5.0})
+    with wattwise.track("train", sensors=[sensor], db=path, interval_s=0.02, zone="DE") as run:
+        with run.window("epoch-0"):
+            time.sleep(0.15)
+        run.event("hello from the run")
+    return path
+
+
+@pytest.fixture(scope="module")
+def base(db: Path) -> Iterator[str]:
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=0, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def _get(url: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.headers.get("content-type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("content-type", ""), e.read().decode()
+
+
+def _json(url: str) -> Any:
+    status, _, body = _get(url)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def test_runs_list_carries_totals_kind_and_emissions(base: str, db: Path) -> None:
+    data = _json(f"{base}/api/runs")
+    assert data["db"] == str(db)
+    (run,) = data["runs"]
+    assert run["name"] == "train" and run["status"] == "finished" and run["kind"] == "measured"
+    assert run["energy_j"] == pytest.approx(25.0 * run["duration_s"], rel=0.05)
+    assert run["zone"] == "DE" and run["emissions_g"] > 0
+
+
+def test_one_run_with_windows_and_events(base: str) -> None:
+    data = _json(f"{base}/api/runs/latest")
+    assert data["run"]["summary"]["domains"][0]["source"].startswith("fake:")
+    assert [w["name"] for w in data["windows"]] == ["epoch-0"]
+    assert any(e["message"] == "hello from the run" for e in data["events"])
+
+
+def test_timeline_keeps_the_energy_of_the_run(base: str) -> None:
+    data = _json(f"{base}/api/runs/latest/timeline?points=10")
+    run = _json(f"{base}/api/runs/latest")["run"]
+    cpu = data["domains"]["cpu:0"]
+    assert len(cpu["t_s"]) <= 10
+    assert data["provenance"]["cpu:0"]["kind"] == "measured"
+    # Power x interval summed over the thinned curve is still the domain's energy.
+    energy, prev = 0.0, 0.0
+    for t, p in zip(cpu["t_s"], cpu["power_w"], strict=True):
+        energy += p * (t - prev)
+        prev = t
+    domain = next(d for d in run["summary"]["domains"] if d["domain"] == "cpu:0")
+    assert energy == pytest.approx(domain["energy_j"], rel=0.02)
+
+
+def test_prometheus_metrics_name_the_kind_of_each_figure(base: str) -> None:
+    status, ctype, body = _get(f"{base}/metrics")
+    assert status == 200 and ctype.startswith("text/plain")
+    line = next(x for x in body.splitlines() if x.startswith("wattwise_run_energy_joules_total{"))
+    assert 'domain="cpu:0"' in line and 'kind="measured"' in line
+    assert float(line.rsplit(" ", 1)[1]) > 0
+    assert 'wattwise_run_running{name="train",run_id="1"} 0.0' in body
+    assert "wattwise_run_emissions_grams{" in body
+
+
+def test_unknown_run_and_bad_query_are_clear(base: str) -> None:
+    status, _, body = _get(f"{base}/api/runs/999")
+    assert status == 404 and "no run '999'" in json.loads(body)["error"]
+    status, _, _ = _get(f"{base}/api/runs?limit=0")
+    assert status == 422
+
+
+def test_the_page_is_served_and_loads_nothing_from_the_network(base: str) -> None:
+    status, ctype, body = _get(f"{base}/")
+    assert status == 200 and ctype.startswith("text/html")
+    assert "/api/runs" in body
+    assert "http://" not in body and "https://" not in body

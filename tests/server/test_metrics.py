@@ -1,0 +1,34 @@
+"""Prometheus metrics straight from the store: a running run shows its live power."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.server.metrics import StoreCollector
+from wattwise.store import Store
+
+
+def test_a_running_run_exposes_energy_so_far_and_latest_power(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    run = wattwise.track(
+        "live", sensors=[ConstantPowerSensor({"gpu:0": 300.0})], db=db, interval_s=0.02
+    ).start()
+    try:
+        time.sleep(0.2)
+        registry = CollectorRegistry()
+        registry.register(StoreCollector(Store(db)))
+        text = generate_latest(registry).decode()
+    finally:
+        run.stop()
+    power = next(x for x in text.splitlines() if x.startswith("wattwise_run_power_watts{"))
+    assert 'domain="gpu:0"' in power and 'kind="measured"' in power
+    assert float(power.rsplit(" ", 1)[1]) == pytest.approx(300.0, rel=0.01)
+    assert 'wattwise_run_running{name="live",run_id="1"} 1.0' in text
+    energy = next(x for x in text.splitlines() if x.startswith("wattwise_run_energy_joules_total{"))
+    assert float(energy.rsplit(" ", 1)[1]) > 0
