@@ -190,3 +190,16 @@ def test_report_gives_emissions_and_sci_with_sources(tmp_path: Path) -> None:
     assert "per request" in r.stdout and "embodied" in r.stdout
     bad = runner.invoke(app, ["report", "job", "--units", "0", "--db", str(db)])
     assert bad.exit_code == 2
+
+
+def test_report_writes_the_run_as_one_html_page(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    assert cli("run", "--name", "job", "--", "sleep", "0.2", db=db).returncode == 0
+    page = tmp_path / "job.html"
+    r = runner.invoke(app, ["report", "job", "--html", str(page), "--db", str(db)])
+    assert r.exit_code == 0, r.stdout
+    assert f"wrote {page}" in r.stdout
+    assert "window.WATTWISE_STATIC" in page.read_text()
+    r = runner.invoke(app, ["report", "job", "--html", str(tmp_path / "no" / "x.html"),
+                            "--db", str(db)])
+    assert r.exit_code == 2 and "cannot write" in r.output

@@ -311,6 +311,9 @@ def report(
     provider: str | None = typer.Option(None, "--intensity-provider", help=PROVIDER_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write the run as one HTML page (power over time, windows)."
+    ),
 ) -> None:
     """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
     from wattwise.accounting import CarbonOptions, emissions_and_fetched, intervals_from_samples
@@ -355,9 +358,19 @@ def report(
         intensity = Intensity(em.avg_intensity_g_per_kwh, em.zone, em.source, em.kind)
         score = sci(em.facility_energy_kwh, intensity, m_g, units, unit)
         out["sci"] = {**score.to_dict(), "embodied_source": m_src}
+    if html is not None:
+        from wattwise.server.report import run_report_html
+
+        try:
+            html.write_text(run_report_html(store, rec.id), "utf-8")
+        except OSError as exc:
+            die(f"cannot write {html}: {exc}")
+        out["html"] = str(html)
     if as_json:
         console.print_json(json.dumps(out))
         return
+    if html is not None:
+        console.print(f"wrote {html}", markup=False, highlight=False)
     console.print(
         f"run {rec.id} {rec.name!r}: {out['energy_j']:.1f} J ({kind}) "
         f"over {rec.duration_s or 0:.1f} s",

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from wattwise.errors import BadInput
-from wattwise.server.timeline import timeline
+from wattwise.server.data import run_payload, runs_payload, timeline_payload
 from wattwise.store import Store
 
 
@@ -36,56 +36,21 @@ def create_app(db: str | Path | None = None) -> FastAPI:
 
     @app.get("/api/runs")
     def runs(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:
-        return {"db": str(store.path), "runs": [_run_row(r) for r in store.list_runs(limit)]}
+        return runs_payload(store, limit)
 
     @app.get("/api/runs/{ref}")
     def run(ref: str) -> dict[str, Any]:
-        record = store.get_run(ref)
-        return {
-            "run": record.to_dict(),
-            "windows": store.windows(record.id),
-            "events": store.events(record.id),
-        }
+        return run_payload(store, ref)
 
     @app.get("/api/runs/{ref}/timeline")
     def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000)) -> dict[str, Any]:
-        record = store.get_run(ref)
-        kinds = {
-            d["name"]: {"kind": d.get("kind"), "source": d.get("source")}
-            for s in record.sensors or []
-            for d in s.get("domains", [])
-        }
-        return {
-            "run_id": record.id,
-            "domains": timeline(store.samples(record.id), record.started_unix_s, points),
-            "provenance": kinds,
-        }
+        return timeline_payload(store, ref, points)
 
     @app.get("/metrics")
     def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def _run_row(r: Any) -> dict[str, Any]:
-    """What the runs table shows: identity, status and the totals with their kind."""
-    s = r.summary or {}
-    em = s.get("emissions") or {}
-    return {
-        "id": r.id,
-        "name": r.name,
-        "status": r.status,
-        "started_unix_s": r.started_unix_s,
-        "duration_s": r.duration_s,
-        "energy_j": s.get("energy_j"),
-        "low_j": s.get("low_j"),
-        "high_j": s.get("high_j"),
-        "kind": s.get("kind"),
-        "emissions_g": em.get("emissions_g"),
-        "zone": em.get("zone"),
-        "host": (r.host or {}).get("hostname"),
-    }
 
 
 def serve(db: str | Path | None = None, host: str = "127.0.0.1", port: int = 8787) -> None:

@@ -1,0 +1,43 @@
+"""One run as a single HTML file: the dashboard's page with the run's data inside.
+
+The file needs no server and loads nothing from the network, so it can be
+attached to a ticket or a paper's artefacts. It is the same page as the
+dashboard, so a figure reads the same in both.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib.resources import files
+
+from wattwise.server.data import run_payload, runs_payload, timeline_payload
+from wattwise.store import Store
+
+_MARKER = '<script>\n"use strict";'
+
+
+def run_report_html(store: Store, ref: str | int, points: int = 600) -> str:
+    """The HTML page of run ``ref`` with its record, windows, events and power timeline."""
+    from wattwise import __version__
+
+    record = store.get_run(ref)
+    rows = [r for r in runs_payload(store, 1000)["runs"] if r["id"] == record.id]
+    data = {
+        "/api/runs?limit=100": {"db": str(store.path), "runs": rows},
+        f"/api/runs/{record.id}": run_payload(store, record.id),
+        f"/api/runs/{record.id}/timeline": timeline_payload(store, record.id, points),
+    }
+    static = {
+        "run_id": record.id,
+        "written_unix_s": time.time(),
+        "version": __version__,
+        "data": data,
+    }
+    # "</" would end the script element early; JSON allows "<\/" for it.
+    payload = json.dumps(static).replace("</", "<\\/")
+    page = files("wattwise.server").joinpath("static/index.html").read_text("utf-8")
+    if _MARKER not in page:  # pragma: no cover - guards the page and this module drifting apart
+        raise RuntimeError("dashboard page has no script marker")
+    inline = f"<script>window.WATTWISE_STATIC = {payload};</script>\n"
+    return page.replace(_MARKER, inline + _MARKER, 1)

@@ -1,0 +1,38 @@
+"""A run saved as one HTML page: its data inside, nothing loaded from a network."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.server.report import run_report_html
+from wattwise.store import Store
+
+
+def _payload(html: str) -> dict:  # type: ignore[type-arg]
+    start = html.index("window.WATTWISE_STATIC = ") + len("window.WATTWISE_STATIC = ")
+    end = html.index(";</script>", start)
+    return json.loads(html[start:end].replace("<\\/", "</"))
+
+
+def test_the_page_carries_the_run_and_needs_no_server(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    name = "train </script><b>x"
+    sensor = ConstantPowerSensor({"cpu:0": 10.0})
+    with wattwise.track(name, sensors=[sensor], db=db, interval_s=0.02) as run:
+        with run.window("epoch-0"):
+            time.sleep(0.1)
+    html = run_report_html(Store(db), run.run_id)
+    # The name is data, never markup: it cannot close the script element.
+    assert html.count("</script>") == html.count("<script>") + html.count("<script ")
+    data = _payload(html)
+    assert data["run_id"] == run.run_id and data["version"] == wattwise.__version__
+    record = data["data"][f"/api/runs/{run.run_id}"]["run"]
+    assert record["name"] == name
+    assert record["summary"]["energy_j"] == Store(db).get_run(run.run_id).summary["energy_j"]
+    timeline = data["data"][f"/api/runs/{run.run_id}/timeline"]
+    assert timeline["provenance"]["cpu:0"]["kind"] == "measured"
+    assert "http://" not in html and "https://" not in html
