@@ -6,6 +6,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.server.report import run_report_html
@@ -36,3 +38,20 @@ def test_the_page_carries_the_run_and_needs_no_server(tmp_path: Path) -> None:
     timeline = data["data"][f"/api/runs/{run.run_id}/timeline"]
     assert timeline["provenance"]["cpu:0"]["kind"] == "measured"
     assert "http://" not in html and "https://" not in html
+
+
+def test_a_saved_page_needs_none_of_the_dashboard_extras(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    db = tmp_path / "r.db"
+    with wattwise.track("x", sensors=[ConstantPowerSensor({"cpu:0": 1.0})], db=db):
+        pass
+    for mod in [m for m in sys.modules if m.startswith("wattwise.server")]:
+        monkeypatch.delitem(sys.modules, mod)
+    for extra in ("fastapi", "uvicorn", "prometheus_client"):
+        monkeypatch.setitem(sys.modules, extra, None)
+    from wattwise.server.report import run_report_html as fresh
+
+    assert "WATTWISE_STATIC" in fresh(Store(db), "latest")
