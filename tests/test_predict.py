@@ -72,6 +72,25 @@ def test_run_step_and_predict_total_use_the_meter(tmp_path: object) -> None:
     assert "predicted for 20 steps" in str(p)
 
 
+def test_steps_marked_in_blocks_count_as_equal_steps(tmp_path: object) -> None:
+    import wattwise
+
+    clock = ManualClock()
+    s = ConstantPowerSensor({"cpu:0": 20.0}, clock=clock)
+    with wattwise.track("train", sensors=[s], store=False) as run:
+        run.meter._clock = clock  # type: ignore[union-attr]
+        run._run_start_mark = run.meter.total_now()  # type: ignore[union-attr]
+        for _ in range(3):
+            clock.advance(10.0)
+            run.step(5)  # 5 steps of 2 s each, marked together
+        p = run.predict_total(30)
+    assert p.steps_done == 15
+    assert p.duration_s == pytest.approx(60.0)
+    assert p.energy_j == pytest.approx(1200.0)
+    # No step reads as zero-length, so the interval stays tight on constant steps.
+    assert p.duration_high_s - p.duration_low_s == pytest.approx(0.0, abs=1e-6)
+
+
 def test_predict_before_any_step_is_bad_input() -> None:
     import wattwise
 

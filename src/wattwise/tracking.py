@@ -258,8 +258,20 @@ class Run:
         if self._step_start is None:
             self._step_start = self._run_start_mark
         mark = self.meter.total_now()
-        for _ in range(max(1, n)):
-            self._step_marks.append(mark)
+        n = max(1, int(n))
+        prev = self._step_marks[-1] if self._step_marks else self._step_start
+        # n steps measured together: n equal shares of the time and energy since the
+        # last mark (equal marks would read as n-1 steps that took no time at all).
+        for k in range(1, n + 1):
+            f = k / n
+            self._step_marks.append(
+                (
+                    prev[0] + (mark[0] - prev[0]) * f,
+                    prev[1] + (mark[1] - prev[1]) * f,
+                    prev[2] + (mark[2] - prev[2]) * f,
+                    prev[3] + (mark[3] - prev[3]) * f,
+                )
+            )
 
     def energy_so_far_j(self) -> float:
         """Energy since the run started, summed over the domains in totals (reads sensors)."""
