@@ -3,7 +3,9 @@
 - ``wattwise.integrations.transformers.WattwiseCallback`` for the Hugging Face
   ``Trainer``;
 - ``wattwise.integrations.lightning.WattwiseCallback`` for Lightning's
-  ``Trainer``.
+  ``Trainer``;
+- ``wattwise.integrations.distributed.track_distributed`` for a job on many
+  nodes: each node measured once, the total gathered on rank 0.
 
 Both drive one ``TrainingTracker`` (``_training.py``): a run for the whole
 fit, a window per epoch, step marks spread over the run, and a prediction of
