@@ -184,3 +184,48 @@ def test_replan_keeps_started_jobs_and_moves_the_rest() -> None:
     by = p.by_job()
     assert by["a"].chunks == first.by_job()["a"].chunks
     assert by["b"].start_unix_s == 5 * H
+
+
+def _grams_of(
+    s: IntensitySeries, chunks: tuple[tuple[float, float], ...], kw: float = 1.0
+) -> float:
+    """Emissions of running at ``kw`` over ``chunks``, integrated minute by minute."""
+    total = 0.0
+    for a, b in chunks:
+        t = np.arange(a, b, 60.0)
+        total += sum(s.value_at(float(x) + 30.0) for x in t) * kw / 60.0
+    return total
+
+
+def test_a_part_slot_is_used_for_its_part_only_and_costs_exactly_that() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        vals = list(rng.uniform(50, 500, 12))
+        s = series(vals)
+        dur = 2.5 * H
+        a = best_window(s, dur, 0, 12 * H, interruptible=True)
+        # Runs exactly the job's duration, and the grams are those of the chunks it runs.
+        assert sum(b - x for x, b in a.chunks) == pytest.approx(dur)
+        assert a.expected_g == pytest.approx(_grams_of(s, a.chunks), rel=1e-6)
+        # Optimum: the two cheapest hours in full and half of the third cheapest.
+        c = sorted(vals)
+        assert a.expected_g == pytest.approx(c[0] + c[1] + 0.5 * c[2])
+
+
+def test_a_short_interruptible_job_is_never_planned_dearer_than_one_piece() -> None:
+    s = series([300, 100, 400, 120, 500, 90])
+    for min_chunk, resume in [(0.0, 0.0), (600.0, 0.0), (0.0, 300.0), (1800.0, 600.0)]:
+        a = best_window(s, 1800.0, 0, 6 * H, interruptible=True, min_chunk_s=min_chunk,
+                        resume_cost_s=resume)
+        one = best_window(s, 1800.0, 0, 6 * H)
+        assert a.expected_g <= one.expected_g + 1e-9
+        assert a.expected_g == pytest.approx(_grams_of(s, a.chunks), rel=1e-6)
+        assert a.expected_g == pytest.approx(45.0)  # half an hour at 90 g/kWh, 1 kW
+
+
+def test_with_resume_cost_the_last_chunk_ends_early_by_the_part_slot() -> None:
+    s = series([100, 900, 100, 900, 100, 900, 100])
+    a = best_window(s, 2.5 * H, 0, 7 * H, interruptible=True, resume_cost_s=H)
+    ran = sum(b - x for x, b in a.chunks)
+    assert a.expected_g == pytest.approx(_grams_of(s, a.chunks), rel=1e-6)
+    assert ran < 3 * H + 2 * H  # less than whole slots: the last one is cut short

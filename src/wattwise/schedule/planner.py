@@ -260,16 +260,60 @@ def best_interruptible(job: Job, grid: Grid) -> tuple[tuple[tuple[float, float],
         s, g = best_continuous(job, grid)
         return ((s, s + job.duration_s),), g, "too few whole slots in the window; run in one piece"
     cost = grid.values[first : first + n] * grid.step_s * job.power_w / 3.6e6
+    # The job fills k - 1 whole slots and `frac` of one more.
+    frac = job.duration_s / grid.step_s - (k - 1)
+    frac = min(max(frac, 0.0), 1.0)
     pick: np.ndarray | None
     if m <= 1 and r == 0:
         pick = np.sort(np.argpartition(cost, k - 1)[:k])
+        # Weights 1, ..., 1, frac: the part-slot is best spent on the dearest slot picked.
+        partial = int(pick[np.argmax(cost[pick])])
     else:
         pick = _chunk_dp(cost, k, m, r)
         if pick is None:
             s, g = best_continuous(job, grid)
             return ((s, s + job.duration_s),), g, "no chunking fits the window; run in one piece"
-    chunks = _merge(grid.edges, first + pick)
-    return chunks, float(cost[pick].sum()), note
+        partial = int(pick[-1])  # the last slot of the last chunk ends early
+    grams = float(cost[pick].sum() - (1.0 - frac) * cost[partial])
+    chunks = _trim(_merge(grid.edges, first + pick), grid.edges, first + partial,
+                   first + pick, frac)
+    if r == 0 and abs(k * grid.step_s - job.duration_s) > _EPS:
+        note = ""  # the part-slot is now exact; only a resume cost is still rounded up
+    s_one, g_one = best_continuous(job, grid)
+    if g_one < grams - 1e-9:
+        return ((s_one, s_one + job.duration_s),), g_one, "one piece is cheaper than chunks"
+    return chunks, grams, note
+
+
+def _trim(
+    chunks: tuple[tuple[float, float], ...],
+    edges: np.ndarray,
+    partial: int,
+    picked: np.ndarray,
+    frac: float,
+) -> tuple[tuple[float, float], ...]:
+    """Use only ``frac`` of slot ``partial``, next to a picked neighbour where there is one.
+
+    A slot inside a run of picked slots splits its chunk around the unused part
+    (only where resuming is free: the chunked search ends early instead).
+    """
+    if frac >= 1.0 - 1e-12:
+        return chunks
+    lo, hi = float(edges[partial]), float(edges[partial + 1])
+    used = frac * (hi - lo)
+    chosen = set(picked.tolist())
+    before, after = partial - 1 in chosen, partial + 1 in chosen
+    out: list[tuple[float, float]] = []
+    for a, b in chunks:
+        if not a <= lo < b:
+            out.append((a, b))
+        elif before and after:
+            out += [(a, lo + used), (hi, b)]
+        elif after:
+            out.append((hi - used, b))
+        else:
+            out.append((a, lo + used))
+    return tuple(out)
 
 
 def _merge(edges: np.ndarray, slots: np.ndarray) -> tuple[tuple[float, float], ...]:
