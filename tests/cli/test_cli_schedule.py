@@ -123,3 +123,48 @@ def test_defer_with_a_provider_plans_on_its_forecast(tmp_path: Path,
 
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _hour_trace(path: Path, values: list[float]) -> Path:
+    start = 3600 * (int(time.time()) // 3600)
+    rows = ["Time,Carbon Intensity"]
+    for i, v in enumerate(values):
+        t = datetime.fromtimestamp(start + 3600 * i, tz=timezone.utc)
+        rows.append(f"{t.strftime('%Y-%m-%d %H:%M:%S')},{v}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_plan_places_each_job_and_says_what_it_rests_on(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps({"jobs": [
+        {"name": "train", "duration": "2h", "within": "12h", "power_w": 500,
+         "zones": ["DE", "FR"]},
+        {"name": "eval", "duration": "30m", "within": "6h", "zone": "DE"},
+    ]}))
+    de = _hour_trace(tmp_path / "de.csv", [400.0] * 3 + [100.0] * 21)
+    fr = _hour_trace(tmp_path / "fr.csv", [250.0] * 24)
+    r = runner.invoke(app, ["plan", str(jobs), "--intensity-trace", f"DE={de}",
+                            "--intensity-trace", f"FR={fr}", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    by = {a["job"]: a for a in out["assignments"]}
+    assert by["train"]["zone"] == "DE" and by["eval"]["zone"] == "DE"
+    assert out["kind"] == "estimated" and out["expected_g"] < out["baseline_g"]
+    assert any("1 kW reference" in n for n in out["notes_input"])
+    r = runner.invoke(app, ["plan", str(jobs), "--intensity-trace", f"DE={de}",
+                            "--intensity-trace", f"FR={fr}"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0 and "estimated from forecasts, not measured" in r.output
+
+
+@pytest.mark.parametrize(("args", "msg"), [
+    (["--capacity", "DE=zero"], "--capacity DE=zero: N must be a whole number"),
+    (["--intensity-trace", "DE"], "--intensity-trace must be ZONE=VALUE"),
+    (["--run"], "no command for job(s) eval"),
+])
+def test_plan_bad_input_is_one_line(tmp_path: Path, args: list[str], msg: str) -> None:
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps({"jobs": [
+        {"name": "eval", "duration": "30m", "within": "6h", "zone": "DE"}]}))
+    r = runner.invoke(app, ["plan", str(jobs), *args])
+    assert r.exit_code == 2 and msg in r.output

@@ -1,4 +1,4 @@
-"""Scheduling commands: simulate (replay traces) and defer (run a command later)."""
+"""Scheduling commands: simulate (replay traces), plan (a batch of jobs), defer (one command)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -19,8 +20,9 @@ COLUMNS = ("zone", "scenario", "forecaster", "noise_pct", "n_jobs", "baseline_g"
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``simulate`` and ``defer`` to ``app``."""
+    """Add ``simulate``, ``plan`` and ``defer`` to ``app``."""
     app.command("simulate")(guarded(simulate))
+    app.command("plan")(guarded(plan_cmd))
     app.command(
         "defer",
         context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
@@ -199,3 +201,89 @@ def defer(
 
 def _utc(t: float) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            die(f"{what} must be ZONE=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
+def plan_cmd(
+    jobs_file: Path = typer.Argument(..., help="JSON jobs file: {\"jobs\": [{name, duration, "
+                                     "within or deadline, power_w, zones, command}, ...]}."),
+    zone: str | None = typer.Option(None, "--zone", "-z", help="Zone of jobs that name none."),
+    trace: list[str] = typer.Option(None, "--intensity-trace", help="ZONE=FILE: a forecast CSV "
+                                    "'Time,Carbon Intensity' (UTC); repeat per zone. Without "
+                                    "one: the offline typical week (DE, GB, FR)."),
+    capacity: list[str] = typer.Option(None, "--capacity", help="ZONE=N: jobs' resources that "
+                                       "may run at once there; repeat per zone."),
+    method: str = typer.Option("auto", "--method", help="auto, exact, milp or greedy."),
+    run: bool = typer.Option(False, "--run", help="Run the plan here: each job waits for its "
+                             "window, runs its command and is measured."),
+    ray: str | None = typer.Option(None, "--ray", help="Run the plan on a Ray cluster at this "
+                                   "address ('auto' joins a running one)."),
+    db: Path | None = typer.Option(None, "--db", help="Run-record database."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Plan a batch of jobs for the least carbon within their deadlines; optionally run it."""
+    import time
+
+    from wattwise.schedule.batch import plan_batch, run_batch
+    from wattwise.schedule.jobfile import load_jobs
+
+    now = time.time()
+    specs = load_jobs(jobs_file, now, default_zone=zone)
+    traces = _pairs(trace, "--intensity-trace")
+    caps: dict[str, int] = {}
+    for z, n in _pairs(capacity, "--capacity").items():
+        if not n.isdigit() or int(n) < 1:
+            die(f"--capacity {z}={n}: N must be a whole number >= 1")
+        caps[z] = int(n)
+    the_plan, notes = plan_batch(specs, now, traces, caps or None, method)
+    if as_json:
+        console.print_json(json.dumps({**the_plan.to_dict(), "notes_input": notes}))
+    else:
+        _print_plan(the_plan, notes)
+    if not (run or ray):
+        return
+    results = run_batch(
+        the_plan, specs, ray_address=ray, db=db,
+        on_event=lambda m: err_console.print(f"wattwise: {m}", markup=False, highlight=False),
+    )
+    for name, res in results.items():
+        err_console.print(
+            f"wattwise: {name}: exit code {res.exit_code}, started {_utc(res.started_unix_s)}"
+            + (f", run {res.run_id}" if res.run_id is not None else ""),
+            markup=False, highlight=False,
+        )
+    codes = [r.exit_code or 0 for r in results.values()]
+    raise typer.Exit(max(codes, default=0))
+
+
+def _print_plan(the_plan: Any, notes: list[str]) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"Plan ({the_plan.method}): estimated from forecasts, not measured")
+    for col in ("job", "zone", "start (UTC)", "end (UTC)", "chunks", "expected g",
+                "run now g", "saving"):
+        t.add_column(col, justify="right" if col.endswith(("g", "saving")) else "left")
+    for a in the_plan.assignments:
+        saving = (1 - a.expected_g / a.baseline_g) * 100 if a.baseline_g > 0 else 0.0
+        t.add_row(a.job.name, a.zone, _utc(a.start_unix_s), _utc(a.end_unix_s),
+                  str(len(a.chunks)), f"{a.expected_g:.4g}", f"{a.baseline_g:.4g}",
+                  f"{saving:.1f} %")
+    console.print(t)
+    total_saving = the_plan.saving_g / the_plan.baseline_g * 100 if the_plan.baseline_g else 0.0
+    console.print(
+        f"total: {the_plan.expected_g:.4g} gCO2eq expected against {the_plan.baseline_g:.4g} "
+        f"running each job at once ({total_saving:.1f} % less); sources: "
+        f"{'; '.join(the_plan.sources)}",
+        markup=False, highlight=False,
+    )
+    for n in [*notes, *the_plan.notes]:
+        console.print(f"note: {n}", markup=False, highlight=False)

@@ -1,0 +1,70 @@
+"""The jobs file of ``wattwise plan``: parsed whole, every problem named by job."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wattwise.errors import BadInput
+from wattwise.schedule.jobfile import load_jobs
+
+NOW = 1_790_000_000.0
+
+
+def _file(tmp_path: Path, jobs: object) -> Path:
+    p = tmp_path / "jobs.json"
+    p.write_text(json.dumps({"jobs": jobs}))
+    return p
+
+
+def test_windows_power_and_commands_are_read(tmp_path: Path) -> None:
+    specs = load_jobs(_file(tmp_path, [
+        {"name": "a", "duration": "2h", "within": "12h", "power_w": 600, "zones": ["DE", "FR"],
+         "interruptible": True, "min_chunk": "30m", "command": ["python", "train.py"]},
+        {"name": "b", "duration": "30m", "earliest": "2026-09-21T20:00:00Z",
+         "deadline": "2026-09-22T06:00:00+02:00", "energy_kwh": 0.5},
+    ]), NOW, default_zone="GB")
+    a, b = specs[0].job, specs[1].job
+    assert a.earliest_start_unix_s == NOW and a.deadline_unix_s == NOW + 12 * 3600
+    assert a.zones == ("DE", "FR") and a.interruptible and a.min_chunk_s == 1800
+    assert specs[0].command == ["python", "train.py"] and a.power_given
+    assert b.zones == ("GB",) and specs[1].command is None
+    assert b.power_w == pytest.approx(0.5 * 3.6e6 / 1800)
+    assert b.deadline_unix_s - b.earliest_start_unix_s == pytest.approx(8 * 3600)
+
+
+def test_every_problem_is_named_by_its_job(tmp_path: Path) -> None:
+    p = _file(tmp_path, [
+        {"name": "a", "duration": "2x", "within": "1h", "zones": ["DE"]},
+        {"duration": "2h", "within": "1h", "zones": ["DE"]},
+        {"name": "c", "duration": "1h", "within": "2h", "zones": ["DE"], "colour": "red"},
+        {"name": "d", "duration": "1h", "within": "2h", "zones": ["DE"], "power_w": "lots"},
+        {"name": "e", "duration": "1h", "within": "2h"},
+    ])
+    with pytest.raises(BadInput) as err:
+        load_jobs(p, NOW)
+    msg = str(err.value)
+    assert "a: cannot read duration '2x'" in msg
+    assert "job-2: duration 2 h is longer than its window 1 h" in msg
+    assert "c: unknown field(s) colour" in msg
+    assert "d: power_w must be a number" in msg
+    assert "e: needs zones" in msg
+
+
+@pytest.mark.parametrize(("content", "msg"), [
+    ("not json", "is not JSON"),
+    ('{"jobs": []}', "at least one job"),
+    ('{"tasks": [1]}', "at least one job"),
+])
+def test_unreadable_files_say_why(tmp_path: Path, content: str, msg: str) -> None:
+    p = tmp_path / "jobs.json"
+    p.write_text(content)
+    with pytest.raises(BadInput, match=msg):
+        load_jobs(p, NOW)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="cannot read jobs file"):
+        load_jobs(tmp_path / "nope.json", NOW)
