@@ -104,3 +104,16 @@ def test_train_end_closes_an_epoch_left_open_and_records_the_status(tmp_path: Pa
     rec = store.get_run(t.run.run_id)  # type: ignore[union-attr]
     assert rec.status == "failed"
     assert [w["name"] for w in store.windows(rec.id)] == ["epoch-0"]
+
+
+def test_a_second_fit_with_the_same_tracker_is_a_new_run(tmp_path: Path) -> None:
+    t = _tracker(tmp_path, marks=3)
+    _loop(t, epochs=1, steps_per_epoch=6)
+    first = t.run
+    _loop(t, epochs=2, steps_per_epoch=3)
+    assert t.run is not first and t.run is not None and t.run.result is not None
+    runs = Store(tmp_path / "r.db").list_runs()
+    assert len(runs) == 2 and all(r.status == "finished" for r in runs)
+    assert [w["name"] for w in Store(tmp_path / "r.db").windows(t.run.run_id)] == [
+        "epoch-0", "epoch-1",
+    ]

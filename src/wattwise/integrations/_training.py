@@ -57,8 +57,12 @@ class TrainingTracker:
 
     def train_begin(self, total_steps: int | float | None = None) -> None:
         """Start the run; ``total_steps`` (optimizer steps) enables the prediction."""
-        if self.run is not None:
-            return
+        if self.run is not None and self.run.result is None:
+            return  # already measuring this fit
+        # A new fit with the same callback (trainer.train() called again): a new run.
+        self.run, self.prediction, self.total_steps = None, None, None
+        self.steps_per_mark, self._marked, self._last_step = 1, 0, 0
+        self._open_epoch, self._failed = None, False
         if total_steps is not None and math.isfinite(total_steps) and total_steps > 0:
             self.total_steps = int(total_steps)
             self.steps_per_mark = max(1, math.ceil(self.total_steps / self.marks))

@@ -43,6 +43,7 @@ class WattwiseCallback(_Base):  # type: ignore[misc,valid-type]
 
     def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         self._active = bool(getattr(state, "is_local_process_zero", True))
+        self._epoch = 0
         if self._active:
             self.tracker.train_begin(getattr(state, "max_steps", None) or None)
 
