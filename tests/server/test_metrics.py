@@ -32,3 +32,21 @@ def test_a_running_run_exposes_energy_so_far_and_latest_power(tmp_path: Path) ->
     assert 'wattwise_run_running{name="live",run_id="1"} 1.0' in text
     energy = next(x for x in text.splitlines() if x.startswith("wattwise_run_energy_joules_total{"))
     assert float(energy.rsplit(" ", 1)[1]) > 0
+
+
+def test_a_running_run_lists_its_energy_so_far(tmp_path: Path) -> None:
+    from wattwise.server.data import runs_payload
+
+    db = tmp_path / "r.db"
+    run = wattwise.track(
+        "live", sensors=[ConstantPowerSensor({"gpu:0": 300.0})], db=db, interval_s=0.02
+    ).start()
+    try:
+        time.sleep(0.2)
+        (row,) = runs_payload(Store(db))["runs"]
+    finally:
+        run.stop()
+    assert row["status"] == "running" and row["so_far"] is True
+    assert row["kind"] == "measured" and row["energy_j"] > 0
+    (done,) = runs_payload(Store(db))["runs"]
+    assert "so_far" not in done and done["energy_j"] == run.result.energy_j  # type: ignore[union-attr]

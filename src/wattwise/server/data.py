@@ -9,8 +9,30 @@ from wattwise.store import Store
 
 
 def runs_payload(store: Store, limit: int = 50) -> dict[str, Any]:
-    """The runs table: identity, status and totals with their kind, newest first."""
-    return {"db": str(store.path), "runs": [_run_row(r) for r in store.list_runs(limit)]}
+    """The runs table: identity, status and totals with their kind, newest first.
+
+    A run still recording (or lost before it ended) has no summary yet; its row
+    then carries the energy of its samples so far, flagged ``so_far``.
+    """
+    rows = []
+    for r in store.list_runs(limit):
+        row = _run_row(r)
+        if r.summary is None:
+            row.update(_so_far(store, r))
+        rows.append(row)
+    return {"db": str(store.path), "runs": rows}
+
+
+def _so_far(store: Store, r: Any) -> dict[str, Any]:
+    domains = [d for s in r.sensors or [] for d in s.get("domains", [])]
+    in_total = {d["name"] for d in domains if d.get("in_total", True)}
+    kinds = {d.get("kind") for d in domains if d["name"] in in_total}
+    e = lo = hi = 0.0
+    for s in store.samples(r.id):
+        if s.domain in in_total and not s.gap:
+            e, lo, hi = e + s.energy_j, lo + s.low_j, hi + s.high_j
+    kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else None)
+    return {"energy_j": e, "low_j": lo, "high_j": hi, "kind": kind, "so_far": True}
 
 
 def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
