@@ -14,6 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from tests.fixtures.hourly_trace import write_hourly_trace
 from wattwise.cli import schedule
 
 app = typer.Typer()
@@ -126,13 +127,7 @@ def _iso(t: float) -> str:
 
 
 def _hour_trace(path: Path, values: list[float]) -> Path:
-    start = 3600 * (int(time.time()) // 3600)
-    rows = ["Time,Carbon Intensity"]
-    for i, v in enumerate(values):
-        t = datetime.fromtimestamp(start + 3600 * i, tz=timezone.utc)
-        rows.append(f"{t.strftime('%Y-%m-%d %H:%M:%S')},{v}")
-    path.write_text("\n".join(rows) + "\n")
-    return path
+    return write_hourly_trace(path, 3600 * (int(time.time()) // 3600), values)
 
 
 def test_plan_places_each_job_and_says_what_it_rests_on(tmp_path: Path) -> None:

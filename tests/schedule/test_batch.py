@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.fixtures.hourly_trace import write_hourly_trace
 from wattwise.errors import BadInput
 from wattwise.schedule.batch import plan_batch, run_batch
 from wattwise.schedule.jobfile import JobSpec
@@ -17,14 +18,7 @@ from wattwise.store import Store
 
 
 def _trace(path: Path, start: float, values: list[float]) -> Path:
-    lines = ["Time,Carbon Intensity"]
-    from datetime import datetime, timezone
-
-    for i, v in enumerate(values):
-        t = datetime.fromtimestamp(start + 3600 * i, tz=timezone.utc)
-        lines.append(f"{t.strftime('%Y-%m-%d %H:%M:%S')},{v}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_hourly_trace(path, start, values)
 
 
 def test_each_zone_is_planned_on_its_trace_and_jobs_go_where_it_is_cleanest(
