@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -9,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from wattwise.errors import BadInput
-from wattwise.hardware.cpus import read_cpu_info
+from wattwise.hardware.cpus import power_coefficients, read_cpu_info
 from wattwise.sensors.model import GIB, ModelSensor, probe
 
 CPUINFO_TURIN_VM = "".join(
@@ -225,3 +226,32 @@ def test_probe_builds_a_sensor_with_requested_components(turin) -> None:
         clock=lambda: 0.0,
     )
     assert isinstance(s, ModelSensor) and [d.name for d in s.domains()] == ["cpu:model"]
+
+
+def test_memory_inside_the_cpu_coefficients_is_not_charged_twice(turin) -> None:
+    # Zen 5 VM on CCF's EPYC 3rd Gen row: 128 GB per chip over 96 threads per chip
+    # (mean of the EPYC 7543 and 7763) = 1.33 GB per vCPU already in the CPU watts.
+    s = sensor(turin, [0.0, 10.0], [times(), times(idle=20)], memory_gb=16)
+    per_cpu = 128 / 96
+    included = per_cpu * s.describe()["cpus_counted"]
+    assert s.describe()["memory_gb_in_cpu_coefficients"] == pytest.approx(included)
+    mem = s.read()["memory:model"]
+    assert mem.energy_j == pytest.approx(0.392 * (16 - included) * 10)
+    assert mem.high_j == pytest.approx(0.4083 * 16 * 10)  # high end: all of it, no overlap
+    assert "less" in {d.name: d for d in s.domains()}["memory:model"].source
+    assert "1.33 GB per logical CPU" in s.describe()["memory_overlap"]
+
+
+def test_memory_alone_or_on_tdp_coefficients_is_charged_in_full(turin) -> None:
+    alone = sensor(turin, [0.0, 10.0], [times(), times(idle=20)], components=("memory",),
+                   memory_gb=16)
+    assert alone.read()["memory:model"].energy_j == pytest.approx(0.392 * 16 * 10)
+    tdp = dataclasses.replace(power_coefficients(turin), memory_gb_per_cpu=None)
+    s = sensor(turin, [0.0, 10.0], [times(), times(idle=20)], memory_gb=16, coefficients=tdp)
+    assert s.read()["memory:model"].energy_j == pytest.approx(0.392 * 16 * 10)
+
+
+def test_a_small_memory_is_not_charged_below_zero(turin) -> None:
+    s = sensor(turin, [0.0, 10.0], [times(), times(idle=20)], memory_gb=0.5)
+    mem = s.read()["memory:model"]
+    assert mem.energy_j == 0.0 and mem.low_j == 0.0 and mem.high_j > 0

@@ -160,6 +160,10 @@ class PowerCoefficients:
     microarchitecture: str | None
     source: str
     note: str = ""
+    #: GB of server memory whose power is already inside these per-CPU watts (SPECpower
+    #: servers' memory per logical CPU), or None where the coefficients hold none.
+    memory_gb_per_cpu: float | None = None
+    memory_overlap_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -358,6 +362,7 @@ def _ccf_coefficients(arch: str, row_name: str) -> PowerCoefficients:
         vals = [float(row[k]) for k in ("min_w", "max_w", "min_w_low", "min_w_high")]
         idle, mx, idle_lo, idle_hi = vals
         mx_lo, mx_hi = float(row["max_w_low"]), float(row["max_w_high"])
+        gb_cpu, overlap_note = _memory_in_coefficients(row_name, row.get("gb_per_chip", ""))
         return PowerCoefficients(
             idle_w=idle,
             max_w=mx,
@@ -370,6 +375,8 @@ def _ccf_coefficients(arch: str, row_name: str) -> PowerCoefficients:
             microarchitecture=arch,
             source=CCF_SOURCE,
             note="range: spread of the CCF per-provider coefficient tables",
+            memory_gb_per_cpu=gb_cpu,
+            memory_overlap_note=overlap_note,
         )
     # A microarchitecture newer than CCF's table: its older neighbour, widened by
     # how far this generation's TDP per thread strays from the neighbour's.
@@ -385,6 +392,8 @@ def _ccf_coefficients(arch: str, row_name: str) -> PowerCoefficients:
         max_w_low=min(base.max_w_low, base.max_w_low * r_lo),
         max_w_high=max(base.max_w_high, base.max_w_high * r_hi),
         method="ccf-vcpu",
+        memory_gb_per_cpu=base.memory_gb_per_cpu,
+        memory_overlap_note=base.memory_overlap_note,
         matched=f"{row_name} via {row['neighbour']}",
         microarchitecture=arch,
         source=CCF_SOURCE + "; widening from " + TDP_SOURCE,
@@ -393,6 +402,33 @@ def _ccf_coefficients(arch: str, row_name: str) -> PowerCoefficients:
             f"range widened by TDP-per-thread ratios {r_lo:.2f}-{r_hi:.2f} of "
             f"{row['gen_skus'].replace(';', ', ')} to {row['ref_sku']}"
         ),
+    )
+
+
+def _memory_in_coefficients(row_name: str, gb_per_chip: str) -> tuple[float | None, str]:
+    """GB of memory per logical CPU inside a CCF row's watts, and how it was reached.
+
+    CCF's coefficients are whole SPECpower servers' watts per thread, so they
+    hold those servers' memory: on average ``gb_per_chip`` GB per CPU chip (CCF's
+    own figure). Per logical CPU that is ``gb_per_chip`` over the threads of a
+    chip, taken as the mean of this table's server parts of that
+    microarchitecture. CCF adds memory power only above this amount.
+    """
+    arch = next((a for a, r in _CCF_ROW.items() if r == row_name), None)
+    threads = [
+        float(r["threads"])
+        for r in cpu_model_table()
+        if r["segment"] == "server" and r["microarchitecture"] == arch
+    ]
+    if not gb_per_chip.strip() or not threads:
+        return None, (
+            f"no SPECpower memory figure or server parts for {row_name}: memory counted in full"
+        )
+    per_cpu = float(gb_per_chip) / (sum(threads) / len(threads))
+    return per_cpu, (
+        f"{float(gb_per_chip):.4g} GB per chip in CCF's SPECpower servers of {row_name} over "
+        f"{sum(threads) / len(threads):.0f} threads per chip (mean of {len(threads)} server "
+        f"parts) = {per_cpu:.3g} GB per logical CPU already in the CPU coefficients"
     )
 
 

@@ -24,7 +24,8 @@ Choices, and why:
   refresh and background power for all of its capacity whether or not pages
   hold data, and in a VM the whole allocation is reserved for this guest. CCF's
   compute coefficients are whole-server SPECpower figures and already contain
-  some memory power, so CPU + memory can overlap (data/README.md).
+  those servers' memory, so, as CCF does, memory is charged only above that
+  amount per CPU (central and low); the high end charges all of it.
 """
 
 from __future__ import annotations
@@ -129,6 +130,11 @@ class ModelSensor(Sensor):
             raise BadInput(f"memory_total must be >= 0 bytes, got {memory_total}")
         self._memory_gb = memory_total / GIB
         self._mem_w, self._mem_w_lo, self._mem_w_hi, self._mem_source = memory_coefficients()
+        # CCF's per-CPU watts are whole servers', memory included: when the CPU domain
+        # is counted too, memory is charged only above what they hold (CCF's own rule).
+        # The high end still charges it all, in case they hold less than estimated.
+        per_cpu = self._coef.memory_gb_per_cpu if "cpu" in comps else None
+        self._memory_in_cpu_gb = min(self._memory_gb, per_cpu * self._cpus) if per_cpu else 0.0
         self._totals = {d: [0.0, 0.0, 0.0] for d in self._domain_names()}
         self._last_util = 0.0
         self._last_t = clock()
@@ -171,10 +177,18 @@ class ModelSensor(Sensor):
             src = (
                 self._coef.label()
                 if comp == "cpu"
-                else f"model:memory {self._mem_w} W/GB x {self._memory_gb:.2f} GB"
+                else self._memory_label()
             )
             out.append(Domain(f"{comp}:model", comp, src, "estimated"))
         return out
+
+    def _memory_label(self) -> str:
+        inc = self._memory_in_cpu_gb
+        charged = self._memory_gb - inc
+        label = f"model:memory {self._mem_w} W/GB x {charged:.2f} GB"
+        if inc:
+            label += f" ({self._memory_gb:.2f} GB less {inc:.2f} GB in the CPU model)"
+        return label
 
     def read(self) -> dict[str, Counter]:
         now = self._clock()
@@ -205,8 +219,13 @@ class ModelSensor(Sensor):
                 acc[i] += w * n * dt
         if "memory" in self._components:
             acc = self._totals["memory:model"]
-            for i, w in enumerate((self._mem_w, self._mem_w_lo, self._mem_w_hi)):
-                acc[i] += w * self._memory_gb * dt
+            for i, w in enumerate(self._memory_watts()):
+                acc[i] += w * dt
+
+    def _memory_watts(self) -> tuple[float, float, float]:
+        """(central, low, high) W of memory beyond what the CPU coefficients hold."""
+        charged = self._memory_gb - self._memory_in_cpu_gb
+        return (self._mem_w * charged, self._mem_w_lo * charged, self._mem_w_hi * self._memory_gb)
 
     def power_w(self, util: float) -> dict[str, tuple[float, float, float]]:
         """(central, low, high) watts per domain at a given utilisation, for reports."""
@@ -222,8 +241,7 @@ class ModelSensor(Sensor):
                 )
             )
         if "memory" in self._components:
-            gb = self._memory_gb
-            out["memory:model"] = (self._mem_w * gb, self._mem_w_lo * gb, self._mem_w_hi * gb)
+            out["memory:model"] = self._memory_watts()
         return out  # type: ignore[return-value]
 
     def describe(self) -> dict[str, Any]:
@@ -241,13 +259,17 @@ class ModelSensor(Sensor):
             ),
             "memory_gb": self._memory_gb,
             "memory_basis": self._memory_basis,
+            "memory_gb_in_cpu_coefficients": self._memory_in_cpu_gb,
+            "memory_overlap": self._coef.memory_overlap_note
+            or "the CPU coefficients hold no memory (TDP-based): memory counted in full",
             "memory_w_per_gb": {
                 "central": self._mem_w,
                 "low": self._mem_w_lo,
                 "high": self._mem_w_hi,
                 "sources": self._mem_source,
             },
-            "formula": "cpu W = (idle + util x (max - idle)) x CPUs; memory W = W/GB x GB",
+            "formula": "cpu W = (idle + util x (max - idle)) x CPUs; memory W = W/GB x (GB - GB "
+            "already in the CPU coefficients); high end: all GB",
         }
 
 
