@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,31 @@ def test_unreadable_files_say_why(tmp_path: Path, content: str, msg: str) -> Non
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="cannot read jobs file"):
         load_jobs(tmp_path / "nope.json", NOW)
+
+
+def test_a_job_can_be_planned_like_a_recorded_run(tmp_path: Path) -> None:
+    import time as _time
+
+    import wattwise
+    from tests.fixtures.fake_sensors import ConstantPowerSensor
+
+    db = tmp_path / "r.db"
+    with wattwise.track("nightly", sensors=[ConstantPowerSensor({"gpu:0": 250.0})], db=db):
+        _time.sleep(0.1)
+    specs = load_jobs(_file(tmp_path, [
+        {"name": "tonight", "like_run": "nightly", "within": "12h", "zones": ["DE"]},
+        {"name": "longer", "like_run": "latest", "duration": "2h", "within": "12h",
+         "zones": ["DE"]},
+    ]), NOW, db=db)
+    tonight, longer = specs
+    assert tonight.job.power_w == pytest.approx(250.0, rel=0.01)
+    assert 0.1 <= tonight.job.duration_s < 1.0
+    assert longer.job.duration_s == 7200 and longer.job.power_given
+    assert re.fullmatch(r"tonight: duration and average power \(2[45]\d(\.\d)? W\) from run 1 "
+                        r"\(nightly, measured\)", tonight.measured_from or "")
+    with pytest.raises(BadInput, match="like_run or power_w"):
+        load_jobs(_file(tmp_path, [{"name": "x", "like_run": "nightly", "power_w": 3,
+                                    "within": "2h", "zones": ["DE"]}]), NOW, db=db)
+    with pytest.raises(BadInput, match="no run 'nope'"):
+        load_jobs(_file(tmp_path, [{"name": "x", "like_run": "nope", "within": "2h",
+                                    "zones": ["DE"]}]), NOW, db=db)

@@ -237,7 +237,7 @@ def plan_cmd(
     from wattwise.schedule.jobfile import load_jobs
 
     now = time.time()
-    specs = load_jobs(jobs_file, now, default_zone=zone)
+    specs = load_jobs(jobs_file, now, default_zone=zone, db=db)
     traces = _pairs(trace, "--intensity-trace")
     caps: dict[str, int] = {}
     for z, n in _pairs(capacity, "--capacity").items():

@@ -46,6 +46,7 @@ def plan_batch(
 ) -> tuple[Plan, list[str]]:
     """The plan for every job, and notes on what it rests on (fallbacks, reference power)."""
     forecasts, notes = forecasts_for(specs, now_unix_s, traces or {})
+    notes.extend(s.measured_from for s in specs if s.measured_from)
     reference = [s.job.name for s in specs if not s.job.power_given]
     if reference:
         notes.append(

@@ -10,7 +10,10 @@
 
 Times are ``within`` (from now) or ``earliest``/``deadline`` (ISO 8601, UTC
 unless an offset is given). ``power_w`` or ``energy_kwh`` sets what the job
-draws; without either it is planned at a 1 kW reference, said in the plan.
+draws; ``"like_run": RUN`` takes the duration (unless given) and the average
+power of a recorded run (id, name or ``latest``), so tonight's job is planned
+from what last night's measurably used. Without any of these it is planned
+at a 1 kW reference, said in the plan.
 Every problem in the file is reported at once, by job, and nothing runs.
 """
 
@@ -27,7 +30,7 @@ from wattwise.schedule.jobs import REFERENCE_POWER_W, Job, parse_duration, valid
 
 _KEYS = {
     "name", "duration", "within", "earliest", "deadline", "power_w", "energy_kwh", "zones",
-    "zone", "interruptible", "min_chunk", "resume_cost", "resources", "command",
+    "zone", "interruptible", "min_chunk", "resume_cost", "resources", "command", "like_run",
 }
 
 
@@ -37,6 +40,8 @@ class JobSpec:
 
     job: Job
     command: list[str] | None
+    #: Where the job's power (and duration) came from, when from a recorded run.
+    measured_from: str | None = None
 
 
 def _time(value: Any, what: str) -> float:
@@ -57,7 +62,21 @@ def _number(raw: dict[str, Any], key: str) -> float:
     return float(value)
 
 
-def _one(raw: Any, i: int, now: float, default_zone: str | None) -> JobSpec:
+def _like_run(ref: Any, db: str | Path | None) -> tuple[float, float, str]:
+    """(duration s, average W, what it is) of a recorded, finished run."""
+    from wattwise.store import Store
+
+    record = Store(db).get_run(str(ref))
+    s = record.summary or {}
+    if not s.get("energy_j") or not s.get("duration_s"):
+        raise BadInput(f"like_run {ref!r}: run {record.id} has no finished energy record")
+    return (float(s["duration_s"]), float(s["energy_j"]) / float(s["duration_s"]),
+            f"run {record.id} ({record.name}, {s.get('kind', 'unknown')})")
+
+
+def _one(
+    raw: Any, i: int, now: float, default_zone: str | None, db: str | Path | None = None
+) -> JobSpec:
     if not isinstance(raw, dict):
         raise BadInput(f"expected an object, got {type(raw).__name__}")
     name = str(raw.get("name") or f"job-{i + 1}")
@@ -65,9 +84,17 @@ def _one(raw: Any, i: int, now: float, default_zone: str | None) -> JobSpec:
     if unknown:
         raise BadInput(f"unknown field(s) {', '.join(unknown)}; known: "
                        f"{', '.join(sorted(_KEYS))}")
-    if "duration" not in raw:
-        raise BadInput("needs a duration, e.g. \"2h\"")
-    duration = parse_duration(raw["duration"])
+    like: tuple[float, float, str] | None = None
+    if "like_run" in raw:
+        if "power_w" in raw or "energy_kwh" in raw:
+            raise BadInput("give like_run or power_w/energy_kwh, not both")
+        like = _like_run(raw["like_run"], db)
+    if "duration" in raw:
+        duration = parse_duration(raw["duration"])
+    elif like is not None:
+        duration = like[0]
+    else:
+        raise BadInput("needs a duration, e.g. \"2h\" (or like_run)")
     if "within" in raw:
         if "earliest" in raw or "deadline" in raw:
             raise BadInput("give either within or earliest/deadline, not both")
@@ -86,8 +113,10 @@ def _one(raw: Any, i: int, now: float, default_zone: str | None) -> JobSpec:
         raise BadInput("zones must be a list of zone names")
     if "power_w" in raw and "energy_kwh" in raw:
         raise BadInput("give power_w or energy_kwh, not both")
-    power_given = "power_w" in raw or "energy_kwh" in raw
-    if "energy_kwh" in raw:
+    power_given = "power_w" in raw or "energy_kwh" in raw or like is not None
+    if like is not None:
+        power = like[1]
+    elif "energy_kwh" in raw:
         power = _number(raw, "energy_kwh") * 3.6e6 / duration
     else:
         power = _number(raw, "power_w") if "power_w" in raw else REFERENCE_POWER_W
@@ -105,11 +134,18 @@ def _one(raw: Any, i: int, now: float, default_zone: str | None) -> JobSpec:
         zones=tuple(zones), resources=int(_number(raw, "resources")) if "resources" in raw else 1,
         power_given=power_given,
     )
-    return JobSpec(job, command)
+    source = None
+    if like is not None:
+        what = "average power" if "duration" in raw else "duration and average power"
+        source = f"{name}: {what} ({power:.4g} W) from {like[2]}"
+    return JobSpec(job, command, source)
 
 
 def load_jobs(
-    path: str | Path, now_unix_s: float, default_zone: str | None = None
+    path: str | Path,
+    now_unix_s: float,
+    default_zone: str | None = None,
+    db: str | Path | None = None,
 ) -> list[JobSpec]:
     """Every job of the file, validated together; BadInput lists all that are wrong."""
     p = Path(path)
@@ -126,7 +162,7 @@ def load_jobs(
     for i, raw in enumerate(raw_jobs):
         label = str(raw.get("name") or f"job-{i + 1}") if isinstance(raw, dict) else f"job-{i + 1}"
         try:
-            spec = _one(raw, i, now_unix_s, default_zone)
+            spec = _one(raw, i, now_unix_s, default_zone, db)
         except BadInput as exc:
             errors.append(f"{label}: {exc}")
             continue
