@@ -28,7 +28,9 @@ def test_a_running_run_exposes_energy_so_far_and_latest_power(tmp_path: Path) ->
         run.stop()
     power = next(x for x in text.splitlines() if x.startswith("wattwise_run_power_watts{"))
     assert 'domain="gpu:0"' in power and 'kind="measured"' in power
-    assert float(power.rsplit(" ", 1)[1]) == pytest.approx(300.0, rel=0.01)
+    # One sample's power: its energy over its interval, which timer jitter moves a little
+    # at this 20 ms interval.
+    assert float(power.rsplit(" ", 1)[1]) == pytest.approx(300.0, rel=0.1)
     assert 'wattwise_run_running{name="live",run_id="1"} 1.0' in text
     energy = next(x for x in text.splitlines() if x.startswith("wattwise_run_energy_joules_total{"))
     assert float(energy.rsplit(" ", 1)[1]) > 0
