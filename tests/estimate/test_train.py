@@ -106,10 +106,21 @@ def test_throughput_above_peak_is_refused() -> None:
         train(params="7B", tokens="1T", hardware=A100, throughput_tflops=400)
 
 
-def test_flops_alone_give_flops_and_say_what_is_missing() -> None:
-    est = train(params="7B", tokens="1T")
-    assert est.gpu_hours is None and est.energy_mwh is None
+def test_without_hardware_energy_spans_current_accelerators() -> None:
+    est = train(params="7B", tokens="1T", pue=1.2, intensity_g_per_kwh=300)
+    assert est.gpu_hours is None and est.duration_days is None
     assert any("give hardware" in a for a in est.assumptions)
+    e = est.energy_mwh
+    assert e is not None and e.low < e.value < e.high
+    # Each current accelerator's own estimate lies inside the hardware-free range.
+    for hw in ("A100 SXM4 80GB", "H100 SXM5", "MI300X", "TPU v4"):
+        one = train(params="7B", tokens="1T", pue=1.2, hardware=hw, count=64).energy_mwh
+        assert one is not None and e.low <= one.low and one.high <= e.high, hw
+    assert est.pue.value == 1.2
+    assert est.operational_tco2eq is not None
+    assert est.operational_tco2eq.value == pytest.approx(e.value * 300 / 1000)
+    # The V100 (2017) is not a current accelerator: it is outside the set.
+    assert not any("V100" in a for a in est.assumptions)
 
 
 def test_nothing_to_size_the_run_is_refused_with_what_to_give() -> None:

@@ -302,11 +302,14 @@ def train(
                 f"{fmt(defaults.MFU.high)}) [{defaults.MFU_SOURCE}]"
             )
     elif flops_fig is not None:
-        notes.append(
-            "time and energy: not estimated; give hardware (for its peak FLOP/s), "
-            "throughput_tflops, gpu_hours, or days with count"
+        return _flops_only(
+            flops_fig, acc, precision, notes,
+            optional_positive(pue, "pue"),
+            optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"),
+            zone,
+            fraction(goodput, "goodput"),
+            power_basis,
         )
-        return _flops_only(flops_fig, acc, precision, notes)
     else:
         raise BadInput(
             "cannot work out the compute: give params and tokens (or flops), "
@@ -389,11 +392,84 @@ def train(
     )
 
 
+#: Without hardware, the energy range spans the data-centre accelerators released
+#: since this year that have a system power basis (a rated server or a described host).
+CURRENT_SINCE_YEAR = 2020
+
+
 def _flops_only(
-    flops_fig: Figure, acc: Accelerator | None, precision: str, notes: list[str]
+    flops_fig: Figure,
+    acc: Accelerator | None,
+    precision: str,
+    notes: list[str],
+    pue: float | None = None,
+    intensity: float | None = None,
+    zone: str | None = None,
+    goodput: float | None = None,
+    power_basis: str = "system",
 ) -> TrainingEstimate:
-    """What can be said from the FLOPs alone, when nothing gives the time."""
-    pue_fig = pue_figure(None, notes)
+    """What the FLOPs alone say: energy over the range of current accelerators, no time.
+
+    Energy per FLOP = power per device / (peak x MFU x goodput) for each
+    data-centre accelerator released since ``CURRENT_SINCE_YEAR`` with a
+    system power basis; the range spans the best and worst of them (at their
+    own low and high ends), the central value is their median. Time, count
+    and device-hours need the hardware, so they stay unknown.
+    """
+    from statistics import median
+
+    from wattwise.hardware.accelerators import load, system_for
+    from wattwise.hardware.hosts import host_for
+
+    pue_fig = pue_figure(pue, notes)
+    energy_fig: Figure | None = None
+    per_flop: list[tuple[str, Range]] = []
+    if acc is None:
+        gp = Range.exact(goodput) if goodput is not None else defaults.GOODPUT
+        for cand in load():
+            if (cand.release_year or 0) < CURRENT_SINCE_YEAR:
+                continue
+            if system_for(cand) is None and host_for(cand) is None:
+                continue
+            try:
+                peak = cand.peak_flops(precision)
+            except BadInput:
+                continue
+            p = power_figure(None, cand, defaults.POWER_FRACTION_COMPUTE,
+                             defaults.POWER_FRACTION_COMPUTE_SOURCE, [], "training",
+                             basis=power_basis)
+            if p is None:
+                continue
+            per_flop.append((cand.name, p.range / (Range.exact(peak) * defaults.MFU * gp)))
+    if per_flop:
+        j = Range(
+            min(r.low for _, r in per_flop),
+            median(r.value for _, r in per_flop),
+            max(r.high for _, r in per_flop),
+        )
+        e = flops_fig.range * j * pue_fig.range / 3.6e9
+        energy_fig = Figure.of(e, "MWh", "derived",
+                               "FLOPs x energy per FLOP of current accelerators x PUE")
+        names = ", ".join(n for n, _ in per_flop)
+        notes.append(
+            f"hardware not given: energy spans the {len(per_flop)} data-centre accelerators "
+            f"released since {CURRENT_SINCE_YEAR} with a system power basis ({names}) at "
+            f"default MFU and goodput; central = their median energy per FLOP; give hardware "
+            "to narrow it"
+        )
+        notes.append("time, count and device-hours: not estimated without hardware")
+    else:
+        notes.append(
+            "time and energy: not estimated; give hardware (for its peak FLOP/s), "
+            "throughput_tflops, gpu_hours, or days with count"
+        )
+    intensity_fig = (
+        intensity_figure(intensity, zone, notes) if energy_fig is not None else None
+    )
+    carbon_fig: Figure | None = None
+    if energy_fig is not None and intensity_fig is not None:
+        t = energy_fig.range * intensity_fig.range / 1000.0
+        carbon_fig = Figure.of(t, "tCO2eq", "derived", "energy x grid intensity")
     return TrainingEstimate(
         hardware=acc.name if acc else None,
         precision=precision,
@@ -405,9 +481,9 @@ def _flops_only(
         goodput=None,
         power_per_device_w=None,
         pue=pue_fig,
-        energy_mwh=None,
-        intensity_g_per_kwh=None,
-        operational_tco2eq=None,
+        energy_mwh=energy_fig,
+        intensity_g_per_kwh=intensity_fig,
+        operational_tco2eq=carbon_fig,
         embodied_tco2eq=None,
         assumptions=notes,
     )
