@@ -83,3 +83,21 @@ def test_running_needs_a_command_for_every_job() -> None:
     plan = Plan((a,), "exact", 1.0, 1.0, 1.0, 0.0, 0.0, ())
     with pytest.raises(BadInput, match="no command for job"):
         run_batch(plan, [JobSpec(job, None)])
+
+
+def test_zones_without_a_trace_use_the_named_live_provider(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from tests.schedule.test_defer_sources import FIXTURES, Recorded
+    from wattwise.carbon.providers import IntensityCache, UKCarbonIntensity
+
+    now = datetime(2025, 3, 10, 12, 20, tzinfo=timezone.utc).timestamp()
+    tr = Recorded("/fw48h", (FIXTURES / "ukcarbon" / "fw48h.json").read_bytes())
+    uk = UKCarbonIntensity(transport=tr, clock=lambda: now,
+                           cache=IntensityCache(tmp_path / "cache", clock=lambda: now))
+    job = Job(name="x", duration_s=2 * 3600, earliest_start_unix_s=now,
+              deadline_unix_s=now + 8 * 3600, zones=("GB",))
+    plan, _ = plan_batch([JobSpec(job, None)], now, provider=uk)
+    assert tr.paths and plan.sources[0].startswith("ukcarbon:")
+    # The recorded forecast falls through the window: the plan waits for its end.
+    assert plan.assignments[0].start_unix_s == pytest.approx(now + 6 * 3600)

@@ -220,6 +220,9 @@ def plan_cmd(
     trace: list[str] = typer.Option(None, "--intensity-trace", help="ZONE=FILE: a forecast CSV "
                                     "'Time,Carbon Intensity' (UTC); repeat per zone. Without "
                                     "one: the offline typical week (DE, GB, FR)."),
+    provider: str | None = typer.Option(None, "--intensity-provider", help="Live forecasts for "
+                                        "zones without a trace (ukcarbon for GB needs no token; "
+                                        "electricitymaps, watttime need credentials)."),
     capacity: list[str] = typer.Option(None, "--capacity", help="ZONE=N: jobs' resources that "
                                        "may run at once there; repeat per zone."),
     method: str = typer.Option("auto", "--method", help="auto, exact, milp or greedy."),
@@ -244,7 +247,7 @@ def plan_cmd(
         if not n.isdigit() or int(n) < 1:
             die(f"--capacity {z}={n}: N must be a whole number >= 1")
         caps[z] = int(n)
-    the_plan, notes = plan_batch(specs, now, traces, caps or None, method)
+    the_plan, notes = plan_batch(specs, now, traces, caps or None, method, provider)
     if as_json:
         console.print_json(json.dumps({**the_plan.to_dict(), "notes_input": notes}))
     else:

@@ -11,16 +11,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wattwise.errors import BadInput
 from wattwise.schedule.executors import ExecResult, LocalExecutor
 from wattwise.schedule.jobfile import JobSpec
 from wattwise.schedule.planner import Plan, plan
 
+if TYPE_CHECKING:
+    from wattwise.carbon.providers import LiveProvider
+
 
 def forecasts_for(
-    specs: Sequence[JobSpec], now_unix_s: float, traces: Mapping[str, str | Path]
+    specs: Sequence[JobSpec],
+    now_unix_s: float,
+    traces: Mapping[str, str | Path],
+    provider: str | LiveProvider | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """One intensity series per zone the jobs may use (and notes, none so far)."""
     from wattwise.schedule.defer import window_intensity
@@ -32,8 +38,11 @@ def forecasts_for(
     horizon = max(s.job.deadline_unix_s for s in specs) - now_unix_s
     # A zone without a trace gets the offline typical week; the series says so in its
     # notes, which the plan carries.
-    out = {z: window_intensity(z, now_unix_s, max(horizon, 3600.0), trace=traces.get(z))
-           for z in zones}
+    out = {
+        z: window_intensity(z, now_unix_s, max(horizon, 3600.0), trace=traces.get(z),
+                            provider=None if z in traces else provider)
+        for z in zones
+    }
     return out, []
 
 
@@ -43,9 +52,14 @@ def plan_batch(
     traces: Mapping[str, str | Path] | None = None,
     capacity: Mapping[str, int] | None = None,
     method: str = "auto",
+    provider: str | LiveProvider | None = None,
 ) -> tuple[Plan, list[str]]:
-    """The plan for every job, and notes on what it rests on (fallbacks, reference power)."""
-    forecasts, notes = forecasts_for(specs, now_unix_s, traces or {})
+    """The plan for every job, and notes on what it rests on (fallbacks, reference power).
+
+    A zone gets its trace if one is given, else the live ``provider``'s forecast if
+    one is named, else the offline typical week.
+    """
+    forecasts, notes = forecasts_for(specs, now_unix_s, traces or {}, provider)
     notes.extend(s.measured_from for s in specs if s.measured_from)
     reference = [s.job.name for s in specs if not s.job.power_given]
     if reference:
