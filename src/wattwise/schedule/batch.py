@@ -27,8 +27,13 @@ def forecasts_for(
     now_unix_s: float,
     traces: Mapping[str, str | Path],
     provider: str | LiveProvider | None = None,
-) -> tuple[dict[str, Any], list[str]]:
-    """One intensity series per zone the jobs may use (and notes, none so far)."""
+) -> dict[str, Any]:
+    """One intensity series per zone the jobs may use.
+
+    A zone gets its trace if one is given, else the live ``provider``'s forecast
+    if one is named, else the offline typical week of a shipped zone, whose
+    series says so in its notes, which the plan carries.
+    """
     from wattwise.schedule.defer import window_intensity
 
     zones = sorted({z for s in specs for z in s.job.zones})
@@ -36,14 +41,11 @@ def forecasts_for(
     if unknown:
         raise BadInput(f"--intensity-trace for zone(s) no job uses: {', '.join(unknown)}")
     horizon = max(s.job.deadline_unix_s for s in specs) - now_unix_s
-    # A zone without a trace gets the offline typical week; the series says so in its
-    # notes, which the plan carries.
-    out = {
+    return {
         z: window_intensity(z, now_unix_s, max(horizon, 3600.0), trace=traces.get(z),
                             provider=None if z in traces else provider)
         for z in zones
     }
-    return out, []
 
 
 def plan_batch(
@@ -54,13 +56,9 @@ def plan_batch(
     method: str = "auto",
     provider: str | LiveProvider | None = None,
 ) -> tuple[Plan, list[str]]:
-    """The plan for every job, and notes on what it rests on (fallbacks, reference power).
-
-    A zone gets its trace if one is given, else the live ``provider``'s forecast if
-    one is named, else the offline typical week.
-    """
-    forecasts, notes = forecasts_for(specs, now_unix_s, traces or {}, provider)
-    notes.extend(s.measured_from for s in specs if s.measured_from)
+    """The plan for every job, and notes on what its inputs rest on (see ``forecasts_for``)."""
+    forecasts = forecasts_for(specs, now_unix_s, traces or {}, provider)
+    notes = [s.measured_from for s in specs if s.measured_from]
     reference = [s.job.name for s in specs if not s.job.power_given]
     if reference:
         notes.append(
