@@ -91,9 +91,25 @@ def test_grid_without_own_figure_uses_country_and_says_so(
     assert i.intensity_g_per_kwh == table["CN"].intensity_g_per_kwh
 
 
-def test_zone_without_any_figure_falls_back_to_world_with_note() -> None:
+def test_zone_without_any_figure_falls_back_to_world_with_note(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import wattwise.carbon.yearly as yearly
+
+    table = {k: v for k, v in yearly.yearly_table().items() if k != "CH"}
+    monkeypatch.setattr(yearly, "yearly_table", lambda: table)
     i = YearlySource().intensity_at("CH")
     assert i.intensity_g_per_kwh == 481.0 and "world average" in i.note and "CH" in i.note
+
+
+def test_every_country_zone_has_a_yearly_figure() -> None:
+    from wattwise.carbon.yearly import yearly_table
+    from wattwise.carbon.zones import all_zones
+
+    countries = [z.name for z in all_zones().values() if z.kind == "country"]
+    missing = [c for c in countries if c not in yearly_table()]
+    assert countries and missing == []
+    assert YearlySource().intensity_at("CH").intensity_g_per_kwh == 35.0
 
 
 def test_canadian_province_has_its_own_figure() -> None:
@@ -114,7 +130,16 @@ def test_basis_is_reported_and_not_mixed_silently() -> None:
     assert src.figure("AU-VIC")[0].basis == "direct" and src.figure("AU")[0].basis == "lifecycle"
 
 
-def test_recited_values_are_flagged_and_verified_ones_are_not() -> None:
+def test_recited_values_are_flagged_and_verified_ones_are_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    import wattwise.carbon.yearly as yearly
+
+    table = dict(yearly.yearly_table())
+    table["GB"] = dataclasses.replace(table["GB"], provenance="from memory")
+    monkeypatch.setattr(yearly, "yearly_table", lambda: table)
     src = YearlySource()
     assert "recited" in src.intensity_at("GB").source
     assert "recited" not in src.intensity_at("US-SRVC").source
