@@ -74,9 +74,9 @@ BANDWIDTH_EFFICIENCY_SOURCE = (
 #: Data-centre power usage effectiveness.
 PUE = Range(1.10, 1.56, 1.56)
 PUE_SOURCE = (
-    "low 1.10 = Google fleet trailing-twelve-month PUE (Google 2024 Environmental "
-    "Report); central and high 1.56 = industry average (Uptime Institute Global Data "
-    "Center Survey 2024)"
+    "low 1.10 = Google's published fleet trailing-twelve-month PUE (as used by the Cloud "
+    "Carbon Footprint methodology); central and high 1.56 = industry average (Uptime "
+    "Institute Global Data Center Survey 2024)"
 )
 
 #: Service life over which a device's embodied emissions are amortised.
