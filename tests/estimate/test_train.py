@@ -245,7 +245,7 @@ def test_gpu_power_basis_counts_the_accelerator_alone() -> None:
 
 
 def test_system_basis_falls_back_to_the_accelerator_where_no_server_is_published() -> None:
-    est = train(gpu_hours=1000, hardware="Gaudi 2", pue=1.0)
+    est = train(gpu_hours=1000, hardware="Gaudi 3", pue=1.0)
     assert est.power_per_device_w is not None
     assert "accelerator only" in est.power_per_device_w.derivation
     assert any("no published server specification" in a for a in est.assumptions)
