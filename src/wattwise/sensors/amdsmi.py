@@ -20,12 +20,12 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise.errors import SensorReadError, SensorUnavailable
 from wattwise.sensors import LIBRARIES
-from wattwise.sensors.base import Counter, Domain, Sensor
+from wattwise.sensors.base import Counter, Domain, PowerIntegral, Sensor
 
 INSTALL_FIX = LIBRARIES["amdsmi"][2]
 # amdsmi_status_t codes (amdsmi_wrapper.AMDSMI_STATUS_*).
@@ -55,9 +55,7 @@ class _Gpu:
     counter_start_j: float = 0.0
     counter_last_j: float = 0.0
     counter_changed_s: float = 0.0
-    energy_j: float = 0.0
-    last_t_s: float | None = None
-    last_p_w: float | None = None
+    integral: PowerIntegral = field(default_factory=PowerIntegral)
 
 
 def _error_code(err: Exception) -> int | None:
@@ -200,7 +198,7 @@ class AmdSmiSensor(Sensor):
                 "check amd-smi metric -p",
             )
         gpu.method = f"power-integration {gpu.power_key}"
-        gpu.last_p_w, gpu.last_t_s = self._power_w(gpu), now
+        gpu.integral.add(now, self._power_w(gpu))
         return gpu
 
     def _optional(self, call: Callable[[], Any]) -> Any:
@@ -248,16 +246,9 @@ class AmdSmiSensor(Sensor):
                     raise SensorReadError(f"amdsmi: {gpu.domain}: no power reading")
                 p = self._power_w(gpu)
                 if gpu.method != METHOD_COUNTER:
-                    self._integrate(gpu, now, p)
+                    gpu.integral.add(now, p)
                 out[gpu.domain] = p
             return out
-
-    @staticmethod
-    def _integrate(gpu: _Gpu, now: float, p_w: float) -> None:
-        if gpu.last_t_s is not None and gpu.last_p_w is not None and now > gpu.last_t_s:
-            gpu.energy_j += 0.5 * (gpu.last_p_w + p_w) * (now - gpu.last_t_s)
-        if gpu.last_t_s is None or now >= gpu.last_t_s:
-            gpu.last_t_s, gpu.last_p_w = now, p_w
 
     def domains(self) -> list[Domain]:
         return list(self._domains)
@@ -275,10 +266,10 @@ class AmdSmiSensor(Sensor):
                 try:
                     p = self._power_w(gpu)
                 except SensorReadError:
-                    gpu.last_t_s = gpu.last_p_w = None  # the gap is not integrated
+                    gpu.integral.gap()  # the gap is not integrated
                     raise
-                self._integrate(gpu, now, p)
-                out[gpu.domain] = Counter.exact(gpu.energy_j)
+                gpu.integral.add(now, p)
+                out[gpu.domain] = Counter.exact(gpu.integral.energy_j)
             return out
 
     def _read_counter(self, gpu: _Gpu, now: float) -> float:

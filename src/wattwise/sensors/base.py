@@ -57,6 +57,31 @@ class Counter:
         return cls(energy_j, energy_j, energy_j)
 
 
+@dataclass
+class PowerIntegral:
+    """Joules from power samples, by the trapezoid rule between successive samples.
+
+    For sensors that give power but no energy counter (older NVIDIA GPUs, AMD
+    GPUs without one). ``gap()`` after a failed sample drops the open interval,
+    so it is left out rather than guessed.
+    """
+
+    energy_j: float = 0.0
+    last_t_s: float | None = None
+    last_p_w: float | None = None
+
+    def add(self, t_s: float, p_w: float) -> None:
+        """Take a sample; the interval since the previous one joins the sum."""
+        if self.last_t_s is not None and self.last_p_w is not None and t_s > self.last_t_s:
+            self.energy_j += 0.5 * (self.last_p_w + p_w) * (t_s - self.last_t_s)
+        if self.last_t_s is None or t_s >= self.last_t_s:
+            self.last_t_s, self.last_p_w = t_s, p_w
+
+    def gap(self) -> None:
+        """The last sample failed: the next one starts a new line."""
+        self.last_t_s = self.last_p_w = None
+
+
 class Sensor(ABC):
     """An energy source. Subclasses live one per backend in ``wattwise.sensors``.
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from wattwise.errors import SensorReadError, SensorUnavailable
 from wattwise.sensors import LIBRARIES
-from wattwise.sensors.base import Counter, Domain, Sensor
+from wattwise.sensors.base import Counter, Domain, PowerIntegral, Sensor
 
 INSTALL_FIX = LIBRARIES["nvml"][2]
 
@@ -88,9 +88,7 @@ class _Gpu:
     counter_last_mj: int = 0
     counter_changed_s: float = 0.0
     # integration mode
-    energy_j: float = 0.0
-    last_t_s: float | None = None
-    last_p_w: float | None = None
+    integral: PowerIntegral = field(default_factory=PowerIntegral)
 
 
 @dataclass(frozen=True)
@@ -344,14 +342,14 @@ class NvmlSensor(Sensor):
             return gpu
         gpu.method = METHOD_INSTANT if gpu.power_source == "field 186" else METHOD_USAGE
         try:
-            gpu.last_p_w = self._power_w(gpu)
+            p = self._power_w(gpu)
         except SensorReadError as err:
             raise SensorUnavailable(
                 "nvml",
                 f"{name} (index {phys}) gives neither an energy counter nor power",
                 "check nvidia-smi -q -d POWER",
             ) from err
-        gpu.last_t_s = now
+        gpu.integral.add(now, p)
         return gpu
 
     def _unsupported_codes(self) -> set[int]:
@@ -413,15 +411,9 @@ class NvmlSensor(Sensor):
             for gpu in self._gpus:
                 p = self._power_w(gpu)
                 if gpu.method != METHOD_COUNTER:
-                    self._integrate(gpu, now, p)
+                    gpu.integral.add(now, p)
                 out[gpu.domain] = p
             return out
-
-    def _integrate(self, gpu: _Gpu, now: float, p_w: float) -> None:
-        if gpu.last_t_s is not None and gpu.last_p_w is not None and now > gpu.last_t_s:
-            gpu.energy_j += 0.5 * (gpu.last_p_w + p_w) * (now - gpu.last_t_s)
-        if gpu.last_t_s is None or now >= gpu.last_t_s:
-            gpu.last_t_s, gpu.last_p_w = now, p_w
 
     # -- Sensor ------------------------------------------------------------
 
@@ -447,10 +439,10 @@ class NvmlSensor(Sensor):
                     except SensorReadError:
                         # The interval up to the next good sample is not integrated:
                         # it is a gap, not a guess.
-                        gpu.last_t_s = gpu.last_p_w = None
+                        gpu.integral.gap()
                         raise
-                    self._integrate(gpu, now, p)
-                    out[gpu.domain] = Counter.exact(gpu.energy_j)
+                    gpu.integral.add(now, p)
+                    out[gpu.domain] = Counter.exact(gpu.integral.energy_j)
             return out
 
     def _read_counter(self, gpu: _Gpu, now: float) -> float:
