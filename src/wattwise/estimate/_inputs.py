@@ -195,6 +195,14 @@ def intensity_figure(
     return Figure.of(Range.exact(found.intensity_g_per_kwh), "gCO2eq/kWh", "derived", derivation)
 
 
+
+def carbon_figure(energy_mwh: Figure | None, intensity: Figure | None) -> Figure | None:
+    """Operational emissions of ``energy_mwh`` at grid ``intensity``; None without both."""
+    if energy_mwh is None or intensity is None:
+        return None
+    t = energy_mwh.range * intensity.range / 1000.0  # MWh x g/kWh -> t
+    return Figure.of(t, "tCO2eq", "derived", "energy x grid intensity")
+
 _SECONDS_PER_YEAR = 365.25 * 86400.0
 
 

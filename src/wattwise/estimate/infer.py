@@ -25,6 +25,7 @@ from wattwise.estimate import defaults
 from wattwise.estimate._figures import Figure, Range, fmt
 from wattwise.estimate._inputs import (
     Number,
+    carbon_figure,
     embodied_figure,
     fraction,
     hardware_of,
@@ -326,8 +327,4 @@ def _fleet(
         e_req * (per_day * days / 3.6e9), "MWh", "derived", "energy per day x lifetime days"
     )
     out["lifetime_energy_mwh"] = life
-    intensity = out["intensity_g_per_kwh"]
-    if intensity is not None:
-        out["lifetime_operational_tco2eq"] = Figure.of(
-            life.range * intensity.range / 1000.0, "tCO2eq", "derived", "energy x grid intensity"
-        )
+    out["lifetime_operational_tco2eq"] = carbon_figure(life, out["intensity_g_per_kwh"])

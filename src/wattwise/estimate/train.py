@@ -21,6 +21,7 @@ from wattwise.estimate import defaults
 from wattwise.estimate._figures import Figure, FigureKind, Range, fmt, within
 from wattwise.estimate._inputs import (
     Number,
+    carbon_figure,
     embodied_figure,
     fraction,
     hardware_of,
@@ -362,10 +363,7 @@ def train(
     intensity_fig = intensity_figure(
         optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"), zone, notes
     )
-    carbon_fig: Figure | None = None
-    if energy_fig is not None and intensity_fig is not None:
-        t = energy_fig.range * intensity_fig.range / 1000.0  # MWh x g/kWh -> t
-        carbon_fig = Figure.of(t, "tCO2eq", "derived", "energy x grid intensity")
+    carbon_fig = carbon_figure(energy_fig, intensity_fig)
 
     device_s = (
         count_fig.range * days_fig.range * _SECONDS_PER_DAY
@@ -466,10 +464,7 @@ def _flops_only(
     intensity_fig = (
         intensity_figure(intensity, zone, notes) if energy_fig is not None else None
     )
-    carbon_fig: Figure | None = None
-    if energy_fig is not None and intensity_fig is not None:
-        t = energy_fig.range * intensity_fig.range / 1000.0
-        carbon_fig = Figure.of(t, "tCO2eq", "derived", "energy x grid intensity")
+    carbon_fig = carbon_figure(energy_fig, intensity_fig)
     return TrainingEstimate(
         hardware=acc.name if acc else None,
         precision=precision,
