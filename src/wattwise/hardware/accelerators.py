@@ -12,14 +12,13 @@ and asks for one, because a 250 W and a 400 W card give different energy.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import functools
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wattwise._datafiles import data_file
+from wattwise._datafiles import read_table
 from wattwise.errors import BadInput
 
 #: Precisions the table has a column for, and the column each one reads.
@@ -130,15 +129,10 @@ def _row_to_accelerator(row: dict[str, str]) -> Accelerator:
     )
 
 
-def _data_rows(filename: str) -> list[dict[str, str]]:
-    text = data_file(filename).read_text("utf-8")
-    return list(csv.DictReader(text.splitlines()))
-
-
 @functools.cache
 def load() -> tuple[Accelerator, ...]:
     """All accelerators in the shipped table, read once on first use."""
-    return tuple(_row_to_accelerator(row) for row in _data_rows("accelerators.csv"))
+    return tuple(_row_to_accelerator(row) for row in read_table("accelerators.csv"))
 
 
 @dataclass(frozen=True)
@@ -183,7 +177,7 @@ def load_systems() -> tuple[SystemSpec, ...]:
             verified_from=r["verified_from"].strip(),
             notes=r["notes"].strip(),
         )
-        for r in _data_rows("accel_systems.csv")
+        for r in read_table("accel_systems.csv")
     )
 
 

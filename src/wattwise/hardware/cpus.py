@@ -17,7 +17,6 @@ Every result names what it matched and where the numbers come from.
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 import re
@@ -25,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from wattwise._datafiles import data_file
+from wattwise._datafiles import read_table
 from wattwise.errors import BadInput
 
 CPUINFO_PATH = "/proc/cpuinfo"
@@ -310,21 +309,16 @@ def _psutil_cpu_count() -> int:
 # ---------------------------------------------------------------- shipped tables
 
 
-def _data_rows(name: str) -> list[dict[str, str]]:
-    text = data_file(name).read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
-
-
 @functools.cache
 def cloud_vcpu_table() -> dict[str, dict[str, str]]:
     """Rows of ``cloud_vcpu_power.csv`` by microarchitecture name."""
-    return {row["microarchitecture"]: row for row in _data_rows("cloud_vcpu_power.csv")}
+    return {row["microarchitecture"]: row for row in read_table("cloud_vcpu_power.csv")}
 
 
 @functools.cache
 def cpu_model_table() -> list[dict[str, str]]:
     """Rows of ``cpu_power.csv`` (vendor TDP and core/thread counts)."""
-    return _data_rows("cpu_power.csv")
+    return list(read_table("cpu_power.csv"))
 
 
 def _tokens(name: str) -> list[str]:

@@ -10,12 +10,11 @@ so the caller can carry the spread of every input.
 
 from __future__ import annotations
 
-import csv
 import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from wattwise._datafiles import data_file
+from wattwise._datafiles import read_table
 from wattwise.hardware.accelerators import Accelerator
 from wattwise.hardware.cpus import vcpu_coefficients
 from wattwise.hardware.memory import memory_coefficients
@@ -60,7 +59,6 @@ class HostPower:
 @functools.cache
 def load_hosts() -> tuple[HostSpec, ...]:
     """Published host make-ups (``data/accel_hosts.csv``), read once."""
-    text = data_file("accel_hosts.csv").read_text("utf-8")
     return tuple(
         HostSpec(
             accelerator=r["accelerator"].strip(),
@@ -74,7 +72,7 @@ def load_hosts() -> tuple[HostSpec, ...]:
             verified_from=r["verified_from"].strip(),
             notes=r["notes"].strip(),
         )
-        for r in csv.DictReader(text.splitlines())
+        for r in read_table("accel_hosts.csv")
     )
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 
-from wattwise._datafiles import data_file
+from wattwise._datafiles import read_table
 
 
 @functools.cache
 def memory_coefficients() -> tuple[float, float, float, str]:
     """(central, low, high) W per GB and a citation, from ``data/memory_power.csv``."""
-    text = data_file("memory_power.csv").read_text("utf-8")
-    rows = list(csv.DictReader(text.splitlines()))
+    rows = read_table("memory_power.csv")
     central = next(r for r in rows if r["role"] == "central")
     values = [float(r["w_per_gb"]) for r in rows]
     cites = "; ".join(f"{r['name']} {r['w_per_gb']} W/GB ({r['year']}, {r['url']})" for r in rows)
