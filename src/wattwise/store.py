@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from wattwise._paths import DEFAULT_ENV, default_db_path
 from wattwise.errors import BadInput, StoreError
@@ -141,6 +141,25 @@ def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
 #: ``MIGRATIONS[v]`` turns a version-``v`` database into version ``v + 1``,
 #: inside the caller's transaction.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
+
+
+class SampleLike(Protocol):
+    """What ``add_samples`` reads of a sample: a ``SampleRow`` or the meter's ``Sample``."""
+
+    @property
+    def t_unix_s(self) -> float: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def energy_j(self) -> float: ...
+    @property
+    def power_w(self) -> float: ...
+    @property
+    def low_j(self) -> float: ...
+    @property
+    def high_j(self) -> float: ...
+    @property
+    def gap(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -528,7 +547,7 @@ class Store:
 
         return self._write("create a run", insert)
 
-    def add_samples(self, run_id: int, rows: Sequence[SampleRow]) -> None:
+    def add_samples(self, run_id: int, rows: Sequence[SampleLike]) -> None:
         """Append sample rows in one transaction (all or none)."""
         values = []
         for row in rows:

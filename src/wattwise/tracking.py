@@ -365,15 +365,7 @@ class Run:
     def _record_samples(self, rows: list[Sample]) -> None:
         if self.store is None or self.run_id is None:
             return
-        from wattwise.store import SampleRow
-
-        self.store.add_samples(
-            self.run_id,
-            [
-                SampleRow(r.t_unix_s, r.domain, r.energy_j, r.power_w, r.low_j, r.high_j, r.gap)
-                for r in rows
-            ],
-        )
+        self.store.add_samples(self.run_id, rows)
         self.store.heartbeat(self.run_id, rows[-1].t_unix_s)
 
     def _event(self, level: str, message: str) -> None:
