@@ -6,10 +6,19 @@ that SQLite, JSON export and the CLI's ``--json`` use.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wattwise.sensors.base import Kind
+
+
+def combined_kind(kinds: Iterable[str]) -> str:
+    """One kind for figures of several kinds: the shared one, ``mixed``, or ``none``."""
+    distinct = set(kinds)
+    if not distinct:
+        return "none"
+    return distinct.pop() if len(distinct) == 1 else "mixed"
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,7 @@ class EnergyResult:
     @property
     def kind(self) -> str:
         """``measured``, ``estimated``, ``mixed``, or ``none`` if nothing was read."""
-        kinds = {d.kind for d in self.domains if d.in_total}
-        if not kinds:
-            return "none"
-        return kinds.pop() if len(kinds) == 1 else "mixed"
+        return combined_kind(d.kind for d in self.domains if d.in_total)
 
     def by_component(self) -> dict[str, float]:
         """Energy per component (cpu, dram, gpu, memory, psys) in joules."""

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from wattwise.accounting import CarbonOptions, emissions_and_fetched, intervals_from_samples
 from wattwise.errors import BadInput
 from wattwise.meter import Meter, Sample, WattwiseWarning
-from wattwise.results import EnergyResult
+from wattwise.results import EnergyResult, combined_kind
 from wattwise.sensors.base import Sensor
 
 if TYPE_CHECKING:
@@ -289,8 +289,7 @@ class Run:
             raise BadInput("no steps measured yet: call run.step() after each step or epoch")
         from wattwise.predict import predict
 
-        kinds = {d.kind for d in self.meter.domains if d.in_total}
-        kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none")
+        kind = combined_kind(d.kind for d in self.meter.domains if d.in_total)
         return predict(
             self._step_marks, total_steps, self._step_start, kind, self._current_intensity()
         )

@@ -24,6 +24,7 @@ from typing import Any
 
 from wattwise.bench.stats import Stat, percentiles_ms, summarize
 from wattwise.errors import BadInput, WattwiseError
+from wattwise.results import combined_kind
 
 __all__ = ["BenchFailed", "BenchResult", "Stat", "benchmark", "benchmark_command"]
 
@@ -285,8 +286,7 @@ def _finish(run: Any, name: str, task: str | None, reps: Sequence[Any],
             notes.append(f"repetition {i + 1}: sensor gap ({'; '.join(w.gaps)})")
     if not all(math.isfinite(r) for r in rates):
         raise BenchFailed(f"{name}: a repetition took no measurable time; use more work per rep")
-    kinds = {w.kind for w in reps}
-    kind = kinds.pop() if len(kinds) == 1 else "mixed"
+    kind = combined_kind(w.kind for w in reps)
     sources = list(dict.fromkeys(
         d.source for w in reps for d in w.domains if d.in_total
     ))

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Any
 
+from wattwise.results import combined_kind
 from wattwise.tracking import Run
 
 
@@ -139,12 +140,11 @@ class track_distributed:
 
 
 def _sum(parts: list[NodePart]) -> JobTotal:
-    kinds = {p.kind for p in parts}
     return JobTotal(
         energy_j=sum(p.energy_j for p in parts),
         low_j=sum(p.low_j for p in parts),
         high_j=sum(p.high_j for p in parts),
         duration_s=max((p.duration_s for p in parts), default=0.0),
-        kind=kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none"),
+        kind=combined_kind(p.kind for p in parts),
         nodes=parts,
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from wattwise.results import combined_kind
 from wattwise.server.timeline import timeline
-from wattwise.store import Store
+from wattwise.store import SampleRow, Store
 
 
 def runs_payload(store: Store, limit: int = 50) -> dict[str, Any]:
@@ -23,16 +25,45 @@ def runs_payload(store: Store, limit: int = 50) -> dict[str, Any]:
     return {"db": str(store.path), "runs": rows}
 
 
+def domain_provenance(sensors: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
+    """Each recorded domain's kind, source and whether it counts in totals."""
+    return {
+        d["name"]: {
+            "kind": d.get("kind"),
+            "source": d.get("source"),
+            "in_total": d.get("in_total", True),
+        }
+        for s in sensors or []
+        for d in s.get("domains", [])
+    }
+
+
+def energy_so_far(samples: Sequence[SampleRow]) -> dict[str, dict[str, float]]:
+    """Per domain: energy, low and high summed over the samples read, and the last power."""
+    out: dict[str, dict[str, float]] = {}
+    for s in samples:
+        if s.gap:
+            continue
+        d = out.setdefault(s.domain, {"energy_j": 0.0, "low_j": 0.0, "high_j": 0.0})
+        d["energy_j"] += s.energy_j
+        d["low_j"] += s.low_j
+        d["high_j"] += s.high_j
+        d["power_w"] = s.power_w
+    return out
+
+
 def _so_far(store: Store, r: Any) -> dict[str, Any]:
-    domains = [d for s in r.sensors or [] for d in s.get("domains", [])]
-    in_total = {d["name"] for d in domains if d.get("in_total", True)}
-    kinds = {d.get("kind") for d in domains if d["name"] in in_total}
-    e = lo = hi = 0.0
-    for s in store.samples(r.id):
-        if s.domain in in_total and not s.gap:
-            e, lo, hi = e + s.energy_j, lo + s.low_j, hi + s.high_j
-    kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else None)
-    return {"energy_j": e, "low_j": lo, "high_j": hi, "kind": kind, "so_far": True}
+    prov = domain_provenance(r.sensors)
+    in_total = {name for name, p in prov.items() if p["in_total"]}
+    parts = [v for k, v in energy_so_far(store.samples(r.id)).items() if k in in_total]
+    kinds = [prov[name]["kind"] for name in in_total]
+    return {
+        "energy_j": sum(p["energy_j"] for p in parts),
+        "low_j": sum(p["low_j"] for p in parts),
+        "high_j": sum(p["high_j"] for p in parts),
+        "kind": combined_kind(kinds) if kinds else None,
+        "so_far": True,
+    }
 
 
 def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
@@ -49,9 +80,8 @@ def timeline_payload(store: Store, ref: str | int, points: int = 600) -> dict[st
     """Power over time per domain (thinned to ``points``), with each domain's kind and source."""
     record = store.get_run(ref)
     provenance = {
-        d["name"]: {"kind": d.get("kind"), "source": d.get("source")}
-        for s in record.sensors or []
-        for d in s.get("domains", [])
+        name: {"kind": p["kind"], "source": p["source"]}
+        for name, p in domain_provenance(record.sensors).items()
     }
     return {
         "run_id": record.id,

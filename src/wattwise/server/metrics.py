@@ -15,6 +15,7 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from wattwise.server.data import domain_provenance, energy_so_far
 from wattwise.store import Store
 
 
@@ -47,7 +48,6 @@ class StoreCollector(Collector):
             rid = str(run.id)
             running = run.status == "running"
             status.add_metric([rid, run.name], 1.0 if running else 0.0)
-            sources = _domain_sources(run.sensors)
             if run.summary:
                 for d in run.summary.get("domains", []):
                     energy.add_metric(
@@ -60,25 +60,14 @@ class StoreCollector(Collector):
                         em["emissions_g"],
                     )
             elif running:
-                totals: dict[str, float] = {}
-                latest: dict[str, float] = {}
-                for s in self.store.samples(run.id):
-                    if not s.gap:
-                        totals[s.domain] = totals.get(s.domain, 0.0) + s.energy_j
-                        latest[s.domain] = s.power_w
-                for domain, joules in totals.items():
-                    kind, source = sources.get(domain, ("unknown", "unknown"))
-                    energy.add_metric([rid, run.name, domain, kind, source], joules)
-                    power.add_metric([rid, run.name, domain, kind, source], latest[domain])
+                prov = domain_provenance(run.sensors)
+                for domain, part in energy_so_far(self.store.samples(run.id)).items():
+                    p = prov.get(domain, {})
+                    kind, source = str(p.get("kind", "unknown")), str(p.get("source", "unknown"))
+                    energy.add_metric([rid, run.name, domain, kind, source], part["energy_j"])
+                    power.add_metric([rid, run.name, domain, kind, source], part["power_w"])
         yield energy
         yield power
         yield status
         yield emissions
 
-
-def _domain_sources(sensors: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
-    out: dict[str, tuple[str, str]] = {}
-    for sensor in sensors or []:
-        for d in sensor.get("domains", []):
-            out[d["name"]] = (str(d.get("kind", "unknown")), str(d.get("source", "unknown")))
-    return out
