@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,18 +16,25 @@ from wattwise.server.metrics import StoreCollector
 from wattwise.store import Store
 
 
-def test_a_running_run_exposes_energy_so_far_and_latest_power(tmp_path: Path) -> None:
-    db = tmp_path / "r.db"
+@contextmanager
+def _live_run(db: Path) -> Iterator[wattwise.Run]:
+    """A run drawing 300 W that has been recording for 0.2 s, stopped on leaving."""
     run = wattwise.track(
         "live", sensors=[ConstantPowerSensor({"gpu:0": 300.0})], db=db, interval_s=0.02
     ).start()
     try:
         time.sleep(0.2)
+        yield run
+    finally:
+        run.stop()
+
+
+def test_a_running_run_exposes_energy_so_far_and_latest_power(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    with _live_run(db):
         registry = CollectorRegistry()
         registry.register(StoreCollector(Store(db)))
         text = generate_latest(registry).decode()
-    finally:
-        run.stop()
     power = next(x for x in text.splitlines() if x.startswith("wattwise_run_power_watts{"))
     assert 'domain="gpu:0"' in power and 'kind="measured"' in power
     # One sample's power: its energy over its interval, which timer jitter moves a little
@@ -40,14 +49,8 @@ def test_a_running_run_lists_its_energy_so_far(tmp_path: Path) -> None:
     from wattwise.server.data import runs_payload
 
     db = tmp_path / "r.db"
-    run = wattwise.track(
-        "live", sensors=[ConstantPowerSensor({"gpu:0": 300.0})], db=db, interval_s=0.02
-    ).start()
-    try:
-        time.sleep(0.2)
+    with _live_run(db) as run:
         (row,) = runs_payload(Store(db))["runs"]
-    finally:
-        run.stop()
     assert row["status"] == "running" and row["so_far"] is True
     assert row["kind"] == "measured" and row["energy_j"] > 0
     (done,) = runs_payload(Store(db))["runs"]
