@@ -161,3 +161,20 @@ class TrainingTracker:
                     stacklevel=3,
                 )
             self._failed = True
+
+
+class OtherEventsIgnored:
+    """A framework callback base: any ``on_*`` event a subclass does not handle is a no-op.
+
+    Frameworks add events between versions and call them by name; without their
+    own base class installed, the callbacks must still answer every one.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("on_"):
+            return _noop
+        raise AttributeError(name)
+
+
+def _noop(*args: Any, **kwargs: Any) -> None:
+    return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wattwise.integrations._training import TrainingTracker
+from wattwise.integrations._training import OtherEventsIgnored, TrainingTracker
 
 try:  # pragma: no cover - exercised only where Lightning is installed
     from lightning.pytorch.callbacks import Callback as _Base
@@ -28,11 +28,7 @@ except ImportError:
         _Base = object  # type: ignore[assignment,misc]
 
 
-def _noop(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
-class WattwiseCallback(_Base):  # type: ignore[misc,valid-type]
+class WattwiseCallback(OtherEventsIgnored, _Base):  # type: ignore[misc,valid-type]
     """Measure a Lightning ``fit``; ``kwargs`` go to ``TrainingTracker``/``track``."""
 
     def __init__(self, name: str = "train", **kwargs: Any) -> None:
@@ -74,8 +70,3 @@ class WattwiseCallback(_Base):  # type: ignore[misc,valid-type]
         if self._active:
             interrupted = isinstance(exception, KeyboardInterrupt)
             self.tracker.train_end("interrupted" if interrupted else "failed")
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("on_"):
-            return _noop
-        raise AttributeError(name)

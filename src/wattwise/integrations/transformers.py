@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wattwise.integrations._training import TrainingTracker
+from wattwise.integrations._training import OtherEventsIgnored, TrainingTracker
 
 try:  # pragma: no cover - exercised only where transformers is installed
     from transformers import TrainerCallback as _Base
@@ -29,11 +29,7 @@ except ImportError:  # the callback is still usable by anything that calls on_* 
     _Base = object  # type: ignore[assignment,misc]
 
 
-def _noop(*args: Any, **kwargs: Any) -> None:
-    return None
-
-
-class WattwiseCallback(_Base):  # type: ignore[misc,valid-type]
+class WattwiseCallback(OtherEventsIgnored, _Base):  # type: ignore[misc,valid-type]
     """Measure a ``Trainer.train()`` run; ``kwargs`` go to ``TrainingTracker``/``track``."""
 
     def __init__(self, name: str = "train", **kwargs: Any) -> None:
@@ -76,8 +72,3 @@ class WattwiseCallback(_Base):  # type: ignore[misc,valid-type]
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self._active:
             self.tracker.train_end()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("on_"):
-            return _noop
-        raise AttributeError(name)
