@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from wattwise.errors import BadInput
-from wattwise.server.data import run_payload, runs_payload, timeline_payload
+from wattwise.server.data import page_html, run_payload, runs_payload, timeline_payload
 from wattwise.store import Store
 
 
@@ -32,7 +31,7 @@ def create_app(db: str | Path | None = None) -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
-        return files("wattwise.server").joinpath("static/index.html").read_text("utf-8")
+        return page_html()
 
     @app.get("/api/runs")
     def runs(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:

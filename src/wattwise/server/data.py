@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib.resources import files
 from typing import Any
 
 from wattwise.results import combined_kind
 from wattwise.server.timeline import timeline
 from wattwise.store import SampleRow, Store
+
+
+def page_html() -> str:
+    """The dashboard's one page (also the body of a saved run report)."""
+    return files("wattwise.server").joinpath("static/index.html").read_text("utf-8")
 
 
 def runs_payload(store: Store, limit: int = 50) -> dict[str, Any]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from importlib.resources import files
 
-from wattwise.server.data import run_payload, runs_payload, timeline_payload
+from wattwise.server.data import page_html, run_payload, runs_payload, timeline_payload
 from wattwise.store import Store
 
 _MARKER = '<script>\n"use strict";'
@@ -36,7 +35,7 @@ def run_report_html(store: Store, ref: str | int, points: int = 600) -> str:
     }
     # "</" would end the script element early; JSON allows "<\/" for it.
     payload = json.dumps(static).replace("</", "<\\/")
-    page = files("wattwise.server").joinpath("static/index.html").read_text("utf-8")
+    page = page_html()
     if _MARKER not in page:  # pragma: no cover - guards the page and this module drifting apart
         raise RuntimeError("dashboard page has no script marker")
     inline = f"<script>window.WATTWISE_STATIC = {payload};</script>\n"
