@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from wattwise import store as store_mod
 from wattwise.errors import BadInput, StoreError
 from wattwise.export import export_codecarbon, export_csv, export_json
+from wattwise.records import schema as schema_mod
 from wattwise.store import SCHEMA_VERSION, RunRecord, SampleRow, Store, default_db_path
 
 HOST = {"hostname": "box", "os": "Linux", "os_release": "6.1", "python": "3.11.9"}
@@ -304,12 +304,26 @@ def test_stale_run_with_dead_process_is_lost(db: Path) -> None:
         assert s.get_run(rid).status == "lost"
 
 
-def test_fresh_heartbeat_is_running_even_if_process_gone(db: Path) -> None:
+def test_run_whose_process_is_dead_here_is_lost_at_once(db: Path) -> None:
     import time
 
     with Store(db, stale_after_s=3600) as s:
         rid = new_run(s, started=time.time(), pid=_dead_pid())
-        assert s.get_run(rid).status == "running"
+        s.heartbeat(rid, time.time())
+        assert s.get_run(rid).status == "lost", "a fresh heartbeat does not keep a dead pid alive"
+
+
+def test_fresh_heartbeat_from_another_host_is_running(db: Path) -> None:
+    import time
+
+    with Store(db, stale_after_s=3600) as s:
+        rid = new_run(s, started=time.time(), pid=_dead_pid())
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE runs SET hostname = 'elsewhere' WHERE id = ?", (rid,))
+    conn.commit()
+    conn.close()
+    with Store(db, stale_after_s=3600) as s:
+        assert s.get_run(rid).status == "running", "its process can't be seen from here"
 
 
 def test_reused_pid_does_not_keep_run_alive(db: Path) -> None:
@@ -364,8 +378,8 @@ def test_migration_hook_upgrades_and_keeps_data(db: Path, monkeypatch: pytest.Mo
     def add_note(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE runs ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setitem(store_mod.MIGRATIONS, SCHEMA_VERSION, add_note)
+    monkeypatch.setattr(schema_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(schema_mod.MIGRATIONS, SCHEMA_VERSION, add_note)
     with Store(db) as s:
         assert s.get_run(rid).name == "train"
     conn = sqlite3.connect(db)

@@ -3,47 +3,48 @@
 One file, stdlib ``sqlite3``, safe for several processes and threads writing at
 once:
 
+- One way to the file per process (``records.database``): every ``Store`` and
+  every tracked run of a process shares one writer connection and its thread;
+  nothing but SQLite ever opens the file, so no stray close can drop the
+  process's locks (SQLite's "How To Corrupt", 2.2).
 - WAL journal: readers never block the writer, and writers queue on one lock.
-- ``busy_timeout`` makes a writer wait for that lock instead of failing, and
-  every write opens with ``BEGIN IMMEDIATE`` so it takes the lock up front
-  (a deferred transaction that upgrades later can fail with SQLITE_BUSY
-  without waiting). A bounded retry with jitter covers what is left.
-- One connection per thread (and per process after a fork): a connection is
-  never shared, so ``check_same_thread`` is only turned off so ``close()`` can
-  close every connection this store opened.
-- Each ``add_*`` commits. ``synchronous=NORMAL`` in WAL mode writes each commit
-  to the WAL before returning, so a process killed with SIGKILL loses nothing it
-  committed; only a power cut or OS crash can lose the last few commits, and it
-  never corrupts the file. ``FULL`` would add an fsync per sample batch for that
-  case alone.
+  The writer takes it with ``BEGIN IMMEDIATE`` and commits queued writes in
+  batches; a ``Store`` write waits for its own commit up to ``timeout_s`` and
+  then raises ``StoreError`` (the write is withdrawn, it never lands later).
+- ``synchronous=NORMAL`` in WAL mode writes each commit to the WAL before
+  returning, so a process killed with SIGKILL loses nothing it committed; only
+  a power cut or OS crash can lose the last few commits, and it never corrupts
+  the file.
 
-A file at the path that is not a wattwise database is never written to: its
-header and schema are read first, and any doubt raises ``StoreError``.
+A file at the path that is not a wattwise database is never written to: it is
+read through SQLite first, and any doubt raises ``StoreError``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import math
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from wattwise._paths import DEFAULT_ENV, default_db_path
 from wattwise.errors import BadInput, StoreError
+from wattwise.records import rows as _rows
+from wattwise.records.database import Database, acquire, release
+from wattwise.records.rows import STATUSES, SampleLike
+from wattwise.records.schema import MIGRATIONS, SCHEMA_VERSION
+from wattwise.records.writer import Task
 
 __all__ = [
     "DEFAULT_ENV",
+    "MIGRATIONS",
     "SCHEMA_VERSION",
     "STATUSES",
     "RunInfo",
     "RunRecord",
+    "SampleLike",
     "SampleRow",
     "Store",
     "default_db_path",
@@ -51,115 +52,6 @@ __all__ = [
 
 
 T = TypeVar("T")
-
-#: Stored as ``PRAGMA user_version``; raise it with a new entry in ``MIGRATIONS``.
-SCHEMA_VERSION = 1
-
-#: Statuses a run can be recorded with. ``lost`` is never stored: it is how a
-#: ``running`` run whose process is gone is reported.
-STATUSES = ("running", "finished", "failed", "interrupted")
-_FINAL_STATUSES = ("finished", "failed", "interrupted")
-
-_SQLITE_HEADER = b"SQLite format 3\x00"
-_SQLITE_BUSY = 5
-_SQLITE_LOCKED = 6
-
-_SCHEMA_V1 = (
-    """
-    CREATE TABLE runs (
-        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
-        name               TEXT NOT NULL,
-        status             TEXT NOT NULL,
-        started_unix_s     REAL NOT NULL,
-        ended_unix_s       REAL,
-        heartbeat_unix_s   REAL,
-        hostname           TEXT NOT NULL,
-        pid                INTEGER,
-        pid_started_unix_s REAL,
-        exit_code          INTEGER,
-        host_json          TEXT NOT NULL,
-        hardware_json      TEXT NOT NULL,
-        sensors_json       TEXT NOT NULL,
-        versions_json      TEXT NOT NULL,
-        command_json       TEXT,
-        summary_json       TEXT,
-        tags_json          TEXT NOT NULL
-    )
-    """,
-    "CREATE INDEX runs_name ON runs(name)",
-    "CREATE INDEX runs_started ON runs(started_unix_s)",
-    """
-    CREATE TABLE samples (
-        run_id   INTEGER NOT NULL REFERENCES runs(id),
-        t_unix_s REAL NOT NULL,
-        domain   TEXT NOT NULL,
-        energy_j REAL NOT NULL,
-        power_w  REAL NOT NULL,
-        low_j    REAL NOT NULL,
-        high_j   REAL NOT NULL,
-        gap      INTEGER NOT NULL DEFAULT 0
-    )
-    """,
-    "CREATE INDEX samples_run_t ON samples(run_id, t_unix_s)",
-    """
-    CREATE TABLE windows (
-        id               INTEGER PRIMARY KEY,
-        run_id           INTEGER NOT NULL REFERENCES runs(id),
-        name             TEXT NOT NULL,
-        start_unix_s     REAL NOT NULL,
-        end_unix_s       REAL NOT NULL,
-        duration_s       REAL NOT NULL,
-        energy_j         REAL NOT NULL,
-        low_j            REAL NOT NULL,
-        high_j           REAL NOT NULL,
-        kind             TEXT NOT NULL,
-        domains_json     TEXT NOT NULL,
-        attribution_json TEXT,
-        gaps_json        TEXT NOT NULL,
-        extra_json       TEXT
-    )
-    """,
-    "CREATE INDEX windows_run ON windows(run_id, start_unix_s)",
-    """
-    CREATE TABLE events (
-        id       INTEGER PRIMARY KEY,
-        run_id   INTEGER NOT NULL REFERENCES runs(id),
-        t_unix_s REAL NOT NULL,
-        level    TEXT NOT NULL,
-        message  TEXT NOT NULL
-    )
-    """,
-    "CREATE INDEX events_run ON events(run_id, t_unix_s)",
-)
-
-
-def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
-    for statement in _SCHEMA_V1:
-        conn.execute(statement)
-
-
-#: ``MIGRATIONS[v]`` turns a version-``v`` database into version ``v + 1``,
-#: inside the caller's transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
-
-
-class SampleLike(Protocol):
-    """What ``add_samples`` reads of a sample: a ``SampleRow`` or the meter's ``Sample``."""
-
-    @property
-    def t_unix_s(self) -> float: ...
-    @property
-    def domain(self) -> str: ...
-    @property
-    def energy_j(self) -> float: ...
-    @property
-    def power_w(self) -> float: ...
-    @property
-    def low_j(self) -> float: ...
-    @property
-    def high_j(self) -> float: ...
-    @property
-    def gap(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -186,10 +78,10 @@ class SampleRow:
 class RunInfo:
     """One run as listed: identity, status, where it ran and what measured it.
 
-    ``status`` is ``lost`` for a run recorded as running whose heartbeat is
-    stale and whose process is gone. ``duration_s`` runs to the end, or for a
-    run that never ended to its last heartbeat (the last time it was known
-    alive).
+    ``status`` is ``lost`` for a run recorded as running whose process is
+    known dead on this host, or, on another host, whose heartbeat is stale.
+    ``duration_s`` runs to the end, or for a run that never ended to its last
+    heartbeat (the last time it was known alive).
     """
 
     id: int
@@ -226,7 +118,7 @@ def _hostname() -> str:
     return hostname()
 
 
-def _process_start(pid: int) -> float | None:
+def process_start(pid: int) -> float | None:
     """Start time of ``pid``, so a reused pid is not taken for the run's process."""
     import psutil
 
@@ -249,54 +141,20 @@ def _pid_alive(pid: int, started_unix_s: float | None) -> bool:
         return False
     except psutil.Error:  # AccessDenied and the like: it exists
         return True
-
-
-def _is_busy(exc: sqlite3.Error) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return (code & 0xFF) in (_SQLITE_BUSY, _SQLITE_LOCKED)
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _json_default(obj: Any) -> Any:
-    to_dict = getattr(obj, "to_dict", None)
-    if callable(to_dict):
-        return to_dict()
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
-
-
-def _dumps(field: str, value: Any) -> str:
-    try:
-        return json.dumps(value, default=_json_default, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"run record field {field!r} cannot be stored as JSON: {exc}") from exc
-
-
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-def _finite(field: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise BadInput(f"{field} must be a number, got {value!r}") from None
-    if not math.isfinite(number):
-        raise BadInput(f"{field} must be finite, got {value!r}")
-    return number
+    except (OverflowError, ValueError):  # a pid no process can have
+        return False
 
 
 class Store:
     """The run-record database. See the module docstring for the guarantees.
 
-    ``stale_after_s``: a ``running`` run whose heartbeat is older than this and
-    whose process is not alive on this host is reported as ``lost``.
-    ``timeout_s``: how long a writer waits for the lock (``busy_timeout``).
+    ``stale_after_s``: a ``running`` run recorded on another host whose
+    heartbeat is older than this is reported as ``lost`` (on this host, a run
+    whose process is gone is ``lost`` at once).
+    ``timeout_s``: how long a write waits for the lock before ``StoreError``.
+    ``open_wait_s``: how long opening waits for the file to be checked (default
+    ``timeout_s``); tracking waits briefly and goes on if the file is locked,
+    its writes queued until it is free.
     """
 
     def __init__(
@@ -305,20 +163,24 @@ class Store:
         *,
         stale_after_s: float = 120.0,
         timeout_s: float = 30.0,
-        retries: int = 8,
+        retries: int = 8,  # kept for callers; the writer retries until timeout_s
+        open_wait_s: float | None = None,
     ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_db_path()
-        if stale_after_s < 0:
+        if not stale_after_s >= 0:
             raise BadInput(f"stale_after_s must be >= 0, got {stale_after_s}")
+        if not timeout_s > 0:
+            raise BadInput(f"timeout_s must be > 0, got {timeout_s}")
         self.stale_after_s = float(stale_after_s)
         self._timeout_s = float(timeout_s)
-        self._retries = int(retries)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._conns: list[tuple[int, sqlite3.Connection]] = []
         self._closed = False
-        self._check_file()
-        self._conn()  # open now, so a bad path fails here and not at first write
+        self._db: Database = acquire(self.path)
+        try:
+            self._ready(self._timeout_s if open_wait_s is None else open_wait_s,
+                        must_open=open_wait_s is None)
+        except BaseException:
+            self.close()
+            raise
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
@@ -329,170 +191,64 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def database(self) -> Database:
+        """The process's shared handle on this file (for the run recorder)."""
+        self._check_open()
+        return self._db
+
     # -- connections -------------------------------------------------------
 
-    def _error(self, what: str, exc: BaseException) -> StoreError:
-        return StoreError(f"run database {self.path}: {what}: {exc}")
+    def _ready(self, wait_s: float, must_open: bool) -> None:
+        """Wait until the file is checked and its schema current: a bad file fails here."""
+        writer = self._db.writer
+        if not writer.opened.wait(wait_s):
+            if not must_open:
+                return
+            waited = writer.stalled_since
+            raise StoreError(
+                f"run database {self.path}: cannot open: database is locked"
+                + (f" (for {time.time() - waited:.1f} s)" if waited else "")
+                + f"; gave up after {wait_s:g} s"
+            )
+        if writer.broken is not None:
+            err = writer.broken
+            raise err if isinstance(err, StoreError) else StoreError(
+                f"run database {self.path}: cannot open: {err}"
+            )
 
-    def _check_file(self) -> None:
-        """Refuse a file that is not SQLite before sqlite3 gets a chance to touch it."""
-        path = self.path
-        if path.is_dir():
-            raise StoreError(f"run database {path} is a directory, not a file")
-        if path.exists():
-            try:
-                with path.open("rb") as fh:
-                    head = fh.read(len(_SQLITE_HEADER))
-            except OSError as exc:
-                raise self._error("cannot read", exc) from exc
-            if head and head != _SQLITE_HEADER:
-                raise StoreError(f"run database {path} is not a SQLite database; left untouched")
-            return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise self._error("cannot create its folder", exc) from exc
-
-    def _conn(self) -> sqlite3.Connection:
+    def _check_open(self) -> None:
         if self._closed:
             raise StoreError(f"run database {self.path} is closed")
-        pid = os.getpid()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == pid:
-            return conn
-        conn = self._open()
-        self._local.conn = conn
-        self._local.pid = pid
-        with self._lock:
-            self._conns.append((pid, conn))
-        return conn
 
-    def _open(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(
-                str(self.path),
-                timeout=self._timeout_s,
-                isolation_level=None,  # we issue BEGIN IMMEDIATE / COMMIT ourselves
-                check_same_thread=False,  # only so close() can close it; never shared
-            )
-        except sqlite3.Error as exc:
-            raise self._error("cannot open", exc) from exc
-        try:
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout_s * 1000)}")
-            # Read-only checks first: a corrupt or foreign file fails here, unwritten.
-            version = self._retry(lambda: self._check_schema(conn))
-            mode = self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
-            if str(mode).lower() != "wal":
-                import logging  # rare path: keep it out of every start-up
-
-                logging.getLogger(__name__).warning(
-                    "run database %s: WAL not available (journal_mode=%s)", self.path, mode
-                )
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if version < SCHEMA_VERSION:
-                self._retry(lambda: self._migrate(conn))
-        except sqlite3.Error as exc:
-            conn.close()
-            raise self._error("cannot open", exc) from exc
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _check_schema(self, conn: sqlite3.Connection) -> int:
-        tables = {
-            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-        }
-        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"run database {self.path} has schema version {version}, newer than this "
-                f"wattwise understands ({SCHEMA_VERSION}); upgrade wattwise"
-            )
-        if version == 0 and tables - {"sqlite_sequence"}:
-            raise StoreError(
-                f"run database {self.path} is a SQLite file of another program "
-                f"(tables: {', '.join(sorted(tables))}); left untouched"
-            )
-        return version
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # Re-read inside the lock: another process may have migrated meanwhile.
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            while version < SCHEMA_VERSION:
-                MIGRATIONS[version](conn)
-                version += 1
-                conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            self._rollback(conn)
-            raise
-
-    @staticmethod
-    def _rollback(conn: sqlite3.Connection) -> None:
-        if conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-
-    def _retry(self, fn: Callable[[], T]) -> T:
-        """Run ``fn``, retrying SQLITE_BUSY/LOCKED a few times with jittered backoff.
-
-        ``busy_timeout`` already waits for the lock; this covers the cases SQLite
-        returns BUSY without waiting (WAL recovery, journal-mode switch).
-        """
-        for attempt in range(self._retries + 1):
-            try:
-                return fn()
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or attempt == self._retries:
-                    raise
-                import random
-
-                time.sleep(min(0.02 * 2**attempt, 1.0) * random.uniform(0.5, 1.5))
-        raise AssertionError("unreachable")  # the loop returns or raises
-
-    def _write(self, what: str, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn`` in one ``BEGIN IMMEDIATE`` transaction and commit it."""
-        conn = self._conn()
-
-        def attempt() -> T:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                result = fn(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback(conn)
-                raise
-            return result
-
-        try:
-            return self._retry(attempt)
-        except sqlite3.IntegrityError as exc:
-            raise BadInput(f"run database {self.path}: cannot {what}: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise self._error(f"cannot {what}", exc) from exc
+    def _write(self, what: str, fn: Callable[[sqlite3.Connection], T], rows: int = 1) -> T:
+        """Run ``fn`` in the writer's transaction and wait for its commit."""
+        self._check_open()
+        task = Task(fn, rows=rows, what=what, sync=True)
+        self._db.writer.submit(task)
+        result: T = self._db.writer.wait(task, self._timeout_s)
+        return result
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        conn = self._conn()
+        """Read what is committed, after this process's queued writes (a run that just
+        ended is seen as ended) unless another process holds the lock."""
+        self._check_open()
+        writer = self._db.writer
+        if writer.pending_rows:
+            writer.drain(self._timeout_s, unless_locked_s=0.25)
         try:
-            return self._retry(lambda: conn.execute(sql, params).fetchall())
+            conn = self._db.reader(self._timeout_s)
+            return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise self._error("cannot read", exc) from exc
+            raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
 
-    def close(self) -> None:
-        """Close every connection this store opened in this process. Idempotent."""
-        with self._lock:
-            mine = [c for pid, c in self._conns if pid == os.getpid()]
-            self._conns.clear()
-            self._closed = True
-        for conn in mine:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        self._local = threading.local()
+    def close(self, *, linger_s: float = 0.0) -> None:
+        """Let go of the shared database; the last user closes it (after ``linger_s``
+        idle, so that back-to-back runs reuse it). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        release(self._db, linger_s=linger_s)
 
     # -- writes ------------------------------------------------------------
 
@@ -514,143 +270,38 @@ class Store:
         ``pid`` is the process whose death makes the run ``lost``; its start
         time is recorded too, so a reused pid does not keep the run alive.
         """
-        if not isinstance(name, str) or not name.strip():
-            raise BadInput(f"run name must be a non-empty string, got {name!r}")
-        started = _finite("started_unix_s", started_unix_s)
-        if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
-            raise BadInput(f"pid must be a positive integer, got {pid!r}")
-        row = (
-            name,
-            "running",
-            started,
-            started,
-            _hostname(),
-            pid,
-            _process_start(pid) if pid is not None else None,
-            _dumps("host", host),
-            _dumps("hardware", hardware),
-            _dumps("sensors", sensors),
-            _dumps("versions", versions),
-            None if command is None else _dumps("command", [str(c) for c in command]),
-            _dumps("tags", tags or {}),
+        values = _rows.run_values(
+            name=name, started_unix_s=started_unix_s, hostname=_hostname(), host=host,
+            hardware=hardware, sensors=sensors, versions=versions, command=command, pid=pid,
+            pid_started_unix_s=process_start(pid) if isinstance(pid, int) and pid > 0 else None,
+            tags=tags,
         )
-
-        def insert(conn: sqlite3.Connection) -> int:
-            cur = conn.execute(
-                "INSERT INTO runs (name, status, started_unix_s, heartbeat_unix_s, hostname,"
-                " pid, pid_started_unix_s, host_json, hardware_json, sensors_json,"
-                " versions_json, command_json, tags_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-            return int(cur.lastrowid or 0)
-
-        return self._write("create a run", insert)
+        return self._write("create a run", lambda conn: _rows.insert_run(conn, values))
 
     def add_samples(self, run_id: int, rows: Sequence[SampleLike]) -> None:
         """Append sample rows in one transaction (all or none)."""
-        values = []
-        for row in rows:
-            if not isinstance(row.domain, str) or not row.domain:
-                raise BadInput(f"sample domain must be a non-empty string, got {row.domain!r}")
-            values.append(
-                (
-                    run_id,
-                    _finite("t_unix_s", row.t_unix_s),
-                    row.domain,
-                    _finite("energy_j", row.energy_j),
-                    _finite("power_w", row.power_w),
-                    _finite("low_j", row.low_j),
-                    _finite("high_j", row.high_j),
-                    1 if row.gap else 0,
-                )
-            )
-        if not values:
-            return
-        self._write(
-            f"add samples to run {run_id}",
-            lambda conn: conn.executemany(
-                "INSERT INTO samples (run_id, t_unix_s, domain, energy_j, power_w, low_j,"
-                " high_j, gap) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                values,
-            ),
-        )
-
-    _WINDOW_KEYS = (
-        "name",
-        "start_unix_s",
-        "end_unix_s",
-        "duration_s",
-        "energy_j",
-        "low_j",
-        "high_j",
-        "kind",
-        "domains",
-        "attribution",
-        "gaps",
-    )
+        values = _rows.sample_values(rows)
+        if values:
+            self._write(f"add samples to run {run_id}",
+                        lambda conn: _rows.insert_samples(conn, run_id, values), len(values))
 
     def add_window(self, run_id: int, window: dict[str, Any]) -> None:
         """Record one closed window. Keys beyond the standard ones are kept as-is."""
-        for key in ("name", "start_unix_s", "end_unix_s", "energy_j", "kind"):
-            if key not in window:
-                raise BadInput(f"window is missing {key!r} (has: {', '.join(sorted(window))})")
-        start = _finite("window start_unix_s", window["start_unix_s"])
-        end = _finite("window end_unix_s", window["end_unix_s"])
-        energy = _finite("window energy_j", window["energy_j"])
-        duration = window.get("duration_s")
-        extra = {k: v for k, v in window.items() if k not in self._WINDOW_KEYS}
-        values = (
-            run_id,
-            str(window["name"]),
-            start,
-            end,
-            end - start if duration is None else _finite("window duration_s", duration),
-            energy,
-            _finite("window low_j", window.get("low_j", energy)),
-            _finite("window high_j", window.get("high_j", energy)),
-            str(window["kind"]),
-            _dumps("window domains", list(window.get("domains") or [])),
-            None
-            if window.get("attribution") is None
-            else _dumps("window attribution", window["attribution"]),
-            _dumps("window gaps", list(window.get("gaps") or [])),
-            _dumps("window extra", extra) if extra else None,
-        )
-        self._write(
-            f"add a window to run {run_id}",
-            lambda conn: conn.execute(
-                "INSERT INTO windows (run_id, name, start_unix_s, end_unix_s, duration_s,"
-                " energy_j, low_j, high_j, kind, domains_json, attribution_json, gaps_json,"
-                " extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values,
-            ),
-        )
+        values = _rows.window_values(window)
+        self._write(f"add a window to run {run_id}",
+                    lambda conn: _rows.insert_window(conn, run_id, values))
 
     def add_event(self, run_id: int, t_unix_s: float, level: str, message: str) -> None:
         """Record a warning, gap or note at a point in the run."""
-        values = (run_id, _finite("t_unix_s", t_unix_s), str(level), str(message))
-        self._write(
-            f"add an event to run {run_id}",
-            lambda conn: conn.execute(
-                "INSERT INTO events (run_id, t_unix_s, level, message) VALUES (?, ?, ?, ?)",
-                values,
-            ),
-        )
+        values = _rows.event_values(t_unix_s, level, message)
+        self._write(f"add an event to run {run_id}",
+                    lambda conn: _rows.insert_event(conn, run_id, values))
 
     def heartbeat(self, run_id: int, t_unix_s: float) -> None:
         """Note that the run was alive at ``t_unix_s`` (never moves backwards)."""
-        t = _finite("t_unix_s", t_unix_s)
-        self._write(
-            f"heartbeat run {run_id}",
-            lambda conn: self._update_one(
-                conn,
-                run_id,
-                "UPDATE runs SET heartbeat_unix_s = max(coalesce(heartbeat_unix_s, ?), ?)"
-                " WHERE id = ?",
-                (t, t, run_id),
-            ),
-        )
+        t = _rows.finite("t_unix_s", t_unix_s)
+        self._write(f"heartbeat run {run_id}",
+                    lambda conn: _rows.update_heartbeat(conn, run_id, t, self.path))
 
     def finish_run(
         self,
@@ -662,47 +313,26 @@ class Store:
         summary: dict[str, Any] | None = None,
     ) -> None:
         """Close the run with a final status: finished, failed or interrupted."""
-        if status not in _FINAL_STATUSES:
-            raise BadInput(
-                f"run status must be one of {', '.join(_FINAL_STATUSES)}, got {status!r}"
-            )
-        ended = _finite("ended_unix_s", ended_unix_s)
-        summary_json = None if summary is None else _dumps("summary", summary)
-        self._write(
-            f"finish run {run_id}",
-            lambda conn: self._update_one(
-                conn,
-                run_id,
-                "UPDATE runs SET ended_unix_s = ?, status = ?, exit_code = ?, summary_json = ?,"
-                " heartbeat_unix_s = max(coalesce(heartbeat_unix_s, ?), ?) WHERE id = ?",
-                (ended, status, exit_code, summary_json, ended, ended, run_id),
-            ),
-        )
-
-    def _update_one(
-        self, conn: sqlite3.Connection, run_id: int, sql: str, params: Sequence[Any]
-    ) -> None:
-        if conn.execute(sql, params).rowcount != 1:
-            raise BadInput(f"no run '{run_id}' in {self.path}")
+        values = _rows.finish_values(ended_unix_s=ended_unix_s, status=status,
+                                     exit_code=exit_code, summary=summary)
+        self._write(f"finish run {run_id}",
+                    lambda conn: _rows.update_finish(conn, run_id, values, self.path))
 
     # -- reads -------------------------------------------------------------
 
     def _status(self, row: sqlite3.Row, now: float) -> str:
+        """``running`` as stored, or ``lost``: on this host as soon as its process is
+        gone; on another host (whose processes can't be seen) once its heartbeat is
+        older than ``stale_after_s``."""
         status = str(row["status"])
         if status != "running":
             return status
+        pid = row["pid"]
+        if pid is not None and row["hostname"] == _hostname():
+            return "running" if _pid_alive(int(pid), row["pid_started_unix_s"]) else "lost"
         last = row["heartbeat_unix_s"]
         last = row["started_unix_s"] if last is None else last
-        if now - last <= self.stale_after_s:
-            return "running"
-        pid = row["pid"]
-        if (
-            pid is not None
-            and row["hostname"] == _hostname()
-            and _pid_alive(int(pid), row["pid_started_unix_s"])
-        ):
-            return "running"
-        return "lost"
+        return "running" if now - last <= self.stale_after_s else "lost"
 
     def _info(
         self, row: sqlite3.Row, now: float, cls: type[RunInfo] = RunInfo, **extra: Any
@@ -716,15 +346,15 @@ class Store:
             started_unix_s=row["started_unix_s"],
             ended_unix_s=end,
             duration_s=None if last is None else max(0.0, last - row["started_unix_s"]),
-            host=_loads(row["host_json"]),
-            hardware=_loads(row["hardware_json"]),
-            sensors=_loads(row["sensors_json"]),
-            versions=_loads(row["versions_json"]),
-            command=_loads(row["command_json"]),
+            host=_rows.loads(row["host_json"]),
+            hardware=_rows.loads(row["hardware_json"]),
+            sensors=_rows.loads(row["sensors_json"]),
+            versions=_rows.loads(row["versions_json"]),
+            command=_rows.loads(row["command_json"]),
             exit_code=row["exit_code"],
             pid=row["pid"],
-            summary=_loads(row["summary_json"]),
-            tags=_loads(row["tags_json"]),
+            summary=_rows.loads(row["summary_json"]),
+            tags=_rows.loads(row["tags_json"]),
             heartbeat_unix_s=row["heartbeat_unix_s"],
             **extra,
         )
@@ -745,8 +375,9 @@ class Store:
             raise BadInput(f"run reference must be an id or a name, got {ref!r}")
         text = str(ref).strip()
         rows: list[sqlite3.Row] = []
-        if text.isdigit():
-            rows = self._read("SELECT * FROM runs WHERE id = ?", (int(text),))
+        if text.isascii() and text.isdigit():
+            if len(text) <= 18:  # beyond SQLite's 64-bit ids: no such run, maybe a name
+                rows = self._read("SELECT * FROM runs WHERE id = ?", (int(text),))
         elif text.lower() in ("latest", "last"):
             rows = self._read(f"SELECT * FROM runs {self._NEWEST_FIRST} LIMIT 1")
             if not rows:
@@ -794,11 +425,11 @@ class Store:
                 "low_j": r["low_j"],
                 "high_j": r["high_j"],
                 "kind": r["kind"],
-                "domains": _loads(r["domains_json"]),
-                "attribution": _loads(r["attribution_json"]),
-                "gaps": _loads(r["gaps_json"]),
+                "domains": _rows.loads(r["domains_json"]),
+                "attribution": _rows.loads(r["attribution_json"]),
+                "gaps": _rows.loads(r["gaps_json"]),
             }
-            window.update(_loads(r["extra_json"]) or {})
+            window.update(_rows.loads(r["extra_json"]) or {})
             out.append(window)
         return out
 

@@ -72,6 +72,7 @@ class Run:
             else None
         )
         self._fetched: list[dict[str, Any]] = []
+        self._warned: set[str] = set()
         #: Emissions of the whole run (``carbon.emissions.Emissions``) once it has ended.
         self.emissions: Any = None
         self.interval_s = interval_s
@@ -83,14 +84,13 @@ class Run:
         self._pid = os.getpid() if pid is None else pid
         self._include_root = include_root
         self.meter: Meter | None = None
-        self.store: Any = None
-        self.run_id: int | None = None
+        #: The run's record (``records.recorder.RunRecorder``); None when not stored.
+        self.record: Any = None
         self.result: EnergyResult | None = None
         self.windows: list[EnergyResult] = []
         self.status: str | None = None
         self._started_unix_s = 0.0
-        self._old_sigterm: Any = None
-        self._store_failed = False
+        self._old_sigterm: dict[int, Any] = {}
         self._step_marks: list[tuple[float, float, float, float]] = []
         self._step_start: tuple[float, float, float, float] | None = None
         self._run_start_mark: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
@@ -148,11 +148,13 @@ class Run:
         for note in self.meter.notes:
             self._event("warning", note)
         self._price(res)
-        if self.store is not None and self.run_id is not None:
+        if self.record is not None:
+            dropped = self._safely(self.record.note_dropped_before_finish)
+            if dropped:
+                self.meter.notes.append(dropped)
             summary = self.summary()
             self._safely(
-                lambda: self.store.finish_run(
-                    self.run_id,
+                lambda: self.record.finish(
                     ended_unix_s=res.end_unix_s,
                     status=status,
                     exit_code=exit_code,
@@ -160,6 +162,22 @@ class Run:
                 )
             )
         return res
+
+    @property
+    def run_id(self) -> int | None:
+        """The run's id in the database: known as soon as the writer has created its
+        row (within milliseconds, unless another process holds the database's lock;
+        then None until it is free: ``flush()`` waits for it)."""
+        record = self.record
+        if record is None:
+            return None
+        if record.run_id is None and record._db.writer.stalled_since is None:
+            record._created.wait(2.0)
+        return record.run_id  # type: ignore[no-any-return]
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait up to ``timeout_s`` until the run's record is written; False if not yet."""
+        return self.record is None or bool(self.record.flush(timeout_s))
 
     def __enter__(self) -> Run:
         return self.start()
@@ -198,9 +216,14 @@ class Run:
             raise BadInput("end() called before the run was started")
         res = self.meter.end(name)
         self.windows.append(res)
-        if self.store is not None and self.run_id is not None:
-            self._safely(lambda: self.store.add_window(self.run_id, res.to_dict()))
+        if self.record is not None:
+            self._safely(lambda: self.record.window(res.to_dict()))
         return res
+
+    def record_window(self, window: dict[str, Any]) -> None:
+        """Store a window measured some other way (a benchmark's summary) with the run."""
+        if self.record is not None:
+            self._safely(lambda: self.record.window(window))
 
     @contextmanager
     def window(self, name: str) -> Iterator[None]:
@@ -338,10 +361,13 @@ class Run:
 
     def _open_store(self, sensors: list[Sensor]) -> None:
         try:
+            from wattwise.records.recorder import RunRecorder
             from wattwise.store import Store
 
-            self.store = Store(self.db)
-            self.run_id = self.store.create_run(
+            # Wait briefly for the file check only: a locked database delays the
+            # record, never the user's code.
+            record = RunRecorder(Store(self.db, open_wait_s=0.25), warn=self._warn)
+            record.create(
                 name=self.name,
                 started_unix_s=self._started_unix_s,
                 host=host_info(),
@@ -352,52 +378,61 @@ class Run:
                 pid=self._pid,
                 tags=self.tags,
             )
+            self.record = record
         except Exception as exc:  # noqa: BLE001 - recording is best effort
-            self.store = None
-            self.run_id = None
-            warnings.warn(
-                f"wattwise: run not recorded ({exc}); measuring anyway",
-                WattwiseWarning,
-                stacklevel=3,
-            )
+            self.record = None
+            self._warn(f"run not recorded ({exc}); measuring anyway")
 
     def _record_samples(self, rows: list[Sample]) -> None:
-        if self.store is None or self.run_id is None:
-            return
-        self.store.add_samples(self.run_id, rows)
-        self.store.heartbeat(self.run_id, rows[-1].t_unix_s)
+        if self.record is not None:
+            self.record.samples(rows)
 
     def _event(self, level: str, message: str) -> None:
-        if self.store is not None and self.run_id is not None:
-            self._safely(lambda: self.store.add_event(self.run_id, time.time(), level, message))
+        if self.record is not None:
+            self._safely(lambda: self.record.event(time.time(), level, message))
 
-    def _safely(self, fn: Callable[[], Any]) -> None:
+    def _safely(self, fn: Callable[[], Any]) -> Any:
         try:
-            fn()
+            return fn()
         except Exception as exc:  # noqa: BLE001
-            if not self._store_failed:
-                self._store_failed = True
-                warnings.warn(
-                    f"wattwise: could not write the run record: {exc}",
-                    WattwiseWarning,
-                    stacklevel=3,
-                )
+            self._warn(f"could not write the run record: {exc}", key="write")
+            return None
 
-    # SIGTERM normally kills without unwinding; turn it into SystemExit so
-    # ``with track(...)`` and ``finally`` blocks finalise the record.
+    def _warn(self, message: str, key: str | None = None) -> None:
+        """One warning per kind of problem per run; the program goes on."""
+        key = key or message
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        text = message if message.startswith("wattwise:") else f"wattwise: {message}"
+        warnings.warn(text, WattwiseWarning, stacklevel=4)
+
+    # SIGTERM and SIGHUP (terminal closed) normally kill without unwinding; turn
+    # them into SystemExit so ``with track(...)`` and ``finally`` blocks finalise
+    # the record. A handler the program set itself is left alone.
+    _FINALISING_SIGNALS = tuple(
+        getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)
+    )
+
     def _install_sigterm(self) -> None:
+        self._old_sigterm = {}
         if threading.current_thread() is not threading.main_thread():
             return
-        try:
-            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-                self._old_sigterm = signal.signal(signal.SIGTERM, _sigterm_to_exit)
-        except (ValueError, OSError):
-            self._old_sigterm = None
+        for sig in self._FINALISING_SIGNALS:
+            try:
+                if signal.getsignal(sig) is signal.SIG_DFL:
+                    self._old_sigterm[sig] = signal.signal(sig, _sigterm_to_exit)
+            except (ValueError, OSError):
+                continue
 
     def _restore_sigterm(self) -> None:
-        if self._old_sigterm is not None and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, self._old_sigterm)
-            self._old_sigterm = None
+        if not self._old_sigterm or threading.current_thread() is not threading.main_thread():
+            return
+        for sig, old in self._old_sigterm.items():
+            with contextlib.suppress(ValueError, OSError):
+                if signal.getsignal(sig) is _sigterm_to_exit:
+                    signal.signal(sig, old)
+        self._old_sigterm = {}
 
 
 def _sigterm_to_exit(signum: int, frame: FrameType | None) -> None:

@@ -346,7 +346,7 @@ def _carbon(run: Any, j_per_sample: float, notes: list[str]) -> tuple[float | No
 def _store_summary(run: Any, result: BenchResult, reps: Sequence[Any],
                    rep_energy: float, rep_time: float) -> None:
     """Keep the whole result with the run, as a window spanning the repetitions."""
-    if run.store is None or run.run_id is None:
+    if run.record is None:
         return
     window = {
         "name": SUMMARY_WINDOW,
@@ -360,7 +360,7 @@ def _store_summary(run: Any, result: BenchResult, reps: Sequence[Any],
         "avg_power_w": rep_energy / rep_time if rep_time > 0 else 0.0,
         "bench": result.to_dict(),
     }
-    run._safely(lambda: run.store.add_window(run.run_id, window))
+    run.record_window(window)
 
 
 def benchmark_command(

@@ -1,0 +1,273 @@
+"""One way to a run database per process and file, shared by every run and thread.
+
+Why: on Linux, closing *any* descriptor of a file drops every POSIX lock the
+process holds on it (SQLite's "How To Corrupt An SQLite Database File", 2.2).
+A second handle that opened and closed the file behind SQLite's back once let
+another process delete a live WAL, and committed rows vanished. So:
+
+- nothing here opens the database file except SQLite itself (the file is
+  checked with ``os.stat`` and through SQLite's own reads, never ``open()``);
+- ``acquire(path)`` returns the process's one ``Database`` for that file,
+  counted by reference; every ``Store`` and every tracked run shares it;
+- all writes go through its one ``Writer`` thread and connection; reads use a
+  connection per thread, opened by SQLite (which shares the process's locks
+  between its own connections correctly).
+
+A forked child never touches its parent's connections: it gets its own.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import sqlite3
+import stat
+import sys
+import threading
+import time
+from pathlib import Path
+
+from wattwise.errors import StoreError
+from wattwise.records import schema
+from wattwise.records.writer import LOCK_POLL_S, Writer, is_busy
+
+_REGISTRY: dict[tuple[int, str], Database] = {}
+_REGISTRY_LOCK = threading.Lock()
+#: Connections a forked child inherited: kept referenced, never closed by the child.
+_INHERITED: list[object] = []
+
+
+class Database:
+    """The process's handle on one run-database file. Get it with ``acquire``."""
+
+    def __init__(self, path: Path, key: tuple[int, str], max_rows: int) -> None:
+        self.path = path
+        self._key = key
+        self.refs = 0
+        self.dead = False
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self.writer = Writer(
+            self._connect_writer,
+            label=f"run database {path}",
+            max_rows=max_rows,
+            may_exit=self._may_exit,
+            on_exit=self._forget,
+        )
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.path)!r}, refs={self.refs})"
+
+    # -- connections ---------------------------------------------------------------
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        conn = _connect(self.path, LOCK_POLL_S)
+        try:
+            version = schema.check_schema(conn, self.path)
+            mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            if mode != "wal":
+                mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+                if mode != "wal":
+                    import logging  # rare path: keep it out of every start-up
+
+                    logging.getLogger(__name__).warning(
+                        "run database %s: WAL not available (journal_mode=%s)", self.path, mode
+                    )
+            # NORMAL in WAL mode: a commit is in the WAL before it returns, so a
+            # SIGKILL loses nothing committed; only an OS crash can lose the last few.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if version < schema.SCHEMA_VERSION:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    schema.migrate(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                    raise
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if is_busy(exc):
+                raise
+            raise _file_error(self.path, exc) from exc
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise _file_error(self.path, exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def reader(self, timeout_s: float) -> sqlite3.Connection:
+        """This thread's read connection (opened by SQLite, reads only)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        conn = _connect(self.path, timeout_s)
+        conn.execute("PRAGMA query_only = ON")
+        self._local.conn = conn
+        with self._readers_lock:
+            self._readers.append(conn)
+        return conn
+
+    # -- life ------------------------------------------------------------------------
+
+    def _may_exit(self) -> bool:
+        with _REGISTRY_LOCK:
+            if self.refs > 0 or self.writer.pending_rows > 0:
+                return False
+            self._forget_locked()
+            return True
+
+    def _forget(self) -> None:
+        with _REGISTRY_LOCK:
+            self._forget_locked()
+
+    def _forget_locked(self) -> None:
+        self.dead = True
+        if _REGISTRY.get(self._key) is self:
+            del _REGISTRY[self._key]
+
+    def _close_readers(self) -> None:
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
+
+
+def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        str(path),
+        timeout=timeout_s,
+        isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE / COMMIT
+        check_same_thread=False,  # so close() can close it; each is used by one thread
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+    return conn
+
+
+def _file_error(path: Path, exc: BaseException) -> StoreError:
+    text = str(exc)
+    if "not a database" in text:
+        return StoreError(f"run database {path} is not a SQLite database; left untouched")
+    return StoreError(f"run database {path}: cannot open: {text}")
+
+
+def _check_path(path: Path) -> None:
+    """Refuse what SQLite should never be pointed at, using ``stat`` only (no open)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"run database {path}: cannot create its folder: {exc}") from exc
+        return
+    except OSError as exc:
+        raise StoreError(f"run database {path}: cannot open: {exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"run database {path} is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"run database {path} is not a regular file (a FIFO or device?)")
+
+
+def acquire(path: Path, *, max_rows: int | None = None) -> Database:
+    """The process's ``Database`` for ``path``, with one more reference (``release`` it).
+
+    ``max_rows``: the writer's queue bound (default ``writer.MAX_PENDING_ROWS``).
+    """
+    from wattwise.records import writer as _writer
+
+    _check_path(path)
+    max_rows = _writer.MAX_PENDING_ROWS if max_rows is None else max_rows
+    key = (os.getpid(), os.path.realpath(path))
+    with _REGISTRY_LOCK:
+        db = _REGISTRY.get(key)
+        if db is None or db.dead or not db.writer.alive:
+            db = Database(path, key, max_rows)
+            _REGISTRY[key] = db
+        db.refs += 1
+        return db
+
+
+def release(db: Database, *, linger_s: float = 0.0) -> None:
+    """Drop one reference; the last one lets the writer finish its queue and close.
+
+    Without ``linger_s``, the file is closed when this returns unless another
+    process holds the lock; queued writes (a run that ended while it was locked)
+    still land: the writer goes on until they are committed.
+    """
+    with _REGISTRY_LOCK:
+        db.refs -= 1
+        last = db.refs <= 0
+    if last:
+        db._close_readers()
+        db.writer.stop_when_idle(linger_s)
+        if linger_s == 0:  # this process's queued writes first, unless locked out
+            db.writer.drain(5.0, unless_locked_s=0.25)
+        deadline = time.monotonic() + 5.0
+        while (linger_s == 0 and db.writer.pending_rows == 0 and db.writer.alive
+               and db.refs <= 0 and time.monotonic() < deadline):
+            db.writer.join(0.01)
+
+
+def open_databases() -> list[Database]:
+    """Every database this process has open (for tests and the exit flush)."""
+    with _REGISTRY_LOCK:
+        return [db for (pid, _), db in _REGISTRY.items() if pid == os.getpid()]
+
+
+def flush_all(timeout_s: float) -> int:
+    """Wait up to ``timeout_s`` for every queued write of this process; rows left over."""
+    deadline = time.monotonic() + timeout_s
+    left = 0
+    for db in open_databases():
+        if not db.writer.drain(max(0.0, deadline - time.monotonic())):
+            left += db.writer.pending_rows
+    return left
+
+
+#: At exit, how long to wait for queued run records (a lock held by another process).
+EXIT_FLUSH_S = float(os.environ.get("WATTWISE_EXIT_FLUSH_S", "120") or 120)
+
+
+def _flush_at_exit() -> None:
+    pending = [db for db in open_databases() if db.writer.pending_rows]
+    if not pending:
+        return
+    if flush_all(1.0) == 0:
+        return
+    rows = sum(db.writer.pending_rows for db in pending)
+    print(
+        f"wattwise: waiting up to {EXIT_FLUSH_S:g} s for the run database to take "
+        f"{rows} queued rows (it is locked by another process)",
+        file=sys.stderr,
+    )
+    left = flush_all(EXIT_FLUSH_S)
+    if left:
+        print(
+            f"wattwise: {left} rows of run records were not written: the database "
+            f"stayed locked for {EXIT_FLUSH_S:g} s (set WATTWISE_EXIT_FLUSH_S to wait longer)",
+            file=sys.stderr,
+        )
+
+
+def _after_fork_in_child() -> None:
+    # The parent's connections and writer threads are not this process's: keep
+    # them referenced so they are never closed here (closing would touch the
+    # parent's files), and start afresh.
+    global _REGISTRY_LOCK
+    _REGISTRY_LOCK = threading.Lock()  # another thread may have held it at the fork
+    _INHERITED.extend(_REGISTRY.values())
+    _REGISTRY.clear()
+
+
+atexit.register(_flush_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,280 @@
+"""What a run record's rows hold, checked before they are queued, and how they are written.
+
+Checks run in the caller's thread (so bad input is the caller's ``BadInput``,
+at once); the ``insert_*``/``update_*`` functions run in the writer's
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from wattwise.errors import BadInput
+
+#: Statuses a run can be recorded with. ``lost`` is never stored: it is how a
+#: ``running`` run whose process is gone is reported.
+STATUSES = ("running", "finished", "failed", "interrupted")
+FINAL_STATUSES = ("finished", "failed", "interrupted")
+
+
+class SampleLike(Protocol):
+    """What is stored of a sample: a ``SampleRow`` or the meter's ``Sample``."""
+
+    @property
+    def t_unix_s(self) -> float: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def energy_j(self) -> float: ...
+    @property
+    def power_w(self) -> float: ...
+    @property
+    def low_j(self) -> float: ...
+    @property
+    def high_j(self) -> float: ...
+    @property
+    def gap(self) -> bool: ...
+
+
+def _json_default(obj: Any) -> Any:
+    to_dict = getattr(obj, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+
+def _no_nan(value: Any) -> Any:
+    """``value`` with every NaN or infinity replaced by null: JSON has neither."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_no_nan(v) for v in value]
+    return value
+
+
+def dumps(field: str, value: Any) -> str:
+    """Strict JSON (a NaN or infinity is stored as null, never as invalid ``NaN``)."""
+    try:
+        try:
+            return json.dumps(value, default=_json_default, separators=(",", ":"),
+                              allow_nan=False)
+        except ValueError:  # a non-finite float somewhere (or a circular reference)
+            return json.dumps(_no_nan(json.loads(json.dumps(value, default=_json_default))),
+                              separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise BadInput(f"run record field {field!r} cannot be stored as JSON: {exc}") from exc
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def finite(field: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise BadInput(f"{field} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise BadInput(f"{field} must be finite, got {value!r}")
+    return number
+
+
+def run_values(
+    *,
+    name: str,
+    started_unix_s: float,
+    hostname: str,
+    host: dict[str, Any],
+    hardware: dict[str, Any],
+    sensors: list[dict[str, Any]],
+    versions: dict[str, Any],
+    command: list[str] | None,
+    pid: int | None,
+    pid_started_unix_s: float | None,
+    tags: dict[str, Any] | None,
+) -> tuple[Any, ...]:
+    if not isinstance(name, str) or not name.strip():
+        raise BadInput(f"run name must be a non-empty string, got {name!r}")
+    started = finite("started_unix_s", started_unix_s)
+    if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
+        raise BadInput(f"pid must be a positive integer, got {pid!r}")
+    return (
+        name,
+        "running",
+        started,
+        started,
+        hostname,
+        pid,
+        pid_started_unix_s,
+        dumps("host", host),
+        dumps("hardware", hardware),
+        dumps("sensors", sensors),
+        dumps("versions", versions),
+        None if command is None else dumps("command", [str(c) for c in command]),
+        dumps("tags", tags or {}),
+    )
+
+
+def insert_run(conn: sqlite3.Connection, values: tuple[Any, ...]) -> int:
+    cur = conn.execute(
+        "INSERT INTO runs (name, status, started_unix_s, heartbeat_unix_s, hostname,"
+        " pid, pid_started_unix_s, host_json, hardware_json, sensors_json,"
+        " versions_json, command_json, tags_json)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
+    )
+    return int(cur.lastrowid or 0)
+
+
+SampleValues = tuple[float, str, float, float, float, float, int]
+
+
+def sample_values(rows: Sequence[SampleLike]) -> list[SampleValues]:
+    values = []
+    for row in rows:
+        if not isinstance(row.domain, str) or not row.domain:
+            raise BadInput(f"sample domain must be a non-empty string, got {row.domain!r}")
+        values.append(
+            (
+                finite("t_unix_s", row.t_unix_s),
+                row.domain,
+                finite("energy_j", row.energy_j),
+                finite("power_w", row.power_w),
+                finite("low_j", row.low_j),
+                finite("high_j", row.high_j),
+                1 if row.gap else 0,
+            )
+        )
+    return values
+
+
+def insert_samples(conn: sqlite3.Connection, run_id: int, values: Sequence[SampleValues]) -> None:
+    conn.executemany(
+        "INSERT INTO samples (run_id, t_unix_s, domain, energy_j, power_w, low_j,"
+        " high_j, gap) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(run_id, *v) for v in values],
+    )
+
+
+_WINDOW_KEYS = (
+    "name",
+    "start_unix_s",
+    "end_unix_s",
+    "duration_s",
+    "energy_j",
+    "low_j",
+    "high_j",
+    "kind",
+    "domains",
+    "attribution",
+    "gaps",
+)
+
+
+def window_values(window: dict[str, Any]) -> tuple[Any, ...]:
+    """One closed window's row; keys beyond the standard ones are kept as-is."""
+    if not isinstance(window, dict):
+        raise BadInput(f"a window must be a dict, got {type(window).__name__}")
+    for key in ("name", "start_unix_s", "end_unix_s", "energy_j", "kind"):
+        if key not in window:
+            raise BadInput(f"window is missing {key!r} (has: {', '.join(sorted(window))})")
+    start = finite("window start_unix_s", window["start_unix_s"])
+    end = finite("window end_unix_s", window["end_unix_s"])
+    energy = finite("window energy_j", window["energy_j"])
+    duration = window.get("duration_s")
+    extra = {k: v for k, v in window.items() if k not in _WINDOW_KEYS}
+    return (
+        str(window["name"]),
+        start,
+        end,
+        end - start if duration is None else finite("window duration_s", duration),
+        energy,
+        finite("window low_j", window.get("low_j", energy)),
+        finite("window high_j", window.get("high_j", energy)),
+        str(window["kind"]),
+        dumps("window domains", list(window.get("domains") or [])),
+        None
+        if window.get("attribution") is None
+        else dumps("window attribution", window["attribution"]),
+        dumps("window gaps", list(window.get("gaps") or [])),
+        dumps("window extra", extra) if extra else None,
+    )
+
+
+def insert_window(conn: sqlite3.Connection, run_id: int, values: tuple[Any, ...]) -> None:
+    conn.execute(
+        "INSERT INTO windows (run_id, name, start_unix_s, end_unix_s, duration_s,"
+        " energy_j, low_j, high_j, kind, domains_json, attribution_json, gaps_json,"
+        " extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, *values),
+    )
+
+
+def event_values(t_unix_s: float, level: str, message: str) -> tuple[float, str, str]:
+    return (finite("t_unix_s", t_unix_s), str(level), str(message))
+
+
+def insert_event(conn: sqlite3.Connection, run_id: int, values: tuple[float, str, str]) -> None:
+    conn.execute(
+        "INSERT INTO events (run_id, t_unix_s, level, message) VALUES (?, ?, ?, ?)",
+        (run_id, *values),
+    )
+
+
+def update_one(conn: sqlite3.Connection, run_id: int, sql: str, params: Sequence[Any],
+               path: object) -> None:
+    if conn.execute(sql, params).rowcount != 1:
+        raise BadInput(f"no run '{run_id}' in {path}")
+
+
+def update_heartbeat(conn: sqlite3.Connection, run_id: int, t: float, path: object) -> None:
+    """Note that the run was alive at ``t`` (never moves backwards)."""
+    update_one(
+        conn,
+        run_id,
+        "UPDATE runs SET heartbeat_unix_s = max(coalesce(heartbeat_unix_s, ?), ?) WHERE id = ?",
+        (t, t, run_id),
+        path,
+    )
+
+
+def finish_values(
+    *, ended_unix_s: float, status: str, exit_code: int | None, summary: dict[str, Any] | None
+) -> tuple[float, str, int | None, str | None]:
+    if status not in FINAL_STATUSES:
+        raise BadInput(f"run status must be one of {', '.join(FINAL_STATUSES)}, got {status!r}")
+    if exit_code is not None and (
+        isinstance(exit_code, bool) or not isinstance(exit_code, int)
+        or not -(2**63) <= exit_code < 2**63
+    ):
+        raise BadInput(f"exit code must be an integer, got {exit_code!r}")
+    ended = finite("ended_unix_s", ended_unix_s)
+    return ended, status, exit_code, None if summary is None else dumps("summary", summary)
+
+
+def update_finish(
+    conn: sqlite3.Connection,
+    run_id: int,
+    values: tuple[float, str, int | None, str | None],
+    path: object,
+) -> None:
+    ended, status, exit_code, summary_json = values
+    update_one(
+        conn,
+        run_id,
+        "UPDATE runs SET ended_unix_s = ?, status = ?, exit_code = ?, summary_json = ?,"
+        " heartbeat_unix_s = max(coalesce(heartbeat_unix_s, ?), ?) WHERE id = ?",
+        (ended, status, exit_code, summary_json, ended, ended, run_id),
+        path,
+    )

@@ -1,0 +1,129 @@
+"""The run-record schema, its version and its migrations.
+
+The version is stored as ``PRAGMA user_version``; a new schema is a new entry in
+``MIGRATIONS`` and a higher ``SCHEMA_VERSION``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from wattwise.errors import StoreError
+
+#: Stored as ``PRAGMA user_version``; raise it with a new entry in ``MIGRATIONS``.
+SCHEMA_VERSION = 1
+
+_SCHEMA_V1 = (
+    """
+    CREATE TABLE runs (
+        id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+        name               TEXT NOT NULL,
+        status             TEXT NOT NULL,
+        started_unix_s     REAL NOT NULL,
+        ended_unix_s       REAL,
+        heartbeat_unix_s   REAL,
+        hostname           TEXT NOT NULL,
+        pid                INTEGER,
+        pid_started_unix_s REAL,
+        exit_code          INTEGER,
+        host_json          TEXT NOT NULL,
+        hardware_json      TEXT NOT NULL,
+        sensors_json       TEXT NOT NULL,
+        versions_json      TEXT NOT NULL,
+        command_json       TEXT,
+        summary_json       TEXT,
+        tags_json          TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX runs_name ON runs(name)",
+    "CREATE INDEX runs_started ON runs(started_unix_s)",
+    """
+    CREATE TABLE samples (
+        run_id   INTEGER NOT NULL REFERENCES runs(id),
+        t_unix_s REAL NOT NULL,
+        domain   TEXT NOT NULL,
+        energy_j REAL NOT NULL,
+        power_w  REAL NOT NULL,
+        low_j    REAL NOT NULL,
+        high_j   REAL NOT NULL,
+        gap      INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "CREATE INDEX samples_run_t ON samples(run_id, t_unix_s)",
+    """
+    CREATE TABLE windows (
+        id               INTEGER PRIMARY KEY,
+        run_id           INTEGER NOT NULL REFERENCES runs(id),
+        name             TEXT NOT NULL,
+        start_unix_s     REAL NOT NULL,
+        end_unix_s       REAL NOT NULL,
+        duration_s       REAL NOT NULL,
+        energy_j         REAL NOT NULL,
+        low_j            REAL NOT NULL,
+        high_j           REAL NOT NULL,
+        kind             TEXT NOT NULL,
+        domains_json     TEXT NOT NULL,
+        attribution_json TEXT,
+        gaps_json        TEXT NOT NULL,
+        extra_json       TEXT
+    )
+    """,
+    "CREATE INDEX windows_run ON windows(run_id, start_unix_s)",
+    """
+    CREATE TABLE events (
+        id       INTEGER PRIMARY KEY,
+        run_id   INTEGER NOT NULL REFERENCES runs(id),
+        t_unix_s REAL NOT NULL,
+        level    TEXT NOT NULL,
+        message  TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX events_run ON events(run_id, t_unix_s)",
+)
+
+
+def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V1:
+        conn.execute(statement)
+
+
+#: ``MIGRATIONS[v]`` turns a version-``v`` database into version ``v + 1``,
+#: inside the caller's transaction.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
+
+
+def check_schema(conn: sqlite3.Connection, path: object) -> int:
+    """The file's schema version, read through SQLite only; refuse what is not ours.
+
+    A file that is not SQLite fails here with "file is not a database" before
+    anything is written, so it is left untouched.
+    """
+    tables = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"run database {path} has schema version {version}, newer than this "
+            f"wattwise understands ({SCHEMA_VERSION}); upgrade wattwise"
+        )
+    if version == 0 and tables - {"sqlite_sequence"}:
+        raise StoreError(
+            f"run database {path} is a SQLite file of another program "
+            f"(tables: {', '.join(sorted(tables))}); left untouched"
+        )
+    return version
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to ``SCHEMA_VERSION`` inside the caller's write transaction.
+
+    The version is read again here, under the write lock: another process may
+    have migrated since it was first checked.
+    """
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    while version < SCHEMA_VERSION:
+        MIGRATIONS[version](conn)
+        version += 1
+        conn.execute(f"PRAGMA user_version = {version}")

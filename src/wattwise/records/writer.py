@@ -1,0 +1,340 @@
+"""The one writer of a run database in this process: a thread fed by a bounded queue.
+
+Every write of every run and thread in the process goes through here, in order,
+on one SQLite connection. The caller never waits for the database lock:
+tracking hands over its rows and goes on; ``Store`` waits for its own write (and
+gives up with ``StoreError`` after its timeout, taking the write back so it never
+lands later). While another process holds the lock the queue fills up to
+``max_rows`` rows; past that, droppable writes (samples, windows, events) are
+refused and the caller records the hole as a gap. Once the lock is free, the
+writer catches up in large transactions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from wattwise.errors import StoreError
+
+#: Rows (samples, windows, events, run updates) the queue holds before droppable
+#: writes are refused: about 40 MB of samples at most (see docs/records.md).
+MAX_PENDING_ROWS = 100_000
+#: Tasks committed together in one transaction once the lock is free.
+MAX_BATCH = 500
+#: How long one ``BEGIN IMMEDIATE`` waits inside SQLite before the writer looks
+#: at its queue again (cancellations, shutdown).
+LOCK_POLL_S = 0.25
+
+_PENDING, _CLAIMED, _CANCELLED, _DONE = range(4)
+
+
+class Task:
+    """One write: ``fn(conn)`` run inside the writer's transaction, all or nothing."""
+
+    __slots__ = ("done", "error", "fn", "on_error", "result", "rows", "state", "what")
+
+    def __init__(
+        self,
+        fn: Callable[[sqlite3.Connection], Any],
+        *,
+        rows: int = 1,
+        what: str = "write",
+        on_error: Callable[[BaseException], None] | None = None,
+        sync: bool = False,
+    ) -> None:
+        self.fn = fn
+        self.rows = max(1, int(rows))
+        self.what = what
+        self.on_error = on_error
+        self.state = _PENDING
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = threading.Event() if sync else None
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED: another connection holds the lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in (5, 6)
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Writer:
+    """A daemon thread that owns one connection and commits queued tasks in order.
+
+    ``connect`` opens and prepares the connection (schema check, WAL,
+    migrations); it runs in the thread, so a database locked at start-up delays
+    the record, never the caller. ``may_exit`` is asked, under the caller's
+    registry lock, whether the thread may end once it is idle.
+    """
+
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        *,
+        label: str,
+        max_rows: int = MAX_PENDING_ROWS,
+        may_exit: Callable[[], bool] = lambda: False,
+        on_exit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._connect = connect
+        self.label = label
+        self.max_rows = int(max_rows)
+        self._may_exit = may_exit
+        self._on_exit = on_exit
+        self._cv = threading.Condition()
+        self._queue: deque[Task] = deque()
+        self._pending_rows = 0
+        self._stop_when_idle = False
+        #: Set once the connection is open and the schema ready, or it failed.
+        self.opened = threading.Event()
+        #: Why the database cannot be written at all (bad file, newer schema...).
+        self.broken: BaseException | None = None
+        #: Unix time since which the writer has waited for the lock; None if not waiting.
+        self.stalled_since: float | None = None
+        self.committed_tasks = 0
+        self._thread = threading.Thread(target=self._loop, name=f"wattwise-writer {label}",
+                                        daemon=True)
+        self._thread.start()
+
+    # -- callers -----------------------------------------------------------------
+
+    @property
+    def pending_rows(self) -> int:
+        return self._pending_rows
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def submit(self, task: Task, *, droppable: bool = False) -> bool:
+        """Queue ``task``; False (and nothing queued) if it is droppable and the queue is full."""
+        with self._cv:
+            if self.broken is not None:
+                raise StoreError(f"{self.label}: {self.broken}")
+            if droppable and self._pending_rows + task.rows > self.max_rows:
+                return False
+            self._queue.append(task)
+            self._pending_rows += task.rows
+            self._stop_when_idle = False
+            self._cv.notify_all()
+        return True
+
+    def wait(self, task: Task, timeout_s: float) -> Any:
+        """Wait for a synchronous task; on timeout take it back so it never lands later."""
+        assert task.done is not None, "only synchronous tasks can be waited for"
+        if not task.done.wait(timeout_s):
+            with self._cv:
+                if task.state == _PENDING:
+                    task.state = _CANCELLED
+                    self._pending_rows -= task.rows
+                    since = self.stalled_since
+                    waited = "" if since is None else (
+                        f" (locked by another connection for {time.time() - since:.1f} s)"
+                    )
+                    raise StoreError(
+                        f"{self.label}: cannot {task.what}: database is locked{waited}; "
+                        f"gave up after {timeout_s:g} s"
+                    )
+            task.done.wait()  # claimed: the transaction already holds the lock
+        if task.error is not None:
+            raise task.error
+        return task.result
+
+    def drain(self, timeout_s: float, *, unless_locked_s: float | None = None) -> bool:
+        """Wait until everything queued so far is committed (or failed); False on timeout,
+        or once the lock has been held elsewhere for ``unless_locked_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._cv:
+            while self._queue or self._busy:
+                left = deadline - time.monotonic()
+                since = self.stalled_since
+                if (
+                    left <= 0
+                    or not self._thread.is_alive()
+                    or (unless_locked_s is not None and since is not None
+                        and time.time() - since >= unless_locked_s)
+                ):
+                    return not self._queue and not self._busy
+                self._cv.wait(min(left, 0.1))
+        return True
+
+    def stop_when_idle(self, linger_s: float = 0.0) -> None:
+        """Let the thread end, and close its connection, once the queue is empty and
+        ``linger_s`` has passed with nothing new (so back-to-back runs share it)."""
+        with self._cv:
+            self._stop_when_idle = True
+            self._linger_s = max(0.0, linger_s)
+            self._cv.notify_all()
+
+    def join(self, timeout_s: float) -> None:
+        self._thread.join(timeout_s)
+
+    # -- the thread ----------------------------------------------------------------
+
+    _busy = False
+    _linger_s = 0.0
+
+    def _loop(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = self._open_until_ready()
+            while conn is not None:
+                with self._cv:
+                    while not self._queue and not self._stop_when_idle:
+                        self._cv.wait()
+                    has_work = bool(self._queue)
+                if has_work:
+                    self._commit_some(conn)
+                    continue
+                if self._linger_s > 0:
+                    with self._cv:
+                        self._cv.wait(self._linger_s)
+                        self._linger_s = 0.0
+                        if self._queue or not self._stop_when_idle:
+                            continue
+                # Idle and asked to stop: ``may_exit`` takes the registry lock (never
+                # while holding ``_cv``) and says no if the database was opened again.
+                if self._may_exit():
+                    break
+                with self._cv:
+                    self._stop_when_idle = False
+        finally:
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            with self._cv:
+                self._fail_all(self.broken or StoreError(f"{self.label}: writer stopped"))
+            self._on_exit()
+
+    def _open_until_ready(self) -> sqlite3.Connection | None:
+        """Open the connection, waiting out a locked database; None if it cannot be used."""
+        delay = 0.01
+        while True:
+            asked = time.time()
+            try:
+                conn = self._connect()
+            except sqlite3.OperationalError as exc:
+                if is_busy(exc):
+                    self._stalled(asked)
+                    time.sleep(delay)
+                    delay = min(delay * 2, LOCK_POLL_S)
+                    continue
+                self._break(exc)
+                return None
+            except BaseException as exc:  # noqa: BLE001 - reported to every caller
+                self._break(exc)
+                return None
+            self.stalled_since = None
+            self.opened.set()
+            return conn
+
+    def _break(self, exc: BaseException) -> None:
+        with self._cv:
+            self.broken = exc
+            self._fail_all(exc)
+        self.opened.set()
+
+    def _stalled(self, since: float | None = None) -> None:
+        if self.stalled_since is None:
+            self.stalled_since = time.time() if since is None else since
+
+    def _commit_some(self, conn: sqlite3.Connection) -> None:
+        asked = time.time()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                self._fail_batch_head(exc)
+                return
+            self._stalled(asked)
+            time.sleep(0.005)  # busy_timeout already waited LOCK_POLL_S
+            return
+        self.stalled_since = None
+        batch: list[Task] = []
+        with self._cv:
+            while self._queue and len(batch) < MAX_BATCH:
+                task = self._queue.popleft()
+                if task.state == _CANCELLED:
+                    continue
+                task.state = _CLAIMED
+                batch.append(task)
+            self._busy = True
+        try:
+            for task in batch:
+                conn.execute("SAVEPOINT task")
+                try:
+                    task.result = task.fn(conn)
+                    conn.execute("RELEASE task")
+                except Exception as exc:  # noqa: BLE001 - this task fails, the others go on
+                    conn.execute("ROLLBACK TO task")
+                    conn.execute("RELEASE task")
+                    task.error = _as_store_error(self.label, task.what, exc)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            if is_busy(exc):  # the commit could not take the lock: try the batch again
+                with self._cv:
+                    for task in reversed(batch):
+                        task.state = _PENDING
+                        self._queue.appendleft(task)
+                    self._busy = False
+                return
+            for task in batch:
+                task.error = _as_store_error(self.label, task.what, exc)
+        self.committed_tasks += len(batch)
+        with self._cv:
+            for task in batch:
+                self._finish(task)
+            self._busy = False
+            self._cv.notify_all()
+
+    def _fail_batch_head(self, exc: BaseException) -> None:
+        with self._cv:
+            if self._queue:
+                task = self._queue.popleft()
+                if task.state != _CANCELLED:
+                    task.error = _as_store_error(self.label, task.what, exc)
+                    self._finish(task)
+            self._cv.notify_all()
+
+    def _fail_all(self, exc: BaseException) -> None:
+        """Under ``_cv``: every queued task fails with ``exc``."""
+        while self._queue:
+            task = self._queue.popleft()
+            if task.state == _CANCELLED:
+                continue
+            task.error = _as_store_error(self.label, task.what, exc)
+            self._finish(task)
+        self._cv.notify_all()
+
+    def _finish(self, task: Task) -> None:
+        """Under ``_cv``: the task is over; wake its caller or report its error."""
+        task.state = _DONE
+        self._pending_rows -= task.rows
+        if task.done is not None:
+            task.done.set()
+        elif task.error is not None and task.on_error is not None:
+            with contextlib.suppress(Exception):
+                task.on_error(task.error)
+
+
+def _as_store_error(label: str, what: str, exc: BaseException) -> BaseException:
+    from wattwise.errors import WattwiseError
+
+    if isinstance(exc, WattwiseError):
+        return exc
+    if isinstance(exc, sqlite3.IntegrityError):
+        from wattwise.errors import BadInput
+
+        return BadInput(f"{label}: cannot {what}: {exc}")
+    return StoreError(f"{label}: cannot {what}: {exc}")

@@ -1,0 +1,171 @@
+"""The writer: a locked database never blocks tracking, a full queue leaves a marked gap,
+and a write given up on never lands later."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sqlite3
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.errors import StoreError
+from wattwise.meter import WattwiseWarning
+from wattwise.records import writer as writer_mod
+from wattwise.records.writer import Task, Writer
+from wattwise.store import SampleRow, Store
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="spawned lock holders")
+
+
+def _hold_lock(db: str, exclusive: bool, held: Any, release: Any) -> None:
+    """Another program holding the database's write lock (``exclusive``: readers too)."""
+    conn = sqlite3.connect(db, isolation_level=None)
+    if exclusive:
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    conn.execute("BEGIN EXCLUSIVE")
+    conn.execute("INSERT INTO events (run_id, t_unix_s, level, message)"
+                 " SELECT id, 0, 'info', 'holder' FROM runs LIMIT 0")
+    held.set()
+    release.wait(120)
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+@pytest.fixture
+def holder(tmp_path: Path) -> Any:
+    """Start a lock holder on an existing database; yields (db, release event)."""
+    db = tmp_path / "runs.db"
+    Store(db).close()  # the schema exists, as it would for a user
+    ctx = mp.get_context("spawn")
+    procs = []
+
+    def start(exclusive: bool) -> Any:
+        held, release = ctx.Event(), ctx.Event()
+        proc = ctx.Process(target=_hold_lock, args=(str(db), exclusive, held, release))
+        proc.start()
+        assert held.wait(60), "the holder never took the lock"
+        procs.append((proc, release))
+        return release
+
+    yield db, start
+    for proc, release in procs:
+        release.set()
+        proc.join(60)
+
+
+@pytest.mark.parametrize("exclusive", [False, True], ids=["write-lock", "exclusive-mode"])
+def test_tracking_returns_while_another_process_holds_the_lock(
+    holder: Any, exclusive: bool
+) -> None:
+    db, start = holder
+    release = start(exclusive)
+    sensor = ConstantPowerSensor({"cpu:0": 10.0})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with wattwise.track("locked", db=db, sensors=[sensor], interval_s=0.02) as run:
+            with run.window("w"):
+                time.sleep(0.3)
+            time.sleep(0.3)
+        still_locked = not release.is_set()
+    assert still_locked, "track() returned only after the lock was released"
+    assert run.result is not None and run.result.energy_j > 0
+    locked = [w for w in caught if issubclass(w.category, WattwiseWarning)
+              and "locked" in str(w.message)]
+    assert len(locked) == 1, [str(w.message) for w in caught]
+    assert run.run_id is None, "the row can't exist while the lock is held"
+
+    release.set()
+    assert run.flush(60), "the record catches up once the lock is free"
+    assert run.run_id is not None
+    with Store(db) as s:
+        rec = s.get_run(run.run_id)
+        assert rec.status == "finished"
+        assert rec.summary["energy_j"] == pytest.approx(run.result.energy_j)
+        assert [w["name"] for w in s.windows(rec.id)] == ["w"]
+        assert len(s.samples(rec.id)) >= 10
+        assert sum(r.energy_j for r in s.samples(rec.id)) == pytest.approx(
+            run.result.energy_j, rel=0.05)
+
+
+def test_a_write_given_up_on_never_lands_later(holder: Any) -> None:
+    db, start = holder
+    with Store(db) as s:
+        rid = s.create_run(name="r", started_unix_s=1.0, host={}, hardware={}, sensors=[],
+                           versions={})
+    release = start(False)
+    with Store(db, timeout_s=0.3) as s:
+        with pytest.raises(StoreError, match=f"{db}.*locked"):
+            s.add_event(rid, 2.0, "info", "too late")
+        release.set()
+        s.add_event(rid, 3.0, "info", "after")
+        assert [e["message"] for e in s.events(rid)] == ["after"]
+
+
+def test_full_queue_drops_rows_and_records_the_gap(
+    holder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_mod, "MAX_PENDING_ROWS", 30)
+    db, start = holder
+    release = start(False)
+    sensor = ConstantPowerSensor({"cpu:0": 10.0, "dram:0": 1.0})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with wattwise.track("full", db=db, sensors=[sensor], interval_s=0.01) as run:
+            time.sleep(0.6)  # ~60 ticks x 2 domains: far more than 30 rows
+    assert any("left out of the record" in str(w.message) for w in caught)
+    release.set()
+    assert run.flush(60)
+    with Store(db) as s:
+        rec = s.get_run(run.run_id)
+        assert rec.status == "finished"
+        gaps = [e for e in s.events(rec.id) if e["level"] == "gap"]
+        assert len(gaps) == 1 and "were not written" in gaps[0]["message"]
+        n_dropped = int(gaps[0]["message"].split("record gap: ")[1].split(" ")[0])
+        assert n_dropped > 0
+        assert any("left out of the record" in n for n in rec.summary["notes"])
+        # the totals come from the meter, not the stored samples: unaffected
+        assert rec.summary["energy_j"] == pytest.approx(run.result.energy_j)
+
+
+def test_a_failing_write_does_not_sink_the_others_in_its_batch(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with Store(db) as s:
+        rid = s.create_run(name="r", started_unix_s=1.0, host={}, hardware={}, sensors=[],
+                           versions={})
+        w = s.database.writer
+        errors: list[BaseException] = []
+
+        def bad(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO events (run_id, t_unix_s, level, message)"
+                         " VALUES (?, 0, 'info', 'half')", (rid,))
+            raise RuntimeError("boom")
+
+        def good(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO events (run_id, t_unix_s, level, message)"
+                         " VALUES (?, 1, 'info', 'good')", (rid,))
+
+        for fn in (good, bad, good):
+            w.submit(Task(fn, on_error=errors.append))
+        assert w.drain(30)
+        assert [e["message"] for e in s.events(rid)] == ["good", "good"], "bad rolled back alone"
+        assert len(errors) == 1 and "boom" in str(errors[0])
+        s.add_samples(rid, [SampleRow(2.0, "cpu:0", 1.0, 1.0, 1.0, 1.0)])
+        assert len(s.samples(rid)) == 1
+
+
+def test_writer_reports_a_database_it_cannot_open(tmp_path: Path) -> None:
+    def connect() -> sqlite3.Connection:
+        raise StoreError("not a database")
+
+    w = Writer(connect, label="x")
+    assert w.opened.wait(10)
+    assert isinstance(w.broken, StoreError)
+    with pytest.raises(StoreError, match="not a database"):
+        w.submit(Task(lambda conn: None))
