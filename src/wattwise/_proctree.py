@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import psutil
@@ -46,7 +47,7 @@ class ProcessTree:
             total += t.children_user + t.children_system
             if self.include_root:
                 total += t.user + t.system
-            members = self._root.children(recursive=True)
+            members = _descendants(self._root)
         except psutil.Error:
             return self._last
         for p in members:
@@ -57,3 +58,61 @@ class ProcessTree:
             total += c.user + c.system + c.children_user + c.children_system
         self._last = max(self._last, total)
         return self._last
+
+
+def _descendants(root: psutil.Process) -> list[psutil.Process]:
+    """Every descendant of ``root``.
+
+    On Linux, read from ``/proc/PID/task/TID/children`` for the tree's own
+    processes only (a few files; ~0.05 ms for a process without children),
+    instead of psutil's scan of every process on the machine (~2-4 ms on a
+    machine with 80 processes, paid at both edges of every window). Elsewhere,
+    or if those files are missing, psutil's scan.
+    """
+    pids = _proc_children(root.pid)
+    if pids is None:
+        return list(root.children(recursive=True))
+    out: list[psutil.Process] = []
+    seen = {root.pid}
+    while pids:
+        pid = pids.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            out.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+        more = _proc_children(pid)
+        if more:
+            pids.extend(more)
+    return out
+
+
+@functools.cache
+def _procfs_has_children() -> bool:
+    """Whether this kernel lists a task's children in procfs (CONFIG_PROC_CHILDREN)."""
+    import os
+
+    return os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+
+
+def _proc_children(pid: int) -> list[int] | None:
+    """Direct children of ``pid`` from procfs, or None where procfs can't tell."""
+    import os
+
+    if not _procfs_has_children():
+        return None
+    base = f"/proc/{pid}/task"
+    try:
+        tids = os.listdir(base)
+    except OSError:  # the process is gone: no children to count
+        return []
+    out: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"{base}/{tid}/children", encoding="ascii") as fh:
+                out.extend(int(p) for p in fh.read().split())
+        except (OSError, ValueError):  # that thread ended meanwhile
+            continue
+    return out

@@ -104,9 +104,12 @@ class Run:
         notes: list[str] = []
         sensors = self._sensors
         if sensors is None:
-            found = discover()
-            sensors = found.sensors
-            notes = found.notes
+            try:
+                found = discover()
+                sensors, notes = found.sensors, found.notes
+            except Exception as exc:  # noqa: BLE001 - measure nothing rather than break
+                sensors, notes = [], [f"sensor discovery failed: {exc}"]
+                self._warn(notes[0] + "; the run is recorded without energy")
         self.meter = Meter(
             sensors,
             interval_s=self.interval_s,
@@ -116,7 +119,7 @@ class Run:
         )
         self._started_unix_s = time.time()
         if self.store_enabled:
-            self._open_store(sensors)
+            self._open_store(self.meter.sensors)
         for n in notes:
             self._event("info", n)
         self.meter.start()
@@ -484,10 +487,13 @@ def hardware_info(sensors: list[Sensor]) -> dict[str, Any]:
 
 def sensor_info(s: Sensor) -> dict[str, Any]:
     try:
-        d = s.describe()
+        d = dict(s.describe())
     except Exception as exc:  # noqa: BLE001
-        d = {"name": s.name, "describe_error": str(exc)}
-    d["domains"] = [x.to_dict() for x in s.domains()]
+        d = {"name": getattr(s, "name", type(s).__name__), "describe_error": str(exc)}
+    try:
+        d["domains"] = [x.to_dict() for x in s.domains()]
+    except Exception as exc:  # noqa: BLE001 - a broken sensor is described, not fatal
+        d["domains_error"] = str(exc)
     return d
 
 

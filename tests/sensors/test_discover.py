@@ -82,6 +82,8 @@ def test_a_missing_vendor_library_is_reported_without_importing_the_backend(
         "find_spec",
         lambda name, *a: None if name in ("pynvml", "amdsmi") else real_find_spec(name, *a),
     )
+    sensors_mod._installed.cache_clear()  # asked once per process: ask again under the patch
+    request_finalizer = sensors_mod._installed.cache_clear
     probed: list[str] = []
     real_probe = sensors_mod._probe
 
@@ -90,7 +92,10 @@ def test_a_missing_vendor_library_is_reported_without_importing_the_backend(
         return real_probe(name, module, kwargs)
 
     monkeypatch.setattr(sensors_mod, "_probe", spy)
-    found = discover(only={"nvml", "amdsmi"}, model=False)
+    try:
+        found = discover(only={"nvml", "amdsmi"}, model=False)
+    finally:
+        request_finalizer()
     assert probed == []
     nv = next(u for u in found.unavailable if u.sensor == "nvml")
     assert nv.reason == "nvidia-ml-py is not installed"

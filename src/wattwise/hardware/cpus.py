@@ -188,8 +188,12 @@ def _int(value: str | None, base: int = 10) -> int | None:
         return None
 
 
+@functools.lru_cache(maxsize=8)  # every tracked run reads the same text; don't parse it again
 def parse_cpuinfo(text: str) -> dict[str, Any]:
-    """Parse /proc/cpuinfo: the first processor's fields, processor count, sockets, flags."""
+    """Parse /proc/cpuinfo: the first processor's fields, processor count, sockets, flags.
+
+    The result is shared between callers (cached): read it, don't change it.
+    """
     first: dict[str, str] = {}
     processors = 0
     sockets: set[str] = set()
@@ -327,6 +331,7 @@ def _tokens(name: str) -> list[str]:
     return re.findall(r"[a-z0-9+]+", name)
 
 
+@functools.lru_cache(maxsize=64)
 def match_cpu_model(model_name: str) -> dict[str, str] | None:
     """The table row whose model name appears, token for token, in ``model_name``."""
     tokens = _tokens(model_name)

@@ -25,7 +25,7 @@ from wattwise.records.writer import Task
 #: After a run, how long the database stays open for the process's next run.
 LINGER_S = 2.0
 #: Warn that writes are waiting once the writer has waited this long for the lock.
-STALL_WARN_S = 0.5
+STALL_WARN_S = 1.0
 
 
 class RunRecorder:
@@ -44,7 +44,6 @@ class RunRecorder:
         self._dropped_from: float | None = None
         self._dropped_to: float | None = None
         self._closed = False
-        self._finishing = False
         self.errors: list[str] = []
 
     # -- writes ------------------------------------------------------------------
@@ -108,7 +107,6 @@ class RunRecorder:
         values = _rows.finish_values(ended_unix_s=ended_unix_s, status=status,
                                      exit_code=exit_code, summary=summary)
         run = self._id
-        self._finishing = True  # a wait of any length is worth a word now
         self._submit(Task(lambda conn: _rows.update_finish(conn, run(), values, self.path),
                           what="finish the run"))
         self.close()
@@ -162,7 +160,7 @@ class RunRecorder:
             self._warn_once("broken", f"run not recorded: {exc}")
             return True
         since = writer.stalled_since
-        if since is not None and (time.time() - since >= STALL_WARN_S or self._finishing):
+        if since is not None and time.time() - since >= STALL_WARN_S:
             self._warn_once(
                 "stalled",
                 f"the run database {self.path} is locked by another process "

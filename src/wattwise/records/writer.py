@@ -23,7 +23,7 @@ from typing import Any
 from wattwise.errors import StoreError
 
 #: Rows (samples, windows, events, run updates) the queue holds before droppable
-#: writes are refused: about 40 MB of samples at most (see docs/records.md).
+#: writes are refused: about 35 MB at 344 bytes a queued sample row (docs/records.md).
 MAX_PENDING_ROWS = 100_000
 #: Tasks committed together in one transaction once the lock is free.
 MAX_BATCH = 500

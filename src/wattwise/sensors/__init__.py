@@ -7,6 +7,7 @@ in ``BACKENDS``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,17 +48,23 @@ LIBRARIES: dict[str, tuple[str, str, str]] = {
 }
 
 
+@functools.cache
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported (asked once per process: every run asks)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _missing_library(name: str, kwargs: dict[str, Any]) -> Unavailable | None:
     """The backend's vendor library is absent (and no fake one was passed in)."""
     lib = LIBRARIES.get(name)
     if lib is None or kwargs.get(name) is not None:
         return None
-    import importlib.util
-
-    try:
-        found = importlib.util.find_spec(lib[0]) is not None
-    except (ImportError, ValueError):
-        found = False
+    found = _installed(lib[0])
     return None if found else Unavailable(name, lib[1], lib[2])
 
 
