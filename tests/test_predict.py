@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.fixtures.fake_sensors import ConstantPowerSensor, ManualClock
@@ -57,7 +59,7 @@ def test_bad_totals_are_refused(total: object) -> None:
 def test_run_step_and_predict_total_use_the_meter(tmp_path: object) -> None:
     import wattwise
 
-    clock = ManualClock()
+    clock = ManualClock(time.monotonic())  # carries on from the clock the run started on
     s = ConstantPowerSensor({"cpu:0": 20.0}, clock=clock)
     with wattwise.track("train", sensors=[s], store=False, zone="FR") as run:
         run.meter._clock = clock  # type: ignore[union-attr]
@@ -75,7 +77,7 @@ def test_run_step_and_predict_total_use_the_meter(tmp_path: object) -> None:
 def test_steps_marked_in_blocks_count_as_equal_steps(tmp_path: object) -> None:
     import wattwise
 
-    clock = ManualClock()
+    clock = ManualClock(time.monotonic())  # carries on from the clock the run started on
     s = ConstantPowerSensor({"cpu:0": 20.0}, clock=clock)
     with wattwise.track("train", sensors=[s], store=False) as run:
         run.meter._clock = clock  # type: ignore[union-attr]

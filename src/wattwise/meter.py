@@ -7,18 +7,30 @@ background thread adds the power timeline and keeps integrating sensors fed.
 
 Sensor faults never reach the caller: a failing sensor is warned about once,
 the intervals it missed are marked as gaps, and its last good counter is used.
+What a sensor returns is checked first (``wattwise._readings``): a missing,
+malformed, non-finite, backwards or stuck counter is such a fault too.
 """
 
 from __future__ import annotations
 
-import contextlib
+import json
+import math
 import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from wattwise._proctree import ProcessTree, machine_busy_cpu_s
+from wattwise._readings import (
+    Fault,
+    ReadCheck,
+    error_text,
+    sensor_label,
+    short,
+    usable_domains,
+)
 from wattwise.errors import BadInput
 from wattwise.results import Attribution, DomainResult, EnergyResult
 from wattwise.sensors.base import Counter, Domain, Sensor
@@ -56,8 +68,18 @@ class _Snapshot:
     read: frozenset[str] = frozenset()
 
 
+#: Shortest span without a counter change that counts as stuck: a hundred NVML
+#: counter updates (every 100 ms, longest gap seen 118 ms) and thousands of RAPL
+#: ones (~1 ms). ``Meter`` uses at least five sampling intervals.
+STUCK_AFTER_S = 10.0
+
+
 class Meter:
     """Samples sensors in one background thread and measures named windows.
+
+    ``stuck_after_s`` (default ``max(10 s, 5 x interval_s)``): a counter that
+    has not moved for that long while reads succeed is a gap. Sensors whose
+    ``stuck_check`` is False are left out of that check.
 
     >>> m = Meter(interval_s=1.0).start()      # discovers the best sensors
     >>> m.begin("train"); ...; r = m.end("train")
@@ -73,56 +95,80 @@ class Meter:
         include_root: bool = True,
         on_sample: Callable[[list[Sample]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        stuck_after_s: float | None = None,
     ) -> None:
         if not interval_s > 0:
             raise BadInput(f"interval_s must be > 0, got {interval_s!r}")
+        if stuck_after_s is None:
+            stuck_after_s = max(STUCK_AFTER_S, 5 * float(interval_s))
+        if not stuck_after_s > 0:
+            raise BadInput(f"stuck_after_s must be > 0, got {stuck_after_s!r}")
         if sensors is None:
             from wattwise.sensors import discover
 
             sensors = discover().sensors
-        self.sensors: list[Sensor] = list(sensors)
         self.interval_s = float(interval_s)
+        self.stuck_after_s = float(stuck_after_s)
         self.on_sample = on_sample
         self._clock = clock
+        self._given: list[Sensor] = _sensor_list(sensors)
+        #: Sensor warnings and faults seen so far, each once.
+        self.notes: list[str] = []
+        self._failed_once: set[str] = set()
+        #: the sensors in use, each with its name for messages and its read check
+        self._plan: list[tuple[Sensor, str, ReadCheck]] = []
         self._domains: dict[str, Domain] = {}
-        for s in self.sensors:
-            for d in s.domains():
-                self._domains[d.name] = d
+        for s in self._given:
+            self._add_sensor(s)
+        self.sensors: list[Sensor] = [s for s, _, _ in self._plan]
         self._tree = ProcessTree(pid, include_root) if pid is not None else None
         self._lock = threading.Lock()
         self._last: dict[str, Counter] = {}
-        self._failed_once: set[str] = set()
         #: per domain: (t_monotonic, t_unix, counter) at its last emitted sample
         self._dom_prev: dict[str, tuple[float, float, Counter]] = {}
         self._sensor_read_at: dict[int, float] = {}
         self._open: dict[str, _Snapshot] = {}
         self.gap_log: list[tuple[float, str]] = []
         self._window_gaps: dict[str, set[str]] = {}
+        #: per open window: the domains that failed at some read inside it
+        self._window_failed: dict[str, set[str]] = {}
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._callback_failed = False
         self.samples: list[Sample] = []
-        #: Sensor warnings seen so far (e.g. a possibly missed counter wrap), each once.
-        self.notes: list[str] = []
-        for s in self.sensors:
-            limit = getattr(s, "max_safe_interval_s", None)
-            if callable(limit):
-                try:
-                    safe = float(limit())
-                except Exception:  # noqa: BLE001
-                    continue
-                if self.interval_s > safe:
-                    self._warn_once(
-                        f"{s.name}:interval",
-                        f"{s.name}: sampling every {self.interval_s:g} s may miss counter "
-                        f"wraps (safe up to {safe:g} s); use a shorter interval",
-                    )
+        for s, label, _ in self._plan:
+            try:
+                safe = float(s.max_safe_interval_s())  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - optional, and outside code
+                continue
+            if self.interval_s > safe:
+                self._warn_once(
+                    f"{id(s)}:interval",
+                    f"{label}: sampling every {self.interval_s:g} s may miss counter "
+                    f"wraps (safe up to {safe:g} s); use a shorter interval",
+                )
 
     # -- public API -------------------------------------------------------------
 
     @property
     def domains(self) -> list[Domain]:
         return list(self._domains.values())
+
+    def sensor_info(self) -> list[dict[str, Any]]:
+        """Each sensor in use as ``describe()`` plus its domains, for run records.
+        A ``describe()`` that fails or gives something not JSON-like is recorded as
+        ``describe_error`` instead."""
+        out: list[dict[str, Any]] = []
+        for s, label, check in self._plan:
+            try:
+                d = json.loads(json.dumps(s.describe(), default=str))
+                if not isinstance(d, dict):
+                    raise TypeError(f"returned {type(d).__name__}, not a dict")
+            except Exception as exc:  # noqa: BLE001 - outside code
+                d = {"name": label, "describe_error": f"{type(exc).__name__}: {exc}"}
+            d["domains"] = [self._domains[n].to_dict() for n in check.names]
+            out.append(d)
+        return out
 
     @property
     def running(self) -> bool:
@@ -146,9 +192,12 @@ class Meter:
         self._thread.join()
         self._thread = None
         self.tick()
-        for s in self.sensors:
-            with contextlib.suppress(Exception):  # closing must not fail the caller
+        for s in self._given:
+            try:
                 s.close()
+            except Exception as exc:  # noqa: BLE001 - closing must not fail the caller
+                label = sensor_label(s)
+                self._warn_once(f"{id(s)}:close", f"{label}: close() failed: {error_text(exc)}")
 
     def begin(self, name: str) -> None:
         """Open window ``name`` (windows may nest and overlap; names are unique while open)."""
@@ -157,6 +206,7 @@ class Meter:
         snap = self._read_all()
         self._open[name] = snap
         self._window_gaps[name] = set()
+        self._window_failed[name] = set()
 
     def end(self, name: str) -> EnergyResult:
         """Close window ``name`` and return what it used."""
@@ -165,7 +215,8 @@ class Meter:
         snap = self._read_all()
         start = self._open.pop(name)
         gaps = self._window_gaps.pop(name, set())
-        return self._result(name, start, snap, gaps)
+        failed = self._window_failed.pop(name, set())
+        return self._result(name, start, snap, gaps, failed)
 
     def total_now(self) -> tuple[float, float, float, float]:
         """Read every sensor now: ``(t_monotonic, energy_j, low_j, high_j)`` summed over the
@@ -210,63 +261,113 @@ class Meter:
             if next_t < now:  # fell behind (suspended VM, heavy load): don't burst
                 next_t = now + self.interval_s
 
+    def _add_sensor(self, s: Sensor) -> None:
+        """Take the sensor's domains, once; a sensor with none usable is left out."""
+        label = sensor_label(s)
+        kept, problem = usable_domains(s, label, set(self._domains))
+        if not kept:
+            problem = f"{problem or f'{label}: domains() gave none'}; this sensor is not used"
+        if problem:
+            self._note(problem)
+            self._warn_once(f"{id(s)}:domains", problem)
+        if not kept:
+            return
+        for d in kept:
+            self._domains[d.name] = d
+        try:
+            stuck_check = bool(getattr(s, "stuck_check", True))
+        except Exception:  # noqa: BLE001 - a property may raise
+            stuck_check = True
+        names = [d.name for d in kept]
+        self._plan.append((s, label, ReadCheck(names, self.stuck_after_s if stuck_check else None)))
+
+    def _due(self, s: Sensor, t_mono: float) -> bool:
+        """Whether a tick reads ``s`` now (see ``min_read_interval_s``)."""
+        last = self._sensor_read_at.get(id(s))
+        if last is None:
+            return True
+        try:
+            every = float(getattr(s, "min_read_interval_s", 0.0) or 0.0)
+        except Exception:  # noqa: BLE001 - junk means "every tick"
+            every = 0.0
+        return not (every > 0 and t_mono - last < every)
+
     def _read_all(self, attribute: bool = True, only_due: bool = False) -> _Snapshot:
         """Read every sensor. Process-tree CPU time is read only at window edges
         (``attribute=True``): walking the process table costs ~1 ms a read, and
-        attribution needs nothing between a window's two ends."""
+        attribution needs nothing between a window's two ends. Warnings are given
+        once the readings are stored, so one escalated to an error loses nothing."""
+        to_warn: list[str] = []
         with self._lock:
             t_mono = self._clock()
             t_unix = time.time()
             failed: set[str] = set()
-            notes: list[str] = []  # sensor warnings: kept, not gaps
             gap_notes: list[str] = []
             attempted: set[str] = set()
-            for s in self.sensors:
-                names = [d.name for d in s.domains()]
-                every = float(getattr(s, "min_read_interval_s", 0.0) or 0.0)
-                last = self._sensor_read_at.get(id(s))
-                if only_due and every > 0 and last is not None and t_mono - last < every:
+            for s, label, check in self._plan:
+                if only_due and not self._due(s, t_mono):
                     continue
                 self._sensor_read_at[id(s)] = t_mono
-                attempted.update(names)
-                try:
-                    got = s.read()
-                except Exception as exc:  # noqa: BLE001 - any sensor fault is a gap
-                    failed.update(names)
-                    msg = f"{s.name} read failed: {exc}"
-                    gap_notes.append(msg)
-                    self._warn_once(s.name, msg + "; its energy is marked as a gap")
-                    continue
-                for n in names:
-                    if n in got:
-                        self._last[n] = got[n]
-                    else:
-                        failed.add(n)
-                try:
-                    for w in s.warnings():
-                        notes.append(f"{s.name}: {w}")
-                        self._warn_once(f"{s.name}:{w}", f"{s.name}: {w}")
-                except Exception:  # noqa: BLE001
-                    pass
+                attempted.update(check.names)
+                for fault in self._read_one(s, check, t_mono, t_unix):
+                    text = fault.text(label)
+                    if fault.gap:
+                        failed.update(fault.domains)
+                        gap_notes.append(text)
+                    if self._once(f"{id(s)}:{fault.kind}:{fault.domains}"):
+                        self._note(text)
+                    if self._once(f"{id(s)}:{fault.kind}"):
+                        to_warn.append(text + ("; marked as a gap" if fault.gap else ""))
+                to_warn.extend(self._drain_warnings(s, label))
             tree = busy = None
             if self._tree is not None and attribute:
                 try:
                     tree = self._tree.cpu_s()
                     busy = machine_busy_cpu_s()
                 except Exception as exc:  # noqa: BLE001
-                    self._warn_once("attribution", f"process attribution failed: {exc}")
+                    if self._once("attribution"):
+                        to_warn.append(f"process attribution failed: {exc}")
             if failed:
-                missing = [n for n in sorted(failed) if not any(n in g for g in gap_notes)]
-                if missing:
-                    gap_notes.append(f"no reading for {', '.join(missing)}")
-                for name in self._window_gaps:
-                    self._window_gaps[name].update(gap_notes)
+                for notes in self._window_gaps.values():
+                    notes.update(gap_notes)
+                for domains in self._window_failed.values():
+                    domains.update(failed)
                 self.gap_log.append((t_unix, "; ".join(gap_notes)))
-            self.notes.extend(n for n in notes if n not in self.notes)
-            return _Snapshot(
+            snap = _Snapshot(
                 t_mono, t_unix, dict(self._last), frozenset(failed), tree, busy, gap_notes,
                 frozenset(attempted),
             )
+        for message in to_warn:
+            warnings.warn(message, WattwiseWarning, stacklevel=3)
+        return snap
+
+    def _read_one(self, s: Sensor, check: ReadCheck, t_mono: float, t_unix: float) -> list[Fault]:
+        """Read one sensor into the last good counters; what was wrong, as faults."""
+        try:
+            good, faults = check.accept(s.read(), t_mono, t_unix)
+        except Exception as exc:  # noqa: BLE001 - any sensor fault is a gap
+            return [Fault("read failed", tuple(check.names), f"read failed: {error_text(exc)}")]
+        self._last.update(good)
+        return faults
+
+    def _drain_warnings(self, s: Sensor, label: str) -> list[str]:
+        """Notes the sensor queued since its last read; the new ones, to warn about."""
+        try:
+            got = s.warnings()
+            texts = [got] if isinstance(got, str) else [str(w) for w in got or ()]
+        except Exception as exc:  # noqa: BLE001 - outside code
+            text = f"{label}: warnings() failed: {error_text(exc)}"
+            if self._once(f"{id(s)}:warnings"):
+                self._note(text)
+                return [text]
+            return []
+        out = []
+        for w in texts:
+            text = f"{label}: {w}"
+            self._note(text)
+            if self._once(f"{label}:{w}"):
+                out.append(text)
+        return out
 
     def _emit(self, snap: _Snapshot) -> list[Sample]:
         """One sample per domain read in ``snap``, covering the time since its last sample."""
@@ -283,15 +384,15 @@ class Meter:
                 continue
             t0, _, a = prev
             dt = snap.t_mono - t0
-            e = b.energy_j - a.energy_j
+            e = _delta(a.energy_j, b.energy_j)
             rows.append(
                 Sample(
                     t_unix_s=snap.t_unix,
                     domain=name,
                     energy_j=e,
                     power_w=e / dt if dt > 0 else 0.0,
-                    low_j=b.low_j - a.low_j,
-                    high_j=b.high_j - a.high_j,
+                    low_j=_delta(a.low_j, b.low_j),
+                    high_j=_delta(a.high_j, b.high_j),
                     gap=name in snap.failed,
                     start_unix_s=snap.t_unix - dt,
                 )
@@ -304,7 +405,10 @@ class Meter:
                 self._warn_once("on_sample", f"could not record samples: {exc}")
         return rows
 
-    def _result(self, name: str, a: _Snapshot, b: _Snapshot, gaps: set[str]) -> EnergyResult:
+    def _result(
+        self, name: str, a: _Snapshot, b: _Snapshot, gaps: set[str], failed: set[str]
+    ) -> EnergyResult:
+        """``failed``: domains that failed at a read inside the window; only they are gaps."""
         duration = max(0.0, b.t_mono - a.t_mono)
         out: list[DomainResult] = []
         missing: list[str] = []
@@ -313,7 +417,7 @@ class Meter:
             if ca is None or cb is None:
                 missing.append(dname)
                 continue
-            e = cb.energy_j - ca.energy_j
+            e = _delta(ca.energy_j, cb.energy_j)
             out.append(
                 DomainResult(
                     domain=dname,
@@ -322,10 +426,10 @@ class Meter:
                     kind=d.kind,
                     in_total=d.in_total,
                     energy_j=e,
-                    low_j=cb.low_j - ca.low_j,
-                    high_j=cb.high_j - ca.high_j,
+                    low_j=_delta(ca.low_j, cb.low_j),
+                    high_j=_delta(ca.high_j, cb.high_j),
                     avg_power_w=e / duration if duration > 0 else 0.0,
-                    gap=dname in a.failed or dname in b.failed or bool(gaps),
+                    gap=dname in a.failed or dname in b.failed or dname in failed,
                 )
             )
         all_gaps = sorted(gaps)
@@ -362,8 +466,36 @@ class Meter:
             unattributed_cpu_energy_j=cpu * (1.0 - share),
         )
 
-    def _warn_once(self, key: str, message: str) -> None:
+    def _once(self, key: str) -> bool:
+        """True the first time ``key`` is seen: one warning per sensor and kind of fault."""
         if key in self._failed_once:
-            return
+            return False
         self._failed_once.add(key)
-        warnings.warn(message, WattwiseWarning, stacklevel=3)
+        return True
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if self._once(key):
+            warnings.warn(message, WattwiseWarning, stacklevel=3)
+
+
+def _delta(a: float, b: float) -> float:
+    """Energy between two checked counters: finite and >= 0 (rounding can't make it less)."""
+    d = b - a
+    return d if math.isfinite(d) and d > 0 else 0.0
+
+
+def _sensor_list(sensors: object) -> list[Sensor]:
+    """The caller's sensors as a list; anything that is not sensors is the caller's error."""
+    try:
+        if isinstance(sensors, (str, bytes)):
+            raise TypeError
+        out = list(sensors)  # type: ignore[call-overload]
+        if all(callable(getattr(s, "read", None)) for s in out):
+            return out
+    except Exception:  # noqa: BLE001 - reported just below
+        pass
+    raise BadInput(f"sensors must be a list of Sensor objects, got {short(sensors)}")

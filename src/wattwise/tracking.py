@@ -375,7 +375,7 @@ class Run:
                 started_unix_s=self._started_unix_s,
                 host=host_info(),
                 hardware=hardware_info(sensors),
-                sensors=[sensor_info(s) for s in sensors],
+                sensors=self.meter.sensor_info() if self.meter else [],
                 versions=versions(),
                 command=self.command,
                 pid=self._pid,
@@ -477,24 +477,12 @@ def hardware_info(sensors: list[Sensor]) -> dict[str, Any]:
     }
     gpus = []
     for s in sensors:
-        if s.name in ("nvml", "amdsmi"):
-            with contextlib.suppress(Exception):
-                gpus.append(s.describe())
+        with contextlib.suppress(Exception):  # a broken sensor is described elsewhere
+            if s.name in ("nvml", "amdsmi"):
+                gpus.append(dict(s.describe()))
     if gpus:
         info["gpus"] = gpus
     return info
-
-
-def sensor_info(s: Sensor) -> dict[str, Any]:
-    try:
-        d = dict(s.describe())
-    except Exception as exc:  # noqa: BLE001
-        d = {"name": getattr(s, "name", type(s).__name__), "describe_error": str(exc)}
-    try:
-        d["domains"] = [x.to_dict() for x in s.domains()]
-    except Exception as exc:  # noqa: BLE001 - a broken sensor is described, not fatal
-        d["domains_error"] = str(exc)
-    return d
 
 
 def versions() -> dict[str, str]:

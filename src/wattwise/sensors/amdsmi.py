@@ -103,6 +103,9 @@ class AmdSmiSensor(Sensor):
 
     name = "amdsmi"
     kind = "measured"
+    #: A sleeping GPU's counter may stand still: ``read()`` calls a still counter
+    #: stuck only while the GPU draws power, which the meter cannot see.
+    stuck_check = False
 
     def __init__(
         self,

@@ -98,6 +98,9 @@ class Sensor(ABC):
     #: Short backend name: "rapl", "nvml", "amdsmi", "model".
     name: str = "sensor"
     kind: Kind = "measured"
+    #: Whether the meter treats a counter that stops moving as stuck (a gap). False
+    #: for sensors that judge that themselves or where a domain may draw 0 W.
+    stuck_check: bool = True
 
     @abstractmethod
     def domains(self) -> list[Domain]:

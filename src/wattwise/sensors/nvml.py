@@ -202,6 +202,9 @@ class NvmlSensor(Sensor):
 
     name = "nvml"
     kind = "measured"
+    #: A sleeping GPU's counter may stand still: ``read()`` calls a still counter
+    #: stuck only while the GPU draws power, which the meter cannot see.
+    stuck_check = False
 
     def __init__(
         self,
