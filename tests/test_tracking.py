@@ -132,13 +132,26 @@ def test_sigterm_finalises_the_record(tmp_path: Path) -> None:
     assert rec.summary["energy_j"] > 0
 
 
-def test_sigkill_keeps_everything_up_to_the_last_flush(tmp_path: Path) -> None:
+def test_sighup_finalises_the_record_like_sigterm(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    p = _child(CHILD, db)
+    _wait_for_samples(db, 3)
+    p.send_signal(signal.SIGHUP)
+    assert p.wait(timeout=30) == 128 + signal.SIGHUP
+    rec = Store(db).get_run("victim")
+    assert rec.status == "interrupted"
+    assert rec.summary["energy_j"] > 0
+
+
+def test_sigkill_keeps_everything_up_to_the_last_flush_and_is_lost_at_once(
+    tmp_path: Path,
+) -> None:
     db = tmp_path / "r.db"
     p = _child(CHILD, db)
     _wait_for_samples(db, 5)
     p.kill()
     p.wait(timeout=30)
-    store = Store(db, stale_after_s=0)
+    store = Store(db)  # the default 120 s staleness: the dead pid decides, not the clock
     rec = store.get_run("victim")
     assert rec.status == "lost"
     assert len(store.samples(rec.id)) >= 5

@@ -6,13 +6,16 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 from typer.testing import CliRunner
 
+from tests.fixtures.processes import descendant, gone, kill_all, wait_for
 from wattwise.cli import _register_all, app
 from wattwise.store import Store
 
@@ -203,3 +206,106 @@ def test_report_writes_the_run_as_one_html_page(tmp_path: Path) -> None:
     r = runner.invoke(app, ["report", "job", "--html", str(tmp_path / "no" / "x.html"),
                             "--db", str(db)])
     assert r.exit_code == 2 and "cannot write" in r.output
+
+
+def _start_run(db: Path, *cmd: str) -> tuple[subprocess.Popen[bytes], int, int]:
+    """``wattwise run -- cmd`` in the background; it, and the job's sh and its sleep."""
+    w = subprocess.Popen(
+        [sys.executable, "-c", "from wattwise.cli import main; main()",
+         "run", "--db", str(db), "--interval", "0.2", "--", *cmd],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: descendant(w.pid, "sleep") is not None), "the job never started"
+        sleep = descendant(w.pid, "sleep")
+        assert sleep is not None and sleep.ppid() != w.pid  # behind sh, a grandchild
+        return w, sleep.ppid(), sleep.pid
+    except BaseException:
+        kill_all(p.pid for p in psutil.Process(w.pid).children(recursive=True))
+        w.kill()
+        w.wait()
+        raise
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_a_signal_to_wattwise_run_ends_the_whole_job_and_is_recorded(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    db = tmp_path / "r.db"
+    w, sh, sleep = _start_run(db, "sh", "-c", "sleep 30; echo done")
+    try:
+        w.send_signal(sig)
+        assert wait_for(lambda: gone(sh) and gone(sleep)), "a process of the job survived"
+        assert w.wait(timeout=60) == 128 + sig
+    finally:
+        kill_all([sh, sleep])
+        w.kill()
+        w.wait()
+    rec = Store(db).get_run("latest")
+    assert rec.status == "interrupted" and rec.exit_code == 128 + sig
+
+
+def test_a_killed_wattwise_run_leaves_no_job_behind(tmp_path: Path) -> None:
+    w, sh, sleep = _start_run(tmp_path / "r.db", "sh", "-c", "sleep 30; echo done")
+    try:
+        w.send_signal(signal.SIGKILL)
+        w.wait(timeout=60)
+        assert wait_for(lambda: gone(sh) and gone(sleep)), "the job outlived wattwise"
+    finally:
+        kill_all([sh, sleep])
+
+
+_IN_NEW_TERMINAL = (  # open the pty as a new session's leader (it becomes the terminal), exec
+    "import os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+    "for n in (0, 1, 2): os.dup2(fd, n)\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def test_run_at_a_terminal_gives_the_job_the_foreground_so_ctrl_c_reaches_it(
+    tmp_path: Path,
+) -> None:
+    import contextlib
+    import pty
+    import select
+    import threading
+
+    db = tmp_path / "r.db"
+    master, slave = pty.openpty()
+    job = ("import os, time\n"
+           "print('foreground', os.tcgetpgrp(0) == os.getpgrp(), flush=True)\n"
+           "time.sleep(30)\n")
+    w = subprocess.Popen(
+        [sys.executable, "-c", _IN_NEW_TERMINAL, os.ttyname(slave), sys.executable, "-c",
+         "from wattwise.cli import main; main()", "run", "--db", str(db), "--interval", "0.2",
+         "--", sys.executable, "-c", job],
+        start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seen, done = bytearray(), threading.Event()
+
+    def drain() -> None:  # the terminal's output (EIO until the child has opened it)
+        while not done.is_set():
+            if select.select([master], [], [], 0.05)[0]:
+                with contextlib.suppress(OSError):
+                    seen.extend(os.read(master, 4096))
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        assert wait_for(lambda: b"foreground" in seen), bytes(seen)
+        assert b"foreground True" in seen
+        os.write(master, b"\x03")  # Ctrl-C, typed at the terminal
+        assert w.wait(timeout=60) == 130
+    finally:
+        if w.poll() is None:
+            kill_all(p.pid for p in psutil.Process(w.pid).children(recursive=True))
+            w.kill()
+        w.wait()
+        done.set()
+        reader.join(timeout=10)
+        os.close(slave)
+        os.close(master)
+    rec = Store(db).get_run("latest")
+    assert rec.status == "interrupted" and rec.exit_code == 130

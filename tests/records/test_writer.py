@@ -169,3 +169,42 @@ def test_writer_reports_a_database_it_cannot_open(tmp_path: Path) -> None:
     assert isinstance(w.broken, StoreError)
     with pytest.raises(StoreError, match="not a database"):
         w.submit(Task(lambda conn: None))
+
+
+_EXITS_WHILE_LOCKED = """
+import sys, time, wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+with wattwise.track("at-exit", db=sys.argv[1], interval_s=0.02,
+                    sensors=[ConstantPowerSensor({"cpu:0": 5.0})]):
+    time.sleep(0.2)
+print("body done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("released", [True, False], ids=["lock-freed", "lock-kept"])
+def test_a_program_that_exits_while_locked_flushes_or_says_what_was_not_written(
+    holder: Any, released: bool
+) -> None:
+    import os
+    import subprocess
+
+    db, start = holder
+    release = start(True)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+           "WATTWISE_EXIT_FLUSH_S": "120" if released else "1"}
+    child = subprocess.Popen([sys.executable, "-c", _EXITS_WHILE_LOCKED, str(db)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().strip() == "body done"
+    if released:
+        time.sleep(2.0)  # the program is at its exit, waiting (silently for the first 1 s)
+        release.set()
+    _, err = child.communicate(timeout=180)
+    assert child.returncode == 0
+    assert "waiting up to" in err
+    if released:
+        with Store(db) as s:
+            rec = s.get_run("at-exit")
+            assert rec.status == "finished" and len(s.samples(rec.id)) >= 3
+    else:
+        assert "rows of run records were not written" in err
+        release.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -10,6 +12,7 @@ import numpy as np
 import pytest
 
 from tests.fixtures.hourly_trace import write_hourly_trace
+from tests.fixtures.processes import descendant, gone, kill_all, wait_for
 from wattwise.errors import BadInput
 from wattwise.schedule.batch import plan_batch, run_batch
 from wattwise.schedule.jobfile import JobSpec
@@ -101,3 +104,41 @@ def test_zones_without_a_trace_use_the_named_live_provider(tmp_path: Path) -> No
     assert tr.paths and plan.sources[0].startswith("ukcarbon:")
     # The recorded forecast falls through the window: the plan waits for its end.
     assert plan.assignments[0].start_unix_s == pytest.approx(now + 6 * 3600)
+
+
+def test_a_signal_to_a_running_batch_ends_every_job_and_starts_no_more(tmp_path: Path) -> None:
+    db, marker = tmp_path / "r.db", tmp_path / "later-ran"
+    script = f"""
+import dataclasses, time
+from wattwise.schedule.batch import plan_batch, run_batch
+from wattwise.schedule.jobfile import JobSpec
+from wattwise.schedule.jobs import Job
+now = time.time()
+cmds = {{"now": ["sh", "-c", "sleep 30; echo done"],
+         "later": ["sh", "-c", "touch {marker}"]}}
+specs = [JobSpec(Job(name=n, duration_s=1.0, earliest_start_unix_s=now,
+                     deadline_unix_s=now + 600, zones=("DE",)), c) for n, c in cmds.items()]
+plan, _ = plan_batch(specs, now)
+near = tuple(dataclasses.replace(a, chunks=((now + d, now + 300),))
+             for a, d in zip(plan.assignments, (0.0, 120.0), strict=True))
+run_batch(dataclasses.replace(plan, assignments=near), specs, db={str(db)!r})
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pids: list[int] = []
+    try:
+        assert wait_for(lambda: descendant(proc.pid, "sleep") is not None)
+        sleep = descendant(proc.pid, "sleep")
+        assert sleep is not None
+        pids = [sleep.ppid(), sleep.pid]
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert wait_for(lambda: all(gone(p) for p in pids)), "a process of a job survived"
+    finally:
+        kill_all(pids)
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode != 0 and "interrupted before the job's window began" in err
+    assert not marker.exists()
+    (rec,) = Store(db).list_runs()
+    assert rec.name == "now" and rec.status == "interrupted"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.fixtures.processes import no_new_children
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule import Job
@@ -93,3 +95,34 @@ def test_deferral_without_covering_data_is_bad_input() -> None:
         plan_deferral(fc, 0.0, 8 * 3600, 3600)
     with pytest.raises(BadInput, match="cannot finish"):
         plan_deferral(fc, 0.0, 3600, 7200)
+
+
+def test_a_planned_pause_stops_the_work_behind_sh(tmp_path: Path) -> None:
+    log = tmp_path / "ticks"
+    loop = ("import time\n"
+            "for _ in range(30):\n"
+            f"    with open({str(log)!r}, 'a') as f: f.write(repr(time.time()) + '\\n')\n"
+            "    time.sleep(0.1)\n")
+    cmd = ["sh", "-c", '"$0" -c "$1"; echo done', sys.executable, loop]
+    t0 = time.time() + 1.0
+    job = Job("ticks", 4.0, t0, t0 + 60, interruptible=True)
+    plan = Assignment(job, "XX", ((t0, t0 + 1.5), (t0 + 3.5, t0 + 60)), 0.0, 0.0)
+    paused_at: list[float] = []
+    ex = LocalExecutor(measure=False, on_event=lambda m: paused_at.extend(
+        [time.time()] if m.startswith("paused") else []))
+    with no_new_children():
+        res = ex.run(plan, cmd)
+    ticks = [float(x) for x in log.read_text().split()]
+    assert res.exit_code == 0 and res.pauses == 1 and len(ticks) == 30
+    (pause,) = paused_at
+    during = [t for t in ticks if pause + 0.3 < t < t0 + 3.5]
+    assert during == [], "the job kept working through the planned pause"
+    assert any(t < pause for t in ticks) and any(t >= t0 + 3.5 for t in ticks)
+
+
+def test_a_finished_job_leaves_no_process_behind() -> None:
+    now = time.time()
+    plan = Assignment(Job("quick", 1.0, now, now + 60), "XX", ((now, now + 30),), 0.0, 0.0)
+    with no_new_children():
+        res = LocalExecutor(measure=False).run(plan, ["sh", "-c", "sleep 0.1; exit 4"])
+    assert res.exit_code == 4

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,6 +81,7 @@ def run(
 
     Example: wattwise run --zone DE -- python train.py --epochs 3
     """
+    from wattwise._jobgroup import JobGroup
     from wattwise.tracking import Run
 
     _interval(interval)
@@ -104,28 +103,23 @@ def run(
         intensity_provider=provider,
     )
     tracked.start()
+    job = JobGroup(command)
     try:
-        proc = subprocess.Popen(command)
+        job.start()
     except OSError as exc:
         tracked.stop("failed", exit_code=None)
         die(f"could not start {exe}: {exc}")
-    interrupted: list[int] = []
-
-    def forward(signum: int, _frame: Any) -> None:
-        interrupted.append(signum)
-        if proc.poll() is None:
-            proc.send_signal(signum)
-
-    old = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    except BaseException:
+        tracked.stop("interrupted", exit_code=None)
+        raise
     try:
-        rc = proc.wait()
-        while proc.returncode is None:  # pragma: no cover - wait() is restarted on signals
-            rc = proc.wait()
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
+        with job:
+            rc = job.wait()
+    except BaseException:
+        tracked.stop("interrupted", exit_code=None)
+        raise
     code = rc if rc >= 0 else 128 - rc
-    status = "interrupted" if interrupted else ("finished" if rc == 0 else "failed")
+    status = "interrupted" if job.interrupted else ("finished" if rc == 0 else "failed")
     result = tracked.stop(status, exit_code=code)
     summary = tracked.summary() or result.to_dict()
     head = f"wattwise: {tracked.name}"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wattwise._jobgroup import forward_signals
 from wattwise.errors import BadInput
 from wattwise.schedule.executors import ExecResult, LocalExecutor
 from wattwise.schedule.jobfile import JobSpec
@@ -105,10 +106,13 @@ def run_batch(
 
     threads = [threading.Thread(target=one, args=(a,), name=f"wattwise-{a.job.name}")
                for a in the_plan.assignments]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    # Jobs run in threads, where no signal handler can be set: the main thread
+    # passes wattwise's SIGINT/SIGTERM/SIGHUP on to every job's process group.
+    with forward_signals():
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     if errors:
         raise BadInput("; ".join(f"{n}: {e}" for n, e in errors.items()))
     return results

@@ -5,7 +5,10 @@ never plans. ``LocalExecutor`` runs on this machine: it waits for the first
 chunk, starts the command measured like ``wattwise run`` (``tracking.Run``),
 and at each planned boundary pauses the job and resumes it at the next chunk
 through a ``PauseHook``: SIGSTOP/SIGCONT by default, or the job's own
-checkpoint hook. A Ray executor places the same assignments on a cluster.
+checkpoint hook. The job runs in its own process group (``_jobgroup``), so a
+pause stops everything it started, wattwise's signals reach all of it, and
+nothing of it survives wattwise. A Ray executor places the same assignments
+on a cluster.
 Clock and sleep are injectable so the waiting can be replayed fast in tests.
 """
 
@@ -21,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wattwise.errors import BadInput
+from wattwise import _jobgroup
+from wattwise._jobgroup import JobGroup
+from wattwise.errors import BadInput, WattwiseError
 from wattwise.schedule.planner import Assignment
 
 #: Longest single sleep while a job runs, so its exit is noticed promptly.
@@ -39,13 +44,22 @@ class PauseHook(ABC):
 
 
 class SignalHook(PauseHook):
-    """SIGSTOP/SIGCONT: works for any process, which keeps its memory while stopped."""
+    """SIGSTOP/SIGCONT to the job's whole process group, so work behind ``sh -c``
+    stops too; works for any process, which keeps its memory while stopped."""
 
     def pause(self, proc: subprocess.Popen[Any]) -> None:
-        proc.send_signal(signal.SIGSTOP)
+        job = _jobgroup.find(proc)
+        if job is not None:
+            job.pause()
+        else:
+            _jobgroup.signal_group(proc, signal.SIGSTOP)
 
     def resume(self, proc: subprocess.Popen[Any]) -> None:
-        proc.send_signal(signal.SIGCONT)
+        job = _jobgroup.find(proc)
+        if job is not None:
+            job.resume()
+        else:
+            _jobgroup.signal_group(proc, signal.SIGCONT)
 
 
 class CallbackHook(PauseHook):
@@ -118,15 +132,19 @@ class LocalExecutor(Executor):
         self.interval_s = interval_s
         self.on_event = on_event or (lambda _msg: None)
 
-    def _wait_until(self, t: float, proc: subprocess.Popen[Any] | None = None) -> bool:
-        """Sleep until ``t``; True if ``proc`` ended first."""
+    def _wait_until(self, t: float, job: JobGroup | None = None, *,
+                    running: bool = True) -> bool:
+        """Sleep until ``t``; True if ``job`` was interrupted, or ended while ``running``."""
         while True:
-            if proc is not None and proc.poll() is not None:
+            if job is None and _jobgroup.stop_requested():
+                raise WattwiseError("interrupted before the job's window began")
+            if job is not None and (job.interrupted or (running and job.poll() is not None)):
                 return True
             left = t - self.clock()
             if left <= 0:
                 return False
-            self.sleep(min(left, POLL_S) if proc is not None else left)
+            watch = job is not None or _jobgroup.forwarding()
+            self.sleep(min(left, POLL_S) if watch else left)
 
     def run(self, assignment: Assignment, command: Sequence[str]) -> ExecResult:
         if not command:
@@ -143,40 +161,47 @@ class LocalExecutor(Executor):
                           command=list(command), zone=self.zone or None)
             tracked.start()
         started = self.clock()
+        job = JobGroup(command)
+        paused_s, pauses, notes = 0.0, 0, []
         try:
-            proc = subprocess.Popen(list(command))
+            job.start()
         except OSError as exc:
             if tracked is not None:
                 tracked.stop("failed", exit_code=None)
             raise BadInput(f"could not start {command[0]}: {exc}") from None
-        paused_s, pauses, notes = 0.0, 0, []
-        try:
-            for i, (_, end) in enumerate(chunks):
-                if self._wait_until(end, proc):
-                    break
-                if i + 1 == len(chunks):
-                    notes.append("the job ran past its planned end; left to finish")
-                    break
-                self.hook.pause(proc)
-                pauses += 1
-                t_pause = self.clock()
-                self.on_event(f"paused after chunk {i + 1}; resuming at the next one")
-                self._wait_until(chunks[i + 1][0])
-                self.hook.resume(proc)
-                paused_s += self.clock() - t_pause
-            rc = proc.wait()
         except BaseException:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGCONT)
-                proc.terminate()
-                proc.wait()
+            if tracked is not None:
+                tracked.stop("interrupted", exit_code=None)
+            raise
+        try:
+            with job:  # an exception here ends the job's whole group
+                for i, (_, end) in enumerate(chunks):
+                    if self._wait_until(end, job):
+                        break
+                    if i + 1 == len(chunks):
+                        notes.append("the job ran past its planned end; left to finish")
+                        break
+                    self.hook.pause(job.proc)
+                    pauses += 1
+                    t_pause = self.clock()
+                    self.on_event(f"paused after chunk {i + 1}; resuming at the next one")
+                    stopped = self._wait_until(chunks[i + 1][0], job, running=False)
+                    paused_s += self.clock() - t_pause
+                    if stopped:
+                        break
+                    self.hook.resume(job.proc)
+                rc = job.wait()
+        except BaseException:
             if tracked is not None:
                 tracked.stop("interrupted", exit_code=None)
             raise
         code = rc if rc >= 0 else 128 - rc
         ended = self.clock()
         run_id, summary = None, None
+        status = "interrupted" if job.interrupted else ("finished" if rc == 0 else "failed")
+        if job.interrupted:
+            notes.append("interrupted by a signal")
         if tracked is not None:
-            tracked.stop("finished" if rc == 0 else "failed", exit_code=code)
+            tracked.stop(status, exit_code=code)
             run_id, summary = tracked.run_id, tracked.summary()
         return ExecResult(code, started, ended, paused_s, pauses, run_id, summary, notes)
