@@ -21,7 +21,8 @@ is complete once the lock is gone is measured.
 ``cost``: each tool in its own fresh interpreter, cases interleaved, N runs
 after a warm-up run, one process each: wattwise ``with track(): pass`` (default
 SQLite record) and CodeCarbon ``OfflineEmissionsTracker(...).start(); stop()``
-(its default CSV output). Medians with p10/p90.
+(its default CSV output). Medians with p10/p90. ``--baseline-src`` adds an
+older wattwise (its ``src`` folder) to the same interleaved run.
 """
 
 from __future__ import annotations
@@ -236,12 +237,18 @@ def _stats_ms(ts: list[float]) -> dict[str, float]:
             "p90": round(q[-1], 2), "n": len(ms)}
 
 
-def cost(n: int, rounds: int) -> dict[str, object]:
-    got: dict[str, list[float]] = {"wattwise": [], "codecarbon": []}
+def cost(n: int, rounds: int, baseline_src: str | None) -> dict[str, object]:
+    cases = [("wattwise", _COST_WW, None), ("codecarbon", _COST_CC, None)]
+    if baseline_src:  # an older wattwise tree, e.g. a git worktree of an earlier commit
+        cases.append(("wattwise baseline", _COST_WW, baseline_src))
+    got: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for _ in range(rounds):
-        for tool, code in (("wattwise", _COST_WW), ("codecarbon", _COST_CC)):
+        for tool, code, src in cases:
+            env = dict(os.environ)
+            if src:
+                env["PYTHONPATH"] = src
             out = subprocess.run([sys.executable, "-c", code, str(n)], capture_output=True,
-                                 text=True, timeout=900)
+                                 text=True, timeout=900, env=env)
             if out.returncode != 0:
                 raise SystemExit(f"{tool} failed: {out.stderr[-2000:]}")
             got[tool] += json.loads(out.stdout.strip().splitlines()[-1])
@@ -275,6 +282,7 @@ def main() -> None:
     ap.add_argument("--hold-s", type=float, default=60.0)
     ap.add_argument("-n", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--baseline-src", help="also time the wattwise found in this src folder")
     args = ap.parse_args()
     print(f"# {args.what} on {_machine()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     if args.what == "stress":
@@ -284,7 +292,7 @@ def main() -> None:
     elif args.what == "lock":
         print(json.dumps(lock(args.hold_s)))
     else:
-        print(json.dumps(cost(args.n, args.rounds)))
+        print(json.dumps(cost(args.n, args.rounds, args.baseline_src)))
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from wattwise._paths import DEFAULT_ENV, default_db_path
 from wattwise.errors import BadInput, StoreError
 from wattwise.records import rows as _rows
-from wattwise.records.database import Database, acquire, release
+from wattwise.records.database import Database, ReadOnlyDatabase, acquire, release
 from wattwise.records.rows import STATUSES, SampleLike
 from wattwise.records.schema import MIGRATIONS, SCHEMA_VERSION
 from wattwise.records.writer import Task
@@ -155,6 +155,8 @@ class Store:
     ``open_wait_s``: how long opening waits for the file to be checked (default
     ``timeout_s``); tracking waits briefly and goes on if the file is locked,
     its writes queued until it is free.
+    ``readonly``: only read, never change the file (``mode=ro``): a missing file
+    is a ``StoreError``, not a new database (the CLI views and the dashboard).
     """
 
     def __init__(
@@ -165,6 +167,7 @@ class Store:
         timeout_s: float = 30.0,
         retries: int = 8,  # kept for callers; the writer retries until timeout_s
         open_wait_s: float | None = None,
+        readonly: bool = False,
     ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_db_path()
         if not stale_after_s >= 0:
@@ -174,6 +177,11 @@ class Store:
         self.stale_after_s = float(stale_after_s)
         self._timeout_s = float(timeout_s)
         self._closed = False
+        self.readonly = readonly
+        self._ro: ReadOnlyDatabase | None = None
+        if readonly:
+            self._ro = ReadOnlyDatabase(self.path, self._timeout_s)
+            return
         self._db: Database = acquire(self.path)
         try:
             self._ready(self._timeout_s if open_wait_s is None else open_wait_s,
@@ -195,6 +203,8 @@ class Store:
     def database(self) -> Database:
         """The process's shared handle on this file (for the run recorder)."""
         self._check_open()
+        if self._ro is not None:
+            raise StoreError(f"run database {self.path} was opened read-only")
         return self._db
 
     # -- connections -------------------------------------------------------
@@ -224,6 +234,8 @@ class Store:
     def _write(self, what: str, fn: Callable[[sqlite3.Connection], T], rows: int = 1) -> T:
         """Run ``fn`` in the writer's transaction and wait for its commit."""
         self._check_open()
+        if self._ro is not None:
+            raise StoreError(f"run database {self.path} was opened read-only; cannot {what}")
         task = Task(fn, rows=rows, what=what, sync=True)
         self._db.writer.submit(task)
         result: T = self._db.writer.wait(task, self._timeout_s)
@@ -233,11 +245,11 @@ class Store:
         """Read what is committed, after this process's queued writes (a run that just
         ended is seen as ended) unless another process holds the lock."""
         self._check_open()
-        writer = self._db.writer
-        if writer.pending_rows:
+        writer = self._db.writer if self._ro is None else self._ro.same_process_writer()
+        if writer is not None and writer.pending_rows:
             writer.drain(self._timeout_s, unless_locked_s=0.25)
         try:
-            conn = self._db.reader(self._timeout_s)
+            conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
             return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
@@ -248,7 +260,10 @@ class Store:
         if self._closed:
             return
         self._closed = True
-        release(self._db, linger_s=linger_s)
+        if self._ro is not None:
+            self._ro.close()
+        else:
+            release(self._db, linger_s=linger_s)
 
     # -- writes ------------------------------------------------------------
 

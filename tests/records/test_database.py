@@ -188,3 +188,56 @@ def _child_writes(db: str, rid: int) -> None:
     with Store(db) as s:
         assert all(d._key[0] == os.getpid() for d in database.open_databases())
         s.add_event(rid, 1.0, "info", "child")
+
+
+# -- read-only -----------------------------------------------------------------------
+
+
+def test_read_only_store_never_creates_or_changes_a_file(tmp_path: Path) -> None:
+    import hashlib
+
+    from wattwise.errors import StoreError
+
+    missing = tmp_path / "sub" / "runs.db"
+    with pytest.raises(StoreError, match=f"no run database at {missing}"):
+        Store(missing, readonly=True)
+    assert not (tmp_path / "sub").exists(), "not even its folder"
+
+    db = tmp_path / "runs.db"
+    with Store(db) as s:
+        rid = _new_run(s)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = DELETE")  # as a copied or archived file may be
+    conn.close()
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    with Store(db, readonly=True) as ro:
+        assert ro.get_run(rid).name == "r"
+        assert [r.id for r in ro.list_runs()] == [rid]
+        with pytest.raises(StoreError, match="read-only"):
+            ro.add_event(rid, 1.0, "info", "x")
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.db"], "no WAL switch"
+
+
+def test_read_only_store_sees_this_processes_queued_writes(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    sensor = ConstantPowerSensor({"cpu:0": 2.0})
+    with wattwise.track("queued", db=db, sensors=[sensor], interval_s=0.01) as run:
+        pass
+    with Store(db, readonly=True) as ro:
+        assert ro.get_run(run.run_id).status == "finished"
+
+
+def test_read_only_store_refuses_what_is_not_a_run_database(tmp_path: Path) -> None:
+    from wattwise.errors import StoreError
+
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n" * 100)
+    with pytest.raises(StoreError, match="not a SQLite database"):
+        Store(text, readonly=True)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(StoreError, match="not a regular file"):
+        Store(fifo, readonly=True)
+    with pytest.raises(StoreError, match="not a regular file"):
+        Store(fifo)

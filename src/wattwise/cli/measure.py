@@ -135,9 +135,16 @@ def run(
 
 
 def _store(db: Path | None) -> Any:
+    """The database opened read-only: looking at runs never creates or changes a file."""
     from wattwise.store import Store
 
-    return Store(db)
+    return Store(db, readonly=True)
+
+
+def _exists(db: Path | None) -> bool:
+    from wattwise.store import default_db_path
+
+    return (Path(db).expanduser() if db is not None else default_db_path()).exists()
 
 
 def runs(
@@ -148,7 +155,7 @@ def runs(
     """List recorded runs."""
     if limit < 1:
         die(f"--limit must be at least 1, got {limit}")
-    found = _store(db).list_runs(limit)
+    found = _store(db).list_runs(limit) if _exists(db) else []
     if as_json:
         console.print_json(json.dumps([r.to_dict() for r in found]))
     elif not found:

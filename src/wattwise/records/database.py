@@ -26,6 +26,7 @@ import stat
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 from wattwise.errors import StoreError
@@ -140,9 +141,67 @@ class Database:
         self._local = threading.local()
 
 
-def _connect(path: Path, timeout_s: float) -> sqlite3.Connection:
+class ReadOnlyDatabase:
+    """Reading a run database without ever changing it (``mode=ro``): no file is
+    created at a missing path, no journal mode is switched, nothing is migrated.
+
+    Its connections are SQLite's own, so they share the process's locks with any
+    ``Database`` of the same file correctly.
+    """
+
+    def __init__(self, path: Path, timeout_s: float) -> None:
+        _check_path(path, must_exist=True)
+        self.path = path
+        self._timeout_s = timeout_s
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        conn = self.reader(timeout_s)
+        try:
+            version = schema.check_schema(conn, path)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise _file_error(path, exc) from exc
+        except BaseException:
+            self.close()
+            raise
+        if version < schema.SCHEMA_VERSION:
+            self.close()
+            raise StoreError(
+                f"run database {path} has no wattwise runs yet (schema version {version}); "
+                "nothing to read"
+            )
+
+    def reader(self, timeout_s: float) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            uri = "file:" + urllib.parse.quote(str(self.path.absolute())) + "?mode=ro"
+            conn = _connect(uri, timeout_s, uri=True)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    def same_process_writer(self) -> Writer | None:
+        """This process's writer of the same file, if any: its queue is read first."""
+        key = (os.getpid(), os.path.realpath(self.path))
+        with _REGISTRY_LOCK:
+            db = _REGISTRY.get(key)
+        return None if db is None or db.dead else db.writer
+
+    def close(self) -> None:
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for conn in readers:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
+
+
+def _connect(path: Path | str, timeout_s: float, *, uri: bool = False) -> sqlite3.Connection:
     conn = sqlite3.connect(
         str(path),
+        uri=uri,
         timeout=timeout_s,
         isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE / COMMIT
         check_same_thread=False,  # so close() can close it; each is used by one thread
@@ -159,11 +218,13 @@ def _file_error(path: Path, exc: BaseException) -> StoreError:
     return StoreError(f"run database {path}: cannot open: {text}")
 
 
-def _check_path(path: Path) -> None:
+def _check_path(path: Path, *, must_exist: bool = False) -> None:
     """Refuse what SQLite should never be pointed at, using ``stat`` only (no open)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
+        if must_exist:
+            raise StoreError(f"no run database at {path} (nothing recorded there yet)") from None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
