@@ -169,6 +169,24 @@ def test_a_counter_that_restarts_is_followed_from_its_new_start() -> None:
     _assert_clean(r, m.samples)
 
 
+def test_a_single_spike_is_left_out_not_counted_as_energy() -> None:
+    m, flaky, clock = _rig()
+    m.begin("w")
+    clock.advance(1)
+    flaky.fault = lambda got: {n: Counter.exact(c.energy_j + 1e12) for n, c in got.items()}
+    with one_warning("jumped"):
+        m.tick()
+        flaky.fault = None
+        for _ in range(3):
+            clock.advance(1)
+            m.tick()
+    r = m.end("w")
+    cpu = _by_domain(r)["cpu:0"]
+    assert cpu.gap and cpu.energy_j == pytest.approx(CPU_W * 4), "the 1e12 J never counts"
+    assert sum(s.energy_j for s in m.samples if s.domain == "cpu:0") < CPU_W * 10
+    _assert_clean(r, m.samples)
+
+
 def test_a_stuck_counter_becomes_a_gap_once_it_has_stood_still_long_enough() -> None:
     m, flaky, clock = _rig(stuck_after_s=5.0)
     m.begin("w")
@@ -424,3 +442,50 @@ def test_the_sampling_thread_survives_a_sensor_that_always_fails() -> None:
         m.stop()
     assert flaky.reads >= 6 and not m.running
     assert r.energy_j == 0.0 and r.gaps and not m.samples
+
+
+class _Chatty(ConstantPowerSensor):
+    """A sensor whose warning text changes every read."""
+
+    def warnings(self) -> list[str]:
+        return [f"reading {self.reads} looks odd"]
+
+
+def test_a_sensor_whose_warnings_change_every_read_is_bounded() -> None:
+    from wattwise.meter import MAX_NOTES, MAX_WARNINGS_PER_SENSOR
+
+    clock = ManualClock()
+    m = Meter([_Chatty({"cpu:0": 1.0}, name="chatty", clock=clock)], clock=clock)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(MAX_NOTES + 50):
+            clock.advance(1)
+            m.tick()
+    ours = [w for w in caught if issubclass(w.category, WattwiseWarning)]
+    assert len(ours) == MAX_WARNINGS_PER_SENSOR + 1
+    assert "the rest are in the run's notes only" in str(ours[-1].message)
+    assert len(m.notes) == MAX_NOTES + 1 and "not kept" in m.notes[-1]
+
+
+class _Exits(ConstantPowerSensor):
+    def read(self) -> dict[str, Counter]:
+        raise SystemExit(3)
+
+
+def test_a_sensor_raising_system_exit_in_the_sampling_thread_is_a_gap() -> None:
+    import time as _time
+
+    good = ConstantPowerSensor({"gpu:0": GPU_W}, component="gpu", name="good")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = Meter([_Exits({"cpu:0": 1.0}, name="exits"), good], interval_s=0.01)
+        m.start()
+        m.begin("w")
+        deadline = _time.monotonic() + 20
+        while len([s for s in m.samples if s.domain == "gpu:0"]) < 5:
+            assert _time.monotonic() < deadline, "sampling stopped"
+            _time.sleep(0.01)
+        r = m.end("w")
+        m.stop()
+    assert any("exits" in str(w.message) for w in caught)
+    assert _by_domain(r)["gpu:0"].energy_j > 0

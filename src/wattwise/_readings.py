@@ -184,6 +184,13 @@ def _as_triple(value: object) -> _Triple:
     return out[0], out[1], out[2]
 
 
+#: A counter that rises faster than this (over at least 1 s, so that a counter
+#: which moves in steps, like NVML's every 100 ms, is never misjudged) is a
+#: glitch, not energy: no single domain (a CPU package, a GPU, a node's psys)
+#: draws a megawatt.
+MAX_PLAUSIBLE_W = 1e6
+
+
 class _Track:
     """The last good counter of one domain, with what backwards and stuck checks need."""
 
@@ -194,6 +201,7 @@ class _Track:
         self.pending: _Triple | None = None
         self.changed_mono = 0.0
         self.changed_unix = 0.0
+        self.last_mono = 0.0
 
     def update(
         self, raw: _Triple, t_mono: float, t_unix: float, stuck_after_s: float | None
@@ -203,7 +211,15 @@ class _Track:
         last = self.last
         if last is None:
             self.last, self.changed_mono, self.changed_unix = v, t_mono, t_unix
+            self.last_mono = t_mono
             return Counter(*v)
+        allowed = MAX_PLAUSIBLE_W * max(t_mono - self.last_mono, 1.0)
+        if v[2] - last[2] > allowed or v[0] - last[0] > allowed:
+            raise _Bad(
+                "jump",
+                f"counter jumped by {v[0] - last[0]:.3g} J, more than any device draws "
+                f"({MAX_PLAUSIBLE_W:.0e} W); the reading is left out",
+            )
         if not _ge(v, last):
             if self.pending is None or not _ge(v, self.pending):
                 self.pending = v
@@ -224,7 +240,7 @@ class _Track:
                 raise _Bad("stuck", f"counter stuck since {since}")
         else:
             self.changed_mono, self.changed_unix = t_mono, t_unix
-        self.last = v
+        self.last, self.last_mono = v, t_mono
         return Counter(*v)
 
 

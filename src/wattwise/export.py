@@ -3,6 +3,11 @@
 Emissions are not known at this layer (carbon accounting is applied later), so
 the carbon columns take explicit arguments and stay empty, never 0, when not
 given: an empty cell says "not computed", a 0 would claim "none emitted".
+
+Output is always strict: a value that is not a finite number (a NaN or infinity
+read from a damaged or foreign database) is written as JSON ``null`` or an
+empty CSV cell, never as ``NaN``/``Infinity``/``inf``, and said in a note (in
+the JSON document's ``notes``, and in the ``notes`` list a caller passes).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +28,7 @@ __all__ = [
     "export_codecarbon",
     "export_csv",
     "export_json",
+    "strict_json",
 ]
 
 #: Columns of ``export_csv``, one row per sample.
@@ -78,14 +85,60 @@ _BYTES_PER_GIB = 1024**3
 _CODECARBON_COMPONENT = {"cpu": "cpu", "gpu": "gpu", "dram": "ram", "memory": "ram"}
 
 
+#: How many of the values replaced by null a note names (the rest are counted).
+_NOTE_PATHS = 5
+
+
+def _not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def _finite_only(value: Any, path: str, replaced: list[tuple[str, float]]) -> Any:
+    """A copy of ``value`` with every non-finite float replaced by None (and listed)."""
+    if _not_finite(value):
+        replaced.append((path, value))
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_only(v, f"{path}.{k}" if path else str(k), replaced)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_only(v, f"{path}[{i}]", replaced) for i, v in enumerate(value)]
+    return value
+
+
+def _replaced_note(replaced: Sequence[tuple[str, Any]], written_as: str) -> str:
+    named = ", ".join(f"{p or 'value'} ({v!r})" for p, v in replaced[:_NOTE_PATHS])
+    more = len(replaced) - _NOTE_PATHS
+    return (
+        f"{len(replaced)} value(s) were not finite numbers and are written as {written_as}: "
+        + named + (f" and {more} more" if more > 0 else "")
+    )
+
+
+def strict_json(value: Any, *, indent: int | None = 2) -> tuple[str, list[str]]:
+    """``value`` as strict JSON text (RFC 8259: no ``NaN``/``Infinity``) and the notes.
+
+    Every float that is not finite becomes ``null``; the notes (none or one) say
+    which. Objects JSON does not know are written as their ``str``."""
+    replaced: list[tuple[str, float]] = []
+    clean = _finite_only(json.loads(json.dumps(value, default=str)), "", replaced)
+    text = json.dumps(clean, indent=indent, allow_nan=False)
+    return text, [_replaced_note(replaced, "null")] if replaced else []
+
+
 def export_json(
     record: RunInfo,
     samples: Sequence[SampleRow],
     windows: Sequence[dict[str, Any]],
     events: Sequence[dict[str, Any]],
+    *,
+    notes: list[str] | None = None,
 ) -> str:
-    """The whole run as one JSON document, with the same field names as the database."""
-    doc = {
+    """The whole run as one JSON document, with the same field names as the database.
+
+    Strict JSON: a non-finite number is ``null``, listed in the document's
+    ``notes`` (present only then) and appended to ``notes`` when given."""
+    doc: dict[str, Any] = {
         "format": "wattwise-run",
         "schema_version": SCHEMA_VERSION,
         "run": record.to_dict(),
@@ -93,26 +146,48 @@ def export_json(
         "windows": list(windows),
         "events": list(events),
     }
-    return json.dumps(doc, indent=2, default=str)
+    replaced: list[tuple[str, float]] = []
+    clean = _finite_only(json.loads(json.dumps(doc, default=str)), "", replaced)
+    if replaced:
+        clean["notes"] = [_replaced_note(replaced, "null")]
+        if notes is not None:
+            notes.extend(clean["notes"])
+    return json.dumps(clean, indent=2, allow_nan=False)
 
 
-def export_csv(samples: Sequence[SampleRow]) -> str:
-    """One row per sample; ``gap`` is 1 where the sensor failed to read, else 0."""
+def _number_cell(value: Any, path: str, replaced: list[tuple[str, Any]]) -> str:
+    """A number as CSV text that reads back exactly (``repr``); empty if not finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        replaced.append((path, value))
+        return ""
+    if _not_finite(value):
+        replaced.append((path, value))
+        return ""
+    return repr(value)
+
+
+def export_csv(samples: Sequence[SampleRow], *, notes: list[str] | None = None) -> str:
+    """One row per sample; ``gap`` is 1 where the sensor failed to read, else 0.
+
+    A number that is missing or not finite is an empty cell, said in ``notes``."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SAMPLE_COLUMNS)
-    for s in samples:
+    replaced: list[tuple[str, Any]] = []
+    for i, s in enumerate(samples):
         writer.writerow(
             [
-                repr(s.t_unix_s),
+                _number_cell(s.t_unix_s, f"samples[{i}].t_unix_s", replaced),
                 s.domain,
-                repr(s.energy_j),
-                repr(s.power_w),
-                repr(s.low_j),
-                repr(s.high_j),
+                *(
+                    _number_cell(getattr(s, f), f"samples[{i}].{f}", replaced)
+                    for f in ("energy_j", "power_w", "low_j", "high_j")
+                ),
                 1 if s.gap else 0,
             ]
         )
+    if replaced and notes is not None:
+        notes.append(_replaced_note(replaced, "empty cells"))
     return buf.getvalue()
 
 
@@ -157,7 +232,7 @@ def _gpu_names(hardware: dict[str, Any]) -> list[str]:
 
 
 def _cell(value: Any) -> Any:
-    return "" if value is None else value
+    return "" if value is None or _not_finite(value) else value
 
 
 def _first(d: dict[str, Any], *keys: str) -> Any:
@@ -185,6 +260,7 @@ def export_codecarbon(
     pue: float | None = None,
     wue_l_per_kwh: float | None = None,
     tracking_mode: str = "machine",
+    notes: list[str] | None = None,
 ) -> str:
     """One run as CodeCarbon's ``emissions.csv`` (header and one row).
 
@@ -199,7 +275,9 @@ def export_codecarbon(
     or ``logical_cpus``, ``gpu_model``/``gpu_count`` or ``gpus`` (see
     ``_gpu_names``), ``ram_total_gb`` (GiB), ``ram_total_bytes`` or
     ``memory_gb`` (GB); OS and Python from ``record.host``/``record.versions``.
-    Carbon, place and water cells stay empty unless given.
+    Carbon, place and water cells stay empty unless given. A sample whose energy
+    is missing or not finite is left out of the sums, and a cell that is not a
+    finite number is empty; both are said in ``notes``.
     """
     duration_s = record.duration_s
     end_unix_s = record.ended_unix_s
@@ -213,9 +291,12 @@ def export_codecarbon(
         known = _domain_components(record)
         # A component with no domain stays empty: "not measured" is not 0.
         total_j = 0.0
-        for s in samples:
+        skipped: list[tuple[str, Any]] = []
+        for i, s in enumerate(samples):
             component, in_total = _component_of(s.domain, known)
             if not in_total:
+                continue
+            if _number_cell(s.energy_j, f"samples[{i}].energy_j", skipped) == "":
                 continue
             total_j += s.energy_j
             column = _CODECARBON_COMPONENT.get(component)
@@ -223,6 +304,8 @@ def export_codecarbon(
                 energy_kwh[column] = (energy_kwh[column] or 0.0) + s.energy_j / _J_PER_KWH
         energy_kwh = {k: None if v is None else v * factor for k, v in energy_kwh.items()}
         total_kwh = total_j / _J_PER_KWH * factor
+        if skipped and notes is not None:
+            notes.append(_replaced_note(skipped, "nothing (left out of the energy sums)"))
 
     def power_w(kwh: float | None) -> float | None:
         if kwh is None or not duration_s:
@@ -252,8 +335,12 @@ def export_codecarbon(
     if on_cloud is None and cloud_provider:
         on_cloud = True
 
+    try:
+        timestamp = datetime.fromtimestamp(end_unix_s).strftime("%Y-%m-%dT%H:%M:%S")
+    except (TypeError, ValueError, OverflowError, OSError):  # no time a calendar holds
+        timestamp = None
     row: dict[str, Any] = {
-        "timestamp": datetime.fromtimestamp(end_unix_s).strftime("%Y-%m-%dT%H:%M:%S"),
+        "timestamp": timestamp,
         "project_name": project_name or (record.tags or {}).get("project") or record.name,
         "run_id": record.id,
         "experiment_id": experiment_id,
@@ -298,4 +385,7 @@ def export_codecarbon(
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CODECARBON_COLUMNS)
     writer.writerow([_cell(row[c]) for c in CODECARBON_COLUMNS])
+    empty = [(c, row[c]) for c in CODECARBON_COLUMNS if _not_finite(row[c])]
+    if empty and notes is not None:
+        notes.append(_replaced_note(empty, "empty cells"))
     return buf.getvalue()

@@ -35,6 +35,11 @@ from wattwise.errors import BadInput
 from wattwise.results import Attribution, DomainResult, EnergyResult
 from wattwise.sensors.base import Counter, Domain, Sensor
 
+#: Distinct notes a meter keeps, and warnings one sensor may raise, before the
+#: rest are dropped (a sensor whose message changes every read).
+MAX_NOTES = 100
+MAX_WARNINGS_PER_SENSOR = 10
+
 
 class WattwiseWarning(UserWarning):
     """A measurement problem the user should know about; tracking goes on."""
@@ -113,6 +118,8 @@ class Meter:
         self._clock = clock
         self._given: list[Sensor] = _sensor_list(sensors)
         #: Sensor warnings and faults seen so far, each once.
+        self._noted: set[str | None] = set()
+        self._warnings_shown: dict[str, int] = {}
         self.notes: list[str] = []
         self._failed_once: set[str] = set()
         #: the sensors in use, each with its name for messages and its read check
@@ -345,7 +352,12 @@ class Meter:
         """Read one sensor into the last good counters; what was wrong, as faults."""
         try:
             good, faults = check.accept(s.read(), t_mono, t_unix)
-        except Exception as exc:  # noqa: BLE001 - any sensor fault is a gap
+        except (Exception, SystemExit, GeneratorExit) as exc:  # noqa: BLE001 - a sensor's
+            # SystemExit is a bug of the sensor, not the program's wish to end
+            return [Fault("read failed", tuple(check.names), f"read failed: {error_text(exc)}")]
+        except KeyboardInterrupt as exc:
+            if threading.current_thread() is threading.main_thread():
+                raise  # the user's Ctrl-C, arriving during a window edge's read
             return [Fault("read failed", tuple(check.names), f"read failed: {error_text(exc)}")]
         self._last.update(good)
         return faults
@@ -365,8 +377,12 @@ class Meter:
         for w in texts:
             text = f"{label}: {w}"
             self._note(text)
-            if self._once(f"{label}:{w}"):
-                out.append(text)
+            shown = self._warnings_shown
+            n = shown.get(label, 0)
+            if n <= MAX_WARNINGS_PER_SENSOR and self._once(f"{label}:{w}"):
+                shown[label] = n + 1
+                out.append(text if n < MAX_WARNINGS_PER_SENSOR else
+                           f"{label}: more warnings; the rest are in the run's notes only")
         return out
 
     def _emit(self, snap: _Snapshot) -> list[Sample]:
@@ -474,8 +490,18 @@ class Meter:
         return True
 
     def _note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
+        """Keep a note once; at most ``MAX_NOTES`` (a sensor whose message changes
+        every read must not grow the run's record without bound)."""
+        seen = self._noted
+        if text in seen:
+            return
+        if len(seen) >= MAX_NOTES:
+            if len(seen) == MAX_NOTES:
+                seen.add(None)
+                self.notes.append(f"more than {MAX_NOTES} notes: the rest are not kept")
+            return
+        seen.add(text)
+        self.notes.append(text)
 
     def _warn_once(self, key: str, message: str) -> None:
         if self._once(key):

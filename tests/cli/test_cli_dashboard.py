@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -50,3 +52,120 @@ def test_a_file_that_is_not_a_database_is_refused_before_serving(
     res = CliRunner().invoke(app, ["dashboard", "--db", str(bad)])
     assert res.exit_code == 2 and "is not a SQLite database" in res.output
     assert bad.read_text() == "not sqlite"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any, socket.socket]]:
+    """Stands in for uvicorn: records what would be served, closes the socket, returns."""
+    from wattwise.server import app as server_app
+
+    calls: list[tuple[Any, Any, socket.socket]] = []
+
+    def fake(app: Any, spot: Any, sock: socket.socket) -> None:
+        calls.append((app, spot, sock))
+        sock.close()
+
+    monkeypatch.setattr(server_app, "run_server", fake)
+    return calls
+
+
+def _one_error_line(res: Any) -> str:
+    lines = [x for x in res.output.splitlines() if x.strip()]
+    assert res.exit_code == 2 and len(lines) == 1, res.output
+    assert lines[0].startswith("wattwise: error: ")
+    return str(lines[0])
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1"])
+def test_a_host_beyond_loopback_is_refused_without_allow_remote(
+    app: typer.Typer, tmp_path: Path, served: list[Any], host: str
+) -> None:
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--host", host])
+    line = _one_error_line(res)
+    assert "--allow-remote" in line and "command lines" in line
+    assert served == []
+
+
+@pytest.mark.parametrize("host", ["bad host", "", " "])
+def test_an_invalid_host_is_one_line_and_exit_2(
+    app: typer.Typer, tmp_path: Path, served: list[Any], host: str
+) -> None:
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--host", host])
+    assert "not a host name or address" in _one_error_line(res)
+    assert served == []
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        res = CliRunner().invoke(
+            app, ["dashboard", "--db", str(tmp_path / "r.db"), "--port", str(port)]
+        )
+    line = _one_error_line(res)
+    assert f"127.0.0.1:{port}" in line and "in use" in line
+    assert served == []
+
+
+def test_a_remote_dashboard_warns_and_requires_a_generated_token(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    port = _free_port()
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--host",
+                                   "0.0.0.0", "--allow-remote", "--port", str(port)])
+    assert res.exit_code == 0, res.output
+    assert "wattwise: warning:" in res.stderr and "reachable from other machines" in res.stderr
+    assert "clear text" in res.stderr and "reverse proxy with TLS" in res.stderr
+    token = res.stdout.split("?token=", 1)[1].split()[0]
+    assert len(token) >= 32
+    ((served_app, spot, _),) = served
+    assert spot.remote
+    with TestClient(served_app, base_url=f"http://127.0.0.1:{port}") as c:
+        assert c.get("/api/runs").status_code == 401
+        ok = c.get("/api/runs", headers={"authorization": f"Bearer {token}"})
+        assert ok.status_code == 200 and ok.json()["runs"] == []
+        assert c.get("/api/runs", headers={"host": f"evil.example:{port}",
+                                           "authorization": f"Bearer {token}"}).status_code == 421
+
+
+def test_a_local_dashboard_takes_a_token_from_the_environment(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    port, token = _free_port(), "from-the-environment-0123"
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--port",
+                                   str(port)], env={"WATTWISE_DASHBOARD_TOKEN": token})
+    assert res.exit_code == 0, res.output
+    assert token not in res.output and "a token is required" in res.stdout
+    assert "warning" not in res.output
+    ((served_app, _, _),) = served
+    with TestClient(served_app, base_url=f"http://localhost:{port}") as c:
+        assert c.get("/").status_code == 401
+        assert c.get("/", headers={"authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_weak_token_is_refused(app: typer.Typer, tmp_path: Path, served: list[Any]) -> None:
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--token", "pw"])
+    assert "--token must be 16 to 256" in _one_error_line(res)
+
+
+def test_the_dashboard_starts_on_a_path_with_no_database_and_creates_nothing(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    db = tmp_path / "not-yet" / "runs.db"
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(db), "--port", str(_free_port())])
+    assert res.exit_code == 0, res.output
+    assert "no runs yet" in res.stdout and "http://127.0.0.1:" in res.stdout
+    assert len(served) == 1 and not db.parent.exists()

@@ -202,7 +202,7 @@ def test_report_writes_the_run_as_one_html_page(tmp_path: Path) -> None:
     r = runner.invoke(app, ["report", "job", "--html", str(page), "--db", str(db)])
     assert r.exit_code == 0, r.stdout
     assert f"wrote {page}" in r.stdout
-    assert "window.WATTWISE_STATIC" in page.read_text()
+    assert 'id="wattwise-data"' in page.read_text()
     r = runner.invoke(app, ["report", "job", "--html", str(tmp_path / "no" / "x.html"),
                             "--db", str(db)])
     assert r.exit_code == 2 and "cannot write" in r.output

@@ -95,7 +95,7 @@ def test_no_code_path_opens_the_database_file_behind_sqlites_back(tmp_path: Path
                      ["export", "1", "--format", "csv"], ["report", "latest"]):
             res = runner.invoke(app, [*args, "--db", str(db)])
             assert res.exit_code == 0, (args, res.output)
-        client = TestClient(create_app(db))
+        client = TestClient(create_app(db), base_url="http://127.0.0.1")
         assert client.get("/api/runs").status_code == 200
         assert client.get("/metrics").status_code == 200
         client.close()
@@ -241,3 +241,40 @@ def test_read_only_store_refuses_what_is_not_a_run_database(tmp_path: Path) -> N
         Store(fifo, readonly=True)
     with pytest.raises(StoreError, match="not a regular file"):
         Store(fifo)
+
+
+def test_reads_from_many_short_lived_threads_keep_few_connections(tmp_path: Path) -> None:
+    import threading
+
+    with Store(tmp_path / "runs.db") as s:
+        _new_run(s)
+        for _ in range(50):
+            t = threading.Thread(target=s.list_runs)
+            t.start()
+            t.join()
+        assert len(s.database.readers) <= 2, "an ended thread's connection is closed"
+
+
+def test_after_the_program_ends_the_db_file_alone_holds_every_run(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    db = tmp_path / "runs.db"
+    code = (
+        "import sys, wattwise\n"
+        "from tests.fixtures.fake_sensors import ConstantPowerSensor\n"
+        "with wattwise.track('copied', db=sys.argv[1], interval_s=0.01,\n"
+        "                    sensors=[ConstantPowerSensor({'cpu:0': 1.0})]):\n"
+        "    pass\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, "-c", code, str(db)], env=env, check=True, timeout=120)
+    assert not Path(f"{db}-wal").exists(), "the WAL was folded into the file at exit"
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    conn = sqlite3.connect(copy)
+    try:
+        assert conn.execute("SELECT name, status FROM runs").fetchall() == [
+            ("copied", "finished")]
+    finally:
+        conn.close()

@@ -208,3 +208,45 @@ def test_a_program_that_exits_while_locked_flushes_or_says_what_was_not_written(
     else:
         assert "rows of run records were not written" in err
         release.set()
+
+
+def test_a_lock_freed_mid_run_leaves_one_gap_event_and_a_note(
+    holder: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_mod, "MAX_PENDING_ROWS", 30)
+    db, start = holder
+    release = start(False)
+    sensor = ConstantPowerSensor({"cpu:0": 10.0, "dram:0": 1.0})
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        with wattwise.track("freed", db=db, sensors=[sensor], interval_s=0.01) as run:
+            for i in range(40):
+                with run.window(f"w{i}"):
+                    time.sleep(0.01)  # windows and samples pile up past the bound
+            release.set()
+            assert run.flush(60)
+            for i in range(5):
+                with run.window(f"after{i}"):
+                    time.sleep(0.01)
+    assert run.flush(60)
+    with Store(db) as s:
+        rec = s.get_run(run.run_id)
+        gaps = [e for e in s.events(rec.id) if e["level"] == "gap"]
+        assert len(gaps) == 1, [g["message"] for g in gaps]
+        assert any("left out of the record" in n for n in rec.summary["notes"])
+        names = [w["name"] for w in s.windows(rec.id)]
+        assert [f"after{i}" for i in range(5)] == names[-5:], "written once the lock went"
+
+
+def test_names_python_could_not_decode_are_stored_escaped(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    sensor = ConstantPowerSensor({"cpu:0": 1.0})
+    with wattwise.track("bad\udcff", db=db, sensors=[sensor], interval_s=0.01) as run:
+        with run.window("\ud800w"):
+            pass
+        run.event("msg \udcfe")
+    with Store(db) as s:
+        rec = s.get_run(run.run_id)
+        assert rec.name == "bad\\udcff" and rec.status == "finished"
+        assert [w["name"] for w in s.windows(rec.id)] == ["\\ud800w"]
+        assert any(e["message"] == "msg \\udcfe" for e in s.events(rec.id))

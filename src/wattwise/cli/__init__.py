@@ -1,18 +1,79 @@
 """The ``wattwise`` command: a thin Typer app over the library API.
 
-Each module in this package registers its commands with ``register(app)``;
-``main`` turns any ``WattwiseError`` into one line and exit code 2.
+Each module in this package registers its commands with ``register(app)``.
+Every refusal, whichever command it comes from, is one line
+``wattwise: error: ...`` on stderr and exit code 2: a usage error found by the
+parser (unknown option, missing argument, bad number or choice, extra
+arguments) and any ``WattwiseError`` alike. ``_OneLineErrors`` does that once,
+for the whole app, so a new command inherits it; ``--help`` and a command's own
+exit code (``typer.Exit``) pass through unchanged.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from wattwise.cli._common import die
 from wattwise.errors import WattwiseError
 
+# The parser's error classes, taken from the module that defines ``typer.BadParameter``:
+# Click's own in older Typer releases, Typer's vendored copy of Click in newer ones.
+_click_exceptions: Any = sys.modules[typer.BadParameter.__module__]
+_CLICK_ERROR: type[Exception] = _click_exceptions.ClickException
+_NO_ARGS_IS_HELP: type[Exception] = getattr(
+    _click_exceptions, "NoArgsIsHelpError", type("_Never", (Exception,), {})
+)
+
+
+def _usage_line(exc: Any) -> str:
+    """Click's message as one line, with where to find the right usage."""
+    message = " ".join(str(exc.format_message()).split()).rstrip(".")
+    if message[:1].isupper() and message[1:2].islower():
+        message = message[0].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None)
+    if path:
+        message += f" (see '{path} --help')"
+    return message
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except _NO_ARGS_IS_HELP:
+        raise  # a bare `wattwise` or `wattwise estimate`: the help is the answer
+    except _CLICK_ERROR as exc:
+        die(_usage_line(exc))
+    except WattwiseError as exc:
+        die(str(exc))
+
+
+class _OneLineErrors(TyperGroup):
+    """The app's group: parsing and invoking any (sub)command turns a usage error or
+    a ``WattwiseError`` into one line and exit code 2 (see the module docstring).
+
+    Subcommands are parsed inside the group's ``invoke``, so these two overrides
+    cover every command of the app, nested groups included."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _one_line_errors():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _one_line_errors():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="wattwise",
+    cls=_OneLineErrors,
     help="Measure, predict and cut the energy and carbon of AI workloads.",
     no_args_is_help=True,
     add_completion=False,
@@ -20,9 +81,17 @@ app = typer.Typer(
 )
 
 
+_registered = False
+
+
 def _register_all() -> None:
+    """Add every module's commands to ``app`` (once, however often it is called)."""
+    global _registered
     from wattwise.cli import bench, carbon, compress, dashboard, estimate, measure, schedule
 
+    if _registered:
+        return
+    _registered = True
     measure.register(app)
     carbon.register(app)
     estimate.register(app)
@@ -36,8 +105,8 @@ def main() -> None:
     """Console-script entry point."""
     _register_all()
     try:
-        app()
-    except WattwiseError as exc:
+        app(prog_name="wattwise")
+    except WattwiseError as exc:  # raised outside any command (the group covers those)
         try:
             die(str(exc))
         except typer.Exit as e:

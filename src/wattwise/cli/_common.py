@@ -1,7 +1,9 @@
-"""What every CLI module shares: the consoles and the one-line error exit."""
+"""What every CLI module shares: the consoles, the one-line error exit, output files
+and strict JSON on stdout."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -11,9 +13,14 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from wattwise.cli.render import safe
 from wattwise.errors import WattwiseError
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Longest error line, in characters (a refused 1 MB argument is not echoed whole).
+MAX_LINE = 500
+
 
 def _width(stream: object) -> int | None:
     """Rich's width, but 120 columns rather than 80 when output is piped or logged:
@@ -24,16 +31,36 @@ def _width(stream: object) -> int | None:
     return 120
 
 
-console = Console(width=_width(sys.stdout))
-err_console = Console(stderr=True, width=_width(sys.stderr))
+# No emoji codes: ":fire:" in a run name prints as typed, not as a picture.
+console = Console(width=_width(sys.stdout), emoji=False)
+err_console = Console(stderr=True, width=_width(sys.stderr), emoji=False)
+
+
+def say(kind: str, message: object) -> None:
+    """One line ``wattwise: KIND: MESSAGE`` on stderr, whatever ``message`` holds:
+    control characters and escapes are made visible (``render.safe``), and it is
+    cut to ``MAX_LINE`` characters."""
+    line = safe(f"wattwise: {kind}: {message}", MAX_LINE)
+    with contextlib.suppress(OSError, ValueError):  # stderr closed: nowhere to say it
+        print(line, file=sys.stderr, flush=True)
 
 
 def die(message: str, code: int = 2) -> NoReturn:
-    """Print ``wattwise: error: MESSAGE`` on stderr and exit (2 = bad input)."""
-    err_console.print(
-        f"wattwise: error: {message}", markup=False, highlight=False, soft_wrap=True
-    )
+    """Print ``wattwise: error: MESSAGE`` on stderr, one line, and exit (2 = bad input)."""
+    say("error", message)
     raise typer.Exit(code)
+
+
+def print_json(value: Any) -> None:
+    """``value`` on stdout as strict JSON (true values, JSON-escaped; a NaN or
+    infinity is ``null``, said in one note on stderr)."""
+    from wattwise.export import strict_json
+
+    text, notes = strict_json(value)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+    for note in notes:
+        say("note", note)
 
 
 def guarded(fn: F) -> F:
@@ -49,26 +76,36 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def check_output(path: Any, what: str = "output") -> None:
+def check_output(path: Any, what: str = "output", *, protect: Any = None) -> None:
     """Refuse an output path that can't be written, before any work starts.
 
     Checked with ``stat`` and ``access`` only (nothing is created or opened), so
-    a bad path costs nothing and records nothing: a missing folder, a
-    directory, a FIFO or device (a write would block or vanish; ``/dev/stdout``
-    and ``-`` are not accepted either), a folder or file without write
-    permission.
+    a bad path costs nothing and records nothing: an empty name or one with a NUL
+    byte, a missing folder, a directory, a FIFO or device (a write would block or
+    vanish; ``/dev/stdout``, ``/dev/full`` and ``-`` are not accepted either), a
+    folder or file without write permission. ``protect`` (a run database) is a
+    file the output must not overwrite, nor its ``-wal``/``-shm``/``-journal``.
     """
     import stat as _stat
     from pathlib import Path
 
-    p = Path(path)
+    if str(path) == "":
+        die(f"{what} path is empty")
+    if "\x00" in str(path):
+        die(f"cannot write {what} {path!r}: the path contains a NUL byte")
+    p = Path(path).expanduser()
     parent = p.parent if str(p.parent) else Path(".")
     try:
         st = os.stat(p)
     except FileNotFoundError:
         st = None
-    except OSError as exc:
-        die(f"cannot write {what} {p}: {exc.strerror or exc}")
+    except (OSError, ValueError) as exc:
+        die(f"cannot write {what} {p}: {getattr(exc, 'strerror', None) or exc}")
+    if protect is not None:
+        db = Path(protect).expanduser()
+        for kept in (db, *(db.with_name(db.name + x) for x in ("-wal", "-shm", "-journal"))):
+            if _same_file(p, kept):
+                die(f"cannot write {what} {p}: it is the run database {db}")
     if st is not None:
         if _stat.S_ISDIR(st.st_mode):
             die(f"cannot write {what} {p}: it is a directory")
@@ -83,6 +120,13 @@ def check_output(path: Any, what: str = "output") -> None:
         die(f"cannot write {what} {p}: no permission to create files in {parent}")
 
 
+def _same_file(a: Any, b: Any) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 def write_output(path: Any, text: str, what: str = "output", *, fatal: bool = True) -> bool:
     """Write ``text`` to ``path`` (checked before by ``check_output``).
 
@@ -93,12 +137,11 @@ def write_output(path: Any, text: str, what: str = "output", *, fatal: bool = Tr
     from pathlib import Path
 
     try:
-        Path(path).write_text(text, encoding="utf-8")
+        Path(path).expanduser().write_text(text, encoding="utf-8")
         return True
-    except (OSError, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:
         message = f"cannot write {what} {path}: {getattr(exc, 'strerror', None) or exc}"
         if fatal:
             die(message)
-        err_console.print(f"wattwise: error: {message}", markup=False, highlight=False,
-                          soft_wrap=True)
+        say("error", message)
         return False

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import secrets
 from pathlib import Path
 
 import typer
 
-from wattwise.cli._common import console, die, guarded
+from wattwise.cli._common import console, die, err_console, guarded
 from wattwise.cli.measure import DB_HELP
 
 
@@ -18,9 +19,24 @@ def register(app: typer.Typer) -> None:
 def dashboard(
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     host: str = typer.Option(
-        "127.0.0.1", "--host", help="Address to listen on (0.0.0.0 exposes it to the network)."
+        "127.0.0.1", "--host",
+        help="Address to listen on. Anything but loopback needs --allow-remote.",
     ),
     port: int = typer.Option(8787, "--port", help="Port to listen on."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote",
+        help="Allow a --host reachable from other machines (a token is then required). "
+        "The dashboard shows command lines, host names and the database path.",
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="WATTWISE_DASHBOARD_TOKEN", show_envvar=True,
+        help="Require this token (16+ characters): 'Authorization: Bearer TOKEN', or open "
+        "/?token=TOKEN once in a browser. Prefer the environment variable: a command line "
+        "is visible to other users.",
+    ),
+    new_token: bool = typer.Option(
+        False, "--new-token", help="Require a freshly generated token (printed at start)."
+    ),
 ) -> None:
     """Serve the runs, their power over time and Prometheus metrics on a local web page."""
     missing = [m for m in ("fastapi", "uvicorn", "prometheus_client") if not _importable(m)]
@@ -30,16 +46,42 @@ def dashboard(
         )
     if not 0 < port < 65536:
         die(f"--port must be between 1 and 65535, got {port}")
-    from wattwise.server import serve
+    from wattwise.server._guard import TOKEN_PATTERN
+
+    if token is not None and not TOKEN_PATTERN.fullmatch(token):
+        die("--token must be 16 to 256 letters, digits or ._~+/=- (try --new-token)")
+    from wattwise._paths import default_db_path
+    from wattwise.server._net import listen, plan
+    from wattwise.server.app import create_app, run_server
     from wattwise.store import Store
 
-    path = Store(db).path  # opens it now, so a bad file fails with one line here
+    path = Path(db).expanduser() if db is not None else default_db_path()
+    if path.exists():  # read-only: a bad file fails with one line here, nothing is created
+        Store(path, readonly=True).close()
+    spot = plan(host, port, allow_remote=allow_remote)
+    generated = token is None and (new_token or spot.remote)
+    if generated:
+        token = secrets.token_urlsafe(32)
+    sock = listen(spot)
+    app = create_app(path, token=token, port=port, hosts=spot.names)
+    url = spot.url()
+    if spot.remote:
+        err_console.print(
+            f"wattwise: warning: the dashboard listens on {spot.host}:{port}, reachable from "
+            "other machines. It shows command lines (which may hold secrets), host names and "
+            "the database path to anyone with the token, and it has no TLS: the token and the "
+            "data cross the network in clear text. Prefer 127.0.0.1 behind a reverse proxy "
+            "with TLS.",
+            markup=False, highlight=False, soft_wrap=True,
+        )
+    where = f"{path}" + ("" if path.exists() else " (no runs yet; shown once a run records)")
+    opening = f"{url}?token={token}" if generated else url
     console.print(
-        f"wattwise dashboard for {path}: http://{host}:{port}/  (JSON under /api, "
-        "Prometheus at /metrics; Ctrl-C stops it)",
-        markup=False, highlight=False,
+        f"wattwise dashboard for {where}: {opening}  (JSON under /api, Prometheus at "
+        "/metrics" + ("; a token is required" if token else "") + "; Ctrl-C stops it)",
+        markup=False, highlight=False, soft_wrap=True,
     )
-    serve(db, host=host, port=port)
+    run_server(app, spot, sock)
 
 
 def _importable(module: str) -> bool:

@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import math
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from wattwise.cli._common import console, die, err_console, guarded
-from wattwise.cli.render import emissions_lines, energy_table, runs_table, summary_lines, when
+from wattwise.cli._common import (
+    check_output,
+    console,
+    die,
+    err_console,
+    guarded,
+    print_json,
+    say,
+    write_output,
+)
+from wattwise.cli.render import (
+    cell,
+    emissions_lines,
+    energy_table,
+    num,
+    runs_table,
+    safe,
+    summary_lines,
+    when,
+)
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 ZONE_HELP = "Grid zone (DE, US-CAL-CISO, aws:eu-west-1...); default $WATTWISE_ZONE or config."
@@ -21,7 +41,41 @@ PROVIDER_HELP = (
     "Live intensity provider (electricitymaps, watttime, ukcarbon); needs its token in the "
     "environment. Never used unless named."
 )
-PUE_HELP = "Data-centre PUE (default 1.0 locally, the provider's figure for cloud zones)."
+PUE_HELP = (
+    "Data-centre PUE, 1.0-5.0 (default 1.0 locally, the provider's figure for cloud zones)."
+)
+
+#: Bounds of ``--interval``, seconds (see ``INTERVAL_HELP``).
+INTERVAL_MIN_S = 0.01
+INTERVAL_MAX_S = 3600.0
+INTERVAL_HELP = (
+    f"Sampling interval, seconds, {INTERVAL_MIN_S:g}-{INTERVAL_MAX_S:g}. Totals are exact "
+    "whatever the interval (counters are read at the start and end); it sets how finely "
+    "power is seen over time. Below 10 ms wattwise's own reads and writes would cost more "
+    "than they show (NVML power updates every 20-100 ms); above an hour, samples could "
+    "no longer follow hourly grid intensity, and a crash would lose up to that much."
+)
+#: Longest ``--name``, in characters.
+MAX_NAME = 256
+
+
+def _check_input_file(path: Path, option: str) -> None:
+    """A file the command will read: it must be a regular file (a FIFO would block,
+    a device would never end)."""
+    import stat
+
+    if str(path) in ("", "-"):
+        die(f"{option} needs a file name, got {str(path)!r}")
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError) as exc:
+        die(f"{option} {path}: cannot read: {getattr(exc, 'strerror', None) or exc}")
+    if stat.S_ISDIR(st.st_mode):
+        die(f"{option} {path}: it is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        die(f"{option} {path}: not a regular file (a FIFO or device?)")
+    if not os.access(path, os.R_OK):
+        die(f"{option} {path}: cannot read: permission denied")
 
 
 def _check_carbon(
@@ -32,12 +86,17 @@ def _check_carbon(
     from wattwise.carbon.traces import read_trace
     from wattwise.carbon.zones import resolve_zone
 
+    if zone is not None and not zone.strip():
+        die("--zone is empty; name a grid zone (list them with `wattwise zones`)")
+    if provider is not None and not provider.strip():
+        die("--intensity-provider is empty")
     choice = resolve_zone(zone)
     if pue is not None:
         resolve_pue(pue)
     if trace is not None:
         if choice.zone is None:
             die("--intensity-trace needs --zone (or WATTWISE_ZONE): which grid is the trace of?")
+        _check_input_file(trace, "--intensity-trace")
         read_trace(trace)
     if provider is not None:
         from wattwise.carbon.providers import get_provider
@@ -51,27 +110,103 @@ def _check_carbon(
 
 def register(app: typer.Typer) -> None:
     """Add the measuring commands to ``app``."""
-    app.command(
-        "run",
-        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
-    )(guarded(run))
+    # The command's own options follow it (`run -- python x.py -v`): parsing stops at
+    # the command. An unknown option before it is refused, not taken as the command.
+    app.command("run", context_settings={"allow_interspersed_args": False})(guarded(run))
     for fn in (runs, show, export, doctor, demo, report):
         app.command(fn.__name__)(guarded(fn))
 
 
 def _interval(value: float) -> float:
-    if not value > 0:
-        die(f"--interval must be a positive number of seconds, got {value}")
+    if not INTERVAL_MIN_S <= value <= INTERVAL_MAX_S:  # NaN fails this too
+        die(
+            f"--interval must be between {INTERVAL_MIN_S:g} and {INTERVAL_MAX_S:g} seconds, "
+            f"got {value}"
+        )
     return value
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        die("--name is empty")
+    if len(name) > MAX_NAME:
+        die(f"--name is {len(name)} characters long; at most {MAX_NAME}")
+    if not name.isprintable():
+        die(f"--name {safe(name)!r} holds control or invisible characters")
+
+
+def _check_command(exe: str) -> None:
+    """The program exists and can be run (the shell's own checks, made before
+    anything starts or is recorded)."""
+    if os.sep not in exe:
+        if shutil.which(exe) is None:
+            die(f"command not found: {exe}")
+        return
+    if not os.path.exists(exe):
+        die(f"command not found: {exe}")
+    if os.path.isdir(exe):
+        die(f"cannot run {exe}: it is a directory")
+    if not os.access(exe, os.X_OK):
+        die(f"cannot run {exe}: not executable (permission denied)")
+
+
+def _check_db(db: Path | None) -> None:
+    if db is not None and str(db) == "":
+        die("--db is empty")
+    if db is not None and "\x00" in str(db):
+        die(f"--db {str(db)!r}: the path contains a NUL byte")
+
+
+def _check_store(db: Path | None) -> Any:
+    """Open the database a run will be recorded in, or refuse it (one line) before
+    anything starts: a directory, a FIFO, a file that is not a wattwise database.
+    A database locked by another process is not waited for (the run queues its
+    writes)."""
+    from wattwise.store import Store
+
+    _check_db(db)
+    return Store(db, open_wait_s=0.25)
+
+
+def _db_path(db: Path | None) -> Path:
+    from wattwise.store import default_db_path
+
+    _check_db(db)
+    return Path(db).expanduser() if db is not None else default_db_path()
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """While a command measures, show wattwise's warnings (a failed record write, a
+    sensor gap) as one line each on stderr; other warnings as Python shows them."""
+    import warnings
+
+    from wattwise.meter import WattwiseWarning
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+
+        def _show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+            if isinstance(category, type) and issubclass(category, WattwiseWarning):
+                say("warning", str(message).removeprefix("wattwise:").strip())
+            else:
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = _show
+        yield
 
 
 def run(
     command: list[str] = typer.Argument(..., help="The command to measure, after `--`."),
-    name: str | None = typer.Option(None, "--name", "-n", help="Run name (default: command)."),
-    interval: float = typer.Option(1.0, "--interval", "-i", help="Sampling interval, seconds."),
+    name: str | None = typer.Option(
+        None, "--name", "-n", help=f"Run name (default: the command), 1-{MAX_NAME} characters."
+    ),
+    interval: float = typer.Option(1.0, "--interval", "-i", help=INTERVAL_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     no_store: bool = typer.Option(False, "--no-store", help="Don't record the run."),
-    json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Also write the result as JSON to this file."
+    ),
     zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
     trace: Path | None = typer.Option(None, "--intensity-trace", help=TRACE_HELP),
     pue: float | None = typer.Option(None, "--pue", help=PUE_HELP),
@@ -80,35 +215,62 @@ def run(
     """Measure the energy and emissions of any command; its exit code is passed through.
 
     Example: wattwise run --zone DE -- python train.py --epochs 3
+
+    Exit codes: if wattwise refuses its own input (an unknown option, a bad
+    number, a missing command, a --json file or --db it cannot use) it says so
+    in one line starting 'wattwise: error:' on stderr and exits 2 before
+    anything starts: no command runs, no run is recorded. Once the command has
+    started, wattwise exits with the command's own exit code (128+N if it died
+    of signal N), whatever happens after: a --json file that can't be written
+    or a database problem is one 'wattwise: error:' (or 'wattwise: warning:')
+    line on stderr, never a different exit code. So a job's own exit 2 is
+    told from wattwise's by that stderr line.
     """
     from wattwise._jobgroup import JobGroup
     from wattwise.tracking import Run
 
     _interval(interval)
-    _check_carbon(zone, trace, pue, provider)
+    if name is not None:
+        _check_name(name)
+    if json_out is not None:
+        check_output(json_out, "--json file", protect=None if no_store else _db_path(db))
+    if any("\x00" in arg for arg in command):
+        die("the command's arguments cannot hold a NUL byte")
     exe = command[0]
-    if shutil.which(exe) is None and not (os.sep in exe and os.access(exe, os.X_OK)):
-        die(f"command not found: {exe}")
-    tracked = Run(
-        name or Path(exe).name,
-        interval_s=interval,
-        db=db,
-        store=not no_store,
-        pid=os.getpid(),
-        include_root=False,
-        command=list(command),
-        zone=zone,
-        intensity_trace=trace,
-        pue=pue,
-        intensity_provider=provider,
-    )
-    tracked.start()
-    job = JobGroup(command)
+    _check_command(exe)
+    _check_carbon(zone, trace, pue, provider)
+    pre = None if no_store else _check_store(db)
+    with _one_line_warnings():
+        tracked = Run(
+            name or Path(exe).name or "run",
+            interval_s=interval,
+            db=db,
+            store=not no_store,
+            pid=os.getpid(),
+            include_root=False,
+            command=list(command),
+            zone=zone,
+            intensity_trace=trace,
+            pue=pue,
+            intensity_provider=provider,
+        )
+        try:
+            tracked.start()
+        finally:
+            if pre is not None:
+                pre.close()
+        code = _run_job(JobGroup(command), tracked, exe)
+        _finish(tracked, code, json_out)
+    raise typer.Exit(code)
+
+
+def _run_job(job: Any, tracked: Any, exe: str) -> int:
+    """Start the job and wait for it; its exit code, 128+N for signal N."""
     try:
         job.start()
     except OSError as exc:
         tracked.stop("failed", exit_code=None)
-        die(f"could not start {exe}: {exc}")
+        die(f"could not start {exe}: {exc.strerror or exc}")
     except BaseException:
         tracked.stop("interrupted", exit_code=None)
         raise
@@ -118,46 +280,68 @@ def run(
     except BaseException:
         tracked.stop("interrupted", exit_code=None)
         raise
-    code = rc if rc >= 0 else 128 - rc
+    code: int = rc if rc >= 0 else 128 - rc
     status = "interrupted" if job.interrupted else ("finished" if rc == 0 else "failed")
-    result = tracked.stop(status, exit_code=code)
-    summary = tracked.summary() or result.to_dict()
-    head = f"wattwise: {tracked.name}"
-    if tracked.run_id is not None:
-        head += f" (run {tracked.run_id})"
-    head += f", exit code {code}"
-    err_console.print(energy_table(summary, title=head))
-    for line in emissions_lines(summary) + summary_lines(summary):
-        err_console.print(line, markup=False, highlight=False)
+    try:
+        tracked.stop(status, exit_code=code)
+    except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
+        say("error", f"could not finish the run's measurement or record: {exc}")
+    return code
+
+
+def _finish(tracked: Any, code: int, json_out: Path | None) -> None:
+    """Report a finished job: the table on stderr, the --json file. Nothing here may
+    change the job's exit code: a failure is one line on stderr."""
+    try:
+        summary = tracked.summary() or (tracked.result.to_dict() if tracked.result else {})
+        head = f"wattwise: {safe(tracked.name)}"
+        if tracked.run_id is not None:
+            head += f" (run {tracked.run_id})"
+        head += f", exit code {code}"
+        err_console.print(energy_table(summary, title=head))
+        for line in emissions_lines(summary) + summary_lines(summary):
+            err_console.print(line, markup=False, highlight=False)
+    except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
+        say("error", f"could not print the run's result: {exc}")
     if json_out is not None:
-        json_out.write_text(json.dumps(tracked.to_dict(), indent=2) + "\n")
-    raise typer.Exit(code)
+        from wattwise.export import strict_json
+
+        try:
+            text, notes = strict_json(tracked.to_dict())
+        except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
+            say("error", f"cannot write --json file {json_out}: {exc}")
+            return
+        if write_output(json_out, text + "\n", "--json file", fatal=False):
+            for note in notes:
+                say("note", note)
 
 
 def _store(db: Path | None) -> Any:
     """The database opened read-only: looking at runs never creates or changes a file."""
     from wattwise.store import Store
 
+    _check_db(db)
     return Store(db, readonly=True)
 
 
 def _exists(db: Path | None) -> bool:
-    from wattwise.store import default_db_path
-
-    return (Path(db).expanduser() if db is not None else default_db_path()).exists()
+    return _db_path(db).exists()
 
 
 def runs(
-    limit: int = typer.Option(20, "--limit", "-l", help="How many runs, newest first."),
+    limit: int = typer.Option(
+        20, "--limit", "-l", help="How many runs, newest first (at least 1)."
+    ),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List recorded runs."""
     if limit < 1:
         die(f"--limit must be at least 1, got {limit}")
+    limit = min(limit, 2**63 - 1)  # more than any database holds: all of them
     found = _store(db).list_runs(limit) if _exists(db) else []
     if as_json:
-        console.print_json(json.dumps([r.to_dict() for r in found]))
+        print_json([r.to_dict() for r in found])
     elif not found:
         console.print("no runs recorded yet (try `wattwise demo` or `wattwise run -- CMD`)")
     else:
@@ -170,6 +354,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one run: energy per domain, windows and events."""
+    import shlex
+
     store = _store(db)
     rec = store.get_run(ref)
     windows = store.windows(rec.id)
@@ -178,26 +364,39 @@ def show(
         out = rec.to_dict()
         out["windows"] = windows
         out["events"] = events
-        console.print_json(json.dumps(out))
+        print_json(out)
         return
     title = (
-        f"run {rec.id} {rec.name!r}: {rec.status}, started {when(rec.started_unix_s)}"
-        + (f", exit code {rec.exit_code}" if rec.exit_code is not None else "")
+        f"run {rec.id} '{safe(rec.name)}': {safe(rec.status)}, started "
+        f"{when(rec.started_unix_s)}"
+        + (f", exit code {safe(rec.exit_code)}" if rec.exit_code is not None else "")
     )
-    if rec.summary and "domains" in rec.summary:
-        console.print(energy_table(rec.summary, title=title))
-        for line in emissions_lines(rec.summary) + summary_lines(rec.summary):
+    summary = rec.summary if isinstance(rec.summary, dict) else {}
+    if "domains" in summary:
+        console.print(energy_table(summary, title=title))
+        for line in emissions_lines(summary) + summary_lines(summary):
             console.print(line, markup=False, highlight=False)
     else:
-        console.print(title)
+        console.print(title, markup=False, highlight=False)
         console.print(
             "no final summary (the run did not finish cleanly); "
-            f"{len(store.samples(rec.id))} samples were recorded up to its last flush."
+            f"{len(store.samples(rec.id))} samples were recorded up to its last flush.",
+            markup=False, highlight=False,
         )
+    if isinstance(rec.command, list) and rec.command:
+        command = shlex.join(str(c) for c in rec.command)
+        console.print(f"command: {safe(command, 500)}", markup=False, highlight=False)
+    if isinstance(rec.tags, dict) and rec.tags:
+        tags = ", ".join(f"{safe(k, 50)}={safe(v, 100)}" for k, v in rec.tags.items())
+        console.print(f"tags: {tags}", markup=False, highlight=False)
     for w in windows:
-        console.print(energy_table(w, title=f"window {w['name']!r}"))
+        console.print(energy_table(w, title=f"window '{safe(w.get('name', '?'))}'"))
     for e in events:
-        console.print(f"{when(e['t_unix_s'])} {e['level']}: {e['message']}", markup=False)
+        console.print(
+            f"{when(e.get('t_unix_s'))} {safe(e.get('level', '?'), 20)}: "
+            f"{safe(e.get('message', ''), 1000)}",
+            markup=False, highlight=False,
+        )
 
 
 def export(
@@ -206,26 +405,39 @@ def export(
     output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
-    """Export a run as JSON, CSV samples, or CodeCarbon's emissions.csv columns."""
+    """Export a run as JSON, CSV samples, or CodeCarbon's emissions.csv columns.
+
+    Output is strict: a value that is not a finite number (NaN, infinity) is
+    JSON null or an empty CSV cell, never NaN or Infinity, and a note says which.
+    """
     from wattwise import export as ex
 
     if fmt not in ("json", "csv", "codecarbon"):
         die(f"--format must be json, csv or codecarbon, got {fmt!r}")
+    if output is not None:
+        check_output(output, "--output file", protect=_db_path(db))
     store = _store(db)
     rec = store.get_run(ref)
+    notes: list[str] = []
     if fmt == "json":
         text = ex.export_json(
-            rec, store.samples(rec.id), store.windows(rec.id), store.events(rec.id)
-        )
+            rec, store.samples(rec.id), store.windows(rec.id), store.events(rec.id),
+            notes=notes,
+        ) + "\n"
     elif fmt == "csv":
-        text = ex.export_csv(store.samples(rec.id))
+        text = ex.export_csv(store.samples(rec.id), notes=notes)
     else:
-        text = ex.export_codecarbon(rec, store.samples(rec.id))
+        text = ex.export_codecarbon(rec, store.samples(rec.id), notes=notes)
     if output is None:
+        if fmt != "json" and sys.stdout.isatty():  # JSON escapes its own strings
+            text = safe(text, None, keep="\n")
         sys.stdout.write(text)
+        sys.stdout.flush()
     else:
-        output.write_text(text)
-        err_console.print(f"wrote {output}")
+        write_output(output, text, "--output file")
+        err_console.print(f"wrote {safe(output)}", markup=False, highlight=False)
+    for note in notes:
+        say("note", note)
 
 
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -234,20 +446,17 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
     found = discover()
     if as_json:
-        console.print_json(
-            json.dumps(
-                {
-                    "sensors": [
-                        {**s.describe(), "domains": [d.to_dict() for d in s.domains()]}
-                        for s in found.sensors
-                    ],
-                    "unavailable": [u.to_dict() for u in found.unavailable],
-                    "notes": found.notes,
-                }
-            )
+        print_json(
+            {
+                "sensors": [
+                    {**s.describe(), "domains": [d.to_dict() for d in s.domains()]}
+                    for s in found.sensors
+                ],
+                "unavailable": [u.to_dict() for u in found.unavailable],
+                "notes": found.notes,
+            }
         )
         return
-    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title="sensors in use", title_justify="left")
@@ -255,39 +464,44 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         t.add_column(col, overflow="fold")
     for s in found.sensors:
         for d in s.domains():
-            t.add_row(d.name, d.kind, escape(d.source))
+            t.add_row(cell(d.name), cell(d.kind), cell(d.source, None))
     console.print(t)
     u = Table(title="not available here", title_justify="left")
     for col in ("sensor", "why", "how to enable"):
         u.add_column(col, overflow="fold")
     for x in found.unavailable:
-        u.add_row(x.sensor, escape(x.reason), escape(x.fix or "-"))
+        u.add_row(cell(x.sensor), cell(x.reason, None), cell(x.fix or "-", None))
     if found.unavailable:
         console.print(u)
     for n in found.notes:
-        console.print(f"note: {n}", markup=False, highlight=False)
+        console.print(f"note: {safe(n, None)}", markup=False, highlight=False)
 
 
 def demo(
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
-    interval: float = typer.Option(0.5, "--interval", "-i", help="Sampling interval, seconds."),
+    interval: float = typer.Option(0.5, "--interval", "-i", help=INTERVAL_HELP),
 ) -> None:
     """Train a small classifier on scikit-learn's bundled digits data, measured."""
     from wattwise.demo import run_demo
 
     _interval(interval)
-    report = run_demo(db=db, interval_s=interval)
+    pre = _check_store(db)
+    try:
+        with _one_line_warnings():
+            report = run_demo(db=db, interval_s=interval)
+    finally:
+        pre.close()
     for w in report.windows:
-        console.print(energy_table(w.to_dict(), title=f"window {w.name!r}"))
-    assert report.result is not None
+        console.print(energy_table(w.to_dict(), title=f"window '{safe(w.name)}'"))
     summary = report.summary
     console.print(energy_table(summary, title=f"demo total (run {report.run_id})"))
     for line in emissions_lines(summary) + summary_lines(summary):
         console.print(line, markup=False, highlight=False)
     console.print(
         f"test accuracy {report.accuracy:.3f} on {report.n_test} held-out digits; "
-        f"{report.joules_per_train_sample * 1000:.3f} mJ per training sample-epoch "
-        f"({summary['kind']}). See it again with `wattwise show {report.run_id}`.",
+        f"{num(report.joules_per_train_sample * 1000, '.3f')} mJ per training sample-epoch "
+        f"({safe(summary.get('kind', '?'))}). See it again with `wattwise show "
+        f"{report.run_id}`.",
         markup=False,
         highlight=False,
     )
@@ -302,13 +516,18 @@ def report(
         None, "--renewable-share", help="Share 0-1 of energy covered by renewable contracts."
     ),
     units: float | None = typer.Option(
-        None, "--units", help="Functional units the run delivered (SCI's R), e.g. 1000."
+        None, "--units",
+        help="Functional units the run delivered (SCI's R), a finite number > 0, e.g. 1000.",
     ),
-    unit: str = typer.Option("run", "--unit", help="Name of the functional unit."),
+    unit: str = typer.Option(
+        "run", "--unit", help=f"Name of the functional unit, 1-{MAX_NAME} characters."
+    ),
     embodied: str | None = typer.Option(
         None, "--embodied", help="Device from the embodied table for SCI's M (see --json)."
     ),
-    share: float = typer.Option(1.0, "--share", help="Share of the device the run used, 0-1."),
+    share: float = typer.Option(
+        1.0, "--share", help="Share of the device the run used, more than 0, at most 1."
+    ),
     provider: str | None = typer.Option(None, "--intensity-provider", help=PROVIDER_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -325,6 +544,18 @@ def report(
         die(f"--renewable-share must be between 0 and 1, got {renewable_share}")
     if not 0 < share <= 1:
         die(f"--share must be in (0, 1], got {share}")
+    if units is not None and not (math.isfinite(units) and units > 0):
+        die(f"--units must be a finite number greater than 0, got {units}")
+    if not unit.strip():
+        die("--unit is empty; name the functional unit (for example 'request' or 'token')")
+    if len(unit) > MAX_NAME or not unit.isprintable():
+        die(f"--unit must be at most {MAX_NAME} printable characters, got {safe(unit)!r}")
+    if embodied is not None:
+        if units is None:
+            die("--embodied is part of SCI: give --units too")
+        embodied_figure(embodied)  # an unknown device: one line, before anything is read
+    if html is not None:
+        check_output(html, "--html file", protect=_db_path(db))
     store = _store(db)
     rec = store.get_run(ref)
     domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
@@ -362,30 +593,28 @@ def report(
     if html is not None:
         from wattwise.server.report import run_report_html
 
-        try:
-            html.write_text(run_report_html(store, rec.id), "utf-8")
-        except OSError as exc:
-            die(f"cannot write {html}: {exc}")
+        write_output(html, run_report_html(store, rec.id), "--html file")
         out["html"] = str(html)
     if as_json:
-        console.print_json(json.dumps(out))
+        print_json(out)
         return
     if html is not None:
-        console.print(f"wrote {html}", markup=False, highlight=False)
+        console.print(f"wrote {safe(html)}", markup=False, highlight=False)
     console.print(
-        f"run {rec.id} {rec.name!r}: {out['energy_j']:.1f} J ({kind}) "
-        f"over {rec.duration_s or 0:.1f} s",
+        f"run {rec.id} '{safe(rec.name)}': {num(out['energy_j'], '.1f')} J ({safe(kind)}) "
+        f"over {num(rec.duration_s or 0, '.1f')} s",
         markup=False, highlight=False,
     )
     for line in emissions_lines({"emissions": out["emissions"], "kind": kind}):
         console.print(line, markup=False, highlight=False)
     for n in em.notes:
-        console.print(f"note: {n}", markup=False, highlight=False)
+        console.print(f"note: {safe(n, None)}", markup=False, highlight=False)
     if "sci" in out:
         s = out["sci"]
         console.print(
-            f"SCI: {s['sci_g_per_unit']:.4g} gCO2eq per {s['unit_name']} "
-            f"= ({s['operational_g']:.4g} g operational + {s['embodied_g']:.4g} g embodied) "
-            f"/ {s['functional_units']:g}; embodied: {s['embodied_source']}",
+            f"SCI: {num(s['sci_g_per_unit'], '.4g')} gCO2eq per {safe(s['unit_name'])} "
+            f"= ({num(s['operational_g'], '.4g')} g operational + "
+            f"{num(s['embodied_g'], '.4g')} g embodied) / {num(s['functional_units'], 'g')}; "
+            f"embodied: {safe(s['embodied_source'])}",
             markup=False, highlight=False,
         )

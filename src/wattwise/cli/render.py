@@ -1,8 +1,18 @@
-"""Rich tables for results and records; each figure shows its kind and source."""
+"""Rich tables and lines for results and records; each figure shows its kind and source.
+
+Everything printed here may come from a run record: names, sources, notes and
+messages are free text that anyone (or any program) could have stored. ``safe``
+is the one function every printer uses on such text before it reaches a
+terminal: control characters, escape sequences, bidi overrides and other
+invisible characters become visible escapes, and very long text is cut.
+Numbers that are missing or not finite print as ``-``, never as a crash.
+JSON output is not sanitised: it keeps the true values, escaped by JSON.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from rich.markup import escape
@@ -10,38 +20,110 @@ from rich.table import Table
 
 from wattwise.results import fmt_energy
 
+#: Longest stored text shown in a table cell or line, in characters.
+MAX_TEXT = 200
 
-def when(t_unix_s: float | None) -> str:
-    if not t_unix_s:
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def safe(value: object, limit: int | None = MAX_TEXT, keep: str = "") -> str:
+    """``value`` as text that is safe to print to a terminal.
+
+    Every character Python calls non-printable (C0 and C1 controls, ESC, DEL,
+    bidi overrides and isolates U+202A-202E and U+2066-2069, zero-width and other
+    format characters, line/paragraph separators, lone surrogates, private-use
+    and unassigned code points) becomes a visible escape: ``\\x1b``, ``\\n``,
+    ``\\u202e``. Characters in ``keep`` (say ``"\\n"``) pass unchanged. Text longer
+    than ``limit`` characters is cut, saying how much was left out.
+    """
+    text = value if isinstance(value, str) else str(value)
+    if limit is not None and len(text) > limit:
+        text = text[:limit] + f"…(+{len(text) - limit} chars)"
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch in keep:
+            out.append(ch)
+        elif ch in _NAMED:
+            out.append(_NAMED[ch])
+        else:
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02x}" if code <= 0xFF
+                else f"\\u{code:04x}" if code <= 0xFFFF
+                else f"\\U{code:08x}"
+            )
+    return "".join(out)
+
+
+def cell(value: object, limit: int | None = MAX_TEXT) -> str:
+    """``safe`` text for Rich tables and titles, where ``[...]`` would be markup."""
+    return escape(safe(value, limit))
+
+
+def _finite(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
+
+
+def num(value: Any, spec: str, suffix: str = "") -> str:
+    """``value`` formatted with ``spec``; ``-`` where it is missing or not finite."""
+    return f"{value:{spec}}{suffix}" if _finite(value) else "-"
+
+
+def energy(energy_j: Any, low_j: Any = None, high_j: Any = None) -> str:
+    """``fmt_energy``, or as much of it as the (possibly damaged) record allows."""
+    if not _finite(energy_j):
         return "-"
-    return dt.datetime.fromtimestamp(t_unix_s).strftime("%Y-%m-%d %H:%M:%S")
+    if _finite(low_j) and _finite(high_j):
+        return fmt_energy(energy_j, low_j, high_j)
+    return f"{energy_j:.1f} J"
+
+
+def when(t_unix_s: Any) -> str:
+    if not _finite(t_unix_s) or not t_unix_s:
+        return "-"
+    try:
+        return dt.datetime.fromtimestamp(t_unix_s).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, OSError, ValueError):  # a time no calendar holds
+        return "-"
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    return [d for d in value if isinstance(d, dict)] if isinstance(value, list) else []
 
 
 def energy_table(result: dict[str, Any], title: str | None = None) -> Table:
-    """Per-domain energy of one result dict (``EnergyResult.to_dict()``)."""
-    t = Table(title=title, title_justify="left")
+    """Per-domain energy of one result dict (``EnergyResult.to_dict()``).
+
+    ``title`` is plain text (sanitised and escaped here, never markup)."""
+    t = Table(title=None if title is None else cell(title, None), title_justify="left")
     t.add_column("domain")
     t.add_column("energy", justify="right")
     t.add_column("avg power", justify="right")
     t.add_column("kind")
     t.add_column("source", overflow="fold")
-    for d in result.get("domains", []):
+    for d in _rows(result.get("domains")):
         note = "" if d.get("in_total", True) else " (inside another domain; not added)"
         gap = " [gap]" if d.get("gap") else ""
         t.add_row(
-            d["domain"],
-            fmt_energy(d["energy_j"], d["low_j"], d["high_j"]),
-            f"{d['avg_power_w']:.2f} W",
-            d["kind"] + gap,
-            escape(d["source"]) + note,
+            cell(d.get("domain", "?")),
+            energy(d.get("energy_j"), d.get("low_j"), d.get("high_j")),
+            num(d.get("avg_power_w"), ".2f", " W"),
+            cell(d.get("kind", "?")) + escape(gap),
+            cell(d.get("source", "?")) + note,
         )
     t.add_section()
     t.add_row(
         "total",
-        fmt_energy(result["energy_j"], result["low_j"], result["high_j"]),
-        f"{result['avg_power_w']:.2f} W",
-        result["kind"],
-        f"{result['duration_s']:.2f} s",
+        energy(result.get("energy_j"), result.get("low_j"), result.get("high_j")),
+        num(result.get("avg_power_w"), ".2f", " W"),
+        cell(result.get("kind", "?")),
+        num(result.get("duration_s"), ".2f", " s"),
     )
     return t
 
@@ -58,30 +140,44 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     elif kind == "none":
         lines.append("no sensor gave a reading: no energy figure (run `wattwise doctor`).")
     a = result.get("attribution")
-    if a:
+    if isinstance(a, dict) and a:
+        share = num(a.get("share"), ".0%")
         lines.append(
-            f"process tree: {a['tree_cpu_s']:.2f} CPU-s of {a['machine_busy_cpu_s']:.2f} busy "
-            f"CPU-s on the machine ({a['share']:.0%}); CPU energy attributed "
-            f"{a['attributed_cpu_energy_j']:.1f} J, other processes "
-            f"{a['unattributed_cpu_energy_j']:.1f} J (not in the total above)."
+            f"process tree: {num(a.get('tree_cpu_s'), '.2f')} CPU-s of "
+            f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}); "
+            f"CPU energy attributed {num(a.get('attributed_cpu_energy_j'), '.1f')} J, other "
+            f"processes {num(a.get('unattributed_cpu_energy_j'), '.1f')} J "
+            "(not in the total above)."
         )
-    for g in result.get("gaps", []):
-        lines.append(f"gap: {g}")
-    for n in result.get("notes", []):
-        lines.append(f"note: {n}")
+    for g in _list(result.get("gaps")):
+        lines.append(f"gap: {safe(g)}")
+    for n in _list(result.get("notes")):
+        lines.append(f"note: {safe(n)}")
     return lines
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def runs_table(runs: list[Any]) -> Table:
     t = Table()
     for col in ("id", "name", "status", "started", "duration", "energy", "kind"):
-        t.add_column(col, justify="right" if col in ("id", "duration", "energy") else "left")
+        t.add_column(
+            col,
+            justify="right" if col in ("id", "duration", "energy") else "left",
+            overflow="fold" if col == "name" else "ellipsis",  # a name is shown whole
+        )
     for r in runs:
-        s = r.summary or {}
-        energy = fmt_energy(s["energy_j"], s["low_j"], s["high_j"]) if "energy_j" in s else "-"
-        dur = f"{r.duration_s:.1f} s" if r.duration_s is not None else "-"
+        s = r.summary if isinstance(r.summary, dict) else {}
         t.add_row(
-            str(r.id), r.name, r.status, when(r.started_unix_s), dur, energy, s.get("kind", "-")
+            str(r.id),
+            cell(r.name),
+            cell(r.status),
+            when(r.started_unix_s),
+            num(r.duration_s, ".1f", " s"),
+            energy(s.get("energy_j"), s.get("low_j"), s.get("high_j")),
+            cell(s.get("kind", "-")),
         )
     return t
 
@@ -89,15 +185,19 @@ def runs_table(runs: list[Any]) -> Table:
 def emissions_lines(summary: dict[str, Any]) -> list[str]:
     """The carbon figures of a summary, each with its inputs' sources."""
     e = summary.get("emissions")
-    if not e:
+    if not isinstance(e, dict) or not e:
         return []
     lines = [
-        f"emissions: {e['emissions_g']:.4g} gCO2eq ({e['low_g']:.4g}-{e['high_g']:.4g}), "
-        f"location-based, from {summary.get('kind', '?')} energy",
-        f"  intensity: {e['avg_intensity_g_per_kwh']:.1f} gCO2eq/kWh average over the run, "
-        f"zone {e['zone']}, {e['kind']}: {e['source']}",
-        f"  PUE {e['pue']:g}: {e['pue_source']}",
+        f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq "
+        f"({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')}), "
+        f"location-based, from {safe(summary.get('kind', '?'))} energy",
+        f"  intensity: {num(e.get('avg_intensity_g_per_kwh'), '.1f')} gCO2eq/kWh average over "
+        f"the run, zone {safe(e.get('zone'))}, {safe(e.get('kind'))}: {safe(e.get('source'))}",
+        f"  PUE {num(e.get('pue'), 'g')}: {safe(e.get('pue_source'))}",
     ]
     if e.get("market_g") is not None:
-        lines.append(f"  market-based: {e['market_g']:.4g} gCO2eq ({e['market_basis']})")
+        lines.append(
+            f"  market-based: {num(e.get('market_g'), '.4g')} gCO2eq "
+            f"({safe(e.get('market_basis'))})"
+        )
     return lines

@@ -39,6 +39,42 @@ _REGISTRY_LOCK = threading.Lock()
 _INHERITED: list[object] = []
 
 
+class _Readers:
+    """One read connection per thread; a thread's connection is closed once the
+    thread has ended (checked whenever a new one opens), so a long-lived store
+    read from many short-lived threads never runs out of file descriptors."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> sqlite3.Connection | None:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        return conn
+
+    def add(self, conn: sqlite3.Connection) -> None:
+        self._local.conn = conn
+        with self._lock:
+            ended = [c for t, c in self._open if not t.is_alive()]
+            self._open = [(t, c) for t, c in self._open if t.is_alive()]
+            self._open.append((threading.current_thread(), conn))
+        for c in ended:
+            with contextlib.suppress(sqlite3.Error):
+                c.close()
+
+    def close(self) -> None:
+        with self._lock:
+            readers, self._open = self._open, []
+        for _, conn in readers:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._local = threading.local()
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+
 class Database:
     """The process's handle on one run-database file. Get it with ``acquire``."""
 
@@ -47,9 +83,7 @@ class Database:
         self._key = key
         self.refs = 0
         self.dead = False
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
+        self.readers = _Readers()
         self.writer = Writer(
             self._connect_writer,
             label=f"run database {path}",
@@ -104,14 +138,11 @@ class Database:
 
     def reader(self, timeout_s: float) -> sqlite3.Connection:
         """This thread's read connection (opened by SQLite, reads only)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        conn = _connect(self.path, timeout_s)
-        conn.execute("PRAGMA query_only = ON")
-        self._local.conn = conn
-        with self._readers_lock:
-            self._readers.append(conn)
+        conn = self.readers.get()
+        if conn is None:
+            conn = _connect(self.path, timeout_s)
+            conn.execute("PRAGMA query_only = ON")
+            self.readers.add(conn)
         return conn
 
     # -- life ------------------------------------------------------------------------
@@ -133,12 +164,7 @@ class Database:
             del _REGISTRY[self._key]
 
     def _close_readers(self) -> None:
-        with self._readers_lock:
-            readers, self._readers = self._readers, []
-        for conn in readers:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        self._local = threading.local()
+        self.readers.close()
 
 
 class ReadOnlyDatabase:
@@ -153,12 +179,9 @@ class ReadOnlyDatabase:
         _check_path(path, must_exist=True)
         self.path = path
         self._timeout_s = timeout_s
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-        conn = self.reader(timeout_s)
+        self.readers = _Readers()
         try:
-            version = schema.check_schema(conn, path)
+            version = schema.check_schema(self.reader(timeout_s), path)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise _file_error(path, exc) from exc
@@ -173,14 +196,30 @@ class ReadOnlyDatabase:
             )
 
     def reader(self, timeout_s: float) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn = self.readers.get()
         if conn is None:
-            uri = "file:" + urllib.parse.quote(str(self.path.absolute())) + "?mode=ro"
-            conn = _connect(uri, timeout_s, uri=True)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
+            base = "file:" + urllib.parse.quote(str(self.path.absolute()))
+            conn = _connect(base + "?mode=ro", timeout_s, uri=True)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError as exc:
+                if not self._may_be_immutable(exc):
+                    conn.close()
+                    raise
+                # A WAL database in a folder this user may not write: SQLite can't
+                # make its -shm file. With no -wal or -journal beside it nobody is
+                # writing it, so it can be read as a file that does not change.
+                conn.close()
+                conn = _connect(base + "?mode=ro&immutable=1", timeout_s, uri=True)
+            self.readers.add(conn)
         return conn
+
+    def _may_be_immutable(self, exc: sqlite3.OperationalError) -> bool:
+        text = str(exc).lower()
+        if "readonly" not in text and "read-only" not in text and "unable to open" not in text:
+            return False
+        side = [Path(f"{self.path}{suffix}") for suffix in ("-wal", "-journal")]
+        return not any(p.exists() for p in side) and not os.access(self.path.parent, os.W_OK)
 
     def same_process_writer(self) -> Writer | None:
         """This process's writer of the same file, if any: its queue is read first."""
@@ -190,12 +229,7 @@ class ReadOnlyDatabase:
         return None if db is None or db.dead else db.writer
 
     def close(self) -> None:
-        with self._readers_lock:
-            readers, self._readers = self._readers, []
-        for conn in readers:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
-        self._local = threading.local()
+        self.readers.close()
 
 
 def _connect(path: Path | str, timeout_s: float, *, uri: bool = False) -> sqlite3.Connection:
@@ -295,28 +329,53 @@ def flush_all(timeout_s: float) -> int:
 
 
 #: At exit, how long to wait for queued run records (a lock held by another process).
-EXIT_FLUSH_S = float(os.environ.get("WATTWISE_EXIT_FLUSH_S", "120") or 120)
+EXIT_FLUSH_ENV = "WATTWISE_EXIT_FLUSH_S"
+EXIT_FLUSH_S = 120.0
+
+
+def _exit_flush_s() -> float:
+    raw = os.environ.get(EXIT_FLUSH_ENV, "").strip()
+    if not raw:
+        return EXIT_FLUSH_S
+    try:
+        value = float(raw)
+        if value >= 0 and value == value and value != float("inf"):
+            return value
+    except ValueError:
+        pass
+    print(f"wattwise: {EXIT_FLUSH_ENV}={raw!r} is not a number of seconds >= 0; "
+          f"waiting {EXIT_FLUSH_S:g} s", file=sys.stderr)
+    return EXIT_FLUSH_S
 
 
 def _flush_at_exit() -> None:
-    pending = [db for db in open_databases() if db.writer.pending_rows]
-    if not pending:
-        return
-    if flush_all(1.0) == 0:
-        return
-    rows = sum(db.writer.pending_rows for db in pending)
-    print(
-        f"wattwise: waiting up to {EXIT_FLUSH_S:g} s for the run database to take "
-        f"{rows} queued rows (it is locked by another process)",
-        file=sys.stderr,
-    )
-    left = flush_all(EXIT_FLUSH_S)
-    if left:
-        print(
-            f"wattwise: {left} rows of run records were not written: the database "
-            f"stayed locked for {EXIT_FLUSH_S:g} s (set WATTWISE_EXIT_FLUSH_S to wait longer)",
-            file=sys.stderr,
-        )
+    """Write what is queued, then close every connection: the last close of a
+    WAL database folds the WAL back into the file, so copying the ``.db`` file
+    alone after the program ends copies every run."""
+    try:
+        pending = [db for db in open_databases() if db.writer.pending_rows]
+        if pending and flush_all(1.0) != 0:
+            limit = _exit_flush_s()
+            rows = sum(db.writer.pending_rows for db in pending)
+            print(
+                f"wattwise: waiting up to {limit:g} s for the run database to take "
+                f"{rows} queued rows (it is locked by another process)",
+                file=sys.stderr,
+            )
+            left = flush_all(limit)
+            if left:
+                print(
+                    f"wattwise: {left} rows of run records were not written: the database "
+                    f"stayed locked for {limit:g} s (set {EXIT_FLUSH_ENV} to wait longer)",
+                    file=sys.stderr,
+                )
+        for db in open_databases():
+            db._close_readers()
+            db.writer.shutdown()
+        for db in open_databases():
+            db.writer.join(2.0)
+    except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
+        print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
 
 
 def _after_fork_in_child() -> None:

@@ -41,6 +41,8 @@ class RunRecorder:
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self._dropped_rows = 0
+        #: Rows left out of this record in all (the queue was full).
+        self.dropped_total = 0
         self._dropped_from: float | None = None
         self._dropped_to: float | None = None
         self._closed = False
@@ -150,9 +152,9 @@ class RunRecorder:
     def _queue_on(self, writer: Any, task: Task, droppable: bool) -> bool:
         if task.on_error is None:
             task.on_error = self._on_error
-        if droppable and self._dropped_rows and (
+        if droppable and self._dropped_rows and writer.stalled_since is None and (
             writer.pending_rows + task.rows + 1 <= writer.max_rows
-        ):  # room again: the hole is written first, then what follows it
+        ):  # the lock is free and there is room: the hole is written first, in one event
             self._note_gap()
         try:
             queued = writer.submit(task, droppable=droppable)
@@ -172,6 +174,7 @@ class RunRecorder:
     def _dropped(self, rows: int, t0: float, t1: float) -> None:
         with self._lock:
             self._dropped_rows += rows
+            self.dropped_total += rows
             self._dropped_from = t0 if self._dropped_from is None else min(self._dropped_from, t0)
             self._dropped_to = t1 if self._dropped_to is None else max(self._dropped_to, t1)
         self._warn_once(
@@ -201,11 +204,11 @@ class RunRecorder:
 
     def note_dropped_before_finish(self) -> str | None:
         """Queue the gap event now (before the final status); its text for the summary."""
-        if not self._dropped_rows:
+        if not self.dropped_total:
             return None
-        n = self._dropped_rows
         self._note_gap()
-        return f"{n} rows were left out of the record while the database was locked"
+        return (f"{self.dropped_total} rows (samples, windows or events) were left out of "
+                "the record while the database was locked; see its gap events")
 
     def _on_create_error(self, exc: BaseException) -> None:
         self._created.set()

@@ -80,6 +80,18 @@ def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+def text(value: Any) -> str:
+    """``str(value)`` storable as UTF-8: a lone surrogate (an undecodable byte of a
+    file name or argv, kept by Python as ``\udcff``) is written as its escape
+    instead of making the whole row fail."""
+    out = str(value)
+    try:
+        out.encode("utf-8")
+    except UnicodeEncodeError:
+        out = out.encode("utf-8", "backslashreplace").decode("utf-8")
+    return out
+
+
 def finite(field: str, value: Any) -> float:
     try:
         number = float(value)
@@ -110,11 +122,11 @@ def run_values(
     if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
         raise BadInput(f"pid must be a positive integer, got {pid!r}")
     return (
-        name,
+        text(name),
         "running",
         started,
         started,
-        hostname,
+        text(hostname),
         pid,
         pid_started_unix_s,
         dumps("host", host),
@@ -148,7 +160,7 @@ def sample_values(rows: Sequence[SampleLike]) -> list[SampleValues]:
         values.append(
             (
                 finite("t_unix_s", row.t_unix_s),
-                row.domain,
+                text(row.domain),
                 finite("energy_j", row.energy_j),
                 finite("power_w", row.power_w),
                 finite("low_j", row.low_j),
@@ -195,14 +207,14 @@ def window_values(window: dict[str, Any]) -> tuple[Any, ...]:
     duration = window.get("duration_s")
     extra = {k: v for k, v in window.items() if k not in _WINDOW_KEYS}
     return (
-        str(window["name"]),
+        text(window["name"]),
         start,
         end,
         end - start if duration is None else finite("window duration_s", duration),
         energy,
         finite("window low_j", window.get("low_j", energy)),
         finite("window high_j", window.get("high_j", energy)),
-        str(window["kind"]),
+        text(window["kind"]),
         dumps("window domains", list(window.get("domains") or [])),
         None
         if window.get("attribution") is None
@@ -222,7 +234,7 @@ def insert_window(conn: sqlite3.Connection, run_id: int, values: tuple[Any, ...]
 
 
 def event_values(t_unix_s: float, level: str, message: str) -> tuple[float, str, str]:
-    return (finite("t_unix_s", t_unix_s), str(level), str(message))
+    return (finite("t_unix_s", t_unix_s), text(level), text(message))
 
 
 def insert_event(conn: sqlite3.Connection, run_id: int, values: tuple[float, str, str]) -> None:

@@ -175,6 +175,13 @@ class Writer:
             self._linger_s = max(0.0, linger_s)
             self._cv.notify_all()
 
+    def shutdown(self) -> None:
+        """End the thread once the queue is empty, whoever still holds the database
+        (interpreter exit): closing its connection folds the WAL into the file."""
+        with self._cv:
+            self._shutdown = True
+            self._cv.notify_all()
+
     def join(self, timeout_s: float) -> None:
         self._thread.join(timeout_s)
 
@@ -182,6 +189,7 @@ class Writer:
 
     _busy = False
     _linger_s = 0.0
+    _shutdown = False
 
     def _loop(self) -> None:
         conn: sqlite3.Connection | None = None
@@ -189,12 +197,14 @@ class Writer:
             conn = self._open_until_ready()
             while conn is not None:
                 with self._cv:
-                    while not self._queue and not self._stop_when_idle:
+                    while not self._queue and not self._stop_when_idle and not self._shutdown:
                         self._cv.wait()
                     has_work = bool(self._queue)
                 if has_work:
                     self._commit_some(conn)
                     continue
+                if self._shutdown:
+                    break
                 if self._linger_s > 0:
                     with self._cv:
                         self._cv.wait(self._linger_s)

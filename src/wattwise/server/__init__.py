@@ -1,11 +1,14 @@
 """The local dashboard: recorded runs in a browser, a JSON API, and Prometheus metrics.
 
 ``create_app(db)`` builds the FastAPI app over one run database; ``serve``
-runs it with uvicorn (``wattwise dashboard``). It reads the store only, so it
-can run beside jobs that are writing to it (SQLite WAL), and it binds to
-localhost unless told otherwise. ``report.run_report_html`` saves one run as
-the same page in a single file; it needs neither FastAPI nor uvicorn, so
-this package imports them only when the app is asked for.
+runs it with uvicorn (``wattwise dashboard``). It reads the store only
+(read-only, opened once a database exists), so it can run beside jobs that are
+writing to it (SQLite WAL). It binds to loopback unless remote access is asked
+for, answers only to its own host name (``_guard``), with a token if one is
+set, and every answer carries a strict Content-Security-Policy.
+``report.run_report_html`` saves one run as the same page in a single file; it
+needs neither FastAPI nor uvicorn, so this package imports them only when the
+app is asked for.
 """
 
 from __future__ import annotations

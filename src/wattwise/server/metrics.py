@@ -9,7 +9,8 @@ a meter reading.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -20,11 +21,19 @@ from wattwise.store import Store
 
 
 class StoreCollector(Collector):
-    """Collects the newest ``limit`` runs of ``store`` at each scrape."""
+    """Collects the newest ``limit`` runs of ``store`` at each scrape.
 
-    def __init__(self, store: Store, limit: int = 50) -> None:
+    ``store`` may be a callable that returns the store, or None while there is
+    no database yet (the dashboard opens it lazily): then there are no series.
+    A stored figure that is not a finite number is left out, never a failed scrape.
+    """
+
+    def __init__(self, store: Store | Callable[[], Store | None], limit: int = 50) -> None:
         self.store = store
         self.limit = limit
+
+    def _store(self) -> Store | None:
+        return self.store if isinstance(self.store, Store) else self.store()
 
     def collect(self) -> Iterator[Any]:
         labels = ["run_id", "name", "domain", "kind", "source"]
@@ -44,24 +53,29 @@ class StoreCollector(Collector):
             "Operational emissions of a finished run, gCO2eq.",
             labels=["run_id", "name", "zone", "source"],
         )
-        for run in self.store.list_runs(self.limit):
+        store = self._store()
+        for run in store.list_runs(self.limit) if store is not None else []:
             rid = str(run.id)
             running = run.status == "running"
             status.add_metric([rid, run.name], 1.0 if running else 0.0)
-            if run.summary:
-                for d in run.summary.get("domains", []):
-                    energy.add_metric(
-                        [rid, run.name, d["domain"], d["kind"], d["source"]], d["energy_j"]
-                    )
+            if isinstance(run.summary, dict):
+                domains = run.summary.get("domains")
+                for d in domains if isinstance(domains, list) else []:
+                    value = _number(d.get("energy_j")) if isinstance(d, dict) else None
+                    if value is not None:
+                        energy.add_metric(
+                            [rid, run.name, *(str(d.get(k)) for k in ("domain", "kind", "source"))],
+                            value,
+                        )
                 em = run.summary.get("emissions")
-                if em:
+                grams = _number(em.get("emissions_g")) if isinstance(em, dict) else None
+                if isinstance(em, dict) and grams is not None:
                     emissions.add_metric(
-                        [rid, run.name, str(em.get("zone")), str(em.get("source"))],
-                        em["emissions_g"],
+                        [rid, run.name, str(em.get("zone")), str(em.get("source"))], grams
                     )
-            elif running:
+            elif running and store is not None:
                 prov = domain_provenance(run.sensors)
-                for domain, part in energy_so_far(self.store.samples(run.id)).items():
+                for domain, part in energy_so_far(store.samples(run.id)).items():
                     p = prov.get(domain, {})
                     kind, source = str(p.get("kind", "unknown")), str(p.get("source", "unknown"))
                     energy.add_metric([rid, run.name, domain, kind, source], part["energy_j"])
@@ -71,3 +85,10 @@ class StoreCollector(Collector):
         yield status
         yield emissions
 
+
+def _number(value: Any) -> float | None:
+    """``value`` if it is a finite number (not a bool, not a string), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None

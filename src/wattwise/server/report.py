@@ -7,17 +7,18 @@ dashboard, so a figure reads the same in both.
 
 from __future__ import annotations
 
-import json
 import time
 
 from wattwise.server.data import page_html, run_payload, runs_payload, timeline_payload
 from wattwise.store import Store
 
-_MARKER = '<script>\n"use strict";'
-
 
 def run_report_html(store: Store, ref: str | int, points: int = 600) -> str:
-    """The HTML page of run ``ref`` with its record, windows, events and power timeline."""
+    """The HTML page of run ``ref`` with its record, windows, events and power timeline.
+
+    The data sits in a JSON block escaped for a ``<script>`` element, so no stored
+    value (a run named ``</script>`` or ``<!--<script>``) can end it or become markup.
+    """
     from wattwise import __version__
 
     record = store.get_run(ref)
@@ -27,16 +28,9 @@ def run_report_html(store: Store, ref: str | int, points: int = 600) -> str:
         f"/api/runs/{record.id}": run_payload(store, record.id),
         f"/api/runs/{record.id}/timeline": timeline_payload(store, record.id, points),
     }
-    static = {
+    return page_html({
         "run_id": record.id,
         "written_unix_s": time.time(),
         "version": __version__,
         "data": data,
-    }
-    # "</" would end the script element early; JSON allows "<\/" for it.
-    payload = json.dumps(static).replace("</", "<\\/")
-    page = page_html()
-    if _MARKER not in page:  # pragma: no cover - guards the page and this module drifting apart
-        raise RuntimeError("dashboard page has no script marker")
-    inline = f"<script>window.WATTWISE_STATIC = {payload};</script>\n"
-    return page.replace(_MARKER, inline + _MARKER, 1)
+    })

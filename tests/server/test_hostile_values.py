@@ -1,0 +1,196 @@
+"""A payload in every stored field stays text: in the saved report's source, in what the
+dashboard serves, and (where Chromium is installed) in the page a browser builds.
+
+Every payload would set ``document.title`` to PWNED, add an ``<img>`` with an
+``onerror`` or an ``<svg onload>``, end the script element, or open a comment.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server._hostile import FIELDS, PWNED, hostile_db, payload
+from wattwise.server.report import run_report_html
+from wattwise.store import Store
+
+#: Fields the page shows (the others are only in the data it carries).
+SHOWN = [
+    "name", "host.hostname", "command.0", "command.1", "sensor.domain", "sensor.kind",
+    "sensor.source", "sample.domain", "window.name", "window.kind", "event.level",
+    "event.message", "summary.kind", "summary.domain", "summary.domain.kind",
+    "summary.domain.source", "summary.note", "summary.energy_j", "summary.low_j",
+    "summary.high_j", "summary.domain.energy_j", "summary.domain.avg_power_w",
+    "emissions.zone", "emissions.source", "emissions.pue", "emissions.emissions_g",
+    "emissions.avg_intensity_g_per_kwh",
+]
+_DATA = '<script type="application/json" id="wattwise-data">'
+
+
+class _Page(HTMLParser):
+    """Elements, their attributes and the text outside scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+        self.title = ""
+        self._in: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+        if tag not in ("meta", "br", "img", "input", "link", "line", "path"):
+            self._in.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._in:
+            while self._in and self._in.pop() != tag:
+                pass
+
+    def handle_data(self, data: str) -> None:
+        if "title" in self._in:
+            self.title += data
+        if not {"script", "style"} & set(self._in):
+            self.text.append(data)
+
+
+def _parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def _assert_no_markup_from_data(page: _Page, scripts: int) -> None:
+    names = [t for t, _ in page.tags]
+    assert names.count("script") == scripts
+    assert "img" not in names and "iframe" not in names and "object" not in names
+    handlers = [(t, k) for t, attrs in page.tags for k, _ in attrs if k.startswith("on")]
+    assert handlers == []
+    assert PWNED not in page.title
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hostile") / "runs.db"
+    hostile_db(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(db: Path) -> str:
+    with Store(db, readonly=True) as store:
+        return run_report_html(store, 1)
+
+
+def test_the_saved_report_source_carries_every_payload_only_escaped(report: str) -> None:
+    for marker in ("<img", "<svg onload", "<!--", "</script><", "\u2028", "\u2029"):
+        assert marker not in report, marker
+    assert report.count("<script") == 2  # the data block and the page's own script
+    assert report.count("</script>") == 2
+    page = _parse(report)
+    _assert_no_markup_from_data(page, scripts=2)
+    start = report.index(_DATA) + len(_DATA)
+    data = json.loads(report[start : report.index("</script>", start)])
+    text = json.dumps(data, ensure_ascii=False)
+    for field in FIELDS:  # each payload round-trips whole through the escaped block
+        assert json.dumps(payload(field), ensure_ascii=False)[1:-1] in text, field
+
+
+def test_the_served_api_carries_the_payloads_as_json_with_nosniff(db: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    with TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787") as c:
+        page = c.get("/")
+        assert "[name]" not in page.text  # the page holds no data; it fetches it
+        _assert_no_markup_from_data(_parse(page.text), scripts=1)
+        bodies = [c.get(u) for u in ("/api/runs", "/api/runs/1", "/api/runs/1/timeline")]
+        for r in bodies:
+            assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+            assert r.headers["x-content-type-options"] == "nosniff"
+        got = json.dumps([r.json() for r in bodies], ensure_ascii=False)
+        for field in [f for f in FIELDS if f not in ("host.os", "hardware.cpu", "sensor.name",
+                                                     "versions", "tag.key", "tag.value",
+                                                     "window.extra")]:
+            assert json.dumps(payload(field), ensure_ascii=False)[1:-1] in got, field
+        metrics = c.get("/metrics")
+        assert metrics.status_code == 200 and "wattwise_run_running{" in metrics.text
+
+
+# -- in a browser --------------------------------------------------------------------------
+
+_CHROMIUM = shutil.which("chromium") or (
+    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+)
+needs_chromium = pytest.mark.skipif(_CHROMIUM is None, reason="chromium is not installed")
+
+
+def _dump_dom(url: str, profile: Path) -> str:
+    assert _CHROMIUM is not None
+    out = subprocess.run(
+        [_CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--no-first-run", f"--user-data-dir={profile}", "--virtual-time-budget=4000",
+         "--dump-dom", url],
+        capture_output=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr.decode(errors="replace")[-2000:]
+    return out.stdout.decode("utf-8")
+
+
+def _assert_rendered_as_text(dom: str, scripts: int) -> None:
+    page = _parse(dom)
+    _assert_no_markup_from_data(page, scripts)
+    assert page.title == "wattwise"
+    rows = [dict(a) for t, a in page.tags if t == "tr" and "run" in (dict(a).get("class") or "")]
+    assert [r.get("data-id") for r in rows] == ["1"], "the runs table was not rendered"
+    text = "".join(page.text)
+    assert "Run 1:" in text and "Windows" in text and "Events" in text
+    for field in SHOWN:
+        assert payload(field) in text, f"{field} is not shown as text"
+
+
+@needs_chromium
+def test_a_browser_runs_no_payload_of_a_saved_report(report: str, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(report, "utf-8")
+    _assert_rendered_as_text(_dump_dom(page.as_uri(), tmp_path / "profile"), scripts=2)
+
+
+@pytest.fixture
+def served(db: Path) -> Iterator[str]:
+    import uvicorn
+
+    from wattwise.server import create_app
+
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=0, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    port: Any = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@needs_chromium
+def test_a_browser_runs_no_payload_of_the_dashboard(served: str, tmp_path: Path) -> None:
+    _assert_rendered_as_text(_dump_dom(f"{served}/#run=1", tmp_path / "profile"), scripts=1)
