@@ -228,3 +228,39 @@ def test_costly_sensors_are_read_at_their_own_pace_but_always_at_window_edges() 
     r = m.end("w")
     assert costly.reads == reads + 2  # both edges read the costly sensor
     assert r.by_component()["gpu"] == pytest.approx(100.0)
+
+
+def test_a_long_run_keeps_a_bounded_timeline_with_the_same_energy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.fixtures.fake_sensors import ConstantPowerSensor, ManualClock
+    from wattwise import meter as meter_mod
+
+    monkeypatch.setattr(meter_mod, "MAX_SAMPLES_KEPT", 100)
+    clock = ManualClock()
+    m = meter_mod.Meter([ConstantPowerSensor({"cpu:0": 10.0, "dram:0": 2.0}, clock=clock)],
+                        clock=clock)
+    m.tick()
+    for _ in range(1000):  # 2,000 samples' worth
+        clock.advance(1)
+        m.tick()
+    assert len(m.samples) <= 100
+    for domain, watts in (("cpu:0", 10.0), ("dram:0", 2.0)):
+        rows = [s for s in m.samples if s.domain == domain]
+        assert sum(s.energy_j for s in rows) == pytest.approx(watts * 1000)
+
+
+def test_coarsen_merges_neighbours_without_holes() -> None:
+    from wattwise.meter import Sample, coarsen
+
+    rows = [Sample(1000.0 + i, d, w, w, w * 0.9, w * 1.1, gap=(i == 3), start_unix_s=999.0 + i)
+            for i in range(7) for d, w in (("cpu:0", 10.0), ("dram:0", 2.0))]
+    out = coarsen(rows)
+    assert len(out) == 8  # 7 -> 4 per domain (3 pairs and the last one alone)
+    cpu = [s for s in out if s.domain == "cpu:0"]
+    assert [(s.start_unix_s, s.t_unix_s) for s in cpu] == [
+        (999.0, 1001.0), (1001.0, 1003.0), (1003.0, 1005.0), (1005.0, 1006.0)]
+    assert [s.energy_j for s in cpu] == [20.0, 20.0, 20.0, 10.0]
+    assert all(s.power_w == pytest.approx(10.0) for s in cpu)
+    assert [s.gap for s in cpu] == [False, True, False, False]
+    assert sum(s.high_j for s in cpu) == pytest.approx(77.0)

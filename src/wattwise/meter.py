@@ -60,6 +60,39 @@ class Sample:
     start_unix_s: float | None = None
 
 
+#: Samples a meter keeps in memory for pricing its run. Past this, neighbouring
+#: samples of a domain are merged two by two (the timeline halves its
+#: resolution, its energy is unchanged): a run of weeks stays in a few MB, and
+#: its resolution stays far finer than any grid-intensity series (5 min to 1 h).
+#: The run record keeps every sample it was given.
+MAX_SAMPLES_KEPT = 50_000
+
+
+def coarsen(samples: list[Sample]) -> list[Sample]:
+    """Merge each domain's samples two by two, in time order: energy and ranges add
+    up, the merged one spans both intervals, a gap in either is a gap."""
+    by_domain: dict[str, list[Sample]] = {}
+    for s in samples:
+        by_domain.setdefault(s.domain, []).append(s)
+    out: list[Sample] = []
+    for rows in by_domain.values():
+        for i in range(0, len(rows) - 1, 2):
+            a, b = rows[i], rows[i + 1]
+            start = a.start_unix_s if a.start_unix_s is not None else a.t_unix_s
+            e = a.energy_j + b.energy_j
+            dt = b.t_unix_s - start
+            out.append(Sample(
+                t_unix_s=b.t_unix_s, domain=a.domain, energy_j=e,
+                power_w=e / dt if dt > 0 else b.power_w,
+                low_j=a.low_j + b.low_j, high_j=a.high_j + b.high_j,
+                gap=a.gap or b.gap, start_unix_s=start,
+            ))
+        if len(rows) % 2:
+            out.append(rows[-1])
+    out.sort(key=lambda s: s.t_unix_s)
+    return out
+
+
 @dataclass
 class _Snapshot:
     t_mono: float
@@ -414,6 +447,8 @@ class Meter:
                 )
             )
         self.samples.extend(rows)
+        if len(self.samples) > MAX_SAMPLES_KEPT:
+            self.samples = coarsen(self.samples)
         if rows and self.on_sample is not None:
             try:
                 self.on_sample(rows)
