@@ -123,19 +123,34 @@ def _finite_or_none(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def _check(warmup: int, repetitions: int, min_duration_s: float,
-           calls_per_rep: int | None, interval_s: float) -> None:
-    for label, v, lo in (("warmup", warmup, 0), ("repetitions", repetitions, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise BadInput(f"{label} must be an integer >= {lo}, got {v!r}")
+#: Bounds of the harness settings: generous for real use, finite so no setting runs for ever.
+MAX_REPETITIONS = 10_000
+MAX_CALLS = 1_000_000_000
+MAX_DURATION_S = 3600.0
+MIN_INTERVAL_S, MAX_INTERVAL_S = 0.001, 60.0
+
+
+def check_settings(warmup: int, repetitions: int, min_duration_s: float,
+                   calls_per_rep: int | None, interval_s: float) -> None:
+    """BadInput naming the first harness setting out of range (see the ``MAX_*`` bounds)."""
+    for label, v, lo, hi in (("warmup", warmup, 0, MAX_REPETITIONS),
+                             ("repetitions", repetitions, 1, MAX_REPETITIONS)):
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise BadInput(f"{label} must be a whole number from {lo} to {hi}, got {v!r:.40}")
     if calls_per_rep is not None and (
-        isinstance(calls_per_rep, bool) or not isinstance(calls_per_rep, int) or calls_per_rep < 1
+        isinstance(calls_per_rep, bool) or not isinstance(calls_per_rep, int)
+        or not 1 <= calls_per_rep <= MAX_CALLS
     ):
-        raise BadInput(f"calls_per_rep must be a positive integer or None, got {calls_per_rep!r}")
-    if not (isinstance(min_duration_s, int | float) and min_duration_s > 0):
-        raise BadInput(f"min_duration_s must be > 0, got {min_duration_s!r}")
-    if not (isinstance(interval_s, int | float) and interval_s > 0):
-        raise BadInput(f"interval_s must be > 0, got {interval_s!r}")
+        raise BadInput(f"calls per repetition must be a whole number from 1 to {MAX_CALLS}, "
+                       f"got {calls_per_rep!r:.40}")
+    if not (isinstance(min_duration_s, int | float) and not isinstance(min_duration_s, bool)
+            and 0 < min_duration_s <= MAX_DURATION_S):
+        raise BadInput(f"duration per repetition must be > 0 and at most {MAX_DURATION_S:g} s, "
+                       f"got {min_duration_s!r:.40}")
+    if not (isinstance(interval_s, int | float) and not isinstance(interval_s, bool)
+            and MIN_INTERVAL_S <= interval_s <= MAX_INTERVAL_S):
+        raise BadInput(f"sampling interval must be from {MIN_INTERVAL_S:g} to "
+                       f"{MAX_INTERVAL_S:g} s, got {interval_s!r:.40}")
 
 
 def _call(step: Callable[[], int], name: str, where: str) -> int:
@@ -200,7 +215,7 @@ def benchmark(
         raise BadInput(f"step must be a callable returning a sample count, got {step!r}")
     if not isinstance(name, str) or not name.strip():
         raise BadInput(f"name must be a non-empty string, got {name!r}")
-    _check(warmup, repetitions, min_duration_s, calls_per_rep, interval_s)
+    check_settings(warmup, repetitions, min_duration_s, calls_per_rep, interval_s)
     total = warmup + repetitions + (1 if idle_baseline else 0)
     done = 0
 

@@ -10,6 +10,8 @@ about a fallback that was taken.
 
 from __future__ import annotations
 
+import math
+import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -82,10 +84,21 @@ class IntensitySeries:
         g = np.asarray(self.g_per_kwh, dtype=np.float64)
         if t.ndim != 1 or t.shape != g.shape or t.size == 0:
             raise BadInput("an intensity series needs equal-length, non-empty 1-D arrays")
+        if not np.all(np.isfinite(t)):
+            raise BadInput("an intensity series needs finite timestamps (no NaN or infinity)")
         if t.size > 1 and not np.all(np.diff(t) > 0):
             raise BadInput("an intensity series needs strictly increasing timestamps")
-        if not self.step_s > 0:
-            raise BadInput(f"an intensity series needs step_s > 0, got {self.step_s}")
+        bad = ~(np.isfinite(g) & (g >= 0))
+        if np.any(bad):
+            i = int(np.flatnonzero(bad)[0])
+            raise BadInput(
+                f"intensity {g[i]:g} gCO2eq/kWh at {t[i]:.0f} s in the {self.zone} series from "
+                f"{self.source} is not a finite value >= 0 ({int(bad.sum())} such value(s))"
+            )
+        step = self.step_s
+        if isinstance(step, bool) or not (isinstance(step, numbers.Real) and math.isfinite(step)
+                                          and step > 0):
+            raise BadInput(f"an intensity series needs a finite step_s > 0, got {step!r:.40}")
         t.setflags(write=False)
         g.setflags(write=False)
         object.__setattr__(self, "t_unix_s", t)

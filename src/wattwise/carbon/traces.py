@@ -20,6 +20,7 @@ import functools
 import gzip
 import io
 import math
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,8 @@ from typing import Literal
 
 import numpy as np
 
+from wattwise._userinput import MAX_FILE_BYTES, decode_text, read_user_file, shown
+from wattwise._userinput import parse_time as _parse_time
 from wattwise.carbon._data import data_path
 from wattwise.carbon.sources import Intensity, IntensitySeries, IntensitySource, Interpolation
 from wattwise.errors import BadInput
@@ -47,6 +50,9 @@ GAP_FACTOR = 1.5
 #: Shipped traces: zone -> file under ``wattwise/data/traces``.
 SHIPPED = {"DE": "ger_2020.csv.gz", "GB": "gb_2020.csv.gz", "FR": "fr_2020.csv.gz"}
 _ATTRIBUTION = "ENTSO-E via Wiesner et al., Middleware 2021"
+#: Highest intensity accepted in a trace: coal plants emit about 1,000-1,200
+#: gCO2eq/kWh, so this is a unit mistake (g/MWh?) guard, not a physical bound.
+MAX_INTENSITY_G_PER_KWH = 100_000.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,25 +88,13 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(text: str) -> float:
-    """Unix seconds from a timestamp; naive times are UTC. ValueError if unreadable."""
-    s = text.strip()
-    if not s:
-        raise ValueError("empty timestamp")
-    try:
-        value = float(s)
-    except ValueError:
-        pass
-    else:
-        if math.isfinite(value):
-            return value
-        raise ValueError(f"not a time: {text!r}")
-    if s.endswith(("Z", "z")):
-        s = s[:-1] + "+00:00"
-    dt = datetime.fromisoformat(s)  # accepts ' ' or 'T', fractions and offsets
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
+def parse_time(text: str, what: str = "time") -> float:
+    """Unix seconds from a timestamp; naive times are UTC; bare numbers are Unix seconds.
+
+    BadInput (a ValueError) if unreadable or outside 1970-01-01 to 2200-01-01 UTC
+    (see ``wattwise._userinput.TIME_RANGE``).
+    """
+    return _parse_time(text, what)
 
 
 def parse_trace(
@@ -110,6 +104,13 @@ def parse_trace(
     duplicates: Literal["first", "mean"] = "first",
 ) -> TraceData:
     """Parse and clean a trace CSV; BadInput names the file and line on any fault."""
+    try:
+        return _parse_rows(text, name, duplicates)
+    except csv.Error as exc:
+        raise BadInput(f"{name}: not a readable CSV file ({exc})") from None
+
+
+def _parse_rows(text: str, name: str, duplicates: Literal["first", "mean"]) -> TraceData:
     rows = csv.reader(io.StringIO(text))
     header = next(rows, None)
     if not header:
@@ -119,7 +120,7 @@ def parse_trace(
     v_col = next((i for i, c in enumerate(cols) if c in VALUE_COLUMNS), None)
     if t_col is None or v_col is None:
         raise BadInput(
-            f"{name}: line 1: header {header!r} lacks a time column and a carbon-intensity "
+            f"{name}: line 1: header {shown(header)} lacks a time column and a carbon-intensity "
             "column in gCO2eq/kWh (expected 'Time,Carbon Intensity')"
         )
     times: list[float] = []
@@ -128,20 +129,19 @@ def parse_trace(
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) <= max(t_col, v_col):
-            raise BadInput(f"{name}: line {line_no}: expected {len(header)} columns, got {row!r}")
-        try:
-            t = parse_time(row[t_col])
-        except ValueError:
-            raise BadInput(f"{name}: line {line_no}: unreadable time {row[t_col]!r}") from None
+            raise BadInput(f"{name}: line {line_no}: expected {len(header)} columns, got "
+                           f"{shown(row)}")
+        t = parse_time(row[t_col], f"{name}: line {line_no}: time")
         try:
             v = float(row[v_col])
         except ValueError:
             raise BadInput(
-                f"{name}: line {line_no}: intensity {row[v_col]!r} is not a number "
+                f"{name}: line {line_no}: intensity {shown(row[v_col])} is not a number "
                 "(gCO2eq/kWh, no unit in the cell)"
             ) from None
-        if not math.isfinite(v) or v < 0:
-            raise BadInput(f"{name}: line {line_no}: intensity {v} is not a finite value >= 0")
+        if not math.isfinite(v) or not 0 <= v <= MAX_INTENSITY_G_PER_KWH:
+            raise BadInput(f"{name}: line {line_no}: intensity {v:g} is not a finite value "
+                           f"from 0 to {MAX_INTENSITY_G_PER_KWH:g} gCO2eq/kWh")
         times.append(t)
         values.append(v)
     if not times:
@@ -177,25 +177,26 @@ def clean_samples(
 def read_trace(
     path: str | Path, *, duplicates: Literal["first", "mean"] = "first"
 ) -> TraceData:
-    """Read a trace CSV (``.gz`` too) from disk."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot read trace {p}: {exc.strerror or exc}") from None
-    return _decode(raw, p.name, duplicates)
+    """Read a trace CSV (``.gz`` too) from disk: a regular, non-empty file, or BadInput."""
+    raw = read_user_file(path, "trace")
+    return decode_trace(raw, Path(path).name, duplicates)
 
 
-def _decode(raw: bytes, name: str, duplicates: Literal["first", "mean"]) -> TraceData:
+def decode_trace(
+    raw: bytes, name: str, duplicates: Literal["first", "mean"] = "first"
+) -> TraceData:
+    """Parse a trace from its bytes (gzip-compressed or not); BadInput on any fault."""
     if raw[:2] == b"\x1f\x8b":
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise BadInput(f"{name}: broken gzip data: {exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{name}: not UTF-8 text ({exc.reason})") from None
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
+                raw = gz.read(MAX_FILE_BYTES + 1)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise BadInput(f"{name}: broken gzip data ({exc})") from None
+        if len(raw) > MAX_FILE_BYTES:
+            raise BadInput(f"{name}: more than {MAX_FILE_BYTES} bytes once decompressed")
+    elif name.lower().endswith(".gz"):
+        raise BadInput(f"{name}: not gzip data, though its name ends in .gz")
+    text = decode_text(raw, name)
     return parse_trace(text, name, duplicates=duplicates)
 
 
@@ -203,8 +204,8 @@ def _decode(raw: bytes, name: str, duplicates: Literal["first", "mean"]) -> Trac
 def _shipped(zone: str) -> TraceData:
     """The shipped trace of ``zone``, decompressed and parsed once per process."""
     name = SHIPPED[zone]
-    raw = data_path("traces").joinpath(name).read_bytes()
-    return _decode(raw, name.removesuffix(".gz"), "first")
+    raw = gzip.decompress(data_path("traces").joinpath(name).read_bytes())
+    return decode_trace(raw, name.removesuffix(".gz"), "first")
 
 
 class TraceSource(IntensitySource):

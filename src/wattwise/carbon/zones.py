@@ -80,9 +80,15 @@ def _canonical(name: str) -> str:
 def get_zone(name: str) -> Zone:
     """The zone named ``name`` (case-insensitive); BadInput with suggestions otherwise."""
     zones = all_zones()
+    if not isinstance(name, str):
+        raise BadInput(f"zone must be a name like 'DE', got {name!r:.60}")
     key = _canonical(name)
     if key in zones:
         return zones[key]
+    if len(name) > 100 or not key:
+        from wattwise._userinput import shown
+
+        raise BadInput(f"unknown zone {shown(name)} (list zones with `wattwise zones`)")
     lowered = {z.lower(): z for z in zones}
     import difflib  # only on the error path
 
@@ -112,20 +118,38 @@ def config_path() -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    text = path.read_text(encoding="utf-8")
+    """The config file as a dict: a regular UTF-8 TOML file (empty is fine), or BadInput."""
+    from wattwise._userinput import read_user_text
+
+    return parse_config(read_user_text(path, "config file", allow_empty=True), str(path))
+
+
+def parse_config(text: str, name: str = "config.toml") -> dict[str, Any]:
+    """Parse the wattwise config file; BadInput naming ``name`` for anything unusable.
+
+    Only ``zone`` is read today: when present it must be a non-empty string
+    (a zone name, checked when the zone is resolved).
+    """
     try:
         if sys.version_info >= (3, 11):
             import tomllib
 
-            return tomllib.loads(text)
-        try:
-            import tomli  # type: ignore[import-not-found]
+            data = tomllib.loads(text)
+        else:
+            try:
+                import tomli  # type: ignore[import-not-found]
 
-            return dict(tomli.loads(text))
-        except ImportError:
-            return _tiny_toml(text)
-    except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
-        raise BadInput(f"cannot read {path}: {exc}") from None
+                data = dict(tomli.loads(text))
+            except ImportError:
+                data = _tiny_toml(text)
+    except (ValueError, RecursionError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+        why = " ".join(str(exc).split()) or type(exc).__name__
+        raise BadInput(f"cannot read config file {name}: not valid TOML ({why[:200]})") from None
+    zone = data.get("zone")
+    if zone is not None and not (isinstance(zone, str) and zone.strip()):
+        raise BadInput(f"config file {name}: zone must be a zone name in quotes, like "
+                       f"zone = \"DE\", got {zone!r:.60}")
+    return data
 
 
 def _tiny_toml(text: str) -> dict[str, Any]:
@@ -152,12 +176,18 @@ def resolve_zone(
         return ZoneChoice(get_zone(zone), "argument")
     environ = os.environ if env is None else env
     if environ.get(ENV_VAR, "").strip():
-        return ZoneChoice(get_zone(environ[ENV_VAR]), "env")
+        try:
+            return ZoneChoice(get_zone(environ[ENV_VAR]), "env")
+        except BadInput as exc:
+            raise BadInput(f"{exc} (zone set by {ENV_VAR})") from None
     path = config_file if config_file is not None else config_path()
-    if path.is_file():
+    if os.path.lexists(path):  # a directory, FIFO or broken link there is an error, not "no file"
         value = _read_toml(path).get("zone")
-        if isinstance(value, str) and value.strip():
-            return ZoneChoice(get_zone(value), "config", str(path))
+        if isinstance(value, str):
+            try:
+                return ZoneChoice(get_zone(value), "config", str(path))
+            except BadInput as exc:
+                raise BadInput(f"{exc} (zone set in {path})") from None
     return ZoneChoice(None, "none")
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import typer
 
-from wattwise.cli._common import console, die, err_console, guarded
+from wattwise._userinput import shown
+from wattwise.cli._checks import check_db, check_zone, float_in, int_in
+from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 TARGET_HELP = (
@@ -20,6 +22,11 @@ TARGET_HELP = (
     "zero-argument function that runs one batch and returns how many samples it processed. "
     "Without it, the suite is listed."
 )
+
+
+#: Largest --batch-size and --threads accepted.
+MAX_BATCH = 100_000
+MAX_THREADS = 1024
 
 
 def register(app: typer.Typer) -> None:
@@ -30,20 +37,20 @@ def register(app: typer.Typer) -> None:
 def _load_callable(target: str) -> Callable[[], int]:
     """Import ``MODULE:CALLABLE``; every failure is one line and exit code 2."""
     mod_name, _, attr = target.partition(":")
-    if not mod_name or not attr:
-        die(f"expected MODULE:CALLABLE, got {target!r}")
+    if not mod_name or not attr or "\x00" in target or len(target) > 300:
+        die(f"expected MODULE:CALLABLE, got {shown(target)}")
     if "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))  # as `python -m` does: the user's own modules
     try:
         module = importlib.import_module(mod_name)
     except ModuleNotFoundError as exc:
-        die(f"cannot import {mod_name!r}: {exc}")
+        die(f"cannot import {shown(mod_name)}: {exc}")
     except Exception as exc:  # noqa: BLE001 - the user's module failed while importing
-        die(f"importing {mod_name!r} failed: {type(exc).__name__}: {exc}")
+        die(f"importing {shown(mod_name)} failed: {type(exc).__name__}: {exc}")
     obj: Any = module
     for part in attr.split("."):
-        if not hasattr(obj, part):
-            die(f"{mod_name!r} has no attribute {attr!r}")
+        if not part.isidentifier() or not hasattr(obj, part):
+            die(f"{shown(mod_name)} has no attribute {shown(attr)}")
         obj = getattr(obj, part)
     if not callable(obj):
         die(f"{target} is not callable (it is a {type(obj).__name__})")
@@ -134,19 +141,36 @@ def bench(
 
     Examples: wattwise bench digits-mlp -r 5;  wattwise bench mypkg.work:step --task chat
     """
+    from wattwise.bench import harness as h
     from wattwise.bench.suite import SUITE
 
     if target is None:
         console.print(_suite_table())
         return
-    if batch_size is not None and batch_size < 1:
-        die(f"--batch-size must be a positive integer, got {batch_size}")
-    if threads is not None and threads < 1:
-        die(f"--threads must be a positive integer, got {threads}")
+    int_in(batch_size, "--batch-size", 1, MAX_BATCH)
+    int_in(threads, "--threads", 1, MAX_THREADS)
+    int_in(warmup, "--warmup", 0, h.MAX_REPETITIONS)
+    int_in(repetitions, "--repetitions", 1, h.MAX_REPETITIONS)
+    int_in(calls, "--calls", 1, h.MAX_CALLS)
+    float_in(duration, "--duration", 0, h.MAX_DURATION_S, open_low=True)
+    float_in(interval, "--interval", h.MIN_INTERVAL_S, h.MAX_INTERVAL_S)
+    h.check_settings(warmup, repetitions, duration, calls, interval)
+    zone = check_zone(zone)
+    if task is not None and (not task.strip() or len(task) > 100
+                             or any(ord(c) < 32 for c in task)):
+        die(f"--task must be a name of 1 to 100 characters without control characters, got "
+            f"{shown(task)}")
+    if ":" not in target and target != "all" and target not in SUITE:
+        die(f"unknown suite {shown(target)} (choose from: {', '.join(SUITE)}, all; "
+            "or give MODULE:CALLABLE)")
+    if json_out is not None:
+        check_output(json_out, "--json file", protect=None if no_store else db)
     jobs: list[tuple[str, Callable[[], int], str | None, Any]] = []
     if ":" in target:
         jobs.append((target, _load_callable(target), task, None))
-    elif target == "all" or target in SUITE:
+    if not no_store:
+        check_db(db)
+    if ":" not in target:
         from wattwise.bench.suite import get_entry
 
         for name in (list(SUITE) if target == "all" else [target]):
@@ -154,9 +178,6 @@ def bench(
             with err_console.status(f"preparing {name} (loading or training the model)"):
                 step = entry.make_step(batch_size or entry.default_batch_size, threads=threads)
             jobs.append((name, step, entry.task, entry))
-    else:
-        die(f"unknown suite {target!r} (choose from: {', '.join(SUITE)}, all; "
-            "or give MODULE:CALLABLE)")
     out: list[dict[str, Any]] = []
     for name, step, job_task, entry in jobs:
         res = _run_one(name, step, job_task, warmup, repetitions, duration, calls,
@@ -179,8 +200,8 @@ def bench(
         _print_lines(lines)
         out.append(rec)
     if json_out is not None:
-        json_out.write_text(json.dumps(out, indent=2) + "\n")
-        err_console.print(f"wrote {json_out}")
+        write_output(json_out, json.dumps(out, indent=2) + "\n", "--json file")
+        err_console.print(f"wrote {json_out}", markup=False, highlight=False)
 
 
 def _rating(res: Any, db: Path | None, no_store: bool) -> Any:

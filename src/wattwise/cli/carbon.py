@@ -52,7 +52,8 @@ def zones_cmd(
 def intensity_cmd(
     zone: Annotated[str, typer.Argument(help="Zone, e.g. DE, US-SRVC, aws:eu-central-1.")],
     at: Annotated[
-        str | None, typer.Option("--at", help="ISO 8601 time (UTC if no offset).")
+        str | None, typer.Option("--at", help="ISO 8601 time (UTC if no offset) or Unix "
+                                   "seconds, from 1970 to 2200.")
     ] = None,
     trace: Annotated[
         Path | None, typer.Option("--trace", help="CSV trace 'Time,Carbon Intensity'.")
@@ -66,12 +67,7 @@ def intensity_cmd(
 
     try:
         name = get_zone(zone).name
-        t = None
-        if at is not None:
-            try:
-                t = parse_time(at)
-            except ValueError:
-                raise WattwiseError(f"--at: cannot read time {at!r} (use ISO 8601)") from None
+        t = parse_time(at, "--at") if at is not None else None
         if trace is not None:
             if t is None:
                 raise WattwiseError("--trace needs --at TIME")

@@ -8,7 +8,9 @@ from typing import Any
 
 import typer
 
-from wattwise.cli._common import console, die, err_console, guarded
+from wattwise._userinput import shown
+from wattwise.cli._checks import float_in, int_in, ints, items
+from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 
 MODEL_HELP = "Built-in model: digits-mlp or minilm-embed."
 
@@ -19,18 +21,10 @@ def register(app: typer.Typer) -> None:
     app.command("tune")(guarded(tune))
 
 
-def _csv(value: str, label: str) -> list[str]:
-    items = [v.strip() for v in value.split(",") if v.strip()]
-    if not items:
-        die(f"{label} must name at least one value")
-    return items
-
-
-def _ints(value: str, label: str) -> list[int]:
-    try:
-        return [int(v) for v in _csv(value, label)]
-    except ValueError:
-        die(f"{label} must be comma-separated integers, got {value!r}")
+#: Largest --batch-size and --threads accepted, and --gpu index.
+MAX_BATCH = 100_000
+MAX_THREADS = 1024
+MAX_GPU = 1023
 
 
 def _progress() -> Any:
@@ -47,8 +41,11 @@ def _stat(s: Any, fmt: str = ".3g") -> str:
 
 
 def _bench_options(warmup: int, repetitions: int, duration: float) -> dict[str, Any]:
-    if warmup < 0 or repetitions < 1 or not duration > 0:
-        die("--warmup must be >= 0, --repetitions >= 1 and --duration > 0")
+    from wattwise.bench.harness import MAX_DURATION_S, MAX_REPETITIONS
+
+    int_in(warmup, "--warmup", 0, MAX_REPETITIONS)
+    int_in(repetitions, "--repetitions", 1, MAX_REPETITIONS)
+    float_in(duration, "--duration", 0, MAX_DURATION_S, open_low=True)
     return {"warmup": warmup, "repetitions": repetitions, "min_duration_s": duration,
             "store": False}
 
@@ -83,17 +80,23 @@ def compress(
     from wattwise.compress.suites import DEFAULT_METHODS, SUITES, parse_methods, suite_task
 
     if model not in SUITES:
-        die(f"unknown model {model!r} (choose from: {', '.join(SUITES)})")
-    if max_loss < 0:
-        die(f"--max-loss must be >= 0, got {max_loss}")
+        die(f"unknown model {shown(model)} (choose from: {', '.join(SUITES)})")
+    float_in(max_loss, "--max-loss", 0, 100)
+    float_in(quality_floor, "--quality-floor", 0, 100)
     if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
-        die(f"--plot must end in .svg or .png, got {plot.name}")
+        die(f"--plot must end in .svg or .png, got {shown(plot.name)}")
     options = _bench_options(warmup, repetitions, duration)
-    if threads is not None and threads < 1:
-        die(f"--threads must be >= 1, got {threads}")
-    specs = _csv(methods, "--methods") if methods is not None else list(DEFAULT_METHODS[model])
-    task = suite_task(model, batch_size, threads)
+    int_in(threads, "--threads", 1, MAX_THREADS)
+    int_in(batch_size, "--batch-size", 1, MAX_BATCH)
+    specs = items(methods, "--methods") if methods is not None else list(DEFAULT_METHODS[model])
+    if plot is not None:
+        check_output(plot, "--plot file")
+        if plot.suffix.lower() == ".png":
+            _need_matplotlib()
+    if json_out is not None:
+        check_output(json_out, "--json file")
     configs = parse_methods(specs, model)
+    task = suite_task(model, batch_size, threads)
     with _progress() as bar:
         job = bar.add_task(f"{model}: baseline", total=(len(configs) + 1) * 3)
 
@@ -103,12 +106,32 @@ def compress(
         study = run_study(task, configs, progress=step, **options)
     _print_study(study, max_loss, quality_floor)
     if plot is not None:
-        from wattwise.compress.plot import write_plot
-
-        write_plot(study, plot, max_loss, quality_floor)
+        _write_plot(study, plot, max_loss, quality_floor)
         err_console.print(f"plot: {plot}", markup=False, highlight=False)
     if json_out is not None:
-        json_out.write_text(json.dumps(study.to_dict(max_loss, quality_floor), indent=2) + "\n")
+        write_output(json_out, json.dumps(study.to_dict(max_loss, quality_floor), indent=2)
+                     + "\n", "--json file")
+
+
+def _need_matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        die("PNG plots need matplotlib (pip install matplotlib); or write .svg, which needs "
+            "nothing")
+
+
+def _write_plot(study: Any, plot: Path, max_loss: float, floor: float | None) -> None:
+    """The plot, written like every other output file: a failed write is one line."""
+    from wattwise.compress.plot import render_svg, write_plot
+
+    if plot.suffix.lower() == ".svg":
+        write_output(plot, render_svg(study, max_loss, floor), "--plot file")
+        return
+    try:
+        write_plot(study, plot, max_loss, floor)
+    except OSError as exc:
+        die(f"cannot write --plot file {plot}: {exc.strerror or exc}")
 
 
 def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
@@ -208,11 +231,22 @@ def tune(
     from wattwise.compress.suites import SUITES, tune_step_factory
 
     if model not in SUITES:
-        die(f"unknown model {model!r} (choose from: {', '.join(SUITES)})")
+        die(f"unknown model {shown(model)} (choose from: {', '.join(SUITES)})")
     options = _bench_options(warmup, repetitions, duration)
-    ths = _ints(threads, "--threads")
-    bss = _ints(batch_sizes, "--batch-sizes")
-    precs = _csv(precisions, "--precisions")
+    ths = ints(threads, "--threads", 1, MAX_THREADS)
+    bss = ints(batch_sizes, "--batch-sizes", 1, MAX_BATCH)
+    precs = items(precisions, "--precisions")
+    bad = [p for p in precs if p not in tuning.PRECISIONS]
+    if bad:
+        die(f"--precisions must be among {', '.join(tuning.PRECISIONS)}, got {shown(bad[0])}")
+    float_in(max_latency_ms, "--max-latency-ms", 0, 1e9, open_low=True)
+    float_in(min_throughput, "--min-throughput", 0, 1e12, open_low=True)
+    int_in(gpu, "--gpu", 0, MAX_GPU)
+    if apply_power_limits and not allow_power_limit:
+        die("--apply-power-limits changes the GPU's power limit: add --allow-power-limit "
+            "to permit it")
+    if json_out is not None:
+        check_output(json_out, "--json file")
     plan: list[float] = []
     rng = None
     if power_limits or apply_power_limits:
@@ -234,7 +268,7 @@ def tune(
         out["power_limit"] = _power(tuning, rng, plan, result, make_step, gpu, options,
                                     apply_power_limits, allow_power_limit)
     if json_out is not None:
-        json_out.write_text(json.dumps(out, indent=2) + "\n")
+        write_output(json_out, json.dumps(out, indent=2) + "\n", "--json file")
 
 
 def _power(tuning: Any, rng: Any, plan: list[float], result: Any, make_step: Any, gpu: int,

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import typer
 from rich.table import Table
 
+from wattwise._userinput import shown
 from wattwise.cli._common import console, die
 from wattwise.errors import WattwiseError
 from wattwise.estimate._figures import Figure
@@ -221,7 +222,7 @@ def register(app: typer.Typer) -> None:
         from wattwise.hardware.accelerators import search
 
         if kind not in ("all", "accelerators", "cpus"):
-            die(f"--kind must be accelerators, cpus or all, got {kind!r}")
+            die(f"--kind must be accelerators, cpus or all, got {shown(kind)}")
         rows = _call(search, query=query) if kind in ("all", "accelerators") else []
         cpus = _cpu_rows(query) if kind in ("all", "cpus") else []
         if as_json:
@@ -229,7 +230,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps({"accelerators": accs, "cpus": cpus}, indent=2))
             return
         if not rows and not cpus:
-            die(f"no hardware matches {query!r} (try `wattwise hardware` for all)")
+            die(f"no hardware matches {shown(query)} (try `wattwise hardware` for all)")
         if rows:
             table = Table(title="Accelerators (dense peak; TFLOP/s, TOP/s for int8)")
             cols = (

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
-import shutil
-from datetime import datetime, timezone
+import math
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from wattwise.cli._common import console, die, err_console, guarded
+from wattwise._userinput import format_time, shown
+from wattwise.cli._checks import MAX_LIST, check_command, check_db
+from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 
 DAY_S = 86400.0
 COLUMNS = ("zone", "scenario", "forecaster", "noise_pct", "n_jobs", "baseline_g", "strategy_g",
@@ -29,25 +30,35 @@ def register(app: typer.Typer) -> None:
     )(guarded(defer))
 
 
-def _numbers(text: str, what: str) -> list[float]:
+#: Most values in one --flex or --noise list (each is a whole simulation).
+MAX_VALUES = MAX_LIST
+#: Bounds of --flex (hours either side of the nightly slot) and --noise (%).
+MAX_FLEX_H = 168.0
+MAX_NOISE_PCT = 1000.0
+#: --seed range (numpy's generators take any non-negative integer; this keeps it 64-bit).
+MAX_SEED = 2**63 - 1
+
+
+def _numbers(text: str, what: str, high: float) -> list[float]:
     try:
         out = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        die(f"{what} must be comma-separated numbers, got {text!r}")
-    if not out or any(not x >= 0 for x in out):
-        die(f"{what} must be numbers >= 0, got {text!r}")
+        die(f"{what} must be comma-separated numbers, got {shown(text)}")
+    if not out:
+        die(f"{what} must name at least one number, got {shown(text)}")
+    if len(out) > MAX_VALUES:
+        die(f"{what} takes at most {MAX_VALUES} values, got {len(out)}")
+    if any(not 0 <= x <= high for x in out):  # NaN fails too
+        die(f"{what} must be numbers from 0 to {high:g}, got {shown(text)}")
     return out
 
 
 def _date(text: str | None, what: str) -> float | None:
     if text is None:
         return None
-    from wattwise.carbon.traces import parse_time
+    from wattwise._userinput import parse_time
 
-    try:
-        return parse_time(text)
-    except ValueError:
-        die(f"{what} must be a date like 2020-01-01 (UTC), got {text!r}")
+    return parse_time(text, what)
 
 
 def simulate(
@@ -74,25 +85,40 @@ def simulate(
     Example: wattwise simulate --zone GB --scenario nightly --flex 4,8 --noise 0
     """
     from wattwise.carbon.traces import TraceSource
+    from wattwise.carbon.zones import get_zone
     from wattwise.schedule import scenarios as sc
     from wattwise.schedule.simulate import make_forecaster
     from wattwise.schedule.simulate import simulate as run_sim
 
     if scenario not in ("all", "nightly", "ml"):
-        die(f"--scenario must be all, nightly or ml, got {scenario!r}")
+        die(f"--scenario must be all, nightly or ml, got {shown(scenario)}")
     make_forecaster(forecaster)
-    flexes, noises = _numbers(flex, "--flex"), _numbers(noise, "--noise")
-    if trace is not None and len(zone) != 1:
+    flexes = _numbers(flex, "--flex", MAX_FLEX_H)
+    noises = _numbers(noise, "--noise", MAX_NOISE_PCT)
+    if not 0 <= seed <= MAX_SEED:
+        die(f"--seed must be a whole number from 0 to {MAX_SEED}, got {seed}")
+    zones = list(dict.fromkeys(get_zone(z).name for z in zone))
+    if trace is not None and len(zones) != 1:
         die("--trace replays one zone: pass exactly one --zone for it")
     t_start, t_end = _date(start, "--start"), _date(end, "--end")
+    if t_start is not None and t_end is not None and t_end <= t_start:
+        die(f"--end ({end}) must be after --start ({start})")
+    if csv_out is not None:
+        check_output(csv_out, "--csv file")
+    sources = [TraceSource.from_csv(trace, z) if trace else TraceSource.for_zone(z)
+               for z in zones]
     rows = []
-    for z in zone:
-        src = TraceSource.from_csv(trace, z) if trace else TraceSource.for_zone(z)
+    for src in sources:
+        z = src.zone
         series = src.full_series
         a = t_start if t_start is not None else series.start_unix_s + 12 * DAY_S
         b = min(t_end, series.end_unix_s) if t_end is not None else series.end_unix_s
         if a < series.start_unix_s + DAY_S:
-            die(f"--start leaves under one day of {z} history before it for the forecaster")
+            die(f"--start leaves under one day of {z} history before it for the forecaster "
+                f"(the trace starts {format_time(series.start_unix_s)})")
+        if b <= a:
+            die(f"nothing to simulate: the {z} trace ends {format_time(series.end_unix_s)}, "
+                f"before --start {format_time(a)}")
         scens = []
         if scenario in ("all", "nightly"):
             scens += [sc.nightly(series.zone, f, a, b) for f in flexes]
@@ -105,13 +131,14 @@ def simulate(
                 if r.note and r.note not in [x.get("note") for x in rows[:-1]]:
                     err_console.print(f"note: {r.note}", markup=False, highlight=False)
     if csv_out is not None:
-        with csv_out.open("w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=[*COLUMNS, "kind", "source"], extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
-        err_console.print(f"wrote {csv_out}")
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=[*COLUMNS, "kind", "source"], extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        write_output(csv_out, buf.getvalue(), "--csv file")
+        err_console.print(f"wrote {csv_out}", markup=False, highlight=False)
     if as_json:
-        console.print_json(json.dumps(rows))
+        typer.echo(json.dumps([_finite(r) for r in rows], indent=2, allow_nan=False))
         return
     from rich.table import Table
 
@@ -124,7 +151,7 @@ def simulate(
         t.add_row(row["zone"], row["scenario"], f"{row['noise_pct']:g} %", str(row["n_jobs"]),
                   f"{row['baseline_g'] / 1000:.1f}", f"{row['strategy_g'] / 1000:.1f}",
                   f"{row['optimum_g'] / 1000:.1f}", f"{row['saving_pct']:.1f} %",
-                  f"{row['optimum_saving_pct']:.1f} %", f"{row['realised_pct']:.0f} %")
+                  f"{row['optimum_saving_pct']:.1f} %", _pct(row["realised_pct"]))
     console.print(t)
     console.print(f"source: {rows[0]['source'] if rows else '-'}", markup=False,
                   highlight=False)
@@ -132,7 +159,8 @@ def simulate(
 
 def defer(
     command: list[str] = typer.Argument(..., help="The command to run, after `--`."),
-    within: str = typer.Option(..., "--within", help="Must be done within, e.g. 8h, 2h30m."),
+    within: str = typer.Option(..., "--within", help="Must be done within, e.g. 8h, 2h30m "
+                        "(at most 366d)."),
     duration: str = typer.Option(..., "--duration", help="How long it runs, e.g. 2h, 90m."),
     zone: str | None = typer.Option(None, "--zone", "-z", help="Grid zone of this machine."),
     trace: Path | None = typer.Option(None, "--intensity-trace", help="CSV forecast "
@@ -154,28 +182,37 @@ def defer(
     Example: wattwise defer --within 8h --duration 2h -z GB --intensity-provider ukcarbon -- make
     """
     from wattwise.carbon.zones import resolve_zone
-    from wattwise.schedule.defer import TYPICAL_WEEK, explain, plan_deferral, window_intensity
+    from wattwise.schedule.defer import (
+        TYPICAL_WEEK,
+        check_deferral,
+        explain,
+        plan_deferral,
+        window_intensity,
+    )
     from wattwise.schedule.executors import LocalExecutor
     from wattwise.schedule.jobs import parse_duration
 
     within_s, duration_s = parse_duration(within), parse_duration(duration)
     chunk_s, resume_s = parse_duration(min_chunk), parse_duration(resume_cost)
+    if trace is not None and provider is not None:
+        die("pass either --intensity-trace or --intensity-provider, not both")
     chosen = resolve_zone(zone).zone
     z = chosen.name if chosen is not None else None
-    exe = command[0]
-    if shutil.which(exe) is None and not (os.sep in exe and os.access(exe, os.X_OK)):
-        die(f"command not found: {exe}")
+    check_command(command)
     ex = LocalExecutor(db=db, store=not no_store, zone=z,
                        on_event=lambda m: err_console.print(f"wattwise: {m}", markup=False,
                                                             highlight=False))
     now = ex.clock()
+    check_deferral(now, within_s, duration_s, chunk_s, resume_s)
     forecast = window_intensity(z, now, within_s, trace=trace, provider=provider)
+    a = plan_deferral(forecast, now, within_s, duration_s, interruptible=interruptible,
+                      min_chunk_s=chunk_s, resume_cost_s=resume_s)
+    if not dry_run and not no_store:
+        check_db(db)
     if trace is None and provider is None:
         err_console.print(f"wattwise: no forecast given; planning on the {TYPICAL_WEEK} "
                           "(pass --intensity-provider NAME for a live forecast)",
                           markup=False, highlight=False)
-    a = plan_deferral(forecast, now, within_s, duration_s, interruptible=interruptible,
-                      min_chunk_s=chunk_s, resume_cost_s=resume_s)
     err_console.print(f"wattwise: {explain(a, now, forecast)}", markup=False, highlight=False)
     for c0, c1 in a.chunks:
         err_console.print(f"  run {_utc(c0)} to {_utc(c1)}", markup=False, highlight=False)
@@ -199,17 +236,34 @@ def defer(
     raise typer.Exit(res.exit_code or 0)
 
 
+def _pct(x: float) -> str:
+    return f"{x:.0f} %" if math.isfinite(x) else "n/a (no saving possible)"
+
+
+def _finite(row: dict[str, Any]) -> dict[str, Any]:
+    """A result row for strict JSON: a NaN (a share of a zero saving) is null."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v
+            for k, v in row.items()}
+
+
 def _utc(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return format_time(t)
 
 
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    """``ZONE=VALUE`` options by canonical zone name; one line for a malformed or
+    repeated one."""
+    from wattwise.carbon.zones import get_zone
+
     out: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            die(f"{what} must be ZONE=VALUE, got {item!r}")
-        out[key] = value
+        if not sep or not key.strip() or not value:
+            die(f"{what} must be ZONE=VALUE, got {shown(item)}")
+        name = get_zone(key).name
+        if name in out:
+            die(f"{what} names zone {name} twice")
+        out[name] = value
     return out
 
 
@@ -238,15 +292,35 @@ def plan_cmd(
 
     from wattwise.schedule.batch import plan_batch, run_batch
     from wattwise.schedule.jobfile import load_jobs
+    from wattwise.schedule.jobs import MAX_RESOURCES
 
-    now = time.time()
-    specs = load_jobs(jobs_file, now, default_zone=zone, db=db)
+    if method not in ("auto", "exact", "milp", "greedy"):
+        die(f"--method must be auto, exact, milp or greedy, got {shown(method)}")
+    if run and ray:
+        die("pass either --run (here) or --ray ADDRESS (on a cluster), not both")
+    if ray is not None and (not ray.strip() or "\x00" in ray):
+        die(f"--ray must be a cluster address or 'auto', got {shown(ray)}")
+    if zone is not None:
+        from wattwise.carbon.zones import get_zone
+
+        zone = get_zone(zone).name
     traces = _pairs(trace, "--intensity-trace")
     caps: dict[str, int] = {}
     for z, n in _pairs(capacity, "--capacity").items():
-        if not n.isdigit() or int(n) < 1:
-            die(f"--capacity {z}={n}: N must be a whole number >= 1")
+        if not (n.isascii() and n.isdigit() and len(n) <= 9 and 1 <= int(n) <= MAX_RESOURCES):
+            die(f"--capacity {z}={n:.30}: N must be a whole number from 1 to "
+                f"{MAX_RESOURCES}")
         caps[z] = int(n)
+    now = time.time()
+    specs = load_jobs(jobs_file, now, default_zone=zone, db=db)
+    if run:
+        missing = [s.job.name for s in specs if not s.command]
+        if missing:
+            die(f"no command for job(s) {', '.join(missing[:10])}: running a plan needs a "
+                "\"command\" for every job")
+        for s in specs:
+            check_command(s.command or [])
+        check_db(db)
     the_plan, notes = plan_batch(specs, now, traces, caps or None, method, provider)
     if as_json:
         console.print_json(json.dumps({**the_plan.to_dict(), "notes_input": notes}))

@@ -119,6 +119,26 @@ def _int8_dynamic(arg: str, suite: str) -> Int8Dynamic:
     return Int8Dynamic(skip=tuple(skip), per_channel=per_channel, full_range=full_range)
 
 
+#: Bounds of method settings: a student's layers and widths, fine-tuning epochs.
+MAX_LAYERS = 8
+MAX_WIDTH = 4096
+MAX_EPOCHS = 1000
+
+
+def _amount(text: str) -> float:
+    """A pruning share in (0, 1); 0.5 when not given."""
+    x = float(text) if text else 0.5
+    if not 0 < x < 1:  # NaN fails too
+        raise ValueError(f"amount must be a fraction between 0 and 1, got {text}")
+    return x
+
+
+def _whole(text: str, what: str, low: int, high: int) -> int:
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and low <= int(text) <= high):
+        raise ValueError(f"{what} must be a whole number from {low} to {high}, got {text!r:.30}")
+    return int(text)
+
+
 def parse_method(spec: str, suite: str) -> Config:
     """``int8-dynamic[:OPTIONS]``, ``int8-static``, ``prune-unstructured:0.5``,
     ``prune-structured:0.5[:EPOCHS]``, ``distill:32`` (or ``distill:64x32``),
@@ -132,6 +152,8 @@ def parse_method(spec: str, suite: str) -> Config:
     """
     import torch
 
+    if len(spec) > 200 or "\x00" in spec:
+        raise BadInput(f"unknown method {spec[:60]!r}... (too long, or holds a NUL byte)")
     name, _, arg = spec.strip().partition(":")
     try:
         if name == "int8-dynamic":
@@ -139,14 +161,18 @@ def parse_method(spec: str, suite: str) -> Config:
         if name == "int8-static" and not arg:
             return Int8Static(calibration=_calibration(suite))
         if name == "prune-unstructured":
-            return PruneUnstructured(float(arg or 0.5))
+            return PruneUnstructured(_amount(arg))
         if name == "prune-structured":
             amount, _, epochs = arg.partition(":")
             data = _train(suite)
-            n = int(epochs) if epochs else (FINETUNE_EPOCHS if data is not None else 0)
-            return PruneStructured(float(amount or 0.5), finetune_epochs=n, data=data)
+            n = _whole(epochs, "epochs", 0, MAX_EPOCHS) if epochs else \
+                (FINETUNE_EPOCHS if data is not None else 0)
+            return PruneStructured(_amount(amount), finetune_epochs=n, data=data)
         if name == "distill":
-            hidden = tuple(int(h) for h in (arg or "32").split("x"))
+            widths = (arg or "32").split("x")
+            if len(widths) > MAX_LAYERS:
+                raise ValueError(f"at most {MAX_LAYERS} hidden layers")
+            hidden = tuple(_whole(h, "hidden width", 1, MAX_WIDTH) for h in widths)
             return Distill(student_hidden=hidden, data=_train(suite))
         if name in ("autocast-bf16", "autocast-fp16") and not arg:
             return Autocast(torch.bfloat16 if name.endswith("bf16") else torch.float16)

@@ -9,8 +9,11 @@ a product is the product of the low ends, and of a quotient low / high.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from wattwise.errors import BadInput
 
 FigureKind = Literal["given", "default", "derived"]
 
@@ -61,6 +64,13 @@ class Figure:
     unit: str
     kind: FigureKind
     derivation: str
+
+    def __post_init__(self) -> None:
+        # Inputs are bounded (see ``quantities``), so this guards the arithmetic:
+        # a non-finite figure is never shown or stored as if it were a number.
+        if not all(math.isfinite(x) for x in (self.value, self.low, self.high)):
+            raise BadInput(f"the inputs give a {self.unit} figure that is not a finite number "
+                           f"({self.derivation}); check their units and sizes")
 
     @classmethod
     def of(cls, r: Range, unit: str, kind: FigureKind, derivation: str) -> Figure:

@@ -134,6 +134,7 @@ def infer(
     counted, which underestimates decode at long contexts and large batches.
     """
     notes: list[str] = []
+    life_years = optional_positive(lifetime_years, "lifetime_years")  # checked even if unused
     n = parse_positive(params, "params")
     acc = hardware_of(hardware)
     if acc is None:
@@ -265,9 +266,9 @@ def infer(
     if busy is not None and lifetime_days is not None:
         service_s = parse_positive(lifetime_days, "lifetime_days") * 86400.0
         out["lifetime_embodied_tco2eq"] = embodied_figure(
-            acc, busy.range * service_s, lifetime_years, notes
+            acc, busy.range * service_s, life_years, notes
         )
-    elif lifetime_years is not None:
+    elif life_years is not None:
         raise BadInput("lifetime_years needs requests_per_day and lifetime_days")
     return InferenceEstimate(
         hardware=acc.name,

@@ -3,6 +3,10 @@
 Suffixes are the ones ML papers use for counts (k, M, B, T; G as a synonym of
 B, P for 1e15), case-insensitive, because "1.5m tokens" means a million and
 nobody counts milli-tokens. Commas and underscores group digits.
+
+Every quantity lies within ``MAX_QUANTITY`` (1e30, four orders of magnitude
+above the largest training run's FLOPs) and every positive one is at least
+``MIN_POSITIVE`` (1e-12), so products and quotients of them stay finite.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ SUFFIXES: dict[str, float] = {
     "p": 1e15,
 }
 
+#: Largest magnitude accepted for any quantity.
+MAX_QUANTITY = 1e30
+#: Smallest positive value accepted (a smaller one is a typo or a unit mistake).
+MIN_POSITIVE = 1e-12
+#: Longest text read as a number.
+_MAX_TEXT = 100
+
 _PATTERN = re.compile(
     r"""^\s*
     (?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)
@@ -34,25 +45,41 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
     if isinstance(text, bool):
         raise BadInput(f"{what}: expected a number, got {text!r}")
     if isinstance(text, (int, float)):
-        value = float(text)
-    else:
-        cleaned = str(text).replace(",", "").replace("_", "")
-        match = _PATTERN.match(cleaned)
+        try:
+            value = float(text)
+        except OverflowError:  # an int beyond any float
+            value = math.inf
+    elif isinstance(text, str):
+        cleaned = text.replace(",", "").replace("_", "")
+        match = _PATTERN.match(cleaned) if len(cleaned) <= _MAX_TEXT else None
         if match is None:
             raise BadInput(
-                f"{what}: cannot read {text!r} as a number (examples: 175B, 1.5M, 3.14e23, 300k)"
+                f"{what}: cannot read {_shown(text)} as a number (examples: 175B, 1.5M, "
+                "3.14e23, 300k)"
             )
         value = float(match["number"]) * SUFFIXES.get(match["suffix"].lower(), 1.0)
+    else:
+        raise BadInput(f"{what}: expected a number, got {_shown(text)}")
     if not math.isfinite(value):
-        raise BadInput(f"{what}: {text!r} is not a finite number")
+        raise BadInput(f"{what}: {_shown(text)} is not a finite number")
+    if abs(value) > MAX_QUANTITY:
+        raise BadInput(f"{what}: {_shown(text)} is larger than {MAX_QUANTITY:g}; check its unit")
     return value
+
+
+def _shown(text: object) -> str:
+    from wattwise._userinput import shown
+
+    return shown(text)
 
 
 def parse_positive(text: str | float | int, what: str = "value") -> float:
     """Like ``parse_quantity`` but refuses zero and negative values."""
     value = parse_quantity(text, what)
     if value <= 0:
-        raise BadInput(f"{what} must be positive, got {text!r}")
+        raise BadInput(f"{what} must be positive, got {_shown(text)}")
+    if value < MIN_POSITIVE:
+        raise BadInput(f"{what}: {_shown(text)} is smaller than {MIN_POSITIVE:g}; check its unit")
     return value
 
 
@@ -60,5 +87,5 @@ def parse_count(text: str | float | int, what: str = "count") -> int:
     """A positive whole number ("8", "1k", "10,000")."""
     value = parse_positive(text, what)
     if value != int(value):
-        raise BadInput(f"{what} must be a whole number, got {text!r}")
+        raise BadInput(f"{what} must be a whole number, got {_shown(text)}")
     return int(value)

@@ -195,6 +195,7 @@ def train(
     contradictory inputs and when nothing gives the compute time.
     """
     notes: list[str] = []
+    life_years = optional_positive(lifetime_years, "lifetime_years")  # checked even if unused
     n_total = optional_positive(params, "params")
     n_active = optional_positive(active_params, "active_params")
     if n_total is not None and n_active is not None and n_active > n_total:
@@ -370,7 +371,7 @@ def train(
         if count_fig is not None and days_fig is not None
         else None
     )
-    embodied_fig = embodied_figure(acc, device_s, lifetime_years, notes)
+    embodied_fig = embodied_figure(acc, device_s, life_years, notes)
     return TrainingEstimate(
         hardware=acc.name if acc else None,
         precision=precision,

@@ -210,9 +210,15 @@ def find(name: str) -> Accelerator:
     the query, then a near-certain fuzzy match. Anything else raises BadInput
     naming the closest accelerators, so a typo never becomes a silent guess.
     """
+    if not isinstance(name, str):
+        raise BadInput(f"hardware must be a name, got {type(name).__name__}")
     key = _norm(name)
     if not key:
         raise BadInput("empty hardware name; see `wattwise hardware` for the list")
+    if len(name) > 100:
+        from wattwise._userinput import shown
+
+        raise BadInput(f"unknown hardware {shown(name)} (see `wattwise hardware` for the list)")
     index = _index()
     if key in index:
         return index[key]
@@ -239,6 +245,8 @@ def search(query: str | None = None) -> list[Accelerator]:
     if not query or not query.strip():
         return list(rows)
     words = [_norm(w) for w in query.split() if _norm(w)]
+    if not words:  # only punctuation or control characters: nothing to match on
+        return []
     out = []
     for acc in rows:
         hay = " ".join(_norm(x) for x in (acc.name, acc.vendor, *acc.aliases))

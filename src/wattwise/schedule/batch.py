@@ -35,13 +35,21 @@ def forecasts_for(
     if one is named, else the offline typical week of a shipped zone, whose
     series says so in its notes, which the plan carries.
     """
+    from wattwise.carbon.zones import get_zone
     from wattwise.schedule.defer import window_intensity
+    from wattwise.schedule.jobs import MAX_HORIZON_S
 
+    if not specs:
+        raise BadInput("nothing to plan: the job list is empty")
+    traces = {get_zone(z).name: path for z, path in traces.items()}
     zones = sorted({z for s in specs for z in s.job.zones})
     unknown = sorted(set(traces) - set(zones))
     if unknown:
         raise BadInput(f"--intensity-trace for zone(s) no job uses: {', '.join(unknown)}")
     horizon = max(s.job.deadline_unix_s for s in specs) - now_unix_s
+    if not horizon <= MAX_HORIZON_S:
+        raise BadInput(f"the last deadline is {horizon / 86400:.0f} days from now, beyond the "
+                       f"{MAX_HORIZON_S / 86400:g}-day planning horizon")
     return {
         z: window_intensity(z, now_unix_s, max(horizon, 3600.0), trace=traces.get(z),
                             provider=None if z in traces else provider)
@@ -58,6 +66,10 @@ def plan_batch(
     provider: str | LiveProvider | None = None,
 ) -> tuple[Plan, list[str]]:
     """The plan for every job, and notes on what its inputs rest on (see ``forecasts_for``)."""
+    if method not in ("auto", "exact", "milp", "greedy"):
+        raise BadInput(f"method must be auto, exact, milp or greedy, got {method!r:.60}")
+    if capacity and method == "exact":
+        raise BadInput("method 'exact' ignores capacity; use auto, milp or greedy")
     forecasts = forecasts_for(specs, now_unix_s, traces or {}, provider)
     notes = [s.measured_from for s in specs if s.measured_from]
     reference = [s.job.name for s in specs if not s.job.power_given]

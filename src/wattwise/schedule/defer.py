@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,10 +38,7 @@ def plan_deferral(
     resume_cost_s: float = 0.0,
 ) -> Assignment:
     """Best window for a job that must be done within ``within_s`` from now."""
-    if not within_s > 0 or not duration_s > 0:
-        raise BadInput(f"--within and --duration must be > 0, got {within_s} s and {duration_s} s")
-    if duration_s > within_s:
-        raise BadInput(f"a {duration_s / 3600:g} h job cannot finish within {within_s / 3600:g} h")
+    check_deferral(now_unix_s, within_s, duration_s, min_chunk_s, resume_cost_s)
     end = now_unix_s + within_s
     if not Grid(forecast).covers(now_unix_s, end):
         raise BadInput(
@@ -54,8 +51,34 @@ def plan_deferral(
                        min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s)
 
 
+def check_deferral(now_unix_s: float, within_s: float, duration_s: float,
+                   min_chunk_s: float = 0.0, resume_cost_s: float = 0.0) -> None:
+    """BadInput unless the deferral's numbers can be planned: durations finite, > 0 where
+    they must be, inside the planning horizon, and the job fits its window."""
+    from wattwise._userinput import check_time
+    from wattwise.schedule.jobs import MAX_HORIZON_S
+
+    def ok(x: float, low_open: bool) -> bool:
+        return (isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+                and (x > 0 if low_open else x >= 0) and x <= MAX_HORIZON_S)
+
+    limit = f"{MAX_HORIZON_S / 86400:g} days"
+    if not ok(within_s, True) or not ok(duration_s, True):
+        raise BadInput(f"--within and --duration must be > 0 and at most {limit}, got "
+                       f"{within_s!r:.30} s and {duration_s!r:.30} s")
+    if not ok(min_chunk_s, False) or not ok(resume_cost_s, False):
+        raise BadInput(f"--min-chunk and --resume-cost must be from 0 to {limit}, got "
+                       f"{min_chunk_s!r:.30} s and {resume_cost_s!r:.30} s")
+    if duration_s > within_s:
+        raise BadInput(f"a {duration_s / 3600:g} h job cannot finish within {within_s / 3600:g} h")
+    check_time(now_unix_s, "now")
+    check_time(now_unix_s + within_s, "the deadline (now + --within)")
+
+
 def _utc(t: float) -> str:
-    return datetime.fromtimestamp(t, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    from wattwise._userinput import format_time
+
+    return format_time(t)
 
 
 def explain(a: Assignment, now_unix_s: float, forecast: IntensitySeries) -> str:
@@ -135,6 +158,14 @@ def typical_week(zone: str, start_unix_s: float, end_unix_s: float) -> Intensity
     if zone not in SHIPPED or zone not in TIME_ZONES:
         raise BadInput(f"no shipped trace for zone {zone} to build a typical week from "
                        f"(shipped: {', '.join(SHIPPED)})")
+    from wattwise._userinput import check_time
+    from wattwise.schedule.jobs import MAX_HORIZON_S
+
+    check_time(start_unix_s, "start")
+    check_time(end_unix_s, "end")
+    if not 0 <= end_unix_s - start_unix_s <= MAX_HORIZON_S:
+        raise BadInput(f"a typical week is built for 0 to {MAX_HORIZON_S / 86400:g} days, not "
+                       f"{(end_unix_s - start_unix_s) / 86400:.0f}")
     profile, trace = _week_profile(zone)
     t0 = math.floor(start_unix_s / 3600.0) * 3600.0
     n = max(math.ceil((end_unix_s - t0) / 3600.0), 1)
@@ -160,6 +191,9 @@ def window_intensity(
         raise BadInput("pass either --intensity-trace or --intensity-provider, not both")
     if zone is None:
         raise BadInput("defer needs --zone (or WATTWISE_ZONE): which grid does this machine use?")
+    from wattwise.carbon.zones import get_zone
+
+    zone = get_zone(zone).name
     if trace is not None:
         from wattwise.carbon.traces import TraceSource
 

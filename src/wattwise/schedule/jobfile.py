@@ -15,23 +15,41 @@ power of a recorded run (id, name or ``latest``), so tonight's job is planned
 from what last night's measurably used. Without any of these it is planned
 at a 1 kW reference, said in the plan.
 Every problem in the file is reported at once, by job, and nothing runs.
+
+Values are taken as written, never coerced: numbers are JSON numbers (no NaN
+or Infinity), ``interruptible`` is a JSON ``true``/``false`` (the string
+``"no"`` is refused, not read as true), ``resources`` a whole number. Times
+lie in 1970-2200 UTC and every deadline within the 366-day planning horizon.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from wattwise._userinput import check_time, parse_time, read_user_text, shown
 from wattwise.errors import BadInput
-from wattwise.schedule.jobs import REFERENCE_POWER_W, Job, parse_duration, validate
+from wattwise.schedule.jobs import (
+    MAX_HORIZON_S,
+    MAX_POWER_W,
+    MAX_RESOURCES,
+    REFERENCE_POWER_W,
+    Job,
+    parse_duration,
+    validate,
+)
 
 _KEYS = {
     "name", "duration", "within", "earliest", "deadline", "power_w", "energy_kwh", "zones",
     "zone", "interruptible", "min_chunk", "resume_cost", "resources", "command", "like_run",
 }
+#: Most jobs one file may hold.
+MAX_JOBS = 10_000
+#: Longest job name.
+MAX_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -45,32 +63,113 @@ class JobSpec:
 
 
 def _time(value: Any, what: str) -> float:
-    try:
-        dt = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(f"{what}: cannot read time {value!r}; use ISO 8601, e.g. "
-                       "2026-11-26T20:00:00Z") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
+    """A time in the accepted range: ISO 8601 text or Unix seconds."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise BadInput(f"{what}: expected a time like \"2026-11-26T20:00:00Z\", got "
+                       f"{shown(value)}")
+    if isinstance(value, str):
+        return parse_time(value, what)
+    return check_time(value, what)
 
 
-def _number(raw: dict[str, Any], key: str) -> float:
+def _number(raw: dict[str, Any], key: str, low: float, high: float) -> float:
+    """A JSON number in ``[low, high]`` (finite; true/false and strings refused)."""
     value = raw[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadInput(f"{key} must be a number, got {value!r}")
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadInput(f"{key} must be a number, got {shown(value)}")
+    x = float(value)
+    if not (math.isfinite(x) and low <= x <= high):
+        raise BadInput(f"{key} must be a number from {low:g} to {high:g}, got {shown(value)}")
+    return x
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise BadInput(f"{key} must be text in quotes, like \"8h\", got {shown(value)}")
+    return value
+
+
+def _name(raw: dict[str, Any], i: int) -> str:
+    name = raw.get("name")
+    if name is None:
+        return f"job-{i + 1}"
+    if not isinstance(name, str) or not name.strip():
+        raise BadInput(f"name must be non-empty text, got {shown(name)}")
+    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise BadInput(f"name {shown(name)} must be at most {MAX_NAME} characters without "
+                       "control characters")
+    return name
+
+
+def _resources(raw: dict[str, Any]) -> int:
+    if "resources" not in raw:
+        return 1
+    x = _number(raw, "resources", 1, MAX_RESOURCES)
+    if x != int(x):
+        raise BadInput(f"resources must be a whole number of units, got {shown(raw['resources'])}")
+    return int(x)
+
+
+def _bool(raw: dict[str, Any], key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise BadInput(f"{key} must be true or false (JSON, without quotes), got {shown(value)}")
+    return value
+
+
+def _zones(raw: dict[str, Any], default_zone: str | None) -> list[str]:
+    from wattwise.carbon.zones import get_zone
+
+    if "zones" in raw and "zone" in raw:
+        raise BadInput("give zones or zone, not both")
+    if "zones" in raw:
+        zones = raw["zones"]
+        if not isinstance(zones, list) or not zones or not all(
+            isinstance(z, str) and z.strip() for z in zones
+        ):
+            raise BadInput(f"zones must be a non-empty list of zone names, got {shown(zones)}")
+    elif "zone" in raw:
+        zones = [raw["zone"]]
+        if not isinstance(raw["zone"], str) or not raw["zone"].strip():
+            raise BadInput(f"zone must be a zone name, got {shown(raw['zone'])}")
+    elif default_zone is not None:
+        zones = [default_zone]
+    else:
+        raise BadInput("needs zones (or pass --zone for every job)")
+    names = [get_zone(z).name for z in zones]
+    if len(set(names)) != len(names):
+        raise BadInput(f"zones lists a zone twice: {', '.join(names)}")
+    return names
+
+
+def _command(raw: dict[str, Any]) -> list[str] | None:
+    command = raw.get("command")
+    if command is None:
+        return None
+    if not isinstance(command, list) or not command or not all(
+        isinstance(c, str) for c in command
+    ) or not command[0]:
+        raise BadInput("command must be a non-empty list of strings, like "
+                       "[\"python\", \"train.py\"]")
+    if any("\x00" in c for c in command):
+        raise BadInput("command must not contain NUL bytes")
+    return command
 
 
 def _like_run(ref: Any, db: str | Path | None) -> tuple[float, float, str]:
     """(duration s, average W, what it is) of a recorded, finished run."""
     from wattwise.store import Store
 
-    record = Store(db).get_run(str(ref))
+    if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+        raise BadInput(f"like_run must be a run id or name, got {shown(ref)}")
+    record = Store(db, readonly=True).get_run(ref)
     s = record.summary or {}
-    if not s.get("energy_j") or not s.get("duration_s"):
-        raise BadInput(f"like_run {ref!r}: run {record.id} has no finished energy record")
-    return (float(s["duration_s"]), float(s["energy_j"]) / float(s["duration_s"]),
+    energy, duration = s.get("energy_j"), s.get("duration_s")
+    if not (isinstance(energy, (int, float)) and isinstance(duration, (int, float))
+            and math.isfinite(energy) and math.isfinite(duration)
+            and energy > 0 and duration > 0):
+        raise BadInput(f"like_run {shown(ref)}: run {record.id} has no finished energy record")
+    return (float(duration), float(energy) / float(duration),
             f"run {record.id} ({record.name}, {s.get('kind', 'unknown')})")
 
 
@@ -79,10 +178,11 @@ def _one(
 ) -> JobSpec:
     if not isinstance(raw, dict):
         raise BadInput(f"expected an object, got {type(raw).__name__}")
-    name = str(raw.get("name") or f"job-{i + 1}")
+    name = _name(raw, i)
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
-        raise BadInput(f"unknown field(s) {', '.join(unknown)}; known: "
+        listed = ", ".join(k[:40] for k in unknown[:10]) + (", ..." if len(unknown) > 10 else "")
+        raise BadInput(f"unknown field(s) {listed}; known: "
                        f"{', '.join(sorted(_KEYS))}")
     like: tuple[float, float, str] | None = None
     if "like_run" in raw:
@@ -90,7 +190,7 @@ def _one(
             raise BadInput("give like_run or power_w/energy_kwh, not both")
         like = _like_run(raw["like_run"], db)
     if "duration" in raw:
-        duration = parse_duration(raw["duration"])
+        duration = parse_duration(_text(raw["duration"], "duration"))
     elif like is not None:
         duration = like[0]
     else:
@@ -98,42 +198,38 @@ def _one(
     if "within" in raw:
         if "earliest" in raw or "deadline" in raw:
             raise BadInput("give either within or earliest/deadline, not both")
-        earliest, deadline = now, now + parse_duration(raw["within"])
+        earliest = now
+        deadline = check_time(now + parse_duration(_text(raw["within"], "within")), "deadline")
     elif "deadline" in raw:
         earliest = _time(raw["earliest"], "earliest") if "earliest" in raw else now
         deadline = _time(raw["deadline"], "deadline")
+    elif "earliest" in raw:
+        raise BadInput("earliest needs a deadline too")
     else:
         raise BadInput("needs within (e.g. \"12h\") or a deadline")
-    zones = raw.get("zones") or ([raw["zone"]] if raw.get("zone") else None)
-    if zones is None:
-        if default_zone is None:
-            raise BadInput("needs zones (or pass --zone for every job)")
-        zones = [default_zone]
-    if not isinstance(zones, list) or not all(isinstance(z, str) and z for z in zones):
-        raise BadInput("zones must be a list of zone names")
+    if deadline - now > MAX_HORIZON_S:
+        raise BadInput(f"deadline is {(deadline - now) / 86400:.0f} days from now, beyond the "
+                       f"{MAX_HORIZON_S / 86400:g}-day planning horizon")
+    zones = _zones(raw, default_zone)
     if "power_w" in raw and "energy_kwh" in raw:
         raise BadInput("give power_w or energy_kwh, not both")
     power_given = "power_w" in raw or "energy_kwh" in raw or like is not None
     if like is not None:
         power = like[1]
     elif "energy_kwh" in raw:
-        power = _number(raw, "energy_kwh") * 3.6e6 / duration
+        power = _number(raw, "energy_kwh", 0, MAX_POWER_W * MAX_HORIZON_S / 3.6e6) \
+            * 3.6e6 / duration
     else:
-        power = _number(raw, "power_w") if "power_w" in raw else REFERENCE_POWER_W
-    command = raw.get("command")
-    if command is not None and (
-        not isinstance(command, list) or not command or not all(isinstance(c, str) for c in command)
-    ):
-        raise BadInput("command must be a non-empty list of strings, like "
-                       "[\"python\", \"train.py\"]")
+        power = _number(raw, "power_w", 0, MAX_POWER_W) if "power_w" in raw \
+            else REFERENCE_POWER_W
     job = Job(
         name=name, duration_s=duration, earliest_start_unix_s=earliest, deadline_unix_s=deadline,
-        power_w=power, interruptible=bool(raw.get("interruptible", False)),
-        min_chunk_s=parse_duration(raw.get("min_chunk", "0s")),
-        resume_cost_s=parse_duration(raw.get("resume_cost", "0s")),
-        zones=tuple(zones), resources=int(_number(raw, "resources")) if "resources" in raw else 1,
-        power_given=power_given,
+        power_w=power, interruptible=_bool(raw, "interruptible"),
+        min_chunk_s=parse_duration(_text(raw.get("min_chunk", "0s"), "min_chunk")),
+        resume_cost_s=parse_duration(_text(raw.get("resume_cost", "0s"), "resume_cost")),
+        zones=tuple(zones), resources=_resources(raw), power_given=power_given,
     )
+    command = _command(raw)
     source = None
     if like is not None:
         what = "average power" if "duration" in raw else "duration and average power"
@@ -141,26 +237,39 @@ def _one(
     return JobSpec(job, command, source)
 
 
-def load_jobs(
-    path: str | Path,
+def _no_constant(name: str) -> Any:
+    raise BadInput(f"{name} is not a JSON number (JSON has no NaN or Infinity)")
+
+
+def parse_jobs(
+    text: str,
     now_unix_s: float,
     default_zone: str | None = None,
     db: str | Path | None = None,
+    name: str = "<jobs>",
 ) -> list[JobSpec]:
-    """Every job of the file, validated together; BadInput lists all that are wrong."""
-    p = Path(path)
+    """Every job of a jobs file's text, validated together; BadInput lists all that are
+    wrong, naming ``name``."""
     try:
-        data = json.loads(p.read_text("utf-8"))
-    except OSError as exc:
-        raise BadInput(f"cannot read jobs file {p}: {exc.strerror or exc}") from None
+        data = json.loads(text, parse_constant=_no_constant)
+    except BadInput as exc:
+        raise BadInput(f"jobs file {name}: {exc}") from None
     except json.JSONDecodeError as exc:
-        raise BadInput(f"jobs file {p} is not JSON: {exc}") from None
+        raise BadInput(f"jobs file {name} is not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting too deep
+        why = str(exc).split(";")[0] or type(exc).__name__
+        raise BadInput(f"jobs file {name} is not usable JSON: {why[:120]}") from None
     raw_jobs = data.get("jobs") if isinstance(data, dict) else data
     if not isinstance(raw_jobs, list) or not raw_jobs:
-        raise BadInput(f"jobs file {p}: expected {{\"jobs\": [...]}} with at least one job")
+        raise BadInput(f"jobs file {name}: expected {{\"jobs\": [...]}} with at least one job")
+    if len(raw_jobs) > MAX_JOBS:
+        raise BadInput(f"jobs file {name}: {len(raw_jobs)} jobs, more than the {MAX_JOBS} "
+                       "one plan takes")
     specs, errors = [], []
     for i, raw in enumerate(raw_jobs):
-        label = str(raw.get("name") or f"job-{i + 1}") if isinstance(raw, dict) else f"job-{i + 1}"
+        label = f"job-{i + 1}"
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+            label = shown(raw["name"]).strip("'\"")
         try:
             spec = _one(raw, i, now_unix_s, default_zone, db)
         except BadInput as exc:
@@ -170,6 +279,21 @@ def load_jobs(
         if problems := spec.job.problems():
             errors.append(f"{spec.job.name}: {'; '.join(problems)}")
     if errors:
-        raise BadInput(f"jobs file {p}: " + " | ".join(errors))
+        more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
+        raise BadInput(f"jobs file {name}: " + " | ".join(errors[:10]) + more)
     validate([s.job for s in specs])
     return specs
+
+
+def load_jobs(
+    path: str | Path,
+    now_unix_s: float,
+    default_zone: str | None = None,
+    db: str | Path | None = None,
+) -> list[JobSpec]:
+    """Every job of the file, validated together; BadInput lists all that are wrong.
+
+    The file must be a regular, non-empty UTF-8 file (see ``wattwise._userinput``).
+    """
+    text = read_user_text(path, "jobs file")
+    return parse_jobs(text, now_unix_s, default_zone, db, str(Path(path)))

@@ -12,6 +12,7 @@ run; the first is its home zone, where "run immediately" runs it.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -22,17 +23,27 @@ from wattwise.errors import BadInput
 
 #: Power drawn by a job whose power was not given: 1 kW, so emissions read as g per kW.
 REFERENCE_POWER_W = 1000.0
+#: The planning horizon: no job's window (and no duration) is longer. Forecasts
+#: reach days ahead, so this bounds the work of planning, not what users need.
+MAX_HORIZON_S = 366 * 86400.0
+#: Most power one job may draw: 1 GW, more than any data centre.
+MAX_POWER_W = 1e9
+#: Most resource units one job may take (and most capacity per zone).
+MAX_RESOURCES = 1_000_000
 
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
+_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([dhms])")
 
 
 def parse_duration(text: str) -> float:
     """Seconds from ``"8h"``, ``"90m"``, ``"2h30m"``, ``"1.5h"``, ``"45s"``, ``"1d"``.
 
-    A unit is required: a bare number is ambiguous (seconds? hours?).
+    A unit is required: a bare number is ambiguous (seconds? hours?). At most
+    ``MAX_HORIZON_S`` (366 days); BadInput for anything else.
     """
-    s = str(text).strip().lower().replace(" ", "")
+    if not isinstance(text, str):
+        raise BadInput(f"a duration is text like 8h, 90m or 2h30m, got {text!r:.60}")
+    s = text.strip().lower().replace(" ", "")
     if not s:
         raise BadInput("empty duration; write it like 8h, 90m or 2h30m")
     pos, total = 0, 0.0
@@ -42,8 +53,17 @@ def parse_duration(text: str) -> float:
         total += float(m.group(1)) * _UNITS[m.group(2)]
         pos = m.end()
     if pos != len(s) or pos == 0:
-        raise BadInput(f"cannot read duration {text!r}; write it like 8h, 90m or 2h30m")
+        raise BadInput(f"cannot read duration {_shown(text)}; write it like 8h, 90m or 2h30m")
+    if not total <= MAX_HORIZON_S:  # inf from a 400-digit number too
+        raise BadInput(f"duration {_shown(text)} is longer than the {MAX_HORIZON_S / 86400:g}-day "
+                       "planning horizon")
     return total
+
+
+def _shown(text: object) -> str:
+    from wattwise._userinput import shown
+
+    return shown(text)
 
 
 @dataclass(frozen=True)
@@ -89,26 +109,47 @@ class Job:
 
     def problems(self) -> list[str]:
         """Everything wrong with this job, as short phrases (empty when it is valid)."""
+        from wattwise._userinput import MAX_TIME_UNIX_S, MIN_TIME_UNIX_S, TIME_RANGE
+
         out = []
-        if not (math.isfinite(self.duration_s) and self.duration_s > 0):
-            out.append(f"duration {self.duration_s} s is not > 0")
-        if not (math.isfinite(self.power_w) and self.power_w >= 0):
-            out.append(f"power {self.power_w} W is not >= 0")
-        if self.deadline_unix_s < self.earliest_start_unix_s:
+        duration_ok = _number(self.duration_s) and 0 < self.duration_s <= MAX_HORIZON_S
+        if not duration_ok:
+            out.append(f"duration {self.duration_s!r:.40} s is not > 0 and at most "
+                       f"{MAX_HORIZON_S / 86400:g} days")
+        if not (_number(self.power_w) and 0 <= self.power_w <= MAX_POWER_W):
+            out.append(f"power {self.power_w!r:.40} W is not from 0 to {MAX_POWER_W:g} W")
+        times = (self.earliest_start_unix_s, self.deadline_unix_s)
+        times_ok = all(_number(t) and MIN_TIME_UNIX_S <= t <= MAX_TIME_UNIX_S for t in times)
+        if not times_ok:
+            out.append(f"earliest start and deadline must lie in {TIME_RANGE}")
+        elif self.deadline_unix_s < self.earliest_start_unix_s:
             out.append("deadline is before its earliest start")
-        elif self.duration_s > self.deadline_unix_s - self.earliest_start_unix_s + 1e-6:
+        elif self.deadline_unix_s - self.earliest_start_unix_s > MAX_HORIZON_S:
+            out.append(
+                f"window of {(self.deadline_unix_s - self.earliest_start_unix_s) / 86400:.0f} "
+                f"days is longer than the {MAX_HORIZON_S / 86400:g}-day planning horizon"
+            )
+        elif duration_ok and \
+                self.duration_s > self.deadline_unix_s - self.earliest_start_unix_s + 1e-6:
             out.append(
                 f"duration {self.duration_s / 3600:g} h is longer than its window "
                 f"{(self.deadline_unix_s - self.earliest_start_unix_s) / 3600:g} h"
             )
-        if self.min_chunk_s < 0 or self.resume_cost_s < 0:
-            out.append("min_chunk_s and resume_cost_s must be >= 0")
+        if not all(_number(x) and 0 <= x <= MAX_HORIZON_S
+                   for x in (self.min_chunk_s, self.resume_cost_s)):
+            out.append(f"min_chunk_s and resume_cost_s must be from 0 to "
+                       f"{MAX_HORIZON_S / 86400:g} days")
+        if not isinstance(self.interruptible, bool):
+            out.append(f"interruptible must be true or false, got {self.interruptible!r:.40}")
         if not self.zones or any(not isinstance(z, str) for z in self.zones):
             out.append("needs at least one zone")
-        if self.resources < 1:
-            out.append(f"resources {self.resources} is not >= 1")
+        if isinstance(self.resources, bool) or not isinstance(self.resources, numbers.Integral) \
+                or not 1 <= self.resources <= MAX_RESOURCES:
+            out.append(f"resources {self.resources!r:.40} is not a whole number from 1 to "
+                       f"{MAX_RESOURCES}")
         b = self.baseline_start
-        if not (self.earliest_start_unix_s <= b <= self.latest_start_unix_s + 1e-6):
+        if duration_ok and times_ok and not (_number(b) and self.earliest_start_unix_s <= b
+                                <= self.latest_start_unix_s + 1e-6):
             out.append("baseline start is outside its window")
         return out
 
@@ -126,6 +167,11 @@ class Job:
             "resources": self.resources,
             "baseline_start_unix_s": self.baseline_start,
         }
+
+
+def _number(x: object) -> bool:
+    """A finite real number (not a bool)."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def validate(jobs: Sequence[Job]) -> None:

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from wattwise._userinput import format_time
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule.jobs import Job, validate
@@ -44,6 +45,10 @@ MILP_MAX_VARS = 20_000
 #: The same with interruptible jobs, whose chunk constraints make the MILP far harder.
 MILP_MAX_VARS_INTERRUPTIBLE = 5_000
 _EPS = 1e-6
+#: Most slots one zone's forecast may have on its finest step (a year of minutes is 527,040).
+MAX_SLOTS = 2_000_000
+#: Most cells of the chunk search of one interruptible job (slots x states x work done).
+MAX_DP_CELLS = 50_000_000
 
 
 @dataclass(frozen=True)
@@ -131,9 +136,14 @@ class Grid:
     """
 
     def __init__(self, series: IntensitySeries) -> None:
+        if not isinstance(series, IntensitySeries):
+            raise BadInput(f"a forecast must be an IntensitySeries, got {type(series).__name__}")
         self.series = series
         edges = np.append(series.t_unix_s, series.end_unix_s)
         values = np.asarray(series.g_per_kwh, dtype=np.float64)
+        if not np.all(np.isfinite(values) & (values >= 0)):  # IntensitySeries checks it too
+            raise BadInput(f"the {series.zone} forecast from {series.source} has NaN, infinite "
+                           "or negative intensities; they cannot be planned on")
         widths = np.diff(edges)
         self.regular = True
         if widths.size and (widths.max() - widths.min()) > _EPS:
@@ -141,6 +151,12 @@ class Grid:
             # re-read as steps on the finest spacing, so every slot is one unit of time.
             fine = float(widths.min())
             n = round((edges[-1] - edges[0]) / fine)
+            if n > MAX_SLOTS:
+                raise BadInput(
+                    f"the {series.zone} forecast from {series.source} mixes spacings: read on "
+                    f"its finest step of {fine:g} s it would need {n} slots, more than the "
+                    f"{MAX_SLOTS} a plan takes; resample it to one step"
+                )
             edges_r = edges[0] + fine * np.arange(n + 1)
             idx = np.searchsorted(edges, edges_r[:-1] + _EPS, side="right") - 1
             self.regular = bool(np.all(np.abs(np.mod(widths / fine + 0.5, 1.0) - 0.5) < 1e-6))
@@ -212,9 +228,10 @@ def _check_coverage(jobs: Sequence[Job], grids: Mapping[str, Grid]) -> None:
         for z in j.zones:
             if not grids[z].covers(j.earliest_start_unix_s, j.deadline_unix_s):
                 s = grids[z].series
-                bad.append(f"{j.name} in {z} ({s.source} covers {s.start_unix_s:.0f}-"
-                           f"{s.end_unix_s:.0f}, the job's window "
-                           f"{j.earliest_start_unix_s:.0f}-{j.deadline_unix_s:.0f})")
+                bad.append(f"{j.name} in {z} ({s.source} covers {format_time(s.start_unix_s)} "
+                           f"to {format_time(s.end_unix_s)}, the job's window "
+                           f"{format_time(j.earliest_start_unix_s)} to "
+                           f"{format_time(j.deadline_unix_s)})")
     if bad:
         raise BadInput(_list("job(s) whose window the intensity data does not cover", bad))
 
@@ -269,6 +286,14 @@ def best_interruptible(job: Job, grid: Grid) -> tuple[tuple[tuple[float, float],
         # Weights 1, ..., 1, frac: the part-slot is best spent on the dearest slot picked.
         partial = int(pick[np.argmax(cost[pick])])
     else:
+        cells = n * (1 + r + m) * (k + 1)
+        if cells > MAX_DP_CELLS:
+            raise BadInput(
+                f"job {job.name}: its chunk search over {n} slots of {grid.step_s:g} s, "
+                f"{k} slots of work and a minimum chunk of {m} would need {cells:.3g} states, "
+                f"more than {MAX_DP_CELLS:.3g}; use a coarser forecast, a shorter window or a "
+                "smaller min_chunk/resume_cost"
+            )
         pick = _chunk_dp(cost, k, m, r)
         if pick is None:
             s, g = best_continuous(job, grid)
@@ -427,16 +452,23 @@ def plan(
     naming the jobs on any invalid job, missing data or infeasible capacity.
     """
     t0 = time.perf_counter()
+    if method not in ("auto", "exact", "milp", "greedy"):
+        raise BadInput(f"method must be auto, exact, milp or greedy, got {method!r:.60}")
+    if not (isinstance(time_limit_s, (int, float)) and 0 < time_limit_s <= 86400):
+        raise BadInput(f"time_limit_s must be a number of seconds in (0, 86400], got "
+                       f"{time_limit_s!r:.40}")
     if isinstance(forecasts, IntensitySeries):
         forecasts = {forecasts.zone: forecasts}
+    if not isinstance(forecasts, Mapping):
+        raise BadInput("forecasts must map zone -> IntensitySeries (or be one IntensitySeries)")
     if not jobs:
         raise BadInput("nothing to plan: the job list is empty")
+    if not all(isinstance(j, Job) for j in jobs):
+        raise BadInput("plan takes a sequence of Job objects")
     validate(jobs)
     jobs = _resolve_zones(jobs, forecasts)
     grids = {z: Grid(s) for z, s in forecasts.items()}
     _check_coverage(jobs, grids)
-    if method not in ("auto", "exact", "milp", "greedy"):
-        raise BadInput(f"method must be auto, exact, milp or greedy, got {method!r}")
     notes = [f"{s.zone}: read as steps (series was linear)" for s in forecasts.values()
              if s.interpolation == "linear"]
     free = [_single(j, grids) for j in jobs]
@@ -483,17 +515,32 @@ def _capacity_arrays(capacity: Mapping[str, int | np.ndarray],
         if c is None:
             out[z] = np.full(n, np.iinfo(np.int64).max // 4, dtype=np.int64)
             continue
-        arr = np.asarray(c, dtype=np.int64)
-        if arr.ndim == 0:
-            arr = np.full(n, int(arr))
-        if arr.shape != (n,) or np.any(arr < 0):
-            raise BadInput(f"capacity of {z} must be an int >= 0 or {n} values >= 0, one "
-                           "per forecast slot")
+        arr = _capacity_array(c, z, n)
         out[z] = arr.copy()
     unknown = sorted(set(capacity) - set(grids))
     if unknown:
         raise BadInput(f"capacity given for zone(s) without a forecast: {', '.join(unknown)}")
     return out
+
+
+def _capacity_array(c: Any, zone: str, n: int) -> np.ndarray:
+    """One zone's capacity as ``n`` whole numbers from 0 to ``MAX_RESOURCES``, or BadInput."""
+    from wattwise.schedule.jobs import MAX_RESOURCES
+
+    what = (f"capacity of {zone} must be a whole number from 0 to {MAX_RESOURCES}, or {n} "
+            "such numbers, one per forecast slot")
+    raw = np.asarray(c)
+    if raw.dtype == bool or raw.dtype.kind not in "iuf" or raw.ndim > 1:
+        raise BadInput(what)
+    if raw.ndim == 0:
+        raw = np.full(n, raw)
+    with np.errstate(invalid="ignore"):
+        ok = (raw.shape == (n,) and bool(np.all(np.isfinite(raw)))
+              and bool(np.all((raw >= 0) & (raw <= MAX_RESOURCES)))
+              and bool(np.all(raw == np.floor(raw))))
+    if not ok:
+        raise BadInput(what)
+    return raw.astype(np.int64)
 
 
 def replan(previous: Plan, forecasts: Mapping[str, IntensitySeries] | IntensitySeries,

@@ -52,7 +52,15 @@ def parse_time(value: Any, provider: str, where: str) -> float:
         ) from exc
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
+    from wattwise._userinput import MAX_TIME_UNIX_S, MIN_TIME_UNIX_S
+
+    try:
+        t = dt.timestamp()
+    except (OverflowError, ValueError, OSError):
+        t = math.nan
+    if not MIN_TIME_UNIX_S <= t <= MAX_TIME_UNIX_S:
+        raise ProviderError(provider, f"answer has a time out of range in {where}: {value!r:.60}")
+    return t
 
 
 def check_value(value: Any, provider: str, where: str) -> float:

@@ -1,0 +1,96 @@
+"""Value checks the scheduling, benchmarking and compression commands share.
+
+Each refuses a bad value with one ``wattwise: error:`` line (``die``) before
+any work starts: nothing is prepared, waited for, run or recorded first.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+from wattwise._userinput import shown
+from wattwise.cli._common import die
+
+#: Most values in one comma-separated list option (each is a benchmark or simulation).
+MAX_LIST = 20
+
+
+def int_in(value: int | None, label: str, low: int, high: int) -> None:
+    """``value`` (None: not given) is a whole number in ``[low, high]``."""
+    if value is not None and not low <= value <= high:
+        die(f"{label} must be a whole number from {low} to {high}, got {value}")
+
+
+def float_in(value: float | None, label: str, low: float, high: float, *,
+             open_low: bool = False) -> None:
+    """``value`` (None: not given) is a finite number in ``[low, high]`` (``(low, high]``
+    with ``open_low``); NaN and infinities are refused."""
+    if value is None:
+        return
+    ok = math.isfinite(value) and (value > low if open_low else value >= low) and value <= high
+    if not ok:
+        lo = f"> {low:g}" if open_low else f">= {low:g}"
+        die(f"{label} must be a number {lo} and at most {high:g}, got {value}")
+
+
+def items(value: str, label: str) -> list[str]:
+    """The non-empty comma-separated items of ``value``; at least one, at most ``MAX_LIST``."""
+    out = [v.strip() for v in value.split(",") if v.strip()]
+    if not out:
+        die(f"{label} must name at least one value")
+    if len(out) > MAX_LIST:
+        die(f"{label} takes at most {MAX_LIST} values, got {len(out)}")
+    return out
+
+
+def ints(value: str, label: str, low: int, high: int) -> list[int]:
+    """Comma-separated whole numbers, each in ``[low, high]``."""
+    out = []
+    for item in items(value, label):
+        if not (item.isascii() and item.lstrip("+-").isdigit() and len(item) <= 12):
+            die(f"{label} must be comma-separated integers, got {shown(value)}")
+        n = int(item)
+        if not low <= n <= high:
+            die(f"{label} must be integers from {low} to {high}, got {n}")
+        out.append(n)
+    return out
+
+
+def check_zone(zone: str | None) -> str | None:
+    """The canonical name of ``zone`` (None stays None); unknown zones are refused."""
+    if zone is None:
+        return None
+    from wattwise.carbon.zones import get_zone
+
+    return get_zone(zone).name
+
+
+def check_command(command: list[str]) -> None:
+    """Refuse a command that cannot start, before anything waits or runs."""
+    if not command or not command[0]:
+        die("no command given: put it after `--`, e.g. -- python train.py")
+    if any("\x00" in arg for arg in command):
+        die("the command's arguments cannot hold a NUL byte")
+    exe = command[0]
+    if os.sep in exe or (os.altsep and os.altsep in exe):
+        if not os.path.isfile(exe):
+            die(f"command not found: {shown(exe)}")
+        if not os.access(exe, os.X_OK):
+            die(f"cannot run {shown(exe)}: not executable (permission denied)")
+    elif shutil.which(exe) is None:
+        die(f"command not found: {shown(exe)}")
+
+
+def check_db(db: Path | None) -> None:
+    """Open (and close) the run database that runs will be recorded in, so a path that
+    cannot be one (a directory, a FIFO, not a wattwise database) is refused first."""
+    if db is not None and str(db) == "":
+        die("--db is empty")
+    if db is not None and "\x00" in str(db):
+        die(f"--db {shown(str(db))}: the path contains a NUL byte")
+    from wattwise.store import Store
+
+    Store(db, open_wait_s=0.25).close()
