@@ -59,6 +59,8 @@ def test_the_job_does_not_inherit_the_watchdog_pipe() -> None:
     if not Path("/proc/self/fd").is_dir():
         pytest.skip("needs /proc")
     with no_new_children(), JobGroup(SH_SLEEP) as job:
+        # past the gate: the job has become the command itself
+        assert wait_for(lambda: psutil.Process(job.pid).cmdline()[:1] == SH_SLEEP[:1])
         fds = {int(f) for f in os.listdir(f"/proc/{job.pid}/fd")}
         job.forward(signal.SIGTERM)
         job.wait()
@@ -127,3 +129,45 @@ def test_the_watchdog_ends_the_group_when_its_owner_is_killed(tmp_path: Path) ->
     finally:
         kill_all([owner.pid, *pids])
         owner.wait(timeout=30)
+
+
+_DIES_BEFORE_ARMING = """
+import os, signal, sys
+from wattwise import _jobgroup
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)  # wattwise killed after Popen, before arming
+_jobgroup.JobGroup._arm_watchdog = lambda self: die()
+_jobgroup.JobGroup(["sh", "-c", "echo ran > " + sys.argv[1] + "; sleep 30"]).start()
+"""
+
+
+def test_a_job_never_runs_unwatched_even_if_wattwise_dies_while_starting_it(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "ran"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    with no_new_children():
+        proc = subprocess.run([sys.executable, "-c", _DIES_BEFORE_ARMING, str(marker)],
+                              env=env, timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    # the gate sees its pipe end empty: the command is never run, nothing is left
+    assert wait_for(lambda: not [p for p in psutil.process_iter(["cmdline"])
+                                 if str(marker) in " ".join(p.info["cmdline"] or [])])
+    assert not marker.exists()
+
+
+def test_a_leader_killed_by_a_signal_takes_its_group_with_it() -> None:
+    with no_new_children():
+        with JobGroup(["sh", "-c", "sleep 300 & kill -KILL $$"]) as job:
+            assert job.wait() == -signal.SIGKILL
+            sleeper = descendant(job.pid, "sleep")
+        assert sleeper is None or wait_for(lambda: gone(sleeper.pid))
+        assert not job._group_alive()
+
+
+def test_a_job_ignoring_a_forwarded_sigterm_is_killed_after_the_grace() -> None:
+    with no_new_children(), JobGroup(["sh", "-c", "trap '' TERM; sleep 300 & wait"],
+                                      forward_grace_s=0.5) as job:
+        assert wait_for(lambda: descendant(job.pid, "sleep") is not None)
+        job.forward(signal.SIGTERM)
+        assert job.wait() == -signal.SIGKILL

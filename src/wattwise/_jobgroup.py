@@ -180,6 +180,29 @@ def signal_group(proc: subprocess.Popen[Any], sig: int) -> None:
         proc.send_signal(sig)
 
 
+# The job starts behind this gate (``python -I -S -c``, a few ms): it waits for one
+# byte on a pipe only wattwise writes, sent once the watchdog knows the group,
+# and then becomes the command (same pid, same group). If wattwise dies before
+# that, the pipe ends empty and the command never runs: there is no moment
+# when the job runs unwatched.
+_GATE = """\
+import os, sys
+fd = int(sys.argv[1])
+if not os.read(fd, 1):
+    os._exit(125)
+os.close(fd)
+try:
+    os.execvp(sys.argv[2], sys.argv[2:])
+except OSError as exc:
+    sys.stderr.write(f"wattwise: cannot run {sys.argv[2]}: {exc.strerror or exc}\\n")
+    os._exit(127 if isinstance(exc, FileNotFoundError) else 126)
+"""
+
+#: After a forwarded SIGTERM or SIGHUP, how long the job gets before SIGKILL (a
+#: training job may save a checkpoint first; Slurm's default KillWait is 30 s).
+FORWARD_GRACE_S = 30.0
+
+
 def _group_kwargs() -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         return {"process_group": 0}
@@ -228,9 +251,11 @@ class JobGroup:
     """
 
     def __init__(self, command: Sequence[str], *, terminal: bool = True,
-                 grace_s: float = GRACE_S) -> None:
+                 grace_s: float = GRACE_S, forward_grace_s: float = FORWARD_GRACE_S) -> None:
         self.command = list(command)
         self.grace_s = grace_s
+        self.forward_grace_s = forward_grace_s
+        self._escalation: threading.Timer | None = None
         self.signals: list[int] = []
         self.paused = False
         self._ending = False
@@ -264,15 +289,30 @@ class JobGroup:
         """Start the watchdog, then the job; ``OSError`` if the command cannot start."""
         self._start_watchdog()
         scope = contextlib.ExitStack()
+        gate_r, gate_w = os.pipe() if self._dog_w is not None else (-1, -1)
         try:
             scope.enter_context(forward_signals())
-            self._proc = subprocess.Popen(self.command, **_group_kwargs())
+            if gate_r >= 0:
+                self._check_runnable()
+                cmd = [sys.executable, "-I", "-S", "-c", _GATE, str(gate_r), *self.command]
+                self._proc = subprocess.Popen(cmd, pass_fds=(gate_r,), **_group_kwargs())
+            else:
+                self._proc = subprocess.Popen(self.command, **_group_kwargs())
         except BaseException:
             scope.close()
             self._stand_down(b"")
+            if gate_w >= 0:
+                os.close(gate_w)
             raise
+        finally:
+            if gate_r >= 0:
+                os.close(gate_r)
         self._scope = scope
         self._arm_watchdog()
+        if gate_w >= 0:  # watched now: let the command run
+            with contextlib.suppress(OSError):
+                os.write(gate_w, b"g")
+            os.close(gate_w)
         with _lock:
             _live.add(self)
         if stop_requested() and _last_signal:  # it came while the job was starting
@@ -284,6 +324,19 @@ class JobGroup:
                 # It may have touched the terminal before it was its own and been stopped.
                 self._killpg(signal.SIGCONT)
         return self
+
+    def _check_runnable(self) -> None:
+        """What ``Popen`` would say of the command, said before the gate hides it."""
+        import shutil
+
+        exe = self.command[0] if self.command else ""
+        found = shutil.which(exe) if os.sep not in exe else exe
+        if not exe or found is None or not os.path.exists(found):
+            raise FileNotFoundError(2, "No such file or directory", exe)
+        if os.path.isdir(found):
+            raise PermissionError(13, "Is a directory", exe)
+        if not os.access(found, os.X_OK):
+            raise PermissionError(13, "Permission denied", exe)
 
     def __enter__(self) -> JobGroup:
         return self if self._proc is not None else self.start()
@@ -297,10 +350,15 @@ class JobGroup:
         An interrupted job's group is ended so nothing it started survives.
         """
         try:
-            if self._proc is not None and (kill or self.signals or self.poll() is None):
+            leader_killed = self._proc is not None and (self.poll() or 0) < 0
+            if self._proc is not None and (
+                kill or self.signals or leader_killed or self.poll() is None
+            ):  # a leader killed by a signal (Ctrl-C at its terminal) takes its group
                 self.terminate()
         finally:
             self._take_terminal()
+            if self._escalation is not None:
+                self._escalation.cancel()
             with _lock:
                 _live.discard(self)
             if self._scope is not None:
@@ -383,6 +441,16 @@ class JobGroup:
         if self.paused:
             self.paused = False
             self._killpg(signal.SIGCONT)
+        if signum != signal.SIGINT and self._escalation is None:
+            # A job that ignores SIGTERM must not keep wattwise (and itself) alive.
+            timer = threading.Timer(self.forward_grace_s, self._kill_if_alive)
+            timer.daemon = True
+            timer.start()
+            self._escalation = timer
+
+    def _kill_if_alive(self) -> None:
+        if self._proc is not None and self._group_alive():
+            self._killpg(signal.SIGKILL)
 
     def pause(self) -> None:
         """SIGSTOP the whole group; the terminal comes back to wattwise meanwhile."""

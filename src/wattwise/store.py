@@ -22,6 +22,7 @@ read through SQLite first, and any doubt raises ``StoreError``.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -143,6 +144,21 @@ def _pid_alive(pid: int, started_unix_s: float | None) -> bool:
         return True
     except (OverflowError, ValueError):  # a pid no process can have
         return False
+
+
+def _num(value: Any) -> float | None:
+    """A stored time as a finite float; anything else (a damaged row) is None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _command(value: list[Any] | None) -> list[str] | None:
+    return None if value is None else [str(c) for c in value]
 
 
 class Store:
@@ -342,35 +358,38 @@ class Store:
         status = str(row["status"])
         if status != "running":
             return status
-        pid = row["pid"]
+        pid = _int(row["pid"])
         if pid is not None and row["hostname"] == _hostname():
-            return "running" if _pid_alive(int(pid), row["pid_started_unix_s"]) else "lost"
-        last = row["heartbeat_unix_s"]
-        last = row["started_unix_s"] if last is None else last
-        return "running" if now - last <= self.stale_after_s else "lost"
+            return "running" if _pid_alive(pid, _num(row["pid_started_unix_s"])) else "lost"
+        last = _num(row["heartbeat_unix_s"])
+        last = _num(row["started_unix_s"]) if last is None else last
+        return "running" if last is not None and now - last <= self.stale_after_s else "lost"
 
     def _info(
         self, row: sqlite3.Row, now: float, cls: type[RunInfo] = RunInfo, **extra: Any
     ) -> Any:
-        end = row["ended_unix_s"]
-        last = end if end is not None else row["heartbeat_unix_s"]
+        started = _num(row["started_unix_s"]) or 0.0
+        end = _num(row["ended_unix_s"])
+        heartbeat = _num(row["heartbeat_unix_s"])
+        last = end if end is not None else heartbeat
         return cls(
             id=int(row["id"]),
-            name=row["name"],
+            name=str(row["name"]),
             status=self._status(row, now),
-            started_unix_s=row["started_unix_s"],
+            started_unix_s=started,
             ended_unix_s=end,
-            duration_s=None if last is None else max(0.0, last - row["started_unix_s"]),
-            host=_rows.loads(row["host_json"]),
-            hardware=_rows.loads(row["hardware_json"]),
-            sensors=_rows.loads(row["sensors_json"]),
-            versions=_rows.loads(row["versions_json"]),
-            command=_rows.loads(row["command_json"]),
-            exit_code=row["exit_code"],
-            pid=row["pid"],
-            summary=_rows.loads(row["summary_json"]),
-            tags=_rows.loads(row["tags_json"]),
-            heartbeat_unix_s=row["heartbeat_unix_s"],
+            duration_s=None if last is None else max(0.0, last - started),
+            host=_rows.loads(row["host_json"], dict, {}),
+            hardware=_rows.loads(row["hardware_json"], dict, {}),
+            sensors=[d for d in _rows.loads(row["sensors_json"], list, [])
+                     if isinstance(d, dict)],
+            versions=_rows.loads(row["versions_json"], dict, {}),
+            command=_command(_rows.loads(row["command_json"], list)),
+            exit_code=_int(row["exit_code"]),
+            pid=_int(row["pid"]),
+            summary=_rows.loads(row["summary_json"], dict),
+            tags=_rows.loads(row["tags_json"], dict, {}),
+            heartbeat_unix_s=heartbeat,
             **extra,
         )
 
@@ -440,11 +459,12 @@ class Store:
                 "low_j": r["low_j"],
                 "high_j": r["high_j"],
                 "kind": r["kind"],
-                "domains": _rows.loads(r["domains_json"]),
-                "attribution": _rows.loads(r["attribution_json"]),
-                "gaps": _rows.loads(r["gaps_json"]),
+                "domains": [d for d in _rows.loads(r["domains_json"], list, [])
+                            if isinstance(d, dict)],
+                "attribution": _rows.loads(r["attribution_json"], dict),
+                "gaps": _rows.loads(r["gaps_json"], list, []),
             }
-            window.update(_rows.loads(r["extra_json"]) or {})
+            window.update(_rows.loads(r["extra_json"], dict, {}))
             out.append(window)
         return out
 

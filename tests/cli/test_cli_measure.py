@@ -309,3 +309,13 @@ def test_run_at_a_terminal_gives_the_job_the_foreground_so_ctrl_c_reaches_it(
         os.close(master)
     rec = Store(db).get_run("latest")
     assert rec.status == "interrupted" and rec.exit_code == 130
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_a_closed_stderr_pipe_never_changes_the_jobs_exit_code(code: int) -> None:
+    import shlex
+
+    cli = f"{shlex.quote(sys.executable)} -m wattwise run --no-store -- sh -c 'exit {code}'"
+    out = subprocess.run(["bash", "-c", f"{cli} 2>&1 >/dev/null | true; "
+                          "echo ${PIPESTATUS[0]}"], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == str(code)

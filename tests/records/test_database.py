@@ -278,3 +278,29 @@ def test_after_the_program_ends_the_db_file_alone_holds_every_run(tmp_path: Path
             ("copied", "finished")]
     finally:
         conn.close()
+
+
+def test_a_damaged_row_never_breaks_a_listing_or_a_view(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with Store(db) as s:
+        good = _new_run(s, "good")
+        s.finish_run(good, ended_unix_s=1002.0, status="finished", summary={"energy_j": 1.0})
+        bad = _new_run(s, "bad")
+        s.add_window(bad, {"name": "w", "start_unix_s": 1.0, "end_unix_s": 2.0,
+                           "energy_j": 1.0, "kind": "measured"})
+    conn = sqlite3.connect(db)
+    deep = "[" * 5000 + "]" * 5000
+    conn.execute("UPDATE runs SET summary_json = '{', hardware_json = '\"text\"',"
+                 " sensors_json = ?, tags_json = '7', started_unix_s = 'soon', pid = 'x'"
+                 " WHERE id = ?", (deep, bad))
+    conn.execute("UPDATE windows SET domains_json = 'not json', gaps_json = '{}'")
+    conn.commit()
+    conn.close()
+    with Store(db, readonly=True) as s:
+        runs = {r.name: r for r in s.list_runs()}
+        assert runs["good"].summary == {"energy_j": 1.0}
+        rec = s.get_run(bad)
+        assert rec.summary is None and rec.hardware == {} and rec.sensors == []
+        assert rec.tags == {} and rec.started_unix_s == 0.0 and rec.pid is None
+        (w,) = s.windows(bad)
+        assert w["domains"] == [] and w["gaps"] == []

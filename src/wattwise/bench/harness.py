@@ -159,7 +159,8 @@ def _call(step: Callable[[], int], name: str, where: str) -> int:
         n = step()
     except BenchFailed:
         raise
-    except Exception as exc:  # any workload fault is reported, not raised raw
+    except (Exception, SystemExit, GeneratorExit) as exc:  # any workload fault (a
+        # sys.exit() inside the step too) is reported, not raised raw
         raise BenchFailed(
             f"{name}: the step failed {where}: {type(exc).__name__}: {exc}"
         ) from exc
@@ -225,6 +226,9 @@ def benchmark(
         if progress is not None:
             progress(done, total)
 
+    if warmup > 0:  # the first warm-up call, before anything is recorded: a target
+        _call(step, name, "in warm-up call 1")  # that fails at once leaves no run behind
+        tick()
     tags = {"bench": name, "task": task or ""}
     run = Run(f"bench:{name}", interval_s=interval_s, store=store, db=db,
               sensors=sensors, zone=zone, tags=tags)
@@ -235,7 +239,7 @@ def benchmark(
     latencies: list[float] = []
     baseline_w: float | None = None
     try:
-        for i in range(warmup):
+        for i in range(1, warmup):
             _call(step, name, f"in warm-up call {i + 1}")
             tick()
         if idle_baseline:

@@ -32,8 +32,24 @@ def _width(stream: object) -> int | None:
 
 
 # No emoji codes: ":fire:" in a run name prints as typed, not as a picture.
-console = Console(width=_width(sys.stdout), emoji=False)
-err_console = Console(stderr=True, width=_width(sys.stderr), emoji=False)
+class _Console(Console):
+    """Rich's console, but a closed pipe (``wattwise run -- job 2>&1 | head -1``) is
+    not an exit: Rich's default raises ``SystemExit(1)``, which would replace a
+    job's exit code. Output goes quiet and the command goes on."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        try:
+            fd = self.file.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+console = _Console(width=_width(sys.stdout), emoji=False)
+err_console = _Console(stderr=True, width=_width(sys.stderr), emoji=False)
 
 
 def say(kind: str, message: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,8 @@ def compress(
             _need_matplotlib()
     if json_out is not None:
         check_output(json_out, "--json file")
+        if plot is not None and os.path.abspath(plot) == os.path.abspath(json_out):
+            die(f"--plot and --json name the same file ({plot}); give two")
     configs = parse_methods(specs, model)
     task = suite_task(model, batch_size, threads)
     with _progress() as bar:

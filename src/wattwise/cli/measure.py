@@ -301,8 +301,14 @@ def _finish(tracked: Any, code: int, json_out: Path | None) -> None:
         err_console.print(energy_table(summary, title=head))
         for line in emissions_lines(summary) + summary_lines(summary):
             err_console.print(line, markup=False, highlight=False)
+        err_console.file.flush()
+    except OSError:  # stderr is a closed pipe (`... 2>&1 | head -1`): nobody to tell
+        _silence_stderr()
     except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
-        say("error", f"could not print the run's result: {exc}")
+        try:
+            say("error", f"could not print the run's result: {exc}")
+        except OSError:
+            _silence_stderr()
     if json_out is not None:
         from wattwise.export import strict_json
 
@@ -316,6 +322,17 @@ def _finish(tracked: Any, code: int, json_out: Path | None) -> None:
                 say("note", note)
 
 
+def _silence_stderr() -> None:
+    """Point fd 2 at /dev/null, so no later write (nor the interpreter's final flush)
+    fails and turns the job's exit code into 1."""
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+
 def _store(db: Path | None) -> Any:
     """The database opened read-only: looking at runs never creates or changes a file."""
     from wattwise.store import Store
@@ -325,7 +342,15 @@ def _store(db: Path | None) -> Any:
 
 
 def _exists(db: Path | None) -> bool:
-    return _db_path(db).exists()
+    """False only when nothing is at the path; any other problem (a name too long, a
+    symlink loop) is left for the store to report in one line."""
+    try:
+        os.stat(_db_path(db))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
 
 
 def runs(

@@ -76,8 +76,18 @@ def dumps(field: str, value: Any) -> str:
         raise BadInput(f"run record field {field!r} cannot be stored as JSON: {exc}") from exc
 
 
-def loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+def loads(text: str | None, kind: type | None = None, default: Any = None) -> Any:
+    """A stored JSON field; a damaged one (not JSON, too deep, not of ``kind``)
+    reads as ``default``, so one bad row never breaks a listing or a page."""
+    if text is None:
+        return default
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return default
+    if kind is not None and not isinstance(value, kind):
+        return default
+    return value
 
 
 def text(value: Any) -> str:

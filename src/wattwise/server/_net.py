@@ -82,11 +82,10 @@ def plan(host: str, port: int, *, allow_remote: bool = False) -> Spot:
             "reverse proxy with TLS in front"
         )
     names: set[str] = set()
-    if remote:
-        if all(ip is not None and ip.is_unspecified for ip in ips):
-            names |= _own_names()
-        else:
-            names |= {host_name(text)} | {host_name(str(ip)) for ip in ips if ip is not None}
+    if remote and all(ip is not None and ip.is_unspecified for ip in ips):
+        names |= _own_names()
+    else:  # the name it was given answers too (127.0.0.2, a LAN address)
+        names |= {host_name(text)} | {host_name(str(ip)) for ip in ips if ip is not None}
     return Spot(text, port, family, tuple(address), remote, frozenset(names))
 
 
