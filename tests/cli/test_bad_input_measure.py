@@ -267,7 +267,9 @@ CASES: list[tuple[list[str], str]] = [
     # report: numbers
     *[(["report", "--units", v, *DB], "--units must be") for v in ("inf", "-inf", "nan", "0",
                                                                    "-1")],
-    *[(["report", "--share", v, *DB], "--share") for v in ("0", "-0.5", "nan", "inf", "1.5")],
+    *[(["report", "--share", v, *DB], "--share") for v in ("0", "-0.5", "nan", "inf", "1.5",
+                                                            "1e-320")],
+    *[(["report", "--units", v, *DB], "--units must be") for v in ("1e-320", "1e16")],
     *[
         (["report", "--renewable-share", v, *DB], "--renewable-share")
         for v in ("nan", "inf", "-0.1", "2")

@@ -567,10 +567,11 @@ def report(
     _check_carbon(zone, trace, pue, provider)
     if renewable_share is not None and not 0 <= renewable_share <= 1:
         die(f"--renewable-share must be between 0 and 1, got {renewable_share}")
-    if not 0 < share <= 1:
-        die(f"--share must be in (0, 1], got {share}")
-    if units is not None and not (math.isfinite(units) and units > 0):
-        die(f"--units must be a finite number greater than 0, got {units}")
+    # Below 1e-9 a share or a unit count is a typo, and dividing by it overflows.
+    if not 1e-9 <= share <= 1:
+        die(f"--share must be from 1e-09 to 1, got {share}")
+    if units is not None and not (math.isfinite(units) and 1e-9 <= units <= 1e15):
+        die(f"--units must be a number from 1e-09 to 1e15, got {units}")
     if not unit.strip():
         die("--unit is empty; name the functional unit (for example 'request' or 'token')")
     if len(unit) > MAX_NAME or not unit.isprintable():
