@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from typer.testing import CliRunner
@@ -56,3 +57,15 @@ def test_malformed_trace_is_exit_2(tmp_path) -> None:
     p.write_text("Time,Carbon Intensity\n2024-01-01,12 g\n")
     r = runner.invoke(_app(), ["intensity", "DE", "--trace", str(p), "--at", "2024-01-01"])
     assert r.exit_code == 2 and "bad.csv: line 2" in r.output
+
+
+def test_intensity_says_how_a_trace_was_cleaned(tmp_path: Path) -> None:
+    trace = tmp_path / "dup.csv"
+    trace.write_text("Time,Carbon Intensity\n2024-01-01T01:00:00Z,200\n"
+                     "2024-01-01T00:00:00Z,100\n2024-01-01T00:00:00Z,500\n")
+    out = runner.invoke(_app(), ["intensity", "DE", "--trace", str(trace),
+                              "--at", "2024-01-01T00:30Z"])
+    assert out.exit_code == 0
+    assert "100.0 gCO2eq/kWh" in out.stdout
+    assert "1 duplicate timestamp(s) merged" in out.stdout
+    assert "not in time order" in out.stdout

@@ -65,13 +65,16 @@ def intensity_cmd(
     from wattwise.carbon.yearly import YearlySource
     from wattwise.carbon.zones import get_zone
 
+    cleaning: list[str] = []
     try:
         name = get_zone(zone).name
         t = parse_time(at, "--at") if at is not None else None
         if trace is not None:
             if t is None:
                 raise WattwiseError("--trace needs --at TIME")
-            result = TraceSource.from_csv(trace, name).intensity_at(name, t)
+            source = TraceSource.from_csv(trace, name)
+            result = source.intensity_at(name, t)
+            cleaning = list(source.data.notes)  # sorted rows, merged duplicates: never silent
         elif t is not None and name in SHIPPED:
             result = TraceSource.for_zone(name, outside="yearly").intensity_at(name, t)
         else:
@@ -79,7 +82,10 @@ def intensity_cmd(
     except WattwiseError as exc:
         die(str(exc))
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        out = result.to_dict()
+        if cleaning:
+            out["trace_notes"] = cleaning
+        typer.echo(json.dumps(out, indent=2))
         return
     when = f" at {at}" if at else ""
     console.print(
@@ -88,8 +94,9 @@ def intensity_cmd(
         markup=False,
         highlight=False,
     )
-    if result.note:
-        console.print(f"note: {result.note}", markup=False, highlight=False)
+    for note in [result.note, *cleaning]:
+        if note:
+            console.print(f"note: {note}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
