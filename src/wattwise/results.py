@@ -131,8 +131,8 @@ class EnergyResult:
             a = self.attribution
             lines.append(
                 f"  process tree {a.pid}: {a.share:.0%} of busy CPU time -> "
-                f"{a.attributed_cpu_energy_j:.1f} J of CPU energy "
-                f"({a.unattributed_cpu_energy_j:.1f} J to other processes)"
+                f"{a.attributed_cpu_energy_j:.1f} J of the {a.cpu_energy_j:.1f} J of CPU energy "
+                f"in the total ({a.unattributed_cpu_energy_j:.1f} J other processes')"
             )
         for g in self.gaps:
             lines.append(f"  gap: {g}")

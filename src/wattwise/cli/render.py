@@ -144,10 +144,12 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         share = num(a.get("share"), ".0%")
         lines.append(
             f"process tree: {num(a.get('tree_cpu_s'), '.2f')} CPU-s of "
-            f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}); "
-            f"CPU energy attributed {num(a.get('attributed_cpu_energy_j'), '.1f')} J, other "
-            f"processes {num(a.get('unattributed_cpu_energy_j'), '.1f')} J "
-            "(not in the total above)."
+            f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}). "
+            f"The total above is the machine's energy while the run lasted; of its "
+            f"{num(a.get('cpu_energy_j'), '.1f')} J of CPU energy, "
+            f"{num(a.get('attributed_cpu_energy_j'), '.1f')} J is this process tree's share "
+            f"and {num(a.get('unattributed_cpu_energy_j'), '.1f')} J other processes' "
+            "(both inside the total; emissions price the whole total)."
         )
     for g in _list(result.get("gaps")):
         lines.append(f"gap: {safe(g)}")
