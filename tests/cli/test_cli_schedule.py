@@ -163,3 +163,61 @@ def test_plan_bad_input_is_one_line(tmp_path: Path, args: list[str], msg: str) -
         {"name": "eval", "duration": "30m", "within": "6h", "zone": "DE"}]}))
     r = runner.invoke(app, ["plan", str(jobs), *args])
     assert r.exit_code == 2 and msg in r.output
+
+
+def test_simulate_names_each_zones_own_trace_in_its_footer() -> None:
+    r = runner.invoke(app, ["simulate", "--zone", "DE", "--zone", "FR", "--scenario", "nightly",
+                            "--flex", "1", "--noise", "0", "--start", "2020-03-01",
+                            "--end", "2020-03-08"])
+    assert r.exit_code == 0, r.output
+    footer = " ".join(r.output[r.output.rindex("source:"):].split())
+    assert footer.startswith("source: trace:ger_2020") and "trace:fr_2020" in footer
+    assert footer.count("[DE]") == 1 and footer.count("[FR]") == 1
+
+
+def test_simulate_default_span_stays_inside_the_traces_year() -> None:
+    # The shipped traces run on into 2021-01-09 as padding; a default run must not plan
+    # nightly jobs there (2020 has 366 days, so at most 366 nightly jobs).
+    r = runner.invoke(app, ["simulate", "--zone", "GB", "--scenario", "nightly", "--flex", "1",
+                            "--noise", "0", "--forecaster", "persistence-last", "--json"])
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.output)
+    assert 360 <= row["n_jobs"] <= 366
+
+
+def test_defer_prices_the_run_on_its_trace_names_it_and_says_planned_vs_realised(
+    tmp_path: Path,
+) -> None:
+    from wattwise.store import Store
+
+    fc = write_hourly_trace(tmp_path / "fc.csv", 3600 * (int(time.time()) // 3600 - 1),
+                            [100.0] * 6)
+    db = tmp_path / "r.db"
+    r = runner.invoke(app, [
+        "defer", "--within", "3s", "--duration", "1s", "--zone", "DE",
+        "--intensity-trace", str(fc), "--db", str(db), "--",
+        sys.executable, "-c", "import time; time.sleep(1.2)",
+    ])
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "planned 100.0 gCO2eq/kWh (forecast), realised 100.0 gCO2eq/kWh" in out
+    (info,) = Store(db).list_runs()
+    assert info.name == Path(sys.executable).name
+    assert info.summary is not None
+    assert info.summary["emissions"]["avg_intensity_g_per_kwh"] == pytest.approx(100.0)
+
+
+def test_plan_keeps_a_job_where_it_was_for_a_trivial_saving_and_says_why(
+    tmp_path: Path,
+) -> None:
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps({"jobs": [
+        {"name": "flat", "duration": "1h", "within": "12h", "zone": "DE"}]}))
+    # Later hours are 0.3 % cleaner: within the 1 % bar, so the job starts now.
+    de = _hour_trace(tmp_path / "de.csv", [300.0] * 3 + [299.0] * 21)
+    r = runner.invoke(app, ["plan", str(jobs), "--intensity-trace", f"DE={de}"],
+                      env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "note: flat: not moved: the forecast saving of" in out
+    assert "does not exceed the 1 % threshold" in out

@@ -74,7 +74,8 @@ def simulate(
                                    "or perfect."),
     start: str | None = typer.Option(None, "--start", help="First day (UTC); default 12 days "
                                      "after the trace starts, history for the forecaster."),
-    end: str | None = typer.Option(None, "--end", help="End (UTC); default the trace's end."),
+    end: str | None = typer.Option(None, "--end", help="End (UTC); default the end of the "
+                                   "trace's year (or the trace's end, if sooner)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the noise and the ML job draws."),
     csv_out: Path | None = typer.Option(None, "--csv", help="Also write the table as CSV."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -112,7 +113,7 @@ def simulate(
         z = src.zone
         series = src.full_series
         a = t_start if t_start is not None else series.start_unix_s + 12 * DAY_S
-        b = min(t_end, series.end_unix_s) if t_end is not None else series.end_unix_s
+        b = min(t_end, series.end_unix_s) if t_end is not None else _default_end(series, a)
         if a < series.start_unix_s + DAY_S:
             die(f"--start leaves under one day of {z} history before it for the forecaster "
                 f"(the trace starts {format_time(series.start_unix_s)})")
@@ -153,8 +154,22 @@ def simulate(
                   f"{row['optimum_g'] / 1000:.1f}", f"{row['saving_pct']:.1f} %",
                   f"{row['optimum_saving_pct']:.1f} %", _pct(row["realised_pct"]))
     console.print(t)
-    console.print(f"source: {rows[0]['source'] if rows else '-'}", markup=False,
-                  highlight=False)
+    by_zone = {r["zone"]: r["source"] for r in rows}
+    console.print("source: " + ("; ".join(f"{s} [{z}]" for z, s in by_zone.items()) or "-"),
+                  markup=False, highlight=False)
+
+
+def _default_end(series: Any, start_unix_s: float) -> float:
+    """End of the trace's own year (the year its middle lies in), or of the trace if the
+    start is past that: the shipped traces carry days of the next year as padding, and a
+    default span must not simulate them as if they were the year asked about."""
+    from datetime import datetime, timezone
+
+    mid = (series.start_unix_s + series.end_unix_s) / 2
+    year = datetime.fromtimestamp(mid, timezone.utc).year
+    year_end = datetime(year + 1, 1, 1, tzinfo=timezone.utc).timestamp()
+    end = float(series.end_unix_s)
+    return min(year_end, end) if start_unix_s < year_end else end
 
 
 def defer(
@@ -176,15 +191,19 @@ def defer(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the plan, run nothing."),
     db: Path | None = typer.Option(None, "--db", help="Run-record database."),
     no_store: bool = typer.Option(False, "--no-store", help="Don't record the run."),
+    name: str | None = typer.Option(None, "--name", "-n", help="Run name (default: the "
+                                    "command's name, as `wattwise run`)."),
 ) -> None:
     """Wait for the cleanest window, then run and measure CMD; its exit code is passed through.
 
     Example: wattwise defer --within 8h --duration 2h -z GB --intensity-provider ukcarbon -- make
     """
     from wattwise.carbon.zones import resolve_zone
+    from wattwise.cli.measure import _check_name
     from wattwise.schedule.defer import (
         TYPICAL_WEEK,
         check_deferral,
+        command_name,
         explain,
         plan_deferral,
         window_intensity,
@@ -199,14 +218,21 @@ def defer(
     chosen = resolve_zone(zone).zone
     z = chosen.name if chosen is not None else None
     check_command(command)
+    if name is not None:
+        _check_name(name)
+    # The run is priced on the plan's own intensity source, so its record shows the
+    # saving the plan promised (the typical week has no file: the yearly figure is used).
     ex = LocalExecutor(db=db, store=not no_store, zone=z,
+                       intensity_trace=trace.resolve() if trace is not None else None,
+                       intensity_provider=provider,
                        on_event=lambda m: err_console.print(f"wattwise: {m}", markup=False,
                                                             highlight=False))
     now = ex.clock()
     check_deferral(now, within_s, duration_s, chunk_s, resume_s)
     forecast = window_intensity(z, now, within_s, trace=trace, provider=provider)
     a = plan_deferral(forecast, now, within_s, duration_s, interruptible=interruptible,
-                      min_chunk_s=chunk_s, resume_cost_s=resume_s)
+                      min_chunk_s=chunk_s, resume_cost_s=resume_s,
+                      name=name or command_name(command))
     if not dry_run and not no_store:
         check_db(db)
     if trace is None and provider is None:
@@ -233,7 +259,21 @@ def defer(
             err_console.print(line, markup=False, highlight=False)
     for n in res.notes:
         err_console.print(f"note: {n}", markup=False, highlight=False)
+    _planned_vs_realised(a.job.name, res, typical_week=trace is None and provider is None)
     raise typer.Exit(res.exit_code or 0)
+
+
+def _planned_vs_realised(name: str, res: Any, *, typical_week: bool) -> None:
+    """One line: the intensity the plan expected against the one the run was priced at."""
+    def g(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.1f}"
+
+    line = (f"wattwise: {name}: planned {g(res.planned_g_per_kwh)} gCO2eq/kWh (forecast), "
+            f"realised {g(res.realised_g_per_kwh)} gCO2eq/kWh (as priced in the run record)")
+    if typical_week and res.realised_g_per_kwh is not None:
+        line += ("; planned on the typical week, priced at the zone's yearly average: they "
+                 "differ by source, not by timing")
+    err_console.print(line, markup=False, highlight=False)
 
 
 def _pct(x: float) -> str:
@@ -331,13 +371,17 @@ def plan_cmd(
     results = run_batch(
         the_plan, specs, ray_address=ray, db=db,
         on_event=lambda m: err_console.print(f"wattwise: {m}", markup=False, highlight=False),
+        traces=traces, provider=provider,
     )
+    zones = {a.job.name: a.zone for a in the_plan.assignments}
     for name, res in results.items():
         err_console.print(
             f"wattwise: {name}: exit code {res.exit_code}, started {_utc(res.started_unix_s)}"
             + (f", run {res.run_id}" if res.run_id is not None else ""),
             markup=False, highlight=False,
         )
+        _planned_vs_realised(name, res, typical_week=zones.get(name) not in traces
+                             and provider is None)
     codes = [r.exit_code or 0 for r in results.values()]
     raise typer.Exit(max(codes, default=0))
 
@@ -364,3 +408,6 @@ def _print_plan(the_plan: Any, notes: list[str]) -> None:
     )
     for n in [*notes, *the_plan.notes]:
         console.print(f"note: {n}", markup=False, highlight=False)
+    for a in the_plan.assignments:
+        if a.note:
+            console.print(f"note: {a.job.name}: {a.note}", markup=False, highlight=False)

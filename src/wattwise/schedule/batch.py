@@ -91,8 +91,19 @@ def run_batch(
     db: str | Path | None = None,
     store: bool = True,
     on_event: Callable[[str], None] | None = None,
+    traces: Mapping[str, str | Path] | None = None,
+    provider: str | LiveProvider | None = None,
 ) -> dict[str, ExecResult]:
-    """Run every job at its planned times: here, each in its own thread, or on Ray."""
+    """Run every job at its planned times: here, each in its own thread, or on Ray.
+
+    Pass the ``traces`` and ``provider`` the plan was made with (as to ``plan_batch``):
+    each run is then priced on its zone's trace, else the provider, as it was planned,
+    and its record holds the planned and realised intensity side by side.
+    """
+    from wattwise.carbon.zones import get_zone
+
+    by_zone = {get_zone(z).name: Path(p).resolve() for z, p in (traces or {}).items()}
+    live = provider if isinstance(provider, str) or provider is None else provider.name
     commands = {s.job.name: s.command for s in specs}
     missing = [n for n, c in commands.items() if not c]
     if missing:
@@ -109,8 +120,11 @@ def run_batch(
 
     def one(a: Any) -> None:
         say = on_event or (lambda _m: None)
+        trace = by_zone.get(a.zone)
         ex = LocalExecutor(db=db, store=store, zone=a.zone or None,
-                           on_event=lambda m: say(f"{a.job.name}: {m}"))
+                           on_event=lambda m: say(f"{a.job.name}: {m}"),
+                           intensity_trace=trace,
+                           intensity_provider=live if trace is None else None)
         try:
             results[a.job.name] = ex.run(a, commands[a.job.name] or [])
         except BaseException as exc:  # noqa: BLE001 - reported per job below

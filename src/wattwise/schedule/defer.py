@@ -36,8 +36,9 @@ def plan_deferral(
     interruptible: bool = False,
     min_chunk_s: float = 0.0,
     resume_cost_s: float = 0.0,
+    name: str = "job",
 ) -> Assignment:
-    """Best window for a job that must be done within ``within_s`` from now."""
+    """Best window for a job called ``name`` that must be done within ``within_s`` from now."""
     check_deferral(now_unix_s, within_s, duration_s, min_chunk_s, resume_cost_s)
     end = now_unix_s + within_s
     if not Grid(forecast).covers(now_unix_s, end):
@@ -48,7 +49,7 @@ def plan_deferral(
             "--intensity-provider NAME for a live one)"
         )
     return best_window(forecast, duration_s, now_unix_s, end, interruptible=interruptible,
-                       min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s)
+                       min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s, name=name)
 
 
 def check_deferral(now_unix_s: float, within_s: float, duration_s: float,
@@ -91,9 +92,10 @@ def explain(a: Assignment, now_unix_s: float, forecast: IntensitySeries) -> str:
     when = "now" if wait <= 0 else f"at {_utc(a.start_unix_s)} (in {_hm(wait)})"
     pieces = f" in {len(a.chunks)} chunks" if len(a.chunks) > 1 else ""
     saving = 100.0 * (1 - a.expected_g / a.baseline_g) if a.baseline_g > 0 else 0.0
+    why = f"; {a.note}" if a.note else ""
     return (f"start {when}{pieces}: forecast {mean_run:.0f} gCO2eq/kWh over the run against "
             f"{now_mean:.0f} if started now, {saving:.1f} % less (estimated from "
-            f"{forecast.source})")
+            f"{forecast.source}){why}")
 
 
 def _hm(s: float) -> str:
@@ -113,15 +115,27 @@ def defer(
     executor: LocalExecutor | None = None,
     clock: Callable[[], float] | None = None,
     on_event: Callable[[str], None] | None = None,
+    name: str | None = None,
 ) -> tuple[Assignment, ExecResult]:
-    """Plan the cleanest window from now and run ``command`` in it, measured."""
+    """Plan the cleanest window from now and run ``command`` in it, measured.
+
+    The run is recorded as ``name``, by default the command's name (as ``wattwise run``
+    does). Give the ``executor`` the trace or provider ``forecast`` came from, so the
+    run is priced on the same intensity as the plan.
+    """
     ex = executor or LocalExecutor()
     now = (clock or ex.clock)()
     a = plan_deferral(forecast, now, within_s, duration_s, interruptible=interruptible,
-                      min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s)
+                      min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s,
+                      name=name or command_name(command))
     if on_event is not None:
         on_event(explain(a, now, forecast))
     return a, ex.run(a, command)
+
+
+def command_name(command: Sequence[str]) -> str:
+    """The name a run of ``command`` is recorded under, as ``wattwise run`` names it."""
+    return (Path(command[0]).name if command else "") or "run"
 
 
 @functools.cache

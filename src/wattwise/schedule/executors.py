@@ -88,9 +88,15 @@ class ExecResult:
     run_id: int | None = None
     summary: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    #: Forecast mean intensity over the planned chunks (what the plan promised).
+    planned_g_per_kwh: float | None = None
+    #: Mean intensity the run was priced at, read back from its emissions.
+    realised_g_per_kwh: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "planned_g_per_kwh": self.planned_g_per_kwh,
+            "realised_g_per_kwh": self.realised_g_per_kwh,
             "exit_code": self.exit_code,
             "started_unix_s": self.started_unix_s,
             "ended_unix_s": self.ended_unix_s,
@@ -102,6 +108,22 @@ class ExecResult:
         }
 
 
+def planned_intensity(assignment: Assignment) -> float | None:
+    """The forecast's mean g/kWh over the planned chunks; None for a job drawing 0 W."""
+    run_s = sum(b - a for a, b in assignment.chunks)
+    p = assignment.job.power_w
+    if not (run_s > 0 and p > 0):
+        return None
+    return assignment.expected_g * 3.6e6 / (p * run_s)
+
+
+def realised_intensity(summary: dict[str, Any] | None) -> float | None:
+    """The mean g/kWh a run's record was priced at, or None when it has no emissions."""
+    e = (summary or {}).get("emissions")
+    v = e.get("avg_intensity_g_per_kwh") if isinstance(e, dict) else None
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
 class Executor(ABC):
     """Runs planned jobs; one backend per module (local here, Ray on a cluster)."""
 
@@ -111,7 +133,13 @@ class Executor(ABC):
 
 
 class LocalExecutor(Executor):
-    """Run on this machine at the planned times, measured as ``wattwise run`` does."""
+    """Run on this machine at the planned times, measured as ``wattwise run`` does.
+
+    The run is priced with the intensity the plan was made on: ``intensity_trace``
+    (a CSV) or ``intensity_provider`` (a live one) for ``zone``, so the record shows
+    the saving the plan promised, next to it (tags ``planned_start_unix_s`` and
+    ``planned_g_per_kwh``, an event with the realised figure).
+    """
 
     def __init__(
         self,
@@ -125,10 +153,15 @@ class LocalExecutor(Executor):
         zone: str | None = None,
         interval_s: float = 1.0,
         on_event: Callable[[str], None] | None = None,
+        intensity_trace: str | Path | None = None,
+        intensity_provider: str | None = None,
     ) -> None:
+        if intensity_trace is not None and intensity_provider is not None:
+            raise BadInput("price a run with either an intensity trace or a provider, not both")
         self.clock, self.sleep = clock, sleep
         self.hook = hook or SignalHook()
         self.measure, self.db, self.store, self.zone = measure, db, store, zone
+        self.intensity_trace, self.intensity_provider = intensity_trace, intensity_provider
         self.interval_s = interval_s
         self.on_event = on_event or (lambda _msg: None)
 
@@ -153,12 +186,18 @@ class LocalExecutor(Executor):
         self.on_event(f"waiting until chunk 1 of {len(chunks)}")
         self._wait_until(chunks[0][0])
         tracked = None
+        planned = planned_intensity(assignment)
         if self.measure:
             from wattwise.tracking import Run
 
+            tags = {"planned_start_unix_s": f"{assignment.start_unix_s:.0f}"}
+            if planned is not None:
+                tags["planned_g_per_kwh"] = f"{planned:.1f}"
             tracked = Run(assignment.job.name, interval_s=self.interval_s, db=self.db,
                           store=self.store, pid=os.getpid(), include_root=False,
-                          command=list(command), zone=self.zone or None)
+                          command=list(command), zone=self.zone or None, tags=tags,
+                          intensity_trace=self.intensity_trace,
+                          intensity_provider=self.intensity_provider)
             tracked.start()
         started = self.clock()
         job = JobGroup(command)
@@ -201,7 +240,17 @@ class LocalExecutor(Executor):
         status = "interrupted" if job.interrupted else ("finished" if rc == 0 else "failed")
         if job.interrupted:
             notes.append("interrupted by a signal")
+        realised = None
         if tracked is not None:
             tracked.stop(status, exit_code=code)
             run_id, summary = tracked.run_id, tracked.summary()
-        return ExecResult(code, started, ended, paused_s, pauses, run_id, summary, notes)
+            realised = realised_intensity(summary)
+            tracked.event(f"planned start {assignment.start_unix_s:.0f} (Unix s) at "
+                          f"{_g(planned)} gCO2eq/kWh forecast; realised {_g(realised)} "
+                          "gCO2eq/kWh as priced")
+        return ExecResult(code, started, ended, paused_s, pauses, run_id, summary, notes,
+                          planned, realised)
+
+
+def _g(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.1f}"

@@ -49,6 +49,10 @@ _EPS = 1e-6
 MAX_SLOTS = 2_000_000
 #: Most cells of the chunk search of one interruptible job (slots x states x work done).
 MAX_DP_CELLS = 50_000_000
+#: Least forecast saving, in % of running at the usual time, that moves a job when the
+#: forecast carries no error estimate of its own: below it a "saving" is a tie or noise
+#: (a flat forecast makes every start equal, and the earliest would win for nothing).
+MIN_SAVING_PCT = 1.0
 
 
 @dataclass(frozen=True)
@@ -435,6 +439,49 @@ def _single(job: Job, grids: Mapping[str, Grid]) -> Assignment:
     return Assignment(job, z, chunks, g, baseline_g(job, grids[job.home_zone]), note)
 
 
+def hold_if_marginal(a: Assignment, *, error_g_per_kwh: float | None = None,
+                     min_saving_pct: float = MIN_SAVING_PCT) -> Assignment:
+    """``a``, or its job at its usual time when the forecast saving is not worth the move.
+
+    A job moves only when the forecast saving exceeds the forecast's own error
+    (``error_g_per_kwh`` over the run), or, where the forecast gives none,
+    ``min_saving_pct`` of running at the usual time. A kept job's note says why.
+    """
+    job = a.job
+    b = job.baseline_start
+    usual = ((b, b + job.duration_s),)
+    if a.zone == job.home_zone and a.chunks == usual:
+        return a
+    saving = a.baseline_g - a.expected_g
+    if error_g_per_kwh is not None:
+        bar = error_g_per_kwh * job.power_w * job.duration_s / 3.6e6
+        why = (f"the forecast's own error estimate ({error_g_per_kwh:.3g} gCO2eq/kWh, "
+               f"{bar:.3g} g over the run)")
+    else:
+        bar = min_saving_pct / 100.0 * a.baseline_g
+        why = f"the {min_saving_pct:g} % threshold (the forecast gives no error estimate)"
+    if saving > bar:
+        return a
+    pct = 100.0 * saving / a.baseline_g if a.baseline_g > 0 else 0.0
+    note = (f"not moved: the forecast saving of {saving:.3g} g ({pct:.1f} %) does not exceed "
+            f"{why}; kept at its usual time")
+    return Assignment(job, job.home_zone, usual, a.baseline_g, a.baseline_g, note)
+
+
+def _check_hold(min_saving_pct: float, errors: Mapping[str, float] | None) -> dict[str, float]:
+    if isinstance(min_saving_pct, bool) or not (
+            isinstance(min_saving_pct, (int, float)) and 0 <= min_saving_pct <= 100):
+        raise BadInput(f"min_saving_pct must be from 0 to 100, got {min_saving_pct!r:.40}")
+    out = {}
+    for z, e in (errors or {}).items():
+        if isinstance(e, bool) or not (isinstance(e, (int, float)) and math.isfinite(e)
+                                       and e >= 0):
+            raise BadInput(f"forecast error of {z} must be a finite number >= 0 gCO2eq/kWh, "
+                           f"got {e!r:.40}")
+        out[z] = float(e)
+    return out
+
+
 def plan(
     jobs: Sequence[Job],
     forecasts: Mapping[str, IntensitySeries] | IntensitySeries,
@@ -442,6 +489,8 @@ def plan(
     capacity: Mapping[str, int | np.ndarray] | None = None,
     method: Method = "auto",
     time_limit_s: float = 60.0,
+    min_saving_pct: float = MIN_SAVING_PCT,
+    forecast_error_g_per_kwh: Mapping[str, float] | None = None,
 ) -> Plan:
     """Place every job so the expected emissions are lowest, within deadlines and capacity.
 
@@ -450,8 +499,13 @@ def plan(
     ``capacity`` maps zone -> how many resource units run at once there
     (an int, or an array over that zone's forecast slots). Raises BadInput
     naming the jobs on any invalid job, missing data or infeasible capacity.
+
+    Without capacity, a job whose forecast saving does not exceed the forecast's
+    error (``forecast_error_g_per_kwh`` per zone) or, lacking one, ``min_saving_pct``
+    % stays at its usual time (``hold_if_marginal``), and its note says so.
     """
     t0 = time.perf_counter()
+    errors = _check_hold(min_saving_pct, forecast_error_g_per_kwh)
     if method not in ("auto", "exact", "milp", "greedy"):
         raise BadInput(f"method must be auto, exact, milp or greedy, got {method!r:.60}")
     if not (isinstance(time_limit_s, (int, float)) and 0 < time_limit_s <= 86400):
@@ -476,7 +530,11 @@ def plan(
     if capacity is None:
         if method in ("milp", "greedy"):
             notes.append(f"no capacity limit: {method} not needed, exact per-job optimum used")
-        chosen, used, gap = free, "exact", 0.0
+        chosen, used, gap = [_hold(a, errors, min_saving_pct) for a in free], "exact", 0.0
+        held = [a.job.name for a in chosen if a.note.startswith("not moved")]
+        if held:
+            notes.append(_list("job(s) kept at their usual time, the forecast saving too "
+                               "small to trust", held))
     else:
         from wattwise.schedule import capacity as cap_mod
 
@@ -504,6 +562,12 @@ def plan(
         notes.extend(s.notes[:1])
     return Plan(tuple(chosen), used, expected, base, lower, max(gap, 0.0),
                 time.perf_counter() - t0, sources, tuple(notes))
+
+
+def _hold(a: Assignment, errors: Mapping[str, float], min_saving_pct: float) -> Assignment:
+    known = [errors[z] for z in (a.zone, a.job.home_zone) if z in errors]
+    return hold_if_marginal(a, error_g_per_kwh=max(known) if known else None,
+                            min_saving_pct=min_saving_pct)
 
 
 def _capacity_arrays(capacity: Mapping[str, int | np.ndarray],
@@ -593,14 +657,17 @@ def best_window(
     interruptible: bool = False,
     min_chunk_s: float = 0.0,
     resume_cost_s: float = 0.0,
+    name: str = "job",
 ) -> Assignment:
     """The lowest-intensity window of ``duration_s`` inside ``[start, end]`` for one zone.
+
+    ``name`` names the job (and the run a ``LocalExecutor`` records for it).
 
     The question the Carbon Aware SDK answers, exactly; with ``interruptible``
     the cheapest chunks instead. ``baseline_g`` is running at ``start``. With no
     ``power_w`` the grams are for a 1 kW draw.
     """
-    job = Job("job", duration_s, start_unix_s, end_unix_s,
+    job = Job(name, duration_s, start_unix_s, end_unix_s,
               power_w=1000.0 if power_w is None else power_w, interruptible=interruptible,
               min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s, zones=(forecast.zone,),
               power_given=power_w is not None)

@@ -7,7 +7,8 @@ planned on that forecast. The plan is then priced on what the trace actually
 says. Two references, priced on the same trace: running at the job's baseline
 time ("run immediately", or the nominal slot), and the perfect-knowledge
 optimum (the plan made on the trace itself). Decisions are made once, at
-submission; a job is not replanned while it runs.
+submission; a job is not replanned while it runs. As in ``plan``, a job moves
+only for a forecast saving above the forecast's error (``hold_if_marginal``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from wattwise.carbon.forecast import (
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule.jobs import Job, validate
-from wattwise.schedule.planner import Grid, _single, baseline_g
+from wattwise.schedule.planner import Grid, _single, baseline_g, hold_if_marginal
 from wattwise.schedule.scenarios import Scenario
 
 FORECASTERS = ("seasonal", "persistence-yesterday", "persistence-last", "perfect")
@@ -145,7 +146,11 @@ def simulate(
             fc = forecast_at(fc_maker, trace, job.earliest_start_unix_s,
                              job.deadline_unix_s - job.earliest_start_unix_s)
             fc_grid = Grid(with_noise(fc, noise_pct / 100.0, rng) if noise_pct else fc)
-        chosen = _single(local, {trace.zone: fc_grid})
+        # As ``plan`` does: move only for a saving beyond the forecast's error (none for the
+        # noiseless perfect forecast), else the relative threshold.
+        exact = fc_maker is None and noise_pct == 0
+        chosen = hold_if_marginal(_single(local, {trace.zone: fc_grid}),
+                                  error_g_per_kwh=0.0 if exact else None)
         base += baseline_g(local, real)
         strat += actual_g(chosen.chunks, job.power_w, real)
         best += opt.expected_g
