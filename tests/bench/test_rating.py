@@ -39,22 +39,21 @@ def test_rating_among_peers_of_the_same_task_machine_and_kind() -> None:
     noise = [result("other-task", 0.001, task="x"), result("other-box", 0.001, machine="b"),
              result("estimated", 0.001, kind="estimated")]
     r = rate(result("mine", 3.0), peers + noise)
-    assert r.n_peers == 5 and not r.provisional
+    assert r.n_peers == 5 and r.rated
     assert r.stars == 3  # values 1,2,3,4,8: 3.0 is the median
     assert "task 't'" in r.basis
 
 
-def test_few_peers_make_the_rating_provisional() -> None:
+def test_few_peers_give_no_stars() -> None:
     r = rate(result("mine", 3.0), [result("a", 1.0)])
-    assert r.provisional and r.n_peers == 2 < MIN_PEERS
-    assert r.stars == 1
-    assert "provisional" in str(r)
+    assert r.stars is None and r.n_peers == 2 < MIN_PEERS
+    assert "too few to rate" in str(r)
 
 
 def test_each_workload_counts_once_with_its_latest_result() -> None:
     old = result("a", 100.0, t=1.0)
     new = result("a", 1.0, t=2.0)
-    r = rate(result("mine", 2.0), [old, new])
+    r = rate(result("mine", 2.0), [old, new], min_peers=2)
     assert r.n_peers == 2
     assert r.stars == 1  # against a's latest 1.0, not its old 100.0
 
@@ -73,6 +72,6 @@ def test_rating_reads_stored_results_from_the_database(tmp_path: Path) -> None:
                               calls_per_rep=2, sensors=[sensor], db=db))
     found = stored_results(db, task="cls")
     assert sorted(r.name for r in found) == ["cheap", "dear"]
-    r = rate(made[0], db=db)
+    r = rate(made[0], db=db, min_peers=2)
     assert r.stars == 5 and r.n_peers == 2
-    assert rate(made[1], db=db).stars == 1
+    assert rate(made[1], db=db, min_peers=2).stars == 1

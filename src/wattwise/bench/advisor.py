@@ -2,7 +2,8 @@
 
 Each candidate is benchmarked with the same harness settings (or brings a
 result it already has); the answer comes with the table that supports it and
-says when the winner is not distinguishable from the runner-up at 95 %.
+says when the winner is not distinguishable from the runner-up at 95 %: a
+ratio to the runner-up is stated only when the two intervals separate.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattwise.bench.harness import BenchFailed, BenchResult, benchmark
+from wattwise.bench.stats import NO_DIFFERENCE, separated_ratio
 from wattwise.errors import BadInput, WattwiseError
 
 
@@ -197,9 +199,11 @@ def _decide(rows: list[Verdict], floor: float) -> Advice:
     if len(ok) > 1:
         nxt = ok[1]
         e2 = nxt.result.energy_j_per_sample  # type: ignore[union-attr]
-        ratio = e2.mean / e.mean if e.mean > 0 else math.inf
-        summary += f"; {ratio:.2f}x less than the next, {nxt.name}"
-        if e.high >= e2.low:
-            notes.append(f"the 95 % intervals of {best.name} and {nxt.name} overlap: "
-                         "the difference may be noise; add repetitions to separate them")
+        ratio = separated_ratio(e2, e)
+        if ratio is not None:
+            summary += f"; {ratio:.2f}x less than the next, {nxt.name}"
+        else:
+            summary += f"; against the next, {nxt.name}: {NO_DIFFERENCE}"
+            notes.append(f"the 95 % intervals of {best.name} and {nxt.name} overlap (or a "
+                         "side has one repetition): the difference may be noise")
     return Advice(best.name, floor, tuple(final), summary, tuple(notes))

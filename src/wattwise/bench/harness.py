@@ -100,7 +100,8 @@ class BenchResult:
             def f(k: str) -> float:
                 return math.nan if x[k] is None else float(x[k])
 
-            return Stat(f("mean"), f("low"), f("high"), f("std"), int(x["n"]))
+            return Stat(f("mean"), f("low"), f("high"), f("std"), int(x["n"]),
+                        str(x.get("method", "t")))
 
         spj = d.get("samples_per_j")
         return cls(
@@ -317,7 +318,7 @@ def _finish(run: Any, name: str, task: str | None, reps: Sequence[Any],
         )
     if kind in ("estimated", "mixed"):
         notes.append("energy is estimated by a power model, not read from a hardware counter")
-    energy = summarize(per_sample)
+    energy = summarize(per_sample, positive=True)
     rep_energy = sum(w.energy_j for w in reps)
     rep_time = sum(w.duration_s for w in reps)
     g_per_1000, g_source = _carbon(run, energy.mean, notes)
@@ -326,7 +327,7 @@ def _finish(run: Any, name: str, task: str | None, reps: Sequence[Any],
         task=task,
         samples_per_rep=round(sum(counts) / len(counts)),
         repetitions=len(reps),
-        throughput=summarize(rates),
+        throughput=summarize(rates, positive=True),
         latency_ms=percentiles_ms(latencies),
         energy_j_per_sample=energy,
         samples_per_j=1.0 / energy.mean if energy.mean > 0 else math.inf,

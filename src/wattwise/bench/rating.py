@@ -4,7 +4,8 @@ Like the AI Energy Score (which rates models of one task against each other,
 on one GPU type, by GPU energy per 1,000 queries), a rating only means
 something among peers: results of the same task, on the same machine, measured
 the same way (``measured`` counters are never ranked against ``estimated``
-power models). The bands are the quintiles of the peers' mean J/sample; see
+power models). The bands are the quintiles of the peers' mean J/sample, and
+there are no stars at all below ``MIN_PEERS`` comparable results; see
 docs/rating.md for the exact rule.
 """
 
@@ -18,22 +19,39 @@ from typing import Any
 from wattwise.bench.harness import SUMMARY_WINDOW, BenchResult
 from wattwise.errors import BadInput
 
-#: Fewer comparable results than this and the rating is marked provisional.
+#: Smallest reference population that earns stars: the rated result and at least
+#: four other comparable results, one per quintile band. Below it there are no stars.
 MIN_PEERS = 5
 
 
 @dataclass(frozen=True)
 class Rating:
-    """Stars (5 = least energy per sample) and everything needed to check them."""
+    """Stars (5 = least energy per sample), or None, and the population they rest on.
 
-    stars: int
+    ``stars`` is None when the reference population (``n_peers`` comparable
+    results, the rated one included) is smaller than ``min_peers``: a rating
+    against too few results says nothing, so none is given.
+    """
+
+    stars: int | None
     task: str
     j_per_sample: float
+    #: Comparable results the rating rests on, the rated one included.
     n_peers: int
-    provisional: bool
-    #: Upper J/sample edges of the 5-, 4-, 3- and 2-star bands (20/40/60/80 % quantiles).
-    edges_j_per_sample: tuple[float, float, float, float]
+    #: Upper J/sample edges of the 5-, 4-, 3- and 2-star bands (20/40/60/80 % quantiles);
+    #: None when there are too few results to rate.
+    edges_j_per_sample: tuple[float, float, float, float] | None
     basis: str
+    min_peers: int = MIN_PEERS
+
+    @property
+    def n_others(self) -> int:
+        """Comparable results other than the rated one."""
+        return self.n_peers - 1
+
+    @property
+    def rated(self) -> bool:
+        return self.stars is not None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,15 +59,19 @@ class Rating:
             "task": self.task,
             "j_per_sample": self.j_per_sample,
             "n_peers": self.n_peers,
-            "provisional": self.provisional,
-            "edges_j_per_sample": list(self.edges_j_per_sample),
+            "n_others": self.n_others,
+            "min_peers": self.min_peers,
+            "rated": self.rated,
+            "edges_j_per_sample": (None if self.edges_j_per_sample is None
+                                   else list(self.edges_j_per_sample)),
             "basis": self.basis,
         }
 
     def __str__(self) -> str:
+        if self.stars is None:
+            return f"no stars: {self.basis}"
         stars = "★" * self.stars + "☆" * (5 - self.stars)
-        prov = " (provisional)" if self.provisional else ""
-        return f"{stars} {self.stars}/5{prov}: {self.basis}"
+        return f"{stars} {self.stars}/5: {self.basis}"
 
 
 def _kind_class(kind: str) -> str:
@@ -98,24 +120,34 @@ def rate(
 
     Only comparable peers count, and each workload name counts once (its
     latest result, with ``result`` itself standing for its own name), so
-    benchmarking one model ten times does not crowd the bands.
+    benchmarking one model ten times does not crowd the bands. With fewer than
+    ``min_peers`` comparable results (``result`` included) there are no stars:
+    ``Rating.stars`` is None and ``basis`` says how many results there were.
     """
     if not result.task:
         raise BadInput(f"{result.name}: a rating needs a task (benchmark with task=...)")
+    if isinstance(min_peers, bool) or not isinstance(min_peers, int) or min_peers < 2:
+        raise BadInput(f"min_peers must be a whole number >= 2, got {min_peers!r}")
     pool = stored_results(db) if peers is None else list(peers)
-    others = [p for p in pool if comparable(p, result) and p.name != result.name]
-    group = [*_latest_per_name(others), result]
-    values = [p.energy_j_per_sample.mean for p in group]
-    stars, edges = stars_for(result.energy_j_per_sample.mean, values)
-    n = len(group)
-    basis = (
-        f"J/sample band among {n} result{'s' if n != 1 else ''} of task {result.task!r} "
+    others = _latest_per_name(
+        [p for p in pool if comparable(p, result) and p.name != result.name])
+    group = [*others, result]
+    n_others = len(others)
+    population = (
+        f"rated against {n_others} other {'stored ' if peers is None else ''}"
+        f"result{'s' if n_others != 1 else ''} of task {result.task!r} "
         f"on {result.machine or 'this machine'} ({_kind_class(result.kind)} energy)"
     )
-    if n < min_peers:
-        basis += f"; provisional: fewer than {min_peers} comparable results"
-    return Rating(stars, result.task, result.energy_j_per_sample.mean, n, n < min_peers,
-                  edges, basis)  # type: ignore[arg-type]
+    if len(group) < min_peers:
+        need = min_peers - 1
+        return Rating(None, result.task, result.energy_j_per_sample.mean, len(group), None,
+                      f"{population}: too few to rate (need at least {need} "
+                      f"other{'s' if need != 1 else ''})", min_peers)
+    values = [p.energy_j_per_sample.mean for p in group]
+    stars, edges = stars_for(result.energy_j_per_sample.mean, values)
+    basis = f"J/sample band among {len(group)} results ({population})"
+    return Rating(stars, result.task, result.energy_j_per_sample.mean, len(group),
+                  edges, basis, min_peers)  # type: ignore[arg-type]
 
 
 def stored_results(db: str | Path | None = None, *, task: str | None = None,

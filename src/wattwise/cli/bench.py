@@ -185,7 +185,7 @@ def bench(
         rec = res.to_dict()
         title = f"{name}" + (f" (run {res.run_id})" if res.run_id is not None else "")
         console.print(_result_table(res, title))
-        lines = [f"machine: {res.machine}"]
+        lines = [f"machine: {res.machine}", _interval_line(res)]
         if entry is not None:
             metrics = entry.metrics(entry.load())
             rec["quality"] = {"name": entry.quality_name, "metrics": metrics}
@@ -202,6 +202,20 @@ def bench(
     if json_out is not None:
         write_output(json_out, json.dumps(out, indent=2) + "\n", "--json file")
         err_console.print(f"wrote {json_out}", markup=False, highlight=False)
+
+
+def _interval_line(res: Any) -> str:
+    """Which interval each 95 % CI is: the table's bounds mean nothing without it."""
+    from wattwise.bench.stats import METHODS
+
+    by_method: dict[str, list[str]] = {}
+    for label, s in (("throughput", res.throughput), ("energy", res.energy_j_per_sample)):
+        if s.n >= 2:
+            by_method.setdefault(s.method, []).append(label)
+    if not by_method:
+        return "95 % CI: none (one repetition)"
+    return "95 % CI: " + "; ".join(f"{' and '.join(labels)}: {METHODS.get(m, m)}"
+                                   for m, labels in by_method.items())
 
 
 def _rating(res: Any, db: Path | None, no_store: bool) -> Any:

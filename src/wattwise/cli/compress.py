@@ -36,9 +36,25 @@ def _progress() -> Any:
 
 
 def _stat(s: Any, fmt: str = ".3g") -> str:
+    """Mean and its 95 % interval; the interval is asymmetric (log scale), so no "± x %"."""
     if s.n < 2:
         return f"{s.mean:{fmt}}"
-    return f"{s.mean:{fmt}} ±{s.rel_half_width * 100:.0f}%"
+    return f"{s.mean:{fmt}} ({s.low:{fmt}}-{s.high:{fmt}})"
+
+
+def _energy_vs_baseline(base: Any, rec: Any) -> str:
+    """The recommendation's energy against the baseline: a ratio only where the 95 %
+    intervals separate (the variant's upper bound below the baseline's lower bound)."""
+    from wattwise.bench.stats import NO_DIFFERENCE, separated_ratio
+    from wattwise.compress.study import BASELINE
+
+    if base is None or rec.label == BASELINE or base.bench is None or rec.bench is None:
+        return ""
+    ratio = separated_ratio(base.bench.energy_j_per_sample, rec.bench.energy_j_per_sample)
+    if ratio is None:
+        return f"; energy per sample against the baseline: {NO_DIFFERENCE}"
+    return (f", {ratio:.2f}x less energy per sample than the baseline "
+            "(95 % intervals separate)")
 
 
 def _bench_options(warmup: int, repetitions: int, duration: float) -> dict[str, Any]:
@@ -159,8 +175,9 @@ def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
             b.kind,
         )
     console.print(table)
-    console.print("* on the Pareto front (quality vs J/sample); ± is the 95 % interval over "
-                  "repetitions", markup=False, highlight=False)
+    console.print("* on the Pareto front (quality vs J/sample); (low-high) is the 95 % "
+                  "interval over repetitions (never below 0; its method is in the JSON)",
+                  markup=False, highlight=False)
     counters = {v.flops_counter for v in study.variants if v.flops_counter}
     if counters:
         console.print("MFLOPs per sample, counted by " + "; ".join(
@@ -184,11 +201,7 @@ def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
         console.print(f"no variant meets the quality floor {limit:.2f}", markup=False,
                       highlight=False)
     else:
-        base = study.baseline
-        gain = ""
-        if base is not None and rec.energy_j_per_sample:
-            gain = (f", {base.energy_j_per_sample / rec.energy_j_per_sample:.2f}x less energy "
-                    f"per sample than the baseline")
+        gain = _energy_vs_baseline(study.baseline, rec)
         console.print(f"recommended: {rec.label} (quality {rec.quality:.2f} >= floor "
                       f"{limit:.2f}{gain})", markup=False, highlight=False)
 
