@@ -33,7 +33,7 @@ def test_job_leads_its_own_group_and_pause_stops_the_grandchild() -> None:
         assert sleep is not None
         job.pause()
         assert wait_for(lambda: _status(sleep.pid) == psutil.STATUS_STOPPED)
-        assert _status(job.pid) == psutil.STATUS_STOPPED
+        assert wait_for(lambda: _status(job.pid) == psutil.STATUS_STOPPED)
         job.resume()
         assert wait_for(lambda: _status(sleep.pid) != psutil.STATUS_STOPPED)
         job.forward(signal.SIGTERM)

@@ -99,3 +99,30 @@ def test_predict_before_any_step_is_bad_input() -> None:
     with wattwise.track("x", sensors=[ConstantPowerSensor({"cpu:0": 1.0})], store=False) as run:
         with pytest.raises(BadInput, match="no steps"):
             run.predict_total(10)
+
+
+def test_marks_every_few_steps_predict_in_steps_without_the_warm_up() -> None:
+    from wattwise.predict import predict_steps
+
+    # 3 slow warm-up steps (100 J each), then 10 J a step, read every 2 steps.
+    def at(n: int) -> tuple[float, float, float, float]:
+        e = 100.0 * min(n, 3) + 10.0 * max(0, n - 3)
+        return (e / 10, e, e, e)
+
+    marks = [(n, at(n)) for n in (3, 5, 7, 9)]
+    p = predict_steps(marks, 90, (0.0, 0.0, 0.0, 0.0), "measured", warmup_steps=3)
+    assert p.total_steps == 90 and p.steps_done == 9 and p.steps_used == 6
+    assert p.energy_j == pytest.approx(300.0 + 87 * 10.0)
+    assert p.energy_low_j == pytest.approx(p.energy_j) == pytest.approx(p.energy_high_j)
+    assert "3 warm-up step(s)" in p.method
+
+
+def test_predict_steps_refuses_marks_with_nothing_after_the_warm_up() -> None:
+    from wattwise.predict import predict_steps
+
+    with pytest.raises(BadInput, match="warm-up"):
+        predict_steps([(2, (1.0, 1.0, 1.0, 1.0))], 10, (0.0,) * 4, "measured", warmup_steps=2)
+    with pytest.raises(BadInput, match="increase"):
+        predict_steps(
+            [(2, (1.0,) * 4), (2, (2.0,) * 4)], 10, (0.0,) * 4, "measured", warmup_steps=0
+        )

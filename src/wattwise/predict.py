@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -68,7 +69,7 @@ def _t95(df: int) -> float:
     return float(stats.t.ppf(0.975, df))
 
 
-def _interval(values: list[float], remaining: int) -> tuple[float, float]:
+def _interval(values: list[float], remaining: float) -> tuple[float, float]:
     """Mean-based total for ``remaining`` steps and its 95 % prediction half-width."""
     n = len(values)
     mean = sum(values) / n
@@ -81,41 +82,96 @@ def _interval(values: list[float], remaining: int) -> tuple[float, float]:
     return mean * remaining, half
 
 
+Reading = tuple[float, float, float, float]
+"""A cumulative meter reading: ``(t_s, energy_j, low_j, high_j)``."""
+
+
 def predict(
-    marks: list[tuple[float, float, float, float]],
+    marks: list[Reading],
     total_steps: int,
-    start: tuple[float, float, float, float],
+    start: Reading,
     kind: str,
     intensity: tuple[float, str, float] | None = None,
 ) -> Prediction:
     """Predict from step marks ``(t_s, energy_j, low_j, high_j)`` (cumulative) after ``start``.
 
+    One mark per step; the first step is left out as warm-up once there are three.
     ``intensity`` is ``(g_per_kwh, source, pue)`` to price the predicted energy.
     """
-    if not isinstance(total_steps, int) or total_steps < 1:
-        raise BadInput(f"total_steps must be a positive whole number, got {total_steps!r}")
-    done = len(marks)
-    if done == 0:
+    _check_total(total_steps)
+    if not marks:
         raise BadInput("no steps measured yet: call run.step() after each step or epoch")
+    return predict_steps(
+        [(i, m) for i, m in enumerate(marks, start=1)],
+        total_steps,
+        start,
+        kind,
+        intensity,
+        warmup_steps=1 if len(marks) >= 3 else 0,
+        method=Prediction.method,
+    )
+
+
+def _check_total(total_steps: int) -> None:
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+        raise BadInput(f"total_steps must be a positive whole number, got {total_steps!r}")
+
+
+def predict_steps(
+    marks: Sequence[tuple[int, Reading]],
+    total_steps: int,
+    start: Reading,
+    kind: str,
+    intensity: tuple[float, str, float] | None = None,
+    *,
+    warmup_steps: int = 1,
+    method: str | None = None,
+) -> Prediction:
+    """Predict from readings taken after known numbers of steps, leaving out warm-up.
+
+    ``marks`` are ``(steps done, reading)`` with the steps counted from ``start``
+    (step 0) and increasing; a mark may cover several steps, as when a training
+    loop reads the meter every few optimizer steps. The rate per step comes only
+    from marks after the first ``warmup_steps`` steps (compilation, data-loader
+    start, allocation): the first mark at or after that many steps is the base.
+    The totals still count everything measured, warm-up included.
+    """
+    _check_total(total_steps)
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0:
+        raise BadInput(f"warmup_steps must be a whole number >= 0, got {warmup_steps!r}")
+    if not marks:
+        raise BadInput("no steps measured yet: call run.step() after each step or epoch")
+    points: list[tuple[int, Reading]] = [(0, start), *marks]
+    for (a, _), (b, _) in itertools.pairwise(points):
+        if isinstance(b, bool) or not isinstance(b, int) or b <= a:
+            raise BadInput(f"step counts must be whole numbers that increase, got {a} then {b}")
+    done = points[-1][0]
     if total_steps < done:
         raise BadInput(f"total_steps ({total_steps}) is less than the steps done ({done})")
-    pairs = list(itertools.pairwise([start, *marks]))
-    dts = [b[0] - a[0] for a, b in pairs]
-    des = [b[1] - a[1] for a, b in pairs]
-    # the sensor's low/high range, as a ratio to the central energy of each step
-    ratio_lo = [(b[2] - a[2]) / (b[1] - a[1]) if b[1] > a[1] else 1.0 for a, b in pairs]
-    ratio_hi = [(b[3] - a[3]) / (b[1] - a[1]) if b[1] > a[1] else 1.0 for a, b in pairs]
-    skip = 1 if done >= 3 else 0
-    dts_u, des_u = dts[skip:], des[skip:]
-    remaining = total_steps - done
-    elapsed = marks[-1][0] - start[0]
-    so_far = marks[-1][1] - start[1]
+    base = next((i for i, (n, _) in enumerate(points) if n >= warmup_steps), len(points) - 1)
+    if base == len(points) - 1:
+        raise BadInput(
+            f"no steps measured after the {warmup_steps} warm-up step(s): mark more steps"
+        )
+    used = points[base:]
+    pairs = [(a[1], b[1], b[0] - a[0]) for a, b in itertools.pairwise(used)]
+    # Blocks of unequal step counts are scaled to the mean block: values per `block` steps.
+    block = sum(k for *_, k in pairs) / len(pairs)
+    dts_u = [(b[0] - a[0]) * block / k for a, b, k in pairs]
+    des_u = [(b[1] - a[1]) * block / k for a, b, k in pairs]
+    # the sensor's low/high range, as a ratio to the central energy of each block
+    ratio_lo = [(b[2] - a[2]) / (b[1] - a[1]) if b[1] > a[1] else 1.0 for a, b, _ in pairs]
+    ratio_hi = [(b[3] - a[3]) / (b[1] - a[1]) if b[1] > a[1] else 1.0 for a, b, _ in pairs]
+    remaining = (total_steps - done) / block
+    last = points[-1][1]
+    elapsed = last[0] - start[0]
+    so_far = last[1] - start[1]
     t_rest, t_half = _interval(dts_u, remaining)
     e_rest, e_half = _interval(des_u, remaining)
-    lo_k = min(ratio_lo[skip:]) if ratio_lo[skip:] else 1.0
-    hi_k = max(ratio_hi[skip:]) if ratio_hi[skip:] else 1.0
-    so_far_lo = marks[-1][2] - start[2]
-    so_far_hi = marks[-1][3] - start[3]
+    lo_k = min(ratio_lo)
+    hi_k = max(ratio_hi)
+    so_far_lo = last[2] - start[2]
+    so_far_hi = last[3] - start[3]
     energy = so_far + e_rest
     e_lo = so_far_lo + max(0.0, e_rest - e_half) * lo_k
     e_hi = so_far_hi + (e_rest + e_half) * hi_k
@@ -130,10 +186,16 @@ def predict(
             intensity_g_per_kwh=g,
             intensity_source=src,
         )
+    if method is None:
+        method = (
+            f"mean of measured per-step time and energy after {points[base][0]} warm-up "
+            f"step(s), from {len(pairs)} marks; 95% t prediction interval for the remaining "
+            "steps, widened by sensor range"
+        )
     return Prediction(
         total_steps=total_steps,
         steps_done=done,
-        steps_used=len(dts_u),
+        steps_used=done - points[base][0],
         elapsed_s=elapsed,
         energy_so_far_j=so_far,
         duration_s=elapsed + t_rest,
@@ -143,5 +205,6 @@ def predict(
         energy_low_j=e_lo,
         energy_high_j=e_hi,
         kind=kind,
+        method=method,
         **pred,
     )

@@ -470,10 +470,13 @@ def host_info() -> dict[str, Any]:
 def hardware_info(sensors: list[Sensor]) -> dict[str, Any]:
     import psutil
 
+    from wattwise.hardware.memory import GB_BYTES, GB_UNIT  # the unit the model sensor uses
+
     info: dict[str, Any] = {
         "cpu_model": _cpu_model(),
         "logical_cpus": psutil.cpu_count(logical=True),
-        "memory_gb": round(psutil.virtual_memory().total / 1e9, 2),
+        "memory_gb": round(psutil.virtual_memory().total / GB_BYTES, 2),
+        "memory_unit": GB_UNIT,
     }
     gpus = []
     for s in sensors:

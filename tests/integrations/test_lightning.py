@@ -67,8 +67,9 @@ def test_fit_is_measured_with_epoch_windows_and_logged(tmp_path: Path) -> None:
     store = Store(tmp_path / "r.db")
     assert store.get_run(run.run_id).status == "finished"
     assert [w["name"] for w in store.windows(run.run_id)] == ["epoch-0", "epoch-1"]
-    # 8 optimizer steps, 2 per mark, each marked once despite accumulation.
-    assert cb.tracker._marked == 4
+    # 8 optimizer steps: the end of warm-up (step 1), then every 2, each marked once
+    # despite accumulation, and the last.
+    assert [step for step, _ in cb.tracker._marks] == [1, 3, 5, 7, 8]
     assert module.logged["wattwise/energy_j"] > 0
     assert "wattwise/predicted_energy_j" in module.logged
 

@@ -47,13 +47,14 @@ def test_a_run_with_one_window_per_epoch_is_recorded(tmp_path: Path) -> None:
 def test_marks_are_spread_and_the_prediction_covers_the_whole_run(tmp_path: Path) -> None:
     t = _tracker(tmp_path, marks=10)
     t.train_begin(total_steps=100)
+    # 5 warm-up steps (5 %), then 95 steps over 10 marks.
     assert t.steps_per_mark == 10
     for step in range(1, 41):
         time.sleep(0.001)
         t.step_end(step)
-    assert t._marked == 4
+    assert [step for step, _ in t._marks] == [5, 15, 25, 35]
     p = t.prediction
-    assert p is not None and p.total_steps == 10 and p.steps_done == 4
+    assert p is not None and p.total_steps == 100 and p.steps_done == 35
     # 50 W for the predicted duration, within the sensor's own (exact) range.
     assert p.energy_j == pytest.approx(50.0 * p.duration_s, rel=0.15)
     m = t.metrics()

@@ -192,7 +192,7 @@ def test_memory_is_capped_by_cgroup_memory_max(turin, tmp_path: Path) -> None:
         clock=lambda: 0.0,
         cgroup_memory_max_path=tmp_path / "memory.max",
     )
-    assert s.describe()["memory_gb"] == pytest.approx(2.0)
+    assert s.describe()["memory_gb"] == pytest.approx(2 * GIB / 1e9)  # GB = 1e9 bytes
     assert "memory.max" in s.describe()["memory_basis"]
 
 
@@ -232,9 +232,9 @@ def test_memory_inside_the_cpu_coefficients_is_not_charged_twice(turin) -> None:
     # Zen 5 VM on CCF's EPYC 3rd Gen row: 128 GB per chip over 96 threads per chip
     # (mean of the EPYC 7543 and 7763) = 1.33 GB per vCPU already in the CPU watts.
     s = sensor(turin, [0.0, 10.0], [times(), times(idle=20)], memory_gb=16)
-    per_cpu = 128 / 96
+    per_cpu = 128 / 96  # SPECpower's GB is a DIMM's: GiB
     included = per_cpu * s.describe()["cpus_counted"]
-    assert s.describe()["memory_gb_in_cpu_coefficients"] == pytest.approx(included)
+    assert s.describe()["memory_gb_in_cpu_coefficients"] == pytest.approx(included * GIB / 1e9)
     mem = s.read()["memory:model"]
     assert mem.energy_j == pytest.approx(0.392 * (16 - included) * 10)
     assert mem.high_j == pytest.approx(0.4083 * 16 * 10)  # high end: all of it, no overlap
@@ -255,3 +255,46 @@ def test_a_small_memory_is_not_charged_below_zero(turin) -> None:
     s = sensor(turin, [0.0, 10.0], [times(), times(idle=20)], memory_gb=0.5)
     mem = s.read()["memory:model"]
     assert mem.energy_j == 0.0 and mem.low_j == 0.0 and mem.high_j > 0
+
+
+def test_stated_memory_agrees_with_the_run_record_and_names_its_unit(turin, tmp_path) -> None:
+    # The same machine, two reports: the sensor's describe() and the run record's
+    # hardware facts must give the same figure in the same, named unit (GB = 1e9 bytes).
+    from wattwise.tracking import hardware_info
+
+    s = ModelSensor(
+        ("memory",),
+        cpu_info=turin,
+        cpu_times=lambda: times(),
+        clock=lambda: 0.0,
+        cgroup_memory_max_path=tmp_path / "no-memory.max",
+    )
+    d, hw = s.describe(), hardware_info([])
+    assert round(d["memory_gb"], 2) == hw["memory_gb"]
+    assert d["memory_unit"] == hw["memory_unit"] == "GB (1e9 bytes)"
+    assert d["memory_bytes"] == psutil_total()
+    assert "GB (1e9 bytes)" in {x.name: x for x in s.domains()}["memory:model"].source
+
+
+def psutil_total() -> int:
+    import psutil
+
+    return int(psutil.virtual_memory().total)
+
+
+def test_memory_watts_per_decimal_gb_keep_the_sources_watts_per_gib(turin) -> None:
+    # The sources' "GB" is a DIMM's (2**30 bytes): 0.392 W per GiB is 0.392 x 1e9 / 2**30
+    # W per 1e9-byte GB, and 16 GiB of DRAM draws 0.392 x 16 W whichever unit is shown.
+    s = sensor(turin, [0.0, 10.0], [times(), times(idle=20)], components=("memory",),
+               memory_gb=16)
+    d = s.describe()
+    assert d["memory_gb"] == pytest.approx(16 * GIB / 1e9)
+    assert d["memory_w_per_gb"]["central"] == pytest.approx(0.392 * 1e9 / GIB)
+    assert s.read()["memory:model"].energy_j == pytest.approx(0.392 * 16 * 10)
+    # the GB already inside CCF's CPU watts (SPECpower DIMM GB) are converted the same way
+    both = sensor(turin, [0.0, 10.0], [times(), times(idle=20)], memory_gb=16)
+    included_gib = 128 / 96 * both.describe()["cpus_counted"]
+    assert both.describe()["memory_gb_in_cpu_coefficients"] == pytest.approx(
+        included_gib * GIB / 1e9
+    )
+    assert both.read()["memory:model"].energy_j == pytest.approx(0.392 * (16 - included_gib) * 10)

@@ -2,9 +2,13 @@
 
 A framework adapter calls ``train_begin`` / ``epoch_begin`` / ``epoch_end`` /
 ``step_end`` / ``train_end``; this class turns them into a ``Run`` with one
-window per epoch and step marks for ``predict_total``. Marks are spread over
-the run (about ``marks`` of them) rather than taken at every optimizer step:
-a mark reads every sensor, and an NVML energy read costs ~3 ms.
+window per epoch and a running prediction of the whole run. Steps are the
+framework's optimizer steps (its own ``global_step``), never callback calls,
+which repeat under gradient accumulation. Marks are spread over the run
+(about ``marks`` of them) rather than taken at every optimizer step: a mark
+reads every sensor, and an NVML energy read costs ~3 ms. The first
+``warmup_steps`` steps (compilation, data-loader start, allocation; by default
+5 % of the run, at least one step) are measured but left out of the rate.
 
 Every method swallows its own faults, warns once, and stops measuring: the
 training loop must never fail because of its measurement.
@@ -16,12 +20,15 @@ import math
 import warnings
 from typing import Any
 
+from wattwise.errors import BadInput
 from wattwise.meter import WattwiseWarning
-from wattwise.predict import Prediction
+from wattwise.predict import Prediction, Reading, predict_steps
 from wattwise.tracking import Run
 
-#: A prediction is made once this many marks are in (the first is warm-up).
+#: A prediction is made once this many marks are in (the first ends the warm-up).
 MIN_MARKS = 3
+#: Default warm-up: this share of the run's steps, at least one step.
+WARMUP_SHARE = 0.05
 
 
 class TrainingTracker:
@@ -29,7 +36,8 @@ class TrainingTracker:
 
     ``track_kwargs`` go to ``wattwise.track`` (``zone``, ``db``, ``store``,
     ``sensors``, ``interval_s``, ...). ``marks`` is how many step marks to
-    spread over a run whose length is known.
+    spread over a run whose length is known; ``warmup_steps`` how many first
+    optimizer steps to leave out of the rate (None: 5 % of the run, at least 1).
     """
 
     def __init__(
@@ -38,34 +46,56 @@ class TrainingTracker:
         *,
         epoch_windows: bool = True,
         marks: int = 50,
+        warmup_steps: int | None = None,
         **track_kwargs: Any,
     ) -> None:
+        if warmup_steps is not None and (
+            isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int) or warmup_steps < 0
+        ):
+            raise BadInput(f"warmup_steps must be a whole number >= 0, got {warmup_steps!r}")
         self.name = name
         self.epoch_windows = epoch_windows
         self.marks = max(MIN_MARKS, int(marks))
+        self.warmup_steps = warmup_steps
         self.track_kwargs = track_kwargs
         self.run: Run | None = None
         self.prediction: Prediction | None = None
+        #: Optimizer steps this fit runs (the framework's total less the steps it resumed at).
         self.total_steps: int | None = None
         self.steps_per_mark = 1
+        self._warmup = 1
+        self._first_step = 0
         self._marked = 0
         self._last_step = 0
+        self._marks: list[tuple[int, Reading]] = []
+        self._start_reading: Reading | None = None
         self._open_epoch: str | None = None
         self._failed = False
 
     # -- events ---------------------------------------------------------------------
 
-    def train_begin(self, total_steps: int | float | None = None) -> None:
-        """Start the run; ``total_steps`` (optimizer steps) enables the prediction."""
+    def train_begin(self, total_steps: int | float | None = None, first_step: int = 0) -> None:
+        """Start the run; ``total_steps`` (optimizer steps) enables the prediction.
+
+        ``first_step`` is the framework's step count at the start (non-zero when it
+        resumed from a checkpoint): the prediction covers the steps from there on.
+        """
         if self.run is not None and self.run.result is None:
             return  # already measuring this fit
         # A new fit with the same callback (trainer.train() called again): a new run.
         self.run, self.prediction, self.total_steps = None, None, None
         self.steps_per_mark, self._marked, self._last_step = 1, 0, 0
+        self._marks, self._start_reading = [], None
         self._open_epoch, self._failed = None, False
-        if total_steps is not None and math.isfinite(total_steps) and total_steps > 0:
-            self.total_steps = int(total_steps)
-            self.steps_per_mark = max(1, math.ceil(self.total_steps / self.marks))
+        self._first_step = max(0, int(first_step))
+        if total_steps is not None and math.isfinite(total_steps):
+            steps = int(total_steps) - self._first_step
+            if steps > 0:
+                self.total_steps = steps
+                share = max(1, math.ceil(WARMUP_SHARE * steps))
+                warmup = share if self.warmup_steps is None else self.warmup_steps
+                self._warmup = min(warmup, steps)
+                self.steps_per_mark = max(1, math.ceil((steps - self._warmup) / self.marks))
         self._guard(self._start)
 
     def epoch_begin(self, epoch: int) -> None:
@@ -77,14 +107,23 @@ class TrainingTracker:
             self._guard(self._end_epoch)
 
     def step_end(self, global_step: int) -> None:
-        """After optimizer step ``global_step`` (1-based count of steps done)."""
+        """After optimizer step ``global_step`` (the framework's count of steps done)."""
+        step = global_step - self._first_step
         # Gradient accumulation repeats a step count over several batches: mark it once.
-        if global_step <= self._last_step:
+        if step <= self._last_step:
             return
-        self._last_step = global_step
-        if self.total_steps is None or global_step % self.steps_per_mark:
+        self._last_step = step
+        total = self.total_steps
+        if total is None or step < self._warmup:
             return
-        self._guard(self._mark)
+        if step > total:
+            # More steps than the framework announced: its total was wrong, so is any
+            # prediction from it.
+            self._guard(self._drop_prediction)
+            return
+        last = self._marks[-1][0] if self._marks else None
+        if last is None or step - last >= self.steps_per_mark or step == total:
+            self._guard(lambda: self._mark(step))
 
     def train_end(self, status: str = "finished") -> None:
         """End the open epoch window, if any, and the run."""
@@ -110,10 +149,19 @@ class TrainingTracker:
             return {}
         p = self.prediction
         if p is not None:
+            # Every predicted figure with its 95 % interval: an estimate, not a number.
             out["wattwise/predicted_energy_j"] = p.energy_j
+            out["wattwise/predicted_energy_low_j"] = p.energy_low_j
+            out["wattwise/predicted_energy_high_j"] = p.energy_high_j
             out["wattwise/predicted_duration_s"] = p.duration_s
+            out["wattwise/predicted_duration_low_s"] = p.duration_low_s
+            out["wattwise/predicted_duration_high_s"] = p.duration_high_s
+            out["wattwise/predicted_steps"] = float(p.total_steps)
             if p.emissions_g is not None:
                 out["wattwise/predicted_emissions_g"] = p.emissions_g
+                if p.emissions_low_g is not None and p.emissions_high_g is not None:
+                    out["wattwise/predicted_emissions_low_g"] = p.emissions_low_g
+                    out["wattwise/predicted_emissions_high_g"] = p.emissions_high_g
         return out
 
     # -- internals --------------------------------------------------------------------
@@ -122,6 +170,8 @@ class TrainingTracker:
         import wattwise
 
         self.run = wattwise.track(self.name, **self.track_kwargs).start()
+        if self.total_steps is not None and self.run.meter is not None:
+            self._start_reading = self.run.meter.total_now()
 
     def _begin_epoch(self, epoch: int) -> None:
         if self.run is None:
@@ -135,17 +185,35 @@ class TrainingTracker:
             name, self._open_epoch = self._open_epoch, None
             self.run.end(name)
 
-    def _mark(self) -> None:
-        if self.run is None or self.total_steps is None:
+    def _mark(self, step: int) -> None:
+        run, start = self.run, self._start_reading
+        if run is None or run.meter is None or start is None or self.total_steps is None:
             return
-        self.run.step()
+        self._marks.append((step, run.meter.total_now()))
         self._marked += 1
         if self._marked < MIN_MARKS:
             return
-        blocks = math.ceil(self.total_steps / self.steps_per_mark)
-        self.prediction = self.run.predict_total(max(blocks, self._marked))
+        from wattwise.results import combined_kind
+
+        kind = combined_kind(d.kind for d in run.meter.domains if d.in_total)
+        self.prediction = predict_steps(
+            self._marks,
+            self.total_steps,
+            start,
+            kind,
+            run._current_intensity(),  # the run's zone and PUE, as run.predict_total prices
+            warmup_steps=self._warmup,  # the first mark at or past it is the base
+        )
         if self._marked == MIN_MARKS or self._marked % 10 == 0:
-            self.run.event(f"predicted for the whole run: {self.prediction}")
+            run.event(f"predicted for the whole run: {self.prediction}")
+
+    def _drop_prediction(self) -> None:
+        if self.run is not None and self.total_steps is not None:
+            self.run.event(
+                f"the run went past the {self.total_steps} optimizer steps its framework "
+                "announced: no prediction from here on"
+            )
+        self.total_steps, self.prediction = None, None
 
     def _guard(self, fn: Any, always: bool = False) -> None:
         if self._failed and not always:

@@ -39,8 +39,13 @@ class WattwiseCallback(OtherEventsIgnored, _Base):  # type: ignore[misc,valid-ty
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
         self._active = int(getattr(trainer, "local_rank", 0)) == 0
         if self._active:
+            # Optimizer steps: estimated_stepping_batches counts them (accumulation included),
+            # for the whole fit; global_step is past 0 when it resumed from a checkpoint.
             total = getattr(trainer, "estimated_stepping_batches", None)
-            self.tracker.train_begin(total if isinstance(total, int | float) else None)
+            self.tracker.train_begin(
+                total if isinstance(total, int | float) else None,
+                int(getattr(trainer, "global_step", 0)),
+            )
 
     def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
         if self._active:

@@ -41,7 +41,10 @@ class WattwiseCallback(OtherEventsIgnored, _Base):  # type: ignore[misc,valid-ty
         self._active = bool(getattr(state, "is_local_process_zero", True))
         self._epoch = 0
         if self._active:
-            self.tracker.train_begin(getattr(state, "max_steps", None) or None)
+            # Optimizer steps, from the Trainer's own counts (a resumed run starts past 0).
+            self.tracker.train_begin(
+                getattr(state, "max_steps", None) or None, int(getattr(state, "global_step", 0))
+            )
 
     def on_epoch_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         if self._active:

@@ -3,7 +3,7 @@
 VMs, containers and many laptops expose no RAPL. This sensor integrates
 
     cpu W    = (idle + util x (max - idle)) x CPUs     (per-CPU watts: hardware.cpus)
-    memory W = W-per-GB x GB
+    memory W = W-per-GB x GB                           (GB = 1e9 bytes: hardware.memory)
 
 between successive reads, so everything above sees cumulative counters. The
 low and high counters integrate the low and high ends of every coefficient,
@@ -47,12 +47,19 @@ from wattwise.hardware.cpus import (
     power_coefficients,
     read_cpu_info,
 )
-from wattwise.hardware.memory import memory_coefficients
+from wattwise.hardware.memory import (
+    GB_BYTES,
+    GB_UNIT,
+    SOURCE_GB_BYTES,
+    memory_coefficients_per_gb,
+)
 from wattwise.sensors.base import Counter, Domain, Sensor
 
 CGROUP_CPU_STAT_PATH = "/sys/fs/cgroup/cpu.stat"
 CGROUP_MEMORY_MAX_PATH = "/sys/fs/cgroup/memory.max"
 GIB = 1024**3
+#: Memory is reported in decimal GB, as the run record's hardware facts are.
+GB = GB_BYTES
 _IDLE_FIELDS = ("idle", "iowait", "steal")
 
 
@@ -128,12 +135,18 @@ class ModelSensor(Sensor):
             self._memory_basis = "given by caller"
         if memory_total < 0:
             raise BadInput(f"memory_total must be >= 0 bytes, got {memory_total}")
-        self._memory_gb = memory_total / GIB
-        self._mem_w, self._mem_w_lo, self._mem_w_hi, self._mem_source = memory_coefficients()
+        self._memory_bytes = int(memory_total)
+        self._memory_gb = memory_total / GB
+        # Watts per decimal GB: the sources' W per DIMM GB (GiB), converted (same physics).
+        self._mem_w, self._mem_w_lo, self._mem_w_hi, self._mem_source = (
+            memory_coefficients_per_gb()
+        )
         # CCF's per-CPU watts are whole servers', memory included: when the CPU domain
         # is counted too, memory is charged only above what they hold (CCF's own rule).
         # The high end still charges it all, in case they hold less than estimated.
-        per_cpu = self._coef.memory_gb_per_cpu if "cpu" in comps else None
+        # SPECpower servers' memory per CPU is in DIMM GB (GiB): converted to decimal GB.
+        per_cpu_gib = self._coef.memory_gb_per_cpu if "cpu" in comps else None
+        per_cpu = per_cpu_gib * SOURCE_GB_BYTES / GB if per_cpu_gib else None
         self._memory_in_cpu_gb = min(self._memory_gb, per_cpu * self._cpus) if per_cpu else 0.0
         self._totals = {d: [0.0, 0.0, 0.0] for d in self._domain_names()}
         self._last_util = 0.0
@@ -185,10 +198,10 @@ class ModelSensor(Sensor):
     def _memory_label(self) -> str:
         inc = self._memory_in_cpu_gb
         charged = self._memory_gb - inc
-        label = f"model:memory {self._mem_w} W/GB x {charged:.2f} GB"
+        label = f"model:memory {self._mem_w:.4g} W/GB x {charged:.2f} GB"
         if inc:
             label += f" ({self._memory_gb:.2f} GB less {inc:.2f} GB in the CPU model)"
-        return label
+        return label + f", {GB_UNIT}"
 
     def read(self) -> dict[str, Counter]:
         now = self._clock()
@@ -244,6 +257,17 @@ class ModelSensor(Sensor):
             out["memory:model"] = self._memory_watts()
         return out  # type: ignore[return-value]
 
+    def _overlap_note(self) -> str:
+        note = self._coef.memory_overlap_note
+        if not note:
+            return "the CPU coefficients hold no memory (TDP-based): memory counted in full"
+        if self._memory_in_cpu_gb:
+            note += (
+                f" (SPECpower's GB is a DIMM's, 2**30 bytes: {self._memory_in_cpu_gb:.3g} "
+                f"{GB_UNIT} here)"
+            )
+        return note
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -258,11 +282,13 @@ class ModelSensor(Sensor):
                 "iowait idle; steal charged at idle power"
             ),
             "memory_gb": self._memory_gb,
+            "memory_bytes": self._memory_bytes,
+            "memory_unit": GB_UNIT,
             "memory_basis": self._memory_basis,
             "memory_gb_in_cpu_coefficients": self._memory_in_cpu_gb,
-            "memory_overlap": self._coef.memory_overlap_note
-            or "the CPU coefficients hold no memory (TDP-based): memory counted in full",
+            "memory_overlap": self._overlap_note(),
             "memory_w_per_gb": {
+                "unit": f"W per {GB_UNIT}",
                 "central": self._mem_w,
                 "low": self._mem_w_lo,
                 "high": self._mem_w_hi,
