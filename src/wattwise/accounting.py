@@ -102,12 +102,22 @@ def emissions_for(
 def emissions_and_fetched(
     intervals: Sequence[tuple[float, float, float, float, float]],
     options: CarbonOptions,
+    source: Any = None,
 ) -> tuple[Any, list[dict[str, Any]]]:
-    """Like :func:`emissions_for`, also returning the live values fetched (if any)."""
+    """Like :func:`emissions_for`, also returning the live values fetched (if any).
+
+    ``source`` (a :class:`RecordedSource`, see :func:`reprice_options`) prices the
+    intervals instead of the trace or provider of ``options``."""
     from wattwise.carbon.emissions import compute_emissions
 
     if not intervals:
         raise BadInput("the run has no energy samples to price")
+    if source is not None:
+        em = compute_emissions(
+            intervals, options.zone, source,
+            pue=options.pue, renewable_share=options.renewable_share,
+        )
+        return em, []
     if options.provider is not None:
         return _with_provider(intervals, options)
     source = None
@@ -155,3 +165,174 @@ def _with_provider(
         em = dataclasses.replace(em, notes=(note, *em.notes))
     fetched = [i.to_dict() for i in provider.fetched()]
     return em, fetched
+
+
+@dataclass(frozen=True)
+class Repricing:
+    """How to price a recorded run again: options, an optional source, and what to say.
+
+    ``source`` is set when the run's own intensities must be used (its trace file
+    is gone, or a live provider priced it: a report never fetches again unless
+    told to). ``notes`` are one line each, for the user (an override, a fallback).
+    """
+
+    options: CarbonOptions
+    source: Any = None
+    notes: tuple[str, ...] = ()
+
+
+def _recorded_desc(zone: str | None, trace: Any, provider: Any, pue: Any) -> str:
+    parts = [zone or "no zone (world average)"]
+    if trace:
+        parts.append(f"trace {trace}")
+    if provider:
+        parts.append(f"provider {provider}")
+    if pue is not None:
+        parts.append(f"PUE {pue:g}" if isinstance(pue, (int, float)) else f"PUE {pue}")
+    return ", ".join(parts)
+
+
+def reprice_options(
+    summary: dict[str, Any] | None,
+    *,
+    zone: str | None = None,
+    intensity_trace: str | Path | None = None,
+    pue: float | None = None,
+    renewable_share: float | None = None,
+    provider: str | None = None,
+) -> Repricing:
+    """The options that price a recorded run: what was recorded, unless overridden.
+
+    ``summary`` is the run's stored summary (``tracking.Run.summary()``): its
+    ``carbon_options`` say what the run was priced with, its
+    ``emissions.intensity_used`` the ``[t0, t1, g/kWh]`` intensities actually used.
+    An option given here overrides the recorded one and a note says so in one line
+    ("priced at FR (--zone), recorded with DE"). A new zone, trace or provider
+    replaces the whole recorded intensity choice (a DE trace says nothing of FR).
+    A recorded trace that no longer exists, or a recorded live provider, is
+    replaced by the recorded intensities, and a note says so.
+    """
+    s = summary if isinstance(summary, dict) else {}
+    rec = s.get("carbon_options")
+    given = CarbonOptions(zone, intensity_trace, pue, renewable_share, provider)
+    if not isinstance(rec, dict):
+        return Repricing(given)
+    raw_em = s.get("emissions")
+    em: dict[str, Any] = raw_em if isinstance(raw_em, dict) else {}
+    r_zone = rec.get("zone") or None
+    if r_zone is None and isinstance(em.get("zone"), str) and em["zone"] != "WORLD":
+        r_zone = em["zone"]  # resolved from $WATTWISE_ZONE or the config when recorded
+    r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
+    r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
+
+    overrides: list[str] = []
+    new_place = zone is not None or intensity_trace is not None or provider is not None
+    if zone is not None and (r_zone is None or zone.upper() != str(r_zone).upper()):
+        overrides.append(f"{zone} (--zone)")
+    if intensity_trace is not None and str(intensity_trace) != str(r_trace):
+        overrides.append(f"trace {intensity_trace} (--intensity-trace)")
+    if provider is not None and provider != r_provider:
+        overrides.append(f"provider {provider} (--intensity-provider)")
+    if pue is not None and pue != r_pue:
+        overrides.append(f"PUE {pue:g} (--pue)")
+    if renewable_share is not None and renewable_share != r_share:
+        overrides.append(f"renewable share {renewable_share:g} (--renewable-share)")
+    notes: list[str] = []
+    if overrides:
+        notes.append(
+            f"priced at {', '.join(overrides)}, recorded with "
+            + _recorded_desc(r_zone, r_trace, r_provider, r_pue)
+        )
+    options = CarbonOptions(
+        zone if zone is not None else r_zone,
+        intensity_trace if new_place else r_trace,
+        pue if pue is not None else r_pue,
+        renewable_share if renewable_share is not None else r_share,
+        provider if new_place else r_provider,
+    )
+    if new_place or (r_trace is None and r_provider is None):
+        return Repricing(options, None, tuple(notes))
+
+    # The run's own intensities: its trace file is gone, or a live provider gave them.
+    if r_trace is not None and Path(str(r_trace)).exists():
+        return Repricing(options, None, tuple(notes))
+    why = (
+        f"the run's intensity trace {r_trace} no longer exists"
+        if r_trace is not None
+        else f"the run was priced live by {r_provider}; a report does not fetch again "
+        "(give --intensity-provider to)"
+    )
+    plain = CarbonOptions(options.zone, None, options.pue, options.renewable_share, None)
+    used = em.get("intensity_used")
+    try:
+        source = RecordedSource(
+            used, str(em.get("zone") or r_zone), str(em.get("source") or ""),
+            str(em.get("kind") or "trace"),
+        )
+    except BadInput as exc:
+        notes.append(f"{why}, and {exc}; priced at the zone's yearly average instead")
+        return Repricing(plain, None, tuple(notes))
+    notes.append(f"{why}; priced with the intensities recorded with the run")
+    return Repricing(plain, source, tuple(notes))
+
+
+class _RecordedSeries:
+    """Recorded ``[t0, t1, g/kWh]`` intervals read as a series (duck-types IntensitySeries)."""
+
+    def __init__(
+        self, rows: list[tuple[float, float, float]], zone: str, source: str, kind: str
+    ) -> None:
+        self.rows = rows
+        self.exact = {(a, b): g for a, b, g in rows}
+        self.zone = zone
+        self.source = source
+        self.kind = kind
+        self.notes: tuple[str, ...] = ()
+
+    def value_at(self, t_unix_s: float) -> float:
+        for a, b, g in self.rows:
+            if a <= t_unix_s <= b:
+                return g
+        return min(self.rows, key=lambda r: min(abs(r[0] - t_unix_s), abs(r[1] - t_unix_s)))[2]
+
+    def mean_over(self, start_unix_s: float, end_unix_s: float) -> float:
+        if (start_unix_s, end_unix_s) in self.exact:
+            return self.exact[(start_unix_s, end_unix_s)]
+        weight = area = 0.0
+        for a, b, g in self.rows:
+            w = min(b, end_unix_s) - max(a, start_unix_s)
+            if w > 0:
+                weight += w
+                area += w * g
+        return area / weight if weight > 0 else self.value_at((start_unix_s + end_unix_s) / 2)
+
+
+class RecordedSource:
+    """The intensities a run was priced with, as stored in its summary.
+
+    Passed to ``compute_emissions`` as its source: each interval of the run gets
+    the intensity recorded for it (a time-weighted mean where intervals differ).
+    """
+
+    name = "recorded"
+
+    def __init__(self, intensity_used: Any, zone: str, source: str, kind: str) -> None:
+        import math
+
+        rows: list[tuple[float, float, float]] = []
+        for row in intensity_used if isinstance(intensity_used, list) else []:
+            try:
+                a, b, g = (float(x) for x in row)
+            except (TypeError, ValueError):
+                continue
+            if all(math.isfinite(x) for x in (a, b, g)) and g >= 0 and b >= a:
+                rows.append((a, b, g))
+        if not rows:
+            raise BadInput("the record holds no intensities it used (emissions.intensity_used)")
+        self.rows = rows
+        self.zone = zone
+        self.kind = kind
+        self.source = f"{source or 'unknown source'}, as recorded with the run"
+
+    def series(self, zone: str, start_unix_s: float, end_unix_s: float) -> Any:
+        return _RecordedSeries(self.rows, self.zone, self.source, self.kind)

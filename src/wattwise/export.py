@@ -1,8 +1,9 @@
 """Run records out of wattwise: JSON, a samples CSV, and CodeCarbon's ``emissions.csv``.
 
-Emissions are not known at this layer (carbon accounting is applied later), so
-the carbon columns take explicit arguments and stay empty, never 0, when not
-given: an empty cell says "not computed", a 0 would claim "none emitted".
+The CodeCarbon row takes its carbon and place columns from what was recorded
+with the run (the stored summary's ``emissions``: grams, PUE, zone), unless
+given explicitly. A value that is not known stays empty, never 0 (an empty cell
+says "not known", a 0 would claim "none emitted"), and a note says why.
 
 Output is always strict: a value that is not a finite number (a NaN or infinity
 read from a damaged or foreign database) is written as JSON ``null`` or an
@@ -78,6 +79,31 @@ CODECARBON_COLUMNS = (
     "pue",
     "wue",
 )
+
+#: Country zones (ISO 3166-1 alpha-2, as in ``data/zones.csv``) -> CodeCarbon's
+#: ``country_iso_code`` (ISO 3166-1 alpha-3) and ``country_name``. CodeCarbon
+#: writes alpha-3 codes and English short names (its ``global_energy_mix.json``):
+#: e.g. rows ``France,FRA,île-de-france`` and ``United States,USA,massachusetts``
+#: in emissions.csv files CodeCarbon 2.x wrote (published with models on the
+#: Hugging Face Hub), header as ``CODECARBON_COLUMNS``.
+_COUNTRIES = {
+    "AR": ("ARG", "Argentina"), "AT": ("AUT", "Austria"), "AU": ("AUS", "Australia"),
+    "BA": ("BIH", "Bosnia and Herzegovina"), "BD": ("BGD", "Bangladesh"),
+    "BE": ("BEL", "Belgium"), "BG": ("BGR", "Bulgaria"), "BH": ("BHR", "Bahrain"),
+    "BO": ("BOL", "Bolivia"), "BR": ("BRA", "Brazil"), "CA": ("CAN", "Canada"),
+    "CH": ("CHE", "Switzerland"), "CL": ("CHL", "Chile"), "CN": ("CHN", "China"),
+    "CO": ("COL", "Colombia"), "CR": ("CRI", "Costa Rica"), "CY": ("CYP", "Cyprus"),
+    "CZ": ("CZE", "Czechia"), "DE": ("DEU", "Germany"), "DK": ("DNK", "Denmark"),
+    "EC": ("ECU", "Ecuador"), "EE": ("EST", "Estonia"), "EG": ("EGY", "Egypt"),
+    "ES": ("ESP", "Spain"), "FI": ("FIN", "Finland"), "FR": ("FRA", "France"),
+    "GB": ("GBR", "United Kingdom"), "GE": ("GEO", "Georgia"), "GR": ("GRC", "Greece"),
+    "HK": ("HKG", "Hong Kong"), "HR": ("HRV", "Croatia"), "HU": ("HUN", "Hungary"),
+    "IE": ("IRL", "Ireland"), "IN": ("IND", "India"), "IR": ("IRN", "Iran"),
+    "IT": ("ITA", "Italy"), "JP": ("JPN", "Japan"), "KR": ("KOR", "South Korea"),
+    "NL": ("NLD", "Netherlands"), "NO": ("NOR", "Norway"), "PL": ("POL", "Poland"),
+    "SE": ("SWE", "Sweden"), "SG": ("SGP", "Singapore"), "SV": ("SLV", "El Salvador"),
+    "TW": ("TWN", "Taiwan"), "US": ("USA", "United States"), "ZA": ("ZAF", "South Africa"),
+}  # fmt: skip
 
 _J_PER_KWH = 3.6e6
 _BYTES_PER_GIB = 1024**3
@@ -242,6 +268,49 @@ def _first(d: dict[str, Any], *keys: str) -> Any:
     return None
 
 
+def _recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+    """CodeCarbon's carbon and place cells from the emissions recorded with the run,
+    and ``(columns, why)`` for each that stays empty."""
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    em = summary.get("emissions")
+    out: dict[str, Any] = {}
+    why: list[tuple[tuple[str, ...], str]] = []
+    if not isinstance(em, dict) or not isinstance(em.get("emissions_g"), (int, float)):
+        why.append((("emissions", "emissions_rate", "pue", "country_name", "country_iso_code",
+                     "region"),
+                    "the run was recorded without emissions (`wattwise report` prices it)"))
+        return out, why
+    out["emissions_kg"] = float(em["emissions_g"]) / 1000.0  # CodeCarbon: kg CO2eq
+    if isinstance(em.get("pue"), (int, float)):
+        out["pue"] = float(em["pue"])
+    else:
+        why.append((("pue",), "no PUE was recorded with the run's emissions"))
+    from wattwise.carbon.zones import all_zones, grid_chain
+
+    zone = all_zones().get(str(em.get("zone") or ""))
+    if zone is None or zone.kind == "world":
+        why.append((("country_name", "country_iso_code", "region"),
+                    "the run was priced at the world average (no zone recorded; "
+                    "record with --zone to fill them)"))
+        return out, why
+    chain = grid_chain(zone)
+    country = next((z for z in chain if z.kind == "country"), None)
+    sub = next((z for z in chain if z.kind == "subnational"), None)
+    if zone.kind == "cloud" and ":" in zone.name:
+        out["cloud_provider"], out["cloud_region"] = zone.name.split(":", 1)
+    if country is not None and country.name in _COUNTRIES:
+        out["country_iso_code"], out["country_name"] = _COUNTRIES[country.name]
+    else:
+        why.append((("country_name", "country_iso_code"),
+                    f"the country of zone {zone.name} is not known to wattwise"))
+    if sub is not None:
+        out["region"] = sub.name  # a grid region (eGRID, ...), not a state name
+    else:
+        why.append((("region",), f"the run's zone {zone.name} is a whole country "
+                    "(CodeCarbon's region is a state or province)"))
+    return out, why
+
+
 def export_codecarbon(
     record: RunInfo,
     samples: Sequence[SampleRow] | None = None,
@@ -275,10 +344,28 @@ def export_codecarbon(
     or ``logical_cpus``, ``gpu_model``/``gpu_count`` or ``gpus`` (see
     ``_gpu_names``), ``ram_total_gb`` (GiB), ``ram_total_bytes`` or
     ``memory_gb`` (GB); OS and Python from ``record.host``/``record.versions``.
-    Carbon, place and water cells stay empty unless given. A sample whose energy
+    Carbon and place cells not given come from the emissions recorded with the
+    run (``record.summary["emissions"]``: grams as kg, its PUE, its zone as
+    ISO-3 country, region and cloud region); water cells stay empty unless
+    given. Every cell left empty is named, with why, in ``notes``. When the run's
+    summary holds its exact ``energy_j``, the sample sums are scaled to it (the
+    figure its emissions were computed from). A sample whose energy
     is missing or not finite is left out of the sums, and a cell that is not a
     finite number is empty; both are said in ``notes``.
     """
+    recorded, unknown = _recorded_carbon(record)
+    if emissions_kg is None:
+        emissions_kg = recorded.get("emissions_kg")
+    if pue is None:
+        pue = recorded.get("pue")
+    if country_name is None and country_iso_code is None:
+        country_name = recorded.get("country_name")
+        country_iso_code = recorded.get("country_iso_code")
+    if region is None:
+        region = recorded.get("region")
+    if cloud_provider is None and cloud_region is None:
+        cloud_provider = recorded.get("cloud_provider")
+        cloud_region = recorded.get("cloud_region")
     duration_s = record.duration_s
     end_unix_s = record.ended_unix_s
     if end_unix_s is None:
@@ -302,7 +389,17 @@ def export_codecarbon(
             column = _CODECARBON_COMPONENT.get(component)
             if column is not None:
                 energy_kwh[column] = (energy_kwh[column] or 0.0) + s.energy_j / _J_PER_KWH
-        energy_kwh = {k: None if v is None else v * factor for k, v in energy_kwh.items()}
+        # The samples' shape, scaled to the run's exact energy (counters read at its
+        # start and end), which its emissions were computed from: so emissions /
+        # energy_consumed is the intensity used.
+        exact = (record.summary if isinstance(record.summary, dict) else {}).get("energy_j")
+        scale = 1.0
+        if (isinstance(exact, (int, float)) and not isinstance(exact, bool)
+                and math.isfinite(exact) and exact > 0 and total_j > 0):
+            scale, total_j = exact / total_j, float(exact)
+        energy_kwh = {
+            k: None if v is None else v * scale * factor for k, v in energy_kwh.items()
+        }
         total_kwh = total_j / _J_PER_KWH * factor
         if skipped and notes is not None:
             notes.append(_replaced_note(skipped, "nothing (left out of the energy sums)"))
@@ -388,4 +485,25 @@ def export_codecarbon(
     empty = [(c, row[c]) for c in CODECARBON_COLUMNS if _not_finite(row[c])]
     if empty and notes is not None:
         notes.append(_replaced_note(empty, "empty cells"))
+    if notes is not None:
+        notes.extend(_empty_notes(row, unknown))
     return buf.getvalue()
+
+
+def _empty_notes(row: dict[str, Any], unknown: list[tuple[tuple[str, ...], str]]) -> list[str]:
+    """One line per reason a CodeCarbon cell is empty: no empty cell goes unsaid."""
+    blank = {c for c in CODECARBON_COLUMNS if _cell(row[c]) in ("", None)}
+    out: list[str] = []
+    said: set[str] = set()
+    for columns, why in unknown:
+        cols = [c for c in columns if c in blank and c not in said]
+        if cols:
+            out.append(f"CodeCarbon column(s) {', '.join(cols)} left empty: {why}")
+            said.update(cols)
+    rest = [c for c in CODECARBON_COLUMNS if c in blank and c not in said]
+    if rest:
+        out.append(
+            f"CodeCarbon column(s) {', '.join(rest)} left empty: not measured or not "
+            "recorded with this run"
+        )
+    return out

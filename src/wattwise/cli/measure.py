@@ -561,7 +561,9 @@ def report(
     ),
 ) -> None:
     """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
-    from wattwise.accounting import CarbonOptions, emissions_and_fetched, intervals_from_samples
+    import dataclasses
+
+    from wattwise.accounting import emissions_and_fetched, intervals_from_samples, reprice_options
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
 
     _check_carbon(zone, trace, pue, provider)
@@ -590,9 +592,14 @@ def report(
     intervals = intervals_from_samples(
         store.samples(rec.id), in_total, rec.started_unix_s, scale_to_j=exact
     )
-    em, fetched = emissions_and_fetched(
-        intervals, CarbonOptions(zone, trace, pue, renewable_share, provider)
+    # What the run was recorded with, unless an option overrides it (and a note says so).
+    pricing = reprice_options(
+        rec.summary, zone=zone, intensity_trace=trace, pue=pue,
+        renewable_share=renewable_share, provider=provider,
     )
+    em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
+    if pricing.notes:
+        em = dataclasses.replace(em, notes=tuple(dict.fromkeys((*pricing.notes, *em.notes))))
     kind = (rec.summary or {}).get("kind", "unknown")
     out: dict[str, Any] = {
         "run": rec.id,

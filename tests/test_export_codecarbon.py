@@ -1,0 +1,97 @@
+"""`wattwise export --format codecarbon` fills the carbon and place columns as CodeCarbon does."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.cli import _register_all, app
+from wattwise.store import Store
+
+_register_all()
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def _record(db: Path, **carbon: Any) -> int:
+    sensor = ConstantPowerSensor({"cpu:package": 40.0})
+    with wattwise.track("job", db=db, sensors=[sensor], interval_s=0.05, **carbon) as run:
+        time.sleep(0.3)
+    assert run.run_id is not None
+    return int(run.run_id)
+
+
+def _export(db: Path, run_id: int, out: Path) -> Any:
+    r = runner.invoke(
+        app, ["export", str(run_id), "--format", "codecarbon", "-o", str(out), "--db", str(db)]
+    )
+    assert r.exit_code == 0, r.output
+    return r
+
+
+def test_codecarbon_export_of_a_run_recorded_in_de_fills_emissions_and_place(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE")
+    summary = Store(db).get_run(run_id).summary
+    want_kg = summary["emissions"]["emissions_g"] / 1000
+    out = tmp_path / "emissions.csv"
+    r = _export(db, run_id, out)
+    with out.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    (row,) = rows
+    assert sum(float(x["emissions"]) for x in rows) == pytest.approx(want_kg, rel=1e-9)
+    duration = float(row["duration"])
+    assert float(row["emissions_rate"]) == pytest.approx(want_kg / duration, rel=1e-9)
+    assert row["country_name"] == "Germany"
+    assert row["country_iso_code"] == "DEU"
+    assert float(row["pue"]) == 1.0
+    # energy_consumed is facility kWh (IT energy x PUE), as CodeCarbon's
+    assert float(row["energy_consumed"]) == pytest.approx(summary["energy_j"] / 3.6e6)
+    # DE is a whole country: no region, and a note says so instead of a silent empty cell
+    assert row["region"] == ""
+    notes = [line for line in r.stderr.splitlines() if line.startswith("wattwise: note:")]
+    assert any("region" in n for n in notes), r.stderr
+    empty = [c for c, v in row.items() if v == ""]
+    said = " ".join(notes)
+    assert all(c in said for c in empty), (empty, said)
+
+
+def test_codecarbon_export_reads_back_with_pandas(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE", pue=1.2)
+    want_kg = Store(db).get_run(run_id).summary["emissions"]["emissions_g"] / 1000
+    out = tmp_path / "emissions.csv"
+    _export(db, run_id, out)
+    df = pd.read_csv(out)
+    assert df.emissions.sum() == pytest.approx(want_kg, rel=1e-9)
+    assert df.pue.iloc[0] == 1.2
+    assert df.country_iso_code.iloc[0] == "DEU"
+
+
+def test_codecarbon_export_of_a_run_without_a_zone_says_the_country_is_unknown(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db)
+    out = tmp_path / "emissions.csv"
+    r = _export(db, run_id, out)
+    (row,) = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert float(row["emissions"]) > 0  # priced at the world average, which is recorded
+    assert row["country_iso_code"] == "" and row["country_name"] == ""
+    assert "country" in r.stderr and "world average" in r.stderr
