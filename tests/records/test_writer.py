@@ -250,3 +250,30 @@ def test_names_python_could_not_decode_are_stored_escaped(tmp_path: Path) -> Non
         assert rec.name == "bad\\udcff" and rec.status == "finished"
         assert [w["name"] for w in s.windows(rec.id)] == ["\\ud800w"]
         assert any(e["message"] == "msg \\udcfe" for e in s.events(rec.id))
+
+
+def _child_writes_elsewhere(path: str) -> None:
+    with Store(path) as s:
+        rid = s.create_run(name="child", started_unix_s=1.0, host={}, hardware={},
+                           sensors=[], versions={})
+        s.add_event(rid, 2.0, "info", "from the child")
+
+
+def test_a_fork_while_a_writer_waits_for_the_lock_leaves_the_child_working(
+    holder: Any, tmp_path: Path
+) -> None:
+    db, start = holder
+    release = start(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with wattwise.track("parent", db=db, sensors=[ConstantPowerSensor({"cpu:0": 1.0})],
+                            interval_s=0.01):
+            time.sleep(0.3)  # the writer is now retrying BEGIN IMMEDIATE
+            child = mp.get_context("fork").Process(
+                target=_child_writes_elsewhere, args=(str(tmp_path / "child.db"),))
+            child.start()
+            child.join(60)
+    assert child.exitcode == 0
+    with Store(tmp_path / "child.db") as s:
+        assert [e["message"] for e in s.events(1)] == ["from the child"]
+    release.set()

@@ -13,6 +13,7 @@ writer catches up in large transactions.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -32,6 +33,12 @@ MAX_BATCH = 500
 LOCK_POLL_S = 0.25
 
 _PENDING, _CLAIMED, _CANCELLED, _DONE = range(4)
+
+#: Held by a writer while it is inside SQLite, and by ``os.fork`` (at-fork hooks
+#: below): a child never starts with SQLite's state copied mid-call from a
+#: writer thread that does not exist in it (SQLite: don't carry connections or
+#: calls across fork). A fork waits at most one busy-timeout step (0.25 s).
+_IN_SQLITE = threading.RLock()
 
 
 class Task:
@@ -201,7 +208,8 @@ class Writer:
                         self._cv.wait()
                     has_work = bool(self._queue)
                 if has_work:
-                    self._commit_some(conn)
+                    with _IN_SQLITE:
+                        self._commit_some(conn)
                     continue
                 if self._shutdown:
                     break
@@ -231,7 +239,8 @@ class Writer:
         while True:
             asked = time.time()
             try:
-                conn = self._connect()
+                with _IN_SQLITE:
+                    conn = self._connect()
             except sqlite3.OperationalError as exc:
                 if is_busy(exc):
                     self._stalled(asked)
@@ -348,3 +357,17 @@ def _as_store_error(label: str, what: str, exc: BaseException) -> BaseException:
 
         return BadInput(f"{label}: cannot {what}: {exc}")
     return StoreError(f"{label}: cannot {what}: {exc}")
+
+
+def _before_fork() -> None:
+    _IN_SQLITE.acquire()
+
+
+def _after_fork() -> None:
+    with contextlib.suppress(RuntimeError):
+        _IN_SQLITE.release()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork,
+                        after_in_child=_after_fork)
