@@ -319,3 +319,16 @@ def test_a_closed_stderr_pipe_never_changes_the_jobs_exit_code(code: int) -> Non
     out = subprocess.run(["bash", "-c", f"{cli} 2>&1 >/dev/null | true; "
                           "echo ${PIPESTATUS[0]}"], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == str(code)
+
+
+def test_an_output_path_typed_with_a_trailing_slash_is_refused(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "wattwise", "run", "--no-store", "--json",
+                          "newdir/", "--", "true"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2 and "names a folder" in out.stderr
+    assert out.stderr.count("\n") == 1 and not list(tmp_path.iterdir())
+    ok = subprocess.run([sys.executable, "-m", "wattwise", "run", "--no-store", "--json",
+                         "out.json", "--", "ls", "newdir/"], cwd=tmp_path,
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode != 2 or "names a folder" not in ok.stderr, "the job's own args"
+    assert (tmp_path / "out.json").exists()

@@ -92,6 +92,19 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _named_as_folder(path: str) -> bool:
+    """The user typed this path with a trailing slash (``--json out/``). The option's
+    ``Path`` has dropped the slash, so look at the command line as typed."""
+    norm = os.path.normpath(path)
+    for arg in sys.argv[1:]:
+        if arg == "--":  # what follows is a measured command's own arguments
+            break
+        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+        if value.endswith(("/", os.sep)) and os.path.normpath(value) == norm:
+            return True
+    return False
+
+
 def check_output(path: Any, what: str = "output", *, protect: Any = None) -> None:
     """Refuse an output path that can't be written, before any work starts.
 
@@ -110,6 +123,9 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
     if "\x00" in str(path):
         die(f"cannot write {what} {path!r}: the path contains a NUL byte")
     p = Path(path).expanduser()
+    if _named_as_folder(str(path)):
+        die(f"cannot write {what} {path}/: the name ends with '/', so it names a folder, "
+            "not a file")
     parent = p.parent if str(p.parent) else Path(".")
     try:
         st = os.stat(p)
