@@ -1,0 +1,324 @@
+"""Every headline figure of a run reads the same in every output.
+
+For a measured, an estimated and a mixed run, energy (total, range, per
+domain), emissions and the process-tree share are recomputed from the stored
+samples and attribution alone, then read back from each output: the Python
+objects, ``show``/``runs``/``report``/``export`` (JSON, CSV, CodeCarbon), the
+HTML report's data block, the dashboard API and ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.carbon.sci import embodied_figure, embodied_share_g
+from wattwise.carbon.yearly import YearlySource
+from wattwise.cli import _register_all, app
+from wattwise.store import Store
+
+PUE = 1.2
+#: Outputs copy the stored figures: JSON, CSV and /metrics write floats that read
+#: back exactly; unit conversions (kWh, kg) and re-summing cost a few ulps.
+ROUNDING = 1e-9
+#: The summary is the counters' difference between the window's two reads; the
+#: samples are differences of the same counters at the meter's ticks, which start
+#: before the window opens and end after it closes. Clipping each sample's
+#: interval (its end, less energy / power) to the window edges gives the window's
+#: energy back; what is left is the gap between the meter's timestamp of a read
+#: and the moment the sensor reads its clock (~0.1 ms seen, at most 5e-4 of a
+#: 0.15 s run), once per window edge. Allowed: 2 ms of the run's power.
+EDGE_S = 2e-3
+INTENSITY = YearlySource().intensity_at("DE", time.time()).intensity_g_per_kwh
+
+MEASURED = {"package": 40.0, "psys": 55.0}  # psys overlaps package: not in totals
+ESTIMATED = {"gpu0": 80.0}
+KINDS: dict[str, Callable[[], list[Any]]] = {
+    "measured": lambda: [
+        ConstantPowerSensor(MEASURED, name="m", component="cpu", in_total={"psys": False})
+    ],
+    "estimated": lambda: [
+        ConstantPowerSensor(ESTIMATED, kind="estimated", spread=0.25, name="e", component="gpu")
+    ],
+    "mixed": lambda: [
+        ConstantPowerSensor({"package": 40.0}, name="m", component="cpu"),
+        ConstantPowerSensor(ESTIMATED, kind="estimated", spread=0.25, name="e", component="gpu"),
+    ],
+}
+
+
+@dataclass
+class Recorded:
+    db: Path
+    out: Path
+    run: Any
+    run_id: int
+    in_total: set[str]
+    cpu: set[str]
+    power_w: float  # the counted domains' total power
+    expected: dict[str, float]  # recomputed from the stored samples and attribution
+
+    def again(self, rows: Iterable[Row], summary: dict[str, Any]) -> dict[str, float]:
+        return recompute(rows, summary, self.in_total, self.cpu)
+
+    def cli(self, *args: str) -> str:
+        r = CliRunner().invoke(app, [*args, "--db", str(self.db)])
+        assert r.exit_code == 0, (r.stdout, r.stderr)
+        return r.stdout
+
+
+Row = tuple[float, str, float, float, float, float]  # t, domain, energy, power, low, high
+
+
+def recompute(rows: Iterable[Row], summary: dict[str, Any], in_total: set[str],
+              cpu: set[str]) -> dict[str, float]:
+    """The run's figures from sample rows alone, each row counted for the part of its
+    interval (end less energy / power; power is constant) inside the run's window."""
+    t0, t1 = summary["start_unix_s"], summary["end_unix_s"]
+    keys = ("energy_j", "low_j", "high_j", "emissions_g", "low_g", "high_g")
+    exp: dict[str, float] = dict.fromkeys(keys, 0.0)
+    cpu_j = 0.0
+    for t, dom, e, p, lo, hi in rows:
+        start = t - e / p if p > 0 else t
+        f = max(0.0, min(t1, t) - max(t0, start)) / (t - start) if t > start else 0.0
+        exp[f"domain:{dom}"] = exp.get(f"domain:{dom}", 0.0) + e * f
+        if dom not in in_total:
+            continue
+        cpu_j += e * f if dom in cpu else 0.0
+        # priced at DE's intensity at the sample's time (a yearly source is constant)
+        g_per_j = YearlySource().intensity_at("DE", t).intensity_g_per_kwh / 3.6e6 * PUE
+        for k, v in zip(keys, (e, lo, hi, e * g_per_j, lo * g_per_j, hi * g_per_j), strict=True):
+            exp[k] += v * f
+    att = summary.get("attribution") or {"tree_cpu_s": 0.0, "machine_busy_cpu_s": 0.0}
+    tree, busy = att["tree_cpu_s"], max(att["machine_busy_cpu_s"], att["tree_cpu_s"])
+    exp["share"] = tree / busy if busy > 0 else 0.0
+    exp["attributed_cpu_energy_j"] = exp["share"] * cpu_j
+    return exp
+
+
+@pytest.fixture(scope="module", params=list(KINDS))
+def rec(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    _register_all()
+    tmp = tmp_path_factory.mktemp(request.param)
+    db = tmp / "runs.db"
+    sensors = KINDS[request.param]()
+    with wattwise.track(request.param, db=db, sensors=sensors, interval_s=0.02, zone="DE",
+                        pue=PUE) as run:
+        with run.window("warmup"):
+            time.sleep(0.06)
+        with run.window("step"):  # busy, so the process tree has CPU time to share
+            end = time.monotonic() + 0.06
+            while time.monotonic() < end:
+                pass
+        time.sleep(0.02)
+    assert run.flush()
+    store = Store(db)
+    rows = [(s.t_unix_s, s.domain, s.energy_j, s.power_w, s.low_j, s.high_j)
+            for s in store.samples(run.run_id)]
+    record = store.get_run(run.run_id)
+    domains = [d for s in record.sensors for d in s["domains"]]
+    in_total = {d["name"] for d in domains if d["in_total"]}
+    cpu = {d["name"] for d in domains if d["component"] == "cpu"}
+    power = sum(p for s in sensors for d, p in s.powers_w.items() if d in in_total)
+    expected = recompute(rows, record.summary, in_total, cpu)
+    return Recorded(db, tmp, run, run.run_id, in_total, cpu, power, expected)
+
+
+# -- each output path, read back into the same figure names ---------------------------
+
+def _summary_figures(s: dict[str, Any]) -> dict[str, float]:
+    got = {k: s[k] for k in ("energy_j", "low_j", "high_j")}
+    got.update({f"domain:{d['domain']}": d["energy_j"] for d in s["domains"]})
+    got.update({k: s["emissions"][k] for k in ("emissions_g", "low_g", "high_g")})
+    got["share"] = s["attribution"]["share"]
+    got["attributed_cpu_energy_j"] = s["attribution"]["attributed_cpu_energy_j"]
+    return got
+
+
+def _python(r: Recorded) -> dict[str, float]:
+    res, em = r.run.result, r.run.emissions
+    got = {"energy_j": res.energy_j, "low_j": res.low_j, "high_j": res.high_j,
+           "emissions_g": em.emissions_g, "low_g": em.low_g, "high_g": em.high_g,
+           "share": res.attribution.share,
+           "attributed_cpu_energy_j": res.attribution.attributed_cpu_energy_j}
+    got.update({f"domain:{d.domain}": d.energy_j for d in res.domains})
+    return got
+
+
+def _show(r: Recorded) -> dict[str, float]:
+    return _summary_figures(json.loads(r.cli("show", str(r.run_id), "--json"))["summary"])
+
+
+def _runs(r: Recorded) -> dict[str, float]:
+    (row,) = [x for x in json.loads(r.cli("runs", "--json")) if x["id"] == r.run_id]
+    return _summary_figures(row["summary"])
+
+
+def _report(r: Recorded) -> dict[str, float]:
+    out = json.loads(r.cli("report", str(r.run_id), "--json"))
+    em = out["emissions"]
+    return {"energy_j": out["energy_j"], "emissions_g": em["emissions_g"],
+            "low_g": em["low_g"], "high_g": em["high_g"]}
+
+
+def _api_row(row: dict[str, Any]) -> dict[str, float]:
+    return {k: row[k] for k in ("energy_j", "low_j", "high_j", "emissions_g")}
+
+
+def _html(r: Recorded) -> dict[str, float]:
+    page = r.out / "report.html"
+    r.cli("report", str(r.run_id), "--json", "--html", str(page))
+    m = re.search(r'<script type="application/json" id="wattwise-data">(.*?)</script>',
+                  page.read_text(encoding="utf-8"), re.S)
+    assert m is not None
+    data = json.loads(m.group(1))["data"]
+    (row,) = data["/api/runs?limit=100"]["runs"]
+    return {**_api_row(row), **_summary_figures(data[f"/api/runs/{r.run_id}"]["run"]["summary"])}
+
+
+def _export_json(r: Recorded) -> dict[str, float]:
+    out = json.loads(r.cli("export", str(r.run_id), "--format", "json"))
+    got_summary = out["run"]["summary"]
+    got = _summary_figures(got_summary)
+    rows = [(s["t_unix_s"], s["domain"], s["energy_j"], s["power_w"], s["low_j"], s["high_j"])
+            for s in out["samples"]]
+    return {**got, **{f"samples:{k}": v for k, v in r.again(rows, got_summary).items()}}
+
+
+def _export_csv(r: Recorded) -> dict[str, float]:
+    path = r.out / "samples.csv"
+    r.cli("export", str(r.run_id), "--format", "csv", "-o", str(path))
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = [(float(x["t_unix_s"]), x["domain"], float(x["energy_j"]), float(x["power_w"]),
+                 float(x["low_j"]), float(x["high_j"])) for x in csv.DictReader(f)]
+    summary = Store(r.db).get_run(r.run_id).summary
+    return {k: v for k, v in r.again(rows, summary).items() if k.endswith("_j") or ":" in k}
+
+
+def _codecarbon(r: Recorded) -> dict[str, float]:
+    path = r.out / "emissions.csv"
+    r.cli("export", str(r.run_id), "--format", "codecarbon", "-o", str(path))
+    with path.open(newline="", encoding="utf-8") as f:
+        (row,) = list(csv.DictReader(f))
+    # As in CodeCarbon 3.x, energy_consumed is facility energy: IT energy x PUE.
+    assert float(row["pue"]) == PUE
+    return {"energy_j": float(row["energy_consumed"]) * 3.6e6 / PUE,
+            "emissions_g": float(row["emissions"]) * 1000}
+
+
+def _client(r: Recorded) -> Any:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server.app import create_app
+
+    return TestClient(create_app(r.db), base_url="http://127.0.0.1")
+
+
+def _api_runs(r: Recorded) -> dict[str, float]:
+    with _client(r) as c:
+        (row,) = [x for x in c.get("/api/runs").json()["runs"] if x["id"] == r.run_id]
+    return _api_row(row)
+
+
+def _api_run(r: Recorded) -> dict[str, float]:
+    with _client(r) as c:
+        return _summary_figures(c.get(f"/api/runs/{r.run_id}").json()["run"]["summary"])
+
+
+def _metrics(r: Recorded) -> dict[str, float]:
+    with _client(r) as c:
+        text = c.get("/metrics").text
+    got: dict[str, float] = {}
+    for name, labels, value in re.findall(r"^(wattwise_\w+)\{(.*)\} (\S+)$", text, re.M):
+        lab = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        if lab.get("run_id") != str(r.run_id):
+            continue
+        if name == "wattwise_run_energy_joules_total":
+            got[f"domain:{lab['domain']}"] = float(value)
+        elif name == "wattwise_run_emissions_grams":
+            got["emissions_g"] = float(value)
+    return got
+
+
+PATHS: dict[str, Callable[[Recorded], dict[str, float]]] = {
+    "python": _python, "show": _show, "runs": _runs, "report": _report, "html": _html,
+    "export-json": _export_json, "export-csv": _export_csv, "codecarbon": _codecarbon,
+    "api-runs": _api_runs, "api-run": _api_run, "metrics": _metrics,
+}
+
+
+def _tolerance(r: Recorded, key: str) -> float:
+    """Absolute: EDGE_S of the counted power, in joules or in grams."""
+    name = key.split(":")[-1]
+    if name == "share":  # a ratio of the stored CPU times: only rounding
+        return ROUNDING
+    j = r.power_w * EDGE_S
+    return j / 3.6e6 * INTENSITY * PUE if name.endswith("_g") else j
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_each_output_says_what_the_stored_samples_say(rec: Recorded, path: str) -> None:
+    got = PATHS[path](rec)
+    assert {"energy_j", "emissions_g"} & {k.split(":")[-1] for k in got}, got
+    for key, value in got.items():
+        want = rec.expected[key.split(":", 1)[1] if key.startswith("samples:") else key]
+        assert value == pytest.approx(want, rel=ROUNDING, abs=_tolerance(rec, key)), key
+
+
+@pytest.mark.parametrize("path", [p for p in PATHS if p not in ("python", "export-csv")])
+def test_each_output_says_what_the_run_object_says_within_rounding(
+    rec: Recorded, path: str
+) -> None:
+    ref = _python(rec)
+    got = {k: v for k, v in PATHS[path](rec).items() if k in ref}
+    assert got
+    for key, value in got.items():
+        assert value == pytest.approx(ref[key], rel=ROUNDING, abs=1e-12), key
+
+
+@pytest.mark.parametrize("embodied", [None, "server-base-minimal"])
+def test_report_sci_is_emissions_per_unit_plus_embodied_share(
+    rec: Recorded, embodied: str | None
+) -> None:
+    extra = ["--embodied", embodied] if embodied else []
+    out = json.loads(rec.cli("report", str(rec.run_id), "--json", "--units", "8", *extra))
+    m_g = 0.0
+    if embodied:
+        fig = embodied_figure(embodied)
+        # time reserved: the run's recorded wall time (track start to end)
+        duration = Store(rec.db).get_run(rec.run_id).duration_s or 0.0
+        m_g = embodied_share_g(fig.embodied_g, duration,
+                               lifetime_s=fig.lifetime_years * 365.25 * 86400)
+    sci = out["sci"]
+    assert sci["embodied_g"] == pytest.approx(m_g, rel=ROUNDING, abs=1e-15)
+    assert sci["sci_g_per_unit"] == pytest.approx(
+        (rec.run.emissions.emissions_g + m_g) / 8, rel=ROUNDING
+    )
+    assert sci["sci_g_per_unit"] == pytest.approx(
+        (rec.expected["emissions_g"] + m_g) / 8, abs=_tolerance(rec, "emissions_g") / 8
+    )
+
+
+def test_windows_agree_with_their_samples(rec: Recorded) -> None:
+    store = Store(rec.db)
+    rows = [(s.t_unix_s, s.domain, s.energy_j, s.power_w, s.low_j, s.high_j)
+            for s in store.samples(rec.run_id)]
+    shown = json.loads(rec.cli("show", str(rec.run_id), "--json"))["windows"]
+    with _client(rec) as c:
+        served = c.get(f"/api/runs/{rec.run_id}").json()["windows"]
+    assert [w["name"] for w in shown] == [w["name"] for w in served] == ["warmup", "step"]
+    for w, v in zip(shown, served, strict=True):
+        want = rec.again(rows, w)
+        for key in ("energy_j", "low_j", "high_j"):
+            assert w[key] == v[key] == pytest.approx(want[key], abs=_tolerance(rec, key)), key
