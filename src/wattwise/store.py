@@ -34,6 +34,7 @@ from wattwise._paths import DEFAULT_ENV, default_db_path
 from wattwise.errors import BadInput, StoreError
 from wattwise.records import rows as _rows
 from wattwise.records.database import Database, ReadOnlyDatabase, acquire, release
+from wattwise.records.liveness import hostname, pid_alive
 from wattwise.records.rows import STATUSES, SampleLike
 from wattwise.records.schema import MIGRATIONS, SCHEMA_VERSION
 from wattwise.records.writer import Task
@@ -111,39 +112,6 @@ class RunRecord(RunInfo):
     """A run fetched by reference, with the database it came from."""
 
     db_path: str = ""
-
-
-def _hostname() -> str:
-    from wattwise._host import hostname
-
-    return hostname()
-
-
-def process_start(pid: int) -> float | None:
-    """Start time of ``pid``, so a reused pid is not taken for the run's process."""
-    import psutil
-
-    try:
-        return float(psutil.Process(pid).create_time())
-    except psutil.Error:  # no such process, no permission
-        return None
-
-
-def _pid_alive(pid: int, started_unix_s: float | None) -> bool:
-    """True if ``pid`` runs here, is not a zombie, and (if known) started when recorded."""
-    import psutil
-
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        return started_unix_s is None or abs(proc.create_time() - started_unix_s) <= 1.0
-    except psutil.NoSuchProcess:
-        return False
-    except psutil.Error:  # AccessDenied and the like: it exists
-        return True
-    except (OverflowError, ValueError):  # a pid no process can have
-        return False
 
 
 def _num(value: Any) -> float | None:
@@ -302,10 +270,8 @@ class Store:
         time is recorded too, so a reused pid does not keep the run alive.
         """
         values = _rows.run_values(
-            name=name, started_unix_s=started_unix_s, hostname=_hostname(), host=host,
-            hardware=hardware, sensors=sensors, versions=versions, command=command, pid=pid,
-            pid_started_unix_s=process_start(pid) if isinstance(pid, int) and pid > 0 else None,
-            tags=tags,
+            name=name, started_unix_s=started_unix_s, host=host, hardware=hardware,
+            sensors=sensors, versions=versions, command=command, pid=pid, tags=tags,
         )
         return self._write("create a run", lambda conn: _rows.insert_run(conn, values))
 
@@ -359,8 +325,8 @@ class Store:
         if status != "running":
             return status
         pid = _int(row["pid"])
-        if pid is not None and row["hostname"] == _hostname():
-            return "running" if _pid_alive(pid, _num(row["pid_started_unix_s"])) else "lost"
+        if pid is not None and row["hostname"] == hostname():
+            return "running" if pid_alive(pid, _num(row["pid_started_unix_s"])) else "lost"
         last = _num(row["heartbeat_unix_s"])
         last = _num(row["started_unix_s"]) if last is None else last
         return "running" if last is not None and now - last <= self.stale_after_s else "lost"

@@ -172,11 +172,7 @@ class Run:
         row (within milliseconds, unless another process holds the database's lock;
         then None until it is free: ``flush()`` waits for it)."""
         record = self.record
-        if record is None:
-            return None
-        if record.run_id is None and record._db.writer.stalled_since is None:
-            record._created.wait(2.0)
-        return record.run_id  # type: ignore[no-any-return]
+        return None if record is None else record.wait_for_id(2.0)  # type: ignore[no-any-return]
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait up to ``timeout_s`` until the run's record is written; False if not yet."""

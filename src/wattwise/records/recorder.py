@@ -52,14 +52,7 @@ class RunRecorder:
 
     def create(self, **fields: Any) -> None:
         """Queue the run's row (``Store.create_run``'s fields, checked here)."""
-        from wattwise.store import _hostname, process_start
-
-        pid = fields.get("pid")
-        values = _rows.run_values(
-            hostname=_hostname(),
-            pid_started_unix_s=process_start(pid) if isinstance(pid, int) and pid > 0 else None,
-            **fields,
-        )
+        values = _rows.run_values(**fields)
 
         def insert(conn: Any) -> None:
             self.run_id = _rows.insert_run(conn, values)
@@ -112,6 +105,13 @@ class RunRecorder:
         self._submit(Task(lambda conn: _rows.update_finish(conn, run(), values, self.path),
                           what="finish the run"))
         self.close()
+
+    def wait_for_id(self, timeout_s: float) -> int | None:
+        """The run's id, waiting up to ``timeout_s`` for the writer to create the row,
+        but not at all while another process holds the lock (then None)."""
+        if self.run_id is None and self._db.writer.stalled_since is None:
+            self._created.wait(timeout_s)
+        return self.run_id
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait up to ``timeout_s`` until everything queued so far is committed."""

@@ -116,27 +116,30 @@ def run_values(
     *,
     name: str,
     started_unix_s: float,
-    hostname: str,
     host: dict[str, Any],
     hardware: dict[str, Any],
     sensors: list[dict[str, Any]],
     versions: dict[str, Any],
-    command: list[str] | None,
-    pid: int | None,
-    pid_started_unix_s: float | None,
-    tags: dict[str, Any] | None,
+    command: list[str] | None = None,
+    pid: int | None = None,
+    tags: dict[str, Any] | None = None,
 ) -> tuple[Any, ...]:
+    """A new run's row: this host, and ``pid``'s start time so a reused pid is not
+    taken for the run's process (``records.liveness``)."""
+    from wattwise.records.liveness import hostname, process_start
+
     if not isinstance(name, str) or not name.strip():
         raise BadInput(f"run name must be a non-empty string, got {name!r}")
     started = finite("started_unix_s", started_unix_s)
     if pid is not None and (isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0):
         raise BadInput(f"pid must be a positive integer, got {pid!r}")
+    pid_started_unix_s = process_start(pid) if pid is not None else None
     return (
         text(name),
         "running",
         started,
         started,
-        text(hostname),
+        text(hostname()),
         pid,
         pid_started_unix_s,
         dumps("host", host),
