@@ -14,6 +14,9 @@ from pathlib import Path
 from wattwise._userinput import shown
 from wattwise.cli._common import die
 
+#: Longest run name or unit name a command accepts.
+MAX_NAME = 256
+
 #: Most values in one comma-separated list option (each is a benchmark or simulation).
 MAX_LIST = 20
 
@@ -94,3 +97,15 @@ def check_db(db: Path | None) -> None:
     from wattwise.store import Store
 
     Store(db, open_wait_s=0.25).close()
+
+
+def run_name(name: str) -> None:
+    """``--name`` of a run: non-empty, at most ``MAX_NAME`` printable characters."""
+    from wattwise.cli.render import safe
+
+    if not name.strip():
+        die("--name is empty")
+    if len(name) > MAX_NAME:
+        die(f"--name is {len(name)} characters long; at most {MAX_NAME}")
+    if not name.isprintable():
+        die(f"--name {safe(name)!r} holds control or invisible characters")

@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from wattwise.cli._checks import MAX_NAME, run_name
 from wattwise.cli._common import (
     check_output,
     console,
@@ -56,7 +57,6 @@ INTERVAL_HELP = (
     "no longer follow hourly grid intensity, and a crash would lose up to that much."
 )
 #: Longest ``--name``, in characters.
-MAX_NAME = 256
 
 
 def _check_input_file(path: Path, option: str) -> None:
@@ -124,15 +124,6 @@ def _interval(value: float) -> float:
             f"got {value}"
         )
     return value
-
-
-def _check_name(name: str) -> None:
-    if not name.strip():
-        die("--name is empty")
-    if len(name) > MAX_NAME:
-        die(f"--name is {len(name)} characters long; at most {MAX_NAME}")
-    if not name.isprintable():
-        die(f"--name {safe(name)!r} holds control or invisible characters")
 
 
 def _check_command(exe: str) -> None:
@@ -231,7 +222,7 @@ def run(
 
     _interval(interval)
     if name is not None:
-        _check_name(name)
+        run_name(name)
     if json_out is not None:
         check_output(json_out, "--json file", protect=None if no_store else _db_path(db))
     if any("\x00" in arg for arg in command):

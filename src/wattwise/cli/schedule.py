@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from wattwise._userinput import format_time, shown
-from wattwise.cli._checks import MAX_LIST, check_command, check_db
+from wattwise.cli._checks import MAX_LIST, check_command, check_db, run_name
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 
 DAY_S = 86400.0
@@ -199,7 +199,6 @@ def defer(
     Example: wattwise defer --within 8h --duration 2h -z GB --intensity-provider ukcarbon -- make
     """
     from wattwise.carbon.zones import resolve_zone
-    from wattwise.cli.measure import _check_name
     from wattwise.schedule.defer import (
         TYPICAL_WEEK,
         check_deferral,
@@ -219,7 +218,7 @@ def defer(
     z = chosen.name if chosen is not None else None
     check_command(command)
     if name is not None:
-        _check_name(name)
+        run_name(name)
     # The run is priced on the plan's own intensity source, so its record shows the
     # saving the plan promised (the typical week has no file: the yearly figure is used).
     ex = LocalExecutor(db=db, store=not no_store, zone=z,
