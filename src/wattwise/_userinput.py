@@ -31,9 +31,9 @@ MIN_TIME_UNIX_S = 0.0
 MAX_TIME_UNIX_S = 7_258_118_400.0
 #: The accepted range, as error messages and docs say it.
 TIME_RANGE = "1970-01-01 to 2200-01-01 UTC"
-#: Largest file read (and largest decompressed trace): a year of 1-minute samples
-#: is about 15 MB, so this is generous and still fits in memory.
-MAX_FILE_BYTES = 256 * 1024 * 1024
+#: Largest file read: a jobs file or config of this size is already far past
+#: any real one, and reading it stays within seconds and a few hundred MB.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 #: Longest text echoed back in an error line.
 _ECHO = 60
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import math
 from datetime import datetime, timezone
 
@@ -10,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from wattwise.carbon import traces
 from wattwise.carbon.traces import TraceSource, parse_time, parse_trace
 from wattwise.errors import BadInput
 
@@ -162,3 +164,63 @@ def test_any_well_formed_trace_round_trips(start, steps, values, iso) -> None:
     assert list(d.g_per_kwh) == vals
     assert d.duplicates == 0 and not d.reordered
     assert all(math.isfinite(v) for v in d.g_per_kwh)
+
+
+# -- the bulk path and the row-by-row path read a trace the same way ---------------
+
+_FAST_TIME = st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(2199, 12, 31)
+).flatmap(lambda d: st.sampled_from([
+    d.strftime("%Y-%m-%d %H:%M"), d.strftime("%Y-%m-%dT%H:%M:%S"), d.isoformat(),
+    d.strftime("%Y-%m-%d %H:%M:%S") + "Z", str(int(d.timestamp())),
+]))
+_VALUE = st.one_of(
+    st.floats(min_value=0, max_value=2e5).map(repr),
+    st.sampled_from(["nan", "-1", " 12 ", "1_000", "x", "", "inf", "+5"]),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.tuples(_FAST_TIME, _VALUE), min_size=1, max_size=12))
+def test_bulk_parse_of_a_chunk_equals_the_row_by_row_parse(
+    rows: list[tuple[str, str]],
+) -> None:
+    chunk = [list(r) for r in rows]
+    fast = traces._fast_chunk(chunk, 2, 0, 1)
+    try:
+        slow = traces._slow_chunk(chunk, ["Time", "Carbon Intensity"], 0, 1, "t.csv", 2)
+    except BadInput:
+        assert fast is None  # the bulk path never accepts what the exact one refuses
+        return
+    if fast is not None:
+        np.testing.assert_array_equal(fast[0], slow[0])
+        np.testing.assert_array_equal(fast[1], slow[1])
+
+
+def test_a_bad_row_past_the_first_chunk_is_named_by_its_line(monkeypatch) -> None:
+    monkeypatch.setattr(traces, "_CHUNK_ROWS", 4)
+    rows = [(f"2020-06-01 {h:02d}:00", "100") for h in range(10)]
+    rows[7] = ("2020-06-01 07:00", "lots")
+    with pytest.raises(BadInput, match=r"line 9: intensity 'lots' is not a number"):
+        parse_trace(_csv(rows), "c.csv")
+    rows[7] = ("2020-06-01 07:00", "100")
+    d = parse_trace(_csv(rows), "c.csv")
+    assert d.t_unix_s.size == 10 and d.t_unix_s[-1] - d.t_unix_s[0] == 9 * 3600
+
+
+def test_a_trace_over_the_size_limit_is_refused_before_it_is_read(tmp_path) -> None:
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as fh:  # sparse: no disk used
+        fh.truncate(traces.MAX_TRACE_BYTES + 1)
+    with pytest.raises(BadInput, match=r"big.csv: it is \d+ bytes, more than the \d+ accepted"):
+        TraceSource.from_csv(big, "DE")
+
+
+def test_a_gzip_trace_that_inflates_past_the_limit_is_refused(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(traces, "MAX_TRACE_BYTES", 1000)
+    text = _csv([(f"2020-06-01 {h:02d}:00", "100") for h in range(24)] * 3)
+    path = tmp_path / "t.csv.gz"
+    path.write_bytes(gzip.compress(text.encode()))
+    assert path.stat().st_size < 1000 < len(text)
+    with pytest.raises(BadInput, match="once decompressed; resample it"):
+        TraceSource.from_csv(path, "DE")

@@ -19,8 +19,11 @@ import csv
 import functools
 import gzip
 import io
+import itertools
 import math
+import operator
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,7 +31,13 @@ from typing import Literal
 
 import numpy as np
 
-from wattwise._userinput import MAX_FILE_BYTES, decode_text, read_user_file, shown
+from wattwise._userinput import (
+    MAX_TIME_UNIX_S,
+    MIN_TIME_UNIX_S,
+    decode_text,
+    read_user_file,
+    shown,
+)
 from wattwise._userinput import parse_time as _parse_time
 from wattwise.carbon._data import data_path
 from wattwise.carbon.sources import Intensity, IntensitySeries, IntensitySource, Interpolation
@@ -53,6 +62,9 @@ _ATTRIBUTION = "ENTSO-E via Wiesner et al., Middleware 2021"
 #: Highest intensity accepted in a trace: coal plants emit about 1,000-1,200
 #: gCO2eq/kWh, so this is a unit mistake (g/MWh?) guard, not a physical bound.
 MAX_INTENSITY_G_PER_KWH = 100_000.0
+#: Largest trace read, before and after decompression: five years of 1-minute
+#: samples (about 26 bytes a row) fit; it parses in seconds and a few hundred MB.
+MAX_TRACE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,14 +116,21 @@ def parse_trace(
     duplicates: Literal["first", "mean"] = "first",
 ) -> TraceData:
     """Parse and clean a trace CSV; BadInput names the file and line on any fault."""
+    return _parse_stream(io.StringIO(text), name, duplicates)
+
+
+def _parse_stream(
+    stream: Iterator[str], name: str, duplicates: Literal["first", "mean"]
+) -> TraceData:
     try:
-        return _parse_rows(text, name, duplicates)
+        return _parse_rows(csv.reader(stream), name, duplicates)
     except csv.Error as exc:
         raise BadInput(f"{name}: not a readable CSV file ({exc})") from None
 
 
-def _parse_rows(text: str, name: str, duplicates: Literal["first", "mean"]) -> TraceData:
-    rows = csv.reader(io.StringIO(text))
+def _parse_rows(
+    rows: Iterator[list[str]], name: str, duplicates: Literal["first", "mean"]
+) -> TraceData:
     header = next(rows, None)
     if not header:
         raise BadInput(f"{name}: empty file; expected a header like 'Time,Carbon Intensity'")
@@ -123,9 +142,87 @@ def _parse_rows(text: str, name: str, duplicates: Literal["first", "mean"]) -> T
             f"{name}: line 1: header {shown(header)} lacks a time column and a carbon-intensity "
             "column in gCO2eq/kWh (expected 'Time,Carbon Intensity')"
         )
+    t_parts: list[np.ndarray] = []
+    g_parts: list[np.ndarray] = []
+    line_no = 2
+    while True:
+        chunk = list(itertools.islice(rows, _CHUNK_ROWS))
+        if not chunk:
+            break
+        parsed = _fast_chunk(chunk, len(header), t_col, v_col)
+        if parsed is None:
+            parsed = _slow_chunk(chunk, header, t_col, v_col, name, line_no)
+        t_parts.append(parsed[0])
+        g_parts.append(parsed[1])
+        line_no += len(chunk)
+    times = np.concatenate(t_parts) if t_parts else np.empty(0)
+    if not times.size:
+        raise BadInput(f"{name}: no data rows after the header")
+    return clean_samples(times, np.concatenate(g_parts), name, duplicates=duplicates)
+
+
+#: Rows parsed at once: bounds the memory a long trace takes beside its text.
+_CHUNK_ROWS = 65_536
+#: Byte positions of the separators in ``YYYY-MM-DD HH:MM`` and ``YYYY-MM-DD HH:MM:SS``.
+_SEPARATORS = {4: b"-", 7: b"-", 13: b":", 16: b":"}
+
+
+def _fast_chunk(
+    chunk: list[list[str]], width: int, t_col: int, v_col: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The chunk's times and values parsed in bulk, or None to let the exact path decide.
+
+    Only rows of the header's width, with every time written as
+    ``YYYY-MM-DD[ T]HH:MM[:SS]`` (UTC) and every value a finite number in range,
+    take this path; anything else (blank rows, offsets, Unix seconds, a bad
+    cell) goes row by row, which gives the same result or names the bad line.
+    """
+    if any(len(row) != width for row in chunk):
+        return None
+    t_text = list(map(operator.itemgetter(t_col), chunk))
+    lengths = set(map(len, t_text))
+    if not lengths <= {16, 19} or len(lengths) != 1:
+        return None
+    n = lengths.pop()
+    try:
+        raw = np.array(t_text, dtype=f"S{n}")
+    except UnicodeEncodeError:
+        return None
+    grid = raw.view(np.uint8).reshape(-1, n)
+    digits = np.ones(n, dtype=bool)
+    for pos, sep in _SEPARATORS.items():
+        if pos < n:
+            digits[pos] = False
+            if not np.all(grid[:, pos] == sep[0]):
+                return None
+    digits[10] = False
+    sep10 = grid[:, 10]
+    if not np.all((sep10 == ord(" ")) | (sep10 == ord("T"))):
+        return None
+    body = grid[:, digits]
+    if not np.all((body >= ord("0")) & (body <= ord("9"))):
+        return None
+    try:
+        stamps = np.array(t_text, dtype="datetime64[s]")
+        values = np.array(list(map(operator.itemgetter(v_col), chunk)), dtype=float)
+    except ValueError:
+        return None
+    t = stamps.astype(np.int64).astype(float)
+    in_range = (t >= MIN_TIME_UNIX_S) & (t <= MAX_TIME_UNIX_S)
+    good = np.isfinite(values) & (values >= 0) & (values <= MAX_INTENSITY_G_PER_KWH)
+    if not (np.all(in_range) and np.all(good)):
+        return None
+    return t, values
+
+
+def _slow_chunk(
+    chunk: list[list[str]], header: list[str], t_col: int, v_col: int, name: str,
+    first_line: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The chunk row by row: any time form ``parse_time`` reads; BadInput names the line."""
     times: list[float] = []
     values: list[float] = []
-    for line_no, row in enumerate(rows, start=2):
+    for line_no, row in enumerate(chunk, start=first_line):
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) <= max(t_col, v_col):
@@ -144,9 +241,7 @@ def _parse_rows(text: str, name: str, duplicates: Literal["first", "mean"]) -> T
                            f"from 0 to {MAX_INTENSITY_G_PER_KWH:g} gCO2eq/kWh")
         times.append(t)
         values.append(v)
-    if not times:
-        raise BadInput(f"{name}: no data rows after the header")
-    return clean_samples(np.array(times), np.array(values), name, duplicates=duplicates)
+    return np.array(times, dtype=float), np.array(values, dtype=float)
 
 
 def clean_samples(
@@ -178,7 +273,7 @@ def read_trace(
     path: str | Path, *, duplicates: Literal["first", "mean"] = "first"
 ) -> TraceData:
     """Read a trace CSV (``.gz`` too) from disk: a regular, non-empty file, or BadInput."""
-    raw = read_user_file(path, "trace")
+    raw = read_user_file(path, "trace", max_bytes=MAX_TRACE_BYTES)
     return decode_trace(raw, Path(path).name, duplicates)
 
 
@@ -189,15 +284,19 @@ def decode_trace(
     if raw[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(raw)) as gz:
-                raw = gz.read(MAX_FILE_BYTES + 1)
+                raw = gz.read(MAX_TRACE_BYTES + 1)
         except (OSError, EOFError, zlib.error) as exc:
             raise BadInput(f"{name}: broken gzip data ({exc})") from None
-        if len(raw) > MAX_FILE_BYTES:
-            raise BadInput(f"{name}: more than {MAX_FILE_BYTES} bytes once decompressed")
+        if len(raw) > MAX_TRACE_BYTES:
+            raise BadInput(f"{name}: more than {MAX_TRACE_BYTES} bytes once decompressed; "
+                           "resample it to 1-minute steps or coarser")
     elif name.lower().endswith(".gz"):
         raise BadInput(f"{name}: not gzip data, though its name ends in .gz")
-    text = decode_text(raw, name)
-    return parse_trace(text, name, duplicates=duplicates)
+    decode_text(raw, name)  # names the first bad byte, if any
+    # Read the bytes through a decoder rather than as one str: a StringIO of a
+    # 200 MB trace would hold it four times over.
+    stream = io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig", newline="")
+    return _parse_stream(stream, name, duplicates)
 
 
 @functools.cache
