@@ -6,7 +6,8 @@ Every refusal, whichever command it comes from, is one line
 parser (unknown option, missing argument, bad number or choice, extra
 arguments) and any ``WattwiseError`` alike. ``_OneLineErrors`` does that once,
 for the whole app, so a new command inherits it; ``--help`` and a command's own
-exit code (``typer.Exit``) pass through unchanged.
+exit code (``typer.Exit``) pass through unchanged. A bare group (``wattwise``,
+``wattwise estimate``) prints its help, as ``--help`` does, and exits 0.
 """
 
 from __future__ import annotations
@@ -47,8 +48,13 @@ def _usage_line(exc: Any) -> str:
 def _one_line_errors() -> Iterator[None]:
     try:
         yield
-    except _NO_ARGS_IS_HELP:
-        raise  # a bare `wattwise` or `wattwise estimate`: the help is the answer
+    except _NO_ARGS_IS_HELP as exc:
+        # A bare `wattwise` or `wattwise estimate` asks what there is: the help is
+        # the answer, as with --help, on stdout and exit 0.
+        # The error carries the help text (Typer's rich help has printed it already
+        # and left ""): echo it as Click's --help does.
+        typer.echo(str(getattr(exc, "format_message", str)()))
+        raise typer.Exit(0) from None
     except _CLICK_ERROR as exc:
         die(_usage_line(exc))
     except WattwiseError as exc:
