@@ -26,9 +26,11 @@ def app() -> typer.Typer:
     return app
 
 
-def test_a_bad_port_is_refused(app: typer.Typer, tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--port", "0"])
-    assert res.exit_code == 2 and "--port must be between 1 and 65535" in res.output
+@pytest.mark.parametrize("port", ["-1", "65536"])
+def test_a_bad_port_is_refused(app: typer.Typer, tmp_path: Path, port: str) -> None:
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--port", port])
+    assert res.exit_code == 2
+    assert "--port must be between 0 (any free port) and 65535" in res.output
 
 
 def test_missing_extras_are_named_with_the_install_command(
@@ -169,3 +171,17 @@ def test_the_dashboard_starts_on_a_path_with_no_database_and_creates_nothing(
     assert res.exit_code == 0, res.output
     assert "no runs yet" in res.stdout and "http://127.0.0.1:" in res.stdout
     assert len(served) == 1 and not db.parent.exists()
+
+
+def test_port_0_serves_on_a_free_port_and_prints_that_port(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--port", "0"])
+    assert res.exit_code == 0, res.output
+    ((served_app, spot, _sock),) = served
+    assert spot.port > 0
+    assert f"http://127.0.0.1:{spot.port}/" in res.stdout and ":0/" not in res.stdout
+    with TestClient(served_app, base_url=f"http://127.0.0.1:{spot.port}") as c:
+        assert c.get("/api/runs").status_code == 200  # the Host check knows the real port

@@ -22,7 +22,7 @@ def dashboard(
         "127.0.0.1", "--host",
         help="Address to listen on. Anything but loopback needs --allow-remote.",
     ),
-    port: int = typer.Option(8787, "--port", help="Port to listen on."),
+    port: int = typer.Option(8787, "--port", help="Port to listen on; 0 picks a free one."),
     allow_remote: bool = typer.Option(
         False, "--allow-remote",
         help="Allow a --host reachable from other machines (a token is then required). "
@@ -44,14 +44,14 @@ def dashboard(
         die(
             f"the dashboard needs {', '.join(missing)}: pip install 'wattwise[dashboard]'"
         )
-    if not 0 < port < 65536:
-        die(f"--port must be between 1 and 65535, got {port}")
+    if not 0 <= port < 65536:
+        die(f"--port must be between 0 (any free port) and 65535, got {port}")
     from wattwise.server._guard import TOKEN_PATTERN
 
     if token is not None and not TOKEN_PATTERN.fullmatch(token):
         die("--token must be 16 to 256 letters, digits or ._~+/=- (try --new-token)")
     from wattwise._paths import default_db_path
-    from wattwise.server._net import listen, plan
+    from wattwise.server._net import bound, listen, plan
     from wattwise.server.app import create_app, run_server
     from wattwise.store import Store
 
@@ -63,11 +63,12 @@ def dashboard(
     if generated:
         token = secrets.token_urlsafe(32)
     sock = listen(spot)
-    app = create_app(path, token=token, port=port, hosts=spot.names)
+    spot = bound(spot, sock)
+    app = create_app(path, token=token, port=spot.port, hosts=spot.names)
     url = spot.url()
     if spot.remote:
         err_console.print(
-            f"wattwise: warning: the dashboard listens on {spot.host}:{port}, reachable from "
+            f"wattwise: warning: the dashboard listens on {spot.host}:{spot.port}, reachable from "
             "other machines. It shows command lines (which may hold secrets), host names and "
             "the database path to anyone with the token, and it has no TLS: the token and the "
             "data cross the network in clear text. Prefer 127.0.0.1 behind a reverse proxy "

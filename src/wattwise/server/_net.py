@@ -12,7 +12,7 @@ import errno
 import ipaddress
 import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from wattwise.errors import BadInput
 
@@ -106,6 +106,11 @@ def listen(spot: Spot) -> socket.socket:
             ) from None
         raise BadInput(f"cannot listen on {where}: {exc.strerror or exc}") from None
     return sock
+
+
+def bound(spot: Spot, sock: socket.socket) -> Spot:
+    """``spot`` with the port ``sock`` really got (port 0 asks for any free one)."""
+    return replace(spot, port=int(sock.getsockname()[1]))
 
 
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

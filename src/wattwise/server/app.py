@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wattwise._paths import default_db_path
 from wattwise.errors import BadInput, StoreError
 from wattwise.server._guard import TOKEN_PATTERN, Guard
-from wattwise.server._net import Spot, listen, plan
+from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server.data import page_csp, page_html, run_payload, runs_payload, timeline_payload
 from wattwise.store import Store
 
@@ -186,8 +186,8 @@ def serve(
     if spot.remote and not token:
         raise BadInput("a dashboard that listens beyond this machine needs a token")
     sock = listen(spot)
-    run_server(create_app(db, token=token, port=sock.getsockname()[1], hosts=spot.names),
-               spot, sock)
+    spot = bound(spot, sock)
+    run_server(create_app(db, token=token, port=spot.port, hosts=spot.names), spot, sock)
 
 
 def run_server(app: FastAPI, spot: Spot, sock: socket.socket) -> None:
