@@ -56,3 +56,20 @@ def test_every_us_cloud_region_maps_to_an_egrid_subregion_with_a_figure() -> Non
     ]
     assert len(us_regions) >= 15
     assert all(z.parent in table for z in us_regions)
+
+
+def test_every_zone_reaches_a_country_with_a_figure() -> None:
+    """Parents name known zones, and each chain ends at a country with its own figure,
+    so no zone silently falls through to the world average."""
+    from wattwise.carbon.yearly import yearly_table
+    from wattwise.carbon.zones import all_zones, grid_chain
+
+    zones = all_zones()
+    table = yearly_table()
+    for z in zones.values():
+        if z.kind == "world":
+            continue
+        assert z.parent is None or z.parent in zones, z.name
+        chain = grid_chain(z)
+        assert chain[-1].kind == "country" and chain[-1].name in table, z.name
+        assert len({c.name for c in chain}) == len(chain), z.name

@@ -55,7 +55,7 @@ def test_yearly_figure_carries_year_and_source() -> None:
     assert "Ember" in i.source and "lifecycle" in i.source and i.note == ""
 
 
-def test_cloud_region_gets_its_egrid_subregion_figure() -> None:
+def test_cloud_region_without_provider_figure_uses_its_subregion_and_says_so() -> None:
     assert [z.name for z in grid_chain(get_zone("aws:us-east-1"))] == [
         "aws:us-east-1",
         "US-SRVC",
@@ -65,18 +65,21 @@ def test_cloud_region_gets_its_egrid_subregion_figure() -> None:
     srvc = YearlySource().intensity_at("US-SRVC")
     # eGRID2022 SRVC: 622.987 CO2 + 28 x 0.047 CH4 + 265 x 0.007 N2O lb/MWh, x 0.45359237
     assert region.intensity_g_per_kwh == srvc.intensity_g_per_kwh == 284.0
-    assert region.year == 2022 and region.note == "" and "eGRID2022 SRVC" in region.source
+    assert region.year == 2022 and "eGRID2022 SRVC" in region.source
+    assert "no provider grid figure" in region.note and "aws:us-east-1" in region.note
+    assert "grid average of US-SRVC" in region.note and srvc.note == ""
     assert YearlySource().intensity_at("US").intensity_g_per_kwh != region.intensity_g_per_kwh
     west = YearlySource().intensity_at("aws:us-west-2")
-    assert "NWPP" in west.source and west.intensity_g_per_kwh == 274.8
+    assert "NWPP" in west.source and west.intensity_g_per_kwh == 274.8 and "US-NWPP" in west.note
 
 
 def test_china_regional_grids_have_the_mee_factors() -> None:
     north = YearlySource().intensity_at("aws:cn-north-1")
-    assert north.intensity_g_per_kwh == 677.6 and "MEE" in north.source
-    assert north.year == 2022 and "direct" in north.source
+    assert north.intensity_g_per_kwh == 636.1 and "MEE" in north.source
+    assert north.year == 2023 and "direct" in north.source
+    assert "CN-BJ" in north.note and "CN-NORTH" in north.note  # Beijing has no own figure
     south_west = YearlySource().intensity_at("CN-SOUTHWEST")
-    assert south_west.intensity_g_per_kwh == 226.8  # hydro-rich: a third of North China's
+    assert south_west.intensity_g_per_kwh == 247.2  # hydro-rich: well under half of North China's
 
 
 def test_grid_without_own_figure_uses_country_and_says_so(
@@ -87,7 +90,8 @@ def test_grid_without_own_figure_uses_country_and_says_so(
     table = {k: v for k, v in yearly.yearly_table().items() if k != "CN-NORTH"}
     monkeypatch.setattr(yearly, "yearly_table", lambda: table)
     i = YearlySource().intensity_at("aws:cn-north-1")
-    assert i.zone == "aws:cn-north-1" and "CN-NORTH" in i.note and "used CN" in i.note
+    assert i.zone == "aws:cn-north-1" and "CN-NORTH" in i.note
+    assert "used the country average of CN (China)" in i.note
     assert i.intensity_g_per_kwh == table["CN"].intensity_g_per_kwh
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from wattwise.carbon._data import read_table
 from wattwise.carbon.sources import Intensity, IntensitySeries, IntensitySource
-from wattwise.carbon.zones import WORLD, get_zone, grid_chain
+from wattwise.carbon.zones import WORLD, Zone, get_zone, grid_chain
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,23 @@ class YearlyFigure:
         return text
 
 
+_AVERAGE = {"country": "country average", "subnational": "grid average", "cloud": "figure"}
+
+
+def _fallback_note(skipped: list[Zone], used: Zone) -> str:
+    """Why ``used`` priced the first zone of ``skipped``; empty when nothing was skipped."""
+    if not skipped:
+        return ""
+    parts = []
+    if skipped[0].kind == "cloud":
+        parts.append(f"no provider grid figure shipped for cloud region {skipped[0].name}")
+        skipped = skipped[1:]
+    if skipped:
+        parts.append(f"no yearly figure shipped for {', '.join(z.name for z in skipped)}")
+    kind = _AVERAGE.get(used.kind, "figure")
+    return f"{', and '.join(parts)}; used the {kind} of {used.name} ({used.label})"
+
+
 @functools.cache
 def yearly_table() -> dict[str, YearlyFigure]:
     return {
@@ -51,8 +68,11 @@ def yearly_table() -> dict[str, YearlyFigure]:
 
 class YearlySource(IntensitySource):
     """One figure per zone and year. A zone without its own figure uses the
-    nearest grid above it (cloud region -> grid -> country), then the world
-    average, and the ``note`` names what was used instead."""
+    nearest grid above it (cloud region -> subregion or province -> regional
+    grid -> country), then the world average, and the ``note`` names what was
+    used instead. A cloud region's own figure is the one its provider publishes
+    (Google Cloud does, per region); without one the region is priced at the
+    average of the grid it sits in, and the note says so."""
 
     name = "yearly"
 
@@ -63,17 +83,9 @@ class YearlySource(IntensitySource):
             return table[WORLD], WORLD, "no zone set: world average used"
         z = get_zone(zone)
         chain = grid_chain(z)
-        # A cloud region has no grid of its own: its grid's figure is the answer.
-        first = 1 if z.kind == "cloud" and len(chain) > 1 else 0
-        for candidate in chain:
+        for i, candidate in enumerate(chain):
             if candidate.name in table:
-                note = ""
-                if candidate.name != chain[first].name:
-                    note = (
-                        f"no yearly figure shipped for {chain[first].name}; "
-                        f"used {candidate.name} ({candidate.label})"
-                    )
-                return table[candidate.name], z.name, note
+                return table[candidate.name], z.name, _fallback_note(chain[:i], candidate)
         return (
             table[WORLD],
             z.name,

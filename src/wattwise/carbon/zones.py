@@ -1,5 +1,12 @@
 """Grid zones: countries, sub-national grids and cloud regions, and how one is chosen.
 
+Zone names: ISO 3166-1 alpha-2 country codes (``DE``); ``<country>-<grid>`` for
+sub-national grids and provinces (``US-SRVC``, ``CN-GD``); ``<provider>:<region>``
+for cloud regions (``gcp:asia-east1``). Each zone may also be named by the
+aliases in ``zones.csv``: a country by its alpha-3 code (``DEU``), a Chinese
+province by its name (``Guangdong``, ``广东``). Case, surrounding spaces and
+``_`` for ``-`` do not matter.
+
 A zone is never guessed from the network. The zone used comes from, in order:
 an explicit argument, the ``WATTWISE_ZONE`` environment variable, the ``zone``
 key of ``<user config dir>/wattwise/config.toml``, or nothing (and then the
@@ -13,7 +20,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from wattwise.carbon._data import read_table
 from wattwise.errors import BadInput
@@ -36,9 +43,16 @@ class Zone:
     label: str
     kind: ZoneKind
     parent: str | None = None
+    aliases: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"zone": self.name, "label": self.label, "kind": self.kind, "parent": self.parent}
+        return {
+            "zone": self.name,
+            "label": self.label,
+            "kind": self.kind,
+            "parent": self.parent,
+            "aliases": list(self.aliases),
+        }
 
 
 @dataclass(frozen=True)
@@ -65,8 +79,21 @@ def all_zones() -> dict[str, Zone]:
     """Every known zone by canonical name, plus the world pseudo-zone."""
     zones = {WORLD: Zone(WORLD, "World average", "world")}
     for row in read_table("zones.csv"):
-        zones[row["zone"]] = Zone(row["zone"], row["name"], row["kind"], row["parent"] or None)  # type: ignore[arg-type]
+        aliases = tuple(a for a in (row.get("aliases") or "").split("|") if a)
+        kind = cast(ZoneKind, row["kind"])
+        zones[row["zone"]] = Zone(row["zone"], row["name"], kind, row["parent"] or None, aliases)
     return zones
+
+
+@functools.cache
+def _aliases() -> dict[str, str]:
+    """Alias key -> zone name, for every alias in ``zones.csv``."""
+    return {_alias_key(a): z.name for z in all_zones().values() for a in z.aliases}
+
+
+def _alias_key(name: str) -> str:
+    """``Inner_Mongolia``, ``inner-mongolia`` and `` INNER  MONGOLIA`` are one alias."""
+    return " ".join(name.replace("_", " ").replace("-", " ").split()).upper()
 
 
 def _canonical(name: str) -> str:
@@ -85,6 +112,9 @@ def get_zone(name: str) -> Zone:
     key = _canonical(name)
     if key in zones:
         return zones[key]
+    alias = _aliases().get(_alias_key(name))
+    if alias is not None:
+        return zones[alias]
     if len(name) > 100 or not key:
         from wattwise._userinput import shown
 
@@ -94,6 +124,7 @@ def get_zone(name: str) -> Zone:
 
     near = difflib.get_close_matches(key.lower(), list(lowered), n=5, cutoff=0.5)
     by_label = {z.label.lower(): z.name for z in zones.values()}
+    by_label.update({a.lower(): z.name for z in zones.values() for a in z.aliases})
     for label in difflib.get_close_matches(name.strip().lower(), list(by_label), n=3, cutoff=0.6):
         near.insert(0, by_label[label].lower())
     names = list(dict.fromkeys(lowered.get(n, n) for n in near))[:5]
@@ -102,12 +133,17 @@ def get_zone(name: str) -> Zone:
 
 
 def search_zones(query: str | None = None) -> list[Zone]:
-    """Zones whose name or label contains ``query`` (case-insensitive), in table order."""
+    """Zones whose name or label contains ``query``, or with ``query`` as an alias
+    (case-insensitive), in table order."""
     zones = [z for z in all_zones().values() if z.kind != "world"]
     if not query:
         return zones
     q = query.strip().lower()
-    return [z for z in zones if q in z.name.lower() or q in z.label.lower()]
+    return [
+        z
+        for z in zones
+        if q in z.name.lower() or q in z.label.lower() or any(q == a.lower() for a in z.aliases)
+    ]
 
 
 def config_path() -> Path:
