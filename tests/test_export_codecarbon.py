@@ -95,3 +95,20 @@ def test_codecarbon_export_of_a_run_without_a_zone_says_the_country_is_unknown(
     assert float(row["emissions"]) > 0  # priced at the world average, which is recorded
     assert row["country_iso_code"] == "" and row["country_name"] == ""
     assert "country" in r.stderr and "world average" in r.stderr
+
+
+@pytest.mark.parametrize(("zone", "iso", "name", "region"), [
+    ("gcp:asia-southeast2", "IDN", "Indonesia", ""),  # a country outside the export's table
+    ("CN-GD", "CHN", "China", "CN-GD"),                # a province
+    ("DEU", "DEU", "Germany", ""),                     # recorded by its alpha-3 name
+])
+def test_codecarbon_export_names_the_country_of_any_zone_with_an_iso_code(
+    tmp_path: Path, zone: str, iso: str, name: str, region: str
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone=zone)
+    out = tmp_path / "emissions.csv"
+    _export(db, run_id, out)
+    (row,) = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert (row["country_iso_code"], row["country_name"]) == (iso, name)
+    assert row["region"] == region

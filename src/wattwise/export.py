@@ -106,6 +106,11 @@ _COUNTRIES = {
 }  # fmt: skip
 
 _J_PER_KWH = 3.6e6
+
+
+def _is_alpha3(alias: str) -> bool:
+    return len(alias) == 3 and alias.isascii() and alias.isalpha() and alias.isupper()
+
 _BYTES_PER_GIB = 1024**3
 # wattwise components -> CodeCarbon's three columns; others count in the total only.
 _CODECARBON_COMPONENT = {"cpu": "cpu", "gpu": "gpu", "dram": "ram", "memory": "ram"}
@@ -298,8 +303,11 @@ def _recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[
     sub = next((z for z in chain if z.kind == "subnational"), None)
     if zone.kind == "cloud" and ":" in zone.name:
         out["cloud_provider"], out["cloud_region"] = zone.name.split(":", 1)
+    alpha3 = next((a for a in (country.aliases if country else ()) if _is_alpha3(a)), None)
     if country is not None and country.name in _COUNTRIES:
         out["country_iso_code"], out["country_name"] = _COUNTRIES[country.name]
+    elif country is not None and alpha3 is not None:  # the zone table's ISO 3166 code
+        out["country_iso_code"], out["country_name"] = alpha3, country.label
     else:
         why.append((("country_name", "country_iso_code"),
                     f"the country of zone {zone.name} is not known to wattwise"))

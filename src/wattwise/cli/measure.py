@@ -36,7 +36,10 @@ from wattwise.cli.render import (
 )
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
-ZONE_HELP = "Grid zone (DE, US-CAL-CISO, aws:eu-west-1...); default $WATTWISE_ZONE or config."
+ZONE_HELP = (
+    "Grid zone (DE or DEU, US-CAMX, CN-GD, aws:eu-west-1...; see `wattwise zones`); "
+    "default $WATTWISE_ZONE or config."
+)
 TRACE_HELP = "CSV of 'Time,Carbon Intensity' (UTC, gCO2eq/kWh) for the zone, over the run."
 PROVIDER_HELP = (
     "Live intensity provider (electricitymaps, watttime, ukcarbon); needs its token in the "
