@@ -96,6 +96,30 @@ def test_report_with_zone_option_says_it_overrides_the_recorded_zone(tmp_path: P
     assert any("priced at FR (--zone)" in n for n in fr["emissions"]["notes"])
 
 
+def test_the_saved_page_shows_the_figures_report_printed_when_an_option_reprices(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE")
+    page = tmp_path / "fr.html"
+    fr = json.loads(_invoke("report", str(run_id), "--zone", "FR", "--pue", "1.3", "--json",
+                            "--html", str(page), "--db", str(db)).stdout)
+    m = re.search(r'<script type="application/json" id="wattwise-data">(.*?)</script>',
+                  page.read_text(), re.S)
+    assert m
+    data = json.loads(m.group(1))["data"]
+    summary = data[f"/api/runs/{run_id}"]["run"]["summary"]
+    assert summary["emissions"]["zone"] == "FR" and summary["emissions"]["pue"] == 1.3
+    assert summary["emissions"]["emissions_g"] == pytest.approx(
+        fr["emissions"]["emissions_g"], rel=1e-12)
+    assert any("priced at FR (--zone), PUE 1.3 (--pue), recorded with DE" in n
+               for n in summary["notes"])
+    (row,) = data["/api/runs?limit=100"]["runs"]
+    assert row["zone"] == "FR" and row["emissions_g"] == summary["emissions"]["emissions_g"]
+    # the record itself is unchanged
+    assert Store(db).get_run(run_id).summary["emissions"]["zone"] == "DE"
+
+
 def test_report_keeps_the_recorded_pue_unless_overridden(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     run_id = _record(db, zone="DE", pue=1.5)

@@ -620,7 +620,11 @@ def report(
     if html is not None:
         from wattwise.server.report import run_report_html
 
-        write_output(html, run_report_html(store, rec.id), "--html file")
+        page = run_report_html(
+            store, rec.id, emissions=out["emissions"] if pricing.notes else None,
+            notes=pricing.notes,
+        )
+        write_output(html, page, "--html file")
         out["html"] = str(html)
     if as_json:
         print_json(out)

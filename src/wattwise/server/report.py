@@ -8,14 +8,26 @@ dashboard, so a figure reads the same in both.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from wattwise.server.data import page_html, run_payload, runs_payload, timeline_payload
 from wattwise.store import Store
 
 
-def run_report_html(store: Store, ref: str | int, points: int = 600) -> str:
+def run_report_html(
+    store: Store,
+    ref: str | int,
+    points: int = 600,
+    *,
+    emissions: dict[str, Any] | None = None,
+    notes: Sequence[str] = (),
+) -> str:
     """The HTML page of run ``ref`` with its record, windows, events and power timeline.
 
+    ``emissions`` (an ``Emissions.to_dict()``) replaces the recorded pricing, as
+    ``wattwise report --zone ...`` re-prices a run; ``notes`` say what changed, so
+    the page shows the figures the command printed, never the stored ones silently.
     The data sits in a JSON block escaped for a ``<script>`` element, so no stored
     value (a run named ``</script>`` or ``<!--<script>``) can end it or become markup.
     """
@@ -23,9 +35,18 @@ def run_report_html(store: Store, ref: str | int, points: int = 600) -> str:
 
     record = store.get_run(ref)
     rows = [r for r in runs_payload(store, 1000)["runs"] if r["id"] == record.id]
+    payload = run_payload(store, record.id)
+    summary = payload["run"].get("summary")
+    if emissions is not None and isinstance(summary, dict):
+        kept = [n for n in summary.get("notes") or [] if isinstance(n, str)]
+        payload["run"]["summary"] = {
+            **summary, "emissions": emissions, "notes": [*notes, *kept],
+        }
+        for row in rows:
+            row["emissions_g"], row["zone"] = emissions.get("emissions_g"), emissions.get("zone")
     data = {
         "/api/runs?limit=100": {"db": str(store.path), "runs": rows},
-        f"/api/runs/{record.id}": run_payload(store, record.id),
+        f"/api/runs/{record.id}": payload,
         f"/api/runs/{record.id}/timeline": timeline_payload(store, record.id, points),
     }
     return page_html({
