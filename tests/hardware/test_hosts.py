@@ -28,6 +28,10 @@ def test_host_power_is_cpu_model_plus_dram_shared_among_chips() -> None:
     assert p.memory[1] == pytest.approx(400 * 0.392)
     assert p.per_accelerator[1] == pytest.approx((cpu + 400 * 0.392) / 4)
     assert p.per_accelerator[0] < p.per_accelerator[1] < p.per_accelerator[2]
+    # the host lists DIMM gigabytes and the W/GB sources publish per DIMM gigabyte:
+    # both GiB, and the derivation says so rather than "GB" (1e9 bytes elsewhere)
+    assert "400 GiB DRAM at" in p.derivation and "W/GiB" in p.derivation
+    assert " GB DRAM" not in p.derivation
 
 
 def test_the_larger_published_chip_count_gives_the_low_end() -> None:

@@ -36,6 +36,7 @@ class HostSpec:
     accelerators_per_host_max: int
     microarchitecture: str
     vcpus: int
+    #: As the system file lists it: DIMM gigabytes, 2**30 bytes each (GiB).
     memory_gb: float
     source: str
     provenance: str
@@ -85,8 +86,10 @@ def host_power(spec: HostSpec, cpu_utilisation: Triple) -> HostPower:
     """Host power shared per accelerator at a (low, central, high) CPU utilisation.
 
     CPU W = vCPUs x (idle + utilisation x (max - idle)), each coefficient at
-    its own low/central/high; DRAM W = GB x W/GB; the sum is divided by the
-    chips per host, the larger published count giving the low end.
+    its own low/central/high; DRAM W = GiB x W/GiB (a host's memory is listed
+    in DIMM sizes, 2**30 bytes, the unit ``memory_power.csv`` publishes in); the
+    sum is divided by the chips per host, the larger published count giving the
+    low end.
     """
     c = vcpu_coefficients(spec.microarchitecture)
     u_lo, u_mid, u_hi = cpu_utilisation
@@ -108,8 +111,8 @@ def host_power(spec: HostSpec, cpu_utilisation: Triple) -> HostPower:
         + (f"-{n_max}" if n_max != n_mid else "")
         + f" chips: {spec.vcpus} {spec.microarchitecture} vCPUs at "
         f"{c.idle_w:.3g}-{c.max_w:.3g} W each ({c.matched}, {c.source}) and utilisation "
-        f"{u_lo:.2g}-{u_hi:.2g} = {cpu[0]:.0f}-{cpu[2]:.0f} W, plus {spec.memory_gb:.0f} GB DRAM "
-        f"at {w_lo:.3g}-{w_hi:.3g} W/GB = {mem[0]:.0f}-{mem[2]:.0f} W [{spec.source}; "
+        f"{u_lo:.2g}-{u_hi:.2g} = {cpu[0]:.0f}-{cpu[2]:.0f} W, plus {spec.memory_gb:.0f} GiB DRAM "
+        f"at {w_lo:.3g}-{w_hi:.3g} W/GiB = {mem[0]:.0f}-{mem[2]:.0f} W [{spec.source}; "
         f"{spec.provenance}]"
     )
     return HostPower(per_accelerator=share, cpu=cpu, memory=mem, derivation=derivation)
