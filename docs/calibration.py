@@ -1,9 +1,11 @@
-"""Compare ``wattwise.estimate.train`` with published energy reports of real training runs.
+"""Compare ``wattwise.estimate`` with published energy reports of real training and serving.
 
-Run ``python docs/calibration.py`` to print the table, or with ``--write`` to
-replace the table in ``docs/calibration.md``. The published figures below are
-the comparison target only; the estimator never sees them except as the
-inputs a user would type (size, hardware, count, time, PUE).
+Run ``python docs/calibration.py`` to print the tables, or with ``--write`` to
+replace them in ``docs/calibration.md``. The published figures below (and in
+``wattwise/data/infer_calibration.csv`` for serving) are the comparison
+target only; the estimator never sees them except as the inputs a user would
+type (size, hardware, count, time, PUE; for serving the engine, batch and
+token counts).
 
 For each run the estimator is asked twice:
 
@@ -24,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wattwise.estimate import train
+from wattwise.estimate import infer, train
+from wattwise.estimate.engines import calibration_rows
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,102 @@ def carbon_rows() -> list[str]:
     return out
 
 
+def _infer(row: dict[str, str], engine: str | None) -> Any:
+    """The estimate a user would get from what the source publishes, engine given or not."""
+    return infer(
+        params=row["params"],
+        hardware=row["hardware"],
+        count=int(row["count"]),
+        precision=row["precision"],
+        layers=int(row["layers"]),
+        kv_bytes_per_token=row["kv_bytes_per_token"],
+        batch_size=int(row["batch_size"]),
+        prompt_tokens=int(row["prompt_tokens"]),
+        output_tokens=round(float(row["output_tokens"])),
+        engine=engine,
+        pue=1.0,  # every source measured GPU energy, without a facility
+    ).energy_per_request_j
+
+
+def _group(row: dict[str, str]) -> str:
+    """Rows of one source, engine, model and hardware (a batch sweep, or the v1 models)."""
+    head, _, tail = row["id"].rpartition("-bs")
+    return head if tail.isdigit() else f"mlenergy-v1-{_size(row)}"
+
+
+def _size(row: dict[str, str]) -> str:
+    return f"{float(row['params']) / 1e9:.3g}B"
+
+
+def infer_rows() -> list[str]:
+    """One line per published serving measurement: the estimate with and without its engine."""
+    out = [
+        "| row | engine | hardware | model, batch, prompt/output tokens | measured | "
+        "estimate, engine given (low-high) | error | in range | engine not given (low-high) "
+        "| in range |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in calibration_rows():
+        measured = float(row["measured_j_per_response"])
+        fig = _infer(row, row["engine"])
+        span = _infer(row, None)
+        assert fig is not None and span is not None
+        err = (fig.value - measured) / measured
+        inside = "yes" if fig.low <= measured <= fig.high else "no"
+        inside_span = "yes" if span.low <= measured <= span.high else "no"
+        hw = row["hardware"] + (f" x{row['count']}" if row["count"] != "1" else "")
+        what = (
+            f"{_size(row)} ({row['layers']} layers), batch {row['batch_size']}, "
+            f"{row['prompt_tokens']}/{round(float(row['output_tokens']))}"
+        )
+        out.append(
+            f"| {row['id']} | {row['engine']} | {hw} | {what} | {measured:,.1f} J | "
+            f"{fig.value:,.1f} ({fig.low:,.1f}-{fig.high:,.1f}) J | {err:+.0%} | {inside} | "
+            f"{span.value:,.1f} ({span.low:,.1f}-{span.high:,.1f}) J | {inside_span} |"
+        )
+    return out
+
+
+def infer_summary() -> list[str]:
+    """Per batch sweep (or model family): how many rows each range holds, and the errors."""
+    groups: dict[str, list[tuple[dict[str, str], float, bool, float, bool]]] = {}
+    for row in calibration_rows():
+        measured = float(row["measured_j_per_response"])
+        fig = _infer(row, row["engine"])
+        span = _infer(row, None)
+        assert fig is not None and span is not None
+        groups.setdefault(_group(row), []).append((
+            row,
+            (fig.value - measured) / measured,
+            fig.low <= measured <= fig.high,
+            (span.value - measured) / measured,
+            span.low <= measured <= span.high,
+        ))
+    out = [
+        "| rows | engine | hardware | count | central error | in range | central error, "
+        "engine not given | in range, engine not given |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    total = [0, 0, 0]
+    for name, items in groups.items():
+        row = items[0][0]
+        errs = [e for _, e, _, _, _ in items]
+        span_errs = [e for _, _, _, e, _ in items]
+        held = sum(1 for _, _, h, _, _ in items if h)
+        held_span = sum(1 for *_, h in items if h)
+        total = [total[0] + len(items), total[1] + held, total[2] + held_span]
+        hw = row["hardware"] + (f" x{row['count']}" if row["count"] != "1" else "")
+        out.append(
+            f"| {name}* | {row['engine']} | {hw} | {len(items)} | {min(errs):+.0%} to "
+            f"{max(errs):+.0%} | {held} of {len(items)} | {min(span_errs):+.0%} to "
+            f"{max(span_errs):+.0%} | {held_span} of {len(items)} |"
+        )
+    out.append(
+        f"| all | | | {total[0]} | | {total[1]} of {total[0]} | | {total[2]} of {total[0]} |"
+    )
+    return out
+
+
 def _replace(text: str, name: str, table: str) -> str:
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     head, _, rest = text.partition(start)
@@ -286,16 +385,20 @@ def _replace(text: str, name: str, table: str) -> str:
 
 
 def main(argv: list[str]) -> None:
-    table = "\n".join(rows())
-    carbon = "\n".join(carbon_rows())
+    tables = {
+        "table": "\n".join(rows()),
+        "carbon": "\n".join(carbon_rows()),
+        "infer-summary": "\n".join(infer_summary()),
+        "infer": "\n".join(infer_rows()),
+    }
     if "--write" not in argv:
-        print(table)
-        print()
-        print(carbon)
+        print("\n\n".join(tables.values()))
         return
     doc = Path(__file__).with_name("calibration.md")
-    text = _replace(doc.read_text("utf-8"), "table", table)
-    doc.write_text(_replace(text, "carbon", carbon), "utf-8")
+    text = doc.read_text("utf-8")
+    for name, table in tables.items():
+        text = _replace(text, name, table)
+    doc.write_text(text, "utf-8")
 
 
 if __name__ == "__main__":

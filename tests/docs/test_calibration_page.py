@@ -45,3 +45,38 @@ def test_every_run_is_compared_and_errors_are_computed_not_typed() -> None:
         # Both figures are printed rounded to units: allow for that and the % rounding.
         slack = 100 * (0.5 / reported + 0.5 * estimate / reported**2) + 0.5
         assert abs((estimate - reported) / reported * 100 - error) <= slack, row
+
+
+def test_inference_tables_match_the_estimator() -> None:
+    script = _script()
+    page = (DOCS / "calibration.md").read_text("utf-8")
+    assert _block(page, "infer-summary") == script.infer_summary(), (
+        "run `python docs/calibration.py --write`"
+    )
+    assert _block(page, "infer") == script.infer_rows()
+
+
+def _joules(cell: str) -> tuple[float, float, float]:
+    """``1,234.5 (1,000.0-1,500.0) J`` as (value, low, high)."""
+    value, _, rest = cell.partition(" (")
+    low, _, high = rest.split(")")[0].partition("-")
+    return tuple(float(x.replace(",", "")) for x in (value, low, high))  # type: ignore[return-value]
+
+
+def test_every_serving_row_is_compared_and_its_verdicts_follow_from_its_numbers() -> None:
+    from wattwise.estimate.engines import calibration_rows
+
+    script = _script()
+    lines = script.infer_rows()[2:]
+    ids = [r["id"] for r in calibration_rows()]
+    assert [ln.split("|")[1].strip() for ln in lines] == ids
+    for line in lines:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        measured = float(cells[4].split(" ")[0].replace(",", ""))
+        value, low, high = _joules(cells[5])
+        error = float(cells[6].rstrip("%"))
+        # Printed to 0.1 J, the error to 1 %.
+        assert abs((value - measured) / measured * 100 - error) <= 0.5 + 10 / measured, line
+        assert cells[7] == ("yes" if low <= measured <= high else "no"), line
+        _, span_low, span_high = _joules(cells[8])
+        assert cells[9] == ("yes" if span_low <= measured <= span_high else "no"), line

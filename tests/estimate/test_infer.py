@@ -1,15 +1,17 @@
-"""The inference estimate: prefill and decode apart, batch effects, fleet totals."""
+"""The inference estimate: engines, prefill and decode apart, batch effects, power, fleet totals."""
 
 from __future__ import annotations
 
 import pytest
 
 from wattwise.errors import BadInput
-from wattwise.estimate import defaults, infer
+from wattwise.estimate import infer
 from wattwise.estimate._figures import Figure
+from wattwise.estimate.engines import engines_for, find_engine
 from wattwise.hardware.accelerators import find
 
 H100 = "H100 SXM5"
+W_7B = 7e9 * 2  # bf16 weights
 
 
 def _run(**kw: object):  # type: ignore[no-untyped-def]
@@ -18,30 +20,70 @@ def _run(**kw: object):  # type: ignore[no-untyped-def]
         "hardware": H100,
         "prompt_tokens": 512,
         "output_tokens": 256,
-        "power_w": 500,
+        "engine": "vllm",
+        "layers": 32,
         "pue": 1.0,
     }
     base.update(kw)
     return infer(**base)  # type: ignore[arg-type]
 
 
-def test_prefill_time_is_two_params_per_prompt_token_over_peak() -> None:
-    est = _run(mfu=0.5)
+def _bw() -> float:
+    bw = find(H100).memory_bw_gb_s
+    assert bw is not None
+    return bw * 1e9
+
+
+def test_prefill_time_is_two_params_per_prompt_token_over_peak_when_compute_bound() -> None:
+    est = _run(mfu=0.5, prompt_tokens=4096)
     peak = find(H100).peak_flops("bf16")
-    assert est.prefill_s.value == pytest.approx(2 * 7e9 * 512 / (0.5 * peak))
+    assert est.prefill_s.value == pytest.approx(2 * 7e9 * 4096 / (0.5 * peak))
+    assert est.prefill_s.low == pytest.approx(est.prefill_s.high)
+
+
+def test_prefill_of_a_batch_costs_each_request_the_same_when_compute_bound() -> None:
+    a = _run(batch_size=1, prompt_tokens=4096).prefill_energy_j
+    b = _run(batch_size=8, prompt_tokens=4096).prefill_energy_j
+    assert a is not None and b is not None
+    assert a.value == pytest.approx(b.value)
 
 
 def test_decode_step_reads_all_weights_at_small_batch() -> None:
     est = _run(bandwidth_efficiency=0.8)
-    bw = find(H100).memory_bw_gb_s
-    assert bw is not None
     assert est.decode_bound == "memory"
-    assert est.decode_step_s.value == pytest.approx(7e9 * 2 / (0.8 * bw * 1e9))
+    assert est.decode_step_s.value == pytest.approx(W_7B / (0.8 * _bw()))
 
 
-def test_decode_energy_per_token_falls_with_batch_size() -> None:
+def test_eager_decode_is_launch_bound_and_barely_changes_with_batch() -> None:
+    one = _run(engine="transformers", batch_size=1)
+    eight = _run(engine="transformers", batch_size=8)
+    per_layer = find_engine("transformers").params["floor_per_layer_ms"].value * 1e-3
+    assert one.decode_bound == "engine floor"
+    assert one.decode_step_s.value == pytest.approx(32 * per_layer)
+    assert eight.decode_step_s.value == pytest.approx(one.decode_step_s.value)
+    # Several times what reading the weights at full bandwidth takes (the roofline).
+    assert one.decode_step_s.value > 3 * W_7B / _bw()
+
+
+def test_launch_bound_decode_draws_far_below_the_board_limit() -> None:
+    eager = _run(engine="transformers").decode_power_w
+    served = _run(engine="vllm", batch_size=256).decode_power_w
+    assert eager is not None and served is not None
+    assert eager.value < 0.5 * 700 and eager.high < 0.6 * 700
+    assert served.value > 1.5 * eager.value
+
+
+def test_prefill_is_compute_bound_near_the_limit_and_draws_more_than_decode() -> None:
+    est = _run(prompt_tokens=4096)
+    pre, dec = est.prefill_power_w, est.decode_power_w
+    assert pre is not None and dec is not None
+    assert pre.value > 0.95 * 700
+    assert pre.value > dec.value
+
+
+def test_energy_per_token_falls_steeply_with_batch_size() -> None:
     per_token = []
-    for batch in (1, 4, 16, 64):
+    for batch in (1, 8, 64, 256):
         fig = _run(batch_size=batch).decode_energy_per_token_j
         assert fig is not None
         per_token.append(fig.value)
@@ -49,21 +91,109 @@ def test_decode_energy_per_token_falls_with_batch_size() -> None:
     assert per_token[0] > 10 * per_token[-1]
 
 
-def test_prefill_energy_per_request_does_not_depend_on_batch() -> None:
-    a = _run(batch_size=1).prefill_energy_j
-    b = _run(batch_size=32).prefill_energy_j
-    assert a is not None and b is not None
-    assert a.value == pytest.approx(b.value)
+def test_an_engine_whose_cpu_schedules_between_steps_spends_more_per_token() -> None:
+    old = _run(engine="vllm-0.5", params="8B", batch_size=64).energy_per_output_token_j
+    new = _run(engine="vllm", params="8B", batch_size=64).energy_per_output_token_j
+    assert old is not None and new is not None
+    assert old.value > 1.25 * new.value  # measured on the same H100: 0.171 against 0.118 J
+    assert "stretched by CPU scheduling" in _run(engine="vllm-0.5").decode_bound
 
 
-def test_huge_batches_become_compute_bound() -> None:
-    est = _run(batch_size=4096, prompt_tokens=16, output_tokens=16)
-    assert est.decode_bound == "compute"
+def test_without_an_engine_the_range_spans_every_engine_and_asks_for_one() -> None:
+    est = _run(engine=None)
+    gpu_engines = [e.name for e in engines_for("gpu")]
+    assert est.engine is None and est.engines == gpu_engines
+    assert list(est.by_engine) == gpu_engines
+    e_req = est.energy_per_request_j
+    assert e_req is not None
+    for name in gpu_engines:
+        one = _run(engine=name).energy_per_request_j
+        assert one is not None
+        assert e_req.low <= one.low and one.high <= e_req.high
+        assert est.by_engine[name].value == pytest.approx(one.value)
+    assert "dominates the uncertainty" in est.assumptions[0]
+    assert "give engine" in est.assumptions[0]
+    assert est.decode_bound == "depends on the engine"
+
+
+def test_aliases_name_their_engine_and_unknown_engines_are_refused() -> None:
+    assert _run(engine="SGLang").engine == "vllm"
+    assert _run(engine="hf").engine == "transformers"
+    with pytest.raises(BadInput, match="unknown engine 'tgi'; known: transformers"):
+        _run(engine="tgi")
+
+
+def test_the_power_limit_scales_power_and_energy() -> None:
+    full = _run()
+    capped = _run(power_limit_w=350)
+    assert full.energy_per_request_j is not None and capped.energy_per_request_j is not None
+    assert capped.energy_per_request_j.value == pytest.approx(
+        full.energy_per_request_j.value / 2
+    )
+    assert any("board power limit: 700 W, the TDP" in a for a in full.assumptions)
+
+
+def test_given_power_replaces_the_power_model() -> None:
+    est = _run(power_w=500, batch_size=4)
+    tok = est.decode_energy_per_token_j
+    assert tok is not None
+    assert tok.value == pytest.approx(est.decode_step_s.value * 500 / 4)
+
+
+def test_quantized_weights_read_fewer_bytes() -> None:
+    q4 = _run(quantization="q4_0", bandwidth_efficiency=0.8)
+    assert q4.bytes_per_param == pytest.approx(18 / 32)
+    assert q4.weights == "q4_0"
+    assert q4.decode_step_s.value < _run(bandwidth_efficiency=0.8).decode_step_s.value
+    with pytest.raises(BadInput, match="unknown quantization"):
+        _run(quantization="q3_k")
+    with pytest.raises(BadInput, match="either quantization or bytes_per_param"):
+        _run(quantization="int8", bytes_per_param=1)
+
+
+def test_a_cpu_engine_needs_the_cpu_s_bandwidth_and_peak() -> None:
+    cpu = "Intel Xeon Gold 6148"
+    with pytest.raises(BadInput, match="give memory_bw_gb_s"):
+        _run(engine="llama.cpp-cpu", hardware=cpu)
+    est = _run(engine="llama.cpp-cpu", hardware=cpu, memory_bw_gb_s=128, peak_tflops=3,
+               quantization="q4_0")
+    assert est.device == "cpu" and est.hardware == cpu
+    power = est.decode_power_w
+    assert power is not None
+    assert power.low >= 0.137 * 150 and power.high <= 150  # between idle and the TDP
+    spanned = _run(engine=None, hardware=cpu, memory_bw_gb_s=128, peak_tflops=3)
+    assert spanned.engines == ["llama.cpp-cpu", "onnxruntime-cpu"]
+
+
+def test_engine_and_hardware_must_be_of_one_kind() -> None:
+    with pytest.raises(BadInput, match=r"engine llama\.cpp-cpu runs on a CPU"):
+        _run(engine="llama.cpp-cpu")
+    with pytest.raises(BadInput, match="engine transformers runs on an accelerator"):
+        _run(engine="transformers", hardware="Intel Xeon Gold 6148", memory_bw_gb_s=100,
+             peak_tflops=2)
+
+
+def test_layers_default_from_the_parameter_count_with_a_range() -> None:
+    est = infer(params="70B", hardware=H100, count=2, prompt_tokens=100, output_tokens=100,
+                engine="transformers")
+    assert 70 < est.layers.value < 82 and est.layers.low < est.layers.value < est.layers.high
+    assert any(a.startswith("layers: ") and "Llama" in a for a in est.assumptions)
+    # The eager floor scales with the layers, so their range widens the step's.
+    assert est.decode_step_s.low < est.decode_step_s.value < est.decode_step_s.high
+
+
+def test_every_engine_figure_used_is_cited_with_its_basis() -> None:
+    est = _run(engine="transformers")
+    text = "\n".join(est.assumptions)
+    for name in ("floor_per_layer_ms", "bandwidth_efficiency", "floor_activity",
+                 "decode_mfu", "idle_fraction", "memory_activity", "compute_activity"):
+        assert name in text
+    assert "[published:" in text and "[fitted:" in text and "[measured:" in text
 
 
 def test_kv_cache_reads_add_decode_time() -> None:
     without = _run(batch_size=32)
-    with_kv = _run(batch_size=32, kv_bytes_per_token=131072)  # a 7B MHA model in bf16
+    with_kv = _run(batch_size=32, kv_bytes_per_token=131072)  # a 7B GQA model in bf16
     assert with_kv.decode_step_s.value > without.decode_step_s.value
     assert any("KV-cache reads not counted" in a for a in without.assumptions)
 
@@ -74,14 +204,17 @@ def test_model_that_does_not_fit_is_refused() -> None:
     assert _run(params="70B", count=2).energy_per_request_j is not None
 
 
-def test_default_power_uses_memory_fraction_for_decode() -> None:
-    est = infer(params="7B", hardware=H100, prompt_tokens=100, output_tokens=100, pue=1.0)
-    assert any("power per device (decode)" in a for a in est.assumptions)
-    tdp = 700.0
-    step = est.decode_step_s
-    e = est.decode_energy_per_token_j
-    assert e is not None
-    assert e.value == pytest.approx(step.value * tdp * defaults.POWER_FRACTION_MEMORY.value)
+def test_per_response_per_token_and_per_thousand_requests_agree() -> None:
+    est = _run(batch_size=16)
+    e_req, tok, k_req = (est.energy_per_request_j, est.energy_per_output_token_j,
+                         est.energy_per_1k_requests_kwh)
+    assert e_req is not None and tok is not None and k_req is not None
+    assert est.energy_per_response_j is e_req
+    assert tok.value == pytest.approx(e_req.value / 256)
+    assert k_req.value == pytest.approx(e_req.value * 1000 / 3.6e6)
+    pre, dec = est.prefill_energy_j, est.decode_energy_j
+    assert pre is not None and dec is not None
+    assert e_req.value == pytest.approx(pre.value + dec.value)
 
 
 def test_fleet_totals_scale_with_requests_and_lifetime() -> None:
@@ -95,7 +228,10 @@ def test_fleet_totals_scale_with_requests_and_lifetime() -> None:
     assert day.value == pytest.approx(e_req.value * 1e6 / 3.6e6)
     assert life.value == pytest.approx(day.value * 365 / 1000)
     assert co2.value == pytest.approx(life.value * 400 / 1000)
-    assert est.devices_busy is not None and est.devices_busy.value > 0
+    busy = est.devices_busy
+    assert busy is not None
+    request_s = est.prefill_s.value + est.decode_step_s.value * 256
+    assert busy.value == pytest.approx(request_s * 1e6 / 86400)
 
 
 def test_lifetime_without_requests_is_refused() -> None:
@@ -103,26 +239,32 @@ def test_lifetime_without_requests_is_refused() -> None:
         _run(lifetime_days=365)
 
 
-def test_ranges_contain_central_values_with_defaults() -> None:
+@pytest.mark.parametrize("engine", [None, "transformers", "vllm", "vllm-0.5", "llama.cpp"])
+def test_ranges_contain_central_values(engine: str | None) -> None:
     est = infer(
         params="13B",
         hardware="A100 SXM4 80GB",
         prompt_tokens=1000,
         output_tokens=300,
         batch_size=8,
+        engine=engine,
         requests_per_day=10000,
         lifetime_days=30,
         intensity_g_per_kwh=200,
     )
     figs = [v for v in vars(est).values() if isinstance(v, Figure)]
-    assert len(figs) >= 10
+    assert len(figs) >= 16
     for fig in figs:
         assert fig.low <= fig.value <= fig.high, fig
-    assert est.to_dict()["decode_bound"] in ("memory", "compute")
+    assert est.to_dict()["engine"] == engine
 
 
-@pytest.mark.parametrize("bad", [{"batch_size": 0}, {"count": -1}, {"output_tokens": "1.5"}])
-def test_bad_counts_are_refused(bad: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    [{"batch_size": 0}, {"count": -1}, {"output_tokens": "1.5"}, {"layers": "2.5"},
+     {"power_limit_w": 0}, {"bandwidth_efficiency": 2}],
+)
+def test_bad_numbers_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(BadInput):
         _run(**bad)
 
@@ -149,3 +291,14 @@ def test_lifetime_years_without_a_service_lifetime_is_refused() -> None:
     with pytest.raises(BadInput, match="lifetime_years needs"):
         infer(params="8B", hardware="H100 SXM5", prompt_tokens=10, output_tokens=10,
               lifetime_years=4)
+
+
+def test_without_a_published_tdp_energy_waits_for_a_power_figure() -> None:
+    kw: dict[str, object] = {"hardware": "Apple M2 Max", "engine": "llama.cpp",
+                             "quantization": "q4_0", "peak_tflops": 13}
+    est = _run(**kw)
+    assert est.energy_per_request_j is None and est.decode_step_s.value > 0
+    assert any("no published TDP" in a and "give power_w" in a for a in est.assumptions)
+    assert _run(**kw, power_w=60).energy_per_request_j is not None
+    with pytest.raises(BadInput, match="give peak_tflops"):
+        _run(hardware="Apple M2 Max", engine="llama.cpp")

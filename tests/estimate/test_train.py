@@ -55,13 +55,18 @@ def test_path_gpu_hours_gives_energy_without_flops() -> None:
     assert est.flops is None
 
 
-def test_path_days_and_count_gives_gpu_hours_and_fills_flops_from_hardware() -> None:
+def test_path_days_and_count_gives_gpu_hours_and_flops_only_from_a_given_rate() -> None:
     est = train(days=10, count=16, hardware=A100, power_w=400, pue=1.1)
     assert est.gpu_hours is not None
     assert est.gpu_hours.value == pytest.approx(10 * 24 * 16)
-    assert est.flops is not None and est.flops.kind == "derived"
+    # Time x the default MFU would be a guess shown as the run's compute: not given.
+    assert est.flops is None and est.mfu is None
+    assert any("FLOPs: not estimated from the time alone" in a for a in est.assumptions)
+    measured = train(days=10, count=16, hardware=A100, power_w=400, pue=1.1, mfu=0.35)
     peak = find(A100).peak_flops("bf16")
-    assert est.flops.value == pytest.approx(10 * 86400 * 16 * peak * defaults.MFU.value)
+    assert measured.flops is not None and measured.flops.kind == "derived"
+    assert measured.flops.value == pytest.approx(10 * 86400 * 16 * peak * 0.35)
+    assert measured.flops.low == measured.flops.high
 
 
 def test_count_is_derived_from_gpu_hours_and_days() -> None:
@@ -120,7 +125,8 @@ def test_without_hardware_energy_spans_current_accelerators() -> None:
     assert est.operational_tco2eq is not None
     assert est.operational_tco2eq.value == pytest.approx(e.value * 300 / 1000)
     # The V100 (2017) is not a current accelerator: it is outside the set.
-    assert not any("V100" in a for a in est.assumptions)
+    spanned = next(a for a in est.assumptions if a.startswith("hardware not given"))
+    assert "A100" in spanned and "V100" not in spanned
 
 
 def test_nothing_to_size_the_run_is_refused_with_what_to_give() -> None:
@@ -163,15 +169,22 @@ def test_ranges_contain_the_central_value(kwargs: dict[str, object]) -> None:
 
 
 def test_default_power_and_pue_widen_the_energy_range_and_are_named() -> None:
+    # No count: the devices may be one machine, so the PUE range reaches down to 1.0.
     est = train(gpu_hours=1000, hardware=A100, power_basis="gpu")
     assert est.energy_mwh is not None
     tdp = 400.0
-    lo = 1000 * tdp * defaults.POWER_FRACTION_COMPUTE.low * defaults.PUE.low / 1e6
-    hi = 1000 * tdp * defaults.POWER_FRACTION_COMPUTE.high * defaults.PUE.high / 1e6
+    pue = defaults.PUE_ONE_MACHINE
+    assert pue.low == 1.0
+    lo = 1000 * tdp * defaults.POWER_FRACTION_COMPUTE.low * pue.low / 1e6
+    hi = 1000 * tdp * defaults.POWER_FRACTION_COMPUTE.high * pue.high / 1e6
     assert est.energy_mwh.low == pytest.approx(lo)
     assert est.energy_mwh.high == pytest.approx(hi)
     text = " ".join(est.assumptions)
     assert "x TDP" in text and "PUE: default" in text
+    # More devices than one server holds: a data centre, 1.10-1.56 around a central midpoint.
+    dc = train(gpu_hours=1000, hardware=A100, count=64, power_w=400)
+    assert (dc.pue.low, dc.pue.high) == (defaults.PUE.low, defaults.PUE.high)
+    assert dc.pue.value == pytest.approx((dc.pue.low + dc.pue.high) / 2)
 
 
 def test_carbon_is_energy_times_intensity_and_absent_without_it() -> None:
@@ -232,7 +245,8 @@ def test_default_power_is_the_system_share_including_the_host() -> None:
     assert est.power_per_device_w.value == pytest.approx(
         defaults.SYSTEM_POWER_FRACTION.value * share
     )
-    assert est.power_per_device_w.value > find(A100).tdp_w  # host share on top of the GPU
+    tdp = find(A100).tdp_w
+    assert tdp is not None and est.power_per_device_w.value > tdp  # host share on top
     assert "incl. host" in est.power_per_device_w.derivation
     assert any("system power share incl. host" in a for a in est.assumptions)
 
@@ -281,7 +295,7 @@ def test_given_goodput_replaces_the_default_range_on_the_size_route() -> None:
 
 
 def test_default_goodput_is_named_with_its_source() -> None:
-    est = train(params="7B", tokens="1T", hardware=A100, count=8, mfu=0.4)
+    est = train(params="7B", tokens="1T", hardware=A100, count=8)
     assert est.goodput is not None and est.goodput.kind == "default"
     assert any("goodput: default" in a and "Llama 3" in a for a in est.assumptions)
 

@@ -4,6 +4,8 @@ When nothing is set the default is 1.0, a machine outside a data centre (the
 common case for a laptop or workstation), and the result says so. A cloud zone
 (``aws:...``, ``gcp:...``, ``azure:...``) uses its provider's published fleet
 figure; ``site="unknown-datacenter"`` uses the Uptime Institute survey average.
+The estimate (``wattwise.estimate``) reads the same table through ``site_pue``
+and ``provider_pue``, so a named site has one PUE everywhere.
 """
 
 from __future__ import annotations
@@ -39,25 +41,38 @@ def pue_table() -> dict[str, PUE]:
     return out
 
 
+def site_pue(site: str) -> PUE:
+    """The PUE of a named site (``local``, ``unknown-datacenter``, a cloud provider)."""
+    table = pue_table()
+    key = site.strip().lower()
+    if key not in table:
+        from wattwise._userinput import shown
+
+        raise BadInput(f"unknown PUE site {shown(site)}; known: {', '.join(table)}")
+    return table[key]
+
+
+def provider_pue(zone: str | None) -> PUE | None:
+    """The fleet PUE of the cloud provider a zone names (``aws:us-east-1``), else None."""
+    if not zone or ":" not in zone:
+        return None
+    return pue_table().get(zone.split(":", 1)[0].strip().lower())
+
+
 def resolve_pue(
     pue: float | None = None, *, site: str | None = None, zone: str | None = None
 ) -> PUE:
     """Explicit value > named site > the cloud provider of ``zone`` > 1.0 (local)."""
-    table = pue_table()
     if pue is not None:
         if not 1.0 <= pue <= 5.0:
             raise BadInput(f"PUE must be between 1.0 and 5.0, got {pue}")
         return PUE(float(pue), "set by the user", site or "user")
     if site is not None:
-        key = site.strip().lower()
-        if key not in table:
-            raise BadInput(f"unknown PUE site {site!r}; known: {', '.join(table)}")
-        return table[key]
-    if zone and ":" in zone:
-        provider = zone.split(":", 1)[0].strip().lower()
-        if provider in table:
-            return table[provider]
-    default = table["local"]
+        return site_pue(site)
+    provider = provider_pue(zone)
+    if provider is not None:
+        return provider
+    default = pue_table()["local"]
     return PUE(
         default.pue,
         "default 1.0: local machine, no data-centre overhead "

@@ -34,7 +34,67 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}" if 1e3 <= abs(x) < 1e9 else f"{x:.3g}"
 
 
-def _print_figures(title: str, rows: list[tuple[str, Figure | None]], notes: list[str]) -> None:
+#: Units of one kind, smallest first, with their size in the first: a figure is shown
+#: in the one that fits it (0.007 MWh is 7 kWh). JSON keeps the unit in the field name.
+_LADDERS = (
+    (("Wh", 1.0), ("kWh", 1e3), ("MWh", 1e6), ("GWh", 1e9)),
+    (("J", 1.0), ("kJ", 1e3), ("MJ", 1e6), ("GJ", 1e9)),
+    (("gCO2eq", 1.0), ("kgCO2eq", 1e3), ("tCO2eq", 1e6), ("ktCO2eq", 1e9)),
+)
+
+
+def _fitting(fig: Figure) -> tuple[float, float, float, str]:
+    """Value, low, high and unit, rescaled so the value reads between 1 and 1,000."""
+    for ladder in _LADDERS:
+        sizes = dict(ladder)
+        if fig.unit not in sizes:
+            continue
+        base = abs(fig.value) * sizes[fig.unit]
+        name, size = ladder[0]
+        for n, sz in ladder:
+            if base >= sz:
+                name, size = n, sz
+        k = sizes[fig.unit] / size
+        return fig.value * k, fig.low * k, fig.high * k, name
+    return fig.value, fig.low, fig.high, fig.unit
+
+
+_DEFAULT_LABELS = {
+    "mfu": "MFU",
+    "power_per_device_w": "power per device",
+    "pue": "PUE",
+    "lifetime_years": "device lifetime",
+    "energy_per_flop_j": "energy per FLOP",
+    "energy_mwh": "energy",
+    "embodied_tco2eq": "embodied carbon",
+}
+
+
+def _default_line(d: dict[str, Any]) -> str:
+    """One applied default with its effect, from the dict ``--json`` prints."""
+    unit = "" if d["unit"] == "ratio" else f" {d['unit']}"
+    lo, hi = _fmt(d["low"]), _fmt(d["high"])
+    what = _DEFAULT_LABELS.get(d["affects"], d["affects"])
+    text = f"{_DEFAULT_LABELS.get(d['name'], d['name'])} {_fmt(d['value'])}{unit}"
+    if d["low"] == d["high"]:
+        text += ": no range"
+    else:
+        text += f" ({lo}-{hi}{unit}):"
+    if d["effect_pct"] is not None:
+        text += f" {what} {d['effect_pct']:+.0f} % against none;"
+    elif d["low"] != d["high"]:
+        text += f" {what}"
+    if d["low"] != d["high"]:
+        text += f" {d['at_low_pct']:+.0f} % at {lo}, {d['at_high_pct']:+.0f} % at {hi}"
+    return f"{text} ({d['why']})"
+
+
+def _print_figures(
+    title: str,
+    rows: list[tuple[str, Figure | None]],
+    notes: list[str],
+    applied: list[dict[str, Any]] | None = None,
+) -> None:
     table = Table(title=title, title_justify="left")
     for col in ("quantity", "value", "low", "high", "unit", "how"):
         table.add_column(col, justify="right" if col in ("value", "low", "high") else "left")
@@ -43,8 +103,13 @@ def _print_figures(title: str, rows: list[tuple[str, Figure | None]], notes: lis
             table.add_row(label, "n/a", "", "", "", "see assumptions")
             continue
         how = f"{fig.kind}: {fig.derivation}"
-        table.add_row(label, _fmt(fig.value), _fmt(fig.low), _fmt(fig.high), fig.unit, how)
+        value, low, high, unit = _fitting(fig)
+        table.add_row(label, _fmt(value), _fmt(low), _fmt(high), unit, how)
     console.print(table)
+    if applied:
+        console.print("Defaults applied (not given) and what each does:", highlight=False)
+        for d in applied:
+            console.print(f"  - {_default_line(d)}", markup=False, highlight=False)
     if notes:
         console.print("Assumptions (estimated, not measured):", highlight=False)
         for note in notes:
@@ -77,14 +142,19 @@ def register(app: typer.Typer) -> None:
         gpu_hours: str = typer.Option(None, help="Accelerator-hours."),
         power_w: str = typer.Option(None, help="Average power per device, W."),
         power_basis: str = typer.Option(
-            "system",
-            help="Default power without --power-w: 'system' (share of the server's power, "
-            "host included) or 'gpu' (the accelerator alone).",
+            None,
+            help="Power per device without --power-w: 'system' (the default: share of the "
+            "server's power, host included), 'gpu' (the accelerator alone) or 'tdp' (its "
+            "TDP, as reports that multiply TDP by GPU-hours count it).",
         ),
         goodput: str = typer.Option(
             None, help="Fraction of wall-clock time that advances training, 0-1."
         ),
-        pue: str = typer.Option(None, help="Data-centre PUE."),
+        pue: str = typer.Option(None, help="Data-centre PUE (1 for a machine on a desk)."),
+        site: str = typer.Option(
+            None,
+            help="Where it runs, for the PUE: local, unknown-datacenter, gcp, aws or azure.",
+        ),
         intensity: str = typer.Option(None, help="Grid intensity, gCO2eq/kWh."),
         zone: str = typer.Option(None, help="Grid zone (yearly average intensity)."),
         lifetime_years: str = typer.Option(None, help="Device service life for embodied share."),
@@ -92,6 +162,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate a training run from what you know about it."""
         from wattwise.estimate import train
+        from wattwise.estimate.defaults import POWER_BASIS_NAMES
 
         est = _call(
             train,
@@ -112,6 +183,7 @@ def register(app: typer.Typer) -> None:
             power_basis=power_basis,
             goodput=goodput,
             pue=pue,
+            site=site,
             intensity_g_per_kwh=intensity,
             zone=zone,
             lifetime_years=lifetime_years,
@@ -119,8 +191,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(est.to_dict(), indent=2))
             return
+        d = est.to_dict()
         _print_figures(
-            f"Training estimate ({est.hardware or 'hardware not given'}, {est.precision})",
+            f"Training estimate ({est.hardware or 'hardware not given'}, {est.precision}; "
+            f"power basis: {POWER_BASIS_NAMES.get(est.power_basis, est.power_basis)})",
             [
                 ("FLOPs", est.flops),
                 ("devices", est.device_count),
@@ -131,28 +205,50 @@ def register(app: typer.Typer) -> None:
                 ("power per device", est.power_per_device_w),
                 ("PUE", est.pue),
                 ("energy", est.energy_mwh),
+                ("energy / token", est.energy_per_token_j),
                 ("grid intensity", est.intensity_g_per_kwh),
                 ("operational carbon", est.operational_tco2eq),
                 ("embodied carbon", est.embodied_tco2eq),
             ],
             est.assumptions,
+            d["defaults"],
         )
 
     @estimate_app.command("infer")
     def infer_cmd(
         params: str = typer.Option(..., help=f"Model parameters; {_NUM}."),
-        hardware: str = typer.Option(..., help="Accelerator (see `wattwise hardware`)."),
+        hardware: str = typer.Option(
+            ..., help="Accelerator or, for a CPU engine, CPU (see `wattwise hardware`)."
+        ),
         prompt_tokens: str = typer.Option(..., help="Prompt tokens per request."),
         output_tokens: str = typer.Option(..., help="Generated tokens per request."),
+        engine: str = typer.Option(
+            None,
+            help="What serves the model: transformers, vllm (or sglang), vllm-0.5, llama.cpp, "
+            "llama.cpp-cpu, onnxruntime-cpu. Without it the range spans them all.",
+        ),
         batch_size: str = typer.Option("1", help="Sequences decoded together."),
         count: str = typer.Option("1", help="Accelerators holding one model copy."),
         precision: str = typer.Option(
-            None, help="Weight/compute precision (default bf16; fp16 without bf16)."
+            None, help="Compute precision (default bf16; fp16 without bf16)."
         ),
+        quantization: str = typer.Option(
+            None, help="Weight format if not the precision: int8, fp8, int4, q8_0, q4_0."
+        ),
+        layers: str = typer.Option(None, help="Decoder layers (default: from params)."),
         kv_bytes_per_token: str = typer.Option(None, help="KV cache bytes per token."),
         mfu: str = typer.Option(None, help="Prefill utilisation of peak, 0-1."),
         bandwidth_efficiency: str = typer.Option(None, help="Decode fraction of peak bandwidth."),
         power_w: str = typer.Option(None, help="Average power per device, W."),
+        power_limit_w: str = typer.Option(
+            None, help="Board power limit per device, W (default: the TDP)."
+        ),
+        memory_bw_gb_s: str = typer.Option(
+            None, help="Memory bandwidth per device, GB/s (needed for a CPU)."
+        ),
+        peak_tflops: str = typer.Option(
+            None, help="Peak TFLOP/s per device at the precision (needed for a CPU)."
+        ),
         pue: str = typer.Option(None, help="Data-centre PUE."),
         intensity: str = typer.Option(None, help="Grid intensity, gCO2eq/kWh."),
         zone: str = typer.Option(None, help="Grid zone (yearly average intensity)."),
@@ -163,7 +259,7 @@ def register(app: typer.Typer) -> None:
         ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Estimate serving energy per request, per 1,000 tokens and over a lifetime."""
+        """Estimate serving energy per response, per token and per 1,000 requests, by engine."""
         from wattwise.estimate import infer
 
         est = _call(
@@ -172,13 +268,19 @@ def register(app: typer.Typer) -> None:
             hardware=hardware,
             prompt_tokens=prompt_tokens,
             output_tokens=output_tokens,
+            engine=engine,
             batch_size=batch_size,
             count=count,
             precision=precision,
+            quantization=quantization,
+            layers=layers,
             kv_bytes_per_token=kv_bytes_per_token,
             mfu=mfu,
             bandwidth_efficiency=bandwidth_efficiency,
             power_w=power_w,
+            power_limit_w=power_limit_w,
+            memory_bw_gb_s=memory_bw_gb_s,
+            peak_tflops=peak_tflops,
             pue=pue,
             intensity_g_per_kwh=intensity,
             zone=zone,
@@ -189,24 +291,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(est.to_dict(), indent=2))
             return
-        _print_figures(
-            f"Inference estimate ({est.hardware} x{est.count}, batch {est.batch_size}, "
-            f"decode {est.decode_bound}-bound)",
-            [
-                ("prefill time", est.prefill_s),
-                ("decode step", est.decode_step_s),
-                ("prefill energy", est.prefill_energy_j),
-                ("decode energy", est.decode_energy_j),
-                ("energy / request", est.energy_per_request_j),
-                ("energy / 1k output tokens", est.energy_per_1k_output_tokens_wh),
-                ("energy / day", est.energy_per_day_kwh),
-                ("devices busy", est.devices_busy),
-                ("lifetime energy", est.lifetime_energy_mwh),
-                ("lifetime carbon", est.lifetime_operational_tco2eq),
-                ("lifetime embodied carbon", est.lifetime_embodied_tco2eq),
-            ],
-            est.assumptions,
-        )
+        _print_inference(est)
 
     app.add_typer(estimate_app, name="estimate")
 
@@ -269,6 +354,37 @@ def register(app: typer.Typer) -> None:
                     c["tdp_w"], c["verified"],
                 )
             console.print(ct)
+
+
+def _print_inference(est: Any) -> None:
+    """The inference table; without an engine, each engine's energy per response first."""
+    served = est.engine or f"engine not given: spans {', '.join(est.engines)}"
+    rows: list[tuple[str, Figure | None]] = [
+        (f"energy / response ({name})", fig) for name, fig in est.by_engine.items()
+    ]
+    rows += [
+        ("prefill time (batch)", est.prefill_s),
+        ("decode step", est.decode_step_s),
+        ("prefill power / device", est.prefill_power_w),
+        ("decode power / device", est.decode_power_w),
+        ("prefill energy / response", est.prefill_energy_j),
+        ("decode energy / response", est.decode_energy_j),
+        ("energy / response", est.energy_per_request_j),
+        ("energy / output token", est.energy_per_output_token_j),
+        ("energy / 1k output tokens", est.energy_per_1k_output_tokens_wh),
+        ("energy / 1k requests", est.energy_per_1k_requests_kwh),
+        ("energy / day", est.energy_per_day_kwh),
+        ("devices busy", est.devices_busy),
+        ("lifetime energy", est.lifetime_energy_mwh),
+        ("lifetime carbon", est.lifetime_operational_tco2eq),
+        ("lifetime embodied carbon", est.lifetime_embodied_tco2eq),
+    ]
+    _print_figures(
+        f"Inference estimate ({est.hardware} x{est.count}, {served}, batch {est.batch_size}, "
+        f"decode: {est.decode_bound})",
+        rows,
+        est.assumptions,
+    )
 
 
 def _accelerator_dict(acc: Any) -> dict[str, Any]:

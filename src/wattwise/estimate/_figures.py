@@ -88,6 +88,59 @@ class Figure:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class AppliedDefault:
+    """A default that stood in for an input the user did not give, and what it does.
+
+    Listed so that no default changes a result unseen. ``affects`` names the
+    field it scales (the energy, hence J/token and carbon; or embodied carbon).
+    ``effect_pct`` is the change of that field's central value against not
+    applying the factor at all, for factors with a neutral value (PUE and
+    goodput: 1); None where there is none (MFU, power). ``at_low_pct`` and
+    ``at_high_pct`` are the change with this default at its low and high end,
+    the others held: its share of the result's range.
+    """
+
+    name: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    affects: str
+    effect_pct: float | None
+    at_low_pct: float
+    at_high_pct: float
+    why: str
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        r: Range,
+        unit: str,
+        why: str,
+        *,
+        affects: str = "energy_mwh",
+        inverse: bool = False,
+        neutral: float | None = None,
+    ) -> AppliedDefault:
+        """``inverse``: the result is proportional to 1 / this factor (MFU, goodput, lifetime)."""
+        v = r.value
+        if inverse:
+            at_low, at_high = v / r.low - 1, v / r.high - 1
+            effect = None if neutral is None else neutral / v - 1
+        else:
+            at_low, at_high = r.low / v - 1, r.high / v - 1
+            effect = None if neutral is None else v / neutral - 1
+        return cls(
+            name, v, r.low, r.high, unit, affects,
+            None if effect is None else 100 * effect, 100 * at_low, 100 * at_high, why,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 def fmt(x: float) -> str:
     """Compact human form for derivation texts (3 significant digits)."""
     return f"{x:.3g}"

@@ -10,11 +10,12 @@ from wattwise.errors import BadInput
 from wattwise.estimate import defaults
 from wattwise.estimate._figures import Figure, Range, fmt
 from wattwise.estimate.quantities import parse_positive
-from wattwise.hardware.accelerators import Accelerator, find, system_for
+from wattwise.hardware.accelerators import Accelerator, SystemSpec, find, system_for
 from wattwise.hardware.hosts import HostSpec, host_for, host_power
 
-#: Power bases: the accelerator's share of its server (host included), or the accelerator alone.
-POWER_BASES = ("system", "gpu")
+#: The power bases and their default, shared by training and inference.
+POWER_BASES = defaults.POWER_BASES
+DEFAULT_POWER_BASIS = defaults.DEFAULT_POWER_BASIS
 
 Number = float | int | str
 
@@ -59,47 +60,55 @@ def power_figure(
     notes: list[str],
     phase: str,
     basis: str = "gpu",
+    *,
+    compute_bound: bool = True,
 ) -> Figure | None:
-    """Average power per device: given, else a published basis with its range.
+    """Average power per device: given, else a published basis with its range (see ``power``)."""
+    return power(
+        power_w, acc, fraction_range, fraction_source, notes, phase, basis,
+        compute_bound=compute_bound,
+    )[0]
+
+
+def power(
+    power_w: float | None,
+    acc: Accelerator | None,
+    fraction_range: Range,
+    fraction_source: str,
+    notes: list[str],
+    phase: str,
+    basis: str = "gpu",
+    *,
+    compute_bound: bool = True,
+) -> tuple[Figure | None, str]:
+    """Average power per device and the basis it is on (``"given"`` when given).
 
     ``basis="system"`` takes the accelerator's share of its reference server's
     rated maximum (host CPUs, DRAM, NICs and fans included) times the measured
-    average-to-maximum ratio of such servers in training; where no server spec
-    is published for the device it falls back, with a note, to the accelerator
-    alone. ``basis="gpu"`` is a fraction of the accelerator's TDP only.
+    average-to-maximum ratio of such servers in training; for a phase that is
+    not compute-bound (``compute_bound=False``, decode) it is the chip at
+    ``fraction_range`` of TDP plus the rest of the server's share at that
+    ratio. Where no server spec is published it falls back, with a note, to
+    the accelerator alone. ``basis="gpu"`` is ``fraction_range`` of the
+    accelerator's TDP; ``basis="tdp"`` the TDP itself, the convention of
+    reports that multiply TDP by GPU-hours, so that they compare like with like.
     """
     if basis not in POWER_BASES:
         raise BadInput(f"power basis must be one of {', '.join(POWER_BASES)}, got {basis!r}")
     if power_w is not None:
-        return Figure.given(power_w, "W", "given power per device")
+        return Figure.given(power_w, "W", "given power per device"), "given"
     if acc is None:
         notes.append("energy: not estimated; give hardware or power_w")
-        return None
+        return None, basis
     if basis == "system":
         spec = system_for(acc)
-        if spec is not None:
-            share = spec.max_power_per_accelerator_w
-            frac = defaults.SYSTEM_POWER_FRACTION
-            r = frac * share
-            checked = "verified" if spec.provenance == "verified" else "not verified"
-            notes.append(
-                f"power per device ({phase}): system power share incl. host = "
-                f"{fmt(frac.low)}-{fmt(frac.high)} x ({fmt(spec.max_power_w)} W max of "
-                f"{spec.system} / {spec.accelerators_per_system}) = {fmt(r.low)}-{fmt(r.high)} W, "
-                f"central {fmt(r.value)} W [{spec.source}, {checked}; "
-                f"{defaults.SYSTEM_POWER_FRACTION_SOURCE}]; power_basis='gpu' for the "
-                "accelerator alone"
-            )
-            return Figure.of(
-                r,
-                "W",
-                "default",
-                f"system power share incl. host: {fmt(frac.value)} x {fmt(share)} W "
-                f"({spec.system} max / {spec.accelerators_per_system})",
-            )
+        if spec is not None and (compute_bound or acc.tdp_w is not None):
+            return _system_share(acc, spec, fraction_range, fraction_source, notes, phase,
+                                 compute_bound), "system"
         host = host_for(acc)
         if host is not None and acc.tdp_w is not None:
-            return _chip_plus_host(acc, host, fraction_range, fraction_source, notes, phase)
+            return _chip_plus_host(acc, host, fraction_range, fraction_source, notes,
+                                   phase), "system"
         notes.append(
             f"power per device: no published server specification for {acc.name} in "
             "wattwise's data, so the accelerator alone is counted (host not included)"
@@ -109,7 +118,16 @@ def power_figure(
             f"energy: not estimated; {acc.name} has no published TDP in wattwise's data, "
             "give power_w"
         )
-        return None
+        return None, basis
+    if basis == "tdp":
+        notes.append(
+            f"power per device ({phase}): the TDP of {acc.name}, {fmt(acc.tdp_w)} W "
+            f"({acc.source}), as reports that multiply TDP by GPU-hours count it (Meta's "
+            "Llama model cards, BLOOM); the rated maximum of the accelerator alone, host "
+            "not included"
+        )
+        tdp = Figure.of(Range.exact(acc.tdp_w), "W", "default", f"accelerator TDP of {acc.name}")
+        return tdp, "tdp"
     r = fraction_range * acc.tdp_w
     notes.append(
         f"power per device ({phase}): {fmt(fraction_range.low)}-{fmt(fraction_range.high)} "
@@ -122,6 +140,59 @@ def power_figure(
         "W",
         "default",
         f"accelerator only: {fmt(fraction_range.value)} x TDP of {acc.name} ({phase})",
+    ), "gpu"
+
+
+def _system_share(
+    acc: Accelerator,
+    spec: SystemSpec,
+    fraction_range: Range,
+    fraction_source: str,
+    notes: list[str],
+    phase: str,
+    compute_bound: bool,
+) -> Figure:
+    """The device's share of its rated server: measured ratio, or chip + rest of server."""
+    share = spec.max_power_per_accelerator_w
+    frac = defaults.SYSTEM_POWER_FRACTION
+    checked = "verified" if spec.provenance == "verified" else "not verified"
+    server = (
+        f"{fmt(spec.max_power_w)} W max of {spec.system} / {spec.accelerators_per_system}"
+    )
+    if compute_bound:
+        r = frac * share
+        notes.append(
+            f"power per device ({phase}): system power share incl. host = "
+            f"{fmt(frac.low)}-{fmt(frac.high)} x ({server}) = {fmt(r.low)}-{fmt(r.high)} W, "
+            f"central {fmt(r.value)} W [{spec.source}, {checked}; "
+            f"{defaults.SYSTEM_POWER_FRACTION_SOURCE}]; power_basis='gpu' for the "
+            "accelerator alone"
+        )
+        return Figure.of(
+            r,
+            "W",
+            "default",
+            f"system power share incl. host: {fmt(frac.value)} x {fmt(share)} W "
+            f"({spec.system} max / {spec.accelerators_per_system})",
+        )
+    assert acc.tdp_w is not None  # checked by the caller
+    chip = fraction_range * acc.tdp_w
+    rest = frac * max(share - acc.tdp_w, 0.0)
+    r = chip + rest
+    notes.append(
+        f"power per device ({phase}): chip ({fmt(fraction_range.low)}-"
+        f"{fmt(fraction_range.high)} x TDP {fmt(acc.tdp_w)} W [{fraction_source}]) + the "
+        f"rest of its server share ({server}, less the TDP) at {fmt(frac.low)}-"
+        f"{fmt(frac.high)} of its maximum, the ratio measured for whole servers in training "
+        f"and assumed for the host here = {fmt(r.low)}-{fmt(r.high)} W, central "
+        f"{fmt(r.value)} W [{spec.source}, {checked}]; power_basis='gpu' for the chip alone"
+    )
+    return Figure.of(
+        r,
+        "W",
+        "default",
+        f"system share incl. host: chip {fmt(fraction_range.value)} x TDP + rest of "
+        f"{spec.system} share at {fmt(frac.value)}",
     )
 
 
@@ -158,16 +229,51 @@ def _chip_plus_host(
     )
 
 
-def pue_figure(pue: float | None, notes: list[str]) -> Figure:
+def pue_figure(
+    pue: float | None,
+    notes: list[str],
+    *,
+    devices: float | None = None,
+    site: str | None = None,
+    zone: str | None = None,
+) -> Figure:
+    """The PUE: given, else the named site's, else the cloud provider of ``zone``, else a range.
+
+    Without a site the range depends on ``devices``: more than one machine holds
+    is a data centre (1.10-1.56); fewer, or an unknown count, may be one
+    machine on a desk, so the range reaches down to 1.0.
+    """
     if pue is not None:
+        if site is not None:
+            raise BadInput("give either pue or site, not both")
         if pue < 1:
             raise BadInput(f"pue must be at least 1 (facility energy / IT energy), got {pue}")
         return Figure.given(pue, "ratio", "given PUE")
+    from wattwise.carbon.pue import provider_pue, site_pue
+
+    named = site_pue(site) if site is not None else provider_pue(zone)
+    if named is not None:
+        how = f"site {named.site}" if site is not None else f"the cloud provider of zone {zone}"
+        notes.append(f"PUE: {fmt(named.pue)} for {how} [{named.source}]")
+        return Figure.of(Range.exact(named.pue), "ratio", "default", f"PUE of {how}")
+    if devices is not None and devices > defaults.ONE_MACHINE_MAX_DEVICES:
+        r, source = defaults.PUE, defaults.PUE_SOURCE
+        why = f"site not given; {devices:,.0f} devices, more than one machine holds: a data centre"
+    else:
+        r, source = defaults.PUE_ONE_MACHINE, defaults.PUE_ONE_MACHINE_SOURCE
+        if devices is None:
+            why = "site and device count not given: a desk (1.0), a cloud VM or a data centre"
+        else:
+            n = f"{devices:,.0f} device{'' if devices == 1 else 's'}"
+            why = (
+                f"site not given; {n} may be one machine: a desk (1.0), a cloud VM or a "
+                "data centre"
+            )
     notes.append(
-        f"PUE: default {fmt(defaults.PUE.value)} (range {fmt(defaults.PUE.low)}-"
-        f"{fmt(defaults.PUE.high)}) [{defaults.PUE_SOURCE}]"
+        f"PUE: default {fmt(r.value)} (range {fmt(r.low)}-{fmt(r.high)}), {why}; give pue "
+        f"or site [{source}]"
     )
-    return Figure.of(defaults.PUE, "ratio", "default", "default PUE")
+    return Figure.of(r, "ratio", "default", why)
 
 
 def intensity_figure(

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from wattwise.estimate._figures import Range
 
-#: Model FLOPs utilisation of dense transformer training on modern accelerators.
-#: GPT-3 (21.3 %) and Gopher (32.5 %), also in PaLM's table, are left out because
-#: docs/calibration.md compares against those runs.
-MFU = Range(0.30, 0.40, 0.46)
+#: Model FLOPs utilisation of dense transformer training. GPT-3 (21.3 %) and Gopher
+#: (32.5 %), in PaLM's table too, are left out because docs/calibration.md compares
+#: against those runs; the low end comes from a run on the same GPU generation as GPT-3.
+MFU = Range(0.23, 0.40, 0.46)
 MFU_SOURCE = (
-    "low 0.30 = MT-NLG 530B on A100 (30.2 %) and high 0.46 = PaLM 540B on TPU v4 (46.2 %), "
-    "Chowdhery et al. 2022 (PaLM), Table 3; central 0.40 = Llama 3 405B on H100 (38-43 %, "
-    "Dubey et al. 2024, Table 4); older runs reached less (GPT-3 on V100: 21.3 % in the "
-    "same PaLM table)"
+    "low 0.23 = Megatron-LM 8.3B on 512 V100 (15.1 PFLOP/s sustained, 76 % of a single-GPU "
+    "baseline at 30 % of peak; Shoeybi et al. 2019, abstract); high 0.46 = PaLM 540B on TPU v4 "
+    "(46.2 %, Chowdhery et al. 2022, Table 3); central 0.40 = Llama 3 405B on H100 (38-43 %, "
+    "Dubey et al. 2024, Table 4); MT-NLG 530B on A100 reached 30.2 % (PaLM, Table 3)"
 )
 
 #: Accelerator power as a fraction of TDP while compute-bound (training, prefill).
@@ -71,13 +71,40 @@ BANDWIDTH_EFFICIENCY_SOURCE = (
     "kernels; central = midpoint"
 )
 
-#: Data-centre power usage effectiveness.
-PUE = Range(1.10, 1.56, 1.56)
+#: PUE of a data centre whose operator is not given (more devices than one machine holds).
+PUE = Range(1.10, 1.33, 1.56)
 PUE_SOURCE = (
     "low 1.10 = Google's published fleet trailing-twelve-month PUE (as used by the Cloud "
-    "Carbon Footprint methodology); central and high 1.56 = industry average (Uptime "
-    "Institute Global Data Center Survey 2024)"
+    "Carbon Footprint methodology); high 1.56 = industry average at surveyed sites (Uptime "
+    "Institute Global Data Center Survey 2024); central 1.33 = midpoint"
 )
+
+#: PUE when no site is given and the devices fit one machine: it may stand on a desk
+#: (no facility overhead), run as one cloud VM, or sit in any data centre.
+PUE_ONE_MACHINE = Range(1.0, 1.28, 1.56)
+PUE_ONE_MACHINE_SOURCE = (
+    "low 1.0 = a machine on a desk or in an office, no facility overhead; a cloud VM "
+    "runs at its provider's fleet PUE (1.10-1.19: Google, AWS, Azure); high 1.56 = industry "
+    "average at surveyed sites (Uptime Institute 2024); central 1.28 = midpoint"
+)
+
+#: The most accelerators one server holds (8 on HGX/DGX boards): up to this many, the
+#: devices may be one machine, so the site's PUE may be 1.0.
+ONE_MACHINE_MAX_DEVICES = 8
+
+#: What the power per device counts when it is not given: "system" (the device's share
+#: of its server, host included), "gpu" (the accelerator alone, a fraction of its TDP)
+#: or "tdp" (the accelerator's TDP, the convention of reports that multiply TDP by
+#: GPU-hours). Training and inference share the default.
+POWER_BASES = ("system", "gpu", "tdp")
+DEFAULT_POWER_BASIS = "system"
+#: How each basis is named in outputs ("given": the user's own power per device).
+POWER_BASIS_NAMES = {
+    "system": "system share incl. host",
+    "gpu": "accelerator only",
+    "tdp": "accelerator TDP",
+    "given": "as given",
+}
 
 #: Service life over which a device's embodied emissions are amortised.
 LIFETIME_YEARS = Range(3.0, 4.0, 6.0)

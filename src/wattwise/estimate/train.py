@@ -9,6 +9,11 @@ accelerator's share of its server (host included); carbon = energy × grid
 intensity. Any link the user gives replaces the derived one, and two links
 given for the same quantity must agree, or the estimate is refused: a
 contradiction in the inputs is a mistake the user wants to hear about.
+
+A default never stacks onto what it would count twice: a given MFU or
+throughput is taken as achieved over the run's wall-clock time, so no default
+goodput is applied to it, and a given time already holds the lost time. Every
+default that is applied is listed in ``defaults`` with its effect in percent.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from typing import Any
 
 from wattwise.errors import BadInput
 from wattwise.estimate import defaults
-from wattwise.estimate._figures import Figure, FigureKind, Range, fmt, within
+from wattwise.estimate._figures import AppliedDefault, Figure, FigureKind, Range, fmt, within
 from wattwise.estimate._inputs import (
+    DEFAULT_POWER_BASIS,
+    POWER_BASES,
     Number,
     carbon_figure,
     embodied_figure,
@@ -27,7 +34,7 @@ from wattwise.estimate._inputs import (
     hardware_of,
     intensity_figure,
     optional_positive,
-    power_figure,
+    power,
     pue_figure,
     resolve_precision,
 )
@@ -42,13 +49,15 @@ class TrainingEstimate:
     """A training run's compute, time, energy and carbon, each with range and derivation.
 
     ``gpu_hours`` counts accelerator-hours (GPU, TPU chip, Gaudi card).
-    ``energy_mwh`` includes PUE; it covers the accelerators only unless the
-    given ``power_w`` included the host. A field is ``None`` when the inputs
-    cannot give it; ``assumptions`` then says what is missing.
+    ``energy_mwh`` includes PUE; what the power per device covers is
+    ``power_basis`` ("system", "gpu", "tdp", or "given"). A field is ``None``
+    when the inputs cannot give it; ``assumptions`` then says what is missing.
+    ``defaults`` lists each default applied with its effect in percent.
     """
 
     hardware: str | None
     precision: str
+    power_basis: str
     flops: Figure | None
     device_count: Figure | None
     duration_days: Figure | None
@@ -58,15 +67,18 @@ class TrainingEstimate:
     power_per_device_w: Figure | None
     pue: Figure
     energy_mwh: Figure | None
+    energy_per_token_j: Figure | None
     intensity_g_per_kwh: Figure | None
     operational_tco2eq: Figure | None
     embodied_tco2eq: Figure | None
+    defaults: list[AppliedDefault] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     kind: str = "estimated"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind, "hardware": self.hardware}
         out["precision"] = self.precision
+        out["power_basis"] = self.power_basis
         for name in (
             "flops",
             "device_count",
@@ -77,12 +89,14 @@ class TrainingEstimate:
             "power_per_device_w",
             "pue",
             "energy_mwh",
+            "energy_per_token_j",
             "intensity_g_per_kwh",
             "operational_tco2eq",
             "embodied_tco2eq",
         ):
             fig = getattr(self, name)
             out[name] = None if fig is None else fig.to_dict()
+        out["defaults"] = [d.to_dict() for d in self.defaults]
         out["assumptions"] = list(self.assumptions)
         return out
 
@@ -179,22 +193,31 @@ def train(
     zone: str | None = None,
     lifetime_years: Number | None = None,
     goodput: Number | None = None,
-    power_basis: str = "system",
+    power_basis: str | None = None,
+    site: str | None = None,
 ) -> TrainingEstimate:
     """Estimate a training run from any consistent subset of its facts.
 
     Numbers may be given as strings ("175B", "3.14e23"). ``params`` is the
     dense (or total) parameter count; for a mixture of experts give
     ``active_params`` too, the parameters used per token, which set FLOPs.
-    ``throughput_tflops`` is achieved dense TFLOP/s per device; ``power_w``
-    average power per device; without it ``power_basis`` picks the default:
-    ``"system"`` (the device's share of its server's power, host included) or
-    ``"gpu"`` (the accelerator alone). ``goodput`` is the fraction of
-    wall-clock time that advances training; when the time is derived from
-    FLOPs a published default range stands in for it. Raises ``BadInput`` for impossible or
-    contradictory inputs and when nothing gives the compute time.
+    ``mfu`` and ``throughput_tflops`` (achieved dense TFLOP/s per device) are
+    taken as measured over the run's wall-clock time. ``power_w`` is average
+    power per device; without it ``power_basis`` picks the default:
+    ``"system"`` (the device's share of its server's power, host included;
+    the default), ``"gpu"`` (the accelerator alone) or ``"tdp"`` (its TDP).
+    ``goodput`` is the fraction of wall-clock time that advances training;
+    when the time is derived from FLOPs at the default MFU a published range
+    stands in for it. ``site`` names where the run's PUE comes from (see
+    ``wattwise.carbon.pue``); a cloud ``zone`` (``aws:...``) implies its
+    provider. Raises ``BadInput`` for impossible or contradictory inputs and
+    when nothing gives the compute time.
     """
     notes: list[str] = []
+    applied: list[AppliedDefault] = []
+    basis = DEFAULT_POWER_BASIS if power_basis is None else power_basis
+    if basis not in POWER_BASES:
+        raise BadInput(f"power basis must be one of {', '.join(POWER_BASES)}, got {basis!r}")
     life_years = optional_positive(lifetime_years, "lifetime_years")  # checked even if unused
     n_total = optional_positive(params, "params")
     n_active = optional_positive(active_params, "active_params")
@@ -223,8 +246,17 @@ def train(
     thr, thr_how, thr_default, peak = _throughput(
         acc, precision, mfu_given, None if thr_given is None else thr_given * 1e12
     )
+    pue_given = optional_positive(pue, "pue")
+    intensity_given = optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh")
     goodput_given = fraction(goodput, "goodput")
-    goodput_range = Range.exact(goodput_given) if goodput_given is not None else defaults.GOODPUT
+    # A given MFU or throughput is achieved FLOP/s over the run: lost time is in it.
+    rate_given = thr is not None and not thr_default
+    if goodput_given is not None:
+        goodput_range = Range.exact(goodput_given)
+    elif rate_given:
+        goodput_range = Range.exact(1.0)
+    else:
+        goodput_range = defaults.GOODPUT
     wall_days = optional_positive(days, "days")
     hours_given = optional_positive(gpu_hours, "gpu_hours")
 
@@ -250,8 +282,8 @@ def train(
     )
     goodput_fig: Figure | None = None
     mfu_fig: Figure | None = None
-    if thr is not None and peak is not None:
-        mfu_fig = Figure.of(thr / peak, "ratio", "default" if thr_default else "given", thr_how)
+    if rate_given and thr is not None and peak is not None:
+        mfu_fig = Figure.of(thr / peak, "ratio", "given", thr_how)
 
     if given_dev_s is not None:
         dev_s = Range.exact(given_dev_s)
@@ -288,29 +320,29 @@ def train(
                 )
     elif flops_dev_s is not None and flops_fig is not None:
         dev_s = flops_dev_s
-        dev_how, dev_kind = f"FLOPs / ({thr_how}) / goodput", "derived"
-        if goodput_given is None:
-            goodput_fig = Figure.of(goodput_range, "ratio", "default", "default goodput")
-            notes.append(
-                f"goodput: default {fmt(goodput_range.value)} (range {fmt(goodput_range.low)}-"
-                f"{fmt(goodput_range.high)}) of wall-clock time advances training; restarts, "
-                f"failures, checkpoints and evaluation take the rest [{defaults.GOODPUT_SOURCE}]"
-            )
-        else:
-            goodput_fig = Figure.given(goodput_given, "ratio", "given goodput")
-        if thr_default:
+        lost = "" if rate_given and goodput_given is None else " / goodput"
+        dev_how, dev_kind = f"FLOPs / ({thr_how}){lost}", "derived"
+        goodput_fig = _goodput_on_size_route(goodput_given, rate_given, thr_how, notes, applied)
+        if thr_default and thr is not None and peak is not None:
+            mfu_fig = Figure.of(thr / peak, "ratio", "default", thr_how)
             notes.append(
                 f"MFU: default {fmt(defaults.MFU.value)} (range {fmt(defaults.MFU.low)}-"
                 f"{fmt(defaults.MFU.high)}) [{defaults.MFU_SOURCE}]"
             )
+            applied.insert(0, AppliedDefault.of(
+                "mfu", defaults.MFU, "ratio", "sets the time from the FLOPs", inverse=True
+            ))
     elif flops_fig is not None:
         return _flops_only(
             flops_fig, acc, precision, notes,
-            optional_positive(pue, "pue"),
-            optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"),
-            zone,
-            fraction(goodput, "goodput"),
-            power_basis,
+            pue=pue_given,
+            intensity=intensity_given,
+            zone=zone,
+            goodput=goodput_given,
+            mfu=mfu_given,
+            power_basis=basis,
+            site=site,
+            tokens=n_tokens,
         )
     else:
         raise BadInput(
@@ -319,15 +351,20 @@ def train(
         )
 
     if flops_fig is None and thr is not None:
-        useful = dev_s * thr
-        how = f"GPU-seconds x ({thr_how})"
-        if goodput_given is not None:
-            useful = useful * goodput_given
-            how += " x goodput"
-            goodput_fig = Figure.given(goodput_given, "ratio", "given goodput")
-        flops_fig = Figure.of(useful, "FLOP", "derived", how)
         if thr_default:
-            notes.append(f"FLOPs from the given time at the default MFU [{defaults.MFU_SOURCE}]")
+            # Time x a default MFU would print a guess as if it were the run's compute.
+            notes.append(
+                "FLOPs: not estimated from the time alone, which would need the run's MFU; "
+                "give params and tokens (or flops), or mfu / throughput_tflops"
+            )
+        else:
+            useful = dev_s * thr
+            how = f"GPU-seconds x ({thr_how})"
+            if goodput_given is not None:
+                useful = useful * goodput_given
+                how += " x goodput"
+                goodput_fig = Figure.given(goodput_given, "ratio", "given goodput")
+            flops_fig = Figure.of(useful, "FLOP", "derived", how)
     gpu_hours_fig = Figure.of(dev_s / 3600.0, "h", dev_kind, dev_how)
 
     # Device count and wall-clock time: each from the other and the GPU-hours.
@@ -346,24 +383,15 @@ def train(
     if days_fig is None:
         notes.append("wall-clock time: not estimated; give count or days")
 
-    power_fig = power_figure(
-        optional_positive(power_w, "power_w"),
-        acc,
-        defaults.POWER_FRACTION_COMPUTE,
-        defaults.POWER_FRACTION_COMPUTE_SOURCE,
-        notes,
-        "training",
-        basis=power_basis,
-    )
-    pue_fig = pue_figure(optional_positive(pue, "pue"), notes)
+    power_fig, used_basis = _power(power_w, power_basis, acc, basis, notes, applied)
+    pue_fig = _pue(pue_given, notes, applied, devices=None if count_fig is None
+                   else count_fig.value, site=site, zone=zone)
     energy_fig: Figure | None = None
     if power_fig is not None:
         e = dev_s * power_fig.range * pue_fig.range / 3.6e9  # J -> MWh
         energy_fig = Figure.of(e, "MWh", "derived", "GPU-hours x power per device x PUE")
 
-    intensity_fig = intensity_figure(
-        optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"), zone, notes
-    )
+    intensity_fig = intensity_figure(intensity_given, zone, notes)
     carbon_fig = carbon_figure(energy_fig, intensity_fig)
 
     device_s = (
@@ -372,9 +400,16 @@ def train(
         else None
     )
     embodied_fig = embodied_figure(acc, device_s, life_years, notes)
+    if embodied_fig is not None and life_years is None:
+        applied.append(AppliedDefault.of(
+            "lifetime_years", defaults.LIFETIME_YEARS, "years",
+            "service life over which the devices' embodied emissions are spread",
+            affects="embodied_tco2eq", inverse=True,
+        ))
     return TrainingEstimate(
         hardware=acc.name if acc else None,
         precision=precision,
+        power_basis=used_basis,
         flops=flops_fig,
         device_count=count_fig,
         duration_days=days_fig,
@@ -384,11 +419,95 @@ def train(
         power_per_device_w=power_fig,
         pue=pue_fig,
         energy_mwh=energy_fig,
+        energy_per_token_j=_per_token(energy_fig, n_tokens),
         intensity_g_per_kwh=intensity_fig,
         operational_tco2eq=carbon_fig,
         embodied_tco2eq=embodied_fig,
+        defaults=applied,
         assumptions=notes,
     )
+
+
+def _goodput_on_size_route(
+    goodput_given: float | None,
+    rate_given: bool,
+    thr_how: str,
+    notes: list[str],
+    applied: list[AppliedDefault],
+) -> Figure:
+    """Goodput where the time comes from the FLOPs: given, 1 after a given rate, or the default."""
+    if goodput_given is not None:
+        return Figure.given(goodput_given, "ratio", "given goodput")
+    if rate_given:
+        notes.append(
+            f"goodput: not applied; the {thr_how.split(' x ')[0]} is taken as achieved over "
+            "the run's wall-clock time, lost time included (give goodput if it counts "
+            "training steps only)"
+        )
+        return Figure.of(Range.exact(1.0), "ratio", "derived",
+                         "not applied: the given rate is taken over wall-clock time")
+    g = defaults.GOODPUT
+    notes.append(
+        f"goodput: default {fmt(g.value)} (range {fmt(g.low)}-{fmt(g.high)}) of wall-clock "
+        f"time advances training; restarts, failures, checkpoints and evaluation take the "
+        f"rest [{defaults.GOODPUT_SOURCE}]"
+    )
+    applied.append(AppliedDefault.of(
+        "goodput", g, "ratio", "lost time of large runs added to the time", inverse=True,
+        neutral=1.0,
+    ))
+    return Figure.of(g, "ratio", "default", "default goodput")
+
+
+def _power(
+    power_w: Number | None,
+    power_basis: str | None,
+    acc: Accelerator | None,
+    basis: str,
+    notes: list[str],
+    applied: list[AppliedDefault],
+) -> tuple[Figure | None, str]:
+    """Training power per device and its basis; a default one is listed with its spread."""
+    given = optional_positive(power_w, "power_w")
+    fig, used = power(
+        given,
+        acc,
+        defaults.POWER_FRACTION_COMPUTE,
+        defaults.POWER_FRACTION_COMPUTE_SOURCE,
+        notes,
+        "training",
+        basis,
+    )
+    if given is not None and power_basis is not None:
+        notes.append(f"power_basis {basis!r} not used: the power per device was given")
+    if fig is not None and fig.kind == "default":
+        applied.append(AppliedDefault.of(
+            "power_per_device_w", fig.range, "W", f"power basis: {defaults.POWER_BASIS_NAMES[used]}"
+        ))
+    return fig, used
+
+
+def _pue(
+    pue: float | None,
+    notes: list[str],
+    applied: list[AppliedDefault],
+    *,
+    devices: float | None,
+    site: str | None,
+    zone: str | None,
+) -> Figure:
+    """The PUE figure; one not given is listed with its effect against none (PUE 1)."""
+    fig = pue_figure(pue, notes, devices=devices, site=site, zone=zone)
+    if fig.kind != "given":
+        applied.append(AppliedDefault.of("pue", fig.range, "ratio", fig.derivation, neutral=1.0))
+    return fig
+
+
+def _per_token(energy_mwh: Figure | None, tokens: float | None) -> Figure | None:
+    """Energy per training token, the figure runs of different sizes compare on."""
+    if energy_mwh is None or tokens is None:
+        return None
+    return Figure.of(energy_mwh.range * (3.6e9 / tokens), "J/token", "derived", "energy / tokens")
 
 
 #: Without hardware, the energy range spans the data-centre accelerators released
@@ -401,30 +520,38 @@ def _flops_only(
     acc: Accelerator | None,
     precision: str,
     notes: list[str],
+    *,
     pue: float | None = None,
     intensity: float | None = None,
     zone: str | None = None,
     goodput: float | None = None,
-    power_basis: str = "system",
+    mfu: float | None = None,
+    power_basis: str = DEFAULT_POWER_BASIS,
+    site: str | None = None,
+    tokens: float | None = None,
 ) -> TrainingEstimate:
     """What the FLOPs alone say: energy over the range of current accelerators, no time.
 
-    Energy per FLOP = power per device / (peak x MFU x goodput) for each
-    data-centre accelerator released since ``CURRENT_SINCE_YEAR`` with a
-    system power basis; the range spans the best and worst of them (at their
-    own low and high ends), the central value is their median. Time, count
-    and device-hours need the hardware, so they stay unknown.
+    Energy per FLOP = power per device / (peak x MFU) for each data-centre
+    accelerator released since ``CURRENT_SINCE_YEAR`` with a system power
+    basis; the range spans the best and worst of them (at their own low and
+    high ends), the central value is their median; goodput and PUE apply on
+    top. Time, count and device-hours need the hardware, so they stay unknown.
     """
     from statistics import median
 
     from wattwise.hardware.accelerators import load, system_for
     from wattwise.hardware.hosts import host_for
 
-    pue_fig = pue_figure(pue, notes)
+    applied: list[AppliedDefault] = []
+    pue_applied: list[AppliedDefault] = []  # listed last, as on the other routes
+    pue_fig = _pue(pue, notes, pue_applied, devices=None, site=site, zone=zone)
     energy_fig: Figure | None = None
+    goodput_fig: Figure | None = None
     per_flop: list[tuple[str, Range]] = []
+    used_basis = power_basis
     if acc is None:
-        gp = Range.exact(goodput) if goodput is not None else defaults.GOODPUT
+        util = Range.exact(mfu) if mfu is not None else defaults.MFU
         for cand in load():
             if (cand.release_year or 0) < CURRENT_SINCE_YEAR:
                 continue
@@ -434,27 +561,37 @@ def _flops_only(
                 peak = cand.peak_flops(precision)
             except BadInput:
                 continue
-            p = power_figure(None, cand, defaults.POWER_FRACTION_COMPUTE,
-                             defaults.POWER_FRACTION_COMPUTE_SOURCE, [], "training",
-                             basis=power_basis)
+            p, used_basis = power(None, cand, defaults.POWER_FRACTION_COMPUTE,
+                                  defaults.POWER_FRACTION_COMPUTE_SOURCE, [], "training",
+                                  power_basis)
             if p is None:
                 continue
-            per_flop.append((cand.name, p.range / (Range.exact(peak) * defaults.MFU * gp)))
+            per_flop.append((cand.name, p.range / (Range.exact(peak) * util)))
     if per_flop:
         j = Range(
             min(r.low for _, r in per_flop),
             median(r.value for _, r in per_flop),
             max(r.high for _, r in per_flop),
         )
-        e = flops_fig.range * j * pue_fig.range / 3.6e9
+        applied.append(AppliedDefault.of(
+            "energy_per_flop_j", j, "J/FLOP",
+            f"power / (peak x MFU) over {len(per_flop)} current accelerators",
+        ))
+        if mfu is None:
+            notes.append(
+                f"MFU: default {fmt(defaults.MFU.value)} (range {fmt(defaults.MFU.low)}-"
+                f"{fmt(defaults.MFU.high)}) [{defaults.MFU_SOURCE}]"
+            )
+        goodput_fig = _goodput_on_size_route(goodput, mfu is not None, "mfu", notes, applied)
+        e = flops_fig.range * j / goodput_fig.range * pue_fig.range / 3.6e9
         energy_fig = Figure.of(e, "MWh", "derived",
-                               "FLOPs x energy per FLOP of current accelerators x PUE")
+                               "FLOPs x energy per FLOP of current accelerators / goodput x PUE")
         names = ", ".join(n for n, _ in per_flop)
         notes.append(
             f"hardware not given: energy spans the {len(per_flop)} data-centre accelerators "
             f"released since {CURRENT_SINCE_YEAR} with a system power basis ({names}) at "
-            f"default MFU and goodput; central = their median energy per FLOP; give hardware "
-            "to narrow it"
+            f"{'the given' if mfu is not None else 'the default'} MFU; central = their median "
+            "energy per FLOP; give hardware to narrow it"
         )
         notes.append("time, count and device-hours: not estimated without hardware")
     else:
@@ -462,6 +599,7 @@ def _flops_only(
             "time and energy: not estimated; give hardware (for its peak FLOP/s), "
             "throughput_tflops, gpu_hours, or days with count"
         )
+    applied.extend(pue_applied)
     intensity_fig = (
         intensity_figure(intensity, zone, notes) if energy_fig is not None else None
     )
@@ -469,17 +607,20 @@ def _flops_only(
     return TrainingEstimate(
         hardware=acc.name if acc else None,
         precision=precision,
+        power_basis=used_basis,
         flops=flops_fig,
         device_count=None,
         duration_days=None,
         gpu_hours=None,
         mfu=None,
-        goodput=None,
+        goodput=goodput_fig,
         power_per_device_w=None,
         pue=pue_fig,
         energy_mwh=energy_fig,
+        energy_per_token_j=_per_token(energy_fig, tokens),
         intensity_g_per_kwh=intensity_fig,
         operational_tco2eq=carbon_fig,
         embodied_tco2eq=None,
+        defaults=applied,
         assumptions=notes,
     )
