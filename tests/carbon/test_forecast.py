@@ -8,6 +8,8 @@ import pytest
 from wattwise.carbon.forecast import (
     DAY_S,
     HOUR_S,
+    Backtest,
+    Forecast,
     PersistenceForecaster,
     SeasonalForecaster,
     evaluate,
@@ -58,10 +60,88 @@ def test_changing_data_after_the_origin_does_not_change_the_forecast(make) -> No
     tampered[k:] = np.random.default_rng(9).uniform(0, 2000, tampered.size - k)
     after = forecast_at(make(), make_series(tampered.copy()), origin, 48 * HOUR_S)
     np.testing.assert_array_equal(before.g_per_kwh, after.g_per_kwh)
-    # ...while changing data before the origin does change it.
+    # The forecast's own error estimate does not peek either.
+    assert before.error is not None and before.error == after.error
+    # ...while changing data before the origin does change both.
     tampered[k - 1] += 500.0
     moved = forecast_at(make(), make_series(tampered), origin, 48 * HOUR_S)
     assert not np.array_equal(before.g_per_kwh, moved.g_per_kwh)
+    assert moved.error is not None and moved.error.mae_g_per_kwh > before.error.mae_g_per_kwh
+
+
+@pytest.mark.parametrize("make", FORECASTERS)
+def test_the_error_estimate_scores_only_values_that_ended_by_the_origin(make) -> None:  # type: ignore[no-untyped-def]
+    # Origin mid-period on a 30-min grid: the period holding the origin has not ended,
+    # so no backtest may score it; changing it (and all after) changes nothing.
+    values = daily_wave(40, noise=15.0)
+    origin = T0 + 30 * DAY_S - 600.0
+    bt = Backtest(make(), make_series(values.copy()))
+    before = bt.error(origin, 24 * HOUR_S)
+    tampered = values.copy()
+    k = int((origin - T0) // STEP)  # the period that holds the origin
+    tampered[k:] = 5000.0
+    after = Backtest(make(), make_series(tampered)).error(origin, 24 * HOUR_S)
+    assert before is not None and before == after
+    assert all(o + 24 * HOUR_S <= origin for o in bt.origins(origin, 24 * HOUR_S))
+
+
+def test_a_forecast_carries_its_backtested_error_level_and_difference_apart() -> None:
+    # A daily square wave (100 from 00:00 to 12:00 UTC, 300 after), hourly. The last value
+    # 6 h ahead, from origins on a 6-hour grid: from 00:00 and 12:00 it is off by 200 for
+    # all six hours (a level error); from 06:00 and 18:00 it is right. It is never wrong
+    # about the difference between two hours of one window, so that error is 0.
+    hours = np.arange(24 * 20)
+    values = np.where(hours % 24 < 12, 100.0, 300.0)
+    series = make_series(values, step=HOUR_S)
+    origin = T0 + 15 * DAY_S
+    fc = forecast_at(PersistenceForecaster("last"), series, origin, 6 * HOUR_S)
+    assert isinstance(fc, Forecast) and fc.error is not None
+    origins = Backtest(PersistenceForecaster("last"), series).origins(origin, 6 * HOUR_S)
+    wrong = [(o - T0) % DAY_S in (0.0, 12 * HOUR_S) for o in origins]
+    assert fc.error.n_origins == len(origins) == 29
+    assert fc.error.mae_g_per_kwh == pytest.approx(200.0 * np.mean(wrong))
+    mape = [200.0 if (o - T0) % DAY_S == 0 else 200.0 / 3 if w else 0.0
+            for o, w in zip(origins, wrong, strict=True)]
+    assert fc.error.mape_pct == pytest.approx(np.mean(mape))
+    assert fc.error_g_per_kwh == 0.0 == fc.error.difference_mae_g_per_kwh
+    assert "backtest of persistence-last over the 7 days" in fc.error_basis
+    assert any("forecast error: backtest" in n for n in fc.notes)
+    # The same time yesterday is exactly right on a daily cycle.
+    exact = forecast_at(PersistenceForecaster("yesterday"), series, origin, 6 * HOUR_S)
+    assert exact.error is not None and exact.error.mae_g_per_kwh == 0.0
+
+
+def test_a_difference_error_counts_every_pair_of_hours() -> None:
+    # Persistence-last over 2 h on a series that is 100 then 300 within each 2-hour block
+    # starting at an origin: the forecast (the last hour, 300) is right for the second
+    # hour and 200 too high for the first, so the difference between them is off by 200.
+    hours = np.arange(24 * 12)
+    values = np.where(hours % 2 == 0, 100.0, 300.0)
+    series = make_series(values, step=HOUR_S)
+    err = Backtest(PersistenceForecaster("last"), series).error(T0 + 10 * DAY_S, 2 * HOUR_S)
+    assert err is not None
+    assert err.difference_mae_g_per_kwh == pytest.approx(200.0)
+    assert err.mae_g_per_kwh == pytest.approx(100.0)
+
+
+def test_too_little_history_gives_no_error_estimate_and_says_so() -> None:
+    series = make_series(daily_wave(3))
+    fc = forecast_at(PersistenceForecaster("last"), series, T0 + 2 * DAY_S, 12 * HOUR_S)
+    assert fc.error is None and fc.error_g_per_kwh is None
+    assert any("no error estimate" in n for n in fc.notes)
+
+
+def test_noise_is_scored_as_part_of_the_forecast() -> None:
+    series = make_series(daily_wave(20, noise=5.0))
+    bt = Backtest(SeasonalForecaster(), series)
+    clean = bt.error(T0 + 18 * DAY_S, 12 * HOUR_S)
+    noisy = bt.error(T0 + 18 * DAY_S, 12 * HOUR_S, noise_sigma=0.2, seed=3)
+    assert clean is not None and noisy is not None
+    assert noisy.difference_mae_g_per_kwh > 2 * clean.difference_mae_g_per_kwh
+    assert "with noise N(0, 0.2)" in noisy.forecaster
+    assert noisy == bt.error(T0 + 18 * DAY_S, 12 * HOUR_S, noise_sigma=0.2, seed=3)
+    with pytest.raises(BadInput):
+        bt.error(T0 + 18 * DAY_S, 12 * HOUR_S, noise_sigma=-1.0)
 
 
 def test_persistence_last_repeats_the_last_value() -> None:

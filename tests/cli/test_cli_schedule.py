@@ -200,7 +200,8 @@ def test_defer_prices_the_run_on_its_trace_names_it_and_says_planned_vs_realised
     ])
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
-    assert "planned 100.0 gCO2eq/kWh (forecast), realised 100.0 gCO2eq/kWh" in out
+    assert ("planned 100.0 gCO2eq/kWh (forecast, from trace:fc.csv), realised 100.0 "
+            "gCO2eq/kWh (as priced in the run record, on trace fc.csv") in out
     (info,) = Store(db).list_runs()
     assert info.name == Path(sys.executable).name
     assert info.summary is not None

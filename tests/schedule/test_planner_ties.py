@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
+from wattwise.carbon.forecast import Forecast, ForecastError, SeasonalForecaster, forecast_at
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.carbon.traces import TraceSource
 from wattwise.schedule import Job, plan
@@ -64,3 +65,58 @@ def test_a_flat_last_value_forecast_no_longer_costs_carbon_in_simulation() -> No
     r = simulate(nightly("GB", 8, jan, mar), TraceSource.for_zone("GB").full_series,
                  forecaster="persistence-last")
     assert r.strategy_g == pytest.approx(r.baseline_g)
+
+
+def _forecast(values: list[float], error_g_per_kwh: float) -> Forecast:
+    err = ForecastError("seasonal", 24.0, 7.0, 29, 2 * error_g_per_kwh, 10.0, error_g_per_kwh)
+    return Forecast(H * np.arange(len(values)), np.array(values, dtype=float), "XX",
+                    "forecast:seasonal from test", "forecast", H, error=err)
+
+
+def test_a_forecasts_own_error_estimate_replaces_the_one_percent_default() -> None:
+    values = [300.0] * 24
+    values[2] = 270.0  # 10 % cleaner: well above 1 %
+    kept = plan([_nightly_job()], _forecast(values, 40.0))
+    (a,) = kept.assignments
+    assert a.start_unix_s == 8 * H
+    assert "error estimate (40 gCO2eq/kWh" in a.note and "backtest of seasonal" in a.note
+    rule = [n for n in kept.notes if n.startswith("tie rule")]
+    assert rule == ["tie rule: a job moves only for a forecast saving above XX: the forecast "
+                    "error, 40 gCO2eq/kWh (backtest of seasonal over the 7 days before the "
+                    "forecast, 29 origins, up to 24 h ahead: 40 gCO2eq/kWh mean error of a "
+                    "difference between two hours, level MAE 80 gCO2eq/kWh (10.0 %))"]
+    assert plan([_nightly_job()], _forecast(values, 10.0)).assignments[0].start_unix_s == 2 * H
+    # An error given for the zone wins over the forecast's own.
+    given = plan([_nightly_job()], _forecast(values, 40.0), forecast_error_g_per_kwh={"XX": 1.0})
+    assert given.assignments[0].start_unix_s == 2 * H
+    assert any("XX: the forecast error, 1 gCO2eq/kWh (given for XX)" in n for n in given.notes)
+
+
+def test_every_plan_says_what_a_move_had_to_beat() -> None:
+    p = plan([_nightly_job()], _series([300.0] * 24))
+    assert any(n == "tie rule: a job moves only for a forecast saving above XX: 1 % of running "
+               "at the usual time (the forecast gives no error estimate)" for n in p.notes)
+
+
+def test_a_forecast_made_by_forecast_at_brings_its_error_to_the_plan() -> None:
+    day = 86400.0
+    t = H * np.arange(24 * 20)
+    rng = np.random.default_rng(4)
+    series = IntensitySeries(t, 300 + 60 * np.sin(2 * np.pi * t / day) + rng.normal(0, 20, t.size),
+                             "XX", "test trace", "trace", H)
+    origin = 15 * day
+    fc = forecast_at(SeasonalForecaster(), series, origin, day)
+    assert fc.error is not None
+    job = Job("j", H, origin, origin + day, zones=("XX",))
+    p = plan([job], fc)
+    assert any(f"XX: the forecast error, {fc.error.difference_mae_g_per_kwh:.3g} gCO2eq/kWh "
+               "(backtest of seasonal" in n for n in p.notes)
+    # The cheapest hour's forecast saving is weighed against that error over the run.
+    best = plan([job], fc, forecast_error_g_per_kwh={"XX": 0.0}).assignments[0]
+    saving = best.baseline_g - best.expected_g
+    bar = fc.error.difference_mae_g_per_kwh * job.power_w * job.duration_s / 3.6e6
+    a = p.assignments[0]
+    if saving > bar:
+        assert a.chunks == best.chunks and a.note == ""
+    else:
+        assert a.start_unix_s == origin and "backtest of seasonal" in a.note

@@ -82,3 +82,66 @@ def test_empty_scenario_is_bad_input() -> None:
     s = TraceSource.for_zone("FR").full_series
     with pytest.raises(BadInput, match="no jobs"):
         simulate(nightly("FR", 4, JAN, JAN + 3600), s)
+
+
+def test_each_simulated_move_is_weighed_against_the_forecasts_backtested_error() -> None:
+    from wattwise.carbon.forecast import Backtest, SeasonalForecaster, forecast_at
+    from wattwise.schedule.planner import Grid, _single, hold_if_marginal
+    from wattwise.schedule.simulate import actual_g
+
+    s = TraceSource.for_zone("GB").full_series
+    start = JAN + 12 * 86400.0
+    sc = nightly("GB", 4, start, FEB)
+    r = simulate(sc, s, forecaster="seasonal")
+    real = Grid(s)
+    bt = Backtest(SeasonalForecaster(), s)
+
+    def strategy(use_error: bool) -> float:
+        total = 0.0
+        for j in sc.jobs:
+            h = j.deadline_unix_s - j.earliest_start_unix_s
+            fc = forecast_at(SeasonalForecaster(), s, j.earliest_start_unix_s, h, error=False)
+            err = bt.error(j.earliest_start_unix_s, h)
+            assert err is not None
+            a = hold_if_marginal(_single(j, {"GB": Grid(fc)}),
+                                 error_g_per_kwh=err.difference_mae_g_per_kwh if use_error
+                                 else None)
+            total += actual_g(a.chunks, j.power_w, real)
+        return total
+
+    assert r.strategy_g == pytest.approx(strategy(True))
+    assert r.strategy_g != pytest.approx(strategy(False))  # the 1 % rule decides otherwise
+    assert r.tie_rule.startswith(f"a job moved only for a forecast saving above: in "
+                                 f"{len(sc.jobs)} decision(s) the forecast's own error")
+    assert r.move_bar.endswith("g/kWh") and r.to_dict()["tie_rule"] == r.tie_rule
+
+
+def test_a_simulation_says_when_no_error_could_be_measured() -> None:
+    s = TraceSource.for_zone("GB").full_series
+    from wattwise.schedule import Job
+
+    # A day and two hours into the trace there is history to forecast from, but not the
+    # days before it to replay the forecaster on.
+    t = s.start_unix_s + 26 * 3600.0
+    early = simulate([Job("early", 3600.0, t, t + 5 * 3600.0, zones=("GB",))], s,
+                     forecaster="persistence-yesterday")
+    assert early.tie_rule == ("a job moved only for a forecast saving above: in 1 decision(s) "
+                              "1 % of running at the usual time (too little history before "
+                              "them to measure an error)")
+    assert early.move_bar == "1 %"
+    perfect = simulate(nightly("GB", 2, JAN, JAN + 5 * 86400.0), s, forecaster="perfect")
+    assert perfect.move_bar == "0" and "no error" in perfect.tie_rule
+
+
+def test_a_shared_backtest_gives_the_same_result_and_must_match() -> None:
+    from wattwise.carbon.forecast import Backtest, PersistenceForecaster
+
+    s = TraceSource.for_zone("FR").full_series
+    sc = nightly("FR", 4, JAN + 12 * 86400.0, JAN + 20 * 86400.0)
+    shared = Backtest(PersistenceForecaster("yesterday"), s)
+    alone = simulate(sc, s, forecaster="persistence-yesterday", noise_pct=5)
+    with_shared = simulate(sc, s, forecaster="persistence-yesterday", noise_pct=5,
+                           backtest=shared)
+    assert alone.strategy_g == with_shared.strategy_g and alone.tie_rule == with_shared.tie_rule
+    with pytest.raises(BadInput, match="replays persistence-yesterday"):
+        simulate(sc, s, forecaster="seasonal", backtest=shared)

@@ -97,22 +97,24 @@ def run_batch(
     """Run every job at its planned times: here, each in its own thread, or on Ray.
 
     Pass the ``traces`` and ``provider`` the plan was made with (as to ``plan_batch``):
-    each run is then priced on its zone's trace, else the provider, as it was planned,
-    and its record holds the planned and realised intensity side by side.
+    each run is then priced on its zone's trace, else the provider, else the typical
+    week, as it was planned (``pricing.plan_pricing``), here or on a Ray node alike,
+    and its record holds the planned and realised intensity side by side and says
+    what they rest on.
     """
-    from wattwise.carbon.zones import get_zone
+    from wattwise.schedule.pricing import plan_pricing
 
-    by_zone = {get_zone(z).name: Path(p).resolve() for z, p in (traces or {}).items()}
     live = provider if isinstance(provider, str) or provider is None else provider.name
     commands = {s.job.name: s.command for s in specs}
     missing = [n for n, c in commands.items() if not c]
     if missing:
         raise BadInput(f"no command for job(s) {', '.join(missing)}: running a plan needs a "
                        "\"command\" for every job")
+    pricing = plan_pricing(the_plan, traces, live)
     if ray_address is not None:
         from wattwise.schedule.ray_executor import RayExecutor
 
-        return RayExecutor(address=ray_address, db=db).run_plan(
+        return RayExecutor(address=ray_address, db=db, pricing=pricing).run_plan(
             the_plan, {n: c for n, c in commands.items() if c}
         )
     results: dict[str, ExecResult] = {}
@@ -120,11 +122,9 @@ def run_batch(
 
     def one(a: Any) -> None:
         say = on_event or (lambda _m: None)
-        trace = by_zone.get(a.zone)
         ex = LocalExecutor(db=db, store=store, zone=a.zone or None,
                            on_event=lambda m: say(f"{a.job.name}: {m}"),
-                           intensity_trace=trace,
-                           intensity_provider=live if trace is None else None)
+                           **pricing[a.zone].executor_options())
         try:
             results[a.job.name] = ex.run(a, commands[a.job.name] or [])
         except BaseException as exc:  # noqa: BLE001 - reported per job below

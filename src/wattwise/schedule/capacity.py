@@ -17,6 +17,14 @@ Every job is a set of *options*, one per allowed zone:
 
 Capacity is per zone and forecast slot, shared by both kinds: a continuous run
 occupies every slot it overlaps, an interruptible job the slots it runs in.
+
+The tie rule of the capacity-free planner holds here too (``planner.TieRule``):
+every job also has its usual time as an option (home zone, one piece from its
+baseline start), and every other option costs its bar on top of its grams (the
+forecast's error over the job's energy, or ``MIN_SAVING_PCT`` of running at the
+usual time). So a job leaves its usual time only for a forecast saving above
+its bar, or when the capacity at its usual time is taken; without a capacity
+limit this is exactly ``hold_if_marginal``. Reported grams never include a bar.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from wattwise.schedule.jobs import Job
 from wattwise.schedule.planner import (
     Assignment,
     Grid,
+    TieRule,
     _chunk_dp,
     _list,
     _merge,
@@ -43,7 +52,10 @@ ONE_PIECE = "too few whole slots in the window; run in one piece"
 
 @dataclass(frozen=True, eq=False)
 class Starts:
-    """One uninterrupted run in ``zone``: candidate starts, grams, occupied slots [lo, hi)."""
+    """One uninterrupted run in ``zone``: candidate starts, grams, occupied slots [lo, hi).
+
+    ``usual`` is the index of the job's usual start among ``s`` (-1: none here).
+    """
 
     zone: str
     s: np.ndarray
@@ -51,6 +63,14 @@ class Starts:
     lo: np.ndarray
     hi: np.ndarray
     note: str = ""
+    usual: int = -1
+
+    def penalty(self, bar: float) -> np.ndarray:
+        """What each start costs beyond its grams under the tie rule."""
+        pen = np.full(self.s.size, bar)
+        if self.usual >= 0:
+            pen[self.usual] = 0.0
+        return pen
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,20 +99,50 @@ Option = Starts | Slots
 
 
 def options(job: Job, grids: Mapping[str, Grid]) -> list[Option]:
-    """The ways ``job`` may run, one per allowed zone."""
+    """The ways ``job`` may run, one per allowed zone, and its usual time.
+
+    The usual start is among the home zone's candidate starts; an interruptible
+    job whose home zone is cut into slots gets it as one more (one-start) option.
+    """
     out: list[Option] = []
+    b = job.baseline_start
     for z in job.zones:
         g = grids[z]
+        home = z == job.home_zone
         if job.interruptible:
             first, n, k, m, r, note = _slot_shape(job, g)
             if n >= k:
                 cost = g.values[first : first + n] * g.step_s * job.power_w / 3.6e6
                 out.append(Slots(z, first, np.asarray(cost, dtype=np.float64), k, m, r, note))
+                if home:
+                    out.append(_starts(job, g, z, np.array([b]), ""))
                 continue
         s = g.starts(job)
-        lo, hi = g.slot_range(s, s + job.duration_s)
-        note = ONE_PIECE if job.interruptible else ""
-        out.append(Starts(z, s, g.grams(s, s + job.duration_s, job.power_w), lo, hi, note))
+        if home:
+            s = np.unique(np.append(s, b))
+        out.append(_starts(job, g, z, s, ONE_PIECE if job.interruptible else ""))
+    return out
+
+
+def _starts(job: Job, g: Grid, zone: str, s: np.ndarray, note: str) -> Starts:
+    lo, hi = g.slot_range(s, s + job.duration_s)
+    usual = -1
+    if zone == job.home_zone:
+        at = np.flatnonzero(s == job.baseline_start)
+        usual = int(at[0]) if at.size else -1
+    return Starts(zone, s, g.grams(s, s + job.duration_s, job.power_w), lo, hi, note, usual)
+
+
+def _bars(jobs: Sequence[Job], grids: Mapping[str, Grid],
+          rule: TieRule | None) -> list[dict[str, float]]:
+    """Per job and zone, what a move there costs beyond its grams (0 without a rule)."""
+    out = []
+    for j in jobs:
+        if rule is None:
+            out.append(dict.fromkeys(j.zones, 0.0))
+            continue
+        base = baseline_g(j, grids[j.home_zone])
+        out.append({z: rule.bar_g(j, z, base) for z in j.zones})
     return out
 
 
@@ -121,17 +171,20 @@ def _flex(os_: Sequence[Option]) -> int:
 
 
 def greedy(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndarray],
-           free: Sequence[Assignment] | None = None) -> list[Assignment]:
+           free: Sequence[Assignment] | None = None,
+           rule: TieRule | None = None) -> list[Assignment]:
     """Least flexible jobs first (then the biggest); each takes its cheapest fit.
 
     An interruptible job takes its cheapest slots among those with capacity left
     (with a minimum chunk or resume cost: the chunking optimum over those slots).
-    ``free`` (each job's capacity-free optimum, in job order) is taken as is
-    wherever it still fits: it is the cheapest option, so the choice is the same
-    and the search is skipped.
+    "Cheapest" counts the tie ``rule``'s bar on every option but the usual time.
+    ``free`` (each job's capacity-free choice under the same rule, in job order)
+    is taken as is wherever it still fits: it is the cheapest option, so the
+    choice is the same and the search is skipped.
     """
     left = {z: c.copy() for z, c in caps.items()}
     opts = [options(j, grids) for j in jobs]
+    bars = _bars(jobs, grids, rule)
     flex = np.array([_flex(os_) for os_ in opts])
     stake = np.array([j.power_w * j.duration_s * j.resources for j in jobs])
     order = np.lexsort((-stake, flex))
@@ -141,7 +194,7 @@ def greedy(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.nd
         j = jobs[idx]
         a = _take_if_fits(free[idx], left, grids) if free is not None else None
         if a is None:
-            a = _greedy_one(j, opts[idx], left, grids)
+            a = _greedy_one(j, opts[idx], left, grids, bars[idx])
         if a is None:
             failed.append(j.name)
         else:
@@ -166,18 +219,21 @@ def _take_if_fits(a: Assignment, left: dict[str, np.ndarray],
 
 
 def _greedy_one(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
-                grids: Mapping[str, Grid]) -> Assignment | None:
-    """Place one job on the residual capacity ``left`` (updated in place)."""
+                grids: Mapping[str, Grid], bar: Mapping[str, float]) -> Assignment | None:
+    """Place one job on the residual capacity ``left`` (updated in place).
+
+    Options are compared on grams plus their tie-rule ``bar`` (none at the usual time).
+    """
     conts = [o for o in os_ if isinstance(o, Starts)]
     best: tuple[float, Option, np.ndarray] | None = None
     if conts:
-        grams = np.concatenate([o.grams for o in conts])
+        scores = np.concatenate([o.grams + o.penalty(bar[o.zone]) for o in conts])
         where = [(o, i) for o in conts for i in range(o.s.size)]
-        for k in np.argsort(grams, kind="stable").tolist():
+        for k in np.argsort(scores, kind="stable").tolist():
             o, i = where[k]
             seg = left[o.zone][o.lo[i] : o.hi[i]]
             if seg.size == 0 or seg.min() >= j.resources:
-                best = (float(o.grams[i]), o, np.array([i]))
+                best = (float(scores[k]), o, np.array([i]))
                 break
     for o in os_:
         if not isinstance(o, Slots):
@@ -193,17 +249,17 @@ def _greedy_one(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
             if found is None:
                 continue
             pick = found
-        g = float(o.cost[pick].sum())
-        if best is None or g < best[0] - 1e-12:
-            best = (g, o, pick)
+        score = float(o.cost[pick].sum()) + bar[o.zone]
+        if best is None or score < best[0] - 1e-12:
+            best = (score, o, pick)
     if best is None:
         return None
-    g, o, pick = best
+    _, o, pick = best
     if isinstance(o, Starts):
         i = int(pick[0])
         left[o.zone][o.lo[i] : o.hi[i]] -= j.resources
         start = float(o.s[i])
-        return Assignment(j, o.zone, ((start, start + j.duration_s),), g,
+        return Assignment(j, o.zone, ((start, start + j.duration_s),), float(o.grams[i]),
                           baseline_g(j, grids[j.home_zone]), o.note)
     left[o.zone][o.first + pick] -= j.resources
     return _slot_assignment(j, o, pick, grids)
@@ -290,8 +346,11 @@ def _add_slots(mdl: _Model, o: Slots) -> _SlotVars:
 
 
 def milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndarray],
-         time_limit_s: float) -> tuple[list[Assignment], float]:
-    """The optimum under capacity by HiGHS (``scipy.optimize.milp``), and its MIP gap in %."""
+         time_limit_s: float, rule: TieRule | None = None) -> tuple[list[Assignment], float]:
+    """The optimum under capacity by HiGHS (``scipy.optimize.milp``), and its MIP gap in %.
+
+    The objective is grams plus the tie ``rule``'s bar of every job not at its usual time.
+    """
     from scipy.optimize import Bounds, LinearConstraint
     from scipy.optimize import milp as solve
     from scipy.sparse import coo_matrix
@@ -299,19 +358,21 @@ def milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndar
     mdl = _Model()
     use: dict[tuple[str, int], list[tuple[int, float]]] = {}
     picks: list[list[tuple[Option, int | _SlotVars, int]]] = []
-    for j in jobs:
+    for j, bar in zip(jobs, _bars(jobs, grids, rule), strict=True):
         choice: list[tuple[int, float]] = []
         mine: list[tuple[Option, int | _SlotVars, int]] = []
         for o in options(j, grids):
             if isinstance(o, Starts):
+                pen = o.penalty(bar[o.zone])
                 for i in range(o.s.size):
-                    v = mdl.var(float(o.grams[i]))
+                    v = mdl.var(float(o.grams[i] + pen[i]))
                     choice.append((v, 1.0))
                     mine.append((o, v, i))
                     for slot in range(int(o.lo[i]), int(o.hi[i])):
                         use.setdefault((o.zone, slot), []).append((v, float(j.resources)))
             else:
                 sv = _add_slots(mdl, o)
+                mdl.cost[sv.u] = bar[o.zone]  # choosing these slots is a move
                 choice.append((sv.u, 1.0))
                 mine.append((o, sv, -1))
                 for t, xt in enumerate(sv.x):
@@ -330,7 +391,7 @@ def milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndar
     if res.x is None:
         if res.status == 2:
             try:
-                greedy(jobs, grids, caps)
+                greedy(jobs, grids, caps, rule=rule)
                 names = ""
             except BadInput as exc:
                 names = f"; {exc}"

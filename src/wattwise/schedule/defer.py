@@ -120,8 +120,9 @@ def defer(
     """Plan the cleanest window from now and run ``command`` in it, measured.
 
     The run is recorded as ``name``, by default the command's name (as ``wattwise run``
-    does). Give the ``executor`` the trace or provider ``forecast`` came from, so the
-    run is priced on the same intensity as the plan.
+    does). Give the ``executor`` the trace or provider ``forecast`` came from, or the
+    typical week written out (``pricing.typical_week_pricing(...).executor_options()``),
+    so the run is priced on the same intensity as the plan.
     """
     ex = executor or LocalExecutor()
     now = (clock or ex.clock)()

@@ -92,11 +92,14 @@ class ExecResult:
     planned_g_per_kwh: float | None = None
     #: Mean intensity the run was priced at, read back from its emissions.
     realised_g_per_kwh: float | None = None
+    #: What the run was priced on, in words (``schedule.pricing``).
+    priced_on: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "planned_g_per_kwh": self.planned_g_per_kwh,
             "realised_g_per_kwh": self.realised_g_per_kwh,
+            "priced_on": self.priced_on,
             "exit_code": self.exit_code,
             "started_unix_s": self.started_unix_s,
             "ended_unix_s": self.ended_unix_s,
@@ -137,8 +140,10 @@ class LocalExecutor(Executor):
 
     The run is priced with the intensity the plan was made on: ``intensity_trace``
     (a CSV) or ``intensity_provider`` (a live one) for ``zone``, so the record shows
-    the saving the plan promised, next to it (tags ``planned_start_unix_s`` and
-    ``planned_g_per_kwh``, an event with the realised figure).
+    the saving the plan promised, next to it (tags ``planned_start_unix_s``,
+    ``planned_g_per_kwh`` and ``priced_on``, an event with the realised figure).
+    ``priced_on`` says in words what that intensity is (``schedule.pricing`` gives
+    it, with the trace or provider); without it, it is named from them.
     """
 
     def __init__(
@@ -155,9 +160,15 @@ class LocalExecutor(Executor):
         on_event: Callable[[str], None] | None = None,
         intensity_trace: str | Path | None = None,
         intensity_provider: str | None = None,
+        priced_on: str | None = None,
     ) -> None:
         if intensity_trace is not None and intensity_provider is not None:
             raise BadInput("price a run with either an intensity trace or a provider, not both")
+        if priced_on is None:
+            priced_on = (f"trace {Path(intensity_trace).name}" if intensity_trace is not None
+                         else f"provider {intensity_provider}" if intensity_provider is not None
+                         else "the zone's yearly average (the world's without a zone)")
+        self.priced_on = priced_on
         self.clock, self.sleep = clock, sleep
         self.hook = hook or SignalHook()
         self.measure, self.db, self.store, self.zone = measure, db, store, zone
@@ -190,7 +201,8 @@ class LocalExecutor(Executor):
         if self.measure:
             from wattwise.tracking import Run
 
-            tags = {"planned_start_unix_s": f"{assignment.start_unix_s:.0f}"}
+            tags = {"planned_start_unix_s": f"{assignment.start_unix_s:.0f}",
+                    "priced_on": self.priced_on}
             if planned is not None:
                 tags["planned_g_per_kwh"] = f"{planned:.1f}"
             tracked = Run(assignment.job.name, interval_s=self.interval_s, db=self.db,
@@ -247,9 +259,9 @@ class LocalExecutor(Executor):
             realised = realised_intensity(summary)
             tracked.event(f"planned start {assignment.start_unix_s:.0f} (Unix s) at "
                           f"{_g(planned)} gCO2eq/kWh forecast; realised {_g(realised)} "
-                          "gCO2eq/kWh as priced")
+                          f"gCO2eq/kWh as priced on {self.priced_on}")
         return ExecResult(code, started, ended, paused_s, pauses, run_id, summary, notes,
-                          planned, realised)
+                          planned, realised, self.priced_on if tracked is not None else None)
 
 
 def _g(x: float | None) -> str:

@@ -90,8 +90,9 @@ class Plan:
     """A schedule with its expected emissions against running every job immediately.
 
     ``expected_g`` and ``baseline_g`` are estimates from the forecasts the plan
-    was made with (``sources``). ``lower_bound_g`` is the capacity-free optimum;
-    ``gap_pct`` how far ``expected_g`` may be above the true optimum.
+    was made with (``sources``; ``zone_sources``: which zone's was which).
+    ``lower_bound_g`` is the capacity-free optimum; ``gap_pct`` how far
+    ``expected_g`` may be above the true optimum.
     """
 
     assignments: tuple[Assignment, ...]
@@ -103,6 +104,11 @@ class Plan:
     solve_s: float
     sources: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    zone_sources: tuple[tuple[str, str], ...] = field(default=())
+
+    def source_of(self, zone: str) -> str | None:
+        """The source of the forecast ``zone`` was planned on (None if not known)."""
+        return dict(self.zone_sources).get(zone)
 
     @property
     def saving_g(self) -> float:
@@ -127,6 +133,7 @@ class Plan:
             "gap_pct": self.gap_pct,
             "solve_s": self.solve_s,
             "sources": list(self.sources),
+            "zone_sources": dict(self.zone_sources),
             "notes": list(self.notes),
             "assignments": [a.to_dict() for a in self.assignments],
         }
@@ -439,33 +446,59 @@ def _single(job: Job, grids: Mapping[str, Grid]) -> Assignment:
     return Assignment(job, z, chunks, g, baseline_g(job, grids[job.home_zone]), note)
 
 
+def move_bar(job: Job, baseline: float, *, error_g_per_kwh: float | None = None,
+             min_saving_pct: float = MIN_SAVING_PCT,
+             error_basis: str | None = None) -> tuple[float, str]:
+    """``(grams, why)``: the forecast saving a move of ``job`` must exceed, and whence.
+
+    The forecast's own error (``error_g_per_kwh``) over the job's energy, or, where
+    the forecast gives none, ``min_saving_pct`` of ``baseline`` (the grams of
+    running at the usual time).
+    """
+    if error_g_per_kwh is not None:
+        bar = error_g_per_kwh * job.power_w * job.duration_s / 3.6e6
+        basis = f"; {error_basis}" if error_basis else ""
+        return bar, (f"the forecast's own error estimate ({error_g_per_kwh:.3g} gCO2eq/kWh, "
+                     f"{bar:.3g} g over the run{basis})")
+    return (min_saving_pct / 100.0 * baseline,
+            f"the {min_saving_pct:g} % threshold (the forecast gives no error estimate)")
+
+
+def is_usual(a: Assignment) -> bool:
+    """Whether ``a`` runs its job at the usual time: home zone, in one piece from its
+    baseline start."""
+    b = a.job.baseline_start
+    return a.zone == a.job.home_zone and a.chunks == ((b, b + a.job.duration_s),)
+
+
 def hold_if_marginal(a: Assignment, *, error_g_per_kwh: float | None = None,
-                     min_saving_pct: float = MIN_SAVING_PCT) -> Assignment:
+                     min_saving_pct: float = MIN_SAVING_PCT,
+                     error_basis: str | None = None) -> Assignment:
     """``a``, or its job at its usual time when the forecast saving is not worth the move.
 
     A job moves only when the forecast saving exceeds the forecast's own error
-    (``error_g_per_kwh`` over the run), or, where the forecast gives none,
-    ``min_saving_pct`` of running at the usual time. A kept job's note says why.
+    (``error_g_per_kwh`` over the run, measured as ``error_basis`` says), or, where
+    the forecast gives none, ``min_saving_pct`` of running at the usual time
+    (``move_bar``). A kept job's note says why.
     """
+    if is_usual(a):
+        return a
     job = a.job
     b = job.baseline_start
     usual = ((b, b + job.duration_s),)
-    if a.zone == job.home_zone and a.chunks == usual:
-        return a
     saving = a.baseline_g - a.expected_g
-    if error_g_per_kwh is not None:
-        bar = error_g_per_kwh * job.power_w * job.duration_s / 3.6e6
-        why = (f"the forecast's own error estimate ({error_g_per_kwh:.3g} gCO2eq/kWh, "
-               f"{bar:.3g} g over the run)")
-    else:
-        bar = min_saving_pct / 100.0 * a.baseline_g
-        why = f"the {min_saving_pct:g} % threshold (the forecast gives no error estimate)"
+    bar, why = move_bar(job, a.baseline_g, error_g_per_kwh=error_g_per_kwh,
+                        min_saving_pct=min_saving_pct, error_basis=error_basis)
     if saving > bar:
         return a
-    pct = 100.0 * saving / a.baseline_g if a.baseline_g > 0 else 0.0
-    note = (f"not moved: the forecast saving of {saving:.3g} g ({pct:.1f} %) does not exceed "
+    return Assignment(job, job.home_zone, usual, a.baseline_g, a.baseline_g,
+                      _held_note(saving, a.baseline_g, why))
+
+
+def _held_note(saving: float, baseline: float, why: str) -> str:
+    pct = 100.0 * saving / baseline if baseline > 0 else 0.0
+    return (f"not moved: the forecast saving of {saving:.3g} g ({pct:.1f} %) does not exceed "
             f"{why}; kept at its usual time")
-    return Assignment(job, job.home_zone, usual, a.baseline_g, a.baseline_g, note)
 
 
 def _check_hold(min_saving_pct: float, errors: Mapping[str, float] | None) -> dict[str, float]:
@@ -480,6 +513,56 @@ def _check_hold(min_saving_pct: float, errors: Mapping[str, float] | None) -> di
                            f"got {e!r:.40}")
         out[z] = float(e)
     return out
+
+
+@dataclass(frozen=True)
+class TieRule:
+    """What a move must beat, per zone: an error in gCO2eq/kWh and where it comes from,
+    or (zones without one) ``min_saving_pct`` of running at the usual time."""
+
+    errors: Mapping[str, float]
+    basis: Mapping[str, str]
+    min_saving_pct: float
+
+    @classmethod
+    def of(cls, forecasts: Mapping[str, IntensitySeries], given: Mapping[str, float],
+           min_saving_pct: float) -> TieRule:
+        """Given errors first, else each forecast's own estimate (a ``Forecast``'s)."""
+        from wattwise.carbon.forecast import Forecast
+
+        errors, basis = dict(given), {z: f"given for {z}" for z in given}
+        for z, s in forecasts.items():
+            if z not in errors and isinstance(s, Forecast) and s.error is not None:
+                errors[z], basis[z] = s.error.difference_mae_g_per_kwh, s.error.describe()
+        return cls(errors, basis, min_saving_pct)
+
+    def error_for(self, job: Job, zone: str) -> tuple[float | None, str | None]:
+        """The error a move of ``job`` to ``zone`` is weighed against (the larger of its
+        zone's and its home zone's), and its basis; ``(None, None)`` where neither has one."""
+        known = [(self.errors[z], self.basis[z]) for z in dict.fromkeys((zone, job.home_zone))
+                 if z in self.errors]
+        return max(known, key=lambda x: x[0]) if known else (None, None)
+
+    def hold(self, a: Assignment) -> Assignment:
+        e, basis = self.error_for(a.job, a.zone)
+        return hold_if_marginal(a, error_g_per_kwh=e, min_saving_pct=self.min_saving_pct,
+                                error_basis=basis)
+
+    def bar_g(self, job: Job, zone: str, baseline: float) -> float:
+        e, _ = self.error_for(job, zone)
+        return move_bar(job, baseline, error_g_per_kwh=e, min_saving_pct=self.min_saving_pct)[0]
+
+    def note(self, zones: Sequence[str]) -> str:
+        """One line: what a move had to beat in each zone."""
+        parts = []
+        for z in zones:
+            if z in self.errors:
+                parts.append(f"{z}: the forecast error, {self.errors[z]:.3g} gCO2eq/kWh "
+                             f"({self.basis[z]})")
+            else:
+                parts.append(f"{z}: {self.min_saving_pct:g} % of running at the usual time "
+                             "(the forecast gives no error estimate)")
+        return "tie rule: a job moves only for a forecast saving above " + "; ".join(parts)
 
 
 def plan(
@@ -500,12 +583,17 @@ def plan(
     (an int, or an array over that zone's forecast slots). Raises BadInput
     naming the jobs on any invalid job, missing data or infeasible capacity.
 
-    Without capacity, a job whose forecast saving does not exceed the forecast's
-    error (``forecast_error_g_per_kwh`` per zone) or, lacking one, ``min_saving_pct``
-    % stays at its usual time (``hold_if_marginal``), and its note says so.
+    A job whose forecast saving does not exceed the forecast's error stays at its
+    usual time (``hold_if_marginal``), and its note says so. The error is
+    ``forecast_error_g_per_kwh`` of its zone where given, else the forecast's own
+    estimate (a ``carbon.forecast.Forecast`` from ``forecast_at`` carries one),
+    else ``min_saving_pct`` % of running at the usual time; a plan note says which
+    (``TieRule``). Under capacity the solvers apply the same rule: every move
+    costs its bar, so a job leaves its usual time only for a saving above it, or
+    when the capacity there is taken.
     """
     t0 = time.perf_counter()
-    errors = _check_hold(min_saving_pct, forecast_error_g_per_kwh)
+    given = _check_hold(min_saving_pct, forecast_error_g_per_kwh)
     if method not in ("auto", "exact", "milp", "greedy"):
         raise BadInput(f"method must be auto, exact, milp or greedy, got {method!r:.60}")
     if not (isinstance(time_limit_s, (int, float)) and 0 < time_limit_s <= 86400):
@@ -523,18 +611,16 @@ def plan(
     jobs = _resolve_zones(jobs, forecasts)
     grids = {z: Grid(s) for z, s in forecasts.items()}
     _check_coverage(jobs, grids)
+    rule = TieRule.of(forecasts, given, min_saving_pct)
     notes = [f"{s.zone}: read as steps (series was linear)" for s in forecasts.values()
              if s.interpolation == "linear"]
     free = [_single(j, grids) for j in jobs]
     lower = float(sum(a.expected_g for a in free))
+    held_free = [rule.hold(a) for a in free]
     if capacity is None:
         if method in ("milp", "greedy"):
             notes.append(f"no capacity limit: {method} not needed, exact per-job optimum used")
-        chosen, used, gap = [_hold(a, errors, min_saving_pct) for a in free], "exact", 0.0
-        held = [a.job.name for a in chosen if a.note.startswith("not moved")]
-        if held:
-            notes.append(_list("job(s) kept at their usual time, the forecast saving too "
-                               "small to trust", held))
+        chosen, used, gap = held_free, "exact", 0.0
     else:
         from wattwise.schedule import capacity as cap_mod
 
@@ -546,28 +632,31 @@ def plan(
             else MILP_MAX_VARS
         use = method if method != "auto" else ("milp" if n_vars <= limit else "greedy")
         if use == "milp":
-            chosen, gap = cap_mod.milp(jobs, grids, caps, time_limit_s)
+            chosen, gap = cap_mod.milp(jobs, grids, caps, time_limit_s, rule)
         else:
-            chosen = cap_mod.greedy(jobs, grids, caps, free)
+            chosen = cap_mod.greedy(jobs, grids, caps, held_free, rule)
             total = sum(a.expected_g for a in chosen)
             gap = 100.0 * (total - lower) / lower if lower > 0 else 0.0
+        # A job the rule kept at its usual time says why, as without capacity.
+        chosen = [h if is_usual(a) and h.note.startswith("not moved") else a
+                  for a, h in zip(chosen, held_free, strict=True)]
         used = use
         if used == "greedy":
             notes.append("greedy: gap measured against the capacity-free optimum "
                          "(a lower bound), so the true gap is at most this")
+    held = [a.job.name for a in chosen if a.note.startswith("not moved")]
+    if held:
+        notes.append(_list("job(s) kept at their usual time, the forecast saving too "
+                           "small to trust", held))
+    notes.append(rule.note(sorted({z for j in jobs for z in j.zones})))
     expected = float(sum(a.expected_g for a in chosen))
     base = float(sum(a.baseline_g for a in chosen))
     sources = tuple(sorted({s.source for s in forecasts.values()}))
     for s in forecasts.values():
         notes.extend(s.notes[:1])
     return Plan(tuple(chosen), used, expected, base, lower, max(gap, 0.0),
-                time.perf_counter() - t0, sources, tuple(notes))
-
-
-def _hold(a: Assignment, errors: Mapping[str, float], min_saving_pct: float) -> Assignment:
-    known = [errors[z] for z in (a.zone, a.job.home_zone) if z in errors]
-    return hold_if_marginal(a, error_g_per_kwh=max(known) if known else None,
-                            min_saving_pct=min_saving_pct)
+                time.perf_counter() - t0, sources, tuple(notes),
+                tuple(sorted((z, s.source) for z, s in forecasts.items())))
 
 
 def _capacity_arrays(capacity: Mapping[str, int | np.ndarray],
@@ -644,7 +733,7 @@ def replan(previous: Plan, forecasts: Mapping[str, IntensitySeries] | IntensityS
     lower = new.lower_bound_g + sum(a.expected_g for a in kept)
     return Plan(assignments, new.method, expected, base, lower, new.gap_pct, new.solve_s,
                 new.sources, (*new.notes, f"replanned at {now_unix_s:.0f}: {len(kept)} job(s) "
-                              "already started kept"))
+                              "already started kept"), new.zone_sources)
 
 
 def best_window(

@@ -5,7 +5,9 @@ each assignment on a node of that zone and runs it there exactly as
 ``LocalExecutor`` would: waiting for its chunks, pausing between them, and
 measuring it with that node's sensors into that node's run database (or the
 ``db`` given, e.g. on a shared file system). So the energy of a job is
-measured where it is used, and priced with the zone it ran in.
+measured where it is used, and priced with the zone it ran in, on the
+intensity its plan was made on (``pricing``, from ``schedule.pricing``: a
+trace travels with the job as its bytes, so the node needs no copy of it).
 
 A node says which zone it is in with a Ray custom resource,
 ``wattwise-zone:<ZONE>``:
@@ -27,6 +29,7 @@ from typing import Any
 from wattwise.errors import BadInput
 from wattwise.schedule.executors import ExecResult, Executor, LocalExecutor
 from wattwise.schedule.planner import Assignment, Plan
+from wattwise.schedule.pricing import YEARLY, Pricing
 
 ZONE_RESOURCE_PREFIX = "wattwise-zone:"
 #: What one job asks of its zone's resource: placement, not capacity.
@@ -41,8 +44,16 @@ def zone_resource(zone: str) -> str:
 def _run_on_node(
     assignment: Assignment, command: list[str], options: dict[str, Any]
 ) -> ExecResult:
-    """Runs inside the Ray worker: the local executor, on that node, at the planned times."""
-    return LocalExecutor(**options).run(assignment, command)
+    """Runs inside the Ray worker: the local executor, on that node, at the planned times,
+    priced on what ``options["pricing"]`` says (its trace written out on the node if the
+    file is not there)."""
+    opts = dict(options)
+    pricing: Pricing | None = opts.pop("pricing", None)
+    if pricing is not None:
+        opts.update(pricing.executor_options())
+    else:
+        opts["priced_on"] = YEARLY
+    return LocalExecutor(**opts).run(assignment, command)
 
 
 class RayExecutor(Executor):
@@ -51,8 +62,10 @@ class RayExecutor(Executor):
     ``address`` is passed to ``ray.init`` when Ray is not initialised yet
     (``"auto"`` joins a running cluster). ``num_cpus`` is what each job
     reserves while it runs. ``pin_zone=False`` lets Ray place a job anywhere,
-    for a cluster that is all in one zone. ``ray`` replaces the ``ray`` module
-    (tests use a fake at this boundary).
+    for a cluster that is all in one zone. ``pricing`` maps zone -> what its runs
+    are priced on (``schedule.pricing.plan_pricing``); a zone without one is priced
+    at its yearly average, and the record says so. ``ray`` replaces the ``ray``
+    module (tests use a fake at this boundary).
     """
 
     def __init__(
@@ -64,6 +77,7 @@ class RayExecutor(Executor):
         measure: bool = True,
         db: str | Path | None = None,
         interval_s: float = 1.0,
+        pricing: Mapping[str, Pricing] | None = None,
         ray: ModuleType | Any | None = None,
     ) -> None:
         if num_cpus < 0:
@@ -76,6 +90,7 @@ class RayExecutor(Executor):
             "db": None if db is None else str(db),
             "interval_s": interval_s,
         }
+        self.pricing = dict(pricing or {})
         self._ray = ray
 
     def _ray_module(self) -> Any:
@@ -110,7 +125,8 @@ class RayExecutor(Executor):
         opts: dict[str, Any] = {"num_cpus": self.num_cpus, "name": assignment.job.name}
         if self.pin_zone and assignment.zone:  # a job planned without a zone runs anywhere
             opts["resources"] = {zone_resource(assignment.zone): ZONE_DEMAND}
-        options = dict(self.options, zone=assignment.zone)
+        options = dict(self.options, zone=assignment.zone,
+                       pricing=self.pricing.get(assignment.zone))
         return ray.remote(_run_on_node).options(**opts).remote(assignment, list(command), options)
 
     def run(self, assignment: Assignment, command: Sequence[str]) -> ExecResult:

@@ -8,7 +8,10 @@ says. Two references, priced on the same trace: running at the job's baseline
 time ("run immediately", or the nominal slot), and the perfect-knowledge
 optimum (the plan made on the trace itself). Decisions are made once, at
 submission; a job is not replanned while it runs. As in ``plan``, a job moves
-only for a forecast saving above the forecast's error (``hold_if_marginal``).
+only for a forecast saving above the forecast's error (``hold_if_marginal``):
+the forecaster's own error, measured at each submission by replaying it (with
+the same noise) on the trace before that time (``carbon.forecast.Backtest``),
+none for the noiseless perfect forecast, and the 1 % threshold for a noisy one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from wattwise.carbon.forecast import (
+    BACKTEST_DAYS,
+    Backtest,
     Forecaster,
     PersistenceForecaster,
     SeasonalForecaster,
@@ -30,7 +35,13 @@ from wattwise.carbon.forecast import (
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule.jobs import Job, validate
-from wattwise.schedule.planner import Grid, _single, baseline_g, hold_if_marginal
+from wattwise.schedule.planner import (
+    MIN_SAVING_PCT,
+    Grid,
+    _single,
+    baseline_g,
+    hold_if_marginal,
+)
 from wattwise.schedule.scenarios import Scenario
 
 FORECASTERS = ("seasonal", "persistence-yesterday", "persistence-last", "perfect")
@@ -68,6 +79,9 @@ class SimResult:
     wall_s: float
     source: str
     note: str = ""
+    #: What a move had to beat (the tie rule), in words, and in a few characters.
+    tie_rule: str = ""
+    move_bar: str = ""
 
     @property
     def saving_pct(self) -> float:
@@ -100,6 +114,8 @@ class SimResult:
             "source": self.source,
             "wall_s": self.wall_s,
             "note": self.note,
+            "tie_rule": self.tie_rule,
+            "move_bar": self.move_bar,
         }
 
 
@@ -115,8 +131,13 @@ def simulate(
     forecaster: str = "seasonal",
     noise_pct: float = 0.0,
     seed: int = 0,
+    backtest: Backtest | None = None,
 ) -> SimResult:
-    """Plan each job on a forecast made at its submission and price it on ``trace``."""
+    """Plan each job on a forecast made at its submission and price it on ``trace``.
+
+    ``backtest`` (of the same forecaster on ``trace``) measures each forecast's own
+    error; pass one to share its replays across scenarios and noise levels.
+    """
     t0 = time.perf_counter()
     name, note = "jobs", ""
     if isinstance(jobs, Scenario):
@@ -135,27 +156,69 @@ def simulate(
         raise BadInput(f"{len(outside)} job(s) not in zone {trace.zone} or outside the trace "
                        f"{trace.source}: {', '.join(outside[:10])}")
     rng = np.random.default_rng(seed)
+    if fc_maker is None:
+        backtest = None
+    elif backtest is None:
+        backtest = Backtest(fc_maker, trace)
+    elif backtest.series is not trace or backtest.forecaster.name != fc_maker.name:
+        raise BadInput(f"the backtest given replays {backtest.forecaster.name} on "
+                       f"{backtest.series.source}, not {fc_maker.name} on {trace.source}")
     base = strat = best = 0.0
+    bars: list[float] = []
+    unknown = 0
     for job in jobs:
         local = Job(**{**_fields(job), "zones": (trace.zone,)})
         opt = _single(local, {trace.zone: real})
-        if fc_maker is None:
+        error: float | None = None
+        if fc_maker is None or backtest is None:
             fc_grid = real if noise_pct == 0 else Grid(with_noise(
                 _window(trace, job), noise_pct / 100.0, rng))
+            error = 0.0 if noise_pct == 0 else None
         else:
-            fc = forecast_at(fc_maker, trace, job.earliest_start_unix_s,
-                             job.deadline_unix_s - job.earliest_start_unix_s)
+            horizon = job.deadline_unix_s - job.earliest_start_unix_s
+            fc = forecast_at(fc_maker, trace, job.earliest_start_unix_s, horizon, error=False)
             fc_grid = Grid(with_noise(fc, noise_pct / 100.0, rng) if noise_pct else fc)
-        # As ``plan`` does: move only for a saving beyond the forecast's error (none for the
-        # noiseless perfect forecast), else the relative threshold.
-        exact = fc_maker is None and noise_pct == 0
-        chosen = hold_if_marginal(_single(local, {trace.zone: fc_grid}),
-                                  error_g_per_kwh=0.0 if exact else None)
+            measured = backtest.error(job.earliest_start_unix_s, horizon,
+                                      noise_sigma=noise_pct / 100.0, seed=seed)
+            error = None if measured is None else measured.difference_mae_g_per_kwh
+        # As ``plan`` does: move only for a saving beyond the forecast's error, else
+        # the relative threshold.
+        if error is None:
+            unknown += 1
+        else:
+            bars.append(error)
+        chosen = hold_if_marginal(_single(local, {trace.zone: fc_grid}), error_g_per_kwh=error)
         base += baseline_g(local, real)
         strat += actual_g(chosen.chunks, job.power_w, real)
         best += opt.expected_g
+    days = backtest.days if backtest is not None else BACKTEST_DAYS
+    short, long = _tie_rule(forecaster, noise_pct, bars, unknown, days)
     return SimResult(name, trace.zone, forecaster, noise_pct, len(jobs), base, strat, best,
-                     time.perf_counter() - t0, trace.source, note)
+                     time.perf_counter() - t0, trace.source, note, long, short)
+
+
+def _tie_rule(forecaster: str, noise_pct: float, bars: list[float], unknown: int,
+              days: float) -> tuple[str, str]:
+    """``(short, long)``: what a move had to beat across the simulated decisions."""
+    if forecaster == "perfect" and noise_pct == 0:
+        return "0", "any saving moved a job: the noiseless perfect forecast has no error"
+    short, parts = [], []
+    if bars:
+        noise = f" with its {noise_pct:g} % noise" if noise_pct else ""
+        med = float(np.median(bars))
+        short.append(f"{med:.3g} g/kWh")
+        parts.append(
+            f"in {len(bars)} decision(s) the forecast's own error: the mean error of a "
+            f"difference between two hours when {forecaster}{noise} was replayed over the "
+            f"{days:g} days before each (median {med:.3g}, {min(bars):.3g} to "
+            f"{max(bars):.3g} gCO2eq/kWh)")
+    if unknown:
+        why = ("the noisy perfect forecast has no backtest" if forecaster == "perfect"
+               else "too little history before them to measure an error")
+        short.append(f"{MIN_SAVING_PCT:g} %" + (f" in {unknown}" if bars else ""))
+        parts.append(f"in {unknown} decision(s) {MIN_SAVING_PCT:g} % of running at the usual "
+                     f"time ({why})")
+    return ", ".join(short), "a job moved only for a forecast saving above: " + "; ".join(parts)
 
 
 def _fields(job: Job) -> dict[str, Any]:
