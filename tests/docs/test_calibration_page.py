@@ -6,6 +6,9 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import pytest
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -80,3 +83,72 @@ def test_every_serving_row_is_compared_and_its_verdicts_follow_from_its_numbers(
         assert cells[7] == ("yes" if low <= measured <= high else "no"), line
         _, span_low, span_high = _joules(cells[8])
         assert cells[9] == ("yes" if span_low <= measured <= span_high else "no"), line
+
+
+def test_from_size_alone_every_range_holds_the_reported_energy_on_the_report_basis() -> None:
+    script = _script()
+    sized = [run for run in script.RUNS if run.size]
+    assert len(sized) >= 9
+    for run in sized:
+        assert run.reported_what == "energy_mwh", run.name  # energy, not hours
+        est = script._estimate(run, "size")[1]
+        assert est.power_basis == run.basis, run.name
+        fig = est.energy_mwh
+        assert script.holds(fig.low, fig.high, run.reported), (run.name, fig)
+
+
+def test_tdp_reports_are_reproduced_on_the_tdp_basis_and_missed_on_another() -> None:
+    script = _script()
+    runs = {run.name: run for run in script.RUNS}
+    for name, gpu_hours in (("BLOOM-176B", 1_082_990), ("Llama 2 70B", 1_720_320)):
+        run = runs[name]
+        assert run.basis == "tdp"
+        assert run.reported == pytest.approx(gpu_hours * 400 / 1e6, rel=1e-12)
+        fig = script._estimate(run, "time")[1].energy_mwh
+        assert fig.value == pytest.approx(run.reported, rel=1e-9)
+        assert fig.low == fig.high
+        gpu = script._estimate(run, "time", extra={"power_basis": "gpu"})[1].energy_mwh
+        assert gpu.value < 0.8 * run.reported  # 0.77 x TDP: the basis, not the estimator
+    assert runs["BLOOM-176B"].reported == pytest.approx(433.196, rel=1e-12)
+
+
+def test_a_range_holds_a_figure_it_reproduces_exactly_but_not_one_beyond_it() -> None:
+    script = _script()
+    x = 1_082_990 * 400 / 1e6
+    assert script.holds(x * (1 + 1e-12), x * (1 + 1e-12), x)
+    assert not script.holds(x * 1.001, x * 1.001, x)
+    assert script.holds(24.69, 24.69, 24.7, script.EMISSIONS_ROUNDING_T)
+    assert not script.holds(24.6, 24.6, 24.7, script.EMISSIONS_ROUNDING_T)
+
+
+def test_serving_rows_are_compared_on_the_basis_they_were_measured_on() -> None:
+    from wattwise.estimate import infer
+    from wattwise.estimate.engines import calibration_rows
+
+    script = _script()
+    assert script.INFER_POWER_BASIS == "gpu"
+    row = next(r for r in calibration_rows() if r["hardware"] == "H100 SXM5")
+    fig = script._infer(row, row["engine"])
+    kw: dict[str, Any] = {
+        "params": row["params"], "hardware": row["hardware"], "count": int(row["count"]),
+        "precision": row["precision"], "layers": int(row["layers"]),
+        "kv_bytes_per_token": row["kv_bytes_per_token"], "batch_size": int(row["batch_size"]),
+        "prompt_tokens": int(row["prompt_tokens"]), "engine": row["engine"], "pue": 1.0,
+        "output_tokens": round(float(row["output_tokens"])),
+    }
+    assert fig.value == pytest.approx(infer(**kw, power_basis="gpu").energy_per_request_j.value)
+    default = infer(**kw)
+    assert default.power_basis == "system"
+    assert default.energy_per_request_j.value > 1.3 * fig.value
+
+
+def test_the_page_states_what_the_default_basis_does_to_the_serving_rows() -> None:
+    script = _script()
+    text = " ".join((DOCS / "calibration.md").read_text("utf-8").split())
+    names = {"B200": "B200", "H100 SXM5": "H100", "A100 SXM4 40GB": "A100 SXM4"}
+    for hardware, (lo, hi) in script.basis_ratios().items():
+        if hardware in names:
+            assert f"{lo:.2f}–{hi:.2f}× the GPU-only energy on {names[hardware]}" in text or \
+                f"{lo:.2f}–{hi:.2f}× on {names[hardware]}" in text, hardware
+        else:
+            assert lo == hi == pytest.approx(1.0), hardware

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wattwise.errors import BadInput
-from wattwise.estimate import infer
+from wattwise.estimate import defaults, infer
 from wattwise.estimate._figures import Figure
 from wattwise.estimate.engines import engines_for, find_engine
 from wattwise.hardware.accelerators import find
@@ -23,6 +23,7 @@ def _run(**kw: object):  # type: ignore[no-untyped-def]
         "engine": "vllm",
         "layers": 32,
         "pue": 1.0,
+        "power_basis": "gpu",  # the chip's own draw; the other bases are pinned apart
     }
     base.update(kw)
     return infer(**base)  # type: ignore[arg-type]
@@ -302,3 +303,127 @@ def test_without_a_published_tdp_energy_waits_for_a_power_figure() -> None:
     assert _run(**kw, power_w=60).energy_per_request_j is not None
     with pytest.raises(BadInput, match="give peak_tflops"):
         _run(hardware="Apple M2 Max", engine="llama.cpp")
+
+
+# -- power basis, site and the defaults listed
+
+
+def _bare(**kw: object):  # type: ignore[no-untyped-def]
+    """As a user calls it: the default power basis, PUE and layers."""
+    base: dict[str, object] = {"params": "8B", "hardware": H100, "prompt_tokens": 120,
+                               "output_tokens": 400, "engine": "vllm", "batch_size": 8}
+    base.update(kw)
+    return infer(**base)  # type: ignore[arg-type]
+
+
+def test_the_default_power_basis_is_training_s_and_is_named() -> None:
+    est = _bare()
+    assert est.power_basis == defaults.DEFAULT_POWER_BASIS == "system"
+    assert est.to_dict()["power_basis"] == "system"
+    assert "system share incl. host" in (est.decode_power_w.derivation
+                                         if est.decode_power_w else "")
+    assert _bare(power_basis="gpu").power_basis == "gpu"
+    assert _bare(hardware="L40S").power_basis == "gpu"  # no server rating published
+    cpu = _bare(engine="llama.cpp-cpu", hardware="Intel Xeon Gold 6148", memory_bw_gb_s=128,
+                peak_tflops=3)
+    assert cpu.power_basis == "cpu"
+
+
+def test_system_decode_is_the_chip_plus_the_rest_of_its_server_share() -> None:
+    gpu, system = _bare(power_basis="gpu"), _bare()
+    assert gpu.decode_power_w is not None and system.decode_power_w is not None
+    assert system.decode_bound == "memory"
+    rest = 10_200 / 8 - 700  # DGX H100 rating per GPU, less the GPU's TDP
+    frac = defaults.SYSTEM_POWER_FRACTION
+    assert system.decode_power_w.value == pytest.approx(gpu.decode_power_w.value
+                                                        + frac.value * rest)
+    # Same step time, so decode energy scales with the power.
+    g_tok, s_tok = gpu.decode_energy_per_token_j, system.decode_energy_per_token_j
+    assert g_tok is not None and s_tok is not None
+    assert s_tok.value / g_tok.value == pytest.approx(
+        system.decode_power_w.value / gpu.decode_power_w.value)
+
+
+def test_compute_bound_prefill_on_the_system_basis_is_the_server_s_measured_share() -> None:
+    est = _bare(prompt_tokens=4096)
+    assert est.prefill_power_w is not None
+    frac = defaults.SYSTEM_POWER_FRACTION
+    assert est.prefill_power_w.value == pytest.approx(frac.value * 10_200 / 8)
+    assert est.prefill_power_w.low == pytest.approx(frac.low * 10_200 / 8)
+
+
+def test_tdp_basis_prices_every_second_at_the_tdp() -> None:
+    est = _bare(power_basis="tdp", pue=1)
+    assert est.power_basis == "tdp"
+    for fig in (est.prefill_power_w, est.decode_power_w):
+        assert fig is not None and fig.low == fig.value == fig.high == 700
+    tok = est.decode_energy_per_token_j
+    assert tok is not None
+    assert tok.value == pytest.approx(est.decode_step_s.value * 700 / 8)
+    assert any("the TDP of NVIDIA H100" in a for a in est.assumptions)
+
+
+def test_given_power_overrides_the_basis_and_says_so() -> None:
+    est = _bare(power_w=500, power_basis="tdp")
+    assert est.power_basis == "given"
+    assert any("power_basis 'tdp' not used" in a for a in est.assumptions)
+    assert not any(d.name == "power_per_device_w" for d in est.defaults)
+    assert not any("not used" in a for a in _bare(power_w=500).assumptions)
+
+
+def test_unknown_power_basis_is_refused() -> None:
+    with pytest.raises(BadInput, match="power basis must be one of system, gpu, tdp"):
+        _bare(power_basis="wall")
+
+
+def test_site_and_cloud_zone_set_the_pue() -> None:
+    assert _bare(site="local").pue.value == 1.0
+    assert _bare(site="unknown-datacenter").pue.value == pytest.approx(1.56)
+    aws = _bare(zone="aws:us-east-1")
+    assert aws.pue.low == aws.pue.high and 1.0 < aws.pue.value < 1.3
+    one, many = _bare().pue, _bare(params="70B", count=16, batch_size=1).pue
+    assert one.low == 1.0 and many.low > 1.0  # a single machine may stand on a desk
+    with pytest.raises(BadInput, match="either pue or site"):
+        _bare(site="local", pue=1.2)
+    with pytest.raises(BadInput, match="unknown PUE site"):
+        _bare(site="moon")
+
+
+def test_each_default_is_listed_with_an_effect_that_matches_giving_its_end() -> None:
+    est = _bare()
+    e = est.energy_per_request_j
+    assert e is not None
+    listed = {d.name: d for d in est.defaults}
+    assert set(listed) == {"prefill_mfu", "bandwidth_efficiency", "layers",
+                           "power_per_device_w", "pue"}
+    assert all(d.affects == "energy_per_request_j" for d in est.defaults)
+    # Giving the default's low end moves the central value by its at_low_pct.
+    for name, kw in (("bandwidth_efficiency", "bandwidth_efficiency"), ("prefill_mfu", "mfu"),
+                     ("pue", "pue")):
+        d = listed[name]
+        low = _bare(**{kw: d.low}).energy_per_request_j
+        assert low is not None
+        assert 100 * (low.value / e.value - 1) == pytest.approx(d.at_low_pct, abs=1e-6), name
+    assert listed["bandwidth_efficiency"].at_low_pct > 0  # less bandwidth, more energy
+    assert listed["pue"].effect_pct == pytest.approx(100 * (est.pue.value - 1))
+    power = listed["power_per_device_w"]
+    assert power.at_low_pct < 0 < power.at_high_pct
+    assert "system share incl. host" in power.why
+    given = {d.name for d in _bare(mfu=0.5, bandwidth_efficiency=0.8, layers=32, pue=1.1,
+                                  power_w=600).defaults}
+    assert given == set()
+
+
+def test_without_an_engine_the_engine_is_listed_first_as_the_largest_default() -> None:
+    est = _bare(engine=None)
+    first = est.defaults[0]
+    assert first.name == "engine" and first.unit == "J"
+    assert first.low == pytest.approx(min(f.value for f in est.by_engine.values()))
+    assert first.high == pytest.approx(max(f.value for f in est.by_engine.values()))
+    spread = first.at_high_pct - first.at_low_pct
+    assert all(spread > d.at_high_pct - d.at_low_pct for d in est.defaults[1:])
+
+
+def test_tdp_power_is_listed_as_a_default_with_no_range() -> None:
+    d = next(d for d in _bare(power_basis="tdp").defaults if d.name == "power_per_device_w")
+    assert d.low == d.value == d.high == 700 and d.at_low_pct == d.at_high_pct == 0

@@ -27,6 +27,7 @@ def _estimate(row: dict[str, str], engine: str | None) -> Any:
         output_tokens=round(float(row["output_tokens"])),
         engine=engine,
         pue=1.0,
+        power_basis="gpu",  # the rows are GPU energy (NVML), not the server's
     ).energy_per_request_j
     assert fig is not None
     return fig

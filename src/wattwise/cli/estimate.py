@@ -67,7 +67,19 @@ _DEFAULT_LABELS = {
     "energy_per_flop_j": "energy per FLOP",
     "energy_mwh": "energy",
     "embodied_tco2eq": "embodied carbon",
+    "engine": "engine, energy per response",
+    "prefill_mfu": "prefill MFU",
+    "bandwidth_efficiency": "decode bandwidth efficiency",
+    "energy_per_request_j": "energy per response",
+    "lifetime_embodied_tco2eq": "embodied carbon",
 }
+
+_POWER_BASIS_HELP = (
+    "Power per device without --power-w: 'system' (the default: share of the server's "
+    "power, host included), 'gpu' (the accelerator alone) or 'tdp' (its TDP, as reports "
+    "that multiply TDP by GPU-hours count it)."
+)
+_SITE_HELP = "Where it runs, for the PUE: local, unknown-datacenter, gcp, aws or azure."
 
 
 def _default_line(d: dict[str, Any]) -> str:
@@ -141,20 +153,12 @@ def register(app: typer.Typer) -> None:
         days: str = typer.Option(None, help="Wall-clock days."),
         gpu_hours: str = typer.Option(None, help="Accelerator-hours."),
         power_w: str = typer.Option(None, help="Average power per device, W."),
-        power_basis: str = typer.Option(
-            None,
-            help="Power per device without --power-w: 'system' (the default: share of the "
-            "server's power, host included), 'gpu' (the accelerator alone) or 'tdp' (its "
-            "TDP, as reports that multiply TDP by GPU-hours count it).",
-        ),
+        power_basis: str = typer.Option(None, help=_POWER_BASIS_HELP),
         goodput: str = typer.Option(
             None, help="Fraction of wall-clock time that advances training, 0-1."
         ),
         pue: str = typer.Option(None, help="Data-centre PUE (1 for a machine on a desk)."),
-        site: str = typer.Option(
-            None,
-            help="Where it runs, for the PUE: local, unknown-datacenter, gcp, aws or azure.",
-        ),
+        site: str = typer.Option(None, help=_SITE_HELP),
         intensity: str = typer.Option(None, help="Grid intensity, gCO2eq/kWh."),
         zone: str = typer.Option(None, help="Grid zone (yearly average intensity)."),
         lifetime_years: str = typer.Option(None, help="Device service life for embodied share."),
@@ -240,6 +244,7 @@ def register(app: typer.Typer) -> None:
         mfu: str = typer.Option(None, help="Prefill utilisation of peak, 0-1."),
         bandwidth_efficiency: str = typer.Option(None, help="Decode fraction of peak bandwidth."),
         power_w: str = typer.Option(None, help="Average power per device, W."),
+        power_basis: str = typer.Option(None, help=_POWER_BASIS_HELP),
         power_limit_w: str = typer.Option(
             None, help="Board power limit per device, W (default: the TDP)."
         ),
@@ -249,7 +254,8 @@ def register(app: typer.Typer) -> None:
         peak_tflops: str = typer.Option(
             None, help="Peak TFLOP/s per device at the precision (needed for a CPU)."
         ),
-        pue: str = typer.Option(None, help="Data-centre PUE."),
+        pue: str = typer.Option(None, help="Data-centre PUE (1 for a machine on a desk)."),
+        site: str = typer.Option(None, help=_SITE_HELP),
         intensity: str = typer.Option(None, help="Grid intensity, gCO2eq/kWh."),
         zone: str = typer.Option(None, help="Grid zone (yearly average intensity)."),
         requests_per_day: str = typer.Option(None, help="Requests served per day."),
@@ -278,10 +284,12 @@ def register(app: typer.Typer) -> None:
             mfu=mfu,
             bandwidth_efficiency=bandwidth_efficiency,
             power_w=power_w,
+            power_basis=power_basis,
             power_limit_w=power_limit_w,
             memory_bw_gb_s=memory_bw_gb_s,
             peak_tflops=peak_tflops,
             pue=pue,
+            site=site,
             intensity_g_per_kwh=intensity,
             zone=zone,
             requests_per_day=requests_per_day,
@@ -358,6 +366,8 @@ def register(app: typer.Typer) -> None:
 
 def _print_inference(est: Any) -> None:
     """The inference table; without an engine, each engine's energy per response first."""
+    from wattwise.estimate.defaults import POWER_BASIS_NAMES
+
     served = est.engine or f"engine not given: spans {', '.join(est.engines)}"
     rows: list[tuple[str, Figure | None]] = [
         (f"energy / response ({name})", fig) for name, fig in est.by_engine.items()
@@ -367,6 +377,7 @@ def _print_inference(est: Any) -> None:
         ("decode step", est.decode_step_s),
         ("prefill power / device", est.prefill_power_w),
         ("decode power / device", est.decode_power_w),
+        ("PUE", est.pue),
         ("prefill energy / response", est.prefill_energy_j),
         ("decode energy / response", est.decode_energy_j),
         ("energy / response", est.energy_per_request_j),
@@ -379,11 +390,13 @@ def _print_inference(est: Any) -> None:
         ("lifetime carbon", est.lifetime_operational_tco2eq),
         ("lifetime embodied carbon", est.lifetime_embodied_tco2eq),
     ]
+    basis = POWER_BASIS_NAMES.get(est.power_basis, est.power_basis)
     _print_figures(
         f"Inference estimate ({est.hardware} x{est.count}, {served}, batch {est.batch_size}, "
-        f"decode: {est.decode_bound})",
+        f"decode: {est.decode_bound}; power basis: {basis})",
         rows,
         est.assumptions,
+        [d.to_dict() for d in est.defaults],
     )
 
 

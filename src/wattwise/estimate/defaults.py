@@ -98,12 +98,14 @@ ONE_MACHINE_MAX_DEVICES = 8
 #: GPU-hours). Training and inference share the default.
 POWER_BASES = ("system", "gpu", "tdp")
 DEFAULT_POWER_BASIS = "system"
-#: How each basis is named in outputs ("given": the user's own power per device).
+#: How each basis is named in outputs ("given": the user's own power per device; "cpu":
+#: a CPU engine's package power, the only one wattwise models for a CPU).
 POWER_BASIS_NAMES = {
     "system": "system share incl. host",
     "gpu": "accelerator only",
     "tdp": "accelerator TDP",
     "given": "as given",
+    "cpu": "CPU package only",
 }
 
 #: Service life over which a device's embodied emissions are amortised.

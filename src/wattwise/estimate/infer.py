@@ -18,6 +18,14 @@ own figures, and the two phases are estimated apart:
 Power follows utilisation between idle-with-context and the board limit: the
 share of a step the GPU spends on memory or compute draws the activity
 measured for such work, the rest of the step what the engine's floor draws.
+That is the accelerator's own draw. What the power per device counts is the
+power basis training uses too (``defaults.DEFAULT_POWER_BASIS``, named in
+the result): ``system`` adds the device's share of its server (host CPUs,
+DRAM, fans; for a compute-bound phase the server's measured average-to-
+maximum ratio, otherwise the chip's draw plus the rest of its server share
+at that ratio), ``gpu`` is the accelerator alone (what NVML, hence Zeus and
+the ML.ENERGY leaderboard, measures), ``tdp`` the board's TDP, as reports
+that multiply TDP by device-hours count it.
 Without an engine the estimate spans every engine for the hardware, and says
 that the engine, not the hardware, dominates the uncertainty.
 
@@ -28,20 +36,23 @@ and that the service runs at the same load every day.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise.errors import BadInput
 from wattwise.estimate import defaults
-from wattwise.estimate._figures import Figure, Range, fmt
+from wattwise.estimate._figures import AppliedDefault, Figure, Range, fmt
 from wattwise.estimate._inputs import (
+    DEFAULT_POWER_BASIS,
+    POWER_BASES,
     Number,
     carbon_figure,
     embodied_figure,
     fraction,
     intensity_figure,
     optional_positive,
+    power,
     pue_figure,
     resolve_precision,
 )
@@ -106,6 +117,21 @@ _FIELDS = (
 #: Which end of each engine figure gives the low end of time and energy.
 _LOW_IS_HIGH = ("bandwidth_efficiency", "prefill_mfu", "decode_mfu", "gpu_time_share")
 
+#: The figures that set the power per device (``power_basis``: the end of the basis's own
+#: range, the server's average-to-maximum ratio), moved together for its effect.
+_POWER_PARAMS = (
+    "idle_fraction",
+    "memory_activity",
+    "compute_activity",
+    "floor_activity",
+    "cpu_idle_fraction",
+    "cpu_busy_fraction",
+    "power_basis",
+)
+
+#: The chip's draw as a fraction of TDP, as the system basis's note cites it.
+_CHIP_SOURCE = "the engine model's draw between idle and the board limit, figures below"
+
 _Triple = tuple[float, float, float]
 
 
@@ -113,11 +139,14 @@ _Triple = tuple[float, float, float]
 class InferenceEstimate:
     """Per-request energy split into prefill and decode, per engine, and fleet totals if asked.
 
-    Energies include PUE and cover the accelerators (or CPUs) only: no host, no
-    idle time between requests. ``engine`` is None when none was given; then
-    every figure's range spans ``engines`` and ``by_engine`` holds each
-    engine's energy per request. ``decode_bound`` says what limits a decode
-    step at the central values: ``memory``, ``compute`` or ``engine floor``.
+    Energies include PUE; what the power per device counts is ``power_basis``
+    (``system``: its share of the server, host included; ``gpu``: the
+    accelerator alone; ``tdp``: its TDP; ``cpu``: the CPU package; ``given``);
+    idle time between requests is not counted. ``engine`` is None when none
+    was given; then every figure's range spans ``engines`` and ``by_engine``
+    holds each engine's energy per request. ``decode_bound`` says what limits
+    a decode step at the central values: ``memory``, ``compute`` or ``engine
+    floor``. ``defaults`` lists each default applied with its effect in percent.
     """
 
     hardware: str
@@ -133,6 +162,8 @@ class InferenceEstimate:
     engine: str | None
     engines: list[str]
     decode_bound: str
+    power_basis: str
+    pue: Figure
     prefill_s: Figure
     decode_step_s: Figure
     prefill_power_w: Figure | None
@@ -151,6 +182,7 @@ class InferenceEstimate:
     lifetime_operational_tco2eq: Figure | None
     lifetime_embodied_tco2eq: Figure | None
     by_engine: dict[str, Figure] = field(default_factory=dict)
+    defaults: list[AppliedDefault] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     kind: str = "estimated"
 
@@ -175,11 +207,14 @@ class InferenceEstimate:
             "prompt_tokens": self.prompt_tokens,
             "output_tokens": self.output_tokens,
             "decode_bound": self.decode_bound,
+            "power_basis": self.power_basis,
+            "pue": self.pue.to_dict(),
         }
         for name in _FIELDS:
             fig = getattr(self, name)
             out[name] = None if fig is None else fig.to_dict()
         out["by_engine"] = {k: v.to_dict() for k, v in self.by_engine.items()}
+        out["defaults"] = [d.to_dict() for d in self.defaults]
         out["assumptions"] = list(self.assumptions)
         return out
 
@@ -212,8 +247,33 @@ class _Work:
 
 
 @dataclass(frozen=True)
+class _Basis:
+    """What the power per device counts (``used``), and how the chip's draw becomes it."""
+
+    used: str  # system, gpu, tdp, cpu, given
+    acc: Accelerator | None = None
+    rated_w: float | None = None  # the tdp basis: the TDP (or the given limit without one)
+
+    def watts(self, chip_w: float, compute_bound: bool, end: int, phase: str) -> float:
+        """Power per device for a chip drawing ``chip_w``; ``end`` picks the basis's own range."""
+        if self.used == "tdp":
+            assert self.rated_w is not None
+            return self.rated_w
+        if self.used != "system":
+            return chip_w
+        assert self.acc is not None and self.acc.tdp_w is not None
+        fig, _ = power(None, self.acc, Range.exact(chip_w / self.acc.tdp_w), _CHIP_SOURCE, [],
+                       phase, "system", compute_bound=compute_bound)
+        assert fig is not None
+        return (fig.low, fig.value, fig.high)[end]
+
+
+@dataclass(frozen=True)
 class _Phase:
-    """Prefill and decode at one end of the engine's figures; powers None without a limit."""
+    """Prefill and decode at one end of the engine's figures; powers None without a limit.
+
+    ``*_w`` are per device on the power basis, ``chip_*_w`` the accelerator's own draw.
+    """
 
     prefill_s: float
     step_s: float
@@ -222,6 +282,10 @@ class _Phase:
     decode_w: float | None = None
     prefill_j: float | None = None
     token_j: float | None = None
+    chip_prefill_w: float | None = None
+    chip_decode_w: float | None = None
+    prefill_compute: bool = False
+    decode_compute: bool = False
 
 
 @dataclass
@@ -235,6 +299,11 @@ class _Served:
     prefill_j: _Triple | None  # per request, all devices, before PUE
     token_j: _Triple | None  # per output token in decode, all devices, before PUE
     bound: str
+    chip_prefill_w: _Triple | None = None
+    chip_decode_w: _Triple | None = None
+    # Compute-bound at the central values; None where the engines spanned differ.
+    prefill_compute: bool | None = False
+    decode_compute: bool | None = False
 
 
 def infer(
@@ -263,6 +332,8 @@ def infer(
     requests_per_day: Number | None = None,
     lifetime_days: Number | None = None,
     lifetime_years: Number | None = None,
+    power_basis: str | None = None,
+    site: str | None = None,
 ) -> InferenceEstimate:
     """Estimate serving energy of a model of ``params`` on ``count`` devices of ``hardware``.
 
@@ -273,8 +344,20 @@ def infer(
     not counted, which underestimates decode at long contexts and large
     batches. ``hardware`` may be a CPU model (``wattwise hardware --kind
     cpus``) for a CPU engine; then give ``memory_bw_gb_s`` and ``peak_tflops``.
+    Without ``power_w``, ``power_basis`` says what the power per device
+    counts, as for training: ``"system"`` (the default: its share of the
+    server, host included), ``"gpu"`` (the accelerator alone, as NVML
+    measures it) or ``"tdp"`` (its TDP). ``site`` names where it runs, for the
+    PUE (see ``wattwise.carbon.pue``); a cloud ``zone`` implies its provider.
     """
     notes: list[str] = []
+    requested = DEFAULT_POWER_BASIS if power_basis is None else power_basis
+    if requested not in POWER_BASES:
+        from wattwise._userinput import shown
+
+        raise BadInput(
+            f"power basis must be one of {', '.join(POWER_BASES)}, got {shown(requested)}"
+        )
     life_years = optional_positive(lifetime_years, "lifetime_years")  # checked even if unused
     n = parse_positive(params, "params")
     prompt = parse_count(prompt_tokens, "prompt_tokens")
@@ -313,12 +396,15 @@ def infer(
     work = _Work(n, n * bpp, layer_range, kv or 0.0, batch, prompt, output, devices)
     _check_fits(work, dev)
 
+    basis = _basis(requested, dev, given_power, power_basis is not None, notes)
     candidates = (chosen,) if chosen is not None else engines_for(dev.kind)
     served = {
-        e.name: _serve(e, work, dev, given_mfu, given_eff, given_power, notes if chosen else None)
+        e.name: _serve(e, work, dev, given_mfu, given_eff, given_power, basis,
+                       notes if chosen else None)
         for e in candidates
     }
-    pue_fig = pue_figure(optional_positive(pue, "pue"), notes, devices=devices)
+    pue_fig = pue_figure(optional_positive(pue, "pue"), notes, devices=devices, site=site,
+                         zone=zone)
     intensity_fig = intensity_figure(
         optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"), zone, notes
     )
@@ -338,15 +424,10 @@ def infer(
     )
     out["intensity_g_per_kwh"] = intensity_fig
     if merged.prefill_w is not None and merged.decode_w is not None:
-        out["prefill_power_w"] = Figure.of(
-            Range(*merged.prefill_w), "W", "derived",
-            "per device: idle + (limit - idle) x activity while prefilling",
-        )
-        out["decode_power_w"] = Figure.of(
-            Range(*merged.decode_w), "W", "derived",
-            "per device: idle + (limit - idle) x (busy share x work activity + rest x floor "
-            "activity)",
-        )
+        pre_how, dec_how = _power_derivations(basis)
+        out["prefill_power_w"] = Figure.of(Range(*merged.prefill_w), "W", "derived", pre_how)
+        out["decode_power_w"] = Figure.of(Range(*merged.decode_w), "W", "derived", dec_how)
+        _basis_notes(basis, requested, dev, merged, notes)
     if merged.prefill_j is not None and merged.token_j is not None:
         pue_r = pue_fig.range
         e_prefill = Range(*merged.prefill_j) * pue_r
@@ -392,6 +473,23 @@ def infer(
         )
     elif life_years is not None and (busy is None or lifetime_days is None):
         raise BadInput("lifetime_years needs requests_per_day and lifetime_days")
+    applied = _applied(
+        candidates, work, dev, basis, given_mfu, given_eff, given_power,
+        layers_given=given_layers is not None,
+        e_req=out["energy_per_request_j"],
+        by_engine=by_engine,
+    )
+    if pue_fig.kind != "given" and out["energy_per_request_j"] is not None:
+        applied.append(AppliedDefault.of(
+            "pue", pue_fig.range, "ratio", pue_fig.derivation, affects="energy_per_request_j",
+            neutral=1.0,
+        ))
+    if out["lifetime_embodied_tco2eq"] is not None and life_years is None:
+        applied.append(AppliedDefault.of(
+            "lifetime_years", defaults.LIFETIME_YEARS, "years",
+            "service life over which the devices' embodied emissions are spread",
+            affects="lifetime_embodied_tco2eq", inverse=True,
+        ))
     return InferenceEstimate(
         hardware=dev.name,
         device=dev.kind,
@@ -407,10 +505,193 @@ def infer(
         engine=None if chosen is None else chosen.name,
         engines=list(served),
         decode_bound=merged.bound,
+        power_basis=basis.used,
+        pue=pue_fig,
         by_engine=by_engine,
+        defaults=applied,
         assumptions=notes,
         **out,  # type: ignore[arg-type]
     )
+
+
+def _basis(
+    requested: str, dev: _Device, power_w: float | None, explicit: bool, notes: list[str]
+) -> _Basis:
+    """What the power per device will count, from the basis asked for and the hardware."""
+    if power_w is not None:
+        if explicit:
+            notes.append(f"power_basis {requested!r} not used: the power per device was given")
+        return _Basis("given")
+    if dev.limit_w is None:
+        return _Basis(requested)  # no energy: noted by the caller
+    acc = dev.accelerator
+    if requested == "tdp":
+        if acc is not None and acc.tdp_w is not None:
+            return _Basis("tdp", acc, acc.tdp_w)
+        what = acc.name if acc is not None else dev.name
+        notes.append(
+            f"power per device: {fmt(dev.limit_w)} W all the time, the "
+            f"{'given power limit' if acc is not None else 'TDP'} of {what}"
+        )
+        return _Basis("tdp", acc, dev.limit_w)
+    if acc is None:
+        if requested == "system":
+            notes.append(
+                "power per device: the CPU package alone, between idle and its TDP; wattwise "
+                "has no server figure for a CPU host, so DRAM, board and fans are not counted"
+            )
+        return _Basis("cpu")
+    if acc.tdp_w is None:
+        if requested == "system":
+            notes.append(
+                f"power per device: the accelerator alone; {acc.name} has no published TDP, "
+                "which the system share needs"
+            )
+        return _Basis("gpu", acc)
+    _, used = power(None, acc, Range.exact(1.0), "", [], "decode", requested,
+                    compute_bound=False)
+    return _Basis(used, acc)
+
+
+def _power_derivations(basis: _Basis) -> tuple[str, str]:
+    """How the prefill and decode power per device were reached, on ``basis``."""
+    scope = defaults.POWER_BASIS_NAMES[basis.used]
+    if basis.used == "tdp" and basis.acc is None:
+        scope = "the CPU's TDP"
+    elif basis.used == "tdp" and basis.acc is not None and basis.acc.tdp_w is None:
+        scope = "the given power limit (no published TDP)"
+    if basis.used in ("given", "tdp"):
+        return f"per device, {scope}", f"per device, {scope}"
+    if basis.used == "cpu":
+        cpu = f"per device, {scope}: TDP x (idle + (full load - idle) x busy share"
+        return f"{cpu} while prefilling)", f"{cpu} in a decode step)"
+    chip = "idle + (limit - idle) x "
+    pre = f"{chip}activity while prefilling"
+    dec = f"{chip}(busy share x work activity + rest x floor activity)"
+    if basis.used != "system":
+        return f"per device, {scope}: {pre}", f"per device, {scope}: {dec}"
+    host = (
+        "; compute-bound: the server's measured share, else the chip + the rest of its "
+        "server share"
+    )
+    return f"per device, {scope}: chip {pre}{host}", f"per device, {scope}: chip {dec}{host}"
+
+
+def _basis_notes(
+    basis: _Basis, requested: str, dev: _Device, merged: _Served, notes: list[str]
+) -> None:
+    """The power basis, with the server or host figures it adds and their sources."""
+    acc = dev.accelerator
+    if basis.used in ("given", "cpu") or acc is None or acc.tdp_w is None:
+        return
+    tdp = acc.tdp_w
+    found: list[str] = []
+    phases = (
+        ("prefill", merged.chip_prefill_w, merged.prefill_compute),
+        ("decode", merged.chip_decode_w, merged.decode_compute),
+    )
+    for phase, chip, compute_bound in phases:
+        if chip is None:
+            continue
+        if basis.used == "tdp":
+            power(None, acc, Range(*chip) / tdp, _CHIP_SOURCE, found, phase, requested)
+            break  # one TDP for both phases
+        # Where the engines spanned differ, each rule is cited for the engines it serves.
+        for flag in (True, False) if compute_bound is None else (compute_bound,):
+            label = phase if compute_bound is not None else (
+                f"{phase} under engines where it is {'' if flag else 'not '}compute-bound"
+            )
+            power(None, acc, Range(*chip) / tdp, _CHIP_SOURCE, found, label, requested,
+                  compute_bound=flag)
+    for line in found:
+        if line not in notes:
+            notes.append(line.replace(" (prefill):", " (prefill and decode):")
+                         if basis.used == "tdp" else line)
+
+
+def _mid(values: Sequence[float]) -> float:
+    """One value as is; several engines' geometric middle, as ``_merge`` takes it."""
+    return math.sqrt(min(values) * max(values))
+
+
+def _applied(
+    candidates: Sequence[Engine],
+    work: _Work,
+    dev: _Device,
+    basis: _Basis,
+    mfu: float | None,
+    eff: float | None,
+    power_w: float | None,
+    *,
+    layers_given: bool,
+    e_req: Figure | None,
+    by_engine: Mapping[str, Figure],
+) -> list[AppliedDefault]:
+    """Each default standing in for an input of ``infer`` and its effect on energy per request.
+
+    The effect of a default at its low (high) end is the central energy per
+    request with that default there and every other figure central; without
+    an engine, of the engines' geometric middle. PUE and lifetime are added
+    by the caller.
+    """
+    if e_req is None:
+        return []
+
+    def central(pin: Mapping[str, int]) -> tuple[float, float]:
+        """Central energy per request (before PUE) and decode power per device."""
+        js, ws = [], []
+        for e in candidates:
+            ph = _phases(work, dev, _valuer(e, pin), 1, mfu, eff, power_w, basis, pin)
+            assert ph.prefill_j is not None and ph.token_j is not None
+            assert ph.decode_w is not None
+            js.append(ph.prefill_j + ph.token_j * work.output)
+            ws.append(ph.decode_w)
+        return _mid(js), _mid(ws)
+
+    base_j, base_w = central({})
+    out: list[AppliedDefault] = []
+
+    def add(name: str, r: Range, unit: str, why: str, names: Sequence[str]) -> None:
+        lo_j, _ = central(dict.fromkeys(names, 0))
+        hi_j, _ = central(dict.fromkeys(names, 2))
+        out.append(AppliedDefault(
+            name, r.value, r.low, r.high, unit, "energy_per_request_j", None,
+            100 * (lo_j / base_j - 1), 100 * (hi_j / base_j - 1), why,
+        ))
+
+    def spread(name: str) -> Range:
+        ps = [p for p in (_param(e, name) for e in candidates) if p is not None]
+        return Range(min(p.low for p in ps), _mid([p.value for p in ps]),
+                     max(p.high for p in ps))
+
+    if by_engine:
+        centrals = {k: v.value for k, v in by_engine.items()}
+        lo = min(centrals, key=centrals.__getitem__)
+        hi = max(centrals, key=centrals.__getitem__)
+        out.append(AppliedDefault(
+            "engine", e_req.value, centrals[lo], centrals[hi], "J", "energy_per_request_j",
+            None, 100 * (centrals[lo] / e_req.value - 1),
+            100 * (centrals[hi] / e_req.value - 1),
+            f"not given: the range spans {', '.join(centrals)}; lowest {lo}, highest {hi} "
+            "(energy per response, central values)",
+        ))
+    each = "each engine's own" if len(candidates) > 1 else f"{candidates[0].name}'s figure"
+    if mfu is None:
+        add("prefill_mfu", spread("prefill_mfu"), "ratio",
+            "prefill utilisation of the dense peak, the training range", ("prefill_mfu",))
+    if eff is None:
+        add("bandwidth_efficiency", spread("bandwidth_efficiency"), "ratio",
+            f"decode share of peak memory bandwidth, {each}", ("bandwidth_efficiency",))
+    if not layers_given:
+        add("layers", work.layers, "layers", "from the parameter count (Llama-family fit)",
+            ("layers",))
+    if power_w is None:
+        _, lo_w = central(dict.fromkeys(_POWER_PARAMS, 0))
+        _, hi_w = central(dict.fromkeys(_POWER_PARAMS, 2))
+        add("power_per_device_w", Range(lo_w, base_w, hi_w), "W",
+            f"decode, per device, at the central step time; prefill likewise; power basis: "
+            f"{defaults.POWER_BASIS_NAMES[basis.used]}", _POWER_PARAMS)
+    return out
 
 
 def _hardware(
@@ -549,6 +830,30 @@ def _pick(p: Param | None, end: int, default: float = 0.0) -> float:
     return (p.low, p.value, p.high)[end]
 
 
+def _param(engine: Engine, name: str) -> Param | None:
+    """The engine's figure, the shared one, or for the prefill MFU the training default."""
+    p = engine.param(name)
+    if name == "prefill_mfu" and p is None:
+        p = Param(defaults.MFU.low, defaults.MFU.value, defaults.MFU.high, "of dense peak",
+                  "published", defaults.MFU_SOURCE)
+    return p
+
+
+def _valuer(engine: Engine, pin: Mapping[str, int]) -> Callable[..., float]:
+    """``value(name, end, default)``: a figure at the end giving less (0) or more (2) energy.
+
+    A name in ``pin`` is held at that end of its own range instead (0 = its low value).
+    """
+
+    def value(name: str, end: int, default: float = 0.0) -> float:
+        p = _param(engine, name)
+        if name in pin:
+            return _pick(p, pin[name], default)
+        return _pick(p, 2 - end if name in _LOW_IS_HIGH else end, default)
+
+    return value
+
+
 def _serve(
     engine: Engine,
     work: _Work,
@@ -556,18 +861,12 @@ def _serve(
     mfu: float | None,
     eff: float | None,
     power_w: float | None,
+    basis: _Basis,
     notes: list[str] | None,
 ) -> _Served:
     """Prefill and decode of one batch under ``engine``, at the low, central and high ends."""
-
-    def value(name: str, end: int, default: float = 0.0) -> float:
-        p = engine.param(name)
-        if name == "prefill_mfu" and p is None:
-            p = Param(defaults.MFU.low, defaults.MFU.value, defaults.MFU.high, "of dense peak",
-                      "published", defaults.MFU_SOURCE)
-        return _pick(p, 2 - end if name in _LOW_IS_HIGH else end, default)
-
-    phases = [_phases(work, dev, value, end, mfu, eff, power_w) for end in (0, 1, 2)]
+    value = _valuer(engine, {})
+    phases = [_phases(work, dev, value, end, mfu, eff, power_w, basis) for end in (0, 1, 2)]
     if notes is not None:
         _cite(engine, dev, mfu, eff, notes)
 
@@ -589,6 +888,10 @@ def _serve(
         prefill_j=triple(lambda p: p.prefill_j),
         token_j=triple(lambda p: p.token_j),
         bound=phases[1].bound,
+        chip_prefill_w=triple(lambda p: p.chip_prefill_w),
+        chip_decode_w=triple(lambda p: p.chip_decode_w),
+        prefill_compute=phases[1].prefill_compute,
+        decode_compute=phases[1].decode_compute,
     )
 
 
@@ -600,11 +903,15 @@ def _phases(
     mfu: float | None,
     eff: float | None,
     power_w: float | None,
+    basis: _Basis,
+    pin: Mapping[str, int] | None = None,
 ) -> _Phase:
+    """One end of both phases; ``pin`` holds the layers or the basis at an end of their own."""
+    pin = pin or {}
     d = float(work.devices)
     bw = d * dev.memory_bw_b_s * (eff if eff is not None else value("bandwidth_efficiency", end))
     peak = d * dev.peak_flops
-    layers = (work.layers.low, work.layers.value, work.layers.high)[end]
+    layers = (work.layers.low, work.layers.value, work.layers.high)[pin.get("layers", end)]
     per_layer = value("floor_per_layer_ms", end) * 1e-3
     per_step = value("floor_per_step_ms", end) * 1e-3
     per_seq = value("floor_per_sequence_ms", end) * 1e-3
@@ -627,15 +934,22 @@ def _phases(
     p_comp = 2.0 * work.params * work.prompt * work.batch / (peak * prefill_mfu)
     p_mem = work.weight_bytes / bw
     p_work = max(p_comp, p_mem)
-    prefill = max(p_work, layers * per_layer + per_step) / share
+    p_floor = layers * per_layer + per_step
+    prefill = max(p_work, p_floor) / share
+    # Compute-bound: the chips run their matmuls all step long, as in training.
+    pre_compute = share >= 1.0 and p_comp >= max(p_mem, p_floor)
+    dec_compute = share >= 1.0 and t_comp >= max(t_mem, floor)
 
     if power_w is not None:
-        w_pre = w_dec = power_w
+        chip_pre = chip_dec = power_w
     elif dev.limit_w is None:
         return _Phase(prefill, step, bound)
     else:
-        w_dec = _power(dev, value, end, t_mem, t_comp, step)
-        w_pre = _power(dev, value, end, p_mem, p_comp, prefill)
+        chip_dec = _power(dev, value, end, t_mem, t_comp, step)
+        chip_pre = _power(dev, value, end, p_mem, p_comp, prefill)
+    b_end = pin.get("power_basis", end)
+    w_pre = basis.watts(chip_pre, pre_compute, b_end, "prefill")
+    w_dec = basis.watts(chip_dec, dec_compute, b_end, "decode")
     return _Phase(
         prefill,
         step,
@@ -644,6 +958,10 @@ def _phases(
         decode_w=w_dec,
         prefill_j=prefill * w_pre * d / work.batch,
         token_j=step * w_dec * d / work.batch,
+        chip_prefill_w=chip_pre,
+        chip_decode_w=chip_dec,
+        prefill_compute=pre_compute,
+        decode_compute=dec_compute,
     )
 
 
@@ -734,7 +1052,16 @@ def _merge(served: list[_Served]) -> _Served:
         prefill_j=span(lambda s: s.prefill_j),
         token_j=span(lambda s: s.token_j),
         bound="depends on the engine",
+        chip_prefill_w=span(lambda s: s.chip_prefill_w),
+        chip_decode_w=span(lambda s: s.chip_decode_w),
+        prefill_compute=_agreed([s.prefill_compute for s in served]),
+        decode_compute=_agreed([s.decode_compute for s in served]),
     )
+
+
+def _agreed(flags: list[bool | None]) -> bool | None:
+    """The flag all engines share, or None where they differ."""
+    return flags[0] if len(set(flags)) == 1 else None
 
 
 def _engine_note(by_engine: dict[str, Figure], dev: _Device, notes: list[str]) -> None:
