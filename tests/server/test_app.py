@@ -98,19 +98,32 @@ def test_timeline_keeps_the_energy_of_the_samples(base: str, db: Path) -> None:
 
 def test_prometheus_metrics_name_the_kind_of_each_figure(base: str) -> None:
     status, ctype, body = _get(f"{base}/metrics")
-    assert status == 200 and ctype.startswith("text/plain")
+    # The text format it is: version 0.0.4 (a body of 0.0.4 labelled 1.0.0 misleads a scraper).
+    assert status == 200 and ctype == "text/plain; version=0.0.4; charset=utf-8"
     line = next(x for x in body.splitlines() if x.startswith("wattwise_run_energy_joules_total{"))
-    assert 'domain="cpu:0"' in line and 'kind="measured"' in line
+    assert 'domain="cpu:0"' in line and 'kind="measured"' in line and 'source="other"' in line
     assert float(line.rsplit(" ", 1)[1]) > 0
-    assert 'wattwise_run_running{name="train",run_id="1"} 0.0' in body
-    assert "wattwise_run_emissions_grams{" in body
+    assert 'wattwise_run_running{run_id="1"} 0.0' in body
+    assert 'wattwise_run_info{host="' in body and 'name="train"' in body
+    assert "wattwise_run_emissions_grams{" in body and 'zone="DE"' in body
+    assert 'wattwise_energy_joules_total{kind="measured"}' in body
+
+
+def test_metrics_speak_openmetrics_to_a_scraper_that_asks(base: str) -> None:
+    req = urllib.request.Request(f"{base}/metrics",
+                                 headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        ctype, body = r.headers["content-type"], r.read().decode()
+    assert ctype.startswith("application/openmetrics-text")
+    assert body.rstrip().endswith("# EOF")
 
 
 def test_unknown_run_and_bad_query_are_clear(base: str) -> None:
     status, _, body = _get(f"{base}/api/runs/999")
     assert status == 404 and "no run '999'" in json.loads(body)["error"]
-    status, _, _ = _get(f"{base}/api/runs?limit=0")
-    assert status == 422
+    for bad in ("limit=0", "offset=-1", "sort=hostname", "order=up", "status=gone"):
+        status, _, _ = _get(f"{base}/api/runs?{bad}")
+        assert status == 422, bad
 
 
 def test_the_page_is_served_and_loads_nothing_from_the_network(base: str) -> None:
@@ -118,3 +131,5 @@ def test_the_page_is_served_and_loads_nothing_from_the_network(base: str) -> Non
     assert status == 200 and ctype.startswith("text/html")
     assert "/api/runs" in body
     assert "http://" not in body and "https://" not in body
+    status, ctype, lib = _get(f"{base}/static/vendor/uplot/uPlot.iife.min.js")
+    assert status == 200 and ctype.startswith("text/javascript") and "uPlot" in lib

@@ -98,10 +98,11 @@ def report(db: Path) -> str:
 def test_the_saved_report_source_carries_every_payload_only_escaped(report: str) -> None:
     for marker in ("<img", "<svg onload", "<!--", "</script><", "\u2028", "\u2029"):
         assert marker not in report, marker
-    assert report.count("<script") == 2  # the data block and the page's own script
-    assert report.count("</script>") == 2
+    # The chart library inline, the data block and the page's own script.
+    assert report.count("<script") == 3
+    assert report.count("</script>") == 3
     page = _parse(report)
-    _assert_no_markup_from_data(page, scripts=2)
+    _assert_no_markup_from_data(page, scripts=3)
     start = report.index(_DATA) + len(_DATA)
     data = json.loads(report[start : report.index("</script>", start)])
     text = json.dumps(data, ensure_ascii=False)
@@ -117,7 +118,7 @@ def test_the_served_api_carries_the_payloads_as_json_with_nosniff(db: Path) -> N
     with TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787") as c:
         page = c.get("/")
         assert "[name]" not in page.text  # the page holds no data; it fetches it
-        _assert_no_markup_from_data(_parse(page.text), scripts=1)
+        _assert_no_markup_from_data(_parse(page.text), scripts=2)  # the library and the page
         bodies = [c.get(u) for u in ("/api/runs", "/api/runs/1", "/api/runs/1/timeline")]
         for r in bodies:
             assert r.status_code == 200 and r.headers["content-type"] == "application/json"
@@ -152,23 +153,29 @@ def _dump_dom(url: str, profile: Path) -> str:
     return out.stdout.decode("utf-8")
 
 
-def _assert_rendered_as_text(dom: str, scripts: int) -> None:
+def _assert_rendered_as_text(dom: str, scripts: int, *, rows: list[str] | None = None) -> None:
+    """The run's page (or with ``rows``, the runs list) shows every payload as text."""
     page = _parse(dom)
     _assert_no_markup_from_data(page, scripts)
     assert page.title == "wattwise"
-    rows = [dict(a) for t, a in page.tags if t == "tr" and "run" in (dict(a).get("class") or "")]
-    assert [r.get("data-id") for r in rows] == ["1"], "the runs table was not rendered"
     text = "".join(page.text)
+    if rows is not None:
+        got = [dict(a) for t, a in page.tags
+               if t == "tr" and "run" in (dict(a).get("class") or "").split()]
+        assert [r.get("data-id") for r in got] == rows, "the runs table was not rendered"
+        assert payload("name") in text
+        return
     assert "Run 1:" in text and "Windows" in text and "Events" in text
     for field in SHOWN:
         assert payload(field) in text, f"{field} is not shown as text"
+    assert "canvas" in [t for t, _ in page.tags], "the power chart was not drawn"
 
 
 @needs_chromium
 def test_a_browser_runs_no_payload_of_a_saved_report(report: str, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(report, "utf-8")
-    _assert_rendered_as_text(_dump_dom(page.as_uri(), tmp_path / "profile"), scripts=2)
+    _assert_rendered_as_text(_dump_dom(page.as_uri(), tmp_path / "profile"), scripts=3)
 
 
 @pytest.fixture
@@ -193,4 +200,10 @@ def served(db: Path) -> Iterator[str]:
 
 @needs_chromium
 def test_a_browser_runs_no_payload_of_the_dashboard(served: str, tmp_path: Path) -> None:
-    _assert_rendered_as_text(_dump_dom(f"{served}/#run=1", tmp_path / "profile"), scripts=1)
+    for route in ("#/run/1", "#run=1"):  # the run's page, and the older link to it
+        _assert_rendered_as_text(_dump_dom(f"{served}/{route}", tmp_path / "p"), scripts=2)
+    runs = _dump_dom(f"{served}/#/runs", tmp_path / "p")
+    _assert_rendered_as_text(runs, scripts=2, rows=["1"])
+    compare = _parse(_dump_dom(f"{served}/#/compare/1", tmp_path / "p"))
+    _assert_no_markup_from_data(compare, scripts=2)
+    assert payload("name") in "".join(compare.text)

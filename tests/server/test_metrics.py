@@ -36,11 +36,13 @@ def test_a_running_run_exposes_energy_so_far_and_latest_power(tmp_path: Path) ->
         registry.register(StoreCollector(Store(db)))
         text = generate_latest(registry).decode()
     power = next(x for x in text.splitlines() if x.startswith("wattwise_run_power_watts{"))
-    assert 'domain="gpu:0"' in power and 'kind="measured"' in power
+    assert 'domain="gpu:0"' in power and 'kind="measured"' in power and 'source="other"' in power
     # One sample's power: its energy over its interval, which timer jitter moves a little
     # at this 20 ms interval.
     assert float(power.rsplit(" ", 1)[1]) == pytest.approx(300.0, rel=0.1)
-    assert 'wattwise_run_running{name="live",run_id="1"} 1.0' in text
+    assert 'wattwise_run_running{run_id="1"} 1.0' in text
+    assert 'wattwise_run_info{host="' in text and 'name="live"' in text
+    assert 'wattwise_runs{status="running"} 1.0' in text
     energy = next(x for x in text.splitlines() if x.startswith("wattwise_run_energy_joules_total{"))
     assert float(energy.rsplit(" ", 1)[1]) > 0
 
@@ -55,3 +57,31 @@ def test_a_running_run_lists_its_energy_so_far(tmp_path: Path) -> None:
     assert row["kind"] == "measured" and row["energy_j"] > 0
     (done,) = runs_payload(Store(db))["runs"]
     assert "so_far" not in done and done["energy_j"] == run.result.energy_j  # type: ignore[union-attr]
+
+
+def test_the_grafana_dashboard_reads_only_metrics_the_dashboard_exposes(tmp_path: Path) -> None:
+    import json
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from tests.server._runs import fixture_db
+    from wattwise.server import create_app
+
+    board = json.loads((Path(__file__).parents[2] / "docs" / "grafana-dashboard.json")
+                       .read_text("utf-8"))
+    exprs = [t["expr"] for p in board["panels"] for t in p["targets"]]
+    used = {m for e in exprs for m in re.findall(r"\bwattwise_\w+", e)}
+    assert len(used) >= 6
+    db = tmp_path / "r.db"
+    fixture_db(db)
+    with _live_run(db), TestClient(create_app(db, port=8787),
+                                   base_url="http://127.0.0.1:8787") as c:
+        text = c.get("/metrics").text
+    exposed = set(re.findall(r"^(wattwise_\w+)\{", text, re.M))
+    assert used <= exposed, used - exposed
+    # Every label a query groups or joins by is one the series carry.
+    for e in exprs:
+        for labels in re.findall(r"(?:by|on|group_left) \(([^)]*)\)", e):
+            for label in (x.strip() for x in labels.split(",") if x.strip()):
+                assert f'{label}="' in text, (label, e)

@@ -38,7 +38,38 @@ def test_the_page_carries_the_run_and_needs_no_server(tmp_path: Path) -> None:
     assert record["summary"]["energy_j"] == Store(db).get_run(run.run_id).summary["energy_j"]
     timeline = data["data"][f"/api/runs/{run.run_id}/timeline"]
     assert timeline["provenance"]["cpu:0"]["kind"] == "measured"
-    assert "http://" not in html and "https://" not in html
+    assert "http://" not in _without_library(html) and "https://" not in _without_library(html)
+    assert " src=" not in html and "<link" not in html  # nothing to fetch, not even locally
+
+
+def _without_library(html: str) -> str:
+    """The page less the inlined chart library (whose licence comment names its site)."""
+    from wattwise.server.data import vendor_text
+
+    return html.replace(vendor_text("uPlot.iife.min.js"), "")
+
+
+def test_the_saved_page_carries_the_chart_library_allowed_by_hash_only(tmp_path: Path) -> None:
+    import base64
+    import hashlib
+    import re
+
+    from wattwise.server.data import vendor_text
+
+    db = tmp_path / "r.db"
+    with wattwise.track("x", sensors=[ConstantPowerSensor({"cpu:0": 1.0})], db=db):
+        time.sleep(0.05)
+    html = run_report_html(Store(db), "latest")
+    js, css = vendor_text("uPlot.iife.min.js"), vendor_text("uPlot.min.css")
+    assert f"<script>{js}</script>" in html and f"<style>{css}</style>" in html
+    csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
+    assert csp is not None
+    policy = csp.group(1)
+    for text in (js, css):
+        digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy
+    assert "'self'" not in policy and "connect-src 'none'" in policy
+    assert "unsafe-inline" not in policy and "default-src 'none'" in policy
 
 
 def test_a_saved_page_needs_none_of_the_dashboard_extras(

@@ -96,11 +96,35 @@ def test_the_csp_allows_exactly_the_pages_own_script_and_style(client: TestClien
     scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
     styles = re.findall(r"<style>(.*?)</style>", page, re.S)
     assert len(scripts) == 1 and len(styles) == 1
-    assert f"script-src '{_digest(scripts[0])}';" in csp
-    assert f"style-src '{_digest(styles[0])}';" in csp
+    # Its own inline script and style by hash; the chart library from this dashboard.
+    assert f"script-src 'self' '{_digest(scripts[0])}';" in csp
+    assert f"style-src 'self' '{_digest(styles[0])}';" in csp
     assert " style=" not in page and not re.search(r"<[^>]+\son[a-z]+=", page)
     meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
     assert meta and _digest(scripts[0]) in meta.group(1)
+    assert re.findall(r'<script src="([^"]+)"', page) == ["/static/vendor/uplot/uPlot.iife.min.js"]
+    assert re.findall(r'<link [^>]*href="([^"]+)"', page) == [
+        "/favicon.svg", "/static/vendor/uplot/uPlot.min.css"]
+
+
+@pytest.mark.parametrize(("name", "ctype"), [("uPlot.iife.min.js", "text/javascript"),
+                                             ("uPlot.min.css", "text/css")])
+def test_the_chart_library_is_served_from_the_package_with_its_type(
+    client: TestClient, name: str, ctype: str
+) -> None:
+    from importlib.resources import files
+
+    r = client.get(f"/static/vendor/uplot/{name}")
+    assert r.status_code == 200 and r.headers["content-type"].startswith(ctype)
+    _assert_guarded(r.headers, name)
+    shipped = files("wattwise.server").joinpath(f"static/vendor/uplot/{name}").read_text("utf-8")
+    assert r.text == shipped
+
+
+@pytest.mark.parametrize("name", ["LICENSE", "README.md", "../data.py", "%2e%2e%2fapp.py", "x"])
+def test_nothing_else_is_served_from_the_vendor_folder(client: TestClient, name: str) -> None:
+    r = client.get(f"/static/vendor/uplot/{name}")
+    assert r.status_code == 404 and "error" in r.json()
 
 
 @pytest.mark.parametrize(
@@ -204,7 +228,8 @@ def test_a_run_id_of_any_shape_is_a_json_404_never_a_500(client: TestClient, ref
 def test_the_dashboard_starts_before_any_database_and_picks_it_up(tmp_path: Path) -> None:
     path = tmp_path / "later" / "runs.db"
     with TestClient(create_app(path, port=PORT), base_url=BASE) as c:
-        assert c.get("/api/runs").json() == {"db": str(path), "runs": []}
+        empty = c.get("/api/runs").json()
+        assert empty["db"] == str(path) and empty["runs"] == [] and empty["total"] == 0
         assert c.get("/metrics").status_code == 200
         r = c.get("/api/runs/latest")
         assert r.status_code == 404 and "no runs yet" in r.json()["error"]

@@ -37,6 +37,11 @@ def dashboard(
     new_token: bool = typer.Option(
         False, "--new-token", help="Require a freshly generated token (printed at start)."
     ),
+    metrics_runs: int = typer.Option(
+        3, "--metrics-runs",
+        help="How many of the newest ended runs keep series of their own in /metrics "
+        "(running runs always do); totals over all runs are always there.",
+    ),
 ) -> None:
     """Serve the runs, their power over time and Prometheus metrics on a local web page."""
     missing = [m for m in ("fastapi", "uvicorn", "prometheus_client") if not _importable(m)]
@@ -46,6 +51,8 @@ def dashboard(
         )
     if not 0 <= port < 65536:
         die(f"--port must be between 0 (any free port) and 65535, got {port}")
+    if not 0 <= metrics_runs <= 1000:
+        die(f"--metrics-runs must be between 0 and 1000, got {metrics_runs}")
     from wattwise.server._guard import TOKEN_PATTERN
 
     if token is not None and not TOKEN_PATTERN.fullmatch(token):
@@ -64,7 +71,8 @@ def dashboard(
         token = secrets.token_urlsafe(32)
     sock = listen(spot)
     spot = bound(spot, sock)
-    app = create_app(path, token=token, port=spot.port, hosts=spot.names)
+    app = create_app(path, token=token, port=spot.port, hosts=spot.names,
+                     metrics_runs=metrics_runs)
     url = spot.url()
     if spot.remote:
         err_console.print(

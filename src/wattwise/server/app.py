@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -15,10 +16,20 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
-from wattwise.errors import BadInput, StoreError
+from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.server._guard import TOKEN_PATTERN, Guard
 from wattwise.server._net import Spot, bound, listen, plan
-from wattwise.server.data import page_csp, page_html, run_payload, runs_payload, timeline_payload
+from wattwise.server._sql import SORTS, Reads, RunsQuery
+from wattwise.server.data import (
+    VENDOR_FILES,
+    page_csp,
+    page_html,
+    run_payload,
+    runs_payload,
+    static_text,
+    timeline_payload,
+    vendor_text,
+)
 from wattwise.store import Store
 
 
@@ -42,6 +53,7 @@ class _Runs:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._store: Store | None = None
+        self._reads: Reads | None = None
         self._lock = threading.Lock()
 
     def store(self) -> Store | None:
@@ -52,17 +64,36 @@ class _Runs:
                 self._store = Store(self.path, readonly=True)
             return self._store
 
+    def reads(self) -> Reads | None:
+        """The aggregating queries over the same file (``_sql``), opened with the store."""
+        if self.store() is None:
+            return None
+        with self._lock:
+            if self._reads is None:
+                self._reads = Reads(self.path)
+            return self._reads
+
     def require(self) -> Store:
         store = self.store()
         if store is None:
             raise BadInput(f"no runs yet in {self.path}")
         return store
 
+    def warm(self) -> None:
+        """Build the runs index now; a database that cannot be read yet says so later."""
+        with contextlib.suppress(WattwiseError):
+            reads = self.reads()
+            if reads is not None:
+                reads.index()
+
     def close(self) -> None:
         with self._lock:
             if self._store is not None:
                 self._store.close()
                 self._store = None
+            if self._reads is not None:
+                self._reads.close()
+                self._reads = None
 
 
 class DashboardApp(FastAPI):
@@ -86,6 +117,7 @@ def create_app(
     token: str | None = None,
     port: int | None = None,
     hosts: Iterable[str] = (),
+    metrics_runs: int = 3,
 ) -> FastAPI:
     """The dashboard over the run database ``db`` (default: the user's, or ``WATTWISE_DB``).
 
@@ -93,10 +125,12 @@ def create_app(
     must name it in ``Host`` as ``localhost``, ``127.0.0.1`` or ``[::1]`` (or one
     of ``hosts``, for a remote bind) with ``port`` (default: the port they came
     in on). With ``token``, every request must carry it (bearer header, or the
-    cookie set by visiting ``/?token=TOKEN``).
+    cookie set by visiting ``/?token=TOKEN``). ``/metrics`` has series per run for
+    running runs and the newest ``metrics_runs`` finished ones only, so a scrape stays
+    the same size however many runs the database holds.
     """
-    from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.exposition import CONTENT_TYPE_LATEST
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encoder
 
     from wattwise.server.metrics import StoreCollector
 
@@ -104,11 +138,16 @@ def create_app(
         raise BadInput("the dashboard token must be 16 to 256 letters, digits or ._~+/=-")
     runs_db = _Runs(Path(db).expanduser() if db is not None else default_db_path())
     registry = CollectorRegistry()
-    registry.register(StoreCollector(runs_db.store))
+    registry.register(StoreCollector(runs_db.store, recent=metrics_runs, reads=runs_db.reads))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Index the runs before the first visit asks (seconds for 100,000 runs).
+        warm = threading.Thread(target=runs_db.warm, name="wattwise-dashboard-index",
+                                daemon=True)
+        warm.start()
         yield
+        warm.join(timeout=30)
         runs_db.close()
 
     app = DashboardApp(
@@ -143,12 +182,32 @@ def create_app(
     def index() -> str:
         return page_html()
 
+    @app.get("/favicon.svg", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(static_text("favicon.svg"), media_type="image/svg+xml")
+
+    @app.get("/static/vendor/uplot/{name}", include_in_schema=False)
+    def vendor(name: str) -> Response:
+        if name not in VENDOR_FILES:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        return Response(vendor_text(name), media_type=VENDOR_FILES[name])
+
     @app.get("/api/runs", responses={404: _error("not found")})
-    def runs(limit: int = Query(50, ge=1, le=1000)) -> dict[str, Any]:
-        store = runs_db.store()
-        if store is None:
-            return {"db": str(runs_db.path), "runs": []}
-        return runs_payload(store, limit)
+    def runs(
+        limit: int = Query(50, ge=1, le=1000),
+        offset: int = Query(0, ge=0, le=10**9),
+        q: str = Query("", max_length=200, description="part of the name, or a run id"),
+        status: Literal["", "running", "lost", "finished", "failed", "interrupted"] = "",
+        sort: Literal[tuple(SORTS)] = "started",  # type: ignore[valid-type]
+        order: Literal["asc", "desc"] = "desc",
+    ) -> dict[str, Any]:
+        store, reads = runs_db.store(), runs_db.reads()
+        query = RunsQuery(limit=limit, offset=offset, q=q, status=status, sort=sort,
+                          desc=order == "desc")
+        if store is None or reads is None:
+            return {"db": str(runs_db.path), "runs": [], "total": 0, "offset": offset,
+                    "limit": limit, "sort": sort, "order": order}
+        return runs_payload(store, query=query, reads=reads)
 
     @app.get("/api/runs/{ref}", responses={404: _error("no such run")})
     def run(ref: str) -> dict[str, Any]:
@@ -156,15 +215,19 @@ def create_app(
 
     @app.get("/api/runs/{ref}/timeline", responses={404: _error("no such run")})
     def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000)) -> dict[str, Any]:
-        return timeline_payload(runs_db.require(), ref, points)
+        return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads())
 
     @app.get(
         "/metrics",
         response_class=PlainTextResponse,
-        responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}},
+        responses={200: {"content": {CONTENT_TYPE_PLAIN_0_0_4.split(";")[0]: {},
+                                     "application/openmetrics-text": {}}}},
     )
-    def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    def metrics(request: Request) -> Response:
+        # The format the scraper asks for (OpenMetrics or text 0.0.4), labelled as what
+        # it is: the body and its Content-Type come from the same choice.
+        encode, content_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(registry), media_type=content_type)
 
     return app
 

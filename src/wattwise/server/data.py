@@ -6,17 +6,30 @@ import base64
 import functools
 import hashlib
 import json
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
 from wattwise.results import combined_kind
-from wattwise.server.timeline import timeline
+from wattwise.server._sql import Reads, RunsQuery
+from wattwise.server.timeline import (
+    bucket_width,
+    cumulative_emissions,
+    from_buckets,
+    intensity_buckets,
+)
 from wattwise.store import SampleRow, Store
 
 _CSP_MARK = "<!-- wattwise:csp -->"
+_VENDOR_MARK = "<!-- wattwise:vendor -->"
 _APP_SCRIPT = '<script>\n"use strict";'
+#: The vendored chart library (uPlot 1.6.32, MIT; see static/vendor/uplot/README.md).
+VENDOR = "static/vendor/uplot"
+VENDOR_FILES = {"uPlot.iife.min.js": "text/javascript", "uPlot.min.css": "text/css"}
 #: What JSON may not carry verbatim inside a <script> element (``</script>``,
 #: ``<!--``) or where JavaScript once ended a line; all are valid JSON escapes.
 _SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
@@ -27,18 +40,30 @@ def page_html(data: dict[str, Any] | None = None) -> str:
     """The dashboard's one page; with ``data``, a saved report that needs no server.
 
     ``data`` goes in a ``<script type="application/json">`` block, escaped for that
-    context, which the page reads as data: it is never run as script. The page
-    carries its Content-Security-Policy (no script or style but its own, by hash;
-    with ``data``, no network at all).
+    context, which the page reads as data: it is never run as script. The served
+    page loads the chart library from the dashboard itself; a saved report carries
+    it inline, so the file works alone. The page carries its Content-Security-Policy
+    (no script or style but its own, by hash, and the library's; with ``data``, no
+    network at all, not even its own origin).
     """
     page = _template()
-    policy = page_csp(connect="'none'" if data is not None else "'self'", meta=True)
+    saved = data is not None
+    policy = page_csp(connect="'none'" if saved else "'self'", meta=True, inline=saved)
     page = page.replace(
         _CSP_MARK, f'<meta http-equiv="Content-Security-Policy" content="{policy}">', 1
     )
-    if data is not None:
+    if saved:
+        js, css = vendor_text("uPlot.iife.min.js"), vendor_text("uPlot.min.css")
+        page = page.replace(_VENDOR_MARK, f"<style>{css}</style>\n<script>{js}</script>", 1)
         block = f'<script type="application/json" id="wattwise-data">{script_json(data)}</script>\n'
         page = page.replace(_APP_SCRIPT, block + _APP_SCRIPT, 1)
+    else:
+        page = page.replace(
+            _VENDOR_MARK,
+            '<link rel="icon" href="/favicon.svg" type="image/svg+xml">\n'
+            '<link rel="stylesheet" href="/static/vendor/uplot/uPlot.min.css">\n'
+            '<script src="/static/vendor/uplot/uPlot.iife.min.js"></script>', 1,
+        )
     return page
 
 
@@ -48,52 +73,139 @@ def script_json(value: Any) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_ESCAPES[m.group()], text)
 
 
-def page_csp(*, connect: str = "'self'", meta: bool = False) -> str:
-    """The Content-Security-Policy of the page: its own script and style only, by hash.
+def page_csp(*, connect: str = "'self'", meta: bool = False, inline: bool = False) -> str:
+    """The Content-Security-Policy of the page: its own script and style by hash, and the
+    chart library's, from this dashboard (``'self'``) or, ``inline`` in a saved report,
+    by hash.
 
     ``meta``: the form for a ``<meta>`` element, which cannot carry ``frame-ancestors``.
     """
     script, style = _hashes()
+    if inline:
+        lib_js = _digest(vendor_text("uPlot.iife.min.js"))
+        lib_css = _digest(vendor_text("uPlot.min.css"))
+        scripts, styles = f"'{script}' '{lib_js}'", f"'{style}' '{lib_css}'"
+    else:
+        scripts, styles = f"'self' '{script}'", f"'self' '{style}'"
+    images = "'none'" if inline else "'self'"
     policy = (
-        f"default-src 'none'; script-src '{script}'; style-src '{style}'; "
-        f"connect-src {connect}; img-src 'self'; base-uri 'none'; form-action 'none'"
+        f"default-src 'none'; script-src {scripts}; style-src {styles}; "
+        f"connect-src {connect}; img-src {images}; base-uri 'none';"
+        " form-action 'none'"
     )
     return policy if meta else policy + "; frame-ancestors 'none'"
 
 
 @functools.cache
+def vendor_text(name: str) -> str:
+    """A file of the vendored chart library, checked safe to inline in a ``<script>``."""
+    if name not in VENDOR_FILES:
+        raise KeyError(name)
+    text = files("wattwise.server").joinpath(f"{VENDOR}/{name}").read_text("utf-8")
+    if re.search(r"</(script|style)|<!--", text, re.I):  # pragma: no cover - drift guard
+        raise RuntimeError(f"{name} cannot be inlined in a page as it is")
+    return text
+
+
+@functools.cache
+def static_text(name: str) -> str:
+    """A file of the page's ``static`` folder (the icon)."""
+    return files("wattwise.server").joinpath(f"static/{name}").read_text("utf-8")
+
+
+@functools.cache
 def _template() -> str:
     page = files("wattwise.server").joinpath("static/index.html").read_text("utf-8")
-    if _CSP_MARK not in page or page.count(_APP_SCRIPT) != 1:  # pragma: no cover - drift guard
-        raise RuntimeError("dashboard page has lost its CSP or script marker")
+    if (_CSP_MARK not in page or _VENDOR_MARK not in page
+            or page.count(_APP_SCRIPT) != 1):  # pragma: no cover - drift guard
+        raise RuntimeError("dashboard page has lost its CSP, library or script marker")
     return page
+
+
+def _digest(text: str) -> str:
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 @functools.cache
 def _hashes() -> tuple[str, str]:
     page = _template()
 
-    def digest(open_tag: str, close_tag: str) -> str:
+    def body(open_tag: str, close_tag: str) -> str:
         start = page.index(open_tag) + len(open_tag)
-        body = page[start : page.index(close_tag, start)]
-        return "sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        return page[start : page.index(close_tag, start)]
 
-    return digest("<script>", "</script>"), digest("<style>", "</style>")
+    return _digest(body("<script>", "</script>")), _digest(body("<style>", "</style>"))
 
 
-def runs_payload(store: Store, limit: int = 50) -> dict[str, Any]:
-    """The runs table: identity, status and totals with their kind, newest first.
+def runs_payload(
+    store: Store, limit: int = 50, *, query: RunsQuery | None = None, reads: Reads | None = None
+) -> dict[str, Any]:
+    """One page of the runs table: identity, status and totals with their kind.
 
-    A run still recording (or lost before it ended) has no summary yet; its row
-    then carries the energy of its samples so far, flagged ``so_far``.
+    Filtered, sorted and paged inside SQLite, so a page of 100,000 runs reads 50
+    rows and never parses the other summaries. A run still recording (or lost
+    before it ended) has no summary yet; its row then carries the energy of its
+    samples so far, flagged ``so_far``.
     """
-    rows = []
-    for r in store.list_runs(limit):
-        row = _run_row(r)
-        if r.summary is None:
-            row.update(_so_far(store, r))
-        rows.append(row)
-    return {"db": str(store.path), "runs": rows}
+    query = (query or RunsQuery(limit=limit)).check()
+    with _reading(store, reads) as r:
+        if query.status in ("running", "lost"):  # lost is running, as stored: decide each
+            candidates, _ = r.runs_page(replace(query, limit=_LIVE_MAX, offset=0))
+            rows = [row for row in map(lambda x: _sql_row(store, r, x), candidates)
+                    if row["status"] == query.status]
+            total = len(rows)
+            rows = rows[query.offset : query.offset + query.limit]
+        else:
+            page, total = r.runs_page(query)
+            rows = [_sql_row(store, r, x) for x in page]
+    return {
+        "db": str(store.path), "runs": rows, "total": total, "offset": query.offset,
+        "limit": query.limit, "sort": query.sort, "order": "desc" if query.desc else "asc",
+    }
+
+
+#: At most this many runs stored as running are checked for a status filter.
+_LIVE_MAX = 10_000
+
+
+@contextmanager
+def _reading(store: Store, reads: Reads | None) -> Iterator[Reads]:
+    """``reads``, or a read-only handle on ``store``'s file for the length of one call."""
+    if reads is not None:
+        yield reads
+        return
+    own = Reads(store.path)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
+    started = _finite(x["started_unix_s"]) or 0.0
+    last = _finite(x["ended_unix_s"])
+    last = _finite(x["heartbeat_unix_s"]) if last is None else last
+    row: dict[str, Any] = {
+        "id": int(x["id"]),
+        "name": str(x["name"]),
+        "status": str(x["status"]),
+        "started_unix_s": started,
+        "duration_s": None if last is None else max(0.0, last - started),
+        **{k: x[k] for k in ("energy_j", "low_j", "high_j", "kind", "emissions_g", "zone",
+                             "host")},
+    }
+    if row["status"] == "running" or not x["has_summary"]:
+        record = store.get_run(row["id"])  # its status says whether it is still alive
+        row["status"] = record.status
+        if record.summary is None:
+            row.update(_so_far(reads, record))
+    return row
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
 
 
 def domain_provenance(sensors: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
@@ -138,10 +250,10 @@ def energy_so_far(samples: Sequence[SampleRow]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _so_far(store: Store, r: Any) -> dict[str, Any]:
+def _so_far(reads: Reads, r: Any) -> dict[str, Any]:
     prov = domain_provenance(r.sensors)
     in_total = {name for name, p in prov.items() if p["in_total"]}
-    parts = [v for k, v in energy_so_far(store.samples(r.id)).items() if k in in_total]
+    parts = [v for k, v in reads.energy_so_far(r.id).items() if k in in_total]
     kinds = [str(prov[name]["kind"]) for name in in_total]
     return {
         "energy_j": sum(p["energy_j"] for p in parts),
@@ -162,34 +274,52 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
     }
 
 
-def timeline_payload(store: Store, ref: str | int, points: int = 600) -> dict[str, Any]:
-    """Power over time per domain (thinned to ``points``), with each domain's kind and source."""
+def timeline_payload(
+    store: Store, ref: str | int, points: int = 600, *, reads: Reads | None = None
+) -> dict[str, Any]:
+    """Power over time per domain in at most ``points`` buckets, with provenance, windows'
+    and events' times, and (where the run was priced) grid intensity and emissions.
+
+    Reduced inside SQLite: a run of a million samples sends a few hundred points.
+    """
     record = store.get_run(ref)
-    provenance = {
-        name: {"kind": p["kind"], "source": p["source"]}
-        for name, p in domain_provenance(record.sensors).items()
-    }
+    prov = domain_provenance(record.sensors)
+    provenance = {n: {"kind": p["kind"], "source": p["source"], "in_total": p["in_total"]}
+                  for n, p in prov.items()}
+    start = record.started_unix_s
+    with _reading(store, reads) as r:
+        samples, last = r.sample_span(record.id)
+        end = max(x for x in (last, record.ended_unix_s, start) if x is not None)
+        width = bucket_width(start, end, points)
+        rows = r.buckets(record.id, start, width, samples) if samples else []
+        domains = from_buckets(rows, start)
+    count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
+    em = _obj(_obj(record.summary).get("emissions"))
+    intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \
+        else []
+    has_intensity = any(v is not None for v in intensity)
+    counted = [0.0] * count
+    for name, d in domains.items():
+        if prov.get(name, {}).get("in_total", True):
+            for b, e in zip(d["b"], d["energy_j"], strict=True):
+                counted[b] += e
+    grid = [round(min((k + 1) * width, end - start), 3) for k in range(count)]
+    cumulative = cumulative_emissions(
+        counted, intensity if has_intensity else None, _finite(em.get("emissions_g"))
+    )
     return {
         "run_id": record.id,
-        "domains": timeline(store.samples(record.id), record.started_unix_s, points),
+        "started_unix_s": start,
+        "end_s": round(end - start, 3),
+        "bucket_s": width,
+        "samples": samples,
+        "domains": {n: {k: d[k] for k in ("t_s", "power_w", "min_w", "max_w", "gap")}
+                    for n, d in domains.items()},
         "provenance": provenance,
-    }
-
-
-def _run_row(r: Any) -> dict[str, Any]:
-    s = _obj(r.summary)
-    em = _obj(s.get("emissions"))
-    return {
-        "id": r.id,
-        "name": r.name,
-        "status": r.status,
-        "started_unix_s": r.started_unix_s,
-        "duration_s": r.duration_s,
-        "energy_j": s.get("energy_j"),
-        "low_j": s.get("low_j"),
-        "high_j": s.get("high_j"),
-        "kind": s.get("kind"),
-        "emissions_g": em.get("emissions_g"),
-        "zone": em.get("zone"),
-        "host": _obj(r.host).get("hostname"),
+        "intensity": {"t_s": grid, "g_per_kwh": intensity,
+                      "zone": em.get("zone"), "source": em.get("source")}
+        if has_intensity else None,
+        "emissions": {"t_s": grid, "cumulative_g": cumulative,
+                      "by_intensity": has_intensity}
+        if cumulative is not None else None,
     }

@@ -1,89 +1,199 @@
-"""Prometheus metrics of the runs in a store, in the text exposition format.
+"""Prometheus metrics of the runs in a store, with label sets that stay bounded.
 
-Energy per run and domain is a counter (it only grows while a run records);
-the latest power of each domain of a *running* run is a gauge, so a scrape
-of a dashboard beside a training job shows its live draw. Every series
-carries ``kind`` (measured or estimated): an estimate is never passed off as
-a meter reading.
+A Prometheus series lives as long as its label values do, so labels here never
+carry free text and never grow with the number of runs:
+
+- totals over *all* runs are labelled only by ``kind`` (measured, estimated,
+  mixed) and the run counts by ``status``: a handful of series for any database;
+- per-run series (``run_id``, ``domain``, ``kind``, ``source``) exist for runs
+  that are recording now and for the newest ``recent`` finished runs only;
+- ``source`` is the sensor backend as a short word (``rapl``, ``nvml``,
+  ``amdsmi``, ``model`` or ``other``); the full source text, the run's name and
+  host go in ``wattwise_run_info`` and ``wattwise_run_domain_info``, clipped.
+
+Energy is a counter (it only grows while a run records); the latest power of a
+*running* run's domains is a gauge, so a scrape beside a training job shows its
+live draw. Every energy series carries ``kind``: an estimate is never passed
+off as a meter reading.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+)
 from prometheus_client.registry import Collector
 
-from wattwise.server.data import domain_provenance, energy_so_far
+from wattwise.errors import BadInput
+from wattwise.server._sql import Reads
+from wattwise.server.data import domain_provenance
 from wattwise.store import Store
+
+#: Sensor backends as a ``source`` label; anything else is ``other``.
+SOURCES = ("rapl", "nvml", "amdsmi", "model")
+#: The kinds a figure may have as a label; anything else is ``other``.
+KINDS = ("measured", "estimated", "mixed")
+#: Longest label value taken from the record (a name, a domain, a source text).
+MAX_LABEL = 120
+#: At most this many running runs get series of their own.
+MAX_RUNNING = 20
+_ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+
+def source_label(source: Any) -> str:
+    """The backend a domain's source text names (``rapl:/sys/...`` is ``rapl``)."""
+    head = str(source).split(":", 1)[0].strip().lower() if source is not None else ""
+    return head if head in SOURCES else "other"
+
+
+def kind_label(kind: Any) -> str:
+    return kind if kind in KINDS else "other"
+
+
+def clip(value: Any) -> str:
+    """A record's text as a label value: at most ``MAX_LABEL`` characters."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 
 class StoreCollector(Collector):
-    """Collects the newest ``limit`` runs of ``store`` at each scrape.
+    """Collects the runs of ``store`` at each scrape (see the module docstring).
 
     ``store`` may be a callable that returns the store, or None while there is
     no database yet (the dashboard opens it lazily): then there are no series.
-    A stored figure that is not a finite number is left out, never a failed scrape.
+    ``reads``, likewise, gives the aggregating queries over the same file; without
+    it one is opened for each scrape. ``recent``: how many finished runs keep
+    series of their own. A stored figure that is not a finite number is left out,
+    never a failed scrape.
     """
 
-    def __init__(self, store: Store | Callable[[], Store | None], limit: int = 50) -> None:
+    def __init__(
+        self,
+        store: Store | Callable[[], Store | None],
+        recent: int = 3,
+        *,
+        reads: Callable[[], Reads | None] | None = None,
+    ) -> None:
+        if isinstance(recent, bool) or not isinstance(recent, int) or recent < 0:
+            raise BadInput(f"recent must be a whole number >= 0, got {recent!r}")
         self.store = store
-        self.limit = limit
+        self.recent = recent
+        self.reads = reads
 
     def _store(self) -> Store | None:
         return self.store if isinstance(self.store, Store) else self.store()
 
     def collect(self) -> Iterator[Any]:
-        labels = ["run_id", "name", "domain", "kind", "source"]
+        labels = ["run_id", "domain", "kind", "source"]
+        runs = GaugeMetricFamily("wattwise_runs", "Runs in the database by status.",
+                                 labels=["status"])
+        total_energy = CounterMetricFamily(
+            "wattwise_energy_joules", "Energy of every run that has ended, by its kind.",
+            labels=["kind"])
+        total_emissions = CounterMetricFamily(
+            "wattwise_emissions_grams",
+            "Operational emissions of every run that has ended, gCO2eq, by its energy's kind.",
+            labels=["kind"])
         energy = CounterMetricFamily(
-            "wattwise_run_energy_joules", "Energy of a run per domain.", labels=labels
-        )
+            "wattwise_run_energy_joules",
+            "Energy of a running or recent run per domain.", labels=labels)
         power = GaugeMetricFamily(
             "wattwise_run_power_watts",
-            "Latest sampled power of each domain of a running run.",
-            labels=labels,
-        )
-        status = GaugeMetricFamily(
-            "wattwise_run_running", "1 while a run is recording, else 0.", labels=["run_id", "name"]
-        )
+            "Latest sampled power of each domain of a running run.", labels=labels)
+        running = GaugeMetricFamily(
+            "wattwise_run_running", "1 while a run is recording, else 0.", labels=["run_id"])
         emissions = GaugeMetricFamily(
             "wattwise_run_emissions_grams",
-            "Operational emissions of a finished run, gCO2eq.",
-            labels=["run_id", "name", "zone", "source"],
-        )
+            "Operational emissions of a recent finished run, gCO2eq.",
+            labels=["run_id", "zone"])
+        info = InfoMetricFamily(
+            "wattwise_run", "Name and host of each run with series here.",
+            labels=["run_id"])
+        domain_info = InfoMetricFamily(
+            "wattwise_run_domain", "Where each domain's figures come from, in full.",
+            labels=["run_id", "domain"])
+        families = {"runs": runs, "total_energy": total_energy,
+                    "total_emissions": total_emissions, "energy": energy, "power": power,
+                    "running": running, "emissions": emissions, "info": info,
+                    "domain_info": domain_info}
         store = self._store()
-        for run in store.list_runs(self.limit) if store is not None else []:
-            rid = str(run.id)
-            running = run.status == "running"
-            status.add_metric([rid, run.name], 1.0 if running else 0.0)
-            if isinstance(run.summary, dict):
-                domains = run.summary.get("domains")
-                for d in domains if isinstance(domains, list) else []:
-                    value = _number(d.get("energy_j")) if isinstance(d, dict) else None
-                    if value is not None:
-                        energy.add_metric(
-                            [rid, run.name, *(str(d.get(k)) for k in ("domain", "kind", "source"))],
-                            value,
-                        )
-                em = run.summary.get("emissions")
-                grams = _number(em.get("emissions_g")) if isinstance(em, dict) else None
-                if isinstance(em, dict) and grams is not None:
-                    emissions.add_metric(
-                        [rid, run.name, str(em.get("zone")), str(em.get("source"))], grams
-                    )
-            elif running and store is not None:
-                prov = domain_provenance(run.sensors)
-                for domain, part in energy_so_far(store.samples(run.id)).items():
-                    p = prov.get(domain, {})
-                    kind, source = str(p.get("kind", "unknown")), str(p.get("source", "unknown"))
-                    energy.add_metric([rid, run.name, domain, kind, source], part["energy_j"])
-                    power.add_metric([rid, run.name, domain, kind, source], part["power_w"])
-        yield energy
-        yield power
-        yield status
-        yield emissions
+        if store is not None:
+            reads = self.reads() if self.reads is not None else Reads(store.path)
+            try:
+                self._collect(store, reads, families)
+            finally:
+                if self.reads is None and reads is not None:
+                    reads.close()
+        yield from families.values()
+
+    def _collect(self, store: Store, reads: Reads | None, m: dict[str, Any]) -> None:
+        if reads is None:
+            return
+        counts = reads.status_counts()
+        live = reads.running_ids(MAX_RUNNING)
+        records = {rid: store.get_run(rid) for rid in live}
+        lost = sum(1 for r in records.values() if r.status == "lost")
+        for status in ("running", "lost", "finished", "failed", "interrupted"):
+            n = counts.get(status, 0)
+            n = n - lost if status == "running" else lost if status == "lost" else n
+            m["runs"].add_metric([status], float(max(0, n)))
+        totals: dict[str, list[float]] = {}
+        for kind, (joules, grams, _n) in reads.totals_by_kind().items():
+            t = totals.setdefault(kind_label(kind), [0.0, 0.0])
+            t[0] += joules
+            t[1] += grams
+        for kind, (joules, grams) in sorted(totals.items()):
+            m["total_energy"].add_metric([kind], joules)
+            m["total_emissions"].add_metric([kind], grams)
+        for rid in reads.newest_ids(self.recent, finished_only=True) if self.recent else []:
+            if rid not in records:
+                records[rid] = store.get_run(rid)
+        for run in records.values():
+            self._run(run, reads, m)
+
+    def _run(self, run: Any, reads: Reads, m: dict[str, Any]) -> None:
+        rid = str(run.id)
+        is_running = run.status == "running"
+        m["running"].add_metric([rid], 1.0 if is_running else 0.0)
+        m["info"].add_metric([rid], {"name": clip(run.name),
+                                     "host": clip(_obj(run.host).get("hostname"))})
+        prov = domain_provenance(run.sensors)
+        for domain, p in prov.items():
+            m["domain_info"].add_metric([rid, clip(domain)], {
+                "source": clip(p.get("source")), "kind": clip(p.get("kind")),
+            })
+        if isinstance(run.summary, dict):
+            domains = run.summary.get("domains")
+            for d in domains if isinstance(domains, list) else []:
+                value = _number(d.get("energy_j")) if isinstance(d, dict) else None
+                if value is not None:
+                    m["energy"].add_metric(
+                        [rid, clip(d.get("domain")), kind_label(d.get("kind")),
+                         source_label(d.get("source"))], value)
+            em = run.summary.get("emissions")
+            grams = _number(em.get("emissions_g")) if isinstance(em, dict) else None
+            if isinstance(em, dict) and grams is not None:
+                zone = str(em.get("zone"))
+                m["emissions"].add_metric([rid, zone if _ZONE.fullmatch(zone) else "other"],
+                                          grams)
+        elif is_running:
+            for domain, part in reads.energy_so_far(run.id).items():
+                p = prov.get(domain, {})
+                lab = [rid, clip(domain), kind_label(p.get("kind")), source_label(p.get("source"))]
+                m["energy"].add_metric(lab, part["energy_j"])
+                if _number(part.get("power_w")) is not None:
+                    m["power"].add_metric(lab, part["power_w"])
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _number(value: Any) -> float | None:

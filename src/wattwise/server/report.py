@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from wattwise.server._sql import RunsQuery
 from wattwise.server.data import page_html, run_payload, runs_payload, timeline_payload
 from wattwise.store import Store
 
@@ -34,7 +35,8 @@ def run_report_html(
     from wattwise import __version__
 
     record = store.get_run(ref)
-    rows = [r for r in runs_payload(store, 1000)["runs"] if r["id"] == record.id]
+    listed = runs_payload(store, query=RunsQuery(limit=1000, q=str(record.id)))
+    rows = [r for r in listed["runs"] if r["id"] == record.id]
     payload = run_payload(store, record.id)
     summary = payload["run"].get("summary")
     if emissions is not None and isinstance(summary, dict):
@@ -44,14 +46,34 @@ def run_report_html(
         }
         for row in rows:
             row["emissions_g"], row["zone"] = emissions.get("emissions_g"), emissions.get("zone")
+    timeline = timeline_payload(store, record.id, points)
+    if emissions is not None:
+        _repriced(timeline, emissions)
     data = {
+        # The run's row of the runs list, as the dashboard's API gives it.
         "/api/runs?limit=100": {"db": str(store.path), "runs": rows},
         f"/api/runs/{record.id}": payload,
-        f"/api/runs/{record.id}/timeline": timeline_payload(store, record.id, points),
+        f"/api/runs/{record.id}/timeline": timeline,
     }
     return page_html({
         "run_id": record.id,
+        "db": str(store.path),
         "written_unix_s": time.time(),
         "version": __version__,
         "data": data,
     })
+
+
+def _repriced(timeline: dict[str, Any], emissions: dict[str, Any]) -> None:
+    """Rescale the cumulative-emissions curve to end at the re-priced figure.
+
+    The shape over time stays the recorded one; the recorded intensity series is
+    not what the new figure used, so it is left out.
+    """
+    grams = emissions.get("emissions_g")
+    curve = timeline.get("emissions")
+    if isinstance(curve, dict) and isinstance(grams, (int, float)) and curve["cumulative_g"]:
+        last = curve["cumulative_g"][-1]
+        if last:
+            curve["cumulative_g"] = [g * grams / last for g in curve["cumulative_g"]]
+    timeline["intensity"] = None

@@ -1,47 +1,120 @@
-"""Power over time per domain, from stored samples, thinned for a chart.
+"""Power over time per domain, reduced on the server to what a chart can show.
 
-A run sampled at 1 Hz for a day has 86,400 samples per domain; a chart needs
-a few hundred points. Thinning merges neighbouring samples into buckets and
-takes each bucket's power as its energy over its duration, so the area under
-the thinned curve is still the run's energy (a mean of powers would not be,
-where intervals differ in length).
+A run sampled at 10 Hz for a day has 864,000 samples per domain; a chart needs
+a few hundred points. SQLite sums the samples into time buckets (``_sql.Reads
+.buckets``) and this module turns the buckets into points:
+
+- each bucket's power is its energy over its span (from the previous bucket's
+  last sample to its own), so the area under the curve is still the run's
+  energy, which a mean of powers would not be where intervals differ;
+- each bucket keeps the lowest and highest sampled power in it, so a spike
+  shorter than a bucket still shows as an envelope (min/max downsampling);
+- a bucket with a gap has no power: the line breaks there, never drops to zero.
+
+Grid intensity and cumulative emissions use the same buckets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from wattwise.store import SampleRow
+
+def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) -> float:
+    """The bucket width that puts a run's samples into at most ``points`` buckets."""
+    span = 0.0 if last_unix_s is None else max(0.0, last_unix_s - start_unix_s)
+    # Widened a hair so the last sample falls in bucket points - 1, not points.
+    return max(span, 1e-6) / max(1, points) * (1 + 1e-9)
 
 
-def timeline(
-    samples: Sequence[SampleRow], start_unix_s: float, max_points: int = 600
+def from_buckets(
+    rows: Iterable[Sequence[Any]], start_unix_s: float
 ) -> dict[str, dict[str, list[Any]]]:
-    """``{domain: {"t_s": [...], "power_w": [...], "gap": [...]}}``, t from the run's start.
+    """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "energy_j", "b"}}``.
 
-    Each sample's interval runs from the previous sample of its domain (or the
-    run's start) to its own time.
+    ``rows`` as ``Reads.buckets`` gives them: (domain, bucket, samples, last time,
+    energy, gap, min power, max power), by domain and bucket. ``t_s`` is the time of
+    the bucket's last sample from the run's start.
     """
-    by_domain: dict[str, list[SampleRow]] = {}
-    for s in samples:
-        by_domain.setdefault(s.domain, []).append(s)
     out: dict[str, dict[str, list[Any]]] = {}
-    for domain, rows in by_domain.items():
-        size = max(1, -(-len(rows) // max(1, max_points)))  # ceil division
-        t_s: list[float] = []
-        power: list[float | None] = []
-        gap: list[bool] = []
-        prev_t = start_unix_s
-        for i in range(0, len(rows), size):
-            bucket = rows[i : i + size]
-            t0, t1 = prev_t, bucket[-1].t_unix_s
-            prev_t = t1
-            has_gap = any(r.gap for r in bucket)
-            dt = t1 - t0
-            energy = sum(r.energy_j for r in bucket if not r.gap)
-            t_s.append(round(t1 - start_unix_s, 3))
-            power.append(None if has_gap or dt <= 0 else energy / dt)
-            gap.append(has_gap)
-        out[domain] = {"t_s": t_s, "power_w": power, "gap": gap}
+    prev: dict[str, float] = {}
+    for domain, b, _n, t_last, energy, gap, lo, hi in rows:
+        d = out.setdefault(str(domain), {k: [] for k in
+                                         ("t_s", "power_w", "min_w", "max_w", "gap",
+                                          "energy_j", "b")})
+        t1 = float(t_last)
+        t0 = prev.get(str(domain), start_unix_s)
+        prev[str(domain)] = t1
+        dt = t1 - t0
+        broken = bool(gap)
+        power = None if broken or dt <= 0 else _finite(float(energy) / dt)
+        d["t_s"].append(round(t1 - start_unix_s, 3))
+        d["power_w"].append(power)
+        d["min_w"].append(None if broken else _finite(lo))
+        d["max_w"].append(None if broken else _finite(hi))
+        d["gap"].append(broken)
+        d["energy_j"].append(_finite(energy) or 0.0)
+        d["b"].append(int(b))
     return out
+
+
+def intensity_buckets(
+    intervals: Any, start_unix_s: float, width_s: float, count: int
+) -> list[float | None]:
+    """Time-weighted mean grid intensity per bucket from the run's ``intensity_used``.
+
+    ``intervals``: ``[[t_start_unix_s, t_end_unix_s, g_per_kwh], ...]`` as stored with
+    the run's emissions; a bucket no interval covers is None. Malformed entries are
+    skipped: the record is read as stored.
+    """
+    weight = [0.0] * count
+    total = [0.0] * count
+    for item in intervals if isinstance(intervals, list) else []:
+        if not isinstance(item, list) or len(item) != 3:
+            continue
+        a, b, g = (_finite(x) for x in item)
+        if a is None or b is None or g is None or b <= a:
+            continue
+        lo, hi = a - start_unix_s, b - start_unix_s
+        first = max(0, int(lo // width_s))
+        last = min(count - 1, int(hi // width_s))
+        for k in range(first, last + 1):
+            overlap = min(hi, (k + 1) * width_s) - max(lo, k * width_s)
+            if overlap > 0:
+                weight[k] += overlap
+                total[k] += overlap * g
+    return [total[k] / weight[k] if weight[k] > 0 else None for k in range(count)]
+
+
+def cumulative_emissions(
+    energy_by_bucket: list[float],
+    intensity: list[float | None] | None,
+    emissions_g: float | None,
+) -> list[float] | None:
+    """Emissions summed bucket by bucket, ending at the run's own ``emissions_g``.
+
+    With an intensity per bucket, each bucket weighs by its own intensity; without,
+    every joule weighs the same (the run's average intensity). The curve is scaled to
+    end at the recorded figure, so the chart and the totals print the same number.
+    """
+    if emissions_g is None:
+        return None
+    known = [g for g in intensity or [] if g is not None]
+    fallback = sum(known) / len(known) if known else 1.0  # a bucket no interval covers
+    raw: list[float] = []
+    acc = 0.0
+    for k, e in enumerate(energy_by_bucket):
+        g = intensity[k] if intensity is not None and k < len(intensity) else None
+        acc += e * (fallback if g is None else g)
+        raw.append(acc)
+    if not raw or raw[-1] <= 0:
+        return None
+    scale = emissions_g / raw[-1]
+    return [x * scale for x in raw]
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None

@@ -1,0 +1,166 @@
+"""The dashboard at scale: the runs list over 100,000 runs, and one run of a million samples.
+
+    .venv/bin/python benchmarks/bench_dashboard.py               # 100,000 runs, 1,000,000 samples
+    .venv/bin/python benchmarks/bench_dashboard.py --runs 20000 --samples 200000 --reps 5
+
+Builds a run database in a temporary folder: the schema through ``Store``, then
+copies of one finished run (3 domains, emissions with 10 intensity intervals,
+about 1.5 kB of summary, as a short real run stores) bulk-inserted through
+SQLite, with varied names, start times and energies; and one run with
+``--samples`` samples over 4 domains. Then each request is timed in-process
+through the app (``TestClient``: routing, validation and JSON included, no
+socket): the first time (the first runs-list request builds the server's index
+of runs; the first timeline sums the samples) and the median and worst of
+``--reps`` more.
+
+The target: every runs-list request under 200 ms with 100,000 runs; the
+timeline of a million samples reduced on the server (its answer's size is given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from wattwise.store import Store
+
+
+def build(path: Path, runs: int, samples: int) -> int:
+    """The database; the id of the long run."""
+    with Store(path) as store:
+        seed = store.create_run(name="seed", started_unix_s=1.7e9, host={"hostname": "bench"},
+                                hardware={"cpu": "bench"}, versions={"wattwise": "bench"},
+                                sensors=[{"name": "rapl", "domains": [
+                                    {"name": d, "kind": "measured", "source": f"rapl:{d}"}
+                                    for d in ("cpu:0", "dram:0", "gpu:0")]}],
+                                command=["python", "train.py"])
+        store.finish_run(seed, ended_unix_s=1.7e9 + 60, status="finished", summary={})
+    rng = random.Random(0)
+    conn = sqlite3.connect(path)
+    cols = [c[1] for c in conn.execute("PRAGMA table_info(runs)")][1:]
+    row = conn.execute(f"SELECT {', '.join(cols)} FROM runs WHERE id = ?", (seed,)).fetchone()
+    base = dict(zip(cols, row, strict=True))
+    statuses = ["finished"] * 17 + ["failed", "interrupted"]
+    batch = []
+    for i in range(runs - 1):
+        e = rng.uniform(10, 1e6)
+        start = 1.7e9 + i * 30.0
+        summary = {
+            "energy_j": e, "low_j": e * 0.95, "high_j": e * 1.05, "kind": "measured",
+            "domains": [{"domain": d, "kind": "measured", "source": f"rapl:{d}",
+                         "energy_j": e / 3, "low_j": e / 3, "high_j": e / 3,
+                         "avg_power_w": e / 3 / 60, "in_total": True}
+                        for d in ("cpu:0", "dram:0", "gpu:0")],
+            "notes": ["no zone was given: used the yearly average of DE"],
+            "emissions": {"emissions_g": e / 3.6e6 * 380, "low_g": 0.0, "high_g": 0.0,
+                          "zone": "DE", "source": "yearly average", "pue": 1.0,
+                          "avg_intensity_g_per_kwh": 380.0,
+                          "intensity_used": [[start + k * 6, start + k * 6 + 6, 380.0]
+                                             for k in range(10)]},
+        }
+        values = {**base, "name": f"job-{i % 5000}-{rng.randrange(10**6)}",
+                  "status": statuses[i % len(statuses)], "started_unix_s": start,
+                  "ended_unix_s": start + rng.uniform(5, 3600), "heartbeat_unix_s": start,
+                  "summary_json": json.dumps(summary)}
+        batch.append(tuple(values[c] for c in cols))
+        if len(batch) == 10_000:
+            conn.executemany(f"INSERT INTO runs ({', '.join(cols)}) VALUES "
+                             f"({', '.join('?' * len(cols))})", batch)
+            conn.commit()
+            batch = []
+    if batch:
+        conn.executemany(f"INSERT INTO runs ({', '.join(cols)}) VALUES "
+                         f"({', '.join('?' * len(cols))})", batch)
+        conn.commit()
+    conn.close()
+    with Store(path) as store:
+        long = store.create_run(name="a-million-samples", started_unix_s=1.8e9,
+                                host={"hostname": "bench"}, hardware={}, versions={},
+                                sensors=[{"name": "rapl", "domains": [
+                                    {"name": f"gpu:{k}", "kind": "measured",
+                                     "source": "nvml"} for k in range(4)]}])
+        from wattwise.store import SampleRow
+
+        per = samples // 4
+        chunk: list[SampleRow] = []
+        for i in range(1, per + 1):
+            t = 1.8e9 + i * 0.1
+            for k in range(4):
+                p = 300.0 + 50.0 * rng.random()
+                chunk.append(SampleRow(t, f"gpu:{k}", p * 0.1, p, p * 0.1, p * 0.1))
+            if len(chunk) >= 40_000:
+                store.add_samples(long, chunk)
+                chunk = []
+        if chunk:
+            store.add_samples(long, chunk)
+        store.finish_run(long, ended_unix_s=1.8e9 + per * 0.1, status="finished", summary={})
+    return long
+
+
+def timed(client: object, url: str, reps: int) -> tuple[float, float, float, int]:
+    """Milliseconds of the first GET ``url``, then the median and worst of ``reps`` more,
+    and the answer's size in bytes."""
+    get = client.get  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    r = get(url)
+    first = (time.perf_counter() - t0) * 1000
+    assert r.status_code == 200, (url, r.text[:300])
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        r = get(url)
+        times.append((time.perf_counter() - t0) * 1000)
+    return first, statistics.median(times), max(times), len(r.content)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=100_000)
+    ap.add_argument("--samples", type=int, default=1_000_000)
+    ap.add_argument("--reps", type=int, default=15)
+    args = ap.parse_args()
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "runs.db"
+        t0 = time.perf_counter()
+        long = build(path, args.runs, args.samples)
+        print(f"built {args.runs:,} runs and a run of {args.samples:,} samples in "
+              f"{time.perf_counter() - t0:.0f} s ({path.stat().st_size / 1e6:.0f} MB)")
+        print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}")
+        cases = [
+            ("runs list, first page of 50 (newest first)", "/api/runs"),
+            ("runs list, page 1,000 of 50", "/api/runs?offset=49950"),
+            ("runs list, last page", f"/api/runs?offset={args.runs - 50}"),
+            ("runs list, filter by name", "/api/runs?q=job-4242-"),
+            ("runs list, filter matching nothing", "/api/runs?q=no-such-run"),
+            ("runs list, status failed", "/api/runs?status=failed"),
+            ("runs list, sorted by energy", "/api/runs?sort=energy"),
+            ("runs list, sorted by emissions, ascending", "/api/runs?sort=emissions&order=asc"),
+            ("runs list, sorted by name", "/api/runs?sort=name"),
+            ("runs list, sorted by duration", "/api/runs?sort=duration"),
+            ("/metrics", "/metrics"),
+            (f"timeline of {args.samples:,} samples, 600 points",
+             f"/api/runs/{long}/timeline"),
+            ("one run (record, windows, events)", f"/api/runs/{long}"),
+        ]
+        with TestClient(create_app(path, port=8787), base_url="http://127.0.0.1:8787") as c:
+            print("\n| request | first ms | median ms | worst ms | answer bytes |\n"
+                  "|---|---:|---:|---:|---:|")
+            for label, url in cases:
+                reps = args.reps if "timeline" not in url else max(3, args.reps // 5)
+                first, med, worst, size = timed(c, url, reps)
+                print(f"| {label} (`{url}`) | {first:.0f} | {med:.1f} | {worst:.1f} | {size:,} |")
+
+
+if __name__ == "__main__":
+    main()

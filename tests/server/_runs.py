@@ -1,0 +1,108 @@
+"""A run database shaped like a real one: a demo-like training run and a few others.
+
+The demo-like run has measured and estimated domains, windows with epochs nested
+in ``train``, a sensor gap, events, and emissions priced on an intensity that
+changes during the run, so every part of the run page has something to draw.
+Everything is computed, so the figures the pages print can be checked.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from wattwise.store import SampleRow, Store
+
+START = 1_760_000_000.0
+DURATION_S = 300.0
+STEP_S = 0.5
+#: The demo-like run's domains: (name, kind, source, power at time t).
+DOMAINS: list[tuple[str, str, str, Any]] = [
+    ("cpu:package-0", "measured", "rapl:/sys/class/powercap/intel-rapl:0",
+     lambda t: 15.0 + (50.0 + 8.0 * math.sin(t / 3.0) if 40 <= t < 260 else 0.0)),
+    ("dram:0", "measured", "rapl:/sys/class/powercap/intel-rapl:0:0",
+     lambda t: 3.0 + (1.5 if 40 <= t < 260 else 0.0)),
+    ("gpu:0", "estimated", "model:utilisation x published board power",
+     lambda t: 30.0 + (120.0 if 45 <= t < 255 else 0.0)),
+]
+#: Seconds from the start during which cpu:package-0 could not be read.
+GAP_S = (200.0, 203.0)
+#: Grid intensity per minute of the run, gCO2eq/kWh.
+INTENSITY = [380.0, 360.0, 340.0, 420.0, 400.0]
+WINDOWS = [("load", 0.0, 40.0), ("train", 40.0, 260.0), ("evaluate", 260.0, 300.0)] + [
+    (f"epoch-{k}", 40.0 + 44.0 * k, 40.0 + 44.0 * (k + 1)) for k in range(5)
+]
+
+
+def _intensity_at(t: float) -> float:
+    return INTENSITY[min(len(INTENSITY) - 1, int(t // 60))]
+
+
+def demo_like(store: Store, name: str = "demo-digits-mlp", start: float = START,
+              scale: float = 1.0) -> int:
+    """Record the demo-like run (powers times ``scale``); its id."""
+    rid = store.create_run(
+        name=name, started_unix_s=start, host={"hostname": "lab-01", "os": "Linux"},
+        hardware={"cpu": "Example CPU"},
+        sensors=[{"name": "rapl+model", "domains": [
+            {"name": n, "kind": k, "source": s, "in_total": True} for n, k, s, _ in DOMAINS]}],
+        versions={"wattwise": "test"}, command=["python", "train.py"],
+    )
+    rows: list[SampleRow] = []
+    energy = {n: 0.0 for n, *_ in DOMAINS}
+    grams = 0.0
+    intervals: list[list[float]] = []
+    n_steps = int(DURATION_S / STEP_S)
+    for i in range(1, n_steps + 1):
+        t = i * STEP_S
+        for dom, _kind, _src, power in DOMAINS:
+            gap = dom == "cpu:package-0" and GAP_S[0] < t <= GAP_S[1]
+            p = power(t - STEP_S / 2) * scale
+            e = 0.0 if gap else p * STEP_S
+            rows.append(SampleRow(start + t, dom, e, 0.0 if gap else p, e, e, gap))
+            energy[dom] += e
+            grams += e / 3.6e6 * _intensity_at(t - STEP_S / 2)
+            intervals.append([start + t - STEP_S, start + t, _intensity_at(t - STEP_S / 2)])
+    store.add_samples(rid, rows)
+    for wname, a, b in WINDOWS:
+        store.add_window(rid, {
+            "name": wname, "start_unix_s": start + a, "end_unix_s": start + b,
+            "energy_j": 1.0, "kind": "mixed",
+        })
+    store.add_event(rid, start + 201.0, "gap", "cpu:package-0 could not be read for 3 s")
+    store.add_event(rid, start + 150.0, "note", "checkpoint saved")
+    total = sum(energy.values())
+    store.finish_run(rid, ended_unix_s=start + DURATION_S, status="finished", summary={
+        "energy_j": total, "low_j": total * 0.9, "high_j": total * 1.1, "kind": "mixed",
+        "domains": [{"domain": n, "kind": k, "source": s, "energy_j": energy[n],
+                     "low_j": energy[n], "high_j": energy[n],
+                     "avg_power_w": energy[n] / DURATION_S, "in_total": True}
+                    for n, k, s, _ in DOMAINS],
+        "notes": [],
+        "emissions": {
+            "emissions_g": grams, "low_g": grams * 0.9, "high_g": grams * 1.1, "zone": "DE",
+            "source": "trace: DE 2024 hourly", "kind": "historical", "pue": 1.0,
+            "avg_intensity_g_per_kwh": grams / (total / 3.6e6),
+            "intensity_used": intervals,
+        },
+    })
+    return rid
+
+
+def fixture_db(path: Path) -> dict[str, Any]:
+    """The demo-like run, a smaller copy to compare it with, a failed run and a run
+    recorded as running whose process is gone (shown as lost); their ids."""
+    with Store(path) as store:
+        demo = demo_like(store)
+        smaller = demo_like(store, "demo-digits-mlp-int8", START + 1000.0, scale=0.6)
+        failed = store.create_run(
+            name="crashed <b>job</b>", started_unix_s=START + 2000.0,
+            host={"hostname": "lab-02"}, hardware={}, sensors=[], versions={},
+        )
+        store.finish_run(failed, ended_unix_s=START + 2010.0, status="failed", exit_code=1)
+        lost = store.create_run(
+            name="lost-job", started_unix_s=START + 3000.0, host={"hostname": "lab-03"},
+            hardware={}, sensors=[], versions={}, pid=2**22 + 7,  # no such process
+        )
+    return {"demo": demo, "smaller": smaller, "failed": failed, "lost": lost}

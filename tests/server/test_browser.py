@@ -1,0 +1,271 @@
+"""The dashboard in a real browser: headless Chromium driven by Selenium.
+
+A server started here serves a database of fixture runs. Every page must load
+with no console error and no request leaving this machine; the charts must
+draw (the canvas has ink), hovering must show a value with its unit, and the
+page must fit a narrow screen. Screenshots are saved for a person to look at:
+under ``$WATTWISE_TEST_ARTIFACTS`` if set, else in pytest's temporary folder.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``apt-get install chromium
+chromium-driver``) and Selenium (``pip install -e ".[dev]"``); without them the
+tests are skipped with that line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.server._runs import fixture_db
+from wattwise.server.report import run_report_html
+from wattwise.store import Store
+
+_HOW = ("needs Chromium, its driver and Selenium: apt-get install chromium chromium-driver; "
+        'pip install -e ".[dev]"')
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+try:
+    from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # pragma: no cover - the dev extra installs it
+    webdriver = None  # type: ignore[assignment]
+
+_MISSING = webdriver is None or CHROMIUM is None or DRIVER is None
+if _MISSING and os.environ.get("WATTWISE_REQUIRE_BROWSER") == "1":  # CI: never skip silently
+    raise RuntimeError(f"WATTWISE_REQUIRE_BROWSER=1 but the browser tests {_HOW}")
+pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    path = tmp_path_factory.mktemp("browser") / "runs.db"
+    return path, fixture_db(path)
+
+
+@pytest.fixture(scope="module")
+def base(runs: tuple[Path, dict[str, Any]]) -> Iterator[str]:
+    import uvicorn
+
+    from wattwise.server import create_app
+
+    config = uvicorn.Config(create_app(runs[0]), host="127.0.0.1", port=0, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = os.environ.get("WATTWISE_TEST_ARTIFACTS")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-default-apps", "--no-first-run",
+                "--disable-extensions", "--window-size=1280,1000",
+                f"--user-data-dir={tmp_path_factory.mktemp('profile')}"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(DRIVER)))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _requests(driver: Any) -> list[str]:
+    """URLs the page asked for since the last call (from the performance log)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def _open(driver: Any, url: str, ready: str, shot: Path | None = None) -> list[str]:
+    """Open ``url``, wait for ``ready`` (a CSS selector); the URLs it requested.
+
+    Fails on any console message of level SEVERE (errors, CSP violations, 404s)."""
+    driver.get_log("browser")
+    driver.get_log("performance")
+    driver.get("about:blank")
+    driver.get(url)
+    with contextlib.suppress(TimeoutException):  # shown by the assertion below
+        WebDriverWait(driver, 15).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, ready)
+            or d.find_element(By.ID, "error").text
+        )
+    assert driver.find_elements(By.CSS_SELECTOR, ready), (
+        url, driver.find_element(By.ID, "error").text, driver.get_log("browser"))
+    time.sleep(0.3)  # let late requests and console messages arrive
+    if shot is not None:
+        driver.save_screenshot(str(shot))
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], (url, errors)
+    return _requests(driver)
+
+
+def _local(urls: list[str], base: str | None) -> None:
+    """Every request stays on this machine: the dashboard itself or the file opened
+    (``chrome:`` is the browser's own built-in resources, such as its fonts)."""
+    own = urlsplit(base).netloc if base else None
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.scheme in ("file", "data", "about", "blob", "chrome") or (
+            parts.scheme == "http" and parts.netloc == own), url
+
+
+def _ink(driver: Any, selector: str) -> float:
+    """Share of the canvas's pixels that are not blank: the chart drew something."""
+    return float(driver.execute_script(
+        """const c = document.querySelector(arguments[0]);
+           const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+           let n = 0;
+           for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0) n++;
+           return n / (d.length / 4);""", selector))
+
+
+def test_runs_list_loads_with_rows_paging_and_no_outside_request(
+    browser: Any, base: str, runs: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    urls = _open(browser, f"{base}/#/runs", "tr.run", artifacts / "runs.png")
+    _local(urls, base)
+    assert any("/api/runs?" in u for u in urls)
+    ids = [int(tr.get_attribute("data-id")) for tr in browser.find_elements(By.CSS_SELECTOR,
+                                                                             "tr.run")]
+    assert ids == sorted(runs[1].values(), reverse=True)  # newest first
+    statuses = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "tr.run td:nth-child(4)")]
+    assert "lost" in statuses and "failed" in statuses
+    # A name with markup in it is shown as text.
+    assert "crashed <b>job</b>" in browser.find_element(By.ID, "runs").text
+    # Filter and sort live in the URL: a link to the view reproduces it.
+    _open(browser, f"{base}/#/runs?q=int8&sort=energy&order=asc", "tr.run")
+    rows = browser.find_elements(By.CSS_SELECTOR, "tr.run")
+    assert [int(r.get_attribute("data-id")) for r in rows] == [runs[1]["smaller"]]
+    assert browser.find_element(By.ID, "f-q").get_attribute("value") == "int8"
+    _open(browser, f"{base}/#/runs?size=25&status=finished", "tr.run")
+    assert "1–2 of 2" in browser.find_element(By.ID, "pager").text
+
+
+def test_run_page_draws_power_with_windows_and_hover_shows_watts(
+    browser: Any, base: str, runs: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    demo = runs[1]["demo"]
+    urls = _open(browser, f"{base}/#/run/{demo}", "#chart-power canvas",
+                 artifacts / "run.png")
+    _local(urls, base)
+    assert f"{base}/static/vendor/uplot/uPlot.iife.min.js" in urls
+    assert _ink(browser, "#chart-power canvas") > 0.05
+    assert _ink(browser, "#chart-carbon canvas") > 0.02
+    labels = [e.text for e in browser.find_elements(
+        By.CSS_SELECTOR, "#chart-power .u-legend .u-series .u-label")]
+    assert labels[1:] == ["cpu:package-0", "dram:0", "gpu:0"]
+    over = browser.find_element(By.CSS_SELECTOR, "#chart-power .u-over")
+    width = over.size["width"]
+    ActionChains(browser).move_to_element_with_offset(over, int(width * 0.1), 0).perform()
+    ActionChains(browser).move_to_element_with_offset(over, int(width * 0.3), 0).perform()
+    values = [e.text for e in browser.find_elements(
+        By.CSS_SELECTOR, "#chart-power .u-legend .u-series .u-value")]
+    assert values[0].endswith((" s", " min")), values
+    watts = [v for v in values[1:] if v.endswith(" W")]
+    assert len(watts) == 3 and all(float(v.split()[0]) > 0 for v in watts), values
+    carbon = [e.text for e in browser.find_elements(
+        By.CSS_SELECTOR, "#chart-carbon .u-legend .u-series .u-value")]
+    assert carbon[1].endswith(" g/kWh") and carbon[2].endswith("gCO2eq"), carbon
+    browser.save_screenshot(str(artifacts / "run-hover.png"))
+    text = browser.find_element(By.ID, "view").text
+    assert "Windows" in text and "epoch-4" in text and "checkpoint saved" in text
+
+
+def test_a_drag_zooms_both_charts_and_a_double_click_resets(
+    browser: Any, base: str, runs: tuple[Path, dict[str, Any]]
+) -> None:
+    _open(browser, f"{base}/#/run/{runs[1]['demo']}", "#chart-carbon canvas")
+    over = browser.find_element(By.CSS_SELECTOR, "#chart-power .u-over")
+    width = over.size["width"]
+    scales = "return [...document.querySelectorAll('.uplot')].length"
+    assert browser.execute_script(scales) == 2
+    (ActionChains(browser).move_to_element_with_offset(over, -int(width * 0.3), 0)
+     .click_and_hold().move_by_offset(int(width * 0.2), 0).release().perform())
+    span = browser.execute_script(
+        "return charts.map(u => u.scales.x.max - u.scales.x.min)")
+    assert all(s < 0.5 * 300 for s in span), span
+    assert abs(span[0] - span[1]) < 1e-6 * max(span)  # the second chart followed
+    ActionChains(browser).double_click(over).perform()
+    span = browser.execute_script("return charts.map(u => u.scales.x.max - u.scales.x.min)")
+    assert all(s > 0.9 * 300 for s in span), span
+
+
+def test_compare_page_puts_runs_side_by_side(
+    browser: Any, base: str, runs: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    ids = f"{runs[1]['demo']},{runs[1]['smaller']}"
+    urls = _open(browser, f"{base}/#/compare/{ids}", "#chart-compare canvas",
+                 artifacts / "compare.png")
+    _local(urls, base)
+    assert _ink(browser, "#chart-compare canvas") > 0.03
+    table = browser.find_element(By.ID, "compare").text
+    assert "demo-digits-mlp-int8" in table and "energy" in table
+    labels = [e.text for e in browser.find_elements(
+        By.CSS_SELECTOR, "#chart-compare .u-legend .u-series .u-label")]
+    assert len(labels) == 3
+
+
+def test_a_narrow_screen_gets_a_narrow_chart_and_no_sideways_page(
+    browser: Any, base: str, runs: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    browser.set_window_size(420, 900)
+    try:
+        _open(browser, f"{base}/#/run/{runs[1]['demo']}", "#chart-power canvas",
+              artifacts / "run-narrow.png")
+        inner = browser.execute_script("return window.innerWidth")
+        chart = browser.find_element(By.CSS_SELECTOR, "#chart-power .uplot").size["width"]
+        assert chart <= inner
+        page = browser.execute_script("return document.documentElement.scrollWidth")
+        assert page <= inner + 1
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+def test_the_saved_report_draws_its_chart_from_the_file_alone(
+    browser: Any, runs: tuple[Path, dict[str, Any]], tmp_path: Path, artifacts: Path
+) -> None:
+    page = tmp_path / "report.html"
+    with Store(runs[0], readonly=True) as store:
+        page.write_text(run_report_html(store, runs[1]["demo"]), "utf-8")
+    urls = _open(browser, page.as_uri(), "#chart-power canvas", artifacts / "report.png")
+    _local(urls, None)
+    assert _ink(browser, "#chart-power canvas") > 0.05
+    assert "saved report of run" in browser.find_element(By.ID, "db").text
