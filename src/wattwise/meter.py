@@ -9,6 +9,11 @@ Sensor faults never reach the caller: a failing sensor is warned about once,
 the intervals it missed are marked as gaps, and its last good counter is used.
 What a sensor returns is checked first (``wattwise._readings``): a missing,
 malformed, non-finite, backwards or stuck counter is such a fault too.
+
+Window edges (``begin``, ``end``, ``total_now``) first wait for the accelerators
+torch has started (``wattwise.sensors.devsync``): GPU kernels run asynchronously,
+and without that wait a window would be charged for work queued in the one
+before it. The background thread never synchronises.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from wattwise._readings import (
 from wattwise.errors import BadInput
 from wattwise.results import Attribution, DomainResult, EnergyResult
 from wattwise.sensors.base import Counter, Domain, Sensor
+from wattwise.sensors.devsync import synchronize_devices
 
 #: Distinct notes a meter keeps, and warnings one sensor may raise, before the
 #: rest are dropped (a sensor whose message changes every read).
@@ -119,6 +125,10 @@ class Meter:
     has not moved for that long while reads succeed is a gap. Sensors whose
     ``stuck_check`` is False are left out of that check.
 
+    ``device_sync`` is called before the counters are read at every window edge
+    (default: wait for the GPUs torch has started; ``None``: never wait). A
+    failing call is one warning; the counters are read anyway.
+
     >>> m = Meter(interval_s=1.0).start()      # discovers the best sensors
     >>> m.begin("train"); ...; r = m.end("train")
     >>> print(r); m.stop()
@@ -134,6 +144,7 @@ class Meter:
         on_sample: Callable[[list[Sample]], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         stuck_after_s: float | None = None,
+        device_sync: Callable[[], object] | None = synchronize_devices,
     ) -> None:
         if not interval_s > 0:
             raise BadInput(f"interval_s must be > 0, got {interval_s!r}")
@@ -149,6 +160,7 @@ class Meter:
         self.stuck_after_s = float(stuck_after_s)
         self.on_sample = on_sample
         self._clock = clock
+        self._device_sync = device_sync
         self._given: list[Sensor] = _sensor_list(sensors)
         #: Sensor warnings and faults seen so far, each once.
         self._noted: set[str | None] = set()
@@ -243,6 +255,7 @@ class Meter:
         """Open window ``name`` (windows may nest and overlap; names are unique while open)."""
         if name in self._open:
             raise BadInput(f"window {name!r} is already open")
+        self._sync_devices()
         snap = self._read_all()
         self._open[name] = snap
         self._window_gaps[name] = set()
@@ -252,6 +265,7 @@ class Meter:
         """Close window ``name`` and return what it used."""
         if name not in self._open:
             raise BadInput(f"window {name!r} was never begun (open: {sorted(self._open)})")
+        self._sync_devices()
         snap = self._read_all()
         start = self._open.pop(name)
         gaps = self._window_gaps.pop(name, set())
@@ -262,6 +276,7 @@ class Meter:
         """Read every sensor now: ``(t_monotonic, energy_j, low_j, high_j)`` summed over the
         domains counted in totals, cumulative since the sensors started. For marks such
         as training steps; windows remain the exact way to measure a span."""
+        self._sync_devices()
         snap = self._read_all(attribute=False)
         e = lo = hi = 0.0
         for name, d in self._domains.items():
@@ -288,6 +303,22 @@ class Meter:
         self.stop()
 
     # -- internals --------------------------------------------------------------
+
+    def _sync_devices(self) -> None:
+        """Let queued accelerator work finish, so it is counted in the window it ran in.
+
+        Outside the lock: the wait may be long, and the sampling thread must go on.
+        """
+        if self._device_sync is None:
+            return
+        try:
+            self._device_sync()
+        except Exception as exc:  # noqa: BLE001 - a device fault must not stop measuring
+            self._warn_once(
+                "device-sync",
+                f"could not synchronise the accelerator before reading counters "
+                f"({error_text(exc)}); windows may include or miss work still queued",
+            )
 
     def _loop(self) -> None:
         next_t = time.monotonic() + self.interval_s

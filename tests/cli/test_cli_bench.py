@@ -34,7 +34,7 @@ def test_unknown_suite_is_exit_2_with_one_line() -> None:
     assert out.exit_code == 2
     assert out.output.strip().splitlines() == [
         "wattwise: error: unknown suite 'no-such-suite' (choose from: digits-mlp, "
-        "minilm-embed, all; or give MODULE:CALLABLE)"
+        "minilm-embed, all; or give MODULE:CALLABLE or a transformers model directory)"
     ]
 
 

@@ -45,9 +45,9 @@ def test_compress_pins_threads_while_benchmarking(tmp_path: Path, monkeypatch) -
     seen: list[int | None] = []
     real = suites.suite_task
 
-    def spy(name, batch_size=None, threads=None):
+    def spy(name, batch_size=None, threads=None, device=None):
         seen.append(threads)
-        return real(name, batch_size, threads)
+        return real(name, batch_size, threads, device=device)
 
     monkeypatch.setattr(suites, "suite_task", spy)
     before = torch.get_num_threads()

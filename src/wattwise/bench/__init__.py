@@ -33,3 +33,8 @@ __all__ = [
     "stored_results",
     "summarize",
 ]
+
+# LLM inference (J/token for prefill and decode by batch size); torch loads only when it runs.
+from wattwise.bench.llm import LlmBenchResult, LlmPoint, benchmark_llm
+
+__all__ += ["LlmBenchResult", "LlmPoint", "benchmark_llm"]

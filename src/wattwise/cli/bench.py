@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
-import sys
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,11 @@ from wattwise.cli._common import check_output, console, die, err_console, guarde
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 TARGET_HELP = (
-    "A suite entry (digits-mlp, minilm-embed, or 'all'), or MODULE:CALLABLE naming a "
-    "zero-argument function that runs one batch and returns how many samples it processed. "
-    "Without it, the suite is listed."
+    "A suite entry (digits-mlp, minilm-embed, or 'all'); MODULE:CALLABLE naming a "
+    "zero-argument function that either runs one batch and returns how many samples it "
+    "processed (a step) or returns wattwise.compress.UserModel(model, inputs, quality=None) "
+    "(a factory; it is called once first to tell which); or the path of a local "
+    "transformers model directory. Without it, the suite is listed."
 )
 
 
@@ -30,31 +31,42 @@ MAX_THREADS = 1024
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``bench`` to ``app``."""
-    app.command("bench")(guarded(bench))
+    """Add ``bench`` to ``app`` (``bench llm ...`` runs the LLM inference benchmark)."""
+    app.command("bench", cls=_BenchCommand,
+                epilog="LLM inference (J/token, TTFT, ITL by batch size): "
+                       "wattwise bench llm --help")(guarded(bench))
 
 
-def _load_callable(target: str) -> Callable[[], int]:
-    """Import ``MODULE:CALLABLE``; every failure is one line and exit code 2."""
-    mod_name, _, attr = target.partition(":")
-    if not mod_name or not attr or "\x00" in target or len(target) > 300:
-        die(f"expected MODULE:CALLABLE, got {shown(target)}")
-    if "" not in sys.path and str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))  # as `python -m` does: the user's own modules
-    try:
-        module = importlib.import_module(mod_name)
-    except ModuleNotFoundError as exc:
-        die(f"cannot import {shown(mod_name)}: {exc}")
-    except Exception as exc:  # noqa: BLE001 - the user's module failed while importing
-        die(f"importing {shown(mod_name)} failed: {type(exc).__name__}: {exc}")
-    obj: Any = module
-    for part in attr.split("."):
-        if not part.isidentifier() or not hasattr(obj, part):
-            die(f"{shown(mod_name)} has no attribute {shown(attr)}")
-        obj = getattr(obj, part)
-    if not callable(obj):
-        die(f"{target} is not callable (it is a {type(obj).__name__})")
-    return obj  # type: ignore[no-any-return]
+def _user_target(target: str, batch_size: int | None, threads: int | None
+                 ) -> tuple[Callable[[], int], Any]:
+    """A transformers model directory or ``MODULE:CALLABLE`` as ``(step, entry)``.
+
+    The callable is called once: a sample count means it is a step (that call
+    was its first warm-up call; ``entry`` is ``None``), a ``UserModel`` that it
+    is a factory, whose model becomes an entry like the built-ins. Every
+    failure is one line and exit code 2.
+    """
+    from wattwise.bench.suite import user
+
+    if os.path.isdir(os.path.expanduser(target)):
+        from wattwise.bench.suite.hf import hf_entry
+
+        with err_console.status(f"preparing {target} (loading the model)"):
+            entry = hf_entry(target)
+    else:
+        fn = user.load_callable(target)
+        try:
+            value = fn()
+        except Exception as exc:  # noqa: BLE001 - the user's code failed: one line
+            die(f"{target} failed on its first call (warm-up call 1 of a step, or a factory "
+                f"building the model): {type(exc).__name__}: {exc}")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return fn, None
+        if value is None or isinstance(value, int | float):
+            die(f"{target} returned {value!r}: a step returns the number of samples it "
+                "processed (an int >= 0), a factory a wattwise.compress.UserModel")
+        entry = user.entry_for(target, user.as_user_model(value, target))
+    return entry.make_step(batch_size or entry.default_batch_size, threads=threads), entry
 
 
 def _suite_table() -> Any:
@@ -160,17 +172,21 @@ def bench(
                              or any(ord(c) < 32 for c in task)):
         die(f"--task must be a name of 1 to 100 characters without control characters, got "
             f"{shown(task)}")
-    if ":" not in target and target != "all" and target not in SUITE:
+    user_target = target not in SUITE and target != "all" and (
+        ":" in target or os.path.isdir(os.path.expanduser(target)))
+    if not user_target and target != "all" and target not in SUITE:
         die(f"unknown suite {shown(target)} (choose from: {', '.join(SUITE)}, all; "
-            "or give MODULE:CALLABLE)")
+            "or give MODULE:CALLABLE or a transformers model directory)")
     if json_out is not None:
         check_output(json_out, "--json file", protect=None if no_store else db)
     jobs: list[tuple[str, Callable[[], int], str | None, Any]] = []
-    if ":" in target:
-        jobs.append((target, _load_callable(target), task, None))
+    if user_target:
+        user_step, user_entry = _user_target(target, batch_size, threads)
+        jobs.append((target, user_step, task or (user_entry.task if user_entry else None),
+                     user_entry))
     if not no_store:
         check_db(db)
-    if ":" not in target:
+    if not user_target:
         from wattwise.bench.suite import get_entry
 
         for name in (list(SUITE) if target == "all" else [target]):
@@ -189,8 +205,9 @@ def bench(
         if entry is not None:
             metrics = entry.metrics(entry.load())
             rec["quality"] = {"name": entry.quality_name, "metrics": metrics}
-            lines.append("quality (reference model): " + ", ".join(
-                f"{k} {v:.4g}" for k, v in metrics.items()))
+            if metrics:  # a user's model without its own metric has none to show
+                lines.append("quality (reference model): " + ", ".join(
+                    f"{k} {v:.4g}" for k, v in metrics.items()))
         if res.task:
             rating = _rating(res, db, no_store)
             if rating is not None:
@@ -246,3 +263,127 @@ def _run_one(name: str, step: Callable[[], int], task: str | None, warmup: int,
                          min_duration_s=duration, calls_per_rep=calls,
                          idle_baseline=idle_baseline, interval_s=interval,
                          store=not no_store, db=db, zone=zone, progress=progress)
+
+
+# -- bench llm --------------------------------------------------------------------
+
+LLM_MODEL_HELP = (
+    "A preset architecture built with random weights (smollm2-135m, qwen2.5-0.5b, "
+    "llama-tiny), a local transformers model folder (with or without weights), or a "
+    "config.json file. Nothing is downloaded."
+)
+
+
+class _BenchCommand(typer.core.TyperCommand):
+    """``bench``, except that ``bench llm ...`` is parsed and run by the LLM benchmark."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:
+        if args and args[0] == "llm":
+            name = f"{info_name} llm" if info_name else "llm"
+            return _llm_command().make_context(name, list(args[1:]), parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+def _llm_command() -> Any:
+    """The click command of ``bench llm`` (built on use: Typer parses its signature)."""
+    sub = typer.Typer(add_completion=False)
+    sub.command("llm")(guarded(bench_llm))
+    return typer.main.get_command(sub)
+
+
+def bench_llm(
+    model: str = typer.Option("smollm2-135m", "--model", "-m", help=LLM_MODEL_HELP),
+    batch_sizes: str = typer.Option("1,8,32", "--batch-sizes", "-b",
+                                    help="Comma-separated batch sizes to sweep."),
+    prompt_len: int = typer.Option(128, "--prompt-len", help="Prompt length, tokens."),
+    max_new_tokens: int = typer.Option(64, "--max-new-tokens",
+                                       help="Tokens generated per response (at least 2)."),
+    repetitions: int = typer.Option(3, "--repetitions", "-r",
+                                    help="Measured generations per batch size."),
+    warmup: int = typer.Option(1, "--warmup", help="Unmeasured generations per batch size."),
+    dtype: str = typer.Option("float32", "--dtype", help="float32, bfloat16 or float16."),
+    device: str = typer.Option("auto", "--device",
+                               help="auto (a CUDA GPU if torch sees one), cpu, cuda, cuda:N."),
+    stop_at_eos: bool = typer.Option(
+        False, "--stop-at-eos",
+        help="End a response at EOS (steps after the first one ends are not steady state)."),
+    idle_baseline: bool = typer.Option(
+        False, "--idle-baseline",
+        help="Measure idle power first; show figures whole and above idle."),
+    idle_seconds: float = typer.Option(5.0, "--idle-seconds",
+                                       help="Length of the idle measurement, seconds."),
+    threads: int | None = typer.Option(None, "--threads", help="Pin torch's intra-op threads."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random weights and prompts."),
+    interval: float = typer.Option(0.1, "--interval", "-i", help="Sampling interval, seconds."),
+    zone: str | None = typer.Option(None, "--zone", "-z", help="Grid zone of the run record."),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP),
+    no_store: bool = typer.Option(False, "--no-store", help="Don't record the run."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON."),
+) -> None:
+    """LLM inference energy: J/token for prefill and decode, TTFT, ITL and tokens/s by batch size.
+
+    Example: wattwise bench llm -m smollm2-135m -b 1,8,32 --prompt-len 128 --max-new-tokens 64
+    """
+    from wattwise.bench import llm as L
+    from wattwise.cli._checks import ints
+
+    sizes = ints(batch_sizes, "--batch-sizes", 1, L.MAX_BATCH)
+    int_in(prompt_len, "--prompt-len", 1, L.MAX_PROMPT)
+    int_in(max_new_tokens, "--max-new-tokens", 2, L.MAX_NEW_TOKENS)
+    int_in(repetitions, "--repetitions", 1, L.MAX_REPETITIONS)
+    int_in(warmup, "--warmup", 0, L.MAX_WARMUP)
+    int_in(threads, "--threads", 1, MAX_THREADS)
+    int_in(seed, "--seed", 0, 2**31 - 1)
+    float_in(idle_seconds, "--idle-seconds", 0, L.MAX_IDLE_S, open_low=True)
+    from wattwise.bench.harness import MAX_INTERVAL_S, MIN_INTERVAL_S
+
+    float_in(interval, "--interval", MIN_INTERVAL_S, MAX_INTERVAL_S)
+    if len(set(sizes)) != len(sizes):
+        die(f"--batch-sizes repeats a size: {batch_sizes}")
+    if "\x00" in model or not model.strip() or len(model) > 4096:
+        die(f"--model must name a preset, a folder or a config.json, got {shown(model)}")
+    from wattwise.bench.llm_models import check_dtype, check_model_spec, resolve_device
+
+    check_model_spec(model)
+    check_dtype(dtype)
+    zone = check_zone(zone)
+    if json_out is not None:
+        check_output(json_out, "--json file", protect=None if no_store else db)
+    if not no_store:
+        check_db(db)
+    device = resolve_device(device)
+    res = _run_llm(model, sizes, prompt_len, max_new_tokens, repetitions, warmup, dtype,
+                   device, stop_at_eos, idle_seconds if idle_baseline else None, threads,
+                   seed, interval, zone, db, no_store)
+    from wattwise.bench.llm_report import llm_lines, llm_table
+
+    console.print(llm_table(res))
+    _print_lines(llm_lines(res))
+    if json_out is not None:
+        write_output(json_out, json.dumps(res.to_dict(), indent=2) + "\n", "--json file")
+        err_console.print(f"wrote {json_out}", markup=False, highlight=False)
+
+
+def _run_llm(model: str, sizes: list[int], prompt_len: int, max_new_tokens: int,
+             repetitions: int, warmup: int, dtype: str, device: str, stop_at_eos: bool,
+             idle_s: float | None, threads: int | None, seed: int, interval: float,
+             zone: str | None, db: Path | None, no_store: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from wattwise.bench.llm import benchmark_llm
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
+        job = bar.add_task(f"bench llm {model} (loading)", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(job, completed=done, total=total, description=f"bench llm {model}")
+
+        return benchmark_llm(model, batch_sizes=sizes, prompt_len=prompt_len,
+                             max_new_tokens=max_new_tokens, repetitions=repetitions,
+                             warmup=warmup, dtype=dtype, device=device,
+                             stop_at_eos=stop_at_eos, idle_baseline_s=idle_s, seed=seed,
+                             threads=threads, interval_s=interval, store=not no_store, db=db,
+                             zone=zone, progress=progress)

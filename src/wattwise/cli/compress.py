@@ -13,7 +13,9 @@ from wattwise._userinput import shown
 from wattwise.cli._checks import float_in, int_in, ints, items
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 
-MODEL_HELP = "Built-in model: digits-mlp or minilm-embed."
+MODEL_HELP = ("Built-in model (digits-mlp, minilm-embed), MODULE:FACTORY naming a function "
+              "that returns wattwise.compress.UserModel(model, inputs, quality=None), or the "
+              "path of a local transformers model directory.")
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +28,8 @@ def register(app: typer.Typer) -> None:
 MAX_BATCH = 100_000
 MAX_THREADS = 1024
 MAX_GPU = 1023
+#: Largest --quality-floor magnitude for a user's own metric.
+MAX_FLOOR = 1e12
 
 
 def _progress() -> Any:
@@ -72,12 +76,14 @@ def compress(
     methods: str | None = typer.Option(
         None, "--methods", "-m",
         help="Comma-separated: int8-dynamic, int8-static, prune-unstructured:0.5, "
-        "prune-structured:0.5, distill:32, autocast-bf16, autocast-fp16 (default: all that "
-        "apply to the model)."),
+        "prune-structured:0.5, distill:32, autocast-bf16, autocast-fp16, onnx, onnx-int8 "
+        "(ONNX Runtime; needs wattwise[onnx]), int8-weight-only, float8-dynamic, "
+        "float8-weight-only (torchao; GPUs) (default: all that apply to the model and device)."),
     max_loss: float = typer.Option(1.0, "--max-loss",
                                    help="Quality points the recommendation may lose."),
     quality_floor: float | None = typer.Option(
-        None, "--quality-floor", help="Absolute quality floor (0-100 scale); overrides --max-loss."
+        None, "--quality-floor", help="Absolute quality floor (0-100 scale for the built-ins "
+        "and output fidelity; a user's metric in its own units); overrides --max-loss."
     ),
     plot: Path | None = typer.Option(None, "--plot", help="Write the Pareto front (.svg or .png)."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the study as JSON."),
@@ -86,26 +92,40 @@ def compress(
     repetitions: int = typer.Option(5, "--repetitions", "-r", help="Measured repetitions."),
     duration: float = typer.Option(1.0, "--duration", help="Seconds per repetition (minimum)."),
     threads: int | None = typer.Option(
-        None, "--threads", help="Pin torch's intra-op threads while benchmarking (default: "
-        "torch's own setting); steadier on a shared machine."),
+        None, "--threads", help="Pin torch's intra-op threads while benchmarking, and ONNX "
+        "Runtime's (default: torch's own setting); steadier on a shared machine."),
+    device: str | None = typer.Option(
+        None, "--device", help="Run the study on cpu or cuda[:N] (default: where the model "
+        "is; the built-ins load on cpu)."),
 ) -> None:
-    """Compress a built-in model every way asked, benchmark each variant, recommend one.
+    """Compress a model every way asked, benchmark each variant, recommend one.
 
-    Example: wattwise compress digits-mlp --max-loss 1 --plot front.svg
+    Example: wattwise compress digits-mlp --max-loss 1 --plot front.svg;
+    wattwise compress mypkg.models:build -m int8-dynamic,onnx-int8
     """
     from wattwise.compress.study import run_study
-    from wattwise.compress.suites import DEFAULT_METHODS, SUITES, parse_methods, suite_task
+    from wattwise.compress.suites import (
+        SUITES,
+        check_device,
+        default_methods,
+        entry_of,
+        parse_methods,
+        suite_task,
+    )
 
-    if model not in SUITES:
-        die(f"unknown model {shown(model)} (choose from: {', '.join(SUITES)})")
+    if not model.strip() or len(model) > 1000 or "\x00" in model:
+        die(f"unknown model {shown(model)}")
     float_in(max_loss, "--max-loss", 0, 100)
-    float_in(quality_floor, "--quality-floor", 0, 100)
+    if model in SUITES:  # the built-ins' quality is on a 0-100 scale
+        float_in(quality_floor, "--quality-floor", 0, 100)
+    else:  # a user's metric is in its own units
+        float_in(quality_floor, "--quality-floor", -MAX_FLOOR, MAX_FLOOR)
     if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
         die(f"--plot must end in .svg or .png, got {shown(plot.name)}")
     options = _bench_options(warmup, repetitions, duration)
     int_in(threads, "--threads", 1, MAX_THREADS)
     int_in(batch_size, "--batch-size", 1, MAX_BATCH)
-    specs = items(methods, "--methods") if methods is not None else list(DEFAULT_METHODS[model])
+    specs = items(methods, "--methods") if methods is not None else None
     if plot is not None:
         check_output(plot, "--plot file")
         if plot.suffix.lower() == ".png":
@@ -114,13 +134,19 @@ def compress(
         check_output(json_out, "--json file")
         if plot is not None and os.path.abspath(plot) == os.path.abspath(json_out):
             die(f"--plot and --json name the same file ({plot}); give two")
-    configs = parse_methods(specs, model)
-    task = suite_task(model, batch_size, threads)
+    dev = check_device(device) if device is not None else None
+    with err_console.status(f"preparing {model} (loading the model)"):
+        entry = entry_of(model)
+    if specs is None:
+        specs = default_methods(entry, dev)
+    configs = parse_methods(specs, entry, threads)
+    task = suite_task(entry, batch_size, threads, device=dev)
+    name = entry.name
     with _progress() as bar:
-        job = bar.add_task(f"{model}: baseline", total=(len(configs) + 1) * 3)
+        job = bar.add_task(f"{name}: baseline", total=(len(configs) + 1) * 3)
 
         def step(label: str, stage: str) -> None:
-            bar.update(job, description=f"{model}: {label} ({stage})", advance=1)
+            bar.update(job, description=f"{name}: {label} ({stage})", advance=1)
 
         study = run_study(task, configs, progress=step, **options)
     _print_study(study, max_loss, quality_floor)
@@ -188,6 +214,8 @@ def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
         elif v.detail:
             console.print(f"{v.label}: ran the {v.detail} flow", markup=False,
                           highlight=False)
+        if v.status == "ok" and v.runtime:
+            console.print(f"{v.label}: runs on {v.runtime}", markup=False, highlight=False)
     kinds = sorted({f"{v.bench.kind} ({v.bench.source})" for v in study.variants
                     if v.bench is not None})
     if kinds:
@@ -244,10 +272,10 @@ def tune(
     Example: wattwise tune digits-mlp --threads 1,2 --batch-sizes 1,64 --max-latency-ms 5
     """
     from wattwise import tune as tuning
-    from wattwise.compress.suites import SUITES, tune_step_factory
+    from wattwise.compress.suites import entry_of, tune_step_factory
 
-    if model not in SUITES:
-        die(f"unknown model {shown(model)} (choose from: {', '.join(SUITES)})")
+    if not model.strip() or len(model) > 1000 or "\x00" in model:
+        die(f"unknown model {shown(model)}")
     options = _bench_options(warmup, repetitions, duration)
     ths = ints(threads, "--threads", 1, MAX_THREADS)
     bss = ints(batch_sizes, "--batch-sizes", 1, MAX_BATCH)
@@ -268,16 +296,20 @@ def tune(
     if power_limits or apply_power_limits:
         rng = tuning.power_limit_range(gpu)
         plan = tuning.plan_power_limits(rng)
-    make_step = tune_step_factory(model)
+    with err_console.status(f"preparing {model} (loading the model)"):
+        entry = entry_of(model)
+    make_step = tune_step_factory(entry)
+    name = entry.name
     with _progress() as bar:
-        job = bar.add_task(f"tune {model}", total=len(ths) * len(bss) * len(precs))
+        job = bar.add_task(f"tune {name}", total=len(ths) * len(bss) * len(precs))
 
         def step(i: int, n: int, s: Any) -> None:
-            bar.update(job, completed=i, description=f"tune {model}: {s.label}")
+            bar.update(job, completed=i, description=f"tune {name}: {s.label}")
 
         result = tuning.tune(make_step, threads=ths, batch_sizes=bss, precisions=precs,
                              max_latency_ms=max_latency_ms, min_throughput=min_throughput,
-                             name=f"tune-{model}", task=model, progress=step, **options)
+                             name=f"tune-{name}", task=name if entry.builtin else entry.task,
+                             progress=step, **options)
     _print_tune(result)
     out: dict[str, Any] = result.to_dict()
     if rng is not None:

@@ -45,6 +45,20 @@ def copy_model(model: Any) -> Any:
     return copy.deepcopy(model).eval()
 
 
+def device_of(model: Any) -> Any:
+    """The device the model's weights are on (the CPU for a model without any)."""
+    from wattwise.bench.suite._tensors import model_device
+
+    return model_device(model)
+
+
+def cpu_only(model: Any, label: str, why: str) -> None:
+    """Refuse a CPU-only method on a model that lives elsewhere, saying why."""
+    device = device_of(model)
+    if device.type != "cpu":
+        raise BadInput(f"{label}: {why}; the model is on {device}")
+
+
 def linear_layers(model: Any) -> list[tuple[str, Any]]:
     torch = torch_module()
     return [(n, m) for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
@@ -70,7 +84,14 @@ def quiet_torch_ao() -> Iterator[None]:
 
 
 def size_bytes(model: Any) -> int:
-    """Bytes of the serialized ``state_dict``: what storing or shipping the model costs."""
+    """Bytes of the serialized ``state_dict``: what storing or shipping the model costs.
+
+    A variant that is not a torch model at heart (ONNX Runtime's) says its own
+    size in ``wattwise_size_bytes``.
+    """
+    own = getattr(model, "wattwise_size_bytes", None)
+    if isinstance(own, int):
+        return own
     torch = torch_module()
     buf = io.BytesIO()
     with quiet_torch_ao():

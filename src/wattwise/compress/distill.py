@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattwise.compress._base import Config, copy_model, linear_layers, torch_module
+from wattwise.compress._base import Config, copy_model, device_of, linear_layers, torch_module
 from wattwise.errors import BadInput
 
 
@@ -91,8 +91,9 @@ class Distill(Config):
         if not layers:
             raise BadInput("distill: the teacher has no Linear layers to take widths from")
         x, y = self.data  # type: ignore[misc]
-        x = torch.as_tensor(x, dtype=torch.float32)
-        y = torch.as_tensor(y, dtype=torch.long)
+        device = device_of(teacher)  # train where the teacher lives
+        x = torch.as_tensor(x, dtype=torch.float32).to(device)
+        y = torch.as_tensor(y, dtype=torch.long).to(device)
         if len(x) != len(y) or len(x) == 0:
             raise BadInput(f"distill: x and y must be non-empty and the same length "
                            f"({len(x)} vs {len(y)})")
@@ -101,7 +102,8 @@ class Distill(Config):
         gen = torch.Generator().manual_seed(self.seed)
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
-            student = mlp([layers[0][1].in_features, *hidden, layers[-1][1].out_features])
+            student = mlp([layers[0][1].in_features, *hidden, layers[-1][1].out_features]
+                          ).to(device)
         opt = torch.optim.Adam(student.parameters(), lr=self.lr)
         student.train()
         for _ in range(self.epochs):

@@ -2,7 +2,8 @@
 
 On CPUs, autocast pays off only where the hardware has bf16/fp16 matrix
 units (AVX512-BF16, AMX); elsewhere it can be slower than fp32. The study
-measures rather than assumes. Outputs are cast back to float32 so quality
+measures rather than assumes. On NVIDIA GPUs it runs the tensor cores: fp16
+on any, bf16 from compute capability 8.0 (Ampere). Outputs are cast back to float32 so quality
 metrics compare like with like.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wattwise.compress._base import Config, copy_model, torch_module
+from wattwise.compress._base import Config, copy_model, device_of, torch_module
 from wattwise.errors import BadInput
 
 
@@ -48,10 +49,15 @@ def _to_float32(out: Any) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class Autocast(Config):
-    """Autocast to ``dtype`` (``torch.bfloat16`` or ``torch.float16``) on ``device``."""
+    """Autocast to ``dtype`` (``torch.bfloat16`` or ``torch.float16``).
+
+    ``device`` is the autocast device type (``"cpu"``, ``"cuda"``); ``None``
+    takes the one the model's weights are on. On CUDA, bf16 needs compute
+    capability 8.0+ (Ampere or newer); fp16 runs on any CUDA GPU.
+    """
 
     dtype: Any = None
-    device: str = "cpu"
+    device: str | None = None
 
     @property
     def label(self) -> str:
@@ -62,9 +68,28 @@ class Autocast(Config):
         dtype = self.dtype if self.dtype is not None else torch.bfloat16
         if dtype not in (torch.bfloat16, torch.float16):
             raise BadInput(f"autocast dtype must be torch.bfloat16 or torch.float16, got {dtype}")
-        if not torch.amp.autocast_mode.is_autocast_available(self.device):
-            raise BadInput(f"autocast is not available for device {self.device!r}")
-        return _autocast_module(copy_model(model), self.device, dtype).eval()
+        where = device_of(model)
+        device = self.device or where.type
+        if device != where.type:
+            raise BadInput(f"{self.label}: autocast on {device} does nothing for a model on "
+                           f"{where}")
+        if device == "cuda":
+            _check_cuda(torch, where, dtype, self.label)
+        if not torch.amp.autocast_mode.is_autocast_available(device):
+            raise BadInput(f"autocast is not available for device {device!r}")
+        return _autocast_module(copy_model(model), device, dtype).eval()
+
+
+def _check_cuda(torch: Any, device: Any, dtype: Any, label: str) -> None:
+    """Refuse CUDA autocast where it cannot run, saying why."""
+    if not torch.cuda.is_available():
+        raise BadInput(f"{label}: autocast on cuda needs a CUDA GPU; torch "
+                       f"{torch.__version__} sees none")
+    if dtype == torch.bfloat16:
+        major, minor = torch.cuda.get_device_capability(device)
+        if (major, minor) < (8, 0):
+            raise BadInput(f"{label}: bf16 needs compute capability 8.0+ (Ampere or newer); "
+                           f"{device} has {major}.{minor} (use autocast-fp16)")
 
 
 def _name(dtype: Any) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wattwise.compress._base import Config, copy_model, linear_layers, torch_module
+from wattwise.compress._base import Config, copy_model, device_of, linear_layers, torch_module
 from wattwise.errors import BadInput
 
 #: Modules that act element-wise, so a neuron removed before them is removed after them.
@@ -169,6 +169,8 @@ def finetune(model: Any, data: Any, *, epochs: int, lr: float = 1e-3, batch_size
                        f"(got {len(x)} and {len(y)})")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise BadInput(f"batch_size must be a positive integer, got {batch_size!r}")
+    device = device_of(model)  # train where the model lives (a GPU study's data follows)
+    x, y = x.to(device), y.to(device)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     # Small matrices gain nothing from intra-op threads and lose much on a busy machine.

@@ -38,10 +38,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wattwise.compress._base import Config, copy_model, linear_layers, quiet_torch_ao, torch_module
+from wattwise.compress._base import (
+    Config,
+    copy_model,
+    cpu_only,
+    linear_layers,
+    quiet_torch_ao,
+    torch_module,
+)
 from wattwise.errors import BadInput
 
 CPUINFO = Path("/proc/cpuinfo")
+#: Why torch.ao's int8 flows are refused off the CPU.
+CPU_KERNELS = ("torch.ao's int8 kernels (FBGEMM, oneDNN) run on CPUs only (on a GPU use "
+               "int8-weight-only)")
 
 
 def cpu_flags(cpuinfo: Path = CPUINFO) -> frozenset[str]:
@@ -130,6 +140,7 @@ class Int8Dynamic(Config):
 
     def apply(self, model: Any) -> Any:
         torch = torch_module()
+        cpu_only(model, self.label, CPU_KERNELS)
         out = copy_model(model)
         if not linear_layers(out):
             raise BadInput("int8-dynamic: the model has no Linear layers to quantize")
@@ -196,6 +207,7 @@ class Int8Static(Config):
 
     def apply(self, model: Any) -> Any:
         torch = torch_module()
+        cpu_only(model, self.label, CPU_KERNELS)
         if len(self.calibration) == 0:
             raise BadInput("int8-static needs calibration batches (Int8Static(calibration=[...]))")
         if self.flow not in ("auto", "fx", "eager"):

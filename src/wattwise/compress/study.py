@@ -72,6 +72,8 @@ class Variant:
     linear_flops: int | None = None
     #: How the method ran where it has several paths (int8-static: "fx" or "eager").
     detail: str | None = None
+    #: What runs the variant where it is not torch eager (ONNX Runtime, its version, threads).
+    runtime: str | None = None
 
     @property
     def energy_j_per_sample(self) -> float | None:
@@ -93,6 +95,7 @@ class Variant:
             "flops_counter": self.flops_counter,
             "linear_flops": self.linear_flops,
             "detail": self.detail,
+            "runtime": self.runtime,
             "compress_s": self.compress_s,
             "bench": None if self.bench is None else self.bench.to_dict(),
         }
@@ -230,15 +233,20 @@ def _one(task: StudyTask, config: Config | None, label: str, base_quality: float
         size = None
     flops = lin = counter = None
     detail = getattr(model, "wattwise_flow", None)
+    runtime = getattr(model, "wattwise_runtime", None)
+    # A variant run outside torch (ONNX Runtime) counts on the torch model it came from.
+    counted = getattr(model, "wattwise_flops_model", model)
     if task.example_inputs or task.example_kwargs:
         try:
             with quiet_torch_ao():
-                flops, counter = count_flops(model, *task.example_inputs, **task.example_kwargs)
+                flops, counter = count_flops(counted, *task.example_inputs,
+                                             **task.example_kwargs)
                 lin = (flops if counter != FLOP_COUNTER else
-                       linear_flops(model, *task.example_inputs, **task.example_kwargs))
+                       linear_flops(counted, *task.example_inputs, **task.example_kwargs))
         except Exception as exc:  # noqa: BLE001
             return Variant(label, "failed", _reason("forward", exc), quality=quality,
-                           size_bytes=size, compress_s=compress_s, detail=detail)
+                           size_bytes=size, compress_s=compress_s, detail=detail,
+                           runtime=runtime)
     say("bench")
     try:
         inner = task.make_step(model)
@@ -251,9 +259,10 @@ def _one(task: StudyTask, config: Config | None, label: str, base_quality: float
     except Exception as exc:  # noqa: BLE001
         return Variant(label, "failed", _reason("bench", exc), quality=quality,
                        size_bytes=size, flops=flops, compress_s=compress_s,
-                       flops_counter=counter, linear_flops=lin, detail=detail)
+                       flops_counter=counter, linear_flops=lin, detail=detail,
+                       runtime=runtime)
     if config is None:
         base_quality = quality
     delta = None if base_quality is None else quality - base_quality
     return Variant(label, "ok", None, quality, delta, size, flops, compress_s, result,
-                   flops_counter=counter, linear_flops=lin, detail=detail)
+                   flops_counter=counter, linear_flops=lin, detail=detail, runtime=runtime)

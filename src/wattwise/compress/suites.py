@@ -1,8 +1,10 @@
-"""Compression studies of the built-in suite (``digits-mlp``, ``minilm-embed``).
+"""Compression studies of the built-in suite (``digits-mlp``, ``minilm-embed``) and of the
+user's own models (``MODULE:FACTORY``, a local transformers directory).
 
 Quality is put on a 0-100 scale so a floor of "1 point lost" means one
 percentage point of test accuracy for digits, and 0.01 of cosine fidelity to
-fp32 for MiniLM.
+fp32 for MiniLM (and for a user's model scored by output fidelity); a user's
+own quality metric is shown as it returns it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from wattwise.compress._base import Config
+from wattwise.compress.ao import Float8Dynamic, Float8WeightOnly, Int8WeightOnly
 from wattwise.compress.distill import Distill
+from wattwise.compress.onnxrt import OnnxRuntime
 from wattwise.compress.precision import Autocast
 from wattwise.compress.prune import PruneStructured, PruneUnstructured
 from wattwise.compress.quantize import Int8Dynamic, Int8Static
@@ -39,20 +43,77 @@ DEFAULT_METHODS = {
     "minilm-embed": ("int8-dynamic", "int8-static", "prune-unstructured:0.3",
                      "prune-structured:0.3", "autocast-bf16"),
 }
+#: A user's model on the CPU: methods that need no labels or architecture.
+USER_METHODS = ("int8-dynamic", "int8-static", "prune-unstructured:0.3", "autocast-bf16")
+#: Any model on a CUDA GPU: the methods that run there.
+GPU_METHODS = ("autocast-bf16", "autocast-fp16", "int8-weight-only", "float8-dynamic",
+               "float8-weight-only", "prune-unstructured:0.3")
+#: Where onnx and onnxruntime are installed, every CPU study adds these.
+ONNX_METHODS = ("onnx", "onnx-int8")
+METHOD_CHOICES = ("int8-dynamic[:OPTIONS], int8-static, prune-unstructured:AMOUNT, "
+                  "prune-structured:AMOUNT[:EPOCHS], distill:HIDDEN, autocast-bf16, "
+                  "autocast-fp16, onnx, onnx-int8[:OPTIONS], int8-weight-only, "
+                  "float8-dynamic, float8-weight-only")
 
 
-def suite_task(name: str, batch_size: int | None = None, threads: int | None = None
-               ) -> StudyTask:
-    """The suite entry's reference model, step and quality as a study task.
+def entry_of(suite: Any) -> Any:
+    """The suite entry of a built-in name, a ``SuiteEntry``, or any target ``resolve`` takes."""
+    from wattwise.bench.suite import SuiteEntry, get_entry, resolve
 
-    ``threads`` pins torch's intra-op threads in every benchmark step
-    (``None`` leaves torch's setting as it is).
+    if isinstance(suite, SuiteEntry):
+        return suite
+    if suite in SUITES:
+        return get_entry(suite)
+    return resolve(suite)
+
+
+def check_device(device: str) -> Any:
+    """``device`` as a ``torch.device`` that exists here; one line saying why not."""
+    import torch
+
+    if not isinstance(device, str) or len(device) > 40:
+        raise BadInput(f"device must be cpu, cuda or cuda:N, got {device!r:.50}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise BadInput(f"unknown device {device!r} (cpu, cuda or cuda:N)") from exc
+    if dev.type == "cpu":
+        return dev
+    if dev.type != "cuda":
+        raise BadInput(f"device {device!r}: studies run on cpu or cuda")
+    if not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}"
+        raise BadInput(f"device {device!r}: no CUDA GPU is visible to torch "
+                       f"{torch.__version__} ({build})")
+    count = torch.cuda.device_count()
+    if dev.index is not None and dev.index >= count:
+        raise BadInput(f"device {device!r}: only {count} CUDA GPU(s) here (cuda:0 to "
+                       f"cuda:{count - 1})")
+    return dev
+
+
+def default_methods(suite: Any, device: Any = None) -> list[str]:
+    """The methods a study of ``suite`` runs when none are named: the suite's own on the
+    CPU (plus ONNX Runtime where installed), the GPU methods on a CUDA device."""
+    from wattwise.compress.onnxrt import available
+
+    entry = entry_of(suite)
+    if device is not None and getattr(device, "type", str(device)) != "cpu":
+        return list(GPU_METHODS)
+    base = list(DEFAULT_METHODS[entry.name] if entry.builtin else USER_METHODS)
+    return base + (list(ONNX_METHODS) if available() else [])
+
+
+def suite_task(name: Any, batch_size: int | None = None, threads: int | None = None,
+               device: Any = None) -> StudyTask:
+    """The entry's reference model, step and quality as a study task.
+
+    ``name`` is a built-in name, a ``SuiteEntry`` or any target ``resolve``
+    takes. ``threads`` pins torch's intra-op threads in every benchmark step
+    (``None`` leaves torch's setting as it is); ``device`` moves a copy of
+    the model there (``None``: where it is).
     """
-    from wattwise.bench.suite import get_entry
-
-    if name not in SUITES:
-        raise BadInput(f"unknown model {name!r} to compress (choose from: {', '.join(SUITES)})")
-    entry = get_entry(name)
+    entry = entry_of(name)
     bs = entry.default_batch_size if batch_size is None else batch_size
     if isinstance(bs, bool) or not isinstance(bs, int) or bs < 1:
         raise BadInput(f"batch size must be a positive integer, got {bs!r}")
@@ -60,44 +121,74 @@ def suite_task(name: str, batch_size: int | None = None, threads: int | None = N
                                 or threads < 1):
         raise BadInput(f"threads must be a positive integer, got {threads!r}")
     model = entry.load()
+    if device is not None:
+        from wattwise.bench.suite._tensors import model_device
+        from wattwise.compress._base import copy_model
+
+        dev = check_device(device) if isinstance(device, str) else device
+        if model_device(model) != dev:
+            model = copy_model(model).to(dev)  # a copy: the reference model stays put
     kwargs: dict[str, Any] = {}
-    if name == "digits-mlp":
+    example: tuple[Any, ...] = ()
+    if not entry.builtin:
+        try:
+            example, kwargs = entry.example() if entry.example is not None else ((), {})
+        except BadInput:
+            example, kwargs = (), {}  # inputs that cannot be cut to one sample: no FLOPs
+        quality = entry.study_quality or entry.quality
+        unit = entry.study_unit or entry.quality_name
+    elif entry.name == "digits-mlp":
         from wattwise.bench.suite.digits import digits_data
 
-        example: tuple[Any, ...] = (digits_data().x_test[:1],)
+        example = (digits_data().x_test[:1],)
         unit = "% test accuracy"
     else:
         from wattwise.bench.suite.minilm import minilm_inputs
 
-        example, kwargs = (), minilm_inputs(1)
+        kwargs = minilm_inputs(1)
         unit = "cosine fidelity x 100"
+    if entry.builtin:
+        def quality(m: Any) -> float:
+            return 100.0 * entry.quality(m)
+    if example or kwargs:
+        from wattwise.bench.suite._tensors import model_device, to_device
+
+        dev = model_device(model)
+        example, kwargs = to_device(example, dev), to_device(kwargs, dev)
     return StudyTask(
-        name=name, model=model,
+        name=entry.name, model=model,
         make_step=lambda m: entry.make_step(bs, m, threads=threads),
-        quality=lambda m: 100.0 * entry.quality(m),
+        quality=quality,
         quality_name=entry.quality_name, quality_unit=unit,
         example_inputs=example, example_kwargs=kwargs,
     )
 
 
-def default_int8_dynamic(suite: str) -> Int8Dynamic:
+def default_int8_dynamic(suite: Any) -> Int8Dynamic:
     """The suite's int8-dynamic scheme: the best fidelity at >= 1.5x measured here.
 
     MiniLM: per-channel weights with 8-bit activations where the CPU has
     AVX512-VNNI (fidelity 0.994), else per-channel with its five most
-    sensitive layers in fp32 (0.991). digits: torch's defaults, which lose
-    nothing there.
+    sensitive layers in fp32 (0.991). digits and the user's models: torch's
+    defaults (lossless on digits).
     """
     from wattwise.compress.quantize import has_vnni
 
-    if suite != "minilm-embed":
+    if _name(suite) != "minilm-embed":
         return Int8Dynamic()
     if has_vnni():
         return Int8Dynamic(per_channel=True, full_range=True)
     return Int8Dynamic(per_channel=True, skip=MINILM_SENSITIVE)
 
 
-def _int8_dynamic(arg: str, suite: str) -> Int8Dynamic:
+def _name(suite: Any) -> str:
+    """A built-in's name (a user's entry never shares one), for the built-ins' settings."""
+    name = getattr(suite, "name", suite)
+    builtin = getattr(suite, "builtin", True)
+    return name if builtin and isinstance(name, str) else ""
+
+
+def _int8_dynamic(arg: str, suite: Any) -> Int8Dynamic:
     if not arg:
         return default_int8_dynamic(suite)
     per_channel = full_range = False
@@ -109,7 +200,7 @@ def _int8_dynamic(arg: str, suite: str) -> Int8Dynamic:
             full_range = True
         elif token == "torch":
             pass
-        elif token == "skip-sensitive" and suite == "minilm-embed":
+        elif token == "skip-sensitive" and _name(suite) == "minilm-embed":
             skip.extend(MINILM_SENSITIVE)
         elif token.startswith("skip="):
             skip.extend(p for p in token[5:].split(";") if p)
@@ -139,16 +230,42 @@ def _whole(text: str, what: str, low: int, high: int) -> int:
     return int(text)
 
 
-def parse_method(spec: str, suite: str) -> Config:
-    """``int8-dynamic[:OPTIONS]``, ``int8-static``, ``prune-unstructured:0.5``,
+def _onnx(name: str, arg: str, suite: Any, threads: int | None) -> OnnxRuntime:
+    example = _calibration(suite)[0]
+    if name == "onnx":
+        if arg:
+            raise ValueError("onnx takes no options (onnx-int8 does)")
+        return OnnxRuntime(example=example, threads=threads)
+    per_channel, reduce_range, weight = True, None, "s8"
+    for token in arg.split("+") if arg else ():
+        if token == "pt":
+            per_channel = False
+        elif token in ("7bit", "8bit"):
+            reduce_range = token == "7bit"
+        elif token == "u8":
+            weight = "u8"
+        else:
+            raise ValueError(f"unknown onnx-int8 option {token!r} (pt, 7bit, 8bit, u8)")
+    return OnnxRuntime(example=example, int8=True, per_channel=per_channel,
+                       reduce_range=reduce_range, weight_type=weight, threads=threads)
+
+
+def parse_method(spec: str, suite: Any, threads: int | None = None) -> Config:
+    """A method as the CLI spells it, as a config with the suite's data.
+
+    ``int8-dynamic[:OPTIONS]``, ``int8-static``, ``prune-unstructured:0.5``,
     ``prune-structured:0.5[:EPOCHS]``, ``distill:32`` (or ``distill:64x32``),
-    ``autocast-bf16`` or ``autocast-fp16`` as a config with the suite's data.
+    ``autocast-bf16``, ``autocast-fp16``, ``onnx``, ``onnx-int8[:OPTIONS]``,
+    ``int8-weight-only``, ``float8-dynamic``, ``float8-weight-only``.
 
     ``int8-dynamic`` alone is the suite's chosen scheme (``default_int8_dynamic``);
     OPTIONS joins ``torch`` (torch's defaults), ``pc``, ``8bit``,
     ``skip=PATTERN;PATTERN`` and ``skip-sensitive`` with ``+``. Structured
     pruning fine-tunes for EPOCHS (default 10 where the suite has labels, 0
-    otherwise).
+    otherwise). ``onnx-int8`` OPTIONS: ``pt`` (per-tensor weights), ``7bit``
+    or ``8bit`` (weight range; default: 7-bit without VNNI), ``u8`` (uint8
+    weights). ``threads`` sets ONNX Runtime's threads (default: torch's).
+    ``suite`` is a built-in name or a ``SuiteEntry``.
     """
     import torch
 
@@ -176,21 +293,27 @@ def parse_method(spec: str, suite: str) -> Config:
             return Distill(student_hidden=hidden, data=_train(suite))
         if name in ("autocast-bf16", "autocast-fp16") and not arg:
             return Autocast(torch.bfloat16 if name.endswith("bf16") else torch.float16)
+        if name in ("onnx", "onnx-int8"):
+            return _onnx(name, arg, suite, threads)
+        gpu = {"int8-weight-only": Int8WeightOnly, "float8-dynamic": Float8Dynamic,
+               "float8-weight-only": Float8WeightOnly}
+        if name in gpu and not arg:
+            return gpu[name]()  # type: ignore[no-any-return]
     except ValueError as exc:
         raise BadInput(f"bad setting in method {spec!r}: {exc}") from exc
-    raise BadInput(
-        f"unknown method {spec!r} (choose from: int8-dynamic[:OPTIONS], int8-static, "
-        "prune-unstructured:AMOUNT, prune-structured:AMOUNT[:EPOCHS], distill:HIDDEN, "
-        "autocast-bf16, autocast-fp16)"
-    )
+    raise BadInput(f"unknown method {spec!r} (choose from: {METHOD_CHOICES})")
 
 
-def parse_methods(specs: Sequence[str], suite: str) -> list[Config]:
-    return [parse_method(s, suite) for s in specs if s.strip()]
+def parse_methods(specs: Sequence[str], suite: Any, threads: int | None = None
+                  ) -> list[Config]:
+    return [parse_method(s, suite, threads) for s in specs if s.strip()]
 
 
-def _calibration(suite: str) -> list[Any]:
-    if suite == "digits-mlp":
+def _calibration(suite: Any) -> list[Any]:
+    entry = getattr(suite, "calibration", None)
+    if callable(entry):
+        return list(entry())
+    if _name(suite) == "digits-mlp":
         from wattwise.bench.suite.digits import digits_data
 
         x = digits_data().x_train
@@ -200,8 +323,8 @@ def _calibration(suite: str) -> list[Any]:
     return [minilm_inputs(16)]
 
 
-def _train(suite: str) -> tuple[Any, Any] | None:
-    if suite == "digits-mlp":
+def _train(suite: Any) -> tuple[Any, Any] | None:
+    if _name(suite) == "digits-mlp":
         from wattwise.bench.suite.digits import digits_data
 
         d = digits_data()
@@ -209,13 +332,10 @@ def _train(suite: str) -> tuple[Any, Any] | None:
     return None
 
 
-def tune_step_factory(name: str) -> Any:
-    """``make_step(setting)`` for ``wattwise.tune`` on a suite model (one variant per precision)."""
-    from wattwise.bench.suite import get_entry
-
-    if name not in SUITES:
-        raise BadInput(f"unknown model {name!r} to tune (choose from: {', '.join(SUITES)})")
-    entry = get_entry(name)
+def tune_step_factory(name: Any) -> Any:
+    """``make_step(setting)`` for ``wattwise.tune`` on a built-in or the user's model (one
+    variant per precision)."""
+    entry = entry_of(name)
     base = entry.load()
     variants: dict[str, Any] = {"fp32": base}
 
@@ -226,7 +346,7 @@ def tune_step_factory(name: str) -> Any:
             config: Config = {
                 "bf16": Autocast(torch.bfloat16),
                 "fp16": Autocast(torch.float16),
-                "int8": default_int8_dynamic(name),
+                "int8": default_int8_dynamic(entry),
             }[setting.precision]
             variants[setting.precision] = config.apply(base)
         return entry.make_step(setting.batch_size, variants[setting.precision])

@@ -10,6 +10,10 @@
 Each entry builds its reference model on demand (``load()``), a benchmark step
 for any variant of it (``make_step(batch_size, model)``) and its quality
 (``quality(model)``), so compression and tuning reuse the same workload.
+
+The user's own models become entries too (``resolve``): ``MODULE:FACTORY``
+(a function returning a ``UserModel``, see ``wattwise.bench.suite.user``) and
+the path of a local transformers model directory (``wattwise.bench.suite.hf``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 from wattwise.errors import BadInput
 
-__all__ = ["SUITE", "SuiteEntry", "get_entry"]
+__all__ = ["SUITE", "SuiteEntry", "get_entry", "resolve"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,16 @@ class SuiteEntry:
     metrics: Callable[[Any], dict[str, float]] = field(default=lambda m: {})
     #: Extra needed to run it, for the error that says how to install it.
     extra: str = "ml"
+    #: One batch as ``(args, kwargs)``, for FLOP counts and ONNX export (``None``: the
+    #: built-ins' own, see ``wattwise.compress.suites``).
+    example: Callable[[], tuple[tuple[Any, ...], dict[str, Any]]] | None = None
+    #: Batches for static int8 calibration (``None``: the built-ins' own).
+    calibration: Callable[[], list[Any]] | None = None
+    #: Quality on the scale a compression study shows (``None``: 100 x ``quality``).
+    study_quality: Callable[[Any], float] | None = None
+    study_unit: str = ""
+    #: Whether this is one of the built-ins (their data and tuned settings apply).
+    builtin: bool = True
 
 
 def _entry(module: str) -> Callable[[], SuiteEntry]:
@@ -65,3 +79,33 @@ def get_entry(name: str) -> SuiteEntry:
     if name not in SUITE:
         raise BadInput(f"unknown suite {name!r} (choose from: {', '.join(SUITE)})")
     return SUITE[name]()
+
+
+#: What ``resolve`` accepts, for error lines.
+TARGETS = ("a built-in model (" + ", ".join(SUITE) + "), MODULE:FACTORY, or the path of "
+           "a local transformers model directory")
+
+
+def resolve(target: str) -> SuiteEntry:
+    """The entry for a built-in name, an existing transformers model directory, or
+    ``MODULE:FACTORY``; ``BadInput`` naming what is accepted otherwise.
+
+    A path is tried before ``MODULE:FACTORY``, so ``./models:v2`` (a folder) is a path.
+    """
+    import os
+
+    if not isinstance(target, str) or not target.strip() or "\x00" in target:
+        raise BadInput(f"expected {TARGETS}, got {target!r:.80}")
+    if target in SUITE:
+        return get_entry(target)
+    if os.path.isdir(os.path.expanduser(target)):
+        from wattwise.bench.suite.hf import hf_entry
+
+        return hf_entry(target)
+    if ":" in target:
+        from wattwise.bench.suite.user import user_entry
+
+        return user_entry(target)
+    if os.sep in target or target.startswith("."):
+        raise BadInput(f"no such model directory {target!r:.80}")
+    raise BadInput(f"unknown model {target!r:.80} (expected {TARGETS})")

@@ -17,6 +17,7 @@ from typing import Any
 
 from wattwise.bench._deps import need
 from wattwise.bench.suite import SuiteEntry
+from wattwise.bench.suite._tensors import model_device, synchronize
 from wattwise.errors import BadInput
 
 #: Hidden layer sizes of the suite's reference model.
@@ -84,9 +85,10 @@ def accuracy(model: Any, x: Any, y: Any) -> float:
     """Share of ``x`` the model classifies as ``y`` (argmax of its logits)."""
     torch = need("torch")
     model.eval()
+    device = model_device(model)
     with torch.inference_mode():
-        pred = model(x).argmax(dim=1)
-    return float((pred == y).float().mean())
+        pred = model(x.to(device)).argmax(dim=1)
+    return float((pred == y.to(device)).float().mean())
 
 
 def train_digits_model(
@@ -191,12 +193,14 @@ def make_step(batch_size: int, model: Any = None, threads: int | None = None
     net = reference_model().model if model is None else model
     x = digits_data().x_test
     reps = -(-batch_size // len(x))
-    batch = x.repeat(reps, 1)[:batch_size].contiguous()
+    device = model_device(net)
+    batch = x.repeat(reps, 1)[:batch_size].contiguous().to(device)
     net.eval()
 
     def step() -> int:
         with torch.inference_mode():
             net(batch)
+        synchronize(device)
         return batch_size
 
     return pinned(step, threads)

