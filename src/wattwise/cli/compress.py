@@ -77,7 +77,7 @@ def compress(
         None, "--methods", "-m",
         help="Comma-separated: int8-dynamic, int8-static, prune-unstructured:0.5, "
         "prune-structured:0.5, distill:32, autocast-bf16, autocast-fp16, onnx, onnx-int8 "
-        "(ONNX Runtime; needs wattwise[onnx]), int8-weight-only, float8-dynamic, "
+        "(ONNX Runtime; needs the onnx extra), int8-weight-only, float8-dynamic, "
         "float8-weight-only (torchao; GPUs) (default: all that apply to the model and device)."),
     max_loss: float = typer.Option(1.0, "--max-loss",
                                    help="Quality points the recommendation may lose."),
