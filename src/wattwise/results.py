@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wattwise.sensors.base import Kind
+from wattwise.sensors.nvml_share import GpuShare
 
 
 def combined_kind(kinds: Iterable[str]) -> str:
@@ -59,7 +60,17 @@ class Attribution:
 
 @dataclass(frozen=True)
 class EnergyResult:
-    """The energy one window used: per domain, totals, kind and gaps."""
+    """The energy one window used: per domain, totals, kind and gaps.
+
+    ``attribution`` is the measured process tree's share of CPU energy (by CPU
+    time). ``gpu_attribution`` is, per GPU, the share of its energy attributable
+    to the measured process tree, from NVML's per-process SM utilisation
+    (``nvmlDeviceGetProcessUtilization``); a GPU's ``share`` is unknown
+    (``None``, ``null`` in JSON, with a ``note`` saying why) when NVML gives no
+    samples for the window. Empty when no process tree was measured or no GPU
+    reports per-process utilisation. Both shares sit inside the totals; they
+    add nothing to them.
+    """
 
     name: str
     start_unix_s: float
@@ -68,6 +79,7 @@ class EnergyResult:
     domains: tuple[DomainResult, ...]
     attribution: Attribution | None = None
     gaps: tuple[str, ...] = field(default_factory=tuple)
+    gpu_attribution: tuple[GpuShare, ...] = ()
 
     @property
     def energy_j(self) -> float:
@@ -113,6 +125,7 @@ class EnergyResult:
             "domains": [asdict(d) for d in self.domains],
             "attribution": asdict(self.attribution) if self.attribution else None,
             "gaps": list(self.gaps),
+            "gpu_attribution": [g.to_dict() for g in self.gpu_attribution],
         }
 
     def __str__(self) -> str:
@@ -134,9 +147,22 @@ class EnergyResult:
                 f"{a.attributed_cpu_energy_j:.1f} J of the {a.cpu_energy_j:.1f} J of CPU energy "
                 f"in the total ({a.unattributed_cpu_energy_j:.1f} J other processes')"
             )
+        for s in self.gpu_attribution:
+            lines.append(f"  {_gpu_share_line(s)}")
         for g in self.gaps:
             lines.append(f"  gap: {g}")
         return "\n".join(lines)
+
+
+def _gpu_share_line(s: GpuShare) -> str:
+    if s.share is None:
+        line = f"{s.domain}: process tree's share unknown"
+    else:
+        line = f"{s.domain}: process tree {s.share:.0%} of SM time"
+        if s.energy_j is not None and s.attributed_energy_j is not None:
+            line += (f" -> {s.attributed_energy_j:.1f} J of the GPU's {s.energy_j:.1f} J "
+                     f"({s.energy_j - s.attributed_energy_j:.1f} J other processes')")
+    return f"{line} ({s.note})" if s.note else line
 
 
 def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:

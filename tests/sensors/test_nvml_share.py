@@ -134,3 +134,47 @@ def test_from_sensor_needs_the_sensors_handles() -> None:
 def test_tree_pids_has_this_process() -> None:
     assert os.getpid() in tree_pids(os.getpid())
     assert os.getpid() not in tree_pids(os.getpid(), include_root=False)
+
+
+def test_tree_pids_has_a_running_child() -> None:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert child.pid in tree_pids(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_tree_pids_of_an_ended_process_is_empty() -> None:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert tree_pids(child.pid) == set()
+
+
+def test_a_window_older_than_the_kept_samples_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wattwise.sensors import nvml_share
+
+    monkeypatch.setattr(nvml_share, "MAX_SAMPLES", 3)
+    fake = FakeNvmlProcs.with_gpus("h100")
+    fake.add_samples(0, [(T0 + 1, OTHER, 90), (T0 + 2, ME, 10), (T0 + 3, ME, 10),
+                         (T0 + 4, ME, 10)])
+    share = _share(fake)
+    old = share.share(T0, T0 + 5)["gpu:0"]
+    recent = share.share(T0 + 1.5, T0 + 5)["gpu:0"]
+    assert old.share == pytest.approx(1.0) and "were dropped" in old.note
+    assert recent.note == ""
+
+
+def test_gpu_share_dict_reads_back_equal() -> None:
+    fake = FakeNvmlProcs.with_gpus("h100")
+    fake.add_samples(0, [(T0 + 1, ME, 30), (T0 + 1, OTHER, 10)])
+    got = _share(fake).share(T0, T0 + 2, {"gpu:0": 80.0})["gpu:0"]
+    from wattwise.sensors.nvml_share import GpuShare
+
+    assert GpuShare.from_dict(got.to_dict()) == got

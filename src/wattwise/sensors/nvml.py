@@ -418,6 +418,24 @@ class NvmlSensor(Sensor):
                 out[gpu.domain] = p
             return out
 
+    # -- for per-process attribution (``nvml_share``) -----------------------
+
+    @property
+    def nvml(self) -> Any:
+        """The NVML module this sensor calls (``pynvml``, or the one it was given)."""
+        return self._nvml
+
+    def gpu_handles(self) -> dict[str, Any]:
+        """Each GPU's domain (``gpu:<n>``, CUDA's numbering) and its NVML device handle.
+
+        For callers that ask NVML more about the same GPUs (``ProcessShare``).
+        A MIG instance's domain maps to its whole GPU's handle, as its energy
+        does. The handles are valid until ``close()``; after it this is empty.
+        """
+        if self._closed:
+            return {}
+        return {g.domain: g.handle for g in self._gpus}
+
     # -- Sensor ------------------------------------------------------------
 
     def domains(self) -> list[Domain]:
