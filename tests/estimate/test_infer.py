@@ -49,10 +49,11 @@ def test_prefill_of_a_batch_costs_each_request_the_same_when_compute_bound() -> 
     assert a.value == pytest.approx(b.value)
 
 
-def test_decode_step_reads_all_weights_at_small_batch() -> None:
-    est = _run(bandwidth_efficiency=0.8)
+def test_decode_step_reads_all_weights_and_the_kv_cache_at_small_batch() -> None:
+    est = _run(bandwidth_efficiency=0.8, kv_bytes_per_token=131072)
     assert est.decode_bound == "memory"
-    assert est.decode_step_s.value == pytest.approx(W_7B / (0.8 * _bw()))
+    kv = 131072 * (512 + 256 / 2)  # one sequence at its mean context
+    assert est.decode_step_s.value == pytest.approx((W_7B + kv) / (0.8 * _bw()))
 
 
 def test_eager_decode_is_launch_bound_and_barely_changes_with_batch() -> None:
@@ -124,14 +125,49 @@ def test_aliases_name_their_engine_and_unknown_engines_are_refused() -> None:
         _run(engine="tgi")
 
 
-def test_the_power_limit_scales_power_and_energy() -> None:
+def test_a_power_cap_below_the_draw_slows_the_steps_and_holds_the_power() -> None:
     full = _run()
-    capped = _run(power_limit_w=350)
-    assert full.energy_per_request_j is not None and capped.energy_per_request_j is not None
-    assert capped.energy_per_request_j.value == pytest.approx(
-        full.energy_per_request_j.value / 2
-    )
+    capped = _run(power_limit_w=300)
+    assert full.decode_power_w is not None and capped.decode_power_w is not None
+    assert full.decode_power_w.value > 300  # uncapped, a memory-bound step draws more
+    assert capped.decode_power_w.high <= 300 and capped.decode_power_w.low >= 0.166 * 700
+    assert capped.decode_step_s.value > 1.2 * full.decode_step_s.value
+    assert "power-capped" in capped.decode_bound
     assert any("board power limit: 700 W, the TDP" in a for a in full.assumptions)
+    assert any(a.startswith("power cap: 300 W of 700 W") for a in capped.assumptions)
+    assert "power_cap_exponent" in {d.name for d in capped.defaults}
+    # A cap above what the work draws changes nothing.
+    high = _run(engine="transformers", power_limit_w=650)
+    assert high.decode_step_s.value == pytest.approx(_run(engine="transformers")
+                                                     .decode_step_s.value)
+
+
+def test_the_cap_model_at_its_linear_end_is_throughput_in_proportion_to_power_above_idle(
+) -> None:
+    """At exponent 1 the rate is (limit - idle) / (draw - idle): checked by hand."""
+    est = _run(power_limit_w=300, bandwidth_efficiency=0.8, kv_bytes_per_token=1)
+    vllm = find_engine("vllm")
+    idle_p, mem, comp, floor, mfu = (vllm.param(n) for n in (
+        "idle_fraction", "memory_activity", "compute_activity", "floor_activity", "decode_mfu"))
+    assert idle_p and mem and comp and floor and mfu
+    idle = 700 * idle_p.high  # the high end of time and energy: every figure at its high end
+    p_mem = idle + (700 - idle) * max(mem.high, floor.high)
+    p_comp = idle + (700 - idle) * max(comp.high, floor.high)
+    t_mem = (W_7B + 512 + 128) / (0.8 * _bw())
+    t_comp = 2 * 7e9 / (find(H100).peak_flops("bf16") * mfu.low)
+    expected = (t_comp * (p_comp - idle) + (t_mem - t_comp) * (p_mem - idle)) / (300 - idle)
+    assert est.decode_step_s.high == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(("limit", "message"), [
+    (10_000, "above the 700 W TDP of NVIDIA H100 SXM5 80GB"),
+    (701, "above the 700 W TDP"),
+    (100, "at or below the idle draw of NVIDIA H100 SXM5 80GB"),
+    (130, "at or below the idle draw"),
+])
+def test_a_power_limit_above_the_tdp_or_below_idle_is_refused(limit: float, message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        _run(params="8B", power_limit_w=limit)
 
 
 def test_given_power_replaces_the_power_model() -> None:
@@ -192,17 +228,36 @@ def test_every_engine_figure_used_is_cited_with_its_basis() -> None:
     assert "[published:" in text and "[fitted:" in text and "[measured:" in text
 
 
-def test_kv_cache_reads_add_decode_time() -> None:
-    without = _run(batch_size=32)
-    with_kv = _run(batch_size=32, kv_bytes_per_token=131072)  # a 7B GQA model in bf16
-    assert with_kv.decode_step_s.value > without.decode_step_s.value
-    assert any("KV-cache reads not counted" in a for a in without.assumptions)
+def test_kv_cache_reads_add_decode_time_and_are_assumed_when_not_given() -> None:
+    small = _run(batch_size=32, kv_bytes_per_token=32768)
+    with_kv = _run(batch_size=32, kv_bytes_per_token=524288)  # Llama 2 7B: no GQA, bf16
+    assert with_kv.decode_step_s.value > small.decode_step_s.value
+    assumed = _run(batch_size=32)
+    # 8 KV heads x 128 over the 32 layers given, K and V, bf16: Llama 3 8B's 131,072 bytes.
+    assert assumed.decode_step_s.value == pytest.approx(
+        _run(batch_size=32, kv_bytes_per_token=131072).decode_step_s.value)
+    assert any(a.startswith("KV cache: 1.31e+05 bytes per token") and "assumed" in a
+               for a in assumed.assumptions)
+    kv = next(d for d in assumed.defaults if d.name == "kv_bytes_per_token")
+    assert kv.value == pytest.approx(131072) and kv.low < kv.value < kv.high
+    assert kv.at_high_pct > 0
 
 
 def test_model_that_does_not_fit_is_refused() -> None:
     with pytest.raises(BadInput, match="does not fit"):
         _run(params="70B", count=1)
     assert _run(params="70B", count=2).energy_per_request_j is not None
+
+
+def test_a_batch_whose_kv_cache_does_not_fit_is_refused_by_default() -> None:
+    """The tester's batch of 1e12 and one of 65,536: weights fit, the KV cache cannot."""
+    with pytest.raises(BadInput, match="batch_size 1e\\+12 sequences is more than"):
+        _run(params="8B", batch_size="1e12")
+    with pytest.raises(BadInput, match="the assumed KV cache at its low end"):
+        _run(params="8B", batch_size=65_536)
+    with pytest.raises(BadInput, match=r"does not fit: .* and the KV cache"):
+        _run(params="8B", batch_size=4096, kv_bytes_per_token=131072)
+    assert _run(params="8B", batch_size=256).energy_per_request_j is not None
 
 
 def test_per_response_per_token_and_per_thousand_requests_agree() -> None:
@@ -363,12 +418,16 @@ def test_tdp_basis_prices_every_second_at_the_tdp() -> None:
     assert any("the TDP of NVIDIA H100" in a for a in est.assumptions)
 
 
-def test_given_power_overrides_the_basis_and_says_so() -> None:
-    est = _bare(power_w=500, power_basis="tdp")
-    assert est.power_basis == "given"
-    assert any("power_basis 'tdp' not used" in a for a in est.assumptions)
-    assert not any(d.name == "power_per_device_w" for d in est.defaults)
-    assert not any("not used" in a for a in _bare(power_w=500).assumptions)
+def test_given_power_is_taken_on_the_basis_named_and_tdp_with_it_is_refused() -> None:
+    with pytest.raises(BadInput, match="either power_w or power_basis='tdp'"):
+        _bare(power_w=500, power_basis="tdp")
+    gpu = _bare(power_w=500, power_basis="gpu")
+    assert gpu.power_basis == "gpu"
+    assert any("500 W as given, taken as accelerator only" in a for a in gpu.assumptions)
+    assert gpu.decode_power_w is not None
+    assert gpu.decode_power_w.derivation == "per device, as given, accelerator only"
+    assert not any(d.name == "power_per_device_w" for d in gpu.defaults)
+    assert _bare(power_w=500).power_basis == "given"
 
 
 def test_unknown_power_basis_is_refused() -> None:
@@ -381,8 +440,11 @@ def test_site_and_cloud_zone_set_the_pue() -> None:
     assert _bare(site="unknown-datacenter").pue.value == pytest.approx(1.56)
     aws = _bare(zone="aws:us-east-1")
     assert aws.pue.low == aws.pue.high and 1.0 < aws.pue.value < 1.3
-    one, many = _bare().pue, _bare(params="70B", count=16, batch_size=1).pue
+    one, many = _bare(hardware="L40S").pue, _bare(params="70B", count=16, batch_size=1).pue
     assert one.low == 1.0 and many.low > 1.0  # a single machine may stand on a desk
+    board = _bare(count=8)  # eight H100 SXM are one DGX, never on a desk
+    assert board.pue.low == pytest.approx(1.10)
+    assert "server-board accelerator, never in a machine on a desk" in board.pue.derivation
     with pytest.raises(BadInput, match="either pue or site"):
         _bare(site="local", pue=1.2)
     with pytest.raises(BadInput, match="unknown PUE site"):
@@ -394,8 +456,9 @@ def test_each_default_is_listed_with_an_effect_that_matches_giving_its_end() -> 
     e = est.energy_per_request_j
     assert e is not None
     listed = {d.name: d for d in est.defaults}
-    assert set(listed) == {"prefill_mfu", "bandwidth_efficiency", "layers",
-                           "power_per_device_w", "pue"}
+    assert set(listed) == {"precision", "prefill_mfu", "bandwidth_efficiency", "layers",
+                           "kv_bytes_per_token", "power_per_device_w", "power_limit_w",
+                           "count", "pue"}
     assert all(d.affects == "energy_per_request_j" for d in est.defaults)
     # Giving the default's low end moves the central value by its at_low_pct.
     for name, kw in (("bandwidth_efficiency", "bandwidth_efficiency"), ("prefill_mfu", "mfu"),
@@ -410,7 +473,8 @@ def test_each_default_is_listed_with_an_effect_that_matches_giving_its_end() -> 
     assert power.at_low_pct < 0 < power.at_high_pct
     assert "system share incl. host" in power.why
     given = {d.name for d in _bare(mfu=0.5, bandwidth_efficiency=0.8, layers=32, pue=1.1,
-                                  power_w=600).defaults}
+                                  power_w=600, precision="bf16", kv_bytes_per_token=131072,
+                                  count=1, power_limit_w=700).defaults}
     assert given == set()
 
 

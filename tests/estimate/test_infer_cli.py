@@ -127,3 +127,108 @@ def test_bad_basis_or_site_is_one_line_and_exit_2(
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("wattwise: error: ")
     assert message in lines[0]
+
+
+# -- the tester's cases: each refusal is one line, exit 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--power-limit-w", "10000"], "power_limit_w 10,000 W is above the 700 W TDP"),
+        (["--power-limit-w", "100"], "at or below the idle draw"),
+        (["--power-w", "5000", "--power-basis", "gpu"], "at most 700 W"),
+        (["--power-w", "10"], "below the idle draw"),
+        (["--power-w", "500", "--power-limit-w", "300", "--power-basis", "gpu"],
+         "at most 300 W"),
+        (["--power-w", "1000", "--power-limit-w", "300"], "at most 875 W"),
+        (["--power-w", "500", "--power-basis", "tdp"], "either power_w or power_basis='tdp'"),
+        (["--site", "aws", "--zone", "gcp:asia-east1"], "contradicts the zone gcp:asia-east1"),
+        (["--site", "local", "--zone", "aws:us-east-1"], "contradicts the cloud zone"),
+        (["--batch-size", "1e12"], "at most 65,536 sequences"),
+        (["--count", "1e12"], "at most 1,000,000 devices"),
+        (["--pue", "1e29"], "at most 3"),
+        (["--pue", "5"], "at most 3"),
+        (["--intensity", "1e29"], "at most 2,000 gCO2eq/kWh"),
+        (["--batch-size", "1_000"], "not 1_000"),
+    ],
+)
+def test_implausible_or_contradictory_input_is_one_line_and_exit_2(
+    app: typer.Typer, args: list[str], message: str
+) -> None:
+    res = _invoke(app, *NO_PUE, "--engine", "vllm", *args)
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("wattwise: error: ")
+    assert message in lines[0]
+
+
+def test_train_power_with_a_basis_is_on_that_basis_and_the_title_says_so(
+    app: typer.Typer,
+) -> None:
+    args = ["estimate", "train", "--params", "7B", "--tokens", "1T", "--hardware", "H100 SXM5",
+            "--count", "8", "--power-w", "700", "--power-basis", "gpu"]
+    got = json.loads(_invoke(app, *args, "--json").output)
+    assert got["power_basis"] == "gpu"
+    res = _wide(app, *args)
+    assert "power basis: accelerator only, power as given" in res.output
+
+
+# -- the smaller findings: units, default lines, why a row is n/a
+
+
+def test_energies_go_past_giga_and_durations_take_the_unit_that_fits() -> None:
+    from wattwise.cli.estimate import _fitting
+    from wattwise.estimate._figures import Figure
+
+    assert _fitting(Figure.given(7.55696e8, "MWh"))[3] == "TWh"  # was "755,696 GWh"
+    value, _, _, unit = _fitting(Figure.given(7.583e12, "J"))  # was "7,583 GJ"
+    assert unit == "TJ" and value == pytest.approx(7.583)
+    value, _, _, unit = _fitting(Figure.given(1.95e-7, "days"))  # was "1.95e-07 days"
+    assert unit == "s" and value == pytest.approx(1.95e-7 * 86400)
+    assert _fitting(Figure.given(90, "s"))[3] == "min"
+    assert _fitting(Figure.given(5.0, "days"))[3] == "days"
+    assert _fitting(Figure.given(3e6, "h"))[3] == "h"  # GPU-hours stay hours
+
+
+def test_a_default_without_a_range_reads_cleanly() -> None:
+    from wattwise.cli.estimate import _default_line
+
+    local = {"name": "pue", "value": 1.0, "low": 1.0, "high": 1.0, "unit": "ratio",
+             "affects": "energy_per_request_j", "effect_pct": 0.0, "at_low_pct": 0.0,
+             "at_high_pct": 0.0, "why": "PUE of site local"}
+    assert _default_line(local) == ("PUE 1 (no range): energy per response +0 % against none "
+                                    "(PUE of site local)")
+    batch = {**local, "name": "batch_size", "unit": "sequences", "effect_pct": None,
+             "why": "not given"}
+    assert _default_line(batch) == "batch size 1 sequences (no range; not given)"
+
+
+def test_without_a_tdp_the_title_and_rows_say_why_there_is_no_power(app: typer.Typer) -> None:
+    res = _wide(app, "estimate", "infer", "--params", "2B", "--hardware", "TPU v5e",
+                "--prompt-tokens", "500", "--output-tokens", "200", "--engine", "vllm")
+    assert res.exit_code == 0, res.output
+    title, _, _ = " ".join(res.output.split()).partition("┏")
+    assert "power basis: none, energy not estimated: Google TPU v5e has no published TDP" \
+        in title
+    assert "system share incl. host" not in title
+    assert "no power: Google TPU v5e has no published TDP" in " ".join(res.output.split())
+
+
+def test_a_huge_integer_from_the_api_is_echoed_with_balanced_quotes() -> None:
+    from wattwise.errors import BadInput
+    from wattwise.estimate import infer
+
+    with pytest.raises(BadInput) as err:
+        infer(params=10**400, hardware="H100 SXM5", prompt_tokens=10, output_tokens=10)
+    assert str(err.value) == "params: an integer of 401 digits is larger than 1e+30; check its unit"
+
+
+def test_eight_server_board_gpus_are_not_a_desk_machine(app: typer.Typer) -> None:
+    res = _wide(app, "estimate", "infer", "--params", "70B", "--hardware", "H100 SXM5",
+                "--count", "8", "--prompt-tokens", "500", "--output-tokens", "200",
+                "--engine", "vllm")
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "never in a machine on a desk" in text and "may be one machine" not in text
+    assert "PUE 1.33 (1.1-1.56)" in text

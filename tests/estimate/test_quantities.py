@@ -23,7 +23,6 @@ from wattwise.estimate.quantities import SUFFIXES, parse_count, parse_positive, 
         ("300k", 3e5),
         ("10,000", 1e4),
         (" 7 B ", 7e9),
-        ("1_000", 1e3),
         (".5k", 500.0),
     ],
 )
@@ -49,6 +48,26 @@ def test_number_with_suffix_round_trips(x: float, suffix: str) -> None:
 @given(st.integers(min_value=1, max_value=10**15))
 def test_grouped_integers_parse_exactly(n: int) -> None:
     assert parse_quantity(f"{n:,}") == float(n)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("1_000", "not 1_000"), ("1_5", "not 1_000"), ("1,5", "a comma groups thousands"),
+     ("2,5B", "a comma groups thousands"), ("1,00", "a comma groups thousands"),
+     ("10,0000", "a comma groups thousands")],
+)
+def test_underscores_and_commas_that_do_not_group_thousands_are_refused(
+    text: str, message: str
+) -> None:
+    """"1_5" is Python's 15 and "1,5" half of Europe's 1.5: neither is read silently."""
+    with pytest.raises(BadInput, match=message):
+        parse_quantity(text, "params")
+
+
+def test_a_huge_integer_is_named_by_its_size_with_balanced_quotes() -> None:
+    with pytest.raises(BadInput) as err:
+        parse_quantity(10**400, "params")
+    assert str(err.value) == "params: an integer of 401 digits is larger than 1e+30; check its unit"
 
 
 def test_positive_and_count_refuse_zero_negative_and_fractions() -> None:

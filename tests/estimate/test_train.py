@@ -169,10 +169,10 @@ def test_ranges_contain_the_central_value(kwargs: dict[str, object]) -> None:
 
 
 def test_default_power_and_pue_widen_the_energy_range_and_are_named() -> None:
-    # No count: the devices may be one machine, so the PUE range reaches down to 1.0.
-    est = train(gpu_hours=1000, hardware=A100, power_basis="gpu")
+    # No count, a PCIe card: the devices may be one machine, so the PUE range reaches 1.0.
+    est = train(gpu_hours=1000, hardware="A100 PCIe 40GB", power_basis="gpu")
     assert est.energy_mwh is not None
-    tdp = 400.0
+    tdp = 250.0
     pue = defaults.PUE_ONE_MACHINE
     assert pue.low == 1.0
     lo = 1000 * tdp * defaults.POWER_FRACTION_COMPUTE.low * pue.low / 1e6

@@ -31,21 +31,25 @@ def _call(fn: Callable[..., T], **kwargs: Any) -> T:
 
 
 def _fmt(x: float) -> str:
+    """Three significant digits, or whole and grouped from 1,000 to a billion."""
     return f"{x:,.0f}" if 1e3 <= abs(x) < 1e9 else f"{x:.3g}"
 
 
 #: Units of one kind, smallest first, with their size in the first: a figure is shown
 #: in the one that fits it (0.007 MWh is 7 kWh). JSON keeps the unit in the field name.
 _LADDERS = (
-    (("Wh", 1.0), ("kWh", 1e3), ("MWh", 1e6), ("GWh", 1e9)),
-    (("J", 1.0), ("kJ", 1e3), ("MJ", 1e6), ("GJ", 1e9)),
-    (("gCO2eq", 1.0), ("kgCO2eq", 1e3), ("tCO2eq", 1e6), ("ktCO2eq", 1e9)),
+    (("Wh", 1.0), ("kWh", 1e3), ("MWh", 1e6), ("GWh", 1e9), ("TWh", 1e12)),
+    (("J", 1.0), ("kJ", 1e3), ("MJ", 1e6), ("GJ", 1e9), ("TJ", 1e12)),
+    (("gCO2eq", 1.0), ("kgCO2eq", 1e3), ("tCO2eq", 1e6), ("ktCO2eq", 1e9), ("MtCO2eq", 1e12)),
 )
+#: Durations (wall-clock days, step and prefill seconds); GPU-hours keep their unit.
+_TIME = (("s", 1.0), ("min", 60.0), ("h", 3600.0), ("days", 86400.0), ("years", 365.25 * 86400))
 
 
 def _fitting(fig: Figure) -> tuple[float, float, float, str]:
     """Value, low, high and unit, rescaled so the value reads between 1 and 1,000."""
-    for ladder in _LADDERS:
+    ladders = (*_LADDERS, _TIME) if fig.unit in ("s", "days") else _LADDERS
+    for ladder in ladders:
         sizes = dict(ladder)
         if fig.unit not in sizes:
             continue
@@ -72,6 +76,13 @@ _DEFAULT_LABELS = {
     "bandwidth_efficiency": "decode bandwidth efficiency",
     "energy_per_request_j": "energy per response",
     "lifetime_embodied_tco2eq": "embodied carbon",
+    "decode_step_s": "decode step",
+    "gpu_hours": "GPU-hours",
+    "kv_bytes_per_token": "KV cache per token",
+    "power_limit_w": "power limit",
+    "power_cap_exponent": "power-cap exponent",
+    "batch_size": "batch size",
+    "count": "devices",
 }
 
 _POWER_BASIS_HELP = (
@@ -83,22 +94,26 @@ _SITE_HELP = "Where it runs, for the PUE: local, unknown-datacenter, gcp, aws or
 
 
 def _default_line(d: dict[str, Any]) -> str:
-    """One applied default with its effect, from the dict ``--json`` prints."""
+    """One applied default with its effect, from the dict ``--json`` prints.
+
+    ``PUE 1.33 (1.1-1.56): energy +33 % against none; -17 % at 1.1, +17 % at 1.56 (why)``;
+    a default without a range says so: ``PUE 1 (no range): energy +0 % against none (why)``.
+    """
     unit = "" if d["unit"] == "ratio" else f" {d['unit']}"
     lo, hi = _fmt(d["low"]), _fmt(d["high"])
     what = _DEFAULT_LABELS.get(d["affects"], d["affects"])
+    ranged = d["low"] != d["high"]
     text = f"{_DEFAULT_LABELS.get(d['name'], d['name'])} {_fmt(d['value'])}{unit}"
-    if d["low"] == d["high"]:
-        text += ": no range"
-    else:
-        text += f" ({lo}-{hi}{unit}):"
+    text += f" ({lo}-{hi}{unit})" if ranged else " (no range)"
+    effects = []
     if d["effect_pct"] is not None:
-        text += f" {what} {d['effect_pct']:+.0f} % against none;"
-    elif d["low"] != d["high"]:
-        text += f" {what}"
-    if d["low"] != d["high"]:
-        text += f" {d['at_low_pct']:+.0f} % at {lo}, {d['at_high_pct']:+.0f} % at {hi}"
-    return f"{text} ({d['why']})"
+        effects.append(f"{what} {d['effect_pct']:+.0f} % against none")
+    if ranged:
+        ends = f"{d['at_low_pct']:+.0f} % at {lo}, {d['at_high_pct']:+.0f} % at {hi}"
+        effects.append(ends if effects else f"{what} {ends}")
+    if not effects:
+        return f"{text[:-1]}; {d['why']})"  # "batch size 1 (no range; not given: ...)"
+    return f"{text}: {'; '.join(effects)} ({d['why']})"
 
 
 def _print_figures(
@@ -106,13 +121,16 @@ def _print_figures(
     rows: list[tuple[str, Figure | None]],
     notes: list[str],
     applied: list[dict[str, Any]] | None = None,
+    missing: dict[str, str] | None = None,
 ) -> None:
+    """The table; a row without a figure says why (``missing``, by label), else where to look."""
     table = Table(title=title, title_justify="left")
     for col in ("quantity", "value", "low", "high", "unit", "how"):
         table.add_column(col, justify="right" if col in ("value", "low", "high") else "left")
     for label, fig in rows:
         if fig is None:
-            table.add_row(label, "n/a", "", "", "", "see assumptions")
+            why = (missing or {}).get(label, "see assumptions")
+            table.add_row(label, "n/a", "", "", "", why)
             continue
         how = f"{fig.kind}: {fig.derivation}"
         value, low, high, unit = _fitting(fig)
@@ -166,7 +184,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Estimate a training run from what you know about it."""
         from wattwise.estimate import train
-        from wattwise.estimate.defaults import POWER_BASIS_NAMES
 
         est = _call(
             train,
@@ -198,7 +215,11 @@ def register(app: typer.Typer) -> None:
         d = est.to_dict()
         _print_figures(
             f"Training estimate ({est.hardware or 'hardware not given'}, {est.precision}; "
-            f"power basis: {POWER_BASIS_NAMES.get(est.power_basis, est.power_basis)})",
+            "power basis: " + _basis_title(
+                est.power_basis,
+                est.power_per_device_w is not None and est.power_per_device_w.kind == "given",
+                est.hardware,
+            ) + ")",
             [
                 ("FLOPs", est.flops),
                 ("devices", est.device_count),
@@ -216,6 +237,7 @@ def register(app: typer.Typer) -> None:
             ],
             est.assumptions,
             d["defaults"],
+            _train_missing(est),
         )
 
     @estimate_app.command("infer")
@@ -231,8 +253,10 @@ def register(app: typer.Typer) -> None:
             help="What serves the model: transformers, vllm (or sglang), vllm-0.5, llama.cpp, "
             "llama.cpp-cpu, onnxruntime-cpu. Without it the range spans them all.",
         ),
-        batch_size: str = typer.Option("1", help="Sequences decoded together."),
-        count: str = typer.Option("1", help="Accelerators holding one model copy."),
+        batch_size: str = typer.Option(
+            None, help="Sequences decoded together (default 1, listed as a default)."
+        ),
+        count: str = typer.Option(None, help="Accelerators holding one model copy (default 1)."),
         precision: str = typer.Option(
             None, help="Compute precision (default bf16; fp16 without bf16)."
         ),
@@ -364,10 +388,36 @@ def register(app: typer.Typer) -> None:
             console.print(ct)
 
 
-def _print_inference(est: Any) -> None:
-    """The inference table; without an engine, each engine's energy per response first."""
+def _train_missing(est: Any) -> dict[str, str]:
+    """Why a training row has no figure, where the inputs say it plainly."""
+    out: dict[str, str] = {}
+    if est.energy_mwh is None:
+        why = ("no power: " + (f"{est.hardware} has no published TDP; give --power-w"
+                               if est.hardware else "give --hardware or --power-w"))
+        for label in ("energy", "energy / token", "operational carbon"):
+            out[label] = why
+    else:
+        out["energy / token"] = "give --tokens (or --params and --tokens)"
+        out["operational carbon"] = "give --intensity or --zone"
+    out["wall-clock"] = "give --count or --days"
+    out["devices"] = "give --count, or --days with the time"
+    return out
+
+
+def _basis_title(basis: str, given: bool, hardware: str | None) -> str:
+    """What the power per device counts, as the title says it; why there is none."""
     from wattwise.estimate.defaults import POWER_BASIS_NAMES
 
+    name = POWER_BASIS_NAMES.get(basis, basis)
+    if basis == "none":
+        return f"none, energy not estimated: {hardware} has no published TDP (give --power-w)"
+    if given and basis != "given":
+        return f"{name}, power as given"
+    return name
+
+
+def _print_inference(est: Any) -> None:
+    """The inference table; without an engine, each engine's energy per response first."""
     served = est.engine or f"engine not given: spans {', '.join(est.engines)}"
     rows: list[tuple[str, Figure | None]] = [
         (f"energy / response ({name})", fig) for name, fig in est.by_engine.items()
@@ -390,13 +440,31 @@ def _print_inference(est: Any) -> None:
         ("lifetime carbon", est.lifetime_operational_tco2eq),
         ("lifetime embodied carbon", est.lifetime_embodied_tco2eq),
     ]
-    basis = POWER_BASIS_NAMES.get(est.power_basis, est.power_basis)
+    power = est.decode_power_w
+    given = power is not None and power.derivation.startswith("per device, as given")
+    basis = _basis_title(est.power_basis, given, est.hardware)
+    missing: dict[str, str] = {}
+    if est.energy_per_request_j is None:
+        why = (f"no power: {est.hardware} has no published TDP; give --power-w or "
+               "--power-limit-w")
+        missing.update((label, why) for label, _ in rows)
+    else:
+        fleet = "give --requests-per-day"
+        missing.update({"energy / day": fleet, "devices busy": fleet})
+        life = "give --requests-per-day and --lifetime-days"
+        missing.update({"lifetime energy": life, "lifetime embodied carbon": life})
+        missing["lifetime carbon"] = (
+            f"{life}, and --intensity or --zone" if est.lifetime_energy_mwh is None
+            else "give --intensity or --zone")
+        if est.lifetime_energy_mwh is not None and est.lifetime_embodied_tco2eq is None:
+            missing["lifetime embodied carbon"] = "no published embodied figure, see assumptions"
     _print_figures(
         f"Inference estimate ({est.hardware} x{est.count}, {served}, batch {est.batch_size}, "
         f"decode: {est.decode_bound}; power basis: {basis})",
         rows,
         est.assumptions,
         [d.to_dict() for d in est.defaults],
+        missing,
     )
 
 

@@ -146,6 +146,11 @@ def fmt(x: float) -> str:
     return f"{x:.3g}"
 
 
+def fmt_n(x: float) -> str:
+    """A figure for an error line: 5,000 rather than 5e+03 up to a billion, else 3 digits."""
+    return f"{x:,.0f}" if 1e3 <= abs(x) < 1e9 else fmt(x)
+
+
 def within(a: float, b: float, tolerance: float) -> bool:
     """True when ``a`` and ``b`` differ by at most ``tolerance`` relative to the larger."""
     return abs(a - b) <= tolerance * max(abs(a), abs(b))

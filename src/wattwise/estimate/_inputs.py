@@ -6,9 +6,11 @@ and appends to ``notes`` any default it used, so no default is silent.
 
 from __future__ import annotations
 
+import re
+
 from wattwise.errors import BadInput
-from wattwise.estimate import defaults
-from wattwise.estimate._figures import Figure, Range, fmt
+from wattwise.estimate import _limits, defaults
+from wattwise.estimate._figures import Figure, Range, fmt, fmt_n
 from wattwise.estimate.quantities import parse_positive
 from wattwise.hardware.accelerators import Accelerator, SystemSpec, find, system_for
 from wattwise.hardware.hosts import HostSpec, host_for, host_power
@@ -50,6 +52,122 @@ def fraction(value: Number | None, what: str) -> float | None:
     if x > 1:
         raise BadInput(f"{what} is a fraction of peak and must be at most 1, got {value!r}")
     return x
+
+
+#: Accelerators that only come on a server board (SXM, OAM, TPU boards, Gaudi): never
+#: in a machine on a desk, whatever the device count.
+_SERVER_BOARD = re.compile(r"\b(SXM|TPU|Gaudi|MI2\d0X?|MI3\d\dX?|B200)\b", re.IGNORECASE)
+
+
+def datacentre_only(acc: Accelerator | None) -> bool:
+    """Whether ``acc`` is a server-board accelerator (H100 SXM, B200, MI300X, TPU, Gaudi)."""
+    if acc is None:
+        return False
+    return bool(system_for(acc) or host_for(acc) or _SERVER_BOARD.search(acc.name))
+
+
+def _idle_low() -> float:
+    """The lowest measured idle draw with a live context, as a fraction of TDP."""
+    from wattwise.estimate.engines import shared
+
+    p = shared().get("idle_fraction")
+    return p.low if p is not None else 0.0
+
+
+def system_max_w(acc: Accelerator) -> tuple[float, str] | None:
+    """The most the system basis can count per device, and what that figure is."""
+    spec = system_for(acc)
+    if spec is not None:
+        return spec.max_power_per_accelerator_w, (
+            f"the rated maximum of {spec.system} per accelerator, {fmt_n(spec.max_power_w)} W / "
+            f"{spec.accelerators_per_system}"
+        )
+    host = host_for(acc)
+    if host is not None and acc.tdp_w is not None:
+        top = host_power(host, (1.0, 1.0, 1.0)).per_accelerator[2]
+        return acc.tdp_w + top, (
+            f"the TDP of {acc.name} plus its host's share at full CPU load "
+            f"({fmt_n(acc.tdp_w)} + {fmt_n(top)} W)"
+        )
+    return None
+
+
+def check_power(
+    power_w: float, acc: Accelerator | None, basis: str, limit_w: float | None = None
+) -> None:
+    """Refuse an average power per device that ``acc`` cannot draw on ``basis``.
+
+    The ceiling is the board's limit (its TDP, or the limit given) on the ``gpu``
+    basis, the server's rated maximum per accelerator (or the TDP plus the host's
+    share at full load) on the ``system`` basis, and the larger of these for a
+    power given without a basis. The floor is the accelerator's measured idle
+    draw with a live context (0.166 x TDP at the low end, wattwise's H100/H200
+    recordings): a running job never averages below it. Without a TDP only the
+    absolute bound of ``_limits.POWER_W`` holds.
+    """
+    what = "power_w"
+    _limits.check(power_w, _limits.POWER_W, what, "W")
+    if acc is None or acc.tdp_w is None:
+        if limit_w is not None and power_w > limit_w:
+            raise BadInput(f"{what} {fmt_n(power_w)} W is above the given power limit "
+                           f"{fmt_n(limit_w)} W")
+        return
+    tdp = acc.tdp_w
+    board = limit_w if limit_w is not None else tdp
+    board_what = ("the given power limit" if limit_w is not None else
+                  f"the TDP of {acc.name}, the highest limit its board accepts")
+    sysmax = system_max_w(acc)
+    if basis == "gpu" or (basis == "system" and sysmax is None):
+        ceiling, why = board, board_what
+        scope = "the accelerator alone"
+    else:
+        ceiling, why = (sysmax if sysmax is not None else (board, board_what))
+        if sysmax is not None and limit_w is not None and limit_w < tdp:
+            ceiling -= tdp - limit_w
+            why += f", less the {fmt_n(tdp - limit_w)} W the power limit takes off the chip"
+        scope = "one device with its host share"
+    if power_w > ceiling:
+        hint = ("; power_w is per device: if it is several devices' power, divide by their "
+                "count" if power_w >= 2 * tdp else "")
+        raise BadInput(
+            f"{what} {fmt_n(power_w)} W is more than {scope} can draw: at most "
+            f"{fmt_n(ceiling)} W, {why}{hint}"
+        )
+    floor = _idle_low() * tdp
+    if power_w < floor:
+        raise BadInput(
+            f"{what} {fmt_n(power_w)} W is below the idle draw of {acc.name} ({fmt(floor)} W with "
+            "a live context, 0.166 x TDP, wattwise's H100/H200 NVML recordings); an average "
+            "under load cannot be lower"
+        )
+
+
+def given_power(
+    power_w: float,
+    acc: Accelerator | None,
+    basis: str | None,
+    notes: list[str],
+    limit_w: float | None = None,
+) -> tuple[Figure, str]:
+    """A given average power per device and the basis it is on.
+
+    With ``basis`` (``gpu`` or ``system``) the power is taken as on that basis and
+    bounded by it; ``tdp`` with a power is a contradiction (that basis is the TDP
+    itself). Without one it is ``"given"``, bounded by the widest basis.
+    """
+    if basis == "tdp":
+        raise BadInput(
+            "give either power_w or power_basis='tdp' (the TDP itself, for every hour), not both"
+        )
+    if basis is not None and basis not in POWER_BASES:
+        raise BadInput(f"power basis must be one of {', '.join(POWER_BASES)}, got {basis!r}")
+    check_power(power_w, acc, basis or "given", limit_w)
+    if basis is None:
+        return Figure.given(power_w, "W", "given power per device"), "given"
+    name = defaults.POWER_BASIS_NAMES[basis]
+    notes.append(f"power per device: {fmt(power_w)} W as given, taken as {name} "
+                 f"(power_basis '{basis}')")
+    return Figure.given(power_w, "W", f"given power per device, {name}"), basis
 
 
 def power_figure(
@@ -118,7 +236,7 @@ def power(
             f"energy: not estimated; {acc.name} has no published TDP in wattwise's data, "
             "give power_w"
         )
-        return None, basis
+        return None, "none"
     if basis == "tdp":
         notes.append(
             f"power per device ({phase}): the TDP of {acc.name}, {fmt(acc.tdp_w)} W "
@@ -236,27 +354,58 @@ def pue_figure(
     devices: float | None = None,
     site: str | None = None,
     zone: str | None = None,
+    acc: Accelerator | None = None,
 ) -> Figure:
     """The PUE: given, else the named site's, else the cloud provider of ``zone``, else a range.
 
-    Without a site the range depends on ``devices``: more than one machine holds
-    is a data centre (1.10-1.56); fewer, or an unknown count, may be one
-    machine on a desk, so the range reaches down to 1.0.
+    Without a site the range depends on the hardware and ``devices``: a
+    server-board accelerator (``datacentre_only``) or more devices than one
+    machine holds is in a data centre (1.10-1.56); otherwise the devices may be
+    one machine on a desk, so the range reaches down to 1.0. A site that
+    contradicts a cloud zone (``local``, or another provider) is refused, and a
+    cloud region in mainland China, run by a local operator, does not take its
+    brand's fleet PUE.
     """
     if pue is not None:
         if site is not None:
             raise BadInput("give either pue or site, not both")
         if pue < 1:
             raise BadInput(f"pue must be at least 1 (facility energy / IT energy), got {pue}")
+        _limits.check(pue, _limits.PUE, "pue")
         return Figure.given(pue, "ratio", "given PUE")
     from wattwise.carbon.pue import provider_pue, site_pue
 
-    named = site_pue(site) if site is not None else provider_pue(zone)
+    provider = provider_pue(zone)
+    partner = _partner_operated(zone) if provider is not None else None
+    named = site_pue(site) if site is not None else None
+    if named is not None and provider is not None:
+        if named.site == "local":
+            raise BadInput(
+                f"site 'local' (a machine on a desk, PUE 1.0) contradicts the cloud zone {zone}; "
+                "give one of them, or --pue"
+            )
+        if named.site in _CLOUDS and named.site != provider.site:
+            raise BadInput(
+                f"site '{named.site}' contradicts the zone {zone}, a region of "
+                f"{provider.site}; give the site the devices run in, or --pue"
+            )
+    if named is None and partner is None:
+        named = provider
     if named is not None:
         how = f"site {named.site}" if site is not None else f"the cloud provider of zone {zone}"
         notes.append(f"PUE: {fmt(named.pue)} for {how} [{named.source}]")
         return Figure.of(Range.exact(named.pue), "ratio", "default", f"PUE of {how}")
-    if devices is not None and devices > defaults.ONE_MACHINE_MAX_DEVICES:
+    board = datacentre_only(acc)
+    if partner is not None:
+        r, source = defaults.PUE, defaults.PUE_SOURCE
+        why = (f"zone {zone} is run by {partner}, not by the brand's own fleet, whose PUE "
+               "is not used: a data centre")
+    elif board and (devices is None or devices <= defaults.ONE_MACHINE_MAX_DEVICES):
+        assert acc is not None
+        r, source = defaults.PUE, defaults.PUE_SOURCE
+        why = (f"site not given; {acc.name} is a server-board accelerator, never in a machine "
+               "on a desk: a data centre or a cloud (from 1.10, Google's fleet)")
+    elif devices is not None and devices > defaults.ONE_MACHINE_MAX_DEVICES:
         r, source = defaults.PUE, defaults.PUE_SOURCE
         why = f"site not given; {devices:,.0f} devices, more than one machine holds: a data centre"
     else:
@@ -276,6 +425,33 @@ def pue_figure(
     return Figure.of(r, "ratio", "default", why)
 
 
+#: The sites of ``pue.csv`` that are cloud providers (a zone's prefix names one).
+_CLOUDS = ("aws", "gcp", "azure")
+
+
+def _partner_operated(zone: str | None) -> str | None:
+    """Who runs a cloud region in mainland China for its brand (None elsewhere).
+
+    Azure's China regions are operated by 21Vianet and AWS's by Sinnet (Beijing)
+    and NWCD (Ningxia); the brands' published fleet PUEs cover their own data
+    centres, not these.
+    """
+    if not zone or ":" not in zone:
+        return None
+    try:
+        from wattwise.carbon.zones import get_zone
+
+        z = get_zone(zone)
+    except (BadInput, ImportError):
+        return None
+    parent = z.parent or ""
+    if z.kind != "cloud" or not (parent == "CN" or parent.startswith("CN-")):
+        return None
+    return {"azure": "21Vianet", "aws": "a local partner (Sinnet, NWCD)"}.get(
+        z.name.split(":", 1)[0], "a local operator"
+    )
+
+
 def intensity_figure(
     intensity_g_per_kwh: float | None, zone: str | None, notes: list[str]
 ) -> Figure | None:
@@ -283,6 +459,7 @@ def intensity_figure(
     if intensity_g_per_kwh is not None:
         if zone is not None:
             raise BadInput("give either intensity or zone, not both")
+        _limits.check(intensity_g_per_kwh, _limits.INTENSITY, "intensity", "gCO2eq/kWh")
         return Figure.given(intensity_g_per_kwh, "gCO2eq/kWh", "given grid intensity")
     if zone is None:
         notes.append("carbon: not estimated; give intensity (gCO2eq/kWh) or zone")
@@ -337,7 +514,8 @@ def embodied_figure(
             f"{fmt(life.high)}) [{defaults.LIFETIME_SOURCE}]"
         )
     else:
-        life = Range.exact(parse_positive(lifetime_years, "lifetime_years"))
+        life = Range.exact(_limits.check(parse_positive(lifetime_years, "lifetime_years"),
+                                         _limits.LIFETIME_YEARS, "lifetime_years", "years"))
     t = device_s * acc.embodied_kgco2eq / (life * _SECONDS_PER_YEAR) / 1000.0
     notes.append(
         f"embodied carbon: {fmt(acc.embodied_kgco2eq)} kgCO2eq per device "

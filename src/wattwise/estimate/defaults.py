@@ -106,6 +106,7 @@ POWER_BASIS_NAMES = {
     "tdp": "accelerator TDP",
     "given": "as given",
     "cpu": "CPU package only",
+    "none": "none (energy not estimated)",
 }
 
 #: Service life over which a device's embodied emissions are amortised.
@@ -127,3 +128,14 @@ BYTES_PER_PARAM: dict[str, float] = {
     "fp8": 1.0,
     "int8": 1.0,
 }
+
+#: How a power cap below the board's own draw slows the work: the work's rate scales as
+#: (power available above idle / power the work would draw above idle) ** exponent.
+POWER_CAP_EXPONENT = Range(1 / 3, 2 / 3, 1.0)
+POWER_CAP_EXPONENT_SOURCE = (
+    "assumed from how dynamic power follows the clock: P_dyn ~ f x V^2, so where voltage "
+    "scales with frequency P_dyn ~ f^3 and the rate ~ P^(1/3) (low end), and where voltage "
+    "is already at its floor P_dyn ~ f and the rate ~ P (high end, throughput proportional to "
+    "the power above idle); central = midpoint. Idle power is drawn whatever the cap, so a "
+    "cap never takes the draw below idle"
+)

@@ -15,10 +15,13 @@ own figures, and the two phases are estimated apart:
   or CPU scheduling per step and per sequence). An engine whose CPU work does
   not overlap the GPU (``gpu_time_share``) stretches every step instead.
 
-Power follows utilisation between idle-with-context and the board limit: the
-share of a step the GPU spends on memory or compute draws the activity
-measured for such work, the rest of the step what the engine's floor draws.
-That is the accelerator's own draw. What the power per device counts is the
+Power follows utilisation between idle-with-context and the rated power (the
+TDP): the share of a step the GPU spends on memory or compute draws the
+activity measured for such work, never less than what the engine's floor
+draws (so more work never costs less), and the rest of the step what the
+floor draws. A board limit below that draw holds the power at the limit and
+slows the work instead (``defaults.POWER_CAP_EXPONENT``); idle is drawn
+whatever the limit. That is the accelerator's own draw. What the power per device counts is the
 power basis training uses too (``defaults.DEFAULT_POWER_BASIS``, named in
 the result): ``system`` adds the device's share of its server (host CPUs,
 DRAM, fans; for a compute-bound phase the server's measured average-to-
@@ -30,7 +33,8 @@ Without an engine the estimate spans every engine for the hardware, and says
 that the engine, not the hardware, dominates the uncertainty.
 
 The fleet figures assume the devices are busy all the time (no idle power)
-and that the service runs at the same load every day.
+and that the service runs at the same load every day. Every input is bounded
+(``_limits``): a value no device, site or grid can have is refused in one line.
 """
 
 from __future__ import annotations
@@ -41,8 +45,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise.errors import BadInput
-from wattwise.estimate import defaults
-from wattwise.estimate._figures import AppliedDefault, Figure, Range, fmt
+from wattwise.estimate import _limits, defaults
+from wattwise.estimate._figures import AppliedDefault, Figure, Range, fmt, fmt_n
 from wattwise.estimate._inputs import (
     DEFAULT_POWER_BASIS,
     POWER_BASES,
@@ -50,6 +54,7 @@ from wattwise.estimate._inputs import (
     carbon_figure,
     embodied_figure,
     fraction,
+    given_power,
     intensity_figure,
     optional_positive,
     power,
@@ -58,7 +63,7 @@ from wattwise.estimate._inputs import (
 )
 from wattwise.estimate.engines import Engine, Param, engines_for, find_engine
 from wattwise.estimate.quantities import parse_count, parse_positive
-from wattwise.hardware.accelerators import Accelerator, find
+from wattwise.hardware.accelerators import Accelerator, find, system_for
 
 #: Weight formats beyond the compute precisions: bytes per parameter and what that is.
 QUANTIZATION_BYTES: dict[str, tuple[float, str]] = {
@@ -86,6 +91,16 @@ LAYERS_SOURCE = (
     "parameters): Llama 3.2 1B 16, 3B 28, Llama 2 7B 32, Llama 3 8B 32, Llama 2 13B 40, "
     "LLaMA 33B 60, LLaMA 65B 80, Llama 2 70B 80, Llama 3.1 70B 80, Llama 3.1 405B 126; "
     "the range is the largest ratio of a configuration to the fit (0.88 at 405B, 1.13 at 3B)"
+)
+
+#: KV width per layer (for K, and again for V) of a model whose KV cache is not given.
+KV_WIDTH = Range(512.0, 1024.0, math.inf)  # the high end is the model's width (below)
+KV_WIDTH_SOURCE = (
+    "central 1,024 = 8 KV heads x head dimension 128, grouped-query attention as in Llama 3 8B, "
+    "70B and 405B and Mistral 7B; low 512 = Qwen2.5 7B (4 KV heads x 128) and Llama 3.2 1B "
+    "(8 x 64); high = multi-head attention, the model's full width, estimated as "
+    "sqrt(params / (12 x layers)) (12 x layers x width^2 parameters, Kaplan et al. 2020), as "
+    "Llama 2 7B and 13B cache; latent attention (DeepSeek-V3) caches less than the low end"
 )
 
 #: Board power limit where none is given: the TDP, as the recordings' default limit is.
@@ -141,7 +156,8 @@ class InferenceEstimate:
 
     Energies include PUE; what the power per device counts is ``power_basis``
     (``system``: its share of the server, host included; ``gpu``: the
-    accelerator alone; ``tdp``: its TDP; ``cpu``: the CPU package; ``given``);
+    accelerator alone; ``tdp``: its TDP; ``cpu``: the CPU package; ``given``, or
+    ``gpu`` / ``system`` for a power given on that basis; ``none`` without a TDP);
     idle time between requests is not counted. ``engine`` is None when none
     was given; then every figure's range spans ``engines`` and ``by_engine``
     holds each engine's energy per request. ``decode_bound`` says what limits
@@ -230,6 +246,7 @@ class _Device:
     limit_w: float | None
     memory_gb: float | None
     accelerator: Accelerator | None
+    rated_w: float | None = None  # what the power fractions are of: the TDP (or a given limit)
 
 
 @dataclass(frozen=True)
@@ -239,7 +256,7 @@ class _Work:
     params: float
     weight_bytes: float
     layers: Range
-    kv_bytes: float
+    kv: Range  # KV-cache bytes per token
     batch: int
     prompt: int
     output: int
@@ -255,13 +272,25 @@ class _Basis:
     rated_w: float | None = None  # the tdp basis: the TDP (or the given limit without one)
 
     def watts(self, chip_w: float, compute_bound: bool, end: int, phase: str) -> float:
-        """Power per device for a chip drawing ``chip_w``; ``end`` picks the basis's own range."""
+        """Power per device for a chip drawing ``chip_w``; ``end`` picks the basis's own range.
+
+        On the system basis with a rated server: the chip plus the rest of its server
+        share at the server's measured average-to-maximum ratio, at most that ratio of
+        the whole share (what a compute-bound server draws in training), so that the
+        power never falls as the chip draws more.
+        """
         if self.used == "tdp":
             assert self.rated_w is not None
             return self.rated_w
         if self.used != "system":
             return chip_w
         assert self.acc is not None and self.acc.tdp_w is not None
+        spec = system_for(self.acc)
+        if spec is not None:
+            frac = defaults.SYSTEM_POWER_FRACTION
+            ratio = (frac.low, frac.value, frac.high)[end]
+            share = spec.max_power_per_accelerator_w
+            return min(chip_w + ratio * max(share - self.acc.tdp_w, 0.0), ratio * share)
         fig, _ = power(None, self.acc, Range.exact(chip_w / self.acc.tdp_w), _CHIP_SOURCE, [],
                        phase, "system", compute_bound=compute_bound)
         assert fig is not None
@@ -312,8 +341,8 @@ def infer(
     hardware: str | Accelerator,
     prompt_tokens: Number,
     output_tokens: Number,
-    batch_size: Number = 1,
-    count: Number = 1,
+    batch_size: Number | None = None,
+    count: Number | None = None,
     engine: str | None = None,
     precision: str | None = None,
     quantization: str | None = None,
@@ -337,19 +366,93 @@ def infer(
 ) -> InferenceEstimate:
     """Estimate serving energy of a model of ``params`` on ``count`` devices of ``hardware``.
 
-    ``count`` devices hold one copy of the model together (tensor parallel).
+    ``count`` devices (default 1) hold one copy of the model together (tensor
+    parallel); ``batch_size`` (default 1) sequences are decoded together.
     ``engine`` names what serves it (see ``estimate.engines``; ``None`` spans
     them all). ``kv_bytes_per_token`` is the KV cache of one token over all
-    layers (2 x layers x KV heads x head dim x bytes); without it KV reads are
-    not counted, which underestimates decode at long contexts and large
-    batches. ``hardware`` may be a CPU model (``wattwise hardware --kind
-    cpus``) for a CPU engine; then give ``memory_bw_gb_s`` and ``peak_tflops``.
+    layers (2 x layers x KV heads x head dim x bytes); without it a range is
+    assumed from the model's shape (``KV_WIDTH_SOURCE``), and a batch whose
+    weights and KV cache cannot fit in the devices' memory is refused.
+    ``hardware`` may be a CPU model (``wattwise hardware --kind cpus``) for a
+    CPU engine; then give ``memory_bw_gb_s`` and ``peak_tflops``.
+    ``power_limit_w`` caps each board (at most its TDP, above its idle draw):
+    work that would draw more runs slower (``defaults.POWER_CAP_EXPONENT``).
     Without ``power_w``, ``power_basis`` says what the power per device
     counts, as for training: ``"system"`` (the default: its share of the
     server, host included), ``"gpu"`` (the accelerator alone, as NVML
-    measures it) or ``"tdp"`` (its TDP). ``site`` names where it runs, for the
-    PUE (see ``wattwise.carbon.pue``); a cloud ``zone`` implies its provider.
+    measures it) or ``"tdp"`` (its TDP); with ``power_w``, ``"gpu"`` or
+    ``"system"`` say what the given power counts. ``site`` names where it runs,
+    for the PUE (see ``wattwise.carbon.pue``); a cloud ``zone`` implies its
+    provider. Every default applied is listed in ``defaults`` with its effect.
     """
+    kw = dict(locals())
+    est = _infer(**kw)
+    if precision is None:
+        _precision_default(est, lambda p: _infer(**{**kw, "precision": p}))
+    return est
+
+
+def _precision_default(est: InferenceEstimate, rerun: Callable[[str], InferenceEstimate]) -> None:
+    """List the default precision with what fp8 and fp32 would do to the energy per response."""
+    field_name = "energy_per_request_j" if est.energy_per_request_j is not None \
+        else "decode_step_s"
+
+    def central(e: InferenceEstimate) -> float | None:
+        fig = getattr(e, field_name)
+        return None if fig is None else float(fig.value)
+
+    base = central(est)
+    assert base is not None
+    ends: list[tuple[float, float]] = []
+    for bits, name in ((8.0, "fp8"), (32.0, "fp32")):
+        try:
+            alt = central(rerun(name))
+        except BadInput:
+            alt = None
+        ends.append((bits, 100 * (alt / base - 1)) if alt is not None else (16.0, 0.0))
+    (lo, lo_pct), (hi, hi_pct) = ends
+    missing = [n for (b, _), n in zip(ends, ("fp8", "fp32"), strict=True) if b == 16.0]
+    why = (
+        f"{est.precision} not given: weights of {fmt(est.bytes_per_param)} bytes per parameter"
+        f"{' (quantized)' if est.weights not in defaults.BYTES_PER_PARAM else ''}, the KV "
+        f"cache and the dense {est.precision} peak; at the ends, fp8 and fp32"
+    )
+    if missing:
+        why += f" ({' and '.join(missing)}: not published for this hardware, or does not fit)"
+    est.defaults.insert(0 if not est.defaults or est.defaults[0].name != "engine" else 1,
+                        AppliedDefault("precision", 16.0, lo, hi, "bits", field_name, None,
+                                       lo_pct, hi_pct, why))
+
+
+def _infer(
+    *,
+    params: Number,
+    hardware: str | Accelerator,
+    prompt_tokens: Number,
+    output_tokens: Number,
+    batch_size: Number | None,
+    count: Number | None,
+    engine: str | None,
+    precision: str | None,
+    quantization: str | None,
+    layers: Number | None,
+    bytes_per_param: Number | None,
+    kv_bytes_per_token: Number | None,
+    mfu: Number | None,
+    bandwidth_efficiency: Number | None,
+    power_w: Number | None,
+    power_limit_w: Number | None,
+    memory_bw_gb_s: Number | None,
+    peak_tflops: Number | None,
+    pue: Number | None,
+    intensity_g_per_kwh: Number | None,
+    zone: str | None,
+    requests_per_day: Number | None,
+    lifetime_days: Number | None,
+    lifetime_years: Number | None,
+    power_basis: str | None,
+    site: str | None,
+) -> InferenceEstimate:
     notes: list[str] = []
     requested = DEFAULT_POWER_BASIS if power_basis is None else power_basis
     if requested not in POWER_BASES:
@@ -358,21 +461,37 @@ def infer(
         raise BadInput(
             f"power basis must be one of {', '.join(POWER_BASES)}, got {shown(requested)}"
         )
-    life_years = optional_positive(lifetime_years, "lifetime_years")  # checked even if unused
-    n = parse_positive(params, "params")
-    prompt = parse_count(prompt_tokens, "prompt_tokens")
-    output = parse_count(output_tokens, "output_tokens")
-    batch = parse_count(batch_size, "batch_size")
-    devices = parse_count(count, "count")
-    kv = optional_positive(kv_bytes_per_token, "kv_bytes_per_token")
-    given_layers = None if layers is None else parse_count(layers, "layers")
-    given_bpp = optional_positive(bytes_per_param, "bytes_per_param")
+    life_years = _limits.check_optional(  # checked even if unused
+        optional_positive(lifetime_years, "lifetime_years"), _limits.LIFETIME_YEARS,
+        "lifetime_years", "years")
+    n = _limits.check(parse_positive(params, "params"), _limits.PARAMS, "params")
+    prompt = int(_limits.check(parse_count(prompt_tokens, "prompt_tokens"),
+                               _limits.REQUEST_TOKENS, "prompt_tokens", "tokens"))
+    output = int(_limits.check(parse_count(output_tokens, "output_tokens"),
+                               _limits.REQUEST_TOKENS, "output_tokens", "tokens"))
+    batch = int(_limits.check(parse_count(1 if batch_size is None else batch_size, "batch_size"),
+                              _limits.BATCH, "batch_size", "sequences"))
+    devices = int(_limits.check(parse_count(1 if count is None else count, "count"),
+                                _limits.DEVICES, "count", "devices"))
+    kv = _limits.check_optional(optional_positive(kv_bytes_per_token, "kv_bytes_per_token"),
+                                _limits.KV_BYTES_PER_TOKEN, "kv_bytes_per_token", "bytes")
+    given_layers = None if layers is None else int(
+        _limits.check(parse_count(layers, "layers"), _limits.LAYERS, "layers"))
+    given_bpp = _limits.check_optional(optional_positive(bytes_per_param, "bytes_per_param"),
+                                       _limits.BYTES_PER_PARAM, "bytes_per_param", "bytes")
     given_mfu = fraction(mfu, "mfu")
     given_eff = fraction(bandwidth_efficiency, "bandwidth_efficiency")
     given_power = optional_positive(power_w, "power_w")
-    given_limit = optional_positive(power_limit_w, "power_limit_w")
-    given_bw = optional_positive(memory_bw_gb_s, "memory_bw_gb_s")
-    given_peak = optional_positive(peak_tflops, "peak_tflops")
+    given_limit = _limits.check_optional(optional_positive(power_limit_w, "power_limit_w"),
+                                         _limits.POWER_W, "power_limit_w", "W")
+    given_bw = _limits.check_optional(optional_positive(memory_bw_gb_s, "memory_bw_gb_s"),
+                                      _limits.MEMORY_BW_GB_S, "memory_bw_gb_s", "GB/s")
+    given_peak = _limits.check_optional(optional_positive(peak_tflops, "peak_tflops"),
+                                        _limits.PEAK_TFLOPS, "peak_tflops", "TFLOP/s")
+    per_day = _limits.check_optional(optional_positive(requests_per_day, "requests_per_day"),
+                                     _limits.REQUESTS_PER_DAY, "requests_per_day")
+    days = _limits.check_optional(optional_positive(lifetime_days, "lifetime_days"),
+                                  _limits.DAYS, "lifetime_days", "days")
     chosen = None if engine is None else find_engine(engine)
 
     acc, cpu = _hardware(hardware, chosen)
@@ -385,66 +504,88 @@ def infer(
             f"engine {chosen.name} runs on {where}; {dev.name} is "
             f"{'a CPU' if dev.kind == 'cpu' else 'an accelerator'}"
         )
+    reported = _given_basis(given_power, power_basis, dev, given_limit, notes)
     if dev.limit_w is None and given_power is None:
         notes.append(
             f"energy: not estimated; {dev.name} has no published TDP in wattwise's data, give "
             "power_w (average) or power_limit_w (the board's limit)"
         )
     layer_range = _layers(n, given_layers, notes)
-    if kv is None:
-        notes.append("KV-cache reads not counted (give kv_bytes_per_token to include them)")
-    work = _Work(n, n * bpp, layer_range, kv or 0.0, batch, prompt, output, devices)
-    _check_fits(work, dev)
+    kv_range = _kv(n, layer_range, kv, precision, notes)
+    work = _Work(n, n * bpp, layer_range, kv_range, batch, prompt, output, devices)
+    _check_fits(work, dev, kv is None, notes)
 
-    basis = _basis(requested, dev, given_power, power_basis is not None, notes)
+    basis = _basis(requested, dev, given_power, notes)
     candidates = (chosen,) if chosen is not None else engines_for(dev.kind)
     served = {
         e.name: _serve(e, work, dev, given_mfu, given_eff, given_power, basis,
                        notes if chosen else None)
         for e in candidates
     }
+    if dev.limit_w is not None and dev.rated_w is not None and dev.limit_w < dev.rated_w:
+        notes.append(_cap_note(dev))
     pue_fig = pue_figure(optional_positive(pue, "pue"), notes, devices=devices, site=site,
-                         zone=zone)
+                         zone=zone, acc=acc)
     intensity_fig = intensity_figure(
         optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"), zone, notes
     )
     out: dict[str, Figure | None] = dict.fromkeys(_FIELDS)
     by_engine: dict[str, Figure] = {}
     merged = _merge(list(served.values()))
+    spanned = chosen is None and len(served) > 1
+    among = " (spans the engines' own, see by_engine)" if spanned else ""
     prefill_s = Range(*merged.prefill_s)
     step_s = Range(*merged.step_s)
     out["prefill_s"] = Figure.of(
         prefill_s, "s", "derived",
         "one batch of prompts: max(2 x params x prompt tokens x batch / (MFU x peak), "
-        "weights / bandwidth, engine floor)",
+        f"weights / bandwidth, engine floor){among}",
     )
     out["decode_step_s"] = Figure.of(
         step_s, "s", "derived",
-        "max(bytes read / (efficiency x bandwidth), FLOPs / (decode MFU x peak), engine floor)",
+        "max(bytes read / (efficiency x bandwidth), FLOPs / (decode MFU x peak), engine floor)"
+        f"{among}",
     )
     out["intensity_g_per_kwh"] = intensity_fig
     if merged.prefill_w is not None and merged.decode_w is not None:
-        pre_how, dec_how = _power_derivations(basis)
-        out["prefill_power_w"] = Figure.of(Range(*merged.prefill_w), "W", "derived", pre_how)
-        out["decode_power_w"] = Figure.of(Range(*merged.decode_w), "W", "derived", dec_how)
+        pre_how, dec_how = _power_derivations(basis, reported)
+        out["prefill_power_w"] = Figure.of(Range(*merged.prefill_w), "W", "derived",
+                                           pre_how + among)
+        out["decode_power_w"] = Figure.of(Range(*merged.decode_w), "W", "derived",
+                                          dec_how + among)
         _basis_notes(basis, requested, dev, merged, notes)
-    if merged.prefill_j is not None and merged.token_j is not None:
-        pue_r = pue_fig.range
+    pue_r = pue_fig.range
+    # Each engine's own response: its prefill and decode at the same end of its figures.
+    totals = {
+        name: (Range(*s.prefill_j) + Range(*s.token_j) * float(output)) * pue_r
+        for name, s in served.items() if s.prefill_j is not None and s.token_j is not None
+    }
+    if merged.prefill_j is not None and merged.token_j is not None and totals:
         e_prefill = Range(*merged.prefill_j) * pue_r
         e_token = Range(*merged.token_j) * pue_r
         e_decode = e_token * float(output)
-        e_req = e_prefill + e_decode
+        e_req = _span(list(totals.values()))
+        phase_rule = (
+            "; spans the engines' own (lowest low, highest high, geometric middle of the "
+            "centrals), so the phases' ranges do not add up to the response's"
+            if spanned else ""
+        )
         out["prefill_energy_j"] = Figure.of(
-            e_prefill, "J", "derived", "per request: prefill time x power x count x PUE / batch"
+            e_prefill, "J", "derived",
+            f"per request: prefill time x power x count x PUE / batch{phase_rule}"
         )
         out["decode_energy_j"] = Figure.of(
-            e_decode, "J", "derived", "output tokens x step time x power x count x PUE / batch"
+            e_decode, "J", "derived",
+            f"output tokens x step time x power x count x PUE / batch{phase_rule}"
         )
         out["decode_energy_per_token_j"] = Figure.of(
-            e_token, "J", "derived", "step time x power x count x PUE / batch"
+            e_token, "J", "derived", f"step time x power x count x PUE / batch{phase_rule}"
         )
         out["energy_per_request_j"] = Figure.of(
-            e_req, "J", "derived", "one response: prefill + decode"
+            e_req, "J", "derived",
+            "one response: prefill + decode" + (
+                "; spans the engines' own totals: lowest low, highest high, central the "
+                "geometric middle of their centrals" if spanned else ""),
         )
         out["energy_per_output_token_j"] = Figure.of(
             e_req / float(output), "J", "derived", "energy per request / output tokens"
@@ -457,28 +598,33 @@ def infer(
             e_req * (1000.0 / 3.6e6), "kWh", "derived", "energy per request x 1,000"
         )
         if chosen is None:
-            for name, s in served.items():
-                if s.prefill_j is not None and s.token_j is not None:
-                    one = (Range(*s.prefill_j) + Range(*s.token_j) * float(output)) * pue_r
-                    by_engine[name] = Figure.of(one, "J", "derived", f"energy per request, {name}")
-        request_s = prefill_s / float(batch) + step_s * (float(output) / batch)
-        _fleet(out, e_req, request_s, devices, requests_per_day, lifetime_days, notes)
+            for name, one in totals.items():
+                by_engine[name] = Figure.of(one, "J", "derived", f"energy per request, {name}")
+        request_s = _span([
+            Range(*s.prefill_s) / float(batch) + Range(*s.step_s) * (float(output) / batch)
+            for s in served.values()
+        ])
+        _fleet(out, e_req, request_s, devices, per_day, days, notes)
+    elif days is not None and per_day is None:
+        raise BadInput("lifetime_days needs requests_per_day")
     if chosen is None:
         _engine_note(by_engine, dev, notes)
     busy = out["devices_busy"]
-    if busy is not None and lifetime_days is not None and acc is not None:
-        service_s = parse_positive(lifetime_days, "lifetime_days") * 86400.0
+    if busy is not None and days is not None and acc is not None:
         out["lifetime_embodied_tco2eq"] = embodied_figure(
-            acc, busy.range * service_s, life_years, notes
+            acc, busy.range * (days * 86400.0), life_years, notes
         )
-    elif life_years is not None and (busy is None or lifetime_days is None):
+    elif life_years is not None and (busy is None or days is None):
         raise BadInput("lifetime_years needs requests_per_day and lifetime_days")
     applied = _applied(
         candidates, work, dev, basis, given_mfu, given_eff, given_power,
         layers_given=given_layers is not None,
+        kv_given=kv is not None,
         e_req=out["energy_per_request_j"],
         by_engine=by_engine,
     )
+    if out["energy_per_request_j"] is not None:
+        applied += _input_defaults(dev, batch_size is None, count is None, given_limit)
     if pue_fig.kind != "given" and out["energy_per_request_j"] is not None:
         applied.append(AppliedDefault.of(
             "pue", pue_fig.range, "ratio", pue_fig.derivation, affects="energy_per_request_j",
@@ -505,7 +651,7 @@ def infer(
         engine=None if chosen is None else chosen.name,
         engines=list(served),
         decode_bound=merged.bound,
-        power_basis=basis.used,
+        power_basis=reported if given_power is not None else basis.used,
         pue=pue_fig,
         by_engine=by_engine,
         defaults=applied,
@@ -514,26 +660,113 @@ def infer(
     )
 
 
-def _basis(
-    requested: str, dev: _Device, power_w: float | None, explicit: bool, notes: list[str]
-) -> _Basis:
-    """What the power per device will count, from the basis asked for and the hardware."""
+def _span(ranges: Sequence[Range]) -> Range:
+    """One range as it is; several engines' from the lowest low to the highest high,
+    central their geometric middle (as ``_merge`` takes each figure)."""
+    if len(ranges) == 1:
+        return ranges[0]
+    return Range(min(r.low for r in ranges), _mid([r.value for r in ranges]),
+                 max(r.high for r in ranges))
+
+
+def _given_basis(
+    power_w: float | None,
+    power_basis: str | None,
+    dev: _Device,
+    limit_w: float | None,
+    notes: list[str],
+) -> str:
+    """The basis a given power is on (``given``, or the one named), bounded by the device."""
+    if power_w is None:
+        return ""
+    if dev.accelerator is not None or dev.kind != "cpu":
+        return given_power(power_w, dev.accelerator, power_basis, notes, limit_w)[1]
+    if power_basis == "tdp":
+        raise BadInput(
+            "give either power_w or power_basis='tdp' (the TDP itself, for every hour), not both"
+        )
+    assert dev.rated_w is not None
+    top = dev.limit_w if dev.limit_w is not None else dev.rated_w
+    _limits.check(power_w, _limits.POWER_W, "power_w", "W")
+    if power_w > top:
+        raise BadInput(
+            f"power_w {fmt(power_w)} W is more than the CPU package can draw: at most "
+            f"{fmt(top)} W, the {'given power limit' if limit_w else 'TDP'} of {dev.name}"
+        )
+    floor = _cpu_idle_low() * dev.rated_w
+    if power_w < floor:
+        raise BadInput(
+            f"power_w {fmt(power_w)} W is below the idle draw of {dev.name} ({fmt(floor)} W, "
+            "the lowest idle fraction of the CPU profiles the model sensor uses)"
+        )
+    return "given" if power_basis is None else "cpu"
+
+
+def _cpu_idle_low() -> float:
+    from wattwise.estimate.engines import shared
+
+    p = shared().get("cpu_idle_fraction")
+    return p.low if p is not None else 0.0
+
+
+def _cap_note(dev: _Device) -> str:
+    c = defaults.POWER_CAP_EXPONENT
+    assert dev.limit_w is not None and dev.rated_w is not None
+    return (
+        f"power cap: {fmt(dev.limit_w)} W of {fmt(dev.rated_w)} W; work that would draw more "
+        "runs at the cap and slower, its rate x (power available above idle / power it "
+        f"would draw above idle) ** {fmt(c.low)}-{fmt(c.value)}-{fmt(c.high)}; idle is drawn "
+        f"whatever the cap [{defaults.POWER_CAP_EXPONENT_SOURCE}]"
+    )
+
+
+def _input_defaults(
+    dev: _Device, batch_default: bool, count_default: bool, limit: float | None
+) -> list[AppliedDefault]:
+    """The inputs that default to one value, not a range: said, with no range to spread."""
+    out: list[AppliedDefault] = []
+    field = "energy_per_request_j"
+    if batch_default:
+        out.append(AppliedDefault(
+            "batch_size", 1.0, 1.0, 1.0, "sequences", field, None, 0.0, 0.0,
+            "not given: one sequence at a time, the most energy per response; it falls "
+            "steeply with the batch (give batch_size)",
+        ))
+    if count_default:
+        out.append(AppliedDefault(
+            "count", 1.0, 1.0, 1.0, "devices", field, None, 0.0, 0.0,
+            "not given: one device holds the model (give count for tensor parallelism)",
+        ))
+    if limit is None and dev.kind == "gpu" and dev.rated_w is not None \
+            and dev.accelerator is not None and dev.accelerator.tdp_w is not None:
+        out.append(AppliedDefault(
+            "power_limit_w", dev.rated_w, dev.rated_w, dev.rated_w, "W", field, None, 0.0, 0.0,
+            f"not given: the TDP of {dev.name}, the default limit of data-centre boards; a "
+            "lower cap slows the work that would draw more",
+        ))
+    return out
+
+
+def _basis(requested: str, dev: _Device, power_w: float | None, notes: list[str]) -> _Basis:
+    """What the power per device will count, from the basis asked for and the hardware.
+
+    A given power is used as it is (``given``; the basis it is on is checked and
+    named by ``_given_basis``); without a TDP or a limit there is no power (``none``).
+    """
     if power_w is not None:
-        if explicit:
-            notes.append(f"power_basis {requested!r} not used: the power per device was given")
         return _Basis("given")
-    if dev.limit_w is None:
-        return _Basis(requested)  # no energy: noted by the caller
+    if dev.limit_w is None or dev.rated_w is None:
+        return _Basis("none")  # no energy: noted by the caller
     acc = dev.accelerator
     if requested == "tdp":
         if acc is not None and acc.tdp_w is not None:
             return _Basis("tdp", acc, acc.tdp_w)
         what = acc.name if acc is not None else dev.name
         notes.append(
-            f"power per device: {fmt(dev.limit_w)} W all the time, the "
+            f"power per device: {fmt(dev.rated_w)} W all the time, the "
             f"{'given power limit' if acc is not None else 'TDP'} of {what}"
         )
-        return _Basis("tdp", acc, dev.limit_w)
+        return _Basis("tdp", acc, dev.rated_w)
     if acc is None:
         if requested == "system":
             notes.append(
@@ -553,9 +786,11 @@ def _basis(
     return _Basis(used, acc)
 
 
-def _power_derivations(basis: _Basis) -> tuple[str, str]:
+def _power_derivations(basis: _Basis, reported: str = "") -> tuple[str, str]:
     """How the prefill and decode power per device were reached, on ``basis``."""
     scope = defaults.POWER_BASIS_NAMES[basis.used]
+    if basis.used == "given" and reported and reported != "given":
+        scope = f"as given, {defaults.POWER_BASIS_NAMES[reported]}"
     if basis.used == "tdp" and basis.acc is None:
         scope = "the CPU's TDP"
     elif basis.used == "tdp" and basis.acc is not None and basis.acc.tdp_w is None:
@@ -565,14 +800,17 @@ def _power_derivations(basis: _Basis) -> tuple[str, str]:
     if basis.used == "cpu":
         cpu = f"per device, {scope}: TDP x (idle + (full load - idle) x busy share"
         return f"{cpu} while prefilling)", f"{cpu} in a decode step)"
-    chip = "idle + (limit - idle) x "
-    pre = f"{chip}activity while prefilling"
-    dec = f"{chip}(busy share x work activity + rest x floor activity)"
+    chip = "idle + (TDP - idle) x "
+    pre = f"{chip}activity while prefilling, at most the board limit"
+    dec = (f"{chip}(work activity over the work + floor activity over the rest of the step), "
+           "at most the board limit")
     if basis.used != "system":
         return f"per device, {scope}: {pre}", f"per device, {scope}: {dec}"
     host = (
-        "; compute-bound: the server's measured share, else the chip + the rest of its "
-        "server share"
+        "; + the rest of its server share at the server's measured ratio, at most that ratio "
+        "of the whole share"
+        if basis.acc is not None and system_for(basis.acc) is not None
+        else "; + its host's share"
     )
     return f"per device, {scope}: chip {pre}{host}", f"per device, {scope}: chip {dec}{host}"
 
@@ -582,9 +820,13 @@ def _basis_notes(
 ) -> None:
     """The power basis, with the server or host figures it adds and their sources."""
     acc = dev.accelerator
-    if basis.used in ("given", "cpu") or acc is None or acc.tdp_w is None:
+    if basis.used in ("given", "cpu", "none") or acc is None or acc.tdp_w is None:
         return
     tdp = acc.tdp_w
+    spec = system_for(acc)
+    if basis.used == "system" and spec is not None:
+        _system_notes(acc, spec, merged, notes)
+        return
     found: list[str] = []
     phases = (
         ("prefill", merged.chip_prefill_w, merged.prefill_compute),
@@ -609,6 +851,30 @@ def _basis_notes(
                          if basis.used == "tdp" else line)
 
 
+def _system_notes(acc: Accelerator, spec: Any, merged: _Served, notes: list[str]) -> None:
+    """The system basis on a rated server: chip + rest of the share, capped, per phase."""
+    assert acc.tdp_w is not None
+    frac = defaults.SYSTEM_POWER_FRACTION
+    share = spec.max_power_per_accelerator_w
+    rest = max(share - acc.tdp_w, 0.0)
+    checked = "verified" if spec.provenance == "verified" else "not verified"
+    for phase, chip, total in (("prefill", merged.chip_prefill_w, merged.prefill_w),
+                               ("decode", merged.chip_decode_w, merged.decode_w)):
+        if chip is None or total is None:
+            continue
+        notes.append(
+            f"power per device ({phase}): chip {fmt(chip[0])}-{fmt(chip[2])} W [{_CHIP_SOURCE}]"
+            f" + the rest of its server share ({fmt_n(spec.max_power_w)} W max of {spec.system} / "
+            f"{spec.accelerators_per_system}, less the TDP: {fmt(rest)} W) at {fmt(frac.low)}-"
+            f"{fmt(frac.high)} of its maximum, at most {fmt(frac.low)}-{fmt(frac.high)} x "
+            f"{fmt_n(share)} W (what the server draws in compute-bound training) = "
+            f"{fmt_n(total[0])}-{fmt_n(total[2])} W, central {fmt(total[1])} W [{spec.source}, "
+            f"{checked}; {defaults.SYSTEM_POWER_FRACTION_SOURCE}]; the ratio is measured for "
+            "whole servers in training and assumed for the host here; power_basis='gpu' for "
+            "the chip alone"
+        )
+
+
 def _mid(values: Sequence[float]) -> float:
     """One value as is; several engines' geometric middle, as ``_merge`` takes it."""
     return math.sqrt(min(values) * max(values))
@@ -624,6 +890,7 @@ def _applied(
     power_w: float | None,
     *,
     layers_given: bool,
+    kv_given: bool = True,
     e_req: Figure | None,
     by_engine: Mapping[str, Figure],
 ) -> list[AppliedDefault]:
@@ -685,6 +952,15 @@ def _applied(
     if not layers_given:
         add("layers", work.layers, "layers", "from the parameter count (Llama-family fit)",
             ("layers",))
+    if not kv_given:
+        add("kv_bytes_per_token", work.kv, "bytes",
+            "assumed from the model's shape: 2 x layers x KV width x bytes per element; "
+            "grouped-query attention central, multi-head attention at the high end",
+            ("kv_bytes",))
+    if dev.limit_w is not None and dev.rated_w is not None and dev.limit_w < dev.rated_w:
+        add("power_cap_exponent", defaults.POWER_CAP_EXPONENT, "ratio",
+            f"how the {fmt(dev.limit_w)} W cap slows work that would draw more (assumed)",
+            ("power_cap_exponent",))
     if power_w is None:
         _, lo_w = central(dict.fromkeys(_POWER_PARAMS, 0))
         _, hi_w = central(dict.fromkeys(_POWER_PARAMS, 2))
@@ -776,25 +1052,56 @@ def _device(
                     f"{acc.name} has no published {precision} peak in wattwise's data; give "
                     "peak_tflops or another precision"
                 ) from None
+        if limit_w is not None:
+            _check_limit(limit_w, acc.tdp_w, acc.name, "idle_fraction",
+                         "the highest limit a data-centre board accepts (nvidia-smi -q: Max "
+                         "Power Limit = TDP = 700 W on H100 SXM and H200)")
         limit = limit_w if limit_w is not None else acc.tdp_w
+        rated = acc.tdp_w if acc.tdp_w is not None else limit_w
         if limit_w is None and acc.tdp_w is not None:
             notes.append(
                 f"board power limit: {fmt(acc.tdp_w)} W, the TDP of {acc.name} "
                 f"[{POWER_LIMIT_SOURCE}]; give power_limit_w if the board is capped"
             )
-        return _Device(acc.name, "gpu", bw * 1e9, peak, limit, acc.memory_gb, acc)
+        return _Device(acc.name, "gpu", bw * 1e9, peak, limit, acc.memory_gb, acc, rated)
     assert cpu is not None
     if bw_gb_s is None or peak_tflops is None:
         raise BadInput(
             f"{cpu['model']} is a CPU: give memory_bw_gb_s (channels x MT/s x 8 / 1000) and "
             "peak_tflops (cores x GHz x FLOPs per cycle / 1000); wattwise's data has neither"
         )
-    tdp = limit_w if limit_w is not None else float(cpu["tdp_w"])
+    tdp = float(cpu["tdp_w"])
+    if limit_w is not None:
+        _check_limit(limit_w, tdp, cpu["model"], "cpu_idle_fraction",
+                     "its vendor TDP, the sustained package limit (PL1) by default")
+    limit = limit_w if limit_w is not None else tdp
     notes.append(
-        f"CPU power: between idle and full load of {fmt(tdp)} W "
-        f"({'given' if limit_w is not None else 'vendor TDP of ' + cpu['model']})"
+        f"CPU power: between idle and full load of {fmt(tdp)} W (vendor TDP of {cpu['model']})"
+        + (f", capped at {fmt(limit)} W (given)" if limit_w is not None else "")
     )
-    return _Device(cpu["model"], "cpu", bw_gb_s * 1e9, peak_tflops * 1e12, tdp, None, None)
+    return _Device(cpu["model"], "cpu", bw_gb_s * 1e9, peak_tflops * 1e12, limit, None, None,
+                   tdp)
+
+
+def _check_limit(limit_w: float, tdp: float | None, name: str, idle: str, why: str) -> None:
+    """Refuse a power limit above the board's TDP or at or below its idle draw."""
+    from wattwise.estimate.engines import shared
+
+    if tdp is None:
+        return
+    if limit_w > tdp:
+        raise BadInput(
+            f"power_limit_w {fmt_n(limit_w)} W is above the {fmt_n(tdp)} W TDP of {name}, {why}; "
+            "give at most the TDP"
+        )
+    p = shared().get(idle)
+    top = (p.high if p is not None else 0.0) * tdp
+    if limit_w <= top:
+        raise BadInput(
+            f"power_limit_w {fmt(limit_w)} W is at or below the idle draw of {name} (up to "
+            f"{fmt(top)} W: {fmt(p.high if p else 0.0)} x TDP [{p.basis if p else ''}]); a "
+            "board cannot run below idle"
+        )
 
 
 def _layers(n: float, given: int | None, notes: list[str]) -> Range:
@@ -809,17 +1116,53 @@ def _layers(n: float, given: int | None, notes: list[str]) -> Range:
     return r
 
 
-def _check_fits(work: _Work, dev: _Device) -> None:
+def _kv(
+    n: float, layers: Range, given: float | None, precision: str, notes: list[str]
+) -> Range:
+    """KV-cache bytes per token: given, else a range from the model's shape (assumed)."""
+    if given is not None:
+        return Range.exact(given)
+    elem = defaults.BYTES_PER_PARAM.get(precision, 2.0)
+    # Multi-head attention caches the model's full width; 12 x layers x width^2 parameters.
+    width_mha = math.sqrt(n / (12.0 * layers.value))
+    width = Range(min(KV_WIDTH.low, width_mha), min(KV_WIDTH.value, width_mha), width_mha)
+    r = layers * width * (2.0 * elem)
+    notes.append(
+        f"KV cache: {fmt(r.value)} bytes per token (range {fmt(r.low)}-{fmt(r.high)}) = 2 (K, V) "
+        f"x layers x KV width {fmt(width.low)}-{fmt(width.value)}-{fmt(width.high)} x "
+        f"{fmt(elem)} bytes ({precision}) [assumed: {KV_WIDTH_SOURCE}]; give "
+        "kv_bytes_per_token for the model's own"
+    )
+    return r
+
+
+def _check_fits(work: _Work, dev: _Device, kv_assumed: bool, notes: list[str]) -> None:
+    """Refuse a batch whose weights and KV cache cannot fit in the devices' memory.
+
+    An assumed KV size is taken at its low end for the refusal (a model with a
+    smaller cache than assumed may still fit); the central one is noted.
+    """
     if dev.memory_gb is None:
         return
     # At the mean context of a decode step: continuous batching keeps sequences of all ages.
-    kv_total = work.batch * (work.prompt + work.output / 2.0) * work.kv_bytes
+    tokens = work.batch * (work.prompt + work.output / 2.0)
     capacity = work.devices * dev.memory_gb * 1e9
-    if work.weight_bytes + kv_total > capacity:
+    need = work.weight_bytes + tokens * work.kv.low
+    if need > capacity:
+        what = "the assumed KV cache at its low end" if kv_assumed else "the KV cache"
         raise BadInput(
-            f"the model does not fit: {fmt((work.weight_bytes + kv_total) / 1e9)} GB of weights "
-            f"and KV cache (mean context) on {work.devices} x {fmt(dev.memory_gb)} GB "
-            f"({dev.name}); raise count or lower precision"
+            f"the model does not fit: {fmt(need / 1e9)} GB of weights and {what} (batch "
+            f"{work.batch} at a mean context of {fmt(work.prompt + work.output / 2.0)} tokens) "
+            f"on {work.devices} x {fmt(dev.memory_gb)} GB ({dev.name}); raise count, lower "
+            "batch_size or precision"
+            + ("" if not kv_assumed else ", or give kv_bytes_per_token")
+        )
+    central = work.weight_bytes + tokens * work.kv.value
+    if kv_assumed and central > capacity:
+        notes.append(
+            f"memory: at the assumed central KV size the batch needs {fmt(central / 1e9)} GB of "
+            f"{fmt(capacity / 1e9)} GB; it fits only with a smaller cache (give "
+            "kv_bytes_per_token)"
         )
 
 
@@ -836,6 +1179,9 @@ def _param(engine: Engine, name: str) -> Param | None:
     if name == "prefill_mfu" and p is None:
         p = Param(defaults.MFU.low, defaults.MFU.value, defaults.MFU.high, "of dense peak",
                   "published", defaults.MFU_SOURCE)
+    if name == "power_cap_exponent" and p is None:
+        c = defaults.POWER_CAP_EXPONENT
+        p = Param(c.low, c.value, c.high, "", "assumed", defaults.POWER_CAP_EXPONENT_SOURCE)
     return p
 
 
@@ -906,12 +1252,13 @@ def _phases(
     basis: _Basis,
     pin: Mapping[str, int] | None = None,
 ) -> _Phase:
-    """One end of both phases; ``pin`` holds the layers or the basis at an end of their own."""
+    """One end of both phases; ``pin`` holds the layers, KV or basis at an end of their own."""
     pin = pin or {}
     d = float(work.devices)
     bw = d * dev.memory_bw_b_s * (eff if eff is not None else value("bandwidth_efficiency", end))
     peak = d * dev.peak_flops
     layers = (work.layers.low, work.layers.value, work.layers.high)[pin.get("layers", end)]
+    kv = (work.kv.low, work.kv.value, work.kv.high)[pin.get("kv_bytes", end)]
     per_layer = value("floor_per_layer_ms", end) * 1e-3
     per_step = value("floor_per_step_ms", end) * 1e-3
     per_seq = value("floor_per_sequence_ms", end) * 1e-3
@@ -919,73 +1266,112 @@ def _phases(
 
     # Decode: one token for each of the batch's sequences.
     ctx = work.prompt + work.output / 2.0
-    t_mem = (work.weight_bytes + work.batch * ctx * work.kv_bytes) / bw
+    t_mem = (work.weight_bytes + work.batch * ctx * kv) / bw
     t_comp = 2.0 * work.params * work.batch / (peak * value("decode_mfu", end, 1.0))
     floor = layers * per_layer + per_step + per_seq * work.batch
-    t_work = max(t_mem, t_comp)
-    step = max(t_work, floor) / share
+    dec = _run(dev, value, end, t_mem, t_comp, floor, share)
     roof = "memory" if t_mem >= t_comp else "compute"
-    bound = "engine floor" if floor > t_work else roof
+    bound = "engine floor" if floor > dec.work_s else roof
     if share < 1.0 and bound != "engine floor":
         bound += " (stretched by CPU scheduling)"
+    if dec.capped and bound != "engine floor":
+        bound += " (power-capped)"
 
     # Prefill: the batch's prompts in one forward pass.
     prefill_mfu = mfu if mfu is not None else value("prefill_mfu", end)
     p_comp = 2.0 * work.params * work.prompt * work.batch / (peak * prefill_mfu)
     p_mem = work.weight_bytes / bw
-    p_work = max(p_comp, p_mem)
     p_floor = layers * per_layer + per_step
-    prefill = max(p_work, p_floor) / share
-    # Compute-bound: the chips run their matmuls all step long, as in training.
-    pre_compute = share >= 1.0 and p_comp >= max(p_mem, p_floor)
-    dec_compute = share >= 1.0 and t_comp >= max(t_mem, floor)
+    pre = _run(dev, value, end, p_mem, p_comp, p_floor, share)
 
     if power_w is not None:
         chip_pre = chip_dec = power_w
-    elif dev.limit_w is None:
-        return _Phase(prefill, step, bound)
+    elif dec.chip_w is None or pre.chip_w is None:
+        return _Phase(pre.time_s, dec.time_s, bound)
     else:
-        chip_dec = _power(dev, value, end, t_mem, t_comp, step)
-        chip_pre = _power(dev, value, end, p_mem, p_comp, prefill)
+        chip_dec, chip_pre = dec.chip_w, pre.chip_w
     b_end = pin.get("power_basis", end)
-    w_pre = basis.watts(chip_pre, pre_compute, b_end, "prefill")
-    w_dec = basis.watts(chip_dec, dec_compute, b_end, "decode")
+    w_pre = basis.watts(chip_pre, pre.compute_bound, b_end, "prefill")
+    w_dec = basis.watts(chip_dec, dec.compute_bound, b_end, "decode")
     return _Phase(
-        prefill,
-        step,
+        pre.time_s,
+        dec.time_s,
         bound,
         prefill_w=w_pre,
         decode_w=w_dec,
-        prefill_j=prefill * w_pre * d / work.batch,
-        token_j=step * w_dec * d / work.batch,
+        prefill_j=pre.time_s * w_pre * d / work.batch,
+        token_j=dec.time_s * w_dec * d / work.batch,
         chip_prefill_w=chip_pre,
         chip_decode_w=chip_dec,
-        prefill_compute=pre_compute,
-        decode_compute=dec_compute,
+        prefill_compute=pre.compute_bound,
+        decode_compute=dec.compute_bound,
     )
 
 
-def _power(
+@dataclass(frozen=True)
+class _Run:
+    """A phase at one end: its time, the work's part of it, and the chip's average draw."""
+
+    time_s: float
+    work_s: float
+    chip_w: float | None
+    compute_bound: bool
+    capped: bool
+
+
+def _run(
     dev: _Device,
     value: Callable[..., float],
     end: int,
     t_mem: float,
     t_comp: float,
-    step: float,
-) -> float:
-    """Power per device over a step: idle + (limit - idle) x activity."""
-    assert dev.limit_w is not None
-    busy = min(1.0, max(t_mem, t_comp) / step)
+    floor: float,
+    share: float,
+) -> _Run:
+    """A phase's time and power: its work at full clocks, then the board limit applied.
+
+    The work is a compute part (``t_comp``, at the compute activity) and, where
+    memory takes longer, a memory part (``t_mem - t_comp``, at the memory
+    activity); the rest of the step, up to the engine's floor, draws the floor
+    activity. Activities are fractions of the span from idle to the rated
+    power (the TDP), and the work's activity is never below the floor's, so
+    doing more work in a step of the same length never lowers its power
+    (energy never falls as params, bytes or tokens grow). A part that would
+    draw more than the limit draws the limit and takes longer, its rate scaled
+    by (available / wanted power above idle) ** ``power_cap_exponent``; idle
+    is drawn whatever the limit.
+    """
+    compute_bound = share >= 1.0 and t_comp >= t_mem
+    if dev.limit_w is None or dev.rated_w is None:
+        work_s = max(t_mem, t_comp)
+        return _Run(max(work_s, floor) / share, work_s, None,
+                    compute_bound and work_s >= floor, False)
+    rated, limit = dev.rated_w, dev.limit_w
     if dev.kind == "cpu":
-        idle = value("cpu_idle_fraction", end)
-        full = value("cpu_busy_fraction", end)
-        return dev.limit_w * (idle + (full - idle) * busy)
-    idle = value("idle_fraction", end)
-    a_mem = value("memory_activity", end)
-    a_comp = value("compute_activity", end)
-    work = a_mem + (a_comp - a_mem) * min(1.0, t_comp / t_mem)
-    activity = work * busy + value("floor_activity", end) * (1.0 - busy)
-    return dev.limit_w * (idle + (1.0 - idle) * activity)
+        idle = rated * value("cpu_idle_fraction", end)
+        p_mem = p_comp = rated * value("cpu_busy_fraction", end)
+        p_floor = idle
+    else:
+        idle = rated * value("idle_fraction", end)
+        span = rated - idle
+        f = value("floor_activity", end)
+        p_mem = idle + span * max(value("memory_activity", end), f)
+        p_comp = idle + span * max(value("compute_activity", end), f)
+        p_floor = idle + span * f
+    exponent = value("power_cap_exponent", end)
+
+    def slower(p: float) -> float:
+        return 1.0 if p <= limit else ((p - idle) / (limit - idle)) ** exponent
+
+    comp = t_comp * slower(p_comp)
+    mem = max(t_mem - t_comp, 0.0) * slower(p_mem)
+    work_s = comp + mem
+    step = max(work_s, floor) / share
+    energy = (comp * min(p_comp, limit) + mem * min(p_mem, limit)
+              + (step - work_s) * min(p_floor, limit))
+    capped = work_s > max(t_mem, t_comp) * (1 + 1e-12)
+    chip_w = min(energy / step, limit)  # the sum's rounding never reads above the limit
+    return _Run(step, work_s, chip_w, compute_bound and work_s >= floor, capped)
 
 
 def _cite(
@@ -1013,6 +1399,12 @@ def _cite(
             p = engine.param(name)
             if p is not None:
                 notes.append(p.cite(name))
+    if dev.kind == "gpu" and engine.param("floor_activity") is not None:
+        notes.append(
+            "work activity: the memory and compute activities, each at least the engine's "
+            "floor activity, so that more work in a step of the same length never draws less "
+            "(a rule of the model, not a measurement)"
+        )
     if "prefill_mfu" not in engine.params and mfu is None:
         notes.append(
             f"prefill MFU {fmt(defaults.MFU.low)}-{fmt(defaults.MFU.value)}-"
@@ -1088,16 +1480,15 @@ def _fleet(
     e_req: Range,
     request_s: Range,
     devices: int,
-    requests_per_day: Number | None,
-    lifetime_days: Number | None,
+    per_day: float | None,
+    days: float | None,
     notes: list[str],
 ) -> None:
-    """Daily and lifetime totals for ``requests_per_day`` requests, devices fully busy."""
-    if requests_per_day is None:
-        if lifetime_days is not None:
+    """Daily and lifetime totals for ``per_day`` requests, devices fully busy."""
+    if per_day is None:
+        if days is not None:
             raise BadInput("lifetime_days needs requests_per_day")
         return
-    per_day = parse_positive(requests_per_day, "requests_per_day")
     out["energy_per_day_kwh"] = Figure.of(
         e_req * (per_day / 3.6e6), "kWh", "derived", "energy per request x requests per day"
     )
@@ -1106,9 +1497,8 @@ def _fleet(
         "device-seconds of work per day / 86400",
     )
     notes.append("fleet: devices busy all the time at this batch size; idle power not counted")
-    if lifetime_days is None:
+    if days is None:
         return
-    days = parse_positive(lifetime_days, "lifetime_days")
     life = Figure.of(
         e_req * (per_day * days / 3.6e9), "MWh", "derived", "energy per day x lifetime days"
     )

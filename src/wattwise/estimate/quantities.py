@@ -2,7 +2,11 @@
 
 Suffixes are the ones ML papers use for counts (k, M, B, T; G as a synonym of
 B, P for 1e15), case-insensitive, because "1.5m tokens" means a million and
-nobody counts milli-tokens. Commas and underscores group digits.
+nobody counts milli-tokens. Commas group thousands ("10,000", "1,082,990") and
+nothing else: "1,5" is refused, since half of Europe writes 1.5 that way and
+reading it as 15 would be a silent factor of ten. Underscores are refused too:
+"1_000" is Python's syntax, not a number people write, and "1_5" would read as
+15.
 
 Every quantity lies within ``MAX_QUANTITY`` (1e30, four orders of magnitude
 above the largest training run's FLOPs) and every positive one is at least
@@ -38,6 +42,9 @@ _PATTERN = re.compile(
     \s*(?P<suffix>[kmbgtp]?)\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
+#: Digits grouped by commas in thousands: "1,000", "1,082,990.5".
+_GROUPED = re.compile(r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:e[+-]?\d+)?\s*[kmbgtp]?\s*$",
+                      re.IGNORECASE)
 
 
 def parse_quantity(text: str | float | int, what: str = "value") -> float:
@@ -48,9 +55,20 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
         try:
             value = float(text)
         except OverflowError:  # an int beyond any float
-            value = math.inf
+            raise BadInput(
+                f"{what}: {_shown(text)} is larger than {MAX_QUANTITY:g}; check its unit"
+            ) from None
     elif isinstance(text, str):
-        cleaned = text.replace(",", "").replace("_", "")
+        if "_" in text:
+            raise BadInput(
+                f"{what}: cannot read {_shown(text)}: write 1000 or 1,000, not 1_000"
+            )
+        if "," in text and (len(text) > _MAX_TEXT or not _GROUPED.match(text)):
+            raise BadInput(
+                f"{what}: cannot read {_shown(text)}: a comma groups thousands (1,000); "
+                "write a decimal with a point (1.5)"
+            )
+        cleaned = text.replace(",", "")
         match = _PATTERN.match(cleaned) if len(cleaned) <= _MAX_TEXT else None
         if match is None:
             raise BadInput(
@@ -68,9 +86,15 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
 
 
 def _shown(text: object) -> str:
-    from wattwise._userinput import shown
+    """The user's value for an error line: text quoted and cut, a number as a number."""
+    if isinstance(text, bool) or not isinstance(text, (int, float)):
+        from wattwise._userinput import shown
 
-    return shown(text)
+        return shown(text)
+    if isinstance(text, int):
+        digits = len(str(abs(text)))
+        return str(text) if digits <= 24 else f"an integer of {digits:,} digits"
+    return repr(text)
 
 
 def parse_positive(text: str | float | int, what: str = "value") -> float:

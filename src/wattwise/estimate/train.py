@@ -18,11 +18,12 @@ default that is applied is listed in ``defaults`` with its effect in percent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise.errors import BadInput
-from wattwise.estimate import defaults
+from wattwise.estimate import _limits, defaults
 from wattwise.estimate._figures import AppliedDefault, Figure, FigureKind, Range, fmt, within
 from wattwise.estimate._inputs import (
     DEFAULT_POWER_BASIS,
@@ -31,6 +32,7 @@ from wattwise.estimate._inputs import (
     carbon_figure,
     embodied_figure,
     fraction,
+    given_power,
     hardware_of,
     intensity_figure,
     optional_positive,
@@ -211,14 +213,80 @@ def train(
     stands in for it. ``site`` names where the run's PUE comes from (see
     ``wattwise.carbon.pue``); a cloud ``zone`` (``aws:...``) implies its
     provider. Raises ``BadInput`` for impossible or contradictory inputs and
-    when nothing gives the compute time.
+    when nothing gives the compute time. Every default applied, the precision
+    included, is listed in ``defaults`` with its effect.
     """
+    kw = dict(locals())
+    est = _train(**kw)
+    if precision is None:
+        _precision_default(est, lambda p: _train(**{**kw, "precision": p}))
+    return est
+
+
+def _precision_default(est: TrainingEstimate, rerun: Callable[[str], TrainingEstimate]) -> None:
+    """List the default precision with what fp8 and fp32 would do to the result.
+
+    The precision sets the dense peak, so where the time comes from the FLOPs it
+    sets the time and the energy; a given time or a measured rate leaves them be.
+    """
+    name = "energy_mwh" if est.energy_mwh is not None else "gpu_hours"
+    base = getattr(est, name)
+    if base is None:
+        return
+    ends: list[tuple[float, float, str]] = []
+    for bits, alt_name in ((8.0, "fp8"), (32.0, "fp32")):
+        try:
+            alt = getattr(rerun(alt_name), name)
+        except BadInput:
+            alt = None
+        if alt is None:
+            ends.append((16.0, 0.0, alt_name))
+        else:
+            ends.append((bits, 100 * (alt.value / base.value - 1), ""))
+    (lo, lo_pct, miss_lo), (hi, hi_pct, miss_hi) = ends
+    why = (f"{est.precision} not given: its dense peak sets the time where the time comes "
+           "from the FLOPs; at the ends, fp8 and fp32")
+    missing = [m for m in (miss_lo, miss_hi) if m]
+    if missing:
+        why += f" ({' and '.join(missing)}: no published peak for this hardware)"
+    at = next((i for i, d in enumerate(est.defaults) if d.name == "pue"), len(est.defaults))
+    est.defaults.insert(at, AppliedDefault("precision", 16.0, lo, hi, "bits", name, None,
+                                           lo_pct, hi_pct, why))
+
+
+def _train(
+    *,
+    params: Number | None = None,
+    active_params: Number | None = None,
+    tokens: Number | None = None,
+    samples: Number | None = None,
+    tokens_per_sample: Number | None = None,
+    flops: Number | None = None,
+    hardware: str | Accelerator | None = None,
+    count: Number | None = None,
+    precision: str | None = None,
+    mfu: Number | None = None,
+    throughput_tflops: Number | None = None,
+    days: Number | None = None,
+    gpu_hours: Number | None = None,
+    power_w: Number | None = None,
+    pue: Number | None = None,
+    intensity_g_per_kwh: Number | None = None,
+    zone: str | None = None,
+    lifetime_years: Number | None = None,
+    goodput: Number | None = None,
+    power_basis: str | None = None,
+    site: str | None = None,
+) -> TrainingEstimate:
+    """The estimate itself; ``train`` adds the precision default's effect."""
     notes: list[str] = []
     applied: list[AppliedDefault] = []
     basis = DEFAULT_POWER_BASIS if power_basis is None else power_basis
     if basis not in POWER_BASES:
         raise BadInput(f"power basis must be one of {', '.join(POWER_BASES)}, got {basis!r}")
-    life_years = optional_positive(lifetime_years, "lifetime_years")  # checked even if unused
+    life_years = _limits.check_optional(  # checked even if unused
+        optional_positive(lifetime_years, "lifetime_years"), _limits.LIFETIME_YEARS,
+        "lifetime_years", "years")
     n_total = optional_positive(params, "params")
     n_active = optional_positive(active_params, "active_params")
     if n_total is not None and n_active is not None and n_active > n_total:
@@ -235,19 +303,31 @@ def train(
     if n_active is not None and n_total is not None:
         notes.append(f"mixture of experts: FLOPs use the {fmt(n_active)} active parameters")
     flops_fig = _flops(optional_positive(flops, "flops"), active, n_tokens, notes)
+    # Sizes are bounded after the FLOPs check, so a contradiction is named as one.
+    _limits.check_optional(n_total, _limits.PARAMS, "params")
+    _limits.check_optional(n_active, _limits.PARAMS, "active_params")
+    _limits.check_optional(n_tokens, _limits.TRAIN_TOKENS, "tokens")
+    _limits.check_optional(optional_positive(tokens_per_sample, "tokens_per_sample"),
+                           _limits.REQUEST_TOKENS, "tokens_per_sample")
 
     acc = hardware_of(hardware)
     precision = resolve_precision(precision, acc, notes)
     n_devices = optional_positive(count, "count")
     if n_devices is not None and n_devices != int(n_devices):
         raise BadInput(f"count must be a whole number, got {count!r}")
+    _limits.check_optional(n_devices, _limits.DEVICES, "count", "devices")
     mfu_given = fraction(mfu, "mfu")
-    thr_given = optional_positive(throughput_tflops, "throughput_tflops")
+    thr_given = _limits.check_optional(optional_positive(throughput_tflops, "throughput_tflops"),
+                                       _limits.PEAK_TFLOPS, "throughput_tflops", "TFLOP/s")
     thr, thr_how, thr_default, peak = _throughput(
         acc, precision, mfu_given, None if thr_given is None else thr_given * 1e12
     )
     pue_given = optional_positive(pue, "pue")
-    intensity_given = optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh")
+    if pue_given is not None and pue_given >= 1:
+        _limits.check(pue_given, _limits.PUE, "pue")
+    intensity_given = _limits.check_optional(
+        optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"), _limits.INTENSITY,
+        "intensity", "gCO2eq/kWh")
     goodput_given = fraction(goodput, "goodput")
     # A given MFU or throughput is achieved FLOP/s over the run: lost time is in it.
     rate_given = thr is not None and not thr_default
@@ -257,8 +337,9 @@ def train(
         goodput_range = Range.exact(1.0)
     else:
         goodput_range = defaults.GOODPUT
-    wall_days = optional_positive(days, "days")
-    hours_given = optional_positive(gpu_hours, "gpu_hours")
+    wall_days = _limits.check_optional(optional_positive(days, "days"), _limits.DAYS, "days")
+    hours_given = _limits.check_optional(optional_positive(gpu_hours, "gpu_hours"),
+                                         _limits.GPU_HOURS, "gpu_hours", "h")
 
     # Accelerator-seconds from the time the user gave, checked against each other.
     given_dev_s: float | None = None
@@ -385,7 +466,7 @@ def train(
 
     power_fig, used_basis = _power(power_w, power_basis, acc, basis, notes, applied)
     pue_fig = _pue(pue_given, notes, applied, devices=None if count_fig is None
-                   else count_fig.value, site=site, zone=zone)
+                   else count_fig.value, site=site, zone=zone, acc=acc)
     energy_fig: Figure | None = None
     if power_fig is not None:
         e = dev_s * power_fig.range * pue_fig.range / 3.6e9  # J -> MWh
@@ -467,10 +548,16 @@ def _power(
     notes: list[str],
     applied: list[AppliedDefault],
 ) -> tuple[Figure | None, str]:
-    """Training power per device and its basis; a default one is listed with its spread."""
+    """Training power per device and its basis; a default one is listed with its spread.
+
+    A given power is bounded by what the device can draw on its basis (see
+    ``given_power``): on ``power_basis`` when that is given too, else "given".
+    """
     given = optional_positive(power_w, "power_w")
+    if given is not None:
+        return given_power(given, acc, power_basis, notes)
     fig, used = power(
-        given,
+        None,
         acc,
         defaults.POWER_FRACTION_COMPUTE,
         defaults.POWER_FRACTION_COMPUTE_SOURCE,
@@ -478,8 +565,6 @@ def _power(
         "training",
         basis,
     )
-    if given is not None and power_basis is not None:
-        notes.append(f"power_basis {basis!r} not used: the power per device was given")
     if fig is not None and fig.kind == "default":
         applied.append(AppliedDefault.of(
             "power_per_device_w", fig.range, "W", f"power basis: {defaults.POWER_BASIS_NAMES[used]}"
@@ -495,9 +580,10 @@ def _pue(
     devices: float | None,
     site: str | None,
     zone: str | None,
+    acc: Accelerator | None = None,
 ) -> Figure:
     """The PUE figure; one not given is listed with its effect against none (PUE 1)."""
-    fig = pue_figure(pue, notes, devices=devices, site=site, zone=zone)
+    fig = pue_figure(pue, notes, devices=devices, site=site, zone=zone, acc=acc)
     if fig.kind != "given":
         applied.append(AppliedDefault.of("pue", fig.range, "ratio", fig.derivation, neutral=1.0))
     return fig

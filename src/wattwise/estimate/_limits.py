@@ -1,0 +1,94 @@
+"""Plausibility bounds on the estimate's inputs, each with the reason it sits where it does.
+
+The quantity parser keeps every number finite and within 1e30; these bounds
+keep each input within what the thing it measures can be, so that a typo
+(1e29 for 1.29, kW for W, a node's power for one device's) is refused with
+one line instead of printed as a result. Each bound is generous: an order of
+magnitude or more beyond the largest real value, except where physics or a
+published survey sets a tighter one (PUE, grid intensity, a board's TDP).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wattwise.errors import BadInput
+from wattwise.estimate._figures import fmt_n
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An input's largest accepted value and why."""
+
+    high: float
+    why: str
+
+
+#: Facility energy / IT energy.
+PUE = Bound(
+    3.0,
+    "the Uptime Institute's surveys put the industry average near 2.5 in 2007 (their "
+    "first) and at 1.56 in 2024; a PUE above 3 is a unit or typing mistake",
+)
+#: Grid intensity, gCO2eq/kWh.
+INTENSITY = Bound(
+    2000.0,
+    "lignite and coal plants emit about 1,000-1,200 gCO2eq/kWh and no grid averages "
+    "more; 2,000 leaves room for any single plant",
+)
+#: Sequences decoded together.
+BATCH = Bound(65_536, "serving engines schedule a few thousand sequences per step at most")
+#: Accelerators in one run, or holding one model copy.
+DEVICES = Bound(
+    1_000_000, "the largest training clusters hold a few hundred thousand accelerators"
+)
+#: Model parameters (dense or total).
+PARAMS = Bound(1e15, "the largest published models have a few trillion parameters")
+#: Training tokens (and samples).
+TRAIN_TOKENS = Bound(1e16, "the largest published training runs used a few tens of trillions")
+#: Tokens of one request (prompt or output) or one training sample.
+REQUEST_TOKENS = Bound(
+    10_000_000, "the longest published context window is 10 million tokens (Llama 4 Scout)"
+)
+#: Decoder layers.
+LAYERS = Bound(10_000, "the deepest published language models have a few hundred layers")
+#: Requests a service answers per day.
+REQUESTS_PER_DAY = Bound(
+    1e12, "a hundred times the roughly ten billion searches a day of the largest search engine"
+)
+#: Days a service runs, or a training run's wall-clock days.
+DAYS = Bound(36_525, "a century")
+#: Accelerator-hours of one training run.
+GPU_HOURS = Bound(1e12, "a million devices busy for a century")
+#: Service life of a device.
+LIFETIME_YEARS = Bound(30.0, "accelerators are retired within a decade of their release")
+#: Power per device, when nothing narrower (a TDP, a server rating) is known.
+POWER_W = Bound(
+    10_000.0,
+    "ten times the largest TDP in wattwise's data (B200, 1,000 W), host share included",
+)
+#: Memory bandwidth per device, GB/s.
+MEMORY_BW_GB_S = Bound(100_000.0, "more than ten times a B200's 8,000 GB/s")
+#: Peak TFLOP/s per device.
+PEAK_TFLOPS = Bound(100_000.0, "more than ten times a B200's dense fp8 peak")
+#: Bytes per weight or per KV-cache element.
+BYTES_PER_PARAM = Bound(8.0, "fp64 is 8 bytes")
+#: KV cache bytes per token.
+KV_BYTES_PER_TOKEN = Bound(
+    1e8, "Llama 3.1 405B without grouped-query attention would hold about 8 MB per token"
+)
+
+
+def check(value: float, bound: Bound, what: str, unit: str = "") -> float:
+    """``value`` if it is at most ``bound.high``; one BadInput line saying why not."""
+    if value > bound.high:
+        u = f" {unit}" if unit else ""
+        raise BadInput(
+            f"{what} {fmt_n(value)}{u} is more than wattwise accepts: at most "
+            f"{fmt_n(bound.high)}{u} ({bound.why})"
+        )
+    return value
+
+
+def check_optional(value: float | None, bound: Bound, what: str, unit: str = "") -> float | None:
+    return None if value is None else check(value, bound, what, unit)
