@@ -39,9 +39,24 @@ _ECHO = 60
 
 
 def shown(text: object) -> str:
-    """``repr`` of a user's value, cut to a readable length for an error line."""
+    """``repr`` of a user's value, cut to a readable length for an error line.
+
+    A long string is cut before ``repr``, so the quotes stay balanced and no escape
+    is split: ``'xxxx'… (201 chars)``."""
     r = repr(text)
-    return r if len(r) <= _ECHO else r[: _ECHO - 5] + "...'" + f" ({len(str(text))} chars)"
+    if len(r) <= _ECHO:
+        return r
+    if not isinstance(text, str):
+        return r[: _ECHO - 1] + "…"
+    size = len(text)
+    low, high = 0, min(size, _ECHO)
+    while low < high:  # the longest start whose repr fits
+        mid = (low + high + 1) // 2
+        if len(repr(text[:mid])) <= _ECHO - 2:
+            low = mid
+        else:
+            high = mid - 1
+    return f"{text[:low]!r}… ({size} chars)"
 
 
 def _describe(t: float) -> str:

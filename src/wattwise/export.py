@@ -9,6 +9,12 @@ Output is always strict: a value that is not a finite number (a NaN or infinity
 read from a damaged or foreign database) is written as JSON ``null`` or an
 empty CSV cell, never as ``NaN``/``Infinity``/``inf``, and said in a note (in
 the JSON document's ``notes``, and in the ``notes`` list a caller passes).
+
+Text in a CSV cell (a run or domain name recorded through the API) has its
+control and invisible characters written as escapes (``\\x1b``, ``\\r``,
+``\\x00``), as the CLI prints them: a CSV opened in a terminal, a spreadsheet
+or a line-based tool must not carry a raw ESC, NUL or CR. JSON keeps the true
+values, escaped by JSON.
 """
 
 from __future__ import annotations
@@ -209,7 +215,7 @@ def export_csv(samples: Sequence[SampleRow], *, notes: list[str] | None = None) 
         writer.writerow(
             [
                 _number_cell(s.t_unix_s, f"samples[{i}].t_unix_s", replaced),
-                s.domain,
+                _text_cell(s.domain),
                 *(
                     _number_cell(getattr(s, f), f"samples[{i}].{f}", replaced)
                     for f in ("energy_j", "power_w", "low_j", "high_j")
@@ -263,7 +269,17 @@ def _gpu_names(hardware: dict[str, Any]) -> list[str]:
 
 
 def _cell(value: Any) -> Any:
-    return "" if value is None or _not_finite(value) else value
+    return "" if value is None or _not_finite(value) else _text_cell(value)
+
+
+def _text_cell(value: Any) -> Any:
+    """A text cell with control and invisible characters as visible escapes (other
+    values unchanged)."""
+    if not isinstance(value, str) or value.isprintable():
+        return value
+    from wattwise.cli.render import safe
+
+    return safe(value, None)
 
 
 def _first(d: dict[str, Any], *keys: str) -> Any:

@@ -370,15 +370,25 @@ class Store:
         return [self._info(row, now) for row in rows]
 
     def get_run(self, ref: str | int) -> RunRecord:
-        """A run by numeric id, ``latest``/``last``, or a name that only one run has."""
+        """A run by numeric id, ``latest``/``last``, or a name that only one run has.
+
+        ``name:NAME`` looks up by name only: a run named ``latest`` or ``7`` is
+        ``name:latest``, ``name:7``. A reference that is not valid text (an
+        undecodable byte of a command line, kept by Python as a lone surrogate) is
+        looked up as it would have been stored (its ``\\udcff`` escape), never an
+        encoding error."""
         if isinstance(ref, bool) or not isinstance(ref, (str, int)):
             raise BadInput(f"run reference must be an id or a name, got {ref!r}")
         text = str(ref).strip()
+        by_name = isinstance(ref, str) and text.startswith("name:")
+        if by_name:
+            text = text[len("name:"):]
+        text = _rows.text(text)
         rows: list[sqlite3.Row] = []
-        if text.isascii() and text.isdigit():
+        if not by_name and text.isascii() and text.isdigit():
             if len(text) <= 18:  # beyond SQLite's 64-bit ids: no such run, maybe a name
                 rows = self._read("SELECT * FROM runs WHERE id = ?", (int(text),))
-        elif text.lower() in ("latest", "last"):
+        elif not by_name and text.lower() in ("latest", "last"):
             rows = self._read(f"SELECT * FROM runs {self._NEWEST_FIRST} LIMIT 1")
             if not rows:
                 raise BadInput(f"no runs yet in {self.path}")
@@ -391,8 +401,9 @@ class Store:
                     f"(ids {ids}); give an id"
                 )
         if not rows:
-            raise BadInput(f"no run '{ref}' in {self.path}")
-        return self._info(rows[0], time.time(), RunRecord, db_path=str(self.path))
+            what = f"named '{text}'" if by_name else f"'{text}'"
+            raise BadInput(f"no run {what} in {self.path}")
+        return self._info(rows[0], time.time(), RunRecord, db_path=_rows.text(self.path))
 
     def _require_run(self, run_id: int) -> None:
         if not self._read("SELECT 1 FROM runs WHERE id = ?", (run_id,)):

@@ -153,6 +153,31 @@ def make_files(data: Path) -> dict[str, Path]:
     return names
 
 
+def add_run(path: Path, name: str = "train") -> int:
+    """One finished run with two samples, a window and an event in ``path``; its id."""
+    from wattwise.store import SampleRow
+
+    with Store(path) as store:
+        rid = store.create_run(
+            name=name, started_unix_s=1_700_000_000.0, host={}, hardware={}, versions={},
+            sensors=[{"name": "rapl", "domains": [
+                {"name": "cpu:0", "component": "cpu", "kind": "measured", "in_total": True}]}],
+            command=["python", "train.py"],
+        )
+        store.add_samples(rid, [SampleRow(1_700_000_005.0, "cpu:0", 5.0, 1.0, 5.0, 5.0),
+                                SampleRow(1_700_000_010.0, "cpu:0", 5.0, 1.0, 5.0, 5.0)])
+        store.add_window(rid, {"name": "w", "start_unix_s": 1_700_000_000.0,
+                               "end_unix_s": 1_700_000_010.0, "energy_j": 10.0,
+                               "kind": "measured"})
+        store.add_event(rid, 1_700_000_005.0, "warning", "a gap")
+        dom = {"domain": "cpu:0", "energy_j": 10.0, "low_j": 10.0, "high_j": 10.0,
+               "avg_power_w": 1.0, "kind": "measured", "source": "rapl", "in_total": True}
+        store.finish_run(rid, ended_unix_s=1_700_000_010.0, status="finished", exit_code=0,
+                         summary={"domains": [dom], "energy_j": 10.0, "low_j": 10.0,
+                                  "high_j": 10.0, "kind": "measured", "duration_s": 10.0})
+    return rid
+
+
 def make_config(home: Path, kind: str, files: dict[str, Path]) -> Path:
     """A config home whose ``wattwise/config.toml`` is ``kind`` of bad."""
     cfg = home / f"config-{kind}"
@@ -165,6 +190,7 @@ def make_config(home: Path, kind: str, files: dict[str, Path]) -> Path:
         "empty_zone": 'zone = ""\n',
         "nul": 'zone = "DE\x00"\n',
         "deep": "x = " + "[" * 5000 + "]" * 5000 + "\n",
+        "bogus": 'zone = "DE"\nbogus = 1\n',
     }
     if kind in texts:
         path.write_text(texts[kind])

@@ -87,6 +87,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (data / "trace.csv").write_text(
         "Time,Carbon Intensity\n2024-01-01 00:00:00,300\n2024-01-01 01:00:00,310\n"
     )
+    os.link(db, data / "hard.db")  # the run database under another name
+    (data / "sym.json").symlink_to(db)
     home = tmp_path_factory.mktemp("home")
     return {"data": data, "db": db, "home": home}
 
@@ -99,6 +101,7 @@ def _fill(args: list[str], files: dict[str, Path]) -> list[str]:
         "other": data / "other.db", "file": data / "plain.txt", "ro": data / "readonly",
         "trace": data / "trace.csv", "script": data / "script.sh",
         "marker": data / "marker-should-not-exist",
+        "data": data, "hard": data / "hard.db", "sym": data / "sym.json",
     }
     return [a.format(**{k: str(v) for k, v in names.items()}) for a in args]
 
@@ -195,6 +198,8 @@ CASES: list[tuple[list[str], str]] = [
     (["run", "--name", "\x1b[31mred", *RUN], "control or invisible"),
     (["run", "--name", "ok\u202eevil", *RUN], "control or invisible"),
     (["run", "--name", "a\nb", *RUN], "control or invisible"),
+    (["run", "--name", "\x1b[31m", *RUN], "--name '\\x1b[31m' holds"),  # one backslash
+    (["report", "--unit", "a\x07", *DB], "got 'a\\x07'"),
     (["run", "--name", "n" * 300, *RUN], "at most 256"),
     (["run", "--", "no-such-command-xyz"], "command not found: no-such-command-xyz"),
     (["run", "--", ""], "command not found"),
@@ -211,12 +216,24 @@ CASES: list[tuple[list[str], str]] = [
     (["run", "--json", "{file}/out.json", *RUN], "cannot write --json file"),
     (["run", "--json", "{db}", *DB, *RUN], "it is the run database"),
     (["run", "--json", "{db}-wal", *DB, *RUN], "it is the run database"),
+    # ... with --no-store too, and through links and side files
+    *[
+        (["run", "--no-store", "--json", out, *DB, *RUN], "it is the run database")
+        for out in ("{db}", "{hard}", "{sym}", "{db}-wal", "{db}-shm", "{db}-journal",
+                    "{data}/./runs.db")
+    ],
+    (["run", "--json", "{hard}", *DB, *RUN], "it is the run database"),
     # run: the database, refused before anything starts
     (["run", "--db", "{dir}", *RUN], "is a directory"),
     (["run", "--db", "{fifo}", *RUN], "not a regular file"),
     (["run", "--db", "/dev/null", *RUN], "not a regular file"),
     (["run", "--db", "{notsqlite}", *RUN], "not a SQLite database"),
     (["run", "--db", "{other}", *RUN], "another program"),
+    (["run", "--db", "{data}/new.db/", *RUN], "names a folder, not a database file"),
+    (["run", "--db={data}/new.db/", *RUN], "names a folder, not a database file"),
+    (["run", "--db", "{db}/", *RUN], "not a directory"),
+    (["run", "--db", "{missing}/x.db", *RUN], "no-such-folder does not exist"),
+    (["run", "--db", "{file}/x.db", *RUN], "plain.txt"),
     # run: carbon options
     (["run", "--zone", "Germny", *RUN], "unknown zone"),
     (["run", "--zone", "", *RUN], "--zone is empty"),
@@ -228,6 +245,10 @@ CASES: list[tuple[list[str], str]] = [
     (["run", "--zone", "DE", "--intensity-trace", "{fifo}", *RUN], "not a regular file"),
     (["run", "--zone", "DE", "--intensity-trace", "{notsqlite}", *RUN], "notsqlite.db"),
     (["run", "--intensity-trace", "{trace}", *RUN], "needs --zone"),
+    (["run", "--zone", "DE", "--intensity-trace", "{trace}/", *RUN], "not a directory"),
+    (["report", "--zone", "DE", "--intensity-trace", "{trace}/", *DB], "not a directory"),
+    (["intensity", "DE", "--at", "2024-01-01T00:00Z", "--trace", "{trace}/"],
+     "trace.csv/: not a directory"),
     (["run", "--zone", "DE", "--intensity-provider", "nosuch", *RUN], "unknown intensity"),
     (["run", "--zone", "DE", "--intensity-provider", "", *RUN], "--intensity-provider"),
     # run ids and names
@@ -239,6 +260,15 @@ CASES: list[tuple[list[str], str]] = [
     (["show", *DB, "--", "-1"], "no run '-1'"),
     (["show", "١٢", *DB], "no run"),  # Arabic-Indic digits
     (["show", "\x1b[2J\x1b[31m", *DB], "no run"),
+    # a reference that is not valid text (an undecodable byte of the command line)
+    *[
+        ([cmd, ref, *DB], "no run")
+        for cmd in ("show", "export", "report")
+        for ref in ("\udcff", "a\udcffb", "\ud800")
+    ],
+    (["show", "name:latest", *DB], "no run named 'latest'"),
+    (["show", "name:1", *DB], "no run named '1'"),
+    (["show", "name:", *DB], "no run named ''"),
     *[([cmd, "dup", *DB], "shared by 2 runs") for cmd in ("show", "export", "report")],
     # databases the views refuse (read-only: nothing is created)
     *[
@@ -252,7 +282,17 @@ CASES: list[tuple[list[str], str]] = [
             ("{other}", "another program"),
         )
     ],
-    *[([cmd, "--db", "{missing}/r.db"], "no run database") for cmd in ("show", "export")],
+    *[
+        ([cmd, "--db", path], "no run database")
+        for cmd in ("runs", "show", "export", "report")
+        for path in ("{missing}/r.db", "{data}/nope.db")
+    ],
+    *[([cmd, "--db", "{db}/"], "runs.db/: not a directory")
+      for cmd in ("runs", "show", "export", "report")],
+    (["runs", "--db={db}/"], "not a directory"),
+    (["export", "-o", "{hard}", *DB], "it is the run database"),
+    (["export", "-o", "{sym}", *DB], "it is the run database"),
+    (["report", "--html", "{hard}", *DB], "it is the run database"),
     (["runs", "--limit", "0", *DB], "--limit must be at least 1"),
     (["runs", "--limit", "-5", *DB], "--limit must be at least 1"),
     # export
@@ -530,3 +570,44 @@ def test_json_keeps_the_true_text(hostile_db: Path) -> None:
     doc = _strict(result.stdout)
     assert doc["name"] == HOSTILE  # ... and it reads back exactly
     assert doc["events"][0]["message"] == "line1\nline2\x1b[2J"
+
+
+# -- error lines themselves --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [
+    "x" * 201, "it's " + "y" * 300, "\x1b" * 100, "a\\b" * 80, "é" * 500, "\udcff" * 90,
+])
+def test_a_long_value_in_an_error_line_is_cut_with_balanced_quotes(value: str) -> None:
+    from wattwise._userinput import shown
+
+    text = shown(value)
+    quoted, _, rest = text.rpartition("…")
+    assert rest == f" ({len(value)} chars)"
+    assert quoted[0] == quoted[-1] and quoted[0] in "'\"", text  # one quote at each end
+    assert value.startswith(eval(quoted))  # a real prefix, no escape cut in half
+    assert len(text) <= 80
+
+
+def test_an_unknown_config_key_is_refused_with_the_known_keys(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    from tests.cli._hostile import make_config
+
+    config = make_config(tmp_path, "bogus", {})
+    before = _snapshot(files["data"], files["home"])
+    result = runner.invoke(app, _fill(["run", *RUN], files),
+                           env={**_env(files), "XDG_CONFIG_HOME": str(config)})
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.stderr
+    assert "unknown key 'bogus'" in lines[0] and "known keys: zone" in lines[0]
+    assert _snapshot(files["data"], files["home"]) == before
+
+
+def test_an_error_with_stderr_closed_never_reaches_stdout(files: dict[str, Path]) -> None:
+    out = subprocess.run(
+        ["sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "wattwise", "show",
+         "--db", str(files["data"] / "nope.db")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 2 and out.stdout == ""

@@ -131,6 +131,13 @@ CASES: list[tuple[list[str], str]] = [
     (["bench", "os:1x", *DB], "has no attribute"),
     (["bench", "os:sep", *DB], "is not callable"),
     (["bench", "digits-mlp", "--db", "{dir}"], "is a directory"),
+    # the run database is never an output, --no-store or not (more in test_bad_output)
+    (["bench", "digits-mlp", "--no-store", *DB, "--json", "{db}"], "run database"),
+    (["bench", "digits-mlp", "--no-store", *DB, "--json", "{db}-wal"], "run database"),
+    # --db typed as a folder, or in a folder that is not there: nothing is created
+    (["bench", "digits-mlp", "--db", "{db}/"], "runs.db/: not a directory"),
+    (["bench", "digits-mlp", "--db", "{data}/new.db/"], "names a folder"),
+    (["bench", "digits-mlp", "--db", "{missing}/x.db"], "no-such-folder does not exist"),
     (["bench", "digits-mlp", "--db", "{notsqlite}"], "not a SQLite database"),
     # -- compress
     *[(_with(COMPRESS, "--max-loss", v), "--max-loss must be a number >= 0 and at most 100")
@@ -249,3 +256,25 @@ def test_a_fifo_is_refused_without_waiting(
     stdout, stderr, code = invoke_subprocess(fill(args, files), env_for(files["home"]))
     check_refusal(stdout, stderr, code, expected)
     assert snapshot(files["data"], files["home"]) == before
+
+
+#: The dashboard refuses its --db before it listens (never serves: see the test).
+DASHBOARD_CASES: list[tuple[list[str], str]] = [
+    (["dashboard", "--db", "{db}/"], "runs.db/: not a directory"),
+    (["dashboard", "--db", "{data}/new.db/"], "names a folder"),
+    (["dashboard", "--db", "{dir}"], "is a directory"),
+]
+
+
+@pytest.mark.parametrize("args,expected", DASHBOARD_CASES,
+                         ids=[case_id(c) for c in DASHBOARD_CASES])
+def test_the_dashboard_refuses_its_database_before_it_serves(
+    files: dict[str, Path], args: list[str], expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wattwise.server._net as net
+
+    def never(*args: object, **kwargs: object) -> None:
+        pytest.fail("the dashboard went on to listen")
+
+    monkeypatch.setattr(net, "listen", never)
+    _run_case(files, args, expected)

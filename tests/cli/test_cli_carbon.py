@@ -69,3 +69,10 @@ def test_intensity_says_how_a_trace_was_cleaned(tmp_path: Path) -> None:
     assert "100.0 gCO2eq/kWh" in out.stdout
     assert "1 duplicate timestamp(s) merged" in out.stdout
     assert "not in time order" in out.stdout
+
+
+def test_intensity_echoes_the_time_it_read_never_the_text_typed() -> None:
+    r = runner.invoke(_app(), ["intensity", "DE", "--at", "2020-01-01T00:00Z\n"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.count("\n") == 1, r.stdout  # one line, not split by the typed newline
+    assert r.stdout.startswith("DE at 2020-01-01 00:00:00Z: ")

@@ -332,3 +332,21 @@ def test_an_output_path_typed_with_a_trailing_slash_is_refused(tmp_path: Path) -
                         capture_output=True, text=True, timeout=120)
     assert ok.returncode != 2 or "names a folder" not in ok.stderr, "the job's own args"
     assert (tmp_path / "out.json").exists()
+
+
+def test_a_run_named_like_a_number_or_latest_is_found_with_name_prefix(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    for name in ("latest", "1", "plain"):
+        assert cli("run", "--name", name, "--interval", "0.05", "--", "true", db=db)
+    ids = {}
+    for ref, expect in (("name:latest", "latest"), ("name:1", "1"), ("latest", "plain"),
+                        ("1", "latest"), ("plain", "plain"), ("name:plain", "plain")):
+        r = runner.invoke(app, ["show", ref, "--db", str(db), "--json"])
+        assert r.exit_code == 0, (ref, r.stderr)
+        ids[ref] = json.loads(r.stdout)["id"]
+        assert json.loads(r.stdout)["name"] == expect, ref
+    assert ids["name:1"] == 2 and ids["1"] == 1
+    r = runner.invoke(app, ["show", "name:nope", "--db", str(db)])
+    assert r.exit_code == 2 and "no run named 'nope'" in r.stderr
+    help_text = " ".join(runner.invoke(app, ["show", "--help"]).stdout.split())
+    assert "name:NAME" in help_text

@@ -160,11 +160,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return parse_config(read_user_text(path, "config file", allow_empty=True), str(path))
 
 
+#: The keys a config file may hold.
+CONFIG_KEYS = ("zone",)
+
+
 def parse_config(text: str, name: str = "config.toml") -> dict[str, Any]:
     """Parse the wattwise config file; BadInput naming ``name`` for anything unusable.
 
     Only ``zone`` is read today: when present it must be a non-empty string
-    (a zone name, checked when the zone is resolved).
+    (a zone name, checked when the zone is resolved). Any other key is refused
+    with the list of known ones: a misspelt key (``zome``) would otherwise be
+    silently ignored.
     """
     try:
         if sys.version_info >= (3, 11):
@@ -181,6 +187,13 @@ def parse_config(text: str, name: str = "config.toml") -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:  # tomllib.TOMLDecodeError is a ValueError
         why = " ".join(str(exc).split()) or type(exc).__name__
         raise BadInput(f"cannot read config file {name}: not valid TOML ({why[:200]})") from None
+    unknown = sorted(str(k) for k in data if k not in CONFIG_KEYS)
+    if unknown:
+        from wattwise._userinput import shown
+
+        raise BadInput(f"config file {name}: unknown key {shown(unknown[0])}"
+                       + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+                       + f"; known keys: {', '.join(CONFIG_KEYS)}")
     zone = data.get("zone")
     if zone is not None and not (isinstance(zone, str) and zone.strip()):
         raise BadInput(f"config file {name}: zone must be a zone name in quotes, like "

@@ -8,6 +8,10 @@ arguments) and any ``WattwiseError`` alike. ``_OneLineErrors`` does that once,
 for the whole app, so a new command inherits it; ``--help`` and a command's own
 exit code (``typer.Exit``) pass through unchanged. A bare group (``wattwise``,
 ``wattwise estimate``) prints its help, as ``--help`` does, and exits 0.
+
+Standard output is guarded for the whole run (``_common.stdout_guard``): a closed
+pipe is quiet success, a failed write (disk full, closed stdout) one line and
+exit code 2.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from wattwise.cli._common import die
+from wattwise.cli._common import die, set_command_line, stdout_guard
 from wattwise.errors import WattwiseError
 
 # The parser's error classes, taken from the module that defines ``typer.BadParameter``:
@@ -53,7 +57,10 @@ def _one_line_errors() -> Iterator[None]:
         # the answer, as with --help, on stdout and exit 0.
         # The error carries the help text (Typer's rich help has printed it already
         # and left ""): echo it as Click's --help does.
-        typer.echo(str(getattr(exc, "format_message", str)()))
+        try:
+            typer.echo(str(getattr(exc, "format_message", str)()))
+        except WattwiseError as failed:  # stdout cannot be written
+            die(str(failed))
         raise typer.Exit(0) from None
     except _CLICK_ERROR as exc:
         die(_usage_line(exc))
@@ -68,9 +75,18 @@ class _OneLineErrors(TyperGroup):
     Subcommands are parsed inside the group's ``invoke``, so these two overrides
     cover every command of the app, nested groups included."""
 
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with stdout_guard():
+                return super().main(*args, **kwargs)
+        finally:
+            set_command_line(None)
+
+    def make_context(self, info_name: Any, args: Any, *rest: Any, **kwargs: Any) -> Any:
+        if kwargs.get("parent") is None and not rest:
+            set_command_line(args)  # the whole command line, as typed
         with _one_line_errors():
-            return super().make_context(*args, **kwargs)
+            return super().make_context(info_name, args, *rest, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
         with _one_line_errors():

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from wattwise._userinput import shown
-from wattwise.cli._common import die
+from wattwise.cli._common import check_db_option, die
 
 #: Longest run name or unit name a command accepts.
 MAX_NAME = 256
@@ -89,11 +89,9 @@ def check_command(command: list[str]) -> None:
 
 def check_db(db: Path | None) -> None:
     """Open (and close) the run database that runs will be recorded in, so a path that
-    cannot be one (a directory, a FIFO, not a wattwise database) is refused first."""
-    if db is not None and str(db) == "":
-        die("--db is empty")
-    if db is not None and "\x00" in str(db):
-        die(f"--db {shown(str(db))}: the path contains a NUL byte")
+    cannot be one (typed as a folder, in a missing folder, a directory, a FIFO, not a
+    wattwise database) is refused first."""
+    check_db_option(db, need="folder")
     from wattwise.store import Store
 
     Store(db, open_wait_s=0.25).close()
@@ -108,4 +106,4 @@ def run_name(name: str) -> None:
     if len(name) > MAX_NAME:
         die(f"--name is {len(name)} characters long; at most {MAX_NAME}")
     if not name.isprintable():
-        die(f"--name {safe(name)!r} holds control or invisible characters")
+        die(f"--name '{safe(name)}' holds control or invisible characters")

@@ -1,5 +1,13 @@
 """What every CLI module shares: the consoles, the one-line error exit, output files
-and strict JSON on stdout."""
+and strict JSON on stdout.
+
+Standard output. While a command runs, ``sys.stdout`` is ``_Stdout`` (installed by
+the app's group, ``stdout_guard``), so every writer (Rich consoles, ``print_json``,
+Click's help and ``echo``) gets the same rules: a closed pipe (``| head -1``) makes
+output go quiet and the command go on, exit code unchanged; any other failure to
+write (disk full, ``>&-``, an I/O error) is one ``wattwise: error:`` line and exit
+code 2, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,8 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -39,13 +48,7 @@ class _Console(Console):
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
-        try:
-            fd = self.file.fileno()
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, fd)
-            os.close(devnull)
-        except (OSError, ValueError, AttributeError):
-            pass
+        _hush(self.file)
 
 
 console = _Console(width=_width(sys.stdout), emoji=False)
@@ -57,14 +60,133 @@ def say(kind: str, message: object) -> None:
     control characters and escapes are made visible (``render.safe``), and it is
     cut to ``MAX_LINE`` characters."""
     line = safe(f"wattwise: {kind}: {message}", MAX_LINE)
-    with contextlib.suppress(OSError, ValueError):  # stderr closed: nowhere to say it
-        print(line, file=sys.stderr, flush=True)
+    stream = sys.stderr
+    if stream is None:  # started with fd 2 closed: print() would fall back to stdout
+        return
+    try:
+        stream.write(line + "\n")
+        stream.flush()
+    except (OSError, ValueError):  # stderr full or gone: nowhere to say it
+        _hush(stream)
+
+
+def _hush(stream: Any) -> None:
+    """Point ``stream``'s file descriptor at /dev/null, so nothing written to it
+    later (nor the interpreter's flush at exit) fails and changes the exit code."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, fd)
+        finally:
+            os.close(devnull)
 
 
 def die(message: str, code: int = 2) -> NoReturn:
     """Print ``wattwise: error: MESSAGE`` on stderr, one line, and exit (2 = bad input)."""
     say("error", message)
     raise typer.Exit(code)
+
+
+class _Stdout:
+    """``sys.stdout`` while a command runs (see the module docstring).
+
+    Writes go to ``stream`` (the real stdout, or None when the process started
+    with it closed). A ``BrokenPipeError`` makes it quiet: later writes are
+    dropped and the descriptor points at /dev/null. Any other ``OSError`` (or a
+    closed stream) raises ``WattwiseError`` once, then it is quiet too; ``failed``
+    keeps the message, so a command that swallowed it still exits 2.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._quiet = False
+        self.failed: str | None = None
+
+    def _fail(self, exc: BaseException | None) -> NoReturn:
+        why = "it is closed" if exc is None or isinstance(exc, ValueError) \
+            else getattr(exc, "strerror", None) or str(exc)
+        self.failed = f"cannot write to standard output: {why}"
+        self._quiet = True
+        _hush(self._stream)
+        raise WattwiseError(self.failed)
+
+    def write(self, text: Any) -> int:
+        if self._quiet:
+            return len(text)
+        if self._stream is None:
+            self._fail(None)
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            self._quiet = True
+            _hush(self._stream)
+            return len(text)
+        except OSError as exc:
+            self._fail(exc)
+        except ValueError as exc:
+            if getattr(self._stream, "closed", False):  # "I/O operation on closed file"
+                self._fail(exc)
+            raise
+
+    def flush(self) -> None:
+        if self._quiet or self._stream is None:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._quiet = True
+            _hush(self._stream)
+        except OSError as exc:
+            self._fail(exc)
+        except ValueError as exc:
+            if getattr(self._stream, "closed", False):
+                self._fail(exc)
+            raise
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self._stream is not None and self._stream.isatty())
+        except (OSError, ValueError):
+            return False
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+    def finish(self) -> bool:
+        """Flush what is left; False if standard output failed at any point."""
+        with contextlib.suppress(WattwiseError):
+            self.flush()
+        return self.failed is None
+
+
+@contextlib.contextmanager
+def stdout_guard() -> Iterator[None]:
+    """Run a command with ``sys.stdout`` as ``_Stdout``; put the stream back after.
+
+    A failed write already said (exit code 2) stays as it is; one that the command
+    swallowed, or that only the last flush met, is said here and the exit code
+    becomes 2 (it was 0). A non-zero exit code of the command's own is kept.
+    """
+    real = sys.stdout
+    out = _Stdout(real)
+    sys.stdout = out  # type: ignore[assignment]
+    try:
+        try:
+            yield
+        finally:
+            if sys.stdout is out:
+                sys.stdout = real
+    except SystemExit as exc:
+        if exc.code in (0, None) and not out.finish():
+            say("error", out.failed)
+            raise SystemExit(2) from None
+        raise
+    if not out.finish():
+        say("error", out.failed)
+        raise SystemExit(2)
 
 
 def print_json(value: Any) -> None:
@@ -80,10 +202,12 @@ def print_json(value: Any) -> None:
 
 
 def guarded(fn: F) -> F:
-    """Wrap a command so any ``WattwiseError`` becomes one line and exit code 2."""
+    """Wrap a command so any ``WattwiseError`` becomes one line and exit code 2, and a
+    path option typed as a folder (``x.csv/``) that is not one is refused first."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_typed_paths(kwargs)
         try:
             return fn(*args, **kwargs)
         except WattwiseError as exc:
@@ -92,17 +216,106 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _named_as_folder(path: str) -> bool:
-    """The user typed this path with a trailing slash (``--json out/``). The option's
-    ``Path`` has dropped the slash, so look at the command line as typed."""
+#: The command line being run, as typed (``set_command_line``); None: ``sys.argv``.
+_typed: list[str] | None = None
+
+
+def set_command_line(args: Any) -> None:
+    """Remember the arguments the app is parsing (its group calls this; None when it
+    is done), so checks can see what was typed: a ``Path`` option has already dropped
+    a trailing slash."""
+    global _typed
+    _typed = None if args is None else [a if isinstance(a, str) else os.fsdecode(a)
+                                        for a in args]
+
+
+def _typed_args() -> list[str]:
+    """The arguments before a ``--`` (after it come a measured command's own)."""
+    args = _typed if _typed is not None else sys.argv[1:]
+    return args[: args.index("--")] if "--" in args else list(args)
+
+
+def typed_values(option: str) -> list[str]:
+    """Every value typed for ``option`` (``--db X`` or ``--db=X``)."""
+    args = _typed_args()
+    out = []
+    for i, arg in enumerate(args):
+        if arg == option and i + 1 < len(args):
+            out.append(args[i + 1])
+        elif arg.startswith(option + "="):
+            out.append(arg[len(option) + 1:])
+    return out
+
+
+def _typed_as_folder(path: str) -> str | None:
+    """How the user typed this path with a trailing slash (``--json out/``): the
+    option it was given to (``""`` for an argument), or None if it was not typed so.
+    The option's ``Path`` has dropped the slash, so look at the command line."""
     norm = os.path.normpath(path)
-    for arg in sys.argv[1:]:
-        if arg == "--":  # what follows is a measured command's own arguments
-            break
-        value = arg.split("=", 1)[1] if arg.startswith("-") and "=" in arg else arg
+    args = _typed_args()
+    for i, arg in enumerate(args):
+        option, eq, value = arg.partition("=") if arg.startswith("-") else ("", "", arg)
+        if not eq:
+            option, value = "", arg
+            if i > 0 and args[i - 1].startswith("-"):
+                option = args[i - 1]
         if value.endswith(("/", os.sep)) and os.path.normpath(value) == norm:
-            return True
-    return False
+            return option
+    return None
+
+
+def _named_as_folder(path: str) -> bool:
+    """The user typed this path with a trailing slash (``--json out/``)."""
+    return _typed_as_folder(path) is not None
+
+
+def check_typed_paths(values: dict[str, Any]) -> None:
+    """Refuse a path option typed with a trailing slash that names something other
+    than a folder (``--trace good.csv/``, ``--db runs.db/``), as the system does
+    (ENOTDIR): the ``Path`` has dropped the slash, and would read the file."""
+    import stat as _stat
+
+    for value in values.values():
+        if not isinstance(value, os.PathLike):
+            continue
+        option = _typed_as_folder(os.fspath(value))
+        if option is None:
+            continue
+        try:
+            st = os.stat(value)
+        except (OSError, ValueError):
+            continue  # missing: each command says what it needs there
+        if not _stat.S_ISDIR(st.st_mode):
+            named = f"{option} " if option else ""
+            die(f"{named}{os.fspath(value)}/: not a directory (the name ends with '/', "
+                "so it names a folder)")
+
+
+def databases(protect: Any = None) -> list[Path]:
+    """Every run database this command line could touch: ``protect``, the default
+    database, ``$WATTWISE_DB`` and each ``--db`` typed."""
+    from wattwise._paths import DEFAULT_ENV, user_dir
+
+    found = [] if protect is None else [protect]
+    found.append(user_dir("data") / "runs.db")
+    found.append(os.environ.get(DEFAULT_ENV, "").strip())
+    found.extend(typed_values("--db"))
+    out: list[Path] = []
+    for db in found:
+        text = os.fspath(db)
+        if text and "\x00" not in text:
+            out.append(Path(text).expanduser())
+    return out
+
+
+def _database_of(path: Path, protect: Any) -> tuple[Path, str] | None:
+    """The run database (and which of its files) that ``path`` is, if any."""
+    for db in databases(protect):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            kept = db.with_name(db.name + suffix) if db.name else db
+            if _same_file(path, kept):
+                return db, suffix
+    return None
 
 
 def check_output(path: Any, what: str = "output", *, protect: Any = None) -> None:
@@ -112,11 +325,16 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
     a bad path costs nothing and records nothing: an empty name or one with a NUL
     byte, a missing folder, a directory, a FIFO or device (a write would block or
     vanish; ``/dev/stdout``, ``/dev/full`` and ``-`` are not accepted either), a
-    folder or file without write permission. ``protect`` (a run database) is a
-    file the output must not overwrite, nor its ``-wal``/``-shm``/``-journal``.
+    folder or file without write permission.
+
+    No output may overwrite a run database or its ``-wal``/``-shm``/``-journal``
+    file: not ``protect``, nor the default database, ``$WATTWISE_DB`` or any
+    ``--db`` on the command line, whatever the caller passes (so ``--no-store``,
+    or a command that names no database, is covered too). The same file is found
+    through symbolic and hard links (``st_dev``/``st_ino``), a path not yet
+    there by its resolved name.
     """
     import stat as _stat
-    from pathlib import Path
 
     if str(path) == "":
         die(f"{what} path is empty")
@@ -133,11 +351,11 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
         st = None
     except (OSError, ValueError) as exc:
         die(f"cannot write {what} {p}: {getattr(exc, 'strerror', None) or exc}")
-    if protect is not None:
-        db = Path(protect).expanduser()
-        for kept in (db, *(db.with_name(db.name + x) for x in ("-wal", "-shm", "-journal"))):
-            if _same_file(p, kept):
-                die(f"cannot write {what} {p}: it is the run database {db}")
+    hit = _database_of(p, protect)
+    if hit is not None:
+        db, suffix = hit
+        side = f" (its {suffix} file)" if suffix else ""
+        die(f"cannot write {what} {p}: it is the run database {db}{side}")
     if st is not None:
         if _stat.S_ISDIR(st.st_mode):
             die(f"cannot write {what} {p}: it is a directory")
@@ -153,10 +371,56 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
 
 
 def _same_file(a: Any, b: Any) -> bool:
+    """One file: the same ``st_dev``/``st_ino`` when both exist (symbolic or hard
+    links); else the same name once symbolic links are resolved."""
     try:
-        return os.path.samefile(a, b)
+        sa, sb = os.stat(a), os.stat(b)
     except (OSError, ValueError):
-        return os.path.abspath(a) == os.path.abspath(b)
+        try:
+            return os.path.realpath(a) == os.path.realpath(b)
+        except (OSError, ValueError):
+            return os.path.abspath(a) == os.path.abspath(b)
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def check_db_option(db: Any, *, need: str) -> None:
+    """``--db`` as typed: not empty, no NUL byte, no trailing slash, and by ``need``:
+
+    - ``"file"`` (a view that reads it): the database must be there; a typo is an
+      error, not "no runs yet";
+    - ``"folder"`` (a command that records in it): its folder must be there, as for
+      any output file: nothing creates it;
+    - ``"name"`` (the dashboard, which waits for a database to appear): nothing more.
+
+    The default database (no ``--db``) is not checked here: its folder is created
+    when a run records, and a reader says there are no runs yet."""
+    from wattwise._userinput import shown
+
+    if db is None:
+        return
+    text = os.fspath(db)
+    if text == "":
+        die("--db is empty")
+    if "\x00" in text:
+        die(f"--db {shown(text)}: the path contains a NUL byte")
+    p = Path(text).expanduser()
+    if _named_as_folder(text):
+        die(f"--db {text}/: the name ends with '/', so it names a folder, not a "
+            "database file")
+    if need == "name":
+        return
+    try:
+        os.stat(p)
+        return
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        return  # a name too long, a loop: the store says it in one line
+    if need == "file":
+        die(f"no run database at {p} (nothing recorded there yet)")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        die(f"--db {p}: folder {parent} does not exist (it is not created for --db)")
 
 
 def write_output(path: Any, text: str, what: str = "output", *, fatal: bool = True) -> bool:
@@ -164,14 +428,14 @@ def write_output(path: Any, text: str, what: str = "output", *, fatal: bool = Tr
 
     If the write still fails (disk full, a race), say so in one line: with
     ``fatal`` exit 2; without it (after a measured job, whose exit code must pass
-    through unchanged) return False and let the caller go on.
+    through unchanged) return False and let the caller go on. A lone surrogate in
+    ``text`` (an undecodable byte of a recorded name) is written as its escape: the
+    file can always hold the text.
     """
-    from pathlib import Path
-
     try:
-        Path(path).expanduser().write_text(text, encoding="utf-8")
+        Path(path).expanduser().write_text(text, encoding="utf-8", errors="backslashreplace")
         return True
-    except (OSError, UnicodeError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         message = f"cannot write {what} {path}: {getattr(exc, 'strerror', None) or exc}"
         if fatal:
             die(message)

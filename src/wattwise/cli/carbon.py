@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from wattwise.cli._common import console, die
+from wattwise.cli._common import console, die, guarded
+from wattwise.cli.render import cell, safe
 from wattwise.errors import WattwiseError
 
 
@@ -39,12 +40,12 @@ def zones_cmd(
     table = Table("zone", "name", "gCO2eq/kWh", "year", "source", "note")
     for r in rows:
         table.add_row(
-            r["zone"],
-            r["label"],
+            cell(r["zone"]),
+            cell(r["label"]),
             f"{r['intensity_g_per_kwh']:.0f}",
-            str(r["year"]),
-            r["source"],
-            r["note"],
+            cell(r["year"]),
+            cell(r["source"], None),
+            cell(r["note"], None),
         )
     console.print(table)
 
@@ -87,19 +88,23 @@ def intensity_cmd(
             out["trace_notes"] = cleaning
         typer.echo(json.dumps(out, indent=2))
         return
-    when = f" at {at}" if at else ""
+    from wattwise._userinput import format_time
+
+    # The time as read, never the text as typed (a newline in it would split the line).
+    when = f" at {format_time(t)}" if t is not None else ""
     console.print(
-        f"{result.zone}{when}: {result.intensity_g_per_kwh:.1f} gCO2eq/kWh "
-        f"({result.kind}; {result.source}" + (f", {result.year}" if result.year else "") + ")",
+        f"{safe(result.zone)}{when}: {result.intensity_g_per_kwh:.1f} gCO2eq/kWh "
+        f"({safe(result.kind)}; {safe(result.source, None)}"
+        + (f", {safe(result.year)}" if result.year else "") + ")",
         markup=False,
         highlight=False,
     )
     for note in [result.note, *cleaning]:
         if note:
-            console.print(f"note: {note}", markup=False, highlight=False)
+            console.print(f"note: {safe(note, None)}", markup=False, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``zones`` and ``intensity`` to the wattwise app."""
-    app.command("zones")(zones_cmd)
-    app.command("intensity")(intensity_cmd)
+    app.command("zones")(guarded(zones_cmd))
+    app.command("intensity")(guarded(intensity_cmd))

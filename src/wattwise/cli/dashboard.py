@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from wattwise.cli._common import console, die, err_console, guarded
+from wattwise.cli._common import check_db_option, console, die, err_console, guarded
 from wattwise.cli.measure import DB_HELP
 
 
@@ -62,6 +62,9 @@ def dashboard(
     from wattwise.server.app import create_app, run_server
     from wattwise.store import Store
 
+    # A --db typed as a folder (x.db/) is refused; one not there yet, even its folder,
+    # is waited for (shown once a run records).
+    check_db_option(db, need="name")
     path = Path(db).expanduser() if db is not None else default_db_path()
     if path.exists():  # read-only: a bad file fails with one line here, nothing is created
         Store(path, readonly=True).close()

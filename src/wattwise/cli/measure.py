@@ -15,6 +15,7 @@ import typer
 
 from wattwise.cli._checks import MAX_NAME, run_name
 from wattwise.cli._common import (
+    check_db_option,
     check_output,
     console,
     die,
@@ -36,6 +37,9 @@ from wattwise.cli.render import (
 )
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
+REF_HELP = (
+    "Run id, name, or 'latest'; name:NAME for a run whose name is a number or 'latest'."
+)
 ZONE_HELP = (
     "Grid zone (DE or DEU, US-CAMX, CN-GD, aws:eu-west-1...; see `wattwise zones`); "
     "default $WATTWISE_ZONE or config."
@@ -144,29 +148,21 @@ def _check_command(exe: str) -> None:
         die(f"cannot run {exe}: not executable (permission denied)")
 
 
-def _check_db(db: Path | None) -> None:
-    if db is not None and str(db) == "":
-        die("--db is empty")
-    if db is not None and "\x00" in str(db):
-        die(f"--db {str(db)!r}: the path contains a NUL byte")
-
-
 def _check_store(db: Path | None) -> Any:
     """Open the database a run will be recorded in, or refuse it (one line) before
-    anything starts: a directory, a FIFO, a file that is not a wattwise database.
-    A database locked by another process is not waited for (the run queues its
-    writes)."""
+    anything starts: a name typed as a folder (``x.db/``), a missing folder, a
+    directory, a FIFO, a file that is not a wattwise database. A database locked
+    by another process is not waited for (the run queues its writes)."""
     from wattwise.store import Store
 
-    _check_db(db)
+    check_db_option(db, need="folder")
     return Store(db, open_wait_s=0.25)
 
 
 def _db_path(db: Path | None) -> Path:
     from wattwise.store import default_db_path
 
-    _check_db(db)
-    return Path(db).expanduser() if db is not None else default_db_path()
+    return Path(db).expanduser() if db is not None and str(db) else default_db_path()
 
 
 @contextlib.contextmanager
@@ -193,7 +189,9 @@ def _one_line_warnings() -> Iterator[None]:
 def run(
     command: list[str] = typer.Argument(..., help="The command to measure, after `--`."),
     name: str | None = typer.Option(
-        None, "--name", "-n", help=f"Run name (default: the command), 1-{MAX_NAME} characters."
+        None, "--name", "-n",
+        help=f"Run name (default: the command), 1-{MAX_NAME} characters. A name that is a "
+        "number or 'latest' is looked up as name:NAME (show, export, report).",
     ),
     interval: float = typer.Option(1.0, "--interval", "-i", help=INTERVAL_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
@@ -226,6 +224,8 @@ def run(
     _interval(interval)
     if name is not None:
         run_name(name)
+    if not no_store:
+        check_db_option(db, need="folder")
     if json_out is not None:
         check_output(json_out, "--json file", protect=None if no_store else _db_path(db))
     if any("\x00" in arg for arg in command):
@@ -328,10 +328,11 @@ def _silence_stderr() -> None:
 
 
 def _store(db: Path | None) -> Any:
-    """The database opened read-only: looking at runs never creates or changes a file."""
+    """The database opened read-only: looking at runs never creates or changes a file.
+    A ``--db`` that is not there is an error (a typo), whatever the command."""
     from wattwise.store import Store
 
-    _check_db(db)
+    check_db_option(db, need="file")
     return Store(db, readonly=True)
 
 
@@ -358,7 +359,11 @@ def runs(
     if limit < 1:
         die(f"--limit must be at least 1, got {limit}")
     limit = min(limit, 2**63 - 1)  # more than any database holds: all of them
-    found = _store(db).list_runs(limit) if _exists(db) else []
+    # No --db and no default database yet: nothing recorded, which is no error.
+    found: list[Any] = []
+    if db is not None or _exists(None):
+        with _store(db) as store:
+            found = store.list_runs(limit)
     if as_json:
         print_json([r.to_dict() for r in found])
     elif not found:
@@ -368,58 +373,58 @@ def runs(
 
 
 def show(
-    ref: str = typer.Argument("latest", help="Run id, name, or 'latest'."),
+    ref: str = typer.Argument("latest", help=REF_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one run: energy per domain, windows and events."""
     import shlex
 
-    store = _store(db)
-    rec = store.get_run(ref)
-    windows = store.windows(rec.id)
-    events = store.events(rec.id)
-    if as_json:
-        out = rec.to_dict()
-        out["windows"] = windows
-        out["events"] = events
-        print_json(out)
-        return
-    title = (
-        f"run {rec.id} '{safe(rec.name)}': {safe(rec.status)}, started "
-        f"{when(rec.started_unix_s)}"
-        + (f", exit code {safe(rec.exit_code)}" if rec.exit_code is not None else "")
-    )
-    summary = rec.summary if isinstance(rec.summary, dict) else {}
-    if "domains" in summary:
-        console.print(energy_table(summary, title=title))
-        for line in emissions_lines(summary) + summary_lines(summary):
-            console.print(line, markup=False, highlight=False)
-    else:
-        console.print(title, markup=False, highlight=False)
-        console.print(
-            "no final summary (the run did not finish cleanly); "
-            f"{len(store.samples(rec.id))} samples were recorded up to its last flush.",
-            markup=False, highlight=False,
+    with _store(db) as store:  # closed after: SQLite removes its side files
+        rec = store.get_run(ref)
+        windows = store.windows(rec.id)
+        events = store.events(rec.id)
+        if as_json:
+            out = rec.to_dict()
+            out["windows"] = windows
+            out["events"] = events
+            print_json(out)
+            return
+        title = (
+            f"run {rec.id} '{safe(rec.name)}': {safe(rec.status)}, started "
+            f"{when(rec.started_unix_s)}"
+            + (f", exit code {safe(rec.exit_code)}" if rec.exit_code is not None else "")
         )
-    if isinstance(rec.command, list) and rec.command:
-        command = shlex.join(str(c) for c in rec.command)
-        console.print(f"command: {safe(command, 500)}", markup=False, highlight=False)
-    if isinstance(rec.tags, dict) and rec.tags:
-        tags = ", ".join(f"{safe(k, 50)}={safe(v, 100)}" for k, v in rec.tags.items())
-        console.print(f"tags: {tags}", markup=False, highlight=False)
-    for w in windows:
-        console.print(energy_table(w, title=f"window '{safe(w.get('name', '?'))}'"))
-    for e in events:
-        console.print(
-            f"{when(e.get('t_unix_s'))} {safe(e.get('level', '?'), 20)}: "
-            f"{safe(e.get('message', ''), 1000)}",
-            markup=False, highlight=False,
-        )
+        summary = rec.summary if isinstance(rec.summary, dict) else {}
+        if "domains" in summary:
+            console.print(energy_table(summary, title=title))
+            for line in emissions_lines(summary) + summary_lines(summary):
+                console.print(line, markup=False, highlight=False)
+        else:
+            console.print(title, markup=False, highlight=False)
+            console.print(
+                "no final summary (the run did not finish cleanly); "
+                f"{len(store.samples(rec.id))} samples were recorded up to its last flush.",
+                markup=False, highlight=False,
+            )
+        if isinstance(rec.command, list) and rec.command:
+            command = shlex.join(str(c) for c in rec.command)
+            console.print(f"command: {safe(command, 500)}", markup=False, highlight=False)
+        if isinstance(rec.tags, dict) and rec.tags:
+            tags = ", ".join(f"{safe(k, 50)}={safe(v, 100)}" for k, v in rec.tags.items())
+            console.print(f"tags: {tags}", markup=False, highlight=False)
+        for w in windows:
+            console.print(energy_table(w, title=f"window '{safe(w.get('name', '?'))}'"))
+        for e in events:
+            console.print(
+                f"{when(e.get('t_unix_s'))} {safe(e.get('level', '?'), 20)}: "
+                f"{safe(e.get('message', ''), 1000)}",
+                markup=False, highlight=False,
+            )
 
 
 def export(
-    ref: str = typer.Argument("latest", help="Run id, name, or 'latest'."),
+    ref: str = typer.Argument("latest", help=REF_HELP),
     fmt: str = typer.Option("json", "--format", "-f", help="json, csv or codecarbon."),
     output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
@@ -435,28 +440,28 @@ def export(
         die(f"--format must be json, csv or codecarbon, got {fmt!r}")
     if output is not None:
         check_output(output, "--output file", protect=_db_path(db))
-    store = _store(db)
-    rec = store.get_run(ref)
-    notes: list[str] = []
-    if fmt == "json":
-        text = ex.export_json(
-            rec, store.samples(rec.id), store.windows(rec.id), store.events(rec.id),
-            notes=notes,
-        ) + "\n"
-    elif fmt == "csv":
-        text = ex.export_csv(store.samples(rec.id), notes=notes)
-    else:
-        text = ex.export_codecarbon(rec, store.samples(rec.id), notes=notes)
-    if output is None:
-        if fmt != "json" and sys.stdout.isatty():  # JSON escapes its own strings
-            text = safe(text, None, keep="\n")
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    else:
-        write_output(output, text, "--output file")
-        err_console.print(f"wrote {safe(output)}", markup=False, highlight=False)
-    for note in notes:
-        say("note", note)
+    with _store(db) as store:  # closed after: SQLite removes its side files
+        rec = store.get_run(ref)
+        notes: list[str] = []
+        if fmt == "json":
+            text = ex.export_json(
+                rec, store.samples(rec.id), store.windows(rec.id), store.events(rec.id),
+                notes=notes,
+            ) + "\n"
+        elif fmt == "csv":
+            text = ex.export_csv(store.samples(rec.id), notes=notes)
+        else:
+            text = ex.export_codecarbon(rec, store.samples(rec.id), notes=notes)
+        if output is None:
+            if fmt != "json" and sys.stdout.isatty():  # JSON escapes its own strings
+                text = safe(text, None, keep="\n")
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            write_output(output, text, "--output file")
+            err_console.print(f"wrote {safe(output)}", markup=False, highlight=False)
+        for note in notes:
+            say("note", note)
 
 
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -527,7 +532,7 @@ def demo(
 
 
 def report(
-    ref: str = typer.Argument("latest", help="Run id, name, or 'latest'."),
+    ref: str = typer.Argument("latest", help=REF_HELP),
     zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
     trace: Path | None = typer.Option(None, "--intensity-trace", help=TRACE_HELP),
     pue: float | None = typer.Option(None, "--pue", help=PUE_HELP),
@@ -571,81 +576,81 @@ def report(
     if not unit.strip():
         die("--unit is empty; name the functional unit (for example 'request' or 'token')")
     if len(unit) > MAX_NAME or not unit.isprintable():
-        die(f"--unit must be at most {MAX_NAME} printable characters, got {safe(unit)!r}")
+        die(f"--unit must be at most {MAX_NAME} printable characters, got '{safe(unit)}'")
     if embodied is not None:
         if units is None:
             die("--embodied is part of SCI: give --units too")
         embodied_figure(embodied)  # an unknown device: one line, before anything is read
     if html is not None:
         check_output(html, "--html file", protect=_db_path(db))
-    store = _store(db)
-    rec = store.get_run(ref)
-    domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
-    in_total = {d["name"] for d in domains if d.get("in_total", True)}
-    exact = (rec.summary or {}).get("energy_j")
-    intervals = intervals_from_samples(
-        store.samples(rec.id), in_total, rec.started_unix_s, scale_to_j=exact
-    )
-    # What the run was recorded with, unless an option overrides it (and a note says so).
-    pricing = reprice_options(
-        rec.summary, zone=zone, intensity_trace=trace, pue=pue,
-        renewable_share=renewable_share, provider=provider,
-    )
-    em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
-    if pricing.notes:
-        em = dataclasses.replace(em, notes=tuple(dict.fromkeys((*pricing.notes, *em.notes))))
-    kind = (rec.summary or {}).get("kind", "unknown")
-    out: dict[str, Any] = {
-        "run": rec.id,
-        "name": rec.name,
-        "energy_j": em.energy_kwh * 3.6e6,
-        "energy_kind": kind,
-        "emissions": {**em.to_dict(intervals=False), "fetched": fetched},
-    }
-    if units is not None:
-        m_g, m_src = 0.0, "not included (pass --embodied DEVICE)"
-        if embodied is not None:
-            fig = embodied_figure(embodied)
-            m_g = embodied_share_g(
-                fig.embodied_g, rec.duration_s or 0.0,
-                lifetime_s=fig.lifetime_years * 365.25 * 86400,
-                resources_reserved=share, total_resources=1.0,
-            )
-            m_src = f"{fig.device}: {fig.embodied_g / 1000:.0f} kgCO2eq, {fig.source}"
-        from wattwise.carbon.sources import Intensity
-
-        intensity = Intensity(em.avg_intensity_g_per_kwh, em.zone, em.source, em.kind)
-        score = sci(em.facility_energy_kwh, intensity, m_g, units, unit)
-        out["sci"] = {**score.to_dict(), "embodied_source": m_src}
-    if html is not None:
-        from wattwise.server.report import run_report_html
-
-        page = run_report_html(
-            store, rec.id, emissions=out["emissions"] if pricing.notes else None,
-            notes=pricing.notes,
+    with _store(db) as store:  # closed after: SQLite removes its side files
+        rec = store.get_run(ref)
+        domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
+        in_total = {d["name"] for d in domains if d.get("in_total", True)}
+        exact = (rec.summary or {}).get("energy_j")
+        intervals = intervals_from_samples(
+            store.samples(rec.id), in_total, rec.started_unix_s, scale_to_j=exact
         )
-        write_output(html, page, "--html file")
-        out["html"] = str(html)
-    if as_json:
-        print_json(out)
-        return
-    if html is not None:
-        console.print(f"wrote {safe(html)}", markup=False, highlight=False)
-    console.print(
-        f"run {rec.id} '{safe(rec.name)}': {num(out['energy_j'], '.1f')} J ({safe(kind)}) "
-        f"over {num(rec.duration_s or 0, '.1f')} s",
-        markup=False, highlight=False,
-    )
-    for line in emissions_lines({"emissions": out["emissions"], "kind": kind}):
-        console.print(line, markup=False, highlight=False)
-    for n in em.notes:
-        console.print(f"note: {safe(n, None)}", markup=False, highlight=False)
-    if "sci" in out:
-        s = out["sci"]
+        # What the run was recorded with, unless an option overrides it (and a note says so).
+        pricing = reprice_options(
+            rec.summary, zone=zone, intensity_trace=trace, pue=pue,
+            renewable_share=renewable_share, provider=provider,
+        )
+        em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
+        if pricing.notes:
+            em = dataclasses.replace(em, notes=tuple(dict.fromkeys((*pricing.notes, *em.notes))))
+        kind = (rec.summary or {}).get("kind", "unknown")
+        out: dict[str, Any] = {
+            "run": rec.id,
+            "name": rec.name,
+            "energy_j": em.energy_kwh * 3.6e6,
+            "energy_kind": kind,
+            "emissions": {**em.to_dict(intervals=False), "fetched": fetched},
+        }
+        if units is not None:
+            m_g, m_src = 0.0, "not included (pass --embodied DEVICE)"
+            if embodied is not None:
+                fig = embodied_figure(embodied)
+                m_g = embodied_share_g(
+                    fig.embodied_g, rec.duration_s or 0.0,
+                    lifetime_s=fig.lifetime_years * 365.25 * 86400,
+                    resources_reserved=share, total_resources=1.0,
+                )
+                m_src = f"{fig.device}: {fig.embodied_g / 1000:.0f} kgCO2eq, {fig.source}"
+            from wattwise.carbon.sources import Intensity
+
+            intensity = Intensity(em.avg_intensity_g_per_kwh, em.zone, em.source, em.kind)
+            score = sci(em.facility_energy_kwh, intensity, m_g, units, unit)
+            out["sci"] = {**score.to_dict(), "embodied_source": m_src}
+        if html is not None:
+            from wattwise.server.report import run_report_html
+
+            page = run_report_html(
+                store, rec.id, emissions=out["emissions"] if pricing.notes else None,
+                notes=pricing.notes,
+            )
+            write_output(html, page, "--html file")
+            out["html"] = str(html)
+        if as_json:
+            print_json(out)
+            return
+        if html is not None:
+            console.print(f"wrote {safe(html)}", markup=False, highlight=False)
         console.print(
-            f"SCI: {num(s['sci_g_per_unit'], '.4g')} gCO2eq per {safe(s['unit_name'])} "
-            f"= ({num(s['operational_g'], '.4g')} g operational + "
-            f"{num(s['embodied_g'], '.4g')} g embodied) / {num(s['functional_units'], 'g')}; "
-            f"embodied: {safe(s['embodied_source'])}",
+            f"run {rec.id} '{safe(rec.name)}': {num(out['energy_j'], '.1f')} J ({safe(kind)}) "
+            f"over {num(rec.duration_s or 0, '.1f')} s",
             markup=False, highlight=False,
         )
+        for line in emissions_lines({"emissions": out["emissions"], "kind": kind}):
+            console.print(line, markup=False, highlight=False)
+        for n in em.notes:
+            console.print(f"note: {safe(n, None)}", markup=False, highlight=False)
+        if "sci" in out:
+            s = out["sci"]
+            console.print(
+                f"SCI: {num(s['sci_g_per_unit'], '.4g')} gCO2eq per {safe(s['unit_name'])} "
+                f"= ({num(s['operational_g'], '.4g')} g operational + "
+                f"{num(s['embodied_g'], '.4g')} g embodied) / {num(s['functional_units'], 'g')}; "
+                f"embodied: {safe(s['embodied_source'])}",
+                markup=False, highlight=False,
+            )

@@ -168,8 +168,23 @@ class Database:
 
 
 class ReadOnlyDatabase:
-    """Reading a run database without ever changing it (``mode=ro``): no file is
-    created at a missing path, no journal mode is switched, nothing is migrated.
+    """Reading a run database without ever changing it: no file is created at a
+    missing path, no journal mode is switched, nothing is migrated, nothing written
+    (``PRAGMA query_only``).
+
+    Side files. SQLite reads a WAL database through its ``-wal`` and ``-shm``
+    files and creates them if they are missing; only a connection that may write
+    removes them, when it closes last (it checkpoints, then deletes both). A
+    ``mode=ro`` connection never can, so every read would leave an empty ``-wal``
+    and a 32 KB ``-shm`` beside a database that had none. So when no frame waits
+    in a ``-wal`` and no ``-journal`` is there (no hot journal waits for a
+    rollback), the file is opened ``mode=rw`` with ``query_only``: SQLite's own
+    locks then decide at close whether this is the last connection, and only then
+    are the side files removed. A writer that started meanwhile keeps them (its
+    lock says so); if it ended first, its committed frames are checkpointed into
+    the file as its own last close would have done. With frames in a ``-wal``, a
+    ``-journal``, or a file this user may not write, it is ``mode=ro`` as before
+    (and side files SQLite makes then stay). See docs/records.md.
 
     Its connections are SQLite's own, so they share the process's locks with any
     ``Database`` of the same file correctly.
@@ -199,8 +214,11 @@ class ReadOnlyDatabase:
         conn = self.readers.get()
         if conn is None:
             base = "file:" + urllib.parse.quote(str(self.path.absolute()))
-            conn = _connect(base + "?mode=ro", timeout_s, uri=True)
+            mode = "rw" if self._may_tidy() else "ro"
+            conn = _connect(f"{base}?mode={mode}", timeout_s, uri=True)
+            conn.text_factory = _text
             try:
+                conn.execute("PRAGMA query_only = ON")
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             except sqlite3.OperationalError as exc:
                 if not self._may_be_immutable(exc):
@@ -211,8 +229,25 @@ class ReadOnlyDatabase:
                 # writing it, so it can be read as a file that does not change.
                 conn.close()
                 conn = _connect(base + "?mode=ro&immutable=1", timeout_s, uri=True)
+                conn.text_factory = _text
             self.readers.add(conn)
         return conn
+
+    def _may_tidy(self) -> bool:
+        """Open read-write (reads only) so SQLite removes the side files it makes:
+        nothing waits in a ``-wal`` (none, or an empty one a reader left) or a
+        ``-journal``, and this user may write the file and its folder (see the
+        class docstring)."""
+        if os.path.lexists(f"{self.path}-journal"):
+            return False
+        try:
+            if os.stat(f"{self.path}-wal").st_size > 0:
+                return False
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return False
+        return os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK | os.X_OK)
 
     def _may_be_immutable(self, exc: sqlite3.OperationalError) -> bool:
         text = str(exc).lower()
@@ -230,6 +265,15 @@ class ReadOnlyDatabase:
 
     def close(self) -> None:
         self.readers.close()
+
+
+def _text(data: bytes) -> str:
+    """A stored text as ``str``: bytes that are not UTF-8 (written by another program,
+    or a lone surrogate SQLite's JSON functions decoded) as escapes, never an error."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "backslashreplace")
 
 
 def _connect(path: Path | str, timeout_s: float, *, uri: bool = False) -> sqlite3.Connection:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -63,26 +64,51 @@ def _no_nan(value: Any) -> Any:
     return value
 
 
+#: A JSON escape of a UTF-16 surrogate: the only way a stored JSON text can hold a
+#: lone surrogate (``json.dumps`` writes ``"\\udcff"`` for one).
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _as_text(value: Any) -> Any:
+    """``value`` with every string (and key) made storable by ``text``."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, list):
+        return [_as_text(v) for v in value]
+    if isinstance(value, dict):
+        return {text(k) if isinstance(k, str) else k: _as_text(v) for k, v in value.items()}
+    return value
+
+
 def dumps(field: str, value: Any) -> str:
-    """Strict JSON (a NaN or infinity is stored as null, never as invalid ``NaN``)."""
+    """Strict JSON (a NaN or infinity is stored as null, never as invalid ``NaN``); a
+    lone surrogate in a string is stored as its escape's text (as ``text`` does)."""
     try:
         try:
-            return json.dumps(value, default=_json_default, separators=(",", ":"),
-                              allow_nan=False)
+            out = json.dumps(value, default=_json_default, separators=(",", ":"),
+                             allow_nan=False)
         except ValueError:  # a non-finite float somewhere (or a circular reference)
-            return json.dumps(_no_nan(json.loads(json.dumps(value, default=_json_default))),
-                              separators=(",", ":"), allow_nan=False)
+            out = json.dumps(_no_nan(json.loads(json.dumps(value, default=_json_default))),
+                             separators=(",", ":"), allow_nan=False)
+        if _SURROGATE.search(out):
+            out = json.dumps(_as_text(json.loads(out)), separators=(",", ":"),
+                             allow_nan=False)
+        return out
     except (TypeError, ValueError, RecursionError) as exc:
         raise BadInput(f"run record field {field!r} cannot be stored as JSON: {exc}") from exc
 
 
 def loads(text: str | None, kind: type | None = None, default: Any = None) -> Any:
     """A stored JSON field; a damaged one (not JSON, too deep, not of ``kind``)
-    reads as ``default``, so one bad row never breaks a listing or a page."""
+    reads as ``default``, so one bad row never breaks a listing or a page. A lone
+    surrogate (stored by an older version) reads as its escape's text: it could not
+    be sent as UTF-8 (a page, an API answer, a file)."""
     if text is None:
         return default
     try:
         value = json.loads(text)
+        if _SURROGATE.search(text):
+            value = _as_text(value)
     except (ValueError, TypeError, RecursionError):
         return default
     if kind is not None and not isinstance(value, kind):

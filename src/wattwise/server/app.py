@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterable
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
 from wattwise.errors import BadInput, StoreError, WattwiseError
+from wattwise.records.rows import text as _storable
 from wattwise.server._guard import TOKEN_PATTERN, Guard
 from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
@@ -44,24 +46,85 @@ def _error(description: str) -> dict[str, Any]:
 
 
 class _Runs:
-    """The run database, opened read-only on first need.
+    """The run database, opened read-only on first need, and again whenever the file
+    at the path is another one.
 
-    The dashboard may start before anything was recorded: while there is no
-    file, there are no runs, and the file is picked up once a run creates it.
+    The dashboard may start before anything was recorded: while there is no file,
+    there are no runs, and the file is picked up once a run creates it. Each
+    request ``stat``s the path (microseconds): a file replaced (``mv``, a restored
+    backup: another ``st_dev``/``st_ino``) is opened afresh, with a new runs index,
+    so the page never shows the old file's runs; a file deleted after it was read
+    is a 503 that says so until one is back.
+
+    The old file's handles are closed before the new file is opened: both would
+    use the same ``-wal``/``-shm`` names, and SQLite must never see two databases
+    through one ``-shm``. Requests are counted (``enter``/``leave``); while another
+    request still reads the old file, a request that finds it replaced is a 503
+    (try again), and the last request to leave closes the old handles.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._store: Store | None = None
         self._reads: Reads | None = None
+        self._identity: tuple[int, int] | None = None
+        self._seen = False  # a file was opened at the path at some point
+        self._retired: list[tuple[Store | None, Reads | None]] = []
+        self._active = 0  # requests in flight (``enter``/``leave``)
         self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            self._active += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active <= 0:
+                self._close_retired_locked()
+
+    def _close_retired_locked(self) -> None:
+        for store, reads in self._retired:
+            _close(store, reads)
+        self._retired = []
+
+    def _current(self) -> tuple[int, int] | None:
+        """The file at the path now (``st_dev``, ``st_ino``), or None if there is none."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"run database {self.path}: cannot open: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
+        return st.st_dev, st.st_ino
 
     def store(self) -> Store | None:
         with self._lock:
+            identity = self._current()
+            if self._identity is not None and identity != self._identity:
+                # Replaced or deleted since it was opened: let go of the old file.
+                self._retired.append((self._store, self._reads))
+                self._store, self._reads, self._identity = None, None, None
+            if self._retired:
+                if self._active > 1:
+                    raise StoreError(
+                        f"run database {self.path} was replaced or removed while the "
+                        "dashboard read it; other requests are finishing with the old "
+                        "file (try again)"
+                    )
+                self._close_retired_locked()
+            if identity is None:
+                if self._seen:
+                    raise StoreError(
+                        f"run database {self.path} is gone (deleted or moved while the "
+                        "dashboard runs); it is read again once a file is back there"
+                    )
+                return None
             if self._store is None:
-                if not self.path.exists():
-                    return None
                 self._store = Store(self.path, readonly=True)
+                self._identity = identity
+                self._seen = True
             return self._store
 
     def reads(self) -> Reads | None:
@@ -81,19 +144,27 @@ class _Runs:
 
     def warm(self) -> None:
         """Build the runs index now; a database that cannot be read yet says so later."""
-        with contextlib.suppress(WattwiseError):
-            reads = self.reads()
-            if reads is not None:
-                reads.index()
+        self.enter()
+        try:
+            with contextlib.suppress(WattwiseError):
+                reads = self.reads()
+                if reads is not None:
+                    reads.index()
+        finally:
+            self.leave()
 
     def close(self) -> None:
         with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
-            if self._reads is not None:
-                self._reads.close()
-                self._reads = None
+            _close(self._store, self._reads)
+            self._close_retired_locked()
+            self._store, self._reads = None, None
+
+
+def _close(store: Store | None, reads: Reads | None) -> None:
+    if store is not None:
+        store.close()
+    if reads is not None:
+        reads.close()
 
 
 class DashboardApp(FastAPI):
@@ -164,13 +235,23 @@ def create_app(
         },
     )
 
+    # An error names what the user gave and the database path: either may hold a
+    # lone surrogate (an undecodable byte), which no JSON answer can carry as UTF-8.
+    @app.middleware("http")
+    async def count_requests(request: Request, call_next: Any) -> Any:
+        runs_db.enter()  # a replaced file's handles are closed once no request reads them
+        try:
+            return await call_next(request)
+        finally:
+            runs_db.leave()
+
     @app.exception_handler(BadInput)
     async def bad_input(request: Request, exc: BadInput) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=404)
+        return JSONResponse({"error": _storable(exc)}, status_code=404)
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=503)
+        return JSONResponse({"error": _storable(exc)}, status_code=503)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -205,7 +286,7 @@ def create_app(
         query = RunsQuery(limit=limit, offset=offset, q=q, status=status, sort=sort,
                           desc=order == "desc")
         if store is None or reads is None:
-            return {"db": str(runs_db.path), "runs": [], "total": 0, "offset": offset,
+            return {"db": _storable(runs_db.path), "runs": [], "total": 0, "offset": offset,
                     "limit": limit, "sort": sort, "order": order}
         return runs_payload(store, query=query, reads=reads)
 

@@ -14,6 +14,7 @@ from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
+from wattwise.records.rows import text as _rows_text
 from wattwise.results import combined_kind
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.timeline import (
@@ -159,7 +160,7 @@ def runs_payload(
             page, total = r.runs_page(query)
             rows = [_sql_row(store, r, x) for x in page]
     return {
-        "db": str(store.path), "runs": rows, "total": total, "offset": query.offset,
+        "db": _rows_text(store.path), "runs": rows, "total": total, "offset": query.offset,
         "limit": query.limit, "sort": query.sort, "order": "desc" if query.desc else "asc",
     }
 

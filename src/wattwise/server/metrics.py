@@ -9,7 +9,11 @@ carry free text and never grow with the number of runs:
   that are recording now and for the newest ``recent`` finished runs only;
 - ``source`` is the sensor backend as a short word (``rapl``, ``nvml``,
   ``amdsmi``, ``model`` or ``other``); the full source text, the run's name and
-  host go in ``wattwise_run_info`` and ``wattwise_run_domain_info``, clipped.
+  host go in ``wattwise_run_info`` and ``wattwise_run_domain_info``, clipped;
+- every label value taken from a record is ``clip``-ped: control and invisible
+  characters (NUL, CR, ESC, lone surrogates) as visible escapes, then at most
+  ``MAX_LABEL`` characters, so a scrape stays small and one line per series
+  whatever was recorded.
 
 Energy is a counter (it only grows while a run records); the latest power of a
 *running* run's domains is a gauge, so a scrape beside a training job shows its
@@ -58,8 +62,12 @@ def kind_label(kind: Any) -> str:
 
 
 def clip(value: Any) -> str:
-    """A record's text as a label value: at most ``MAX_LABEL`` characters."""
+    """A record's text as a label value: control and invisible characters escaped
+    (``render.safe``), at most ``MAX_LABEL`` characters."""
+    from wattwise.cli.render import safe
+
     text = "" if value is None else str(value)
+    text = safe(text[: MAX_LABEL + 1], None)  # escapes only lengthen: the cut stays right
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from wattwise.records.rows import text
 from wattwise.server._sql import RunsQuery
 from wattwise.server.data import page_html, run_payload, runs_payload, timeline_payload
 from wattwise.store import Store
@@ -51,13 +52,13 @@ def run_report_html(
         _repriced(timeline, emissions)
     data = {
         # The run's row of the runs list, as the dashboard's API gives it.
-        "/api/runs?limit=100": {"db": str(store.path), "runs": rows},
+        "/api/runs?limit=100": {"db": text(store.path), "runs": rows},
         f"/api/runs/{record.id}": payload,
         f"/api/runs/{record.id}/timeline": timeline,
     }
     return page_html({
         "run_id": record.id,
-        "db": str(store.path),
+        "db": text(store.path),
         "written_unix_s": time.time(),
         "version": __version__,
         "data": data,

@@ -1,0 +1,89 @@
+"""A dashboard whose database file is replaced, deleted or spoilt while it runs: it
+shows the file that is at the path now (a replaced file is opened afresh, with a new
+runs index), answers 503 saying so while there is none or it is not a database, and
+picks a file up again once one is back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.cli._hostile import add_run
+from wattwise.server import create_app
+
+BASE = "http://127.0.0.1:8787"
+
+
+def _names(c: TestClient) -> list[str]:
+    r = c.get("/api/runs")
+    assert r.status_code == 200, r.text
+    return sorted(row["name"] for row in r.json()["runs"])
+
+
+def _make(path: Path, *names: str) -> Path:
+    for name in names:
+        add_run(path, name)
+    return path
+
+
+def test_a_replaced_deleted_or_restored_file_is_what_the_dashboard_shows(
+    tmp_path: Path
+) -> None:
+    live = tmp_path / "runs.db"
+    _make(live, "first")
+    other = _make(tmp_path / "other.db", "second", "third")
+    spare = _make(tmp_path / "spare.db", "fourth")
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["first"]
+        assert c.get("/api/runs/1").json()["run"]["name"] == "first"
+
+        os.replace(other, live)  # `mv other.db runs.db`: another file at the path
+        assert _names(c) == ["second", "third"]
+        assert c.get("/api/runs/1").json()["run"]["name"] == "second"
+        assert 'run_id="2"' in c.get("/metrics").text
+
+        live.unlink()  # deleted: a 503 that says so, never the old runs
+        for path in ("/api/runs", "/api/runs/1", "/api/runs/1/timeline", "/metrics"):
+            r = c.get(path)
+            assert r.status_code == 503, (path, r.status_code)
+            assert "is gone" in r.json()["error"]
+
+        shutil.copy(spare, live)  # restored from a backup: picked up again
+        assert _names(c) == ["fourth"]
+
+        live.unlink()
+        live.write_text("not a database\n")
+        r = c.get("/api/runs")
+        assert r.status_code == 503 and "not a SQLite database" in r.json()["error"]
+
+        live.unlink()
+        _make(live, "fifth")  # a new database at the same path
+        assert _names(c) == ["fifth"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux /proc")
+def test_the_old_file_is_closed_before_the_new_one_is_read(tmp_path: Path) -> None:
+    """Both files would share the ``-wal``/``-shm`` names: SQLite must never have the
+    old one open while it reads the new one."""
+    live = _make(tmp_path / "runs.db", "first")
+
+    def deleted_files_open() -> list[str]:
+        out = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith(str(tmp_path)) and target.endswith("(deleted)"):
+                out.append(target)
+        return out
+
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["first"]
+        os.replace(_make(tmp_path / "b.db", "b"), live)
+        assert _names(c) == ["b"]
+        assert deleted_files_open() == []
