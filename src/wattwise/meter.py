@@ -18,8 +18,10 @@ before it. The background thread never synchronises.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import numbers
 import threading
 import time
 import warnings
@@ -40,6 +42,7 @@ from wattwise.errors import BadInput
 from wattwise.results import Attribution, DomainResult, EnergyResult
 from wattwise.sensors.base import Counter, Domain, Sensor
 from wattwise.sensors.devsync import synchronize_devices
+from wattwise.sensors.nvml_share import GpuShare, ProcessShare
 
 #: Distinct notes a meter keeps, and warnings one sensor may raise, before the
 #: rest are dropped (a sensor whose message changes every read).
@@ -112,6 +115,58 @@ class _Snapshot:
     read: frozenset[str] = frozenset()
 
 
+#: Sampling intervals a meter (and so ``wattwise.track``) accepts, seconds. The
+#: shortest is ``wattwise bench --interval``'s (benchmarks sample 1 ms steps); the
+#: longest is ``wattwise run --interval``'s: totals are exact whatever the interval,
+#: and an hour is already far coarser than any grid-intensity series.
+MIN_INTERVAL_S = 0.001
+MAX_INTERVAL_S = 3600.0
+
+
+def real_number(value: object) -> float | None:
+    """``value`` as a float if it is a real number (not a bool, not text); else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def check_interval(interval_s: object, what: str = "interval_s") -> float:
+    """``interval_s`` as a float if it is a number of seconds from ``MIN_INTERVAL_S`` to
+    ``MAX_INTERVAL_S``; BadInput naming ``what`` otherwise (text, NaN, infinities too)."""
+    value = real_number(interval_s)
+    if value is None:
+        raise BadInput(f"{what} must be a number of seconds from {MIN_INTERVAL_S:g} to "
+                       f"{MAX_INTERVAL_S:g}, got {short(interval_s)}")
+    if not MIN_INTERVAL_S <= value <= MAX_INTERVAL_S:  # NaN fails this too
+        raise BadInput(f"{what} must be from {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} "
+                       f"seconds, got {value:g}")
+    return value
+
+
+def check_pid(pid: object, what: str = "pid", *, must_exist: bool = True) -> int:
+    """``pid`` if it is the id of a process that exists now (with ``must_exist``); BadInput
+    naming ``what`` otherwise."""
+    import psutil
+
+    if isinstance(pid, bool) or not isinstance(pid, numbers.Integral):
+        raise BadInput(f"{what} must be a process id (a whole number), got {short(pid)}")
+    value = int(pid)
+    if value < 1:
+        raise BadInput(f"{what} must be a process id >= 1, got {value}")
+    if not must_exist:
+        return value
+    try:
+        exists = psutil.pid_exists(value)
+    except (OverflowError, ValueError, psutil.Error):
+        exists = False
+    if not exists:
+        raise BadInput(f"{what} {value}: no such process")
+    return value
+
+
 #: Shortest span without a counter change that counts as stuck: a hundred NVML
 #: counter updates (every 100 ms, longest gap seen 118 ms) and thousands of RAPL
 #: ones (~1 ms). ``Meter`` uses at least five sampling intervals.
@@ -146,22 +201,25 @@ class Meter:
         stuck_after_s: float | None = None,
         device_sync: Callable[[], object] | None = synchronize_devices,
     ) -> None:
-        if not interval_s > 0:
-            raise BadInput(f"interval_s must be > 0, got {interval_s!r}")
+        interval_s = check_interval(interval_s)
         if stuck_after_s is None:
-            stuck_after_s = max(STUCK_AFTER_S, 5 * float(interval_s))
-        if not stuck_after_s > 0:
-            raise BadInput(f"stuck_after_s must be > 0, got {stuck_after_s!r}")
+            stuck_after_s = max(STUCK_AFTER_S, 5 * interval_s)
+        stuck = real_number(stuck_after_s)
+        if stuck is None or not 0 < stuck < math.inf:
+            raise BadInput(f"stuck_after_s must be a number of seconds > 0, got "
+                           f"{short(stuck_after_s)}")
+        if pid is not None:  # whether it exists: when its tree is looked at, below
+            pid = check_pid(pid, must_exist=False)
         if sensors is None:
             from wattwise.sensors import discover
 
             sensors = discover().sensors
-        self.interval_s = float(interval_s)
-        self.stuck_after_s = float(stuck_after_s)
+        self.interval_s = interval_s
+        self.stuck_after_s = stuck
         self.on_sample = on_sample
         self._clock = clock
         self._device_sync = device_sync
-        self._given: list[Sensor] = _sensor_list(sensors)
+        self._given: list[Sensor] = check_sensors(sensors)
         #: Sensor warnings and faults seen so far, each once.
         self._noted: set[str | None] = set()
         self._warnings_shown: dict[str, int] = {}
@@ -173,7 +231,11 @@ class Meter:
         for s in self._given:
             self._add_sensor(s)
         self.sensors: list[Sensor] = [s for s, _, _ in self._plan]
-        self._tree = ProcessTree(pid, include_root) if pid is not None else None
+        self._tree = _process_tree(pid, include_root) if pid is not None else None
+        #: the tree's share of each GPU (NVML sensors that expose their handles)
+        self._gpu_shares: list[ProcessShare] = (
+            self._gpu_share_sources(pid, include_root) if pid is not None else []
+        )
         self._lock = threading.Lock()
         self._last: dict[str, Counter] = {}
         #: per domain: (t_monotonic, t_unix, counter) at its last emitted sample
@@ -231,6 +293,7 @@ class Meter:
         if self.running:
             return self
         self._emit(self._read_all(attribute=False))  # seeds the timeline
+        self._poll_gpu_shares()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="wattwise-meter", daemon=True)
         self._thread.start()
@@ -257,6 +320,7 @@ class Meter:
             raise BadInput(f"window {name!r} is already open")
         self._sync_devices()
         snap = self._read_all()
+        self._poll_gpu_shares()
         self._open[name] = snap
         self._window_gaps[name] = set()
         self._window_failed[name] = set()
@@ -270,7 +334,7 @@ class Meter:
         start = self._open.pop(name)
         gaps = self._window_gaps.pop(name, set())
         failed = self._window_failed.pop(name, set())
-        return self._result(name, start, snap, gaps, failed)
+        return self._with_gpu_shares(self._result(name, start, snap, gaps, failed))
 
     def total_now(self) -> tuple[float, float, float, float]:
         """Read every sensor now: ``(t_monotonic, energy_j, low_j, high_j)`` summed over the
@@ -294,6 +358,7 @@ class Meter:
         The first call only seeds the timeline.
         """
         snap = self._read_all(attribute=False, only_due=True)
+        self._poll_gpu_shares()  # the driver keeps only seconds of per-process samples
         return self._emit(snap)
 
     def __enter__(self) -> Meter:
@@ -320,17 +385,36 @@ class Meter:
                 f"({error_text(exc)}); windows may include or miss work still queued",
             )
 
+    def _period(self) -> float:
+        """The sampling interval, within bounds whatever ``interval_s`` was set to since
+        (the thread must not die of a value: an hour is the most it waits)."""
+        try:
+            p = float(self.interval_s)
+        except Exception:  # noqa: BLE001 - not a number at all: the default
+            return 1.0
+        if MIN_INTERVAL_S <= p <= MAX_INTERVAL_S:
+            return p
+        return MIN_INTERVAL_S if p < MIN_INTERVAL_S else MAX_INTERVAL_S if p > 0 else 1.0
+
     def _loop(self) -> None:
-        next_t = time.monotonic() + self.interval_s
-        while not self._stop.wait(max(0.0, next_t - time.monotonic())):
+        next_t = time.monotonic() + self._period()
+        while True:
+            # NaN-proof: min/max with a NaN first argument would keep the NaN
+            wait = next_t - time.monotonic()
+            if not 0.0 <= wait <= MAX_INTERVAL_S:
+                wait = 0.0 if wait < 0 else MAX_INTERVAL_S
+            if self._stop.wait(wait):
+                return
+            if time.monotonic() < next_t:  # woke early: only when a wait was capped
+                continue
             try:
                 self.tick()
             except Exception as exc:  # noqa: BLE001 - the thread must survive anything
                 self._warn_once("meter", f"sampling failed: {exc}")
-            next_t += self.interval_s
+            next_t += self._period()
             now = time.monotonic()
             if next_t < now:  # fell behind (suspended VM, heavy load): don't burst
-                next_t = now + self.interval_s
+                next_t = now + self._period()
 
     def _add_sensor(self, s: Sensor) -> None:
         """Take the sensor's domains, once; a sensor with none usable is left out."""
@@ -548,6 +632,44 @@ class Meter:
             unattributed_cpu_energy_j=cpu * (1.0 - share),
         )
 
+    def _gpu_share_sources(self, pid: int, include_root: bool) -> list[ProcessShare]:
+        """A ``ProcessShare`` per sensor that exposes its GPU handles (NVML); one that
+        can't say which process used its GPUs is a note, not an error."""
+        out: list[ProcessShare] = []
+        for s, label, _ in self._plan:
+            try:
+                if not callable(getattr(s, "gpu_handles", None)):
+                    continue
+                out.append(ProcessShare.from_sensor(s, pid, include_root))
+            except Exception as exc:  # noqa: BLE001 - attribution is optional
+                why = getattr(exc, "reason", None) or error_text(exc)
+                self._note(f"{label}: no per-process GPU attribution: {why}")
+        return out
+
+    def _poll_gpu_shares(self) -> None:
+        """Fetch the GPUs' per-process samples since the last poll (every tick and edge)."""
+        for share in self._gpu_shares:
+            try:
+                share.poll()
+            except Exception as exc:  # noqa: BLE001 - never stops measuring
+                self._warn_once("gpu-share", f"per-process GPU attribution failed: "
+                                             f"{error_text(exc)}")
+
+    def _with_gpu_shares(self, res: EnergyResult) -> EnergyResult:
+        """``res`` with each GPU's share for the process tree over its window."""
+        if not self._gpu_shares:
+            return res
+        rows: list[GpuShare] = []
+        for share in self._gpu_shares:
+            try:
+                rows.extend(share.for_window(res).values())
+            except Exception as exc:  # noqa: BLE001 - never loses the window
+                self._warn_once("gpu-share", f"per-process GPU attribution failed: "
+                                             f"{error_text(exc)}")
+            for note in list(share.notes):
+                self._note(f"GPU attribution: {note}")
+        return dataclasses.replace(res, gpu_attribution=tuple(rows))
+
     def _once(self, key: str) -> bool:
         """True the first time ``key`` is seen: one warning per sensor and kind of fault."""
         if key in self._failed_once:
@@ -580,7 +702,19 @@ def _delta(a: float, b: float) -> float:
     return d if math.isfinite(d) and d > 0 else 0.0
 
 
-def _sensor_list(sensors: object) -> list[Sensor]:
+def _process_tree(pid: int, include_root: bool) -> ProcessTree:
+    """The tree of ``pid``; BadInput if the process is gone or cannot be looked at."""
+    import psutil
+
+    try:
+        return ProcessTree(pid, include_root)
+    except (psutil.NoSuchProcess, OverflowError, ValueError):  # too large for a pid_t too
+        raise BadInput(f"pid {pid}: no such process") from None
+    except psutil.Error as exc:
+        raise BadInput(f"pid {pid}: cannot read the process ({error_text(exc)})") from None
+
+
+def check_sensors(sensors: object) -> list[Sensor]:
     """The caller's sensors as a list; anything that is not sensors is the caller's error."""
     try:
         if isinstance(sensors, (str, bytes)):

@@ -18,15 +18,24 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from wattwise._userinput import shown
 from wattwise.accounting import CarbonOptions, emissions_and_fetched, intervals_from_samples
 from wattwise.errors import BadInput
-from wattwise.meter import Meter, Sample, WattwiseWarning
+from wattwise.meter import (
+    Meter,
+    Sample,
+    WattwiseWarning,
+    check_interval,
+    check_pid,
+    check_sensors,
+    real_number,
+)
 from wattwise.results import EnergyResult, combined_kind
 from wattwise.sensors.base import Sensor
 
@@ -36,6 +45,110 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 _RUN_WINDOW = "\0run"
+
+#: Longest run name and tag value (a name may hold a model folder's path), and tag
+#: name; most tags on one run.
+MAX_TEXT = 8192
+MAX_TAG_NAME = 256
+MAX_TAGS = 100
+
+
+def _check_bool(value: object, what: str) -> None:
+    if not isinstance(value, bool):
+        raise BadInput(f"{what} must be True or False, got {shown(value)}")
+
+
+def _check_name(name: object) -> str | None:
+    if name is not None and not isinstance(name, str):
+        raise BadInput(f"name must be text, got {shown(name)}")
+    if name is not None and len(name) > MAX_TEXT:
+        raise BadInput(f"name is {len(name)} characters long; at most {MAX_TEXT}")
+    return name
+
+
+def _check_path(path: object, what: str) -> str | Path | None:
+    """A file path (``str`` or ``os.PathLike``) or None; whether the file can be used is
+    found out when it is (a database that can't be opened is a warning, not an error)."""
+    if path is None:
+        return None
+    text = os.fspath(path) if isinstance(path, os.PathLike) else path
+    if not isinstance(text, str):
+        raise BadInput(f"{what} must be a file path (str or pathlib.Path), got {shown(path)}")
+    if not text:
+        raise BadInput(f"{what} is an empty path")
+    if "\x00" in text:
+        raise BadInput(f"{what} {shown(text)}: the path contains a NUL byte")
+    return path  # type: ignore[return-value]
+
+
+def _check_command(command: object) -> list[str] | None:
+    if command is None:
+        return None
+    if (isinstance(command, (str, bytes)) or not isinstance(command, (list, tuple))
+            or not command or not all(isinstance(a, str) for a in command)):
+        raise BadInput(f"command must be a non-empty list of strings (the program and its "
+                       f"arguments, e.g. ['python', 'train.py']), got {shown(command)}")
+    return list(command)
+
+
+def _check_tags(tags: object) -> dict[str, str]:
+    """Tags are a dict of text to text (``{"project": "llm", "rank": "0"}``): they are
+    stored as given and matched as text (``wattwise bench`` rates a run by its
+    ``task`` tag), so a number is refused rather than stored as one."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, Mapping):
+        raise BadInput(f"tags must be a dict of text to text, e.g. {{'project': 'llm'}}, "
+                       f"got {shown(tags)}")
+    if len(tags) > MAX_TAGS:
+        raise BadInput(f"tags: at most {MAX_TAGS} tags, got {len(tags)}")
+    out: dict[str, str] = {}
+    for k, v in tags.items():
+        if not isinstance(k, str) or not k.strip() or len(k) > MAX_TAG_NAME:
+            raise BadInput(f"tags: each tag name must be text of 1 to {MAX_TAG_NAME} "
+                           f"characters, got {shown(k)}")
+        if not isinstance(v, str):
+            raise BadInput(f"tags: the value of tag {shown(k)} must be text, got {shown(v)} "
+                           f"(write it as str(...))")
+        if len(v) > MAX_TEXT:
+            raise BadInput(f"tags: the value of tag {shown(k)} is {len(v)} characters long; "
+                           f"at most {MAX_TEXT}")
+        out[k] = v
+    return out
+
+
+def _check_zone(zone: object) -> str | None:
+    if zone is None:
+        return None
+    if not isinstance(zone, str) or not zone.strip():
+        raise BadInput(f"zone must name a grid zone (list them with `wattwise zones`), got "
+                       f"{shown(zone)}")
+    from wattwise.carbon.zones import get_zone
+
+    get_zone(zone)  # an unknown zone: BadInput that says so
+    return zone
+
+
+def _check_pue(pue: object) -> float | None:
+    if pue is None:
+        return None
+    value = real_number(pue)
+    if value is None or not 1.0 <= value <= 5.0:  # NaN fails this too
+        raise BadInput(f"pue must be a number from 1.0 to 5.0, got {shown(pue)}")
+    return value
+
+
+def _check_provider(provider: object) -> str | None:
+    if provider is None:
+        return None
+    if not isinstance(provider, str) or not provider.strip():
+        raise BadInput(f"intensity_provider must name a provider, got {shown(provider)}")
+    from wattwise.carbon.providers import PROVIDERS
+
+    if provider.strip().lower() not in PROVIDERS:
+        raise BadInput(f"unknown intensity_provider {shown(provider)}; known: "
+                       f"{', '.join(sorted(PROVIDERS))}")
+    return provider
 
 
 class Run:
@@ -59,6 +172,22 @@ class Run:
         carbon: bool = True,
         intensity_provider: str | None = None,
     ) -> None:
+        # Every argument is checked here, before anything is discovered, opened or
+        # recorded: a bad one is one BadInput naming it, at the call.
+        name = _check_name(name)
+        interval_s = check_interval(interval_s)
+        db = _check_path(db, "db")
+        _check_bool(store, "store")
+        sensors = None if sensors is None else check_sensors(sensors)
+        pid = None if pid is None else check_pid(pid)
+        _check_bool(include_root, "include_root")
+        command = _check_command(command)
+        tags = _check_tags(tags)
+        zone = _check_zone(zone)
+        intensity_trace = _check_path(intensity_trace, "intensity_trace")
+        pue = _check_pue(pue)
+        _check_bool(carbon, "carbon")
+        intensity_provider = _check_provider(intensity_provider)
         self.name = name or "run"
         self._kw: dict[str, Any] = dict(
             interval_s=interval_s, db=db, store=store, sensors=sensors, pid=pid,
@@ -98,8 +227,19 @@ class Run:
     # -- lifecycle ------------------------------------------------------------------
 
     def start(self) -> Run:
-        """Discover sensors, open the record and start sampling."""
+        """Discover sensors, open the record and start sampling.
+
+        A ``Run`` measures once: starting it again (a second ``with run:``) raises
+        BadInput and records nothing; call ``wattwise.track(...)`` for a new run.
+        """
         from wattwise.sensors import discover
+
+        if self.meter is not None:
+            if self.result is None:
+                raise BadInput(f"run {self.name!r} is already running; a Run can be "
+                               "entered once (call wattwise.track(...) for another run)")
+            raise BadInput(f"run {self.name!r} has already ended ({self.status}); a Run "
+                           "measures once: call wattwise.track(...) for a new run")
 
         notes: list[str] = []
         sensors = self._sensors
@@ -145,6 +285,7 @@ class Run:
             domains=res.domains,
             attribution=res.attribution,
             gaps=res.gaps,
+            gpu_attribution=res.gpu_attribution,
         )
         self.result = res
         self.status = status
@@ -445,9 +586,14 @@ def track(name: str | None = None, **kwargs: Any) -> Run: ...
 def track(name: Any = None, **kwargs: Any) -> Any:
     """Measure a block (``with track("x") as run``) or a function (``@track``).
 
-    Keyword arguments are those of :class:`Run`: ``interval_s`` (default 1 s),
-    ``db`` (record location; default ``$WATTWISE_DB`` or the user data dir),
-    ``store=False`` to keep nothing on disk, ``sensors`` to choose them.
+    Keyword arguments are those of :class:`Run`: ``interval_s`` (default 1 s,
+    from 0.001 to 3600 s), ``db`` (record location; default ``$WATTWISE_DB`` or
+    the user data dir), ``store=False`` to keep nothing on disk, ``sensors`` to
+    choose them, ``tags`` (a dict of text to text), ``command`` (a list of strings).
+
+    A bad argument raises ``BadInput`` (a ``ValueError``) here, naming it, before
+    anything is measured or recorded. A ``Run`` measures once: entering it again
+    raises ``BadInput``. Once running, tracking never raises into the program.
     """
     if callable(name):
         return Run(None, **kwargs)(name)

@@ -102,6 +102,16 @@ def _positive_ints(label: str, values: Sequence[int]) -> tuple[int, ...]:
     vals = tuple(values)
     if not vals or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in vals):
         raise BadInput(f"{label} must be positive integers, got {list(vals)!r}")
+    return _each_once(label, vals)
+
+
+def _each_once(label: str, vals: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``vals`` if no value repeats: a repeated one would benchmark a setting twice."""
+    seen: set[Any] = set()
+    for v in vals:
+        if v in seen:
+            raise BadInput(f"{label} repeat {v!r}: give each value once")
+        seen.add(v)
     return vals
 
 
@@ -141,6 +151,7 @@ def tune(
     bad = [p for p in precs if p not in PRECISIONS]
     if not precs or bad:
         raise BadInput(f"precisions must be among {', '.join(PRECISIONS)}, got {list(precs)}")
+    _each_once("precisions", precs)
     for label, bound in (("max latency", max_latency_ms), ("min throughput", min_throughput)):
         if bound is not None and not (isinstance(bound, int | float) and bound > 0):
             raise BadInput(f"{label} must be a positive number, got {bound!r}")

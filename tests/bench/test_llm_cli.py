@@ -64,7 +64,7 @@ def test_idle_baseline_shows_both_figures(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["-b", "0"], "--batch-sizes must be integers from 1 to 4096, got 0"),
-    (["-b", "2,2"], "--batch-sizes repeats a size: 2,2"),
+    (["-b", "2,2"], "--batch-sizes names 2 twice; give each value once"),
     (["-b", "x"], "--batch-sizes must be comma-separated integers"),
     (["--max-new-tokens", "1"], "--max-new-tokens must be a whole number from 2"),
     (["--prompt-len", "0"], "--prompt-len must be a whole number from 1"),

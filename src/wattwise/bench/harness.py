@@ -128,6 +128,9 @@ def _finite_or_none(x: float | None) -> float | None:
 MAX_REPETITIONS = 10_000
 MAX_CALLS = 1_000_000_000
 MAX_DURATION_S = 3600.0
+#: Shortest duration per repetition: below it a repetition is one call timed by a
+#: clock and read by sensors (RAPL ~1 ms, NVML ~100 ms) that cannot resolve it.
+MIN_DURATION_S = 0.01
 MIN_INTERVAL_S, MAX_INTERVAL_S = 0.001, 60.0
 
 
@@ -145,9 +148,9 @@ def check_settings(warmup: int, repetitions: int, min_duration_s: float,
         raise BadInput(f"calls per repetition must be a whole number from 1 to {MAX_CALLS}, "
                        f"got {calls_per_rep!r:.40}")
     if not (isinstance(min_duration_s, int | float) and not isinstance(min_duration_s, bool)
-            and 0 < min_duration_s <= MAX_DURATION_S):
-        raise BadInput(f"duration per repetition must be > 0 and at most {MAX_DURATION_S:g} s, "
-                       f"got {min_duration_s!r:.40}")
+            and MIN_DURATION_S <= min_duration_s <= MAX_DURATION_S):
+        raise BadInput(f"duration per repetition must be from {MIN_DURATION_S:g} to "
+                       f"{MAX_DURATION_S:g} s, got {min_duration_s!r:.40}")
     if not (isinstance(interval_s, int | float) and not isinstance(interval_s, bool)
             and MIN_INTERVAL_S <= interval_s <= MAX_INTERVAL_S):
         raise BadInput(f"sampling interval must be from {MIN_INTERVAL_S:g} to "
@@ -202,8 +205,13 @@ def benchmark(
     zone: str | None = None,
     sensors: Any = None,
     progress: Callable[[int, int], None] | None = None,
+    warmup_done: int = 0,
 ) -> BenchResult:
     """Benchmark ``step`` and return throughput, latency and energy per sample with intervals.
+
+    ``warmup_done``: warm-up calls of ``step`` the caller has already made (``wattwise
+    bench`` calls a MODULE:CALLABLE once to tell a step from a factory); they count
+    toward ``warmup``, and the calls made here are numbered after them.
 
     ``idle_baseline=True`` first measures ``min_duration_s`` of idle power and
     subtracts it from every repetition (energy *above idle*, the workload's
@@ -218,7 +226,10 @@ def benchmark(
     if not isinstance(name, str) or not name.strip():
         raise BadInput(f"name must be a non-empty string, got {name!r}")
     check_settings(warmup, repetitions, min_duration_s, calls_per_rep, interval_s)
-    total = warmup + repetitions + (1 if idle_baseline else 0)
+    if isinstance(warmup_done, bool) or not isinstance(warmup_done, int) or warmup_done < 0:
+        raise BadInput(f"warmup_done must be a whole number >= 0, got {warmup_done!r:.40}")
+    left = max(0, warmup - warmup_done)
+    total = left + repetitions + (1 if idle_baseline else 0)
     done = 0
 
     def tick() -> None:
@@ -227,8 +238,9 @@ def benchmark(
         if progress is not None:
             progress(done, total)
 
-    if warmup > 0:  # the first warm-up call, before anything is recorded: a target
-        _call(step, name, "in warm-up call 1")  # that fails at once leaves no run behind
+    if left > 0:  # the first warm-up call, before anything is recorded: a target
+        # that fails at once leaves no run behind
+        _call(step, name, f"in warm-up call {warmup_done + 1}")
         tick()
     tags = {"bench": name, "task": task or ""}
     run = Run(f"bench:{name}", interval_s=interval_s, store=store, db=db,
@@ -240,8 +252,8 @@ def benchmark(
     latencies: list[float] = []
     baseline_w: float | None = None
     try:
-        for i in range(1, warmup):
-            _call(step, name, f"in warm-up call {i + 1}")
+        for i in range(1, left):
+            _call(step, name, f"in warm-up call {warmup_done + i + 1}")
             tick()
         if idle_baseline:
             with run.window("idle"):

@@ -14,6 +14,7 @@ import typer
 from wattwise._userinput import shown
 from wattwise.cli._checks import check_db, check_zone, float_in, int_in
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
+from wattwise.cli.compress import check_duration, list_ints
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 TARGET_HELP = (
@@ -131,9 +132,12 @@ def bench(
     batch_size: int | None = typer.Option(None, "--batch-size", "-b",
                                           help="Samples per call (suite entries)."),
     repetitions: int = typer.Option(5, "--repetitions", "-r", help="Measured repetitions."),
-    warmup: int = typer.Option(3, "--warmup", help="Unmeasured warm-up calls."),
+    warmup: int = typer.Option(3, "--warmup", help="Unmeasured warm-up calls (for a "
+                               "MODULE:CALLABLE step, the first call, which tells a step "
+                               "from a factory, is one of them)."),
     duration: float = typer.Option(1.0, "--duration", "-d",
-                                   help="Seconds per repetition (fixed duration)."),
+                                   help="Seconds per repetition (fixed duration), "
+                                   "0.01-3600."),
     calls: int | None = typer.Option(None, "--calls",
                                      help="Calls per repetition (fixed work instead of time)."),
     idle_baseline: bool = typer.Option(False, "--idle-baseline",
@@ -164,7 +168,7 @@ def bench(
     int_in(warmup, "--warmup", 0, h.MAX_REPETITIONS)
     int_in(repetitions, "--repetitions", 1, h.MAX_REPETITIONS)
     int_in(calls, "--calls", 1, h.MAX_CALLS)
-    float_in(duration, "--duration", 0, h.MAX_DURATION_S, open_low=True)
+    check_duration(duration)
     float_in(interval, "--interval", h.MIN_INTERVAL_S, h.MAX_INTERVAL_S)
     h.check_settings(warmup, repetitions, duration, calls, interval)
     zone = check_zone(zone)
@@ -196,8 +200,10 @@ def bench(
             jobs.append((name, step, entry.task, entry))
     out: list[dict[str, Any]] = []
     for name, step, job_task, entry in jobs:
+        # a MODULE:CALLABLE step was called once already (the first warm-up call)
+        done = 1 if user_target and entry is None else 0
         res = _run_one(name, step, job_task, warmup, repetitions, duration, calls,
-                       idle_baseline, interval, zone, db, no_store)
+                       idle_baseline, interval, zone, db, no_store, done)
         rec = res.to_dict()
         title = f"{name}" + (f" (run {res.run_id})" if res.run_id is not None else "")
         console.print(_result_table(res, title))
@@ -247,13 +253,17 @@ def _rating(res: Any, db: Path | None, no_store: bool) -> Any:
 
 def _run_one(name: str, step: Callable[[], int], task: str | None, warmup: int,
              repetitions: int, duration: float, calls: int | None, idle_baseline: bool,
-             interval: float, zone: str | None, db: Path | None, no_store: bool) -> Any:
+             interval: float, zone: str | None, db: Path | None, no_store: bool,
+             warmup_done: int = 0) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from wattwise.bench.harness import benchmark
 
+    # No bar off a terminal: there Rich's bar ends with an empty line, which would
+    # come before a failing step's one-line error.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err_console, transient=True) as bar:
+                  console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
         job = bar.add_task(f"bench {name}", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -262,7 +272,8 @@ def _run_one(name: str, step: Callable[[], int], task: str | None, warmup: int,
         return benchmark(step, name=name, task=task, warmup=warmup, repetitions=repetitions,
                          min_duration_s=duration, calls_per_rep=calls,
                          idle_baseline=idle_baseline, interval_s=interval,
-                         store=not no_store, db=db, zone=zone, progress=progress)
+                         store=not no_store, db=db, zone=zone, progress=progress,
+                         warmup_done=warmup_done)
 
 
 # -- bench llm --------------------------------------------------------------------
@@ -326,9 +337,7 @@ def bench_llm(
     Example: wattwise bench llm -m smollm2-135m -b 1,8,32 --prompt-len 128 --max-new-tokens 64
     """
     from wattwise.bench import llm as L
-    from wattwise.cli._checks import ints
-
-    sizes = ints(batch_sizes, "--batch-sizes", 1, L.MAX_BATCH)
+    sizes = list_ints(batch_sizes, "--batch-sizes", 1, L.MAX_BATCH)
     int_in(prompt_len, "--prompt-len", 1, L.MAX_PROMPT)
     int_in(max_new_tokens, "--max-new-tokens", 2, L.MAX_NEW_TOKENS)
     int_in(repetitions, "--repetitions", 1, L.MAX_REPETITIONS)
@@ -339,8 +348,6 @@ def bench_llm(
     from wattwise.bench.harness import MAX_INTERVAL_S, MIN_INTERVAL_S
 
     float_in(interval, "--interval", MIN_INTERVAL_S, MAX_INTERVAL_S)
-    if len(set(sizes)) != len(sizes):
-        die(f"--batch-sizes repeats a size: {batch_sizes}")
     if "\x00" in model or not model.strip() or len(model) > 4096:
         die(f"--model must name a preset, a folder or a config.json, got {shown(model)}")
     from wattwise.bench.llm_models import check_dtype, check_model_spec, resolve_device

@@ -33,10 +33,50 @@ MAX_FLOOR = 1e12
 
 
 def _progress() -> Any:
+    """A progress bar on a terminal; nothing otherwise (Rich's bar ends with an empty
+    line on a pipe, which would come before a one-line error)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
-                    "{task.total}"), TimeElapsedColumn(), console=err_console, transient=True)
+                    "{task.total}"), TimeElapsedColumn(), console=err_console, transient=True,
+                    disable=not err_console.is_terminal)
+
+
+def list_items(value: str, label: str) -> list[str]:
+    """The comma-separated items of ``value`` (``_checks.items``), except that an empty
+    item between commas (``1,,2``, ``a,``) is refused, naming its place, and so is an
+    item given twice (a second benchmark of the same setting would only cost time)."""
+    _no_empty_item(value, label)
+    out = items(value, label)
+    _each_once(out, label)
+    return out
+
+
+def list_ints(value: str, label: str, low: int, high: int) -> list[int]:
+    """``list_items`` as whole numbers in ``[low, high]`` (``_checks.ints``)."""
+    _no_empty_item(value, label)
+    out = ints(value, label, low, high)
+    _each_once(out, label)
+    return out
+
+
+def _no_empty_item(value: str, label: str) -> None:
+    parts = value.split(",")
+    if not any(p.strip() for p in parts):  # nothing at all: items() says none was named
+        return
+    for i, p in enumerate(parts, 1):
+        if not p.strip():
+            die(f"{label} has an empty item (item {i} of {len(parts)} in {shown(value)}); "
+                "remove the extra comma")
+
+
+def _each_once(values: list[Any], label: str) -> None:
+    seen: set[Any] = set()
+    for v in values:
+        if v in seen:
+            die(f"{label} names {shown(v) if isinstance(v, str) else v} twice; give each "
+                "value once")
+        seen.add(v)
 
 
 def _stat(s: Any, fmt: str = ".3g") -> str:
@@ -62,13 +102,23 @@ def _energy_vs_baseline(base: Any, rec: Any) -> str:
 
 
 def _bench_options(warmup: int, repetitions: int, duration: float) -> dict[str, Any]:
-    from wattwise.bench.harness import MAX_DURATION_S, MAX_REPETITIONS
+    from wattwise.bench.harness import MAX_REPETITIONS
 
     int_in(warmup, "--warmup", 0, MAX_REPETITIONS)
     int_in(repetitions, "--repetitions", 1, MAX_REPETITIONS)
-    float_in(duration, "--duration", 0, MAX_DURATION_S, open_low=True)
+    check_duration(duration)
     return {"warmup": warmup, "repetitions": repetitions, "min_duration_s": duration,
             "store": False}
+
+
+def check_duration(duration: float) -> None:
+    """``--duration`` of a repetition, from ``MIN_DURATION_S`` to ``MAX_DURATION_S``."""
+    from wattwise.bench.harness import MAX_DURATION_S, MIN_DURATION_S
+
+    float_in(duration, "--duration", 0, MAX_DURATION_S, open_low=True)
+    if duration < MIN_DURATION_S:
+        die(f"--duration must be at least {MIN_DURATION_S:g} s (a shorter repetition is "
+            f"too short to time or measure), got {duration}")
 
 
 def compress(
@@ -90,7 +140,8 @@ def compress(
     batch_size: int | None = typer.Option(None, "--batch-size", "-b", help="Samples per step."),
     warmup: int = typer.Option(3, "--warmup", help="Warm-up steps per variant."),
     repetitions: int = typer.Option(5, "--repetitions", "-r", help="Measured repetitions."),
-    duration: float = typer.Option(1.0, "--duration", help="Seconds per repetition (minimum)."),
+    duration: float = typer.Option(1.0, "--duration",
+                                   help="Seconds per repetition (minimum), 0.01-3600."),
     threads: int | None = typer.Option(
         None, "--threads", help="Pin torch's intra-op threads while benchmarking, and ONNX "
         "Runtime's (default: torch's own setting); steadier on a shared machine."),
@@ -125,7 +176,7 @@ def compress(
     options = _bench_options(warmup, repetitions, duration)
     int_in(threads, "--threads", 1, MAX_THREADS)
     int_in(batch_size, "--batch-size", 1, MAX_BATCH)
-    specs = items(methods, "--methods") if methods is not None else None
+    specs = list_items(methods, "--methods") if methods is not None else None
     if plot is not None:
         check_output(plot, "--plot file")
         if plot.suffix.lower() == ".png":
@@ -265,7 +316,8 @@ def tune(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON."),
     warmup: int = typer.Option(2, "--warmup"),
     repetitions: int = typer.Option(3, "--repetitions", "-r"),
-    duration: float = typer.Option(0.5, "--duration", help="Seconds per repetition (minimum)."),
+    duration: float = typer.Option(0.5, "--duration",
+                                   help="Seconds per repetition (minimum), 0.01-3600."),
 ) -> None:
     """Find the threads, batch size and precision with the least energy per sample.
 
@@ -277,9 +329,9 @@ def tune(
     if not model.strip() or len(model) > 1000 or "\x00" in model:
         die(f"unknown model {shown(model)}")
     options = _bench_options(warmup, repetitions, duration)
-    ths = ints(threads, "--threads", 1, MAX_THREADS)
-    bss = ints(batch_sizes, "--batch-sizes", 1, MAX_BATCH)
-    precs = items(precisions, "--precisions")
+    ths = list_ints(threads, "--threads", 1, MAX_THREADS)
+    bss = list_ints(batch_sizes, "--batch-sizes", 1, MAX_BATCH)
+    precs = list_items(precisions, "--precisions")
     bad = [p for p in precs if p not in tuning.PRECISIONS]
     if bad:
         die(f"--precisions must be among {', '.join(tuning.PRECISIONS)}, got {shown(bad[0])}")
