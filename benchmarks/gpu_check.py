@@ -248,6 +248,23 @@ def _print_table(title: str, rows: tuple[list[str], list[list[str]]], lines: lis
         print(line)
 
 
+def json_path_problem(path: Path) -> str | None:
+    """Why ``path`` can't take the report (checked before the run, nothing created), or None."""
+    if str(path) in ("", "-"):
+        return "give a file name (the report is not written to stdout)"
+    p = path.expanduser()
+    if p.is_dir():
+        return "is a folder, not a file"
+    if p.exists():
+        return None if p.is_file() and os.access(p, os.W_OK) else "cannot be written"
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        return f"no such folder {parent}"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"folder {parent} is not writable"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller model and sweep (~1 min)")
@@ -259,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 1.0 <= args.seconds <= 30.0:
         fail(f"--seconds must be from 1 to 30, got {args.seconds}")
+    if args.json is not None:
+        problem = json_path_problem(args.json)
+        if problem:
+            fail(f"--json {args.json}: {problem}")
     try:
         nvml, torch = preflight()
     except Unavailable as exc:

@@ -76,3 +76,21 @@ def test_it_never_changes_a_gpu_setting() -> None:
     assert calls and all(re.match(r"nvml(DeviceGet|Init|Shutdown)", c) for c in calls), calls
     assert not re.search(r"nvidia-smi\s+-|subprocess|os\.system|Set(Power|Clock|Persistence)",
                          text)
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "folder", "dash"])
+def test_json_path_is_checked_before_anything_runs(tmp_path: Path, where: str) -> None:
+    path = {"missing-folder": str(tmp_path / "nope" / "out.json"), "folder": str(tmp_path),
+            "dash": "-"}[where]
+    t = time.monotonic()
+    out = subprocess.run([sys.executable, str(SCRIPT), "--json", path], capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert out.returncode == 2 and out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"gpu_check: error: --json {path}: ")
+    assert time.monotonic() - t < 10
+
+
+def test_a_writable_json_path_passes_the_check(tmp_path: Path) -> None:
+    mod = _load()
+    assert mod.json_path_problem(tmp_path / "out.json") is None

@@ -91,3 +91,19 @@ def test_minilm_static_int8_runs_the_eager_flow():
     q = parse_method("int8-static", "minilm-embed").apply(model)
     assert q.wattwise_flow == "eager"
     assert 0.5 < fidelity(q) < 1.0
+
+
+@pytest.mark.parametrize("spec", ["onnx-int8:", "int8-dynamic:", "prune-structured:0.5:",
+                                  "distill:"])
+def test_an_empty_option_after_a_colon_is_refused(spec):
+    with pytest.raises(BadInput, match="empty option after ':'"):
+        parse_method(spec, "digits-mlp")
+
+
+def test_compress_help_does_not_call_int8_weight_only_gpu_only():
+    import inspect
+
+    from wattwise.cli.compress import compress
+
+    text = inspect.signature(compress).parameters["methods"].default.help
+    assert "int8-weight-only (torchao; CPU or GPU" in text

@@ -80,6 +80,10 @@ MODELS = textwrap.dedent('''
     def raises():
         raise RuntimeError("weights not found")
 
+    def exits():
+        import sys
+        sys.exit(3)
+
     def wrong_type():
         return "a model"
 
@@ -183,6 +187,19 @@ def test_a_bad_target_is_one_line_and_exit_code_2(pkg: Path, target: str, messag
         lines = res.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("wattwise: error:"), res.output
         assert message in lines[0]
+
+
+def test_a_factory_calling_sys_exit_is_one_line_and_exit_code_2(pkg: Path) -> None:
+    for command in (["compress", "mypkg.models:exits", *FAST],
+                    ["tune", "mypkg.models:exits", *FAST],
+                    ["bench", "mypkg.models:exits", "--no-store"]):
+        res = runner.invoke(app, command)
+        assert res.exit_code == 2, (command, res.output)
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1, res.output
+        assert lines[0].startswith("wattwise: error: mypkg.models:exits exited (code 3) ")
+        if command[0] != "bench":
+            assert lines[0].endswith("while building the model")
 
 
 def test_tune_searches_batch_sizes_and_precisions_of_a_user_model(pkg: Path) -> None:

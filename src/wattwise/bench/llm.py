@@ -16,7 +16,11 @@ local folder, a config file, or a model object):
   (EOS ignored, as fixed-length benchmarks do), so all of decode is steady. With
   ``stop_at_eos`` a response may end early; the steps after the first one ends
   go to a separate ``drain`` window, which counts in J/response but not in the
-  steady-state J/token.
+  steady-state J/token. Inter-token latency (ITL) comes from steady steps only.
+  ``prefill_j``, ``decode_j`` and ``drain_j`` are each averaged over all
+  repetitions (0 J where a repetition had no such phase), so they add up to
+  ``j_per_response`` x batch size. A batch size where every response ended at
+  its first token has no steady phase: no decode or ITL figure, and a note.
 - **Idle baseline** (``idle_baseline_s``): the machine's idle power is measured
   first and the figures are given twice, whole and above idle.
 - **Frontier**: across batch sizes, the points no other point beats on both
@@ -423,7 +427,9 @@ def _energy(basis: str, gens: Sequence[_Generation], batch: int, prompt_len: int
     return LlmEnergy(
         basis=basis,
         prefill_j=_stat(pre),
-        decode_j=_stat([d for d, _ in steady]) if steady else None,
+        # every phase is averaged over all repetitions (0 J where a repetition had none),
+        # so prefill_j + decode_j + drain_j == j_per_response x batch
+        decode_j=_stat(dec) if steady else None,
         drain_j=_stat(drn) if any(g.drain_w is not None for g in gens) else None,
         prefill_j_per_prompt_token=_stat([p / (batch * prompt_len) for p in pre]),
         decode_j_per_token=_stat([d / n for d, n in steady]) if steady else None,
@@ -458,8 +464,9 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
     notes: list[str] = []
     out_tok = [batch + g.steady_tokens + g.drain_tokens for g in gens]
     gen_s = [g.prefill_s + g.decode_s + g.drain_s for g in gens]
-    steps = [s for g in gens for s in g.step_s]
-    if not steps or min(gen_s) <= 0:
+    # ITL from steady steps only (the batch full), as the frontier's latency
+    steps = [s for g in gens for s in g.step_s[:g.steady_steps]]
+    if min(gen_s) <= 0:
         raise BenchFailed(f"batch {batch}: a generation took no measurable time")
     energy = _energy("whole", gens, batch, prompt_len, _Baseline(0.0, 0.0, 0.0))
     above = None if baseline is None else _energy("above idle", gens, batch, prompt_len,
@@ -484,7 +491,10 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
     if any(g.drain_w is not None for g in gens):
         notes.append(f"batch {batch}: responses ended at EOS before max_new_tokens; the steps "
                      "after the first one ended are in J/response, not in steady J/token")
-    if not steady:
+    if not any(g.step_s for g in gens):
+        notes.append(f"batch {batch}: no decode step ran: every response ended at its first "
+                     "token; no steady phase, no decode or ITL figure")
+    elif not steady:
         notes.append(f"batch {batch}: no decode step ran with the batch full; no steady "
                      "decode figure")
     notes += _gap_notes(batch, windows)
@@ -505,7 +515,8 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
         decode_s=sum(g.decode_s for g in gens) / len(gens),
         drain_s=sum(g.drain_s for g in gens) / len(gens),
         ttft_ms=_stat([g.prefill_s * 1000 for g in gens]),
-        itl_ms={**percentiles_ms(steps), "mean": 1000 * sum(steps) / len(steps)},
+        itl_ms=({**percentiles_ms(steps), "mean": 1000 * sum(steps) / len(steps)}
+                if steps else {}),
         tokens_per_s=_stat([n / t for n, t in zip(out_tok, gen_s, strict=True)]),
         decode_tokens_per_s=(_stat([g.steady_tokens / g.decode_s for g in steady])
                              if steady else None),
@@ -546,7 +557,7 @@ def _attribution_notes(batch: int, windows: Sequence[Any]) -> list[str]:
 def frontier(points: Sequence[LlmPoint]) -> set[int]:
     """Batch sizes no other point beats on both steady decode J/token and median ITL."""
     scored = [(p.batch_size, p.energy.decode_j_per_token.mean, p.itl_ms["p50"])
-              for p in points if p.energy.decode_j_per_token is not None]
+              for p in points if p.energy.decode_j_per_token is not None and p.itl_ms]
     out = set()
     for b, e, t in scored:
         dominated = any(e2 <= e and t2 <= t and (e2 < e or t2 < t) for _, e2, t2 in scored)
@@ -607,6 +618,14 @@ def benchmark_llm(
                                idle_baseline_s)
     check_model_spec(model)
     check_dtype(dtype)
+    if not isinstance(device, str):
+        raise BadInput(f"device must be a string (auto, cpu, cuda, cuda:N, xpu, mps), got "
+                       f"{device!r:.40}")
+    if not isinstance(stop_at_eos, bool):
+        raise BadInput(f"stop_at_eos must be True or False, got {stop_at_eos!r:.40}")
+    if progress is not None and not callable(progress):
+        raise BadInput(f"progress must be a function (done, total) or None, got "
+                       f"{progress!r:.40}")
     if threads is not None:
         _whole(threads, "threads", 1, 1024)
     _whole(seed, "seed", 0, 2**31 - 1)
@@ -621,6 +640,7 @@ def benchmark_llm(
                 f"prompt length + max new tokens = {prompt_len + max_new_tokens} exceeds "
                 f"{loaded.name}'s {loaded.max_positions} positions"
             )
+        _probe_cache(loaded)
         eos = (torch.tensor(loaded.eos_token_ids, device=loaded.device)
                if stop_at_eos and loaded.eos_token_ids else None)
         notes = list(loaded.notes)
@@ -666,6 +686,7 @@ def benchmark_llm(
                         gens.append(gen)
                     tick()
                 per_batch.append((b, gens))
+            points = [_point(b, prompt_len, gens, baseline) for b, gens in per_batch]
         except BaseException as exc:
             run.stop("failed" if isinstance(exc, Exception) else "interrupted")
             raise
@@ -673,7 +694,6 @@ def benchmark_llm(
     finally:
         if threads is not None:
             torch.set_num_threads(old_threads)
-    points = [_point(b, prompt_len, gens, baseline) for b, gens in per_batch]
     best = frontier(points)
     points = [_with_frontier(p, p.batch_size in best) for p in points]
     all_windows = [w for _, gens in per_batch for w in _windows_of(gens)]
@@ -706,6 +726,24 @@ def _run_generation(loaded: Any, ids: Any, max_new_tokens: int, eos: Any, window
     except Exception as exc:  # any model fault (out of memory, bad shape) is reported
         text = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         raise BenchFailed(f"{loaded.name}, batch {batch}: generation failed: {text}") from exc
+
+
+def _probe_cache(loaded: Any) -> None:
+    """One token through the model before the run starts: ``BadInput`` unless a KV cache
+    comes back (an encoder such as BERT returns none: its "decoding" would recompute
+    everything, not what this benchmark reports)."""
+    torch = need("torch")
+    ids = _prompts(1, 1, loaded.vocab_size, loaded.eos_token_ids, 0, loaded.device)
+    try:
+        with torch.inference_mode():
+            out = loaded.model(input_ids=ids, use_cache=True)
+    except Exception as exc:  # any model fault: one line
+        text = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        raise BadInput(f"{loaded.name}: a one-token test call failed: {text}") from exc
+    if _cache(out) is None or _part(out, "logits") is None:
+        raise BadInput(f"{loaded.name} returned no KV cache (or no logits) for use_cache=True: "
+                       "bench llm measures causal decoders with a KV cache, not encoders "
+                       "such as BERT")
 
 
 def _with_frontier(p: LlmPoint, on: bool) -> LlmPoint:

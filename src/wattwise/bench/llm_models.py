@@ -107,7 +107,9 @@ class LoadedModel:
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` where torch sees a GPU, else ``cpu``; others checked as given."""
     torch = need("torch")
-    d = (device or "").strip().lower()
+    if not isinstance(device, str):
+        raise BadInput(f"device must be auto, cpu, cuda, cuda:N, xpu or mps, got {device!r:.60}")
+    d = device.strip().lower()
     if d == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     kind, _, index = d.partition(":")
@@ -140,11 +142,37 @@ def _quiet_transformers() -> Any:
     return transformers
 
 
-def _from_config(config: Any, seed: int) -> Any:
+#: Longest reason kept from a library's error (some list every known class).
+MAX_REASON = 300
+
+
+def _reason(exc: BaseException) -> str:
+    """``Type: first line`` of ``exc``, cut to ``MAX_REASON`` characters."""
+    words = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {words}".rstrip(": ")
+    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 3] + "..."
+
+
+def _check_causal(config: Any, where: str) -> None:
+    """``BadInput`` for an encoder-decoder config (encoders such as BERT are refused
+    by ``bench llm``'s cache probe: they return no KV cache)."""
+    model_type = getattr(config, "model_type", "?")
+    if getattr(config, "is_encoder_decoder", False):
+        raise BadInput(f"{where}: {model_type} is an encoder-decoder; bench llm measures "
+                       "decoder-only causal LMs")
+
+
+def _from_config(config: Any, seed: int, where: str) -> Any:
+    """A causal LM with random weights built from ``config``; any failure is ``BadInput``
+    naming ``where`` (the config's file or preset) and the reason, in one line."""
     torch = need("torch")
     transformers = _quiet_transformers()
+    _check_causal(config, where)
     torch.manual_seed(seed)
-    return transformers.AutoModelForCausalLM.from_config(config)
+    try:
+        return transformers.AutoModelForCausalLM.from_config(config)
+    except Exception as exc:  # any library error: one line naming the file
+        raise BadInput(f"cannot build a causal LM from {where}: {_reason(exc)}") from exc
 
 
 def _has_weights(folder: Path) -> bool:
@@ -162,15 +190,18 @@ def _config_from_file(path: Path) -> Any:
     model_type = data.pop("model_type")
     try:
         return transformers.AutoConfig.for_model(model_type, **data)
-    except (ValueError, KeyError) as exc:
-        raise BadInput(f"{path}: this transformers does not know model_type "
-                       f"{model_type!r} ({exc})") from exc
+    except Exception as exc:  # unknown type or a bad field: one line
+        raise BadInput(f"{path}: not a usable {model_type!r:.40} config: {_reason(exc)}"
+                       ) from exc
 
 
 def check_model_spec(spec: Any) -> None:
     """``BadInput`` unless ``spec`` names a preset, a config file, a folder with
     config.json, or is a model object; cheap (no import, nothing loaded)."""
     if not isinstance(spec, str):
+        if isinstance(spec, type):
+            raise BadInput(f"model must be a model object, not the class {spec.__name__}: "
+                           "pass an instance")
         if not callable(spec):
             raise BadInput(f"model must be a preset name, a path or a model object, got "
                            f"{type(spec).__name__}")
@@ -200,11 +231,12 @@ def _build(spec: Any, seed: int) -> tuple[Any, str, str, list[str]]:
         transformers = _quiet_transformers()
         config = transformers.AutoConfig.for_model(p.model_type, **p.config)
         where = f"config of {p.origin} ({p.url})" if p.url else p.origin
-        return _from_config(config, seed), p.name, f"{where}, random weights (seed {seed})", []
+        return (_from_config(config, seed, f"preset {p.name}"), p.name,
+                f"{where}, random weights (seed {seed})", [])
     path = Path(spec).expanduser()
     if path.is_file():
         config = _config_from_file(path)
-        return (_from_config(config, seed), path.stem,
+        return (_from_config(config, seed, str(path)), path.stem,
                 f"config {path}, random weights (seed {seed})", [])
     if path.is_dir() and (path / "config.json").is_file():
         if _has_weights(path):
@@ -212,11 +244,11 @@ def _build(spec: Any, seed: int) -> tuple[Any, str, str, list[str]]:
             try:
                 model = transformers.AutoModelForCausalLM.from_pretrained(
                     str(path), local_files_only=True)
-            except (OSError, ValueError) as exc:
-                raise BadInput(f"cannot load the model in {path}: {exc}") from exc
+            except Exception as exc:  # bad weights or config: one line
+                raise BadInput(f"cannot load the model in {path}: {_reason(exc)}") from exc
             return model, path.name, f"weights from {path}", []
         config = _config_from_file(path / "config.json")
-        return (_from_config(config, seed), path.name,
+        return (_from_config(config, seed, str(path / "config.json")), path.name,
                 f"config {path / 'config.json'}, random weights (seed {seed})",
                 [f"{path} has no weights (*.safetensors, pytorch_model*.bin): built with "
                  "random weights; energy depends on the shapes, not on the weights"])

@@ -58,7 +58,8 @@ def llm_rows(res: LlmBenchResult) -> tuple[list[str], list[list[str]]]:
     rows: list[Row] = [
         ("TTFT ms", lambda p: _cell(p.ttft_ms), "measured [t]"),
         ("ITL p50 / p90 ms",
-         lambda p: f"{_fmt(p.itl_ms['p50'])} / {_fmt(p.itl_ms['p90'])}", "measured [t]"),
+         lambda p: f"{_fmt(p.itl_ms.get('p50'))} / {_fmt(p.itl_ms.get('p90'))}",
+         "measured [t]"),
         ("output tokens/s", lambda p: _cell(p.tokens_per_s), "measured [t]"),
         ("decode tokens/s, steady", lambda p: _cell(p.decode_tokens_per_s), "measured [t]"),
     ]
@@ -92,14 +93,23 @@ def llm_table(res: LlmBenchResult, title: str | None = None) -> Any:
     return t
 
 
+def _params(n: int) -> str:
+    """A parameter count in M (or K below a million, so a tiny model is not "0.0 M")."""
+    return f"{n / 1e6:.1f} M" if n >= 1_000_000 else f"{n / 1e3:.1f} K"
+
+
+def _reps(n: int) -> str:
+    return f"{n} measured repetition{'' if n == 1 else 's'}"
+
+
 def llm_lines(res: LlmBenchResult) -> list[str]:
     """What the table's figures rest on: model, machine, sensors, clocks, notes."""
     lines = [
-        f"model: {res.model} ({res.params / 1e6:.1f} M parameters), {res.model_origin}",
+        f"model: {res.model} ({_params(res.params)} parameters), {res.model_origin}",
         f"workload: prompts of {res.prompt_len} random tokens, {res.max_new_tokens} new tokens "
         f"per response ({'stop at EOS' if res.stop_at_eos else 'EOS ignored'}), greedy, "
-        f"KV cache; {res.points[0].repetitions if res.points else 0} measured repetitions "
-        "per batch size; ( ) = 95 % CI over repetitions",
+        f"KV cache; {_reps(res.points[0].repetitions if res.points else 0)} per batch size; "
+        "( ) = 95 % CI over repetitions",
         f"machine: {res.machine}",
         f"[e] energy: {res.kind}, from {res.source}",
         "[t] time: measured, wall clock (perf_counter) after device sync",
@@ -109,8 +119,9 @@ def llm_lines(res: LlmBenchResult) -> list[str]:
                      f"({res.baseline_source})")
     if res.run_id is not None:
         lines.append(f"run: {res.run_id}")
-    lines.append("frontier (steady decode J/token vs median ITL): batch "
-                 + ", ".join(str(b) for b in res.frontier))
+    lines.append("frontier (steady decode J/token vs median ITL): "
+                 + ("batch " + ", ".join(str(b) for b in res.frontier) if res.frontier
+                    else "none (no batch size had a steady phase)"))
     seen: set[str] = set()
     for n in [*res.notes, *(n for p in res.points for n in p.notes)]:
         if n not in seen:

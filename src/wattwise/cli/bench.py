@@ -61,6 +61,9 @@ def _user_target(target: str, batch_size: int | None, threads: int | None
         except Exception as exc:  # noqa: BLE001 - the user's code failed: one line
             die(f"{target} failed on its first call (warm-up call 1 of a step, or a factory "
                 f"building the model): {type(exc).__name__}: {exc}")
+        except SystemExit as exc:  # sys.exit() in the user's code: say so, exit 2
+            die(f"{target} exited (code {user.exit_code(exc)}) on its first call (a factory "
+                "building the model, or warm-up call 1 of a step)")
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return fn, None
         if value is None or isinstance(value, int | float):
@@ -182,6 +185,8 @@ def bench(
         die(f"unknown suite {shown(target)} (choose from: {', '.join(SUITE)}, all; "
             "or give MODULE:CALLABLE or a transformers model directory)")
     if json_out is not None:
+        if str(json_out) == "-":  # not stdout: the table goes there
+            die("--json -: give a file name; the JSON is not written to stdout")
         check_output(json_out, "--json file", protect=None if no_store else db)
     jobs: list[tuple[str, Callable[[], int], str | None, Any]] = []
     if user_target:
@@ -356,6 +361,8 @@ def bench_llm(
     check_dtype(dtype)
     zone = check_zone(zone)
     if json_out is not None:
+        if str(json_out) == "-":  # not stdout: the table goes there
+            die("--json -: give a file name; the JSON is not written to stdout")
         check_output(json_out, "--json file", protect=None if no_store else db)
     if not no_store:
         check_db(db)

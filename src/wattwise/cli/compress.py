@@ -127,8 +127,10 @@ def compress(
         None, "--methods", "-m",
         help="Comma-separated: int8-dynamic, int8-static, prune-unstructured:0.5, "
         "prune-structured:0.5, distill:32, autocast-bf16, autocast-fp16, onnx, onnx-int8 "
-        "(ONNX Runtime; needs the onnx extra), int8-weight-only, float8-dynamic, "
-        "float8-weight-only (torchao; GPUs) (default: all that apply to the model and device)."),
+        "(ONNX Runtime; needs the onnx extra), int8-weight-only (torchao; CPU or GPU, "
+        "usually slower than fp32 on a CPU), float8-dynamic, float8-weight-only (torchao; "
+        "NVIDIA GPUs of compute capability 8.9+) (default: all that apply to the model and "
+        "device)."),
     max_loss: float = typer.Option(1.0, "--max-loss",
                                    help="Quality points the recommendation may lose."),
     quality_floor: float | None = typer.Option(
@@ -182,6 +184,8 @@ def compress(
         if plot.suffix.lower() == ".png":
             _need_matplotlib()
     if json_out is not None:
+        if str(json_out) == "-":  # not stdout: the table goes there
+            die("--json -: give a file name; the JSON is not written to stdout")
         check_output(json_out, "--json file")
         if plot is not None and os.path.abspath(plot) == os.path.abspath(json_out):
             die(f"--plot and --json name the same file ({plot}); give two")
@@ -342,6 +346,8 @@ def tune(
         die("--apply-power-limits changes the GPU's power limit: add --allow-power-limit "
             "to permit it")
     if json_out is not None:
+        if str(json_out) == "-":  # not stdout: the table goes there
+            die("--json -: give a file name; the JSON is not written to stdout")
         check_output(json_out, "--json file")
     plan: list[float] = []
     rng = None

@@ -272,6 +272,9 @@ def parse_method(spec: str, suite: Any, threads: int | None = None) -> Config:
     if len(spec) > 200 or "\x00" in spec:
         raise BadInput(f"unknown method {spec[:60]!r}... (too long, or holds a NUL byte)")
     name, _, arg = spec.strip().partition(":")
+    if spec.strip().endswith(":") or "::" in spec:
+        raise BadInput(f"method {spec.strip()!r:.80} has an empty option after ':'; give the "
+                       f"option or drop the ':' (choose from: {METHOD_CHOICES})")
     try:
         if name == "int8-dynamic":
             return _int8_dynamic(arg, suite)

@@ -105,6 +105,15 @@ def call_factory(target: str, factory: Callable[[], Any]) -> Any:
     except Exception as exc:  # the user's code failed: say where and why
         raise BadInput(f"{target} raised while building the model: {_first_line(exc)}"
                        ) from exc
+    except SystemExit as exc:  # sys.exit() in the factory must not end wattwise silently
+        raise BadInput(f"{target} exited (code {exit_code(exc)}) while building the model"
+                       ) from exc
+
+
+def exit_code(exc: SystemExit) -> str:
+    """``SystemExit``'s code as shown: ``3``, ``None``, or a message cut short."""
+    code = exc.code
+    return str(code) if code is None or isinstance(code, int) else repr(str(code)[:80])
 
 
 def as_user_model(value: Any, target: str) -> UserModel:
