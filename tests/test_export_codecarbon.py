@@ -112,3 +112,68 @@ def test_codecarbon_export_names_the_country_of_any_zone_with_an_iso_code(
     (row,) = list(csv.DictReader(io.StringIO(out.read_text())))
     assert (row["country_iso_code"], row["country_name"]) == (iso, name)
     assert row["region"] == region
+
+
+def _row(db: Path, run_id: int, tmp_path: Path) -> tuple[dict[str, str], Any]:
+    out = tmp_path / "emissions.csv"
+    r = _export(db, run_id, out)
+    with out.open(newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    return row, r
+
+
+def test_codecarbon_duration_and_every_power_are_the_measured_windows(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE")
+    rec = Store(db).get_run(run_id)
+    summary = rec.summary
+    # the run's row opens before the meter's window and so is longer than it
+    assert rec.ended_unix_s - rec.started_unix_s != summary["duration_s"]
+    assert rec.duration_s == summary["duration_s"]
+    row, _ = _row(db, run_id, tmp_path)
+    duration = float(row["duration"])
+    assert duration == summary["duration_s"]
+    cpu_kwh = float(row["cpu_energy"])
+    assert float(row["cpu_power"]) == pytest.approx(cpu_kwh * 3.6e6 / duration, rel=1e-12)
+    # a constant 40 W sensor gives 40 W back over the window its energy was read over
+    assert float(row["cpu_power"]) == pytest.approx(40.0, rel=1e-3)
+    assert float(row["emissions_rate"]) == pytest.approx(
+        float(row["emissions"]) / duration, rel=1e-12)
+
+
+def test_codecarbon_ram_total_size_is_the_exact_recorded_bytes_in_gib(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE")
+    hardware = Store(db).get_run(run_id).hardware
+    row, _ = _row(db, run_id, tmp_path)
+    assert float(row["ram_total_size"]) == pytest.approx(
+        hardware["memory_bytes"] / 2**30, rel=1e-12)
+
+
+def test_codecarbon_cpu_utilization_is_the_machines_busy_share_over_the_run(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE")
+    rec = Store(db).get_run(run_id)
+    busy = rec.summary["attribution"]["machine_busy_cpu_s"]
+    row, _ = _row(db, run_id, tmp_path)
+    want = busy / (rec.hardware["logical_cpus"] * rec.summary["duration_s"]) * 100
+    # CPU times tick every 10 ms: over a short, busy run the share may read a hair over 100
+    assert float(row["cpu_utilization_percent"]) == pytest.approx(min(100.0, want), rel=1e-9)
+    assert 0.0 <= float(row["cpu_utilization_percent"]) <= 100.0
+
+
+def test_codecarbon_cpu_utilization_left_empty_says_why(tmp_path: Path) -> None:
+    import dataclasses
+
+    from wattwise.export import export_codecarbon
+
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE")
+    rec = Store(db).get_run(run_id)
+    bare = dataclasses.replace(rec, summary={**rec.summary, "attribution": None})
+    notes: list[str] = []
+    (row,) = list(csv.DictReader(io.StringIO(export_codecarbon(bare, notes=notes))))
+    assert row["cpu_utilization_percent"] == ""
+    assert any("cpu_utilization_percent" in n and "no busy CPU time" in n for n in notes)

@@ -296,7 +296,7 @@ def test_report_sci_is_emissions_per_unit_plus_embodied_share(
     m_g = 0.0
     if embodied:
         fig = embodied_figure(embodied)
-        # time reserved: the run's recorded wall time (track start to end)
+        # time reserved: the run's duration, its measured window's (as every output gives)
         duration = Store(rec.db).get_run(rec.run_id).duration_s or 0.0
         m_g = embodied_share_g(fig.embodied_g, duration,
                                lifetime_s=fig.lifetime_years * 365.25 * 86400)
@@ -322,3 +322,135 @@ def test_windows_agree_with_their_samples(rec: Recorded) -> None:
         want = rec.again(rows, w)
         for key in ("energy_j", "low_j", "high_j"):
             assert w[key] == v[key] == pytest.approx(want[key], abs=_tolerance(rec, key)), key
+
+
+# -- one duration (the measured window's) in every output ------------------------------
+
+def _durations(r: Recorded) -> dict[str, float]:
+    got = {"python": r.run.result.duration_s}
+    shown = json.loads(r.cli("show", str(r.run_id), "--json"))
+    got["show"], got["show-summary"] = shown["duration_s"], shown["summary"]["duration_s"]
+    (row,) = [x for x in json.loads(r.cli("runs", "--json")) if x["id"] == r.run_id]
+    got["runs"] = row["duration_s"]
+    got["report"] = json.loads(r.cli("report", str(r.run_id), "--json"))["duration_s"]
+    got["export-json"] = json.loads(r.cli("export", str(r.run_id)))["run"]["duration_s"]
+    path = r.out / "duration.csv"
+    r.cli("export", str(r.run_id), "--format", "codecarbon", "-o", str(path))
+    with path.open(newline="", encoding="utf-8") as f:
+        (cc,) = list(csv.DictReader(f))
+    got["codecarbon"] = float(cc["duration"])
+    with _client(r) as c:
+        (api,) = [x for x in c.get("/api/runs").json()["runs"] if x["id"] == r.run_id]
+        got["api-runs"] = api["duration_s"]
+        got["api-run"] = c.get(f"/api/runs/{r.run_id}").json()["run"]["duration_s"]
+        got["api-sorted"] = next(x["duration_s"] for x in c.get(
+            "/api/runs?sort=duration").json()["runs"] if x["id"] == r.run_id)
+    return got
+
+
+def test_every_output_gives_the_measured_windows_duration_and_powers_divide_by_it(
+    rec: Recorded,
+) -> None:
+    summary = Store(rec.db).get_run(rec.run_id).summary
+    want = summary["duration_s"]
+    for path, value in _durations(rec).items():
+        assert value == pytest.approx(want, rel=ROUNDING), path
+    for d in summary["domains"]:
+        assert d["avg_power_w"] == pytest.approx(d["energy_j"] / want, rel=ROUNDING)
+    path = rec.out / "powers.csv"
+    rec.cli("export", str(rec.run_id), "--format", "codecarbon", "-o", str(path))
+    with path.open(newline="", encoding="utf-8") as f:
+        (cc,) = list(csv.DictReader(f))
+    for column in ("cpu", "gpu"):
+        if cc[f"{column}_energy"]:
+            assert float(cc[f"{column}_power"]) == pytest.approx(
+                float(cc[f"{column}_energy"]) * 3.6e6 / want, rel=ROUNDING), column
+
+
+# -- exported samples are the run's own: clipped to its window --------------------------
+
+def test_exported_samples_lie_in_the_runs_window_and_add_up_to_its_total(
+    rec: Recorded,
+) -> None:
+    r = CliRunner().invoke(app, ["export", str(rec.run_id), "--db", str(rec.db)])
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    summary = doc["run"]["summary"]
+    t0, t1 = summary["start_unix_s"], summary["end_unix_s"]
+    assert doc["samples_window"] == {"start_unix_s": t0, "end_unix_s": t1}
+    path = rec.out / "clipped.csv"
+    c = CliRunner().invoke(app, ["export", str(rec.run_id), "-f", "csv", "-o", str(path),
+                                 "--db", str(rec.db)])
+    assert c.exit_code == 0, c.stderr
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    for samples in (doc["samples"], rows):
+        times = [float(s["t_unix_s"]) for s in samples]
+        starts = [float(s["t_unix_s"]) - float(s["energy_j"]) / float(s["power_w"])
+                  for s in samples if float(s["power_w"]) > 0]
+        assert min(starts) >= t0 - 1e-6 and max(times) <= t1
+        for key in ("energy_j", "low_j", "high_j"):
+            total = sum(float(s[key]) for s in samples if s["domain"] in rec.in_total)
+            assert total == pytest.approx(summary[key], abs=_tolerance(rec, key)), key
+    # and each says so, with both sums
+    note = next(n for n in doc["notes"] if "clipped to the run's window" in n)
+    assert f"the run's total is {summary['energy_j']:.6g} J" in note
+    assert "clipped to the run's window" in c.stderr
+
+
+# -- report and its page agree when the report prices anew (F1, F2) --------------------
+
+def _priced_anew(tmp: Path, case: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, int]:
+    db = tmp / "runs.db"
+    sensor = ConstantPowerSensor({"package": 40.0}, name="m", component="cpu")
+    carbon: dict[str, Any] = {}
+    trace = tmp / "tx.csv"
+    if case == "edited trace":
+        start = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(time.time() - 3600))
+        end = time.strftime("%Y-%m-%dT%H:00:00Z", time.gmtime(time.time() + 7200))
+        trace.write_text(f"Time,Carbon Intensity\n{start},150\n{end},150\n")
+        carbon = {"zone": "DE", "intensity_trace": trace}
+    with wattwise.track(case, db=db, sensors=[sensor], interval_s=0.02, **carbon) as run:
+        time.sleep(0.1)
+    assert run.flush()
+    if case == "edited trace":
+        trace.write_text(trace.read_text().replace(",150", ",900"))
+    else:
+        monkeypatch.setenv("WATTWISE_ZONE", "DE")
+    return db, int(run.run_id or 0)
+
+
+@pytest.mark.parametrize("case", ["edited trace", "zone from the environment"])
+def test_report_text_json_and_page_agree_when_report_prices_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    _register_all()
+    db, run_id = _priced_anew(tmp_path, case, monkeypatch)
+    stored = Store(db).get_run(run_id).summary["emissions"]
+    page = tmp_path / "page.html"
+    runner = CliRunner()
+    j = runner.invoke(app, ["report", str(run_id), "--json", "--html", str(page), "--db", str(db)])
+    t = runner.invoke(app, ["report", str(run_id), "--db", str(db)], env={"COLUMNS": "300"})
+    assert j.exit_code == 0 and t.exit_code == 0, (j.output, t.output)
+    em = json.loads(j.stdout)["emissions"]
+    m = re.search(r'<script type="application/json" id="wattwise-data">(.*?)</script>',
+                  page.read_text(encoding="utf-8"), re.S)
+    assert m is not None
+    data = json.loads(m.group(1))["data"]
+    summary = data[f"/api/runs/{run_id}"]["run"]["summary"]
+    (row,) = data["/api/runs?limit=100"]["runs"]
+    printed = float(re.search(r"emissions: ([0-9.eE+-]+) gCO2eq", t.stdout).group(1))  # type: ignore[union-attr]
+    assert summary["emissions"]["emissions_g"] == row["emissions_g"] == em["emissions_g"]
+    assert printed == pytest.approx(em["emissions_g"], rel=1e-3)  # printed to 4 figures
+    curve = data[f"/api/runs/{run_id}/timeline"]["emissions"]["cumulative_g"]
+    assert curve[-1] == pytest.approx(em["emissions_g"], rel=ROUNDING)
+    if case == "edited trace":  # the recorded pricing, said to be kept
+        assert em["emissions_g"] == pytest.approx(stored["emissions_g"], rel=ROUNDING)
+        want = "changed since the run; priced with the intensities recorded with the run"
+    else:  # a new pricing, said in full
+        assert em["zone"] == "DE" and stored["zone"] == "WORLD"
+        want = "priced at DE (from $WATTWISE_ZONE), recorded at the world average"
+    assert any(want in n for n in em["notes"]) and any(want in n for n in summary["notes"])
+    assert want in " ".join(t.stdout.split())

@@ -168,3 +168,31 @@ def test_versions_name_only_libraries_the_run_loaded(monkeypatch: pytest.MonkeyP
     got = versions()
     assert got["transformers"] == "9.9.9"
     assert got["wattwise"] == wattwise.__version__
+
+
+@pytest.mark.parametrize("n", [0, -3, 2.9, 2.0, True, False, "2", None])
+def test_step_refuses_a_count_that_is_not_a_whole_number_of_at_least_one(n: object) -> None:
+    with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
+        with pytest.raises(wattwise.BadInput, match=r"whole number of steps, at least 1"):
+            run.step(n)  # type: ignore[arg-type]
+        assert run._step_marks == []  # nothing was marked
+        run.step(2)
+        assert len(run._step_marks) == 2
+
+
+def test_step_takes_integral_numbers_that_are_not_int() -> None:
+    import numpy as np
+
+    with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
+        run.step(np.int64(3))
+        assert len(run._step_marks) == 3
+
+
+def test_hardware_records_the_exact_memory_bytes_next_to_the_rounded_gb() -> None:
+    import psutil
+
+    from wattwise.tracking import hardware_info
+
+    info = hardware_info([])
+    assert info["memory_bytes"] == psutil.virtual_memory().total
+    assert info["memory_gb"] == round(info["memory_bytes"] / 1e9, 2)

@@ -7,10 +7,13 @@ interval at the grid intensity of that interval. Used by ``track(zone=...)``,
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from wattwise.errors import BadInput
 
@@ -28,6 +31,14 @@ class _SampleLike(Protocol):
     def high_j(self) -> float: ...
 
 
+class _TimedSample(_SampleLike, Protocol):
+    @property
+    def power_w(self) -> float: ...
+
+
+S = TypeVar("S", bound=_TimedSample)
+
+
 @dataclass(frozen=True)
 class CarbonOptions:
     """Where and how to price energy. Every field may be left unset.
@@ -35,6 +46,9 @@ class CarbonOptions:
     Without a zone the world average is used (and said); without a trace the
     shipped yearly figure of the zone is used; without a PUE, 1.0 for a
     local machine or the cloud provider's published figure for a cloud zone.
+    ``intensity_trace_sha256`` is the SHA-256 of the trace's bytes as the run was
+    priced with them (set by ``track``): a report reads the trace again only while
+    it still holds those bytes.
     """
 
     zone: str | None = None
@@ -42,32 +56,139 @@ class CarbonOptions:
     pue: float | None = None
     renewable_share: float | None = None
     provider: str | None = None
+    intensity_trace_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "provider": self.provider,
             "zone": self.zone,
             "intensity_trace": str(self.intensity_trace) if self.intensity_trace else None,
+            "intensity_trace_sha256": self.intensity_trace_sha256,
             "pue": self.pue,
             "renewable_share": self.renewable_share,
         }
 
 
+def trace_sha256(path: str | Path) -> str | None:
+    """The SHA-256 (hex) of the file's bytes; None if it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (OSError, ValueError):
+        return None
+
+
+def _real(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def sample_start(sample: _TimedSample, previous_t: float | None = None) -> float:
+    """When a sample's interval began.
+
+    A meter's ``Sample`` says so (``start_unix_s``); a stored row is one domain's
+    counter difference over its interval at ``power_w = energy_j / seconds``, so
+    the interval is ``energy_j / power_w`` long. A sample with no energy covers the
+    time since the domain's previous sample (``previous_t``), or none.
+    """
+    t = float(sample.t_unix_s)
+    own = _real(getattr(sample, "start_unix_s", None))
+    if own is not None and own <= t:
+        return own
+    e, p = _real(sample.energy_j), _real(getattr(sample, "power_w", None))
+    if e is not None and p is not None and e > 0 and p > 0:
+        return t - e / p
+    return previous_t if previous_t is not None and previous_t <= t else t
+
+
+@dataclass(frozen=True)
+class Clipped:
+    """What :func:`clip_to_window` did: how many samples it cut at an edge or left out."""
+
+    start_unix_s: float
+    end_unix_s: float
+    cut: int = 0
+    dropped: int = 0
+
+    def note(self, sum_j: float, total_j: float | None) -> str:
+        said = (
+            f"samples are clipped to the run's window {self.start_unix_s:.3f} to "
+            f"{self.end_unix_s:.3f} (unix s): the meter reads each domain just before the "
+            f"window opens and once after it closes, so {self.cut} edge sample(s) keep only "
+            "their part inside it (energy prorated by time)"
+        )
+        if self.dropped:
+            said += f" and {self.dropped} wholly outside it are left out"
+        said += f"; the counted samples add up to {sum_j:.6g} J"
+        if total_j is not None:
+            said += f", the run's total is {total_j:.6g} J"
+        return said
+
+
+def clip_to_window(
+    samples: Iterable[S], start_unix_s: float, end_unix_s: float
+) -> tuple[list[S], Clipped]:
+    """The samples' parts inside ``[start_unix_s, end_unix_s]``, in time order.
+
+    The meter seeds its timeline before a run's window opens and reads once more
+    after it closes, so the first sample of each domain begins a little before the
+    run and the last ends a little after. Each such edge sample keeps the part of
+    its interval inside the window, its energy and range prorated by time (power is
+    taken as constant over one sample), and ends at the window's end at the latest.
+    A sample wholly outside is left out. A sample whose time or energy is not a
+    finite number is kept as it is (an export says so on its own).
+    """
+    out: list[S] = []
+    cut = dropped = 0
+    prev: dict[str, float] = {}
+    for s in sorted(samples, key=lambda x: _real(x.t_unix_s) or 0.0):
+        t, e = _real(s.t_unix_s), _real(s.energy_j)
+        if t is None or e is None:
+            out.append(s)
+            continue
+        a = sample_start(s, prev.get(s.domain))
+        prev[s.domain] = t
+        lo, hi = max(a, start_unix_s), min(t, end_unix_s)
+        if hi < lo or (hi == lo and t > a):  # wholly outside (or only touching an edge)
+            dropped += 1
+            continue
+        if lo == a and hi == t:
+            out.append(s)
+            continue
+        f = (hi - lo) / (t - a) if t > a else 1.0
+        changes: dict[str, Any] = {"t_unix_s": hi, "energy_j": e * f}
+        for key in ("low_j", "high_j"):  # one that is not a number stays as read
+            value = _real(getattr(s, key))
+            if value is not None:
+                changes[key] = value * f
+        if hasattr(s, "start_unix_s"):
+            changes["start_unix_s"] = lo
+        out.append(dataclasses.replace(s, **changes))  # type: ignore[type-var]
+        cut += 1
+    return out, Clipped(start_unix_s, end_unix_s, cut, dropped)
+
+
 def intervals_from_samples(
-    samples: Iterable[_SampleLike],
+    samples: Iterable[Any],
     in_total: set[str],
     start_unix_s: float,
     scale_to_j: float | None = None,
+    end_unix_s: float | None = None,
 ) -> list[tuple[float, float, float, float, float]]:
     """One ``(t0, t1, energy_j, low_j, high_j)`` per sample of a counted domain.
 
     A sample covers the time since the previous sample of the same domain (or
     since ``start_unix_s`` for its first): domains read at different paces
     (a GPU counter every few seconds, the CPU every second) each keep their
-    own intervals. ``scale_to_j`` rescales the timeline so it adds up to a
-    window's exact energy (the whole-run window and the sample timeline start
-    and end a few milliseconds apart); the shape over time is the samples'.
+    own intervals. With ``end_unix_s``, the samples are first clipped to the
+    window ``[start_unix_s, end_unix_s]`` (:func:`clip_to_window`): the energy of
+    the meter's reads before the run opened and after it closed is not the run's.
+    ``scale_to_j`` rescales the timeline so it adds up to a window's exact energy
+    (what is left after clipping: the meter's clock and the sensor's read a
+    fraction of a millisecond apart); the shape over time is the samples'.
     """
+    if end_unix_s is not None:
+        samples, _ = clip_to_window(samples, start_unix_s, end_unix_s)
     last: dict[str, float] = {}
     out = []
     for s in sorted(samples, key=lambda x: x.t_unix_s):
@@ -182,14 +303,65 @@ class Repricing:
 
 
 def _recorded_desc(zone: str | None, trace: Any, provider: Any, pue: Any) -> str:
-    parts = [zone or "no zone (world average)"]
+    parts = [f"with {zone}" if zone else "at the world average"]
     if trace:
         parts.append(f"trace {trace}")
     if provider:
         parts.append(f"provider {provider}")
     if pue is not None:
         parts.append(f"PUE {pue:g}" if isinstance(pue, (int, float)) else f"PUE {pue}")
-    return ", ".join(parts)
+    return "recorded " + ", ".join(parts)
+
+
+def _ambient_zone() -> tuple[str, str] | None:
+    """The zone ``$WATTWISE_ZONE`` or the config file sets, and where it came from."""
+    from wattwise.carbon.zones import ENV_VAR, resolve_zone
+
+    choice = resolve_zone(None)
+    if choice.zone is None:
+        return None
+    where = f"${ENV_VAR}" if choice.origin == "env" else f"{choice.config_path or 'the config'}"
+    return choice.zone.name, where
+
+
+def _trace_changed(trace: str, digest: Any, em: dict[str, Any], zone: Any) -> str | None:
+    """Why the recorded trace can no longer price the run, or None if it still can.
+
+    With a recorded ``digest``, the file's bytes must still hash to it. A run recorded
+    before digests were kept is checked by reading the trace again: each recorded
+    ``intensity_used`` interval must get the intensity it got then.
+    """
+    path = Path(trace)
+    if not path.exists():
+        return f"the run's intensity trace {trace} no longer exists"
+    changed = f"the trace {trace} changed since the run"
+    if isinstance(digest, str) and digest:
+        return None if trace_sha256(path) == digest else changed
+    used = em.get("intensity_used")
+    rows = []
+    for row in used if isinstance(used, list) else []:
+        try:
+            a, b, g = (float(x) for x in row)
+        except (TypeError, ValueError):
+            continue
+        if all(math.isfinite(x) for x in (a, b, g)) and b >= a:
+            rows.append((a, b, g))
+    if not rows or not isinstance(zone, str):
+        return None  # nothing to check against: the trace prices it, as it always did
+    try:
+        from wattwise.carbon.traces import TraceSource
+        from wattwise.carbon.zones import get_zone
+
+        name = get_zone(zone).name
+        series = TraceSource.from_csv(path, name, outside="yearly").series(
+            name, min(r[0] for r in rows), max(r[1] for r in rows)
+        )
+        now = [float(series.mean_over(a, b)) for a, b, _ in rows]
+    except Exception:  # noqa: BLE001 - a trace that no longer reads as it did has changed
+        return changed
+    same = all(math.isclose(x, g, rel_tol=1e-9, abs_tol=1e-9)
+               for x, (_, _, g) in zip(now, rows, strict=True))
+    return None if same else changed
 
 
 def reprice_options(
@@ -209,7 +381,15 @@ def reprice_options(
     An option given here overrides the recorded one and a note says so in one line
     ("priced at FR (--zone), recorded with DE"). A new zone, trace or provider
     replaces the whole recorded intensity choice (a DE trace says nothing of FR).
-    A recorded trace that no longer exists, or a recorded live provider, is
+
+    A run recorded with no zone was priced at the world average; a zone set since
+    by ``$WATTWISE_ZONE`` or the config file prices it now, and the note says so in
+    full ("priced at DE (from $WATTWISE_ZONE), recorded at the world average"). A
+    run recorded with a zone keeps it whatever the environment says.
+
+    A recorded trace that no longer exists, or whose bytes changed since the run
+    (its recorded SHA-256 differs; for a run recorded without one, the trace no
+    longer gives the intensities recorded), or a recorded live provider, is
     replaced by the recorded intensities, and a note says so.
     """
     s = summary if isinstance(summary, dict) else {}
@@ -224,9 +404,15 @@ def reprice_options(
         r_zone = em["zone"]  # resolved from $WATTWISE_ZONE or the config when recorded
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
+    r_digest = rec.get("intensity_trace_sha256")
 
     overrides: list[str] = []
     new_place = zone is not None or intensity_trace is not None or provider is not None
+    ambient = None
+    if zone is None and r_zone is None and em.get("zone") in ("WORLD", None) and em:
+        ambient = _ambient_zone()  # the run was priced at the world average
+        if ambient is not None:
+            overrides.append(f"{ambient[0]} (from {ambient[1]})")
     if zone is not None and (r_zone is None or zone.upper() != str(r_zone).upper()):
         overrides.append(f"{zone} (--zone)")
     if intensity_trace is not None and str(intensity_trace) != str(r_trace):
@@ -240,28 +426,35 @@ def reprice_options(
     notes: list[str] = []
     if overrides:
         notes.append(
-            f"priced at {', '.join(overrides)}, recorded with "
+            f"priced at {', '.join(overrides)}, "
             + _recorded_desc(r_zone, r_trace, r_provider, r_pue)
         )
     options = CarbonOptions(
-        zone if zone is not None else r_zone,
+        zone if zone is not None else ambient[0] if ambient is not None else r_zone,
         intensity_trace if new_place else r_trace,
         pue if pue is not None else r_pue,
         renewable_share if renewable_share is not None else r_share,
         provider if new_place else r_provider,
     )
-    if new_place or (r_trace is None and r_provider is None):
+    if new_place:
+        if (intensity_trace is not None and r_trace is not None
+                and str(intensity_trace) == str(r_trace)):
+            why = _trace_changed(str(r_trace), r_digest, em, r_zone)
+            if why is not None:
+                notes.append(f"{why}; priced with it as it is now (--intensity-trace)")
+        return Repricing(options, None, tuple(notes))
+    if r_trace is None and r_provider is None:
         return Repricing(options, None, tuple(notes))
 
-    # The run's own intensities: its trace file is gone, or a live provider gave them.
-    if r_trace is not None and Path(str(r_trace)).exists():
-        return Repricing(options, None, tuple(notes))
-    why = (
-        f"the run's intensity trace {r_trace} no longer exists"
-        if r_trace is not None
-        else f"the run was priced live by {r_provider}; a report does not fetch again "
-        "(give --intensity-provider to)"
-    )
+    # The run's own intensities: its trace is gone or changed, or a live provider gave them.
+    if r_trace is not None:
+        trace_why = _trace_changed(str(r_trace), r_digest, em, r_zone)
+        if trace_why is None:
+            return Repricing(options, None, tuple(notes))
+        why = trace_why
+    else:
+        why = (f"the run was priced live by {r_provider}; a report does not fetch again "
+               "(give --intensity-provider to)")
     plain = CarbonOptions(options.zone, None, options.pue, options.renewable_share, None)
     used = em.get("intensity_used")
     try:

@@ -163,6 +163,42 @@ def strict_json(value: Any, *, indent: int | None = 2) -> tuple[str, list[str]]:
     return text, [_replaced_note(replaced, "null")] if replaced else []
 
 
+def _finite_time(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def run_window(record: RunInfo) -> tuple[float, float] | None:
+    """The run's measured window (its summary's start and end), if it has one."""
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    t0, t1 = _finite_time(summary.get("start_unix_s")), _finite_time(summary.get("end_unix_s"))
+    if t0 is not None and t1 is not None and t1 >= t0:
+        return t0, t1
+    return None
+
+
+def _in_window(
+    record: RunInfo | None, samples: Sequence[SampleRow]
+) -> tuple[list[SampleRow], str | None]:
+    """The samples clipped to the run's window (``accounting.clip_to_window``), and the
+    note that says so; as given where the run has no summary (it never finished)."""
+    window = None if record is None else run_window(record)
+    if window is None:
+        return list(samples), None
+    from wattwise.accounting import clip_to_window
+
+    clipped, how = clip_to_window(samples, *window)
+    if not how.cut and not how.dropped:
+        return clipped, None
+    known = _domain_components(record) if record is not None else {}
+    counted = sum(s.energy_j for s in clipped if not s.gap and _component_of(s.domain, known)[1]
+                  and isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j))
+    summary = record.summary if record is not None and isinstance(record.summary, dict) else {}
+    total = summary.get("energy_j")
+    total = float(total) if isinstance(total, (int, float)) and math.isfinite(total) else None
+    return clipped, how.note(counted, total)
+
+
 def export_json(
     record: RunInfo,
     samples: Sequence[SampleRow],
@@ -173,22 +209,31 @@ def export_json(
 ) -> str:
     """The whole run as one JSON document, with the same field names as the database.
 
-    Strict JSON: a non-finite number is ``null``, listed in the document's
-    ``notes`` (present only then) and appended to ``notes`` when given."""
+    The samples are the run's own: clipped to its measured window (the summary's
+    ``start_unix_s`` to ``end_unix_s``), so the counted domains' samples add up to
+    its total (see ``accounting.clip_to_window``); ``samples_window`` gives that
+    window and a note in ``notes`` says what was clipped. Strict JSON: a non-finite
+    number is ``null``, said in the document's ``notes``. ``notes`` (when given)
+    gets every note too."""
+    rows, clip_note = _in_window(record, samples)
     doc: dict[str, Any] = {
         "format": "wattwise-run",
         "schema_version": SCHEMA_VERSION,
         "run": record.to_dict(),
-        "samples": [s.to_dict() for s in samples],
+        "samples": [s.to_dict() for s in rows],
         "windows": list(windows),
         "events": list(events),
     }
+    window = run_window(record)
+    if window is not None:
+        doc["samples_window"] = {"start_unix_s": window[0], "end_unix_s": window[1]}
     replaced: list[tuple[str, float]] = []
     clean = _finite_only(json.loads(json.dumps(doc, default=str)), "", replaced)
-    if replaced:
-        clean["notes"] = [_replaced_note(replaced, "null")]
+    said = [n for n in (clip_note, _replaced_note(replaced, "null") if replaced else None) if n]
+    if said:
+        clean["notes"] = said
         if notes is not None:
-            notes.extend(clean["notes"])
+            notes.extend(said)
     return json.dumps(clean, indent=2, allow_nan=False)
 
 
@@ -203,10 +248,20 @@ def _number_cell(value: Any, path: str, replaced: list[tuple[str, Any]]) -> str:
     return repr(value)
 
 
-def export_csv(samples: Sequence[SampleRow], *, notes: list[str] | None = None) -> str:
+def export_csv(
+    samples: Sequence[SampleRow],
+    *,
+    notes: list[str] | None = None,
+    record: RunInfo | None = None,
+) -> str:
     """One row per sample; ``gap`` is 1 where the sensor failed to read, else 0.
 
-    A number that is missing or not finite is an empty cell, said in ``notes``."""
+    With the run's ``record``, the samples are clipped to its measured window, as
+    ``export_json`` does, and a note in ``notes`` says so. A number that is missing
+    or not finite is an empty cell, said in ``notes``."""
+    samples, clip_note = _in_window(record, samples)
+    if clip_note and notes is not None:
+        notes.append(clip_note)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SAMPLE_COLUMNS)
@@ -366,8 +421,12 @@ def export_codecarbon(
     run (energy / duration).
     Hardware cells read ``record.hardware`` keys ``cpu_model``, ``cpu_count``
     or ``logical_cpus``, ``gpu_model``/``gpu_count`` or ``gpus`` (see
-    ``_gpu_names``), ``ram_total_gb`` (GiB), ``ram_total_bytes`` or
-    ``memory_gb`` (GB); OS and Python from ``record.host``/``record.versions``.
+    ``_gpu_names``), ``ram_total_gb`` (GiB), the exact ``ram_total_bytes`` or
+    ``memory_bytes``, else the rounded ``memory_gb`` (GB); OS and Python from
+    ``record.host``/``record.versions``. ``cpu_utilization_percent`` is the
+    machine's busy CPU share over the run (see ``_cpu_utilization_percent``).
+    The samples are first clipped to the run's measured window, and powers and
+    ``emissions_rate`` divide by its duration (the summary's).
     Carbon and place cells not given come from the emissions recorded with the
     run (``record.summary["emissions"]``: grams as kg, its PUE, its zone as
     ISO-3 country, region and cloud region); water cells stay empty unless
@@ -390,7 +449,7 @@ def export_codecarbon(
     if cloud_provider is None and cloud_region is None:
         cloud_provider = recorded.get("cloud_provider")
         cloud_region = recorded.get("cloud_region")
-    duration_s = record.duration_s
+    duration_s = record.duration_s  # the measured window's (the summary's), as everywhere
     end_unix_s = record.ended_unix_s
     if end_unix_s is None:
         end_unix_s = record.heartbeat_unix_s or record.started_unix_s
@@ -399,6 +458,7 @@ def export_codecarbon(
     energy_kwh: dict[str, float | None] = {"cpu": None, "gpu": None, "ram": None}
     total_kwh: float | None = None
     if samples is not None:
+        samples, _ = _in_window(record, samples)  # the run's part of its edge samples
         known = _domain_components(record)
         # A component with no domain stays empty: "not measured" is not 0.
         total_j = 0.0
@@ -443,13 +503,17 @@ def export_codecarbon(
     if gpu_model is None and gpu_names:
         gpu_model = ", ".join(f"{gpu_names.count(n)} x {n}" for n in dict.fromkeys(gpu_names))
     ram_gib = _first(hardware, "ram_total_gb")
-    if ram_gib is None and _first(hardware, "ram_total_bytes") is not None:
-        ram_gib = float(hardware["ram_total_bytes"]) / _BYTES_PER_GIB
+    ram_bytes = _first(hardware, "ram_total_bytes", "memory_bytes")  # exact, where recorded
+    if ram_gib is None and _real(ram_bytes) is not None:
+        ram_gib = float(ram_bytes) / _BYTES_PER_GIB
     if ram_gib is None and _first(hardware, "memory_gb") is not None:
         ram_gib = float(hardware["memory_gb"]) * 1e9 / _BYTES_PER_GIB  # decimal GB -> GiB
     os_name = _first(host, "platform")
     if os_name is None and _first(host, "os") is not None:
         os_name = "-".join(str(host[k]) for k in ("os", "os_release") if host.get(k))
+    cpu_percent, why_no_cpu = _cpu_utilization_percent(record, hardware, duration_s)
+    if why_no_cpu:
+        unknown.append((("cpu_utilization_percent",), why_no_cpu))
     water_l = None
     if wue_l_per_kwh is not None and total_kwh is not None:
         water_l = total_kwh * wue_l_per_kwh
@@ -494,7 +558,7 @@ def export_codecarbon(
         "latitude": latitude,
         "ram_total_size": ram_gib,
         "tracking_mode": tracking_mode,
-        "cpu_utilization_percent": None,
+        "cpu_utilization_percent": cpu_percent,
         "gpu_utilization_percent": None,
         "ram_utilization_percent": None,
         "ram_used_gb": None,
@@ -512,6 +576,34 @@ def export_codecarbon(
     if notes is not None:
         notes.extend(_empty_notes(row, unknown))
     return buf.getvalue()
+
+
+def _real(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _cpu_utilization_percent(
+    record: RunInfo, hardware: dict[str, Any], duration_s: float | None
+) -> tuple[float | None, str | None]:
+    """CodeCarbon's ``cpu_utilization_percent``: the machine's CPU use over the run, in %.
+
+    CodeCarbon averages ``psutil.cpu_percent()`` (every CPU of the machine, 0-100)
+    over its measurements; the same share here is the busy CPU-seconds recorded
+    with the run's attribution over its logical CPUs times its duration. Empty,
+    with why, where one of them was not recorded.
+    """
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    att = summary.get("attribution")
+    busy = _real(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
+    cpus = _real(_first(hardware, "cpu_count", "logical_cpus"))
+    if busy is None:
+        return None, ("no busy CPU time was recorded with the run (it measured no process "
+                      "tree)")
+    if cpus is None or cpus <= 0 or not duration_s:
+        return None, "the run's CPU count or duration was not recorded"
+    return min(100.0, max(0.0, busy / (cpus * duration_s) * 100.0)), None
 
 
 def _empty_notes(row: dict[str, Any], unknown: list[tuple[tuple[str, ...], str]]) -> list[str]:

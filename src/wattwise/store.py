@@ -82,8 +82,10 @@ class RunInfo:
 
     ``status`` is ``lost`` for a run recorded as running whose process is
     known dead on this host, or, on another host, whose heartbeat is stale.
-    ``duration_s`` runs to the end, or for a run that never ended to its last
-    heartbeat (the last time it was known alive).
+    ``duration_s`` is the measured window's (the summary's ``duration_s``, which
+    every average power of the run divides by); for a run without a summary it
+    runs from its start to its end, or to its last heartbeat (the last time it
+    was known alive).
     """
 
     id: int
@@ -119,6 +121,17 @@ def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def summary_duration(summary: Any) -> float | None:
+    """The measured window's length from a run's summary (``duration_s``), if it holds one.
+
+    The run's row is written before its meter opens the window and ended when it
+    closes; the summary's duration is the window's own (the two reads that give the
+    energy), so every power of the run divides by it.
+    """
+    value = _num(summary.get("duration_s")) if isinstance(summary, dict) else None
+    return value if value is not None and value >= 0 else None
 
 
 def _int(value: Any) -> int | None:
@@ -338,13 +351,17 @@ class Store:
         end = _num(row["ended_unix_s"])
         heartbeat = _num(row["heartbeat_unix_s"])
         last = end if end is not None else heartbeat
+        summary = _rows.loads(row["summary_json"], dict)
+        duration = summary_duration(summary)
+        if duration is None and last is not None:
+            duration = max(0.0, last - started)
         return cls(
             id=int(row["id"]),
             name=str(row["name"]),
             status=self._status(row, now),
             started_unix_s=started,
             ended_unix_s=end,
-            duration_s=None if last is None else max(0.0, last - started),
+            duration_s=duration,
             host=_rows.loads(row["host_json"], dict, {}),
             hardware=_rows.loads(row["hardware_json"], dict, {}),
             sensors=[d for d in _rows.loads(row["sensors_json"], list, [])
@@ -353,7 +370,7 @@ class Store:
             command=_command(_rows.loads(row["command_json"], list)),
             exit_code=_int(row["exit_code"]),
             pid=_int(row["pid"]),
-            summary=_rows.loads(row["summary_json"], dict),
+            summary=summary,
             tags=_rows.loads(row["tags_json"], dict, {}),
             heartbeat_unix_s=heartbeat,
             **extra,

@@ -12,7 +12,9 @@ fault: it warns once, marks a gap, and lets the program go on.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
+import numbers
 import os
 import signal
 import threading
@@ -25,7 +27,12 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from wattwise._userinput import shown
-from wattwise.accounting import CarbonOptions, emissions_and_fetched, intervals_from_samples
+from wattwise.accounting import (
+    CarbonOptions,
+    emissions_and_fetched,
+    intervals_from_samples,
+    trace_sha256,
+)
 from wattwise.errors import BadInput
 from wattwise.meter import (
     Meter,
@@ -380,11 +387,17 @@ class Run:
             return
         in_total = {d.name for d in self.meter.domains if d.in_total}
         intervals = intervals_from_samples(
-            self.meter.samples, in_total, res.start_unix_s, scale_to_j=res.energy_j
+            self.meter.samples, in_total, res.start_unix_s, scale_to_j=res.energy_j,
+            end_unix_s=res.end_unix_s,
         )
         if not intervals:
             self.meter.notes.append("no energy samples, so no emissions figure")
             return
+        trace = self.carbon_options.intensity_trace
+        if trace is not None:  # the bytes it is priced with, so a report can tell an edit
+            self.carbon_options = dataclasses.replace(
+                self.carbon_options, intensity_trace_sha256=trace_sha256(trace)
+            )
         try:
             self.emissions, self._fetched = emissions_and_fetched(intervals, self.carbon_options)
         except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program
@@ -415,13 +428,21 @@ class Run:
     # -- prediction -----------------------------------------------------------------
 
     def step(self, n: int = 1) -> None:
-        """Mark the end of ``n`` training steps or epochs (for ``predict_total``)."""
+        """Mark the end of ``n`` training steps or epochs (for ``predict_total``).
+
+        ``n`` is a whole number of steps, at least 1 (``step(3)`` after three steps
+        measured together); anything else (0, a negative or fractional count, a
+        bool, text) raises BadInput and marks nothing.
+        """
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise BadInput(f"step(n): n must be a whole number of steps, at least 1, "
+                           f"got {shown(n)}")
+        n = int(n)
         if self.meter is None:
             raise BadInput("step() called before the run was started")
         if self._step_start is None:
             self._step_start = self._run_start_mark
         mark = self.meter.total_now()
-        n = max(1, int(n))
         prev = self._step_marks[-1] if self._step_marks else self._step_start
         # n steps measured together: n equal shares of the time and energy since the
         # last mark (equal marks would read as n-1 steps that took no time at all).
@@ -614,11 +635,13 @@ def hardware_info(sensors: list[Sensor]) -> dict[str, Any]:
 
     from wattwise.hardware.memory import GB_BYTES, GB_UNIT  # the unit the model sensor uses
 
+    total = psutil.virtual_memory().total
     info: dict[str, Any] = {
         "cpu_model": _cpu_model(),
         "logical_cpus": psutil.cpu_count(logical=True),
-        "memory_gb": round(psutil.virtual_memory().total / GB_BYTES, 2),
+        "memory_gb": round(total / GB_BYTES, 2),
         "memory_unit": GB_UNIT,
+        "memory_bytes": int(total),  # exact, for exports in other units (GiB)
     }
     gpus = []
     for s in sensors:

@@ -151,3 +151,215 @@ def test_report_of_a_run_whose_trace_is_gone_uses_the_recorded_intensities(
     out = json.loads(_invoke("report", str(run_id), "--json", "--db", str(db)).stdout)
     assert out["emissions"]["emissions_g"] == pytest.approx(recorded["emissions_g"])
     assert out["emissions"]["avg_intensity_g_per_kwh"] == pytest.approx(123)
+
+
+# -- a trace edited after the run (F1) -------------------------------------------------
+
+
+def _trace(path: Path, g: float) -> Path:
+    now = time.time()
+    rows = ["Time,Carbon Intensity"] + [
+        time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 7200 + 1800 * k)) + f",{g:g}"
+        for k in range(9)
+    ]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _page_data(page: Path, run_id: int) -> dict[str, Any]:
+    m = re.search(r'<script type="application/json" id="wattwise-data">(.*?)</script>',
+                  page.read_text(), re.S)
+    assert m
+    data: dict[str, Any] = json.loads(m.group(1))["data"]
+    return data
+
+
+def _forget_trace_digest(db: Path, run_id: int) -> None:
+    """The run as wattwise recorded it before trace digests were kept."""
+    import sqlite3
+
+    assert Store(db).get_run(run_id).summary  # this process's queued writes are in
+    con = sqlite3.connect(db)
+    with con:
+        (text,) = con.execute("SELECT summary_json FROM runs WHERE id = ?", (run_id,)).fetchone()
+        summary = json.loads(text)
+        del summary["carbon_options"]["intensity_trace_sha256"]
+        con.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
+                    (json.dumps(summary), run_id))
+    con.close()
+
+
+def test_a_run_records_the_sha256_of_the_trace_it_was_priced_with(tmp_path: Path) -> None:
+    import hashlib
+
+    trace = _trace(tmp_path / "tx.csv", 150)
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE", intensity_trace=trace)
+    options = Store(db).get_run(run_id).summary["carbon_options"]
+    assert options["intensity_trace_sha256"] == hashlib.sha256(trace.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("digest", ["recorded", "older run without one"])
+def test_report_of_a_run_whose_trace_was_edited_keeps_the_recorded_intensities(
+    tmp_path: Path, digest: str
+) -> None:
+    trace = _trace(tmp_path / "tx.csv", 150)
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE", intensity_trace=trace)
+    if digest != "recorded":
+        _forget_trace_digest(db, run_id)
+    recorded = Store(db).get_run(run_id).summary["emissions"]
+    _trace(trace, 900)  # edited after the run
+    page = tmp_path / "tx.html"
+    out = json.loads(_invoke("report", str(run_id), "--json", "--html", str(page),
+                             "--db", str(db)).stdout)
+    assert out["emissions"]["emissions_g"] == pytest.approx(recorded["emissions_g"], rel=1e-9)
+    assert out["emissions"]["avg_intensity_g_per_kwh"] == pytest.approx(150)
+    note = f"the trace {trace} changed since the run; priced with the intensities recorded " \
+           "with the run"
+    assert note in out["emissions"]["notes"]
+    printed = _invoke("report", str(run_id), "--db", str(db)).stdout
+    assert note in _flat(printed)
+    data = _page_data(page, run_id)
+    summary = data[f"/api/runs/{run_id}"]["run"]["summary"]
+    assert summary["emissions"]["emissions_g"] == out["emissions"]["emissions_g"]
+    assert note in summary["notes"]
+
+
+@pytest.mark.parametrize("digest", ["recorded", "older run without one"])
+def test_report_of_a_run_whose_trace_is_unchanged_reads_the_trace_without_a_note(
+    tmp_path: Path, digest: str
+) -> None:
+    trace = _trace(tmp_path / "tx.csv", 150)
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE", intensity_trace=trace)
+    if digest != "recorded":
+        _forget_trace_digest(db, run_id)
+    recorded = Store(db).get_run(run_id).summary["emissions"]
+    out = json.loads(_invoke("report", str(run_id), "--json", "--db", str(db)).stdout)
+    assert out["emissions"]["emissions_g"] == pytest.approx(recorded["emissions_g"], rel=1e-9)
+    assert out["emissions"]["source"] == recorded["source"]  # the trace itself, read again
+    assert not any("changed" in n for n in out["emissions"]["notes"])
+
+
+def test_naming_the_edited_trace_again_prices_with_it_as_it_is_now_and_says_so(
+    tmp_path: Path,
+) -> None:
+    trace = _trace(tmp_path / "tx.csv", 150)
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE", intensity_trace=trace)
+    _trace(trace, 900)
+    out = json.loads(_invoke("report", str(run_id), "--zone", "DE", "--intensity-trace",
+                             str(trace), "--json", "--db", str(db)).stdout)
+    assert out["emissions"]["avg_intensity_g_per_kwh"] == pytest.approx(900)
+    assert any(f"the trace {trace} changed since the run; priced with it as it is now" in n
+               for n in out["emissions"]["notes"])
+
+
+# -- a zone from the environment (F2) --------------------------------------------------
+
+
+def test_a_run_recorded_at_the_world_average_priced_by_wattwise_zone_says_so_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db)
+    recorded = Store(db).get_run(run_id).summary["emissions"]
+    assert recorded["zone"] == "WORLD"
+    monkeypatch.setenv("WATTWISE_ZONE", "DE")
+    page = tmp_path / "r1env.html"
+    out = json.loads(_invoke("report", str(run_id), "--json", "--html", str(page),
+                             "--db", str(db)).stdout)
+    note = "priced at DE (from $WATTWISE_ZONE), recorded at the world average"
+    assert out["emissions"]["zone"] == "DE" and note in out["emissions"]["notes"]
+    assert out["emissions"]["emissions_g"] != pytest.approx(recorded["emissions_g"])
+    assert note in _flat(_invoke("report", str(run_id), "--db", str(db)).stdout)
+    # the page shows what report printed, not the record
+    data = _page_data(page, run_id)
+    summary = data[f"/api/runs/{run_id}"]["run"]["summary"]
+    assert summary["emissions"]["zone"] == "DE"
+    assert summary["emissions"]["emissions_g"] == out["emissions"]["emissions_g"]
+    (row,) = data["/api/runs?limit=100"]["runs"]
+    assert row["zone"] == "DE" and row["emissions_g"] == out["emissions"]["emissions_g"]
+    assert note in summary["notes"]
+
+
+def test_a_zone_from_the_config_file_is_named_with_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db)
+    config = tmp_path / "config" / "wattwise" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('zone = "FR"\n')
+    out = json.loads(_invoke("report", str(run_id), "--json", "--db", str(db)).stdout)
+    assert out["emissions"]["zone"] == "FR"
+    assert f"priced at FR (from {config}), recorded at the world average" in \
+        out["emissions"]["notes"]
+
+
+def test_a_run_recorded_with_a_zone_keeps_it_whatever_wattwise_zone_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE")
+    recorded = Store(db).get_run(run_id).summary["emissions"]
+    monkeypatch.setenv("WATTWISE_ZONE", "FR")
+    out = json.loads(_invoke("report", str(run_id), "--json", "--db", str(db)).stdout)
+    assert out["emissions"]["zone"] == "DE"
+    assert out["emissions"]["emissions_g"] == pytest.approx(recorded["emissions_g"], rel=1e-9)
+    assert not any("priced at" in n for n in out["emissions"]["notes"])
+
+
+# -- what show says, report says too (F4) ----------------------------------------------
+
+
+def test_report_gives_the_energy_range_and_the_process_tree_share_as_show_does(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.db"
+    sensor = ConstantPowerSensor({"gpu0": 80.0}, kind="estimated", spread=0.25,
+                                 component="gpu")
+    with wattwise.track("est", db=db, sensors=[sensor], interval_s=0.05, zone="DE") as run:
+        time.sleep(0.2)
+    run_id = int(run.run_id or 0)
+    summary = Store(db).get_run(run_id).summary
+    out = json.loads(_invoke("report", str(run_id), "--json", "--db", str(db)).stdout)
+    assert out["low_j"] == summary["low_j"] and out["high_j"] == summary["high_j"]
+    assert out["low_j"] < out["energy_j"] < out["high_j"]
+    assert out["attribution"] == summary["attribution"]
+    assert out["duration_s"] == summary["duration_s"]
+    shown = _flat(_invoke("show", str(run_id), "--db", str(db)).stdout)
+    printed = _flat(_invoke("report", str(run_id), "--db", str(db)).stdout)
+    rng = f"({summary['low_j']:.1f}-{summary['high_j']:.1f})"
+    assert rng in shown and rng in printed
+    tree = re.search(r"process tree: .*?emissions price the whole total\)\.", shown)
+    assert tree and tree.group(0) in printed
+
+
+# -- a run priced on the offline typical week (F11) ------------------------------------
+
+
+@pytest.mark.parametrize("tagged", [True, False])
+def test_report_says_a_typical_week_price_is_an_offline_estimate(
+    tmp_path: Path, tagged: bool
+) -> None:
+    trace = _trace(tmp_path / "typical-week-DE.csv", 300)
+    db = tmp_path / "r.db"
+    sensor = ConstantPowerSensor({"cpu:package": 40.0})
+    said = ("the DE typical-week profile of 2020 (offline), not a forecast of today's grid, "
+            "as the plan was: an estimate of the usual grid, not its measured intensity")
+    tags = {"priced_on": said} if tagged else {}
+    with wattwise.track("planned", db=db, sensors=[sensor], interval_s=0.05, zone="DE",
+                        intensity_trace=trace, tags=tags) as run:
+        time.sleep(0.1)
+    printed = _flat(_invoke("report", str(run.run_id), "--db", str(db)).stdout)
+    out = json.loads(_invoke("report", str(run.run_id), "--json", "--db", str(db)).stdout)
+    assert "priced on:" in printed and "offline" in printed
+    assert "offline" in out["emissions"]["priced_on"]
+    if tagged:
+        assert out["emissions"]["priced_on"] == said
+    # an option that prices it anew is not the typical week any more
+    fr = json.loads(_invoke("report", str(run.run_id), "--zone", "FR", "--json",
+                            "--db", str(db)).stdout)
+    assert "priced_on" not in fr["emissions"]

@@ -84,9 +84,10 @@ def test_timeline_keeps_the_energy_of_the_samples(base: str, db: Path) -> None:
     cpu = data["domains"]["cpu:0"]
     assert len(cpu["t_s"]) <= 10
     assert data["provenance"]["cpu:0"]["kind"] == "measured"
-    # Power x interval summed over the thinned curve is still the samples' energy (times
+    # Power x interval summed over the thinned curve, from the first sample's own start
+    # (the sensor's first read, not the run's row), is still the samples' energy (times
     # are given to the millisecond, hence the tolerance).
-    energy, prev = 0.0, 0.0
+    energy, prev = 0.0, cpu["begin_s"]
     for t, p in zip(cpu["t_s"], cpu["power_w"], strict=True):
         energy += p * (t - prev)
         prev = t

@@ -85,3 +85,23 @@ def test_the_grafana_dashboard_reads_only_metrics_the_dashboard_exposes(tmp_path
         for labels in re.findall(r"(?:by|on|group_left) \(([^)]*)\)", e):
             for label in (x.strip() for x in labels.split(",") if x.strip()):
                 assert f'{label}="' in text, (label, e)
+
+
+def test_help_says_a_runs_energy_is_the_machines_and_totals_count_overlaps_per_run(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "r.db"
+    with _live_run(db):
+        pass
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(Store(db)))
+    helps = {line.split(" ", 3)[2]: line.split(" ", 3)[3]
+             for line in generate_latest(registry).decode().splitlines()
+             if line.startswith("# HELP ")}
+    assert "the machine's energy while the run lasted" in helps[
+        "wattwise_run_energy_joules_total"]
+    assert "not the run's process tree's share" in helps["wattwise_run_energy_joules_total"]
+    overlap = ("sum over runs; runs that overlap in time on one machine count the machine's "
+               "energy once per run")
+    assert overlap in helps["wattwise_energy_joules_total"]
+    assert overlap in helps["wattwise_emissions_grams_total"]

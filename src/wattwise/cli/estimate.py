@@ -351,7 +351,7 @@ def register(app: typer.Typer) -> None:
         if rows:
             table = Table(title="Accelerators (dense peak; TFLOP/s, TOP/s for int8)")
             cols = (
-                "name", "TDP W", "fp32", "tf32", "bf16/fp16", "fp8", "int8", "mem GB", "GB/s",
+                "name", "TDP W", "fp32", "tf32", "bf16/fp16", "fp8", "int8", "mem GiB", "GB/s",
                 "checked",
             )
             for col in cols:

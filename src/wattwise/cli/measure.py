@@ -26,8 +26,10 @@ from wattwise.cli._common import (
     write_output,
 )
 from wattwise.cli.render import (
+    attribution_lines,
     cell,
     emissions_lines,
+    energy,
     energy_table,
     num,
     runs_table,
@@ -449,7 +451,7 @@ def export(
                 notes=notes,
             ) + "\n"
         elif fmt == "csv":
-            text = ex.export_csv(store.samples(rec.id), notes=notes)
+            text = ex.export_csv(store.samples(rec.id), notes=notes, record=rec)
         else:
             text = ex.export_codecarbon(rec, store.samples(rec.id), notes=notes)
         if output is None:
@@ -462,6 +464,35 @@ def export(
             err_console.print(f"wrote {safe(output)}", markup=False, highlight=False)
         for note in notes:
             say("note", note)
+
+
+def _finite_time(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def _window(summary: dict[str, Any], started_unix_s: float) -> tuple[float, float | None]:
+    """The run's measured window (the summary's start and end), where it has one."""
+    t0, t1 = _finite_time(summary.get("start_unix_s")), _finite_time(summary.get("end_unix_s"))
+    if t0 is not None and t1 is not None and t1 >= t0:
+        return t0, t1
+    return started_unix_s, None
+
+
+#: A typical-week price file's name, as ``schedule.pricing`` writes it.
+_TYPICAL_WEEK_TRACE = "typical-week-"
+
+
+def _priced_on(tags: Any, source: Any) -> str | None:
+    """What the run's intensity is, in words, where a plan priced it (its ``priced_on``
+    tag); a typical-week price file without one is named an offline estimate."""
+    said = tags.get("priced_on") if isinstance(tags, dict) else None
+    if isinstance(said, str) and said.strip():
+        return said
+    if isinstance(source, str) and _TYPICAL_WEEK_TRACE in source:
+        return ("an offline typical week of the zone's grid (a 2020 profile written out as "
+                "a trace): an estimate of the usual grid, not its measured intensity")
+    return None
 
 
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -585,11 +616,14 @@ def report(
         check_output(html, "--html file", protect=_db_path(db))
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
+        summary = rec.summary if isinstance(rec.summary, dict) else {}
         domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
         in_total = {d["name"] for d in domains if d.get("in_total", True)}
-        exact = (rec.summary or {}).get("energy_j")
+        exact = summary.get("energy_j")
+        # The samples' parts inside the run's measured window, scaled to its exact energy.
+        t0, t1 = _window(summary, rec.started_unix_s)
         intervals = intervals_from_samples(
-            store.samples(rec.id), in_total, rec.started_unix_s, scale_to_j=exact
+            store.samples(rec.id), in_total, t0, scale_to_j=exact, end_unix_s=t1
         )
         # What the run was recorded with, unless an option overrides it (and a note says so).
         pricing = reprice_options(
@@ -599,14 +633,22 @@ def report(
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
         if pricing.notes:
             em = dataclasses.replace(em, notes=tuple(dict.fromkeys((*pricing.notes, *em.notes))))
-        kind = (rec.summary or {}).get("kind", "unknown")
+        kind = summary.get("kind", "unknown")
         out: dict[str, Any] = {
             "run": rec.id,
             "name": rec.name,
             "energy_j": em.energy_kwh * 3.6e6,
+            "low_j": summary.get("low_j"),
+            "high_j": summary.get("high_j"),
             "energy_kind": kind,
+            "duration_s": rec.duration_s,
+            "attribution": summary.get("attribution"),
             "emissions": {**em.to_dict(intervals=False), "fetched": fetched},
         }
+        if zone is None and trace is None and provider is None:
+            priced_on = _priced_on(rec.tags, em.source)
+            if priced_on is not None:
+                out["emissions"]["priced_on"] = priced_on
         if units is not None:
             m_g, m_src = 0.0, "not included (pass --embodied DEVICE)"
             if embodied is not None:
@@ -625,8 +667,11 @@ def report(
         if html is not None:
             from wattwise.server.report import run_report_html
 
+            # The page shows what this command prints, repriced or not.
+            used = [[i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh]
+                    for i in em.intervals]
             page = run_report_html(
-                store, rec.id, emissions=out["emissions"] if pricing.notes else None,
+                store, rec.id, emissions={**out["emissions"], "intensity_used": used},
                 notes=pricing.notes,
             )
             write_output(html, page, "--html file")
@@ -637,11 +682,15 @@ def report(
         if html is not None:
             console.print(f"wrote {safe(html)}", markup=False, highlight=False)
         console.print(
-            f"run {rec.id} '{safe(rec.name)}': {num(out['energy_j'], '.1f')} J ({safe(kind)}) "
-            f"over {num(rec.duration_s or 0, '.1f')} s",
+            f"run {rec.id} '{safe(rec.name)}': "
+            f"{energy(out['energy_j'], out['low_j'], out['high_j'])} ({safe(kind)}) "
+            f"over {num(rec.duration_s or 0, '.2f')} s",
             markup=False, highlight=False,
         )
-        for line in emissions_lines({"emissions": out["emissions"], "kind": kind}):
+        lines = emissions_lines({"emissions": out["emissions"], "kind": kind})
+        if "priced_on" in out["emissions"]:
+            lines.append(f"  priced on: {safe(out['emissions']['priced_on'], None)}")
+        for line in lines + attribution_lines(summary):
             console.print(line, markup=False, highlight=False)
         for n in em.notes:
             console.print(f"note: {safe(n, None)}", markup=False, highlight=False)

@@ -139,23 +139,30 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         )
     elif kind == "none":
         lines.append("no sensor gave a reading: no energy figure (run `wattwise doctor`).")
-    a = result.get("attribution")
-    if isinstance(a, dict) and a:
-        share = num(a.get("share"), ".0%")
-        lines.append(
-            f"process tree: {num(a.get('tree_cpu_s'), '.2f')} CPU-s of "
-            f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}). "
-            f"The total above is the machine's energy while the run lasted; of its "
-            f"{num(a.get('cpu_energy_j'), '.1f')} J of CPU energy, "
-            f"{num(a.get('attributed_cpu_energy_j'), '.1f')} J is this process tree's share "
-            f"and {num(a.get('unattributed_cpu_energy_j'), '.1f')} J other processes' "
-            "(both inside the total; emissions price the whole total)."
-        )
+    lines.extend(attribution_lines(result))
     for g in _list(result.get("gaps")):
         lines.append(f"gap: {safe(g)}")
     for n in _list(result.get("notes")):
         lines.append(f"note: {safe(n)}")
     return lines
+
+
+def attribution_lines(result: dict[str, Any]) -> list[str]:
+    """The process tree's share of the run's CPU energy, as ``show`` prints it (none or
+    one line)."""
+    a = result.get("attribution")
+    if not isinstance(a, dict) or not a:
+        return []
+    share = num(a.get("share"), ".0%")
+    return [
+        f"process tree: {num(a.get('tree_cpu_s'), '.2f')} CPU-s of "
+        f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}). "
+        f"The total above is the machine's energy while the run lasted; of its "
+        f"{num(a.get('cpu_energy_j'), '.1f')} J of CPU energy, "
+        f"{num(a.get('attributed_cpu_energy_j'), '.1f')} J is this process tree's share "
+        f"and {num(a.get('unattributed_cpu_energy_j'), '.1f')} J other processes' "
+        "(both inside the total; emissions price the whole total)."
+    ]
 
 
 def _list(value: Any) -> list[Any]:

@@ -30,7 +30,7 @@ STORED_STATUSES = ("running", "finished", "failed", "interrupted")
 _ENTRY = (
     "id, status, name, started_unix_s, coalesce(ended_unix_s, heartbeat_unix_s),"
     " summary_json ->> '$.kind', summary_json ->> '$.energy_j',"
-    " summary_json ->> '$.emissions.emissions_g'"
+    " summary_json ->> '$.emissions.emissions_g', summary_json ->> '$.duration_s'"
 )
 _ROW = (
     "id, name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname,"
@@ -41,7 +41,8 @@ _ROW = (
     " summary_json ->> '$.emissions.emissions_g' AS emissions_g,"
     " summary_json ->> '$.emissions.zone' AS zone,"
     " host_json ->> '$.hostname' AS host,"
-    " summary_json IS NOT NULL AS has_summary"
+    " summary_json IS NOT NULL AS has_summary,"
+    " summary_json ->> '$.duration_s' AS summary_duration_s"
 )
 
 
@@ -164,8 +165,11 @@ class Reads:
                 started = _real(r[3]) or 0.0
                 last = _real(r[4])
                 name = str(r[2])
-                entry = Entry(str(r[1]), name, started,
-                              None if last is None else max(0.0, last - started),
+                # the measured window's length where the run has a summary (as Store)
+                measured = _real(r[8])
+                duration = (measured if measured is not None and measured >= 0
+                            else None if last is None else max(0.0, last - started))
+                entry = Entry(str(r[1]), name, started, duration,
                               _str(r[5]), _real(r[6]), _real(r[7]), name.casefold())
                 self._seen_id = max(self._seen_id, rid)
                 if self._entries.get(rid) != entry:
@@ -281,10 +285,12 @@ class Reads:
         """Samples summed into buckets of ``width_s`` from ``t0``, per domain, in time order.
 
         Each row: domain, bucket, samples, last time, energy (gaps excluded), whether a
-        gap fell in it, and the lowest and highest sampled power in it. Kept for the
-        same run, width and number of ``samples`` (a run that ended no longer changes;
-        one still recording has more samples each time): a million samples take
-        seconds to sum.
+        gap fell in it, the lowest and highest sampled power in it, and when its
+        earliest sample's interval began (``t - energy / power``: a domain's first
+        sample covers the time since the sensor's first read, not since the run's row
+        was written). Kept for the same run, width and number of ``samples`` (a run
+        that ended no longer changes; one still recording has more samples each
+        time): a million samples take seconds to sum.
         """
         key = (run_id, t0, width_s, samples)
         with self._lock:
@@ -305,7 +311,9 @@ class Reads:
             " total(CASE WHEN gap = 0 THEN energy_j END) AS energy_j,"
             " max(gap) AS gap,"
             " min(CASE WHEN gap = 0 THEN power_w END) AS min_w,"
-            " max(CASE WHEN gap = 0 THEN power_w END) AS max_w"
+            " max(CASE WHEN gap = 0 THEN power_w END) AS max_w,"
+            " min(CASE WHEN gap = 0 AND energy_j > 0 AND power_w > 0"
+            "     THEN t_unix_s - energy_j / power_w END) AS t_begin"
             " FROM samples WHERE run_id = ? GROUP BY domain, b ORDER BY domain, b",
             (t0, width_s, run_id),
         )

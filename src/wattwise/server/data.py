@@ -186,12 +186,16 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
     started = _finite(x["started_unix_s"]) or 0.0
     last = _finite(x["ended_unix_s"])
     last = _finite(x["heartbeat_unix_s"]) if last is None else last
+    # the measured window's length where the run has a summary, as ``Store`` gives it
+    measured = _finite(x["summary_duration_s"])
+    duration = (measured if measured is not None and measured >= 0
+                else None if last is None else max(0.0, last - started))
     row: dict[str, Any] = {
         "id": int(x["id"]),
         "name": str(x["name"]),
         "status": str(x["status"]),
         "started_unix_s": started,
-        "duration_s": None if last is None else max(0.0, last - started),
+        "duration_s": duration,
         **{k: x[k] for k in ("energy_j", "low_j", "high_j", "kind", "emissions_g", "zone",
                              "host")},
     }
@@ -276,10 +280,15 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
 
 
 def timeline_payload(
-    store: Store, ref: str | int, points: int = 600, *, reads: Reads | None = None
+    store: Store, ref: str | int, points: int = 600, *, reads: Reads | None = None,
+    emissions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Power over time per domain in at most ``points`` buckets, with provenance, windows'
     and events' times, and (where the run was priced) grid intensity and emissions.
+
+    ``emissions`` (an ``Emissions.to_dict()`` with its ``intensity_used``) replaces the
+    recorded pricing, as ``wattwise report`` prices a run again: the intensity and
+    emissions curves are then that pricing's.
 
     Reduced inside SQLite: a run of a million samples sends a few hundred points.
     """
@@ -295,7 +304,7 @@ def timeline_payload(
         rows = r.buckets(record.id, start, width, samples) if samples else []
         domains = from_buckets(rows, start)
     count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
-    em = _obj(_obj(record.summary).get("emissions"))
+    em = _obj(_obj(record.summary).get("emissions")) if emissions is None else emissions
     intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \
         else []
     has_intensity = any(v is not None for v in intensity)
@@ -314,7 +323,8 @@ def timeline_payload(
         "end_s": round(end - start, 3),
         "bucket_s": width,
         "samples": samples,
-        "domains": {n: {k: d[k] for k in ("t_s", "power_w", "min_w", "max_w", "gap")}
+        "domains": {n: {**{k: d[k] for k in ("t_s", "power_w", "min_w", "max_w", "gap")},
+                        "begin_s": d["begin_s"][0] if d["begin_s"] else 0.0}
                     for n, d in domains.items()},
         "provenance": provenance,
         "intensity": {"t_s": grid, "g_per_kwh": intensity,

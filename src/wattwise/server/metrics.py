@@ -19,6 +19,16 @@ Energy is a counter (it only grows while a run records); the latest power of a
 *running* run's domains is a gauge, so a scrape beside a training job shows its
 live draw. Every energy series carries ``kind``: an estimate is never passed
 off as a meter reading.
+
+A run's energy is the machine's while the run lasted (its counters see every
+process; the process tree's share is in the run's ``attribution``), so the
+totals over runs, ``wattwise_energy_joules`` and ``wattwise_emissions_grams``,
+count a window once per run that overlapped it on one machine (``wattwise plan
+--run`` starts several at once). Their HELP text says so. Summing a machine's
+energy without that double count would need the union of every run's window
+per host and the samples inside it at each scrape, over the whole database;
+it is left to the per-run series (``run_id``, with ``wattwise_run_info``'s
+host), which a query can deduplicate over the runs it keeps.
 """
 
 from __future__ import annotations
@@ -48,6 +58,9 @@ KINDS = ("measured", "estimated", "mixed")
 MAX_LABEL = 120
 #: At most this many running runs get series of their own.
 MAX_RUNNING = 20
+#: What the totals over runs add up, said in their HELP text.
+OVERLAP = ("the sum over runs; runs that overlap in time on one machine count the "
+           "machine's energy once per run.")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
@@ -103,15 +116,17 @@ class StoreCollector(Collector):
         runs = GaugeMetricFamily("wattwise_runs", "Runs in the database by status.",
                                  labels=["status"])
         total_energy = CounterMetricFamily(
-            "wattwise_energy_joules", "Energy of every run that has ended, by its kind.",
-            labels=["kind"])
+            "wattwise_energy_joules",
+            "Energy of every run that has ended, by its kind: " + OVERLAP, labels=["kind"])
         total_emissions = CounterMetricFamily(
             "wattwise_emissions_grams",
-            "Operational emissions of every run that has ended, gCO2eq, by its energy's kind.",
-            labels=["kind"])
+            "Operational emissions of every run that has ended, gCO2eq, by its energy's "
+            "kind: " + OVERLAP, labels=["kind"])
         energy = CounterMetricFamily(
             "wattwise_run_energy_joules",
-            "Energy of a running or recent run per domain.", labels=labels)
+            "Energy of a running or recent run per domain: the machine's energy while the "
+            "run lasted (every process on it), not the run's process tree's share.",
+            labels=labels)
         power = GaugeMetricFamily(
             "wattwise_run_power_watts",
             "Latest sampled power of each domain of a running run.", labels=labels)

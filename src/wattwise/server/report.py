@@ -27,9 +27,11 @@ def run_report_html(
 ) -> str:
     """The HTML page of run ``ref`` with its record, windows, events and power timeline.
 
-    ``emissions`` (an ``Emissions.to_dict()``) replaces the recorded pricing, as
-    ``wattwise report --zone ...`` re-prices a run; ``notes`` say what changed, so
-    the page shows the figures the command printed, never the stored ones silently.
+    ``emissions`` (an ``Emissions.to_dict()``, with the ``intensity_used`` of its
+    intervals for the intensity curve) replaces the recorded pricing: ``wattwise
+    report`` always passes what it printed (repriced by an option, a changed trace
+    or the environment's zone, or not at all), and ``notes`` say what changed, so the
+    page shows the figures the command printed, never the stored ones silently.
     The data sits in a JSON block escaped for a ``<script>`` element, so no stored
     value (a run named ``</script>`` or ``<!--<script>``) can end it or become markup.
     """
@@ -47,9 +49,7 @@ def run_report_html(
         }
         for row in rows:
             row["emissions_g"], row["zone"] = emissions.get("emissions_g"), emissions.get("zone")
-    timeline = timeline_payload(store, record.id, points)
-    if emissions is not None:
-        _repriced(timeline, emissions)
+    timeline = timeline_payload(store, record.id, points, emissions=emissions)
     data = {
         # The run's row of the runs list, as the dashboard's API gives it.
         "/api/runs?limit=100": {"db": text(store.path), "runs": rows},
@@ -63,18 +63,3 @@ def run_report_html(
         "version": __version__,
         "data": data,
     })
-
-
-def _repriced(timeline: dict[str, Any], emissions: dict[str, Any]) -> None:
-    """Rescale the cumulative-emissions curve to end at the re-priced figure.
-
-    The shape over time stays the recorded one; the recorded intensity series is
-    not what the new figure used, so it is left out.
-    """
-    grams = emissions.get("emissions_g")
-    curve = timeline.get("emissions")
-    if isinstance(curve, dict) and isinstance(grams, (int, float)) and curve["cumulative_g"]:
-        last = curve["cumulative_g"][-1]
-        if last:
-            curve["cumulative_g"] = [g * grams / last for g in curve["cumulative_g"]]
-    timeline["intensity"] = None

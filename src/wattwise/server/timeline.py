@@ -31,20 +31,32 @@ def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) ->
 def from_buckets(
     rows: Iterable[Sequence[Any]], start_unix_s: float
 ) -> dict[str, dict[str, list[Any]]]:
-    """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "energy_j", "b"}}``.
+    """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "energy_j", "b", "begin_s"}}``.
 
     ``rows`` as ``Reads.buckets`` gives them: (domain, bucket, samples, last time,
-    energy, gap, min power, max power), by domain and bucket. ``t_s`` is the time of
-    the bucket's last sample from the run's start.
+    energy, gap, min power, max power[, start of its earliest sample]), by domain and
+    bucket. ``t_s`` is the time of the bucket's last sample from the run's start.
+
+    A domain's first bucket spans from its first sample's own start (the sensor's
+    first read, which may fall before or after ``start_unix_s``, the run's row)
+    where the row says it; so its power lies within its sampled lowest and highest.
+    ``begin_s`` (one value) is that start from the run's start: power x interval
+    summed from it over the points is the samples' energy.
     """
     out: dict[str, dict[str, list[Any]]] = {}
     prev: dict[str, float] = {}
-    for domain, b, _n, t_last, energy, gap, lo, hi in rows:
+    for row in rows:
+        domain, b, _n, t_last, energy, gap, lo, hi = row[:8]
+        begin = _finite(row[8]) if len(row) > 8 else None
         d = out.setdefault(str(domain), {k: [] for k in
                                          ("t_s", "power_w", "min_w", "max_w", "gap",
-                                          "energy_j", "b")})
+                                          "energy_j", "b", "begin_s")})
         t1 = float(t_last)
-        t0 = prev.get(str(domain), start_unix_s)
+        if str(domain) not in prev:
+            first = begin if begin is not None and begin < t1 else start_unix_s
+            prev[str(domain)] = first
+            d["begin_s"] = [round(first - start_unix_s, 3)]
+        t0 = prev[str(domain)]
         prev[str(domain)] = t1
         dt = t1 - t0
         broken = bool(gap)

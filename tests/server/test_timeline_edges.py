@@ -1,0 +1,55 @@
+"""The dashboard's timeline at a run's edges: a bucket's power lies inside its own band."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wattwise.server.data import timeline_payload
+from wattwise.server.timeline import from_buckets
+from wattwise.store import SampleRow, Store
+
+HOST = {"hostname": "h", "os": "Linux"}
+
+
+def _run(store: Store, started: float, rows: list[SampleRow]) -> int:
+    rid = store.create_run(
+        name="edge", started_unix_s=started, host=HOST, hardware={}, versions={},
+        sensors=[{"name": "fake", "domains": [
+            {"name": "cpu:0", "component": "cpu", "kind": "measured", "source": "fake",
+             "in_total": True}]}],
+    )
+    store.add_samples(rid, rows)
+    store.finish_run(rid, ended_unix_s=rows[-1].t_unix_s, status="finished")
+    return rid
+
+
+def test_the_first_bucket_is_averaged_from_the_sensors_first_read_not_the_runs_row(
+    tmp_path: Path,
+) -> None:
+    # The row is written at 1000.0; the sensor's first read is at 1000.5 (its first
+    # sample covers 1000.5 to 1001.0 at a constant 10 W).
+    store = Store(tmp_path / "r.db")
+    rows = [SampleRow(1001.0, "cpu:0", 5.0, 10.0, 5.0, 5.0)] + [
+        SampleRow(1000.0 + k, "cpu:0", 10.0, 10.0, 10.0, 10.0) for k in range(2, 6)
+    ]
+    rid = _run(store, 1000.0, rows)
+    tl = timeline_payload(store, rid, points=100)
+    cpu = tl["domains"]["cpu:0"]
+    for p, lo, hi in zip(cpu["power_w"], cpu["min_w"], cpu["max_w"], strict=True):
+        assert lo - 1e-9 <= p <= hi + 1e-9
+    assert cpu["power_w"][0] == pytest.approx(10.0)
+    assert cpu["begin_s"] == pytest.approx(0.5)
+    # power x interval from begin_s gives the samples' energy back
+    energy, prev = 0.0, cpu["begin_s"]
+    for t, p in zip(cpu["t_s"], cpu["power_w"], strict=True):
+        energy += p * (t - prev)
+        prev = t
+    assert energy == pytest.approx(sum(r.energy_j for r in rows))
+
+
+def test_a_bucket_row_without_a_first_start_falls_back_to_the_runs_start() -> None:
+    rows = [("cpu:0", 0, 1, 1002.0, 20.0, 0, 10.0, 10.0)]  # the older 8-column rows
+    d = from_buckets(rows, 1000.0)["cpu:0"]
+    assert d["power_w"] == [pytest.approx(10.0)] and d["begin_s"] == [0.0]
