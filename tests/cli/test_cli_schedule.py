@@ -30,9 +30,11 @@ def test_simulate_prints_a_table_and_writes_csv(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "FR" in r.output and "source: trace:fr_2020" in r.output
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    assert [row["noise_pct"] for row in rows] == ["0.0", "10.0"]
+    assert [(row["noise_pct"], row["strategy"]) for row in rows] == [
+        ("0.0", "once"), ("0.0", "replan"), ("10.0", "once"), ("10.0", "replan")]
     assert all(float(row["optimum_g"]) <= float(row["strategy_g"]) for row in rows)
     assert rows[0]["kind"] == "simulated from trace"
+    assert "once" in r.output and "replan" in r.output and "oracle" in r.output
 
 
 def test_simulate_rejects_unknown_scenario() -> None:
@@ -179,7 +181,8 @@ def test_simulate_default_span_stays_inside_the_traces_year() -> None:
     # The shipped traces run on into 2021-01-09 as padding; a default run must not plan
     # nightly jobs there (2020 has 366 days, so at most 366 nightly jobs).
     r = runner.invoke(app, ["simulate", "--zone", "GB", "--scenario", "nightly", "--flex", "1",
-                            "--noise", "0", "--forecaster", "persistence-last", "--json"])
+                            "--noise", "0", "--forecaster", "persistence-last", "--json",
+                            "--strategy", "once"])
     assert r.exit_code == 0, r.output
     (row,) = json.loads(r.output)
     assert 360 <= row["n_jobs"] <= 366
@@ -222,3 +225,45 @@ def test_plan_keeps_a_job_where_it_was_for_a_trivial_saving_and_says_why(
     out = " ".join(r.output.split())
     assert "note: flat: not moved: the forecast saving of" in out
     assert "does not exceed the 1 % threshold" in out
+
+
+def test_simulate_expresses_the_oracle_setup_and_reports_the_oracle_next_to_each_strategy(
+) -> None:
+    args = ["simulate", "--zone", "DE", "--zone", "FR", "--scenario", "nightly", "--flex", "2,8",
+            "--job-duration", "30m", "--due", "01:00", "--utc", "--slot", "30m",
+            "--noise", "0,5", "--noise-kind", "additive", "--forecaster", "perfect",
+            "--start", "2020-03-01", "--end", "2020-03-11"]
+    r = runner.invoke(app, [*args, "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert len(rows) == 2 * 2 * 2 * 2  # zones x flex x noise x strategies
+    for row in rows:
+        for key in ("scenario", "zone", "forecaster", "optimum_saving_pct", "realised_pct",
+                    "strategy", "noise_kind", "slot_s"):
+            assert key in row
+        assert row["scenario"].startswith("nightly 30m at 01:00 UTC ±")
+        assert row["noise_kind"] == "additive" and row["slot_s"] == 1800.0
+        if row["noise_pct"] == 0:
+            assert row["realised_pct"] == pytest.approx(100.0)  # the oracle itself
+    assert [row["zone"] for row in rows][:8] == ["DE"] * 8  # one table, zone by zone
+    table = runner.invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "oracle" in table.output and "simulated in" in table.output
+    assert "(100 %)" in table.output  # the noiseless perfect forecast realises it all
+    assert table.output.count("DE") >= 4 and table.output.count("FR") >= 4
+
+
+@pytest.mark.parametrize(("args", "msg"), [
+    (["--due", "25:00"], "--due must be a time of day from 00:00 to 23:59"),
+    (["--due", "1am"], "--due must be a time of day HH:MM"),
+    (["--job-duration", "30s"], "--job-duration must be from 1 minutes to 24 hours"),
+    (["--job-duration", "soon"], "cannot read duration"),
+    (["--slot", "2d"], "--slot must be from 1 minutes to 24 hours"),
+    (["--noise-kind", "loud"], "--noise-kind must be multiplicative or additive"),
+    (["--strategy", "never"], "--strategy must be once, replan or once,replan"),
+    (["--p-min", "1.5"], "p_min must be a probability from 0 to 1"),
+    (["--forecaster", "crystal-ball"], "unknown forecaster 'crystal-ball'"),
+])
+def test_simulate_refuses_bad_oracle_setup_options_in_one_line(args: list[str], msg: str) -> None:
+    r = runner.invoke(app, ["simulate", "--zone", "FR", *args])
+    assert r.exit_code == 2 and msg in r.output

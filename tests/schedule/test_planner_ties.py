@@ -98,25 +98,48 @@ def test_every_plan_says_what_a_move_had_to_beat() -> None:
                "at the usual time (the forecast gives no error estimate)" for n in p.notes)
 
 
-def test_a_forecast_made_by_forecast_at_brings_its_error_to_the_plan() -> None:
+def test_a_forecast_made_by_forecast_at_brings_its_error_scenarios_to_the_plan() -> None:
     day = 86400.0
-    t = H * np.arange(24 * 20)
+    t = H * np.arange(24 * 40)
     rng = np.random.default_rng(4)
     series = IntensitySeries(t, 300 + 60 * np.sin(2 * np.pi * t / day) + rng.normal(0, 20, t.size),
                              "XX", "test trace", "trace", H)
-    origin = 15 * day
+    origin = 35 * day
     fc = forecast_at(SeasonalForecaster(), series, origin, day)
-    assert fc.error is not None
+    assert fc.scenarios is not None and fc.scenarios.shape == (28, 24)
     job = Job("j", H, origin, origin + day, zones=("XX",))
     p = plan([job], fc)
-    assert any(f"XX: the forecast error, {fc.error.difference_mae_g_per_kwh:.3g} gCO2eq/kWh "
-               "(backtest of seasonal" in n for n in p.notes)
-    # The cheapest hour's forecast saving is weighed against that error over the run.
+    assert any("XX: a probability of saving carbon of at least 0.5, from the forecast's "
+               "errors on the previous 28 days" in n for n in p.notes)
+    (a,) = p.assignments
+    # The move to the forecast's cheapest hour is priced under each day's error: the
+    # share of days on which it saves is the probability the plan reports.
     best = plan([job], fc, forecast_error_g_per_kwh={"XX": 0.0}).assignments[0]
-    saving = best.baseline_g - best.expected_g
-    bar = fc.error.difference_mae_g_per_kwh * job.power_w * job.duration_s / 3.6e6
-    a = p.assignments[0]
-    if saving > bar:
-        assert a.chunks == best.chunks and a.note == ""
+    i_u, i_b = 0, round((best.start_unix_s - origin) / H)
+    real = (best.baseline_g - best.expected_g) - (fc.scenarios[:, i_u] - fc.scenarios[:, i_b])
+    p_save = float(np.mean(real > 0))
+    if p_save >= 0.5 and real.mean() > 0:
+        assert a.chunks == best.chunks and a.p_save == pytest.approx(p_save)
     else:
-        assert a.start_unix_s == origin and "backtest of seasonal" in a.note
+        assert a.start_unix_s == origin and "probability of saving carbon" in a.note
+    assert p_save > 0.5  # a clean daily cycle: the forecast is usually right
+
+
+def test_a_move_that_saves_as_often_as_it_loses_stays_at_its_usual_time() -> None:
+    values = [300.0] * 24
+    values[2] = 290.0  # forecast 10 g/kWh cleaner at 02:00 than at the usual 08:00
+    err = np.zeros((10, 24))
+    err[:5, 2] = -30.0  # on half the past days 02:00 came in 30 g/kWh dirtier than forecast
+    fc = Forecast(H * np.arange(24), np.array(values), "XX", "forecast:test", "forecast", H,
+                  scenarios=err)
+    (a,) = plan([_nightly_job()], fc, p_min=0.6).assignments
+    assert a.start_unix_s == 8 * H and "0.50" in a.note
+    (b,) = plan([_nightly_job()], fc).assignments
+    # At the default p_min, 0.5, the probability passes, but the expected saving
+    # (10 - 15 g) does not.
+    assert b.start_unix_s == 8 * H and "expected saving -5 g" in b.note
+    err[:5, 2] = -5.0  # now the misses are small: expected saving 7.5 g/kWh, P = 1
+    fc2 = Forecast(H * np.arange(24), np.array(values), "XX", "forecast:test", "forecast", H,
+                   scenarios=err)
+    (c,) = plan([_nightly_job()], fc2).assignments
+    assert c.start_unix_s == 2 * H and c.p_save == 1.0

@@ -52,11 +52,12 @@ def test_decisions_do_not_see_data_after_submission() -> None:
     from wattwise.schedule.planner import Grid, _single
 
     job = Job("j", 3600.0, 20 * day, 21 * day, zones=("XX",))
-    plans = [_single(job, {"XX": Grid(forecast_at(SeasonalForecaster(), x, 20 * day, day))})
+    plans = [_single(job, {"XX": Grid(forecast_at(SeasonalForecaster(), x, 20 * day, day,
+                                                  error=False))})
              for x in (a, b)]
     assert plans[0].chunks == plans[1].chunks
     # and simulate goes through the same path: strategy differs only via the actual prices
-    ra = simulate([job], a)
+    ra = simulate([job], a, forecaster="seasonal")
     assert ra.n_jobs == 1
 
 
@@ -84,64 +85,66 @@ def test_empty_scenario_is_bad_input() -> None:
         simulate(nightly("FR", 4, JAN, JAN + 3600), s)
 
 
-def test_each_simulated_move_is_weighed_against_the_forecasts_backtested_error() -> None:
-    from wattwise.carbon.forecast import Backtest, SeasonalForecaster, forecast_at
-    from wattwise.schedule.planner import Grid, _single, hold_if_marginal
-    from wattwise.schedule.simulate import actual_g
+def test_each_simulated_move_passes_the_probability_rule_on_the_forecasts_own_errors() -> None:
+    from wattwise.carbon.forecast_replay import window_means
+    from wattwise.schedule.confidence import choose
+    from wattwise.schedule.planner import Grid
+    from wattwise.schedule.simulate import candidates, replay_for
 
     s = TraceSource.for_zone("GB").full_series
     start = JAN + 12 * 86400.0
     sc = nightly("GB", 4, start, FEB)
     r = simulate(sc, s, forecaster="seasonal")
+    rep = replay_for("seasonal", s)
     real = Grid(s)
-    bt = Backtest(SeasonalForecaster(), s)
 
-    def strategy(use_error: bool) -> float:
+    def strategy(p_min: float) -> float:
         total = 0.0
         for j in sc.jobs:
-            h = j.deadline_unix_s - j.earliest_start_unix_s
-            fc = forecast_at(SeasonalForecaster(), s, j.earliest_start_unix_s, h, error=False)
-            err = bt.error(j.earliest_start_unix_s, h)
-            assert err is not None
-            a = hold_if_marginal(_single(j, {"GB": Grid(fc)}),
-                                 error_g_per_kwh=err.difference_mae_g_per_kwh if use_error
-                                 else None)
-            total += actual_g(a.chunks, j.power_w, real)
+            st = candidates(j, s.step_s)
+            u = int(np.flatnonzero(st == j.baseline_start)[0])
+            n = round((j.deadline_unix_s - st[0]) / s.step_s)
+            fc = window_means(rep.forecast(st[0], n), s.step_s, st - st[0], j.duration_s)
+            err = window_means(rep.scenarios(st[0], n), s.step_s, st - st[0], j.duration_s)
+            c = choose(fc, err, u, p_min=p_min)
+            total += float(real.grams(st[c.index], st[c.index] + j.duration_s, j.power_w))
         return total
 
-    assert r.strategy_g == pytest.approx(strategy(True))
-    assert r.strategy_g != pytest.approx(strategy(False))  # the 1 % rule decides otherwise
-    assert r.tie_rule.startswith(f"a job moved only for a forecast saving above: in "
-                                 f"{len(sc.jobs)} decision(s) the forecast's own error")
-    assert r.move_bar.endswith("g/kWh") and r.to_dict()["tie_rule"] == r.tie_rule
+    assert r.strategy_g == pytest.approx(strategy(0.5))
+    assert r.strategy_g != pytest.approx(strategy(0.95))  # a stricter rule decides otherwise
+    assert r.tie_rule.startswith("a job moved only where the forecast's own errors at the "
+                                 "same time of day on the previous 28 days gave a probability")
+    assert r.move_bar == "P(save) >= 0.5" and r.to_dict()["tie_rule"] == r.tie_rule
+    # The probability the rule gave the moves is a probability, and it is checked.
+    assert r.n_moved > 0 and r.p_save_mean is not None and 0.5 <= r.p_save_mean <= 1.0
+    assert r.moved_saved_pct is not None and 0.0 <= r.moved_saved_pct <= 100.0
 
 
-def test_a_simulation_says_when_no_error_could_be_measured() -> None:
+def test_with_too_few_past_days_a_move_needs_one_percent() -> None:
     s = TraceSource.for_zone("GB").full_series
     from wattwise.schedule import Job
 
     # A day and two hours into the trace there is history to forecast from, but not the
-    # days before it to replay the forecaster on.
+    # days before it to replay the forecaster on: the 1 % rule decides.
     t = s.start_unix_s + 26 * 3600.0
     early = simulate([Job("early", 3600.0, t, t + 5 * 3600.0, zones=("GB",))], s,
                      forecaster="persistence-yesterday")
-    assert early.tie_rule == ("a job moved only for a forecast saving above: in 1 decision(s) "
-                              "1 % of running at the usual time (too little history before "
-                              "them to measure an error)")
-    assert early.move_bar == "1 %"
+    assert "with under 4 such days" in early.tie_rule and "above 1 %" in early.tie_rule
     perfect = simulate(nightly("GB", 2, JAN, JAN + 5 * 86400.0), s, forecaster="perfect")
-    assert perfect.move_bar == "0" and "no error" in perfect.tie_rule
+    assert perfect.move_bar == "any saving" and "never wrong" in perfect.tie_rule
 
 
-def test_a_shared_backtest_gives_the_same_result_and_must_match() -> None:
-    from wattwise.carbon.forecast import Backtest, PersistenceForecaster
+def test_a_shared_replay_gives_the_same_result_and_must_match() -> None:
+    from wattwise.schedule.simulate import replay_for
 
     s = TraceSource.for_zone("FR").full_series
     sc = nightly("FR", 4, JAN + 12 * 86400.0, JAN + 20 * 86400.0)
-    shared = Backtest(PersistenceForecaster("yesterday"), s)
+    shared = replay_for("persistence-yesterday", s, noise_pct=5)
     alone = simulate(sc, s, forecaster="persistence-yesterday", noise_pct=5)
     with_shared = simulate(sc, s, forecaster="persistence-yesterday", noise_pct=5,
-                           backtest=shared)
+                           replay=shared)
     assert alone.strategy_g == with_shared.strategy_g and alone.tie_rule == with_shared.tie_rule
-    with pytest.raises(BadInput, match="replays persistence-yesterday"):
-        simulate(sc, s, forecaster="seasonal", backtest=shared)
+    with pytest.raises(BadInput, match="the replay given is of persistence-yesterday"):
+        simulate(sc, s, forecaster="seasonal", replay=shared)
+    with pytest.raises(BadInput, match="the replay given is of"):
+        simulate(sc, s, forecaster="persistence-yesterday", noise_pct=10, replay=shared)

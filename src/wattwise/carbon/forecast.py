@@ -3,7 +3,7 @@
 A :class:`Forecaster` is fitted on a series that ends at the forecast origin
 and predicts from there; it never sees a value after the origin (``evaluate``
 cuts the history at each origin before fitting, and the tests pin that
-changing later data changes nothing). Three forecasters:
+changing later data changes nothing). Here, the statistical ones:
 
 - ``PersistenceForecaster("last")``: the last value holds (best at 1 h).
 - ``PersistenceForecaster("yesterday")``: the same time on the last observed
@@ -15,6 +15,12 @@ changing later data changes nothing). Three forecasters:
   at each lead in the training window. All numpy, well under a millisecond
   per fit.
 
+Learned ones live in ``forecast_learned`` (a direct multi-horizon linear model,
+analogues, and the backtest-weighted ensemble that picks per zone) and
+``forecast_gbt`` (gradient-boosted trees, with scikit-learn); every one is made
+by name with ``make_forecaster``. ``Forecaster.forecast_many`` gives the
+forecasts from many origins at once, each cut exactly as ``forecast_at`` cuts.
+
 ``evaluate`` replays a series with origins every few hours and reports MAE
 (g/kWh) and MAPE (%) of the hourly mean intensity ``h`` hours ahead.
 ``with_noise`` perturbs a forecast (×(1 + N(0, σ))) so a scheduler can be
@@ -24,8 +30,10 @@ A forecast made by ``forecast_at`` carries its own error estimate
 (:class:`ForecastError`, on :class:`Forecast`): the same forecaster replayed at
 the same horizon over the last days of history before the origin, each replay
 fitted only on data before its own origin and scored only on data that had
-ended by the forecast's origin (:class:`Backtest`). The planner's tie rule uses
-it: a job moves only for a forecast saving larger than that error.
+ended by the forecast's origin (:class:`Backtest`); and its error scenarios,
+the errors it made from the same time of day on each of the previous days
+(``forecast_replay``), from which the planner gets the probability that a move
+saves carbon.
 """
 
 from __future__ import annotations
@@ -67,6 +75,32 @@ def regular_grid(history: IntensitySeries) -> tuple[float, float, np.ndarray]:
     t = origin - step * np.arange(n, 0, -1)
     idx = np.clip(np.searchsorted(history.t_unix_s, t, side="right") - 1, 0, len(history) - 1)
     return origin, step, np.asarray(history.g_per_kwh, dtype=np.float64)[idx]
+
+
+def history_bounds(series: IntensitySeries, origins: np.ndarray,
+                   history_s: float) -> list[tuple[int, int]]:
+    """Sample ranges ``[a, b)`` a forecast from each origin may see: periods that ended
+    by the origin (``t + step <= origin``), at most ``history_s`` back (``forecast_at``'s
+    cut). Raises BadInput where an origin has under two samples before it."""
+    t, step = series.t_unix_s, series.step_s
+    lo = np.searchsorted(t, origins - history_s, side="left")
+    hi = np.searchsorted(t, origins - step, side="right")
+    bad = np.flatnonzero(hi - lo < 2)
+    if bad.size:
+        raise BadInput(f"no history before origin {origins[bad[0]]:.0f} in {series.source}")
+    return list(zip(lo.tolist(), hi.tolist(), strict=True))
+
+
+def history_grid(series: IntensitySeries, a: int, b: int,
+                 origin_unix_s: float) -> tuple[float, np.ndarray]:
+    """``(fit_origin, x)``: samples ``[a, b)`` on a regular grid ending at the end of
+    sample ``b - 1``, exactly as ``regular_grid`` reads that history as a series."""
+    t, step = series.t_unix_s, float(series.step_s)
+    end = float(t[b - 1]) + step
+    n = round((end - float(t[a])) / step)
+    tt = end - step * np.arange(n, 0, -1)
+    idx = np.clip(np.searchsorted(t[a:b], tt, side="right") - 1, 0, b - a - 1)
+    return end, np.asarray(series.g_per_kwh[a:b], dtype=np.float64)[idx]
 
 
 class Forecaster(ABC):
@@ -119,6 +153,36 @@ class Forecaster(ABC):
             notes=(f"estimated: {self.name} forecast from data before "
                    f"{self._origin:.0f} (Unix s)",),
         )
+
+    def forecast_many(self, series: IntensitySeries, origins_unix_s: np.ndarray,
+                      n_steps: int) -> np.ndarray:
+        """Forecasts from many origins at once: row ``k`` holds ``n_steps`` values at
+        ``origins[k] + j · series.step_s``, exactly what ``forecast_at`` gives there.
+
+        Each row is fitted on the periods that ended by its own origin and nothing
+        later (the same cut as ``forecast_at``), so a replay of many decisions can ask
+        for every forecast it needs in one call. On a regular series the history is
+        sliced from one array instead of rebuilt per origin; learned forecasters
+        override this to batch their predictions too.
+        """
+        origins = np.asarray(origins_unix_s, dtype=np.float64).reshape(-1)
+        if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+            raise BadInput(f"n_steps must be a whole number >= 1, got {n_steps!r:.40}")
+        step = float(series.step_s)
+        if DAY_S % step:
+            raise BadInput(f"forecasting needs a step that divides one day, got {step:g} s")
+        out = np.empty((origins.size, int(n_steps)))
+        self._zone, self._source, self._step = series.zone, series.source, step
+        for k, (a, b) in enumerate(history_bounds(series, origins, self.history_s)):
+            o = float(origins[k])
+            self._origin, x = history_grid(series, a, b, o)
+            if self._origin - float(series.t_unix_s[a]) < DAY_S:
+                raise BadInput(f"{self.name} needs at least one day of history to forecast")
+            self._fit(x, step)
+            lead = np.floor((o + step * np.arange(n_steps) - self._origin) / step
+                            + 1e-9).astype(np.int64)
+            out[k] = np.maximum(self._predict(lead), 0.0)
+        return out
 
     @abstractmethod
     def _fit(self, x: np.ndarray, step_s: float) -> None:
@@ -279,6 +343,32 @@ def _carry_over(a: np.ndarray, level: np.ndarray, y: np.ndarray, max_lag: int) -
     return np.divide(cross[k] - s_al, s_aa, out=np.zeros(k.size), where=s_aa > 0)
 
 
+# --- by name ------------------------------------------------------------------------
+
+#: Every forecaster the CLI and the simulator know by name.
+FORECASTER_NAMES = ("ensemble", "seasonal", "linear", "analog", "gbt", "persistence-yesterday",
+                    "persistence-last")
+
+
+def make_forecaster(name: str) -> Forecaster:
+    """A fresh forecaster called ``name`` (see ``FORECASTER_NAMES``)."""
+    if name == "seasonal":
+        return SeasonalForecaster()
+    if name == "persistence-yesterday":
+        return PersistenceForecaster("yesterday")
+    if name == "persistence-last":
+        return PersistenceForecaster("last")
+    if name == "gbt":
+        from wattwise.carbon.forecast_gbt import GradientBoostedForecaster
+
+        return GradientBoostedForecaster()
+    if name in ("linear", "analog", "ensemble"):
+        from wattwise.carbon.forecast_learned import REGISTRY
+
+        return REGISTRY[name]()
+    raise BadInput(f"unknown forecaster {name!r:.60}; choose one of {', '.join(FORECASTER_NAMES)}")
+
+
 # --- evaluation ---------------------------------------------------------------------
 
 
@@ -346,11 +436,17 @@ class ForecastError:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Forecast(IntensitySeries):
-    """A forecast series with its own error estimate, where one could be measured."""
+    """A forecast series with its own error estimate, where one could be measured.
+
+    ``scenarios`` holds, one row per earlier day, the error (forecast minus actual)
+    the same forecaster made from the same time of day, step by step: the planner
+    prices a move under each to get the probability that it saves carbon.
+    """
 
     error: ForecastError | None = None
+    scenarios: np.ndarray | None = None
 
     @property
     def error_g_per_kwh(self) -> float | None:
@@ -364,15 +460,17 @@ class Forecast(IntensitySeries):
 
 
 def _as_forecast(fc: IntensitySeries, error: ForecastError | None,
-                 note: str | None = None) -> Forecast:
+                 note: str | None = None, scenarios: np.ndarray | None = None) -> Forecast:
     return Forecast(t_unix_s=fc.t_unix_s, g_per_kwh=fc.g_per_kwh, zone=fc.zone,
                     source=fc.source, kind=fc.kind, step_s=fc.step_s,
                     interpolation=fc.interpolation,
-                    notes=fc.notes if note is None else (*fc.notes, note), error=error)
+                    notes=fc.notes if note is None else (*fc.notes, note), error=error,
+                    scenarios=scenarios)
 
 
 def forecast_at(forecaster: Forecaster, series: IntensitySeries, origin_unix_s: float,
-                horizon_s: float, *, error: bool | Backtest = True) -> Forecast:
+                horizon_s: float, *, error: bool | Backtest = True,
+                scenario_days: int | None = None) -> Forecast:
     """Fit on ``series`` strictly before ``origin`` and forecast from the origin.
 
     Only samples whose period ends by the origin (``t + step <= origin``) are
@@ -383,7 +481,10 @@ def forecast_at(forecaster: Forecaster, series: IntensitySeries, origin_unix_s: 
     With ``error`` (the default) the forecast carries its own error estimate: the
     same forecaster replayed at the same horizon on ``series`` before the origin
     (a :class:`Backtest`; pass one to share its replays across many forecasts
-    from one series, or False for none). It reads nothing after the origin either.
+    from one series, or False for none), and its error scenarios: the errors the
+    same forecaster made from the same time of day on each of the
+    ``scenario_days`` days before (``forecast_replay.ForecastReplay.scenarios``).
+    Neither reads anything after the origin.
     """
     est: ForecastError | None = None
     note: str | None = None
@@ -410,7 +511,15 @@ def forecast_at(forecaster: Forecaster, series: IntensitySeries, origin_unix_s: 
         notes=series.notes,
     )
     forecaster.fit(history)
-    return _as_forecast(forecaster.predict(origin_unix_s, horizon_s, step), est, note)
+    fc = forecaster.predict(origin_unix_s, horizon_s, step)
+    scen = None
+    if error is not False:
+        from wattwise.carbon.forecast_replay import SCENARIO_DAYS, ForecastReplay
+
+        days = SCENARIO_DAYS if scenario_days is None else scenario_days
+        scen = ForecastReplay(forecaster, series).scenarios(origin_unix_s, len(fc), days)
+        scen.setflags(write=False)
+    return _as_forecast(fc, est, note, scen)
 
 
 class Backtest:
@@ -580,9 +689,9 @@ def evaluate(
     abs_err = np.empty((origins.size, len(hs)))
     rel_err = np.empty((origins.size, len(hs)))
     idx = np.array(hs) - 1
+    rows = forecaster.forecast_many(series, origins, max_h * per_hour)  # = forecast_at's
     for i, origin in enumerate(origins):
-        fc = forecast_at(forecaster, series, float(origin), max_h * HOUR_S, error=False)
-        pred = fc.g_per_kwh[: max_h * per_hour].reshape(max_h, per_hour).mean(axis=1)[idx]
+        pred = rows[i].reshape(max_h, per_hour).mean(axis=1)[idx]
         k = round((origin - t0) / HOUR_S)
         actual = actual_hourly[k : k + max_h][idx]
         abs_err[i] = np.abs(pred - actual)

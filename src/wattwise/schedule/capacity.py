@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -133,16 +134,19 @@ def _starts(job: Job, g: Grid, zone: str, s: np.ndarray, note: str) -> Starts:
     return Starts(zone, s, g.grams(s, s + job.duration_s, job.power_w), lo, hi, note, usual)
 
 
-def _bars(jobs: Sequence[Job], grids: Mapping[str, Grid],
-          rule: TieRule | None) -> list[dict[str, float]]:
-    """Per job and zone, what a move there costs beyond its grams (0 without a rule)."""
+def _bars(jobs: Sequence[Job], grids: Mapping[str, Grid], rule: TieRule | None,
+          choices: Sequence[Assignment] | None = None) -> list[dict[str, float]]:
+    """Per job and zone, what a move there costs beyond its grams (0 without a rule);
+    ``choices`` (each job's capacity-free choice) lets a rule with error scenarios
+    price the move it would make."""
     out = []
-    for j in jobs:
+    for i, j in enumerate(jobs):
         if rule is None:
             out.append(dict.fromkeys(j.zones, 0.0))
             continue
         base = baseline_g(j, grids[j.home_zone])
-        out.append({z: rule.bar_g(j, z, base) for z in j.zones})
+        free = None if choices is None else choices[i]
+        out.append({z: rule.bar_g(j, z, base, free) for z in j.zones})
     return out
 
 
@@ -170,62 +174,275 @@ def _flex(os_: Sequence[Option]) -> int:
     return sum(o.s.size if isinstance(o, Starts) else o.cost.size - o.k + 1 for o in os_)
 
 
+#: Most ejections one greedy run may try while repairing jobs that did not fit.
+REPAIR_BUDGET = 4_000
+#: Most jobs one ejection may move out of the way.
+MAX_EJECT = 2
+#: Places a repaired job tries once the jobs in its way are out.
+PLACES_TRIED = 6
+#: Job orders tried (after the first) when repair leaves jobs unplaced.
+RESTARTS = 8
+#: Improvement passes over the jobs the capacity pushed off their free choice.
+IMPROVE_PASSES = 3
+
+_Snapshot = tuple[dict[str, np.ndarray], list[Any], list[Any]]
+
+
+class _State:
+    """Residual capacity and the placement of each job, with cheap snapshots."""
+
+    def __init__(self, jobs: Sequence[Job], grids: Mapping[str, Grid],
+                 caps: dict[str, np.ndarray]) -> None:
+        self.jobs, self.grids = jobs, grids
+        self.left = {z: c.copy() for z, c in caps.items()}
+        self.out: list[Assignment | None] = [None] * len(jobs)
+        self.use: list[list[tuple[str, int, int]] | None] = [None] * len(jobs)
+
+    def usage(self, a: Assignment) -> list[tuple[str, int, int]]:
+        c = np.asarray(a.chunks, dtype=np.float64)
+        lo, hi = self.grids[a.zone].slot_range(c[:, 0], c[:, 1])
+        return [(a.zone, x, y) for x, y in zip(lo.tolist(), hi.tolist(), strict=True) if y > x]
+
+    def fits(self, use: list[tuple[str, int, int]], res: int) -> bool:
+        return all(self.left[z][x:y].min() >= res for z, x, y in use)
+
+    def take(self, i: int, a: Assignment, use: list[tuple[str, int, int]] | None = None) -> None:
+        use = self.usage(a) if use is None else use
+        for z, x, y in use:
+            self.left[z][x:y] -= a.job.resources
+        self.out[i], self.use[i] = a, use
+
+    def release(self, i: int) -> None:
+        a, use = self.out[i], self.use[i]
+        assert a is not None and use is not None
+        for z, x, y in use:
+            self.left[z][x:y] += a.job.resources
+        self.out[i] = self.use[i] = None
+
+    def blockers(self, use: list[tuple[str, int, int]], res: int) -> set[int]:
+        """Placed jobs that hold a slot ``use`` needs and lacks (empty if it fits)."""
+        out: set[int] = set()
+        for z, x, y in use:
+            short = x + np.flatnonzero(self.left[z][x:y] < res)
+            if short.size == 0:
+                continue
+            for k, u in enumerate(self.use):
+                if u is not None and any(zz == z and np.any((short >= a) & (short < b))
+                                         for zz, a, b in u):
+                    out.add(k)
+        return out
+
+    def overlapping(self, zone: str, lo: int, hi: int) -> list[int]:
+        """Placed jobs using any slot of ``zone`` in ``[lo, hi)``, most overlap first."""
+        got = []
+        for k, u in enumerate(self.use):
+            if u is None:
+                continue
+            ov = sum(max(0, min(y, hi) - max(x, lo)) for z, x, y in u if z == zone)
+            if ov:
+                got.append((-ov, k))
+        return [k for _, k in sorted(got)]
+
+    def snapshot(self) -> _Snapshot:
+        return {z: c.copy() for z, c in self.left.items()}, list(self.out), list(self.use)
+
+    def restore(self, snap: _Snapshot) -> None:
+        left, out, use = snap
+        self.left = {z: c.copy() for z, c in left.items()}
+        self.out, self.use = list(out), list(use)
+
+
 def greedy(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndarray],
            free: Sequence[Assignment] | None = None,
-           rule: TieRule | None = None) -> list[Assignment]:
-    """Least flexible jobs first (then the biggest); each takes its cheapest fit.
+           rule: TieRule | None = None, *,
+           choices: Sequence[Assignment] | None = None) -> list[Assignment]:
+    """Least flexible jobs first (then the biggest); each takes its cheapest fit; then
+    jobs that did not fit are repaired and displaced ones improved.
 
     An interruptible job takes its cheapest slots among those with capacity left
     (with a minimum chunk or resume cost: the chunking optimum over those slots).
-    "Cheapest" counts the tie ``rule``'s bar on every option but the usual time.
-    ``free`` (each job's capacity-free choice under the same rule, in job order)
-    is taken as is wherever it still fits: it is the cheapest option, so the
-    choice is the same and the search is skipped.
+    "Cheapest" counts the tie ``rule``'s bar on every option but the usual time
+    (``choices``: each job's capacity-free choice, which a rule with error
+    scenarios prices its bar on). ``free`` (each job's capacity-free choice under
+    the rule, in job order) is taken as is wherever it still fits: it is the
+    cheapest option, so the choice is the same and the search is skipped.
+
+    A job that fits nowhere is placed by moving up to ``MAX_EJECT`` placed jobs out
+    of its way and placing them again (recursively, within ``REPAIR_BUDGET``
+    tries); if some still do not fit, other job orders are tried (by latest
+    start, by slack, then shuffled). Last, each job the capacity pushed off its
+    cheapest option tries again, alone and by swapping with the one job in its
+    way, and keeps any change that lowers the total.
     """
-    left = {z: c.copy() for z, c in caps.items()}
     opts = [options(j, grids) for j in jobs]
-    bars = _bars(jobs, grids, rule)
+    bars = _bars(jobs, grids, rule, choices)
     flex = np.array([_flex(os_) for os_ in opts])
     stake = np.array([j.power_w * j.duration_s * j.resources for j in jobs])
-    order = np.lexsort((-stake, flex))
-    out: list[Assignment | None] = [None] * len(jobs)
-    failed = []
-    for idx in order.tolist():
-        j = jobs[idx]
-        a = _take_if_fits(free[idx], left, grids) if free is not None else None
-        if a is None:
-            a = _greedy_one(j, opts[idx], left, grids, bars[idx])
-        if a is None:
-            failed.append(j.name)
-        else:
-            out[idx] = a
-    if failed:
+    late = np.array([j.latest_start_unix_s for j in jobs])
+    slack = np.array([j.deadline_unix_s - j.earliest_start_unix_s - j.duration_s for j in jobs])
+    rng = np.random.default_rng(0)
+    orders = [np.lexsort((-stake, flex)), np.lexsort((-stake, late)),
+              np.lexsort((-stake, slack))]
+    orders += [rng.permutation(len(jobs)) for _ in range(max(RESTARTS - 3, 0))]
+    failed: list[int] = []
+    best: _State | None = None
+    for order in orders:
+        st = _State(jobs, grids, caps)
+        fixer = _Repair(st, opts, bars)
+        failed = []
+        for idx in order.tolist():
+            a = free[idx] if free is not None else None
+            if a is not None:
+                use = st.usage(a)
+                if st.fits(use, a.job.resources):
+                    st.take(idx, a, use)
+                    continue
+            a = _greedy_one(jobs[idx], opts[idx], st.left, grids, bars[idx])
+            if a is not None:
+                st.take(idx, a)
+            elif not fixer.repair(idx, depth=2, pinned={idx}):
+                failed.append(idx)
+        if not failed:
+            best = st
+            break
+    if best is None:
         raise BadInput(_list("job(s) that do not fit the capacity in their window "
-                             "(greedy; the milp method may still place them)", failed))
-    return [a for a in out if a is not None]
+                             "(greedy, after repair and restarts; the milp method may still "
+                             "place them)", [jobs[i].name for i in failed]))
+    _improve(best, opts, bars, free)
+    return [a for a in best.out if a is not None]
 
 
-def _take_if_fits(a: Assignment, left: dict[str, np.ndarray],
-                  grids: Mapping[str, Grid]) -> Assignment | None:
-    """``a`` with its slots taken from ``left``, or None where one lacks capacity."""
-    c = np.asarray(a.chunks, dtype=np.float64)
-    lo, hi = grids[a.zone].slot_range(c[:, 0], c[:, 1])
-    segs = [left[a.zone][x:y] for x, y in zip(lo.tolist(), hi.tolist(), strict=True)]
-    if any(seg.size and seg.min() < a.job.resources for seg in segs):
-        return None
-    for seg in segs:
-        seg -= a.job.resources
-    return a
+def _score(a: Assignment, bar: Mapping[str, float]) -> float:
+    """Grams plus the tie-rule bar, unless ``a`` is its job's usual time."""
+    from wattwise.schedule.planner import is_usual
+
+    return a.expected_g + (0.0 if is_usual(a) else bar[a.zone])
+
+
+class _Repair:
+    """Places a job that fits nowhere by moving placed jobs out of its way."""
+
+    def __init__(self, st: _State, opts: Sequence[Sequence[Option]],
+                 bars: Sequence[Mapping[str, float]]) -> None:
+        self.st, self.opts, self.bars = st, opts, bars
+        self.budget = REPAIR_BUDGET
+
+    def _ejections(self, i: int) -> list[frozenset[int]]:
+        """Sets of placed jobs whose removal may let job ``i`` in, likeliest first."""
+        st, j = self.st, self.st.jobs[i]
+        sets: dict[frozenset[int], float] = {}
+        for o in self.opts[i]:
+            if isinstance(o, Starts):
+                scores = o.grams + o.penalty(self.bars[i][o.zone])
+                for k in np.argsort(scores, kind="stable").tolist():
+                    use = [(o.zone, int(o.lo[k]), int(o.hi[k]))]
+                    b = frozenset(st.blockers(use, j.resources))
+                    if 0 < len(b) <= MAX_EJECT and b not in sets:
+                        sets[b] = float(scores[k])
+            else:
+                for k in st.overlapping(o.zone, o.first, o.first + o.cost.size)[:8]:
+                    sets.setdefault(frozenset({k}), float(o.cost.sum()))
+        return sorted(sets, key=lambda b: (len(b), sets[b]))
+
+    def repair(self, i: int, depth: int, pinned: set[int]) -> bool:
+        st = self.st
+        for eject in self._ejections(i):
+            if eject & pinned:
+                continue
+            if self.budget <= 0:
+                return False
+            self.budget -= 1
+            snap = st.snapshot()
+            for k in eject:
+                st.release(k)
+            freed = st.snapshot()
+            for a in _fitting(st.jobs[i], self.opts[i], st.left, st.grids, self.bars[i],
+                              PLACES_TRIED):
+                st.take(i, a)
+                ok = True
+                for k in sorted(eject):
+                    b = _greedy_one(st.jobs[k], self.opts[k], st.left, st.grids, self.bars[k])
+                    if b is not None:
+                        st.take(k, b)
+                    elif not (depth > 0 and self.repair(k, depth - 1, pinned | {i, k})):
+                        ok = False
+                        break
+                if ok:
+                    return True
+                st.restore(freed)
+            st.restore(snap)
+        return False
+
+
+def _improve(st: _State, opts: Sequence[Sequence[Option]], bars: Sequence[Mapping[str, float]],
+             free: Sequence[Assignment] | None) -> None:
+    """Jobs above their capacity-free score try a better place, alone or by a swap."""
+    n = len(st.jobs)
+    ideal = [-np.inf if free is None else _score(free[i], bars[i]) for i in range(n)]
+    for _ in range(IMPROVE_PASSES):
+        changed = False
+        cur = [_score(a, bars[i]) if a is not None else np.inf for i, a in enumerate(st.out)]
+        todo = [i for i in range(n) if cur[i] > ideal[i] + 1e-9]
+        todo.sort(key=lambda i: ideal[i] - cur[i])
+        for i in todo:
+            a0 = st.out[i]
+            assert a0 is not None
+            before = _score(a0, bars[i])
+            snap = st.snapshot()
+            st.release(i)
+            a = _greedy_one(st.jobs[i], opts[i], st.left, st.grids, bars[i])
+            if a is not None and _score(a, bars[i]) < before - 1e-9:
+                st.take(i, a)
+                changed = True
+                continue
+            st.restore(snap)
+            if free is None:
+                continue
+            # Swap: move the one job in the way of the free choice, if the pair gains.
+            use = st.usage(free[i])
+            st.release(i)
+            way = st.blockers(use, st.jobs[i].resources)
+            if len(way) != 1:
+                st.restore(snap)
+                continue
+            (k,) = way
+            ak = st.out[k]
+            assert ak is not None
+            pair = before + _score(ak, bars[k])
+            st.release(k)
+            if not st.fits(use, st.jobs[i].resources):
+                st.restore(snap)
+                continue
+            st.take(i, free[i], use)
+            b = _greedy_one(st.jobs[k], opts[k], st.left, st.grids, bars[k])
+            if b is not None and _score(free[i], bars[i]) + _score(b, bars[k]) < pair - 1e-9:
+                st.take(k, b)
+                changed = True
+            else:
+                st.restore(snap)
+        if not changed:
+            break
 
 
 def _greedy_one(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
                 grids: Mapping[str, Grid], bar: Mapping[str, float]) -> Assignment | None:
-    """Place one job on the residual capacity ``left`` (updated in place).
+    """The cheapest way to run one job on the residual capacity ``left`` (the caller
+    takes its slots), or None where none fits.
 
     Options are compared on grams plus their tie-rule ``bar`` (none at the usual time).
     """
+    got = _fitting(j, os_, left, grids, bar, 1)
+    return got[0] if got else None
+
+
+def _fitting(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
+             grids: Mapping[str, Grid], bar: Mapping[str, float],
+             limit: int) -> list[Assignment]:
+    """Up to ``limit`` ways to run the job that fit ``left``, cheapest first: uninterrupted
+    starts in score order, and each interruptible option's cheapest fitting slots."""
+    found: list[tuple[float, Option, np.ndarray]] = []
     conts = [o for o in os_ if isinstance(o, Starts)]
-    best: tuple[float, Option, np.ndarray] | None = None
     if conts:
         scores = np.concatenate([o.grams + o.penalty(bar[o.zone]) for o in conts])
         where = [(o, i) for o in conts for i in range(o.s.size)]
@@ -233,8 +450,9 @@ def _greedy_one(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
             o, i = where[k]
             seg = left[o.zone][o.lo[i] : o.hi[i]]
             if seg.size == 0 or seg.min() >= j.resources:
-                best = (float(scores[k]), o, np.array([i]))
-                break
+                found.append((float(scores[k]), o, np.array([i])))
+                if len(found) >= limit:
+                    break
     for o in os_:
         if not isinstance(o, Slots):
             continue
@@ -245,24 +463,22 @@ def _greedy_one(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
                 continue
             pick = np.sort(np.argpartition(cost, o.k - 1)[: o.k])
         else:
-            found = _chunk_dp(cost, o.k, o.m, o.r)
-            if found is None:
+            got = _chunk_dp(cost, o.k, o.m, o.r)
+            if got is None:
                 continue
-            pick = found
-        score = float(o.cost[pick].sum()) + bar[o.zone]
-        if best is None or score < best[0] - 1e-12:
-            best = (score, o, pick)
-    if best is None:
-        return None
-    _, o, pick = best
-    if isinstance(o, Starts):
-        i = int(pick[0])
-        left[o.zone][o.lo[i] : o.hi[i]] -= j.resources
-        start = float(o.s[i])
-        return Assignment(j, o.zone, ((start, start + j.duration_s),), float(o.grams[i]),
-                          baseline_g(j, grids[j.home_zone]), o.note)
-    left[o.zone][o.first + pick] -= j.resources
-    return _slot_assignment(j, o, pick, grids)
+            pick = got
+        found.append((float(o.cost[pick].sum()) + bar[o.zone], o, pick))
+    found.sort(key=lambda f: f[0])  # stable: among equal scores, uninterrupted first
+    out = []
+    for _, o, pick in found[:limit]:
+        if isinstance(o, Starts):
+            i = int(pick[0])
+            start = float(o.s[i])
+            out.append(Assignment(j, o.zone, ((start, start + j.duration_s),),
+                                  float(o.grams[i]), baseline_g(j, grids[j.home_zone]), o.note))
+        else:
+            out.append(_slot_assignment(j, o, pick, grids))
+    return out
 
 
 class _Model:
@@ -346,7 +562,8 @@ def _add_slots(mdl: _Model, o: Slots) -> _SlotVars:
 
 
 def milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndarray],
-         time_limit_s: float, rule: TieRule | None = None) -> tuple[list[Assignment], float]:
+         time_limit_s: float, rule: TieRule | None = None, *,
+         choices: Sequence[Assignment] | None = None) -> tuple[list[Assignment], float]:
     """The optimum under capacity by HiGHS (``scipy.optimize.milp``), and its MIP gap in %.
 
     The objective is grams plus the tie ``rule``'s bar of every job not at its usual time.
@@ -358,7 +575,7 @@ def milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndar
     mdl = _Model()
     use: dict[tuple[str, int], list[tuple[int, float]]] = {}
     picks: list[list[tuple[Option, int | _SlotVars, int]]] = []
-    for j, bar in zip(jobs, _bars(jobs, grids, rule), strict=True):
+    for j, bar in zip(jobs, _bars(jobs, grids, rule, choices), strict=True):
         choice: list[tuple[int, float]] = []
         mine: list[tuple[Option, int | _SlotVars, int]] = []
         for o in options(j, grids):

@@ -175,11 +175,60 @@ def _number(x: object) -> bool:
 
 
 def validate(jobs: Sequence[Job]) -> None:
-    """BadInput naming every invalid job (and duplicate names); never drops one."""
-    bad = [f"{j.name}: {'; '.join(p)}" for j in jobs if (p := j.problems())]
-    dup = sorted(str(n) for n, c in Counter(j.name for j in jobs).items() if c > 1)
+    """BadInput naming every invalid job (and duplicate names); never drops one.
+
+    Jobs whose fields are plain floats and ints inside every bound are checked in
+    bulk; any other job gets the full per-field check (``Job.problems``), which
+    names what is wrong.
+    """
+    suspect = [j for j, ok in zip(jobs, _plainly_valid(jobs), strict=True) if not ok]
+    bad = [f"{j.name}: {'; '.join(p)}" for j in suspect if (p := j.problems())]
+    names = [j.name for j in jobs]
+    dup = [] if len(set(names)) == len(names) else \
+        sorted(str(n) for n, c in Counter(names).items() if c > 1)
     if dup:
         bad.append(f"duplicate job names: {', '.join(map(str, dup[:10]))}")
     if bad:
         more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
         raise BadInput(f"{len(bad)} invalid job(s): " + " | ".join(bad[:10]) + more)
+
+
+_PLAIN = (float, int)
+
+
+def _plainly_valid(jobs: Sequence[Job]) -> list[bool]:
+    """Per job, True only where every check of ``Job.problems`` surely passes (plain
+    numbers in range); False sends the job to the full check."""
+    import numpy as np
+
+    from wattwise._userinput import MAX_TIME_UNIX_S, MIN_TIME_UNIX_S
+
+    typed = [type(j.duration_s) in _PLAIN and type(j.earliest_start_unix_s) in _PLAIN
+             and type(j.deadline_unix_s) in _PLAIN and type(j.power_w) in _PLAIN
+             and type(j.min_chunk_s) in _PLAIN and type(j.resume_cost_s) in _PLAIN
+             and (j.baseline_start_unix_s is None or type(j.baseline_start_unix_s) in _PLAIN)
+             and type(j.interruptible) is bool and type(j.resources) is int
+             and 1 <= j.resources <= MAX_RESOURCES and bool(j.zones)
+             and all(type(z) is str for z in j.zones) for j in jobs]
+    out = [False] * len(jobs)
+    idx = [i for i, t in enumerate(typed) if t]
+    if not idx:
+        return out
+    sub = [jobs[i] for i in idx]
+    d = np.array([j.duration_s for j in sub], dtype=np.float64)
+    e = np.array([j.earliest_start_unix_s for j in sub], dtype=np.float64)
+    dl = np.array([j.deadline_unix_s for j in sub], dtype=np.float64)
+    pw = np.array([j.power_w for j in sub], dtype=np.float64)
+    mc = np.array([j.min_chunk_s for j in sub], dtype=np.float64)
+    rc = np.array([j.resume_cost_s for j in sub], dtype=np.float64)
+    b = np.array([j.baseline_start for j in sub], dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = ((d > 0) & (d <= MAX_HORIZON_S) & (pw >= 0) & (pw <= MAX_POWER_W)
+              & (e >= MIN_TIME_UNIX_S) & (e <= MAX_TIME_UNIX_S)
+              & (dl >= MIN_TIME_UNIX_S) & (dl <= MAX_TIME_UNIX_S) & (dl >= e)
+              & (dl - e <= MAX_HORIZON_S) & (d <= dl - e + 1e-6)
+              & (mc >= 0) & (mc <= MAX_HORIZON_S) & (rc >= 0) & (rc <= MAX_HORIZON_S)
+              & (b >= e) & (b <= dl - d + 1e-6))
+    for i, good in zip(idx, ok.tolist(), strict=True):
+        out[i] = good
+    return out

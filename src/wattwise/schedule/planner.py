@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -65,6 +65,9 @@ class Assignment:
     expected_g: float
     baseline_g: float
     note: str = ""
+    #: Probability that the move saves carbon, from the forecast's replayed errors
+    #: (None where the job did not move or the forecast carries no error scenarios).
+    p_save: float | None = None
 
     @property
     def start_unix_s(self) -> float:
@@ -82,6 +85,7 @@ class Assignment:
             "expected_g": self.expected_g,
             "baseline_g": self.baseline_g,
             "note": self.note,
+            "p_save": self.p_save,
         }
 
 
@@ -184,7 +188,7 @@ class Grid:
     def integral(self, t: np.ndarray | float) -> np.ndarray:
         return np.asarray(np.interp(t, self.edges, self.cum))
 
-    def grams(self, a: Any, b: Any, power_w: float) -> Any:
+    def grams(self, a: Any, b: Any, power_w: Any) -> Any:
         return (self.integral(b) - self.integral(a)) * power_w / 3.6e6
 
     def slot_range(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -223,8 +227,6 @@ def _resolve_zones(jobs: Sequence[Job], forecasts: Mapping[str, IntensitySeries]
 
 
 def _with(job: Job, **kw: Any) -> Job:
-    from dataclasses import replace
-
     return replace(job, **kw)
 
 
@@ -431,6 +433,77 @@ def _chunk_dp(cost: np.ndarray, k: int, m: int, r: int) -> np.ndarray | None:
     return np.flatnonzero(run)
 
 
+#: Most candidate starts evaluated in one vectorised batch (memory: ~50 bytes each).
+BATCH_CANDIDATES = 2_000_000
+
+
+def batch_continuous(jobs: Sequence[Job], grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """``(start, grams)`` of each job's cheapest uninterrupted run in ``grid``'s zone:
+    ``best_continuous`` for many jobs at once, the same candidates and the same
+    answer (the earliest of equally cheap starts), in a few numpy calls per batch."""
+    n = len(jobs)
+    e = np.array([j.earliest_start_unix_s for j in jobs], dtype=np.float64)
+    d = np.array([j.duration_s for j in jobs], dtype=np.float64)
+    p = np.array([j.power_w for j in jobs], dtype=np.float64)
+    lat = np.array([j.latest_start_unix_s for j in jobs], dtype=np.float64)
+    edges = grid.edges
+    lo1 = np.searchsorted(edges, e, side="right")
+    c1 = np.maximum(np.searchsorted(edges, lat, side="left") - lo1, 0)
+    lo2 = np.searchsorted(edges, e + d, side="right")
+    c2 = np.maximum(np.searchsorted(edges, lat + d, side="left") - lo2, 0)
+    counts = 2 + c1 + c2
+    best_s, best_g = np.empty(n), np.empty(n)
+    first = 0
+    while first < n:
+        # Jobs [first, last) with at most BATCH_CANDIDATES candidates (one at least).
+        csum = np.cumsum(counts[first:])
+        last = first + max(1, int(np.searchsorted(csum, BATCH_CANDIDATES, side="right")))
+        sl = slice(first, last)
+        cnt = counts[sl]
+        offsets = np.concatenate(([0], np.cumsum(cnt)[:-1]))
+        jid = np.repeat(np.arange(last - first), cnt)
+        pos = np.arange(int(cnt.sum())) - offsets[jid]
+        k1 = c1[sl][jid]
+        inner = np.clip(lo1[sl][jid] + pos - 2, 0, edges.size - 1)
+        ends = np.clip(lo2[sl][jid] + pos - 2 - k1, 0, edges.size - 1)
+        starts = np.where(pos == 0, e[sl][jid], np.where(
+            pos == 1, lat[sl][jid], np.where(pos < 2 + k1, edges[inner],
+                                             edges[ends] - d[sl][jid])))
+        grams = (grid.integral(starts + d[sl][jid]) - grid.integral(starts)) \
+            * p[sl][jid] / 3.6e6
+        seg_min = np.minimum.reduceat(grams, offsets)
+        at_min = np.where(grams == seg_min[jid], starts, np.inf)
+        best_s[sl] = np.minimum.reduceat(at_min, offsets)
+        best_g[sl] = seg_min
+        first = last
+    return best_s, best_g
+
+
+def free_choices(jobs: Sequence[Job], grids: Mapping[str, Grid]) -> list[Assignment]:
+    """Each job's capacity-free optimum (``_single``); one-zone uninterrupted jobs are
+    solved in bulk per zone (``batch_continuous``), the rest one by one."""
+    out: list[Assignment | None] = [None] * len(jobs)
+    by_zone: dict[str, list[int]] = {}
+    for i, j in enumerate(jobs):
+        if not j.interruptible and len(j.zones) == 1:
+            by_zone.setdefault(j.zones[0], []).append(i)
+        else:
+            out[i] = _single(j, grids)
+    for z, idx in by_zone.items():
+        grid = grids[z]
+        sub = [jobs[i] for i in idx]
+        s, g = batch_continuous(sub, grid)
+        b = np.array([j.baseline_start for j in sub])
+        d = np.array([j.duration_s for j in sub])
+        pw = np.array([j.power_w for j in sub])
+        base = grid.grams(b, b + d, pw)
+        for k, i in enumerate(idx):
+            st = float(s[k])
+            out[i] = Assignment(jobs[i], z, ((st, st + jobs[i].duration_s),), float(g[k]),
+                                float(base[k]), "")
+    return [a for a in out if a is not None]
+
+
 def _single(job: Job, grids: Mapping[str, Grid]) -> Assignment:
     best: tuple[float, str, tuple[tuple[float, float], ...], str] | None = None
     for z in job.zones:
@@ -517,24 +590,40 @@ def _check_hold(min_saving_pct: float, errors: Mapping[str, float] | None) -> di
 
 @dataclass(frozen=True)
 class TieRule:
-    """What a move must beat, per zone: an error in gCO2eq/kWh and where it comes from,
-    or (zones without one) ``min_saving_pct`` of running at the usual time."""
+    """What a move must pass, per zone.
+
+    Where the zone's forecast carries error scenarios (a ``carbon.forecast.Forecast``
+    from ``forecast_at``: the same forecaster's errors at the same time of day on the
+    previous days), a move must save carbon with probability ``p_min`` or more and
+    save on average under those scenarios (``schedule.confidence``). Else it must
+    beat an error in gCO2eq/kWh (given, or the forecast's backtested one) over the
+    job's energy, or (zones with neither) ``min_saving_pct`` of the usual grams.
+    """
 
     errors: Mapping[str, float]
     basis: Mapping[str, str]
     min_saving_pct: float
+    scenarios: Mapping[str, tuple[float, float, np.ndarray]] = field(default_factory=dict)
+    p_min: float = 0.5
 
     @classmethod
     def of(cls, forecasts: Mapping[str, IntensitySeries], given: Mapping[str, float],
-           min_saving_pct: float) -> TieRule:
-        """Given errors first, else each forecast's own estimate (a ``Forecast``'s)."""
+           min_saving_pct: float, p_min: float | None = None) -> TieRule:
+        """Given errors first, else each forecast's own scenarios, else its own estimate."""
         from wattwise.carbon.forecast import Forecast
+        from wattwise.carbon.forecast_replay import MIN_SCENARIOS
+        from wattwise.schedule.confidence import P_MIN
 
         errors, basis = dict(given), {z: f"given for {z}" for z in given}
+        scen: dict[str, tuple[float, float, np.ndarray]] = {}
         for z, s in forecasts.items():
-            if z not in errors and isinstance(s, Forecast) and s.error is not None:
+            if z in errors or not isinstance(s, Forecast):
+                continue
+            if s.scenarios is not None and s.scenarios.shape[0] >= MIN_SCENARIOS:
+                scen[z] = (s.start_unix_s, float(s.step_s), s.scenarios)
+            elif s.error is not None:
                 errors[z], basis[z] = s.error.difference_mae_g_per_kwh, s.error.describe()
-        return cls(errors, basis, min_saving_pct)
+        return cls(errors, basis, min_saving_pct, scen, P_MIN if p_min is None else p_min)
 
     def error_for(self, job: Job, zone: str) -> tuple[float | None, str | None]:
         """The error a move of ``job`` to ``zone`` is weighed against (the larger of its
@@ -543,26 +632,88 @@ class TieRule:
                  if z in self.errors]
         return max(known, key=lambda x: x[0]) if known else (None, None)
 
+    def _scenario_grams(self, job: Job, zone: str,
+                        chunks: Sequence[tuple[float, float]]) -> np.ndarray | None:
+        """Per scenario, the error it puts on the grams of ``chunks`` in ``zone``."""
+        from wattwise.carbon.forecast_replay import window_means
+
+        got = self.scenarios.get(zone)
+        if got is None:
+            return None
+        t0, step, rows = got
+        total = np.zeros(rows.shape[0])
+        for a, b in chunks:
+            total += window_means(rows, step, np.array([a - t0]), b - a)[:, 0] * (b - a)
+        return total * job.power_w / 3.6e6
+
+    def odds(self, a: Assignment) -> Any:
+        """The rule's ``confidence.Choice`` between ``a`` and its usual time (None where
+        the zones involved carry no scenarios)."""
+        from wattwise.schedule.confidence import choose
+
+        job = a.job
+        b = job.baseline_start
+        e_usual = self._scenario_grams(job, job.home_zone, ((b, b + job.duration_s),))
+        e_move = self._scenario_grams(job, a.zone, a.chunks)
+        if e_usual is None or e_move is None:
+            return None
+        k = min(e_usual.size, e_move.size)  # both rows run back day by day from the origin
+        err = np.column_stack([e_usual[:k], e_move[:k]])
+        return choose(np.array([a.baseline_g, a.expected_g]), err, 0, p_min=self.p_min,
+                      min_saving_pct=self.min_saving_pct)
+
     def hold(self, a: Assignment) -> Assignment:
+        if is_usual(a):
+            return a
+        c = self.odds(a)
+        if c is not None:
+            if c.moved:
+                return replace(a, p_save=c.p_save)
+            job = a.job
+            b = job.baseline_start
+            saving = a.baseline_g - a.expected_g
+            why = (f"a {self.p_min:g} probability of saving carbon (the forecast's errors on "
+                   f"the previous {c.n_scenarios} days give "
+                   + ("no saving" if c.p_save is None else
+                      f"{c.p_save:.2f}, expected saving {c.expected_saving:.3g} g") + ")")
+            return Assignment(job, job.home_zone, ((b, b + job.duration_s),), a.baseline_g,
+                              a.baseline_g, _held_note(saving, a.baseline_g, why))
         e, basis = self.error_for(a.job, a.zone)
         return hold_if_marginal(a, error_g_per_kwh=e, min_saving_pct=self.min_saving_pct,
                                 error_basis=basis)
 
-    def bar_g(self, job: Job, zone: str, baseline: float) -> float:
+    def bar_g(self, job: Job, zone: str, baseline: float,
+              free: Assignment | None = None) -> float:
+        """What a move costs under capacity. With scenarios: the forecast saving at which
+        the move to ``free`` (the job's capacity-free choice) reaches ``p_min``."""
+        if free is not None and not is_usual(free):
+            b = job.baseline_start
+            e_usual = self._scenario_grams(job, job.home_zone, ((b, b + job.duration_s),))
+            e_move = self._scenario_grams(job, free.zone, free.chunks)
+            if e_usual is not None and e_move is not None:
+                k = min(e_usual.size, e_move.size)
+                return max(0.0, float(np.quantile(e_usual[:k] - e_move[:k], self.p_min)))
         e, _ = self.error_for(job, zone)
         return move_bar(job, baseline, error_g_per_kwh=e, min_saving_pct=self.min_saving_pct)[0]
 
     def note(self, zones: Sequence[str]) -> str:
-        """One line: what a move had to beat in each zone."""
-        parts = []
+        """One line: what a move had to pass in each zone."""
+        bars = {}
         for z in zones:
             if z in self.errors:
-                parts.append(f"{z}: the forecast error, {self.errors[z]:.3g} gCO2eq/kWh "
-                             f"({self.basis[z]})")
-            else:
-                parts.append(f"{z}: {self.min_saving_pct:g} % of running at the usual time "
-                             "(the forecast gives no error estimate)")
-        return "tie rule: a job moves only for a forecast saving above " + "; ".join(parts)
+                bars[z] = (f"the forecast error, {self.errors[z]:.3g} gCO2eq/kWh "
+                           f"({self.basis[z]})")
+            elif z not in self.scenarios:
+                bars[z] = (f"{self.min_saving_pct:g} % of running at the usual time (the "
+                           "forecast gives no error estimate)")
+        if not any(z in self.scenarios for z in zones):
+            return ("tie rule: a job moves only for a forecast saving above "
+                    + "; ".join(f"{z}: {bars[z]}" for z in zones))
+        parts = [f"{z}: a probability of saving carbon of at least {self.p_min:g}, from the "
+                 f"forecast's errors on the previous {self.scenarios[z][2].shape[0]} days at "
+                 "the same time of day" if z in self.scenarios else
+                 f"{z}: a forecast saving above {bars[z]}" for z in zones]
+        return "tie rule: a job moves only for " + "; ".join(parts)
 
 
 def plan(
@@ -574,6 +725,7 @@ def plan(
     time_limit_s: float = 60.0,
     min_saving_pct: float = MIN_SAVING_PCT,
     forecast_error_g_per_kwh: Mapping[str, float] | None = None,
+    p_min: float | None = None,
 ) -> Plan:
     """Place every job so the expected emissions are lowest, within deadlines and capacity.
 
@@ -583,14 +735,20 @@ def plan(
     (an int, or an array over that zone's forecast slots). Raises BadInput
     naming the jobs on any invalid job, missing data or infeasible capacity.
 
-    A job whose forecast saving does not exceed the forecast's error stays at its
-    usual time (``hold_if_marginal``), and its note says so. The error is
-    ``forecast_error_g_per_kwh`` of its zone where given, else the forecast's own
-    estimate (a ``carbon.forecast.Forecast`` from ``forecast_at`` carries one),
-    else ``min_saving_pct`` % of running at the usual time; a plan note says which
-    (``TieRule``). Under capacity the solvers apply the same rule: every move
-    costs its bar, so a job leaves its usual time only for a saving above it, or
-    when the capacity there is taken.
+    A move must be worth it, or the job stays at its usual time and its note says
+    why (``TieRule``): where the forecast carries error scenarios (a
+    ``carbon.forecast.Forecast`` from ``forecast_at``), the move must save carbon
+    with probability ``p_min`` or more (default ``confidence.P_MIN``) and on
+    average under them, and the assignment reports that probability (``p_save``);
+    else the forecast saving must exceed ``forecast_error_g_per_kwh`` of its zone
+    where given, or the forecast's own error estimate, or ``min_saving_pct`` % of
+    running at the usual time. A plan note says which. Under capacity the solvers
+    apply the same rule: every move costs its bar, so a job leaves its usual time
+    only for a saving above it, or when the capacity there is taken.
+
+    Without capacity, one-zone uninterrupted jobs are solved in bulk per zone
+    (``batch_continuous``): 10,000 of them plan faster than a plain loop over the
+    jobs finds each one's best start (BENCHMARKS.md).
     """
     t0 = time.perf_counter()
     given = _check_hold(min_saving_pct, forecast_error_g_per_kwh)
@@ -611,10 +769,14 @@ def plan(
     jobs = _resolve_zones(jobs, forecasts)
     grids = {z: Grid(s) for z, s in forecasts.items()}
     _check_coverage(jobs, grids)
-    rule = TieRule.of(forecasts, given, min_saving_pct)
+    if p_min is not None:
+        from wattwise.schedule.confidence import check_p_min
+
+        p_min = check_p_min(p_min)
+    rule = TieRule.of(forecasts, given, min_saving_pct, p_min)
     notes = [f"{s.zone}: read as steps (series was linear)" for s in forecasts.values()
              if s.interpolation == "linear"]
-    free = [_single(j, grids) for j in jobs]
+    free = free_choices(jobs, grids)
     lower = float(sum(a.expected_g for a in free))
     held_free = [rule.hold(a) for a in free]
     if capacity is None:
@@ -632,9 +794,9 @@ def plan(
             else MILP_MAX_VARS
         use = method if method != "auto" else ("milp" if n_vars <= limit else "greedy")
         if use == "milp":
-            chosen, gap = cap_mod.milp(jobs, grids, caps, time_limit_s, rule)
+            chosen, gap = cap_mod.milp(jobs, grids, caps, time_limit_s, rule, choices=free)
         else:
-            chosen = cap_mod.greedy(jobs, grids, caps, held_free, rule)
+            chosen = cap_mod.greedy(jobs, grids, caps, held_free, rule, choices=free)
             total = sum(a.expected_g for a in chosen)
             gap = 100.0 * (total - lower) / lower if lower > 0 else 0.0
         # A job the rule kept at its usual time says why, as without capacity.

@@ -54,12 +54,19 @@ def _days(start_unix_s: float, end_unix_s: float, tz: ZoneInfo | timezone) -> li
 
 
 def nightly(zone: str, flex_h: float, start_unix_s: float, end_unix_s: float, *,
-            duration_h: float = 1.0, at: time = time(1, 0),
-            interruptible: bool = False) -> Scenario:
-    """One job a day at ``at`` local, movable by ±``flex_h``; windows inside the span."""
-    if not flex_h >= 0:
-        raise BadInput(f"flexibility must be >= 0 hours, got {flex_h}")
-    tz, note = _tz(zone)
+            duration_h: float = 1.0, at: time = time(1, 0), interruptible: bool = False,
+            utc: bool = False) -> Scenario:
+    """One job a day at ``at`` (local, or UTC with ``utc``), movable by ±``flex_h``.
+
+    Only days whose whole window lies inside the span are kept. With ``utc``,
+    ``duration_h=0.5`` and ``at=01:00`` this is the oracle setup of Let's Wait
+    Awhile (Wiesner et al., Middleware 2021: a 30-minute job due at 01:00 every day).
+    """
+    if not (isinstance(flex_h, (int, float)) and 0 <= flex_h <= 168):
+        raise BadInput(f"flexibility must be from 0 to 168 hours, got {flex_h}")
+    if not (isinstance(duration_h, (int, float)) and 0 < duration_h <= 24):
+        raise BadInput(f"a nightly job runs more than 0 and at most 24 hours, got {duration_h}")
+    tz, note = (timezone.utc, "") if utc else _tz(zone)
     flex, dur = flex_h * HOUR_S, duration_h * HOUR_S
     jobs = []
     for day in _days(start_unix_s, end_unix_s, tz):
@@ -71,7 +78,17 @@ def nightly(zone: str, flex_h: float, start_unix_s: float, end_unix_s: float, *,
                         interruptible=interruptible, min_chunk_s=1800.0 if interruptible else 0,
                         baseline_start_unix_s=t0))
     kind = "interruptible" if interruptible else "non-interruptible"
+    if utc or duration_h != 1.0 or at != time(1, 0):
+        clock = "UTC" if utc else "local"
+        return Scenario(f"nightly {_dur(dur)} at {at:%H:%M} {clock} ±{flex_h:g}h {kind}",
+                        tuple(jobs), note)
     return Scenario(f"nightly ±{flex_h:g}h {kind}", tuple(jobs), note)
+
+
+def _dur(seconds: float) -> str:
+    """``30m``, ``1h``, ``1h30m``: a duration as the CLI spells it."""
+    h, m = divmod(round(seconds / 60), 60)
+    return (f"{h}h" if h else "") + (f"{m}m" if m or not h else "")
 
 
 def _next_working_day(day: date) -> date:

@@ -1,71 +1,77 @@
 """Replay a historical intensity trace over a set of jobs, without peeking.
 
-For each job, at its submission time (its earliest start), a forecaster is
-fitted on the trace strictly before that time (``forecast_at``: only periods
-that have ended), optionally perturbed by multiplicative noise, and the job is
-planned on that forecast. The plan is then priced on what the trace actually
-says. Two references, priced on the same trace: running at the job's baseline
-time ("run immediately", or the nominal slot), and the perfect-knowledge
-optimum (the plan made on the trace itself). Decisions are made once, at
-submission; a job is not replanned while it runs. As in ``plan``, a job moves
-only for a forecast saving above the forecast's error (``hold_if_marginal``):
-the forecaster's own error, measured at each submission by replaying it (with
-the same noise) on the trace before that time (``carbon.forecast.Backtest``),
-none for the noiseless perfect forecast, and the 1 % threshold for a noisy one.
+Every decision is made on a forecast fitted on the trace strictly before the
+moment it is made (``carbon.forecast_replay.ForecastReplay``: only periods that
+have ended), optionally with simulated noise, and priced on what the trace
+actually says. Two references, priced on the same trace: running at the job's
+usual time (its nominal slot, or "run immediately"), and the oracle, the best
+start with perfect knowledge on the same slots (Let's Wait Awhile's oracle,
+Wiesner et al., Middleware 2021; for interruptible jobs the exact chunked optimum).
+
+Two strategies:
+
+- ``once``: the job is planned at submission (its earliest start) and not
+  revisited, as Let's Wait Awhile plans.
+- ``replan``: at every slot until it starts, the job is planned again on a fresh
+  forecast; it starts when the plan says "now". A forecast a few hours ahead is
+  far better than one a day ahead, so waiting for the next look costs nothing
+  and often saves. (Interruptible jobs are planned once.)
+
+Every decision uses the same rule (``schedule.confidence.choose``): a job leaves
+its usual time only where the forecast's own errors at the same time of day on
+the previous days give a probability of saving carbon of at least ``p_min`` and
+a positive expected saving; ties and flat forecasts keep the usual time.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 import numpy as np
 
-from wattwise.carbon.forecast import (
-    BACKTEST_DAYS,
-    Backtest,
-    Forecaster,
-    PersistenceForecaster,
-    SeasonalForecaster,
-    forecast_at,
-    with_noise,
+from wattwise.carbon.forecast import FORECASTER_NAMES, Forecaster, make_forecaster
+from wattwise.carbon.forecast_replay import (
+    MIN_SCENARIOS,
+    SCENARIO_DAYS,
+    ForecastReplay,
+    Noise,
+    NoiseKind,
+    window_means,
 )
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
+from wattwise.schedule.confidence import P_MIN, Choice, check_p_min, choose
 from wattwise.schedule.jobs import Job, validate
-from wattwise.schedule.planner import (
-    MIN_SAVING_PCT,
-    Grid,
-    _single,
-    baseline_g,
-    hold_if_marginal,
-)
+from wattwise.schedule.planner import MIN_SAVING_PCT, Grid, _single, baseline_g
 from wattwise.schedule.scenarios import Scenario
 
-FORECASTERS = ("seasonal", "persistence-yesterday", "persistence-last", "perfect")
+FORECASTERS = (*FORECASTER_NAMES, "perfect")
+Strategy = Literal["once", "replan"]
+STRATEGIES = ("once", "replan")
 
 
-def make_forecaster(name: str) -> Forecaster | None:
+def forecaster_for(name: str) -> Forecaster | None:
     """The forecaster called ``name``; ``None`` for "perfect" (the trace itself)."""
-    if name == "seasonal":
-        return SeasonalForecaster()
-    if name == "persistence-yesterday":
-        return PersistenceForecaster("yesterday")
-    if name == "persistence-last":
-        return PersistenceForecaster("last")
     if name == "perfect":
         return None
-    raise BadInput(f"unknown forecaster {name!r}; choose one of {', '.join(FORECASTERS)}")
+    if name not in FORECASTER_NAMES:
+        raise BadInput(f"unknown forecaster {name!r:.60}; choose one of {', '.join(FORECASTERS)}")
+    return make_forecaster(name)
 
 
 @dataclass(frozen=True)
 class SimResult:
-    """Emissions of one scenario on one trace: baseline, strategy and optimum (grams).
+    """Emissions of one scenario on one trace: baseline, strategy and oracle (grams).
 
     All three are priced on the actual trace (``kind`` "simulated from trace"),
-    for each job's power (1 kW unless the job says otherwise).
+    for each job's power (1 kW unless the job says otherwise). ``n_moved`` jobs
+    left their usual time; ``p_save_mean`` is the mean probability of saving the
+    rule gave those moves (where it could) and ``moved_saved_pct`` the share of
+    moves that did save on the actual trace, a check of that probability.
     """
 
     scenario: str
@@ -79,9 +85,15 @@ class SimResult:
     wall_s: float
     source: str
     note: str = ""
-    #: What a move had to beat (the tie rule), in words, and in a few characters.
+    #: What a move had to pass (the tie rule), in words, and in a few characters.
     tie_rule: str = ""
     move_bar: str = ""
+    strategy: str = "once"
+    noise_kind: str = "multiplicative"
+    slot_s: float = 0.0
+    n_moved: int = 0
+    p_save_mean: float | None = None
+    moved_saved_pct: float | None = None
 
     @property
     def saving_pct(self) -> float:
@@ -93,7 +105,7 @@ class SimResult:
 
     @property
     def realised_pct(self) -> float:
-        """Share of the optimum's saving the strategy realised (NaN if the optimum saves 0)."""
+        """Share of the oracle's saving the strategy realised (NaN if the oracle saves 0)."""
         best = self.baseline_g - self.optimum_g
         return 100.0 * (self.baseline_g - self.strategy_g) / best if best > 1e-9 else float("nan")
 
@@ -102,7 +114,10 @@ class SimResult:
             "scenario": self.scenario,
             "zone": self.zone,
             "forecaster": self.forecaster,
+            "strategy": self.strategy,
             "noise_pct": self.noise_pct,
+            "noise_kind": self.noise_kind,
+            "slot_s": self.slot_s,
             "n_jobs": self.n_jobs,
             "baseline_g": self.baseline_g,
             "strategy_g": self.strategy_g,
@@ -110,6 +125,9 @@ class SimResult:
             "saving_pct": self.saving_pct,
             "optimum_saving_pct": self.optimum_saving_pct,
             "realised_pct": self.realised_pct,
+            "n_moved": self.n_moved,
+            "p_save_mean": self.p_save_mean,
+            "moved_saved_pct": self.moved_saved_pct,
             "kind": "simulated from trace",
             "source": self.source,
             "wall_s": self.wall_s,
@@ -124,19 +142,39 @@ def actual_g(chunks: Sequence[tuple[float, float]], power_w: float, grid: Grid) 
     return float(sum(grid.grams(a, b, power_w) for a, b in chunks))
 
 
+def replay_for(forecaster: str, trace: IntensitySeries, *, noise_pct: float = 0.0,
+               noise_kind: NoiseKind = "multiplicative", seed: int = 0,
+               like: ForecastReplay | None = None) -> ForecastReplay:
+    """The replay ``simulate`` makes; share one across scenarios of the same trace,
+    forecaster and noise so every forecast is made once (``like``: a replay of the same
+    forecaster and trace with other noise, whose forecasts this one reuses)."""
+    noise = Noise(float(noise_pct), noise_kind, seed)
+    if like is not None and like.series is trace and \
+            (like.forecaster.name if like.forecaster else "perfect") == \
+            (forecaster if forecaster == "perfect" else forecaster_for(forecaster).name):  # type: ignore[union-attr]
+        return like.with_noise(noise)
+    return ForecastReplay(forecaster_for(forecaster), trace, noise=noise)
+
+
 def simulate(
     jobs: Sequence[Job] | Scenario,
     trace: IntensitySeries,
     *,
-    forecaster: str = "seasonal",
+    forecaster: str = "ensemble",
     noise_pct: float = 0.0,
+    noise_kind: NoiseKind = "multiplicative",
     seed: int = 0,
-    backtest: Backtest | None = None,
+    strategy: Strategy = "once",
+    slot_s: float | None = None,
+    p_min: float = P_MIN,
+    replay: ForecastReplay | None = None,
 ) -> SimResult:
-    """Plan each job on a forecast made at its submission and price it on ``trace``.
+    """Decide each job on forecasts made before each decision and price it on ``trace``.
 
-    ``backtest`` (of the same forecaster on ``trace``) measures each forecast's own
-    error; pass one to share its replays across scenarios and noise levels.
+    ``slot_s`` is the spacing of the starts a job may take (default: the trace's
+    step), counted from its earliest start; its usual time is always one of them.
+    ``replay`` (from ``replay_for`` with the same forecaster, noise and trace)
+    shares forecasts across scenarios.
     """
     t0 = time.perf_counter()
     name, note = "jobs", ""
@@ -146,91 +184,187 @@ def simulate(
         raise BadInput(f"scenario {name!r} has no jobs inside the trace "
                        f"({trace.source}); use a longer trace or a shorter scenario")
     validate(jobs)
-    if not noise_pct >= 0:
-        raise BadInput(f"noise must be >= 0 %, got {noise_pct}")
-    fc_maker = make_forecaster(forecaster)
+    if strategy not in STRATEGIES:
+        raise BadInput(f"strategy must be once or replan, got {strategy!r:.40}")
+    p_min = check_p_min(p_min)
+    noise = Noise(float(noise_pct) if isinstance(noise_pct, (int, float)) and
+                  not isinstance(noise_pct, bool) else noise_pct, noise_kind, seed)
+    slot = float(trace.step_s if slot_s is None else slot_s)
+    if not (math.isfinite(slot) and 60.0 <= slot <= 86400.0):
+        raise BadInput(f"a slot must be from 1 minute to 1 day, got {slot:g} s")
+    if replay is None:
+        replay = ForecastReplay(forecaster_for(forecaster), trace, noise=noise)
+    elif replay.series is not trace or replay.noise != noise or \
+            (replay.forecaster is None) != (forecaster == "perfect") or \
+            (replay.forecaster is not None and
+             replay.forecaster.name != forecaster_for(forecaster).name):  # type: ignore[union-attr]
+        raise BadInput(f"the replay given is of {replay.name} on {replay.series.source}, not "
+                       f"{forecaster} with {noise.describe()} on {trace.source}")
     real = Grid(trace)
     outside = [j.name for j in jobs if j.zones[0] != trace.zone or
                not real.covers(j.earliest_start_unix_s, j.deadline_unix_s)]
     if outside:
         raise BadInput(f"{len(outside)} job(s) not in zone {trace.zone} or outside the trace "
                        f"{trace.source}: {', '.join(outside[:10])}")
-    rng = np.random.default_rng(seed)
-    if fc_maker is None:
-        backtest = None
-    elif backtest is None:
-        backtest = Backtest(fc_maker, trace)
-    elif backtest.series is not trace or backtest.forecaster.name != fc_maker.name:
-        raise BadInput(f"the backtest given replays {backtest.forecaster.name} on "
-                       f"{backtest.series.source}, not {fc_maker.name} on {trace.source}")
-    base = strat = best = 0.0
-    bars: list[float] = []
-    unknown = 0
+    tally = _Tally()
+    notes = [note] if note else []
     for job in jobs:
         local = Job(**{**_fields(job), "zones": (trace.zone,)})
-        opt = _single(local, {trace.zone: real})
-        error: float | None = None
-        if fc_maker is None or backtest is None:
-            fc_grid = real if noise_pct == 0 else Grid(with_noise(
-                _window(trace, job), noise_pct / 100.0, rng))
-            error = 0.0 if noise_pct == 0 else None
+        if local.interruptible:
+            _interruptible(local, real, replay, p_min, tally)
         else:
-            horizon = job.deadline_unix_s - job.earliest_start_unix_s
-            fc = forecast_at(fc_maker, trace, job.earliest_start_unix_s, horizon, error=False)
-            fc_grid = Grid(with_noise(fc, noise_pct / 100.0, rng) if noise_pct else fc)
-            measured = backtest.error(job.earliest_start_unix_s, horizon,
-                                      noise_sigma=noise_pct / 100.0, seed=seed)
-            error = None if measured is None else measured.difference_mae_g_per_kwh
-        # As ``plan`` does: move only for a saving beyond the forecast's error, else
-        # the relative threshold.
-        if error is None:
-            unknown += 1
-        else:
-            bars.append(error)
-        chosen = hold_if_marginal(_single(local, {trace.zone: fc_grid}), error_g_per_kwh=error)
-        base += baseline_g(local, real)
-        strat += actual_g(chosen.chunks, job.power_w, real)
-        best += opt.expected_g
-    days = backtest.days if backtest is not None else BACKTEST_DAYS
-    short, long = _tie_rule(forecaster, noise_pct, bars, unknown, days)
-    return SimResult(name, trace.zone, forecaster, noise_pct, len(jobs), base, strat, best,
-                     time.perf_counter() - t0, trace.source, note, long, short)
+            _continuous(local, real, replay, p_min, slot, strategy, tally)
+    if strategy == "replan" and any(j.interruptible for j in jobs):
+        notes.append("interruptible jobs are planned once, at submission")
+    short, long = _tie_rule(replay, p_min, tally)
+    return SimResult(name, trace.zone, forecaster, float(noise.pct), len(jobs), tally.base,
+                     tally.strat, tally.best, time.perf_counter() - t0, trace.source,
+                     "; ".join(notes), long, short, strategy, noise.kind, slot,
+                     tally.moved, tally.p_mean(), tally.saved_pct())
 
 
-def _tie_rule(forecaster: str, noise_pct: float, bars: list[float], unknown: int,
-              days: float) -> tuple[str, str]:
-    """``(short, long)``: what a move had to beat across the simulated decisions."""
-    if forecaster == "perfect" and noise_pct == 0:
-        return "0", "any saving moved a job: the noiseless perfect forecast has no error"
-    short, parts = [], []
-    if bars:
-        noise = f" with its {noise_pct:g} % noise" if noise_pct else ""
-        med = float(np.median(bars))
-        short.append(f"{med:.3g} g/kWh")
-        parts.append(
-            f"in {len(bars)} decision(s) the forecast's own error: the mean error of a "
-            f"difference between two hours when {forecaster}{noise} was replayed over the "
-            f"{days:g} days before each (median {med:.3g}, {min(bars):.3g} to "
-            f"{max(bars):.3g} gCO2eq/kWh)")
-    if unknown:
-        why = ("the noisy perfect forecast has no backtest" if forecaster == "perfect"
-               else "too little history before them to measure an error")
-        short.append(f"{MIN_SAVING_PCT:g} %" + (f" in {unknown}" if bars else ""))
-        parts.append(f"in {unknown} decision(s) {MIN_SAVING_PCT:g} % of running at the usual "
-                     f"time ({why})")
-    return ", ".join(short), "a job moved only for a forecast saving above: " + "; ".join(parts)
+@dataclass
+class _Tally:
+    base: float = 0.0
+    strat: float = 0.0
+    best: float = 0.0
+    moved: int = 0
+    saved: int = 0
+    p_sum: float = 0.0
+    p_n: int = 0
+    no_p: int = 0
+
+    def add(self, base: float, strat: float, best: float, moved: bool,
+            p: float | None) -> None:
+        self.base += base
+        self.strat += strat
+        self.best += best
+        if moved:
+            self.moved += 1
+            self.saved += strat < base - 1e-12
+            if p is not None:
+                self.p_sum += p
+                self.p_n += 1
+
+    def p_mean(self) -> float | None:
+        return self.p_sum / self.p_n if self.p_n else None
+
+    def saved_pct(self) -> float | None:
+        return 100.0 * self.saved / self.moved if self.moved else None
+
+
+def candidates(job: Job, slot_s: float) -> np.ndarray:
+    """Starts on the slot grid from the earliest start to the latest, with the usual one."""
+    n = math.floor((job.latest_start_unix_s - job.earliest_start_unix_s) / slot_s + 1e-9)
+    s = job.earliest_start_unix_s + slot_s * np.arange(n + 1)
+    return np.unique(np.append(s, job.baseline_start))
+
+
+def _decide(replay: ForecastReplay, job: Job, starts: np.ndarray, origin: float, default: int,
+            p_min: float) -> Choice:
+    """The rule's choice among ``starts`` on the forecast made at ``origin``."""
+    step = replay.step_s
+    n = max(1, math.ceil((job.deadline_unix_s - origin) / step - 1e-9))
+    offs = starts - origin
+    fc = window_means(replay.forecast(origin, n), step, offs, job.duration_s)
+    err = replay.scenarios(origin, n)
+    err_cost = window_means(err, step, offs, job.duration_s) if err.shape[0] else None
+    return choose(fc, err_cost, default, p_min=p_min, min_saving_pct=MIN_SAVING_PCT)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where one uninterrupted job started, and how sure the move away from its usual
+    time was (``p_save``; None where it stayed or no probability could be had)."""
+
+    start_unix_s: float
+    moved: bool
+    p_save: float | None
+
+
+def decide(job: Job, replay: ForecastReplay, *, strategy: Strategy = "once",
+           p_min: float = P_MIN, slot_s: float | None = None) -> Decision:
+    """The start the strategy picks for one uninterrupted job, on ``replay``'s forecasts.
+
+    ``once`` decides at the earliest start. ``replan`` decides again at every slot
+    until it starts: before the usual time the default is the usual time, after it
+    "now"; a decision at slot ``t`` reads only forecasts made at ``t`` (and their
+    scenarios), so the start chosen never depends on data from the start on.
+    """
+    starts = candidates(job, float(replay.step_s if slot_s is None else slot_s))
+    u = int(np.flatnonzero(starts == job.baseline_start)[0])
+    p: float | None = None
+    if strategy == "once":
+        c = _decide(replay, job, starts, float(starts[0]), u, p_min)
+        pick, p = c.index, c.p_save
+    else:
+        pick = starts.size - 1
+        for j in range(starts.size - 1):
+            default = u - j if u >= j else 0
+            c = _decide(replay, job, starts[j:], float(starts[j]), default, p_min)
+            if j <= u and c.moved:
+                p = c.p_save  # the decision that left the usual time, against it
+            if c.index == 0:
+                pick = j
+                break
+    moved = pick != u
+    return Decision(float(starts[pick]), moved, p if moved else None)
+
+
+def _continuous(job: Job, real: Grid, replay: ForecastReplay, p_min: float, slot: float,
+                strategy: str, tally: _Tally) -> None:
+    starts = candidates(job, slot)
+    u = int(np.flatnonzero(starts == job.baseline_start)[0])
+    cost = np.asarray(real.grams(starts, starts + job.duration_s, job.power_w))
+    d = decide(job, replay, strategy="replan" if strategy == "replan" else "once",
+               p_min=p_min, slot_s=slot)
+    pick = int(np.flatnonzero(starts == d.start_unix_s)[0])
+    tally.add(float(cost[u]), float(cost[pick]), float(cost.min()), d.moved, d.p_save)
+
+
+def _interruptible(job: Job, real: Grid, replay: ForecastReplay, p_min: float,
+                   tally: _Tally) -> None:
+    step = replay.step_s
+    origin = job.earliest_start_unix_s
+    n = max(1, math.ceil((job.deadline_unix_s - origin) / step - 1e-9))
+    row = replay.forecast(origin, n)
+    fc = IntensitySeries(origin + step * np.arange(n), np.array(row), replay.series.zone,
+                         replay.name, "forecast", step)
+    planned = _single(job, {job.home_zone: Grid(fc)})
+    b = job.baseline_start
+    options = [((b, b + job.duration_s),), planned.chunks]
+    err = replay.scenarios(origin, n)
+    fc_g = np.array([_chunk_mean(row[None, :], step, ch, origin)[0] for ch in options])
+    err_g = np.stack([_chunk_mean(err, step, ch, origin) for ch in options], axis=1) \
+        if err.shape[0] else None
+    c = choose(fc_g, err_g, 0, p_min=p_min, min_saving_pct=MIN_SAVING_PCT)
+    chosen = options[c.index]
+    best = _single(job, {job.home_zone: real}).expected_g
+    tally.add(baseline_g(job, real), actual_g(chosen, job.power_w, real), best, c.moved,
+              c.p_save)
+
+
+def _chunk_mean(rows: np.ndarray, step: float, chunks: Sequence[tuple[float, float]],
+                origin: float) -> np.ndarray:
+    """Time-weighted sum over ``chunks`` of each row (per row; proportional to grams)."""
+    total = np.zeros(rows.shape[0])
+    for a, b in chunks:
+        total += window_means(rows, step, np.array([a - origin]), b - a)[..., 0] * (b - a)
+    return total
+
+
+def _tie_rule(replay: ForecastReplay, p_min: float, tally: _Tally) -> tuple[str, str]:
+    """``(short, long)``: what a move had to pass across the simulated decisions."""
+    if replay.forecaster is None and replay.noise.pct == 0:
+        return ("any saving", "any saving moved a job: the noiseless perfect forecast is never "
+                "wrong, so every move it makes saves (P = 1)")
+    return (f"P(save) >= {p_min:g}",
+            f"a job moved only where the forecast's own errors at the same time of day on "
+            f"the previous {SCENARIO_DAYS} days gave a probability of saving carbon of at least "
+            f"{p_min:g} and a positive expected saving; with under {MIN_SCENARIOS} such days "
+            f"(the first days of a trace) only for a forecast saving above {MIN_SAVING_PCT:g} % "
+            "of running at the usual time")
 
 
 def _fields(job: Job) -> dict[str, Any]:
-    from dataclasses import fields
-
     return {f.name: getattr(job, f.name) for f in fields(job)}
-
-
-def _window(trace: IntensitySeries, job: Job) -> IntensitySeries:
-    """The trace's samples over a job's window (the "perfect" forecast, before noise)."""
-    t = trace.t_unix_s
-    lo = max(int(np.searchsorted(t, job.earliest_start_unix_s, side="right")) - 1, 0)
-    hi = int(np.searchsorted(t, job.deadline_unix_s, side="left")) + 1
-    return IntensitySeries(t[lo:hi], trace.g_per_kwh[lo:hi], trace.zone, trace.source,
-                           "trace", trace.step_s)
