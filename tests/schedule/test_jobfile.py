@@ -97,3 +97,11 @@ def test_a_job_can_be_planned_like_a_recorded_run(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="no run 'nope'"):
         load_jobs(_file(tmp_path, [{"name": "x", "like_run": "nope", "within": "2h",
                                     "zones": ["DE"]}]), NOW, db=db)
+
+
+def test_a_job_name_with_an_unpaired_surrogate_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.json"
+    path.write_text('{"jobs": [{"name": "\\ud800", "duration": "1h", "within": "12h", '
+                    '"zones": ["DE"]}]}')
+    with pytest.raises(BadInput, match="unpaired surrogates"):
+        load_jobs(path)

@@ -95,9 +95,10 @@ def _name(raw: dict[str, Any], i: int) -> str:
         return f"job-{i + 1}"
     if not isinstance(name, str) or not name.strip():
         raise BadInput(f"name must be non-empty text, got {shown(name)}")
-    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF
+                                   for c in name):
         raise BadInput(f"name {shown(name)} must be at most {MAX_NAME} characters without "
-                       "control characters")
+                       "control characters or unpaired surrogates")
     return name
 
 
