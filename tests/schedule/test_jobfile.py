@@ -104,4 +104,4 @@ def test_a_job_name_with_an_unpaired_surrogate_is_refused(tmp_path: Path) -> Non
     path.write_text('{"jobs": [{"name": "\\ud800", "duration": "1h", "within": "12h", '
                     '"zones": ["DE"]}]}')
     with pytest.raises(BadInput, match="unpaired surrogates"):
-        load_jobs(path)
+        load_jobs(path, NOW)
