@@ -277,3 +277,23 @@ def test_a_fork_while_a_writer_waits_for_the_lock_leaves_the_child_working(
     with Store(tmp_path / "child.db") as s:
         assert [e["message"] for e in s.events(1)] == ["from the child"]
     release.set()
+
+
+def test_a_writer_waiting_out_a_lock_does_not_starve_another_database(
+    holder: Any, tmp_path: Path
+) -> None:
+    """One database locked by another program must not keep this process from
+    opening and writing a different database (the writers share the fork guard)."""
+    db, start = holder
+    release = start(False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with wattwise.track("parent", db=db, sensors=[ConstantPowerSensor({"cpu:0": 1.0})],
+                            interval_s=0.01):
+            time.sleep(0.3)  # the writer is now retrying BEGIN IMMEDIATE
+            for i in range(20):
+                with Store(tmp_path / f"other{i}.db", timeout_s=10.0) as s:
+                    rid = s.create_run(name=f"o{i}", started_unix_s=1.0, host={},
+                                       hardware={}, sensors=[], versions={})
+                    assert s.get_run(rid).name == f"o{i}"
+    release.set()

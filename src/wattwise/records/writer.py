@@ -31,6 +31,8 @@ MAX_BATCH = 500
 #: How long one ``BEGIN IMMEDIATE`` waits inside SQLite before the writer looks
 #: at its queue again (cancellations, shutdown).
 LOCK_POLL_S = 0.25
+#: How long a locked-out writer sleeps, outside the fork guard, between tries.
+LOCKED_OUT_SLEEP_S = 0.02
 
 _PENDING, _CLAIMED, _CANCELLED, _DONE = range(4)
 
@@ -209,7 +211,11 @@ class Writer:
                     has_work = bool(self._queue)
                 if has_work:
                     with _IN_SQLITE:
-                        self._commit_some(conn)
+                        locked_out = self._commit_some(conn)
+                    if locked_out:
+                        # Wait outside the fork guard: another database's writer, a
+                        # ``Store`` opening, or a fork gets its turn (the guard is not fair).
+                        time.sleep(LOCKED_OUT_SLEEP_S)
                     continue
                 if self._shutdown:
                     break
@@ -266,17 +272,17 @@ class Writer:
         if self.stalled_since is None:
             self.stalled_since = time.time() if since is None else since
 
-    def _commit_some(self, conn: sqlite3.Connection) -> None:
+    def _commit_some(self, conn: sqlite3.Connection) -> bool:
+        """Commit a batch of queued tasks; True if another connection held the lock."""
         asked = time.time()
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
                 self._fail_batch_head(exc)
-                return
+                return False
             self._stalled(asked)
-            time.sleep(0.005)  # busy_timeout already waited LOCK_POLL_S
-            return
+            return True  # busy_timeout already waited LOCK_POLL_S
         self.stalled_since = None
         batch: list[Task] = []
         with self._cv:
@@ -307,7 +313,7 @@ class Writer:
                         task.state = _PENDING
                         self._queue.appendleft(task)
                     self._busy = False
-                return
+                return True
             for task in batch:
                 task.error = _as_store_error(self.label, task.what, exc)
         self.committed_tasks += len(batch)
@@ -316,6 +322,7 @@ class Writer:
                 self._finish(task)
             self._busy = False
             self._cv.notify_all()
+        return False
 
     def _fail_batch_head(self, exc: BaseException) -> None:
         with self._cv:
