@@ -32,13 +32,13 @@ ORDER = ("persistence-last", "persistence-yesterday", "seasonal", "linear", "ana
          "ensemble")
 
 
-def accuracy(zones: list[str], every_h: float) -> None:
+def accuracy(zones: list[str], every_h: float, names: tuple[str, ...] = ORDER) -> None:
     head = " | ".join(f"{h} h MAE | {h} h MAPE" for h in HORIZONS_H)
     print(f"| zone | forecaster | origins | {head} | eval s |")
     print("|---" * (4 + 2 * len(HORIZONS_H)) + "|")
     for zone in zones:
         series = TraceSource.for_zone(zone).full_series
-        for name in ORDER:
+        for name in names:
             assert name in FORECASTER_NAMES
             f = make_forecaster(name)
             t = time.perf_counter()
@@ -81,12 +81,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--every-h", type=float, default=6.0, help="hours between origins")
     parser.add_argument("--zones", default=",".join(ZONES))
+    parser.add_argument("--forecasters", default=",".join(ORDER))
+    parser.add_argument("--no-bands", action="store_true", help="skip the quantile table")
     args = parser.parse_args()
     zones = [z.strip() for z in args.zones.split(",") if z.strip()]
+    names = tuple(n.strip() for n in args.forecasters.split(",") if n.strip())
     t0 = time.perf_counter()
-    accuracy(zones, args.every_h)
-    print()
-    bands(zones, args.every_h)
+    accuracy(zones, args.every_h, names)
+    if not args.no_bands:
+        print()
+        bands(zones, args.every_h)
     print()
     print(f"python {platform.python_version()}, {platform.machine()}, "
           f"run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "

@@ -267,3 +267,9 @@ def test_simulate_expresses_the_oracle_setup_and_reports_the_oracle_next_to_each
 def test_simulate_refuses_bad_oracle_setup_options_in_one_line(args: list[str], msg: str) -> None:
     r = runner.invoke(app, ["simulate", "--zone", "FR", *args])
     assert r.exit_code == 2 and msg in r.output
+
+
+def test_the_clis_default_p_min_is_the_calibrated_one() -> None:
+    from wattwise.schedule.confidence import P_MIN
+
+    assert schedule.P_MIN_DEFAULT == P_MIN

@@ -143,3 +143,20 @@ def test_a_move_that_saves_as_often_as_it_loses_stays_at_its_usual_time() -> Non
                    scenarios=err)
     (c,) = plan([_nightly_job()], fc2).assignments
     assert c.start_unix_s == 2 * H and c.p_save == 1.0
+
+
+@pytest.mark.parametrize("method", ["milp", "greedy"])
+def test_under_capacity_a_move_costs_what_its_error_scenarios_say(method: str) -> None:
+    values = [300.0] * 24
+    values[2] = 290.0
+    err = np.zeros((10, 24))
+    err[:5, 2] = -30.0  # half the days 02:00 was 30 g/kWh dirtier than forecast
+    risky = Forecast(H * np.arange(24), np.array(values), "XX", "forecast:test", "forecast",
+                     H, scenarios=err)
+    (a,) = plan([_nightly_job()], risky, capacity={"XX": 1}, method=method).assignments
+    assert a.start_unix_s == 8 * H  # a 10 g saving does not pay a 15 g bar (the median miss)
+    err[:5, 2] = -5.0
+    safe = Forecast(H * np.arange(24), np.array(values), "XX", "forecast:test", "forecast",
+                    H, scenarios=err)
+    (b,) = plan([_nightly_job()], safe, capacity={"XX": 1}, method=method).assignments
+    assert b.start_unix_s == 2 * H

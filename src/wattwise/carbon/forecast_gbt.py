@@ -7,7 +7,9 @@ the target, day of week, the recent changes, how far the last value is from
 its usual level, the same time yesterday and a week ago. It predicts the mean
 of each whole hour ahead and reads the steps in between on a line through the
 hourly values, so its path is smooth (a tree model predicting every step
-alone gives a jagged one, whose dips a scheduler would chase). It is retrained
+alone gives a jagged one, whose dips a scheduler would chase); the correction
+phases in linearly over the first ``phase_in_h`` hours (24 by default: at short
+leads the correction made the forecast worse, at a day it made it better). It is retrained
 every ``retrain_days`` days on the ``train_days`` before the retrain instant
 (UTC), never on anything after it.
 
@@ -52,21 +54,21 @@ class GradientBoostedForecaster(_Retrained):
 
     def __init__(self, *, train_days: int = 42, retrain_days: int = 7, max_lead_h: int = 48,
                  n_rows: int = 12_000, max_iter: int = 100, max_leaf_nodes: int = 15,
-                 quantiles: Sequence[float] = ()) -> None:
+                 quantiles: Sequence[float] = (), phase_in_h: float = 24.0) -> None:
         super().__init__()
         qs = tuple(float(q) for q in quantiles)
         if not (isinstance(train_days, int) and 2 <= train_days <= 366
                 and isinstance(retrain_days, int) and 1 <= retrain_days <= 28
                 and isinstance(max_lead_h, int) and 1 <= max_lead_h <= 168
                 and n_rows >= 100 and max_iter >= 1 and max_leaf_nodes >= 2
-                and all(0 < q < 1 for q in qs)):
+                and all(0 < q < 1 for q in qs) and 0 < phase_in_h <= 168):
             raise BadInput("gbt forecaster needs 2 <= train_days <= 366, 1 <= retrain_days <= 28 "
                            "(a model is retrained at most daily), 1 <= max_lead_h <= 168, "
-                           "n_rows >= 100, max_iter >= 1, max_leaf_nodes >= 2 and quantiles "
-                           "strictly between 0 and 1")
+                           "n_rows >= 100, max_iter >= 1, max_leaf_nodes >= 2, quantiles "
+                           "strictly between 0 and 1 and 0 < phase_in_h <= 168")
         self.train_days, self.retrain_days, self.max_lead_h = train_days, retrain_days, max_lead_h
         self.n_rows, self.max_iter, self.max_leaf_nodes = n_rows, max_iter, max_leaf_nodes
-        self.quantiles = qs
+        self.quantiles, self.phase_in_h = qs, phase_in_h
         self._set_history()
 
     # -- features --------------------------------------------------------------------
@@ -139,10 +141,14 @@ class GradientBoostedForecaster(_Retrained):
         feats = self._features(x, prof, i, centres, t0, step)
         steps = np.arange(horizon)
         base = self._base(x, prof, np.full(horizon, n), steps, spd)
+        # The correction phases in over ``phase_in_h``: near the origin the last value and
+        # the week's shape already carry most of what is known, and a tree's correction
+        # there (one value for a whole leaf of situations) adds more noise than skill.
+        ramp = np.clip(steps * step / (self.phase_in_h * HOUR_S), 0.0, 1.0)
         out = np.empty((len(which), lead.size))
         for r, qt in enumerate(which):
             corr = models[qt].predict(feats)
-            out[r] = (base + np.interp(steps, centres, corr))[lead]
+            out[r] = (base + ramp * np.interp(steps, centres, corr))[lead]
         return out
 
     def _forecast(self, x: np.ndarray, model: Any, lead: np.ndarray) -> np.ndarray:

@@ -41,8 +41,9 @@ from wattwise.carbon.forecast import (
 )
 from wattwise.errors import BadInput
 
-#: Models (or weights) kept per forecaster: a replay looks back over a month of days.
-_KEEP = 64
+#: Models (or weights) kept per forecaster: a year of days, so a replay that goes over the
+#: year once per scenario trains each day's model once (a linear model is a few kB).
+_KEEP = 400
 
 
 def fingerprint(x: np.ndarray) -> bytes:

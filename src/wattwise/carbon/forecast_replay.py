@@ -57,8 +57,8 @@ class Noise:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.pct, (int, float)) and math.isfinite(self.pct)
-                and self.pct >= 0):
+        if isinstance(self.pct, bool) or not (isinstance(self.pct, (int, float))
+                                               and math.isfinite(self.pct) and self.pct >= 0):
             raise BadInput(f"noise must be a finite number >= 0 %, got {self.pct!r:.40}")
         if self.kind not in ("multiplicative", "additive"):
             raise BadInput(f"noise kind must be multiplicative or additive, got "

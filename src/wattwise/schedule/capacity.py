@@ -20,18 +20,20 @@ occupies every slot it overlaps, an interruptible job the slots it runs in.
 
 The tie rule of the capacity-free planner holds here too (``planner.TieRule``):
 every job also has its usual time as an option (home zone, one piece from its
-baseline start), and every other option costs its bar on top of its grams (the
-forecast's error over the job's energy, or ``MIN_SAVING_PCT`` of running at the
-usual time). So a job leaves its usual time only for a forecast saving above
-its bar, or when the capacity at its usual time is taken; without a capacity
-limit this is exactly ``hold_if_marginal``. Reported grams never include a bar.
+baseline start), and every other option costs its bar on top of its grams (with
+error scenarios, the forecast saving at which the job's capacity-free move
+reaches the rule's probability of saving; else the forecast's error over the
+job's energy, or ``MIN_SAVING_PCT`` of running at the usual time). So a job
+leaves its usual time only for a forecast saving above its bar, or when the
+capacity at its usual time is taken; without a capacity limit and without error
+scenarios this is exactly ``hold_if_marginal``. Reported grams never include a
+bar.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -184,12 +186,14 @@ PLACES_TRIED = 6
 RESTARTS = 8
 #: Improvement passes over the jobs the capacity pushed off their free choice.
 IMPROVE_PASSES = 3
-
-_Snapshot = tuple[dict[str, np.ndarray], list[Any], list[Any]]
-
+#: Batches this small that still do not fit get a depth-first search of placements...
+SEARCH_MAX_JOBS = 60
+#: ...that gives up after this many placements tried.
+SEARCH_BUDGET = 20_000
 
 class _State:
-    """Residual capacity and the placement of each job, with cheap snapshots."""
+    """Residual capacity, the placement of each job, which jobs hold each slot, and an
+    undo log: ``mark()`` then ``rollback(mark)`` undoes every take and release since."""
 
     def __init__(self, jobs: Sequence[Job], grids: Mapping[str, Grid],
                  caps: dict[str, np.ndarray]) -> None:
@@ -197,6 +201,8 @@ class _State:
         self.left = {z: c.copy() for z, c in caps.items()}
         self.out: list[Assignment | None] = [None] * len(jobs)
         self.use: list[list[tuple[str, int, int]] | None] = [None] * len(jobs)
+        self.held: dict[str, dict[int, set[int]]] = {z: {} for z in caps}
+        self._log: list[tuple[bool, int, Assignment, list[tuple[str, int, int]]]] = []
 
     def usage(self, a: Assignment) -> list[tuple[str, int, int]]:
         c = np.asarray(a.chunks, dtype=np.float64)
@@ -206,56 +212,64 @@ class _State:
     def fits(self, use: list[tuple[str, int, int]], res: int) -> bool:
         return all(self.left[z][x:y].min() >= res for z, x, y in use)
 
+    def _apply(self, i: int, a: Assignment, use: list[tuple[str, int, int]],
+               taking: bool) -> None:
+        sign = -1 if taking else 1
+        for z, x, y in use:
+            self.left[z][x:y] += sign * a.job.resources
+            held = self.held[z]
+            for slot in range(x, y):
+                if taking:
+                    held.setdefault(slot, set()).add(i)
+                else:
+                    held[slot].discard(i)
+        if taking:
+            self.out[i], self.use[i] = a, use
+        else:
+            self.out[i] = self.use[i] = None
+
     def take(self, i: int, a: Assignment, use: list[tuple[str, int, int]] | None = None) -> None:
         use = self.usage(a) if use is None else use
-        for z, x, y in use:
-            self.left[z][x:y] -= a.job.resources
-        self.out[i], self.use[i] = a, use
+        self._apply(i, a, use, True)
+        self._log.append((True, i, a, use))
 
     def release(self, i: int) -> None:
         a, use = self.out[i], self.use[i]
         assert a is not None and use is not None
-        for z, x, y in use:
-            self.left[z][x:y] += a.job.resources
-        self.out[i] = self.use[i] = None
+        self._apply(i, a, use, False)
+        self._log.append((False, i, a, use))
+
+    def mark(self) -> int:
+        return len(self._log)
+
+    def rollback(self, mark: int) -> None:
+        while len(self._log) > mark:
+            took, i, a, use = self._log.pop()
+            self._apply(i, a, use, not took)
 
     def blockers(self, use: list[tuple[str, int, int]], res: int) -> set[int]:
         """Placed jobs that hold a slot ``use`` needs and lacks (empty if it fits)."""
         out: set[int] = set()
         for z, x, y in use:
-            short = x + np.flatnonzero(self.left[z][x:y] < res)
-            if short.size == 0:
-                continue
-            for k, u in enumerate(self.use):
-                if u is not None and any(zz == z and np.any((short >= a) & (short < b))
-                                         for zz, a, b in u):
-                    out.add(k)
+            for slot in (x + np.flatnonzero(self.left[z][x:y] < res)).tolist():
+                out |= self.held[z].get(slot, set())
         return out
 
     def overlapping(self, zone: str, lo: int, hi: int) -> list[int]:
         """Placed jobs using any slot of ``zone`` in ``[lo, hi)``, most overlap first."""
-        got = []
-        for k, u in enumerate(self.use):
-            if u is None:
-                continue
-            ov = sum(max(0, min(y, hi) - max(x, lo)) for z, x, y in u if z == zone)
-            if ov:
-                got.append((-ov, k))
-        return [k for _, k in sorted(got)]
-
-    def snapshot(self) -> _Snapshot:
-        return {z: c.copy() for z, c in self.left.items()}, list(self.out), list(self.use)
-
-    def restore(self, snap: _Snapshot) -> None:
-        left, out, use = snap
-        self.left = {z: c.copy() for z, c in left.items()}
-        self.out, self.use = list(out), list(use)
+        count: dict[int, int] = {}
+        held = self.held[zone]
+        for slot in range(lo, hi):
+            for k in held.get(slot, ()):
+                count[k] = count.get(k, 0) + 1
+        return sorted(count, key=lambda k: (-count[k], k))
 
 
 def greedy(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndarray],
            free: Sequence[Assignment] | None = None,
            rule: TieRule | None = None, *,
-           choices: Sequence[Assignment] | None = None) -> list[Assignment]:
+           choices: Sequence[Assignment] | None = None,
+           search: bool = True) -> list[Assignment]:
     """Least flexible jobs first (then the biggest); each takes its cheapest fit; then
     jobs that did not fit are repaired and displaced ones improved.
 
@@ -270,9 +284,10 @@ def greedy(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.nd
     A job that fits nowhere is placed by moving up to ``MAX_EJECT`` placed jobs out
     of its way and placing them again (recursively, within ``REPAIR_BUDGET``
     tries); if some still do not fit, other job orders are tried (by latest
-    start, by slack, then shuffled). Last, each job the capacity pushed off its
-    cheapest option tries again, alone and by swapping with the one job in its
-    way, and keeps any change that lowers the total.
+    start, by slack, then shuffled), and a batch of at most ``SEARCH_MAX_JOBS``
+    jobs gets a bounded depth-first search (``search``). Last, each job the
+    capacity pushed off its cheapest option tries again, alone and by swapping with
+    the one job in its way, and keeps any change that lowers the total.
     """
     opts = [options(j, grids) for j in jobs]
     bars = _bars(jobs, grids, rule, choices)
@@ -305,12 +320,55 @@ def greedy(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.nd
         if not failed:
             best = st
             break
+    if best is None and search and len(jobs) <= SEARCH_MAX_JOBS:
+        best = _search(jobs, grids, caps, opts, bars, orders[0])
     if best is None:
         raise BadInput(_list("job(s) that do not fit the capacity in their window "
-                             "(greedy, after repair and restarts; the milp method may still "
-                             "place them)", [jobs[i].name for i in failed]))
+                             "(greedy, after repair, restarts and a bounded search; the milp "
+                             "method may still place them)", [jobs[i].name for i in failed]))
     _improve(best, opts, bars, free)
     return [a for a in best.out if a is not None]
+
+
+def _search(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndarray],
+            opts: Sequence[Sequence[Option]], bars: Sequence[Mapping[str, float]],
+            order: np.ndarray) -> _State | None:
+    """Depth-first search over each job's fitting places (least flexible job first,
+    cheapest place first; an interruptible job tries its cheapest, earliest and latest
+    fitting slots), within ``SEARCH_BUDGET`` places; the first complete placement."""
+    st = _State(jobs, grids, caps)
+    budget = [SEARCH_BUDGET]
+    seq = order.tolist()
+
+    def places(i: int) -> list[Assignment]:
+        j = jobs[i]
+        out = _fitting(j, opts[i], st.left, grids, bars[i], 1_000_000)
+        for o in opts[i]:
+            if isinstance(o, Slots):
+                for tilt in (1.0, -1.0):  # the earliest, then the latest fitting slots
+                    pick = _slot_pick(o, st.left, j.resources, tilt)
+                    if pick is not None:
+                        a = _slot_assignment(j, o, pick, grids)
+                        if all(b.chunks != a.chunks for b in out):
+                            out.append(a)
+        return out
+
+    def go(depth: int) -> bool:
+        if depth == len(seq):
+            return True
+        i = seq[depth]
+        for a in places(i):
+            if budget[0] <= 0:
+                return False
+            budget[0] -= 1
+            mark = st.mark()
+            st.take(i, a)
+            if go(depth + 1):
+                return True
+            st.rollback(mark)
+        return False
+
+    return st if go(0) else None
 
 
 def _score(a: Assignment, bar: Mapping[str, float]) -> float:
@@ -353,10 +411,10 @@ class _Repair:
             if self.budget <= 0:
                 return False
             self.budget -= 1
-            snap = st.snapshot()
+            snap = st.mark()
             for k in eject:
                 st.release(k)
-            freed = st.snapshot()
+            freed = st.mark()
             for a in _fitting(st.jobs[i], self.opts[i], st.left, st.grids, self.bars[i],
                               PLACES_TRIED):
                 st.take(i, a)
@@ -370,41 +428,44 @@ class _Repair:
                         break
                 if ok:
                     return True
-                st.restore(freed)
-            st.restore(snap)
+                st.rollback(freed)
+            st.rollback(snap)
         return False
 
 
 def _improve(st: _State, opts: Sequence[Sequence[Option]], bars: Sequence[Mapping[str, float]],
              free: Sequence[Assignment] | None) -> None:
-    """Jobs above their capacity-free score try a better place, alone or by a swap."""
+    """Jobs above their capacity-free score try a better place, alone or by a swap.
+
+    Jobs with a chunked interruptible option are left as placed: re-running their
+    chunking search for every try would cost more than the few grams it finds."""
     n = len(st.jobs)
     ideal = [-np.inf if free is None else _score(free[i], bars[i]) for i in range(n)]
+    costly = [any(isinstance(o, Slots) and o.chunked for o in opts[i]) for i in range(n)]
     for _ in range(IMPROVE_PASSES):
         changed = False
         cur = [_score(a, bars[i]) if a is not None else np.inf for i, a in enumerate(st.out)]
-        todo = [i for i in range(n) if cur[i] > ideal[i] + 1e-9]
+        todo = [i for i in range(n) if cur[i] > ideal[i] + 1e-9 and not costly[i]]
         todo.sort(key=lambda i: ideal[i] - cur[i])
         for i in todo:
             a0 = st.out[i]
             assert a0 is not None
             before = _score(a0, bars[i])
-            snap = st.snapshot()
+            mark = st.mark()
             st.release(i)
             a = _greedy_one(st.jobs[i], opts[i], st.left, st.grids, bars[i])
             if a is not None and _score(a, bars[i]) < before - 1e-9:
                 st.take(i, a)
                 changed = True
                 continue
-            st.restore(snap)
             if free is None:
+                st.rollback(mark)
                 continue
             # Swap: move the one job in the way of the free choice, if the pair gains.
             use = st.usage(free[i])
-            st.release(i)
             way = st.blockers(use, st.jobs[i].resources)
             if len(way) != 1:
-                st.restore(snap)
+                st.rollback(mark)
                 continue
             (k,) = way
             ak = st.out[k]
@@ -412,7 +473,7 @@ def _improve(st: _State, opts: Sequence[Sequence[Option]], bars: Sequence[Mappin
             pair = before + _score(ak, bars[k])
             st.release(k)
             if not st.fits(use, st.jobs[i].resources):
-                st.restore(snap)
+                st.rollback(mark)
                 continue
             st.take(i, free[i], use)
             b = _greedy_one(st.jobs[k], opts[k], st.left, st.grids, bars[k])
@@ -420,7 +481,7 @@ def _improve(st: _State, opts: Sequence[Sequence[Option]], bars: Sequence[Mappin
                 st.take(k, b)
                 changed = True
             else:
-                st.restore(snap)
+                st.rollback(mark)
         if not changed:
             break
 
@@ -434,6 +495,20 @@ def _greedy_one(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
     """
     got = _fitting(j, os_, left, grids, bar, 1)
     return got[0] if got else None
+
+
+def _slot_pick(o: Slots, left: dict[str, np.ndarray], res: int,
+               tilt: float = 0.0) -> np.ndarray | None:
+    """The cheapest slots of ``o`` with ``res`` units left (the chunking optimum where
+    chunks are constrained); ``tilt`` > 0 prefers the earliest slots, < 0 the latest."""
+    free = left[o.zone][o.first : o.first + o.cost.size] >= res
+    cost = o.cost if tilt == 0 else tilt * np.arange(o.cost.size, dtype=np.float64)
+    cost = np.where(free, cost, np.inf)
+    if not o.chunked:
+        if int(free.sum()) < o.k:
+            return None
+        return np.sort(np.argpartition(cost, o.k - 1)[: o.k])
+    return _chunk_dp(cost, o.k, o.m, o.r)
 
 
 def _fitting(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
@@ -456,18 +531,9 @@ def _fitting(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
     for o in os_:
         if not isinstance(o, Slots):
             continue
-        free = left[o.zone][o.first : o.first + o.cost.size] >= j.resources
-        cost = np.where(free, o.cost, np.inf)
-        if not o.chunked:
-            if int(free.sum()) < o.k:
-                continue
-            pick = np.sort(np.argpartition(cost, o.k - 1)[: o.k])
-        else:
-            got = _chunk_dp(cost, o.k, o.m, o.r)
-            if got is None:
-                continue
-            pick = got
-        found.append((float(o.cost[pick].sum()) + bar[o.zone], o, pick))
+        pick = _slot_pick(o, left, j.resources)
+        if pick is not None:
+            found.append((float(o.cost[pick].sum()) + bar[o.zone], o, pick))
     found.sort(key=lambda f: f[0])  # stable: among equal scores, uninterrupted first
     out = []
     for _, o, pick in found[:limit]:
@@ -608,7 +674,7 @@ def milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndar
     if res.x is None:
         if res.status == 2:
             try:
-                greedy(jobs, grids, caps, rule=rule)
+                greedy(jobs, grids, caps, rule=rule, search=False)
                 names = ""
             except BadInput as exc:
                 names = f"; {exc}"

@@ -17,8 +17,10 @@ Methods, picked by ``plan(..., method="auto")``:
   and the resume cost (``wattwise.schedule.capacity``).
 - ``greedy``: the same problem for batches too large for the solver: least
   flexible jobs first, each takes its cheapest start (or, interruptible, its
-  cheapest chunks) that still fits. Its gap is reported against the
-  capacity-free optimum, a lower bound of the true one.
+  cheapest chunks) that still fits; a job that fits nowhere is placed by moving
+  jobs out of its way (then other orders, then a bounded search for small
+  batches), and displaced jobs are improved (``capacity.greedy``). Its gap is
+  reported against the capacity-free optimum, a lower bound of the true one.
 
 A job occupies every slot of the zone's grid its run overlaps, for capacity.
 Planning returns a ``Plan``; executing it is an ``Executor``'s job.
@@ -181,6 +183,10 @@ class Grid:
         self.values = values
         self.cum = np.concatenate(([0.0], np.cumsum(values * widths)))  # g/kWh · s
         self.step_s = float(widths[0]) if widths.size else float(series.step_s)
+        d = np.diff(edges)
+        self.uniform_whole_seconds = bool(
+            d.size and np.all(d == self.step_s) and np.all(edges == np.round(edges))
+            and self.step_s == round(self.step_s))
 
     def covers(self, a: float, b: float) -> bool:
         return bool(self.edges[0] <= a + _EPS and b <= self.edges[-1] + _EPS)
@@ -451,6 +457,11 @@ def batch_continuous(jobs: Sequence[Job], grid: Grid) -> tuple[np.ndarray, np.nd
     c1 = np.maximum(np.searchsorted(edges, lat, side="left") - lo1, 0)
     lo2 = np.searchsorted(edges, e + d, side="right")
     c2 = np.maximum(np.searchsorted(edges, lat + d, side="left") - lo2, 0)
+    if grid.uniform_whole_seconds:
+        # On evenly spaced whole-second edges, a run that is a whole number of steps
+        # ends on an edge exactly when it starts on one: its "ends" candidates are the
+        # inner ones again, so they are left out (the same set, half the work).
+        c2 = np.where(np.mod(d, grid.step_s) == 0, 0, c2)
     counts = 2 + c1 + c2
     best_s, best_g = np.empty(n), np.empty(n)
     first = 0
@@ -682,6 +693,26 @@ class TieRule:
         return hold_if_marginal(a, error_g_per_kwh=e, min_saving_pct=self.min_saving_pct,
                                 error_basis=basis)
 
+    def hold_many(self, moves: Sequence[Assignment]) -> list[Assignment]:
+        """``hold`` for each assignment; moves within a zone that carries no scenarios
+        are weighed against their bar in bulk, and only the held ones are rebuilt."""
+        out = list(moves)
+        simple = [i for i, a in enumerate(moves)
+                  if a.zone not in self.scenarios and a.job.home_zone not in self.scenarios]
+        for i in sorted(set(range(len(moves))) - set(simple)):
+            out[i] = self.hold(moves[i])
+        if not simple:
+            return out
+        sub = [moves[i] for i in simple]
+        saving = np.array([a.baseline_g - a.expected_g for a in sub])
+        errs = [self.error_for(a.job, a.zone)[0] for a in sub]
+        bar = np.array([self.min_saving_pct / 100.0 * a.baseline_g if e is None else
+                        e * a.job.power_w * a.job.duration_s / 3.6e6
+                        for a, e in zip(sub, errs, strict=True)])
+        for k in np.flatnonzero(~(saving > bar)).tolist():
+            out[simple[k]] = self.hold(sub[k])  # kept at the usual time, with its note
+        return out
+
     def bar_g(self, job: Job, zone: str, baseline: float,
               free: Assignment | None = None) -> float:
         """What a move costs under capacity. With scenarios: the forecast saving at which
@@ -778,7 +809,7 @@ def plan(
              if s.interpolation == "linear"]
     free = free_choices(jobs, grids)
     lower = float(sum(a.expected_g for a in free))
-    held_free = [rule.hold(a) for a in free]
+    held_free = rule.hold_many(free)
     if capacity is None:
         if method in ("milp", "greedy"):
             notes.append(f"no capacity limit: {method} not needed, exact per-job optimum used")

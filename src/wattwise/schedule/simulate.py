@@ -187,8 +187,7 @@ def simulate(
     if strategy not in STRATEGIES:
         raise BadInput(f"strategy must be once or replan, got {strategy!r:.40}")
     p_min = check_p_min(p_min)
-    noise = Noise(float(noise_pct) if isinstance(noise_pct, (int, float)) and
-                  not isinstance(noise_pct, bool) else noise_pct, noise_kind, seed)
+    noise = Noise(noise_pct, noise_kind, seed)
     slot = float(trace.step_s if slot_s is None else slot_s)
     if not (math.isfinite(slot) and 60.0 <= slot <= 86400.0):
         raise BadInput(f"a slot must be from 1 minute to 1 day, got {slot:g} s")
