@@ -1,4 +1,5 @@
-"""The Pareto front as a plot: SVG written directly, PNG only if matplotlib is installed.
+"""The Pareto front as a plot: laid out once, written as SVG (no dependency) or PNG
+(matplotlib, the same figure: ``wattwise.compress.figure``).
 
 x is energy per sample (J, log scale when it spans more than a decade), y is
 quality; every successful variant is a point with its label, the front is a
@@ -10,8 +11,18 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from xml.sax.saxutils import escape
 
+from wattwise.compress.figure import (
+    Dot,
+    Figure,
+    Line,
+    Poly,
+    Text,
+    nice_ticks,
+    place_labels,
+    to_png,
+    to_svg,
+)
 from wattwise.compress.study import Study
 from wattwise.errors import BadInput
 
@@ -32,8 +43,8 @@ def _scale(lo: float, hi: float, log: bool, a: float, b: float):  # type: ignore
     return f, lo, hi
 
 
-def render_svg(study: Study, max_loss: float | None = 1.0, floor: float | None = None) -> str:
-    """The plot as an SVG document."""
+def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = None) -> Figure:
+    """The plot laid out once, in pixels, for either back-end."""
     ok = [v for v in study.variants if v.status == "ok" and v.energy_j_per_sample is not None]
     if not ok:
         raise BadInput("nothing to plot: no variant was benchmarked successfully")
@@ -48,101 +59,86 @@ def render_svg(study: Study, max_loss: float | None = 1.0, floor: float | None =
     e_hi = max([*highs, *es])
     log = e_hi / e_lo > 10
     pad = (e_hi - e_lo) * 0.08 if not log else 0
-    fx, _, _ = _scale(max(e_lo - pad, e_lo * 0.5 if not log else e_lo / 1.3),
-                      e_hi + pad if not log else e_hi * 1.3, log, ML, W - MR)
+    x_lo = max(e_lo - pad, e_lo * 0.5) if not log else e_lo / 1.3
+    x_hi = e_hi + pad if not log else e_hi * 1.3
+    if x_hi <= x_lo:
+        x_lo, x_hi = x_lo * 0.9 if x_lo > 0 else x_lo - 1, x_hi * 1.1 if x_hi > 0 else x_hi + 1
+    fx, _, _ = _scale(x_lo, x_hi, log, ML, W - MR)
     q_all = [*qs, *([limit] if limit is not None else [])]
     q_lo, q_hi = min(q_all), max(q_all)
     q_pad = max((q_hi - q_lo) * 0.1, 0.05)
     fy, _, _ = _scale(q_lo - q_pad, q_hi + q_pad, False, H - MB, MT)
     front = study.front()
     rec = study.recommend(max_loss, floor)
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-        f'viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">',
-        f"<title>{escape(study.task)}: {escape(study.quality_name)} vs energy per sample</title>",
-        f'<rect x="0" y="0" width="{W}" height="{H}" fill="white"/>',
-        f'<line x1="{ML}" y1="{H - MB}" x2="{W - MR}" y2="{H - MB}" stroke="black"/>',
-        f'<line x1="{ML}" y1="{MT}" x2="{ML}" y2="{H - MB}" stroke="black"/>',
-        f'<text x="{(ML + W - MR) / 2}" y="{H - 15}" text-anchor="middle">energy per sample '
-        f'(J{", log scale" if log else ""}; {escape(ok[0].bench.kind)})</text>',
-        f'<text x="18" y="{(MT + H - MB) / 2}" text-anchor="middle" '
-        f'transform="rotate(-90 18 {(MT + H - MB) / 2})">{escape(_axis_label(study))}</text>',
-        f'<text x="{ML}" y="22" font-weight="bold">{escape(study.task)}: Pareto front</text>',
-    ]
-    for v in (e_lo, e_hi):
-        out.append(f'<text x="{fx(v):.1f}" y="{H - MB + 16}" text-anchor="middle">{v:.3g}</text>')
-    for v in (min(qs), max(qs)):
-        out.append(f'<text x="{ML - 6}" y="{fy(v) + 4:.1f}" text-anchor="end">{v:.4g}</text>')
+    kind = ok[0].bench.kind if ok[0].bench is not None else "energy"
+    fig = Figure(W, H, f"{study.task}: {study.quality_name} vs energy per sample")
+    add = fig.items.append
+    add(Line(ML, H - MB, W - MR, H - MB))
+    add(Line(ML, MT, ML, H - MB))
+    add(Text((ML + W - MR) / 2, H - 15, f"energy per sample (J{', log scale' if log else ''}; "
+             f"{kind})", "middle"))
+    add(Text(18, (MT + H - MB) / 2, _axis_label(study), "middle", rotate=-90))
+    add(Text(ML, 22, f"{study.task}: Pareto front", bold=True))
+    for tick in nice_ticks(x_lo, x_hi, log):
+        x = fx(tick)
+        add(Line(x, H - MB, x, H - MB + 4, cls="tick"))
+        add(Text(x, H - MB + 16, f"{tick:.3g}", "middle", cls="tick"))
+    for tick in nice_ticks(q_lo - q_pad, q_hi + q_pad, False):
+        y = fy(tick)
+        add(Line(ML - 4, y, ML, y, cls="tick"))
+        add(Line(ML, y, W - MR, y, "#eee", cls="grid"))
+        add(Text(ML - 6, y + 4, f"{tick:.4g}", "end", cls="tick"))
     if limit is not None:
         y = fy(limit)
-        out.append(f'<line class="floor" x1="{ML}" y1="{y:.1f}" x2="{W - MR}" y2="{y:.1f}" '
-                   f'stroke="#c33" stroke-dasharray="5,4"/>')
-        out.append(f'<text x="{W - MR + 4}" y="{y + 4:.1f}" fill="#c33">floor {limit:.4g}</text>')
+        add(Line(ML, y, W - MR, y, "#c33", "5,4", cls="floor"))
+        add(Text(W - MR + 4, y + 4, f"floor {limit:.4g}", fill="#c33"))
     if len(front) > 1:
-        pts = " ".join(f"{fx(v.energy_j_per_sample):.1f},{fy(v.quality):.1f}" for v in front)
-        out.append(f'<polyline class="front" points="{pts}" fill="none" stroke="#1f77b4" '
-                   f'stroke-width="1.5"/>')
+        add(Poly(tuple((fx(v.energy_j_per_sample), fy(v.quality)) for v in front), "#1f77b4",
+                 cls="front"))
     on_front = {v.label for v in front}
+    points: list[tuple[float, float, str]] = []
     for v in ok:
         x, y = fx(v.energy_j_per_sample), fy(v.quality)
-        s = v.bench.energy_j_per_sample
-        if s.n > 1 and s.high > s.low > 0:
-            out.append(f'<line x1="{fx(s.low):.1f}" y1="{y:.1f}" x2="{fx(s.high):.1f}" '
-                       f'y2="{y:.1f}" stroke="#888"/>')
-        color = "#1f77b4" if v.label in on_front else "#999"
-        out.append(f'<circle class="point" data-label="{escape(v.label)}" cx="{x:.1f}" '
-                   f'cy="{y:.1f}" r="5" fill="{color}"/>')
+        s = v.bench.energy_j_per_sample if v.bench is not None else None
+        if s is not None and s.n > 1 and s.high > s.low > 0:
+            add(Line(fx(s.low), y, fx(s.high), y, "#888", cls="errorbar"))
+        add(Dot(x, y, 5, "#1f77b4" if v.label in on_front else "#999", cls="point",
+                label=v.label))
         if rec is not None and v.label == rec.label:
-            out.append(f'<circle class="recommended" cx="{x:.1f}" cy="{y:.1f}" r="10" '
-                       f'fill="none" stroke="#2a2" stroke-width="2"/>')
-        out.append(f'<text x="{x + 8:.1f}" y="{y - 8:.1f}">{escape(v.label)}</text>')
+            add(Dot(x, y, 10, stroke="#2a2", cls="recommended", width=2))
+        points.append((x, y, v.label))
     failed = [v for v in study.variants if v.status != "ok"]
     for i, v in enumerate(failed):
-        out.append(f'<text x="{W - MR + 4}" y="{MT + 16 * (i + 1)}" fill="#a00">failed: '
-                   f'{escape(v.label)}</text>')
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+        add(Text(W - MR + 4, MT + 16 * (i + 1), f"failed: {v.label}", fill="#a00"))
+    taken = [t.box() for t in fig.items if isinstance(t, Text)]
+    taken += [(d.x - d.r - 1, d.y - d.r - 1, d.x + d.r + 1, d.y + d.r + 1)
+              for d in fig.items if isinstance(d, Dot) and d.cls == "recommended"]
+    # Labels go first on the front (read first), then by energy; the floor's text and
+    # the failures listed in the right margin are obstacles too.
+    order = sorted(points, key=lambda p: (p[2] not in on_front, p[0]))
+    for text, leader in place_labels(order, (ML + 2, MT, W - 4, H - MB - 2), taken):
+        if leader is not None:
+            add(leader)
+        add(text)
+    return fig
+
+
+def render_svg(study: Study, max_loss: float | None = 1.0, floor: float | None = None) -> str:
+    """The plot as an SVG document."""
+    return to_svg(layout(study, max_loss, floor))
 
 
 def write_plot(study: Study, path: Path, max_loss: float | None = 1.0,
                floor: float | None = None) -> Path:
-    """Write the plot; ``.svg`` always works, ``.png`` needs matplotlib."""
+    """Write the plot; ``.svg`` always works, ``.png`` needs matplotlib (same figure)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".svg":
         path.write_text(render_svg(study, max_loss, floor))
         return path
     if suffix == ".png":
-        return _png(study, path, max_loss, floor)
+        return to_png(layout(study, max_loss, floor), path)
     raise BadInput(f"plot file must end in .svg or .png, got {path.name}")
-
-
-def _png(study: Study, path: Path, max_loss: float | None, floor: float | None) -> Path:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise BadInput("PNG plots need matplotlib (pip install matplotlib); "
-                       "or write .svg, which needs nothing") from exc
-    ok = [v for v in study.variants if v.status == "ok" and v.energy_j_per_sample is not None]
-    if not ok:
-        raise BadInput("nothing to plot: no variant was benchmarked successfully")
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for v in ok:
-        ax.scatter(v.energy_j_per_sample, v.quality)
-        ax.annotate(v.label, (v.energy_j_per_sample, v.quality))
-    front = study.front()
-    ax.plot([v.energy_j_per_sample for v in front], [v.quality for v in front])
-    limit = study.floor(max_loss, floor)
-    if limit is not None:
-        ax.axhline(limit, linestyle="--", color="red")
-    ax.set_xlabel("energy per sample (J)")
-    ax.set_ylabel(f"{study.quality_name} ({study.quality_unit})")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
 
 
 def _axis_label(study: Study) -> str:

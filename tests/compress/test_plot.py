@@ -1,0 +1,94 @@
+"""The Pareto plot: one layout for SVG and PNG, labels that never overlap."""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from types import SimpleNamespace
+
+import pytest
+
+from wattwise.bench.stats import Stat
+from wattwise.compress.figure import CHAR_W, TEXT_H, Text, nice_ticks, place_labels
+from wattwise.compress.plot import layout, render_svg, write_plot
+from wattwise.compress.study import Study, Variant
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _variant(label: str, quality: float, energy: float) -> Variant:
+    bench = SimpleNamespace(
+        energy_j_per_sample=Stat(energy, energy * 0.97, energy * 1.03, 0.01, 5),
+        throughput=Stat(1.0, 1.0, 1.0, 0.0, 5), kind="estimated", source="fake",
+        latency_ms={"p50": 1.0})
+    return Variant(label, "ok", None, quality, None, 1, 1, 0.0, bench)
+
+
+def crowded() -> Study:
+    """digits-mlp as it comes out: the baseline and three variants almost on one spot."""
+    return Study("digits-mlp", "accuracy", "%", (
+        _variant("baseline", 97.22, 1.010e-5), _variant("int8-static", 97.22, 1.012e-5),
+        _variant("autocast-bf16", 97.22, 1.011e-5), _variant("int8-dynamic", 97.16, 0.82e-5),
+        _variant("prune-unstructured:0.5", 97.05, 1.009e-5),
+        _variant("prune-structured:0.5", 96.94, 0.61e-5), _variant("distill:32", 95.83, 0.12e-5),
+        _variant("onnx", 97.22, 0.55e-5), _variant("onnx-int8", 97.16, 0.41e-5)))
+
+
+def _boxes(svg: str) -> tuple[list[tuple[str, tuple[float, float, float, float]]],
+                             list[tuple[float, float, float]], int, int]:
+    root = ET.fromstring(svg)
+    labels = []
+    for t in root.iter(f"{SVG}text"):
+        if t.get("class") == "label":
+            box = Text(float(t.get("x", 0)), float(t.get("y", 0)), t.text or "",
+                       t.get("text-anchor", "start")).box()
+            labels.append((t.text or "", box))
+    points = [(float(c.get("cx", 0)), float(c.get("cy", 0)), float(c.get("r", 0)))
+              for c in root.iter(f"{SVG}circle") if c.get("class") == "point"]
+    return labels, points, int(root.get("width", 0)), int(root.get("height", 0))
+
+
+def test_crowded_labels_neither_overlap_each_other_nor_cover_a_point() -> None:
+    labels, points, w, h = _boxes(render_svg(crowded(), max_loss=1.0))
+    assert sorted(t for t, _ in labels) == sorted(v.label for v in crowded().variants)
+    for (a, ba), (b, bb) in itertools.combinations(labels, 2):
+        apart = ba[2] <= bb[0] or bb[2] <= ba[0] or ba[3] <= bb[1] or bb[3] <= ba[1]
+        assert apart, f"{a!r} overlaps {b!r}"
+    for text, (left, top, right, bottom) in labels:
+        assert 0 <= left and right <= w and 0 <= top and bottom <= h, text
+        for x, y, r in points:
+            assert not (left - r < x < right + r and top - r < y < bottom + r), (text, x, y)
+
+
+def test_each_axis_has_round_ticks_not_just_its_ends() -> None:
+    root = ET.fromstring(render_svg(crowded()))
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert len(ticks) >= 6
+    assert nice_ticks(0.0, 1.0, False) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(1e-6, 1e-3, True) == [1e-6, 1e-5, 1e-4, 1e-3]
+    assert nice_ticks(1.0, 30.0, True) == [1.0, 2.0, 5.0, 10.0, 20.0]
+    assert nice_ticks(96.9, 97.3, False)[0] >= 96.9
+
+
+def test_a_label_that_cannot_sit_by_its_point_goes_out_on_a_leader() -> None:
+    pts = [(100.0, 100.0, f"variant-{i}") for i in range(12)]  # all on one spot
+    placed = place_labels(pts, (0, 0, 600, 400), [])
+    boxes = [t.box() for t, _ in placed]
+    for a, b in itertools.combinations(boxes, 2):
+        assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+    assert sum(1 for _, leader in placed if leader is not None) >= 4
+    assert CHAR_W * len("variant-0") < 100 and TEXT_H > 10
+
+
+def test_the_layout_is_deterministic_and_the_svg_is_its_drawing() -> None:
+    assert render_svg(crowded()) == render_svg(crowded())
+    fig = layout(crowded())
+    root = ET.fromstring(render_svg(crowded()))
+    assert len([t for t in root.iter(f"{SVG}text") if t.get("class") == "label"]) == \
+        len(fig.labels())
+
+
+def test_png_draws_the_same_layout(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("matplotlib", reason="PNG plots need the optional matplotlib")
+    path = write_plot(crowded(), tmp_path / "front.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
