@@ -55,7 +55,7 @@ def test_crowded_labels_neither_overlap_each_other_nor_cover_a_point() -> None:
         apart = ba[2] <= bb[0] or bb[2] <= ba[0] or ba[3] <= bb[1] or bb[3] <= ba[1]
         assert apart, f"{a!r} overlaps {b!r}"
     for text, (left, top, right, bottom) in labels:
-        assert 0 <= left and right <= w and 0 <= top and bottom <= h, text
+        assert left >= 0 and right <= w and top >= 0 and bottom <= h, text
         for x, y, r in points:
             assert not (left - r < x < right + r and top - r < y < bottom + r), (text, x, y)
 

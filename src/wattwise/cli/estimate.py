@@ -181,10 +181,33 @@ def register(app: typer.Typer) -> None:
         zone: str = typer.Option(None, help="Grid zone (yearly average intensity)."),
         lifetime_years: str = typer.Option(None, help="Device service life for embodied share."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        layout: str = typer.Option(
+            None, help="Parallel layout dp=D,tp=T,pp=P[,microbatches=M][,zero=S]"
+            "[,recompute=full|none][,virtual=V]; needs --model and --hardware."),
+        model: str = typer.Option(
+            None, help="Model shape for --layout: a name (gpt3-175b, bloom-176b, llama3-405b, "
+            "...) or layers=L,hidden=H,heads=A,seq=S[,params=N]."),
+        global_batch: str = typer.Option(None, help="Sequences per step, for --layout."),
+        node: str = typer.Option(None, help="Node type whose links --layout uses."),
     ) -> None:
         """Estimate a training run from what you know about it."""
         from wattwise.estimate import train
 
+        if layout is not None or model is not None or global_batch is not None or node is not None:
+            unused = {"--active-params": active_params, "--samples": samples,
+                      "--tokens-per-sample": tokens_per_sample, "--flops": flops,
+                      "--mfu": mfu, "--throughput-tflops": throughput_tflops, "--days": days,
+                      "--gpu-hours": gpu_hours, "--power-w": power_w,
+                      "--power-basis": power_basis, "--goodput": goodput, "--pue": pue,
+                      "--site": site, "--intensity": intensity, "--zone": zone,
+                      "--lifetime-years": lifetime_years, "--params": params}
+            given = [k for k, v in unused.items() if v is not None]
+            if given:
+                die(f"{given[0]} is not used with --layout (the layout estimate takes --model, "
+                    "--hardware, --count, --tokens, --precision, --global-batch and --node)")
+            _layout_train(layout, model, hardware, count, tokens, precision, global_batch,
+                          node, as_json)
+            return
         est = _call(
             train,
             params=params,
@@ -324,6 +347,49 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(est.to_dict(), indent=2))
             return
         _print_inference(est)
+
+    @estimate_app.command("layouts")
+    def layouts_cmd(
+        model: str = typer.Option(..., help="A model name (gpt3-175b, llama3-405b, ...) or "
+                                  "layers=L,hidden=H,heads=A,seq=S[,params=N]."),
+        gpus: str = typer.Option(..., help="Number of accelerators to split the job over."),
+        gpu: str = typer.Option(..., "--gpu", "--hardware", help="Accelerator (see "
+                                "`wattwise hardware`)."),
+        global_batch: str = typer.Option(
+            None, help="Sequences per step (default: about 4M tokens, a multiple of --gpus)."),
+        tokens: str = typer.Option(None, help="Training tokens, for the run's time and energy."),
+        deadline: str = typer.Option(None, help="Longest run time (30d, 36h, 90min); needs "
+                                     "--tokens."),
+        node: str = typer.Option(None, help="Node type whose links are used."),
+        precision: str = typer.Option("bf16", help="Compute precision."),
+        top: int = typer.Option(10, help="Feasible layouts shown."),
+        show_infeasible: bool = typer.Option(False, "--show-infeasible",
+                                             help="List the layouts that do not fit, and why."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Rank the parallel layouts (dp x tp x pp) of a job by energy, with time and MFU."""
+        from wattwise.estimate.layout import parse_duration, parse_model, rank_layouts
+        from wattwise.estimate.quantities import parse_count, parse_quantity
+
+        def build() -> Any:
+            shape = parse_model(model)
+            n = parse_count(gpus, "gpus")
+            batch = (parse_count(global_batch, "global batch") if global_batch is not None
+                     else _default_batch(shape.seq_len, n))
+            return rank_layouts(
+                shape, n, gpu, global_batch=batch,
+                tokens=None if tokens is None else parse_quantity(tokens, "tokens"),
+                deadline_s=None if deadline is None else parse_duration(deadline),
+                precision=precision, node=node,
+            ), batch
+
+        ranking, batch = _call(build)
+        if as_json:
+            out = ranking.to_dict()
+            out["global_batch"] = batch
+            typer.echo(json.dumps(out, indent=2))
+            return
+        _print_ranking(ranking, batch, global_batch is None, top, show_infeasible)
 
     app.add_typer(estimate_app, name="estimate")
 
@@ -525,3 +591,124 @@ def _cpu_rows(query: str | None) -> list[dict[str, str]]:
         r for r in cpu_model_table()
         if all(w in " ".join(r.values()).lower() for w in words)
     ]
+
+
+#: Tokens per step of the default global batch of ``estimate layouts`` (Llama 3 and
+#: GPT-3 175B trained at 4M tokens per step and more).
+_DEFAULT_STEP_TOKENS = 4 * 1024 * 1024
+
+
+def _default_batch(seq_len: int, gpus: int) -> int:
+    """About 4M tokens per step, rounded up to a multiple of the device count."""
+    want = max(1, _DEFAULT_STEP_TOKENS // seq_len)
+    return -(-want // gpus) * gpus
+
+
+def _layout_train(layout: str | None, model: str | None, hardware: str | None,
+                  count: str | None, tokens: str | None, precision: str | None,
+                  global_batch: str | None, node: str | None, as_json: bool) -> None:
+    """``estimate train --layout``: one layout's step, and the run if --tokens is given."""
+    from wattwise.errors import BadInput
+    from wattwise.estimate.layout import estimate_layout, parse_layout, parse_model
+    from wattwise.estimate.quantities import parse_count, parse_quantity
+
+    def build() -> Any:
+        if layout is None or model is None or hardware is None:
+            raise BadInput("--layout needs --model and --hardware (and --global-batch)")
+        shape = parse_model(model)
+        n = None if count is None else parse_count(count, "count")
+        lay = parse_layout(layout, gpus=n, model=shape)
+        batch = (parse_count(global_batch, "global batch") if global_batch is not None
+                 else _default_batch(shape.seq_len, lay.dp))
+        return estimate_layout(
+            shape, lay, hardware, global_batch=batch, node=node, precision=precision or "bf16",
+            tokens=None if tokens is None else parse_quantity(tokens, "tokens"),
+        )
+
+    est = _call(build)
+    if as_json:
+        typer.echo(json.dumps(est.to_dict(), indent=2))
+        return
+    _print_layout(est, global_batch is None)
+
+
+def _layout_rows(est: Any) -> list[tuple[str, str, str]]:
+    step = est.step_s
+    rows = [
+        ("devices", f"{est.devices:,}", f"{est.hardware}; links: {est.node}"),
+        ("global batch", f"{est.global_batch:,} sequences",
+         f"{est.microbatches} micro-batches of {est.micro_batch} per pipeline"),
+        ("step time", f"{step:.3g} s", "compute + communication + bubble"),
+        ("  compute", f"{est.compute_s:.3g} s", f"{est.compute_s / step:.0%} of the step"),
+        ("  tensor-parallel comm", f"{est.tp_comm_s:.3g} s", f"{est.tp_comm_s / step:.0%}"),
+        ("  pipeline sends", f"{est.pp_comm_s:.3g} s", f"{est.pp_comm_s / step:.0%}"),
+        ("  data-parallel comm", f"{est.dp_comm_s:.3g} s", f"{est.dp_comm_s / step:.0%}"),
+        ("  pipeline bubble", f"{est.bubble_s:.3g} s", f"{est.bubble_fraction:.0%} (waiting)"),
+        ("throughput", f"{_fmt(est.tokens_per_s)} tokens/s",
+         f"{est.tflops_per_device:.0f} TFLOP/s per device run"),
+        ("MFU", f"{est.mfu:.1%}", "model FLOPs / (step x devices x dense peak)"),
+        ("energy per step", f"{_fmt(est.energy_per_step_j / 1e3)} kJ",
+         f"compute {est.compute_j / est.energy_per_step_j:.0%}, communication "
+         f"{est.comm_j / est.energy_per_step_j:.0%}, waiting "
+         f"{est.bubble_j / est.energy_per_step_j:.0%}"),
+        ("energy per token", f"{est.energy_per_token_j:.3g} J", "all devices"),
+        ("memory per device", f"{est.memory.total_gb:.1f} GB",
+         f"of {est.memory.usable_gb:.0f} usable: weights {est.memory.weights_gb:.1f}, grads "
+         f"{est.memory.gradients_gb:.1f}, optimizer {est.memory.optimizer_gb:.1f}, "
+         f"activations {est.memory.activations_gb:.1f}"),
+    ]
+    if est.duration_s is not None and est.energy_j is not None:
+        rows.append(("run time", f"{est.duration_s / 86400:.3g} days", "tokens / tokens per s"))
+        rows.append(("run energy", f"{est.energy_j / 3.6e9:.3g} MWh", "steps x energy per step"))
+    return rows
+
+
+def _print_layout(est: Any, default_batch: bool) -> None:
+    table = Table(title=f"Layout estimate (estimated): {est.model}, {est.layout}",
+                  title_justify="left")
+    for col in ("quantity", "value", "how"):
+        table.add_column(col)
+    for row in _layout_rows(est):
+        table.add_row(*row)
+    console.print(table)
+    if not est.feasible:
+        console.print(f"Does not run: {est.reason}", markup=False, highlight=False)
+    notes = list(est.assumptions)
+    if default_batch:
+        notes.insert(0, f"global batch: default {est.global_batch:,} sequences (about 4M "
+                        "tokens per step); give --global-batch")
+    console.print("Assumptions (estimated, not measured):", highlight=False)
+    for note in notes:
+        console.print(f"  - {note}", markup=False, highlight=False)
+
+
+def _print_ranking(ranking: Any, batch: int, default_batch: bool, top: int,
+                   show_infeasible: bool) -> None:
+    feasible = ranking.feasible
+    title = (f"Layouts by energy (estimated), global batch {batch:,} sequences"
+             + (" (default)" if default_batch else ""))
+    table = Table(title=title, title_justify="left")
+    for col in ("#", "layout", "step s", "tokens/s", "MFU", "bubble", "comm", "J/token",
+                "memory GB", "run"):
+        table.add_column(col, justify="left" if col in ("layout", "run") else "right")
+    for i, e in enumerate(feasible[: max(top, 1)], 1):
+        run = ("" if e.duration_s is None or e.energy_j is None
+               else f"{e.duration_s / 86400:.3g} d, {e.energy_j / 3.6e9:.3g} MWh")
+        table.add_row(str(i), e.layout, f"{e.step_s:.3g}", _fmt(e.tokens_per_s), f"{e.mfu:.1%}",
+                      f"{e.bubble_fraction:.0%}", f"{e.comm_s / e.step_s:.0%}",
+                      f"{e.energy_per_token_j:.3g}", f"{e.memory.total_gb:.0f}", run)
+    console.print(table)
+    console.print(f"Why: {ranking.why}", markup=False, highlight=False)
+    if show_infeasible:
+        for e in ranking.infeasible:
+            console.print(f"  not feasible: {e.layout}: {e.reason}", markup=False,
+                          highlight=False)
+    elif ranking.infeasible:
+        n = len(ranking.infeasible)
+        verb = "layout does not" if n == 1 else "layouts do not"
+        console.print(f"{n} {verb} fit or meet the deadline (--show-infeasible lists them)",
+                      highlight=False)
+    if feasible:
+        console.print("Assumptions (estimated, not measured):", highlight=False)
+        for note in feasible[0].assumptions:
+            console.print(f"  - {note}", markup=False, highlight=False)

@@ -1,0 +1,674 @@
+"""Energy, time and memory of a training step under a parallel layout (DP x TP x PP).
+
+One training step of a global batch is split over ``dp x tp x pp`` devices.
+Each device spends the step in three states, each at the power it draws then:
+
+- *compute*: the step's FLOPs (6 x params + 12 x layers x hidden x sequence per
+  token, PaLM's count, plus a forward again where activations are recomputed)
+  over ``GEMM_EFFICIENCY`` x the dense peak, at the power of a busy device;
+- *communication*, not overlapped with compute: tensor-parallel all-reduces of
+  activations (Megatron-LM: 2 per layer forward, 2 backward, 2 more when
+  recomputing), pipeline point-to-point sends of activations and gradients,
+  and the data-parallel ring all-reduce of gradients (ZeRO 1/2 move the same
+  bytes as a reduce-scatter and an all-gather; ZeRO 3 all-gathers the weights
+  again for every micro-batch), over the links of the node type
+  (``layout_comm``), at the power of a device moving data;
+- *waiting* in the pipeline bubble, ``(P-1)/(M+P-1)`` of the pipelined part
+  of the step (1F1B schedule), at the power of an idle device that keeps its
+  context: waiting is not free.
+
+Memory is checked per device (``layout_memory``): a layout that does not fit
+is reported with the reason and never ranked. ``rank_layouts`` tries every
+layout of a device count and orders the feasible ones by energy.
+
+The devices are accelerators from wattwise's tables (``device_for``) or any
+device described explicitly, a CPU host included (``cpu_device``), with the
+link bandwidths given as ``Links``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from wattwise.errors import BadInput
+from wattwise.estimate.layout_comm import (
+    Links,
+    group_bandwidth_gb_s,
+    links_for,
+    point_to_point_s,
+    ring_all_reduce_s,
+    ring_gather_s,
+)
+from wattwise.estimate.layout_memory import MemoryUse, memory_use
+from wattwise.estimate.quantities import parse_quantity
+
+#: The one fitted constant: the fraction of the dense peak that a layout's large
+#: matrix multiplications reach while computing. Fitted once, for all rows, to the
+#: published runs of docs/layouts.md whose schedule is published in full (least
+#: squared log error); the bf16 8192^3
+#: matmul measured on an H100 SXM reached 670 / 989 = 0.68 of peak
+#: (shared/data/nvml/h100/summary.txt), a ceiling for it.
+GEMM_EFFICIENCY = 0.57
+
+#: Power of an H100 SXM (700 W TDP) measured through NVML's energy counter
+#: (2026-11-26, shared/data/nvml/h100/summary.txt): bf16 matmul 692.5 W, an
+#: HBM-bound copy 386.3 W, idle with a live CUDA context 126.7 W (116-133 W over
+#: the five idle phases). Other accelerators: the same fractions of their TDP.
+MEASURED_TDP_W = 700.0
+BUSY_W_MEASURED = 692.5
+COMM_W_MEASURED = 386.3
+IDLE_W_MEASURED = 126.7
+POWER_SOURCE = (
+    "NVML energy counter on an H100 SXM, 2026-11-26: bf16 matmul 692.5 W, HBM copy "
+    "386.3 W (stands for communication), idle with a CUDA context 126.7 W; other "
+    "devices at the same fractions of their TDP"
+)
+
+_KEYS = ("dp", "tp", "pp", "microbatches", "zero", "recompute", "virtual")
+_ALIASES = {"m": "microbatches", "mb": "microbatches", "micro": "microbatches",
+            "v": "virtual", "interleave": "virtual"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a step is split: data, tensor and pipeline parallel degrees.
+
+    ``microbatches`` is M, the micro-batches per step in each pipeline (None:
+    the global batch over ``dp`` at one sequence each); ``zero`` the ZeRO stage
+    (0-3); ``recompute`` whether activations are recomputed (None: only when
+    they would not fit otherwise); ``virtual`` the model chunks per device of
+    the interleaved 1F1B schedule (Narayanan et al. 2021, section 2.2.2), which
+    divides the bubble by it and multiplies the pipeline sends by it.
+    """
+
+    dp: int = 1
+    tp: int = 1
+    pp: int = 1
+    microbatches: int | None = None
+    zero: int = 0
+    recompute: bool | None = None
+    virtual: int = 1
+
+    @property
+    def devices(self) -> int:
+        return self.dp * self.tp * self.pp
+
+    def label(self) -> str:
+        parts = [f"dp={self.dp}", f"tp={self.tp}", f"pp={self.pp}"]
+        if self.microbatches is not None:
+            parts.append(f"microbatches={self.microbatches}")
+        if self.zero:
+            parts.append(f"zero={self.zero}")
+        if self.recompute is not None:
+            parts.append(f"recompute={'full' if self.recompute else 'none'}")
+        if self.virtual > 1:
+            parts.append(f"virtual={self.virtual}")
+        return ",".join(parts)
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    """What a layout needs to know of a decoder-only transformer."""
+
+    name: str
+    params: float
+    layers: int
+    hidden: int
+    heads: int
+    seq_len: int
+    vocab: int
+    #: Attention scores are not stored (a fused "flash" kernel): no 5as/h term.
+    flash_attention: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def gpt_params(layers: int, hidden: int, vocab: int, seq: int) -> float:
+    """Parameters of a GPT layer stack (Narayanan et al. 2021, eq. 2)."""
+    tail = 13 / (12 * hidden) + (vocab + seq) / (12 * layers * hidden)
+    return 12.0 * layers * hidden**2 * (1 + tail)
+
+
+def _gpt(name: str, heads: int, hidden: int, layers: int) -> ModelShape:
+    return ModelShape(name, gpt_params(layers, hidden, 51200, 2048), layers, hidden, heads, 2048,
+                      51200, flash_attention=False)
+
+
+#: Shapes of published models (papers' tables; Llama from its config.json).
+MODELS: dict[str, ModelShape] = {
+    m.name: m
+    for m in (
+        _gpt("gpt3-175b", 96, 12288, 96),
+        _gpt("megatron-18b", 48, 6144, 40),
+        _gpt("megatron-39b", 64, 8192, 48),
+        _gpt("megatron-146b", 96, 12288, 80),
+        _gpt("megatron-310b", 128, 16384, 96),
+        _gpt("megatron-530b", 128, 20480, 105),
+        _gpt("megatron-1t", 160, 25600, 128),
+        ModelShape("bloom-176b", 176.247e9, 70, 14336, 112, 2048, 250680, flash_attention=False),
+        ModelShape("llama3-8b", 8.03e9, 32, 4096, 32, 8192, 128256),
+        ModelShape("llama3-70b", 70.6e9, 80, 8192, 64, 8192, 128256),
+        ModelShape("llama3-405b", 405e9, 126, 16384, 128, 8192, 128256),
+    )
+}
+
+
+def parse_model(text: str | ModelShape) -> ModelShape:
+    """A model by name (``MODELS``) or as ``layers=32,hidden=4096,heads=32,seq=4096``
+    (``params``, ``vocab`` and ``flash=0|1`` optional; params then from the shape)."""
+    if isinstance(text, ModelShape):
+        return text
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput("model: give a name (" + ", ".join(MODELS)
+                       + ") or layers=,hidden=,heads=,seq=")
+    key = text.strip().lower()
+    if key in MODELS:
+        return MODELS[key]
+    if "=" not in key:
+        raise BadInput(f"unknown model {text!r}; use one of {', '.join(MODELS)} or "
+                       "layers=L,hidden=H,heads=A,seq=S[,params=N][,vocab=V]")
+    fields: dict[str, str] = {}
+    for part in key.split(","):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if not sep or name not in ("params", "layers", "hidden", "heads", "seq", "vocab", "flash"):
+            raise BadInput(f"model: unknown or malformed part {part.strip()!r}; keys are "
+                           "params, layers, hidden, heads, seq, vocab, flash")
+        if name in fields:
+            raise BadInput(f"model: {name} given twice")
+        fields[name] = value.strip()
+    missing = [k for k in ("layers", "hidden", "heads", "seq") if k not in fields]
+    if missing:
+        raise BadInput(f"model: {', '.join(missing)} missing "
+                       "(layers, hidden, heads and seq needed)")
+    ints = {k: _positive_int(fields[k], f"model {k}") for k in ("layers", "hidden", "heads", "seq")}
+    vocab = _positive_int(fields.get("vocab", "51200"), "model vocab")
+    if ints["hidden"] % ints["heads"]:
+        raise BadInput(f"model: heads {ints['heads']} do not divide hidden {ints['hidden']}")
+    params = (parse_quantity(fields["params"], "model params") if "params" in fields
+              else gpt_params(ints["layers"], ints["hidden"], vocab, ints["seq"]))
+    if params <= 0:
+        raise BadInput("model params must be positive")
+    flash = fields.get("flash", "1") not in ("0", "no", "false")
+    return ModelShape("custom", params, ints["layers"], ints["hidden"], ints["heads"], ints["seq"],
+                      vocab, flash_attention=flash)
+
+
+def _positive_int(text: str, what: str) -> int:
+    t = text.strip()
+    if not re.fullmatch(r"\d{1,9}", t) or int(t) < 1:
+        raise BadInput(f"{what} must be a positive whole number, got {text.strip()!r}")
+    return int(t)
+
+
+def parse_layout(text: str, *, gpus: int | None = None, model: ModelShape | None = None) -> Layout:
+    """``dp=D,tp=T,pp=P[,microbatches=M][,zero=S][,recompute=full|none]`` as a Layout.
+
+    Missing degrees are 1. Raises BadInput, one line, for an unknown or repeated
+    key, a value that is not a positive whole number, a ZeRO stage outside 0-3,
+    ``dp x tp x pp`` other than ``gpus``, or a layout the model cannot take.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise BadInput("layout is empty; write it as dp=D,tp=T,pp=P")
+    if len(text) > 200:
+        raise BadInput("layout is too long; write it as dp=D,tp=T,pp=P")
+    values: dict[str, Any] = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        name = _ALIASES.get(name.strip().lower(), name.strip().lower())
+        if not sep:
+            raise BadInput(f"layout: {part.strip()!r} is not key=value (dp=D,tp=T,pp=P)")
+        if name not in _KEYS:
+            raise BadInput(f"layout: unknown key {name!r}; keys are {', '.join(_KEYS)}")
+        if name in values:
+            raise BadInput(f"layout: {name} given twice")
+        value = value.strip().lower()
+        if name == "recompute":
+            if value in ("full", "yes", "1", "true"):
+                values[name] = True
+            elif value in ("none", "no", "0", "false"):
+                values[name] = False
+            elif value == "auto":
+                values[name] = None
+            else:
+                raise BadInput(f"layout: recompute must be full, none or auto, got {value!r}")
+        elif name == "zero":
+            if value not in ("0", "1", "2", "3"):
+                raise BadInput(f"layout: zero must be a ZeRO stage 0-3, got {value!r}")
+            values[name] = int(value)
+        else:
+            values[name] = _positive_int(value, f"layout {name}")
+    layout = Layout(**values)
+    check_layout(layout, gpus=gpus, model=model)
+    return layout
+
+
+def check_layout(
+    layout: Layout, *, gpus: int | None = None, model: ModelShape | None = None
+) -> None:
+    """BadInput if the layout cannot run: wrong device count, or a split the model refuses."""
+    for name in ("dp", "tp", "pp"):
+        v = getattr(layout, name)
+        if not isinstance(v, int) or v < 1:
+            raise BadInput(f"layout {name} must be a positive whole number, got {v!r}")
+    if layout.zero not in (0, 1, 2, 3):
+        raise BadInput(f"layout zero must be a ZeRO stage 0-3, got {layout.zero!r}")
+    if gpus is not None and layout.devices != gpus:
+        raise BadInput(f"layout dp x tp x pp = {layout.dp} x {layout.tp} x {layout.pp} = "
+                       f"{layout.devices}, not the {gpus} devices given")
+    if not isinstance(layout.virtual, int) or layout.virtual < 1:
+        raise BadInput(f"layout virtual must be a positive whole number, got {layout.virtual!r}")
+    if layout.virtual > 1 and layout.pp == 1:
+        raise BadInput("layout: virtual (interleaved) stages need pp>1")
+    if layout.zero == 3 and layout.pp > 1:
+        raise BadInput("layout: zero=3 with pp>1 is not a layout DeepSpeed or Megatron-LM runs; "
+                       "use zero=1 or 2 with pipelines")
+    if model is not None:
+        if model.heads % layout.tp:
+            raise BadInput(f"layout: tp={layout.tp} does not divide the model's {model.heads} "
+                           "attention heads")
+        if layout.pp * layout.virtual > model.layers:
+            raise BadInput(f"layout: pp x virtual = {layout.pp * layout.virtual} exceeds the "
+                           f"model's {model.layers} layers")
+
+
+@dataclass(frozen=True)
+class Device:
+    """One device's compute rate, memory and power in each state of a step."""
+
+    name: str
+    peak_flops: float
+    memory_gb: float
+    busy_w: float
+    comm_w: float
+    idle_w: float
+    source: str = "given"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def device_for(hardware: str, precision: str = "bf16") -> Device:
+    """An accelerator from wattwise's table, at the powers measured on an H100 (scaled)."""
+    from wattwise.hardware.accelerators import find
+
+    acc = find(hardware)
+    if acc.tdp_w is None or acc.memory_gb is None:
+        raise BadInput(f"{acc.name} has no published TDP or memory in wattwise's data; "
+                       "describe it with Device(...)")
+    k = acc.tdp_w / MEASURED_TDP_W
+    return Device(
+        name=acc.name,
+        peak_flops=acc.peak_flops(precision),
+        memory_gb=acc.memory_gb,
+        busy_w=BUSY_W_MEASURED * k,
+        comm_w=COMM_W_MEASURED * k,
+        idle_w=IDLE_W_MEASURED * k,
+        source=f"{acc.source}; power: {POWER_SOURCE}",
+    )
+
+
+def cpu_device(
+    peak_gflops: float,
+    *,
+    cpus: float = 1.0,
+    memory_gb: float | None = None,
+    busy_w: float | None = None,
+    idle_w: float | None = None,
+    comm_w: float | None = None,
+    name: str | None = None,
+) -> Device:
+    """A CPU rank as a device: ``peak_gflops`` is the rate its matmuls reach (give the
+    measured one; ``gemm_efficiency=1`` then in ``estimate_layout``), ``cpus`` the
+    logical CPUs it keeps busy. Powers not given come from this host's power model
+    (``wattwise.hardware.cpus``): idle and full-load watts per logical CPU times
+    ``cpus``; communicating (gloo copies and sockets) keeps one CPU busy.
+    ``memory_gb`` defaults to this machine's memory over nothing: give it per rank.
+    """
+    if not peak_gflops or peak_gflops <= 0:
+        raise BadInput("cpu device: peak_gflops must be positive")
+    if cpus <= 0:
+        raise BadInput("cpu device: cpus must be positive")
+    source = "given"
+    if busy_w is None or idle_w is None or comm_w is None:
+        from wattwise.hardware.cpus import power_coefficients, read_cpu_info
+
+        info = read_cpu_info()
+        coeff = power_coefficients(info)
+        idle_w = coeff.idle_w * cpus if idle_w is None else idle_w
+        busy_w = coeff.max_w * cpus if busy_w is None else busy_w
+        if comm_w is None:
+            comm_w = idle_w + (busy_w - idle_w) / cpus
+        source = f"host power model {coeff.label()} ({coeff.source}) x {cpus:g} CPUs"
+        name = name or info.model_name
+    if memory_gb is None:
+        import psutil
+
+        memory_gb = psutil.virtual_memory().total / 1e9
+    return Device(name or "CPU", peak_gflops * 1e9, memory_gb, busy_w, comm_w, idle_w, source)
+
+
+@dataclass(frozen=True)
+class LayoutEstimate:
+    """One layout's step: time and energy by state, throughput, MFU and memory.
+
+    Times are per step and per device (all devices of a layout are alike; the
+    first pipeline stage is the busiest). Energies are for all devices together,
+    accelerators only unless ``host_w`` was given. ``feasible`` is False with the
+    ``reason`` when the layout does not fit in memory or misses the deadline.
+    """
+
+    model: str
+    layout: str
+    dp: int
+    tp: int
+    pp: int
+    zero: int
+    recompute: bool
+    devices: int
+    hardware: str
+    node: str
+    global_batch: int
+    micro_batch: int
+    microbatches: int
+    step_s: float
+    compute_s: float
+    tp_comm_s: float
+    pp_comm_s: float
+    dp_comm_s: float
+    bubble_s: float
+    bubble_fraction: float
+    tokens_per_s: float
+    tflops_per_device: float
+    mfu: float
+    energy_per_step_j: float
+    compute_j: float
+    comm_j: float
+    bubble_j: float
+    host_j: float
+    energy_per_token_j: float
+    memory: MemoryUse
+    feasible: bool
+    reason: str
+    duration_s: float | None = None
+    energy_j: float | None = None
+    kind: str = "estimated"
+    assumptions: list[str] = field(default_factory=list)
+
+    @property
+    def comm_s(self) -> float:
+        return self.tp_comm_s + self.pp_comm_s + self.dp_comm_s
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["comm_s"] = self.comm_s
+        return d
+
+
+def _flops_per_token(model: ModelShape, recompute: bool) -> tuple[float, float]:
+    """Model FLOPs per token (PaLM, Chowdhery et al. 2022, appendix B) and the FLOPs
+    the hardware runs (a second forward of the layers when recomputing)."""
+    attention = 12.0 * model.layers * model.hidden * model.seq_len
+    model_f = 6.0 * model.params + attention
+    if not recompute:
+        return model_f, model_f
+    layer_params = max(model.params - model.vocab * model.hidden, 0.0)
+    return model_f, model_f + 2.0 * layer_params + attention / 3.0
+
+
+def estimate_layout(
+    model: ModelShape | str,
+    layout: Layout | str,
+    hardware: str | None = None,
+    *,
+    global_batch: int,
+    tokens: float | None = None,
+    precision: str = "bf16",
+    node: str | None = None,
+    device: Device | None = None,
+    links: Links | None = None,
+    gemm_efficiency: float = GEMM_EFFICIENCY,
+    host_w: float = 0.0,
+    deadline_s: float | None = None,
+) -> LayoutEstimate:
+    """Estimate one training step of ``global_batch`` sequences under ``layout``.
+
+    ``hardware`` names an accelerator (``device_for``) or ``device`` describes any
+    device, a CPU rank included (``cpu_device``); ``links`` replaces the node type's
+    bandwidths (``node`` picks one by name). ``tokens``, the run's training tokens,
+    adds its duration and energy; ``deadline_s`` marks the layout infeasible if the
+    run would take longer. ``host_w`` is host power per device (CPUs, DRAM, NICs)
+    added over the whole step; 0 counts the devices alone.
+    """
+    shape = parse_model(model)
+    lay = parse_layout(layout) if isinstance(layout, str) else layout
+    check_layout(lay, model=shape)
+    if device is None:
+        if hardware is None:
+            raise BadInput("give hardware (an accelerator name) or a device")
+        device = device_for(hardware, precision)
+    if links is None:
+        if lay.devices == 1:
+            links = Links("single device", 1, 1.0, 1.0)
+        else:
+            links = links_for(device.name, node)
+    if not isinstance(global_batch, int) or global_batch < 1:
+        raise BadInput("global batch must be a positive whole number of sequences, "
+                       f"got {global_batch!r}")
+    if global_batch % lay.dp:
+        raise BadInput(f"global batch {global_batch} does not split over dp={lay.dp}")
+    if not 0 < gemm_efficiency <= 1:
+        raise BadInput(f"gemm_efficiency must be in (0, 1], got {gemm_efficiency}")
+    per_replica = global_batch // lay.dp
+    m = lay.microbatches if lay.microbatches is not None else per_replica
+    if per_replica % m:
+        raise BadInput(f"microbatches={m} do not divide the {per_replica} sequences per "
+                       f"data-parallel replica (global batch {global_batch} / dp={lay.dp})")
+    micro = per_replica // m
+    notes: list[str] = []
+
+    params_per_device = shape.params / (lay.tp * lay.pp)
+    layers_per_stage = shape.layers / lay.pp
+    act: dict[str, Any] = dict(
+        seq=shape.seq_len, micro_batch=micro, hidden=shape.hidden, heads=shape.heads,
+        layers_per_stage=layers_per_stage, tp=lay.tp, in_flight=min(m, lay.pp),
+        flash_attention=shape.flash_attention,
+    )
+    mem_kw: dict[str, Any] = dict(params_per_device=params_per_device, dp=lay.dp,
+                                  zero=lay.zero, device_memory_gb=device.memory_gb)
+    if lay.recompute is None:
+        mem = memory_use(recompute=False, **mem_kw, **act)
+        if not mem.fits:
+            mem = memory_use(recompute=True, **mem_kw, **act)
+            notes.append("activations recomputed: they would not fit otherwise")
+    else:
+        mem = memory_use(recompute=lay.recompute, **mem_kw, **act)
+    recompute = mem.recompute
+
+    model_fpt, hw_fpt = _flops_per_token(shape, recompute)
+    tokens_per_step = float(global_batch) * shape.seq_len
+    rate = gemm_efficiency * device.peak_flops
+    # Per micro-batch, per device: its share of the layers and of each layer's GEMMs.
+    t_mb = hw_fpt * micro * shape.seq_len / (lay.tp * lay.pp) / rate
+    act_bytes = 2.0 * micro * shape.seq_len * shape.hidden
+    tp_bw, tp_where = group_bandwidth_gb_s(links, lay.tp, 1)
+    per_layer = 6 if recompute else 4
+    t_tp = per_layer * layers_per_stage * ring_all_reduce_s(act_bytes, lay.tp, tp_bw)
+    pp_bw, pp_where = group_bandwidth_gb_s(links, lay.pp, lay.tp * lay.dp)
+    sends = 2.0 * lay.virtual
+    t_pp = sends * point_to_point_s(act_bytes / lay.tp, pp_bw) if lay.pp > 1 else 0.0
+    dp_bw, dp_where = group_bandwidth_gb_s(links, lay.dp, lay.tp)
+    grad_bytes = 2.0 * params_per_device
+    if lay.zero == 3:
+        t_dp = m * 3 * ring_gather_s(grad_bytes, lay.dp, dp_bw)
+    else:
+        t_dp = ring_all_reduce_s(grad_bytes, lay.dp, dp_bw)
+    slot = t_mb + t_tp + t_pp
+    bubble_s = (lay.pp - 1) * slot / lay.virtual
+    compute_s = m * t_mb
+    step_s = m * slot + bubble_s + t_dp
+    comm_s = m * (t_tp + t_pp) + t_dp
+    n = lay.devices
+    compute_j = n * compute_s * device.busy_w
+    comm_j = n * comm_s * device.comm_w
+    bubble_j = n * bubble_s * device.idle_w
+    host_j = n * step_s * host_w
+    energy = compute_j + comm_j + bubble_j + host_j
+    mfu = model_fpt * tokens_per_step / (step_s * n * device.peak_flops)
+
+    if lay.tp > 1:
+        notes.append(f"tensor-parallel all-reduces {tp_where} at {tp_bw:g} GB/s per device")
+    if lay.pp > 1:
+        notes.append(f"pipeline sends {pp_where} at {pp_bw:g} GB/s (scatter/gather: 1/tp each)")
+    if lay.dp > 1:
+        notes.append(f"gradient {'gathers' if lay.zero == 3 else 'all-reduce'} {dp_where} at "
+                     f"{dp_bw:g} GB/s per device, after the pipeline flush (not overlapped)")
+    notes.append(f"compute at {gemm_efficiency:g} x dense peak ({device.peak_flops / 1e12:g} "
+                 "TFLOP/s); FLOPs = 6 x params + 12 x layers x hidden x seq per token")
+    notes.append(f"power: busy {device.busy_w:.0f} W, communicating {device.comm_w:.0f} W, "
+                 f"waiting {device.idle_w:.0f} W [{device.source}]")
+    if host_w == 0:
+        notes.append("accelerators only: host CPUs, DRAM and network not counted (give host_w)")
+
+    reason = ""
+    if not mem.fits:
+        reason = (f"needs {mem.total_gb:.0f} GB per device (weights {mem.weights_gb:.0f}, "
+                  f"grads {mem.gradients_gb:.0f}, optimizer {mem.optimizer_gb:.0f}, activations "
+                  f"{mem.activations_gb:.0f}) of {mem.usable_gb:.0f} GB usable")
+    duration = energy_total = None
+    if tokens is not None:
+        steps = float(tokens) / tokens_per_step
+        duration = steps * step_s
+        energy_total = steps * energy
+        if deadline_s is not None and duration > deadline_s and not reason:
+            reason = (f"takes {duration / 86400:.3g} days, past the deadline of "
+                      f"{deadline_s / 86400:.3g} days")
+    return LayoutEstimate(
+        model=shape.name, layout=replace(lay, recompute=recompute).label(), dp=lay.dp,
+        tp=lay.tp, pp=lay.pp, zero=lay.zero, recompute=recompute, devices=n,
+        hardware=device.name, node=links.name, global_batch=global_batch, micro_batch=micro,
+        microbatches=m, step_s=step_s, compute_s=compute_s, tp_comm_s=m * t_tp,
+        pp_comm_s=m * t_pp, dp_comm_s=t_dp, bubble_s=bubble_s,
+        bubble_fraction=bubble_s / step_s, tokens_per_s=tokens_per_step / step_s,
+        tflops_per_device=hw_fpt * tokens_per_step / step_s / n / 1e12, mfu=mfu,
+        energy_per_step_j=energy, compute_j=compute_j, comm_j=comm_j, bubble_j=bubble_j,
+        host_j=host_j, energy_per_token_j=energy / tokens_per_step, memory=mem,
+        feasible=not reason, reason=reason, duration_s=duration, energy_j=energy_total,
+        assumptions=notes,
+    )
+
+
+@dataclass(frozen=True)
+class LayoutRanking:
+    """Feasible layouts, least energy first; the infeasible ones with their reasons."""
+
+    feasible: list[LayoutEstimate]
+    infeasible: list[LayoutEstimate]
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "estimated", "why": self.why,
+                "feasible": [e.to_dict() for e in self.feasible],
+                "infeasible": [e.to_dict() for e in self.infeasible]}
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def candidate_layouts(model: ModelShape, gpus: int, global_batch: int,
+                      zero_stages: tuple[int, ...] = (0, 1, 2, 3)) -> list[Layout]:
+    """Every dp x tp x pp = gpus the model and batch allow, at one sequence per micro-batch."""
+    out = []
+    for tp in _divisors(gpus):
+        if model.heads % tp:
+            continue
+        for pp in _divisors(gpus // tp):
+            dp = gpus // (tp * pp)
+            if pp > model.layers or global_batch % dp:
+                continue
+            for zero in zero_stages:
+                if (zero and dp == 1) or (zero == 3 and pp > 1):
+                    continue
+                out.append(Layout(dp=dp, tp=tp, pp=pp, zero=zero))
+    return out
+
+
+def _why(best: LayoutEstimate, rest: list[LayoutEstimate]) -> str:
+    other = next((e for e in rest if (e.dp, e.tp, e.pp) != (best.dp, best.tp, best.pp)), None)
+    if other is None:
+        return f"{best.layout} is the only feasible split"
+    saved = 1 - best.energy_per_token_j / other.energy_per_token_j
+    parts = {
+        "compute": (other.compute_j - best.compute_j,
+                    f"it computes {best.compute_s:.3g} s per step against {other.compute_s:.3g} s"
+                    + (" (no recomputation)" if other.recompute and not best.recompute else "")),
+        "comm": (other.comm_j - best.comm_j,
+                 f"it communicates {best.comm_s:.3g} s per step against {other.comm_s:.3g} s"),
+        "bubble": (other.bubble_j - best.bubble_j,
+                   f"its devices wait {best.bubble_fraction:.0%} of the step in the pipeline "
+                   f"bubble against {other.bubble_fraction:.0%}"),
+    }
+    _, text = max(parts.values(), key=lambda p: p[0])
+    return f"{best.layout} uses {saved:.1%} less energy than {other.layout}: {text}"
+
+
+def rank_layouts(
+    model: ModelShape | str,
+    gpus: int,
+    hardware: str | None = None,
+    *,
+    global_batch: int,
+    tokens: float | None = None,
+    deadline_s: float | None = None,
+    precision: str = "bf16",
+    node: str | None = None,
+    device: Device | None = None,
+    links: Links | None = None,
+    gemm_efficiency: float = GEMM_EFFICIENCY,
+    host_w: float = 0.0,
+    zero_stages: tuple[int, ...] = (0, 1, 2, 3),
+) -> LayoutRanking:
+    """Try every layout of ``gpus`` devices; rank those that fit (and meet the deadline)
+    by energy per token, then time. ``why`` says in one line why the first wins."""
+    shape = parse_model(model)
+    if not isinstance(gpus, int) or gpus < 1:
+        raise BadInput(f"gpus must be a positive whole number, got {gpus!r}")
+    if deadline_s is not None and tokens is None:
+        raise BadInput("a deadline needs the run's tokens to know how long it takes")
+    cands = candidate_layouts(shape, gpus, global_batch, zero_stages)
+    if not cands:
+        raise BadInput(f"no layout of {gpus} devices suits the model ({shape.heads} heads, "
+                       f"{shape.layers} layers) and global batch {global_batch}")
+    ests = [estimate_layout(shape, c, hardware, global_batch=global_batch, tokens=tokens,
+                            precision=precision, node=node, device=device, links=links,
+                            gemm_efficiency=gemm_efficiency, host_w=host_w,
+                            deadline_s=deadline_s) for c in cands]
+    ok = sorted((e for e in ests if e.feasible),
+                key=lambda e: (e.energy_per_token_j, e.step_s, e.zero, e.pp, e.tp))
+    bad = [e for e in ests if not e.feasible]
+    why = _why(ok[0], ok[1:]) if ok else "no layout fits or meets the deadline: " + bad[0].reason
+    return LayoutRanking(ok, bad, why)
+
+
+_DURATION = re.compile(r"^\s*([0-9.eE+]+)\s*(s|sec|min|h|hours?|d|days?)?\s*$")
+_UNIT_S = {"s": 1, "sec": 1, "min": 60, "h": 3600, "hour": 3600, "hours": 3600, "d": 86400,
+           "day": 86400, "days": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in "30d", "36h", "90min", "3600s" or "3600" (seconds)."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise BadInput(f"deadline {text!r} is not a duration like 30d, 36h, 90min or 3600s")
+    try:
+        value = float(match.group(1))
+    except ValueError:
+        raise BadInput(f"deadline {text!r} is not a duration like 30d, 36h or 3600s") from None
+    if not math.isfinite(value) or value <= 0:
+        raise BadInput(f"deadline must be positive, got {text!r}")
+    return value * _UNIT_S[match.group(2) or "s"]
