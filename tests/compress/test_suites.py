@@ -107,3 +107,16 @@ def test_compress_help_does_not_call_int8_weight_only_gpu_only():
 
     text = inspect.signature(compress).parameters["methods"].default.help
     assert "int8-weight-only (torchao; CPU or GPU" in text
+
+
+def test_two_specs_that_are_one_setting_on_this_cpu_are_refused() -> None:
+    pytest.importorskip("onnxruntime")
+    from wattwise.compress.onnxrt import has_any_vnni
+    from wattwise.compress.suites import parse_methods
+
+    same, differs = (("onnx-int8:8bit", "onnx-int8:7bit") if has_any_vnni()
+                     else ("onnx-int8:7bit", "onnx-int8:8bit"))
+    with pytest.raises(BadInput, match="same setting"):
+        parse_methods(["onnx-int8", same], "digits-mlp")
+    assert len(parse_methods(["onnx-int8", differs], "digits-mlp")) == 2
+    assert len(parse_methods(["onnx", "onnx-int8", "int8-dynamic"], "digits-mlp")) == 3

@@ -309,7 +309,27 @@ def parse_method(spec: str, suite: Any, threads: int | None = None) -> Config:
 
 def parse_methods(specs: Sequence[str], suite: Any, threads: int | None = None
                   ) -> list[Config]:
-    return [parse_method(s, suite, threads) for s in specs if s.strip()]
+    """``parse_method`` for each spec; two specs that come to the same setting on this
+    machine (``onnx-int8`` and ``onnx-int8:8bit`` on a CPU with VNNI) are refused, as a
+    second benchmark of one setting would only cost time."""
+    configs = [parse_method(s, suite, threads) for s in specs if s.strip()]
+    seen: dict[Any, str] = {}
+    for spec, config in zip([s for s in specs if s.strip()], configs, strict=True):
+        key = _setting(config)
+        if key in seen:
+            raise BadInput(f"methods {seen[key]!r} and {spec.strip()!r} are the same setting "
+                           f"here ({config.label}); give it once")
+        seen[key] = spec.strip()
+    return configs
+
+
+def _setting(config: Config) -> Any:
+    """What a config does, with its defaults resolved for this machine."""
+    if isinstance(config, OnnxRuntime):
+        return ("onnx", config.int8, config.int8 and config.per_channel,
+                config.int8 and config.effective_reduce_range(),
+                config.weight_type if config.int8 else None, config.threads, config.opset)
+    return (type(config).__name__, config.label)
 
 
 def _calibration(suite: Any) -> list[Any]:
