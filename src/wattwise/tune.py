@@ -9,7 +9,9 @@ On NVIDIA GPUs the power limit is one more axis. Changing it affects every
 user of the GPU and needs root, so it is opt-in: ``power_limit_range`` and
 ``plan_power_limits`` only read; ``sweep_power_limits`` is a dry run unless
 told otherwise, refuses without explicit permission, and always restores the
-limit it found (``try``/``finally``), even when a run fails.
+limit it found (``try``/``finally``), even when a run fails. Which limit a
+job should then run at, given its deadline, is ``wattwise.powerlimit``'s choice
+(from the sweep's measured curve, or an estimated one).
 """
 
 from __future__ import annotations

@@ -317,6 +317,17 @@ def tune(
     allow_power_limit: bool = typer.Option(False, "--allow-power-limit",
                                            help="Permission to change the GPU's power limit."),
     gpu: int = typer.Option(0, "--gpu", help="NVML index of the GPU for power limits."),
+    deadline: float | None = typer.Option(
+        None, "--deadline", help="Seconds the job may take; with --job-duration, pick the "
+        "power limit with the least energy that meets it (implies --power-limits)."),
+    job_duration: float | None = typer.Option(
+        None, "--job-duration", help="Seconds the job takes at the highest power limit."),
+    slack: float | None = typer.Option(
+        None, "--slack", help="Extra time the job may take, as a fraction (0.2 = 20 percent "
+        "longer than at the highest limit); picks a power limit like --deadline."),
+    eta: float | None = typer.Option(
+        None, "--eta", help="Pick by Zeus's cost eta x energy + (1-eta) x max power x time "
+        "(0-1) instead of energy alone."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the result as JSON."),
     warmup: int = typer.Option(2, "--warmup"),
     repetitions: int = typer.Option(3, "--repetitions", "-r"),
@@ -342,6 +353,8 @@ def tune(
     float_in(max_latency_ms, "--max-latency-ms", 0, 1e9, open_low=True)
     float_in(min_throughput, "--min-throughput", 0, 1e12, open_low=True)
     int_in(gpu, "--gpu", 0, MAX_GPU)
+    max_slowdown = _slowdown(deadline, job_duration, slack, eta)
+    choose = max_slowdown is not None or eta is not None
     if apply_power_limits and not allow_power_limit:
         die("--apply-power-limits changes the GPU's power limit: add --allow-power-limit "
             "to permit it")
@@ -351,7 +364,7 @@ def tune(
         check_output(json_out, "--json file")
     plan: list[float] = []
     rng = None
-    if power_limits or apply_power_limits:
+    if power_limits or apply_power_limits or choose:
         rng = tuning.power_limit_range(gpu)
         plan = tuning.plan_power_limits(rng)
     with err_console.status(f"preparing {model} (loading the model)"):
@@ -371,14 +384,18 @@ def tune(
     _print_tune(result)
     out: dict[str, Any] = result.to_dict()
     if rng is not None:
-        out["power_limit"] = _power(tuning, rng, plan, result, make_step, gpu, options,
-                                    apply_power_limits, allow_power_limit)
+        out["power_limit"], steps = _power(tuning, rng, plan, result, make_step, gpu, options,
+                                           apply_power_limits, allow_power_limit)
+        if choose:
+            out["power_limit"].update(_choose_limit(rng, plan, steps, max_slowdown, eta,
+                                                    job_duration, deadline))
     if json_out is not None:
         write_output(json_out, json.dumps(out, indent=2) + "\n", "--json file")
 
 
 def _power(tuning: Any, rng: Any, plan: list[float], result: Any, make_step: Any, gpu: int,
-           options: dict[str, Any], apply: bool, allow: bool) -> dict[str, Any]:
+           options: dict[str, Any], apply: bool, allow: bool) -> tuple[dict[str, Any], Any]:
+    """Print the plan; run the sweep where applied. The JSON part and the steps (None: dry)."""
     console.print(f"GPU {rng.gpu} ({rng.name}): power limit {rng.min_w:g}-{rng.max_w:g} W, "
                   f"now {rng.current_w:g} W; plan: {', '.join(f'{w:g}' for w in plan)} W",
                   markup=False, highlight=False)
@@ -386,7 +403,7 @@ def _power(tuning: Any, rng: Any, plan: list[float], result: Any, make_step: Any
         tuning.sweep_power_limits(lambda w: None, plan, gpu=gpu, dry_run=True)
         console.print("dry run: no limit was set (--apply-power-limits "
                       "--allow-power-limit to run the sweep)", markup=False, highlight=False)
-        return {"range": rng.to_dict(), "plan_w": plan, "applied": False}
+        return {"range": rng.to_dict(), "plan_w": plan, "applied": False}, None
     if result.best is None:
         die("no setting met the bound, so there is nothing to sweep power limits with")
     from wattwise.bench.harness import benchmark
@@ -399,7 +416,58 @@ def _power(tuning: Any, rng: Any, plan: list[float], result: Any, make_step: Any
         console.print(f"{s.limit_w:g} W: {s.result.energy_j_per_sample} J/sample "
                       f"({s.result.kind})", markup=False, highlight=False)
     return {"range": rng.to_dict(), "plan_w": plan, "applied": True,
-            "steps": [{"limit_w": s.limit_w, "bench": s.result.to_dict()} for s in steps]}
+            "steps": [{"limit_w": s.limit_w, "bench": s.result.to_dict()} for s in steps]}, steps
+
+
+def _slowdown(deadline: float | None, job_duration: float | None, slack: float | None,
+              eta: float | None) -> float | None:
+    """The allowed slowdown from --deadline/--job-duration or --slack; None without either."""
+    if deadline is not None and slack is not None:
+        die("give --deadline (with --job-duration) or --slack, not both")
+    if (deadline is None) != (job_duration is None):
+        die("--deadline and --job-duration go together: the deadline is compared with the "
+            "job's duration at the highest power limit")
+    float_in(deadline, "--deadline", 0, 1e9, open_low=True)
+    float_in(job_duration, "--job-duration", 0, 1e9, open_low=True)
+    float_in(slack, "--slack", 0, 1e6)
+    float_in(eta, "--eta", 0, 1)
+    if deadline is not None and job_duration is not None:
+        return deadline / job_duration
+    return None if slack is None else 1.0 + slack
+
+
+def _choose_limit(rng: Any, plan: list[float], steps: Any, max_slowdown: float | None,
+                  eta: float | None, job_duration: float | None,
+                  deadline: float | None) -> dict[str, Any]:
+    """The power limit with the least energy within the slowdown: from the measured sweep
+    where it ran, else from the estimator's power-cap model at each end of its exponent."""
+    from wattwise import powerlimit as pl
+
+    def pick(curve: Any) -> Any:
+        if job_duration is not None and deadline is not None:
+            return pl.power_limit_for(job_duration, deadline, curve, eta=eta)
+        return pl.choose_power_limit(curve, max_slowdown=max_slowdown, eta=eta)
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False)
+
+    if steps is not None:
+        curve = pl.curve_from_sweep(steps, f"power-limit sweep on GPU {rng.gpu} ({rng.name})")
+        choice = pick(curve)
+        say(f"power limit chosen ({curve.kind}): {choice.limit_w:g} W: {choice.reason}")
+        _say_job(choice, curve.kind)
+        return {"curve": curve.to_dict(), "choice": choice.to_dict()}
+    ends = {end: pick(pl.estimate_curve(plan, rated_w=rng.max_w, exponent=c, name=rng.name))
+            for end, c in pl.cap_exponents().items()}
+    choice = ends["central"]
+    say(f"power limit chosen (estimated, not measured): {choice.limit_w:g} W: {choice.reason}")
+    spread = ", ".join(f"{end} {c.limit_w:g} W" for end, c in ends.items())
+    say(f"across the assumed cap exponent ({spread}); GPU energy only; measure the curve "
+        "with --apply-power-limits --allow-power-limit to decide")
+    _say_job(choice, "estimated")
+    curve = pl.estimate_curve(plan, rated_w=rng.max_w, name=rng.name)
+    return {"curve": curve.to_dict(), "choice": choice.to_dict(),
+            "choice_by_exponent": {end: c.to_dict() for end, c in ends.items()}}
 
 
 def _print_tune(result: Any) -> None:
@@ -432,3 +500,10 @@ def _print_tune(result: Any) -> None:
         console.print(f"best within the bound: {result.best.setting.label}, "
                       f"{result.best.energy_j_per_sample:.3g} J/sample "
                       f"({result.best.bench.kind})", markup=False, highlight=False)
+
+
+def _say_job(choice: Any, kind: str) -> None:
+    """The job's time at the chosen limit, where a deadline and duration were given."""
+    if choice.time_s is not None:
+        console.print(f"job at {choice.limit_w:g} W: {choice.time_s:.4g} s ({kind}) against a "
+                      f"{choice.deadline_s:g} s deadline", markup=False, highlight=False)

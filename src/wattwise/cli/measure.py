@@ -497,9 +497,11 @@ def _priced_on(tags: Any, source: Any) -> str | None:
 
 def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """What can be measured here, what is missing, and how to enable it."""
+    from wattwise.hardware.cpufreq import read_cpufreq
     from wattwise.sensors import discover
 
     found = discover()
+    cpufreq = read_cpufreq()
     if as_json:
         print_json(
             {
@@ -509,6 +511,7 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
                 ],
                 "unavailable": [u.to_dict() for u in found.unavailable],
                 "notes": found.notes,
+                "cpufreq": cpufreq.to_dict(),
             }
         )
         return
@@ -530,6 +533,8 @@ def doctor(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
         console.print(u)
     for n in found.notes:
         console.print(f"note: {safe(n, None)}", markup=False, highlight=False)
+    for line in cpufreq.lines():
+        console.print(safe(line, None), markup=False, highlight=False)
 
 
 def demo(
