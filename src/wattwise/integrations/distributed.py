@@ -9,10 +9,11 @@
 
 Every process of a node sees the same hardware, so only its local rank 0
 measures (``LOCAL_RANK``, as torchrun sets it); the others wait. At the end
-the node results are gathered over the job's ``torch.distributed`` process
-group, so global rank 0 holds the job's total with every node's part, its
-range and whether it was measured or estimated. Each node also keeps its own
-run record, tagged with its rank and the job's world size.
+the node results are gathered (a gather, not an all-gather) to rank 0 of the
+job's ``torch.distributed`` process group, so that rank holds the job's total
+with every node's part, its range and whether it was measured or estimated.
+Each node also keeps its own run record, tagged with its rank and the job's
+world size.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _env_int(name: str, default: int) -> int:
 
 
 class track_distributed:
-    """Measure a distributed job once per node; ``total`` is set on global rank 0.
+    """Measure a distributed job once per node; ``total`` is set on the group's rank 0.
 
     ``group`` is the ``torch.distributed`` process group to gather over (the
     default group when None). Without an initialised process group it
@@ -131,12 +132,28 @@ class track_distributed:
         if dist is None:
             parts = [part] if part is not None else []
         else:
-            gathered: list[NodePart | None] = [None] * dist.get_world_size(self.group)
-            dist.all_gather_object(gathered, part, group=self.group)
-            if dist.get_rank(self.group) != 0:
+            gathered = _gather_to_rank_zero(dist, part, self.group)
+            if gathered is None:
                 return
             parts = [p for p in gathered if p is not None]
         self.total = _sum(parts)
+
+
+def _gather_to_rank_zero(dist: Any, part: NodePart | None, group: Any) -> list[Any] | None:
+    """Every rank's part on the group's rank 0 (None elsewhere).
+
+    A gather, not an all-gather: only rank 0 needs the parts, and an all-gather
+    sends all of them to every rank, so the job's traffic and unpickling grow with
+    the square of its ranks (``benchmarks/bench_aggregation.py``).
+    """
+    # gather_object's dst is a global rank in every torch wattwise supports.
+    dst = 0 if group is None else dist.get_global_rank(group, 0)
+    if dist.get_rank(group) != 0:
+        dist.gather_object(part, None, dst=dst, group=group)
+        return None
+    gathered: list[Any] = [None] * dist.get_world_size(group)
+    dist.gather_object(part, gathered, dst=dst, group=group)
+    return gathered
 
 
 def _sum(parts: list[NodePart]) -> JobTotal:
