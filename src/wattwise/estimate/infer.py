@@ -64,6 +64,7 @@ from wattwise.estimate._inputs import (
 from wattwise.estimate.engines import Engine, Param, engines_for, find_engine
 from wattwise.estimate.quantities import parse_count, parse_positive
 from wattwise.hardware.accelerators import Accelerator, find, system_for
+from wattwise.powerlimit import cap_slowdown
 
 #: Weight formats beyond the compute precisions: bytes per parameter and what that is.
 QUANTIZATION_BYTES: dict[str, tuple[float, str]] = {
@@ -1361,7 +1362,7 @@ def _run(
     exponent = value("power_cap_exponent", end)
 
     def slower(p: float) -> float:
-        return 1.0 if p <= limit else ((p - idle) / (limit - idle)) ** exponent
+        return cap_slowdown(p, limit, idle, exponent)
 
     comp = t_comp * slower(p_comp)
     mem = max(t_mem - t_comp, 0.0) * slower(p_mem)

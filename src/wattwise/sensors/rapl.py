@@ -58,7 +58,8 @@ _MISSING_REASON = (
 _MISSING_FIX = (
     "on bare metal run `sudo modprobe intel_rapl_msr` (it loads intel_rapl_common); "
     "virtual machines and containers expose no RAPL, so use the model sensor, or on a "
-    "bare-metal host mount its /sys/class/powercap into the container read-only"
+    "bare-metal host mount the host's /sys/devices/virtual/powercap/intel-rapl at "
+    "/sys/class/powercap in the container, read-only (docs/kubernetes.md)"
 )
 
 
