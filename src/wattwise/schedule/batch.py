@@ -17,6 +17,7 @@ from wattwise._jobgroup import forward_signals
 from wattwise.errors import BadInput
 from wattwise.schedule.executors import ExecResult, LocalExecutor
 from wattwise.schedule.jobfile import JobSpec
+from wattwise.schedule.placement import Offer
 from wattwise.schedule.planner import Plan, plan
 
 if TYPE_CHECKING:
@@ -28,8 +29,10 @@ def forecasts_for(
     now_unix_s: float,
     traces: Mapping[str, str | Path],
     provider: str | LiveProvider | None = None,
+    only: set[str] | None = None,
 ) -> dict[str, Any]:
-    """One intensity series per zone the jobs may use.
+    """One intensity series per zone the jobs may use (and, with ``only``, that is in it:
+    the zones the cluster offers).
 
     A zone gets its trace if one is given, else the live ``provider``'s forecast
     if one is named, else the offline typical week of a shipped zone, whose
@@ -53,7 +56,7 @@ def forecasts_for(
     return {
         z: window_intensity(z, now_unix_s, max(horizon, 3600.0), trace=traces.get(z),
                             provider=None if z in traces else provider)
-        for z in zones
+        for z in zones if only is None or z in only
     }
 
 
@@ -64,13 +67,18 @@ def plan_batch(
     capacity: Mapping[str, int] | None = None,
     method: str = "auto",
     provider: str | LiveProvider | None = None,
+    offers: Sequence[Offer] | None = None,
 ) -> tuple[Plan, list[str]]:
-    """The plan for every job, and notes on what its inputs rest on (see ``forecasts_for``)."""
+    """The plan for every job, and notes on what its inputs rest on (see ``forecasts_for``).
+
+    ``offers`` (e.g. ``RayExecutor(address=...).offers()``) limits each job to the
+    (zone, node type) pairs the cluster has (``plan``'s ``offers``)."""
     if method not in ("auto", "exact", "milp", "greedy"):
         raise BadInput(f"method must be auto, exact, milp or greedy, got {method!r:.60}")
     if capacity and method == "exact":
         raise BadInput("method 'exact' ignores capacity; use auto, milp or greedy")
-    forecasts = forecasts_for(specs, now_unix_s, traces or {}, provider)
+    only = None if offers is None else {o.zone for o in offers}
+    forecasts = forecasts_for(specs, now_unix_s, traces or {}, provider, only)
     notes = [s.measured_from for s in specs if s.measured_from]
     reference = [s.job.name for s in specs if not s.job.power_given]
     if reference:
@@ -79,7 +87,7 @@ def plan_batch(
             "reference, so their grams are per kW of draw"
         )
     result = plan([s.job for s in specs], forecasts, capacity=capacity,
-                  method=method)  # type: ignore[arg-type]
+                  method=method, offers=offers)  # type: ignore[arg-type]
     return result, notes
 
 
@@ -122,7 +130,7 @@ def run_batch(
 
     def one(a: Any) -> None:
         say = on_event or (lambda _m: None)
-        ex = LocalExecutor(db=db, store=store, zone=a.zone or None,
+        ex = LocalExecutor(db=db, store=store, zone=a.zone or None, node=a.node or None,
                            on_event=lambda m: say(f"{a.job.name}: {m}"),
                            **pricing[a.zone].executor_options())
         try:

@@ -39,6 +39,7 @@ import numpy as np
 
 from wattwise.errors import BadInput
 from wattwise.schedule.jobs import Job
+from wattwise.schedule.placement import at
 from wattwise.schedule.planner import (
     Assignment,
     Grid,
@@ -112,18 +113,19 @@ def options(job: Job, grids: Mapping[str, Grid]) -> list[Option]:
     for z in job.zones:
         g = grids[z]
         home = z == job.home_zone
+        jz = at(job, z)  # its duration and power on that site's node type
         if job.interruptible:
-            first, n, k, m, r, note = _slot_shape(job, g)
+            first, n, k, m, r, note = _slot_shape(jz, g)
             if n >= k:
-                cost = g.values[first : first + n] * g.step_s * job.power_w / 3.6e6
+                cost = g.values[first : first + n] * g.step_s * jz.power_w / 3.6e6
                 out.append(Slots(z, first, np.asarray(cost, dtype=np.float64), k, m, r, note))
                 if home:
-                    out.append(_starts(job, g, z, np.array([b]), ""))
+                    out.append(_starts(jz, g, z, np.array([b]), ""))
                 continue
-        s = g.starts(job)
+        s = g.starts(jz)
         if home:
             s = np.unique(np.append(s, b))
-        out.append(_starts(job, g, z, s, ONE_PIECE if job.interruptible else ""))
+        out.append(_starts(jz, g, z, s, ONE_PIECE if job.interruptible else ""))
     return out
 
 
@@ -167,7 +169,7 @@ def n_variables(opts: Sequence[Sequence[Option]]) -> int:
 
 def _slot_assignment(job: Job, o: Slots, pick: np.ndarray, grids: Mapping[str, Grid]) -> Assignment:
     chunks = _merge(grids[o.zone].edges, o.first + pick)
-    return Assignment(job, o.zone, chunks, float(o.cost[pick].sum()),
+    return Assignment(at(job, o.zone), o.zone, chunks, float(o.cost[pick].sum()),
                       baseline_g(job, grids[job.home_zone]), o.note)
 
 
@@ -540,7 +542,8 @@ def _fitting(j: Job, os_: Sequence[Option], left: dict[str, np.ndarray],
         if isinstance(o, Starts):
             i = int(pick[0])
             start = float(o.s[i])
-            out.append(Assignment(j, o.zone, ((start, start + j.duration_s),),
+            jz = at(j, o.zone)
+            out.append(Assignment(jz, o.zone, ((start, start + jz.duration_s),),
                                   float(o.grams[i]), baseline_g(j, grids[j.home_zone]), o.note))
         else:
             out.append(_slot_assignment(j, o, pick, grids))
@@ -691,7 +694,8 @@ def milp(jobs: Sequence[Job], grids: Mapping[str, Grid], caps: dict[str, np.ndar
                 break
             if isinstance(ref, int) and isinstance(o, Starts) and x[ref]:
                 s = float(o.s[i])
-                out.append(Assignment(j, o.zone, ((s, s + j.duration_s),), float(o.grams[i]),
+                jz = at(j, o.zone)
+                out.append(Assignment(jz, o.zone, ((s, s + jz.duration_s),), float(o.grams[i]),
                                       baseline_g(j, grids[j.home_zone]), o.note))
                 break
     gap = float(getattr(res, "mip_gap", 0.0) or 0.0) * 100.0

@@ -143,7 +143,8 @@ class LocalExecutor(Executor):
     the saving the plan promised, next to it (tags ``planned_start_unix_s``,
     ``planned_g_per_kwh`` and ``priced_on``, an event with the realised figure).
     ``priced_on`` says in words what that intensity is (``schedule.pricing`` gives
-    it, with the trace or provider); without it, it is named from them.
+    it, with the trace or provider); without it, it is named from them. ``node``
+    names the node type it runs on (tag ``node_type``), as the plan placed it.
     """
 
     def __init__(
@@ -161,6 +162,7 @@ class LocalExecutor(Executor):
         intensity_trace: str | Path | None = None,
         intensity_provider: str | None = None,
         priced_on: str | None = None,
+        node: str | None = None,
     ) -> None:
         if intensity_trace is not None and intensity_provider is not None:
             raise BadInput("price a run with either an intensity trace or a provider, not both")
@@ -172,6 +174,7 @@ class LocalExecutor(Executor):
         self.clock, self.sleep = clock, sleep
         self.hook = hook or SignalHook()
         self.measure, self.db, self.store, self.zone = measure, db, store, zone
+        self.node = node
         self.intensity_trace, self.intensity_provider = intensity_trace, intensity_provider
         self.interval_s = interval_s
         self.on_event = on_event or (lambda _msg: None)
@@ -205,6 +208,8 @@ class LocalExecutor(Executor):
                     "priced_on": self.priced_on}
             if planned is not None:
                 tags["planned_g_per_kwh"] = f"{planned:.1f}"
+            if self.node:
+                tags["node_type"] = self.node
             tracked = Run(assignment.job.name, interval_s=self.interval_s, db=self.db,
                           store=self.store, pid=os.getpid(), include_root=False,
                           command=list(command), zone=self.zone or None, tags=tags,

@@ -7,6 +7,10 @@ It may start at ``earliest_start_unix_s`` and must be done by
 ``min_chunk_s``; every chunk after the first costs ``resume_cost_s`` of extra
 running (reloading a checkpoint, warming caches). ``zones`` lists where it may
 run; the first is its home zone, where "run immediately" runs it.
+``energy_by_node`` gives its energy and duration per node type, each with its
+source (``placement.NodeEnergy``); the first is its home node type, where
+"run immediately" runs it, and those figures replace ``duration_s`` and
+``power_w`` wherever the planner is told what the cluster offers.
 """
 
 from __future__ import annotations
@@ -15,11 +19,14 @@ import math
 import numbers
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wattwise.errors import BadInput
+
+if TYPE_CHECKING:
+    from wattwise.schedule.placement import NodeEnergy
 
 #: Power drawn by a job whose power was not given: 1 kW, so emissions read as g per kW.
 REFERENCE_POWER_W = 1000.0
@@ -83,9 +90,21 @@ class Job:
     #: When the job would run without wattwise (a fixed nightly slot); default: earliest start.
     baseline_start_unix_s: float | None = None
     power_given: bool = field(default=True, compare=False)
+    #: Per node type, what the job uses there (``placement.NodeEnergy``), home node first.
+    energy_by_node: Mapping[str, NodeEnergy] | tuple[tuple[str, NodeEnergy], ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "zones", tuple(self.zones))
+        e = self.energy_by_node
+        if isinstance(e, Mapping):
+            object.__setattr__(self, "energy_by_node", tuple(e.items()) or None)
+        elif e is not None and not isinstance(e, tuple):
+            raise BadInput(f"job {self.name!r}: energy_by_node maps node type -> NodeEnergy")
+
+    @property
+    def nodes(self) -> dict[str, NodeEnergy]:
+        """The job's figures per node type (empty where it gives none)."""
+        return dict(self.energy_by_node or ())  # type: ignore[arg-type]
 
     @classmethod
     def from_energy(cls, name: str, energy_j: float, duration_s: float, **kw: Any) -> Job:
@@ -147,13 +166,31 @@ class Job:
                 or not 1 <= self.resources <= MAX_RESOURCES:
             out.append(f"resources {self.resources!r:.40} is not a whole number from 1 to "
                        f"{MAX_RESOURCES}")
+        out.extend(self._node_problems())
         b = self.baseline_start
         if duration_ok and times_ok and not (_number(b) and self.earliest_start_unix_s <= b
                                 <= self.latest_start_unix_s + 1e-6):
             out.append("baseline start is outside its window")
         return out
 
+    def _node_problems(self) -> list[str]:
+        from wattwise.schedule.placement import SEP, NodeEnergy
+
+        out = []
+        items: Any = self.energy_by_node or ()
+        for item in items:
+            ok = isinstance(item, tuple) and len(item) == 2
+            node, ne = item if ok else (None, None)
+            if not (isinstance(node, str) and node and SEP not in node):
+                out.append(f"node type {node!r:.40} is not a non-empty name without {SEP!r}")
+            elif not isinstance(ne, NodeEnergy):
+                out.append(f"energy on {node} is not a NodeEnergy (energy, duration, source)")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.energy_by_node:
+            extra["energy_by_node"] = {n: e.to_dict() for n, e in self.nodes.items()}
         return {
             "name": self.name,
             "duration_s": self.duration_s,
@@ -166,6 +203,7 @@ class Job:
             "zones": list(self.zones),
             "resources": self.resources,
             "baseline_start_unix_s": self.baseline_start,
+            **extra,
         }
 
 
@@ -209,7 +247,7 @@ def _plainly_valid(jobs: Sequence[Job]) -> list[bool]:
              and (j.baseline_start_unix_s is None or type(j.baseline_start_unix_s) in _PLAIN)
              and type(j.interruptible) is bool and type(j.resources) is int
              and 1 <= j.resources <= MAX_RESOURCES and bool(j.zones)
-             and all(type(z) is str for z in j.zones) for j in jobs]
+             and all(type(z) is str for z in j.zones) and not j.energy_by_node for j in jobs]
     out = [False] * len(jobs)
     idx = [i for i, t in enumerate(typed) if t]
     if not idx:

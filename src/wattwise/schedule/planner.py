@@ -40,6 +40,7 @@ from wattwise._userinput import format_time
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule.jobs import Job, validate
+from wattwise.schedule.placement import NodeEnergy, Offer, at, collapse, split_site
 
 Method = Literal["auto", "exact", "milp", "greedy"]
 #: Above this many 0/1 variables ``auto`` uses the greedy heuristic (see BENCHMARKS).
@@ -70,6 +71,14 @@ class Assignment:
     #: Probability that the move saves carbon, from the forecast's replayed errors
     #: (None where the job did not move or the forecast carries no error scenarios).
     p_save: float | None = None
+    #: The node type it runs on, where the plan was told what the cluster offers ("" else).
+    node: str = ""
+
+    @property
+    def energy(self) -> NodeEnergy | None:
+        """The job's energy and duration on its node type, with their source (None where
+        the job gives no figure for it)."""
+        return self.job.nodes.get(self.node) if self.node else None
 
     @property
     def start_unix_s(self) -> float:
@@ -80,7 +89,7 @@ class Assignment:
         return self.chunks[-1][1]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "job": self.job.name,
             "zone": self.zone,
             "chunks": [list(c) for c in self.chunks],
@@ -89,6 +98,15 @@ class Assignment:
             "note": self.note,
             "p_save": self.p_save,
         }
+        if self.node:
+            e = self.energy
+            out["node"] = self.node
+            out["energy"] = e.to_dict() if e is not None else {
+                "energy_j": self.job.power_w * self.job.duration_s,
+                "duration_s": self.job.duration_s, "power_w": self.job.power_w,
+                "source": "the job's own power and duration (no figure for this node type)",
+                "kind": "measured" if self.job.power_given else "estimated"}
+        return out
 
 
 @dataclass(frozen=True)
@@ -518,16 +536,17 @@ def free_choices(jobs: Sequence[Job], grids: Mapping[str, Grid]) -> list[Assignm
 def _single(job: Job, grids: Mapping[str, Grid]) -> Assignment:
     best: tuple[float, str, tuple[tuple[float, float], ...], str] | None = None
     for z in job.zones:
+        jz = at(job, z)
         if job.interruptible:
-            chunks, g, note = best_interruptible(job, grids[z])
+            chunks, g, note = best_interruptible(jz, grids[z])
         else:
-            s, g = best_continuous(job, grids[z])
-            chunks, note = ((s, s + job.duration_s),), ""
+            s, g = best_continuous(jz, grids[z])
+            chunks, note = ((s, s + jz.duration_s),), ""
         if best is None or g < best[0] - 1e-12:
             best = (g, z, chunks, note)
     assert best is not None  # zones is never empty after validation
     g, z, chunks, note = best
-    return Assignment(job, z, chunks, g, baseline_g(job, grids[job.home_zone]), note)
+    return Assignment(at(job, z), z, chunks, g, baseline_g(job, grids[job.home_zone]), note)
 
 
 def move_bar(job: Job, baseline: float, *, error_g_per_kwh: float | None = None,
@@ -567,7 +586,7 @@ def hold_if_marginal(a: Assignment, *, error_g_per_kwh: float | None = None,
     """
     if is_usual(a):
         return a
-    job = a.job
+    job = at(a.job, a.job.home_zone)
     b = job.baseline_start
     usual = ((b, b + job.duration_s),)
     saving = a.baseline_g - a.expected_g
@@ -662,10 +681,10 @@ class TieRule:
         the zones involved carry no scenarios)."""
         from wattwise.schedule.confidence import choose
 
-        job = a.job
+        job = at(a.job, a.job.home_zone)
         b = job.baseline_start
         e_usual = self._scenario_grams(job, job.home_zone, ((b, b + job.duration_s),))
-        e_move = self._scenario_grams(job, a.zone, a.chunks)
+        e_move = self._scenario_grams(a.job, a.zone, a.chunks)
         if e_usual is None or e_move is None:
             return None
         k = min(e_usual.size, e_move.size)  # both rows run back day by day from the origin
@@ -680,7 +699,7 @@ class TieRule:
         if c is not None:
             if c.moved:
                 return replace(a, p_save=c.p_save)
-            job = a.job
+            job = at(a.job, a.job.home_zone)
             b = job.baseline_start
             saving = a.baseline_g - a.expected_g
             why = (f"a {self.p_min:g} probability of saving carbon (the forecast's errors on "
@@ -720,7 +739,7 @@ class TieRule:
         if free is not None and not is_usual(free):
             b = job.baseline_start
             e_usual = self._scenario_grams(job, job.home_zone, ((b, b + job.duration_s),))
-            e_move = self._scenario_grams(job, free.zone, free.chunks)
+            e_move = self._scenario_grams(free.job, free.zone, free.chunks)
             if e_usual is not None and e_move is not None:
                 k = min(e_usual.size, e_move.size)
                 return max(0.0, float(np.quantile(e_usual[:k] - e_move[:k], self.p_min)))
@@ -757,6 +776,7 @@ def plan(
     min_saving_pct: float = MIN_SAVING_PCT,
     forecast_error_g_per_kwh: Mapping[str, float] | None = None,
     p_min: float | None = None,
+    offers: Sequence[Offer] | None = None,
 ) -> Plan:
     """Place every job so the expected emissions are lowest, within deadlines and capacity.
 
@@ -780,6 +800,14 @@ def plan(
     Without capacity, one-zone uninterrupted jobs are solved in bulk per zone
     (``batch_continuous``): 10,000 of them plan faster than a plain loop over the
     jobs finds each one's best start (BENCHMARKS.md).
+
+    ``offers`` (``placement.Offer``: zone, node type, capacity) says what the cluster
+    has: each job is then placed only on offered (zone, node type) pairs, at its own
+    energy and duration there (``Job.energy_by_node``) times that zone's intensity,
+    under each pair's capacity (give capacity on the offers, not in ``capacity``). Each
+    assignment names its ``node`` and its figures' source, and its note says which of
+    the job's zones and node types were not offered; a job with none offered is
+    refused by name.
     """
     t0 = time.perf_counter()
     given = _check_hold(min_saving_pct, forecast_error_g_per_kwh)
@@ -797,6 +825,16 @@ def plan(
     if not all(isinstance(j, Job) for j in jobs):
         raise BadInput("plan takes a sequence of Job objects")
     validate(jobs)
+    originals = {j.name: j for j in jobs}
+    placed = None
+    if offers is not None:
+        from wattwise.schedule.placement import expand
+
+        if capacity is not None:
+            raise BadInput("with offers, give capacity on each Offer(zone, node, capacity), "
+                           "not per zone")
+        placed, given = expand(jobs, forecasts, offers, given)
+        jobs, forecasts, capacity = placed.jobs, placed.forecasts, placed.capacity
     jobs = _resolve_zones(jobs, forecasts)
     grids = {z: Grid(s) for z, s in forecasts.items()}
     _check_coverage(jobs, grids)
@@ -841,15 +879,46 @@ def plan(
     if held:
         notes.append(_list("job(s) kept at their usual time, the forecast saving too "
                            "small to trust", held))
-    notes.append(rule.note(sorted({z for j in jobs for z in j.zones})))
+    used_zones = sorted({z for j in jobs for z in j.zones})
+    if placed is None:
+        notes.append(rule.note(used_zones))
+    else:
+        notes.append(_placement_rule_note(rule, used_zones))
+        chosen = [collapse(a, originals[a.job.name], placed.notes[a.job.name])
+                  for a in chosen]
+        notes.append(_placement_note(chosen))
     expected = float(sum(a.expected_g for a in chosen))
     base = float(sum(a.baseline_g for a in chosen))
     sources = tuple(sorted({s.source for s in forecasts.values()}))
     for s in forecasts.values():
         notes.extend(s.notes[:1])
+    zone_sources = {split_site(z)[0]: s.source for z, s in forecasts.items()}
     return Plan(tuple(chosen), used, expected, base, lower, max(gap, 0.0),
-                time.perf_counter() - t0, sources, tuple(notes),
-                tuple(sorted((z, s.source) for z, s in forecasts.items())))
+                time.perf_counter() - t0, sources,
+                tuple(notes if placed is None else dict.fromkeys(notes)),
+                tuple(sorted(zone_sources.items())))
+
+
+def _placement_rule_note(rule: TieRule, sites: Sequence[str]) -> str:
+    """The tie rule's note, one entry per real zone (it holds alike on its node types)."""
+    first = list({split_site(s)[0]: s for s in reversed(sites)}.values())
+    text = rule.note(sorted(first))
+    for s in first:
+        text = text.replace(f"{s}:", f"{split_site(s)[0]}:")
+    return text
+
+
+def _placement_note(chosen: Sequence[Assignment]) -> str:
+    """Where each job's energy figure came from, in one line."""
+    parts = []
+    for a in chosen:
+        e = a.energy
+        src = e.source if e is not None else "its own power and duration"
+        parts.append(f"{a.job.name} on {a.node or 'unnamed hardware'} in {a.zone}: "
+                     f"{a.job.power_w * a.job.duration_s / 3.6e6:.3g} kWh over "
+                     f"{a.job.duration_s / 3600:.3g} h ({src})")
+    more = f" (and {len(parts) - 10} more)" if len(parts) > 10 else ""
+    return "placed on node types by their energy for each job: " + "; ".join(parts[:10]) + more
 
 
 def _capacity_arrays(capacity: Mapping[str, int | np.ndarray],
@@ -891,12 +960,14 @@ def _capacity_array(c: Any, zone: str, n: int) -> np.ndarray:
 
 def replan(previous: Plan, forecasts: Mapping[str, IntensitySeries] | IntensitySeries,
            now_unix_s: float, *, capacity: Mapping[str, int | np.ndarray] | None = None,
-           method: Method = "auto") -> Plan:
+           method: Method = "auto", offers: Sequence[Offer] | None = None) -> Plan:
     """Re-plan the jobs of ``previous`` that have not started by ``now`` on new forecasts.
 
     Started jobs keep their assignment; the rest may start from ``now`` on.
     Under capacity the started jobs' use is subtracted first. Expected
     emissions of kept jobs are re-read from the new forecasts where they cover them.
+    ``offers`` places the rest on what the cluster offers (as ``plan``); with capacity
+    on the offers, started jobs are not subtracted from it, so that is refused.
     """
     if isinstance(forecasts, IntensitySeries):
         forecasts = {forecasts.zone: forecasts}
@@ -906,6 +977,9 @@ def replan(previous: Plan, forecasts: Mapping[str, IntensitySeries] | IntensityS
               baseline_start_unix_s=max(a.job.baseline_start, now_unix_s))
         for a in previous.assignments if a.start_unix_s >= now_unix_s
     ]
+    if offers is not None and kept and any(o.capacity is not None for o in offers):
+        raise BadInput("replanning with capacity on the offers while jobs run is not "
+                       "supported: give offers without capacity, or plan the rest anew")
     if capacity is not None and kept:
         grids = {z: Grid(s) for z, s in forecasts.items()}
         caps = _capacity_arrays(capacity, grids)
@@ -919,7 +993,7 @@ def replan(previous: Plan, forecasts: Mapping[str, IntensitySeries] | IntensityS
         capacity = {z: np.maximum(c, 0) for z, c in caps.items()}
     if not todo:
         return previous
-    new = plan(todo, forecasts, capacity=capacity, method=method)
+    new = plan(todo, forecasts, capacity=capacity, method=method, offers=offers)
     assignments = tuple(kept) + new.assignments
     expected = float(sum(a.expected_g for a in assignments))
     base = float(sum(a.baseline_g for a in assignments))

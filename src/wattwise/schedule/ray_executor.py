@@ -14,9 +14,19 @@ A node says which zone it is in with a Ray custom resource,
 
     ray start --address=... --resources='{"wattwise-zone:DE": 1}'
 
-A task asks for a thousandth of it, so any number of jobs fit on a node. A
-zone no node offers is refused before anything is submitted: Ray would
-otherwise leave the task pending for ever.
+A node says what hardware it is (its node type, as the jobs' ``energy_by_node``
+names it) the same way, ``wattwise-node:<TYPE>``:
+
+    ray start --address=... --resources='{"wattwise-zone:DE": 1, "wattwise-node:a100": 1}'
+
+A task asks for a thousandth of each, so any number of jobs fit on a node, and
+a job planned on a node type runs on a node of that type in its zone. The job's
+process sees where it runs in ``WATTWISE_ZONE`` and ``WATTWISE_NODE_TYPE``.
+``offers()`` lists the (zone, node type) pairs the cluster's live nodes have:
+plan with ``plan(..., offers=executor.offers())`` and no job is planned where
+the cluster has no node. A plan that still names a pair no node offers is
+refused before anything is submitted, naming its jobs: Ray would otherwise leave
+those tasks pending for ever.
 """
 
 from __future__ import annotations
@@ -28,10 +38,12 @@ from typing import Any
 
 from wattwise.errors import BadInput
 from wattwise.schedule.executors import ExecResult, Executor, LocalExecutor
+from wattwise.schedule.placement import Offer
 from wattwise.schedule.planner import Assignment, Plan
 from wattwise.schedule.pricing import YEARLY, Pricing
 
 ZONE_RESOURCE_PREFIX = "wattwise-zone:"
+NODE_RESOURCE_PREFIX = "wattwise-node:"
 #: What one job asks of its zone's resource: placement, not capacity.
 ZONE_DEMAND = 0.001
 
@@ -39,6 +51,32 @@ ZONE_DEMAND = 0.001
 def zone_resource(zone: str) -> str:
     """The custom resource name a node of ``zone`` declares."""
     return f"{ZONE_RESOURCE_PREFIX}{zone}"
+
+
+def node_resource(node: str) -> str:
+    """The custom resource name a node of hardware type ``node`` declares."""
+    return f"{NODE_RESOURCE_PREFIX}{node}"
+
+
+def node_offers(nodes: Sequence[Mapping[str, Any]]) -> list[Offer]:
+    """The (zone, node type) pairs of ``ray.nodes()``'s live nodes, in order, no capacity.
+
+    A node without a zone resource offers nothing (it cannot be placed on by
+    zone); one without a node-type resource offers its zone with node type "".
+    """
+    out: dict[tuple[str, str], Offer] = {}
+    for n in nodes:
+        if not n.get("Alive", True):
+            continue
+        res = n.get("Resources") or {}
+        zones = [r[len(ZONE_RESOURCE_PREFIX):] for r in res
+                 if r.startswith(ZONE_RESOURCE_PREFIX)]
+        kinds = [r[len(NODE_RESOURCE_PREFIX):] for r in res
+                 if r.startswith(NODE_RESOURCE_PREFIX)] or [""]
+        for z in zones:
+            for k in kinds:
+                out.setdefault((z, k), Offer(z, k))
+    return list(out.values())
 
 
 def _run_on_node(
@@ -104,18 +142,38 @@ class RayExecutor(Executor):
             self._ray.init(address=self.address)
         return self._ray
 
-    def _check_zones(self, zones: set[str]) -> None:
+    def offers(self) -> list[Offer]:
+        """The (zone, node type) pairs this cluster's live nodes offer (``node_offers``)."""
+        return node_offers(self._ray_module().nodes())
+
+    def _check_zones(self, zones: set[str],
+                     assignments: Sequence[Assignment] = ()) -> None:
         if not self.pin_zone:
             return
         offered = set(self._ray_module().cluster_resources())
         missing = sorted(z for z in zones if z and zone_resource(z) not in offered)
         if missing:
             example = zone_resource(missing[0])
+            who = [a.job.name for a in assignments if a.zone in missing]
+            jobs = f" (job(s) {', '.join(who[:10])})" if who else ""
             raise BadInput(
-                f"no node of the Ray cluster is in zone {', '.join(missing)}: start a node "
+                f"no node of the Ray cluster is in zone {', '.join(missing)}{jobs}: plan with "
+                "offers=RayExecutor.offers() so no job is planned there, start a node "
                 f"there with `ray start --resources='{{\"{example}\": 1}}'`, or use "
                 "pin_zone=False if the whole cluster is in one zone"
             )
+        typed = [a for a in assignments if a.node and a.zone]
+        if typed:
+            pairs = {(o.zone, o.node) for o in self.offers()}
+            bad = [f"{a.job.name} ({a.zone}/{a.node})" for a in typed
+                   if (a.zone, a.node) not in pairs]
+            if bad:
+                raise BadInput(
+                    f"no node of the Ray cluster offers the zone and node type of job(s) "
+                    f"{', '.join(bad[:10])}: plan with offers=RayExecutor.offers(), or start "
+                    f"such a node (`ray start --resources` with {zone_resource('<ZONE>')} and "
+                    f"{node_resource('<TYPE>')})"
+                )
 
     def submit(self, assignment: Assignment, command: Sequence[str]) -> Any:
         """Submit one job; returns Ray's reference to its ``ExecResult``."""
@@ -125,12 +183,19 @@ class RayExecutor(Executor):
         opts: dict[str, Any] = {"num_cpus": self.num_cpus, "name": assignment.job.name}
         if self.pin_zone and assignment.zone:  # a job planned without a zone runs anywhere
             opts["resources"] = {zone_resource(assignment.zone): ZONE_DEMAND}
+            if assignment.node:
+                opts["resources"][node_resource(assignment.node)] = ZONE_DEMAND
+        if assignment.zone or assignment.node:
+            opts["runtime_env"] = {"env_vars": {"WATTWISE_ZONE": assignment.zone,
+                                                "WATTWISE_NODE_TYPE": assignment.node}}
         options = dict(self.options, zone=assignment.zone,
                        pricing=self.pricing.get(assignment.zone))
+        if assignment.node:
+            options["node"] = assignment.node
         return ray.remote(_run_on_node).options(**opts).remote(assignment, list(command), options)
 
     def run(self, assignment: Assignment, command: Sequence[str]) -> ExecResult:
-        self._check_zones({assignment.zone})
+        self._check_zones({assignment.zone}, [assignment])
         result: ExecResult = self._ray_module().get(self.submit(assignment, command))
         return result
 
@@ -142,7 +207,7 @@ class RayExecutor(Executor):
         missing = [n for n in names if n not in commands]
         if missing:
             raise BadInput(f"no command for job(s) {', '.join(missing)}")
-        self._check_zones({a.zone for a in plan.assignments})
+        self._check_zones({a.zone for a in plan.assignments}, plan.assignments)
         refs = [self.submit(a, commands[a.job.name]) for a in plan.assignments]
         results = self._ray_module().get(refs)
         return dict(zip(names, results, strict=True))
