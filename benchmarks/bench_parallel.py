@@ -1,0 +1,784 @@
+"""One model, one data set, three layouts on this machine: energy per sample of each.
+
+    .venv/bin/python benchmarks/bench_parallel.py                 # default, ~2-3 min on 2 vCPUs
+    .venv/bin/python benchmarks/bench_parallel.py --json out/parallel.json
+    .venv/bin/python benchmarks/bench_parallel.py --tiny --reps 1  # seconds: does it all run?
+
+Layouts, all training the same MLP on the same samples (same global batch, same steps):
+
+- ``single``: one process;
+- ``ddp``: ``DistributedDataParallel``, 2 ranks on gloo, each half of every batch;
+- ``pipeline``: a 2-stage pipeline with ``torch.distributed.pipelining`` (GPipe
+  schedule), the batch cut into ``--microbatches`` micro-batches.
+
+Ranks are separate processes started as torchrun would start them (``RANK``,
+``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR=127.0.0.1``, a free port); each
+process uses ``--threads`` intra-op threads. Layouts are interleaved over
+``--reps`` repetitions so drifting load hits them alike.
+
+Energy comes from ``wattwise.integrations.distributed.track_distributed`` on
+rank 0 (local rank 0 of this one node), tracking this launcher's process tree so
+both ranks are inside it. On a host without energy counters (no RAPL in a VM)
+wattwise's figure is its *model* sensor: system CPU utilisation times published
+per-vCPU idle/max watts, plus memory; it is an estimate over CPU time, and the
+figures say so (``kind`` and the sensor's source are kept in the JSON). Both
+the machine-wide total and the process tree's share of CPU energy are kept.
+
+Beside the layouts, the same run measures what a layout model needs: the
+single-process compute time per sample at each layout's micro-batch size
+(whole model at the full and the half batch, each pipeline stage at the
+micro-batch), gloo all-reduce throughput of the gradient size, loopback
+point-to-point latency and throughput at the activation size, gradient bytes
+per step, activation bytes per micro-batch and the micro-batch count.
+
+If ``wattwise.estimate.layout`` is importable, a predicted J/sample per layout
+is made from those inputs alone (never from the layouts' own measurements) and
+compared; ``--no-predict`` skips it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve()
+ROOT = HERE.parents[1]
+LAYOUTS = ("single", "ddp", "pipeline")
+
+# -- the workload ---------------------------------------------------------------------
+
+
+def _build_model(width: int, layers: int) -> Any:
+    """An MLP of equal Linear+ReLU blocks, so a 2-way stage cut halves the compute."""
+    import torch
+
+    torch.manual_seed(0)
+    blocks: list[Any] = []
+    for _ in range(layers):
+        blocks += [torch.nn.Linear(width, width), torch.nn.ReLU()]
+    return torch.nn.Sequential(*blocks)
+
+
+def _stage_modules(model: Any, layers: int) -> tuple[Any, Any]:
+    import torch
+
+    cut = 2 * (layers // 2)
+    mods = list(model.children())
+    return torch.nn.Sequential(*mods[:cut]), torch.nn.Sequential(*mods[cut:])
+
+
+def _data(steps: int, batch: int, width: int) -> tuple[Any, Any]:
+    """The same samples for every layout: fixed seed, one tensor per step."""
+    import torch
+
+    g = torch.Generator().manual_seed(1234)
+    x = torch.randn(steps, batch, width, generator=g)
+    y = torch.randn(steps, batch, width, generator=g)
+    return x, y
+
+
+def _param_bytes(model: Any) -> int:
+    return int(sum(p.numel() * p.element_size() for p in model.parameters()))
+
+
+# -- child processes ------------------------------------------------------------------
+
+
+def _init(rank: int, world: int) -> Any:
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    return dist
+
+
+def _timed_loop(step: Any, steps: int, warmup: int, dist: Any, name: str,
+                interval_s: float) -> dict[str, Any]:
+    """Warm up, then run ``steps`` steps inside track_distributed; rank 0 gets the record."""
+    from wattwise.integrations.distributed import track_distributed
+
+    for s in range(warmup):
+        step(s % steps)
+    if dist is not None:
+        dist.barrier()
+    c0 = time.process_time()
+    with track_distributed(name, pid=os.getppid(), store=False, carbon=False,
+                           interval_s=interval_s) as job:
+        if dist is not None:
+            dist.barrier()
+        t0 = time.perf_counter()
+        for s in range(steps):
+            step(s)
+        if dist is not None:
+            dist.barrier()
+        t1 = time.perf_counter()
+    cpu = time.process_time() - c0
+    cpus = [cpu]
+    if dist is not None:
+        gathered: list[Any] = [None] * dist.get_world_size()
+        dist.all_gather_object(gathered, cpu)
+        cpus = [float(c) for c in gathered]
+    out: dict[str, Any] = {"wall_s": t1 - t0, "cpu_s_per_rank": cpus}
+    if job.total is not None:
+        out["total"] = job.total.to_dict()
+    if job.run is not None and job.run.result is not None:
+        res = job.run.result
+        out["result"] = res.to_dict()
+        out["sensors"] = [
+            {"domain": d.domain, "kind": d.kind, "source": d.source}
+            for d in res.domains
+        ]
+    return out
+
+
+def _child_layout(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any] | None:
+    import torch
+
+    torch.set_num_threads(a.threads)
+    dist = _init(rank, world) if world > 1 else None
+    model = _build_model(a.width, a.layers)
+    x, y = _data(a.steps, a.batch, a.width)
+    loss_fn = torch.nn.MSELoss()
+    if a.layout == "single":
+        opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+        def step(s: int) -> None:
+            opt.zero_grad()
+            loss_fn(model(x[s]), y[s]).backward()
+            opt.step()
+    elif a.layout == "ddp":
+        from torch.nn.parallel import DistributedDataParallel
+
+        ddp = DistributedDataParallel(model)
+        opt = torch.optim.SGD(ddp.parameters(), lr=1e-3)
+        half = a.batch // world
+        lo, hi = rank * half, (rank + 1) * half
+
+        def step(s: int) -> None:
+            opt.zero_grad()
+            loss_fn(ddp(x[s, lo:hi]), y[s, lo:hi]).backward()
+            opt.step()
+    else:
+        from torch.distributed.pipelining import PipelineStage, ScheduleGPipe
+
+        sub = _stage_modules(model, a.layers)[rank]
+        stage = PipelineStage(sub, rank, world, torch.device("cpu"))
+        sched = ScheduleGPipe(stage, n_microbatches=a.microbatches, loss_fn=loss_fn)
+        opt = torch.optim.SGD(sub.parameters(), lr=1e-3)
+
+        def step(s: int) -> None:
+            opt.zero_grad()
+            if rank == 0:
+                sched.step(x[s])
+            else:
+                sched.step(target=y[s])
+            opt.step()
+    out = _timed_loop(step, a.steps, a.warmup, dist, f"parallel-{a.layout}", a.interval_s)
+    if dist is not None:
+        dist.destroy_process_group()
+    return out if rank == 0 else None
+
+
+_CPU_S: list[float] = []  # CPU seconds of the last _per_step_s, per call
+
+
+def _per_step_s(fn: Any, n: int) -> float:
+    """Wall seconds per call (what a layout's step sees); CPU seconds kept beside."""
+    fn()
+    fn()
+    c0, t0 = time.process_time(), time.perf_counter()
+    for _ in range(n):
+        fn()
+    _CPU_S[:] = [(time.process_time() - c0) / n]
+    return (time.perf_counter() - t0) / n
+
+
+def _child_compute(a: argparse.Namespace) -> dict[str, Any]:
+    """Single-process fwd+bwd+SGD time per sample at each layout's micro-batch size."""
+    import torch
+
+    torch.set_num_threads(a.threads)
+    model = _build_model(a.width, a.layers)
+    s0, s1 = _stage_modules(model, a.layers)
+    loss_fn = torch.nn.MSELoss()
+    x, y = _data(1, a.batch, a.width)
+    x, y = x[0], y[0]
+    n = max(3, a.steps // 3)
+
+    def whole(b: int) -> Any:
+        opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+        def f() -> None:
+            opt.zero_grad()
+            loss_fn(model(x[:b]), y[:b]).backward()
+            opt.step()
+        return f
+
+    mb = a.batch // a.microbatches
+    grad = torch.randn(mb, a.width)
+    opt0 = torch.optim.SGD(s0.parameters(), lr=1e-3)
+    opt1 = torch.optim.SGD(s1.parameters(), lr=1e-3)
+
+    def stage0() -> None:  # forward, backward from the gradient stage 1 would send
+        s0(x[:mb]).backward(grad)
+
+    def stage1() -> None:  # forward from a received activation, loss, backward to it
+        inp = x[:mb].detach().requires_grad_(True)
+        loss_fn(s1(inp), y[:mb]).backward()
+
+    # A pipeline stage runs M micro-batches' forward and backward, then one SGD step.
+    out: dict[str, Any] = {}
+    for i, (fb, opt) in enumerate(((stage0, opt0), (stage1, opt1))):
+        t_fb = _per_step_s(fb, n * a.microbatches)
+        c_fb = _CPU_S[0]
+        t_opt = _per_step_s(opt.step, n)
+        c_opt = _CPU_S[0]
+        # per sample of the global batch: M micro-batches' forward+backward + one step
+        out[f"stage{i}_microbatch_s_per_sample"] = (a.microbatches * t_fb + t_opt) / a.batch
+        out[f"stage{i}_microbatch_cpu_s_per_sample"] = (a.microbatches * c_fb + c_opt) / a.batch
+    half = a.batch // 2
+    for key, b in (("whole_batch", a.batch), ("whole_half_batch", half)):
+        out[f"{key}_s_per_sample"] = _per_step_s(whole(b), n) / b
+        out[f"{key}_cpu_s_per_sample"] = _CPU_S[0] / b
+    out.update(batch=a.batch, half_batch=half, microbatch=mb)
+    return out
+
+
+def _child_links(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any] | None:
+    """gloo all-reduce of the gradient size; ping-pong latency and activation-size throughput."""
+    import torch
+
+    torch.set_num_threads(a.threads)
+    dist = _init(rank, world)
+    grad_bytes = _param_bytes(_build_model(a.width, a.layers))
+    mb = a.batch // a.microbatches
+    act = torch.zeros(mb, a.width)
+    act_bytes = act.numel() * act.element_size()
+    t = torch.zeros(grad_bytes // 4)
+    reps = max(3, a.steps // 3)
+    for _ in range(2):
+        dist.all_reduce(t)
+    dist.barrier()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        dist.all_reduce(t)
+    ar_s = (time.perf_counter() - t0) / reps
+    peer = 1 - rank
+
+    def pingpong(buf: Any, n: int) -> float:
+        dist.barrier()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            if rank == 0:
+                dist.send(buf, peer)
+                dist.recv(buf, peer)
+            else:
+                dist.recv(buf, peer)
+                dist.send(buf, peer)
+        return (time.perf_counter() - t0) / n / 2  # one way
+
+    pingpong(torch.zeros(1), 5)
+    lat_s = pingpong(torch.zeros(1), 100)
+    pingpong(act, 3)
+    act_s = pingpong(act, 4 * reps)
+    # Is waiting free? rank 1 blocks in recv while rank 0 sleeps: CPU s per wall s.
+    dist.barrier()
+    c0, w0 = time.process_time(), time.perf_counter()
+    if rank == 0:
+        time.sleep(0.2)
+        dist.send(torch.zeros(1), peer)
+    else:
+        dist.recv(torch.zeros(1), peer)
+    wait_cpu = (time.process_time() - c0) / (time.perf_counter() - w0)
+    gathered: list[Any] = [None, None]
+    dist.all_gather_object(gathered, wait_cpu)
+    dist.destroy_process_group()
+    if rank != 0:
+        return None
+    return {
+        "allreduce_bytes": grad_bytes,
+        "allreduce_s": ar_s,
+        # bytes of the tensor over the time: the figure a ring model divides by 2(n-1)/n
+        "allreduce_algbw_bytes_per_s": grad_bytes / ar_s,
+        "allreduce_busbw_bytes_per_s": grad_bytes / ar_s * 2 * (world - 1) / world,
+        "p2p_latency_s": lat_s,
+        "p2p_bytes": act_bytes,
+        "p2p_one_way_s": act_s,
+        "p2p_bytes_per_s": act_bytes / act_s,
+        "recv_wait_cpu_per_wall_s": float(gathered[1]),
+    }
+
+
+def _child_main(a: argparse.Namespace) -> None:
+    rank = int(os.environ.get("RANK", "0"))
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if a.child == "compute":
+        out: dict[str, Any] | None = _child_compute(a)
+    elif a.child == "links":
+        out = _child_links(a, rank, world)
+    else:
+        out = _child_layout(a, rank, world)
+    if out is not None:
+        Path(a.out).write_text(json.dumps(out), encoding="utf-8")
+
+
+# -- launcher -------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _workload_args(a: argparse.Namespace) -> list[str]:
+    return [
+        "--width", str(a.width), "--layers", str(a.layers), "--batch", str(a.batch),
+        "--microbatches", str(a.microbatches), "--steps", str(a.steps),
+        "--warmup", str(a.warmup), "--threads", str(a.threads),
+        "--interval-s", str(a.interval_s),
+    ]
+
+
+def launch(a: argparse.Namespace, child: str, world: int, layout: str = "single",
+           timeout_s: float = 300.0) -> dict[str, Any]:
+    """Start ``world`` ranks as torchrun would on one node; rank 0's JSON back."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.json"
+        procs = []
+        for rank in range(world):
+            env = dict(
+                os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
+                LOCAL_WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+                OMP_NUM_THREADS=str(a.threads),
+            )
+            cmd = [sys.executable, str(HERE), "--child", child, "--layout", layout,
+                   "--out", str(out), *_workload_args(a)]
+            procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, text=True))
+        errors = []
+        for rank, p in enumerate(procs):
+            try:
+                _, err = p.communicate(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                for q in procs:
+                    q.kill()
+                raise RuntimeError(f"{child}/{layout} rank {rank} timed out") from None
+            if p.returncode != 0:
+                errors.append(f"rank {rank} exit {p.returncode}: {err.strip()[-2000:]}")
+        if errors:
+            raise RuntimeError(f"{child}/{layout} failed: " + " | ".join(errors))
+        return dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+def _sizes(a: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    model = _build_model(a.width, a.layers)
+    s0, s1 = _stage_modules(model, a.layers)
+    mb = a.batch // a.microbatches
+    return {
+        "params": int(sum(p.numel() for p in model.parameters())),
+        "gradient_bytes_per_step": _param_bytes(model),
+        "stage_param_bytes": [_param_bytes(s0), _param_bytes(s1)],
+        "activation_bytes_per_microbatch": mb * a.width * torch.zeros(0).element_size(),
+        "microbatches": a.microbatches,
+        "microbatch": mb,
+        "samples": a.steps * a.batch,
+        "flops_per_sample_approx": 6 * int(sum(p.numel() for p in model.parameters())),
+    }
+
+
+def _loadavg() -> list[float]:
+    try:
+        return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
+    except OSError:
+        return []
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def host_power() -> dict[str, Any]:
+    """wattwise's model-sensor watts for this host: per CPU idle and busy, memory."""
+    from wattwise.sensors.model import ModelSensor
+
+    sensor = ModelSensor()
+    idle, busy = sensor.power_w(0.0), sensor.power_w(1.0)
+    cpus = float(sensor.describe()["cpus_counted"])
+    return {
+        "cpus": cpus,
+        "cpu_idle_w_per_cpu": idle["cpu:model"][0] / cpus,
+        "cpu_busy_w_per_cpu": busy["cpu:model"][0] / cpus,
+        "memory_w": idle.get("memory:model", (0.0,))[0],
+        "source": "; ".join(f"{d.name} ({d.source})" for d in sensor.domains()),
+    }
+
+
+def _layout_row(rec: dict[str, Any], samples: int, power: dict[str, Any]) -> dict[str, Any]:
+    """One repetition of one layout: wattwise's figures three ways (see render())."""
+    total = rec.get("total") or {}
+    res = rec.get("result") or {}
+    attr = res.get("attribution") or {}
+    mem = sum(d["energy_j"] for d in res.get("domains", [])
+              if d.get("in_total") and d.get("component") == "memory")
+    energy = float(total.get("energy_j", float("nan")))
+    tree_j = float(attr.get("attributed_cpu_energy_j", float("nan"))) + mem
+    window = float(total.get("duration_s", float("nan")))
+    tree_cpu = float(attr.get("tree_cpu_s", float("nan")))
+    # The same model over this process tree's CPU time alone: the machine's idle
+    # floor and memory for the window, plus the busy increment for the tree's CPU s.
+    own_j = ((power["cpus"] * power["cpu_idle_w_per_cpu"] + power["memory_w"]) * window
+             + (power["cpu_busy_w_per_cpu"] - power["cpu_idle_w_per_cpu"]) * tree_cpu)
+    return {
+        "wall_s": rec["wall_s"],
+        "samples_per_s": samples / rec["wall_s"],
+        "own_energy_j": own_j,
+        "own_j_per_sample": own_j / samples,
+        "energy_j": energy,
+        "energy_low_j": total.get("low_j"),
+        "energy_high_j": total.get("high_j"),
+        "j_per_sample": energy / samples,
+        "tree_energy_j": tree_j,
+        "tree_j_per_sample": tree_j / samples,
+        "tree_cpu_s": tree_cpu,
+        "tree_cpu_share": attr.get("share"),
+        "machine_busy_cpu_s": attr.get("machine_busy_cpu_s"),
+        "window_s": window,
+        "kind": total.get("kind"),
+        "cpu_s_per_rank": rec["cpu_s_per_rank"],
+        "sensors": rec.get("sensors", []),
+    }
+
+
+def _median(rows: list[dict[str, Any]], key: str) -> float:
+    vals = [float(r[key]) for r in rows if r.get(key) is not None]
+    return statistics.median(vals) if vals else float("nan")
+
+
+def _spread(rows: list[dict[str, Any]], key: str) -> tuple[float, float]:
+    vals = [float(r[key]) for r in rows if r.get(key) is not None]
+    return (min(vals), max(vals)) if vals else (float("nan"), float("nan"))
+
+
+def _flops_per_sample(params: float, layers: int, width: int) -> float:
+    """The layout model's FLOPs per token at sequence length 1 (6 x params + 12 x L x h)."""
+    return 6.0 * params + 12.0 * layers * width
+
+
+def predict(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Predicted J/sample per layout from ``wattwise.estimate.layout``, when it exists.
+
+    Only the single-process compute rates (at each layout's micro-batch size), the
+    link figures measured here and the host's power model go in; nothing measured
+    on the DDP or pipeline runs does. The MLP is a layout model of sequence length
+    1 (a sample is a token). That model sends bf16 tensors (2 bytes a value); this
+    MLP sends fp32, so each link's bandwidth is given at half its measured bytes/s,
+    which makes the model's transfer times those measured. Each rank is one CPU at
+    the model sensor's busy watts; the host's other CPUs idle and its memory are
+    added as ``host_w``, so the figure is the machine's, as wattwise measures it.
+    """
+    try:
+        from wattwise.estimate.layout import ModelShape, cpu_device, estimate_layout
+        from wattwise.estimate.layout_comm import Links
+    except ImportError as exc:
+        return {"available": False, "reason": f"wattwise.estimate.layout not importable: {exc}"}
+    sz, comp, ln, pw = inputs["sizes"], inputs["compute"], inputs["links"], inputs["power"]
+    st = inputs["settings"]
+    fps = _flops_per_sample(sz["params"], st["layers"], st["width"])
+    shape = ModelShape(name=f"MLP {st['layers']}x{st['width']}", params=float(sz["params"]),
+                       layers=st["layers"], hidden=st["width"], heads=1, seq_len=1, vocab=0)
+    fp32 = 2.0  # the model's 2-byte values against these 4-byte ones
+    cases = {
+        # layout, seconds per sample of one device's work, link GB/s (model units)
+        "single": ("dp=1,tp=1,pp=1", comp["whole_batch_s_per_sample"], None),
+        "ddp": ("dp=2,tp=1,pp=1", comp["whole_half_batch_s_per_sample"],
+                ln["allreduce_busbw_bytes_per_s"] / 1e9 / fp32),
+        # each device runs half the model; the slower stage sets the pipeline's pace
+        "pipeline": (f"dp=1,tp=1,pp=2,microbatches={sz['microbatches']}",
+                     2 * max(comp["stage0_microbatch_s_per_sample"],
+                             comp["stage1_microbatch_s_per_sample"]),
+                     ln["p2p_bytes_per_s"] / 1e9 / fp32),
+    }
+    out: dict[str, Any] = {"available": True, "j_per_sample": {}, "step_s": {},
+                           "samples_per_s": {}, "estimates": {}}
+    try:
+        for lay, (text, s_per_sample, gb_s) in cases.items():
+            n = 1 if lay == "single" else 2
+            dev = cpu_device(
+                fps / s_per_sample / 1e9, cpus=1.0,
+                memory_gb=psutil_total_gb() / n,
+                busy_w=pw["cpu_busy_w_per_cpu"], idle_w=pw["cpu_idle_w_per_cpu"],
+                comm_w=pw["cpu_busy_w_per_cpu"], name=f"{inputs['cpu']} (1 CPU)",
+            )
+            links = (None if gb_s is None
+                     else Links("loopback gloo, measured", 2, gb_s, gb_s,
+                                source="measured in this run"))
+            host_w = ((pw["cpus"] - n) * pw["cpu_idle_w_per_cpu"] + pw["memory_w"]) / n
+            est = estimate_layout(shape, text, device=dev, links=links,
+                                  global_batch=st["batch"], gemm_efficiency=1.0,
+                                  host_w=host_w)
+            out["j_per_sample"][lay] = est.energy_per_token_j
+            out["step_s"][lay] = est.step_s
+            out["samples_per_s"][lay] = est.tokens_per_s
+            out["estimates"][lay] = est.to_dict()
+    except Exception as exc:  # noqa: BLE001 - an unfinished model must not sink the run
+        return {"available": False,
+                "reason": f"wattwise.estimate.layout failed: {type(exc).__name__}: {exc}"}
+    return out
+
+
+def psutil_total_gb() -> float:
+    import psutil
+
+    return float(psutil.virtual_memory().total) / 1e9
+
+
+def run(a: argparse.Namespace) -> dict[str, Any]:
+    sizes = _sizes(a)
+    power = host_power()
+    load_before = _loadavg()
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    reps: list[dict[str, Any]] = []
+    for r in range(a.reps):
+        order = LAYOUTS[r % 3:] + LAYOUTS[:r % 3]  # rotate so no layout always goes first
+        rep: dict[str, Any] = {"order": list(order), "load_before": _loadavg()}
+        rep["compute"] = launch(a, "compute", 1)
+        rep["links"] = launch(a, "links", 2)
+        for lay in order:
+            world = 1 if lay == "single" else 2
+            rec = launch(a, "layout", world, lay)
+            rep[lay] = _layout_row(rec, sizes["samples"], power)
+            rep[lay]["raw"] = rec
+        rep["load_after"] = _loadavg()
+        reps.append(rep)
+        print(f"rep {r + 1}/{a.reps} done, load {rep['load_after']}", file=sys.stderr)
+    summary: dict[str, Any] = {}
+    for lay in LAYOUTS:
+        rows = [rep[lay] for rep in reps]
+        summary[lay] = {k: _median(rows, k) for k in
+                        ("wall_s", "samples_per_s", "own_energy_j", "own_j_per_sample",
+                         "energy_j", "j_per_sample", "tree_energy_j", "tree_j_per_sample",
+                         "tree_cpu_s", "tree_cpu_share", "window_s")}
+        summary[lay]["own_j_per_sample_range"] = _spread(rows, "own_j_per_sample")
+        summary[lay]["j_per_sample_range"] = _spread(rows, "j_per_sample")
+        summary[lay]["cpu_s_per_rank"] = [
+            statistics.median(row["cpu_s_per_rank"][i] for row in rows)
+            for i in range(len(rows[0]["cpu_s_per_rank"]))
+        ]
+        summary[lay]["kind"] = rows[0]["kind"]
+        summary[lay]["sensors"] = rows[0]["sensors"]
+    compute = {k: statistics.median(rep["compute"][k] for rep in reps)
+               for k in reps[0]["compute"]}
+    links = {k: statistics.median(rep["links"][k] for rep in reps) for k in reps[0]["links"]}
+    settings = {k: getattr(a, k) for k in ("width", "layers", "batch", "microbatches",
+                                            "steps", "warmup", "threads", "reps",
+                                            "interval_s")}
+    inputs = {
+        "sizes": sizes,
+        "compute": compute,
+        "links": links,
+        "power": power,
+        "settings": settings,
+        "world_size": 2,
+        "cpu": _cpu_model(),
+    }
+    prediction = None if a.no_predict else predict(inputs)
+    if prediction is not None and prediction.get("available"):
+        # Paired: each rep's prediction from that rep's own inputs, against that rep.
+        errors: dict[str, list[float]] = {lay: [] for lay in LAYOUTS}
+        for rep in reps:
+            p = predict({**inputs, "compute": rep["compute"], "links": rep["links"]})
+            if p.get("available"):
+                rep["prediction_j_per_sample"] = p["j_per_sample"]
+                for lay in LAYOUTS:
+                    meas = rep[lay]["own_j_per_sample"]
+                    errors[lay].append(100 * (p["j_per_sample"][lay] - meas) / meas)
+        prediction["paired_error_pct"] = {
+            lay: {"median": statistics.median(v), "min": min(v), "max": max(v)}
+            for lay, v in errors.items() if v
+        }
+    return {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "started_utc": started,
+        "finished_utc": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "machine": {"cpu": _cpu_model(), "logical_cpus": os.cpu_count(),
+                    "python": platform.python_version(), "torch": _torch_version()},
+        "load_before": load_before,
+        "load_after": _loadavg(),
+        "settings": settings,
+        "inputs": inputs,
+        "summary": summary,
+        "prediction": prediction,
+        "reps": reps,
+    }
+
+
+def _torch_version() -> str:
+    import torch
+
+    return str(torch.__version__)
+
+
+def _pct(pred: float, meas: float) -> str:
+    return f"{100 * (pred - meas) / meas:+.0f} %" if meas else "n/a"
+
+
+def render(res: dict[str, Any]) -> str:
+    """Markdown: the layouts' figures, the measured inputs, the prediction if made."""
+    s, inp = res["summary"], res["inputs"]
+    sz, comp, ln, pw = inp["sizes"], inp["compute"], inp["links"], inp["power"]
+    st = res["settings"]
+    pred = res.get("prediction") or {}
+    pj = pred.get("j_per_sample", {}) if pred.get("available") else {}
+    lines = [
+        f"machine: {res['machine']['cpu']}, {res['machine']['logical_cpus']} logical CPUs; "
+        f"torch {res['machine']['torch']}; {res['started_utc']} -> {res['finished_utc']}",
+        f"load average (1, 5, 15 min) before {res['load_before']} after {res['load_after']}",
+        f"model: MLP {st['layers']} x (Linear({st['width']}) + ReLU), {sz['params']:,} params; "
+        f"{sz['samples']} samples = {st['steps']} steps x global batch {st['batch']}; "
+        f"{st['threads']} thread(s) per process; median of {st['reps']} interleaved reps",
+        "",
+        "| layout | wall s | samples/s | J/sample (tree CPU time) | range "
+        "| J/sample (machine) | J/sample (tree share) | CPU s per rank |"
+        + (" predicted J/sample | error | paired error, median (min..max) "
+           "| predicted samples/s |" if pj else ""),
+        "|---|---:|---:|---:|---|---:|---:|---|" + ("---:|---:|---|---:|" if pj else ""),
+    ]
+    for lay in LAYOUTS:
+        r = s[lay]
+        lo, hi = r["own_j_per_sample_range"]
+        row = (
+            f"| {lay} | {r['wall_s']:.2f} | {r['samples_per_s']:.1f} "
+            f"| {r['own_j_per_sample']:.4f} | {lo:.4f}-{hi:.4f} | {r['j_per_sample']:.4f} "
+            f"| {r['tree_j_per_sample']:.4f} "
+            f"| {', '.join(f'{c:.2f}' for c in r['cpu_s_per_rank'])} |"
+        )
+        if pj:
+            p = float(pj[lay])
+            pe = pred.get("paired_error_pct", {}).get(lay)
+            paired = (f"{pe['median']:+.0f} % ({pe['min']:+.0f}..{pe['max']:+.0f})"
+                      if pe else "n/a")
+            row += (f" {p:.4f} | {_pct(p, r['own_j_per_sample'])} | {paired} "
+                    f"| {float(pred['samples_per_s'][lay]):.1f} |")
+        lines.append(row)
+    sens = s["single"]["sensors"]
+    lines += [
+        "",
+        "All energy is wattwise's (`track_distributed` on rank 0, local rank 0, over the "
+        f"launcher's process tree), kind `{s['single']['kind']}`: this host has no energy "
+        "counter, so it is the model sensor, CPU utilisation times published watts, "
+        "plus memory: " + "; ".join(f"{d['domain']} ({d['source']})" for d in sens) + ".",
+        f"*tree CPU time*: that model over the process tree's CPU seconds alone "
+        f"({pw['cpus']:g} CPUs x {pw['cpu_idle_w_per_cpu']:.2f} W idle + memory "
+        f"{pw['memory_w']:.2f} W for the window, + "
+        f"{pw['cpu_busy_w_per_cpu'] - pw['cpu_idle_w_per_cpu']:.2f} W per busy CPU s), what "
+        "wattwise would read on an otherwise idle machine; *machine*: wattwise's total, "
+        "everything on the host; *tree share*: its CPU energy x the tree's share of busy CPU "
+        "time, plus memory.",
+        "",
+        "| input (measured in this run, median of reps) | value |",
+        "|---|---:|",
+        f"| compute, whole model, batch {comp['batch']:.0f} (single) | "
+        f"{1e3 * comp['whole_batch_s_per_sample']:.3f} ms/sample "
+        f"({1e3 * comp['whole_batch_cpu_s_per_sample']:.3f} CPU ms) |",
+        f"| compute, whole model, batch {comp['half_batch']:.0f} (a DDP rank) | "
+        f"{1e3 * comp['whole_half_batch_s_per_sample']:.3f} ms/sample "
+        f"({1e3 * comp['whole_half_batch_cpu_s_per_sample']:.3f} CPU ms) |",
+        f"| compute, stage 0: {sz['microbatches']} micro-batches of {comp['microbatch']:.0f} "
+        "+ 1 SGD step | "
+        f"{1e3 * comp['stage0_microbatch_s_per_sample']:.3f} ms/sample "
+        f"({1e3 * comp['stage0_microbatch_cpu_s_per_sample']:.3f} CPU ms) |",
+        f"| compute, stage 1: {sz['microbatches']} micro-batches of {comp['microbatch']:.0f} "
+        "+ 1 SGD step | "
+        f"{1e3 * comp['stage1_microbatch_s_per_sample']:.3f} ms/sample "
+        f"({1e3 * comp['stage1_microbatch_cpu_s_per_sample']:.3f} CPU ms) |",
+        f"| gloo all-reduce of {ln['allreduce_bytes'] / 1e6:.2f} MB, 2 ranks | "
+        f"{1e3 * ln['allreduce_s']:.2f} ms = {ln['allreduce_algbw_bytes_per_s'] / 1e9:.3f} GB/s |",
+        f"| gloo send/recv, 4 B, one way | {1e6 * ln['p2p_latency_s']:.0f} us |",
+        f"| gloo send/recv, {ln['p2p_bytes'] / 1e3:.1f} kB, one way | "
+        f"{1e6 * ln['p2p_one_way_s']:.0f} us = {ln['p2p_bytes_per_s'] / 1e9:.3f} GB/s |",
+        f"| CPU s per wall s of a rank blocked in gloo recv | "
+        f"{ln['recv_wait_cpu_per_wall_s']:.3f} |",
+        f"| gradient bytes per step | {sz['gradient_bytes_per_step']:,} |",
+        f"| activation bytes per micro-batch (each way) | "
+        f"{sz['activation_bytes_per_microbatch']:,} |",
+        f"| micro-batches per step (pipeline) | {sz['microbatches']} |",
+    ]
+    if pred and not pred.get("available"):
+        lines += ["", f"prediction: not made ({pred.get('reason')})"]
+    elif pj:
+        meas = sorted(LAYOUTS, key=lambda k: s[k]["own_j_per_sample"])
+        guess = sorted(LAYOUTS, key=lambda k: float(pj[k]))
+        lines += ["", "prediction: `wattwise.estimate.layout.estimate_layout` from the "
+                      "single-process compute rates, the link figures and the power model "
+                      "above (nothing from the DDP or pipeline runs); ranking by J/sample: "
+                      f"measured {' < '.join(meas)}, predicted {' < '.join(guess)} "
+                      f"({'same' if meas == guess else 'different'})"]
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--width", type=int, default=512)
+    p.add_argument("--layers", type=int, default=8, help="Linear blocks (even: 2 equal stages)")
+    p.add_argument("--batch", type=int, default=64, help="global batch per step")
+    p.add_argument("--microbatches", type=int, default=4)
+    p.add_argument("--steps", type=int, default=40)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads per process")
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--interval-s", type=float, default=0.25)
+    p.add_argument("--tiny", action="store_true", help="a seconds-long smoke run")
+    p.add_argument("--no-predict", action="store_true")
+    p.add_argument("--json", type=Path)
+    p.add_argument("--child", choices=("layout", "compute", "links"), help=argparse.SUPPRESS)
+    p.add_argument("--layout", choices=LAYOUTS, default="single", help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    return p
+
+
+def _check(a: argparse.Namespace) -> None:
+    if a.tiny:
+        a.width, a.layers, a.batch, a.microbatches, a.steps, a.warmup = 64, 2, 8, 2, 4, 1
+    for name in ("width", "layers", "batch", "microbatches", "steps", "threads", "reps"):
+        if getattr(a, name) < 1:
+            raise SystemExit(f"bench_parallel: --{name} must be >= 1")
+    if a.layers % 2 or a.batch % 2 or a.batch % a.microbatches:
+        raise SystemExit("bench_parallel: --layers and --batch must be even and --batch a "
+                         "multiple of --microbatches")
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = _parser().parse_args(argv)
+    _check(a)
+    if a.child:
+        _child_main(a)
+        return 0
+    res = run(a)
+    if a.json:
+        a.json.parent.mkdir(parents=True, exist_ok=True)
+        a.json.write_text(json.dumps(res, indent=2), encoding="utf-8")
+    print(render(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

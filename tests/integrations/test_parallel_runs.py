@@ -1,0 +1,95 @@
+"""benchmarks/bench_parallel.py at tiny size: single, DDP and a 2-stage pipeline really run
+on gloo, each measured by track_distributed, and the layout prediction is made from the
+measured inputs alone."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_parallel.py"
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_parallel", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("bench_parallel", mod)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _need_gloo() -> None:
+    pytest.importorskip("torch")
+    dist = pytest.importorskip("torch.distributed")
+    if not dist.is_available():
+        pytest.skip("torch.distributed is not available in this torch build")
+    if not dist.is_gloo_available():
+        pytest.skip("torch.distributed has no gloo backend in this build")
+    pytest.importorskip("torch.distributed.pipelining")
+
+
+@pytest.mark.slow
+def test_three_layouts_run_end_to_end_and_each_has_an_energy_record() -> None:
+    _need_gloo()
+    bench = _bench()
+    args = bench._parser().parse_args(["--tiny", "--reps", "1", "--interval-s", "0.1"])
+    bench._check(args)
+    args.steps = 60  # long enough for /proc's 10 ms CPU-time ticks to resolve the tree
+    power = bench.host_power()
+    samples = args.steps * args.batch
+    for layout, world in (("single", 1), ("ddp", 2), ("pipeline", 2)):
+        rec = bench.launch(args, "layout", world, layout, timeout_s=120)
+        # rank 0 measured the node once; the job total lists it, with its provenance
+        assert [n["rank"] for n in rec["total"]["nodes"]] == [0], layout
+        assert rec["total"]["energy_j"] > 0, layout
+        assert rec["total"]["kind"] in ("measured", "estimated"), layout
+        assert len(rec["cpu_s_per_rank"]) == world, layout
+        assert {s["domain"] for s in rec["sensors"]}, layout
+        row = bench._layout_row(rec, samples, power)
+        assert row["wall_s"] > 0 and math.isfinite(row["own_j_per_sample"]), layout
+        assert row["own_j_per_sample"] > 0 and row["j_per_sample"] > 0, layout
+        # both ranks live under the launcher's tree: its CPU time covers every rank's
+        # (less one 10 ms tick per rank and edge, and the time before the window opened)
+        assert row["tree_cpu_s"] >= 0.8 * sum(row["cpu_s_per_rank"]) - 0.02 * world, layout
+
+
+def _inputs(bench: ModuleType) -> dict[str, Any]:
+    args = bench._parser().parse_args(["--tiny"])
+    bench._check(args)
+    settings = {k: getattr(args, k) for k in ("width", "layers", "batch", "microbatches",
+                                               "steps", "warmup", "threads", "reps",
+                                               "interval_s")}
+    return {
+        "sizes": bench._sizes(args),
+        "compute": {"whole_batch_s_per_sample": 1e-4, "whole_half_batch_s_per_sample": 1.2e-4,
+                    "stage0_microbatch_s_per_sample": 0.6e-4,
+                    "stage1_microbatch_s_per_sample": 0.7e-4},
+        "links": {"allreduce_busbw_bytes_per_s": 1e9, "p2p_bytes_per_s": 1e8},
+        "power": {"cpus": 2.0, "cpu_idle_w_per_cpu": 0.5, "cpu_busy_w_per_cpu": 4.0,
+                  "memory_w": 5.0},
+        "settings": settings,
+        "cpu": "test CPU",
+    }
+
+
+def test_prediction_uses_the_inputs_and_slower_links_cost_more() -> None:
+    pytest.importorskip("torch")
+    bench = _bench()
+    inputs = _inputs(bench)
+    fast = bench.predict(inputs)
+    if not fast["available"]:
+        pytest.skip(f"no layout model to predict with: {fast['reason']}")
+    assert set(fast["j_per_sample"]) == {"single", "ddp", "pipeline"}
+    assert all(v > 0 for v in fast["j_per_sample"].values())
+    inputs["links"] = {"allreduce_busbw_bytes_per_s": 1e7, "p2p_bytes_per_s": 1e6}
+    slow = bench.predict(inputs)
+    assert slow["j_per_sample"]["single"] == pytest.approx(fast["j_per_sample"]["single"])
+    assert slow["j_per_sample"]["ddp"] > fast["j_per_sample"]["ddp"]
+    assert slow["j_per_sample"]["pipeline"] > fast["j_per_sample"]["pipeline"]
