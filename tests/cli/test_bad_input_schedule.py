@@ -226,7 +226,7 @@ CASES: list[tuple[list[str], str]] = [
     (["plan", "{jobs_like_list}", *DB], "like_run must be a run id or name"),
     (["plan", "{jobs_deep}", *DB], "is not usable JSON"),
     (["plan", "{jobs_bigint}", *DB], "is not usable JSON"),
-    (["plan", "{jobs_not_obj}", *DB], "expected an object, got int"),
+    (["plan", "{jobs_not_obj}", *DB], "an object at the top level, got a JSON list"),
     (["plan", "{jobs_top_str}", *DB], 'expected {"jobs": [...]}'),
     (["plan", "{jobs_no_jobs}", *DB], 'expected {"jobs": [...]}'),
     (["plan", "{jobs_not_json}", *DB], "is not JSON"),

@@ -177,12 +177,12 @@ def test_simulate_names_each_zones_own_trace_in_its_footer() -> None:
     assert footer.count("[DE]") == 1 and footer.count("[FR]") == 1
 
 
-def test_simulate_default_span_stays_inside_the_traces_year() -> None:
-    # The shipped traces run on into 2021-01-09 as padding; a default run must not plan
+def test_simulate_full_span_stays_inside_the_traces_year() -> None:
+    # The shipped traces run on into 2021-01-09 as padding; the full year must not plan
     # nightly jobs there (2020 has 366 days, so at most 366 nightly jobs).
     r = runner.invoke(app, ["simulate", "--zone", "GB", "--scenario", "nightly", "--flex", "1",
                             "--noise", "0", "--forecaster", "persistence-last", "--json",
-                            "--strategy", "once"])
+                            "--strategy", "once", "--full"])
     assert r.exit_code == 0, r.output
     (row,) = json.loads(r.output)
     assert 360 <= row["n_jobs"] <= 366

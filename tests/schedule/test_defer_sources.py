@@ -86,3 +86,55 @@ def test_zone_without_a_shipped_trace_says_what_to_pass() -> None:
 def test_trace_and_provider_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="either"):
         window_intensity("GB", NOW, 8 * H, trace=tmp_path / "x.csv", provider="ukcarbon")
+
+
+def _ran(summary: dict[str, object] | None) -> tuple[object, object]:
+    from wattwise.schedule.executors import ExecResult
+    from wattwise.schedule.jobs import Job
+    from wattwise.schedule.planner import Assignment
+
+    # A 1-hour, 100 W job planned at 500 g/kWh for its usual time (now): 50 g.
+    job = Job("train", 3600.0, NOW, NOW + 8 * H, power_w=100.0, zones=("DE",))
+    a = Assignment(job, "DE", ((NOW + 4 * H, NOW + 5 * H),), expected_g=10.0, baseline_g=50.0)
+    return a, ExecResult(0, NOW + 4 * H, NOW + 5 * H, 0.0, 0, 7, summary, [], 100.0, 100.0,
+                         "trace fc.csv")
+
+
+def test_a_runs_outcome_is_its_records_figures_against_the_usual_time() -> None:
+    from wattwise.schedule.defer import run_outcome
+
+    summary = {
+        "energy_j": 720000.0, "low_j": 600000.0, "high_j": 800000.0, "kind": "measured",
+        "duration_s": 3600.0,
+        "domains": [{"domain": "gpu:0", "source": "nvml energy counter", "in_total": True},
+                    {"domain": "cpu:package-0", "source": "rapl", "in_total": False}],
+        # 0.2 kWh at the facility, priced at 100 g/kWh: 20 g.
+        "emissions": {"emissions_g": 20.0, "low_g": 16.7, "high_g": 22.2,
+                      "facility_energy_kwh": 0.2, "avg_intensity_g_per_kwh": 100.0,
+                      "pue": 1.0},
+    }
+    a, res = _ran(summary)
+    o = run_outcome(a, res, "trace:fc.csv")  # type: ignore[arg-type]
+    assert (o.energy_j, o.energy_kind, o.run_id) == (720000.0, "measured", 7)
+    assert o.energy_sources == ("gpu:0: nvml energy counter",)  # only what is in the total
+    assert (o.emissions_g, o.intensity_g_per_kwh, o.priced_on) == (20.0, 100.0, "trace fc.csv")
+    # The usual time's intensity from the plan: 50 g for 0.1 kWh = 500 g/kWh; the run's
+    # 0.2 kWh there would have been 100 g: 80 g (80 %) saved, an estimate.
+    assert o.usual_g_per_kwh == pytest.approx(500.0)
+    assert (o.usual_start_unix_s, o.usual_zone, o.usual_from) == (NOW, "DE", "trace:fc.csv")
+    assert o.usual_g == pytest.approx(100.0)
+    assert o.saving_g == pytest.approx(80.0) and o.saving_pct == pytest.approx(80.0)
+    d = o.to_dict()
+    assert d["saving_kind"] == "estimated" and d["energy_sources"] == ["gpu:0: nvml energy counter"]
+
+
+def test_a_run_without_emissions_has_no_saving_rather_than_a_zero() -> None:
+    from wattwise.schedule.defer import run_outcome
+
+    a, res = _ran({"energy_j": 5.0, "kind": "estimated", "domains": []})
+    o = run_outcome(a, res, "trace:fc.csv")  # type: ignore[arg-type]
+    assert o.energy_j == 5.0 and o.emissions_g is None
+    assert o.usual_g is None and o.saving_g is None and o.saving_pct is None
+    a, res = _ran(None)
+    o = run_outcome(a, res, "trace:fc.csv")  # type: ignore[arg-type]
+    assert o.energy_j is None and o.energy_kind == "none" and o.saving_g is None

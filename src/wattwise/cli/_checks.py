@@ -40,10 +40,18 @@ def float_in(value: float | None, label: str, low: float, high: float, *,
 
 
 def items(value: str, label: str) -> list[str]:
-    """The non-empty comma-separated items of ``value``; at least one, at most ``MAX_LIST``."""
-    out = [v.strip() for v in value.split(",") if v.strip()]
-    if not out:
+    """The comma-separated items of ``value``, stripped; at least one, at most ``MAX_LIST``.
+
+    An empty item (``1,,2``, ``a,``, ``,a``) is refused, naming its place: it is a typo
+    whose intended value would otherwise be dropped without a word."""
+    parts = value.split(",")
+    out = [v.strip() for v in parts]
+    if not any(out):
         die(f"{label} must name at least one value")
+    for i, v in enumerate(out, 1):
+        if not v:
+            die(f"{label} has an empty item (item {i} of {len(parts)} in {shown(value)}); "
+                "remove the extra comma")
     if len(out) > MAX_LIST:
         die(f"{label} takes at most {MAX_LIST} values, got {len(out)}")
     return out

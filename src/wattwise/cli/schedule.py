@@ -6,19 +6,22 @@ import csv
 import io
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from wattwise._userinput import format_time, shown
-from wattwise.cli._checks import MAX_LIST, check_command, check_db, run_name
+from wattwise.cli._checks import MAX_LIST, check_command, check_db, items, run_name
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 
 DAY_S = 86400.0
 COLUMNS = ("zone", "scenario", "forecaster", "strategy", "noise_pct", "noise_kind", "slot_s",
            "n_jobs", "baseline_g", "strategy_g", "optimum_g", "saving_pct", "optimum_saving_pct",
-           "realised_pct", "n_moved", "p_save_mean", "moved_saved_pct", "wall_s")
+           "realised_pct", "n_moved", "p_save_mean", "moved_saved_pct", "wall_s",
+           "span", "span_start_utc", "span_end_utc", "span_days", "jobs_start_utc",
+           "jobs_end_utc", "trace_start_utc", "trace_end_utc")
 #: --p-min's default (the rule's calibrated one; kept here so --help imports nothing heavy).
 P_MIN_DEFAULT = 0.5
 
@@ -40,17 +43,34 @@ MAX_FLEX_H = 168.0
 MAX_NOISE_PCT = 1000.0
 #: --seed range (numpy's generators take any non-negative integer; this keeps it 64-bit).
 MAX_SEED = 2**63 - 1
+#: Days a plain `wattwise simulate` replays (without --start, --end or --full): a quick
+#: look that takes seconds; the year-long study is --full.
+QUICK_DAYS = 14
+#: Days of trace before the first simulated one, as history for the forecaster.
+HISTORY_DAYS = 12
+
+
+#: A plain decimal number, as --flex and --noise take them.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _numbers(text: str, what: str, high: float) -> list[float]:
-    try:
-        out = [float(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        die(f"{what} must be comma-separated numbers, got {shown(text)}")
-    if not out:
+    parts = [x.strip() for x in text.split(",")]
+    if not any(parts):
         die(f"{what} must name at least one number, got {shown(text)}")
-    if len(out) > MAX_VALUES:
-        die(f"{what} takes at most {MAX_VALUES} values, got {len(out)}")
+    if "" in parts:  # 1,,2 or 1, : a value lost to a typo, never dropped silently
+        die(f"{what} must be comma-separated numbers without an empty item (item "
+            f"{parts.index('') + 1} of {len(parts)} in {shown(text)}); remove the extra comma")
+    out: list[float] = []
+    for x in items(text, what):
+        # Plain decimals only: Python's float() would also read "1_0" as 10, and
+        # "infinity", which no one means as a number of hours or percent.
+        if not _DECIMAL.fullmatch(x):
+            die(f"{what} must be comma-separated numbers, got {shown(text)}")
+        value = float(x)
+        if value in out:  # the same simulation twice, and rows the table would merge
+            die(f"{what} names {value:g} twice; give each value once")
+        out.append(value)
     if any(not 0 <= x <= high for x in out):  # NaN fails too
         die(f"{what} must be numbers from 0 to {high:g}, got {shown(text)}")
     return out
@@ -116,17 +136,23 @@ def simulate(
                                 "carbon that moves a job."),
     start: str | None = typer.Option(None, "--start", help="First day (UTC); default 12 days "
                                      "after the trace starts, history for the forecaster."),
-    end: str | None = typer.Option(None, "--end", help="End (UTC); default the end of the "
-                                   "trace's year (or the trace's end, if sooner)."),
+    end: str | None = typer.Option(None, "--end", help="End (UTC); default: with --start or "
+                                   "--full the end of the trace's year (or the trace's end, "
+                                   f"if sooner), else {QUICK_DAYS} days after the start."),
+    full: bool = typer.Option(False, "--full", help="Replay the trace's whole year (the full "
+                              "study; minutes) instead of the quick default of its first "
+                              f"{QUICK_DAYS} days."),
     seed: int = typer.Option(0, "--seed", help="Seed of the noise and the ML job draws."),
     csv_out: Path | None = typer.Option(None, "--csv", help="Also write the table as CSV."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Replay a year of intensity: carbon-aware timing against the usual time and the oracle.
+    """Replay intensity traces: carbon-aware timing against the usual time and the oracle.
 
-    Decisions use only forecasts fitted on data before each decision. The oracle's setup
-    of Let's Wait Awhile: wattwise simulate --scenario nightly --job-duration 30m --due 01:00
-    --utc --slot 30m --noise 0
+    By default a quick replay of the first 14 days of each trace (after 12 days of
+    history); --full replays its whole year, --start/--end any span; the dates replayed
+    are printed with the results. Decisions use only forecasts fitted on data before
+    each decision. The oracle's setup of Let's Wait Awhile: wattwise simulate --full
+    --scenario nightly --job-duration 30m --due 01:00 --utc --slot 30m --noise 0
     """
     import time as _time
 
@@ -142,8 +168,10 @@ def simulate(
         die(f"--scenario must be all, nightly or ml, got {shown(scenario)}")
     if noise_kind not in ("multiplicative", "additive"):
         die(f"--noise-kind must be multiplicative or additive, got {shown(noise_kind)}")
-    strategies = list(dict.fromkeys(x.strip() for x in strategy.split(",") if x.strip()))
-    if not strategies or any(x not in ("once", "replan") for x in strategies):
+    strategies = items(strategy, "--strategy")
+    if len(set(strategies)) < len(strategies):
+        die(f"--strategy names a strategy twice, got {shown(strategy)}; give each once")
+    if any(x not in ("once", "replan") for x in strategies):
         die(f"--strategy must be once, replan or once,replan, got {shown(strategy)}")
     forecaster_for(forecaster)
     check_p_min(p_min)
@@ -157,6 +185,11 @@ def simulate(
     zones = list(dict.fromkeys(get_zone(z).name for z in zone))
     if trace is not None and len(zones) != 1:
         die("--trace replays one zone: pass exactly one --zone for it")
+    if full and (start is not None or end is not None):
+        die("--full replays each trace's whole year; give it without --start/--end")
+    quick = not full and start is None and end is None
+    span_kind = (f"quick default: the first {QUICK_DAYS} days" if quick else
+                 "full year" if full else "as given by --start/--end")
     t_start, t_end = _date(start, "--start"), _date(end, "--end")
     if t_start is not None and t_end is not None and t_end <= t_start:
         die(f"--end ({end}) must be after --start ({start})")
@@ -167,8 +200,10 @@ def simulate(
     spans = []
     for src in sources:
         series = src.full_series
-        a = t_start if t_start is not None else series.start_unix_s + 12 * DAY_S
+        a = t_start if t_start is not None else series.start_unix_s + HISTORY_DAYS * DAY_S
         b = min(t_end, series.end_unix_s) if t_end is not None else _default_end(series, a)
+        if quick:
+            b = min(b, a + QUICK_DAYS * DAY_S)
         if a < series.start_unix_s + DAY_S:
             die(f"--start leaves under one day of {src.zone} history before it for the "
                 f"forecaster (the trace starts {format_time(series.start_unix_s)})")
@@ -195,7 +230,10 @@ def simulate(
                     r = run_sim(s, series, forecaster=forecaster, noise_pct=n,
                                 noise_kind=noise_kind, seed=seed, strategy=st,  # type: ignore[arg-type]
                                 slot_s=slot_s, p_min=p_min, replay=rep)
-                    rows.append(r.to_dict())
+                    rows.append({**r.to_dict(), "span": span_kind,
+                                 "span_start_utc": format_time(a),
+                                 "span_end_utc": format_time(b),
+                                 "span_days": round((b - a) / DAY_S, 3)})
                     if r.note and r.note not in [x.get("note") for x in rows[:-1]]:
                         err_console.print(f"note: {r.note}", markup=False, highlight=False)
     rows.sort(key=lambda r: (zones.index(r["zone"]), r["noise_pct"]))
@@ -211,6 +249,7 @@ def simulate(
         typer.echo(json.dumps([_finite(r) for r in rows], indent=2, allow_nan=False))
         return
     _print_sim(rows, strategies, forecaster, noise_kind, p_min)
+    _print_span(rows, quick)
     err_console.print(f"simulated in {wall:.1f} s", markup=False, highlight=False)
 
 
@@ -220,9 +259,14 @@ def _print_sim(rows: list[dict[str, Any]], strategies: list[str], forecaster: st
     brackets) the share of the oracle's it realised."""
     from rich.table import Table
 
-    t = Table(title=f"simulated from traces: forecaster {forecaster}, {noise_kind} noise; "
-              "saving against the usual time (realised: share of the oracle's saving)",
-              title_justify="left")
+    spans = sorted({(r["span_start_utc"], r["span_end_utc"], r["span_days"]) for r in rows})
+    when = "dates per zone below"
+    if len(spans) == 1:
+        (a, b, days), = spans
+        when = f"{a} to {b} ({days:g} days)"
+    t = Table(title=f"simulated from traces, replayed {when}: forecaster {forecaster}, "
+              f"{noise_kind} noise; saving against the usual time (realised: share of the "
+              "oracle's saving)", title_justify="left")
     for c in ("zone", "scenario", "noise", "jobs", "oracle"):
         t.add_column(c, justify="left" if c in ("zone", "scenario") else "right")
     for st in strategies:
@@ -253,6 +297,27 @@ def _print_sim(rows: list[dict[str, Any]], strategies: list[str], forecaster: st
         f"previous days gave a probability of saving carbon of at least {p_min:g}; P said: "
         f"the mean of that probability over the moves ({strategies[-1]}), saved: the share "
         "of them that saved on the actual trace", markup=False, highlight=False)
+
+
+def _print_span(rows: list[dict[str, Any]], quick: bool) -> None:
+    """The dates replayed, zone by zone: the span asked for, the stretch the jobs used
+    and what the trace covers; and, for the quick default, what it leaves out."""
+    seen: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        first = seen.setdefault(r["zone"], {**r})
+        first["jobs_start_utc"] = min(first["jobs_start_utc"], r["jobs_start_utc"])
+        first["jobs_end_utc"] = max(first["jobs_end_utc"], r["jobs_end_utc"])
+    for z, r in seen.items():
+        console.print(
+            f"{z}: replayed {r['span_start_utc']} to {r['span_end_utc']} "
+            f"({r['span_days']:g} days, {r['span']}); jobs from {r['jobs_start_utc']} to "
+            f"{r['jobs_end_utc']}; the trace covers {r['trace_start_utc']} to "
+            f"{r['trace_end_utc']}", markup=False, highlight=False)
+    if quick:
+        console.print(
+            f"default: the first {QUICK_DAYS} days of each trace after {HISTORY_DAYS} days of "
+            "forecaster history, a quick look, not a year's result; --full replays the whole "
+            "year (minutes), --start/--end any span", markup=False, highlight=False)
 
 
 def _default_end(series: Any, start_unix_s: float) -> float:
@@ -313,6 +378,9 @@ def defer(
     chunk_s, resume_s = parse_duration(min_chunk), parse_duration(resume_cost)
     if trace is not None and provider is not None:
         die("pass either --intensity-trace or --intensity-provider, not both")
+    if not interruptible and (chunk_s or resume_s):
+        die("--min-chunk and --resume-cost apply to an --interruptible job; add "
+            "--interruptible or leave them out")
     chosen = resolve_zone(zone).zone
     z = chosen.name if chosen is not None else None
     check_command(command)
@@ -353,15 +421,53 @@ def defer(
         + (f", run {res.run_id}" if res.run_id is not None else ""),
         markup=False, highlight=False,
     )
-    if res.summary:
-        from wattwise.cli.render import emissions_lines, summary_lines
+    from wattwise.cli.render import emissions_lines, summary_lines
+    from wattwise.schedule.defer import run_outcome
 
-        for line in emissions_lines(res.summary) + summary_lines(res.summary):
-            err_console.print(line, markup=False, highlight=False)
+    outcome = run_outcome(a, res, forecast.source)
+    lines = _outcome_lines(outcome, stored=not no_store)
+    if res.summary:
+        lines[1:2] = emissions_lines(res.summary)  # the emissions with all their sources
+        lines += summary_lines(res.summary)
+    for line in lines:
+        err_console.print(line, markup=False, highlight=False)
     for n in res.notes:
         err_console.print(f"note: {n}", markup=False, highlight=False)
     _planned_vs_realised(a.job.name, res, forecast.source)
     raise typer.Exit(res.exit_code or 0)
+
+
+def _outcome_lines(o: Any, *, stored: bool = True) -> list[str]:
+    """Three lines for a run a plan started: its energy (measured or estimated, from
+    which sensors), its emissions as priced in its record, and the saving against its
+    usual time (an estimate on the plan's forecast)."""
+    from wattwise.cli.render import energy, num, safe
+
+    where = (f"run {o.run_id} in the run record" if o.run_id is not None
+             else "not recorded (--no-store)" if not stored else "not recorded")
+    kwh = f" = {o.energy_j / 3.6e6:.4g} kWh" if o.energy_j is not None else ""
+    sources = "; ".join(safe(x) for x in o.energy_sources) or "no sensor reading"
+    lines = [
+        f"{safe(o.name)}: energy {energy(o.energy_j, o.low_j, o.high_j)}{kwh} over "
+        f"{num(o.duration_s, '.1f', ' s')}, {safe(o.energy_kind)} ({sources}); {where}",
+        f"{safe(o.name)}: emissions {num(o.emissions_g, '.4g')} gCO2eq "
+        f"({num(o.low_g, '.4g')}-{num(o.high_g, '.4g')}) at "
+        f"{num(o.intensity_g_per_kwh, '.1f')} gCO2eq/kWh, PUE {num(o.pue, 'g')}, priced on "
+        f"{safe(o.priced_on or 'nothing: no emissions in the record')}",
+    ]
+    if o.saving_g is None:
+        lines.append(f"{safe(o.name)}: saving against its usual time: n/a (the record has no "
+                     "emissions or the plan no intensity for the usual time)")
+    else:
+        verb = ("saved" if o.saving_g > 0 else "emitted more:" if o.saving_g < 0
+                else "no saving:")
+        pct = "" if o.saving_pct is None else f" ({abs(o.saving_pct):.1f} %)"
+        lines.append(
+            f"{safe(o.name)}: at its usual time ({_utc(o.usual_start_unix_s)}, "
+            f"{o.usual_zone}: {o.usual_g_per_kwh:.1f} gCO2eq/kWh forecast from "
+            f"{safe(o.usual_from)}) the same energy would have emitted {o.usual_g:.4g} "
+            f"gCO2eq; {verb} {abs(o.saving_g):.4g} gCO2eq{pct}, estimated")
+    return lines
 
 
 def _say(message: str) -> None:
@@ -430,7 +536,9 @@ def plan_cmd(
     ray: str | None = typer.Option(None, "--ray", help="Run the plan on a Ray cluster at this "
                                    "address ('auto' joins a running one)."),
     db: Path | None = typer.Option(None, "--db", help="Run-record database."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (with --run or --ray: "
+                                 "once the runs end, each run's energy, emissions and saving "
+                                 "under \"runs\")."),
 ) -> None:
     """Plan a batch of jobs for the least carbon within their deadlines; optionally run it."""
     import time
@@ -467,9 +575,11 @@ def plan_cmd(
             check_command(s.command or [])
         check_db(db)
     the_plan, notes = plan_batch(specs, now, traces, caps or None, method, provider)
-    if as_json:
-        console.print_json(json.dumps({**the_plan.to_dict(), "notes_input": notes}))
-    else:
+    doc = {**the_plan.to_dict(), "notes_input": notes}
+    if as_json and not (run or ray):
+        console.print_json(json.dumps(doc))
+        return
+    if not as_json:
         _print_plan(the_plan, notes)
     if not (run or ray):
         return
@@ -478,15 +588,27 @@ def plan_cmd(
         on_event=lambda m: err_console.print(f"wattwise: {m}", markup=False, highlight=False),
         traces=traces, provider=provider,
     )
-    zones = {a.job.name: a.zone for a in the_plan.assignments}
+    from wattwise.schedule.defer import run_outcome
+
+    by_name = {a.job.name: a for a in the_plan.assignments}
+    outcomes = {}
     for name, res in results.items():
+        a = by_name[name]
         err_console.print(
             f"wattwise: {name}: exit code {res.exit_code}, started {_utc(res.started_unix_s)}"
             + (f", run {res.run_id}" if res.run_id is not None else ""),
             markup=False, highlight=False,
         )
-        _planned_vs_realised(name, res, the_plan.source_of(zones.get(name, ""))
-                             or "the plan's forecast")
+        # The usual time is priced on the home zone's forecast, as the plan's baseline.
+        o = run_outcome(a, res, the_plan.source_of(a.job.home_zone) or "the plan's forecast")
+        outcomes[name] = o
+        for line in _outcome_lines(o):
+            err_console.print(f"wattwise: {line}", markup=False, highlight=False)
+        _planned_vs_realised(name, res, the_plan.source_of(a.zone) or "the plan's forecast")
+    if as_json:
+        console.print_json(json.dumps(
+            {**doc, "runs": {n: _finite(o.to_dict()) for n, o in outcomes.items()}},
+            allow_nan=False))
     codes = [r.exit_code or 0 for r in results.values()]
     raise typer.Exit(max(codes, default=0))
 

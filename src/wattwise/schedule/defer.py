@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -132,6 +133,100 @@ def defer(
     if on_event is not None:
         on_event(explain(a, now, forecast))
     return a, ex.run(a, command)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one planned run used and emitted, as its run record says, against its usual
+    time.
+
+    Energy and emissions are the record's own figures (``ExecResult.summary``, the
+    summary stored for the run), so what is printed is what is stored. The usual time's
+    emissions are the same facility energy priced at the plan's forecast mean intensity
+    over the job's usual slot in its home zone (``usual_g_per_kwh``, from ``usual_from``;
+    the plan's ``baseline_g`` per kWh): the saving is an estimate that rests on that
+    forecast, said as such.
+    """
+
+    name: str
+    run_id: int | None
+    duration_s: float | None
+    energy_j: float | None
+    low_j: float | None
+    high_j: float | None
+    #: measured, estimated or mixed (the record's ``kind``); the sensors behind it.
+    energy_kind: str
+    energy_sources: tuple[str, ...]
+    emissions_g: float | None
+    low_g: float | None
+    high_g: float | None
+    intensity_g_per_kwh: float | None
+    priced_on: str | None
+    pue: float | None
+    usual_start_unix_s: float
+    usual_zone: str
+    usual_g_per_kwh: float | None
+    usual_from: str
+    usual_g: float | None
+    saving_g: float | None
+    saving_pct: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "run_id": self.run_id, "duration_s": self.duration_s,
+            "energy_j": self.energy_j, "low_j": self.low_j, "high_j": self.high_j,
+            "energy_kind": self.energy_kind, "energy_sources": list(self.energy_sources),
+            "emissions_g": self.emissions_g, "low_g": self.low_g, "high_g": self.high_g,
+            "intensity_g_per_kwh": self.intensity_g_per_kwh, "priced_on": self.priced_on,
+            "pue": self.pue, "usual_start_unix_s": self.usual_start_unix_s,
+            "usual_zone": self.usual_zone, "usual_g_per_kwh": self.usual_g_per_kwh,
+            "usual_from": self.usual_from, "usual_g": self.usual_g,
+            "saving_g": self.saving_g, "saving_pct": self.saving_pct,
+            "saving_kind": "estimated",
+        }
+
+
+def _real(value: Any) -> float | None:
+    """``value`` as a float where it is a finite number, else None."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def run_outcome(assignment: Assignment, result: ExecResult, usual_from: str) -> RunOutcome:
+    """The energy, emissions and saving against the usual time of one run a plan started.
+
+    ``usual_from`` names the forecast the plan priced the usual time on."""
+    s = result.summary or {}
+    raw = s.get("emissions")
+    e: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    job = assignment.job
+    usual = None
+    if job.power_w > 0 and job.duration_s > 0:
+        usual = _real(assignment.baseline_g * 3.6e6 / (job.power_w * job.duration_s))
+    domains = [d for d in s.get("domains") or [] if isinstance(d, dict)
+               and d.get("in_total", True)]
+    sources = tuple(f"{d.get('domain', '?')}: {d.get('source', '?')}" for d in domains)
+    emitted, facility_kwh = _real(e.get("emissions_g")), _real(e.get("facility_energy_kwh"))
+    usual_g = saving_g = saving_pct = None
+    if usual is not None and emitted is not None and facility_kwh is not None:
+        usual_g = facility_kwh * usual
+        saving_g = usual_g - emitted
+        if abs(saving_g) <= 1e-9 * max(abs(usual_g), abs(emitted)):
+            saving_g = 0.0  # the same intensity, up to rounding: no saving either way
+        saving_pct = 100.0 * saving_g / usual_g if usual_g > 0 else None
+    kind = s.get("kind")
+    return RunOutcome(
+        name=job.name, run_id=result.run_id, duration_s=_real(s.get("duration_s")),
+        energy_j=_real(s.get("energy_j")), low_j=_real(s.get("low_j")),
+        high_j=_real(s.get("high_j")), energy_kind=kind if isinstance(kind, str) else "none",
+        energy_sources=sources, emissions_g=emitted, low_g=_real(e.get("low_g")),
+        high_g=_real(e.get("high_g")),
+        intensity_g_per_kwh=_real(e.get("avg_intensity_g_per_kwh")),
+        priced_on=result.priced_on, pue=_real(e.get("pue")),
+        usual_start_unix_s=job.baseline_start, usual_zone=job.home_zone,
+        usual_g_per_kwh=usual, usual_from=usual_from, usual_g=usual_g, saving_g=saving_g,
+        saving_pct=saving_pct,
+    )
 
 
 def command_name(command: Sequence[str]) -> str:

@@ -16,10 +16,13 @@ from what last night's measurably used. Without any of these it is planned
 at a 1 kW reference, said in the plan.
 Every problem in the file is reported at once, by job, and nothing runs.
 
-Values are taken as written, never coerced: numbers are JSON numbers (no NaN
-or Infinity), ``interruptible`` is a JSON ``true``/``false`` (the string
-``"no"`` is refused, not read as true), ``resources`` a whole number. Times
-lie in 1970-2200 UTC and every deadline within the 366-day planning horizon.
+The top level is that object (a bare list of jobs is refused, so a file
+always says what it holds). Values are taken as written, never coerced:
+numbers are JSON numbers (no NaN or Infinity); ``power_w`` and ``energy_kwh``
+are above 0 (a job that draws nothing has no carbon to plan by);
+``interruptible`` is a JSON ``true``/``false`` (the string ``"no"`` is
+refused, not read as true); ``resources`` a whole number. Times lie in
+1970-2200 UTC and every deadline within the 366-day planning horizon.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ from wattwise.schedule.jobs import (
 _KEYS = {
     "name", "duration", "within", "earliest", "deadline", "power_w", "energy_kwh", "zones",
     "zone", "interruptible", "min_chunk", "resume_cost", "resources", "command", "like_run",
+}
+#: Why a quantity must be above its lower bound, said where one is refused.
+_WHY_ABOVE = {
+    "power_w": "a job drawing 0 W has no carbon to plan by",
+    "energy_kwh": "a job using 0 kWh has no carbon to plan by",
 }
 #: Most jobs one file may hold.
 MAX_JOBS = 10_000
@@ -72,14 +80,24 @@ def _time(value: Any, what: str) -> float:
     return check_time(value, what)
 
 
-def _number(raw: dict[str, Any], key: str, low: float, high: float) -> float:
-    """A JSON number in ``[low, high]`` (finite; true/false and strings refused)."""
+def _number(raw: dict[str, Any], key: str, low: float, high: float, *,
+            open_low: bool = False) -> float:
+    """A JSON number in ``[low, high]`` (``(low, high]`` with ``open_low``; finite;
+    true/false and strings refused)."""
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise BadInput(f"{key} must be a number, got {shown(value)}")
-    x = float(value)
-    if not (math.isfinite(x) and low <= x <= high):
-        raise BadInput(f"{key} must be a number from {low:g} to {high:g}, got {shown(value)}")
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond any float
+        x = math.inf
+    if not (math.isfinite(x) and (x > low if open_low else x >= low) and x <= high):
+        above = ""
+        if open_low:
+            why = _WHY_ABOVE.get(key)
+            above = f", more than {low:g}" + (f" ({why})" if why else "")
+        raise BadInput(f"{key} must be a number from {low:g} to {high:g}{above}, got "
+                       f"{shown(value)}")
     return x
 
 
@@ -218,10 +236,16 @@ def _one(
     if like is not None:
         power = like[1]
     elif "energy_kwh" in raw:
-        power = _number(raw, "energy_kwh", 0, MAX_POWER_W * MAX_HORIZON_S / 3.6e6) \
-            * 3.6e6 / duration
+        # A job that draws nothing has no carbon to plan by: every window ties at 0 g.
+        energy_kwh = _number(raw, "energy_kwh", 0, MAX_POWER_W * MAX_HORIZON_S / 3.6e6,
+                             open_low=True)
+        if not duration > 0:
+            raise BadInput(f"duration must be more than 0, got {shown(raw.get('duration'))}")
+        power = energy_kwh * 3.6e6 / duration
+        if not power > 0:
+            raise BadInput(f"energy_kwh {shown(raw['energy_kwh'])} over the duration is 0 W")
     else:
-        power = _number(raw, "power_w", 0, MAX_POWER_W) if "power_w" in raw \
+        power = _number(raw, "power_w", 0, MAX_POWER_W, open_low=True) if "power_w" in raw \
             else REFERENCE_POWER_W
     job = Job(
         name=name, duration_s=duration, earliest_start_unix_s=earliest, deadline_unix_s=deadline,
@@ -236,6 +260,19 @@ def _one(
         what = "average power" if "duration" in raw else "duration and average power"
         source = f"{name}: {what} ({power:.4g} W) from {like[2]}"
     return JobSpec(job, command, source)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    return "string" if isinstance(value, str) else type(value).__name__
 
 
 def _no_constant(name: str) -> Any:
@@ -260,7 +297,10 @@ def parse_jobs(
     except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting too deep
         why = str(exc).split(";")[0] or type(exc).__name__
         raise BadInput(f"jobs file {name} is not usable JSON: {why[:120]}") from None
-    raw_jobs = data.get("jobs") if isinstance(data, dict) else data
+    if not isinstance(data, dict):
+        raise BadInput(f"jobs file {name}: expected {{\"jobs\": [...]}}, an object at the top "
+                       f"level, got a JSON {_json_type(data)}")
+    raw_jobs = data.get("jobs")
     if not isinstance(raw_jobs, list) or not raw_jobs:
         raise BadInput(f"jobs file {name}: expected {{\"jobs\": [...]}} with at least one job")
     if len(raw_jobs) > MAX_JOBS:

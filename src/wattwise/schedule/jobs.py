@@ -135,8 +135,9 @@ class Job:
         if not duration_ok:
             out.append(f"duration {self.duration_s!r:.40} s is not > 0 and at most "
                        f"{MAX_HORIZON_S / 86400:g} days")
-        if not (_number(self.power_w) and 0 <= self.power_w <= MAX_POWER_W):
-            out.append(f"power {self.power_w!r:.40} W is not from 0 to {MAX_POWER_W:g} W")
+        if not (_number(self.power_w) and 0 < self.power_w <= MAX_POWER_W):
+            out.append(f"power {self.power_w!r:.40} W is not above 0 and at most "
+                       f"{MAX_POWER_W:g} W (a job drawing 0 W has no carbon to plan by)")
         times = (self.earliest_start_unix_s, self.deadline_unix_s)
         times_ok = all(_number(t) and MIN_TIME_UNIX_S <= t <= MAX_TIME_UNIX_S for t in times)
         if not times_ok:

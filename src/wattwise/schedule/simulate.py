@@ -94,6 +94,17 @@ class SimResult:
     n_moved: int = 0
     p_save_mean: float | None = None
     moved_saved_pct: float | None = None
+    #: What the trace covers, and the stretch of it the jobs used (from the earliest
+    #: job's earliest start to the last job's deadline), Unix seconds: the dates replayed.
+    trace_start_unix_s: float = math.nan
+    trace_end_unix_s: float = math.nan
+    jobs_start_unix_s: float = math.nan
+    jobs_end_unix_s: float = math.nan
+
+    @property
+    def jobs_days(self) -> float:
+        """Length of the stretch the jobs used, in days."""
+        return (self.jobs_end_unix_s - self.jobs_start_unix_s) / 86400.0
 
     @property
     def saving_pct(self) -> float:
@@ -134,7 +145,19 @@ class SimResult:
             "note": self.note,
             "tie_rule": self.tie_rule,
             "move_bar": self.move_bar,
+            "trace_start_utc": _when(self.trace_start_unix_s),
+            "trace_end_utc": _when(self.trace_end_unix_s),
+            "jobs_start_utc": _when(self.jobs_start_unix_s),
+            "jobs_end_utc": _when(self.jobs_end_unix_s),
+            "jobs_days": round(self.jobs_days, 3) if math.isfinite(self.jobs_days) else None,
         }
+
+
+def _when(t: float) -> str | None:
+    """A time as ``YYYY-MM-DD HH:MM:SSZ``; None where it is not known."""
+    from wattwise._userinput import format_time
+
+    return format_time(t) if math.isfinite(t) else None
 
 
 def actual_g(chunks: Sequence[tuple[float, float]], power_w: float, grid: Grid) -> float:
@@ -219,7 +242,11 @@ def simulate(
     return SimResult(name, trace.zone, forecaster, float(noise.pct), len(jobs), tally.base,
                      tally.strat, tally.best, time.perf_counter() - t0, trace.source,
                      "; ".join(notes), long, short, strategy, noise.kind, slot,
-                     tally.moved, tally.p_mean(), tally.saved_pct())
+                     tally.moved, tally.p_mean(), tally.saved_pct(),
+                     trace_start_unix_s=float(trace.start_unix_s),
+                     trace_end_unix_s=float(trace.end_unix_s),
+                     jobs_start_unix_s=min(float(j.earliest_start_unix_s) for j in jobs),
+                     jobs_end_unix_s=max(float(j.deadline_unix_s) for j in jobs))
 
 
 @dataclass
