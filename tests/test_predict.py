@@ -126,3 +126,55 @@ def test_predict_steps_refuses_marks_with_nothing_after_the_warm_up() -> None:
         predict_steps(
             [(2, (1.0,) * 4), (2, (2.0,) * 4)], 10, (0.0,) * 4, "measured", warmup_steps=0
         )
+
+
+def test_marks_carrying_counts_give_the_figures_of_one_mark_per_step() -> None:
+    from wattwise.predict import predict_counted
+
+    start = (0.0, 0.0, 0.0, 0.0)
+    # step(3) then step(2) then step(): 6 steps, the first of the first block is warm-up.
+    counted = [(3, (9.0, 90.0, 80.0, 100.0)), (5, (19.0, 200.0, 180.0, 220.0)),
+               (6, (23.0, 230.0, 200.0, 260.0))]
+    per_step = []
+    prev_n, prev = 0, start
+    for n, m in counted:
+        k = n - prev_n
+        per_step += [tuple(p + (x - p) * j / k for p, x in zip(prev, m, strict=True))
+                     for j in range(1, k + 1)]
+        prev_n, prev = n, m
+    a = predict_counted(counted, 50, start, "measured", intensity=(400.0, "DE", 1.2))
+    b = predict(per_step, 50, start, "measured", intensity=(400.0, "DE", 1.2))  # type: ignore[arg-type]
+    assert a.steps_used == b.steps_used == 5
+    for f in ("duration_s", "duration_low_s", "duration_high_s", "energy_j", "energy_low_j",
+              "energy_high_j", "emissions_g", "emissions_low_g", "emissions_high_g"):
+        assert getattr(a, f) == pytest.approx(getattr(b, f), rel=1e-12), f
+    assert a.duration_high_s > a.duration_s  # unequal steps: a real interval
+
+
+def test_a_huge_block_predicts_without_expanding_it() -> None:
+    from wattwise.predict import predict_counted
+
+    start = (0.0, 0.0, 0.0, 0.0)
+    p = predict_counted([(10**15, (1e6, 1e8, 1e8, 1e8))], 2 * 10**15, start, "measured")
+    assert p.steps_used == 10**15 - 1
+    assert p.duration_s == pytest.approx(2e6)
+    assert p.energy_j == pytest.approx(2e8)
+
+
+def test_too_little_measured_is_said_not_printed_as_zeros() -> None:
+    import wattwise
+
+    with wattwise.track("x", sensors=[ConstantPowerSensor({"cpu:0": 20.0})], store=False,
+                        zone="FR") as run:
+        run.step(5)  # right at the start: well under one sampling interval measured
+        with pytest.raises(BadInput, match="too little measured to predict from"):
+            run.predict_total(100)
+
+
+def test_small_predicted_figures_print_as_they_are_not_as_zero() -> None:
+    start = (0.0, 0.0, 0.0, 0.0)
+    marks = [(1e-4 * k, 2e-3 * k, 2e-3 * k, 2e-3 * k) for k in range(1, 5)]
+    p = predict(marks, 10, start, "estimated", intensity=(481.0, "WORLD", 1.0))
+    text = str(p)
+    assert "0.02 J" in text and "0.001 s" in text
+    assert p.emissions_g == pytest.approx(p.energy_j * 481.0 / 3.6e6)  # one total

@@ -177,7 +177,7 @@ def test_step_refuses_a_count_that_is_not_a_whole_number_of_at_least_one(n: obje
             run.step(n)  # type: ignore[arg-type]
         assert run._step_marks == []  # nothing was marked
         run.step(2)
-        assert len(run._step_marks) == 2
+        assert [m[0] for m in run._step_marks] == [2]  # one mark carrying both steps
 
 
 def test_step_takes_integral_numbers_that_are_not_int() -> None:
@@ -185,7 +185,20 @@ def test_step_takes_integral_numbers_that_are_not_int() -> None:
 
     with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
         run.step(np.int64(3))
-        assert len(run._step_marks) == 3
+        assert [m[0] for m in run._step_marks] == [3]
+        assert type(run._step_marks[0][0]) is int
+
+
+def test_a_huge_step_count_is_one_mark_and_an_absurd_one_is_refused() -> None:
+    from wattwise.tracking import MAX_STEPS_PER_MARK
+
+    with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
+        run.step(10**7)  # once 10**7 tuples, gigabytes
+        run.step(MAX_STEPS_PER_MARK)
+        assert [m[0] for m in run._step_marks] == [10**7, 10**7 + MAX_STEPS_PER_MARK]
+        with pytest.raises(wattwise.BadInput, match=r"at most 1e\+15 steps"):
+            run.step(10**100)  # once appended forever
+        assert len(run._step_marks) == 2
 
 
 def test_hardware_records_the_exact_memory_bytes_next_to_the_rounded_gb() -> None:

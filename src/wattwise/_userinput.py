@@ -89,6 +89,9 @@ def parse_time(text: str, what: str = "time") -> float:
     hint = "; use ISO 8601 like 2020-01-01T12:00Z (UTC without an offset) or Unix seconds"
     if len(s) > 64:
         raise BadInput(f"{what}: cannot read time {shown(text)}{hint}")
+    if "_" in s or not s.isascii():  # float() reads 1_6e9 and other scripts' digits
+        raise BadInput(f"{what}: cannot read time {shown(text)}: write it with the digits "
+                       f"0-9 only (no '_', no other scripts' digits){hint}")
     try:
         value = float(s)
     except ValueError:

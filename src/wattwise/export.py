@@ -199,6 +199,21 @@ def _in_window(
     return clipped, how.note(counted, total)
 
 
+def _partial(record: RunInfo, samples: Sequence[SampleRow]) -> Any:
+    """The partial energy of a run without a summary (``accounting.partial_energy``)."""
+    from wattwise.accounting import partial_energy_of
+
+    return partial_energy_of(record, samples)
+
+
+def _partial_note(part: Any) -> str | None:
+    """What a run without a summary's figures are, in one note."""
+    if part is None:
+        return None
+    return (f"the run has no summary: its energy is {part.energy_j:.6g} J "
+            f"({part.low_j:.6g}-{part.high_j:.6g}), {part.note}")
+
+
 def export_json(
     record: RunInfo,
     samples: Sequence[SampleRow],
@@ -227,9 +242,15 @@ def export_json(
     window = run_window(record)
     if window is not None:
         doc["samples_window"] = {"start_unix_s": window[0], "end_unix_s": window[1]}
+    part_note = None
+    if not isinstance(record.summary, dict):
+        part = _partial(record, samples)
+        doc["energy_so_far"] = None if part is None else part.to_dict()
+        part_note = _partial_note(part)
     replaced: list[tuple[str, float]] = []
     clean = _finite_only(json.loads(json.dumps(doc, default=str)), "", replaced)
-    said = [n for n in (clip_note, _replaced_note(replaced, "null") if replaced else None) if n]
+    said = [n for n in (clip_note, part_note,
+                        _replaced_note(replaced, "null") if replaced else None) if n]
     if said:
         clean["notes"] = said
         if notes is not None:
@@ -262,6 +283,10 @@ def export_csv(
     samples, clip_note = _in_window(record, samples)
     if clip_note and notes is not None:
         notes.append(clip_note)
+    if record is not None and not isinstance(record.summary, dict) and notes is not None:
+        said = _partial_note(_partial(record, samples))
+        if said:
+            notes.append(said)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SAMPLE_COLUMNS)
@@ -348,7 +373,30 @@ def _recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[
     """CodeCarbon's carbon and place cells from the emissions recorded with the run,
     and ``(columns, why)`` for each that stays empty."""
     summary = record.summary if isinstance(record.summary, dict) else {}
-    em = summary.get("emissions")
+    return _carbon_cells(summary.get("emissions"))
+
+
+def _partial_carbon(
+    record: RunInfo, samples: Sequence[SampleRow], part: Any, notes: list[str] | None
+) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+    """The carbon cells of a run without a summary: its partial energy priced as
+    ``wattwise report`` prices it (the zone of ``$WATTWISE_ZONE`` or the config, else
+    the world average), and a note that says so."""
+    from wattwise.accounting import emissions_and_fetched, partial_intervals, reprice_options
+
+    pricing = reprice_options(record.summary)
+    em, _ = emissions_and_fetched(partial_intervals(record, samples, part), pricing.options,
+                                  pricing.source)
+    if notes is not None:
+        notes.append(
+            f"emissions priced now from the run's partial energy ({part.note}) at zone "
+            f"{em.zone} ({em.source}), as `wattwise report` prices it")
+    return _carbon_cells(em.to_dict(intervals=False))
+
+
+def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+    """CodeCarbon's carbon and place cells from one run's emissions (an
+    ``Emissions.to_dict()``), and ``(columns, why)`` for each that stays empty."""
     out: dict[str, Any] = {}
     why: list[tuple[tuple[str, ...], str]] = []
     if not isinstance(em, dict) or not isinstance(em.get("emissions_g"), (int, float)):
@@ -436,7 +484,13 @@ def export_codecarbon(
     is missing or not finite is left out of the sums, and a cell that is not a
     finite number is empty; both are said in ``notes``.
     """
-    recorded, unknown = _recorded_carbon(record)
+    part = None
+    if not isinstance(record.summary, dict) and samples is not None:
+        part = _partial(record, samples)
+    if part is not None:  # priced now from its partial energy, as `wattwise report` does
+        recorded, unknown = _partial_carbon(record, samples or [], part, notes)
+    else:
+        recorded, unknown = _recorded_carbon(record)
     if emissions_kg is None:
         emissions_kg = recorded.get("emissions_kg")
     if pue is None:
@@ -477,6 +531,8 @@ def export_codecarbon(
         # start and end), which its emissions were computed from: so emissions /
         # energy_consumed is the intensity used.
         exact = (record.summary if isinstance(record.summary, dict) else {}).get("energy_j")
+        if part is not None:  # the figure every output gives a run without a summary
+            exact = part.energy_j
         scale = 1.0
         if (isinstance(exact, (int, float)) and not isinstance(exact, bool)
                 and math.isfinite(exact) and exact > 0 and total_j > 0):

@@ -48,10 +48,13 @@ class Prediction:
         return asdict(self)
 
     def __str__(self) -> str:
+        # Below 1, significant figures: a small but measured figure must not print as
+        # 0.0 next to the emissions figure priced from it.
+        f = _fig
         text = (
             f"predicted for {self.total_steps} steps (from {self.steps_used} measured): "
-            f"{self.duration_s:.1f} s ({self.duration_low_s:.1f}-{self.duration_high_s:.1f}), "
-            f"{self.energy_j:.1f} J ({self.energy_low_j:.1f}-{self.energy_high_j:.1f}), "
+            f"{f(self.duration_s)} s ({f(self.duration_low_s)}-{f(self.duration_high_s)}), "
+            f"{f(self.energy_j)} J ({f(self.energy_low_j)}-{f(self.energy_high_j)}), "
             f"{self.kind}"
         )
         if self.emissions_g is not None:
@@ -63,6 +66,11 @@ class Prediction:
         return text
 
 
+def _fig(x: float) -> str:
+    """One decimal from 1 up; three significant figures below, so never a false 0.0."""
+    return f"{x:.1f}" if x == 0 or abs(x) >= 1 else f"{x:.3g}"
+
+
 def _t95(df: int) -> float:
     from scipy import stats
 
@@ -71,11 +79,17 @@ def _t95(df: int) -> float:
 
 def _interval(values: list[float], remaining: float) -> tuple[float, float]:
     """Mean-based total for ``remaining`` steps and its 95 % prediction half-width."""
-    n = len(values)
-    mean = sum(values) / n
+    return _weighted_interval([(v, 1) for v in values], remaining)
+
+
+def _weighted_interval(values: list[tuple[float, int]], remaining: float) -> tuple[float, float]:
+    """As ``_interval`` for ``(value, count)`` pairs: ``count`` equal values, kept as one
+    pair so that a block of 10**12 steps costs one entry."""
+    n = sum(w for _, w in values)
+    mean = sum(v * w for v, w in values) / n
     if n < 2 or remaining == 0:
         return mean * remaining, 0.0
-    var = sum((v - mean) ** 2 for v in values) / (n - 1)
+    var = sum(w * (v - mean) ** 2 for v, w in values) / (n - 1)
     # Sum of `remaining` new steps: variance remaining*var (step noise)
     # plus remaining^2 * var / n (uncertainty of the mean).
     half = _t95(n - 1) * math.sqrt(remaining * var + remaining**2 * var / n)
@@ -98,17 +112,68 @@ def predict(
     One mark per step; the first step is left out as warm-up once there are three.
     ``intensity`` is ``(g_per_kwh, source, pue)`` to price the predicted energy.
     """
+    return predict_counted(
+        [(i, m) for i, m in enumerate(marks, start=1)], total_steps, start, kind, intensity
+    )
+
+
+def predict_counted(
+    marks: Sequence[tuple[int, Reading]],
+    total_steps: int,
+    start: Reading,
+    kind: str,
+    intensity: tuple[float, str, float] | None = None,
+    *,
+    min_span_s: float = 0.0,
+) -> Prediction:
+    """As ``predict`` for marks ``(steps done, reading)`` that may each close several steps.
+
+    The steps a mark closes are equal shares of the time and energy since the
+    previous mark (``run.step(n)``), so the figures are those of one mark per
+    step while a mark costs O(1) whatever ``n``. The first step is left out as
+    warm-up once there are three. When the steps used span no more than
+    ``min_span_s`` seconds (the meter's sampling interval), there is too little
+    measured to predict from and BadInput says so.
+    """
     _check_total(total_steps)
     if not marks:
         raise BadInput("no steps measured yet: call run.step() after each step or epoch")
-    return predict_steps(
-        [(i, m) for i, m in enumerate(marks, start=1)],
-        total_steps,
-        start,
-        kind,
-        intensity,
-        warmup_steps=1 if len(marks) >= 3 else 0,
-        method=Prediction.method,
+    points: list[tuple[int, Reading]] = [(0, start), *marks]
+    for (a, _), (b, _) in itertools.pairwise(points):
+        if isinstance(b, bool) or not isinstance(b, int) or b <= a:
+            raise BadInput(f"step counts must be whole numbers that increase, got {a} then {b}")
+    done = points[-1][0]
+    if total_steps < done:
+        raise BadInput(f"total_steps ({total_steps}) is less than the steps done ({done})")
+    drop = 1 if done >= 3 else 0  # the first step carries warm-up
+    dts: list[tuple[float, int]] = []
+    des: list[tuple[float, int]] = []
+    ratio_lo: list[float] = []
+    ratio_hi: list[float] = []
+    used_span = 0.0
+    for (na, ra), (nb, rb) in itertools.pairwise(points):
+        k = nb - na
+        w = k - drop if na == 0 else k
+        if w < 1:
+            continue
+        dts.append(((rb[0] - ra[0]) / k, w))
+        des.append(((rb[1] - ra[1]) / k, w))
+        used_span += (rb[0] - ra[0]) * w / k
+        ratio_lo.append((rb[2] - ra[2]) / (rb[1] - ra[1]) if rb[1] > ra[1] else 1.0)
+        ratio_hi.append((rb[3] - ra[3]) / (rb[1] - ra[1]) if rb[1] > ra[1] else 1.0)
+    if used_span <= min_span_s:
+        raise BadInput(
+            f"too little measured to predict from: the {done - drop} step(s) used span "
+            f"{used_span:.3g} s, not more than one sampling interval ({min_span_s:g} s); "
+            "mark more steps first"
+        )
+    remaining = total_steps - done
+    last = points[-1][1]
+    t_rest, t_half = _weighted_interval(dts, remaining)
+    e_rest, e_half = _weighted_interval(des, remaining)
+    return _prediction(
+        total_steps, done, done - drop, start, last, t_rest, t_half, e_rest, e_half,
+        min(ratio_lo), max(ratio_hi), kind, intensity, Prediction.method,
     )
 
 
@@ -164,12 +229,39 @@ def predict_steps(
     ratio_hi = [(b[3] - a[3]) / (b[1] - a[1]) if b[1] > a[1] else 1.0 for a, b, _ in pairs]
     remaining = (total_steps - done) / block
     last = points[-1][1]
-    elapsed = last[0] - start[0]
-    so_far = last[1] - start[1]
     t_rest, t_half = _interval(dts_u, remaining)
     e_rest, e_half = _interval(des_u, remaining)
-    lo_k = min(ratio_lo)
-    hi_k = max(ratio_hi)
+    if method is None:
+        method = (
+            f"mean of measured per-step time and energy after {points[base][0]} warm-up "
+            f"step(s), from {len(pairs)} marks; 95% t prediction interval for the remaining "
+            "steps, widened by sensor range"
+        )
+    return _prediction(
+        total_steps, done, done - points[base][0], start, last, t_rest, t_half, e_rest,
+        e_half, min(ratio_lo), max(ratio_hi), kind, intensity, method,
+    )
+
+
+def _prediction(
+    total_steps: int,
+    done: int,
+    used: int,
+    start: Reading,
+    last: Reading,
+    t_rest: float,
+    t_half: float,
+    e_rest: float,
+    e_half: float,
+    lo_k: float,
+    hi_k: float,
+    kind: str,
+    intensity: tuple[float, str, float] | None,
+    method: str,
+) -> Prediction:
+    """The totals: measured so far plus the predicted rest, energy and emissions from one sum."""
+    elapsed = last[0] - start[0]
+    so_far = last[1] - start[1]
     so_far_lo = last[2] - start[2]
     so_far_hi = last[3] - start[3]
     energy = so_far + e_rest
@@ -186,16 +278,10 @@ def predict_steps(
             intensity_g_per_kwh=g,
             intensity_source=src,
         )
-    if method is None:
-        method = (
-            f"mean of measured per-step time and energy after {points[base][0]} warm-up "
-            f"step(s), from {len(pairs)} marks; 95% t prediction interval for the remaining "
-            "steps, widened by sensor range"
-        )
     return Prediction(
         total_steps=total_steps,
         steps_done=done,
-        steps_used=done - points[base][0],
+        steps_used=used,
         elapsed_s=elapsed,
         energy_so_far_j=so_far,
         duration_s=elapsed + t_rest,

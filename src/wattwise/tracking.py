@@ -58,6 +58,9 @@ _RUN_WINDOW = "\0run"
 MAX_TEXT = 8192
 MAX_TAG_NAME = 256
 MAX_TAGS = 100
+#: Most steps one ``run.step(n)`` may mark: far beyond any training run, and small
+#: enough that a mistyped count is refused rather than read as a plan.
+MAX_STEPS_PER_MARK = 10**15
 
 
 def _check_bool(value: object, what: str) -> None:
@@ -227,7 +230,8 @@ class Run:
         self.status: str | None = None
         self._started_unix_s = 0.0
         self._old_sigterm: dict[int, Any] = {}
-        self._step_marks: list[tuple[float, float, float, float]] = []
+        #: ``(steps done, meter reading)`` after each ``step()`` call.
+        self._step_marks: list[tuple[int, tuple[float, float, float, float]]] = []
         self._step_start: tuple[float, float, float, float] | None = None
         self._run_start_mark: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
 
@@ -431,8 +435,9 @@ class Run:
         """Mark the end of ``n`` training steps or epochs (for ``predict_total``).
 
         ``n`` is a whole number of steps, at least 1 (``step(3)`` after three steps
-        measured together); anything else (0, a negative or fractional count, a
-        bool, text) raises BadInput and marks nothing.
+        measured together), at most ``MAX_STEPS_PER_MARK`` (10**15); anything else
+        (0, a negative or fractional count, a bool, text) raises BadInput and marks
+        nothing.
         """
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise BadInput(f"step(n): n must be a whole number of steps, at least 1, "
@@ -440,22 +445,15 @@ class Run:
         n = int(n)
         if self.meter is None:
             raise BadInput("step() called before the run was started")
+        if n > MAX_STEPS_PER_MARK:
+            raise BadInput(f"step(n): n must be at most {MAX_STEPS_PER_MARK:.0e} steps "
+                           f"in one call, got {shown(n)}")
         if self._step_start is None:
             self._step_start = self._run_start_mark
-        mark = self.meter.total_now()
-        prev = self._step_marks[-1] if self._step_marks else self._step_start
-        # n steps measured together: n equal shares of the time and energy since the
-        # last mark (equal marks would read as n-1 steps that took no time at all).
-        for k in range(1, n + 1):
-            f = k / n
-            self._step_marks.append(
-                (
-                    prev[0] + (mark[0] - prev[0]) * f,
-                    prev[1] + (mark[1] - prev[1]) * f,
-                    prev[2] + (mark[2] - prev[2]) * f,
-                    prev[3] + (mark[3] - prev[3]) * f,
-                )
-            )
+        # One mark carries the n steps it closes (equal shares of the time and energy
+        # since the previous mark): O(1) whatever n, the same figures as n marks.
+        done = self._step_marks[-1][0] if self._step_marks else 0
+        self._step_marks.append((done + n, self.meter.total_now()))
 
     def energy_so_far_j(self) -> float:
         """Energy since the run started, summed over the domains in totals (reads sensors)."""
@@ -471,11 +469,12 @@ class Run:
         """Predict time, energy and carbon of ``total_steps`` steps from the steps so far."""
         if self.meter is None or self._step_start is None:
             raise BadInput("no steps measured yet: call run.step() after each step or epoch")
-        from wattwise.predict import predict
+        from wattwise.predict import predict_counted
 
         kind = combined_kind(d.kind for d in self.meter.domains if d.in_total)
-        return predict(
-            self._step_marks, total_steps, self._step_start, kind, self._current_intensity()
+        return predict_counted(
+            self._step_marks, total_steps, self._step_start, kind, self._current_intensity(),
+            min_span_s=self.meter.interval_s,
         )
 
     def _current_intensity(self) -> tuple[float, str, float] | None:

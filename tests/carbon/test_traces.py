@@ -224,3 +224,24 @@ def test_a_gzip_trace_that_inflates_past_the_limit_is_refused(tmp_path, monkeypa
     assert path.stat().st_size < 1000 < len(text)
     with pytest.raises(BadInput, match="once decompressed; resample it"):
         TraceSource.from_csv(path, "DE")
+
+
+@pytest.mark.parametrize("cell", ["٣٠٠", "3_00", "\uff13\uff10\uff10"])
+@pytest.mark.parametrize("rows", [2, 70_000], ids=["row by row", "bulk path"])
+def test_an_intensity_float_would_stretch_is_refused_naming_its_line(cell: str, rows: int) -> None:
+    good = [(f"2020-06-01 {h % 24:02d}:00", "300") for h in range(1, min(rows, 24))]
+    text = _csv([("2020-06-01 00:00", cell), *good])
+    if rows > 24:  # past one chunk of the bulk reader, every time well formed
+        text = "Time,Carbon Intensity\n" + "".join(
+            f"{datetime.fromtimestamp(T0 + 60 * i, tz=timezone.utc):%Y-%m-%d %H:%M},"
+            f"{cell if i == 5 else '300'}\n" for i in range(rows)
+        )
+    line = 2 if rows <= 24 else 7
+    with pytest.raises(BadInput, match=rf"t.csv: line {line}: intensity .* is not a plain number"):
+        parse_trace(text, "t.csv")
+
+
+@pytest.mark.parametrize("text", ["١٦٠٠٠٠٠٠٠٠", "1_600_000_000"])
+def test_a_time_float_would_stretch_is_refused(text: str) -> None:
+    with pytest.raises(BadInput, match=r"--at: cannot read time .*digits 0-9 only"):
+        parse_time(text, "--at")

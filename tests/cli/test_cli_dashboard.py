@@ -185,3 +185,19 @@ def test_port_0_serves_on_a_free_port_and_prints_that_port(
     assert f"http://127.0.0.1:{spot.port}/" in res.stdout and ":0/" not in res.stdout
     with TestClient(served_app, base_url=f"http://127.0.0.1:{spot.port}") as c:
         assert c.get("/api/runs").status_code == 200  # the Host check knows the real port
+
+
+@pytest.mark.parametrize("under", ["x.db", "a/b/x.db"])
+def test_a_db_under_a_file_is_refused_instead_of_waited_for_forever(
+    app: typer.Typer, tmp_path: Path, served: list[Any], under: str
+) -> None:
+    f = tmp_path / "f.csv"
+    f.write_text("a,b\n")
+    db = f / under
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(db), "--port", "0"])
+    assert res.exit_code == 2, res.output
+    assert _one_error_line(res) == (
+        f"wattwise: error: --db {db}: {f} is not a folder, so no database can ever be there"
+    )
+    assert served == []  # nothing was served
+    assert f.read_text() == "a,b\n"

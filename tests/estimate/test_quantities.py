@@ -78,3 +78,9 @@ def test_positive_and_count_refuse_zero_negative_and_fractions() -> None:
     with pytest.raises(BadInput, match="whole number"):
         parse_count("2.5", "count")
     assert parse_count("1k") == 1000
+
+
+@pytest.mark.parametrize("text", ["٧٠B", "\u0667\u0660", "\uff17\uff10B", "७०B", "70\u00a0B"])
+def test_digits_of_other_scripts_are_refused_not_read_as_ascii(text: str) -> None:
+    with pytest.raises(BadInput, match=r"params: cannot read .*digits 0-9 only"):
+        parse_quantity(text, "params")

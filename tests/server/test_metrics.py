@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,3 +106,33 @@ def test_help_says_a_runs_energy_is_the_machines_and_totals_count_overlaps_per_r
                "energy once per run")
     assert overlap in helps["wattwise_energy_joules_total"]
     assert overlap in helps["wattwise_emissions_grams_total"]
+
+
+def test_a_lost_run_counts_in_the_energy_total_with_its_kind_and_not_in_emissions(
+    tmp_path: Path,
+) -> None:
+    from tests.server._runs import demo_like
+    from tests.test_figures_agree_lost import DOMAINS, write_lost_run
+
+    db = tmp_path / "r.db"
+    rid, want = write_lost_run(db, DOMAINS["estimated"])
+    with Store(db) as store:
+        done = demo_like(store)  # a finished run, kind mixed, priced
+        finished = store.get_run(done).summary
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(Store(db, readonly=True)))
+    text = generate_latest(registry).decode()
+    estimated = float(re.search(r'wattwise_energy_joules_total\{kind="estimated"\} (\S+)',
+                                text).group(1))  # type: ignore[union-attr]
+    assert estimated == pytest.approx(want["energy_j"], rel=1e-12)
+    mixed = float(re.search(r'wattwise_energy_joules_total\{kind="mixed"\} (\S+)',
+                            text).group(1))  # type: ignore[union-attr]
+    assert mixed == pytest.approx(finished["energy_j"], rel=1e-12)
+    grams = re.findall(r'wattwise_emissions_grams_total\{kind="(\w+)"\} (\S+)', text)
+    assert [k for k, _ in grams] == ["mixed"]  # the lost run was never priced
+    assert 'wattwise_runs{status="lost"} 1.0' in text
+    lost_series = re.findall(rf'wattwise_run_energy_joules_total\{{[^}}]*run_id="{rid}"[^}}]*\}}'
+                             r' (\S+)', text)
+    assert sum(map(float, lost_series)) == pytest.approx(want["energy_j"], rel=1e-12)
+    assert f'wattwise_run_power_watts{{domain="gpu:0",kind="estimated",run_id="{rid}"' \
+        not in text, "a lost run draws no power now"

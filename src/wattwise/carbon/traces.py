@@ -202,9 +202,12 @@ def _fast_chunk(
     body = grid[:, digits]
     if not np.all((body >= ord("0")) & (body <= ord("9"))):
         return None
+    v_text = list(map(operator.itemgetter(v_col), chunk))
+    if not all(map(_plain, v_text)):
+        return None  # the row-by-row path names the line
     try:
         stamps = np.array(t_text, dtype="datetime64[s]")
-        values = np.array(list(map(operator.itemgetter(v_col), chunk)), dtype=float)
+        values = np.array(v_text, dtype=float)
     except ValueError:
         return None
     t = stamps.astype(np.int64).astype(float)
@@ -213,6 +216,11 @@ def _fast_chunk(
     if not (np.all(in_range) and np.all(good)):
         return None
     return t, values
+
+
+def _plain(cell: str) -> bool:
+    """Text ``float()`` reads as typed: it also reads ``1_0`` as 10 and ``٣`` as 3."""
+    return cell.isascii() and "_" not in cell
 
 
 def _slow_chunk(
@@ -229,6 +237,11 @@ def _slow_chunk(
             raise BadInput(f"{name}: line {line_no}: expected {len(header)} columns, got "
                            f"{shown(row)}")
         t = parse_time(row[t_col], f"{name}: line {line_no}: time")
+        if not _plain(row[v_col]):
+            raise BadInput(
+                f"{name}: line {line_no}: intensity {shown(row[v_col])} is not a plain "
+                "number: write it with the digits 0-9 only (no '_', no other scripts' digits)"
+            )
         try:
             v = float(row[v_col])
         except ValueError:

@@ -4,7 +4,8 @@ Each module in this package registers its commands with ``register(app)``.
 Every refusal, whichever command it comes from, is one line
 ``wattwise: error: ...`` on stderr and exit code 2: a usage error found by the
 parser (unknown option, missing argument, bad number or choice, extra
-arguments) and any ``WattwiseError`` alike. ``_OneLineErrors`` does that once,
+arguments; a number written with ``_`` or non-ASCII digits, see ``_numbers``) and
+any ``WattwiseError`` alike. ``_OneLineErrors`` does that once,
 for the whole app, so a new command inherits it; ``--help`` and a command's own
 exit code (``typer.Exit``) pass through unchanged. A bare group (``wattwise``,
 ``wattwise estimate``) prints its help, as ``--help`` does, and exits 0.
@@ -25,6 +26,7 @@ import typer
 from typer.core import TyperGroup
 
 from wattwise.cli._common import die, set_command_line, stdout_guard
+from wattwise.cli._numbers import plain_numbers
 from wattwise.errors import WattwiseError
 
 # The parser's error classes, taken from the module that defines ``typer.BadParameter``:
@@ -76,6 +78,7 @@ class _OneLineErrors(TyperGroup):
     cover every command of the app, nested groups included."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
+        plain_numbers(self)  # `--port 1_0`, `--limit ٣`: refused as typed, not read as 10, 3
         try:
             with stdout_guard():
                 return super().main(*args, **kwargs)

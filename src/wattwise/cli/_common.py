@@ -318,6 +318,22 @@ def _database_of(path: Path, protect: Any) -> tuple[Path, str] | None:
     return None
 
 
+#: Kernel file systems: their files look regular but a write is a command or an error.
+_KERNEL_FS = ("/proc", "/sys")
+
+
+def _check_not_kernel_fs(p: Path, what: str) -> None:
+    """Refuse a path inside /proc or /sys, by its resolved name (links followed)."""
+    try:
+        real = os.path.realpath(p)
+    except (OSError, ValueError):
+        real = str(p)
+    for root in _KERNEL_FS:
+        if real == root or real.startswith(root + "/"):
+            die(f"cannot write {what} {p}: it is in {root}, a kernel file system, not a "
+                "place for files")
+
+
 def check_output(path: Any, what: str = "output", *, protect: Any = None) -> None:
     """Refuse an output path that can't be written, before any work starts.
 
@@ -325,7 +341,10 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
     a bad path costs nothing and records nothing: an empty name or one with a NUL
     byte, a missing folder, a directory, a FIFO or device (a write would block or
     vanish; ``/dev/stdout``, ``/dev/full`` and ``-`` are not accepted either), a
-    folder or file without write permission.
+    folder or file without write permission, a file of a kernel file system
+    (``/proc``, ``/sys``: they take writes as commands or fail them after the
+    work). An existing regular file is also opened for appending, without
+    truncating it, and closed: the write it stands for can then be made.
 
     No output may overwrite a run database or its ``-wal``/``-shm``/``-journal``
     file: not ``protect``, nor the default database, ``$WATTWISE_DB`` or any
@@ -363,7 +382,14 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
             die(f"cannot write {what} {p}: not a regular file (a FIFO or device?)")
         if not os.access(p, os.W_OK):
             die(f"cannot write {what} {p}: permission denied")
+        _check_not_kernel_fs(p, what)
+        try:  # a real open, as the write will make it; append mode changes no byte
+            with open(p, "ab"):
+                pass
+        except OSError as exc:
+            die(f"cannot write {what} {p}: {exc.strerror or exc}")
         return
+    _check_not_kernel_fs(p, what)
     if not parent.is_dir():
         die(f"cannot write {what} {p}: folder {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
@@ -381,6 +407,23 @@ def _same_file(a: Any, b: Any) -> bool:
         except (OSError, ValueError):
             return os.path.abspath(a) == os.path.abspath(b)
     return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _check_db_could_appear(p: Path) -> None:
+    """Refuse a database that can never appear: its nearest existing folder above is a
+    file (``--db run.csv/x``), so waiting for it would serve an empty page forever."""
+    import stat as _stat
+
+    for above in p.absolute().parents:
+        try:
+            st = os.stat(above)
+        except (FileNotFoundError, NotADirectoryError):  # a file further up says which
+            continue
+        except OSError as exc:
+            die(f"--db {p}: cannot look at {above}: {exc.strerror or exc}")
+        if not _stat.S_ISDIR(st.st_mode):
+            die(f"--db {p}: {above} is not a folder, so no database can ever be there")
+        return
 
 
 def check_db_option(db: Any, *, need: str) -> None:
@@ -408,6 +451,7 @@ def check_db_option(db: Any, *, need: str) -> None:
         die(f"--db {text}/: the name ends with '/', so it names a folder, not a "
             "database file")
     if need == "name":
+        _check_db_could_appear(p)
         return
     try:
         os.stat(p)

@@ -32,6 +32,7 @@ from wattwise.cli.render import (
     energy,
     energy_table,
     num,
+    partial_line,
     runs_table,
     safe,
     summary_lines,
@@ -256,8 +257,10 @@ def run(
             if pre is not None:
                 pre.close()
         code = _run_job(JobGroup(command), tracked, exe)
-        _finish(tracked, code, json_out)
-    raise typer.Exit(code)
+        written = _finish(tracked, code, json_out)
+    # A --json file that could not be written fails a job that succeeded; a failed
+    # job's own exit code passes through unchanged.
+    raise typer.Exit(code if written or code != 0 else 2)
 
 
 def _run_job(job: Any, tracked: Any, exe: str) -> int:
@@ -285,9 +288,10 @@ def _run_job(job: Any, tracked: Any, exe: str) -> int:
     return code
 
 
-def _finish(tracked: Any, code: int, json_out: Path | None) -> None:
-    """Report a finished job: the table on stderr, the --json file. Nothing here may
-    change the job's exit code: a failure is one line on stderr."""
+def _finish(tracked: Any, code: int, json_out: Path | None) -> bool:
+    """Report a finished job: the table on stderr, the --json file. Nothing here
+    raises: a failure is one line on stderr. False when the --json file was not
+    written (the caller's exit code says so)."""
     try:
         summary = tracked.summary() or (tracked.result.to_dict() if tracked.result else {})
         head = f"wattwise: {safe(tracked.name)}"
@@ -312,10 +316,12 @@ def _finish(tracked: Any, code: int, json_out: Path | None) -> None:
             text, notes = strict_json(tracked.to_dict())
         except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
             say("error", f"cannot write --json file {json_out}: {exc}")
-            return
-        if write_output(json_out, text + "\n", "--json file", fatal=False):
-            for note in notes:
-                say("note", note)
+            return False
+        if not write_output(json_out, text + "\n", "--json file", fatal=False):
+            return False
+        for note in notes:
+            say("note", note)
+    return True
 
 
 def _silence_stderr() -> None:
@@ -363,15 +369,35 @@ def runs(
     limit = min(limit, 2**63 - 1)  # more than any database holds: all of them
     # No --db and no default database yet: nothing recorded, which is no error.
     found: list[Any] = []
+    partial: dict[int, Any] = {}
     if db is not None or _exists(None):
         with _store(db) as store:
             found = store.list_runs(limit)
+            partial = {r.id: _partial(store, r) for r in found
+                       if not isinstance(r.summary, dict)}
     if as_json:
-        print_json([r.to_dict() for r in found])
+        print_json([_with_partial(r.to_dict(), partial.get(r.id)) for r in found])
     elif not found:
         console.print("no runs recorded yet (try `wattwise demo` or `wattwise run -- CMD`)")
     else:
-        console.print(runs_table(found))
+        console.print(runs_table(found, partial))
+
+
+def _partial(store: Any, rec: Any, samples: Any = None) -> Any:
+    """The partial energy of a run without a summary (``accounting.partial_energy``),
+    from its stored samples; None when it has a summary or no counted sample."""
+    from wattwise.accounting import partial_energy_of
+
+    if isinstance(rec.summary, dict):
+        return None
+    return partial_energy_of(rec, store.samples(rec.id) if samples is None else samples)
+
+
+def _with_partial(out: dict[str, Any], part: Any) -> dict[str, Any]:
+    """A run's JSON with ``energy_so_far`` (its partial energy) where it has no summary."""
+    if out.get("summary") is None:
+        out["energy_so_far"] = None if part is None else part.to_dict()
+    return out
 
 
 def show(
@@ -386,8 +412,10 @@ def show(
         rec = store.get_run(ref)
         windows = store.windows(rec.id)
         events = store.events(rec.id)
+        samples = None if isinstance(rec.summary, dict) else store.samples(rec.id)
+        part = _partial(store, rec, samples)
         if as_json:
-            out = rec.to_dict()
+            out = _with_partial(rec.to_dict(), part)
             out["windows"] = windows
             out["events"] = events
             print_json(out)
@@ -404,11 +432,15 @@ def show(
                 console.print(line, markup=False, highlight=False)
         else:
             console.print(title, markup=False, highlight=False)
-            console.print(
-                "no final summary (the run did not finish cleanly); "
-                f"{len(store.samples(rec.id))} samples were recorded up to its last flush.",
-                markup=False, highlight=False,
-            )
+            if part is not None:
+                console.print(partial_line(part), markup=False, highlight=False)
+            else:
+                console.print(
+                    "no final summary (the run did not finish cleanly); "
+                    f"{len(samples or [])} samples were recorded, none of a domain that "
+                    "counts in totals: no energy figure.",
+                    markup=False, highlight=False,
+                )
         if isinstance(rec.command, list) and rec.command:
             command = shlex.join(str(c) for c in rec.command)
             console.print(f"command: {safe(command, 500)}", markup=False, highlight=False)
@@ -598,7 +630,12 @@ def report(
     """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
     import dataclasses
 
-    from wattwise.accounting import emissions_and_fetched, intervals_from_samples, reprice_options
+    from wattwise.accounting import (
+        emissions_and_fetched,
+        intervals_from_samples,
+        partial_intervals,
+        reprice_options,
+    )
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
 
     _check_carbon(zone, trace, pue, provider)
@@ -624,12 +661,18 @@ def report(
         summary = rec.summary if isinstance(rec.summary, dict) else {}
         domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
         in_total = {d["name"] for d in domains if d.get("in_total", True)}
-        exact = summary.get("energy_j")
-        # The samples' parts inside the run's measured window, scaled to its exact energy.
-        t0, t1 = _window(summary, rec.started_unix_s)
-        intervals = intervals_from_samples(
-            store.samples(rec.id), in_total, t0, scale_to_j=exact, end_unix_s=t1
-        )
+        samples = store.samples(rec.id)
+        part = _partial(store, rec, samples)
+        if part is not None:  # no summary: the figure of its samples, as everywhere
+            intervals = partial_intervals(rec, samples, part)
+        else:
+            exact = summary.get("energy_j")
+            # The samples' parts inside the run's measured window, scaled to its exact
+            # energy.
+            t0, t1 = _window(summary, rec.started_unix_s)
+            intervals = intervals_from_samples(
+                samples, in_total, t0, scale_to_j=exact, end_unix_s=t1
+            )
         # What the run was recorded with, unless an option overrides it (and a note says so).
         pricing = reprice_options(
             rec.summary, zone=zone, intensity_trace=trace, pue=pue,
@@ -638,14 +681,16 @@ def report(
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
         if pricing.notes:
             em = dataclasses.replace(em, notes=tuple(dict.fromkeys((*pricing.notes, *em.notes))))
-        kind = summary.get("kind", "unknown")
+        kind = summary.get("kind", "unknown") if part is None else part.kind
         out: dict[str, Any] = {
             "run": rec.id,
             "name": rec.name,
             "energy_j": em.energy_kwh * 3.6e6,
-            "low_j": summary.get("low_j"),
-            "high_j": summary.get("high_j"),
+            "low_j": summary.get("low_j") if part is None else part.low_j,
+            "high_j": summary.get("high_j") if part is None else part.high_j,
             "energy_kind": kind,
+            "partial": part is not None,
+            "energy_note": None if part is None else part.note,
             "duration_s": rec.duration_s,
             "attribution": summary.get("attribution"),
             "emissions": {**em.to_dict(intervals=False), "fetched": fetched},
@@ -688,11 +733,13 @@ def report(
             console.print(f"wrote {safe(html)}", markup=False, highlight=False)
         console.print(
             f"run {rec.id} '{safe(rec.name)}': "
-            f"{energy(out['energy_j'], out['low_j'], out['high_j'])} ({safe(kind)}) "
+            f"{energy(out['energy_j'], out['low_j'], out['high_j'])} "
+            f"({safe(kind if part is None else part.note, None)}) "
             f"over {num(rec.duration_s or 0, '.2f')} s",
             markup=False, highlight=False,
         )
-        lines = emissions_lines({"emissions": out["emissions"], "kind": kind})
+        lines = emissions_lines({"emissions": out["emissions"],
+                                 "kind": kind if part is None else f"{kind}, partial"})
         if "priced_on" in out["emissions"]:
             lines.append(f"  priced on: {safe(out['emissions']['priced_on'], None)}")
         for line in lines + attribution_lines(summary):

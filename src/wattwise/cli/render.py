@@ -169,7 +169,16 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def runs_table(runs: list[Any]) -> Table:
+def partial_line(part: Any) -> str:
+    """The one line of a run without a summary: its partial energy (an
+    ``accounting.PartialEnergy``), with range, kind and what it is from."""
+    return (f"energy: {energy(part.energy_j, part.low_j, part.high_j)} "
+            f"({safe(part.note, None)})")
+
+
+def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
+    """The runs list; ``partial`` gives, by run id, the partial energy
+    (``accounting.PartialEnergy``) of runs without a summary."""
     t = Table()
     for col in ("id", "name", "status", "started", "duration", "energy", "kind"):
         t.add_column(
@@ -179,14 +188,21 @@ def runs_table(runs: list[Any]) -> Table:
         )
     for r in runs:
         s = r.summary if isinstance(r.summary, dict) else {}
+        part = (partial or {}).get(r.id) if not s else None
+        if part is not None:
+            shown = energy(part.energy_j, part.low_j, part.high_j)
+            kind = cell(f"{part.kind}, partial")
+        else:
+            shown = energy(s.get("energy_j"), s.get("low_j"), s.get("high_j"))
+            kind = cell(s.get("kind", "-"))
         t.add_row(
             str(r.id),
             cell(r.name),
             cell(r.status),
             when(r.started_unix_s),
             num(r.duration_s, ".1f", " s"),
-            energy(s.get("energy_j"), s.get("low_j"), s.get("high_j")),
-            cell(s.get("kind", "-")),
+            shown,
+            kind,
         )
     return t
 

@@ -40,11 +40,11 @@ _PATTERN = re.compile(
     r"""^\s*
     (?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)
     \s*(?P<suffix>[kmbgtp]?)\s*$""",
-    re.IGNORECASE | re.VERBOSE,
+    re.IGNORECASE | re.VERBOSE | re.ASCII,
 )
 #: Digits grouped by commas in thousands: "1,000", "1,082,990.5".
 _GROUPED = re.compile(r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:e[+-]?\d+)?\s*[kmbgtp]?\s*$",
-                      re.IGNORECASE)
+                      re.IGNORECASE | re.ASCII)
 
 
 def parse_quantity(text: str | float | int, what: str = "value") -> float:
@@ -62,6 +62,10 @@ def parse_quantity(text: str | float | int, what: str = "value") -> float:
         if "_" in text:
             raise BadInput(
                 f"{what}: cannot read {_shown(text)}: write 1000 or 1,000, not 1_000"
+            )
+        if not text.isascii():  # \d and float() read other scripts' digits: ٧٠B as 70B
+            raise BadInput(
+                f"{what}: cannot read {_shown(text)}: write it with the digits 0-9 only"
             )
         if "," in text and (len(text) > _MAX_TEXT or not _GROUPED.match(text)):
             raise BadInput(

@@ -260,12 +260,15 @@ class Reads:
     # -- samples ---------------------------------------------------------------------
 
     def energy_so_far(self, run_id: int) -> dict[str, dict[str, float]]:
-        """Per domain: energy, low and high of the samples read, and the latest power."""
+        """Per domain: energy, low and high of the samples read, how many, the time of the
+        last and its power (gaps left out): ``accounting.sample_sums`` inside SQLite."""
         out: dict[str, dict[str, float]] = {}
         for r in self.rows(
-            "SELECT domain, total(energy_j), total(low_j), total(high_j) FROM samples"
-            " WHERE run_id = ? AND gap = 0 GROUP BY domain", (run_id,)):
-            out[str(r[0])] = {"energy_j": r[1], "low_j": r[2], "high_j": r[3]}
+            "SELECT domain, total(energy_j), total(low_j), total(high_j), count(*),"
+            " max(t_unix_s) FROM samples WHERE run_id = ? AND gap = 0 GROUP BY domain",
+            (run_id,)):
+            out[str(r[0])] = {"energy_j": r[1], "low_j": r[2], "high_j": r[3],
+                              "samples": float(r[4]), "last_unix_s": r[5]}
         for r in self.rows(
             "SELECT domain, power_w FROM samples s WHERE run_id = ? AND gap = 0"
             " AND t_unix_s = (SELECT max(t_unix_s) FROM samples"

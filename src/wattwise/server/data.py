@@ -15,7 +15,6 @@ from importlib.resources import files
 from typing import Any
 
 from wattwise.records.rows import text as _rows_text
-from wattwise.results import combined_kind
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.timeline import (
     bucket_width,
@@ -242,38 +241,42 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def energy_so_far(samples: Sequence[SampleRow]) -> dict[str, dict[str, float]]:
-    """Per domain: energy, low and high summed over the samples read, and the last power."""
-    out: dict[str, dict[str, float]] = {}
-    for s in samples:
-        if s.gap:
-            continue
-        d = out.setdefault(s.domain, {"energy_j": 0.0, "low_j": 0.0, "high_j": 0.0})
-        d["energy_j"] += s.energy_j
-        d["low_j"] += s.low_j
-        d["high_j"] += s.high_j
-        d["power_w"] = s.power_w
-    return out
+    """Per domain: energy, low and high summed over the samples read, and the last power
+    (``accounting.sample_sums``)."""
+    from wattwise.accounting import sample_sums
+
+    return sample_sums(samples)
+
+
+def so_far_fields(part: Any) -> dict[str, Any]:
+    """A runs-list row's figures for a run without a summary: its partial energy
+    (``accounting.PartialEnergy``, or None where no counted domain has a sample)."""
+    if part is None:
+        return {"energy_j": None, "low_j": None, "high_j": None, "kind": None,
+                "so_far": True, "partial": True, "energy_note": None}
+    return {"energy_j": part.energy_j, "low_j": part.low_j, "high_j": part.high_j,
+            "kind": part.kind, "so_far": True, "partial": True, "energy_note": part.note}
 
 
 def _so_far(reads: Reads, r: Any) -> dict[str, Any]:
-    prov = domain_provenance(r.sensors)
-    in_total = {name for name, p in prov.items() if p["in_total"]}
-    parts = [v for k, v in reads.energy_so_far(r.id).items() if k in in_total]
-    kinds = [str(prov[name]["kind"]) for name in in_total]
-    return {
-        "energy_j": sum(p["energy_j"] for p in parts),
-        "low_j": sum(p["low_j"] for p in parts),
-        "high_j": sum(p["high_j"] for p in parts),
-        "kind": combined_kind(kinds) if kinds else None,
-        "so_far": True,
-    }
+    from wattwise.accounting import partial_energy
+
+    return so_far_fields(partial_energy(r, reads.energy_so_far(r.id)))
 
 
 def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
-    """One run's record, windows and events."""
+    """One run's record, windows and events; a run without a summary also carries its
+    partial energy (``energy_so_far``, as ``wattwise show --json`` gives it)."""
     record = store.get_run(ref)
+    run = record.to_dict()
+    if not isinstance(record.summary, dict):
+        from wattwise.accounting import partial_energy
+
+        with _reading(store, None) as r:
+            part = partial_energy(record, r.energy_so_far(record.id))
+        run["energy_so_far"] = None if part is None else part.to_dict()
     return {
-        "run": record.to_dict(),
+        "run": run,
         "windows": store.windows(record.id),
         "events": store.events(record.id),
     }

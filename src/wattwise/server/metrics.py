@@ -6,7 +6,8 @@ carry free text and never grow with the number of runs:
 - totals over *all* runs are labelled only by ``kind`` (measured, estimated,
   mixed) and the run counts by ``status``: a handful of series for any database;
 - per-run series (``run_id``, ``domain``, ``kind``, ``source``) exist for runs
-  that are recording now and for the newest ``recent`` finished runs only;
+  that are recording now (or were lost before their summary: the newest
+  ``MAX_RUNNING`` of both) and for the newest ``recent`` finished runs only;
 - ``source`` is the sensor backend as a short word (``rapl``, ``nvml``,
   ``amdsmi``, ``model`` or ``other``); the full source text, the run's name and
   host go in ``wattwise_run_info`` and ``wattwise_run_domain_info``, clipped;
@@ -14,6 +15,11 @@ carry free text and never grow with the number of runs:
   characters (NUL, CR, ESC, lone surrogates) as visible escapes, then at most
   ``MAX_LABEL`` characters, so a scrape stays small and one line per series
   whatever was recorded.
+
+A run lost before its summary (killed) has ended: the totals count it with the
+energy of its recorded samples, by their kind, the figure every other output
+gives it (``accounting.partial_energy``); it was never priced, so it is not in
+the emissions total. Both HELP texts say so.
 
 Energy is a counter (it only grows while a run records); the latest power of a
 *running* run's domains is a gauge, so a scrape beside a training job shows its
@@ -45,6 +51,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from wattwise.accounting import partial_energy
 from wattwise.errors import BadInput
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
@@ -61,6 +68,11 @@ MAX_RUNNING = 20
 #: What the totals over runs add up, said in their HELP text.
 OVERLAP = ("the sum over runs; runs that overlap in time on one machine count the "
            "machine's energy once per run.")
+#: How the total energy counts a run lost before its summary, said in its HELP text.
+LOST = ("a run lost before its summary (killed) counts with the energy of its recorded "
+        "samples (partial), by their kind, as every other output gives it;")
+#: At most this many runs stored as running are checked for being lost, per scrape.
+MAX_OPEN = 10_000
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
@@ -117,15 +129,18 @@ class StoreCollector(Collector):
                                  labels=["status"])
         total_energy = CounterMetricFamily(
             "wattwise_energy_joules",
-            "Energy of every run that has ended, by its kind: " + OVERLAP, labels=["kind"])
+            "Energy of every run that has ended, by its kind; " + LOST + " " + OVERLAP,
+            labels=["kind"])
         total_emissions = CounterMetricFamily(
             "wattwise_emissions_grams",
-            "Operational emissions of every run that has ended, gCO2eq, by its energy's "
-            "kind: " + OVERLAP, labels=["kind"])
+            "Operational emissions of every run that has ended with a summary, gCO2eq, by "
+            "its energy's kind (a run lost before its summary was never priced: it is not "
+            "in this total; `wattwise report` prices it): " + OVERLAP, labels=["kind"])
         energy = CounterMetricFamily(
             "wattwise_run_energy_joules",
-            "Energy of a running or recent run per domain: the machine's energy while the "
-            "run lasted (every process on it), not the run's process tree's share.",
+            "Energy of a running, lost or recent run per domain: the machine's energy "
+            "while the run lasted (every process on it), not the run's process tree's "
+            "share; for a run without a summary, the sum of its recorded samples so far.",
             labels=labels)
         power = GaugeMetricFamily(
             "wattwise_run_power_watts",
@@ -167,14 +182,23 @@ class StoreCollector(Collector):
             n = counts.get(status, 0)
             n = n - lost if status == "running" else lost if status == "lost" else n
             m["runs"].add_metric([status], float(max(0, n)))
-        totals: dict[str, list[float]] = {}
-        for kind, (joules, grams, _n) in reads.totals_by_kind().items():
-            t = totals.setdefault(kind_label(kind), [0.0, 0.0])
+        totals: dict[str, list[float]] = {}  # kind: joules, grams, runs with a summary
+        for kind, (joules, grams, n) in reads.totals_by_kind().items():
+            t = totals.setdefault(kind_label(kind), [0.0, 0.0, 0.0])
             t[0] += joules
             t[1] += grams
-        for kind, (joules, grams) in sorted(totals.items()):
+            t[2] += n
+        for rid in reads.running_ids(MAX_OPEN):  # lost ones have ended: their samples count
+            record = records.get(rid) or store.get_run(rid)
+            if record.status != "lost" or isinstance(record.summary, dict):
+                continue
+            part = partial_energy(record, reads.energy_so_far(rid))
+            if part is not None and _number(part.energy_j) is not None:
+                totals.setdefault(kind_label(part.kind), [0.0, 0.0, 0.0])[0] += part.energy_j
+        for kind, (joules, grams, ended) in sorted(totals.items()):
             m["total_energy"].add_metric([kind], joules)
-            m["total_emissions"].add_metric([kind], grams)
+            if ended:  # lost runs alone were never priced: no emissions, not a zero
+                m["total_emissions"].add_metric([kind], grams)
         for rid in reads.newest_ids(self.recent, finished_only=True) if self.recent else []:
             if rid not in records:
                 records[rid] = store.get_run(rid)
@@ -206,12 +230,13 @@ class StoreCollector(Collector):
                 zone = str(em.get("zone"))
                 m["emissions"].add_metric([rid, zone if _ZONE.fullmatch(zone) else "other"],
                                           grams)
-        elif is_running:
+        else:  # running, or lost before its summary: its samples so far
             for domain, part in reads.energy_so_far(run.id).items():
                 p = prov.get(domain, {})
                 lab = [rid, clip(domain), kind_label(p.get("kind")), source_label(p.get("source"))]
-                m["energy"].add_metric(lab, part["energy_j"])
-                if _number(part.get("power_w")) is not None:
+                if _number(part.get("energy_j")) is not None:
+                    m["energy"].add_metric(lab, part["energy_j"])
+                if is_running and _number(part.get("power_w")) is not None:
                     m["power"].add_metric(lab, part["power_w"])
 
 

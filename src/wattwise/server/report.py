@@ -47,6 +47,7 @@ def run_report_html(
         payload["run"]["summary"] = {
             **summary, "emissions": emissions, "notes": [*notes, *kept],
         }
+    if emissions is not None:  # a run without a summary too: priced from its partial energy
         for row in rows:
             row["emissions_g"], row["zone"] = emissions.get("emissions_g"), emissions.get("zone")
     timeline = timeline_payload(store, record.id, points, emissions=emissions)
