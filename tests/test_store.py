@@ -578,7 +578,8 @@ CODECARBON_3_COLUMNS = [
 def test_export_codecarbon_columns_and_units(finished_run: tuple[Store, int]) -> None:
     store, rid = finished_run
     rec = store.get_run(rid)
-    reader = csv.DictReader(io.StringIO(export_codecarbon(rec, store.samples(rid))))
+    notes: list[str] = []
+    reader = csv.DictReader(io.StringIO(export_codecarbon(rec, store.samples(rid), notes=notes)))
     assert reader.fieldnames == CODECARBON_3_COLUMNS
     (row,) = list(reader)
     assert row["project_name"] == "llm"
@@ -590,8 +591,11 @@ def test_export_codecarbon_columns_and_units(finished_run: tuple[Store, int]) ->
     assert float(row["gpu_energy"]) == pytest.approx(2.0)
     assert float(row["energy_consumed"]) == pytest.approx(3.1)
     assert float(row["cpu_power"]) == pytest.approx(3.6e6 / 20.0)  # W averaged over the run
-    assert row["emissions"] == "" and row["emissions_rate"] == "", "unknown, not 0"
-    assert row["country_iso_code"] == "" and row["water_consumed"] == ""
+    # No summary: priced now from the samples' energy, as `wattwise report` prices it, and
+    # said (the zone: $WATTWISE_ZONE, the config's, else the world average).
+    assert float(row["emissions"]) > 0 and float(row["emissions_rate"]) > 0
+    assert any("priced now from the run's partial energy" in n for n in notes), notes
+    assert row["water_consumed"] == ""
     assert row["cpu_model"] == "AMD EPYC 9B45"
     assert row["cpu_count"] == "8"
     assert row["gpu_count"] == "2"

@@ -372,6 +372,7 @@ def reprice_options(
     pue: float | None = None,
     renewable_share: float | None = None,
     provider: str | None = None,
+    started: dict[str, Any] | None = None,
 ) -> Repricing:
     """The options that price a recorded run: what was recorded, unless overridden.
 
@@ -391,8 +392,17 @@ def reprice_options(
     (its recorded SHA-256 differs; for a run recorded without one, the trace no
     longer gives the intensities recorded), or a recorded live provider, is
     replaced by the recorded intensities, and a note says so.
+
+    A run with no summary (lost before it, or still recording) is priced with
+    ``started``, the options recorded when it started (:func:`started_with`), as
+    if its summary had recorded them, and a note says where the zone came from
+    ("zone DE, as the run was started with"). ``started`` is not read for a run
+    with a summary.
     """
     s = summary if isinstance(summary, dict) else {}
+    if not s and isinstance(started, dict):
+        return _reprice_started(started, zone=zone, intensity_trace=intensity_trace, pue=pue,
+                                renewable_share=renewable_share, provider=provider)
     rec = s.get("carbon_options")
     given = CarbonOptions(zone, intensity_trace, pue, renewable_share, provider)
     if not isinstance(rec, dict):
@@ -467,6 +477,104 @@ def reprice_options(
         return Repricing(plain, None, tuple(notes))
     notes.append(f"{why}; priced with the intensities recorded with the run")
     return Repricing(plain, source, tuple(notes))
+
+
+#: The key of a run's host facts (``runs.host_json``) that holds its carbon options as
+#: they were when it started (:func:`started_carbon`).
+STARTED_KEY = "carbon_options"
+
+
+def started_carbon(options: CarbonOptions) -> dict[str, Any]:
+    """``options`` as a run starts with them, to store with its row: a run lost before
+    its summary (which records them at the end) is then priced as it was started.
+
+    The trace's SHA-256 is taken now, so a report can tell a trace edited since. With
+    no zone given, the zone ``$WATTWISE_ZONE`` or the config file sets now is kept as
+    ``zone_resolved`` (and where it came from as ``zone_from``): the zone the run's
+    summary would have been priced in. Never raises (a zone the environment names
+    wrongly is left out; the run itself goes on).
+    """
+    out = options.to_dict()
+    if options.intensity_trace is not None:
+        out["intensity_trace_sha256"] = trace_sha256(options.intensity_trace)
+    if options.zone is None:
+        try:
+            ambient = _ambient_zone()
+        except Exception:  # noqa: BLE001 - a bad $WATTWISE_ZONE must not stop the run
+            ambient = None
+        if ambient is not None:
+            out["zone_resolved"], out["zone_from"] = ambient
+    return out
+
+
+def started_with(record: Any) -> dict[str, Any] | None:
+    """The carbon options ``record`` (a ``RunInfo``) was started with (stored in its host
+    facts by ``track``), or None: recorded without carbon, or by an older wattwise."""
+    host = getattr(record, "host", None)
+    got = host.get(STARTED_KEY) if isinstance(host, dict) else None
+    return got if isinstance(got, dict) else None
+
+
+def _reprice_started(
+    started: dict[str, Any],
+    *,
+    zone: str | None,
+    intensity_trace: str | Path | None,
+    pue: float | None,
+    renewable_share: float | None,
+    provider: str | None,
+) -> Repricing:
+    """:func:`reprice_options` of a run without a summary, from the options it was
+    started with: priced as its summary would have recorded them, and said so."""
+
+    def text(key: str) -> str | None:
+        value = started.get(key)
+        return value if isinstance(value, str) and value.strip() else None
+
+    def number(key: str) -> float | None:
+        return _real(started.get(key))
+
+    r_zone, said_zone = text("zone"), "as the run was started with"
+    if r_zone is None and text("zone_resolved") is not None:
+        r_zone = text("zone_resolved")
+        said_zone = f"as {text('zone_from') or 'the environment'} set it when the run started"
+    r_trace, r_provider = text("intensity_trace"), text("provider")
+    r_pue, r_share = number("pue"), number("renewable_share")
+    new_place = zone is not None or intensity_trace is not None or provider is not None
+    notes: list[str] = []
+    if not new_place and r_provider is not None:
+        notes.append(f"the run was started with provider {r_provider} and has no summary, "
+                     "so no intensities it fetched; a report does not fetch (give "
+                     "--intensity-provider to): priced at the zone's yearly average")
+        r_provider = None
+    if not new_place and r_trace is not None:
+        why = _trace_changed(r_trace, text("intensity_trace_sha256"), {}, r_zone)
+        if why is not None:
+            notes.append(f"{why}, and a run without a summary recorded no intensities: "
+                         "priced at the zone's yearly average")
+            r_trace = None
+    recorded = {"zone": r_zone, "intensity_trace": r_trace, "provider": r_provider,
+                "intensity_trace_sha256": text("intensity_trace_sha256"), "pue": r_pue,
+                "renewable_share": r_share}
+    as_summary = {"carbon_options": recorded, "emissions": {"zone": r_zone or "WORLD"}}
+    pricing = reprice_options(as_summary, zone=zone, intensity_trace=intensity_trace,
+                              pue=pue, renewable_share=renewable_share, provider=provider)
+    kept: list[str] = []
+    if not new_place:
+        opts = pricing.options
+        if r_zone is not None and opts.zone == r_zone:
+            kept.append(f"zone {r_zone}, {said_zone}")
+        elif r_zone is None and opts.zone is None:
+            kept.append("the world average, as the run was started with no zone")
+        if r_trace is not None and opts.intensity_trace == r_trace:
+            kept.append(f"trace {r_trace}, as the run was started with")
+    if pue is None and r_pue is not None:
+        kept.append(f"PUE {r_pue:g}, as the run was started with")
+    if renewable_share is None and r_share is not None:
+        kept.append(f"renewable share {r_share:g}, as the run was started with")
+    if kept:
+        notes.insert(0, "priced at " + "; ".join(kept) + " (the run has no summary)")
+    return dataclasses.replace(pricing, notes=(*notes, *pricing.notes))
 
 
 class _RecordedSeries:
@@ -561,15 +669,25 @@ def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
     return out
 
 
-def _counted_domains(sensors: Any) -> dict[str, str]:
-    """Domain -> kind, for each domain recorded with the run that counts in totals."""
+def _counted_domains(sensors: Any, seen: Iterable[str] = ()) -> dict[str, str]:
+    """Domain -> kind, for each domain that counts in totals: those recorded with the
+    run as counting, and those in ``seen`` (the samples) it did not describe, unless
+    they are ``psys`` (the whole SoC, never added), as the exports count them."""
     out: dict[str, str] = {}
+    described: set[str] = set()
     for s in sensors if isinstance(sensors, list) else []:
         domains = s.get("domains") if isinstance(s, dict) else None
-        for d in domains if isinstance(domains, list) else []:
-            if (isinstance(d, dict) and isinstance(d.get("name"), str)
-                    and d.get("in_total", True) is not False):
-                out[d["name"]] = str(d.get("kind"))
+        for d in [s, *(domains if isinstance(domains, list) else [])]:
+            if not (isinstance(d, dict) and isinstance(d.get("name"), str)):
+                continue
+            if d is s and "component" not in d:
+                continue  # a sensor description, not a domain
+            described.add(d["name"])
+            if d.get("in_total", True) is not False:
+                out[d["name"]] = str(d.get("kind") or "unknown")
+    for name in seen:
+        if name not in described and name.split(":", 1)[0] != "psys":
+            out[name] = "unknown"
     return out
 
 
@@ -625,7 +743,7 @@ def partial_energy(
     Counted: the domains recorded with the run as counting in totals (a domain inside
     another, ``psys``, is not added). Kind: the counted domains' kinds combined.
     """
-    kinds = _counted_domains(getattr(record, "sensors", None))
+    kinds = _counted_domains(getattr(record, "sensors", None), sums)
     counted = sorted(d for d in sums if d in kinds and sums[d].get("samples", 1) > 0)
     if not counted:
         return None

@@ -380,17 +380,25 @@ def _partial_carbon(
     record: RunInfo, samples: Sequence[SampleRow], part: Any, notes: list[str] | None
 ) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
     """The carbon cells of a run without a summary: its partial energy priced as
-    ``wattwise report`` prices it (the zone of ``$WATTWISE_ZONE`` or the config, else
-    the world average), and a note that says so."""
-    from wattwise.accounting import emissions_and_fetched, partial_intervals, reprice_options
+    ``wattwise report`` prices it (in the zone the run was started with; for a run
+    recorded without one, the zone of ``$WATTWISE_ZONE`` or the config, else the world
+    average), and a note that says so and where the zone came from."""
+    from wattwise.accounting import (
+        emissions_and_fetched,
+        partial_intervals,
+        reprice_options,
+        started_with,
+    )
 
-    pricing = reprice_options(record.summary)
+    pricing = reprice_options(record.summary, started=started_with(record))
     em, _ = emissions_and_fetched(partial_intervals(record, samples, part), pricing.options,
                                   pricing.source)
     if notes is not None:
+        why = "; ".join(pricing.notes)
         notes.append(
             f"emissions priced now from the run's partial energy ({part.note}) at zone "
-            f"{em.zone} ({em.source}), as `wattwise report` prices it")
+            f"{em.zone} ({em.source}), as `wattwise report` prices it"
+            + (f": {why}" if why else ""))
     return _carbon_cells(em.to_dict(intervals=False))
 
 

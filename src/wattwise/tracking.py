@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from wattwise._userinput import shown
 from wattwise.accounting import (
+    STARTED_KEY,
     CarbonOptions,
     emissions_and_fetched,
     intervals_from_samples,
+    started_carbon,
     trace_sha256,
 )
 from wattwise.errors import BadInput
@@ -527,10 +529,15 @@ class Run:
             # Wait briefly for the file check only: a locked database delays the
             # record, never the user's code.
             record = RunRecorder(Store(self.db, open_wait_s=0.25), warn=self._warn)
+            host = host_info()
+            if self.carbon_options is not None:
+                # Stored at the start: a run lost before its summary (which records
+                # them at the end) is then priced as it was started.
+                host[STARTED_KEY] = started_carbon(self.carbon_options)
             record.create(
                 name=self.name,
                 started_unix_s=self._started_unix_s,
-                host=host_info(),
+                host=host,
                 hardware=hardware_info(sensors),
                 sensors=self.meter.sensor_info() if self.meter else [],
                 versions=versions(),

@@ -635,6 +635,7 @@ def report(
         intervals_from_samples,
         partial_intervals,
         reprice_options,
+        started_with,
     )
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
 
@@ -673,10 +674,11 @@ def report(
             intervals = intervals_from_samples(
                 samples, in_total, t0, scale_to_j=exact, end_unix_s=t1
             )
-        # What the run was recorded with, unless an option overrides it (and a note says so).
+        # What the run was recorded with (without a summary: what it was started with),
+        # unless an option overrides it (and a note says so).
         pricing = reprice_options(
             rec.summary, zone=zone, intensity_trace=trace, pue=pue,
-            renewable_share=renewable_share, provider=provider,
+            renewable_share=renewable_share, provider=provider, started=started_with(rec),
         )
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
         if pricing.notes:

@@ -530,11 +530,17 @@ def plan_cmd(
                                         "electricitymaps, watttime need credentials)."),
     capacity: list[str] = typer.Option(None, "--capacity", help="ZONE=N: jobs' resources that "
                                        "may run at once there; repeat per zone."),
+    offer: list[str] = typer.Option(None, "--offer", help="ZONE/NODE[=N]: a (zone, node type) "
+                                    "pair the cluster has, with N resources at once; repeat. "
+                                    "Each job runs only where offered, on the pair where its "
+                                    "energy (\"on\" in the jobs file) times the intensity is "
+                                    "lowest. NODE may be empty (DE/)."),
     method: str = typer.Option("auto", "--method", help="auto, exact, milp or greedy."),
     run: bool = typer.Option(False, "--run", help="Run the plan here: each job waits for its "
                              "window, runs its command and is measured."),
-    ray: str | None = typer.Option(None, "--ray", help="Run the plan on a Ray cluster at this "
-                                   "address ('auto' joins a running one)."),
+    ray: str | None = typer.Option(None, "--ray", help="Plan on what the Ray cluster at this "
+                                   "address offers (its nodes' zones and node types) and run "
+                                   "the plan there ('auto' joins a running one)."),
     db: Path | None = typer.Option(None, "--db", help="Run-record database."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (with --run or --ray: "
                                  "once the runs end, each run's energy, emissions and saving "
@@ -564,6 +570,13 @@ def plan_cmd(
             die(f"--capacity {z}={n:.30}: N must be a whole number from 1 to "
                 f"{MAX_RESOURCES}")
         caps[z] = int(n)
+    offers = _offers(offer)
+    if offers and caps:
+        die("--capacity applies per zone; with --offer give the capacity on each offer "
+            "(--offer ZONE/NODE=N)")
+    if offers and ray is not None:
+        die("pass either --offer or --ray (which plans on what the cluster's nodes offer), "
+            "not both")
     now = time.time()
     specs = load_jobs(jobs_file, now, default_zone=zone, db=db)
     if run:
@@ -574,7 +587,15 @@ def plan_cmd(
         for s in specs:
             check_command(s.command or [])
         check_db(db)
-    the_plan, notes = plan_batch(specs, now, traces, caps or None, method, provider)
+    if ray is not None:
+        from wattwise.schedule.ray_executor import RayExecutor
+
+        offers = RayExecutor(address=ray).offers()
+        if not offers:
+            die(f"the Ray cluster at {ray:.80} offers no zone: start its nodes with a zone "
+                "resource (see `wattwise plan --help`)")
+    the_plan, notes = plan_batch(specs, now, traces, caps or None, method, provider,
+                                 offers=offers or None)
     doc = {**the_plan.to_dict(), "notes_input": notes}
     if as_json and not (run or ray):
         console.print_json(json.dumps(doc))
@@ -613,16 +634,45 @@ def plan_cmd(
     raise typer.Exit(max(codes, default=0))
 
 
+def _offers(items: list[str] | None) -> list[Any]:
+    """``--offer ZONE/NODE[=N]`` options as ``Offer``s; one line for a malformed one."""
+    from wattwise.carbon.zones import get_zone
+    from wattwise.schedule.jobs import MAX_RESOURCES
+    from wattwise.schedule.placement import Offer
+
+    out = []
+    for item in items or []:
+        pair, eq, n = item.partition("=")
+        zone, slash, node = pair.partition("/")
+        if not slash or not zone.strip():
+            die(f"--offer must be ZONE/NODE[=N] (NODE may be empty: DE/), got {shown(item)}")
+        if eq and not (n.isascii() and n.isdigit() and len(n) <= 9
+                       and 1 <= int(n) <= MAX_RESOURCES):
+            die(f"--offer {shown(item)}: N must be a whole number from 1 to {MAX_RESOURCES}")
+        out.append(Offer(get_zone(zone).name, node, int(n) if eq else None))
+    return out
+
+
+def _energy_cell(a: Any) -> str:
+    """A job's energy on its node type and whether it is measured or estimated."""
+    d = a.to_dict().get("energy")
+    return "" if d is None else f"{d['energy_j'] / 3.6e6:.4g} kWh, {d['kind']}"
+
+
 def _print_plan(the_plan: Any, notes: list[str]) -> None:
     from rich.table import Table
 
+    on_nodes = any(a.node for a in the_plan.assignments)
     t = Table(title=f"Plan ({the_plan.method}): estimated from forecasts, not measured")
-    for col in ("job", "zone", "start (UTC)", "end (UTC)", "chunks", "expected g",
-                "run now g", "saving"):
-        t.add_column(col, justify="right" if col.endswith(("g", "saving")) else "left")
+    cols = ("job", "zone", *(("node", "energy") if on_nodes else ()), "start (UTC)",
+            "end (UTC)", "chunks", "expected g", "run now g", "saving")
+    for col in cols:
+        t.add_column(col, justify="right" if col.endswith(("g", "saving")) else "left",
+                     no_wrap=col in ("node", "energy"))
     for a in the_plan.assignments:
         saving = (1 - a.expected_g / a.baseline_g) * 100 if a.baseline_g > 0 else 0.0
-        t.add_row(a.job.name, a.zone, _utc(a.start_unix_s), _utc(a.end_unix_s),
+        node = (a.node, _energy_cell(a)) if on_nodes else ()
+        t.add_row(a.job.name, a.zone, *node, _utc(a.start_unix_s), _utc(a.end_unix_s),
                   str(len(a.chunks)), f"{a.expected_g:.4g}", f"{a.baseline_g:.4g}",
                   f"{saving:.1f} %")
     console.print(t)
@@ -635,6 +685,12 @@ def _print_plan(the_plan: Any, notes: list[str]) -> None:
     )
     for n in [*notes, *the_plan.notes]:
         console.print(f"note: {n}", markup=False, highlight=False)
+    for a in the_plan.assignments:
+        d = a.to_dict().get("energy")
+        if d is not None:
+            console.print(f"energy: {a.job.name} on {a.node}: {d['energy_j'] / 3.6e6:.4g} kWh "
+                          f"over {d['duration_s'] / 3600:.3g} h, {d['kind']} ({d['source']})",
+                          markup=False, highlight=False, soft_wrap=True)
     for a in the_plan.assignments:
         if a.note:
             console.print(f"note: {a.job.name}: {a.note}", markup=False, highlight=False)

@@ -14,6 +14,21 @@ draws; ``"like_run": RUN`` takes the duration (unless given) and the average
 power of a recorded run (id, name or ``latest``), so tonight's job is planned
 from what last night's measurably used. Without any of these it is planned
 at a 1 kW reference, said in the plan.
+
+A job that runs on unlike node types says what it uses on each under
+``"on"``, home node type first (the order is kept)::
+
+    "on": {"a100": {"like_run": 12},
+           "cpu": {"energy_kwh": 0.4, "duration": "3h"}}
+
+A ``like_run`` entry takes energy and duration from that recorded run
+(``NodeEnergy.from_run``: id or ``name:NAME``); given figures are
+``energy_kwh`` over ``duration`` (else the job's own ``duration``), an
+estimate unless ``"measured": true``, and their source names the jobs file.
+``"on"`` replaces the job's own ``power_w``/``energy_kwh``/``like_run``; the
+job's duration and power are its home node type's. ``wattwise plan --offer``
+then places each job on the offered (zone, node type) pair where its energy
+times the zone's intensity is lowest.
 Every problem in the file is reported at once, by job, and nothing runs.
 
 The top level is that object (a bare list of jobs is refused, so a file
@@ -44,11 +59,17 @@ from wattwise.schedule.jobs import (
     parse_duration,
     validate,
 )
+from wattwise.schedule.placement import SEP, NodeEnergy
 
 _KEYS = {
     "name", "duration", "within", "earliest", "deadline", "power_w", "energy_kwh", "zones",
     "zone", "interruptible", "min_chunk", "resume_cost", "resources", "command", "like_run",
+    "on",
 }
+#: The keys of one ``"on"`` entry.
+_ON_KEYS = {"like_run", "energy_kwh", "duration", "measured"}
+#: Most node types one job may name.
+MAX_NODES = 100
 #: Why a quantity must be above its lower bound, said where one is refused.
 _WHY_ABOVE = {
     "power_w": "a job drawing 0 W has no carbon to plan by",
@@ -192,8 +213,72 @@ def _like_run(ref: Any, db: str | Path | None) -> tuple[float, float, str]:
             f"run {record.id} ({record.name}, {s.get('kind', 'unknown')})")
 
 
+def _on(raw: dict[str, Any], db: str | Path | None, file: str) -> dict[str, NodeEnergy]:
+    """A job's ``"on"``: what it uses per node type, in the file's order (home first)."""
+    table = raw["on"]
+    if not isinstance(table, dict) or not table:
+        raise BadInput("on must be an object of node type -> {like_run} or {energy_kwh, "
+                       f"duration}}, like {{\"cpu\": {{\"like_run\": 12}}}}, got {shown(table)}")
+    if len(table) > MAX_NODES:
+        raise BadInput(f"on names {len(table)} node types, more than {MAX_NODES}")
+    clash = sorted(k for k in ("power_w", "energy_kwh", "like_run") if k in raw)
+    if clash:
+        raise BadInput(f"give {', '.join(clash)} per node type under on, not beside it")
+    out: dict[str, NodeEnergy] = {}
+    for node, entry in table.items():
+        try:
+            out[_node_name(node)] = _node_entry(entry, raw, db, file, node)
+        except BadInput as exc:
+            raise BadInput(f"on {shown(node)}: {exc}") from None
+    return out
+
+
+def _node_name(node: str) -> str:
+    if not node.strip() or SEP in node or any(ord(c) < 32 or ord(c) == 127 for c in node) \
+            or len(node) > MAX_NAME:
+        raise BadInput(f"a node type is a non-empty name of at most {MAX_NAME} characters "
+                       f"without {SEP!r} or control characters")
+    return node
+
+
+def _node_entry(entry: Any, raw: dict[str, Any], db: str | Path | None, file: str,
+                node: str) -> NodeEnergy:
+    if not isinstance(entry, dict):
+        raise BadInput("expected {\"like_run\": RUN} or {\"energy_kwh\": N, \"duration\": "
+                       f"\"3h\"}}, got {shown(entry)}")
+    unknown = sorted(set(entry) - _ON_KEYS)
+    if unknown:
+        listed = ", ".join(k[:40] for k in unknown[:10])
+        raise BadInput(f"unknown field(s) {listed}; known: {', '.join(sorted(_ON_KEYS))}")
+    if "like_run" in entry:
+        others = sorted(set(entry) - {"like_run"})
+        if others:
+            raise BadInput(f"give like_run or {', '.join(others)}, not both (a run brings "
+                           "its own energy and duration)")
+        return NodeEnergy.from_run(entry["like_run"], db)
+    if "energy_kwh" not in entry:
+        raise BadInput("needs like_run or energy_kwh")
+    kwh = _number(entry, "energy_kwh", 0, MAX_POWER_W * MAX_HORIZON_S / 3.6e6, open_low=True)
+    if "duration" in entry:
+        duration = parse_duration(_text(entry["duration"], "duration"))
+    elif "duration" in raw:
+        duration = parse_duration(_text(raw["duration"], "duration"))
+    else:
+        raise BadInput("needs a duration, e.g. \"3h\" (here or on the job)")
+    if not duration > 0:
+        raise BadInput(f"duration must be more than 0, got "
+                       f"{shown(entry.get('duration', raw.get('duration')))}")
+    measured = entry.get("measured", False)
+    if not isinstance(measured, bool):
+        raise BadInput(f"measured must be true or false (JSON, without quotes), got "
+                       f"{shown(measured)}")
+    return NodeEnergy(kwh * 3.6e6, duration, f"given in {file}",
+                      "measured" if measured else "estimated")
+
+
 def _one(
-    raw: Any, i: int, now: float, default_zone: str | None, db: str | Path | None = None
+    raw: Any, i: int, now: float, default_zone: str | None, db: str | Path | None = None,
+    file: str = "<jobs>",
 ) -> JobSpec:
     if not isinstance(raw, dict):
         raise BadInput(f"expected an object, got {type(raw).__name__}")
@@ -203,12 +288,18 @@ def _one(
         listed = ", ".join(k[:40] for k in unknown[:10]) + (", ..." if len(unknown) > 10 else "")
         raise BadInput(f"unknown field(s) {listed}; known: "
                        f"{', '.join(sorted(_KEYS))}")
+    nodes = _on(raw, db, file) if "on" in raw else None
+    home = next(iter(nodes.values())) if nodes else None
     like: tuple[float, float, str] | None = None
-    if "like_run" in raw:
+    if home is not None:
+        like = (home.duration_s, home.power_w, home.source)
+    elif "like_run" in raw:
         if "power_w" in raw or "energy_kwh" in raw:
             raise BadInput("give like_run or power_w/energy_kwh, not both")
         like = _like_run(raw["like_run"], db)
-    if "duration" in raw:
+    if home is not None:
+        duration = home.duration_s
+    elif "duration" in raw:
         duration = parse_duration(_text(raw["duration"], "duration"))
     elif like is not None:
         duration = like[0]
@@ -253,10 +344,11 @@ def _one(
         min_chunk_s=parse_duration(_text(raw.get("min_chunk", "0s"), "min_chunk")),
         resume_cost_s=parse_duration(_text(raw.get("resume_cost", "0s"), "resume_cost")),
         zones=tuple(zones), resources=_resources(raw), power_given=power_given,
+        energy_by_node=nodes,
     )
     command = _command(raw)
     source = None
-    if like is not None:
+    if like is not None and home is None:
         what = "average power" if "duration" in raw else "duration and average power"
         source = f"{name}: {what} ({power:.4g} W) from {like[2]}"
     return JobSpec(job, command, source)
@@ -312,7 +404,7 @@ def parse_jobs(
         if isinstance(raw, dict) and isinstance(raw.get("name"), str):
             label = shown(raw["name"]).strip("'\"")
         try:
-            spec = _one(raw, i, now_unix_s, default_zone, db)
+            spec = _one(raw, i, now_unix_s, default_zone, db, name)
         except BadInput as exc:
             errors.append(f"{label}: {exc}")
             continue
