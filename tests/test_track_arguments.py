@@ -96,7 +96,13 @@ BAD: list[tuple[dict[str, Any], str]] = [
 BAD_NAMES: list[tuple[object, str]] = [
     (5, "name must be text"),
     (b"x", "name must be text"),
-    ("n" * 9000, "name is 9000 characters long; at most 8192"),
+    ("n" * 9000, "name is 9000 characters long; at most 256"),
+    ("x" * 300, "name is 300 characters long; at most 256"),  # the CLI's --name limit
+    ("  ", "name is blank"),
+    ("\t\n", "name is blank"),
+    ("a\x00b", "holds control or invisible characters"),
+    ("a\x1b[31mb", "holds control or invisible characters"),
+    ("a\u200bb", "holds control or invisible characters"),
 ]
 
 
@@ -140,6 +146,82 @@ def test_a_bad_name_is_bad_input(db: Path, name: object, expected: str) -> None:
     with pytest.raises(BadInput, match=expected):
         wattwise.Run(name, db=db, sensors=[_sensor()])  # type: ignore[arg-type]
     assert _runs(db) == 1
+
+
+def test_a_bad_name_is_bad_input_from_track_too(db: Path) -> None:
+    for name in ("  ", "x" * 300, "a\x00b"):
+        with pytest.raises(BadInput) as err:
+            wattwise.track(name, db=db, sensors=[_sensor()])
+        assert "\n" not in str(err.value)
+    assert _runs(db) == 1
+
+
+def test_a_name_with_a_byte_python_could_not_decode_is_kept(db: Path) -> None:
+    with wattwise.track("run-\udcff", db=db, sensors=[_sensor()], carbon=False) as run:
+        pass  # a lone surrogate, as in sys.argv: stored escaped (tests/records)
+    assert run.status == "finished"
+
+
+def test_a_name_of_256_printable_characters_is_kept(db: Path) -> None:
+    name = "é" * 200 + "x" * 56
+    with wattwise.track(name, db=db, sensors=[_sensor()], interval_s=0.05, carbon=False) as run:
+        pass
+    assert run.run_id is not None
+    assert Store(db).get_run(run.run_id).name == name
+
+
+def _fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "fifo.db"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("where,expected", [
+    (lambda tmp: tmp, "is a directory, not a database file"),
+    (lambda tmp: "/dev/full", "is not a regular file"),
+    (lambda tmp: "/dev/null", "is not a regular file"),
+    (_fifo, "is not a regular file"),
+    (lambda tmp: "/proc/x.db", "in a system folder (proc)"),
+    (lambda tmp: "/sys/x.db", "in a system folder (sys)"),
+    (lambda tmp: tmp / "r.db" / "under-a-file.db", "is a file, not a folder"),
+], ids=["directory", "dev-full", "dev-null", "fifo", "proc", "sys", "under-a-file"])
+def test_a_db_that_can_never_hold_a_database_is_bad_input_at_the_call(
+    db: Path, tmp_path: Path, where: Any, expected: str
+) -> None:
+    target = where(tmp_path)
+    with pytest.raises(BadInput) as err:
+        wattwise.track("t", db=target, sensors=[_sensor()])
+    assert expected in str(err.value) and "db" in str(err.value)
+    assert "\n" not in str(err.value)
+    assert _runs(db) == 1
+
+
+def test_a_db_in_a_folder_not_made_yet_is_accepted(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "deeper" / "r.db"
+    with wattwise.track("t", db=target, sensors=[_sensor()], interval_s=0.05,
+                        carbon=False) as run:
+        pass
+    assert run.status == "finished" and len(Store(target).list_runs()) == 1
+
+
+def test_an_unknown_keyword_is_bad_input_naming_it_and_the_valid_ones() -> None:
+    with pytest.raises(BadInput) as err:
+        wattwise.track("t", nonsense=1)
+    text = str(err.value)
+    assert "'nonsense'" in text and "interval_s" in text and "intensity_provider" in text
+    assert "\n" not in text
+    assert isinstance(err.value, TypeError)  # what Python itself raises for one
+    with pytest.raises(BadInput, match="'intervals'"):
+        wattwise.track(intervals=1)(lambda: None)  # the decorator form
+
+
+def test_track_arguments_match_run_arguments() -> None:
+    import inspect
+
+    from wattwise.tracking import TRACK_ARGUMENTS, Run
+
+    params = list(inspect.signature(Run.__init__).parameters)
+    assert tuple(params[2:]) == TRACK_ARGUMENTS
 
 
 @pytest.mark.parametrize("interval_s", [MIN_INTERVAL_S, 0.01, 1, MAX_INTERVAL_S])

@@ -76,8 +76,10 @@ def test_user_exception_propagates_and_run_is_marked_failed(tmp_path: Path) -> N
 
 
 def test_unwritable_store_warns_and_measures_anyway(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"  # a regular file, so accepted at the call; not SQLite
+    junk.write_bytes(b"not a database, " * 256)
     with pytest.warns(WattwiseWarning, match="not recorded"):
-        with wattwise.track("x", sensors=[_sensor()], db=tmp_path) as run:  # a directory
+        with wattwise.track("x", sensors=[_sensor()], db=junk) as run:
             pass
     assert run.run_id is None
     assert run.result is not None and run.result.energy_j >= 0
@@ -209,3 +211,79 @@ def test_hardware_records_the_exact_memory_bytes_next_to_the_rounded_gb() -> Non
     info = hardware_info([])
     assert info["memory_bytes"] == psutil.virtual_memory().total
     assert info["memory_gb"] == round(info["memory_bytes"] / 1e9, 2)
+
+
+def test_step_from_many_threads_counts_every_step_in_order() -> None:
+    import itertools
+    import threading
+
+    threads, per_thread = 8, 500
+    with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
+        start = threading.Barrier(threads)
+
+        def work() -> None:
+            start.wait()
+            for _ in range(per_thread):
+                run.step()
+
+        pool = [threading.Thread(target=work) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        counts = [m[0] for m in run._step_marks]
+        assert counts == list(range(1, threads * per_thread + 1))
+        readings = [m[1] for m in run._step_marks]
+        assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in itertools.pairwise(readings))
+        time.sleep(0.12)  # past one sampling interval, so a prediction has a span
+        prediction = run.predict_total(2 * threads * per_thread)
+    assert prediction is not None
+
+
+def test_after_the_end_step_is_bad_input_and_energy_so_far_is_the_final_figure() -> None:
+    with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.02) as run:
+        time.sleep(0.05)
+        run.step()
+        time.sleep(0.05)
+        run.step()
+        assert run.energy_so_far_j() > 0
+    before = list(run._step_marks)
+    with pytest.raises(wattwise.BadInput, match="has ended"):
+        run.step()
+    assert run.result is not None and run.meter is not None
+    reads = []
+    run.meter.total_now = lambda: reads.append(1)  # type: ignore[assignment,method-assign,return-value]
+    assert run.energy_so_far_j() == run.result.energy_j  # no sensor read after the end
+    assert reads == []
+    assert run._step_marks == before  # nothing marked after the end
+    prediction = run.predict_total(10)  # still made from what was measured
+    assert prediction is not None
+
+
+@pytest.mark.parametrize("code,status,exit_code", [
+    (0, "finished", 0),
+    (None, "finished", 0),
+    (3, "failed", 3),
+    ("bad config", "failed", 1),
+])
+def test_system_exit_inside_the_block_is_recorded_by_its_code(
+    tmp_path: Path, code: object, status: str, exit_code: int
+) -> None:
+    db = tmp_path / "r.db"
+    with pytest.raises(SystemExit):
+        with wattwise.track("exits", sensors=[_sensor()], db=db, carbon=False) as run:
+            sys.exit(code)  # type: ignore[arg-type]
+    assert run.status == status
+    assert run.run_id is not None
+    rec = Store(db).get_run(run.run_id)
+    assert rec.status == status
+    assert rec.exit_code == exit_code
+
+
+def test_keyboard_interrupt_inside_the_block_is_interrupted(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    with pytest.raises(KeyboardInterrupt):
+        with wattwise.track("ctrl-c", sensors=[_sensor()], db=db, carbon=False) as run:
+            raise KeyboardInterrupt
+    assert run.run_id is not None
+    assert Store(db).get_run(run.run_id).status == "interrupted"

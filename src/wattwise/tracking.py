@@ -17,8 +17,10 @@ import functools
 import numbers
 import os
 import signal
+import stat as stat_mod
 import threading
 import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -55,9 +57,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _RUN_WINDOW = "\0run"
 
-#: Longest run name and tag value (a name may hold a model folder's path), and tag
-#: name; most tags on one run.
+#: Longest tag value; longest tag name; most tags on one run.
 MAX_TEXT = 8192
+#: Longest run name, the same limit as the CLI's ``--name``.
+MAX_NAME = 256
 MAX_TAG_NAME = 256
 MAX_TAGS = 100
 #: Most steps one ``run.step(n)`` may mark: far beyond any training run, and small
@@ -73,14 +76,25 @@ def _check_bool(value: object, what: str) -> None:
 def _check_name(name: object) -> str | None:
     if name is not None and not isinstance(name, str):
         raise BadInput(f"name must be text, got {shown(name)}")
-    if name is not None and len(name) > MAX_TEXT:
-        raise BadInput(f"name is {len(name)} characters long; at most {MAX_TEXT}")
+    if name is None:
+        return None
+    if name and not name.strip():
+        raise BadInput(f"name is blank ({shown(name)}); give the run a name or leave it out")
+    if len(name) > MAX_NAME:
+        raise BadInput(f"name is {len(name)} characters long; at most {MAX_NAME}")
+    # As the CLI's --name: no control or invisible characters. A lone surrogate (a
+    # byte Python could not decode, e.g. from sys.argv) is kept: it is stored escaped.
+    if not name.isprintable() and any(
+        not ch.isprintable() and unicodedata.category(ch) != "Cs" for ch in name
+    ):
+        raise BadInput(f"name {shown(name)} holds control or invisible characters")
     return name
 
 
 def _check_path(path: object, what: str) -> str | Path | None:
     """A file path (``str`` or ``os.PathLike``) or None; whether the file can be used is
-    found out when it is (a database that can't be opened is a warning, not an error)."""
+    found out when it is (a database that can't be opened is a warning, not an error;
+    ``_check_db`` refuses at the call one that never could be)."""
     if path is None:
         return None
     text = os.fspath(path) if isinstance(path, os.PathLike) else path
@@ -91,6 +105,40 @@ def _check_path(path: object, what: str) -> str | Path | None:
     if "\x00" in text:
         raise BadInput(f"{what} {shown(text)}: the path contains a NUL byte")
     return path  # type: ignore[return-value]
+
+
+#: Pseudo-filesystems no database file can be created in.
+_SYSTEM_DIRS = ("/proc", "/sys", "/dev")
+
+
+def _check_db(path: str | Path | None) -> None:
+    """Refuse, with ``stat`` only (nothing created or opened), a ``db`` that can never
+    hold a database: a directory, a device or FIFO, a path under a file, or one in
+    /proc, /sys or /dev. A database that fails later for another reason only warns."""
+    if path is None:
+        return
+    p = Path(os.path.abspath(Path(path).expanduser()))
+    try:
+        st = os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    except (OSError, ValueError):
+        return  # a name too long, a loop: the store warns about it in one line
+    if st is not None:
+        if stat_mod.S_ISDIR(st.st_mode):
+            raise BadInput(f"db {p} is a directory, not a database file")
+        if not stat_mod.S_ISREG(st.st_mode):
+            raise BadInput(f"db {p} is not a regular file (a device or FIFO?)")
+    real = os.path.realpath(p)
+    if any(real == d or real.startswith(d + "/") for d in _SYSTEM_DIRS):
+        raise BadInput(f"db {p} is in a system folder ({real.split('/')[1]}) where no "
+                       "database file can be written")
+    if st is None:
+        parent = p.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if parent.exists() and not parent.is_dir():
+            raise BadInput(f"db {p}: {parent} is a file, not a folder")
 
 
 def _check_command(command: object) -> list[str] | None:
@@ -189,6 +237,7 @@ class Run:
         name = _check_name(name)
         interval_s = check_interval(interval_s)
         db = _check_path(db, "db")
+        _check_db(db)
         _check_bool(store, "store")
         sensors = None if sensors is None else check_sensors(sensors)
         pid = None if pid is None else check_pid(pid)
@@ -236,6 +285,8 @@ class Run:
         self._step_marks: list[tuple[int, tuple[float, float, float, float]]] = []
         self._step_start: tuple[float, float, float, float] | None = None
         self._run_start_mark: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        #: Held while a step mark is read and appended, so threads never interleave.
+        self._step_lock = threading.Lock()
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -336,13 +387,23 @@ class Run:
         return self.start()
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        exit_code: int | None = None
         if exc_type is None:
             status = "finished"
-        elif issubclass(exc_type, KeyboardInterrupt | SystemExit):
+        elif issubclass(exc_type, SystemExit) and not issubclass(exc_type, _Terminated):
+            # sys.exit(0) / sys.exit() inside the block is a normal end; any other
+            # code is a failure, as `wattwise run` records a non-zero exit.
+            code = exc.code if exc is not None else None
+            if code is None or code == 0:
+                status, exit_code = "finished", 0
+            else:
+                status = "failed"
+                exit_code = code if isinstance(code, int) and not isinstance(code, bool) else 1
+        elif issubclass(exc_type, KeyboardInterrupt | _Terminated):
             status = "interrupted"
         else:
             status = "failed"
-        self.stop(status)
+        self.stop(status, exit_code=exit_code)
 
     def __call__(self, fn: F) -> F:
         """Use a ``Run`` as a decorator: each call of ``fn`` is measured as its own run."""
@@ -450,17 +511,29 @@ class Run:
         if n > MAX_STEPS_PER_MARK:
             raise BadInput(f"step(n): n must be at most {MAX_STEPS_PER_MARK:.0e} steps "
                            f"in one call, got {shown(n)}")
-        if self._step_start is None:
-            self._step_start = self._run_start_mark
+        if self.result is not None:
+            raise BadInput(f"step(): the run {self.name!r} has ended; steps are counted "
+                           "while it runs")
         # One mark carries the n steps it closes (equal shares of the time and energy
         # since the previous mark): O(1) whatever n, the same figures as n marks.
-        done = self._step_marks[-1][0] if self._step_marks else 0
-        self._step_marks.append((done + n, self.meter.total_now()))
+        # Reading the meter and appending under one lock keeps both counts and
+        # readings in order when several threads call step().
+        with self._step_lock:
+            if self._step_start is None:
+                self._step_start = self._run_start_mark
+            done = self._step_marks[-1][0] if self._step_marks else 0
+            self._step_marks.append((done + n, self.meter.total_now()))
 
     def energy_so_far_j(self) -> float:
-        """Energy since the run started, summed over the domains in totals (reads sensors)."""
+        """Energy since the run started, summed over the domains in totals (reads sensors).
+
+        Once the run has ended it is the whole run's measured energy (``result.energy_j``)
+        and no sensor is read: a logger that asks after the end gets the final figure,
+        not energy the program spent after the run."""
         if self.meter is None:
             raise BadInput("energy_so_far_j() called before the run was started")
+        if self.result is not None:
+            return self.result.energy_j
         return self.meter.total_now()[1] - self._run_start_mark[1]
 
     def event(self, message: str, level: str = "info") -> None:
@@ -602,8 +675,30 @@ class Run:
         self._old_sigterm = {}
 
 
+class _Terminated(SystemExit):
+    """SIGTERM or SIGHUP turned into ``SystemExit(128 + N)``: recorded as interrupted."""
+
+
 def _sigterm_to_exit(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+    raise _Terminated(128 + signum)
+
+
+class UnknownArgument(BadInput, TypeError):
+    """A keyword ``track()`` does not take (a ``TypeError`` too, as Python raises)."""
+
+
+#: The keyword arguments ``track()`` and ``Run()`` take.
+TRACK_ARGUMENTS = (
+    "interval_s", "db", "store", "sensors", "pid", "include_root", "command", "tags",
+    "zone", "intensity_trace", "pue", "carbon", "intensity_provider",
+)
+
+
+def _check_keywords(kwargs: Mapping[str, Any]) -> None:
+    for key in kwargs:
+        if key not in TRACK_ARGUMENTS:
+            raise UnknownArgument(f"track() has no argument {shown(key)}; valid: "
+                                  f"{', '.join(TRACK_ARGUMENTS)}")
 
 
 @overload
@@ -619,9 +714,16 @@ def track(name: Any = None, **kwargs: Any) -> Any:
     choose them, ``tags`` (a dict of text to text), ``command`` (a list of strings).
 
     A bad argument raises ``BadInput`` (a ``ValueError``) here, naming it, before
-    anything is measured or recorded. A ``Run`` measures once: entering it again
-    raises ``BadInput``. Once running, tracking never raises into the program.
+    anything is measured or recorded: a blank name, one over ``MAX_NAME`` (256)
+    characters or holding control characters; a ``db`` that is a directory, a
+    device or FIFO, or in /proc, /sys or /dev; an unknown keyword (also a
+    ``TypeError``). A ``Run`` measures once: entering it again, or calling
+    ``step()`` after it ended, raises ``BadInput``; ``energy_so_far_j()`` after
+    the end is the run's final measured energy.
+    Once running, tracking never raises into the program: a database that fails
+    for another reason is a warning.
     """
+    _check_keywords(kwargs)
     if callable(name):
         return Run(None, **kwargs)(name)
     return Run(name, **kwargs)
