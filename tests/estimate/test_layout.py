@@ -206,3 +206,103 @@ def test_parse_duration() -> None:
 def test_published_shapes_have_heads_dividing_hidden() -> None:
     for m in MODELS.values():
         assert m.hidden % m.heads == 0
+
+
+def test_divisors_come_from_the_prime_factors() -> None:
+    from wattwise.estimate.layout import _divisors
+
+    for n in (1, 2, 12, 64, 97, 360, 1001):
+        assert _divisors(n) == [d for d in range(1, n + 1) if n % d == 0]
+    # A prime near the bound and a large power of two: found without looping to n.
+    assert _divisors(9_999_991) == [1, 9_999_991]
+    assert _divisors(2**40) == [2**k for k in range(41)]
+
+
+@pytest.mark.parametrize("gpus", [10_000_001, 10**9, 10**30])
+def test_rank_layouts_refuses_more_devices_than_the_bound(gpus: int) -> None:
+    from wattwise.estimate.layout import MAX_DEVICES
+
+    with pytest.raises(BadInput, match="more than the 10,000,000 accelerators"):
+        rank_layouts("gpt3-175b", gpus, "H100 SXM5", global_batch=2048)
+    assert MAX_DEVICES == 10_000_000
+
+
+def test_run_counts_whole_steps() -> None:
+    shape = parse_model("layers=32,hidden=4096,heads=32,seq=2048")
+    lay = Layout(dp=8, zero=3)
+    one = estimate_layout(shape, lay, "H100 SXM5", global_batch=2048, tokens=1000)
+    assert one.steps == 1
+    assert one.duration_s == pytest.approx(one.step_s)
+    assert one.energy_j == pytest.approx(one.energy_per_step_j)
+    assert any("rounded up to 1 whole step of" in n for n in one.assumptions)
+    tokens_per_step = 2048 * 2048
+    exact = estimate_layout(shape, lay, "H100 SXM5", global_batch=2048, tokens=3 * tokens_per_step)
+    assert exact.steps == 3 and not any("rounded up" in n for n in exact.assumptions)
+    more = estimate_layout(shape, lay, "H100 SXM5", global_batch=2048,
+                           tokens=3 * tokens_per_step + 1)
+    assert more.steps == 4 and more.duration_s == pytest.approx(4 * more.step_s)
+
+
+@pytest.mark.parametrize("tokens", [0.5, 1.5, 0, -3, math.inf, math.nan])
+def test_fractional_or_no_tokens_refused(tokens: float) -> None:
+    with pytest.raises(BadInput, match="tokens must be a positive whole number"):
+        estimate_layout("llama3-8b", Layout(dp=8), "H100 SXM5", global_batch=64, tokens=tokens)
+
+
+def test_global_batch_is_bounded() -> None:
+    with pytest.raises(BadInput, match="global batch 1e\\+15 sequences is more than"):
+        estimate_layout("llama3-8b", Layout(dp=8), "H100 SXM5", global_batch=10**15)
+
+
+@pytest.mark.parametrize("text", ["dp=٨", "dp=8,tp=١", "dp=1_6", "dp=８"])
+def test_layout_values_take_ascii_digits_only(text: str) -> None:
+    with pytest.raises(BadInput, match="write it with the digits 0-9 only"):
+        parse_layout(text)
+
+
+@pytest.mark.parametrize("text", ["layers=٣٢,hidden=4096,heads=32,seq=2048",
+                                  "layers=32,hidden=4_096,heads=32,seq=2048"])
+def test_model_fields_take_ascii_digits_only(text: str) -> None:
+    with pytest.raises(BadInput, match="write it with the digits 0-9 only"):
+        parse_model(text)
+
+
+def test_model_params_must_be_whole() -> None:
+    with pytest.raises(BadInput, match="params must be a positive whole number"):
+        parse_model("layers=32,hidden=4096,heads=32,seq=2048,params=.5")
+    assert parse_model("layers=32,hidden=4096,heads=32,seq=2048,params=8B").params == 8e9
+
+
+def test_deadline_failures_are_told_apart_from_memory_failures() -> None:
+    ranking = rank_layouts("gpt3-175b", 64, "H100 SXM5", global_batch=2048, tokens=1e9,
+                           deadline_s=1.0)
+    assert not ranking.feasible
+    assert ranking.too_big > 0 and ranking.too_slow > 0
+    assert ranking.too_big + ranking.too_slow == len(ranking.infeasible)
+    late = [e for e in ranking.infeasible if e.memory.fits]
+    fastest = min(late, key=lambda e: e.duration_s or 0.0)
+    assert ranking.why.startswith(f"none of the {len(late)} layouts that fit in memory meets "
+                                  "the deadline of 1 s: the fastest, " + fastest.layout)
+    assert "GB per device" not in ranking.why
+    assert ranking.to_dict()["miss_deadline"] == ranking.too_slow
+
+
+def test_memory_failures_alone_say_so() -> None:
+    ranking = rank_layouts("gpt3-175b", 8, "H100 SXM5", global_batch=2048)
+    assert not ranking.feasible and ranking.too_slow == 0
+    assert ranking.why.startswith(f"none of the {len(ranking.infeasible)} layouts fits in memory")
+
+
+def test_why_says_a_tie_within_rounding() -> None:
+    from dataclasses import replace
+
+    from wattwise.estimate.layout import _why
+
+    ranking = rank_layouts("llama3-8b", 16, "H100 SXM5", global_batch=64)
+    best = ranking.feasible[0]
+    other = next(e for e in ranking.feasible if (e.dp, e.tp, e.pp) != (best.dp, best.tp, best.pp))
+    other = replace(other, energy_per_token_j=best.energy_per_token_j * 1.0001)
+    why = _why(best, [other])
+    assert "0.0%" not in why
+    assert f"{best.layout} and {other.layout} use the same energy within 0.05%" in why
+    assert "s per step against" in why

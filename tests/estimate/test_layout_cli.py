@@ -73,3 +73,50 @@ def test_bad_layout_input_is_one_line_and_exit_2(app: typer.Typer, args: list[st
     res = _invoke(app, "estimate", "train", *args)
     assert res.exit_code == 2
     assert needle in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("top", ["0", "-1", "9" * 400, "1001", "٨"])
+def test_layouts_top_out_of_range_refused(app: typer.Typer, top: str) -> None:
+    res = _invoke(app, "estimate", "layouts", "--hardware", "H100 SXM5", "--model",
+                  "llama3-8b", "--gpus", "8", "--top", top)
+    assert res.exit_code == 2, res.output
+    assert "top" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_layouts_gpus_bound_refused_in_one_line(app: typer.Typer) -> None:
+    res = _invoke(app, "estimate", "layouts", "--hardware", "H100 SXM5", "--model",
+                  "gpt3-175b", "--gpus", "1e30")
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [
+        "wattwise: error: gpus: 1e+30 is more than the 10,000,000 accelerators this "
+        "estimate splits a job over"]
+
+
+def test_layouts_deadline_reason_counts_each_failure(app: typer.Typer) -> None:
+    res = _invoke(app, "estimate", "layouts", "--hardware", "H100 SXM5", "--model",
+                  "gpt3-175b", "--gpus", "64", "--deadline", "1s", "--tokens", "1e9")
+    assert res.exit_code == 0, res.output
+    flat = " ".join(res.output.split())
+    assert "meets the deadline of 1 s: the fastest" in flat
+    assert "layouts do not fit in memory," in flat and "miss the deadline" in flat
+
+
+def test_train_layout_run_is_whole_steps(app: typer.Typer) -> None:
+    res = _invoke(app, "estimate", "train", "--hardware", "H100 SXM5", "--tokens", "1000",
+                  "--layout", "dp=8,tp=1,pp=1,zero=3", "--model",
+                  "layers=32,hidden=4096,heads=32,seq=2048", "--count", "8", "--json")
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    assert got["steps"] == 1 and got["duration_s"] == pytest.approx(got["step_s"])
+
+
+@pytest.mark.parametrize("extra", [["--tokens", ".5"], ["--global-batch", "1e15"],
+                                   ["--layout", "dp=٨"]])
+def test_train_layout_bad_counts_refused(app: typer.Typer, extra: list[str]) -> None:
+    args = ["estimate", "train", "--hardware", "H100 SXM5", "--model",
+            "layers=32,hidden=4096,heads=32,seq=2048"]
+    if "--layout" not in extra:
+        args += ["--layout", "dp=8"]
+    res = _invoke(app, *args, *extra)
+    assert res.exit_code == 2, res.output
+    assert len(res.output.strip().splitlines()) == 1

@@ -362,16 +362,20 @@ def register(app: typer.Typer) -> None:
                                      "--tokens."),
         node: str = typer.Option(None, help="Node type whose links are used."),
         precision: str = typer.Option("bf16", help="Compute precision."),
-        top: int = typer.Option(10, help="Feasible layouts shown."),
+        top: str = typer.Option("10", help="Feasible layouts shown (1 to 1000)."),
         show_infeasible: bool = typer.Option(False, "--show-infeasible",
                                              help="List the layouts that do not fit, and why."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Rank the parallel layouts (dp x tp x pp) of a job by energy, with time and MFU."""
-        from wattwise.estimate.layout import parse_duration, parse_model, rank_layouts
+        from wattwise.errors import BadInput
+        from wattwise.estimate.layout import MAX_TOP, parse_duration, parse_model, rank_layouts
         from wattwise.estimate.quantities import parse_count, parse_quantity
 
         def build() -> Any:
+            shown = parse_count(top, "top")
+            if shown > MAX_TOP:
+                raise BadInput(f"top: {top} is more than the {MAX_TOP} layouts it lists")
             shape = parse_model(model)
             n = parse_count(gpus, "gpus")
             batch = (parse_count(global_batch, "global batch") if global_batch is not None
@@ -381,15 +385,15 @@ def register(app: typer.Typer) -> None:
                 tokens=None if tokens is None else parse_quantity(tokens, "tokens"),
                 deadline_s=None if deadline is None else parse_duration(deadline),
                 precision=precision, node=node,
-            ), batch
+            ), batch, shown
 
-        ranking, batch = _call(build)
+        ranking, batch, shown = _call(build)
         if as_json:
             out = ranking.to_dict()
             out["global_batch"] = batch
             typer.echo(json.dumps(out, indent=2))
             return
-        _print_ranking(ranking, batch, global_batch is None, top, show_infeasible)
+        _print_ranking(ranking, batch, global_batch is None, shown, show_infeasible)
 
     app.add_typer(estimate_app, name="estimate")
 
@@ -658,7 +662,8 @@ def _layout_rows(est: Any) -> list[tuple[str, str, str]]:
          f"activations {est.memory.activations_gb:.1f}"),
     ]
     if est.duration_s is not None and est.energy_j is not None:
-        rows.append(("run time", f"{est.duration_s / 86400:.3g} days", "tokens / tokens per s"))
+        rows.append(("run time", f"{est.duration_s / 86400:.3g} days",
+                     f"{est.steps:,} whole step{'s' if est.steps != 1 else ''} x step time"))
         rows.append(("run energy", f"{est.energy_j / 3.6e9:.3g} MWh", "steps x energy per step"))
     return rows
 
@@ -691,7 +696,7 @@ def _print_ranking(ranking: Any, batch: int, default_batch: bool, top: int,
     for col in ("#", "layout", "step s", "tokens/s", "MFU", "bubble", "comm", "J/token",
                 "memory GB", "run"):
         table.add_column(col, justify="left" if col in ("layout", "run") else "right")
-    for i, e in enumerate(feasible[: max(top, 1)], 1):
+    for i, e in enumerate(feasible[:top], 1):
         run = ("" if e.duration_s is None or e.energy_j is None
                else f"{e.duration_s / 86400:.3g} d, {e.energy_j / 3.6e9:.3g} MWh")
         table.add_row(str(i), e.layout, f"{e.step_s:.3g}", _fmt(e.tokens_per_s), f"{e.mfu:.1%}",
@@ -704,10 +709,14 @@ def _print_ranking(ranking: Any, batch: int, default_batch: bool, top: int,
             console.print(f"  not feasible: {e.layout}: {e.reason}", markup=False,
                           highlight=False)
     elif ranking.infeasible:
-        n = len(ranking.infeasible)
-        verb = "layout does not" if n == 1 else "layouts do not"
-        console.print(f"{n} {verb} fit or meet the deadline (--show-infeasible lists them)",
-                      highlight=False)
+        parts = []
+        if ranking.too_big:
+            does = "layout does" if ranking.too_big == 1 else "layouts do"
+            parts.append(f"{ranking.too_big} {does} not fit in memory")
+        if ranking.too_slow:
+            parts.append(f"{ranking.too_slow} {'misses' if ranking.too_slow == 1 else 'miss'} "
+                         "the deadline")
+        console.print(f"{', '.join(parts)} (--show-infeasible lists them)", highlight=False)
     if feasible:
         console.print("Assumptions (estimated, not measured):", highlight=False)
         for note in feasible[0].assumptions:

@@ -67,6 +67,15 @@ POWER_SOURCE = (
     "devices at the same fractions of their TDP"
 )
 
+#: The most devices ``rank_layouts`` splits a job over: ten million accelerators,
+#: some hundred times the largest training clusters published; more is a typo.
+MAX_DEVICES = 10_000_000
+#: The largest global batch, in sequences: ten million, a thousand times the
+#: batches of published runs (Llama 3 405B: 2,048 to 8,192 sequences).
+MAX_GLOBAL_BATCH = 10_000_000
+#: The most layouts ``estimate layouts --top`` lists.
+MAX_TOP = 1000
+
 _KEYS = ("dp", "tp", "pp", "microbatches", "zero", "recompute", "virtual")
 _ALIASES = {"m": "microbatches", "mb": "microbatches", "micro": "microbatches",
             "v": "virtual", "interleave": "virtual"}
@@ -189,10 +198,13 @@ def parse_model(text: str | ModelShape) -> ModelShape:
     vocab = _positive_int(fields.get("vocab", "51200"), "model vocab")
     if ints["hidden"] % ints["heads"]:
         raise BadInput(f"model: heads {ints['heads']} do not divide hidden {ints['hidden']}")
-    params = (parse_quantity(fields["params"], "model params") if "params" in fields
-              else gpt_params(ints["layers"], ints["hidden"], vocab, ints["seq"]))
-    if params <= 0:
-        raise BadInput("model params must be positive")
+    if "params" in fields:
+        params = parse_quantity(fields["params"], "model params")
+        if not params >= 1 or params != math.floor(params):
+            raise BadInput("model params must be a positive whole number, "
+                           f"got {fields['params']!r}")
+    else:
+        params = gpt_params(ints["layers"], ints["hidden"], vocab, ints["seq"])
     flash = fields.get("flash", "1") not in ("0", "no", "false")
     return ModelShape("custom", params, ints["layers"], ints["hidden"], ints["heads"], ints["seq"],
                       vocab, flash_attention=flash)
@@ -200,7 +212,9 @@ def parse_model(text: str | ModelShape) -> ModelShape:
 
 def _positive_int(text: str, what: str) -> int:
     t = text.strip()
-    if not re.fullmatch(r"\d{1,9}", t) or int(t) < 1:
+    if not t.isascii() or "_" in t:
+        raise BadInput(f"{what}: cannot read {t!r}: write it with the digits 0-9 only")
+    if not re.fullmatch(r"[0-9]{1,9}", t) or int(t) < 1:
         raise BadInput(f"{what} must be a positive whole number, got {text.strip()!r}")
     return int(t)
 
@@ -396,6 +410,8 @@ class LayoutEstimate:
     reason: str
     duration_s: float | None = None
     energy_j: float | None = None
+    #: Whole steps of the run (tokens over tokens per step, rounded up).
+    steps: int | None = None
     kind: str = "estimated"
     assumptions: list[str] = field(default_factory=list)
 
@@ -459,6 +475,11 @@ def estimate_layout(
     if not isinstance(global_batch, int) or global_batch < 1:
         raise BadInput("global batch must be a positive whole number of sequences, "
                        f"got {global_batch!r}")
+    if global_batch > MAX_GLOBAL_BATCH:
+        raise BadInput(f"global batch {_big(global_batch)} sequences is more than the "
+                       f"{MAX_GLOBAL_BATCH:,} this estimate takes")
+    if tokens is not None and not _whole(tokens):
+        raise BadInput(f"tokens must be a positive whole number, got {tokens!r}")
     if global_batch % lay.dp:
         raise BadInput(f"global batch {global_batch} does not split over dp={lay.dp}")
     if not 0 < gemm_efficiency <= 1:
@@ -540,13 +561,19 @@ def estimate_layout(
                   f"grads {mem.gradients_gb:.0f}, optimizer {mem.optimizer_gb:.0f}, activations "
                   f"{mem.activations_gb:.0f}) of {mem.usable_gb:.0f} GB usable")
     duration = energy_total = None
+    steps: int | None = None
     if tokens is not None:
-        steps = float(tokens) / tokens_per_step
+        # A run trains whole steps: the last one is a full step even when fewer
+        # tokens are left for it.
+        steps = max(1, math.ceil(float(tokens) / tokens_per_step))
         duration = steps * step_s
         energy_total = steps * energy
+        if steps * tokens_per_step != tokens:
+            notes.append(f"run: {tokens:,.0f} tokens rounded up to {steps:,} whole "
+                         f"step{'s' if steps > 1 else ''} of {tokens_per_step:,.0f} tokens")
         if deadline_s is not None and duration > deadline_s and not reason:
-            reason = (f"takes {duration / 86400:.3g} days, past the deadline of "
-                      f"{deadline_s / 86400:.3g} days")
+            reason = (f"takes {duration_text(duration)}, past the deadline of "
+                      f"{duration_text(deadline_s)}")
     return LayoutEstimate(
         model=shape.name, layout=replace(lay, recompute=recompute).label(), dp=lay.dp,
         tp=lay.tp, pp=lay.pp, zero=lay.zero, recompute=recompute, devices=n,
@@ -558,7 +585,7 @@ def estimate_layout(
         energy_per_step_j=energy, compute_j=compute_j, comm_j=comm_j, bubble_j=bubble_j,
         host_j=host_j, energy_per_token_j=energy / tokens_per_step, memory=mem,
         feasible=not reason, reason=reason, duration_s=duration, energy_j=energy_total,
-        assumptions=notes,
+        steps=steps, assumptions=notes,
     )
 
 
@@ -570,14 +597,61 @@ class LayoutRanking:
     infeasible: list[LayoutEstimate]
     why: str
 
+    @property
+    def too_big(self) -> int:
+        """Layouts that do not fit in a device's memory."""
+        return sum(1 for e in self.infeasible if not e.memory.fits)
+
+    @property
+    def too_slow(self) -> int:
+        """Layouts that fit in memory but miss the deadline."""
+        return len(self.infeasible) - self.too_big
+
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "estimated", "why": self.why,
+        return {"kind": "estimated", "why": self.why, "do_not_fit": self.too_big,
+                "miss_deadline": self.too_slow,
                 "feasible": [e.to_dict() for e in self.feasible],
                 "infeasible": [e.to_dict() for e in self.infeasible]}
 
 
 def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+    """The divisors of ``n``, ascending, from its prime factors (no loop up to n)."""
+    factors: dict[int, int] = {}
+    rest, p = n, 2
+    while p * p <= rest:
+        while rest % p == 0:
+            factors[p] = factors.get(p, 0) + 1
+            rest //= p
+        p += 1 if p == 2 else 2
+    if rest > 1:
+        factors[rest] = factors.get(rest, 0) + 1
+    divs = [1]
+    for prime, power in factors.items():
+        divs = [d * prime**k for d in divs for k in range(power + 1)]
+    return sorted(divs)
+
+
+def _whole(x: object) -> bool:
+    """Whether ``x`` is a finite whole number of at least 1 (an int or a float)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    return math.isfinite(x) and x >= 1 and x == math.floor(x)
+
+
+def _big(n: int) -> str:
+    """A whole number with thousands separators, or as 1e+30 when it is huge."""
+    return f"{n:,}" if n < 10**15 else f"{float(n):.3g}"
+
+
+def duration_text(seconds: float) -> str:
+    """A duration in the unit that reads best: s, min, h or days."""
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.3g} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 86400:.3g} days"
 
 
 def candidate_layouts(model: ModelShape, gpus: int, global_batch: int,
@@ -603,6 +677,12 @@ def _why(best: LayoutEstimate, rest: list[LayoutEstimate]) -> str:
     if other is None:
         return f"{best.layout} is the only feasible split"
     saved = 1 - best.energy_per_token_j / other.energy_per_token_j
+    if saved < 0.0005:
+        return (f"{best.layout} and {other.layout} use the same energy within 0.05% "
+                f"({best.energy_per_token_j:.4g} and {other.energy_per_token_j:.4g} J/token); "
+                f"{best.layout} takes {best.step_s:.3g} s per step against {other.step_s:.3g} s "
+                f"and needs {best.memory.total_gb:.0f} GB per device against "
+                f"{other.memory.total_gb:.0f} GB")
     parts = {
         "compute": (other.compute_j - best.compute_j,
                     f"it computes {best.compute_s:.3g} s per step against {other.compute_s:.3g} s"
@@ -636,8 +716,11 @@ def rank_layouts(
     """Try every layout of ``gpus`` devices; rank those that fit (and meet the deadline)
     by energy per token, then time. ``why`` says in one line why the first wins."""
     shape = parse_model(model)
-    if not isinstance(gpus, int) or gpus < 1:
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 1:
         raise BadInput(f"gpus must be a positive whole number, got {gpus!r}")
+    if gpus > MAX_DEVICES:
+        raise BadInput(f"gpus: {_big(gpus)} is more than the {MAX_DEVICES:,} accelerators "
+                       "this estimate splits a job over")
     if deadline_s is not None and tokens is None:
         raise BadInput("a deadline needs the run's tokens to know how long it takes")
     cands = candidate_layouts(shape, gpus, global_batch, zero_stages)
@@ -651,7 +734,21 @@ def rank_layouts(
     ok = sorted((e for e in ests if e.feasible),
                 key=lambda e: (e.energy_per_token_j, e.step_s, e.zero, e.pp, e.tp))
     bad = [e for e in ests if not e.feasible]
-    why = _why(ok[0], ok[1:]) if ok else "no layout fits or meets the deadline: " + bad[0].reason
+    if ok:
+        why = _why(ok[0], ok[1:])
+    else:
+        late = [e for e in bad if e.memory.fits]
+        if late and deadline_s is not None:
+            fastest = min(late, key=lambda e: e.duration_s or 0.0)
+            why = (f"none of the {len(late)} layouts that fit in memory meets the deadline of "
+                   f"{duration_text(deadline_s)}: the fastest, {fastest.layout}, takes "
+                   f"{duration_text(fastest.duration_s or 0.0)}")
+            if len(late) < len(bad):
+                why += f"; {len(bad) - len(late)} more do not fit in memory"
+        else:
+            least = min(bad, key=lambda e: e.memory.total_gb)
+            why = (f"none of the {len(bad)} layouts fits in memory: the smallest, "
+                   f"{least.layout}, {least.reason}")
     return LayoutRanking(ok, bad, why)
 
 
