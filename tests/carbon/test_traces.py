@@ -31,16 +31,54 @@ def test_naive_timestamps_are_utc_and_offsets_are_converted() -> None:
     assert parse_time(str(T0)) == T0
 
 
-def test_duplicate_timestamps_keep_first_and_are_reported() -> None:
+def test_identical_duplicate_rows_are_merged_and_reported() -> None:
     d = parse_trace(
         _csv(
-            [("2020-06-01 00:00", "100"), ("2020-06-01 00:00", "300"), ("2020-06-01 01:00", "200")]
+            [("2020-06-01 00:00", "100"), ("2020-06-01 00:00", "100.0"),
+             ("2020-06-01 01:00", "200")]
         ),
         "dup.csv",
     )
     assert d.duplicates == 1
     assert list(d.g_per_kwh) == [100.0, 200.0]
     assert any("duplicate" in n for n in d.notes)
+
+
+@pytest.mark.parametrize("time_form", ["2020-06-01 00:00", "2020-06-01T00:00:00Z"],
+                         ids=["bulk path", "row-by-row path"])
+def test_duplicate_timestamps_with_different_values_are_refused_naming_both_lines(
+    time_form: str,
+) -> None:
+    text = _csv([("2020-06-01 01:00" if "T" not in time_form else "2020-06-01T01:00:00Z",
+                  "200"), (time_form, "100"), (time_form, "900")])
+    with pytest.raises(BadInput) as e:
+        parse_trace(text, "dup.csv")
+    assert str(e.value) == (
+        "dup.csv: line 3 and line 4 are both at 2020-06-01T00:00:00Z but give different "
+        "intensities (100 and 900 gCO2eq/kWh); keep the right one"
+    )
+
+
+def test_a_conflict_after_a_blank_line_names_the_file_lines() -> None:
+    text = ("Time,Carbon Intensity\n2020-06-01T00:00:00Z,100\n\n"
+            "2020-06-01T01:00:00Z,5\n2020-06-01T00:00:00Z,100\n2020-06-01T00:00:00Z,7\n")
+    with pytest.raises(BadInput, match=r"^t.csv: line 2 and line 6 are both at "):
+        parse_trace(text, "t.csv")
+
+
+def test_a_conflict_in_a_later_bulk_chunk_names_its_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(traces, "_CHUNK_ROWS", 2)
+    rows = [(f"2020-06-01 0{h}:00", "10") for h in range(5)] + [("2020-06-01 01:00", "11")]
+    with pytest.raises(BadInput, match=r"^c.csv: line 3 and line 7 are both at "
+                       r"2020-06-01T01:00:00Z but give different intensities \(10 and 11 "):
+        parse_trace(_csv(rows), "c.csv")
+
+
+def test_clean_samples_without_lines_names_sample_positions() -> None:
+    with pytest.raises(BadInput, match=r"^s: sample 2 and sample 3 are both at "):
+        traces.clean_samples(np.array([T0 + 60, T0, T0]), np.array([1.0, 2.0, 3.0]), "s")
 
 
 def test_duplicate_timestamps_mean_when_asked() -> None:

@@ -62,7 +62,7 @@ def test_malformed_trace_is_exit_2(tmp_path) -> None:
 def test_intensity_says_how_a_trace_was_cleaned(tmp_path: Path) -> None:
     trace = tmp_path / "dup.csv"
     trace.write_text("Time,Carbon Intensity\n2024-01-01T01:00:00Z,200\n"
-                     "2024-01-01T00:00:00Z,100\n2024-01-01T00:00:00Z,500\n")
+                     "2024-01-01T00:00:00Z,100\n2024-01-01T00:00:00Z,100\n")
     out = runner.invoke(_app(), ["intensity", "DE", "--trace", str(trace),
                               "--at", "2024-01-01T00:30Z"])
     assert out.exit_code == 0

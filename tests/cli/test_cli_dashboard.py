@@ -201,3 +201,50 @@ def test_a_db_under_a_file_is_refused_instead_of_waited_for_forever(
     )
     assert served == []  # nothing was served
     assert f.read_text() == "a,b\n"
+
+
+def test_a_db_name_too_long_is_one_line_not_a_traceback(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    db = tmp_path / ("a" * 300 + ".db")
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(db), "--port", "0"])
+    assert res.exit_code == 2, res.output
+    assert "cannot look at it: File name too long" in _one_error_line(res)
+    assert served == []
+
+
+@pytest.mark.parametrize(("db", "why"), [
+    ("/proc/x.db", "it is in /proc, a kernel file system"),
+    ("/sys/x.db", "it is in /sys, a kernel file system"),
+    (":memory:", "SQLite's in-memory database, which keeps nothing"),
+    ("file:x.db?mode=memory", "read by SQLite as a URI"),
+])
+def test_a_db_that_can_never_hold_runs_is_refused_instead_of_waited_for_forever(
+    app: typer.Typer, served: list[Any], db: str, why: str
+) -> None:
+    res = CliRunner().invoke(app, ["dashboard", "--db", db, "--port", "0"])
+    assert res.exit_code == 2, res.output
+    line = _one_error_line(res)
+    assert line.startswith(f"wattwise: error: --db {db}: ") and why in line, line
+    assert served == []
+
+
+def test_a_dangling_db_link_to_a_missing_folder_is_refused(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    link = tmp_path / "runs.db"
+    link.symlink_to(tmp_path / "nowhere" / "runs.db")
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(link), "--port", "0"])
+    assert res.exit_code == 2, res.output
+    assert f"whose folder {tmp_path / 'nowhere'} does not exist" in _one_error_line(res)
+    assert served == []
+
+
+def test_a_dangling_db_link_to_an_existing_folder_is_waited_for(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    link = tmp_path / "runs.db"
+    link.symlink_to(tmp_path / "real.db")  # a run recording through the link creates it
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(link), "--port", "0"])
+    assert res.exit_code == 0, res.output
+    assert "no runs yet" in res.stdout and len(served) == 1

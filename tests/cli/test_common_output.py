@@ -1,6 +1,7 @@
 """Output paths (``check_output`` in ``cli/_common.py``): a file the work's result
 cannot go to is refused before any work, and a write that still fails after a
-measured job fails the command without hiding the job's own exit code."""
+measured job fails the command without hiding the job's own exit code; a ``--db``
+SQLite would keep in memory (``check_db_option``) is refused the same way."""
 
 from __future__ import annotations
 
@@ -67,3 +68,45 @@ def test_a_json_write_failing_after_the_job_is_a_nonzero_exit_that_keeps_the_job
     assert "cannot write --json file" in err and "Input/output error" in err
     with Store(db, readonly=True) as s:  # the run itself was still recorded
         assert len(s.list_runs()) == 1
+
+
+@pytest.mark.parametrize("chained", [False, True], ids=["link", "link to a link"])
+@pytest.mark.parametrize("which", [0, 1], ids=["run --json", "simulate --csv"])
+def test_a_dangling_symlink_whose_target_folder_is_missing_is_refused_before_any_work(
+    tmp_path: Path, which: int, chained: bool
+) -> None:
+    link = tmp_path / "dangling"
+    target = tmp_path / "nowhere" / "x.json"
+    if chained:
+        (tmp_path / "middle").symlink_to(target)
+        link.symlink_to(tmp_path / "middle")
+    else:
+        link.symlink_to(target)
+    db = tmp_path / "q.db"
+    args, what = _cases(db)[which]
+    args = [str(link) if a == "{out}" else a for a in args]
+    out, err, code, _ = invoke(args, env_for(tmp_path))
+    check_refusal(out, err, code, f"cannot write {what} {link}: it is a symbolic link to")
+    assert f"{tmp_path / 'nowhere'} does not exist" in err
+    assert not db.exists()  # nothing ran, nothing was recorded
+
+
+def test_a_dangling_symlink_whose_target_folder_exists_is_accepted(tmp_path: Path) -> None:
+    from wattwise.cli._common import check_output
+
+    link = tmp_path / "dangling"
+    link.symlink_to(tmp_path / "new.json")
+    check_output(link, "--json file")  # the write will create new.json: no exit
+
+
+@pytest.mark.parametrize("db", [":memory:", "file:q.db?mode=memory"])
+@pytest.mark.parametrize("command", [["run", "--db", "{db}", "--", "true"],
+                                     ["runs", "--db", "{db}"], ["export", "--db", "{db}"]])
+def test_a_db_sqlite_would_keep_in_memory_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db: str, command: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = [db if a == "{db}" else a for a in command]
+    out, err, code, _ = invoke(args, env_for(tmp_path))
+    check_refusal(out, err, code, f"--db {db}: ")
+    assert "SQLite" in err

@@ -70,3 +70,36 @@ def test_energy_over_a_zero_duration_is_refused_not_divided(tmp_path: Path) -> N
     p.write_text(json.dumps({"jobs": [{**JOB, "duration": "0s", "energy_kwh": 1}]}))
     with pytest.raises(BadInput, match="a: duration must be more than 0, got '0s'"):
         load_jobs(p, NOW)
+
+
+def test_an_unknown_top_level_field_is_refused_like_an_unknown_job_field() -> None:
+    with pytest.raises(BadInput) as err:
+        parse_jobs(json.dumps({"jobs": [JOB], "x": 1, "job": []}), NOW, name="jobs.json")
+    assert str(err.value) == ("jobs file jobs.json: unknown top-level field(s) job, x; "
+                              "known: jobs")
+
+
+def test_an_unnamed_job_whose_generated_name_is_taken_is_named_by_position() -> None:
+    jobs = [{**JOB, "name": "job-2"}, {k: v for k, v in JOB.items() if k != "name"}]
+    with pytest.raises(BadInput) as err:
+        parse_jobs(json.dumps({"jobs": jobs}), NOW, name="jobs.json")
+    assert str(err.value) == ("jobs file jobs.json: job 2 (unnamed) would be called job-2, "
+                              "which job 1 is already called; name it")
+
+
+def test_unnamed_jobs_whose_generated_names_are_free_are_read() -> None:
+    unnamed = {k: v for k, v in JOB.items() if k != "name"}
+    specs = parse_jobs(json.dumps({"jobs": [{**JOB, "name": "job-3"}, unnamed]}), NOW)
+    assert [s.job.name for s in specs] == ["job-3", "job-2"]
+
+
+def test_two_jobs_given_one_name_are_still_duplicates() -> None:
+    with pytest.raises(BadInput, match="duplicate job names: a"):
+        parse_jobs(json.dumps({"jobs": [JOB, JOB]}), NOW)
+
+
+def test_a_misnamed_jobs_list_names_the_unknown_field_too() -> None:
+    with pytest.raises(BadInput) as err:
+        parse_jobs(json.dumps({"Jobs": [JOB]}), NOW, name="jobs.json")
+    assert str(err.value) == ('jobs file jobs.json: expected {"jobs": [...]} with at least one '
+                              "job (unknown top-level field(s) Jobs)")

@@ -5,8 +5,9 @@ File shape: a header ``Time,Carbon Intensity`` (other common names accepted, see
 Timestamps are UTC: ``YYYY-MM-DD HH:MM[:SS]`` without a zone is read as UTC;
 ISO 8601 with ``Z`` or an offset is converted; bare numbers are Unix seconds.
 
-Cleaning is reported, never silent: rows are sorted; duplicate timestamps keep
-the first value (or their mean, ``duplicates="mean"``); gaps longer than
+Cleaning is reported, never silent: rows are sorted; duplicate timestamps with
+the same value are merged, ones with different values are refused naming both
+lines (or averaged, ``duplicates="mean"``); gaps longer than
 ``GAP_FACTOR`` × the median spacing are listed in ``TraceData.gaps`` and the
 series notes. Between samples the value is read as a step function (each
 sample holds until the next, as grid operators publish period averages), or
@@ -144,21 +145,26 @@ def _parse_rows(
         )
     t_parts: list[np.ndarray] = []
     g_parts: list[np.ndarray] = []
+    l_parts: list[np.ndarray] = []  # each sample's line, to name conflicting rows
     line_no = 2
     while True:
         chunk = list(itertools.islice(rows, _CHUNK_ROWS))
         if not chunk:
             break
-        parsed = _fast_chunk(chunk, len(header), t_col, v_col)
-        if parsed is None:
+        fast = _fast_chunk(chunk, len(header), t_col, v_col)
+        if fast is None:
             parsed = _slow_chunk(chunk, header, t_col, v_col, name, line_no)
+        else:  # every row of the chunk is a sample, one line each
+            parsed = (*fast, np.arange(line_no, line_no + len(chunk), dtype=np.int32))
         t_parts.append(parsed[0])
         g_parts.append(parsed[1])
+        l_parts.append(parsed[2])
         line_no += len(chunk)
     times = np.concatenate(t_parts) if t_parts else np.empty(0)
     if not times.size:
         raise BadInput(f"{name}: no data rows after the header")
-    return clean_samples(times, np.concatenate(g_parts), name, duplicates=duplicates)
+    return clean_samples(times, np.concatenate(g_parts), name, duplicates=duplicates,
+                         lines=np.concatenate(l_parts))
 
 
 #: Rows parsed at once: bounds the memory a long trace takes beside its text.
@@ -226,10 +232,12 @@ def _plain(cell: str) -> bool:
 def _slow_chunk(
     chunk: list[list[str]], header: list[str], t_col: int, v_col: int, name: str,
     first_line: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The chunk row by row: any time form ``parse_time`` reads; BadInput names the line."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The chunk row by row: any time form ``parse_time`` reads; BadInput names the line.
+    Returns the times, the values and the line of each."""
     times: list[float] = []
     values: list[float] = []
+    lines: list[int] = []
     for line_no, row in enumerate(chunk, start=first_line):
         if not row or all(not c.strip() for c in row):
             continue
@@ -254,7 +262,9 @@ def _slow_chunk(
                            f"from 0 to {MAX_INTENSITY_G_PER_KWH:g} gCO2eq/kWh")
         times.append(t)
         values.append(v)
-    return np.array(times, dtype=float), np.array(values, dtype=float)
+        lines.append(line_no)
+    return (np.array(times, dtype=float), np.array(values, dtype=float),
+            np.array(lines, dtype=np.int32))
 
 
 def clean_samples(
@@ -263,8 +273,14 @@ def clean_samples(
     name: str,
     *,
     duplicates: Literal["first", "mean"] = "first",
+    lines: np.ndarray | None = None,
 ) -> TraceData:
-    """Sort, merge duplicate timestamps and find gaps; returns what it did."""
+    """Sort, merge duplicate timestamps and find gaps; returns what it did.
+
+    Samples at one time with one value are merged. With different values, which
+    one is right can't be known: BadInput names both (by ``lines``, each sample's
+    line in the file, else by position), unless ``duplicates="mean"`` asks for
+    their average. (``"first"`` names the default; it no longer picks a value.)"""
     if duplicates not in ("first", "mean"):
         raise BadInput(f"duplicates must be 'first' or 'mean', got {duplicates!r}")
     order = np.argsort(t, kind="stable")
@@ -272,6 +288,8 @@ def clean_samples(
     t, g = t[order], g[order]
     uniq, first_idx, counts = np.unique(t, return_index=True, return_counts=True)
     n_dup = int(t.size - uniq.size)
+    if n_dup and duplicates == "first":
+        _refuse_conflicts(t, g, order, first_idx, counts, name, lines)
     g = np.add.reduceat(g, first_idx) / counts if duplicates == "mean" and n_dup else g[first_idx]
     t = uniq
     diffs = np.diff(t)
@@ -280,6 +298,30 @@ def clean_samples(
         (float(t[i]), float(t[i + 1])) for i in np.nonzero(diffs > GAP_FACTOR * step)[0]
     )
     return TraceData(t, g, name, step, n_dup, gaps, reordered)
+
+
+def _refuse_conflicts(
+    t: np.ndarray, g: np.ndarray, order: np.ndarray, first_idx: np.ndarray,
+    counts: np.ndarray, name: str, lines: np.ndarray | None,
+) -> None:
+    """BadInput naming the first two samples (in file order) at one time with
+    different values; ``t``/``g`` are sorted by ``order`` (stable)."""
+    head = np.repeat(first_idx, counts)  # each sorted sample's group's first
+    bad = np.nonzero(g != g[head])[0]
+    if not bad.size:
+        return
+    # Of the conflicting samples, the one earliest in the file, and its group's first.
+    k = int(bad[np.argmin(order[bad])])
+    a, b = int(order[head[k]]), int(order[k])
+
+    def where(i: int) -> str:
+        return f"line {int(lines[i])}" if lines is not None else f"sample {i + 1}"
+
+    raise BadInput(
+        f"{name}: {where(a)} and {where(b)} are both at {_iso(float(t[k]))} but give "
+        f"different intensities ({float(g[head[k]]):g} and {float(g[k]):g} gCO2eq/kWh); "
+        "keep the right one"
+    )
 
 
 def read_trace(

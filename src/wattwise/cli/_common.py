@@ -389,6 +389,12 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
         except OSError as exc:
             die(f"cannot write {what} {p}: {exc.strerror or exc}")
         return
+    if os.path.islink(p):  # dangling: the write creates the link's target, chains too
+        target = Path(os.path.realpath(p))
+        if not target.parent.is_dir():
+            die(f"cannot write {what} {p}: it is a symbolic link to {target}, whose "
+                f"folder {target.parent} does not exist")
+        parent = target.parent
     _check_not_kernel_fs(p, what)
     if not parent.is_dir():
         die(f"cannot write {what} {p}: folder {parent} does not exist")
@@ -411,9 +417,27 @@ def _same_file(a: Any, b: Any) -> bool:
 
 def _check_db_could_appear(p: Path) -> None:
     """Refuse a database that can never appear: its nearest existing folder above is a
-    file (``--db run.csv/x``), so waiting for it would serve an empty page forever."""
+    file (``--db run.csv/x``), so waiting for it would serve an empty page forever;
+    it is in ``/proc`` or ``/sys``; it is a symbolic link whose target's folder does
+    not exist; or its name can't be looked at (too long, a loop)."""
     import stat as _stat
 
+    try:
+        os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):  # the walk below says which
+        pass
+    except (OSError, ValueError) as exc:
+        die(f"--db {p}: cannot look at it: {getattr(exc, 'strerror', None) or exc}")
+    try:
+        real = Path(os.path.realpath(p))
+    except (OSError, ValueError) as exc:
+        die(f"--db {p}: cannot look at it: {getattr(exc, 'strerror', None) or exc}")
+    for root in _KERNEL_FS:
+        if str(real) == root or str(real).startswith(root + "/"):
+            die(f"--db {p}: it is in {root}, a kernel file system, where no database can be")
+    if os.path.islink(p) and not real.parent.is_dir():
+        die(f"--db {p}: it is a symbolic link to {real}, whose folder {real.parent} "
+            "does not exist")
     for above in p.absolute().parents:
         try:
             st = os.stat(above)
@@ -447,6 +471,11 @@ def check_db_option(db: Any, *, need: str) -> None:
     if "\x00" in text:
         die(f"--db {shown(text)}: the path contains a NUL byte")
     p = Path(text).expanduser()
+    from wattwise.records.database import not_a_file_name
+
+    why = not_a_file_name(str(p))
+    if why is not None:
+        die(f"--db {text}: {why}")
     if _named_as_folder(text):
         die(f"--db {text}/: the name ends with '/', so it names a folder, not a "
             "database file")

@@ -66,7 +66,11 @@ def dashboard(
     # is waited for (shown once a run records).
     check_db_option(db, need="name")
     path = Path(db).expanduser() if db is not None else default_db_path()
-    if path.exists():  # read-only: a bad file fails with one line here, nothing is created
+    try:
+        there = path.exists()
+    except OSError as exc:  # the default or $WATTWISE_DB: a name too long, a loop
+        die(f"run database {path}: cannot look at it: {exc.strerror or exc}")
+    if there:  # read-only: a bad file fails with one line here, nothing is created
         Store(path, readonly=True).close()
     spot = plan(host, port, allow_remote=allow_remote)
     generated = token is None and (new_token or spot.remote)
@@ -86,7 +90,7 @@ def dashboard(
             "with TLS.",
             markup=False, highlight=False, soft_wrap=True,
         )
-    where = f"{path}" + ("" if path.exists() else " (no runs yet; shown once a run records)")
+    where = f"{path}" + ("" if there else " (no runs yet; shown once a run records)")
     opening = f"{url}?token={token}" if generated else url
     console.print(
         f"wattwise dashboard for {where}: {opening}  (JSON under /api, Prometheus at "

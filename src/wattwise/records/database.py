@@ -296,8 +296,23 @@ def _file_error(path: Path, exc: BaseException) -> StoreError:
     return StoreError(f"run database {path}: cannot open: {text}")
 
 
+def not_a_file_name(text: str) -> str | None:
+    """Why SQLite would not take ``text`` as a file's name, or None: ``:memory:`` is a
+    database that vanishes at exit, and a name starting ``file:`` is read as a URI
+    (``?mode=memory`` and the like), even when opened without ``uri=True``."""
+    if text == ":memory:":
+        return "':memory:' is SQLite's in-memory database, which keeps nothing; name a file"
+    if text[:5].lower() == "file:":
+        return ("a name starting 'file:' is read by SQLite as a URI, not a file name; "
+                "give the file's absolute path if that is its name")
+    return None
+
+
 def _check_path(path: Path, *, must_exist: bool = False) -> None:
     """Refuse what SQLite should never be pointed at, using ``stat`` only (no open)."""
+    why = not_a_file_name(str(path))
+    if why is not None:
+        raise StoreError(f"run database {path}: {why}")
     try:
         st = os.stat(path)
     except FileNotFoundError:

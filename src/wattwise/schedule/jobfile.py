@@ -392,9 +392,16 @@ def parse_jobs(
     if not isinstance(data, dict):
         raise BadInput(f"jobs file {name}: expected {{\"jobs\": [...]}}, an object at the top "
                        f"level, got a JSON {_json_type(data)}")
+    unknown = sorted(set(data) - {"jobs"})
+    # Refused as a job's unknown fields are: a typo must not be ignored.
+    listed = ", ".join(k[:40] for k in unknown[:10]) + (", ..." if len(unknown) > 10 else "")
     raw_jobs = data.get("jobs")
     if not isinstance(raw_jobs, list) or not raw_jobs:
-        raise BadInput(f"jobs file {name}: expected {{\"jobs\": [...]}} with at least one job")
+        also = f" (unknown top-level field(s) {listed})" if unknown else ""
+        raise BadInput(f"jobs file {name}: expected {{\"jobs\": [...]}} with at least one "
+                       f"job{also}")
+    if unknown:
+        raise BadInput(f"jobs file {name}: unknown top-level field(s) {listed}; known: jobs")
     if len(raw_jobs) > MAX_JOBS:
         raise BadInput(f"jobs file {name}: {len(raw_jobs)} jobs, more than the {MAX_JOBS} "
                        "one plan takes")
@@ -414,8 +421,23 @@ def parse_jobs(
     if errors:
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
         raise BadInput(f"jobs file {name}: " + " | ".join(errors[:10]) + more)
+    _check_generated_names(raw_jobs, name)
     validate([s.job for s in specs])
     return specs
+
+
+def _check_generated_names(raw_jobs: list[Any], file: str) -> None:
+    """An unnamed job is called ``job-N`` (N its position); if a job was given that
+    name, say so, rather than "duplicate job names" for a name typed only once."""
+    given = {raw["name"]: i for i, raw in reversed(list(enumerate(raw_jobs)))
+             if isinstance(raw, dict) and isinstance(raw.get("name"), str)}
+    for i, raw in enumerate(raw_jobs):
+        generated = f"job-{i + 1}"
+        if isinstance(raw, dict) and raw.get("name") is None and generated in given:
+            raise BadInput(
+                f"jobs file {file}: job {i + 1} (unnamed) would be called {generated}, "
+                f"which job {given[generated] + 1} is already called; name it"
+            )
 
 
 def load_jobs(

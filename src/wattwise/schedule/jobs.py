@@ -54,9 +54,14 @@ def parse_duration(text: str) -> float:
     if not s:
         raise BadInput("empty duration; write it like 8h, 90m or 2h30m")
     pos, total = 0, 0.0
+    seen: set[str] = set()
     for m in _DURATION.finditer(s):
         if m.start() != pos:
             break
+        if m.group(2) in seen:  # 30m30m is a slip, not 1h: summing it would hide it
+            raise BadInput(f"duration {_shown(text)} gives the unit {m.group(2)!r} twice; "
+                           "give each unit once, like 2h30m")
+        seen.add(m.group(2))
         total += float(m.group(1)) * _UNITS[m.group(2)]
         pos = m.end()
     if pos != len(s) or pos == 0:
