@@ -43,10 +43,9 @@ def _progress() -> Any:
 
 
 def list_items(value: str, label: str) -> list[str]:
-    """The comma-separated items of ``value`` (``_checks.items``), except that an empty
-    item between commas (``1,,2``, ``a,``) is refused, naming its place, and so is an
-    item given twice (a second benchmark of the same setting would only cost time)."""
-    _no_empty_item(value, label)
+    """The comma-separated items of ``value`` (``_checks.items``, which refuses an empty
+    item), except that an item given twice is refused too (a second benchmark of the
+    same setting would only cost time)."""
     out = items(value, label)
     _each_once(out, label)
     return out
@@ -54,20 +53,9 @@ def list_items(value: str, label: str) -> list[str]:
 
 def list_ints(value: str, label: str, low: int, high: int) -> list[int]:
     """``list_items`` as whole numbers in ``[low, high]`` (``_checks.ints``)."""
-    _no_empty_item(value, label)
     out = ints(value, label, low, high)
     _each_once(out, label)
     return out
-
-
-def _no_empty_item(value: str, label: str) -> None:
-    parts = value.split(",")
-    if not any(p.strip() for p in parts):  # nothing at all: items() says none was named
-        return
-    for i, p in enumerate(parts, 1):
-        if not p.strip():
-            die(f"{label} has an empty item (item {i} of {len(parts)} in {shown(value)}); "
-                "remove the extra comma")
 
 
 def _each_once(values: list[Any], label: str) -> None:
