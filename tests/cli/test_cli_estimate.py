@@ -8,19 +8,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from wattwise.cli.estimate import register
+from tests.estimate.conftest import estimate_app
 
 
 @pytest.fixture
 def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root so sub-commands keep their names."""
-
-    register(app)
-    return app
+    return estimate_app()
 
 
 def _invoke(app: typer.Typer, *args: str):  # type: ignore[no-untyped-def]

@@ -8,23 +8,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from wattwise.cli.estimate import register
-
 NO_PUE = ["estimate", "infer", "--params", "8B", "--hardware", "H100 SXM5", "--prompt-tokens",
           "200", "--output-tokens", "400"]
 BASE = [*NO_PUE, "--pue", "1"]
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root so sub-commands keep their names."""
-
-    register(app)
-    return app
 
 
 def _invoke(app: typer.Typer, *args: str):  # type: ignore[no-untyped-def]

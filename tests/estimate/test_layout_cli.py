@@ -8,20 +8,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from wattwise.cli.estimate import register
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root so sub-commands keep their names."""
-
-    register(app)
-    return app
-
 
 def _invoke(app: typer.Typer, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(app, list(args))

@@ -16,7 +16,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from wattwise.cli.estimate import register
 from wattwise.errors import BadInput
 from wattwise.estimate import defaults, train
 from wattwise.estimate._inputs import power_figure
@@ -182,18 +181,6 @@ def test_size_route_ranges_hold_every_public_run_on_the_calibration_page() -> No
 
 
 # -- what the CLI prints
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        """Test root so sub-commands keep their names."""
-
-    register(app)
-    return app
 
 
 def _train(app: typer.Typer, *args: str):  # type: ignore[no-untyped-def]
