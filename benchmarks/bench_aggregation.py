@@ -58,9 +58,9 @@ from typing import Any
 
 from wattwise.integrations import distributed
 from wattwise.integrations.distributed import JobTotal, NodePart, track_distributed
+from wattwise.records.store import Store
 from wattwise.schedule.executors import ExecResult
 from wattwise.sensors.base import Counter, Domain, Sensor
-from wattwise.store import Store
 
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[1]

@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 
 def build(path: Path, runs: int, samples: int) -> int:
@@ -86,7 +86,7 @@ def build(path: Path, runs: int, samples: int) -> int:
                                 sensors=[{"name": "rapl", "domains": [
                                     {"name": f"gpu:{k}", "kind": "measured",
                                      "source": "nvml"} for k in range(4)]}])
-        from wattwise.store import SampleRow
+        from wattwise.records.store import SampleRow
 
         per = samples // 4
         chunk: list[SampleRow] = []

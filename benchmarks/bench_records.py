@@ -98,7 +98,7 @@ def stress(procs: int, threads: int, windows: int, kills: int, seed: int) -> dic
     counts = dict(conn.execute("SELECT run_id, count(*) FROM windows GROUP BY run_id"))
     statuses = dict(conn.execute("SELECT id, status FROM runs"))
     conn.close()
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     with Store(db) as store:
         reported = {r.id: r.status for r in store.list_runs(10_000)}
@@ -156,7 +156,7 @@ conn.close()
 
 _TRACKED = """
 import json, sys, time, warnings, wattwise
-from wattwise.meter import WattwiseWarning
+from wattwise.measure.meter import WattwiseWarning
 t0 = time.monotonic()
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
@@ -175,7 +175,7 @@ print(json.dumps({"track_s": t_track, "warnings": ww, "flushed": ok,
 def lock(hold_s: float) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="ww-lock-"))
     db = tmp / "runs.db"
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     Store(db).close()
     holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(db), str(hold_s)],

@@ -161,7 +161,7 @@ def _workloads(torch: Any, seconds: float) -> dict[str, Callable[[], None]]:
 
 
 def counter_check(nvml: Any, torch: Any, seconds: float) -> list[dict[str, Any]]:
-    from wattwise.meter import Meter
+    from wattwise.measure.meter import Meter
     from wattwise.sensors.nvml import NvmlSensor
 
     work = _workloads(torch, seconds)

@@ -26,7 +26,7 @@ from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.carbon.sci import embodied_figure, embodied_share_g
 from wattwise.carbon.yearly import YearlySource
 from wattwise.cli import _register_all, app
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 PUE = 1.2
 #: Outputs copy the stored figures: JSON, CSV and /metrics write floats that read

@@ -1,7 +1,7 @@
 """A run lost before its summary (killed) reads the same in every output.
 
 A SIGKILL leaves a run's samples but no summary. Every output then gives one
-figure for it, from its stored samples (``accounting.partial_energy``): the same
+figure for it, from its stored samples (``carbon.partial.partial_energy``): the same
 energy, range and kind, said to be partial, in ``show``, ``runs``, ``report``
 (text, JSON, HTML), ``export`` (JSON, CSV, CodeCarbon), the dashboard API and
 ``/metrics``; and every emissions figure is priced from that energy.
@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 
 from tests.test_figures_agree import ROUNDING, _client
 from wattwise.cli import _register_all, app
-from wattwise.store import SampleRow, Store
+from wattwise.records.store import SampleRow, Store
 
 STEP_S = 0.5
 N = 64
@@ -342,7 +342,7 @@ def test_a_run_killed_with_sigkill_reads_the_same_in_show_report_export_and_the_
     child.start()
     child.join(timeout=120)
     assert ready.is_set() and child.exitcode == -9
-    from wattwise.accounting import partial_energy_of
+    from wattwise.carbon.partial import partial_energy_of
 
     with Store(db, readonly=True) as store:
         (rec,) = store.list_runs()

@@ -25,11 +25,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "track": "wattwise.tracking",
-    "Run": "wattwise.tracking",
-    "Meter": "wattwise.meter",
-    "WattwiseWarning": "wattwise.meter",
-    "EnergyResult": "wattwise.results",
+    "track": "wattwise.measure.tracking",
+    "Run": "wattwise.measure.tracking",
+    "Meter": "wattwise.measure.meter",
+    "WattwiseWarning": "wattwise.measure.meter",
+    "EnergyResult": "wattwise.measure.results",
     "discover": "wattwise.sensors",
     "WattwiseError": "wattwise.errors",
     "BadInput": "wattwise.errors",
@@ -38,10 +38,10 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from wattwise.errors import BadInput, SensorUnavailable, WattwiseError
-    from wattwise.meter import Meter, WattwiseWarning
-    from wattwise.results import EnergyResult
+    from wattwise.measure.meter import Meter, WattwiseWarning
+    from wattwise.measure.results import EnergyResult
+    from wattwise.measure.tracking import Run, track
     from wattwise.sensors import discover
-    from wattwise.tracking import Run, track
 
 
 def __getattr__(name: str) -> Any:

@@ -20,6 +20,10 @@ process group, and everything goes to the whole group (``os.killpg``):
 
 Every terminal and signal step is guarded: no tty, a missing ``os`` function
 or an error there never stops the job from running.
+
+Longer than ~500 lines because ``JobGroup`` is one object over one process group's life
+(start, forward signals, pause, reap), and the rest is the platform code it needs;
+split, each half would need the other's state.
 """
 
 from __future__ import annotations
@@ -92,7 +96,7 @@ _last_signal: list[int] = []
 
 
 def _warn(message: str) -> None:
-    from wattwise.meter import WattwiseWarning
+    from wattwise.measure.meter import WattwiseWarning
 
     warnings.warn(f"wattwise: {message}", WattwiseWarning, stacklevel=3)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import BadInput
-from wattwise.results import EnergyResult
+from wattwise.measure.results import EnergyResult
 
 
 @dataclass
@@ -48,7 +48,7 @@ def run_demo(
             'the demo needs scikit-learn: pip install "wattwise[demo]"'
         ) from exc
 
-    from wattwise.tracking import Run
+    from wattwise.measure.tracking import Run
 
     with Run("demo-digits-mlp", interval_s=interval_s, db=db, store=store) as run:
         with run.window("load"):

@@ -18,7 +18,7 @@ from wattwise.bench.harness import (
     benchmark_command,
 )
 from wattwise.errors import BadInput
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 
 def test_energy_per_sample_is_power_times_time_over_samples() -> None:

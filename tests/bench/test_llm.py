@@ -147,7 +147,7 @@ def test_estimated_sensors_are_said_so() -> None:
 
 def test_tiny_llama_built_in_code_runs_end_to_end(tmp_path: Path) -> None:
     transformers = pytest.importorskip("transformers")
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     config = transformers.LlamaConfig(
         hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,

@@ -101,7 +101,7 @@ def test_encoder_config_is_refused_before_the_run(tmp_path: Path) -> None:
 
 
 def _runs(db: Path) -> list[Any]:
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     return Store(db).list_runs()
 

@@ -18,7 +18,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from wattwise.cli import _register_all, app
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 _register_all()
 runner = CliRunner()
@@ -155,7 +155,7 @@ def make_files(data: Path) -> dict[str, Path]:
 
 def add_run(path: Path, name: str = "train") -> int:
     """One finished run with two samples, a window and an event in ``path``; its id."""
-    from wattwise.store import SampleRow
+    from wattwise.records.store import SampleRow
 
     with Store(path) as store:
         rid = store.create_run(

@@ -16,7 +16,7 @@ import pytest
 
 from tests.cli._hostile import case_id, env_for, fill, invoke, snapshot
 from wattwise.errors import BadInput
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 DB = ["--db", "{db}"]
 BENCH = ["bench", "digits-mlp", *DB]

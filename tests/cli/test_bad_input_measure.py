@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wattwise.cli import _register_all, app
-from wattwise.store import SampleRow, Store
+from wattwise.records.store import SampleRow, Store
 
 _register_all()
 runner = CliRunner()

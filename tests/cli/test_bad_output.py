@@ -30,7 +30,7 @@ from tests.cli._hostile import (
     make_files,
     snapshot,
 )
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 
 @pytest.fixture(scope="module")

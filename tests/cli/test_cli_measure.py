@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from tests.fixtures.processes import descendant, gone, kill_all, wait_for
 from wattwise.cli import _register_all, app
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 _register_all()
 runner = CliRunner()

@@ -191,7 +191,7 @@ def test_simulate_full_span_stays_inside_the_traces_year() -> None:
 def test_defer_prices_the_run_on_its_trace_names_it_and_says_planned_vs_realised(
     tmp_path: Path,
 ) -> None:
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     fc = write_hourly_trace(tmp_path / "fc.csv", 3600 * (int(time.time()) // 3600 - 1),
                             [100.0] * 6)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from tests.fixtures.hourly_trace import write_hourly_trace
 from wattwise.cli import schedule
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 app = typer.Typer()
 schedule.register(app)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli._hostile import check_refusal, env_for, invoke
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 KERNEL_FILES = ["/proc/version", "/sys/kernel/notes", "/proc/self/comm"]
 

@@ -38,7 +38,7 @@ def test_a_number_option_refuses_text_int_or_float_would_stretch(
 
 
 def test_plain_numbers_still_work(tmp_path: Path) -> None:
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     db = tmp_path / "q.db"
     Store(db).close()

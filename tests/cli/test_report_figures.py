@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.cli import _register_all, app
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 _register_all()
 runner = CliRunner()

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from tests.fixtures.fake_ray import FakeRay
 from tests.fixtures.hourly_trace import write_hourly_trace
 from wattwise.cli import schedule
+from wattwise.records.store import Store
 from wattwise.schedule.ray_executor import zone_resource
-from wattwise.store import Store
 
 app = typer.Typer()
 schedule.register(app)

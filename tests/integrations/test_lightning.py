@@ -10,7 +10,7 @@ import pytest
 
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.integrations.lightning import WattwiseCallback
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 
 class Trainer:

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from wattwise.meter import WattwiseWarning
-from wattwise.store import Store
+from wattwise.measure.meter import WattwiseWarning
+from wattwise.records.store import Store
 
 
 def test_transformers_trainer(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import pytest
 
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.integrations import TrainingTracker
-from wattwise.meter import WattwiseWarning
-from wattwise.store import Store
+from wattwise.measure.meter import WattwiseWarning
+from wattwise.records.store import Store
 
 
 def _tracker(tmp_path: Path, **kw: object) -> TrainingTracker:

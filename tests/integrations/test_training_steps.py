@@ -15,7 +15,7 @@ from tests.integrations.test_transformers import Handler, State
 from wattwise.integrations import TrainingTracker
 from wattwise.integrations.lightning import WattwiseCallback as LightningCallback
 from wattwise.integrations.transformers import WattwiseCallback as HFCallback
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 WARMUP_J = 300.0  # each warm-up step: compilation, data-loader start, allocation
 STEP_J = 30.0  # each step after it

@@ -11,7 +11,7 @@ import pytest
 
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.integrations.transformers import WattwiseCallback
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 
 @dataclass

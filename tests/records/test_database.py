@@ -16,7 +16,7 @@ import pytest
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.records import database
-from wattwise.store import SampleRow, Store
+from wattwise.records.store import SampleRow, Store
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX locks and spawn")
 

@@ -11,7 +11,7 @@ import pytest
 
 from wattwise.errors import StoreError
 from wattwise.records.database import not_a_file_name
-from wattwise.store import Store
+from wattwise.records.store import Store
 
 
 @pytest.mark.parametrize("name", [":memory:", "file:runs.db", "file:runs.db?mode=memory",

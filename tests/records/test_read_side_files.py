@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from tests.cli._hostile import add_run
 from wattwise.cli import _register_all, app
+from wattwise.records.store import Store
 from wattwise.server import create_app
-from wattwise.store import Store
 
 _register_all()
 

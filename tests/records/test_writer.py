@@ -16,10 +16,10 @@ import pytest
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.errors import StoreError
-from wattwise.meter import WattwiseWarning
+from wattwise.measure.meter import WattwiseWarning
 from wattwise.records import writer as writer_mod
+from wattwise.records.store import SampleRow, Store
 from wattwise.records.writer import Task, Writer
-from wattwise.store import SampleRow, Store
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="spawned lock holders")
 

@@ -14,10 +14,10 @@ import pytest
 from tests.fixtures.hourly_trace import write_hourly_trace
 from tests.fixtures.processes import descendant, gone, kill_all, wait_for
 from wattwise.errors import BadInput
+from wattwise.records.store import Store
 from wattwise.schedule.batch import plan_batch, run_batch
 from wattwise.schedule.jobfile import JobSpec
 from wattwise.schedule.jobs import Job
-from wattwise.store import Store
 
 
 def _trace(path: Path, start: float, values: list[float]) -> Path:

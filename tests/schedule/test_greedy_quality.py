@@ -9,7 +9,8 @@ from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule import Job, plan
 from wattwise.schedule.jobs import validate
-from wattwise.schedule.planner import Grid, _single, free_choices
+from wattwise.schedule.planner import Grid, free_choices
+from wattwise.schedule.search import single as _single
 
 H = 3600.0
 

@@ -156,7 +156,7 @@ def test_bad_placement_input_is_one_clear_line(bad: Any, match: str) -> None:
 
 
 def test_a_figure_from_an_earlier_run_names_the_run(tmp_path: Path) -> None:
-    from wattwise.tracking import Run
+    from wattwise.measure.tracking import Run
 
     db = tmp_path / "r.db"
     with Run("etl-on-cpu", db=db, interval_s=0.05):

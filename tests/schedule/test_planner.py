@@ -10,7 +10,7 @@ import pytest
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule import Job, best_window, parse_duration, plan, replan
-from wattwise.schedule.planner import _chunk_dp
+from wattwise.schedule._slots import chunk_dp as _chunk_dp
 
 H = 3600.0
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.hourly_trace import write_hourly_trace
+from wattwise.records.store import Store
 from wattwise.schedule.batch import plan_batch, run_batch
 from wattwise.schedule.jobfile import JobSpec
 from wattwise.schedule.jobs import Job
-from wattwise.store import Store
 
 #: Far below DE's yearly average (over 300 g/kWh), so pricing at that average shows.
 TRACE_G = 100.0

@@ -10,10 +10,10 @@ import pytest
 
 from tests.fixtures.fake_ray import FakeRay
 from wattwise.errors import BadInput
+from wattwise.records.store import Store
 from wattwise.schedule.jobs import Job
 from wattwise.schedule.planner import Assignment, Plan
 from wattwise.schedule.ray_executor import ZONE_DEMAND, RayExecutor, zone_resource
-from wattwise.store import Store
 
 
 def _assignment(name: str, zone: str, start_in_s: float = 0.0) -> Assignment:

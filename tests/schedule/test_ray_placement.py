@@ -21,12 +21,12 @@ import numpy as np
 import pytest
 
 from wattwise.carbon.sources import IntensitySeries
+from wattwise.records.store import Store
 from wattwise.schedule import Job, plan
 from wattwise.schedule.placement import NodeEnergy
 from wattwise.schedule.planner import Assignment, Plan
 from wattwise.schedule.pricing import for_series
 from wattwise.schedule.ray_executor import RayExecutor, node_resource, zone_resource
-from wattwise.store import Store
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
                                         "ignore::FutureWarning", "ignore::ResourceWarning")

@@ -11,6 +11,7 @@ import pytest
 
 from tests.fixtures.fake_ray import FakeRay
 from tests.fixtures.hourly_trace import write_hourly_trace
+from wattwise.records.store import Store
 from wattwise.schedule.batch import plan_batch, run_batch
 from wattwise.schedule.defer import TYPICAL_WEEK, typical_week
 from wattwise.schedule.jobfile import JobSpec
@@ -18,7 +19,6 @@ from wattwise.schedule.jobs import Job
 from wattwise.schedule.planner import Plan
 from wattwise.schedule.pricing import plan_pricing
 from wattwise.schedule.ray_executor import RayExecutor, zone_resource
-from wattwise.store import Store
 
 #: Far below DE's yearly average (over 300 g/kWh), so pricing at that average shows.
 TRACE_G = 100.0

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from wattwise.records.store import Store
 from wattwise.schedule.jobs import Job
 from wattwise.schedule.planner import Assignment, Plan
 from wattwise.schedule.ray_executor import RayExecutor, zone_resource
-from wattwise.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,8 @@ def test_decisions_do_not_see_data_after_submission() -> None:
     b = IntensitySeries(t, g2, "XX", "b", "trace", 1800.0)
     from wattwise.carbon.forecast import SeasonalForecaster, forecast_at
     from wattwise.schedule import Job
-    from wattwise.schedule.planner import Grid, _single
+    from wattwise.schedule.planner import Grid
+    from wattwise.schedule.search import single as _single
 
     job = Job("j", 3600.0, 20 * day, 21 * day, zones=("XX",))
     plans = [_single(job, {"XX": Grid(forecast_at(SeasonalForecaster(), x, 20 * day, day,

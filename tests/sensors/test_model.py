@@ -260,7 +260,7 @@ def test_a_small_memory_is_not_charged_below_zero(turin) -> None:
 def test_stated_memory_agrees_with_the_run_record_and_names_its_unit(turin, tmp_path) -> None:
     # The same machine, two reports: the sensor's describe() and the run record's
     # hardware facts must give the same figure in the same, named unit (GB = 1e9 bytes).
-    from wattwise.tracking import hardware_info
+    from wattwise.measure.host import hardware_info
 
     s = ModelSensor(
         ("memory",),

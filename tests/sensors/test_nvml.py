@@ -451,7 +451,7 @@ def test_recordings_load() -> None:
 
 @pytest.mark.parametrize("gpu", RECORDINGS)
 def test_meter_reads_the_costly_counter_at_window_edges_and_a_slow_tick(gpu: str) -> None:
-    from wattwise.meter import Meter
+    from wattwise.measure.meter import Meter
 
     fake, sensor = make(gpu)
     assert sensor.min_read_interval_s == nvml_mod.COUNTER_INTERVAL_S

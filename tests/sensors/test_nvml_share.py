@@ -10,7 +10,7 @@ import pytest
 from tests.fixtures.fake_nvml import NVML_ERROR_GPU_IS_LOST, FakeHandle
 from tests.fixtures.fake_nvml_procs import FakeNvmlProcs
 from wattwise.errors import SensorUnavailable
-from wattwise.results import DomainResult, EnergyResult
+from wattwise.measure.results import DomainResult, EnergyResult
 from wattwise.sensors.nvml_share import ProcessShare, tree_pids
 
 ME, CHILD, OTHER = 100, 101, 900

@@ -19,7 +19,7 @@ import wattwise
 from tests.fixtures.fake_nvml import FakeNvml
 from tests.fixtures.fake_nvml_procs import FakeNvmlProcs
 from tests.fixtures.fake_sensors import ConstantPowerSensor, ManualClock
-from wattwise.meter import Meter
+from wattwise.measure.meter import Meter
 from wattwise.sensors.nvml import NvmlSensor
 
 pytestmark = pytest.mark.skipif(

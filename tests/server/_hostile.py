@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wattwise.store import SampleRow, Store
+from wattwise.records.store import SampleRow, Store
 
 PWNED = "PWNED"
 

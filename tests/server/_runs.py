@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from wattwise.store import SampleRow, Store
+from wattwise.records.store import SampleRow, Store
 
 START = 1_760_000_000.0
 DURATION_S = 300.0

@@ -16,8 +16,8 @@ import uvicorn
 
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.records.store import Store
 from wattwise.server import create_app
-from wattwise.store import Store
 
 
 @pytest.fixture(scope="module")

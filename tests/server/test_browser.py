@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.server._runs import fixture_db
+from wattwise.records.store import Store
 from wattwise.server.report import run_report_html
-from wattwise.store import Store
 
 _HOW = ("needs Chromium, its driver and Selenium: apt-get install chromium chromium-driver; "
         'pip install -e ".[dev]"')

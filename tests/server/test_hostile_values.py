@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from tests.server._hostile import FIELDS, PWNED, hostile_db, payload
+from wattwise.records.store import Store
 from wattwise.server.report import run_report_html
-from wattwise.store import Store
 
 #: Fields the page shows (the others are only in the data it carries).
 SHOWN = [

@@ -13,8 +13,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.records.store import Store
 from wattwise.server.metrics import StoreCollector
-from wattwise.store import Store
 
 
 @contextmanager

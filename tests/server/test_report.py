@@ -10,8 +10,8 @@ import pytest
 
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.records.store import Store
 from wattwise.server.report import run_report_html
-from wattwise.store import Store
 
 _DATA = '<script type="application/json" id="wattwise-data">'
 

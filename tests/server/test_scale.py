@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.server._runs import DURATION_S, GAP_S, fixture_db
+from wattwise.records.store import SampleRow, Store
 from wattwise.server import create_app
-from wattwise.store import SampleRow, Store
 
 BASE = "http://127.0.0.1:8787"
 

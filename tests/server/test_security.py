@@ -20,8 +20,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.server._hostile import hostile_db
+from wattwise.records.store import Store
 from wattwise.server import create_app
-from wattwise.store import Store
 
 PORT = 8787
 BASE = f"http://127.0.0.1:{PORT}"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from wattwise.records.store import SampleRow, Store
 from wattwise.server.data import timeline_payload
 from wattwise.server.timeline import from_buckets
-from wattwise.store import SampleRow, Store
 
 HOST = {"hostname": "h", "os": "Linux"}
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.cli import _register_all, app
+from wattwise.records.store import SampleRow, Store
 from wattwise.server import create_app
-from wattwise.store import SampleRow, Store
 
 BASE = "http://127.0.0.1:8787"
 _register_all()

@@ -24,7 +24,7 @@ from typing import Any
 
 from wattwise.bench.stats import Stat, percentiles_ms, summarize
 from wattwise.errors import BadInput, WattwiseError
-from wattwise.results import combined_kind
+from wattwise.measure.results import combined_kind
 
 __all__ = ["BenchFailed", "BenchResult", "Stat", "benchmark", "benchmark_command"]
 
@@ -177,7 +177,7 @@ def _call(step: Callable[[], int], name: str, where: str) -> int:
 
 
 def _machine(run: Any) -> str:
-    from wattwise.tracking import hardware_info
+    from wattwise.measure.host import hardware_info
 
     try:
         hw = hardware_info(run.meter.sensors if run.meter else [])
@@ -219,7 +219,7 @@ def benchmark(
     user's electricity bill would. Raises ``BenchFailed`` if ``step`` raises or
     returns something other than a sample count; ``BadInput`` for bad settings.
     """
-    from wattwise.tracking import Run
+    from wattwise.measure.tracking import Run
 
     if not callable(step):
         raise BadInput(f"step must be a callable returning a sample count, got {step!r}")

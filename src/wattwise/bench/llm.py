@@ -28,6 +28,9 @@ local folder, a config file, or a model object):
 
 Every energy figure carries the kind (measured or estimated) and the sensors it
 came from; times are measured by the wall clock after a device sync.
+
+Longer than ~500 lines because one LLM benchmark (settings, timed generation, per-phase
+figures) reads as one sequence; the models themselves are in ``bench.llm_models``.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from wattwise.bench._deps import need
 from wattwise.bench.harness import BenchFailed
 from wattwise.bench.stats import Stat, percentiles_ms, summarize
 from wattwise.errors import BadInput
-from wattwise.results import combined_kind
+from wattwise.measure.results import combined_kind
 
 __all__ = [
     "LLM_SUMMARY_WINDOW",
@@ -567,7 +570,7 @@ def frontier(points: Sequence[LlmPoint]) -> set[int]:
 
 
 def _machine(run: Any) -> str:
-    from wattwise.tracking import hardware_info
+    from wattwise.measure.host import hardware_info
 
     try:
         hw = hardware_info(run.meter.sensors if run.meter else [])
@@ -611,8 +614,8 @@ def benchmark_llm(
     ``BenchFailed`` if the model fails while generating (out of memory, wrong shape).
     """
     from wattwise.bench.llm_models import check_dtype, check_model_spec, load_model
+    from wattwise.measure.tracking import Run
     from wattwise.sensors.devsync import synchronize_devices
-    from wattwise.tracking import Run
 
     sizes = check_llm_settings(batch_sizes, prompt_len, max_new_tokens, repetitions, warmup,
                                idle_baseline_s)

@@ -153,7 +153,7 @@ def rate(
 def stored_results(db: str | Path | None = None, *, task: str | None = None,
                    limit: int = 10_000) -> list[BenchResult]:
     """Every benchmark result kept in the run-record database (optionally of one task)."""
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     store = Store(db)
     out: list[BenchResult] = []

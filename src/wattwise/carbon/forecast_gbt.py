@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from wattwise.carbon.forecast import HOUR_S
-from wattwise.carbon.forecast_learned import _Retrained, _spd, day_mean_profile
+from wattwise.carbon.forecast_base import HOUR_S
+from wattwise.carbon.forecast_learned import RetrainedForecaster, day_mean_profile, steps_per_day
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 
@@ -46,7 +46,7 @@ def _regressor(**kw: Any) -> Any:
     return HistGradientBoostingRegressor(**kw)
 
 
-class GradientBoostedForecaster(_Retrained):
+class GradientBoostedForecaster(RetrainedForecaster):
     """Hourly gradient-boosted corrections of a last-value-plus-daily-shape path."""
 
     name = "gbt"
@@ -86,7 +86,7 @@ class GradientBoostedForecaster(_Retrained):
 
         ``origin_index_unix_s`` is the time at which sample 0 of ``x`` starts, for the
         calendar (UTC time of day and day of week of the target)."""
-        spd, q = _spd(step_s), max(1, round(HOUR_S / step_s))
+        spd, q = steps_per_day(step_s), max(1, round(HOUR_S / step_s))
         last = x[i - 1]
         j0 = i + np.mod(h, spd) - spd
         wk = i + np.mod(h, 7 * spd) - 7 * spd
@@ -103,7 +103,7 @@ class GradientBoostedForecaster(_Retrained):
     # -- training and prediction -------------------------------------------------------
 
     def _train(self, x: np.ndarray, step_s: float, cut_unix_s: float) -> Any:
-        spd, q = _spd(step_s), max(1, round(HOUR_S / step_s))
+        spd, q = steps_per_day(step_s), max(1, round(HOUR_S / step_s))
         prof = day_mean_profile(x, spd)
         first = max(7 * spd + 9, x.size - self.train_days * spd)
         rng = np.random.default_rng(int(cut_unix_s) & 0xFFFFFFFF)
@@ -131,7 +131,7 @@ class GradientBoostedForecaster(_Retrained):
                which: Sequence[float]) -> np.ndarray:
         assert self._origin is not None
         step = self._step
-        spd, q = _spd(step), max(1, round(HOUR_S / step))
+        spd, q = steps_per_day(step), max(1, round(HOUR_S / step))
         prof = day_mean_profile(x, spd)
         n = x.size
         horizon = int(lead.max()) + 1 if lead.size else 1

@@ -33,12 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from wattwise.carbon.forecast import (
-    DAY_S,
-    HOUR_S,
-    Forecaster,
-    SeasonalForecaster,
-)
+from wattwise.carbon.forecast_base import DAY_S, HOUR_S, Forecaster
+from wattwise.carbon.forecast_seasonal import SeasonalForecaster
 from wattwise.errors import BadInput
 
 #: Models (or weights) kept per forecaster: a year of days, so a replay that goes over the
@@ -52,7 +48,8 @@ def fingerprint(x: np.ndarray) -> bytes:
                            digest_size=16).digest()
 
 
-def _spd(step_s: float) -> int:
+def steps_per_day(step_s: float) -> int:
+    """Samples in one day at ``step_s`` (a step that divides a day, as ``fit`` checks)."""
     return int(DAY_S // step_s)
 
 
@@ -73,10 +70,11 @@ def day_mean_profile(x: np.ndarray, spd: int, days: int = 7) -> np.ndarray:
     return out
 
 
-class _Retrained(Forecaster):
+class RetrainedForecaster(Forecaster):
     """A forecaster whose model is trained on the history up to the last UTC retrain
     boundary before the origin (every ``retrain_days`` days), and reused only for the
-    same training data."""
+    same training data. The base of ``LinearForecaster`` and of ``forecast_gbt``'s
+    ``GradientBoostedForecaster``: a subclass gives ``_train`` and ``_forecast``."""
 
     retrain_days: int = 1
     train_days: int = 42
@@ -99,7 +97,7 @@ class _Retrained(Forecaster):
         cut_t = math.floor(self._origin / period + 1e-9) * period
         cut = x.size - round((self._origin - cut_t) / step_s)
         self._x = x
-        spd = _spd(step_s)
+        spd = steps_per_day(step_s)
         need = (self.train_days + self.lag_days) * spd
         train = x[max(cut - need, 0) : max(cut, 0)]
         if train.size < (self.lag_days + 2) * spd:
@@ -142,7 +140,7 @@ class _Features:
 
     def __init__(self, x: np.ndarray, step_s: float) -> None:
         self.x = x
-        self.spd = _spd(step_s)
+        self.spd = steps_per_day(step_s)
         self.q = max(1, round(HOUR_S / step_s))
         self.prof = day_mean_profile(x, self.spd)
 
@@ -174,7 +172,7 @@ class _Features:
                                 x[j0] - x[j0 - self.q]])
 
 
-class LinearForecaster(_Retrained):
+class LinearForecaster(RetrainedForecaster):
     """Direct multi-horizon ridge regression of the change from the last value.
 
     One coefficient vector per lead (fitted leads every step for the first
@@ -290,7 +288,7 @@ class AnalogForecaster(Forecaster):
 
     def _predict(self, lead: np.ndarray) -> np.ndarray:
         x, step = self._x, self._step
-        n, spd = x.size, _spd(step)
+        n, spd = x.size, steps_per_day(step)
         horizon = int(lead.max()) + 1 if lead.size else 1
         m = max(1, round(self.window_h * HOUR_S / step))
         sh = round(self.shift_h * HOUR_S / step)
@@ -371,7 +369,7 @@ class EnsembleForecaster(Forecaster):
 
     def _weights_at(self, x: np.ndarray, cut: int, step_s: float, cut_t: float) -> np.ndarray:
         """Member weights from replays that ended by sample ``cut`` (time ``cut_t``)."""
-        spd = _spd(step_s)
+        spd = steps_per_day(step_s)
         n_h = max(1, round(self.horizon_h * HOUR_S / step_s))
         every = max(1, round(self.every_h * HOUR_S / step_s))
         span = self.select_days * spd

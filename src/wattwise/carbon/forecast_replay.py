@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from wattwise.carbon.forecast import DAY_S, Forecaster
+from wattwise.carbon.forecast_base import DAY_S, Forecaster
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 

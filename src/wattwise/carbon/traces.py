@@ -12,6 +12,9 @@ lines (or averaged, ``duplicates="mean"``); gaps longer than
 series notes. Between samples the value is read as a step function (each
 sample holds until the next, as grid operators publish period averages), or
 linearly with ``interpolation="linear"``. Across a gap the step value holds.
+
+Longer than ~500 lines because the fast and the careful CSV parser, the cleaning and the
+source over them all follow one file format; apart, its rules would be scattered.
 """
 
 from __future__ import annotations

@@ -100,7 +100,7 @@ def check_db(db: Path | None) -> None:
     cannot be one (typed as a folder, in a missing folder, a directory, a FIFO, not a
     wattwise database) is refused first."""
     check_db_option(db, need="folder")
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     Store(db, open_wait_s=0.25).close()
 

@@ -7,6 +7,9 @@ Click's help and ``echo``) gets the same rules: a closed pipe (``| head -1``) ma
 output go quiet and the command go on, exit code unchanged; any other failure to
 write (disk full, ``>&-``, an I/O error) is one ``wattwise: error:`` line and exit
 code 2, never a traceback.
+
+Longer than ~500 lines because it is the CLI's one boundary that every command shares:
+the stdout guard, the error exit and the output-file checks.
 """
 
 from __future__ import annotations
@@ -192,7 +195,7 @@ def stdout_guard() -> Iterator[None]:
 def print_json(value: Any) -> None:
     """``value`` on stdout as strict JSON (true values, JSON-escaped; a NaN or
     infinity is ``null``, said in one note on stderr)."""
-    from wattwise.export import strict_json
+    from wattwise.records.export_json import strict_json
 
     text, notes = strict_json(value)
     sys.stdout.write(text + "\n")

@@ -58,9 +58,9 @@ def dashboard(
     if token is not None and not TOKEN_PATTERN.fullmatch(token):
         die("--token must be 16 to 256 letters, digits or ._~+/=- (try --new-token)")
     from wattwise._paths import default_db_path
+    from wattwise.records.store import Store
     from wattwise.server._net import bound, listen, plan
     from wattwise.server.app import create_app, run_server
-    from wattwise.store import Store
 
     # A --db typed as a folder (x.db/) is refused; one not there yet, even its folder,
     # is waited for (shown once a run records).

@@ -1,4 +1,8 @@
-"""Measuring commands: run, runs, show, export, doctor, demo."""
+"""Measuring commands: run, runs, show, export, doctor, demo.
+
+Longer than ~500 lines because it holds six commands (run, runs, show, export, doctor,
+demo) and their shared record lookups, each thin over the library.
+"""
 
 from __future__ import annotations
 
@@ -156,14 +160,14 @@ def _check_store(db: Path | None) -> Any:
     anything starts: a name typed as a folder (``x.db/``), a missing folder, a
     directory, a FIFO, a file that is not a wattwise database. A database locked
     by another process is not waited for (the run queues its writes)."""
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     check_db_option(db, need="folder")
     return Store(db, open_wait_s=0.25)
 
 
 def _db_path(db: Path | None) -> Path:
-    from wattwise.store import default_db_path
+    from wattwise.records.store import default_db_path
 
     return Path(db).expanduser() if db is not None and str(db) else default_db_path()
 
@@ -174,7 +178,7 @@ def _one_line_warnings() -> Iterator[None]:
     sensor gap) as one line each on stderr; other warnings as Python shows them."""
     import warnings
 
-    from wattwise.meter import WattwiseWarning
+    from wattwise.measure.meter import WattwiseWarning
 
     with warnings.catch_warnings():
         shown = warnings.showwarning
@@ -222,7 +226,7 @@ def run(
     told from wattwise's by that stderr line.
     """
     from wattwise._jobgroup import JobGroup
-    from wattwise.tracking import Run
+    from wattwise.measure.tracking import Run
 
     _interval(interval)
     if name is not None:
@@ -310,7 +314,7 @@ def _finish(tracked: Any, code: int, json_out: Path | None) -> bool:
         except OSError:
             _silence_stderr()
     if json_out is not None:
-        from wattwise.export import strict_json
+        from wattwise.records.export_json import strict_json
 
         try:
             text, notes = strict_json(tracked.to_dict())
@@ -338,7 +342,7 @@ def _silence_stderr() -> None:
 def _store(db: Path | None) -> Any:
     """The database opened read-only: looking at runs never creates or changes a file.
     A ``--db`` that is not there is an error (a typo), whatever the command."""
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     check_db_option(db, need="file")
     return Store(db, readonly=True)
@@ -384,9 +388,9 @@ def runs(
 
 
 def _partial(store: Any, rec: Any, samples: Any = None) -> Any:
-    """The partial energy of a run without a summary (``accounting.partial_energy``),
+    """The partial energy of a run without a summary (``carbon.partial.partial_energy``),
     from its stored samples; None when it has a summary or no counted sample."""
-    from wattwise.accounting import partial_energy_of
+    from wattwise.carbon.partial import partial_energy_of
 
     if isinstance(rec.summary, dict):
         return None
@@ -468,7 +472,9 @@ def export(
     Output is strict: a value that is not a finite number (NaN, infinity) is
     JSON null or an empty CSV cell, never NaN or Infinity, and a note says which.
     """
-    from wattwise import export as ex
+    from wattwise.records.export_codecarbon import export_codecarbon
+    from wattwise.records.export_csv import export_csv
+    from wattwise.records.export_json import export_json
 
     if fmt not in ("json", "csv", "codecarbon"):
         die(f"--format must be json, csv or codecarbon, got {fmt!r}")
@@ -478,14 +484,14 @@ def export(
         rec = store.get_run(ref)
         notes: list[str] = []
         if fmt == "json":
-            text = ex.export_json(
+            text = export_json(
                 rec, store.samples(rec.id), store.windows(rec.id), store.events(rec.id),
                 notes=notes,
             ) + "\n"
         elif fmt == "csv":
-            text = ex.export_csv(store.samples(rec.id), notes=notes, record=rec)
+            text = export_csv(store.samples(rec.id), notes=notes, record=rec)
         else:
-            text = ex.export_codecarbon(rec, store.samples(rec.id), notes=notes)
+            text = export_codecarbon(rec, store.samples(rec.id), notes=notes)
         if output is None:
             if fmt != "json" and sys.stdout.isatty():  # JSON escapes its own strings
                 text = safe(text, None, keep="\n")
@@ -630,13 +636,9 @@ def report(
     """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
     import dataclasses
 
-    from wattwise.accounting import (
-        emissions_and_fetched,
-        intervals_from_samples,
-        partial_intervals,
-        reprice_options,
-        started_with,
-    )
+    from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
+    from wattwise.carbon.partial import partial_intervals
+    from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
 
     _check_carbon(zone, trace, pue, provider)

@@ -18,7 +18,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from wattwise.results import fmt_energy
+from wattwise.measure.results import fmt_energy
 
 #: Longest stored text shown in a table cell or line, in characters.
 MAX_TEXT = 200
@@ -171,14 +171,14 @@ def _list(value: Any) -> list[Any]:
 
 def partial_line(part: Any) -> str:
     """The one line of a run without a summary: its partial energy (an
-    ``accounting.PartialEnergy``), with range, kind and what it is from."""
+    ``carbon.partial.PartialEnergy``), with range, kind and what it is from."""
     return (f"energy: {energy(part.energy_j, part.low_j, part.high_j)} "
             f"({safe(part.note, None)})")
 
 
 def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
     """The runs list; ``partial`` gives, by run id, the partial energy
-    (``accounting.PartialEnergy``) of runs without a summary."""
+    (``carbon.partial.PartialEnergy``) of runs without a summary."""
     t = Table()
     for col in ("id", "name", "status", "started", "duration", "energy", "kind"):
         t.add_column(

@@ -1,4 +1,8 @@
-"""Scheduling commands: simulate (replay traces), plan (a batch of jobs), defer (one command)."""
+"""Scheduling commands: simulate (replay traces), plan (a batch of jobs), defer (one command).
+
+Longer than ~500 lines because it holds three commands (simulate, plan, defer) and their
+shared parsing of times and durations, each thin over ``wattwise.schedule``.
+"""
 
 from __future__ import annotations
 

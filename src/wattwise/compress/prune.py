@@ -67,7 +67,8 @@ def _get(root: Any, dotted: str) -> Any:
     return mod
 
 
-def _set(root: Any, dotted: str, value: Any) -> None:
+def set_submodule(root: Any, dotted: str, value: Any) -> None:
+    """Put ``value`` at ``dotted`` (``"layers.0.fc"``) inside ``root``."""
     parent, _, leaf = dotted.rpartition(".")
     setattr(_get(root, parent) if parent else root, leaf, value)
 
@@ -148,8 +149,8 @@ class PruneStructured(Config):
             keep = probe.weight_mask.sum(dim=1).nonzero().flatten()
             if len(keep) == 0:
                 keep = a.weight.norm(dim=1).argmax().reshape(1)
-            _set(out, a_name, _rows(a, keep))
-            _set(out, b_name, _cols(b, keep))
+            set_submodule(out, a_name, _rows(a, keep))
+            set_submodule(out, b_name, _cols(b, keep))
         if epochs:
             finetune(out, self.data, epochs=epochs, lr=self.lr, batch_size=self.batch_size,
                      seed=self.seed)

@@ -264,7 +264,7 @@ class Int8Static(Config):
     def _eager(self, out: Any) -> Any:
         """Every Linear becomes quant → int8 Linear → dequant, scales from calibration."""
         torch = torch_module()
-        from wattwise.compress.prune import _set
+        from wattwise.compress.prune import set_submodule
 
         layers = linear_layers(out)
         if not layers:
@@ -282,7 +282,7 @@ class Int8Static(Config):
             for name, layer in layers:
                 wrapped = torch.nn.Sequential(QuantStub(), layer, DeQuantStub())
                 wrapped.qconfig = qconfig
-                _set(out, name, wrapped)
+                set_submodule(out, name, wrapped)
             prepare(out, inplace=True)
             self._calibrate(out)
             return convert(out, inplace=True)

@@ -2,6 +2,9 @@
 
 Each helper returns a ``Figure`` (or ``None`` when the input cannot be had)
 and appends to ``notes`` any default it used, so no default is silent.
+
+Longer than ~500 lines because every input both estimates share is here, so each default
+is applied and noted one way.
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ that the engine, not the hardware, dominates the uncertainty.
 The fleet figures assume the devices are busy all the time (no idle power)
 and that the service runs at the same load every day. Every input is bounded
 (``_limits``): a value no device, site or grid can have is refused in one line.
+
+Longer than ~500 lines because ``_infer`` is one chain from the inputs to the figures
+that notes each default it takes; the inputs are resolved in ``estimate.infer_inputs``
+and the step model is ``estimate.serving``.
 """
 
 from __future__ import annotations
@@ -46,69 +50,47 @@ from typing import Any
 
 from wattwise.errors import BadInput
 from wattwise.estimate import _limits, defaults
-from wattwise.estimate._figures import AppliedDefault, Figure, Range, fmt, fmt_n
+from wattwise.estimate._figures import AppliedDefault, Figure, Range, fmt
 from wattwise.estimate._inputs import (
     DEFAULT_POWER_BASIS,
     POWER_BASES,
     Number,
-    carbon_figure,
     embodied_figure,
     fraction,
-    given_power,
     intensity_figure,
     optional_positive,
-    power,
     pue_figure,
     resolve_precision,
 )
-from wattwise.estimate.engines import Engine, Param, engines_for, find_engine
+from wattwise.estimate.engines import Engine, engines_for, find_engine
+from wattwise.estimate.infer_inputs import (
+    basis_notes,
+    cap_note,
+    check_fits,
+    device_for,
+    given_basis,
+    hardware_for,
+    input_defaults,
+    kv_width,
+    layer_count,
+    power_basis_for,
+    power_derivations,
+    weights_for,
+)
 from wattwise.estimate.quantities import parse_count, parse_positive
-from wattwise.hardware.accelerators import Accelerator, find, system_for
-from wattwise.powerlimit import cap_slowdown
-
-#: Weight formats beyond the compute precisions: bytes per parameter and what that is.
-QUANTIZATION_BYTES: dict[str, tuple[float, str]] = {
-    "int8": (1.0, "8-bit integer weights"),
-    "fp8": (1.0, "8-bit float weights"),
-    "int4": (0.5, "4-bit weights; per-group scales not counted"),
-    "q8_0": (
-        34 / 32,
-        "llama.cpp Q8_0: an fp16 scale and 32 int8 weights per 32-weight block "
-        "(ggml block_q8_0), 8.5 bits per weight",
-    ),
-    "q4_0": (
-        18 / 32,
-        "llama.cpp Q4_0: an fp16 scale and 16 bytes of 4-bit weights per 32-weight block "
-        "(ggml block_q4_0), 4.5 bits per weight",
-    ),
-}
-
-#: Decoder layers of a dense model of N parameters: 32.5 x (N / 6.74e9) ** 0.363.
-LAYERS_AT_7B = 32.5
-LAYERS_EXPONENT = 0.363
-LAYERS_SPREAD = Range(0.88, 1.0, 1.13)
-LAYERS_SOURCE = (
-    "least-squares fit in log-log through published Llama configurations (layers at "
-    "parameters): Llama 3.2 1B 16, 3B 28, Llama 2 7B 32, Llama 3 8B 32, Llama 2 13B 40, "
-    "LLaMA 33B 60, LLaMA 65B 80, Llama 2 70B 80, Llama 3.1 70B 80, Llama 3.1 405B 126; "
-    "the range is the largest ratio of a configuration to the fit (0.88 at 405B, 1.13 at 3B)"
+from wattwise.estimate.serving import (
+    Basis,
+    Device,
+    Work,
+    engine_note,
+    fleet_figures,
+    merge,
+    param,
+    phase_ends,
+    serve,
+    valuer,
 )
-
-#: KV width per layer (for K, and again for V) of a model whose KV cache is not given.
-KV_WIDTH = Range(512.0, 1024.0, math.inf)  # the high end is the model's width (below)
-KV_WIDTH_SOURCE = (
-    "central 1,024 = 8 KV heads x head dimension 128, grouped-query attention as in Llama 3 8B, "
-    "70B and 405B and Mistral 7B; low 512 = Qwen2.5 7B (4 KV heads x 128) and Llama 3.2 1B "
-    "(8 x 64); high = multi-head attention, the model's full width, estimated as "
-    "sqrt(params / (12 x layers)) (12 x layers x width^2 parameters, Kaplan et al. 2020), as "
-    "Llama 2 7B and 13B cache; latent attention (DeepSeek-V3) caches less than the low end"
-)
-
-#: Board power limit where none is given: the TDP, as the recordings' default limit is.
-POWER_LIMIT_SOURCE = (
-    "the default power limit of NVIDIA data-centre boards equals their TDP: 700 W on both "
-    "H100 SXM and H200 in the wattwise NVML recordings (nvidia-smi -q 'Default Power Limit')"
-)
+from wattwise.hardware.accelerators import Accelerator
 
 _FIELDS = (
     "prefill_s",
@@ -130,8 +112,6 @@ _FIELDS = (
     "lifetime_embodied_tco2eq",
 )
 
-#: Which end of each engine figure gives the low end of time and energy.
-_LOW_IS_HIGH = ("bandwidth_efficiency", "prefill_mfu", "decode_mfu", "gpu_time_share")
 
 #: The figures that set the power per device (``power_basis``: the end of the basis's own
 #: range, the server's average-to-maximum ratio), moved together for its effect.
@@ -144,11 +124,6 @@ _POWER_PARAMS = (
     "cpu_busy_fraction",
     "power_basis",
 )
-
-#: The chip's draw as a fraction of TDP, as the system basis's note cites it.
-_CHIP_SOURCE = "the engine model's draw between idle and the board limit, figures below"
-
-_Triple = tuple[float, float, float]
 
 
 @dataclass(frozen=True)
@@ -234,106 +209,6 @@ class InferenceEstimate:
         out["defaults"] = [d.to_dict() for d in self.defaults]
         out["assumptions"] = list(self.assumptions)
         return out
-
-
-@dataclass(frozen=True)
-class _Device:
-    """What the estimate needs of the hardware, whichever kind it is."""
-
-    name: str
-    kind: str  # "gpu" (any accelerator) or "cpu"
-    memory_bw_b_s: float
-    peak_flops: float
-    limit_w: float | None
-    memory_gb: float | None
-    accelerator: Accelerator | None
-    rated_w: float | None = None  # what the power fractions are of: the TDP (or a given limit)
-
-
-@dataclass(frozen=True)
-class _Work:
-    """The model and the batch, in the units the phases use."""
-
-    params: float
-    weight_bytes: float
-    layers: Range
-    kv: Range  # KV-cache bytes per token
-    batch: int
-    prompt: int
-    output: int
-    devices: int
-
-
-@dataclass(frozen=True)
-class _Basis:
-    """What the power per device counts (``used``), and how the chip's draw becomes it."""
-
-    used: str  # system, gpu, tdp, cpu, given
-    acc: Accelerator | None = None
-    rated_w: float | None = None  # the tdp basis: the TDP (or the given limit without one)
-
-    def watts(self, chip_w: float, compute_bound: bool, end: int, phase: str) -> float:
-        """Power per device for a chip drawing ``chip_w``; ``end`` picks the basis's own range.
-
-        On the system basis with a rated server: the chip plus the rest of its server
-        share at the server's measured average-to-maximum ratio, at most that ratio of
-        the whole share (what a compute-bound server draws in training), so that the
-        power never falls as the chip draws more.
-        """
-        if self.used == "tdp":
-            assert self.rated_w is not None
-            return self.rated_w
-        if self.used != "system":
-            return chip_w
-        assert self.acc is not None and self.acc.tdp_w is not None
-        spec = system_for(self.acc)
-        if spec is not None:
-            frac = defaults.SYSTEM_POWER_FRACTION
-            ratio = (frac.low, frac.value, frac.high)[end]
-            share = spec.max_power_per_accelerator_w
-            return min(chip_w + ratio * max(share - self.acc.tdp_w, 0.0), ratio * share)
-        fig, _ = power(None, self.acc, Range.exact(chip_w / self.acc.tdp_w), _CHIP_SOURCE, [],
-                       phase, "system", compute_bound=compute_bound)
-        assert fig is not None
-        return (fig.low, fig.value, fig.high)[end]
-
-
-@dataclass(frozen=True)
-class _Phase:
-    """Prefill and decode at one end of the engine's figures; powers None without a limit.
-
-    ``*_w`` are per device on the power basis, ``chip_*_w`` the accelerator's own draw.
-    """
-
-    prefill_s: float
-    step_s: float
-    bound: str
-    prefill_w: float | None = None
-    decode_w: float | None = None
-    prefill_j: float | None = None
-    token_j: float | None = None
-    chip_prefill_w: float | None = None
-    chip_decode_w: float | None = None
-    prefill_compute: bool = False
-    decode_compute: bool = False
-
-
-@dataclass
-class _Served:
-    """One engine's figures, each a (low, central, high) triple."""
-
-    prefill_s: _Triple
-    step_s: _Triple
-    prefill_w: _Triple | None
-    decode_w: _Triple | None
-    prefill_j: _Triple | None  # per request, all devices, before PUE
-    token_j: _Triple | None  # per output token in decode, all devices, before PUE
-    bound: str
-    chip_prefill_w: _Triple | None = None
-    chip_decode_w: _Triple | None = None
-    # Compute-bound at the central values; None where the engines spanned differ.
-    prefill_compute: bool | None = False
-    decode_compute: bool | None = False
 
 
 def infer(
@@ -495,36 +370,36 @@ def _infer(
                                   _limits.DAYS, "lifetime_days", "days")
     chosen = None if engine is None else find_engine(engine)
 
-    acc, cpu = _hardware(hardware, chosen)
+    acc, cpu = hardware_for(hardware, chosen)
     precision = resolve_precision(precision, acc, notes)
-    weights, bpp = _weights(precision, quantization, given_bpp, notes)
-    dev = _device(acc, cpu, precision, given_bw, given_peak, given_limit, notes)
+    weights, bpp = weights_for(precision, quantization, given_bpp, notes)
+    dev = device_for(acc, cpu, precision, given_bw, given_peak, given_limit, notes)
     if chosen is not None and chosen.device != dev.kind:
         where = "a CPU" if chosen.device == "cpu" else "an accelerator"
         raise BadInput(
             f"engine {chosen.name} runs on {where}; {dev.name} is "
             f"{'a CPU' if dev.kind == 'cpu' else 'an accelerator'}"
         )
-    reported = _given_basis(given_power, power_basis, dev, given_limit, notes)
+    reported = given_basis(given_power, power_basis, dev, given_limit, notes)
     if dev.limit_w is None and given_power is None:
         notes.append(
             f"energy: not estimated; {dev.name} has no published TDP in wattwise's data, give "
             "power_w (average) or power_limit_w (the board's limit)"
         )
-    layer_range = _layers(n, given_layers, notes)
-    kv_range = _kv(n, layer_range, kv, precision, notes)
-    work = _Work(n, n * bpp, layer_range, kv_range, batch, prompt, output, devices)
-    _check_fits(work, dev, kv is None, notes)
+    layer_range = layer_count(n, given_layers, notes)
+    kv_range = kv_width(n, layer_range, kv, precision, notes)
+    work = Work(n, n * bpp, layer_range, kv_range, batch, prompt, output, devices)
+    check_fits(work, dev, kv is None, notes)
 
-    basis = _basis(requested, dev, given_power, notes)
+    basis = power_basis_for(requested, dev, given_power, notes)
     candidates = (chosen,) if chosen is not None else engines_for(dev.kind)
     served = {
-        e.name: _serve(e, work, dev, given_mfu, given_eff, given_power, basis,
+        e.name: serve(e, work, dev, given_mfu, given_eff, given_power, basis,
                        notes if chosen else None)
         for e in candidates
     }
     if dev.limit_w is not None and dev.rated_w is not None and dev.limit_w < dev.rated_w:
-        notes.append(_cap_note(dev))
+        notes.append(cap_note(dev))
     pue_fig = pue_figure(optional_positive(pue, "pue"), notes, devices=devices, site=site,
                          zone=zone, acc=acc)
     intensity_fig = intensity_figure(
@@ -532,7 +407,7 @@ def _infer(
     )
     out: dict[str, Figure | None] = dict.fromkeys(_FIELDS)
     by_engine: dict[str, Figure] = {}
-    merged = _merge(list(served.values()))
+    merged = merge(list(served.values()))
     spanned = chosen is None and len(served) > 1
     among = " (spans the engines' own, see by_engine)" if spanned else ""
     prefill_s = Range(*merged.prefill_s)
@@ -549,12 +424,12 @@ def _infer(
     )
     out["intensity_g_per_kwh"] = intensity_fig
     if merged.prefill_w is not None and merged.decode_w is not None:
-        pre_how, dec_how = _power_derivations(basis, reported)
+        pre_how, dec_how = power_derivations(basis, reported)
         out["prefill_power_w"] = Figure.of(Range(*merged.prefill_w), "W", "derived",
                                            pre_how + among)
         out["decode_power_w"] = Figure.of(Range(*merged.decode_w), "W", "derived",
                                           dec_how + among)
-        _basis_notes(basis, requested, dev, merged, notes)
+        basis_notes(basis, requested, dev, merged, notes)
     pue_r = pue_fig.range
     # Each engine's own response: its prefill and decode at the same end of its figures.
     totals = {
@@ -605,11 +480,11 @@ def _infer(
             Range(*s.prefill_s) / float(batch) + Range(*s.step_s) * (float(output) / batch)
             for s in served.values()
         ])
-        _fleet(out, e_req, request_s, devices, per_day, days, notes)
+        fleet_figures(out, e_req, request_s, devices, per_day, days, notes)
     elif days is not None and per_day is None:
         raise BadInput("lifetime_days needs requests_per_day")
     if chosen is None:
-        _engine_note(by_engine, dev, notes)
+        engine_note(by_engine, dev, notes)
     busy = out["devices_busy"]
     if busy is not None and days is not None and acc is not None:
         out["lifetime_embodied_tco2eq"] = embodied_figure(
@@ -625,7 +500,7 @@ def _infer(
         by_engine=by_engine,
     )
     if out["energy_per_request_j"] is not None:
-        applied += _input_defaults(dev, batch_size is None, count is None, given_limit)
+        applied += input_defaults(dev, batch_size is None, count is None, given_limit)
     if pue_fig.kind != "given" and out["energy_per_request_j"] is not None:
         applied.append(AppliedDefault.of(
             "pue", pue_fig.range, "ratio", pue_fig.derivation, affects="energy_per_request_j",
@@ -663,229 +538,23 @@ def _infer(
 
 def _span(ranges: Sequence[Range]) -> Range:
     """One range as it is; several engines' from the lowest low to the highest high,
-    central their geometric middle (as ``_merge`` takes each figure)."""
+    central their geometric middle (as ``merge`` takes each figure)."""
     if len(ranges) == 1:
         return ranges[0]
     return Range(min(r.low for r in ranges), _mid([r.value for r in ranges]),
                  max(r.high for r in ranges))
 
 
-def _given_basis(
-    power_w: float | None,
-    power_basis: str | None,
-    dev: _Device,
-    limit_w: float | None,
-    notes: list[str],
-) -> str:
-    """The basis a given power is on (``given``, or the one named), bounded by the device."""
-    if power_w is None:
-        return ""
-    if dev.accelerator is not None or dev.kind != "cpu":
-        return given_power(power_w, dev.accelerator, power_basis, notes, limit_w)[1]
-    if power_basis == "tdp":
-        raise BadInput(
-            "give either power_w or power_basis='tdp' (the TDP itself, for every hour), not both"
-        )
-    assert dev.rated_w is not None
-    top = dev.limit_w if dev.limit_w is not None else dev.rated_w
-    _limits.check(power_w, _limits.POWER_W, "power_w", "W")
-    if power_w > top:
-        raise BadInput(
-            f"power_w {fmt(power_w)} W is more than the CPU package can draw: at most "
-            f"{fmt(top)} W, the {'given power limit' if limit_w else 'TDP'} of {dev.name}"
-        )
-    floor = _cpu_idle_low() * dev.rated_w
-    if power_w < floor:
-        raise BadInput(
-            f"power_w {fmt(power_w)} W is below the idle draw of {dev.name} ({fmt(floor)} W, "
-            "the lowest idle fraction of the CPU profiles the model sensor uses)"
-        )
-    return "given" if power_basis is None else "cpu"
-
-
-def _cpu_idle_low() -> float:
-    from wattwise.estimate.engines import shared
-
-    p = shared().get("cpu_idle_fraction")
-    return p.low if p is not None else 0.0
-
-
-def _cap_note(dev: _Device) -> str:
-    c = defaults.POWER_CAP_EXPONENT
-    assert dev.limit_w is not None and dev.rated_w is not None
-    return (
-        f"power cap: {fmt(dev.limit_w)} W of {fmt(dev.rated_w)} W; work that would draw more "
-        "runs at the cap and slower, its rate x (power available above idle / power it "
-        f"would draw above idle) ** {fmt(c.low)}-{fmt(c.value)}-{fmt(c.high)}; idle is drawn "
-        f"whatever the cap [{defaults.POWER_CAP_EXPONENT_SOURCE}]"
-    )
-
-
-def _input_defaults(
-    dev: _Device, batch_default: bool, count_default: bool, limit: float | None
-) -> list[AppliedDefault]:
-    """The inputs that default to one value, not a range: said, with no range to spread."""
-    out: list[AppliedDefault] = []
-    field = "energy_per_request_j"
-    if batch_default:
-        out.append(AppliedDefault(
-            "batch_size", 1.0, 1.0, 1.0, "sequences", field, None, 0.0, 0.0,
-            "not given: one sequence at a time, the most energy per response; it falls "
-            "steeply with the batch (give batch_size)",
-        ))
-    if count_default:
-        out.append(AppliedDefault(
-            "count", 1.0, 1.0, 1.0, "devices", field, None, 0.0, 0.0,
-            "not given: one device holds the model (give count for tensor parallelism)",
-        ))
-    if limit is None and dev.kind == "gpu" and dev.rated_w is not None \
-            and dev.accelerator is not None and dev.accelerator.tdp_w is not None:
-        out.append(AppliedDefault(
-            "power_limit_w", dev.rated_w, dev.rated_w, dev.rated_w, "W", field, None, 0.0, 0.0,
-            f"not given: the TDP of {dev.name}, the default limit of data-centre boards; a "
-            "lower cap slows the work that would draw more",
-        ))
-    return out
-
-
-def _basis(requested: str, dev: _Device, power_w: float | None, notes: list[str]) -> _Basis:
-    """What the power per device will count, from the basis asked for and the hardware.
-
-    A given power is used as it is (``given``; the basis it is on is checked and
-    named by ``_given_basis``); without a TDP or a limit there is no power (``none``).
-    """
-    if power_w is not None:
-        return _Basis("given")
-    if dev.limit_w is None or dev.rated_w is None:
-        return _Basis("none")  # no energy: noted by the caller
-    acc = dev.accelerator
-    if requested == "tdp":
-        if acc is not None and acc.tdp_w is not None:
-            return _Basis("tdp", acc, acc.tdp_w)
-        what = acc.name if acc is not None else dev.name
-        notes.append(
-            f"power per device: {fmt(dev.rated_w)} W all the time, the "
-            f"{'given power limit' if acc is not None else 'TDP'} of {what}"
-        )
-        return _Basis("tdp", acc, dev.rated_w)
-    if acc is None:
-        if requested == "system":
-            notes.append(
-                "power per device: the CPU package alone, between idle and its TDP; wattwise "
-                "has no server figure for a CPU host, so DRAM, board and fans are not counted"
-            )
-        return _Basis("cpu")
-    if acc.tdp_w is None:
-        if requested == "system":
-            notes.append(
-                f"power per device: the accelerator alone; {acc.name} has no published TDP, "
-                "which the system share needs"
-            )
-        return _Basis("gpu", acc)
-    _, used = power(None, acc, Range.exact(1.0), "", [], "decode", requested,
-                    compute_bound=False)
-    return _Basis(used, acc)
-
-
-def _power_derivations(basis: _Basis, reported: str = "") -> tuple[str, str]:
-    """How the prefill and decode power per device were reached, on ``basis``."""
-    scope = defaults.POWER_BASIS_NAMES[basis.used]
-    if basis.used == "given" and reported and reported != "given":
-        scope = f"as given, {defaults.POWER_BASIS_NAMES[reported]}"
-    if basis.used == "tdp" and basis.acc is None:
-        scope = "the CPU's TDP"
-    elif basis.used == "tdp" and basis.acc is not None and basis.acc.tdp_w is None:
-        scope = "the given power limit (no published TDP)"
-    if basis.used in ("given", "tdp"):
-        return f"per device, {scope}", f"per device, {scope}"
-    if basis.used == "cpu":
-        cpu = f"per device, {scope}: TDP x (idle + (full load - idle) x busy share"
-        return f"{cpu} while prefilling)", f"{cpu} in a decode step)"
-    chip = "idle + (TDP - idle) x "
-    pre = f"{chip}activity while prefilling, at most the board limit"
-    dec = (f"{chip}(work activity over the work + floor activity over the rest of the step), "
-           "at most the board limit")
-    if basis.used != "system":
-        return f"per device, {scope}: {pre}", f"per device, {scope}: {dec}"
-    host = (
-        "; + the rest of its server share at the server's measured ratio, at most that ratio "
-        "of the whole share"
-        if basis.acc is not None and system_for(basis.acc) is not None
-        else "; + its host's share"
-    )
-    return f"per device, {scope}: chip {pre}{host}", f"per device, {scope}: chip {dec}{host}"
-
-
-def _basis_notes(
-    basis: _Basis, requested: str, dev: _Device, merged: _Served, notes: list[str]
-) -> None:
-    """The power basis, with the server or host figures it adds and their sources."""
-    acc = dev.accelerator
-    if basis.used in ("given", "cpu", "none") or acc is None or acc.tdp_w is None:
-        return
-    tdp = acc.tdp_w
-    spec = system_for(acc)
-    if basis.used == "system" and spec is not None:
-        _system_notes(acc, spec, merged, notes)
-        return
-    found: list[str] = []
-    phases = (
-        ("prefill", merged.chip_prefill_w, merged.prefill_compute),
-        ("decode", merged.chip_decode_w, merged.decode_compute),
-    )
-    for phase, chip, compute_bound in phases:
-        if chip is None:
-            continue
-        if basis.used == "tdp":
-            power(None, acc, Range(*chip) / tdp, _CHIP_SOURCE, found, phase, requested)
-            break  # one TDP for both phases
-        # Where the engines spanned differ, each rule is cited for the engines it serves.
-        for flag in (True, False) if compute_bound is None else (compute_bound,):
-            label = phase if compute_bound is not None else (
-                f"{phase} under engines where it is {'' if flag else 'not '}compute-bound"
-            )
-            power(None, acc, Range(*chip) / tdp, _CHIP_SOURCE, found, label, requested,
-                  compute_bound=flag)
-    for line in found:
-        if line not in notes:
-            notes.append(line.replace(" (prefill):", " (prefill and decode):")
-                         if basis.used == "tdp" else line)
-
-
-def _system_notes(acc: Accelerator, spec: Any, merged: _Served, notes: list[str]) -> None:
-    """The system basis on a rated server: chip + rest of the share, capped, per phase."""
-    assert acc.tdp_w is not None
-    frac = defaults.SYSTEM_POWER_FRACTION
-    share = spec.max_power_per_accelerator_w
-    rest = max(share - acc.tdp_w, 0.0)
-    checked = "verified" if spec.provenance == "verified" else "not verified"
-    for phase, chip, total in (("prefill", merged.chip_prefill_w, merged.prefill_w),
-                               ("decode", merged.chip_decode_w, merged.decode_w)):
-        if chip is None or total is None:
-            continue
-        notes.append(
-            f"power per device ({phase}): chip {fmt(chip[0])}-{fmt(chip[2])} W [{_CHIP_SOURCE}]"
-            f" + the rest of its server share ({fmt_n(spec.max_power_w)} W max of {spec.system} / "
-            f"{spec.accelerators_per_system}, less the TDP: {fmt(rest)} W) at {fmt(frac.low)}-"
-            f"{fmt(frac.high)} of its maximum, at most {fmt(frac.low)}-{fmt(frac.high)} x "
-            f"{fmt_n(share)} W (what the server draws in compute-bound training) = "
-            f"{fmt_n(total[0])}-{fmt_n(total[2])} W, central {fmt(total[1])} W [{spec.source}, "
-            f"{checked}; {defaults.SYSTEM_POWER_FRACTION_SOURCE}]; the ratio is measured for "
-            "whole servers in training and assumed for the host here; power_basis='gpu' for "
-            "the chip alone"
-        )
-
-
 def _mid(values: Sequence[float]) -> float:
-    """One value as is; several engines' geometric middle, as ``_merge`` takes it."""
+    """One value as is; several engines' geometric middle, as ``merge`` takes it."""
     return math.sqrt(min(values) * max(values))
 
 
 def _applied(
     candidates: Sequence[Engine],
-    work: _Work,
-    dev: _Device,
-    basis: _Basis,
+    work: Work,
+    dev: Device,
+    basis: Basis,
     mfu: float | None,
     eff: float | None,
     power_w: float | None,
@@ -909,7 +578,7 @@ def _applied(
         """Central energy per request (before PUE) and decode power per device."""
         js, ws = [], []
         for e in candidates:
-            ph = _phases(work, dev, _valuer(e, pin), 1, mfu, eff, power_w, basis, pin)
+            ph = phase_ends(work, dev, valuer(e, pin), 1, mfu, eff, power_w, basis, pin)
             assert ph.prefill_j is not None and ph.token_j is not None
             assert ph.decode_w is not None
             js.append(ph.prefill_j + ph.token_j * work.output)
@@ -928,7 +597,7 @@ def _applied(
         ))
 
     def spread(name: str) -> Range:
-        ps = [p for p in (_param(e, name) for e in candidates) if p is not None]
+        ps = [p for p in (param(e, name) for e in candidates) if p is not None]
         return Range(min(p.low for p in ps), _mid([p.value for p in ps]),
                      max(p.high for p in ps))
 
@@ -971,537 +640,3 @@ def _applied(
     return out
 
 
-def _hardware(
-    hardware: str | Accelerator, engine: Engine | None
-) -> tuple[Accelerator | None, dict[str, str] | None]:
-    """The accelerator, or the CPU row, that ``hardware`` names."""
-    if isinstance(hardware, Accelerator):
-        return hardware, None
-    if hardware is None:
-        raise BadInput("inference needs hardware")
-    if engine is not None and engine.device == "cpu":
-        row = _cpu_row(hardware)
-        if row is not None:
-            return None, row
-    try:
-        return find(hardware), None
-    except BadInput as exc:
-        row = _cpu_row(hardware) if str(exc).startswith("unknown hardware") else None
-        if row is None:
-            raise
-        return None, row
-
-
-def _cpu_row(name: str) -> dict[str, str] | None:
-    from wattwise.hardware.cpus import match_cpu_model
-
-    if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        return None
-    return match_cpu_model(name)
-
-
-def _weights(
-    precision: str, quantization: str | None, given: float | None, notes: list[str]
-) -> tuple[str, float]:
-    """The weight format's name and bytes per parameter (given, quantized, or the precision)."""
-    if given is not None:
-        if quantization is not None:
-            raise BadInput("give either quantization or bytes_per_param, not both")
-        return "given", given
-    if quantization is not None:
-        key = quantization.strip().lower()
-        if key not in QUANTIZATION_BYTES:
-            raise BadInput(
-                f"unknown quantization {quantization!r}; known: {', '.join(QUANTIZATION_BYTES)} "
-                "(or give bytes_per_param)"
-            )
-        bpp, what = QUANTIZATION_BYTES[key]
-        notes.append(f"weights: {what} = {fmt(bpp)} bytes per parameter; compute in {precision}")
-        return key, bpp
-    if precision not in defaults.BYTES_PER_PARAM:
-        raise BadInput(f"give bytes_per_param for precision {precision!r}")
-    bpp = defaults.BYTES_PER_PARAM[precision]
-    notes.append(f"weights stored in {precision}: {fmt(bpp)} bytes per parameter")
-    return precision, bpp
-
-
-def _device(
-    acc: Accelerator | None,
-    cpu: dict[str, str] | None,
-    precision: str,
-    bw_gb_s: float | None,
-    peak_tflops: float | None,
-    limit_w: float | None,
-    notes: list[str],
-) -> _Device:
-    if acc is not None:
-        bw = bw_gb_s if bw_gb_s is not None else acc.memory_bw_gb_s
-        if bw is None:
-            raise BadInput(
-                f"{acc.name} has no published memory bandwidth in wattwise's data; give "
-                "memory_bw_gb_s"
-            )
-        if peak_tflops is not None:
-            peak = peak_tflops * 1e12
-        else:
-            try:
-                peak = acc.peak_flops(precision)
-            except BadInput as exc:
-                if "no published" not in str(exc):
-                    raise
-                raise BadInput(
-                    f"{acc.name} has no published {precision} peak in wattwise's data; give "
-                    "peak_tflops or another precision"
-                ) from None
-        if limit_w is not None:
-            _check_limit(limit_w, acc.tdp_w, acc.name, "idle_fraction",
-                         "the highest limit a data-centre board accepts (nvidia-smi -q: Max "
-                         "Power Limit = TDP = 700 W on H100 SXM and H200)")
-        limit = limit_w if limit_w is not None else acc.tdp_w
-        rated = acc.tdp_w if acc.tdp_w is not None else limit_w
-        if limit_w is None and acc.tdp_w is not None:
-            notes.append(
-                f"board power limit: {fmt(acc.tdp_w)} W, the TDP of {acc.name} "
-                f"[{POWER_LIMIT_SOURCE}]; give power_limit_w if the board is capped"
-            )
-        return _Device(acc.name, "gpu", bw * 1e9, peak, limit, acc.memory_gb, acc, rated)
-    assert cpu is not None
-    if bw_gb_s is None or peak_tflops is None:
-        raise BadInput(
-            f"{cpu['model']} is a CPU: give memory_bw_gb_s (channels x MT/s x 8 / 1000) and "
-            "peak_tflops (cores x GHz x FLOPs per cycle / 1000); wattwise's data has neither"
-        )
-    tdp = float(cpu["tdp_w"])
-    if limit_w is not None:
-        _check_limit(limit_w, tdp, cpu["model"], "cpu_idle_fraction",
-                     "its vendor TDP, the sustained package limit (PL1) by default")
-    limit = limit_w if limit_w is not None else tdp
-    notes.append(
-        f"CPU power: between idle and full load of {fmt(tdp)} W (vendor TDP of {cpu['model']})"
-        + (f", capped at {fmt(limit)} W (given)" if limit_w is not None else "")
-    )
-    return _Device(cpu["model"], "cpu", bw_gb_s * 1e9, peak_tflops * 1e12, limit, None, None,
-                   tdp)
-
-
-def _check_limit(limit_w: float, tdp: float | None, name: str, idle: str, why: str) -> None:
-    """Refuse a power limit above the board's TDP or at or below its idle draw."""
-    from wattwise.estimate.engines import shared
-
-    if tdp is None:
-        return
-    if limit_w > tdp:
-        raise BadInput(
-            f"power_limit_w {fmt_n(limit_w)} W is above the {fmt_n(tdp)} W TDP of {name}, {why}; "
-            "give at most the TDP"
-        )
-    p = shared().get(idle)
-    top = (p.high if p is not None else 0.0) * tdp
-    if limit_w <= top:
-        raise BadInput(
-            f"power_limit_w {fmt(limit_w)} W is at or below the idle draw of {name} (up to "
-            f"{fmt(top)} W: {fmt(p.high if p else 0.0)} x TDP [{p.basis if p else ''}]); a "
-            "board cannot run below idle"
-        )
-
-
-def _layers(n: float, given: int | None, notes: list[str]) -> Range:
-    if given is not None:
-        return Range.exact(float(given))
-    central = LAYERS_AT_7B * (n / 6.74e9) ** LAYERS_EXPONENT
-    r = LAYERS_SPREAD * central
-    notes.append(
-        f"layers: {fmt(r.value)} (range {fmt(r.low)}-{fmt(r.high)}) from the parameter count "
-        f"[{LAYERS_SOURCE}]; give layers for a per-layer engine floor that is exact"
-    )
-    return r
-
-
-def _kv(
-    n: float, layers: Range, given: float | None, precision: str, notes: list[str]
-) -> Range:
-    """KV-cache bytes per token: given, else a range from the model's shape (assumed)."""
-    if given is not None:
-        return Range.exact(given)
-    elem = defaults.BYTES_PER_PARAM.get(precision, 2.0)
-    # Multi-head attention caches the model's full width; 12 x layers x width^2 parameters.
-    width_mha = math.sqrt(n / (12.0 * layers.value))
-    width = Range(min(KV_WIDTH.low, width_mha), min(KV_WIDTH.value, width_mha), width_mha)
-    r = layers * width * (2.0 * elem)
-    notes.append(
-        f"KV cache: {fmt(r.value)} bytes per token (range {fmt(r.low)}-{fmt(r.high)}) = 2 (K, V) "
-        f"x layers x KV width {fmt(width.low)}-{fmt(width.value)}-{fmt(width.high)} x "
-        f"{fmt(elem)} bytes ({precision}) [assumed: {KV_WIDTH_SOURCE}]; give "
-        "kv_bytes_per_token for the model's own"
-    )
-    return r
-
-
-def _check_fits(work: _Work, dev: _Device, kv_assumed: bool, notes: list[str]) -> None:
-    """Refuse a batch whose weights and KV cache cannot fit in the devices' memory.
-
-    An assumed KV size is taken at its low end for the refusal (a model with a
-    smaller cache than assumed may still fit); the central one is noted.
-    """
-    if dev.memory_gb is None:
-        return
-    # At the mean context of a decode step: continuous batching keeps sequences of all ages.
-    tokens = work.batch * (work.prompt + work.output / 2.0)
-    capacity = work.devices * dev.memory_gb * 1e9
-    need = work.weight_bytes + tokens * work.kv.low
-    if need > capacity:
-        what = "the assumed KV cache at its low end" if kv_assumed else "the KV cache"
-        raise BadInput(
-            f"the model does not fit: {fmt(need / 1e9)} GB of weights and {what} (batch "
-            f"{work.batch} at a mean context of {fmt(work.prompt + work.output / 2.0)} tokens) "
-            f"on {work.devices} x {fmt(dev.memory_gb)} GB ({dev.name}); raise count, lower "
-            "batch_size or precision"
-            + ("" if not kv_assumed else ", or give kv_bytes_per_token")
-        )
-    central = work.weight_bytes + tokens * work.kv.value
-    if kv_assumed and central > capacity:
-        notes.append(
-            f"memory: at the assumed central KV size the batch needs {fmt(central / 1e9)} GB of "
-            f"{fmt(capacity / 1e9)} GB; it fits only with a smaller cache (give "
-            "kv_bytes_per_token)"
-        )
-
-
-def _pick(p: Param | None, end: int, default: float = 0.0) -> float:
-    """``end`` 0 = the end giving less time and energy, 1 = central, 2 = more."""
-    if p is None:
-        return default
-    return (p.low, p.value, p.high)[end]
-
-
-def _param(engine: Engine, name: str) -> Param | None:
-    """The engine's figure, the shared one, or for the prefill MFU the training default."""
-    p = engine.param(name)
-    if name == "prefill_mfu" and p is None:
-        p = Param(defaults.MFU.low, defaults.MFU.value, defaults.MFU.high, "of dense peak",
-                  "published", defaults.MFU_SOURCE)
-    if name == "power_cap_exponent" and p is None:
-        c = defaults.POWER_CAP_EXPONENT
-        p = Param(c.low, c.value, c.high, "", "assumed", defaults.POWER_CAP_EXPONENT_SOURCE)
-    return p
-
-
-def _valuer(engine: Engine, pin: Mapping[str, int]) -> Callable[..., float]:
-    """``value(name, end, default)``: a figure at the end giving less (0) or more (2) energy.
-
-    A name in ``pin`` is held at that end of its own range instead (0 = its low value).
-    """
-
-    def value(name: str, end: int, default: float = 0.0) -> float:
-        p = _param(engine, name)
-        if name in pin:
-            return _pick(p, pin[name], default)
-        return _pick(p, 2 - end if name in _LOW_IS_HIGH else end, default)
-
-    return value
-
-
-def _serve(
-    engine: Engine,
-    work: _Work,
-    dev: _Device,
-    mfu: float | None,
-    eff: float | None,
-    power_w: float | None,
-    basis: _Basis,
-    notes: list[str] | None,
-) -> _Served:
-    """Prefill and decode of one batch under ``engine``, at the low, central and high ends."""
-    value = _valuer(engine, {})
-    phases = [_phases(work, dev, value, end, mfu, eff, power_w, basis) for end in (0, 1, 2)]
-    if notes is not None:
-        _cite(engine, dev, mfu, eff, notes)
-
-    def triple(get: Callable[[_Phase], float | None]) -> _Triple | None:
-        values = [get(p) for p in phases]
-        if any(v is None for v in values):
-            return None
-        a, b, c = (float(v) for v in values if v is not None)
-        return (min(a, b, c), b, max(a, b, c))
-
-    prefill_s = triple(lambda p: p.prefill_s)
-    step_s = triple(lambda p: p.step_s)
-    assert prefill_s is not None and step_s is not None
-    return _Served(
-        prefill_s=prefill_s,
-        step_s=step_s,
-        prefill_w=triple(lambda p: p.prefill_w),
-        decode_w=triple(lambda p: p.decode_w),
-        prefill_j=triple(lambda p: p.prefill_j),
-        token_j=triple(lambda p: p.token_j),
-        bound=phases[1].bound,
-        chip_prefill_w=triple(lambda p: p.chip_prefill_w),
-        chip_decode_w=triple(lambda p: p.chip_decode_w),
-        prefill_compute=phases[1].prefill_compute,
-        decode_compute=phases[1].decode_compute,
-    )
-
-
-def _phases(
-    work: _Work,
-    dev: _Device,
-    value: Callable[..., float],
-    end: int,
-    mfu: float | None,
-    eff: float | None,
-    power_w: float | None,
-    basis: _Basis,
-    pin: Mapping[str, int] | None = None,
-) -> _Phase:
-    """One end of both phases; ``pin`` holds the layers, KV or basis at an end of their own."""
-    pin = pin or {}
-    d = float(work.devices)
-    bw = d * dev.memory_bw_b_s * (eff if eff is not None else value("bandwidth_efficiency", end))
-    peak = d * dev.peak_flops
-    layers = (work.layers.low, work.layers.value, work.layers.high)[pin.get("layers", end)]
-    kv = (work.kv.low, work.kv.value, work.kv.high)[pin.get("kv_bytes", end)]
-    per_layer = value("floor_per_layer_ms", end) * 1e-3
-    per_step = value("floor_per_step_ms", end) * 1e-3
-    per_seq = value("floor_per_sequence_ms", end) * 1e-3
-    share = value("gpu_time_share", end, 1.0)
-
-    # Decode: one token for each of the batch's sequences.
-    ctx = work.prompt + work.output / 2.0
-    t_mem = (work.weight_bytes + work.batch * ctx * kv) / bw
-    t_comp = 2.0 * work.params * work.batch / (peak * value("decode_mfu", end, 1.0))
-    floor = layers * per_layer + per_step + per_seq * work.batch
-    dec = _run(dev, value, end, t_mem, t_comp, floor, share)
-    roof = "memory" if t_mem >= t_comp else "compute"
-    bound = "engine floor" if floor > dec.work_s else roof
-    if share < 1.0 and bound != "engine floor":
-        bound += " (stretched by CPU scheduling)"
-    if dec.capped and bound != "engine floor":
-        bound += " (power-capped)"
-
-    # Prefill: the batch's prompts in one forward pass.
-    prefill_mfu = mfu if mfu is not None else value("prefill_mfu", end)
-    p_comp = 2.0 * work.params * work.prompt * work.batch / (peak * prefill_mfu)
-    p_mem = work.weight_bytes / bw
-    p_floor = layers * per_layer + per_step
-    pre = _run(dev, value, end, p_mem, p_comp, p_floor, share)
-
-    if power_w is not None:
-        chip_pre = chip_dec = power_w
-    elif dec.chip_w is None or pre.chip_w is None:
-        return _Phase(pre.time_s, dec.time_s, bound)
-    else:
-        chip_dec, chip_pre = dec.chip_w, pre.chip_w
-    b_end = pin.get("power_basis", end)
-    w_pre = basis.watts(chip_pre, pre.compute_bound, b_end, "prefill")
-    w_dec = basis.watts(chip_dec, dec.compute_bound, b_end, "decode")
-    return _Phase(
-        pre.time_s,
-        dec.time_s,
-        bound,
-        prefill_w=w_pre,
-        decode_w=w_dec,
-        prefill_j=pre.time_s * w_pre * d / work.batch,
-        token_j=dec.time_s * w_dec * d / work.batch,
-        chip_prefill_w=chip_pre,
-        chip_decode_w=chip_dec,
-        prefill_compute=pre.compute_bound,
-        decode_compute=dec.compute_bound,
-    )
-
-
-@dataclass(frozen=True)
-class _Run:
-    """A phase at one end: its time, the work's part of it, and the chip's average draw."""
-
-    time_s: float
-    work_s: float
-    chip_w: float | None
-    compute_bound: bool
-    capped: bool
-
-
-def _run(
-    dev: _Device,
-    value: Callable[..., float],
-    end: int,
-    t_mem: float,
-    t_comp: float,
-    floor: float,
-    share: float,
-) -> _Run:
-    """A phase's time and power: its work at full clocks, then the board limit applied.
-
-    The work is a compute part (``t_comp``, at the compute activity) and, where
-    memory takes longer, a memory part (``t_mem - t_comp``, at the memory
-    activity); the rest of the step, up to the engine's floor, draws the floor
-    activity. Activities are fractions of the span from idle to the rated
-    power (the TDP), and the work's activity is never below the floor's, so
-    doing more work in a step of the same length never lowers its power
-    (energy never falls as params, bytes or tokens grow). A part that would
-    draw more than the limit draws the limit and takes longer, its rate scaled
-    by (available / wanted power above idle) ** ``power_cap_exponent``; idle
-    is drawn whatever the limit.
-    """
-    compute_bound = share >= 1.0 and t_comp >= t_mem
-    if dev.limit_w is None or dev.rated_w is None:
-        work_s = max(t_mem, t_comp)
-        return _Run(max(work_s, floor) / share, work_s, None,
-                    compute_bound and work_s >= floor, False)
-    rated, limit = dev.rated_w, dev.limit_w
-    if dev.kind == "cpu":
-        idle = rated * value("cpu_idle_fraction", end)
-        p_mem = p_comp = rated * value("cpu_busy_fraction", end)
-        p_floor = idle
-    else:
-        idle = rated * value("idle_fraction", end)
-        span = rated - idle
-        f = value("floor_activity", end)
-        p_mem = idle + span * max(value("memory_activity", end), f)
-        p_comp = idle + span * max(value("compute_activity", end), f)
-        p_floor = idle + span * f
-    exponent = value("power_cap_exponent", end)
-
-    def slower(p: float) -> float:
-        return cap_slowdown(p, limit, idle, exponent)
-
-    comp = t_comp * slower(p_comp)
-    mem = max(t_mem - t_comp, 0.0) * slower(p_mem)
-    work_s = comp + mem
-    step = max(work_s, floor) / share
-    energy = (comp * min(p_comp, limit) + mem * min(p_mem, limit)
-              + (step - work_s) * min(p_floor, limit))
-    capped = work_s > max(t_mem, t_comp) * (1 + 1e-12)
-    chip_w = min(energy / step, limit)  # the sum's rounding never reads above the limit
-    return _Run(step, work_s, chip_w, compute_bound and work_s >= floor, capped)
-
-
-def _cite(
-    engine: Engine, dev: _Device, mfu: float | None, eff: float | None, notes: list[str]
-) -> None:
-    """Every engine and power figure the estimate used, with its source."""
-    notes.append(f"engine {engine.name}: {engine.description}")
-    skip = {"bandwidth_efficiency"} if eff is not None else set()
-    if mfu is not None:
-        skip.add("prefill_mfu")
-    own = [k for k in engine.params if k not in skip]
-    shared_names = (
-        ("cpu_idle_fraction", "cpu_busy_fraction")
-        if dev.kind == "cpu"
-        else ("idle_fraction", "memory_activity", "compute_activity")
-    )
-    for name in own:
-        p = engine.param(name)
-        if p is not None and not (p.low == p.value == p.high == 0.0 and name.startswith("floor")):
-            notes.append(p.cite(name))
-        elif p is not None:
-            notes.append(f"{name}: not modelled [{p.basis}: {p.source}]")
-    for name in ("decode_mfu", *shared_names):
-        if name not in engine.params:
-            p = engine.param(name)
-            if p is not None:
-                notes.append(p.cite(name))
-    if dev.kind == "gpu" and engine.param("floor_activity") is not None:
-        notes.append(
-            "work activity: the memory and compute activities, each at least the engine's "
-            "floor activity, so that more work in a step of the same length never draws less "
-            "(a rule of the model, not a measurement)"
-        )
-    if "prefill_mfu" not in engine.params and mfu is None:
-        notes.append(
-            f"prefill MFU {fmt(defaults.MFU.low)}-{fmt(defaults.MFU.value)}-"
-            f"{fmt(defaults.MFU.high)} [{defaults.MFU_SOURCE}]"
-        )
-    if eff is not None:
-        notes.append(f"bandwidth efficiency {fmt(eff)} (given)")
-    if mfu is not None:
-        notes.append(f"prefill MFU {fmt(mfu)} (given)")
-
-
-def _merge(served: list[_Served]) -> _Served:
-    """One engine's figures as they are; several engines' spanned, central between them."""
-    if len(served) == 1:
-        return served[0]
-
-    def span(get: Callable[[_Served], _Triple | None]) -> _Triple | None:
-        triples = [get(s) for s in served]
-        if any(t is None for t in triples):
-            return None
-        ts = [t for t in triples if t is not None]
-        lo, hi = min(t[0] for t in ts), max(t[2] for t in ts)
-        centrals = [t[1] for t in ts]
-        mid = math.sqrt(min(centrals) * max(centrals))
-        return (lo, mid, hi)
-
-    def spanned(get: Callable[[_Served], _Triple]) -> _Triple:
-        t = span(get)
-        assert t is not None
-        return t
-
-    return _Served(
-        prefill_s=spanned(lambda s: s.prefill_s),
-        step_s=spanned(lambda s: s.step_s),
-        prefill_w=span(lambda s: s.prefill_w),
-        decode_w=span(lambda s: s.decode_w),
-        prefill_j=span(lambda s: s.prefill_j),
-        token_j=span(lambda s: s.token_j),
-        bound="depends on the engine",
-        chip_prefill_w=span(lambda s: s.chip_prefill_w),
-        chip_decode_w=span(lambda s: s.chip_decode_w),
-        prefill_compute=_agreed([s.prefill_compute for s in served]),
-        decode_compute=_agreed([s.decode_compute for s in served]),
-    )
-
-
-def _agreed(flags: list[bool | None]) -> bool | None:
-    """The flag all engines share, or None where they differ."""
-    return flags[0] if len(set(flags)) == 1 else None
-
-
-def _engine_note(by_engine: dict[str, Figure], dev: _Device, notes: list[str]) -> None:
-    names = ", ".join(e.name for e in engines_for(dev.kind))
-    if not by_engine:
-        notes.insert(0, f"engine: not given; the range spans {names}; give engine")
-        return
-    centrals = {k: v.value for k, v in by_engine.items()}
-    lo, hi = min(centrals, key=centrals.__getitem__), max(centrals, key=centrals.__getitem__)
-    ratio = centrals[hi] / centrals[lo]
-    each = "; ".join(f"{k} {fmt(v)} J" for k, v in centrals.items())
-    notes.insert(
-        0,
-        f"engine: not given, and it dominates the uncertainty: energy per request is "
-        f"{fmt(ratio)}x higher under {hi} than under {lo} ({each}, central values); the "
-        f"range spans all of them, the central value is their geometric middle; give "
-        f"engine ({names}) for an estimate of one, with each figure it uses and its source "
-        "(data/engines.csv)",
-    )
-
-
-def _fleet(
-    out: dict[str, Figure | None],
-    e_req: Range,
-    request_s: Range,
-    devices: int,
-    per_day: float | None,
-    days: float | None,
-    notes: list[str],
-) -> None:
-    """Daily and lifetime totals for ``per_day`` requests, devices fully busy."""
-    if per_day is None:
-        if days is not None:
-            raise BadInput("lifetime_days needs requests_per_day")
-        return
-    out["energy_per_day_kwh"] = Figure.of(
-        e_req * (per_day / 3.6e6), "kWh", "derived", "energy per request x requests per day"
-    )
-    out["devices_busy"] = Figure.of(
-        request_s * (per_day * devices / 86400.0), "devices", "derived",
-        "device-seconds of work per day / 86400",
-    )
-    notes.append("fleet: devices busy all the time at this batch size; idle power not counted")
-    if days is None:
-        return
-    life = Figure.of(
-        e_req * (per_day * days / 3.6e9), "MWh", "derived", "energy per day x lifetime days"
-    )
-    out["lifetime_energy_mwh"] = life
-    out["lifetime_operational_tco2eq"] = carbon_figure(life, out["intensity_g_per_kwh"])

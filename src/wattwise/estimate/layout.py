@@ -24,6 +24,9 @@ layout of a device count and orders the feasible ones by energy.
 The devices are accelerators from wattwise's tables (``device_for``) or any
 device described explicitly, a CPU host included (``cpu_device``), with the
 link bandwidths given as ``Links``.
+
+Longer than ~500 lines because parsing a layout, the device and the per-state step model
+form one chain; ranking candidates is its short tail.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ A default never stacks onto what it would count twice: a given MFU or
 throughput is taken as achieved over the run's wall-clock time, so no default
 goodput is applied to it, and a given time already holds the lost time. Every
 default that is applied is listed in ``defaults`` with its effect in percent.
+
+Longer than ~500 lines because ``_train`` is one chain from tokens to carbon that notes
+each default it takes; its helpers are the chain's links.
 """
 
 from __future__ import annotations

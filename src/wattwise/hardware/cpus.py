@@ -13,6 +13,9 @@ come, in order of preference, from:
   mean, with its smallest and largest entries as the range.
 
 Every result names what it matched and where the numbers come from.
+
+Longer than ~500 lines because reading this CPU's facts and the shipped power tables
+they are matched against change together.
 """
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ import warnings
 from typing import Any
 
 from wattwise.errors import BadInput
-from wattwise.meter import WattwiseWarning
-from wattwise.predict import Prediction, Reading, predict_steps
-from wattwise.tracking import Run
+from wattwise.measure.meter import WattwiseWarning
+from wattwise.measure.predict import Prediction, Reading, predict_steps
+from wattwise.measure.tracking import Run
 
 #: A prediction is made once this many marks are in (the first ends the warm-up).
 MIN_MARKS = 3
@@ -193,7 +193,7 @@ class TrainingTracker:
         self._marked += 1
         if self._marked < MIN_MARKS:
             return
-        from wattwise.results import combined_kind
+        from wattwise.measure.results import combined_kind
 
         kind = combined_kind(d.kind for d in run.meter.domains if d.in_total)
         self.prediction = predict_steps(

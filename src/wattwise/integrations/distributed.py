@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Any
 
-from wattwise.results import combined_kind
-from wattwise.tracking import Run
+from wattwise.measure.results import combined_kind
+from wattwise.measure.tracking import Run
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class track_distributed:
             self.run.__exit__(exc_type, exc, tb)
             res = self.run.result
             if res is not None:
-                from wattwise._host import hostname
+                from wattwise.measure.host import hostname
 
                 dist = self._dist()
                 part = NodePart(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 def hostname() -> str:
-    from wattwise._host import hostname as _hostname
+    from wattwise.measure.host import hostname as _hostname
 
     return _hostname()
 

@@ -226,6 +226,6 @@ class RunRecorder:
 
 
 def _warn(message: str) -> None:
-    from wattwise.meter import WattwiseWarning
+    from wattwise.measure.meter import WattwiseWarning
 
     warnings.warn(f"wattwise: {message}", WattwiseWarning, stacklevel=4)

@@ -202,7 +202,7 @@ class LocalExecutor(Executor):
         tracked = None
         planned = planned_intensity(assignment)
         if self.measure:
-            from wattwise.tracking import Run
+            from wattwise.measure.tracking import Run
 
             tags = {"planned_start_unix_s": f"{assignment.start_unix_s:.0f}",
                     "priced_on": self.priced_on}

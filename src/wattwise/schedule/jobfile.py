@@ -198,7 +198,7 @@ def _command(raw: dict[str, Any]) -> list[str] | None:
 
 def _like_run(ref: Any, db: str | Path | None) -> tuple[float, float, str]:
     """(duration s, average W, what it is) of a recorded, finished run."""
-    from wattwise.store import Store
+    from wattwise.records.store import Store
 
     if isinstance(ref, bool) or not isinstance(ref, (str, int)):
         raise BadInput(f"like_run must be a run id or name, got {shown(ref)}")

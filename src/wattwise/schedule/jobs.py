@@ -8,9 +8,9 @@ It may start at ``earliest_start_unix_s`` and must be done by
 running (reloading a checkpoint, warming caches). ``zones`` lists where it may
 run; the first is its home zone, where "run immediately" runs it.
 ``energy_by_node`` gives its energy and duration per node type, each with its
-source (``placement.NodeEnergy``); the first is its home node type, where
-"run immediately" runs it, and those figures replace ``duration_s`` and
-``power_w`` wherever the planner is told what the cluster offers.
+source (``nodes.NodeEnergy``); the first is its home node type, where "run
+immediately" runs it, and those figures replace ``duration_s`` and ``power_w``
+wherever the planner is told what the cluster offers.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wattwise.errors import BadInput
-
-if TYPE_CHECKING:
-    from wattwise.schedule.placement import NodeEnergy
+from wattwise.schedule.nodes import SEP, NodeEnergy
 
 #: Power drawn by a job whose power was not given: 1 kW, so emissions read as g per kW.
 REFERENCE_POWER_W = 1000.0
@@ -95,7 +93,7 @@ class Job:
     #: When the job would run without wattwise (a fixed nightly slot); default: earliest start.
     baseline_start_unix_s: float | None = None
     power_given: bool = field(default=True, compare=False)
-    #: Per node type, what the job uses there (``placement.NodeEnergy``), home node first.
+    #: Per node type, what the job uses there (``nodes.NodeEnergy``), home node first.
     energy_by_node: Mapping[str, NodeEnergy] | tuple[tuple[str, NodeEnergy], ...] | None = None
 
     def __post_init__(self) -> None:
@@ -180,8 +178,6 @@ class Job:
         return out
 
     def _node_problems(self) -> list[str]:
-        from wattwise.schedule.placement import SEP, NodeEnergy
-
         out = []
         items: Any = self.energy_by_node or ()
         for item in items:
@@ -216,6 +212,12 @@ class Job:
 def _number(x: object) -> bool:
     """A finite real number (not a bool)."""
     return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def listed(what: str, items: list[str]) -> str:
+    """``"3 what: a, b, c"``: one line naming up to ten items, and how many more there are."""
+    more = f" (and {len(items) - 10} more)" if len(items) > 10 else ""
+    return f"{len(items)} {what}: {', '.join(items[:10])}{more}"
 
 
 def validate(jobs: Sequence[Job]) -> None:

@@ -46,8 +46,9 @@ from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule.confidence import P_MIN, Choice, check_p_min, choose
 from wattwise.schedule.jobs import Job, validate
-from wattwise.schedule.planner import MIN_SAVING_PCT, Grid, _single, baseline_g
+from wattwise.schedule.planner import MIN_SAVING_PCT, Grid, baseline_g
 from wattwise.schedule.scenarios import Scenario
+from wattwise.schedule.search import single as _single
 
 FORECASTERS = (*FORECASTER_NAMES, "perfect")
 Strategy = Literal["once", "replan"]

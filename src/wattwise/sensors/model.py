@@ -39,7 +39,6 @@ from typing import Any
 
 import psutil
 
-from wattwise._proctree import busy_s
 from wattwise.errors import BadInput
 from wattwise.hardware.cpus import (
     CpuInfo,
@@ -53,6 +52,7 @@ from wattwise.hardware.memory import (
     SOURCE_GB_BYTES,
     memory_coefficients_per_gb,
 )
+from wattwise.measure.proctree import busy_s
 from wattwise.sensors.base import Counter, Domain, Sensor
 
 CGROUP_CPU_STAT_PATH = "/sys/fs/cgroup/cpu.stat"

@@ -18,6 +18,9 @@ read) for power timelines; it never reads the counter.
 
 GPUs follow ``CUDA_VISIBLE_DEVICES`` and are named ``gpu:<n>`` with ``n`` the
 index CUDA (and torch) give them, not NVML's physical index.
+
+Longer than ~500 lines because ``NvmlSensor`` is one object over the NVML handles and
+the two ways to joules (energy counter or sampled power) chosen per GPU.
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def tree_pids(pid: int, include_root: bool = True) -> set[int]:
     """
     import psutil
 
-    from wattwise._proctree import _descendants
+    from wattwise.measure.proctree import descendants as _descendants
 
     try:
         out = {c.pid for c in _descendants(psutil.Process(pid))}

@@ -6,6 +6,9 @@ CPUs; also ``intel-rapl-mmio`` on some Intel parts) registers one zone per
 RAPL domain. Top-level entries there are symlinks into
 ``/sys/devices/virtual/powercap/...``; they are followed, and every zone is
 identified by its resolved path so nothing is read twice.
+
+Longer than ~500 lines because ``RaplSensor`` is one object over the powercap tree:
+discovery, counter wrap-around and overlapping domains share its state.
 """
 
 from __future__ import annotations

@@ -261,7 +261,7 @@ class Reads:
 
     def energy_so_far(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per domain: energy, low and high of the samples read, how many, the time of the
-        last and its power (gaps left out): ``accounting.sample_sums`` inside SQLite."""
+        last and its power (gaps left out): ``carbon.partial.sample_sums`` inside SQLite."""
         out: dict[str, dict[str, float]] = {}
         for r in self.rows(
             "SELECT domain, total(energy_j), total(low_j), total(high_j), count(*),"

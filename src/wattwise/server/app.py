@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wattwise._paths import default_db_path
 from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.records.rows import text as _storable
+from wattwise.records.store import Store
 from wattwise.server._guard import TOKEN_PATTERN, Guard
 from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
@@ -32,7 +33,6 @@ from wattwise.server.data import (
     timeline_payload,
     vendor_text,
 )
-from wattwise.store import Store
 
 
 class ErrorBody(BaseModel):

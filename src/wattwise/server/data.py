@@ -15,6 +15,7 @@ from importlib.resources import files
 from typing import Any
 
 from wattwise.records.rows import text as _rows_text
+from wattwise.records.store import SampleRow, Store
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.timeline import (
     bucket_width,
@@ -22,7 +23,6 @@ from wattwise.server.timeline import (
     from_buckets,
     intensity_buckets,
 )
-from wattwise.store import SampleRow, Store
 
 _CSP_MARK = "<!-- wattwise:csp -->"
 _VENDOR_MARK = "<!-- wattwise:vendor -->"
@@ -242,15 +242,15 @@ def _obj(value: Any) -> dict[str, Any]:
 
 def energy_so_far(samples: Sequence[SampleRow]) -> dict[str, dict[str, float]]:
     """Per domain: energy, low and high summed over the samples read, and the last power
-    (``accounting.sample_sums``)."""
-    from wattwise.accounting import sample_sums
+    (``carbon.partial.sample_sums``)."""
+    from wattwise.carbon.partial import sample_sums
 
     return sample_sums(samples)
 
 
 def so_far_fields(part: Any) -> dict[str, Any]:
     """A runs-list row's figures for a run without a summary: its partial energy
-    (``accounting.PartialEnergy``, or None where no counted domain has a sample)."""
+    (``carbon.partial.PartialEnergy``, or None where no counted domain has a sample)."""
     if part is None:
         return {"energy_j": None, "low_j": None, "high_j": None, "kind": None,
                 "so_far": True, "partial": True, "energy_note": None}
@@ -259,7 +259,7 @@ def so_far_fields(part: Any) -> dict[str, Any]:
 
 
 def _so_far(reads: Reads, r: Any) -> dict[str, Any]:
-    from wattwise.accounting import partial_energy
+    from wattwise.carbon.partial import partial_energy
 
     return so_far_fields(partial_energy(r, reads.energy_so_far(r.id)))
 
@@ -270,7 +270,7 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
     record = store.get_run(ref)
     run = record.to_dict()
     if not isinstance(record.summary, dict):
-        from wattwise.accounting import partial_energy
+        from wattwise.carbon.partial import partial_energy
 
         with _reading(store, None) as r:
             part = partial_energy(record, r.energy_so_far(record.id))

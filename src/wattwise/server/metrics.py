@@ -18,7 +18,7 @@ carry free text and never grow with the number of runs:
 
 A run lost before its summary (killed) has ended: the totals count it with the
 energy of its recorded samples, by their kind, the figure every other output
-gives it (``accounting.partial_energy``); it was never priced, so it is not in
+gives it (``carbon.partial.partial_energy``); it was never priced, so it is not in
 the emissions total. Both HELP texts say so.
 
 Energy is a counter (it only grows while a run records); the latest power of a
@@ -51,11 +51,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from wattwise.accounting import partial_energy
+from wattwise.carbon.partial import partial_energy
 from wattwise.errors import BadInput
+from wattwise.records.store import Store
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
-from wattwise.store import Store
 
 #: Sensor backends as a ``source`` label; anything else is ``other``.
 SOURCES = ("rapl", "nvml", "amdsmi", "model")

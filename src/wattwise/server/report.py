@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from wattwise.records.rows import text
+from wattwise.records.store import Store
 from wattwise.server._sql import RunsQuery
 from wattwise.server.data import page_html, run_payload, runs_payload, timeline_payload
-from wattwise.store import Store
 
 
 def run_report_html(

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattwise.bench._deps import need
-from wattwise.bench.suite import SuiteEntry
 from wattwise.bench.suite._tensors import model_device, synchronize
+from wattwise.bench.suite.entry import SuiteEntry
 from wattwise.errors import BadInput
 
 #: Hidden layer sizes of the suite's reference model.

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.bench._deps import need
-from wattwise.bench.suite import SuiteEntry
+from wattwise.bench.suite.entry import SuiteEntry
 from wattwise.errors import BadInput
 
 #: Sentences per step, as for minilm-embed.

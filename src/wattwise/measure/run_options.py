@@ -1,0 +1,171 @@
+"""The checks on ``track()``'s and ``Run``'s arguments, each a clear ``BadInput`` naming
+the argument, made before anything is discovered, opened or recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+import unicodedata
+from collections.abc import Mapping
+from pathlib import Path
+
+from wattwise._userinput import shown
+from wattwise.errors import BadInput
+from wattwise.measure.meter import real_number
+
+#: Longest tag value; longest tag name; most tags on one run.
+MAX_TEXT = 8192
+
+
+#: Longest run name, the same limit as the CLI's ``--name``.
+MAX_NAME = 256
+
+
+MAX_TAG_NAME = 256
+
+
+MAX_TAGS = 100
+
+
+def check_bool(value: object, what: str) -> None:
+    if not isinstance(value, bool):
+        raise BadInput(f"{what} must be True or False, got {shown(value)}")
+
+
+def check_name(name: object) -> str | None:
+    if name is not None and not isinstance(name, str):
+        raise BadInput(f"name must be text, got {shown(name)}")
+    if name is None:
+        return None
+    if name and not name.strip():
+        raise BadInput(f"name is blank ({shown(name)}); give the run a name or leave it out")
+    if len(name) > MAX_NAME:
+        raise BadInput(f"name is {len(name)} characters long; at most {MAX_NAME}")
+    # As the CLI's --name: no control or invisible characters. A lone surrogate (a
+    # byte Python could not decode, e.g. from sys.argv) is kept: it is stored escaped.
+    if not name.isprintable() and any(
+        not ch.isprintable() and unicodedata.category(ch) != "Cs" for ch in name
+    ):
+        raise BadInput(f"name {shown(name)} holds control or invisible characters")
+    return name
+
+
+def check_path(path: object, what: str) -> str | Path | None:
+    """A file path (``str`` or ``os.PathLike``) or None; whether the file can be used is
+    found out when it is (a database that can't be opened is a warning, not an error;
+    ``check_db`` refuses at the call one that never could be)."""
+    if path is None:
+        return None
+    text = os.fspath(path) if isinstance(path, os.PathLike) else path
+    if not isinstance(text, str):
+        raise BadInput(f"{what} must be a file path (str or pathlib.Path), got {shown(path)}")
+    if not text:
+        raise BadInput(f"{what} is an empty path")
+    if "\x00" in text:
+        raise BadInput(f"{what} {shown(text)}: the path contains a NUL byte")
+    return path  # type: ignore[return-value]
+
+
+#: Pseudo-filesystems no database file can be created in.
+_SYSTEM_DIRS = ("/proc", "/sys", "/dev")
+
+
+def check_db(path: str | Path | None) -> None:
+    """Refuse, with ``stat`` only (nothing created or opened), a ``db`` that can never
+    hold a database: a directory, a device or FIFO, a path under a file, or one in
+    /proc, /sys or /dev. A database that fails later for another reason only warns."""
+    if path is None:
+        return
+    p = Path(os.path.abspath(Path(path).expanduser()))
+    try:
+        st = os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    except (OSError, ValueError):
+        return  # a name too long, a loop: the store warns about it in one line
+    if st is not None:
+        if stat_mod.S_ISDIR(st.st_mode):
+            raise BadInput(f"db {p} is a directory, not a database file")
+        if not stat_mod.S_ISREG(st.st_mode):
+            raise BadInput(f"db {p} is not a regular file (a device or FIFO?)")
+    real = os.path.realpath(p)
+    if any(real == d or real.startswith(d + "/") for d in _SYSTEM_DIRS):
+        raise BadInput(f"db {p} is in a system folder ({real.split('/')[1]}) where no "
+                       "database file can be written")
+    if st is None:
+        parent = p.parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if parent.exists() and not parent.is_dir():
+            raise BadInput(f"db {p}: {parent} is a file, not a folder")
+
+
+def check_command(command: object) -> list[str] | None:
+    if command is None:
+        return None
+    if (isinstance(command, (str, bytes)) or not isinstance(command, (list, tuple))
+            or not command or not all(isinstance(a, str) for a in command)):
+        raise BadInput(f"command must be a non-empty list of strings (the program and its "
+                       f"arguments, e.g. ['python', 'train.py']), got {shown(command)}")
+    return list(command)
+
+
+def check_tags(tags: object) -> dict[str, str]:
+    """Tags are a dict of text to text (``{"project": "llm", "rank": "0"}``): they are
+    stored as given and matched as text (``wattwise bench`` rates a run by its
+    ``task`` tag), so a number is refused rather than stored as one."""
+    if tags is None:
+        return {}
+    if not isinstance(tags, Mapping):
+        raise BadInput(f"tags must be a dict of text to text, e.g. {{'project': 'llm'}}, "
+                       f"got {shown(tags)}")
+    if len(tags) > MAX_TAGS:
+        raise BadInput(f"tags: at most {MAX_TAGS} tags, got {len(tags)}")
+    out: dict[str, str] = {}
+    for k, v in tags.items():
+        if not isinstance(k, str) or not k.strip() or len(k) > MAX_TAG_NAME:
+            raise BadInput(f"tags: each tag name must be text of 1 to {MAX_TAG_NAME} "
+                           f"characters, got {shown(k)}")
+        if not isinstance(v, str):
+            raise BadInput(f"tags: the value of tag {shown(k)} must be text, got {shown(v)} "
+                           f"(write it as str(...))")
+        if len(v) > MAX_TEXT:
+            raise BadInput(f"tags: the value of tag {shown(k)} is {len(v)} characters long; "
+                           f"at most {MAX_TEXT}")
+        out[k] = v
+    return out
+
+
+def check_zone(zone: object) -> str | None:
+    if zone is None:
+        return None
+    if not isinstance(zone, str) or not zone.strip():
+        raise BadInput(f"zone must name a grid zone (list them with `wattwise zones`), got "
+                       f"{shown(zone)}")
+    from wattwise.carbon.zones import get_zone
+
+    get_zone(zone)  # an unknown zone: BadInput that says so
+    return zone
+
+
+def check_pue(pue: object) -> float | None:
+    if pue is None:
+        return None
+    value = real_number(pue)
+    if value is None or not 1.0 <= value <= 5.0:  # NaN fails this too
+        raise BadInput(f"pue must be a number from 1.0 to 5.0, got {shown(pue)}")
+    return value
+
+
+def check_provider(provider: object) -> str | None:
+    if provider is None:
+        return None
+    if not isinstance(provider, str) or not provider.strip():
+        raise BadInput(f"intensity_provider must name a provider, got {shown(provider)}")
+    from wattwise.carbon.providers import PROVIDERS
+
+    if provider.strip().lower() not in PROVIDERS:
+        raise BadInput(f"unknown intensity_provider {shown(provider)}; known: "
+                       f"{', '.join(sorted(PROVIDERS))}")
+    return provider

@@ -1,0 +1,150 @@
+"""What the exports share: strict numbers, escaped text cells, and a run's samples
+clipped to its window.
+
+Output is always strict: a value that is not a finite number (a NaN or infinity
+read from a damaged or foreign database) is written as JSON ``null`` or an
+empty CSV cell, never as ``NaN``/``Infinity``/``inf``, and said in a note (in
+the JSON document's ``notes``, and in the ``notes`` list a caller passes).
+
+Text in a CSV cell (a run or domain name recorded through the API) has its
+control and invisible characters written as escapes (``\\x1b``, ``\\r``,
+``\\x00``), as the CLI prints them: a CSV opened in a terminal, a spreadsheet
+or a line-based tool must not carry a raw ESC, NUL or CR. JSON keeps the true
+values, escaped by JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from wattwise.records.store import RunInfo, SampleRow
+
+#: How many of the values replaced by null a note names (the rest are counted).
+NOTE_PATHS = 5
+
+
+def not_finite(value: Any) -> bool:
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+def finite_only(value: Any, path: str, replaced: list[tuple[str, float]]) -> Any:
+    """A copy of ``value`` with every non-finite float replaced by None (and listed)."""
+    if not_finite(value):
+        replaced.append((path, value))
+        return None
+    if isinstance(value, dict):
+        return {k: finite_only(v, f"{path}.{k}" if path else str(k), replaced)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_only(v, f"{path}[{i}]", replaced) for i, v in enumerate(value)]
+    return value
+
+
+def replaced_note(replaced: Sequence[tuple[str, Any]], written_as: str) -> str:
+    named = ", ".join(f"{p or 'value'} ({v!r})" for p, v in replaced[:NOTE_PATHS])
+    more = len(replaced) - NOTE_PATHS
+    return (
+        f"{len(replaced)} value(s) were not finite numbers and are written as {written_as}: "
+        + named + (f" and {more} more" if more > 0 else "")
+    )
+
+
+def finite_time(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def run_window(record: RunInfo) -> tuple[float, float] | None:
+    """The run's measured window (its summary's start and end), if it has one."""
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    t0, t1 = finite_time(summary.get("start_unix_s")), finite_time(summary.get("end_unix_s"))
+    if t0 is not None and t1 is not None and t1 >= t0:
+        return t0, t1
+    return None
+
+
+def in_window(
+    record: RunInfo | None, samples: Sequence[SampleRow]
+) -> tuple[list[SampleRow], str | None]:
+    """The samples clipped to the run's window (``carbon.accounting.clip_to_window``), and the
+    note that says so; as given where the run has no summary (it never finished)."""
+    window = None if record is None else run_window(record)
+    if window is None:
+        return list(samples), None
+    from wattwise.carbon.accounting import clip_to_window
+
+    clipped, how = clip_to_window(samples, *window)
+    if not how.cut and not how.dropped:
+        return clipped, None
+    known = domain_components(record) if record is not None else {}
+    counted = sum(s.energy_j for s in clipped if not s.gap and component_of(s.domain, known)[1]
+                  and isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j))
+    summary = record.summary if record is not None and isinstance(record.summary, dict) else {}
+    total = summary.get("energy_j")
+    total = float(total) if isinstance(total, (int, float)) and math.isfinite(total) else None
+    return clipped, how.note(counted, total)
+
+
+def partial(record: RunInfo, samples: Sequence[SampleRow]) -> Any:
+    """The partial energy of a run without a summary (``carbon.partial.partial_energy``)."""
+    from wattwise.carbon.partial import partial_energy_of
+
+    return partial_energy_of(record, samples)
+
+
+def partial_note(part: Any) -> str | None:
+    """What a run without a summary's figures are, in one note."""
+    if part is None:
+        return None
+    return (f"the run has no summary: its energy is {part.energy_j:.6g} J "
+            f"({part.low_j:.6g}-{part.high_j:.6g}), {part.note}")
+
+
+def number_cell(value: Any, path: str, replaced: list[tuple[str, Any]]) -> str:
+    """A number as CSV text that reads back exactly (``repr``); empty if not finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        replaced.append((path, value))
+        return ""
+    if not_finite(value):
+        replaced.append((path, value))
+        return ""
+    return repr(value)
+
+
+def domain_components(record: RunInfo) -> dict[str, tuple[str, bool]]:
+    """Domain name -> (component, in_total), from the sensors recorded with the run.
+
+    Accepts sensor dicts that are domains themselves or carry a ``domains`` list
+    of ``Domain.to_dict()`` shapes.
+    """
+    out: dict[str, tuple[str, bool]] = {}
+    for sensor in record.sensors or []:
+        if not isinstance(sensor, dict):
+            continue
+        for d in [sensor, *(sensor.get("domains") or [])]:
+            if isinstance(d, dict) and "name" in d and "component" in d:
+                out[str(d["name"])] = (str(d["component"]), bool(d.get("in_total", True)))
+    return out
+
+
+def component_of(domain: str, known: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+    if domain in known:
+        return known[domain]
+    component = domain.split(":", 1)[0]
+    return component, component != "psys"  # psys covers the whole SoC: never add it
+
+
+def cell(value: Any) -> Any:
+    return "" if value is None or not_finite(value) else text_cell(value)
+
+
+def text_cell(value: Any) -> Any:
+    """A text cell with control and invisible characters as visible escapes (other
+    values unchanged)."""
+    if not isinstance(value, str) or value.isprintable():
+        return value
+    from wattwise.cli.render import safe
+
+    return safe(value, None)

@@ -1,0 +1,257 @@
+"""The read side of the run records: the rows a run reads back as, and the queries.
+
+``Store`` (``records.store``) is a ``RunQueries``: it supplies the connection
+(``_read``) and the staleness rule (``stale_after_s``); reads never write.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from wattwise.errors import BadInput
+from wattwise.records import rows as _rows
+from wattwise.records.liveness import hostname, pid_alive
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One domain over one sampling interval (energy of the interval, not cumulative).
+
+    ``low_j``/``high_j`` bound estimated domains and equal ``energy_j`` when
+    measured; ``gap`` marks an interval the sensor failed to read.
+    """
+
+    t_unix_s: float
+    domain: str
+    energy_j: float
+    power_w: float
+    low_j: float
+    high_j: float
+    gap: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One run as listed: identity, status, where it ran and what measured it.
+
+    ``status`` is ``lost`` for a run recorded as running whose process is
+    known dead on this host, or, on another host, whose heartbeat is stale.
+    ``duration_s`` is the measured window's (the summary's ``duration_s``, which
+    every average power of the run divides by); for a run without a summary it
+    runs from its start to its end, or to its last heartbeat (the last time it
+    was known alive).
+    """
+
+    id: int
+    name: str
+    status: str
+    started_unix_s: float
+    ended_unix_s: float | None
+    duration_s: float | None
+    host: dict[str, Any]
+    hardware: dict[str, Any]
+    sensors: list[dict[str, Any]]
+    versions: dict[str, Any]
+    command: list[str] | None
+    exit_code: int | None
+    pid: int | None
+    summary: dict[str, Any] | None
+    tags: dict[str, Any]
+    heartbeat_unix_s: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunRecord(RunInfo):
+    """A run fetched by reference, with the database it came from."""
+
+    db_path: str = ""
+
+
+def _num(value: Any) -> float | None:
+    """A stored time as a finite float; anything else (a damaged row) is None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def summary_duration(summary: Any) -> float | None:
+    """The measured window's length from a run's summary (``duration_s``), if it holds one.
+
+    The run's row is written before its meter opens the window and ended when it
+    closes; the summary's duration is the window's own (the two reads that give the
+    energy), so every power of the run divides by it.
+    """
+    value = _num(summary.get("duration_s")) if isinstance(summary, dict) else None
+    return value if value is not None and value >= 0 else None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _command(value: list[Any] | None) -> list[str] | None:
+    return None if value is None else [str(c) for c in value]
+
+
+class RunQueries:
+    """The queries over a run database; ``Store`` supplies ``_read`` and ``stale_after_s``."""
+
+    path: Path
+    stale_after_s: float
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        raise NotImplementedError
+
+
+    def _status(self, row: sqlite3.Row, now: float) -> str:
+        """``running`` as stored, or ``lost``: on this host as soon as its process is
+        gone; on another host (whose processes can't be seen) once its heartbeat is
+        older than ``stale_after_s``."""
+        status = str(row["status"])
+        if status != "running":
+            return status
+        pid = _int(row["pid"])
+        if pid is not None and row["hostname"] == hostname():
+            return "running" if pid_alive(pid, _num(row["pid_started_unix_s"])) else "lost"
+        last = _num(row["heartbeat_unix_s"])
+        last = _num(row["started_unix_s"]) if last is None else last
+        return "running" if last is not None and now - last <= self.stale_after_s else "lost"
+
+    def _info(
+        self, row: sqlite3.Row, now: float, cls: type[RunInfo] = RunInfo, **extra: Any
+    ) -> Any:
+        started = _num(row["started_unix_s"]) or 0.0
+        end = _num(row["ended_unix_s"])
+        heartbeat = _num(row["heartbeat_unix_s"])
+        last = end if end is not None else heartbeat
+        summary = _rows.loads(row["summary_json"], dict)
+        duration = summary_duration(summary)
+        if duration is None and last is not None:
+            duration = max(0.0, last - started)
+        return cls(
+            id=int(row["id"]),
+            name=str(row["name"]),
+            status=self._status(row, now),
+            started_unix_s=started,
+            ended_unix_s=end,
+            duration_s=duration,
+            host=_rows.loads(row["host_json"], dict, {}),
+            hardware=_rows.loads(row["hardware_json"], dict, {}),
+            sensors=[d for d in _rows.loads(row["sensors_json"], list, [])
+                     if isinstance(d, dict)],
+            versions=_rows.loads(row["versions_json"], dict, {}),
+            command=_command(_rows.loads(row["command_json"], list)),
+            exit_code=_int(row["exit_code"]),
+            pid=_int(row["pid"]),
+            summary=summary,
+            tags=_rows.loads(row["tags_json"], dict, {}),
+            heartbeat_unix_s=heartbeat,
+            **extra,
+        )
+
+    _NEWEST_FIRST = "ORDER BY started_unix_s DESC, id DESC"
+
+    def list_runs(self, limit: int = 50) -> list[RunInfo]:
+        """The ``limit`` most recently started runs, newest first."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise BadInput(f"limit must be a positive integer, got {limit!r}")
+        rows = self._read(f"SELECT * FROM runs {self._NEWEST_FIRST} LIMIT ?", (limit,))
+        now = time.time()
+        return [self._info(row, now) for row in rows]
+
+    def get_run(self, ref: str | int) -> RunRecord:
+        """A run by numeric id, ``latest``/``last``, or a name that only one run has.
+
+        ``name:NAME`` looks up by name only: a run named ``latest`` or ``7`` is
+        ``name:latest``, ``name:7``. A reference that is not valid text (an
+        undecodable byte of a command line, kept by Python as a lone surrogate) is
+        looked up as it would have been stored (its ``\\udcff`` escape), never an
+        encoding error."""
+        if isinstance(ref, bool) or not isinstance(ref, (str, int)):
+            raise BadInput(f"run reference must be an id or a name, got {ref!r}")
+        text = str(ref).strip()
+        by_name = isinstance(ref, str) and text.startswith("name:")
+        if by_name:
+            text = text[len("name:"):]
+        text = _rows.text(text)
+        rows: list[sqlite3.Row] = []
+        if not by_name and text.isascii() and text.isdigit():
+            if len(text) <= 18:  # beyond SQLite's 64-bit ids: no such run, maybe a name
+                rows = self._read("SELECT * FROM runs WHERE id = ?", (int(text),))
+        elif not by_name and text.lower() in ("latest", "last"):
+            rows = self._read(f"SELECT * FROM runs {self._NEWEST_FIRST} LIMIT 1")
+            if not rows:
+                raise BadInput(f"no runs yet in {self.path}")
+        if not rows and isinstance(ref, str):
+            rows = self._read(f"SELECT * FROM runs WHERE name = ? {self._NEWEST_FIRST}", (text,))
+            if len(rows) > 1:
+                ids = ", ".join(str(r["id"]) for r in rows[:10])
+                raise BadInput(
+                    f"run name '{text}' is shared by {len(rows)} runs in {self.path} "
+                    f"(ids {ids}); give an id"
+                )
+        if not rows:
+            what = f"named '{text}'" if by_name else f"'{text}'"
+            raise BadInput(f"no run {what} in {self.path}")
+        return self._info(rows[0], time.time(), RunRecord, db_path=_rows.text(self.path))
+
+    def _require_run(self, run_id: int) -> None:
+        if not self._read("SELECT 1 FROM runs WHERE id = ?", (run_id,)):
+            raise BadInput(f"no run '{run_id}' in {self.path}")
+
+    def samples(self, run_id: int) -> list[SampleRow]:
+        """Every sample of the run, in time order."""
+        self._require_run(run_id)
+        rows = self._read(
+            "SELECT t_unix_s, domain, energy_j, power_w, low_j, high_j, gap FROM samples"
+            " WHERE run_id = ? ORDER BY t_unix_s, rowid",
+            (run_id,),
+        )
+        return [SampleRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+
+    def windows(self, run_id: int) -> list[dict[str, Any]]:
+        """Every window of the run, by start time, as the dicts they were added as."""
+        self._require_run(run_id)
+        rows = self._read(
+            "SELECT * FROM windows WHERE run_id = ? ORDER BY start_unix_s, id", (run_id,)
+        )
+        out = []
+        for r in rows:
+            window: dict[str, Any] = {
+                "name": r["name"],
+                "start_unix_s": r["start_unix_s"],
+                "end_unix_s": r["end_unix_s"],
+                "duration_s": r["duration_s"],
+                "energy_j": r["energy_j"],
+                "low_j": r["low_j"],
+                "high_j": r["high_j"],
+                "kind": r["kind"],
+                "domains": [d for d in _rows.loads(r["domains_json"], list, [])
+                            if isinstance(d, dict)],
+                "attribution": _rows.loads(r["attribution_json"], dict),
+                "gaps": _rows.loads(r["gaps_json"], list, []),
+            }
+            window.update(_rows.loads(r["extra_json"], dict, {}))
+            out.append(window)
+        return out
+
+    def events(self, run_id: int) -> list[dict[str, Any]]:
+        """Every event of the run, in time order."""
+        self._require_run(run_id)
+        rows = self._read(
+            "SELECT t_unix_s, level, message FROM events WHERE run_id = ? ORDER BY t_unix_s, id",
+            (run_id,),
+        )
+        return [{"t_unix_s": r[0], "level": r[1], "message": r[2]} for r in rows]
