@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -145,8 +146,11 @@ def tune(
     ``make_step(setting)`` builds the harness step for a setting (threads are
     already set when it is called). ``max_latency_ms`` bounds the p90 latency
     of one step; ``min_throughput`` bounds samples/s. The thread count is
-    restored afterwards.
+    restored afterwards. With ``store=True`` among ``bench_options``, each setting is
+    kept as a benchmark run and the whole result as one more run record
+    (``store_tune``), in ``db`` if given.
     """
+    started = time.time()
     ths = _positive_ints("thread counts", threads)
     bss = _positive_ints("batch sizes", batch_sizes)
     precs = tuple(precisions)
@@ -179,7 +183,26 @@ def tune(
     feasible = [p for p in points if p.meets_bound]
     best = min(feasible, key=lambda p: (p.energy_j_per_sample, p.latency_p90_ms),
                default=None)
-    return TuneResult(tuple(points), max_latency_ms, min_throughput, tuple(front), best)
+    result = TuneResult(tuple(points), max_latency_ms, min_throughput, tuple(front), best)
+    if bench_options.get("store"):
+        store_tune(result, name, task, started, bench_options.get("db"))
+    return result
+
+
+#: Name of the stored window that carries a whole ``TuneResult``.
+TUNE_WINDOW = "tune-frontier"
+
+
+def store_tune(result: TuneResult, name: str, task: str | None, started_unix_s: float,
+               db: Any = None) -> int:
+    """Keep ``result`` as a run record ``NAME`` (tagged ``tune``) with a ``tune-frontier``
+    window holding ``to_dict()``, its name and task; returns its run id."""
+    from wattwise.compress.study import store_summary_record
+
+    return store_summary_record(
+        name, {"tune": task or name}, TUNE_WINDOW, "tune",
+        {**result.to_dict(), "name": name, "task": task},
+        [p.bench for p in result.points if p.bench is not None], started_unix_s, db)
 
 
 def _measure(make_step: Callable[[Setting], Callable[[], int]], s: Setting,

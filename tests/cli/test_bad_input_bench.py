@@ -48,6 +48,9 @@ CASES: list[tuple[list[str], str]] = [
     *[([*BENCH, "--duration", v], "--duration must be at least 0.01 s")
       for v in ("1e-320", "0.001", "0.0099")],
     ([*COMPRESS, "--duration", "0.001"], "--duration must be at least 0.01 s"),
+    # contradictions: one of them would be ignored without a word
+    ([*BENCH, "--duration", "0.05", "--calls", "5"], "--duration and --calls: give one"),
+    ([*BENCH, "--task", "foo"], "--task is for a MODULE:CALLABLE or a model directory"),
     ([*TUNE, "--duration", "1e-320"], "--duration must be at least 0.01 s"),
     # an empty item between commas is refused, naming its place
     ([*TUNE, "--threads", "1,,2"], "--threads has an empty item (item 2 of 3 in '1,,2')"),

@@ -92,3 +92,51 @@ def test_png_draws_the_same_layout(tmp_path, monkeypatch) -> None:
     pytest.importorskip("matplotlib", reason="PNG plots need the optional matplotlib")
     path = write_plot(crowded(), tmp_path / "front.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _tuning() -> dict[str, object]:
+    def point(t: int, b: int, j: float, p90: float, status: str = "ok") -> dict[str, object]:
+        return {"threads": t, "batch_size": b, "precision": "fp32", "status": status,
+                "energy_j_per_sample": j, "latency_p90_ms": p90, "kind": "measured"}
+
+    return {"name": "tune-digits", "bound": {"max_latency_p90_ms": 2.0},
+            "points": [point(1, 1, 0.02, 0.5), point(1, 64, 0.004, 3.0),
+                       point(2, 16, 0.008, 1.5), point(4, 64, 0.009, 4.0),
+                       point(8, 1, 0.0, 0.0, "failed")],
+            "frontier": ["threads=1 batch=1 fp32", "threads=2 batch=16 fp32",
+                         "threads=1 batch=64 fp32"],
+            "best": "threads=2 batch=16 fp32"}
+
+
+def test_a_tuning_is_laid_out_with_its_frontier_bound_and_pick() -> None:
+    from wattwise.compress.figure import Dot, Line, Poly, to_svg
+    from wattwise.compress.plot import tune_layout
+
+    fig = tune_layout(_tuning())
+    points = [d for d in fig.items if isinstance(d, Dot) and d.cls == "point"]
+    assert len(points) == 4  # the failed setting is listed, not drawn
+    (front,) = [p for p in fig.items if isinstance(p, Poly)]
+    assert [x for x, _ in front.points] == sorted(x for x, _ in front.points)
+    assert len(front.points) == 3
+    (ring,) = [d for d in fig.items if isinstance(d, Dot) and d.cls == "recommended"]
+    (best,) = [d for d in points if d.label == "threads=2 batch=16 fp32"]
+    assert (ring.x, ring.y) == (best.x, best.y)
+    (bound,) = [x for x in fig.items if isinstance(x, Line) and x.cls == "floor"]
+    fast = next(d for d in points if d.label == "threads=1 batch=1 fp32")
+    slow = next(d for d in points if d.label == "threads=1 batch=64 fp32")
+    assert fast.x < bound.x1 < slow.x  # 0.5 ms < 2 ms < 3 ms
+    assert best.y < slow.y  # 0.008 J above 0.004 J: y grows downwards on the page
+    texts = [t.text for t in fig.items if isinstance(t, Text)]
+    assert any(t.startswith("failed: threads=8") for t in texts)
+    assert "p90 latency of one batch (ms; measured)" in texts
+    labels = _boxes(to_svg(fig))[0]
+    for (_, a), (_, b) in itertools.combinations(labels, 2):
+        assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def test_a_tuning_with_nothing_benchmarked_is_refused() -> None:
+    from wattwise.compress.plot import tune_layout
+    from wattwise.errors import BadInput
+
+    with pytest.raises(BadInput, match="no setting was benchmarked"):
+        tune_layout({"points": [{"status": "failed"}]})

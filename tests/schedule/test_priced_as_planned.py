@@ -41,6 +41,8 @@ def test_run_batch_prices_each_run_on_the_trace_the_plan_used(tmp_path: Path) ->
     assert info.summary is not None
     assert info.summary["emissions"]["avg_intensity_g_per_kwh"] == pytest.approx(TRACE_G)
     assert float(info.tags["planned_g_per_kwh"]) == pytest.approx(TRACE_G)
+    # the usual time's intensity too, so the dashboard can show the realised saving
+    assert float(info.tags["usual_g_per_kwh"]) == pytest.approx(TRACE_G)
     assert float(info.tags["planned_start_unix_s"]) == pytest.approx(now, abs=1)
     assert any("realised 100.0" in e["message"] for e in store.events(info.id))
 

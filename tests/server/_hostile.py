@@ -6,6 +6,8 @@ where it came from. Run, the page would set ``document.title`` to ``PWNED``.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 
 from wattwise.records.store import SampleRow, Store
@@ -83,3 +85,69 @@ def hostile_db(path: Path) -> int:
             },
         })
     return rid
+
+
+#: Fields of the stored benchmark, study, tuning and plan whose payload a page shows.
+RESULT_FIELDS = [
+    "bench.name", "bench.task", "bench.machine", "bench.source", "bench.g_co2_source",
+    "study.task", "study.label", "study.reason", "study.quality_name", "study.source",
+    "tune.name", "tune.reason", "tune.source", "plan.priced_on",
+]
+
+
+def _bench(name: str, j: float) -> dict[str, object]:
+    p = payload
+    stat = {"mean": j, "low": j * 0.9, "high": j * 1.1, "std": 0.0, "n": 5, "method": "t"}
+    return {
+        "name": name, "task": p("bench.task"), "samples_per_rep": 10, "repetitions": 5,
+        "throughput": {**stat, "mean": 100.0, "low": 90.0, "high": 110.0},
+        "latency_ms": {"p50": 1.0, "p90": 2.0}, "energy_j_per_sample": stat,
+        "samples_per_j": 1 / j, "g_co2_per_1000": 0.5, "g_co2_source": p("bench.g_co2_source"),
+        "kind": "measured", "source": p("bench.source"), "baseline_w": None, "run_id": 1,
+        "notes": [], "machine": p("bench.machine"),
+    }
+
+
+def hostile_results(path: Path, rid: int = 1) -> None:
+    """Give run ``rid`` a benchmark summary, a compression study, a tuning and a plan's
+    tags, every text of them a payload; and a benchmark whose figures are text."""
+    p = payload
+    window = {"start_unix_s": 1000.0, "end_unix_s": 1002.0, "energy_j": 1.0,
+              "kind": "measured"}
+    label = p("study.label")
+    study = {
+        "task": p("study.task"), "quality_name": p("study.quality_name"), "quality_unit": "%",
+        "variants": [
+            {"label": "baseline", "status": "ok", "quality": 90.0,
+             "bench": {**_bench("b", 0.02), "source": p("study.source")}},
+            {"label": label, "status": "ok", "quality": 89.5,
+             "bench": {**_bench("v", 0.01), "source": p("study.source")}},
+            {"label": "x", "status": "failed", "reason": p("study.reason")},
+        ],
+        "pareto_front": ["baseline", label], "quality_floor": 89.0, "recommended": label,
+        "notes": [p("study.note")],
+    }
+    point = {"threads": 1, "batch_size": 1, "precision": "fp32", "status": "ok",
+             "meets_bound": True, "energy_j_per_sample": 0.01, "latency_p90_ms": 1.0,
+             "throughput": 100.0, "kind": "measured", "source": p("tune.source")}
+    tune = {"bound": {"max_latency_p90_ms": 2.0, "min_throughput_per_s": None},
+            "points": [point, {**point, "threads": 2, "status": "failed",
+                               "reason": p("tune.reason")}],
+            "frontier": ["threads=1 batch=1 fp32"], "best": "threads=1 batch=1 fp32",
+            "name": p("tune.name"), "task": p("tune.task")}
+    with Store(path) as store:
+        store.add_window(rid, {**window, "name": "bench-summary",
+                               "bench": _bench(p("bench.name"), 0.01)})
+        store.add_window(rid, {**window, "name": "bench-summary", "bench": {
+            **_bench("figures as text", 0.01), "energy_j_per_sample": {
+                "mean": p("bench.mean"), "low": 1, "high": 1, "std": 0, "n": 1}}})
+        store.add_window(rid, {**window, "name": "compress-study", "study": study})
+        store.add_window(rid, {**window, "name": "tune-frontier", "tune": tune})
+    conn = sqlite3.connect(path)
+    with conn:
+        tags = json.loads(conn.execute("SELECT tags_json FROM runs WHERE id = ?",
+                                       (rid,)).fetchone()[0])
+        tags.update({"planned_start_unix_s": "990", "priced_on": p("plan.priced_on"),
+                     "planned_g_per_kwh": p("plan.g"), "usual_g_per_kwh": "400"})
+        conn.execute("UPDATE runs SET tags_json = ? WHERE id = ?", (json.dumps(tags), rid))
+    conn.close()

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.server._results import results_db
 from tests.server._runs import fixture_db
 from wattwise.records.store import Store
 from wattwise.server.report import run_report_html
@@ -58,11 +59,27 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
 
 @pytest.fixture(scope="module")
 def base(runs: tuple[Path, dict[str, Any]]) -> Iterator[str]:
+    yield from _serve(runs[0])
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """Benchmarks, a compression study, a tuning and a plan's run."""
+    path = tmp_path_factory.mktemp("results") / "runs.db"
+    return path, results_db(path)
+
+
+@pytest.fixture(scope="module")
+def results_base(stored: tuple[Path, dict[str, Any]]) -> Iterator[str]:
+    yield from _serve(stored[0])
+
+
+def _serve(db: Path) -> Iterator[str]:
     import uvicorn
 
     from wattwise.server import create_app
 
-    config = uvicorn.Config(create_app(runs[0]), host="127.0.0.1", port=0, log_level="error")
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=0, log_level="error")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -269,3 +286,86 @@ def test_the_saved_report_draws_its_chart_from_the_file_alone(
     _local(urls, None)
     assert _ink(browser, "#chart-power canvas") > 0.05
     assert "saved report of run" in browser.find_element(By.ID, "db").text
+
+
+def _figure(driver: Any) -> dict[str, Any]:
+    """The page's figure image once loaded: its size and whether it decoded."""
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+        "const i = document.getElementById('figure'); return i && i.complete"))
+    return dict(driver.execute_script(
+        "const i = document.getElementById('figure');"
+        "return {w: i.naturalWidth, h: i.naturalHeight, src: i.currentSrc}"))
+
+
+def test_leaderboard_ranks_by_energy_with_stars_and_says_measured(
+    browser: Any, results_base: str, stored: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    urls = _open(browser, f"{results_base}/#/bench", "table.bench tbody tr",
+                 artifacts / "bench.png")
+    _local(urls, results_base)
+    assert any(u.endswith("/api/bench") for u in urls)
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.bench tbody tr")
+    names = [r.find_elements(By.TAG_NAME, "td")[1].text for r in rows]
+    assert names == ["mlp-int8", "mlp-distilled", "mlp-onnx", "mlp-pruned", "mlp-bf16",
+                     "mlp-fp32"]
+    first = rows[0].find_elements(By.TAG_NAME, "td")
+    assert first[2].text == "★★★★★" and rows[-1].find_elements(By.TAG_NAME, "td")[2].text \
+        == "★☆☆☆☆"
+    assert first[5].text.startswith("measured: rapl:")
+    assert "estimated: trace: DE 2024 hourly" in first[8].text
+    assert "measured" in browser.find_element(By.CSS_SELECTOR, "h2.group").text
+
+
+def test_study_page_shows_the_pareto_figure_and_the_recommendation(
+    browser: Any, results_base: str, stored: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    urls = _open(browser, f"{results_base}/#/compress", "table.compress-list tbody tr",
+                 artifacts / "studies.png")
+    _local(urls, results_base)
+    assert "tune-digits" in browser.find_element(By.CSS_SELECTOR, "table.tune-list").text
+    study = stored[1]["study"]
+    urls = _open(browser, f"{results_base}/#/compress/{study}", "#variants tbody tr")
+    fig = _figure(browser)
+    browser.save_screenshot(str(artifacts / "study.png"))
+    urls += _requests(browser)
+    _local(urls, results_base)
+    assert fig["w"] == 720 and fig["h"] == 460, fig
+    assert fig["src"].endswith(f"/api/compress/{study}/front.svg")
+    rec = browser.find_element(By.CSS_SELECTOR, "#variants tr.pick").text
+    assert rec.startswith("int8-dynamic (recommended)") and "measured: rapl:" in rec
+    assert "ModuleNotFoundError" in browser.find_element(By.ID, "variants").text
+
+
+def test_tune_page_shows_the_frontier_figure_and_the_pick(
+    browser: Any, results_base: str, stored: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    tune = stored[1]["tune"]
+    urls = _open(browser, f"{results_base}/#/tune/{tune}", "#points tbody tr")
+    fig = _figure(browser)
+    browser.save_screenshot(str(artifacts / "tune.png"))
+    urls += _requests(browser)
+    _local(urls, results_base)
+    assert fig["w"] == 720 and fig["h"] == 460, fig
+    pick = browser.find_element(By.CSS_SELECTOR, "#points tr.pick").text
+    assert pick.startswith("threads=2 batch=16 fp32 (pick)")
+    assert "p90 latency ≤ 2 ms" in browser.find_element(By.ID, "view").text
+
+
+def test_plan_pages_show_forecast_realised_and_saving_with_a_chart(
+    browser: Any, results_base: str, stored: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    plan = stored[1]["plan"]
+    urls = _open(browser, f"{results_base}/#/plans", "#plans tbody tr",
+                 artifacts / "plans.png")
+    _local(urls, results_base)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#plans tbody tr")) == 1
+    urls = _open(browser, f"{results_base}/#/plan/{plan}", "#chart-plan canvas",
+                 artifacts / "plan.png")
+    _local(urls, results_base)
+    assert _ink(browser, "#chart-plan canvas") > 0.02
+    labels = [e.text for e in browser.find_elements(
+        By.CSS_SELECTOR, "#chart-plan .u-legend .u-series .u-label")]
+    assert labels[1:] == ["realised", "forecast", "usual time"]
+    table = browser.find_element(By.ID, "plan").text
+    assert "forecast 300 g/kWh (estimated: trace: DE 2024 hourly)" in table
+    assert "against the usual time at 450 g/kWh" in table

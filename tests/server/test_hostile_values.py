@@ -7,6 +7,7 @@ Every payload would set ``document.title`` to PWNED, add an ``<img>`` with an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.server._hostile import FIELDS, PWNED, hostile_db, payload
+from tests.server._hostile import FIELDS, PWNED, RESULT_FIELDS, hostile_db, hostile_results, payload
 from wattwise.records.store import Store
 from wattwise.server.report import run_report_html
 
@@ -207,3 +208,75 @@ def test_a_browser_runs_no_payload_of_the_dashboard(served: str, tmp_path: Path)
     compare = _parse(_dump_dom(f"{served}/#/compare/1", tmp_path / "p"))
     _assert_no_markup_from_data(compare, scripts=2)
     assert payload("name") in "".join(compare.text)
+
+
+# -- the benchmark, compression, tuning and plan pages ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hostile run with a benchmark, a study, a tuning and a plan's tags of payloads."""
+    path = tmp_path_factory.mktemp("hostile-results") / "runs.db"
+    hostile_results(path, hostile_db(path))
+    return path
+
+
+_RESULT_URLS = ("/api/bench", "/api/compress", "/api/compress/1", "/api/tune/1",
+                "/api/plans", "/api/plans/1")
+
+
+def test_the_results_api_carries_the_payloads_as_json(results: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    with TestClient(create_app(results, port=8787), base_url="http://127.0.0.1:8787") as c:
+        bodies = [c.get(u) for u in _RESULT_URLS]
+        for u, r in zip(_RESULT_URLS, bodies, strict=True):
+            assert r.status_code == 200, (u, r.text)
+            assert r.headers["content-type"] == "application/json"
+        got = json.dumps([r.json() for r in bodies], ensure_ascii=False)
+        for field in RESULT_FIELDS:
+            assert json.dumps(payload(field), ensure_ascii=False)[1:-1] in got, field
+        assert bodies[0].json()["skipped"] == 1  # the benchmark whose figures are text
+        for u in ("/api/compress/1/front.svg", "/api/tune/1/frontier.svg"):
+            svg = c.get(u)
+            assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+            assert svg.headers["x-content-type-options"] == "nosniff"
+            doc = _parse(svg.text)
+            names = [t for t, _ in doc.tags]
+            assert "script" not in names and "img" not in names and "foreignobject" not in names
+            assert [k for _, attrs in doc.tags for k, _ in attrs if k.startswith("on")] == []
+            assert any(PWNED in t for t in doc.text)  # the labels are there, as text
+
+
+@needs_chromium
+def test_a_browser_runs_no_payload_of_the_results_pages(results: Path, tmp_path: Path) -> None:
+    from tests.server.test_browser import _serve
+
+    served = _serve(results)
+    base = next(served)
+    try:
+        pages = {"#/bench": ["bench.name", "bench.machine", "bench.source",
+                             "bench.g_co2_source"],
+                 "#/compress": ["study.task", "tune.name"],
+                 "#/compress/1": ["study.task", "study.label", "study.reason",
+                                  "study.quality_name", "study.source", "study.note"],
+                 "#/tune/1": ["tune.name", "tune.reason", "tune.source"],
+                 "#/plans": ["name"], "#/plan/1": ["name", "plan.priced_on"]}
+        for route, fields in pages.items():
+            page = _parse(_dump_dom(f"{base}/{route}", tmp_path / "p"))
+            names = [t for t, _ in page.tags]
+            assert names.count("script") == 2, route
+            imgs = [dict(a) for t, a in page.tags if t == "img"]
+            assert all(i.get("id") == "figure" and str(i.get("src")).startswith("/api/")
+                       for i in imgs), (route, imgs)
+            assert "iframe" not in names and "object" not in names, route
+            assert [(t, k) for t, a in page.tags for k, _ in a if k.startswith("on")] == []
+            assert page.title == "wattwise", route
+            text = "".join(page.text)
+            for field in fields:
+                assert payload(field) in text, (route, field)
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(served)

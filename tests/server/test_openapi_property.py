@@ -18,7 +18,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis.generation.modes import GenerationMode  # noqa: E402
 
-from tests.server._hostile import hostile_db  # noqa: E402
+from tests.server._hostile import hostile_db, hostile_results  # noqa: E402
 from wattwise.server import create_app  # noqa: E402
 
 BASE = "http://127.0.0.1:8787"
@@ -29,7 +29,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture(scope="module")
 def operations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     db = tmp_path_factory.mktemp("prop") / "runs.db"
-    hostile_db(db)
+    hostile_results(db, hostile_db(db))
     app = create_app(db, port=8787, token=TOKEN)
     schema = schemathesis.openapi.from_asgi(
         "/openapi.json", app, headers={**AUTH, "Host": "127.0.0.1:8787"}
@@ -37,7 +37,10 @@ def operations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     ops = {f"{op.method.upper()} {op.path}": op
            for op in (result.ok() for result in schema.get_all_operations())}
     assert set(ops) == {"GET /api/runs", "GET /api/runs/{ref}", "GET /api/runs/{ref}/timeline",
-                        "GET /metrics"}
+                        "GET /metrics", "GET /api/bench", "GET /api/compress",
+                        "GET /api/compress/{run_id}", "GET /api/compress/{run_id}/front.svg",
+                        "GET /api/tune/{run_id}", "GET /api/tune/{run_id}/frontier.svg",
+                        "GET /api/plans", "GET /api/plans/{ref}"}
     return ops
 
 
@@ -50,7 +53,15 @@ _POSITIVE, _NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
     [("GET /api/runs", _POSITIVE), ("GET /api/runs", _NEGATIVE),
      ("GET /api/runs/{ref}", _POSITIVE),
      ("GET /api/runs/{ref}/timeline", _POSITIVE), ("GET /api/runs/{ref}/timeline", _NEGATIVE),
-     ("GET /metrics", _POSITIVE)],
+     ("GET /metrics", _POSITIVE),
+     ("GET /api/bench", _POSITIVE), ("GET /api/bench", _NEGATIVE),
+     ("GET /api/compress", _POSITIVE),
+     ("GET /api/compress/{run_id}", _POSITIVE), ("GET /api/compress/{run_id}", _NEGATIVE),
+     ("GET /api/compress/{run_id}/front.svg", _POSITIVE),
+     ("GET /api/tune/{run_id}", _POSITIVE), ("GET /api/tune/{run_id}", _NEGATIVE),
+     ("GET /api/tune/{run_id}/frontier.svg", _POSITIVE),
+     ("GET /api/plans", _POSITIVE), ("GET /api/plans", _NEGATIVE),
+     ("GET /api/plans/{ref}", _POSITIVE)],
 )
 def test_no_path_or_query_value_gets_a_server_error(
     operations: dict[str, Any], label: str, mode: GenerationMode

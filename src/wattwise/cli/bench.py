@@ -138,9 +138,9 @@ def bench(
     warmup: int = typer.Option(3, "--warmup", help="Unmeasured warm-up calls (for a "
                                "MODULE:CALLABLE step, the first call, which tells a step "
                                "from a factory, is one of them)."),
-    duration: float = typer.Option(1.0, "--duration", "-d",
-                                   help="Seconds per repetition (fixed duration), "
-                                   "0.01-3600."),
+    duration: float | None = typer.Option(None, "--duration", "-d",
+                                          help="Seconds per repetition (fixed duration), "
+                                          "0.01-3600; 1 unless --calls is given."),
     calls: int | None = typer.Option(None, "--calls",
                                      help="Calls per repetition (fixed work instead of time)."),
     idle_baseline: bool = typer.Option(False, "--idle-baseline",
@@ -171,6 +171,10 @@ def bench(
     int_in(warmup, "--warmup", 0, h.MAX_REPETITIONS)
     int_in(repetitions, "--repetitions", 1, h.MAX_REPETITIONS)
     int_in(calls, "--calls", 1, h.MAX_CALLS)
+    if calls is not None and duration is not None:
+        die("--duration and --calls: give one (a fixed time or a fixed number of calls "
+            "per repetition)")
+    duration = 1.0 if duration is None else duration
     check_duration(duration)
     float_in(interval, "--interval", h.MIN_INTERVAL_S, h.MAX_INTERVAL_S)
     h.check_settings(warmup, repetitions, duration, calls, interval)
@@ -184,6 +188,9 @@ def bench(
     if not user_target and target != "all" and target not in SUITE:
         die(f"unknown suite {shown(target)} (choose from: {', '.join(SUITE)}, all; "
             "or give MODULE:CALLABLE or a transformers model directory)")
+    if task is not None and not user_target:
+        die(f"--task is for a MODULE:CALLABLE or a model directory; {shown(target)} rates "
+            "its results within its own task")
     if json_out is not None:
         if str(json_out) == "-":  # not stdout: the table goes there
             die("--json -: give a file name; the JSON is not written to stdout")

@@ -1,4 +1,8 @@
-"""Compression and tuning commands: compress, tune."""
+"""Compression and tuning commands: compress, tune.
+
+Longer than ~500 lines because both commands share their option checks, bench settings and
+progress display here, and tune's power-limit choice (deadline, slack, eta) reads the same.
+"""
 
 from __future__ import annotations
 
@@ -138,6 +142,9 @@ def compress(
     device: str | None = typer.Option(
         None, "--device", help="Run the study on cpu or cuda[:N] (default: where the model "
         "is; the built-ins load on cpu)."),
+    store: bool = typer.Option(
+        False, "--store", help="Keep each variant as a benchmark run and the whole result "
+        "as a run record in the run database (shown by wattwise dashboard)."),
 ) -> None:
     """Compress a model every way asked, benchmark each variant, recommend one.
 
@@ -191,7 +198,8 @@ def compress(
         def step(label: str, stage: str) -> None:
             bar.update(job, description=f"{name}: {label} ({stage})", advance=1)
 
-        study = run_study(task, configs, progress=step, **options)
+        study = run_study(task, configs, progress=step, max_loss=max_loss,
+                          floor=quality_floor, **{**options, "store": store})
     _print_study(study, max_loss, quality_floor)
     if plot is not None:
         _write_plot(study, plot, max_loss, quality_floor)
@@ -321,6 +329,9 @@ def tune(
     repetitions: int = typer.Option(3, "--repetitions", "-r"),
     duration: float = typer.Option(0.5, "--duration",
                                    help="Seconds per repetition (minimum), 0.01-3600."),
+    store: bool = typer.Option(
+        False, "--store", help="Keep each variant as a benchmark run and the whole result "
+        "as a run record in the run database (shown by wattwise dashboard)."),
 ) -> None:
     """Find the threads, batch size and precision with the least energy per sample.
 
@@ -331,7 +342,7 @@ def tune(
 
     if not model.strip() or len(model) > 1000 or "\x00" in model:
         die(f"unknown model {shown(model)}")
-    options = _bench_options(warmup, repetitions, duration)
+    options = {**_bench_options(warmup, repetitions, duration), "store": store}
     ths = list_ints(threads, "--threads", 1, MAX_THREADS)
     bss = list_ints(batch_sizes, "--batch-sizes", 1, MAX_BATCH)
     precs = list_items(precisions, "--precisions")

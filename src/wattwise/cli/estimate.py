@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -24,6 +25,10 @@ from wattwise.estimate._figures import Figure
 T = TypeVar("T")
 
 _NUM = "a number; 175B, 1.5M, 3.14e23 accepted"
+_BENCH_HELP = (
+    "A `wattwise bench --json` file measured on this device: its J/sample (mean, 95 % "
+    "interval) and throughput."
+)
 
 
 def _call(fn: Callable[..., T], **kwargs: Any) -> T:
@@ -397,6 +402,129 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(out, indent=2))
             return
         _print_ranking(ranking, batch, global_batch is None, shown, show_infeasible)
+
+    @estimate_app.command("refresh")
+    def refresh_cmd(
+        keep: str = typer.Option(..., "--keep", help="Device A, in use now (a name)."),
+        replace: str = typer.Option(..., "--replace", help="Device B, that would replace A."),
+        unit: str = typer.Option("sample", "--unit", help="The work's unit: sample, token..."),
+        a_j: str = typer.Option(None, "--a-j-per-unit",
+                                help="A's energy per unit, J (N or LO:MID:HI)."),
+        b_j: str = typer.Option(None, "--b-j-per-unit",
+                                help="B's energy per unit, J (N or LO:MID:HI)."),
+        a_bench: Path = typer.Option(None, "--a-bench", help=_BENCH_HELP),
+        b_bench: Path = typer.Option(None, "--b-bench", help=_BENCH_HELP),
+        a_j_source: str = typer.Option("as given", "--a-j-source",
+                                       help="Where A's J/unit comes from (shown)."),
+        b_j_source: str = typer.Option("as given", "--b-j-source",
+                                       help="Where B's J/unit comes from (shown)."),
+        bench_name: str = typer.Option(None, "--bench-name",
+                                       help="Which result of a bench file (its name)."),
+        a_rate: float = typer.Option(None, "--a-throughput", help="A's units/s."),
+        b_rate: float = typer.Option(None, "--b-throughput", help="B's units/s."),
+        a_idle: float = typer.Option(None, "--a-idle-w", help="A's idle draw, W."),
+        b_idle: float = typer.Option(None, "--b-idle-w", help="B's idle draw, W."),
+        utilisation: float = typer.Option(None, "--utilisation",
+                                          help="Share 0-1 of the year A is busy."),
+        units_per_year: str = typer.Option(None, "--units-per-year",
+                                           help="Units of work a year (N or LO:MID:HI)."),
+        zone: str = typer.Option(None, "--zone", "-z",
+                                 help="Grid zone: its shipped yearly intensity."),
+        intensity: str = typer.Option(None, "--intensity",
+                                      help="Grid intensity, gCO2eq/kWh (N or LO:MID:HI)."),
+        pue: float = typer.Option(1.0, "--pue", help="PUE, 1.0-5.0."),
+        b_embodied: str = typer.Option(
+            None, "--b-embodied",
+            help="B's embodied carbon: kg (or LOW:CENTRAL:HIGH kg), or a device of the "
+            "shipped tables; default: B's own row."),
+        b_embodied_source: str = typer.Option(
+            "stated by the user", "--b-embodied-source",
+            help="Where a B embodied figure in kg comes from (shown)."),
+        a_embodied: str = typer.Option(None, "--a-embodied",
+                                       help="A's embodied carbon (kg or device), for its SCI."),
+        b_embodied_kwh: str = typer.Option(
+            None, "--b-embodied-kwh", help="B's embodied energy, kWh (N or LO:MID:HI)."
+        ),
+        a_remaining: float = typer.Option(..., "--a-remaining-years",
+                                          help="Years A would still serve."),
+        b_lifetime: str = typer.Option(
+            None, "--b-lifetime-years",
+            help="B's expected lifetime, years (SCI's EL; N or LO:MID:HI); default 3:4:6."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Keep device A or replace it by B: payback time of B's embodied carbon."""
+        from wattwise.estimate import defaults
+        from wattwise.estimate import refresh as rf
+
+        def device(name: str, j: str | None, bench: Path | None, rate: float | None,
+                   idle: float | None, which: str, said: str) -> Any:
+            if (j is None) == (bench is None):
+                die(f"give {which}'s energy per unit: --{which.lower()}-j-per-unit or "
+                    f"--{which.lower()}-bench, one of them")
+            if bench is not None:
+                r, measured_rate, src = _call(rf.from_bench, path=bench, name=bench_name)
+                rate = measured_rate if rate is None else rate
+            else:
+                r = _call(rf.parse_range, text=j, what=f"--{which.lower()}-j-per-unit")
+                src = f"{name}: {r.value:g} J/{unit} ({said})"
+            return _call(rf.DeviceUse, name=name, j_per_unit=r, j_source=src,
+                         throughput_per_s=rate, idle_w=idle)
+
+        def embodied(text: str | None, name: str, source: str) -> Any:
+            if text is None:
+                return _call(rf.embodied_for, device=name)
+            try:
+                kg = rf.parse_range(text, "embodied")
+            except WattwiseError:
+                return _call(rf.embodied_for, device=text)
+            return rf.Embodied(kg * 1000.0, f"{kg.value:g} kgCO2eq {source}")
+
+        if (zone is None) == (intensity is None):
+            die("give the grid as --zone or --intensity, one of them")
+        a = device(keep, a_j, a_bench, a_rate, a_idle, "A", a_j_source)
+        b = device(replace, b_j, b_bench, b_rate, b_idle, "B", b_j_source)
+        if zone is not None:
+            grid, grid_src = _call(rf.zone_intensity, zone=zone)
+        else:
+            grid = _call(rf.parse_range, text=intensity, what="--intensity")
+            grid_src = f"{grid.value:g} gCO2eq/kWh as given"
+        life = (defaults.LIFETIME_YEARS if b_lifetime is None
+                else _call(rf.parse_range, text=b_lifetime, what="--b-lifetime-years"))
+        est = _call(
+            rf.estimate_refresh, keep=a, replace=b,
+            embodied_b=embodied(b_embodied, replace, b_embodied_source),
+            lifetime_b_years=life, remaining_a_years=a_remaining,
+            intensity_g_per_kwh=grid, intensity_source=grid_src,
+            units_per_year=None if units_per_year is None else _call(
+                rf.parse_range, text=units_per_year, what="--units-per-year"),
+            utilisation=utilisation, pue=pue,
+            embodied_a=None if a_embodied is None else embodied(a_embodied, keep,
+                                                                "stated by the user"),
+            embodied_b_kwh=None if b_embodied_kwh is None else _call(
+                rf.parse_range, text=b_embodied_kwh, what="--b-embodied-kwh"),
+            unit=unit,
+        )
+        if as_json:
+            typer.echo(json.dumps(est.to_dict(), indent=2))
+            return
+        rows: list[tuple[str, Figure | None]] = [
+            ("work a year", est.units_per_year),
+            (f"energy a year, {keep}", est.energy_a_kwh_per_year),
+            (f"energy a year, {replace}", est.energy_b_kwh_per_year),
+            (f"carbon a year, {keep}", est.carbon_a_g_per_year),
+            (f"carbon a year, {replace}", est.carbon_b_g_per_year),
+            ("carbon saved a year", est.saving_g_per_year),
+            ("energy saved a year", est.saving_kwh_per_year),
+            (f"embodied carbon, {replace}", est.embodied_b_g),
+            (f"SCI, {keep}", est.sci_a_g_per_unit),
+            (f"SCI, {replace}", est.sci_b_g_per_unit),
+        ]
+        notes = list(est.notes)
+        if b_lifetime is None:
+            notes.append(f"B's lifetime 3-6 years, central 4 (default: {defaults.LIFETIME_SOURCE})")
+        _print_figures(f"Replace {keep} by {replace}? (estimated)", rows, notes)
+        console.print(f"Carbon payback: {est.verdict}", markup=False, highlight=False)
+        console.print(f"Energy payback: {est.energy_verdict}", markup=False, highlight=False)
 
     app.add_typer(estimate_app, name="estimate")
 

@@ -131,6 +131,91 @@ def register(app: typer.Typer) -> None:
         app.command(fn.__name__)(guarded(fn))
 
 
+CERTS_HELP = (
+    "Certificates (RECs/GOs) retired for this energy, MWh; at most the run's energy "
+    "(IT energy x PUE). Market-based figure only."
+)
+CONTRACT_HELP = (
+    "Supplier or contract intensity, gCO2/kWh, for the energy no certificate covers "
+    "(market-based). Default: the zone's shipped residual mix (AIB), else the grid."
+)
+RESIDUAL_HELP = "Residual-mix intensity, gCO2/kWh, instead of the shipped AIB figure."
+PROFILE_HELP = (
+    "CSV of clean supply to this load over time ('Time,clean_kw' or clean_kwh, UTC), e.g. "
+    "a PPA's hourly generation: hourly (24/7) matching and its CFE score."
+)
+
+
+def _instruments(
+    renewable_share: float | None, certificates_mwh: float | None,
+    contract: float | None, residual: float | None,
+) -> Any:
+    """The market-based instruments the options state (``carbon.market``), or None when
+    none is given; one clear line and exit 2 on a bad value."""
+    from wattwise.carbon.market import MarketInstruments
+
+    if renewable_share is not None and not 0 <= renewable_share <= 1:
+        die(f"--renewable-share must be between 0 and 1, got {renewable_share}")
+    if certificates_mwh is not None and renewable_share is not None:
+        die("use either --certificates-mwh or --renewable-share, not both")
+    for option, value in (("--certificates-mwh", certificates_mwh),
+                          ("--contract-intensity", contract), ("--residual-mix", residual)):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 1e6):
+            die(f"{option} must be a number from 0 to 1e6, got {value}")
+    if all(v is None for v in (renewable_share, certificates_mwh, contract, residual)):
+        return None
+    return MarketInstruments(
+        certificates_mwh=certificates_mwh, renewable_share=renewable_share,
+        contract_g_per_kwh=contract, contract_source="--contract-intensity",
+        residual_g_per_kwh=residual, residual_source="--residual-mix",
+    )
+
+
+def _scope2_of_report(
+    em: Any, instruments: Any, profile: Any, recorded_share: float | None, kind: str
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`_scope2` for ``report``: a renewable share the run was recorded with counts
+    unless the options state certificates or a share of their own."""
+    import dataclasses
+
+    from wattwise.carbon.market import MarketInstruments
+
+    inst = instruments or MarketInstruments()
+    if recorded_share is not None and inst.renewable_share is None \
+            and inst.certificates_mwh is None:
+        inst = dataclasses.replace(inst, renewable_share=recorded_share)
+    return _scope2(em, inst, profile, kind)
+
+
+def _profile(path: Path | None) -> Any:
+    """The clean-supply profile of ``--clean-profile`` (``carbon.matching``), or None."""
+    if path is None:
+        return None
+    from wattwise.carbon.matching import read_profile
+
+    _check_input_file(path, "--clean-profile")
+    return read_profile(path)
+
+
+def _scope2(
+    em: Any, instruments: Any, profile: Any, kind: str = ""
+) -> tuple[dict[str, Any], list[str]]:
+    """Location- and market-based figures side by side, and hourly matching with a
+    profile: their JSON and their lines (``kind``: measured or estimated energy)."""
+    from wattwise.carbon.market import MarketInstruments, dual_figure
+
+    dual = dual_figure(em, instruments or MarketInstruments())
+    out: dict[str, Any] = {"scope2": dual.to_dict()}
+    lines = ["Scope 2 (GHG Protocol), both figures:", *dual.lines(kind)]
+    if profile is not None:
+        from wattwise.carbon.matching import match_hourly
+
+        hourly = match_hourly(em, profile)
+        out["hourly_matching"] = hourly.to_dict()
+        lines += hourly.lines(kind)
+    return out, lines
+
+
 def _interval(value: float) -> float:
     if not INTERVAL_MIN_S <= value <= INTERVAL_MAX_S:  # NaN fails this too
         die(
@@ -210,6 +295,14 @@ def run(
     trace: Path | None = typer.Option(None, "--intensity-trace", help=TRACE_HELP),
     pue: float | None = typer.Option(None, "--pue", help=PUE_HELP),
     provider: str | None = typer.Option(None, "--intensity-provider", help=PROVIDER_HELP),
+    renewable_share: float | None = typer.Option(
+        None, "--renewable-share",
+        help="Share 0-1 of energy covered by certificates (market-based figure only).",
+    ),
+    certificates_mwh: float | None = typer.Option(None, "--certificates-mwh", help=CERTS_HELP),
+    contract: float | None = typer.Option(None, "--contract-intensity", help=CONTRACT_HELP),
+    residual: float | None = typer.Option(None, "--residual-mix", help=RESIDUAL_HELP),
+    clean_profile: Path | None = typer.Option(None, "--clean-profile", help=PROFILE_HELP),
 ) -> None:
     """Measure the energy and emissions of any command; its exit code is passed through.
 
@@ -240,6 +333,8 @@ def run(
     exe = command[0]
     _check_command(exe)
     _check_carbon(zone, trace, pue, provider)
+    instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
+    profile = _profile(clean_profile)
     pre = None if no_store else _check_store(db)
     with _one_line_warnings():
         tracked = Run(
@@ -261,7 +356,7 @@ def run(
             if pre is not None:
                 pre.close()
         code = _run_job(JobGroup(command), tracked, exe)
-        written = _finish(tracked, code, json_out)
+        written = _finish(tracked, code, json_out, instruments, profile)
     # A --json file that could not be written fails a job that succeeded; a failed
     # job's own exit code passes through unchanged.
     raise typer.Exit(code if written or code != 0 else 2)
@@ -292,10 +387,22 @@ def _run_job(job: Any, tracked: Any, exe: str) -> int:
     return code
 
 
-def _finish(tracked: Any, code: int, json_out: Path | None) -> bool:
+def _finish(
+    tracked: Any, code: int, json_out: Path | None, instruments: Any = None,
+    profile: Any = None,
+) -> bool:
     """Report a finished job: the table on stderr, the --json file. Nothing here
     raises: a failure is one line on stderr. False when the --json file was not
-    written (the caller's exit code says so)."""
+    written (the caller's exit code says so). With market instruments or a clean-supply
+    profile, the Scope 2 figures follow (both always)."""
+    extra: dict[str, Any] = {}
+    extra_lines: list[str] = []
+    if (instruments is not None or profile is not None) and tracked.emissions is not None:
+        try:
+            kind = str(getattr(tracked.result, "kind", "") or "")
+            extra, extra_lines = _scope2(tracked.emissions, instruments, profile, kind)
+        except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
+            say("error", f"no market-based figure: {exc}")
     try:
         summary = tracked.summary() or (tracked.result.to_dict() if tracked.result else {})
         head = f"wattwise: {safe(tracked.name)}"
@@ -303,7 +410,7 @@ def _finish(tracked: Any, code: int, json_out: Path | None) -> bool:
             head += f" (run {tracked.run_id})"
         head += f", exit code {code}"
         err_console.print(energy_table(summary, title=head))
-        for line in emissions_lines(summary) + summary_lines(summary):
+        for line in emissions_lines(summary) + summary_lines(summary) + extra_lines:
             err_console.print(line, markup=False, highlight=False)
         err_console.file.flush()
     except OSError:  # stderr is a closed pipe (`... 2>&1 | head -1`): nobody to tell
@@ -317,7 +424,7 @@ def _finish(tracked: Any, code: int, json_out: Path | None) -> bool:
         from wattwise.records.export_json import strict_json
 
         try:
-            text, notes = strict_json(tracked.to_dict())
+            text, notes = strict_json({**tracked.to_dict(), **extra})
         except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
             say("error", f"cannot write --json file {json_out}: {exc}")
             return False
@@ -627,6 +734,10 @@ def report(
         1.0, "--share", help="Share of the device the run used, more than 0, at most 1."
     ),
     provider: str | None = typer.Option(None, "--intensity-provider", help=PROVIDER_HELP),
+    certificates_mwh: float | None = typer.Option(None, "--certificates-mwh", help=CERTS_HELP),
+    contract: float | None = typer.Option(None, "--contract-intensity", help=CONTRACT_HELP),
+    residual: float | None = typer.Option(None, "--residual-mix", help=RESIDUAL_HELP),
+    clean_profile: Path | None = typer.Option(None, "--clean-profile", help=PROFILE_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     html: Path | None = typer.Option(
@@ -642,8 +753,8 @@ def report(
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
 
     _check_carbon(zone, trace, pue, provider)
-    if renewable_share is not None and not 0 <= renewable_share <= 1:
-        die(f"--renewable-share must be between 0 and 1, got {renewable_share}")
+    instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
+    profile = _profile(clean_profile)
     # Below 1e-9 a share or a unit count is a typo, and dividing by it overflows.
     if not 1e-9 <= share <= 1:
         die(f"--share must be from 1e-09 to 1, got {share}")
@@ -678,13 +789,24 @@ def report(
             )
         # What the run was recorded with (without a summary: what it was started with),
         # unless an option overrides it (and a note says so).
+        market = instruments is not None or profile is not None
         pricing = reprice_options(
             rec.summary, zone=zone, intensity_trace=trace, pue=pue,
-            renewable_share=renewable_share, provider=provider, started=started_with(rec),
+            renewable_share=None if market else renewable_share, provider=provider,
+            started=started_with(rec),
         )
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
         if pricing.notes:
             em = dataclasses.replace(em, notes=tuple(dict.fromkeys((*pricing.notes, *em.notes))))
+        scope2: dict[str, Any] = {}
+        scope2_lines: list[str] = []
+        if market:
+            scope2, scope2_lines = _scope2_of_report(
+                em, instruments, profile, pricing.options.renewable_share,
+                str(summary.get("kind", "unknown")) if part is None else f"{part.kind}, partial")
+            # one market-based figure: the Scope 2 one (residual mix for the rest)
+            em = dataclasses.replace(em, market_g=None, market_low_g=None,
+                                     market_high_g=None, market_basis="")
         kind = summary.get("kind", "unknown") if part is None else part.kind
         out: dict[str, Any] = {
             "run": rec.id,
@@ -698,6 +820,7 @@ def report(
             "duration_s": rec.duration_s,
             "attribution": summary.get("attribution"),
             "emissions": {**em.to_dict(intervals=False), "fetched": fetched},
+            **scope2,
         }
         if zone is None and trace is None and provider is None:
             priced_on = _priced_on(rec.tags, em.source)
@@ -746,7 +869,7 @@ def report(
                                  "kind": kind if part is None else f"{kind}, partial"})
         if "priced_on" in out["emissions"]:
             lines.append(f"  priced on: {safe(out['emissions']['priced_on'], None)}")
-        for line in lines + attribution_lines(summary):
+        for line in lines + scope2_lines + attribution_lines(summary):
             console.print(line, markup=False, highlight=False)
         for n in em.notes:
             console.print(f"note: {safe(n, None)}", markup=False, highlight=False)

@@ -147,3 +147,90 @@ def _axis_label(study: Study) -> str:
     if name and name in unit:
         return unit
     return f"{name} ({unit})" if unit else name
+
+
+def _num(x: object) -> float | None:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    return float(x) if math.isfinite(x) else None
+
+
+def tune_layout(result: dict[str, object]) -> Figure:
+    """A tuning's settings laid out like the Pareto plot: x is p90 latency of one batch
+    (ms), y is energy per sample (J); the frontier is a line, the pick is ringed and a
+    latency bound is a dashed line. ``result`` is ``TuneResult.to_dict()`` (as stored).
+    """
+    raw = result.get("points")
+    points = [p for p in raw if isinstance(p, dict)] if isinstance(raw, list) else []
+    ok = [(p, _num(p.get("latency_p90_ms")), _num(p.get("energy_j_per_sample")))
+          for p in points if p.get("status") == "ok"]
+    ok = [(p, x, y) for p, x, y in ok if x is not None and y is not None and x > 0 and y > 0]
+    if not ok:
+        raise BadInput("nothing to plot: no setting was benchmarked successfully")
+
+    def label(p: dict[str, object]) -> str:
+        return f"threads={p.get('threads')} batch={p.get('batch_size')} {p.get('precision')}"
+
+    xs = [x for _, x, _ in ok if x is not None]
+    ys = [y for _, _, y in ok if y is not None]
+    bound = result.get("bound")
+    max_lat = _num(bound.get("max_latency_p90_ms")) if isinstance(bound, dict) else None
+    x_all = [*xs, *([max_lat] if max_lat is not None and max_lat > 0 else [])]
+    x_log, y_log = max(x_all) / min(x_all) > 10, max(ys) / min(ys) > 10
+    x_lo, x_hi = min(x_all) / 1.3, max(x_all) * 1.3
+    y_lo, y_hi = min(ys) / 1.3, max(ys) * 1.3
+    fx, _, _ = _scale(x_lo, x_hi, x_log, ML, W - MR)
+    fy, _, _ = _scale(y_lo, y_hi, y_log, H - MB, MT)
+    kinds = {str(p.get("kind")) for p, _, _ in ok}
+    kind = kinds.pop() if len(kinds) == 1 else "mixed"
+    name = str(result.get("name") or "tune")
+    fig = Figure(W, H, f"{name}: energy per sample vs p90 latency")
+    add = fig.items.append
+    add(Line(ML, H - MB, W - MR, H - MB))
+    add(Line(ML, MT, ML, H - MB))
+    add(Text((ML + W - MR) / 2, H - 15,
+             f"p90 latency of one batch (ms{', log scale' if x_log else ''}; measured)",
+             "middle"))
+    add(Text(18, (MT + H - MB) / 2,
+             f"energy per sample (J{', log scale' if y_log else ''}; {kind})", "middle",
+             rotate=-90))
+    add(Text(ML, 22, f"{name}: frontier", bold=True))
+    for tick in nice_ticks(x_lo, x_hi, x_log):
+        x = fx(tick)
+        add(Line(x, H - MB, x, H - MB + 4, cls="tick"))
+        add(Text(x, H - MB + 16, f"{tick:.3g}", "middle", cls="tick"))
+    for tick in nice_ticks(y_lo, y_hi, y_log):
+        y = fy(tick)
+        add(Line(ML - 4, y, ML, y, cls="tick"))
+        add(Line(ML, y, W - MR, y, "#eee", cls="grid"))
+        add(Text(ML - 6, y + 4, f"{tick:.3g}", "end", cls="tick"))
+    if max_lat is not None and max_lat > 0:
+        x = fx(max_lat)
+        add(Line(x, MT, x, H - MB, "#c33", "5,4", cls="floor"))
+        add(Text(x + 4, MT + 12, f"bound {max_lat:.4g} ms", fill="#c33"))
+    frontier = result.get("frontier")
+    on_front = {str(f) for f in frontier} if isinstance(frontier, list) else set()
+    line = sorted((x, y) for p, x, y in ok if label(p) in on_front and x and y)
+    if len(line) > 1:
+        add(Poly(tuple((fx(x), fy(y)) for x, y in line), "#1f77b4", cls="front"))
+    best = result.get("best")
+    placed: list[tuple[float, float, str]] = []
+    for p, x, y in ok:
+        if x is None or y is None:
+            continue
+        px, py, text = fx(x), fy(y), label(p)
+        add(Dot(px, py, 5, "#1f77b4" if text in on_front else "#999", cls="point",
+                label=text))
+        if best is not None and text == str(best):
+            add(Dot(px, py, 10, stroke="#2a2", cls="recommended", width=2))
+        placed.append((px, py, text))
+    failed = [p for p in points if p.get("status") != "ok"]
+    for i, p in enumerate(failed[:12]):
+        add(Text(W - MR + 4, MT + 16 * (i + 1), f"failed: {label(p)}"[:24], fill="#a00"))
+    taken = [t.box() for t in fig.items if isinstance(t, Text)]
+    order = sorted(placed, key=lambda q: (q[2] not in on_front, q[0]))
+    for text_item, leader in place_labels(order, (ML + 2, MT, W - 4, H - MB - 2), taken):
+        if leader is not None:
+            add(leader)
+        add(text_item)
+    return fig

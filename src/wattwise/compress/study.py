@@ -177,8 +177,15 @@ def run_study(
     sensors: Any = None,
     bench: Callable[..., Any] | None = None,
     progress: Callable[[str, str], None] | None = None,
+    db: Any = None,
+    max_loss: float | None = 1.0,
+    floor: float | None = None,
 ) -> Study:
     """Benchmark the baseline and each config's variant; failures are recorded, not raised.
+
+    With ``store``, each variant is kept as a benchmark run and the whole study as one
+    more run record (``store_study``: a ``compress-study`` window, with the floor and
+    recommendation of ``max_loss``/``floor``), in ``db`` (default: the user's).
 
     ``bench`` defaults to the harness's ``benchmark``; ``progress(label,
     stage)`` is called as each variant moves through compress, quality and
@@ -193,18 +200,25 @@ def run_study(
         raise BadInput(f"two configs share a label: {labels}")
     base_quality: float | None = None
     variants: list[Variant] = []
+    started = time.time()
+    options: dict[str, Any] = dict(warmup=warmup, repetitions=repetitions,
+                                   min_duration_s=min_duration_s, store=store, sensors=sensors)
+    if db is not None:
+        options["db"] = db
     for config in [None, *configs]:
         label = BASELINE if config is None else config.label
-        v = _one(task, config, label, base_quality, bench, progress, dict(
-            warmup=warmup, repetitions=repetitions, min_duration_s=min_duration_s,
-            store=store, sensors=sensors))
+        v = _one(task, config, label, base_quality, bench, progress, dict(options))
         if config is None and v.status == "ok":
             base_quality = v.quality
         variants.append(v)
     notes = []
     if base_quality is None:
         notes.append("the baseline failed: quality deltas and the floor are unavailable")
-    return Study(task.name, task.quality_name, task.quality_unit, tuple(variants), tuple(notes))
+    study = Study(task.name, task.quality_name, task.quality_unit, tuple(variants),
+                  tuple(notes))
+    if store:
+        store_study(study, started, db, max_loss, floor)
+    return study
 
 
 def _one(task: StudyTask, config: Config | None, label: str, base_quality: float | None,
@@ -266,3 +280,93 @@ def _one(task: StudyTask, config: Config | None, label: str, base_quality: float
     delta = None if base_quality is None else quality - base_quality
     return Variant(label, "ok", None, quality, delta, size, flops, compress_s, result,
                    flops_counter=counter, linear_flops=lin, detail=detail, runtime=runtime)
+
+
+#: Name of the stored window that carries a whole study (``Study.to_dict()``).
+STUDY_WINDOW = "compress-study"
+
+
+def study_from_dict(d: dict[str, Any]) -> Study:
+    """Rebuild a study from ``Study.to_dict()`` (a stored ``compress-study`` window);
+    ``KeyError``/``TypeError``/``ValueError`` where the dict is not one."""
+    from wattwise.bench.harness import BenchResult
+
+    def variant(v: dict[str, Any]) -> Variant:
+        bench = v.get("bench")
+        return Variant(
+            label=str(v["label"]), status=str(v["status"]), reason=v.get("reason"),
+            quality=_opt_float(v.get("quality")), quality_delta=_opt_float(v.get("quality_delta")),
+            size_bytes=v.get("size_bytes"), flops=v.get("flops"),
+            compress_s=_opt_float(v.get("compress_s")),
+            bench=BenchResult.from_dict(bench) if isinstance(bench, dict) else None,
+            flops_counter=v.get("flops_counter"), linear_flops=v.get("linear_flops"),
+            detail=v.get("detail"), runtime=v.get("runtime"),
+        )
+
+    return Study(str(d["task"]), str(d["quality_name"]), str(d["quality_unit"]),
+                 tuple(variant(v) for v in d["variants"]),
+                 tuple(str(n) for n in d.get("notes", ())))
+
+
+def _opt_float(x: Any) -> float | None:
+    if x is None:
+        return None
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise TypeError(f"not a number: {x!r:.40}")
+    return float(x)
+
+
+def store_summary_record(
+    name: str, tags: dict[str, str], window: str, payload_key: str, payload: dict[str, Any],
+    results: Sequence[Any], started_unix_s: float, db: Any = None,
+) -> int:
+    """Keep a whole study (or tuning) as one run record with one window holding it.
+
+    Each variant is already its own benchmark run (tagged ``bench``); this record
+    ties them together so the dashboard can draw the front. The window's energy is
+    the sum of the variants' timed repetitions (warm-up, compression and quality
+    checks are not counted), said in its ``energy_note``.
+    """
+    from wattwise.measure.host import host_info, versions
+    from wattwise.measure.results import combined_kind
+    from wattwise.records.store import Store
+
+    ended = time.time()
+    energy = low = high = 0.0
+    for r in results:
+        n = r.samples_per_rep * r.repetitions
+        mean = r.energy_j_per_sample.mean
+        if math.isfinite(mean):
+            energy += mean * n
+            low += (r.energy_low_j_per_sample if r.energy_low_j_per_sample is not None
+                    else mean) * n
+            high += (r.energy_high_j_per_sample if r.energy_high_j_per_sample is not None
+                     else mean) * n
+    store = Store(db)
+    try:
+        run_id = store.create_run(name=name, started_unix_s=started_unix_s, host=host_info(),
+                                  hardware={}, sensors=[], versions=versions(), tags=tags)
+        store.add_window(run_id, {
+            "name": window, "start_unix_s": started_unix_s, "end_unix_s": ended,
+            "duration_s": max(0.0, ended - started_unix_s), "energy_j": energy,
+            "low_j": low, "high_j": high,
+            "kind": combined_kind(r.kind for r in results),
+            "energy_note": "sum of the variants' timed repetitions; warm-up, "
+                           "compression and quality checks not counted",
+            "run_ids": [r.run_id for r in results if r.run_id is not None],
+            payload_key: payload,
+        })
+        store.finish_run(run_id, ended_unix_s=ended, status="finished")
+    finally:
+        store.close()
+    return run_id
+
+
+def store_study(study: Study, started_unix_s: float, db: Any = None,
+                max_loss: float | None = 1.0, floor: float | None = None) -> int:
+    """Keep ``study`` as a run record ``compress:TASK`` (tagged ``compress``) with a
+    ``compress-study`` window; returns its run id."""
+    return store_summary_record(
+        f"compress:{study.task}", {"compress": study.task}, STUDY_WINDOW, "study",
+        study.to_dict(max_loss, floor),
+        [v.bench for v in study.variants if v.bench is not None], started_unix_s, db)

@@ -18,7 +18,7 @@ import numpy as np
 
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
-from wattwise.schedule.executors import ExecResult, LocalExecutor
+from wattwise.schedule.executors import ExecResult, LocalExecutor, usual_intensity
 from wattwise.schedule.planner import Assignment, Grid, best_window
 
 if TYPE_CHECKING:
@@ -200,9 +200,7 @@ def run_outcome(assignment: Assignment, result: ExecResult, usual_from: str) -> 
     raw = s.get("emissions")
     e: dict[str, Any] = raw if isinstance(raw, dict) else {}
     job = assignment.job
-    usual = None
-    if job.power_w > 0 and job.duration_s > 0:
-        usual = _real(assignment.baseline_g * 3.6e6 / (job.power_w * job.duration_s))
+    usual = usual_intensity(assignment)
     domains = [d for d in s.get("domains") or [] if isinstance(d, dict)
                and d.get("in_total", True)]
     sources = tuple(f"{d.get('domain', '?')}: {d.get('source', '?')}" for d in domains)

@@ -14,6 +14,7 @@ Clock and sleep are injectable so the waiting can be replayed fast in tests.
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import subprocess
@@ -120,6 +121,16 @@ def planned_intensity(assignment: Assignment) -> float | None:
     return assignment.expected_g * 3.6e6 / (p * run_s)
 
 
+def usual_intensity(assignment: Assignment) -> float | None:
+    """The forecast's mean g/kWh at the usual time (the plan's baseline), or None for a
+    job drawing 0 W: what the saving of a run the plan started is measured against."""
+    job = assignment.job
+    if not (job.power_w > 0 and job.duration_s > 0):
+        return None
+    usual = assignment.baseline_g * 3.6e6 / (job.power_w * job.duration_s)
+    return usual if math.isfinite(usual) else None
+
+
 def realised_intensity(summary: dict[str, Any] | None) -> float | None:
     """The mean g/kWh a run's record was priced at, or None when it has no emissions."""
     e = (summary or {}).get("emissions")
@@ -208,6 +219,9 @@ class LocalExecutor(Executor):
                     "priced_on": self.priced_on}
             if planned is not None:
                 tags["planned_g_per_kwh"] = f"{planned:.1f}"
+            usual = usual_intensity(assignment)
+            if usual is not None:
+                tags["usual_g_per_kwh"] = f"{usual:.1f}"
             if self.node:
                 tags["node_type"] = self.node
             tracked = Run(assignment.job.name, interval_s=self.interval_s, db=self.db,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -23,6 +25,9 @@ from wattwise.records.database import ReadOnlyDatabase
 
 #: Sort keys of the runs list.
 SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
+#: Most runs a name filter may match for the page to be sorted by start from SQLite
+#: while the index is being built (each is one lookup by id).
+_SQL_MATCHES = 5000
 #: Statuses as stored; ``lost`` is a ``running`` run whose process is gone.
 STORED_STATUSES = ("running", "finished", "failed", "interrupted")
 
@@ -30,7 +35,8 @@ STORED_STATUSES = ("running", "finished", "failed", "interrupted")
 _ENTRY = (
     "id, status, name, started_unix_s, coalesce(ended_unix_s, heartbeat_unix_s),"
     " summary_json ->> '$.kind', summary_json ->> '$.energy_j',"
-    " summary_json ->> '$.emissions.emissions_g', summary_json ->> '$.duration_s'"
+    " summary_json ->> '$.emissions.emissions_g', summary_json ->> '$.duration_s',"
+    " tags_json ->> '$.planned_start_unix_s' IS NOT NULL"
 )
 _ROW = (
     "id, name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname,"
@@ -59,6 +65,8 @@ class Entry:
     emissions_g: float | None
     #: ``name.casefold()``, kept so a filter does not fold 100,000 names per request.
     folded: str = ""
+    #: Started by a plan (``plan --run``, ``defer``): tagged ``planned_start_unix_s``.
+    planned: bool = False
 
     def key(self, sort: str) -> Any:
         """The value ``sort`` orders by; None sorts last either way."""
@@ -75,6 +83,27 @@ class Entry:
         if sort == "emissions":
             return self.emissions_g
         return 0  # "id": the tie-break alone
+
+
+#: The ``Entry`` field each sort orders by (as ``Entry.key``).
+_SORT_FIELDS = {"started": "started_unix_s", "name": "folded", "status": "status",
+                "duration": "duration_s", "energy": "energy_j", "emissions": "emissions_g"}
+
+
+def _name_scan(q: str) -> tuple[str, tuple[Any, ...]]:
+    """The names a filter ``q`` may match, read through the covering index ``runs_name``.
+
+    For an ASCII ``q``, SQLite narrows them first: ``LIKE`` folds ASCII letters as
+    ``casefold`` does, and every name with a character beyond ASCII (more bytes than
+    characters) is kept for Python to fold (``ß`` folds to ``ss``); the caller then
+    matches exactly.
+    """
+    if not q or not q.isascii():
+        return "SELECT id, name FROM runs INDEXED BY runs_name", ()
+    like = "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
+    rid = int(q) if q.isdigit() and len(q) <= 18 else -1
+    return ("SELECT id, name FROM runs INDEXED BY runs_name WHERE name LIKE ? ESCAPE '\\'"
+            " OR length(name) != length(CAST(name AS BLOB)) OR id = ?", (like, rid))
 
 
 def _real(value: Any) -> float | None:
@@ -128,6 +157,9 @@ class Reads:
         self._buckets: dict[tuple[int, float, float, int], list[sqlite3.Row]] = {}
         self._seen_id = 0
         self._lock = threading.RLock()
+        #: Set once the index holds every run: until then, the pages SQLite can answer
+        #: from its own indexes are answered that way (``_page_from_sql``).
+        self._built = threading.Event()
 
     def close(self) -> None:
         self._db.close()
@@ -148,6 +180,21 @@ class Reads:
     # that has ended does not change again, so each request reads only new runs and
     # those still running, by rowid. Filtering, counting and sorting 100,000 runs in
     # SQLite would scan the table (and parse every summary's JSON) on every request.
+    #
+    # Building it reads the whole table once (seconds for 100,000 runs), so the server
+    # builds it in the background at start-up (``warm``). Until it is complete, a page
+    # in start, id or name order, filtered by name or id at most, is answered from
+    # SQLite's own indexes (``runs_started``, ``runs_name``: the database is opened
+    # read-only, so the server creates none); other pages wait for the index.
+
+    def warm(self) -> None:
+        """Build the index, every sort order and the metrics' sums now."""
+        self.index()
+        for sort in SORTS:
+            self._order(sort)
+        self.status_counts()
+        self.totals_by_kind()
+        self.planned_ids()
 
     def index(self) -> dict[int, Entry]:
         """Every run by id, brought up to date."""
@@ -170,7 +217,8 @@ class Reads:
                 duration = (measured if measured is not None and measured >= 0
                             else None if last is None else max(0.0, last - started))
                 entry = Entry(str(r[1]), name, started, duration,
-                              _str(r[5]), _real(r[6]), _real(r[7]), name.casefold())
+                              _str(r[5]), _real(r[6]), _real(r[7]), name.casefold(),
+                              bool(r[9]))
                 self._seen_id = max(self._seen_id, rid)
                 if self._entries.get(rid) != entry:
                     self._entries[rid] = entry
@@ -182,6 +230,7 @@ class Reads:
             if changed:
                 self._orders.clear()
                 self._sums.clear()
+            self._built.set()
             return self._entries
 
     def _order(self, sort: str) -> tuple[list[int], list[int]]:
@@ -190,7 +239,12 @@ class Reads:
         entries = self.index()
         with self._lock:
             if sort not in self._orders:
-                keyed = [(e.key(sort), rid) for rid, e in entries.items()]
+                field = _SORT_FIELDS.get(sort)
+                if field is None:  # "id": the tie-break alone
+                    keyed = [(0, rid) for rid in entries]
+                else:
+                    get = operator.attrgetter(field)
+                    keyed = [(get(e), rid) for rid, e in entries.items()]
                 valued = sorted((k, rid) for k, rid in keyed if k is not None)
                 missing = sorted(rid for k, rid in keyed if k is None)
                 self._orders[sort] = ([rid for _, rid in valued], missing)
@@ -199,6 +253,10 @@ class Reads:
     def runs_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int]:
         """The rows of one page and how many runs match in all."""
         query.check()
+        if not self._built.is_set():
+            page = self._page_from_sql(query)
+            if page is not None:
+                return page
         valued, missing = self._order(query.sort)
         entries = self._entries
         ordered: Iterable[int] = (
@@ -209,10 +267,71 @@ class Reads:
         else:
             matching = list(ordered)
         ids = matching[query.offset : query.offset + query.limit]
+        return self._rows_of(ids), len(matching)
+
+    def _page_from_sql(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
+        """The page as the index would give it, read through SQLite's indexes alone; None
+        where that would scan the table (a status filter, a sort by a summary figure) or
+        a name filter matches too many runs to sort by start (``_SQL_MATCHES``)."""
+        if query.status or query.sort not in ("started", "id", "name"):
+            return None
+        q = query.q.strip()
+        order = "DESC" if query.desc else "ASC"
+        if not q and query.sort == "started":
+            ids = [int(r[0]) for r in self.rows(
+                f"SELECT id FROM runs ORDER BY started_unix_s {order}, id {order}"
+                " LIMIT ? OFFSET ?", (query.limit, query.offset))]
+            total = int(self.rows("SELECT count(*) FROM runs")[0][0])
+        elif not q and query.sort == "id":
+            ids = [int(r[0]) for r in self.rows(
+                f"SELECT id FROM runs ORDER BY id {order} LIMIT ? OFFSET ?",
+                (query.limit, query.offset))]
+            total = int(self.rows("SELECT count(*) FROM runs")[0][0])
+        else:
+            # every name through the covering index (no summary is read), matched and
+            # folded as the index does
+            folded = q.casefold()
+            named = [(str(r[1]).casefold(), int(r[0])) for r in self.rows(*_name_scan(q))]
+            if q:
+                named = [(f, rid) for f, rid in named
+                         if folded in f or (q.isdigit() and str(rid) == q)]
+            if query.sort == "name":
+                named.sort(reverse=query.desc)
+                matching = [rid for _, rid in named]
+            elif query.sort == "id":
+                matching = sorted((rid for _, rid in named), reverse=query.desc)
+            else:
+                if len(named) > _SQL_MATCHES:
+                    return None
+                matching = self._by_start([rid for _, rid in named], query.desc)
+            ids, total = matching[query.offset : query.offset + query.limit], len(matching)
+        return self._rows_of(ids), total
+
+    def _by_start(self, ids: list[int], desc: bool) -> list[int]:
+        keyed: list[tuple[float, int]] = []
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            keyed += [(_real(r[1]) or 0.0, int(r[0])) for r in self.rows(
+                "SELECT id, started_unix_s FROM runs WHERE id IN"
+                f" ({', '.join('?' * len(chunk))})", chunk)]
+        keyed.sort(reverse=desc)
+        return [rid for _, rid in keyed]
+
+    def _rows_of(self, ids: list[int]) -> list[sqlite3.Row]:
         by_id = {int(r["id"]): r for r in self.rows(
             f"SELECT {_ROW} FROM runs WHERE id IN ({', '.join('?' * len(ids))})", ids)} \
             if ids else {}
-        return [by_id[i] for i in ids if i in by_id], len(matching)
+        return [by_id[i] for i in ids if i in by_id]
+
+    def planned_ids(self) -> list[int]:
+        """Ids of the runs a plan started, newest first (from the index)."""
+        entries = self.index()
+        with self._lock:
+            if "planned" not in self._sums:
+                self._sums["planned"] = sorted(
+                    (rid for rid, e in entries.items() if e.planned),
+                    key=lambda i: (entries[i].started_unix_s, i), reverse=True)
+            return list(self._sums["planned"])
 
     def status_counts(self) -> dict[str, int]:
         """How many runs are stored with each status."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Query, Request
+from fastapi import Path as Path_
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +21,7 @@ from wattwise._paths import default_db_path
 from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.records.rows import text as _storable
 from wattwise.records.store import Store
+from wattwise.server import results
 from wattwise.server._guard import TOKEN_PATTERN, Guard
 from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
@@ -143,13 +145,15 @@ class _Runs:
         return store
 
     def warm(self) -> None:
-        """Build the runs index now; a database that cannot be read yet says so later."""
+        """Build the runs index and its sort orders now (requests meanwhile are answered
+        from SQLite where it can, ``Reads.runs_page``); a database that cannot be read
+        yet says so later."""
         self.enter()
         try:
             with contextlib.suppress(WattwiseError):
                 reads = self.reads()
                 if reads is not None:
-                    reads.index()
+                    reads.warm()
         finally:
             self.leave()
 
@@ -213,7 +217,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Index the runs before the first visit asks (seconds for 100,000 runs).
+        # Index the runs before the first visit asks (seconds for 100,000 runs); until
+        # then the runs list answers what it can from SQLite's own indexes.
         warm = threading.Thread(target=runs_db.warm, name="wattwise-dashboard-index",
                                 daemon=True)
         warm.start()
@@ -297,6 +302,60 @@ def create_app(
     @app.get("/api/runs/{ref}/timeline", responses={404: _error("no such run")})
     def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000)) -> dict[str, Any]:
         return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads())
+
+    @app.get("/api/bench", responses={404: _error("not found")})
+    def bench(task: str = Query("", max_length=200, description="only this task")
+              ) -> dict[str, Any]:
+        """The benchmark leaderboard: latest result per name, by comparable group."""
+        return results.bench_payload(runs_db.reads(), task)
+
+    @app.get("/api/compress")
+    def studies() -> dict[str, Any]:
+        """Stored compression studies and tunings, newest first."""
+        return results.studies_payload(runs_db.reads())
+
+    @app.get("/api/compress/{run_id}", responses={404: _error("no such study")})
+    def study(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
+        """One compression study: variants, front, recommendation."""
+        return results.study_payload(runs_db.reads(), run_id)
+
+    @app.get("/api/compress/{run_id}/front.svg", response_class=Response,
+             responses={200: {"content": {"image/svg+xml": {}}},
+                        404: _error("no such study")})
+    def study_front(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> Response:
+        return Response(results.study_svg(runs_db.reads(), run_id),
+                        media_type="image/svg+xml")
+
+    @app.get("/api/tune/{run_id}", responses={404: _error("no such tuning")})
+    def tuning(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
+        """One tuning: settings, frontier, bound and pick."""
+        return results.tune_payload(runs_db.reads(), run_id)
+
+    @app.get("/api/tune/{run_id}/frontier.svg", response_class=Response,
+             responses={200: {"content": {"image/svg+xml": {}}},
+                        404: _error("no such tuning")})
+    def tuning_frontier(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> Response:
+        return Response(results.tune_svg(runs_db.reads(), run_id),
+                        media_type="image/svg+xml")
+
+    @app.get("/api/plans")
+    def plan_runs(limit: int = Query(100, ge=1, le=500),
+              offset: int = Query(0, ge=0, le=10**9)) -> dict[str, Any]:
+        """Runs a plan started, against their forecast."""
+        return results.plans_payload(runs_db.reads(), limit, offset)
+
+    @app.get("/api/plans/{ref}", responses={404: _error("no such run")})
+    def plan_run(ref: str) -> dict[str, Any]:
+        """One plan's run against its forecast, with the intensity it was priced at."""
+        store = runs_db.require()
+        record = store.get_run(ref).to_dict()
+        out = results.plan_figures(record)
+        if out["planned_start_unix_s"] is None:
+            raise BadInput(f"run {record.get('id')} was not started by a plan")
+        line = timeline_payload(store, int(record["id"]), 300, reads=runs_db.reads())
+        out["intensity"] = line["intensity"]
+        out["emissions"] = line["emissions"]
+        return out
 
     @app.get(
         "/metrics",

@@ -1,0 +1,323 @@
+"""Market-based Scope 2 figure beside the location-based one (GHG Protocol Scope 2 guidance).
+
+The location-based figure prices the energy at the grid's intensity when it was
+used. The market-based figure prices it by the instruments the buyer holds, in
+the guidance's order: energy covered by certificates (RECs, GOs) or a stated
+renewable share at the certificates' intensity (0 g/kWh for renewables); the
+rest at a supplier or contract intensity where one is stated, else at the
+zone's residual mix (the AIB European residual mixes, shipped), else at the
+location-based intensity, said as a fallback. Both figures are always returned
+together, never one instead of the other.
+
+Energy counted is the facility's (IT energy × PUE): what the site buys.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from wattwise.errors import BadInput
+
+#: Said wherever certificates or a renewable share lower the market-based figure.
+ANNUAL_CERTIFICATES_NOTE = (
+    "annual certificates (RECs/GOs) change the market-based figure only: they do not change "
+    "the grid's hourly emissions while the run drew power (see the location-based figure, or "
+    "hourly matching for a 24/7 clean-supply profile)"
+)
+
+
+@dataclass(frozen=True)
+class ResidualMix:
+    """One zone's residual mix: intensity of the energy not tracked by certificates."""
+
+    zone: str
+    year: int
+    g_per_kwh: float
+    basis: str
+    source: str
+    provenance: str
+
+    def describe(self) -> str:
+        said = self.provenance.split(":", 1)[0]  # "not verified", "verified from ..."
+        return (f"residual mix {self.zone} {self.year}: {self.g_per_kwh:g} gCO2/kWh, "
+                f"{self.source}, {self.basis}; {said}")
+
+
+@functools.cache
+def residual_table() -> dict[str, ResidualMix | str]:
+    """Zone -> its residual mix, or the reason none applies (shipped ``residual_mix.csv``)."""
+    from wattwise._datafiles import read_table
+
+    out: dict[str, ResidualMix | str] = {}
+    for r in read_table("residual_mix.csv"):
+        zone = r["zone"].strip()
+        text = r["residual_g_per_kwh"].strip()
+        if not text:
+            out[zone] = f"{r['source']}: {r['note']}"
+            continue
+        out[zone] = ResidualMix(zone, int(r["year"]), float(text), r["basis"], r["source"],
+                                r["provenance"])
+    return out
+
+
+def residual_mix(zone: str) -> ResidualMix:
+    """The shipped residual mix of ``zone`` (a country code; DEU and names resolve), or
+    BadInput naming why there is none."""
+    from wattwise.carbon.zones import get_zone
+
+    name = get_zone(zone).name
+    table = residual_table()
+    key = "GR" if name == "EL" else name
+    got = table.get(key) or table.get(key.split("-", 1)[0])
+    if got is None:
+        raise BadInput(f"no residual mix shipped for zone {name} (shipped: AIB 2023 for "
+                       f"{', '.join(sorted(k for k, v in table.items() if not isinstance(v, str)))}"
+                       "); give the factor with --residual-mix G_PER_KWH")
+    if isinstance(got, str):
+        raise BadInput(f"no residual mix for zone {name}: {got}; give the supplier's factor "
+                       "with --contract-intensity")
+    return got
+
+
+@dataclass(frozen=True)
+class MarketInstruments:
+    """What the buyer holds, as the user states it. Every field may be unset.
+
+    ``certificates_mwh`` are certificates retired for this energy (at most the
+    facility energy); ``renewable_share`` the share of the energy they cover,
+    as an alternative (0-1). ``certificate_g_per_kwh`` the certificates' own
+    intensity (0 for renewables). ``contract_g_per_kwh`` a supplier's or
+    contract's intensity for the uncovered energy; else ``residual_g_per_kwh``,
+    or the zone's shipped residual mix with ``use_residual_mix``.
+    """
+
+    certificates_mwh: float | None = None
+    renewable_share: float | None = None
+    certificate_g_per_kwh: float = 0.0
+    contract_g_per_kwh: float | None = None
+    contract_source: str = "stated by the user"
+    residual_g_per_kwh: float | None = None
+    residual_source: str = "stated by the user"
+    use_residual_mix: bool = True
+
+    def __post_init__(self) -> None:
+        def check(name: str, v: float | None, upper: float = math.inf) -> None:
+            if v is None:
+                return
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
+                    math.isfinite(v) and 0 <= v <= upper):
+                top = "1" if upper == 1 else "a finite number"
+                raise BadInput(f"{name} must be from 0 to {top}, got {v!r}")
+
+        check("renewable share", self.renewable_share, 1.0)
+        check("certificates (MWh)", self.certificates_mwh)
+        check("certificate intensity (g/kWh)", self.certificate_g_per_kwh)
+        check("contract intensity (g/kWh)", self.contract_g_per_kwh)
+        check("residual-mix intensity (g/kWh)", self.residual_g_per_kwh)
+        if self.certificates_mwh is not None and self.renewable_share is not None:
+            raise BadInput("give certificates in MWh or a renewable share, not both")
+
+    @property
+    def any(self) -> bool:
+        return (self.certificates_mwh is not None or self.renewable_share is not None
+                or self.contract_g_per_kwh is not None or self.residual_g_per_kwh is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DualFigure:
+    """Location-based and market-based emissions of the same energy, side by side."""
+
+    facility_energy_kwh: float
+    location_g: float
+    location_low_g: float
+    location_high_g: float
+    location_basis: str
+    market_g: float
+    market_low_g: float
+    market_high_g: float
+    covered_kwh: float
+    covered_share: float
+    certificate_g_per_kwh: float
+    uncovered_kwh: float
+    uncovered_g_per_kwh: float | None
+    uncovered_basis: str
+    uncovered_source: str
+    notes: tuple[str, ...] = ()
+    method: str = "GHG Protocol Scope 2: location-based and market-based, both reported"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["notes"] = list(self.notes)
+        return d
+
+    def lines(self, energy_kind: str = "") -> list[str]:
+        """The two figures in words, for a terminal; ``energy_kind`` says whether the
+        energy was measured or estimated."""
+        of = f", from {energy_kind} energy" if energy_kind else ""
+        out = [
+            f"  location-based: {self.location_g:.4g} gCO2eq ({self.location_low_g:.4g}-"
+            f"{self.location_high_g:.4g}{of}); {self.location_basis}",
+            f"  market-based:   {self.market_g:.4g} gCO2eq ({self.market_low_g:.4g}-"
+            f"{self.market_high_g:.4g}{of}); " + (
+                f"{self.covered_kwh:.6g} kWh ({self.covered_share:.1%}) covered by "
+                f"certificates at {self.certificate_g_per_kwh:g} g/kWh, "
+                if self.covered_share > 0 else "no certificates, ")
+            + f"{self.uncovered_kwh:.6g} kWh at {self.uncovered_basis} ({self.uncovered_source})",
+        ]
+        out += [f"  note: {n}" for n in self.notes]
+        return out
+
+
+def dual_figure(emissions: Any, instruments: MarketInstruments,
+                zone: str | None = None) -> DualFigure:
+    """Location- and market-based figures of ``emissions`` (a ``carbon.emissions.Emissions``).
+
+    The covered share s is ``certificates_mwh × 1000 / facility kWh`` or the stated
+    share. Market g = Σ over intervals of facility kWh × (s × c + (1 − s) × u), with c
+    the certificates' intensity and u the contract intensity, else the residual mix,
+    else the interval's location-based intensity. Ranges follow the energy's.
+    """
+    pue = float(emissions.pue)
+    facility = float(emissions.facility_energy_kwh)
+    notes: list[str] = []
+    if instruments.certificates_mwh is not None:
+        covered = instruments.certificates_mwh * 1000.0
+        if covered > facility * (1 + 1e-9):
+            raise BadInput(
+                f"certificates of {instruments.certificates_mwh:g} MWh exceed the energy they "
+                f"would cover ({facility / 1000:.6g} MWh, IT energy × PUE {pue:g})")
+        share = min(1.0, covered / facility) if facility > 0 else 0.0
+    else:
+        share = instruments.renewable_share or 0.0
+    zone_name = zone or str(emissions.zone)
+    rest: float | None
+    if instruments.contract_g_per_kwh is not None:
+        rest = instruments.contract_g_per_kwh
+        basis = f"the contract intensity {rest:g} g/kWh"
+        src = instruments.contract_source
+    elif instruments.residual_g_per_kwh is not None:
+        rest = instruments.residual_g_per_kwh
+        basis = f"the residual mix {rest:g} g/kWh"
+        src = instruments.residual_source
+    else:
+        rest, basis, src = None, "the location-based intensity of each interval", ""
+        if instruments.use_residual_mix:
+            try:
+                mix = residual_mix(zone_name)
+            except BadInput as exc:
+                notes.append(f"{exc}: the uncovered energy is priced at the location-based "
+                             "intensity instead (the guidance's last resort)")
+                src = emissions.source
+            else:
+                rest, src = mix.g_per_kwh, mix.describe()
+                basis = f"the residual mix {rest:g} g/kWh"
+        else:
+            src = emissions.source
+    if share > 0:
+        notes.append(ANNUAL_CERTIFICATES_NOTE)
+
+    def total(which: str) -> float:
+        g = 0.0
+        for iv in emissions.intervals:
+            kwh = {"mid": iv.energy_kwh, "low": iv.energy_low_kwh,
+                   "high": iv.energy_high_kwh}[which] * pue
+            u = iv.intensity_g_per_kwh if rest is None else rest
+            g += kwh * (share * instruments.certificate_g_per_kwh + (1.0 - share) * u)
+        return g
+
+    return DualFigure(
+        facility_energy_kwh=facility,
+        location_g=float(emissions.emissions_g),
+        location_low_g=float(emissions.low_g),
+        location_high_g=float(emissions.high_g),
+        location_basis=f"{emissions.zone} grid at the time of use ({emissions.source}, "
+                       f"{emissions.kind}), PUE {pue:g}",
+        market_g=total("mid"),
+        market_low_g=total("low"),
+        market_high_g=total("high"),
+        covered_kwh=facility * share,
+        covered_share=share,
+        certificate_g_per_kwh=instruments.certificate_g_per_kwh,
+        uncovered_kwh=facility * (1.0 - share),
+        uncovered_g_per_kwh=rest,
+        uncovered_basis=basis,
+        uncovered_source=src,
+        notes=tuple(notes),
+    )
+
+
+@dataclass(frozen=True)
+class Scope2Report:
+    """A recorded run priced both ways, and hour by hour where a profile is given."""
+
+    run_id: int
+    emissions: Any
+    dual: DualFigure
+    hourly: Any = None
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "location": self.emissions.to_dict(intervals=False),
+            "scope2": self.dual.to_dict(),
+            "hourly_matching": None if self.hourly is None else self.hourly.to_dict(),
+            "notes": list(self.notes),
+        }
+
+
+def price_recorded(
+    store: Any,
+    ref: str | int,
+    instruments: MarketInstruments | None = None,
+    *,
+    profile: Any = None,
+    zone: str | None = None,
+    intensity_trace: Any = None,
+    pue: float | None = None,
+) -> Scope2Report:
+    """Price run ``ref`` of ``store`` (a ``wattwise.records.store.Store``) as ``wattwise report``
+    does (its samples inside its window, scaled to its exact energy, at the intensity
+    it was recorded with unless overridden), then add the market-based figure and,
+    with ``profile`` (a ``matching.SupplyProfile``), hourly matching."""
+    from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
+    from wattwise.carbon.partial import partial_energy_of, partial_intervals
+    from wattwise.carbon.repricing import reprice_options, started_with
+
+    rec = store.get_run(ref)
+    samples = store.samples(rec.id)
+    summary = rec.summary if isinstance(rec.summary, dict) else None
+    part = None if summary is not None else partial_energy_of(rec, samples)
+    if summary is None:
+        if part is None:
+            raise BadInput(f"run {rec.id} has no summary and no counted samples to price")
+        intervals = partial_intervals(rec, samples, part)
+    else:
+        domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
+        in_total = {d["name"] for d in domains if d.get("in_total", True)}
+        t0, t1 = _finite(summary.get("start_unix_s")), _finite(summary.get("end_unix_s"))
+        if t0 is None or t1 is None or t1 < t0:
+            t0, t1 = float(rec.started_unix_s), None
+        intervals = intervals_from_samples(samples, in_total, t0,
+                                           scale_to_j=summary.get("energy_j"), end_unix_s=t1)
+    pricing = reprice_options(rec.summary, zone=zone, intensity_trace=intensity_trace,
+                              pue=pue, started=started_with(rec))
+    em, _ = emissions_and_fetched(intervals, pricing.options, pricing.source)
+    dual = dual_figure(em, instruments or MarketInstruments())
+    hourly = None
+    if profile is not None:
+        from wattwise.carbon.matching import match_hourly
+
+        hourly = match_hourly(em, profile)
+    return Scope2Report(int(rec.id), em, dual, hourly, tuple(pricing.notes))
+
+
+def _finite(value: Any) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None

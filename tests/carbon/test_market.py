@@ -1,0 +1,181 @@
+"""One recorded run priced four ways, each checked against a hand computation from its
+samples: location-based, certificates covering half, a contract intensity, an hourly PPA."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.hourly_trace import write_hourly_trace
+from wattwise.carbon.market import (
+    ANNUAL_CERTIFICATES_NOTE,
+    MarketInstruments,
+    dual_figure,
+    price_recorded,
+    residual_mix,
+)
+from wattwise.carbon.matching import parse_profile
+from wattwise.errors import BadInput
+from wattwise.records.store import SampleRow, Store
+
+#: 2020-06-01 10:30 UTC: the run spans three hours of the trace (10:30 to 12:30).
+START = datetime(2020, 6, 1, 10, 30, tzinfo=timezone.utc).timestamp()
+HOUR0 = START - 1800
+STEP_S = 600.0
+POWERS_W = [100.0 + 10.0 * k for k in range(1, 13)]  # 12 samples of 10 minutes
+INTENSITY = [300.0, 500.0, 200.0]  # 10:00, 11:00, 12:00
+PUE = 1.2
+RESIDUAL_DE = 719.90  # AIB 2023, shipped in residual_mix.csv
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def _hour(t_end: float) -> int:
+    """The trace hour a sample ending at ``t_end`` lies in (samples never cross hours)."""
+    return int((t_end - STEP_S - HOUR0) // 3600)
+
+
+def _samples() -> list[tuple[float, float]]:
+    """(end time, energy J) of each sample."""
+    return [(START + STEP_S * (k + 1), p * STEP_S) for k, p in enumerate(POWERS_W)]
+
+
+def _record(tmp_path: Path) -> tuple[Store, int, Path]:
+    trace = write_hourly_trace(tmp_path / "de.csv", HOUR0, INTENSITY)
+    store = Store(tmp_path / "runs.db")
+    rid = store.create_run(
+        name="job", started_unix_s=START, host={}, hardware={},
+        sensors=[{"name": "rapl", "domains": [
+            {"name": "cpu:package-0", "kind": "measured", "in_total": True}]}],
+        versions={"wattwise": "test"},
+    )
+    store.add_samples(rid, [SampleRow(t, "cpu:package-0", e, e / STEP_S, e, e)
+                            for t, e in _samples()])
+    total = sum(e for _, e in _samples())
+    end = START + STEP_S * len(POWERS_W)
+    store.finish_run(rid, ended_unix_s=end, status="finished", summary={
+        "energy_j": total, "low_j": total, "high_j": total, "kind": "measured",
+        "start_unix_s": START, "end_unix_s": end,
+        "carbon_options": {"zone": "DE", "intensity_trace": str(trace), "pue": PUE},
+    })
+    return store, rid, trace
+
+
+def _hand_location() -> tuple[float, float, list[float]]:
+    """Facility kWh, location-based grams and the facility kWh of each hour."""
+    per_hour = [0.0, 0.0, 0.0]
+    grams = 0.0
+    for t, e in _samples():
+        kwh = e / 3.6e6 * PUE
+        per_hour[_hour(t)] += kwh
+        grams += kwh * INTENSITY[_hour(t)]
+    return sum(per_hour), grams, per_hour
+
+
+def test_location_based_is_energy_times_the_intensity_of_its_hour(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    kwh, grams, _ = _hand_location()
+    got = price_recorded(store, rid)
+    assert got.dual.facility_energy_kwh == pytest.approx(kwh, rel=1e-9)
+    assert got.dual.location_g == pytest.approx(grams, rel=1e-9)
+    assert got.emissions.emissions_g == pytest.approx(grams, rel=1e-9)
+    # no instrument: the market-based figure is the residual mix for all of it
+    assert got.dual.market_g == pytest.approx(kwh * RESIDUAL_DE, rel=1e-9)
+
+
+def test_certificates_covering_half_price_the_rest_at_the_residual_mix(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    kwh, grams, _ = _hand_location()
+    got = price_recorded(store, rid, MarketInstruments(certificates_mwh=kwh / 2 / 1000))
+    assert got.dual.covered_share == pytest.approx(0.5, rel=1e-9)
+    assert got.dual.market_g == pytest.approx(kwh / 2 * RESIDUAL_DE, rel=1e-9)
+    assert got.dual.location_g == pytest.approx(grams, rel=1e-9)  # never replaced
+    assert ANNUAL_CERTIFICATES_NOTE in got.dual.notes
+    assert "AIB" in got.dual.uncovered_source
+
+
+def test_a_contract_intensity_prices_all_uncovered_energy(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    kwh, grams, _ = _hand_location()
+    got = price_recorded(store, rid, MarketInstruments(contract_g_per_kwh=150.0))
+    assert got.dual.market_g == pytest.approx(kwh * 150.0, rel=1e-9)
+    assert got.dual.location_g == pytest.approx(grams, rel=1e-9)
+    assert got.dual.uncovered_basis.startswith("the contract intensity 150")
+
+
+def test_an_hourly_ppa_matches_each_hour_up_to_its_supply(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    kwh, grams, per_hour = _hand_location()
+    # the PPA covers all of hour 0, a third of hour 1, nothing of hour 2
+    supply = [per_hour[0] * 2, per_hour[1] / 3, 0.0]
+    rows = ["Time,clean_kwh"] + [
+        f"{datetime.fromtimestamp(HOUR0 + 3600 * i, tz=timezone.utc):%Y-%m-%d %H:%M},{s!r}"
+        for i, s in enumerate(supply)]
+    profile = parse_profile("\n".join(rows) + "\n", "ppa.csv")
+    got = price_recorded(store, rid, profile=profile)
+    assert got.hourly is not None
+    matched = per_hour[0] + per_hour[1] / 3
+    assert got.hourly.matched_kwh == pytest.approx(matched, rel=1e-9)
+    assert got.hourly.cfe_score == pytest.approx(matched / kwh, rel=1e-9)
+    unmatched_g = per_hour[1] * 2 / 3 * INTENSITY[1] + per_hour[2] * INTENSITY[2]
+    assert got.hourly.unmatched_g == pytest.approx(unmatched_g, rel=1e-9)
+    assert got.hourly.location_g == pytest.approx(grams, rel=1e-9)
+
+
+def test_a_profile_that_does_not_cover_the_run_is_refused(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    profile = parse_profile(f"Time,clean_kw\n{HOUR0:.0f},1\n{HOUR0 + 3600:.0f},1\n", "short.csv")
+    with pytest.raises(BadInput, match="does not cover the run"):
+        price_recorded(store, rid, profile=profile)
+
+
+def test_certificates_exceeding_the_energy_are_refused(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    kwh, _, _ = _hand_location()
+    with pytest.raises(BadInput, match="exceed the energy"):
+        price_recorded(store, rid, MarketInstruments(certificates_mwh=kwh / 1000 * 1.01))
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.5, float("nan")])
+def test_a_share_outside_0_1_is_refused(share: float) -> None:
+    with pytest.raises(BadInput, match="renewable share"):
+        MarketInstruments(renewable_share=share)
+
+
+def test_a_zone_without_residual_mix_falls_back_to_location_and_says_so(
+    tmp_path: Path,
+) -> None:
+    store, rid, _ = _record(tmp_path)
+    got = price_recorded(store, rid, zone="FR", intensity_trace=None)
+    fr = residual_mix("FR")
+    assert got.dual.uncovered_g_per_kwh == fr.g_per_kwh
+    em = got.emissions
+    us = dual_figure(em, MarketInstruments(renewable_share=0.25), zone="US")
+    assert us.uncovered_g_per_kwh is None
+    assert us.market_g == pytest.approx(0.75 * em.emissions_g, rel=1e-9)
+    assert any("no residual mix shipped" in n for n in us.notes)
+
+
+def test_austria_has_no_residual_mix_and_says_why() -> None:
+    with pytest.raises(BadInput, match="full disclosure"):
+        residual_mix("AT")
+
+
+def test_every_shipped_residual_mix_names_its_source_and_year() -> None:
+    from wattwise.carbon.market import residual_table
+
+    table = residual_table()
+    assert len(table) >= 25
+    for zone, mix in table.items():
+        if isinstance(mix, str):
+            continue
+        assert mix.year == 2023, zone
+        assert "AIB European Residual Mixes 2023" in mix.source
+        assert mix.provenance.startswith("not verified"), zone
+        assert 0 < mix.g_per_kwh < 1200

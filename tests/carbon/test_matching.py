@@ -1,0 +1,78 @@
+"""Hourly (24/7) matching: profiles read like traces; energy matched hour by hour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wattwise.carbon.emissions import compute_emissions
+from wattwise.carbon.matching import match_hourly, parse_profile, read_profile
+from wattwise.carbon.traces import TraceSource, parse_trace
+from wattwise.errors import BadInput
+
+T0 = 1_590_000_000.0 - (1_590_000_000.0 % 3600)  # an hour boundary
+
+
+def _em(intervals: list[tuple[float, float, float, float, float]], values: list[float]) -> object:
+    rows = "Time,Carbon Intensity\n" + "".join(
+        f"{T0 + 3600 * i:.0f},{v}\n" for i, v in enumerate(values))
+    src = TraceSource(parse_trace(rows, "t.csv"), "DE")
+    return compute_emissions(intervals, "DE", src, pue=1.0)
+
+
+def test_kw_and_kwh_columns_give_the_same_energy_per_hour() -> None:
+    kw = parse_profile(f"Time,clean_kw\n{T0:.0f},2\n{T0 + 3600:.0f},4\n", "kw.csv")
+    kwh = parse_profile(f"Time,clean_kwh\n{T0:.0f},2\n{T0 + 3600:.0f},4\n", "kwh.csv")
+    mw = parse_profile(f"time,generation_mw\n{T0:.0f},0.002\n{T0 + 3600:.0f},0.004\n", "mw")
+    assert list(kw.kwh) == pytest.approx([2.0, 4.0])
+    assert list(kwh.kwh) == pytest.approx([2.0, 4.0])
+    assert list(mw.kwh) == pytest.approx([2.0, 4.0])
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("Time,Carbon Intensity\n2020-01-01 00:00,1\n", "clean_kw"),
+    ("Time,clean_kw\n2020-01-01 00:00,-1\n", "line 2"),
+    ("Time,clean_kw\n2020-01-01 00:00,lots\n", "line 2"),
+    ("Time,clean_kw\n", "no data rows"),
+    ("", "empty file"),
+])
+def test_a_bad_profile_is_one_clear_error(text: str, says: str) -> None:
+    with pytest.raises(BadInput, match=says):
+        parse_profile(text, "p.csv")
+
+
+def test_read_profile_reads_a_file(tmp_path: Path) -> None:
+    p = tmp_path / "ppa.csv"
+    p.write_text(f"Time,clean_kw\n{T0:.0f},1.5\n")
+    assert read_profile(p).kwh[0] == pytest.approx(1.5)
+
+
+def test_an_interval_across_an_hour_edge_is_split_by_time() -> None:
+    # 1 kWh over 30 min centred on the edge: 0.5 kWh in each hour
+    em = _em([(T0 + 2700, T0 + 4500, 3.6e6, 3.6e6, 3.6e6)], [100.0, 300.0])
+    profile = parse_profile(f"Time,clean_kwh\n{T0:.0f},0.5\n{T0 + 3600:.0f},0.1\n", "p")
+    got = match_hourly(em, profile)
+    assert got.matched_kwh == pytest.approx(0.6)
+    assert got.cfe_score == pytest.approx(0.6)
+    # the interval's own (time-weighted) intensity prices its unmatched part: 200 g/kWh
+    assert got.unmatched_g == pytest.approx(0.4 * 200.0)
+    assert got.steps == 2
+
+
+def test_the_range_follows_the_energy_range() -> None:
+    em = _em([(T0, T0 + 1800, 3.6e6, 1.8e6, 7.2e6)], [100.0])
+    profile = parse_profile(f"Time,clean_kwh\n{T0:.0f},1.0\n", "p")
+    got = match_hourly(em, profile)
+    assert got.unmatched_g == pytest.approx(0.0)
+    assert got.unmatched_low_g == pytest.approx(0.0)
+    assert got.unmatched_high_g == pytest.approx(1.0 * 100.0)  # 2 kWh load, 1 matched
+
+
+def test_surplus_supply_in_one_hour_does_not_cover_another() -> None:
+    em = _em([(T0, T0 + 3600, 3.6e6, 3.6e6, 3.6e6),
+              (T0 + 3600, T0 + 7200, 3.6e6, 3.6e6, 3.6e6)], [100.0, 400.0])
+    profile = parse_profile(f"Time,clean_kwh\n{T0:.0f},10\n{T0 + 3600:.0f},0\n", "p")
+    got = match_hourly(em, profile)
+    assert got.cfe_score == pytest.approx(0.5)
+    assert got.unmatched_g == pytest.approx(400.0)

@@ -1,0 +1,112 @@
+"""`wattwise report` and `run` with market-based options: both figures, side by side."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.carbon.test_market import HOUR0, RESIDUAL_DE, _hand_location, _record
+from wattwise.carbon.market import ANNUAL_CERTIFICATES_NOTE
+from wattwise.cli import _register_all, app
+
+_register_all()
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def _invoke(*args: str, code: int = 0) -> Any:
+    r = runner.invoke(app, list(args), env={"COLUMNS": "300"})
+    assert r.exit_code == code, r.output
+    return r
+
+
+def test_report_prints_location_and_market_figures_side_by_side(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    kwh, grams, _ = _hand_location()
+    db = str(tmp_path / "runs.db")
+    out = json.loads(_invoke("report", str(rid), "--db", db, "--json",
+                             "--certificates-mwh", repr(kwh / 2000)).stdout)
+    assert out["scope2"]["location_g"] == pytest.approx(grams, rel=1e-9)
+    assert out["scope2"]["market_g"] == pytest.approx(kwh / 2 * RESIDUAL_DE, rel=1e-9)
+    assert out["emissions"]["emissions_g"] == pytest.approx(grams, rel=1e-9)
+    assert out["emissions"]["market_g"] is None  # one market-based figure, not two
+    text = " ".join(_invoke("report", str(rid), "--db", db, "--renewable-share", "0.5")
+                    .stdout.split())
+    assert "location-based:" in text and "market-based:" in text
+    assert ANNUAL_CERTIFICATES_NOTE in text
+
+
+def test_report_with_a_clean_profile_gives_the_cfe_score(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    kwh, _, per_hour = _hand_location()
+    profile = tmp_path / "ppa.csv"
+    rows = ["Time,clean_kwh"] + [
+        f"{datetime.fromtimestamp(HOUR0 + 3600 * i, tz=timezone.utc):%Y-%m-%d %H:%M},{s!r}"
+        for i, s in enumerate([per_hour[0], 0.0, 0.0])]
+    profile.write_text("\n".join(rows) + "\n")
+    out = json.loads(_invoke("report", str(rid), "--db", str(tmp_path / "runs.db"), "--json",
+                             "--clean-profile", str(profile)).stdout)
+    assert out["hourly_matching"]["cfe_score"] == pytest.approx(per_hour[0] / kwh, rel=1e-9)
+    assert "scope2" in out
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--renewable-share", "1.5"], "--renewable-share"),
+    (["--certificates-mwh", "-1"], "--certificates-mwh"),
+    (["--contract-intensity", "nan"], "--contract-intensity"),
+    (["--certificates-mwh", "1", "--renewable-share", "0.5"], "not both"),
+    (["--certificates-mwh", "1000"], "exceed the energy"),
+])
+def test_report_refuses_bad_market_input_in_one_line(
+    tmp_path: Path, args: list[str], says: str
+) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    r = _invoke("report", str(rid), "--db", str(tmp_path / "runs.db"), *args, code=2)
+    assert says in r.output
+    assert r.output.count("wattwise: error:") == 1
+    assert "Traceback" not in r.output
+
+
+def test_report_refuses_a_profile_that_does_not_cover_the_run(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    profile = tmp_path / "ppa.csv"
+    profile.write_text("Time,clean_kw\n2019-01-01 00:00,1\n")
+    r = _invoke("report", str(rid), "--db", str(tmp_path / "runs.db"), "--clean-profile",
+                str(profile), code=2)
+    assert "does not cover the run" in r.output
+
+
+def test_run_prints_both_figures_with_a_contract_intensity(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    r = _invoke("run", "--no-store", "--zone", "DE", "--contract-intensity", "120",
+                "--json", str(out), "--", sys.executable, "-c", "pass")
+    text = " ".join(r.output.split())
+    assert "location-based:" in text and "market-based:" in text
+    data = json.loads(out.read_text())
+    kwh = data["scope2"]["facility_energy_kwh"]
+    assert data["scope2"]["market_g"] == pytest.approx(kwh * 120.0, rel=1e-9)
+    location = data["result"]["emissions"]["emissions_g"]
+    assert data["scope2"]["location_g"] == pytest.approx(location, rel=1e-9)
+
+
+def test_run_refuses_a_bad_share_before_the_command_starts(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    r = _invoke("run", "--no-store", "--renewable-share", "2", "--", sys.executable, "-c",
+                f"open({str(marker)!r}, 'w')", code=2)
+    assert "--renewable-share" in r.output
+    assert not marker.exists()

@@ -1,0 +1,94 @@
+"""`wattwise estimate refresh`: the README's two examples give payback times with ranges."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from wattwise.cli import _register_all, app
+from wattwise.estimate.refresh import zone_intensity
+
+_register_all()
+runner = CliRunner()
+
+#: The README's V100 -> H100 example: J/token and tokens/s of `wattwise estimate infer`
+#: (7B, vllm, batch 32, 512 prompt + 256 output tokens, fp16, PUE 1).
+V100_H100 = [
+    "estimate", "refresh", "--keep", "V100 SXM2", "--replace", "H100 SXM5", "--unit", "token",
+    "--a-j-per-unit", "0.301:0.463:1.02", "--b-j-per-unit", "0.194:0.284:0.652",
+    "--a-throughput", "719", "--b-throughput", "3398", "--utilisation", "0.5", "--zone", "DE",
+    "--a-remaining-years", "2", "--b-lifetime-years", "3:5:6",
+]
+
+
+def _invoke(*args: str, code: int = 0) -> Any:
+    r = runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    assert r.exit_code == code, r.output
+    return r
+
+
+def test_v100_to_h100_pays_back_with_a_range() -> None:
+    out = json.loads(_invoke(*V100_H100, "--json").stdout)
+    pb = out["payback_years"]
+    units = 0.5 * 719 * 365.25 * 86400
+    grid = zone_intensity("DE")[0].value  # the shipped yearly figure
+    saved_g = units * (0.463 - 0.284) / 3.6e6 * grid
+    assert pb["years"] == pytest.approx(164_000.0 / saved_g, rel=1e-9)
+    assert pb["low_years"] == pytest.approx(
+        164_000.0 / (units * (1.02 - 0.194) / 3.6e6 * grid), rel=1e-9)
+    assert pb["high_never"] is True  # at the unfavourable ends B saves nothing
+    assert "NVIDIA HGX H100" in out["embodied_b_g"]["derivation"]
+    assert out["verdict"].startswith("pays back in")
+    text = _invoke(*V100_H100).stdout
+    assert "Carbon payback: pays back in" in " ".join(text.split())
+
+
+def _bench(tmp_path: Path) -> Path:
+    """The README's CPU example's bench record (`wattwise bench digits-mlp -r 5 --json`)."""
+    p = tmp_path / "old-server-bench.json"
+    p.write_text(json.dumps([{
+        "name": "digits-mlp", "kind": "estimated", "machine": "Intel(R) Xeon(R) Processor x2",
+        "run_id": None,
+        "energy_j_per_sample": {"mean": 0.0031485754976712473, "low": 0.0015111144605274927,
+                                "high": 0.006733737866940882},
+        "throughput": {"mean": 6297.161626287458, "low": 3135.6552162642815,
+                       "high": 13974.699028263625}}]))
+    return p
+
+
+def test_cpu_only_example_gives_a_payback_with_its_range(tmp_path: Path) -> None:
+    args = ["estimate", "refresh", "--keep", "old CPU server", "--replace", "new CPU server",
+            "--a-bench", str(_bench(tmp_path)), "--a-idle-w", "120",
+            "--b-j-per-unit", "0.0015:0.0021:0.0027", "--b-j-source", "assumed",
+            "--b-throughput", "9000", "--b-idle-w", "60", "--utilisation", "0.3",
+            "--zone", "DE", "--b-embodied", "server-base-minimal",
+            "--a-remaining-years", "3", "--json"]
+    out = json.loads(_invoke(*args).stdout)
+    pb = out["payback_years"]
+    assert pb["low_years"] < pb["years"] < pb["high_years"]
+    assert math.isfinite(pb["high_years"])
+    assert "Cloud Carbon Footprint" in out["embodied_b_g"]["derivation"]
+    assert "bench digits-mlp" in out["energy_a_kwh_per_year"]["derivation"]
+    assert out["verdict"].startswith("never pays back within new CPU server's 4-year")
+
+
+@pytest.mark.parametrize(("extra", "says"), [
+    (["--utilisation", "2"], "utilisation"),
+    (["--a-j-per-unit", "x"], "--a-j-per-unit"),
+    (["--b-embodied", "no-such-device"], "no embodied figure"),
+])
+def test_refresh_bad_input_is_one_line_exit_2(extra: list[str], says: str) -> None:
+    args = [a for a in V100_H100]
+    for flag, value in zip(extra[::2], extra[1::2], strict=True):
+        if flag in args:
+            args[args.index(flag) + 1] = value
+        else:
+            args += [flag, value]
+    r = _invoke(*args, code=2)
+    assert says in r.output
+    assert r.output.count("wattwise: error:") == 1

@@ -1,0 +1,180 @@
+"""Keep A or replace it by B: yearly figures, payback and its range, against hand sums."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wattwise.errors import BadInput
+from wattwise.estimate._figures import Range
+from wattwise.estimate.refresh import (
+    SECONDS_PER_YEAR,
+    DeviceUse,
+    Embodied,
+    embodied_for,
+    estimate_refresh,
+    from_bench,
+    parse_range,
+)
+
+#: 3.6e9 units a year at 2 J and 1 J: 2,000 and 1,000 kWh.
+UNITS = Range.exact(3.6e9)
+GRID = Range.exact(100.0)
+
+
+def _est(a_j: Range | None = None, b_j: Range | None = None,
+         embodied_kg: Range | None = None, **kw: object) -> Any:
+    a_j = a_j or Range.exact(2.0)
+    b_j = b_j or Range.exact(1.0)
+    embodied_kg = embodied_kg or Range.exact(150.0)
+    args: dict[str, object] = {
+        "embodied_b": Embodied(embodied_kg * 1000.0, "test figure"),
+        "lifetime_b_years": Range.exact(4.0), "remaining_a_years": 2.0,
+        "intensity_g_per_kwh": GRID, "intensity_source": "100 g/kWh as given",
+        "units_per_year": UNITS,
+    }
+    args.update(kw)
+    return estimate_refresh(DeviceUse("A", a_j, "given"), DeviceUse("B", b_j, "given"),
+                            **args)  # type: ignore[arg-type]
+
+
+def test_payback_is_embodied_over_the_yearly_saving() -> None:
+    est = _est()
+    assert est.energy_a_kwh_per_year.value == pytest.approx(2000.0)
+    assert est.energy_b_kwh_per_year.value == pytest.approx(1000.0)
+    assert est.saving_g_per_year.value == pytest.approx(100_000.0)
+    assert est.payback_years.years == pytest.approx(1.5)
+    assert "pays back in 1.5 years" in est.verdict
+    assert "within A's remaining 2 years" in est.verdict
+
+
+def test_the_range_pairs_the_small_cost_with_the_large_saving() -> None:
+    est = _est(a_j=Range(1.8, 2.0, 2.2), b_j=Range(0.9, 1.0, 1.1),
+               embodied_kg=Range(100.0, 150.0, 200.0))
+    # saving low: (1.8 - 1.1) x 1000 kWh x 100 g = 70 kg; high: (2.2 - 0.9) -> 130 kg
+    assert est.saving_g_per_year.low == pytest.approx(70_000.0)
+    assert est.saving_g_per_year.high == pytest.approx(130_000.0)
+    assert est.payback_years.low_years == pytest.approx(100 / 130)
+    assert est.payback_years.high_years == pytest.approx(200 / 70)
+
+
+def test_b_that_uses_more_never_pays_back() -> None:
+    est = _est(b_j=Range.exact(2.5))
+    assert est.payback_years.never
+    assert est.verdict.startswith("never pays back")
+    assert est.to_dict()["payback_years"]["years"] is None
+
+
+def test_a_payback_longer_than_b_lifetime_never_pays_back_within_it() -> None:
+    est = _est(embodied_kg=Range.exact(500.0))  # 5 years > 4
+    assert "never pays back within B's 4-year lifetime" in est.verdict
+
+
+def test_a_payback_after_a_retires_says_replacing_later_saves_more() -> None:
+    est = _est(embodied_kg=Range.exact(300.0), remaining_a_years=1.0)  # 3 years
+    assert "later than A's remaining 1 years" in est.verdict
+
+
+def test_an_unfavourable_range_end_that_never_pays_back_is_said() -> None:
+    est = _est(b_j=Range(0.5, 1.0, 2.5))
+    assert math.isinf(est.payback_years.high_years)
+    assert "never pays back" in " ".join(est.notes)
+    assert est.to_dict()["payback_years"]["high_never"] is True
+
+
+def test_utilisation_and_idle_power_set_the_work_and_the_idle_energy() -> None:
+    a = DeviceUse("A", Range.exact(2.0), "given", throughput_per_s=100.0, idle_w=50.0)
+    b = DeviceUse("B", Range.exact(1.0), "given", throughput_per_s=400.0, idle_w=80.0)
+    est = estimate_refresh(a, b, embodied_b=Embodied(Range.exact(1e5), "x"),
+                           lifetime_b_years=Range.exact(4.0), remaining_a_years=3.0,
+                           intensity_g_per_kwh=GRID, intensity_source="x", utilisation=0.5,
+                           pue=1.5)
+    units = 0.5 * 100.0 * SECONDS_PER_YEAR
+    a_j = units * 2.0 + 50.0 * (SECONDS_PER_YEAR - units / 100.0)
+    b_j = units * 1.0 + 80.0 * (SECONDS_PER_YEAR - units / 400.0)
+    assert est.energy_a_kwh_per_year.value == pytest.approx(a_j * 1.5 / 3.6e6)
+    assert est.energy_b_kwh_per_year.value == pytest.approx(b_j * 1.5 / 3.6e6)
+
+
+def test_energy_payback_needs_an_embodied_energy_figure() -> None:
+    assert _est().energy_payback_years is None
+    assert "not computed" in _est().energy_verdict
+    est = _est(embodied_b_kwh=Range.exact(500.0))
+    assert est.energy_payback_years is not None
+    assert est.energy_payback_years.years == pytest.approx(0.5)  # 500 / 1000 kWh a year
+
+
+def test_sci_amortises_b_embodied_over_the_stated_lifetime() -> None:
+    est = _est(lifetime_b_years=Range.exact(5.0))
+    per_unit = 1000.0 * 100.0 / 3.6e9 + 150_000.0 / (5.0 * 3.6e9)
+    assert est.sci_b_g_per_unit.value == pytest.approx(per_unit)
+    assert "5 years" in est.sci_b_g_per_unit.derivation
+    assert "not included" in est.sci_a_g_per_unit.derivation
+
+
+@pytest.mark.parametrize(("kw", "says"), [
+    ({"utilisation": 0.5}, "one of them"),
+    ({"units_per_year": None, "utilisation": 1.5}, "utilisation"),
+    ({"remaining_a_years": -1.0}, "remaining"),
+    ({"pue": 0.5}, "PUE"),
+    ({"lifetime_b_years": Range.exact(0.0)}, "lifetime"),
+])
+def test_bad_inputs_are_one_clear_error(kw: dict[str, object], says: str) -> None:
+    with pytest.raises(BadInput, match=says):
+        _est(**kw)
+
+
+def test_b_that_cannot_do_the_work_is_refused() -> None:
+    a = DeviceUse("A", Range.exact(2.0), "given", throughput_per_s=100.0)
+    b = DeviceUse("B", Range.exact(1.0), "given", throughput_per_s=10.0)
+    with pytest.raises(BadInput, match="B cannot do"):
+        estimate_refresh(a, b, embodied_b=Embodied(Range.exact(1.0), "x"),
+                         lifetime_b_years=Range.exact(4.0), remaining_a_years=1.0,
+                         intensity_g_per_kwh=GRID, intensity_source="x", utilisation=0.5)
+
+
+def test_idle_power_without_throughput_is_refused() -> None:
+    with pytest.raises(BadInput, match="throughput"):
+        DeviceUse("A", Range.exact(1.0), "given", idle_w=10.0)
+
+
+def test_embodied_figures_keep_their_sources() -> None:
+    h100 = embodied_for("H100 SXM5")
+    assert h100.g.value == pytest.approx(164_000.0)
+    assert "NVIDIA HGX H100" in h100.source
+    server = embodied_for("server-base-minimal")
+    assert server.g.value == pytest.approx(1_000_000.0)
+    assert "Cloud Carbon Footprint" in server.source
+    with pytest.raises(BadInput, match="no published embodied figure"):
+        embodied_for("V100 SXM2")
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("2", Range(2.0, 2.0, 2.0)), ("1:2:3", Range(1.0, 2.0, 3.0)),
+])
+def test_parse_range(text: str, want: Range) -> None:
+    assert parse_range(text, "x") == want
+
+
+@pytest.mark.parametrize("text", ["a", "3:2:1", "1:2", "nan", "1:inf:2"])
+def test_parse_range_refuses(text: str) -> None:
+    with pytest.raises(BadInput):
+        parse_range(text, "x")
+
+
+def test_from_bench_reads_energy_interval_and_throughput(tmp_path: Path) -> None:
+    p = tmp_path / "b.json"
+    p.write_text(json.dumps([{
+        "name": "digits-mlp", "kind": "estimated", "machine": "m", "run_id": None,
+        "energy_j_per_sample": {"mean": 0.02, "low": 0.018, "high": 0.023},
+        "throughput": {"mean": 5000.0, "low": 4900.0, "high": 5100.0}}]))
+    r, rate, src = from_bench(p)
+    assert r == Range(0.018, 0.02, 0.023)
+    assert rate == 5000.0
+    assert "bench digits-mlp" in src and "estimated" in src
+    with pytest.raises(BadInput, match="named 'other'"):
+        from_bench(p, "other")

@@ -1,0 +1,184 @@
+"""The benchmark leaderboard, compression studies, tunings and plans as the API serves
+them, from records stored the way ``bench``, ``compress --store``, ``tune --store`` and
+``plan --run``/``defer`` store them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.server._results import BENCH, PLAN_TAGS, add_bench, result, results_db, tag_run
+from tests.server._runs import START, demo_like
+from wattwise.bench.rating import rate
+from wattwise.compress.study import STUDY_WINDOW, StudyTask, run_study, study_from_dict
+from wattwise.records.store import Store
+from wattwise.server import create_app
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    path = tmp_path_factory.mktemp("results") / "runs.db"
+    ids = results_db(path)
+    with Store(path) as store:  # an older result of one name, and an estimated one
+        add_bench(store, result("mlp-int8", 0.050), START + 10.0)
+        ids["estimated"] = add_bench(store, result("mlp-model", 0.001, kind="estimated"),
+                                     START + 11.0)
+        ids["unplanned"] = demo_like(store, "no-plan", START + 9000.0)
+    return path, ids
+
+
+@pytest.fixture(scope="module")
+def client(stored: tuple[Path, dict[str, Any]]) -> Iterator[TestClient]:
+    with TestClient(create_app(stored[0]), base_url="http://localhost") as c:
+        yield c
+
+
+def test_leaderboard_ranks_latest_results_by_energy_and_rates_them(client: TestClient) -> None:
+    body = client.get("/api/bench").json()
+    groups = {(g["task"], g["kind"]): g for g in body["groups"]}
+    measured = groups[("digits", "measured")]
+    names = [e["name"] for e in measured["entries"]]
+    assert names == [n for n, _ in sorted(BENCH, key=lambda x: x[1])]
+    # the older, worse mlp-int8 result does not count: its latest one leads
+    first = measured["entries"][0]
+    assert first["energy_j_per_sample"]["mean"] == pytest.approx(0.004)
+    assert first["stored_results"] == 2
+    assert [e["stars"] for e in measured["entries"]] == [5, 5, 4, 3, 2, 1]
+    peers = [result(n, j) for n, j in BENCH]
+    assert [e["stars"] for e in measured["entries"]] == [
+        rate(r, peers=peers).stars for r in sorted(peers, key=lambda r: r.energy_j_per_sample.mean)]
+    assert first["kind"] == "measured" and first["source"].startswith("rapl:")
+    assert "among 6 results" in first["rating_basis"]
+    # an estimated result is never ranked against measured ones, and alone gets no stars
+    alone = groups[("digits", "estimated")]["entries"]
+    assert [e["name"] for e in alone] == ["mlp-model"] and alone[0]["stars"] is None
+    assert "too few to rate" in alone[0]["rating_basis"]
+    assert client.get("/api/bench", params={"task": "other"}).json()["groups"] == []
+
+
+def test_a_stored_study_is_served_with_its_front_and_figure(
+    client: TestClient, stored: tuple[Path, dict[str, Any]]
+) -> None:
+    sid = stored[1]["study"]
+    listed = client.get("/api/compress").json()
+    assert [s["run_id"] for s in listed["studies"]] == [sid]
+    assert listed["studies"][0] == {**listed["studies"][0], "count": 4, "ok": 3,
+                                    "pick": "int8-dynamic", "kind": "measured"}
+    body = client.get(f"/api/compress/{sid}").json()
+    by = {v["label"]: v for v in body["variants"]}
+    assert body["recommended"] == "int8-dynamic" and by["int8-dynamic"]["recommended"]
+    assert body["quality_floor"] == pytest.approx(96.0)
+    assert by["baseline"]["on_front"] and not by["prune-unstructured:0.5"]["on_front"]
+    assert by["onnx"]["status"] == "failed" and "ModuleNotFoundError" in by["onnx"]["reason"]
+    assert "timed repetitions" in body["energy_note"]
+    svg = client.get(body["figure"])
+    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+    assert svg.text.count('class="point"') == 3 and 'class="recommended"' in svg.text
+    assert "floor 96" in svg.text and "failed: onnx" in svg.text
+    assert client.get(f"/api/compress/{stored[1]['tune']}").status_code == 404
+
+
+def test_a_stored_tuning_is_served_with_its_frontier_and_pick(
+    client: TestClient, stored: tuple[Path, dict[str, Any]]
+) -> None:
+    tid = stored[1]["tune"]
+    body = client.get(f"/api/tune/{tid}").json()
+    assert body["best"] == "threads=2 batch=16 fp32"
+    assert body["bound"] == {"max_latency_p90_ms": 2.0, "min_throughput_per_s": None}
+    assert [p["meets_bound"] for p in body["points"]] == [True, False, True]
+    assert all(p["on_frontier"] and p["kind"] == "measured" for p in body["points"])
+    svg = client.get(f"/api/tune/{tid}/frontier.svg")
+    assert svg.status_code == 200 and svg.text.count('class="point"') == 3
+    assert "bound 2 ms" in svg.text and 'class="front"' in svg.text
+    assert client.get(f"/api/tune/{stored[1]['study']}/frontier.svg").status_code == 404
+
+
+def test_a_plan_is_shown_against_its_forecast_with_the_saving(
+    client: TestClient, stored: tuple[Path, dict[str, Any]]
+) -> None:
+    plans = client.get("/api/plans").json()
+    assert plans["total"] == 1 and [p["run_id"] for p in plans["plans"]] == [stored[1]["plan"]]
+    p = client.get(f"/api/plans/{stored[1]['plan']}").json()
+    assert p["late_s"] == pytest.approx(10.0)
+    assert p["planned_g_per_kwh"] == 300.0 and p["planned_from"] == PLAN_TAGS["priced_on"]
+    kwh = p["energy_j"] / 3.6e6  # PUE 1
+    assert p["forecast_g"] == pytest.approx(kwh * 300.0)
+    assert p["saving_g"] == pytest.approx(kwh * 450.0 - p["emissions_g"])
+    assert p["saving_pct"] == pytest.approx(100 * p["saving_g"] / (kwh * 450.0))
+    assert p["realised_g_per_kwh"] > 300.0 and p["energy_kind"] == "mixed"
+    assert len(p["intensity"]["g_per_kwh"]) == len(p["intensity"]["t_s"]) > 0
+    missing = client.get(f"/api/plans/{stored[1]['unplanned']}")
+    assert missing.status_code == 404 and "not started by a plan" in missing.json()["error"]
+
+
+def test_a_plan_without_the_usual_intensity_says_why_there_is_no_saving(
+    tmp_path: Path
+) -> None:
+    db = tmp_path / "runs.db"
+    with Store(db) as store:
+        rid = demo_like(store, "deferred")
+    tag_run(db, rid, {k: v for k, v in PLAN_TAGS.items() if k != "usual_g_per_kwh"})
+    with TestClient(create_app(db), base_url="http://localhost") as c:
+        p = c.get(f"/api/plans/{rid}").json()
+    assert p["saving_g"] is None and "usual time" in p["saving_note"]
+    assert p["forecast_g"] is not None
+
+
+def test_no_database_yet_means_empty_lists(tmp_path: Path) -> None:
+    with TestClient(create_app(tmp_path / "none.db"), base_url="http://localhost") as c:
+        assert c.get("/api/bench").json()["groups"] == []
+        assert c.get("/api/compress").json() == {"studies": [], "tunings": []}
+        assert c.get("/api/plans").json() == {"plans": [], "total": 0}
+        assert c.get("/api/compress/1").status_code == 404
+
+
+def test_run_study_with_store_keeps_the_whole_study_for_the_dashboard(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    energies = {"digits:baseline": 0.01, "digits:half": 0.004}
+
+    def bench(step: Any, *, name: str, task: str, **options: Any) -> Any:
+        assert options["store"] is True and options["db"] == db
+        return result(name, energies[name], task=task)
+
+    class Half:
+        label = "half"
+
+        def apply(self, model: Any) -> Any:
+            return "half"
+
+    task = StudyTask("digits", "full", make_step=lambda m: lambda: 1,
+                     quality=lambda m: 97.0 if m == "full" else 96.5)
+    study = run_study(task, [Half()], store=True, db=db, bench=bench,  # type: ignore[list-item]
+                      max_loss=1.0)
+    with Store(db, readonly=True) as store:
+        runs = store.list_runs(10)
+        assert [r.name for r in runs] == ["compress:digits"]
+        assert runs[0].tags == {"compress": "digits"} and runs[0].status == "finished"
+        (window,) = [w for w in store.windows(runs[0].id) if w["name"] == STUDY_WINDOW]
+    again = study_from_dict(window["study"])
+    assert again.recommend(1.0) is not None and again.recommend(1.0).label == "half"
+    assert [v.label for v in again.front()] == [v.label for v in study.front()]
+    assert window["energy_j"] == pytest.approx((0.01 + 0.004) * 100 * 5)
+    assert window["kind"] == "measured"
+
+
+def test_tune_with_store_keeps_the_frontier_for_the_dashboard(tmp_path: Path) -> None:
+    from wattwise.tune import TUNE_WINDOW, tune
+
+    db = tmp_path / "runs.db"
+
+    def bench(step: Any, *, name: str, task: str | None, **options: Any) -> Any:
+        return result(name, 0.01 if "batch=1 " in name + " " else 0.002, task=task)
+
+    out = tune(lambda s: lambda: 1, threads=(1,), batch_sizes=(1, 8), name="tune-x", task="t",
+               bench=bench, thread_control=(lambda: 1, lambda n: None), store=True, db=db)
+    with Store(db, readonly=True) as store:
+        (run,) = store.list_runs(10)
+        (window,) = [w for w in store.windows(run.id) if w["name"] == TUNE_WINDOW]
+    assert run.name == "tune-x" and run.tags == {"tune": "t"}
+    assert window["tune"]["best"] == out.to_dict()["best"]
+    assert [p["batch_size"] for p in window["tune"]["points"]] == [1, 8]

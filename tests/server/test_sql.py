@@ -1,0 +1,83 @@
+"""Before the runs index is built, the pages SQLite can answer from its own indexes are the
+pages the index gives; the others wait for the index."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from wattwise.records.store import Store
+from wattwise.server._sql import Reads, RunsQuery
+
+NAMES = ["Alpha", "alpha", "Straße", "beta-7", "7", "Gamma run", "ÉCOLE", "école", "beta-70",
+         "50% off", "a_b", "a\\b", "KELVIN \u212a", "tab\there"]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Runs with names that fold differently, shared start times (ties) and ids that
+    are also names."""
+    path = tmp_path_factory.mktemp("sql") / "runs.db"
+    with Store(path) as store:
+        for i in range(60):
+            rid = store.create_run(name=NAMES[i % len(NAMES)] + ("" if i < 9 else f"-{i}"),
+                                   started_unix_s=1000.0 + (i * 7) % 13, host={},
+                                   hardware={}, sensors=[], versions={})
+            store.finish_run(rid, ended_unix_s=1100.0, status="finished",
+                             summary={"energy_j": float(i), "kind": "measured"})
+    return path
+
+
+QUERIES = [
+    RunsQuery(limit=lim, offset=off, q=q, sort=sort, desc=desc)
+    for lim, off, q, sort, desc in itertools.product(
+        (5, 50), (0, 7, 58),
+        ("", "alpha", "SS", "7", "007", "école", "nothing", " beta ", "50%", "a_b", "a\\",
+         "k", "%", "_"),
+        ("started", "id", "name"), (True, False))
+]
+
+
+def test_pages_from_sqlite_equal_the_index_pages(db: Path) -> None:
+    fresh, built = Reads(db), Reads(db)
+    try:
+        built.index()
+        for query in QUERIES:
+            got = fresh._page_from_sql(query)
+            assert got is not None, query
+            rows, total = got
+            want_rows, want_total = built.runs_page(query)
+            assert total == want_total, query
+            assert [r["id"] for r in rows] == [r["id"] for r in want_rows], query
+        assert not fresh._built.is_set()
+    finally:
+        fresh.close()
+        built.close()
+
+
+@pytest.mark.parametrize("query", [RunsQuery(status="finished"), RunsQuery(sort="energy"),
+                                   RunsQuery(sort="duration", q="alpha")])
+def test_a_page_sqlite_cannot_answer_from_an_index_waits_for_the_runs_index(
+    db: Path, query: RunsQuery
+) -> None:
+    reads = Reads(db)
+    try:
+        assert reads._page_from_sql(query) is None
+        rows, total = reads.runs_page(query)  # builds the index, then answers
+        assert reads._built.is_set() and total > 0 and rows
+    finally:
+        reads.close()
+
+
+def test_warm_builds_every_order_and_the_sums(db: Path) -> None:
+    reads = Reads(db)
+    try:
+        reads.warm()
+        assert reads._built.is_set()
+        assert set(reads._orders) == {"started", "id", "name", "status", "duration", "energy",
+                                      "emissions"}
+        assert reads.status_counts() == {"finished": 60}
+    finally:
+        reads.close()
