@@ -28,8 +28,13 @@ Beside the layouts, the same run measures what a layout model needs: the
 single-process compute time per sample at each layout's micro-batch size
 (whole model at the full and the half batch, each pipeline stage at the
 micro-batch), gloo all-reduce throughput of the gradient size, loopback
-point-to-point latency and throughput at the activation size, gradient bytes
-per step, activation bytes per micro-batch and the micro-batch count.
+point-to-point latency (4 bytes) and bandwidth (a gradient-sized message, less
+that latency), the CPU share a rank gets (its process CPU seconds over wall
+seconds): when two ranks compute at once in the links probe, and, just before
+each layout runs, while that layout's own ranks run its compute without
+communicating (the one the prediction takes: on a shared host the share drifts
+within a run), gradient bytes per step, activation bytes per micro-batch and
+the micro-batch count.
 
 If ``wattwise.estimate.layout`` is importable, a predicted J/sample per layout
 is made from those inputs alone (never from the layouts' own measurements) and
@@ -290,6 +295,29 @@ def _child_links(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any]
     lat_s = pingpong(torch.zeros(1), 100)
     pingpong(act, 3)
     act_s = pingpong(act, 4 * reps)
+    big_s = pingpong(t, reps)
+    # CPU share: both ranks run the DDP rank's step (half batch, no communication) at
+    # once; the process CPU seconds each gets per wall second.
+    model = _build_model(a.width, a.layers)
+    loss_fn = torch.nn.MSELoss()
+    x, y = _data(1, a.batch // world, a.width)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+    def busy() -> None:
+        opt.zero_grad()
+        loss_fn(model(x[0]), y[0]).backward()
+        opt.step()
+
+    busy()
+    dist.barrier()
+    c0, w0 = time.process_time(), time.perf_counter()
+    done = 0
+    while done < a.steps or time.perf_counter() - w0 < 1.0:  # at least 1 s of both
+        busy()
+        done += 1
+    share = (time.process_time() - c0) / (time.perf_counter() - w0)
+    shares: list[Any] = [None] * world
+    dist.all_gather_object(shares, share)
     # Is waiting free? rank 1 blocks in recv while rank 0 sleeps: CPU s per wall s.
     dist.barrier()
     c0, w0 = time.process_time(), time.perf_counter()
@@ -314,8 +342,60 @@ def _child_links(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any]
         "p2p_bytes": act_bytes,
         "p2p_one_way_s": act_s,
         "p2p_bytes_per_s": act_bytes / act_s,
+        "p2p_big_bytes": grad_bytes,
+        "p2p_big_one_way_s": big_s,
         "recv_wait_cpu_per_wall_s": float(gathered[1]),
+        "cpu_share_per_rank": [min(1.0, float(v)) for v in shares],
     }
+
+
+def _child_share(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any] | None:
+    """The CPU share each rank of a layout gets: every rank runs that layout's own compute
+    (no communication) for at least a second, all at once; process CPU s over wall s."""
+    import torch
+
+    torch.set_num_threads(a.threads)
+    dist = _init(rank, world) if world > 1 else None
+    model = _build_model(a.width, a.layers)
+    loss_fn = torch.nn.MSELoss()
+    x, y = _data(1, a.batch, a.width)
+    x, y = x[0], y[0]
+    if a.layout == "pipeline":
+        sub = _stage_modules(model, a.layers)[rank]
+        mb = a.batch // a.microbatches
+        grad = torch.randn(mb, a.width)
+
+        def work() -> None:
+            if rank == 0:
+                sub(x[:mb]).backward(grad)
+            else:
+                loss_fn(sub(x[:mb].detach().requires_grad_(True)), y[:mb]).backward()
+    else:
+        b = a.batch // world
+        opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+
+        def work() -> None:
+            opt.zero_grad()
+            loss_fn(model(x[:b]), y[:b]).backward()
+            opt.step()
+
+    work()
+    if dist is not None:
+        dist.barrier()
+    c0, w0 = time.process_time(), time.perf_counter()
+    done = 0
+    while done < 3 or time.perf_counter() - w0 < 1.0:
+        work()
+        done += 1
+    share = (time.process_time() - c0) / (time.perf_counter() - w0)
+    shares: list[Any] = [share]
+    if dist is not None:
+        shares = [None] * world
+        dist.all_gather_object(shares, share)
+        dist.destroy_process_group()
+    if rank != 0:
+        return None
+    return {"cpu_share_per_rank": [min(1.0, float(v)) for v in shares]}
 
 
 def _child_main(a: argparse.Namespace) -> None:
@@ -325,6 +405,8 @@ def _child_main(a: argparse.Namespace) -> None:
         out: dict[str, Any] | None = _child_compute(a)
     elif a.child == "links":
         out = _child_links(a, rank, world)
+    elif a.child == "share":
+        out = _child_share(a, rank, world)
     else:
         out = _child_layout(a, rank, world)
     if out is not None:
@@ -473,6 +555,14 @@ def _median(rows: list[dict[str, Any]], key: str) -> float:
     return statistics.median(vals) if vals else float("nan")
 
 
+def _median_of(values: Any) -> Any:
+    """The median of numbers, or element by element of equal-length lists of them."""
+    vals = list(values)
+    if isinstance(vals[0], list):
+        return [statistics.median(v[i] for v in vals) for i in range(len(vals[0]))]
+    return statistics.median(vals)
+
+
 def _spread(rows: list[dict[str, Any]], key: str) -> tuple[float, float]:
     vals = [float(r[key]) for r in rows if r.get(key) is not None]
     return (min(vals), max(vals)) if vals else (float("nan"), float("nan"))
@@ -483,17 +573,44 @@ def _flops_per_sample(params: float, layers: int, width: int) -> float:
     return 6.0 * params + 12.0 * layers * width
 
 
+def cpu_shares(comp: dict[str, Any], ln: dict[str, Any],
+               probes: dict[str, list[float]] | None = None) -> dict[str, float]:
+    """CPU seconds per wall second a rank gets, measured in this run, by layout: from
+    ``probes`` where given (each layout's ranks running its own compute at once just
+    before it runs, the mean of its ranks), else the single process from its compute
+    probe (CPU over wall) and a rank of two from the links probe's compute phase."""
+    if probes:
+        return {lay: min(1.0, sum(v) / len(v)) for lay, v in probes.items()}
+    single = comp["whole_batch_cpu_s_per_sample"] / comp["whole_batch_s_per_sample"]
+    two = ln["cpu_share_per_rank"]
+    pair = sum(two) / len(two)
+    return {"single": min(1.0, single), "ddp": min(1.0, pair), "pipeline": min(1.0, pair)}
+
+
+def p2p_link(ln: dict[str, Any]) -> tuple[float, float]:
+    """Loopback point-to-point latency (s, one way, 4 bytes) and bandwidth (bytes/s,
+    of a gradient-sized message less that latency), both measured in this run."""
+    lat = float(ln["p2p_latency_s"])
+    big = float(ln["p2p_big_one_way_s"])
+    # the large message's time beyond one latency is its bytes; on a noisy host the
+    # 4-byte latency can exceed it, and then the whole time counts as bytes
+    bytes_s = ln["p2p_big_bytes"] / (big - lat if big > 2 * lat else big)
+    return lat, bytes_s
+
+
 def predict(inputs: dict[str, Any]) -> dict[str, Any]:
     """Predicted J/sample per layout from ``wattwise.estimate.layout``, when it exists.
 
     Only the single-process compute rates (at each layout's micro-batch size), the
-    link figures measured here and the host's power model go in; nothing measured
-    on the DDP or pipeline runs does. The MLP is a layout model of sequence length
-    1 (a sample is a token). That model sends bf16 tensors (2 bytes a value); this
-    MLP sends fp32, so each link's bandwidth is given at half its measured bytes/s,
-    which makes the model's transfer times those measured. Each rank is one CPU at
-    the model sensor's busy watts; the host's other CPUs idle and its memory are
-    added as ``host_w``, so the figure is the machine's, as wattwise measures it.
+    link figures and the CPU shares measured here and the host's power model go in;
+    nothing measured on the DDP or pipeline runs does. The MLP is a layout model of
+    sequence length 1 (a sample is a token) sending fp32 values (``value_bytes=4``).
+    Each rank is a ``cpu_device`` at its CPU-time compute rate and the model
+    sensor's per-CPU watts, given the CPU share it gets (``cpu_share``, see
+    ``cpu_shares``); the DDP link is the all-reduce measured here, the pipeline's the
+    point-to-point latency per message plus its bandwidth. The host's other CPUs
+    idle and its memory are added as ``host_w``, so the figure is the machine's, as
+    wattwise measures it.
     """
     try:
         from wattwise.estimate.layout import ModelShape, cpu_device, estimate_layout
@@ -505,36 +622,39 @@ def predict(inputs: dict[str, Any]) -> dict[str, Any]:
     fps = _flops_per_sample(sz["params"], st["layers"], st["width"])
     shape = ModelShape(name=f"MLP {st['layers']}x{st['width']}", params=float(sz["params"]),
                        layers=st["layers"], hidden=st["width"], heads=1, seq_len=1, vocab=0)
-    fp32 = 2.0  # the model's 2-byte values against these 4-byte ones
+    shares = cpu_shares(comp, ln, inputs.get("shares"))
+    lat, p2p_bytes_s = p2p_link(ln)
     cases = {
-        # layout, seconds per sample of one device's work, link GB/s (model units)
-        "single": ("dp=1,tp=1,pp=1", comp["whole_batch_s_per_sample"], None),
-        "ddp": ("dp=2,tp=1,pp=1", comp["whole_half_batch_s_per_sample"],
-                ln["allreduce_busbw_bytes_per_s"] / 1e9 / fp32),
+        # layout, CPU seconds per sample of one device's work, link (model units)
+        "single": ("dp=1,tp=1,pp=1", comp["whole_batch_cpu_s_per_sample"], None),
+        "ddp": ("dp=2,tp=1,pp=1", comp["whole_half_batch_cpu_s_per_sample"],
+                Links("loopback gloo all-reduce, measured", 2,
+                      ln["allreduce_busbw_bytes_per_s"] / 1e9,
+                      ln["allreduce_busbw_bytes_per_s"] / 1e9, source="measured in this run")),
         # each device runs half the model; the slower stage sets the pipeline's pace
         "pipeline": (f"dp=1,tp=1,pp=2,microbatches={sz['microbatches']}",
-                     2 * max(comp["stage0_microbatch_s_per_sample"],
-                             comp["stage1_microbatch_s_per_sample"]),
-                     ln["p2p_bytes_per_s"] / 1e9 / fp32),
+                     2 * max(comp["stage0_microbatch_cpu_s_per_sample"],
+                             comp["stage1_microbatch_cpu_s_per_sample"]),
+                     Links("loopback gloo send/recv, measured", 2, p2p_bytes_s / 1e9,
+                           p2p_bytes_s / 1e9, source="measured in this run", latency_s=lat)),
     }
     out: dict[str, Any] = {"available": True, "j_per_sample": {}, "step_s": {},
-                           "samples_per_s": {}, "estimates": {}}
+                           "samples_per_s": {}, "estimates": {}, "cpu_share": shares,
+                           "p2p_latency_s": lat, "p2p_bytes_per_s": p2p_bytes_s}
     try:
-        for lay, (text, s_per_sample, gb_s) in cases.items():
+        for lay, (text, cpu_s_per_sample, links) in cases.items():
             n = 1 if lay == "single" else 2
             dev = cpu_device(
-                fps / s_per_sample / 1e9, cpus=1.0,
+                fps / cpu_s_per_sample / 1e9, cpus=1.0,
                 memory_gb=psutil_total_gb() / n,
                 busy_w=pw["cpu_busy_w_per_cpu"], idle_w=pw["cpu_idle_w_per_cpu"],
                 comm_w=pw["cpu_busy_w_per_cpu"], name=f"{inputs['cpu']} (1 CPU)",
+                cpu_share=shares[lay],
             )
-            links = (None if gb_s is None
-                     else Links("loopback gloo, measured", 2, gb_s, gb_s,
-                                source="measured in this run"))
             host_w = ((pw["cpus"] - n) * pw["cpu_idle_w_per_cpu"] + pw["memory_w"]) / n
             est = estimate_layout(shape, text, device=dev, links=links,
                                   global_batch=st["batch"], gemm_efficiency=1.0,
-                                  host_w=host_w)
+                                  host_w=host_w, value_bytes=4)
             out["j_per_sample"][lay] = est.energy_per_token_j
             out["step_s"][lay] = est.step_s
             out["samples_per_s"][lay] = est.tokens_per_s
@@ -562,8 +682,11 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         rep: dict[str, Any] = {"order": list(order), "load_before": _loadavg()}
         rep["compute"] = launch(a, "compute", 1)
         rep["links"] = launch(a, "links", 2)
+        rep["share"] = {}
         for lay in order:
             world = 1 if lay == "single" else 2
+            # the CPU share this layout's ranks get, measured just before it runs
+            rep["share"][lay] = launch(a, "share", world, lay)["cpu_share_per_rank"]
             rec = launch(a, "layout", world, lay)
             rep[lay] = _layout_row(rec, sizes["samples"], power)
             rep[lay]["raw"] = rec
@@ -587,14 +710,16 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         summary[lay]["sensors"] = rows[0]["sensors"]
     compute = {k: statistics.median(rep["compute"][k] for rep in reps)
                for k in reps[0]["compute"]}
-    links = {k: statistics.median(rep["links"][k] for rep in reps) for k in reps[0]["links"]}
+    links = {k: _median_of(rep["links"][k] for rep in reps) for k in reps[0]["links"]}
     settings = {k: getattr(a, k) for k in ("width", "layers", "batch", "microbatches",
                                             "steps", "warmup", "threads", "reps",
                                             "interval_s")}
+    shares = {lay: _median_of(rep["share"][lay] for rep in reps) for lay in LAYOUTS}
     inputs = {
         "sizes": sizes,
         "compute": compute,
         "links": links,
+        "shares": shares,
         "power": power,
         "settings": settings,
         "world_size": 2,
@@ -605,7 +730,8 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         # Paired: each rep's prediction from that rep's own inputs, against that rep.
         errors: dict[str, list[float]] = {lay: [] for lay in LAYOUTS}
         for rep in reps:
-            p = predict({**inputs, "compute": rep["compute"], "links": rep["links"]})
+            p = predict({**inputs, "compute": rep["compute"], "links": rep["links"],
+                         "shares": rep["share"]})
             if p.get("available"):
                 rep["prediction_j_per_sample"] = p["j_per_sample"]
                 for lay in LAYOUTS:
@@ -715,8 +841,17 @@ def render(res: dict[str, Any]) -> str:
         f"| gloo send/recv, 4 B, one way | {1e6 * ln['p2p_latency_s']:.0f} us |",
         f"| gloo send/recv, {ln['p2p_bytes'] / 1e3:.1f} kB, one way | "
         f"{1e6 * ln['p2p_one_way_s']:.0f} us = {ln['p2p_bytes_per_s'] / 1e9:.3f} GB/s |",
+        f"| gloo send/recv, {ln['p2p_big_bytes'] / 1e6:.2f} MB, one way | "
+        f"{1e3 * ln['p2p_big_one_way_s']:.2f} ms |",
         f"| CPU s per wall s of a rank blocked in gloo recv | "
         f"{ln['recv_wait_cpu_per_wall_s']:.3f} |",
+        f"| CPU share: CPU s per wall s of the single compute probe | "
+        f"{comp['whole_batch_cpu_s_per_sample'] / comp['whole_batch_s_per_sample']:.2f} |",
+        f"| CPU share: CPU s per wall s of each of 2 ranks computing at once (links probe) | "
+        f"{', '.join(f'{v:.2f}' for v in ln['cpu_share_per_rank'])} |",
+        *(f"| CPU share: CPU s per wall s of each {lay} rank running its own compute, "
+          f"just before the {lay} run | {', '.join(f'{v:.2f}' for v in sh)} |"
+          for lay, sh in inp.get("shares", {}).items()),
         f"| gradient bytes per step | {sz['gradient_bytes_per_step']:,} |",
         f"| activation bytes per micro-batch (each way) | "
         f"{sz['activation_bytes_per_microbatch']:,} |",
@@ -727,9 +862,15 @@ def render(res: dict[str, Any]) -> str:
     elif pj:
         meas = sorted(LAYOUTS, key=lambda k: s[k]["own_j_per_sample"])
         guess = sorted(LAYOUTS, key=lambda k: float(pj[k]))
+        sh = pred.get("cpu_share", {})
         lines += ["", "prediction: `wattwise.estimate.layout.estimate_layout` from the "
-                      "single-process compute rates, the link figures and the power model "
-                      "above (nothing from the DDP or pipeline runs); ranking by J/sample: "
+                      "single-process compute rates (per CPU second), the link figures "
+                      f"(p2p latency {1e6 * float(pred.get('p2p_latency_s', 0)):.0f} us per "
+                      f"message, {float(pred.get('p2p_bytes_per_s', 0)) / 1e9:.3f} GB/s), "
+                      "fp32 values (4 bytes), the power model and, as a named input, the CPU "
+                      "share each rank gets, measured above ("
+                      + ", ".join(f"{k} {float(v):.2f}" for k, v in sh.items())
+                      + "); nothing from the DDP or pipeline runs; ranking by J/sample: "
                       f"measured {' < '.join(meas)}, predicted {' < '.join(guess)} "
                       f"({'same' if meas == guess else 'different'})"]
     return "\n".join(lines)
@@ -749,7 +890,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tiny", action="store_true", help="a seconds-long smoke run")
     p.add_argument("--no-predict", action="store_true")
     p.add_argument("--json", type=Path)
-    p.add_argument("--child", choices=("layout", "compute", "links"), help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=("layout", "compute", "links", "share"),
+                   help=argparse.SUPPRESS)
     p.add_argument("--layout", choices=LAYOUTS, default="single", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     return p

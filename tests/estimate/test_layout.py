@@ -49,7 +49,9 @@ def test_parse_layout_reads_every_key() -> None:
         ("tp", None, "not key=value"),
         ("", None, "empty"),
         ("pp=2,zero=3", None, "zero=3 with pp>1"),
-        ("recompute=maybe", None, "full, none or auto"),
+        ("recompute=maybe", None, "full, selective, none or auto"),
+        ("tp=1,sp=1", None, "needs tp>1"),
+        ("tp=2,sp=maybe", None, "sp must be 1 or 0"),
     ],
 )
 def test_bad_layout_text_is_one_clear_line(text: str, gpus: int | None, needle: str) -> None:

@@ -61,6 +61,14 @@ def test_three_layouts_run_end_to_end_and_each_has_an_energy_record() -> None:
         assert row["tree_cpu_s"] >= 0.6 * sum(row["cpu_s_per_rank"]) - 0.03 * world, layout
 
 
+def _links(allreduce_bytes_s: float, p2p_bytes_s: float, share: float = 1.0,
+           latency_s: float = 1e-5) -> dict[str, Any]:
+    big = 1e6
+    return {"allreduce_busbw_bytes_per_s": allreduce_bytes_s, "p2p_latency_s": latency_s,
+            "p2p_big_bytes": big, "p2p_big_one_way_s": latency_s + big / p2p_bytes_s,
+            "cpu_share_per_rank": [share, share]}
+
+
 def _inputs(bench: ModuleType) -> dict[str, Any]:
     args = bench._parser().parse_args(["--tiny"])
     bench._check(args)
@@ -69,10 +77,11 @@ def _inputs(bench: ModuleType) -> dict[str, Any]:
                                                "interval_s")}
     return {
         "sizes": bench._sizes(args),
-        "compute": {"whole_batch_s_per_sample": 1e-4, "whole_half_batch_s_per_sample": 1.2e-4,
-                    "stage0_microbatch_s_per_sample": 0.6e-4,
-                    "stage1_microbatch_s_per_sample": 0.7e-4},
-        "links": {"allreduce_busbw_bytes_per_s": 1e9, "p2p_bytes_per_s": 1e8},
+        "compute": {"whole_batch_s_per_sample": 1e-4, "whole_batch_cpu_s_per_sample": 1e-4,
+                    "whole_half_batch_cpu_s_per_sample": 1.2e-4,
+                    "stage0_microbatch_cpu_s_per_sample": 0.6e-4,
+                    "stage1_microbatch_cpu_s_per_sample": 0.7e-4},
+        "links": _links(1e9, 1e8),
         "power": {"cpus": 2.0, "cpu_idle_w_per_cpu": 0.5, "cpu_busy_w_per_cpu": 4.0,
                   "memory_w": 5.0},
         "settings": settings,
@@ -89,8 +98,47 @@ def test_prediction_uses_the_inputs_and_slower_links_cost_more() -> None:
         pytest.skip(f"no layout model to predict with: {fast['reason']}")
     assert set(fast["j_per_sample"]) == {"single", "ddp", "pipeline"}
     assert all(v > 0 for v in fast["j_per_sample"].values())
-    inputs["links"] = {"allreduce_busbw_bytes_per_s": 1e7, "p2p_bytes_per_s": 1e6}
+    inputs["links"] = _links(1e7, 1e6)
     slow = bench.predict(inputs)
     assert slow["j_per_sample"]["single"] == pytest.approx(fast["j_per_sample"]["single"])
     assert slow["j_per_sample"]["ddp"] > fast["j_per_sample"]["ddp"]
     assert slow["j_per_sample"]["pipeline"] > fast["j_per_sample"]["pipeline"]
+
+
+def test_prediction_takes_the_measured_cpu_share_of_each_rank() -> None:
+    pytest.importorskip("torch")
+    bench = _bench()
+    inputs = _inputs(bench)
+    whole = bench.predict(inputs)
+    if not whole["available"]:
+        pytest.skip(f"no layout model to predict with: {whole['reason']}")
+    inputs["links"] = _links(1e9, 1e8, share=0.5)
+    shared = bench.predict(inputs)
+    assert shared["cpu_share"] == {"single": 1.0, "ddp": 0.5, "pipeline": 0.5}
+    assert shared["j_per_sample"]["single"] == pytest.approx(whole["j_per_sample"]["single"])
+    # half a CPU each: compute takes twice the wall time, over which the host's floor runs
+    assert shared["step_s"]["ddp"] > 1.5 * whole["step_s"]["ddp"]
+    assert shared["j_per_sample"]["ddp"] > whole["j_per_sample"]["ddp"]
+    assert shared["j_per_sample"]["pipeline"] > whole["j_per_sample"]["pipeline"]
+    # a single process's own share comes from its probe, CPU time over wall time
+    inputs["compute"] = {**inputs["compute"], "whole_batch_s_per_sample": 2e-4}
+    assert bench.predict(inputs)["cpu_share"]["single"] == pytest.approx(0.5)
+
+
+def test_point_to_point_bandwidth_is_the_big_message_less_one_latency() -> None:
+    bench = _bench()
+    lat, bytes_s = bench.p2p_link(_links(1e9, 1e8, latency_s=1e-3))
+    assert lat == pytest.approx(1e-3)
+    assert bytes_s == pytest.approx(1e8)
+
+
+def test_per_layout_share_probes_take_precedence_and_average_the_ranks() -> None:
+    pytest.importorskip("torch")
+    bench = _bench()
+    inputs = _inputs(bench)
+    inputs["shares"] = {"single": [0.8], "ddp": [0.4, 0.6], "pipeline": [0.5, 0.7]}
+    pred = bench.predict(inputs)
+    if not pred["available"]:
+        pytest.skip(f"no layout model to predict with: {pred['reason']}")
+    assert pred["cpu_share"] == pytest.approx({"single": 0.8, "ddp": 0.5, "pipeline": 0.6})
+    assert bench.cpu_shares({}, {}, {"ddp": [1.3, 1.1]}) == {"ddp": 1.0}  # capped at a CPU

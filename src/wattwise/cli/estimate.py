@@ -191,7 +191,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
         layout: str = typer.Option(
             None, help="Parallel layout dp=D,tp=T,pp=P[,microbatches=M][,zero=S]"
-            "[,recompute=full|none][,virtual=V]; needs --model and --hardware."),
+            "[,virtual=V (interleaved chunks per device)][,sp=1 (sequence parallel)]"
+            "[,recompute=full|selective|none]; needs --model and --hardware."),
         model: str = typer.Option(
             None, help="Model shape for --layout: a name (gpt3-175b, bloom-176b, llama3-405b, "
             "...) or layers=L,hidden=H,heads=A,seq=S[,params=N]."),

@@ -13,9 +13,18 @@ Each device spends the step in three states, each at the power it draws then:
   bytes as a reduce-scatter and an all-gather; ZeRO 3 all-gathers the weights
   again for every micro-batch), over the links of the node type
   (``layout_comm``), at the power of a device moving data;
-- *waiting* in the pipeline bubble, ``(P-1)/(M+P-1)`` of the pipelined part
-  of the step (1F1B schedule), at the power of an idle device that keeps its
-  context: waiting is not free.
+- *waiting* in the pipeline bubble, ``(P-1)/(V M + P-1)`` of the pipelined
+  part of the step (1F1B schedule; ``V`` model chunks per device when the
+  schedule is interleaved, 1 otherwise), at the power of an idle device that
+  keeps its context: waiting is not free.
+
+A layout may also say how activations are kept: ``sp`` (sequence parallelism
+beside tensor parallelism: the same bytes on the wire, a reduce-scatter and an
+all-gather for each all-reduce, and the activations the tensor-parallel ranks
+kept whole split over them) and ``recompute=full|selective|none``
+(``layout_memory``). Values are 2 bytes (bf16) unless ``value_bytes`` says
+otherwise; ``grad_reduce_bytes`` sets the gradients' own (4 where they are
+accumulated and reduced in fp32).
 
 Memory is checked per device (``layout_memory``): a layout that does not fit
 is reported with the reason and never ranked. ``rank_layouts`` tries every
@@ -79,9 +88,10 @@ MAX_GLOBAL_BATCH = 10_000_000
 #: The most layouts ``estimate layouts --top`` lists.
 MAX_TOP = 1000
 
-_KEYS = ("dp", "tp", "pp", "microbatches", "zero", "recompute", "virtual")
+_KEYS = ("dp", "tp", "pp", "microbatches", "zero", "recompute", "virtual", "sp")
 _ALIASES = {"m": "microbatches", "mb": "microbatches", "micro": "microbatches",
-            "v": "virtual", "interleave": "virtual"}
+            "v": "virtual", "vpp": "virtual", "interleave": "virtual",
+            "sequence_parallel": "sp"}
 
 
 @dataclass(frozen=True)
@@ -90,10 +100,13 @@ class Layout:
 
     ``microbatches`` is M, the micro-batches per step in each pipeline (None:
     the global batch over ``dp`` at one sequence each); ``zero`` the ZeRO stage
-    (0-3); ``recompute`` whether activations are recomputed (None: only when
-    they would not fit otherwise); ``virtual`` the model chunks per device of
+    (0-3); ``recompute`` whether activations are recomputed in full (None: only
+    when they would not fit otherwise), ``selective`` whether just the attention
+    core is (Korthikanti et al. 2022); ``virtual`` the model chunks per device of
     the interleaved 1F1B schedule (Narayanan et al. 2021, section 2.2.2), which
-    divides the bubble by it and multiplies the pipeline sends by it.
+    divides the bubble by it and multiplies the pipeline sends by it; ``sp``
+    sequence parallelism in the tensor-parallel group (memory only: the same
+    bytes move).
     """
 
     dp: int = 1
@@ -103,6 +116,8 @@ class Layout:
     zero: int = 0
     recompute: bool | None = None
     virtual: int = 1
+    sp: bool = False
+    selective: bool = False
 
     @property
     def devices(self) -> int:
@@ -114,10 +129,14 @@ class Layout:
             parts.append(f"microbatches={self.microbatches}")
         if self.zero:
             parts.append(f"zero={self.zero}")
-        if self.recompute is not None:
-            parts.append(f"recompute={'full' if self.recompute else 'none'}")
         if self.virtual > 1:
             parts.append(f"virtual={self.virtual}")
+        if self.sp:
+            parts.append("sp=1")
+        if self.selective and not self.recompute:
+            parts.append("recompute=selective")
+        elif self.recompute is not None:
+            parts.append(f"recompute={'full' if self.recompute else 'none'}")
         return ",".join(parts)
 
 
@@ -223,7 +242,8 @@ def _positive_int(text: str, what: str) -> int:
 
 
 def parse_layout(text: str, *, gpus: int | None = None, model: ModelShape | None = None) -> Layout:
-    """``dp=D,tp=T,pp=P[,microbatches=M][,zero=S][,recompute=full|none]`` as a Layout.
+    """``dp=D,tp=T,pp=P[,microbatches=M][,zero=S][,virtual=V][,sp=1]
+    [,recompute=full|selective|none]`` as a Layout.
 
     Missing degrees are 1. Raises BadInput, one line, for an unknown or repeated
     key, a value that is not a positive whole number, a ZeRO stage outside 0-3,
@@ -249,10 +269,22 @@ def parse_layout(text: str, *, gpus: int | None = None, model: ModelShape | None
                 values[name] = True
             elif value in ("none", "no", "0", "false"):
                 values[name] = False
+            elif value == "selective":
+                values[name] = False
+                values["selective"] = True
             elif value == "auto":
                 values[name] = None
             else:
-                raise BadInput(f"layout: recompute must be full, none or auto, got {value!r}")
+                raise BadInput("layout: recompute must be full, selective, none or auto, "
+                               f"got {value!r}")
+        elif name == "sp":
+            if value in ("1", "yes", "true", "on"):
+                values[name] = True
+            elif value in ("0", "no", "false", "off"):
+                values[name] = False
+            else:
+                raise BadInput(f"layout: sp must be 1 or 0 (sequence parallelism on or off), "
+                               f"got {value!r}")
         elif name == "zero":
             if value not in ("0", "1", "2", "3"):
                 raise BadInput(f"layout: zero must be a ZeRO stage 0-3, got {value!r}")
@@ -281,6 +313,9 @@ def check_layout(
         raise BadInput(f"layout virtual must be a positive whole number, got {layout.virtual!r}")
     if layout.virtual > 1 and layout.pp == 1:
         raise BadInput("layout: virtual (interleaved) stages need pp>1")
+    if layout.sp and layout.tp == 1:
+        raise BadInput("layout: sp (sequence parallelism) splits activations over the "
+                       "tensor-parallel ranks; it needs tp>1")
     if layout.zero == 3 and layout.pp > 1:
         raise BadInput("layout: zero=3 with pp>1 is not a layout DeepSpeed or Megatron-LM runs; "
                        "use zero=1 or 2 with pipelines")
@@ -288,9 +323,11 @@ def check_layout(
         if model.heads % layout.tp:
             raise BadInput(f"layout: tp={layout.tp} does not divide the model's {model.heads} "
                            "attention heads")
-        if layout.pp * layout.virtual > model.layers:
+        # A chunk may hold the embedding or the output layer alone (Llama 3, section
+        # 3.3.2): at most layers + 2 chunks.
+        if layout.pp * layout.virtual > model.layers + 2:
             raise BadInput(f"layout: pp x virtual = {layout.pp * layout.virtual} exceeds the "
-                           f"model's {model.layers} layers")
+                           f"model's {model.layers} layers + the embedding and output chunks")
 
 
 @dataclass(frozen=True)
@@ -338,18 +375,27 @@ def cpu_device(
     idle_w: float | None = None,
     comm_w: float | None = None,
     name: str | None = None,
+    cpu_share: float = 1.0,
 ) -> Device:
-    """A CPU rank as a device: ``peak_gflops`` is the rate its matmuls reach (give the
-    measured one; ``gemm_efficiency=1`` then in ``estimate_layout``), ``cpus`` the
-    logical CPUs it keeps busy. Powers not given come from this host's power model
-    (``wattwise.hardware.cpus``): idle and full-load watts per logical CPU times
-    ``cpus``; communicating (gloo copies and sockets) keeps one CPU busy.
+    """A CPU rank as a device: ``peak_gflops`` is the rate its matmuls reach per CPU
+    second (give the measured one; ``gemm_efficiency=1`` then in ``estimate_layout``),
+    ``cpus`` the logical CPUs it keeps busy. Powers not given come from this host's
+    power model (``wattwise.hardware.cpus``): idle and full-load watts per logical CPU
+    times ``cpus``; communicating (gloo copies and sockets) keeps one CPU busy.
     ``memory_gb`` defaults to this machine's memory over nothing: give it per rank.
+
+    ``cpu_share`` is the CPU seconds per wall second the rank really gets: 1 on a host
+    with a CPU free for each rank, less where ranks share CPUs with each other or with
+    other jobs (measure it: the ranks' process CPU time over wall time while they all
+    compute). The rank then computes at ``cpu_share`` times the rate and draws only
+    ``cpu_share`` of the busy and communicating watts above idle.
     """
     if not peak_gflops or peak_gflops <= 0:
         raise BadInput("cpu device: peak_gflops must be positive")
     if cpus <= 0:
         raise BadInput("cpu device: cpus must be positive")
+    if not (isinstance(cpu_share, (int, float)) and 0 < cpu_share <= 1):
+        raise BadInput(f"cpu device: cpu_share must be in (0, 1], got {cpu_share!r}")
     source = "given"
     if busy_w is None or idle_w is None or comm_w is None:
         from wattwise.hardware.cpus import power_coefficients, read_cpu_info
@@ -366,7 +412,12 @@ def cpu_device(
         import psutil
 
         memory_gb = psutil.virtual_memory().total / 1e9
-    return Device(name or "CPU", peak_gflops * 1e9, memory_gb, busy_w, comm_w, idle_w, source)
+    if cpu_share < 1:
+        busy_w = idle_w + cpu_share * (busy_w - idle_w)
+        comm_w = idle_w + cpu_share * (comm_w - idle_w)
+        source += f"; a share of {cpu_share:.3g} CPU s per wall s (rate and watts above idle)"
+    return Device(name or "CPU", peak_gflops * 1e9 * cpu_share, memory_gb, busy_w, comm_w,
+                  idle_w, source)
 
 
 @dataclass(frozen=True)
@@ -417,6 +468,10 @@ class LayoutEstimate:
     steps: int | None = None
     kind: str = "estimated"
     assumptions: list[str] = field(default_factory=list)
+    #: How activations are kept: "full" or "selective" recomputation, or "none".
+    recompute_mode: str = "none"
+    virtual: int = 1
+    sp: bool = False
 
     @property
     def comm_s(self) -> float:
@@ -428,12 +483,16 @@ class LayoutEstimate:
         return d
 
 
-def _flops_per_token(model: ModelShape, recompute: bool) -> tuple[float, float]:
+def _flops_per_token(model: ModelShape, recompute: bool,
+                     selective: bool = False) -> tuple[float, float]:
     """Model FLOPs per token (PaLM, Chowdhery et al. 2022, appendix B) and the FLOPs
-    the hardware runs (a second forward of the layers when recomputing)."""
+    the hardware runs (a second forward of the layers when recomputing in full, of the
+    attention core alone when recomputing selectively without a fused kernel)."""
     attention = 12.0 * model.layers * model.hidden * model.seq_len
     model_f = 6.0 * model.params + attention
     if not recompute:
+        if selective and not model.flash_attention:
+            return model_f, model_f + attention / 3.0
         return model_f, model_f
     layer_params = max(model.params - model.vocab * model.hidden, 0.0)
     return model_f, model_f + 2.0 * layer_params + attention / 3.0
@@ -453,6 +512,8 @@ def estimate_layout(
     gemm_efficiency: float = GEMM_EFFICIENCY,
     host_w: float = 0.0,
     deadline_s: float | None = None,
+    value_bytes: float = 2.0,
+    grad_reduce_bytes: float | None = None,
 ) -> LayoutEstimate:
     """Estimate one training step of ``global_batch`` sequences under ``layout``.
 
@@ -461,9 +522,17 @@ def estimate_layout(
     bandwidths (``node`` picks one by name). ``tokens``, the run's training tokens,
     adds its duration and energy; ``deadline_s`` marks the layout infeasible if the
     run would take longer. ``host_w`` is host power per device (CPUs, DRAM, NICs)
-    added over the whole step; 0 counts the devices alone.
+    added over the whole step; 0 counts the devices alone. ``value_bytes`` is the
+    size of each activation, weight and gradient value sent (2 for bf16, 4 for
+    fp32); ``grad_reduce_bytes`` that of the gradients as accumulated and reduced
+    (default ``value_bytes``; 4 where they are kept and reduced in fp32).
     """
     shape = parse_model(model)
+    if value_bytes not in (1, 2, 4, 8):
+        raise BadInput(f"value_bytes must be 1, 2, 4 or 8, got {value_bytes!r}")
+    grad_b = value_bytes if grad_reduce_bytes is None else grad_reduce_bytes
+    if grad_b not in (1, 2, 4, 8):
+        raise BadInput(f"grad_reduce_bytes must be 1, 2, 4 or 8, got {grad_reduce_bytes!r}")
     lay = parse_layout(layout) if isinstance(layout, str) else layout
     check_layout(lay, model=shape)
     if device is None:
@@ -500,10 +569,12 @@ def estimate_layout(
     act: dict[str, Any] = dict(
         seq=shape.seq_len, micro_batch=micro, hidden=shape.hidden, heads=shape.heads,
         layers_per_stage=layers_per_stage, tp=lay.tp, in_flight=min(m, lay.pp),
-        flash_attention=shape.flash_attention,
+        flash_attention=shape.flash_attention, sp=lay.sp, selective=lay.selective,
+        pp=lay.pp, virtual=lay.virtual,
     )
     mem_kw: dict[str, Any] = dict(params_per_device=params_per_device, dp=lay.dp,
-                                  zero=lay.zero, device_memory_gb=device.memory_gb)
+                                  zero=lay.zero, device_memory_gb=device.memory_gb,
+                                  grad_bytes=max(2.0, float(grad_b)))
     if lay.recompute is None:
         mem = memory_use(recompute=False, **mem_kw, **act)
         if not mem.fits:
@@ -512,25 +583,34 @@ def estimate_layout(
     else:
         mem = memory_use(recompute=lay.recompute, **mem_kw, **act)
     recompute = mem.recompute
+    selective = lay.selective and not recompute
+    mode = "full" if recompute else "selective" if selective else "none"
 
-    model_fpt, hw_fpt = _flops_per_token(shape, recompute)
+    model_fpt, hw_fpt = _flops_per_token(shape, recompute, selective)
     tokens_per_step = float(global_batch) * shape.seq_len
     rate = gemm_efficiency * device.peak_flops
     # Per micro-batch, per device: its share of the layers and of each layer's GEMMs.
     t_mb = hw_fpt * micro * shape.seq_len / (lay.tp * lay.pp) / rate
-    act_bytes = 2.0 * micro * shape.seq_len * shape.hidden
+    lat = links.latency_s
+    act_bytes = value_bytes * micro * shape.seq_len * shape.hidden
     tp_bw, tp_where = group_bandwidth_gb_s(links, lay.tp, 1)
     per_layer = 6 if recompute else 4
-    t_tp = per_layer * layers_per_stage * ring_all_reduce_s(act_bytes, lay.tp, tp_bw)
+    t_tp = per_layer * layers_per_stage * ring_all_reduce_s(act_bytes, lay.tp, tp_bw, lat)
     pp_bw, pp_where = group_bandwidth_gb_s(links, lay.pp, lay.tp * lay.dp)
     sends = 2.0 * lay.virtual
-    t_pp = sends * point_to_point_s(act_bytes / lay.tp, pp_bw) if lay.pp > 1 else 0.0
+    t_pp = sends * point_to_point_s(act_bytes / lay.tp, pp_bw, lat) if lay.pp > 1 else 0.0
     dp_bw, dp_where = group_bandwidth_gb_s(links, lay.dp, lay.tp)
-    grad_bytes = 2.0 * params_per_device
+    weight_bytes = value_bytes * params_per_device
+    grad_bytes = grad_b * params_per_device
     if lay.zero == 3:
-        t_dp = m * 3 * ring_gather_s(grad_bytes, lay.dp, dp_bw)
+        t_dp = m * (2 * ring_gather_s(weight_bytes, lay.dp, dp_bw, lat)
+                    + ring_gather_s(grad_bytes, lay.dp, dp_bw, lat))
+    elif lay.zero or grad_b != value_bytes:
+        # a reduce-scatter of the gradients, an all-gather of the updated weights
+        t_dp = (ring_gather_s(grad_bytes, lay.dp, dp_bw, lat)
+                + ring_gather_s(weight_bytes, lay.dp, dp_bw, lat))
     else:
-        t_dp = ring_all_reduce_s(grad_bytes, lay.dp, dp_bw)
+        t_dp = ring_all_reduce_s(grad_bytes, lay.dp, dp_bw, lat)
     slot = t_mb + t_tp + t_pp
     bubble_s = (lay.pp - 1) * slot / lay.virtual
     compute_s = m * t_mb
@@ -549,8 +629,25 @@ def estimate_layout(
     if lay.pp > 1:
         notes.append(f"pipeline sends {pp_where} at {pp_bw:g} GB/s (scatter/gather: 1/tp each)")
     if lay.dp > 1:
-        notes.append(f"gradient {'gathers' if lay.zero == 3 else 'all-reduce'} {dp_where} at "
+        dp_kind = ("gathers" if lay.zero == 3 else "reduce-scatter and weight all-gather"
+                   if lay.zero or grad_b != value_bytes else "all-reduce")
+        notes.append(f"gradient {dp_kind} {dp_where} at "
                      f"{dp_bw:g} GB/s per device, after the pipeline flush (not overlapped)")
+    if lay.virtual > 1:
+        notes.append(f"interleaved 1F1B schedule, {lay.virtual} model chunks per device: "
+                     f"bubble (P-1)/(V M + P-1) = {lay.pp - 1}/({lay.virtual} x {m} + "
+                     f"{lay.pp - 1}) of the pipelined step, {lay.virtual}x the pipeline sends")
+    if lay.sp:
+        notes.append(f"sequence parallel: activations split over the {lay.tp} tensor-parallel "
+                     "ranks (reduce-scatter + all-gather: the all-reduce's bytes)")
+    if selective:
+        notes.append("selective recomputation: attention scores not stored"
+                     + ("" if shape.flash_attention else "; the attention core is recomputed"))
+    if value_bytes != 2 or grad_b != value_bytes:
+        notes.append(f"{value_bytes:g} bytes per activation and weight value sent, "
+                     f"{grad_b:g} per gradient value")
+    if lat:
+        notes.append(f"{lat * 1e6:.3g} us per message on every link")
     notes.append(f"compute at {gemm_efficiency:g} x dense peak ({device.peak_flops / 1e12:g} "
                  "TFLOP/s); FLOPs = 6 x params + 12 x layers x hidden x seq per token")
     notes.append(f"power: busy {device.busy_w:.0f} W, communicating {device.comm_w:.0f} W, "
@@ -578,7 +675,8 @@ def estimate_layout(
             reason = (f"takes {duration_text(duration)}, past the deadline of "
                       f"{duration_text(deadline_s)}")
     return LayoutEstimate(
-        model=shape.name, layout=replace(lay, recompute=recompute).label(), dp=lay.dp,
+        model=shape.name,
+        layout=replace(lay, recompute=None if selective else recompute).label(), dp=lay.dp,
         tp=lay.tp, pp=lay.pp, zero=lay.zero, recompute=recompute, devices=n,
         hardware=device.name, node=links.name, global_batch=global_batch, micro_batch=micro,
         microbatches=m, step_s=step_s, compute_s=compute_s, tp_comm_s=m * t_tp,
@@ -588,7 +686,7 @@ def estimate_layout(
         energy_per_step_j=energy, compute_j=compute_j, comm_j=comm_j, bubble_j=bubble_j,
         host_j=host_j, energy_per_token_j=energy / tokens_per_step, memory=mem,
         feasible=not reason, reason=reason, duration_s=duration, energy_j=energy_total,
-        steps=steps, assumptions=notes,
+        steps=steps, assumptions=notes, recompute_mode=mode, virtual=lay.virtual, sp=lay.sp,
     )
 
 

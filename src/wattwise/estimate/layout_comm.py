@@ -6,7 +6,11 @@ RoCE, Omni-Path). Ranks are numbered as Megatron-LM does, tensor-parallel
 innermost, then data-parallel, then pipeline stages, so a group of ``size``
 ranks ``stride`` apart stays inside one node when ``size x stride`` fits in
 it. Collectives are rings at the nominal link rate (no protocol overhead, no
-overlap with compute): both are stated on every estimate.
+overlap with compute): both are stated on every estimate. A link may carry a
+per-message latency (``Links.latency_s``, 0 unless given: the shipped node
+types list none): every point-to-point send pays it once, a ring all-reduce
+``2(N-1)`` times and an all-gather or reduce-scatter ``N-1`` times, one per
+step of the ring.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class Links:
     inter_link: str = ""
     source: str = "given"
     provenance: str = "given"
+    #: Seconds each message costs on top of its bytes (software, scheduling, wire).
+    latency_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,20 +99,22 @@ def group_bandwidth_gb_s(links: Links, size: int, stride: int) -> tuple[float, s
     return links.inter_gb_s, "inter-node"
 
 
-def ring_all_reduce_s(nbytes: float, ranks: int, gb_s: float) -> float:
-    """A ring all-reduce moves 2(N-1)/N of the buffer through each device's link."""
+def ring_all_reduce_s(nbytes: float, ranks: int, gb_s: float, latency_s: float = 0.0) -> float:
+    """A ring all-reduce moves 2(N-1)/N of the buffer through each device's link, in
+    2(N-1) messages."""
     if ranks <= 1 or nbytes <= 0:
         return 0.0
-    return 2.0 * (ranks - 1) / ranks * nbytes / (gb_s * 1e9)
+    return 2.0 * (ranks - 1) * (nbytes / ranks / (gb_s * 1e9) + latency_s)
 
 
-def ring_gather_s(nbytes: float, ranks: int, gb_s: float) -> float:
-    """An all-gather or a reduce-scatter moves (N-1)/N of the full buffer per device."""
+def ring_gather_s(nbytes: float, ranks: int, gb_s: float, latency_s: float = 0.0) -> float:
+    """An all-gather or a reduce-scatter moves (N-1)/N of the full buffer per device, in
+    N-1 messages."""
     if ranks <= 1 or nbytes <= 0:
         return 0.0
-    return (ranks - 1) / ranks * nbytes / (gb_s * 1e9)
+    return (ranks - 1) * (nbytes / ranks / (gb_s * 1e9) + latency_s)
 
 
-def point_to_point_s(nbytes: float, gb_s: float) -> float:
-    """One send of ``nbytes`` over one link."""
-    return nbytes / (gb_s * 1e9) if nbytes > 0 else 0.0
+def point_to_point_s(nbytes: float, gb_s: float, latency_s: float = 0.0) -> float:
+    """One send of ``nbytes`` over one link: its latency plus its bytes."""
+    return latency_s + nbytes / (gb_s * 1e9) if nbytes > 0 else 0.0

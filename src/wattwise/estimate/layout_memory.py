@@ -7,12 +7,19 @@ split the parameters; ZeRO stage 1 shards the optimizer state over the
 data-parallel ranks, stage 2 the gradients too, stage 3 the weights too.
 
 Activations per layer and micro-batch, 16-bit (Korthikanti et al. 2022,
-"Reducing Activation Recomputation in Large Transformer Models", section 4,
-tensor parallelism without sequence parallelism): ``s b h (10 + 24/t + 5 a s
-/ (h t))`` bytes, the last term being the stored attention scores, absent
-with a fused (flash) attention kernel; with full recomputation only each
-layer's input, ``2 s b h``, is kept, plus one layer's working set. Under the
-1F1B schedule the first stage holds ``min(M, P)`` micro-batches in flight.
+"Reducing Activation Recomputation in Large Transformer Models", section 4):
+``s b h (10 + 24/t + 5 a s / (h t))`` bytes with tensor parallelism alone;
+with sequence parallelism (``sp``) the 10 that tensor parallelism leaves
+whole (layer norms, dropouts, the residual) is split over the ``t`` ranks too:
+``s b h (34 + 5 a s / h) / t``. The last term is the stored attention scores,
+absent with a fused (flash) attention kernel and with *selective*
+recomputation, which recomputes just the attention core; with *full*
+recomputation only each layer's input, ``2 s b h`` (over ``t`` with sequence
+parallelism), is kept, plus one layer's working set. Under the 1F1B schedule
+the first stage holds ``min(M, P)`` micro-batches in flight; with ``V``
+interleaved model chunks per device it holds ``1 + (P-1)/(P V)`` times as much
+(Korthikanti et al. 2022, the pipeline part of section 4; the formulas here were
+checked against a secondary summary of that paper, not the paper itself).
 """
 
 from __future__ import annotations
@@ -46,10 +53,12 @@ class MemoryUse:
         return asdict(self)
 
 
-def model_state_bytes(params_per_device: float, dp: int, zero: int) -> tuple[float, float, float]:
-    """Weights, gradients and optimizer state per device, after ZeRO sharding."""
+def model_state_bytes(params_per_device: float, dp: int, zero: int,
+                      grad_bytes: float = GRAD_BYTES) -> tuple[float, float, float]:
+    """Weights, gradients and optimizer state per device, after ZeRO sharding;
+    ``grad_bytes`` per gradient value (4 where gradients are accumulated in fp32)."""
     w = WEIGHT_BYTES * params_per_device
-    g = GRAD_BYTES * params_per_device
+    g = grad_bytes * params_per_device
     o = OPTIMIZER_BYTES * params_per_device
     if zero >= 1:
         o /= dp
@@ -71,14 +80,21 @@ def activation_bytes(
     in_flight: int,
     recompute: bool,
     flash_attention: bool,
+    sp: bool = False,
+    selective: bool = False,
+    pp: int = 1,
+    virtual: int = 1,
 ) -> float:
     """Activations the busiest (first) pipeline stage holds at its peak."""
     sbh = float(seq) * micro_batch * hidden
-    scores = 0.0 if flash_attention else 5.0 * heads * seq / (hidden * tp)
-    per_layer = sbh * (10.0 + 24.0 / tp + scores)
+    scores = 0.0 if flash_attention or selective else 5.0 * heads * seq / (hidden * tp)
+    per_layer = sbh * ((34.0 / tp if sp else 10.0 + 24.0 / tp) + scores)
+    held = layers_per_stage * in_flight
+    if virtual > 1 and pp > 1:
+        held *= 1.0 + (pp - 1) / (pp * virtual)
     if recompute:
-        return 2.0 * sbh * layers_per_stage * in_flight + per_layer
-    return per_layer * layers_per_stage * in_flight
+        return 2.0 * sbh / (tp if sp else 1) * held + per_layer
+    return per_layer * held
 
 
 def memory_use(
@@ -88,10 +104,11 @@ def memory_use(
     zero: int,
     device_memory_gb: float,
     recompute: bool,
+    grad_bytes: float = GRAD_BYTES,
     **activation: Any,
 ) -> MemoryUse:
     """What one device holds and whether it fits in its usable memory."""
-    w, g, o = model_state_bytes(params_per_device, dp, zero)
+    w, g, o = model_state_bytes(params_per_device, dp, zero, grad_bytes)
     a = activation_bytes(recompute=recompute, **activation)
     total = w + g + o + a
     usable = device_memory_gb * 1e9 * (1.0 - RESERVED_FRACTION)
