@@ -189,6 +189,7 @@ def _child_layout(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any
             opt.step()
     out = _timed_loop(step, a.steps, a.warmup, dist, f"parallel-{a.layout}", a.interval_s)
     if dist is not None:
+        dist.barrier()  # no rank tears gloo down while its peer still talks to it
         dist.destroy_process_group()
     return out if rank == 0 else None
 
@@ -329,6 +330,7 @@ def _child_links(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any]
     wait_cpu = (time.process_time() - c0) / (time.perf_counter() - w0)
     gathered: list[Any] = [None, None]
     dist.all_gather_object(gathered, wait_cpu)
+    dist.barrier()
     dist.destroy_process_group()
     if rank != 0:
         return None

@@ -92,8 +92,14 @@ def test_applied_sweep_picks_from_the_measured_curve_and_restores_the_limit(
 
 
 @pytest.mark.parametrize(("args", "match"), [
-    (["--deadline", "100"], "--deadline and --job-duration go together"),
-    (["--job-duration", "100"], "--deadline and --job-duration go together"),
+    (["--deadline", "100"], "--deadline was given without --job-duration"),
+    (["--job-duration", "100"], "--job-duration was given without --deadline"),
+    (["--job-duration", "5", "--slack", "0.1", "--power-limits"],
+     "--job-duration goes with --deadline, not --slack"),
+    # options of the power-limit study alone would be ignored
+    (["--allow-power-limit"], "--allow-power-limit only matters with --apply-power-limits"),
+    (["--allow-power-limit", "--power-limits"], "--allow-power-limit only matters"),
+    (["--gpu", "0"], "--gpu only matters with --power-limits"),
     (["--deadline", "100", "--job-duration", "50", "--slack", "0.1"], "not both"),
     (["--slack", "-0.1"], "--slack must be"),
     (["--eta", "1.5"], "--eta must be"),

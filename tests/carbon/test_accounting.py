@@ -138,3 +138,41 @@ def test_domains_read_at_different_paces_keep_their_own_intervals() -> None:
     gpu = [(a - T0, b - T0) for a, b, e, *_ in iv if e == 500.0]
     assert gpu == [(0, 5), (5, 10)]
     assert sum(e for _, _, e, _, _ in iv) == pytest.approx(1100.0)
+
+
+def test_stored_values_that_are_not_numbers_are_left_out_and_said() -> None:
+    import dataclasses
+
+    rows = _samples()
+    rows[0] = dataclasses.replace(rows[0], energy_j="x")  # type: ignore[arg-type]
+    rows[2] = dataclasses.replace(rows[2], high_j=float("nan"))
+    notes: list[str] = []
+    iv = intervals_from_samples(rows, {"cpu:x"}, T0, notes=notes)
+    assert [e for _, _, e, _, _ in iv] == [3.6e6] * 2  # the text one is not priced
+    assert iv[0][4] == 3.6e6  # a range bound that is not a number: the energy itself
+    (note,) = notes
+    assert note.startswith("2 stored value(s) were not finite numbers and are left out")
+    assert "samples[0].energy_j ('x')" in note and "samples[2].high_j (nan)" in note
+    notes.clear()
+    iv = intervals_from_samples(_samples(), {"cpu:x"}, T0, scale_to_j="x", notes=notes)
+    assert sum(e for _, _, e, _, _ in iv) == pytest.approx(3 * 3.6e6)  # not scaled
+    assert "summary.energy_j ('x')" in notes[0] and "the samples' sum, 1.08e+07 J" in notes[0]
+
+
+@pytest.mark.parametrize("kwargs,expected", [
+    ({"kind": "bogus"}, "kind must be one of yearly-average, trace, live, forecast, got 'bogus'"),
+    ({"kind": 5}, "kind must be one of"),
+    ({"interpolation": "cubic"}, "interpolation must be step or linear, got 'cubic'"),
+])
+def test_an_intensity_series_refuses_an_unknown_kind(kwargs: dict[str, object],
+                                                     expected: str) -> None:
+    import numpy as np
+
+    from wattwise.carbon.sources import IntensitySeries
+    from wattwise.errors import BadInput
+
+    given: dict[str, object] = {"t_unix_s": np.arange(3) * 3600.0, "g_per_kwh": np.ones(3),
+                                "zone": "DE", "source": "t", "kind": "trace", "step_s": 3600.0}
+    with pytest.raises(BadInput, match=expected):
+        IntensitySeries(**{**given, **kwargs})  # type: ignore[arg-type]
+    assert IntensitySeries(**given).kind == "trace"  # type: ignore[arg-type]

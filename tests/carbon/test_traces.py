@@ -178,7 +178,8 @@ def test_linear_interpolation_is_between_samples() -> None:
     assert lin.mean_intensity("FR", T0, T0 + 3600).intensity_g_per_kwh == pytest.approx(150.0)
 
 
-_values = st.floats(min_value=0, max_value=5000, allow_nan=False, allow_infinity=False)
+_values = st.floats(min_value=0, max_value=traces.MAX_INTENSITY_G_PER_KWH, allow_nan=False,
+                    allow_infinity=False)
 
 
 @settings(max_examples=60, deadline=None)
@@ -283,3 +284,57 @@ def test_an_intensity_float_would_stretch_is_refused_naming_its_line(cell: str, 
 def test_a_time_float_would_stretch_is_refused(text: str) -> None:
     with pytest.raises(BadInput, match=r"--at: cannot read time .*digits 0-9 only"):
         parse_time(text, "--at")
+
+
+# -- one intensity bound, the same as the estimate's ------------------------------
+
+
+def test_the_trace_bound_is_the_estimate_bound_and_the_shipped_traces_keep_it() -> None:
+    from wattwise.estimate import _limits
+
+    assert traces.MAX_INTENSITY_G_PER_KWH == _limits.INTENSITY.high == 2000.0
+    for zone in traces.SHIPPED:
+        assert TraceSource.for_zone(zone).data.g_per_kwh.max() <= traces.MAX_INTENSITY_G_PER_KWH
+
+
+@pytest.mark.parametrize("rows", [2, 70_000], ids=["row by row", "bulk path"])
+def test_an_intensity_above_the_bound_is_refused_naming_its_line(rows: int) -> None:
+    text = "Time,Carbon Intensity\n" + "".join(
+        f"{datetime.fromtimestamp(T0 + 60 * i, tz=timezone.utc):%Y-%m-%d %H:%M},"
+        f"{'2001' if i == 5 else '2000'}\n" for i in range(rows + 4)
+    )
+    with pytest.raises(BadInput, match=r"t.csv: line 7: intensity 2001 is not a finite value "
+                                        r"from 0 to 2,000 gCO2eq/kWh"):
+        parse_trace(text, "t.csv")
+
+
+# -- a header or a row that leaves unclear which cell holds the data --------------
+
+
+@pytest.mark.parametrize("header", ["Time,Carbon Intensity,Carbon Intensity",
+                                    "Time,Carbon Intensity,carbon intensity ",
+                                    "Time,Time,Carbon Intensity"])
+def test_a_header_naming_a_column_twice_is_refused(header: str) -> None:
+    text = f"{header}\n2020-06-01 00:00,100,900\n"
+    with pytest.raises(BadInput, match=r"d.csv: line 1: header names the column .* 2 times "
+                                        r"\(columns (2, 3|1, 2)\).*keep one"):
+        parse_trace(text, "d.csv")
+
+
+def test_two_different_intensity_columns_read_the_leftmost() -> None:
+    text = ("Datetime (UTC),Carbon Intensity gCO₂eq/kWh (direct),"
+            "Carbon Intensity gCO₂eq/kWh (LCA)\n2020-06-01 00:00,100,150\n")
+    assert list(parse_trace(text, "em.csv").g_per_kwh) == [100.0]
+
+
+@pytest.mark.parametrize(("text", "line", "got"), [
+    ("Time,Carbon Intensity,Extra\n2020-06-01 00:00,100,x\n2020-06-01 01:00,100\n", 3, 2),
+    ("Time,Carbon Intensity\n2020-06-01 00:00,100\n2020-06-01 01:00,100,5\n", 3, 3),
+    ("Time,Carbon Intensity\n2020-06-01 00:00,100,\n", 2, 3),
+])
+def test_a_row_with_more_or_fewer_cells_than_the_header_is_refused(
+    text: str, line: int, got: int,
+) -> None:
+    with pytest.raises(BadInput, match=rf"r.csv: line {line}: expected \d columns as in the "
+                                        rf"header, got {got}"):
+        parse_trace(text, "r.csv")

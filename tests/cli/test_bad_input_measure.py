@@ -320,6 +320,15 @@ CASES: list[tuple[list[str], str]] = [
     (["report", "--units", "1", "--unit", "req\x1b[31m", *DB], "--unit must be"),
     (["report", "--units", "1", "--embodied", "toaster", *DB], "no embodied figure"),
     (["report", "--embodied", "server-base-minimal", *DB], "give --units"),
+    # SCI's parts given without the option that uses them would be ignored
+    (["report", "--share", "0.5", *DB], "--share is the share of the --embodied device"),
+    (["report", "--share", "1", *DB], "give --embodied too"),
+    (["report", "--unit", "samples", *DB], "--unit names the functional unit of --units"),
+    # a zone the provider does not cover: refused before the command runs, as `plan` does
+    (["run", "--zone", "DE", "--intensity-provider", "ukcarbon", *RUN],
+     "ukcarbon knows zone 'GB'"),
+    (["report", "--zone", "DE", "--intensity-provider", "ukcarbon", *DB],
+     "ukcarbon knows zone 'GB'"),
     (["report", "--zone", "DE", "--intensity-trace", "{dir}", *DB], "is a directory"),
     (["report", "--html", "{missing}/r.html", *DB], "does not exist"),
     (["report", "--html", "{dir}", *DB], "it is a directory"),

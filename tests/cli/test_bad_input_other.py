@@ -92,6 +92,11 @@ CASES: list[tuple[list[str], str]] = [
     (_with(INFER, "--lifetime-years", "4"), "lifetime_years needs requests_per_day"),
     (_with(INFER, "--hardware", "nope"), "unknown hardware"),
     (_with(INFER, "--zone", "nope"), "unknown zone"),
+    (_with(INFER, "--memory-bw-gb-s", "0.001"),
+     "memory_bw_gb_s 0.001 GB/s is less than wattwise accepts: at least 1 GB/s"),
+    (_with(INFER, "--peak-tflops", "0.001"),
+     "peak_tflops 0.001 TFLOP/s is less than wattwise accepts: at least 0.01 TFLOP/s"),
+    (_with(INFER, "--intensity", "2001"), "at most 2,000 gCO2eq/kWh"),
     # -- hardware
     (["hardware", "\x00"], "no hardware matches"),
     (["hardware", "x" * 5000], "no hardware matches"),

@@ -172,6 +172,8 @@ CASES: list[tuple[list[str], str]] = [
     ([*DEFER, "--intensity-trace", "{ok}", "--intensity-provider", "ukcarbon", *MARK],
      "not both"),
     ([*DEFER, "--intensity-provider", "nope", *MARK], "unknown intensity provider 'nope'"),
+    (["defer", "--within", "8h", "--duration", "1h", "-z", "DE", *DB, "--intensity-provider",
+      "ukcarbon", *MARK], "ukcarbon knows zone 'GB'"),
     ([*DEFER, "--", "no-such-command-wattwise-test"], "command not found"),
     ([*DEFER, "--", "a\x00b"], "NUL byte"),
     ([*DEFER, "--", ""], "no command given"),

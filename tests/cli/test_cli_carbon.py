@@ -76,3 +76,27 @@ def test_intensity_echoes_the_time_it_read_never_the_text_typed() -> None:
     assert r.exit_code == 0, r.output
     assert r.stdout.count("\n") == 1, r.stdout  # one line, not split by the typed newline
     assert r.stdout.startswith("DE at 2020-01-01 00:00:00Z: ")
+
+
+def test_a_time_outside_the_trace_names_cli_ways_out_not_a_python_keyword(
+    tmp_path: Path,
+) -> None:
+    p = tmp_path / "t.csv"
+    p.write_text("Time,Carbon Intensity\n2024-01-01T00:00:00Z,123\n2024-01-01T01:00:00Z,321\n")
+    r = runner.invoke(_app(), ["intensity", "DE", "--trace", str(p), "--at", "2030-01-01"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    line = r.output.strip()
+    assert line.startswith("wattwise: error: --at 2030-01-01T00:00:00Z is outside trace:t.csv")
+    assert "give an --at inside it, or drop --trace" in line
+    assert "outside=" not in line and len(line.splitlines()) == 1
+
+
+def test_a_trace_above_the_intensity_bound_is_refused_as_the_estimate_refuses(
+    tmp_path: Path,
+) -> None:
+    p = tmp_path / "big.csv"
+    p.write_text("Time,Carbon Intensity\n2026-12-01T20:00:00Z,100\n2026-12-01T21:00:00Z,2001\n")
+    r = runner.invoke(_app(), ["intensity", "DE", "--trace", str(p),
+                               "--at", "2026-12-01T21:30:00Z"])
+    assert r.exit_code == 2
+    assert "big.csv: line 3: intensity 2001 is not a finite value from 0 to 2,000" in r.output

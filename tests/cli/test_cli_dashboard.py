@@ -163,6 +163,28 @@ def test_a_weak_token_is_refused(app: typer.Typer, tmp_path: Path, served: list[
     assert "--token must be 16 to 256" in _one_error_line(res)
 
 
+def test_a_weak_token_from_the_environment_names_the_variable(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db")],
+                             env={"WATTWISE_DASHBOARD_TOKEN": "short"})
+    assert "WATTWISE_DASHBOARD_TOKEN must be 16 to 256" in _one_error_line(res)
+    assert served == []
+
+
+@pytest.mark.parametrize("env", [{}, {"WATTWISE_DASHBOARD_TOKEN": "from-the-environment-0123"}])
+def test_a_token_and_new_token_together_are_refused(
+    app: typer.Typer, tmp_path: Path, served: list[Any], env: dict[str, str]
+) -> None:
+    args = ["dashboard", "--db", str(tmp_path / "r.db"), "--new-token"]
+    if not env:
+        args += ["--token", "abcdefghijklmnopqrstu"]
+    line = _one_error_line(CliRunner().invoke(app, args, env=env))
+    given = "WATTWISE_DASHBOARD_TOKEN" if env else "--token"
+    assert f"give {given} or --new-token, not both" in line
+    assert served == []
+
+
 def test_the_dashboard_starts_on_a_path_with_no_database_and_creates_nothing(
     app: typer.Typer, tmp_path: Path, served: list[Any]
 ) -> None:

@@ -63,6 +63,18 @@ def test_run_of_a_missing_command_is_one_line_and_exit_2(tmp_path: Path) -> None
     assert "Traceback" not in out.stderr
 
 
+def test_no_store_with_a_db_says_the_db_is_not_used(tmp_path: Path) -> None:
+    # Not refused: with --no-store a --json file may sit where the --db names (another
+    # test's case), but the user is told the --db is not written.
+    db = tmp_path / "ns.db"
+    out = cli("run", "--no-store", "--db", str(db), "--", "true")
+    assert out.returncode == 0, out.stderr
+    assert f"wattwise: note: --no-store: nothing is recorded in {db}" in out.stderr
+    assert not db.exists()
+    plain = cli("run", "--no-store", "--", "true", db=tmp_path / "env.db")
+    assert plain.returncode == 0 and "--no-store: nothing" not in plain.stderr
+
+
 def test_bad_interval_is_exit_2(tmp_path: Path) -> None:
     out = cli("run", "--interval", "0", "--", "true", db=tmp_path / "r.db")
     assert out.returncode == 2
@@ -352,3 +364,67 @@ def test_a_run_named_like_a_number_or_latest_is_found_with_name_prefix(tmp_path:
     assert r.exit_code == 2 and "no run named 'nope'" in r.stderr
     help_text = " ".join(runner.invoke(app, ["show", "--help"]).stdout.split())
     assert "name:NAME" in help_text
+
+
+def _corrupt(db: Path, where: str) -> None:
+    """Put text where a number is stored, as a hand-edited or foreign database may."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    if where == "summary":
+        s = json.loads(con.execute("SELECT summary_json FROM runs WHERE id = 1").fetchone()[0])
+        s["energy_j"] = "x"
+        con.execute("UPDATE runs SET summary_json = ? WHERE id = 1", (json.dumps(s),))
+    else:
+        con.execute("UPDATE samples SET energy_j = 'x' WHERE rowid IN "
+                    "(SELECT rowid FROM samples WHERE run_id = 1 ORDER BY t_unix_s LIMIT 1)")
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize("where", ["summary", "sample"])
+def test_report_leaves_out_stored_values_that_are_not_numbers_and_says_so(
+    tmp_path: Path, where: str
+) -> None:
+    db = tmp_path / "h.db"
+    assert cli("run", "--name", "job", "--", "sleep", "0.3", db=db).returncode == 0
+    _corrupt(db, where)
+    before = db.read_bytes()
+    page = tmp_path / "job.html"
+    r = runner.invoke(app, ["report", "1", "--db", str(db), "--html", str(page)],
+                      env={"COLUMNS": "400"})
+    assert r.exit_code == 0, r.output
+    assert "were not finite numbers and are left out of the pricing" in r.stdout
+    assert ("summary.energy_j ('x')" if where == "summary" else ".energy_j ('x')") in r.stdout
+    assert 'id="wattwise-data"' in page.read_text()
+    out = json.loads(runner.invoke(app, ["report", "1", "--json", "--db", str(db)]).stdout)
+    assert out["energy_j"] > 0 and out["emissions"]["emissions_g"] > 0
+    assert any("left out of the pricing" in n for n in out["emissions"]["notes"])
+    assert db.read_bytes() == before
+
+
+def test_a_lost_run_with_a_sample_that_is_not_a_number_reads_the_same_in_show_and_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from tests.test_figures_agree_lost import DOMAINS, write_lost_run
+
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    db = tmp_path / "lost.db"
+    rid, _ = write_lost_run(db, DOMAINS["estimated"])
+    con = sqlite3.connect(db)
+    con.execute("UPDATE samples SET energy_j = 'x' WHERE rowid IN "
+                "(SELECT rowid FROM samples WHERE gap = 0 ORDER BY t_unix_s LIMIT 1)")
+    con.commit()
+    con.close()
+    shown = runner.invoke(app, ["show", str(rid), "--json", "--db", str(db)])
+    reported = runner.invoke(app, ["report", str(rid), "--json", "--db", str(db)])
+    assert shown.exit_code == 0 and reported.exit_code == 0, (shown.output, reported.output)
+    s, r = json.loads(shown.stdout), json.loads(reported.stdout)
+    assert s["energy_so_far"]["energy_j"] == pytest.approx(r["energy_j"], rel=1e-12)
+    assert s["emissions_so_far"]["emissions_g"] == pytest.approx(
+        r["emissions"]["emissions_g"], rel=1e-12)
+    assert any("energy_j ('x')" in n for n in s["emissions_so_far"]["notes"])
+    assert any("energy_j ('x')" in n for n in r["emissions"]["notes"])

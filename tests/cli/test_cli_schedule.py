@@ -81,6 +81,15 @@ def test_defer_without_forecast_uses_the_labelled_typical_week() -> None:
     assert " run " in out
 
 
+def test_defer_no_store_with_a_db_says_the_db_is_not_used(tmp_path: Path) -> None:
+    db = tmp_path / "ns.db"
+    r = runner.invoke(app, ["defer", "--within", "8h", "--duration", "1h", "--zone", "FR",
+                            "--dry-run", "--no-store", "--db", str(db), "--", "true"])
+    assert r.exit_code == 0, r.output
+    assert "--no-store: nothing is recorded in" in " ".join(r.output.split())
+    assert not db.exists()
+
+
 def test_defer_without_forecast_elsewhere_says_what_to_pass() -> None:
     r = runner.invoke(app, ["defer", "--within", "8h", "--duration", "1h", "--zone", "PL",
                             "--dry-run", "--", "true"])

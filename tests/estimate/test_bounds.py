@@ -144,3 +144,50 @@ def test_implausible_training_inputs_are_refused(kw: dict[str, Any], message: st
 def test_the_bounds_hold_the_largest_real_values() -> None:
     assert train(**{**TRAIN, "count": 100_000, "pue": 2.5, "intensity_g_per_kwh": 1100})
     assert infer(**{**SERVE, "batch_size": 256, "intensity_g_per_kwh": 1100})
+
+
+# -- lower bounds: a bandwidth or peak no device has is a unit slip, not a slow device
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"memory_bw_gb_s": 0.001}, r"memory_bw_gb_s 0\.001 GB/s is less than wattwise accepts: "
+                                    r"at least 1 GB/s \(the slowest device"),
+        ({"peak_tflops": 0.001}, r"peak_tflops 0\.001 TFLOP/s is less than wattwise accepts: "
+                                 r"at least 0\.01 TFLOP/s"),
+    ],
+)
+def test_a_bandwidth_or_peak_below_any_device_is_refused(kw: dict[str, Any], message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        infer(**{**SERVE, **kw})
+
+
+def test_a_training_throughput_below_any_device_is_refused() -> None:
+    with pytest.raises(BadInput, match=r"throughput_tflops 0\.001 TFLOP/s is less than"):
+        train(**TRAIN, throughput_tflops=0.001)
+
+
+def test_the_lower_bounds_hold_the_slowest_device_in_the_data() -> None:
+    # Apple M1: 68.25 GB/s, 2.6 TFLOP/s fp32, the slowest rows of accelerators.csv
+    assert infer(**{**SERVE, "memory_bw_gb_s": 68.25, "peak_tflops": 2.6})
+    assert infer(**{**SERVE, "memory_bw_gb_s": 1, "peak_tflops": 0.01})
+
+
+# -- numpy scalars are numbers, as np.float64 always was
+
+
+def test_numpy_integers_and_floats_are_read_as_numbers() -> None:
+    np = pytest.importorskip("numpy")
+    plain = train(**TRAIN)
+    est = train(**{**TRAIN, "count": np.int64(8), "params": np.float32(7e9),
+                   "tokens": np.int64(10**12)})
+    assert est.energy_mwh is not None and plain.energy_mwh is not None
+    assert est.energy_mwh.value == pytest.approx(plain.energy_mwh.value, rel=1e-6)
+    served = infer(**{**SERVE, "prompt_tokens": np.int32(500), "output_tokens": np.uint16(200),
+                      "batch_size": np.int64(1), "memory_bw_gb_s": np.float32(3350)})
+    assert served is not None
+    with pytest.raises(BadInput, match=r"count: expected a number, got np\.True_"):
+        train(**{**TRAIN, "count": np.bool_(True)})
+    with pytest.raises(BadInput, match="count must be a whole number"):
+        infer(**{**SERVE, "count": np.float64(1.5)})

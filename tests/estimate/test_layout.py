@@ -220,13 +220,15 @@ def test_divisors_come_from_the_prime_factors() -> None:
     assert _divisors(2**40) == [2**k for k in range(41)]
 
 
-@pytest.mark.parametrize("gpus", [10_000_001, 10**9, 10**30])
+@pytest.mark.parametrize("gpus", [1_000_001, 10**9, 10**30])
 def test_rank_layouts_refuses_more_devices_than_the_bound(gpus: int) -> None:
+    """The same bound, in the same words, as ``estimate train --count``."""
     from wattwise.estimate.layout import MAX_DEVICES
 
-    with pytest.raises(BadInput, match="more than the 10,000,000 accelerators"):
+    with pytest.raises(BadInput, match="devices is more than wattwise accepts: at most "
+                       "1,000,000 devices"):
         rank_layouts("gpt3-175b", gpus, "H100 SXM5", global_batch=2048)
-    assert MAX_DEVICES == 10_000_000
+    assert MAX_DEVICES == 1_000_000
 
 
 def test_run_counts_whole_steps() -> None:
@@ -308,3 +310,10 @@ def test_why_says_a_tie_within_rounding() -> None:
     assert "0.0%" not in why
     assert f"{best.layout} and {other.layout} use the same energy within 0.05%" in why
     assert "s per step against" in why
+
+
+@pytest.mark.parametrize("params", ["1", "1M", "100B"])
+def test_parse_model_refuses_params_that_contradict_the_shape(params: str) -> None:
+    """A 1-parameter model with 32 layers of 4096 was ranked (0.004 J/token)."""
+    with pytest.raises(BadInput, match=r"contradict the shape, which holds about 6\.66e"):
+        parse_model(f"layers=32,hidden=4096,heads=32,seq=2048,params={params}")

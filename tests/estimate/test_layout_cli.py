@@ -74,8 +74,9 @@ def test_layouts_gpus_bound_refused_in_one_line(app: typer.Typer) -> None:
                   "gpt3-175b", "--gpus", "1e30")
     assert res.exit_code == 2
     assert res.output.strip().splitlines() == [
-        "wattwise: error: gpus: 1e+30 is more than the 10,000,000 accelerators this "
-        "estimate splits a job over"]
+        "wattwise: error: gpus 1e+30 devices is more than wattwise accepts: at most "
+        "1,000,000 devices (the largest training clusters hold a few hundred thousand "
+        "accelerators)"]
 
 
 def test_layouts_deadline_reason_counts_each_failure(app: typer.Typer) -> None:
@@ -106,3 +107,22 @@ def test_train_layout_bad_counts_refused(app: typer.Typer, extra: list[str]) -> 
     res = _invoke(app, *args, *extra)
     assert res.exit_code == 2, res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--global-batch", "512", "--params", "7B", "--tokens", "1T"],
+     "wattwise: error: --global-batch is for a parallel layout: add --layout dp=D,tp=T,pp=P, "
+     "or leave it out"),
+    (["--model", "llama3-405b", "--hardware", "H100 SXM5", "--count", "64", "--tokens", "1T"],
+     "wattwise: error: --model is for a parallel layout: add --layout dp=D,tp=T,pp=P, "
+     "or leave it out"),
+    (["--model", "gpt3-175b", "--node", "dgx-a100", "--tokens", "1T"],
+     "wattwise: error: --model/--node are for a parallel layout: add --layout dp=D,tp=T,pp=P, "
+     "or leave them out"),
+])
+def test_layout_options_without_layout_name_what_is_missing(
+    app: typer.Typer, args: list[str], expected: str
+) -> None:
+    res = _invoke(app, "estimate", "train", *args)
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [expected]

@@ -89,6 +89,10 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"pue": "1.2"}, "pue must be a number from 1.0 to 5.0"),
     ({"intensity_trace": ""}, "intensity_trace is an empty path"),
     ({"intensity_trace": 7}, "intensity_trace must be a file path"),
+    ({"zone": "DE", "intensity_trace": "/nonexistent.csv"},
+     "intensity_trace: cannot read trace /nonexistent.csv: no such file"),
+    ({"zone": "DE", "intensity_trace": "/"}, "intensity_trace: "),
+    ({"intensity_trace": "/nonexistent.csv"}, "intensity_trace needs a zone"),
     ({"intensity_provider": "nope"}, "unknown intensity_provider 'nope'"),
     ({"intensity_provider": 1}, "intensity_provider must name a provider"),
 ]
@@ -298,7 +302,43 @@ def test_the_meter_thread_survives_any_interval_set_later() -> None:
     ({"pid": 10**30}, "no such process"),
     ({"stuck_after_s": float("inf")}, "stuck_after_s must be"),
     ({"stuck_after_s": "x"}, "stuck_after_s must be"),
+    ({"clock": lambda: "x"}, "clock must return a finite number of seconds, returned 'x'"),
+    ({"clock": lambda: float("nan")}, "clock must return a finite number"),
+    ({"clock": lambda: None}, "clock must return a finite number"),
+    ({"clock": 5}, "clock must be a function returning seconds, got 5"),
+    ({"clock": lambda: 1 / 0}, "clock failed when called: "),
+    ({"on_sample": 5}, "on_sample must be a function taking a list of samples"),
+    ({"on_sample": "print"}, "on_sample must be a function"),
 ])
 def test_meter_refuses_the_same_values(kwargs: dict[str, Any], expected: str) -> None:
     with pytest.raises(BadInput, match=expected):
         Meter([_sensor()], device_sync=None, **kwargs)
+
+
+@pytest.mark.parametrize("name,expected", [
+    (5, "window name must be text, got 5"),
+    (None, "window name must be text"),
+    (b"w", "window name must be text"),
+    ("", "window name is blank"),
+    ("  ", "window name is blank"),
+    ("w" * 257, "window name is 257 characters long; at most 256"),
+    ("a\x1bb", "holds control or invisible characters"),
+])
+def test_a_bad_window_name_is_bad_input_at_begin_and_end(name: object, expected: str) -> None:
+    m = Meter([_sensor()], device_sync=None, interval_s=0.05)
+    with pytest.raises(BadInput, match=expected):
+        m.begin(name)  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match=expected):
+        m.end(name)  # type: ignore[arg-type]
+    m.begin("w" * 256)  # the longest name is kept
+    assert m.end("w" * 256).name == "w" * 256
+
+
+def test_a_run_refuses_a_bad_window_name_and_wattwises_own(db: Path) -> None:
+    with wattwise.track("t", db=db, sensors=[_sensor()], interval_s=0.05, carbon=False) as run:
+        for name in (5, "", "\0run"):
+            with pytest.raises(BadInput, match="window name"):
+                run.begin(name)  # type: ignore[arg-type]
+        with run.window("ok"):
+            pass
+    assert [w.name for w in run.windows] == ["ok"]

@@ -229,3 +229,42 @@ def test_with_resume_cost_the_last_chunk_ends_early_by_the_part_slot() -> None:
     ran = sum(b - x for x, b in a.chunks)
     assert a.expected_g == pytest.approx(_grams_of(s, a.chunks), rel=1e-6)
     assert ran < 3 * H + 2 * H  # less than whole slots: the last one is cut short
+
+
+@pytest.mark.parametrize(("jobs", "msg"), [
+    (Job("one", H, 0, 3 * H), r"jobs must be a list of Job, got one Job \('one'\); pass \[job\]"),
+    ("one", r"jobs must be a list of Job, got str"),
+    ({"one": Job("one", H, 0, 3 * H)}, r"jobs must be a list of Job, got dict"),
+    ([Job("one", H, 0, 3 * H), 5], r"item 2 is not a Job but int 5"),
+])
+def test_jobs_that_are_not_a_list_of_job_are_named(jobs: object, msg: str) -> None:
+    with pytest.raises(BadInput, match=msg):
+        plan(jobs, series([1.0] * 10))  # type: ignore[arg-type]
+
+
+def test_zones_given_as_text_are_refused_not_split_into_letters() -> None:
+    with pytest.raises(BadInput, match=r"zones must be a non-empty list of zone names, got 'DE'"):
+        Job("j", H, 0, 3 * H, zones="DE")  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match=r"zones must be a non-empty list of zone names, got 5"):
+        Job("j", H, 0, 3 * H, zones=5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("duration_s", "3600"), ("power_w", "100"), ("earliest_start_unix_s", None),
+    ("deadline_unix_s", "3h"), ("min_chunk_s", "0"), ("resume_cost_s", True),
+    ("baseline_start_unix_s", "0"),
+])
+def test_a_numeric_field_that_is_not_a_number_says_so(field: str, value: object) -> None:
+    kw: dict[str, object] = {"name": "j", "duration_s": H, "earliest_start_unix_s": 0.0,
+                             "deadline_unix_s": 3 * H, field: value}
+    with pytest.raises(BadInput) as e:
+        plan([Job(**kw)], series([1.0] * 10))  # type: ignore[arg-type]
+    msg = str(e.value)
+    assert f"{field} must be a number, got {type(value).__name__} {value!r}" in msg
+    assert "is not > 0" not in msg
+
+
+def test_from_energy_with_text_says_it_needs_a_number() -> None:
+    with pytest.raises(BadInput, match=r"job 'j': energy_j must be a number, got str '5'"):
+        Job.from_energy("j", "5", H, earliest_start_unix_s=0.0,  # type: ignore[arg-type]
+                        deadline_unix_s=3 * H)

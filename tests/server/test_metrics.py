@@ -108,9 +108,11 @@ def test_help_says_a_runs_energy_is_the_machines_and_totals_count_overlaps_per_r
     assert overlap in helps["wattwise_emissions_grams_total"]
 
 
-def test_a_lost_run_counts_in_the_energy_total_with_its_kind_and_not_in_emissions(
-    tmp_path: Path,
+def test_a_lost_run_counts_in_the_totals_with_its_kind_priced_as_report_prices_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     from tests.server._runs import demo_like
     from tests.test_figures_agree_lost import DOMAINS, write_lost_run
 
@@ -128,8 +130,18 @@ def test_a_lost_run_counts_in_the_energy_total_with_its_kind_and_not_in_emission
     mixed = float(re.search(r'wattwise_energy_joules_total\{kind="mixed"\} (\S+)',
                             text).group(1))  # type: ignore[union-attr]
     assert mixed == pytest.approx(finished["energy_j"], rel=1e-12)
-    grams = re.findall(r'wattwise_emissions_grams_total\{kind="(\w+)"\} (\S+)', text)
-    assert [k for k, _ in grams] == ["mixed"]  # the lost run was never priced
+    grams = dict(re.findall(r'wattwise_emissions_grams_total\{kind="(\w+)"\} (\S+)', text))
+    assert sorted(grams) == ["estimated", "mixed"]  # the lost run is priced, as report does
+    from wattwise.carbon.partial import partial_emissions, partial_energy_of
+
+    with Store(db, readonly=True) as store:
+        rec = store.get_run(rid)
+        part = partial_energy_of(rec, store.samples(rid))
+        assert part is not None
+        priced = partial_emissions(rec, store.samples(rid), part)
+    assert priced is not None
+    assert float(grams["estimated"]) == pytest.approx(priced["emissions_g"], rel=1e-12)
+    assert f'wattwise_run_emissions_grams{{run_id="{rid}",zone="WORLD"}}' in text
     assert 'wattwise_runs{status="lost"} 1.0' in text
     lost_series = re.findall(rf'wattwise_run_energy_joules_total\{{[^}}]*run_id="{rid}"[^}}]*\}}'
                              r' (\S+)', text)

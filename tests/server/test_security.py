@@ -74,6 +74,42 @@ def test_every_answer_carries_the_csp_nosniff_and_frame_headers(
     _assert_guarded(r.headers, path)
 
 
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("/api/runs?limit=abc", ("query parameter limit", "integer", "'abc'")),
+        ("/api/runs?status=weird", ("query parameter status", "'weird'")),
+        ("/api/runs?q=" + "x" * 300, ("query parameter q", "at most 200 characters")),
+        ("/api/runs/1/timeline?points=3", ("query parameter points", "greater than")),
+        ("/api/compress/0", ("path parameter run_id", "greater than")),
+        ("/api/plans?limit=0&offset=-1", ("parameter limit", "parameter offset")),
+    ],
+)
+def test_a_refused_parameter_is_one_error_line_like_every_other_error(
+    client: TestClient, path: str, names: tuple[str, ...]
+) -> None:
+    r = client.get(path)
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert list(body) == ["error"] and isinstance(body["error"], str), body
+    assert "\n" not in body["error"] and len(body["error"]) < 1000
+    for name in names:
+        assert name in body["error"], body["error"]
+
+
+def test_the_schema_documents_422_as_the_error_body(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    for path, ops in schema["paths"].items():
+        for op in ops.values():
+            answer = op["responses"].get("422")
+            if op.get("parameters"):
+                assert answer is not None, path
+            if answer is not None:
+                ref = answer["content"]["application/json"]["schema"]["$ref"]
+                assert ref.endswith("/ErrorBody"), (path, ref)
+
+
 def test_refusals_carry_the_security_headers_too(client: TestClient, locked: TestClient) -> None:
     for r in (
         client.get("/api/runs", headers={"host": "evil.example"}),

@@ -173,8 +173,9 @@ def intervals_from_samples(
     samples: Iterable[Any],
     in_total: set[str],
     start_unix_s: float,
-    scale_to_j: float | None = None,
+    scale_to_j: Any = None,
     end_unix_s: float | None = None,
+    notes: list[str] | None = None,
 ) -> list[tuple[float, float, float, float, float]]:
     """One ``(t0, t1, energy_j, low_j, high_j)`` per sample of a counted domain.
 
@@ -187,24 +188,59 @@ def intervals_from_samples(
     ``scale_to_j`` rescales the timeline so it adds up to a window's exact energy
     (what is left after clipping: the meter's clock and the sensor's read a
     fraction of a millisecond apart); the shape over time is the samples'.
+
+    Values that are not finite numbers (a damaged or foreign database) are left out
+    as the exports leave them out: a sample whose time or energy is not one is not
+    priced, a range bound that is not one is taken as the energy, and a
+    ``scale_to_j`` that is not one scales nothing; each is said in ``notes``.
     """
+    bad: list[tuple[str, Any]] = []
+    if scale_to_j is not None and real_or_none(scale_to_j) is None:
+        bad.append(("summary.energy_j", scale_to_j))
+        scale_to_j = None
+    rows = list(samples)
+    ok = []
+    for i, s in enumerate(rows):
+        for key in ("t_unix_s", "energy_j"):
+            if real_or_none(getattr(s, key)) is None:
+                bad.append((f"samples[{i}].{key}", getattr(s, key)))
+                break
+        else:
+            ok.append(s)
+            bad.extend((f"samples[{i}].{key}", getattr(s, key)) for key in ("low_j", "high_j")
+                       if real_or_none(getattr(s, key)) is None)
     if end_unix_s is not None:
-        samples, _ = clip_to_window(samples, start_unix_s, end_unix_s)
+        ok, _ = clip_to_window(ok, start_unix_s, end_unix_s)
     last: dict[str, float] = {}
     out = []
-    for s in sorted(samples, key=lambda x: x.t_unix_s):
+    for s in sorted(ok, key=lambda x: float(x.t_unix_s)):
         if s.domain not in in_total:
             continue
+        t = float(s.t_unix_s)
         t0 = last.get(s.domain, start_unix_s)
-        last[s.domain] = s.t_unix_s
-        e = max(0.0, s.energy_j)
-        lo, hi = min(max(0.0, s.low_j), e), max(s.high_j, e)
-        out.append((min(t0, s.t_unix_s), s.t_unix_s, e, lo, hi))
+        last[s.domain] = t
+        e = max(0.0, float(s.energy_j))
+        low, high = real_or_none(s.low_j), real_or_none(s.high_j)
+        lo, hi = min(max(0.0, e if low is None else low), e), max(e if high is None else high, e)
+        out.append((min(t0, t), t, e, lo, hi))
     total = sum(r[2] for r in out)
     if scale_to_j is not None and total > 0:
-        k = scale_to_j / total
+        k = float(scale_to_j) / total
         out = [(a, b, e * k, lo * k, hi * k) for a, b, e, lo, hi in out]
+    if bad and notes is not None:
+        notes.append(not_numbers_note(bad, total))
     return out
+
+
+def not_numbers_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
+    """What pricing did with stored values that are not finite numbers."""
+    named = ", ".join(f"{path} ({value!r})" for path, value in bad[:5])
+    more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+    said = (f"{len(bad)} stored value(s) were not finite numbers and are left out of the "
+            f"pricing: {named}{more}")
+    if any(path == "summary.energy_j" for path, _ in bad):
+        said += f"; the energy priced is the samples' sum, {priced_j:.6g} J"
+    return said
 
 
 def emissions_for(

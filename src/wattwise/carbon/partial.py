@@ -31,12 +31,12 @@ def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
             continue
         d = out.setdefault(str(s.domain), {"energy_j": 0.0, "low_j": 0.0, "high_j": 0.0,
                                            "samples": 0.0, "last_unix_s": -math.inf})
-        d["energy_j"] += s.energy_j
-        d["low_j"] += s.low_j
-        d["high_j"] += s.high_j
+        for key in ("energy_j", "low_j", "high_j"):  # text or NaN adds 0, as in SQLite
+            d[key] += real_or_none(getattr(s, key)) or 0.0
         d["samples"] += 1
-        if s.t_unix_s >= d["last_unix_s"]:
-            d["last_unix_s"] = s.t_unix_s
+        t = real_or_none(s.t_unix_s)
+        if t is not None and t >= d["last_unix_s"]:
+            d["last_unix_s"] = t
             d["power_w"] = s.power_w
     return out
 
@@ -141,11 +141,45 @@ def partial_energy_of(record: Any, samples: Iterable[Any]) -> PartialEnergy | No
 
 
 def partial_intervals(
-    record: Any, samples: Iterable[Any], part: PartialEnergy
+    record: Any, samples: Iterable[Any], part: PartialEnergy, notes: list[str] | None = None
 ) -> list[tuple[float, float, float, float, float]]:
     """The intervals that price a partial run: its counted samples (gaps left out),
-    adding up to ``part.energy_j``, so its emissions are computed from that figure."""
+    adding up to ``part.energy_j``, so its emissions are computed from that figure.
+    Stored values that are not numbers are left out and said in ``notes``."""
     kept = [s for s in samples if not s.gap]
     return intervals_from_samples(kept, set(part.domains),
                                   float(getattr(record, "started_unix_s", 0.0) or 0.0),
-                                  scale_to_j=part.energy_j)
+                                  scale_to_j=part.energy_j, notes=notes)
+
+
+def partial_emissions(
+    record: Any, samples: Iterable[Any], part: PartialEnergy
+) -> dict[str, Any] | None:
+    """The emissions of a run without a summary, priced from its partial energy as
+    ``wattwise report`` prices it with no option given: in the zone (trace, PUE) the run
+    was started with (``carbon.repricing.started_with``), never fetching. An
+    ``Emissions.to_dict()`` without intervals, its ``notes`` saying how it was priced and
+    that the energy is partial, and ``energy_kind`` (``estimated, partial``); None where it
+    cannot be priced (the one-line reason is then in no output: none gives a figure).
+
+    The one figure ``show``, the dashboard's runs and ``/metrics`` give, as ``report`` and
+    ``export -f codecarbon`` give it.
+    """
+    from wattwise.carbon.accounting import emissions_and_fetched
+    from wattwise.carbon.repricing import reprice_options, started_with
+    from wattwise.errors import WattwiseError
+
+    rows = list(samples)
+    stored: list[str] = []
+    try:
+        pricing = reprice_options(getattr(record, "summary", None),
+                                  started=started_with(record))
+        em, _ = emissions_and_fetched(partial_intervals(record, rows, part, notes=stored),
+                                      pricing.options, pricing.source)
+    except WattwiseError:
+        return None
+    out = em.to_dict(intervals=False)
+    out["notes"] = list(dict.fromkeys((*stored, *pricing.notes, *em.notes)))
+    out["energy_kind"] = f"{part.kind}, partial"
+    out["energy_note"] = part.note
+    return out

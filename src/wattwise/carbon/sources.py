@@ -14,7 +14,7 @@ import math
 import numbers
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from wattwise.errors import BadInput
 
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 IntensityKind = Literal["yearly-average", "trace", "live", "forecast"]
 Interpolation = Literal["step", "linear"]
+#: The kinds of figure a source gives, and how a series is read between its samples.
+KINDS: tuple[str, ...] = get_args(IntensityKind)
+INTERPOLATIONS: tuple[str, ...] = get_args(Interpolation)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,12 @@ class IntensitySeries:
     def __post_init__(self) -> None:
         import numpy as np
 
+        if self.kind not in KINDS:
+            raise BadInput(f"an intensity series' kind must be one of {', '.join(KINDS)}, "
+                           f"got {self.kind!r:.60}")
+        if self.interpolation not in INTERPOLATIONS:
+            raise BadInput(f"an intensity series' interpolation must be step or linear, got "
+                           f"{self.interpolation!r:.60}")
         t = np.asarray(self.t_unix_s, dtype=np.float64)
         g = np.asarray(self.g_per_kwh, dtype=np.float64)
         if t.ndim != 1 or t.shape != g.shape or t.size == 0:

@@ -5,6 +5,11 @@ File shape: a header ``Time,Carbon Intensity`` (other common names accepted, see
 Timestamps are UTC: ``YYYY-MM-DD HH:MM[:SS]`` without a zone is read as UTC;
 ISO 8601 with ``Z`` or an offset is converted; bare numbers are Unix seconds.
 
+A header that names a column twice, or a row with more or fewer cells than the
+header, is refused naming the line: which cell holds the data would be a guess.
+Where a header has two different intensity columns (Electricity Maps' direct and
+LCA), the leftmost is read.
+
 Cleaning is reported, never silent: rows are sorted; duplicate timestamps with
 the same value are merged, ones with different values are refused naming both
 lines (or averaged, ``duplicates="mean"``); gaps longer than
@@ -43,7 +48,7 @@ from wattwise._userinput import (
     shown,
 )
 from wattwise._userinput import parse_time as _parse_time
-from wattwise.carbon._data import data_path
+from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH, data_path
 from wattwise.carbon.sources import Intensity, IntensitySeries, IntensitySource, Interpolation
 from wattwise.errors import BadInput
 
@@ -63,12 +68,18 @@ GAP_FACTOR = 1.5
 #: Shipped traces: zone -> file under ``wattwise/data/traces``.
 SHIPPED = {"DE": "ger_2020.csv.gz", "GB": "gb_2020.csv.gz", "FR": "fr_2020.csv.gz"}
 _ATTRIBUTION = "ENTSO-E via Wiesner et al., Middleware 2021"
-#: Highest intensity accepted in a trace: coal plants emit about 1,000-1,200
-#: gCO2eq/kWh, so this is a unit mistake (g/MWh?) guard, not a physical bound.
-MAX_INTENSITY_G_PER_KWH = 100_000.0
 #: Largest trace read, before and after decompression: five years of 1-minute
 #: samples (about 26 bytes a row) fit; it parses in seconds and a few hundred MB.
 MAX_TRACE_BYTES = 64 * 1024 * 1024
+
+
+class OutsideTrace(BadInput):
+    """A time or span the trace does not cover. ``what`` says which and the trace's
+    range; the message adds the Python way out, which a CLI replaces with its own."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(what + " (use outside='yearly' to fall back to the yearly average)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,6 +157,14 @@ def _parse_rows(
             f"{name}: line 1: header {shown(header)} lacks a time column and a carbon-intensity "
             "column in gCO2eq/kWh (expected 'Time,Carbon Intensity')"
         )
+    for col in (t_col, v_col):  # the same name twice: which column holds the data?
+        same = [i + 1 for i, c in enumerate(cols) if c == cols[col]]
+        if len(same) > 1:
+            raise BadInput(
+                f"{name}: line 1: header names the column {shown(header[col].strip())} "
+                f"{len(same)} times (columns {', '.join(map(str, same))}); which one holds "
+                "the data is unknown: keep one"
+            )
     t_parts: list[np.ndarray] = []
     g_parts: list[np.ndarray] = []
     l_parts: list[np.ndarray] = []  # each sample's line, to name conflicting rows
@@ -244,9 +263,9 @@ def _slow_chunk(
     for line_no, row in enumerate(chunk, start=first_line):
         if not row or all(not c.strip() for c in row):
             continue
-        if len(row) <= max(t_col, v_col):
-            raise BadInput(f"{name}: line {line_no}: expected {len(header)} columns, got "
-                           f"{shown(row)}")
+        if len(row) != len(header):  # a cell lost or added shifts the others: refuse
+            raise BadInput(f"{name}: line {line_no}: expected {len(header)} columns as in "
+                           f"the header, got {len(row)}: {shown(row)}")
         t = parse_time(row[t_col], f"{name}: line {line_no}: time")
         if not _plain(row[v_col]):
             raise BadInput(
@@ -262,7 +281,9 @@ def _slow_chunk(
             ) from None
         if not math.isfinite(v) or not 0 <= v <= MAX_INTENSITY_G_PER_KWH:
             raise BadInput(f"{name}: line {line_no}: intensity {v:g} is not a finite value "
-                           f"from 0 to {MAX_INTENSITY_G_PER_KWH:g} gCO2eq/kWh")
+                           f"from 0 to {MAX_INTENSITY_G_PER_KWH:,.0f} gCO2eq/kWh (no grid "
+                           "averages more than about 1,200; a larger value is likely g/MWh "
+                           "or lb/MWh)")
         times.append(t)
         values.append(v)
         lines.append(line_no)
@@ -481,7 +502,7 @@ class TraceSource(IntensitySource):
             )
         msg = self._outside_msg(t_unix_s, t_unix_s)
         if self.outside == "error":
-            raise BadInput(msg + " (use outside='yearly' to fall back to the yearly average)")
+            raise OutsideTrace(msg)
         from wattwise.carbon.yearly import YearlySource
 
         y = YearlySource().intensity_at(self.zone, t_unix_s)
@@ -515,7 +536,7 @@ class TraceSource(IntensitySource):
             )
         msg = self._outside_msg(start_unix_s, end_unix_s)
         if self.outside == "error":
-            raise BadInput(msg + " (use outside='yearly' to fall back to the yearly average)")
+            raise OutsideTrace(msg)
         from wattwise.carbon.yearly import YearlySource
 
         y = YearlySource().series(self.zone, start_unix_s, end_unix_s)

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from wattwise._userinput import shown
-from wattwise.cli._common import check_db_option, die
+from wattwise.cli._common import check_db_option, die, say
 
 #: Longest run name or unit name a command accepts.
 MAX_NAME = 256
@@ -115,3 +115,10 @@ def run_name(name: str) -> None:
         die(f"--name is {len(name)} characters long; at most {MAX_NAME}")
     if not name.isprintable():
         die(f"--name '{safe(name)}' holds control or invisible characters")
+
+
+def no_store_note(no_store: bool, db: Path | None) -> None:
+    """With ``--no-store``, a ``--db`` given too is not used: say so once (not refused:
+    the path may also be a ``--json`` file's, which ``--no-store`` leaves free)."""
+    if no_store and db is not None:
+        say("note", f"--no-store: nothing is recorded in {db}")

@@ -62,7 +62,7 @@ def intensity_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print a zone's carbon intensity and where the figure comes from."""
-    from wattwise.carbon.traces import SHIPPED, TraceSource, parse_time
+    from wattwise.carbon.traces import SHIPPED, OutsideTrace, TraceSource, parse_time
     from wattwise.carbon.yearly import YearlySource
     from wattwise.carbon.zones import get_zone
 
@@ -74,7 +74,11 @@ def intensity_cmd(
             if t is None:
                 raise WattwiseError("--trace needs --at TIME")
             source = TraceSource.from_csv(trace, name)
-            result = source.intensity_at(name, t)
+            try:
+                result = source.intensity_at(name, t)
+            except OutsideTrace as exc:  # the Python keyword means nothing on the CLI
+                die(f"--at {exc.what}; give an --at inside it, or drop --trace for the "
+                    "zone's yearly average")
             cleaning = list(source.data.notes)  # sorted rows, merged duplicates: never silent
         elif t is not None and name in SHIPPED:
             result = TraceSource.for_zone(name, outside="yearly").intensity_at(name, t)

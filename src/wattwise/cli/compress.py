@@ -312,7 +312,8 @@ def tune(
                                             help="Really set each planned limit (needs root)."),
     allow_power_limit: bool = typer.Option(False, "--allow-power-limit",
                                            help="Permission to change the GPU's power limit."),
-    gpu: int = typer.Option(0, "--gpu", help="NVML index of the GPU for power limits."),
+    gpu: int | None = typer.Option(
+        None, "--gpu", help="NVML index of the GPU for power limits (default 0)."),
     deadline: float | None = typer.Option(
         None, "--deadline", help="Seconds the job may take; with --job-duration, pick the "
         "power limit with the least energy that meets it (implies --power-limits)."),
@@ -357,6 +358,14 @@ def tune(
     if apply_power_limits and not allow_power_limit:
         die("--apply-power-limits changes the GPU's power limit: add --allow-power-limit "
             "to permit it")
+    # Options of the power-limit study alone would be ignored: refuse them before any work.
+    if allow_power_limit and not apply_power_limits:
+        die("--allow-power-limit only matters with --apply-power-limits (it permits setting "
+            "the limits); add --apply-power-limits or leave it out")
+    if gpu is not None and not (power_limits or apply_power_limits or choose):
+        die("--gpu only matters with --power-limits (or --apply-power-limits, --deadline, "
+            "--slack, --eta); add one or leave it out")
+    gpu = 0 if gpu is None else gpu
     if json_out is not None:
         if str(json_out) == "-":  # not stdout: the table goes there
             die("--json -: give a file name; the JSON is not written to stdout")
@@ -423,9 +432,15 @@ def _slowdown(deadline: float | None, job_duration: float | None, slack: float |
     """The allowed slowdown from --deadline/--job-duration or --slack; None without either."""
     if deadline is not None and slack is not None:
         die("give --deadline (with --job-duration) or --slack, not both")
+    if job_duration is not None and slack is not None:
+        die("--job-duration goes with --deadline, not --slack: --slack is already relative to "
+            "the job's duration at the highest power limit; drop --job-duration, or give "
+            "--deadline instead of --slack")
     if (deadline is None) != (job_duration is None):
-        die("--deadline and --job-duration go together: the deadline is compared with the "
-            "job's duration at the highest power limit")
+        given, missing = (("--deadline", "--job-duration") if job_duration is None
+                          else ("--job-duration", "--deadline"))
+        die(f"--deadline and --job-duration go together: {given} was given without {missing} "
+            "(the deadline is compared with the job's duration at the highest power limit)")
     float_in(deadline, "--deadline", 0, 1e9, open_low=True)
     float_in(job_duration, "--job-duration", 0, 1e9, open_low=True)
     float_in(slack, "--slack", 0, 1e6)

@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def dashboard(
+    ctx: typer.Context,
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     host: str = typer.Option(
         "127.0.0.1", "--host",
@@ -55,8 +56,15 @@ def dashboard(
         die(f"--metrics-runs must be between 0 and 1000, got {metrics_runs}")
     from wattwise.server._guard import TOKEN_PATTERN
 
+    # The token may come from the environment: errors name where it came from.
+    source = ctx.get_parameter_source("token")
+    given = "WATTWISE_DASHBOARD_TOKEN" if getattr(source, "name", "") == "ENVIRONMENT" \
+        else "--token"
+    if token is not None and new_token:
+        die(f"give {given} or --new-token, not both: which token should the dashboard "
+            "require?")
     if token is not None and not TOKEN_PATTERN.fullmatch(token):
-        die("--token must be 16 to 256 letters, digits or ._~+/=- (try --new-token)")
+        die(f"{given} must be 16 to 256 letters, digits or ._~+/=- (try --new-token)")
     from wattwise._paths import default_db_path
     from wattwise.records.store import Store
     from wattwise.server._net import bound, listen, plan

@@ -203,6 +203,12 @@ def register(app: typer.Typer) -> None:
         from wattwise.estimate import train
 
         if layout is not None or model is not None or global_batch is not None or node is not None:
+            if layout is None:
+                named = [k for k, v in (("--model", model), ("--global-batch", global_batch),
+                                        ("--node", node)) if v is not None]
+                die(f"{'/'.join(named)} {'is' if len(named) == 1 else 'are'} for a parallel "
+                    "layout: add --layout dp=D,tp=T,pp=P, or leave "
+                    f"{'it' if len(named) == 1 else 'them'} out")
             unused = {"--active-params": active_params, "--samples": samples,
                       "--tokens-per-sample": tokens_per_sample, "--flops": flops,
                       "--mfu": mfu, "--throughput-tflops": throughput_tflops, "--days": days,

@@ -17,7 +17,7 @@ from typing import Any
 
 import typer
 
-from wattwise.cli._checks import MAX_NAME, run_name
+from wattwise.cli._checks import MAX_NAME, no_store_note, run_name
 from wattwise.cli._common import (
     check_db_option,
     check_output,
@@ -117,9 +117,12 @@ def _check_carbon(
 
         if trace is not None:
             die("use either --intensity-trace or --intensity-provider, not both")
-        get_provider(provider)  # unknown name or missing token: one line, exit 2
+        live = get_provider(provider)  # unknown name or missing token: one line, exit 2
         if choice.zone is None:
             die(f"--intensity-provider {provider} needs --zone (or WATTWISE_ZONE)")
+        # A zone the provider does not cover, refused as `plan` does, before the command
+        # runs rather than by a fallback after it (no network: the label checks the zone).
+        live.source_label(choice.zone.name)
 
 
 def register(app: typer.Typer) -> None:
@@ -336,6 +339,7 @@ def run(
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
     pre = None if no_store else _check_store(db)
+    no_store_note(no_store, db)
     with _one_line_warnings():
         tracked = Run(
             name or Path(exe).name or "run",
@@ -479,15 +483,23 @@ def runs(
         die(f"--limit must be at least 1, got {limit}")
     limit = min(limit, 2**63 - 1)  # more than any database holds: all of them
     # No --db and no default database yet: nothing recorded, which is no error.
+    from wattwise.carbon.partial import partial_emissions
+
     found: list[Any] = []
     partial: dict[int, Any] = {}
+    priced: dict[int, Any] = {}
     if db is not None or _exists(None):
         with _store(db) as store:
             found = store.list_runs(limit)
-            partial = {r.id: _partial(store, r) for r in found
-                       if not isinstance(r.summary, dict)}
+            for r in found:
+                if not isinstance(r.summary, dict):
+                    rows = store.samples(r.id)
+                    part = _partial(store, r, rows)
+                    partial[r.id] = part
+                    priced[r.id] = None if part is None else partial_emissions(r, rows, part)
     if as_json:
-        print_json([_with_partial(r.to_dict(), partial.get(r.id)) for r in found])
+        print_json([_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id))
+                    for r in found])
     elif not found:
         console.print("no runs recorded yet (try `wattwise demo` or `wattwise run -- CMD`)")
     else:
@@ -504,10 +516,13 @@ def _partial(store: Any, rec: Any, samples: Any = None) -> Any:
     return partial_energy_of(rec, store.samples(rec.id) if samples is None else samples)
 
 
-def _with_partial(out: dict[str, Any], part: Any) -> dict[str, Any]:
-    """A run's JSON with ``energy_so_far`` (its partial energy) where it has no summary."""
+def _with_partial(out: dict[str, Any], part: Any, priced: Any = None) -> dict[str, Any]:
+    """A run's JSON with ``energy_so_far`` (its partial energy) where it has no summary,
+    and ``emissions_so_far``: that energy priced as ``report`` prices it
+    (``carbon.partial.partial_emissions``), or None where it has no figure."""
     if out.get("summary") is None:
         out["energy_so_far"] = None if part is None else part.to_dict()
+        out["emissions_so_far"] = priced
     return out
 
 
@@ -519,14 +534,17 @@ def show(
     """Show one run: energy per domain, windows and events."""
     import shlex
 
+    from wattwise.carbon.partial import partial_emissions
+
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         windows = store.windows(rec.id)
         events = store.events(rec.id)
         samples = None if isinstance(rec.summary, dict) else store.samples(rec.id)
         part = _partial(store, rec, samples)
+        priced = None if part is None else partial_emissions(rec, samples or [], part)
         if as_json:
-            out = _with_partial(rec.to_dict(), part)
+            out = _with_partial(rec.to_dict(), part, priced)
             out["windows"] = windows
             out["events"] = events
             print_json(out)
@@ -545,6 +563,11 @@ def show(
             console.print(title, markup=False, highlight=False)
             if part is not None:
                 console.print(partial_line(part), markup=False, highlight=False)
+                lines = [] if priced is None else emissions_lines(
+                    {"emissions": priced, "kind": priced["energy_kind"]})
+                lines += [f"note: {safe(n, None)}" for n in (priced or {}).get("notes", [])]
+                for line in lines:
+                    console.print(line, markup=False, highlight=False)
             else:
                 console.print(
                     "no final summary (the run did not finish cleanly); "
@@ -724,14 +747,18 @@ def report(
         None, "--units",
         help="Functional units the run delivered (SCI's R), a finite number > 0, e.g. 1000.",
     ),
-    unit: str = typer.Option(
-        "run", "--unit", help=f"Name of the functional unit, 1-{MAX_NAME} characters."
+    unit: str | None = typer.Option(
+        None, "--unit",
+        help=f"Name of the functional unit, 1-{MAX_NAME} characters (with --units; "
+        "default 'run').",
     ),
     embodied: str | None = typer.Option(
         None, "--embodied", help="Device from the embodied table for SCI's M (see --json)."
     ),
-    share: float = typer.Option(
-        1.0, "--share", help="Share of the device the run used, more than 0, at most 1."
+    share: float | None = typer.Option(
+        None, "--share",
+        help="Share of the device the run used, more than 0, at most 1 (with --embodied; "
+        "default 1).",
     ),
     provider: str | None = typer.Option(None, "--intensity-provider", help=PROVIDER_HELP),
     certificates_mwh: float | None = typer.Option(None, "--certificates-mwh", help=CERTS_HELP),
@@ -742,6 +769,13 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     html: Path | None = typer.Option(
         None, "--html", help="Also write the run as one HTML page (power over time, windows)."
+    ),
+    png: Path | None = typer.Option(
+        None, "--png", help="Also write the run's power over time as a PNG figure (needs "
+        "matplotlib)."
+    ),
+    svg: Path | None = typer.Option(
+        None, "--svg", help="Also write the run's power over time as an SVG figure."
     ),
 ) -> None:
     """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
@@ -756,20 +790,33 @@ def report(
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
     # Below 1e-9 a share or a unit count is a typo, and dividing by it overflows.
-    if not 1e-9 <= share <= 1:
+    if share is not None and not 1e-9 <= share <= 1:
         die(f"--share must be from 1e-09 to 1, got {share}")
     if units is not None and not (math.isfinite(units) and 1e-9 <= units <= 1e15):
         die(f"--units must be a number from 1e-09 to 1e15, got {units}")
-    if not unit.strip():
+    unit_name = "run" if unit is None else unit
+    if not unit_name.strip():
         die("--unit is empty; name the functional unit (for example 'request' or 'token')")
-    if len(unit) > MAX_NAME or not unit.isprintable():
-        die(f"--unit must be at most {MAX_NAME} printable characters, got '{safe(unit)}'")
+    if len(unit_name) > MAX_NAME or not unit_name.isprintable():
+        die(f"--unit must be at most {MAX_NAME} printable characters, got '{safe(unit_name)}'")
+    # SCI's parts that would be ignored alone: each needs the option that uses it.
+    if share is not None and embodied is None:
+        die("--share is the share of the --embodied device the run used: give --embodied too")
+    if unit is not None and units is None:
+        die("--unit names the functional unit of --units (SCI): give --units too")
     if embodied is not None:
         if units is None:
             die("--embodied is part of SCI: give --units too")
         embodied_figure(embodied)  # an unknown device: one line, before anything is read
     if html is not None:
         check_output(html, "--html file", protect=_db_path(db))
+    if png is not None or svg is not None:
+        from wattwise.server.run_figure import check_outputs
+
+        for path, what in ((png, "--png file"), (svg, "--svg file")):
+            if path is not None:
+                check_output(path, what, protect=_db_path(db))
+        check_outputs(png, svg, html)  # a wrong suffix, one file twice, no matplotlib
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         summary = rec.summary if isinstance(rec.summary, dict) else {}
@@ -777,15 +824,16 @@ def report(
         in_total = {d["name"] for d in domains if d.get("in_total", True)}
         samples = store.samples(rec.id)
         part = _partial(store, rec, samples)
+        stored_notes: list[str] = []  # stored values that are not numbers, left out
         if part is not None:  # no summary: the figure of its samples, as everywhere
-            intervals = partial_intervals(rec, samples, part)
+            intervals = partial_intervals(rec, samples, part, notes=stored_notes)
         else:
             exact = summary.get("energy_j")
             # The samples' parts inside the run's measured window, scaled to its exact
             # energy.
             t0, t1 = _window(summary, rec.started_unix_s)
             intervals = intervals_from_samples(
-                samples, in_total, t0, scale_to_j=exact, end_unix_s=t1
+                samples, in_total, t0, scale_to_j=exact, end_unix_s=t1, notes=stored_notes
             )
         # What the run was recorded with (without a summary: what it was started with),
         # unless an option overrides it (and a note says so).
@@ -796,8 +844,9 @@ def report(
             started=started_with(rec),
         )
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
-        if pricing.notes:
-            em = dataclasses.replace(em, notes=tuple(dict.fromkeys((*pricing.notes, *em.notes))))
+        if pricing.notes or stored_notes:
+            em = dataclasses.replace(em, notes=tuple(dict.fromkeys(
+                (*stored_notes, *pricing.notes, *em.notes))))
         scope2: dict[str, Any] = {}
         scope2_lines: list[str] = []
         if market:
@@ -833,13 +882,14 @@ def report(
                 m_g = embodied_share_g(
                     fig.embodied_g, rec.duration_s or 0.0,
                     lifetime_s=fig.lifetime_years * 365.25 * 86400,
-                    resources_reserved=share, total_resources=1.0,
+                    resources_reserved=1.0 if share is None else share,
+                    total_resources=1.0,
                 )
                 m_src = f"{fig.device}: {fig.embodied_g / 1000:.0f} kgCO2eq, {fig.source}"
             from wattwise.carbon.sources import Intensity
 
             intensity = Intensity(em.avg_intensity_g_per_kwh, em.zone, em.source, em.kind)
-            score = sci(em.facility_energy_kwh, intensity, m_g, units, unit)
+            score = sci(em.facility_energy_kwh, intensity, m_g, units, unit_name)
             out["sci"] = {**score.to_dict(), "embodied_source": m_src}
         if html is not None:
             from wattwise.server.report import run_report_html
@@ -853,11 +903,19 @@ def report(
             )
             write_output(html, page, "--html file")
             out["html"] = str(html)
+        if png is not None or svg is not None:
+            from wattwise.server.run_figure import write_run_figures
+
+            # The figure's title shows the total printed here (by its JSON names).
+            out.update(write_run_figures(store, rec.id, png=png, svg=svg, report=out))
         if as_json:
             print_json(out)
             return
         if html is not None:
             console.print(f"wrote {safe(html)}", markup=False, highlight=False)
+        for path in (png, svg):
+            if path is not None:
+                console.print(f"wrote {safe(path)}", markup=False, highlight=False)
         console.print(
             f"run {rec.id} '{safe(rec.name)}': "
             f"{energy(out['energy_j'], out['low_j'], out['high_j'])} "

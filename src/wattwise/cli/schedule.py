@@ -398,6 +398,9 @@ def defer(
                       name=name or command_name(command))
     if not dry_run and not no_store:
         check_db(db)
+    from wattwise.cli._checks import no_store_note
+
+    no_store_note(no_store, db)
     if trace is None and provider is None:
         err_console.print(f"wattwise: no forecast given; planning on the {TYPICAL_WEEK} "
                           "(pass --intensity-provider NAME for a live forecast)",

@@ -1,5 +1,5 @@
 """The Pareto front as a plot: laid out once, written as SVG (no dependency) or PNG
-(matplotlib, the same figure: ``wattwise.compress.figure``).
+(matplotlib, the same figure: ``wattwise.plot.figure``).
 
 x is energy per sample (J, log scale when it spans more than a decade), y is
 quality; every successful variant is a point with its label, the front is a
@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from wattwise.compress.figure import (
+from wattwise.compress.study import Study
+from wattwise.errors import BadInput
+from wattwise.plot.figure import (
     Dot,
     Figure,
     Line,
@@ -23,8 +25,6 @@ from wattwise.compress.figure import (
     to_png,
     to_svg,
 )
-from wattwise.compress.study import Study
-from wattwise.errors import BadInput
 
 W, H = 720, 460
 ML, MR, MT, MB = 80, 170, 40, 60

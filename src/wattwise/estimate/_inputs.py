@@ -9,12 +9,14 @@ is applied and noted one way.
 
 from __future__ import annotations
 
+import numbers
 import re
+from typing import Any
 
 from wattwise.errors import BadInput
 from wattwise.estimate import _limits, defaults
 from wattwise.estimate._figures import Figure, Range, fmt, fmt_n
-from wattwise.estimate.quantities import parse_positive
+from wattwise.estimate.quantities import parse_count, parse_positive
 from wattwise.hardware.accelerators import Accelerator, SystemSpec, find, system_for
 from wattwise.hardware.hosts import HostSpec, host_for, host_power
 
@@ -43,15 +45,37 @@ def resolve_precision(precision: str | None, acc: Accelerator | None, notes: lis
     return "bf16"
 
 
+def plain(value: Any) -> Any:
+    """A numpy (or other ``numbers``) scalar as the int or float it stands for; else as is.
+
+    numpy is a dependency, and ``np.float64`` is a float subclass that was always
+    read: ``np.int64``, ``np.float32`` and the like are numbers just as much. A bool
+    (numpy's included) is left as is, for the parser to refuse.
+    """
+    if isinstance(value, (bool, int, float, str)) or not isinstance(value, numbers.Real):
+        return value
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
+def positive(value: Number, what: str) -> float:
+    """``parse_positive`` of a given value, numpy scalars included."""
+    return parse_positive(plain(value), what)
+
+
+def count_of(value: Number, what: str) -> int:
+    """``parse_count`` of a given value, numpy scalars included."""
+    return parse_count(plain(value), what)
+
+
 def optional_positive(value: Number | None, what: str) -> float | None:
-    return None if value is None else parse_positive(value, what)
+    return None if value is None else positive(value, what)
 
 
 def fraction(value: Number | None, what: str) -> float | None:
     """A utilisation-like input: in (0, 1]."""
     if value is None:
         return None
-    x = parse_positive(value, what)
+    x = positive(value, what)
     if x > 1:
         raise BadInput(f"{what} is a fraction of peak and must be at most 1, got {value!r}")
     return x
@@ -517,7 +541,7 @@ def embodied_figure(
             f"{fmt(life.high)}) [{defaults.LIFETIME_SOURCE}]"
         )
     else:
-        life = Range.exact(_limits.check(parse_positive(lifetime_years, "lifetime_years"),
+        life = Range.exact(_limits.check(positive(lifetime_years, "lifetime_years"),
                                          _limits.LIFETIME_YEARS, "lifetime_years", "years"))
     t = device_s * acc.embodied_kgco2eq / (life * _SECONDS_PER_YEAR) / 1000.0
     notes.append(

@@ -10,18 +10,22 @@ published survey sets a tighter one (PUE, grid intensity, a board's TDP).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
+from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.errors import BadInput
 from wattwise.estimate._figures import fmt_n
 
 
 @dataclass(frozen=True)
 class Bound:
-    """An input's largest accepted value and why."""
+    """An input's largest accepted value and why (and, where one is set, its smallest)."""
 
     high: float
     why: str
+    low: float = -math.inf  # most inputs are only bounded above (the parser keeps them > 0)
+    low_why: str = ""
 
 
 #: Facility energy / IT energy.
@@ -32,7 +36,7 @@ PUE = Bound(
 )
 #: Grid intensity, gCO2eq/kWh.
 INTENSITY = Bound(
-    2000.0,
+    MAX_INTENSITY_G_PER_KWH,
     "lignite and coal plants emit about 1,000-1,200 gCO2eq/kWh and no grid averages "
     "more; 2,000 leaves room for any single plant",
 )
@@ -67,10 +71,23 @@ POWER_W = Bound(
     10_000.0,
     "ten times the largest TDP in wattwise's data (B200, 1,000 W), host share included",
 )
-#: Memory bandwidth per device, GB/s.
-MEMORY_BW_GB_S = Bound(100_000.0, "more than ten times a B200's 8,000 GB/s")
-#: Peak TFLOP/s per device.
-PEAK_TFLOPS = Bound(100_000.0, "more than ten times a B200's dense fp8 peak")
+#: Memory bandwidth per device, GB/s. The floor is far below any device the
+#: estimate models: the slowest in wattwise's data (Apple M1, 68.25 GB/s) has 68
+#: times more, so a smaller value is a unit slip (MB/s for GB/s) and would make a
+#: decode step take hours.
+MEMORY_BW_GB_S = Bound(
+    100_000.0, "more than ten times a B200's 8,000 GB/s", low=1.0,
+    low_why="the slowest device in wattwise's data, Apple M1, has 68.25 GB/s; less is "
+    "likely MB/s given as GB/s",
+)
+#: Peak TFLOP/s per device (and a training run's achieved TFLOP/s). The floor,
+#: 10 GFLOP/s, is 260 times below the slowest device in wattwise's data (Apple M1,
+#: 2.6 TFLOP/s fp32): a smaller value is a unit slip (GFLOP/s for TFLOP/s).
+PEAK_TFLOPS = Bound(
+    100_000.0, "more than ten times a B200's dense fp8 peak", low=0.01,
+    low_why="the slowest device in wattwise's data, Apple M1, peaks at 2.6 TFLOP/s fp32; "
+    "less is likely GFLOP/s given as TFLOP/s",
+)
 #: Bytes per weight or per KV-cache element.
 BYTES_PER_PARAM = Bound(8.0, "fp64 is 8 bytes")
 #: KV cache bytes per token.
@@ -80,12 +97,17 @@ KV_BYTES_PER_TOKEN = Bound(
 
 
 def check(value: float, bound: Bound, what: str, unit: str = "") -> float:
-    """``value`` if it is at most ``bound.high``; one BadInput line saying why not."""
+    """``value`` if it is from ``bound.low`` to ``bound.high``; one BadInput line saying why not."""
+    u = f" {unit}" if unit else ""
     if value > bound.high:
-        u = f" {unit}" if unit else ""
         raise BadInput(
             f"{what} {fmt_n(value)}{u} is more than wattwise accepts: at most "
             f"{fmt_n(bound.high)}{u} ({bound.why})"
+        )
+    if value < bound.low:
+        raise BadInput(
+            f"{what} {fmt_n(value)}{u} is less than wattwise accepts: at least "
+            f"{fmt_n(bound.low)}{u} ({bound.low_why})"
         )
     return value
 

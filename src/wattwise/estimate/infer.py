@@ -55,10 +55,12 @@ from wattwise.estimate._inputs import (
     DEFAULT_POWER_BASIS,
     POWER_BASES,
     Number,
+    count_of,
     embodied_figure,
     fraction,
     intensity_figure,
     optional_positive,
+    positive,
     pue_figure,
     resolve_precision,
 )
@@ -77,7 +79,6 @@ from wattwise.estimate.infer_inputs import (
     power_derivations,
     weights_for,
 )
-from wattwise.estimate.quantities import parse_count, parse_positive
 from wattwise.estimate.serving import (
     Basis,
     Device,
@@ -340,19 +341,19 @@ def _infer(
     life_years = _limits.check_optional(  # checked even if unused
         optional_positive(lifetime_years, "lifetime_years"), _limits.LIFETIME_YEARS,
         "lifetime_years", "years")
-    n = _limits.check(parse_positive(params, "params"), _limits.PARAMS, "params")
-    prompt = int(_limits.check(parse_count(prompt_tokens, "prompt_tokens"),
+    n = _limits.check(positive(params, "params"), _limits.PARAMS, "params")
+    prompt = int(_limits.check(count_of(prompt_tokens, "prompt_tokens"),
                                _limits.REQUEST_TOKENS, "prompt_tokens", "tokens"))
-    output = int(_limits.check(parse_count(output_tokens, "output_tokens"),
+    output = int(_limits.check(count_of(output_tokens, "output_tokens"),
                                _limits.REQUEST_TOKENS, "output_tokens", "tokens"))
-    batch = int(_limits.check(parse_count(1 if batch_size is None else batch_size, "batch_size"),
+    batch = int(_limits.check(count_of(1 if batch_size is None else batch_size, "batch_size"),
                               _limits.BATCH, "batch_size", "sequences"))
-    devices = int(_limits.check(parse_count(1 if count is None else count, "count"),
+    devices = int(_limits.check(count_of(1 if count is None else count, "count"),
                                 _limits.DEVICES, "count", "devices"))
     kv = _limits.check_optional(optional_positive(kv_bytes_per_token, "kv_bytes_per_token"),
                                 _limits.KV_BYTES_PER_TOKEN, "kv_bytes_per_token", "bytes")
     given_layers = None if layers is None else int(
-        _limits.check(parse_count(layers, "layers"), _limits.LAYERS, "layers"))
+        _limits.check(count_of(layers, "layers"), _limits.LAYERS, "layers"))
     given_bpp = _limits.check_optional(optional_positive(bytes_per_param, "bytes_per_param"),
                                        _limits.BYTES_PER_PARAM, "bytes_per_param", "bytes")
     given_mfu = fraction(mfu, "mfu")

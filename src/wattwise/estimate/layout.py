@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from wattwise.errors import BadInput
+from wattwise.estimate import _limits as limits
 from wattwise.estimate.layout_comm import (
     Links,
     group_bandwidth_gb_s,
@@ -79,9 +80,9 @@ POWER_SOURCE = (
     "devices at the same fractions of their TDP"
 )
 
-#: The most devices ``rank_layouts`` splits a job over: ten million accelerators,
-#: some hundred times the largest training clusters published; more is a typo.
-MAX_DEVICES = 10_000_000
+#: The most devices ``rank_layouts`` splits a job over: the same bound as every other
+#: device count the estimator takes (``_limits.DEVICES``, a million accelerators).
+MAX_DEVICES = int(limits.DEVICES.high)
 #: The largest global batch, in sequences: ten million, a thousand times the
 #: batches of published runs (Llama 3 405B: 2,048 to 8,192 sequences).
 MAX_GLOBAL_BATCH = 10_000_000
@@ -158,6 +159,13 @@ class ModelShape:
         return asdict(self)
 
 
+#: How far a custom model's stated ``params`` may be from what its shape holds. Dense
+#: models differ from the GPT count by their FFN width and attention heads (Llama 3 8B:
+#: 8.0e9 against 7.0e9 from its shape); more than 4x either way is a typo or a total
+#: count of experts, whose FLOPs the layout estimate would then overstate.
+PARAMS_SHAPE_RATIO = 4.0
+
+
 def gpt_params(layers: int, hidden: int, vocab: int, seq: int) -> float:
     """Parameters of a GPT layer stack (Narayanan et al. 2021, eq. 2)."""
     tail = 13 / (12 * hidden) + (vocab + seq) / (12 * layers * hidden)
@@ -225,6 +233,13 @@ def parse_model(text: str | ModelShape) -> ModelShape:
         if not params >= 1 or params != math.floor(params):
             raise BadInput("model params must be a positive whole number, "
                            f"got {fields['params']!r}")
+        shaped = gpt_params(ints["layers"], ints["hidden"], vocab, ints["seq"])
+        if not shaped / PARAMS_SHAPE_RATIO <= params <= shaped * PARAMS_SHAPE_RATIO:
+            raise BadInput(
+                f"model params {params:.4g} contradict the shape, which holds about "
+                f"{shaped:.3g} (12 x layers x hidden² + vocab x hidden): give params within "
+                f"{PARAMS_SHAPE_RATIO:g}x of that (for a mixture of experts, the active ones), "
+                "or leave params out")
     else:
         params = gpt_params(ints["layers"], ints["hidden"], vocab, ints["seq"])
     flash = fields.get("flash", "1") not in ("0", "no", "false")
@@ -819,9 +834,7 @@ def rank_layouts(
     shape = parse_model(model)
     if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 1:
         raise BadInput(f"gpus must be a positive whole number, got {gpus!r}")
-    if gpus > MAX_DEVICES:
-        raise BadInput(f"gpus: {_big(gpus)} is more than the {MAX_DEVICES:,} accelerators "
-                       "this estimate splits a job over")
+    limits.check(gpus, limits.DEVICES, "gpus", "devices")
     if deadline_s is not None and tokens is None:
         raise BadInput("a deadline needs the run's tokens to know how long it takes")
     cands = candidate_layouts(shape, gpus, global_batch, zero_stages)

@@ -27,6 +27,7 @@ import math
 import numbers
 import threading
 import time
+import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -150,6 +151,60 @@ def check_interval(interval_s: object, what: str = "interval_s") -> float:
     return value
 
 
+def check_callbacks(
+    on_sample: Any, clock: Any
+) -> tuple[Callable[[list[Sample]], None] | None, Callable[[], float]]:
+    """Both, unless ``on_sample`` is not a function (or None) or ``clock`` not a function
+    that returns a finite number of seconds, tried once now (BadInput): a clock that
+    returns text or NaN would break every sample later, a callback that is no function
+    every tick."""
+    if on_sample is not None and not callable(on_sample):
+        raise BadInput(f"on_sample must be a function taking a list of samples, or None, "
+                       f"got {short(on_sample)}")
+    if not callable(clock):
+        raise BadInput(f"clock must be a function returning seconds, got {short(clock)}")
+    try:
+        now = clock()
+    except Exception as exc:  # noqa: BLE001 - any failure of the user's clock, said
+        raise BadInput(f"clock failed when called: {error_text(exc)}") from None
+    value = real_number(now)
+    if value is None or not math.isfinite(value):
+        raise BadInput(f"clock must return a finite number of seconds, returned {short(now)}")
+    return on_sample, clock
+
+
+#: Longest window name, as long as a run's name may be.
+MAX_WINDOW_NAME = 256
+
+
+def check_window_name(name: object) -> str:
+    """``name`` if it can name a window: text, not blank, at most ``MAX_WINDOW_NAME``
+    characters, none of them control or invisible (the rules of a run's name)."""
+    if not isinstance(name, str):
+        raise BadInput(f"window name must be text, got {short(name)}")
+    if not name.strip():
+        raise BadInput(f"window name is blank ({short(name)}); give the window a name")
+    if len(name) > MAX_WINDOW_NAME:
+        raise BadInput(f"window name is {len(name)} characters long; at most "
+                       f"{MAX_WINDOW_NAME}")
+    if not name.isprintable() and any(
+        not ch.isprintable() and unicodedata.category(ch) != "Cs" for ch in name
+    ):
+        raise BadInput(f"window name {short(name)} holds control or invisible characters")
+    return name
+
+
+#: What starts the name of a window wattwise opens for itself (a run's whole window):
+#: no name a user may give (:func:`check_window_name`) can start with it.
+OWN_WINDOW = "\0"
+
+
+def _own_or_checked(name: object) -> str:
+    if isinstance(name, str) and name.startswith(OWN_WINDOW):
+        return name
+    return check_window_name(name)
+
+
 def check_pid(pid: object, what: str = "pid", *, must_exist: bool = True) -> int:
     """``pid`` if it is the id of a process that exists now (with ``must_exist``); BadInput
     naming ``what`` otherwise."""
@@ -220,8 +275,7 @@ class Meter:
             sensors = discover().sensors
         self.interval_s = interval_s
         self.stuck_after_s = stuck
-        self.on_sample = on_sample
-        self._clock = clock
+        self.on_sample, self._clock = check_callbacks(on_sample, clock)
         self._device_sync = device_sync
         self._given: list[Sensor] = check_sensors(sensors)
         #: Sensor warnings and faults seen so far, each once.
@@ -320,7 +374,7 @@ class Meter:
 
     def begin(self, name: str) -> None:
         """Open window ``name`` (windows may nest and overlap; names are unique while open)."""
-        if name in self._open:
+        if (name := _own_or_checked(name)) in self._open:
             raise BadInput(f"window {name!r} is already open")
         self._sync_devices()
         snap = self._read_all()
@@ -331,7 +385,7 @@ class Meter:
 
     def end(self, name: str) -> EnergyResult:
         """Close window ``name`` and return what it used."""
-        if name not in self._open:
+        if (name := _own_or_checked(name)) not in self._open:
             raise BadInput(f"window {name!r} was never begun (open: {sorted(self._open)})")
         self._sync_devices()
         snap = self._read_all()

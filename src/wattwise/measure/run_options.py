@@ -169,3 +169,24 @@ def check_provider(provider: object) -> str | None:
         raise BadInput(f"unknown intensity_provider {shown(provider)}; known: "
                        f"{', '.join(sorted(PROVIDERS))}")
     return provider
+
+
+def check_trace(trace: object, zone: str | None, carbon: object) -> str | Path | None:
+    """The trace path (:func:`check_path`); when the run is priced (``carbon``), also a
+    zone to read it for (``zone`` or ``$WATTWISE_ZONE``/the config) and a file that reads
+    as a trace now, as the CLI's ``--intensity-trace`` is checked: BadInput before the
+    run starts rather than a warning after it has ended."""
+    path = check_path(trace, "intensity_trace")
+    if path is None or carbon is False:
+        return path
+    from wattwise.carbon.traces import read_trace
+    from wattwise.carbon.zones import resolve_zone
+
+    if resolve_zone(zone).zone is None:
+        raise BadInput("intensity_trace needs a zone (zone=... or WATTWISE_ZONE): which "
+                       "grid is the trace of?")
+    try:
+        read_trace(path)
+    except BadInput as exc:
+        raise BadInput(f"intensity_trace: {exc}") from None
+    return path

@@ -46,12 +46,14 @@ from wattwise.measure.host import hardware_info, host_info, versions
 from wattwise.measure.marks import ZERO as ZERO_MARK
 from wattwise.measure.marks import StepMark
 from wattwise.measure.meter import (
+    OWN_WINDOW,
     Meter,
     Sample,
     WattwiseWarning,
     check_interval,
     check_pid,
     check_sensors,
+    check_window_name,
 )
 from wattwise.measure.results import EnergyResult, combined_kind
 from wattwise.measure.run_options import (
@@ -63,6 +65,7 @@ from wattwise.measure.run_options import (
     check_provider,
     check_pue,
     check_tags,
+    check_trace,
     check_zone,
 )
 from wattwise.sensors.base import Sensor
@@ -76,7 +79,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: What ``signal.signal`` returns: a handler, ``SIG_DFL``/``SIG_IGN``, or None.
 _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
-_RUN_WINDOW = "\0run"
+_RUN_WINDOW = OWN_WINDOW + "run"
 
 #: Most steps one ``run.step(n)`` may mark: far beyond any training run, and small
 #: enough that a mistyped count is refused rather than read as a plan.
@@ -117,7 +120,7 @@ class Run:
         command = check_command(command)
         tags = check_tags(tags)
         zone = check_zone(zone)
-        intensity_trace = check_path(intensity_trace, "intensity_trace")
+        intensity_trace = check_trace(intensity_trace, zone, carbon)  # before the run starts
         pue = check_pue(pue)
         check_bool(carbon, "carbon")
         intensity_provider = check_provider(intensity_provider)
@@ -300,13 +303,13 @@ class Run:
         """Open a named window inside the run (nestable, may overlap)."""
         if self.meter is None:
             raise BadInput("begin() called before the run was started")
-        self.meter.begin(name)
+        self.meter.begin(check_window_name(name))  # never one of wattwise's own
 
     def end(self, name: str) -> EnergyResult:
         """Close a named window; it is stored with the run."""
         if self.meter is None:
             raise BadInput("end() called before the run was started")
-        res = self.meter.end(name)
+        res = self.meter.end(check_window_name(name))
         self.windows.append(res)
         record = self.record
         if record is not None:

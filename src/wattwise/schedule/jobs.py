@@ -19,7 +19,7 @@ import math
 import numbers
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +97,12 @@ class Job:
     energy_by_node: Mapping[str, NodeEnergy] | tuple[tuple[str, NodeEnergy], ...] | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "zones", tuple(self.zones))
+        z: object = self.zones
+        # tuple("DE") would be ("D", "E"): refuse text here, as the jobs file does
+        if isinstance(z, (str, bytes)) or not isinstance(z, Iterable):
+            raise BadInput(f"job {self.name!r:.40}: zones must be a non-empty list of zone "
+                           f"names, got {_shown(z)}")
+        object.__setattr__(self, "zones", tuple(z))
         e = self.energy_by_node
         if isinstance(e, Mapping):
             object.__setattr__(self, "energy_by_node", tuple(e.items()) or None)
@@ -112,6 +117,10 @@ class Job:
     @classmethod
     def from_energy(cls, name: str, energy_j: float, duration_s: float, **kw: Any) -> Job:
         """A job that uses ``energy_j`` over ``duration_s`` (mean power = energy / time)."""
+        for what, v in (("energy_j", energy_j), ("duration_s", duration_s)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real):
+                raise BadInput(f"job {name!r:.40}: {what} must be a number, got "
+                               f"{type(v).__name__} {_shown(v)}")
         if not (energy_j > 0 and duration_s > 0):
             raise BadInput(f"job {name!r}: energy_j and duration_s must be > 0")
         return cls(name=name, duration_s=duration_s, power_w=energy_j / duration_s, **kw)
@@ -133,7 +142,9 @@ class Job:
         """Everything wrong with this job, as short phrases (empty when it is valid)."""
         from wattwise._userinput import MAX_TIME_UNIX_S, MIN_TIME_UNIX_S, TIME_RANGE
 
-        out = []
+        out = self._type_problems()
+        if out:  # "duration '3600' s is not > 0" would mislead: the value is text
+            return out
         duration_ok = _number(self.duration_s) and 0 < self.duration_s <= MAX_HORIZON_S
         if not duration_ok:
             out.append(f"duration {self.duration_s!r:.40} s is not > 0 and at most "
@@ -176,6 +187,18 @@ class Job:
                                 <= self.latest_start_unix_s + 1e-6):
             out.append("baseline start is outside its window")
         return out
+
+    def _type_problems(self) -> list[str]:
+        """Each numeric field that is not a number at all (text, None, a bool)."""
+        fields = {"duration_s": self.duration_s, "power_w": self.power_w,
+                  "earliest_start_unix_s": self.earliest_start_unix_s,
+                  "deadline_unix_s": self.deadline_unix_s, "min_chunk_s": self.min_chunk_s,
+                  "resume_cost_s": self.resume_cost_s}
+        if self.baseline_start_unix_s is not None:
+            fields["baseline_start_unix_s"] = self.baseline_start_unix_s
+        return [f"{k} must be a number, got {type(v).__name__} {_shown(v)}"
+                for k, v in fields.items()
+                if isinstance(v, bool) or not isinstance(v, numbers.Real)]
 
     def _node_problems(self) -> list[str]:
         out = []
@@ -220,6 +243,23 @@ def listed(what: str, items: list[str]) -> str:
     return f"{len(items)} {what}: {', '.join(items[:10])}{more}"
 
 
+def check_job_list(jobs: object) -> None:
+    """BadInput unless ``jobs`` is a list (or tuple) of Job.
+
+    One Job passed alone would otherwise fail deep inside as "not iterable", and
+    a str or dict would be iterated as something it is not.
+    """
+    if isinstance(jobs, Job):
+        raise BadInput(f"jobs must be a list of Job, got one Job ({jobs.name!r:.40}); "
+                       "pass [job]")
+    if isinstance(jobs, (str, bytes)) or not isinstance(jobs, Sequence):
+        raise BadInput(f"jobs must be a list of Job, got {type(jobs).__name__}")
+    for i, j in enumerate(jobs):
+        if not isinstance(j, Job):
+            raise BadInput(f"jobs must be a list of Job; item {i + 1} is not a Job but "
+                           f"{type(j).__name__} {_shown(j)}")
+
+
 def validate(jobs: Sequence[Job]) -> None:
     """BadInput naming every invalid job (and duplicate names); never drops one.
 
@@ -227,6 +267,7 @@ def validate(jobs: Sequence[Job]) -> None:
     bulk; any other job gets the full per-field check (``Job.problems``), which
     names what is wrong.
     """
+    check_job_list(jobs)
     suspect = [j for j, ok in zip(jobs, _plainly_valid(jobs), strict=True) if not ok]
     bad = [f"{j.name}: {'; '.join(p)}" for j in suspect if (p := j.problems())]
     names = [j.name for j in jobs]

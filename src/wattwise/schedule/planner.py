@@ -45,7 +45,7 @@ from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule import capacity as cap_mod
 from wattwise.schedule._slots import MAX_SLOTS, Grid, baseline_g
-from wattwise.schedule.jobs import MAX_RESOURCES, Job, listed, validate
+from wattwise.schedule.jobs import MAX_RESOURCES, Job, check_job_list, listed, validate
 from wattwise.schedule.placement import Offer, collapse, expand, split_site
 from wattwise.schedule.result import Assignment, Plan
 from wattwise.schedule.search import (
@@ -170,10 +170,9 @@ def plan(
         forecasts = {forecasts.zone: forecasts}
     if not isinstance(forecasts, Mapping):
         raise BadInput("forecasts must map zone -> IntensitySeries (or be one IntensitySeries)")
+    check_job_list(jobs)
     if not jobs:
         raise BadInput("nothing to plan: the job list is empty")
-    if not all(isinstance(j, Job) for j in jobs):
-        raise BadInput("plan takes a sequence of Job objects")
     validate(jobs)
     originals = {j.name: j for j in jobs}
     placed = None

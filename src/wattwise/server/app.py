@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as Path_
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -45,6 +46,25 @@ class ErrorBody(BaseModel):
 
 def _error(description: str) -> dict[str, Any]:
     return {"model": ErrorBody, "description": description}
+
+
+#: A path or query value the route's declaration refuses: documented on every route with
+#: parameters, in place of FastAPI's own ``{"detail": [...]}`` (which the app never sends).
+_INVALID: dict[int | str, dict[str, Any]] = {
+    422: _error("a path or query value is not valid; the error names it")}
+
+
+def _invalid_line(exc: RequestValidationError) -> str:
+    """One line for a refused request: each parameter, what was wrong, what was given."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = [str(x) for x in err.get("loc", ())]
+        where = f"{loc[0]} parameter {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
+        msg = str(err.get("msg", "not valid"))
+        given = err.get("input")
+        got = "" if given is None else f" (got {str(given)[:60]!r})"
+        parts.append(f"{where or 'request'}: {msg[:1].lower()}{msg[1:]}{got}")
+    return "; ".join(parts) or "the request is not valid"
 
 
 class _Runs:
@@ -258,6 +278,10 @@ def create_app(
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
         return JSONResponse({"error": _storable(exc)}, status_code=503)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"error": _storable(_invalid_line(exc))}, status_code=422)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
@@ -278,7 +302,7 @@ def create_app(
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(vendor_text(name), media_type=VENDOR_FILES[name])
 
-    @app.get("/api/runs", responses={404: _error("not found")})
+    @app.get("/api/runs", responses={404: _error("not found"), **_INVALID})
     def runs(
         limit: int = Query(50, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10**9),
@@ -295,15 +319,16 @@ def create_app(
                     "limit": limit, "sort": sort, "order": order}
         return runs_payload(store, query=query, reads=reads)
 
-    @app.get("/api/runs/{ref}", responses={404: _error("no such run")})
+    @app.get("/api/runs/{ref}", responses={404: _error("no such run"), **_INVALID})
     def run(ref: str) -> dict[str, Any]:
         return run_payload(runs_db.require(), ref)
 
-    @app.get("/api/runs/{ref}/timeline", responses={404: _error("no such run")})
+    @app.get("/api/runs/{ref}/timeline",
+             responses={404: _error("no such run"), **_INVALID})
     def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000)) -> dict[str, Any]:
         return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads())
 
-    @app.get("/api/bench", responses={404: _error("not found")})
+    @app.get("/api/bench", responses={404: _error("not found"), **_INVALID})
     def bench(task: str = Query("", max_length=200, description="only this task")
               ) -> dict[str, Any]:
         """The benchmark leaderboard: latest result per name, by comparable group."""
@@ -314,37 +339,37 @@ def create_app(
         """Stored compression studies and tunings, newest first."""
         return results.studies_payload(runs_db.reads())
 
-    @app.get("/api/compress/{run_id}", responses={404: _error("no such study")})
+    @app.get("/api/compress/{run_id}", responses={404: _error("no such study"), **_INVALID})
     def study(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
         """One compression study: variants, front, recommendation."""
         return results.study_payload(runs_db.reads(), run_id)
 
     @app.get("/api/compress/{run_id}/front.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
-                        404: _error("no such study")})
+                        404: _error("no such study"), **_INVALID})
     def study_front(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> Response:
         return Response(results.study_svg(runs_db.reads(), run_id),
                         media_type="image/svg+xml")
 
-    @app.get("/api/tune/{run_id}", responses={404: _error("no such tuning")})
+    @app.get("/api/tune/{run_id}", responses={404: _error("no such tuning"), **_INVALID})
     def tuning(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
         """One tuning: settings, frontier, bound and pick."""
         return results.tune_payload(runs_db.reads(), run_id)
 
     @app.get("/api/tune/{run_id}/frontier.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
-                        404: _error("no such tuning")})
+                        404: _error("no such tuning"), **_INVALID})
     def tuning_frontier(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> Response:
         return Response(results.tune_svg(runs_db.reads(), run_id),
                         media_type="image/svg+xml")
 
-    @app.get("/api/plans")
+    @app.get("/api/plans", responses=_INVALID)
     def plan_runs(limit: int = Query(100, ge=1, le=500),
               offset: int = Query(0, ge=0, le=10**9)) -> dict[str, Any]:
         """Runs a plan started, against their forecast."""
         return results.plans_payload(runs_db.reads(), limit, offset)
 
-    @app.get("/api/plans/{ref}", responses={404: _error("no such run")})
+    @app.get("/api/plans/{ref}", responses={404: _error("no such run"), **_INVALID})
     def plan_run(ref: str) -> dict[str, Any]:
         """One plan's run against its forecast, with the intensity it was priced at."""
         store = runs_db.require()

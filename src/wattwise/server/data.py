@@ -202,7 +202,7 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
         record = store.get_run(row["id"])  # its status says whether it is still alive
         row["status"] = record.status
         if record.summary is None:
-            row.update(_so_far(reads, record))
+            row.update(_so_far(store, reads, record))
     return row
 
 
@@ -258,23 +258,34 @@ def so_far_fields(part: Any) -> dict[str, Any]:
             "kind": part.kind, "so_far": True, "partial": True, "energy_note": part.note}
 
 
-def _so_far(reads: Reads, r: Any) -> dict[str, Any]:
-    from wattwise.carbon.partial import partial_energy
+def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
+    """The row's partial energy and its emissions, priced as ``wattwise report`` prices
+    them (``carbon.partial.partial_emissions``); no emissions where it has no figure."""
+    from wattwise.carbon.partial import partial_emissions, partial_energy
 
-    return so_far_fields(partial_energy(r, reads.energy_so_far(r.id)))
+    part = partial_energy(r, reads.energy_so_far(r.id))
+    out = so_far_fields(part)
+    priced = None if part is None else partial_emissions(r, store.samples(r.id), part)
+    if priced is not None:
+        out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
+                   emissions_note="; ".join(priced["notes"]))
+    return out
 
 
 def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
     """One run's record, windows and events; a run without a summary also carries its
-    partial energy (``energy_so_far``, as ``wattwise show --json`` gives it)."""
+    partial energy (``energy_so_far``) and that energy priced (``emissions_so_far``), as
+    ``wattwise show --json`` gives them."""
     record = store.get_run(ref)
     run = record.to_dict()
     if not isinstance(record.summary, dict):
-        from wattwise.carbon.partial import partial_energy
+        from wattwise.carbon.partial import partial_emissions, partial_energy
 
         with _reading(store, None) as r:
             part = partial_energy(record, r.energy_so_far(record.id))
         run["energy_so_far"] = None if part is None else part.to_dict()
+        run["emissions_so_far"] = (None if part is None
+                                   else partial_emissions(record, store.samples(record.id), part))
     return {
         "run": run,
         "windows": store.windows(record.id),

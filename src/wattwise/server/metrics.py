@@ -18,8 +18,10 @@ carry free text and never grow with the number of runs:
 
 A run lost before its summary (killed) has ended: the totals count it with the
 energy of its recorded samples, by their kind, the figure every other output
-gives it (``carbon.partial.partial_energy``); it was never priced, so it is not in
-the emissions total. Both HELP texts say so.
+gives it (``carbon.partial.partial_energy``), and the emissions total counts that
+energy priced as ``wattwise report`` prices it (``carbon.partial.partial_emissions``:
+in the zone the run was started with), which its own ``wattwise_run_emissions_grams``
+gives too. Both HELP texts say so.
 
 Energy is a counter (it only grows while a run records); the latest power of a
 *running* run's domains is a gauge, so a scrape beside a training job shows its
@@ -51,7 +53,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from wattwise.carbon.partial import partial_energy
+from wattwise.carbon.partial import partial_emissions, partial_energy
 from wattwise.errors import BadInput
 from wattwise.records.store import Store
 from wattwise.server._sql import Reads
@@ -133,9 +135,9 @@ class StoreCollector(Collector):
             labels=["kind"])
         total_emissions = CounterMetricFamily(
             "wattwise_emissions_grams",
-            "Operational emissions of every run that has ended with a summary, gCO2eq, by "
-            "its energy's kind (a run lost before its summary was never priced: it is not "
-            "in this total; `wattwise report` prices it): " + OVERLAP, labels=["kind"])
+            "Operational emissions of every run that has ended, gCO2eq, by its energy's "
+            "kind (a run lost before its summary: its partial energy priced in the zone it "
+            "was started with, as `wattwise report` prices it): " + OVERLAP, labels=["kind"])
         energy = CounterMetricFamily(
             "wattwise_run_energy_joules",
             "Energy of a running, lost or recent run per domain: the machine's energy "
@@ -149,7 +151,8 @@ class StoreCollector(Collector):
             "wattwise_run_running", "1 while a run is recording, else 0.", labels=["run_id"])
         emissions = GaugeMetricFamily(
             "wattwise_run_emissions_grams",
-            "Operational emissions of a recent finished run, gCO2eq.",
+            "Operational emissions of a recent finished run, gCO2eq (of a run lost before "
+            "its summary: its partial energy, priced as `wattwise report` prices it).",
             labels=["run_id", "zone"])
         info = InfoMetricFamily(
             "wattwise_run", "Name and host of each run with series here.",
@@ -182,7 +185,7 @@ class StoreCollector(Collector):
             n = counts.get(status, 0)
             n = n - lost if status == "running" else lost if status == "lost" else n
             m["runs"].add_metric([status], float(max(0, n)))
-        totals: dict[str, list[float]] = {}  # kind: joules, grams, runs with a summary
+        totals: dict[str, list[float]] = {}  # kind: joules, grams, runs priced
         for kind, (joules, grams, n) in reads.totals_by_kind().items():
             t = totals.setdefault(kind_label(kind), [0.0, 0.0, 0.0])
             t[0] += joules
@@ -194,18 +197,23 @@ class StoreCollector(Collector):
                 continue
             part = partial_energy(record, reads.energy_so_far(rid))
             if part is not None and _number(part.energy_j) is not None:
-                totals.setdefault(kind_label(part.kind), [0.0, 0.0, 0.0])[0] += part.energy_j
-        for kind, (joules, grams, ended) in sorted(totals.items()):
+                t = totals.setdefault(kind_label(part.kind), [0.0, 0.0, 0.0])
+                t[0] += part.energy_j
+                priced_g = _number(_lost_emissions(store, record, part).get("emissions_g"))
+                if priced_g is not None:
+                    t[1] += priced_g
+                    t[2] += 1
+        for kind, (joules, grams, priced) in sorted(totals.items()):
             m["total_energy"].add_metric([kind], joules)
-            if ended:  # lost runs alone were never priced: no emissions, not a zero
+            if priced:  # no run of this kind was priced: no emissions, not a zero
                 m["total_emissions"].add_metric([kind], grams)
         for rid in reads.newest_ids(self.recent, finished_only=True) if self.recent else []:
             if rid not in records:
                 records[rid] = store.get_run(rid)
         for run in records.values():
-            self._run(run, reads, m)
+            self._run(store, run, reads, m)
 
-    def _run(self, run: Any, reads: Reads, m: dict[str, Any]) -> None:
+    def _run(self, store: Store, run: Any, reads: Reads, m: dict[str, Any]) -> None:
         rid = str(run.id)
         is_running = run.status == "running"
         m["running"].add_metric([rid], 1.0 if is_running else 0.0)
@@ -231,13 +239,26 @@ class StoreCollector(Collector):
                 m["emissions"].add_metric([rid, zone if _ZONE.fullmatch(zone) else "other"],
                                           grams)
         else:  # running, or lost before its summary: its samples so far
-            for domain, part in reads.energy_so_far(run.id).items():
+            sums = reads.energy_so_far(run.id)
+            lost = None if is_running else partial_energy(run, sums)
+            em = {} if lost is None else _lost_emissions(store, run, lost)
+            grams = _number(em.get("emissions_g"))
+            if grams is not None:
+                zone = str(em.get("zone"))
+                m["emissions"].add_metric([rid, zone if _ZONE.fullmatch(zone) else "other"],
+                                          grams)
+            for domain, part in sums.items():
                 p = prov.get(domain, {})
                 lab = [rid, clip(domain), kind_label(p.get("kind")), source_label(p.get("source"))]
                 if _number(part.get("energy_j")) is not None:
                     m["energy"].add_metric(lab, part["energy_j"])
                 if is_running and _number(part.get("power_w")) is not None:
                     m["power"].add_metric(lab, part["power_w"])
+
+
+def _lost_emissions(store: Store, record: Any, part: Any) -> dict[str, Any]:
+    """A lost run's partial energy priced as ``wattwise report`` prices it, or {}."""
+    return partial_emissions(record, store.samples(record.id), part) or {}
 
 
 def _obj(value: Any) -> dict[str, Any]:

@@ -1,0 +1,405 @@
+"""A small figure model: what to draw, in pixels, drawn the same way as SVG or PNG.
+
+A layout (the Pareto front, a run's power over time) is computed once: axes,
+round ticks, bands, lines, points, and labels placed so that no two overlap and
+none covers a point. One of two back-ends then writes it: ``to_svg`` (no
+dependency) or ``to_png`` (matplotlib, drawing the same primitives at the same
+pixel positions). So a ``.svg`` and a ``.png`` of a figure show one figure.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.sax import saxutils
+
+from wattwise.errors import BadInput
+
+#: Width of one character of 12 px sans-serif, pessimistic (DejaVu Sans averages ~7 px
+#: for lower case; capitals and digits are wider than the average): label boxes are
+#: sized with it so that labels placed apart stay apart in any common font.
+CHAR_W = 7.4
+TEXT_H = 14.0
+FONT_PX = 12
+#: What a PNG needs and how to get it, in one line (an SVG needs nothing).
+PNG_NEEDS = ("PNG plots need matplotlib (pip install matplotlib); or write .svg, "
+             "which needs nothing")
+
+
+@dataclass(frozen=True)
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    stroke: str = "black"
+    dash: str = ""  # "6,4": 6 px drawn, 4 px left out, as SVG's stroke-dasharray
+    cls: str = ""
+    width: float = 1.0
+    opacity: float = 1.0
+
+
+@dataclass(frozen=True)
+class Poly:
+    points: tuple[tuple[float, float], ...]
+    stroke: str
+    cls: str = ""
+    width: float = 1.5
+    dash: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Dot:
+    x: float
+    y: float
+    r: float
+    fill: str = "none"
+    stroke: str = "none"
+    cls: str = ""
+    label: str = ""
+    width: float = 1.0
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A filled rectangle without an outline: a shaded band behind the data."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+    fill: str
+    opacity: float = 1.0
+    cls: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Text:
+    x: float
+    y: float  # baseline
+    text: str
+    anchor: str = "start"  # start | middle | end
+    fill: str = "black"
+    bold: bool = False
+    rotate: float = 0.0
+    cls: str = ""
+
+    def box(self) -> tuple[float, float, float, float]:
+        """(left, top, right, bottom) the text covers, by ``CHAR_W`` per character."""
+        w = len(self.text) * CHAR_W
+        left = {"start": self.x, "middle": self.x - w / 2, "end": self.x - w}[self.anchor]
+        return (left, self.y - TEXT_H + 3, left + w, self.y + 3)
+
+
+Item = Line | Poly | Dot | Rect | Text
+
+
+@dataclass
+class Figure:
+    width: int
+    height: int
+    title: str
+    items: list[Item] = field(default_factory=list)
+
+    def labels(self) -> list[Text]:
+        return [t for t in self.items if isinstance(t, Text) and t.cls == "label"]
+
+    def of(self, cls: str) -> list[Item]:
+        """The items of one class (``tick``, ``band``, ``label``...), in drawing order."""
+        return [it for it in self.items if it.cls == cls]
+
+
+def nice_ticks(lo: float, hi: float, log: bool, target: int = 5) -> list[float]:
+    """Round tick values inside [lo, hi]: 1-2-5 steps, or decades (with 2 and 5 between
+    them when the range spans fewer than three decades)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo]
+    if log:
+        a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+        mults = (1.0,) if b - a >= 3 else (1.0, 2.0, 5.0)
+        ticks = [m * 10.0 ** e for e in range(a, b + 1) for m in mults]
+        return [t for t in ticks if lo <= t * (1 + 1e-9) and t <= hi * (1 + 1e-9)]
+    raw = (hi - lo) / max(1, target)
+    mag = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    n = math.floor((hi - first) / step + 1e-9) + 1
+    return [round(first + i * step, 12) for i in range(max(0, n))]
+
+
+def linear(lo: float, hi: float, a: float, b: float) -> Callable[[float], float]:
+    """Data value -> pixel: ``lo`` to ``a``, ``hi`` to ``b`` (an empty range is widened)."""
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+
+    def f(v: float) -> float:
+        return a + (v - lo) / (hi - lo) * (b - a)
+
+    return f
+
+
+def x_axis(ticks: Sequence[float], fx: Callable[[float], float], y: float,
+           fmt: Callable[[float], str]) -> list[Item]:
+    """Tick marks under a horizontal axis at ``y``, each with its value."""
+    out: list[Item] = []
+    for tick in ticks:
+        x = fx(tick)
+        out.append(Line(x, y, x, y + 4, cls="tick"))
+        out.append(Text(x, y + 16, fmt(tick), "middle", cls="tick"))
+    return out
+
+
+def y_axis(ticks: Sequence[float], fy: Callable[[float], float], x: float,
+           grid_to: float | None, fmt: Callable[[float], str]) -> list[Item]:
+    """Tick marks left of a vertical axis at ``x``, each with its value, and a faint
+    grid line across to ``grid_to`` where given."""
+    out: list[Item] = []
+    for tick in ticks:
+        y = fy(tick)
+        out.append(Line(x - 4, y, x, y, cls="tick"))
+        if grid_to is not None:
+            out.append(Line(x, y, grid_to, y, "#eee", cls="grid"))
+        out.append(Text(x - 6, y + 4, fmt(tick), "end", cls="tick"))
+    return out
+
+
+@dataclass(frozen=True)
+class Key:
+    """One legend entry: how the thing looks (``line``, ``band`` or ``tick``) and its text."""
+
+    text: str
+    color: str
+    shape: str = "line"  # line | band | tick
+    dash: str = ""
+    opacity: float = 1.0
+
+
+def legend(keys: Sequence[Key], x: float, y: float, right: float,
+           row_h: float = 18.0) -> list[Item]:
+    """The keys side by side from (``x``, ``y`` the first row's baseline), wrapped into
+    rows before ``right``; each key is a short sample of its look and its text. Rows
+    follow each other by ``row_h``: ``legend_rows`` says how many there will be."""
+    out: list[Item] = []
+    for row, entries in enumerate(_rows_of(keys, x, right)):
+        base = y + row * row_h
+        for left, key in entries:
+            mid = base - 4
+            if key.shape == "band":
+                out.append(Rect(left, base - 11, 22, 12, key.color, key.opacity, cls="legend"))
+            elif key.shape == "tick":
+                out.append(Line(left + 11, base - 10, left + 11, base + 1, key.color,
+                                cls="legend", width=2))
+            else:
+                out.append(Line(left, mid, left + 22, mid, key.color, key.dash, cls="legend",
+                                width=2))
+            out.append(Text(left + 27, base, key.text, cls="legend"))
+    return out
+
+
+def legend_rows(keys: Sequence[Key], x: float, right: float) -> int:
+    """How many rows ``legend`` needs for ``keys`` between ``x`` and ``right``."""
+    return len(_rows_of(keys, x, right))
+
+
+def _rows_of(keys: Sequence[Key], x: float, right: float) -> list[list[tuple[float, Key]]]:
+    rows: list[list[tuple[float, Key]]] = []
+    at = right  # forces a first row
+    for key in keys:
+        w = 27 + len(key.text) * CHAR_W
+        if at + w > right and (not rows or rows[-1]):
+            rows.append([])
+            at = x
+        rows[-1].append((at, key))
+        at += w + 16
+    return rows
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float],
+              gap: float = 1.0) -> bool:
+    return not (a[2] + gap <= b[0] or b[2] + gap <= a[0]
+                or a[3] + gap <= b[1] or b[3] + gap <= a[1])
+
+
+#: Where a label may go relative to its point: (dx, dy of the baseline, anchor).
+_NEAR = ((9, 4, "start"), (-9, 4, "end"), (0, -9, "middle"), (0, 18, "middle"),
+         (8, -8, "start"), (8, 16, "start"), (-8, -8, "end"), (-8, 16, "end"))
+
+
+def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, float, float, float],
+                 avoid: list[tuple[float, float, float, float]], marker_r: float = 6.0
+                 ) -> list[tuple[Text, Line | None]]:
+    """A text for each (x, y, label), none overlapping another, a marker or ``avoid``,
+    all inside ``bounds`` (left, top, right, bottom); a label that cannot sit next to its
+    point goes further out along a leader line. Deterministic: the same input, the same
+    figure."""
+    taken = list(avoid) + [(x - marker_r, y - marker_r, x + marker_r, y + marker_r)
+                           for x, y, _ in points]
+    out: list[tuple[Text, Line | None]] = []
+
+    def fits(t: Text) -> bool:
+        b = t.box()
+        inside = (b[0] >= bounds[0] and b[1] >= bounds[1] and b[2] <= bounds[2]
+                  and b[3] <= bounds[3])
+        return inside and not any(_overlaps(b, o) for o in taken)
+
+    for x, y, label in points:
+        chosen: tuple[Text, Line | None] | None = None
+        for dx, dy, anchor in _NEAR:
+            t = Text(x + dx, y + dy, label, anchor, cls="label")
+            if fits(t):
+                chosen = (t, None)
+                break
+        if chosen is None:
+            for dist in range(24, 400, 12):
+                for k in range(16):
+                    ang = math.pi * 2 * k / 16
+                    lx, ly = x + dist * math.cos(ang), y + dist * math.sin(ang)
+                    anchor = "start" if math.cos(ang) > 0.3 else (
+                        "end" if math.cos(ang) < -0.3 else "middle")
+                    t = Text(lx, ly + 4, label, anchor, cls="label")
+                    if fits(t):
+                        chosen = (t, Line(x, y, lx, ly, "#999", cls="leader", width=0.8))
+                        break
+                if chosen is not None:
+                    break
+        if chosen is None:  # nowhere free: a list under the plot, still legible
+            row = sum(1 for t, _ in out if t.cls == "label" and t.y > bounds[3])
+            t = Text(bounds[0], bounds[3] + TEXT_H * (row + 1), f"{label} (at {x:.0f}, {y:.0f})",
+                     cls="label")
+            chosen = (t, None)
+        taken.append(chosen[0].box())
+        out.append(chosen)
+    return out
+
+
+#: Characters XML 1.0 cannot hold, even escaped (controls, lone surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def escape(text: str) -> str:
+    """``text`` as XML character data; a character XML cannot hold becomes ``?``."""
+    return saxutils.escape(_NOT_XML.sub("?", text))
+
+
+def quoteattr(text: str) -> str:
+    """``text`` as a quoted XML attribute value, as ``escape`` cleans it."""
+    return saxutils.quoteattr(_NOT_XML.sub("?", text))
+
+
+def to_svg(fig: Figure) -> str:
+    """The figure as a standalone SVG document."""
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{fig.width}" height="{fig.height}" '
+        f'viewBox="0 0 {fig.width} {fig.height}" font-family="sans-serif" '
+        f'font-size="{FONT_PX}">',
+        f"<title>{escape(fig.title)}</title>",
+        f'<rect x="0" y="0" width="{fig.width}" height="{fig.height}" fill="white"/>',
+    ]
+    for it in fig.items:
+        cls = f' class="{it.cls}"' if it.cls else ""
+        if isinstance(it, Line):
+            dash = f' stroke-dasharray="{it.dash}"' if it.dash else ""
+            alpha = "" if it.opacity >= 1 else f' stroke-opacity="{it.opacity:g}"'
+            out.append(f'<line{cls} x1="{it.x1:.1f}" y1="{it.y1:.1f}" x2="{it.x2:.1f}" '
+                       f'y2="{it.y2:.1f}" stroke="{it.stroke}" stroke-width="{it.width:g}"'
+                       f'{dash}{alpha}/>')
+        elif isinstance(it, Poly):
+            pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in it.points)
+            dash = f' stroke-dasharray="{it.dash}"' if it.dash else ""
+            data = f" data-label={quoteattr(it.label)}" if it.label else ""
+            out.append(f'<polyline{cls}{data} points="{pts}" fill="none" stroke="{it.stroke}" '
+                       f'stroke-width="{it.width:g}"{dash}/>')
+        elif isinstance(it, Dot):
+            data = f" data-label={quoteattr(it.label)}" if it.label else ""
+            out.append(f'<circle{cls}{data} cx="{it.x:.1f}" cy="{it.y:.1f}" r="{it.r:g}" '
+                       f'fill="{it.fill}" stroke="{it.stroke}" stroke-width="{it.width:g}"/>')
+        elif isinstance(it, Rect):
+            data = f" data-label={quoteattr(it.label)}" if it.label else ""
+            alpha = "" if it.opacity >= 1 else f' fill-opacity="{it.opacity:g}"'
+            out.append(f'<rect{cls}{data} x="{it.x:.1f}" y="{it.y:.1f}" width="{it.w:.1f}" '
+                       f'height="{it.h:.1f}" fill="{it.fill}"{alpha}/>')
+        else:
+            anchor = "" if it.anchor == "start" else f' text-anchor="{it.anchor}"'
+            weight = ' font-weight="bold"' if it.bold else ""
+            rot = f' transform="rotate({it.rotate:g} {it.x:.1f} {it.y:.1f})"' if it.rotate else ""
+            fill = "" if it.fill == "black" else f' fill="{it.fill}"'
+            out.append(f'<text{cls} x="{it.x:.1f}" y="{it.y:.1f}"{anchor}{weight}{fill}{rot}>'
+                       f"{escape(it.text)}</text>")
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def need_matplotlib() -> None:
+    """Raise ``BadInput`` in one line when matplotlib is missing (a PNG needs it)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise BadInput(PNG_NEEDS) from exc
+
+
+def _dashes(dash: str, width: float) -> Any:
+    """SVG's dash pattern (px) as matplotlib's, which scales dashes by the line width."""
+    if not dash:
+        return "-"
+    return (0, tuple(float(v) / max(width, 1e-6) for v in dash.split(",")))
+
+
+def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
+    """The same primitives drawn by matplotlib at the same pixel positions, as PNG."""
+    need_matplotlib()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle, Rectangle
+
+    mfig = plt.figure(figsize=(fig.width / dpi, fig.height / dpi), dpi=dpi)
+    try:
+        ax = mfig.add_axes((0.0, 0.0, 1.0, 1.0))
+        ax.set_xlim(0, fig.width)
+        ax.set_ylim(fig.height, 0)  # y grows downwards, as in SVG
+        ax.axis("off")
+        pt = 72.0 / dpi  # points per pixel
+        for it in fig.items:
+            if isinstance(it, Line):
+                ax.plot([it.x1, it.x2], [it.y1, it.y2], color=it.stroke, alpha=it.opacity,
+                        linewidth=it.width * pt, linestyle=_dashes(it.dash, it.width))
+            elif isinstance(it, Poly):
+                ax.plot([p[0] for p in it.points], [p[1] for p in it.points], color=it.stroke,
+                        linewidth=it.width * pt, linestyle=_dashes(it.dash, it.width))
+            elif isinstance(it, Dot):
+                ax.add_patch(Circle(
+                    (it.x, it.y), it.r, facecolor=it.fill if it.fill != "none" else "none",
+                    edgecolor=it.stroke if it.stroke != "none" else "none",
+                    linewidth=it.width * pt))
+            elif isinstance(it, Rect):
+                ax.add_patch(Rectangle((it.x, it.y), it.w, it.h, facecolor=it.fill,
+                                       alpha=it.opacity, edgecolor="none", linewidth=0))
+            else:
+                text = "".join(c if c.isprintable() else "?" for c in it.text)
+                ax.text(it.x, it.y, text, ha={"start": "left", "middle": "center",
+                                                 "end": "right"}[it.anchor],
+                        va="baseline", color=it.fill, fontsize=FONT_PX * pt,
+                        fontweight="bold" if it.bold else "normal", rotation=-it.rotate,
+                        rotation_mode="anchor")
+        buf = io.BytesIO()
+        with warnings.catch_warnings():  # a name in a script the font lacks: boxes, no noise
+            warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font")
+            mfig.savefig(buf, dpi=dpi, format="png")
+    finally:
+        plt.close(mfig)
+    return buf.getvalue()
+
+
+def to_png(fig: Figure, path: Path, dpi: int = 100) -> Path:
+    """``png_bytes`` written to ``path``."""
+    Path(path).write_bytes(png_bytes(fig, dpi))
+    return Path(path)

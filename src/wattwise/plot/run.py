@@ -1,0 +1,373 @@
+"""A run's power over time as a static figure, drawn with ``plot.figure``'s primitives.
+
+It lays out the same data the dashboard's run page charts (``server.data``'s run and
+timeline payloads: buckets reduced inside SQLite), so the PNG, the SVG and the page
+show one figure: power per domain (measured solid, estimated by a model dashed, as
+the legend says), the lowest to highest power sampled within each point as a faint
+bar, gaps as breaks (never drawn as zero), windows as shaded bands with their names
+(nested ones, such as epochs, a shade apart; names placed so none overlaps another),
+events as red ticks, and the run's total energy with its kind in the title.
+
+The layout is a pure function of those payloads (no store, no clock), so the same
+record gives the same figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wattwise.measure.results import fmt_energy
+from wattwise.plot.figure import (
+    CHAR_W,
+    Dot,
+    Figure,
+    Item,
+    Key,
+    Line,
+    Poly,
+    Rect,
+    Text,
+    legend,
+    legend_rows,
+    linear,
+    nice_ticks,
+    place_labels,
+    x_axis,
+    y_axis,
+)
+
+W = 900
+ML, MR, MT = 84, 24, 62
+PLOT_H = 300
+#: The dashboard's series colours, in the same order.
+COLORS = ("#0a60d0", "#c0392b", "#1b7f3b", "#a05a00", "#7d3cb5", "#00838f", "#6d4c41",
+          "#546e7a")
+ESTIMATED_DASH = "6,4"
+EVENT_COLOR = "#c0392b"
+#: At most this many windows are named on the figure (the widest, outer ones first);
+#: a note counts the rest. Every window is still drawn as a band.
+MAX_BAND_LABELS = 40
+#: A window name longer than this is cut (with an ellipsis) on the figure.
+MAX_LABEL_CHARS = 32
+
+
+@dataclass(frozen=True)
+class RunTotal:
+    """The figure the title shows: energy with its range and kind, and, for a run
+    without a summary, the note saying it is partial and why."""
+
+    energy_j: float
+    low_j: float
+    high_j: float
+    kind: str
+    partial_note: str = ""
+
+    def line(self) -> str:
+        """``total 12.3 J (11.9-12.8), estimated``, or ``so far ..., estimated, partial``
+        for a run without a summary (``partial_note`` says why, under the figure)."""
+        e = fmt_energy(self.energy_j, self.low_j, self.high_j)
+        if self.partial_note:
+            return f"so far {e}, {self.kind}, partial"
+        return f"total {e}, {self.kind}"
+
+    @classmethod
+    def from_report(cls, out: dict[str, Any]) -> RunTotal | None:
+        """The total ``wattwise report`` printed, from its JSON names (``energy_j``,
+        ``low_j``, ``high_j``, ``energy_kind``, ``partial``, ``energy_note``)."""
+        e = _num(out.get("energy_j"))
+        if e is None:
+            return None
+        lo, hi = _num(out.get("low_j")), _num(out.get("high_j"))
+        note = str(out.get("energy_note") or "partial") if out.get("partial") else ""
+        return cls(e, e if lo is None else lo, e if hi is None else hi,
+                   str(out.get("energy_kind") or "unknown"), note)
+
+
+def total_of(run: dict[str, Any]) -> RunTotal | None:
+    """The total of a run payload: its summary's, or its partial energy without one
+    (``energy_so_far``, as ``server.data.run_payload`` gives it); None when neither
+    has a number."""
+    summary = run.get("summary")
+    if isinstance(summary, dict) and _num(summary.get("energy_j")) is not None:
+        e = float(summary["energy_j"])
+        lo, hi = _num(summary.get("low_j")), _num(summary.get("high_j"))
+        return RunTotal(e, e if lo is None else lo, e if hi is None else hi,
+                        str(summary.get("kind") or "unknown"))
+    part = run.get("energy_so_far")
+    if isinstance(part, dict) and _num(part.get("energy_j")) is not None:
+        e = float(part["energy_j"])
+        lo, hi = _num(part.get("low_j")), _num(part.get("high_j"))
+        return RunTotal(e, e if lo is None else lo, e if hi is None else hi,
+                        str(part.get("kind") or "unknown"),
+                        str(part.get("note") or "partial"))
+    return None
+
+
+@dataclass(frozen=True)
+class Band:
+    """One window on the time axis (seconds from the run's start), with its nesting."""
+
+    name: str
+    start_s: float
+    end_s: float
+    depth: int
+
+
+def bands_of(windows: Sequence[dict[str, Any]], start_unix_s: float) -> list[Band]:
+    """Windows as bands, outer ones first; ``depth`` counts the longer windows that
+    hold one (an epoch inside a training window has depth 1), as the dashboard does."""
+    spans = []
+    for w in windows:
+        a, b = _num(w.get("start_unix_s")), _num(w.get("end_unix_s"))
+        if a is not None and b is not None and b >= a:
+            spans.append((str(w.get("name") or ""), a - start_unix_s, b - start_unix_s))
+    out = []
+    for name, a, b in spans:
+        depth = sum(1 for _, oa, ob in spans if oa <= a and ob >= b and ob - oa > b - a)
+        out.append(Band(name, a, b, depth))
+    return sorted(out, key=lambda x: (x.depth, x.start_s))
+
+
+def layout(run: dict[str, Any], timeline: dict[str, Any],
+           windows: Sequence[dict[str, Any]] = (), events: Sequence[dict[str, Any]] = (),
+           total: RunTotal | None = None) -> Figure:
+    """The figure of one run, in pixels, for either back-end.
+
+    ``run`` is ``run_payload(...)["run"]``, ``timeline`` is ``timeline_payload(...)``,
+    ``windows`` and ``events`` the run payload's; ``total`` replaces the record's
+    total (``wattwise report`` passes the figure it printed).
+    """
+    total = total if total is not None else total_of(run)
+    domains: dict[str, dict[str, Any]] = {
+        str(k): v for k, v in (timeline.get("domains") or {}).items() if isinstance(v, dict)}
+    provenance = timeline.get("provenance") or {}
+    start = _num(run.get("started_unix_s")) or 0.0
+    bands = bands_of(windows, start)
+    marks = [t - start for t in (_num(e.get("t_unix_s")) for e in events) if t is not None]
+
+    t_values = [t for d in domains.values() for t in _nums(d.get("t_s"))]
+    t_values += [b for d in domains.values() for b in _nums([d.get("begin_s")])]
+    x_lo = min([0.0, *t_values])
+    x_hi = max([_num(timeline.get("end_s")) or 0.0, *t_values])
+    if x_hi <= x_lo:
+        x_hi = x_lo + 1.0
+    t_div, t_unit = _time_unit(x_hi - x_lo)
+    p_values = [p for d in domains.values() for k in ("power_w", "max_w")
+                for p in _nums(d.get(k))]
+    p_top = max([p for p in p_values if p > 0], default=1.0) * 1.08
+    p_div, p_unit = (1000.0, "kW") if p_top >= 2000 else (1.0, "W")
+
+    keys = _keys(domains, provenance, bands, marks)
+    rows = legend_rows(keys, ML, W - MR)
+    bottom = MT + PLOT_H
+    # Band names sit in a strip above the highest power, so they never cross a line.
+    strip = 16 * (min(max((b.depth for b in bands), default=0), 3) + 1) + 4 if bands else 0
+    width_chars = int((W - ML - MR) / CHAR_W)
+    name = str(run.get("name") or "")
+    head = f"run {run.get('id')} '{_cut(name, 48)}': power per domain over time"
+    sub = total.line() if total is not None else "no total recorded"
+    duration = _num(run.get("duration_s"))
+    if duration is not None:
+        sub += f" · {duration:.2f} s"
+    fig = Figure(W, bottom + 60, f"{head}; {sub}")  # the height grows with the legend
+    add = fig.items.append
+    fx = linear(x_lo / t_div, x_hi / t_div, ML, W - MR)
+    fy = linear(0.0, p_top / p_div, bottom, MT + strip)
+
+    def px(t_s: float) -> float:
+        return fx(t_s / t_div)
+
+    def py(p_w: float) -> float:
+        return fy(p_w / p_div)
+
+    # Grid first, bands over it (translucent), data on top of both.
+    fig.items.extend(y_axis(nice_ticks(0.0, p_top / p_div, False), fy, ML, W - MR,
+                            lambda v: f"{v:g} {p_unit}"))
+    for band in bands:
+        a, b = max(px(band.start_s), ML), min(px(band.end_s), W - MR)
+        if b >= a:
+            shade = ("#0a60d0", 0.07) if band.depth % 2 else ("#5a5a64", 0.08)
+            add(Rect(a, MT, max(b - a, 1.0), PLOT_H, shade[0], shade[1], cls="band",
+                     label=band.name))
+            if b - a >= 4:  # narrower bands side by side read as one shade, not a comb
+                add(Line(a, MT, a, bottom, "#5a5a64", cls="band-edge", opacity=0.5))
+    fig.items.extend(x_axis(nice_ticks(x_lo / t_div, x_hi / t_div, False), fx, bottom,
+                            lambda v: f"{v:g} {t_unit}"))
+    add(Line(ML, bottom, W - MR, bottom))
+    add(Line(ML, MT, ML, bottom))
+    add(Text((ML + W - MR) / 2, bottom + 34, f"time since the run's start ({t_unit})",
+             "middle"))
+    add(Text(18, (MT + bottom) / 2, f"power ({p_unit}; per domain)", "middle", rotate=-90))
+    add(Text(ML, 22, _cut(head, int((W - ML) / CHAR_W)), bold=True, cls="title"))
+    add(Text(ML, 42, _cut(sub, int((W - ML - MR) / CHAR_W)), cls="subtitle"))
+
+    for i, (dname, d) in enumerate(domains.items()):
+        color = COLORS[i % len(COLORS)]
+        dash = ESTIMATED_DASH if _kind(provenance, dname) == "estimated" else ""
+        fig.items.extend(_envelope(d, color, px, py))
+        fig.items.extend(_series(d, color, dash, dname, px, py))
+    for t in marks:
+        x = px(t)
+        if ML <= x <= W - MR:
+            add(Line(x, bottom - 8, x, bottom, EVENT_COLOR, cls="event", width=2))
+    if not domains:
+        add(Text((ML + W - MR) / 2, MT + PLOT_H / 2, "no samples recorded", "middle",
+                 fill="#666", cls="note"))
+
+    enveloped = any(it.cls == "envelope" for it in fig.items)
+    unnamed = _band_labels(fig, bands, px)
+    parts = _note_parts(timeline, domains, unnamed, enveloped)
+    if total is not None and total.partial_note:
+        parts.insert(0, total.partial_note)
+    note_lines = _wrap(parts, width_chars)
+    legend_y = bottom + 58
+    fig.items.extend(legend(keys, ML, legend_y, W - MR))
+    for k, line in enumerate(note_lines):
+        add(Text(ML, legend_y + rows * 18 + 2 + 16 * k, line, fill="#555", cls="note"))
+    fig.height = int(legend_y + rows * 18 + 16 * len(note_lines) + 6)
+    return fig
+
+
+def _keys(domains: dict[str, dict[str, Any]], provenance: dict[str, Any],
+          bands: list[Band], marks: list[float]) -> list[Key]:
+    keys = []
+    for i, name in enumerate(domains):
+        raw = provenance.get(name)
+        p: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        kind, source = str(p.get("kind") or "unknown"), str(p.get("source") or "unknown")
+        dash = ESTIMATED_DASH if kind == "estimated" else ""
+        text = f"{_cut(name, 24)} ({kind}: {_cut(source, 40)})"
+        if p.get("in_total") is False:
+            text += ", not in total"
+        keys.append(Key(text, COLORS[i % len(COLORS)], "line", dash))
+    if bands:
+        keys.append(Key(f"window ({len(bands)})", "#5a5a64", "band", opacity=0.16))
+    if marks:
+        keys.append(Key(f"event ({len(marks)})", EVENT_COLOR, "tick"))
+    return keys
+
+
+def _note_parts(timeline: dict[str, Any], domains: dict[str, dict[str, Any]],
+                unlabelled: int, enveloped: bool) -> list[str]:
+    """What the figure's marks mean; ``unlabelled`` windows were left unnamed."""
+    points = max((len(_list(d.get("t_s"))) for d in domains.values()), default=0)
+    parts = ["solid: measured", "dashed: estimated by a model"]
+    if any(any(_list(d.get("gap"))) for d in domains.values()):
+        parts.append("breaks: gaps in the record")
+    if enveloped:
+        parts.append("faint bars: lowest to highest power sampled within a point")
+    if domains:
+        samples = timeline.get("samples")
+        parts.append(f"{samples} samples as at most {points} points per domain")
+    if unlabelled:
+        parts.append(f"{unlabelled} windows not named here (too many or too narrow)")
+    return parts
+
+
+def _wrap(parts: list[str], width_chars: int) -> list[str]:
+    """``parts`` joined by `` · `` into lines of at most ``width_chars`` characters; a
+    part longer than a line is broken between words."""
+    import textwrap
+
+    lines: list[str] = []
+    for part in parts:
+        part = _cut(part, 4 * width_chars)
+        if lines and len(lines[-1]) + 3 + len(part) <= width_chars:
+            lines[-1] += " · " + part
+        else:
+            lines.extend(textwrap.wrap(part, width_chars) or [""])
+    return lines
+
+
+def _series(d: dict[str, Any], color: str, dash: str, name: str,
+            px: Callable[[float], float], py: Callable[[float], float]) -> list[Item]:
+    """A domain's line, broken wherever a point has no power (a gap): each unbroken
+    run of points is one polyline; a lone point between gaps is a dot."""
+    out: list[Item] = []
+    run: list[tuple[float, float]] = []
+
+    def flush() -> None:
+        if len(run) > 1:
+            out.append(Poly(tuple(run), color, cls="power", dash=dash, label=name))
+        elif run:
+            out.append(Dot(run[0][0], run[0][1], 1.5, color, cls="power", label=name))
+        run.clear()
+
+    for t, p in zip(_list(d.get("t_s")), _list(d.get("power_w")), strict=False):
+        t, p = _num(t), _num(p)
+        if t is None or p is None:
+            flush()
+            continue
+        run.append((px(t), py(p)))
+    flush()
+    return out
+
+
+def _envelope(d: dict[str, Any], color: str, px: Callable[[float], float],
+              py: Callable[[float], float]) -> list[Item]:
+    out: list[Item] = []
+    for t, lo, hi in zip(_list(d.get("t_s")), _list(d.get("min_w")), _list(d.get("max_w")),
+                         strict=False):
+        t, lo, hi = _num(t), _num(lo), _num(hi)
+        if t is not None and lo is not None and hi is not None and py(lo) - py(hi) >= 1:
+            x = px(t)
+            out.append(Line(x, py(lo), x, py(hi), color, cls="envelope", opacity=0.25))
+    return out
+
+
+def _band_labels(fig: Figure, bands: list[Band], px: Callable[[float], float]) -> int:
+    """Name the bands at their top-left corners, none overlapping another text; return
+    how many are left unnamed."""
+    bottom = MT + PLOT_H
+    shown = [b for b in bands if min(px(b.end_s), W - MR) - max(px(b.start_s), ML) >= 6]
+    shown = sorted(shown, key=lambda b: (b.depth, -(b.end_s - b.start_s), b.start_s))
+    shown = shown[:MAX_BAND_LABELS]
+    points = [(max(px(b.start_s), ML), float(MT + 8 + min(b.depth, 3) * 16),
+               _cut(b.name, MAX_LABEL_CHARS)) for b in shown]
+    taken = [t.box() for t in fig.items if isinstance(t, Text)]
+    placed = 0
+    for text, leader in place_labels(points, (ML + 1, MT + 1, W - MR - 1, bottom - 10),
+                                     taken, marker_r=1.0):
+        if text.y > bottom:  # no room inside the plot: left unnamed, counted in the note
+            continue
+        if leader is not None:
+            fig.items.append(leader)
+        fig.items.append(Text(text.x, text.y, text.text, text.anchor, "#3a3a3c",
+                              cls="label"))
+        placed += 1
+    return len(bands) - placed
+
+
+def _time_unit(span_s: float) -> tuple[float, str]:
+    if span_s > 3 * 3600:
+        return 3600.0, "h"
+    if span_s > 180:
+        return 60.0, "min"
+    return 1.0, "s"
+
+
+def _kind(provenance: dict[str, Any], name: str) -> str:
+    p = provenance.get(name)
+    return str(p.get("kind")) if isinstance(p, dict) else "unknown"
+
+
+def _cut(text: str, n: int) -> str:
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= n else text[: max(0, n - 1)] + "…"
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _nums(value: Any) -> list[float]:
+    return [x for x in (_num(v) for v in _list(value)) if x is not None]
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None

@@ -1,0 +1,92 @@
+"""One run's power over time as a static SVG or PNG file (``wattwise report --svg/--png``).
+
+It reads the same payloads the dashboard and the saved HTML report carry
+(``server.data``: the record, windows, events, and the power timeline reduced
+inside SQLite) and lays them out with ``plot.run``, so the figure, the page and
+the report print the same numbers. Needs neither FastAPI nor uvicorn; a PNG needs
+matplotlib, an SVG nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from wattwise.errors import BadInput
+from wattwise.plot.figure import Figure, need_matplotlib, png_bytes, to_svg
+from wattwise.plot.run import RunTotal, W, layout
+from wattwise.records.store import Store
+from wattwise.server.data import run_payload, timeline_payload
+
+#: Suffixes a run figure may be written as, and what each is.
+FORMATS = {".svg": "SVG", ".png": "PNG"}
+
+
+def run_figure(store: Store, ref: str | int, points: int = W - 100, *,
+               total: RunTotal | None = None) -> Figure:
+    """The figure of run ``ref``: at most ``points`` points per domain (about one per
+    pixel of the plot). ``total`` replaces the record's total in the title, as
+    ``wattwise report`` passes the figure it printed."""
+    payload = run_payload(store, ref)
+    run = payload["run"]
+    timeline = timeline_payload(store, int(run["id"]), points)
+    return layout(run, timeline, payload["windows"], payload["events"], total=total)
+
+
+def figure_bytes(fig: Figure, fmt: str) -> bytes:
+    """The figure as ``svg`` or ``png`` bytes (a PNG needs matplotlib: one line if not)."""
+    if fmt == "svg":
+        return to_svg(fig).encode("utf-8")
+    if fmt == "png":
+        return png_bytes(fig)
+    raise BadInput(f"a run figure is svg or png, not {fmt!r}")
+
+
+def write_figure(fig: Figure, path: Path, fmt: str, what: str = "figure") -> Path:
+    """Write the figure; a failed write (disk full, a race since the path was checked)
+    is one line naming ``what`` and the path."""
+    data = figure_bytes(fig, fmt)
+    try:
+        Path(path).expanduser().write_bytes(data)
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot write {what} {path}: "
+                       f"{getattr(exc, 'strerror', None) or exc}") from exc
+    return Path(path)
+
+
+def check_outputs(png: Path | None, svg: Path | None, *others: Path | None) -> None:
+    """Refuse, before any work, what would fail or surprise after it: a ``.svg`` name
+    for the PNG (or the other way round), one file named twice (with ``others``, the
+    command's other outputs), and a PNG without matplotlib."""
+    for path, fmt in ((png, "png"), (svg, "svg")):
+        if path is None:
+            continue
+        other = "svg" if fmt == "png" else "png"
+        if Path(path).suffix.lower() == f".{other}":
+            raise BadInput(f"--{fmt} {path}: the name ends in .{other}, but the file would "
+                           f"be {FORMATS['.' + fmt]}; name it .{fmt} (or use --{other})")
+    named = [os.path.abspath(os.path.expanduser(p)) for p in (png, svg, *others)
+             if p is not None]
+    if len(set(named)) < len(named):
+        raise BadInput("two outputs name the same file; give each its own")
+    if png is not None:
+        need_matplotlib()
+
+
+def write_run_figures(store: Store, ref: str | int, *, png: Path | None = None,
+                      svg: Path | None = None, report: dict[str, Any] | None = None
+                      ) -> dict[str, str]:
+    """Lay out run ``ref`` once and write it to each path given; ``report`` (what
+    ``wattwise report`` printed, by its JSON names) gives the title's total. Returns
+    ``{"png": path, "svg": path}`` for the files written."""
+    wanted = [(path, fmt) for path, fmt in ((png, "png"), (svg, "svg")) if path is not None]
+    if not wanted:
+        return {}
+    total = RunTotal.from_report(report) if report is not None else None
+    fig = run_figure(store, ref, total=total)
+    written = {}
+    for path, fmt in wanted:
+        write_figure(fig, path, fmt, f"--{fmt} file")
+        written[fmt] = str(path)
+    return written
