@@ -16,6 +16,7 @@ import typer
 from wattwise._userinput import shown
 from wattwise.cli._checks import float_in, int_in, ints, items
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
+from wattwise.plot.figure import need_matplotlib
 
 MODEL_HELP = ("Built-in model (digits-mlp, minilm-embed), MODULE:FACTORY naming a function "
               "that returns wattwise.compress.UserModel(model, inputs, quality=None), or the "
@@ -177,7 +178,7 @@ def compress(
     if plot is not None:
         check_output(plot, "--plot file")
         if plot.suffix.lower() == ".png":
-            _need_matplotlib()
+            need_matplotlib()
     if json_out is not None:
         if str(json_out) == "-":  # not stdout: the table goes there
             die("--json -: give a file name; the JSON is not written to stdout")
@@ -207,14 +208,6 @@ def compress(
     if json_out is not None:
         write_output(json_out, json.dumps(study.to_dict(max_loss, quality_floor), indent=2)
                      + "\n", "--json file")
-
-
-def _need_matplotlib() -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        die("PNG plots need matplotlib (pip install matplotlib); or write .svg, which needs "
-            "nothing")
 
 
 def _write_plot(study: Any, plot: Path, max_loss: float, floor: float | None) -> None:

@@ -28,8 +28,8 @@ CHAR_W = 7.4
 TEXT_H = 14.0
 FONT_PX = 12
 #: What a PNG needs and how to get it, in one line (an SVG needs nothing).
-PNG_NEEDS = ("PNG plots need matplotlib (pip install matplotlib); or write .svg, "
-             "which needs nothing")
+PNG_NEEDS = ("PNG plots need matplotlib (pip install 'wattwise[plot]', or pip install "
+             "matplotlib); or write .svg, which needs nothing")
 
 
 @dataclass(frozen=True)
