@@ -88,6 +88,8 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"pue": float("nan")}, "pue must be a number from 1.0 to 5.0"),
     ({"pue": "1.2"}, "pue must be a number from 1.0 to 5.0"),
     ({"intensity_trace": ""}, "intensity_trace is an empty path"),
+    # a zone the provider does not cover: refused before the block, as the CLI's run does
+    ({"zone": "DE", "intensity_provider": "ukcarbon"}, "ukcarbon knows zone 'GB'"),
     ({"intensity_trace": 7}, "intensity_trace must be a file path"),
     ({"zone": "DE", "intensity_trace": "/nonexistent.csv"},
      "intensity_trace: cannot read trace /nonexistent.csv: no such file"),

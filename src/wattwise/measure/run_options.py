@@ -158,7 +158,10 @@ def check_pue(pue: object) -> float | None:
     return value
 
 
-def check_provider(provider: object) -> str | None:
+def check_provider(provider: object, zone: str | None = None,
+                   carbon: object = False) -> str | None:
+    """The provider's name; with the run's ``zone`` and ``carbon``, also refused when it
+    does not cover that zone (:func:`check_provider_zone`)."""
     if provider is None:
         return None
     if not isinstance(provider, str) or not provider.strip():
@@ -168,7 +171,29 @@ def check_provider(provider: object) -> str | None:
     if provider.strip().lower() not in PROVIDERS:
         raise BadInput(f"unknown intensity_provider {shown(provider)}; known: "
                        f"{', '.join(sorted(PROVIDERS))}")
+    check_provider_zone(provider, zone, carbon)
     return provider
+
+
+def check_provider_zone(provider: str | None, zone: str | None, carbon: object) -> None:
+    """A zone the provider does not cover is refused before the run, as the CLI's
+    ``run`` and ``plan`` refuse it (no network: the provider's label checks the zone).
+    A provider that cannot be built here (a missing token) is left to the run's end,
+    which falls back to the yearly average and says so."""
+    if provider is None or carbon is False:
+        return
+    from wattwise.carbon.providers import get_provider
+    from wattwise.carbon.zones import resolve_zone
+    from wattwise.errors import WattwiseError
+
+    where = resolve_zone(zone).zone
+    if where is None:
+        return
+    try:
+        live = get_provider(provider)
+    except WattwiseError:
+        return
+    live.source_label(where.name)
 
 
 def check_trace(trace: object, zone: str | None, carbon: object) -> str | Path | None:

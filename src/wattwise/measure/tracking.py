@@ -123,7 +123,7 @@ class Run:
         intensity_trace = check_trace(intensity_trace, zone, carbon)  # before the run starts
         pue = check_pue(pue)
         check_bool(carbon, "carbon")
-        intensity_provider = check_provider(intensity_provider)
+        intensity_provider = check_provider(intensity_provider, zone, carbon)
         self.name = name or "run"
         self._kw: dict[str, Any] = dict(
             interval_s=interval_s, db=db, store=store, sensors=sensors, pid=pid,
