@@ -179,3 +179,14 @@ def test_every_shipped_residual_mix_names_its_source_and_year() -> None:
         assert "AIB European Residual Mixes 2023" in mix.source
         assert mix.provenance.startswith("not verified"), zone
         assert 0 < mix.g_per_kwh < 1200
+
+
+@pytest.mark.parametrize("field", ["certificate_g_per_kwh", "contract_g_per_kwh",
+                                   "residual_g_per_kwh"])
+def test_an_intensity_above_the_one_bound_is_refused(field: str) -> None:
+    """The bound every other intensity has (traces, estimates): 2,000 g/kWh."""
+    from wattwise.carbon.market import MarketInstruments
+
+    MarketInstruments(**{field: 2000.0})
+    with pytest.raises(BadInput, match="must be from 0 to 2,000"):
+        MarketInstruments(**{field: 2000.5})

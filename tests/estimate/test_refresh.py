@@ -178,3 +178,10 @@ def test_from_bench_reads_energy_interval_and_throughput(tmp_path: Path) -> None
     assert "bench digits-mlp" in src and "estimated" in src
     with pytest.raises(BadInput, match="named 'other'"):
         from_bench(p, "other")
+
+
+def test_a_grid_intensity_above_the_one_bound_is_refused() -> None:
+    """The bound every other intensity has (traces, estimates): 2,000 g/kWh."""
+    _est(intensity_g_per_kwh=Range(100.0, 500.0, 2000.0))
+    with pytest.raises(BadInput, match="more than wattwise accepts: at most 2,000"):
+        _est(intensity_g_per_kwh=Range(100.0, 500.0, 3000.0))

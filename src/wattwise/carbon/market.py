@@ -19,6 +19,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.errors import BadInput
 
 #: Said wherever certificates or a renewable share lower the market-based figure.
@@ -109,14 +110,15 @@ class MarketInstruments:
                 return
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
                     math.isfinite(v) and 0 <= v <= upper):
-                top = "1" if upper == 1 else "a finite number"
+                top = "a finite number" if upper == math.inf else f"{upper:,g}"
                 raise BadInput(f"{name} must be from 0 to {top}, got {v!r}")
 
+        g = MAX_INTENSITY_G_PER_KWH  # the one bound on an intensity, as traces and estimates
         check("renewable share", self.renewable_share, 1.0)
         check("certificates (MWh)", self.certificates_mwh)
-        check("certificate intensity (g/kWh)", self.certificate_g_per_kwh)
-        check("contract intensity (g/kWh)", self.contract_g_per_kwh)
-        check("residual-mix intensity (g/kWh)", self.residual_g_per_kwh)
+        check("certificate intensity (g/kWh)", self.certificate_g_per_kwh, g)
+        check("contract intensity (g/kWh)", self.contract_g_per_kwh, g)
+        check("residual-mix intensity (g/kWh)", self.residual_g_per_kwh, g)
         if self.certificates_mwh is not None and self.renewable_share is not None:
             raise BadInput("give certificates in MWh or a renewable share, not both")
 
