@@ -81,3 +81,34 @@ def test_warm_builds_every_order_and_the_sums(db: Path) -> None:
         assert reads.status_counts() == {"finished": 60}
     finally:
         reads.close()
+
+
+def test_a_run_whose_stored_json_is_malformed_breaks_no_query(tmp_path: Path) -> None:
+    """One hand-edited row (tags or summary not JSON) failed the index, so /metrics, the
+    plans and every sort by a figure answered 503 for good."""
+    import sqlite3
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for i in range(3):
+            rid = store.create_run(name=f"r{i}", started_unix_s=1000.0 + i, host={},
+                                   hardware={}, sensors=[], versions={})
+            store.finish_run(rid, ended_unix_s=1100.0, status="finished",
+                             summary={"energy_j": float(i + 1), "kind": "measured"})
+    con = sqlite3.connect(path)
+    con.execute("UPDATE runs SET tags_json = '{not json' WHERE id = 1")
+    con.execute("UPDATE runs SET summary_json = '[1,' WHERE id = 2")
+    con.commit()
+    con.close()
+    reads = Reads(path)
+    try:
+        reads.index()
+        for sort in ("energy", "emissions", "duration", "status", "started"):
+            rows, total = reads.runs_page(RunsQuery(sort=sort))
+            assert total == 3 and sorted(r["id"] for r in rows) == [1, 2, 3], sort
+        rows, total = reads.runs_page(RunsQuery(status="finished"))
+        assert total == 3
+        energy = {r["id"]: r["energy_j"] for r in reads.runs_page(RunsQuery())[0]}
+        assert energy[3] == 3.0 and energy[1] == 1.0 and energy[2] is None
+    finally:
+        reads.close()

@@ -31,24 +31,30 @@ _SQL_MATCHES = 5000
 #: Statuses as stored; ``lost`` is a ``running`` run whose process is gone.
 STORED_STATUSES = ("running", "finished", "failed", "interrupted")
 
+def _j(column: str, path: str) -> str:
+    """``column ->> path``, or NULL where the stored text is not JSON: one malformed row
+    (a hand edit, another tool) must not fail every query that reads the runs."""
+    return f"CASE WHEN json_valid({column}) THEN {column} ->> '{path}' END"
+
+
 #: What the runs index holds of each run: a few columns and figures of its summary.
 _ENTRY = (
     "id, status, name, started_unix_s, coalesce(ended_unix_s, heartbeat_unix_s),"
-    " summary_json ->> '$.kind', summary_json ->> '$.energy_j',"
-    " summary_json ->> '$.emissions.emissions_g', summary_json ->> '$.duration_s',"
-    " tags_json ->> '$.planned_start_unix_s' IS NOT NULL"
+    f" {_j('summary_json', '$.kind')}, {_j('summary_json', '$.energy_j')},"
+    f" {_j('summary_json', '$.emissions.emissions_g')}, {_j('summary_json', '$.duration_s')},"
+    f" {_j('tags_json', '$.planned_start_unix_s')} IS NOT NULL"
 )
 _ROW = (
     "id, name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname,"
-    " summary_json ->> '$.energy_j' AS energy_j,"
-    " summary_json ->> '$.low_j' AS low_j,"
-    " summary_json ->> '$.high_j' AS high_j,"
-    " summary_json ->> '$.kind' AS kind,"
-    " summary_json ->> '$.emissions.emissions_g' AS emissions_g,"
-    " summary_json ->> '$.emissions.zone' AS zone,"
-    " host_json ->> '$.hostname' AS host,"
+    f" {_j('summary_json', '$.energy_j')} AS energy_j,"
+    f" {_j('summary_json', '$.low_j')} AS low_j,"
+    f" {_j('summary_json', '$.high_j')} AS high_j,"
+    f" {_j('summary_json', '$.kind')} AS kind,"
+    f" {_j('summary_json', '$.emissions.emissions_g')} AS emissions_g,"
+    f" {_j('summary_json', '$.emissions.zone')} AS zone,"
+    f" {_j('host_json', '$.hostname')} AS host,"
     " summary_json IS NOT NULL AS has_summary,"
-    " summary_json ->> '$.duration_s' AS summary_duration_s"
+    f" {_j('summary_json', '$.duration_s')} AS summary_duration_s"
 )
 
 
