@@ -9,9 +9,9 @@ process group, and everything goes to the whole group (``os.killpg``):
   installed only in the main thread, and the old ones put back afterwards);
   SIGTSTP stops the job along with wattwise.
 - ``pause``/``resume`` are SIGSTOP/SIGCONT to the group.
-- A watchdog process holds the read end of a pipe whose only write end is
-  wattwise's. If wattwise dies in any way, SIGKILL included, the pipe reaches
-  EOF without the "done" byte and the watchdog terminates the group.
+- A watchdog process (``wattwise._watchdog``) holds the read end of a pipe whose
+  only write end is wattwise's. If wattwise dies in any way, SIGKILL included, the
+  pipe reaches EOF without the "done" byte and the watchdog terminates the group.
   PR_SET_PDEATHSIG would not do: it fires when the forking *thread* exits and
   reaches neither grandchildren nor a non-Linux system.
 - When wattwise owns the terminal, the job's group is given the foreground
@@ -20,10 +20,6 @@ process group, and everything goes to the whole group (``os.killpg``):
 
 Every terminal and signal step is guarded: no tty, a missing ``os`` function
 or an error there never stops the job from running.
-
-Longer than ~500 lines because ``JobGroup`` is one object over one process group's life
-(start, forward signals, pause, reap), and the rest is the platform code it needs;
-split, each half would need the other's state.
 """
 
 from __future__ import annotations
@@ -35,10 +31,11 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import Any
+
+from wattwise._watchdog import Watchdog
 
 #: Seconds a group gets between SIGTERM and SIGKILL when wattwise ends it.
 GRACE_S = 3.0
@@ -51,54 +48,12 @@ _TTY_STOPS = frozenset(
     getattr(signal, n) for n in ("SIGTSTP", "SIGTTIN", "SIGTTOU") if hasattr(signal, n)
 )
 
-# Runs as `python -I -S -c`: first line on stdin is the group id, then a byte
-# means "done, leave it"; EOF before that byte means wattwise is gone.
-_WATCHDOG = """\
-import os, signal, sys, time
-for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM):
-    signal.signal(s, signal.SIG_IGN)
-data = b""
-while b"\\n" not in data:
-    chunk = os.read(0, 64)
-    if not chunk:
-        sys.exit(0)
-    data += chunk
-head, _, rest = data.partition(b"\\n")
-pgid, grace = int(head), float(sys.argv[1])
-while not rest:
-    rest = os.read(0, 64)
-    if not rest:
-        break
-if rest:
-    sys.exit(0)
-def send(sig):
-    try:
-        os.killpg(pgid, sig)
-        return True
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-send(signal.SIGCONT)
-send(signal.SIGTERM)
-end = time.monotonic() + grace
-while time.monotonic() < end and send(0):
-    time.sleep(0.05)
-send(signal.SIGKILL)
-"""
-
 _live: set[JobGroup] = set()
 _lock = threading.RLock()
 _depth = 0
 _saved: dict[int, Any] = {}
 _stopping = threading.Event()
 _last_signal: list[int] = []
-
-
-def _warn(message: str) -> None:
-    from wattwise.measure.meter import WattwiseWarning
-
-    warnings.warn(f"wattwise: {message}", WattwiseWarning, stacklevel=3)
 
 
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -207,6 +162,29 @@ except OSError as exc:
 FORWARD_GRACE_S = 30.0
 
 
+def _spawn(command: list[str], gate_r: int) -> subprocess.Popen[Any]:
+    """Start ``command`` in a new group, behind the gate read from ``gate_r`` if >= 0."""
+    if gate_r < 0:
+        return subprocess.Popen(command, **_group_kwargs())
+    _check_runnable(command)
+    cmd = [sys.executable, "-I", "-S", "-c", _GATE, str(gate_r), *command]
+    return subprocess.Popen(cmd, pass_fds=(gate_r,), **_group_kwargs())
+
+
+def _check_runnable(command: list[str]) -> None:
+    """What ``Popen`` would say of the command, said before the gate hides it."""
+    import shutil
+
+    exe = command[0] if command else ""
+    found = shutil.which(exe) if os.sep not in exe else exe
+    if not exe or found is None or not os.path.exists(found):
+        raise FileNotFoundError(2, "No such file or directory", exe)
+    if os.path.isdir(found):
+        raise PermissionError(13, "Is a directory", exe)
+    if not os.access(found, os.X_OK):
+        raise PermissionError(13, "Permission denied", exe)
+
+
 def _group_kwargs() -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         return {"process_group": 0}
@@ -266,8 +244,7 @@ class JobGroup:
         self._want_tty = terminal
         self._tty: int | None = None  # the terminal handed to the job's group, if any
         self._proc: subprocess.Popen[Any] | None = None
-        self._dog: subprocess.Popen[bytes] | None = None
-        self._dog_w: int | None = None
+        self._dog = Watchdog()
         self._scope: contextlib.ExitStack | None = None
 
     # -- life cycle ------------------------------------------------------------------
@@ -291,20 +268,15 @@ class JobGroup:
 
     def start(self) -> JobGroup:
         """Start the watchdog, then the job; ``OSError`` if the command cannot start."""
-        self._start_watchdog()
+        self._dog.start(self.grace_s)
         scope = contextlib.ExitStack()
-        gate_r, gate_w = os.pipe() if self._dog_w is not None else (-1, -1)
+        gate_r, gate_w = os.pipe() if self._dog.watching else (-1, -1)
         try:
             scope.enter_context(forward_signals())
-            if gate_r >= 0:
-                self._check_runnable()
-                cmd = [sys.executable, "-I", "-S", "-c", _GATE, str(gate_r), *self.command]
-                self._proc = subprocess.Popen(cmd, pass_fds=(gate_r,), **_group_kwargs())
-            else:
-                self._proc = subprocess.Popen(self.command, **_group_kwargs())
+            self._proc = _spawn(self.command, gate_r)
         except BaseException:
             scope.close()
-            self._stand_down(b"")
+            self._dog.stand_down(b"")
             if gate_w >= 0:
                 os.close(gate_w)
             raise
@@ -328,19 +300,6 @@ class JobGroup:
                 # It may have touched the terminal before it was its own and been stopped.
                 self._killpg(signal.SIGCONT)
         return self
-
-    def _check_runnable(self) -> None:
-        """What ``Popen`` would say of the command, said before the gate hides it."""
-        import shutil
-
-        exe = self.command[0] if self.command else ""
-        found = shutil.which(exe) if os.sep not in exe else exe
-        if not exe or found is None or not os.path.exists(found):
-            raise FileNotFoundError(2, "No such file or directory", exe)
-        if os.path.isdir(found):
-            raise PermissionError(13, "Is a directory", exe)
-        if not os.access(found, os.X_OK):
-            raise PermissionError(13, "Permission denied", exe)
 
     def __enter__(self) -> JobGroup:
         return self if self._proc is not None else self.start()
@@ -368,7 +327,7 @@ class JobGroup:
             if self._scope is not None:
                 self._scope.close()
                 self._scope = None
-            self._stand_down(b"d")
+            self._dog.stand_down(b"d")
 
     def terminate(self) -> None:
         """SIGCONT and SIGTERM to the group, SIGKILL after the grace; reap the job."""
@@ -507,42 +466,6 @@ class JobGroup:
 
     # -- watchdog ----------------------------------------------------------------------
 
-    def _start_watchdog(self) -> None:
-        if not sys.executable or not hasattr(os, "killpg"):
-            return
-        r, w = os.pipe()  # both non-inheritable: no other child gets the write end
-        try:
-            self._dog = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(self.grace_s)],
-                stdin=r, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, cwd="/",
-            )
-            self._dog_w = w
-        except OSError as exc:
-            os.close(w)
-            _warn(f"no watchdog for the job ({exc}); it would outlive a killed wattwise")
-        finally:
-            os.close(r)
-
     def _arm_watchdog(self) -> None:
-        if self._dog_w is not None:
-            try:
-                os.write(self._dog_w, f"{self.proc.pid}\n".encode())
-            except OSError:
-                self._stand_down(b"")
-
-    def _stand_down(self, byte: bytes) -> None:
-        """Tell the watchdog the job is over (``byte``), or just let it go (``b""``)."""
-        w, self._dog_w = self._dog_w, None
-        if w is not None:
-            with contextlib.suppress(OSError):
-                if byte:
-                    os.write(w, byte)
-            os.close(w)
-        dog, self._dog = self._dog, None
-        if dog is not None:
-            try:
-                dog.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a wedged watchdog
-                dog.kill()
-                dog.wait()
+        """The job has started: the watchdog learns its group."""
+        self._dog.arm(self.proc.pid)

@@ -190,3 +190,53 @@ def test_an_intensity_above_the_one_bound_is_refused(field: str) -> None:
     MarketInstruments(**{field: 2000.0})
     with pytest.raises(BadInput, match="must be from 0 to 2,000"):
         MarketInstruments(**{field: 2000.5})
+
+
+def _ranged(low_kwh: float, kwh: float, high_kwh: float) -> object:
+    """An emissions-like object: one interval whose energy has a low-high range, PUE 1."""
+    from types import SimpleNamespace
+
+    iv = SimpleNamespace(energy_kwh=kwh, energy_low_kwh=low_kwh, energy_high_kwh=high_kwh,
+                         intensity_g_per_kwh=381.0, t_start_unix_s=START,
+                         t_end_unix_s=START + 60)
+    return SimpleNamespace(pue=1.0, facility_energy_kwh=kwh, zone="DE", intervals=[iv],
+                           emissions_g=kwh * 381.0, low_g=low_kwh * 381.0,
+                           high_g=high_kwh * 381.0, source="test", kind="estimated")
+
+
+@pytest.mark.parametrize(("certificates_kwh", "low_g", "high_g", "exceeds_low"), [
+    # by hand: uncovered = max(0, E - C) at each end of the energy, × 719.9 g/kWh
+    (2.5e-5, 0.0, (3.247e-5 - 2.5e-5) * 719.9, True),
+    (1e-5, (2.083e-5 - 1e-5) * 719.9, (3.247e-5 - 1e-5) * 719.9, False),
+])
+def test_certificates_are_a_fixed_quantity_at_each_end_of_the_energy_range(
+    certificates_kwh: float, low_g: float, high_g: float, exceeds_low: bool
+) -> None:
+    em = _ranged(2.083e-5, 2.55685e-5, 3.247e-5)
+    got = dual_figure(em, MarketInstruments(certificates_mwh=certificates_kwh / 1000,
+                                            residual_g_per_kwh=719.9))
+    assert got.market_g == pytest.approx((2.55685e-5 - certificates_kwh) * 719.9, rel=1e-9)
+    assert got.market_low_g == pytest.approx(low_g, rel=1e-9, abs=1e-15)
+    assert got.market_high_g == pytest.approx(high_g, rel=1e-9)
+    said = [n for n in got.notes if "low end of the energy's range" in n]
+    assert bool(said) == exceeds_low
+    if exceeds_low:
+        assert "cover nothing" in said[0]
+
+
+def test_a_stated_share_still_scales_with_the_energy_range() -> None:
+    em = _ranged(1.0, 2.0, 4.0)
+    got = dual_figure(em, MarketInstruments(renewable_share=0.25, residual_g_per_kwh=100.0))
+    assert (got.market_low_g, got.market_g, got.market_high_g) == pytest.approx(
+        (75.0, 150.0, 300.0))
+
+
+def test_certificates_just_above_the_energy_show_both_figures_apart() -> None:
+    em = _ranged(2.0e-5, 2.55685e-5, 3.0e-5)
+    with pytest.raises(BadInput, match=r"2\.5568501e-08 MWh exceed .*\(2\.55685e-08 MWh"):
+        dual_figure(em, MarketInstruments(certificates_mwh=2.5568501e-8))
+
+
+def test_a_contract_and_a_residual_mix_together_are_refused() -> None:
+    with pytest.raises(BadInput, match="not both"):
+        MarketInstruments(contract_g_per_kwh=100.0, residual_g_per_kwh=500.0)

@@ -36,6 +36,27 @@ def test_kw_and_kwh_columns_give_the_same_energy_per_hour() -> None:
     ("Time,clean_kw\n2020-01-01 00:00,lots\n", "line 2"),
     ("Time,clean_kw\n", "no data rows"),
     ("", "empty file"),
+    # one row: the step cannot be told (it used to be taken as an hour, silently)
+    ("Time,clean_kw\n2020-01-01 00:00,1\n", "one time only.*at least two rows"),
+    ("Time,clean_kw\n2020-01-01 00:00,1\n2020-01-01 00:00,1\n", "one time only"),
+    # plain numbers only, as the traces and the CLI's options
+    ("Time,clean_kwh\n2020-01-01 00:00,1_0\n2020-01-01 01:00,1\n",
+     "line 2: supply '1_0' is not a plain number"),
+    ("Time,clean_kwh\n2020-01-01 00:00,1\n2020-01-01 01:00,\u0661\n",
+     "line 3: supply .* is not a plain number"),
+    ("Time,clean_kwh\n2020-01-01 00:00,\uff11\n2020-01-01 01:00,1\n", "not a plain number"),
+    # two supply columns: which one is meant is unknown
+    ("Time,clean_kw,clean_kwh\n2020-01-01 00:00,1,0.5\n2020-01-01 01:00,1,0.5\n",
+     "2 supply columns .*'clean_kw', 'clean_kwh'.*keep one"),
+    ("Time,Datetime,clean_kw\n2020-01-01 00:00,2020-01-01 00:00,1\n", "2 time columns"),
+    # a row with a cell more or less than the header
+    ("Time,clean_kw\n2020-01-01 00:00,1,7\n2020-01-01 01:00,1\n",
+     "line 2: expected 2 columns as in the header, got 3"),
+    ("Time,clean_kw,note\n2020-01-01 00:00,1\n2020-01-01 01:00,1,x\n",
+     "line 2: expected 3 columns"),
+    # one time twice with different supply: named as supply, in the column's unit
+    ("Time,clean_kwh\n2020-01-01 00:00,1e-05\n2020-01-01 00:00,2e-05\n",
+     r"line 2 and line 3 .* different supply \(1e-05 and 2e-05 clean_kwh\)"),
 ])
 def test_a_bad_profile_is_one_clear_error(text: str, says: str) -> None:
     with pytest.raises(BadInput, match=says):
@@ -44,7 +65,7 @@ def test_a_bad_profile_is_one_clear_error(text: str, says: str) -> None:
 
 def test_read_profile_reads_a_file(tmp_path: Path) -> None:
     p = tmp_path / "ppa.csv"
-    p.write_text(f"Time,clean_kw\n{T0:.0f},1.5\n")
+    p.write_text(f"Time,clean_kw\n{T0:.0f},1.5\n{T0 + 3600:.0f},0\n")
     assert read_profile(p).kwh[0] == pytest.approx(1.5)
 
 
@@ -62,7 +83,7 @@ def test_an_interval_across_an_hour_edge_is_split_by_time() -> None:
 
 def test_the_range_follows_the_energy_range() -> None:
     em = _em([(T0, T0 + 1800, 3.6e6, 1.8e6, 7.2e6)], [100.0])
-    profile = parse_profile(f"Time,clean_kwh\n{T0:.0f},1.0\n", "p")
+    profile = parse_profile(f"Time,clean_kwh\n{T0:.0f},1.0\n{T0 + 3600:.0f},0\n", "p")
     got = match_hourly(em, profile)
     assert got.unmatched_g == pytest.approx(0.0)
     assert got.unmatched_low_g == pytest.approx(0.0)

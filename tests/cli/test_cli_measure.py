@@ -428,3 +428,25 @@ def test_a_lost_run_with_a_sample_that_is_not_a_number_reads_the_same_in_show_an
         r["emissions"]["emissions_g"], rel=1e-12)
     assert any("energy_j ('x')" in n for n in s["emissions_so_far"]["notes"])
     assert any("energy_j ('x')" in n for n in r["emissions"]["notes"])
+
+
+def test_show_of_a_stored_study_and_tuning_says_finished_with_their_energy(
+    tmp_path: Path
+) -> None:
+    from tests.server._results import results_db
+
+    db = tmp_path / "r.db"
+    ids = results_db(db)
+    for rid, page in ((ids["study"], "compress"), (ids["tune"], "tune")):
+        r = runner.invoke(app, ["show", str(rid), "--db", str(db)])
+        assert r.exit_code == 0, r.output
+        assert "did not finish cleanly" not in r.stdout and "partial" not in r.stdout
+        assert f"#/{page}/{rid}" in " ".join(r.stdout.split())
+        doc = json.loads(runner.invoke(app, ["show", str(rid), "--db", str(db),
+                                             "--json"]).stdout)
+        assert doc["status"] == "finished" and doc.get("energy_so_far") is None
+        window = doc["windows"][0]
+        assert doc["summary"]["energy_j"] == pytest.approx(window["energy_j"])
+        assert window["energy_j"] > 0
+        assert doc["summary"]["kind"] == window["kind"] == "measured"
+        assert doc["summary"]["summary_of"]["run_ids"] == window["run_ids"]

@@ -85,7 +85,7 @@ def test_report_refuses_a_profile_that_does_not_cover_the_run(tmp_path: Path) ->
     store, rid, _ = _record(tmp_path)
     store.close()
     profile = tmp_path / "ppa.csv"
-    profile.write_text("Time,clean_kw\n2019-01-01 00:00,1\n")
+    profile.write_text("Time,clean_kw\n2019-01-01 00:00,1\n2019-01-01 01:00,1\n")
     r = _invoke("report", str(rid), "--db", str(tmp_path / "runs.db"), "--clean-profile",
                 str(profile), code=2)
     assert "does not cover the run" in r.output
@@ -110,3 +110,81 @@ def test_run_refuses_a_bad_share_before_the_command_starts(tmp_path: Path) -> No
                 f"open({str(marker)!r}, 'w')", code=2)
     assert "--renewable-share" in r.output
     assert not marker.exists()
+
+
+def test_report_refuses_a_contract_with_a_residual_mix(tmp_path: Path) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    r = _invoke("report", str(rid), "--db", str(tmp_path / "runs.db"), "--residual-mix", "500",
+                "--contract-intensity", "100", code=2)
+    assert "use either --contract-intensity or --residual-mix, not both" in r.output
+    assert r.output.count("wattwise: error:") == 1
+
+
+@pytest.mark.parametrize(("cell", "says"), [("1_0", "'1_0' is not a plain number"),
+                                            ("\u0661", "is not a plain number")])
+def test_report_refuses_a_profile_value_nobody_typed(tmp_path: Path, cell: str,
+                                                     says: str) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    profile = tmp_path / "ppa.csv"
+    profile.write_text(f"Time,clean_kwh\n{HOUR0:.0f},{cell}\n{HOUR0 + 3600:.0f},1\n",
+                       encoding="utf-8")
+    r = _invoke("report", str(rid), "--db", str(tmp_path / "runs.db"), "--clean-profile",
+                str(profile), code=2)
+    assert says in r.output and "line 2" in r.output
+    assert r.output.count("wattwise: error:") == 1
+
+
+@pytest.mark.parametrize("rows", [
+    "2020-01-01 00:00,1\n2020-01-01 01:00,1\n",  # ends long before now
+    "2199-01-01 00:00,1\n2199-01-01 01:00,1\n",  # starts long after now
+])
+def test_run_refuses_a_profile_that_cannot_cover_it_before_the_command_starts(
+    tmp_path: Path, rows: str
+) -> None:
+    marker = tmp_path / "ran"
+    profile = tmp_path / "ppa.csv"
+    profile.write_text("Time,clean_kw\n" + rows)
+    r = _invoke("run", "--db", str(tmp_path / "runs.db"), "--clean-profile", str(profile),
+                "--", sys.executable, "-c", f"open({str(marker)!r}, 'w')", code=2)
+    assert "--clean-profile ppa.csv covers" in r.output and "falls outside it" in r.output
+    assert r.output.count("wattwise: error:") == 1
+    assert not marker.exists()
+    assert not (tmp_path / "runs.db").exists()
+
+
+@pytest.mark.parametrize("job_code", [0, 3])
+def test_run_whose_market_figure_fails_after_the_job_keeps_its_exit_code_and_says_how(
+    tmp_path: Path, job_code: int
+) -> None:
+    """Certificates can only be checked against the energy once the job has run."""
+    db = tmp_path / "runs.db"
+    r = _invoke("run", "--db", str(db), "--zone", "DE", "--certificates-mwh", "1", "--",
+                sys.executable, "-c", f"raise SystemExit({job_code})", code=job_code)
+    assert "wattwise: error:" not in r.output
+    lines = [ln for ln in r.output.splitlines() if ln.startswith("wattwise: warning:")]
+    assert len(lines) == 1, r.output
+    assert "no market-based figure: certificates of 1 MWh exceed the energy" in lines[0]
+    assert "recorded as run 1" in lines[0] and f"`wattwise report 1 --db {db}`" in lines[0]
+    assert "location-based:" not in r.output  # no half of the pair printed
+
+
+def test_run_without_a_record_says_so_when_its_market_figure_fails(tmp_path: Path) -> None:
+    r = _invoke("run", "--no-store", "--zone", "DE", "--certificates-mwh", "1", "--",
+                sys.executable, "-c", "pass")
+    assert "the run was not recorded" in r.output
+    assert "wattwise: error:" not in r.output
+
+
+def test_run_with_a_profile_covering_now_gives_the_cfe_score(tmp_path: Path) -> None:
+    import time
+
+    hour = time.time() // 3600 * 3600
+    profile = tmp_path / "ppa.csv"
+    profile.write_text("Time,clean_kwh\n" + "".join(
+        f"{hour + 3600 * k:.0f},1\n" for k in range(-1, 3)))
+    out = tmp_path / "r.json"
+    _invoke("run", "--no-store", "--zone", "DE", "--clean-profile", str(profile), "--json",
+            str(out), "--", sys.executable, "-c", "pass")
+    assert json.loads(out.read_text())["hourly_matching"]["cfe_score"] == pytest.approx(1.0)

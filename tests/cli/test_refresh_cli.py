@@ -81,14 +81,52 @@ def test_cpu_only_example_gives_a_payback_with_its_range(tmp_path: Path) -> None
     (["--utilisation", "2"], "utilisation"),
     (["--a-j-per-unit", "x"], "--a-j-per-unit"),
     (["--b-embodied", "no-such-device"], "no embodied figure"),
+    # plain numbers only, as every number option of the CLI
+    (["--a-j-per-unit", "1_0"], "--a-j-per-unit: '1_0' is not a plain number"),
+    (["--a-j-per-unit", "\u0661"], "--a-j-per-unit: "),
+    (["--intensity", "1_00", "--zone", None], "--intensity: '1_00' is not a plain number"),
+    (["--b-embodied", "1_00"], "--b-embodied: '1_00' is not a plain number"),
+    (["--b-embodied", "\uff11\uff10\uff10"], "--b-embodied: "),
+    (["--b-lifetime-years", "1_0"], "--b-lifetime-years: '1_0' is not a plain number"),
+    (["--units-per-year", "1_000", "--utilisation", None], "--units-per-year: '1_000'"),
+    # a source for a shipped figure would be dropped: refused
+    (["--b-embodied", "H100 SXM5", "--b-embodied-source", "my LCA"],
+     "--b-embodied-source describes a figure given in kg"),
+    (["--b-embodied-source", "my LCA"], "the shipped figure of 'H100 SXM5'"),
+    (["--a-lifetime-years", "5"], "give A's embodied carbon too"),
+    (["--keep", ""], "cannot be empty"),
+    (["--keep", "H100 SXM5"], "the same device"),
 ])
-def test_refresh_bad_input_is_one_line_exit_2(extra: list[str], says: str) -> None:
+def test_refresh_bad_input_is_one_line_exit_2(extra: list[Any], says: str) -> None:
     args = [a for a in V100_H100]
     for flag, value in zip(extra[::2], extra[1::2], strict=True):
-        if flag in args:
+        if value is None:  # drop the option
+            del args[args.index(flag):args.index(flag) + 2]
+        elif flag in args:
             args[args.index(flag) + 1] = value
         else:
             args += [flag, value]
     r = _invoke(*args, code=2)
     assert says in r.output
     assert r.output.count("wattwise: error:") == 1
+
+
+def test_a_lifetime_spreads_a_embodied_carbon_and_b_lifetime_does_not() -> None:
+    def sci_a(*extra: str) -> float:
+        out = json.loads(_invoke(*V100_H100, "--a-embodied", "50", *extra, "--json").stdout)
+        return float(out["sci_a_g_per_unit"]["value"])
+
+    assert sci_a("--b-lifetime-years", "4") == sci_a("--b-lifetime-years", "10")
+    four = sci_a()  # the default: 4 years, central
+    assert sci_a("--a-lifetime-years", "4") == pytest.approx(four)
+    units = 0.5 * 719 * 365.25 * 86400
+    assert four - sci_a("--a-lifetime-years", "8") == pytest.approx(
+        50_000.0 / units * (1 / 4 - 1 / 8))
+    r = _invoke(*V100_H100, "--a-embodied", "50")
+    assert "lifetime for its SCI: 3-6 years" in " ".join(r.stdout.split())
+
+
+def test_b_embodied_in_kg_keeps_its_stated_source() -> None:
+    out = json.loads(_invoke(*V100_H100, "--b-embodied", "100", "--b-embodied-source",
+                             "my LCA", "--json").stdout)
+    assert out["embodied_b_g"]["derivation"] == "100 kgCO2eq my LCA"

@@ -166,6 +166,73 @@ def test_parse_range_refuses(text: str) -> None:
         parse_range(text, "x")
 
 
+@pytest.mark.parametrize("text", ["1_0", "\u0661", "\uff11\uff10\uff10", "1:2_0:30",
+                                  "1:\u0662:3"])
+def test_parse_range_refuses_what_float_reads_but_nobody_typed(text: str) -> None:
+    """float() reads 1_0 as 10 and Arabic-Indic or full-width digits as 0-9."""
+    with pytest.raises(BadInput, match=r"x: .* is not a plain number"):
+        parse_range(text, "x")
+
+
+def test_idle_draw_is_named_in_the_energy_and_sci_derivations() -> None:
+    a = DeviceUse("A", Range.exact(1.0), "A: 1 J/sample (as given)", throughput_per_s=100.0,
+                  idle_w=100.0)
+    b = DeviceUse("B", Range.exact(0.5), "B: 0.5 J/sample (as given)",
+                  throughput_per_s=200.0, idle_w=50.0)
+    est = estimate_refresh(a, b, embodied_b=Embodied(Range.exact(1e5), "x"),
+                           lifetime_b_years=Range.exact(4.0), remaining_a_years=3.0,
+                           intensity_g_per_kwh=GRID, intensity_source="x", utilisation=0.5,
+                           pue=1.5)
+    # by hand: units 0.5 × 100/s × a year; busy 1 J each; idle 100 W for half a year
+    units = 0.5 * 100.0 * SECONDS_PER_YEAR
+    busy_kwh, idle_kwh = units * 1.0 * 1.5 / 3.6e6, 100.0 * SECONDS_PER_YEAR / 2 * 1.5 / 3.6e6
+    assert est.energy_a_kwh_per_year.value == pytest.approx(busy_kwh + idle_kwh)
+    how = est.energy_a_kwh_per_year.derivation
+    assert "units × A: 1 J/sample (as given) + idle 100 W" in how
+    assert "idle hours" in how and "units / 100 sample/s" in how and "PUE 1.5" in how
+    assert "idle 50 W" in est.energy_b_kwh_per_year.derivation
+    assert not any("idle draw not counted" in n for n in est.notes)
+    assert "busy + idle 100 W" in est.sci_a_g_per_unit.derivation
+    assert "busy + idle 50 W" in est.sci_b_g_per_unit.derivation
+    assert est.sci_a_g_per_unit.value == pytest.approx((busy_kwh + idle_kwh) * 100.0 / units)
+    plain = _est()  # no idle: the simpler formula, and the notes say idle is not counted
+    assert plain.energy_a_kwh_per_year.derivation == "units × given × PUE 1"
+    assert sum("idle draw not counted" in n for n in plain.notes) == 2
+
+
+def test_a_sci_spreads_a_embodied_over_a_lifetime_never_b() -> None:
+    a_emb = Embodied(Range.exact(50_000.0), "A's figure")
+    base = 2000.0 * 100.0 / 3.6e9
+    for life_b in (4.0, 10.0):  # B's lifetime does not move A's SCI
+        est = _est(embodied_a=a_emb, lifetime_b_years=Range.exact(life_b))
+        assert est.sci_a_g_per_unit.value == pytest.approx(base + 50_000.0 / (4.0 * 3.6e9))
+        assert "4 years" in est.sci_a_g_per_unit.derivation
+        assert any("A's lifetime for its SCI: 3-6 years, central 4 (default" in n
+                   for n in est.notes)
+    est = _est(embodied_a=a_emb, lifetime_a_years=Range.exact(8.0))
+    assert est.sci_a_g_per_unit.value == pytest.approx(base + 50_000.0 / (8.0 * 3.6e9))
+    assert "8 years" in est.sci_a_g_per_unit.derivation
+    assert not any("A's lifetime" in n for n in est.notes)
+    with pytest.raises(BadInput, match="give A's embodied carbon too"):
+        _est(lifetime_a_years=Range.exact(8.0))
+    with pytest.raises(BadInput, match="A's lifetime"):
+        _est(embodied_a=a_emb, lifetime_a_years=Range.exact(0.0))
+
+
+@pytest.mark.parametrize(("names", "says"), [
+    (("", "B"), "cannot be empty"), (("A", "  "), "cannot be empty"),
+    (("A", "A"), "the same device"),
+])
+def test_a_and_b_must_be_two_named_devices(names: tuple[str, str], says: str) -> None:
+    with pytest.raises(BadInput, match=says):
+        estimate_refresh(DeviceUse(names[0], Range.exact(2.0), "given"),
+                         DeviceUse(names[1], Range.exact(1.0), "given"),
+                         embodied_b=Embodied(Range.exact(1.0), "x"),
+                         lifetime_b_years=Range.exact(4.0), remaining_a_years=1.0,
+                         intensity_g_per_kwh=GRID, intensity_source="x",
+                         units_per_year=UNITS)
+
+
 def test_from_bench_reads_energy_interval_and_throughput(tmp_path: Path) -> None:
     p = tmp_path / "b.json"
     p.write_text(json.dumps([{

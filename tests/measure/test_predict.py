@@ -63,7 +63,7 @@ def test_run_step_and_predict_total_use_the_meter(tmp_path: object) -> None:
     s = ConstantPowerSensor({"cpu:0": 20.0}, clock=clock)
     with wattwise.track("train", sensors=[s], store=False, zone="FR") as run:
         run.meter._clock = clock  # type: ignore[union-attr]
-        run._run_start_mark = run.meter.total_now()  # type: ignore[union-attr]
+        run._steps.run_start = run.meter.total_now()  # type: ignore[union-attr]
         for _ in range(4):
             clock.advance(3.0)
             run.step()
@@ -81,7 +81,7 @@ def test_steps_marked_in_blocks_count_as_equal_steps(tmp_path: object) -> None:
     s = ConstantPowerSensor({"cpu:0": 20.0}, clock=clock)
     with wattwise.track("train", sensors=[s], store=False) as run:
         run.meter._clock = clock  # type: ignore[union-attr]
-        run._run_start_mark = run.meter.total_now()  # type: ignore[union-attr]
+        run._steps.run_start = run.meter.total_now()  # type: ignore[union-attr]
         for _ in range(3):
             clock.advance(10.0)
             run.step(5)  # 5 steps of 2 s each, marked together

@@ -177,9 +177,9 @@ def test_step_refuses_a_count_that_is_not_a_whole_number_of_at_least_one(n: obje
     with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
         with pytest.raises(wattwise.BadInput, match=r"whole number of steps, at least 1"):
             run.step(n)  # type: ignore[arg-type]
-        assert run._step_marks == []  # nothing was marked
+        assert run._steps.marks == []  # nothing was marked
         run.step(2)
-        assert [m[0] for m in run._step_marks] == [2]  # one mark carrying both steps
+        assert [m[0] for m in run._steps.marks] == [2]  # one mark carrying both steps
 
 
 def test_step_takes_integral_numbers_that_are_not_int() -> None:
@@ -187,8 +187,8 @@ def test_step_takes_integral_numbers_that_are_not_int() -> None:
 
     with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
         run.step(np.int64(3))
-        assert [m[0] for m in run._step_marks] == [3]
-        assert type(run._step_marks[0][0]) is int
+        assert [m[0] for m in run._steps.marks] == [3]
+        assert type(run._steps.marks[0][0]) is int
 
 
 def test_a_huge_step_count_is_one_mark_and_an_absurd_one_is_refused() -> None:
@@ -197,10 +197,10 @@ def test_a_huge_step_count_is_one_mark_and_an_absurd_one_is_refused() -> None:
     with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
         run.step(10**7)  # once 10**7 tuples, gigabytes
         run.step(MAX_STEPS_PER_MARK)
-        assert [m[0] for m in run._step_marks] == [10**7, 10**7 + MAX_STEPS_PER_MARK]
+        assert [m[0] for m in run._steps.marks] == [10**7, 10**7 + MAX_STEPS_PER_MARK]
         with pytest.raises(wattwise.BadInput, match=r"at most 1e\+15 steps"):
             run.step(10**100)  # once appended forever
-        assert len(run._step_marks) == 2
+        assert len(run._steps.marks) == 2
 
 
 def test_hardware_records_the_exact_memory_bytes_next_to_the_rounded_gb() -> None:
@@ -231,9 +231,9 @@ def test_step_from_many_threads_counts_every_step_in_order() -> None:
             t.start()
         for t in pool:
             t.join()
-        counts = [m[0] for m in run._step_marks]
+        counts = [m[0] for m in run._steps.marks]
         assert counts == list(range(1, threads * per_thread + 1))
-        readings = [m[1] for m in run._step_marks]
+        readings = [m[1] for m in run._steps.marks]
         assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in itertools.pairwise(readings))
         time.sleep(0.12)  # past one sampling interval, so a prediction has a span
         prediction = run.predict_total(2 * threads * per_thread)
@@ -247,7 +247,7 @@ def test_after_the_end_step_is_bad_input_and_energy_so_far_is_the_final_figure()
         time.sleep(0.05)
         run.step()
         assert run.energy_so_far_j() > 0
-    before = list(run._step_marks)
+    before = list(run._steps.marks)
     with pytest.raises(wattwise.BadInput, match="has ended"):
         run.step()
     assert run.result is not None and run.meter is not None
@@ -255,7 +255,7 @@ def test_after_the_end_step_is_bad_input_and_energy_so_far_is_the_final_figure()
     run.meter.total_now = lambda: reads.append(1)  # type: ignore[assignment,method-assign,return-value]
     assert run.energy_so_far_j() == run.result.energy_j  # no sensor read after the end
     assert reads == []
-    assert run._step_marks == before  # nothing marked after the end
+    assert run._steps.marks == before  # nothing marked after the end
     prediction = run.predict_total(10)  # still made from what was measured
     assert prediction is not None
 

@@ -98,3 +98,45 @@ def results_db(path: Path) -> dict[str, Any]:
     study_id = store_study(study(), START + 200.0, path)
     tune_id = store_tune(tuning(), "tune-digits", "digits", START + 300.0, path)
     return {"bench": bench, "study": study_id, "tune": tune_id, "plan": plan}
+
+
+#: Stored labels no command writes: a lone surrogate, control characters, a huge one.
+ODD_LABELS = ["lone \ud800 surrogate", "ctl\x01\x08\x1b[31m", "x" * 200_000]
+
+
+def set_window(path: Path, run_id: int, key: str, payload: dict[str, Any]) -> None:
+    """Replace the ``key`` payload of a stored study or tuning window (JSON escapes a
+    lone surrogate, so the database holds it as a record from elsewhere might)."""
+    conn = sqlite3.connect(path)
+    with conn:
+        (raw,) = conn.execute("SELECT extra_json FROM windows WHERE run_id = ?",
+                              (run_id,)).fetchone()
+        extra = {**json.loads(raw), key: payload}
+        conn.execute("UPDATE windows SET extra_json = ? WHERE run_id = ?",
+                     (json.dumps(extra), run_id))
+    conn.close()
+
+
+def odd_db(path: Path, impossible: bool = True) -> dict[str, Any]:
+    """A study and a tuning whose labels are ``ODD_LABELS`` and (with ``impossible``)
+    figures no command could have stored: a negative J/sample, an interval above its
+    mean, a plan planned for 1e308 s at 1e308 g/kWh; their ids."""
+    ids = results_db(path)
+    s = study().to_dict(1.0, None)
+    for v, label in zip(s["variants"], ODD_LABELS, strict=False):
+        v["label"] = label
+    s["recommended"] = ODD_LABELS[0]
+    s["pareto_front"] = ODD_LABELS[:2]
+    if impossible:
+        s["variants"][1]["bench"]["energy_j_per_sample"].update(mean=-1.0, low=0.0069)
+        s["variants"][2]["bench"]["energy_j_per_sample"].update(mean=0.008, low=0.009)
+    set_window(path, ids["study"], "study", s)
+    t = tuning().to_dict()
+    for p, precision in zip(t["points"], ODD_LABELS, strict=False):
+        p["precision"] = precision
+    if impossible:
+        t["points"][2]["energy_j_per_sample"] = -5.0
+        tag_run(path, ids["plan"], {**PLAN_TAGS, "planned_start_unix_s": "1e308",
+                                    "planned_g_per_kwh": "1e308"})
+    set_window(path, ids["tune"], "tune", t)
+    return ids

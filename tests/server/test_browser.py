@@ -369,3 +369,43 @@ def test_plan_pages_show_forecast_realised_and_saving_with_a_chart(
     table = browser.find_element(By.ID, "plan").text
     assert "forecast 300 g/kWh (estimated: trace: DE 2024 hourly)" in table
     assert "against the usual time at 450 g/kWh" in table
+
+
+def test_a_bad_id_an_unknown_task_and_a_study_record_each_say_what_they_are(
+    browser: Any, results_base: str, stored: tuple[Path, dict[str, Any]]
+) -> None:
+    for bad in ("#/compress/abc", "#/tune/-1"):
+        _open(browser, f"{results_base}/{bad}", "#view p.error")
+        assert "not a run id" in browser.find_element(By.ID, "view").text, bad
+        assert not browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr"), bad
+    _open(browser, f"{results_base}/#/bench?task=nope", "#view p.muted")
+    text = browser.find_element(By.ID, "view").text
+    assert "no results for task 'nope'; stored tasks: digits" in text
+    assert "no benchmark results stored yet" not in text
+    study = stored[1]["study"]
+    _open(browser, f"{results_base}/#/run/{study}", f"#view a[href='#/compress/{study}']")
+    text = browser.find_element(By.ID, "view").text
+    assert "a compression study, complete as stored" in text
+    assert "still recording" not in text
+
+
+def test_a_study_stored_without_a_summary_is_not_called_unfinished(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Records kept before studies had a summary still read as complete on their page."""
+    import sqlite3
+
+    db = tmp_path / "old.db"
+    ids = results_db(db)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE runs SET summary_json = NULL WHERE id = ?", (ids["study"],))
+    conn.close()
+    served = _serve(db)
+    base = next(served)
+    try:
+        _open(browser, f"{base}/#/run/{ids['study']}",
+              f"#view a[href='#/compress/{ids['study']}']")
+        assert "still recording" not in browser.find_element(By.ID, "view").text
+    finally:
+        next(served, None)

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.server._results import BENCH, PLAN_TAGS, add_bench, result, results_db, tag_run
+from tests.server._results import (
+    BENCH,
+    ODD_LABELS,
+    PLAN_TAGS,
+    add_bench,
+    odd_db,
+    result,
+    results_db,
+    tag_run,
+)
 from tests.server._runs import START, demo_like
 from wattwise.bench.rating import rate
 from wattwise.compress.study import STUDY_WINDOW, StudyTask, run_study, study_from_dict
@@ -80,6 +89,22 @@ def test_a_stored_study_is_served_with_its_front_and_figure(
     assert svg.text.count('class="point"') == 3 and 'class="recommended"' in svg.text
     assert "floor 96" in svg.text and "failed: onnx" in svg.text
     assert client.get(f"/api/compress/{stored[1]['tune']}").status_code == 404
+
+
+def test_a_stored_study_or_tuning_record_reads_finished_with_the_energy_it_sums(
+    client: TestClient, stored: tuple[Path, dict[str, Any]]
+) -> None:
+    listed = {r["id"]: r for r in client.get("/api/runs", params={"limit": 100}).json()["runs"]}
+    for key, page in (("study", "compress"), ("tune", "tune")):
+        rid = stored[1][key]
+        run = client.get(f"/api/runs/{rid}").json()["run"]
+        window = client.get(f"/api/runs/{rid}").json()["windows"][0]
+        assert run["status"] == "finished" and run["summary"]["kind"] == "measured"
+        assert run["summary"]["energy_j"] == pytest.approx(window["energy_j"])
+        assert window["energy_j"] > 0
+        assert run["summary"]["notes"][0].endswith(f"#/{page}/{rid}")
+        assert listed[rid]["energy_j"] == pytest.approx(window["energy_j"])
+        assert not listed[rid].get("so_far") and not listed[rid].get("partial")
 
 
 def test_a_stored_tuning_is_served_with_its_frontier_and_pick(
@@ -182,3 +207,67 @@ def test_tune_with_store_keeps_the_frontier_for_the_dashboard(tmp_path: Path) ->
     assert run.name == "tune-x" and run.tags == {"tune": "t"}
     assert window["tune"]["best"] == out.to_dict()["best"]
     assert [p["batch_size"] for p in window["tune"]["points"]] == [1, 8]
+
+
+def test_odd_stored_labels_give_well_formed_svgs(tmp_path: Path) -> None:
+    """A lone surrogate or a control character in a stored label is drawn as '?', never a
+    500 or a document XML cannot parse; a huge label is cut."""
+    import xml.etree.ElementTree as ET
+
+    ids = odd_db(tmp_path / "runs.db", impossible=False)
+    with TestClient(create_app(tmp_path / "runs.db"), base_url="http://localhost") as c:
+        for url in (f"/api/compress/{ids['study']}/front.svg",
+                    f"/api/tune/{ids['tune']}/frontier.svg"):
+            svg = c.get(url)
+            assert svg.status_code == 200, (url, svg.text)
+            root = ET.fromstring(svg.content)
+            text = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+            labels = " ".join(root.itertext()) + " ".join(
+                e.get("data-label") or "" for e in root.iter())
+            assert "lone ? surrogate" in labels and "ctl???[31m" in labels, url
+            longest = max(len(t.text or "") for t in root.iter("{http://www.w3.org/2000/svg}text"))
+            assert "\u2026" in text and longest <= 80 + len(" (at 999, 999)"), url
+            assert len(svg.content) < 20_000, url
+
+
+def test_huge_stored_labels_are_cut_for_display_with_the_whole_text_kept(
+    tmp_path: Path
+) -> None:
+    ids = odd_db(tmp_path / "runs.db", impossible=False)
+    with TestClient(create_app(tmp_path / "runs.db"), base_url="http://localhost") as c:
+        body = c.get(f"/api/compress/{ids['study']}").json()
+        tune = c.get(f"/api/tune/{ids['tune']}").json()
+    odd, ctl, huge = body["variants"][:3]
+    assert len(huge["label"]) == 240 and huge["label"].endswith("\u2026")
+    assert len(huge["label_full"]) == 10_000 and "label_full" not in ctl
+    assert ctl["label"] == ODD_LABELS[1] and odd["recommended"] and odd["on_front"]
+    assert all(isinstance(v["bench_run_id"], int | None) for v in body["variants"])
+    assert max(len(p["label"]) for p in tune["points"]) == 240
+
+
+def test_impossible_stored_figures_are_left_out_and_said(tmp_path: Path) -> None:
+    ids = odd_db(tmp_path / "runs.db")
+    with TestClient(create_app(tmp_path / "runs.db"), base_url="http://localhost") as c:
+        body = c.get(f"/api/compress/{ids['study']}").json()
+        tune = c.get(f"/api/tune/{ids['tune']}").json()
+        plan = c.get(f"/api/plans/{ids['plan']}").json()
+        (listed,) = c.get("/api/plans").json()["plans"]
+    negative, above = body["variants"][1], body["variants"][2]
+    assert negative["energy_j_per_sample"] == {"mean": None, "low": None, "high": None}
+    assert any("-1 is not a valid figure" in b for b in negative["not_valid"])
+    assert above["energy_j_per_sample"] == {"mean": 0.008, "low": None, "high": None}
+    assert any("does not hold its mean" in b for b in above["not_valid"])
+    assert body["variants"][0]["not_valid"] == []
+    assert tune["points"][2]["energy_j_per_sample"] is None
+    assert "-5 is not a valid figure" in tune["points"][2]["not_valid"][0]
+    for p in (plan, listed):
+        assert p["planned_start_unix_s"] is None and p["late_s"] is None
+        assert p["planned_g_per_kwh"] is None and p["forecast_g"] is None
+        assert len(p["not_valid"]) == 2
+
+
+def test_a_task_with_no_results_is_said_with_the_stored_tasks(
+    client: TestClient
+) -> None:
+    body = client.get("/api/bench", params={"task": "nope"}).json()
+    assert body["groups"] == [] and body["task"] == "nope" and body["tasks"] == ["digits"]

@@ -51,7 +51,7 @@ def test_pages_from_sqlite_equal_the_index_pages(db: Path) -> None:
             want_rows, want_total = built.runs_page(query)
             assert total == want_total, query
             assert [r["id"] for r in rows] == [r["id"] for r in want_rows], query
-        assert not fresh._built.is_set()
+        assert not fresh._index.built.is_set()
     finally:
         fresh.close()
         built.close()
@@ -66,7 +66,7 @@ def test_a_page_sqlite_cannot_answer_from_an_index_waits_for_the_runs_index(
     try:
         assert reads._page_from_sql(query) is None
         rows, total = reads.runs_page(query)  # builds the index, then answers
-        assert reads._built.is_set() and total > 0 and rows
+        assert reads._index.built.is_set() and total > 0 and rows
     finally:
         reads.close()
 
@@ -75,9 +75,9 @@ def test_warm_builds_every_order_and_the_sums(db: Path) -> None:
     reads = Reads(db)
     try:
         reads.warm()
-        assert reads._built.is_set()
-        assert set(reads._orders) == {"started", "id", "name", "status", "duration", "energy",
-                                      "emissions"}
+        assert reads._index.built.is_set()
+        assert set(reads._index.orders) == {"started", "id", "name", "status", "duration",
+                                            "energy", "emissions"}
         assert reads.status_counts() == {"finished": 60}
     finally:
         reads.close()
@@ -112,3 +112,56 @@ def test_a_run_whose_stored_json_is_malformed_breaks_no_query(tmp_path: Path) ->
         assert energy[3] == 3.0 and energy[1] == 1.0 and energy[2] is None
     finally:
         reads.close()
+
+
+def test_totals_leave_out_a_stored_study_whose_energy_sums_other_runs(tmp_path: Path) -> None:
+    """A compress/tune record's summary sums its variant runs: counting both doubled the
+    energy in /metrics."""
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        ids = []
+        for name, summary in (("variant", {"energy_j": 5.0, "kind": "measured"}),
+                              ("compress:t", {"energy_j": 5.0, "kind": "measured",
+                                              "summary_of": [1]})):
+            rid = store.create_run(name=name, started_unix_s=1000.0, host={}, hardware={},
+                                   sensors=[], versions={})
+            store.finish_run(rid, ended_unix_s=1100.0, status="finished", summary=summary)
+            ids.append(rid)
+    reads = Reads(path)
+    try:
+        assert reads.totals_by_kind() == {"measured": (5.0, 0.0, 1)}
+    finally:
+        reads.close()
+
+
+def test_the_index_orders_hostile_rows_as_sqlite_does(tmp_path: Path) -> None:
+    """A name stored as a blob and start times stored as text or Inf page the same before
+    the index is built (through SQLite) and after."""
+    import sqlite3
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for i in range(6):
+            rid = store.create_run(name=f"r{i}", started_unix_s=1000.0 + i, host={},
+                                   hardware={}, sensors=[], versions={})
+            store.finish_run(rid, ended_unix_s=1100.0, status="finished",
+                             summary={"energy_j": 1.0, "kind": "measured"})
+    con = sqlite3.connect(path)
+    con.execute("UPDATE runs SET name = CAST('blob-name' AS BLOB) WHERE id = 2")
+    con.execute("UPDATE runs SET started_unix_s = 'soon' WHERE id = 3")
+    con.execute("UPDATE runs SET started_unix_s = 9e999 WHERE id = 4")
+    con.commit()
+    con.close()
+    fresh, built = Reads(path), Reads(path)
+    try:
+        built.index()
+        for query in (RunsQuery(), RunsQuery(desc=False),
+                      RunsQuery(sort="name"), RunsQuery(sort="name", desc=False)):
+            got = fresh._page_from_sql(query)
+            assert got is not None, query
+            want = built.runs_page(query)
+            assert [r["id"] for r in got[0]] == [r["id"] for r in want[0]], query
+            assert got[1] == want[1], query
+    finally:
+        fresh.close()
+        built.close()

@@ -121,6 +121,10 @@ class MarketInstruments:
         check("residual-mix intensity (g/kWh)", self.residual_g_per_kwh, g)
         if self.certificates_mwh is not None and self.renewable_share is not None:
             raise BadInput("give certificates in MWh or a renewable share, not both")
+        if self.contract_g_per_kwh is not None and self.residual_g_per_kwh is not None:
+            raise BadInput("give a contract intensity or a residual-mix intensity for the "
+                           "uncovered energy, not both (a contract's intensity replaces the "
+                           "residual mix)")
 
     @property
     def any(self) -> bool:
@@ -180,23 +184,43 @@ def dual_figure(emissions: Any, instruments: MarketInstruments,
                 zone: str | None = None) -> DualFigure:
     """Location- and market-based figures of ``emissions`` (a ``carbon.emissions.Emissions``).
 
-    The covered share s is ``certificates_mwh × 1000 / facility kWh`` or the stated
-    share. Market g = Σ over intervals of facility kWh × (s × c + (1 − s) × u), with c
-    the certificates' intensity and u the contract intensity, else the residual mix,
-    else the interval's location-based intensity. Ranges follow the energy's.
+    Market g = Σ over intervals of facility kWh × (s × c + (1 − s) × u), with c the
+    certificates' intensity and u the contract intensity, else the residual mix, else
+    the interval's location-based intensity. With a stated share, s is that share at
+    every end of the energy's range. Certificates are a fixed quantity C (MWh × 1000
+    kWh): at each end E of the energy (low, central, high), covered = min(C, E) and
+    s = covered / E, so the uncovered max(0, E − C) is what is priced at u. C larger
+    than the central energy is refused; larger than the low end only, it is said.
     """
     pue = float(emissions.pue)
     facility = float(emissions.facility_energy_kwh)
     notes: list[str] = []
+    ends = {"mid": facility, **{which: pue * math.fsum(
+        getattr(iv, f"energy_{which}_kwh") for iv in emissions.intervals)
+        for which in ("low", "high")}}
+    certificates_kwh = None
     if instruments.certificates_mwh is not None:
-        covered = instruments.certificates_mwh * 1000.0
-        if covered > facility * (1 + 1e-9):
+        certificates_kwh = instruments.certificates_mwh * 1000.0
+        if certificates_kwh > facility * (1 + 1e-9):
             raise BadInput(
-                f"certificates of {instruments.certificates_mwh:g} MWh exceed the energy they "
-                f"would cover ({facility / 1000:.6g} MWh, IT energy × PUE {pue:g})")
-        share = min(1.0, covered / facility) if facility > 0 else 0.0
-    else:
-        share = instruments.renewable_share or 0.0
+                f"certificates of {instruments.certificates_mwh:.10g} MWh exceed the energy "
+                f"they would cover ({facility / 1000:.10g} MWh, IT energy × PUE {pue:g}) by "
+                f"{instruments.certificates_mwh - facility / 1000:.3g} MWh")
+        if certificates_kwh > ends["low"] * (1 + 1e-9):
+            notes.append(
+                f"at the low end of the energy's range ({ends['low'] / 1000:.6g} MWh) the "
+                f"certificates ({instruments.certificates_mwh:.6g} MWh) exceed the energy: "
+                f"all of it is covered there and {(certificates_kwh - ends['low']) / 1000:.3g}"
+                " MWh of certificates cover nothing")
+
+    def share_at(which: str) -> float:
+        """Covered share at one end of the energy's range."""
+        if certificates_kwh is None:
+            return instruments.renewable_share or 0.0
+        e = ends[which]
+        return min(1.0, certificates_kwh / e) if e > 0 else 0.0
+
+    share = share_at("mid")
     zone_name = zone or str(emissions.zone)
     rest: float | None
     if instruments.contract_g_per_kwh is not None:
@@ -225,14 +249,16 @@ def dual_figure(emissions: Any, instruments: MarketInstruments,
         notes.append(ANNUAL_CERTIFICATES_NOTE)
 
     def total(which: str) -> float:
+        s = share_at(which)
         g = 0.0
         for iv in emissions.intervals:
             kwh = {"mid": iv.energy_kwh, "low": iv.energy_low_kwh,
                    "high": iv.energy_high_kwh}[which] * pue
             u = iv.intensity_g_per_kwh if rest is None else rest
-            g += kwh * (share * instruments.certificate_g_per_kwh + (1.0 - share) * u)
+            g += kwh * (s * instruments.certificate_g_per_kwh + (1.0 - s) * u)
         return g
 
+    market = {which: total(which) for which in ("low", "mid", "high")}
     return DualFigure(
         facility_energy_kwh=facility,
         location_g=float(emissions.emissions_g),
@@ -240,9 +266,9 @@ def dual_figure(emissions: Any, instruments: MarketInstruments,
         location_high_g=float(emissions.high_g),
         location_basis=f"{emissions.zone} grid at the time of use ({emissions.source}, "
                        f"{emissions.kind}), PUE {pue:g}",
-        market_g=total("mid"),
-        market_low_g=total("low"),
-        market_high_g=total("high"),
+        market_g=market["mid"],
+        market_low_g=min(market.values()),  # certificates dirtier than the rest: ends swap
+        market_high_g=max(market.values()),
         covered_kwh=facility * share,
         covered_share=share,
         certificate_g_per_kwh=instruments.certificate_g_per_kwh,

@@ -12,6 +12,12 @@ A profile is a CSV like the intensity traces: a time column (UTC, as in
 ``clean_mw``) or energy per step (``clean_kwh``, ``clean_mwh``). It is the
 supply available to this load (a PPA's generation, scaled to the share
 contracted for it).
+
+Read as strictly as the traces: a header naming two supply columns (``clean_kw``
+and ``clean_kwh``), a row with more or fewer cells than the header, a value
+written with ``_`` or another script's digits, one time given twice with
+different values, or a single row (the step, the time between rows, cannot be
+told) are refused naming the line.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from wattwise._userinput import shown
 from wattwise.errors import BadInput
 
 #: Accepted supply columns -> (kW per unit, is the value energy per step).
@@ -67,34 +74,58 @@ def parse_profile(text: str, name: str = "<profile>") -> SupplyProfile:
         if not header:
             raise BadInput(f"{name}: empty file; expected a header like 'Time,clean_kw'")
         cols = [h.strip().lower() for h in header]
-        t_col = next((i for i, c in enumerate(cols) if c in TIME_COLUMNS), None)
-        v_col = next((i for i, c in enumerate(cols) if c in SUPPLY_COLUMNS), None)
-        if t_col is None or v_col is None:
+        t_cols = [i for i, c in enumerate(cols) if c in TIME_COLUMNS]
+        v_cols = [i for i, c in enumerate(cols) if c in SUPPLY_COLUMNS]
+        if not t_cols or not v_cols:
             raise BadInput(f"{name}: line 1: needs a time column and one of "
                            f"{', '.join(SUPPLY_COLUMNS)} (clean supply to this load)")
+        for found, what in ((t_cols, "time"), (v_cols, "supply")):
+            if len(found) > 1:  # which one holds the data would be a guess
+                raise BadInput(f"{name}: line 1: the header has {len(found)} {what} columns "
+                               f"({', '.join(shown(header[i].strip()) for i in found)}); "
+                               "which one to read is unknown: keep one")
+        t_col, v_col = t_cols[0], v_cols[0]
+        unit = header[v_col].strip()
         per_kw, is_energy = SUPPLY_COLUMNS[cols[v_col]]
         times: list[float] = []
         values: list[float] = []
+        seen: dict[float, tuple[int, str]] = {}
         for line, row in enumerate(rows, start=2):
             if not row or all(not c.strip() for c in row):
                 continue
-            if len(row) <= max(t_col, v_col):
-                raise BadInput(f"{name}: line {line}: expected {len(header)} columns")
+            if len(row) != len(header):  # a cell lost or added shifts the others: refuse
+                raise BadInput(f"{name}: line {line}: expected {len(header)} columns as in "
+                               f"the header, got {len(row)}: {shown(row)}")
             when = parse_time(row[t_col], f"{name}: line {line}: time")
+            cell = row[v_col]
+            if "_" in cell or not cell.isascii():  # float() reads 1_0 as 10, ١ as 1
+                raise BadInput(f"{name}: line {line}: supply {shown(cell)} is not a plain "
+                               "number: write it with the digits 0-9 only (no '_', no other "
+                               "scripts' digits)")
             try:
-                value = float(row[v_col])
+                value = float(cell)
             except ValueError:
-                raise BadInput(f"{name}: line {line}: supply {row[v_col][:40]!r} is not a "
+                raise BadInput(f"{name}: line {line}: supply {shown(cell)} is not a "
                                "number") from None
             if not (math.isfinite(value) and value >= 0):
                 raise BadInput(f"{name}: line {line}: supply {value:g} is not a finite value "
                                ">= 0")
+            if when in seen and float(seen[when][1]) != value:
+                raise BadInput(
+                    f"{name}: line {seen[when][0]} and line {line} are both at {_iso(when)} "
+                    f"but give different supply ({seen[when][1].strip()} and {cell.strip()} "
+                    f"{unit}); keep the right one")
+            seen.setdefault(when, (line, cell))
             times.append(when)
             values.append(value * per_kw)
     except csv.Error as exc:
         raise BadInput(f"{name}: not a readable CSV file ({exc})") from None
     if not times:
         raise BadInput(f"{name}: no data rows after the header")
+    if len(seen) < 2:
+        raise BadInput(f"{name}: one time only ({_iso(times[0])}): the step (the time between "
+                       "rows) cannot be told, so neither can the span the profile covers; give "
+                       "at least two rows")
     data = clean_samples(np.array(times), np.array(values), name)
     t, v = np.asarray(data.t_unix_s, dtype=float), np.asarray(data.g_per_kwh, dtype=float)
     ends = np.append(t[1:], t[-1] + data.step_s)

@@ -445,8 +445,9 @@ def register(app: typer.Typer) -> None:
             help="B's embodied carbon: kg (or LOW:CENTRAL:HIGH kg), or a device of the "
             "shipped tables; default: B's own row."),
         b_embodied_source: str = typer.Option(
-            "stated by the user", "--b-embodied-source",
-            help="Where a B embodied figure in kg comes from (shown)."),
+            None, "--b-embodied-source",
+            help="Where a B embodied figure in kg comes from (shown); a device's shipped "
+            "figure carries its own."),
         a_embodied: str = typer.Option(None, "--a-embodied",
                                        help="A's embodied carbon (kg or device), for its SCI."),
         b_embodied_kwh: str = typer.Option(
@@ -457,6 +458,10 @@ def register(app: typer.Typer) -> None:
         b_lifetime: str = typer.Option(
             None, "--b-lifetime-years",
             help="B's expected lifetime, years (SCI's EL; N or LO:MID:HI); default 3:4:6."),
+        a_lifetime: str = typer.Option(
+            None, "--a-lifetime-years",
+            help="A's whole lifetime, years, over which --a-embodied is spread in A's SCI "
+            "(N or LO:MID:HI); default 3:4:6, as B's default."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Keep device A or replace it by B: payback time of B's embodied carbon."""
@@ -477,14 +482,16 @@ def register(app: typer.Typer) -> None:
             return _call(rf.DeviceUse, name=name, j_per_unit=r, j_source=src,
                          throughput_per_s=rate, idle_w=idle)
 
-        def embodied(text: str | None, name: str, source: str) -> Any:
-            if text is None:
-                return _call(rf.embodied_for, device=name)
-            try:
-                kg = rf.parse_range(text, "embodied")
-            except WattwiseError:
-                return _call(rf.embodied_for, device=text)
-            return rf.Embodied(kg * 1000.0, f"{kg.value:g} kgCO2eq {source}")
+        def embodied(text: str | None, name: str, source: str | None, option: str) -> Any:
+            if text is None or not rf.looks_numeric(text):
+                if source is not None:  # a shipped figure's source is its own
+                    die(f"{option}-source describes a figure given in kg; the shipped "
+                        f"figure of {shown(text or name)} carries its own source: give "
+                        f"{option} in kg with it, or drop {option}-source")
+                return _call(rf.embodied_for, device=text or name)
+            kg = _call(rf.parse_range, text=text, what=option)
+            said = source or "stated by the user"
+            return rf.Embodied(kg * 1000.0, f"{kg.value:g} kgCO2eq {said}")
 
         if (zone is None) == (intensity is None):
             die("give the grid as --zone or --intensity, one of them")
@@ -499,14 +506,16 @@ def register(app: typer.Typer) -> None:
                 else _call(rf.parse_range, text=b_lifetime, what="--b-lifetime-years"))
         est = _call(
             rf.estimate_refresh, keep=a, replace=b,
-            embodied_b=embodied(b_embodied, replace, b_embodied_source),
+            embodied_b=embodied(b_embodied, replace, b_embodied_source, "--b-embodied"),
             lifetime_b_years=life, remaining_a_years=a_remaining,
             intensity_g_per_kwh=grid, intensity_source=grid_src,
             units_per_year=None if units_per_year is None else _call(
                 rf.parse_range, text=units_per_year, what="--units-per-year"),
             utilisation=utilisation, pue=pue,
-            embodied_a=None if a_embodied is None else embodied(a_embodied, keep,
-                                                                "stated by the user"),
+            embodied_a=None if a_embodied is None else embodied(a_embodied, keep, None,
+                                                                "--a-embodied"),
+            lifetime_a_years=None if a_lifetime is None else _call(
+                rf.parse_range, text=a_lifetime, what="--a-lifetime-years"),
             embodied_b_kwh=None if b_embodied_kwh is None else _call(
                 rf.parse_range, text=b_embodied_kwh, what="--b-embodied-kwh"),
             unit=unit,

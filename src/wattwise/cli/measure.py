@@ -161,6 +161,9 @@ def _instruments(
         die(f"--renewable-share must be between 0 and 1, got {renewable_share}")
     if certificates_mwh is not None and renewable_share is not None:
         die("use either --certificates-mwh or --renewable-share, not both")
+    if contract is not None and residual is not None:
+        die("use either --contract-intensity or --residual-mix, not both: a contract's "
+            "intensity replaces the residual mix for the energy no certificate covers")
     for option, value in (("--certificates-mwh", certificates_mwh),
                           ("--contract-intensity", contract), ("--residual-mix", residual)):
         if value is not None and not (math.isfinite(value) and 0 <= value <= 1e6):
@@ -198,6 +201,22 @@ def _profile(path: Path | None) -> Any:
 
     _check_input_file(path, "--clean-profile")
     return read_profile(path)
+
+
+def _profile_can_cover_now(profile: Any) -> None:
+    """Refuse, before the job starts, a clean-supply profile that cannot cover a run
+    starting now: it ends before now, or starts after."""
+    if profile is None:
+        return
+    import time
+
+    from wattwise._userinput import format_time
+
+    now = time.time()
+    first, last = float(profile.t_unix_s[0]), float(profile.ends[-1])
+    if last <= now or first > now:
+        die(f"--clean-profile {profile.name} covers {format_time(first)} to "
+            f"{format_time(last)}; a run starting now ({format_time(now)}) falls outside it")
 
 
 def _scope2(
@@ -338,6 +357,7 @@ def run(
     _check_carbon(zone, trace, pue, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
+    _profile_can_cover_now(profile)
     pre = None if no_store else _check_store(db)
     no_store_note(no_store, db)
     with _one_line_warnings():
@@ -364,6 +384,20 @@ def run(
     # A --json file that could not be written fails a job that succeeded; a failed
     # job's own exit code passes through unchanged.
     raise typer.Exit(code if written or code != 0 else 2)
+
+
+def _no_market_figure(exc: Exception, run_id: int | None, db: Path | None = None) -> str:
+    """The one line ``run`` prints when the Scope 2 figures fail after the job: what
+    was kept, and how to price the run later."""
+    if run_id is None:
+        return (f"no market-based figure: {exc}; the run was not recorded, so only its "
+                "location-based figure is given")
+    import shlex
+
+    where = "" if db is None else f" --db {shlex.quote(str(db))}"
+    return (f"no market-based figure: {exc}; the run is recorded as run {run_id} with its "
+            f"location-based figure: price it with `wattwise report {run_id}{where}` and "
+            "market options that fit it")
 
 
 def _run_job(job: Any, tracked: Any, exe: str) -> int:
@@ -406,7 +440,7 @@ def _finish(
             kind = str(getattr(tracked.result, "kind", "") or "")
             extra, extra_lines = _scope2(tracked.emissions, instruments, profile, kind)
         except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
-            say("error", f"no market-based figure: {exc}")
+            say("warning", _no_market_figure(exc, tracked.run_id, getattr(tracked, "db", None)))
     try:
         summary = tracked.summary() or (tracked.result.to_dict() if tracked.result else {})
         head = f"wattwise: {safe(tracked.name)}"

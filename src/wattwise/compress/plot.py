@@ -20,6 +20,7 @@ from wattwise.plot.figure import (
     Line,
     Poly,
     Text,
+    clip,
     nice_ticks,
     place_labels,
     to_png,
@@ -109,7 +110,7 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
         points.append((x, y, v.label))
     failed = [v for v in study.variants if v.status != "ok"]
     for i, v in enumerate(failed):
-        add(Text(W - MR + 4, MT + 16 * (i + 1), f"failed: {v.label}", fill="#a00"))
+        add(Text(W - MR + 4, MT + 16 * (i + 1), clip(f"failed: {v.label}", 24), fill="#a00"))
     taken = [t.box() for t in fig.items if isinstance(t, Text)]
     taken += [(d.x - d.r - 1, d.y - d.r - 1, d.x + d.r + 1, d.y + d.r + 1)
               for d in fig.items if isinstance(d, Dot) and d.cls == "recommended"]

@@ -342,6 +342,10 @@ def store_summary_record(
                     else mean) * n
             high += (r.energy_high_j_per_sample if r.energy_high_j_per_sample is not None
                      else mean) * n
+    kind = combined_kind(r.kind for r in results)
+    note = ("sum of the variants' timed repetitions; warm-up, "
+            "compression and quality checks not counted")
+    run_ids = [r.run_id for r in results if r.run_id is not None]
     store = Store(db)
     try:
         run_id = store.create_run(name=name, started_unix_s=started_unix_s, host=host_info(),
@@ -349,17 +353,45 @@ def store_summary_record(
         store.add_window(run_id, {
             "name": window, "start_unix_s": started_unix_s, "end_unix_s": ended,
             "duration_s": max(0.0, ended - started_unix_s), "energy_j": energy,
-            "low_j": low, "high_j": high,
-            "kind": combined_kind(r.kind for r in results),
-            "energy_note": "sum of the variants' timed repetitions; warm-up, "
-                           "compression and quality checks not counted",
-            "run_ids": [r.run_id for r in results if r.run_id is not None],
-            payload_key: payload,
+            "low_j": low, "high_j": high, "kind": kind, "energy_note": note,
+            "run_ids": run_ids, payload_key: payload,
         })
-        store.finish_run(run_id, ended_unix_s=ended, status="finished")
+        store.finish_run(run_id, ended_unix_s=ended, status="finished", summary=_summary(
+            name, payload_key, run_id, started_unix_s, ended, (energy, low, high), kind,
+            note, run_ids))
     finally:
         store.close()
     return run_id
+
+
+#: The dashboard page of each kind of summary record.
+_PAGES = {"study": ("compression study", "compress"), "tune": ("tuning", "tune")}
+
+
+def _summary(name: str, payload_key: str, run_id: int, started: float, ended: float,
+             energy: tuple[float, float, float], kind: str, note: str,
+             run_ids: list[int]) -> dict[str, Any]:
+    """The final summary of a study (or tuning) record, so every reader shows it finished.
+
+    It has no domains and no emissions of its own: its energy is the variants' (each
+    its own run, with its domains and emissions), which a note says, with the page
+    that draws it. ``summary_of`` names the runs it sums, so a total over runs can
+    leave it out rather than count the variants twice.
+    """
+    what, page = _PAGES.get(payload_key, (payload_key, payload_key))
+    runs = ", ".join(str(i) for i in run_ids[:10]) + (
+        f" and {len(run_ids) - 10} more" if len(run_ids) > 10 else "")
+    return {
+        "name": name, "start_unix_s": started, "end_unix_s": ended,
+        "duration_s": max(0.0, ended - started),
+        "energy_j": energy[0], "low_j": energy[1], "high_j": energy[2], "kind": kind,
+        "domains": [], "gaps": [],
+        "notes": [f"a {what}, complete as stored: the dashboard draws it at #/{page}/{run_id}",
+                  f"energy: the {note}"
+                  + (f"; each variant is its own run (runs {runs}) with its domains and "
+                     "emissions" if run_ids else "")],
+        "summary_of": {"what": payload_key, "run_ids": run_ids},
+    }
 
 
 def store_study(study: Study, started_unix_s: float, db: Any = None,

@@ -10,8 +10,11 @@ back when B does not save, or not before B's own lifetime ends. The same in
 energy where B's embodied energy is stated.
 
 Ranges carry low/central/high as the rest of the estimator does: low pairs the
-smaller embodied carbon with the larger saving. SCI per unit amortises B's
-embodied carbon over the lifetime the user states (SCI's EL).
+smaller embodied carbon with the larger saving. SCI per unit amortises each
+device's embodied carbon over its own lifetime (SCI's EL): B's as stated, A's as
+stated or, by default, the typical 3-6 years of ``defaults.LIFETIME_YEARS`` (never
+B's: how long B would last says nothing about A). Where idle draw is given it is
+in the yearly energy, and so in the SCI per unit; the derivations say so.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wattwise._userinput import shown
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.errors import BadInput
 from wattwise.estimate._figures import Figure, FigureKind, Range
@@ -195,6 +199,14 @@ def _positive_range(name: str, r: Range, allow_zero: bool = False) -> None:
                        f"{r.low:g}:{r.value:g}:{r.high:g}")
 
 
+def _energy_how(d: DeviceUse, pue_text: str, unit: str) -> str:
+    """How ``_yearly_kwh`` got ``d``'s yearly energy, idle term included where counted."""
+    if d.idle_w is None or d.throughput_per_s is None:
+        return f"units × {d.j_source} {pue_text}"
+    return (f"(units × {d.j_source} + idle {d.idle_w:g} W (as given) × idle hours (a year "
+            f"− units / {d.throughput_per_s:g} {unit}/s)) {pue_text}")
+
+
 def _yearly_kwh(d: DeviceUse, units: Range, pue: float) -> Range:
     """Yearly facility energy of ``d`` doing ``units`` a year; BadInput if it cannot."""
     busy_j = units * d.j_per_unit
@@ -253,6 +265,12 @@ def estimate_refresh(
     over a year. ``lifetime_b_years`` is B's expected life (SCI's EL for B's share);
     ``remaining_a_years`` how long A would still serve.
     """
+    for d in (keep, replace):
+        if not d.name.strip():
+            raise BadInput("a device name cannot be empty: name A (--keep) and B (--replace)")
+    if keep.name.strip() == replace.name.strip():
+        raise BadInput(f"A and B are the same device ({keep.name!r}): name the one kept and "
+                       "the one that would replace it")
     if (units_per_year is None) == (utilisation is None):
         raise BadInput("give the workload as units per year or as A's utilisation, one of them")
     if utilisation is not None:
@@ -272,6 +290,11 @@ def estimate_refresh(
     if not (math.isfinite(pue) and 1.0 <= pue <= 5.0):
         raise BadInput(f"PUE must be from 1.0 to 5.0, got {pue:g}")
     _positive_range("B's lifetime (years)", lifetime_b_years)
+    if lifetime_a_years is not None:
+        if embodied_a is None:
+            raise BadInput("A's lifetime is used only to spread A's embodied carbon in its "
+                           "SCI: give A's embodied carbon too, or leave the lifetime out")
+        _positive_range("A's lifetime (years)", lifetime_a_years)
     if not (math.isfinite(remaining_a_years) and remaining_a_years >= 0):
         raise BadInput(f"A's remaining lifetime must be a finite number >= 0 years, got "
                        f"{remaining_a_years:g}")
@@ -335,16 +358,28 @@ def estimate_refresh(
             energy_verdict = (f"pays back in energy in {_years(epb[1])} ({_years(epb[0])} to "
                               f"{_years(epb[2])})")
 
-    # SCI per unit: operational + the device's embodied share over its stated lifetime.
+    # SCI per unit: operational + the device's embodied share over its own lifetime.
+    def operational_how(d: DeviceUse) -> str:
+        if d.idle_w is None or d.throughput_per_s is None:
+            return f"{d.name}'s energy per unit {pue_text} {grid}"
+        return (f"{d.name}'s yearly energy (busy + idle {d.idle_w:g} W) / units a year "
+                f"{grid}")
+
     per_unit_b = c_b / units + embodied_b.g / (lifetime_b_years * units)
-    sci_b_how = (f"({replace.name}'s energy per unit {pue_text} {grid}) + embodied "
-                 f"{embodied_b.source} / ({lifetime_b_years.value:g} years × units a year)")
+    sci_b_how = (f"({operational_how(replace)}) + embodied {embodied_b.source} / "
+                 f"({lifetime_b_years.value:g} years × units a year)")
     per_unit_a = c_a / units
-    sci_a_how = f"{keep.name}'s energy per unit {pue_text} {grid}"
+    sci_a_how = operational_how(keep)
     if embodied_a is not None:
-        life_a = lifetime_a_years or lifetime_b_years
+        from wattwise.estimate import defaults
+
+        life_a = lifetime_a_years or defaults.LIFETIME_YEARS
         per_unit_a = per_unit_a + embodied_a.g / (life_a * units)
-        sci_a_how += f" + embodied {embodied_a.source} / ({life_a.value:g} years × units a year)"
+        sci_a_how = (f"({sci_a_how}) + embodied {embodied_a.source} / ({life_a.value:g} "
+                     f"years × units a year)")
+        if lifetime_a_years is None:
+            notes.append(f"{keep.name}'s lifetime for its SCI: 3-6 years, central 4 (default:"
+                         f" {defaults.LIFETIME_SOURCE}); give it to use A's own")
     else:
         sci_a_how += " (embodied not included: no figure given for it)"
 
@@ -353,8 +388,8 @@ def estimate_refresh(
         units_per_year=Figure.of(units, f"{unit}/year",
                                  "given" if units_per_year is not None else "derived",
                                  units_how),
-        energy_a_kwh_per_year=fig(e_a, "kWh", f"units × {keep.j_source} {pue_text}"),
-        energy_b_kwh_per_year=fig(e_b, "kWh", f"units × {replace.j_source} {pue_text}"),
+        energy_a_kwh_per_year=fig(e_a, "kWh", _energy_how(keep, pue_text, unit)),
+        energy_b_kwh_per_year=fig(e_b, "kWh", _energy_how(replace, pue_text, unit)),
         carbon_a_g_per_year=fig(c_a, "gCO2eq", f"{keep.name}'s energy {grid}"),
         carbon_b_g_per_year=fig(c_b, "gCO2eq", f"{replace.name}'s energy {grid}"),
         saving_g_per_year=fig(save_g, "gCO2eq", "A's yearly carbon − B's"),
@@ -373,6 +408,9 @@ def estimate_refresh(
 def parse_range(text: str, what: str) -> Range:
     """``"0.5"`` or ``"0.4:0.5:0.7"`` (low:central:high) as a Range; BadInput otherwise."""
     parts = [p.strip() for p in str(text).split(":")]
+    if any("_" in p or not p.isascii() for p in parts):  # float() reads 1_0 as 10, ١ as 1
+        raise BadInput(f"{what}: {shown(text)} is not a plain number: write it with the "
+                       "digits 0-9 only (no '_', no other scripts' digits)")
     try:
         values = [float(p) for p in parts]
     except ValueError:
@@ -385,6 +423,16 @@ def parse_range(text: str, what: str) -> Range:
     if not low <= value <= high:
         raise BadInput(f"{what}: need LOW <= CENTRAL <= HIGH, got {text!r:.60}")
     return Range(low, value, high)
+
+
+def looks_numeric(text: str) -> bool:
+    """Whether ``text`` reads as N or LOW:CENTRAL:HIGH to Python's lenient ``float()`` (so
+    ``1_0`` and other scripts' digits count, for ``parse_range`` to refuse by name)."""
+    try:
+        [float(p) for p in str(text).split(":")]
+    except ValueError:
+        return False
+    return True
 
 
 def zone_intensity(zone: str) -> tuple[Range, str]:

@@ -2,27 +2,27 @@
 
 ``begin(name)`` and ``end(name)`` read every sensor at the window's edges, so a
 window is exact to the sensors' own resolution whatever the sampling interval;
-windows may nest and overlap because each is just a pair of reads. The
-background thread adds the power timeline and keeps integrating sensors fed.
+windows may nest and overlap because each is just a pair of reads
+(``wattwise.measure.windows``). The background thread (``wattwise.measure.sampling``)
+adds the power timeline and keeps integrating sensors fed.
 
 Sensor faults never reach the caller: a failing sensor is warned about once,
-the intervals it missed are marked as gaps, and its last good counter is used.
-What a sensor returns is checked first (``wattwise.measure.readings``): a missing,
-malformed, non-finite, backwards or stuck counter is such a fault too.
+the intervals it missed are marked as gaps, and its last good counter is used
+(``wattwise.measure.sensor_set``). What a sensor returns is checked first
+(``wattwise.measure.readings``): a missing, malformed, non-finite, backwards or stuck
+counter is such a fault too.
 
 Window edges (``begin``, ``end``, ``total_now``) first wait for the accelerators
 torch has started (``wattwise.sensors.devsync``): GPU kernels run asynchronously,
 and without that wait a window would be charged for work queued in the one
 before it. The background thread never synchronises.
 
-Longer than ~500 lines because ``Meter`` is one object over its sampling thread and
-counters: windows, attribution and fault handling share that state.
+One lock (``Meter._lock``) is held while the sensors are read and the readings stored,
+so the thread's ticks and the caller's window edges never interleave their reads.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 import numbers
 import threading
@@ -30,29 +30,23 @@ import time
 import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from wattwise.errors import BadInput
+from wattwise.measure.gpu_shares import GpuShares
 from wattwise.measure.marks import StepMark
+from wattwise.measure.notices import MAX_NOTES as MAX_NOTES  # importable from here too
+from wattwise.measure.notices import MAX_WARNINGS_PER_SENSOR as MAX_WARNINGS_PER_SENSOR
+from wattwise.measure.notices import Notices
 from wattwise.measure.proctree import ProcessTree, machine_busy_cpu_s
-from wattwise.measure.readings import (
-    Fault,
-    ReadCheck,
-    error_text,
-    sensor_label,
-    short,
-    usable_domains,
-)
-from wattwise.measure.results import Attribution, DomainResult, EnergyResult
+from wattwise.measure.readings import error_text, short
+from wattwise.measure.results import EnergyResult
+from wattwise.measure.sampling import SamplingThread
+from wattwise.measure.sensor_set import SensorSet
+from wattwise.measure.windows import OpenWindows, Snapshot, delta, window_result
 from wattwise.sensors.base import Counter, Domain, Sensor
 from wattwise.sensors.devsync import synchronize_devices
-from wattwise.sensors.nvml_share import GpuShare, ProcessShare
-
-#: Distinct notes a meter keeps, and warnings one sensor may raise, before the
-#: rest are dropped (a sensor whose message changes every read).
-MAX_NOTES = 100
-MAX_WARNINGS_PER_SENSOR = 10
 
 
 class WattwiseWarning(UserWarning):
@@ -105,19 +99,6 @@ def coarsen(samples: list[Sample]) -> list[Sample]:
             out.append(rows[-1])
     out.sort(key=lambda s: s.t_unix_s)
     return out
-
-
-@dataclass
-class _Snapshot:
-    t_mono: float
-    t_unix: float
-    counters: dict[str, Counter]
-    failed: frozenset[str]
-    tree_cpu_s: float | None
-    busy_cpu_s: float | None
-    gap_notes: list[str] = field(default_factory=list)
-    #: domains whose sensor was read (or failed) in this snapshot; others carry old values
-    read: frozenset[str] = frozenset()
 
 
 #: Sampling intervals a meter (and so ``wattwise.track``) accepts, seconds. The
@@ -277,74 +258,40 @@ class Meter:
         self.stuck_after_s = stuck
         self.on_sample, self._clock = check_callbacks(on_sample, clock)
         self._device_sync = device_sync
-        self._given: list[Sensor] = check_sensors(sensors)
-        #: Sensor warnings and faults seen so far, each once.
-        self._noted: set[str | None] = set()
-        self._warnings_shown: dict[str, int] = {}
-        self.notes: list[str] = []
-        self._failed_once: set[str] = set()
-        #: the sensors in use, each with its name for messages and its read check
-        self._plan: list[tuple[Sensor, str, ReadCheck]] = []
-        self._domains: dict[str, Domain] = {}
-        for s in self._given:
-            self._add_sensor(s)
-        self.sensors: list[Sensor] = [s for s, _, _ in self._plan]
+        #: Sensor warnings and faults seen so far, each once; ``notes`` is its list.
+        self._notices = Notices(WattwiseWarning)
+        self.notes: list[str] = self._notices.notes
+        self._sensors = SensorSet(check_sensors(sensors), stuck, self._notices)
+        self.sensors: list[Sensor] = [s for s, _, _ in self._sensors.plan]
         self._tree = _process_tree(pid, include_root) if pid is not None else None
         #: the tree's share of each GPU (NVML sensors that expose their handles)
-        self._gpu_shares: list[ProcessShare] = (
-            self._gpu_share_sources(pid, include_root) if pid is not None else []
+        self._gpu_shares = GpuShares(
+            ((s, label) for s, label, _ in self._sensors.plan), pid, include_root, self._notices
         )
         self._lock = threading.Lock()
-        self._last: dict[str, Counter] = {}
         #: per domain: (t_monotonic, t_unix, counter) at its last emitted sample
         self._dom_prev: dict[str, tuple[float, float, Counter]] = {}
-        self._sensor_read_at: dict[int, float] = {}
-        self._open: dict[str, _Snapshot] = {}
+        self._open = OpenWindows()
         self.gap_log: list[tuple[float, str]] = []
-        self._window_gaps: dict[str, set[str]] = {}
-        #: per open window: the domains that failed at some read inside it
-        self._window_failed: dict[str, set[str]] = {}
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
-        self._callback_failed = False
+        self._sampler = SamplingThread(MAX_INTERVAL_S)
         self.samples: list[Sample] = []
-        for s, label, _ in self._plan:
-            try:
-                safe = float(s.max_safe_interval_s())  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001 - optional, and outside code
-                continue
-            if self.interval_s > safe:
-                self._warn_once(
-                    f"{id(s)}:interval",
-                    f"{label}: sampling every {self.interval_s:g} s may miss counter "
-                    f"wraps (safe up to {safe:g} s); use a shorter interval",
-                )
+        self._sensors.warn_unsafe_interval(self.interval_s)
 
     # -- public API -------------------------------------------------------------
 
     @property
     def domains(self) -> list[Domain]:
-        return list(self._domains.values())
+        return list(self._sensors.domains.values())
 
     def sensor_info(self) -> list[dict[str, Any]]:
         """Each sensor in use as ``describe()`` plus its domains, for run records.
         A ``describe()`` that fails or gives something not JSON-like is recorded as
         ``describe_error`` instead."""
-        out: list[dict[str, Any]] = []
-        for s, label, check in self._plan:
-            try:
-                d = json.loads(json.dumps(s.describe(), default=str))
-                if not isinstance(d, dict):
-                    raise TypeError(f"returned {type(d).__name__}, not a dict")
-            except Exception as exc:  # noqa: BLE001 - outside code
-                d = {"name": label, "describe_error": f"{type(exc).__name__}: {exc}"}
-            d["domains"] = [self._domains[n].to_dict() for n in check.names]
-            out.append(d)
-        return out
+        return self._sensors.info()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._sampler.running
 
     def start(self) -> Meter:
         """Take the first reading and start the sampling thread."""
@@ -352,47 +299,37 @@ class Meter:
             return self
         self._emit(self._read_all(attribute=False))  # seeds the timeline
         self._poll_gpu_shares()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="wattwise-meter", daemon=True)
-        self._thread.start()
+        self._sampler.start(lambda: self.tick(), self._period, self._sampling_failed)
         return self
 
     def stop(self) -> None:
         """Stop the thread after one last reading; open windows stay open."""
-        if self._thread is None:
+        if not self._sampler.stop():
             return
-        self._stop.set()
-        self._thread.join()
-        self._thread = None
         self.tick()
-        for s in self._given:
-            try:
-                s.close()
-            except Exception as exc:  # noqa: BLE001 - closing must not fail the caller
-                label = sensor_label(s)
-                self._warn_once(f"{id(s)}:close", f"{label}: close() failed: {error_text(exc)}")
+        self._sensors.close()
 
     def begin(self, name: str) -> None:
         """Open window ``name`` (windows may nest and overlap; names are unique while open)."""
-        if (name := _own_or_checked(name)) in self._open:
-            raise BadInput(f"window {name!r} is already open")
+        self._open.check_new(name := _own_or_checked(name))
         self._sync_devices()
         snap = self._read_all()
         self._poll_gpu_shares()
-        self._open[name] = snap
-        self._window_gaps[name] = set()
-        self._window_failed[name] = set()
+        with self._lock:  # the sampling thread marks gaps in the open windows
+            self._open.check_new(name)
+            self._open.open(name, snap)
 
     def end(self, name: str) -> EnergyResult:
         """Close window ``name`` and return what it used."""
-        if (name := _own_or_checked(name)) not in self._open:
-            raise BadInput(f"window {name!r} was never begun (open: {sorted(self._open)})")
+        self._open.check_open(name := _own_or_checked(name))
         self._sync_devices()
         snap = self._read_all()
-        start = self._open.pop(name)
-        gaps = self._window_gaps.pop(name, set())
-        failed = self._window_failed.pop(name, set())
-        return self._with_gpu_shares(self._result(name, start, snap, gaps, failed))
+        with self._lock:
+            self._open.check_open(name)
+            start, gaps, failed = self._open.close(name)
+        pid = self._tree.pid if self._tree is not None else None
+        res = window_result(name, self._sensors.domains, start, snap, gaps, failed, pid)
+        return self._gpu_shares.attach(res)
 
     def total_now(self) -> StepMark:
         """Read every sensor now: ``(t_monotonic, energy_j, low_j, high_j)`` summed over the
@@ -401,7 +338,7 @@ class Meter:
         self._sync_devices()
         snap = self._read_all(attribute=False)
         e = lo = hi = 0.0
-        for name, d in self._domains.items():
+        for name, d in self._sensors.domains.items():
             c = snap.counters.get(name)
             if c is not None and d.in_total:
                 e, lo, hi = e + c.energy_j, lo + c.low_j, hi + c.high_j
@@ -437,7 +374,7 @@ class Meter:
         try:
             self._device_sync()
         except Exception as exc:  # noqa: BLE001 - a device fault must not stop measuring
-            self._warn_once(
+            self._notices.warn_once(
                 "device-sync",
                 f"could not synchronise the accelerator before reading counters "
                 f"({error_text(exc)}); windows may include or miss work still queued",
@@ -454,147 +391,41 @@ class Meter:
             return p
         return MIN_INTERVAL_S if p < MIN_INTERVAL_S else MAX_INTERVAL_S if p > 0 else 1.0
 
-    def _loop(self) -> None:
-        next_t = time.monotonic() + self._period()
-        while True:
-            # NaN-proof: min/max with a NaN first argument would keep the NaN
-            wait = next_t - time.monotonic()
-            if not 0.0 <= wait <= MAX_INTERVAL_S:
-                wait = 0.0 if wait < 0 else MAX_INTERVAL_S
-            if self._stop.wait(wait):
-                return
-            if time.monotonic() < next_t:  # woke early: only when a wait was capped
-                continue
-            try:
-                self.tick()
-            except Exception as exc:  # noqa: BLE001 - the thread must survive anything
-                self._warn_once("meter", f"sampling failed: {exc}")
-            next_t += self._period()
-            now = time.monotonic()
-            if next_t < now:  # fell behind (suspended VM, heavy load): don't burst
-                next_t = now + self._period()
+    def _sampling_failed(self, exc: Exception) -> None:
+        self._notices.warn_once("meter", f"sampling failed: {exc}")
 
-    def _add_sensor(self, s: Sensor) -> None:
-        """Take the sensor's domains, once; a sensor with none usable is left out."""
-        label = sensor_label(s)
-        kept, problem = usable_domains(s, label, set(self._domains))
-        if not kept:
-            problem = f"{problem or f'{label}: domains() gave none'}; this sensor is not used"
-        if problem:
-            self._note(problem)
-            self._warn_once(f"{id(s)}:domains", problem)
-        if not kept:
-            return
-        for d in kept:
-            self._domains[d.name] = d
-        try:
-            stuck_check = bool(getattr(s, "stuck_check", True))
-        except Exception:  # noqa: BLE001 - a property may raise
-            stuck_check = True
-        names = [d.name for d in kept]
-        self._plan.append((s, label, ReadCheck(names, self.stuck_after_s if stuck_check else None)))
-
-    def _due(self, s: Sensor, t_mono: float) -> bool:
-        """Whether a tick reads ``s`` now (see ``min_read_interval_s``)."""
-        last = self._sensor_read_at.get(id(s))
-        if last is None:
-            return True
-        try:
-            every = float(getattr(s, "min_read_interval_s", 0.0) or 0.0)
-        except Exception:  # noqa: BLE001 - junk means "every tick"
-            every = 0.0
-        return not (every > 0 and t_mono - last < every)
-
-    def _read_all(self, attribute: bool = True, only_due: bool = False) -> _Snapshot:
+    def _read_all(self, attribute: bool = True, only_due: bool = False) -> Snapshot:
         """Read every sensor. Process-tree CPU time is read only at window edges
         (``attribute=True``): walking the process table costs ~1 ms a read, and
         attribution needs nothing between a window's two ends. Warnings are given
         once the readings are stored, so one escalated to an error loses nothing."""
-        to_warn: list[str] = []
         with self._lock:
             t_mono = self._clock()
             t_unix = time.time()
-            failed: set[str] = set()
-            gap_notes: list[str] = []
-            attempted: set[str] = set()
-            for s, label, check in self._plan:
-                if only_due and not self._due(s, t_mono):
-                    continue
-                self._sensor_read_at[id(s)] = t_mono
-                attempted.update(check.names)
-                for fault in self._read_one(s, check, t_mono, t_unix):
-                    text = fault.text(label)
-                    if fault.gap:
-                        failed.update(fault.domains)
-                        gap_notes.append(text)
-                    if self._once(f"{id(s)}:{fault.kind}:{fault.domains}"):
-                        self._note(text)
-                    if self._once(f"{id(s)}:{fault.kind}"):
-                        to_warn.append(text + ("; marked as a gap" if fault.gap else ""))
-                to_warn.extend(self._drain_warnings(s, label))
+            got = self._sensors.read(t_mono, t_unix, only_due)
             tree = busy = None
             if self._tree is not None and attribute:
                 try:
                     tree = self._tree.cpu_s()
                     busy = machine_busy_cpu_s()
                 except Exception as exc:  # noqa: BLE001
-                    if self._once("attribution"):
-                        to_warn.append(f"process attribution failed: {exc}")
-            if failed:
-                for notes in self._window_gaps.values():
-                    notes.update(gap_notes)
-                for domains in self._window_failed.values():
-                    domains.update(failed)
-                self.gap_log.append((t_unix, "; ".join(gap_notes)))
-            snap = _Snapshot(
-                t_mono, t_unix, dict(self._last), frozenset(failed), tree, busy, gap_notes,
-                frozenset(attempted),
+                    if self._notices.once("attribution"):
+                        got.to_warn.append(f"process attribution failed: {exc}")
+            if got.failed:
+                self._open.mark(got.failed, got.gap_notes)
+                self.gap_log.append((t_unix, "; ".join(got.gap_notes)))
+            snap = Snapshot(
+                t_mono, t_unix, dict(self._sensors.last), frozenset(got.failed), tree, busy,
+                got.gap_notes, frozenset(got.attempted),
             )
-        for message in to_warn:
+        for message in got.to_warn:
             warnings.warn(message, WattwiseWarning, stacklevel=3)
         return snap
 
-    def _read_one(self, s: Sensor, check: ReadCheck, t_mono: float, t_unix: float) -> list[Fault]:
-        """Read one sensor into the last good counters; what was wrong, as faults."""
-        try:
-            good, faults = check.accept(s.read(), t_mono, t_unix)
-        except (Exception, SystemExit, GeneratorExit) as exc:  # noqa: BLE001 - a sensor's
-            # SystemExit is a bug of the sensor, not the program's wish to end
-            return [Fault("read failed", tuple(check.names), f"read failed: {error_text(exc)}")]
-        except KeyboardInterrupt as exc:
-            if threading.current_thread() is threading.main_thread():
-                raise  # the user's Ctrl-C, arriving during a window edge's read
-            return [Fault("read failed", tuple(check.names), f"read failed: {error_text(exc)}")]
-        self._last.update(good)
-        return faults
-
-    def _drain_warnings(self, s: Sensor, label: str) -> list[str]:
-        """Notes the sensor queued since its last read; the new ones, to warn about."""
-        try:
-            got = s.warnings()
-            texts = [got] if isinstance(got, str) else [str(w) for w in got or ()]
-        except Exception as exc:  # noqa: BLE001 - outside code
-            text = f"{label}: warnings() failed: {error_text(exc)}"
-            if self._once(f"{id(s)}:warnings"):
-                self._note(text)
-                return [text]
-            return []
-        out = []
-        for w in texts:
-            text = f"{label}: {w}"
-            self._note(text)
-            shown = self._warnings_shown
-            n = shown.get(label, 0)
-            if n <= MAX_WARNINGS_PER_SENSOR and self._once(f"{label}:{w}"):
-                shown[label] = n + 1
-                out.append(text if n < MAX_WARNINGS_PER_SENSOR else
-                           f"{label}: more warnings; the rest are in the run's notes only")
-        return out
-
-    def _emit(self, snap: _Snapshot) -> list[Sample]:
+    def _emit(self, snap: Snapshot) -> list[Sample]:
         """One sample per domain read in ``snap``, covering the time since its last sample."""
         rows: list[Sample] = []
-        for name in self._domains:
+        for name in self._sensors.domains:
             if name not in snap.read:
                 continue
             b = snap.counters.get(name)
@@ -606,19 +437,13 @@ class Meter:
                 continue
             t0, _, a = prev
             dt = snap.t_mono - t0
-            e = _delta(a.energy_j, b.energy_j)
-            rows.append(
-                Sample(
-                    t_unix_s=snap.t_unix,
-                    domain=name,
-                    energy_j=e,
-                    power_w=e / dt if dt > 0 else 0.0,
-                    low_j=_delta(a.low_j, b.low_j),
-                    high_j=_delta(a.high_j, b.high_j),
-                    gap=name in snap.failed,
-                    start_unix_s=snap.t_unix - dt,
-                )
-            )
+            e = delta(a.energy_j, b.energy_j)
+            rows.append(Sample(
+                t_unix_s=snap.t_unix, domain=name, energy_j=e,
+                power_w=e / dt if dt > 0 else 0.0,
+                low_j=delta(a.low_j, b.low_j), high_j=delta(a.high_j, b.high_j),
+                gap=name in snap.failed, start_unix_s=snap.t_unix - dt,
+            ))
         self.samples.extend(rows)
         if len(self.samples) > MAX_SAMPLES_KEPT:
             self.samples = coarsen(self.samples)
@@ -626,138 +451,12 @@ class Meter:
             try:
                 self.on_sample(rows)
             except Exception as exc:  # noqa: BLE001 - storage faults must not stop sampling
-                self._warn_once("on_sample", f"could not record samples: {exc}")
+                self._notices.warn_once("on_sample", f"could not record samples: {exc}")
         return rows
-
-    def _result(
-        self, name: str, a: _Snapshot, b: _Snapshot, gaps: set[str], failed: set[str]
-    ) -> EnergyResult:
-        """``failed``: domains that failed at a read inside the window; only they are gaps."""
-        duration = max(0.0, b.t_mono - a.t_mono)
-        out: list[DomainResult] = []
-        missing: list[str] = []
-        for dname, d in self._domains.items():
-            ca, cb = a.counters.get(dname), b.counters.get(dname)
-            if ca is None or cb is None:
-                missing.append(dname)
-                continue
-            e = _delta(ca.energy_j, cb.energy_j)
-            out.append(
-                DomainResult(
-                    domain=dname,
-                    component=d.component,
-                    source=d.source,
-                    kind=d.kind,
-                    in_total=d.in_total,
-                    energy_j=e,
-                    low_j=_delta(ca.low_j, cb.low_j),
-                    high_j=_delta(ca.high_j, cb.high_j),
-                    avg_power_w=e / duration if duration > 0 else 0.0,
-                    gap=dname in a.failed or dname in b.failed or dname in failed,
-                )
-            )
-        all_gaps = sorted(gaps)
-        if missing:
-            all_gaps.append(f"never read, not in totals: {', '.join(missing)}")
-        return EnergyResult(
-            name=name,
-            start_unix_s=a.t_unix,
-            end_unix_s=b.t_unix,
-            duration_s=duration,
-            domains=tuple(out),
-            attribution=self._attribution(a, b, out),
-            gaps=tuple(all_gaps),
-        )
-
-    def _attribution(
-        self, a: _Snapshot, b: _Snapshot, domains: list[DomainResult]
-    ) -> Attribution | None:
-        if self._tree is None or None in (a.tree_cpu_s, b.tree_cpu_s, a.busy_cpu_s, b.busy_cpu_s):
-            return None
-        tree = max(0.0, b.tree_cpu_s - a.tree_cpu_s)  # type: ignore[operator]
-        busy = max(0.0, b.busy_cpu_s - a.busy_cpu_s)  # type: ignore[operator]
-        # The two clocks are sampled a few µs apart; a tree can't use more than the machine.
-        busy = max(busy, tree)
-        share = tree / busy if busy > 0 else 0.0
-        cpu = sum(d.energy_j for d in domains if d.in_total and d.component == "cpu")
-        return Attribution(
-            pid=self._tree.pid,
-            tree_cpu_s=tree,
-            machine_busy_cpu_s=busy,
-            share=share,
-            cpu_energy_j=cpu,
-            attributed_cpu_energy_j=cpu * share,
-            unattributed_cpu_energy_j=cpu * (1.0 - share),
-        )
-
-    def _gpu_share_sources(self, pid: int, include_root: bool) -> list[ProcessShare]:
-        """A ``ProcessShare`` per sensor that exposes its GPU handles (NVML); one that
-        can't say which process used its GPUs is a note, not an error."""
-        out: list[ProcessShare] = []
-        for s, label, _ in self._plan:
-            try:
-                if not callable(getattr(s, "gpu_handles", None)):
-                    continue
-                out.append(ProcessShare.from_sensor(s, pid, include_root))
-            except Exception as exc:  # noqa: BLE001 - attribution is optional
-                why = getattr(exc, "reason", None) or error_text(exc)
-                self._note(f"{label}: no per-process GPU attribution: {why}")
-        return out
 
     def _poll_gpu_shares(self) -> None:
         """Fetch the GPUs' per-process samples since the last poll (every tick and edge)."""
-        for share in self._gpu_shares:
-            try:
-                share.poll()
-            except Exception as exc:  # noqa: BLE001 - never stops measuring
-                self._warn_once("gpu-share", f"per-process GPU attribution failed: "
-                                             f"{error_text(exc)}")
-
-    def _with_gpu_shares(self, res: EnergyResult) -> EnergyResult:
-        """``res`` with each GPU's share for the process tree over its window."""
-        if not self._gpu_shares:
-            return res
-        rows: list[GpuShare] = []
-        for share in self._gpu_shares:
-            try:
-                rows.extend(share.for_window(res).values())
-            except Exception as exc:  # noqa: BLE001 - never loses the window
-                self._warn_once("gpu-share", f"per-process GPU attribution failed: "
-                                             f"{error_text(exc)}")
-            for note in list(share.notes):
-                self._note(f"GPU attribution: {note}")
-        return dataclasses.replace(res, gpu_attribution=tuple(rows))
-
-    def _once(self, key: str) -> bool:
-        """True the first time ``key`` is seen: one warning per sensor and kind of fault."""
-        if key in self._failed_once:
-            return False
-        self._failed_once.add(key)
-        return True
-
-    def _note(self, text: str) -> None:
-        """Keep a note once; at most ``MAX_NOTES`` (a sensor whose message changes
-        every read must not grow the run's record without bound)."""
-        seen = self._noted
-        if text in seen:
-            return
-        if len(seen) >= MAX_NOTES:
-            if len(seen) == MAX_NOTES:
-                seen.add(None)
-                self.notes.append(f"more than {MAX_NOTES} notes: the rest are not kept")
-            return
-        seen.add(text)
-        self.notes.append(text)
-
-    def _warn_once(self, key: str, message: str) -> None:
-        if self._once(key):
-            warnings.warn(message, WattwiseWarning, stacklevel=3)
-
-
-def _delta(a: float, b: float) -> float:
-    """Energy between two checked counters: finite and >= 0 (rounding can't make it less)."""
-    d = b - a
-    return d if math.isfinite(d) and d > 0 else 0.0
+        self._gpu_shares.poll()
 
 
 def _process_tree(pid: int, include_root: bool) -> ProcessTree:

@@ -9,10 +9,11 @@ import stat as stat_mod
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from wattwise._userinput import shown
 from wattwise.errors import BadInput
-from wattwise.measure.meter import real_number
+from wattwise.measure.meter import check_interval, check_pid, check_sensors, real_number
 
 #: Longest tag value; longest tag name; most tags on one run.
 MAX_TEXT = 8192
@@ -215,3 +216,26 @@ def check_trace(trace: object, zone: str | None, carbon: object) -> str | Path |
     except BadInput as exc:
         raise BadInput(f"intensity_trace: {exc}") from None
     return path
+
+
+def check_run_arguments(name: object, kw: dict[str, Any]) -> str | None:
+    """``Run``'s name, and each of its keyword arguments in ``kw`` replaced by its checked
+    value, in the order ``Run`` takes them: the first bad one is the BadInput raised."""
+    name = check_name(name)
+    kw["interval_s"] = check_interval(kw["interval_s"])
+    kw["db"] = check_path(kw["db"], "db")
+    check_db(kw["db"])
+    check_bool(kw["store"], "store")
+    kw["sensors"] = None if kw["sensors"] is None else check_sensors(kw["sensors"])
+    kw["pid"] = None if kw["pid"] is None else check_pid(kw["pid"])
+    check_bool(kw["include_root"], "include_root")
+    kw["command"] = check_command(kw["command"])
+    kw["tags"] = check_tags(kw["tags"])
+    zone = kw["zone"] = check_zone(kw["zone"])
+    carbon = kw["carbon"]
+    # the trace is read now, before the run starts
+    kw["intensity_trace"] = check_trace(kw["intensity_trace"], zone, carbon)
+    kw["pue"] = check_pue(kw["pue"])
+    check_bool(carbon, "carbon")
+    kw["intensity_provider"] = check_provider(kw["intensity_provider"], zone, carbon)
+    return name

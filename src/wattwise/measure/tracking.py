@@ -1,7 +1,9 @@
 """``wattwise.track``: measure a block, a function or a whole program, and record it.
 
-The checks on its arguments are in ``measure.run_options``; the host facts stored
-with each run in ``measure.host``.
+The checks on its arguments are in ``measure.run_options``; the rest of a run's work
+is done by collaborators: writing its record (``measure.run_record``), its signals
+and exit status (``measure.run_signals``), its step marks and prediction
+(``measure.run_steps``) and its emissions (``measure.run_carbon``).
 
 >>> with wattwise.track("train") as run:
 ...     with run.window("epoch-1"):
@@ -10,64 +12,31 @@ with each run in ``measure.host``.
 
 Tracking never raises into the user's code because of a sensor or storage
 fault: it warns once, marks a gap, and lets the program go on.
-
-Longer than ~500 lines because ``Run`` is one object over a tracked run's meter, record
-and signal handlers; its argument checks are in ``measure.run_options`` and the host
-facts in ``measure.host``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
-import numbers
 import os
-import signal
-import threading
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from wattwise._userinput import shown
-from wattwise.carbon.accounting import (
-    CarbonOptions,
-    emissions_and_fetched,
-    intervals_from_samples,
-    trace_sha256,
-)
-from wattwise.carbon.repricing import STARTED_KEY, started_carbon
+from wattwise.carbon.accounting import CarbonOptions
 from wattwise.errors import BadInput
-from wattwise.measure.host import hardware_info, host_info, versions
-from wattwise.measure.marks import ZERO as ZERO_MARK
-from wattwise.measure.marks import StepMark
-from wattwise.measure.meter import (
-    OWN_WINDOW,
-    Meter,
-    Sample,
-    WattwiseWarning,
-    check_interval,
-    check_pid,
-    check_sensors,
-    check_window_name,
-)
-from wattwise.measure.results import EnergyResult, combined_kind
-from wattwise.measure.run_options import (
-    check_bool,
-    check_command,
-    check_db,
-    check_name,
-    check_path,
-    check_provider,
-    check_pue,
-    check_tags,
-    check_trace,
-    check_zone,
-)
+from wattwise.measure.meter import OWN_WINDOW, Meter, check_window_name
+from wattwise.measure.results import EnergyResult
+from wattwise.measure.run_carbon import current_intensity, emissions_line, price_run, run_summary
+from wattwise.measure.run_options import check_run_arguments
+from wattwise.measure.run_record import RecordKeeper
+from wattwise.measure.run_signals import FinalisingSignals, exit_status
+from wattwise.measure.run_steps import MAX_STEPS_PER_MARK as MAX_STEPS_PER_MARK
+from wattwise.measure.run_steps import StepMarks
 from wattwise.sensors.base import Sensor
 
 if TYPE_CHECKING:
@@ -76,14 +45,8 @@ if TYPE_CHECKING:
     from wattwise.records.recorder import RunRecorder
 
 F = TypeVar("F", bound=Callable[..., Any])
-#: What ``signal.signal`` returns: a handler, ``SIG_DFL``/``SIG_IGN``, or None.
-_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 _RUN_WINDOW = OWN_WINDOW + "run"
-
-#: Most steps one ``run.step(n)`` may mark: far beyond any training run, and small
-#: enough that a mistyped count is refused rather than read as a plan.
-MAX_STEPS_PER_MARK = 10**15
 
 
 class Run:
@@ -109,59 +72,40 @@ class Run:
     ) -> None:
         # Every argument is checked here, before anything is discovered, opened or
         # recorded: a bad one is one BadInput naming it, at the call.
-        name = check_name(name)
-        interval_s = check_interval(interval_s)
-        db = check_path(db, "db")
-        check_db(db)
-        check_bool(store, "store")
-        sensors = None if sensors is None else check_sensors(sensors)
-        pid = None if pid is None else check_pid(pid)
-        check_bool(include_root, "include_root")
-        command = check_command(command)
-        tags = check_tags(tags)
-        zone = check_zone(zone)
-        intensity_trace = check_trace(intensity_trace, zone, carbon)  # before the run starts
-        pue = check_pue(pue)
-        check_bool(carbon, "carbon")
-        intensity_provider = check_provider(intensity_provider, zone, carbon)
-        self.name = name or "run"
-        self._kw: dict[str, Any] = dict(
+        kw: dict[str, Any] = dict(
             interval_s=interval_s, db=db, store=store, sensors=sensors, pid=pid,
             include_root=include_root, command=command, tags=tags, zone=zone,
             intensity_trace=intensity_trace, pue=pue, carbon=carbon,
             intensity_provider=intensity_provider,
         )
-        self.carbon_options = (
-            CarbonOptions(zone, intensity_trace, pue, provider=intensity_provider)
-            if carbon
-            else None
-        )
+        self.name = check_run_arguments(name, kw) or "run"
+        self._kw = kw
+        self.carbon_options = CarbonOptions(
+            kw["zone"], kw["intensity_trace"], kw["pue"], provider=kw["intensity_provider"]
+        ) if carbon else None
         self._fetched: list[dict[str, Any]] = []
-        self._warned: set[str] = set()
         #: Emissions of the whole run (``carbon.emissions.Emissions``) once it has ended.
         self.emissions: Emissions | None = None
-        self.interval_s = interval_s
-        self.db = db
+        self.interval_s: float = kw["interval_s"]
+        self.db: str | Path | None = kw["db"]
         self.store_enabled = store
-        self.command = command
-        self.tags = tags or {}
-        self._sensors = sensors
-        self._pid = os.getpid() if pid is None else pid
+        self.command: list[str] | None = kw["command"]
+        self.tags: dict[str, str] = kw["tags"] or {}
+        self._sensors: list[Sensor] | None = kw["sensors"]
+        self._pid: int = os.getpid() if kw["pid"] is None else kw["pid"]
         self._include_root = include_root
         self.meter: Meter | None = None
-        #: The run's record (``records.recorder.RunRecorder``); None when not stored.
-        self.record: RunRecorder | None = None
+        self._log = RecordKeeper()
         self.result: EnergyResult | None = None
         self.windows: list[EnergyResult] = []
         self.status: str | None = None
-        self._started_unix_s = 0.0
-        self._old_sigterm: dict[int, _Handler] = {}
-        #: ``(steps done, meter reading)`` after each ``step()`` call.
-        self._step_marks: list[tuple[int, StepMark]] = []
-        self._step_start: StepMark | None = None
-        self._run_start_mark: StepMark = ZERO_MARK
-        #: Held while a step mark is read and appended, so threads never interleave.
-        self._step_lock = threading.Lock()
+        self._signals = FinalisingSignals()
+        self._steps = StepMarks()
+
+    @property
+    def record(self) -> RunRecorder | None:
+        """The run's record (``records.recorder.RunRecorder``); None when not stored."""
+        return self._log.record
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -171,8 +115,6 @@ class Run:
         A ``Run`` measures once: starting it again (a second ``with run:``) raises
         BadInput and records nothing; call ``wattwise.track(...)`` for a new run.
         """
-        from wattwise.sensors import discover
-
         if self.meter is not None:
             if self.result is None:
                 raise BadInput(f"run {self.name!r} is already running; a Run can be "
@@ -180,31 +122,20 @@ class Run:
             raise BadInput(f"run {self.name!r} has already ended ({self.status}); a Run "
                            "measures once: call wattwise.track(...) for a new run")
 
-        notes: list[str] = []
-        sensors = self._sensors
-        if sensors is None:
-            try:
-                found = discover()
-                sensors, notes = found.sensors, found.notes
-            except Exception as exc:  # noqa: BLE001 - measure nothing rather than break
-                sensors, notes = [], [f"sensor discovery failed: {exc}"]
-                self._warn(notes[0] + "; the run is recorded without energy")
-        self.meter = Meter(
-            sensors,
-            interval_s=self.interval_s,
-            pid=self._pid,
-            include_root=self._include_root,
-            on_sample=self._record_samples,
-        )
-        self._started_unix_s = time.time()
+        sensors, notes = (self._sensors, []) if self._sensors is not None else _discover(self._log)
+        meter = self.meter = Meter(sensors, interval_s=self.interval_s, pid=self._pid,
+                                   include_root=self._include_root, on_sample=self._log.samples)
         if self.store_enabled:
-            self._open_store(self.meter.sensors)
+            self._log.open(self.db, name=self.name, started_unix_s=time.time(),
+                           carbon_options=self.carbon_options, sensors=meter.sensors,
+                           sensor_info=meter.sensor_info, command=self.command,
+                           pid=self._pid, tags=self.tags)
         for n in notes:
-            self._event("info", n)
-        self.meter.start()
-        self.meter.begin(_RUN_WINDOW)
-        self._run_start_mark = self.meter.total_now()
-        self._install_sigterm()
+            self._log.event("info", n)
+        meter.start()
+        meter.begin(_RUN_WINDOW)
+        self._steps.run_start = meter.total_now()
+        self._signals.install()
         return self
 
     def stop(self, status: str = "finished", exit_code: int | None = None) -> EnergyResult:
@@ -213,38 +144,18 @@ class Run:
             return self.result
         if self.meter is None:
             raise BadInput("stop() called before the run was started")
-        self._restore_sigterm()
+        self._signals.restore()
         res = self.meter.end(_RUN_WINDOW)
         self.meter.stop()
-        res = EnergyResult(
-            name=self.name,
-            start_unix_s=res.start_unix_s,
-            end_unix_s=res.end_unix_s,
-            duration_s=res.duration_s,
-            domains=res.domains,
-            attribution=res.attribution,
-            gaps=res.gaps,
-            gpu_attribution=res.gpu_attribution,
-        )
-        self.result = res
+        res = self.result = dataclasses.replace(res, name=self.name)
         self.status = status
         for note in self.meter.notes:
-            self._event("warning", note)
-        self._price(res)
-        record = self.record
-        if record is not None:
-            dropped = self._safely(record.note_dropped_before_finish)
-            if dropped:
-                self.meter.notes.append(dropped)
-            summary = self.summary()
-            self._safely(
-                lambda: record.finish(
-                    ended_unix_s=res.end_unix_s,
-                    status=status,
-                    exit_code=exit_code,
-                    summary=summary,
-                )
-            )
+            self._log.event("warning", note)
+        if self.carbon_options is not None:
+            self.carbon_options, self.emissions, self._fetched = price_run(
+                self.meter, res, self.carbon_options)
+        self._log.finish(ended_unix_s=res.end_unix_s, status=status, exit_code=exit_code,
+                         notes=self.meter.notes, summary=self.summary)
         return res
 
     @property
@@ -268,22 +179,7 @@ class Run:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        exit_code: int | None = None
-        if exc_type is None:
-            status = "finished"
-        elif issubclass(exc_type, SystemExit) and not issubclass(exc_type, _Terminated):
-            # sys.exit(0) / sys.exit() inside the block is a normal end; any other
-            # code is a failure, as `wattwise run` records a non-zero exit.
-            code = exc.code if isinstance(exc, SystemExit) else None
-            if code is None or code == 0:
-                status, exit_code = "finished", 0
-            else:
-                status = "failed"
-                exit_code = code if isinstance(code, int) and not isinstance(code, bool) else 1
-        elif issubclass(exc_type, KeyboardInterrupt | _Terminated):
-            status = "interrupted"
-        else:
-            status = "failed"
+        status, exit_code = exit_status(exc_type, exc)
         self.stop(status, exit_code=exit_code)
 
     def __call__(self, fn: F) -> F:
@@ -311,16 +207,12 @@ class Run:
             raise BadInput("end() called before the run was started")
         res = self.meter.end(check_window_name(name))
         self.windows.append(res)
-        record = self.record
-        if record is not None:
-            self._safely(lambda: record.window(res.to_dict()))
+        self._log.window(res.to_dict)
         return res
 
     def record_window(self, window: dict[str, Any]) -> None:
         """Store a window measured some other way (a benchmark's summary) with the run."""
-        record = self.record
-        if record is not None:
-            self._safely(lambda: record.window(window))
+        self._log.window(lambda: window)
 
     @contextmanager
     def window(self, name: str) -> Iterator[None]:
@@ -331,49 +223,12 @@ class Run:
         finally:
             self.end(name)
 
-    def _price(self, res: EnergyResult) -> None:
-        """Emissions from the sample timeline; a carbon fault is a note, never an exception."""
-        if self.carbon_options is None or self.meter is None:
-            return
-        in_total = {d.name for d in self.meter.domains if d.in_total}
-        intervals = intervals_from_samples(
-            self.meter.samples, in_total, res.start_unix_s, scale_to_j=res.energy_j,
-            end_unix_s=res.end_unix_s,
-        )
-        if not intervals:
-            self.meter.notes.append("no energy samples, so no emissions figure")
-            return
-        trace = self.carbon_options.intensity_trace
-        if trace is not None:  # the bytes it is priced with, so a report can tell an edit
-            self.carbon_options = dataclasses.replace(
-                self.carbon_options, intensity_trace_sha256=trace_sha256(trace)
-            )
-        try:
-            self.emissions, self._fetched = emissions_and_fetched(intervals, self.carbon_options)
-        except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program
-            self.meter.notes.append(f"emissions not computed: {exc}")
-            warnings.warn(
-                f"wattwise: emissions not computed: {exc}", WattwiseWarning, stacklevel=3
-            )
-
     def summary(self) -> dict[str, Any]:
         """The whole-run result with emissions and notes: what is stored and printed."""
         if self.result is None:
             return {}
-        out = self.result.to_dict()
-        out["notes"] = list(self.meter.notes) if self.meter else []
-        if self.emissions is not None:
-            out["emissions"] = self.emissions.to_dict(intervals=False)
-            out["emissions"]["intensity_used"] = [
-                [i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh]
-                for i in self.emissions.intervals
-            ]
-            if self._fetched:
-                out["emissions"]["fetched"] = self._fetched
-            out["notes"].extend(n for n in self.emissions.notes if n)
-        if self.carbon_options is not None:
-            out["carbon_options"] = self.carbon_options.to_dict()
-        return out
+        return run_summary(self.result, self.meter.notes if self.meter else [],
+                           self.emissions, self._fetched, self.carbon_options)
 
     # -- prediction -----------------------------------------------------------------
 
@@ -385,27 +240,7 @@ class Run:
         (0, a negative or fractional count, a bool, text) raises BadInput and marks
         nothing.
         """
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-            raise BadInput(f"step(n): n must be a whole number of steps, at least 1, "
-                           f"got {shown(n)}")
-        n = int(n)
-        if self.meter is None:
-            raise BadInput("step() called before the run was started")
-        if n > MAX_STEPS_PER_MARK:
-            raise BadInput(f"step(n): n must be at most {MAX_STEPS_PER_MARK:.0e} steps "
-                           f"in one call, got {shown(n)}")
-        if self.result is not None:
-            raise BadInput(f"step(): the run {self.name!r} has ended; steps are counted "
-                           "while it runs")
-        # One mark carries the n steps it closes (equal shares of the time and energy
-        # since the previous mark): O(1) whatever n, the same figures as n marks.
-        # Reading the meter and appending under one lock keeps both counts and
-        # readings in order when several threads call step().
-        with self._step_lock:
-            if self._step_start is None:
-                self._step_start = self._run_start_mark
-            done = self._step_marks[-1][0] if self._step_marks else 0
-            self._step_marks.append((done + n, self.meter.total_now()))
+        self._steps.mark(n, self.meter, self.name, ended=self.result is not None)
 
     def energy_so_far_j(self) -> float:
         """Energy since the run started, summed over the domains in totals (reads sensors).
@@ -417,39 +252,18 @@ class Run:
             raise BadInput("energy_so_far_j() called before the run was started")
         if self.result is not None:
             return self.result.energy_j
-        return self.meter.total_now()[1] - self._run_start_mark[1]
+        return self.meter.total_now()[1] - self._steps.run_start[1]
 
     def event(self, message: str, level: str = "info") -> None:
         """Add a line to the run's record (``wattwise show`` lists them)."""
-        self._event(level, message)
+        self._log.event(level, message)
 
     def predict_total(self, total_steps: int) -> Prediction:
         """Predict time, energy and carbon of ``total_steps`` steps from the steps so far."""
-        if self.meter is None or self._step_start is None:
-            raise BadInput("no steps measured yet: call run.step() after each step or epoch")
-        from wattwise.measure.predict import predict_counted
-
-        kind = combined_kind(d.kind for d in self.meter.domains if d.in_total)
-        return predict_counted(
-            self._step_marks, total_steps, self._step_start, kind, self._current_intensity(),
-            min_span_s=self.meter.interval_s,
-        )
+        return self._steps.predict(total_steps, self.meter, self.carbon_options)
 
     def _current_intensity(self) -> tuple[float, str, float] | None:
-        if self.carbon_options is None:
-            return None
-        try:
-            from wattwise.carbon.pue import resolve_pue
-            from wattwise.carbon.yearly import YearlySource
-            from wattwise.carbon.zones import resolve_zone
-
-            choice = resolve_zone(self.carbon_options.zone)
-            name = choice.zone.name if choice.zone else None
-            i = YearlySource().intensity_at(name, time.time())
-            p = resolve_pue(self.carbon_options.pue, zone=name)
-            return i.intensity_g_per_kwh, f"{i.zone}, {i.source}", p.pue
-        except Exception:  # noqa: BLE001 - a prediction without carbon is still useful
-            return None
+        return current_intensity(self.carbon_options)
 
     # -- printing -----------------------------------------------------------------
 
@@ -466,105 +280,22 @@ class Run:
         if self.result is None:
             return f"<run {self.name!r}: {'running' if self.meter else 'not started'}>"
         head = f"run {self.run_id}: " if self.run_id is not None else ""
-        text = head + str(self.result)
-        if self.emissions is not None:
-            e = self.emissions
-            text += (
-                f"\n  emissions {e.emissions_g:.3g} gCO2eq ({e.low_g:.3g}-{e.high_g:.3g}) at "
-                f"{e.avg_intensity_g_per_kwh:.0f} g/kWh [{e.zone}, {e.source}], PUE {e.pue:g}"
-            )
-        return text
-
-    # -- recording ----------------------------------------------------------------
-
-    def _open_store(self, sensors: list[Sensor]) -> None:
-        try:
-            from wattwise.records.recorder import RunRecorder
-            from wattwise.records.store import Store
-
-            # Wait briefly for the file check only: a locked database delays the
-            # record, never the user's code.
-            record = RunRecorder(Store(self.db, open_wait_s=0.25), warn=self._warn)
-            host = host_info()
-            if self.carbon_options is not None:
-                # Stored at the start: a run lost before its summary (which records
-                # them at the end) is then priced as it was started.
-                host[STARTED_KEY] = started_carbon(self.carbon_options)
-            record.create(
-                name=self.name,
-                started_unix_s=self._started_unix_s,
-                host=host,
-                hardware=hardware_info(sensors),
-                sensors=self.meter.sensor_info() if self.meter else [],
-                versions=versions(),
-                command=self.command,
-                pid=self._pid,
-                tags=self.tags,
-            )
-            self.record = record
-        except Exception as exc:  # noqa: BLE001 - recording is best effort
-            self.record = None
-            self._warn(f"run not recorded ({exc}); measuring anyway")
-
-    def _record_samples(self, rows: list[Sample]) -> None:
-        if self.record is not None:
-            self.record.samples(rows)
-
-    def _event(self, level: str, message: str) -> None:
-        record = self.record
-        if record is not None:
-            self._safely(lambda: record.event(time.time(), level, message))
-
-    def _safely(self, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except Exception as exc:  # noqa: BLE001
-            self._warn(f"could not write the run record: {exc}", key="write")
-            return None
-
-    def _warn(self, message: str, key: str | None = None) -> None:
-        """One warning per kind of problem per run; the program goes on."""
-        key = key or message
-        if key in self._warned:
-            return
-        self._warned.add(key)
-        text = message if message.startswith("wattwise:") else f"wattwise: {message}"
-        warnings.warn(text, WattwiseWarning, stacklevel=4)
-
-    # SIGTERM and SIGHUP (terminal closed) normally kill without unwinding; turn
-    # them into SystemExit so ``with track(...)`` and ``finally`` blocks finalise
-    # the record. A handler the program set itself is left alone.
-    _FINALISING_SIGNALS = tuple(
-        getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)
-    )
-
-    def _install_sigterm(self) -> None:
-        self._old_sigterm = {}
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for sig in self._FINALISING_SIGNALS:
-            try:
-                if signal.getsignal(sig) is signal.SIG_DFL:
-                    self._old_sigterm[sig] = signal.signal(sig, _sigterm_to_exit)
-            except (ValueError, OSError):
-                continue
-
-    def _restore_sigterm(self) -> None:
-        if not self._old_sigterm or threading.current_thread() is not threading.main_thread():
-            return
-        for sig, old in self._old_sigterm.items():
-            with contextlib.suppress(ValueError, OSError):
-                if signal.getsignal(sig) is _sigterm_to_exit:
-                    signal.signal(sig, old)
-        self._old_sigterm = {}
+        tail = emissions_line(self.emissions) if self.emissions is not None else ""
+        return head + str(self.result) + tail
 
 
-class _Terminated(SystemExit):
-    """SIGTERM or SIGHUP turned into ``SystemExit(128 + N)``: recorded as interrupted."""
+def _discover(log: RecordKeeper) -> tuple[list[Sensor], list[str]]:
+    """The sensors found here and discovery's notes; none if discovery itself fails."""
+    from wattwise.sensors import discover
 
-
-def _sigterm_to_exit(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated(128 + signum)
+    try:
+        found = discover()
+        return found.sensors, found.notes
+    except Exception as exc:  # noqa: BLE001 - measure nothing rather than break
+        note = f"sensor discovery failed: {exc}"
+        # stacklevel 5: past this function, to the caller of Run.start's caller
+        log.warn(note + "; the run is recorded without energy", stacklevel=5)
+        return [], [note]
 
 
 class UnknownArgument(BadInput, TypeError):

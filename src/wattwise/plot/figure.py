@@ -250,7 +250,8 @@ def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, fl
                   and b[3] <= bounds[3])
         return inside and not any(_overlaps(b, o) for o in taken)
 
-    for x, y, label in points:
+    for x, y, full in points:
+        label = clip(full)
         chosen: tuple[Text, Line | None] | None = None
         for dx, dy, anchor in _NEAR:
             t = Text(x + dx, y + dy, label, anchor, cls="label")
@@ -280,18 +281,31 @@ def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, fl
     return out
 
 
+#: The longest label a figure lays out; a longer one is cut with an ellipsis, so a stored
+#: label of any length neither pushes the others off the figure nor slows the drawing.
+LABEL_MAX = 80
+#: The longest text or attribute ``to_svg`` writes (titles, margin notes, data labels).
+TEXT_MAX = 500
+
+
+def clip(text: str, limit: int = LABEL_MAX) -> str:
+    """``text`` cut to ``limit`` characters, the last an ellipsis where it was cut."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "\u2026"
+
+
 #: Characters XML 1.0 cannot hold, even escaped (controls, lone surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def escape(text: str) -> str:
-    """``text`` as XML character data; a character XML cannot hold becomes ``?``."""
-    return saxutils.escape(_NOT_XML.sub("?", text))
+    """``text`` as XML character data, at most ``TEXT_MAX`` characters; a character XML
+    cannot hold (a control character, a lone surrogate) becomes ``?``."""
+    return saxutils.escape(_NOT_XML.sub("?", clip(text, TEXT_MAX)))
 
 
 def quoteattr(text: str) -> str:
-    """``text`` as a quoted XML attribute value, as ``escape`` cleans it."""
-    return saxutils.quoteattr(_NOT_XML.sub("?", text))
+    """``text`` as a quoted XML attribute value, as ``escape`` cleans and cuts it."""
+    return saxutils.quoteattr(_NOT_XML.sub("?", clip(text, TEXT_MAX)))
 
 
 def to_svg(fig: Figure) -> str:

@@ -76,6 +76,74 @@ def is_busy(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
+class _Pending:
+    """The tasks not yet over, in order, and their row count.
+
+    Callers and the thread share ``cv``: every method here runs under it.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.cv = threading.Condition()
+        self.tasks: deque[Task] = deque()
+        self.rows = 0
+        #: A batch is claimed and inside a transaction.
+        self.busy = False
+
+    def claim(self, limit: int) -> list[Task]:
+        """Take up to ``limit`` tasks for one transaction (cancelled ones are dropped)."""
+        batch: list[Task] = []
+        while self.tasks and len(batch) < limit:
+            task = self.tasks.popleft()
+            if task.state == _CANCELLED:
+                continue
+            task.state = _CLAIMED
+            batch.append(task)
+        self.busy = True
+        return batch
+
+    def put_back(self, batch: list[Task]) -> None:
+        """The batch's transaction could not commit: its tasks go back in front, in order."""
+        for task in reversed(batch):
+            task.state = _PENDING
+            self.tasks.appendleft(task)
+        self.busy = False
+
+    def finish_batch(self, batch: list[Task]) -> None:
+        for task in batch:
+            self.finish(task)
+        self.busy = False
+        self.cv.notify_all()
+
+    def fail_head(self, exc: BaseException) -> None:
+        if self.tasks:
+            task = self.tasks.popleft()
+            if task.state != _CANCELLED:
+                task.error = _as_store_error(self.label, task.what, exc)
+                self.finish(task)
+        self.cv.notify_all()
+
+    def fail_all(self, exc: BaseException) -> None:
+        """Every queued task fails with ``exc``."""
+        while self.tasks:
+            task = self.tasks.popleft()
+            if task.state == _CANCELLED:
+                continue
+            task.error = _as_store_error(self.label, task.what, exc)
+            self.finish(task)
+        self.cv.notify_all()
+
+    def finish(self, task: Task) -> None:
+        """The task is over; wake its caller or report its error."""
+        task.state = _DONE
+        self.rows -= task.rows
+        if task.done is not None:
+            task.done.set()
+        elif task.error is not None and task.on_error is not None:
+            with contextlib.suppress(Exception):
+                task.on_error(task.error)
+
+
 class Writer:
     """A daemon thread that owns one connection and commits queued tasks in order.
 
@@ -99,9 +167,9 @@ class Writer:
         self.max_rows = int(max_rows)
         self._may_exit = may_exit
         self._on_exit = on_exit
-        self._cv = threading.Condition()
-        self._queue: deque[Task] = deque()
-        self._pending_rows = 0
+        self._pending = _Pending(label)
+        #: The queue's condition: callers and the thread wait on it.
+        self._cv = self._pending.cv
         self._stop_when_idle = False
         #: Set once the connection is open and the schema ready, or it failed.
         self.opened = threading.Event()
@@ -118,7 +186,7 @@ class Writer:
 
     @property
     def pending_rows(self) -> int:
-        return self._pending_rows
+        return self._pending.rows
 
     @property
     def alive(self) -> bool:
@@ -129,10 +197,10 @@ class Writer:
         with self._cv:
             if self.broken is not None:
                 raise StoreError(f"{self.label}: {self.broken}")
-            if droppable and self._pending_rows + task.rows > self.max_rows:
+            if droppable and self._pending.rows + task.rows > self.max_rows:
                 return False
-            self._queue.append(task)
-            self._pending_rows += task.rows
+            self._pending.tasks.append(task)
+            self._pending.rows += task.rows
             self._stop_when_idle = False
             self._cv.notify_all()
         return True
@@ -144,7 +212,7 @@ class Writer:
             with self._cv:
                 if task.state == _PENDING:
                     task.state = _CANCELLED
-                    self._pending_rows -= task.rows
+                    self._pending.rows -= task.rows
                     since = self.stalled_since
                     waited = "" if since is None else (
                         f" (locked by another connection for {time.time() - since:.1f} s)"
@@ -163,7 +231,7 @@ class Writer:
         or once the lock has been held elsewhere for ``unless_locked_s``."""
         deadline = time.monotonic() + timeout_s
         with self._cv:
-            while self._queue or self._busy:
+            while self._pending.tasks or self._pending.busy:
                 left = deadline - time.monotonic()
                 since = self.stalled_since
                 if (
@@ -172,7 +240,7 @@ class Writer:
                     or (unless_locked_s is not None and since is not None
                         and time.time() - since >= unless_locked_s)
                 ):
-                    return not self._queue and not self._busy
+                    return not self._pending.tasks and not self._pending.busy
                 self._cv.wait(min(left, 0.1))
         return True
 
@@ -196,7 +264,6 @@ class Writer:
 
     # -- the thread ----------------------------------------------------------------
 
-    _busy = False
     _linger_s = 0.0
     _shutdown = False
 
@@ -206,9 +273,10 @@ class Writer:
             conn = self._open_until_ready()
             while conn is not None:
                 with self._cv:
-                    while not self._queue and not self._stop_when_idle and not self._shutdown:
+                    while (not self._pending.tasks and not self._stop_when_idle
+                           and not self._shutdown):
                         self._cv.wait()
-                    has_work = bool(self._queue)
+                    has_work = bool(self._pending.tasks)
                 if has_work:
                     with _IN_SQLITE:
                         locked_out = self._commit_some(conn)
@@ -223,7 +291,7 @@ class Writer:
                     with self._cv:
                         self._cv.wait(self._linger_s)
                         self._linger_s = 0.0
-                        if self._queue or not self._stop_when_idle:
+                        if self._pending.tasks or not self._stop_when_idle:
                             continue
                 # Idle and asked to stop: ``may_exit`` takes the registry lock (never
                 # while holding ``_cv``) and says no if the database was opened again.
@@ -236,7 +304,8 @@ class Writer:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
             with self._cv:
-                self._fail_all(self.broken or StoreError(f"{self.label}: writer stopped"))
+                self._pending.fail_all(
+                    self.broken or StoreError(f"{self.label}: writer stopped"))
             self._on_exit()
 
     def _open_until_ready(self) -> sqlite3.Connection | None:
@@ -265,7 +334,7 @@ class Writer:
     def _break(self, exc: BaseException) -> None:
         with self._cv:
             self.broken = exc
-            self._fail_all(exc)
+            self._pending.fail_all(exc)
         self.opened.set()
 
     def _stalled(self, since: float | None = None) -> None:
@@ -279,20 +348,14 @@ class Writer:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if not is_busy(exc):
-                self._fail_batch_head(exc)
+                with self._cv:
+                    self._pending.fail_head(exc)
                 return False
             self._stalled(asked)
             return True  # busy_timeout already waited LOCK_POLL_S
         self.stalled_since = None
-        batch: list[Task] = []
         with self._cv:
-            while self._queue and len(batch) < MAX_BATCH:
-                task = self._queue.popleft()
-                if task.state == _CANCELLED:
-                    continue
-                task.state = _CLAIMED
-                batch.append(task)
-            self._busy = True
+            batch = self._pending.claim(MAX_BATCH)
         try:
             for task in batch:
                 conn.execute("SAVEPOINT task")
@@ -309,49 +372,14 @@ class Writer:
                 conn.execute("ROLLBACK")
             if is_busy(exc):  # the commit could not take the lock: try the batch again
                 with self._cv:
-                    for task in reversed(batch):
-                        task.state = _PENDING
-                        self._queue.appendleft(task)
-                    self._busy = False
+                    self._pending.put_back(batch)
                 return True
             for task in batch:
                 task.error = _as_store_error(self.label, task.what, exc)
         self.committed_tasks += len(batch)
         with self._cv:
-            for task in batch:
-                self._finish(task)
-            self._busy = False
-            self._cv.notify_all()
+            self._pending.finish_batch(batch)
         return False
-
-    def _fail_batch_head(self, exc: BaseException) -> None:
-        with self._cv:
-            if self._queue:
-                task = self._queue.popleft()
-                if task.state != _CANCELLED:
-                    task.error = _as_store_error(self.label, task.what, exc)
-                    self._finish(task)
-            self._cv.notify_all()
-
-    def _fail_all(self, exc: BaseException) -> None:
-        """Under ``_cv``: every queued task fails with ``exc``."""
-        while self._queue:
-            task = self._queue.popleft()
-            if task.state == _CANCELLED:
-                continue
-            task.error = _as_store_error(self.label, task.what, exc)
-            self._finish(task)
-        self._cv.notify_all()
-
-    def _finish(self, task: Task) -> None:
-        """Under ``_cv``: the task is over; wake its caller or report its error."""
-        task.state = _DONE
-        self._pending_rows -= task.rows
-        if task.done is not None:
-            task.done.set()
-        elif task.error is not None and task.on_error is not None:
-            with contextlib.suppress(Exception):
-                task.on_error(task.error)
 
 
 def _as_store_error(label: str, what: str, exc: BaseException) -> BaseException:

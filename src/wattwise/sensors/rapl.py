@@ -7,37 +7,23 @@ RAPL domain. Top-level entries there are symlinks into
 ``/sys/devices/virtual/powercap/...``; they are followed, and every zone is
 identified by its resolved path so nothing is read twice.
 
-Longer than ~500 lines because ``RaplSensor`` is one object over the powercap tree:
-discovery, counter wrap-around and overlapping domains share its state.
+Finding and naming the zones is ``rapl_zones``; reading the counters across
+their wrap-around is here.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wattwise.errors import SensorReadError, SensorUnavailable
 from wattwise.sensors.base import Counter, Domain, Sensor
+from wattwise.sensors.rapl_zones import Zone, ZoneFinder, set_totals
 
 DEFAULT_ROOT = "/sys/class/powercap"
-
-#: A zone directory: control type (any name with "rapl" in it: ``intel-rapl``,
-#: ``intel-rapl-mmio``, an ``amd-rapl``) then ``:id`` parts, which the kernel
-#: prints in hexadecimal (``intel-rapl:a:0``).
-_ZONE_DIR = re.compile(r"^(?P<ctl>[A-Za-z0-9_.-]*rapl[A-Za-z0-9_.-]*)(?P<ids>(?::[0-9a-fA-F]+)+)$")
-_PACKAGE = re.compile(r"^package-(?P<pkg>\d+)$")
-_PACKAGE_DIE = re.compile(r"^package-(?P<pkg>\d+)-die-(?P<die>\d+)$")
-_DIE = re.compile(r"^die-(?P<die>\d+)$")
-_PSYS = re.compile(r"^psys(?:-(?P<n>\d+))?$")
-
-#: The MSR interface is the reference; MMIO (and any other) copies of a domain are skipped.
-_PREFERRED_CONTROL_TYPE = "intel-rapl"
 
 #: RAPL energy status registers are 32 bits wide (``ENERGY_STATUS_MASK`` in the kernel).
 _RAW_MAX = 2**32 - 1
@@ -52,8 +38,6 @@ CONSTRAINT_HEADROOM = 2.0
 #: A constraint outside (1 W, 10 kW) is a firmware placeholder, not a power bound.
 _PLAUSIBLE_POWER_UW = (1_000_000, 10_000_000_000)
 
-_AMD_VENDORS = ("AuthenticAMD", "HygonGenuine")
-
 _MISSING_REASON = (
     "no powercap RAPL interface at {root} (virtual machine, container, or the "
     "intel_rapl_msr / intel_rapl_common kernel modules not loaded)"
@@ -64,45 +48,6 @@ _MISSING_FIX = (
     "bare-metal host mount the host's /sys/devices/virtual/powercap/intel-rapl at "
     "/sys/class/powercap in the container, read-only (docs/kubernetes.md)"
 )
-
-
-@dataclass
-class _Zone:
-    """One powercap zone as found on disk, and what wattwise makes of it."""
-
-    control_type: str
-    ids: tuple[int, ...]
-    path: Path
-    realpath: str
-    parent: _Zone | None = None
-    name: str = ""
-    domain: str = ""
-    component: str = "other"
-    role: str = "other"  # package, die, core, uncore, dram, psys, other
-    package: int | None = None
-    die: int | None = None
-    in_total: bool = False
-    skipped: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def zone_id(self) -> str:
-        return self.control_type + "".join(f":{i:x}" for i in self.ids)
-
-    def name_path(self) -> tuple[str, ...]:
-        names: list[str] = []
-        zone: _Zone | None = self
-        while zone is not None:
-            names.append(zone.name)
-            zone = zone.parent
-        return tuple(reversed(names))
-
-    def label(self) -> str:
-        """``package-0``, ``package-0/die-1``: the CPU part this zone measures."""
-        text = f"package-{self.package}"
-        if self.die is not None:
-            text += f"/die-{self.die}"
-        return text
 
 
 class _Wrap:
@@ -229,12 +174,13 @@ class RaplSensor(Sensor):
         self._root = Path(root)
         self._cpuinfo = Path(cpuinfo)
         self._clock = clock
-        self._vendor: str | None = None
-        zones = self._discover()
+        finder = ZoneFinder(self._root, self._cpuinfo, self._read_text)
+        zones = finder.discover()
         if not zones:
             raise SensorUnavailable("rapl", _MISSING_REASON.format(root=self._root), _MISSING_FIX)
         self._zones = zones
-        self._classify(zones)
+        finder.classify(zones)
+        self._vendor = finder.vendor
         self._active = [z for z in zones if not z.skipped]
         self._limits: dict[str, tuple[float, str]] = {}
         self._wraps: dict[str, _Wrap] = {}
@@ -244,7 +190,7 @@ class RaplSensor(Sensor):
         if not self._active:
             reasons = "; ".join(f"{z.zone_id}: {z.skipped}" for z in zones)
             raise SensorUnavailable("rapl", f"no readable RAPL zone ({reasons})", _MISSING_FIX)
-        self._set_totals(self._active)
+        set_totals(self._active)
         for zone in self._active:
             max_range, value = first[zone.domain]
             self._wraps[zone.domain] = _Wrap(max_range, value)
@@ -264,186 +210,7 @@ class RaplSensor(Sensor):
     def _read_int(self, path: Path) -> int:
         return int(self._read_text(path).strip())
 
-    # -- discovery -------------------------------------------------------------
-
-    def _discover(self) -> list[_Zone]:
-        """All RAPL zones under the root, each once, parents before children."""
-        try:
-            top = sorted(os.listdir(self._root))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        except PermissionError as e:
-            raise SensorUnavailable(
-                "rapl", f"cannot list {self._root}: {e.strerror}", "check the path's permissions"
-            ) from e
-        found: dict[str, _Zone] = {}
-        queue: list[Path] = [self._root / n for n in top if _ZONE_DIR.match(n)]
-        while queue:
-            path = queue.pop(0)
-            if not path.is_dir():
-                continue
-            real = os.path.realpath(path)
-            if real in found:
-                continue
-            m = _ZONE_DIR.match(path.name)
-            if m is None:
-                continue
-            ids = tuple(int(p, 16) for p in m["ids"].split(":")[1:])
-            found[real] = _Zone(m["ctl"], ids, path, real)
-            try:
-                with os.scandir(path) as entries:
-                    queue.extend(Path(e.path) for e in entries if _ZONE_DIR.match(e.name))
-            except OSError:
-                continue
-        zones = sorted(found.values(), key=lambda z: (z.control_type, z.ids))
-        by_key = {(z.control_type, z.ids): z for z in zones}
-        for zone in zones:
-            zone.parent = by_key.get((zone.control_type, zone.ids[:-1]))
-        return zones
-
-    def _classify(self, zones: list[_Zone]) -> None:
-        """Name each zone, and mark duplicates skipped (see the class docstring)."""
-        for zone in zones:
-            try:
-                zone.name = self._read_text(zone.path / "name").strip()
-            except OSError as e:
-                zone.skipped = f"its name could not be read ({e.strerror or e})"
-        # Children of a skipped zone go with it.
-        for zone in zones:
-            if zone.parent is not None and zone.parent.skipped and not zone.skipped:
-                zone.skipped = f"inside skipped zone {zone.parent.zone_id}"
-        self._skip_control_type_duplicates(zones)
-        self._skip_amd_die_copies(zones)
-        psys_seen = 0
-        for zone in zones:
-            if not zone.skipped:
-                self._name_domain(zone, psys_seen)
-                psys_seen += zone.role == "psys"
-        seen: dict[str, _Zone] = {}
-        for zone in zones:
-            if zone.skipped:
-                continue
-            if zone.domain in seen:
-                zone.notes.append(f"same domain name as {seen[zone.domain].zone_id}")
-                zone.domain = f"{zone.domain}@{zone.zone_id}"
-            seen[zone.domain] = zone
-
-    def _skip_control_type_duplicates(self, zones: list[_Zone]) -> None:
-        groups: dict[tuple[str, ...], list[_Zone]] = {}
-        for zone in zones:
-            if not zone.skipped:
-                groups.setdefault(zone.name_path(), []).append(zone)
-        for group in groups.values():
-            if len({z.control_type for z in group}) < 2:
-                continue
-            keep = min(group, key=lambda z: (z.control_type != _PREFERRED_CONTROL_TYPE, z.zone_id))
-            for zone in group:
-                if zone.control_type != keep.control_type:
-                    zone.skipped = (
-                        f"duplicate of {keep.zone_id} ({keep.path}), which has the same zone "
-                        f"name '{'/'.join(zone.name_path())}'; the {keep.control_type} "
-                        f"(MSR) interface is kept"
-                    )
-        for zone in zones:
-            if zone.parent is not None and zone.parent.skipped and not zone.skipped:
-                zone.skipped = f"inside skipped zone {zone.parent.zone_id}"
-
-    def _skip_amd_die_copies(self, zones: list[_Zone]) -> None:
-        dies = [z for z in zones if not z.skipped and _PACKAGE_DIE.match(z.name)]
-        if not dies:
-            return
-        self._vendor = self._read_vendor()
-        if self._vendor not in _AMD_VENDORS:
-            return
-        first_die: dict[str, _Zone] = {}
-        for zone in sorted(dies, key=lambda z: _die_order(z.name)):
-            m = _PACKAGE_DIE.match(zone.name)
-            if m is None:
-                continue
-            kept = first_die.setdefault(m["pkg"], zone)
-            if kept is zone:
-                zone.notes.append(
-                    f"{self._vendor} RAPL counters are per package; this die zone reads "
-                    "the package counter"
-                )
-                continue
-            zone.skipped = (
-                f"copy of {kept.zone_id} ({kept.name}): on {self._vendor} CPUs the RAPL "
-                "energy counter is per package, and this kernel lists one zone per die"
-            )
-        for zone in zones:
-            if zone.parent is not None and zone.parent.skipped and not zone.skipped:
-                zone.skipped = f"inside skipped zone {zone.parent.zone_id}"
-
-    def _read_vendor(self) -> str | None:
-        try:
-            text = self._cpuinfo.read_text()
-        except OSError:
-            return None
-        for line in text.splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "vendor_id":
-                return value.strip()
-        return None
-
-    def _name_domain(self, zone: _Zone, psys_seen: int) -> None:
-        name, parent = zone.name, zone.parent
-        if m := _PACKAGE_DIE.match(name):
-            zone.package = int(m["pkg"])
-            amd_copy = self._vendor in _AMD_VENDORS
-            zone.role = "package" if amd_copy else "die"
-            zone.die = None if amd_copy else int(m["die"])
-            zone.component = "cpu"
-            zone.domain = f"cpu:{zone.label()}"
-        elif m := _PACKAGE.match(name):
-            zone.role, zone.component, zone.package = "package", "cpu", int(m["pkg"])
-            zone.domain = f"cpu:{zone.label()}"
-        elif (m := _DIE.match(name)) and parent is not None and parent.package is not None:
-            zone.role, zone.component = "die", "cpu"
-            zone.package, zone.die = parent.package, int(m["die"])
-            zone.domain = f"cpu:{zone.label()}"
-        elif name in ("core", "uncore") and parent is not None and parent.package is not None:
-            zone.role, zone.component = name, "cpu"
-            zone.package, zone.die = parent.package, parent.die
-            zone.domain = f"cpu:{parent.label()}/{name}"
-            if name == "core" and self._vendor in _AMD_VENDORS:
-                zone.notes.append("on AMD the core zone reads the core energy of one CPU core")
-        elif name == "dram":
-            zone.role, zone.component = "dram", "dram"
-            if parent is not None and parent.package is not None:
-                zone.package, zone.die = parent.package, parent.die
-                zone.domain = "dram:" + parent.label().removeprefix("package-")
-            else:
-                zone.domain = f"dram:{zone.ids[-1]}"
-        elif m := _PSYS.match(name):
-            zone.role, zone.component = "psys", "psys"
-            number = int(m["n"]) if m["n"] is not None else psys_seen
-            zone.domain = f"psys:{number}"
-        else:
-            zone.role, zone.component = "other", "other"
-            zone.domain = "rapl:" + "/".join(zone.name_path())
-            zone.notes.append("unknown zone kind; left out of totals")
-
-    @staticmethod
-    def _set_totals(zones: list[_Zone]) -> None:
-        packages = {z.package for z in zones if z.role == "package"}
-        has_cpu = any(z.role in ("package", "die") for z in zones)
-        psys = [z for z in zones if z.role == "psys"]
-        for zone in zones:
-            if zone.role == "package" or zone.role == "dram":
-                zone.in_total = True
-            elif zone.role == "die":
-                # Top-level per-die zone (no package zone): the dies partition the package.
-                zone.in_total = zone.package not in packages and (
-                    zone.parent is None or zone.parent.role != "package"
-                )
-            else:
-                zone.in_total = False
-        if psys and not has_cpu:
-            for zone in zones:
-                zone.in_total = zone.role == "psys"
-
-    def _first_values(self, zones: list[_Zone]) -> dict[str, tuple[int, int]]:
+    def _first_values(self, zones: list[Zone]) -> dict[str, tuple[int, int]]:
         """``max_energy_range_uj`` and ``energy_uj`` of each zone, or why it cannot be used."""
         out: dict[str, tuple[int, int]] = {}
         for zone in zones:
@@ -473,7 +240,7 @@ class RaplSensor(Sensor):
             out[zone.domain] = (max_range, value)
         return out
 
-    def _permission_message(self, zone: _Zone) -> tuple[str, str]:
+    def _permission_message(self, zone: Zone) -> tuple[str, str]:
         types = sorted({z.control_type for z in self._zones if not z.skipped})
         globs = " ".join(
             f"{self._root}/{t}:*/energy_uj {self._root}/{t}:*/*/energy_uj" for t in types
@@ -490,7 +257,7 @@ class RaplSensor(Sensor):
         )
         return reason, fix
 
-    def _power_bound_w(self, zone: _Zone) -> tuple[float, str]:
+    def _power_bound_w(self, zone: Zone) -> tuple[float, str]:
         """The power used to bound how fast this counter can wrap, and where it came from."""
         best: tuple[int, int] | None = None
         for index in range(8):
@@ -591,11 +358,6 @@ class RaplSensor(Sensor):
             "totals": "package + dram (+ dies without a package zone); core, uncore and "
             "in-package dies are inside their package; psys only when no package exists",
         }
-
-
-def _die_order(name: str) -> tuple[int, int]:
-    m = _PACKAGE_DIE.match(name)
-    return (int(m["pkg"]), int(m["die"])) if m else (0, 0)
 
 
 def probe(

@@ -14,8 +14,9 @@ import math
 import operator
 import re
 import sqlite3
+import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,8 @@ _ENTRY = (
     "id, status, name, started_unix_s, coalesce(ended_unix_s, heartbeat_unix_s),"
     f" {_j('summary_json', '$.kind')}, {_j('summary_json', '$.energy_j')},"
     f" {_j('summary_json', '$.emissions.emissions_g')}, {_j('summary_json', '$.duration_s')},"
-    f" {_j('tags_json', '$.planned_start_unix_s')} IS NOT NULL"
+    f" {_j('tags_json', '$.planned_start_unix_s')} IS NOT NULL,"
+    f" {_j('summary_json', '$.summary_of')} IS NOT NULL"
 )
 _ROW = (
     "id, name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname,"
@@ -73,6 +75,8 @@ class Entry:
     folded: str = ""
     #: Started by a plan (``plan --run``, ``defer``): tagged ``planned_start_unix_s``.
     planned: bool = False
+    #: A stored study or tuning: its energy sums other runs', so totals leave it out.
+    summarises: bool = False
 
     def key(self, sort: str) -> Any:
         """The value ``sort`` orders by; None sorts last either way."""
@@ -118,6 +122,16 @@ def _real(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _start_key(value: Any) -> float:
+    """A stored start time as SQLite orders it, so the index pages as the pages read
+    through SQLite do: +Inf after every finite number, text (or a blob) after that."""
+    if isinstance(value, (str, bytes)):
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        return 0.0
+    return min(float(value), sys.float_info.max)
+
+
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -149,6 +163,131 @@ class RunsQuery:
         return not q or q.casefold() in e.folded or (q.isdigit() and str(rid) == q)
 
 
+class RunsIndex:
+    """Every run of one database by id: a few columns and summary figures, its sort
+    orders and the metrics' sums, kept in memory.
+
+    A run that has ended does not change again, so each ``update`` reads only new
+    runs and those still running, by rowid. Filtering, counting and sorting 100,000
+    runs in SQLite would scan the table (and parse every summary's JSON) on every
+    request. ``rows`` runs one query (``Reads.rows``).
+    """
+
+    def __init__(self, rows: Callable[[str, tuple[Any, ...] | list[Any]], list[sqlite3.Row]]
+                 ) -> None:
+        self._rows = rows
+        self.entries: dict[int, Entry] = {}
+        self.open: set[int] = set()  # stored as running at the last look
+        self.orders: dict[str, tuple[list[int], list[int]]] = {}
+        self._sums: dict[str, Any] = {}  # status counts and totals, until the index changes
+        self._seen_id = 0
+        self._lock = threading.RLock()
+        #: Set once the index holds every run: until then, ``Reads`` answers the pages
+        #: SQLite can answer from its own indexes that way (``Reads._page_from_sql``).
+        self.built = threading.Event()
+
+    def update(self) -> dict[int, Entry]:
+        """Every run by id, brought up to date."""
+        with self._lock:
+            rows = self._rows(f"SELECT {_ENTRY} FROM runs WHERE id > ?", (self._seen_id,))
+            still = sorted(self.open)
+            for k in range(0, len(still), 500):
+                chunk = still[k : k + 500]
+                rows += self._rows(
+                    f"SELECT {_ENTRY} FROM runs WHERE id IN ({', '.join('?' * len(chunk))})",
+                    chunk)
+            changed = False
+            for r in rows:
+                rid = int(r[0])
+                started = _start_key(r[3])
+                last = _real(r[4])
+                name = r[2].decode("utf-8", "replace") if isinstance(r[2], bytes) else str(r[2])
+                # the measured window's length where the run has a summary (as Store)
+                measured = _real(r[8])
+                duration = (measured if measured is not None and measured >= 0
+                            else None if last is None or not math.isfinite(started)
+                            else max(0.0, last - started))
+                entry = Entry(str(r[1]), name, started, duration,
+                              _str(r[5]), _real(r[6]), _real(r[7]), name.casefold(),
+                              bool(r[9]), bool(r[10]))
+                self._seen_id = max(self._seen_id, rid)
+                if self.entries.get(rid) != entry:
+                    self.entries[rid] = entry
+                    changed = True
+                if entry.status == "running":
+                    self.open.add(rid)
+                else:
+                    self.open.discard(rid)
+            if changed:
+                self.orders.clear()
+                self._sums.clear()
+            self.built.set()
+            return self.entries
+
+    def order(self, sort: str) -> tuple[list[int], list[int]]:
+        """Ids ascending by ``sort`` (ties by id), and those without a value; cached until
+        the index changes."""
+        entries = self.update()
+        with self._lock:
+            if sort not in self.orders:
+                field = _SORT_FIELDS.get(sort)
+                if field is None:  # "id": the tie-break alone
+                    keyed = [(0, rid) for rid in entries]
+                else:
+                    get = operator.attrgetter(field)
+                    keyed = [(get(e), rid) for rid, e in entries.items()]
+                valued = sorted((k, rid) for k, rid in keyed if k is not None)
+                missing = sorted(rid for k, rid in keyed if k is None)
+                self.orders[sort] = ([rid for _, rid in valued], missing)
+            return self.orders[sort]
+
+    def planned_ids(self) -> list[int]:
+        """Ids of the runs a plan started, newest first."""
+        entries = self.update()
+        with self._lock:
+            if "planned" not in self._sums:
+                self._sums["planned"] = sorted(
+                    (rid for rid, e in entries.items() if e.planned),
+                    key=lambda i: (entries[i].started_unix_s, i), reverse=True)
+            return list(self._sums["planned"])
+
+    def status_counts(self) -> dict[str, int]:
+        """How many runs are stored with each status."""
+        entries = self.update()
+        with self._lock:
+            if "status_counts" not in self._sums:
+                counts: dict[str, int] = {}
+                for e in entries.values():
+                    counts[e.status] = counts.get(e.status, 0) + 1
+                self._sums["status_counts"] = counts
+            return dict(self._sums["status_counts"])
+
+    def running_ids(self, limit: int) -> list[int]:
+        """Ids of runs stored as running, newest first (some may be lost)."""
+        entries = self.update()
+        with self._lock:
+            live = sorted(self.open, key=lambda i: (entries[i].started_unix_s, i),
+                          reverse=True)
+        return live[:limit]
+
+    def totals_by_kind(self) -> dict[str, tuple[float, float, int]]:
+        """Energy, emissions and how many runs, summed over every run that has ended,
+        by the run's kind (a figure that is not a number counts as nothing)."""
+        entries = self.update()
+        with self._lock:
+            if "totals" not in self._sums:
+                out: dict[str, tuple[float, float, int]] = {}
+                for e in entries.values():
+                    if e.status == "running" or e.summarises:
+                        continue
+                    kind = e.kind or "unknown"
+                    joules, grams, n = out.get(kind, (0.0, 0.0, 0))
+                    out[kind] = (joules + (e.energy_j or 0.0), grams + (e.emissions_g or 0.0),
+                                 n + 1)
+                self._sums["totals"] = out
+            return dict(self._sums["totals"])
+
+
 class Reads:
     """Aggregating reads of one run database; never writes, never opens the file itself."""
 
@@ -156,16 +295,9 @@ class Reads:
         self.path = path
         self._timeout_s = timeout_s
         self._db = ReadOnlyDatabase(path, timeout_s)
-        self._entries: dict[int, Entry] = {}
-        self._open: set[int] = set()  # stored as running at the last look
-        self._orders: dict[str, tuple[list[int], list[int]]] = {}
-        self._sums: dict[str, Any] = {}  # status counts and totals, until the index changes
+        self._index = RunsIndex(self.rows)
         self._buckets: dict[tuple[int, float, float, int], list[sqlite3.Row]] = {}
-        self._seen_id = 0
         self._lock = threading.RLock()
-        #: Set once the index holds every run: until then, the pages SQLite can answer
-        #: from its own indexes are answered that way (``_page_from_sql``).
-        self._built = threading.Event()
 
     def close(self) -> None:
         self._db.close()
@@ -182,11 +314,7 @@ class Reads:
 
     # -- the runs list ---------------------------------------------------------------
     #
-    # An index of every run (a few columns and summary figures) is kept in memory: a run
-    # that has ended does not change again, so each request reads only new runs and
-    # those still running, by rowid. Filtering, counting and sorting 100,000 runs in
-    # SQLite would scan the table (and parse every summary's JSON) on every request.
-    #
+    # The runs index (``RunsIndex``) filters, counts and sorts the runs in memory.
     # Building it reads the whole table once (seconds for 100,000 runs), so the server
     # builds it in the background at start-up (``warm``). Until it is complete, a page
     # in start, id or name order, filtered by name or id at most, is answered from
@@ -197,74 +325,24 @@ class Reads:
         """Build the index, every sort order and the metrics' sums now."""
         self.index()
         for sort in SORTS:
-            self._order(sort)
+            self._index.order(sort)
         self.status_counts()
         self.totals_by_kind()
         self.planned_ids()
 
     def index(self) -> dict[int, Entry]:
         """Every run by id, brought up to date."""
-        with self._lock:
-            rows = self.rows(f"SELECT {_ENTRY} FROM runs WHERE id > ?", (self._seen_id,))
-            still = sorted(self._open)
-            for k in range(0, len(still), 500):
-                chunk = still[k : k + 500]
-                rows += self.rows(
-                    f"SELECT {_ENTRY} FROM runs WHERE id IN ({', '.join('?' * len(chunk))})",
-                    chunk)
-            changed = False
-            for r in rows:
-                rid = int(r[0])
-                started = _real(r[3]) or 0.0
-                last = _real(r[4])
-                name = str(r[2])
-                # the measured window's length where the run has a summary (as Store)
-                measured = _real(r[8])
-                duration = (measured if measured is not None and measured >= 0
-                            else None if last is None else max(0.0, last - started))
-                entry = Entry(str(r[1]), name, started, duration,
-                              _str(r[5]), _real(r[6]), _real(r[7]), name.casefold(),
-                              bool(r[9]))
-                self._seen_id = max(self._seen_id, rid)
-                if self._entries.get(rid) != entry:
-                    self._entries[rid] = entry
-                    changed = True
-                if entry.status == "running":
-                    self._open.add(rid)
-                else:
-                    self._open.discard(rid)
-            if changed:
-                self._orders.clear()
-                self._sums.clear()
-            self._built.set()
-            return self._entries
-
-    def _order(self, sort: str) -> tuple[list[int], list[int]]:
-        """Ids ascending by ``sort`` (ties by id), and those without a value; cached until
-        the index changes."""
-        entries = self.index()
-        with self._lock:
-            if sort not in self._orders:
-                field = _SORT_FIELDS.get(sort)
-                if field is None:  # "id": the tie-break alone
-                    keyed = [(0, rid) for rid in entries]
-                else:
-                    get = operator.attrgetter(field)
-                    keyed = [(get(e), rid) for rid, e in entries.items()]
-                valued = sorted((k, rid) for k, rid in keyed if k is not None)
-                missing = sorted(rid for k, rid in keyed if k is None)
-                self._orders[sort] = ([rid for _, rid in valued], missing)
-            return self._orders[sort]
+        return self._index.update()
 
     def runs_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int]:
         """The rows of one page and how many runs match in all."""
         query.check()
-        if not self._built.is_set():
+        if not self._index.built.is_set():
             page = self._page_from_sql(query)
             if page is not None:
                 return page
-        valued, missing = self._order(query.sort)
-        entries = self._entries
+        valued, missing = self._index.order(query.sort)
+        entries = self._index.entries
         ordered: Iterable[int] = (
             itertools.chain(reversed(valued), reversed(missing)) if query.desc
             else itertools.chain(valued, missing))
@@ -331,32 +409,15 @@ class Reads:
 
     def planned_ids(self) -> list[int]:
         """Ids of the runs a plan started, newest first (from the index)."""
-        entries = self.index()
-        with self._lock:
-            if "planned" not in self._sums:
-                self._sums["planned"] = sorted(
-                    (rid for rid, e in entries.items() if e.planned),
-                    key=lambda i: (entries[i].started_unix_s, i), reverse=True)
-            return list(self._sums["planned"])
+        return self._index.planned_ids()
 
     def status_counts(self) -> dict[str, int]:
         """How many runs are stored with each status."""
-        entries = self.index()
-        with self._lock:
-            if "status_counts" not in self._sums:
-                counts: dict[str, int] = {}
-                for e in entries.values():
-                    counts[e.status] = counts.get(e.status, 0) + 1
-                self._sums["status_counts"] = counts
-            return dict(self._sums["status_counts"])
+        return self._index.status_counts()
 
     def running_ids(self, limit: int) -> list[int]:
         """Ids of runs stored as running, newest first (some may be lost)."""
-        entries = self.index()
-        with self._lock:
-            live = sorted(self._open, key=lambda i: (entries[i].started_unix_s, i),
-                          reverse=True)
-        return live[:limit]
+        return self._index.running_ids(limit)
 
     def newest_ids(self, limit: int, *, finished_only: bool = False) -> list[int]:
         """Ids of the newest runs (with a summary only, if ``finished_only``)."""
@@ -368,19 +429,7 @@ class Reads:
     def totals_by_kind(self) -> dict[str, tuple[float, float, int]]:
         """Energy, emissions and how many runs, summed over every run that has ended,
         by the run's kind (a figure that is not a number counts as nothing)."""
-        entries = self.index()
-        with self._lock:
-            if "totals" not in self._sums:
-                out: dict[str, tuple[float, float, int]] = {}
-                for e in entries.values():
-                    if e.status == "running":
-                        continue
-                    kind = e.kind or "unknown"
-                    joules, grams, n = out.get(kind, (0.0, 0.0, 0))
-                    out[kind] = (joules + (e.energy_j or 0.0), grams + (e.emissions_g or 0.0),
-                                 n + 1)
-                self._sums["totals"] = out
-            return dict(self._sums["totals"])
+        return self._index.totals_by_kind()
 
     # -- samples ---------------------------------------------------------------------
 

@@ -375,7 +375,8 @@ def create_app(
         store = runs_db.require()
         record = store.get_run(ref).to_dict()
         out = results.plan_figures(record)
-        if out["planned_start_unix_s"] is None:
+        tags = record.get("tags")
+        if not isinstance(tags, dict) or "planned_start_unix_s" not in tags:
             raise BadInput(f"run {record.get('id')} was not started by a plan")
         line = timeline_payload(store, int(record["id"]), 300, reads=runs_db.reads())
         out["intensity"] = line["intensity"]

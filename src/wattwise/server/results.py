@@ -5,7 +5,12 @@ command: a benchmark is a ``bench-summary`` window, a compression study a
 ``compress-study`` window, a tuning a ``tune-frontier`` window, a plan the
 ``planned_*`` tags a plan's run carries. Stored values are read defensively:
 an entry of an unexpected shape is skipped and counted, never a 500, and every
-number is finite or null (JSON has no NaN).
+number is finite or null (JSON has no NaN). A figure no command could have stored (a
+negative energy, an interval that does not hold its mean, a time or an intensity out of
+range) is null too, with a line in the entry's ``not_valid`` saying which, so a page
+never shows it as a measurement. Labels and names are cut to ``LABEL_MAX`` characters
+for display (the whole text, up to ``FULL_MAX``, in ``*_full``), so one stored label of
+any length cannot stall a page.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.errors import BadInput
 from wattwise.records.rows import text as _rows_text
 from wattwise.server._sql import Reads
@@ -27,6 +33,14 @@ LIST_MAX = 500
 BENCH_WINDOW = "bench-summary"
 STUDY_WINDOW = "compress-study"
 TUNE_WINDOW = "tune-frontier"
+#: The longest label or name shown; longer ones are cut with an ellipsis.
+LABEL_MAX = 240
+#: The longest free text (a reason, a note, a source) shown.
+TEXT_MAX = 500
+#: The longest whole label kept in a ``*_full`` field.
+FULL_MAX = 10_000
+#: Times a record can hold: from 1970 to the year 9999 (a browser's Date shows them all).
+TIME_MAX_UNIX_S = 253_402_300_799.0
 _BROKEN = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
 
@@ -44,6 +58,48 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return _rows_text(value if isinstance(value, str) else json.dumps(value, default=str))
+
+
+def _short(value: Any, limit: int = LABEL_MAX) -> str | None:
+    """``value`` as text cut to ``limit`` characters, the last an ellipsis where cut."""
+    t = _text(value)
+    return t if t is None or len(t) <= limit else t[: limit - 1] + "\u2026"
+
+
+def _labelled(key: str, value: Any) -> dict[str, Any]:
+    """``{key: the label cut for display}``, plus ``{key}_full`` where it was cut."""
+    short, whole = _short(value), _text(value)
+    out: dict[str, Any] = {key: short}
+    if whole is not None and short != whole:
+        out[f"{key}_full"] = _short(whole, FULL_MAX)
+    return out
+
+
+def _figure(value: Any, name: str, bad: list[str], low: float = 0.0,
+            high: float = math.inf) -> float | None:
+    """A stored number if it is a possible ``name`` (within ``low``..``high``), else
+    None, with a line in ``bad`` saying why; a value that is not a number is None."""
+    v = _num(value)
+    if v is None or low <= v <= high:
+        return v
+    bad.append(f"{name} {v:.4g} is not a valid figure")
+    return None
+
+
+def _interval(mean: Any, low: Any, high: Any, name: str, bad: list[str]
+              ) -> tuple[float | None, float | None, float | None]:
+    """A mean with its interval, each a possible figure and the interval holding the mean
+    (else the interval is None and ``bad`` says so)."""
+    m = _figure(mean, name, bad)
+    lo, hi = _figure(low, f"{name} low", bad), _figure(high, f"{name} high", bad)
+    if m is None:
+        return None, None, None
+    slack = 1e-9 * max(abs(m), 1e-300)
+    if (lo is not None and lo > m + slack) or (hi is not None and hi < m - slack):
+        bad.append(f"{name} interval {_num(low)}-{_num(high)} does not hold its mean {m:.4g}: "
+                   "not a valid figure")
+        return m, None, None
+    return m, lo, hi
 
 
 def _obj(value: Any) -> dict[str, Any]:
@@ -91,6 +147,7 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
 
     results: list[Any] = []
     counts: dict[tuple[str, str, str, str], int] = {}
+    every_task: set[str] = set()
     skipped = 0
     for row in [] if reads is None else _windows(reads, BENCH_WINDOW, BENCH_MAX):
         try:
@@ -99,6 +156,12 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
         except _BROKEN:
             skipped += 1
             continue
+        if _figure(r.energy_j_per_sample.mean, "energy", []) is None \
+                and _num(r.energy_j_per_sample.mean) is not None:
+            skipped += 1  # a negative J/sample: not a result to rank
+            continue
+        if r.task:
+            every_task.add(r.task)
         if task and r.task != task:
             continue
         key = (r.task or "", r.machine, _kind_class(r.kind), r.name)
@@ -133,7 +196,8 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
         out.append({"task": g_task or None, "machine": _text(machine), "kind": klass,
                     "results": len(members), "entries": entries})
     return {"groups": out, "skipped": skipped, "min_peers": MIN_PEERS,
-            "tasks": sorted({g["task"] for g in out if g["task"]})}
+            "tasks": sorted(_text(t) or "" for t in every_task)[:LIST_MAX],
+            "task": _text(task) if task else None}
 
 
 def _clean_bench(r: Any, run_id: int, started: float | None) -> Any:
@@ -154,27 +218,39 @@ def _sort_value(x: Any) -> float:
     return math.inf if v is None else v
 
 
+def _valid_stat(s: Any, name: str, bad: list[str]) -> dict[str, Any]:
+    mean, low, high = _interval(s.mean, s.low, s.high, name, bad)
+    return {"mean": mean, "low": low, "high": high, "n": s.n, "method": _text(s.method)}
+
+
 def _bench_entry(r: Any, rank: int, rating: dict[str, Any] | None, n: int) -> dict[str, Any]:
     lat = _obj(r.latency_ms)
-    mean = _num(r.energy_j_per_sample.mean)
+    bad: list[str] = []
+    energy = _valid_stat(r.energy_j_per_sample, "energy per sample", bad)
+    mean = energy["mean"]
     return {
-        "rank": rank, "name": _text(r.name), "task": _text(r.task), "run_id": r.run_id,
-        "started_unix_s": _num(r.started_unix_s), "stored_results": n,
-        "kind": _text(r.kind), "source": _text(r.source), "machine": _text(r.machine),
-        "energy_j_per_sample": _stat(r.energy_j_per_sample),
+        "rank": rank, **_labelled("name", r.name), "task": _short(r.task), "run_id": r.run_id,
+        "started_unix_s": _figure(r.started_unix_s, "start time", bad, 0.0, TIME_MAX_UNIX_S),
+        "stored_results": n,
+        "kind": _short(r.kind), "source": _short(r.source, TEXT_MAX),
+        "machine": _short(r.machine, TEXT_MAX),
+        "energy_j_per_sample": energy,
         "energy_j_per_1000": None if mean is None else _num(mean * 1000.0),
-        "energy_range_j_per_sample": [_num(r.energy_low_j_per_sample),
-                                      _num(r.energy_high_j_per_sample)],
-        "throughput_per_s": _stat(r.throughput),
-        "latency_p90_ms": _num(lat.get("p90")),
-        "samples_per_j": _num(r.samples_per_j),
-        "avg_power_w": _num(r.avg_power_w), "baseline_w": _num(r.baseline_w),
-        "g_co2_per_1000": _num(r.g_co2_per_1000), "g_co2_source": _text(r.g_co2_source),
+        "energy_range_j_per_sample": [_figure(r.energy_low_j_per_sample, "energy low", bad),
+                                      _figure(r.energy_high_j_per_sample, "energy high", bad)],
+        "throughput_per_s": _valid_stat(r.throughput, "throughput", bad),
+        "latency_p90_ms": _figure(lat.get("p90"), "p90 latency", bad),
+        "samples_per_j": _figure(r.samples_per_j, "samples per joule", bad),
+        "avg_power_w": _figure(r.avg_power_w, "average power", bad),
+        "baseline_w": _figure(r.baseline_w, "baseline power", bad),
+        "g_co2_per_1000": _figure(r.g_co2_per_1000, "gCO2eq per 1,000", bad),
+        "g_co2_source": _short(r.g_co2_source, TEXT_MAX), "not_valid": bad,
         "repetitions": r.repetitions if isinstance(r.repetitions, int) else None,
         "stars": None if rating is None else rating.get("stars"),
         "rating_basis": "no task: not rated" if not r.task
         else "not rated" if rating is None else _text(rating.get("basis")),
-        "notes": [_text(n) for n in r.notes][:20] if isinstance(r.notes, tuple) else [],
+        "notes": [_short(n, TEXT_MAX) for n in r.notes][:20]
+        if isinstance(r.notes, tuple) else [],
     }
 
 
@@ -191,12 +267,12 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
             items = d.get("variants" if key == "study" else "points")
             items = items if isinstance(items, list) else []
             sink.append({
-                "run_id": int(row[0]), "name": _text(d.get("name") or row[2]),
-                "started_unix_s": _num(row[3]),
-                "task": _text(d.get("task")), "kind": _text(row[4]),
+                "run_id": int(row[0]), "name": _short(d.get("name") or row[2]),
+                "started_unix_s": _figure(row[3], "start time", [], 0.0, TIME_MAX_UNIX_S),
+                "task": _short(d.get("task")), "kind": _short(row[4]),
                 "count": len(items),
                 "ok": sum(1 for v in items if isinstance(v, dict) and v.get("status") == "ok"),
-                "pick": _text(d.get("recommended" if key == "study" else "best")),
+                "pick": _short(d.get("recommended" if key == "study" else "best")),
             })
     return {"studies": studies, "tunings": tunings}
 
@@ -225,28 +301,34 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         b = _obj(v.get("bench"))
         e = _obj(b.get("energy_j_per_sample"))
         t = _obj(b.get("throughput"))
+        bad: list[str] = []
+        mean, low, high = _interval(e.get("mean"), e.get("low"), e.get("high"),
+                                    "energy per sample", bad)
         variants.append({
-            "label": _text(v.get("label")), "status": _text(v.get("status")),
-            "reason": _text(v.get("reason")), "quality": _num(v.get("quality")),
+            **_labelled("label", v.get("label")), "status": _short(v.get("status")),
+            "reason": _short(v.get("reason"), TEXT_MAX), "quality": _num(v.get("quality")),
             "quality_delta": _num(v.get("quality_delta")),
-            "size_bytes": _num(v.get("size_bytes")), "flops": _num(v.get("flops")),
-            "flops_counter": _text(v.get("flops_counter")),
-            "energy_j_per_sample": {k: _num(e.get(k)) for k in ("mean", "low", "high")},
-            "throughput_per_s": _num(t.get("mean")),
-            "kind": _text(b.get("kind")), "source": _text(b.get("source")),
-            "bench_run_id": _num(b.get("run_id")),
+            "size_bytes": _figure(v.get("size_bytes"), "size", bad),
+            "flops": _figure(v.get("flops"), "FLOPs", bad),
+            "flops_counter": _short(v.get("flops_counter"), TEXT_MAX),
+            "energy_j_per_sample": {"mean": mean, "low": low, "high": high},
+            "throughput_per_s": _figure(t.get("mean"), "throughput", bad),
+            "kind": _short(b.get("kind")), "source": _short(b.get("source"), TEXT_MAX),
+            "bench_run_id": _run_id(b.get("run_id")),
             "on_front": v.get("label") in front,
             "recommended": v.get("label") == d.get("recommended"),
+            "not_valid": bad,
         })
     return {
-        "run_id": run_id, "name": _text(row[2]), "started_unix_s": _num(row[3]),
-        "task": _text(d.get("task")), "quality_name": _text(d.get("quality_name")),
-        "quality_unit": _text(d.get("quality_unit")),
+        "run_id": run_id, "name": _short(row[2]),
+        "started_unix_s": _figure(row[3], "start time", [], 0.0, TIME_MAX_UNIX_S),
+        "task": _short(d.get("task")), "quality_name": _short(d.get("quality_name")),
+        "quality_unit": _short(d.get("quality_unit")),
         "quality_floor": _num(d.get("quality_floor")),
-        "recommended": _text(d.get("recommended")),
-        "notes": [_text(n) for n in d.get("notes") or [] if n is not None][:20]
+        "recommended": _short(d.get("recommended")),
+        "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
-        "energy_note": _text(extra.get("energy_note")),
+        "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
         "variants": variants,
         "figure": f"/api/compress/{run_id}/front.svg",
     }
@@ -279,22 +361,31 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         if not isinstance(p, dict):
             continue
         label = f"threads={p.get('threads')} batch={p.get('batch_size')} {p.get('precision')}"
+        bad: list[str] = []
         points.append({
-            "label": _text(label), "status": _text(p.get("status")),
-            "reason": _text(p.get("reason")), "meets_bound": p.get("meets_bound") is True,
-            "energy_j_per_sample": _num(p.get("energy_j_per_sample")),
-            "latency_p90_ms": _num(p.get("latency_p90_ms")),
-            "throughput_per_s": _num(p.get("throughput")),
-            "kind": _text(p.get("kind")), "source": _text(p.get("source")),
+            **_labelled("label", label), "status": _short(p.get("status")),
+            "reason": _short(p.get("reason"), TEXT_MAX),
+            "meets_bound": p.get("meets_bound") is True,
+            "energy_j_per_sample": _figure(p.get("energy_j_per_sample"), "energy per sample",
+                                           bad),
+            "latency_p90_ms": _figure(p.get("latency_p90_ms"), "p90 latency", bad),
+            "throughput_per_s": _figure(p.get("throughput"), "throughput", bad),
+            "kind": _short(p.get("kind")), "source": _short(p.get("source"), TEXT_MAX),
             "on_frontier": label in front, "best": label == d.get("best"),
+            "not_valid": bad,
         })
     bound = _obj(d.get("bound"))
+    unbound: list[str] = []
     return {
-        "run_id": run_id, "name": _text(d.get("name") or row[2]),
-        "started_unix_s": _num(row[3]), "task": _text(d.get("task")),
-        "bound": {"max_latency_p90_ms": _num(bound.get("max_latency_p90_ms")),
-                  "min_throughput_per_s": _num(bound.get("min_throughput_per_s"))},
-        "best": _text(d.get("best")), "energy_note": _text(extra.get("energy_note")),
+        "run_id": run_id, "name": _short(d.get("name") or row[2]),
+        "started_unix_s": _figure(row[3], "start time", unbound, 0.0, TIME_MAX_UNIX_S),
+        "task": _short(d.get("task")),
+        "bound": {"max_latency_p90_ms": _figure(bound.get("max_latency_p90_ms"),
+                                                "latency bound", unbound),
+                  "min_throughput_per_s": _figure(bound.get("min_throughput_per_s"),
+                                                  "throughput bound", unbound)},
+        "not_valid": unbound,
+        "best": _short(d.get("best")), "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
         "points": points, "figure": f"/api/tune/{run_id}/frontier.svg",
     }
 
@@ -306,6 +397,12 @@ def tune_svg(reads: Reads | None, run_id: int) -> str:
     _, extra = _one_window(reads, TUNE_WINDOW, run_id, "tune")
     d = _obj(extra.get("tune"))
     return _svg(lambda: to_svg(tune_layout(d)))
+
+
+def _run_id(value: Any) -> int | None:
+    """A stored run id as an integer (JSON may hold 5.0), or None."""
+    v = _num(value)
+    return int(v) if v is not None and v.is_integer() and 0 < v < 2**63 else None
 
 
 def _svg(draw: Callable[[], str]) -> str:
@@ -328,41 +425,49 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     summary = _obj(run.get("summary"))
     em = _obj(summary.get("emissions"))
 
-    def tag(name: str) -> float | None:
+    bad: list[str] = []
+
+    def tag(name: str, what: str, high: float) -> float | None:
         value = tags.get(name)
         try:
-            return _num(float(value)) if isinstance(value, str) else _num(value)
+            v = float(value) if isinstance(value, str) else value
         except ValueError:
             return None
+        return _figure(v, what, bad, 0.0, high)
 
-    planned_start, planned_g, usual_g = (tag("planned_start_unix_s"),
-                                         tag("planned_g_per_kwh"), tag("usual_g_per_kwh"))
-    started = _num(run.get("started_unix_s"))
-    kwh, emitted = _num(em.get("facility_energy_kwh")), _num(em.get("emissions_g"))
-    energy = _num(summary.get("energy_j"))
+    planned_start = tag("planned_start_unix_s", "planned start", TIME_MAX_UNIX_S)
+    planned_g = tag("planned_g_per_kwh", "forecast intensity", MAX_INTENSITY_G_PER_KWH)
+    usual_g = tag("usual_g_per_kwh", "usual intensity", MAX_INTENSITY_G_PER_KWH)
+    started = _figure(run.get("started_unix_s"), "start time", bad, 0.0, TIME_MAX_UNIX_S)
+    kwh = _figure(em.get("facility_energy_kwh"), "facility energy", bad)
+    emitted = _figure(em.get("emissions_g"), "emissions", bad)
+    energy = _figure(summary.get("energy_j"), "energy", bad)
     if kwh is None and energy is not None:  # older records: the run's energy times PUE
-        kwh = energy / 3.6e6 * (_num(em.get("pue")) or 1.0)
-    realised_g = _num(em.get("avg_intensity_g_per_kwh"))
+        kwh = energy / 3.6e6 * (_figure(em.get("pue"), "PUE", bad, 1.0) or 1.0)
+    realised_g = _figure(em.get("avg_intensity_g_per_kwh"), "realised intensity", bad, 0.0,
+                         MAX_INTENSITY_G_PER_KWH)
     forecast_g = None if kwh is None or planned_g is None else kwh * planned_g
     usual_total = None if kwh is None or usual_g is None else kwh * usual_g
     saving = None if usual_total is None or emitted is None else usual_total - emitted
     domains = [d for d in summary.get("domains") or [] if isinstance(d, dict)
                and d.get("in_total", True)] if isinstance(summary.get("domains"), list) else []
     return {
-        "run_id": run.get("id"), "name": _text(run.get("name")),
-        "status": _text(run.get("status")),
+        "run_id": run.get("id"), "name": _short(run.get("name")),
+        "status": _short(run.get("status")),
         "planned_start_unix_s": planned_start, "started_unix_s": started,
         "late_s": None if planned_start is None or started is None else started - planned_start,
         "planned_g_per_kwh": planned_g,
-        "planned_from": _text(tags.get("priced_on")),
+        "planned_from": _short(tags.get("priced_on"), TEXT_MAX),
         "realised_g_per_kwh": realised_g,
-        "realised_from": _text(em.get("source")),
-        "energy_j": _num(summary.get("energy_j")), "low_j": _num(summary.get("low_j")),
-        "high_j": _num(summary.get("high_j")), "energy_kind": _text(summary.get("kind")),
-        "energy_sources": [f"{_text(d.get('domain'))}: {_text(d.get('source'))}"
-                           for d in domains][:20],
-        "facility_energy_kwh": kwh, "pue": _num(em.get("pue")),
-        "emissions_g": emitted, "low_g": _num(em.get("low_g")), "high_g": _num(em.get("high_g")),
+        "realised_from": _short(em.get("source"), TEXT_MAX),
+        "energy_j": energy, "low_j": _figure(summary.get("low_j"), "energy low", bad),
+        "high_j": _figure(summary.get("high_j"), "energy high", bad),
+        "energy_kind": _short(summary.get("kind")),
+        "energy_sources": [_short(f"{_text(d.get('domain'))}: {_text(d.get('source'))}",
+                                  TEXT_MAX) for d in domains][:20],
+        "facility_energy_kwh": kwh, "pue": _figure(em.get("pue"), "PUE", [], 1.0),
+        "emissions_g": emitted, "low_g": _figure(em.get("low_g"), "emissions low", bad),
+        "high_g": _figure(em.get("high_g"), "emissions high", bad),
         "forecast_g": forecast_g,
         "realised_minus_forecast_g": None if forecast_g is None or emitted is None
         else emitted - forecast_g,
@@ -372,6 +477,7 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         else 100.0 * saving / usual_total,
         "saving_note": None if usual_g is not None else
         "the run's record keeps no intensity for the usual time, so no saving against it",
+        "not_valid": bad,
     }
 
 

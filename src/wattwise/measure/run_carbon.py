@@ -1,0 +1,104 @@
+"""A tracked run's emissions: priced from its sample timeline when it ends, and the
+intensity now that a prediction of its whole is priced at.
+
+A carbon fault is a note in the run (and one warning), never an exception into the
+user's program.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from typing import TYPE_CHECKING, Any
+
+from wattwise.carbon.accounting import (
+    CarbonOptions,
+    emissions_and_fetched,
+    intervals_from_samples,
+    trace_sha256,
+)
+from wattwise.measure.meter import Meter, WattwiseWarning
+from wattwise.measure.results import EnergyResult
+
+if TYPE_CHECKING:
+    from wattwise.carbon.emissions import Emissions
+
+
+def price_run(
+    meter: Meter, res: EnergyResult, options: CarbonOptions
+) -> tuple[CarbonOptions, Emissions | None, list[dict[str, Any]]]:
+    """The options as priced (with the trace's sha256), the emissions of ``res`` from
+    the meter's timeline, and the intensities fetched for them; a fault is a note in
+    ``meter.notes`` and no emissions."""
+    in_total = {d.name for d in meter.domains if d.in_total}
+    intervals = intervals_from_samples(
+        meter.samples, in_total, res.start_unix_s, scale_to_j=res.energy_j,
+        end_unix_s=res.end_unix_s,
+    )
+    if not intervals:
+        meter.notes.append("no energy samples, so no emissions figure")
+        return options, None, []
+    trace = options.intensity_trace
+    if trace is not None:  # the bytes it is priced with, so a report can tell an edit
+        options = dataclasses.replace(options, intensity_trace_sha256=trace_sha256(trace))
+    try:
+        emissions, fetched = emissions_and_fetched(intervals, options)
+    except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program
+        meter.notes.append(f"emissions not computed: {exc}")
+        warnings.warn(
+            f"wattwise: emissions not computed: {exc}", WattwiseWarning, stacklevel=3
+        )
+        return options, None, []
+    return options, emissions, fetched
+
+
+def run_summary(
+    res: EnergyResult,
+    notes: list[str],
+    emissions: Emissions | None,
+    fetched: list[dict[str, Any]],
+    options: CarbonOptions | None,
+) -> dict[str, Any]:
+    """The whole-run result with emissions and notes: what is stored and printed."""
+    out = res.to_dict()
+    out["notes"] = list(notes)
+    if emissions is not None:
+        out["emissions"] = emissions.to_dict(intervals=False)
+        out["emissions"]["intensity_used"] = [
+            [i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh]
+            for i in emissions.intervals
+        ]
+        if fetched:
+            out["emissions"]["fetched"] = fetched
+        out["notes"].extend(n for n in emissions.notes if n)
+    if options is not None:
+        out["carbon_options"] = options.to_dict()
+    return out
+
+
+def emissions_line(e: Emissions) -> str:
+    """How a run's ``str()`` shows its emissions."""
+    return (
+        f"\n  emissions {e.emissions_g:.3g} gCO2eq ({e.low_g:.3g}-{e.high_g:.3g}) at "
+        f"{e.avg_intensity_g_per_kwh:.0f} g/kWh [{e.zone}, {e.source}], PUE {e.pue:g}"
+    )
+
+
+def current_intensity(options: CarbonOptions | None) -> tuple[float, str, float] | None:
+    """``(g/kWh, where it is from, PUE)`` now for the run's zone and PUE; None without
+    carbon, or when they cannot be had (a prediction without carbon is still useful)."""
+    if options is None:
+        return None
+    try:
+        from wattwise.carbon.pue import resolve_pue
+        from wattwise.carbon.yearly import YearlySource
+        from wattwise.carbon.zones import resolve_zone
+
+        choice = resolve_zone(options.zone)
+        name = choice.zone.name if choice.zone else None
+        i = YearlySource().intensity_at(name, time.time())
+        p = resolve_pue(options.pue, zone=name)
+        return i.intensity_g_per_kwh, f"{i.zone}, {i.source}", p.pue
+    except Exception:  # noqa: BLE001 - a prediction without carbon is still useful
+        return None

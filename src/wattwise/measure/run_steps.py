@@ -1,0 +1,76 @@
+"""A tracked run's training-step marks, and the prediction of its whole made from them.
+
+Each ``run.step(n)`` reads the meter once and keeps ``(steps done, reading)``; one mark
+carries the ``n`` steps it closes (equal shares of the time and energy since the
+previous mark), so marking is O(1) whatever ``n`` and gives the same figures as ``n``
+marks. Reading the meter and appending happen under one lock, so several threads
+calling ``step()`` keep both counts and readings in order.
+"""
+
+from __future__ import annotations
+
+import numbers
+import threading
+from typing import TYPE_CHECKING
+
+from wattwise._userinput import shown
+from wattwise.carbon.accounting import CarbonOptions
+from wattwise.errors import BadInput
+from wattwise.measure.marks import ZERO, StepMark
+from wattwise.measure.meter import Meter
+from wattwise.measure.results import combined_kind
+from wattwise.measure.run_carbon import current_intensity
+
+if TYPE_CHECKING:
+    from wattwise.measure.predict import Prediction
+
+#: Most steps one ``run.step(n)`` may mark: far beyond any training run, and small
+#: enough that a mistyped count is refused rather than read as a plan.
+MAX_STEPS_PER_MARK = 10**15
+
+
+class StepMarks:
+    """``(steps done, meter reading)`` after each ``step()``, from the run's start reading."""
+
+    def __init__(self) -> None:
+        self.marks: list[tuple[int, StepMark]] = []
+        #: the meter's reading when the run started (set by the run)
+        self.run_start: StepMark = ZERO
+        #: the reading the first step is counted from; None until a step is marked
+        self.first: StepMark | None = None
+        self._lock = threading.Lock()
+
+    def mark(self, n: object, meter: Meter | None, run_name: str, ended: bool) -> None:
+        """Mark ``n`` steps done now; BadInput (and nothing marked) for a count that is
+        not a whole number from 1 to ``MAX_STEPS_PER_MARK``, or a run not running."""
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+            raise BadInput(f"step(n): n must be a whole number of steps, at least 1, "
+                           f"got {shown(n)}")
+        count = int(n)
+        if meter is None:
+            raise BadInput("step() called before the run was started")
+        if count > MAX_STEPS_PER_MARK:
+            raise BadInput(f"step(n): n must be at most {MAX_STEPS_PER_MARK:.0e} steps "
+                           f"in one call, got {shown(count)}")
+        if ended:
+            raise BadInput(f"step(): the run {run_name!r} has ended; steps are counted "
+                           "while it runs")
+        with self._lock:
+            if self.first is None:
+                self.first = self.run_start
+            done = self.marks[-1][0] if self.marks else 0
+            self.marks.append((done + count, meter.total_now()))
+
+    def predict(self, total_steps: int, meter: Meter | None,
+                carbon_options: CarbonOptions | None) -> Prediction:
+        """Time, energy and carbon of ``total_steps`` steps, from the steps so far."""
+        if meter is None or self.first is None:
+            raise BadInput("no steps measured yet: call run.step() after each step or epoch")
+        from wattwise.measure.predict import predict_counted
+
+        kind = combined_kind(d.kind for d in meter.domains if d.in_total)
+        return predict_counted(
+            self.marks, total_steps, self.first, kind, current_intensity(carbon_options),
+            min_span_s=meter.interval_s,
+        )
+
