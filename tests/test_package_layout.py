@@ -342,3 +342,27 @@ def test_export_shim_keeps_every_export() -> None:
         shim = importlib.import_module("wattwise.export")
     for name in ("export_json", "export_csv", "export_codecarbon", "strict_json", "run_window"):
         assert callable(getattr(shim, name)), name
+
+
+#: Public names the old modules gave (their own and those they imported), by old path.
+OLD_PUBLIC = {
+    "wattwise.store": ["Store", "RunInfo", "RunRecord", "SampleRow", "summary_duration",
+                       "hostname", "pid_alive"],
+    "wattwise.tracking": ["Run", "track", "UnknownArgument", "MAX_STEPS_PER_MARK", "MAX_TEXT",
+                          "MAX_NAME", "MAX_TAG_NAME", "MAX_TAGS", "real_number",
+                          "intervals_from_samples", "emissions_and_fetched", "STARTED_KEY",
+                          "started_carbon", "trace_sha256"],
+    "wattwise.meter": ["Meter", "Sample", "WattwiseWarning", "Attribution", "DomainResult",
+                       "Fault", "ReadCheck", "GpuShare", "ProcessShare", "sensor_label",
+                       "usable_domains"],
+}
+
+
+@pytest.mark.parametrize("old", sorted(OLD_PUBLIC))
+def test_old_paths_keep_their_public_names(old: str) -> None:
+    sys.modules.pop(old, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        shim = importlib.import_module(old)
+    missing = [n for n in OLD_PUBLIC[old] if not hasattr(shim, n)]
+    assert not missing, f"{old} lost {missing}"

@@ -13,5 +13,8 @@ __getattr__ = moved(
     "wattwise.meter",
     [
         'wattwise.measure.meter',
+        'wattwise.measure.results',
+        'wattwise.measure.readings',
+        'wattwise.sensors.nvml_share',
     ],
 )

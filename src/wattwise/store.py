@@ -13,5 +13,7 @@ __getattr__ = moved(
     "wattwise.store",
     [
         'wattwise.records.store',
+        'wattwise.records.queries',
+        'wattwise.records.liveness',
     ],
 )

@@ -14,5 +14,10 @@ __getattr__ = moved(
     [
         'wattwise.measure.tracking',
         'wattwise.measure.host',
+        'wattwise.measure.run_options',
+        'wattwise.measure.run_steps',
+        'wattwise.measure.meter',
+        'wattwise.carbon.accounting',
+        'wattwise.carbon.repricing',
     ],
 )

@@ -146,9 +146,9 @@ def test_a_failing_step_is_exactly_one_stderr_line(
 def test_a_target_that_fails_at_once_is_exactly_one_stderr_line(
     tmp_path: Path, target: str, expected: str
 ) -> None:
-    db = tmp_path / "t.db"
+    db = tmp_path / "home" / "default" / "runs.db"  # WATTWISE_DB (env_for): never made
     stdout, stderr, code = _run(["bench", target, "--no-store", "-r", "2", "-d", "0.2",
-                                 "--warmup", "1", "--db", str(db)], tmp_path, tmp_path / "home")
+                                 "--warmup", "1"], tmp_path, tmp_path / "home")
     check_one_line(stdout, stderr, code, expected)
     assert not db.exists()
 

@@ -39,6 +39,9 @@ def _runs(db: Path) -> int:
 
 
 #: (keyword arguments, text the message must hold: the argument's name at least)
+#: A trace that reads: the one shipped for GB.
+TRACE = str(Path(wattwise.__file__).parent / "data" / "traces" / "gb_2020.csv.gz")
+
 BAD: list[tuple[dict[str, Any], str]] = [
     ({"interval_s": 1e308}, "interval_s must be from 0.001 to 3600"),
     ({"interval_s": 3600.5}, "interval_s must be from"),
@@ -90,6 +93,9 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"intensity_trace": ""}, "intensity_trace is an empty path"),
     # a zone the provider does not cover: refused before the block, as the CLI's run does
     ({"zone": "DE", "intensity_provider": "ukcarbon"}, "ukcarbon knows zone 'GB'"),
+    # both a trace and a provider: the trace was ignored and the network tried
+    ({"zone": "GB", "intensity_provider": "ukcarbon", "intensity_trace": TRACE},
+     "give intensity_trace or intensity_provider, not both"),
     ({"intensity_trace": 7}, "intensity_trace must be a file path"),
     ({"zone": "DE", "intensity_trace": "/nonexistent.csv"},
      "intensity_trace: cannot read trace /nonexistent.csv: no such file"),
@@ -310,11 +316,12 @@ def test_the_meter_thread_survives_any_interval_set_later() -> None:
     ({"clock": 5}, "clock must be a function returning seconds, got 5"),
     ({"clock": lambda: 1 / 0}, "clock failed when called: "),
     ({"on_sample": 5}, "on_sample must be a function taking a list of samples"),
+    ({"device_sync": 5}, "device_sync must be a function or None, got 5"),
     ({"on_sample": "print"}, "on_sample must be a function"),
 ])
 def test_meter_refuses_the_same_values(kwargs: dict[str, Any], expected: str) -> None:
     with pytest.raises(BadInput, match=expected):
-        Meter([_sensor()], device_sync=None, **kwargs)
+        Meter([_sensor()], **{"device_sync": None, **kwargs})
 
 
 @pytest.mark.parametrize("name,expected", [

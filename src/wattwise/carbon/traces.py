@@ -280,7 +280,7 @@ def _slow_chunk(
                 "(gCO2eq/kWh, no unit in the cell)"
             ) from None
         if not math.isfinite(v) or not 0 <= v <= MAX_INTENSITY_G_PER_KWH:
-            raise BadInput(f"{name}: line {line_no}: intensity {v:g} is not a finite value "
+            raise BadInput(f"{name}: line {line_no}: intensity {v:.12g} is not a finite value "
                            f"from 0 to {MAX_INTENSITY_G_PER_KWH:,.0f} gCO2eq/kWh (no grid "
                            "averages more than about 1,200; a larger value is likely g/MWh "
                            "or lb/MWh)")

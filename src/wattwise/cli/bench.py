@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from wattwise._userinput import shown
-from wattwise.cli._checks import check_db, check_zone, float_in, int_in
+from wattwise.cli._checks import check_db, check_zone, float_in, int_in, no_store_note
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 from wattwise.cli.compress import check_duration, list_ints
 
@@ -202,6 +202,7 @@ def bench(
                      user_entry))
     if not no_store:
         check_db(db)
+    no_store_note(no_store, db)
     if not user_target:
         from wattwise.bench.suite import get_entry
 

@@ -154,6 +154,14 @@ def check_callbacks(
     return on_sample, clock
 
 
+def check_device_sync(device_sync: Any) -> Callable[[], object] | None:
+    """``device_sync`` unless it is neither a function nor None (BadInput): it is called at
+    every window edge, where a failure only warns."""
+    if device_sync is not None and not callable(device_sync):
+        raise BadInput(f"device_sync must be a function or None, got {short(device_sync)}")
+    return device_sync
+
+
 #: Longest window name, as long as a run's name may be.
 MAX_WINDOW_NAME = 256
 
@@ -257,7 +265,7 @@ class Meter:
         self.interval_s = interval_s
         self.stuck_after_s = stuck
         self.on_sample, self._clock = check_callbacks(on_sample, clock)
-        self._device_sync = device_sync
+        self._device_sync = check_device_sync(device_sync)
         #: Sensor warnings and faults seen so far, each once; ``notes`` is its list.
         self._notices = Notices(WattwiseWarning)
         self.notes: list[str] = self._notices.notes

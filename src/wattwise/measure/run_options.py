@@ -238,4 +238,7 @@ def check_run_arguments(name: object, kw: dict[str, Any]) -> str | None:
     kw["pue"] = check_pue(kw["pue"])
     check_bool(carbon, "carbon")
     kw["intensity_provider"] = check_provider(kw["intensity_provider"], zone, carbon)
+    if kw["intensity_trace"] is not None and kw["intensity_provider"] is not None:
+        raise BadInput("give intensity_trace or intensity_provider, not both: which one "
+                       "should price the run?")
     return name

@@ -53,7 +53,8 @@ class OpenWindows:
 
     def check_open(self, name: str) -> None:
         if name not in self._start:
-            raise BadInput(f"window {name!r} was never begun (open: {sorted(self._start)})")
+            shown = sorted(n for n in self._start if not n.startswith("\0"))  # not wattwise's own
+            raise BadInput(f"window {name!r} was never begun (open: {shown})")
 
     def open(self, name: str, snap: Snapshot) -> None:
         self._start[name] = snap
