@@ -75,6 +75,15 @@ def test_no_store_with_a_db_says_the_db_is_not_used(tmp_path: Path) -> None:
     assert plain.returncode == 0 and "--no-store: nothing" not in plain.stderr
 
 
+def test_bench_no_store_with_a_db_says_the_db_is_not_used(tmp_path: Path) -> None:
+    db = tmp_path / "ns.db"
+    out = cli("bench", "digits-mlp", "-r", "1", "--calls", "2", "--warmup", "0",
+              "--no-store", "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    assert f"wattwise: note: --no-store: nothing is recorded in {db}" in out.stderr
+    assert not db.exists()
+
+
 def test_bad_interval_is_exit_2(tmp_path: Path) -> None:
     out = cli("run", "--interval", "0", "--", "true", db=tmp_path / "r.db")
     assert out.returncode == 2
@@ -401,6 +410,37 @@ def test_report_leaves_out_stored_values_that_are_not_numbers_and_says_so(
     assert out["energy_j"] > 0 and out["emissions"]["emissions_g"] > 0
     assert any("left out of the pricing" in n for n in out["emissions"]["notes"])
     assert db.read_bytes() == before
+
+
+def _stored_energy(db: Path, value: float) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    s = json.loads(con.execute("SELECT summary_json FROM runs WHERE id = 1").fetchone()[0])
+    s["energy_j"] = value
+    for d in s["domains"]:
+        d["energy_j"] = value
+    con.execute("UPDATE runs SET summary_json = ? WHERE id = 1", (json.dumps(s),))
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize("value", [-5.0, 1e308])
+def test_an_implausible_stored_energy_is_not_priced_and_not_printed_in_full(
+    tmp_path: Path, value: float
+) -> None:
+    db = tmp_path / "h.db"
+    assert cli("run", "--name", "job", "--", "sleep", "0.3", db=db).returncode == 0
+    _stored_energy(db, value)
+    r = runner.invoke(app, ["report", "1", "--db", str(db)], env={"COLUMNS": "400"})
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.stdout.split())
+    assert f"summary.energy_j ({value!r})" in said and "left out of the pricing" in said
+    out = json.loads(runner.invoke(app, ["report", "1", "--json", "--db", str(db)]).stdout)
+    assert 0 < out["emissions"]["emissions_g"] < 1  # priced from the samples' sum
+    shown = runner.invoke(app, ["show", "1", "--db", str(db)], env={"COLUMNS": "400"})
+    assert shown.exit_code == 0 and "not a plausible" in shown.stdout, shown.stdout
+    assert "0" * 30 not in shown.stdout + r.stdout
 
 
 def test_a_lost_run_with_a_sample_that_is_not_a_number_reads_the_same_in_show_and_report(

@@ -135,8 +135,10 @@ def test_codecarbon_duration_and_every_power_are_the_measured_windows(tmp_path: 
     assert duration == summary["duration_s"]
     cpu_kwh = float(row["cpu_energy"])
     assert float(row["cpu_power"]) == pytest.approx(cpu_kwh * 3.6e6 / duration, rel=1e-12)
-    # a constant 40 W sensor gives 40 W back over the window its energy was read over
-    assert float(row["cpu_power"]) == pytest.approx(40.0, rel=1e-3)
+    # a constant 40 W sensor gives about 40 W back over the window its energy was read
+    # over (the fake sensor reads its own clock a moment after the meter's: on a loaded
+    # machine that moment is milliseconds of a 0.3 s window)
+    assert float(row["cpu_power"]) == pytest.approx(40.0, rel=2e-2)
     assert float(row["emissions_rate"]) == pytest.approx(
         float(row["emissions"]) / duration, rel=1e-12)
 
@@ -177,3 +179,33 @@ def test_codecarbon_cpu_utilization_left_empty_says_why(tmp_path: Path) -> None:
     (row,) = list(csv.DictReader(io.StringIO(export_codecarbon(bare, notes=notes))))
     assert row["cpu_utilization_percent"] == ""
     assert any("cpu_utilization_percent" in n and "no busy CPU time" in n for n in notes)
+
+
+def test_a_run_without_a_summary_is_priced_once_in_both_exports(tmp_path: Path) -> None:
+    import json
+
+    from wattwise.carbon.partial import partial_emissions, partial_energy_of
+    from wattwise.records.export_codecarbon import export_codecarbon
+    from wattwise.records.export_json import export_json
+    from wattwise.records.store import SampleRow
+
+    db = tmp_path / "lost.db"
+    store = Store(db)
+    rid = store.create_run(
+        name="lost", started_unix_s=1000.0, host={"hostname": "h"}, hardware={}, versions={},
+        sensors=[{"name": "fake", "domains": [
+            {"name": "cpu:0", "component": "cpu", "kind": "measured", "source": "fake",
+             "in_total": True}]}],
+    )
+    store.add_samples(rid, [SampleRow(1000.0 + k, "cpu:0", 50.0, 50.0, 50.0, 50.0)
+                            for k in range(1, 5)])
+    rec, rows = store.get_run(rid), store.samples(rid)
+    assert rec.summary is None
+    part = partial_energy_of(rec, rows)
+    assert part is not None
+    expected = partial_emissions(rec, rows, part)
+    assert expected is not None and expected["emissions_g"] > 0
+    doc = json.loads(export_json(rec, rows, [], []))
+    assert doc["emissions_so_far"]["emissions_g"] == expected["emissions_g"]
+    (row,) = list(csv.DictReader(io.StringIO(export_codecarbon(rec, rows))))
+    assert float(row["emissions"]) * 1000 == pytest.approx(expected["emissions_g"], rel=1e-12)

@@ -87,3 +87,55 @@ def test_a_saved_page_needs_none_of_the_dashboard_extras(
     from wattwise.server.report import run_report_html as fresh
 
     assert _DATA in fresh(Store(db), "latest")
+
+
+def _damaged(tmp_path: Path, sql: str) -> tuple[Path, int]:
+    import sqlite3
+
+    db = tmp_path / "d.db"
+    with wattwise.track("x", sensors=[ConstantPowerSensor({"cpu:0": 5.0})], db=db,
+                        interval_s=0.02) as run:
+        time.sleep(0.1)
+    con = sqlite3.connect(db)
+    with con:
+        con.execute(sql.replace("RID", str(run.run_id)))
+    con.close()
+    return db, run.run_id
+
+
+def test_a_window_with_an_infinite_figure_is_written_as_null_with_a_note(
+    tmp_path: Path,
+) -> None:
+    from wattwise.server.data import run_payload
+
+    db, rid = _damaged(tmp_path, (
+        "INSERT INTO windows(run_id, name, start_unix_s, end_unix_s, duration_s, energy_j,"
+        " low_j, high_j, kind, domains_json, gaps_json) VALUES (RID, 'w', 'a', 'b', 'c',"
+        " 'd', 1e999, -1, 'estimated', '{x', '[]')"))
+    payload = run_payload(Store(db), rid)
+    json.dumps(payload, allow_nan=False)  # what the API sends: valid JSON
+    (window,) = payload["windows"]
+    assert window["low_j"] is None
+    assert any("not finite numbers" in n for n in payload["notes"])
+    data = _payload(run_report_html(Store(db), rid))
+    saved = data["data"][f"/api/runs/{rid}"]
+    assert saved["windows"][0]["low_j"] is None
+    assert any("not finite numbers" in n for n in saved["run"]["summary"]["notes"])
+
+
+def test_a_sample_with_a_text_time_leaves_the_saved_page_whole_with_a_note(
+    tmp_path: Path,
+) -> None:
+    db, rid = _damaged(tmp_path, "UPDATE samples SET t_unix_s = 'x' WHERE rowid ="
+                                 " (SELECT min(rowid) FROM samples WHERE run_id = RID)")
+    data = _payload(run_report_html(Store(db), rid))
+    summary = data["data"][f"/api/runs/{rid}"]["run"]["summary"]
+    assert any("left out of the timeline" in n for n in summary["notes"])
+    assert data["data"][f"/api/runs/{rid}/timeline"]["domains"]["cpu:0"]["t_s"]
+
+
+@pytest.mark.parametrize("summary", ["'{bad'", "'{\"energy_j\": NaN}'"])
+def test_a_run_with_a_malformed_summary_still_saves_a_page(tmp_path: Path, summary: str) -> None:
+    db, rid = _damaged(tmp_path, f"UPDATE runs SET summary_json = {summary} WHERE id = RID")
+    data = _payload(run_report_html(Store(db), rid))
+    assert data["run_id"] == rid

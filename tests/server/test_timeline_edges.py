@@ -53,3 +53,39 @@ def test_a_bucket_row_without_a_first_start_falls_back_to_the_runs_start() -> No
     rows = [("cpu:0", 0, 1, 1002.0, 20.0, 0, 10.0, 10.0)]  # the older 8-column rows
     d = from_buckets(rows, 1000.0)["cpu:0"]
     assert d["power_w"] == [pytest.approx(10.0)] and d["begin_s"] == [0.0]
+
+
+def _damage(db: Path, sql: str) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    with con:
+        con.execute(sql)
+    con.close()
+
+
+@pytest.mark.parametrize("stored", ["'x'", "1e999", "X'00'"])
+def test_a_sample_whose_time_is_not_a_number_is_left_out_and_said(
+    tmp_path: Path, stored: str
+) -> None:
+    import json
+
+    db = tmp_path / "t.db"
+    store = Store(db)
+    rows = [SampleRow(1000.0 + k, "cpu:0", 10.0, 10.0, 9.0, 11.0) for k in range(1, 6)]
+    rid = _run(store, 1000.0, rows)
+    _damage(db, f"UPDATE samples SET t_unix_s = {stored} WHERE rowid ="
+                " (SELECT min(rowid) FROM samples)")
+    tl = timeline_payload(Store(db), rid, 50)
+    json.dumps(tl, allow_nan=False)  # valid JSON: what the API sends
+    assert len(tl["domains"]["cpu:0"]["t_s"]) == 4
+    assert all(t >= 0 for t in tl["domains"]["cpu:0"]["t_s"])
+    assert tl["end_s"] == pytest.approx(5.0)
+    assert any("1 sample(s) whose stored time is not a finite number" in n for n in tl["notes"])
+
+
+def test_a_bucket_row_with_a_text_time_is_skipped() -> None:
+    rows = [("cpu:0", -1700000, 1, "x", 10.0, 0, 10.0, 10.0),
+            ("cpu:0", 0, 1, 1001.0, 10.0, 0, 10.0, 10.0)]
+    d = from_buckets(rows, 1000.0)["cpu:0"]
+    assert d["b"] == [0] and d["power_w"] == [pytest.approx(10.0)]

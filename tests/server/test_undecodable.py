@@ -172,3 +172,37 @@ def test_metric_labels_have_no_raw_controls_and_stay_short(db: Path) -> None:
         assert len(body) < 20_000, len(body)  # four runs, one of 1,000,000 characters each
         assert max(len(line) for line in text.splitlines()) < 700
     assert 'name="e\\\\x1b[31m\\\\x07\\\\x00\\\\rx"' in r.text
+
+
+def _not_json(token: str) -> None:
+    raise AssertionError(f"{token} is not JSON")
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE samples SET t_unix_s = 'x' WHERE rowid = (SELECT min(rowid) FROM samples)",
+    "INSERT INTO windows(run_id, name, start_unix_s, end_unix_s, duration_s, energy_j, low_j,"
+    " high_j, kind, domains_json, gaps_json) VALUES (1, 'w', 'a', 'b', 'c', 'd', 1e999, -1,"
+    " 'estimated', '{x', '[]')",
+    "UPDATE runs SET summary_json = '{bad' WHERE id = 1",
+    "UPDATE runs SET summary_json = '{\"energy_j\": NaN, \"emissions\": {\"emissions_g\": NaN}}'"
+    " WHERE id = 1",
+    "UPDATE runs SET tags_json = '{bad' WHERE id = 1",
+])
+def test_one_damaged_run_never_breaks_an_answer(tmp_path: Path, damage: str) -> None:
+    db = tmp_path / "d.db"
+    for name in ("one", "two"):
+        with wattwise.track(name, sensors=[ConstantPowerSensor({"cpu:0": 5.0})], db=db,
+                            interval_s=0.02):
+            pass
+    con = sqlite3.connect(db)
+    with con:
+        con.execute(damage)
+    con.close()
+    with TestClient(create_app(db, port=8787), base_url=BASE) as c:
+        for path in ("/api/runs", "/api/runs/1", "/api/runs/1/timeline", "/api/runs/2",
+                     "/metrics"):
+            r = c.get(path)
+            assert r.status_code == 200, (path, r.text[:300])
+            if path != "/metrics":
+                json.loads(r.text, parse_constant=_not_json)  # NaN/Infinity: invalid JSON
+        assert {row["id"] for row in c.get("/api/runs").json()["runs"]} == {1, 2}

@@ -192,9 +192,12 @@ def intervals_from_samples(
     Values that are not finite numbers (a damaged or foreign database) are left out
     as the exports leave them out: a sample whose time or energy is not one is not
     priced, a range bound that is not one is taken as the energy, and a
-    ``scale_to_j`` that is not one scales nothing; each is said in ``notes``.
+    ``scale_to_j`` that is not one scales nothing; each is said in ``notes``. So does a
+    ``scale_to_j`` outside 0 to ``MAX_STORED_ENERGY_J`` (a negative or absurd stored
+    total) unless it is the samples' own sum: pricing never sees a negative energy.
     """
     bad: list[tuple[str, Any]] = []
+    implausible: list[tuple[str, Any]] = []
     if scale_to_j is not None and real_or_none(scale_to_j) is None:
         bad.append(("summary.energy_j", scale_to_j))
         scale_to_j = None
@@ -224,12 +227,31 @@ def intervals_from_samples(
         lo, hi = min(max(0.0, e if low is None else low), e), max(e if high is None else high, e)
         out.append((min(t0, t), t, e, lo, hi))
     total = sum(r[2] for r in out)
+    if scale_to_j is not None and not 0 <= float(scale_to_j) <= MAX_STORED_ENERGY_J \
+            and not math.isclose(float(scale_to_j), total, rel_tol=1e-9):
+        implausible.append(("summary.energy_j", scale_to_j))
+        scale_to_j = None
     if scale_to_j is not None and total > 0:
         k = float(scale_to_j) / total
         out = [(a, b, e * k, lo * k, hi * k) for a, b, e, lo, hi in out]
     if bad and notes is not None:
         notes.append(not_numbers_note(bad, total))
+    if implausible and notes is not None:
+        notes.append(implausible_note(implausible, total))
     return out
+
+
+#: The most energy a stored run can plausibly hold: 1e15 J is 278 GWh, a year of a
+#: 30 MW data centre. A stored total outside 0 to this is not priced (a damaged record).
+MAX_STORED_ENERGY_J = 1e15
+
+
+def implausible_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
+    """What pricing did with stored energies that are numbers but not plausible ones."""
+    named = ", ".join(f"{path} ({value!r})" for path, value in bad[:5])
+    return (f"{len(bad)} stored energy value(s) were not from 0 to {MAX_STORED_ENERGY_J:.0e} J "
+            f"and are left out of the pricing: {named}; the energy priced is the samples' "
+            f"sum, {priced_j:.6g} J")
 
 
 def not_numbers_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:

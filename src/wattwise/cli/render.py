@@ -75,10 +75,17 @@ def num(value: Any, spec: str, suffix: str = "") -> str:
     return f"{value:{spec}}{suffix}" if _finite(value) else "-"
 
 
-def energy(energy_j: Any, low_j: Any = None, high_j: Any = None) -> str:
-    """``fmt_energy``, or as much of it as the (possibly damaged) record allows."""
+def energy(energy_j: Any, low_j: Any = None, high_j: Any = None, *,
+           stored: bool = False) -> str:
+    """``fmt_energy``, or as much of it as the (possibly damaged) record allows. A figure
+    outside 0 to ``MAX_STORED_ENERGY_J`` is shown in short, never as hundreds of digits;
+    ``stored`` (a run's record) marks it too: no run can hold it, so it was not priced."""
     if not _finite(energy_j):
         return "-"
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+    if not 0 <= energy_j <= MAX_STORED_ENERGY_J:
+        return f"{energy_j:.4g} J" + (" (not a plausible stored energy)" if stored else "")
     if _finite(low_j) and _finite(high_j):
         return fmt_energy(energy_j, low_j, high_j)
     return f"{energy_j:.1f} J"
@@ -112,7 +119,7 @@ def energy_table(result: dict[str, Any], title: str | None = None) -> Table:
         gap = " [gap]" if d.get("gap") else ""
         t.add_row(
             cell(d.get("domain", "?")),
-            energy(d.get("energy_j"), d.get("low_j"), d.get("high_j")),
+            energy(d.get("energy_j"), d.get("low_j"), d.get("high_j"), stored=True),
             num(d.get("avg_power_w"), ".2f", " W"),
             cell(d.get("kind", "?")) + escape(gap),
             cell(d.get("source", "?")) + note,
@@ -120,7 +127,8 @@ def energy_table(result: dict[str, Any], title: str | None = None) -> Table:
     t.add_section()
     t.add_row(
         "total",
-        energy(result.get("energy_j"), result.get("low_j"), result.get("high_j")),
+        energy(result.get("energy_j"), result.get("low_j"), result.get("high_j"),
+               stored=True),
         num(result.get("avg_power_w"), ".2f", " W"),
         cell(result.get("kind", "?")),
         num(result.get("duration_s"), ".2f", " s"),
@@ -193,7 +201,7 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
             shown = energy(part.energy_j, part.low_j, part.high_j)
             kind = cell(f"{part.kind}, partial")
         else:
-            shown = energy(s.get("energy_j"), s.get("low_j"), s.get("high_j"))
+            shown = energy(s.get("energy_j"), s.get("low_j"), s.get("high_j"), stored=True)
             kind = cell(s.get("kind", "-"))
         t.add_row(
             str(r.id),

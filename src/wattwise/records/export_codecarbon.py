@@ -151,23 +151,22 @@ def _partial_carbon(
     record: RunInfo, samples: Sequence[SampleRow], part: Any, notes: list[str] | None
 ) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
     """The carbon cells of a run without a summary: its partial energy priced as
-    ``wattwise report`` prices it (in the zone the run was started with; for a run
-    recorded without one, the zone of ``$WATTWISE_ZONE`` or the config, else the world
-    average), and a note that says so and where the zone came from."""
-    from wattwise.carbon.accounting import emissions_and_fetched
-    from wattwise.carbon.partial import partial_intervals
-    from wattwise.carbon.repricing import reprice_options, started_with
+    ``wattwise report`` prices it (``carbon.partial.partial_emissions``, the one figure
+    ``show``, the dashboard and ``/metrics`` give: in the zone the run was started with;
+    for a run recorded without one, the zone of ``$WATTWISE_ZONE`` or the config, else
+    the world average), and a note that says so and where the zone came from."""
+    from wattwise.carbon.partial import partial_emissions
 
-    pricing = reprice_options(record.summary, started=started_with(record))
-    em, _ = emissions_and_fetched(partial_intervals(record, samples, part), pricing.options,
-                                  pricing.source)
+    em = partial_emissions(record, samples, part)
+    if em is None:
+        return _carbon_cells(None)
     if notes is not None:
-        why = "; ".join(pricing.notes)
+        why = "; ".join(n for n in em.get("notes") or [] if isinstance(n, str))
         notes.append(
             f"emissions priced now from the run's partial energy ({part.note}) at zone "
-            f"{em.zone} ({em.source}), as `wattwise report` prices it"
+            f"{em.get('zone')} ({em.get('source')}), as `wattwise report` prices it"
             + (f": {why}" if why else ""))
-    return _carbon_cells(em.to_dict(intervals=False))
+    return _carbon_cells(em)
 
 
 def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:

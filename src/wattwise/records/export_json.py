@@ -47,9 +47,11 @@ def export_json(
     The samples are the run's own: clipped to its measured window (the summary's
     ``start_unix_s`` to ``end_unix_s``), so the counted domains' samples add up to
     its total (see ``carbon.accounting.clip_to_window``); ``samples_window`` gives that
-    window and a note in ``notes`` says what was clipped. Strict JSON: a non-finite
-    number is ``null``, said in the document's ``notes``. ``notes`` (when given)
-    gets every note too."""
+    window and a note in ``notes`` says what was clipped. A run without a summary
+    carries its partial energy (``energy_so_far``) and that energy priced
+    (``emissions_so_far``, ``carbon.partial.partial_emissions``), as ``show --json``.
+    Strict JSON: a non-finite number is ``null``, said in the document's ``notes``.
+    ``notes`` (when given) gets every note too."""
     rows, clip_note = in_window(record, samples)
     doc: dict[str, Any] = {
         "format": "wattwise-run",
@@ -64,8 +66,12 @@ def export_json(
         doc["samples_window"] = {"start_unix_s": window[0], "end_unix_s": window[1]}
     part_note = None
     if not isinstance(record.summary, dict):
+        from wattwise.carbon.partial import partial_emissions
+
         part = partial(record, samples)
         doc["energy_so_far"] = None if part is None else part.to_dict()
+        doc["emissions_so_far"] = None if part is None else partial_emissions(
+            record, samples, part)
         part_note = partial_note(part)
     replaced: list[tuple[str, float]] = []
     clean = finite_only(json.loads(json.dumps(doc, default=str)), "", replaced)

@@ -451,12 +451,6 @@ class Reads:
                 out[str(r[0])]["power_w"] = r[1]
         return out
 
-    def sample_span(self, run_id: int) -> tuple[int, float | None]:
-        """How many samples the run has and the time of its last one."""
-        row = self.rows(
-            "SELECT count(*), max(t_unix_s) FROM samples WHERE run_id = ?", (run_id,))[0]
-        return int(row[0]), (None if row[1] is None else float(row[1]))
-
     def buckets(self, run_id: int, t0: float, width_s: float, samples: int = -1
                 ) -> list[sqlite3.Row]:
         """Samples summed into buckets of ``width_s`` from ``t0``, per domain, in time order.

@@ -18,10 +18,13 @@ from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.timeline import (
+    FAST_SPAN_SQL,
+    NUMERIC_SPAN_SQL,
     bucket_width,
     cumulative_emissions,
     from_buckets,
     intensity_buckets,
+    skipped_note,
 )
 
 _CSP_MARK = "<!-- wattwise:csp -->"
@@ -68,9 +71,38 @@ def page_html(data: dict[str, Any] | None = None) -> str:
 
 
 def script_json(value: Any) -> str:
-    """``value`` as JSON that is safe inside an HTML ``<script>`` element."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    """``value`` as JSON that is safe inside an HTML ``<script>`` element; a number that is
+    not finite (which JSON cannot carry) is written as null (``json_safe``)."""
+    text = json.dumps(json_safe(value)[0], ensure_ascii=False, allow_nan=False)
     return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_ESCAPES[m.group()], text)
+
+
+def json_safe(value: Any) -> tuple[Any, int]:
+    """``value`` with every float that is not finite replaced by None, and how many were.
+
+    A stored record can hold an infinity (SQLite keeps one; a summary written with
+    Python's default ``json.dumps`` can hold ``NaN``), which JSON cannot carry: the API
+    and a saved report write it as null, with a note, never invalid JSON or a failure.
+    """
+    if isinstance(value, float):
+        return (value, 0) if math.isfinite(value) else (None, 1)
+    if isinstance(value, dict):
+        out: dict[Any, Any] = {}
+        count = 0
+        for k, v in value.items():
+            out[k], n = json_safe(v)
+            count += n
+        return out, count
+    if isinstance(value, (list, tuple)):
+        items = [json_safe(v) for v in value]
+        return [v for v, _ in items], sum(n for _, n in items)
+    return value, 0
+
+
+def non_finite_note(count: int) -> str:
+    """The note a payload carries when stored numbers that are not finite were written as null."""
+    return (f"{count} stored figure(s) were not finite numbers (an infinity or NaN in the "
+            "record) and are shown as null")
 
 
 def page_csp(*, connect: str = "'self'", meta: bool = False, inline: bool = False) -> str:
@@ -158,10 +190,14 @@ def runs_payload(
         else:
             page, total = r.runs_page(query)
             rows = [_sql_row(store, r, x) for x in page]
-    return {
+    rows, bad = json_safe(rows)
+    out = {
         "db": _rows_text(store.path), "runs": rows, "total": total, "offset": query.offset,
         "limit": query.limit, "sort": query.sort, "order": "desc" if query.desc else "asc",
     }
+    if bad:
+        out["notes"] = [non_finite_note(bad)]
+    return out
 
 
 #: At most this many runs stored as running are checked for a status filter.
@@ -286,11 +322,13 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
         run["energy_so_far"] = None if part is None else part.to_dict()
         run["emissions_so_far"] = (None if part is None
                                    else partial_emissions(record, store.samples(record.id), part))
-    return {
+    payload, bad = json_safe({
         "run": run,
         "windows": store.windows(record.id),
         "events": store.events(record.id),
-    }
+    })
+    payload["notes"] = [non_finite_note(bad)] if bad else []
+    return dict(payload)
 
 
 def timeline_payload(
@@ -304,7 +342,8 @@ def timeline_payload(
     recorded pricing, as ``wattwise report`` prices a run again: the intensity and
     emissions curves are then that pricing's.
 
-    Reduced inside SQLite: a run of a million samples sends a few hundred points.
+    Reduced inside SQLite: a run of a million samples sends a few hundred points. A
+    sample whose stored time is not a finite number is left out, and ``notes`` says so.
     """
     record = store.get_run(ref)
     prov = domain_provenance(record.sensors)
@@ -312,8 +351,15 @@ def timeline_payload(
                   for n, p in prov.items()}
     start = record.started_unix_s
     with _reading(store, reads) as r:
-        samples, last = r.sample_span(record.id)
-        end = max(x for x in (last, record.ended_unix_s, start) if x is not None)
+        span = r.rows(FAST_SPAN_SQL, (record.id,))[0]
+        if not (_finite(span[1]) is not None and _finite(span[2]) is not None):
+            # a time stored as text, a blob or an infinity sorts first or last: only then
+            # walk every sample to count them (a million samples: about a second)
+            span = r.rows(NUMERIC_SPAN_SQL, (record.id,))[0]
+            samples, last, skipped = int(span[0]), _finite(span[1]), int(span[2])
+        else:
+            samples, last, skipped = int(span[0]), _finite(span[2]), 0
+        end = max(x for x in (last, _finite(record.ended_unix_s), start) if x is not None)
         width = bucket_width(start, end, points)
         rows = r.buckets(record.id, start, width, samples) if samples else []
         domains = from_buckets(rows, start)
@@ -331,7 +377,7 @@ def timeline_payload(
     cumulative = cumulative_emissions(
         counted, intensity if has_intensity else None, _finite(em.get("emissions_g"))
     )
-    return {
+    out, bad = json_safe({
         "run_id": record.id,
         "started_unix_s": start,
         "end_s": round(end - start, 3),
@@ -347,4 +393,7 @@ def timeline_payload(
         "emissions": {"t_s": grid, "cumulative_g": cumulative,
                       "by_intensity": has_intensity}
         if cumulative is not None else None,
-    }
+    })
+    out["notes"] = ([skipped_note(skipped)] if skipped else []) + \
+        ([non_finite_note(bad)] if bad else [])
+    return dict(out)

@@ -51,6 +51,12 @@ def run_report_html(
         for row in rows:
             row["emissions_g"], row["zone"] = emissions.get("emissions_g"), emissions.get("zone")
     timeline = timeline_payload(store, record.id, points, emissions=emissions)
+    # what the payloads left out of the stored record, where the page shows notes
+    left_out = [*payload.get("notes", []), *timeline.get("notes", [])]
+    summary = payload["run"].get("summary")
+    if left_out and isinstance(summary, dict):
+        kept = [n for n in summary.get("notes") or [] if isinstance(n, str)]
+        summary["notes"] = [*kept, *left_out]
     data = {
         # The run's row of the runs list, as the dashboard's API gives it.
         "/api/runs?limit=100": {"db": text(store.path), "runs": rows},

@@ -42,11 +42,17 @@ def from_buckets(
     where the row says it; so its power lies within its sampled lowest and highest.
     ``begin_s`` (one value) is that start from the run's start: power x interval
     summed from it over the points is the samples' energy.
+
+    A bucket whose last time is not a finite number (a sample stored with a text or
+    infinite time, which SQLite sorts after every number) is left out: such a sample
+    has no place on a time axis. ``numeric_span_sql`` counts them for a note.
     """
     out: dict[str, dict[str, list[Any]]] = {}
     prev: dict[str, float] = {}
     for row in rows:
         domain, b, _n, t_last, energy, gap, lo, hi = row[:8]
+        if _finite(t_last) is None or isinstance(b, bool) or not isinstance(b, int):
+            continue  # samples whose stored time is not a finite number: not on a time axis
         begin = _finite(row[8]) if len(row) > 8 else None
         d = out.setdefault(str(domain), {k: [] for k in
                                          ("t_s", "power_w", "min_w", "max_w", "gap",
@@ -69,6 +75,30 @@ def from_buckets(
         d["energy_j"].append(_finite(energy) or 0.0)
         d["b"].append(int(b))
     return out
+
+
+#: The run's samples and their first and last time, read through the samples' index. SQLite
+#: orders text and blobs after every number: where both ends are finite numbers, every
+#: stored time is one, and ``NUMERIC_SPAN_SQL`` (which reads every sample) is not needed.
+FAST_SPAN_SQL = "SELECT count(*), min(t_unix_s), max(t_unix_s) FROM samples WHERE run_id = ?"
+
+#: The run's samples and, of those whose time is a finite number, the last time, and how
+#: many are not (text, a blob or an infinity stored in ``t_unix_s``). One parameter: the
+#: run's id.
+NUMERIC_SPAN_SQL = (
+    "SELECT count(*),"
+    " max(CASE WHEN typeof(t_unix_s) IN ('integer', 'real') AND abs(t_unix_s) <= 1e300"
+    "     THEN t_unix_s END),"
+    " count(CASE WHEN NOT (typeof(t_unix_s) IN ('integer', 'real')"
+    "     AND abs(t_unix_s) <= 1e300) THEN 1 END)"
+    " FROM samples WHERE run_id = ?"
+)
+
+
+def skipped_note(count: int) -> str:
+    """The note a timeline carries when samples with a time that is not a number were left out."""
+    return (f"{count} sample(s) whose stored time is not a finite number were left out of "
+            "the timeline (the stored record is read as it is)")
 
 
 def intensity_buckets(
