@@ -163,6 +163,9 @@ def test_stored_values_that_are_not_numbers_are_left_out_and_said() -> None:
     ({"kind": "bogus"}, "kind must be one of yearly-average, trace, live, forecast, got 'bogus'"),
     ({"kind": 5}, "kind must be one of"),
     ({"interpolation": "cubic"}, "interpolation must be step or linear, got 'cubic'"),
+    ({"zone": 5}, "zone must be a zone name, got 5"),
+    ({"zone": " "}, "zone must be a zone name"),
+    ({"t_unix_s": ["a", "b", "c"]}, "needs numbers for its times and intensities"),
 ])
 def test_an_intensity_series_refuses_an_unknown_kind(kwargs: dict[str, object],
                                                      expected: str) -> None:

@@ -351,3 +351,16 @@ def test_a_run_refuses_a_bad_window_name_and_wattwises_own(db: Path) -> None:
         with run.window("ok"):
             pass
     assert [w.name for w in run.windows] == ["ok"]
+
+
+@pytest.mark.parametrize("args,expected", [
+    ((5,), "event message must be text, got 5"),
+    (("m", "bogus"), "event level must be one of info, warning, error, got 'bogus'"),
+    (("x" * 8193,), "event message is 8,193 characters long; at most 8,192"),
+])
+def test_a_bad_event_is_bad_input(db: Path, args: tuple[Any, ...], expected: str) -> None:
+    """``run.event(5)`` was stored as '5' and a level 'bogus' as given."""
+    with wattwise.track("t", db=db, sensors=[_sensor()], interval_s=0.05) as run:
+        with pytest.raises(BadInput, match=expected):
+            run.event(*args)
+        run.event("fine", "warning")

@@ -268,3 +268,17 @@ def test_from_energy_with_text_says_it_needs_a_number() -> None:
     with pytest.raises(BadInput, match=r"job 'j': energy_j must be a number, got str '5'"):
         Job.from_energy("j", "5", H, earliest_start_unix_s=0.0,  # type: ignore[arg-type]
                         deadline_unix_s=3 * H)
+
+
+@pytest.mark.parametrize(("kw", "msg"), [
+    ({"zones": [1]}, r"zones must be zone names \(text\), got int 1"),
+    ({"zones": ["", ""]}, r"zones name a zone twice"),
+    ({"name": ""}, r"name must be non-empty text, got ''"),
+    ({"name": 5}, r"name must be non-empty text, got 5"),
+])
+def test_zones_and_name_of_the_wrong_kind_are_named(kw: dict[str, object], msg: str) -> None:
+    """``zones=[1]`` was said to need "at least one zone"; a blank name was planned."""
+    given: dict[str, object] = {"name": "j", "duration_s": H, "earliest_start_unix_s": 0.0,
+                                "deadline_unix_s": 3 * H, **kw}
+    with pytest.raises(BadInput, match=msg):
+        plan([Job(**given)], series([1.0] * 10))  # type: ignore[arg-type]

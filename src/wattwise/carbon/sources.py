@@ -89,8 +89,15 @@ class IntensitySeries:
         if self.interpolation not in INTERPOLATIONS:
             raise BadInput(f"an intensity series' interpolation must be step or linear, got "
                            f"{self.interpolation!r:.60}")
-        t = np.asarray(self.t_unix_s, dtype=np.float64)
-        g = np.asarray(self.g_per_kwh, dtype=np.float64)
+        if not isinstance(self.zone, str) or not self.zone.strip():
+            raise BadInput(f"an intensity series' zone must be a zone name, got "
+                           f"{self.zone!r:.60}")
+        try:
+            t = np.asarray(self.t_unix_s, dtype=np.float64)
+            g = np.asarray(self.g_per_kwh, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise BadInput(f"an intensity series needs numbers for its times and "
+                           f"intensities: {str(exc)[:120]}") from None
         if t.ndim != 1 or t.shape != g.shape or t.size == 0:
             raise BadInput("an intensity series needs equal-length, non-empty 1-D arrays")
         if not np.all(np.isfinite(t)):

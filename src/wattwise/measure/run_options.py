@@ -218,6 +218,24 @@ def check_trace(trace: object, zone: str | None, carbon: object) -> str | Path |
     return path
 
 
+#: The levels an event may have (``wattwise show`` marks warnings and errors).
+EVENT_LEVELS = ("info", "warning", "error")
+
+
+def check_event(level: object, message: object) -> tuple[str, str]:
+    """An event's level and message, or BadInput: text up to ``MAX_TEXT`` characters at
+    one of ``EVENT_LEVELS``."""
+    if level not in EVENT_LEVELS:
+        raise BadInput(f"event level must be one of {', '.join(EVENT_LEVELS)}, got "
+                       f"{shown(level)}")
+    if not isinstance(message, str):
+        raise BadInput(f"event message must be text, got {shown(message)}")
+    if len(message) > MAX_TEXT:
+        raise BadInput(f"event message is {len(message):,} characters long; at most "
+                       f"{MAX_TEXT:,}")
+    return str(level), message
+
+
 def check_run_arguments(name: object, kw: dict[str, Any]) -> str | None:
     """``Run``'s name, and each of its keyword arguments in ``kw`` replaced by its checked
     value, in the order ``Run`` takes them: the first bad one is the BadInput raised."""

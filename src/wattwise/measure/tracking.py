@@ -32,7 +32,7 @@ from wattwise.errors import BadInput
 from wattwise.measure.meter import OWN_WINDOW, Meter, check_window_name
 from wattwise.measure.results import EnergyResult
 from wattwise.measure.run_carbon import current_intensity, emissions_line, price_run, run_summary
-from wattwise.measure.run_options import check_run_arguments
+from wattwise.measure.run_options import check_event, check_run_arguments
 from wattwise.measure.run_record import RecordKeeper
 from wattwise.measure.run_signals import FinalisingSignals, exit_status
 from wattwise.measure.run_steps import MAX_STEPS_PER_MARK as MAX_STEPS_PER_MARK
@@ -256,7 +256,7 @@ class Run:
 
     def event(self, message: str, level: str = "info") -> None:
         """Add a line to the run's record (``wattwise show`` lists them)."""
-        self._log.event(level, message)
+        self._log.event(*check_event(level, message))
 
     def predict_total(self, total_steps: int) -> Prediction:
         """Predict time, energy and carbon of ``total_steps`` steps from the steps so far."""

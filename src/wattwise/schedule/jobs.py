@@ -175,8 +175,16 @@ class Job:
                        f"{MAX_HORIZON_S / 86400:g} days")
         if not isinstance(self.interruptible, bool):
             out.append(f"interruptible must be true or false, got {self.interruptible!r:.40}")
-        if not self.zones or any(not isinstance(z, str) for z in self.zones):
+        if not self.zones:
             out.append("needs at least one zone")
+        elif any(not isinstance(z, str) for z in self.zones):
+            bad = next(z for z in self.zones if not isinstance(z, str))
+            out.append(f"zones must be zone names (text), got {type(bad).__name__} "
+                       f"{_shown(bad)}")
+        elif len(set(self.zones)) != len(self.zones):
+            out.append(f"zones name a zone twice: {', '.join(self.zones)}")
+        if not isinstance(self.name, str) or not self.name.strip():
+            out.append(f"name must be non-empty text, got {_shown(self.name)}")
         if isinstance(self.resources, bool) or not isinstance(self.resources, numbers.Integral) \
                 or not 1 <= self.resources <= MAX_RESOURCES:
             out.append(f"resources {self.resources!r:.40} is not a whole number from 1 to "
@@ -296,7 +304,9 @@ def _plainly_valid(jobs: Sequence[Job]) -> list[bool]:
              and (j.baseline_start_unix_s is None or type(j.baseline_start_unix_s) in _PLAIN)
              and type(j.interruptible) is bool and type(j.resources) is int
              and 1 <= j.resources <= MAX_RESOURCES and bool(j.zones)
-             and all(type(z) is str for z in j.zones) and not j.energy_by_node for j in jobs]
+             and all(type(z) is str for z in j.zones) and len(set(j.zones)) == len(j.zones)
+             and type(j.name) is str and bool(j.name.strip()) and not j.energy_by_node
+             for j in jobs]
     out = [False] * len(jobs)
     idx = [i for i, t in enumerate(typed) if t]
     if not idx:
