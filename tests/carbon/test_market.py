@@ -240,3 +240,14 @@ def test_certificates_just_above_the_energy_show_both_figures_apart() -> None:
 def test_a_contract_and_a_residual_mix_together_are_refused() -> None:
     with pytest.raises(BadInput, match="not both"):
         MarketInstruments(contract_g_per_kwh=100.0, residual_g_per_kwh=500.0)
+
+
+@pytest.mark.parametrize("given", [{"contract_g_per_kwh": 100.0}, {"residual_g_per_kwh": 500.0}])
+def test_an_intensity_that_prices_nothing_is_said(given: dict[str, float]) -> None:
+    """With every kWh covered, a stated contract or residual mix is used for nothing."""
+    em = _ranged(1.0, 2.0, 4.0)
+    got = dual_figure(em, MarketInstruments(renewable_share=1.0, **given))
+    assert got.market_g == 0.0
+    assert any("cover all the energy" in n and "prices nothing" in n for n in got.notes)
+    half = dual_figure(em, MarketInstruments(renewable_share=0.5, **given))
+    assert not any("prices nothing" in n for n in half.notes)

@@ -190,7 +190,8 @@ def dual_figure(emissions: Any, instruments: MarketInstruments,
     every end of the energy's range. Certificates are a fixed quantity C (MWh × 1000
     kWh): at each end E of the energy (low, central, high), covered = min(C, E) and
     s = covered / E, so the uncovered max(0, E − C) is what is priced at u. C larger
-    than the central energy is refused; larger than the low end only, it is said.
+    than the central energy is refused (certificates are retired for the energy the
+    figure states); larger than the low end only, it is said.
     """
     pue = float(emissions.pue)
     facility = float(emissions.facility_energy_kwh)
@@ -247,6 +248,10 @@ def dual_figure(emissions: Any, instruments: MarketInstruments,
             src = emissions.source
     if share > 0:
         notes.append(ANNUAL_CERTIFICATES_NOTE)
+    if share >= 1.0 and rest is not None and (instruments.contract_g_per_kwh is not None
+                                               or instruments.residual_g_per_kwh is not None):
+        notes.append(f"the certificates cover all the energy: {basis} (as given) prices "
+                     "nothing here")
 
     def total(which: str) -> float:
         s = share_at(which)
