@@ -17,7 +17,14 @@ from typing import Any
 import typer
 
 from wattwise._userinput import format_time, shown
-from wattwise.cli._checks import MAX_LIST, check_command, check_db, items, run_name
+from wattwise.cli._checks import (
+    MAX_LIST,
+    check_command,
+    check_db,
+    items,
+    no_store_note,
+    run_name,
+)
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 
 DAY_S = 86400.0
@@ -398,8 +405,6 @@ def defer(
                       name=name or command_name(command))
     if not dry_run and not no_store:
         check_db(db)
-    from wattwise.cli._checks import no_store_note
-
     no_store_note(no_store, db)
     if trace is None and provider is None:
         err_console.print(f"wattwise: no forecast given; planning on the {TYPICAL_WEEK} "

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from wattwise._userinput import shown
-from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.errors import BadInput
+from wattwise.estimate import _limits as limits
 from wattwise.estimate._figures import Figure, FigureKind, Range
 
 SECONDS_PER_YEAR = 365.25 * 86400
@@ -299,10 +299,7 @@ def estimate_refresh(
         raise BadInput(f"A's remaining lifetime must be a finite number >= 0 years, got "
                        f"{remaining_a_years:g}")
     _positive_range("grid intensity (g/kWh)", intensity_g_per_kwh, allow_zero=True)
-    if intensity_g_per_kwh.high > MAX_INTENSITY_G_PER_KWH:
-        raise BadInput(f"grid intensity {intensity_g_per_kwh.high:g} g/kWh is more than "
-                       f"wattwise accepts: at most {MAX_INTENSITY_G_PER_KWH:,g} (no grid "
-                       "averages more; likely g/MWh or lb/MWh)")
+    limits.check(intensity_g_per_kwh.high, limits.INTENSITY, "grid intensity", "g/kWh")
     _positive_range("B's embodied carbon", embodied_b.g, allow_zero=True)
     if embodied_b_kwh is not None:
         _positive_range("B's embodied energy (kWh)", embodied_b_kwh, allow_zero=True)
