@@ -79,7 +79,7 @@ def test_the_error_estimate_scores_only_values_that_ended_by_the_origin(make) ->
     before = bt.error(origin, 24 * HOUR_S)
     tampered = values.copy()
     k = int((origin - T0) // STEP)  # the period that holds the origin
-    tampered[k:] = 5000.0
+    tampered[k:] = 2000.0
     after = Backtest(make(), make_series(tampered)).error(origin, 24 * HOUR_S)
     assert before is not None and before == after
     assert all(o + 24 * HOUR_S <= origin for o in bt.origins(origin, 24 * HOUR_S))

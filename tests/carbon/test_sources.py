@@ -73,3 +73,16 @@ def test_every_zone_reaches_a_country_with_a_figure() -> None:
         chain = grid_chain(z)
         assert chain[-1].kind == "country" and chain[-1].name in table, z.name
         assert len({c.name for c in chain}) == len(chain), z.name
+
+
+def test_a_series_keeps_2000_and_reads_minus_zero_as_zero() -> None:
+    s = IntensitySeries(np.array([0.0, 3600.0]), np.array([-0.0, 2000.0]), "XX", "t",
+                        "trace", 3600.0)
+    assert s.g_per_kwh.tolist() == [0.0, 2000.0]
+    assert not np.signbit(s.g_per_kwh[0])
+
+
+def test_a_series_with_a_value_past_the_bound_names_it_unrounded() -> None:
+    with pytest.raises(BadInput, match=r"intensity 2000\.0001 gCO2eq/kWh at 3600 s"):
+        IntensitySeries(np.array([0.0, 3600.0]), np.array([1.0, 2000.0001]), "XX", "t",
+                        "trace", 3600.0)

@@ -338,3 +338,8 @@ def test_a_row_with_more_or_fewer_cells_than_the_header_is_refused(
     with pytest.raises(BadInput, match=rf"r.csv: line {line}: expected \d columns as in the "
                                         rf"header, got {got}"):
         parse_trace(text, "r.csv")
+
+
+def test_a_trace_value_of_minus_zero_reads_as_zero() -> None:
+    data = parse_trace("Time,Carbon Intensity\n2020-01-01T00:00,-0\n2020-01-01T01:00,5\n", "t.csv")
+    assert not np.signbit(data.g_per_kwh[0])

@@ -94,6 +94,17 @@ def test_a_host_beyond_loopback_is_refused_without_allow_remote(
     assert served == []
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1"])
+def test_allow_remote_on_loopback_is_refused_as_doing_nothing(
+    app: typer.Typer, tmp_path: Path, served: list[Any], host: str
+) -> None:
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(tmp_path / "r.db"), "--host", host,
+                                   "--allow-remote"])
+    line = _one_error_line(res)
+    assert "--allow-remote only matters" in line and "loopback" in line
+    assert served == []
+
+
 @pytest.mark.parametrize("host", ["bad host", "", " "])
 def test_an_invalid_host_is_one_line_and_exit_2(
     app: typer.Typer, tmp_path: Path, served: list[Any], host: str

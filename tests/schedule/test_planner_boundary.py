@@ -33,6 +33,16 @@ def test_a_series_with_a_bad_intensity_is_refused(bad: float) -> None:
         series([300.0, bad, 300.0, 300.0])
 
 
+@pytest.mark.parametrize("bad", [2000.0001, 3000.0])
+def test_data_past_the_one_intensity_bound_is_refused_a_forecast_is_not(bad: float) -> None:
+    """The bound traces, estimates and market figures hold (0 to 2,000) holds for data;
+    a simulated forecast's noise may pass it."""
+    t = H * np.arange(3)
+    with pytest.raises(BadInput, match=r"is not a finite value from 0 to 2,000"):
+        IntensitySeries(t, np.array([300.0, bad, 300.0]), "XX", "test", "trace", H)
+    assert series([300.0, bad, 300.0]).g_per_kwh[1] == bad
+
+
 def test_a_series_with_a_nan_time_or_step_is_refused() -> None:
     with pytest.raises(BadInput, match="finite timestamps"):
         IntensitySeries(np.array([0.0, math.nan]), np.array([1.0, 1.0]), "XX", "t", "trace", H)

@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.errors import BadInput
 
 if TYPE_CHECKING:
@@ -104,13 +105,19 @@ class IntensitySeries:
             raise BadInput("an intensity series needs finite timestamps (no NaN or infinity)")
         if t.size > 1 and not np.all(np.diff(t) > 0):
             raise BadInput("an intensity series needs strictly increasing timestamps")
-        bad = ~(np.isfinite(g) & (g >= 0))
+        # Data (traces, live figures, averages) holds the one intensity bound; a forecast
+        # is only finite and >= 0 (a simulation's noise may carry it past the bound).
+        top = math.inf if self.kind == "forecast" else MAX_INTENSITY_G_PER_KWH
+        bad = ~(np.isfinite(g) & (g >= 0) & (g <= top))
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
+            bound = ">= 0" if top == math.inf else f"from 0 to {top:,.0f}"
             raise BadInput(
-                f"intensity {g[i]:g} gCO2eq/kWh at {t[i]:.0f} s in the {self.zone} series from "
-                f"{self.source} is not a finite value >= 0 ({int(bad.sum())} such value(s))"
+                f"intensity {g[i]:.12g} gCO2eq/kWh at {t[i]:.0f} s in the {self.zone} series "
+                f"from {self.source} is not a finite value {bound} ({int(bad.sum())} such "
+                "value(s))"
             )
+        g = g + 0.0  # -0.0 reads as 0.0
         step = self.step_s
         if isinstance(step, bool) or not (isinstance(step, numbers.Real) and math.isfinite(step)
                                           and step > 0):

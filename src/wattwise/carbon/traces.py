@@ -321,7 +321,7 @@ def clean_samples(
     gaps = tuple(
         (float(t[i]), float(t[i + 1])) for i in np.nonzero(diffs > GAP_FACTOR * step)[0]
     )
-    return TraceData(t, g, name, step, n_dup, gaps, reordered)
+    return TraceData(t, g + 0.0, name, step, n_dup, gaps, reordered)  # -0.0 reads as 0.0
 
 
 def _refuse_conflicts(

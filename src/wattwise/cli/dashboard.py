@@ -81,6 +81,9 @@ def dashboard(
     if there:  # read-only: a bad file fails with one line here, nothing is created
         Store(path, readonly=True).close()
     spot = plan(host, port, allow_remote=allow_remote)
+    if allow_remote and not spot.remote:
+        die(f"--allow-remote only matters with a --host reachable from other machines; "
+            f"{host} is this machine's loopback: drop --allow-remote")
     generated = token is None and (new_token or spot.remote)
     if generated:
         token = secrets.token_urlsafe(32)
