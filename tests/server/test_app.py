@@ -127,6 +127,22 @@ def test_unknown_run_and_bad_query_are_clear(base: str) -> None:
         assert status == 422, bad
 
 
+def test_a_query_key_given_twice_or_unknown_to_the_route_is_refused(base: str) -> None:
+    """Answered as if not given, ``limit=1&limit=2`` or a misspelt ``sort_by`` would
+    show a list the user did not ask for."""
+    status, _, body = _get(f"{base}/api/runs?limit=1&limit=2")
+    assert status == 422 and "limit is given more than once" in json.loads(body)["error"]
+    status, _, body = _get(f"{base}/api/runs?sort_by=energy")
+    error = json.loads(body)["error"]
+    assert status == 422 and "'sort_by' is not one this route takes" in error
+    assert "limit, offset, order, q, sort, status" in error
+    status, _, body = _get(f"{base}/api/compress?x=1")
+    assert status == 422 and "(it takes: none)" in json.loads(body)["error"]
+    assert _json(f"{base}/api/runs?limit=1&q=train")["limit"] == 1
+    status, _, _ = _get(f"{base}/?utm=1")  # the page is not an API route: not checked
+    assert status == 200
+
+
 def test_the_page_is_served_and_loads_nothing_from_the_network(base: str) -> None:
     status, ctype, body = _get(f"{base}/")
     assert status == 200 and ctype.startswith("text/html")

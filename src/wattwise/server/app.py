@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -206,6 +206,24 @@ class DashboardApp(FastAPI):
         return Guard(super().build_middleware_stack(), **self.guard_options)
 
 
+def _plain_query(request: Request) -> None:
+    """An API query names only the route's parameters, each once: ``limit=1&limit=2`` or
+    a misspelt ``sort_by=`` would otherwise be answered as if not given (422)."""
+    route = request.scope.get("route")
+    if not request.url.path.startswith("/api/") or route is None:
+        return
+    known = {p.alias for p in getattr(getattr(route, "dependant", None), "query_params", [])}
+    seen: set[str] = set()
+    for key, _ in request.query_params.multi_items():
+        if key not in known:
+            allowed = ", ".join(sorted(known)) or "none"
+            raise HTTPException(422, f"query parameter {_storable(key)[:60]!r} is not one "
+                                     f"this route takes (it takes: {allowed})")
+        if key in seen:
+            raise HTTPException(422, f"query parameter {key} is given more than once")
+        seen.add(key)
+
+
 def create_app(
     db: str | Path | None = None,
     *,
@@ -252,6 +270,7 @@ def create_app(
         docs_url=None,  # Swagger UI would load from a CDN; /openapi.json stays
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(_plain_query)],
         responses={
             401: _error("a token is needed and was not given"),
             403: _error("a request from another site"),
