@@ -138,6 +138,8 @@ def test_a_plan_is_shown_against_its_forecast_with_the_saving(
     assert len(p["intensity"]["g_per_kwh"]) == len(p["intensity"]["t_s"]) > 0
     missing = client.get(f"/api/plans/{stored[1]['unplanned']}")
     assert missing.status_code == 404 and "not started by a plan" in missing.json()["error"]
+    gone = client.get("/api/plans/abc")
+    assert gone.status_code == 404 and gone.json()["error"].startswith("no planned run: no run")
 
 
 def test_a_plan_without_the_usual_intensity_says_why_there_is_no_saving(

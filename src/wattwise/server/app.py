@@ -392,7 +392,10 @@ def create_app(
     def plan_run(ref: str) -> dict[str, Any]:
         """One plan's run against its forecast, with the intensity it was priced at."""
         store = runs_db.require()
-        record = store.get_run(ref).to_dict()
+        try:
+            record = store.get_run(ref).to_dict()
+        except BadInput as exc:  # a plan is known by the run it started
+            raise BadInput(f"no planned run: {exc}") from None
         out = results.plan_figures(record)
         tags = record.get("tags")
         if not isinstance(tags, dict) or "planned_start_unix_s" not in tags:
