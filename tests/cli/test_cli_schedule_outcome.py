@@ -141,3 +141,24 @@ def test_plan_run_without_json_prints_the_table_then_the_figures(tmp_path: Path)
     assert "estimated from forecasts, not measured" in r.stdout
     rec = _only_run(db)
     assert f"wattwise: quick: energy {rec.summary['energy_j']:.1f} J" in _flat(r.stderr)
+
+
+def test_a_job_with_no_freedom_saves_nothing_in_its_own_output_and_on_the_dashboard(
+    tmp_path: Path
+) -> None:
+    """The usual and planned intensities are stored at full precision: the dashboard's
+    saving, read back from the record, is the 0 the command printed (not the difference
+    a rounded intensity makes)."""
+    from wattwise.server.results import plan_figures
+
+    db = tmp_path / "r.db"
+    r = runner.invoke(app, ["defer", "--within", "1s", "--duration", "1s", "--zone", "DE",
+                            "--db", str(db), "--name", "fixed", "--",
+                            sys.executable, "-c", "pass"], env=WIDE)
+    assert r.exit_code == 0, r.output
+    assert "; no saving: 0 gCO2eq (0.0 %), estimated" in _flat(r.stderr)
+    rec = _only_run(db)
+    assert float(rec.tags["usual_g_per_kwh"]) == pytest.approx(
+        rec.summary["emissions"]["avg_intensity_g_per_kwh"], rel=1e-12)
+    shown = plan_figures(rec.to_dict())
+    assert shown["saving_g"] == 0.0 and shown["saving_pct"] == 0.0

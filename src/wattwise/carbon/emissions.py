@@ -101,6 +101,14 @@ def _check(intervals: Iterable[Sequence[float]]) -> list[tuple[float, float, flo
     return out
 
 
+def saving_against(usual_g: float, emitted_g: float) -> float:
+    """Grams saved against the usual time (negative: emitted more); a difference within
+    rounding of the two figures (1e-9 of the larger) is no saving either way, so the
+    plan's own output and the dashboard, reading the same run, both say 0."""
+    saving = usual_g - emitted_g
+    return 0.0 if abs(saving) <= 1e-9 * max(abs(usual_g), abs(emitted_g)) else saving
+
+
 def compute_emissions(
     intervals: Iterable[Sequence[float]],
     zone: str | None = None,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from wattwise.carbon.emissions import saving_against
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule.executors import ExecResult, LocalExecutor, usual_intensity
@@ -208,9 +209,7 @@ def run_outcome(assignment: Assignment, result: ExecResult, usual_from: str) -> 
     usual_g = saving_g = saving_pct = None
     if usual is not None and emitted is not None and facility_kwh is not None:
         usual_g = facility_kwh * usual
-        saving_g = usual_g - emitted
-        if abs(saving_g) <= 1e-9 * max(abs(usual_g), abs(emitted)):
-            saving_g = 0.0  # the same intensity, up to rounding: no saving either way
+        saving_g = saving_against(usual_g, emitted)
         saving_pct = 100.0 * saving_g / usual_g if usual_g > 0 else None
     kind = s.get("kind")
     return RunOutcome(

@@ -218,10 +218,11 @@ class LocalExecutor(Executor):
             tags = {"planned_start_unix_s": f"{assignment.start_unix_s:.0f}",
                     "priced_on": self.priced_on}
             if planned is not None:
-                tags["planned_g_per_kwh"] = f"{planned:.1f}"
+                # full precision: the dashboard reads the saving back from these
+                tags["planned_g_per_kwh"] = repr(float(planned))
             usual = usual_intensity(assignment)
             if usual is not None:
-                tags["usual_g_per_kwh"] = f"{usual:.1f}"
+                tags["usual_g_per_kwh"] = repr(float(usual))
             if self.node:
                 tags["node_type"] = self.node
             tracked = Run(assignment.job.name, interval_s=self.interval_s, db=self.db,

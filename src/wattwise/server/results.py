@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
+from wattwise.carbon.emissions import saving_against
 from wattwise.errors import BadInput
 from wattwise.records.rows import text as _rows_text
 from wattwise.server._sql import Reads
@@ -448,7 +449,8 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
                          MAX_INTENSITY_G_PER_KWH)
     forecast_g = None if kwh is None or planned_g is None else kwh * planned_g
     usual_total = None if kwh is None or usual_g is None else kwh * usual_g
-    saving = None if usual_total is None or emitted is None else usual_total - emitted
+    saving = None if usual_total is None or emitted is None \
+        else saving_against(usual_total, emitted)
     domains = [d for d in summary.get("domains") or [] if isinstance(d, dict)
                and d.get("in_total", True)] if isinstance(summary.get("domains"), list) else []
     return {
