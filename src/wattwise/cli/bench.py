@@ -317,6 +317,7 @@ def _llm_command() -> Any:
 
 
 def bench_llm(
+    ctx: typer.Context,
     model: str = typer.Option("smollm2-135m", "--model", "-m", help=LLM_MODEL_HELP),
     batch_sizes: str = typer.Option("1,8,32", "--batch-sizes", "-b",
                                     help="Comma-separated batch sizes to sweep."),
@@ -368,12 +369,18 @@ def bench_llm(
     check_model_spec(model)
     check_dtype(dtype)
     zone = check_zone(zone)
+    if not idle_baseline and _given(ctx, "idle_seconds"):
+        die("--idle-seconds is the length of the idle measurement --idle-baseline takes: "
+            "add --idle-baseline or leave --idle-seconds out")
+    if no_store and zone is not None:
+        die("--zone prices the run record, and --no-store records nothing: leave one out")
     if json_out is not None:
         if str(json_out) == "-":  # not stdout: the table goes there
             die("--json -: give a file name; the JSON is not written to stdout")
         check_output(json_out, "--json file", protect=None if no_store else db)
     if not no_store:
         check_db(db)
+    no_store_note(no_store, db)
     device = resolve_device(device)
     res = _run_llm(model, sizes, prompt_len, max_new_tokens, repetitions, warmup, dtype,
                    device, stop_at_eos, idle_seconds if idle_baseline else None, threads,
@@ -385,6 +392,12 @@ def bench_llm(
     if json_out is not None:
         write_output(json_out, json.dumps(res.to_dict(), indent=2) + "\n", "--json file")
         err_console.print(f"wrote {json_out}", markup=False, highlight=False)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user gave option ``name`` (not its default)."""
+    source = ctx.get_parameter_source(name)
+    return getattr(source, "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def _run_llm(model: str, sizes: list[int], prompt_len: int, max_new_tokens: int,
