@@ -120,6 +120,7 @@ def _seconds(text: str, what: str, low_s: float, high_s: float) -> float:
 
 
 def simulate(
+    ctx: typer.Context,
     zone: list[str] = typer.Option(["DE", "GB", "FR"], "--zone", "-z",
                                    help="Zone(s) with a shipped 2020 trace, or one with --trace."),
     trace: Path | None = typer.Option(None, "--trace", help="CSV 'Time,Carbon Intensity' to "
@@ -177,6 +178,14 @@ def simulate(
     t_run = _time.perf_counter()
     if scenario not in ("all", "nightly", "ml"):
         die(f"--scenario must be all, nightly or ml, got {shown(scenario)}")
+    if scenario == "ml":  # the nightly job's options would be ignored
+        nightly_only = [f"--{n.replace('_', '-')}" for n in ("flex", "job_duration", "due", "utc")
+                        if getattr(ctx.get_parameter_source(n), "name", "DEFAULT")
+                        not in ("DEFAULT", "DEFAULT_MAP")]
+        if nightly_only:
+            verb = "is" if len(nightly_only) == 1 else "are"
+            die(f"{', '.join(nightly_only)} {verb} for the nightly job, which --scenario ml "
+                "leaves out: add --scenario nightly or all, or leave them out")
     if noise_kind not in ("multiplicative", "additive"):
         die(f"--noise-kind must be multiplicative or additive, got {shown(noise_kind)}")
     strategies = items(strategy, "--strategy")

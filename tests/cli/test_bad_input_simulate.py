@@ -1,0 +1,29 @@
+"""`simulate` refuses the nightly job's options where no nightly job is simulated."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from wattwise.cli import schedule
+
+app = typer.Typer()
+schedule.register(app)
+
+ML = ["simulate", "--zone", "DE", "--scenario", "ml", "--noise", "0", "--strategy", "once"]
+
+
+@pytest.mark.parametrize("extra,named", [
+    (["--utc"], "--utc is"),
+    (["--due", "13:00"], "--due is"),
+    (["--flex", "2"], "--flex is"),
+    (["--job-duration", "30m"], "--job-duration is"),
+    (["--flex", "2", "--due", "01:00"], "--flex, --due are"),
+])
+def test_nightly_options_with_the_ml_scenario_are_refused(extra: list[str], named: str) -> None:
+    r = CliRunner().invoke(app, [*ML, *extra])
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert r.exit_code == 2 and len(lines) == 1, r.output
+    assert lines[0].startswith(f"wattwise: error: {named} for the nightly job, which "
+                               "--scenario ml leaves out")
