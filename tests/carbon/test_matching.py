@@ -97,3 +97,21 @@ def test_surplus_supply_in_one_hour_does_not_cover_another() -> None:
     got = match_hourly(em, profile)
     assert got.cfe_score == pytest.approx(0.5)
     assert got.unmatched_g == pytest.approx(400.0)
+
+
+@pytest.mark.parametrize("column,value,ok", [
+    ("clean_mw", "10000", True),           # 10 GW: the bound itself
+    ("clean_mw", "10001", False),
+    ("clean_kwh", "1e300", False),          # one hour's supply, far past any contract
+    ("clean_kw", "99999999999999999999", False),
+])
+def test_a_supply_past_10_gw_is_refused_as_a_unit_mistake(
+    column: str, value: str, ok: bool
+) -> None:
+    text = f"Time,{column}\n2026-01-01 00:00,1\n2026-01-01 01:00,{value}\n"
+    if ok:
+        assert parse_profile(text, "p.csv").kwh[-1] == pytest.approx(1e7)
+        return
+    with pytest.raises(BadInput, match=r"p.csv: supply at 2026-01-01T01:00:00Z averages .* "
+                                       r"more than 10,000,000 kW \(10 GW"):
+        parse_profile(text, "p.csv")

@@ -41,6 +41,9 @@ SUPPLY_COLUMNS: dict[str, tuple[float, bool]] = {
     "clean_kwh": (1.0, True), "supply_kwh": (1.0, True), "generation_kwh": (1.0, True),
     "clean_mwh": (1000.0, True), "supply_mwh": (1000.0, True), "generation_mwh": (1000.0, True),
 }
+#: Most clean power a profile may supply to one load, kW: 10 GW, more than the largest
+#: power plants give; a larger figure is a unit mistake (Wh read as kWh, W as kW).
+MAX_SUPPLY_KW = 1e7
 #: Largest profile read: ten years of 1-minute rows fit.
 MAX_PROFILE_BYTES = 256 * 1024 * 1024
 
@@ -130,6 +133,12 @@ def parse_profile(text: str, name: str = "<profile>") -> SupplyProfile:
     t, v = np.asarray(data.t_unix_s, dtype=float), np.asarray(data.g_per_kwh, dtype=float)
     ends = np.append(t[1:], t[-1] + data.step_s)
     kwh = v if is_energy else v * (ends - t) / 3600.0
+    mean_kw = kwh / ((ends - t) / 3600.0)
+    if np.any(mean_kw > MAX_SUPPLY_KW):
+        i = int(np.flatnonzero(mean_kw > MAX_SUPPLY_KW)[0])
+        raise BadInput(f"{name}: supply at {_iso(t[i])} averages {mean_kw[i]:.10g} kW over its "
+                       f"{ends[i] - t[i]:g} s step, more than {MAX_SUPPLY_KW:,.0f} kW (10 GW, "
+                       f"above any one supply contract); check the column's unit ({unit})")
     return SupplyProfile(t, np.asarray(kwh, dtype=float), data.step_s, name, data.notes)
 
 
