@@ -201,3 +201,38 @@ def test_plot_needs_a_successful_variant_and_a_known_format(tmp_path):
         render_svg(study_of(_variant("x", None, None, "failed")))
     with pytest.raises(BadInput, match=r"\.svg or \.png"):
         write_plot(study_of(_variant("baseline", 97.0, 1.0)), tmp_path / "f.jpg")
+
+
+def test_a_stored_study_adds_the_energy_its_repetitions_measured(tmp_path):
+    """The summary record's energy is the sum of the variants' ``rep-N`` windows, not
+    the interval's mean estimate times the samples (which a noisy pair of repetitions
+    puts above what was measured)."""
+    import time as _time
+
+    from tests.fixtures.fake_sensors import ConstantPowerSensor
+    from wattwise.bench.harness import benchmark
+    from wattwise.compress.study import store_summary_record
+    from wattwise.records.store import Store
+
+    db = tmp_path / "runs.db"
+    calls = []
+
+    def step() -> int:  # uneven repetitions: the second one sleeps three times as long
+        calls.append(1)
+        _time.sleep(0.01 if len(calls) < 3 else 0.03)
+        return 8
+
+    results = [benchmark(step, name=f"v{i}", warmup=1, repetitions=2, calls_per_rep=1,
+                         interval_s=0.005, db=db,
+                         sensors=[ConstantPowerSensor({"cpu:0": 10.0 + i})])
+               for i in range(2)]
+    rid = store_summary_record("compress:t", {"compress": "t"}, "compress-study", "study",
+                               {}, results, _time.time() - 1.0, db)
+    with Store(db, readonly=True) as store:
+        reps = [w for r in results for w in store.windows(r.run_id)
+                if w["name"].startswith("rep-")]
+        (summary,) = store.windows(rid)
+    assert len(reps) == 4
+    assert summary["energy_j"] == pytest.approx(sum(w["energy_j"] for w in reps), rel=1e-12)
+    assert summary["low_j"] == pytest.approx(sum(w["low_j"] for w in reps), rel=1e-12)
+    assert "as measured in their windows" in summary["energy_note"]

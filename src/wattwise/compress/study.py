@@ -332,22 +332,16 @@ def store_summary_record(
     from wattwise.records.store import Store
 
     ended = time.time()
-    energy = low = high = 0.0
-    for r in results:
-        n = r.samples_per_rep * r.repetitions
-        mean = r.energy_j_per_sample.mean
-        if math.isfinite(mean):
-            energy += mean * n
-            low += (r.energy_low_j_per_sample if r.energy_low_j_per_sample is not None
-                    else mean) * n
-            high += (r.energy_high_j_per_sample if r.energy_high_j_per_sample is not None
-                     else mean) * n
     kind = combined_kind(r.kind for r in results)
-    note = ("sum of the variants' timed repetitions; warm-up, "
-            "compression and quality checks not counted")
     run_ids = [r.run_id for r in results if r.run_id is not None]
     store = Store(db)
     try:
+        energy, low, high, estimated = _timed_energy(store, results)
+        note = ("sum of the variants' timed repetitions as measured in their windows; "
+                "warm-up, compression and quality checks not counted")
+        if estimated:
+            note += (f"; for {', '.join(estimated)} (no stored repetitions), the mean "
+                     "J/sample estimate times the samples timed")
         run_id = store.create_run(name=name, started_unix_s=started_unix_s, host=host_info(),
                                   hardware={}, sensors=[], versions=versions(), tags=tags)
         store.add_window(run_id, {
@@ -362,6 +356,40 @@ def store_summary_record(
     finally:
         store.close()
     return run_id
+
+
+def _timed_energy(store: Any, results: Sequence[Any]) -> tuple[float, float, float, list[str]]:
+    """Energy of the variants' timed repetitions: the sum of their stored ``rep-N``
+    windows (what was measured, not the mean estimate times the samples, which the
+    interval's log-normal mean can put above it); a variant with none stored counts
+    its mean J/sample times its samples, and is named in the returned list."""
+    energy = low = high = 0.0
+    estimated: list[str] = []
+    for r in results:
+        reps = []
+        if r.run_id is not None:
+            try:
+                windows = store.windows(r.run_id)
+            except BadInput:  # the variant's run is not in this database
+                windows = []
+            reps = [w for w in windows if str(w.get("name", "")).startswith(
+                "rep-") and all(isinstance(w.get(k), (int, float)) and math.isfinite(w[k])
+                                for k in ("energy_j", "low_j", "high_j"))]
+        if len(reps) == r.repetitions:
+            energy += math.fsum(w["energy_j"] for w in reps)
+            low += math.fsum(w["low_j"] for w in reps)
+            high += math.fsum(w["high_j"] for w in reps)
+            continue
+        n = r.samples_per_rep * r.repetitions
+        mean = r.energy_j_per_sample.mean
+        if math.isfinite(mean):
+            estimated.append(str(r.name))
+            energy += mean * n
+            low += (r.energy_low_j_per_sample if r.energy_low_j_per_sample is not None
+                    else mean) * n
+            high += (r.energy_high_j_per_sample if r.energy_high_j_per_sample is not None
+                     else mean) * n
+    return energy, low, high, estimated
 
 
 #: The dashboard page of each kind of summary record.
