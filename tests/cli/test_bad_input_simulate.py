@@ -27,3 +27,12 @@ def test_nightly_options_with_the_ml_scenario_are_refused(extra: list[str], name
     assert r.exit_code == 2 and len(lines) == 1, r.output
     assert lines[0].startswith(f"wattwise: error: {named} for the nightly job, which "
                                "--scenario ml leaves out")
+
+
+def test_a_slot_longer_than_the_window_is_refused() -> None:
+    """No nightly job could move; the oracle, on its own grid, would still show a saving."""
+    r = CliRunner().invoke(app, ["simulate", "--zone", "DE", "-s", "nightly", "--flex", "4,2",
+                                 "--slot", "3h"])
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert r.exit_code == 2 and len(lines) == 1, r.output
+    assert "--slot 3h is longer than the ±2 h window of --flex" in lines[0]

@@ -95,3 +95,11 @@ def test_full_with_a_span_is_refused_in_one_line() -> None:
     lines = [x for x in r.stderr.splitlines() if x.strip()]
     assert lines == ["wattwise: error: --full replays each trace's whole year; give it "
                      "without --start/--end"]
+
+
+def test_a_start_without_an_end_says_where_the_end_came_from() -> None:
+    r = runner.invoke(app, [*CHEAP, "--start", "2020-12-28", "--json"])
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.stdout)
+    assert row["span"] == "from --start to the trace's year end (or its end)"
+    assert row["span_end_utc"] == "2021-01-01 00:00:00Z"

@@ -209,7 +209,15 @@ def simulate(
         die("--full replays each trace's whole year; give it without --start/--end")
     quick = not full and start is None and end is None
     span_kind = (f"quick default: the first {QUICK_DAYS} days" if quick else
-                 "full year" if full else "as given by --start/--end")
+                 "full year" if full else
+                 "as given by --start/--end" if start is not None and end is not None else
+                 "from --start to the trace's year end (or its end)" if start is not None else
+                 f"up to --end, from {HISTORY_DAYS} days after the trace starts")
+    if slot_s is not None and scenario in ("all", "nightly") and flexes \
+            and slot_s > 3600.0 * min(flexes):
+        die(f"--slot {slot.strip():.20} is longer than the ±{min(flexes):g} h window of "
+            "--flex: no nightly job could move from its usual start; give a shorter "
+            "--slot or a wider --flex")
     t_start, t_end = _date(start, "--start"), _date(end, "--end")
     if t_start is not None and t_end is not None and t_end <= t_start:
         die(f"--end ({end}) must be after --start ({start})")
