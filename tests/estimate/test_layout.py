@@ -317,3 +317,15 @@ def test_parse_model_refuses_params_that_contradict_the_shape(params: str) -> No
     """A 1-parameter model with 32 layers of 4096 was ranked (0.004 J/token)."""
     with pytest.raises(BadInput, match=r"contradict the shape, which holds about 6\.66e"):
         parse_model(f"layers=32,hidden=4096,heads=32,seq=2048,params={params}")
+
+
+def test_chunks_that_do_not_split_the_layers_evenly_are_said() -> None:
+    from wattwise.estimate.layout import estimate_layout, parse_layout
+
+    def said(layout: str) -> bool:
+        est = estimate_layout("llama3-8b", parse_layout(layout), "H100 SXM5", global_batch=96)
+        return any("do not split into" in n for n in est.assumptions)
+
+    assert said("dp=2,tp=1,pp=4,virtual=3")          # 32 layers, 12 chunks
+    assert not said("dp=2,tp=1,pp=4,virtual=2")      # 8 chunks of 4 layers
+    assert not said("dp=1,tp=1,pp=2")

@@ -652,6 +652,12 @@ def estimate_layout(
         notes.append(f"interleaved 1F1B schedule, {lay.virtual} model chunks per device: "
                      f"bubble (P-1)/(V M + P-1) = {lay.pp - 1}/({lay.virtual} x {m} + "
                      f"{lay.pp - 1}) of the pipelined step, {lay.virtual}x the pipeline sends")
+    chunks = lay.pp * lay.virtual
+    if chunks > 1 and shape.layers % chunks and (shape.layers + 2) % chunks:
+        notes.append(f"{shape.layers} layers (with or without the embedding and output "
+                     f"chunks) do not split into {chunks} equal pipeline chunks: the fullest "
+                     "stage sets the pace, which this estimate, taking even stages, does not "
+                     "see")
     if lay.sp:
         notes.append(f"sequence parallel: activations split over the {lay.tp} tensor-parallel "
                      "ranks (reduce-scatter + all-gather: the all-reduce's bytes)")
