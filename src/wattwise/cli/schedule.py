@@ -215,7 +215,7 @@ def simulate(
                  f"up to --end, from {HISTORY_DAYS} days after the trace starts")
     if slot_s is not None and scenario in ("all", "nightly") and flexes \
             and slot_s > 3600.0 * min(flexes):
-        die(f"--slot {slot.strip():.20} is longer than the ±{min(flexes):g} h window of "
+        die(f"--slot {str(slot).strip():.20} is longer than the ±{min(flexes):g} h window of "
             "--flex: no nightly job could move from its usual start; give a shorter "
             "--slot or a wider --flex")
     t_start, t_end = _date(start, "--start"), _date(end, "--end")
