@@ -19,6 +19,7 @@ from tests.server._results import (
     odd_db,
     result,
     results_db,
+    set_window,
     tag_run,
 )
 from tests.server._runs import START, demo_like
@@ -273,3 +274,23 @@ def test_a_task_with_no_results_is_said_with_the_stored_tasks(
 ) -> None:
     body = client.get("/api/bench", params={"task": "nope"}).json()
     assert body["groups"] == [] and body["task"] == "nope" and body["tasks"] == ["digits"]
+
+
+@pytest.mark.parametrize("payload,says", [
+    ("{bad", "the stored study is missing or not an object"),
+    ({"variants": {"a": 1}}, "the stored study's variants is not a list"),
+    ({"variants": [1, "x", {}]}, "2 of the stored study's 3 variants are not objects"),
+])
+def test_a_damaged_stored_study_says_what_is_wrong_in_words(
+    tmp_path: Path, payload: Any, says: str
+) -> None:
+    db = tmp_path / "runs.db"
+    ids = results_db(db)
+    set_window(db, ids["study"], "study", payload)  # type: ignore[arg-type]
+    with TestClient(create_app(db), base_url="http://localhost") as c:
+        body = c.get(f"/api/compress/{ids['study']}").json()
+        assert any(says in d for d in body["damaged"]), body
+        svg = c.get(f"/api/compress/{ids['study']}/front.svg")
+        assert svg.status_code == 404
+        error = svg.json()["error"]
+        assert "Error" not in error and ("cannot be read: " in error or "no " in error), error

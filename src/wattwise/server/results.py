@@ -330,6 +330,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
         "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
+        "damaged": _shape(d, "variants", "study"),
         "variants": variants,
         "figure": f"/api/compress/{run_id}/front.svg",
     }
@@ -346,7 +347,7 @@ def study_svg(reads: Reads | None, run_id: int) -> str:
         study = study_from_dict(d)
     except _BROKEN as exc:
         raise BadInput(f"the compression study of run {run_id} cannot be read: "
-                       f"{type(exc).__name__}") from None
+                       f"{_damage(exc)}") from None
     return _svg(lambda: to_svg(layout(study, None, _num(d.get("quality_floor")))))
 
 
@@ -387,7 +388,8 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
                                                   "throughput bound", unbound)},
         "not_valid": unbound,
         "best": _short(d.get("best")), "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
-        "points": points, "figure": f"/api/tune/{run_id}/frontier.svg",
+        "points": points, "damaged": _shape(d, "points", "tuning"),
+        "figure": f"/api/tune/{run_id}/frontier.svg",
     }
 
 
@@ -406,13 +408,34 @@ def _run_id(value: Any) -> int | None:
     return int(v) if v is not None and v.is_integer() and 0 < v < 2**63 else None
 
 
+def _damage(exc: BaseException) -> str:
+    """What is wrong with a damaged stored record, in words (not the exception's class)."""
+    if isinstance(exc, KeyError):
+        return f"its stored form lacks the field {_short(str(exc.args[0]) if exc.args else '?')}"
+    if isinstance(exc, ZeroDivisionError):
+        return "a stored figure is zero where it divides"
+    return "a stored field is not of the type the record format gives it"
+
+
+def _shape(d: dict[str, Any], key: str, what: str) -> list[str]:
+    """Why a stored study's (or tuning's) ``key`` list is not what the format gives."""
+    raw = d.get(key)
+    if not d:
+        return [f"the stored {what} is missing or not an object: nothing to show"]
+    if not isinstance(raw, list):
+        return [f"the stored {what}'s {key} is not a list: none shown"]
+    skipped = sum(not isinstance(x, dict) for x in raw)
+    return [f"{skipped} of the stored {what}'s {len(raw)} {key} are not objects: not shown"] \
+        if skipped else []
+
+
 def _svg(draw: Callable[[], str]) -> str:
     try:
         return draw()
     except BadInput:
         raise
     except (*_BROKEN, ZeroDivisionError) as exc:
-        raise BadInput(f"the stored figures cannot be drawn: {type(exc).__name__}") from None
+        raise BadInput(f"the stored figures cannot be drawn: {_damage(exc)}") from None
 
 
 # -- plans -----------------------------------------------------------------------------
