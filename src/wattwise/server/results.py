@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from typing import Any
 
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.carbon.emissions import saving_against
 from wattwise.errors import BadInput
 from wattwise.records.rows import text as _rows_text
+from wattwise.server._damaged import BROKEN, damage, drawn, shape
 from wattwise.server._sql import Reads
 
 #: Stored results read for the leaderboard, newest first.
@@ -42,7 +42,6 @@ TEXT_MAX = 500
 FULL_MAX = 10_000
 #: Times a record can hold: from 1970 to the year 9999 (a browser's Date shows them all).
 TIME_MAX_UNIX_S = 253_402_300_799.0
-_BROKEN = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
 
 def _num(value: Any) -> float | None:
@@ -154,7 +153,7 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
         try:
             r = BenchResult.from_dict(_obj(_load(row[1]).get("bench")))
             r = _clean_bench(r, int(row[0]), _num(row[3]))
-        except _BROKEN:
+        except BROKEN:
             skipped += 1
             continue
         if _figure(r.energy_j_per_sample.mean, "energy", []) is None \
@@ -182,7 +181,7 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
         if g_task and rateable:
             try:
                 first = rate(rateable[0], peers=rateable).to_dict()
-            except (*_BROKEN, BadInput):
+            except (*BROKEN, BadInput):
                 first = None
         entries = []
         for rank, r in enumerate(members, 1):
@@ -330,7 +329,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
         "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
-        "damaged": _shape(d, "variants", "study"),
+        "damaged": shape(d, "variants", "study"),
         "variants": variants,
         "figure": f"/api/compress/{run_id}/front.svg",
     }
@@ -345,10 +344,10 @@ def study_svg(reads: Reads | None, run_id: int) -> str:
     d = _obj(extra.get("study"))
     try:
         study = study_from_dict(d)
-    except _BROKEN as exc:
+    except BROKEN as exc:
         raise BadInput(f"the compression study of run {run_id} cannot be read: "
-                       f"{_damage(exc)}") from None
-    return _svg(lambda: to_svg(layout(study, None, _num(d.get("quality_floor")))))
+                       f"{damage(exc)}") from None
+    return drawn(lambda: to_svg(layout(study, None, _num(d.get("quality_floor")))))
 
 
 def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
@@ -388,7 +387,7 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
                                                   "throughput bound", unbound)},
         "not_valid": unbound,
         "best": _short(d.get("best")), "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
-        "points": points, "damaged": _shape(d, "points", "tuning"),
+        "points": points, "damaged": shape(d, "points", "tuning"),
         "figure": f"/api/tune/{run_id}/frontier.svg",
     }
 
@@ -399,7 +398,7 @@ def tune_svg(reads: Reads | None, run_id: int) -> str:
 
     _, extra = _one_window(reads, TUNE_WINDOW, run_id, "tune")
     d = _obj(extra.get("tune"))
-    return _svg(lambda: to_svg(tune_layout(d)))
+    return drawn(lambda: to_svg(tune_layout(d)))
 
 
 def _run_id(value: Any) -> int | None:
@@ -407,35 +406,6 @@ def _run_id(value: Any) -> int | None:
     v = _num(value)
     return int(v) if v is not None and v.is_integer() and 0 < v < 2**63 else None
 
-
-def _damage(exc: BaseException) -> str:
-    """What is wrong with a damaged stored record, in words (not the exception's class)."""
-    if isinstance(exc, KeyError):
-        return f"its stored form lacks the field {_short(str(exc.args[0]) if exc.args else '?')}"
-    if isinstance(exc, ZeroDivisionError):
-        return "a stored figure is zero where it divides"
-    return "a stored field is not of the type the record format gives it"
-
-
-def _shape(d: dict[str, Any], key: str, what: str) -> list[str]:
-    """Why a stored study's (or tuning's) ``key`` list is not what the format gives."""
-    raw = d.get(key)
-    if not d:
-        return [f"the stored {what} is missing or not an object: nothing to show"]
-    if not isinstance(raw, list):
-        return [f"the stored {what}'s {key} is not a list: none shown"]
-    skipped = sum(not isinstance(x, dict) for x in raw)
-    return [f"{skipped} of the stored {what}'s {len(raw)} {key} are not objects: not shown"] \
-        if skipped else []
-
-
-def _svg(draw: Callable[[], str]) -> str:
-    try:
-        return draw()
-    except BadInput:
-        raise
-    except (*_BROKEN, ZeroDivisionError) as exc:
-        raise BadInput(f"the stored figures cannot be drawn: {_damage(exc)}") from None
 
 
 # -- plans -----------------------------------------------------------------------------
