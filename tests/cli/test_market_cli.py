@@ -41,7 +41,8 @@ def test_report_prints_location_and_market_figures_side_by_side(tmp_path: Path) 
     assert out["scope2"]["location_g"] == pytest.approx(grams, rel=1e-9)
     assert out["scope2"]["market_g"] == pytest.approx(kwh / 2 * RESIDUAL_DE, rel=1e-9)
     assert out["emissions"]["emissions_g"] == pytest.approx(grams, rel=1e-9)
-    assert out["emissions"]["market_g"] is None  # one market-based figure, not two
+    # one market-based figure, not two: the run's is the Scope 2 one, as show carries it
+    assert out["emissions"]["market_g"] == out["scope2"]["market_g"]
     text = " ".join(_invoke("report", str(rid), "--db", db, "--renewable-share", "0.5")
                     .stdout.split())
     assert "location-based:" in text and "market-based:" in text

@@ -50,6 +50,14 @@ class CarbonOptions:
     ``intensity_trace_sha256`` is the SHA-256 of the trace's bytes as the run was
     priced with them (set by ``track``): a report reads the trace again only while
     it still holds those bytes.
+
+    The market-based instruments (``renewable_share`` or ``certificates_mwh``;
+    ``contract_g_per_kwh`` or ``residual_g_per_kwh``) and a clean-supply profile
+    (``clean_profile``, its SHA-256, and ``profile``, the profile as read, which
+    is not stored) price the run's market-based Scope 2 figure and its hourly
+    matching (``carbon.market.price_market``); they never change the
+    location-based figure. They are stored with the run, so a report without
+    options prices it the same way.
     """
 
     zone: str | None = None
@@ -58,9 +66,29 @@ class CarbonOptions:
     renewable_share: float | None = None
     provider: str | None = None
     intensity_trace_sha256: str | None = None
+    certificates_mwh: float | None = None
+    contract_g_per_kwh: float | None = None
+    residual_g_per_kwh: float | None = None
+    clean_profile: str | Path | None = None
+    clean_profile_sha256: str | None = None
+    profile: Any = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def market_given(self) -> bool:
+        """Whether a market-based instrument or a clean-supply profile is set."""
+        return any(v is not None for v in (
+            self.renewable_share, self.certificates_mwh, self.contract_g_per_kwh,
+            self.residual_g_per_kwh, self.clean_profile, self.profile))
+
+    def without_market(self) -> CarbonOptions:
+        """These options with no market-based instrument and no profile."""
+        return dataclasses.replace(
+            self, renewable_share=None, certificates_mwh=None, contract_g_per_kwh=None,
+            residual_g_per_kwh=None, clean_profile=None, clean_profile_sha256=None,
+            profile=None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "provider": self.provider,
             "zone": self.zone,
             "intensity_trace": str(self.intensity_trace) if self.intensity_trace else None,
@@ -68,6 +96,15 @@ class CarbonOptions:
             "pue": self.pue,
             "renewable_share": self.renewable_share,
         }
+        if self.market_given:  # a run without them keeps the keys it always had
+            out.update(
+                certificates_mwh=self.certificates_mwh,
+                contract_g_per_kwh=self.contract_g_per_kwh,
+                residual_g_per_kwh=self.residual_g_per_kwh,
+                clean_profile=None if self.clean_profile is None else str(self.clean_profile),
+                clean_profile_sha256=self.clean_profile_sha256,
+            )
+        return out
 
 
 def trace_sha256(path: str | Path) -> str | None:
@@ -287,7 +324,9 @@ def emissions_and_fetched(
     """Like :func:`emissions_for`, also returning the live values fetched (if any).
 
     ``source`` (a :class:`RecordedSource`, see :func:`reprice_options`) prices the
-    intervals instead of the trace or provider of ``options``."""
+    intervals instead of the trace or provider of ``options``. The figure is the
+    location-based one: the market-based instruments of ``options`` are priced by
+    ``carbon.market.price_market``, the one market-based method."""
     from wattwise.carbon.emissions import compute_emissions
 
     if not intervals:
@@ -295,7 +334,7 @@ def emissions_and_fetched(
     if source is not None:
         em = compute_emissions(
             intervals, options.zone, source,
-            pue=options.pue, renewable_share=options.renewable_share,
+            pue=options.pue,
         )
         return em, []
     if options.provider is not None:
@@ -312,7 +351,7 @@ def emissions_and_fetched(
             )
         source = TraceSource.from_csv(options.intensity_trace, choice.zone.name, outside="yearly")
     em = compute_emissions(
-        intervals, options.zone, source, pue=options.pue, renewable_share=options.renewable_share
+        intervals, options.zone, source, pue=options.pue
     )
     return em, []
 
@@ -334,12 +373,12 @@ def _with_provider(
     try:
         em = compute_emissions(
             intervals, choice.zone.name, provider,
-            pue=options.pue, renewable_share=options.renewable_share,
+            pue=options.pue,
         )
     except WattwiseError as exc:
         em = compute_emissions(
             intervals, choice.zone.name, None,
-            pue=options.pue, renewable_share=options.renewable_share,
+            pue=options.pue,
         )
         note = f"provider {options.provider} failed ({exc}); the yearly average was used instead"
         em = dataclasses.replace(em, notes=(note, *em.notes))

@@ -10,6 +10,14 @@ location-based intensity, said as a fallback. Both figures are always returned
 together, never one instead of the other.
 
 Energy counted is the facility's (IT energy × PUE): what the site buys.
+
+A run priced with instruments records them and its figures (``price_market``), so
+every output repeats the figure the run printed; a figure an earlier wattwise
+recorded by another method is kept and said to be (``earlier_market``).
+
+Longer than ~500 lines because the market-based figure is defined in one place:
+its method, pricing a run or a recorded run with it, and reading a stored figure
+back, so no output prices it its own way.
 """
 
 from __future__ import annotations
@@ -162,6 +170,34 @@ class DualFigure:
         d["notes"] = list(self.notes)
         return d
 
+    @classmethod
+    def from_dict(cls, d: Any) -> DualFigure | None:
+        """The figure stored as :meth:`to_dict` gave it, or None where the record does
+        not hold one (a damaged or foreign record is never an exception)."""
+        if not isinstance(d, dict):
+            return None
+        try:
+            fields = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+            fields["notes"] = tuple(str(n) for n in d.get("notes") or ())
+            fig = cls(**fields)
+            if not all(isinstance(getattr(fig, k), (int, float)) for k in (
+                    "location_g", "location_low_g", "location_high_g", "market_g",
+                    "market_low_g", "market_high_g", "covered_kwh", "covered_share",
+                    "certificate_g_per_kwh", "uncovered_kwh")):
+                return None
+            return fig
+        except (TypeError, ValueError):
+            return None
+
+    def basis(self) -> str:
+        """What the market-based figure prices at, in one line (stored as the run's
+        ``market_basis``)."""
+        return ((f"{self.covered_kwh:.6g} kWh ({self.covered_share:.1%}) covered by "
+                 f"certificates at {self.certificate_g_per_kwh:g} g/kWh, "
+                 if self.covered_share > 0 else "no certificates, ")
+                + f"{self.uncovered_kwh:.6g} kWh at {self.uncovered_basis} "
+                  f"({self.uncovered_source})")
+
     def lines(self, energy_kind: str = "") -> list[str]:
         """The two figures in words, for a terminal; ``energy_kind`` says whether the
         energy was measured or estimated."""
@@ -170,11 +206,7 @@ class DualFigure:
             f"  location-based: {self.location_g:.4g} gCO2eq ({self.location_low_g:.4g}-"
             f"{self.location_high_g:.4g}{of}); {self.location_basis}",
             f"  market-based:   {self.market_g:.4g} gCO2eq ({self.market_low_g:.4g}-"
-            f"{self.market_high_g:.4g}{of}); " + (
-                f"{self.covered_kwh:.6g} kWh ({self.covered_share:.1%}) covered by "
-                f"certificates at {self.certificate_g_per_kwh:g} g/kWh, "
-                if self.covered_share > 0 else "no certificates, ")
-            + f"{self.uncovered_kwh:.6g} kWh at {self.uncovered_basis} ({self.uncovered_source})",
+            f"{self.market_high_g:.4g}{of}); " + self.basis(),
         ]
         out += [f"  note: {n}" for n in self.notes]
         return out
@@ -342,15 +374,150 @@ def price_recorded(
     pricing = reprice_options(rec.summary, zone=zone, intensity_trace=intensity_trace,
                               pue=pue, started=started_with(rec))
     em, _ = emissions_and_fetched(intervals, pricing.options, pricing.source)
+    notes = list(pricing.notes)
+    if instruments is None:  # the instruments the run was recorded with, if any
+        instruments = instruments_of(pricing.options)
+    if earlier_share(rec.summary) is not None:
+        notes.append(f"the run's recorded market-based figure was {EARLIER_METHOD}; this "
+                     "one is priced by the Scope 2 method (the residual mix for the rest)")
+    if profile is None:
+        profile, why = recorded_profile(pricing.options)
+        notes += [why] if why else []
     dual = dual_figure(em, instruments or MarketInstruments())
     hourly = None
     if profile is not None:
         from wattwise.carbon.matching import match_hourly
 
         hourly = match_hourly(em, profile)
-    return Scope2Report(int(rec.id), em, dual, hourly, tuple(pricing.notes))
+    return Scope2Report(int(rec.id), em, dual, hourly, tuple(notes))
 
 
 def _finite(value: Any) -> float | None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if ok else None
+
+
+def instruments_of(options: Any) -> MarketInstruments | None:
+    """The market-based instruments a ``CarbonOptions`` holds (as a run records them), or
+    None when it holds none (a clean-supply profile alone is not an instrument)."""
+    share, certificates = (getattr(options, "renewable_share", None),
+                           getattr(options, "certificates_mwh", None))
+    contract, residual = (getattr(options, "contract_g_per_kwh", None),
+                          getattr(options, "residual_g_per_kwh", None))
+    if share is None and certificates is None and contract is None and residual is None:
+        return None
+    return MarketInstruments(certificates_mwh=certificates, renewable_share=share,
+                             contract_g_per_kwh=contract, residual_g_per_kwh=residual)
+
+
+def recorded_profile(options: Any) -> tuple[Any, str | None]:
+    """The clean-supply profile of ``options`` (a ``CarbonOptions``): the one read when
+    the run started, else its file read again while it holds the bytes the run was
+    priced with; otherwise None and why not."""
+    if getattr(options, "profile", None) is not None:
+        return options.profile, None
+    path = getattr(options, "clean_profile", None)
+    if path is None:
+        return None, None
+    from pathlib import Path
+
+    from wattwise.carbon.accounting import trace_sha256
+    from wattwise.carbon.matching import read_profile
+
+    digest = getattr(options, "clean_profile_sha256", None)
+    if not Path(path).is_file():
+        return None, f"the run's clean-supply profile {path} no longer exists"
+    if digest and trace_sha256(path) != digest:
+        return None, f"the run's clean-supply profile {path} changed since the run"
+    try:
+        return read_profile(path), None
+    except BadInput as exc:
+        return None, f"the run's clean-supply profile {path} no longer reads: {exc}"
+
+
+def price_market(em: Any, options: Any) -> tuple[Any, DualFigure | None, Any]:
+    """``em`` (location-based ``Emissions``) with its market-based figure set from the
+    instruments and profile of ``options`` (a ``CarbonOptions``), the Scope 2 pair and
+    the hourly matching (None without a profile). Without instruments or a profile:
+    ``(em, None, None)``. BadInput when they cannot price it (certificates above the
+    energy, a profile that does not cover the run)."""
+    import dataclasses
+
+    if not getattr(options, "market_given", False):
+        return em, None, None
+    profile, why = recorded_profile(options)
+    if profile is None and why is not None:
+        raise BadInput(why)
+    dual = dual_figure(em, instruments_of(options) or MarketInstruments())
+    hourly = None
+    if profile is not None:
+        from wattwise.carbon.matching import match_hourly
+
+        hourly = match_hourly(em, profile)
+    em = dataclasses.replace(em, market_g=dual.market_g, market_low_g=dual.market_low_g,
+                             market_high_g=dual.market_high_g, market_basis=dual.basis())
+    return em, dual, hourly
+
+
+def stored_scope2_lines(emissions: Any, energy_kind: str = "") -> list[str]:
+    """The Scope 2 lines ``run`` printed, from a summary's ``emissions`` dict (its
+    ``scope2`` and ``hourly_matching``); [] where it holds none."""
+    dual = DualFigure.from_dict(emissions.get("scope2")) if isinstance(emissions, dict) else None
+    if dual is None:
+        return []
+    lines = ["Scope 2 (GHG Protocol), both figures:", *dual.lines(energy_kind)]
+    hourly = emissions.get("hourly_matching")
+    if isinstance(hourly, dict):
+        from wattwise.carbon.matching import HourlyMatch
+
+        try:
+            match = HourlyMatch(**{**hourly, "notes": tuple(hourly.get("notes") or ())})
+            lines += match.lines(energy_kind)
+        except (TypeError, ValueError):
+            pass
+    return lines
+
+
+#: Said of a market-based figure recorded by the earlier method (before the residual
+#: mix was shipped): the energy no certificate covered was priced at the grid's
+#: location-based intensity.
+EARLIER_METHOD = ("priced by wattwise's earlier method, before the residual mix was "
+                  "shipped, and kept as recorded")
+
+
+def earlier_share(summary: Any) -> float | None:
+    """The renewable share of a run whose market-based figure was recorded by the earlier
+    method (a stored ``market_g`` and share, and no Scope 2 pair), else None."""
+    if not isinstance(summary, dict):
+        return None
+    opts, em = summary.get("carbon_options"), summary.get("emissions")
+    if not isinstance(opts, dict) or not isinstance(em, dict) or "scope2" in em:
+        return None
+    share = opts.get("renewable_share")
+    if (not isinstance(share, (int, float)) or isinstance(share, bool)
+            or not math.isfinite(share) or not 0 <= share <= 1):
+        return None
+    return float(share) if em.get("market_g") is not None else None
+
+
+def earlier_basis(share: float, ref: Any = "ID") -> str:
+    """The basis of an earlier-method figure, as ``show`` and ``report`` say it."""
+    return (f"{share:.0%} of energy covered by renewable instruments at 0 g/kWh; remainder "
+            f"at the location-based grid intensity ({EARLIER_METHOD}: `wattwise report {ref} "
+            f"--renewable-share {share:g}` prices the remainder at the zone's residual mix)")
+
+
+def earlier_market(em: Any, share: float, ref: Any = "ID") -> Any:
+    """``em`` with its market-based figure priced by the earlier method: Σ facility kWh ×
+    (1 − share) × the interval's location-based intensity, as the run recorded it."""
+    import dataclasses
+
+    def total(which: str) -> float:
+        g = 0.0
+        for d in em.intervals:
+            kwh = {"mid": d.energy_kwh, "low": d.energy_low_kwh, "high": d.energy_high_kwh}[which]
+            g += kwh * em.pue * (1.0 - share) * d.intensity_g_per_kwh
+        return g
+
+    return dataclasses.replace(em, market_g=total("mid"), market_low_g=total("low"),
+                               market_high_g=total("high"), market_basis=earlier_basis(share, ref))

@@ -174,6 +174,7 @@ def reprice_options(
         pue if pue is not None else r_pue,
         renewable_share if renewable_share is not None else r_share,
         provider if new_place else r_provider,
+        **_recorded_market(rec, share_given=renewable_share is not None),
     )
     if new_place:
         if (intensity_trace is not None and r_trace is not None
@@ -194,7 +195,8 @@ def reprice_options(
     else:
         why = (f"the run was priced live by {r_provider}; a report does not fetch again "
                "(give --intensity-provider to)")
-    plain = CarbonOptions(options.zone, None, options.pue, options.renewable_share, None)
+    plain = dataclasses.replace(options, intensity_trace=None, provider=None,
+                                intensity_trace_sha256=None)
     used = em.get("intensity_used")
     try:
         source = RecordedSource(
@@ -206,6 +208,27 @@ def reprice_options(
         return Repricing(plain, None, tuple(notes))
     notes.append(f"{why}; priced with the intensities recorded with the run")
     return Repricing(plain, source, tuple(notes))
+
+
+def _recorded_market(rec: dict[str, Any], *, share_given: bool) -> dict[str, Any]:
+    """The market-based instruments and clean-supply profile a run was recorded with
+    (``CarbonOptions`` fields beyond its first five); a stated share replaces recorded
+    certificates, as the two are one choice."""
+    def number(key: str) -> float | None:
+        value = real_or_none(rec.get(key))
+        return value if value is not None and value >= 0 else None
+
+    def text(key: str) -> str | None:
+        value = rec.get(key)
+        return value if isinstance(value, str) and value.strip() else None
+
+    return {
+        "certificates_mwh": None if share_given else number("certificates_mwh"),
+        "contract_g_per_kwh": number("contract_g_per_kwh"),
+        "residual_g_per_kwh": number("residual_g_per_kwh"),
+        "clean_profile": text("clean_profile"),
+        "clean_profile_sha256": text("clean_profile_sha256"),
+    }
 
 
 #: The key of a run's host facts (``runs.host_json``) that holds its carbon options as
@@ -226,6 +249,8 @@ def started_carbon(options: CarbonOptions) -> dict[str, Any]:
     out = options.to_dict()
     if options.intensity_trace is not None:
         out["intensity_trace_sha256"] = trace_sha256(options.intensity_trace)
+    if options.clean_profile is not None and not options.clean_profile_sha256:
+        out["clean_profile_sha256"] = trace_sha256(options.clean_profile)
     if options.zone is None:
         try:
             ambient = _ambient_zone()
@@ -284,7 +309,10 @@ def _reprice_started(
             r_trace = None
     recorded = {"zone": r_zone, "intensity_trace": r_trace, "provider": r_provider,
                 "intensity_trace_sha256": text("intensity_trace_sha256"), "pue": r_pue,
-                "renewable_share": r_share}
+                "renewable_share": r_share,
+                **{k: started.get(k) for k in ("certificates_mwh", "contract_g_per_kwh",
+                                               "residual_g_per_kwh", "clean_profile",
+                                               "clean_profile_sha256")}}
     as_summary = {"carbon_options": recorded, "emissions": {"zone": r_zone or "WORLD"}}
     pricing = reprice_options(as_summary, zone=zone, intensity_trace=intensity_trace,
                               pue=pue, renewable_share=renewable_share, provider=provider)

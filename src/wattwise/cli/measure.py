@@ -177,20 +177,79 @@ def _instruments(
     )
 
 
-def _scope2_of_report(
-    em: Any, instruments: Any, profile: Any, recorded_share: float | None, kind: str
-) -> tuple[dict[str, Any], list[str]]:
-    """:func:`_scope2` for ``report``: a renewable share the run was recorded with counts
-    unless the options state certificates or a share of their own."""
+def _report_market(
+    em: Any, rec: Any, recorded: Any, instruments: Any, profile: Any
+) -> tuple[Any, dict[str, Any], list[str]]:
+    """``report``'s market-based figure: ``em`` with it set, the Scope 2 pair and hourly
+    matching (``{}`` without one) and notes. The instruments and profile the run was
+    recorded with (in ``recorded``, its repriced ``CarbonOptions``) price it unless the
+    options replace them: certificates or a share replace the recorded ones, a contract
+    or residual mix the recorded one. A figure an earlier wattwise recorded by another
+    method is repeated by that method when no market option is given, and said so."""
     import dataclasses
 
-    from wattwise.carbon.market import MarketInstruments
+    from wattwise.carbon.market import (
+        EARLIER_METHOD,
+        MarketInstruments,
+        dual_figure,
+        earlier_market,
+        earlier_share,
+        instruments_of,
+        recorded_profile,
+    )
 
-    inst = instruments or MarketInstruments()
-    if recorded_share is not None and inst.renewable_share is None \
-            and inst.certificates_mwh is None:
-        inst = dataclasses.replace(inst, renewable_share=recorded_share)
-    return _scope2(em, inst, profile, kind)
+    notes: list[str] = []
+    had = instruments_of(recorded)
+    inst = had if instruments is None else instruments
+    if instruments is not None and had is not None and inst is not None:
+        if instruments.renewable_share is None and instruments.certificates_mwh is None:
+            inst = dataclasses.replace(inst, renewable_share=had.renewable_share,
+                                       certificates_mwh=had.certificates_mwh)
+        if instruments.contract_g_per_kwh is None and instruments.residual_g_per_kwh is None:
+            inst = dataclasses.replace(inst, contract_g_per_kwh=had.contract_g_per_kwh,
+                                       residual_g_per_kwh=had.residual_g_per_kwh)
+        if _said(inst) != _said(had):
+            notes.append(f"market-based: priced with {_said(inst)} (the options), recorded "
+                         f"with {_said(had)}")
+    if profile is None:
+        profile, why = recorded_profile(recorded)
+        if why is not None:
+            notes.append(f"{why}: no hourly matching (give --clean-profile to match again)")
+    earlier = earlier_share(rec.summary)
+    if instruments is None and profile is None and earlier is not None:
+        return earlier_market(em, earlier, rec.id), {}, notes
+    if inst is None and profile is None:
+        return em, {}, notes
+    dual = dual_figure(em, inst or MarketInstruments())
+    out: dict[str, Any] = {"scope2": dual.to_dict()}
+    if profile is not None:
+        from wattwise.carbon.matching import match_hourly
+
+        out["hourly_matching"] = match_hourly(em, profile).to_dict()
+    if earlier is not None:
+        stored = (rec.summary.get("emissions") or {}).get("market_g")
+        notes.append(f"the run's recorded market-based figure ({num(stored, '.4g')} gCO2eq) "
+                     f"was {EARLIER_METHOD}; this one prices the energy no certificate "
+                     f"covers at {dual.uncovered_basis}")
+    em = dataclasses.replace(em, market_g=dual.market_g, market_low_g=dual.market_low_g,
+                             market_high_g=dual.market_high_g, market_basis=dual.basis())
+    return em, out, notes
+
+
+def _said(inst: Any) -> str:
+    """Market instruments in words, for a note."""
+    if inst is None:
+        return "no instruments"
+    parts = []
+    if inst.renewable_share is not None:
+        parts.append(f"renewable share {inst.renewable_share:g}")
+    if inst.certificates_mwh is not None:
+        parts.append(f"certificates {inst.certificates_mwh:g} MWh")
+    if inst.contract_g_per_kwh is not None:
+        parts.append(f"contract intensity {inst.contract_g_per_kwh:g} g/kWh")
+    if inst.residual_g_per_kwh is not None:
+        parts.append(f"residual mix {inst.residual_g_per_kwh:g} g/kWh")
+    return ", ".join(parts) or "no instruments"
 
 
 def _profile(path: Path | None) -> Any:
@@ -374,6 +433,10 @@ def run(
             pue=pue,
             intensity_provider=provider,
         )
+        if tracked.carbon_options is not None and (instruments or profile) is not None:
+            # Recorded with the run (its carbon options), priced when it ends.
+            tracked.carbon_options = _with_market(tracked.carbon_options, instruments,
+                                                  profile, clean_profile)
         try:
             tracked.start()
         finally:
@@ -384,6 +447,23 @@ def run(
     # A --json file that could not be written fails a job that succeeded; a failed
     # job's own exit code passes through unchanged.
     raise typer.Exit(code if written or code != 0 else 2)
+
+
+def _with_market(options: Any, instruments: Any, profile: Any,
+                 clean_profile: Path | None) -> Any:
+    """``options`` (``CarbonOptions``) with the market instruments and clean-supply
+    profile of ``run``'s options, so the run records and prices them."""
+    import dataclasses
+
+    fields: dict[str, Any] = {}
+    if instruments is not None:
+        fields = dict(renewable_share=instruments.renewable_share,
+                      certificates_mwh=instruments.certificates_mwh,
+                      contract_g_per_kwh=instruments.contract_g_per_kwh,
+                      residual_g_per_kwh=instruments.residual_g_per_kwh)
+    if profile is not None and clean_profile is not None:
+        fields.update(clean_profile=os.path.abspath(clean_profile), profile=profile)
+    return dataclasses.replace(options, **fields)
 
 
 def _no_market_figure(exc: Exception, run_id: int | None, db: Path | None = None) -> str:
@@ -434,11 +514,13 @@ def _finish(
     written (the caller's exit code says so). With market instruments or a clean-supply
     profile, the Scope 2 figures follow (both always)."""
     extra: dict[str, Any] = {}
-    extra_lines: list[str] = []
     if (instruments is not None or profile is not None) and tracked.emissions is not None:
         try:
-            kind = str(getattr(tracked.result, "kind", "") or "")
-            extra, extra_lines = _scope2(tracked.emissions, instruments, profile, kind)
+            # The pair the run priced and recorded (show and report repeat it).
+            stored = (tracked.summary() or {}).get("emissions") or {}
+            extra = {k: stored[k] for k in ("scope2", "hourly_matching") if k in stored}
+            if not extra:  # not priced: the reason, from the same instruments
+                _scope2(tracked.emissions, instruments, profile)
         except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
             say("warning", _no_market_figure(exc, tracked.run_id, getattr(tracked, "db", None)))
     try:
@@ -448,7 +530,7 @@ def _finish(
             head += f" (run {tracked.run_id})"
         head += f", exit code {code}"
         err_console.print(energy_table(summary, title=head))
-        for line in emissions_lines(summary) + summary_lines(summary) + extra_lines:
+        for line in emissions_lines(summary, tracked.run_id or "ID") + summary_lines(summary):
             err_console.print(line, markup=False, highlight=False)
         err_console.file.flush()
     except OSError:  # stderr is a closed pipe (`... 2>&1 | head -1`): nobody to tell
@@ -591,7 +673,7 @@ def show(
         summary = rec.summary if isinstance(rec.summary, dict) else {}
         if "domains" in summary:
             console.print(energy_table(summary, title=title))
-            for line in emissions_lines(summary) + summary_lines(summary):
+            for line in emissions_lines(summary, rec.id) + summary_lines(summary):
                 console.print(line, markup=False, highlight=False)
         else:
             console.print(title, markup=False, highlight=False)
@@ -871,25 +953,17 @@ def report(
             )
         # What the run was recorded with (without a summary: what it was started with),
         # unless an option overrides it (and a note says so).
-        market = instruments is not None or profile is not None
+        # The market-based options are priced below, with those the run recorded.
         pricing = reprice_options(
-            rec.summary, zone=zone, intensity_trace=trace, pue=pue,
-            renewable_share=None if market else renewable_share, provider=provider,
+            rec.summary, zone=zone, intensity_trace=trace, pue=pue, provider=provider,
             started=started_with(rec),
         )
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
-        if pricing.notes or stored_notes:
+        em, scope2, market_notes = _report_market(em, rec, pricing.options, instruments,
+                                                  profile)
+        if pricing.notes or stored_notes or market_notes:
             em = dataclasses.replace(em, notes=tuple(dict.fromkeys(
-                (*stored_notes, *pricing.notes, *em.notes))))
-        scope2: dict[str, Any] = {}
-        scope2_lines: list[str] = []
-        if market:
-            scope2, scope2_lines = _scope2_of_report(
-                em, instruments, profile, pricing.options.renewable_share,
-                str(summary.get("kind", "unknown")) if part is None else f"{part.kind}, partial")
-            # one market-based figure: the Scope 2 one (residual mix for the rest)
-            em = dataclasses.replace(em, market_g=None, market_low_g=None,
-                                     market_high_g=None, market_basis="")
+                (*stored_notes, *pricing.notes, *market_notes, *em.notes))))
         kind = summary.get("kind", "unknown") if part is None else part.kind
         out: dict[str, Any] = {
             "run": rec.id,
@@ -902,7 +976,7 @@ def report(
             "energy_note": None if part is None else part.note,
             "duration_s": rec.duration_s,
             "attribution": summary.get("attribution"),
-            "emissions": {**em.to_dict(intervals=False), "fetched": fetched},
+            "emissions": {**em.to_dict(intervals=False), "fetched": fetched, **scope2},
             **scope2,
         }
         if zone is None and trace is None and provider is None:
@@ -958,10 +1032,10 @@ def report(
             markup=False, highlight=False,
         )
         lines = emissions_lines({"emissions": out["emissions"],
-                                 "kind": kind if part is None else f"{kind}, partial"})
+                                 "kind": kind if part is None else f"{kind}, partial"}, rec.id)
         if "priced_on" in out["emissions"]:
             lines.append(f"  priced on: {safe(out['emissions']['priced_on'], None)}")
-        for line in lines + scope2_lines + attribution_lines(summary):
+        for line in lines + attribution_lines(summary):
             console.print(line, markup=False, highlight=False)
         for n in em.notes:
             console.print(f"note: {safe(n, None)}", markup=False, highlight=False)

@@ -215,8 +215,11 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
     return t
 
 
-def emissions_lines(summary: dict[str, Any]) -> list[str]:
-    """The carbon figures of a summary, each with its inputs' sources."""
+def emissions_lines(summary: dict[str, Any], ref: object = "ID") -> list[str]:
+    """The carbon figures of a summary, each with its inputs' sources: the
+    location-based figure, and the market-based one as the run priced it (its Scope 2
+    pair and hourly matching, as ``run`` printed them), or as an earlier wattwise
+    recorded it (said so; ``ref`` names the run in the command that prices it again)."""
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
         return []
@@ -228,9 +231,17 @@ def emissions_lines(summary: dict[str, Any]) -> list[str]:
         f"the run, zone {safe(e.get('zone'))}, {safe(e.get('kind'))}: {safe(e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}: {safe(e.get('pue_source'))}",
     ]
+    from wattwise.carbon.market import earlier_basis, earlier_share, stored_scope2_lines
+
+    pair = stored_scope2_lines(e, str(summary.get("kind", "") or ""))
+    if pair:
+        return lines + [safe(line, None) for line in pair]
     if e.get("market_g") is not None:
+        share = earlier_share(summary)
+        basis = e.get("market_basis") if share is None else earlier_basis(share, ref)
         lines.append(
             f"  market-based: {num(e.get('market_g'), '.4g')} gCO2eq "
-            f"({safe(e.get('market_basis'))})"
+            f"({num(e.get('market_low_g'), '.4g')}-{num(e.get('market_high_g'), '.4g')}); "
+            f"{safe(basis, None)}"
         )
     return lines

@@ -18,6 +18,7 @@ from wattwise.carbon.accounting import (
     intervals_from_samples,
     trace_sha256,
 )
+from wattwise.carbon.market import price_market
 from wattwise.measure.meter import Meter, WattwiseWarning
 from wattwise.measure.results import EnergyResult
 
@@ -42,6 +43,9 @@ def price_run(
     trace = options.intensity_trace
     if trace is not None:  # the bytes it is priced with, so a report can tell an edit
         options = dataclasses.replace(options, intensity_trace_sha256=trace_sha256(trace))
+    if options.clean_profile is not None and options.clean_profile_sha256 is None:
+        options = dataclasses.replace(
+            options, clean_profile_sha256=trace_sha256(options.clean_profile))
     try:
         emissions, fetched = emissions_and_fetched(intervals, options)
     except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program
@@ -50,6 +54,14 @@ def price_run(
             f"wattwise: emissions not computed: {exc}", WattwiseWarning, stacklevel=3
         )
         return options, None, []
+    try:
+        emissions, _, _ = price_market(emissions, options)
+    except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program
+        # Recorded without the instruments it could not be priced with: no record
+        # claims a market-based figure it does not hold.
+        meter.notes.append(f"no market-based figure: {exc}; the run is recorded with its "
+                           "location-based figure only, without its market options")
+        options = options.without_market()
     return options, emissions, fetched
 
 
@@ -72,8 +84,24 @@ def run_summary(
         if fetched:
             out["emissions"]["fetched"] = fetched
         out["notes"].extend(n for n in emissions.notes if n)
+        out["emissions"].update(_scope2_of(emissions, options))
     if options is not None:
         out["carbon_options"] = options.to_dict()
+    return out
+
+
+def _scope2_of(emissions: Emissions, options: CarbonOptions | None) -> dict[str, Any]:
+    """The Scope 2 pair (and hourly matching) the run's market-based figure comes from,
+    to store beside it: ``{}`` when it was priced without market options."""
+    if options is None or not options.market_given or emissions.market_g is None:
+        return {}
+    try:
+        _, dual, hourly = price_market(emissions, options)
+    except Exception:  # noqa: BLE001 - price_run priced it; a summary never raises
+        return {}
+    out: dict[str, Any] = {} if dual is None else {"scope2": dual.to_dict()}
+    if hourly is not None:
+        out["hourly_matching"] = hourly.to_dict()
     return out
 
 

@@ -260,3 +260,41 @@ def check_run_arguments(name: object, kw: dict[str, Any]) -> str | None:
         raise BadInput("give intensity_trace or intensity_provider, not both: which one "
                        "should price the run?")
     return name
+
+
+def check_market(renewable_share: object = None, certificates_mwh: object = None,
+                 contract_g_per_kwh: object = None, residual_g_per_kwh: object = None,
+                 clean_profile: object = None) -> dict[str, Any]:
+    """A run's market-based instruments and clean-supply profile as ``CarbonOptions``
+    fields (``dataclasses.replace(options, **fields)``), checked before the run starts as
+    ``wattwise run`` checks its options: BadInput naming the first bad one (a share
+    outside 0-1, certificates and a share together, a profile that does not read)."""
+    from wattwise.carbon.market import MarketInstruments
+
+    numbers = {}
+    for what, value in (("renewable_share", renewable_share),
+                        ("certificates_mwh", certificates_mwh),
+                        ("contract_g_per_kwh", contract_g_per_kwh),
+                        ("residual_g_per_kwh", residual_g_per_kwh)):
+        number = None if value is None else real_number(value)
+        if value is not None and number is None:
+            raise BadInput(f"{what} must be a number, got {shown(value)}")
+        numbers[what] = number
+    # the bounds, and the pairs that exclude each other
+    MarketInstruments(certificates_mwh=numbers["certificates_mwh"],
+                      renewable_share=numbers["renewable_share"],
+                      contract_g_per_kwh=numbers["contract_g_per_kwh"],
+                      residual_g_per_kwh=numbers["residual_g_per_kwh"])
+    if numbers["certificates_mwh"] is not None and numbers["certificates_mwh"] > 1e6:
+        raise BadInput(f"certificates_mwh must be from 0 to 1e6, got {shown(certificates_mwh)}")
+    fields: dict[str, Any] = dict(numbers)
+    path = check_path(clean_profile, "clean_profile")
+    if path is not None:
+        from wattwise.carbon.matching import read_profile
+
+        try:
+            fields["profile"] = read_profile(path)
+        except BadInput as exc:
+            raise BadInput(f"clean_profile: {exc}") from None
+        fields["clean_profile"] = os.path.abspath(path)
+    return fields

@@ -1,0 +1,178 @@
+"""A run priced with market-based options records them and its market-based figure:
+`show`, `runs`, `report` (no options), `export` and the dashboard repeat what `run`
+printed. A figure an earlier wattwise recorded by another method is kept and said so,
+the same in `show` and `report`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from wattwise.cli import _register_all, app
+
+_register_all()
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def _invoke(*args: str, code: int = 0) -> Any:
+    r = runner.invoke(app, list(args), env={"COLUMNS": "300"})
+    assert r.exit_code == code, r.output
+    return r
+
+
+def _values(data: Any, key: str) -> list[Any]:
+    """Every value of ``key`` anywhere in a JSON document."""
+    if isinstance(data, dict):
+        return [v for k, v in data.items() if k == key] + [
+            x for v in data.values() for x in _values(v, key)]
+    if isinstance(data, list):
+        return [x for v in data for x in _values(v, key)]
+    return []
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _dashboard_run(db: Path, rid: int) -> Any:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    with TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787") as c:
+        r = c.get(f"/api/runs/{rid}")
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def _profile_now(tmp_path: Path) -> Path:
+    hour = time.time() // 3600 * 3600
+    path = tmp_path / "ppa.csv"
+    path.write_text("Time,clean_kwh\n" + "".join(
+        f"{hour + 3600 * k:.0f},1e-7\n" for k in range(-1, 3)))
+    return path
+
+
+@pytest.mark.parametrize(("option", "recorded"), [
+    (["--renewable-share", "0.5"], {"renewable_share": 0.5}),
+    (["--residual-mix", "100"], {"residual_g_per_kwh": 100.0}),
+    (["--contract-intensity", "10"], {"contract_g_per_kwh": 10.0}),
+    (["--certificates-mwh", "1e-12"], {"certificates_mwh": 1e-12}),
+    (["--renewable-share", "0.25", "--contract-intensity", "10"],
+     {"renewable_share": 0.25, "contract_g_per_kwh": 10.0}),
+])
+def test_every_output_repeats_the_market_figure_run_printed(
+    tmp_path: Path, option: list[str], recorded: dict[str, float]
+) -> None:
+    db = tmp_path / "runs.db"
+    out = tmp_path / "run.json"
+    ran = _invoke("run", "--db", str(db), "-n", "mk", "--zone", "DE", *option, "--json",
+                  str(out), "--", sys.executable, "-c", "pass")
+    printed = json.loads(out.read_text())
+    market = printed["scope2"]["market_g"]
+    assert market > 0
+    line = f"market-based: {market:.4g} gCO2eq"
+    assert line in _flat(ran.output)
+
+    show = json.loads(_invoke("show", "1", "--db", str(db), "--json").stdout)
+    for key, value in recorded.items():  # the instruments, as zone and PUE are kept
+        assert show["summary"]["carbon_options"][key] == value
+    docs = {
+        "run --json": printed,
+        "show --json": show,
+        "runs --json": json.loads(_invoke("runs", "--db", str(db), "--json").stdout),
+        "report --json": json.loads(_invoke("report", "1", "--db", str(db), "--json").stdout),
+        "export -f json": json.loads(_invoke("export", "1", "--db", str(db), "-f", "json")
+                                     .stdout),
+        "/api/runs/1": _dashboard_run(db, 1),
+    }
+    for where, doc in docs.items():
+        got = [v for v in _values(doc, "market_g")]
+        assert got and all(v == market for v in got), (where, got, market)
+    # the text of show and report repeats run's lines
+    assert line in _flat(_invoke("show", "1", "--db", str(db)).stdout)
+    assert line in _flat(_invoke("report", "1", "--db", str(db)).stdout)
+
+
+def test_a_clean_profile_and_its_cfe_score_are_recorded_and_repeated(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    out = tmp_path / "run.json"
+    profile = _profile_now(tmp_path)
+    _invoke("run", "--db", str(db), "--zone", "DE", "--clean-profile", str(profile), "--json",
+            str(out), "--", sys.executable, "-c", "pass")
+    printed = json.loads(out.read_text())
+    cfe = printed["hourly_matching"]["cfe_score"]
+    market = printed["scope2"]["market_g"]
+    show = json.loads(_invoke("show", "1", "--db", str(db), "--json").stdout)
+    assert show["summary"]["carbon_options"]["clean_profile"] == str(profile)
+    assert show["summary"]["emissions"]["hourly_matching"]["cfe_score"] == cfe
+    assert show["summary"]["emissions"]["market_g"] == market
+    report = json.loads(_invoke("report", "1", "--db", str(db), "--json").stdout)
+    assert report["hourly_matching"]["cfe_score"] == cfe
+    assert report["emissions"]["market_g"] == market
+    assert f"CFE score {cfe:.1%}" in _invoke("show", "1", "--db", str(db)).stdout
+    # the profile gone: the report says so rather than match against nothing
+    profile.unlink()
+    text = _flat(_invoke("report", "1", "--db", str(db)).stdout)
+    assert "no longer exists: no hourly matching" in text
+
+
+def test_a_market_figure_that_fails_leaves_no_instrument_in_the_record(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    _invoke("run", "--db", str(db), "--zone", "DE", "--certificates-mwh", "1", "--",
+            sys.executable, "-c", "pass")
+    show = json.loads(_invoke("show", "1", "--db", str(db), "--json").stdout)
+    assert "certificates_mwh" not in show["summary"]["carbon_options"]
+    assert show["summary"]["emissions"]["market_g"] is None
+    assert any("no market-based figure" in n for n in show["summary"]["notes"])
+
+
+def _earlier_record(tmp_path: Path) -> Path:
+    """A run whose market-based figure an earlier wattwise recorded (share 0.5, the rest
+    at the location-based intensity)."""
+    db = tmp_path / "old.db"
+    _invoke("run", "--db", str(db), "--zone", "DE", "--", sys.executable, "-c", "pass")
+    c = sqlite3.connect(db)
+    s = json.loads(c.execute("select summary_json from runs where id=1").fetchone()[0])
+    s["carbon_options"]["renewable_share"] = 0.5
+    e = s["emissions"]
+    e.update(market_g=e["emissions_g"] * 0.5, market_low_g=e["low_g"] * 0.5,
+             market_high_g=e["high_g"] * 0.5,
+             market_basis="50% of energy covered by renewable instruments at 0 g/kWh; "
+             "remainder at the location-based grid intensity (GHG Protocol asks for the "
+             "residual mix, which is not shipped; give contract_g_per_kwh to use one)")
+    c.execute("update runs set summary_json=? where id=1", (json.dumps(s),))
+    c.commit()
+    c.close()
+    return db
+
+
+def test_a_figure_recorded_by_the_earlier_method_is_one_figure_said_so(tmp_path: Path) -> None:
+    db = _earlier_record(tmp_path)
+    show = json.loads(_invoke("show", "1", "--db", str(db), "--json").stdout)
+    stored = show["summary"]["emissions"]["market_g"]
+    report = json.loads(_invoke("report", "1", "--db", str(db), "--json").stdout)
+    assert report["emissions"]["market_g"] == pytest.approx(stored, rel=1e-12)
+    texts = [_flat(_invoke(cmd, "1", "--db", str(db)).stdout) for cmd in ("show", "report")]
+    for text in texts:
+        assert f"market-based: {stored:.4g} gCO2eq" in text
+        assert "earlier method" in text
+        assert "not shipped" not in text and "contract_g_per_kwh" not in text
+        assert "`wattwise report 1 --renewable-share 0.5`" in text
+    # the same share priced again by today's method says it differs from the record
+    again = _flat(_invoke("report", "1", "--db", str(db), "--renewable-share", "0.5").stdout)
+    assert f"recorded market-based figure ({stored:.4g} gCO2eq) was priced by" in again
+    assert "at the residual mix" in again

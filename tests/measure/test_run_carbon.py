@@ -1,0 +1,85 @@
+"""A tracked run priced with market-based instruments records them, its market-based
+figure and the Scope 2 pair it comes from (``measure.run_carbon``), so a report of the
+record without options repeats it."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.carbon.market import price_recorded
+from wattwise.records.store import Store
+
+
+def _run(db: Path, **market: float) -> wattwise.Run:
+    run = wattwise.track("m", db=db, sensors=[ConstantPowerSensor({"cpu:0": 50.0})],
+                         interval_s=0.05, zone="DE")
+    assert run.carbon_options is not None
+    run.carbon_options = dataclasses.replace(run.carbon_options, **market)
+    with run:
+        pass
+    run.flush()
+    return run
+
+
+@pytest.mark.parametrize("market", [{"renewable_share": 0.5},
+                                    {"contract_g_per_kwh": 10.0},
+                                    {"renewable_share": 0.2, "residual_g_per_kwh": 300.0}])
+def test_the_market_figure_is_stored_with_its_instruments(
+    tmp_path: Path, market: dict[str, float]
+) -> None:
+    db = tmp_path / "runs.db"
+    run = _run(db, **market)
+    assert run.emissions is not None and run.emissions.market_g is not None
+    store = Store(db)
+    rec = store.get_run(run.run_id)
+    stored = rec.summary["emissions"]
+    assert stored["market_g"] == run.emissions.market_g
+    assert stored["scope2"]["market_g"] == run.emissions.market_g
+    assert stored["market_basis"] and "not shipped" not in stored["market_basis"]
+    for key, value in market.items():
+        assert rec.summary["carbon_options"][key] == value
+    # priced again from the record, with no instrument given: the same figure
+    assert price_recorded(store, run.run_id).dual.market_g == run.emissions.market_g
+    # and the run started with them, for a run lost before its summary
+    assert rec.host["carbon_options"][next(iter(market))] == next(iter(market.values()))
+
+
+def test_a_run_without_instruments_keeps_its_record_as_it_was(tmp_path: Path) -> None:
+    run = _run(tmp_path / "runs.db")
+    assert run.emissions is not None and run.emissions.market_g is None
+    summary = run.summary()
+    assert "scope2" not in summary["emissions"]
+    assert set(summary["carbon_options"]) == {"provider", "zone", "intensity_trace",
+                                              "intensity_trace_sha256", "pue",
+                                              "renewable_share"}
+
+
+@pytest.mark.parametrize(("kw", "says"), [
+    ({"renewable_share": 1.5}, "renewable share must be from 0 to 1"),
+    ({"renewable_share": "half"}, "renewable_share must be a number"),
+    ({"renewable_share": 0.5, "certificates_mwh": 1.0}, "not both"),
+    ({"contract_g_per_kwh": 10.0, "residual_g_per_kwh": 100.0}, "not both"),
+    ({"certificates_mwh": 2e6}, "certificates_mwh must be from 0 to 1e6"),
+    ({"clean_profile": "/nonexistent/ppa.csv"}, "clean_profile"),
+])
+def test_market_arguments_are_checked_before_a_run(kw: dict[str, object], says: str) -> None:
+    from wattwise.errors import BadInput
+    from wattwise.measure.run_options import check_market
+
+    with pytest.raises(BadInput, match=says):
+        check_market(**kw)
+
+
+def test_checked_market_arguments_price_and_record_the_run(tmp_path: Path) -> None:
+    from wattwise.measure.run_options import check_market
+
+    run = _run(tmp_path / "runs.db", **check_market(renewable_share=0.5,
+                                                    contract_g_per_kwh=10.0))
+    assert run.emissions is not None
+    kwh = run.emissions.facility_energy_kwh
+    assert run.emissions.market_g == pytest.approx(kwh * 0.5 * 10.0, rel=1e-9)
