@@ -86,6 +86,8 @@ JOBS: dict[str, str] = {
     "within_huge": _jobs({**_OK_JOB, "within": "400d"}),
     "within_inf": _jobs({**_OK_JOB, "within": "9" * 400 + "d"}),
     "chunk_bad": _jobs({**_OK_JOB, "min_chunk": "-5m"}),
+    "chunk_fixed": _jobs({**_OK_JOB, "min_chunk": "30m", "resume_cost": "5m"}),
+    "chunk_long": _jobs({**_OK_JOB, "interruptible": True, "min_chunk": "2h"}),
     "zone_unknown": _jobs({**_OK_JOB, "zones": ["Atlantis"]}),
     "zone_str": _jobs({**_OK_JOB, "zones": "GB"}),
     "zone_empty": _jobs({**_OK_JOB, "zones": []}),
@@ -233,7 +235,8 @@ def snapshot(*folders: Path) -> dict[str, str]:
 
 def env_for(home: Path, config: Path | None = None) -> dict[str, str | None]:
     return {
-        "WATTWISE_DB": str(home / "default" / "runs.db"),  # must never be created
+        # must never be created (in a folder that exists: one that does not is refused)
+        "WATTWISE_DB": str(home / "never-recorded.db"),
         "WATTWISE_ZONE": None,
         "XDG_CONFIG_HOME": str(config or home / "config"),
         "XDG_DATA_HOME": str(home / "share"),

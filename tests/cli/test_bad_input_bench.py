@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli._hostile import case_id, env_for, fill, invoke, snapshot
+from tests.cli._hostile import case_id, env_for, fill, invoke, invoke_subprocess, snapshot
 from wattwise.errors import BadInput
 from wattwise.records.store import Store
 
@@ -66,6 +66,11 @@ CASES: list[tuple[list[str], str]] = [
     ([*TUNE, "--batch-sizes", "16,016"], "--batch-sizes names 16 twice"),
     ([*COMPRESS, "--methods", "int8-dynamic, int8-dynamic"],
      "--methods names 'int8-dynamic' twice"),
+    # --quality-floor replaces --max-loss: an explicit --max-loss with it would be ignored
+    ([*COMPRESS, "--quality-floor", "50", "--max-loss", "1"],
+     "give --quality-floor or --max-loss, not both"),
+    ([*COMPRESS, "--max-loss", "2", "--quality-floor", "50"],
+     "give --quality-floor or --max-loss, not both"),
 ]
 
 
@@ -146,7 +151,7 @@ def test_a_failing_step_is_exactly_one_stderr_line(
 def test_a_target_that_fails_at_once_is_exactly_one_stderr_line(
     tmp_path: Path, target: str, expected: str
 ) -> None:
-    db = tmp_path / "home" / "default" / "runs.db"  # WATTWISE_DB (env_for): never made
+    db = tmp_path / "home" / "never-recorded.db"  # WATTWISE_DB (env_for): never made
     stdout, stderr, code = _run(["bench", target, "--no-store", "-r", "2", "-d", "0.2",
                                  "--warmup", "1"], tmp_path, tmp_path / "home")
     check_one_line(stdout, stderr, code, expected)
@@ -168,3 +173,29 @@ def test_the_tune_api_refuses_a_repeated_value_too(kwargs: dict[str, Any], expec
     with pytest.raises(BadInput, match=expected):
         tune.tune(lambda s: lambda: 1, bench=bench, thread_control=(lambda: 1, lambda n: None),
                   **kwargs)
+
+
+QUICK_COMPRESS = [*COMPRESS, "-m", "int8-dynamic", "-r", "1", "--warmup", "0", "--duration",
+                  "0.1", "--store"]
+QUICK_TUNE = [*TUNE, "--threads", "1", "--batch-sizes", "32", "-r", "1", "--warmup", "0",
+              "--duration", "0.1", "--store"]
+
+
+@pytest.mark.parametrize("args", [QUICK_COMPRESS, QUICK_TUNE], ids=["compress", "tune"])
+@pytest.mark.parametrize("where", ["folder", "missing"])
+def test_store_refuses_an_unusable_run_database_before_any_work(
+    tmp_path: Path, args: list[str], where: str
+) -> None:
+    """$WATTWISE_DB that is a folder, or lies in a folder that does not exist (refused as
+    --db is, not created): one line before the model loads or a variant runs."""
+    home = tmp_path / "home"
+    env = {**env_for(home), "WATTWISE_DB": str(home / "default" / "runs.db")}
+    if where == "folder":
+        env["WATTWISE_DB"] = str(tmp_path)
+        expected = f"run database {tmp_path} is a directory, not a file"
+    else:
+        expected = f"folder {home / 'default'} does not exist (it is not created for " \
+                   "WATTWISE_DB, as for --db)"
+    stdout, stderr, code = invoke_subprocess(args, env)
+    check_one_line(stdout, stderr, code, expected)
+    assert not (home / "default").exists()

@@ -127,7 +127,8 @@ def _snapshot(*folders: Path) -> dict[str, str]:
 def _env(files: dict[str, Path]) -> dict[str, str | None]:
     home = files["home"]
     return {
-        "WATTWISE_DB": str(home / "default" / "runs.db"),  # must never be created
+        # must never be created (in a folder that exists: one that does not is refused)
+        "WATTWISE_DB": str(home / "never-recorded.db"),
         "WATTWISE_ZONE": None,
         "XDG_CONFIG_HOME": str(home / "config"),
         "XDG_DATA_HOME": str(home / "share"),

@@ -94,6 +94,20 @@ def test_cpu_only_example_gives_a_payback_with_its_range(tmp_path: Path) -> None
      "--b-embodied-source describes a figure given in kg"),
     (["--b-embodied-source", "my LCA"], "the shipped figure of 'H100 SXM5'"),
     (["--a-lifetime-years", "5"], "give A's embodied carbon too"),
+    # contradictory or implausible lifetimes and embodied figures
+    (["--a-remaining-years", "5", "--a-lifetime-years", "3", "--a-embodied", "100"],
+     "A's remaining lifetime 5 years is more than its whole lifetime (3 years)"),
+    (["--a-remaining-years", "3", "--a-lifetime-years", "2:4:6", "--a-embodied", "100"],
+     "whole lifetime (2 to 6 years)"),
+    (["--a-remaining-years", "40"], "A's remaining lifetime 40 years is more than wattwise "
+     "accepts"),
+    (["--a-lifetime-years", "1e9", "--a-embodied", "100"], "A's lifetime 1e+09 years is more"),
+    (["--b-lifetime-years", "0.0001"], "B's lifetime 0.0001 years is less than wattwise "
+     "accepts: at least 0.1 years"),
+    (["--b-lifetime-years", "0.05:4:6"], "B's lifetime 0.05 years is less"),
+    (["--b-embodied", "1e30"], "B's embodied carbon 1e+30 kgCO2eq is more than wattwise "
+     "accepts: at most 1,000,000 kgCO2eq"),
+    (["--a-embodied", "1e7"], "A's embodied carbon 10,000,000 kgCO2eq is more"),
     (["--keep", ""], "cannot be empty"),
     (["--keep", "H100 SXM5"], "the same device"),
 ])
@@ -130,3 +144,11 @@ def test_b_embodied_in_kg_keeps_its_stated_source() -> None:
     out = json.loads(_invoke(*V100_H100, "--b-embodied", "100", "--b-embodied-source",
                              "my LCA", "--json").stdout)
     assert out["embodied_b_g"]["derivation"] == "100 kgCO2eq my LCA"
+
+
+def test_a_zero_embodied_figure_is_noted() -> None:
+    out = " ".join(_invoke(*V100_H100, code=0).stdout.split())
+    assert "given as 0" not in out
+    args = [*V100_H100, "--b-embodied", "0"]
+    out = " ".join(_invoke(*args, code=0).stdout.split())
+    assert "H100 SXM5's embodied carbon is given as 0" in out

@@ -122,6 +122,14 @@ def test_sci_amortises_b_embodied_over_the_stated_lifetime() -> None:
     ({"remaining_a_years": -1.0}, "remaining"),
     ({"pue": 0.5}, "PUE"),
     ({"lifetime_b_years": Range.exact(0.0)}, "lifetime"),
+    ({"lifetime_b_years": Range(0.0001, 4.0, 6.0)}, "B's lifetime 0.0001 years is less"),
+    ({"lifetime_b_years": Range.exact(1e9)}, "B's lifetime 1e\\+09 years is more"),
+    ({"remaining_a_years": 31.0}, "A's remaining lifetime 31 years is more"),
+    ({"remaining_a_years": 5.0, "lifetime_a_years": Range.exact(3.0),
+      "embodied_a": Embodied(Range.exact(1e5), "a")}, "more than its whole lifetime"),
+    ({"embodied_kg": Range.exact(1e30)}, "B's embodied carbon 1e\\+30 kgCO2eq is more"),
+    ({"embodied_a": Embodied(Range.exact(2e9), "a")},
+     "A's embodied carbon 2,000,000 kgCO2eq is more"),
 ])
 def test_bad_inputs_are_one_clear_error(kw: dict[str, object], says: str) -> None:
     with pytest.raises(BadInput, match=says):
@@ -252,3 +260,9 @@ def test_a_grid_intensity_above_the_one_bound_is_refused() -> None:
     _est(intensity_g_per_kwh=Range(100.0, 500.0, 2000.0))
     with pytest.raises(BadInput, match="more than wattwise accepts: at most 2,000"):
         _est(intensity_g_per_kwh=Range(100.0, 500.0, 3000.0))
+
+
+def test_a_zero_embodied_figure_is_noted_and_a_remaining_life_of_0_is_kept() -> None:
+    est = _est(embodied_kg=Range.exact(0.0), remaining_a_years=0.0)
+    assert any("B's embodied carbon is given as 0" in n for n in est.notes)
+    assert not any("given as 0" in n for n in _est().notes)

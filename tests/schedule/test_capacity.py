@@ -79,8 +79,9 @@ def test_milp_matches_brute_force_on_random_mixed_instances() -> None:
         jobs = [Job("fixed", float(rng.integers(1, 3)) * H, 0.0, 7 * H)]
         for i in range(2):
             e = int(rng.integers(0, 2))
-            jobs.append(Job(f"int{i}", float(rng.integers(1, 4)) * H, e * H, 7 * H,
-                            interruptible=True, min_chunk_s=float(rng.integers(0, 3)) * H,
+            d = float(rng.integers(1, 4)) * H  # a chunk past the whole job is refused
+            jobs.append(Job(f"int{i}", d, e * H, 7 * H,
+                            interruptible=True, min_chunk_s=min(float(rng.integers(0, 3)) * H, d),
                             resume_cost_s=float(rng.integers(0, 2)) * H))
         cap = int(rng.integers(1, 3))
         want = brute(jobs, vals, cap)

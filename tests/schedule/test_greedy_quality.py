@@ -27,7 +27,7 @@ def small_case(rng: np.random.Generator) -> tuple[list[Job], IntensitySeries, in
         res = int(rng.integers(1, 3))
         if rng.random() < 0.3:
             jobs.append(Job(f"j{i}", k * H, e * H, dl * H, interruptible=True,
-                            min_chunk_s=float(rng.integers(0, 3)) * H,
+                            min_chunk_s=min(float(rng.integers(0, 3)), k) * H,
                             resume_cost_s=float(rng.integers(0, 2)) * H, resources=res))
         else:
             jobs.append(Job(f"j{i}", k * H, e * H, dl * H, resources=res))

@@ -105,3 +105,38 @@ def test_a_job_name_with_an_unpaired_surrogate_is_refused(tmp_path: Path) -> Non
                     '"zones": ["DE"]}]}')
     with pytest.raises(BadInput, match="unpaired surrogates"):
         load_jobs(path, NOW)
+
+
+@pytest.mark.parametrize(("extra", "msg"), [
+    ({"min_chunk": "30m"}, "a: min_chunk applies to an interruptible job; add \"interruptible\""),
+    ({"resume_cost": "5m"}, "a: resume_cost applies to an interruptible job"),
+    ({"min_chunk": "30m", "resume_cost": "5m", "interruptible": False},
+     "a: min_chunk and resume_cost apply to an interruptible job"),
+    ({"min_chunk": "2h", "interruptible": True},
+     "a: min_chunk '2h' is longer than the whole job (1 h)"),
+])
+def test_chunk_options_that_would_be_ignored_or_cannot_hold_are_refused(
+        tmp_path: Path, extra: dict[str, object], msg: str) -> None:
+    p = _file(tmp_path, [{"name": "a", "duration": "1h", "within": "12h", "zones": ["DE"],
+                          **extra}])
+    with pytest.raises(BadInput) as err:
+        load_jobs(p, NOW)
+    assert msg in str(err.value)
+
+
+def test_a_chunk_as_long_as_the_job_is_kept(tmp_path: Path) -> None:
+    p = _file(tmp_path, [{"name": "a", "duration": "1h", "within": "12h", "zones": ["DE"],
+                          "interruptible": True, "min_chunk": "1h", "resume_cost": "5m"}])
+    assert load_jobs(p, NOW)[0].job.min_chunk_s == 3600
+
+
+def test_a_default_zone_that_no_job_uses_is_refused(tmp_path: Path) -> None:
+    p = _file(tmp_path, [{"name": "a", "duration": "1h", "within": "12h", "zones": ["DE"]},
+                         {"name": "b", "duration": "1h", "within": "12h", "zone": "GB"}])
+    with pytest.raises(BadInput, match=r"every job names its zones, so the default zone FR "
+                                       r"\(--zone\) would be used by none"):
+        load_jobs(p, NOW, default_zone="FR")
+    # One job without zones uses it: kept.
+    q = _file(tmp_path, [{"name": "a", "duration": "1h", "within": "12h", "zones": ["DE"]},
+                         {"name": "b", "duration": "1h", "within": "12h"}])
+    assert [s.job.zones for s in load_jobs(q, NOW, default_zone="FR")] == [("DE",), ("FR",)]

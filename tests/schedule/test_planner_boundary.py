@@ -13,6 +13,7 @@ import pytest
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule import Job, best_window, plan
+from wattwise.schedule import jobs as jobs_module
 from wattwise.schedule.batch import forecasts_for
 from wattwise.schedule.defer import plan_deferral, typical_week
 from wattwise.schedule.jobfile import JobSpec
@@ -72,6 +73,22 @@ def test_a_job_with_a_bad_number_is_refused_by_plan(field: str, value: object) -
     kw[field] = value
     with pytest.raises(BadInput, match="invalid job"):
         plan([Job(**kw)], series([1.0, 2.0, 3.0]))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("kw", "msg"), [
+    ({"min_chunk_s": 1800.0}, "apply to an interruptible job"),
+    ({"resume_cost_s": 60.0}, "apply to an interruptible job"),
+    ({"interruptible": True, "min_chunk_s": 2 * H}, "min_chunk_s 2 h is longer than the whole job"),
+])
+def test_chunk_fields_that_would_be_ignored_or_cannot_hold_are_refused(
+        kw: dict[str, object], msg: str) -> None:
+    """The same jobs the jobs file and ``defer`` refuse, whether checked in bulk or one by one."""
+    job = Job("j", H, 0.0, 3 * H, zones=("XX",), **kw)  # type: ignore[arg-type]
+    assert any(msg in p for p in job.problems())
+    with pytest.raises(BadInput, match=msg):
+        plan([job], series([1.0, 2.0, 3.0]))
+    plain = Job("k", H, 0.0, 3 * H, zones=("XX",))
+    assert jobs_module._plainly_valid([job, plain]) == [False, True]
 
 
 def test_a_window_beyond_the_horizon_is_refused_without_planning() -> None:

@@ -453,6 +453,26 @@ def _check_db_could_appear(p: Path) -> None:
         return
 
 
+def _check_env_db_folder() -> None:
+    """``$WATTWISE_DB`` in a folder that does not exist: refused, as ``--db`` is."""
+    from wattwise._paths import DEFAULT_ENV, default_db_path
+
+    if not os.environ.get(DEFAULT_ENV, "").strip():
+        return
+    p = default_db_path()
+    try:
+        os.stat(p)
+        return
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):
+        return  # a name too long, a loop: the store says it in one line
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        die(f"{DEFAULT_ENV}={p}: folder {parent} does not exist (it is not created for "
+            f"{DEFAULT_ENV}, as for --db)")
+
+
 def check_db_option(db: Any, *, need: str) -> None:
     """``--db`` as typed: not empty, no NUL byte, no trailing slash, and by ``need``:
 
@@ -462,11 +482,16 @@ def check_db_option(db: Any, *, need: str) -> None:
       any output file: nothing creates it;
     - ``"name"`` (the dashboard, which waits for a database to appear): nothing more.
 
-    The default database (no ``--db``) is not checked here: its folder is created
-    when a run records, and a reader says there are no runs yet."""
+    Without ``--db``, a command that records in ``$WATTWISE_DB`` gets the same
+    "folder" check, so the variable and the option agree (the library's
+    ``Store()`` still creates the folders for a caller that sets the variable).
+    The user data folder (neither given) is not checked: it is created when a run
+    records, and a reader says there are no runs yet."""
     from wattwise._userinput import shown
 
     if db is None:
+        if need == "folder":
+            _check_env_db_folder()
         return
     text = os.fspath(db)
     if text == "":

@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from wattwise._userinput import shown
-from wattwise.cli._checks import float_in, int_in, ints, items
+from wattwise.cli._checks import check_db, float_in, int_in, ints, items
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 from wattwise.plot.figure import need_matplotlib
 
@@ -115,6 +115,7 @@ def check_duration(duration: float) -> None:
 
 
 def compress(
+    ctx: typer.Context,
     model: str = typer.Argument(..., help=MODEL_HELP),
     methods: str | None = typer.Option(
         None, "--methods", "-m",
@@ -165,6 +166,11 @@ def compress(
     if not model.strip() or len(model) > 1000 or "\x00" in model:
         die(f"unknown model {shown(model)}")
     float_in(max_loss, "--max-loss", 0, 100)
+    max_loss_given = getattr(ctx.get_parameter_source("max_loss"), "name",
+                             "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
+    if quality_floor is not None and max_loss_given:  # the floor replaces the loss
+        die("give --quality-floor or --max-loss, not both (a quality floor replaces the "
+            "allowed loss)")
     if model in SUITES:  # the built-ins' quality is on a 0-100 scale
         float_in(quality_floor, "--quality-floor", 0, 100)
     else:  # a user's metric is in its own units
@@ -186,6 +192,8 @@ def compress(
         if plot is not None and os.path.abspath(plot) == os.path.abspath(json_out):
             die(f"--plot and --json name the same file ({plot}); give two")
     dev = check_device(device) if device is not None else None
+    if store:  # before any variant runs: a database that cannot record is one line now
+        check_db(None)
     with err_console.status(f"preparing {model} (loading the model)"):
         entry = entry_of(model)
     if specs is None:
@@ -363,6 +371,8 @@ def tune(
         if str(json_out) == "-":  # not stdout: the table goes there
             die("--json -: give a file name; the JSON is not written to stdout")
         check_output(json_out, "--json file")
+    if store:  # before any setting runs: a database that cannot record is one line now
+        check_db(None)
     plan: list[float] = []
     rng = None
     if power_limits or apply_power_limits or choose:

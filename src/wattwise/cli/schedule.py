@@ -409,6 +409,9 @@ def defer(
     if not interruptible and (chunk_s or resume_s):
         die("--min-chunk and --resume-cost apply to an --interruptible job; add "
             "--interruptible or leave them out")
+    if interruptible and chunk_s > duration_s:
+        die(f"--min-chunk {min_chunk.strip():.20} is longer than the whole job (--duration "
+            f"{duration.strip():.20})")
     chosen = resolve_zone(zone).zone
     z = chosen.name if chosen is not None else None
     check_command(command)

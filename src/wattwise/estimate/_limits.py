@@ -64,8 +64,21 @@ REQUESTS_PER_DAY = Bound(
 DAYS = Bound(36_525, "a century")
 #: Accelerator-hours of one training run.
 GPU_HOURS = Bound(1e12, "a million devices busy for a century")
-#: Service life of a device.
-LIFETIME_YEARS = Bound(30.0, "accelerators are retired within a decade of their release")
+#: Service life of a device (whole, or what is left of it). The floor, 0.1 years
+#: (about five weeks), is far below any hardware refresh cycle: a smaller value is a
+#: unit slip (months or days given as years). A remaining life of 0 (retiring now) is
+#: checked against the high end only.
+LIFETIME_YEARS = Bound(
+    30.0, "accelerators are retired within a decade of their release", low=0.1,
+    low_why="no device is bought to serve under about five weeks; less is likely months "
+    "or days given as years",
+)
+#: Embodied carbon of one device, kgCO2eq.
+EMBODIED_KG = Bound(
+    1e6,
+    "a thousand times the largest device figure in wattwise's data, a rack server's "
+    "1,000 kgCO2eq; more is likely grams given as kg, or a fleet's figure for one device",
+)
 #: Power per device, when nothing narrower (a TDP, a server rating) is known.
 POWER_W = Bound(
     10_000.0,

@@ -199,6 +199,16 @@ def _positive_range(name: str, r: Range, allow_zero: bool = False) -> None:
                        f"{r.low:g}:{r.value:g}:{r.high:g}")
 
 
+def _lifetime_in_bounds(what: str, r: Range) -> None:
+    """Each end of a lifetime range inside the estimator's lifetime bound."""
+    limits.check(r.high, limits.LIFETIME_YEARS, what, "years")
+    limits.check(r.low, limits.LIFETIME_YEARS, what, "years")
+
+
+def _range_text(r: Range) -> str:
+    return f"{r.value:g}" if r.low == r.high else f"{r.low:g} to {r.high:g}"
+
+
 def _energy_how(d: DeviceUse, pue_text: str, unit: str) -> str:
     """How ``_yearly_kwh`` got ``d``'s yearly energy, idle term included where counted."""
     if d.idle_w is None or d.throughput_per_s is None:
@@ -290,17 +300,31 @@ def estimate_refresh(
     if not (math.isfinite(pue) and 1.0 <= pue <= 5.0):
         raise BadInput(f"PUE must be from 1.0 to 5.0, got {pue:g}")
     _positive_range("B's lifetime (years)", lifetime_b_years)
+    _lifetime_in_bounds("B's lifetime", lifetime_b_years)
     if lifetime_a_years is not None:
         if embodied_a is None:
             raise BadInput("A's lifetime is used only to spread A's embodied carbon in its "
                            "SCI: give A's embodied carbon too, or leave the lifetime out")
         _positive_range("A's lifetime (years)", lifetime_a_years)
+        _lifetime_in_bounds("A's lifetime", lifetime_a_years)
     if not (math.isfinite(remaining_a_years) and remaining_a_years >= 0):
         raise BadInput(f"A's remaining lifetime must be a finite number >= 0 years, got "
                        f"{remaining_a_years:g}")
+    if remaining_a_years > limits.LIFETIME_YEARS.high:
+        limits.check(remaining_a_years, limits.LIFETIME_YEARS, "A's remaining lifetime", "years")
+    if lifetime_a_years is not None and remaining_a_years > lifetime_a_years.low:
+        raise BadInput(f"A's remaining lifetime {remaining_a_years:g} years is more than its "
+                       f"whole lifetime ({_range_text(lifetime_a_years)} years): a device "
+                       "cannot have more left than it lasts")
     _positive_range("grid intensity (g/kWh)", intensity_g_per_kwh, allow_zero=True)
     limits.check(intensity_g_per_kwh.high, limits.INTENSITY, "grid intensity", "g/kWh")
     _positive_range("B's embodied carbon", embodied_b.g, allow_zero=True)
+    limits.check(embodied_b.g.high / 1000.0, limits.EMBODIED_KG, "B's embodied carbon",
+                 "kgCO2eq")
+    if embodied_a is not None:
+        _positive_range("A's embodied carbon", embodied_a.g, allow_zero=True)
+        limits.check(embodied_a.g.high / 1000.0, limits.EMBODIED_KG, "A's embodied carbon",
+                     "kgCO2eq")
     if embodied_b_kwh is not None:
         _positive_range("B's embodied energy (kWh)", embodied_b_kwh, allow_zero=True)
 
@@ -322,6 +346,10 @@ def estimate_refresh(
     notes = [*idle_note,
              f"{keep.name}'s embodied carbon is spent whichever is chosen, so only "
              f"{replace.name}'s counts against the saving"]
+    for who, e in ((replace.name, embodied_b), (keep.name, embodied_a)):
+        if e is not None and e.g.high == 0:
+            notes.append(f"{who}'s embodied carbon is given as 0: making hardware emits "
+                         "carbon, so the payback and SCI here count none of it")
     pb = _payback(embodied_b.g, save_g)
     if math.isinf(pb[1]):
         verdict = (f"never pays back: {replace.name} emits as much or more a year than "

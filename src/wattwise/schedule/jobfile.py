@@ -38,6 +38,9 @@ are above 0 (a job that draws nothing has no carbon to plan by);
 ``interruptible`` is a JSON ``true``/``false`` (the string ``"no"`` is
 refused, not read as true); ``resources`` a whole number. Times lie in
 1970-2200 UTC and every deadline within the 366-day planning horizon.
+Nothing given is ignored: ``min_chunk`` and ``resume_cost`` need
+``"interruptible": true`` (and a ``min_chunk`` at most the job's duration),
+and a default zone (``--zone``) is refused when every job names its own.
 """
 
 from __future__ import annotations
@@ -338,11 +341,21 @@ def _one(
     else:
         power = _number(raw, "power_w", 0, MAX_POWER_W, open_low=True) if "power_w" in raw \
             else REFERENCE_POWER_W
+    interruptible = _bool(raw, "interruptible")
+    min_chunk = parse_duration(_text(raw.get("min_chunk", "0s"), "min_chunk"))
+    resume_cost = parse_duration(_text(raw.get("resume_cost", "0s"), "resume_cost"))
+    given = [k for k in ("min_chunk", "resume_cost") if k in raw]
+    if given and not interruptible:  # would be ignored: the job never pauses
+        verb = "apply" if len(given) > 1 else "applies"
+        raise BadInput(f"{' and '.join(given)} {verb} to an interruptible job; add "
+                       "\"interruptible\": true or leave them out")
+    if interruptible and min_chunk > duration + 1e-6 and not nodes:
+        raise BadInput(f"min_chunk {shown(raw['min_chunk'])} is longer than the whole job "
+                       f"({duration / 3600:g} h)")
     job = Job(
         name=name, duration_s=duration, earliest_start_unix_s=earliest, deadline_unix_s=deadline,
-        power_w=power, interruptible=_bool(raw, "interruptible"),
-        min_chunk_s=parse_duration(_text(raw.get("min_chunk", "0s"), "min_chunk")),
-        resume_cost_s=parse_duration(_text(raw.get("resume_cost", "0s"), "resume_cost")),
+        power_w=power, interruptible=interruptible, min_chunk_s=min_chunk,
+        resume_cost_s=resume_cost,
         zones=tuple(zones), resources=_resources(raw), power_given=power_given,
         energy_by_node=nodes,
     )
@@ -422,6 +435,10 @@ def parse_jobs(
         more = f" (and {len(errors) - 10} more)" if len(errors) > 10 else ""
         raise BadInput(f"jobs file {name}: " + " | ".join(errors[:10]) + more)
     _check_generated_names(raw_jobs, name)
+    if default_zone is not None and all("zones" in raw or "zone" in raw for raw in raw_jobs):
+        raise BadInput(f"jobs file {name}: every job names its zones, so the default zone "
+                       f"{default_zone} (--zone) would be used by none; leave it out")
+    validate([s.job for s in specs])
     validate([s.job for s in specs])
     return specs
 

@@ -175,6 +175,8 @@ class Job:
                        f"{MAX_HORIZON_S / 86400:g} days")
         if not isinstance(self.interruptible, bool):
             out.append(f"interruptible must be true or false, got {self.interruptible!r:.40}")
+        else:
+            out.extend(self._chunk_problems(duration_ok))
         if not self.zones:
             out.append("needs at least one zone")
         elif any(not isinstance(z, str) for z in self.zones):
@@ -195,6 +197,30 @@ class Job:
                                 <= self.latest_start_unix_s + 1e-6):
             out.append("baseline start is outside its window")
         return out
+
+    def _chunk_problems(self, duration_ok: bool) -> list[str]:
+        """A chunk size or resume cost on a job that never pauses would be ignored; a
+        shortest chunk longer than the whole job (on every node type) is a slip."""
+        chunk, resume = self.min_chunk_s, self.resume_cost_s
+        if not (_number(chunk) and _number(resume)):
+            return []
+        if not self.interruptible:
+            if chunk or resume:
+                return ["min_chunk_s and resume_cost_s apply to an interruptible job; set "
+                        "interruptible or leave them at 0"]
+            return []
+        longest = max([self.duration_s, *(e.duration_s for e in self.nodes.values()
+                                          if isinstance(e, NodeEnergy))]) \
+            if duration_ok and self._nodes_well_formed() else None
+        if longest is not None and chunk > longest + 1e-6:
+            return [f"min_chunk_s {chunk / 3600:g} h is longer than the whole job "
+                    f"({longest / 3600:g} h)"]
+        return []
+
+    def _nodes_well_formed(self) -> bool:
+        items: Any = self.energy_by_node or ()
+        return all(isinstance(i, tuple) and len(i) == 2 and isinstance(i[1], NodeEnergy)
+                   for i in items)
 
     def _type_problems(self) -> list[str]:
         """Each numeric field that is not a number at all (text, None, a bool)."""
@@ -319,12 +345,14 @@ def _plainly_valid(jobs: Sequence[Job]) -> list[bool]:
     mc = np.array([j.min_chunk_s for j in sub], dtype=np.float64)
     rc = np.array([j.resume_cost_s for j in sub], dtype=np.float64)
     b = np.array([j.baseline_start for j in sub], dtype=np.float64)
+    ir = np.array([j.interruptible for j in sub], dtype=bool)
     with np.errstate(invalid="ignore", over="ignore"):
         ok = ((d > 0) & (d <= MAX_HORIZON_S) & (pw >= 0) & (pw <= MAX_POWER_W)
               & (e >= MIN_TIME_UNIX_S) & (e <= MAX_TIME_UNIX_S)
               & (dl >= MIN_TIME_UNIX_S) & (dl <= MAX_TIME_UNIX_S) & (dl >= e)
               & (dl - e <= MAX_HORIZON_S) & (d <= dl - e + 1e-6)
               & (mc >= 0) & (mc <= MAX_HORIZON_S) & (rc >= 0) & (rc <= MAX_HORIZON_S)
+              & np.where(ir, mc <= d + 1e-6, (mc == 0) & (rc == 0))
               & (b >= e) & (b <= dl - d + 1e-6))
     for i, good in zip(idx, ok.tolist(), strict=True):
         out[i] = good
