@@ -149,3 +149,12 @@ def test_a_shared_replay_gives_the_same_result_and_must_match() -> None:
         simulate(sc, s, forecaster="seasonal", replay=shared)
     with pytest.raises(BadInput, match="the replay given is of"):
         simulate(sc, s, forecaster="persistence-yesterday", noise_pct=10, replay=shared)
+
+
+def test_a_short_interruptible_nightly_job_has_chunks_no_longer_than_itself() -> None:
+    """A 15-minute job cannot have 30-minute chunks (``Job.problems()`` refuses that)."""
+    from wattwise.schedule import scenarios as sc
+
+    t0 = 1577836800.0 + 12 * 86400.0
+    s = sc.nightly("DE", 2, t0, t0 + 4 * 86400.0, duration_h=0.25, interruptible=True)
+    assert s.jobs and all(j.min_chunk_s == 900.0 and not j.problems() for j in s.jobs)

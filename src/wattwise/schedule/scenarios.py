@@ -75,7 +75,8 @@ def nightly(zone: str, flex_h: float, start_unix_s: float, end_unix_s: float, *,
         if e < start_unix_s or dl > end_unix_s:
             continue
         jobs.append(Job(f"nightly-{day.isoformat()}", dur, e, dl, zones=(zone,),
-                        interruptible=interruptible, min_chunk_s=1800.0 if interruptible else 0,
+                        interruptible=interruptible,
+                        min_chunk_s=min(1800.0, dur) if interruptible else 0,
                         baseline_start_unix_s=t0))
     kind = "interruptible" if interruptible else "non-interruptible"
     if utc or duration_h != 1.0 or at != time(1, 0):
