@@ -174,3 +174,16 @@ def test_limits_outside_the_range_are_bad_input():
     nv = nvml()
     with pytest.raises(BadInput, match="within"):
         tuning.sweep_power_limits(lambda w: w, [1.0], nvml=nv)
+
+
+def test_a_tuning_to_store_in_a_folder_is_refused_before_any_setting_runs(tmp_path):
+    called = []
+
+    def bench(*args, **kwargs):
+        called.append(1)
+        return fake_bench(TABLE)(*args, **kwargs)
+
+    with pytest.raises(BadInput, match=r"is a directory, not a database file"):
+        tuning.tune(make_step, threads=(1,), batch_sizes=(1,), precisions=("fp32",),
+                    bench=bench, thread_control=(int, print), store=True, db=tmp_path)
+    assert called == []

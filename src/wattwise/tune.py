@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise.compress.pareto import pareto_front
+from wattwise.compress.study import check_store_path
 from wattwise.errors import BadInput, SensorUnavailable
 
 PRECISIONS = ("fp32", "bf16", "fp16", "int8")
@@ -165,6 +166,8 @@ def tune(
         from wattwise.bench.harness import benchmark
 
         bench = benchmark
+    if bench_options.get("store"):
+        check_store_path(bench_options.get("db"))
     get_threads, set_threads = thread_control or _torch_threads()
     grid = [Setting(t, b, p) for t, b, p in itertools.product(ths, bss, precs)]
     before = get_threads()

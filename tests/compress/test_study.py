@@ -236,3 +236,10 @@ def test_a_stored_study_adds_the_energy_its_repetitions_measured(tmp_path):
     assert summary["energy_j"] == pytest.approx(sum(w["energy_j"] for w in reps), rel=1e-12)
     assert summary["low_j"] == pytest.approx(sum(w["low_j"] for w in reps), rel=1e-12)
     assert "as measured in their windows" in summary["energy_note"]
+
+
+def test_a_study_to_store_in_a_folder_is_refused_before_any_variant_runs(tiny, tmp_path):
+    bench = fake_bench({"baseline": 1.0})
+    with pytest.raises(BadInput, match=r"is a directory, not a database file"):
+        run_study(task_for(tiny), [], bench=bench, store=True, db=tmp_path)
+    assert bench.calls == []

@@ -201,6 +201,8 @@ def run_study(
     base_quality: float | None = None
     variants: list[Variant] = []
     started = time.time()
+    if store:
+        check_store_path(db)
     options: dict[str, Any] = dict(warmup=warmup, repetitions=repetitions,
                                    min_duration_s=min_duration_s, store=store, sensors=sensors)
     if db is not None:
@@ -390,6 +392,15 @@ def _timed_energy(store: Any, results: Sequence[Any]) -> tuple[float, float, flo
             high += (r.energy_high_j_per_sample if r.energy_high_j_per_sample is not None
                      else mean) * n
     return energy, low, high, estimated
+
+
+def check_store_path(db: Any) -> None:
+    """Refuse, before any variant is benchmarked, a database (``db``, else the default)
+    that can never hold the records: a study's work is not lost to it at the end."""
+    from wattwise._paths import default_db_path
+    from wattwise.measure.run_options import check_db
+
+    check_db(db if db is not None else default_db_path())
 
 
 #: The dashboard page of each kind of summary record.
