@@ -36,3 +36,16 @@ def test_a_slot_longer_than_the_window_is_refused() -> None:
     lines = [x for x in r.output.splitlines() if x.strip()]
     assert r.exit_code == 2 and len(lines) == 1, r.output
     assert "--slot 3h is longer than the ±2 h window of --flex" in lines[0]
+
+
+@pytest.mark.parametrize("args,says", [
+    (["--within", "367d", "--duration", "1h"], "--within: duration '367d' is longer than"),
+    (["--within", "2h", "--duration", "1x"], "--duration: cannot read duration '1x'"),
+    (["--within", "2h", "--duration", "1h", "--name", "foo"],
+     "--name names the run record, and --dry-run runs and records nothing"),
+])
+def test_defer_names_the_option_at_fault(args: list[str], says: str) -> None:
+    r = CliRunner().invoke(app, ["defer", *args, "--zone", "DE", "--dry-run", "--", "true"])
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert r.exit_code == 2 and len(lines) == 1, r.output
+    assert lines[0].startswith(f"wattwise: error: {says}")

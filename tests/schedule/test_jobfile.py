@@ -140,3 +140,17 @@ def test_a_default_zone_that_no_job_uses_is_refused(tmp_path: Path) -> None:
     q = _file(tmp_path, [{"name": "a", "duration": "1h", "within": "12h", "zones": ["DE"]},
                          {"name": "b", "duration": "1h", "within": "12h"}])
     assert [s.job.zones for s in load_jobs(q, NOW, default_zone="FR")] == [("DE",), ("FR",)]
+
+
+def test_an_empty_name_and_a_past_deadline_are_said_plainly() -> None:
+    from wattwise.schedule.jobfile import parse_jobs
+
+    now = 1_800_000_000.0
+    empty = '{"jobs": [{"name": "", "duration": "1h", "within": "12h", "power_w": 300}]}'
+    with pytest.raises(BadInput, match=r"^jobs file j.json: job-1: name must be non-empty"):
+        parse_jobs(empty, now, "DE", name="j.json")
+    past = ('{"jobs": [{"name": "a", "duration": "1h", "deadline": "2020-01-01T00:00Z", '
+            '"power_w": 300, "zones": ["DE"]}]}')
+    with pytest.raises(BadInput, match=r"a: deadline '2020-01-01T00:00Z' has passed \(it is "
+                                       r"now 2027-01-15"):
+        parse_jobs(past, now, name="j.json")

@@ -390,6 +390,7 @@ def defer(
     import time
 
     from wattwise.carbon.zones import resolve_zone
+    from wattwise.errors import BadInput
     from wattwise.schedule.defer import (
         TYPICAL_WEEK,
         check_deferral,
@@ -402,8 +403,14 @@ def defer(
     from wattwise.schedule.jobs import parse_duration
     from wattwise.schedule.pricing import for_provider, for_trace, typical_week_pricing
 
-    within_s, duration_s = parse_duration(within), parse_duration(duration)
-    chunk_s, resume_s = parse_duration(min_chunk), parse_duration(resume_cost)
+    def option(text: str, name: str) -> float:  # the message names the option given
+        try:
+            return parse_duration(text)
+        except BadInput as exc:
+            die(f"{name}: {exc}")
+
+    within_s, duration_s = option(within, "--within"), option(duration, "--duration")
+    chunk_s, resume_s = option(min_chunk, "--min-chunk"), option(resume_cost, "--resume-cost")
     if trace is not None and provider is not None:
         die("pass either --intensity-trace or --intensity-provider, not both")
     if not interruptible and (chunk_s or resume_s):
@@ -417,6 +424,9 @@ def defer(
     check_command(command)
     if name is not None:
         run_name(name)
+        if dry_run:
+            die("--name names the run record, and --dry-run runs and records nothing: leave "
+                "one out")
     now = time.time()
     check_deferral(now, within_s, duration_s, chunk_s, resume_s)
     forecast = window_intensity(z, now, within_s, trace=trace, provider=provider)

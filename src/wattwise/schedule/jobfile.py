@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wattwise._userinput import check_time, parse_time, read_user_text, shown
+from wattwise._userinput import check_time, format_time, parse_time, read_user_text, shown
 from wattwise.errors import BadInput
 from wattwise.schedule.jobs import (
     MAX_HORIZON_S,
@@ -316,6 +316,9 @@ def _one(
     elif "deadline" in raw:
         earliest = _time(raw["earliest"], "earliest") if "earliest" in raw else now
         deadline = _time(raw["deadline"], "deadline")
+        if "earliest" not in raw and deadline < now:
+            raise BadInput(f"deadline {shown(raw['deadline'])} has passed (it is now "
+                           f"{format_time(now)}): give a deadline still to come")
     elif "earliest" in raw:
         raise BadInput("earliest needs a deadline too")
     else:
@@ -421,7 +424,7 @@ def parse_jobs(
     specs, errors = [], []
     for i, raw in enumerate(raw_jobs):
         label = f"job-{i + 1}"
-        if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+        if isinstance(raw, dict) and isinstance(raw.get("name"), str) and raw["name"].strip():
             label = shown(raw["name"]).strip("'\"")
         try:
             spec = _one(raw, i, now_unix_s, default_zone, db, name)
