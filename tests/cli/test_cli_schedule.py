@@ -269,7 +269,7 @@ def test_simulate_expresses_the_oracle_setup_and_reports_the_oracle_next_to_each
     (["--job-duration", "soon"], "cannot read duration"),
     (["--slot", "2d"], "--slot must be from 1 minutes to 24 hours"),
     (["--noise-kind", "loud"], "--noise-kind must be multiplicative or additive"),
-    (["--strategy", "never"], "--strategy must be once, replan or once,replan"),
+    (["--strategy", "never"], "--strategy must be one or more of once, replan, replan-lowest"),
     (["--p-min", "1.5"], "p_min must be a probability from 0 to 1"),
     (["--forecaster", "crystal-ball"], "unknown forecaster 'crystal-ball'"),
 ])

@@ -142,8 +142,9 @@ def simulate(
                                    help="ensemble, seasonal, linear, analog, gbt, "
                                    "persistence-yesterday, persistence-last or perfect."),
     strategy: str = typer.Option("once,replan", "--strategy", help="once (plan at submission), "
-                                 "replan (plan again at every slot until the job starts), or "
-                                 "both."),
+                                 "replan (plan again at every slot until the job starts), "
+                                 "replan-lowest (as replan; from the usual time on, start when "
+                                 "the forecast puts now lowest), or several, comma-separated."),
     p_min: float = typer.Option(P_MIN_DEFAULT, "--p-min", help="Least probability of saving "
                                 "carbon that moves a job."),
     start: str | None = typer.Option(None, "--start", help="First day (UTC); default 12 days "
@@ -172,7 +173,7 @@ def simulate(
     from wattwise.carbon.zones import get_zone
     from wattwise.schedule import scenarios as sc
     from wattwise.schedule.confidence import check_p_min
-    from wattwise.schedule.simulate import forecaster_for, replay_for
+    from wattwise.schedule.simulate import STRATEGIES, forecaster_for, replay_for
     from wattwise.schedule.simulate import simulate as run_sim
 
     t_run = _time.perf_counter()
@@ -191,8 +192,9 @@ def simulate(
     strategies = items(strategy, "--strategy")
     if len(set(strategies)) < len(strategies):
         die(f"--strategy names a strategy twice, got {shown(strategy)}; give each once")
-    if any(x not in ("once", "replan") for x in strategies):
-        die(f"--strategy must be once, replan or once,replan, got {shown(strategy)}")
+    if not strategies or any(x not in STRATEGIES for x in strategies):
+        die(f"--strategy must be one or more of {', '.join(STRATEGIES)}, comma-separated, "
+            f"got {shown(strategy)}")
     forecaster_for(forecaster)
     check_p_min(p_min)
     flexes = _numbers(flex, "--flex", MAX_FLEX_H)
@@ -320,11 +322,13 @@ def _print_sim(rows: list[dict[str, Any]], strategies: list[str], forecaster: st
                   markup=False, highlight=False)
     console.print(
         "oracle: the best start on the same slots, knowing the trace; once: planned at "
-        "submission; replan: planned again at every slot until it starts. A job left its "
-        f"usual time only where the forecast's own errors at the same time of day on the "
-        f"previous days gave a probability of saving carbon of at least {p_min:g}; P said: "
-        f"the mean of that probability over the moves ({strategies[-1]}), saved: the share "
-        "of them that saved on the actual trace", markup=False, highlight=False)
+        "submission; replan: planned again at every slot until it starts; replan-lowest: as "
+        "replan, but from the usual time on it starts when the forecast puts now lowest "
+        "(no probability bar there). Otherwise a job left its usual time only where the "
+        "forecast's own errors at the same time of day on the previous days gave a "
+        f"probability of saving carbon of at least {p_min:g}; P said: the mean of that "
+        f"probability over the moves that had one ({strategies[-1]}), saved: the share of "
+        "its moves that saved on the actual trace", markup=False, highlight=False)
 
 
 def _print_span(rows: list[dict[str, Any]], quick: bool) -> None:

@@ -8,7 +8,7 @@ usual time (its nominal slot, or "run immediately"), and the oracle, the best
 start with perfect knowledge on the same slots (Let's Wait Awhile's oracle,
 Wiesner et al., Middleware 2021; for interruptible jobs the exact chunked optimum).
 
-Two strategies:
+Three strategies:
 
 - ``once``: the job is planned at submission (its earliest start) and not
   revisited, as Let's Wait Awhile plans.
@@ -16,11 +16,20 @@ Two strategies:
   forecast; it starts when the plan says "now". A forecast a few hours ahead is
   far better than one a day ahead, so waiting for the next look costs nothing
   and often saves. (Interruptible jobs are planned once.)
+- ``replan-lowest``: before the usual time, as ``replan`` but leaving early only
+  where the forecast also puts now lowest of the rest of the window; from the
+  usual time on the job starts at the first slot whose forecast is the lowest of
+  the rest of its window (``lowest_now``), without the probability bar. Waiting
+  is cheap once the next look is a slot away, and the bar, weighed against the
+  errors over the whole window, kept jobs at a "now" the fresh forecast already
+  saw beaten (BENCHMARKS.md, "Deciding differently": above ``replan`` in 11 of 15
+  cells of the 2020 oracle setup, but in a minority of its first quarter).
 
-Every decision uses the same rule (``schedule.confidence.choose``): a job leaves
-its usual time only where the forecast's own errors at the same time of day on
-the previous days give a probability of saving carbon of at least ``p_min`` and
-a positive expected saving; ties and flat forecasts keep the usual time.
+Every decision (but ``replan-lowest``'s from the usual time on) uses the same
+rule (``schedule.confidence.choose``): a job leaves its usual time only where the
+forecast's own errors at the same time of day on the previous days give a
+probability of saving carbon of at least ``p_min`` and a positive expected saving;
+ties and flat forecasts keep the usual time.
 """
 
 from __future__ import annotations
@@ -44,15 +53,15 @@ from wattwise.carbon.forecast_replay import (
 )
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
-from wattwise.schedule.confidence import P_MIN, Choice, check_p_min, choose
+from wattwise.schedule.confidence import P_MIN, TIE_REL, Choice, check_p_min, choose
 from wattwise.schedule.jobs import Job, validate
 from wattwise.schedule.planner import MIN_SAVING_PCT, Grid, baseline_g
 from wattwise.schedule.scenarios import Scenario
 from wattwise.schedule.search import single as _single
 
 FORECASTERS = (*FORECASTER_NAMES, "perfect")
-Strategy = Literal["once", "replan"]
-STRATEGIES = ("once", "replan")
+Strategy = Literal["once", "replan", "replan-lowest"]
+STRATEGIES = ("once", "replan", "replan-lowest")
 
 
 def forecaster_for(name: str) -> Forecaster | None:
@@ -209,7 +218,7 @@ def simulate(
                        f"({trace.source}); use a longer trace or a shorter scenario")
     validate(jobs)
     if strategy not in STRATEGIES:
-        raise BadInput(f"strategy must be once or replan, got {strategy!r:.40}")
+        raise BadInput(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r:.40}")
     p_min = check_p_min(p_min)
     noise = Noise(noise_pct, noise_kind, seed)
     slot = float(trace.step_s if slot_s is None else slot_s)
@@ -237,7 +246,7 @@ def simulate(
             _interruptible(local, real, replay, p_min, tally)
         else:
             _continuous(local, real, replay, p_min, slot, strategy, tally)
-    if strategy == "replan" and any(j.interruptible for j in jobs):
+    if strategy != "once" and any(j.interruptible for j in jobs):
         notes.append("interruptible jobs are planned once, at submission")
     short, long = _tie_rule(replay, p_min, tally)
     return SimResult(name, trace.zone, forecaster, float(noise.pct), len(jobs), tally.base,
@@ -287,16 +296,33 @@ def candidates(job: Job, slot_s: float) -> np.ndarray:
     return np.unique(np.append(s, job.baseline_start))
 
 
-def _decide(replay: ForecastReplay, job: Job, starts: np.ndarray, origin: float, default: int,
-            p_min: float) -> Choice:
-    """The rule's choice among ``starts`` on the forecast made at ``origin``."""
+def _costs(replay: ForecastReplay, job: Job, starts: np.ndarray,
+           origin: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """Forecast cost of each of ``starts`` on the forecast made at ``origin``, and the
+    errors the scenarios put on them (None with no scenario)."""
     step = replay.step_s
     n = max(1, math.ceil((job.deadline_unix_s - origin) / step - 1e-9))
     offs = starts - origin
     fc = window_means(replay.forecast(origin, n), step, offs, job.duration_s)
     err = replay.scenarios(origin, n)
-    err_cost = window_means(err, step, offs, job.duration_s) if err.shape[0] else None
+    return fc, window_means(err, step, offs, job.duration_s) if err.shape[0] else None
+
+
+def _decide(replay: ForecastReplay, job: Job, starts: np.ndarray, origin: float, default: int,
+            p_min: float) -> Choice:
+    """The rule's choice among ``starts`` on the forecast made at ``origin``."""
+    fc, err_cost = _costs(replay, job, starts, origin)
     return choose(fc, err_cost, default, p_min=p_min, min_saving_pct=MIN_SAVING_PCT)
+
+
+def lowest_now(forecast_cost: np.ndarray) -> bool:
+    """Whether the first start (now) costs, by the forecast, no more than every later
+    one: ``replan-lowest``'s rule from the usual time on (a tie starts now)."""
+    cost = np.asarray(forecast_cost, dtype=np.float64)
+    if cost.ndim != 1 or cost.size == 0 or not np.all(np.isfinite(cost)):
+        raise BadInput("forecast costs must be a non-empty row of finite numbers")
+    tol = TIE_REL * max(abs(float(cost[0])), 1e-12)
+    return cost.size == 1 or bool(cost[0] <= float(cost[1:].min()) + tol)
 
 
 @dataclass(frozen=True)
@@ -315,9 +341,14 @@ def decide(job: Job, replay: ForecastReplay, *, strategy: Strategy = "once",
 
     ``once`` decides at the earliest start. ``replan`` decides again at every slot
     until it starts: before the usual time the default is the usual time, after it
-    "now"; a decision at slot ``t`` reads only forecasts made at ``t`` (and their
-    scenarios), so the start chosen never depends on data from the start on.
+    "now"; ``replan-lowest`` likewise before the usual time (leaving early only
+    where the forecast also puts now lowest), and from it on starts when the
+    forecast puts now lowest (``lowest_now``). A decision at slot ``t``
+    reads only forecasts made at ``t`` (and their scenarios), so the start chosen
+    never depends on data from the start on.
     """
+    if strategy not in STRATEGIES:
+        raise BadInput(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r:.40}")
     starts = candidates(job, float(replay.step_s if slot_s is None else slot_s))
     u = int(np.flatnonzero(starts == job.baseline_start)[0])
     p: float | None = None
@@ -327,11 +358,18 @@ def decide(job: Job, replay: ForecastReplay, *, strategy: Strategy = "once",
     else:
         pick = starts.size - 1
         for j in range(starts.size - 1):
+            if strategy == "replan-lowest" and j >= u:
+                fc, _ = _costs(replay, job, starts[j:], float(starts[j]))
+                if lowest_now(fc):
+                    pick = j
+                    break
+                continue
             default = u - j if u >= j else 0
             c = _decide(replay, job, starts[j:], float(starts[j]), default, p_min)
             if j <= u and c.moved:
                 p = c.p_save  # the decision that left the usual time, against it
-            if c.index == 0:
+            if c.index == 0 and (strategy == "replan" or c.n_scenarios < MIN_SCENARIOS or
+                                 lowest_now(_costs(replay, job, starts[j:], float(starts[j]))[0])):
                 pick = j
                 break
     moved = pick != u
@@ -343,7 +381,7 @@ def _continuous(job: Job, real: Grid, replay: ForecastReplay, p_min: float, slot
     starts = candidates(job, slot)
     u = int(np.flatnonzero(starts == job.baseline_start)[0])
     cost = np.asarray(real.grams(starts, starts + job.duration_s, job.power_w))
-    d = decide(job, replay, strategy="replan" if strategy == "replan" else "once",
+    d = decide(job, replay, strategy=strategy if strategy in STRATEGIES else "once",  # type: ignore[arg-type]
                p_min=p_min, slot_s=slot)
     pick = int(np.flatnonzero(starts == d.start_unix_s)[0])
     tally.add(float(cost[u]), float(cost[pick]), float(cost.min()), d.moved, d.p_save)
