@@ -109,6 +109,21 @@ def test_cpu_only_example_gives_a_payback_with_its_range(tmp_path: Path) -> None
      "accepts: at most 1,000,000 kgCO2eq"),
     (["--a-embodied", "1e7"], "A's embodied carbon 10,000,000 kgCO2eq is more"),
     (["--keep", ""], "cannot be empty"),
+    # free text is printed: 1-256 printable characters, as `report --unit`
+    (["--unit", "x\x1b[31mRED"], "--unit must be 1-256 printable characters, got "
+     "'x\\x1b[31mRED'"),
+    (["--keep", "a\nb"], "--keep must be 1-256 printable characters, got 'a\\nb'"),
+    (["--replace", "x" * 5000], "--replace must be 1-256 printable characters"),
+    (["--unit", "x" * 257], "(257 chars)"),
+    (["--a-j-source", "src\x01"], "--a-j-source must be 1-256 printable characters"),
+    (["--b-j-source", "\x1b]0;title\x07"], "--b-j-source must be 1-256 printable"),
+    (["--b-embodied", "100", "--b-embodied-source", "a\rb"],
+     "--b-embodied-source must be 1-256 printable characters, got 'a\\rb'"),
+    # one device's idle draw is bounded as its power
+    (["--a-idle-w", "1e9"], "V100 SXM2's idle power 1e+09 W is more than wattwise accepts"),
+    (["--b-idle-w", "20000"], "H100 SXM5's idle power 20,000 W is more"),
+    # an option that needs a bench file is refused without one
+    (["--bench-name", "x"], "--bench-name picks a result of a bench file"),
     (["--keep", "H100 SXM5"], "the same device"),
 ])
 def test_refresh_bad_input_is_one_line_exit_2(extra: list[Any], says: str) -> None:
@@ -152,3 +167,56 @@ def test_a_zero_embodied_figure_is_noted() -> None:
     args = [*V100_H100, "--b-embodied", "0"]
     out = " ".join(_invoke(*args, code=0).stdout.split())
     assert "H100 SXM5's embodied carbon is given as 0" in out
+
+
+@pytest.mark.parametrize(("extra", "says"), [
+    # the bench file's measured throughput would be replaced with no word
+    (["--a-throughput", "5"], "--a-throughput and --a-bench both give A's throughput"),
+    # the bench file names its own source: --a-j-source would be dropped
+    (["--a-j-source", "foo"], "--a-j-source describes --a-j-per-unit; a bench file names"),
+    (["--a-j-per-unit", "1"], "--a-j-per-unit or --a-bench, one of them"),
+])
+def test_options_a_bench_file_would_override_are_refused(tmp_path: Path, extra: list[str],
+                                                         says: str) -> None:
+    args = ["estimate", "refresh", "--keep", "old", "--replace", "new",
+            "--a-bench", str(_bench(tmp_path)), "--b-j-per-unit", "0.001:0.002:0.003",
+            "--b-throughput", "9000", "--utilisation", "0.3", "--zone", "DE",
+            "--b-embodied", "500", "--a-remaining-years", "3", *extra]
+    r = _invoke(*args, code=2)
+    assert says in r.output
+    assert r.output.count("wattwise: error:") == 1
+    ok = _invoke(*args[:-len(extra)], "--bench-name", "digits-mlp", "--json")
+    assert json.loads(ok.stdout)["units_per_year"]["value"] == pytest.approx(
+        0.3 * 6297.161626287458 * 365.25 * 86400)
+
+
+def test_a_crafted_bench_file_is_refused_with_its_field(tmp_path: Path) -> None:
+    p = _bench(tmp_path)
+    rec = json.loads(p.read_text())
+    rec[0]["energy_j_per_sample"]["low"] = 5
+    p.write_text(json.dumps(rec))
+    args = ["estimate", "refresh", "--keep", "old", "--replace", "new", "--a-bench", str(p),
+            "--b-j-per-unit", "0.002", "--b-throughput", "9000", "--utilisation", "0.3",
+            "--zone", "DE", "--b-embodied", "500", "--a-remaining-years", "3"]
+    r = _invoke(*args, code=2)
+    assert "energy_j_per_sample.low 5 is above its mean" in r.output
+    rec[0]["energy_j_per_sample"]["low"] = 0.0015
+    rec[0]["kind"], rec[0]["source"] = "measured", "model:ccf-vcpu Emerald Rapids"
+    p.write_text(json.dumps(rec))
+    r = _invoke(*args, code=2)
+    assert "kind 'measured' contradicts its source 'model:ccf-vcpu" in r.output
+
+
+def test_a_bench_interval_of_orders_of_magnitude_is_noted(tmp_path: Path) -> None:
+    p = _bench(tmp_path)
+    rec = json.loads(p.read_text())
+    args = ["estimate", "refresh", "--keep", "old", "--replace", "new", "--a-bench", str(p),
+            "--b-j-per-unit", "0.002", "--b-throughput", "9000", "--utilisation", "0.3",
+            "--zone", "DE", "--b-embodied", "500", "--a-remaining-years", "3"]
+    assert not any("95 % interval" in n
+                   for n in json.loads(_invoke(*args, "--json").stdout)["notes"])
+    rec[0]["energy_j_per_sample"] = {"mean": 0.0201, "low": 2.93e-06, "high": 191.2, "n": 2}
+    p.write_text(json.dumps(rec))
+    notes = json.loads(_invoke(*args, "--json").stdout)["notes"]
+    assert any("2.93e-06 to 191 J/sample" in n and "n = 2" in n for n in notes)
+    assert "(n = 2)" in " ".join(_invoke(*args).stdout.split())

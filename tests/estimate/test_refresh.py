@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,9 @@ from wattwise.estimate.refresh import (
     Embodied,
     embodied_for,
     estimate_refresh,
-    from_bench,
     parse_range,
 )
+from wattwise.estimate.refresh_inputs import from_bench, read_bench
 
 #: 3.6e9 units a year at 2 J and 1 J: 2,000 and 1,000 kWh.
 UNITS = Range.exact(3.6e9)
@@ -266,3 +267,103 @@ def test_a_zero_embodied_figure_is_noted_and_a_remaining_life_of_0_is_kept() -> 
     est = _est(embodied_kg=Range.exact(0.0), remaining_a_years=0.0)
     assert any("B's embodied carbon is given as 0" in n for n in est.notes)
     assert not any("given as 0" in n for n in _est().notes)
+
+
+def _bench_file(tmp_path: Path, **over: Any) -> Path:
+    """One bench result as `wattwise bench --json` writes it, with fields replaced."""
+    rec: dict[str, Any] = {
+        "name": "digits-mlp", "kind": "estimated", "machine": "m", "run_id": None,
+        "source": "model:ccf-vcpu Emerald Rapids via Cascade Lake",
+        "repetitions": 5,
+        "energy_j_per_sample": {"mean": 0.02, "low": 0.018, "high": 0.023, "n": 5},
+        "throughput": {"mean": 5000.0, "low": 4900.0, "high": 5100.0}}
+    rec.update(over)
+    p = tmp_path / "b.json"
+    p.write_text(json.dumps([rec]))
+    return p
+
+
+@pytest.mark.parametrize(("over", "says"), [
+    # an interval that does not hold its mean is refused, not clipped to it
+    ({"energy_j_per_sample": {"mean": 0.02, "low": 5, "high": 191}},
+     "energy_j_per_sample.low 5 is above its mean 0.02"),
+    ({"energy_j_per_sample": {"mean": 0.02, "low": 0.01, "high": 0.001}},
+     "energy_j_per_sample.high 0.001 is below its mean 0.02"),
+    ({"energy_j_per_sample": {"mean": 0.02, "low": "nan", "high": 0.03}},
+     "not a positive number"),
+    # a power model's figure is not measured, whatever the file says
+    ({"kind": "measured"}, "kind 'measured' contradicts its source 'model:ccf-vcpu"),
+    ({"kind": "measured", "source": "rapl:package-0; model:memory 0.37 W/GB x 2 GB"},
+     "kind 'measured' contradicts"),
+    ({"kind": "\x1b[31mmeasured"}, "kind must be one of measured, estimated, mixed"),
+    # text shown in the output: printable only
+    ({"machine": "m\x1b[2J"}, "machine must be 1-256 printable characters"),
+    ({"name": "a\nb"}, "name must be 1-256 printable characters"),
+])
+def test_a_crafted_bench_file_is_refused_by_field(tmp_path: Path, over: dict[str, Any],
+                                                  says: str) -> None:
+    p = _bench_file(tmp_path, **over)
+    with pytest.raises(BadInput, match=re.escape(says)) as exc:
+        read_bench(p, None if "name" in over else "digits-mlp")
+    assert str(p) in str(exc.value)
+
+
+def test_a_measured_bench_file_keeps_its_kind(tmp_path: Path) -> None:
+    p = _bench_file(tmp_path, kind="measured", source="rapl:package-0")
+    assert read_bench(p).source.startswith("measured: bench digits-mlp")
+    assert read_bench(_bench_file(tmp_path)).source.startswith("estimated: ")
+
+
+def test_a_bench_interval_of_orders_of_magnitude_is_noted_with_its_n(tmp_path: Path) -> None:
+    """n = 2 on a noisy machine: 2.9e-06 to 191 J/sample around 0.020."""
+    narrow = read_bench(_bench_file(tmp_path))
+    assert narrow.notes == ()
+    p = _bench_file(tmp_path, energy_j_per_sample={
+        "mean": 0.0201, "low": 2.93e-06, "high": 191.2, "n": 2})
+    wide = read_bench(p)
+    assert wide.j_per_unit == Range(2.93e-06, 0.0201, 191.2)
+    assert len(wide.notes) == 1 and "n = 2" in wide.notes[0]
+    assert "2.93e-06 to 191 J/sample" in wide.notes[0]
+    # the note reaches the estimate
+    a = DeviceUse("A", wide.j_per_unit, wide.source, wide.throughput_per_s,
+                  notes=wide.notes)
+    est = estimate_refresh(a, DeviceUse("B", Range.exact(0.001), "given"),
+                           embodied_b=Embodied(Range.exact(1.0), "x"),
+                           lifetime_b_years=Range.exact(4.0), remaining_a_years=1.0,
+                           intensity_g_per_kwh=GRID, intensity_source="x",
+                           units_per_year=UNITS)
+    assert wide.notes[0] in est.notes
+    # one side wide is enough
+    one_side = read_bench(_bench_file(tmp_path, energy_j_per_sample={
+        "mean": 0.02, "low": 0.019, "high": 0.5, "n": 3}))
+    assert "n = 3" in one_side.notes[0]
+
+
+@pytest.mark.parametrize("text", ["x\x1b[31mRED", "a\nb", "src\x00", "a\rb", "x" * 1025,
+                                  " "])
+def test_free_text_reaching_the_output_is_refused(text: str) -> None:
+    """The check `report --unit` has: 1-256 printable characters (a source line, composed
+    of up to three such texts, up to 1,024)."""
+    def est(**kw: Any) -> Any:
+        args: dict[str, Any] = {"keep": "A", "replace": "B", "embodied_source": "x",
+                                "unit": "sample", "j_source": "given"}
+        args.update(kw)
+        return estimate_refresh(
+            DeviceUse(args["keep"], Range.exact(2.0), args["j_source"]),
+            DeviceUse(args["replace"], Range.exact(1.0), "given"),
+            embodied_b=Embodied(Range.exact(1.0), args["embodied_source"]),
+            lifetime_b_years=Range.exact(4.0), remaining_a_years=1.0,
+            intensity_g_per_kwh=GRID, intensity_source="x", units_per_year=UNITS,
+            unit=args["unit"])
+
+    est()
+    for key in ("unit", "j_source", "embodied_source") + (("keep",) if text.strip() else ()):
+        with pytest.raises(BadInput, match="printable characters"):
+            est(**{key: text})
+
+
+def test_idle_power_is_bounded_as_a_device_s_power() -> None:
+    DeviceUse("A", Range.exact(1.0), "given", 100.0, idle_w=10_000.0)
+    with pytest.raises(BadInput, match="A's idle power 1e\\+09 W is more than wattwise "
+                       "accepts: at most 10,000 W"):
+        DeviceUse("A", Range.exact(1.0), "given", 100.0, idle_w=1e9)

@@ -421,14 +421,18 @@ def register(app: typer.Typer) -> None:
                                 help="B's energy per unit, J (N or LO:MID:HI)."),
         a_bench: Path = typer.Option(None, "--a-bench", help=_BENCH_HELP),
         b_bench: Path = typer.Option(None, "--b-bench", help=_BENCH_HELP),
-        a_j_source: str = typer.Option("as given", "--a-j-source",
-                                       help="Where A's J/unit comes from (shown)."),
-        b_j_source: str = typer.Option("as given", "--b-j-source",
-                                       help="Where B's J/unit comes from (shown)."),
+        a_j_source: str = typer.Option(
+            None, "--a-j-source",
+            help="Where A's J/unit comes from (shown; default 'as given'); not with --a-bench."),
+        b_j_source: str = typer.Option(
+            None, "--b-j-source",
+            help="Where B's J/unit comes from (shown; default 'as given'); not with --b-bench."),
         bench_name: str = typer.Option(None, "--bench-name",
                                        help="Which result of a bench file (its name)."),
-        a_rate: float = typer.Option(None, "--a-throughput", help="A's units/s."),
-        b_rate: float = typer.Option(None, "--b-throughput", help="B's units/s."),
+        a_rate: float = typer.Option(None, "--a-throughput",
+                                     help="A's units/s (a bench file gives its own)."),
+        b_rate: float = typer.Option(None, "--b-throughput",
+                                     help="B's units/s (a bench file gives its own)."),
         a_idle: float = typer.Option(None, "--a-idle-w", help="A's idle draw, W."),
         b_idle: float = typer.Option(None, "--b-idle-w", help="B's idle draw, W."),
         utilisation: float = typer.Option(None, "--utilisation",
@@ -467,20 +471,44 @@ def register(app: typer.Typer) -> None:
         """Keep device A or replace it by B: payback time of B's embodied carbon."""
         from wattwise.estimate import defaults
         from wattwise.estimate import refresh as rf
+        from wattwise.estimate import refresh_inputs as ri
+
+        # Free text is printed: 1-256 printable characters, as `report --unit`.
+        for option, text in (("--keep", keep), ("--replace", replace), ("--unit", unit),
+                             ("--a-j-source", a_j_source), ("--b-j-source", b_j_source),
+                             ("--b-embodied-source", b_embodied_source),
+                             ("--bench-name", bench_name)):
+            if text is not None:
+                _call(ri.check_text, text=text, what=option)
+        # Options a bench file would override, or that need one, are refused, not dropped.
+        for which, j, bench, rate, said in (("a", a_j, a_bench, a_rate, a_j_source),
+                                            ("b", b_j, b_bench, b_rate, b_j_source)):
+            if (j is None) == (bench is None):
+                die(f"give {which.upper()}'s energy per unit: --{which}-j-per-unit or "
+                    f"--{which}-bench, one of them")
+            if bench is not None and rate is not None:
+                die(f"--{which}-throughput and --{which}-bench both give "
+                    f"{which.upper()}'s throughput: the bench file's is measured with its "
+                    f"energy; drop --{which}-throughput, or give --{which}-j-per-unit "
+                    "instead of the bench file")
+            if bench is not None and said is not None:
+                die(f"--{which}-j-source describes --{which}-j-per-unit; a bench file "
+                    f"names its own source: drop --{which}-j-source")
+        if bench_name is not None and a_bench is None and b_bench is None:
+            die("--bench-name picks a result of a bench file: give --a-bench or --b-bench, "
+                "or drop --bench-name")
 
         def device(name: str, j: str | None, bench: Path | None, rate: float | None,
-                   idle: float | None, which: str, said: str) -> Any:
-            if (j is None) == (bench is None):
-                die(f"give {which}'s energy per unit: --{which.lower()}-j-per-unit or "
-                    f"--{which.lower()}-bench, one of them")
+                   idle: float | None, which: str, said: str | None) -> Any:
+            notes: tuple[str, ...] = ()
             if bench is not None:
-                r, measured_rate, src = _call(rf.from_bench, path=bench, name=bench_name)
-                rate = measured_rate if rate is None else rate
+                got = _call(ri.read_bench, path=bench, name=bench_name)
+                r, rate, src, notes = got.j_per_unit, got.throughput_per_s, got.source, got.notes
             else:
                 r = _call(rf.parse_range, text=j, what=f"--{which.lower()}-j-per-unit")
-                src = f"{name}: {r.value:g} J/{unit} ({said})"
+                src = f"{name}: {r.value:g} J/{unit} ({said or 'as given'})"
             return _call(rf.DeviceUse, name=name, j_per_unit=r, j_source=src,
-                         throughput_per_s=rate, idle_w=idle)
+                         throughput_per_s=rate, idle_w=idle, notes=notes)
 
         def embodied(text: str | None, name: str, source: str | None, option: str) -> Any:
             if text is None or not rf.looks_numeric(text):
@@ -491,7 +519,7 @@ def register(app: typer.Typer) -> None:
                 return _call(rf.embodied_for, device=text or name)
             kg = _call(rf.parse_range, text=text, what=option)
             said = source or "stated by the user"
-            return rf.Embodied(kg * 1000.0, f"{kg.value:g} kgCO2eq {said}")
+            return _call(rf.Embodied, g=kg * 1000.0, source=f"{kg.value:g} kgCO2eq {said}")
 
         if (zone is None) == (intensity is None):
             die("give the grid as --zone or --intensity, one of them")

@@ -15,25 +15,28 @@ device's embodied carbon over its own lifetime (SCI's EL): B's as stated, A's as
 stated or, by default, the typical 3-6 years of ``defaults.LIFETIME_YEARS`` (never
 B's: how long B would last says nothing about A). Where idle draw is given it is
 in the yearly energy, and so in the SCI per unit; the derivations say so.
+
+A bench file's figures and the user's text are read and checked in
+``refresh_inputs``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from wattwise._userinput import shown
 from wattwise.errors import BadInput
 from wattwise.estimate import _limits as limits
 from wattwise.estimate._figures import Figure, FigureKind, Range
+from wattwise.estimate.refresh_inputs import (
+    MAX_SOURCE,
+    check_text,
+)
 
 SECONDS_PER_YEAR = 365.25 * 86400
 J_PER_KWH = 3.6e6
-
-
 @dataclass(frozen=True)
 class DeviceUse:
     """One device running the workload: energy per unit (with its range and where it
@@ -45,7 +48,15 @@ class DeviceUse:
     throughput_per_s: float | None = None
     idle_w: float | None = None
 
+    notes: tuple[str, ...] = ()
+
     def __post_init__(self) -> None:
+        if self.name.strip():  # an empty name is refused with both names in view
+            check_text(self.name, "a device name")
+        check_text(self.j_source, f"{self.name}: the source of its energy per unit",
+                   MAX_SOURCE)
+        for note in self.notes:
+            check_text(note, f"{self.name}: a note", MAX_SOURCE)
         r = self.j_per_unit
         if not (all(math.isfinite(x) for x in (r.low, r.value, r.high))
                 and 0 < r.low <= r.value <= r.high):
@@ -59,6 +70,10 @@ class DeviceUse:
             if not (math.isfinite(self.idle_w) and self.idle_w >= 0):
                 raise BadInput(f"{self.name}: idle power must be a finite number >= 0 W, got "
                                f"{self.idle_w:g}")
+            # A device idles below its full draw, so the bound on one device's power
+            # (ten times the largest TDP in the data) bounds its idle draw too: 1 GW
+            # idle is a unit slip (mW, kW), not a device.
+            limits.check(self.idle_w, limits.POWER_W, f"{self.name}'s idle power", "W")
             if self.throughput_per_s is None:
                 raise BadInput(f"{self.name}: idle power needs its throughput too (units/s), "
                                "to know how long it idles")
@@ -71,6 +86,9 @@ class Embodied:
     g: Range
     source: str
     kind: FigureKind = "given"
+
+    def __post_init__(self) -> None:
+        check_text(self.source, "the source of an embodied figure", MAX_SOURCE)
 
 
 def embodied_for(device: str) -> Embodied:
@@ -95,42 +113,6 @@ def embodied_for(device: str) -> Embodied:
                        "it in kg (and say where it comes from)")
     return Embodied(Range.exact(acc.embodied_kgco2eq * 1000.0),
                     f"{acc.name}: {acc.embodied_source}", "default")
-
-
-def from_bench(path: str | Path, name: str | None = None) -> tuple[Range, float, str]:
-    """Energy per sample (mean and its 95 % interval), throughput (samples/s) and a
-    source line from a ``wattwise bench --json`` file; ``name`` picks one result."""
-    from wattwise._userinput import read_user_text
-
-    text = read_user_text(path, "bench record")
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise BadInput(f"{path}: not JSON ({exc})") from None
-    records = data if isinstance(data, list) else [data]
-    records = [r for r in records if isinstance(r, dict) and "energy_j_per_sample" in r]
-    if name is not None:
-        records = [r for r in records if r.get("name") == name]
-    if len(records) != 1:
-        names = ", ".join(str(r.get("name")) for r in records) or "none"
-        raise BadInput(f"{path}: expected one bench result{f' named {name!r}' if name else ''}"
-                       f", found {len(records)} ({names})")
-    r = records[0]
-    e, thr = r.get("energy_j_per_sample") or {}, r.get("throughput") or {}
-    try:
-        mean, low, high = float(e["mean"]), float(e["low"]), float(e["high"])
-        rate = float(thr["mean"])
-    except (KeyError, TypeError, ValueError):
-        raise BadInput(f"{path}: the bench result lacks energy_j_per_sample mean/low/high "
-                       "or throughput mean") from None
-    if not (mean > 0 and math.isfinite(high) and rate > 0):
-        raise BadInput(f"{path}: the bench result's energy or throughput is not a positive "
-                       "number")
-    low = max(min(low, mean), 1e-12)
-    run = f"run {r['run_id']}" if r.get("run_id") is not None else "not recorded"
-    src = (f"{r.get('kind', 'measured')}: bench {r.get('name')} "
-           f"({run}, {r.get('machine', '?')}), mean and 95 % interval")
-    return Range(low, mean, max(high, mean)), rate, src
 
 
 @dataclass(frozen=True)
@@ -278,6 +260,8 @@ def estimate_refresh(
     for d in (keep, replace):
         if not d.name.strip():
             raise BadInput("a device name cannot be empty: name A (--keep) and B (--replace)")
+    check_text(unit, "the unit of work")
+    check_text(intensity_source, "the source of the grid intensity", MAX_SOURCE)
     if keep.name.strip() == replace.name.strip():
         raise BadInput(f"A and B are the same device ({keep.name!r}): name the one kept and "
                        "the one that would replace it")
@@ -338,7 +322,7 @@ def estimate_refresh(
         low, value, high = (r.low, r.value, r.high) if isinstance(r, Range) else r
         return Figure(value, low, high, unit_, "derived", how)
 
-    idle_note = []
+    idle_note = [*keep.notes, *replace.notes]
     for d in (keep, replace):
         if d.idle_w is None:
             idle_note.append(f"{d.name}: idle draw not counted (give its idle power and "
