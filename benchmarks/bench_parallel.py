@@ -32,13 +32,21 @@ point-to-point latency (4 bytes) and bandwidth (a gradient-sized message, less
 that latency), the CPU share a rank gets (its process CPU seconds over wall
 seconds): when two ranks compute at once in the links probe, and, just before
 each layout runs, while that layout's own ranks run its compute without
-communicating (the one the prediction takes: on a shared host the share drifts
-within a run), gradient bytes per step, activation bytes per micro-batch and
-the micro-batch count.
+communicating, just before and just after each layout runs (the prediction takes
+the mean of the two: on a shared host the share drifts within seconds), the host
+CPU seconds messages cost a rank (process CPU time, all threads: per gloo
+all-reduce of the gradients, per send or receive of the ping-pongs, and per
+step of an empty-stage pipeline probe, the same GPipe schedule and message
+shapes with stages that do no matrix work), gradient bytes per step,
+activation bytes per micro-batch and the micro-batch count.
 
 If ``wattwise.estimate.layout`` is importable, a predicted J/sample per layout
 is made from those inputs alone (never from the layouts' own measurements) and
-compared; ``--no-predict`` skips it.
+compared; ``--no-predict`` skips it. The verdict is paired: each rep is
+predicted from the probes taken in that rep (around each layout's run, for the
+share) and compared with that rep's measurement; the median over reps of each
+layout's error is the figure held against the ±30 % target, and the ranking is
+checked rep by rep.
 """
 
 from __future__ import annotations
@@ -274,15 +282,19 @@ def _child_links(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any]
     for _ in range(2):
         dist.all_reduce(t)
     dist.barrier()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     for _ in range(reps):
         dist.all_reduce(t)
     ar_s = (time.perf_counter() - t0) / reps
+    # this process's CPU seconds per all-reduce, every thread (gloo's own included)
+    ar_cpu: list[Any] = [None] * world
+    dist.all_gather_object(ar_cpu, (time.process_time() - c0) / reps)
     peer = 1 - rank
+    pp_cpu: dict[str, float] = {}
 
-    def pingpong(buf: Any, n: int) -> float:
+    def pingpong(buf: Any, n: int, key: str = "") -> float:
         dist.barrier()
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         for _ in range(n):
             if rank == 0:
                 dist.send(buf, peer)
@@ -290,13 +302,17 @@ def _child_links(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any]
             else:
                 dist.recv(buf, peer)
                 dist.send(buf, peer)
+        if key:  # CPU seconds per message end (each round trip: one send, one receive)
+            pp_cpu[key] = (time.process_time() - c0) / n / 2
         return (time.perf_counter() - t0) / n / 2  # one way
 
     pingpong(torch.zeros(1), 5)
-    lat_s = pingpong(torch.zeros(1), 100)
+    lat_s = pingpong(torch.zeros(1), 100, "small")
     pingpong(act, 3)
-    act_s = pingpong(act, 4 * reps)
+    act_s = pingpong(act, 4 * reps, "act")
     big_s = pingpong(t, reps)
+    pp_all: list[Any] = [None] * world
+    dist.all_gather_object(pp_all, pp_cpu)
     # CPU share: both ranks run the DDP rank's step (half batch, no communication) at
     # once; the process CPU seconds each gets per wall second.
     model = _build_model(a.width, a.layers)
@@ -348,12 +364,63 @@ def _child_links(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any]
         "p2p_big_one_way_s": big_s,
         "recv_wait_cpu_per_wall_s": float(gathered[1]),
         "cpu_share_per_rank": [min(1.0, float(v)) for v in shares],
+        "allreduce_cpu_s_per_rank": [float(v) for v in ar_cpu],
+        "p2p_latency_cpu_s_per_end": statistics.mean(float(d["small"]) for d in pp_all),
+        "p2p_cpu_s_per_end": statistics.mean(float(d["act"]) for d in pp_all),
     }
+
+
+def _child_pipecost(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any] | None:
+    """The pipelining schedule's own CPU per micro-batch: the same GPipe schedule, the
+    same micro-batches and message shapes, but stages that scale each feature (no
+    matrix work); each rank's process CPU seconds (every thread) per step."""
+    import torch
+    from torch.distributed.pipelining import PipelineStage, ScheduleGPipe
+
+    torch.set_num_threads(a.threads)
+    dist = _init(rank, world)
+
+    class Scale(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(a.width))
+
+        def forward(self, x: Any) -> Any:
+            return x * self.w
+
+    stage = PipelineStage(Scale(), rank, world, torch.device("cpu"))
+    sched = ScheduleGPipe(stage, n_microbatches=a.microbatches, loss_fn=torch.nn.MSELoss())
+    x, y = _data(1, a.batch, a.width)
+
+    def step() -> None:
+        if rank == 0:
+            sched.step(x[0])
+        else:
+            sched.step(target=y[0])
+
+    for _ in range(3):
+        step()
+    dist.barrier()
+    n = max(10, a.steps)
+    c0 = time.process_time()
+    for _ in range(n):
+        step()
+    cpu: list[Any] = [None] * world
+    dist.all_gather_object(cpu, (time.process_time() - c0) / n)
+    dist.barrier()
+    dist.destroy_process_group()
+    if rank != 0:
+        return None
+    return {"cpu_s_per_step_per_rank": [float(v) for v in cpu],
+            "microbatches": a.microbatches}
 
 
 def _child_share(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any] | None:
     """The CPU share each rank of a layout gets: every rank runs that layout's own compute
-    (no communication) for at least a second, all at once; process CPU s over wall s."""
+    (no communication) for at least a second, all at once; process CPU s over wall s.
+    Beside it, the CPU seconds that compute takes per sample of the rank's step (a
+    pipeline stage: its micro-batches' forward and backward and one SGD step, per
+    sample of the global batch), under the same contention as the run's ranks."""
     import torch
 
     torch.set_num_threads(a.threads)
@@ -366,14 +433,20 @@ def _child_share(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any]
         sub = _stage_modules(model, a.layers)[rank]
         mb = a.batch // a.microbatches
         grad = torch.randn(mb, a.width)
+        sub_opt = torch.optim.SGD(sub.parameters(), lr=1e-3)
+        per_work = a.batch
 
         def work() -> None:
-            if rank == 0:
-                sub(x[:mb]).backward(grad)
-            else:
-                loss_fn(sub(x[:mb].detach().requires_grad_(True)), y[:mb]).backward()
+            sub_opt.zero_grad()
+            for i in range(a.microbatches):
+                xs, ys = x[i * mb:(i + 1) * mb], y[i * mb:(i + 1) * mb]
+                if rank == 0:
+                    sub(xs).backward(grad)
+                else:
+                    loss_fn(sub(xs.detach().requires_grad_(True)), ys).backward()
+            sub_opt.step()
     else:
-        b = a.batch // world
+        b = per_work = a.batch // world
         opt = torch.optim.SGD(model.parameters(), lr=1e-3)
 
         def work() -> None:
@@ -389,15 +462,18 @@ def _child_share(a: argparse.Namespace, rank: int, world: int) -> dict[str, Any]
     while done < 3 or time.perf_counter() - w0 < 1.0:
         work()
         done += 1
-    share = (time.process_time() - c0) / (time.perf_counter() - w0)
-    shares: list[Any] = [share]
+    cpu = time.process_time() - c0
+    share = cpu / (time.perf_counter() - w0)
+    mine = (share, cpu / (done * per_work))
+    shares: list[Any] = [mine]
     if dist is not None:
         shares = [None] * world
-        dist.all_gather_object(shares, share)
+        dist.all_gather_object(shares, mine)
         dist.destroy_process_group()
     if rank != 0:
         return None
-    return {"cpu_share_per_rank": [min(1.0, float(v)) for v in shares]}
+    return {"cpu_share_per_rank": [min(1.0, float(v[0])) for v in shares],
+            "cpu_s_per_sample_per_rank": [float(v[1]) for v in shares]}
 
 
 def _child_main(a: argparse.Namespace) -> None:
@@ -409,6 +485,8 @@ def _child_main(a: argparse.Namespace) -> None:
         out = _child_links(a, rank, world)
     elif a.child == "share":
         out = _child_share(a, rank, world)
+    elif a.child == "pipecost":
+        out = _child_pipecost(a, rank, world)
     else:
         out = _child_layout(a, rank, world)
     if out is not None:
@@ -565,6 +643,11 @@ def _median_of(values: Any) -> Any:
     return statistics.median(vals)
 
 
+def _mean_pair(a: list[float], b: list[float]) -> list[float]:
+    """Element by element, the mean of two equal-length lists (a probe before and after)."""
+    return [(x + y) / 2 for x, y in zip(a, b, strict=True)]
+
+
 def _spread(rows: list[dict[str, Any]], key: str) -> tuple[float, float]:
     vals = [float(r[key]) for r in rows if r.get(key) is not None]
     return (min(vals), max(vals)) if vals else (float("nan"), float("nan"))
@@ -600,6 +683,51 @@ def p2p_link(ln: dict[str, Any]) -> tuple[float, float]:
     return lat, bytes_s
 
 
+def compute_rates(comp: dict[str, Any],
+                  rates: dict[str, list[float]] | None = None) -> dict[str, float]:
+    """CPU seconds of one device's compute per sample of the global batch, by layout:
+    from ``rates`` where given (each layout's ranks computing at once, no communication,
+    in the share probes around its run: the mean of a DDP's like ranks, twice the
+    slower pipeline stage, which sets the pace of a stage's half of the model), else
+    from the single-process compute probe."""
+    if rates:
+        return {"single": rates["single"][0], "ddp": statistics.mean(rates["ddp"]),
+                "pipeline": 2 * max(rates["pipeline"])}
+    return {"single": comp["whole_batch_cpu_s_per_sample"],
+            "ddp": comp["whole_half_batch_cpu_s_per_sample"],
+            "pipeline": 2 * max(comp["stage0_microbatch_cpu_s_per_sample"],
+                                comp["stage1_microbatch_cpu_s_per_sample"])}
+
+
+def messaging_costs(ln: dict[str, Any], pipecost: dict[str, Any] | None,
+                    sizes: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Host CPU each link's messages cost a rank, from the probes alone (``Links``'
+    ``cpu_s_per_message`` and ``cpu_s_per_byte``, a named input of the prediction):
+
+    - DDP: the links probe's all-reduce of the gradients, its process CPU seconds (all
+      threads) per call, mean of the two ranks, per byte a rank of a 2-rank ring sends
+      and receives (2 x the gradient bytes);
+    - pipeline: the empty-stage pipeline probe (the same schedule, micro-batches and
+      message shapes, no matrix work), its CPU seconds per step, mean of the two ranks,
+      per message a stage of two sends or receives (2 per micro-batch); bytes are
+      inside that figure, the probe's messages being the run's size.
+
+    0 where a probe is missing (older records)."""
+    from wattwise.estimate.layout_host import pipeline_ends, ring_all_reduce_ends
+
+    out = {"ddp": {"cpu_s_per_message": 0.0, "cpu_s_per_byte": 0.0},
+           "pipeline": {"cpu_s_per_message": 0.0, "cpu_s_per_byte": 0.0}}
+    ar = ln.get("allreduce_cpu_s_per_rank")
+    if ar:
+        moved = ring_all_reduce_ends(float(sizes["gradient_bytes_per_step"]), 2)[1]
+        out["ddp"]["cpu_s_per_byte"] = statistics.mean(ar) / moved
+    if pipecost:
+        ends = pipeline_ends(float(sizes["activation_bytes_per_microbatch"]), 2)[0]
+        per_step = statistics.mean(pipecost["cpu_s_per_step_per_rank"])
+        out["pipeline"]["cpu_s_per_message"] = per_step / (pipecost["microbatches"] * ends)
+    return out
+
+
 def predict(inputs: dict[str, Any]) -> dict[str, Any]:
     """Predicted J/sample per layout from ``wattwise.estimate.layout``, when it exists.
 
@@ -626,23 +754,32 @@ def predict(inputs: dict[str, Any]) -> dict[str, Any]:
                        layers=st["layers"], hidden=st["width"], heads=1, seq_len=1, vocab=0)
     shares = cpu_shares(comp, ln, inputs.get("shares"))
     lat, p2p_bytes_s = p2p_link(ln)
+    cost = messaging_costs(ln, inputs.get("pipecost"), sz)
+    rate = compute_rates(comp, inputs.get("rates"))
     cases = {
         # layout, CPU seconds per sample of one device's work, link (model units)
-        "single": ("dp=1,tp=1,pp=1", comp["whole_batch_cpu_s_per_sample"], None),
-        "ddp": ("dp=2,tp=1,pp=1", comp["whole_half_batch_cpu_s_per_sample"],
+        "single": ("dp=1,tp=1,pp=1", rate["single"], None),
+        "ddp": ("dp=2,tp=1,pp=1", rate["ddp"],
                 Links("loopback gloo all-reduce, measured", 2,
                       ln["allreduce_busbw_bytes_per_s"] / 1e9,
-                      ln["allreduce_busbw_bytes_per_s"] / 1e9, source="measured in this run")),
+                      ln["allreduce_busbw_bytes_per_s"] / 1e9,
+                      source="all-reduce probe of this run", **cost["ddp"])),
         # each device runs half the model; the slower stage sets the pipeline's pace
         "pipeline": (f"dp=1,tp=1,pp=2,microbatches={sz['microbatches']}",
-                     2 * max(comp["stage0_microbatch_cpu_s_per_sample"],
-                             comp["stage1_microbatch_cpu_s_per_sample"]),
+                     rate["pipeline"],
                      Links("loopback gloo send/recv, measured", 2, p2p_bytes_s / 1e9,
-                           p2p_bytes_s / 1e9, source="measured in this run", latency_s=lat)),
+                           p2p_bytes_s / 1e9, latency_s=lat,
+                           source="empty-stage pipeline probe of this run",
+                           **cost["pipeline"])),
     }
     out: dict[str, Any] = {"available": True, "j_per_sample": {}, "step_s": {},
                            "samples_per_s": {}, "estimates": {}, "cpu_share": shares,
-                           "p2p_latency_s": lat, "p2p_bytes_per_s": p2p_bytes_s}
+                           "p2p_latency_s": lat, "p2p_bytes_per_s": p2p_bytes_s,
+                           "messaging_cost": cost, "messaging_cpu_s_per_step": {},
+                           "compute_cpu_s_per_sample": rate,
+                           "compute_source": "share probes (each layout's ranks computing "
+                                             "at once, around its run)"
+                           if inputs.get("rates") else "single-process compute probe"}
     try:
         for lay, (text, cpu_s_per_sample, links) in cases.items():
             n = 1 if lay == "single" else 2
@@ -661,6 +798,7 @@ def predict(inputs: dict[str, Any]) -> dict[str, Any]:
             out["step_s"][lay] = est.step_s
             out["samples_per_s"][lay] = est.tokens_per_s
             out["estimates"][lay] = est.to_dict()
+            out["messaging_cpu_s_per_step"][lay] = est.messaging_cpu_s
     except Exception as exc:  # noqa: BLE001 - an unfinished model must not sink the run
         return {"available": False,
                 "reason": f"wattwise.estimate.layout failed: {type(exc).__name__}: {exc}"}
@@ -684,12 +822,20 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         rep: dict[str, Any] = {"order": list(order), "load_before": _loadavg()}
         rep["compute"] = launch(a, "compute", 1)
         rep["links"] = launch(a, "links", 2)
-        rep["share"] = {}
+        rep["pipecost"] = launch(a, "pipecost", 2)
+        rep["share"], rep["share_before"], rep["share_after"], rep["rate"] = {}, {}, {}, {}
         for lay in order:
             world = 1 if lay == "single" else 2
-            # the CPU share this layout's ranks get, measured just before it runs
-            rep["share"][lay] = launch(a, "share", world, lay)["cpu_share_per_rank"]
+            # the CPU share this layout's ranks get, measured just before and just after
+            # it runs; the prediction takes the mean of the two (the share drifts)
+            before = launch(a, "share", world, lay)
             rec = launch(a, "layout", world, lay)
+            after = launch(a, "share", world, lay)
+            rep["share_before"][lay], rep["share_after"][lay] = before, after
+            rep["share"][lay] = _mean_pair(before["cpu_share_per_rank"],
+                                           after["cpu_share_per_rank"])
+            rep["rate"][lay] = _mean_pair(before["cpu_s_per_sample_per_rank"],
+                                          after["cpu_s_per_sample_per_rank"])
             rep[lay] = _layout_row(rec, sizes["samples"], power)
             rep[lay]["raw"] = rec
         rep["load_after"] = _loadavg()
@@ -713,15 +859,21 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
     compute = {k: statistics.median(rep["compute"][k] for rep in reps)
                for k in reps[0]["compute"]}
     links = {k: _median_of(rep["links"][k] for rep in reps) for k in reps[0]["links"]}
+    pipecost = {"cpu_s_per_step_per_rank": _median_of(
+        rep["pipecost"]["cpu_s_per_step_per_rank"] for rep in reps),
+        "microbatches": a.microbatches}
     settings = {k: getattr(a, k) for k in ("width", "layers", "batch", "microbatches",
                                             "steps", "warmup", "threads", "reps",
                                             "interval_s")}
     shares = {lay: _median_of(rep["share"][lay] for rep in reps) for lay in LAYOUTS}
+    rates = {lay: _median_of(rep["rate"][lay] for rep in reps) for lay in LAYOUTS}
     inputs = {
         "sizes": sizes,
         "compute": compute,
         "links": links,
         "shares": shares,
+        "rates": rates,
+        "pipecost": pipecost,
         "power": power,
         "settings": settings,
         "world_size": 2,
@@ -733,9 +885,13 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         errors: dict[str, list[float]] = {lay: [] for lay in LAYOUTS}
         for rep in reps:
             p = predict({**inputs, "compute": rep["compute"], "links": rep["links"],
-                         "shares": rep["share"]})
+                         "shares": rep["share"], "rates": rep["rate"],
+                         "pipecost": rep["pipecost"]})
             if p.get("available"):
                 rep["prediction_j_per_sample"] = p["j_per_sample"]
+                rep["ranking_right"] = (
+                    sorted(LAYOUTS, key=lambda k: p["j_per_sample"][k])
+                    == sorted(LAYOUTS, key=lambda k: rep[k]["own_j_per_sample"]))
                 for lay in LAYOUTS:
                     meas = rep[lay]["own_j_per_sample"]
                     errors[lay].append(100 * (p["j_per_sample"][lay] - meas) / meas)
@@ -743,6 +899,8 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
             lay: {"median": statistics.median(v), "min": min(v), "max": max(v)}
             for lay, v in errors.items() if v
         }
+        prediction["verdict"] = verdict(prediction["paired_error_pct"],
+                                        [r.get("ranking_right") for r in reps])
     return {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "started_utc": started,
@@ -756,6 +914,26 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         "summary": summary,
         "prediction": prediction,
         "reps": reps,
+    }
+
+
+def verdict(paired: dict[str, dict[str, float]], ranking: list[bool | None],
+            tolerance_pct: float = 30.0) -> dict[str, Any]:
+    """The run's verdict from the paired errors: each rep predicted from the probes
+    taken around it (its own compute and links probes, the shares just before and
+    after each layout) against that rep's measurement; the median over reps of each
+    layout's error must be within the tolerance, and the ranking right in most reps."""
+    medians = {lay: v["median"] for lay, v in paired.items()}
+    counted = [r for r in ranking if r is not None]
+    return {
+        "basis": "paired: median over reps of each rep's error against the prediction "
+                 "from the probes taken around it",
+        "median_error_pct": medians,
+        "within_pct": tolerance_pct,
+        "met": bool(medians) and all(abs(v) <= tolerance_pct for v in medians.values()),
+        "ranking_right_reps": sum(counted),
+        "reps": len(counted),
+        "ranking_right": bool(counted) and 2 * sum(counted) > len(counted),
     }
 
 
@@ -845,6 +1023,19 @@ def render(res: dict[str, Any]) -> str:
         f"{1e6 * ln['p2p_one_way_s']:.0f} us = {ln['p2p_bytes_per_s'] / 1e9:.3f} GB/s |",
         f"| gloo send/recv, {ln['p2p_big_bytes'] / 1e6:.2f} MB, one way | "
         f"{1e3 * ln['p2p_big_one_way_s']:.2f} ms |",
+        *([f"| CPU s per gloo all-reduce of {ln['allreduce_bytes'] / 1e6:.2f} MB, per rank "
+           "(process CPU, all threads) | "
+           + ", ".join(f"{1e3 * v:.2f} ms" for v in ln["allreduce_cpu_s_per_rank"]) + " |",
+           "| CPU s per message end (a send or a receive), 4 B / "
+           f"{ln['p2p_bytes'] / 1e3:.1f} kB ping-pong, mean of ranks | "
+           f"{1e6 * ln['p2p_latency_cpu_s_per_end']:.0f} us / "
+           f"{1e6 * ln['p2p_cpu_s_per_end']:.0f} us |"]
+          if "allreduce_cpu_s_per_rank" in ln else []),
+        *([f"| CPU s per step of the empty-stage pipeline probe ({sz['microbatches']} "
+           f"micro-batches of {comp['microbatch']:.0f}, stages that scale each feature), "
+           "per rank | "
+           + ", ".join(f"{1e3 * v:.2f} ms" for v in inp["pipecost"]["cpu_s_per_step_per_rank"])
+           + " |"] if inp.get("pipecost") else []),
         f"| CPU s per wall s of a rank blocked in gloo recv | "
         f"{ln['recv_wait_cpu_per_wall_s']:.3f} |",
         f"| CPU share: CPU s per wall s of the single compute probe | "
@@ -852,8 +1043,13 @@ def render(res: dict[str, Any]) -> str:
         f"| CPU share: CPU s per wall s of each of 2 ranks computing at once (links probe) | "
         f"{', '.join(f'{v:.2f}' for v in ln['cpu_share_per_rank'])} |",
         *(f"| CPU share: CPU s per wall s of each {lay} rank running its own compute, "
-          f"just before the {lay} run | {', '.join(f'{v:.2f}' for v in sh)} |"
+          f"mean of just before and just after the {lay} run | "
+          f"{', '.join(f'{v:.2f}' for v in sh)} |"
           for lay, sh in inp.get("shares", {}).items()),
+        *(f"| compute CPU ms per sample of each {lay} rank's step in the same probe "
+          f"(a pipeline stage: per sample of the global batch) | "
+          f"{', '.join(f'{1e3 * v:.3f}' for v in r)} |"
+          for lay, r in inp.get("rates", {}).items()),
         f"| gradient bytes per step | {sz['gradient_bytes_per_step']:,} |",
         f"| activation bytes per micro-batch (each way) | "
         f"{sz['activation_bytes_per_microbatch']:,} |",
@@ -865,16 +1061,34 @@ def render(res: dict[str, Any]) -> str:
         meas = sorted(LAYOUTS, key=lambda k: s[k]["own_j_per_sample"])
         guess = sorted(LAYOUTS, key=lambda k: float(pj[k]))
         sh = pred.get("cpu_share", {})
+        mc = pred.get("messaging_cost", {})
+        msg_s = pred.get("messaging_cpu_s_per_step", {})
         lines += ["", "prediction: `wattwise.estimate.layout.estimate_layout` from the "
-                      "single-process compute rates (per CPU second), the link figures "
+                      "compute rates per CPU second ("
+                      + str(pred.get("compute_source", "single-process compute probe"))
+                      + "), the link figures "
                       f"(p2p latency {1e6 * float(pred.get('p2p_latency_s', 0)):.0f} us per "
                       f"message, {float(pred.get('p2p_bytes_per_s', 0)) / 1e9:.3f} GB/s), "
-                      "fp32 values (4 bytes), the power model and, as a named input, the CPU "
+                      "fp32 values (4 bytes), the power model and, as named inputs, the CPU "
                       "share each rank gets, measured above ("
                       + ", ".join(f"{k} {float(v):.2f}" for k, v in sh.items())
+                      + ") and the host CPU each message costs a rank (`Links.cpu_s_per_"
+                      "message`/`cpu_s_per_byte`, from the probes above: ddp "
+                      f"{1e9 * mc.get('ddp', {}).get('cpu_s_per_byte', 0.0):.3g} ns per byte "
+                      "moved (all-reduce probe), pipeline "
+                      f"{1e6 * mc.get('pipeline', {}).get('cpu_s_per_message', 0.0):.0f} us "
+                      "per send or receive (empty-stage pipeline probe); "
+                      + ", ".join(f"{k} {1e3 * float(v):.2f} CPU ms per step per rank"
+                                  for k, v in msg_s.items() if k != "single")
                       + "); nothing from the DDP or pipeline runs; ranking by J/sample: "
                       f"measured {' < '.join(meas)}, predicted {' < '.join(guess)} "
                       f"({'same' if meas == guess else 'different'})"]
+        v = pred.get("verdict")
+        if v:
+            lines += ["", f"verdict ({v['basis']}): "
+                      + ", ".join(f"{k} {x:+.0f} %" for k, x in v["median_error_pct"].items())
+                      + f"; within ±{v['within_pct']:g} %: {'met' if v['met'] else 'NOT met'}; "
+                      f"ranking right in {v['ranking_right_reps']} of {v['reps']} reps"]
     return "\n".join(lines)
 
 
@@ -892,7 +1106,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tiny", action="store_true", help="a seconds-long smoke run")
     p.add_argument("--no-predict", action="store_true")
     p.add_argument("--json", type=Path)
-    p.add_argument("--child", choices=("layout", "compute", "links", "share"),
+    p.add_argument("--child", choices=("layout", "compute", "links", "share", "pipecost"),
                    help=argparse.SUPPRESS)
     p.add_argument("--layout", choices=LAYOUTS, default="single", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)

@@ -142,3 +142,59 @@ def test_per_layout_share_probes_take_precedence_and_average_the_ranks() -> None
         pytest.skip(f"no layout model to predict with: {pred['reason']}")
     assert pred["cpu_share"] == pytest.approx({"single": 0.8, "ddp": 0.5, "pipeline": 0.6})
     assert bench.cpu_shares({}, {}, {"ddp": [1.3, 1.1]}) == {"ddp": 1.0}  # capped at a CPU
+
+
+def test_messaging_costs_come_from_the_probes_and_enter_the_prediction() -> None:
+    pytest.importorskip("torch")
+    bench = _bench()
+    inputs = _inputs(bench)
+    plain = bench.predict(inputs)
+    if not plain["available"]:
+        pytest.skip(f"no layout model to predict with: {plain['reason']}")
+    sz = inputs["sizes"]
+    assert plain["messaging_cost"]["ddp"] == {"cpu_s_per_message": 0.0, "cpu_s_per_byte": 0.0}
+    links = {**inputs["links"], "allreduce_cpu_s_per_rank": [2e-3, 4e-3]}
+    pipecost = {"cpu_s_per_step_per_rank": [1e-3, 3e-3], "microbatches": sz["microbatches"]}
+    cost = bench.messaging_costs(links, pipecost, sz)
+    # a 2-rank ring all-reduce sends and receives the gradients' bytes each: 2x per rank
+    assert cost["ddp"]["cpu_s_per_byte"] == pytest.approx(
+        3e-3 / (2 * sz["gradient_bytes_per_step"]))
+    # a stage of two sends or receives 2 messages per micro-batch
+    assert cost["pipeline"]["cpu_s_per_message"] == pytest.approx(
+        2e-3 / (2 * sz["microbatches"]))
+    costly = bench.predict({**inputs, "links": links, "pipecost": pipecost})
+    # each rank burns the probes' CPU seconds per step on its messages, no more
+    assert costly["messaging_cpu_s_per_step"]["ddp"] == pytest.approx(3e-3)
+    assert costly["messaging_cpu_s_per_step"]["pipeline"] == pytest.approx(2e-3)
+    assert costly["messaging_cpu_s_per_step"]["single"] == 0.0
+    for lay in ("ddp", "pipeline"):
+        assert costly["j_per_sample"][lay] > plain["j_per_sample"][lay], lay
+        notes = costly["estimates"][lay]["assumptions"]
+        assert any(n.startswith("host CPU per message") for n in notes), lay
+    assert costly["j_per_sample"]["single"] == pytest.approx(plain["j_per_sample"]["single"])
+
+
+def test_compute_rates_from_the_share_probes_take_precedence() -> None:
+    bench = _bench()
+    comp = {"whole_batch_cpu_s_per_sample": 1e-4, "whole_half_batch_cpu_s_per_sample": 1.2e-4,
+            "stage0_microbatch_cpu_s_per_sample": 0.6e-4,
+            "stage1_microbatch_cpu_s_per_sample": 0.7e-4}
+    assert bench.compute_rates(comp) == pytest.approx(
+        {"single": 1e-4, "ddp": 1.2e-4, "pipeline": 1.4e-4})
+    rates = {"single": [2e-4], "ddp": [1e-4, 3e-4], "pipeline": [0.5e-4, 0.9e-4]}
+    assert bench.compute_rates(comp, rates) == pytest.approx(
+        {"single": 2e-4, "ddp": 2e-4, "pipeline": 1.8e-4})
+
+
+def test_verdict_is_the_median_of_paired_errors_and_the_ranking_rep_by_rep() -> None:
+    bench = _bench()
+    paired = {"single": {"median": -12.0, "min": -40.0, "max": 5.0},
+              "ddp": {"median": 29.0, "min": 1.0, "max": 60.0},
+              "pipeline": {"median": -3.0, "min": -9.0, "max": 2.0}}
+    v = bench.verdict(paired, [True, False, True])
+    assert v["met"] and v["ranking_right"]
+    assert (v["ranking_right_reps"], v["reps"]) == (2, 3)
+    paired["ddp"]["median"] = 31.0
+    v = bench.verdict(paired, [True, False, None])
+    assert not v["met"] and not v["ranking_right"]  # 1 of 2 counted reps is no majority
+    assert v["reps"] == 2

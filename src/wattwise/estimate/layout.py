@@ -32,7 +32,9 @@ layout of a device count and orders the feasible ones by energy.
 
 The devices are accelerators from wattwise's tables (``device_for``) or any
 device described explicitly, a CPU host included (``cpu_device``), with the
-link bandwidths given as ``Links``.
+link bandwidths given as ``Links``. Where the CPU itself moves the messages (gloo),
+the links may carry its CPU seconds per message and per byte (``layout_host``),
+counted above idle in place of the busy power while communicating.
 
 Longer than ~500 lines because parsing a layout, the device and the per-state step model
 form one chain; ranking candidates is its short tail.
@@ -55,6 +57,13 @@ from wattwise.estimate.layout_comm import (
     ring_all_reduce_s,
     ring_gather_s,
 )
+from wattwise.estimate.layout_host import (
+    data_parallel_ends,
+    messaging_cpu,
+    pipeline_ends,
+    ring_all_reduce_ends,
+)
+from wattwise.estimate.layout_host import note as messaging_note
 from wattwise.estimate.layout_memory import MemoryUse, memory_use
 from wattwise.estimate.quantities import parse_quantity
 
@@ -356,6 +365,9 @@ class Device:
     comm_w: float
     idle_w: float
     source: str = "given"
+    #: CPU seconds per wall second the device gets (a CPU rank sharing its CPUs; 1 for
+    #: accelerators): host messaging work (``Links.cpu_s_per_message``) runs at it.
+    cpu_share: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -432,7 +444,7 @@ def cpu_device(
         comm_w = idle_w + cpu_share * (comm_w - idle_w)
         source += f"; a share of {cpu_share:.3g} CPU s per wall s (rate and watts above idle)"
     return Device(name or "CPU", peak_gflops * 1e9 * cpu_share, memory_gb, busy_w, comm_w,
-                  idle_w, source)
+                  idle_w, source, cpu_share=float(cpu_share))
 
 
 @dataclass(frozen=True)
@@ -487,6 +499,14 @@ class LayoutEstimate:
     recompute_mode: str = "none"
     virtual: int = 1
     sp: bool = False
+    #: Host CPU seconds per step a device spends on its messages
+    #: (``Links.cpu_s_per_message`` and ``cpu_s_per_byte``; 0 when the links carry none),
+    #: the wall seconds that work adds beyond the links' own time (at the device's share
+    #: of a CPU it may take longer than the link), and the energy of all devices for
+    #: those CPU seconds above idle (their communication then draws idle watts).
+    messaging_cpu_s: float = 0.0
+    messaging_s: float = 0.0
+    messaging_j: float = 0.0
 
     @property
     def comm_s(self) -> float:
@@ -554,6 +574,8 @@ def estimate_layout(
         if hardware is None:
             raise BadInput("give hardware (an accelerator name) or a device")
         device = device_for(hardware, precision)
+    if not (isinstance(device.cpu_share, (int, float)) and 0 < device.cpu_share <= 1):
+        raise BadInput(f"device cpu_share must be in (0, 1], got {device.cpu_share!r}")
     if links is None:
         if lay.devices == 1:
             links = Links("single device", 1, 1.0, 1.0)
@@ -626,17 +648,40 @@ def estimate_layout(
                 + ring_gather_s(weight_bytes, lay.dp, dp_bw, lat))
     else:
         t_dp = ring_all_reduce_s(grad_bytes, lay.dp, dp_bw, lat)
-    slot = t_mb + t_tp + t_pp
+    tp_ends, tp_moved = ring_all_reduce_ends(act_bytes, lay.tp)
+    tp_calls = per_layer * layers_per_stage
+    msg = messaging_cpu(
+        links,
+        [(tp_calls * tp_ends, tp_calls * tp_moved),
+         pipeline_ends(act_bytes / lay.tp, lay.pp, lay.virtual)],
+        data_parallel_ends(bool(lay.zero) or grad_b != value_bytes, lay.zero == 3, m,
+                           weight_bytes, grad_bytes, lay.dp),
+        m,
+    )
+    # The links' measured times already hold the messages' CPU work as it ran then: a
+    # communication takes the longer of its link time and that work at the device's share.
+    extra_mb = max(0.0, msg.per_microbatch_s / device.cpu_share - (t_tp + t_pp))
+    extra_dp = max(0.0, msg.per_step_s / device.cpu_share - t_dp)
+    slot = t_mb + t_tp + t_pp + extra_mb
     bubble_s = (lay.pp - 1) * slot / lay.virtual
     compute_s = m * t_mb
-    step_s = m * slot + bubble_s + t_dp
+    messaging_cpu_s = msg.total_s(m)
+    messaging_s = m * extra_mb + extra_dp
+    step_s = m * slot + bubble_s + t_dp + extra_dp
     comm_s = m * (t_tp + t_pp) + t_dp
     n = lay.devices
     compute_j = n * compute_s * device.busy_w
-    comm_j = n * comm_s * device.comm_w
     bubble_j = n * bubble_s * device.idle_w
+    if messaging_cpu_s:
+        # measured CPU seconds above idle replace the guess that communicating keeps a CPU
+        # busy: the communication's wall time draws idle watts
+        comm_j = n * (comm_s + messaging_s) * device.idle_w
+        messaging_j = n * messaging_cpu_s * (device.busy_w - device.idle_w) / device.cpu_share
+    else:
+        comm_j = n * comm_s * device.comm_w
+        messaging_j = 0.0
     host_j = n * step_s * host_w
-    energy = compute_j + comm_j + bubble_j + host_j
+    energy = compute_j + comm_j + bubble_j + messaging_j + host_j
     mfu = model_fpt * tokens_per_step / (step_s * n * device.peak_flops)
 
     if lay.tp > 1:
@@ -669,6 +714,8 @@ def estimate_layout(
                      f"{grad_b:g} per gradient value")
     if lat:
         notes.append(f"{lat * 1e6:.3g} us per message on every link")
+    if messaging_cpu_s:
+        notes.append(messaging_note(links, msg, m, device.cpu_share))
     notes.append(f"compute at {gemm_efficiency:g} x dense peak ({device.peak_flops / 1e12:g} "
                  "TFLOP/s); FLOPs = 6 x params + 12 x layers x hidden x seq per token")
     notes.append(f"power: busy {device.busy_w:.0f} W, communicating {device.comm_w:.0f} W, "
@@ -708,6 +755,7 @@ def estimate_layout(
         host_j=host_j, energy_per_token_j=energy / tokens_per_step, memory=mem,
         feasible=not reason, reason=reason, duration_s=duration, energy_j=energy_total,
         steps=steps, assumptions=notes, recompute_mode=mode, virtual=lay.virtual, sp=lay.sp,
+        messaging_cpu_s=messaging_cpu_s, messaging_s=messaging_s, messaging_j=messaging_j,
     )
 
 

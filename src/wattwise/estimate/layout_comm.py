@@ -10,7 +10,10 @@ overlap with compute): both are stated on every estimate. A link may carry a
 per-message latency (``Links.latency_s``, 0 unless given: the shipped node
 types list none): every point-to-point send pays it once, a ring all-reduce
 ``2(N-1)`` times and an all-gather or reduce-scatter ``N-1`` times, one per
-step of the ring.
+step of the ring. A link driven by the CPU itself (gloo over sockets) may also carry
+the host CPU seconds each message costs the ranks that send and receive it
+(``Links.cpu_s_per_message``, ``Links.cpu_s_per_byte``; ``layout_host``), 0 on the
+shipped node types.
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ class Links:
     provenance: str = "given"
     #: Seconds each message costs on top of its bytes (software, scheduling, wire).
     latency_s: float = 0.0
+    #: Host CPU seconds a rank spends per message it sends or receives (gloo: system
+    #: calls, thread hand-offs, the schedule's work per message), beyond compute.
+    cpu_s_per_message: float = 0.0
+    #: Host CPU seconds a rank spends per byte it sends or receives (copies, reductions).
+    cpu_s_per_byte: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("latency_s", "cpu_s_per_message", "cpu_s_per_byte"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise BadInput(f"links {name} must be a finite number >= 0, got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
