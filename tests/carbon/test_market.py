@@ -3,6 +3,7 @@ samples: location-based, certificates covering half, a contract intensity, an ho
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -251,3 +252,39 @@ def test_an_intensity_that_prices_nothing_is_said(given: dict[str, float]) -> No
     assert any("cover all the energy" in n and "prices nothing" in n for n in got.notes)
     half = dual_figure(em, MarketInstruments(renewable_share=0.5, **given))
     assert not any("prices nothing" in n for n in half.notes)
+
+
+@pytest.mark.parametrize(("zone", "grid"), [("aws:eu-central-1", "DE"), ("gcp:europe-west1", "BE")])
+def test_a_cloud_region_takes_the_residual_mix_of_its_grid_and_says_so(
+    tmp_path: Path, zone: str, grid: str,
+) -> None:
+    from wattwise.carbon.zones import get_zone, grid_chain
+
+    assert grid in [z.name for z in grid_chain(get_zone(zone))]
+    assert residual_mix(zone) == residual_mix(grid)
+    store, rid, _ = _record(tmp_path)
+    em = price_recorded(store, rid).emissions
+    got = dual_figure(em, MarketInstruments(renewable_share=0.5), zone=zone)
+    assert got.uncovered_g_per_kwh == residual_mix(grid).g_per_kwh
+    assert got.uncovered_source.startswith(f"{zone} is on the {grid} grid: residual mix {grid}")
+    assert not any("no residual mix" in n for n in got.notes)
+
+
+def test_a_cloud_region_outside_the_shipped_mixes_still_falls_back() -> None:
+    with pytest.raises(BadInput, match="no residual mix shipped for zone aws:us-east-1"):
+        residual_mix("aws:us-east-1")
+
+
+@pytest.mark.parametrize("field", ["contract_g_per_kwh", "residual_g_per_kwh",
+                                   "certificate_g_per_kwh", "certificates_mwh",
+                                   "renewable_share"])
+def test_minus_zero_is_zero_never_said_as_minus_zero(field: str) -> None:
+    got = getattr(MarketInstruments(**{field: -0.0}), field)
+    assert got == 0 and math.copysign(1.0, got) == 1.0
+
+
+def test_an_intensity_out_of_bounds_says_the_one_bound_with_its_unit() -> None:
+    for bad in (-1.0, 2001.0):
+        with pytest.raises(BadInput, match=r"^contract intensity must be from 0 to 2,000 "
+                                           r"gCO2eq/kWh, got "):
+            MarketInstruments(contract_g_per_kwh=bad)

@@ -189,3 +189,42 @@ def test_run_with_a_profile_covering_now_gives_the_cfe_score(tmp_path: Path) -> 
     _invoke("run", "--no-store", "--zone", "DE", "--clean-profile", str(profile), "--json",
             str(out), "--", sys.executable, "-c", "pass")
     assert json.loads(out.read_text())["hourly_matching"]["cfe_score"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("option", ["--contract-intensity", "--residual-mix"])
+@pytest.mark.parametrize("value", ["-1", "2001", "1e7", "nan"])
+def test_an_intensity_option_out_of_bounds_says_the_one_bound(
+    tmp_path: Path, option: str, value: str,
+) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    r = _invoke("report", str(rid), "--db", str(tmp_path / "runs.db"), option, value, code=2)
+    assert r.stderr.strip() == (f"wattwise: error: {option} must be from 0 to 2,000 "
+                                f"gCO2eq/kWh, got {float(value):g}")
+
+
+@pytest.mark.parametrize(("option", "said"), [
+    ("--residual-mix", "at the residual mix 0 g/kWh"),
+    ("--contract-intensity", "at the contract intensity 0 g/kWh")])
+def test_minus_zero_is_priced_and_said_as_zero(tmp_path: Path, option: str, said: str) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    db = str(tmp_path / "runs.db")
+    text = " ".join(_invoke("report", str(rid), "--db", db, option, "-0").stdout.split())
+    assert said in text and "-0 g/kWh" not in text
+    out = json.loads(_invoke("report", str(rid), "--db", db, option, "-0", "--json").stdout)
+    assert out["scope2"]["uncovered_g_per_kwh"] == 0
+    assert str(out["scope2"]["uncovered_g_per_kwh"]) == "0.0"
+
+
+def test_a_cloud_region_in_an_eu_country_is_priced_at_its_grids_residual_mix(
+    tmp_path: Path,
+) -> None:
+    store, rid, _ = _record(tmp_path)
+    store.close()
+    out = json.loads(_invoke("report", str(rid), "--db", str(tmp_path / "runs.db"), "--json",
+                             "--zone", "aws:eu-central-1", "--renewable-share", "0.5").stdout)
+    assert out["scope2"]["uncovered_g_per_kwh"] == RESIDUAL_DE
+    assert out["scope2"]["uncovered_source"].startswith(
+        "aws:eu-central-1 is on the DE grid: residual mix DE 2023")
+    assert not any("no residual mix" in n for n in out["scope2"]["notes"])

@@ -71,6 +71,11 @@ def test_a_png_without_matplotlib_is_refused_in_one_line(
     (["--svg", "{tmp}/p.png"], "name it .svg"),
     (["--svg", "{tmp}/p.svg", "--html", "{tmp}/p.svg"], "same file"),
     (["--svg", "{tmp}/p.fig", "--png", "{tmp}/p.fig"], "same file"),
+    # An empty name is refused as empty, not taken as '.' (the current folder).
+    (["--svg", ""], "--svg file path is empty"),
+    (["--png", ""], "--png file path is empty"),
+    (["--html", ""], "--html file path is empty"),
+    (["--json", "--svg", ""], "--svg file path is empty"),
 ])
 def test_a_bad_output_path_is_one_line_and_exit_2(
         db: Path, tmp_path: Path, args: list[str], expected: str) -> None:
@@ -79,3 +84,8 @@ def test_a_bad_output_path_is_one_line_and_exit_2(
     check_refusal(*_report(db, *filled), expected)
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     assert not list(tmp_path.glob("p.*"))
+
+
+def test_export_to_an_empty_file_name_is_refused_as_empty(db: Path) -> None:
+    stdout, stderr, code, _ = invoke(["export", "1", "--db", str(db), "-o", ""], {})
+    check_refusal(stdout, stderr, code, "--output file path is empty")

@@ -74,19 +74,29 @@ def residual_table() -> dict[str, ResidualMix | str]:
 
 def residual_mix(zone: str) -> ResidualMix:
     """The shipped residual mix of ``zone`` (a country code; DEU and names resolve), or
-    BadInput naming why there is none."""
-    from wattwise.carbon.zones import get_zone
+    BadInput naming why there is none. A cloud region or a sub-national grid takes the
+    residual mix of the grid it sits in (``zones.grid_chain``: aws:eu-central-1 -> DE);
+    the returned figure's ``zone`` says which zone's it is."""
+    from wattwise.carbon.zones import get_zone, grid_chain
 
-    name = get_zone(zone).name
+    found = get_zone(zone)
+    name = found.name
     table = residual_table()
-    key = "GR" if name == "EL" else name
-    got = table.get(key) or table.get(key.split("-", 1)[0])
+    got: ResidualMix | str | None = None
+    grid = name
+    for z in grid_chain(found):
+        key = "GR" if z.name == "EL" else z.name
+        got = table.get(key) or table.get(key.split("-", 1)[0])
+        if got is not None:
+            grid = z.name
+            break
+    where = name if grid == name else f"{name} (grid {grid})"
     if got is None:
         raise BadInput(f"no residual mix shipped for zone {name} (shipped: AIB 2023 for "
                        f"{', '.join(sorted(k for k, v in table.items() if not isinstance(v, str)))}"
                        "); give the factor with --residual-mix G_PER_KWH")
     if isinstance(got, str):
-        raise BadInput(f"no residual mix for zone {name}: {got}; give the supplier's factor "
+        raise BadInput(f"no residual mix for zone {where}: {got}; give the supplier's factor "
                        "with --contract-intensity")
     return got
 
@@ -113,20 +123,27 @@ class MarketInstruments:
     use_residual_mix: bool = True
 
     def __post_init__(self) -> None:
-        def check(name: str, v: float | None, upper: float = math.inf) -> None:
+        def check(name: str, v: float | None, upper: float = math.inf,
+                  unit: str = "") -> None:
             if v is None:
                 return
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (
                     math.isfinite(v) and 0 <= v <= upper):
-                top = "a finite number" if upper == math.inf else f"{upper:,g}"
+                top = "a finite number" if upper == math.inf else f"{upper:,g}{unit}"
                 raise BadInput(f"{name} must be from 0 to {top}, got {v!r}")
 
-        g = MAX_INTENSITY_G_PER_KWH  # the one bound on an intensity, as traces and estimates
+        for name in ("renewable_share", "certificates_mwh", "certificate_g_per_kwh",
+                     "contract_g_per_kwh", "residual_g_per_kwh"):
+            v = getattr(self, name)
+            if isinstance(v, float) and v == 0:  # -0.0 is 0: never said as "-0"
+                object.__setattr__(self, name, 0.0)
         check("renewable share", self.renewable_share, 1.0)
         check("certificates (MWh)", self.certificates_mwh)
-        check("certificate intensity (g/kWh)", self.certificate_g_per_kwh, g)
-        check("contract intensity (g/kWh)", self.contract_g_per_kwh, g)
-        check("residual-mix intensity (g/kWh)", self.residual_g_per_kwh, g)
+        g = MAX_INTENSITY_G_PER_KWH  # the one bound on an intensity, as traces and estimates
+        for name, v in (("certificate intensity", self.certificate_g_per_kwh),
+                        ("contract intensity", self.contract_g_per_kwh),
+                        ("residual-mix intensity", self.residual_g_per_kwh)):
+            check(name, v, g, " gCO2eq/kWh")
         if self.certificates_mwh is not None and self.renewable_share is not None:
             raise BadInput("give certificates in MWh or a renewable share, not both")
         if self.contract_g_per_kwh is not None and self.residual_g_per_kwh is not None:
@@ -275,6 +292,8 @@ def dual_figure(emissions: Any, instruments: MarketInstruments,
                 src = emissions.source
             else:
                 rest, src = mix.g_per_kwh, mix.describe()
+                if mix.zone != ("GR" if zone_name == "EL" else zone_name):
+                    src = f"{zone_name} is on the {mix.zone} grid: {src}"
                 basis = f"the residual mix {rest:g} g/kWh"
         else:
             src = emissions.source

@@ -164,10 +164,22 @@ def _instruments(
     if contract is not None and residual is not None:
         die("use either --contract-intensity or --residual-mix, not both: a contract's "
             "intensity replaces the residual mix for the energy no certificate covers")
-    for option, value in (("--certificates-mwh", certificates_mwh),
-                          ("--contract-intensity", contract), ("--residual-mix", residual)):
-        if value is not None and not (math.isfinite(value) and 0 <= value <= 1e6):
-            die(f"{option} must be a number from 0 to 1e6, got {value}")
+    from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
+
+    # Certificates up to 1e6 MWh; an intensity up to the project's one intensity bound.
+    for option, value, top, said in (
+            ("--certificates-mwh", certificates_mwh, 1e6, "1e6 MWh"),
+            ("--contract-intensity", contract, MAX_INTENSITY_G_PER_KWH,
+             f"{MAX_INTENSITY_G_PER_KWH:,g} gCO2eq/kWh"),
+            ("--residual-mix", residual, MAX_INTENSITY_G_PER_KWH,
+             f"{MAX_INTENSITY_G_PER_KWH:,g} gCO2eq/kWh")):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= top):
+            die(f"{option} must be from 0 to {said}, got {value:g}")
+    # -0 is 0 (adding 0.0 turns -0.0 into 0.0), never said as "-0".
+    certificates_mwh, contract, residual = (
+        None if v is None else v + 0.0 for v in (certificates_mwh, contract, residual))
+    if renewable_share is not None:
+        renewable_share += 0.0
     if all(v is None for v in (renewable_share, certificates_mwh, contract, residual)):
         return None
     return MarketInstruments(
@@ -710,7 +722,8 @@ def show(
 def export(
     ref: str = typer.Argument("latest", help=REF_HELP),
     fmt: str = typer.Option("json", "--format", "-f", help="json, csv or codecarbon."),
-    output: Path | None = typer.Option(None, "--output", "-o", help="File (default: stdout)."),
+    output_name: str | None = typer.Option(
+        None, "--output", "-o", help="File (default: stdout)."),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Export a run as JSON, CSV samples, or CodeCarbon's emissions.csv columns.
@@ -724,8 +737,7 @@ def export(
 
     if fmt not in ("json", "csv", "codecarbon"):
         die(f"--format must be json, csv or codecarbon, got {fmt!r}")
-    if output is not None:
-        check_output(output, "--output file", protect=_db_path(db))
+    output = _output_path(output_name, "--output file", db)
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         notes: list[str] = []
@@ -851,6 +863,37 @@ def demo(
     )
 
 
+def _output_path(name: str | None, what: str, db: Path | None) -> Path | None:
+    """The file an output option names, checked before any work (``check_output``), or
+    None. Taken as text: a ``Path`` option would turn an empty name into '.'."""
+    if name is None:
+        return None
+    check_output(name, what, protect=_db_path(db))
+    return Path(name)
+
+
+def _summary_only(run_id: int, summary: Any, db: Path | None) -> str | None:
+    """The line ``report`` refuses a summary record with (a compression study or a
+    tuning: no samples of its own), naming the runs to price instead; None otherwise."""
+    from wattwise.records.export_codecarbon import summarised_runs
+
+    of = summarised_runs(summary)
+    if of is None:
+        return None
+    import shlex
+
+    what, run_ids = of
+    head = f"run {run_id} is a {what} summary with no samples of its own"
+    if not run_ids:
+        return f"{head}, and it names no runs to price"
+    where = "" if db is None else f" --db {shlex.quote(str(db))}"
+    few = 4
+    cmds = ", ".join(f"wattwise report {i}{where}" for i in run_ids[:few])
+    more = f" and {len(run_ids) - few} more" if len(run_ids) > few else ""
+    parts = {"tuning": "settings"}.get(what, "variants")
+    return f"{head}; price its {parts}' runs: {cmds}{more}"
+
+
 def report(
     ref: str = typer.Argument("latest", help=REF_HELP),
     zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
@@ -883,14 +926,14 @@ def report(
     clean_profile: Path | None = typer.Option(None, "--clean-profile", help=PROFILE_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    html: Path | None = typer.Option(
+    html_name: str | None = typer.Option(
         None, "--html", help="Also write the run as one HTML page (power over time, windows)."
     ),
-    png: Path | None = typer.Option(
+    png_name: str | None = typer.Option(
         None, "--png", help="Also write the run's power over time as a PNG figure (needs "
         "matplotlib)."
     ),
-    svg: Path | None = typer.Option(
+    svg_name: str | None = typer.Option(
         None, "--svg", help="Also write the run's power over time as an SVG figure."
     ),
 ) -> None:
@@ -924,14 +967,12 @@ def report(
         if units is None:
             die("--embodied is part of SCI: give --units too")
         embodied_figure(embodied)  # an unknown device: one line, before anything is read
-    if html is not None:
-        check_output(html, "--html file", protect=_db_path(db))
+    html = _output_path(html_name, "--html file", db)
+    png = _output_path(png_name, "--png file", db)
+    svg = _output_path(svg_name, "--svg file", db)
     if png is not None or svg is not None:
         from wattwise.server.run_figure import check_outputs
 
-        for path, what in ((png, "--png file"), (svg, "--svg file")):
-            if path is not None:
-                check_output(path, what, protect=_db_path(db))
         check_outputs(png, svg, html)  # a wrong suffix, one file twice, no matplotlib
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
@@ -939,6 +980,9 @@ def report(
         domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
         in_total = {d["name"] for d in domains if d.get("in_total", True)}
         samples = store.samples(rec.id)
+        refused = None if samples else _summary_only(rec.id, rec.summary, db)
+        if refused is not None:
+            die(refused)
         part = _partial(store, rec, samples)
         stored_notes: list[str] = []  # stored values that are not numbers, left out
         if part is not None:  # no summary: the figure of its samples, as everywhere

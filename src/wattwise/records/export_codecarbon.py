@@ -27,7 +27,7 @@ from wattwise.records.export_values import (
 )
 from wattwise.records.store import RunInfo, SampleRow
 
-__all__ = ["CODECARBON_COLUMNS", "export_codecarbon"]
+__all__ = ["CODECARBON_COLUMNS", "export_codecarbon", "summarised_runs"]
 
 
 #: CodeCarbon 3.x ``emissions.csv`` header, in its order: the fields of
@@ -140,11 +140,41 @@ def _first(d: dict[str, Any], *keys: str) -> Any:
     return None
 
 
+#: What each kind of summary record (``summary_of.what``) is, in words.
+_SUMMARY_KINDS = {"study": "compression study", "tune": "tuning"}
+
+
+def summarised_runs(summary: Any) -> tuple[str, list[int]] | None:
+    """``(what, run ids)`` of a summary record (a compression study or a tuning: its
+    summary's ``summary_of`` names the variant runs it sums), or None for a run with
+    samples of its own. Such a record has no samples and no emissions: its variants'
+    runs carry them, so a reader that prices a run prices those instead."""
+    of = summary.get("summary_of") if isinstance(summary, dict) else None
+    if not isinstance(of, dict):
+        return None
+    ids = of.get("run_ids")
+    run_ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)] \
+        if isinstance(ids, list) else []
+    what = of.get("what")
+    return _SUMMARY_KINDS.get(what, "summary") if isinstance(what, str) else "summary", run_ids
+
+
 def _recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
     """CodeCarbon's carbon and place cells from the emissions recorded with the run,
-    and ``(columns, why)`` for each that stays empty."""
+    and ``(columns, why)`` for each that stays empty. A summary record (a compression
+    study or tuning) has no emissions of its own: the note names the runs that do."""
     summary = record.summary if isinstance(record.summary, dict) else {}
-    return _carbon_cells(summary.get("emissions"))
+    cells, why = _carbon_cells(summary.get("emissions"))
+    of = summarised_runs(summary)
+    if of is not None and why and why[0][1] == _NOT_RECORDED:
+        what, run_ids = of
+        runs = "" if not run_ids else (
+            f" (runs {', '.join(str(i) for i in run_ids[:10])}"
+            + (f" and {len(run_ids) - 10} more" if len(run_ids) > 10 else "") + ")")
+        parts = "settings" if what == "tuning" else "variants"
+        why[0] = (why[0][0], f"the run is a {what} summary with no emissions of its own: "
+                  f"its {parts}' runs carry them{runs}")
+    return cells, why
 
 
 def _partial_carbon(
@@ -169,6 +199,10 @@ def _partial_carbon(
     return _carbon_cells(em)
 
 
+#: Why the carbon cells of a run recorded without emissions stay empty.
+_NOT_RECORDED = "the run was recorded without emissions (`wattwise report` prices it)"
+
+
 def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
     """CodeCarbon's carbon and place cells from one run's emissions (an
     ``Emissions.to_dict()``), and ``(columns, why)`` for each that stays empty."""
@@ -177,7 +211,7 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
     if not isinstance(em, dict) or not isinstance(em.get("emissions_g"), (int, float)):
         why.append((("emissions", "emissions_rate", "pue", "country_name", "country_iso_code",
                      "region"),
-                    "the run was recorded without emissions (`wattwise report` prices it)"))
+                    _NOT_RECORDED))
         return out, why
     out["emissions_kg"] = float(em["emissions_g"]) / 1000.0  # CodeCarbon: kg CO2eq
     if isinstance(em.get("pue"), (int, float)):
