@@ -127,7 +127,7 @@ CASES: list[tuple[list[str], str]] = [
     ([*SIM, "--csv", "{missing}/x.csv"], "folder"),
     ([*SIM, "--csv", "{dir}"], "it is a directory"),
     ([*SIM, "--csv", "/dev/full"], "not a regular file"),
-    ([*SIM, "--csv", ""], "--csv file"),
+    ([*SIM, "--csv", ""], "'--csv': the name is empty"),
     (["simulate", "--zone", "FR", "--start", "2020-06-01", "--end", "2020-03-01"],
      "--end (2020-03-01) must be after --start (2020-06-01)"),
     (["simulate", "--zone", "FR", "--start", "2019-06-01"], "under one day of FR history"),

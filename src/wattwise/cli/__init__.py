@@ -26,6 +26,7 @@ import typer
 from typer.core import TyperGroup
 
 from wattwise.cli._common import die, set_command_line, stdout_guard
+from wattwise.cli._empty_paths import no_empty_paths
 from wattwise.cli._numbers import plain_numbers
 from wattwise.errors import WattwiseError
 
@@ -79,6 +80,7 @@ class _OneLineErrors(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         plain_numbers(self)  # `--port 1_0`, `--limit ٣`: refused as typed, not read as 10, 3
+        no_empty_paths(self)  # `--db ''`: refused as empty, not read as the current folder
         try:
             with stdout_guard():
                 return super().main(*args, **kwargs)
