@@ -12,8 +12,9 @@ through the app (``TestClient``: routing, validation and JSON included, no
 socket): the first time (the first timeline sums the samples) and the median and
 worst of ``--reps`` more.
 
-The server builds its index of runs in the background at start-up; requests that
-come meanwhile are answered from SQLite's indexes where they can be, and wait for
+The server reads every run's name and then builds its index of runs in the
+background at start-up; requests that come meanwhile are answered from SQLite's
+indexes (a name filter from the names read first) where they can be, and wait for
 the index otherwise. The requests are timed right after start-up, so the first
 ones meet the index half built; the time the index takes alone is given after.
 
@@ -109,6 +110,14 @@ def build(path: Path, runs: int, samples: int) -> int:
     return long
 
 
+def _load() -> str:
+    """The machine's load average (1, 5, 15 min), where Linux gives it."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def timed(client: object, url: str, reps: int) -> tuple[float, float, float, int]:
     """Milliseconds of the first GET ``url``, then the median and worst of ``reps`` more,
     and the answer's size in bytes."""
@@ -150,6 +159,8 @@ def main() -> None:
             print(f"built {args.runs:,} runs and a run of {args.samples:,} samples in "
                   f"{time.perf_counter() - t0:.0f} s ({path.stat().st_size / 1e6:.0f} MB)")
         print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}")
+        print(f"load average at the start: {_load()}, "
+              f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC")
         cases = [
             ("runs list, first page of 50 (newest first)", "/api/runs"),
             ("runs list, page 1,000 of 50", "/api/runs?offset=49950"),
@@ -173,6 +184,8 @@ def main() -> None:
                 reps = args.reps if "timeline" not in url else max(3, args.reps // 5)
                 first, med, worst, size = timed(c, url, reps)
                 print(f"| {label} (`{url}`) | {first:.0f} | {med:.1f} | {worst:.1f} | {size:,} |")
+        print(f"load average at the end: {_load()}, "
+              f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC")
         # What the server does in the background at start-up, timed alone: until it is
         # done, pages SQLite cannot answer from its own indexes wait for it.
         from wattwise.server._sql import Reads

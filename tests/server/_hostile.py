@@ -30,6 +30,7 @@ FIELDS = [
     "name", "host.hostname", "host.os", "hardware.cpu", "sensor.name", "sensor.domain",
     "sensor.kind", "sensor.source", "versions", "command.0", "command.1", "tag.key",
     "tag.value", "window.name", "window.kind", "window.extra", "event.level", "event.message",
+    "step.kind",
     "sample.domain", "summary.kind", "summary.domain", "summary.domain.kind",
     "summary.domain.source", "summary.note", "summary.energy_j", "summary.low_j",
     "summary.high_j", "summary.domain.energy_j", "summary.domain.avg_power_w",
@@ -66,6 +67,7 @@ def hostile_db(path: Path) -> int:
             "energy_j": 15.0, "kind": p("window.kind"), "note": p("window.extra"),
         })
         store.add_event(rid, 1001.5, p("event.level"), p("event.message"))
+        store.add_steps(rid, [(1, 1001.2, 7, 3.0, 2.0, 4.0, p("step.kind"))])
         store.finish_run(rid, ended_unix_s=1002.0, status="finished", summary={
             "energy_j": p("summary.energy_j"),
             "low_j": p("summary.low_j"),

@@ -1,7 +1,7 @@
 """A run database shaped like a real one: a demo-like training run and a few others.
 
 The demo-like run has measured and estimated domains, windows with epochs nested
-in ``train``, a sensor gap, events, and emissions priced on an intensity that
+in ``train``, training-step marks, a sensor gap, events, and emissions priced on an intensity that
 changes during the run, so every part of the run page has something to draw.
 Everything is computed, so the figures the pages print can be checked.
 """
@@ -34,6 +34,11 @@ WINDOWS = [("load", 0.0, 40.0), ("train", 40.0, 260.0), ("evaluate", 260.0, 300.
     (f"epoch-{k}", 40.0 + 44.0 * k, 40.0 + 44.0 * (k + 1)) for k in range(5)
 ]
 
+#: Training-step marks (``run.step(50)``) every 4 s while training, from 44 s to 256 s.
+STEP_MARKS_S = (44.0, 256.0)
+STEP_MARK_EVERY_S = 4.0
+STEPS_PER_MARK = 50
+
 
 def _intensity_at(t: float) -> float:
     return INTENSITY[min(len(INTENSITY) - 1, int(t // 60))]
@@ -53,9 +58,14 @@ def demo_like(store: Store, name: str = "demo-digits-mlp", start: float = START,
     energy = {n: 0.0 for n, *_ in DOMAINS}
     grams = 0.0
     intervals: list[list[float]] = []
+    marks: list[tuple[int, float, int, float, float, float, str]] = []
     n_steps = int(DURATION_S / STEP_S)
     for i in range(1, n_steps + 1):
         t = i * STEP_S
+        if STEP_MARKS_S[0] <= t <= STEP_MARKS_S[1] and t % STEP_MARK_EVERY_S == 0:
+            so_far = sum(energy.values())  # to the sample before this time
+            marks.append((len(marks) + 1, start + t, STEPS_PER_MARK * (len(marks) + 1),
+                          so_far, so_far * 0.9, so_far * 1.1, "mixed"))
         for dom, _kind, _src, power in DOMAINS:
             gap = dom == "cpu:package-0" and GAP_S[0] < t <= GAP_S[1]
             p = power(t - STEP_S / 2) * scale
@@ -65,6 +75,7 @@ def demo_like(store: Store, name: str = "demo-digits-mlp", start: float = START,
             grams += e / 3.6e6 * _intensity_at(t - STEP_S / 2)
             intervals.append([start + t - STEP_S, start + t, _intensity_at(t - STEP_S / 2)])
     store.add_samples(rid, rows)
+    store.add_steps(rid, marks)
     for wname, a, b in WINDOWS:
         store.add_window(rid, {
             "name": wname, "start_unix_s": start + a, "end_unix_s": start + b,

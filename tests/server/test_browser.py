@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import threading
 import time
@@ -407,5 +408,74 @@ def test_a_study_stored_without_a_summary_is_not_called_unfinished(
         _open(browser, f"{base}/#/run/{ids['study']}",
               f"#view a[href='#/compress/{ids['study']}']")
         assert "still recording" not in browser.find_element(By.ID, "view").text
+    finally:
+        next(served, None)
+
+
+
+def _step_times(driver: Any, rid: int) -> list[float]:
+    """The run's step marks' times, from its timeline as the page fetched it."""
+    return list(driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0]).then(r => r.json()).then(j => done(j.steps.t_s));",
+        f"/api/runs/{rid}/timeline"))
+
+
+def _hover_step(driver: Any, t: float) -> dict[str, Any]:
+    """Move the mouse onto the power chart's step mark at ``t`` s; the canvas's colour
+    at the top of the plot there and 3 px beside it."""
+    spot = dict(driver.execute_script(
+        """const u = charts[0], t = arguments[0];
+           const x = Math.round(u.valToPos(t, 'x', true)), y = Math.round(u.bbox.top + 4);
+           const px = dx => [...u.ctx.getImageData(x + dx, y, 1, 1).data];
+           return {css: u.valToPos(t, 'x'), on: px(0), off: px(3)};""", t))
+    over = driver.find_element(By.CSS_SELECTOR, "#chart-power .u-over")
+    ActionChains(driver).move_to_element_with_offset(
+        over, round(spot["css"] - over.size["width"] / 2), 0).perform()
+    return spot
+
+
+def test_step_marks_are_drawn_as_lines_and_hovering_one_shows_its_step_and_energy(
+    browser: Any, base: str, runs: tuple[Path, dict[str, Any]], artifacts: Path
+) -> None:
+    from tests.server._runs import STEP_MARK_EVERY_S, STEP_MARKS_S, STEPS_PER_MARK
+
+    demo = runs[1]["demo"]
+    _open(browser, f"{base}/#/run/{demo}", "#chart-power canvas")
+    times = _step_times(browser, demo)
+    chart = browser.find_element(By.ID, "chart-power")
+    assert int(chart.get_attribute("data-steps-drawn")) == len(times) > 40
+    k = 9
+    spot = _hover_step(browser, times[k])
+    # The canvas is transparent: the line's purple at its alpha over the window's faint
+    # shade, and 3 px beside it only the shade.
+    r, g, b, a = spot["on"]
+    assert abs(r - 125) < 25 and abs(g - 60) < 25 and abs(b - 181) < 25 and a > 120, spot
+    assert spot["off"][3] < 60, spot
+    hover = browser.find_element(By.ID, "step-hover").text
+    t = STEP_MARKS_S[0] + STEP_MARK_EVERY_S * k
+    assert hover.startswith(f"step mark: step {STEPS_PER_MARK * (k + 1)} at "), hover
+    assert f"{t / 60:.1f} min" in hover and "so far" in hover and hover.endswith("mixed")
+    assert re.search(r"[\d.]+ (k?Wh|k?J) so far \([\d.]+ (k?Wh|k?J) – [\d.]+ (k?Wh|k?J)\)",
+                     hover), hover
+    browser.save_screenshot(str(artifacts / "run-step-hover.png"))
+    note = browser.find_element(By.ID, "view").text
+    assert f"purple lines: step marks ({len(times)}" in note
+
+
+def test_a_hostile_step_kind_is_shown_as_text_on_hover(browser: Any, tmp_path: Path) -> None:
+    from tests.server._hostile import PWNED, hostile_db
+
+    db = tmp_path / "hostile.db"
+    rid = hostile_db(db)
+    served = _serve(db)
+    base = next(served)
+    try:
+        _open(browser, f"{base}/#/run/{rid}", "#chart-power canvas")
+        _hover_step(browser, _step_times(browser, rid)[0])
+        hover = browser.find_element(By.ID, "step-hover")
+        assert "[step.kind]</script><!--<script>" in hover.text
+        assert hover.find_elements(By.CSS_SELECTOR, "img, svg, script") == []
+        assert browser.title != PWNED
     finally:
         next(served, None)

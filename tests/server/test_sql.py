@@ -57,6 +57,50 @@ def test_pages_from_sqlite_equal_the_index_pages(db: Path) -> None:
         built.close()
 
 
+def test_pages_from_the_names_read_first_equal_the_index_pages(db: Path,
+                                                               tmp_path: Path) -> None:
+    """While the index is built, a name or status filter is answered from the names,
+    statuses and starts read first (``runs_index.EarlyNames``), runs added since
+    included, as the index answers it."""
+    import sqlite3
+
+    source, copy = sqlite3.connect(db), sqlite3.connect(tmp_path / "runs.db")
+    source.backup(copy)
+    source.close()
+    copy.close()
+    db = tmp_path / "runs.db"
+    fresh, built = Reads(db), Reads(db)
+    try:
+        fresh._index.early.read()
+        with Store(db) as store:  # a run after the names were read
+            store.create_run(name="alpha-late", started_unix_s=999.0, host={}, hardware={},
+                             sensors=[], versions={})
+        built.index()
+        by_status = [
+            RunsQuery(limit=lim, offset=off, q=q, status=status, sort=sort, desc=desc)
+            for lim, off, q, status, sort, desc in itertools.product(
+                (5, 50), (0, 7), ("", "alpha", "7", "007", "late", "nothing"),
+                ("finished", "running", "lost", "failed"), ("started", "id"), (True, False))
+        ]
+        for query in [q for q in QUERIES if q.q.strip()] + by_status:
+            got = fresh._page_from_sql(query)
+            assert got is not None, query
+            want_rows, want_total = built.runs_page(query)
+            assert got[1] == want_total, query
+            assert [r["id"] for r in got[0]] == [r["id"] for r in want_rows], query
+        fresh._index.early._got = None  # statuses read, names not yet: scanned per request
+        for query in by_status:
+            got = fresh._page_from_sql(query)
+            assert got is not None, query
+            assert [r["id"] for r in got[0]] == [r["id"] for r in built.runs_page(query)[0]]
+        assert not fresh._index.built.is_set()
+        fresh.warm()
+        assert fresh._index.early.matches("alpha") is None  # the index answers now
+    finally:
+        fresh.close()
+        built.close()
+
+
 @pytest.mark.parametrize("query", [RunsQuery(status="finished"), RunsQuery(sort="energy"),
                                    RunsQuery(sort="duration", q="alpha")])
 def test_a_page_sqlite_cannot_answer_from_an_index_waits_for_the_runs_index(
@@ -67,6 +111,54 @@ def test_a_page_sqlite_cannot_answer_from_an_index_waits_for_the_runs_index(
         assert reads._page_from_sql(query) is None
         rows, total = reads.runs_page(query)  # builds the index, then answers
         assert reads._index.built.is_set() and total > 0 and rows
+    finally:
+        reads.close()
+
+
+def test_an_order_a_new_run_cannot_move_is_kept_and_others_made_again(
+        tmp_path: Path) -> None:
+    """A live dashboard's index changes at every look: a run started after every other
+    goes last in the start and id orders (kept), and a running run's duration changes
+    only the duration order."""
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for i in range(5):
+            rid = store.create_run(name=f"r{i}", started_unix_s=1000.0 + i, host={},
+                                   hardware={}, sensors=[], versions={})
+            store.finish_run(rid, ended_unix_s=1100.0, status="finished",
+                             summary={"energy_j": float(5 - i), "kind": "measured"})
+    reads = Reads(path)
+    try:
+        reads.warm()
+        index = reads._index
+        kept = {s: index.orders[s] for s in ("started", "id", "energy")}
+        with Store(path) as store:
+            late = store.create_run(name="a-late", started_unix_s=2000.0, host={},
+                                    hardware={}, sensors=[], versions={})
+            early = store.create_run(name="z-early", started_unix_s=10.0, host={},
+                                     hardware={}, sensors=[], versions={})
+        rows, total = reads.runs_page(RunsQuery(sort="id"))
+        assert total == 7 and [r["id"] for r in rows][:2] == [early, late]
+        assert index.orders["id"] is kept["id"]  # both went last: kept, extended
+        assert "started" not in index.orders  # the early one does not go last
+        assert index.orders["energy"] is kept["energy"]  # no energy yet: last, by id
+        assert index.orders["energy"][1] == [late, early]
+        for query in (RunsQuery(), RunsQuery(sort="energy", desc=False),
+                      RunsQuery(sort="name"), RunsQuery(q="r", sort="started")):
+            got = reads.runs_page(query)
+            fresh = Reads(path)
+            try:
+                fresh.index()
+                want = fresh.runs_page(query)
+            finally:
+                fresh.close()
+            assert [r["id"] for r in got[0]] == [r["id"] for r in want[0]], query
+        duration = index.order("duration")
+        with Store(path) as store:
+            store.heartbeat(late, 2100.0)  # a running run's duration grows
+        reads.runs_page(RunsQuery())
+        assert "duration" not in index.orders and index.orders["id"] is kept["id"]
+        assert index.order("duration") != duration
     finally:
         reads.close()
 

@@ -110,6 +110,20 @@ class RecordKeeper:
         if record is not None:
             self.safely(lambda: record.window(window()), stacklevel=5)
 
+    def steps(self, made: Callable[[], tuple[list[Any], int]]) -> None:
+        """Store the step marks ``made()`` gives (the stored ones and how many were
+        marked), with an event saying so where not every one is kept."""
+        record = self.record
+        if record is None:
+            return
+        kept, marked = made()
+        if not kept:
+            return
+        self.safely(lambda: record.steps(kept), stacklevel=5)
+        if len(kept) < marked:
+            self.event("info", f"step marks: {marked:,} marked, {len(kept):,} stored, spread "
+                               "evenly over them (the first and the last kept)")
+
     def finish(
         self,
         *,

@@ -5,12 +5,18 @@ carries the ``n`` steps it closes (equal shares of the time and energy since the
 previous mark), so marking is O(1) whatever ``n`` and gives the same figures as ``n``
 marks. Reading the meter and appending happen under one lock, so several threads
 calling ``step()`` keep both counts and readings in order.
+
+The marks are stored with the run when it ends (``stored``): every one up to
+``MAX_STORED_MARKS``, beyond that as many spread evenly over them (the first and
+the last kept), each with its place among all the marks so the record says which
+were left out. A run that never ends (killed) stores none.
 """
 
 from __future__ import annotations
 
 import numbers
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from wattwise._userinput import shown
@@ -27,6 +33,23 @@ if TYPE_CHECKING:
 #: Most steps one ``run.step(n)`` may mark: far beyond any training run, and small
 #: enough that a mistyped count is refused rather than read as a plan.
 MAX_STEPS_PER_MARK = 10**15
+#: Most step marks stored with one run: enough to draw one per pixel of a wide chart;
+#: a run that marks more keeps this many, spread evenly over them.
+MAX_STORED_MARKS = 1000
+
+#: A stored mark: (place among the marks from 1, unix time, steps done, energy since the
+#: run started, its low and high bound, its kind), as ``records.rows.step_values`` takes.
+StoredMark = tuple[int, float, int, float, float, float, str]
+
+
+def spread(n: int, cap: int) -> list[int]:
+    """Indexes of ``n`` items to keep at most ``cap`` of: all of them, or ``cap`` spread
+    evenly from the first to the last."""
+    if n <= cap:
+        return list(range(n))
+    if cap <= 1:
+        return [n - 1] if cap == 1 else []
+    return [k * (n - 1) // (cap - 1) for k in range(cap)]
 
 
 class StepMarks:
@@ -34,6 +57,8 @@ class StepMarks:
 
     def __init__(self) -> None:
         self.marks: list[tuple[int, StepMark]] = []
+        #: the unix time of each mark, for the record (``StepMark.t`` is the meter's clock)
+        self.unix: list[float] = []
         #: the meter's reading when the run started (set by the run)
         self.run_start: StepMark = ZERO
         #: the reading the first step is counted from; None until a step is marked
@@ -60,6 +85,7 @@ class StepMarks:
                 self.first = self.run_start
             done = self.marks[-1][0] if self.marks else 0
             self.marks.append((done + count, meter.total_now()))
+            self.unix.append(time.time())
 
     def predict(self, total_steps: int, meter: Meter | None,
                 carbon_options: CarbonOptions | None) -> Prediction:
@@ -74,3 +100,15 @@ class StepMarks:
             min_span_s=meter.interval_s,
         )
 
+    def stored(self, kind: str, cap: int | None = None) -> tuple[list[StoredMark], int]:
+        """The marks to store (at most ``cap``, default ``MAX_STORED_MARKS``; see the
+        module docstring), with energy counted from the run's start reading, and how
+        many were marked in all."""
+        cap = MAX_STORED_MARKS if cap is None else cap
+        with self._lock:
+            marks, unix = list(self.marks), list(self.unix)
+        base = self.run_start
+        rows = [(k + 1, unix[k], marks[k][0], marks[k][1].energy_j - base.energy_j,
+                 marks[k][1].low_j - base.low_j, marks[k][1].high_j - base.high_j, kind)
+                for k in spread(len(marks), cap)]
+        return rows, len(marks)

@@ -30,7 +30,7 @@ from wattwise._userinput import shown
 from wattwise.carbon.accounting import CarbonOptions
 from wattwise.errors import BadInput
 from wattwise.measure.meter import OWN_WINDOW, Meter, check_window_name
-from wattwise.measure.results import EnergyResult
+from wattwise.measure.results import EnergyResult, combined_kind
 from wattwise.measure.run_carbon import current_intensity, emissions_line, price_run, run_summary
 from wattwise.measure.run_options import check_event, check_run_arguments
 from wattwise.measure.run_record import RecordKeeper
@@ -151,6 +151,8 @@ class Run:
         self.status = status
         for note in self.meter.notes:
             self._log.event("warning", note)
+        kind = combined_kind(d.kind for d in self.meter.domains if d.in_total)
+        self._log.steps(lambda: self._steps.stored(kind))
         if self.carbon_options is not None:
             self.carbon_options, self.emissions, self._fetched = price_run(
                 self.meter, res, self.carbon_options)

@@ -43,6 +43,8 @@ class Line:
     cls: str = ""
     width: float = 1.0
     opacity: float = 1.0
+    #: What the line marks, shown on hover in an SVG (its ``<title>``).
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -322,9 +324,11 @@ def to_svg(fig: Figure) -> str:
         if isinstance(it, Line):
             dash = f' stroke-dasharray="{it.dash}"' if it.dash else ""
             alpha = "" if it.opacity >= 1 else f' stroke-opacity="{it.opacity:g}"'
-            out.append(f'<line{cls} x1="{it.x1:.1f}" y1="{it.y1:.1f}" x2="{it.x2:.1f}" '
-                       f'y2="{it.y2:.1f}" stroke="{it.stroke}" stroke-width="{it.width:g}"'
-                       f'{dash}{alpha}/>')
+            line = (f'<line{cls} x1="{it.x1:.1f}" y1="{it.y1:.1f}" x2="{it.x2:.1f}" '
+                    f'y2="{it.y2:.1f}" stroke="{it.stroke}" stroke-width="{it.width:g}"'
+                    f'{dash}{alpha}')
+            out.append(f"{line}><title>{escape(it.label)}</title></line>" if it.label
+                       else f"{line}/>")
         elif isinstance(it, Poly):
             pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in it.points)
             dash = f' stroke-dasharray="{it.dash}"' if it.dash else ""

@@ -6,7 +6,9 @@ show one figure: power per domain (measured solid, estimated by a model dashed, 
 the legend says), the lowest to highest power sampled within each point as a faint
 bar, gaps as breaks (never drawn as zero), windows as shaded bands with their names
 (nested ones, such as epochs, a shade apart; names placed so none overlaps another),
-events as red ticks, and the run's total energy with its kind in the title.
+events as red ticks, training-step marks (``run.step()``) as thin purple lines (dashed
+where the energy so far was estimated; each says its step and energy so far on hover
+in an SVG), and the run's total energy with its kind in the title.
 
 The layout is a pure function of those payloads (no store, no clock), so the same
 record gives the same figure.
@@ -47,6 +49,9 @@ COLORS = ("#0a60d0", "#c0392b", "#1b7f3b", "#a05a00", "#7d3cb5", "#00838f", "#6d
           "#546e7a")
 ESTIMATED_DASH = "6,4"
 EVENT_COLOR = "#c0392b"
+STEP_COLOR = "#7d3cb5"
+#: Step marks closer than this many pixels are drawn as one (the first of them).
+STEP_MIN_GAP_PX = 3.0
 #: At most this many windows are named on the figure (the widest, outer ones first);
 #: a note counts the rest. Every window is still drawn as a band.
 MAX_BAND_LABELS = 40
@@ -160,7 +165,8 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     p_top = max([p for p in p_values if p > 0], default=1.0) * 1.08
     p_div, p_unit = (1000.0, "kW") if p_top >= 2000 else (1.0, "W")
 
-    keys = _keys(domains, provenance, bands, marks)
+    steps = _steps(timeline.get("steps"))
+    keys = _keys(domains, provenance, bands, marks, steps)
     rows = legend_rows(keys, ML, W - MR)
     bottom = MT + PLOT_H
     # Band names sit in a strip above the highest power, so they never cross a line.
@@ -213,6 +219,14 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
         x = px(t)
         if ML <= x <= W - MR:
             add(Line(x, bottom - 8, x, bottom, EVENT_COLOR, cls="event", width=2))
+    last = -math.inf
+    for step in steps:
+        x = px(step.t_s)
+        if ML <= x <= W - MR and x - last >= STEP_MIN_GAP_PX:
+            last = x
+            add(Line(x, MT + strip, x, bottom, STEP_COLOR,
+                     ESTIMATED_DASH if step.kind == "estimated" else "", cls="step",
+                     opacity=0.6, label=step.label()))
     if not domains:
         add(Text((ML + W - MR) / 2, MT + PLOT_H / 2, "no samples recorded", "middle",
                  fill="#666", cls="note"))
@@ -220,6 +234,10 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     enveloped = any(it.cls == "envelope" for it in fig.items)
     unnamed = _band_labels(fig, bands, px)
     parts = _note_parts(timeline, domains, unnamed, enveloped)
+    if steps:
+        marked = _num((timeline.get("steps") or {}).get("marked")) or len(steps)
+        parts.append(f"purple lines: step marks ({len(steps):,}" + (
+            f" of {int(marked):,} marked, spread evenly)" if marked > len(steps) else ")"))
     if total is not None and total.partial_note:
         parts.insert(0, total.partial_note)
     note_lines = _wrap(parts, width_chars)
@@ -231,8 +249,42 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     return fig
 
 
+@dataclass(frozen=True)
+class StepAt:
+    """One training-step mark on the time axis, as the timeline payload gives it."""
+
+    t_s: float
+    step: int
+    energy_j: float | None
+    low_j: float | None
+    high_j: float | None
+    kind: str
+
+    def label(self) -> str:
+        """``step 1,200 at 63.0 s: 4100.0 J (3900.0-4300.0) so far, measured``."""
+        energy = ("no energy recorded" if self.energy_j is None else fmt_energy(
+            self.energy_j, self.low_j if self.low_j is not None else self.energy_j,
+            self.high_j if self.high_j is not None else self.energy_j) + " so far")
+        return f"step {self.step:,} at {self.t_s:.1f} s: {energy}, {_cut(self.kind, 16)}"
+
+
+def _steps(value: Any) -> list[StepAt]:
+    """The timeline's step marks (``server.data.steps_of``); malformed ones left out."""
+    if not isinstance(value, dict):
+        return []
+    cols = [_list(value.get(k)) for k in ("t_s", "step", "energy_j", "low_j", "high_j",
+                                           "kind")]
+    out = []
+    for t, step, e, lo, hi, kind in zip(*cols, strict=False):
+        t_s = _num(t)
+        if t_s is None or isinstance(step, bool) or not isinstance(step, int):
+            continue
+        out.append(StepAt(t_s, step, _num(e), _num(lo), _num(hi), str(kind)))
+    return sorted(out, key=lambda s: s.t_s)
+
+
 def _keys(domains: dict[str, dict[str, Any]], provenance: dict[str, Any],
-          bands: list[Band], marks: list[float]) -> list[Key]:
+          bands: list[Band], marks: list[float], steps: Sequence[StepAt] = ()) -> list[Key]:
     keys = []
     for i, name in enumerate(domains):
         raw = provenance.get(name)
@@ -247,6 +299,8 @@ def _keys(domains: dict[str, dict[str, Any]], provenance: dict[str, Any],
         keys.append(Key(f"window ({len(bands)})", "#5a5a64", "band", opacity=0.16))
     if marks:
         keys.append(Key(f"event ({len(marks)})", EVENT_COLOR, "tick"))
+    if steps:
+        keys.append(Key(f"step mark ({len(steps):,})", STEP_COLOR, "tick", opacity=0.6))
     return keys
 
 

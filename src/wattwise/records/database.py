@@ -203,7 +203,7 @@ class ReadOnlyDatabase:
         except BaseException:
             self.close()
             raise
-        if version < schema.SCHEMA_VERSION:
+        if version < schema.FIRST_VERSION:  # an older schema is read as it is
             self.close()
             raise StoreError(
                 f"run database {path} has no wattwise runs yet (schema version {version}); "

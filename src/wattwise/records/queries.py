@@ -255,3 +255,17 @@ class RunQueries:
             (run_id,),
         )
         return [{"t_unix_s": r[0], "level": r[1], "message": r[2]} for r in rows]
+
+    def steps(self, run_id: int) -> list[dict[str, Any]]:
+        """The run's stored step marks in time order (none in a database older than
+        step marks): ``mark`` is each one's place among all the run's marks, so where
+        the last ``mark`` exceeds how many there are, the run marked more and the
+        stored ones are spread evenly over them."""
+        self._require_run(run_id)
+        if not self._read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'steps'"):
+            return []
+        rows = self._read(
+            "SELECT mark, t_unix_s, step, energy_j, low_j, high_j, kind FROM steps"
+            " WHERE run_id = ? ORDER BY t_unix_s, mark, id", (run_id,))
+        return [{"mark": r[0], "t_unix_s": r[1], "step": r[2], "energy_j": r[3],
+                 "low_j": r[4], "high_j": r[5], "kind": r[6]} for r in rows]

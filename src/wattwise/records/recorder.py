@@ -90,6 +90,17 @@ class RunRecorder:
         if not self._submit(task, droppable=True):
             self._dropped(1, values[0], values[0])
 
+    def steps(self, marks: Sequence[Sequence[Any]]) -> None:
+        """Queue the run's step marks (``records.rows.step_values``) in one write."""
+        values = _rows.step_values(marks)
+        if not values:
+            return
+        run = self._id
+        task = Task(lambda conn: _rows.insert_steps(conn, run(), values), rows=len(values),
+                    what="add step marks")
+        if not self._submit(task, droppable=True):
+            self._dropped(len(values), values[0][1], values[-1][1])
+
     def finish(
         self,
         *,

@@ -283,6 +283,35 @@ def insert_event(conn: sqlite3.Connection, run_id: int, values: tuple[float, str
     )
 
 
+StepValues = tuple[int, float, int, float, float, float, str]
+
+
+def step_values(marks: Sequence[Sequence[Any]]) -> list[StepValues]:
+    """A run's step marks as rows: each ``(mark, t_unix_s, step, energy_j, low_j, high_j,
+    kind)``, ``mark`` its place among all the run's marks (from 1) and ``energy_j`` the
+    energy since the run started."""
+    out: list[StepValues] = []
+    for m in marks:
+        if not isinstance(m, (tuple, list)) or len(m) != 7:
+            raise BadInput(f"a step mark is (mark, t_unix_s, step, energy_j, low_j, high_j, "
+                           f"kind), got {m!r}"[:300])
+        mark, t, step, e, lo, hi, kind = m
+        for field, value in (("mark", mark), ("step", step)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**63:
+                raise BadInput(f"step mark {field} must be a whole number from 1, got {value!r}")
+        out.append((mark, finite("step t_unix_s", t), step, finite("step energy_j", e),
+                    finite("step low_j", lo), finite("step high_j", hi), text(kind)))
+    return out
+
+
+def insert_steps(conn: sqlite3.Connection, run_id: int, values: Sequence[StepValues]) -> None:
+    conn.executemany(
+        "INSERT INTO steps (run_id, mark, t_unix_s, step, energy_j, low_j, high_j, kind)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(run_id, *v) for v in values],
+    )
+
+
 def update_one(conn: sqlite3.Connection, run_id: int, sql: str, params: Sequence[Any],
                path: object) -> None:
     if conn.execute(sql, params).rowcount != 1:

@@ -1,7 +1,13 @@
 """The run-record schema, its version and its migrations.
 
 The version is stored as ``PRAGMA user_version``; a new schema is a new entry in
-``MIGRATIONS`` and a higher ``SCHEMA_VERSION``.
+``MIGRATIONS`` and a higher ``SCHEMA_VERSION``. Only a writer migrates: a database of
+an older version (from ``FIRST_VERSION`` on) is read as it is, and a table it lacks
+(``has_table``) reads as empty.
+
+- 1: runs, samples, windows, events.
+- 2: ``steps``, a run's training-step marks (``Run.step()``), at most
+  ``measure.run_steps.MAX_STORED_MARKS`` of them a run.
 """
 
 from __future__ import annotations
@@ -12,7 +18,9 @@ from collections.abc import Callable
 from wattwise.errors import StoreError
 
 #: Stored as ``PRAGMA user_version``; raise it with a new entry in ``MIGRATIONS``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: The oldest version that holds runs: any from here on can be read without a change.
+FIRST_VERSION = 1
 
 _SCHEMA_V1 = (
     """
@@ -83,14 +91,48 @@ _SCHEMA_V1 = (
 )
 
 
+#: A run's step marks: the steps done by then (``step``), the energy since the run
+#: started summed over the domains in totals with its range, and that energy's kind.
+#: ``mark`` is the mark's place among all the run's marks (1 is the first): where a
+#: run marked more steps than are kept, the gaps in ``mark`` say which were left out.
+_SCHEMA_V2 = (
+    """
+    CREATE TABLE steps (
+        id       INTEGER PRIMARY KEY,
+        run_id   INTEGER NOT NULL REFERENCES runs(id),
+        mark     INTEGER NOT NULL,
+        t_unix_s REAL NOT NULL,
+        step     INTEGER NOT NULL,
+        energy_j REAL NOT NULL,
+        low_j    REAL NOT NULL,
+        high_j   REAL NOT NULL,
+        kind     TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX steps_run ON steps(run_id, t_unix_s)",
+)
+
+
 def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
     for statement in _SCHEMA_V1:
         conn.execute(statement)
 
 
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V2:
+        conn.execute(statement)
+
+
 #: ``MIGRATIONS[v]`` turns a version-``v`` database into version ``v + 1``,
 #: inside the caller's transaction.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {0: _migrate_0_to_1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    0: _migrate_0_to_1, 1: _migrate_1_to_2}
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the database has table ``name`` (an older schema may lack it)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                        (name,)).fetchone() is not None
 
 
 def check_schema(conn: sqlite3.Connection, path: object) -> int:

@@ -221,6 +221,14 @@ class Store(RunQueries):
         self._write(f"add an event to run {run_id}",
                     lambda conn: _rows.insert_event(conn, run_id, values))
 
+    def add_steps(self, run_id: int, marks: Sequence[Sequence[Any]]) -> None:
+        """Record step marks, each ``(mark, t_unix_s, step, energy_j, low_j, high_j,
+        kind)`` (``records.rows.step_values``), in one transaction."""
+        values = _rows.step_values(marks)
+        if values:
+            self._write(f"add step marks to run {run_id}",
+                        lambda conn: _rows.insert_steps(conn, run_id, values), len(values))
+
     def heartbeat(self, run_id: int, t_unix_s: float) -> None:
         """Note that the run was alive at ``t_unix_s`` (never moves backwards)."""
         t = _rows.finite("t_unix_s", t_unix_s)

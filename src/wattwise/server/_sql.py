@@ -9,43 +9,33 @@ never parses every summary or builds a Python object per sample.
 
 from __future__ import annotations
 
-import itertools
-import math
-import operator
 import re
 import sqlite3
-import sys
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import time
 from pathlib import Path
 from typing import Any
 
-from wattwise.errors import BadInput, StoreError
+from wattwise.errors import StoreError
 from wattwise.records.database import ReadOnlyDatabase
+from wattwise.server.runs_index import (
+    BUILD_CHUNK,
+    BUILD_PAUSE_S,
+    Entry,
+    RunsIndex,
+    name_of,
+    real,
+    start_key,
+)
+from wattwise.server.runs_index import SORTS as SORTS
+from wattwise.server.runs_index import STORED_STATUSES as STORED_STATUSES
+from wattwise.server.runs_index import RunsQuery as RunsQuery
+from wattwise.server.runs_index import json_field as _j
 
-#: Sort keys of the runs list.
-SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
 #: Most runs a name filter may match for the page to be sorted by start from SQLite
 #: while the index is being built (each is one lookup by id).
 _SQL_MATCHES = 5000
-#: Statuses as stored; ``lost`` is a ``running`` run whose process is gone.
-STORED_STATUSES = ("running", "finished", "failed", "interrupted")
 
-def _j(column: str, path: str) -> str:
-    """``column ->> path``, or NULL where the stored text is not JSON: one malformed row
-    (a hand edit, another tool) must not fail every query that reads the runs."""
-    return f"CASE WHEN json_valid({column}) THEN {column} ->> '{path}' END"
-
-
-#: What the runs index holds of each run: a few columns and figures of its summary.
-_ENTRY = (
-    "id, status, name, started_unix_s, coalesce(ended_unix_s, heartbeat_unix_s),"
-    f" {_j('summary_json', '$.kind')}, {_j('summary_json', '$.energy_j')},"
-    f" {_j('summary_json', '$.emissions.emissions_g')}, {_j('summary_json', '$.duration_s')},"
-    f" {_j('tags_json', '$.planned_start_unix_s')} IS NOT NULL,"
-    f" {_j('summary_json', '$.summary_of')} IS NOT NULL"
-)
 _ROW = (
     "id, name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname,"
     f" {_j('summary_json', '$.energy_j')} AS energy_j,"
@@ -60,44 +50,9 @@ _ROW = (
 )
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One run as the runs list filters and sorts it and the metrics sum it."""
-
-    status: str
-    name: str
-    started_unix_s: float
-    duration_s: float | None
-    kind: str | None
-    energy_j: float | None
-    emissions_g: float | None
-    #: ``name.casefold()``, kept so a filter does not fold 100,000 names per request.
-    folded: str = ""
-    #: Started by a plan (``plan --run``, ``defer``): tagged ``planned_start_unix_s``.
-    planned: bool = False
-    #: A stored study or tuning: its energy sums other runs', so totals leave it out.
-    summarises: bool = False
-
-    def key(self, sort: str) -> Any:
-        """The value ``sort`` orders by; None sorts last either way."""
-        if sort == "started":
-            return self.started_unix_s
-        if sort == "name":
-            return self.folded
-        if sort == "status":
-            return self.status
-        if sort == "duration":
-            return self.duration_s
-        if sort == "energy":
-            return self.energy_j
-        if sort == "emissions":
-            return self.emissions_g
-        return 0  # "id": the tie-break alone
-
-
-#: The ``Entry`` field each sort orders by (as ``Entry.key``).
-_SORT_FIELDS = {"started": "started_unix_s", "name": "folded", "status": "status",
-                "duration": "duration_s", "energy": "energy_j", "emissions": "emissions_g"}
+def _id_of(q: str) -> int:
+    """The run id ``q`` may name (-1 where it names none)."""
+    return int(q) if q.isascii() and q.isdigit() and len(q) <= 18 else -1
 
 
 def _name_scan(q: str) -> tuple[str, tuple[Any, ...]]:
@@ -111,181 +66,9 @@ def _name_scan(q: str) -> tuple[str, tuple[Any, ...]]:
     if not q or not q.isascii():
         return "SELECT id, name FROM runs INDEXED BY runs_name", ()
     like = "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
-    rid = int(q) if q.isdigit() and len(q) <= 18 else -1
+    rid = _id_of(q)
     return ("SELECT id, name FROM runs INDEXED BY runs_name WHERE name LIKE ? ESCAPE '\\'"
             " OR length(name) != length(CAST(name AS BLOB)) OR id = ?", (like, rid))
-
-
-def _real(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _start_key(value: Any) -> float:
-    """A stored start time as SQLite orders it, so the index pages as the pages read
-    through SQLite do: +Inf after every finite number, text (or a blob) after that."""
-    if isinstance(value, (str, bytes)):
-        return math.inf
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        return 0.0
-    return min(float(value), sys.float_info.max)
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-@dataclass(frozen=True)
-class RunsQuery:
-    """One page of the runs list: a filter, an order and a window into the result."""
-
-    limit: int = 50
-    offset: int = 0
-    #: Part of the name (case-insensitive), or a run id.
-    q: str = ""
-    #: A stored status; ``running`` and ``lost`` both select runs stored as running.
-    status: str = ""
-    sort: str = "started"
-    desc: bool = True
-
-    def check(self) -> RunsQuery:
-        if self.sort not in SORTS:
-            raise BadInput(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
-        if self.status and self.status not in (*STORED_STATUSES, "lost"):
-            raise BadInput(f"no status {self.status!r}")
-        return self
-
-    def matches(self, rid: int, e: Entry) -> bool:
-        if self.status and e.status != ("running" if self.status == "lost" else self.status):
-            return False
-        q = self.q.strip()
-        return not q or q.casefold() in e.folded or (q.isdigit() and str(rid) == q)
-
-
-class RunsIndex:
-    """Every run of one database by id: a few columns and summary figures, its sort
-    orders and the metrics' sums, kept in memory.
-
-    A run that has ended does not change again, so each ``update`` reads only new
-    runs and those still running, by rowid. Filtering, counting and sorting 100,000
-    runs in SQLite would scan the table (and parse every summary's JSON) on every
-    request. ``rows`` runs one query (``Reads.rows``).
-    """
-
-    def __init__(self, rows: Callable[[str, tuple[Any, ...] | list[Any]], list[sqlite3.Row]]
-                 ) -> None:
-        self._rows = rows
-        self.entries: dict[int, Entry] = {}
-        self.open: set[int] = set()  # stored as running at the last look
-        self.orders: dict[str, tuple[list[int], list[int]]] = {}
-        self._sums: dict[str, Any] = {}  # status counts and totals, until the index changes
-        self._seen_id = 0
-        self._lock = threading.RLock()
-        #: Set once the index holds every run: until then, ``Reads`` answers the pages
-        #: SQLite can answer from its own indexes that way (``Reads._page_from_sql``).
-        self.built = threading.Event()
-
-    def update(self) -> dict[int, Entry]:
-        """Every run by id, brought up to date."""
-        with self._lock:
-            rows = self._rows(f"SELECT {_ENTRY} FROM runs WHERE id > ?", (self._seen_id,))
-            still = sorted(self.open)
-            for k in range(0, len(still), 500):
-                chunk = still[k : k + 500]
-                rows += self._rows(
-                    f"SELECT {_ENTRY} FROM runs WHERE id IN ({', '.join('?' * len(chunk))})",
-                    chunk)
-            changed = False
-            for r in rows:
-                rid = int(r[0])
-                started = _start_key(r[3])
-                last = _real(r[4])
-                name = r[2].decode("utf-8", "replace") if isinstance(r[2], bytes) else str(r[2])
-                # the measured window's length where the run has a summary (as Store)
-                measured = _real(r[8])
-                duration = (measured if measured is not None and measured >= 0
-                            else None if last is None or not math.isfinite(started)
-                            else max(0.0, last - started))
-                entry = Entry(str(r[1]), name, started, duration,
-                              _str(r[5]), _real(r[6]), _real(r[7]), name.casefold(),
-                              bool(r[9]), bool(r[10]))
-                self._seen_id = max(self._seen_id, rid)
-                if self.entries.get(rid) != entry:
-                    self.entries[rid] = entry
-                    changed = True
-                if entry.status == "running":
-                    self.open.add(rid)
-                else:
-                    self.open.discard(rid)
-            if changed:
-                self.orders.clear()
-                self._sums.clear()
-            self.built.set()
-            return self.entries
-
-    def order(self, sort: str) -> tuple[list[int], list[int]]:
-        """Ids ascending by ``sort`` (ties by id), and those without a value; cached until
-        the index changes."""
-        entries = self.update()
-        with self._lock:
-            if sort not in self.orders:
-                field = _SORT_FIELDS.get(sort)
-                if field is None:  # "id": the tie-break alone
-                    keyed = [(0, rid) for rid in entries]
-                else:
-                    get = operator.attrgetter(field)
-                    keyed = [(get(e), rid) for rid, e in entries.items()]
-                valued = sorted((k, rid) for k, rid in keyed if k is not None)
-                missing = sorted(rid for k, rid in keyed if k is None)
-                self.orders[sort] = ([rid for _, rid in valued], missing)
-            return self.orders[sort]
-
-    def planned_ids(self) -> list[int]:
-        """Ids of the runs a plan started, newest first."""
-        entries = self.update()
-        with self._lock:
-            if "planned" not in self._sums:
-                self._sums["planned"] = sorted(
-                    (rid for rid, e in entries.items() if e.planned),
-                    key=lambda i: (entries[i].started_unix_s, i), reverse=True)
-            return list(self._sums["planned"])
-
-    def status_counts(self) -> dict[str, int]:
-        """How many runs are stored with each status."""
-        entries = self.update()
-        with self._lock:
-            if "status_counts" not in self._sums:
-                counts: dict[str, int] = {}
-                for e in entries.values():
-                    counts[e.status] = counts.get(e.status, 0) + 1
-                self._sums["status_counts"] = counts
-            return dict(self._sums["status_counts"])
-
-    def running_ids(self, limit: int) -> list[int]:
-        """Ids of runs stored as running, newest first (some may be lost)."""
-        entries = self.update()
-        with self._lock:
-            live = sorted(self.open, key=lambda i: (entries[i].started_unix_s, i),
-                          reverse=True)
-        return live[:limit]
-
-    def totals_by_kind(self) -> dict[str, tuple[float, float, int]]:
-        """Energy, emissions and how many runs, summed over every run that has ended,
-        by the run's kind (a figure that is not a number counts as nothing)."""
-        entries = self.update()
-        with self._lock:
-            if "totals" not in self._sums:
-                out: dict[str, tuple[float, float, int]] = {}
-                for e in entries.values():
-                    if e.status == "running" or e.summarises:
-                        continue
-                    kind = e.kind or "unknown"
-                    joules, grams, n = out.get(kind, (0.0, 0.0, 0))
-                    out[kind] = (joules + (e.energy_j or 0.0), grams + (e.emissions_g or 0.0),
-                                 n + 1)
-                self._sums["totals"] = out
-            return dict(self._sums["totals"])
 
 
 class Reads:
@@ -314,7 +97,7 @@ class Reads:
 
     # -- the runs list ---------------------------------------------------------------
     #
-    # The runs index (``RunsIndex``) filters, counts and sorts the runs in memory.
+    # The runs index (``runs_index.RunsIndex``) filters, counts and sorts the runs in memory.
     # Building it reads the whole table once (seconds for 100,000 runs), so the server
     # builds it in the background at start-up (``warm``). Until it is complete, a page
     # in start, id or name order, filtered by name or id at most, is answered from
@@ -322,13 +105,20 @@ class Reads:
     # read-only, so the server creates none); other pages wait for the index.
 
     def warm(self) -> None:
-        """Build the index, every sort order and the metrics' sums now."""
+        """Build the index, every sort order and the metrics' sums now, pausing between
+        them so that requests answered meanwhile get the interpreter
+        (``runs_index``'s module docstring)."""
+        self._index.early.read()
         self.index()
+        self._index.prepare()
         for sort in SORTS:
             self._index.order(sort)
+            if len(self._index.entries) > BUILD_CHUNK:  # a large index: let requests in
+                time.sleep(BUILD_PAUSE_S)
         self.status_counts()
         self.totals_by_kind()
         self.planned_ids()
+        self._index.set_warmed()
 
     def index(self) -> dict[int, Entry]:
         """Every run by id, brought up to date."""
@@ -337,27 +127,21 @@ class Reads:
     def runs_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int]:
         """The rows of one page and how many runs match in all."""
         query.check()
-        if not self._index.built.is_set():
+        if not self._index.ready(query.sort):
             page = self._page_from_sql(query)
             if page is not None:
                 return page
-        valued, missing = self._index.order(query.sort)
-        entries = self._index.entries
-        ordered: Iterable[int] = (
-            itertools.chain(reversed(valued), reversed(missing)) if query.desc
-            else itertools.chain(valued, missing))
-        if query.q.strip() or query.status:
-            matching = [rid for rid in ordered if query.matches(rid, entries[rid])]
-        else:
-            matching = list(ordered)
-        ids = matching[query.offset : query.offset + query.limit]
-        return self._rows_of(ids), len(matching)
+        ids, total = self._index.page(query)
+        return self._rows_of(ids), total
 
     def _page_from_sql(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
-        """The page as the index would give it, read through SQLite's indexes alone; None
-        where that would scan the table (a status filter, a sort by a summary figure) or
-        a name filter matches too many runs to sort by start (``_SQL_MATCHES``)."""
-        if query.status or query.sort not in ("started", "id", "name"):
+        """The page as the index would give it, read through SQLite's indexes alone (or
+        the names, statuses and starts read first); None where that would scan the table
+        (a sort by a summary figure, a status filter before the statuses are read) or a
+        name filter matches too many runs to sort by start (``_SQL_MATCHES``)."""
+        if query.status:
+            return self._status_page(query)
+        if query.sort not in ("started", "id", "name"):
             return None
         q = query.q.strip()
         order = "DESC" if query.desc else "ASC"
@@ -375,9 +159,18 @@ class Reads:
             # every name through the covering index (no summary is read), matched and
             # folded as the index does
             folded = q.casefold()
-            named = [(str(r[1]).casefold(), int(r[0])) for r in self.rows(*_name_scan(q))]
+            early = self._index.early.matches(folded) if q else None
+            if early is not None:  # the names read first (``runs_index.EarlyNames``)
+                found, last_id = early
+                named = [(f, rid) for f, rid in found if folded in f] + [
+                    (name_of(r[1]).casefold(), int(r[0])) for r in self.rows(
+                        "SELECT id, name FROM runs WHERE id > ? OR id = ?",
+                        (last_id, _id_of(q)))]
+            else:
+                named = [(name_of(r[1]).casefold(), int(r[0]))
+                         for r in self.rows(*_name_scan(q))]
             if q:
-                named = [(f, rid) for f, rid in named
+                named = [(f, rid) for f, rid in dict.fromkeys(named)
                          if folded in f or (q.isdigit() and str(rid) == q)]
             if query.sort == "name":
                 named.sort(reverse=query.desc)
@@ -391,11 +184,48 @@ class Reads:
             ids, total = matching[query.offset : query.offset + query.limit], len(matching)
         return self._rows_of(ids), total
 
+    def _status_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
+        """A page filtered by status (and name), in start or id order, from the statuses
+        and starts read first (``runs_index.EarlyNames``); None before they are read."""
+        if query.sort not in ("started", "id"):
+            return None
+        self._index.early.wait_statuses(self._timeout_s)
+        early = self._index.early.statuses
+        q = query.q.strip()
+        if early is None:
+            return None
+        named = self._index.early.matches(q.casefold()) if q else None
+        if q and named is None:  # the names are not read yet: scanned here
+            named = ([(f, rid) for f, rid in ((name_of(r[1]).casefold(), int(r[0]))
+                                             for r in self.rows(*_name_scan(q)))
+                      if q.casefold() in f], early[4])
+        by_id, by_start, status_of, start_of, last_id = early
+        want = "running" if query.status == "lost" else query.status
+        later = self.rows("SELECT id, status, started_unix_s, name FROM runs WHERE id > ?",
+                          (min(last_id, named[1] if named else last_id),))
+        names = {rid for _, rid in named[0]} if named else set()
+        folded, rid_q = q.casefold(), _id_of(q) if q == str(_id_of(q)) else -1
+        for r in later:
+            if folded in name_of(r[3]).casefold():
+                names.add(int(r[0]))
+        if rid_q in status_of or any(int(r[0]) == rid_q for r in later):
+            names.add(rid_q)
+        chain = by_start if query.sort == "started" else by_id
+        matching = [rid for rid in chain if status_of[rid] == want and (not q or rid in names)]
+        extra = [(start_key(r[2]) if query.sort == "started" else 0, int(r[0])) for r in later
+                 if int(r[0]) > last_id and str(r[1]) == want and (not q or int(r[0]) in names)]
+        if extra:  # runs added since: placed among the others
+            keyed = [(start_of[rid] if query.sort == "started" else 0, rid) for rid in matching]
+            matching = [rid for _, rid in sorted(keyed + extra)]
+        if query.desc:
+            matching.reverse()
+        return self._rows_of(matching[query.offset : query.offset + query.limit]), len(matching)
+
     def _by_start(self, ids: list[int], desc: bool) -> list[int]:
         keyed: list[tuple[float, int]] = []
         for k in range(0, len(ids), 500):
             chunk = ids[k : k + 500]
-            keyed += [(_real(r[1]) or 0.0, int(r[0])) for r in self.rows(
+            keyed += [(real(r[1]) or 0.0, int(r[0])) for r in self.rows(
                 "SELECT id, started_unix_s FROM runs WHERE id IN"
                 f" ({', '.join('?' * len(chunk))})", chunk)]
         keyed.sort(reverse=desc)

@@ -331,12 +331,40 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
     return dict(payload)
 
 
+def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, Any] | None:
+    """The run's stored step marks on the timeline's axis (seconds from its start), or
+    None without any: ``step`` (steps done by then), ``energy_j`` with ``low_j`` and
+    ``high_j`` (since the run started), ``kind`` (measured, estimated or mixed), and
+    ``marked``, how many the run marked in all, of which ``stored`` were kept. A row
+    whose time or step is not a number (a damaged record) is left out."""
+    out: dict[str, list[Any]] = {k: [] for k in
+                                 ("t_s", "step", "energy_j", "low_j", "high_j", "kind")}
+    marked = 0
+    for m in marks:
+        t, step = _finite(m.get("t_unix_s")), m.get("step")
+        if t is None or isinstance(step, bool) or not isinstance(step, int):
+            continue
+        mark = m.get("mark")
+        if isinstance(mark, int) and not isinstance(mark, bool):
+            marked = max(marked, mark)
+        out["t_s"].append(round(t - start_unix_s, 3))
+        out["step"].append(step)
+        for key in ("energy_j", "low_j", "high_j"):
+            out[key].append(_finite(m.get(key)))
+        out["kind"].append(_rows_text(m.get("kind")))
+    if not out["t_s"]:
+        return None
+    stored = len(out["t_s"])
+    return {**out, "stored": stored, "marked": max(marked, stored)}
+
+
 def timeline_payload(
     store: Store, ref: str | int, points: int = 600, *, reads: Reads | None = None,
     emissions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Power over time per domain in at most ``points`` buckets, with provenance, windows'
-    and events' times, and (where the run was priced) grid intensity and emissions.
+    and events' times, the run's step marks (``steps_of``; None without any), and (where
+    the run was priced) grid intensity and emissions.
 
     ``emissions`` (an ``Emissions.to_dict()`` with its ``intensity_used``) replaces the
     recorded pricing, as ``wattwise report`` prices a run again: the intensity and
@@ -393,6 +421,7 @@ def timeline_payload(
         "emissions": {"t_s": grid, "cumulative_g": cumulative,
                       "by_intensity": has_intensity}
         if cumulative is not None else None,
+        "steps": steps_of(store.steps(record.id), start),
     })
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + \
         ([non_finite_note(bad)] if bad else [])

@@ -1,0 +1,145 @@
+"""Step marks on the run's timeline: in its JSON, on the report figure with what each
+marks on hover, and a database from before step marks served as it is, with none."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import sqlite3
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server._runs import START, STEP_MARK_EVERY_S, STEP_MARKS_S, STEPS_PER_MARK, demo_like
+from wattwise.plot.figure import Line, to_svg
+from wattwise.plot.run import STEP_COLOR, STEP_MIN_GAP_PX, layout
+from wattwise.records import rows as rows_mod
+from wattwise.records import schema
+from wattwise.records.store import Store
+from wattwise.server.data import run_payload, steps_of, timeline_payload
+from wattwise.server.run_figure import figure_bytes, run_figure
+
+SVG = "{http://www.w3.org/2000/svg}"
+MARKS = int((STEP_MARKS_S[1] - STEP_MARKS_S[0]) / STEP_MARK_EVERY_S) + 1
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("steps") / "r.db"
+    with Store(path) as store:
+        demo_like(store)
+    return path
+
+
+def _client(db: Path) -> Any:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    return TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+
+
+def test_the_timeline_json_carries_the_marks_on_its_time_axis(db: Path) -> None:
+    with _client(db) as c:
+        steps = c.get("/api/runs/1/timeline").json()["steps"]
+    assert steps["stored"] == steps["marked"] == MARKS
+    assert steps["t_s"][0] == STEP_MARKS_S[0] and steps["t_s"][-1] == STEP_MARKS_S[1]
+    assert steps["step"] == [STEPS_PER_MARK * (k + 1) for k in range(MARKS)]
+    assert steps["energy_j"] == sorted(steps["energy_j"])
+    assert all(lo < e < hi for lo, e, hi in zip(steps["low_j"], steps["energy_j"],
+                                                 steps["high_j"], strict=True))
+    assert set(steps["kind"]) == {"mixed"}
+
+
+def test_thinned_marks_say_how_many_were_marked_and_bad_rows_are_left_out() -> None:
+    marks = [{"mark": 1, "t_unix_s": 10.0, "step": 1, "energy_j": 1.0, "low_j": 1.0,
+              "high_j": 1.0, "kind": "measured"},
+             {"mark": 2, "t_unix_s": "later", "step": 2, "energy_j": 2.0},   # not a time
+             {"mark": 3, "t_unix_s": 12.0, "step": "3", "energy_j": 3.0},    # not a count
+             {"mark": 9, "t_unix_s": 19.0, "step": 9, "energy_j": float("nan"),
+              "kind": "estimated"}]
+    got = steps_of(marks, 10.0)
+    assert got is not None
+    assert got["t_s"] == [0.0, 9.0] and got["step"] == [1, 9]
+    assert got["energy_j"] == [1.0, None]
+    assert (got["stored"], got["marked"]) == (2, 9)
+    assert steps_of([], 0.0) is None
+
+
+def test_the_report_figure_draws_each_mark_with_its_step_and_energy_on_hover(
+        db: Path) -> None:
+    with Store(db, readonly=True) as store:
+        fig = run_figure(store, 1)
+        timeline = timeline_payload(store, 1)
+    lines = [it for it in fig.of("step") if isinstance(it, Line)]
+    xs = [it.x1 for it in lines]
+    assert len(lines) == MARKS  # 4 s apart is wider than the closest drawn
+    assert all(b - a >= STEP_MIN_GAP_PX for a, b in itertools.pairwise(xs))
+    assert all(it.stroke == STEP_COLOR and it.x1 == it.x2 for it in lines)
+    first = timeline["steps"]
+    assert lines[0].label.startswith(f"step {STEPS_PER_MARK:,} at {first['t_s'][0]:.1f} s: ")
+    assert "so far, mixed" in lines[0].label
+    svg = ET.fromstring(figure_bytes(fig, "svg"))
+    drawn = [el for el in svg.iter(f"{SVG}line") if el.get("class") == "step"]
+    assert len(drawn) == MARKS
+    assert drawn[-1].find(f"{SVG}title").text.startswith(  # type: ignore[union-attr]
+        f"step {STEPS_PER_MARK * MARKS:,} at {STEP_MARKS_S[1]:.1f} s")
+    texts = " ".join(t.text or "" for t in svg.iter(f"{SVG}text"))
+    assert f"step mark ({MARKS})" in texts and "purple lines: step marks" in texts
+
+
+def test_crowded_marks_are_drawn_apart_and_estimated_ones_dashed() -> None:
+    steps = {"t_s": [k * 0.01 for k in range(1000)], "step": list(range(1, 1001)),
+             "energy_j": [float(k) for k in range(1000)], "low_j": [0.0] * 1000,
+             "high_j": [2000.0] * 1000, "kind": ["estimated"] * 1000, "stored": 1000,
+             "marked": 40_000}
+    timeline = {"end_s": 10.0, "samples": 0, "domains": {}, "steps": steps}
+    fig = layout({"id": 1, "name": "x", "started_unix_s": START}, timeline)
+    lines = [it for it in fig.of("step") if isinstance(it, Line)]
+    assert 100 < len(lines) < 1000
+    assert all(it.dash for it in lines)
+    assert "1,000 of 40,000 marked, spread evenly" in to_svg(fig)
+
+
+def test_a_hostile_kind_is_escaped_in_the_figure() -> None:
+    bad = "</title><script>alert(1)</script>"
+    timeline = {"end_s": 10.0, "samples": 0, "domains": {},
+                "steps": {"t_s": [5.0], "step": [1], "energy_j": [1.0], "low_j": [1.0],
+                          "high_j": [1.0], "kind": [bad], "stored": 1, "marked": 1}}
+    svg = to_svg(layout({"id": 1, "name": "x", "started_unix_s": START}, timeline))
+    assert "<script" not in svg and "&lt;/title&gt;&lt;script" in svg
+    ET.fromstring(svg)  # still well-formed
+
+
+def _version_1_db(path: Path) -> int:
+    conn = sqlite3.connect(path, isolation_level=None)
+    schema.MIGRATIONS[0](conn)
+    conn.execute("PRAGMA user_version = 1")
+    rid = rows_mod.insert_run(conn, rows_mod.run_values(
+        name="old", started_unix_s=1000.0, host={}, hardware={}, sensors=[], versions={}))
+    rows_mod.insert_samples(conn, rid, [(1001.0, "cpu:0", 5.0, 5.0, 5.0, 5.0, 0),
+                                        (1002.0, "cpu:0", 5.0, 5.0, 5.0, 5.0, 0)])
+    conn.execute("UPDATE runs SET status = 'finished', ended_unix_s = 1002.0 WHERE id = ?",
+                 (rid,))
+    conn.close()
+    return rid
+
+
+def test_a_database_from_before_step_marks_is_served_unchanged_with_none(
+        tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    rid = _version_1_db(db)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    with _client(db) as c:
+        runs = c.get("/api/runs").json()
+        assert [r["id"] for r in runs["runs"]] == [rid]
+        tl = c.get(f"/api/runs/{rid}/timeline").json()
+        assert tl["steps"] is None and tl["samples"] == 2
+        assert c.get(f"/api/runs/{rid}").status_code == 200
+    with Store(db, readonly=True) as store:
+        assert run_payload(store, rid)["run"]["name"] == "old"
+        assert not run_figure(store, rid).of("step")
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.db"]  # no side files left
