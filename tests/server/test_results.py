@@ -292,5 +292,23 @@ def test_a_damaged_stored_study_says_what_is_wrong_in_words(
         assert any(says in d for d in body["damaged"]), body
         svg = c.get(f"/api/compress/{ids['study']}/front.svg")
         assert svg.status_code == 404
-        error = svg.json()["error"]
-        assert "Error" not in error and ("cannot be read: " in error or "no " in error), error
+        assert svg.json()["error"].endswith(f"cannot be drawn: {body['damaged'][0]}")
+        (listed,) = [x for x in c.get("/api/compress").json()["studies"]
+                     if x["run_id"] == ids["study"]]
+        assert listed["damaged"] == body["damaged"]
+
+
+@pytest.mark.parametrize("payload,says", [
+    ("{bad", "the stored tuning is missing or not an object"),
+    ({"points": {"a": 1}}, "the stored tuning's points is not a list"),
+])
+def test_a_damaged_stored_tuning_says_so_on_its_page_and_figure(
+    tmp_path: Path, payload: Any, says: str
+) -> None:
+    db = tmp_path / "runs.db"
+    ids = results_db(db)
+    set_window(db, ids["tune"], "tune", payload)  # type: ignore[arg-type]
+    with TestClient(create_app(db), base_url="http://localhost") as c:
+        assert any(says in d for d in c.get(f"/api/tune/{ids['tune']}").json()["damaged"])
+        svg = c.get(f"/api/tune/{ids['tune']}/frontier.svg")
+        assert svg.status_code == 404 and says in svg.json()["error"]

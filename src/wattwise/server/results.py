@@ -273,6 +273,8 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
                 "count": len(items),
                 "ok": sum(1 for v in items if isinstance(v, dict) and v.get("status") == "ok"),
                 "pick": _short(d.get("recommended" if key == "study" else "best")),
+                "damaged": shape(d, "variants" if key == "study" else "points",
+                                 "study" if key == "study" else "tuning"),
             })
     return {"studies": studies, "tunings": tunings}
 
@@ -342,6 +344,8 @@ def study_svg(reads: Reads | None, run_id: int) -> str:
 
     _, extra = _one_window(reads, STUDY_WINDOW, run_id, "study")
     d = _obj(extra.get("study"))
+    if damaged := shape(d, "variants", "study"):
+        raise BadInput(f"the compression study of run {run_id} cannot be drawn: {damaged[0]}")
     try:
         study = study_from_dict(d)
     except BROKEN as exc:
@@ -398,6 +402,8 @@ def tune_svg(reads: Reads | None, run_id: int) -> str:
 
     _, extra = _one_window(reads, TUNE_WINDOW, run_id, "tune")
     d = _obj(extra.get("tune"))
+    if damaged := shape(d, "points", "tuning"):
+        raise BadInput(f"the tuning of run {run_id} cannot be drawn: {damaged[0]}")
     return drawn(lambda: to_svg(tune_layout(d)))
 
 
