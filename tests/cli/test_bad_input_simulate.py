@@ -49,3 +49,14 @@ def test_defer_names_the_option_at_fault(args: list[str], says: str) -> None:
     lines = [x for x in r.output.splitlines() if x.strip()]
     assert r.exit_code == 2 and len(lines) == 1, r.output
     assert lines[0].startswith(f"wattwise: error: {says}")
+
+
+@pytest.mark.parametrize("extra,named", [
+    (["-s", "nightly", "--seed", "7"], "--seed only matters"),
+    (["--noise-kind", "additive"], "--noise-kind only matters"),
+])
+def test_noise_options_without_noise_are_refused(extra: list[str], named: str) -> None:
+    r = CliRunner().invoke(app, ["simulate", "--zone", "DE", "--noise", "0", *extra])
+    lines = [x for x in r.output.splitlines() if x.strip()]
+    assert r.exit_code == 2 and len(lines) == 1, r.output
+    assert lines[0].startswith(f"wattwise: error: {named} with forecast noise, and --noise is 0")

@@ -199,6 +199,14 @@ def simulate(
     check_p_min(p_min)
     flexes = _numbers(flex, "--flex", MAX_FLEX_H)
     noises = _numbers(noise, "--noise", MAX_NOISE_PCT)
+    if not any(noises):  # options that only shape the noise (or the ML jobs' draws)
+        unused = [f"--{n.replace('_', '-')}" for n in ("noise_kind", "seed")
+                  if getattr(ctx.get_parameter_source(n), "name", "DEFAULT")
+                  not in ("DEFAULT", "DEFAULT_MAP") and (n != "seed" or scenario == "nightly")]
+        if unused:
+            verb = "matters" if len(unused) == 1 else "matter"
+            die(f"{', '.join(unused)} only {verb} with forecast noise, and --noise is 0: "
+                "add a noise level or leave them out")
     duration_h = _seconds(job_duration, "--job-duration", 60.0, 24 * 3600.0) / 3600.0
     at = _clock(due)
     slot_s = None if slot is None else _seconds(slot, "--slot", 60.0, 24 * 3600.0)
