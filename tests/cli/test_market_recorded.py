@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wattwise.cli import _register_all, app
+from wattwise.records.database import flush_all
 
 _register_all()
 runner = CliRunner()
@@ -145,6 +146,7 @@ def _earlier_record(tmp_path: Path) -> Path:
     at the location-based intensity)."""
     db = tmp_path / "old.db"
     _invoke("run", "--db", str(db), "--zone", "DE", "--", sys.executable, "-c", "pass")
+    flush_all(30.0)  # the run's summary is written by this process's writer thread
     c = sqlite3.connect(db)
     s = json.loads(c.execute("select summary_json from runs where id=1").fetchone()[0])
     s["carbon_options"]["renewable_share"] = 0.5
