@@ -312,3 +312,21 @@ def test_a_damaged_stored_tuning_says_so_on_its_page_and_figure(
         assert any(says in d for d in c.get(f"/api/tune/{ids['tune']}").json()["damaged"])
         svg = c.get(f"/api/tune/{ids['tune']}/frontier.svg")
         assert svg.status_code == 404 and says in svg.json()["error"]
+
+
+def test_a_plan_recorded_with_rounded_intensities_shows_no_false_saving(
+    tmp_path: Path, stored: tuple[Path, dict[str, Any]]
+) -> None:
+    """Before full precision, the usual intensity was kept to 0.1 g/kWh: a job with no
+    freedom showed the rounding as a saving."""
+    from wattwise.server.results import plan_figures
+
+    db, ids = stored
+    with Store(db, readonly=True) as store:
+        record = store.get_run(ids["plan"]).to_dict()
+    realised = record["summary"]["emissions"]["avg_intensity_g_per_kwh"]
+    record["tags"] = {**record["tags"], "usual_g_per_kwh": f"{realised:.1f}"}
+    shown = plan_figures(record)
+    assert shown["saving_g"] == 0.0 and "rounded to 0.1 g/kWh" in shown["saving_note"]
+    record["tags"]["usual_g_per_kwh"] = f"{realised + 100:.1f}"  # a real saving stays
+    assert plan_figures(record)["saving_g"] > 0

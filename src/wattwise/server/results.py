@@ -11,12 +11,16 @@ range) is null too, with a line in the entry's ``not_valid`` saying which, so a 
 never shows it as a measurement. Labels and names are cut to ``LABEL_MAX`` characters
 for display (the whole text, up to ``FULL_MAX``, in ``*_full``), so one stored label of
 any length cannot stall a page.
+
+Longer than ~500 lines because the four kinds of stored result share these defensive
+readers (``_figure``, ``_short``, ``_obj``), and each kind is read field by field.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
@@ -450,6 +454,12 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     usual_total = None if kwh is None or usual_g is None else kwh * usual_g
     saving = None if usual_total is None or emitted is None \
         else saving_against(usual_total, emitted)
+    # Records before full precision kept the usual intensity to 0.1 g/kWh: a saving
+    # within that rounding is none (a job with no freedom showed a false one).
+    coarse = isinstance(tags.get("usual_g_per_kwh"), str) and \
+        re.fullmatch(r"\d+\.\d", tags["usual_g_per_kwh"]) is not None
+    if coarse and saving is not None and kwh is not None and abs(saving) <= 0.05 * kwh:
+        saving = 0.0
     domains = [d for d in summary.get("domains") or [] if isinstance(d, dict)
                and d.get("in_total", True)] if isinstance(summary.get("domains"), list) else []
     return {
@@ -476,7 +486,9 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         "saving_g": saving,
         "saving_pct": None if saving is None or not usual_total
         else 100.0 * saving / usual_total,
-        "saving_note": None if usual_g is not None else
+        "saving_note": ("the record keeps the usual intensity rounded to 0.1 g/kWh: a "
+                        "saving within that rounding is shown as 0") if coarse else None
+        if usual_g is not None else
         "the run's record keeps no intensity for the usual time, so no saving against it",
         "not_valid": bad,
     }
