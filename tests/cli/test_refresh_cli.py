@@ -108,6 +108,9 @@ def test_cpu_only_example_gives_a_payback_with_its_range(tmp_path: Path) -> None
     (["--b-embodied", "1e30"], "B's embodied carbon 1e+30 kgCO2eq is more than wattwise "
      "accepts: at most 1,000,000 kgCO2eq"),
     (["--a-embodied", "1e7"], "A's embodied carbon 10,000,000 kgCO2eq is more"),
+    (["--b-embodied-kwh", "1e30"], "B's embodied energy 1e+30 kWh is more than wattwise "
+     "accepts: at most 1e+09 kWh"),
+    (["--b-embodied-kwh", "1:2:1e10"], "B's embodied energy 1e+10 kWh is more"),
     (["--keep", ""], "cannot be empty"),
     # free text is printed: 1-256 printable characters, as `report --unit`
     (["--unit", "x\x1b[31mRED"], "--unit must be 1-256 printable characters, got "
@@ -167,6 +170,10 @@ def test_a_zero_embodied_figure_is_noted() -> None:
     args = [*V100_H100, "--b-embodied", "0"]
     out = " ".join(_invoke(*args, code=0).stdout.split())
     assert "H100 SXM5's embodied carbon is given as 0" in out
+    out = " ".join(_invoke(*V100_H100, "--b-embodied-kwh", "0").stdout.split())
+    assert "H100 SXM5's embodied energy is given as 0: making hardware uses energy" in out
+    assert "embodied energy is given as 0" not in " ".join(
+        _invoke(*V100_H100, "--b-embodied-kwh", "1e7").stdout.split())
 
 
 @pytest.mark.parametrize(("extra", "says"), [
@@ -175,6 +182,9 @@ def test_a_zero_embodied_figure_is_noted() -> None:
     # the bench file names its own source: --a-j-source would be dropped
     (["--a-j-source", "foo"], "--a-j-source describes --a-j-per-unit; a bench file names"),
     (["--a-j-per-unit", "1"], "--a-j-per-unit or --a-bench, one of them"),
+    # the bench file's figures are per sample: another unit would relabel them
+    (["--unit", "token"], "--unit 'token': a bench file (--a-bench) gives J per sample and "
+     "samples/s, which --unit would relabel"),
 ])
 def test_options_a_bench_file_would_override_are_refused(tmp_path: Path, extra: list[str],
                                                          says: str) -> None:
@@ -220,3 +230,34 @@ def test_a_bench_interval_of_orders_of_magnitude_is_noted(tmp_path: Path) -> Non
     notes = json.loads(_invoke(*args, "--json").stdout)["notes"]
     assert any("2.93e-06 to 191 J/sample" in n and "n = 2" in n for n in notes)
     assert "(n = 2)" in " ".join(_invoke(*args).stdout.split())
+
+
+def test_one_bench_file_for_both_devices_is_refused(tmp_path: Path) -> None:
+    p = _bench(tmp_path)
+    args = ["estimate", "refresh", "--keep", "old", "--replace", "new", "--a-bench", str(p),
+            "--b-bench", str(tmp_path / "." / p.name), "--utilisation", "0.3", "--zone", "DE",
+            "--b-embodied", "500", "--a-remaining-years", "3"]
+    r = _invoke(*args, code=2)
+    assert "--a-bench and --b-bench are the same file" in r.output
+    assert r.output.count("wattwise: error:") == 1
+    # a copy is read, and refused as one result for two devices
+    copy = tmp_path / "copy.json"
+    copy.write_text(p.read_text())
+    args[args.index("--b-bench") + 1] = str(copy)
+    r = _invoke(*args, code=2)
+    assert "A and B are given the same figures from one source" in r.output
+
+
+def test_an_interval_with_a_low_of_0_is_printed_as_the_file_gives_it(tmp_path: Path) -> None:
+    p = _bench(tmp_path)
+    rec = json.loads(p.read_text())
+    rec[0]["energy_j_per_sample"].update(low=0.0, n=-3)
+    p.write_text(json.dumps(rec))
+    args = ["estimate", "refresh", "--keep", "old", "--replace", "new", "--a-bench", str(p),
+            "--b-j-per-unit", "0.002", "--b-throughput", "9000", "--utilisation", "0.3",
+            "--zone", "DE", "--b-embodied", "500", "--a-remaining-years", "3", "--json"]
+    notes = [n for n in json.loads(_invoke(*args).stdout)["notes"] if "95 %" in n]
+    assert len(notes) == 1
+    assert "its 95 % interval 0 to 0.00673 J/sample" in notes[0]
+    assert "its low end is more than 10x below its mean" in notes[0]
+    assert "n = -3" not in notes[0] and "n not stated" in notes[0]

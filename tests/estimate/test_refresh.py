@@ -131,6 +131,10 @@ def test_sci_amortises_b_embodied_over_the_stated_lifetime() -> None:
     ({"embodied_kg": Range.exact(1e30)}, "B's embodied carbon 1e\\+30 kgCO2eq is more"),
     ({"embodied_a": Embodied(Range.exact(2e9), "a")},
      "A's embodied carbon 2,000,000 kgCO2eq is more"),
+    # the embodied energy has the embodied carbon's bound, at a grid cleaner than any
+    ({"embodied_b_kwh": Range.exact(1e30)}, "B's embodied energy 1e\\+30 kWh is more than "
+     "wattwise accepts: at most 1e\\+09 kWh"),
+    ({"embodied_b_kwh": Range(1.0, 2.0, 2e9)}, "B's embodied energy 2e\\+09 kWh is more"),
 ])
 def test_bad_inputs_are_one_clear_error(kw: dict[str, object], says: str) -> None:
     with pytest.raises(BadInput, match=says):
@@ -140,10 +144,22 @@ def test_bad_inputs_are_one_clear_error(kw: dict[str, object], says: str) -> Non
 def test_b_that_cannot_do_the_work_is_refused() -> None:
     a = DeviceUse("A", Range.exact(2.0), "given", throughput_per_s=100.0)
     b = DeviceUse("B", Range.exact(1.0), "given", throughput_per_s=10.0)
-    with pytest.raises(BadInput, match="B cannot do"):
+    # the line names where the work comes from: A's throughput, not B's figure
+    with pytest.raises(BadInput, match=re.escape(
+            "B cannot do 1.578e+09 units a year (50% utilisation of A at 100 sample/s over "
+            "a year) at 10 units/s")):
         estimate_refresh(a, b, embodied_b=Embodied(Range.exact(1.0), "x"),
                          lifetime_b_years=Range.exact(4.0), remaining_a_years=1.0,
                          intensity_g_per_kwh=GRID, intensity_source="x", utilisation=0.5)
+
+
+def test_a_zero_embodied_energy_is_noted_as_zero_embodied_carbon_is() -> None:
+    est = _est(embodied_b_kwh=Range.exact(0.0))
+    assert any("B's embodied energy is given as 0: making hardware uses energy" in n
+               for n in est.notes)
+    assert est.energy_payback_years is not None and est.energy_payback_years.years == 0
+    assert not any("embodied energy is given as 0" in n
+                   for n in _est(embodied_b_kwh=Range.exact(1e9)).notes)
 
 
 def test_idle_power_without_throughput_is_refused() -> None:
@@ -367,3 +383,67 @@ def test_idle_power_is_bounded_as_a_device_s_power() -> None:
     with pytest.raises(BadInput, match="A's idle power 1e\\+09 W is more than wattwise "
                        "accepts: at most 10,000 W"):
         DeviceUse("A", Range.exact(1.0), "given", 100.0, idle_w=1e9)
+
+
+def _bench_est(a: DeviceUse, b: DeviceUse, unit: str = "sample") -> Any:
+    return estimate_refresh(a, b, embodied_b=Embodied(Range.exact(1.0), "x"),
+                            lifetime_b_years=Range.exact(4.0), remaining_a_years=1.0,
+                            intensity_g_per_kwh=GRID, intensity_source="x",
+                            units_per_year=UNITS, unit=unit)
+
+
+def test_a_bench_file_s_per_sample_figures_are_not_relabelled(tmp_path: Path) -> None:
+    """A bench file gives J per sample and samples/s: a unit of work of tokens would
+    compare them with B's J/token as if they matched."""
+    got = read_bench(_bench_file(tmp_path))
+    assert got.unit == "sample"
+    a = DeviceUse("A", got.j_per_unit, got.source, got.throughput_per_s, unit=got.unit)
+    b = DeviceUse("B", Range.exact(0.001), "given")
+    assert _bench_est(a, b).unit == "sample"
+    with pytest.raises(BadInput, match=re.escape(
+            "A's figures are per sample (estimated: bench digits-mlp")) as exc:
+        _bench_est(a, b, unit="token")
+    assert "the unit of work is 'token': that would relabel them" in str(exc.value)
+    # one bench result for both devices is one device measured, not two
+    b_same = DeviceUse("B", got.j_per_unit, got.source, got.throughput_per_s, unit=got.unit)
+    with pytest.raises(BadInput, match="A and B are given the same figures from one source"):
+        _bench_est(a, b_same)
+    # figures given per the estimate's unit may be equal: B as good as A is a case
+    same = DeviceUse("B", Range.exact(2.0), "given")
+    _bench_est(DeviceUse("A", Range.exact(2.0), "given"), same, unit="token")
+
+
+def test_an_llm_bench_file_is_named_as_one(tmp_path: Path) -> None:
+    p = tmp_path / "llm.json"
+    p.write_text(json.dumps({"model": "llama-tiny", "points": [{"batch_size": 1}]}))
+    with pytest.raises(BadInput, match=re.escape("an LLM bench result (`wattwise bench llm "
+                                                 "--json`), which gives J per token")):
+        read_bench(p)
+
+
+@pytest.mark.parametrize(("energy", "says", "not_says"), [
+    # n from the file is shown only as a whole number >= 1
+    ({"mean": 0.02, "low": 1e-9, "high": 100.0, "n": -3},
+     "(n not stated: the file's n is not a whole number >= 1)", "n = -3"),
+    ({"mean": 0.02, "low": 1e-9, "high": 100.0, "n": "two"}, "n not stated", "two"),
+    ({"mean": 0.02, "low": 1e-9, "high": 100.0, "n": True}, "n not stated", "n = True"),
+    ({"mean": 0.02, "low": 1e-9, "high": 100.0, "n": 0}, "n not stated", "n = 0"),
+    ({"mean": 0.02, "low": 1e-9, "high": 100.0, "n": 2.5}, "n not stated", "n = 2.5"),
+    # a low end of 0 is printed as the file gives it, and the side is named
+    ({"mean": 0.02, "low": 0.0, "high": 0.02, "n": 2},
+     "its 95 % interval 0 to 0.02 J/sample (the estimate takes a low end at or below 0 as "
+     "1e-12 J/sample", "1e-12 to"),
+    ({"mean": 0.02, "low": 0.0, "high": 0.02, "n": 2},
+     "its low end is more than 10x below its mean 0.02 (n = 2)", "either side"),
+    ({"mean": 0.02, "low": 0.019, "high": 0.5, "n": 3},
+     "its high end is more than 10x above its mean 0.02 (n = 3)", "low end"),
+    ({"mean": 0.02, "low": 1e-9, "high": 100.0, "n": 5},
+     "its low and high ends are each more than 10x from its mean 0.02 (n = 5)", "either"),
+])
+def test_the_wide_interval_note_says_what_the_file_holds(
+        tmp_path: Path, energy: dict[str, Any], says: str, not_says: str) -> None:
+    got = read_bench(_bench_file(tmp_path, energy_j_per_sample=energy))
+    assert len(got.notes) == 1
+    assert says in got.notes[0]
+    assert not_says not in got.notes[0]
+    assert got.j_per_unit.low > 0  # the estimate's range stays > 0

@@ -27,7 +27,7 @@ T = TypeVar("T")
 _NUM = "a number; 175B, 1.5M, 3.14e23 accepted"
 _BENCH_HELP = (
     "A `wattwise bench --json` file measured on this device: its J/sample (mean, 95 % "
-    "interval) and throughput."
+    "interval) and samples/s (so --unit stays sample)."
 )
 
 
@@ -494,6 +494,21 @@ def register(app: typer.Typer) -> None:
             if bench is not None and said is not None:
                 die(f"--{which}-j-source describes --{which}-j-per-unit; a bench file "
                     f"names its own source: drop --{which}-j-source")
+            if bench is not None and unit != ri.BENCH_UNIT:
+                die(f"--unit {shown(unit)}: a bench file (--{which}-bench) gives J per "
+                    f"{ri.BENCH_UNIT} and {ri.BENCH_UNIT}s/s, which --unit would relabel: "
+                    f"leave --unit out ({ri.BENCH_UNIT}), or give --{which}-j-per-unit and "
+                    f"--{which}-throughput per {shown(unit)} instead")
+
+        def same_file(x: Path, y: Path) -> bool:  # a missing file is refused by its reader
+            try:
+                return x.samefile(y)
+            except OSError:
+                return False
+
+        if a_bench is not None and b_bench is not None and same_file(a_bench, b_bench):
+            die(f"--a-bench and --b-bench are the same file ({shown(str(a_bench))}): one "
+                "bench result measured one device; give each device its own")
         if bench_name is not None and a_bench is None and b_bench is None:
             die("--bench-name picks a result of a bench file: give --a-bench or --b-bench, "
                 "or drop --bench-name")
@@ -504,11 +519,13 @@ def register(app: typer.Typer) -> None:
             if bench is not None:
                 got = _call(ri.read_bench, path=bench, name=bench_name)
                 r, rate, src, notes = got.j_per_unit, got.throughput_per_s, got.source, got.notes
+                per: str | None = got.unit
             else:
                 r = _call(rf.parse_range, text=j, what=f"--{which.lower()}-j-per-unit")
                 src = f"{name}: {r.value:g} J/{unit} ({said or 'as given'})"
+                per = None
             return _call(rf.DeviceUse, name=name, j_per_unit=r, j_source=src,
-                         throughput_per_s=rate, idle_w=idle, notes=notes)
+                         throughput_per_s=rate, idle_w=idle, notes=notes, unit=per)
 
         def embodied(text: str | None, name: str, source: str | None, option: str) -> Any:
             if text is None or not rf.looks_numeric(text):

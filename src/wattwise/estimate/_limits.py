@@ -79,6 +79,16 @@ EMBODIED_KG = Bound(
     "a thousand times the largest device figure in wattwise's data, a rack server's "
     "1,000 kgCO2eq; more is likely grams given as kg, or a fleet's figure for one device",
 )
+#: Embodied energy of one device, kWh: the embodied-carbon bound above made with
+#: energy cleaner than any grid's: at 1 gCO2eq/kWh, below the cleanest yearly figure
+#: in wattwise's data (CA-MB, 1.3 g/kWh), 1,000,000 kgCO2eq is 1e9 kWh. A larger
+#: figure would need more carbon than EMBODIED_KG allows on any grid.
+EMBODIED_KWH = Bound(
+    EMBODIED_KG.high * 1000.0 / 1.0,
+    "the embodied-carbon bound, 1,000,000 kgCO2eq, made at 1 gCO2eq/kWh, below the "
+    "cleanest grid in wattwise's data, CA-MB's 1.3 g/kWh; more is likely Wh given as kWh, "
+    "or a fleet's figure for one device",
+)
 #: Power per device, when nothing narrower (a TDP, a server rating) is known.
 POWER_W = Bound(
     10_000.0,

@@ -40,7 +40,11 @@ J_PER_KWH = 3.6e6
 @dataclass(frozen=True)
 class DeviceUse:
     """One device running the workload: energy per unit (with its range and where it
-    comes from), and optionally its throughput and idle draw."""
+    comes from), and optionally its throughput and idle draw.
+
+    ``unit`` is the unit its figures are per where their source fixes it (a bench
+    file's are per sample); the estimate refuses a unit of work that would relabel
+    them. None: the figures are per the estimate's unit, as given."""
 
     name: str
     j_per_unit: Range
@@ -49,10 +53,13 @@ class DeviceUse:
     idle_w: float | None = None
 
     notes: tuple[str, ...] = ()
+    unit: str | None = None
 
     def __post_init__(self) -> None:
         if self.name.strip():  # an empty name is refused with both names in view
             check_text(self.name, "a device name")
+        if self.unit is not None:
+            check_text(self.unit, f"{self.name}: the unit of its figures")
         check_text(self.j_source, f"{self.name}: the source of its energy per unit",
                    MAX_SOURCE)
         for note in self.notes:
@@ -187,6 +194,23 @@ def _lifetime_in_bounds(what: str, r: Range) -> None:
     limits.check(r.low, limits.LIFETIME_YEARS, what, "years")
 
 
+def _same_units(keep: DeviceUse, replace: DeviceUse, unit: str) -> None:
+    """Both devices' figures per the estimate's ``unit``, and from two measurements:
+    figures whose source fixes their unit (a bench file's: per sample) are not
+    relabelled, and one measurement is not both devices'."""
+    for d, which in ((keep, "A"), (replace, "B")):
+        if d.unit is not None and d.unit != unit:
+            raise BadInput(f"{d.name}'s figures are per {d.unit} ({d.j_source}), and the unit "
+                           f"of work is {shown(unit)}: that would relabel them; give the work "
+                           f"in {d.unit}s, or {which}'s energy per {shown(unit)} instead")
+    if (keep.unit is not None and keep.unit == replace.unit
+            and keep.j_source == replace.j_source and keep.j_per_unit == replace.j_per_unit
+            and keep.throughput_per_s == replace.throughput_per_s):
+        raise BadInput(f"A and B are given the same figures from one source "
+                       f"({keep.j_source}): one measurement describes one device; give "
+                       f"{replace.name}'s own")
+
+
 def _range_text(r: Range) -> str:
     return f"{r.value:g}" if r.low == r.high else f"{r.low:g} to {r.high:g}"
 
@@ -199,15 +223,16 @@ def _energy_how(d: DeviceUse, pue_text: str, unit: str) -> str:
             f"− units / {d.throughput_per_s:g} {unit}/s)) {pue_text}")
 
 
-def _yearly_kwh(d: DeviceUse, units: Range, pue: float) -> Range:
-    """Yearly facility energy of ``d`` doing ``units`` a year; BadInput if it cannot."""
+def _yearly_kwh(d: DeviceUse, units: Range, pue: float, units_how: str) -> Range:
+    """Yearly facility energy of ``d`` doing ``units`` a year; BadInput if it cannot.
+    ``units_how`` says where the work came from, so that a refusal names it."""
     busy_j = units * d.j_per_unit
     idle = Range.exact(0.0)
     if d.throughput_per_s is not None:
         busy_s = units / d.throughput_per_s
         if busy_s.high > SECONDS_PER_YEAR * (1 + 1e-9):
-            raise BadInput(f"{d.name} cannot do {units.high:.4g} units a year at "
-                           f"{d.throughput_per_s:g} units/s (it would need "
+            raise BadInput(f"{d.name} cannot do {units.high:.4g} units a year ({units_how}) "
+                           f"at {d.throughput_per_s:g} units/s (it would need "
                            f"{busy_s.high / SECONDS_PER_YEAR:.3g} years of work a year)")
         if d.idle_w:
             # more units: more busy time, less idle time (the idle end runs the other way)
@@ -265,6 +290,7 @@ def estimate_refresh(
     if keep.name.strip() == replace.name.strip():
         raise BadInput(f"A and B are the same device ({keep.name!r}): name the one kept and "
                        "the one that would replace it")
+    _same_units(keep, replace, unit)
     if (units_per_year is None) == (utilisation is None):
         raise BadInput("give the workload as units per year or as A's utilisation, one of them")
     if utilisation is not None:
@@ -311,8 +337,10 @@ def estimate_refresh(
                      "kgCO2eq")
     if embodied_b_kwh is not None:
         _positive_range("B's embodied energy (kWh)", embodied_b_kwh, allow_zero=True)
+        limits.check(embodied_b_kwh.high, limits.EMBODIED_KWH, "B's embodied energy", "kWh")
 
-    e_a, e_b = _yearly_kwh(keep, units, pue), _yearly_kwh(replace, units, pue)
+    work = "as given" if units_per_year is not None else units_how
+    e_a, e_b = _yearly_kwh(keep, units, pue, work), _yearly_kwh(replace, units, pue, work)
     c_a, c_b = e_a * intensity_g_per_kwh, e_b * intensity_g_per_kwh
     save_g, save_kwh = _difference(c_a, c_b), _difference(e_a, e_b)
     grid = f"× {intensity_source}"
@@ -334,6 +362,9 @@ def estimate_refresh(
         if e is not None and e.g.high == 0:
             notes.append(f"{who}'s embodied carbon is given as 0: making hardware emits "
                          "carbon, so the payback and SCI here count none of it")
+    if embodied_b_kwh is not None and embodied_b_kwh.high == 0:
+        notes.append(f"{replace.name}'s embodied energy is given as 0: making hardware uses "
+                     "energy, so the energy payback here counts none of it")
     pb = _payback(embodied_b.g, save_g)
     if math.isinf(pb[1]):
         verdict = (f"never pays back: {replace.name} emits as much or more a year than "

@@ -24,6 +24,9 @@ MAX_SOURCE = 4 * MAX_TEXT
 #: A bench interval wider than this factor either side of its mean is noted: the
 #: estimate's range then says more about the bench's noise than about the device.
 WIDE_INTERVAL = 10.0
+#: The unit a bench result's figures are per: ``energy_j_per_sample`` and a throughput
+#: in samples/s, whatever the task (an image, a sentence); the file names no other.
+BENCH_UNIT = "sample"
 #: Bench kinds a result can have (``measure.results.combined_kind``).
 BENCH_KINDS = ("measured", "estimated", "mixed")
 
@@ -43,12 +46,14 @@ def check_text(text: object, what: str, limit: int = MAX_TEXT) -> str:
 @dataclass(frozen=True)
 class BenchFigures:
     """What one ``wattwise bench --json`` result gives the estimate: energy per sample
-    (mean and 95 % interval), throughput (samples/s), a source line, and notes."""
+    (mean and 95 % interval), throughput (samples/s), a source line, and notes.
+    ``unit`` is what its figures are per: always a sample (``BENCH_UNIT``)."""
 
     j_per_unit: Range
     throughput_per_s: float
     source: str
     notes: tuple[str, ...] = ()
+    unit: str = BENCH_UNIT
 
 
 def _bench_record(path: str | Path, name: str | None) -> dict[str, Any]:
@@ -64,6 +69,11 @@ def _bench_record(path: str | Path, name: str | None) -> dict[str, Any]:
     records = [r for r in records if isinstance(r, dict) and "energy_j_per_sample" in r]
     if name is not None:
         records = [r for r in records if r.get("name") == name]
+    if not records and isinstance(data, dict) and isinstance(data.get("points"), list):
+        raise BadInput(f"{path}: an LLM bench result (`wattwise bench llm --json`), which "
+                       "gives J per token by batch size; this reads `wattwise bench --json` "
+                       "results: give its J/token and tokens/s as --a-j-per-unit and "
+                       "--a-throughput (or B's) with --unit token")
     if len(records) != 1:
         names = ", ".join(shown(r.get("name")) for r in records) or "none"
         raise BadInput(f"{path}: expected one bench result{f' named {shown(name)}' if name else ''}"
@@ -110,18 +120,39 @@ def read_bench(path: str | Path, name: str | None = None) -> BenchFigures:
     bench, machine, run_id = r.get("name"), r.get("machine", "?"), r.get("run_id")
     for field_, value in (("name", bench), ("machine", machine), ("run_id", run_id)):
         check_text(str(value), f"{path}: {field_}")  # shown in the output
-    low = max(low, 1e-12)  # a bench interval's low end may be 0 J (all above idle)
     run = f"run {run_id}" if run_id is not None else "not recorded"
     src = (f"{kind}: bench {bench} ({run}, {machine}), mean and 95 % interval")
-    notes: list[str] = []
-    if high > WIDE_INTERVAL * mean or low < mean / WIDE_INTERVAL:
-        n = e.get("n", r.get("repetitions"))
-        reps = f"n = {n}" if isinstance(n, int) and not isinstance(n, bool) else "n not stated"
-        notes.append(f"bench {bench}: its 95 % interval {low:.3g} to {high:.3g} J/sample "
-                     f"spans more than {WIDE_INTERVAL:g}x either side of its mean {mean:.3g} "
-                     f"({reps}): the ranges of this estimate are mostly the bench's noise; "
-                     "more repetitions (bench -r) narrow them")
-    return BenchFigures(Range(low, mean, high), rate, src, tuple(notes))
+    note = _wide_interval_note(e, r, bench, low, mean, high)
+    # A bench interval's low end may be 0 J (all of it above idle); energy per unit is
+    # > 0 in the estimate, so 0 is taken as 1e-12 J, as the note says.
+    return BenchFigures(Range(max(low, 1e-12), mean, high), rate, src,
+                        () if note is None else (note,))
+
+
+def _wide_interval_note(e: dict[str, Any], r: dict[str, Any], bench: object, low: float,
+                        mean: float, high: float) -> str | None:
+    """A note where the bench's 95 % interval spans more than ``WIDE_INTERVAL`` times
+    its mean on either side, naming the side(s), its n where the file states one, and
+    a low end of 0 as the file gives it."""
+    wide_low, wide_high = low < mean / WIDE_INTERVAL, high > WIDE_INTERVAL * mean
+    if not (wide_low or wide_high):
+        return None
+    n = e.get("n", r.get("repetitions"))
+    if isinstance(n, int) and not isinstance(n, bool) and n >= 1:
+        reps = f"n = {n}"
+    elif n is None:
+        reps = "n not stated"
+    else:
+        reps = "n not stated: the file's n is not a whole number >= 1"
+    side = ("its low and high ends are each" if wide_low and wide_high
+            else "its low end is" if wide_low else "its high end is")
+    where = "from" if wide_low and wide_high else "below" if wide_low else "above"
+    zero = (" (the estimate takes a low end at or below 0 as 1e-12 J/sample: energy per "
+            "sample is > 0 there)" if low <= 0 else "")
+    return (f"bench {bench}: its 95 % interval {low:.3g} to {high:.3g} J/sample{zero}; "
+            f"{side} more than {WIDE_INTERVAL:g}x {where} its mean {mean:.3g} ({reps}): "
+            "the ranges of this estimate are mostly the bench's noise; more repetitions "
+            "(bench -r) narrow them")
 
 
 def from_bench(path: str | Path, name: str | None = None) -> tuple[Range, float, str]:
