@@ -3,8 +3,9 @@
 Numbers are read as strings so "175B", "1.5M" and "3.14e23" work; the library
 validates them and every mistake becomes one ``wattwise: error:`` line.
 
-Longer than ~500 lines because it holds three commands (``estimate train``, ``estimate
-infer``, ``hardware``) and their printing, each thin over ``wattwise.estimate``.
+Longer than ~500 lines because it holds the estimate commands (``estimate train``,
+``layouts``, ``infer``, ``refresh``, ``hardware``) and their printing, each thin over
+``wattwise.estimate``.
 """
 
 from __future__ import annotations
