@@ -215,6 +215,9 @@ def test_a_failing_model_is_bench_failed_naming_the_batch() -> None:
     ({"idle_baseline_s": math.nan}, "idle baseline"),
     ({"dtype": "int4"}, "dtype must be one of"),
     ({"prompt_len": 4000, "max_new_tokens": 200}, "exceeds StubLM's 4096 positions"),
+    # store=False records nothing: a zone or db would be ignored without a word
+    ({"zone": "DE"}, r"zone prices the run record, and store=False records nothing"),
+    ({"db": "/nonexistent/llm.db"}, r"db names where to store, and store=False keeps nothing"),
 ])
 def test_bad_settings_are_bad_input(kw: dict[str, Any], message: str) -> None:
     model, sensor = _stub()
@@ -232,3 +235,13 @@ def test_eos_never_in_the_prompts() -> None:
 
     ids = _prompts(64, 64, 4, [EOS], seed=1, device="cpu")
     assert not bool((ids == EOS).any()) and int(ids.max()) < 4
+
+
+def test_store_must_be_a_bool_and_a_refused_zone_creates_no_db(tmp_path: Path) -> None:
+    model, sensor = _stub()
+    with pytest.raises(BadInput, match=r"store must be True or False, got 'no'"):
+        benchmark_llm(model, device="cpu", store="no", sensors=[sensor])  # type: ignore[arg-type]
+    db = tmp_path / "sub" / "llm.db"
+    with pytest.raises(BadInput, match=r"leave one out"):
+        _run(model, [sensor], db=db, zone="FR")
+    assert not db.parent.exists()

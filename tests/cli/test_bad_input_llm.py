@@ -38,3 +38,16 @@ def test_an_option_bench_llm_would_ignore_is_refused(
     assert exc is None or isinstance(exc, SystemExit), repr(exc)
     check_one_line(stdout, stderr, code, expected)
     assert snapshot(files["data"], files["home"]) == before
+
+
+def test_no_store_with_a_db_runs_with_a_note(tmp_path: Path) -> None:
+    """--no-store with --db: the db is unused, said once; the benchmark still runs."""
+    from tests.cli._hostile import env_for, invoke
+
+    db = tmp_path / "x.db"
+    _, stderr, code, _ = invoke(
+        ["bench", "llm", "-m", "llama-tiny", "-b", "1", "--prompt-len", "4",
+         "--max-new-tokens", "2", "-r", "1", "--warmup", "0", "--no-store", "--db", str(db)],
+        env_for(tmp_path))
+    assert code == 0, stderr
+    assert f"--no-store: nothing is recorded in {db}" in stderr and not db.exists()

@@ -243,3 +243,32 @@ def test_a_study_to_store_in_a_folder_is_refused_before_any_variant_runs(tiny, t
     with pytest.raises(BadInput, match=r"is a directory, not a database file"):
         run_study(task_for(tiny), [], bench=bench, store=True, db=tmp_path)
     assert bench.calls == []
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    # a floor replaces the allowed loss: another max_loss beside it would be ignored
+    ({"floor": 50.0, "max_loss": 0.5}, r"give floor or max_loss, not both"),
+    ({"floor": 50.0, "max_loss": 2}, r"give floor or max_loss, not both"),
+    ({"max_loss": float("nan")}, r"max_loss must be a number from 0 to 100"),
+    ({"max_loss": -1.0}, r"max_loss must be a number from 0 to 100"),
+    ({"max_loss": 101.0}, r"max_loss must be a number from 0 to 100"),
+    ({"max_loss": True}, r"max_loss must be a number"),
+    ({"floor": "high"}, r"floor must be a number .* got 'high'"),
+    ({"floor": float("inf")}, r"floor must be a number"),
+    ({"floor": 1e13}, r"floor must be a number"),
+    ({"repetitions": 0}, r"repetitions must be a whole number from 1"),
+    ({"warmup": -1}, r"warmup must be a whole number from 0"),
+    ({"min_duration_s": float("nan")}, r"duration per repetition must be from"),
+])
+def test_run_study_refuses_bad_arguments_before_any_variant_runs(tiny, kwargs, message):
+    bench = fake_bench({"baseline": 1.0, "int8-dynamic": 0.5})
+    with pytest.raises(BadInput, match=message):
+        run_study(task_for(tiny), [Int8Dynamic()], bench=bench, **kwargs)
+    assert bench.calls == []
+
+
+def test_run_study_takes_a_floor_alone_or_beside_the_default_loss(tiny):
+    bench = fake_bench({"baseline": 1.0, "int8-dynamic": 0.5})
+    for kwargs in ({"floor": 0.0}, {"floor": 0.0, "max_loss": 1.0},
+                   {"floor": 0.0, "max_loss": None}, {"max_loss": 0.0}):
+        assert run_study(task_for(tiny), [Int8Dynamic()], bench=bench, **kwargs).variants

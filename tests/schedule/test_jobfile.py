@@ -154,3 +154,16 @@ def test_an_empty_name_and_a_past_deadline_are_said_plainly() -> None:
     with pytest.raises(BadInput, match=r"a: deadline '2020-01-01T00:00Z' has passed \(it is "
                                        r"now 2027-01-15"):
         parse_jobs(past, now, name="j.json")
+
+
+@pytest.mark.parametrize("name", ["x\x1b[31m", "a\tb", "x" * 201])
+def test_the_jobs_file_and_the_api_refuse_one_name_in_one_wording(name: str) -> None:
+    from wattwise.schedule.jobfile import parse_jobs
+    from wattwise.schedule.jobs import Job
+
+    text = json.dumps({"jobs": [{"name": name, "duration": "1h", "within": "12h",
+                                 "power_w": 300, "zones": ["DE"]}]})
+    with pytest.raises(BadInput) as err:
+        parse_jobs(text, NOW, name="j.json")
+    problems = Job(name, 3600.0, NOW, NOW + 43200.0, zones=("DE",)).problems()
+    assert len(problems) == 1 and problems[0] in str(err.value)

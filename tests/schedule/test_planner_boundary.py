@@ -146,3 +146,49 @@ def test_a_batch_deadline_beyond_the_horizon_builds_no_forecast() -> None:
               zones=("DE",))
     with pytest.raises(BadInput, match="planning horizon"):
         forecasts_for([JobSpec(job, None)], now, {})
+
+
+@pytest.mark.parametrize(("name", "msg"), [
+    ("", r"job 1: name must be non-empty text, got ''"),
+    ("  ", r"job 1: name must be non-empty text"),
+    ("x\x1b[31m", r"job 1: name 'x\\x1b\[31m' must be at most 200 characters without "
+                  r"control characters"),
+    ("a\nb", r"job 1: name .* without control characters"),
+    ("x" * 201, r"job 1: name .* must be at most 200 characters"),
+    ("\ud800", r"job 1: name .* or unpaired surrogates"),
+])
+def test_a_job_name_the_jobs_file_refuses_is_refused_by_plan_naming_the_place(
+        name: str, msg: str) -> None:
+    """The API takes the names a jobs file takes, and labels a bad one by its place,
+    not by the empty or garbled name itself."""
+    job = Job(name, H, 0.0, 3 * H, zones=("XX",))
+    assert job.problems()
+    assert jobs_module._plainly_valid([job]) == [False]
+    with pytest.raises(BadInput, match=r"^1 invalid job\(s\): " + msg):
+        plan([job], series([1.0, 2.0, 3.0]))
+
+
+def test_a_name_of_200_printable_characters_is_plainly_valid() -> None:
+    job = Job("é" * 200, H, 0.0, 3 * H, zones=("XX",))
+    assert job.problems() == [] and jobs_module._plainly_valid([job]) == [True]
+
+
+def test_a_past_deadline_is_said_plainly_through_the_api() -> None:
+    import time
+
+    now = time.time()
+    job = Job("a", H, now, now - 86400.0, zones=("XX",))
+    with pytest.raises(BadInput, match=r"a: deadline is before its earliest start "
+                                       r"\(deadline_unix_s .*\); the deadline has passed "
+                                       r"\(it is now "):
+        plan([job], series([1.0, 2.0, 3.0]))
+    # a deadline still to come, before a later earliest start, is not called "passed"
+    later = Job("b", H, now + 10 * H, now + 5 * H, zones=("XX",))
+    assert [p for p in later.problems() if "deadline" in p] == [
+        p for p in later.problems() if "deadline is before" in p and "passed" not in p]
+
+
+def test_jobs_with_names_that_are_not_text_are_named_not_crashed_on() -> None:
+    job = Job(["l"], H, 0.0, 3 * H, zones=("XX",))  # type: ignore[arg-type]
+    with pytest.raises(BadInput, match=r"job 1: name must be non-empty text, got \['l'\]"):
+        plan([job], series([1.0, 2.0, 3.0]))

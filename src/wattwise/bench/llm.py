@@ -586,6 +586,21 @@ def _machine(run: Any) -> str:
 # -- the benchmark ----------------------------------------------------------------
 
 
+def _check_store(store: Any, db: Any, zone: Any) -> None:
+    """Refuse a ``db`` or ``zone`` that ``store=False`` would ignore (as the CLI refuses
+    ``--zone`` with ``--no-store``): each only says where or how the run is recorded."""
+    if not isinstance(store, bool):
+        raise BadInput(f"store must be True or False, got {store!r:.40}")
+    if store:
+        return
+    if zone is not None:
+        raise BadInput("zone prices the run record, and store=False records nothing: "
+                       "leave one out")
+    if db is not None:
+        raise BadInput("db names where to store, and store=False keeps nothing: "
+                       "leave one out")
+
+
 def benchmark_llm(
     model: Any = "smollm2-135m",
     *,
@@ -632,6 +647,7 @@ def benchmark_llm(
     if threads is not None:
         _whole(threads, "threads", 1, 1024)
     _whole(seed, "seed", 0, 2**31 - 1)
+    _check_store(store, db, zone)
     torch = need("torch")
     old_threads = torch.get_num_threads()
     if threads is not None:

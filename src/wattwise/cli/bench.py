@@ -420,5 +420,6 @@ def _run_llm(model: str, sizes: list[int], prompt_len: int, max_new_tokens: int,
                              max_new_tokens=max_new_tokens, repetitions=repetitions,
                              warmup=warmup, dtype=dtype, device=device,
                              stop_at_eos=stop_at_eos, idle_baseline_s=idle_s, seed=seed,
-                             threads=threads, interval_s=interval, store=not no_store, db=db,
+                             threads=threads, interval_s=interval, store=not no_store,
+                             db=None if no_store else db,
                              zone=zone, progress=progress)

@@ -187,10 +187,20 @@ def run_study(
     more run record (``store_study``: a ``compress-study`` window, with the floor and
     recommendation of ``max_loss``/``floor``), in ``db`` (default: the user's).
 
+    ``floor`` (an absolute quality) replaces ``max_loss`` (quality points the
+    recommendation may lose, 0-100, default 1): a ``max_loss`` other than its default
+    next to a ``floor`` is refused, as is a setting out of range; bad arguments raise
+    ``BadInput`` before any variant runs (a failing variant is a result, not an error).
+
     ``bench`` defaults to the harness's ``benchmark``; ``progress(label,
     stage)`` is called as each variant moves through compress, quality and
     bench.
     """
+    from wattwise.bench.harness import MIN_INTERVAL_S, check_settings
+
+    check_recommendation(max_loss, floor)
+    # the sampling interval is not a study setting: any value in range checks the rest
+    check_settings(warmup, repetitions, min_duration_s, None, MIN_INTERVAL_S)
     if bench is None:
         from wattwise.bench.harness import benchmark
 
@@ -221,6 +231,34 @@ def run_study(
     if store:
         store_study(study, started, db, max_loss, floor)
     return study
+
+
+#: Quality points a recommendation may lose when no floor is given (``run_study``).
+DEFAULT_MAX_LOSS = 1.0
+#: Largest ``max_loss`` (the built-ins' quality is on a 0-100 scale) and largest
+#: ``floor`` magnitude (a user's metric is in its own units).
+MAX_LOSS = 100.0
+MAX_FLOOR = 1e12
+
+
+def _number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def check_recommendation(max_loss: Any, floor: Any) -> None:
+    """BadInput for a recommendation rule that cannot be meant: ``max_loss`` and
+    ``floor`` out of range or not numbers, or both given (the floor would silently
+    replace the loss)."""
+    if max_loss is not None and not (_number(max_loss) and 0 <= max_loss <= MAX_LOSS):
+        raise BadInput(f"max_loss must be a number from 0 to {MAX_LOSS:g} (quality points), "
+                       f"got {max_loss!r:.40}")
+    if floor is not None and not (_number(floor) and abs(floor) <= MAX_FLOOR):
+        raise BadInput(f"floor must be a number from {-MAX_FLOOR:g} to {MAX_FLOOR:g} "
+                       f"(an absolute quality), got {floor!r:.40}")
+    if floor is not None and max_loss is not None and max_loss != DEFAULT_MAX_LOSS:
+        raise BadInput("give floor or max_loss, not both (a quality floor replaces the "
+                       "allowed loss)")
 
 
 def _one(task: StudyTask, config: Config | None, label: str, base_quality: float | None,

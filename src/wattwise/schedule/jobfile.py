@@ -55,10 +55,12 @@ from wattwise._userinput import check_time, format_time, parse_time, read_user_t
 from wattwise.errors import BadInput
 from wattwise.schedule.jobs import (
     MAX_HORIZON_S,
+    MAX_NAME,
     MAX_POWER_W,
     MAX_RESOURCES,
     REFERENCE_POWER_W,
     Job,
+    name_problem,
     parse_duration,
     validate,
 )
@@ -80,8 +82,6 @@ _WHY_ABOVE = {
 }
 #: Most jobs one file may hold.
 MAX_JOBS = 10_000
-#: Longest job name.
-MAX_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -135,13 +135,9 @@ def _name(raw: dict[str, Any], i: int) -> str:
     name = raw.get("name")
     if name is None:
         return f"job-{i + 1}"
-    if not isinstance(name, str) or not name.strip():
-        raise BadInput(f"name must be non-empty text, got {shown(name)}")
-    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF
-                                   for c in name):
-        raise BadInput(f"name {shown(name)} must be at most {MAX_NAME} characters without "
-                       "control characters or unpaired surrogates")
-    return name
+    if (problem := name_problem(name)) is not None:  # the rule Job.problems applies
+        raise BadInput(problem)
+    return str(name)
 
 
 def _resources(raw: dict[str, Any]) -> int:
@@ -441,7 +437,6 @@ def parse_jobs(
     if default_zone is not None and all("zones" in raw or "zone" in raw for raw in raw_jobs):
         raise BadInput(f"jobs file {name}: every job names its zones, so the default zone "
                        f"{default_zone} (--zone) would be used by none; leave it out")
-    validate([s.job for s in specs])
     validate([s.job for s in specs])
     return specs
 

@@ -35,6 +35,11 @@ MAX_HORIZON_S = 366 * 86400.0
 MAX_POWER_W = 1e9
 #: Most resource units one job may take (and most capacity per zone).
 MAX_RESOURCES = 1_000_000
+#: Longest job name (in a jobs file and through ``Job``).
+MAX_NAME = 200
+#: What a job name may not hold: control characters and unpaired surrogates, which
+#: would garble every line that names the job.
+_BAD_NAME_CHAR = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 _UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0}
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([dhms])")
@@ -68,6 +73,25 @@ def parse_duration(text: str) -> float:
         raise BadInput(f"duration {_shown(text)} is longer than the {MAX_HORIZON_S / 86400:g}-day "
                        "planning horizon")
     return total
+
+
+def name_problem(name: object) -> str | None:
+    """What is wrong with a job name (None when it is fine); the jobs file and
+    ``Job.problems`` both use it, so one name is refused or taken in both."""
+    if not isinstance(name, str) or not name.strip():
+        return f"name must be non-empty text, got {_shown(name)}"
+    if len(name) > MAX_NAME or _BAD_NAME_CHAR.search(name):
+        return (f"name {_shown(name)} must be at most {MAX_NAME} characters without "
+                "control characters or unpaired surrogates")
+    return None
+
+
+def job_label(name: object, i: int) -> str:
+    """How an error line names a job: its name where that is fine to print, else its
+    place (``job 3``), so a line never starts with an empty or garbled name."""
+    if name_problem(name) is None:
+        return _shown(name).strip("'\"")
+    return f"job {i + 1}"
 
 
 def _shown(text: object) -> str:
@@ -157,7 +181,7 @@ class Job:
         if not times_ok:
             out.append(f"earliest start and deadline must lie in {TIME_RANGE}")
         elif self.deadline_unix_s < self.earliest_start_unix_s:
-            out.append("deadline is before its earliest start")
+            out.append(self._deadline_before_start())
         elif self.deadline_unix_s - self.earliest_start_unix_s > MAX_HORIZON_S:
             out.append(
                 f"window of {(self.deadline_unix_s - self.earliest_start_unix_s) / 86400:.0f} "
@@ -185,8 +209,8 @@ class Job:
                        f"{_shown(bad)}")
         elif len(set(self.zones)) != len(self.zones):
             out.append(f"zones name a zone twice: {', '.join(self.zones)}")
-        if not isinstance(self.name, str) or not self.name.strip():
-            out.append(f"name must be non-empty text, got {_shown(self.name)}")
+        if (bad_name := name_problem(self.name)) is not None:
+            out.append(bad_name)
         if isinstance(self.resources, bool) or not isinstance(self.resources, numbers.Integral) \
                 or not 1 <= self.resources <= MAX_RESOURCES:
             out.append(f"resources {self.resources!r:.40} is not a whole number from 1 to "
@@ -197,6 +221,20 @@ class Job:
                                 <= self.latest_start_unix_s + 1e-6):
             out.append("baseline start is outside its window")
         return out
+
+    def _deadline_before_start(self) -> str:
+        """The two times, and plainly whether the deadline has already passed (the usual
+        slip when the earliest start is now)."""
+        import time
+
+        from wattwise._userinput import format_time
+
+        now = time.time()
+        passed = (f"; the deadline has passed (it is now {format_time(now)})"
+                  if self.deadline_unix_s < now else "")
+        return (f"deadline is before its earliest start (deadline_unix_s "
+                f"{format_time(self.deadline_unix_s)}, earliest_start_unix_s "
+                f"{format_time(self.earliest_start_unix_s)}){passed}")
 
     def _chunk_problems(self, duration_ok: bool) -> list[str]:
         """A chunk size or resume cost on a job that never pauses would be ignored; a
@@ -302,13 +340,15 @@ def validate(jobs: Sequence[Job]) -> None:
     names what is wrong.
     """
     check_job_list(jobs)
-    suspect = [j for j, ok in zip(jobs, _plainly_valid(jobs), strict=True) if not ok]
-    bad = [f"{j.name}: {'; '.join(p)}" for j in suspect if (p := j.problems())]
-    names = [j.name for j in jobs]
+    plain = _plainly_valid(jobs)
+    bad = [f"{job_label(j.name, i)}: {'; '.join(p)}" for i, j in enumerate(jobs)
+           if not plain[i] and (p := j.problems())]
+    names = [j.name for j in jobs if isinstance(j.name, str)]  # others: named above
     dup = [] if len(set(names)) == len(names) else \
-        sorted(str(n) for n, c in Counter(names).items() if c > 1)
+        sorted(_shown(n) if name_problem(n) else _shown(n).strip("'\"")
+               for n, c in Counter(names).items() if c > 1)
     if dup:
-        bad.append(f"duplicate job names: {', '.join(map(str, dup[:10]))}")
+        bad.append(f"duplicate job names: {', '.join(dup[:10])}")
     if bad:
         more = f" (and {len(bad) - 10} more)" if len(bad) > 10 else ""
         raise BadInput(f"{len(bad)} invalid job(s): " + " | ".join(bad[:10]) + more)
@@ -331,7 +371,8 @@ def _plainly_valid(jobs: Sequence[Job]) -> list[bool]:
              and type(j.interruptible) is bool and type(j.resources) is int
              and 1 <= j.resources <= MAX_RESOURCES and bool(j.zones)
              and all(type(z) is str for z in j.zones) and len(set(j.zones)) == len(j.zones)
-             and type(j.name) is str and bool(j.name.strip()) and not j.energy_by_node
+             and type(j.name) is str and bool(j.name.strip()) and len(j.name) <= MAX_NAME
+             and not _BAD_NAME_CHAR.search(j.name) and not j.energy_by_node
              for j in jobs]
     out = [False] * len(jobs)
     idx = [i for i, t in enumerate(typed) if t]
