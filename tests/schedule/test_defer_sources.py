@@ -138,3 +138,22 @@ def test_a_run_without_emissions_has_no_saving_rather_than_a_zero() -> None:
     a, res = _ran(None)
     o = run_outcome(a, res, "trace:fc.csv")  # type: ignore[arg-type]
     assert o.energy_j is None and o.energy_kind == "none" and o.saving_g is None
+
+
+def test_the_api_names_its_own_arguments_and_refuses_a_bad_name() -> None:
+    import math
+
+    import numpy as np
+
+    from wattwise.carbon.sources import IntensitySeries
+    from wattwise.schedule.defer import check_deferral, plan_deferral
+
+    with pytest.raises(BadInput, match=r"^within_s and duration_s must be > 0"):
+        check_deferral(1.8e9, math.nan, 3600.0)
+    with pytest.raises(BadInput, match=r"^--within and --duration must be > 0"):
+        check_deferral(1.8e9, math.nan, 3600.0,
+                       names=("--within", "--duration", "--min-chunk", "--resume-cost"))
+    t = 1.8e9 + 3600.0 * np.arange(48)
+    forecast = IntensitySeries(t, np.full(48, 300.0), "DE", "test", "forecast", 3600.0)
+    with pytest.raises(BadInput, match=r"name .* without control characters"):
+        plan_deferral(forecast, 1.8e9, 8 * 3600.0, 3600.0, name="x\x1b[31m")

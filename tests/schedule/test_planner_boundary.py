@@ -127,7 +127,7 @@ def test_a_chunk_search_too_large_is_refused_not_allocated() -> None:
 def test_deferral_numbers_are_checked_before_planning() -> None:
     fc = series([1.0] * 10)
     for within, duration in ((math.nan, H), (8 * H, math.inf), (MAX_HORIZON_S + 1, H)):
-        with pytest.raises(BadInput, match="--within and --duration"):
+        with pytest.raises(BadInput, match="within_s and duration_s"):  # the API's names
             plan_deferral(fc, 0.0, within, duration)
     with pytest.raises(BadInput, match="outside the accepted range"):
         plan_deferral(fc, 1e20, 8 * H, H)

@@ -440,7 +440,8 @@ def defer(
             die("--name names the run record, and --dry-run runs and records nothing: leave "
                 "one out")
     now = time.time()
-    check_deferral(now, within_s, duration_s, chunk_s, resume_s)
+    check_deferral(now, within_s, duration_s, chunk_s, resume_s,
+                   names=("--within", "--duration", "--min-chunk", "--resume-cost"))
     forecast = window_intensity(z, now, within_s, trace=trace, provider=provider)
     a = plan_deferral(forecast, now, within_s, duration_s, interruptible=interruptible,
                       min_chunk_s=chunk_s, resume_cost_s=resume_s,

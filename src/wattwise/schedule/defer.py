@@ -41,6 +41,10 @@ def plan_deferral(
     name: str = "job",
 ) -> Assignment:
     """Best window for a job called ``name`` that must be done within ``within_s`` from now."""
+    from wattwise.schedule.jobs import name_problem
+
+    if (problem := name_problem(name)) is not None:
+        raise BadInput(problem)
     check_deferral(now_unix_s, within_s, duration_s, min_chunk_s, resume_cost_s)
     end = now_unix_s + within_s
     if not Grid(forecast).covers(now_unix_s, end):
@@ -54,10 +58,17 @@ def plan_deferral(
                        min_chunk_s=min_chunk_s, resume_cost_s=resume_cost_s, name=name)
 
 
+#: How ``check_deferral`` names its inputs: the API's arguments by default; the CLI
+#: passes its options' names.
+API_NAMES = ("within_s", "duration_s", "min_chunk_s", "resume_cost_s")
+
+
 def check_deferral(now_unix_s: float, within_s: float, duration_s: float,
-                   min_chunk_s: float = 0.0, resume_cost_s: float = 0.0) -> None:
+                   min_chunk_s: float = 0.0, resume_cost_s: float = 0.0,
+                   names: tuple[str, str, str, str] = API_NAMES) -> None:
     """BadInput unless the deferral's numbers can be planned: durations finite, > 0 where
-    they must be, inside the planning horizon, and the job fits its window."""
+    they must be, inside the planning horizon, and the job fits its window. ``names``
+    are what the message calls the four durations."""
     from wattwise._userinput import check_time
     from wattwise.schedule.jobs import MAX_HORIZON_S
 
@@ -67,15 +78,15 @@ def check_deferral(now_unix_s: float, within_s: float, duration_s: float,
 
     limit = f"{MAX_HORIZON_S / 86400:g} days"
     if not ok(within_s, True) or not ok(duration_s, True):
-        raise BadInput(f"--within and --duration must be > 0 and at most {limit}, got "
+        raise BadInput(f"{names[0]} and {names[1]} must be > 0 and at most {limit}, got "
                        f"{within_s!r:.30} s and {duration_s!r:.30} s")
     if not ok(min_chunk_s, False) or not ok(resume_cost_s, False):
-        raise BadInput(f"--min-chunk and --resume-cost must be from 0 to {limit}, got "
+        raise BadInput(f"{names[2]} and {names[3]} must be from 0 to {limit}, got "
                        f"{min_chunk_s!r:.30} s and {resume_cost_s!r:.30} s")
     if duration_s > within_s:
         raise BadInput(f"a {duration_s / 3600:g} h job cannot finish within {within_s / 3600:g} h")
     check_time(now_unix_s, "now")
-    check_time(now_unix_s + within_s, "the deadline (now + --within)")
+    check_time(now_unix_s + within_s, f"the deadline (now + {names[0]})")
 
 
 def _utc(t: float) -> str:
