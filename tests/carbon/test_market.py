@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -288,3 +289,17 @@ def test_an_intensity_out_of_bounds_says_the_one_bound_with_its_unit() -> None:
         with pytest.raises(BadInput, match=r"^contract intensity must be from 0 to 2,000 "
                                            r"gCO2eq/kWh, got "):
             MarketInstruments(contract_g_per_kwh=bad)
+
+
+@pytest.mark.parametrize(("given", "says"), [
+    ({"certificates_mwh": 1e300}, r"certificates \(MWh\) must be from 0 to 1e\+06 MWh"),
+    ({"certificates_mwh": 2e6}, r"certificates \(MWh\) must be from 0 to 1e\+06 MWh"),
+    ({"residual_g_per_kwh": 100.0, "use_residual_mix": False},
+     "use_residual_mix=False .* residual_g_per_kwh"),
+])
+def test_the_library_refuses_what_the_cli_refuses(given: dict[str, Any], says: str) -> None:
+    """The bound on certificates is the CLI's (1e6 MWh); a residual mix given while the
+    residual mix is turned off contradicts itself."""
+    with pytest.raises(BadInput, match=says):
+        MarketInstruments(**given)
+    assert MarketInstruments(certificates_mwh=1e6).certificates_mwh == 1e6

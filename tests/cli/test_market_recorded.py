@@ -125,10 +125,23 @@ def test_a_clean_profile_and_its_cfe_score_are_recorded_and_repeated(tmp_path: P
     assert report["hourly_matching"]["cfe_score"] == cfe
     assert report["emissions"]["market_g"] == market
     assert f"CFE score {cfe:.1%}" in _invoke("show", "1", "--db", str(db)).stdout
-    # the profile gone: the report says so rather than match against nothing
-    profile.unlink()
-    text = _flat(_invoke("report", "1", "--db", str(db)).stdout)
-    assert "no longer exists: no hourly matching" in text
+    # The profile changed or gone: the report cannot match again, says so and repeats
+    # the recorded CFE score and market-based figure (which does not depend on the
+    # profile), as show and export do; it never drops them.
+    with profile.open("a") as f:  # a rolling supply file gets its next hour
+        f.write(f"{time.time() // 3600 * 3600 + 3 * 3600:.0f},1e-7\n")
+    for why in ("changed since the run", "no longer exists"):
+        if why == "no longer exists":
+            profile.unlink()
+        report = json.loads(_invoke("report", "1", "--db", str(db), "--json").stdout)
+        assert report["emissions"]["market_g"] == market, why
+        assert report["scope2"]["market_g"] == market, why
+        assert report["hourly_matching"]["cfe_score"] == cfe, why
+        text = _flat(_invoke("report", "1", "--db", str(db)).stdout)
+        assert f"market-based: {market:.4g} gCO2eq" in text, why
+        assert f"CFE score {cfe:.1%}" in text, why
+        assert f"{why}, so it was not matched again: hourly matching (CFE score " \
+            f"{cfe:.1%}) as recorded with the run" in text, text
 
 
 def test_a_market_figure_that_fails_leaves_no_instrument_in_the_record(tmp_path: Path) -> None:
@@ -169,8 +182,12 @@ def test_a_figure_recorded_by_the_earlier_method_is_one_figure_said_so(tmp_path:
     report = json.loads(_invoke("report", "1", "--db", str(db), "--json").stdout)
     assert report["emissions"]["market_g"] == pytest.approx(stored, rel=1e-12)
     texts = [_flat(_invoke(cmd, "1", "--db", str(db)).stdout) for cmd in ("show", "report")]
+    kind = show["summary"]["kind"]
     for text in texts:
         assert f"market-based: {stored:.4g} gCO2eq" in text
+        # the energy it is from is said, as on every other figure's line
+        assert f"-{show['summary']['emissions']['market_high_g']:.4g}, from {kind} energy); " \
+            in text, text
         assert "earlier method" in text
         assert "not shipped" not in text and "contract_g_per_kwh" not in text
         assert "`wattwise report 1 --renewable-share 0.5`" in text
@@ -178,3 +195,34 @@ def test_a_figure_recorded_by_the_earlier_method_is_one_figure_said_so(tmp_path:
     again = _flat(_invoke("report", "1", "--db", str(db), "--renewable-share", "0.5").stdout)
     assert f"recorded market-based figure ({stored:.4g} gCO2eq) was priced by" in again
     assert "at the residual mix" in again
+
+
+def test_a_recorded_contract_kept_by_a_report_is_said_as_recorded_not_as_an_option(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "runs.db"
+    _invoke("run", "--db", str(db), "--zone", "DE", "--contract-intensity", "10", "--",
+            sys.executable, "-c", "pass")
+    text = _flat(_invoke("report", "1", "--db", str(db), "--renewable-share", "0.2").stdout)
+    assert "(--contract-intensity)" not in text, text
+    assert "at the contract intensity 10 g/kWh (as recorded with the run)" in text, text
+    assert ("market-based: priced with renewable share 0.2 (the options) and contract "
+            "intensity 10 g/kWh (as recorded); recorded with contract intensity 10 g/kWh"
+            ) in text, text
+
+
+def test_the_codecarbon_export_says_the_market_figure_is_left_out(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    _invoke("run", "--db", str(db), "--zone", "DE", "--renewable-share", "0.5", "--",
+            sys.executable, "-c", "pass")
+    market = json.loads(_invoke("show", "1", "--db", str(db), "--json").stdout)[
+        "summary"]["emissions"]["market_g"]
+    r = _invoke("export", "1", "--db", str(db), "-f", "codecarbon", "-o",
+                str(tmp_path / "emissions.csv"))
+    assert (f"the run's market-based figure ({market:.4g} gCO2eq) is left out: CodeCarbon's "
+            "emissions column holds the location-based figure") in _flat(r.stderr), r.stderr
+    # a run priced without market options has nothing left out, and says nothing of it
+    _invoke("run", "--db", str(db), "--zone", "DE", "--", sys.executable, "-c", "pass")
+    r = _invoke("export", "2", "--db", str(db), "-f", "codecarbon", "-o",
+                str(tmp_path / "plain.csv"))
+    assert "market-based" not in r.stderr

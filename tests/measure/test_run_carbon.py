@@ -83,3 +83,42 @@ def test_checked_market_arguments_price_and_record_the_run(tmp_path: Path) -> No
     assert run.emissions is not None
     kwh = run.emissions.facility_energy_kwh
     assert run.emissions.market_g == pytest.approx(kwh * 0.5 * 10.0, rel=1e-9)
+
+
+def test_a_profile_edited_during_the_run_records_the_digest_of_the_bytes_priced(
+    tmp_path: Path,
+) -> None:
+    """The profile is read once: the record names the bytes its CFE score comes from,
+    not the file as it is when the run ends, so a report can tell the edit."""
+    import hashlib
+    import time
+
+    from wattwise.measure.run_options import check_market
+
+    hour = time.time() // 3600 * 3600
+    path = tmp_path / "ppa.csv"
+    path.write_text("Time,clean_kwh\n" + "".join(
+        f"{hour + 3600 * k:.0f},1e-7\n" for k in range(-1, 3)))
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    market = check_market(clean_profile=str(path))
+    assert market["clean_profile_sha256"] == market["profile"].sha256 == before
+    run = wattwise.track("m", db=tmp_path / "runs.db",
+                         sensors=[ConstantPowerSensor({"cpu:0": 50.0})], interval_s=0.05,
+                         zone="DE")
+    assert run.carbon_options is not None
+    # as `wattwise run` sets them, but with the digest left for the run to take
+    run.carbon_options = dataclasses.replace(run.carbon_options, **{
+        **market, "clean_profile_sha256": None})
+    with run:
+        path.write_text(path.read_text().replace("1e-7", "2e-7"))  # the feed refreshes
+    run.flush()
+    rec = Store(tmp_path / "runs.db").get_run(run.run_id)
+    assert rec.summary["carbon_options"]["clean_profile_sha256"] == before
+    assert rec.host["carbon_options"]["clean_profile_sha256"] == before
+    # the score is the one of the bytes read: the report sees the file changed and
+    # repeats the recorded score rather than match the new bytes
+    report = price_recorded(Store(tmp_path / "runs.db"), run.run_id)
+    recorded = rec.summary["emissions"]["hourly_matching"]["cfe_score"]
+    assert report.hourly is not None and report.hourly.cfe_score == recorded
+    assert any("changed since the run, so it was not matched again" in n
+               for n in report.notes)

@@ -148,3 +148,19 @@ def test_a_lost_run_counts_in_the_totals_with_its_kind_priced_as_report_prices_i
     assert sum(map(float, lost_series)) == pytest.approx(want["energy_j"], rel=1e-12)
     assert f'wattwise_run_power_watts{{domain="gpu:0",kind="estimated",run_id="{rid}"' \
         not in text, "a lost run draws no power now"
+
+
+def test_help_says_the_emissions_series_are_location_based(tmp_path: Path) -> None:
+    """A run priced with market instruments has two Scope 2 figures: the series here
+    carry the location-based one, and their HELP says so."""
+    db = tmp_path / "r.db"
+    with _live_run(db):
+        pass
+    registry = CollectorRegistry()
+    registry.register(StoreCollector(Store(db)))
+    helps = {line.split(" ", 3)[2]: line.split(" ", 3)[3]
+             for line in generate_latest(registry).decode().splitlines()
+             if line.startswith("# HELP ")}
+    for name in ("wattwise_emissions_grams_total", "wattwise_run_emissions_grams"):
+        assert "location-based" in helps[name], name
+        assert "market-based" in helps[name], name

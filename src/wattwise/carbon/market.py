@@ -101,6 +101,11 @@ def residual_mix(zone: str) -> ResidualMix:
     return got
 
 
+#: Most certificates one run may state, MWh (as ``--certificates-mwh``): a thousand times
+#: a year of a large GPU cluster's draw is far below it; more is a unit mistake.
+MAX_CERTIFICATES_MWH = 1e6
+
+
 @dataclass(frozen=True)
 class MarketInstruments:
     """What the buyer holds, as the user states it. Every field may be unset.
@@ -138,7 +143,7 @@ class MarketInstruments:
             if isinstance(v, float) and v == 0:  # -0.0 is 0: never said as "-0"
                 object.__setattr__(self, name, 0.0)
         check("renewable share", self.renewable_share, 1.0)
-        check("certificates (MWh)", self.certificates_mwh)
+        check("certificates (MWh)", self.certificates_mwh, MAX_CERTIFICATES_MWH, " MWh")
         g = MAX_INTENSITY_G_PER_KWH  # the one bound on an intensity, as traces and estimates
         for name, v in (("certificate intensity", self.certificate_g_per_kwh),
                         ("contract intensity", self.contract_g_per_kwh),
@@ -150,6 +155,10 @@ class MarketInstruments:
             raise BadInput("give a contract intensity or a residual-mix intensity for the "
                            "uncovered energy, not both (a contract's intensity replaces the "
                            "residual mix)")
+        if self.residual_g_per_kwh is not None and not self.use_residual_mix:
+            raise BadInput("use_residual_mix=False prices the uncovered energy at the "
+                           "location-based intensity, and residual_g_per_kwh gives it a "
+                           "residual mix: give one or the other")
 
     @property
     def any(self) -> bool:
@@ -371,8 +380,8 @@ def price_recorded(
     it was recorded with unless overridden), then add the market-based figure and,
     with ``profile`` (a ``matching.SupplyProfile``), hourly matching."""
     from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
-    from wattwise.carbon.partial import partial_energy_of, partial_intervals
     from wattwise.carbon.repricing import reprice_options, started_with
+    from wattwise.carbon.sample_energy import partial_energy_of, partial_intervals
 
     rec = store.get_run(ref)
     samples = store.samples(rec.id)
@@ -399,11 +408,19 @@ def price_recorded(
     if earlier_share(rec.summary) is not None:
         notes.append(f"the run's recorded market-based figure was {EARLIER_METHOD}; this "
                      "one is priced by the Scope 2 method (the residual mix for the rest)")
+    hourly = None
     if profile is None:
         profile, why = recorded_profile(pricing.options)
-        notes += [why] if why else []
+        # Changed or gone: the hourly matching recorded with the run, said so, as
+        # ``report`` repeats it (``reprice_market``).
+        hourly = None if why is None else stored_hourly(
+            ((rec.summary or {}).get("emissions") or {}).get("hourly_matching")
+            if isinstance(rec.summary, dict) else None)
+        if why is not None:
+            notes.append(f"{why}, so it was not matched again: hourly matching (CFE score "
+                         f"{hourly.cfe_score:.1%}) as recorded with the run"
+                         if hourly is not None else why)
     dual = dual_figure(em, instruments or MarketInstruments())
-    hourly = None
     if profile is not None:
         from wattwise.carbon.matching import match_hourly
 
@@ -478,6 +495,69 @@ def price_market(em: Any, options: Any) -> tuple[Any, DualFigure | None, Any]:
     return em, dual, hourly
 
 
+def reprice_market(
+    em: Any, options: Any, stored: Any = None
+) -> tuple[Any, dict[str, Any], list[str]]:
+    """The market-based figure of a recorded run priced again with the instruments and
+    profile it was recorded (or started) with, as ``wattwise report`` prices it with no
+    market option: ``em`` with its market-based figure set, the Scope 2 pair and hourly
+    matching to store beside it (``{}`` where the run had neither), and notes.
+
+    A profile that can no longer be read as the run read it (gone, or its bytes
+    changed) does not drop the market-based figure, which does not depend on it:
+    the hourly matching recorded in ``stored`` (the run's stored ``emissions``) is
+    repeated and said to be, or its absence said. BadInput where the instruments
+    cannot price ``em`` (certificates above its energy).
+    """
+    import dataclasses
+
+    notes: list[str] = []
+    inst = instruments_of(options)
+    profile, why = recorded_profile(options)
+    kept: dict[str, Any] | None = None
+    if profile is None and why is not None:
+        recorded = stored.get("hourly_matching") if isinstance(stored, dict) else None
+        match = stored_hourly(recorded)
+        if match is not None and isinstance(recorded, dict):
+            kept = recorded
+            notes.append(f"{why}, so it was not matched again: hourly matching (CFE score "
+                         f"{match.cfe_score:.1%}) as recorded with the run")
+        else:
+            notes.append(f"{why}: no hourly matching (give --clean-profile to match again)")
+    if inst is None and profile is None and getattr(options, "clean_profile", None) is None:
+        return em, {}, notes
+    dual = dual_figure(em, inst or MarketInstruments())
+    out: dict[str, Any] = {"scope2": dual.to_dict()}
+    if profile is not None:
+        from wattwise.carbon.matching import match_hourly
+
+        out["hourly_matching"] = match_hourly(em, profile).to_dict()
+    elif kept is not None:
+        out["hourly_matching"] = kept
+    em = dataclasses.replace(em, market_g=dual.market_g, market_low_g=dual.market_low_g,
+                             market_high_g=dual.market_high_g, market_basis=dual.basis())
+    return em, out, notes
+
+
+def stored_hourly(d: Any) -> Any:
+    """The ``matching.HourlyMatch`` a record stores (``emissions.hourly_matching``), or
+    None where it holds none that reads as one (damaged: never an exception)."""
+    if not isinstance(d, dict):
+        return None
+    from wattwise.carbon.matching import HourlyMatch
+
+    try:
+        match = HourlyMatch(**{k: v for k, v in d.items() if k != "notes"},
+                            notes=tuple(str(n) for n in d.get("notes") or ()))
+    except (TypeError, ValueError):
+        return None
+    score = match.cfe_score
+    if (not isinstance(score, (int, float)) or isinstance(score, bool)
+            or not math.isfinite(score) or not 0 <= score <= 1):
+        return None
+    return match
+
+
 def stored_scope2_lines(emissions: Any, energy_kind: str = "") -> list[str]:
     """The Scope 2 lines ``run`` printed, from a summary's ``emissions`` dict (its
     ``scope2`` and ``hourly_matching``); [] where it holds none."""
@@ -485,15 +565,9 @@ def stored_scope2_lines(emissions: Any, energy_kind: str = "") -> list[str]:
     if dual is None:
         return []
     lines = ["Scope 2 (GHG Protocol), both figures:", *dual.lines(energy_kind)]
-    hourly = emissions.get("hourly_matching")
-    if isinstance(hourly, dict):
-        from wattwise.carbon.matching import HourlyMatch
-
-        try:
-            match = HourlyMatch(**{**hourly, "notes": tuple(hourly.get("notes") or ())})
-            lines += match.lines(energy_kind)
-        except (TypeError, ValueError):
-            pass
+    match = stored_hourly(emissions.get("hourly_matching"))
+    if match is not None:
+        lines += match.lines(energy_kind)
     return lines
 
 

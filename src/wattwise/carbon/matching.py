@@ -58,6 +58,9 @@ class SupplyProfile:
     step_s: float
     name: str
     notes: tuple[str, ...] = ()
+    #: SHA-256 of the bytes read (``read_profile``): the content a run is priced with,
+    #: hashed at the same moment, so a record never names another file's digest.
+    sha256: str | None = None
 
     @property
     def ends(self) -> np.ndarray:
@@ -143,11 +146,16 @@ def parse_profile(text: str, name: str = "<profile>") -> SupplyProfile:
 
 
 def read_profile(path: str | Path) -> SupplyProfile:
-    """A profile from a CSV file; BadInput if it cannot be read."""
+    """A profile from a CSV file, with the SHA-256 of the bytes it was parsed from (read
+    once); BadInput if it cannot be read."""
+    import dataclasses
+    import hashlib
+
     from wattwise._userinput import decode_text, read_user_file
 
     raw = read_user_file(path, "clean-supply profile", max_bytes=MAX_PROFILE_BYTES)
-    return parse_profile(decode_text(raw, str(path)), Path(path).name)
+    profile = parse_profile(decode_text(raw, str(path)), Path(path).name)
+    return dataclasses.replace(profile, sha256=hashlib.sha256(raw).hexdigest())
 
 
 @dataclass(frozen=True)

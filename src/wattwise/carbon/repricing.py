@@ -250,7 +250,9 @@ def started_carbon(options: CarbonOptions) -> dict[str, Any]:
     if options.intensity_trace is not None:
         out["intensity_trace_sha256"] = trace_sha256(options.intensity_trace)
     if options.clean_profile is not None and not options.clean_profile_sha256:
-        out["clean_profile_sha256"] = trace_sha256(options.clean_profile)
+        # The digest of the bytes the run is priced with (read once), else the file's now.
+        out["clean_profile_sha256"] = (getattr(options.profile, "sha256", None)
+                                       or trace_sha256(options.clean_profile))
     if options.zone is None:
         try:
             ambient = _ambient_zone()

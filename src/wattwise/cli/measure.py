@@ -208,28 +208,44 @@ def _report_market(
         earlier_share,
         instruments_of,
         recorded_profile,
+        reprice_market,
     )
 
     notes: list[str] = []
     had = instruments_of(recorded)
     inst = had if instruments is None else instruments
     if instruments is not None and had is not None and inst is not None:
+        kept = MarketInstruments()  # what the options leave as the run recorded it
         if instruments.renewable_share is None and instruments.certificates_mwh is None:
             inst = dataclasses.replace(inst, renewable_share=had.renewable_share,
                                        certificates_mwh=had.certificates_mwh)
+            kept = dataclasses.replace(kept, renewable_share=had.renewable_share,
+                                       certificates_mwh=had.certificates_mwh)
         if instruments.contract_g_per_kwh is None and instruments.residual_g_per_kwh is None:
-            inst = dataclasses.replace(inst, contract_g_per_kwh=had.contract_g_per_kwh,
+            # Kept as recorded, and said so (not as if given as an option).
+            inst = dataclasses.replace(
+                inst, contract_g_per_kwh=had.contract_g_per_kwh,
+                residual_g_per_kwh=had.residual_g_per_kwh,
+                contract_source="as recorded with the run",
+                residual_source="as recorded with the run")
+            kept = dataclasses.replace(kept, contract_g_per_kwh=had.contract_g_per_kwh,
                                        residual_g_per_kwh=had.residual_g_per_kwh)
         if _said(inst) != _said(had):
-            notes.append(f"market-based: priced with {_said(inst)} (the options), recorded "
-                         f"with {_said(had)}")
+            with_kept = "" if not kept.any else f" and {_said(kept)} (as recorded)"
+            notes.append(f"market-based: priced with {_said(instruments)} (the options)"
+                         f"{with_kept}; recorded with {_said(had)}")
+    earlier = earlier_share(rec.summary)
+    if instruments is None and profile is None:
+        if earlier is not None:
+            return earlier_market(em, earlier, rec.id), {}, notes
+        # No market option: as recorded (or started), the one method every output uses;
+        # a profile changed since keeps the recorded hourly matching, said so.
+        stored = rec.summary.get("emissions") if isinstance(rec.summary, dict) else None
+        return reprice_market(em, recorded, stored)
     if profile is None:
         profile, why = recorded_profile(recorded)
         if why is not None:
             notes.append(f"{why}: no hourly matching (give --clean-profile to match again)")
-    earlier = earlier_share(rec.summary)
-    if instruments is None and profile is None and earlier is not None:
-        return earlier_market(em, earlier, rec.id), {}, notes
     if inst is None and profile is None:
         return em, {}, notes
     dual = dual_figure(em, inst or MarketInstruments())
@@ -474,7 +490,8 @@ def _with_market(options: Any, instruments: Any, profile: Any,
                       contract_g_per_kwh=instruments.contract_g_per_kwh,
                       residual_g_per_kwh=instruments.residual_g_per_kwh)
     if profile is not None and clean_profile is not None:
-        fields.update(clean_profile=os.path.abspath(clean_profile), profile=profile)
+        fields.update(clean_profile=os.path.abspath(clean_profile), profile=profile,
+                      clean_profile_sha256=profile.sha256)  # of the bytes it was read from
     return dataclasses.replace(options, **fields)
 
 

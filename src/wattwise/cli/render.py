@@ -239,9 +239,11 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID") -> list[str]:
     if e.get("market_g") is not None:
         share = earlier_share(summary)
         basis = e.get("market_basis") if share is None else earlier_basis(share, ref)
+        kind = summary.get("kind")
+        of = f", from {safe(kind)} energy" if isinstance(kind, str) and kind else ""
         lines.append(
             f"  market-based: {num(e.get('market_g'), '.4g')} gCO2eq "
-            f"({num(e.get('market_low_g'), '.4g')}-{num(e.get('market_high_g'), '.4g')}); "
+            f"({num(e.get('market_low_g'), '.4g')}-{num(e.get('market_high_g'), '.4g')}{of}); "
             f"{safe(basis, None)}"
         )
     return lines

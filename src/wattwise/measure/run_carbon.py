@@ -44,8 +44,11 @@ def price_run(
     if trace is not None:  # the bytes it is priced with, so a report can tell an edit
         options = dataclasses.replace(options, intensity_trace_sha256=trace_sha256(trace))
     if options.clean_profile is not None and options.clean_profile_sha256 is None:
+        # The digest of the bytes the profile priced here was read from, never the file's
+        # now: a profile edited during the run would otherwise name other bytes.
         options = dataclasses.replace(
-            options, clean_profile_sha256=trace_sha256(options.clean_profile))
+            options, clean_profile_sha256=getattr(options.profile, "sha256", None)
+            or trace_sha256(options.clean_profile))
     try:
         emissions, fetched = emissions_and_fetched(intervals, options)
     except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program

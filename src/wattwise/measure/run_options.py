@@ -280,13 +280,13 @@ def check_market(renewable_share: object = None, certificates_mwh: object = None
         if value is not None and number is None:
             raise BadInput(f"{what} must be a number, got {shown(value)}")
         numbers[what] = number
+    if numbers["certificates_mwh"] is not None and numbers["certificates_mwh"] > 1e6:
+        raise BadInput(f"certificates_mwh must be from 0 to 1e6, got {shown(certificates_mwh)}")
     # the bounds, and the pairs that exclude each other
     MarketInstruments(certificates_mwh=numbers["certificates_mwh"],
                       renewable_share=numbers["renewable_share"],
                       contract_g_per_kwh=numbers["contract_g_per_kwh"],
                       residual_g_per_kwh=numbers["residual_g_per_kwh"])
-    if numbers["certificates_mwh"] is not None and numbers["certificates_mwh"] > 1e6:
-        raise BadInput(f"certificates_mwh must be from 0 to 1e6, got {shown(certificates_mwh)}")
     fields: dict[str, Any] = dict(numbers)
     path = check_path(clean_profile, "clean_profile")
     if path is not None:
@@ -297,4 +297,5 @@ def check_market(renewable_share: object = None, certificates_mwh: object = None
         except BadInput as exc:
             raise BadInput(f"clean_profile: {exc}") from None
         fields["clean_profile"] = os.path.abspath(path)
+        fields["clean_profile_sha256"] = fields["profile"].sha256  # of the bytes read
     return fields

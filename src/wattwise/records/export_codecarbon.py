@@ -214,6 +214,12 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
                     _NOT_RECORDED))
         return out, why
     out["emissions_kg"] = float(em["emissions_g"]) / 1000.0  # CodeCarbon: kg CO2eq
+    market = _real(em.get("market_g"))
+    if market is not None:  # CodeCarbon has one emissions column: never dropped unsaid
+        out["market_note"] = (
+            f"the run's market-based figure ({market:.4g} gCO2eq) is left out: CodeCarbon's "
+            "emissions column holds the location-based figure and it has no market-based "
+            "column (`wattwise export -f json` and `wattwise show` give both)")
     if isinstance(em.get("pue"), (int, float)):
         out["pue"] = float(em["pue"])
     else:
@@ -302,6 +308,8 @@ def export_codecarbon(
         recorded, unknown = _recorded_carbon(record)
     if emissions_kg is None:
         emissions_kg = recorded.get("emissions_kg")
+        if notes is not None and recorded.get("market_note"):
+            notes.append(recorded["market_note"])
     if pue is None:
         pue = recorded.get("pue")
     if country_name is None and country_iso_code is None:

@@ -135,9 +135,9 @@ class StoreCollector(Collector):
             labels=["kind"])
         total_emissions = CounterMetricFamily(
             "wattwise_emissions_grams",
-            "Operational emissions of every run that has ended, gCO2eq, by its energy's "
-            "kind (a run lost before its summary: its partial energy priced in the zone it "
-            "was started with, as `wattwise report` prices it): " + OVERLAP, labels=["kind"])
+            "Operational emissions, location-based (Scope 2; no market-based figure), of "
+            "every run that has ended, gCO2eq, by its energy's kind (a lost run: its partial "
+            "energy, priced as `wattwise report` prices it): " + OVERLAP, labels=["kind"])
         energy = CounterMetricFamily(
             "wattwise_run_energy_joules",
             "Energy of a running, lost or recent run per domain: the machine's energy "
@@ -151,8 +151,9 @@ class StoreCollector(Collector):
             "wattwise_run_running", "1 while a run is recording, else 0.", labels=["run_id"])
         emissions = GaugeMetricFamily(
             "wattwise_run_emissions_grams",
-            "Operational emissions of a recent finished run, gCO2eq (of a run lost before "
-            "its summary: its partial energy, priced as `wattwise report` prices it).",
+            "Operational emissions, location-based (Scope 2; a market-based figure is in "
+            "/api/runs/ID) of a recent finished run, gCO2eq (of a run lost before its "
+            "summary: its partial energy, priced as `wattwise report` prices it).",
             labels=["run_id", "zone"])
         info = InfoMetricFamily(
             "wattwise_run", "Name and host of each run with series here.",

@@ -1,0 +1,153 @@
+"""The energy of a run without a summary (still running, or lost) from its stored samples:
+the sums, the figure with its range and kind, and the intervals that price it.
+
+Apart from ``carbon.partial`` (which prices it) so the market-based pricing of a
+recorded run (``carbon.market``) can read it without an import cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from wattwise.carbon.accounting import intervals_from_samples, real_or_none
+
+#: Why a run's figure is partial, by its status (``running``, ``lost``, anything else).
+_PARTIAL_WHY = {
+    "running": "the run is still recording",
+    "lost": "the run was lost before its summary",
+}
+
+
+def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
+    """Per domain: energy, low and high summed over the samples that are not gaps, how
+    many there were, the time of the last and its power.
+
+    The same sums the dashboard takes inside SQLite (``Reads.energy_so_far``)."""
+    out: dict[str, dict[str, float]] = {}
+    for s in samples:
+        if s.gap:
+            continue
+        d = out.setdefault(str(s.domain), {"energy_j": 0.0, "low_j": 0.0, "high_j": 0.0,
+                                           "samples": 0.0, "last_unix_s": -math.inf})
+        for key in ("energy_j", "low_j", "high_j"):  # text or NaN adds 0, as in SQLite
+            d[key] += real_or_none(getattr(s, key)) or 0.0
+        d["samples"] += 1
+        t = real_or_none(s.t_unix_s)
+        if t is not None and t >= d["last_unix_s"]:
+            d["last_unix_s"] = t
+            d["power_w"] = s.power_w
+    return out
+
+
+def _counted_domains(sensors: Any, seen: Iterable[str] = ()) -> dict[str, str]:
+    """Domain -> kind, for each domain that counts in totals: those recorded with the
+    run as counting, and those in ``seen`` (the samples) it did not describe, unless
+    they are ``psys`` (the whole SoC, never added), as the exports count them."""
+    out: dict[str, str] = {}
+    described: set[str] = set()
+    for s in sensors if isinstance(sensors, list) else []:
+        domains = s.get("domains") if isinstance(s, dict) else None
+        for d in [s, *(domains if isinstance(domains, list) else [])]:
+            if not (isinstance(d, dict) and isinstance(d.get("name"), str)):
+                continue
+            if d is s and "component" not in d:
+                continue  # a sensor description, not a domain
+            described.add(d["name"])
+            if d.get("in_total", True) is not False:
+                out[d["name"]] = str(d.get("kind") or "unknown")
+    for name in seen:
+        if name not in described and name.split(":", 1)[0] != "psys":
+            out[name] = "unknown"
+    return out
+
+
+@dataclass(frozen=True)
+class PartialEnergy:
+    """The energy of a run that has no summary (still recording, or lost or ended
+    without one), from its stored samples: the one figure every output shows for it.
+
+    The sum of the samples of the domains that count in totals (gaps left out), their
+    range and their kind. Partial: the meter's last reads before the run stopped
+    being recorded (and the time after them) are not in it.
+    """
+
+    energy_j: float
+    low_j: float
+    high_j: float
+    kind: str
+    status: str
+    samples: int
+    last_sample_unix_s: float | None
+    domains: tuple[str, ...] = ()
+
+    @property
+    def why(self) -> str:
+        return _PARTIAL_WHY.get(self.status, f"the run ended ({self.status}) without a summary")
+
+    @property
+    def note(self) -> str:
+        """``estimated, partial: the run was lost before its summary; from 64 samples up
+        to 2026-12-01T18:45:51Z``."""
+        import time
+
+        up_to = "" if self.last_sample_unix_s is None else " up to " + time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.last_sample_unix_s))
+        return f"{self.kind}, partial: {self.why}; from {self.samples} samples{up_to}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "energy_j": self.energy_j, "low_j": self.low_j, "high_j": self.high_j,
+            "kind": self.kind, "partial": True, "status": self.status,
+            "samples": self.samples, "last_sample_unix_s": self.last_sample_unix_s,
+            "domains": list(self.domains), "note": self.note,
+        }
+
+
+def partial_energy(
+    record: Any, sums: dict[str, dict[str, float]]
+) -> PartialEnergy | None:
+    """The partial figure of ``record`` (a ``RunInfo``) from its per-domain sample sums
+    (:func:`sample_sums`, or ``Reads.energy_so_far`` inside SQLite); None when no domain
+    that counts in totals has a sample.
+
+    Counted: the domains recorded with the run as counting in totals (a domain inside
+    another, ``psys``, is not added). Kind: the counted domains' kinds combined.
+    """
+    kinds = _counted_domains(getattr(record, "sensors", None), sums)
+    counted = sorted(d for d in sums if d in kinds and sums[d].get("samples", 1) > 0)
+    if not counted:
+        return None
+    lasts = [real_or_none(sums[d].get("last_unix_s")) for d in counted]
+    last = max((t for t in lasts if t is not None), default=None)
+    from wattwise.measure.results import combined_kind
+
+    return PartialEnergy(
+        energy_j=math.fsum(float(sums[d]["energy_j"]) for d in counted),
+        low_j=math.fsum(float(sums[d]["low_j"]) for d in counted),
+        high_j=math.fsum(float(sums[d]["high_j"]) for d in counted),
+        kind=combined_kind(kinds[d] for d in counted),
+        status=str(getattr(record, "status", "")),
+        samples=int(sum(sums[d].get("samples", 0) for d in counted)),
+        last_sample_unix_s=last,
+        domains=tuple(counted),
+    )
+
+
+def partial_energy_of(record: Any, samples: Iterable[Any]) -> PartialEnergy | None:
+    """:func:`partial_energy` of ``record`` from its sample rows (``Store.samples``)."""
+    return partial_energy(record, sample_sums(samples))
+
+
+def partial_intervals(
+    record: Any, samples: Iterable[Any], part: PartialEnergy, notes: list[str] | None = None
+) -> list[tuple[float, float, float, float, float]]:
+    """The intervals that price a partial run: its counted samples (gaps left out),
+    adding up to ``part.energy_j``, so its emissions are computed from that figure.
+    Stored values that are not numbers are left out and said in ``notes``."""
+    kept = [s for s in samples if not s.gap]
+    return intervals_from_samples(kept, set(part.domains),
+                                  float(getattr(record, "started_unix_s", 0.0) or 0.0),
+                                  scale_to_j=part.energy_j, notes=notes)
