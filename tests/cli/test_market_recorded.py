@@ -226,3 +226,26 @@ def test_the_codecarbon_export_says_the_market_figure_is_left_out(tmp_path: Path
     r = _invoke("export", "2", "--db", str(db), "-f", "codecarbon", "-o",
                 str(tmp_path / "plain.csv"))
     assert "market-based" not in r.stderr
+
+
+def test_recorded_options_out_of_range_are_said_and_priced_location_based(
+    tmp_path: Path
+) -> None:
+    """A damaged or hand-edited record's market options are not the user's: report
+    prices the run location-based and says why, rather than refusing it."""
+    db = tmp_path / "r.db"
+    _invoke("run", "--db", str(db), "--zone", "DE", "--renewable-share", "0.5", "--",
+            sys.executable, "-c", "pass")
+    flush_all(30.0)
+    c = sqlite3.connect(db)
+    s = json.loads(c.execute("select summary_json from runs where id=1").fetchone()[0])
+    s["carbon_options"]["renewable_share"] = 5
+    c.execute("update runs set summary_json=? where id=1", (json.dumps(s),))
+    c.commit()
+    c.close()
+    r = _invoke("report", "1", "--db", str(db), "--json")
+    out = json.loads(r.stdout)
+    assert out["emissions"]["market_g"] is None
+    assert any("recorded market options cannot be used (renewable share must be from 0 "
+               "to 1, got 5): priced location-based only" in n
+               for n in out["emissions"]["notes"])

@@ -404,7 +404,7 @@ def price_recorded(
     em, _ = emissions_and_fetched(intervals, pricing.options, pricing.source)
     notes = list(pricing.notes)
     if instruments is None:  # the instruments the run was recorded with, if any
-        instruments = instruments_of(pricing.options)
+        instruments = instruments_of(pricing.options, notes)
     if earlier_share(rec.summary) is not None:
         notes.append(f"the run's recorded market-based figure was {EARLIER_METHOD}; this "
                      "one is priced by the Scope 2 method (the residual mix for the rest)")
@@ -433,9 +433,20 @@ def _finite(value: Any) -> float | None:
     return float(value) if ok else None
 
 
-def instruments_of(options: Any) -> MarketInstruments | None:
+def instruments_of(options: Any, notes: list[str] | None = None) -> MarketInstruments | None:
     """The market-based instruments a ``CarbonOptions`` holds (as a run records them), or
-    None when it holds none (a clean-supply profile alone is not an instrument)."""
+    None when it holds none (a clean-supply profile alone is not an instrument).
+
+    With ``notes`` (options read back from a record), instruments out of range (a
+    damaged or hand-edited record) are not used: None, and a note says why, so the run
+    is priced location-based rather than refused as if the user had given them."""
+    if notes is not None:
+        try:
+            return instruments_of(options)
+        except BadInput as exc:
+            notes.append(f"the run's recorded market options cannot be used ({exc}): "
+                         "priced location-based only")
+            return None
     share, certificates = (getattr(options, "renewable_share", None),
                            getattr(options, "certificates_mwh", None))
     contract, residual = (getattr(options, "contract_g_per_kwh", None),
@@ -462,7 +473,8 @@ def recorded_profile(options: Any) -> tuple[Any, str | None]:
 
     digest = getattr(options, "clean_profile_sha256", None)
     if not Path(path).is_file():
-        return None, f"the run's clean-supply profile {path} no longer exists"
+        gone = "is not a regular file" if Path(path).exists() else "no longer exists"
+        return None, f"the run's clean-supply profile {path} {gone}"
     if digest and trace_sha256(path) != digest:
         return None, f"the run's clean-supply profile {path} changed since the run"
     try:
@@ -512,7 +524,9 @@ def reprice_market(
     import dataclasses
 
     notes: list[str] = []
-    inst = instruments_of(options)
+    inst = instruments_of(options, notes)
+    if notes:  # recorded instruments out of range: location-based only
+        return em, {}, notes
     profile, why = recorded_profile(options)
     kept: dict[str, Any] | None = None
     if profile is None and why is not None:

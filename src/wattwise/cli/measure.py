@@ -212,7 +212,7 @@ def _report_market(
     )
 
     notes: list[str] = []
-    had = instruments_of(recorded)
+    had = instruments_of(recorded, notes)
     inst = had if instruments is None else instruments
     if instruments is not None and had is not None and inst is not None:
         kept = MarketInstruments()  # what the options leave as the run recorded it
