@@ -37,3 +37,12 @@ def test_no_option_means_no_override_note_and_the_recorded_zone() -> None:
 def test_a_run_without_recorded_options_takes_the_options_as_given() -> None:
     pricing = reprice_options({}, zone="FR")
     assert pricing.options.zone == "FR" and pricing.notes == ()
+
+
+def test_a_record_without_carbon_options_keeps_the_zone_its_emissions_name() -> None:
+    """An older or damaged record: its emissions say it was priced in DE, so report
+    prices it there, as show does, not at the environment's zone or the world average."""
+    summary = {"emissions": {"zone": "DE", "emissions_g": 1.0}}
+    pricing = reprice_options(summary)
+    assert pricing.options.zone == "DE"
+    assert reprice_options(summary, zone="FR").options.zone == "FR"

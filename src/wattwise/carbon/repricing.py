@@ -134,9 +134,11 @@ def reprice_options(
                                 renewable_share=renewable_share, provider=provider)
     rec = s.get("carbon_options")
     given = CarbonOptions(zone, intensity_trace, pue, renewable_share, provider)
-    if not isinstance(rec, dict):
-        return Repricing(given)
     raw_em = s.get("emissions")
+    if not isinstance(rec, dict):
+        if not isinstance(raw_em, dict):
+            return Repricing(given)
+        rec = {}  # an older or damaged record: its emissions still name the zone priced
     em: dict[str, Any] = raw_em if isinstance(raw_em, dict) else {}
     r_zone = rec.get("zone") or None
     if r_zone is None and isinstance(em.get("zone"), str) and em["zone"] != "WORLD":
