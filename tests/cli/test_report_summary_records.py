@@ -125,3 +125,22 @@ def test_summarised_runs_reads_only_what_a_summary_record_holds(
     summary: Any, expected: Any,
 ) -> None:
     assert summarised_runs(summary) == expected
+
+
+def test_show_says_which_of_a_studys_runs_are_gone(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    ids = results_db(db)
+    conn = sqlite3.connect(db)
+    with conn:
+        (raw,) = conn.execute("SELECT summary_json FROM runs WHERE id = ?",
+                              (ids["study"],)).fetchone()
+        summary = json.loads(raw)
+        summary["summary_of"]["run_ids"] = [ids["bench"][0], 9_999]
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
+                     (json.dumps(summary), ids["study"]))
+    conn.close()
+    r = runner.invoke(app, ["show", str(ids["study"]), "--db", str(db)],
+                      env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    assert "this compression study's run(s) 9999 are no longer in the database" in r.output
+    assert f"run(s) {ids['bench'][0]}" not in r.output

@@ -671,6 +671,30 @@ def _with_partial(out: dict[str, Any], part: Any, priced: Any = None) -> dict[st
     return out
 
 
+def _missing_parts(store: Any, summary: dict[str, Any]) -> list[str]:
+    """A study's or tuning's runs that are no longer in the database, said: its energy
+    was theirs, and they can no longer be read or priced."""
+    from wattwise.errors import BadInput
+    from wattwise.records.export_codecarbon import summarised_runs
+
+    parts = summarised_runs(summary)
+    if parts is None:
+        return []
+    what, run_ids = parts
+    gone = []
+    for rid in run_ids:
+        try:
+            store.get_run(rid)
+        except BadInput:
+            gone.append(str(rid))
+    if not gone:
+        return []
+    return [f"note: this {what}'s run(s) {', '.join(gone[:10])}"
+            + (f" and {len(gone) - 10} more" if len(gone) > 10 else "")
+            + " are no longer in the database: its stored figures remain, but they can no "
+              "longer be read or priced run by run"]
+
+
 def show(
     ref: str = typer.Argument("latest", help=REF_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
@@ -702,7 +726,8 @@ def show(
         summary = rec.summary if isinstance(rec.summary, dict) else {}
         if "domains" in summary:
             console.print(energy_table(summary, title=title))
-            for line in emissions_lines(summary, rec.id) + summary_lines(summary):
+            for line in emissions_lines(summary, rec.id) + summary_lines(summary) \
+                    + _missing_parts(store, summary):
                 console.print(line, markup=False, highlight=False)
         else:
             console.print(title, markup=False, highlight=False)

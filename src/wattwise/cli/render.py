@@ -151,7 +151,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     for g in _list(result.get("gaps")):
         lines.append(f"gap: {safe(g)}")
     for n in _list(result.get("notes")):
-        lines.append(f"note: {safe(n)}")
+        lines.append(f"note: {safe(n, 2000)}")
     return lines
 
 
