@@ -249,3 +249,24 @@ def test_recorded_options_out_of_range_are_said_and_priced_location_based(
     assert any("recorded market options cannot be used (renewable share must be from 0 "
                "to 1, got 5): priced location-based only" in n
                for n in out["emissions"]["notes"])
+
+
+def test_a_stored_pair_that_disagrees_with_the_market_figure_is_not_shown(
+    tmp_path: Path
+) -> None:
+    """show gives the market-based figure every other output gives (emissions.market_g),
+    never a damaged Scope 2 pair's."""
+    db = tmp_path / "r.db"
+    _invoke("run", "--db", str(db), "--zone", "DE", "--renewable-share", "0.5", "--",
+            sys.executable, "-c", "pass")
+    flush_all(30.0)
+    c = sqlite3.connect(db)
+    s = json.loads(c.execute("select summary_json from runs where id=1").fetchone()[0])
+    market = s["emissions"]["market_g"]
+    s["emissions"]["scope2"]["market_g"] = 42.0
+    s["emissions"]["hourly_matching"] = "damaged"
+    c.execute("update runs set summary_json=? where id=1", (json.dumps(s),))
+    c.commit()
+    c.close()
+    out = _invoke("show", "1", "--db", str(db)).stdout
+    assert "42 gCO2eq" not in out and f"market-based: {market:.4g} gCO2eq" in out

@@ -578,10 +578,16 @@ def stored_scope2_lines(emissions: Any, energy_kind: str = "") -> list[str]:
     dual = DualFigure.from_dict(emissions.get("scope2")) if isinstance(emissions, dict) else None
     if dual is None:
         return []
+    market = _finite(emissions.get("market_g"))
+    if market is None or not math.isclose(market, dual.market_g, rel_tol=1e-9, abs_tol=0.0):
+        return []  # a pair that disagrees with the figure every output gives: not shown
     lines = ["Scope 2 (GHG Protocol), both figures:", *dual.lines(energy_kind)]
-    match = stored_hourly(emissions.get("hourly_matching"))
+    raw = emissions.get("hourly_matching")
+    match = stored_hourly(raw)
     if match is not None:
         lines += match.lines(energy_kind)
+    elif raw is not None:
+        lines.append("note: the record's hourly matching cannot be read (damaged): not shown")
     return lines
 
 
