@@ -131,7 +131,7 @@ def energy_table(result: dict[str, Any], title: str | None = None) -> Table:
                stored=True),
         num(result.get("avg_power_w"), ".2f", " W"),
         cell(result.get("kind", "?")),
-        num(result.get("duration_s"), ".2f", " s"),
+        "over " + num(result.get("duration_s"), ".2f", " s"),
     )
     return t
 
