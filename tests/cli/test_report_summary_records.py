@@ -144,3 +144,19 @@ def test_show_says_which_of_a_studys_runs_are_gone(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "this compression study's run(s) 9999 are no longer in the database" in r.output
     assert f"run(s) {ids['bench'][0]}" not in r.output
+
+
+@pytest.mark.parametrize("payload", ["{bad", {"variants": {"a": 1}}, {"variants": [1]}])
+def test_show_says_a_damaged_stored_study_is_damaged(tmp_path: Path, payload: Any) -> None:
+    from tests.server._results import set_window
+
+    db = tmp_path / "r.db"
+    ids = results_db(db)
+    set_window(db, ids["study"], "study", payload)
+    r = runner.invoke(app, ["show", str(ids["study"]), "--db", str(db)],
+                      env={"COLUMNS": "300"})
+    assert r.exit_code == 0, r.output
+    assert "the stored study result cannot be read as one (damaged)" in r.output
+    ok = runner.invoke(app, ["show", str(results_db(tmp_path / "ok.db")["study"]), "--db",
+                             str(tmp_path / "ok.db")], env={"COLUMNS": "300"})
+    assert "damaged" not in ok.output

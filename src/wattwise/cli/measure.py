@@ -695,6 +695,22 @@ def _missing_parts(store: Any, summary: dict[str, Any]) -> list[str]:
               "longer be read or priced run by run"]
 
 
+def _damaged_payload(summary: dict[str, Any], windows: list[dict[str, Any]]) -> list[str]:
+    """A study's or tuning's stored result that no longer reads as one, said: the note
+    that it is "complete as stored" was written when it was."""
+    of = summary.get("summary_of")
+    key = of.get("what") if isinstance(of, dict) else None
+    items = {"study": "variants", "tune": "points"}.get(key) if isinstance(key, str) else None
+    if items is None:
+        return []
+    payload = next((w.get(key) for w in windows if key in w), None)
+    if isinstance(payload, dict) and isinstance(payload.get(items), list) \
+            and all(isinstance(x, dict) for x in payload[items]):
+        return []
+    return [f"note: the stored {key} result cannot be read as one (damaged): its "
+            f"{items} are not shown on the dashboard"]
+
+
 def show(
     ref: str = typer.Argument("latest", help=REF_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
@@ -727,7 +743,7 @@ def show(
         if "domains" in summary:
             console.print(energy_table(summary, title=title))
             for line in emissions_lines(summary, rec.id) + summary_lines(summary) \
-                    + _missing_parts(store, summary):
+                    + _missing_parts(store, summary) + _damaged_payload(summary, windows):
                 console.print(line, markup=False, highlight=False)
         else:
             console.print(title, markup=False, highlight=False)
