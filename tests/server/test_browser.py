@@ -256,6 +256,7 @@ def test_compare_page_puts_runs_side_by_side(
     assert _ink(browser, "#chart-compare canvas") > 0.03
     table = browser.find_element(By.ID, "compare").text
     assert "demo-digits-mlp-int8" in table and "energy" in table
+    assert "emissions, location-based" in table and "emissions, market-based" in table
     labels = [e.text for e in browser.find_elements(
         By.CSS_SELECTOR, "#chart-compare .u-legend .u-series .u-label")]
     assert len(labels) == 3
