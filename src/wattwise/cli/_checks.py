@@ -10,6 +10,7 @@ import math
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from wattwise._userinput import shown
 from wattwise.cli._common import check_db_option, die, say
@@ -122,3 +123,12 @@ def no_store_note(no_store: bool, db: Path | None) -> None:
     the path may also be a ``--json`` file's, which ``--no-store`` leaves free)."""
     if no_store and db is not None:
         say("note", f"--no-store: nothing is recorded in {db}")
+
+
+def given(ctx: Any, *names: str) -> list[str]:
+    """The options among ``names`` (parameter names) the user gave, not left at their
+    defaults, as typed (``--job-duration``): an option that would be ignored is refused
+    by naming it."""
+    return [f"--{n.replace('_', '-')}" for n in names
+            if getattr(ctx.get_parameter_source(n), "name", "DEFAULT")
+            not in ("DEFAULT", "DEFAULT_MAP")]

@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from wattwise._userinput import shown
-from wattwise.cli._checks import check_db, check_zone, float_in, int_in, no_store_note
+from wattwise.cli._checks import check_db, check_zone, float_in, given, int_in, no_store_note
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 from wattwise.cli.compress import check_duration, list_ints
 
@@ -369,7 +369,7 @@ def bench_llm(
     check_model_spec(model)
     check_dtype(dtype)
     zone = check_zone(zone)
-    if not idle_baseline and _given(ctx, "idle_seconds"):
+    if not idle_baseline and given(ctx, "idle_seconds"):
         die("--idle-seconds is the length of the idle measurement --idle-baseline takes: "
             "add --idle-baseline or leave --idle-seconds out")
     if no_store and zone is not None:
@@ -392,12 +392,6 @@ def bench_llm(
     if json_out is not None:
         write_output(json_out, json.dumps(res.to_dict(), indent=2) + "\n", "--json file")
         err_console.print(f"wrote {json_out}", markup=False, highlight=False)
-
-
-def _given(ctx: typer.Context, name: str) -> bool:
-    """Whether the user gave option ``name`` (not its default)."""
-    source = ctx.get_parameter_source(name)
-    return getattr(source, "name", "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def _run_llm(model: str, sizes: list[int], prompt_len: int, max_new_tokens: int,

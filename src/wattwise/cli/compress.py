@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from wattwise._userinput import shown
-from wattwise.cli._checks import check_db, float_in, int_in, ints, items
+from wattwise.cli._checks import check_db, float_in, given, int_in, ints, items
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 from wattwise.plot.figure import need_matplotlib
 
@@ -166,9 +166,7 @@ def compress(
     if not model.strip() or len(model) > 1000 or "\x00" in model:
         die(f"unknown model {shown(model)}")
     float_in(max_loss, "--max-loss", 0, 100)
-    max_loss_given = getattr(ctx.get_parameter_source("max_loss"), "name",
-                             "DEFAULT") not in ("DEFAULT", "DEFAULT_MAP")
-    if quality_floor is not None and max_loss_given:  # the floor replaces the loss
+    if quality_floor is not None and given(ctx, "max_loss"):  # the floor replaces the loss
         die("give --quality-floor or --max-loss, not both (a quality floor replaces the "
             "allowed loss)")
     if model in SUITES:  # the built-ins' quality is on a 0-100 scale

@@ -21,6 +21,7 @@ from wattwise.cli._checks import (
     MAX_LIST,
     check_command,
     check_db,
+    given,
     items,
     no_store_note,
     run_name,
@@ -180,9 +181,7 @@ def simulate(
     if scenario not in ("all", "nightly", "ml"):
         die(f"--scenario must be all, nightly or ml, got {shown(scenario)}")
     if scenario == "ml":  # the nightly job's options would be ignored
-        nightly_only = [f"--{n.replace('_', '-')}" for n in ("flex", "job_duration", "due", "utc")
-                        if getattr(ctx.get_parameter_source(n), "name", "DEFAULT")
-                        not in ("DEFAULT", "DEFAULT_MAP")]
+        nightly_only = given(ctx, "flex", "job_duration", "due", "utc")
         if nightly_only:
             verb = "is" if len(nightly_only) == 1 else "are"
             die(f"{', '.join(nightly_only)} {verb} for the nightly job, which --scenario ml "
@@ -200,9 +199,7 @@ def simulate(
     flexes = _numbers(flex, "--flex", MAX_FLEX_H)
     noises = _numbers(noise, "--noise", MAX_NOISE_PCT)
     if not any(noises):  # options that only shape the noise (or the ML jobs' draws)
-        unused = [f"--{n.replace('_', '-')}" for n in ("noise_kind", "seed")
-                  if getattr(ctx.get_parameter_source(n), "name", "DEFAULT")
-                  not in ("DEFAULT", "DEFAULT_MAP") and (n != "seed" or scenario == "nightly")]
+        unused = given(ctx, "noise_kind", *(["seed"] if scenario == "nightly" else []))
         if unused:
             verb = "matters" if len(unused) == 1 else "matter"
             die(f"{', '.join(unused)} only {verb} with forecast noise, and --noise is 0: "
