@@ -11,37 +11,18 @@ naming the option and the text. It is applied once to the whole command tree
 
 from __future__ import annotations
 
-import functools
-import types
-import typing
 from typing import Any
 
 import typer
 
 from wattwise._userinput import shown
+from wattwise.cli._param_checks import annotation_is, annotation_of, check_params, texts
 
 _NUMBER_TYPES = (int, float)
 
 
-def _numeric(annotation: Any) -> bool:
-    """``int``, ``float``, or a union/tuple/list of them (``int | None``, ``tuple[int, int]``)."""
-    if annotation in _NUMBER_TYPES:
-        return True
-    args = typing.get_args(annotation)
-    return bool(args) and any(a in _NUMBER_TYPES or _numeric(a) for a in args
-                              if a is not types.NoneType and a is not Ellipsis)
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [v for v in value if isinstance(v, str)]
-    return []
-
-
 def _refuse_unplain(param: Any, ctx: Any, value: Any) -> None:
-    for text in _texts(value):
+    for text in texts(value):
         if "_" in text or not text.isascii():
             raise typer.BadParameter(
                 f"{shown(text)} is not a plain number: write it with the digits 0-9 "
@@ -50,34 +31,16 @@ def _refuse_unplain(param: Any, ctx: Any, value: Any) -> None:
             )
 
 
-@functools.cache
-def _plain_class(cls: type) -> type:
-    """``cls`` whose ``process_value`` first checks the text, then converts as before.
-    A direct subclass with no new fields, so an instance can switch to it."""
-
-    def process_value(self: Any, ctx: Any, value: Any) -> Any:
-        _refuse_unplain(self, ctx, value)
-        return cls.process_value(self, ctx, value)  # type: ignore[attr-defined]
-
-    return type(f"Plain{cls.__name__}", (cls,), {"process_value": process_value,
-                                                 "plain_number": True})
-
-
 #: Click's number types, for a Typer that converts with them rather than by annotation.
 _CLICK_NUMBER_TYPES = {"IntParamType", "FloatParamType", "IntRange", "FloatRange"}
 
 
 def _number_param(param: Any) -> bool:
-    descriptor = getattr(param, "type_descriptor", None)
-    if descriptor is not None:
-        return _numeric(getattr(descriptor, "annotation", None))
+    if getattr(param, "type_descriptor", None) is not None:
+        return annotation_is(annotation_of(param), _NUMBER_TYPES)
     return type(getattr(param, "type", None)).__name__ in _CLICK_NUMBER_TYPES
 
 
 def plain_numbers(command: Any) -> None:
     """Make every number parameter of ``command`` and its subcommands refuse ``1_0``/``٣``."""
-    for param in getattr(command, "params", ()):
-        if _number_param(param) and not getattr(param, "plain_number", False):
-            param.__class__ = _plain_class(type(param))  # type: ignore[arg-type]
-    for sub in getattr(command, "commands", {}).values():
-        plain_numbers(sub)
+    check_params(command, _number_param, _refuse_unplain, "plain_number", "Plain")
