@@ -453,6 +453,24 @@ def _check_db_could_appear(p: Path) -> None:
         return
 
 
+def _absent(p: Path) -> bool:
+    """Whether nothing is at ``p`` (a name too long or a loop counts as there: the
+    store says it in one line)."""
+    try:
+        os.stat(p)
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def _missing_folder(p: Path) -> Path | None:
+    """The folder of a database ``p`` that is not there and would hold it, or None."""
+    parent = p.parent if str(p.parent) else Path(".")
+    return parent if _absent(p) and not parent.is_dir() else None
+
+
 def _check_env_db_folder() -> None:
     """``$WATTWISE_DB`` in a folder that does not exist: refused, as ``--db`` is."""
     from wattwise._paths import DEFAULT_ENV, default_db_path
@@ -460,15 +478,7 @@ def _check_env_db_folder() -> None:
     if not os.environ.get(DEFAULT_ENV, "").strip():
         return
     p = default_db_path()
-    try:
-        os.stat(p)
-        return
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError):
-        return  # a name too long, a loop: the store says it in one line
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
+    if (parent := _missing_folder(p)) is not None:
         die(f"{DEFAULT_ENV}={p}: folder {parent} does not exist (it is not created for "
             f"{DEFAULT_ENV}, as for --db)")
 
@@ -510,17 +520,11 @@ def check_db_option(db: Any, *, need: str) -> None:
     if need == "name":
         _check_db_could_appear(p)
         return
-    try:
-        os.stat(p)
+    if not _absent(p):
         return
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError):
-        return  # a name too long, a loop: the store says it in one line
     if need == "file":
         die(f"no run database at {p} (nothing recorded there yet)")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
+    if (parent := _missing_folder(p)) is not None:
         die(f"--db {p}: folder {parent} does not exist (it is not created for --db)")
 
 
