@@ -90,6 +90,6 @@ def test_a_writer_brings_an_old_database_to_the_current_schema(tmp_path: Path) -
         store.add_steps(rid, [(1, 1005.0, 5, 2.0, 2.0, 2.0, "measured")])
         assert [m["step"] for m in store.steps(rid)] == [5]
     conn = sqlite3.connect(db)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 3
     assert schema.has_table(conn, "steps")
     conn.close()

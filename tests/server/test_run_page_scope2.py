@@ -43,6 +43,16 @@ def _page(driver: Any, db: Path, rid: int, tmp: Path) -> str:
     return " ".join(str(driver.find_element(By.ID, "view").text).split())
 
 
+def _to_precision_3(x: float) -> str:
+    """``x`` as JavaScript's ``toPrecision(3)`` writes it, as the page does (trailing
+    zeros kept: 0.000380, not 0.00038)."""
+    text = f"{x:#.3g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent):+d}"
+    return text
+
+
 def test_a_market_priced_run_shows_both_figures_and_the_cfe_score(
     browser: Any, tmp_path: Path,
 ) -> None:
@@ -60,8 +70,8 @@ def test_a_market_priced_run_shows_both_figures_and_the_cfe_score(
     with Store(db, readonly=True) as store:
         em = store.get_run(1).summary["emissions"]
     text = _page(browser, db, 1, tmp_path)
-    assert f"location-based: {em['emissions_g']:.3g} gCO2eq" in text, text
-    assert f"market-based: {em['market_g']:.3g} gCO2eq" in text, text
+    assert f"location-based: {_to_precision_3(em['emissions_g'])} gCO2eq" in text, text
+    assert f"market-based: {_to_precision_3(em['market_g'])} gCO2eq" in text, text
     assert "covered by certificates at 0 g/kWh" in text, text
     cfe = em["hourly_matching"]["cfe_score"]
     assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f} %" in text, text
@@ -94,6 +104,6 @@ def test_a_lost_market_run_shows_its_partial_figures_on_its_page(
         em = partial_emissions(rec, rows, part)
     assert em is not None and em["market_g"] is not None
     text = _page(browser, lost.db, lost.run_id, tmp_path)
-    assert f"location-based: {em['emissions_g']:.3g} gCO2eq" in text, text
-    assert f"market-based: {em['market_g']:.3g} gCO2eq" in text, text
+    assert f"location-based: {_to_precision_3(em['emissions_g'])} gCO2eq" in text, text
+    assert f"market-based: {_to_precision_3(em['market_g'])} gCO2eq" in text, text
     assert "from estimated, partial energy" in text, text

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from wattwise.records import schema
 from wattwise.records.store import Store
+from wattwise.server import _sql
 from wattwise.server._sql import Reads, RunsQuery
 
 NAMES = ["Alpha", "alpha", "Straße", "beta-7", "7", "Gamma run", "ÉCOLE", "école", "beta-70",
@@ -43,7 +45,7 @@ QUERIES = [
 def test_pages_from_sqlite_equal_the_index_pages(db: Path) -> None:
     fresh, built = Reads(db), Reads(db)
     try:
-        built.index()
+        built.warm_every_order()  # its pages come from the runs index
         for query in QUERIES:
             got = fresh._page_from_sql(query)
             assert got is not None, query
@@ -62,20 +64,16 @@ def test_pages_from_the_names_read_first_equal_the_index_pages(db: Path,
     """While the index is built, a name or status filter is answered from the names,
     statuses and starts read first (``runs_index.EarlyNames``), runs added since
     included, as the index answers it."""
-    import sqlite3
 
-    source, copy = sqlite3.connect(db), sqlite3.connect(tmp_path / "runs.db")
-    source.backup(copy)
-    source.close()
-    copy.close()
-    db = tmp_path / "runs.db"
+    db = _without_sort_indexes(db, tmp_path)  # else SQLite's indexes answer by status
     fresh, built = Reads(db), Reads(db)
     try:
         fresh._index.early.read()
         with Store(db) as store:  # a run after the names were read
             store.create_run(name="alpha-late", started_unix_s=999.0, host={}, hardware={},
                              sensors=[], versions={})
-        built.index()
+        _drop_sort_indexes(db)  # the writer made them again
+        built.warm_every_order()  # its pages come from the runs index
         by_status = [
             RunsQuery(limit=lim, offset=off, q=q, status=status, sort=sort, desc=desc)
             for lim, off, q, status, sort, desc in itertools.product(
@@ -94,19 +92,50 @@ def test_pages_from_the_names_read_first_equal_the_index_pages(db: Path,
             assert got is not None, query
             assert [r["id"] for r in got[0]] == [r["id"] for r in built.runs_page(query)[0]]
         assert not fresh._index.built.is_set()
-        fresh.warm()
+        fresh.warm()  # a database from before version 3: every order made
         assert fresh._index.early.matches("alpha") is None  # the index answers now
     finally:
         fresh.close()
         built.close()
 
 
-@pytest.mark.parametrize("query", [RunsQuery(status="finished"), RunsQuery(sort="energy"),
-                                   RunsQuery(sort="duration", q="alpha")])
+def _without_sort_indexes(db: Path, tmp_path: Path) -> Path:
+    """A copy of ``db`` as schema version 2 left it: no index on status or the figures."""
+    import sqlite3
+
+    copy = tmp_path / "v2.db"
+    source, target = sqlite3.connect(db), sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    _drop_sort_indexes(copy)
+    return copy
+
+
+def _drop_sort_indexes(path: Path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    for name in schema.SORT_INDEXES:
+        conn.execute(f"DROP INDEX IF EXISTS {name}")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("query,v2", [
+    (RunsQuery(status="finished"), True), (RunsQuery(sort="energy"), True),
+    (RunsQuery(sort="duration", q="alpha"), True), (RunsQuery(status="finished", sort="name"),
+                                                    False),
+    (RunsQuery(sort="status", q="a"), False)])
 def test_a_page_sqlite_cannot_answer_from_an_index_waits_for_the_runs_index(
-    db: Path, query: RunsQuery
+    db: Path, tmp_path: Path, query: RunsQuery, v2: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads = Reads(db)
+    """Before schema version 3, a sort by a figure or a status filter (statuses not read
+    yet); from it, a status in name order, or a name filter that more runs match than
+    are looked up by id."""
+    monkeypatch.setattr(_sql, "_SQL_MATCHES", 10)
+    reads = Reads(_without_sort_indexes(db, tmp_path) if v2 else db)
     try:
         assert reads._page_from_sql(query) is None
         rows, total = reads.runs_page(query)  # builds the index, then answers
@@ -129,7 +158,7 @@ def test_an_order_a_new_run_cannot_move_is_kept_and_others_made_again(
                              summary={"energy_j": float(5 - i), "kind": "measured"})
     reads = Reads(path)
     try:
-        reads.warm()
+        reads.warm_every_order()
         index = reads._index
         kept = {s: index.orders[s] for s in ("started", "id", "energy")}
         with Store(path) as store:
@@ -163,14 +192,21 @@ def test_an_order_a_new_run_cannot_move_is_kept_and_others_made_again(
         reads.close()
 
 
-def test_warm_builds_every_order_and_the_sums(db: Path) -> None:
-    reads = Reads(db)
+@pytest.mark.parametrize("v2", [True, False])
+def test_warm_builds_the_index_the_sums_and_the_orders_sqlite_cannot_give(
+        db: Path, tmp_path: Path, v2: bool) -> None:
+    """Before schema version 3, every order is made at start-up; from it, SQLite's indexes
+    give the pages, and an order is made only when a page needs it."""
+    reads = Reads(_without_sort_indexes(db, tmp_path) if v2 else db)
     try:
         reads.warm()
         assert reads._index.built.is_set()
-        assert set(reads._index.orders) == {"started", "id", "name", "status", "duration",
-                                            "energy", "emissions"}
+        assert set(reads._index.orders) == ({"started", "id", "name", "status", "duration",
+                                             "energy", "emissions"} if v2 else set())
         assert reads.status_counts() == {"finished": 60}
+        assert reads._index._sums  # the metrics' sums are ready
+        _rows, total = reads.runs_page(RunsQuery(status="finished", sort="name"))
+        assert total > 0 and set(reads._index.orders) >= {"name"}
     finally:
         reads.close()
 
@@ -246,7 +282,7 @@ def test_the_index_orders_hostile_rows_as_sqlite_does(tmp_path: Path) -> None:
     con.close()
     fresh, built = Reads(path), Reads(path)
     try:
-        built.index()
+        built.warm_every_order()  # its pages come from the runs index
         for query in (RunsQuery(), RunsQuery(desc=False),
                       RunsQuery(sort="name"), RunsQuery(sort="name", desc=False)):
             got = fresh._page_from_sql(query)
@@ -257,3 +293,92 @@ def test_the_index_orders_hostile_rows_as_sqlite_does(tmp_path: Path) -> None:
     finally:
         fresh.close()
         built.close()
+
+
+@pytest.fixture(scope="module")
+def figures_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Runs of every status whose figures tie, are missing, are text, are not JSON, or
+    come only from the start and the last heartbeat (a running run)."""
+    import sqlite3
+
+    path = tmp_path_factory.mktemp("figures") / "runs.db"
+    statuses = ("finished", "failed", "interrupted", "running")
+    with Store(path) as store:
+        for i in range(48):
+            rid = store.create_run(name=NAMES[i % len(NAMES)] + ("" if i < 20 else f"-{i}"),
+                                   started_unix_s=1000.0 + (i * 5) % 11,
+                                   host={}, hardware={}, sensors=[], versions={})
+            status = statuses[i % 4]
+            if status == "running":
+                continue
+            summary: dict[str, object] = {"kind": "estimated", "energy_j": float(i % 7),
+                                          "emissions": {"emissions_g": i * 0.5}}
+            if i % 5 == 0:
+                summary = {"energy_j": "12"}  # text: no value
+            elif i % 5 == 1:
+                summary["duration_s"] = float(i % 3)
+            store.finish_run(rid, ended_unix_s=1000.0 + i, status=status, summary=summary)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE runs SET summary_json = '{not json' WHERE id = 7")
+    con.execute("UPDATE runs SET heartbeat_unix_s = 1003.0 WHERE status = 'running'"
+                " AND id % 3 = 0")
+    con.execute("UPDATE runs SET summary_json = '{\"energy_j\": 1e999}' WHERE id = 9")
+    con.execute("UPDATE runs SET name = CAST('Blob' AS BLOB) WHERE id = 11")
+    con.execute("UPDATE runs SET name = 42 WHERE id = 12")
+    con.execute("UPDATE runs SET started_unix_s = 'soon' WHERE id = 2")
+    con.commit()
+    con.close()
+    return path
+
+
+FIGURE_QUERIES = [
+    RunsQuery(limit=lim, offset=off, status=status, sort=sort, desc=desc)
+    for lim, off, status, sort, desc in itertools.product(
+        (5, 50), (0, 9, 40, 47, 60), ("", "finished", "running", "lost", "failed"),
+        ("started", "id", "status", "duration", "energy", "emissions"), (True, False))
+] + [RunsQuery(limit=lim, offset=off, sort="name", desc=desc)
+     for lim, off, desc in itertools.product((5, 50), (0, 3, 9, 47), (True, False))
+] + [RunsQuery(limit=5, offset=off, q=q, status=status, sort=sort, desc=desc)
+     for off, q, status, sort, desc in itertools.product(
+         (0, 4), ("alpha", "SS", "7", " beta ", "nothing", "b"), ("", "finished", "lost"),
+         ("started", "id", "name", "status", "duration", "energy", "emissions"),
+         (True, False))]
+
+
+def test_pages_sorted_by_status_or_a_figure_from_sqlite_equal_the_index_pages(
+        figures_db: Path) -> None:
+    """From schema version 3, every page but a status in name order is answered through
+    SQLite's indexes before the runs index is built (a name filter from the names' index
+    and its matches' keys read by id), and pages as the index does: runs without a value
+    (text, not JSON, infinite, no summary) last, by id, in both directions."""
+    fresh, built = Reads(figures_db), Reads(figures_db)
+    try:
+        built.warm_every_order()  # its pages come from the runs index
+        for query in FIGURE_QUERIES:
+            got = fresh._page_from_sql(query)
+            assert got is not None, query
+            want_rows, want_total = built.runs_page(query)
+            assert got[1] == want_total, query
+            assert [r["id"] for r in got[0]] == [r["id"] for r in want_rows], query
+        assert not fresh._index.built.is_set()
+    finally:
+        fresh.close()
+        built.close()
+
+
+def test_the_sort_indexes_are_used_not_a_scan_of_the_summaries(figures_db: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(figures_db)
+    try:
+        for sort in ("energy", "emissions", "duration"):
+            plan = " ".join(str(r[3]) for r in con.execute(
+                f"EXPLAIN QUERY PLAN SELECT id FROM runs WHERE {schema.VALUED[sort]}"
+                f" ORDER BY {schema.SORT_KEYS[sort]} DESC, id DESC LIMIT 50"))
+            assert f"USING INDEX runs_{sort}" in plan and "TEMP B-TREE" not in plan, plan
+        plan = " ".join(str(r[3]) for r in con.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM runs WHERE status = 'failed'"
+            " ORDER BY started_unix_s DESC, id DESC LIMIT 50"))
+        assert "INDEX runs_status" in plan and "TEMP B-TREE" not in plan, plan
+    finally:
+        con.close()

@@ -8,6 +8,10 @@ an older version (from ``FIRST_VERSION`` on) is read as it is, and a table it la
 - 1: runs, samples, windows, events.
 - 2: ``steps``, a run's training-step marks (``Run.step()``), at most
   ``measure.run_steps.MAX_STORED_MARKS`` of them a run.
+- 3: indexes the dashboard's runs list sorts and filters by (``SORT_KEYS``): status, the
+  name without case, and each run's energy, emissions and duration as its summary gives
+  them, alone and after status. Without them, the first page sorted by energy of 100,000
+  runs waited seconds for every summary to be read.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Callable
 from wattwise.errors import StoreError
 
 #: Stored as ``PRAGMA user_version``; raise it with a new entry in ``MIGRATIONS``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: The oldest version that holds runs: any from here on can be read without a change.
 FIRST_VERSION = 1
 
@@ -113,6 +117,59 @@ _SCHEMA_V2 = (
 )
 
 
+def _summary_number(path: str) -> str:
+    """A figure of the run's summary, or NULL where the stored text is not JSON (one
+    malformed row must not fail every write or read of the runs)."""
+    return f"(CASE WHEN json_valid(summary_json) THEN json_extract(summary_json, '{path}') END)"
+
+
+_NUMBER = "typeof({0}) IN ('integer', 'real') AND {0} BETWEEN 0 AND 1.7976931348623157e308"
+_MEASURED_S = _summary_number("$.duration_s")
+_LAST_S = "coalesce(ended_unix_s, heartbeat_unix_s)"
+
+#: What each sort of the runs list orders by, as SQL (the dashboard's ``runs_index.Entry``
+#: computes the same in Python): a run's energy and emissions from its summary, and its
+#: duration as the summary measured it, else from its start to its end or last heartbeat.
+#: A query uses an index on one of these only where it spells the expression the same.
+SORT_KEYS = {
+    "started": "started_unix_s",
+    "id": "id",
+    "status": "status",
+    "energy": _summary_number("$.energy_j"),
+    "emissions": _summary_number("$.emissions.emissions_g"),
+    "duration": (
+        f"(CASE WHEN {_NUMBER.format(_MEASURED_S)} THEN {_MEASURED_S}"
+        f" WHEN typeof(started_unix_s) IN ('integer', 'real')"
+        f" AND typeof({_LAST_S}) IN ('integer', 'real')"
+        f" THEN max(0.0, {_LAST_S} - started_unix_s) END)"),
+}
+_MAX = "1.7976931348623157e308"
+#: Where a sort key holds a finite number (as ``runs_index.real`` has it), and where it does
+#: not (no value, text, a blob, an infinity: SQLite orders text and blobs after every
+#: number): the runs without one go last, by id, either way. Both are ranges of the key's
+#: index.
+VALUED = {sort: f"{SORT_KEYS[sort]} BETWEEN -{_MAX} AND {_MAX}"
+          for sort in ("energy", "emissions", "duration")}
+MISSING = {sort: f"({SORT_KEYS[sort]} IS NULL OR {SORT_KEYS[sort]} < -{_MAX}"
+                 f" OR {SORT_KEYS[sort]} > {_MAX})" for sort in VALUED}
+
+_FIGURES = ("energy", "emissions", "duration")
+_SCHEMA_V3 = (
+    "CREATE INDEX runs_status ON runs(status, started_unix_s)",
+    "CREATE INDEX runs_status_id ON runs(status)",
+    # the names as the runs list orders them, where they are ASCII (``casefold`` folds
+    # other letters as SQLite does not: those are sorted by the reader)
+    "CREATE INDEX runs_name_nocase ON runs(name COLLATE NOCASE)",
+    *(f"CREATE INDEX runs_{sort} ON runs({SORT_KEYS[sort]})" for sort in _FIGURES),
+    *(f"CREATE INDEX runs_status_{sort} ON runs(status, {SORT_KEYS[sort]})"
+      for sort in _FIGURES),
+)
+#: The indexes of version 3: a reader checks they are there (an older database lacks them).
+SORT_INDEXES = ("runs_status", "runs_status_id", "runs_name_nocase",
+                *(f"runs_{sort}" for sort in _FIGURES),
+                *(f"runs_status_{sort}" for sort in _FIGURES))
+
+
 def _migrate_0_to_1(conn: sqlite3.Connection) -> None:
     for statement in _SCHEMA_V1:
         conn.execute(statement)
@@ -123,10 +180,15 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V3:
+        conn.execute(statement)
+
+
 #: ``MIGRATIONS[v]`` turns a version-``v`` database into version ``v + 1``,
 #: inside the caller's transaction.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
-    0: _migrate_0_to_1, 1: _migrate_1_to_2}
+    0: _migrate_0_to_1, 1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def has_table(conn: sqlite3.Connection, name: str) -> bool:

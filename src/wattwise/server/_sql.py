@@ -9,6 +9,8 @@ never parses every summary or builds a Python object per sample.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import re
 import sqlite3
 import threading
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import StoreError
+from wattwise.records import schema
 from wattwise.records.database import ReadOnlyDatabase
 from wattwise.server.runs_index import (
     BUILD_CHUNK,
@@ -60,15 +63,16 @@ def _name_scan(q: str) -> tuple[str, tuple[Any, ...]]:
 
     For an ASCII ``q``, SQLite narrows them first: ``LIKE`` folds ASCII letters as
     ``casefold`` does, and every name with a character beyond ASCII (more bytes than
-    characters) is kept for Python to fold (``ß`` folds to ``ss``); the caller then
-    matches exactly.
+    characters) is kept for Python to fold (``ß`` folds to ``ss``), and so is every name
+    not stored as text (another tool's blob); the caller then matches exactly.
     """
     if not q or not q.isascii():
         return "SELECT id, name FROM runs INDEXED BY runs_name", ()
     like = "%" + re.sub(r"([\\%_])", r"\\\1", q) + "%"
     rid = _id_of(q)
     return ("SELECT id, name FROM runs INDEXED BY runs_name WHERE name LIKE ? ESCAPE '\\'"
-            " OR length(name) != length(CAST(name AS BLOB)) OR id = ?", (like, rid))
+            " OR length(name) != length(CAST(name AS BLOB)) OR typeof(name) != 'text'"
+            " OR id = ?", (like, rid))
 
 
 class Reads:
@@ -81,6 +85,7 @@ class Reads:
         self._index = RunsIndex(self.rows)
         self._buckets: dict[tuple[int, float, float, int], list[sqlite3.Row]] = {}
         self._lock = threading.RLock()
+        self._sort_indexes = False  # once seen, a writer's migration does not undo them
 
     def close(self) -> None:
         self._db.close()
@@ -101,13 +106,32 @@ class Reads:
     # Building it reads the whole table once (seconds for 100,000 runs), so the server
     # builds it in the background at start-up (``warm``). Until it is complete, a page
     # in start, id or name order, filtered by name or id at most, is answered from
-    # SQLite's own indexes (``runs_started``, ``runs_name``: the database is opened
+    # SQLite's own indexes (``runs_started``, ``runs_name``, and from schema version 3
+    # those on status and each summary figure a page sorts by: the database is opened
     # read-only, so the server creates none); other pages wait for the index.
 
     def warm(self) -> None:
         """Build the index, every sort order and the metrics' sums now, pausing between
         them so that requests answered meanwhile get the interpreter
-        (``runs_index``'s module docstring)."""
+        (``runs_index``'s module docstring).
+
+        From schema version 3, SQLite's indexes answer every page but a name filter in an
+        order other than start, id or name, so only the runs and the metrics' sums are read
+        here, and an order is made when a page first needs it: making all seven (a sort of
+        100,000 runs each, which holds the interpreter throughout) and reading every name
+        first made the first pages of a server just started wait 200-260 ms
+        (BENCHMARKS.md, "Dashboard at scale")."""
+        if self._has_sort_indexes():
+            self.index()
+            self.status_counts()
+            self.totals_by_kind()
+            self.planned_ids()
+        else:
+            self.warm_every_order()
+
+    def warm_every_order(self) -> None:
+        """Read every name, then build the index, every sort order and the metrics' sums
+        (what ``warm`` does for a database from before schema version 3)."""
         self._index.early.read()
         self.index()
         self._index.prepare()
@@ -137,13 +161,23 @@ class Reads:
     def _page_from_sql(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
         """The page as the index would give it, read through SQLite's indexes alone (or
         the names, statuses and starts read first); None where that would scan the table
-        (a sort by a summary figure, a status filter before the statuses are read) or a
-        name filter matches too many runs to sort by start (``_SQL_MATCHES``)."""
+        (a name filter with a sort by status or a summary figure, or, in a database from
+        before schema version 3, any sort by one or a status filter before the statuses
+        are read) or a name filter matches too many runs to sort by start
+        (``_SQL_MATCHES``)."""
+        q = query.q.strip()
+        if self._has_sort_indexes():
+            if q:
+                return self._named_page(query)
+            if query.sort in schema.SORT_KEYS:
+                return self._indexed_page(query)
+            if not query.status:
+                return self._name_page(query)
+            return None  # a status in name order: most runs may match
         if query.status:
             return self._status_page(query)
         if query.sort not in ("started", "id", "name"):
             return None
-        q = query.q.strip()
         order = "DESC" if query.desc else "ASC"
         if not q and query.sort == "started":
             ids = [int(r[0]) for r in self.rows(
@@ -183,6 +217,110 @@ class Reads:
                 matching = self._by_start([rid for _, rid in named], query.desc)
             ids, total = matching[query.offset : query.offset + query.limit], len(matching)
         return self._rows_of(ids), total
+
+    def _has_sort_indexes(self) -> bool:
+        """Whether the database has the indexes of schema version 3 (an older one is read
+        as it is, and its pages sorted by a summary figure wait for the runs index)."""
+        if not self._sort_indexes:
+            names = {str(r[0]) for r in self.rows(
+                "SELECT name FROM sqlite_master WHERE type = 'index'")}
+            self._sort_indexes = set(schema.SORT_INDEXES) <= names
+        return self._sort_indexes
+
+    def _indexed_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int]:
+        """A page with no name filter, in any order but by name, through the indexes of
+        schema version 3, as the runs index orders it: by the key then id, and the runs
+        without a value for it (``schema.VALUED``) after them, by id."""
+        key, valued = schema.SORT_KEYS[query.sort], schema.VALUED.get(query.sort)
+        order = "DESC" if query.desc else "ASC"
+        where, params = ("status = ?", ("running" if query.status == "lost"
+                                        else query.status,)) if query.status else ("1", ())
+        total = int(self.rows(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
+        n_valued = total if valued is None else int(self.rows(
+            f"SELECT count(*) FROM runs WHERE {where} AND {valued}", params)[0][0])
+        ids: list[int] = []
+        if query.offset < n_valued:
+            ids = [int(r[0]) for r in self.rows(
+                f"SELECT id FROM runs WHERE {where} AND {valued or '1'}"
+                f" ORDER BY {key} {order}, id {order} LIMIT ? OFFSET ?",
+                (*params, query.limit, query.offset))]
+        if valued is not None and len(ids) < query.limit and n_valued < total:
+            ids += [int(r[0]) for r in self.rows(
+                f"SELECT id FROM runs WHERE {where} AND {schema.MISSING[query.sort]}"
+                f" ORDER BY id {order} LIMIT ? OFFSET ?",
+                (*params, query.limit - len(ids), max(0, query.offset - n_valued)))]
+        return self._rows_of(ids), total
+
+    def _named_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
+        """A page filtered by name or id (and status), from schema version 3: the names
+        through the covering index ``runs_name``, then, where the page is not in name or
+        id order of every match, each match's status and sort key by id (None where more
+        than ``_SQL_MATCHES`` runs match)."""
+        q = query.q.strip()
+        folded = q.casefold()
+        named = [(f, rid) for f, rid in dict.fromkeys(
+            (name_of(r[1]).casefold(), int(r[0])) for r in self.rows(*_name_scan(q)))
+            if folded in f or (q.isdigit() and str(rid) == q)]
+        if not query.status and query.sort == "name":
+            named.sort(reverse=query.desc)
+            matching = [rid for _, rid in named]
+        elif not query.status and query.sort == "id":
+            matching = sorted((rid for _, rid in named), reverse=query.desc)
+        elif len(named) > _SQL_MATCHES:
+            return None
+        else:
+            matching = self._by_key(named, query)
+        ids = matching[query.offset : query.offset + query.limit]
+        return self._rows_of(ids), len(matching)
+
+    def _by_key(self, named: list[tuple[str, int]], query: RunsQuery) -> list[int]:
+        """The ids of ``named`` (folded name, id) of the query's status, in its order as
+        the runs index has it: by the key then id, those without a value last by id."""
+        folded_of = dict((rid, f) for f, rid in named)
+        key = schema.SORT_KEYS.get(query.sort, "NULL")
+        valued = schema.VALUED.get(query.sort, "1")
+        want = "running" if query.status == "lost" else query.status
+        have: list[tuple[Any, int]] = []
+        none: list[int] = []
+        ids = list(folded_of)
+        for k in range(0, len(ids), 500):
+            chunk = ids[k : k + 500]
+            for r in self.rows(f"SELECT id, status, {key}, {valued} FROM runs WHERE id IN"
+                               f" ({', '.join('?' * len(chunk))})", chunk):
+                rid = int(r[0])
+                if want and str(r[1]) != want:
+                    continue
+                if query.sort == "name":
+                    have.append((folded_of[rid], rid))
+                elif query.sort == "started":
+                    have.append((start_key(r[2]), rid))
+                elif query.sort == "status":
+                    have.append((str(r[1]), rid))
+                elif r[3]:
+                    have.append((float(r[2]), rid))
+                else:
+                    none.append(rid)
+        have.sort(reverse=query.desc)
+        none.sort(reverse=query.desc)
+        return [rid for _, rid in have] + none
+
+    def _name_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int]:
+        """A page of every run by name without case, then id, as the runs index orders it:
+        the ASCII names through ``runs_name_nocase`` (SQLite's NOCASE folds them as
+        ``casefold`` does), merged with the others, folded here (``ß`` folds to ``ss``:
+        SQLite would not)."""
+        order = "DESC" if query.desc else "ASC"
+        ascii_ = "typeof(name) = 'text' AND length(name) = length(CAST(name AS BLOB))"
+        want = query.offset + query.limit
+        plain = [(str(r[1]).lower(), int(r[0])) for r in self.rows(
+            f"SELECT id, name FROM runs INDEXED BY runs_name_nocase WHERE {ascii_}"
+            f" ORDER BY name COLLATE NOCASE {order}, id {order} LIMIT ?", (want,))]
+        other = sorted(((name_of(r[1]).casefold(), int(r[0])) for r in self.rows(
+            f"SELECT id, name FROM runs INDEXED BY runs_name WHERE NOT ({ascii_})")),
+            reverse=query.desc)
+        merged = heapq.merge(plain, other, reverse=query.desc)
+        ids = [rid for _, rid in itertools.islice(merged, query.offset, want)]
+        return self._rows_of(ids), int(self.rows("SELECT count(*) FROM runs")[0][0])
 
     def _status_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
         """A page filtered by status (and name), in start or id order, from the statuses
