@@ -173,6 +173,7 @@ def main() -> None:
             ("runs list, sorted by name", "/api/runs?sort=name"),
             ("runs list, sorted by duration", "/api/runs?sort=duration"),
             ("runs list, sorted by status", "/api/runs?sort=status"),
+            ("runs list, filter by name, sorted by energy", "/api/runs?q=job-4242-&sort=energy"),
             ("runs list, status failed, sorted by energy",
              "/api/runs?status=failed&sort=energy"),
             ("runs list, status finished, by id, page 500", "/api/runs?status=finished"

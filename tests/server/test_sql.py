@@ -45,7 +45,7 @@ QUERIES = [
 def test_pages_from_sqlite_equal_the_index_pages(db: Path) -> None:
     fresh, built = Reads(db), Reads(db)
     try:
-        built.warm_every_order()  # its pages come from the runs index
+        built.warm()  # every order made: its pages come from the runs index
         for query in QUERIES:
             got = fresh._page_from_sql(query)
             assert got is not None, query
@@ -73,7 +73,7 @@ def test_pages_from_the_names_read_first_equal_the_index_pages(db: Path,
             store.create_run(name="alpha-late", started_unix_s=999.0, host={}, hardware={},
                              sensors=[], versions={})
         _drop_sort_indexes(db)  # the writer made them again
-        built.warm_every_order()  # its pages come from the runs index
+        built.warm()  # every order made: its pages come from the runs index
         by_status = [
             RunsQuery(limit=lim, offset=off, q=q, status=status, sort=sort, desc=desc)
             for lim, off, q, status, sort, desc in itertools.product(
@@ -158,7 +158,7 @@ def test_an_order_a_new_run_cannot_move_is_kept_and_others_made_again(
                              summary={"energy_j": float(5 - i), "kind": "measured"})
     reads = Reads(path)
     try:
-        reads.warm_every_order()
+        reads.warm()
         index = reads._index
         kept = {s: index.orders[s] for s in ("started", "id", "energy")}
         with Store(path) as store:
@@ -193,20 +193,17 @@ def test_an_order_a_new_run_cannot_move_is_kept_and_others_made_again(
 
 
 @pytest.mark.parametrize("v2", [True, False])
-def test_warm_builds_the_index_the_sums_and_the_orders_sqlite_cannot_give(
-        db: Path, tmp_path: Path, v2: bool) -> None:
-    """Before schema version 3, every order is made at start-up; from it, SQLite's indexes
-    give the pages, and an order is made only when a page needs it."""
+def test_warm_builds_every_order_and_the_sums(db: Path, tmp_path: Path, v2: bool) -> None:
+    """Every order and sum is made at start-up; the names and statuses are read first only
+    where SQLite has no index to answer those filters with (before schema version 3)."""
     reads = Reads(_without_sort_indexes(db, tmp_path) if v2 else db)
     try:
         reads.warm()
-        assert reads._index.built.is_set()
-        assert set(reads._index.orders) == ({"started", "id", "name", "status", "duration",
-                                             "energy", "emissions"} if v2 else set())
+        assert reads._index.built.is_set() and reads._index.warmed.is_set()
+        assert set(reads._index.orders) == {"started", "id", "name", "status", "duration",
+                                            "energy", "emissions"}
         assert reads.status_counts() == {"finished": 60}
-        assert reads._index._sums  # the metrics' sums are ready
-        _rows, total = reads.runs_page(RunsQuery(status="finished", sort="name"))
-        assert total > 0 and set(reads._index.orders) >= {"name"}
+        assert reads._index.early._reading.is_set() == v2
     finally:
         reads.close()
 
@@ -282,7 +279,7 @@ def test_the_index_orders_hostile_rows_as_sqlite_does(tmp_path: Path) -> None:
     con.close()
     fresh, built = Reads(path), Reads(path)
     try:
-        built.warm_every_order()  # its pages come from the runs index
+        built.warm()  # every order made: its pages come from the runs index
         for query in (RunsQuery(), RunsQuery(desc=False),
                       RunsQuery(sort="name"), RunsQuery(sort="name", desc=False)):
             got = fresh._page_from_sql(query)
@@ -353,7 +350,7 @@ def test_pages_sorted_by_status_or_a_figure_from_sqlite_equal_the_index_pages(
     (text, not JSON, infinite, no summary) last, by id, in both directions."""
     fresh, built = Reads(figures_db), Reads(figures_db)
     try:
-        built.warm_every_order()  # its pages come from the runs index
+        built.warm()  # every order made: its pages come from the runs index
         for query in FIGURE_QUERIES:
             got = fresh._page_from_sql(query)
             assert got is not None, query

@@ -115,30 +115,19 @@ class Reads:
         them so that requests answered meanwhile get the interpreter
         (``runs_index``'s module docstring).
 
-        From schema version 3, SQLite's indexes answer every page but a name filter in an
-        order other than start, id or name, so only the runs and the metrics' sums are read
-        here, and an order is made when a page first needs it: making all seven (a sort of
-        100,000 runs each, which holds the interpreter throughout) and reading every name
-        first made the first pages of a server just started wait 200-260 ms
+        Before schema version 3, every name, status and start is read first, for the
+        name and status filters asked meanwhile. From it, SQLite's indexes answer those
+        (and every sort) until the index is complete, so that read is left out: it held
+        the interpreter while the first pages of a server just started waited
         (BENCHMARKS.md, "Dashboard at scale")."""
-        if self._has_sort_indexes():
-            self.index()
-            self.status_counts()
-            self.totals_by_kind()
-            self.planned_ids()
-        else:
-            self.warm_every_order()
-
-    def warm_every_order(self) -> None:
-        """Read every name, then build the index, every sort order and the metrics' sums
-        (what ``warm`` does for a database from before schema version 3)."""
-        self._index.early.read()
+        if not self._has_sort_indexes():
+            self._index.early.read()
         self.index()
         self._index.prepare()
         for sort in SORTS:
-            self._index.order(sort)
             if len(self._index.entries) > BUILD_CHUNK:  # a large index: let requests in
                 time.sleep(BUILD_PAUSE_S)
+            self._index.order(sort)
         self.status_counts()
         self.totals_by_kind()
         self.planned_ids()
