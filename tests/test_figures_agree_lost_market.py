@@ -119,3 +119,25 @@ def test_certificates_above_the_partial_energy_give_no_market_figure_and_say_why
     assert shown["emissions_g"] > 0 and shown["market_g"] is None
     assert any(n.startswith("no market-based figure: certificates of 1 MWh exceed")
                for n in shown["notes"]), shown["notes"]
+
+
+def test_the_html_report_of_a_lost_run_shows_the_figures_report_printed(
+    tmp_path: Path,
+) -> None:
+    """Repriced in another zone, the page's figures are those the command printed, not the
+    ones the run was started with."""
+    r = _lost_with(tmp_path, {"renewable_share": 0.5, "residual_g_per_kwh": 100.0}, False)
+    page = tmp_path / "report.html"
+    rep = json.loads(r.cli("report", str(r.run_id), "--zone", "FR", "--json", "--html",
+                           str(page)).stdout)
+    m = re.search(r'<script type="application/json" id="wattwise-data">(.*?)</script>',
+                  page.read_text(encoding="utf-8"), re.S)
+    assert m is not None
+    shown = json.loads(m.group(1))["data"][f"/api/runs/{r.run_id}"]["run"]["emissions_so_far"]
+    started = json.loads(r.cli("show", str(r.run_id), "--json").stdout)["emissions_so_far"]
+    assert rep["emissions"]["zone"] == "FR" and started["zone"] == "DE"
+    assert shown["zone"] == "FR"
+    assert shown["emissions_g"] == pytest.approx(rep["emissions"]["emissions_g"], rel=ROUNDING)
+    assert shown["emissions_g"] != pytest.approx(started["emissions_g"], rel=0.01)
+    assert shown["market_g"] == pytest.approx(rep["emissions"]["market_g"], rel=ROUNDING)
+    assert shown["energy_kind"] == started["energy_kind"]
