@@ -143,3 +143,43 @@ def test_a_database_from_before_step_marks_is_served_unchanged_with_none(
         assert not run_figure(store, rid).of("step")
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.db"]  # no side files left
+
+
+def test_show_and_export_list_the_stored_marks(db: Path) -> None:
+    """The marks the dashboard draws are in ``show --json`` and ``export -f json`` too, and
+    ``show`` says how many there are and where the last one is."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from wattwise.cli import app
+    from wattwise.cli.render import energy
+
+    with Store(db, readonly=True) as store:
+        stored = store.steps(1)
+    assert len(stored) == MARKS
+    runner = CliRunner()
+    shown = runner.invoke(app, ["show", "1", "--db", str(db), "--json"])
+    exported = runner.invoke(app, ["export", "1", "--db", str(db), "-f", "json"])
+    text = runner.invoke(app, ["show", "1", "--db", str(db)])
+    assert shown.exit_code == exported.exit_code == text.exit_code == 0
+    for out in (shown.stdout, exported.stdout):
+        got = json.loads(out)["steps"]
+        assert [(m["step"], m["energy_j"], m["kind"]) for m in got] == [
+            (m["step"], m["energy_j"], m["kind"]) for m in stored]
+    last = stored[-1]
+    line = " ".join(text.stdout.split())
+    assert (f"step marks: {MARKS:,} stored; the last at step {last['step']}" in line), line
+    assert energy(last["energy_j"], last["low_j"], last["high_j"]) + " since the start (mixed)" \
+        in line, line
+
+
+def test_marks_thinned_from_more_say_how_many_were_marked() -> None:
+    from wattwise.cli.render import steps_line
+
+    marks = [{"mark": k, "step": 10 * k, "t_unix_s": START + k, "energy_j": 1.0 * k,
+              "low_j": 0.9 * k, "high_j": 1.1 * k, "kind": "estimated"} for k in (1, 50, 100)]
+    line = steps_line(marks)
+    assert line is not None and line.startswith(
+        "step marks: 3 stored of 100 marked, spread evenly; the last at step 1000"), line
+    assert steps_line([]) is None

@@ -39,6 +39,7 @@ from wattwise.cli.render import (
     partial_line,
     runs_table,
     safe,
+    steps_line,
     summary_lines,
     when,
 )
@@ -725,6 +726,7 @@ def show(
         rec = store.get_run(ref)
         windows = store.windows(rec.id)
         events = store.events(rec.id)
+        marks = store.steps(rec.id)
         samples = None if isinstance(rec.summary, dict) else store.samples(rec.id)
         part = _partial(store, rec, samples)
         priced = None if part is None else partial_emissions(rec, samples or [], part)
@@ -732,6 +734,7 @@ def show(
             out = _with_partial(rec.to_dict(), part, priced)
             out["windows"] = windows
             out["events"] = events
+            out["steps"] = marks
             print_json(out)
             return
         title = (
@@ -767,6 +770,9 @@ def show(
         if isinstance(rec.tags, dict) and rec.tags:
             tags = ", ".join(f"{safe(k, 50)}={safe(v, 100)}" for k, v in rec.tags.items())
             console.print(f"tags: {tags}", markup=False, highlight=False)
+        marks_line = steps_line(marks)
+        if marks_line is not None:
+            console.print(marks_line, markup=False, highlight=False)
         for w in windows:
             console.print(energy_table(w, title=f"window '{safe(w.get('name', '?'))}'"))
         for e in events:
@@ -802,7 +808,7 @@ def export(
         if fmt == "json":
             text = export_json(
                 rec, store.samples(rec.id), store.windows(rec.id), store.events(rec.id),
-                notes=notes,
+                steps=store.steps(rec.id), notes=notes,
             ) + "\n"
         elif fmt == "csv":
             text = export_csv(store.samples(rec.id), notes=notes, record=rec)

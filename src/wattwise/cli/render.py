@@ -184,6 +184,22 @@ def partial_line(part: Any) -> str:
             f"({safe(part.note, None)})")
 
 
+def steps_line(marks: list[dict[str, Any]]) -> str | None:
+    """How many step marks a run stored and its last one (``Store.steps``), or None
+    without any. The last mark is always kept, and its place among all the run's marks
+    (``mark``) says how many it marked."""
+    if not marks:
+        return None
+    last = marks[-1]
+    marked = last.get("mark")
+    of = (f" of {marked:,} marked, spread evenly" if isinstance(marked, int)
+          and marked > len(marks) else "")
+    return (f"step marks: {len(marks):,} stored{of}; the last at step {safe(last.get('step'))}"
+            f", {when(last.get('t_unix_s'))}: "
+            f"{energy(last.get('energy_j'), last.get('low_j'), last.get('high_j'))} since the"
+            f" start ({safe(last.get('kind'))})")
+
+
 def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
     """The runs list; ``partial`` gives, by run id, the partial energy
     (``carbon.partial.PartialEnergy``) of runs without a summary."""

@@ -40,6 +40,7 @@ def export_json(
     windows: Sequence[dict[str, Any]],
     events: Sequence[dict[str, Any]],
     *,
+    steps: Sequence[dict[str, Any]] = (),
     notes: list[str] | None = None,
 ) -> str:
     """The whole run as one JSON document, with the same field names as the database.
@@ -51,6 +52,7 @@ def export_json(
     carries its partial energy (``energy_so_far``) and that energy priced
     (``emissions_so_far``, ``carbon.partial.partial_emissions``), as ``show --json``.
     Strict JSON: a non-finite number is ``null``, said in the document's ``notes``.
+    ``steps`` are the run's stored step marks (``Store.steps``), under ``steps``.
     ``notes`` (when given) gets every note too."""
     rows, clip_note = in_window(record, samples)
     doc: dict[str, Any] = {
@@ -60,6 +62,7 @@ def export_json(
         "samples": [s.to_dict() for s in rows],
         "windows": list(windows),
         "events": list(events),
+        "steps": list(steps),
     }
     window = run_window(record)
     if window is not None:
