@@ -268,6 +268,9 @@ DASHBOARD_CASES: list[tuple[list[str], str]] = [
     (["dashboard", "--db", "{db}/"], "runs.db/: not a directory"),
     (["dashboard", "--db", "{data}/new.db/"], "names a folder"),
     (["dashboard", "--db", "{dir}"], "is a directory"),
+    # no run would create the folder, so nothing could ever be shown
+    (["dashboard", "--db", "{data}/no-such-folder/runs.db"],
+     "no-such-folder does not exist (it is not created for --db)"),
 ]
 
 

@@ -199,11 +199,11 @@ def test_a_token_and_new_token_together_are_refused(
 def test_the_dashboard_starts_on_a_path_with_no_database_and_creates_nothing(
     app: typer.Typer, tmp_path: Path, served: list[Any]
 ) -> None:
-    db = tmp_path / "not-yet" / "runs.db"
+    db = tmp_path / "runs.db"  # its folder is there (a missing folder is refused)
     res = CliRunner().invoke(app, ["dashboard", "--db", str(db), "--port", str(_free_port())])
     assert res.exit_code == 0, res.output
     assert "no runs yet" in res.stdout and "http://127.0.0.1:" in res.stdout
-    assert len(served) == 1 and not db.parent.exists()
+    assert len(served) == 1 and list(tmp_path.iterdir()) == []
 
 
 def test_port_0_serves_on_a_free_port_and_prints_that_port(
@@ -281,3 +281,15 @@ def test_a_dangling_db_link_to_an_existing_folder_is_waited_for(
     res = CliRunner().invoke(app, ["dashboard", "--db", str(link), "--port", "0"])
     assert res.exit_code == 0, res.output
     assert "no runs yet" in res.stdout and len(served) == 1
+
+
+def test_wattwise_db_in_a_missing_folder_is_refused_as_db_is(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    """No run records in a folder that is not there (``run`` refuses it), so the dashboard
+    would wait for nothing."""
+    db = tmp_path / "not-yet" / "runs.db"
+    line = _one_error_line(CliRunner().invoke(app, ["dashboard", "--port", "0"],
+                                              env={"WATTWISE_DB": str(db)}))
+    assert f"WATTWISE_DB={db}: folder {db.parent} does not exist" in line
+    assert served == [] and not db.parent.exists()

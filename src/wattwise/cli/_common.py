@@ -490,7 +490,9 @@ def check_db_option(db: Any, *, need: str) -> None:
       error, not "no runs yet";
     - ``"folder"`` (a command that records in it): its folder must be there, as for
       any output file: nothing creates it;
-    - ``"name"`` (the dashboard, which waits for a database to appear): nothing more.
+    - ``"name"`` (the dashboard, which waits for a database to appear): its folder must
+      be there, as for a command that records (none would create it, so nothing could
+      ever appear), and it must be a place a file can be.
 
     Without ``--db``, a command that records in ``$WATTWISE_DB`` gets the same
     "folder" check, so the variable and the option agree (the library's
@@ -500,7 +502,7 @@ def check_db_option(db: Any, *, need: str) -> None:
     from wattwise._userinput import shown
 
     if db is None:
-        if need == "folder":
+        if need in ("folder", "name"):
             _check_env_db_folder()
         return
     text = os.fspath(db)
@@ -519,7 +521,6 @@ def check_db_option(db: Any, *, need: str) -> None:
             "database file")
     if need == "name":
         _check_db_could_appear(p)
-        return
     if not _absent(p):
         return
     if need == "file":

@@ -70,8 +70,9 @@ def dashboard(
     from wattwise.server._net import bound, listen, plan
     from wattwise.server.app import create_app, run_server
 
-    # A --db typed as a folder (x.db/) is refused; one not there yet, even its folder,
-    # is waited for (shown once a run records).
+    # A --db typed as a folder (x.db/) or in a folder that does not exist is refused
+    # (no run would create the folder); one not there yet is waited for (shown once a
+    # run records).
     check_db_option(db, need="name")
     path = Path(db).expanduser() if db is not None else default_db_path()
     try:
