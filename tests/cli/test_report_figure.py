@@ -69,8 +69,14 @@ def test_a_png_without_matplotlib_is_refused_in_one_line(
     (["--svg", "{tmp}/"], "names a folder"),
     (["--png", "{tmp}/p.svg"], "name it .png"),
     (["--svg", "{tmp}/p.png"], "name it .svg"),
-    (["--svg", "{tmp}/p.svg", "--html", "{tmp}/p.svg"], "same file"),
-    (["--svg", "{tmp}/p.fig", "--png", "{tmp}/p.fig"], "same file"),
+    # one rule for every output, as compress --plot: the format's own suffix
+    (["--png", "{tmp}/p.txt"], "p.txt: the name must end in .png, as the file is PNG"),
+    (["--svg", "{tmp}/p"], "the name must end in .svg"),
+    (["--html", "{tmp}/p.png"], "the name ends in .png, but the file would be HTML"),
+    (["--html", "{tmp}/p.txt"], "the name must end in .html or .htm"),
+    # two outputs can no longer share a name: each has its own suffix
+    (["--svg", "{tmp}/p.svg", "--html", "{tmp}/p.svg"], "but the file would be HTML"),
+    (["--svg", "{tmp}/p.fig", "--png", "{tmp}/p.fig"], "the name must end in .png"),
     # An empty name is refused as empty, not taken as '.' (the current folder).
     (["--svg", ""], "--svg file path is empty"),
     (["--png", ""], "--png file path is empty"),

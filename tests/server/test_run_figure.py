@@ -111,7 +111,11 @@ def test_outputs_are_refused_before_any_work(tmp_path: Path, monkeypatch) -> Non
         check_outputs(None, tmp_path / "a.PNG")
     with pytest.raises(BadInput, match="same file"):
         check_outputs(None, tmp_path / "a.svg", tmp_path / "a.svg")
-    check_outputs(None, tmp_path / "figure", tmp_path / "page.html")  # any other name is fine
+    check_outputs(None, tmp_path / "figure.svg", html=tmp_path / "page.htm")
+    with pytest.raises(BadInput, match=r"figure: the name must end in \.svg"):
+        check_outputs(None, tmp_path / "figure")  # one rule for every output
+    with pytest.raises(BadInput, match=r"page\.txt: the name must end in \.html or \.htm"):
+        check_outputs(None, None, html=tmp_path / "page.txt")
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(BadInput, match="pip install matplotlib"):
         check_outputs(tmp_path / "a.png", None)

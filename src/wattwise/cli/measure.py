@@ -1034,10 +1034,11 @@ def report(
     html = _output_path(html_name, "--html file", db)
     png = _output_path(png_name, "--png file", db)
     svg = _output_path(svg_name, "--svg file", db)
-    if png is not None or svg is not None:
+    if png is not None or svg is not None or html is not None:
         from wattwise.server.run_figure import check_outputs
 
-        check_outputs(png, svg, html)  # a wrong suffix, one file twice, no matplotlib
+        # a wrong suffix, one file twice, no matplotlib
+        check_outputs(png, svg, html=html)
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         summary = rec.summary if isinstance(rec.summary, dict) else {}

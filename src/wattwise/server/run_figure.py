@@ -55,18 +55,30 @@ def write_figure(fig: Figure, path: Path, fmt: str, what: str = "figure") -> Pat
     return Path(path)
 
 
-def check_outputs(png: Path | None, svg: Path | None, *others: Path | None) -> None:
-    """Refuse, before any work, what would fail or surprise after it: a ``.svg`` name
-    for the PNG (or the other way round), one file named twice (with ``others``, the
+#: What each output of ``report`` must be named (its format's own suffixes).
+SUFFIXES = {"png": (".png",), "svg": (".svg",), "html": (".html", ".htm")}
+_KINDS = {"png": "PNG", "svg": "SVG", "html": "HTML"}
+
+
+def check_outputs(png: Path | None, svg: Path | None, *others: Path | None,
+                  html: Path | None = None) -> None:
+    """Refuse, before any work, what would fail or surprise after it: a name that does
+    not end in its format's suffix (a ``.svg`` name for the PNG, or a ``.txt`` for any:
+    one rule, as ``compress --plot``), one file named twice (with ``others``, the
     command's other outputs), and a PNG without matplotlib."""
-    for path, fmt in ((png, "png"), (svg, "svg")):
+    for path, fmt in ((png, "png"), (svg, "svg"), (html, "html")):
         if path is None:
             continue
-        other = "svg" if fmt == "png" else "png"
-        if Path(path).suffix.lower() == f".{other}":
-            raise BadInput(f"--{fmt} {path}: the name ends in .{other}, but the file would "
-                           f"be {FORMATS['.' + fmt]}; name it .{fmt} (or use --{other})")
-    named = [os.path.abspath(os.path.expanduser(p)) for p in (png, svg, *others)
+        suffix = Path(path).suffix.lower()
+        if suffix in SUFFIXES[fmt]:
+            continue
+        other = next((f for f, s in SUFFIXES.items() if suffix in s), None)
+        if other is not None:
+            raise BadInput(f"--{fmt} {path}: the name ends in {suffix}, but the file would "
+                           f"be {_KINDS[fmt]}; name it .{fmt} (or use --{other})")
+        raise BadInput(f"--{fmt} {path}: the name must end in "
+                       f"{' or '.join(SUFFIXES[fmt])}, as the file is {_KINDS[fmt]}")
+    named = [os.path.abspath(os.path.expanduser(p)) for p in (png, svg, html, *others)
              if p is not None]
     if len(set(named)) < len(named):
         raise BadInput("two outputs name the same file; give each its own")
