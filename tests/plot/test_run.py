@@ -216,3 +216,17 @@ def test_the_legend_and_notes_fit_inside_the_figure() -> None:
         if isinstance(t, Text) and t.cls in ("legend", "note"):
             box = t.box()
             assert box[2] <= W and box[3] <= fig.height, t.text
+
+
+def test_the_corner_tick_labels_of_both_axes_do_not_touch() -> None:
+    """'0 W' (the lowest power tick) and '0 s' (the first time tick) meet in the corner
+    where the axes cross; their boxes stay apart."""
+    fig = layout(_run(), _timeline())
+    ticks = [t for t in fig.items if isinstance(t, Text) and t.cls == "tick"]
+    (zero_w,) = [t for t in ticks if t.text == "0 W"]
+    (zero_s,) = [t for t in ticks if t.text == "0 s"]
+    assert _apart(zero_w.box(), zero_s.box())
+    texts = [t for t in fig.items if isinstance(t, Text) and not t.rotate]
+    for a, b in itertools.combinations(texts, 2):
+        if a.cls != "label" and b.cls != "label":
+            assert _apart(a.box(), b.box()), (a.text, b.text)

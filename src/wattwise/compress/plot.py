@@ -4,27 +4,36 @@
 x is energy per sample (J, log scale when it spans more than a decade), y is
 quality; every successful variant is a point with its label, the front is a
 line, the recommended variant is ringed, and the quality floor is a dashed
-line. Error bars show the 95 % interval of J/sample over repetitions.
+line. Error bars show the 95 % interval of J/sample over repetitions; one reaching
+far beyond the points is cut at the plot's edge with an arrow, and a note under the
+figure gives it whole. Labels that find no room by their points are numbered there and
+listed under the figure, which grows to hold them.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 from wattwise.compress.study import Study
 from wattwise.errors import BadInput
 from wattwise.plot.figure import (
+    CHAR_W,
     Dot,
     Figure,
+    Item,
     Line,
     Poly,
     Text,
     clip,
+    label_points,
     nice_ticks,
-    place_labels,
+    note_lines,
     to_png,
     to_svg,
+    x_axis,
+    y_axis,
 )
 
 W, H = 720, 460
@@ -44,26 +53,125 @@ def _scale(lo: float, hi: float, log: bool, a: float, b: float):  # type: ignore
     return f, lo, hi
 
 
+#: How far an interval's whisker may widen the x-axis beyond the points: by the points'
+#: own spread, and at least one decade. A whisker reaching further is cut at the plot's
+#: edge with an arrow, and a note under the figure gives its whole interval; so one
+#: absurd interval (two repetitions, 1e-41 to 1e38 J) cannot squash every point into
+#: a corner.
+WHISKER_ROOM_DECADES = 1.0
+
+
+def _x_range(es: list[float], lows: list[float], highs: list[float]
+             ) -> tuple[float, float, bool]:
+    """The x-axis range (low, high, log scale?) from the points, widened by the whiskers
+    only as far as ``WHISKER_ROOM_DECADES`` allows."""
+    p_lo, p_hi = min(es), max(es)
+    if p_lo > 0:
+        room = 10.0 ** max(WHISKER_ROOM_DECADES, math.log10(p_hi / p_lo))
+        e_lo = max(min([*(x for x in lows if x > 0), p_lo]), p_lo / room)
+        e_hi = min(max([*highs, p_hi]), p_hi * room)
+    else:  # a point at zero or below: a linear axis, whiskers within the points' spread
+        span = max(p_hi - p_lo, abs(p_hi), 1e-12)
+        e_lo, e_hi = max(min([*lows, p_lo]), p_lo - span), min(max([*highs, p_hi]), p_hi + span)
+    log = e_lo > 0 and e_hi / e_lo > 10
+    if log:
+        return e_lo / 1.3, e_hi * 1.3, True
+    pad = (e_hi - e_lo) * 0.08
+    x_lo = max(e_lo - pad, e_lo * 0.5) if e_lo > 0 else e_lo - pad
+    x_hi = e_hi + pad
+    if x_hi <= x_lo:
+        x_lo, x_hi = x_lo * 0.9 if x_lo > 0 else x_lo - 1, x_hi * 1.1 if x_hi > 0 else x_hi + 1
+    return x_lo, x_hi, False
+
+
+def _whisker(fx, x_lo: float, x_hi: float, y: float, low: float,  # type: ignore[no-untyped-def]
+             high: float, log: bool) -> tuple[list[Item], bool]:
+    """An interval's whisker at ``y``, cut at the axis' ends with an arrow pointing on
+    (``clipped``), and whether it was cut."""
+    cut_lo, cut_hi = low < x_lo or (log and low <= 0), high > x_hi
+    a = x_lo if cut_lo else low
+    b = x_hi if cut_hi else high
+    if not b > a:
+        return [], cut_lo or cut_hi
+    xa, xb = fx(a), fx(b)
+    out: list[Item] = [Line(xa, y, xb, y, "#888", cls="errorbar")]
+    if cut_lo:
+        out.append(Poly(((xa + 6, y - 4), (xa, y), (xa + 6, y + 4)), "#888", cls="clipped",
+                        width=1.2, label="interval runs past the axis"))
+    if cut_hi:
+        out.append(Poly(((xb - 6, y - 4), (xb, y), (xb - 6, y + 4)), "#888", cls="clipped",
+                        width=1.2, label="interval runs past the axis"))
+    return out, cut_lo or cut_hi
+
+
+def _margin_list(fig: Figure, lines: list[str]) -> None:
+    """``lines`` (the failures) down the right margin, each cut to the margin's width,
+    clear of the texts already there (the floor's); as many as fit above the x-axis, the
+    last row counting the rest."""
+    room = int((MR - 8) / CHAR_W)
+    taken = [t.box() for t in fig.items if isinstance(t, Text)]
+    rows: list[float] = []
+    y = MT + 16.0
+    while y <= H - MB:
+        box = Text(W - MR + 4, y, "x" * room).box()
+        if not any(_overlap(box, o) for o in taken):
+            rows.append(y)
+        y += 16
+    if len(lines) > len(rows) and rows:
+        shown = [*lines[: len(rows) - 1], f"and {len(lines) - len(rows) + 1} more failed"]
+    else:
+        shown = lines[: len(rows)]
+    for y, line in zip(rows, shown, strict=False):
+        fig.items.append(Text(W - MR + 4, y, clip(line, room), fill="#a00"))
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+               ) -> bool:
+    """Whether two boxes overlap."""
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+def _frame(fig: Figure, x_title: str, y_title: str, head: str) -> None:
+    add = fig.items.append
+    add(Line(ML, H - MB, W - MR, H - MB))
+    add(Line(ML, MT, ML, H - MB))
+    add(Text((ML + W - MR) / 2, H - 15, x_title, "middle"))
+    add(Text(18, (MT + H - MB) / 2, y_title, "middle", rotate=-90))
+    add(Text(ML, 22, head, bold=True))
+
+
+def _labels_and_notes(fig: Figure, order: list[tuple[float, float, str]],
+                      soft: list[tuple[float, float, float, float]], notes: list[str]
+                      ) -> None:
+    """Labels by their points (``label_points``); the points that found no room get a
+    number, listed under the figure with ``notes``; the figure grows to hold them."""
+    taken = [t.box() for t in fig.items if isinstance(t, Text)]
+    taken += [(d.x - d.r - 1, d.y - d.r - 1, d.x + d.r + 1, d.y + d.r + 1)
+              for d in fig.items if isinstance(d, Dot) and d.cls == "recommended"]
+    items, listed = label_points(order, (ML + 2, MT, W - 4, H - MB - 2), taken, soft=soft)
+    fig.items.extend(items)
+    width = int((W - 20) / CHAR_W)
+    lines = [line for note in notes for line in textwrap.wrap(note, width)]
+    if listed:
+        lines.append("numbered points (no room for their names by them):")
+        lines += listed
+    note_lines(fig, lines, 10, H - 10)
+
+
 def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = None) -> Figure:
     """The plot laid out once, in pixels, for either back-end."""
     ok = [v for v in study.variants if v.status == "ok" and v.energy_j_per_sample is not None]
     if not ok:
         raise BadInput("nothing to plot: no variant was benchmarked successfully")
     es: list[float] = [float(v.energy_j_per_sample or 0.0) for v in ok]
-    lows = [v.bench.energy_j_per_sample.low for v in ok if v.bench is not None]
-    highs = [v.bench.energy_j_per_sample.high for v in ok if v.bench is not None]
+    stats = [v.bench.energy_j_per_sample if v.bench is not None else None for v in ok]
+    shown = [s for s in stats if s is not None and s.n > 1 and math.isfinite(s.low)
+             and math.isfinite(s.high) and s.high > s.low]
     qs: list[float] = [float(v.quality) for v in ok if v.quality is not None]
     if len(qs) != len(ok):
         raise BadInput("nothing to plot: a benchmarked variant has no quality figure")
     limit = study.floor(max_loss, floor)
-    e_lo = min(x for x in [*lows, *es] if x > 0) if any(x > 0 for x in es) else 1e-9
-    e_hi = max([*highs, *es])
-    log = e_hi / e_lo > 10
-    pad = (e_hi - e_lo) * 0.08 if not log else 0
-    x_lo = max(e_lo - pad, e_lo * 0.5) if not log else e_lo / 1.3
-    x_hi = e_hi + pad if not log else e_hi * 1.3
-    if x_hi <= x_lo:
-        x_lo, x_hi = x_lo * 0.9 if x_lo > 0 else x_lo - 1, x_hi * 1.1 if x_hi > 0 else x_hi + 1
+    x_lo, x_hi, log = _x_range(es, [s.low for s in shown], [s.high for s in shown])
     fx, _, _ = _scale(x_lo, x_hi, log, ML, W - MR)
     q_all = [*qs, *([limit] if limit is not None else [])]
     q_lo, q_hi = min(q_all), max(q_all)
@@ -74,21 +182,11 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
     kind = ok[0].bench.kind if ok[0].bench is not None else "energy"
     fig = Figure(W, H, f"{study.task}: {study.quality_name} vs energy per sample")
     add = fig.items.append
-    add(Line(ML, H - MB, W - MR, H - MB))
-    add(Line(ML, MT, ML, H - MB))
-    add(Text((ML + W - MR) / 2, H - 15, f"energy per sample (J{', log scale' if log else ''}; "
-             f"{kind})", "middle"))
-    add(Text(18, (MT + H - MB) / 2, _axis_label(study), "middle", rotate=-90))
-    add(Text(ML, 22, f"{study.task}: Pareto front", bold=True))
-    for tick in nice_ticks(x_lo, x_hi, log):
-        x = fx(tick)
-        add(Line(x, H - MB, x, H - MB + 4, cls="tick"))
-        add(Text(x, H - MB + 16, f"{tick:.3g}", "middle", cls="tick"))
-    for tick in nice_ticks(q_lo - q_pad, q_hi + q_pad, False):
-        y = fy(tick)
-        add(Line(ML - 4, y, ML, y, cls="tick"))
-        add(Line(ML, y, W - MR, y, "#eee", cls="grid"))
-        add(Text(ML - 6, y + 4, f"{tick:.4g}", "end", cls="tick"))
+    _frame(fig, f"energy per sample (J{', log scale' if log else ''}; {kind})",
+           _axis_label(study), f"{study.task}: Pareto front")
+    fig.items.extend(x_axis(nice_ticks(x_lo, x_hi, log), fx, H - MB, lambda t: f"{t:.3g}"))
+    fig.items.extend(y_axis(nice_ticks(q_lo - q_pad, q_hi + q_pad, False), fy, ML, W - MR,
+                            lambda t: f"{t:.4g}"))
     if limit is not None:
         y = fy(limit)
         add(Line(ML, y, W - MR, y, "#c33", "5,4", cls="floor"))
@@ -98,29 +196,32 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
                  cls="front"))
     on_front = {v.label for v in front}
     points: list[tuple[float, float, str]] = []
-    for v in ok:
+    whiskers: list[tuple[float, float, float, float]] = []
+    cut: list[str] = []
+    for v, s in zip(ok, stats, strict=True):
         x, y = fx(v.energy_j_per_sample), fy(v.quality)
-        s = v.bench.energy_j_per_sample if v.bench is not None else None
-        if s is not None and s.n > 1 and s.high > s.low > 0:
-            add(Line(fx(s.low), y, fx(s.high), y, "#888", cls="errorbar"))
+        if s is not None and any(s is t for t in shown):
+            drawn, clipped = _whisker(fx, x_lo, x_hi, y, s.low, s.high, log)
+            fig.items.extend(drawn)
+            for it in drawn:
+                if isinstance(it, Line):
+                    whiskers.append((min(it.x1, it.x2), y - 1.5, max(it.x1, it.x2), y + 1.5))
+            if clipped:
+                cut.append(f"{clip(v.label, 40)} {s.low:.3g} to {s.high:.3g} J")
         add(Dot(x, y, 5, "#1f77b4" if v.label in on_front else "#999", cls="point",
                 label=v.label))
         if rec is not None and v.label == rec.label:
             add(Dot(x, y, 10, stroke="#2a2", cls="recommended", width=2))
         points.append((x, y, v.label))
-    failed = [v for v in study.variants if v.status != "ok"]
-    for i, v in enumerate(failed):
-        add(Text(W - MR + 4, MT + 16 * (i + 1), clip(f"failed: {v.label}", 24), fill="#a00"))
-    taken = [t.box() for t in fig.items if isinstance(t, Text)]
-    taken += [(d.x - d.r - 1, d.y - d.r - 1, d.x + d.r + 1, d.y + d.r + 1)
-              for d in fig.items if isinstance(d, Dot) and d.cls == "recommended"]
+    _margin_list(fig, [f"failed: {v.label}" for v in study.variants if v.status != "ok"])
+    notes = []
+    if cut:
+        notes = ["arrows: 95 % intervals of J/sample that run past the axis, cut at its "
+                 f"edge; whole interval{'s' if len(cut) > 1 else ''}: " + "; ".join(cut)]
     # Labels go first on the front (read first), then by energy; the floor's text and
-    # the failures listed in the right margin are obstacles too.
+    # the failures listed in the right margin are obstacles too, whiskers where possible.
     order = sorted(points, key=lambda p: (p[2] not in on_front, p[0]))
-    for text, leader in place_labels(order, (ML + 2, MT, W - 4, H - MB - 2), taken):
-        if leader is not None:
-            add(leader)
-        add(text)
+    _labels_and_notes(fig, order, whiskers, notes)
     return fig
 
 
@@ -187,24 +288,12 @@ def tune_layout(result: dict[str, object]) -> Figure:
     name = str(result.get("name") or "tune")
     fig = Figure(W, H, f"{name}: energy per sample vs p90 latency")
     add = fig.items.append
-    add(Line(ML, H - MB, W - MR, H - MB))
-    add(Line(ML, MT, ML, H - MB))
-    add(Text((ML + W - MR) / 2, H - 15,
-             f"p90 latency of one batch (ms{', log scale' if x_log else ''}; measured)",
-             "middle"))
-    add(Text(18, (MT + H - MB) / 2,
-             f"energy per sample (J{', log scale' if y_log else ''}; {kind})", "middle",
-             rotate=-90))
-    add(Text(ML, 22, f"{name}: frontier", bold=True))
-    for tick in nice_ticks(x_lo, x_hi, x_log):
-        x = fx(tick)
-        add(Line(x, H - MB, x, H - MB + 4, cls="tick"))
-        add(Text(x, H - MB + 16, f"{tick:.3g}", "middle", cls="tick"))
-    for tick in nice_ticks(y_lo, y_hi, y_log):
-        y = fy(tick)
-        add(Line(ML - 4, y, ML, y, cls="tick"))
-        add(Line(ML, y, W - MR, y, "#eee", cls="grid"))
-        add(Text(ML - 6, y + 4, f"{tick:.3g}", "end", cls="tick"))
+    _frame(fig, f"p90 latency of one batch (ms{', log scale' if x_log else ''}; measured)",
+           f"energy per sample (J{', log scale' if y_log else ''}; {kind})",
+           f"{name}: frontier")
+    fig.items.extend(x_axis(nice_ticks(x_lo, x_hi, x_log), fx, H - MB, lambda t: f"{t:.3g}"))
+    fig.items.extend(y_axis(nice_ticks(y_lo, y_hi, y_log), fy, ML, W - MR,
+                            lambda t: f"{t:.3g}"))
     if max_lat is not None and max_lat > 0:
         x = fx(max_lat)
         add(Line(x, MT, x, H - MB, "#c33", "5,4", cls="floor"))
@@ -225,13 +314,7 @@ def tune_layout(result: dict[str, object]) -> Figure:
         if best is not None and text == str(best):
             add(Dot(px, py, 10, stroke="#2a2", cls="recommended", width=2))
         placed.append((px, py, text))
-    failed = [p for p in points if p.get("status") != "ok"]
-    for i, p in enumerate(failed[:12]):
-        add(Text(W - MR + 4, MT + 16 * (i + 1), f"failed: {label(p)}"[:24], fill="#a00"))
-    taken = [t.box() for t in fig.items if isinstance(t, Text)]
+    _margin_list(fig, [f"failed: {label(p)}" for p in points if p.get("status") != "ok"])
     order = sorted(placed, key=lambda q: (q[2] not in on_front, q[0]))
-    for text_item, leader in place_labels(order, (ML + 2, MT, W - 4, H - MB - 2), taken):
-        if leader is not None:
-            add(leader)
-        add(text_item)
+    _labels_and_notes(fig, order, [], [])
     return fig

@@ -15,6 +15,7 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from xml.sax import saxutils
@@ -148,23 +149,86 @@ def linear(lo: float, hi: float, a: float, b: float) -> Callable[[float], float]
     return f
 
 
+#: The least room between two tick labels on an axis, in pixels.
+TICK_GAP = 8.0
+#: Baseline of an x tick label below its axis: low enough that the lowest y tick label
+#: (baseline 4 px under its tick) and the first x tick label never share a pixel in the
+#: corner where the axes meet.
+X_TICK_BASELINE = 19.0
+
+
+def fit_ticks(ticks: Sequence[float], at: Callable[[float], float],
+              size: Callable[[float], float], gap: float = TICK_GAP) -> list[float]:
+    """The ticks whose labels fit along an axis: all of them when they do, else every
+    k-th round one (k = 2, 5, 10, 20, 50...; decades counted by their exponent, 2 and 5
+    between decades dropped first), so that no two labels come closer than ``gap``.
+
+    ``at`` gives a tick's pixel position along the axis and ``size`` its label's extent
+    along it (width for a horizontal axis, height for a vertical one). One rule for
+    every figure, whatever the range: 80 decades get a label every 10 or 20 decades,
+    never 80 labels piled into one black bar."""
+    ticks = list(ticks)
+
+    def fits(kept: list[float]) -> bool:
+        pos = sorted((at(t), size(t)) for t in kept)
+        return all(b - a >= (sa + sb) / 2 + gap for (a, sa), (b, sb) in pairwise(pos))
+
+    if len(ticks) < 2 or fits(ticks):
+        return ticks
+    index = _tick_index(ticks)
+    if index is None:  # not evenly spaced: keep every k-th from the first
+        index = {t: i for i, t in enumerate(ticks)}
+    else:
+        ticks = [t for t in ticks if t in index]  # decades only, where they were mixed
+    kept = ticks
+    for k in [1, *_steps()]:
+        kept = [t for t in ticks if index[t] % k == 0] or [ticks[0]]
+        if fits(kept) or len(kept) == 1:
+            break
+    return kept
+
+
+def _steps() -> list[int]:
+    return [m * 10 ** e for e in range(0, 12) for m in (1, 2, 5)][1:]
+
+
+def _tick_index(ticks: Sequence[float]) -> dict[float, int] | None:
+    """Each tick's whole-number place: its exponent for decades (when every positive
+    tick and at least two are decades), else its count of steps from zero for evenly
+    spaced ticks; None otherwise."""
+    if all(t > 0 for t in ticks):
+        exps = {t: round(math.log10(t)) for t in ticks}
+        decades = {t: e for t, e in exps.items() if abs(math.log10(t) - e) < 1e-9}
+        if len(decades) >= 2:
+            return decades
+    step = ticks[1] - ticks[0]
+    if step <= 0:
+        return None
+    index = {t: round(t / step) for t in ticks}
+    if any(abs(t / step - i) > 1e-6 for t, i in index.items()):
+        return None
+    return index
+
+
 def x_axis(ticks: Sequence[float], fx: Callable[[float], float], y: float,
            fmt: Callable[[float], str]) -> list[Item]:
-    """Tick marks under a horizontal axis at ``y``, each with its value."""
+    """Tick marks under a horizontal axis at ``y``, each with its value; thinned
+    (``fit_ticks``) so that no two labels overlap."""
     out: list[Item] = []
-    for tick in ticks:
+    for tick in fit_ticks(ticks, fx, lambda t: len(fmt(t)) * CHAR_W):
         x = fx(tick)
         out.append(Line(x, y, x, y + 4, cls="tick"))
-        out.append(Text(x, y + 16, fmt(tick), "middle", cls="tick"))
+        out.append(Text(x, y + X_TICK_BASELINE, fmt(tick), "middle", cls="tick"))
     return out
 
 
 def y_axis(ticks: Sequence[float], fy: Callable[[float], float], x: float,
            grid_to: float | None, fmt: Callable[[float], str]) -> list[Item]:
     """Tick marks left of a vertical axis at ``x``, each with its value, and a faint
-    grid line across to ``grid_to`` where given."""
+    grid line across to ``grid_to`` where given; thinned (``fit_ticks``) so that no
+    two labels overlap."""
     out: list[Item] = []
-    for tick in ticks:
+    for tick in fit_ticks(ticks, fy, lambda t: TEXT_H, gap=2.0):
         y = fy(tick)
         out.append(Line(x - 4, y, x, y, cls="tick"))
         if grid_to is not None:
@@ -236,51 +300,134 @@ _NEAR = ((9, 4, "start"), (-9, 4, "end"), (0, -9, "middle"), (0, 18, "middle"),
 
 
 def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, float, float, float],
-                 avoid: list[tuple[float, float, float, float]], marker_r: float = 6.0
-                 ) -> list[tuple[Text, Line | None]]:
+                 avoid: list[tuple[float, float, float, float]], marker_r: float = 6.0,
+                 soft: Sequence[tuple[float, float, float, float]] = ()
+                 ) -> list[tuple[Text, Line | None] | None]:
     """A text for each (x, y, label), none overlapping another, a marker or ``avoid``,
     all inside ``bounds`` (left, top, right, bottom); a label that cannot sit next to its
-    point goes further out along a leader line. Deterministic: the same input, the same
-    figure."""
+    point goes further out along a leader line; None where there is no room at all (the
+    caller lists it: ``label_points``). ``soft`` boxes (an interval's whisker) are kept
+    clear too wherever a free spot within ``NEAR_LEADER_PX`` exists, and covered only
+    where none does. Deterministic: the same input, the same figure."""
     taken = list(avoid) + [(x - marker_r, y - marker_r, x + marker_r, y + marker_r)
                            for x, y, _ in points]
-    out: list[tuple[Text, Line | None]] = []
+    soft = list(soft)
+    out: list[tuple[Text, Line | None] | None] = []
 
-    def fits(t: Text) -> bool:
+    def free(t: Text) -> int:
+        """2: free of everything; 1: covers only a soft box; 0: does not fit."""
         b = t.box()
         inside = (b[0] >= bounds[0] and b[1] >= bounds[1] and b[2] <= bounds[2]
                   and b[3] <= bounds[3])
-        return inside and not any(_overlaps(b, o) for o in taken)
+        if not inside or any(_overlaps(b, o) for o in taken):
+            return 0
+        return 1 if any(_overlaps(b, o, 0.0) for o in soft) else 2
 
     for x, y, full in points:
         label = clip(full)
         chosen: tuple[Text, Line | None] | None = None
-        for dx, dy, anchor in _NEAR:
-            t = Text(x + dx, y + dy, label, anchor, cls="label")
-            if fits(t):
-                chosen = (t, None)
+        backup: tuple[Text, Line | None] | None = None
+
+        def consider(t: Text, leader: Line | None) -> bool:
+            nonlocal chosen, backup
+            ok = free(t)
+            if ok == 2:
+                chosen = (t, leader)
+            elif ok == 1 and backup is None:
+                backup = (t, leader)
+            return chosen is not None
+
+        found = any(consider(Text(x + dx, y + dy, label, anchor, cls="label"), None)
+                    for dx, dy, anchor in _NEAR)
+        for dist in range(24, 400, 12):
+            if found or (backup is not None and dist > NEAR_LEADER_PX):
                 break
-        if chosen is None:
-            for dist in range(24, 400, 12):
-                for k in range(16):
-                    ang = math.pi * 2 * k / 16
-                    lx, ly = x + dist * math.cos(ang), y + dist * math.sin(ang)
-                    anchor = "start" if math.cos(ang) > 0.3 else (
-                        "end" if math.cos(ang) < -0.3 else "middle")
-                    t = Text(lx, ly + 4, label, anchor, cls="label")
-                    if fits(t):
-                        chosen = (t, Line(x, y, lx, ly, "#999", cls="leader", width=0.8))
-                        break
-                if chosen is not None:
+            for k in range(16):
+                ang = math.pi * 2 * k / 16
+                lx, ly = x + dist * math.cos(ang), y + dist * math.sin(ang)
+                anchor = "start" if math.cos(ang) > 0.3 else (
+                    "end" if math.cos(ang) < -0.3 else "middle")
+                if consider(Text(lx, ly + 4, label, anchor, cls="label"),
+                            Line(x, y, lx, ly, "#999", cls="leader", width=0.8)):
+                    found = True
                     break
-        if chosen is None:  # nowhere free: a list under the plot, still legible
-            row = sum(1 for t, _ in out if t.cls == "label" and t.y > bounds[3])
-            t = Text(bounds[0], bounds[3] + TEXT_H * (row + 1), f"{label} (at {x:.0f}, {y:.0f})",
-                     cls="label")
-            chosen = (t, None)
-        taken.append(chosen[0].box())
+        chosen = chosen or backup
+        if chosen is not None:
+            taken.append(chosen[0].box())
         out.append(chosen)
     return out
+
+
+#: How far (px) a label goes out on a leader to keep an interval's whisker clear
+#: before it sits on the whisker next to its point instead.
+NEAR_LEADER_PX = 60
+
+
+def label_points(points: list[tuple[float, float, str]],
+                 bounds: tuple[float, float, float, float],
+                 avoid: list[tuple[float, float, float, float]], marker_r: float = 6.0,
+                 soft: Sequence[tuple[float, float, float, float]] = ()
+                 ) -> tuple[list[Item], list[str]]:
+    """The labels of ``points`` (``place_labels``), and for each that found no room a
+    number next to its point instead, with the line ``n: label`` that names it: the
+    caller writes those lines under the figure (``note_lines``), which grows to hold
+    them. So every point is named, no text overlaps another and none leaves the image.
+    Returns the items to draw and the lines to list."""
+    items: list[Item] = []
+    missing: list[tuple[float, float, str]] = []
+    placed = place_labels(points, bounds, avoid, marker_r, soft)
+    boxes = list(avoid)
+    for (x, y, full), got in zip(points, placed, strict=True):
+        if got is None:
+            missing.append((x, y, full))
+            continue
+        text, leader = got
+        if leader is not None:
+            items.append(leader)
+        items.append(text)
+        boxes.append(text.box())
+    lines: list[str] = []
+    others = [(x - marker_r, y - marker_r, x + marker_r, y + marker_r) for x, y, _ in points]
+    tags = [(x, y, str(n)) for n, (x, y, _) in enumerate(missing, 1)]
+    tagged = place_labels(tags, bounds, boxes + others, marker_r, soft) if tags else []
+    for (n, (x, y, full)), got in zip(enumerate(missing, 1), tagged, strict=True):
+        if got is None:  # not even a number fits by it: where it is, in pixels
+            lines.append(f"{n}: {clip(full)} (at {x:.0f}, {y:.0f})")
+            continue
+        text, leader = got
+        if leader is not None:
+            items.append(leader)
+        items.append(Text(text.x, text.y, text.text, text.anchor, "#333", bold=True,
+                          cls="number"))
+        lines.append(f"{n}: {clip(full)}")
+    return items, lines
+
+
+def note_lines(fig: Figure, lines: Sequence[str], x: float, top: float,
+               fill: str = "#333", cls: str = "note") -> None:
+    """``lines`` written one under another from ``top`` (the first line's box top) at
+    ``x``, each cut to the figure's width; the figure grows to hold them all."""
+    room = int((fig.width - x - 4) / CHAR_W)
+    for k, line in enumerate(lines):
+        fig.items.append(Text(x, top + TEXT_H * (k + 1) - 3, clip(line, room), fill=fill,
+                              cls=cls))
+    if lines:
+        fig.height = max(fig.height, math.ceil(top + TEXT_H * len(lines) + 6))
+
+
+def wrap(parts: Sequence[str], width_chars: int, sep: str = " · ") -> list[str]:
+    """``parts`` joined by ``sep`` into lines of at most ``width_chars`` characters; a
+    part longer than a line is broken between words."""
+    import textwrap
+
+    lines: list[str] = []
+    for part in parts:
+        part = clip(part, 4 * width_chars)
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width_chars:
+            lines[-1] += sep + part
+        else:
+            lines.extend(textwrap.wrap(part, width_chars) or [""])
+    return lines
 
 
 #: The longest label a figure lays out; a longer one is cut with an ellipsis, so a stored

@@ -204,7 +204,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
                             lambda v: f"{v:g} {t_unit}"))
     add(Line(ML, bottom, W - MR, bottom))
     add(Line(ML, MT, ML, bottom))
-    add(Text((ML + W - MR) / 2, bottom + 34, f"time since the run's start ({t_unit})",
+    add(Text((ML + W - MR) / 2, bottom + 36, f"time since the run's start ({t_unit})",
              "middle"))
     add(Text(18, (MT + bottom) / 2, f"power ({p_unit}; per domain)", "middle", rotate=-90))
     add(Text(ML, 22, _cut(head, int((W - ML) / CHAR_W)), bold=True, cls="title"))
@@ -383,10 +383,11 @@ def _band_labels(fig: Figure, bands: list[Band], px: Callable[[float], float]) -
                _cut(b.name, MAX_LABEL_CHARS)) for b in shown]
     taken = [t.box() for t in fig.items if isinstance(t, Text)]
     placed = 0
-    for text, leader in place_labels(points, (ML + 1, MT + 1, W - MR - 1, bottom - 10),
-                                     taken, marker_r=1.0):
-        if text.y > bottom:  # no room inside the plot: left unnamed, counted in the note
+    for got in place_labels(points, (ML + 1, MT + 1, W - MR - 1, bottom - 10), taken,
+                            marker_r=1.0):
+        if got is None:  # no room inside the plot: left unnamed, counted in the note
             continue
+        text, leader = got
         if leader is not None:
             fig.items.append(leader)
         fig.items.append(Text(text.x, text.y, text.text, text.anchor, "#3a3a3c",

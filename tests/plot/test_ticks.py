@@ -1,0 +1,56 @@
+"""Tick labels thinned to what fits the axis: one rule for log and linear axes, so an
+axis spanning 80 decades gets a label every few decades, never 80 labels in a smear."""
+
+from __future__ import annotations
+
+import itertools
+
+from wattwise.plot.figure import Text, fit_ticks, linear, nice_ticks, x_axis, y_axis
+
+
+def _labels(items: list) -> list[Text]:  # type: ignore[type-arg]
+    return [t for t in items if isinstance(t, Text)]
+
+
+def _apart(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def test_eighty_decades_on_a_short_axis_get_labels_that_do_not_overlap() -> None:
+    import math
+
+    lo, hi = 1e-41, 1e38
+    ticks = nice_ticks(lo, hi, True)
+    assert len(ticks) >= 79  # one per decade before thinning
+
+    def fx(v: float) -> float:
+        return 80 + (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * 470
+
+    labels = _labels(x_axis(ticks, fx, 400.0, lambda t: f"{t:.3g}"))
+    assert 3 <= len(labels) <= 12
+    for a, b in itertools.combinations(labels, 2):
+        assert _apart(a.box(), b.box()), (a.text, b.text)
+    exps = [round(math.log10(float(t.text))) for t in labels]
+    (step,) = {b - a for a, b in itertools.pairwise(exps)}
+    assert step > 1 and all(e % step == 0 for e in exps)  # round decades, evenly thinned
+
+
+def test_linear_ticks_too_dense_for_the_axis_keep_round_ones() -> None:
+    ticks = [float(v) for v in range(0, 101)]  # 101 labels on 200 px
+    fx = linear(0.0, 100.0, 0.0, 200.0)
+    labels = _labels(x_axis(ticks, fx, 300.0, lambda v: f"{v:g} s"))
+    assert 2 <= len(labels) < 20
+    assert all(float(t.text.split()[0]) % 10 == 0 for t in labels)
+    for a, b in itertools.combinations(labels, 2):
+        assert _apart(a.box(), b.box())
+    ys = _labels(y_axis(ticks, linear(0.0, 100.0, 300.0, 100.0), 80.0, None,
+                        lambda v: f"{v:g} W"))
+    assert 2 <= len(ys) < 20
+    for a, b in itertools.combinations(ys, 2):
+        assert _apart(a.box(), b.box())
+
+
+def test_ticks_that_fit_are_all_kept() -> None:
+    ticks = nice_ticks(1.0, 30.0, True)
+    assert fit_ticks(ticks, linear(0, 30, 0, 6000), lambda t: 20) == ticks
+    assert fit_ticks([5.0], lambda t: t, lambda t: 100) == [5.0]
