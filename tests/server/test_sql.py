@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -379,3 +380,46 @@ def test_the_sort_indexes_are_used_not_a_scan_of_the_summaries(figures_db: Path)
         assert "INDEX runs_status" in plan and "TEMP B-TREE" not in plan, plan
     finally:
         con.close()
+
+
+def test_a_running_run_s_changes_reach_the_index_and_a_still_one_is_not_read_again(
+        tmp_path: Path) -> None:
+    """The index re-reads a run stored as running only when its row changed (a
+    heartbeat, an end, a summary): thousands of lost runs are not read again per look."""
+    import sqlite3
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        live = store.create_run(name="live", started_unix_s=1000.0, host={}, hardware={},
+                                sensors=[], versions={})
+        still = store.create_run(name="still", started_unix_s=1000.0, host={}, hardware={},
+                                 sensors=[], versions={})
+    reads = Reads(path)
+    read_again: list[list[int]] = []
+    take = reads._index._take
+
+    def spy(rows: list[Any]) -> None:
+        read_again.append([int(r[0]) for r in rows])
+        take(rows)
+
+    try:
+        reads.index()
+        reads.index()  # each open run's columns are marked at its first look
+        reads._index._take = spy  # type: ignore[method-assign]
+        reads.index()
+        assert read_again == [[]]  # nothing changed: nothing read whole
+        with sqlite3.connect(path) as conn:
+            conn.execute("UPDATE runs SET heartbeat_unix_s = 1030.0 WHERE id = ?", (live,))
+        reads.index()
+        assert read_again[-1] == [live]
+        assert reads._index.entries[live].duration_s == 30.0
+        with Store(path) as store:
+            store.finish_run(live, ended_unix_s=1040.0, status="finished",
+                             summary={"energy_j": 2.0, "kind": "measured"})
+        reads.index()
+        assert read_again[-1] == [live]
+        entry = reads._index.entries[live]
+        assert (entry.status, entry.energy_j) == ("finished", 2.0)
+        assert live not in reads._index.open and still in reads._index.open
+    finally:
+        reads.close()
