@@ -117,3 +117,97 @@ def fixture_db(path: Path) -> dict[str, Any]:
             hardware={}, sensors=[], versions={}, pid=2**22 + 7,  # no such process
         )
     return {"demo": demo, "smaller": smaller, "failed": failed, "lost": lost}
+
+
+# -- runs for the edges of the run page's charts and of its stored figures ---------------
+
+#: A demo-shaped run: (name, start, end) of its windows in seconds from its start. The
+#: first ends before the first sample (0.512 s) and the last is 10 ms at the very end.
+SHORT_WINDOWS = [("load", 0.013, 0.036), ("train", 0.037, 3.78), ("evaluate", 3.78, 3.79)]
+SHORT_END_S = 3.79
+#: Windows that overlap in time (the ``Meter`` API lets them), with long names.
+OVERLAPPING = [("preprocessing-and-tokenisation-window", 0.6, 3.0),
+               ("training-loop-overlapping-window", 0.9, 3.4),
+               ("evaluation-window-also-overlapping", 1.2, 3.7),
+               ("epoch-1", 0.6, 1.5), ("epoch-2", 1.5, 2.4)]
+ONE_SAMPLE_S = 0.32
+
+
+def _short_run(store: Store, name: str, start: float, times: list[float],
+               windows: list[tuple[str, float, float]], end_s: float) -> int:
+    """A finished run with one estimated domain sampled at ``times`` (seconds from
+    ``start``) at 10 W, and ``windows``; its id."""
+    rid = store.create_run(
+        name=name, started_unix_s=start, host={"hostname": "lab-01"}, hardware={},
+        sensors=[{"name": "model", "domains": [
+            {"name": "cpu:model", "kind": "estimated", "source": "model: TDP x utilisation",
+             "in_total": True}]}],
+        versions={},
+    )
+    rows, last = [], 0.0
+    for t in times:
+        rows.append(SampleRow(start + t, "cpu:model", 10.0 * (t - last), 10.0,
+                              9.0 * (t - last), 11.0 * (t - last)))
+        last = t
+    store.add_samples(rid, rows)
+    for wname, a, b in windows:
+        store.add_window(rid, {"name": wname, "start_unix_s": start + a,
+                               "end_unix_s": start + b, "energy_j": 10.0 * (b - a),
+                               "kind": "estimated"})
+    total = 10.0 * last
+    store.finish_run(rid, ended_unix_s=start + end_s, status="finished", summary={
+        "energy_j": total, "low_j": 0.9 * total, "high_j": 1.1 * total, "kind": "estimated",
+        "duration_s": end_s, "domains": [], "notes": []})
+    return rid
+
+
+def chart_edges(store: Store, start: float = START + 5000.0) -> dict[str, int]:
+    """Runs whose power charts test the time axis and the window bands: ``short``
+    (``SHORT_WINDOWS``, samples every 0.5 s from 0.512 s), ``one_sample`` (one sample at
+    ``ONE_SAMPLE_S``, the run's end) and ``overlap`` (``OVERLAPPING``); their ids."""
+    times = [0.512 + 0.5 * k for k in range(7)] + [SHORT_END_S]
+    return {
+        "short": _short_run(store, "short-windows", start, times, SHORT_WINDOWS,
+                            SHORT_END_S),
+        "one_sample": _short_run(store, "one-sample", start + 100.0, [ONE_SAMPLE_S], [],
+                                 ONE_SAMPLE_S),
+        "overlap": _short_run(store, "overlapping-windows", start + 200.0, times,
+                              OVERLAPPING, SHORT_END_S),
+    }
+
+
+def damaged_figures(store: Store, start: float = START + 6000.0) -> dict[str, int]:
+    """Finished runs whose stored total is not usable: ``text`` (energy "abc"),
+    ``negative`` (-5 J) and ``outside`` (6 J against its own range of 10-30 J); their
+    ids. Each has a valid range of 11.3-16.9 J but ``outside``."""
+    out = {}
+    for key, e, lo, hi in (("text", "abc", 11.3, 16.9), ("negative", -5.0, 11.3, 16.9),
+                           ("outside", 6.0, 10.0, 30.0)):
+        rid = store.create_run(name=f"damaged-{key}", started_unix_s=start, host={},
+                               hardware={}, sensors=[], versions={})
+        store.finish_run(rid, ended_unix_s=start + 10.0, status="finished", summary={
+            "energy_j": e, "low_j": lo, "high_j": hi, "kind": "estimated",
+            "domains": [{"domain": "cpu:model", "kind": "estimated", "source": "model",
+                         "energy_j": e, "low_j": lo, "high_j": hi, "avg_power_w": 1.0,
+                         "in_total": True}], "notes": []})
+        out[key] = rid
+        start += 100.0
+    return out
+
+
+def lost_with_samples(store: Store, start: float = START + 7000.0) -> int:
+    """A run stored as running whose process is gone (lost), started in zone DE, with
+    60 s of samples of one estimated domain at 20 W: its page and the API give a partial
+    energy and its emissions so far; its id."""
+    rid = store.create_run(
+        name="lost-with-samples", started_unix_s=start,
+        host={"hostname": "lab-04", "carbon_options": {
+            "zone": "DE", "intensity_trace": None, "provider": None, "pue": None}},
+        hardware={}, versions={}, pid=2**22 + 9,  # no such process
+        sensors=[{"name": "model", "domains": [
+            {"name": "cpu:model", "kind": "estimated", "source": "model: TDP x utilisation",
+             "in_total": True}]}],
+    )
+    store.add_samples(rid, [SampleRow(start + t, "cpu:model", 20.0, 20.0, 18.0, 22.0)
+                            for t in range(1, 61)])
+    return rid

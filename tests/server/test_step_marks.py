@@ -152,9 +152,10 @@ def test_show_and_export_list_the_stored_marks(db: Path) -> None:
 
     from typer.testing import CliRunner
 
-    from wattwise.cli import app
+    from wattwise.cli import _register_all, app
     from wattwise.cli.render import energy
 
+    _register_all()
     with Store(db, readonly=True) as store:
         stored = store.steps(1)
     assert len(stored) == MARKS
