@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -164,3 +165,137 @@ def test_help_says_the_emissions_series_are_location_based(tmp_path: Path) -> No
     for name in ("wattwise_emissions_grams_total", "wattwise_run_emissions_grams"):
         assert "location-based" in helps[name], name
         assert "market-based" in helps[name], name
+
+
+# -- many lost runs ---------------------------------------------------------------------
+
+DEAD = 2**22 + 9  # above Linux's largest pid: no such process
+MODEL = [{"name": "model", "domains": [{"name": "cpu:model", "kind": "estimated",
+                                        "source": "model: TDP x utilisation",
+                                        "in_total": True}]}]
+
+
+def _killed(db: Path, lost: int, alive: int = 0, samples: bool = False) -> dict[str, list[int]]:
+    """``lost`` runs whose process is gone (each with two 20 W samples if ``samples``),
+    ``alive`` ones of this process between them, and one finished."""
+    from wattwise.records.store import SampleRow
+
+    out: dict[str, list[int]] = {"lost": [], "alive": []}
+    with Store(db) as store:
+        for k in range(lost + alive):
+            key = "alive" if k % 7 == 3 and len(out["alive"]) < alive else "lost"
+            rid = store.create_run(name=f"{key}-{k}", started_unix_s=1000.0 + k, host={},
+                                   hardware={}, sensors=MODEL, versions={},
+                                   pid=os.getpid() if key == "alive" else DEAD)
+            out[key].append(rid)
+            if samples:
+                store.add_samples(rid, [SampleRow(1001.0 + k + t, "cpu:model", 20.0, 20.0,
+                                                  18.0, 22.0) for t in range(2)])
+        done = store.create_run(name="done", started_unix_s=900.0, host={}, hardware={},
+                                sensors=[], versions={})
+        store.finish_run(done, ended_unix_s=901.0, status="finished",
+                         summary={"energy_j": 5.0, "kind": "measured", "domains": []})
+    assert len(out["lost"]) == lost and len(out["alive"]) == alive
+    return out
+
+
+def _scrape(collector: StoreCollector) -> str:
+    registry = CollectorRegistry()
+    registry.register(collector)
+    return generate_latest(registry).decode()
+
+
+def _value(text: str, series: str) -> float:
+    found = re.search(re.escape(series) + r" (\S+)", text)
+    assert found, f"no {series}"
+    return float(found.group(1))
+
+
+def test_runs_by_status_count_every_lost_run_as_the_runs_list_does(tmp_path: Path) -> None:
+    """More lost runs than runs with series of their own (``MAX_RUNNING``): every one is
+    counted lost, as ``/api/runs?status=lost`` and ``wattwise runs`` count it."""
+    from wattwise.server.data import runs_payload
+    from wattwise.server.metrics import MAX_RUNNING
+    from wattwise.server.runs_index import RunsQuery
+
+    db = tmp_path / "r.db"
+    _killed(db, lost=MAX_RUNNING + 5, alive=2)
+    text = _scrape(StoreCollector(Store(db, readonly=True)))
+    store = Store(db, readonly=True)
+    listed = {s: runs_payload(store, query=RunsQuery(status=s))["total"]
+              for s in ("running", "lost", "finished")}
+    assert listed == {"running": 2, "lost": MAX_RUNNING + 5, "finished": 1}
+    for status, n in listed.items():
+        assert _value(text, f'wattwise_runs{{status="{status}"}}') == n
+    shown = [x.status for x in store.list_runs(100)]
+    assert shown.count("lost") == listed["lost"] and shown.count("running") == 2
+    # series of their own for the newest MAX_RUNNING stored as running, no more
+    assert len(set(re.findall(r'wattwise_run_running\{run_id="(\d+)"', text))) == MAX_RUNNING + 1
+
+
+def test_every_lost_run_counts_in_the_totals_and_a_change_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The energy total counts every lost run's partial energy (no bound on how many;
+    ``MAX_OPEN`` once bounded them: set low here, it must change nothing). A lost run's
+    figures are kept between scrapes until its samples or record change."""
+    import wattwise.server.metrics as metrics
+    from wattwise.carbon.partial import partial_energy_of
+    from wattwise.records.store import SampleRow
+    from wattwise.server._sql import Reads
+
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setattr(metrics, "MAX_OPEN", 3, raising=False)
+    db = tmp_path / "r.db"
+    got = _killed(db, lost=25, samples=True)
+
+    def partial_j(rids: list[int]) -> float:
+        with Store(db, readonly=True) as store:
+            parts = [partial_energy_of(store.get_run(r), store.samples(r)) for r in rids]
+        return sum(p.energy_j for p in parts if p is not None)
+
+    reads = Reads(db)
+    try:
+        collector = StoreCollector(Store(db, readonly=True), reads=lambda: reads)
+        estimated = 'wattwise_energy_joules_total{kind="estimated"}'
+        assert _value(_scrape(collector), estimated) == pytest.approx(partial_j(got["lost"]))
+        assert 'wattwise_emissions_grams_total{kind="estimated"}' in _scrape(collector)
+        one, two = got["lost"][0], got["lost"][1]
+        with Store(db) as store:  # a sample more for one; another ends with a summary
+            store.add_samples(one, [SampleRow(5000.0, "cpu:model", 7.0, 7.0, 7.0, 7.0)])
+            store.finish_run(two, ended_unix_s=5000.0, status="finished",
+                             summary={"energy_j": 100.0, "kind": "estimated", "domains": []})
+        text = _scrape(collector)
+        assert _value(text, estimated) == pytest.approx(
+            partial_j([r for r in got["lost"] if r != two]) + 100.0)
+        assert _value(text, 'wattwise_runs{status="lost"}') == 24
+    finally:
+        reads.close()
+
+
+def test_a_scrape_after_warm_prices_no_lost_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import wattwise.server.metrics as metrics
+    from wattwise.server._sql import Reads
+
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    db = tmp_path / "r.db"
+    _killed(db, lost=4, samples=True)
+    reads = Reads(db)
+    try:
+        collector = StoreCollector(Store(db, readonly=True), reads=lambda: reads, recent=0)
+        collector.warm()
+        before = _scrape(collector)
+
+        def priced_again(*_: object) -> None:
+            raise AssertionError("a lost run priced again though nothing changed")
+
+        monkeypatch.setattr(metrics.StoreCollector, "_lost_part", staticmethod(priced_again))
+        after = _scrape(collector)
+        total = 'wattwise_energy_joules_total{kind="estimated"}'
+        assert _value(after, total) == _value(before, total) > 0
+    finally:
+        reads.close()

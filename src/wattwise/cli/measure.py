@@ -655,11 +655,13 @@ def runs(
 def _partial(store: Any, rec: Any, samples: Any = None) -> Any:
     """The partial energy of a run without a summary (``carbon.partial.partial_energy``),
     from its stored samples; None when it has a summary or no counted sample."""
-    from wattwise.carbon.partial import partial_energy_of
+    from wattwise.carbon.partial import partial_energy, partial_energy_of
 
     if isinstance(rec.summary, dict):
         return None
-    return partial_energy_of(rec, store.samples(rec.id) if samples is None else samples)
+    if samples is None:  # summed inside SQLite: a run of a million samples in a second
+        return partial_energy(rec, store.sample_sums(rec.id))
+    return partial_energy_of(rec, samples)
 
 
 def _with_partial(out: dict[str, Any], part: Any, priced: Any = None) -> dict[str, Any]:
@@ -720,16 +722,16 @@ def show(
     """Show one run: energy per domain, windows and events."""
     import shlex
 
-    from wattwise.carbon.partial import partial_emissions
+    from wattwise.carbon.partial import stored_partial_emissions
+    from wattwise.records.queries import damaged_notes
 
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         windows = store.windows(rec.id)
         events = store.events(rec.id)
         marks = store.steps(rec.id)
-        samples = None if isinstance(rec.summary, dict) else store.samples(rec.id)
-        part = _partial(store, rec, samples)
-        priced = None if part is None else partial_emissions(rec, samples or [], part)
+        part = _partial(store, rec)  # priced from sums taken inside SQLite, as the dashboard
+        priced = None if part is None else stored_partial_emissions(store, rec, part)
         if as_json:
             out = _with_partial(rec.to_dict(), part, priced)
             out["windows"] = windows
@@ -759,11 +761,15 @@ def show(
                     console.print(line, markup=False, highlight=False)
             else:
                 console.print(
-                    "no final summary (the run did not finish cleanly); "
-                    f"{len(samples or [])} samples were recorded, none of a domain that "
-                    "counts in totals: no energy figure.",
+                    ("" if "summary" in rec.damaged
+                     else "no final summary (the run did not finish cleanly); ")
+                    + f"{store.sample_count(rec.id)} samples were recorded, none of a domain "
+                    "that counts in totals: no energy figure"
+                    + (" from them either." if "summary" in rec.damaged else "."),
                     markup=False, highlight=False,
                 )
+        for line in damaged_notes(rec):  # a damaged summary is not a run still recording
+            console.print(f"note: {safe(line, None)}", markup=False, highlight=False)
         if isinstance(rec.command, list) and rec.command:
             command = shlex.join(str(c) for c in rec.command)
             console.print(f"command: {safe(command, 500)}", markup=False, highlight=False)

@@ -116,6 +116,23 @@ def loads(text: str | None, kind: type | None = None, default: Any = None) -> An
     return value
 
 
+def unreadable(text: str | None, kind: type) -> str | None:
+    """Why a stored JSON field that :func:`loads` reads as its default cannot be read
+    (``not valid JSON``, ``not a JSON object``), or None where it reads (or is NULL):
+    what a reader says of a damaged record instead of showing nothing."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return "not valid JSON" if isinstance(text, str) else f"stored as {type(text).__name__}"
+    if not isinstance(value, kind):
+        what = ("a JSON object" if kind is dict else "a JSON array" if kind is list
+                else kind.__name__)
+        return f"not {what} but {type(value).__name__}"
+    return None
+
+
 def text(value: Any) -> str:
     """``str(value)`` storable as UTF-8: a lone surrogate (an undecodable byte of a
     file name or argv, kept by Python as ``\udcff``) is written as its escape

@@ -10,7 +10,6 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from importlib.resources import files
 from typing import Any
 
@@ -177,19 +176,17 @@ def runs_payload(
     Filtered, sorted and paged inside SQLite, so a page of 100,000 runs reads 50
     rows and never parses the other summaries. A run still recording (or lost
     before it ended) has no summary yet; its row then carries the energy of its
-    samples so far, flagged ``so_far``.
+    samples so far, flagged ``so_far``. ``running`` and ``lost`` are both stored as
+    running: every such run is decided from a few of its columns (``Reads.live_page``),
+    so their counts and pages are whole at any number of them.
     """
     query = (query or RunsQuery(limit=limit)).check()
     with _reading(store, reads) as r:
-        if query.status in ("running", "lost"):  # lost is running, as stored: decide each
-            candidates, _ = r.runs_page(replace(query, limit=_LIVE_MAX, offset=0))
-            rows = [row for row in map(lambda x: _sql_row(store, r, x), candidates)
-                    if row["status"] == query.status]
-            total = len(rows)
-            rows = rows[query.offset : query.offset + query.limit]
+        if query.status in ("running", "lost"):
+            page, total = r.live_page(query, store.stale_after_s)
         else:
             page, total = r.runs_page(query)
-            rows = [_sql_row(store, r, x) for x in page]
+        rows = [_sql_row(store, r, x) for x in page]
     rows, bad = json_safe(rows)
     out = {
         "db": _rows_text(store.path), "runs": rows, "total": total, "offset": query.offset,
@@ -198,10 +195,6 @@ def runs_payload(
     if bad:
         out["notes"] = [non_finite_note(bad)]
     return out
-
-
-#: At most this many runs stored as running are checked for a status filter.
-_LIVE_MAX = 10_000
 
 
 @contextmanager
@@ -315,19 +308,19 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
     record = store.get_run(ref)
     run = record.to_dict()
     if not isinstance(record.summary, dict):
-        from wattwise.carbon.partial import partial_emissions, partial_energy
+        from wattwise.carbon.partial import partial_energy, stored_partial_emissions
 
-        with _reading(store, None) as r:
-            part = partial_energy(record, r.energy_so_far(record.id))
+        # the runs list's sums (``Reads.energy_so_far``), without the last power it adds
+        part = partial_energy(record, store.sample_sums(record.id))
         run["energy_so_far"] = None if part is None else part.to_dict()
-        run["emissions_so_far"] = (None if part is None
-                                   else partial_emissions(record, store.samples(record.id), part))
+        run["emissions_so_far"] = (None if part is None  # priced from sums inside SQLite
+                                   else stored_partial_emissions(store, record, part))
     payload, bad = json_safe({
         "run": run,
         "windows": store.windows(record.id),
         "events": store.events(record.id),
     })
-    payload["notes"] = [non_finite_note(bad)] if bad else []
+    payload["notes"] = damaged_run_notes(record) + ([non_finite_note(bad)] if bad else [])
     return dict(payload)
 
 
@@ -426,3 +419,11 @@ def timeline_payload(
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + \
         ([non_finite_note(bad)] if bad else [])
     return dict(out)
+
+
+def damaged_run_notes(record: Any) -> list[str]:
+    """One note per stored field of the run that cannot be read (its summary, its tags):
+    a finished run whose summary is damaged is not one "still recording"."""
+    from wattwise.records.queries import damaged_notes
+
+    return damaged_notes(record)
