@@ -204,7 +204,9 @@ def test_show_the_api_and_metrics_price_a_run_without_reading_its_samples(
     with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
         api = c.get(f"/api/runs/{rid}").json()["run"]["emissions_so_far"]
         metrics = c.get("/metrics").text
+        (row,) = [r for r in c.get("/api/runs").json()["runs"] if r["id"] == rid]
     assert api["emissions_g"] == pytest.approx(want["emissions_g"], rel=1e-9)
+    assert row["emissions_g"] == pytest.approx(want["emissions_g"], rel=1e-9)  # the runs list
     (grams,) = re.findall(rf'^wattwise_run_emissions_grams\{{run_id="{rid}",zone="DE"\}} (\S+)$',
                           metrics, re.M)
     assert float(grams) == pytest.approx(want["emissions_g"], rel=1e-9)

@@ -289,12 +289,13 @@ def so_far_fields(part: Any) -> dict[str, Any]:
 
 def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
     """The row's partial energy and its emissions, priced as ``wattwise report`` prices
-    them (``carbon.partial.partial_emissions``); no emissions where it has no figure."""
-    from wattwise.carbon.partial import partial_emissions, partial_energy
+    them, from sums taken inside SQLite (``carbon.partial.stored_partial_emissions``: a
+    row of a million samples must not load them); no emissions where it has no figure."""
+    from wattwise.carbon.partial import partial_energy, stored_partial_emissions
 
     part = partial_energy(r, reads.energy_so_far(r.id))
     out = so_far_fields(part)
-    priced = None if part is None else partial_emissions(r, store.samples(r.id), part)
+    priced = None if part is None else stored_partial_emissions(store, r, part)
     if priced is not None:
         out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
                    emissions_note="; ".join(priced["notes"]))
