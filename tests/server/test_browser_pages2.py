@@ -346,3 +346,30 @@ def test_the_study_table_names_its_quality_once(browser: Any, tmp_path: Path) ->
             assert heads[2] == want, heads
     finally:
         next(served, None)
+
+
+def test_a_run_whose_stored_summary_cannot_be_read_says_so_not_still_recording(
+        browser: Any, tmp_path: Path) -> None:
+    """A finished run whose summary is not JSON (a damaged file, another tool) is not
+    shown as one still recording: the page says the summary cannot be read, with the
+    API's note."""
+    import sqlite3
+
+    from selenium.webdriver.common.by import By
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        rid = demo_like(store)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
+                     ('{"energy_j": 1.0, "domains": [', rid))
+    served = _serve(path)
+    base = next(served)
+    try:
+        _open(browser, f"{base}/#/run/{rid}", "#view h2")
+        text = " ".join(browser.find_element(By.ID, "view").text.split())
+        assert "the stored summary cannot be read (damaged record: not valid JSON)" in text, text
+        assert "still recording" not in text, text
+        assert text.count("note: the stored summary cannot be read") == 1, text
+    finally:
+        next(served, None)
