@@ -44,6 +44,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
+
 from wattwise.errors import BadInput
 
 #: Sort keys of the runs list.
@@ -504,8 +506,6 @@ def _stable_order(values: list[Any], field: str | None) -> list[int]:
         chunks = [sorted(range(k, min(k + _TEXT_CHUNK, len(values))), key=values.__getitem__)
                   for k in range(0, len(values), _TEXT_CHUNK)]
         return list(heapq.merge(*chunks, key=values.__getitem__))
-    import numpy as np
-
     order: list[int] = np.argsort(np.asarray(values, dtype=float), kind="stable").tolist()
     return order
 
