@@ -157,6 +157,9 @@ _FIGURES = ("energy", "emissions", "duration")
 _SCHEMA_V3 = (
     "CREATE INDEX runs_status ON runs(status, started_unix_s)",
     "CREATE INDEX runs_status_id ON runs(status)",
+    # the runs stored as running and their heartbeats, read whole from the index: the
+    # dashboard looks at them at every request to see which changed
+    "CREATE INDEX runs_live ON runs(status, heartbeat_unix_s)",
     # the names as the runs list orders them, where they are ASCII (``casefold`` folds
     # other letters as SQLite does not: those are sorted by the reader)
     "CREATE INDEX runs_name_nocase ON runs(name COLLATE NOCASE)",
@@ -165,7 +168,7 @@ _SCHEMA_V3 = (
       for sort in _FIGURES),
 )
 #: The indexes of version 3: a reader checks they are there (an older database lacks them).
-SORT_INDEXES = ("runs_status", "runs_status_id", "runs_name_nocase",
+SORT_INDEXES = ("runs_status", "runs_status_id", "runs_live", "runs_name_nocase",
                 *(f"runs_{sort}" for sort in _FIGURES),
                 *(f"runs_status_{sort}" for sort in _FIGURES))
 

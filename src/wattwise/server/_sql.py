@@ -17,7 +17,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,10 @@ class Reads:
         self._buckets: dict[tuple[int, float, float, int], list[sqlite3.Row]] = {}
         self._lock = threading.RLock()
         self._sort_indexes = False  # once seen, a writer's migration does not undo them
+        #: runs found lost, with the columns they were found lost with: a process that is
+        #: gone does not come back, and a heartbeat too old only grows older
+        self._lost_seen: dict[int, tuple[Any, ...]] = {}
+        self._kept: dict[Any, tuple[Any, Any]] = {}  # ``kept``
 
     def close(self) -> None:
         self._db.close()
@@ -419,8 +423,32 @@ class Reads:
             with self._lock:
                 self._live_cols = (at, cols)
         here, now = hostname(), time.time()
-        return {rid: status_of(*cols[rid], here=here, now=now, stale_after_s=stale_after_s)
-                for rid in ids if rid in cols}
+        out: dict[int, str] = {}
+        lost = self._lost_seen
+        for rid in ids:
+            c = cols.get(rid)
+            if c is None:
+                continue
+            if lost.get(rid) == c:  # lost with these very columns: lost for good
+                out[rid] = "lost"
+                continue
+            out[rid] = status_of(*c, here=here, now=now, stale_after_s=stale_after_s)
+            if out[rid] == "lost":
+                lost[rid] = c
+        return out
+
+    def kept(self, key: Any, mark: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, kept under ``key`` while ``mark`` stays the same: a lost run's
+        partial figures (its samples no longer change) are priced once, not on every
+        page that lists it."""
+        got = self._kept.get(key)
+        if got is not None and got[0] == mark:
+            return got[1]
+        value = make()
+        if len(self._kept) >= 100_000:
+            self._kept.clear()
+        self._kept[key] = (mark, value)
+        return value
 
     def live_page(self, query: RunsQuery, stale_after_s: float
                   ) -> tuple[list[sqlite3.Row], int]:

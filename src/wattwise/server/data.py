@@ -293,13 +293,23 @@ def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
     row of a million samples must not load them); no emissions where it has no figure."""
     from wattwise.carbon.partial import partial_energy, stored_partial_emissions
 
-    part = partial_energy(r, reads.energy_so_far(r.id))
-    out = so_far_fields(part)
-    priced = None if part is None else stored_partial_emissions(store, r, part)
-    if priced is not None:
-        out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
-                   emissions_note="; ".join(priced["notes"]))
-    return out
+    def make() -> dict[str, Any]:
+        part = partial_energy(r, reads.energy_so_far(r.id))
+        out = so_far_fields(part)
+        priced = None if part is None else stored_partial_emissions(store, r, part)
+        if priced is not None:
+            out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
+                       emissions_note="; ".join(priced["notes"]))
+        return out
+
+    options = r.host.get("carbon_options") if isinstance(r.host, dict) else None
+    if r.status != "lost" or (isinstance(options, dict) and (
+            options.get("clean_profile") or options.get("intensity_trace"))):
+        return make()  # still recording (its samples change), or priced from a file
+    # a lost run's samples no longer change: priced once while its row stays the same
+    mark = (r.heartbeat_unix_s, r.ended_unix_s, r.pid, json.dumps(
+        r.host, sort_keys=True, default=str), json.dumps(r.tags, sort_keys=True, default=str))
+    return dict(reads.kept(("so_far", r.id), mark, make))
 
 
 def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
