@@ -11,7 +11,8 @@ from types import SimpleNamespace
 from wattwise.bench.stats import Stat
 from wattwise.compress.plot import ML, MR, H, W, layout
 from wattwise.compress.study import Study, Variant
-from wattwise.plot.figure import Dot, Figure, Line, Text, to_svg
+from wattwise.plot.figure import Dot, Figure, Line, Text
+from wattwise.plot.render import to_svg
 
 
 def _variant(label: str, quality: float, energy: float, low: float | None = None,

@@ -19,12 +19,10 @@ from wattwise.plot.figure import (
     legend,
     legend_rows,
     linear,
-    need_matplotlib,
-    png_bytes,
-    to_svg,
     x_axis,
     y_axis,
 )
+from wattwise.plot.render import need_matplotlib, png_bytes, to_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

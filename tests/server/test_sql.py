@@ -11,7 +11,7 @@ import pytest
 
 from wattwise.records import schema
 from wattwise.records.store import Store
-from wattwise.server import _sql
+from wattwise.server import _sql_pages
 from wattwise.server._sql import Reads, RunsQuery
 
 NAMES = ["Alpha", "alpha", "Straße", "beta-7", "7", "Gamma run", "ÉCOLE", "école", "beta-70",
@@ -135,7 +135,7 @@ def test_a_page_sqlite_cannot_answer_from_an_index_waits_for_the_runs_index(
     """Before schema version 3, a sort by a figure or a status filter (statuses not read
     yet); from it, a status in name order, or a name filter that more runs match than
     are looked up by id."""
-    monkeypatch.setattr(_sql, "_SQL_MATCHES", 10)
+    monkeypatch.setattr(_sql_pages, "_SQL_MATCHES", 10)
     reads = Reads(_without_sort_indexes(db, tmp_path) if v2 else db)
     try:
         assert reads._page_from_sql(query) is None

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.server._runs import START, STEP_MARK_EVERY_S, STEP_MARKS_S, STEPS_PER_MARK, demo_like
-from wattwise.plot.figure import Line, to_svg
+from wattwise.plot.figure import Line
+from wattwise.plot.render import to_svg
 from wattwise.plot.run import STEP_COLOR, STEP_MIN_GAP_PX, layout
 from wattwise.records import rows as rows_mod
 from wattwise.records import schema

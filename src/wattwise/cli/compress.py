@@ -16,7 +16,7 @@ import typer
 from wattwise._userinput import shown
 from wattwise.cli._checks import check_db, float_in, given, int_in, ints, items
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
-from wattwise.plot.figure import need_matplotlib
+from wattwise.plot.render import need_matplotlib
 
 MODEL_HELP = ("Built-in model (digits-mlp, minilm-embed), MODULE:FACTORY naming a function "
               "that returns wattwise.compress.UserModel(model, inputs, quality=None), or the "

@@ -30,11 +30,10 @@ from wattwise.plot.figure import (
     label_points,
     nice_ticks,
     note_lines,
-    to_png,
-    to_svg,
     x_axis,
     y_axis,
 )
+from wattwise.plot.render import to_png, to_svg
 
 W, H = 720, 460
 ML, MR, MT, MB = 80, 170, 40, 60

@@ -17,6 +17,7 @@ from typing import Any
 from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
 from wattwise.records.liveness import hostname, pid_alive
+from wattwise.records.sample_sums import SampleSums
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _command(value: list[Any] | None) -> list[str] | None:
     return None if value is None else [str(c) for c in value]
 
 
-class RunQueries:
+class RunQueries(SampleSums):
     """The queries over a run database; ``Store`` supplies ``_read`` and ``stale_after_s``."""
 
     path: Path
@@ -295,126 +296,3 @@ class RunQueries:
             " WHERE run_id = ? ORDER BY t_unix_s, mark, id", (run_id,))
         return [{"mark": r[0], "t_unix_s": r[1], "step": r[2], "energy_j": r[3],
                  "low_j": r[4], "high_j": r[5], "kind": r[6]} for r in rows]
-
-    # -- a run's samples summed for pricing, inside SQLite --------------------------------
-
-    def sample_count(self, run_id: int) -> int:
-        """How many samples the run stored (gaps too), counted in its index."""
-        return int(self._read("SELECT count(*) FROM samples WHERE run_id = ?", (run_id,))[0][0])
-
-    def sample_sums(self, run_id: int) -> dict[str, dict[str, float]]:
-        """Per domain: energy, low and high summed over the samples that are not gaps, how
-        many, and the time of the last: ``carbon.partial.sample_sums`` inside SQLite, as
-        the dashboard takes them (``server._sql.Reads.energy_so_far``)."""
-        return {str(r[0]): {"energy_j": r[1], "low_j": r[2], "high_j": r[3],
-                            "samples": float(r[4]), "last_unix_s": r[5]}
-                for r in self._read(
-                    "SELECT domain, total(energy_j), total(low_j), total(high_j), count(*),"
-                    " max(t_unix_s) FROM samples WHERE run_id = ? AND gap = 0"
-                    " GROUP BY domain", (run_id,))}
-
-    def counted_span(self, run_id: int, domains: Sequence[str]) -> tuple[float, float] | None:
-        """The first and last time of the priceable samples of ``domains`` (not gaps, time
-        and energy finite numbers), or None without any: two index lookups."""
-        if not domains:
-            return None
-        marks = ",".join("?" * len(domains))
-        where = f"run_id = ? AND {_PRICEABLE} AND domain IN ({marks})"
-        got = []
-        for order in ("", " DESC"):
-            rows = self._read(f"SELECT t_unix_s FROM samples WHERE {where}"
-                              f" ORDER BY t_unix_s{order} LIMIT 1", (run_id, *domains))
-            if not rows:
-                return None
-            got.append(float(rows[0][0]))
-        return got[0], got[1]
-
-    def cell_sums(
-        self, run_id: int, domains: Sequence[str], origin_unix_s: float, width_s: float,
-    ) -> list[sqlite3.Row]:
-        """The priceable samples of ``domains`` (not gaps, time and energy finite numbers)
-        summed inside SQLite per domain and per cell ``width_s`` wide from ``origin_unix_s``
-        (by the sample's time), their energy, low and high clipped as pricing clips them
-        (``carbon.accounting.intervals_from_samples``). Each row: domain, cell, how many,
-        the first and last time, the sums of energy, low and high, and how many stored
-        values are not finite numbers (as ``bad_sample_values`` counts them); by domain and
-        cell. The samples pricing leaves out (another domain, a time or energy that is not
-        a number) are in rows whose cell is None. One pass through the run's samples."""
-        marks = ",".join(f":d{i}" for i in range(len(domains))) or "NULL"
-        named: dict[str, Any] = {"run": run_id, "o": origin_unix_s, "w": width_s}
-        named.update({f"d{i}": d for i, d in enumerate(domains)})
-        return self._read(
-            f"SELECT domain, CASE WHEN {_PRICED} AND domain IN ({marks})"
-            " THEN CAST((t_unix_s - :o) / :w AS INTEGER) END AS k, count(*),"
-            f" min(t_unix_s), max(t_unix_s), total({_E}), total({_LOW}), total({_HIGH}),"
-            f" total({_BAD}) FROM samples WHERE run_id = :run AND {_NOT_GAP}"
-            " GROUP BY domain, k ORDER BY domain, k", named)  # type: ignore[arg-type]
-
-    def first_priceable(self, run_id: int, domain: str, from_unix_s: float) -> Any:
-        """The first priceable sample of ``domain`` at or after ``from_unix_s`` (in time,
-        then stored, order): its time and clipped energy, low and high, or None."""
-        rows = self._read(
-            f"SELECT t_unix_s, {_E}, {_LOW}, {_HIGH} FROM samples WHERE run_id = ?"
-            f" AND {_PRICEABLE} AND domain = ? AND t_unix_s >= ?"
-            " ORDER BY t_unix_s, rowid LIMIT 1", (run_id, domain, from_unix_s))
-        return rows[0] if rows else None
-
-    def bad_sample_values(self, run_id: int) -> tuple[int, list[tuple[str, Any]]]:
-        """The stored sample values that are not finite numbers, as pricing names them
-        (``carbon.accounting.intervals_from_samples``): how many, and the first five as
-        ``("samples[i].key", value)``, ``i`` a sample's place among the run's samples that
-        are not gaps, in time order. A sample whose time (else energy) is not one counts
-        once; else each of its low and high that is not."""
-        bad = (f"NOT ({_FINITE.format('t_unix_s')} AND {_FINITE.format('energy_j')}"
-               f" AND {_FINITE.format('low_j')} AND {_FINITE.format('high_j')})")
-        where = f"run_id = ? AND {_NOT_GAP} AND {bad}"
-        t_ok, e_ok = _FINITE.format("t_unix_s"), _FINITE.format("energy_j")
-        count = self._read(
-            f"SELECT total(CASE WHEN NOT ({t_ok} AND {e_ok}) THEN 1 ELSE"
-            f" (NOT {_FINITE.format('low_j')}) + (NOT {_FINITE.format('high_j')}) END)"
-            f" FROM samples WHERE {where}", (run_id,))
-        n = int(count[0][0] or 0)
-        named: list[tuple[str, Any]] = []
-        if not n:
-            return 0, named
-        for r in self._read(
-                "SELECT rowid, t_unix_s, energy_j, low_j, high_j FROM samples"
-                f" WHERE {where} ORDER BY t_unix_s, rowid LIMIT 5", (run_id,)):
-            i = int(self._read(
-                f"SELECT count(*) FROM samples WHERE run_id = ? AND {_NOT_GAP}"
-                " AND (t_unix_s < ? OR (t_unix_s = ? AND rowid < ?))",
-                (run_id, r[1], r[1], r[0]))[0][0])
-            values = dict(zip(("t_unix_s", "energy_j", "low_j", "high_j"), r[1:], strict=True))
-            for key in ("t_unix_s", "energy_j"):
-                if _real(values[key]) is None:
-                    named.append((f"samples[{i}].{key}", values[key]))
-                    break
-            else:
-                named.extend((f"samples[{i}].{key}", values[key]) for key in ("low_j", "high_j")
-                             if _real(values[key]) is None)
-        return n, named[:5]
-
-
-#: A sample that is not a gap, as a sample read back is one (``bool(gap)`` is false).
-_NOT_GAP = "(gap = 0 OR gap = '')"
-#: A stored value that is a finite number (text and blobs sort above every number).
-_FINITE = "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)"
-
-
-#: A sample pricing reads: not a gap, its time and energy finite numbers.
-_PRICED = f"{_FINITE.format('t_unix_s')} AND {_FINITE.format('energy_j')}"
-_PRICEABLE = f"{_NOT_GAP} AND {_PRICED}"
-#: How many of a sample's stored values pricing names as not finite numbers: its time or
-#: energy (once), else each of its low and high.
-_BAD = (f"CASE WHEN NOT ({_PRICED}) THEN 1 ELSE (NOT {_FINITE.format('low_j')})"
-        f" + (NOT {_FINITE.format('high_j')}) END")
-#: A sample's energy, low and high as pricing clips them: energy at least 0, low from 0
-#: to it, high at least it; a bound that is not a finite number is the energy.
-_E = "max(0.0, energy_j)"
-_LOW = (f"min(max(0.0, CASE WHEN {_FINITE.format('low_j')} THEN low_j ELSE {_E} END),"
-        f" {_E})")
-_HIGH = f"max(CASE WHEN {_FINITE.format('high_j')} THEN high_j ELSE {_E} END, {_E})"
-
-
-def _real(value: Any) -> float | None:
-    return _num(value)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import BadInput
-from wattwise.plot.figure import Figure, need_matplotlib, png_bytes, to_svg
+from wattwise.plot.figure import Figure
+from wattwise.plot.render import need_matplotlib, png_bytes, to_svg
 from wattwise.plot.run import RunTotal, W, layout
 from wattwise.records.store import Store
 from wattwise.server.data import run_payload, timeline_payload

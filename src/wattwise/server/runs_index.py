@@ -231,6 +231,56 @@ class EarlyNames:
         return [(names[k], ids[k]) for k in _found(hay, starts, folded)], last_id
 
 
+class OpenLooks:
+    """Which runs stored as running changed since the last look (``changed``)."""
+
+    def __init__(self, rows: Callable[[str, tuple[Any, ...] | list[Any]], list[Any]]) -> None:
+        self._rows = rows
+        #: per open run, its heartbeat as last read in full
+        self._open_marks: dict[int, tuple[Any, ...]] = {}
+        #: the runs stored as running as last compared: their count and heartbeats' sum
+        #: and last, and the open runs then
+        self._open_summed: tuple[Any, ...] = ()
+        self._open_summed_over: set[int] = set()
+
+    def forget(self, rid: int) -> None:
+        """Run ``rid`` is no longer stored as running."""
+        self._open_marks.pop(rid, None)
+
+    def changed(self, still: set[int]) -> list[list[int]]:
+        """The runs stored as running at the last look whose row changed since (a new
+        status, with its end and summary, or a heartbeat), in chunks: each is read again
+        whole. The ids and heartbeats of the runs stored as running are read in one query
+        (from the index ``runs_live`` alone, where the database has it) and compared; a
+        run missing from them is no longer running. 20,000 lost runs, which never change
+        again, cost every request 0.3 s when each look read them all by id."""
+        if not still:
+            return []
+        # how many are stored as running and their heartbeats' sum and last: a heartbeat
+        # only grows, so where these did not change no row did (a few ms from the index)
+        summed = tuple(self._rows("SELECT count(*), total(heartbeat_unix_s),"
+                                  " max(heartbeat_unix_s) FROM runs WHERE status = 'running'",
+                                  ())[0])
+        if summed == self._open_summed and still == self._open_summed_over:
+            return []
+        self._open_summed, self._open_summed_over = summed, still
+        changed: list[int] = []
+        seen: set[int] = set()
+        # an end or a summary comes with a new status: the heartbeat is what changes here
+        for r in self._rows("SELECT id, heartbeat_unix_s FROM runs WHERE status = 'running'",
+                            ()):
+            rid = int(r[0])
+            if rid not in still:  # new since the last look: the read by id takes it
+                continue
+            seen.add(rid)
+            mark = (r[1],)
+            if self._open_marks.get(rid) != mark:
+                self._open_marks[rid] = mark
+                changed.append(rid)
+        changed += sorted(still - seen)  # no longer stored as running (or gone)
+        return [changed[k : k + 500] for k in range(0, len(changed), 500)]
+
+
 class RunsIndex:
     """Every run of one database by id, its sort orders and the metrics' sums (see the
     module docstring). ``rows`` runs one query (``Reads.rows``)."""
@@ -239,12 +289,7 @@ class RunsIndex:
         self._rows = rows
         self.entries: dict[int, Entry] = {}
         self.open: set[int] = set()  # stored as running at the last look
-        #: per open run, its heartbeat as last read in full
-        self._open_marks: dict[int, tuple[Any, ...]] = {}
-        #: the runs stored as running as last compared: their count and heartbeats' sum
-        #: and last, and the open runs then
-        self._open_summed: tuple[Any, ...] = ()
-        self._open_summed_over: set[int] = set()
+        self._looks = OpenLooks(rows)  # which runs stored as running changed
         #: per sort: ids ascending by it (ties by id), and those without a value
         self.orders: dict[str, tuple[list[int], list[int]]] = {}
         self._sums: dict[str, Any] = {}  # status counts and totals, until the index changes
@@ -273,47 +318,14 @@ class RunsIndex:
                     break
                 if not self.built.is_set():
                     time.sleep(BUILD_PAUSE_S)
-            for chunk in self._changed_open():
+            with self._lock:
+                still = set(self.open)
+            for chunk in self._looks.changed(still):
                 self._take(self._rows(
                     f"SELECT {ENTRY_COLUMNS} FROM runs WHERE id IN"
                     f" ({', '.join('?' * len(chunk))})", chunk))
             self.built.set()
         return self.entries
-
-    def _changed_open(self) -> list[list[int]]:
-        """The runs stored as running at the last look whose row changed since (a new
-        status, with its end and summary, or a heartbeat), in chunks: each is read again
-        whole. The ids and heartbeats of the runs stored as running are read in one query
-        (from the index ``runs_live`` alone, where the database has it) and compared; a
-        run missing from them is no longer running. 20,000 lost runs, which never change
-        again, cost every request 0.3 s when each look read them all by id."""
-        with self._lock:
-            if not self.open:
-                return []
-            still = set(self.open)
-        # how many are stored as running and their heartbeats' sum and last: a heartbeat
-        # only grows, so where these did not change no row did (a few ms from the index)
-        summed = tuple(self._rows("SELECT count(*), total(heartbeat_unix_s),"
-                                  " max(heartbeat_unix_s) FROM runs WHERE status = 'running'",
-                                  ())[0])
-        if summed == self._open_summed and still == self._open_summed_over:
-            return []
-        self._open_summed, self._open_summed_over = summed, still
-        changed: list[int] = []
-        seen: set[int] = set()
-        # an end or a summary comes with a new status: the heartbeat is what changes here
-        for r in self._rows("SELECT id, heartbeat_unix_s FROM runs WHERE status = 'running'",
-                            ()):
-            rid = int(r[0])
-            if rid not in still:  # new since the last look: the read by id takes it
-                continue
-            seen.add(rid)
-            mark = (r[1],)
-            if self._open_marks.get(rid) != mark:
-                self._open_marks[rid] = mark
-                changed.append(rid)
-        changed += sorted(still - seen)  # no longer stored as running (or gone)
-        return [changed[k : k + 500] for k in range(0, len(changed), 500)]
 
     def _take(self, rows: list[Any]) -> None:
         parsed = [entry_of(r) for r in rows]
@@ -334,7 +346,7 @@ class RunsIndex:
                     self.open.add(rid)
                 else:
                     self.open.discard(rid)
-                    self._open_marks.pop(rid, None)
+                    self._looks.forget(rid)
             if new or fields:
                 self._version += 1
                 self._sums.clear()
