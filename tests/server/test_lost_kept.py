@@ -85,3 +85,34 @@ def test_a_lost_runs_partial_figures_are_priced_once_per_row(
     finally:
         reads.close()
 
+
+
+def test_a_scrape_prices_a_lost_run_once_while_its_row_stays_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its series and its share of the totals are kept between scrapes: a SIGKILLed job of
+    a million samples took seconds to price on every scrape."""
+    from fastapi.testclient import TestClient
+
+    from wattwise.carbon import partial
+    from wattwise.server import metrics
+    from wattwise.server.app import create_app
+
+    path = tmp_path / "runs.db"
+    ids = _lost(path, 2)
+    priced: list[int] = []
+    real = partial.stored_partial_emissions
+
+    def counted(store: Any, r: Any, part: Any) -> Any:
+        priced.append(r.id)
+        return real(store, r, part)
+
+    monkeypatch.setattr(metrics, "stored_partial_emissions", counted)
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as c:
+        first = c.get("/metrics").text
+        after_first = len(priced)
+        second = c.get("/metrics").text
+    assert after_first >= len(ids) and len(priced) == after_first  # none priced again
+    assert 'wattwise_runs{status="lost"} 2.0' in first
+    grams = [line for line in first.splitlines() if line.startswith("wattwise_run_emissions")]
+    assert len(grams) == 2 and grams == [
+        line for line in second.splitlines() if line.startswith("wattwise_run_emissions")]

@@ -124,3 +124,19 @@ class LiveRuns:
             "SELECT id, status, heartbeat_unix_s, ended_unix_s, summary_json IS NULL,"
             " (SELECT max(t_unix_s) FROM samples WHERE run_id = runs.id)"
             " FROM runs WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),))}
+
+
+def lost_mark(record: Any) -> tuple[Any, ...] | None:
+    """What a lost run's partial figures depend on, beyond its samples (which no longer
+    change): its row; None where they depend on a file too (an intensity trace or a
+    clean-supply profile, which may change), or the run is not lost."""
+    if getattr(record, "status", None) != "lost":
+        return None
+    host = record.host if isinstance(record.host, dict) else {}
+    options = host.get("carbon_options")
+    if isinstance(options, dict) and (options.get("clean_profile")
+                                      or options.get("intensity_trace")):
+        return None
+    return (record.heartbeat_unix_s, record.ended_unix_s, record.pid,
+            json.dumps(host, sort_keys=True, default=str),
+            json.dumps(record.tags, sort_keys=True, default=str))

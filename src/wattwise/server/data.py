@@ -302,14 +302,11 @@ def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
                        emissions_note="; ".join(priced["notes"]))
         return out
 
-    options = r.host.get("carbon_options") if isinstance(r.host, dict) else None
-    if r.status != "lost" or (isinstance(options, dict) and (
-            options.get("clean_profile") or options.get("intensity_trace"))):
-        return make()  # still recording (its samples change), or priced from a file
+    from wattwise.server._live import lost_mark
+
     # a lost run's samples no longer change: priced once while its row stays the same
-    mark = (r.heartbeat_unix_s, r.ended_unix_s, r.pid, json.dumps(
-        r.host, sort_keys=True, default=str), json.dumps(r.tags, sort_keys=True, default=str))
-    return dict(reads.kept(("so_far", r.id), mark, make))
+    mark = lost_mark(r)
+    return make() if mark is None else dict(reads.kept(("so_far", r.id), mark, make))
 
 
 def run_payload(store: Store, ref: str | int) -> dict[str, Any]:

@@ -65,6 +65,7 @@ from prometheus_client.registry import Collector
 from wattwise.carbon.partial import partial_energy, stored_partial_emissions
 from wattwise.errors import BadInput
 from wattwise.records.store import Store
+from wattwise.server._live import lost_mark
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
 
@@ -291,9 +292,15 @@ class StoreCollector(Collector):
                 m["emissions"].add_metric([rid, zone if _ZONE.fullmatch(zone) else "other"],
                                           grams)
         else:  # running, or lost before its summary: its samples so far
-            sums = reads.energy_so_far(run.id)
-            lost = None if is_running else partial_energy(run, sums)
-            em = {} if lost is None else _lost_emissions(store, run, lost)
+            def figures() -> tuple[dict[str, Any], dict[str, Any]]:
+                sums = reads.energy_so_far(run.id)
+                lost = None if is_running else partial_energy(run, sums)
+                return sums, ({} if lost is None else _lost_emissions(store, run, lost))
+
+            # a lost run's, kept while its row stays the same (a long one took seconds)
+            mark = None if is_running else lost_mark(run)
+            sums, em = (figures() if mark is None
+                        else reads.kept(("metrics", run.id), mark, figures))
             grams = _number(em.get("emissions_g"))
             if grams is not None:
                 zone = str(em.get("zone"))
