@@ -89,3 +89,37 @@ def test_a_bucket_row_with_a_text_time_is_skipped() -> None:
             ("cpu:0", 0, 1, 1001.0, 10.0, 0, 10.0, 10.0)]
     d = from_buckets(rows, 1000.0)["cpu:0"]
     assert d["b"] == [0] and d["power_w"] == [pytest.approx(10.0)]
+
+
+def test_samples_before_the_recorded_start_are_drawn_and_said_not_a_server_error(
+        tmp_path: Path) -> None:
+    """A run whose start lies after its samples (a clock set back): the timeline, the
+    run's figure and its HTML report draw them and say so, never a 500 or a traceback."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from tests.server._runs import demo_like
+    from wattwise.cli import _register_all, app
+    from wattwise.records.store import Store
+    from wattwise.server import create_app
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        rid = demo_like(store)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE runs SET started_unix_s = started_unix_s + 3000 WHERE id = ?",
+                     (rid,))
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as c:
+        res = c.get(f"/api/runs/{rid}/timeline")
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert any("before the run's recorded start" in n for n in body["notes"]), body["notes"]
+    assert min(t for d in body["domains"].values() for t in d["t_s"]) < 0
+    _register_all()
+    for option, name in (("--svg", "f.svg"), ("--html", "p.html")):
+        out = CliRunner().invoke(app, ["report", str(rid), "--db", str(path), option,
+                                       str(tmp_path / name)])
+        assert out.exit_code == 0, out.output
+        assert (tmp_path / name).stat().st_size > 0

@@ -392,6 +392,9 @@ def timeline_payload(
         width = bucket_width(start, end, points)
         rows = r.buckets(record.id, start, width, samples) if samples else []
         domains = from_buckets(rows, start)
+    # a sample before the run's recorded start (a clock stepped back, a damaged row) is
+    # drawn where it lies, but has no place in the emissions accrued from the start
+    before = sum(1 for d in domains.values() for b in d["b"] if b < 0)
     count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
     em = _obj(_obj(record.summary).get("emissions")) if emissions is None else emissions
     intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \
@@ -401,7 +404,8 @@ def timeline_payload(
     for name, d in domains.items():
         if prov.get(name, {}).get("in_total", True):
             for b, e in zip(d["b"], d["energy_j"], strict=True):
-                counted[b] += e
+                if b >= 0:
+                    counted[b] += e
     grid = [round(min((k + 1) * width, end - start), 3) for k in range(count)]
     cumulative = cumulative_emissions(
         counted, intensity if has_intensity else None, _finite(em.get("emissions_g"))
@@ -425,7 +429,9 @@ def timeline_payload(
         "steps": steps_of(store.steps(record.id), start),
     })
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + \
-        ([non_finite_note(bad)] if bad else [])
+        ([non_finite_note(bad)] if bad else []) + \
+        ([f"{before} point(s) lie before the run's recorded start (its clock may have been"
+          " set back): drawn, but left out of the emissions over time"] if before else [])
     return dict(out)
 
 
