@@ -81,3 +81,14 @@ def test_show_says_the_summary_is_damaged_not_that_the_run_did_not_finish(
     shown = json.loads(CliRunner().invoke(
         app, ["show", str(ids["demo"]), "--json", "--db", str(db)]).stdout)
     assert shown["damaged"] == {"summary": "not valid JSON"}
+
+
+def test_the_runs_list_gives_a_damaged_summary_s_run_its_partial_energy_as_its_page_does(
+        damaged: tuple[Path, dict[str, Any]]) -> None:
+    db, ids = damaged
+    page = _api(db, ids["demo"])["run"]["energy_so_far"]
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        rows = c.get("/api/runs").json()["runs"]
+    (row,) = [r for r in rows if r["id"] == ids["demo"]]
+    assert row["energy_j"] == pytest.approx(page["energy_j"]) and row["energy_j"] > 0
+    assert row.get("partial") is True

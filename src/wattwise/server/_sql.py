@@ -40,7 +40,10 @@ _ROW = (
     f" {_j('summary_json', '$.emissions.emissions_g')} AS emissions_g,"
     f" {_j('summary_json', '$.emissions.zone')} AS zone,"
     f" {_j('host_json', '$.hostname')} AS host,"
-    " summary_json IS NOT NULL AS has_summary,"
+    # a summary that is not a JSON object (a damaged record) is none: its row is priced
+    # from its samples, as every other output prices it
+    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json) = 'object' ELSE 0 END"
+    " AS has_summary,"
     f" {_j('summary_json', '$.duration_s')} AS summary_duration_s"
 )
 
