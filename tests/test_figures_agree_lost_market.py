@@ -141,3 +141,4 @@ def test_the_html_report_of_a_lost_run_shows_the_figures_report_printed(
     assert shown["emissions_g"] != pytest.approx(started["emissions_g"], rel=0.01)
     assert shown["market_g"] == pytest.approx(rep["emissions"]["market_g"], rel=ROUNDING)
     assert shown["energy_kind"] == started["energy_kind"]
+    assert len(shown["notes"]) == len(set(shown["notes"])), shown["notes"]  # each note once

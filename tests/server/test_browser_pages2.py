@@ -373,3 +373,18 @@ def test_a_run_whose_stored_summary_cannot_be_read_says_so_not_still_recording(
         assert text.count("note: the stored summary cannot be read") == 1, text
     finally:
         next(served, None)
+
+
+def test_compare_says_when_it_shows_fewer_runs_than_asked(browser: Any,
+                                                          ids: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{ids['base']}/#/runs", "tr.run")
+    total = _api(browser, "/api/runs?limit=1")["total"]
+    assert total >= 9  # the fixture's runs, ids 1 to total
+    asked = min(total, 12)
+    _open(browser, f"{ids['base']}/#/compare/{','.join(map(str, range(1, asked + 1)))}",
+          "#compare")
+    cut = browser.find_element(By.ID, "compare-cut").text
+    assert f"the first 8 of the {asked} runs asked for" in cut, cut
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#compare thead th")) == 9

@@ -54,8 +54,8 @@ def run_report_html(
         if isinstance(so_far, dict):  # the page's figures of a lost run are those printed
             payload["run"]["emissions_so_far"] = {
                 "energy_kind": so_far.get("energy_kind"), **emissions,
-                "notes": [*notes, *(n for n in emissions.get("notes") or []
-                                    if isinstance(n, str))]}
+                "notes": list(dict.fromkeys([*notes, *(n for n in emissions.get("notes") or []
+                                                       if isinstance(n, str))]))}
     timeline = timeline_payload(store, record.id, points, emissions=emissions)
     # what the payloads left out of the stored record, where the page shows notes
     left_out = [*payload.get("notes", []), *timeline.get("notes", [])]
