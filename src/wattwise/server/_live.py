@@ -107,8 +107,8 @@ class LiveRuns:
         every = replace(query, status="running", offset=0, limit=_ALL)
         ordered: list[int] | None = None
         if not self._reads._index.ready(query.sort):  # as ``runs_page``: SQLite's indexes first
-            got = self._reads._page_from_sql(every)
-            ordered = None if got is None else [int(r["id"]) for r in got[0]]
+            got = self._reads._pages.page_ids(every)  # ids alone: no row is read whole
+            ordered = None if got is None else got[0]
         if ordered is None:
             ordered, _ = self._reads._index.page(every)
         status = self.liveness(ordered, stale_after_s)

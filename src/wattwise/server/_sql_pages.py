@@ -61,6 +61,11 @@ class SqlPages:
         self._sort_indexes = False  # once seen, a writer's migration does not undo them
 
     def page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
+        """The rows of ``page_ids``."""
+        got = self.page_ids(query)
+        return None if got is None else (self._rows_of(got[0]), got[1])
+
+    def page_ids(self, query: RunsQuery) -> tuple[list[int], int] | None:
         """The page as the index would give it, read through SQLite's indexes alone (or
         the names, statuses and starts read first); None where that would scan the table
         (a name filter with a sort by status or a summary figure, or, in a database from
@@ -118,7 +123,7 @@ class SqlPages:
                     return None
                 matching = self._by_start([rid for _, rid in named], query.desc)
             ids, total = matching[query.offset : query.offset + query.limit], len(matching)
-        return self._rows_of(ids), total
+        return ids, total
 
     def has_sort_indexes(self) -> bool:
         """Whether the database has the indexes of schema version 3 (an older one is read
@@ -129,7 +134,7 @@ class SqlPages:
             self._sort_indexes = set(schema.SORT_INDEXES) <= names
         return self._sort_indexes
 
-    def _indexed_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int]:
+    def _indexed_page(self, query: RunsQuery) -> tuple[list[int], int]:
         """A page with no name filter, in any order but by name, through the indexes of
         schema version 3, as the runs index orders it: by the key then id, and the runs
         without a value for it (``schema.VALUED``) after them, by id."""
@@ -151,9 +156,9 @@ class SqlPages:
                 f"SELECT id FROM runs WHERE {where} AND {schema.MISSING[query.sort]}"
                 f" ORDER BY id {order} LIMIT ? OFFSET ?",
                 (*params, query.limit - len(ids), max(0, query.offset - n_valued)))]
-        return self._rows_of(ids), total
+        return ids, total
 
-    def _named_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
+    def _named_page(self, query: RunsQuery) -> tuple[list[int], int] | None:
         """A page filtered by name or id (and status), from schema version 3: the names
         through the covering index ``runs_name``, then, where the page is not in name or
         id order of every match, each match's status and sort key by id (None where more
@@ -173,7 +178,7 @@ class SqlPages:
         else:
             matching = self._by_key(named, query)
         ids = matching[query.offset : query.offset + query.limit]
-        return self._rows_of(ids), len(matching)
+        return ids, len(matching)
 
     def _by_key(self, named: list[tuple[str, int]], query: RunsQuery) -> list[int]:
         """The ids of ``named`` (folded name, id) of the query's status, in its order as
@@ -206,7 +211,7 @@ class SqlPages:
         none.sort(reverse=query.desc)
         return [rid for _, rid in have] + none
 
-    def _name_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int]:
+    def _name_page(self, query: RunsQuery) -> tuple[list[int], int]:
         """A page of every run by name without case, then id, as the runs index orders it:
         the ASCII names through ``runs_name_nocase`` (SQLite's NOCASE folds them as
         ``casefold`` does), merged with the others, folded here (``ß`` folds to ``ss``:
@@ -222,9 +227,9 @@ class SqlPages:
             reverse=query.desc)
         merged = heapq.merge(plain, other, reverse=query.desc)
         ids = [rid for _, rid in itertools.islice(merged, query.offset, want)]
-        return self._rows_of(ids), int(self.rows("SELECT count(*) FROM runs")[0][0])
+        return ids, int(self.rows("SELECT count(*) FROM runs")[0][0])
 
-    def _status_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
+    def _status_page(self, query: RunsQuery) -> tuple[list[int], int] | None:
         """A page filtered by status (and name), in start or id order, from the statuses
         and starts read first (``runs_index.EarlyNames``); None before they are read."""
         if query.sort not in ("started", "id"):
@@ -259,7 +264,7 @@ class SqlPages:
             matching = [rid for _, rid in sorted(keyed + extra)]
         if query.desc:
             matching.reverse()
-        return self._rows_of(matching[query.offset : query.offset + query.limit]), len(matching)
+        return matching[query.offset : query.offset + query.limit], len(matching)
 
     def _by_start(self, ids: list[int], desc: bool) -> list[int]:
         keyed: list[tuple[float, int]] = []

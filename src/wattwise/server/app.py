@@ -255,10 +255,10 @@ def create_app(
     registry.register(collector)
 
     def warm_up() -> None:
+        # Only the runs index: pricing every lost run here too (StoreCollector.warm) took
+        # the interpreter from the runs list for its 20-30 s at 20,000 lost runs (pages of
+        # 1-2 s); the first scrape prices them instead, and keeps them for the next.
         runs_db.warm()
-        # price every lost run once now, not in the first scrape (13 s for 20,000)
-        with contextlib.suppress(Exception):  # a scrape says what is wrong, not this
-            collector.warm()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
