@@ -423,3 +423,25 @@ def test_a_running_run_s_changes_reach_the_index_and_a_still_one_is_not_read_aga
         assert live not in reads._index.open and still in reads._index.open
     finally:
         reads.close()
+
+
+def test_a_name_filter_many_runs_match_pages_in_start_order_as_the_index_does(
+        figures_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``_SQL_MATCHES`` matches, a name filter in start order walks every id in that
+    order instead of waiting for the index; the page is the index's."""
+    monkeypatch.setattr(_sql_pages, "_SQL_MATCHES", 1)
+    fresh, built = Reads(figures_db), Reads(figures_db)
+    try:
+        built.warm()
+        queries = [q for q in FIGURE_QUERIES if q.q.strip() and q.sort == "started"]
+        assert queries
+        for query in queries:
+            got = fresh._page_from_sql(query)
+            assert got is not None, query
+            want_rows, want_total = built.runs_page(query)
+            assert got[1] == want_total, query
+            assert [r["id"] for r in got[0]] == [r["id"] for r in want_rows], query
+        assert fresh._page_from_sql(RunsQuery(q="a", sort="energy")) is None  # waits
+    finally:
+        fresh.close()
+        built.close()

@@ -161,8 +161,9 @@ class SqlPages:
     def _named_page(self, query: RunsQuery) -> tuple[list[int], int] | None:
         """A page filtered by name or id (and status), from schema version 3: the names
         through the covering index ``runs_name``, then, where the page is not in name or
-        id order of every match, each match's status and sort key by id (None where more
-        than ``_SQL_MATCHES`` runs match)."""
+        id order of every match, each match's status and sort key by id, or where more
+        than ``_SQL_MATCHES`` runs match and the page is in start order, every id in that
+        order (None where more match in another order)."""
         q = query.q.strip()
         folded = q.casefold()
         named = [(f, rid) for f, rid in dict.fromkeys(
@@ -173,6 +174,17 @@ class SqlPages:
             matching = [rid for _, rid in named]
         elif not query.status and query.sort == "id":
             matching = sorted((rid for _, rid in named), reverse=query.desc)
+        elif len(named) > _SQL_MATCHES and query.sort == "started":
+            # many matches: every id in start order (from ``runs_started``, or
+            # ``runs_status`` for a status), kept where it matched
+            wanted = {rid for _, rid in named}
+            order = "DESC" if query.desc else "ASC"
+            where, params = (("WHERE status = ?", ("running" if query.status == "lost"
+                                                   else query.status,))
+                             if query.status else ("", ()))
+            matching = [int(r[0]) for r in self.rows(
+                f"SELECT id FROM runs {where} ORDER BY started_unix_s {order}, id {order}",
+                params) if int(r[0]) in wanted]
         elif len(named) > _SQL_MATCHES:
             return None
         else:
