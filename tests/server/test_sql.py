@@ -445,3 +445,21 @@ def test_a_name_filter_many_runs_match_pages_in_start_order_as_the_index_does(
     finally:
         fresh.close()
         built.close()
+
+
+def test_totals_count_a_negative_stored_figure_as_nothing(tmp_path: Path) -> None:
+    """A damaged record's -5 J (the run page says it is not usable) took 5 J off the
+    /metrics total."""
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for energy, grams in ((7.0, 0.5), (-5.0, -0.25)):
+            rid = store.create_run(name="r", started_unix_s=1000.0, host={}, hardware={},
+                                   sensors=[], versions={})
+            store.finish_run(rid, ended_unix_s=1100.0, status="finished",
+                             summary={"energy_j": energy, "kind": "measured",
+                                      "emissions": {"emissions_g": grams}})
+    reads = Reads(path)
+    try:
+        assert reads.totals_by_kind() == {"measured": (7.0, 0.5, 2)}
+    finally:
+        reads.close()

@@ -175,7 +175,7 @@ class Reads:
 
     def totals_by_kind(self) -> dict[str, tuple[float, float, int]]:
         """Energy, emissions and how many runs, summed over every run that has ended,
-        by the run's kind (a figure that is not a number counts as nothing)."""
+        by the run's kind (a figure that is not a number, or is negative, counts as nothing)."""
         return self._index.totals_by_kind()
 
     # -- samples ---------------------------------------------------------------------

@@ -508,7 +508,8 @@ class RunsIndex:
 
     def totals_by_kind(self) -> dict[str, tuple[float, float, int]]:
         """Energy, emissions and how many runs, summed over every run that has ended,
-        by the run's kind (a figure that is not a number counts as nothing)."""
+        by the run's kind (a figure that is not a number, or is negative, counts as
+        nothing: a damaged record; the run page says it is not usable)."""
         entries = self.update()
         with self._lock:
             if "totals" not in self._sums:
@@ -518,10 +519,16 @@ class RunsIndex:
                         continue
                     kind = e.kind or "unknown"
                     joules, grams, n = out.get(kind, (0.0, 0.0, 0))
-                    out[kind] = (joules + (e.energy_j or 0.0), grams + (e.emissions_g or 0.0),
+                    out[kind] = (joules + _usable(e.energy_j), grams + _usable(e.emissions_g),
                                  n + 1)
                 self._sums["totals"] = out
             return dict(self._sums["totals"])
+
+
+def _usable(value: float | None) -> float:
+    """A stored energy or emissions figure as a total counts it: 0 where it is missing or
+    negative (no run uses or emits less than nothing)."""
+    return value if value is not None and value >= 0 else 0.0
 
 
 #: Text values are sorted this many at a time, then merged.
