@@ -92,3 +92,24 @@ def test_the_runs_list_gives_a_damaged_summary_s_run_its_partial_energy_as_its_p
     (row,) = [r for r in rows if r["id"] == ids["demo"]]
     assert row["energy_j"] == pytest.approx(page["energy_j"]) and row["energy_j"] > 0
     assert row.get("partial") is True
+
+
+@pytest.mark.parametrize(("stored", "why"), [
+    ("abc", "not a number (stored as 'abc')"), (-5.0, "negative (-5 J)"),
+    (6.0, "outside its own range (6 J, range 10-30 J)")])
+def test_the_api_says_a_stored_energy_is_not_usable(
+        damaged: tuple[Path, dict[str, Any]], stored: Any, why: str) -> None:
+    db, ids = damaged
+    rid = ids["smaller"]
+    with sqlite3.connect(db) as conn:
+        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
+                                          (rid,)).fetchone()[0])
+        summary.update(energy_j=stored, low_j=10.0, high_j=30.0)
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?", (json.dumps(summary), rid))
+    notes = _api(db, rid)["notes"]
+    assert f"the stored energy is not usable: {why}: a damaged record" in notes, notes
+
+
+def test_a_usable_stored_energy_has_no_such_note(damaged: tuple[Path, dict[str, Any]]) -> None:
+    db, ids = damaged
+    assert not any("not usable" in n for n in _api(db, ids["smaller"])["notes"])

@@ -328,8 +328,27 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
         "windows": store.windows(record.id),
         "events": store.events(record.id),
     })
-    payload["notes"] = damaged_run_notes(record) + ([non_finite_note(bad)] if bad else [])
+    payload["notes"] = damaged_run_notes(record) + ([non_finite_note(bad)] if bad else []) \
+        + unusable_energy_notes(record.summary)
     return dict(payload)
+
+
+def unusable_energy_notes(summary: Any) -> list[str]:
+    """A note where the stored total energy is not usable (text, negative, outside its own
+    range): a damaged record, shown so on the page and left out of the totals."""
+    if not isinstance(summary, dict) or "energy_j" not in summary:
+        return []
+    e, lo, hi = (summary.get(k) for k in ("energy_j", "low_j", "high_j"))
+    if isinstance(e, bool) or not isinstance(e, (int, float)) or not math.isfinite(e):
+        why = f"not a number (stored as {str(e)[:40]!r})"
+    elif e < 0:
+        why = f"negative ({e:g} J)"
+    elif (isinstance(lo, (int, float)) and isinstance(hi, (int, float))
+          and not isinstance(lo, bool) and not isinstance(hi, bool) and not lo <= e <= hi):
+        why = f"outside its own range ({e:g} J, range {lo:g}-{hi:g} J)"
+    else:
+        return []
+    return [f"the stored energy is not usable: {why}: a damaged record"]
 
 
 def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, Any] | None:
