@@ -242,13 +242,19 @@ def started_carbon(options: CarbonOptions) -> dict[str, Any]:
     """``options`` as a run starts with them, to store with its row: a run lost before
     its summary (which records them at the end) is then priced as it was started.
 
-    The trace's SHA-256 is taken now, so a report can tell a trace edited since. With
+    A trace or clean-supply profile is kept as its absolute path. The trace's SHA-256 is
+    taken now, so a report can tell a trace edited since. With
     no zone given, the zone ``$WATTWISE_ZONE`` or the config file sets now is kept as
     ``zone_resolved`` (and where it came from as ``zone_from``): the zone the run's
     summary would have been priced in. Never raises (a zone the environment names
     wrongly is left out; the run itself goes on).
     """
     out = options.to_dict()
+    # A file named relative to the folder the run started in is kept whole: a reader in
+    # another folder would price a lost run from another file, or none.
+    for key in ("intensity_trace", "clean_profile"):
+        if isinstance(out.get(key), (str, Path)) and str(out[key]):
+            out[key] = str(Path(out[key]).expanduser().absolute())
     if options.intensity_trace is not None:
         out["intensity_trace_sha256"] = trace_sha256(options.intensity_trace)
     if options.clean_profile is not None and not options.clean_profile_sha256:
