@@ -234,7 +234,6 @@ def intervals_from_samples(
     total) unless it is the samples' own sum: pricing never sees a negative energy.
     """
     bad: list[tuple[str, Any]] = []
-    implausible: list[tuple[str, Any]] = []
     if scale_to_j is not None and real_or_none(scale_to_j) is None:
         bad.append(("summary.energy_j", scale_to_j))
         scale_to_j = None
@@ -263,7 +262,19 @@ def intervals_from_samples(
         low, high = real_or_none(s.low_j), real_or_none(s.high_j)
         lo, hi = min(max(0.0, e if low is None else low), e), max(e if high is None else high, e)
         out.append((min(t0, t), t, e, lo, hi))
-    total = sum(r[2] for r in out)
+    return scaled_intervals(out, scale_to_j, sum(r[2] for r in out), bad, notes)
+
+
+def scaled_intervals(
+    out: list[tuple[float, float, float, float, float]], scale_to_j: Any, total: float,
+    bad: Sequence[tuple[str, Any]], notes: list[str] | None,
+) -> list[tuple[float, float, float, float, float]]:
+    """Priced intervals ``out`` (summing to ``total`` J) rescaled to add up to
+    ``scale_to_j``, a finite number or None, unless it is outside 0 to
+    ``MAX_STORED_ENERGY_J`` and not ``total`` itself; ``notes`` get the stored values that
+    were not numbers (``bad``) and an implausible ``scale_to_j``. The samples' intervals
+    (``sample_intervals``) and those summed inside SQLite (``carbon.partial``) end so."""
+    implausible: list[tuple[str, Any]] = []
     if scale_to_j is not None and not 0 <= float(scale_to_j) <= MAX_STORED_ENERGY_J \
             and not math.isclose(float(scale_to_j), total, rel_tol=1e-9):
         implausible.append(("summary.energy_j", scale_to_j))

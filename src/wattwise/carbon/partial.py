@@ -103,14 +103,7 @@ def stored_intervals(
     stored values that are not numbers are the same. Falls back to reading the samples
     only where the pricing's steps are not on a common grid of milliseconds (none that
     wattwise reads is off it)."""
-    import math
-
-    from wattwise.carbon.accounting import (
-        MAX_STORED_ENERGY_J,
-        implausible_note,
-        not_numbers_note,
-        real_or_none,
-    )
+    from wattwise.carbon.accounting import real_or_none, scaled_intervals
 
     domains = list(part.domains)
     start = float(getattr(record, "started_unix_s", 0.0) or 0.0)
@@ -156,18 +149,7 @@ def stored_intervals(
         scale = None
     n_bad, named = store.bad_sample_values(record.id) if n_bad else (0, [])
     said_bad = bad + named + [("", None)] * (n_bad - len(named))  # only the first 5 are named
-    implausible = scale is not None and not 0 <= float(scale) <= MAX_STORED_ENERGY_J \
-        and not math.isclose(float(scale), total, rel_tol=1e-9)
-    if implausible:
-        scale_said, scale = scale, None
-    if scale is not None and total > 0:
-        f = float(scale) / total
-        out = [(a, b, e * f, lo * f, hi * f) for a, b, e, lo, hi in out]
-    if said_bad and notes is not None:
-        notes.append(not_numbers_note(said_bad, total))
-    if implausible and notes is not None:
-        notes.append(implausible_note([("summary.energy_j", scale_said)], total))
-    return out
+    return scaled_intervals(out, scale, total, said_bad, notes)
 
 
 def _edges(pricing: Any, start: float, end: float) -> list[float] | None:
