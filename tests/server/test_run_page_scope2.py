@@ -44,13 +44,14 @@ def _page(driver: Any, db: Path, rid: int, tmp: Path) -> str:
 
 
 def _to_precision_3(x: float) -> str:
-    """``x`` as JavaScript's ``toPrecision(3)`` writes it, as the page does (trailing
-    zeros kept: 0.000380, not 0.00038)."""
-    text = f"{x:#.3g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent):+d}"
-    return text
+    """``x`` as JavaScript's ``toPrecision(3)`` writes it, as the page does: fixed
+    notation with trailing zeros kept (0.000380, 0.0000896) from 1e-6 up to 1e3, else
+    exponential (1.23e-7, 1.23e+21)."""
+    exponent = int(f"{x:.2e}".split("e")[1])  # after rounding to 3 digits, as JS does
+    if -7 < exponent < 3:
+        return f"{x:.{max(0, 2 - exponent)}f}"
+    mantissa, power = f"{x:.2e}".split("e")
+    return f"{mantissa}e{int(power):+d}"
 
 
 def test_a_market_priced_run_shows_both_figures_and_the_cfe_score(
