@@ -12,31 +12,25 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from wattwise.records.liveness import hostname, status_of
-from wattwise.server.runs_index import RunsQuery
-
-if TYPE_CHECKING:
-    from wattwise.server._sql import Reads
 
 #: How long ``Reads.liveness`` keeps the columns it decides from, in seconds.
 LIVE_TTL_S = 2.0
-#: A page limit that takes every match (``Reads.live_page`` orders them all).
-_ALL = 1 << 62
 
 
 class LiveRuns:
-    """Liveness, pages of running or lost runs, and figures kept while a lost run's row
-    stays the same, for one ``Reads``."""
+    """Liveness of the runs stored as running, and figures kept while a lost run's row
+    stays the same, for one ``Reads`` (which pages them: ``Reads.live_page``)."""
 
-    def __init__(self, reads: Reads) -> None:
-        self._reads = reads
-        self.rows = reads.rows
-        self._lock = reads._lock
+    def __init__(self, rows: Callable[..., list[sqlite3.Row]],
+                 lock: threading.RLock) -> None:
+        self.rows = rows
+        self._lock = lock
         #: runs found lost, with the columns they were found lost with
         self._lost_seen: dict[int, tuple[Any, ...]] = {}
         self._kept: dict[Any, tuple[Any, Any]] = {}  # ``kept``
@@ -94,27 +88,6 @@ class LiveRuns:
             self._kept.clear()
         self._kept[key] = (mark, value)
         return value
-
-    def live_page(self, query: RunsQuery, stale_after_s: float
-                  ) -> tuple[list[sqlite3.Row], int]:
-        """One page of the runs ``running`` or ``lost`` now (``query.status``) and how many
-        in all, in the query's order: every run stored as running that the query's name
-        filter selects, in that order (ids alone), decided by ``liveness``; the rows of
-        the page alone are read."""
-        query.check()
-        if query.status not in ("running", "lost"):
-            return self._reads.runs_page(query)
-        every = replace(query, status="running", offset=0, limit=_ALL)
-        ordered: list[int] | None = None
-        if not self._reads._index.ready(query.sort):  # as ``runs_page``: SQLite's indexes first
-            got = self._reads._pages.page_ids(every)  # ids alone: no row is read whole
-            ordered = None if got is None else got[0]
-        if ordered is None:
-            ordered, _ = self._reads._index.page(every)
-        status = self.liveness(ordered, stale_after_s)
-        matching = [rid for rid in ordered if status.get(rid) == query.status]
-        return (self._reads._rows_of(matching[query.offset : query.offset + query.limit]),
-                len(matching))
 
     def sample_marks(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """For each of ``ids``: what its partial figures change with (its stored status,

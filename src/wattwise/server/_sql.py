@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,10 @@ _ROW = (
 )
 
 
+#: A page limit that takes every match (``live_page`` orders them all).
+_ALL = 1 << 62
+
+
 class Reads:
     """Aggregating reads of one run database; never writes, never opens the file itself."""
 
@@ -58,8 +63,8 @@ class Reads:
         self._index = RunsIndex(self.rows)
         self._buckets: dict[tuple[int, float, float, int], list[sqlite3.Row]] = {}
         self._lock = threading.RLock()
-        self._pages = SqlPages(self)
-        self._live = LiveRuns(self)
+        self._pages = SqlPages(self.rows, self._index, timeout_s)
+        self._live = LiveRuns(self.rows, self._lock)
 
     def close(self) -> None:
         self._db.close()
@@ -123,8 +128,9 @@ class Reads:
 
     def _page_from_sql(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
         """The page as the runs index would give it, through SQLite's own indexes
-        (``_sql_pages.SqlPages.page``); None where it must wait for the index."""
-        return self._pages.page(query)
+        (``_sql_pages.SqlPages.page_ids``); None where it must wait for the index."""
+        got = self._pages.page_ids(query)
+        return None if got is None else (self._rows_of(got[0]), got[1])
 
     def _has_sort_indexes(self) -> bool:
         return self._pages.has_sort_indexes()
@@ -155,8 +161,24 @@ class Reads:
 
     def live_page(self, query: RunsQuery, stale_after_s: float
                   ) -> tuple[list[sqlite3.Row], int]:
-        """``_live.LiveRuns.live_page``."""
-        return self._live.live_page(query, stale_after_s)
+        """One page of the runs ``running`` or ``lost`` now (``query.status``) and how many
+        in all, in the query's order: every run stored as running that the query's name
+        filter selects, in that order (ids alone), decided by ``liveness``; the rows of
+        the page alone are read."""
+        query.check()
+        if query.status not in ("running", "lost"):
+            return self.runs_page(query)
+        every = replace(query, status="running", offset=0, limit=_ALL)
+        ordered: list[int] | None = None
+        if not self._index.ready(query.sort):  # as ``runs_page``: SQLite's indexes first
+            got = self._pages.page_ids(every)  # ids alone: no row is read whole
+            ordered = None if got is None else got[0]
+        if ordered is None:
+            ordered, _ = self._index.page(every)
+        status = self.liveness(ordered, stale_after_s)
+        matching = [rid for rid in ordered if status.get(rid) == query.status]
+        return (self._rows_of(matching[query.offset : query.offset + query.limit]),
+                len(matching))
 
     def kept(self, key: Any, mark: Any, make: Callable[[], Any]) -> Any:
         """``_live.LiveRuns.kept``."""

@@ -15,13 +15,11 @@ import heapq
 import itertools
 import re
 import sqlite3
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from wattwise.records import schema
-from wattwise.server.runs_index import RunsQuery, name_of, real, start_key
-
-if TYPE_CHECKING:
-    from wattwise.server._sql import Reads
+from wattwise.server.runs_index import RunsIndex, RunsQuery, name_of, real, start_key
 
 #: Most runs a name filter may match for the page to be sorted by start from SQLite
 #: while the index is being built (each is one lookup by id).
@@ -51,19 +49,15 @@ def _name_scan(q: str) -> tuple[str, tuple[Any, ...]]:
 
 
 class SqlPages:
-    """The pages of one ``Reads`` read through SQLite's indexes."""
+    """The pages of one ``Reads`` read through SQLite's indexes (``rows`` runs one query),
+    as ids: ``Reads`` reads the page's rows."""
 
-    def __init__(self, reads: Reads) -> None:
-        self.rows = reads.rows
-        self._index = reads._index
-        self._rows_of = reads._rows_of
-        self._timeout_s = reads._timeout_s
+    def __init__(self, rows: Callable[..., list[sqlite3.Row]], index: RunsIndex,
+                 timeout_s: float) -> None:
+        self.rows = rows
+        self._index = index
+        self._timeout_s = timeout_s
         self._sort_indexes = False  # once seen, a writer's migration does not undo them
-
-    def page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
-        """The rows of ``page_ids``."""
-        got = self.page_ids(query)
-        return None if got is None else (self._rows_of(got[0]), got[1])
 
     def page_ids(self, query: RunsQuery) -> tuple[list[int], int] | None:
         """The page as the index would give it, read through SQLite's indexes alone (or
