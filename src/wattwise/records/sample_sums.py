@@ -39,6 +39,18 @@ def _real(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+#: Per domain, over a run's samples that are not gaps: energy, low, high, how many, the
+#: last time. One parameter: the run's id.
+SUMS_SQL = ("SELECT domain, total(energy_j), total(low_j), total(high_j), count(*),"
+            " max(t_unix_s) FROM samples WHERE run_id = ? AND gap = 0 GROUP BY domain")
+
+
+def sums_by_domain(rows: Sequence[Sequence[Any]]) -> dict[str, dict[str, float]]:
+    """The rows of ``SUMS_SQL`` by domain, as ``carbon.partial.sample_sums`` gives them."""
+    return {str(r[0]): {"energy_j": r[1], "low_j": r[2], "high_j": r[3],
+                        "samples": float(r[4]), "last_unix_s": r[5]} for r in rows}
+
+
 class SampleSums:
     """The sums of a run's samples pricing needs, each one query."""
 
@@ -53,12 +65,7 @@ class SampleSums:
         """Per domain: energy, low and high summed over the samples that are not gaps, how
         many, and the time of the last: ``carbon.partial.sample_sums`` inside SQLite, as
         the dashboard takes them (``server._sql.Reads.energy_so_far``)."""
-        return {str(r[0]): {"energy_j": r[1], "low_j": r[2], "high_j": r[3],
-                            "samples": float(r[4]), "last_unix_s": r[5]}
-                for r in self._read(
-                    "SELECT domain, total(energy_j), total(low_j), total(high_j), count(*),"
-                    " max(t_unix_s) FROM samples WHERE run_id = ? AND gap = 0"
-                    " GROUP BY domain", (run_id,))}
+        return sums_by_domain(self._read(SUMS_SQL, (run_id,)))
 
     def counted_span(self, run_id: int, domains: Sequence[str]) -> tuple[float, float] | None:
         """The first and last time of the priceable samples of ``domains`` (not gaps, time

@@ -19,6 +19,7 @@ from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records.database import ReadOnlyDatabase
+from wattwise.records.sample_sums import SUMS_SQL, sums_by_domain
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
 from wattwise.server.runs_index import (
@@ -205,13 +206,7 @@ class Reads:
     def energy_so_far(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per domain: energy, low and high of the samples read, how many, the time of the
         last and its power (gaps left out): ``carbon.partial.sample_sums`` inside SQLite."""
-        out: dict[str, dict[str, float]] = {}
-        for r in self.rows(
-            "SELECT domain, total(energy_j), total(low_j), total(high_j), count(*),"
-            " max(t_unix_s) FROM samples WHERE run_id = ? AND gap = 0 GROUP BY domain",
-            (run_id,)):
-            out[str(r[0])] = {"energy_j": r[1], "low_j": r[2], "high_j": r[3],
-                              "samples": float(r[4]), "last_unix_s": r[5]}
+        out = sums_by_domain(self.rows(SUMS_SQL, (run_id,)))
         for r in self.rows(
             "SELECT domain, power_w FROM samples s WHERE run_id = ? AND gap = 0"
             " AND t_unix_s = (SELECT max(t_unix_s) FROM samples"
