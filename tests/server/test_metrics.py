@@ -274,7 +274,7 @@ def test_every_lost_run_counts_in_the_totals_and_a_change_is_seen(
         reads.close()
 
 
-def test_a_scrape_after_warm_prices_no_lost_run_again(
+def test_a_scrape_after_the_first_prices_no_lost_run_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import wattwise.server.metrics as metrics
@@ -287,7 +287,7 @@ def test_a_scrape_after_warm_prices_no_lost_run_again(
     reads = Reads(db)
     try:
         collector = StoreCollector(Store(db, readonly=True), reads=lambda: reads, recent=0)
-        collector.warm()
+        _scrape(collector)  # prices every lost run once
         before = _scrape(collector)
 
         def priced_again(*_: object) -> None:

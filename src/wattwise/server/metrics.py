@@ -141,13 +141,6 @@ class StoreCollector(Collector):
     def _store(self) -> Store | None:
         return self.store if isinstance(self.store, Store) else self.store()
 
-    def warm(self) -> None:
-        """Collect once now, pricing every lost run (``_lost_parts``), so that the first
-        scrape does not (about a millisecond a lost run: 20,000 killed jobs took 13 s on
-        two shared cores); the dashboard may call it once its runs index is built."""
-        for _ in self.collect():
-            pass
-
     def collect(self) -> Iterator[Any]:
         labels = ["run_id", "domain", "kind", "source"]
         runs = GaugeMetricFamily("wattwise_runs", "Runs in the database by status.",
