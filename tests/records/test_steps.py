@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.old_schema import version_1_db
 from wattwise.errors import BadInput
-from wattwise.records import rows as rows_mod
 from wattwise.records import schema
 from wattwise.records.store import Store
 
@@ -55,23 +55,10 @@ def test_a_bad_mark_is_refused_before_anything_is_written(tmp_path: Path,
         assert store.steps(rid) == []
 
 
-def _version_1_db(path: Path) -> int:
-    """A database as wattwise wrote it before step marks (schema version 1)."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    schema.MIGRATIONS[0](conn)
-    conn.execute("PRAGMA user_version = 1")
-    rid = rows_mod.insert_run(conn, rows_mod.run_values(
-        name="old", started_unix_s=1000.0, host={}, hardware={}, sensors=[], versions={}))
-    conn.execute("UPDATE runs SET status = 'finished', ended_unix_s = 1010.0 WHERE id = ?",
-                 (rid,))
-    conn.close()
-    return rid
-
-
 def test_a_database_from_before_step_marks_is_read_unchanged_with_none(
         tmp_path: Path) -> None:
     db = tmp_path / "old.db"
-    rid = _version_1_db(db)
+    rid = version_1_db(db)
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     with Store(db, readonly=True) as store:
         assert store.get_run(rid).name == "old"
@@ -85,7 +72,7 @@ def test_a_database_from_before_step_marks_is_read_unchanged_with_none(
 
 def test_a_writer_brings_an_old_database_to_the_current_schema(tmp_path: Path) -> None:
     db = tmp_path / "old.db"
-    rid = _version_1_db(db)
+    rid = version_1_db(db)
     with Store(db) as store:
         store.add_steps(rid, [(1, 1005.0, 5, 2.0, 2.0, 2.0, "measured")])
         assert [m["step"] for m in store.steps(rid)] == [5]

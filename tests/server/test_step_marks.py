@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fixtures.old_schema import version_1_db
 from tests.server._runs import START, STEP_MARK_EVERY_S, STEP_MARKS_S, STEPS_PER_MARK, demo_like
 from wattwise.plot.figure import Line
 from wattwise.plot.render import to_svg
 from wattwise.plot.run import STEP_COLOR, STEP_MIN_GAP_PX, layout
-from wattwise.records import rows as rows_mod
-from wattwise.records import schema
 from wattwise.records.store import Store
 from wattwise.server.data import run_payload, steps_of, timeline_payload
 from wattwise.server.run_figure import figure_bytes, run_figure
@@ -114,24 +112,11 @@ def test_a_hostile_kind_is_escaped_in_the_figure() -> None:
     ET.fromstring(svg)  # still well-formed
 
 
-def _version_1_db(path: Path) -> int:
-    conn = sqlite3.connect(path, isolation_level=None)
-    schema.MIGRATIONS[0](conn)
-    conn.execute("PRAGMA user_version = 1")
-    rid = rows_mod.insert_run(conn, rows_mod.run_values(
-        name="old", started_unix_s=1000.0, host={}, hardware={}, sensors=[], versions={}))
-    rows_mod.insert_samples(conn, rid, [(1001.0, "cpu:0", 5.0, 5.0, 5.0, 5.0, 0),
-                                        (1002.0, "cpu:0", 5.0, 5.0, 5.0, 5.0, 0)])
-    conn.execute("UPDATE runs SET status = 'finished', ended_unix_s = 1002.0 WHERE id = ?",
-                 (rid,))
-    conn.close()
-    return rid
-
-
 def test_a_database_from_before_step_marks_is_served_unchanged_with_none(
         tmp_path: Path) -> None:
     db = tmp_path / "old.db"
-    rid = _version_1_db(db)
+    rid = version_1_db(db, [(1001.0, "cpu:0", 5.0, 5.0, 5.0, 5.0, 0),
+                                (1002.0, "cpu:0", 5.0, 5.0, 5.0, 5.0, 0)], ended_unix_s=1002.0)
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     with _client(db) as c:
         runs = c.get("/api/runs").json()
