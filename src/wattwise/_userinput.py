@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import stat
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,6 +58,14 @@ def shown(text: object) -> str:
         else:
             high = mid - 1
     return f"{text[:low]!r}… ({size} chars)"
+
+
+def holds_control(text: str) -> bool:
+    """Whether ``text`` holds a control or invisible character, as a run's or window's
+    name may not. A lone surrogate (a byte Python could not decode, e.g. from
+    ``sys.argv``) does not count: it is kept, and stored escaped."""
+    return not text.isprintable() and any(
+        not ch.isprintable() and unicodedata.category(ch) != "Cs" for ch in text)
 
 
 def _describe(t: float) -> str:

@@ -27,12 +27,12 @@ import math
 import numbers
 import threading
 import time
-import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wattwise._userinput import holds_control
 from wattwise.errors import BadInput
 from wattwise.measure.gpu_shares import GpuShares
 from wattwise.measure.marks import StepMark
@@ -176,9 +176,7 @@ def check_window_name(name: object) -> str:
     if len(name) > MAX_WINDOW_NAME:
         raise BadInput(f"window name is {len(name)} characters long; at most "
                        f"{MAX_WINDOW_NAME}")
-    if not name.isprintable() and any(
-        not ch.isprintable() and unicodedata.category(ch) != "Cs" for ch in name
-    ):
+    if holds_control(name):
         raise BadInput(f"window name {short(name)} holds control or invisible characters")
     return name
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
-import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from wattwise._userinput import shown
+from wattwise._userinput import holds_control, shown
 from wattwise.errors import BadInput
 from wattwise.measure.meter import check_interval, check_pid, check_sensors, real_number
 
@@ -45,9 +44,7 @@ def check_name(name: object) -> str | None:
         raise BadInput(f"name is {len(name)} characters long; at most {MAX_NAME}")
     # As the CLI's --name: no control or invisible characters. A lone surrogate (a
     # byte Python could not decode, e.g. from sys.argv) is kept: it is stored escaped.
-    if not name.isprintable() and any(
-        not ch.isprintable() and unicodedata.category(ch) != "Cs" for ch in name
-    ):
+    if holds_control(name):
         raise BadInput(f"name {shown(name)} holds control or invisible characters")
     return name
 
