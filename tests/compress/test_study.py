@@ -272,3 +272,30 @@ def test_run_study_takes_a_floor_alone_or_beside_the_default_loss(tiny):
     for kwargs in ({"floor": 0.0}, {"floor": 0.0, "max_loss": 1.0},
                    {"floor": 0.0, "max_loss": None}, {"max_loss": 0.0}):
         assert run_study(task_for(tiny), [Int8Dynamic()], bench=bench, **kwargs).variants
+
+
+def test_variants_are_benchmarked_under_the_bench_task_else_the_name(tiny):
+    from dataclasses import replace
+
+    seen: list[tuple[str, str | None]] = []
+    inner = fake_bench({"baseline": 2.0, "int8-dynamic": 1.0})
+
+    def bench(step, *, name, task=None, **options):
+        seen.append((name, task))
+        return inner(step, name=name, task=task, **options)
+
+    run_study(task_for(tiny), [Int8Dynamic()], bench=bench)
+    run_study(replace(task_for(tiny), bench_task="image-classification/tiny"),
+              [Int8Dynamic()], bench=bench)
+    assert seen == [("tiny:baseline", "tiny"), ("tiny:int8-dynamic", "tiny"),
+                    ("tiny:baseline", "image-classification/tiny"),
+                    ("tiny:int8-dynamic", "image-classification/tiny")]
+
+
+def test_a_builtins_study_files_its_variants_under_the_suite_task():
+    pytest.importorskip("sklearn")
+    from wattwise.bench.suite import get_entry
+    from wattwise.compress.suites import suite_task
+
+    assert suite_task("digits-mlp").bench_task == get_entry("digits-mlp").task \
+        == "image-classification/digits"

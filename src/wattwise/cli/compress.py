@@ -388,7 +388,7 @@ def tune(
 
         result = tuning.tune(make_step, threads=ths, batch_sizes=bss, precisions=precs,
                              max_latency_ms=max_latency_ms, min_throughput=min_throughput,
-                             name=f"tune-{name}", task=name if entry.builtin else entry.task,
+                             name=f"tune-{name}", task=entry.task,
                              progress=step, **options)
     _print_tune(result)
     out: dict[str, Any] = result.to_dict()

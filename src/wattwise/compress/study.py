@@ -40,7 +40,10 @@ class StudyTask:
     ``make_step(model)`` returns the harness's ``step`` (one batch, returns the
     sample count); ``quality(model)`` returns a score where higher is better
     (accuracy in %, cosine fidelity x 100...); ``example_inputs`` is one batch
-    used to count FLOPs (``example_kwargs`` for keyword inputs).
+    used to count FLOPs (``example_kwargs`` for keyword inputs). ``bench_task``
+    is the task each variant's benchmark result is filed and rated under (a
+    suite entry's task, so variants rank with the plain ``bench`` result of the
+    same model); None files them under ``name``.
     """
 
     name: str
@@ -51,6 +54,7 @@ class StudyTask:
     quality_unit: str = "%"
     example_inputs: tuple[Any, ...] = ()
     example_kwargs: dict[str, Any] = field(default_factory=dict)
+    bench_task: str | None = None
 
 
 @dataclass(frozen=True)
@@ -309,7 +313,8 @@ def _one(task: StudyTask, config: Config | None, label: str, base_quality: float
             with quiet_torch_ao():
                 return inner()
 
-        result = bench(step, name=f"{task.name}:{label}", task=task.name, **options)
+        result = bench(step, name=f"{task.name}:{label}", task=task.bench_task or task.name,
+                       **options)
     except Exception as exc:  # noqa: BLE001
         return Variant(label, "failed", _reason("bench", exc), quality=quality,
                        size_bytes=size, flops=flops, compress_s=compress_s,

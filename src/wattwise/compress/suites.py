@@ -160,7 +160,7 @@ def suite_task(name: Any, batch_size: int | None = None, threads: int | None = N
         make_step=lambda m: entry.make_step(bs, m, threads=threads),
         quality=quality,
         quality_name=entry.quality_name, quality_unit=unit,
-        example_inputs=example, example_kwargs=kwargs,
+        example_inputs=example, example_kwargs=kwargs, bench_task=entry.task,
     )
 
 

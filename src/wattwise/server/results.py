@@ -145,10 +145,18 @@ def _kind_class(kind: str) -> str:
 def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
     """The leaderboard: every stored benchmark's latest result per name, grouped where
     results are comparable (task, machine, measured or estimated), least J/sample
-    first, each with its stars (``bench.rating.rate`` against its group)."""
-    from wattwise.bench.harness import BenchResult
-    from wattwise.bench.rating import MIN_PEERS, rate
+    first, each with its stars (``bench.rating.rate`` against its group).
 
+    Each result is grouped under the task it is rated in (``rating.filed_task``: a
+    built-in's compression variants and tuning points stored under the built-in's
+    name join its suite task), and a result whose 95 % interval is too wide to rank
+    (``rating.interval_problem``) gets no stars, says why, and sets no band edges;
+    ``rating_rule`` states both rules for the page.
+    """
+    from wattwise.bench.harness import BenchResult
+    from wattwise.bench.rating import LEGACY_TASKS, MAX_INTERVAL_RATIO, MIN_PEERS, as_filed, rate
+
+    task = LEGACY_TASKS.get(task, task)  # a built-in's name asks for its suite task
     results: list[Any] = []
     counts: dict[tuple[str, str, str, str], int] = {}
     every_task: set[str] = set()
@@ -156,7 +164,7 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
     for row in [] if reads is None else _windows(reads, BENCH_WINDOW, BENCH_MAX):
         try:
             r = BenchResult.from_dict(_obj(_load(row[1]).get("bench")))
-            r = _clean_bench(r, int(row[0]), _num(row[3]))
+            r = as_filed(_clean_bench(r, int(row[0]), _num(row[3])))
         except BROKEN:
             skipped += 1
             continue
@@ -178,19 +186,22 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
     out = []
     for (g_task, machine, klass), members in sorted(groups.items()):
         members.sort(key=lambda r: (_sort_value(r.energy_j_per_sample.mean), r.name))
-        rateable = [r for r in members if _num(r.energy_j_per_sample.mean) is not None]
+        numeric = [r for r in members if _num(r.energy_j_per_sample.mean) is not None]
         # Every member is its name's latest result and all are comparable, so each is
         # rated against the same population: rate one, band the others by its edges.
-        first = None
-        if g_task and rateable:
-            try:
-                first = rate(rateable[0], peers=rateable).to_dict()
-            except (*BROKEN, BadInput):
-                first = None
+        # A result too wide to rank gets no stars whatever its peers, and ``rate``
+        # leaves it out of the others' bands.
+        wide: dict[int, dict[str, Any]] = {}
+        for r in numeric if g_task else []:
+            if (why := _too_wide(r)) is not None:
+                wide[id(r)] = {"stars": None, "too_wide": why, "basis": why}
+        rateable = [r for r in numeric if id(r) not in wide]
+        rated_ids = {id(r) for r in rateable}
+        first = _rating_of(rate, rateable[0], numeric) if g_task and rateable else None
         entries = []
         for rank, r in enumerate(members, 1):
-            rating = None
-            if first is not None and r in rateable:
+            rating = wide.get(id(r))
+            if first is not None and id(r) in rated_ids:
                 edges = first.get("edges_j_per_sample")
                 stars = None if edges is None else 5 - sum(
                     1 for e in edges if r.energy_j_per_sample.mean > e)
@@ -200,8 +211,38 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
         out.append({"task": g_task or None, "machine": _text(machine), "kind": klass,
                     "results": len(members), "entries": entries})
     return {"groups": out, "skipped": skipped, "min_peers": MIN_PEERS,
+            "max_interval_ratio": MAX_INTERVAL_RATIO,
+            "rating_rule": _rating_rule(MIN_PEERS, MAX_INTERVAL_RATIO),
             "tasks": sorted(_text(t) or "" for t in every_task)[:LIST_MAX],
             "task": _text(task) if task else None}
+
+
+def _rating_rule(min_peers: int, max_ratio: float) -> str:
+    """What the stars rest on, for the leaderboard page (``bench.rating``; docs/rating.md)."""
+    return (
+        "Stars (5 = least J/sample) are the quintile band of a result's mean J/sample "
+        "among the latest results of the same task, machine and kind of energy (measured "
+        f"or estimated), given only among at least {min_peers} such results. A result "
+        "whose 95 % interval of J/sample is too wide to rank (its high more than "
+        f"{max_ratio:g} times its low, reaching 0, missing or not holding its mean) gets "
+        "no stars and sets no band for the others. Compression variants and tuning points "
+        "of a built-in model stored under the model's name are read under its suite task."
+    )
+
+
+def _too_wide(r: Any) -> str | None:
+    from wattwise.bench.rating import interval_problem
+
+    return interval_problem(r.energy_j_per_sample)
+
+
+def _rating_of(rate: Any, r: Any, peers: list[Any]) -> dict[str, Any] | None:
+    """``rate(r, peers)`` as a dict, or None where a stored value defeats it."""
+    try:
+        out: dict[str, Any] = rate(r, peers=peers).to_dict()
+    except (*BROKEN, BadInput):
+        return None
+    return out
 
 
 def _clean_bench(r: Any, run_id: int, started: float | None) -> Any:
@@ -251,6 +292,7 @@ def _bench_entry(r: Any, rank: int, rating: dict[str, Any] | None, n: int) -> di
         "g_co2_source": _short(r.g_co2_source, TEXT_MAX), "not_valid": bad,
         "repetitions": r.repetitions if isinstance(r.repetitions, int) else None,
         "stars": None if rating is None else rating.get("stars"),
+        "too_wide": None if rating is None else _text(rating.get("too_wide")),
         "rating_basis": "no task: not rated" if not r.task
         else "not rated" if rating is None else _text(rating.get("basis")),
         "notes": [_short(n, TEXT_MAX) for n in r.notes][:20]
