@@ -316,6 +316,7 @@ def test_leaderboard_ranks_by_energy_with_stars_and_says_measured(
     assert first[5].text.startswith("measured: rapl:")
     assert "estimated: trace: DE 2024 hourly" in first[8].text
     assert "measured" in browser.find_element(By.CSS_SELECTOR, "h2.group").text
+    assert "too wide to rank" in browser.find_element(By.ID, "view").text  # the rule, said
 
 
 def test_study_page_shows_the_pareto_figure_and_the_recommendation(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -388,3 +389,46 @@ def test_compare_says_when_it_shows_fewer_runs_than_asked(browser: Any,
     cut = browser.find_element(By.ID, "compare-cut").text
     assert f"the first 8 of the {asked} runs asked for" in cut, cut
     assert len(browser.find_elements(By.CSS_SELECTOR, "#compare thead th")) == 9
+
+
+# -- compare with an id the database does not hold -------------------------------------------
+
+
+def test_compare_with_an_unknown_run_says_so_and_logs_no_error(
+    browser: Any, ids: dict[str, Any]
+) -> None:
+    """The page asks which runs exist first: the missing one is said on the page and never
+    fetched (its address answers 404, which the browser logs as an error)."""
+    from selenium.webdriver.common.by import By
+
+    missing = 999_999
+    asked = [ids["demo"], missing, ids["lost"]]
+    urls = _open(browser, f"{ids['base']}/#/compare/{','.join(map(str, asked))}",
+                 "#view p.error")  # fails on any SEVERE console entry, a 404 among them
+    text = browser.find_element(By.ID, "view").text
+    assert text.startswith(f"cannot compare runs {ids['demo']}, {missing}, {ids['lost']}: "
+                           f"no run '{missing}' in ") and text.endswith("runs.db"), text
+    assert not any(f"/api/runs/{missing}" in u for u in urls), urls
+
+
+def test_the_runs_list_shows_an_infinite_stored_total_as_not_usable(
+    browser: Any, ids: dict[str, Any], tmp_path: Path
+) -> None:
+    """JSON has no infinity: the row's figure comes as null, with the server's note, which
+    the row shows in place of the figure (never a bare "—")."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{ids['base']}/#/runs", "tr.run")
+    db = Path(_api(browser, "/api/runs?limit=1")["db"])
+    with Store(db) as store:
+        rid = store.create_run(name="damaged-infinite", started_unix_s=START + 9000.0,
+                               host={}, hardware={}, sensors=[], versions={})
+        store.finish_run(rid, ended_unix_s=START + 9010.0, status="finished", summary={
+            "energy_j": 1.5, "low_j": 1.0, "high_j": 2.0, "kind": "estimated",
+            "domains": [], "notes": []})
+    with sqlite3.connect(db) as conn:  # as a damaged file or another writer leaves it
+        conn.execute("UPDATE runs SET summary_json = replace(summary_json, '1.5', 'Infinity')"
+                     " WHERE id = ?", (rid,))
+    _open(browser, f"{ids['base']}/#/runs?q=damaged-infinite", "tr.run")
+    row = browser.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{rid}']").text
+    assert "the stored energy is not usable: not a finite number (stored as inf)" in row, row

@@ -644,7 +644,12 @@ def runs(
                     partial[r.id] = part
                     priced[r.id] = None if part is None else partial_emissions(r, rows, part)
     if as_json:
-        print_json([_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id))
+        from wattwise.records.queries import damaged_notes
+        from wattwise.records.stored_energy import unusable_energy_notes
+
+        # each run's notes as `show --json` gives them: a damaged record, an unusable total
+        print_json([{**_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id)),
+                     "notes": damaged_notes(r) + unusable_energy_notes(r.summary)}
                     for r in found])
     elif not found:
         console.print("no runs recorded yet (try `wattwise demo` or `wattwise run -- CMD`)")
@@ -724,9 +729,12 @@ def show(
 
     from wattwise.carbon.partial import stored_partial_emissions
     from wattwise.records.queries import damaged_notes
+    from wattwise.records.stored_energy import unusable_energy_notes
 
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
+        # a stored total that is not usable, said in the words of the dashboard's API
+        unusable = unusable_energy_notes(rec.summary)
         windows = store.windows(rec.id)
         events = store.events(rec.id)
         marks = store.steps(rec.id)
@@ -737,6 +745,7 @@ def show(
             out["windows"] = windows
             out["events"] = events
             out["steps"] = marks
+            out["notes"] = damaged_notes(rec) + unusable
             print_json(out)
             return
         title = (
@@ -768,7 +777,8 @@ def show(
                     + (" from them either." if "summary" in rec.damaged else "."),
                     markup=False, highlight=False,
                 )
-        for line in damaged_notes(rec):  # a damaged summary is not a run still recording
+        # a damaged summary is not a run still recording; a damaged total is no figure
+        for line in damaged_notes(rec) + unusable:
             console.print(f"note: {safe(line, None)}", markup=False, highlight=False)
         if isinstance(rec.command, list) and rec.command:
             command = shlex.join(str(c) for c in rec.command)
@@ -964,6 +974,65 @@ def _summary_only(run_id: int, summary: Any, db: Path | None) -> str | None:
     return f"{head}; price its {parts}' runs: {cmds}{more}"
 
 
+#: What ``report`` says of a run priced from its summary alone (it has no samples).
+SUMMARY_ALONE_NOTE = (
+    "no samples are stored for this run: its stored summary's total is priced as one "
+    "interval over its measured window, at the average intensity the summary records "
+    "(or the window's mean, where repriced), not sample by sample"
+)
+
+
+def _summary_alone(rec: Any, summary: dict[str, Any], html: Path | None, png: Path | None,
+                   svg: Path | None) -> tuple[float, float, float, float, float] | None:
+    """The one interval ``report`` prices a run with no samples by: its summary's total
+    over its measured window; None where it has no summary. A figure asked for (nothing
+    to draw) or a total that is not usable is refused in one line."""
+    from wattwise.records.stored_energy import energy_fault
+
+    if "energy_j" not in summary:
+        return None
+    asked = [o for o, p in (("--html", html), ("--png", png), ("--svg", svg)) if p is not None]
+    if asked:
+        die(f"run {rec.id} has no stored samples: no power over time to draw "
+            f"({', '.join(asked)}); without {'them' if len(asked) > 1 else 'it'}, "
+            f"`wattwise report {rec.id}` gives its summary's figures")
+    e, lo, hi = (summary.get(k) for k in ("energy_j", "low_j", "high_j"))
+    why = "none is stored" if e is None else energy_fault(e, lo, hi)
+    total = _finite_time(e)
+    if why is not None or total is None:
+        die(f"run {rec.id} has no stored samples and its stored energy is not usable: "
+            f"{why}: nothing to price")
+    low, high = _finite_time(lo), _finite_time(hi)
+    low = min(low, total) if low is not None and low >= 0 else total
+    high = max(high, total) if high is not None else total
+    t0, t1 = _window(summary, rec.started_unix_s)
+    duration = _finite_time(summary.get("duration_s"))
+    if t1 is None:
+        t1 = t0 + duration if duration is not None and duration > 0 else t0
+    return (t0, t1, total, low, high)
+
+
+def _as_recorded(pricing: Any, summary: dict[str, Any],
+                 interval: tuple[float, float, float, float, float]) -> Any:
+    """``pricing`` of a run without samples, priced as recorded: at the average intensity
+    its summary records (its energy's), so its emissions are the summary's, not the
+    window's time average. A run priced at a yearly average (constant) keeps ``pricing``;
+    so does one whose record holds no usable average."""
+    import dataclasses
+
+    from wattwise.carbon.repricing import RecordedSource
+
+    em = summary.get("emissions")
+    em = em if isinstance(em, dict) else {}
+    avg = _finite_time(em.get("avg_intensity_g_per_kwh"))
+    if avg is None or avg < 0 or pricing.options.zone is None or pricing.source is not None:
+        return pricing
+    t0, t1 = interval[:2]
+    source = RecordedSource([[t0, t1, avg]], str(em.get("zone") or pricing.options.zone),
+                            str(em.get("source") or ""), str(em.get("kind") or "trace"))
+    return dataclasses.replace(pricing, source=source)
+
+
 def report(
     ref: str = typer.Argument("latest", help=REF_HELP),
     zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
@@ -1054,9 +1123,14 @@ def report(
         refused = None if samples else _summary_only(rec.id, rec.summary, db)
         if refused is not None:
             die(refused)
+        # no samples, but a summary: its figures, said to be its (no figure to draw)
+        alone = None if samples else _summary_alone(rec, summary, html, png, svg)
         part = _partial(store, rec, samples)
         stored_notes: list[str] = []  # stored values that are not numbers, left out
-        if part is not None:  # no summary: the figure of its samples, as everywhere
+        if alone is not None:
+            intervals = [alone]
+            stored_notes.append(SUMMARY_ALONE_NOTE)
+        elif part is not None:  # no summary: the figure of its samples, as everywhere
             intervals = partial_intervals(rec, samples, part, notes=stored_notes)
         else:
             exact = summary.get("energy_j")
@@ -1073,6 +1147,8 @@ def report(
             rec.summary, zone=zone, intensity_trace=trace, pue=pue, provider=provider,
             started=started_with(rec),
         )
+        if alone is not None and not pricing.notes:  # priced as recorded: the summary's
+            pricing = _as_recorded(pricing, summary, alone)
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
         em, scope2, market_notes = _report_market(em, rec, pricing.options, instruments,
                                                   profile)
@@ -1088,7 +1164,9 @@ def report(
             "high_j": summary.get("high_j") if part is None else part.high_j,
             "energy_kind": kind,
             "partial": part is not None,
-            "energy_note": None if part is None else part.note,
+            "energy_note": (None if part is None else part.note) if alone is None
+            else SUMMARY_ALONE_NOTE,
+            "from_summary": alone is not None,
             "duration_s": rec.duration_s,
             "attribution": summary.get("attribution"),
             "emissions": {**em.to_dict(intervals=False), "fetched": fetched, **scope2},
@@ -1142,7 +1220,8 @@ def report(
         console.print(
             f"run {rec.id} '{safe(rec.name)}': "
             f"{energy(out['energy_j'], out['low_j'], out['high_j'])} "
-            f"({safe(kind if part is None else part.note, None)}) "
+            f"({safe(kind if part is None else part.note, None)}"
+            f"{'' if alone is None else ', from its stored summary: no samples'}) "
             f"over {num(rec.duration_s or 0, '.2f')} s",
             markup=False, highlight=False,
         )

@@ -78,14 +78,22 @@ def num(value: Any, spec: str, suffix: str = "") -> str:
 def energy(energy_j: Any, low_j: Any = None, high_j: Any = None, *,
            stored: bool = False) -> str:
     """``fmt_energy``, or as much of it as the (possibly damaged) record allows. A figure
-    outside 0 to ``MAX_STORED_ENERGY_J`` is shown in short, never as hundreds of digits;
-    ``stored`` (a run's record) marks it too: no run can hold it, so it was not priced."""
+    outside 0 to ``MAX_STORED_ENERGY_J`` is shown in short, never as hundreds of digits.
+    ``stored`` (a figure from a run's record): one that is not usable (text, negative,
+    outside its own range: ``records.stored_energy``) is said so, with why, as every
+    other output says it, never shown as a reading."""
+    if stored:
+        from wattwise.records.stored_energy import energy_fault
+
+        why = energy_fault(energy_j, low_j, high_j)
+        if why is not None:
+            return escape(f"not usable: {safe(why)}")  # shown in Rich tables
     if not _finite(energy_j):
         return "-"
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
     if not 0 <= energy_j <= MAX_STORED_ENERGY_J:
-        return f"{energy_j:.4g} J" + (" (not a plausible stored energy)" if stored else "")
+        return f"{energy_j:.4g} J"
     if _finite(low_j) and _finite(high_j):
         return fmt_energy(energy_j, low_j, high_j)
     return f"{energy_j:.1f} J"

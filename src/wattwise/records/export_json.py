@@ -19,6 +19,7 @@ from wattwise.records.export_values import (
     run_window,
 )
 from wattwise.records.store import SCHEMA_VERSION, RunInfo, SampleRow
+from wattwise.records.stored_energy import unusable_energy_notes
 
 __all__ = ["export_json", "strict_json"]
 
@@ -53,6 +54,7 @@ def export_json(
     (``emissions_so_far``, ``carbon.partial.partial_emissions``), as ``show --json``.
     Strict JSON: a non-finite number is ``null``, said in the document's ``notes``.
     ``steps`` are the run's stored step marks (``Store.steps``), under ``steps``.
+    A stored total that is not usable is said in ``notes`` (``records.stored_energy``).
     ``notes`` (when given) gets every note too."""
     rows, clip_note = in_window(record, samples)
     doc: dict[str, Any] = {
@@ -80,6 +82,7 @@ def export_json(
     clean = finite_only(json.loads(json.dumps(doc, default=str)), "", replaced)
     said = [n for n in (clip_note, part_note,
                         replaced_note(replaced, "null") if replaced else None) if n]
+    said += unusable_energy_notes(record.summary)  # a damaged total, said as `show` says it
     if said:
         clean["notes"] = said
         if notes is not None:

@@ -28,6 +28,7 @@ from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
 from wattwise.server.data import (
     VENDOR_FILES,
+    known_runs_payload,
     page_csp,
     page_html,
     run_payload,
@@ -36,6 +37,9 @@ from wattwise.server.data import (
     timeline_payload,
     vendor_text,
 )
+
+#: The compare page's question: 1 to 50 run ids, comma-separated.
+COMPARE_IDS = r"^[0-9]{1,18}(,[0-9]{1,18}){0,49}$"
 
 
 class ErrorBody(BaseModel):
@@ -353,6 +357,14 @@ def create_app(
              responses={404: _error("no such run"), **_INVALID})
     def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000)) -> dict[str, Any]:
         return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads())
+
+    @app.get("/api/compare", responses={404: _error("no run database"), **_INVALID})
+    def compare(ids: str = Query(..., max_length=1000, pattern=COMPARE_IDS,
+                                 description="run ids, comma-separated (at most 50)")
+                ) -> dict[str, Any]:
+        """Which of the runs asked for are in the database, each missing one with why: the
+        compare page asks this before it fetches any of them."""
+        return known_runs_payload(runs_db.require(), [int(i) for i in ids.split(",")])
 
     @app.get("/api/bench", responses={404: _error("not found"), **_INVALID})
     def bench(task: str = Query("", max_length=200, description="only this task")

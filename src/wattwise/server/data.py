@@ -15,6 +15,7 @@ from typing import Any
 
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
+from wattwise.records.stored_energy import unusable_energy_notes
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
@@ -227,12 +228,29 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
         **{k: x[k] for k in ("energy_j", "low_j", "high_j", "kind", "emissions_g", "zone",
                              "host")},
     }
+    summary: Any = None
     if row["status"] == "running" or not x["has_summary"]:
         record = store.get_run(row["id"])  # its status says whether it is still alive
         row["status"] = record.status
         if record.summary is None:
             row.update(_so_far(store, reads, record))
+        elif isinstance(record.summary, dict) and not x["has_summary"]:
+            # a summary SQLite's JSON cannot read (an infinity or NaN in it) that Python
+            # can: its figures as the run's page reads them (not finite ones: null, noted)
+            summary = record.summary
+            row.update(_summary_figures(summary))
+    if not row.get("so_far"):
+        notes = unusable_energy_notes(summary if summary is not None else row)
+        if notes:  # the stored figure as stored, said not usable, as on the run's page
+            row["energy_note"] = notes[0]
     return row
+
+
+def _summary_figures(summary: dict[str, Any]) -> dict[str, Any]:
+    """A runs-list row's figures from a summary read in Python, by the row's names."""
+    em = _obj(summary.get("emissions"))
+    return {**{k: summary.get(k) for k in ("energy_j", "low_j", "high_j", "kind")},
+            "emissions_g": em.get("emissions_g"), "zone": em.get("zone")}
 
 
 def _finite(value: Any) -> float | None:
@@ -333,22 +351,22 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
     return dict(payload)
 
 
-def unusable_energy_notes(summary: Any) -> list[str]:
-    """A note where the stored total energy is not usable (text, negative, outside its own
-    range): a damaged record, shown so on the page and left out of the totals."""
-    if not isinstance(summary, dict) or "energy_j" not in summary:
-        return []
-    e, lo, hi = (summary.get(k) for k in ("energy_j", "low_j", "high_j"))
-    if isinstance(e, bool) or not isinstance(e, (int, float)) or not math.isfinite(e):
-        why = f"not a number (stored as {str(e)[:40]!r})"
-    elif e < 0:
-        why = f"negative ({e:g} J)"
-    elif (isinstance(lo, (int, float)) and isinstance(hi, (int, float))
-          and not isinstance(lo, bool) and not isinstance(hi, bool) and not lo <= e <= hi):
-        why = f"outside its own range ({e:g} J, range {lo:g}-{hi:g} J)"
-    else:
-        return []
-    return [f"the stored energy is not usable: {why}: a damaged record"]
+def known_runs_payload(store: Store, ids: Sequence[int]) -> dict[str, Any]:
+    """Which of ``ids`` the database holds (``found``), and each one it does not
+    (``missing``) with the line its own address answers (``no run '45' in runs.db``).
+    The compare page asks this first: an id typed wrong is said on the page, and never
+    fetched as an address that answers 404 (which the browser logs as an error)."""
+    from wattwise.errors import BadInput
+
+    found: list[int] = []
+    missing: list[dict[str, Any]] = []
+    for i in ids:
+        try:
+            found.append(int(store.get_run(i).id))
+        except (BadInput, OverflowError) as exc:
+            said = str(exc) if isinstance(exc, BadInput) else f"no run '{i}'"
+            missing.append({"id": i, "error": _rows_text(said)})
+    return {"found": found, "missing": missing}
 
 
 def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, Any] | None:

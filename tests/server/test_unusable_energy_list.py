@@ -1,0 +1,62 @@
+"""A run whose stored total energy is not usable (text, not finite, negative, outside its
+own range) says so in the runs list as its own page does: the row keeps the stored value
+and carries the same note as ``/api/runs/ID``, never a bare figure."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.server._runs import fixture_db
+from wattwise.server.app import create_app
+
+
+def _stored(db: Path, rid: int, **figures: Any) -> None:
+    """Write ``figures`` into the run's stored summary, as a damaged file leaves them."""
+    with sqlite3.connect(db) as conn:
+        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
+                                          (rid,)).fetchone()[0])
+        summary.update(figures)
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
+                     (json.dumps(summary), rid))
+
+
+def _row_and_page(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        rows = c.get("/api/runs").json()["runs"]
+        page = c.get(f"/api/runs/{rid}").json()
+    (row,) = [r for r in rows if r["id"] == rid]
+    return row, page
+
+
+@pytest.mark.parametrize(("stored", "shown", "why"), [
+    ("abc", "abc", "not a number (stored as 'abc')"),
+    (-5.0, -5.0, "negative (-5 J)"),
+    (6.0, 6.0, "outside its own range (6 J, range 10-30 J)"),
+    (float("inf"), None, "not a finite number (stored as inf)"),
+    (float("nan"), None, "not a finite number (stored as nan)"),
+])
+def test_the_runs_list_row_carries_the_run_page_s_note(
+        tmp_path: Path, stored: Any, shown: Any, why: str) -> None:
+    db = tmp_path / "runs.db"
+    rid = fixture_db(db)["smaller"]
+    _stored(db, rid, energy_j=stored, low_j=10.0, high_j=30.0)
+    row, page = _row_and_page(db, rid)
+    note = f"the stored energy is not usable: {why}: a damaged record"
+    assert note in page["notes"], page["notes"]
+    assert row["energy_note"] == note, row
+    assert row["energy_j"] == shown  # as stored (JSON has no infinity: null, and noted)
+    assert (row["low_j"], row["high_j"]) == (10.0, 30.0)
+    assert row["kind"] == page["run"]["summary"]["kind"]
+
+
+def test_a_usable_row_has_no_such_note(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = fixture_db(db)["smaller"]
+    row, page = _row_and_page(db, rid)
+    assert "energy_note" not in row and not any("not usable" in n for n in page["notes"])
