@@ -3,7 +3,8 @@
 What ``wattwise report``, the exports and the dashboard show for such a run, with
 its range and a note saying it is partial. The energy itself is computed in
 ``carbon.sample_energy`` (re-exported here); this module prices it, location- and
-market-based.
+market-based, and many such runs at once where only their location-based grams are
+needed (the totals of ``/metrics``: ``PricingOnce``, ``priced_together``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from wattwise.carbon.sample_energy import (
     sample_sums,
 )
 
-__all__ = ["PartialEnergy", "partial_emissions", "partial_energy", "partial_energy_of",
-           "partial_intervals", "sample_sums", "stored_intervals", "stored_partial_emissions"]
+__all__ = ["PartialEnergy", "PricingOnce", "partial_emissions", "partial_energy",
+           "partial_energy_of", "partial_intervals", "priced_together", "sample_sums",
+           "stored_intervals", "stored_partial_emissions", "stored_partial_grams",
+           "summed_intervals", "yearly_priced"]
 
 
 def partial_emissions(
@@ -218,3 +221,172 @@ def _grid(edges: list[float] | None, first: float) -> tuple[float, float] | None
     if origin > first:
         origin -= width * math.ceil((origin - first) / width)
     return origin, width
+
+
+# -- many runs at once (the totals of ``/metrics``) ---------------------------------------
+#
+# ``stored_partial_emissions`` prices one run with everything every reader shows (notes,
+# the market-based figure, each interval). The totals over 20,000 lost runs need only
+# each one's location-based grams, the same figure (to rounding): worked out per run it
+# took ~20 s, most of it reading the environment and config file, the trace and profile
+# files and the same record again for each run, and a dict of every interval.
+
+
+class PricingOnce:
+    """How runs without a summary are priced (``repricing.reprice_options`` with the
+    options each was started with, ``repricing.started_with``), worked out once per
+    distinct options for one pass over many runs: the environment, the config file and
+    the trace files are read once per pass, not once per run. Make a new one for each
+    pass (a scrape): each reads them as they are then, so a config changed between two
+    passes prices the second with the new zone."""
+
+    def __init__(self) -> None:
+        self._by: dict[str, tuple[Any, Any]] = {}
+        #: by the options' object: runs read from one text share it (held, so its id stays)
+        self._seen: dict[int, tuple[Any, tuple[Any, Any]]] = {}
+        self._zone: Any = None
+        self._zone_read = False
+
+    def _of(self, started: Any) -> tuple[Any, Any]:
+        seen = self._seen.get(id(started))
+        if seen is not None and seen[0] is started:
+            return seen[1]
+        import json
+
+        from wattwise.carbon.accounting import trace_sha256
+        from wattwise.carbon.repricing import reprice_options
+        from wattwise.errors import WattwiseError
+
+        key = json.dumps(started if isinstance(started, dict) else None, sort_keys=True,
+                         default=str)
+        got = self._by.get(key)
+        if got is None:
+            try:
+                pricing = reprice_options(None, started=started if isinstance(started, dict)
+                                          else None)
+            except WattwiseError as exc:
+                got = (None, ("cannot be priced", str(exc)))
+            else:
+                trace = pricing.options.intensity_trace
+                got = (pricing, (pricing.options, pricing.source is None, pricing.notes,
+                                 None if trace is None else trace_sha256(trace),
+                                 None if pricing.options.zone else self._ambient()))
+            self._by[key] = got
+        self._seen[id(started)] = (started, got)
+        return got
+
+    def _ambient(self) -> Any:
+        """The zone ``$WATTWISE_ZONE`` or the config file sets now, which prices options
+        with no zone (``carbon.emissions.compute_emissions``), or why it cannot."""
+        if not self._zone_read:
+            from wattwise.carbon.zones import resolve_zone
+            from wattwise.errors import WattwiseError
+
+            try:
+                choice = resolve_zone(None)
+                self._zone = None if choice.zone is None else choice.zone.name
+            except WattwiseError as exc:
+                self._zone = ("cannot be read", str(exc))
+            self._zone_read = True
+        return self._zone
+
+    def pricing(self, started: Any) -> Any:
+        """The ``Repricing`` of a run without a summary started with ``started`` (a dict,
+        or None), or None where it cannot be priced (``stored_partial_emissions`` gives
+        no figure then either)."""
+        return self._of(started)[0]
+
+    def key(self, started: Any) -> Any:
+        """What such a run's figure depends on beyond its row and samples: the options it
+        is priced with, the zone the environment sets where they name none, and the bytes
+        of the trace that prices it. Equal keys in two passes: the figure of one is the
+        other's."""
+        return self._of(started)[1]
+
+
+def stored_partial_grams(store: Any, record: Any, part: PartialEnergy, pricing: Any
+                         ) -> float | None:
+    """The location-based grams of ``stored_partial_emissions(store, record, part)`` for a
+    run without a summary, ``pricing`` being ``PricingOnce.pricing`` of the options it
+    was started with: the same intervals priced the same way, without the notes, the
+    market-based figure and a dict of every interval. None where it has no figure."""
+    from wattwise.carbon.accounting import emissions_and_fetched
+    from wattwise.errors import WattwiseError
+
+    if pricing is None:
+        return None
+    try:
+        em, _ = emissions_and_fetched(stored_intervals(store, record, part, pricing),
+                                      pricing.options, pricing.source)
+    except WattwiseError:
+        return None
+    return float(em.emissions_g)
+
+
+def yearly_priced(pricing: Any) -> bool:
+    """Whether ``pricing`` prices every interval at one figure, the zone's yearly average
+    (no trace, no provider, no recorded intensities): then a run's grams do not depend on
+    how its energy is cut in time, and many runs are priced in one call
+    (``priced_together``)."""
+    return (pricing is not None and pricing.source is None
+            and pricing.options.provider is None and pricing.options.intensity_trace is None)
+
+
+def summed_intervals(record: Any, part: PartialEnergy, priced: dict[str, Any]
+                     ) -> list[Interval]:
+    """The intervals ``stored_intervals`` gives a run priced at one figure
+    (``yearly_priced``), from ``priced``: its domains' priceable samples summed, each
+    ``(first time, last time, energy, low, high)`` (``records.run_sums``). One cell per
+    domain, as ``stored_intervals`` sums them where the intensity has no step; where a
+    clean-supply profile cuts them in more cells, the same energy to rounding, and the
+    same grams at one figure."""
+    from wattwise.carbon.accounting import real_or_none, scaled_intervals
+
+    out: list[Interval] = []
+    total = 0.0
+    for domain in sorted(d for d in part.domains if d in priced):
+        _first, last_t, e, lo, hi = priced[domain]
+        total += e
+        out.append((last_t, last_t, e, lo, hi))
+    if out:
+        out.append((min(x[0] for x in out), max(x[1] for x in out), 0.0, 0.0, 0.0))
+    scale: Any = part.energy_j if real_or_none(part.energy_j) is not None else None
+    return scaled_intervals(out, scale, total, [], None)
+
+
+def priced_together(pricing: Any, intervals: dict[int, list[Interval]]
+                    ) -> dict[int, float | None]:
+    """Each run's location-based grams as ``emissions_and_fetched`` prices its
+    ``intervals`` alone under ``pricing`` (``yearly_priced``: one figure for every
+    interval), priced in one call: each interval's grams are its energy times that
+    figure, so a run's are the sum of its own, added in the same order. None for a run
+    with no interval (it has no figure); where the call refuses an interval, each run is
+    priced alone, and one it refuses has none."""
+    from wattwise.carbon.accounting import emissions_and_fetched
+    from wattwise.errors import WattwiseError
+
+    out: dict[int, float | None] = {rid: None for rid, iv in intervals.items() if not iv}
+    runs = [(rid, iv) for rid, iv in intervals.items() if iv]
+    if not runs or pricing is None:
+        return {rid: None for rid in intervals}
+    if not yearly_priced(pricing):
+        raise ValueError("priced_together prices only at one figure (yearly_priced)")
+    try:
+        em, _ = emissions_and_fetched([x for _, iv in runs for x in iv], pricing.options,
+                                      pricing.source)
+        details = em.intervals
+        at = 0
+        for rid, iv in runs:
+            out[rid] = float(sum(d.emissions_g for d in details[at:at + len(iv)]))
+            at += len(iv)
+        if at != len(details):
+            raise RuntimeError("an interval priced was not one of the runs'")
+    except WattwiseError:
+        for rid, iv in runs:
+            try:
+                one, _ = emissions_and_fetched(iv, pricing.options, pricing.source)
+            except WattwiseError:
+                out[rid] = None
+            else:
+                out[rid] = float(one.emissions_g)
+    return out

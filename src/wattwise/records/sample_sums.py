@@ -12,24 +12,25 @@ from collections.abc import Sequence
 from typing import Any
 
 #: A sample that is not a gap, as a sample read back is one (``bool(gap)`` is false).
-_NOT_GAP = "(gap = 0 OR gap = '')"
+NOT_GAP = "(gap = 0 OR gap = '')"
 #: A stored value that is a finite number (text and blobs sort above every number).
-_FINITE = "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)"
+FINITE = "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)"
 
 
 #: A sample pricing reads: not a gap, its time and energy finite numbers.
-_PRICED = f"{_FINITE.format('t_unix_s')} AND {_FINITE.format('energy_j')}"
-_PRICEABLE = f"{_NOT_GAP} AND {_PRICED}"
+PRICED = f"{FINITE.format('t_unix_s')} AND {FINITE.format('energy_j')}"
+PRICEABLE = f"{NOT_GAP} AND {PRICED}"
 #: How many of a sample's stored values pricing names as not finite numbers: its time or
 #: energy (once), else each of its low and high.
-_BAD = (f"CASE WHEN NOT ({_PRICED}) THEN 1 ELSE (NOT {_FINITE.format('low_j')})"
-        f" + (NOT {_FINITE.format('high_j')}) END")
+BAD_VALUES = (f"CASE WHEN NOT ({PRICED}) THEN 1 ELSE (NOT {FINITE.format('low_j')})"
+              f" + (NOT {FINITE.format('high_j')}) END")
 #: A sample's energy, low and high as pricing clips them: energy at least 0, low from 0
 #: to it, high at least it; a bound that is not a finite number is the energy.
-_E = "max(0.0, energy_j)"
-_LOW = (f"min(max(0.0, CASE WHEN {_FINITE.format('low_j')} THEN low_j ELSE {_E} END),"
-        f" {_E})")
-_HIGH = f"max(CASE WHEN {_FINITE.format('high_j')} THEN high_j ELSE {_E} END, {_E})"
+CLIPPED_E = "max(0.0, energy_j)"
+CLIPPED_LOW = (f"min(max(0.0, CASE WHEN {FINITE.format('low_j')} THEN low_j"
+               f" ELSE {CLIPPED_E} END), {CLIPPED_E})")
+CLIPPED_HIGH = (f"max(CASE WHEN {FINITE.format('high_j')} THEN high_j ELSE {CLIPPED_E} END,"
+                f" {CLIPPED_E})")
 
 
 def _real(value: Any) -> float | None:
@@ -73,7 +74,7 @@ class SampleSums:
         if not domains:
             return None
         marks = ",".join("?" * len(domains))
-        where = f"run_id = ? AND {_PRICEABLE} AND domain IN ({marks})"
+        where = f"run_id = ? AND {PRICEABLE} AND domain IN ({marks})"
         got = []
         for order in ("", " DESC"):
             rows = self._read(f"SELECT t_unix_s FROM samples WHERE {where}"
@@ -98,18 +99,20 @@ class SampleSums:
         named: dict[str, Any] = {"run": run_id, "o": origin_unix_s, "w": width_s}
         named.update({f"d{i}": d for i, d in enumerate(domains)})
         return self._read(
-            f"SELECT domain, CASE WHEN {_PRICED} AND domain IN ({marks})"
+            f"SELECT domain, CASE WHEN {PRICED} AND domain IN ({marks})"
             " THEN CAST((t_unix_s - :o) / :w AS INTEGER) END AS k, count(*),"
-            f" min(t_unix_s), max(t_unix_s), total({_E}), total({_LOW}), total({_HIGH}),"
-            f" total({_BAD}) FROM samples WHERE run_id = :run AND {_NOT_GAP}"
+            f" min(t_unix_s), max(t_unix_s), total({CLIPPED_E}), total({CLIPPED_LOW}),"
+            f" total({CLIPPED_HIGH}),"
+            f" total({BAD_VALUES}) FROM samples WHERE run_id = :run AND {NOT_GAP}"
             " GROUP BY domain, k ORDER BY domain, k", named)  # type: ignore[arg-type]
 
     def first_priceable(self, run_id: int, domain: str, from_unix_s: float) -> Any:
         """The first priceable sample of ``domain`` at or after ``from_unix_s`` (in time,
         then stored, order): its time and clipped energy, low and high, or None."""
         rows = self._read(
-            f"SELECT t_unix_s, {_E}, {_LOW}, {_HIGH} FROM samples WHERE run_id = ?"
-            f" AND {_PRICEABLE} AND domain = ? AND t_unix_s >= ?"
+            f"SELECT t_unix_s, {CLIPPED_E}, {CLIPPED_LOW}, {CLIPPED_HIGH} FROM samples"
+            " WHERE run_id = ?"
+            f" AND {PRICEABLE} AND domain = ? AND t_unix_s >= ?"
             " ORDER BY t_unix_s, rowid LIMIT 1", (run_id, domain, from_unix_s))
         return rows[0] if rows else None
 
@@ -119,13 +122,13 @@ class SampleSums:
         ``("samples[i].key", value)``, ``i`` a sample's place among the run's samples that
         are not gaps, in time order. A sample whose time (else energy) is not one counts
         once; else each of its low and high that is not."""
-        bad = (f"NOT ({_FINITE.format('t_unix_s')} AND {_FINITE.format('energy_j')}"
-               f" AND {_FINITE.format('low_j')} AND {_FINITE.format('high_j')})")
-        where = f"run_id = ? AND {_NOT_GAP} AND {bad}"
-        t_ok, e_ok = _FINITE.format("t_unix_s"), _FINITE.format("energy_j")
+        bad = (f"NOT ({FINITE.format('t_unix_s')} AND {FINITE.format('energy_j')}"
+               f" AND {FINITE.format('low_j')} AND {FINITE.format('high_j')})")
+        where = f"run_id = ? AND {NOT_GAP} AND {bad}"
+        t_ok, e_ok = FINITE.format("t_unix_s"), FINITE.format("energy_j")
         count = self._read(
             f"SELECT total(CASE WHEN NOT ({t_ok} AND {e_ok}) THEN 1 ELSE"
-            f" (NOT {_FINITE.format('low_j')}) + (NOT {_FINITE.format('high_j')}) END)"
+            f" (NOT {FINITE.format('low_j')}) + (NOT {FINITE.format('high_j')}) END)"
             f" FROM samples WHERE {where}", (run_id,))
         n = int(count[0][0] or 0)
         named: list[tuple[str, Any]] = []
@@ -135,7 +138,7 @@ class SampleSums:
                 "SELECT rowid, t_unix_s, energy_j, low_j, high_j FROM samples"
                 f" WHERE {where} ORDER BY t_unix_s, rowid LIMIT 5", (run_id,)):
             i = int(self._read(
-                f"SELECT count(*) FROM samples WHERE run_id = ? AND {_NOT_GAP}"
+                f"SELECT count(*) FROM samples WHERE run_id = ? AND {NOT_GAP}"
                 " AND (t_unix_s < ? OR (t_unix_s = ? AND rowid < ?))",
                 (run_id, r[1], r[1], r[0]))[0][0])
             values = dict(zip(("t_unix_s", "energy_j", "low_j", "high_j"), r[1:], strict=True))

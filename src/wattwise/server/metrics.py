@@ -24,10 +24,17 @@ energy of its recorded samples, by their kind, the figure every other output
 gives it (``carbon.partial.partial_energy``), and the emissions total counts that
 energy priced as ``wattwise report`` prices it (``carbon.partial.partial_emissions``:
 in the zone the run was started with), which its own ``wattwise_run_emissions_grams``
-gives too. Both HELP texts say so. Every lost run counts, however many: each one's
+gives too. So does a run that ended with no summary that reads (none stored, or a
+damaged one: not JSON, or JSON that is not an object), as ``show`` and the runs list
+give it. Both HELP texts say so. Every such run counts, however many: each one's
 figures are kept between scrapes while its record and samples stay as they were
-(``Reads.sample_marks``: a dead process writes nothing more), so a scrape prices
-only the runs lost (or written to) since the last one.
+(``Reads.sample_marks``: a dead process writes nothing more) and it is priced with
+the same options (``carbon.partial.PricingOnce.key``: a config file that names
+another zone since prices it again), so a scrape prices only the runs lost (or
+written to) since the last one. The first prices them all at once: one query reads
+the few columns of each and one sums their samples, the options are worked out once
+per distinct set, and runs priced at a zone's yearly figure are priced together
+(``carbon.partial.priced_together``).
 
 Energy is a counter (it only grows while a run records); the latest power of a
 *running* run's domains is a gauge, so a scrape beside a training job shows its
@@ -53,7 +60,8 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -62,8 +70,19 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from wattwise.carbon.partial import partial_energy, stored_partial_emissions
+from wattwise.carbon.partial import (
+    PricingOnce,
+    partial_energy,
+    priced_together,
+    stored_partial_emissions,
+    stored_partial_grams,
+    summed_intervals,
+    yearly_priced,
+)
+from wattwise.carbon.repricing import started_with
 from wattwise.errors import BadInput
+from wattwise.records import rows as _rows
+from wattwise.records.run_sums import partial_rows, run_sums
 from wattwise.records.store import Store
 from wattwise.server._live import lost_mark
 from wattwise.server._sql import Reads
@@ -81,8 +100,9 @@ MAX_RUNNING = 20
 OVERLAP = ("the sum over runs; runs that overlap in time on one machine count the "
            "machine's energy once per run.")
 #: How the total energy counts a run lost before its summary, said in its HELP text.
-LOST = ("a run lost before its summary (killed) counts with the energy of its recorded "
-        "samples (partial), by their kind, as every other output gives it;")
+LOST = ("a run lost before its summary (killed), or ended with no summary that reads "
+        "(none stored, or damaged), counts with the energy of its recorded samples "
+        "(partial), by their kind, as every other output gives it;")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
@@ -129,10 +149,9 @@ class StoreCollector(Collector):
         self.store = store
         self.recent = recent
         self.reads = reads
-        #: Each lost run's share of the totals and what it was computed from
-        #: (``_lost_parts``), for the file it was read from.
-        self._parts: dict[int, tuple[tuple[Any, ...], tuple[str, float, float | None] | None]]
-        self._parts = {}
+        #: Each lost run's (or ended one's without a summary) share of the totals and what
+        #: it was computed from (``_lost_parts``), for the file it was read from.
+        self._parts: dict[int, _Kept] = {}
         self._parts_of: weakref.ref[Any] | None = None
         #: One scrape prices the lost runs at a time: one that timed out and is asked
         #: again finds them priced, not priced twice at once.
@@ -152,8 +171,9 @@ class StoreCollector(Collector):
         total_emissions = CounterMetricFamily(
             "wattwise_emissions_grams",
             "Operational emissions, location-based (Scope 2; no market-based figure), of "
-            "every run that has ended, gCO2eq, by its energy's kind (a lost run: its partial "
-            "energy, priced as `wattwise report` prices it): " + OVERLAP, labels=["kind"])
+            "every run that has ended, gCO2eq, by its energy's kind (a lost run, or one ended "
+            "with no summary that reads: its partial energy, priced as `wattwise report` "
+            "prices it): " + OVERLAP, labels=["kind"])
         energy = CounterMetricFamily(
             "wattwise_run_energy_joules",
             "Energy of a running, lost or recent run per domain: the machine's energy "
@@ -202,13 +222,15 @@ class StoreCollector(Collector):
             n = counts.get(name, 0)
             n = n - len(lost) if name == "running" else len(lost) if name == "lost" else n
             m["runs"].add_metric([name], float(max(0, n)))
+        pricer = PricingOnce()  # the environment and config as they are at this scrape
+        shares, from_samples = self._lost_parts(store, reads, lost, pricer)
         totals: dict[str, list[float]] = {}  # kind: joules, grams, runs priced
-        for kind, (joules, grams, n) in reads.totals_by_kind().items():
+        for kind, (joules, grams, n) in _summary_totals(reads, from_samples).items():
             t = totals.setdefault(kind_label(kind), [0.0, 0.0, 0.0])
             t[0] += joules
             t[1] += grams
             t[2] += n
-        for kind, joules, priced_g in self._lost_parts(store, reads, lost):
+        for kind, joules, priced_g in shares:
             t = totals.setdefault(kind, [0.0, 0.0, 0.0])  # lost ones have ended
             t[0] += joules
             if priced_g is not None:
@@ -223,43 +245,55 @@ class StoreCollector(Collector):
             if rid not in records:
                 records[rid] = store.get_run(rid)
         for run in records.values():
-            self._run(store, run, reads, m)
+            self._run(store, run, reads, m, pricer)
 
-    def _lost_parts(self, store: Store, reads: Reads, lost: list[int]
-                    ) -> list[tuple[str, float, float | None]]:
+    def _lost_parts(self, store: Store, reads: Reads, lost: list[int], pricer: PricingOnce
+                    ) -> tuple[list[tuple[str, float, float | None]], list[int]]:
         """Each lost run's kind, partial energy and that energy priced (None where it
-        cannot be), as the totals count them; one computed at an earlier scrape is kept
-        while its marks (``Reads.sample_marks``) are the same, for the same file (a
-        replaced database is opened again: ``server.app``)."""
+        cannot be), as the totals count them, and those of the runs ended with no summary
+        that reads (``_ended_without_figures``), with the ids of the latter,
+        which the totals over summaries leave out. One computed at an earlier scrape is
+        kept while its marks (``Reads.sample_marks``) and its pricing
+        (``PricingOnce.key``) are the same, for the same file (a replaced database is
+        opened again: ``server.app``)."""
         owner: Any = reads if self.reads is not None else store
         with self._parts_lock:
             if self._parts_of is None or self._parts_of() is not owner:
                 self._parts, self._parts_of = {}, weakref.ref(owner)
-            marks = reads.sample_marks(lost)
             kept = self._parts
-            for rid in lost:
-                mark = marks.get(rid)
-                got = kept.get(rid)
-                if mark is not None and (got is None or got[0] != mark):
-                    kept[rid] = (mark, self._lost_part(store, reads, rid))
-            parts = {rid: kept[rid] for rid in lost if rid in marks}  # gone since: not
+            lost_now = set(lost)
+            ended = [rid for rid in _ended_without_figures(reads) if rid not in lost_now]
+            # an ended run's row and samples no longer change (as ``runs_index``): its
+            # marks are read once
+            marks = reads.sample_marks([*lost, *(rid for rid in ended if rid not in kept)])
+            marks.update((rid, kept[rid].mark) for rid in ended if rid in kept)
+            ids = [*lost, *ended]
+            same: dict[tuple[int, int], bool] = {}  # runs read from one text share both
+
+            def priced_alike(got: _Kept) -> bool:
+                at = (id(got.key), id(got.started))
+                if at not in same:
+                    same[at] = got.key == pricer.key(got.started)
+                return same[at]
+
+            todo = [rid for rid in ids if rid in marks and not (
+                (got := kept.get(rid)) is not None and got.mark == marks[rid]
+                and priced_alike(got))]
+            if todo:
+                kept.update(self._lost_part(store, reads, todo, set(lost), marks, pricer))
+            parts = {rid: kept[rid] for rid in ids if rid in marks and rid in kept}  # gone: not
             self._parts = parts  # the runs lost now, no others
-        return [part for _, part in parts.values() if part is not None]
+        return ([p.share for p in parts.values() if p.share is not None],
+                [rid for rid, p in parts.items() if p.from_samples and rid not in lost_now])
 
     @staticmethod
-    def _lost_part(store: Store, reads: Reads, rid: int
-                   ) -> tuple[str, float, float | None] | None:
-        """One lost run's share of the totals (``_lost_parts``), or None where it has none."""
-        record = store.get_run(rid)
-        if isinstance(record.summary, dict):  # not partial: counted once stored as ended
-            return None
-        part = partial_energy(record, reads.energy_so_far(rid))
-        if part is None or _number(part.energy_j) is None:
-            return None
-        priced_g = _number(_lost_emissions(store, record, part).get("emissions_g"))
-        return kind_label(part.kind), float(part.energy_j), priced_g
+    def _lost_part(store: Store, reads: Reads, ids: list[int], lost: set[int],
+                   marks: dict[int, tuple[Any, ...]], pricer: PricingOnce) -> dict[int, _Kept]:
+        """The share of the totals of each of ``ids`` (``_lost_parts``): ``_shares``."""
+        return _shares(store, reads, ids, lost, marks, pricer)
 
-    def _run(self, store: Store, run: Any, reads: Reads, m: dict[str, Any]) -> None:
+    def _run(self, store: Store, run: Any, reads: Reads, m: dict[str, Any],
+             pricer: PricingOnce) -> None:
         rid = str(run.id)
         is_running = run.status == "running"
         m["running"].add_metric([rid], 1.0 if is_running else 0.0)
@@ -290,8 +324,11 @@ class StoreCollector(Collector):
                 lost = None if is_running else partial_energy(run, sums)
                 return sums, ({} if lost is None else _lost_emissions(store, run, lost))
 
-            # a lost run's, kept while its row stays the same (a long one took seconds)
+            # a lost run's, kept while its row and pricing stay the same (a long one took
+            # seconds)
             mark = None if is_running else lost_mark(run)
+            if mark is not None:
+                mark = (*mark, pricer.key(started_with(run)))
             sums, em = (figures() if mark is None
                         else reads.kept(("metrics", run.id), mark, figures))
             grams = _number(em.get("emissions_g"))
@@ -306,6 +343,119 @@ class StoreCollector(Collector):
                     m["energy"].add_metric(lab, part["energy_j"])
                 if is_running and _number(part.get("power_w")) is not None:
                     m["power"].add_metric(lab, part["power_w"])
+
+
+class _Kept(NamedTuple):
+    """A lost run's (or ended one's without a summary) share of the totals, kept between
+    scrapes while ``mark`` (``Reads.sample_marks``) and ``key`` (``PricingOnce.key`` of
+    ``started``, the options it was started with) stay the same."""
+
+    mark: tuple[Any, ...]
+    started: Any
+    key: Any
+    #: kind, partial energy and its grams (None where it cannot be priced); None: no share
+    share: tuple[str, float, float | None] | None
+    #: counted from its samples (no summary that reads), not from its summary
+    from_samples: bool
+
+
+@dataclass(frozen=True)
+class _Unsummarised:
+    """The few columns of a run without a summary that its share is computed from (as
+    ``Store.get_run`` reads them), read for many runs at once."""
+
+    id: int
+    status: str
+    started_unix_s: float
+    host: dict[str, Any]
+    sensors: list[dict[str, Any]] = field(default_factory=list)
+    summary: None = None
+
+
+def _started(value: Any) -> float:
+    """A stored start time as ``Store.get_run`` reads it: 0 where it is not a number."""
+    return _number(value) or 0.0
+
+
+def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
+            marks: dict[int, tuple[Any, ...]], pricer: PricingOnce) -> dict[int, _Kept]:
+    """The share of the totals of each of ``ids`` (``_lost_parts``): read from a few
+    columns of each (``records.run_sums.partial_rows``) and sums of their samples taken in one
+    query (``records.run_sums.run_sums``), priced as ``carbon.partial.stored_partial_emissions``
+    prices each one (its location-based grams: ``stored_partial_grams``, or
+    ``priced_together`` for those priced at a zone's yearly figure)."""
+    out: dict[int, _Kept] = {}
+    parsed: dict[tuple[Any, type], Any] = {}  # the same host or sensors text, read once
+
+    def loads(text: Any, kind: type) -> Any:
+        if (text, kind) not in parsed:
+            parsed[(text, kind)] = _rows.loads(text, kind, kind())
+        return parsed[(text, kind)]
+
+    todo: list[tuple[_Unsummarised, tuple[Any, ...], Any]] = []
+    for r in partial_rows(reads.rows, ids):
+        rid = int(r[0])
+        host = loads(r[3], dict)
+        run = _Unsummarised(rid, "lost" if rid in lost else str(r[1]), _started(r[2]),
+                            host, [d for d in loads(r[4], list) if isinstance(d, dict)])
+        started = started_with(run)
+        if isinstance(_rows.loads(r[5], dict), dict):  # counted once stored as ended
+            out[rid] = _Kept(marks[rid], started, pricer.key(started), None, False)
+            continue
+        todo.append((run, marks[rid], started))
+    sums = run_sums(reads.rows, [run.id for run, _, _ in todo]) if todo else {}
+    together: dict[int, tuple[Any, dict[int, Any]]] = {}  # id(pricing): runs' intervals
+    shares: dict[int, tuple[str, float, float | None] | None] = {}
+    for run, _, started in todo:
+        energy, priced = sums.get(run.id, ({}, {}))
+        part = partial_energy(run, energy) if energy else None  # no sample: no figure
+        if part is None or _number(part.energy_j) is None:
+            shares[run.id] = None
+            continue
+        pricing = pricer.pricing(started)
+        grams: float | None = None
+        if yearly_priced(pricing):
+            together.setdefault(id(pricing), (pricing, {}))[1][run.id] = \
+                summed_intervals(run, part, priced)
+        else:
+            grams = stored_partial_grams(store, run, part, pricing)
+        shares[run.id] = (kind_label(part.kind), float(part.energy_j), grams)
+    for pricing, intervals in together.values():
+        for rid, grams in priced_together(pricing, intervals).items():
+            share = shares[rid]
+            if share is not None:
+                shares[rid] = (share[0], share[1], _number(grams))
+    for run, mark, started in todo:
+        out[run.id] = _Kept(mark, started, pricer.key(started), shares[run.id], True)
+    return out
+
+
+def _ended_without_figures(reads: Reads) -> list[int]:
+    """Ids of the runs stored as ended with no energy figure the runs index reads: those
+    whose summary is missing or damaged (not JSON, or JSON that is not an object) are
+    among them, and are counted from their samples, as every other output gives them
+    (``_shares`` tells them apart). From the index, no query."""
+    return [rid for rid, e in reads.index().items()
+            if e.status != "running" and e.energy_j is None and not e.summarises]
+
+
+def _summary_totals(reads: Reads, leave_out: list[int]) -> dict[str, tuple[float, float, int]]:
+    """``Reads.totals_by_kind`` but for the ended runs in ``leave_out``, which the totals
+    count from their samples (no summary that reads): each taken off as it was added."""
+    totals = reads.totals_by_kind()
+    entries = reads.index() if leave_out else {}
+    for rid in set(leave_out):
+        e = entries.get(rid)
+        kind = None if e is None else e.kind or "unknown"
+        if e is None or e.status == "running" or e.summarises or kind not in totals:
+            continue  # not summed there: nothing to take off
+        joules, grams, n = totals[kind]
+        # as ``RunsIndex.totals_by_kind`` added it: 0 where missing or negative
+        e_j, e_g = (x if x is not None and x >= 0 else 0.0 for x in (e.energy_j, e.emissions_g))
+        totals[kind] = (joules - e_j, grams - e_g, n - 1)
+        if n <= 1:
+            del totals[kind]
+    return totals
 
 
 def _lost_emissions(store: Store, record: Any, part: Any) -> dict[str, Any]:

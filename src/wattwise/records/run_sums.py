@@ -1,0 +1,69 @@
+"""What many runs without a summary are counted and priced from, in one query each.
+
+``records.sample_sums`` sums one run's samples per query; the metrics' totals count
+every lost run (20,000 after many killed jobs), and a few queries per run took
+seconds. Here one query reads the few columns of them all, and one grouped query
+gives, per run and domain, both what its partial energy is summed from (``SUMS_SQL``:
+the samples that are not gaps) and what its pricing sums (``SampleSums.cell_sums`` in
+one cell: the priceable samples, clipped as pricing clips them), with the expressions
+of ``records.sample_sums`` (a test prices runs both ways:
+``tests/carbon/test_partial_grams.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from wattwise.records.sample_sums import CLIPPED_E, CLIPPED_HIGH, CLIPPED_LOW, PRICEABLE
+
+#: A sample pricing reads (as ``records.sample_sums`` reads it).
+_P = f"({PRICEABLE})"
+_E, _LOW, _HIGH = CLIPPED_E, CLIPPED_LOW, CLIPPED_HIGH
+
+#: Per run and domain of the runs in the JSON array given: energy, low, high, how many
+#: and the last time of the samples that are not gaps (as ``SUMS_SQL``); then how many
+#: priceable samples, their first and last time and clipped energy, low and high.
+RUN_SUMS_SQL = (
+    "SELECT run_id, domain,"
+    " total(CASE WHEN gap = 0 THEN energy_j END), total(CASE WHEN gap = 0 THEN low_j END),"
+    " total(CASE WHEN gap = 0 THEN high_j END), count(CASE WHEN gap = 0 THEN 1 END),"
+    " max(CASE WHEN gap = 0 THEN t_unix_s END),"
+    f" count(CASE WHEN {_P} THEN 1 END), min(CASE WHEN {_P} THEN t_unix_s END),"
+    f" max(CASE WHEN {_P} THEN t_unix_s END), total(CASE WHEN {_P} THEN {_E} END),"
+    f" total(CASE WHEN {_P} THEN {_LOW} END), total(CASE WHEN {_P} THEN {_HIGH} END)"
+    " FROM samples WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id, domain"
+)
+
+#: One domain's priceable samples: first and last time, clipped energy, low and high.
+Priced = tuple[float, float, float, float, float]
+#: Reads rows of a query (``server._sql.Reads.rows``).
+Rows = Callable[[str, tuple[Any, ...]], list[sqlite3.Row]]
+
+
+def partial_rows(rows: Rows, ids: Sequence[int]) -> list[sqlite3.Row]:
+    """The columns a run without a summary is counted and priced from, for each of
+    ``ids``: ``id, status, started_unix_s, host_json, sensors_json, summary_json``."""
+    return rows("SELECT id, status, started_unix_s, host_json, sensors_json, summary_json"
+                " FROM runs WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps([int(i) for i in ids]),))
+
+
+def run_sums(rows: Rows, ids: Sequence[int]
+             ) -> dict[int, tuple[dict[str, dict[str, float]], dict[str, Priced]]]:
+    """``RUN_SUMS_SQL`` of ``ids`` by run: its sums by domain as ``sums_by_domain`` gives
+    them (a domain with no sample that is not a gap left out, as ``SUMS_SQL`` leaves it
+    out), and each domain's priceable samples summed (those with any)."""
+    out: dict[int, tuple[dict[str, dict[str, float]], dict[str, Priced]]] = {}
+    for r in rows(RUN_SUMS_SQL, (json.dumps([int(i) for i in ids]),)):
+        sums, priced = out.setdefault(int(r[0]), ({}, {}))
+        domain = str(r[1])
+        if r[5]:
+            sums[domain] = {"energy_j": r[2], "low_j": r[3], "high_j": r[4],
+                            "samples": float(r[5]), "last_unix_s": r[6]}
+        if r[7]:
+            priced[domain] = (float(r[8]), float(r[9]), float(r[10]), float(r[11]),
+                              float(r[12]))
+    return out
