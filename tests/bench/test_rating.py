@@ -189,3 +189,19 @@ def test_stored_results_read_old_variants_under_the_suite_task(tmp_path: Path) -
             "SELECT json_extract(extra_json, '$.bench.task') FROM windows"
             " WHERE name = 'bench-summary'"))
     assert stored == ["digits-mlp", "image-classification/digits"]
+
+
+def test_reading_stored_results_never_changes_or_creates_the_file(tmp_path: Path) -> None:
+    """A reader: an older database is read as it is (no migration, no new index), and a
+    missing one is no results, not a new file."""
+    import hashlib
+
+    from tests.fixtures.old_schema import version_1_db
+
+    db = tmp_path / "old.db"
+    version_1_db(db)
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    assert stored_results(db) == []
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    missing = tmp_path / "none" / "runs.db"
+    assert stored_results(missing) == [] and not missing.parent.exists()

@@ -262,20 +262,24 @@ def stored_results(db: str | Path | None = None, *, task: str | None = None,
     """Every benchmark result kept in the run-record database (optionally of one task),
     each under the task it is rated in (``as_filed``; a task in ``LEGACY_TASKS``
     given as ``task`` means its suite task)."""
-    from wattwise.records.store import Store
+    from wattwise.records.store import Store, default_db_path
 
-    store = Store(db)
+    # read only: a reader never creates, migrates or changes the file; none yet, none kept
+    path = Path(db).expanduser() if db is not None else default_db_path()
+    if not path.exists():
+        return []
     want = LEGACY_TASKS.get(task, task) if task is not None else None
     out: list[BenchResult] = []
-    for run in store.list_runs(limit):
-        if "bench" not in (run.tags or {}):
-            continue
-        tag = run.tags.get("task")
-        if want is not None and tag != want and LEGACY_TASKS.get(tag or "") != want:
-            continue
-        for w in store.windows(run.id):
-            if w.get("name") == SUMMARY_WINDOW and isinstance(w.get("bench"), dict):
-                r = as_filed(BenchResult.from_dict(w["bench"]))
-                if want is None or r.task == want:
-                    out.append(r)
+    with Store(path, readonly=True) as store:
+        for run in store.list_runs(limit):
+            if "bench" not in (run.tags or {}):
+                continue
+            tag = run.tags.get("task")
+            if want is not None and tag != want and LEGACY_TASKS.get(tag or "") != want:
+                continue
+            for w in store.windows(run.id):
+                if w.get("name") == SUMMARY_WINDOW and isinstance(w.get("bench"), dict):
+                    r = as_filed(BenchResult.from_dict(w["bench"]))
+                    if want is None or r.task == want:
+                        out.append(r)
     return out
