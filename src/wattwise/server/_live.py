@@ -17,10 +17,28 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+# Imported with the server, not at the first page of running or lost runs, which waited
+# 0.1-0.3 s for them on a busy machine: the store asks ``psutil`` about each such row,
+# ``hostname`` imports ``measure.host``, and ``carbon.partial`` prices a lost row's
+# partial figures with ``carbon.market``.
+import psutil  # noqa: F401
+
+import wattwise.carbon.market
+import wattwise.measure.host  # noqa: F401
 from wattwise.records.liveness import hostname, status_of
 
 #: How long ``Reads.liveness`` keeps the columns it decides from, in seconds.
 LIVE_TTL_S = 2.0
+#: How long ``LiveRuns.alive`` keeps its read of the runs stored as running while their
+#: ids and heartbeats (all a writer changes in them) stay the same: another tool's edit of
+#: a pid or host is seen after this, in seconds.
+SCAN_TTL_S = 30.0
+
+#: ``alive`` reads the runs of another host whose heartbeat is at most this old (or the
+#: store's ``stale_after_s``, if longer): the others are lost for a staleness up to it.
+_RECENT_S = 3600.0
+#: The run's heartbeat is a finite time before ``:cut``.
+_OLD = "coalesce(heartbeat_unix_s BETWEEN -1.7976931348623157e308 AND :cut, 0)"
 
 
 class LiveRuns:
@@ -34,6 +52,13 @@ class LiveRuns:
         #: runs found lost, with the columns they were found lost with
         self._lost_seen: dict[int, tuple[Any, ...]] = {}
         self._kept: dict[Any, tuple[Any, Any]] = {}  # ``kept``
+        #: ``alive``'s read of the runs stored as running: what it was read for, when, and
+        #: the rows (one per pid of this host, one per other run that may be alive)
+        self._scan: tuple[tuple[Any, ...], float, float,
+                         tuple[list[tuple[Any, ...]], frozenset[int]]] | None = None
+        self._scanning = threading.Lock()  # one such read at a time: the others wait for it
+        #: this host's pids (with their recorded start) found gone: gone for good
+        self._dead: set[tuple[Any, ...]] = set()
 
     #: The columns a run's liveness is decided from, kept this long (a second or two: a
     #: pid and host never change, a heartbeat matters after minutes); each decision is
@@ -75,6 +100,84 @@ class LiveRuns:
             if out[rid] == "lost":
                 lost[rid] = c
         return out
+
+    def alive(self, stale_after_s: float) -> tuple[frozenset[int], frozenset[int]]:
+        """The ids of the runs stored as running, and of those running now, as
+        ``liveness`` decides them; every other run stored as running is lost.
+
+        A page of lost runs needs every such run decided (20,000 after many killed
+        jobs): one row per run in Python, each decided alone, took 0.2-0.6 s, and more
+        while the runs index was built beside it (each row fetched gave the interpreter
+        away). So SQLite reads them in one pass and hands over one row per process of
+        this host (with the ids of its runs: a pid is asked about once, and one found
+        gone is not asked about again) and one per run of another host whose heartbeat
+        is recent enough to matter; the others are lost however long ago they stopped.
+        That read is kept (``_running``); each decision is made again at every call."""
+        rows, stored = self._running(stale_after_s)
+        if not stored:
+            return stored, frozenset()
+        here, now = hostname(), time.time()
+        out: list[int] = []
+        kept: list[tuple[Any, ...]] = []  # the rows that may be running at a later call
+        for row in rows:
+            host, pid, pid_started, heartbeat, started, old, ids = row
+            # this host's pid: ``status_of`` asks about it alone, for all its runs at once
+            mine = host == here and isinstance(pid, int) and not isinstance(pid, bool)
+            if mine and (here, pid, pid_started) in self._dead:
+                continue
+            if not mine and old:  # a finite heartbeat, older than the staleness
+                continue
+            kept.append(row)
+            if status_of("running", host, pid, pid_started, heartbeat, started, here=here,
+                         now=now, stale_after_s=stale_after_s) == "running":
+                out += ids
+            elif mine:
+                self._dead.add((here, pid, pid_started))
+                kept.pop()
+        if len(kept) < len(rows):  # lost for as long as this read is kept
+            with self._scanning:
+                scan = self._scan
+                if scan is not None and scan[3][0] is rows:
+                    self._scan = (*scan[:3], (kept, stored))
+        return stored, frozenset(out)
+
+    def prime(self) -> None:
+        """Read and decide the runs stored as running now (``alive``): the first page of
+        lost runs asked of a server just started waits for it otherwise."""
+        self.alive(_RECENT_S)
+
+    def _running(self, stale_after_s: float
+                 ) -> tuple[list[tuple[Any, ...]], frozenset[int]]:
+        """``_read_running``, kept while the ids and heartbeats of the runs stored as
+        running are the same (read from the index ``runs_live``, a few ms), at most
+        ``SCAN_TTL_S``, and while the runs it left out are lost for ``stale_after_s``."""
+        mark = tuple(self.rows(
+            "SELECT count(*), total(id), total(heartbeat_unix_s), max(heartbeat_unix_s)"
+            " FROM runs WHERE status = 'running'")[0])
+        if not mark[0]:
+            return [], frozenset()
+        with self._scanning:
+            scan = self._scan
+            if (scan is None or scan[0] != mark or time.monotonic() - scan[1] > SCAN_TTL_S
+                    or scan[2] > time.time() - stale_after_s - 1.0):
+                cut = time.time() - max(stale_after_s, _RECENT_S) - 1.0
+                scan = self._scan = (mark, time.monotonic(), cut,
+                                     self._read_running(cut))
+        return scan[3]
+
+    def _read_running(self, cut: float) -> tuple[list[tuple[Any, ...]], frozenset[int]]:
+        """The runs stored as running, for ``alive``, in one pass inside SQLite: one row
+        per host, pid and its recorded start, with their runs' ids (and whether their
+        heartbeat is a finite time before ``cut``), but each run whose heartbeat is not
+        has a row of its own; and every id."""
+        rows = [(*r[:6], [r[6]] if isinstance(r[6], int) else json.loads(str(r[6])))
+                for r in self.rows(
+            f"SELECT hostname, pid, pid_started_unix_s, heartbeat_unix_s, started_unix_s,"
+            f" {_OLD}, CASE WHEN count(*) = 1 THEN min(id) ELSE json_group_array(id) END"
+            " FROM runs WHERE status = 'running'"
+            f" GROUP BY hostname, pid, pid_started_unix_s, CASE WHEN {_OLD} THEN NULL"
+            " ELSE id END", {"cut": cut})]
+        return rows, frozenset(rid for r in rows for rid in r[6])
 
     def kept(self, key: Any, mark: Any, make: Callable[[], Any]) -> Any:
         """``make()``, kept under ``key`` while ``mark`` stays the same: a lost run's

@@ -24,7 +24,7 @@ from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
 from wattwise.server.runs_index import (
     BUILD_CHUNK,
-    BUILD_PAUSE_S,
+    START_DELAY_S,
     Entry,
     RunsIndex,
 )
@@ -99,19 +99,36 @@ class Reads:
         name and status filters asked meanwhile. From it, SQLite's indexes answer those
         (and every sort) until the index is complete, so that read is left out: it held
         the interpreter while the first pages of a server just started waited
-        (BENCHMARKS.md, "Dashboard at scale")."""
+        (BENCHMARKS.md, "Dashboard at scale"). What those pages need besides the index
+        is read first (``_prime``), after the first page of a server just started."""
+        self._prime()
         if not self._has_sort_indexes():
             self._index.early.read()
         self.index()
         self._index.prepare()
         for sort in SORTS:
             if len(self._index.entries) > BUILD_CHUNK:  # a large index: let requests in
-                time.sleep(BUILD_PAUSE_S)
+                self._index.quiet.pause()
             self._index.order(sort)
-        self.status_counts()
-        self.totals_by_kind()
-        self.planned_ids()
+        for step in (self.status_counts, self.totals_by_kind, self.planned_ids):
+            if len(self._index.entries) > BUILD_CHUNK:
+                self._index.quiet.pause()
+            step()
         self._index.set_warmed()
+
+    def _prime(self) -> None:
+        """Read first, inside SQLite, what the first pages of a server just started need
+        besides the index: the names a name filter matches in Python
+        (``_sql_pages.SqlPages.prime``) and which runs stored as running are lost
+        (``_live.LiveRuns.prime``)."""
+        # a build of seconds: the first page, and any asked for meanwhile, go first
+        large = int(self.rows("SELECT coalesce(max(id), 0) FROM runs")[0][0]) > 20 * BUILD_CHUNK
+        self._index.quiet.yields = large
+        if large:
+            time.sleep(START_DELAY_S)
+        for prime in (self._pages.prime, self._live.prime):
+            self._index.quiet.pause()  # ``BuildQuiet.hush``
+            prime()
 
     def index(self) -> dict[int, Entry]:
         """Every run by id, brought up to date."""
@@ -120,6 +137,7 @@ class Reads:
     def runs_page(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int]:
         """The rows of one page and how many runs match in all."""
         query.check()
+        self._index.quiet.hush()
         if not self._index.ready(query.sort):
             page = self._page_from_sql(query)
             if page is not None:
@@ -137,6 +155,7 @@ class Reads:
         return self._pages.has_sort_indexes()
 
     def _rows_of(self, ids: list[int]) -> list[sqlite3.Row]:
+        self._index.quiet.hush()  # the page's rows are read and priced now: the build waits
         by_id = {int(r["id"]): r for r in self.rows(
             f"SELECT {_ROW} FROM runs WHERE id IN ({', '.join('?' * len(ids))})", ids)} \
             if ids else {}
@@ -163,26 +182,37 @@ class Reads:
     def live_page(self, query: RunsQuery, stale_after_s: float
                   ) -> tuple[list[sqlite3.Row], int]:
         """One page of the runs ``running`` or ``lost`` now (``query.status``) and how many
-        in all, in the query's order: every run stored as running that the query's name
-        filter selects, in that order (ids alone), decided by ``liveness``; the rows of
-        the page alone are read."""
+        in all, in the query's order. Which runs stored as running are running now comes
+        from ``_live.LiveRuns.alive`` (one pass inside SQLite, not a row per run); then,
+        from schema version 3, SQLite pages them through its indexes as any other filter
+        (the runs index not built yet); else every run stored as running that the
+        query's name filter selects, in that order (ids alone), is kept or left out. The
+        rows of the page alone are read."""
         query.check()
         if query.status not in ("running", "lost"):
             return self.runs_page(query)
+        self._index.quiet.hush()
+        alive = self._live.alive(stale_after_s)
+        if not self._index.ready(query.sort):  # as ``runs_page``: SQLite's indexes first
+            got = self._pages.page_ids(query, alive)
+            if got is not None:
+                return self._rows_of(got[0]), got[1]
         every = replace(query, status="running", offset=0, limit=_ALL)
         ordered: list[int] | None = None
-        if not self._index.ready(query.sort):  # as ``runs_page``: SQLite's indexes first
+        if not self._index.ready(query.sort):
             got = self._pages.page_ids(every)  # ids alone: no row is read whole
             ordered = None if got is None else got[0]
         if ordered is None:
             ordered, _ = self._index.page(every)
-        status = self.liveness(ordered, stale_after_s)
-        matching = [rid for rid in ordered if status.get(rid) == query.status]
+        stored, running = alive
+        want = query.status == "running"
+        matching = [rid for rid in ordered if rid in stored and (rid in running) == want]
         return (self._rows_of(matching[query.offset : query.offset + query.limit]),
                 len(matching))
 
     def kept(self, key: Any, mark: Any, make: Callable[[], Any]) -> Any:
-        """``_live.LiveRuns.kept``."""
+        """``_live.LiveRuns.kept`` (a page's row priced: the build waits, ``hush``)."""
+        self._index.quiet.hush()
         return self._live.kept(key, mark, make)
 
     def sample_marks(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:

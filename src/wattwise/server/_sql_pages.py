@@ -1,26 +1,44 @@
 """The runs list's pages through SQLite's own indexes, while the runs index is built.
 
 ``Reads`` answers a page from its runs index once that holds every run; until then
-(seconds for 100,000 runs) a page is read here, the same page the index gives: in
-start, id or name order from ``runs_started`` and ``runs_name``, and from schema
-version 3 in any order and by status from the indexes ``records.schema`` keeps
-(``SORT_KEYS``); a page these cannot give (a status in name order, a name filter
-matching more than ``_SQL_MATCHES`` runs in another order, or any sort by a figure in
-an older database) waits for the index.
+(seconds for 100,000 runs) a page is read here, the same page the index gives. From
+schema version 3, every page: SQLite walks the index of its order (``SORT_KEYS``,
+``runs_name_nocase``) and keeps the runs its filters pass, a status through the indexes
+on status, a name filter and whether a run stored as running is running now as sets of
+ids looked up inside SQLite, so that no row per matching run comes to Python (which,
+beside the build of the index, took a second for 20,000 matches). In an older
+database, pages in start, id or name order from ``runs_started`` and ``runs_name``; a
+page these cannot give (a status in name order, a name filter matching more than
+``_SQL_MATCHES`` runs in another order, or any sort by a figure) waits for the index.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import re
 import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any
 
 from wattwise.records import schema
-from wattwise.server.runs_index import RunsIndex, RunsQuery, name_of, real, start_key
+from wattwise.server.runs_index import (
+    RunsIndex,
+    RunsQuery,
+    id_named,
+    name_of,
+    real,
+    start_key,
+)
 
+#: ``_live.LiveRuns.alive``: the ids of the runs stored as running, and of those running now.
+Live = tuple[frozenset[int], frozenset[int]]
+
+#: Most ids of a filter (a name's matches, the runs running now) that SQLite looks up
+#: one by one to page them; past it, it walks the order's index and keeps those in them.
+_FEW_IDS = 1000
 #: Most runs a name filter may match for the page to be sorted by start from SQLite
 #: while the index is being built (each is one lookup by id).
 _SQL_MATCHES = 5000
@@ -29,6 +47,11 @@ _SQL_MATCHES = 5000
 def _id_of(q: str) -> int:
     """The run id ``q`` may name (-1 where it names none)."""
     return int(q) if q.isascii() and q.isdigit() and len(q) <= 18 else -1
+
+
+def _few(where: str) -> bool:
+    """Whether ``where`` (``SqlPages._where``) keeps only a few ids, looked up one by one."""
+    return where.startswith("id IN") or " AND id IN" in where
 
 
 def _name_scan(q: str) -> tuple[str, tuple[Any, ...]]:
@@ -48,6 +71,50 @@ def _name_scan(q: str) -> tuple[str, tuple[Any, ...]]:
             " OR id = ?", (like, rid))
 
 
+class NameMatch:
+    """The runs a name filter matches, as the runs index matches them, from SQLite: the
+    names stored as ASCII text by ``LIKE``, the others (``odd``) kept folded here."""
+
+    def __init__(self, rows: Callable[..., list[sqlite3.Row]]) -> None:
+        self.rows = rows
+        self._seen: list[tuple[int, str]] = []  # ``odd``, read up to ``_upto``
+        self._upto = 0
+        self._lock = threading.Lock()
+
+    def ids(self, q: str) -> list[int]:
+        """The ids of the runs whose name holds ``q`` without case (or whose id it is), as
+        the runs index matches them (``casefold``), and maybe ids of no run: SQLite's
+        ``LIKE`` folds ASCII letters as ``casefold`` does, so it matches the names stored
+        as text exactly where the folded ``q`` is ASCII, and a non-ASCII letter never
+        matches an ASCII one; the names not stored as ASCII text (``ß`` folds to ``ss``,
+        another tool's blob) are matched here (``odd``). The ids come in one row."""
+        folded = q.casefold()
+        ids: list[int] = []
+        if folded.isascii():
+            like = "%" + re.sub(r"([\\%_])", r"\\\1", folded) + "%"
+            ids = [int(i) for i in json.loads(str(self.rows(
+                "SELECT json_group_array(id) FROM runs INDEXED BY runs_name"
+                " WHERE typeof(name) = 'text' AND name LIKE ? ESCAPE '\\'", (like,))[0][0]))]
+        ids += [rid for rid, name in self.odd() if folded in name]
+        rid_q = id_named(q)
+        return ids if rid_q is None else [*ids, rid_q]
+
+    def odd(self) -> list[tuple[int, str]]:
+        """Each run whose name is not ASCII text, with its name folded (``casefold``): read
+        once through the covering index ``runs_name``, then the runs added since (a name
+        never changes)."""
+        with self._lock:
+            top = int(self.rows("SELECT coalesce(max(id), 0) FROM runs")[0][0])
+            if top > self._upto:
+                through = "INDEXED BY runs_name" if top - self._upto > 1000 else ""
+                self._seen += [(int(r[0]), name_of(r[1]).casefold()) for r in self.rows(
+                    f"SELECT id, name FROM runs {through} WHERE id > ? AND id <= ? AND"
+                    " (typeof(name) != 'text' OR length(name) != length(CAST(name AS BLOB)))",
+                    (self._upto, top))]
+                self._upto = top
+            return self._seen
+
+
 class SqlPages:
     """The pages of one ``Reads`` read through SQLite's indexes (``rows`` runs one query),
     as ids: ``Reads`` reads the page's rows."""
@@ -58,23 +125,29 @@ class SqlPages:
         self._index = index
         self._timeout_s = timeout_s
         self._sort_indexes = False  # once seen, a writer's migration does not undo them
+        self.names = NameMatch(rows)
 
-    def page_ids(self, query: RunsQuery) -> tuple[list[int], int] | None:
+    def page_ids(self, query: RunsQuery, alive: Live | None = None
+                 ) -> tuple[list[int], int] | None:
         """The page as the index would give it, read through SQLite's indexes alone (or
         the names, statuses and starts read first); None where that would scan the table
-        (a name filter with a sort by status or a summary figure, or, in a database from
-        before schema version 3, any sort by one or a status filter before the statuses
-        are read) or a name filter matches too many runs to sort by start
-        (``_SQL_MATCHES``)."""
+        (in a database from before schema version 3: a name filter with a sort by status
+        or a summary figure, any sort by one, or a status filter before the statuses are
+        read) or a name filter matches too many runs to sort by start
+        (``_SQL_MATCHES``).
+
+        With ``alive`` (``_live.LiveRuns.alive``), ``running`` and ``lost`` are the runs
+        stored as running that are running now or not (from schema version 3; None
+        before); without it, both are the runs stored as running."""
         q = query.q.strip()
+        live = alive is not None and query.status in ("running", "lost")
         if self.has_sort_indexes():
-            if q:
-                return self._named_page(query)
+            where = self._where(query, alive if live else None)
             if query.sort in schema.SORT_KEYS:
-                return self._indexed_page(query)
-            if not query.status:
-                return self._name_page(query)
-            return None  # a status in name order: most runs may match
+                return self._indexed_page(query, where)
+            return self._name_page(query, where)
+        if live:
+            return None  # the caller decides each run stored as running of the page
         if query.status:
             return self._status_page(query)
         if query.sort not in ("started", "id", "name"):
@@ -120,23 +193,67 @@ class SqlPages:
         return ids, total
 
     def has_sort_indexes(self) -> bool:
-        """Whether the database has the indexes of schema version 3 (an older one is read
-        as it is, and its pages sorted by a summary figure wait for the runs index)."""
+        """Whether the database has the indexes of schema version 3 that pages are read
+        through (an older one is read as it is, and its pages sorted by a summary figure
+        wait for the runs index); ``runs_live`` is not one of them."""
         if not self._sort_indexes:
             names = {str(r[0]) for r in self.rows(
                 "SELECT name FROM sqlite_master WHERE type = 'index'")}
-            self._sort_indexes = set(schema.SORT_INDEXES) <= names
+            self._sort_indexes = set(schema.SORT_INDEXES) - {"runs_live"} <= names
         return self._sort_indexes
 
-    def _indexed_page(self, query: RunsQuery) -> tuple[list[int], int]:
-        """A page with no name filter, in any order but by name, through the indexes of
-        schema version 3, as the runs index orders it: by the key then id, and the runs
-        without a value for it (``schema.VALUED``) after them, by id."""
+    def _where(self, query: RunsQuery, alive: Live | None) -> tuple[str, tuple[Any, ...]]:
+        """The query's filters as one SQL condition: its status (through ``runs_status_id``
+        in name order, whose index has no status), whether each run stored as running is
+        running now (``alive``), and its name filter (``NameMatch.ids``), each of the last
+        two as a set of ids that a walk along the order's index looks each run up in,
+        inside SQLite: no row per match comes to Python."""
+        parts: list[str] = []
+        params: list[Any] = []
+        sets: list[list[int]] = []  # the sets of ids a run must be in
+        if query.status:
+            parts.append("+id IN (SELECT id FROM runs INDEXED BY runs_status_id WHERE status = ?)"
+                         if query.sort == "name" else "status = ?")
+            params.append("running" if query.status == "lost" else query.status)
+            if alive is not None and query.status == "lost":
+                parts.append("+id NOT IN (SELECT value FROM json_each(?))")
+                params.append(json.dumps(sorted(alive[1])))
+            elif alive is not None:
+                sets.append(sorted(alive[1]))
+        q = query.q.strip()
+        if q:
+            sets.append(self.names.ids(q))
+        for ids in sets:
+            # few ids: SQLite looks each one up and sorts them (``id``); many: it walks the
+            # order's index and looks each run up in them (``+id``: not by id)
+            parts.append(f"{'' if len(ids) <= _FEW_IDS else '+'}id IN"
+                         " (SELECT value FROM json_each(?))")
+            params.append(json.dumps(ids))
+        return " AND ".join(parts) or "1", tuple(params)
+
+    def _count(self, filters: tuple[str, tuple[Any, ...]]) -> int:
+        """How many runs pass ``filters`` (``_where``): from the few ids they name, or
+        counted along the smallest index that holds every run and its status (not the
+        table, which would be read whole)."""
+        where, params = filters
+        through = "" if _few(where) else "INDEXED BY runs_status_id"
+        return int(self.rows(f"SELECT count(*) FROM runs {through} WHERE {where}",
+                             params)[0][0])
+
+    def prime(self) -> None:
+        """Read now what a name filter's first page needs (``NameMatch.odd``)."""
+        if self.has_sort_indexes():
+            self.names.odd()
+
+    def _indexed_page(self, query: RunsQuery, filters: tuple[str, tuple[Any, ...]]
+                      ) -> tuple[list[int], int]:
+        """A page in any order but by name, through the indexes of schema version 3, as
+        the runs index orders it: by the key then id, and the runs without a value for
+        it (``schema.VALUED``) after them, by id; ``filters`` from ``_where``."""
         key, valued = schema.SORT_KEYS[query.sort], schema.VALUED.get(query.sort)
         order = "DESC" if query.desc else "ASC"
-        where, params = ("status = ?", ("running" if query.status == "lost"
-                                        else query.status,)) if query.status else ("1", ())
-        total = int(self.rows(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0])
+        where, params = filters
+        total = self._count(filters)
         n_valued = total if valued is None else int(self.rows(
             f"SELECT count(*) FROM runs WHERE {where} AND {valued}", params)[0][0])
         ids: list[int] = []
@@ -152,88 +269,32 @@ class SqlPages:
                 (*params, query.limit - len(ids), max(0, query.offset - n_valued)))]
         return ids, total
 
-    def _named_page(self, query: RunsQuery) -> tuple[list[int], int] | None:
-        """A page filtered by name or id (and status), from schema version 3: the names
-        through the covering index ``runs_name``, then, where the page is not in name or
-        id order of every match, each match's status and sort key by id, or where more
-        than ``_SQL_MATCHES`` runs match and the page is in start order, every id in that
-        order (None where more match in another order)."""
-        q = query.q.strip()
-        folded = q.casefold()
-        named = [(f, rid) for f, rid in dict.fromkeys(
-            (name_of(r[1]).casefold(), int(r[0])) for r in self.rows(*_name_scan(q)))
-            if folded in f or (q.isdigit() and str(rid) == q)]
-        if not query.status and query.sort == "name":
-            named.sort(reverse=query.desc)
-            matching = [rid for _, rid in named]
-        elif not query.status and query.sort == "id":
-            matching = sorted((rid for _, rid in named), reverse=query.desc)
-        elif len(named) > _SQL_MATCHES and query.sort == "started":
-            # many matches: every id in start order (from ``runs_started``, or
-            # ``runs_status`` for a status), kept where it matched
-            wanted = {rid for _, rid in named}
-            order = "DESC" if query.desc else "ASC"
-            where, params = (("WHERE status = ?", ("running" if query.status == "lost"
-                                                   else query.status,))
-                             if query.status else ("", ()))
-            matching = [int(r[0]) for r in self.rows(
-                f"SELECT id FROM runs {where} ORDER BY started_unix_s {order}, id {order}",
-                params) if int(r[0]) in wanted]
-        elif len(named) > _SQL_MATCHES:
-            return None
-        else:
-            matching = self._by_key(named, query)
-        ids = matching[query.offset : query.offset + query.limit]
-        return ids, len(matching)
-
-    def _by_key(self, named: list[tuple[str, int]], query: RunsQuery) -> list[int]:
-        """The ids of ``named`` (folded name, id) of the query's status, in its order as
-        the runs index has it: by the key then id, those without a value last by id."""
-        folded_of = dict((rid, f) for f, rid in named)
-        key = schema.SORT_KEYS.get(query.sort, "NULL")
-        valued = schema.VALUED.get(query.sort, "1")
-        want = "running" if query.status == "lost" else query.status
-        have: list[tuple[Any, int]] = []
-        none: list[int] = []
-        ids = list(folded_of)
-        for k in range(0, len(ids), 500):
-            chunk = ids[k : k + 500]
-            for r in self.rows(f"SELECT id, status, {key}, {valued} FROM runs WHERE id IN"
-                               f" ({', '.join('?' * len(chunk))})", chunk):
-                rid = int(r[0])
-                if want and str(r[1]) != want:
-                    continue
-                if query.sort == "name":
-                    have.append((folded_of[rid], rid))
-                elif query.sort == "started":
-                    have.append((start_key(r[2]), rid))
-                elif query.sort == "status":
-                    have.append((str(r[1]), rid))
-                elif r[3]:
-                    have.append((float(r[2]), rid))
-                else:
-                    none.append(rid)
-        have.sort(reverse=query.desc)
-        none.sort(reverse=query.desc)
-        return [rid for _, rid in have] + none
-
-    def _name_page(self, query: RunsQuery) -> tuple[list[int], int]:
-        """A page of every run by name without case, then id, as the runs index orders it:
-        the ASCII names through ``runs_name_nocase`` (SQLite's NOCASE folds them as
-        ``casefold`` does), merged with the others, folded here (``ß`` folds to ``ss``:
-        SQLite would not)."""
+    def _name_page(self, query: RunsQuery, filters: tuple[str, tuple[Any, ...]]
+                   ) -> tuple[list[int], int]:
+        """A page by name without case, then id, as the runs index orders it: the ASCII
+        names through ``runs_name_nocase`` (SQLite's NOCASE folds them as ``casefold``
+        does), merged with the others (``NameMatch.odd``), folded here (``ß`` folds to
+        ``ss``: SQLite would not); ``filters`` from ``_where``."""
+        where, params = filters
         order = "DESC" if query.desc else "ASC"
-        ascii_ = "typeof(name) = 'text' AND length(name) = length(CAST(name AS BLOB))"
+        odd = dict(self.names.odd())
+        other = sorted(((odd[int(r[0])], int(r[0])) for r in self.rows(
+            f"SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND {where}",
+            (json.dumps(list(odd)), *params))), reverse=query.desc) if odd else []
+        through = "" if _few(where) else "INDEXED BY runs_name_nocase"
+        plain_sql = (f"SELECT id, name FROM runs {through} WHERE {where}"
+                     + (" AND +id NOT IN (SELECT value FROM json_each(?))" if odd else "")
+                     + f" ORDER BY name COLLATE NOCASE {order}, id {order}")
+        plain_params = (*params, json.dumps(list(odd))) if odd else params
+        total = self._count(filters)
+        if not other:  # the ASCII names alone: paged by SQLite
+            return [int(r[0]) for r in self.rows(f"{plain_sql} LIMIT ? OFFSET ?", (
+                *plain_params, query.limit, query.offset))], total
         want = query.offset + query.limit
         plain = [(str(r[1]).lower(), int(r[0])) for r in self.rows(
-            f"SELECT id, name FROM runs INDEXED BY runs_name_nocase WHERE {ascii_}"
-            f" ORDER BY name COLLATE NOCASE {order}, id {order} LIMIT ?", (want,))]
-        other = sorted(((name_of(r[1]).casefold(), int(r[0])) for r in self.rows(
-            f"SELECT id, name FROM runs INDEXED BY runs_name WHERE NOT ({ascii_})")),
-            reverse=query.desc)
+            f"{plain_sql} LIMIT ?", (*plain_params, want))]
         merged = heapq.merge(plain, other, reverse=query.desc)
-        ids = [rid for _, rid in itertools.islice(merged, query.offset, want)]
-        return ids, int(self.rows("SELECT count(*) FROM runs")[0][0])
+        return [rid for _, rid in itertools.islice(merged, query.offset, want)], total
 
     def _status_page(self, query: RunsQuery) -> tuple[list[int], int] | None:
         """A page filtered by status (and name), in start or id order, from the statuses

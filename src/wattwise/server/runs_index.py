@@ -19,7 +19,8 @@ the next sort order was made (each 50-300 ms). So:
   filter is searched in one text of them all, at C speed, until the index has every
   order; a status filter is answered from them too;
 - the build reads ``BUILD_CHUNK`` runs at a time and pauses ``BUILD_PAUSE_S`` between
-  chunks, each run is a tuple (``Entry``), not a frozen dataclass with a ``__dict__``;
+  chunks, longer while a page is answered (``QUIET_S``), each run is a tuple
+  (``Entry``), not a frozen dataclass with a ``__dict__``;
 - orders are made outside the lock, as values sorted stably with no tuple per run, and
   a change that cannot move a run in an order (a new run that goes last, a running
   run's duration) keeps it;
@@ -54,9 +55,22 @@ SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
 STORED_STATUSES = ("running", "finished", "failed", "interrupted")
 #: Runs read per query while the index is built, and the pause after each chunk: a
 #: chunk's Python takes a few milliseconds, and the pause gives the interpreter to the
-#: requests answered meanwhile.
-BUILD_CHUNK = 1000
+#: requests answered meanwhile. (A chunk of 1,000 took up to ~95 ms on a busy machine,
+#: most of it SQLite reading their summaries: a page asked for meanwhile waited for the
+#: chunk to end before the build paused for it.)
+BUILD_CHUNK = 250
 BUILD_PAUSE_S = 0.002
+#: The build starts this long after the server: the first page, often asked for at once
+#: (a browser opened on the dashboard), has the machine to itself, and the build waits
+#: for it to be answered (``BuildQuiet.hush``).
+START_DELAY_S = 0.2
+#: While a page is answered during the build (``BuildQuiet.hush``, at each of its reads),
+#: the build waits at its next pause until this long after the last, and at most
+#: ``QUIET_MAX_S`` at one pause: the page's queries and rows, priced in Python, have the
+#: interpreter and the processor to themselves (with the build beside them, a page of
+#: lost runs took 1.0-1.8 s where alone it took 0.4-0.5 s).
+QUIET_S = 0.1
+QUIET_MAX_S = 1.0
 #: Where a filter matches fewer than one run in this many, its matches are sorted by
 #: their place in the order; otherwise the order is walked.
 _FEW = 8
@@ -144,7 +158,7 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
                             real(r[7]), name.casefold(), bool(r[9]), bool(r[10]))
 
 
-def _id_named(q: str) -> int | None:
+def id_named(q: str) -> int | None:
     """The run id whose digits are ``q``, as ``str(rid) == q`` has it ("007" names none)."""
     return int(q) if q.isascii() and q.isdigit() and str(int(q)) == q else None
 
@@ -281,6 +295,32 @@ class OpenLooks:
         return [changed[k : k + 500] for k in range(0, len(changed), 500)]
 
 
+class BuildQuiet:
+    """Pages answered while an index is built: the build waits for them at its pauses."""
+
+    def __init__(self, warmed: threading.Event) -> None:
+        self.warmed = warmed
+        #: the build waits at its pauses until then (``time.monotonic``)
+        self.until = -math.inf
+        #: Whether the build waits for pages answered meanwhile: one of seconds.
+        self.yields = False
+
+    def hush(self) -> None:
+        """A page is being answered: until every order is made, the build of a large
+        index (``yields``) waits at its pauses until ``QUIET_S`` from now."""
+        if self.yields and not self.warmed.is_set():
+            self.until = time.monotonic() + QUIET_S
+
+    def pause(self) -> None:
+        """Between two steps of the build: ``BUILD_PAUSE_S``, and while a page is
+        answered (``hush`` called in the last ``QUIET_S``), up to ``QUIET_MAX_S``: pages
+        asked for without end slow the build down, never stop it."""
+        time.sleep(BUILD_PAUSE_S)
+        until = time.monotonic() + QUIET_MAX_S
+        while (wait := min(self.until, until) - time.monotonic()) > 0:
+            time.sleep(wait)
+
+
 class RunsIndex:
     """Every run of one database by id, its sort orders and the metrics' sums (see the
     module docstring). ``rows`` runs one query (``Reads.rows``)."""
@@ -306,6 +346,8 @@ class RunsIndex:
         self.warmed = threading.Event()
         #: Until then, every name read first, for the name filter.
         self.early = EarlyNames(rows)
+        #: Pages answered meanwhile, which the build waits for.
+        self.quiet = BuildQuiet(self.warmed)
 
     def update(self) -> dict[int, Entry]:
         """Every run by id, brought up to date."""
@@ -317,7 +359,7 @@ class RunsIndex:
                 if len(rows) < BUILD_CHUNK:
                     break
                 if not self.built.is_set():
-                    time.sleep(BUILD_PAUSE_S)
+                    self.quiet.pause()
             with self._lock:
                 still = set(self.open)
             for chunk in self._looks.changed(still):
@@ -423,7 +465,7 @@ class RunsIndex:
             if not q:
                 return list(self._by_status().get(status, ()))
             folded = q.casefold()
-            rid_q = _id_named(q)
+            rid_q = id_named(q)
             if "\n" in folded:  # the names' separator: look at each name instead
                 hits = [rid for rid, e in entries.items() if folded in e.folded]
             else:
@@ -476,6 +518,7 @@ class RunsIndex:
         """Every order is made: the names read first are no longer needed."""
         self.warmed.set()
         self.early.drop()
+        self.quiet.until = -math.inf
 
     def planned_ids(self) -> list[int]:
         """Ids of the runs a plan started, newest first."""
@@ -579,7 +622,7 @@ def _walk(query: RunsQuery, chain: list[int], entries: dict[int, Entry]) -> list
     only: safe while another thread adds runs)."""
     q = query.q.strip()
     folded = q.casefold()
-    rid_q = _id_named(q)
+    rid_q = id_named(q)
     status = "running" if query.status == "lost" else query.status
     return [rid for rid in chain
             if (folded in entries[rid].folded or rid == rid_q)
