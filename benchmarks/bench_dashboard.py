@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_dashboard.py               # 100,000 runs, 1,000,000 samples
     .venv/bin/python benchmarks/bench_dashboard.py --runs 20000 --samples 200000 --reps 5
+    .venv/bin/python benchmarks/bench_dashboard.py --lost 20000     # 20,000 of them killed
 
 Builds a run database in a temporary folder: the schema through ``Store``, then
 copies of one finished run (3 domains, emissions with 10 intensity intervals,
@@ -41,8 +42,9 @@ from pathlib import Path
 from wattwise.records.store import Store
 
 
-def build(path: Path, runs: int, samples: int) -> int:
-    """The database; the id of the long run."""
+def build(path: Path, runs: int, samples: int, lost: int = 0) -> int:
+    """The database; the id of the long run. ``lost``: that many of the runs, spread
+    over the ids, made runs killed before their summary (``mark_lost``)."""
     with Store(path) as store:
         seed = store.create_run(name="seed", started_unix_s=1.7e9, host={"hostname": "bench"},
                                 hardware={"cpu": "bench"}, versions={"wattwise": "bench"},
@@ -110,7 +112,36 @@ def build(path: Path, runs: int, samples: int) -> int:
         if chunk:
             store.add_samples(long, chunk)
         store.finish_run(long, ended_unix_s=1.8e9 + per * 0.1, status="finished", summary={})
+    if lost:
+        mark_lost(path, lost, rng)
     return long
+
+
+def mark_lost(path: Path, lost: int, rng: random.Random) -> None:
+    """Make ``lost`` runs, spread over the ids, look like jobs SIGKILLed on this machine:
+    stored as running with no end and no summary, each with a process id no live process
+    can have (above Linux's largest ``pid_max``) and 10 samples of 2 domains."""
+    import socket
+
+    conn = sqlite3.connect(path)
+    top = conn.execute("SELECT max(id) FROM runs").fetchone()[0]
+    ids = [2 + k * (top - 2) // lost for k in range(lost)]
+    host = json.dumps({"hostname": socket.gethostname()})
+    conn.executemany(
+        "UPDATE runs SET status = 'running', ended_unix_s = NULL, summary_json = NULL,"
+        " pid = ?, host_json = ? WHERE id = ?",
+        [(2**30 + rid, host, rid) for rid in ids])
+    rows = []
+    for rid in ids:
+        t0 = conn.execute("SELECT started_unix_s FROM runs WHERE id = ?", (rid,)).fetchone()[0]
+        for k in range(1, 11):
+            for d in ("cpu:0", "gpu:0"):
+                e = rng.uniform(1, 50)
+                rows.append((rid, t0 + k, d, e, e, e * 0.9, e * 1.1, 0))
+    conn.executemany("INSERT INTO samples (run_id, t_unix_s, domain, energy_j, power_w, low_j,"
+                     " high_j, gap) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
 
 
 def _tick(gaps: list[float], ticking: threading.Event) -> None:
@@ -153,6 +184,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100_000)
     ap.add_argument("--samples", type=int, default=1_000_000)
     ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--lost", type=int, default=0,
+                    help="make this many runs killed before their summary (lost)")
     ap.add_argument("--index-only", action="store_true",
                     help="only build the runs index of --db, timed (see index_only)")
     ap.add_argument("--db", type=Path, default=None,
@@ -174,8 +207,9 @@ def main() -> None:
             conn.close()
             print(f"reused {path} ({path.stat().st_size / 1e6:.0f} MB)")
         else:
-            long = build(path, args.runs, args.samples)
-            print(f"built {args.runs:,} runs and a run of {args.samples:,} samples in "
+            long = build(path, args.runs, args.samples, args.lost)
+            print(f"built {args.runs:,} runs ({args.lost:,} of them lost) and a run of "
+                  f"{args.samples:,} samples in "
                   f"{time.perf_counter() - t0:.0f} s ({path.stat().st_size / 1e6:.0f} MB)")
         print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}")
         print(f"load average at the start: {_load()}, "
