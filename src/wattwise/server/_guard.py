@@ -5,6 +5,9 @@
   name to 127.0.0.1 gets 421, never the runs.
 - A request that is not a plain GET or HEAD and carries a foreign ``Origin``
   gets 403.
+- HEAD is answered as GET without the body (the same status and headers) on
+  every route: the routes are declared for GET alone, and an uptime check that
+  probes with HEAD must not see the dashboard as failing (405).
 - With a token, every request needs it: ``Authorization: Bearer TOKEN`` or the
   cookie set by visiting ``/?token=TOKEN`` once (compared in constant time).
 - Every answer, refusals and errors included, carries the page's
@@ -103,6 +106,9 @@ class Guard:
             status, text, extra = refusal
             await _reply(send_guarded, status, text, extra, head=scope.get("method") == "HEAD")
             return
+        if str(scope.get("method", "")).upper() == "HEAD":
+            await self.app({**scope, "method": "GET"}, receive, _without_body(send_guarded))
+            return
         await self.app(scope, receive, send_guarded)
 
     # -- checks ------------------------------------------------------------------
@@ -164,6 +170,18 @@ class Guard:
         if given is None or self._token is None:
             return False
         return hmac.compare_digest(given, self._token)
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` for a HEAD request answered as its GET: the same status and headers
+    (``content-length`` included, as RFC 9110 section 9.3.2 allows), no body."""
+
+    async def send_head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_head
 
 
 def _split_host(value: str, default_port: int) -> tuple[str, int] | None:
