@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from wattwise.records.codecarbon_cells import (
+    partial_carbon,
+    real,
+    recorded_carbon,
+    summarised_runs,
+)
 from wattwise.records.export_values import (
     cell,
     component_of,
@@ -76,38 +81,7 @@ CODECARBON_COLUMNS = (
 )
 
 
-#: Country zones (ISO 3166-1 alpha-2, as in ``data/zones.csv``) -> CodeCarbon's
-#: ``country_iso_code`` (ISO 3166-1 alpha-3) and ``country_name``. CodeCarbon
-#: writes alpha-3 codes and English short names (its ``global_energy_mix.json``):
-#: e.g. rows ``France,FRA,île-de-france`` and ``United States,USA,massachusetts``
-#: in emissions.csv files CodeCarbon 2.x wrote (published with models on the
-#: Hugging Face Hub), header as ``CODECARBON_COLUMNS``.
-_COUNTRIES = {
-    "AR": ("ARG", "Argentina"), "AT": ("AUT", "Austria"), "AU": ("AUS", "Australia"),
-    "BA": ("BIH", "Bosnia and Herzegovina"), "BD": ("BGD", "Bangladesh"),
-    "BE": ("BEL", "Belgium"), "BG": ("BGR", "Bulgaria"), "BH": ("BHR", "Bahrain"),
-    "BO": ("BOL", "Bolivia"), "BR": ("BRA", "Brazil"), "CA": ("CAN", "Canada"),
-    "CH": ("CHE", "Switzerland"), "CL": ("CHL", "Chile"), "CN": ("CHN", "China"),
-    "CO": ("COL", "Colombia"), "CR": ("CRI", "Costa Rica"), "CY": ("CYP", "Cyprus"),
-    "CZ": ("CZE", "Czechia"), "DE": ("DEU", "Germany"), "DK": ("DNK", "Denmark"),
-    "EC": ("ECU", "Ecuador"), "EE": ("EST", "Estonia"), "EG": ("EGY", "Egypt"),
-    "ES": ("ESP", "Spain"), "FI": ("FIN", "Finland"), "FR": ("FRA", "France"),
-    "GB": ("GBR", "United Kingdom"), "GE": ("GEO", "Georgia"), "GR": ("GRC", "Greece"),
-    "HK": ("HKG", "Hong Kong"), "HR": ("HRV", "Croatia"), "HU": ("HUN", "Hungary"),
-    "IE": ("IRL", "Ireland"), "IN": ("IND", "India"), "IR": ("IRN", "Iran"),
-    "IT": ("ITA", "Italy"), "JP": ("JPN", "Japan"), "KR": ("KOR", "South Korea"),
-    "NL": ("NLD", "Netherlands"), "NO": ("NOR", "Norway"), "PL": ("POL", "Poland"),
-    "SE": ("SWE", "Sweden"), "SG": ("SGP", "Singapore"), "SV": ("SLV", "El Salvador"),
-    "TW": ("TWN", "Taiwan"), "US": ("USA", "United States"), "ZA": ("ZAF", "South Africa"),
-}  # fmt: skip
-
-
 _J_PER_KWH = 3.6e6
-
-
-def _is_alpha3(alias: str) -> bool:
-    return len(alias) == 3 and alias.isascii() and alias.isalpha() and alias.isupper()
-
 
 _BYTES_PER_GIB = 1024**3
 
@@ -138,119 +112,6 @@ def _first(d: dict[str, Any], *keys: str) -> Any:
         if d.get(key) not in (None, ""):
             return d[key]
     return None
-
-
-#: What each kind of summary record (``summary_of.what``) is, in words.
-_SUMMARY_KINDS = {"study": "compression study", "tune": "tuning"}
-
-
-def summarised_runs(summary: Any) -> tuple[str, list[int]] | None:
-    """``(what, run ids)`` of a summary record (a compression study or a tuning: its
-    summary's ``summary_of`` names the variant runs it sums), or None for a run with
-    samples of its own. Such a record has no samples and no emissions: its variants'
-    runs carry them, so a reader that prices a run prices those instead."""
-    of = summary.get("summary_of") if isinstance(summary, dict) else None
-    if not isinstance(of, dict):
-        return None
-    ids = of.get("run_ids")
-    run_ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)] \
-        if isinstance(ids, list) else []
-    what = of.get("what")
-    return _SUMMARY_KINDS.get(what, "summary") if isinstance(what, str) else "summary", run_ids
-
-
-def _recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
-    """CodeCarbon's carbon and place cells from the emissions recorded with the run,
-    and ``(columns, why)`` for each that stays empty. A summary record (a compression
-    study or tuning) has no emissions of its own: the note names the runs that do."""
-    summary = record.summary if isinstance(record.summary, dict) else {}
-    cells, why = _carbon_cells(summary.get("emissions"))
-    of = summarised_runs(summary)
-    if of is not None and why and why[0][1] == _NOT_RECORDED:
-        what, run_ids = of
-        runs = "" if not run_ids else (
-            f" (runs {', '.join(str(i) for i in run_ids[:10])}"
-            + (f" and {len(run_ids) - 10} more" if len(run_ids) > 10 else "") + ")")
-        parts = "settings" if what == "tuning" else "variants"
-        why[0] = (why[0][0], f"the run is a {what} summary with no emissions of its own: "
-                  f"its {parts}' runs carry them{runs}")
-    return cells, why
-
-
-def _partial_carbon(
-    record: RunInfo, samples: Sequence[SampleRow], part: Any, notes: list[str] | None
-) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
-    """The carbon cells of a run without a summary: its partial energy priced as
-    ``wattwise report`` prices it (``carbon.partial.partial_emissions``, the one figure
-    ``show``, the dashboard and ``/metrics`` give: in the zone the run was started with;
-    for a run recorded without one, the zone of ``$WATTWISE_ZONE`` or the config, else
-    the world average), and a note that says so and where the zone came from."""
-    from wattwise.carbon.partial import partial_emissions
-
-    em = partial_emissions(record, samples, part)
-    if em is None:
-        return _carbon_cells(None)
-    if notes is not None:
-        why = "; ".join(n for n in em.get("notes") or [] if isinstance(n, str))
-        notes.append(
-            f"emissions priced now from the run's partial energy ({part.note}) at zone "
-            f"{em.get('zone')} ({em.get('source')}), as `wattwise report` prices it"
-            + (f": {why}" if why else ""))
-    return _carbon_cells(em)
-
-
-#: Why the carbon cells of a run recorded without emissions stay empty.
-_NOT_RECORDED = "the run was recorded without emissions (`wattwise report` prices it)"
-
-
-def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
-    """CodeCarbon's carbon and place cells from one run's emissions (an
-    ``Emissions.to_dict()``), and ``(columns, why)`` for each that stays empty."""
-    out: dict[str, Any] = {}
-    why: list[tuple[tuple[str, ...], str]] = []
-    if not isinstance(em, dict) or not isinstance(em.get("emissions_g"), (int, float)):
-        why.append((("emissions", "emissions_rate", "pue", "country_name", "country_iso_code",
-                     "region"),
-                    _NOT_RECORDED))
-        return out, why
-    out["emissions_kg"] = float(em["emissions_g"]) / 1000.0  # CodeCarbon: kg CO2eq
-    market = _real(em.get("market_g"))
-    if market is not None:  # CodeCarbon has one emissions column: never dropped unsaid
-        out["market_note"] = (
-            f"the run's market-based figure ({market:.4g} gCO2eq) is left out: CodeCarbon's "
-            "emissions column holds the location-based figure and it has no market-based "
-            "column (`wattwise export -f json` and `wattwise show` give both)")
-    if isinstance(em.get("pue"), (int, float)):
-        out["pue"] = float(em["pue"])
-    else:
-        why.append((("pue",), "no PUE was recorded with the run's emissions"))
-    from wattwise.carbon.zones import all_zones, grid_chain
-
-    zone = all_zones().get(str(em.get("zone") or ""))
-    if zone is None or zone.kind == "world":
-        why.append((("country_name", "country_iso_code", "region"),
-                    "the run was priced at the world average (no zone recorded; "
-                    "record with --zone to fill them)"))
-        return out, why
-    chain = grid_chain(zone)
-    country = next((z for z in chain if z.kind == "country"), None)
-    sub = next((z for z in chain if z.kind == "subnational"), None)
-    if zone.kind == "cloud" and ":" in zone.name:
-        out["cloud_provider"], out["cloud_region"] = zone.name.split(":", 1)
-    alpha3 = next((a for a in (country.aliases if country else ()) if _is_alpha3(a)), None)
-    if country is not None and country.name in _COUNTRIES:
-        out["country_iso_code"], out["country_name"] = _COUNTRIES[country.name]
-    elif country is not None and alpha3 is not None:  # the zone table's ISO 3166 code
-        out["country_iso_code"], out["country_name"] = alpha3, country.label
-    else:
-        why.append((("country_name", "country_iso_code"),
-                    f"the country of zone {zone.name} is not known to wattwise"))
-    if sub is not None:
-        out["region"] = sub.name  # a grid region (eGRID, ...), not a state name
-    else:
-        why.append((("region",), f"the run's zone {zone.name} is a whole country "
-                    "(CodeCarbon's region is a state or province)"))
-    return out, why
 
 
 def export_codecarbon(
@@ -295,7 +156,9 @@ def export_codecarbon(
     ISO-3 country, region and cloud region); water cells stay empty unless
     given. Every cell left empty is named, with why, in ``notes``. When the run's
     summary holds its exact ``energy_j``, the sample sums are scaled to it (the
-    figure its emissions were computed from). A sample whose energy
+    figure its emissions were computed from); a stored total that is not usable
+    (``records.stored_energy``) is not: the samples' own sums are written and a note
+    says so, and a run with neither has its energy cells empty, never 0. A sample whose energy
     is missing or not finite is left out of the sums, and a cell that is not a
     finite number is empty; both are said in ``notes``.
     """
@@ -303,9 +166,9 @@ def export_codecarbon(
     if not isinstance(record.summary, dict) and samples is not None:
         part = partial(record, samples)
     if part is not None:  # priced now from its partial energy, as `wattwise report` does
-        recorded, unknown = _partial_carbon(record, samples or [], part, notes)
+        recorded, unknown = partial_carbon(record, samples or [], part, notes)
     else:
-        recorded, unknown = _recorded_carbon(record)
+        recorded, unknown = recorded_carbon(record)
     if emissions_kg is None:
         emissions_kg = recorded.get("emissions_kg")
         if notes is not None and recorded.get("market_note"):
@@ -333,6 +196,7 @@ def export_codecarbon(
         known = domain_components(record)
         # A component with no domain stays empty: "not measured" is not 0.
         total_j = 0.0
+        counted = 0
         skipped: list[tuple[str, Any]] = []
         for i, s in enumerate(samples):
             component, in_total = component_of(s.domain, known)
@@ -341,23 +205,25 @@ def export_codecarbon(
             if number_cell(s.energy_j, f"samples[{i}].energy_j", skipped) == "":
                 continue
             total_j += s.energy_j
+            counted += 1
             column = _CODECARBON_COMPONENT.get(component)
             if column is not None:
                 energy_kwh[column] = (energy_kwh[column] or 0.0) + s.energy_j / _J_PER_KWH
         # The samples' shape, scaled to the run's exact energy (counters read at its
         # start and end), which its emissions were computed from: so emissions /
         # energy_consumed is the intensity used.
-        exact = (record.summary if isinstance(record.summary, dict) else {}).get("energy_j")
+        exact, fault = _stored_total(record)
         if part is not None:  # the figure every output gives a run without a summary
-            exact = part.energy_j
+            exact, fault = part.energy_j, None
         scale = 1.0
-        if (isinstance(exact, (int, float)) and not isinstance(exact, bool)
-                and math.isfinite(exact) and exact > 0 and total_j > 0):
-            scale, total_j = exact / total_j, float(exact)
+        if exact is not None and exact > 0 and total_j > 0:
+            scale, total_j = exact / total_j, exact
         energy_kwh = {
             k: None if v is None else v * scale * factor for k, v in energy_kwh.items()
         }
-        total_kwh = total_j / _J_PER_KWH * factor
+        total_kwh = _consumed_kwh(exact, fault, total_j, counted, unknown, notes)
+        if total_kwh is not None:
+            total_kwh *= factor
         if skipped and notes is not None:
             notes.append(replaced_note(skipped, "nothing (left out of the energy sums)"))
 
@@ -377,7 +243,7 @@ def export_codecarbon(
         gpu_model = ", ".join(f"{gpu_names.count(n)} x {n}" for n in dict.fromkeys(gpu_names))
     ram_gib = _first(hardware, "ram_total_gb")
     ram_bytes = _first(hardware, "ram_total_bytes", "memory_bytes")  # exact, where recorded
-    if ram_gib is None and _real(ram_bytes) is not None:
+    if ram_gib is None and real(ram_bytes) is not None:
         ram_gib = float(ram_bytes) / _BYTES_PER_GIB
     if ram_gib is None and _first(hardware, "memory_gb") is not None:
         ram_gib = float(hardware["memory_gb"]) * 1e9 / _BYTES_PER_GIB  # decimal GB -> GiB
@@ -451,10 +317,47 @@ def export_codecarbon(
     return buf.getvalue()
 
 
-def _real(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+#: The columns that carry the run's energy (all from the same sums).
+_ENERGY_COLUMNS = ("energy_consumed", "cpu_energy", "gpu_energy", "ram_energy", "cpu_power",
+                   "gpu_power", "ram_power")
+
+
+def _stored_total(record: RunInfo) -> tuple[float | None, str | None]:
+    """The run's stored total energy where it is usable, else None and what is wrong
+    with it (``records.stored_energy.energy_fault``: text, not finite, negative,
+    implausibly large, outside its own range); (None, None) where none is stored."""
+    from wattwise.records.stored_energy import energy_fault
+
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    if summary.get("energy_j") is None:
+        return None, None
+    fault = energy_fault(*(summary.get(k) for k in ("energy_j", "low_j", "high_j")))
+    return (None, fault) if fault is not None else (float(summary["energy_j"]), None)
+
+
+def _consumed_kwh(
+    exact: float | None, fault: str | None, total_j: float, counted: int,
+    unknown: list[tuple[tuple[str, ...], str]], notes: list[str] | None,
+) -> float | None:
+    """``energy_consumed`` in kWh (before PUE): the run's total, or where its stored
+    total is not usable the sum of its ``counted`` samples (``total_j``), said in
+    ``notes``; None, with why in ``unknown``, where there is neither: never a 0 the
+    run does not have."""
+    if counted:
+        if fault is not None and notes is not None:
+            notes.append(f"the stored energy is not usable: {fault}: a damaged record; "
+                         f"the energy and power columns are the sum of the run's samples "
+                         f"({total_j:.6g} J) instead")
+        return total_j / _J_PER_KWH
+    if exact is not None:  # no sample to split it by component: those cells stay empty
+        unknown.append((_ENERGY_COLUMNS[1:], "the run has no energy samples to split its "
+                        "stored total by component"))
+        return exact / _J_PER_KWH
+    why = ("the run has no energy samples" if fault is None else
+           f"the stored energy is not usable: {fault}: a damaged record, and the run has "
+           "no energy samples to sum instead")
+    unknown.append((_ENERGY_COLUMNS, why))
+    return None
 
 
 def _cpu_utilization_percent(
@@ -469,8 +372,8 @@ def _cpu_utilization_percent(
     """
     summary = record.summary if isinstance(record.summary, dict) else {}
     att = summary.get("attribution")
-    busy = _real(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
-    cpus = _real(_first(hardware, "cpu_count", "logical_cpus"))
+    busy = real(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
+    cpus = real(_first(hardware, "cpu_count", "logical_cpus"))
     if busy is None:
         return None, ("no busy CPU time was recorded with the run (it measured no process "
                       "tree)")

@@ -20,6 +20,7 @@ from wattwise.records.export_values import (
     text_cell,
 )
 from wattwise.records.store import RunInfo, SampleRow
+from wattwise.records.stored_energy import unusable_energy_notes
 
 __all__ = ["SAMPLE_COLUMNS", "export_csv"]
 
@@ -37,8 +38,9 @@ def export_csv(
     """One row per sample; ``gap`` is 1 where the sensor failed to read, else 0.
 
     With the run's ``record``, the samples are clipped to its measured window, as
-    ``export_json`` does, and a note in ``notes`` says so. A number that is missing
-    or not finite is an empty cell, said in ``notes``."""
+    ``export_json`` does, and a note in ``notes`` says so, as it says a stored total
+    that is not usable (``records.stored_energy``: the samples are written as read).
+    A number that is missing or not finite is an empty cell, said in ``notes``."""
     samples, clip_note = in_window(record, samples)
     if clip_note and notes is not None:
         notes.append(clip_note)
@@ -46,6 +48,8 @@ def export_csv(
         said = partial_note(partial(record, samples))
         if said:
             notes.append(said)
+    if record is not None and notes is not None:  # said as `show` and the JSON export say it
+        notes.extend(unusable_energy_notes(record.summary))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SAMPLE_COLUMNS)

@@ -81,10 +81,14 @@ def in_window(
     known = domain_components(record) if record is not None else {}
     counted = sum(s.energy_j for s in clipped if not s.gap and component_of(s.domain, known)[1]
                   and isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j))
+    from wattwise.records.stored_energy import energy_fault
+
     summary = record.summary if record is not None and isinstance(record.summary, dict) else {}
     total = summary.get("energy_j")
-    total = float(total) if isinstance(total, (int, float)) and math.isfinite(total) else None
-    return clipped, how.note(counted, total)
+    if total is not None and energy_fault(
+            *(summary.get(k) for k in ("energy_j", "low_j", "high_j"))) is not None:
+        total = None  # not usable: no figure to compare with (its own note says why)
+    return clipped, how.note(counted, None if total is None else float(total))
 
 
 def partial(record: RunInfo, samples: Sequence[SampleRow]) -> Any:

@@ -1,0 +1,159 @@
+"""The carbon and place cells of a CodeCarbon ``emissions.csv`` row
+(``records.export_codecarbon``): from the emissions recorded with a run, or its
+partial energy priced now, with why each cell that stays empty is empty."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from wattwise.records.store import RunInfo, SampleRow
+
+#: Country zones (ISO 3166-1 alpha-2, as in ``data/zones.csv``) -> CodeCarbon's
+#: ``country_iso_code`` (ISO 3166-1 alpha-3) and ``country_name``. CodeCarbon
+#: writes alpha-3 codes and English short names (its ``global_energy_mix.json``):
+#: e.g. rows ``France,FRA,île-de-france`` and ``United States,USA,massachusetts``
+#: in emissions.csv files CodeCarbon 2.x wrote (published with models on the
+#: Hugging Face Hub), header as ``CODECARBON_COLUMNS``.
+_COUNTRIES = {
+    "AR": ("ARG", "Argentina"), "AT": ("AUT", "Austria"), "AU": ("AUS", "Australia"),
+    "BA": ("BIH", "Bosnia and Herzegovina"), "BD": ("BGD", "Bangladesh"),
+    "BE": ("BEL", "Belgium"), "BG": ("BGR", "Bulgaria"), "BH": ("BHR", "Bahrain"),
+    "BO": ("BOL", "Bolivia"), "BR": ("BRA", "Brazil"), "CA": ("CAN", "Canada"),
+    "CH": ("CHE", "Switzerland"), "CL": ("CHL", "Chile"), "CN": ("CHN", "China"),
+    "CO": ("COL", "Colombia"), "CR": ("CRI", "Costa Rica"), "CY": ("CYP", "Cyprus"),
+    "CZ": ("CZE", "Czechia"), "DE": ("DEU", "Germany"), "DK": ("DNK", "Denmark"),
+    "EC": ("ECU", "Ecuador"), "EE": ("EST", "Estonia"), "EG": ("EGY", "Egypt"),
+    "ES": ("ESP", "Spain"), "FI": ("FIN", "Finland"), "FR": ("FRA", "France"),
+    "GB": ("GBR", "United Kingdom"), "GE": ("GEO", "Georgia"), "GR": ("GRC", "Greece"),
+    "HK": ("HKG", "Hong Kong"), "HR": ("HRV", "Croatia"), "HU": ("HUN", "Hungary"),
+    "IE": ("IRL", "Ireland"), "IN": ("IND", "India"), "IR": ("IRN", "Iran"),
+    "IT": ("ITA", "Italy"), "JP": ("JPN", "Japan"), "KR": ("KOR", "South Korea"),
+    "NL": ("NLD", "Netherlands"), "NO": ("NOR", "Norway"), "PL": ("POL", "Poland"),
+    "SE": ("SWE", "Sweden"), "SG": ("SGP", "Singapore"), "SV": ("SLV", "El Salvador"),
+    "TW": ("TWN", "Taiwan"), "US": ("USA", "United States"), "ZA": ("ZAF", "South Africa"),
+}  # fmt: skip
+
+
+def _is_alpha3(alias: str) -> bool:
+    return len(alias) == 3 and alias.isascii() and alias.isalpha() and alias.isupper()
+
+
+#: What each kind of summary record (``summary_of.what``) is, in words.
+_SUMMARY_KINDS = {"study": "compression study", "tune": "tuning"}
+
+
+def summarised_runs(summary: Any) -> tuple[str, list[int]] | None:
+    """``(what, run ids)`` of a summary record (a compression study or a tuning: its
+    summary's ``summary_of`` names the variant runs it sums), or None for a run with
+    samples of its own. Such a record has no samples and no emissions: its variants'
+    runs carry them, so a reader that prices a run prices those instead."""
+    of = summary.get("summary_of") if isinstance(summary, dict) else None
+    if not isinstance(of, dict):
+        return None
+    ids = of.get("run_ids")
+    run_ids = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)] \
+        if isinstance(ids, list) else []
+    what = of.get("what")
+    return _SUMMARY_KINDS.get(what, "summary") if isinstance(what, str) else "summary", run_ids
+
+
+def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+    """CodeCarbon's carbon and place cells from the emissions recorded with the run,
+    and ``(columns, why)`` for each that stays empty. A summary record (a compression
+    study or tuning) has no emissions of its own: the note names the runs that do."""
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    cells, why = _carbon_cells(summary.get("emissions"))
+    of = summarised_runs(summary)
+    if of is not None and why and why[0][1] == _NOT_RECORDED:
+        what, run_ids = of
+        runs = "" if not run_ids else (
+            f" (runs {', '.join(str(i) for i in run_ids[:10])}"
+            + (f" and {len(run_ids) - 10} more" if len(run_ids) > 10 else "") + ")")
+        parts = "settings" if what == "tuning" else "variants"
+        why[0] = (why[0][0], f"the run is a {what} summary with no emissions of its own: "
+                  f"its {parts}' runs carry them{runs}")
+    return cells, why
+
+
+def partial_carbon(
+    record: RunInfo, samples: Sequence[SampleRow], part: Any, notes: list[str] | None
+) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+    """The carbon cells of a run without a summary: its partial energy priced as
+    ``wattwise report`` prices it (``carbon.partial.partial_emissions``, the one figure
+    ``show``, the dashboard and ``/metrics`` give: in the zone the run was started with;
+    for a run recorded without one, the zone of ``$WATTWISE_ZONE`` or the config, else
+    the world average), and a note that says so and where the zone came from."""
+    from wattwise.carbon.partial import partial_emissions
+
+    em = partial_emissions(record, samples, part)
+    if em is None:
+        return _carbon_cells(None)
+    if notes is not None:
+        why = "; ".join(n for n in em.get("notes") or [] if isinstance(n, str))
+        notes.append(
+            f"emissions priced now from the run's partial energy ({part.note}) at zone "
+            f"{em.get('zone')} ({em.get('source')}), as `wattwise report` prices it"
+            + (f": {why}" if why else ""))
+    return _carbon_cells(em)
+
+
+#: Why the carbon cells of a run recorded without emissions stay empty.
+_NOT_RECORDED = "the run was recorded without emissions (`wattwise report` prices it)"
+
+
+def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+    """CodeCarbon's carbon and place cells from one run's emissions (an
+    ``Emissions.to_dict()``), and ``(columns, why)`` for each that stays empty."""
+    out: dict[str, Any] = {}
+    why: list[tuple[tuple[str, ...], str]] = []
+    if not isinstance(em, dict) or not isinstance(em.get("emissions_g"), (int, float)):
+        why.append((("emissions", "emissions_rate", "pue", "country_name", "country_iso_code",
+                     "region"),
+                    _NOT_RECORDED))
+        return out, why
+    out["emissions_kg"] = float(em["emissions_g"]) / 1000.0  # CodeCarbon: kg CO2eq
+    market = real(em.get("market_g"))
+    if market is not None:  # CodeCarbon has one emissions column: never dropped unsaid
+        out["market_note"] = (
+            f"the run's market-based figure ({market:.4g} gCO2eq) is left out: CodeCarbon's "
+            "emissions column holds the location-based figure and it has no market-based "
+            "column (`wattwise export -f json` and `wattwise show` give both)")
+    if isinstance(em.get("pue"), (int, float)):
+        out["pue"] = float(em["pue"])
+    else:
+        why.append((("pue",), "no PUE was recorded with the run's emissions"))
+    from wattwise.carbon.zones import all_zones, grid_chain
+
+    zone = all_zones().get(str(em.get("zone") or ""))
+    if zone is None or zone.kind == "world":
+        why.append((("country_name", "country_iso_code", "region"),
+                    "the run was priced at the world average (no zone recorded; "
+                    "record with --zone to fill them)"))
+        return out, why
+    chain = grid_chain(zone)
+    country = next((z for z in chain if z.kind == "country"), None)
+    sub = next((z for z in chain if z.kind == "subnational"), None)
+    if zone.kind == "cloud" and ":" in zone.name:
+        out["cloud_provider"], out["cloud_region"] = zone.name.split(":", 1)
+    alpha3 = next((a for a in (country.aliases if country else ()) if _is_alpha3(a)), None)
+    if country is not None and country.name in _COUNTRIES:
+        out["country_iso_code"], out["country_name"] = _COUNTRIES[country.name]
+    elif country is not None and alpha3 is not None:  # the zone table's ISO 3166 code
+        out["country_iso_code"], out["country_name"] = alpha3, country.label
+    else:
+        why.append((("country_name", "country_iso_code"),
+                    f"the country of zone {zone.name} is not known to wattwise"))
+    if sub is not None:
+        out["region"] = sub.name  # a grid region (eGRID, ...), not a state name
+    else:
+        why.append((("region",), f"the run's zone {zone.name} is a whole country "
+                    "(CodeCarbon's region is a state or province)"))
+    return out, why
+
+
+def real(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None

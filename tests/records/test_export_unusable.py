@@ -1,0 +1,145 @@
+"""An export of a run whose stored total energy is not usable (text, negative, implausibly
+large: ``records.stored_energy``) says so, and says what it wrote instead: the samples'
+sums, or an empty cell where there are none, never a 0.0 the run does not have."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.cli import _register_all, app
+from wattwise.records.export_codecarbon import export_codecarbon
+from wattwise.records.export_csv import export_csv
+from wattwise.records.store import Store
+
+_register_all()
+runner = CliRunner()
+
+_J_PER_KWH = 3.6e6
+_ENERGY_CELLS = ("energy_consumed", "cpu_energy", "cpu_power")
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def _record(db: Path) -> int:
+    sensor = ConstantPowerSensor({"cpu:package": 40.0})
+    with wattwise.track("job", db=db, sensors=[sensor], interval_s=0.05, zone="DE") as run:
+        time.sleep(0.3)
+    assert run.flush() and run.run_id is not None
+    return int(run.run_id)
+
+
+def _damage(db: Path, rid: int, *, samples: bool = True, **figures: Any) -> None:
+    """Write ``figures`` into the stored summary (and drop the samples), as a damaged
+    file leaves them."""
+    with sqlite3.connect(db) as conn:
+        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
+                                          (rid,)).fetchone()[0])
+        summary.update(figures)
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
+                     (json.dumps(summary), rid))
+        if not samples:
+            conn.execute("DELETE FROM samples WHERE run_id = ?", (rid,))
+
+
+def _codecarbon(db: Path, rid: int) -> tuple[dict[str, str], list[str]]:
+    store = Store(db)
+    try:
+        rec = store.get_run(rid)
+        notes: list[str] = []
+        (row,) = csv.DictReader(io.StringIO(export_codecarbon(rec, store.samples(rid),
+                                                              notes=notes)))
+    finally:
+        store.close()
+    return row, notes
+
+
+def _samples_j(db: Path, rid: int) -> float:
+    with sqlite3.connect(db) as conn:
+        return float(conn.execute("SELECT total(energy_j) FROM samples WHERE run_id = ?"
+                                  " AND gap = 0", (rid,)).fetchone()[0])
+
+
+@pytest.mark.parametrize(("stored", "why"), [
+    ("abc", "not a number (stored as 'abc')"),
+    (-5.0, "negative (-5 J)"),
+    (1e308, "implausibly large (1e+308 J, more than 1e+15 J)"),
+])
+def test_codecarbon_writes_the_samples_sums_and_says_so(
+        tmp_path: Path, stored: Any, why: str) -> None:
+    db = tmp_path / "r.db"
+    rid = _record(db)
+    _damage(db, rid, energy_j=stored)
+    row, notes = _codecarbon(db, rid)
+    written_j = float(row["energy_consumed"]) * _J_PER_KWH
+    assert 0 < written_j <= _samples_j(db, rid) * (1 + 1e-9)  # the samples in its window
+    said = [n for n in notes if n.startswith(f"the stored energy is not usable: {why}")]
+    assert said and f"sum of the run's samples ({written_j:.6g} J) instead" in said[0], notes
+
+
+def test_codecarbon_of_an_unusable_total_without_samples_is_empty_not_zero(
+        tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    rid = _record(db)
+    _damage(db, rid, samples=False, energy_j=1e308)
+    row, notes = _codecarbon(db, rid)
+    for cell in _ENERGY_CELLS:
+        assert row[cell] == "", (cell, row[cell])
+    assert float(row["emissions"]) > 0  # the recorded emissions are kept
+    said = " | ".join(notes)
+    assert ("energy_consumed, cpu_energy" in said
+            and "left empty: the stored energy is not usable: implausibly large" in said
+            and "no energy samples" in said), notes
+
+
+def test_codecarbon_of_a_usable_total_without_samples_writes_that_total(
+        tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    rid = _record(db)
+    total = float(Store(db).get_run(rid).summary["energy_j"])
+    _damage(db, rid, samples=False)
+    row, notes = _codecarbon(db, rid)
+    assert float(row["energy_consumed"]) * _J_PER_KWH == pytest.approx(total, rel=1e-12)
+    assert row["cpu_energy"] == "" and any(
+        "cpu_energy" in n and "no energy samples to split" in n for n in notes), notes
+
+
+def test_csv_export_says_the_stored_total_is_not_usable(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    rid = _record(db)
+    _damage(db, rid, energy_j=-5.0)
+    store = Store(db)
+    try:
+        notes: list[str] = []
+        export_csv(store.samples(rid), notes=notes, record=store.get_run(rid))
+    finally:
+        store.close()
+    assert "the stored energy is not usable: negative (-5 J): a damaged record" in notes
+    # the clipping note compares with no damaged figure
+    assert not any("the run's total is -5 J" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("fmt", ["codecarbon", "csv", "json"])
+def test_the_cli_prints_the_note(tmp_path: Path, fmt: str) -> None:
+    db = tmp_path / "r.db"
+    rid = _record(db)
+    _damage(db, rid, energy_j="abc")
+    out = tmp_path / f"out.{fmt}"
+    r = runner.invoke(app, ["export", str(rid), "-f", fmt, "-o", str(out), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    assert ("wattwise: note: the stored energy is not usable: not a number (stored as 'abc')"
+            in r.output), r.output
