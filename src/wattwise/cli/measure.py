@@ -544,6 +544,7 @@ def _finish(
     written (the caller's exit code says so). With market instruments or a clean-supply
     profile, the Scope 2 figures follow (both always)."""
     extra: dict[str, Any] = {}
+    run_id, id_unknown = _recorded_id(tracked)
     if (instruments is not None or profile is not None) and tracked.emissions is not None:
         try:
             # The pair the run priced and recorded (show and report repeat it).
@@ -552,15 +553,17 @@ def _finish(
             if not extra:  # not priced: the reason, from the same instruments
                 _scope2(tracked.emissions, instruments, profile)
         except Exception as exc:  # noqa: BLE001 - the job's exit code must pass through
-            say("warning", _no_market_figure(exc, tracked.run_id, getattr(tracked, "db", None)))
+            say("warning", _no_market_figure(exc, run_id, getattr(tracked, "db", None)))
     try:
         summary = tracked.summary() or (tracked.result.to_dict() if tracked.result else {})
         head = f"wattwise: {safe(tracked.name)}"
-        if tracked.run_id is not None:
-            head += f" (run {tracked.run_id})"
+        if run_id is not None:
+            head += f" (run {run_id})"
+        elif id_unknown:
+            head += f" ({id_unknown})"
         head += f", exit code {code}"
         err_console.print(energy_table(summary, title=head))
-        for line in emissions_lines(summary, tracked.run_id or "ID") + summary_lines(summary):
+        for line in emissions_lines(summary, run_id or "ID") + summary_lines(summary):
             err_console.print(line, markup=False, highlight=False)
         err_console.file.flush()
     except OSError:  # stderr is a closed pipe (`... 2>&1 | head -1`): nobody to tell
@@ -583,6 +586,45 @@ def _finish(
         for note in notes:
             say("note", note)
     return True
+
+
+#: How long ``run`` waits after the job for its record's row, so that the header names
+#: the run: a first write to an older database upgrades its schema first (seconds for
+#: 100,000 runs), and the process waits as long at exit for its queued record anyway
+#: (``records.database.EXIT_FLUSH_S``).
+_ID_WAIT_S = 120.0
+#: How often that wait looks whether another process holds the database's lock.
+_ID_POLL_S = 0.25
+
+
+def _recorded_id(tracked: Any) -> tuple[int | None, str]:
+    """The run's id for ``run``'s header, waiting while the writer opens the database
+    (an upgrade of an older schema included) and creates the row; where it is not known,
+    None and why, in words. ``Run.run_id`` waits 2 s only: a first run on an older
+    database of 100,000 runs printed no id. Never raises: the job's exit code passes
+    through."""
+    record = getattr(tracked, "record", None)
+    if record is None:  # --no-store: said when the run started
+        return None, ""
+    try:
+        import time
+
+        deadline = time.monotonic() + _ID_WAIT_S
+        while True:
+            asked = time.monotonic()
+            run_id = record.wait_for_id(_ID_POLL_S)
+            if run_id is not None:
+                return int(run_id), ""
+            now = time.monotonic()
+            if record.errors:  # the row could not be created: a warning said why
+                return None, "not recorded: see the warning above"
+            if now - asked < _ID_POLL_S / 2 or now >= deadline:  # locked elsewhere, or slow
+                break
+    except Exception:  # noqa: BLE001 - the job's exit code must pass through
+        pass
+    return None, ("its id is not known yet: the run database is busy (locked by another "
+                  "process); the record is written once it is free, and `wattwise runs` "
+                  "lists it then")
 
 
 def _silence_stderr() -> None:
@@ -719,6 +761,40 @@ def _damaged_payload(summary: dict[str, Any], windows: list[dict[str, Any]]) -> 
             f"{items} are not shown on the dashboard"]
 
 
+#: ``show`` lists at most this many windows (the first in time), one row each.
+SHOW_WINDOWS = 50
+
+
+def _windows_table(windows: list[dict[str, Any]], started_unix_s: float) -> Any:
+    """The windows as one table, a row each: start (from the run's start), duration,
+    energy with its range, average power and kind (``[gap]`` where a domain failed)."""
+    from rich.table import Table
+
+    t = Table(title="windows", title_justify="left")
+    for name, right in (("window", False), ("start", True), ("duration", True),
+                        ("energy", True), ("avg power", True), ("kind", False)):
+        t.add_column(name, justify="right" if right else "left", overflow="fold")
+    for w in windows:
+        start = w.get("start_unix_s")
+        at = start - started_unix_s if isinstance(start, (int, float)) \
+            and not isinstance(start, bool) else None
+        gap = any(isinstance(d, dict) and d.get("gap") for d in w.get("domains") or [])
+        t.add_row(cell(w.get("name", "?")), num(at, "+.2f", " s"),
+                  _short_time(w.get("duration_s")),
+                  energy(w.get("energy_j"), w.get("low_j"), w.get("high_j"), stored=True),
+                  num(w.get("avg_power_w"), ".2f", " W"),
+                  cell(w.get("kind", "?")) + (" \\[gap]" if gap else ""))
+    return t
+
+
+def _short_time(seconds: Any) -> str:
+    """A window's duration: ``0.87 ms`` under a tenth of a second (a window around one
+    batch), else ``12.34 s``; ``-`` where it is not a number."""
+    small = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) \
+        and abs(seconds) < 0.1
+    return num(seconds * 1000.0, ".2f", " ms") if small else num(seconds, ".2f", " s")
+
+
 def show(
     ref: str = typer.Argument("latest", help=REF_HELP),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
@@ -730,12 +806,14 @@ def show(
     from wattwise.carbon.partial import stored_partial_emissions
     from wattwise.records.queries import damaged_notes
     from wattwise.records.stored_energy import unusable_energy_notes
+    from wattwise.records.window_list import listed_windows
 
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         # a stored total that is not usable, said in the words of the dashboard's API
         unusable = unusable_energy_notes(rec.summary)
-        windows = store.windows(rec.id)
+        # the first windows in time, as the dashboard's API lists them, and how many
+        windows, windows_total, windows_note = listed_windows(store, rec.id)
         events = store.events(rec.id)
         marks = store.steps(rec.id)
         part = _partial(store, rec)  # priced from sums taken inside SQLite, as the dashboard
@@ -743,9 +821,10 @@ def show(
         if as_json:
             out = _with_partial(rec.to_dict(), part, priced)
             out["windows"] = windows
+            out["windows_total"] = windows_total
             out["events"] = events
             out["steps"] = marks
-            out["notes"] = damaged_notes(rec) + unusable
+            out["notes"] = damaged_notes(rec) + unusable + windows_note
             print_json(out)
             return
         title = (
@@ -789,8 +868,14 @@ def show(
         marks_line = steps_line(marks)
         if marks_line is not None:
             console.print(marks_line, markup=False, highlight=False)
-        for w in windows:
-            console.print(energy_table(w, title=f"window '{safe(w.get('name', '?'))}'"))
+        if windows:
+            console.print(_windows_table(windows[:SHOW_WINDOWS], rec.started_unix_s))
+            more = windows_total - min(len(windows), SHOW_WINDOWS)
+            console.print(
+                (f"{more:,} more windows: `wattwise export {rec.id} -f json` gives them all"
+                 if more > 0 else
+                 f"each window per domain: `wattwise show {rec.id} --json`"),
+                markup=False, highlight=False)
         for e in events:
             console.print(
                 f"{when(e.get('t_unix_s'))} {safe(e.get('level', '?'), 20)}: "

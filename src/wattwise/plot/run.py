@@ -22,6 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattwise.measure.results import fmt_energy
+from wattwise.plot.bands import (
+    MAX_LABEL_CHARS,
+    Band,
+    bands_of,
+    thin_bands,
+)
+from wattwise.plot.bands import cut as _cut
+from wattwise.plot.bands import finite as _num
 from wattwise.plot.figure import (
     CHAR_W,
     Dot,
@@ -53,10 +61,8 @@ STEP_COLOR = "#7d3cb5"
 #: Step marks closer than this many pixels are drawn as one (the first of them).
 STEP_MIN_GAP_PX = 3.0
 #: At most this many windows are named on the figure (the widest, outer ones first);
-#: a note counts the rest. Every window is still drawn as a band.
+#: a note counts the rest.
 MAX_BAND_LABELS = 40
-#: A window name longer than this is cut (with an ellipsis) on the figure.
-MAX_LABEL_CHARS = 32
 
 
 @dataclass(frozen=True)
@@ -109,31 +115,6 @@ def total_of(run: dict[str, Any]) -> RunTotal | None:
                         str(part.get("kind") or "unknown"),
                         str(part.get("note") or "partial"))
     return None
-
-
-@dataclass(frozen=True)
-class Band:
-    """One window on the time axis (seconds from the run's start), with its nesting."""
-
-    name: str
-    start_s: float
-    end_s: float
-    depth: int
-
-
-def bands_of(windows: Sequence[dict[str, Any]], start_unix_s: float) -> list[Band]:
-    """Windows as bands, outer ones first; ``depth`` counts the longer windows that
-    hold one (an epoch inside a training window has depth 1), as the dashboard does."""
-    spans = []
-    for w in windows:
-        a, b = _num(w.get("start_unix_s")), _num(w.get("end_unix_s"))
-        if a is not None and b is not None and b >= a:
-            spans.append((str(w.get("name") or ""), a - start_unix_s, b - start_unix_s))
-    out = []
-    for name, a, b in spans:
-        depth = sum(1 for _, oa, ob in spans if oa <= a and ob >= b and ob - oa > b - a)
-        out.append(Band(name, a, b, depth))
-    return sorted(out, key=lambda x: (x.depth, x.start_s))
 
 
 def layout(run: dict[str, Any], timeline: dict[str, Any],
@@ -192,12 +173,13 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     # Grid first, bands over it (translucent), data on top of both.
     fig.items.extend(y_axis(nice_ticks(0.0, p_top / p_div, False), fy, ML, W - MR,
                             lambda v: f"{v:g} {p_unit}"))
-    for band in bands:
+    drawn, merged_px = thin_bands(bands, (x_hi - x_lo) / (W - ML - MR), plot_w=W)  # s a pixel
+    for band in drawn:
         a, b = max(px(band.start_s), ML), min(px(band.end_s), W - MR)
         if b >= a:
             shade = ("#0a60d0", 0.07) if band.depth % 2 else ("#5a5a64", 0.08)
             add(Rect(a, MT, max(b - a, 1.0), PLOT_H, shade[0], shade[1], cls="band",
-                     label=band.name))
+                     label=band.label()))
             if b - a >= 4:  # narrower bands side by side read as one shade, not a comb
                 add(Line(a, MT, a, bottom, "#5a5a64", cls="band-edge", opacity=0.5))
     fig.items.extend(x_axis(nice_ticks(x_lo / t_div, x_hi / t_div, False), fx, bottom,
@@ -232,8 +214,11 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
                  fill="#666", cls="note"))
 
     enveloped = any(it.cls == "envelope" for it in fig.items)
-    unnamed = _band_labels(fig, bands, px)
+    unnamed = len(bands) - _band_labels(fig, drawn, px)
     parts = _note_parts(timeline, domains, unnamed, enveloped)
+    if merged_px:
+        parts.append(f"{len(bands):,} windows drawn as {len(drawn):,} bands (those less "
+                     f"than {merged_px:g} px apart merged; hover a band for how many)")
     if steps:
         marked = _num((timeline.get("steps") or {}).get("marked")) or len(steps)
         parts.append(f"purple lines: step marks ({len(steps):,}" + (
@@ -373,18 +358,19 @@ def _envelope(d: dict[str, Any], color: str, px: Callable[[float], float],
 
 
 def _band_labels(fig: Figure, bands: list[Band], px: Callable[[float], float]) -> int:
-    """Name the bands at their top-left corners, none overlapping another text; return
-    how many are left unnamed."""
+    """Name the bands at their top-left corners, none overlapping another text (a
+    merged band by how many windows it stands for); return how many windows are named."""
     bottom = MT + PLOT_H
     shown = [b for b in bands if min(px(b.end_s), W - MR) - max(px(b.start_s), ML) >= 6]
     shown = sorted(shown, key=lambda b: (b.depth, -(b.end_s - b.start_s), b.start_s))
     shown = shown[:MAX_BAND_LABELS]
     points = [(max(px(b.start_s), ML), float(MT + 8 + min(b.depth, 3) * 16),
-               _cut(b.name, MAX_LABEL_CHARS)) for b in shown]
+               _cut(b.short(), MAX_LABEL_CHARS)) for b in shown]
     taken = [t.box() for t in fig.items if isinstance(t, Text)]
-    placed = 0
-    for got in place_labels(points, (ML + 1, MT + 1, W - MR - 1, bottom - 10), taken,
-                            marker_r=1.0):
+    named = 0
+    for band, got in zip(shown, place_labels(
+            points, (ML + 1, MT + 1, W - MR - 1, bottom - 10), taken, marker_r=1.0),
+            strict=True):
         if got is None:  # no room inside the plot: left unnamed, counted in the note
             continue
         text, leader = got
@@ -392,8 +378,8 @@ def _band_labels(fig: Figure, bands: list[Band], px: Callable[[float], float]) -
             fig.items.append(leader)
         fig.items.append(Text(text.x, text.y, text.text, text.anchor, "#3a3a3c",
                               cls="label"))
-        placed += 1
-    return len(bands) - placed
+        named += band.count == 1
+    return named
 
 
 def _time_unit(span_s: float) -> tuple[float, str]:
@@ -409,20 +395,9 @@ def _kind(provenance: dict[str, Any], name: str) -> str:
     return str(p.get("kind")) if isinstance(p, dict) else "unknown"
 
 
-def _cut(text: str, n: int) -> str:
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= n else text[: max(0, n - 1)] + "…"
-
-
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
 def _nums(value: Any) -> list[float]:
     return [x for x in (_num(v) for v in _list(value)) if x is not None]
-
-
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None

@@ -248,11 +248,15 @@ class RunQueries(SampleSums):
         )
         return [SampleRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
 
-    def windows(self, run_id: int) -> list[dict[str, Any]]:
-        """Every window of the run, by start time, as the dicts they were added as."""
+    def windows(self, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
+        """Every window of the run, by start time, as the dicts they were added as; with
+        ``limit``, only the first ``limit`` of them (read through the ``windows_run``
+        index, so a run of 100,000 windows reads only those)."""
         self._require_run(run_id)
+        page = "" if limit is None else " LIMIT ?"
         rows = self._read(
-            "SELECT * FROM windows WHERE run_id = ? ORDER BY start_unix_s, id", (run_id,)
+            "SELECT * FROM windows WHERE run_id = ? ORDER BY start_unix_s, id" + page,
+            (run_id,) if limit is None else (run_id, max(0, int(limit))),
         )
         out = []
         for r in rows:
@@ -273,6 +277,21 @@ class RunQueries(SampleSums):
             window.update(_rows.loads(r["extra_json"], dict, {}))
             out.append(window)
         return out
+
+    def window_count(self, run_id: int) -> int:
+        """How many windows the run has stored (counted in the ``windows_run`` index)."""
+        self._require_run(run_id)
+        return int(self._read("SELECT COUNT(*) FROM windows WHERE run_id = ?",
+                              (run_id,))[0][0])
+
+    def window_spans(self, run_id: int) -> list[dict[str, Any]]:
+        """Every window of the run by start time, with only its name, start and end: what
+        a figure draws, without reading (and decoding) each one's domains and extras."""
+        self._require_run(run_id)
+        rows = self._read(
+            "SELECT name, start_unix_s, end_unix_s FROM windows WHERE run_id = ?"
+            " ORDER BY start_unix_s, id", (run_id,))
+        return [{"name": r[0], "start_unix_s": r[1], "end_unix_s": r[2]} for r in rows]
 
     def events(self, run_id: int) -> list[dict[str, Any]]:
         """Every event of the run, in time order."""

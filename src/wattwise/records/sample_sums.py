@@ -46,10 +46,30 @@ SUMS_SQL = ("SELECT domain, total(energy_j), total(low_j), total(high_j), count(
             " max(t_unix_s) FROM samples WHERE run_id = ? AND gap = 0 GROUP BY domain")
 
 
+def upto_rowid(upto: int | None) -> str:
+    """A condition that keeps the samples stored up to rowid ``upto`` (all with None): a
+    run still recording is priced as of one moment (``records.growing_sums``). The
+    ``+`` keeps SQLite on the ``samples_run_t`` index, not the rowid."""
+    return "" if upto is None else f" AND +rowid <= {int(upto)}"
+
+
 def sums_by_domain(rows: Sequence[Sequence[Any]]) -> dict[str, dict[str, float]]:
     """The rows of ``SUMS_SQL`` by domain, as ``carbon.partial.sample_sums`` gives them."""
     return {str(r[0]): {"energy_j": r[1], "low_j": r[2], "high_j": r[3],
                         "samples": float(r[4]), "last_unix_s": r[5]} for r in rows}
+
+
+def cells_sql(domains: int, where: str) -> str:
+    """``SampleSums.cell_sums``'s query over the samples ``where`` selects, for that many
+    domains (``:d0``...) and the parameters ``:o`` (origin) and ``:w`` (width): per
+    domain and cell, as that method says; its rows by domain and cell."""
+    marks = ",".join(f":d{i}" for i in range(domains)) or "NULL"
+    return (f"SELECT domain, CASE WHEN {PRICED} AND domain IN ({marks})"
+            " THEN CAST((t_unix_s - :o) / :w AS INTEGER) END AS k, count(*),"
+            f" min(t_unix_s), max(t_unix_s), total({CLIPPED_E}), total({CLIPPED_LOW}),"
+            f" total({CLIPPED_HIGH}),"
+            f" total({BAD_VALUES}) FROM samples WHERE {where} AND {NOT_GAP}"
+            " GROUP BY domain, k ORDER BY domain, k")
 
 
 class SampleSums:
@@ -68,13 +88,14 @@ class SampleSums:
         the dashboard takes them (``server._sql.Reads.energy_so_far``)."""
         return sums_by_domain(self._read(SUMS_SQL, (run_id,)))
 
-    def counted_span(self, run_id: int, domains: Sequence[str]) -> tuple[float, float] | None:
+    def counted_span(self, run_id: int, domains: Sequence[str], upto: int | None = None
+                     ) -> tuple[float, float] | None:
         """The first and last time of the priceable samples of ``domains`` (not gaps, time
         and energy finite numbers), or None without any: two index lookups."""
         if not domains:
             return None
         marks = ",".join("?" * len(domains))
-        where = f"run_id = ? AND {PRICEABLE} AND domain IN ({marks})"
+        where = f"run_id = ? AND {PRICEABLE} AND domain IN ({marks}){upto_rowid(upto)}"
         got = []
         for order in ("", " DESC"):
             rows = self._read(f"SELECT t_unix_s FROM samples WHERE {where}"
@@ -86,6 +107,7 @@ class SampleSums:
 
     def cell_sums(
         self, run_id: int, domains: Sequence[str], origin_unix_s: float, width_s: float,
+        upto: int | None = None,
     ) -> list[sqlite3.Row]:
         """The priceable samples of ``domains`` (not gaps, time and energy finite numbers)
         summed inside SQLite per domain and per cell ``width_s`` wide from ``origin_unix_s``
@@ -94,29 +116,26 @@ class SampleSums:
         the first and last time, the sums of energy, low and high, and how many stored
         values are not finite numbers (as ``bad_sample_values`` counts them); by domain and
         cell. The samples pricing leaves out (another domain, a time or energy that is not
-        a number) are in rows whose cell is None. One pass through the run's samples."""
-        marks = ",".join(f":d{i}" for i in range(len(domains))) or "NULL"
+        a number) are in rows whose cell is None. One pass through the run's samples
+        (those stored up to rowid ``upto``: ``upto_rowid``)."""
         named: dict[str, Any] = {"run": run_id, "o": origin_unix_s, "w": width_s}
         named.update({f"d{i}": d for i, d in enumerate(domains)})
-        return self._read(
-            f"SELECT domain, CASE WHEN {PRICED} AND domain IN ({marks})"
-            " THEN CAST((t_unix_s - :o) / :w AS INTEGER) END AS k, count(*),"
-            f" min(t_unix_s), max(t_unix_s), total({CLIPPED_E}), total({CLIPPED_LOW}),"
-            f" total({CLIPPED_HIGH}),"
-            f" total({BAD_VALUES}) FROM samples WHERE run_id = :run AND {NOT_GAP}"
-            " GROUP BY domain, k ORDER BY domain, k", named)  # type: ignore[arg-type]
+        return self._read(cells_sql(len(domains), f"run_id = :run{upto_rowid(upto)}"),
+                          named)  # type: ignore[arg-type]
 
-    def first_priceable(self, run_id: int, domain: str, from_unix_s: float) -> Any:
+    def first_priceable(self, run_id: int, domain: str, from_unix_s: float,
+                        upto: int | None = None) -> Any:
         """The first priceable sample of ``domain`` at or after ``from_unix_s`` (in time,
         then stored, order): its time and clipped energy, low and high, or None."""
         rows = self._read(
             f"SELECT t_unix_s, {CLIPPED_E}, {CLIPPED_LOW}, {CLIPPED_HIGH} FROM samples"
             " WHERE run_id = ?"
-            f" AND {PRICEABLE} AND domain = ? AND t_unix_s >= ?"
+            f" AND {PRICEABLE} AND domain = ? AND t_unix_s >= ?{upto_rowid(upto)}"
             " ORDER BY t_unix_s, rowid LIMIT 1", (run_id, domain, from_unix_s))
         return rows[0] if rows else None
 
-    def bad_sample_values(self, run_id: int) -> tuple[int, list[tuple[str, Any]]]:
+    def bad_sample_values(self, run_id: int, upto: int | None = None
+                          ) -> tuple[int, list[tuple[str, Any]]]:
         """The stored sample values that are not finite numbers, as pricing names them
         (``carbon.accounting.intervals_from_samples``): how many, and the first five as
         ``("samples[i].key", value)``, ``i`` a sample's place among the run's samples that
@@ -124,7 +143,7 @@ class SampleSums:
         once; else each of its low and high that is not."""
         bad = (f"NOT ({FINITE.format('t_unix_s')} AND {FINITE.format('energy_j')}"
                f" AND {FINITE.format('low_j')} AND {FINITE.format('high_j')})")
-        where = f"run_id = ? AND {NOT_GAP} AND {bad}"
+        where = f"run_id = ? AND {NOT_GAP} AND {bad}{upto_rowid(upto)}"
         t_ok, e_ok = FINITE.format("t_unix_s"), FINITE.format("energy_j")
         count = self._read(
             f"SELECT total(CASE WHEN NOT ({t_ok} AND {e_ok}) THEN 1 ELSE"
@@ -139,7 +158,7 @@ class SampleSums:
                 f" WHERE {where} ORDER BY t_unix_s, rowid LIMIT 5", (run_id,)):
             i = int(self._read(
                 f"SELECT count(*) FROM samples WHERE run_id = ? AND {NOT_GAP}"
-                " AND (t_unix_s < ? OR (t_unix_s = ? AND rowid < ?))",
+                f"{upto_rowid(upto)} AND (t_unix_s < ? OR (t_unix_s = ? AND rowid < ?))",
                 (run_id, r[1], r[1], r[0]))[0][0])
             values = dict(zip(("t_unix_s", "energy_j", "low_j", "high_j"), r[1:], strict=True))
             for key in ("t_unix_s", "energy_j"):

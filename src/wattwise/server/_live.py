@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -204,15 +205,54 @@ class LiveRuns:
 
 def lost_mark(record: Any) -> tuple[Any, ...] | None:
     """What a lost run's partial figures depend on, beyond its samples (which no longer
-    change): its row; None where they depend on a file too (an intensity trace or a
-    clean-supply profile, which may change), or the run is not lost."""
+    change): its row, and the bytes of the intensity trace and clean-supply profile it
+    is priced from (``files_mark``: a file changed or replaced prices it again); None
+    where the run is not lost."""
     if getattr(record, "status", None) != "lost":
         return None
     host = record.host if isinstance(record.host, dict) else {}
     options = host.get("carbon_options")
-    if isinstance(options, dict) and (options.get("clean_profile")
-                                      or options.get("intensity_trace")):
-        return None
     return (record.heartbeat_unix_s, record.ended_unix_s, record.pid,
             json.dumps(host, sort_keys=True, default=str),
-            json.dumps(record.tags, sort_keys=True, default=str))
+            json.dumps(record.tags, sort_keys=True, default=str),
+            files_mark(options if isinstance(options, dict) else {}))
+
+
+def files_mark(options: dict[str, Any]) -> tuple[Any, ...]:
+    """The files a run's carbon options price it from (its intensity trace and
+    clean-supply profile), each with the SHA-256 of its bytes as it is now, or None
+    where it cannot be read (``carbon.accounting.trace_sha256``, which
+    ``carbon.partial.PricingOnce.key`` keys a trace by): equal marks, equal files."""
+    out: list[tuple[str, Any, str | None]] = []
+    for name in ("intensity_trace", "clean_profile"):
+        path = options.get(name)
+        if path:
+            out.append((name, str(path), _file_sha256(str(path))))
+    return tuple(out)
+
+
+#: ``_file_sha256``'s digests by what ``os.stat`` says of the file.
+_SHAS: dict[tuple[Any, ...], str | None] = {}
+#: A file changed less than this long ago is hashed again at each call (a rewrite within
+#: the file system's time resolution leaves its size and times as they were), in ns.
+_SETTLED_NS = 2_000_000_000
+
+
+def _file_sha256(path: str) -> str | None:
+    """``trace_sha256(path)``, read again only where the file's size, times or inode
+    changed (a page of 200 lost runs priced on one large trace hashes it once)."""
+    from wattwise.carbon.accounting import trace_sha256
+
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    key = (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    if key in _SHAS:
+        return _SHAS[key]
+    digest = trace_sha256(path)
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS:
+        if len(_SHAS) >= 1024:
+            _SHAS.clear()
+        _SHAS[key] = digest
+    return digest

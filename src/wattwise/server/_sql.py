@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import StoreError
+from wattwise.records import growing_sums
 from wattwise.records.database import ReadOnlyDatabase
-from wattwise.records.sample_sums import SUMS_SQL, sums_by_domain
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
 from wattwise.server.runs_index import (
@@ -228,22 +228,39 @@ class Reads:
 
     def totals_by_kind(self) -> dict[str, tuple[float, float, int]]:
         """Energy, emissions and how many runs, summed over every run that has ended,
-        by the run's kind (a figure that is not a number, or is negative, counts as nothing)."""
-        return self._index.totals_by_kind()
+        by the run's kind (a figure that is not a number, or is negative, counts as nothing).
+
+        An energy above ``carbon.accounting.MAX_STORED_ENERGY_J`` is not usable either
+        (``records.stored_energy``: implausibly large, a damaged record) and counts as
+        nothing too: one 1e308 J record would make the whole total meaningless. The
+        index adds every figure from 0 up, so only a kind whose sum is above that
+        bound can hold one; that kind alone is summed again without it (not taken off:
+        1e308 + 1096 - 1e308 is 0 in floating point)."""
+        from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+        totals = self._index.totals_by_kind()
+        over = {kind for kind, (joules, _, _) in totals.items()
+                if not joules <= MAX_STORED_ENERGY_J}  # NaN or inf included
+        if not over:
+            return totals
+        again = {kind: [0.0, 0.0, 0] for kind in over}
+        for e in self.index().values():
+            t = again.get(e.kind or "unknown")
+            if t is None or e.status == "running" or e.summarises:
+                continue  # as the index sums them (``RunsIndex.totals_by_kind``)
+            j, g = e.energy_j, e.emissions_g
+            t[0] += j if j is not None and 0 <= j <= MAX_STORED_ENERGY_J else 0.0
+            t[1] += g if g is not None and g >= 0 else 0.0
+            t[2] += 1
+        return {**totals, **{k: (float(j), float(g), int(n)) for k, (j, g, n) in again.items()}}
 
     # -- samples ---------------------------------------------------------------------
 
     def energy_so_far(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per domain: energy, low and high of the samples read, how many, the time of the
-        last and its power (gaps left out): ``carbon.partial.sample_sums`` inside SQLite."""
-        out = sums_by_domain(self.rows(SUMS_SQL, (run_id,)))
-        for r in self.rows(
-            "SELECT domain, power_w FROM samples s WHERE run_id = ? AND gap = 0"
-            " AND t_unix_s = (SELECT max(t_unix_s) FROM samples"
-            "  WHERE run_id = s.run_id AND domain = s.domain AND gap = 0)", (run_id,)):
-            if str(r[0]) in out:
-                out[str(r[0])]["power_w"] = r[1]
-        return out
+        last and its power (gaps left out): ``carbon.partial.sample_sums`` inside SQLite,
+        in one pass (``records.growing_sums``, which the dashboard keeps and extends)."""
+        return growing_sums.energy_so_far(self.rows, run_id)
 
     def buckets(self, run_id: int, t0: float, width_s: float, samples: int = -1
                 ) -> list[sqlite3.Row]:

@@ -16,6 +16,7 @@ from typing import Any
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
 from wattwise.records.stored_energy import unusable_energy_notes
+from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
@@ -308,13 +309,12 @@ def so_far_fields(part: Any) -> dict[str, Any]:
 def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
     """The row's partial energy and its emissions, priced as ``wattwise report`` prices
     them, from sums taken inside SQLite (``carbon.partial.stored_partial_emissions``: a
-    row of a million samples must not load them); no emissions where it has no figure."""
-    from wattwise.carbon.partial import partial_energy, stored_partial_emissions
+    row of a million samples must not load them; kept: ``_growing``); no emissions without one."""
+    from wattwise.server._growing import so_far_now
 
     def make() -> dict[str, Any]:
-        part = partial_energy(r, reads.energy_so_far(r.id))
+        part, priced = so_far_now(store, r)
         out = so_far_fields(part)
-        priced = None if part is None else stored_partial_emissions(store, r, part)
         if priced is not None:
             out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
                        emissions_note="; ".join(priced["notes"]))
@@ -334,20 +334,19 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
     record = store.get_run(ref)
     run = record.to_dict()
     if not isinstance(record.summary, dict):
-        from wattwise.carbon.partial import partial_energy, stored_partial_emissions
+        from wattwise.server._growing import payload_so_far
 
-        # the runs list's sums (``Reads.energy_so_far``), without the last power it adds
-        part = partial_energy(record, store.sample_sums(record.id))
-        run["energy_so_far"] = None if part is None else part.to_dict()
-        run["emissions_so_far"] = (None if part is None  # priced from sums inside SQLite
-                                   else stored_partial_emissions(store, record, part))
+        run.update(payload_so_far(store, record))
+    windows, windows_total, windows_note = listed_windows(store, record.id)
     payload, bad = json_safe({
         "run": run,
-        "windows": store.windows(record.id),
+        "windows": windows,
         "events": store.events(record.id),
     })
     payload["notes"] = damaged_run_notes(record) + ([non_finite_note(bad)] if bad else []) \
         + unusable_energy_notes(record.summary)
+    payload["windows_total"] = windows_total
+    payload["notes"] += windows_note
     return dict(payload)
 
 

@@ -82,6 +82,7 @@ from wattwise.carbon.partial import (
 from wattwise.carbon.repricing import started_with
 from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
+from wattwise.records.growing_sums import growing
 from wattwise.records.run_sums import partial_rows, run_sums
 from wattwise.records.store import Store
 from wattwise.server._live import lost_mark
@@ -100,9 +101,10 @@ MAX_RUNNING = 20
 OVERLAP = ("the sum over runs; runs that overlap in time on one machine count the "
            "machine's energy once per run.")
 #: How the total energy counts a run lost before its summary, said in its HELP text.
-LOST = ("a run lost before its summary (killed), or ended with no summary that reads "
-        "(none stored, or damaged), counts with the energy of its recorded samples "
-        "(partial), by their kind, as every other output gives it;")
+LOST = ("a run lost before its summary (killed), or ended with no summary that reads, "
+        "counts its samples' energy (partial);")
+#: How the total energy counts a stored total that is not usable, said in its HELP text.
+UNUSABLE = "a stored total not usable (negative, above 1e15 J) counts as nothing;"
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
@@ -166,7 +168,8 @@ class StoreCollector(Collector):
                                  labels=["status"])
         total_energy = CounterMetricFamily(
             "wattwise_energy_joules",
-            "Energy of every run that has ended, by its kind; " + LOST + " " + OVERLAP,
+            "Energy of every ended run, by kind; " + LOST + " " + UNUSABLE
+            + " " + OVERLAP,
             labels=["kind"])
         total_emissions = CounterMetricFamily(
             "wattwise_emissions_grams",
@@ -320,12 +323,17 @@ class StoreCollector(Collector):
                                           grams)
         else:  # running, or lost before its summary: its samples so far
             def figures() -> tuple[dict[str, Any], dict[str, Any]]:
-                sums = reads.energy_so_far(run.id)
-                lost = None if is_running else partial_energy(run, sums)
-                return sums, ({} if lost is None else _lost_emissions(store, run, lost))
+                # the sums the runs list and /api/runs/ID read, kept and extended by the
+                # samples stored since (``records.growing_sums``): a running run of a
+                # million samples is not summed again at each scrape
+                with growing(store).at_now(run.id) as view:
+                    sums = view.energy_so_far()
+                    lost = None if is_running else partial_energy(run, sums)
+                    return sums, ({} if lost is None
+                                  else stored_partial_emissions(view, run, lost) or {})
 
-            # a lost run's, kept while its row and pricing stay the same (a long one took
-            # seconds)
+            # a lost run's, kept while its row, the files it is priced from and its
+            # pricing stay the same (a long one took seconds)
             mark = None if is_running else lost_mark(run)
             if mark is not None:
                 mark = (*mark, pricer.key(started_with(run)))
@@ -456,13 +464,6 @@ def _summary_totals(reads: Reads, leave_out: list[int]) -> dict[str, tuple[float
         if n <= 1:
             del totals[kind]
     return totals
-
-
-def _lost_emissions(store: Store, record: Any, part: Any) -> dict[str, Any]:
-    """A lost run's partial energy priced as ``wattwise report`` prices it, or {}: from
-    sums taken inside SQLite (``carbon.partial.stored_partial_emissions``), so a scrape
-    never reads a long run's samples one by one."""
-    return stored_partial_emissions(store, record, part) or {}
 
 
 def _obj(value: Any) -> dict[str, Any]:

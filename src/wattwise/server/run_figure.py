@@ -32,7 +32,10 @@ def run_figure(store: Store, ref: str | int, points: int = W - 100, *,
     payload = run_payload(store, ref)
     run = payload["run"]
     timeline = timeline_payload(store, int(run["id"]), points)
-    return layout(run, timeline, payload["windows"], payload["events"], total=total)
+    # every window's span (the payload lists only the first), drawn as at most
+    # ``plot.run.MAX_DRAWN_BANDS`` bands
+    spans = store.window_spans(int(run["id"]))
+    return layout(run, timeline, spans, payload["events"], total=total)
 
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:

@@ -1,0 +1,47 @@
+"""The figures of a run without a summary (still recording, or lost) that the dashboard
+gives, from its sample sums kept between requests (``records.growing_sums``).
+
+A run that records gains samples at every refresh of its page; its runs-list row,
+``/api/runs/ID`` and ``/metrics`` each summed a million samples again (seconds each).
+Its sums are kept per store and extended by the samples stored since the last
+request, so each output still gives every sample stored up to the request, and all
+three read the same sums (the same figure). A lost run's figures are kept whole while
+its row and the files it is priced from stay the same (``_live.lost_mark``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wattwise.records.growing_sums import growing
+from wattwise.server._live import lost_mark
+
+
+def so_far_now(store: Any, record: Any) -> tuple[Any, dict[str, Any] | None]:
+    """The partial energy of ``record`` (``carbon.partial.PartialEnergy``, or None where no
+    counted domain has a sample) and that energy priced as ``wattwise report`` prices it
+    (``carbon.partial.stored_partial_emissions``; None where it has no figure), from its
+    samples stored up to now."""
+    from wattwise.carbon import partial
+
+    with growing(store).at_now(record.id) as view:
+        part = partial.partial_energy(record, view.energy_so_far())
+        priced = None if part is None else partial.stored_partial_emissions(view, record,
+                                                                            part)
+    return part, priced
+
+
+def payload_so_far(store: Any, record: Any) -> dict[str, Any]:
+    """``energy_so_far`` and ``emissions_so_far`` of ``/api/runs/ID`` for a run without a
+    summary, as its runs-list row gives them (``so_far_now``); a lost run's kept while
+    its row and files stay the same, as that row is."""
+
+    def make() -> dict[str, Any]:
+        part, priced = so_far_now(store, record)
+        return {"energy_so_far": None if part is None else part.to_dict(),
+                "emissions_so_far": priced}
+
+    mark = lost_mark(record)
+    if mark is None:
+        return make()
+    return dict(growing(store).kept(("payload", record.id), mark, make))

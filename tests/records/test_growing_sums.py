@@ -1,0 +1,81 @@
+"""A run's sums kept and extended by the rows stored since give what summing every row
+gives, damaged rows included, and are summed again when a kept row is changed or rows
+are taken away."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wattwise.records.growing_sums import energy_so_far, growing
+from wattwise.records.store import SampleRow, Store
+
+START = 1_700_000_000.0
+
+
+def _approx(rows: list[Any]) -> list[Any]:
+    return [tuple(pytest.approx(x, rel=1e-12) if isinstance(x, float) else x for x in r)
+            for r in rows]
+
+
+def _add(db: Path, rid: int, first: int, n: int) -> None:
+    with Store(db) as store:
+        store.add_samples(rid, [SampleRow(START + t, d, 1.0 + t / 100, 10.0, 0.5, 1.5, t % 9 == 0)
+                                for t in range(first, first + n) for d in ("cpu", "gpu")])
+
+
+def _whole(store: Store, rid: int) -> tuple[Any, Any]:
+    return (energy_so_far(lambda sql, p: store._read(sql, p), rid),
+            [tuple(r) for r in store.cell_sums(rid, ["cpu", "gpu"], START, 60.0)])
+
+
+def test_kept_sums_extended_equal_every_row_summed(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with Store(db) as store:
+        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
+                               sensors=[], versions={})
+        other = store.create_run(name="o", started_unix_s=START, host={}, hardware={},
+                                 sensors=[], versions={})
+    _add(db, rid, 1, 100)
+    with Store(db, readonly=True) as store:
+        with growing(store).at_now(rid) as view:
+            view.cell_sums(rid, ["cpu", "gpu"], START, 60.0)  # kept from now on
+        _add(db, other, 1, 50)  # another run's rows between
+        _add(db, rid, 101, 100)
+        with sqlite3.connect(db) as conn:  # damaged rows, as a foreign writer leaves them
+            conn.execute("INSERT INTO samples VALUES (?, 'when', 'cpu', 1, 1, 1, 1, 0)", (rid,))
+            conn.execute("INSERT INTO samples VALUES (?, ?, 'gpu', 'abc', 1, 'x', 1e999, 0)",
+                         (rid, START + 50))
+        _add(db, rid, 40, 3)  # stored late, earlier in time
+        with growing(store).at_now(rid) as view:
+            got = (view.energy_so_far(),
+                   view.cell_sums(rid, ["cpu", "gpu"], START, 60.0))
+            assert view.sample_sums(rid) == {
+                d: {k: v for k, v in x.items() if k != "power_w"} for d, x in got[0].items()}
+        sums, cells = _whole(store, rid)
+    assert got[0].keys() == sums.keys()
+    for d in sums:
+        assert got[0][d] == {k: pytest.approx(v, rel=1e-12) if isinstance(v, float) else v
+                             for k, v in sums[d].items()}
+    assert got[1] == _approx(cells)
+
+
+def test_a_changed_or_removed_row_sums_the_run_again(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with Store(db) as store:
+        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
+                               sensors=[], versions={})
+    _add(db, rid, 1, 20)
+    with Store(db, readonly=True) as store:
+        with growing(store).at_now(rid) as view:
+            first = view.energy_so_far()["cpu"]["energy_j"]
+        with sqlite3.connect(db) as conn:
+            conn.execute("DELETE FROM samples WHERE rowid = (SELECT max(rowid) FROM samples)")
+            conn.execute("UPDATE samples SET energy_j = 100 WHERE rowid = 1")
+        with growing(store).at_now(rid) as view:
+            got = view.energy_so_far()
+        assert got == energy_so_far(lambda sql, p: store._read(sql, p), rid)
+        assert got["cpu"]["energy_j"] == pytest.approx(first - 1.01 + 100, rel=1e-12)
