@@ -114,6 +114,8 @@ def test_a_pid_found_gone_is_asked_about_once_and_a_change_is_seen_at_once(
         return real(pid)
 
     monkeypatch.setattr("wattwise.records.liveness.gone", gone)
+    # where the machine's process ids cannot be read, each pid is asked about
+    monkeypatch.setattr("wattwise.server._live._process_ids", lambda: None)
     reads = Reads(path)
     try:
         assert reads._live.alive(STALE_S) == (frozenset(lost), frozenset())
@@ -129,6 +131,32 @@ def test_a_pid_found_gone_is_asked_about_once_and_a_change_is_seen_at_once(
             store.finish_run(live, ended_unix_s=1020.0, status="finished",
                              summary={"energy_j": 1.0, "kind": "measured"})
         assert reads._live.alive(STALE_S) == (frozenset(lost), frozenset())
+    finally:
+        reads.close()
+
+
+def test_a_pid_missing_from_the_process_list_is_lost_without_asking(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's process ids, read once, tell 20,000 dead pids gone without a
+    system call each; a live one is still asked about (its start time must match)."""
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        dead = store.create_run(name="killed", started_unix_s=1000.0, host={}, hardware={},
+                                sensors=[], versions={}, pid=DEAD)
+        live = store.create_run(name="live", started_unix_s=1010.0, host={}, hardware={},
+                                sensors=[], versions={}, pid=os.getpid())
+    asked: list[Any] = []
+    real = liveness.gone
+
+    def gone(pid: int) -> bool:
+        asked.append(pid)
+        return real(pid)
+
+    monkeypatch.setattr("wattwise.records.liveness.gone", gone)
+    reads = Reads(path)
+    try:
+        assert reads._live.alive(STALE_S) == (frozenset([dead, live]), frozenset([live]))
+        assert asked == [os.getpid()]
     finally:
         reads.close()
 

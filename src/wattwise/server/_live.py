@@ -22,7 +22,7 @@ from typing import Any
 # 0.1-0.3 s for them on a busy machine: the store asks ``psutil`` about each such row,
 # ``hostname`` imports ``measure.host``, and ``carbon.partial`` prices a lost row's
 # partial figures with ``carbon.market``.
-import psutil  # noqa: F401
+import psutil
 
 import wattwise.carbon.market
 import wattwise.measure.host  # noqa: F401
@@ -118,6 +118,7 @@ class LiveRuns:
         if not stored:
             return stored, frozenset()
         here, now = hostname(), time.time()
+        pids = _process_ids()  # read once: a pid not among them is gone (20,000 asked)
         out: list[int] = []
         kept: list[tuple[Any, ...]] = []  # the rows that may be running at a later call
         for row in rows:
@@ -125,6 +126,9 @@ class LiveRuns:
             # this host's pid: ``status_of`` asks about it alone, for all its runs at once
             mine = host == here and isinstance(pid, int) and not isinstance(pid, bool)
             if mine and (here, pid, pid_started) in self._dead:
+                continue
+            if mine and pids is not None and pid not in pids:
+                self._dead.add((here, pid, pid_started))
                 continue
             if not mine and old:  # a finite heartbeat, older than the staleness
                 continue
@@ -256,3 +260,14 @@ def _file_sha256(path: str) -> str | None:
             _SHAS.clear()
         _SHAS[key] = digest
     return digest
+
+
+def _process_ids() -> frozenset[int] | None:
+    """The ids of every process on this machine now (``psutil.pids``: one read of
+    ``/proc`` on Linux), or None where they cannot be read: a recorded pid not among
+    them is gone, told without a system call each."""
+
+    try:
+        return frozenset(psutil.pids())
+    except (psutil.Error, OSError):
+        return None
