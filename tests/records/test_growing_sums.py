@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from wattwise.records.growing_sums import energy_so_far, growing
+from wattwise.records.growing_sums import FULL_RESUM_S, energy_so_far, growing
 from wattwise.records.store import SampleRow, Store
 
 START = 1_700_000_000.0
@@ -79,3 +79,29 @@ def test_a_changed_or_removed_row_sums_the_run_again(tmp_path: Path) -> None:
             got = view.energy_so_far()
         assert got == energy_so_far(lambda sql, p: store._read(sql, p), rid)
         assert got["cpu"]["energy_j"] == pytest.approx(first - 1.01 + 100, rel=1e-12)
+
+
+def test_an_older_row_deleted_by_another_tool_is_seen_within_full_resum_s(
+        tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    with Store(db) as store:
+        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
+                               sensors=[], versions={})
+    _add(db, rid, 1, 20)
+    now = [1000.0]
+    with Store(db, readonly=True) as store:
+        sums = growing(store)
+        sums.clock = lambda: now[0]
+        with sums.at_now(rid) as view:
+            first = view.energy_so_far()
+        with sqlite3.connect(db) as conn:  # an older row, not the newest: not checked
+            conn.execute("DELETE FROM samples WHERE rowid = 3")
+        now[0] += FULL_RESUM_S - 1
+        with sums.at_now(rid) as view:
+            assert view.energy_so_far() == first  # kept: not yet summed again
+        now[0] += 1
+        with sums.at_now(rid) as view:
+            got = view.energy_so_far()
+        whole = energy_so_far(lambda sql, p: store._read(sql, p), rid)
+    assert got != first
+    assert got == whole

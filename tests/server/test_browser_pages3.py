@@ -1,6 +1,6 @@
 """The pages in a real browser, at the edges: refreshes that wait for the last answer (a
 slow server never gets two of the same request at once), the compare chart's hover past
-a run's end, the timeline's notes, page and run addresses out of range, implausibly
+a run's end, the timeline's notes, page and run addresses out of range or unknown, implausibly
 large stored energies and runs with more windows than the API lists.
 
 Needs what ``test_browser`` needs (Chromium, its driver and Selenium); skipped without.
@@ -320,6 +320,25 @@ def test_a_run_id_beyond_what_the_page_holds_is_refused_without_a_request(
     assert typed in browser.find_element(By.ID, "view").text
     assert not [u for u in urls if "/api/" in u], urls
     assert browser.execute_script("return runId('007')") == "7"  # the same run, however typed
+
+
+def test_an_unknown_run_id_is_said_without_a_request_that_answers_404(
+    browser: Any, ids: dict[str, Any]
+) -> None:
+    """The run page asks whether the run exists first (as the compare page does): an
+    unknown id is said, and no address that answers 404 is fetched (``_open`` fails on
+    the console error the browser logs for one)."""
+    from selenium.webdriver.common.by import By
+
+    typed = "9007199254740991"
+    urls = _open(browser, f"{ids['base']}/#/run/{typed}", "#view p.error")
+    text = browser.find_element(By.ID, "view").text
+    assert text.startswith(f"cannot load run {typed}: no run '{typed}' in "), text
+    assert text.endswith("runs.db"), text
+    assert not [u for u in urls if "/api/runs/" in u], urls
+    assert [u for u in urls if f"/api/compare?ids={typed}" in u], urls
+    urls = _open(browser, f"{ids['base']}/#/run/{ids['demo']}", "#chart-power canvas")
+    assert [u for u in urls if u.endswith(f"/api/runs/{ids['demo']}")], urls
 
 
 def test_an_implausibly_large_stored_energy_is_not_usable_on_every_page(

@@ -15,8 +15,12 @@ Kept: per domain, what ``records.sample_sums.SUMS_SQL`` sums and the last power
 origin and width asked, merged cell by cell (an added sample of an earlier time falls
 in its own cell, so time order does not matter). A kept run is summed again from the
 start when its last summed row is no longer as it was read (a database replaced or
-edited by another tool) or the origin and width of its cells change (a longer run
-priced on a trace may span a finer step).
+edited by another tool), when the origin and width of its cells change (a longer run
+priced on a trace may span a finer step), and when its last sum from the start is
+``FULL_RESUM_S`` old: another tool may delete or edit older rows, which the checks
+above do not see, so a database edited by another tool is read right within
+FULL_RESUM_S (a sum from the start of a million samples takes seconds: once a minute
+at most per run read).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +41,9 @@ from wattwise.records.sample_sums import cells_sql, upto_rowid
 MAX_RUNS = 64
 #: How many origin and width pairs of pricing cells a run keeps.
 MAX_GRIDS = 4
+#: Seconds after which a kept run is summed again from the start (older rows deleted
+#: or edited by another tool are then seen).
+FULL_RESUM_S = 60.0
 
 #: Per domain, over the samples ``{where}`` selects that are not gaps: energy, low,
 #: high, how many, the last time and (SQLite's bare column beside the one ``max``) the
@@ -82,14 +90,18 @@ class _Run:
     cells: dict[tuple[Any, ...], dict[tuple[Any, Any], list[Any]]] = field(
         default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: the clock's reading when the run was last summed from the start
+    summed_at: float = 0.0
 
 
 class GrowingSums:
     """The kept sums of the runs of one store (``growing``); ``store`` supplies the
-    queries (a ``records.queries.RunQueries``)."""
+    queries (a ``records.queries.RunQueries``); ``clock`` (seconds, monotonic) times
+    ``FULL_RESUM_S``."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, clock: Callable[[], float] = time.monotonic) -> None:
         self._store = weakref.ref(store)
+        self.clock = clock
         self._runs: dict[int, _Run] = {}
         self._kept: dict[Any, tuple[Any, Any]] = {}
         self._lock = threading.Lock()
@@ -142,7 +154,11 @@ class GrowingSums:
                 run.upto = -1
         if run.upto >= 0 and hi < run.upto:  # rows taken away: summed again
             run.upto = -1
+        now_s = self.clock()
+        if run.upto >= 0 and not 0 <= now_s - run.summed_at < FULL_RESUM_S:
+            run.upto = -1  # older rows may have been changed by another tool since
         if run.upto < 0:
+            run.summed_at = now_s
             run.sums.clear()
             run.cells.clear()
             run.last = None
