@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 from tests.server.test_many_windows import MANY, many_windows_db
-from wattwise.plot.bands import MAX_DRAWN_BANDS, Band, bands_of, holders, thin_bands
+from wattwise.plot.bands import (
+    MAX_DRAWN_BANDS,
+    MAX_MERGED_DEPTH,
+    Band,
+    bands_of,
+    fit_bands,
+    holders,
+    thin_bands,
+)
 from wattwise.plot.figure import Rect
 from wattwise.plot.render import to_svg
 from wattwise.plot.run import layout
@@ -98,3 +106,47 @@ def test_the_report_figure_draws_every_window_not_only_the_listed_ones(
     assert 0 < svg.count('class="band"') <= MAX_DRAWN_BANDS
     assert f"window ({MANY:,})" in svg or f"window ({MANY})" in svg  # the legend's count
     assert f"{MANY:,} windows drawn as" in svg
+
+
+def _nested(n: int) -> list[dict[str, object]]:
+    """``n`` windows, each inside the one before (``n`` nesting depths)."""
+    return [{"name": f"level-{k}", "start_unix_s": START + k * 0.001,
+             "end_unix_s": START + 100.0 - k * 0.001} for k in range(n)]
+
+
+def test_thousands_of_nested_windows_draw_few_bands_and_say_how() -> None:
+    n = 2000
+    fig = layout(_run(100.0), {"end_s": 100.0, "domains": {}}, _nested(n))
+    bands = [it for it in fig.of("band") if isinstance(it, Rect)]
+    assert 0 < len(bands) <= MAX_DRAWN_BANDS
+    svg = to_svg(fig)
+    assert f"{n:,} windows drawn as {len(bands):,} bands" in svg
+    depth = len(bands) - 1  # one band a depth above it, the rest merged into one
+    assert f"the {n - len(bands):,} held by more than {depth} others merged" in svg
+    assert "px apart merged" not in svg  # no two of one depth were merged by a gap
+    assert "hover" not in svg  # the note holds for a PNG too
+    counted = sum(int(b.label.split(" windows")[0].replace(",", "")) if " windows, " in
+                  b.label else 1 for b in bands)
+    assert counted == n
+
+
+def test_fitting_bands_by_depth_keeps_within_the_limit() -> None:
+    bands = bands_of(_nested(1000), START)
+    fit = fit_bands(bands, px_s=0.1, limit=5)
+    assert len(fit.bands) == 5 and fit.depth == 4 and fit.deeper == 995
+    assert not fit.gap_merged
+    assert sum(b.count for b in fit.bands) == 1000
+    assert [b.depth for b in fit.bands] == list(range(5))
+    # never more than MAX_MERGED_DEPTH apart, however many the limit allows
+    deep = fit_bands(bands, px_s=0.1, limit=500)
+    assert deep.depth == MAX_MERGED_DEPTH and len(deep.bands) == MAX_MERGED_DEPTH + 1
+
+
+def test_a_window_ending_before_it_starts_is_counted_in_the_note() -> None:
+    windows = _batches(3, every_s=1.0)
+    windows.append({"name": "backwards", "start_unix_s": START + 5.0,
+                    "end_unix_s": START + 4.0})
+    fig = layout(_run(20.0), {"end_s": 20.0, "domains": {}}, windows)
+    labels = [it.label for it in fig.of("band") if isinstance(it, Rect)]
+    assert "backwards" not in labels and len(labels) == 4
+    assert "1 windows with an end before their start not drawn" in to_svg(fig)

@@ -13,6 +13,10 @@ from typing import Any
 #: band, which says on hover how many it stands for, and the note says how many bands
 #: were drawn for how many windows. Up to it, every window is its own band.
 MAX_DRAWN_BANDS = 300
+#: Where windows nested thousands deep must be merged by depth to keep within
+#: ``MAX_DRAWN_BANDS``, none deeper than this is drawn apart: more translucent bands
+#: stacked one inside another would hide the power lines.
+MAX_MERGED_DEPTH = 7
 #: A window name longer than this is cut (with an ellipsis) on the figure.
 MAX_LABEL_CHARS = 32
 
@@ -106,28 +110,98 @@ def holders(spans: Sequence[tuple[float, float]]) -> list[int]:
 
 def thin_bands(bands: Sequence[Band], px_s: float, limit: int = MAX_DRAWN_BANDS,
                plot_w: float = 900.0) -> tuple[list[Band], float]:
+    """At most ``limit`` bands standing for ``bands`` (``fit_bands``), and the gap in
+    pixels under which bands of one depth were merged (0 where every band is drawn as
+    it is)."""
+    fit = fit_bands(bands, px_s, limit, plot_w)
+    return fit.bands, fit.gap_px
+
+
+@dataclass(frozen=True)
+class Thinned:
+    """The bands drawn for a run's windows, and what was merged to draw so few:
+    ``gap_px`` (0 where every band is drawn as it is), whether that gap merged any
+    (``gap_merged``), and ``depth`` where windows nested deeper than it were merged
+    into the bands at that depth (``deeper`` of them), else None."""
+
+    bands: list[Band]
+    gap_px: float = 0.0
+    gap_merged: bool = False
+    depth: int | None = None
+    deeper: int = 0
+
+
+def _merge(level: Sequence[Band], gap_s: float) -> list[Band]:
+    """``level`` (sorted by start) with bands less than ``gap_s`` apart merged into one."""
+    out: list[Band] = []
+    cur = level[0]
+    for b in level[1:]:
+        if b.start_s - cur.end_s < gap_s:
+            cur = Band(cur.name, cur.start_s, max(cur.end_s, b.end_s), cur.depth,
+                       cur.count + b.count, b.last or b.name)
+        else:
+            out.append(cur)
+            cur = b
+    out.append(cur)
+    return out
+
+
+def fit_bands(bands: Sequence[Band], px_s: float, limit: int = MAX_DRAWN_BANDS,
+              plot_w: float = 900.0) -> Thinned:
     """At most ``limit`` bands standing for ``bands``: those of one depth whose gap is
     under ``gap`` pixels (``px_s`` seconds a pixel) are merged into one, from 1 pixel
-    doubled until few enough remain. Returns the bands and the gap used (0 where every
-    band is drawn as it is)."""
+    doubled until few enough remain or the gap is wider than the plot; where that is
+    not enough (windows nested thousands deep: one band a depth), the windows deeper
+    than the deepest depth that keeps within ``limit`` (at most ``MAX_MERGED_DEPTH``)
+    are merged with those at it."""
     if len(bands) <= limit:
-        return list(bands), 0.0
+        return Thinned(list(bands))
     by_depth: dict[int, list[Band]] = {}
     for b in sorted(bands, key=lambda x: (x.depth, x.start_s, x.end_s)):
         by_depth.setdefault(b.depth, []).append(b)
     gap = 1.0
     while True:
-        out: list[Band] = []
-        for level in by_depth.values():
-            cur = level[0]
-            for b in level[1:]:
-                if b.start_s - cur.end_s < gap * px_s:
-                    cur = Band(cur.name, cur.start_s, max(cur.end_s, b.end_s), cur.depth,
-                               cur.count + b.count, b.last or b.name)
-                else:
-                    out.append(cur)
-                    cur = b
-            out.append(cur)
+        levels = {d: _merge(level, gap * px_s) for d, level in by_depth.items()}
+        out = [b for level in levels.values() for b in level]
         if len(out) <= limit or gap > 4 * plot_w:  # the widest gap is the whole plot
-            return out, gap
+            break
         gap *= 2
+    merged = len(out) < len(bands)
+    if len(out) <= limit:
+        return Thinned(out, gap, merged)
+    depths = sorted(levels)
+    before = [0]  # bands drawn for the depths above each one
+    for d in depths:
+        before.append(before[-1] + len(levels[d]))
+
+    def folded(k: int) -> list[Band]:
+        """The windows at ``depths[k]`` and deeper as bands at that depth, merged."""
+        d = depths[k]
+        rest = sorted((Band(b.name, b.start_s, b.end_s, d, b.count, b.last)
+                       for e in depths[k:] for b in levels[e]),
+                      key=lambda x: (x.start_s, x.end_s))
+        return _merge(rest, gap * px_s)
+
+    lo = 0  # the deepest k (to MAX_MERGED_DEPTH) whose fold keeps within limit
+    hi = max(0, sum(1 for d in depths if d <= MAX_MERGED_DEPTH) - 1)
+    while lo < hi:  # bands drawn grow with k: a fold merges at least as much
+        mid = (lo + hi + 1) // 2
+        if before[mid] + len(folded(mid)) <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    last = folded(lo)
+    if before[lo] + len(last) > limit:  # windows far outside the plot: all as one
+        last = _merge(last, math.inf)
+    deeper = sum(b.count for e in depths[lo + 1:] for b in levels[e])
+    out = [b for e in depths[:lo] for b in levels[e]] + last
+    return Thinned(out, gap, merged, depths[lo], deeper)
+
+
+def ends_before_start(windows: Sequence[dict[str, Any]]) -> int:
+    """How many ``windows`` end before they start (a damaged record): not drawn."""
+    n = 0
+    for w in windows:
+        a, b = finite(w.get("start_unix_s")), finite(w.get("end_unix_s"))
+        n += a is not None and b is not None and b < a
+    return n

@@ -26,7 +26,8 @@ from wattwise.plot.bands import (
     MAX_LABEL_CHARS,
     Band,
     bands_of,
-    thin_bands,
+    ends_before_start,
+    fit_bands,
 )
 from wattwise.plot.bands import cut as _cut
 from wattwise.plot.bands import finite as _num
@@ -173,7 +174,8 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     # Grid first, bands over it (translucent), data on top of both.
     fig.items.extend(y_axis(nice_ticks(0.0, p_top / p_div, False), fy, ML, W - MR,
                             lambda v: f"{v:g} {p_unit}"))
-    drawn, merged_px = thin_bands(bands, (x_hi - x_lo) / (W - ML - MR), plot_w=W)  # s a pixel
+    fit = fit_bands(bands, (x_hi - x_lo) / (W - ML - MR), plot_w=W)  # s a pixel
+    drawn = fit.bands
     for band in drawn:
         a, b = max(px(band.start_s), ML), min(px(band.end_s), W - MR)
         if b >= a:
@@ -216,9 +218,19 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     enveloped = any(it.cls == "envelope" for it in fig.items)
     unnamed = len(bands) - _band_labels(fig, drawn, px)
     parts = _note_parts(timeline, domains, unnamed, enveloped)
-    if merged_px:
-        parts.append(f"{len(bands):,} windows drawn as {len(drawn):,} bands (those less "
-                     f"than {merged_px:g} px apart merged; hover a band for how many)")
+    if len(drawn) < len(bands):
+        how = []
+        if fit.gap_merged:
+            how.append(f"those of one depth less than {fit.gap_px:g} px apart merged")
+        if fit.depth is not None:
+            how.append(f"the {fit.deeper:,} held by more than {fit.depth} others merged "
+                       f"into those held by {fit.depth}")
+        parts.append(f"{len(bands):,} windows drawn as {len(drawn):,} bands ("
+                     + "; ".join(how) + "; a merged band's name says how many windows "
+                     "it stands for)")
+    reversed_n = ends_before_start(windows)
+    if reversed_n:
+        parts.append(f"{reversed_n:,} windows with an end before their start not drawn")
     if steps:
         marked = _num((timeline.get("steps") or {}).get("marked")) or len(steps)
         parts.append(f"purple lines: step marks ({len(steps):,}" + (
