@@ -80,3 +80,29 @@ def test_the_help_text_says_so(tmp_path: Path) -> None:
     (help_line,) = [line for line in text.splitlines()
                     if line.startswith("# HELP wattwise_energy_joules_total ")]
     assert "not usable" in help_line and "1e15 J" in help_line
+
+
+@pytest.mark.parametrize("stored", [200.0, 10.0, 9.99e14, True])
+def test_a_total_outside_its_own_range_or_a_bool_counts_as_nothing(
+        tmp_path: Path, stored: Any) -> None:
+    """The rule is ``energy_fault``'s whole rule: a total outside its own low-high range
+    (200 J of 47.85-74.52 J) and a stored ``true`` (which SQLite reads as 1) are not
+    usable either, as ``show`` and the API say."""
+    db = tmp_path / "runs.db"
+    ids = fixture_db(db)
+    _, before = _scrape(db)
+    lost = _energy(db, ids["smaller"])
+    _stored(db, ids["smaller"], energy_j=stored, low_j=47.85, high_j=74.52)
+    _, after = _scrape(db)
+    assert after[TOTAL] == pytest.approx(before[TOTAL] - lost, rel=1e-12)
+    assert after[GRAMS] == pytest.approx(before[GRAMS], rel=1e-12)
+
+
+def test_a_total_inside_its_own_range_still_counts(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    ids = fixture_db(db)
+    _, before = _scrape(db)
+    lost = _energy(db, ids["smaller"])
+    _stored(db, ids["smaller"], energy_j=50.0, low_j=47.85, high_j=74.52)
+    _, after = _scrape(db)
+    assert after[TOTAL] == pytest.approx(before[TOTAL] - lost + 50.0, rel=1e-12)

@@ -1164,7 +1164,11 @@ def report(
     """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
     import dataclasses
 
-    from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
+    from wattwise.carbon.accounting import (
+        MAX_STORED_ENERGY_J,
+        emissions_and_fetched,
+        intervals_from_samples,
+    )
     from wattwise.carbon.partial import partial_intervals
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
@@ -1218,7 +1222,20 @@ def report(
         elif part is not None:  # no summary: the figure of its samples, as everywhere
             intervals = partial_intervals(rec, samples, part, notes=stored_notes)
         else:
+            from wattwise.records.stored_energy import unusable_energy_notes
+
+            # A stored total that is not usable (``records.stored_energy``: outside its
+            # own range, a bool, not a number, ...) is not the run's: the samples' figure
+            # is priced, with the note ``show`` gives. One pricing itself refuses (text,
+            # not finite, negative, above MAX_STORED_ENERGY_J) is still passed, so its
+            # note names the stored value too.
+            unusable = unusable_energy_notes(summary)
+            stored_notes.extend(unusable)
             exact = summary.get("energy_j")
+            real_j = _finite_time(exact)
+            if unusable and (isinstance(exact, bool) or (
+                    real_j is not None and 0 <= real_j <= MAX_STORED_ENERGY_J)):
+                exact = None
             # The samples' parts inside the run's measured window, scaled to its exact
             # energy.
             t0, t1 = _window(summary, rec.started_unix_s)

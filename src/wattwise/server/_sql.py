@@ -249,7 +249,8 @@ class Reads:
             if t is None or e.status == "running" or e.summarises:
                 continue  # as the index sums them (``RunsIndex.totals_by_kind``)
             j, g = e.energy_j, e.emissions_g
-            t[0] += j if j is not None and 0 <= j <= MAX_STORED_ENERGY_J else 0.0
+            t[0] += j if j is not None and e.energy_usable and 0 <= j <= MAX_STORED_ENERGY_J \
+                else 0.0
             t[1] += g if g is not None and g >= 0 else 0.0
             t[2] += 1
         return {**totals, **{k: (float(j), float(g), int(n)) for k, (j, g, n) in again.items()}}

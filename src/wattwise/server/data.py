@@ -240,6 +240,14 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
             # can: its figures as the run's page reads them (not finite ones: null, noted)
             summary = record.summary
             row.update(_summary_figures(summary))
+    if summary is None and type(row["energy_j"]) is int and row["energy_j"] in (0, 1):
+        # SQLite reads a stored ``true``/``false`` as 1/0: the row keeps it as stored, so
+        # its note is the run page's ("not a number"), not a range's
+        typed = reads.rows("SELECT CASE WHEN json_valid(summary_json) THEN"
+                           " json_type(summary_json, '$.energy_j') END FROM runs WHERE id = ?",
+                           (row["id"],))
+        if typed and typed[0][0] in ("true", "false"):
+            row["energy_j"] = typed[0][0] == "true"
     if not row.get("so_far"):
         notes = unusable_energy_notes(summary if summary is not None else row)
         if notes:  # the stored figure as stored, said not usable, as on the run's page

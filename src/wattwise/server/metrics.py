@@ -104,7 +104,8 @@ OVERLAP = ("the sum over runs; runs that overlap in time on one machine count th
 LOST = ("a run lost before its summary (killed), or ended with no summary that reads, "
         "counts its samples' energy (partial);")
 #: How the total energy counts a stored total that is not usable, said in its HELP text.
-UNUSABLE = "a stored total not usable (negative, above 1e15 J) counts as nothing;"
+UNUSABLE = ("a stored total not usable (text, negative, over 1e15 J, outside its range) "
+            "counts as nothing;")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import json
 import math
 import re
 import sys
@@ -48,6 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
 from wattwise.errors import BadInput
+from wattwise.records.stored_energy import energy_fault
 
 #: Sort keys of the runs list.
 SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
@@ -89,7 +91,11 @@ ENTRY_COLUMNS = (
     f" {json_field('summary_json', '$.emissions.emissions_g')},"
     f" {json_field('summary_json', '$.duration_s')},"
     f" {json_field('tags_json', '$.planned_start_unix_s')} IS NOT NULL,"
-    f" {json_field('summary_json', '$.summary_of')} IS NOT NULL"
+    f" {json_field('summary_json', '$.summary_of')} IS NOT NULL,"
+    # the stored total with its own range, as JSON (a stored ``true`` stays one), for
+    # ``records.stored_energy.energy_fault``
+    " CASE WHEN json_valid(summary_json)"
+    " THEN json_extract(summary_json, '$.energy_j', '$.low_j', '$.high_j') END"
 )
 
 
@@ -126,6 +132,9 @@ class Entry(NamedTuple):
     planned: bool = False
     #: A stored study or tuning: its energy sums other runs', so totals leave it out.
     summarises: bool = False
+    #: False where the stored total is not usable (``records.stored_energy``): totals
+    #: count it as nothing.
+    energy_usable: bool = True
 
     def key(self, sort: str) -> Any:
         """The value ``sort`` orders by; None sorts last either way."""
@@ -155,7 +164,23 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
                 else max(0.0, last - started))
     kind = r[5] if isinstance(r[5], str) else None
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
-                            real(r[7]), name.casefold(), bool(r[9]), bool(r[10]))
+                            real(r[7]), name.casefold(), bool(r[9]), bool(r[10]),
+                            _energy_usable(r[11]))
+
+
+def _energy_usable(stored: Any) -> bool:
+    """Whether a run's stored total (``[energy_j, low_j, high_j]`` as JSON text) is usable
+    by the one rule every output follows (``records.stored_energy.energy_fault``)."""
+    if not isinstance(stored, str):
+        return True  # no summary SQLite reads: its energy is None, counted as nothing
+    try:  # the common "[58.6,47.8,74.5]" without a JSON parser (100,000 runs at a build)
+        e, lo, hi = (float(part) for part in stored[1:-1].split(","))
+    except ValueError:
+        try:  # null, text, a bool: as JSON, so a stored true stays a bool
+            e, lo, hi = json.loads(stored)
+        except (ValueError, TypeError):
+            return False
+    return energy_fault(e, lo, hi) is None
 
 
 def id_named(q: str) -> int | None:
@@ -562,7 +587,8 @@ class RunsIndex:
                         continue
                     kind = e.kind or "unknown"
                     joules, grams, n = out.get(kind, (0.0, 0.0, 0))
-                    out[kind] = (joules + _usable(e.energy_j), grams + _usable(e.emissions_g),
+                    j = _usable(e.energy_j) if e.energy_usable else 0.0
+                    out[kind] = (joules + j, grams + _usable(e.emissions_g),
                                  n + 1)
                 self._sums["totals"] = out
             return dict(self._sums["totals"])
