@@ -58,6 +58,10 @@ _INVALID: dict[int | str, dict[str, Any]] = {
     422: _error("a path or query value is not valid; the error names it")}
 
 
+#: What each pattern a parameter must match means, in words, for the error line.
+_PATTERN_WORDS = {COMPARE_IDS: "run ids: 1 to 50 whole numbers separated by commas"}
+
+
 def _invalid_line(exc: RequestValidationError) -> str:
     """One line for a refused request: each parameter, what was wrong, what was given."""
     parts = []
@@ -65,6 +69,9 @@ def _invalid_line(exc: RequestValidationError) -> str:
         loc = [str(x) for x in err.get("loc", ())]
         where = f"{loc[0]} parameter {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
         msg = str(err.get("msg", "not valid"))
+        if err.get("type") == "string_pattern_mismatch":  # say what it must be, not a regex
+            pattern = (err.get("ctx") or {}).get("pattern")
+            msg = f"should be {_PATTERN_WORDS.get(str(pattern), 'as the API documents it')}"
         given = err.get("input")
         got = "" if given is None else f" (got {str(given)[:60]!r})"
         parts.append(f"{where or 'request'}: {msg[:1].lower()}{msg[1:]}{got}")
