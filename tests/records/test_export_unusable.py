@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sqlite3
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 import wattwise
+from tests.fixtures.damaged import stored_figures
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.cli import _register_all, app
 from wattwise.records.export_codecarbon import export_codecarbon
@@ -46,13 +46,9 @@ def _record(db: Path) -> int:
 def _damage(db: Path, rid: int, *, samples: bool = True, **figures: Any) -> None:
     """Write ``figures`` into the stored summary (and drop the samples), as a damaged
     file leaves them."""
-    with sqlite3.connect(db) as conn:
-        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
-                                          (rid,)).fetchone()[0])
-        summary.update(figures)
-        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
-                     (json.dumps(summary), rid))
-        if not samples:
+    stored_figures(db, rid, **figures)
+    if not samples:
+        with sqlite3.connect(db) as conn:
             conn.execute("DELETE FROM samples WHERE run_id = ?", (rid,))
 
 

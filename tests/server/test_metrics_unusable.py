@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.server.app import create_app
@@ -23,12 +24,7 @@ GRAMS = 'wattwise_emissions_grams_total{kind="mixed"}'
 
 def _stored(db: Path, rid: int, **figures: Any) -> None:
     """Write ``figures`` into the run's stored summary, as a damaged file leaves them."""
-    with sqlite3.connect(db) as conn:
-        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
-                                          (rid,)).fetchone()[0])
-        summary.update(figures)
-        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
-                     (json.dumps(summary), rid))
+    stored_figures(db, rid, **figures)
 
 
 def _energy(db: Path, rid: int) -> float:

@@ -4,26 +4,20 @@ and carries the same note as ``/api/runs/ID``, never a bare figure."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.server.app import create_app
 
 
 def _stored(db: Path, rid: int, **figures: Any) -> None:
     """Write ``figures`` into the run's stored summary, as a damaged file leaves them."""
-    with sqlite3.connect(db) as conn:
-        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
-                                          (rid,)).fetchone()[0])
-        summary.update(figures)
-        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
-                     (json.dumps(summary), rid))
+    stored_figures(db, rid, **figures)
 
 
 def _row_and_page(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any]]:
