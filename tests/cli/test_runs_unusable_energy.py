@@ -5,13 +5,13 @@ total energy is not usable say why, in the words ``show`` and the dashboard use
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
 
@@ -22,12 +22,7 @@ runner = CliRunner()
 def _damaged(tmp_path: Path, stored: Any) -> tuple[Path, int]:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    with sqlite3.connect(db) as conn:
-        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
-                                          (rid,)).fetchone()[0])
-        summary.update(energy_j=stored, low_j=10.0, high_j=30.0)
-        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
-                     (json.dumps(summary), rid))
+    stored_figures(db, rid, energy_j=stored, low_j=10.0, high_j=30.0)
     return db, rid
 
 

@@ -4,13 +4,13 @@ words of the dashboard's API (``/api/runs/ID`` notes), never a bare "-" or figur
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
@@ -30,12 +30,7 @@ def test_show_says_why_a_stored_total_is_not_usable(
         tmp_path: Path, stored: Any, why: str) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    with sqlite3.connect(db) as conn:
-        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
-                                          (rid,)).fetchone()[0])
-        summary.update(energy_j=stored, low_j=10.0, high_j=30.0)
-        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
-                     (json.dumps(summary), rid))
+    stored_figures(db, rid, energy_j=stored, low_j=10.0, high_j=30.0)
     note = f"the stored energy is not usable: {why}: a damaged record"
     res = runner.invoke(app, ["show", str(rid), "--db", str(db)])
     assert res.exit_code == 0, res.output
