@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -12,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
+from tests.server._serve import serve
 from wattwise.records.store import Store
-from wattwise.server import create_app
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +31,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base(db: Path) -> Iterator[str]:
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=0, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    assert not thread.is_alive()
+    yield from serve(db)
 
 
 def _get(url: str) -> tuple[int, str, str]:

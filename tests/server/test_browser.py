@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ import pytest
 
 from tests.server._results import results_db
 from tests.server._runs import fixture_db
+from tests.server._serve import serve
 from wattwise.records.store import Store
 from wattwise.server.report import run_report_html
 
@@ -76,22 +76,7 @@ def results_base(stored: tuple[Path, dict[str, Any]]) -> Iterator[str]:
 
 
 def _serve(db: Path) -> Iterator[str]:
-    import uvicorn
-
-    from wattwise.server import create_app
-
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=0, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve(db)
 
 
 @pytest.fixture(scope="module")

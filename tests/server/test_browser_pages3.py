@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.server._runs import START, chart_edges, demo_like
+from tests.server._serve import serve_app
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
 from wattwise.records.store import SampleRow, Store
@@ -55,21 +56,6 @@ class Slowed:
         finally:
             with self.lock:
                 self.now[path] -= 1
-
-
-def _serve_app(app: Any) -> Iterator[str]:
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _running(store: Store) -> int:
@@ -143,7 +129,7 @@ def test_a_slow_server_never_gets_a_second_refresh_while_one_is_unanswered(
         demo = demo_like(store)
         rid = _running(store)
     slowed = Slowed(create_app(path))
-    served = _serve_app(slowed)
+    served = serve_app(slowed)
     base = next(served)
     try:
         for address, paths in (("#/runs", ["/api/runs"]),

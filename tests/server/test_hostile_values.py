@@ -11,16 +11,14 @@ import contextlib
 import json
 import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.server._hostile import FIELDS, PWNED, RESULT_FIELDS, hostile_db, hostile_results, payload
+from tests.server._serve import serve
 from wattwise.records.store import Store
 from wattwise.server.report import run_report_html
 
@@ -181,22 +179,7 @@ def test_a_browser_runs_no_payload_of_a_saved_report(report: str, tmp_path: Path
 
 @pytest.fixture
 def served(db: Path) -> Iterator[str]:
-    import uvicorn
-
-    from wattwise.server import create_app
-
-    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=0, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    port: Any = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve(db)
 
 
 @needs_chromium
