@@ -19,3 +19,24 @@ def test_a_trace_named_relative_to_the_start_folder_is_stored_whole(
     stored = started_carbon(CarbonOptions(zone="DE", intensity_trace="trace.csv"))
     assert stored["intensity_trace"] == str(tmp_path / "trace.csv")
     assert stored["intensity_trace_sha256"]
+
+
+def test_a_lost_run_with_a_relative_trace_from_an_older_record_says_which_file_prices_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records written before traces were stored whole name them relative to a folder
+    they did not record: the reader's folder is used, and the note says so."""
+    from wattwise.carbon.accounting import trace_sha256
+    from wattwise.carbon.repricing import reprice_options
+
+    trace = tmp_path / "trace.csv"
+    trace.write_text("time,intensity\n2026-01-01T00:00:00Z,300\n")
+    monkeypatch.chdir(tmp_path)
+    started = {"zone": "DE", "intensity_trace": "trace.csv",
+               "intensity_trace_sha256": trace_sha256(trace)}
+    got = reprice_options({}, started=started)
+    assert got.options.intensity_trace == "trace.csv"
+    said = [n for n in got.notes if "relative to a folder it did not record" in n]
+    assert said == [f"the run stored its trace as 'trace.csv', relative to a folder it did "
+                    f"not record: read as {trace}"]
+    whole = reprice_options({}, started={**started, "intensity_trace": str(trace)})
+    assert not any("relative" in n for n in whole.notes)

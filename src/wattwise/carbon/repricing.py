@@ -311,6 +311,11 @@ def _reprice_started(
                      "so no intensities it fetched; a report does not fetch (give "
                      "--intensity-provider to): priced at the zone's yearly average")
         r_provider = None
+    if not new_place and r_trace is not None and not Path(r_trace).expanduser().is_absolute():
+        # stored by a wattwise before traces were kept whole: the folder it was named
+        # from is not known, so it is read from this one, and said so
+        notes.append(f"the run stored its trace as {r_trace!r}, relative to a folder it "
+                     f"did not record: read as {Path(r_trace).expanduser().absolute()}")
     if not new_place and r_trace is not None:
         why = _trace_changed(r_trace, text("intensity_trace_sha256"), {}, r_zone)
         if why is not None:
