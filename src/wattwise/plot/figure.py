@@ -14,9 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-#: Width of one character of 12 px sans-serif, pessimistic (DejaVu Sans averages ~7 px
-#: for lower case; capitals and digits are wider than the average): label boxes are
-#: sized with it so that labels placed apart stay apart in any common font.
+from wattwise.plot.text_width import fit_width, tame, text_width
+
+#: An average width of one character of 12 px sans-serif, for a rough count of how
+#: many characters a line holds. Boxes, legends and cut lines measure each character
+#: instead (``text_width``): capitals, CJK and emoji are wider than any average.
 CHAR_W = 7.4
 TEXT_H = 14.0
 FONT_PX = 12
@@ -85,9 +87,18 @@ class Text:
     rotate: float = 0.0
     cls: str = ""
 
+    def __post_init__(self) -> None:
+        # Marks stacked on one letter would climb into the line above: the text drawn
+        # (and measured) keeps a few (``tame``).
+        object.__setattr__(self, "text", tame(self.text))
+
+    def width(self) -> float:
+        """How wide the text is drawn, in px (``text_width``, each glyph's advance)."""
+        return text_width(self.text, FONT_PX, self.bold)
+
     def box(self) -> tuple[float, float, float, float]:
-        """(left, top, right, bottom) the text covers, by ``CHAR_W`` per character."""
-        w = len(self.text) * CHAR_W
+        """(left, top, right, bottom) the text covers, by each character's width."""
+        w = self.width()
         left = {"start": self.x, "middle": self.x - w / 2, "end": self.x - w}[self.anchor]
         return (left, self.y - TEXT_H + 3, left + w, self.y + 3)
 
@@ -205,7 +216,7 @@ def x_axis(ticks: Sequence[float], fx: Callable[[float], float], y: float,
     """Tick marks under a horizontal axis at ``y``, each with its value; thinned
     (``fit_ticks``) so that no two labels overlap."""
     out: list[Item] = []
-    for tick in fit_ticks(ticks, fx, lambda t: len(fmt(t)) * CHAR_W):
+    for tick in fit_ticks(ticks, fx, lambda t: text_width(fmt(t), FONT_PX)):
         x = fx(tick)
         out.append(Line(x, y, x, y + 4, cls="tick"))
         out.append(Text(x, y + X_TICK_BASELINE, fmt(tick), "middle", cls="tick"))
@@ -269,7 +280,7 @@ def _rows_of(keys: Sequence[Key], x: float, right: float) -> list[list[tuple[flo
     rows: list[list[tuple[float, Key]]] = []
     at = right  # forces a first row
     for key in keys:
-        w = 27 + len(key.text) * CHAR_W
+        w = 27 + text_width(tame(key.text), FONT_PX)
         if at + w > right and (not rows or rows[-1]):
             rows.append([])
             at = x
@@ -397,26 +408,38 @@ def note_lines(fig: Figure, lines: Sequence[str], x: float, top: float,
                fill: str = "#333", cls: str = "note") -> None:
     """``lines`` written one under another from ``top`` (the first line's box top) at
     ``x``, each cut to the figure's width; the figure grows to hold them all."""
-    room = int((fig.width - x - 4) / CHAR_W)
     for k, line in enumerate(lines):
-        fig.items.append(Text(x, top + TEXT_H * (k + 1) - 3, clip(line, room), fill=fill,
-                              cls=cls))
+        fig.items.append(Text(x, top + TEXT_H * (k + 1) - 3,
+                              fit_width(tame(clip(line, TEXT_MAX)), fig.width - x - 4, FONT_PX),
+                              fill=fill, cls=cls))
     if lines:
         fig.height = max(fig.height, math.ceil(top + TEXT_H * len(lines) + 6))
 
 
-def wrap(parts: Sequence[str], width_chars: int, sep: str = " · ") -> list[str]:
-    """``parts`` joined by ``sep`` into lines of at most ``width_chars`` characters; a
-    part longer than a line is broken between words."""
-    import textwrap
-
+def wrap(parts: Sequence[str], room_px: float, sep: str = " · ") -> list[str]:
+    """``parts`` joined by ``sep`` into lines at most ``room_px`` wide (``text_width``);
+    a part longer than a line is broken between words, a word longer than a line
+    between characters."""
     lines: list[str] = []
     for part in parts:
-        part = clip(part, 4 * width_chars)
-        if lines and len(lines[-1]) + len(sep) + len(part) <= width_chars:
+        part = tame(clip(part, TEXT_MAX))
+        if lines and text_width(lines[-1] + sep + part, FONT_PX) <= room_px:
             lines[-1] += sep + part
-        else:
-            lines.extend(textwrap.wrap(part, width_chars) or [""])
+            continue
+        line = ""
+        for word in part.split() or [""]:
+            joined = f"{line} {word}" if line else word
+            if text_width(joined, FONT_PX) <= room_px:
+                line = joined
+                continue
+            if line:
+                lines.append(line)
+            while text_width(word, FONT_PX) > room_px:
+                head = fit_width(word, room_px, FONT_PX)[:-1] or word[:1]
+                lines.append(head)
+                word = word[len(head):]
+            line = word
+        lines.append(line)
     return lines
 
 

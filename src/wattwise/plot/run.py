@@ -32,7 +32,8 @@ from wattwise.plot.bands import (
 from wattwise.plot.bands import cut as _cut
 from wattwise.plot.bands import finite as _num
 from wattwise.plot.figure import (
-    CHAR_W,
+    FONT_PX,
+    TEXT_MAX,
     Dot,
     Figure,
     Item,
@@ -46,9 +47,11 @@ from wattwise.plot.figure import (
     linear,
     nice_ticks,
     place_labels,
+    wrap,
     x_axis,
     y_axis,
 )
+from wattwise.plot.text_width import fit_width
 
 W = 900
 ML, MR, MT = 84, 24, 62
@@ -153,7 +156,6 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     bottom = MT + PLOT_H
     # Band names sit in a strip above the highest power, so they never cross a line.
     strip = 16 * (min(max((b.depth for b in bands), default=0), 3) + 1) + 4 if bands else 0
-    width_chars = int((W - ML - MR) / CHAR_W)
     name = str(run.get("name") or "")
     head = f"run {run.get('id')} '{_cut(name, 48)}': power per domain over time"
     sub = total.line() if total is not None else "no total recorded"
@@ -191,8 +193,9 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     add(Text((ML + W - MR) / 2, bottom + 36, f"time since the run's start ({t_unit})",
              "middle"))
     add(Text(18, (MT + bottom) / 2, f"power ({p_unit}; per domain)", "middle", rotate=-90))
-    add(Text(ML, 22, _cut(head, int((W - ML) / CHAR_W)), bold=True, cls="title"))
-    add(Text(ML, 42, _cut(sub, int((W - ML - MR) / CHAR_W)), cls="subtitle"))
+    add(Text(ML, 22, fit_width(_cut(head, TEXT_MAX), W - ML - 4, FONT_PX, bold=True),
+             bold=True, cls="title"))
+    add(Text(ML, 42, fit_width(_cut(sub, TEXT_MAX), W - ML - MR, FONT_PX), cls="subtitle"))
 
     for i, (dname, d) in enumerate(domains.items()):
         color = COLORS[i % len(COLORS)]
@@ -237,7 +240,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
             f" of {int(marked):,} marked, spread evenly)" if marked > len(steps) else ")"))
     if total is not None and total.partial_note:
         parts.insert(0, total.partial_note)
-    note_lines = _wrap(parts, width_chars)
+    note_lines = wrap(parts, W - ML - MR)
     legend_y = bottom + 58
     fig.items.extend(legend(keys, ML, legend_y, W - MR))
     for k, line in enumerate(note_lines):
@@ -316,21 +319,6 @@ def _note_parts(timeline: dict[str, Any], domains: dict[str, dict[str, Any]],
     if unlabelled:
         parts.append(f"{unlabelled} windows not named here (too many or too narrow)")
     return parts
-
-
-def _wrap(parts: list[str], width_chars: int) -> list[str]:
-    """``parts`` joined by `` · `` into lines of at most ``width_chars`` characters; a
-    part longer than a line is broken between words."""
-    import textwrap
-
-    lines: list[str] = []
-    for part in parts:
-        part = _cut(part, 4 * width_chars)
-        if lines and len(lines[-1]) + 3 + len(part) <= width_chars:
-            lines[-1] += " · " + part
-        else:
-            lines.extend(textwrap.wrap(part, width_chars) or [""])
-    return lines
 
 
 def _series(d: dict[str, Any], color: str, dash: str, name: str,

@@ -15,11 +15,15 @@
   ``X-Frame-Options``), ``Referrer-Policy: no-referrer`` and ``no-store``.
 
 A plain ASGI wrapper around the whole app, so nothing inside it (errors of
-the framework included) answers without these.
+the framework included) answers without these. A request the HTTP server
+cannot parse at all (a raw non-ASCII byte or a space in the address, a
+malformed header) never reaches the app: ``http_protocol`` makes
+the server answer it as the app would, one JSON error line with these headers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import re
@@ -41,6 +45,11 @@ COOKIE = "wattwise_token"
 #: What a token may be made of: it travels in a URL, a header and a cookie.
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~+/=-]{16,256}")
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: The answer to a request that is not HTTP/1.1 the server can parse.
+BAD_HTTP = (
+    "bad request: not valid HTTP/1.1 (a space, a control character or a non-ASCII byte "
+    "in the address, or a malformed header; percent-encode the address, e.g. ?ids=%D9%A1)"
+)
 
 
 def security_headers(csp: str) -> list[tuple[bytes, bytes]]:
@@ -231,3 +240,34 @@ async def _reply(
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+class _JsonBadRequest:
+    """Mixed into uvicorn's HTTP protocol: its answer to a request it cannot parse
+    (``send_400_response``, plain text otherwise) as the dashboard answers a bad
+    request, one JSON line with the security headers, and the connection closed."""
+
+    transport: asyncio.Transport
+    _head: bytes
+
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps({"error": BAD_HTTP}).encode("utf-8")
+        head = self._head + b"content-length: %d\r\n\r\n" % len(body)
+        self.transport.write(head + body)
+        self.transport.close()
+
+
+def http_protocol(csp: str) -> type[asyncio.Protocol]:
+    """The HTTP protocol uvicorn would pick itself (httptools where installed, else
+    h11), answering a request it cannot parse with ``BAD_HTTP`` as JSON and the
+    headers of every other answer (``uvicorn.Config(http=...)``)."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    headers = [
+        (b"content-type", b"application/json"), (b"connection", b"close"),
+        *security_headers(csp),
+    ]
+    head = b"HTTP/1.1 400 Bad Request\r\n" + b"".join(k + b": " + v + b"\r\n" for k, v in headers)
+    made: type[asyncio.Protocol] = type(
+        "DashboardHTTPProtocol", (_JsonBadRequest, AutoHTTPProtocol), {"_head": head})
+    return made

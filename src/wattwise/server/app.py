@@ -23,7 +23,7 @@ from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.records.rows import text as _storable
 from wattwise.records.store import Store
 from wattwise.server import results
-from wattwise.server._guard import TOKEN_PATTERN, Guard
+from wattwise.server._guard import TOKEN_PATTERN, Guard, http_protocol
 from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
 from wattwise.server.data import (
@@ -467,13 +467,23 @@ def serve(
     run_server(create_app(db, token=token, port=spot.port, hosts=spot.names), spot, sock)
 
 
+def server_config(app: FastAPI, spot: Spot) -> Any:
+    """The uvicorn configuration the dashboard runs with: no ``Server`` header, and a
+    request HTTP cannot parse answered as JSON with the security headers
+    (``http_protocol``), as every other bad request is."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, host=spot.host, port=spot.port, log_level="warning", server_header=False,
+        http=http_protocol(page_csp()),
+    )
+
+
 def run_server(app: FastAPI, spot: Spot, sock: socket.socket) -> None:
     """Serve ``app`` on the socket ``listen(spot)`` gave until interrupted."""
     import uvicorn
 
-    config = uvicorn.Config(
-        app, host=spot.host, port=spot.port, log_level="warning", server_header=False
-    )
+    config = server_config(app, spot)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
