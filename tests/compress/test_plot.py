@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from wattwise.bench.stats import Stat
-from wattwise.compress.figure import CHAR_W, TEXT_H, Text, nice_ticks, place_labels
+from wattwise.compress.figure import TEXT_H, Text, nice_ticks, place_labels
 from wattwise.compress.plot import layout, render_svg, write_plot
 from wattwise.compress.study import Study, Variant
 
@@ -77,7 +77,7 @@ def test_a_label_that_cannot_sit_by_its_point_goes_out_on_a_leader() -> None:
     for a, b in itertools.combinations(boxes, 2):
         assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
     assert sum(1 for _, leader in placed if leader is not None) >= 4
-    assert CHAR_W * len("variant-0") < 100 and TEXT_H > 10
+    assert Text(0, 0, "variant-0").width() < 100 and TEXT_H > 10
 
 
 def test_the_layout_is_deterministic_and_the_svg_is_its_drawing() -> None:

@@ -36,7 +36,7 @@ def _box(t: Text) -> tuple[float, float, float, float]:
 
 def assert_legible(fig: Figure) -> None:
     """No two texts overlap and every text lies inside the image, by the widths the
-    layout itself assumes (``CHAR_W`` per character, pessimistic)."""
+    characters are drawn (``Text.box``: ``text_width``, each glyph's advance)."""
     texts = [t for t in fig.items if isinstance(t, Text) and t.text.strip()]
     for a, b in itertools.combinations(texts, 2):
         ba, bb = _box(a), _box(b)
@@ -130,3 +130,75 @@ def test_many_failures_in_the_margin_stay_above_the_axis_and_clear_of_the_floor(
     margin = [t for t in fig.items if isinstance(t, Text) and t.fill == "#a00"]
     assert margin and margin[-1].text.startswith("and ") and margin[-1].text.endswith(
         "more failed")
+
+
+#: Names as wide as names get: capitals, the widest Latin letter, CJK, emoji, Greek.
+WIDE = ("A" * 40, "W" * 40, "\u91cf\u5b50\u5316\u30e2\u30c7\u30eb\u84b8\u7559" * 5,
+        "\U0001f525\U0001f680" * 20, "\u03a9" * 40)
+
+
+def wide() -> Study:
+    """Wide names everywhere: the task (the heading), the quality (the y-axis title),
+    the variants (labels, a cut interval's note, the numbered list) and the failures
+    (the right margin, more than it holds)."""
+    first = _variant(WIDE[0], 97.0, 1e-5, 1e-40, 1e38, n=2)  # its interval is cut: a note
+    ok = (first, *(_variant(name, 97.0 - 0.3 * k, 1e-5 * (1 + k))
+                   for k, name in enumerate(WIDE) if k))
+    failed = tuple(Variant(f"F{name}", "failed", "boom", None, None, 1, 1, 0.0, None)
+                   for name in WIDE * 5)
+    return Study("W" * 60, "ACCURACY" * 10, "%", (*ok, *failed))
+
+
+def test_wide_names_and_long_notes_neither_overlap_nor_leave_the_figure() -> None:
+    fig = layout(wide(), max_loss=0.5)
+    assert_legible(fig)
+    heading = next(t for t in fig.items if isinstance(t, Text) and t.bold and t.y == 22)
+    assert heading.text.startswith("WWWW") and heading.text.endswith("\u2026")
+
+
+def test_wide_failures_in_the_margin_are_cut_by_their_width() -> None:
+    failed = tuple(Variant(f"F{name}", "failed", "boom", None, None, 1, 1, 0.0, None)
+                   for name in WIDE * 5)
+    fig = layout(Study("digits-mlp", "accuracy", "%", (*absurd().variants, *failed)),
+                 max_loss=0.5)
+    assert_legible(fig)
+    margin = [t for t in fig.items if isinstance(t, Text) and t.fill == "#a00"]
+    assert len(margin) > 5 and margin[-1].text.startswith("and ")
+    assert all(t.box()[2] <= W - 4 for t in margin)
+
+
+def test_long_notes_wrap_by_width_and_name_every_variant_whole() -> None:
+    study = wide()
+    fig = layout(Study("digits-mlp", "accuracy", "%", study.variants[:len(WIDE)]))
+    assert_legible(fig)
+    # Every variant is named whole: by its point, or in the lines under the figure,
+    # which wrap a long name by its width instead of cutting it.
+    notes = "".join(t.text for t in fig.items if isinstance(t, Text) and t.cls == "note")
+    assert "\u2026" not in notes
+    assert not any(t.text.rstrip(":").isdigit() for t in fig.items  # "2:" then the name
+                   if isinstance(t, Text) and t.cls == "note")
+    named = {t.text for t in fig.labels()}
+    for name in WIDE:
+        assert name in named or name in notes, name
+
+
+def test_a_wide_tuning_name_is_cut_to_the_figure() -> None:
+    from wattwise.compress.plot import tune_layout
+
+    fig = tune_layout({"name": "\u91cf" * 60, "points": [
+        {"threads": 1, "batch_size": 1, "precision": "fp32", "status": "ok",
+         "energy_j_per_sample": 0.01, "latency_p90_ms": 1.0, "kind": "measured"},
+        *({"threads": "W" * 30, "batch_size": k, "precision": "fp32", "status": "failed"}
+          for k in range(30))], "frontier": [], "best": None})
+    assert_legible(fig)
+
+
+def test_a_note_of_many_cut_intervals_is_shown_whole() -> None:
+    study = Study("digits-mlp", "accuracy", "%", tuple(
+        _variant(f"WIDE-VARIANT-{k:02d}", 97.0 - 0.1 * k, 1e-5 * (1 + k), 1e-40, 1e38, n=2)
+        for k in range(12)))
+    fig = layout(study)
+    assert_legible(fig)
+    notes = " ".join(t.text for t in fig.items if isinstance(t, Text) and t.cls == "note")
+    assert "\u2026" not in notes
+    assert all(f"WIDE-VARIANT-{k:02d} 1e-40 to 1e+38 J" in notes for k in range(12))

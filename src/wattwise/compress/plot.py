@@ -13,13 +13,13 @@ listed under the figure, which grows to hold them.
 from __future__ import annotations
 
 import math
-import textwrap
 from pathlib import Path
 
 from wattwise.compress.study import Study
 from wattwise.errors import BadInput
 from wattwise.plot.figure import (
-    CHAR_W,
+    FONT_PX,
+    TEXT_MAX,
     Dot,
     Figure,
     Item,
@@ -30,10 +30,12 @@ from wattwise.plot.figure import (
     label_points,
     nice_ticks,
     note_lines,
+    wrap,
     x_axis,
     y_axis,
 )
 from wattwise.plot.render import to_png, to_svg
+from wattwise.plot.text_width import fit_width, tame, text_width
 
 W, H = 720, 460
 ML, MR, MT, MB = 80, 170, 40, 60
@@ -104,24 +106,32 @@ def _whisker(fx, x_lo: float, x_hi: float, y: float, low: float,  # type: ignore
 
 
 def _margin_list(fig: Figure, lines: list[str]) -> None:
-    """``lines`` (the failures) down the right margin, each cut to the margin's width,
-    clear of the texts already there (the floor's); as many as fit above the x-axis, the
-    last row counting the rest."""
-    room = int((MR - 8) / CHAR_W)
+    """``lines`` (the failures) down the right margin, each cut to the margin's width
+    by the width of its characters (``fit_width``), clear of the texts already there
+    (the floor's); as many as fit above the x-axis, the last row counting the rest."""
+    x, room = W - MR + 4, MR - 8
     taken = [t.box() for t in fig.items if isinstance(t, Text)]
-    rows: list[float] = []
-    y = MT + 16.0
-    while y <= H - MB:
-        box = Text(W - MR + 4, y, "x" * room).box()
-        if not any(_overlap(box, o) for o in taken):
-            rows.append(y)
-        y += 16
-    if len(lines) > len(rows) and rows:
-        shown = [*lines[: len(rows) - 1], f"and {len(lines) - len(rows) + 1} more failed"]
-    else:
-        shown = lines[: len(rows)]
-    for y, line in zip(rows, shown, strict=False):
-        fig.items.append(Text(W - MR + 4, y, clip(line, room), fill="#a00"))
+
+    def free(text: str, y: float) -> bool:
+        box = Text(x, y, text).box()
+        return not any(_overlap(box, o) for o in taken)
+
+    rows = [MT + 16.0 + 16 * k for k in range(int((H - MB - MT - 16) // 16) + 1)]
+    shown: list[tuple[float, str]] = []
+    for y in rows:
+        if len(shown) == len(lines):
+            break
+        text = _fit(lines[len(shown)], room)
+        if free(text, y):
+            shown.append((y, text))
+    while len(shown) < len(lines) and shown:  # the last row counts those left out
+        y, _ = shown.pop()
+        more = _fit(f"and {len(lines) - len(shown)} more failed", room)
+        if free(more, y):
+            shown.append((y, more))
+            break
+    for y, text in shown:
+        fig.items.append(Text(x, y, text, fill="#a00"))
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]
@@ -131,12 +141,21 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 
 def _frame(fig: Figure, x_title: str, y_title: str, head: str) -> None:
+    """The axes, their titles and the figure's heading, each cut (``fit_width``) to
+    the room it has: the heading to the figure's right edge, the titles centred on
+    their axes to what stays inside the image."""
     add = fig.items.append
     add(Line(ML, H - MB, W - MR, H - MB))
     add(Line(ML, MT, ML, H - MB))
-    add(Text((ML + W - MR) / 2, H - 15, x_title, "middle"))
-    add(Text(18, (MT + H - MB) / 2, y_title, "middle", rotate=-90))
-    add(Text(ML, 22, head, bold=True))
+    x_mid, y_mid = (ML + W - MR) / 2, (MT + H - MB) / 2
+    add(Text(x_mid, H - 15, _fit(x_title, 2 * min(x_mid, W - x_mid) - 8), "middle"))
+    add(Text(18, y_mid, _fit(y_title, 2 * min(y_mid, H - y_mid) - 8), "middle", rotate=-90))
+    add(Text(ML, 22, _fit(head, W - ML - 4, bold=True), bold=True))
+
+
+def _fit(text: str, room_px: float, bold: bool = False) -> str:
+    """``text`` as drawn (``tame``), cut to ``room_px`` by its characters' widths."""
+    return fit_width(tame(clip(text, TEXT_MAX)), room_px, FONT_PX, bold)
 
 
 def _labels_and_notes(fig: Figure, order: list[tuple[float, float, str]],
@@ -149,12 +168,23 @@ def _labels_and_notes(fig: Figure, order: list[tuple[float, float, str]],
               for d in fig.items if isinstance(d, Dot) and d.cls == "recommended"]
     items, listed = label_points(order, (ML + 2, MT, W - 4, H - MB - 2), taken, soft=soft)
     fig.items.extend(items)
-    width = int((W - 20) / CHAR_W)
-    lines = [line for note in notes for line in textwrap.wrap(note, width)]
+    room = W - 20  # inside what ``note_lines`` keeps, by each character's width
+    # Wrapped by its parts, so that a note of many parts is shown whole however long.
+    lines = [line for note in notes for line in wrap(note.split("; "), room, sep="; ")]
     if listed:
         lines.append("numbered points (no room for their names by them):")
-        lines += listed
+        lines += [line for name in listed for line in _numbered(name, room)]
     note_lines(fig, lines, 10, H - 10)
+
+
+def _numbered(line: str, room_px: float) -> list[str]:
+    """``n: name`` wrapped to ``room_px`` with the name starting on the number's line,
+    even where the name has no space to break at."""
+    number, sep, name = line.partition(": ")
+    if not sep:
+        return wrap([line], room_px)
+    rows = wrap([name], room_px - text_width(number + sep, FONT_PX))
+    return [number + sep + rows[0], *rows[1:]]
 
 
 def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = None) -> Figure:

@@ -19,6 +19,13 @@ PNG_NEEDS = ("PNG plots need matplotlib (pip install 'wattwise[plot]', or pip in
              "matplotlib); or write .svg, which needs nothing")
 
 
+#: The fonts the figures' text widths are measured for (``plot.text_width``), named
+#: in that order so that a viewer draws the text with one of them where it has it.
+SVG_FONTS = "'DejaVu Sans', 'Liberation Sans', Arial, sans-serif"
+#: The font matplotlib draws a PNG's text with: DejaVu Sans, which it ships, named on
+#: each text so that a user's font settings cannot make the PNG wider than measured.
+PNG_FONT = "DejaVu Sans"
+
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -37,7 +44,7 @@ def to_svg(fig: Figure) -> str:
     """The figure as a standalone SVG document."""
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{fig.width}" height="{fig.height}" '
-        f'viewBox="0 0 {fig.width} {fig.height}" font-family="sans-serif" '
+        f'viewBox="0 0 {fig.width} {fig.height}" font-family="{SVG_FONTS}" '
         f'font-size="{FONT_PX}">',
         f"<title>{escape(fig.title)}</title>",
         f'<rect x="0" y="0" width="{fig.width}" height="{fig.height}" fill="white"/>',
@@ -128,7 +135,7 @@ def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
                 text = "".join(c if c.isprintable() else "?" for c in it.text)
                 ax.text(it.x, it.y, text, ha={"start": "left", "middle": "center",
                                                  "end": "right"}[it.anchor],
-                        va="baseline", color=it.fill, fontsize=FONT_PX * pt,
+                        va="baseline", color=it.fill, fontsize=FONT_PX * pt, family=PNG_FONT,
                         fontweight="bold" if it.bold else "normal", rotation=-it.rotate,
                         rotation_mode="anchor")
         buf = io.BytesIO()

@@ -1,11 +1,12 @@
 """How wide a figure's text is drawn, so that labels placed apart stay apart.
 
-Both back-ends draw 12 px sans-serif: the SVG names the generic ``sans-serif``
-(DejaVu Sans on most Linux desktops, Arial or Helvetica elsewhere, whose widths
-Liberation Sans shares) and the PNG is drawn by matplotlib, whose default font
-is DejaVu Sans. A width counted from one average per character is too narrow
-for capitals (``A`` is 8.2 px in DejaVu Sans, ``W`` 11.9 px), so each character
-here counts the advance of its glyph:
+Both back-ends draw 12 px text in the fonts measured here: the SVG names DejaVu
+Sans, then Liberation Sans and Arial (which share their widths), then the generic
+``sans-serif`` (``plot.render.SVG_FONTS``), and the PNG is drawn by matplotlib in
+DejaVu Sans by name (``plot.render.PNG_FONT``; matplotlib ships it). A width
+counted from one average per character is too narrow for capitals (``A`` is
+8.2 px in DejaVu Sans, ``W`` 11.9 px), so each character here counts the advance
+of its glyph:
 
 - U+0020 to U+00FF: per character, the largest of its advance in DejaVu Sans
   and Liberation Sans (read from the fonts' ``hmtx`` tables, regular or bold)
