@@ -7,7 +7,11 @@ import math
 
 import pytest
 
-from wattwise.records.stored_energy import energy_fault, unusable_energy_notes
+from wattwise.records.stored_energy import (
+    energy_fault,
+    summary_energy_fault,
+    unusable_energy_notes,
+)
 
 
 @pytest.mark.parametrize(("value", "words"), [
@@ -29,4 +33,19 @@ def test_a_total_a_rounding_outside_its_range_is_usable() -> None:
     assert unusable_energy_notes({"energy_j": 2e15}) == [
         "the stored energy is not usable: implausibly large (2e+15 J, more than 1e+15 J): "
         "a damaged record"]
-    assert unusable_energy_notes({"energy_j": None}) == []
+
+
+def test_a_summary_holding_its_total_as_null_is_damaged() -> None:
+    """Every summary wattwise writes holds a number as its total: one holding null is a
+    damaged record, said as the others are, never a bare "-"; a run with no summary (still
+    recording, or lost) or a summary with no total key has nothing to judge."""
+    assert unusable_energy_notes({"energy_j": None, "low_j": 47.8, "high_j": 74.5}) == [
+        "the stored energy is not usable: missing (stored as null): a damaged record"]
+    assert summary_energy_fault({"energy_j": None}) == "missing (stored as null)"
+    assert summary_energy_fault(None) is None
+    assert summary_energy_fault({"kind": "estimated"}) is None
+    assert unusable_energy_notes(None) == [] and unusable_energy_notes({}) == []
+    assert energy_fault(None) is None  # None here is no total at all, as callers pass it
+    assert summary_energy_fault({"energy_j": 58.7, "low_j": 47.8, "high_j": 74.5}) is None
+    assert summary_energy_fault({"energy_j": 200.0, "low_j": 47.8, "high_j": 74.5}) == \
+        energy_fault(200.0, 47.8, 74.5)

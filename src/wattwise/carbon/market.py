@@ -382,11 +382,13 @@ def price_recorded(
     from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.carbon.sample_energy import partial_energy_of, partial_intervals
+    from wattwise.records.stored_energy import unusable_energy_notes
 
     rec = store.get_run(ref)
     samples = store.samples(rec.id)
     summary = rec.summary if isinstance(rec.summary, dict) else None
     part = None if summary is not None else partial_energy_of(rec, samples)
+    unusable: list[str] = []
     if summary is None:
         if part is None:
             raise BadInput(f"run {rec.id} has no summary and no counted samples to price")
@@ -397,12 +399,15 @@ def price_recorded(
         t0, t1 = _finite(summary.get("start_unix_s")), _finite(summary.get("end_unix_s"))
         if t0 is None or t1 is None or t1 < t0:
             t0, t1 = float(rec.started_unix_s), None
-        intervals = intervals_from_samples(samples, in_total, t0,
-                                           scale_to_j=summary.get("energy_j"), end_unix_s=t1)
+        # a stored total that is not usable does not scale the samples (``report``'s rule)
+        unusable = unusable_energy_notes(summary)
+        intervals = intervals_from_samples(
+            samples, in_total, t0, scale_to_j=None if unusable else summary.get("energy_j"),
+            end_unix_s=t1)
     pricing = reprice_options(rec.summary, zone=zone, intensity_trace=intensity_trace,
                               pue=pue, started=started_with(rec))
     em, _ = emissions_and_fetched(intervals, pricing.options, pricing.source)
-    notes = list(pricing.notes)
+    notes = [*unusable, *pricing.notes]
     if instruments is None:  # the instruments the run was recorded with, if any
         instruments = instruments_of(pricing.options, notes)
     if earlier_share(rec.summary) is not None:

@@ -1072,7 +1072,7 @@ def _summary_alone(rec: Any, summary: dict[str, Any], html: Path | None, png: Pa
     """The one interval ``report`` prices a run with no samples by: its summary's total
     over its measured window; None where it has no summary. A figure asked for (nothing
     to draw) or a total that is not usable is refused in one line."""
-    from wattwise.records.stored_energy import energy_fault
+    from wattwise.records.stored_energy import summary_energy_fault
 
     if "energy_j" not in summary:
         return None
@@ -1082,7 +1082,7 @@ def _summary_alone(rec: Any, summary: dict[str, Any], html: Path | None, png: Pa
             f"({', '.join(asked)}); without {'them' if len(asked) > 1 else 'it'}, "
             f"`wattwise report {rec.id}` gives its summary's figures")
     e, lo, hi = (summary.get(k) for k in ("energy_j", "low_j", "high_j"))
-    why = "none is stored" if e is None else energy_fault(e, lo, hi)
+    why = summary_energy_fault(summary)
     total = _finite_time(e)
     if why is not None or total is None:
         die(f"run {rec.id} has no stored samples and its stored energy is not usable: "
@@ -1165,7 +1165,6 @@ def report(
     import dataclasses
 
     from wattwise.carbon.accounting import (
-        MAX_STORED_ENERGY_J,
         emissions_and_fetched,
         intervals_from_samples,
     )
@@ -1224,18 +1223,13 @@ def report(
         else:
             from wattwise.records.stored_energy import unusable_energy_notes
 
-            # A stored total that is not usable (``records.stored_energy``: outside its
-            # own range, a bool, not a number, ...) is not the run's: the samples' figure
-            # is priced, with the note ``show`` gives. One pricing itself refuses (text,
-            # not finite, negative, above MAX_STORED_ENERGY_J) is still passed, so its
-            # note names the stored value too.
+            # A stored total that is not usable (``records.stored_energy``: null, outside
+            # its own range, a bool, not a number, ...) is not the run's: the samples'
+            # figure is priced, with the one note ``show`` gives (pricing is not handed
+            # it, so it says nothing more of the same value).
             unusable = unusable_energy_notes(summary)
             stored_notes.extend(unusable)
-            exact = summary.get("energy_j")
-            real_j = _finite_time(exact)
-            if unusable and (isinstance(exact, bool) or (
-                    real_j is not None and 0 <= real_j <= MAX_STORED_ENERGY_J)):
-                exact = None
+            exact = None if unusable else summary.get("energy_j")
             # The samples' parts inside the run's measured window, scaled to its exact
             # energy.
             t0, t1 = _window(summary, rec.started_unix_s)

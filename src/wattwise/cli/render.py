@@ -99,6 +99,19 @@ def energy(energy_j: Any, low_j: Any = None, high_j: Any = None, *,
     return f"{energy_j:.1f} J"
 
 
+def stored_total(summary: dict[str, Any]) -> str:
+    """A stored summary's total as ``energy`` shows it, where one held as null is said
+    not usable too (``records.stored_energy.summary_energy_fault``), never a bare ``-``;
+    a summary with no total at all shows ``-``."""
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    why = summary_energy_fault(summary)
+    if why is not None:
+        return escape(f"not usable: {safe(why)}")  # shown in Rich tables
+    return energy(summary.get("energy_j"), summary.get("low_j"), summary.get("high_j"),
+                  stored=True)
+
+
 def when(t_unix_s: Any) -> str:
     if not _finite(t_unix_s) or not t_unix_s:
         return "-"
@@ -135,8 +148,7 @@ def energy_table(result: dict[str, Any], title: str | None = None) -> Table:
     t.add_section()
     t.add_row(
         "total",
-        energy(result.get("energy_j"), result.get("low_j"), result.get("high_j"),
-               stored=True),
+        stored_total(result),
         num(result.get("avg_power_w"), ".2f", " W"),
         cell(result.get("kind", "?")),
         "over " + num(result.get("duration_s"), ".2f", " s"),
@@ -225,7 +237,7 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
             shown = energy(part.energy_j, part.low_j, part.high_j)
             kind = cell(f"{part.kind}, partial")
         else:
-            shown = energy(s.get("energy_j"), s.get("low_j"), s.get("high_j"), stored=True)
+            shown = stored_total(s)
             kind = cell(s.get("kind", "-"))
         t.add_row(
             str(r.id),

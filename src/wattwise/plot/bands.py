@@ -4,7 +4,7 @@ with a window around every batch (tens of thousands), merged into few enough to 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,6 +146,18 @@ def _merge(level: Sequence[Band], gap_s: float) -> list[Band]:
     return out
 
 
+def _merged_count(spans: Iterable[tuple[float, float]], gap_s: float) -> int:
+    """How many bands ``_merge`` makes of ``spans`` ((start, end) by start), without
+    making them."""
+    n, end = 0, -math.inf
+    for a, b in spans:
+        if n and a - end < gap_s:
+            end = max(end, b)
+        else:
+            n, end = n + 1, b
+    return n
+
+
 def fit_bands(bands: Sequence[Band], px_s: float, limit: int = MAX_DRAWN_BANDS,
               plot_w: float = 900.0) -> Thinned:
     """At most ``limit`` bands standing for ``bands``: those of one depth whose gap is
@@ -159,13 +171,20 @@ def fit_bands(bands: Sequence[Band], px_s: float, limit: int = MAX_DRAWN_BANDS,
     by_depth: dict[int, list[Band]] = {}
     for b in sorted(bands, key=lambda x: (x.depth, x.start_s, x.end_s)):
         by_depth.setdefault(b.depth, []).append(b)
+    # a depth of one window (windows nested thousands deep) is the same at every gap:
+    # only the others are merged again as the gap doubles
+    alone = sum(1 for level in by_depth.values() if len(level) == 1)
+    many = {d: level for d, level in by_depth.items() if len(level) > 1}
     gap = 1.0
     while True:
-        levels = {d: _merge(level, gap * px_s) for d, level in by_depth.items()}
-        out = [b for level in levels.values() for b in level]
-        if len(out) <= limit or gap > 4 * plot_w:  # the widest gap is the whole plot
+        counted = alone + sum(_merged_count(((b.start_s, b.end_s) for b in level), gap * px_s)
+                               for level in many.values())
+        if counted <= limit or gap > 4 * plot_w:  # the widest gap is the whole plot
             break
         gap *= 2
+    levels = {d: (_merge(level, gap * px_s) if d in many else list(level))
+              for d, level in by_depth.items()}
+    out = [b for level in levels.values() for b in level]
     merged = len(out) < len(bands)
     if len(out) <= limit:
         return Thinned(out, gap, merged)
@@ -182,11 +201,16 @@ def fit_bands(bands: Sequence[Band], px_s: float, limit: int = MAX_DRAWN_BANDS,
                       key=lambda x: (x.start_s, x.end_s))
         return _merge(rest, gap * px_s)
 
+    def folded_count(k: int) -> int:
+        """``len(folded(k))``, without making the bands."""
+        spans = sorted((b.start_s, b.end_s) for e in depths[k:] for b in levels[e])
+        return _merged_count(spans, gap * px_s)
+
     lo = 0  # the deepest k (to MAX_MERGED_DEPTH) whose fold keeps within limit
     hi = max(0, sum(1 for d in depths if d <= MAX_MERGED_DEPTH) - 1)
     while lo < hi:  # bands drawn grow with k: a fold merges at least as much
         mid = (lo + hi + 1) // 2
-        if before[mid] + len(folded(mid)) <= limit:
+        if before[mid] + folded_count(mid) <= limit:
             lo = mid
         else:
             hi = mid - 1
@@ -205,3 +229,19 @@ def ends_before_start(windows: Sequence[dict[str, Any]]) -> int:
         a, b = finite(w.get("start_unix_s")), finite(w.get("end_unix_s"))
         n += a is not None and b is not None and b < a
     return n
+
+
+def fit_note(windows: int, fit: Thinned) -> str:
+    """What ``fit_bands`` did to draw ``windows`` windows as ``fit.bands``, in the words
+    the report's figure uses, or "" where every window is its own band: the dashboard's
+    run page says the same of the same bands."""
+    if len(fit.bands) >= windows:
+        return ""
+    how = []
+    if fit.gap_merged:
+        how.append(f"those of one depth less than {fit.gap_px:g} px apart merged")
+    if fit.depth is not None:
+        how.append(f"the {fit.deeper:,} held by more than {fit.depth} others merged "
+                   f"into those held by {fit.depth}")
+    return (f"{windows:,} windows drawn as {len(fit.bands):,} bands (" + "; ".join(how)
+            + "; a merged band's name says how many windows it stands for)")

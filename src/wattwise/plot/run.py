@@ -28,6 +28,7 @@ from wattwise.plot.bands import (
     bands_of,
     ends_before_start,
     fit_bands,
+    fit_note,
 )
 from wattwise.plot.bands import cut as _cut
 from wattwise.plot.bands import finite as _num
@@ -138,12 +139,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     bands = bands_of(windows, start)
     marks = [t - start for t in (_num(e.get("t_unix_s")) for e in events) if t is not None]
 
-    t_values = [t for d in domains.values() for t in _nums(d.get("t_s"))]
-    t_values += [b for d in domains.values() for b in _nums([d.get("begin_s")])]
-    x_lo = min([0.0, *t_values])
-    x_hi = max([_num(timeline.get("end_s")) or 0.0, *t_values])
-    if x_hi <= x_lo:
-        x_hi = x_lo + 1.0
+    x_lo, x_hi = time_span(timeline)
     t_div, t_unit = _time_unit(x_hi - x_lo)
     p_values = [p for d in domains.values() for k in ("power_w", "max_w")
                 for p in _nums(d.get(k))]
@@ -221,16 +217,9 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     enveloped = any(it.cls == "envelope" for it in fig.items)
     unnamed = len(bands) - _band_labels(fig, drawn, px)
     parts = _note_parts(timeline, domains, unnamed, enveloped)
-    if len(drawn) < len(bands):
-        how = []
-        if fit.gap_merged:
-            how.append(f"those of one depth less than {fit.gap_px:g} px apart merged")
-        if fit.depth is not None:
-            how.append(f"the {fit.deeper:,} held by more than {fit.depth} others merged "
-                       f"into those held by {fit.depth}")
-        parts.append(f"{len(bands):,} windows drawn as {len(drawn):,} bands ("
-                     + "; ".join(how) + "; a merged band's name says how many windows "
-                     "it stands for)")
+    said = fit_note(len(bands), fit)
+    if said:
+        parts.append(said)
     reversed_n = ends_before_start(windows)
     if reversed_n:
         parts.append(f"{reversed_n:,} windows with an end before their start not drawn")
@@ -397,6 +386,17 @@ def _kind(provenance: dict[str, Any], name: str) -> str:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def time_span(timeline: dict[str, Any]) -> tuple[float, float]:
+    """The seconds the run's figure spans (from 0 or its first point to its end or last
+    point): the dashboard fits its bands to the same span (``server.timeline``)."""
+    domains = [d for d in (timeline.get("domains") or {}).values() if isinstance(d, dict)]
+    t_values = [t for d in domains for t in _nums(d.get("t_s"))]
+    t_values += [b for d in domains for b in _nums([d.get("begin_s")])]
+    x_lo = min([0.0, *t_values])
+    x_hi = max([_num(timeline.get("end_s")) or 0.0, *t_values])
+    return (x_lo, x_hi) if x_hi > x_lo else (x_lo, x_lo + 1.0)
 
 
 def _nums(value: Any) -> list[float]:

@@ -324,15 +324,16 @@ _ENERGY_COLUMNS = ("energy_consumed", "cpu_energy", "gpu_energy", "ram_energy", 
 
 def _stored_total(record: RunInfo) -> tuple[float | None, str | None]:
     """The run's stored total energy where it is usable, else None and what is wrong
-    with it (``records.stored_energy.energy_fault``: text, not finite, negative,
-    implausibly large, outside its own range); (None, None) where none is stored."""
-    from wattwise.records.stored_energy import energy_fault
+    with it (``records.stored_energy.summary_energy_fault``: null, text, not finite,
+    negative, implausibly large, outside its own range); (None, None) where none is stored."""
+    from wattwise.records.stored_energy import summary_energy_fault
 
     summary = record.summary if isinstance(record.summary, dict) else {}
-    if summary.get("energy_j") is None:
-        return None, None
-    fault = energy_fault(*(summary.get(k) for k in ("energy_j", "low_j", "high_j")))
-    return (None, fault) if fault is not None else (float(summary["energy_j"]), None)
+    fault = summary_energy_fault(summary)
+    if fault is not None:
+        return None, fault
+    e = summary.get("energy_j")
+    return (None, None) if e is None else (float(e), None)
 
 
 def _consumed_kwh(

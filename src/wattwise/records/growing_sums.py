@@ -127,10 +127,12 @@ class GrowingSums:
         return list(store._read(sql, params))
 
     @contextmanager
-    def at_now(self, run_id: int) -> Iterator[SampleView]:
+    def at_now(self, run_id: int, *, whole: bool = False) -> Iterator[SampleView]:
         """The run's sums brought up to the samples stored now, as a ``SampleView`` of
         that moment; other reads of the same run wait meanwhile (it is priced once,
-        not once per request that came in at the same time)."""
+        not once per request that came in at the same time). ``whole``: summed from the
+        start (a lost run priced again because its samples were changed by another
+        tool: ``server._live.lost_mark``)."""
         with self._lock:
             run = self._runs.pop(run_id, None)
             if run is None:
@@ -139,6 +141,8 @@ class GrowingSums:
             while len(self._runs) > MAX_RUNS:
                 self._runs.pop(next(iter(self._runs)))
         with run.lock:
+            if whole:
+                run.upto = -1
             try:
                 self._extend(run_id, run)
             except BaseException:

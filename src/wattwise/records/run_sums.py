@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from wattwise.errors import StoreError
 from wattwise.records.sample_sums import CLIPPED_E, CLIPPED_HIGH, CLIPPED_LOW, PRICEABLE
 
 #: A sample pricing reads (as ``records.sample_sums`` reads it).
@@ -67,3 +69,49 @@ def run_sums(rows: Rows, ids: Sequence[int]
             priced[domain] = (float(r[8]), float(r[9]), float(r[10]), float(r[11]),
                               float(r[12]))
     return out
+
+
+def sums_mark(sums: Any) -> Any:
+    """One run's ``run_sums`` as ``changed_sums`` compares them (none: no sample)."""
+    return sums if sums is not None else ({}, {})
+
+
+def changed_sums(rows: Rows, kept: dict[int, Any]) -> list[int]:
+    """The runs of ``kept`` (id: the ``sums_mark`` of the sums a figure was computed
+    from) whose ``run_sums`` are no longer those: a sample's energy edited in place by
+    another tool changes no index entry, so only its sums show it. One pass."""
+    if not kept:
+        return []
+    now = run_sums(rows, list(kept))
+    return [rid for rid, mark in kept.items() if sums_mark(now.get(rid)) != mark]
+
+
+class WriteCheck:
+    """Whether sums kept from many runs' samples are due to be compared with them again
+    (``changed_sums``): once per period (``due``'s ``epoch``), and only where the file
+    was written since. ``PRAGMA data_version`` of a reading connection (each thread
+    reads through its own) is the same at a later read on it when no other connection
+    wrote the file meanwhile; the value each thread saw at its last comparison is kept."""
+
+    def __init__(self) -> None:
+        self._epoch: int | None = None
+        self._versions: dict[int, Any] = {}
+
+    def due(self, rows: Callable[[str, tuple[Any, ...]], Sequence[Sequence[Any]]],
+            epoch: int) -> bool:
+        """True once per ``epoch`` where the file may have been written since the last
+        comparison (then this one is taken as done)."""
+        if epoch == self._epoch:
+            return False
+        self._epoch = epoch
+        thread = threading.get_ident()
+        try:
+            version = rows("PRAGMA data_version", ())[0][0]
+        except (StoreError, IndexError):
+            version = None
+        if version is not None and self._versions.get(thread) == version:
+            return False
+        if len(self._versions) >= 256:
+            self._versions.clear()
+        self._versions[thread] = version
+        return True

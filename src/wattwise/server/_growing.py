@@ -6,7 +6,8 @@ A run that records gains samples at every refresh of its page; its runs-list row
 Its sums are kept per store and extended by the samples stored since the last
 request, so each output still gives every sample stored up to the request, and all
 three read the same sums (the same figure). A lost run's figures are kept whole while
-its row and the files it is priced from stay the same (``_live.lost_mark``).
+its row, the files it is priced from and its samples stay the same (``_live.lost_mark``),
+and summed again from the start when they do not.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ def so_far_now(store: Any, record: Any) -> tuple[Any, dict[str, Any] | None]:
     samples stored up to now."""
     from wattwise.carbon import partial
 
-    with growing(store).at_now(record.id) as view:
+    lost = getattr(record, "status", None) == "lost"  # priced again: its samples changed
+    with growing(store).at_now(record.id, whole=lost) as view:
         part = partial.partial_energy(record, view.energy_so_far())
         priced = None if part is None else partial.stored_partial_emissions(view, record,
                                                                             part)
@@ -34,14 +36,14 @@ def so_far_now(store: Any, record: Any) -> tuple[Any, dict[str, Any] | None]:
 def payload_so_far(store: Any, record: Any) -> dict[str, Any]:
     """``energy_so_far`` and ``emissions_so_far`` of ``/api/runs/ID`` for a run without a
     summary, as its runs-list row gives them (``so_far_now``); a lost run's kept while
-    its row and files stay the same, as that row is."""
+    its row, files and samples stay the same, as that row is."""
 
     def make() -> dict[str, Any]:
         part, priced = so_far_now(store, record)
         return {"energy_so_far": None if part is None else part.to_dict(),
                 "emissions_so_far": priced}
 
-    mark = lost_mark(record)
+    mark = lost_mark(record, store._read)
     if mark is None:
         return make()
     return dict(growing(store).kept(("payload", record.id), mark, make))

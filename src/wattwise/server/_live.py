@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,7 +27,9 @@ import psutil
 
 import wattwise.carbon.market
 import wattwise.measure.host  # noqa: F401
+from wattwise.records.growing_sums import FULL_RESUM_S
 from wattwise.records.liveness import hostname, status_of
+from wattwise.records.run_sums import WriteCheck
 
 #: How long ``Reads.liveness`` keeps the columns it decides from, in seconds.
 LIVE_TTL_S = 2.0
@@ -207,11 +210,56 @@ class LiveRuns:
             " FROM runs WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),))}
 
 
-def lost_mark(record: Any) -> tuple[Any, ...] | None:
-    """What a lost run's partial figures depend on, beyond its samples (which no longer
-    change): its row, and the bytes of the intensity trace and clean-supply profile it
-    is priced from (``files_mark``: a file changed or replaced prices it again); None
-    where the run is not lost."""
+#: Reads the rows of a query (``server._sql.Reads.rows``, ``Store._read``).
+Rows = Callable[[str, tuple[Any, ...]], Sequence[Sequence[Any]]]
+
+#: The clock (seconds, monotonic) that ``resum_epoch`` reads; tests put their own.
+clock: Callable[[], float] = time.monotonic
+
+
+def resum_epoch() -> int:
+    """How many ``FULL_RESUM_S`` have passed on ``clock``."""
+    return int(clock() // FULL_RESUM_S)
+
+
+class _Written:
+    """``written``'s count for one reader, and when it last asked."""
+
+    def __init__(self) -> None:
+        self.check = WriteCheck()
+        self.count = 0
+        self.lock = threading.Lock()
+
+
+_WRITTEN: weakref.WeakKeyDictionary[Any, _Written] = weakref.WeakKeyDictionary()
+_WRITTEN_LOCK = threading.Lock()
+
+
+def written(rows: Rows) -> int:
+    """A count that grows by one at most once per ``FULL_RESUM_S`` (``resum_epoch``), and
+    only where the file ``rows`` reads (its owner: a ``Reads`` or a ``Store``) may have
+    been written by another connection since (``records.run_sums.WriteCheck``): a lost
+    run's figures kept with it are priced again from the start, so samples another tool
+    deleted or edited in place (which no cheap mark sees: a count of a million samples
+    takes a second) show within ``FULL_RESUM_S``, as a recording run's do
+    (``records.growing_sums``), and a file left alone prices nothing again."""
+    owner = getattr(rows, "__self__", rows)
+    with _WRITTEN_LOCK:
+        got = _WRITTEN.get(owner)
+        if got is None:
+            got = _WRITTEN[owner] = _Written()
+    with got.lock:
+        if got.check.due(rows, resum_epoch()):
+            got.count += 1
+        return got.count
+
+
+def lost_mark(record: Any, rows: Rows) -> tuple[Any, ...] | None:
+    """What a lost run's partial figures depend on: its row, the bytes of the intensity
+    trace and clean-supply profile it is priced from (``files_mark``: a file changed or
+    replaced prices it again), and its samples: a dead process adds none, but another
+    tool may delete or edit some (``written``, of the file ``rows`` reads: seen within
+    ``FULL_RESUM_S``). None where the run is not lost."""
     if getattr(record, "status", None) != "lost":
         return None
     host = record.host if isinstance(record.host, dict) else {}
@@ -219,7 +267,7 @@ def lost_mark(record: Any) -> tuple[Any, ...] | None:
     return (record.heartbeat_unix_s, record.ended_unix_s, record.pid,
             json.dumps(host, sort_keys=True, default=str),
             json.dumps(record.tags, sort_keys=True, default=str),
-            files_mark(options if isinstance(options, dict) else {}))
+            files_mark(options if isinstance(options, dict) else {}), written(rows))
 
 
 def files_mark(options: dict[str, Any]) -> tuple[Any, ...]:

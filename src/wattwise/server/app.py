@@ -362,8 +362,12 @@ def create_app(
 
     @app.get("/api/runs/{ref}/timeline",
              responses={404: _error("no such run"), **_INVALID})
-    def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000)) -> dict[str, Any]:
-        return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads())
+    def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000),
+                     bands: bool = Query(True, description="the windows as the run's "
+                                         "figure draws them (the compare page needs none)"),
+                     ) -> dict[str, Any]:
+        return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads(),
+                                bands=bands)
 
     @app.get("/api/compare", responses={404: _error("no run database"), **_INVALID})
     def compare(ids: str = Query(..., max_length=1000, pattern=COMPARE_IDS,

@@ -26,6 +26,8 @@ from wattwise.server.timeline import (
     from_buckets,
     intensity_buckets,
     skipped_note,
+    steps_of,
+    window_bands,
 )
 
 _CSP_MARK = "<!-- wattwise:csp -->"
@@ -249,10 +251,24 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
         if typed and typed[0][0] in ("true", "false"):
             row["energy_j"] = typed[0][0] == "true"
     if not row.get("so_far"):
-        notes = unusable_energy_notes(summary if summary is not None else row)
+        notes = unusable_energy_notes(summary if summary is not None else _stored(reads, row))
         if notes:  # the stored figure as stored, said not usable, as on the run's page
             row["energy_note"] = notes[0]
     return row
+
+
+def _stored(reads: Reads, row: dict[str, Any]) -> dict[str, Any]:
+    """A runs-list row's figures as its summary holds them: SQLite reads a total stored as
+    null and one not stored at all both as NULL, so which it is is asked (only for such a
+    row): the first is a damaged record (``records.stored_energy.summary_energy_fault``),
+    the second has no total to judge."""
+    if row["energy_j"] is not None:
+        return row
+    typed = reads.rows("SELECT CASE WHEN json_valid(summary_json) THEN"
+                       " json_type(summary_json, '$.energy_j') END FROM runs WHERE id = ?",
+                       (row["id"],))
+    held = bool(typed) and typed[0][0] == "null"
+    return row if held else {k: v for k, v in row.items() if k != "energy_j"}
 
 
 def _summary_figures(summary: dict[str, Any]) -> dict[str, Any]:
@@ -330,8 +346,7 @@ def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
 
     from wattwise.server._live import lost_mark
 
-    # a lost run's samples no longer change: priced once while its row stays the same
-    mark = lost_mark(r)
+    mark = lost_mark(r, reads.rows)  # kept while its row, files and samples stay the same
     return make() if mark is None else dict(reads.kept(("so_far", r.id), mark, make))
 
 
@@ -376,40 +391,14 @@ def known_runs_payload(store: Store, ids: Sequence[int]) -> dict[str, Any]:
     return {"found": found, "missing": missing}
 
 
-def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, Any] | None:
-    """The run's stored step marks on the timeline's axis (seconds from its start), or
-    None without any: ``step`` (steps done by then), ``energy_j`` with ``low_j`` and
-    ``high_j`` (since the run started), ``kind`` (measured, estimated or mixed), and
-    ``marked``, how many the run marked in all, of which ``stored`` were kept. A row
-    whose time or step is not a number (a damaged record) is left out."""
-    out: dict[str, list[Any]] = {k: [] for k in
-                                 ("t_s", "step", "energy_j", "low_j", "high_j", "kind")}
-    marked = 0
-    for m in marks:
-        t, step = _finite(m.get("t_unix_s")), m.get("step")
-        if t is None or isinstance(step, bool) or not isinstance(step, int):
-            continue
-        mark = m.get("mark")
-        if isinstance(mark, int) and not isinstance(mark, bool):
-            marked = max(marked, mark)
-        out["t_s"].append(round(t - start_unix_s, 3))
-        out["step"].append(step)
-        for key in ("energy_j", "low_j", "high_j"):
-            out[key].append(_finite(m.get(key)))
-        out["kind"].append(_rows_text(m.get("kind")))
-    if not out["t_s"]:
-        return None
-    stored = len(out["t_s"])
-    return {**out, "stored": stored, "marked": max(marked, stored)}
-
-
 def timeline_payload(
     store: Store, ref: str | int, points: int = 600, *, reads: Reads | None = None,
-    emissions: dict[str, Any] | None = None,
+    emissions: dict[str, Any] | None = None, bands: bool = True,
 ) -> dict[str, Any]:
     """Power over time per domain in at most ``points`` buckets, with provenance, windows'
-    and events' times, the run's step marks (``steps_of``; None without any), and (where
-    the run was priced) grid intensity and emissions.
+    and events' times, the run's step marks (``steps_of``; None without any), (where
+    the run was priced) grid intensity and emissions, and (with ``bands``) the windows as
+    the run's figure draws them (``timeline.window_bands``; the compare page draws none).
 
     ``emissions`` (an ``Emissions.to_dict()`` with its ``intensity_used``) replaces the
     recorded pricing, as ``wattwise report`` prices a run again: the intensity and
@@ -476,6 +465,10 @@ def timeline_payload(
         ([non_finite_note(bad)] if bad else []) + \
         ([f"{before} point(s) lie before the run's recorded start (its clock may have been"
           " set back): drawn, but left out of the emissions over time"] if before else [])
+    # the windows as the run's figure draws them (at most 300 bands, nesting folded),
+    # so the run page draws what ``wattwise report`` draws
+    if bands:
+        out["bands"] = window_bands(store.window_spans(record.id), start, out)
     return dict(out)
 
 

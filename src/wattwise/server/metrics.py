@@ -28,7 +28,8 @@ gives too. So does a run that ended with no summary that reads (none stored, or 
 damaged one: not JSON, or JSON that is not an object), as ``show`` and the runs list
 give it. Both HELP texts say so. Every such run counts, however many: each one's
 figures are kept between scrapes while its record and samples stay as they were
-(``Reads.sample_marks``: a dead process writes nothing more) and it is priced with
+(``Reads.sample_marks``; another tool's edit of its samples is seen within
+``FULL_RESUM_S``: ``records.run_sums.changed_sums``) and it is priced with
 the same options (``carbon.partial.PricingOnce.key``: a config file that names
 another zone since prices it again), so a scrape prices only the runs lost (or
 written to) since the last one. The first prices them all at once: one query reads
@@ -83,9 +84,15 @@ from wattwise.carbon.repricing import started_with
 from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
 from wattwise.records.growing_sums import growing
-from wattwise.records.run_sums import partial_rows, run_sums
+from wattwise.records.run_sums import (
+    WriteCheck,
+    changed_sums,
+    partial_rows,
+    run_sums,
+    sums_mark,
+)
 from wattwise.records.store import Store
-from wattwise.server._live import lost_mark
+from wattwise.server._live import lost_mark, resum_epoch
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
 
@@ -159,6 +166,8 @@ class StoreCollector(Collector):
         #: One scrape prices the lost runs at a time: one that timed out and is asked
         #: again finds them priced, not priced twice at once.
         self._parts_lock = threading.Lock()
+        #: When the kept shares' sums are compared with the samples again
+        self._recheck = WriteCheck()
 
     def _store(self) -> Store | None:
         return self.store if isinstance(self.store, Store) else self.store()
@@ -259,7 +268,8 @@ class StoreCollector(Collector):
         which the totals over summaries leave out. One computed at an earlier scrape is
         kept while its marks (``Reads.sample_marks``) and its pricing
         (``PricingOnce.key``) are the same, for the same file (a replaced database is
-        opened again: ``server.app``)."""
+        opened again: ``server.app``), and, checked once per ``FULL_RESUM_S`` where the
+        file was written, while the sums it was priced from are (``changed_sums``)."""
         owner: Any = reads if self.reads is not None else store
         with self._parts_lock:
             if self._parts_of is None or self._parts_of() is not owner:
@@ -283,6 +293,11 @@ class StoreCollector(Collector):
             todo = [rid for rid in ids if rid in marks and not (
                 (got := kept.get(rid)) is not None and got.mark == marks[rid]
                 and priced_alike(got))]
+            if self._recheck.due(reads.rows, resum_epoch()):  # energies edited in place
+                fresh = set(todo)
+                todo += changed_sums(reads.rows, {
+                    rid: got.sums for rid in ids if rid in marks and rid not in fresh
+                    and (got := kept.get(rid)) is not None and got.from_samples})
             if todo:
                 kept.update(self._lost_part(store, reads, todo, set(lost), marks, pricer))
             parts = {rid: kept[rid] for rid in ids if rid in marks and rid in kept}  # gone: not
@@ -327,15 +342,15 @@ class StoreCollector(Collector):
                 # the sums the runs list and /api/runs/ID read, kept and extended by the
                 # samples stored since (``records.growing_sums``): a running run of a
                 # million samples is not summed again at each scrape
-                with growing(store).at_now(run.id) as view:
+                with growing(store).at_now(run.id, whole=run.status == "lost") as view:
                     sums = view.energy_so_far()
                     lost = None if is_running else partial_energy(run, sums)
                     return sums, ({} if lost is None
                                   else stored_partial_emissions(view, run, lost) or {})
 
-            # a lost run's, kept while its row, the files it is priced from and its
-            # pricing stay the same (a long one took seconds)
-            mark = None if is_running else lost_mark(run)
+            # a lost run's, kept while its row, the files it is priced from, its samples
+            # and its pricing stay the same (a long one took seconds)
+            mark = None if is_running else lost_mark(run, reads.rows)
             if mark is not None:
                 mark = (*mark, pricer.key(started_with(run)))
             sums, em = (figures() if mark is None
@@ -366,6 +381,8 @@ class _Kept(NamedTuple):
     share: tuple[str, float, float | None] | None
     #: counted from its samples (no summary that reads), not from its summary
     from_samples: bool
+    #: the sums of its samples it was priced from (``records.run_sums.run_sums``)
+    sums: Any = None
 
 
 @dataclass(frozen=True)
@@ -435,7 +452,8 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
             if share is not None:
                 shares[rid] = (share[0], share[1], _number(grams))
     for run, mark, started in todo:
-        out[run.id] = _Kept(mark, started, pricer.key(started), shares[run.id], True)
+        out[run.id] = _Kept(mark, started, pricer.key(started), shares[run.id], True,
+                            sums_mark(sums.get(run.id)))
     return out
 
 

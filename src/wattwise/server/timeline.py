@@ -17,8 +17,14 @@ Grid intensity and cumulative emissions use the same buckets.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from wattwise.plot.bands import bands_of, ends_before_start, fit_bands, fit_note
+from wattwise.plot.run import ML, MR, W, time_span
+from wattwise.records.rows import text as rows_text
 
 
 def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) -> float:
@@ -160,3 +166,84 @@ def _finite(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def window_bands(windows: Sequence[dict[str, Any]], start_unix_s: float,
+                 timeline: dict[str, Any]) -> dict[str, Any]:
+    """The run's windows as the bands its figure draws (``plot.run.layout``: the same
+    span, pixels and ``fit_bands``), for the dashboard to draw as they are: at most
+    ``MAX_DRAWN_BANDS``, nesting deeper than ``MAX_MERGED_DEPTH`` folded, so the run page
+    and ``wattwise report`` show the same bands and say the same of them.
+
+    ``windows``: every window's name, start and end (``Store.window_spans``);
+    ``timeline``: the timeline payload (its ``domains`` and ``end_s`` give the span).
+    Returns ``{"windows": how many, "drawn": [{"name", "start_s", "end_s", "depth",
+    "count", "label", "short"}], "notes": [...]}``; ``label`` is what a band says on
+    hover (a merged one: how many windows it holds)."""
+    x_lo, x_hi = time_span(timeline)
+    # keyed by what is drawn, so a window added, removed or edited is seen at once
+    key = (start_unix_s, x_lo, x_hi, len(windows), hash(tuple(
+        (w.get("name"), w.get("start_unix_s"), w.get("end_unix_s")) for w in windows)))
+    with _FITTED_LOCK:
+        kept = _FITTED.get(key)
+        if kept is not None:
+            _FITTED.move_to_end(key)
+    if kept is None:
+        kept = _fitted(windows, start_unix_s, x_lo, x_hi)
+        with _FITTED_LOCK:
+            _FITTED[key] = kept
+            while len(_FITTED) > FITTED_KEPT:
+                _FITTED.popitem(last=False)
+    return {**kept, "drawn": [dict(b) for b in kept["drawn"]], "notes": list(kept["notes"])}
+
+
+#: How many runs' fitted bands are kept (a run of 100,000 windows takes seconds to fit;
+#: its page refreshes and the compare page ask again).
+FITTED_KEPT = 16
+_FITTED: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_FITTED_LOCK = threading.Lock()
+
+
+def _fitted(windows: Sequence[dict[str, Any]], start_unix_s: float, x_lo: float,
+            x_hi: float) -> dict[str, Any]:
+    """``window_bands`` worked out: the figure's span ``x_lo`` to ``x_hi`` seconds."""
+    bands = bands_of(windows, start_unix_s)
+    fit = fit_bands(bands, (x_hi - x_lo) / (W - ML - MR), plot_w=W)
+    notes = [n for n in (fit_note(len(bands), fit),) if n]
+    reversed_n = ends_before_start(windows)
+    if reversed_n:
+        notes.append(f"{reversed_n:,} windows with an end before their start not drawn")
+    return {
+        "windows": len(bands),
+        "drawn": [{"name": b.name, "start_s": b.start_s, "end_s": b.end_s, "depth": b.depth,
+                   "count": b.count, "label": b.label(), "short": b.short()}
+                  for b in fit.bands],
+        "notes": notes,
+    }
+
+
+def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, Any] | None:
+    """The run's stored step marks on the timeline's axis (seconds from its start), or
+    None without any: ``step`` (steps done by then), ``energy_j`` with ``low_j`` and
+    ``high_j`` (since the run started), ``kind`` (measured, estimated or mixed), and
+    ``marked``, how many the run marked in all, of which ``stored`` were kept. A row
+    whose time or step is not a number (a damaged record) is left out."""
+    out: dict[str, list[Any]] = {k: [] for k in
+                                 ("t_s", "step", "energy_j", "low_j", "high_j", "kind")}
+    marked = 0
+    for m in marks:
+        t, step = _finite(m.get("t_unix_s")), m.get("step")
+        if t is None or isinstance(step, bool) or not isinstance(step, int):
+            continue
+        mark = m.get("mark")
+        if isinstance(mark, int) and not isinstance(mark, bool):
+            marked = max(marked, mark)
+        out["t_s"].append(round(t - start_unix_s, 3))
+        out["step"].append(step)
+        for key in ("energy_j", "low_j", "high_j"):
+            out[key].append(_finite(m.get(key)))
+        out["kind"].append(rows_text(m.get("kind")))
+    if not out["t_s"]:
+        return None
+    stored = len(out["t_s"])
+    return {**out, "stored": stored, "marked": max(marked, stored)}

@@ -1,0 +1,58 @@
+"""A summary holding its total energy as null is a damaged record: the runs list
+(``/api/runs``) and the run's own address (``/api/runs/ID``) give it the note every other
+unusable total gets, and ``/metrics`` counts it as nothing, as it counts those. A summary
+with no total key at all has nothing to judge and gets no such note."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.fixtures.damaged import stored_figures
+from tests.server._runs import fixture_db
+from wattwise.server.app import create_app
+
+NOTE = "the stored energy is not usable: missing (stored as null): a damaged record"
+TOTAL = 'wattwise_energy_joules_total{kind="mixed"}'
+
+
+def _row_page_metrics(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any], float]:
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        rows = c.get("/api/runs").json()["runs"]
+        page = c.get(f"/api/runs/{rid}").json()
+        text = c.get("/metrics").text
+    (row,) = [r for r in rows if r["id"] == rid]
+    total = re.search(rf"^{re.escape(TOTAL)} (\S+)$", text, re.M)
+    assert total is not None, text
+    return row, page, float(total.group(1))
+
+
+def test_a_total_stored_as_null_is_said_not_usable_in_the_list_and_on_its_page(
+        tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = fixture_db(db)["smaller"]
+    _, _, before = _row_page_metrics(db, rid)
+    with sqlite3.connect(db) as conn:
+        lost = conn.execute("SELECT summary_json ->> '$.energy_j' FROM runs WHERE id = ?",
+                            (rid,)).fetchone()[0]
+    stored_figures(db, rid, energy_j=None, low_j=10.0, high_j=30.0)
+    row, page, after = _row_page_metrics(db, rid)
+    assert row["energy_j"] is None and row["energy_note"] == NOTE, row
+    assert NOTE in page["notes"], page["notes"]
+    # counted as nothing, as every other unusable total: the rest kept to the joule
+    assert abs(after - (before - lost)) <= 1e-9 * before
+
+
+def test_a_summary_without_a_total_key_gets_no_such_note(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = fixture_db(db)["smaller"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET summary_json = json_remove(summary_json, '$.energy_j')"
+                     " WHERE id = ?", (rid,))
+    row, page, _ = _row_page_metrics(db, rid)
+    assert row["energy_j"] is None and "energy_note" not in row, row
+    assert not any("not usable" in n for n in page["notes"]), page["notes"]
