@@ -29,7 +29,8 @@ def test_a_lost_run_with_a_relative_trace_from_an_older_record_says_which_file_p
     from wattwise.carbon.repricing import reprice_options
 
     trace = tmp_path / "trace.csv"
-    trace.write_text("time,intensity\n2026-01-01T00:00:00Z,300\n")
+    trace.write_text("Time,Carbon Intensity\n2026-01-01T00:00:00Z,300\n"
+                     "2026-01-01T01:00:00Z,310\n")
     monkeypatch.chdir(tmp_path)
     started = {"zone": "DE", "intensity_trace": "trace.csv",
                "intensity_trace_sha256": trace_sha256(trace)}

@@ -108,11 +108,17 @@ class CarbonOptions:
 
 
 def trace_sha256(path: str | Path) -> str | None:
-    """The SHA-256 (hex) of the file's bytes; None if it cannot be read."""
+    """The SHA-256 (hex) of the file's bytes; None if it cannot be read as a trace (not a
+    regular file, larger than a trace may be, a bad name). The path may come from a
+    stored record, so a FIFO or device is never opened and nothing is read without end."""
+    from wattwise._userinput import read_user_file
+    from wattwise.carbon.traces import MAX_TRACE_BYTES
+
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except (OSError, ValueError):
+        raw = read_user_file(path, "trace", allow_empty=True, max_bytes=MAX_TRACE_BYTES)
+    except (BadInput, OSError, ValueError):
         return None
+    return hashlib.sha256(raw).hexdigest()
 
 
 def real_or_none(value: Any) -> float | None:

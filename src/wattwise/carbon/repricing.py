@@ -8,6 +8,7 @@ so a run that never finished is priced as it was meant to be.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,32 @@ def _ambient_zone() -> tuple[str, str] | None:
     return choice.zone.name, where
 
 
+def _cut(text: str, most: int = 200) -> str:
+    """``text`` for a note: a path or message from a damaged record may be any length."""
+    return text if len(text) <= most else f"{text[:most]}… ({len(text):,} characters)"
+
+
+#: Whether the trace of each SHA-256 decodes (None) or why not: a run is priced again on
+#: every page and scrape, and a trace of many steps takes a while to read.
+_DECODED: dict[str, str | None] = {}
+
+
+def _unusable_trace(raw: bytes, sha: str, name: str) -> str | None:
+    """Why the trace ``raw`` (SHA-256 ``sha``) cannot price anything, or None."""
+    if sha not in _DECODED:
+        from wattwise.carbon.traces import decode_trace
+
+        try:
+            decode_trace(raw, name)
+            why = None
+        except BadInput as exc:
+            why = str(exc)
+        if len(_DECODED) > 256:
+            _DECODED.clear()
+        _DECODED[sha] = why
+    return _DECODED[sha]
+
+
 def _trace_changed(trace: str, digest: Any, em: dict[str, Any], zone: Any) -> str | None:
     """Why the recorded trace can no longer price the run, or None if it still can.
 
@@ -60,12 +87,25 @@ def _trace_changed(trace: str, digest: Any, em: dict[str, Any], zone: Any) -> st
     before digests were kept is checked by reading the trace again: each recorded
     ``intensity_used`` interval must get the intensity it got then.
     """
-    path = Path(trace)
-    if not path.exists():
-        return f"the run's intensity trace {trace} no longer exists"
-    changed = f"the trace {trace} changed since the run"
+    from wattwise._userinput import read_user_file
+    from wattwise.carbon.traces import MAX_TRACE_BYTES
+
+    path, named = Path(trace), _cut(trace)
+    try:  # the path comes from the record: never opened if not a regular file
+        raw = read_user_file(path, "trace", max_bytes=MAX_TRACE_BYTES)
+    except BadInput as exc:
+        if str(exc).endswith(": no such file"):
+            return f"the run's intensity trace {named} no longer exists"
+        return f"the run's intensity trace cannot be read ({_cut(str(exc))})"
+    changed = f"the trace {named} changed since the run"
+    sha = hashlib.sha256(raw).hexdigest()
+    if isinstance(digest, str) and digest and sha != digest:
+        return changed
+    why = _unusable_trace(raw, sha, path.name)  # the same bytes may hold values no trace may
+    if why is not None:
+        return f"the run's intensity trace {named} is not usable ({_cut(why)})"
     if isinstance(digest, str) and digest:
-        return None if trace_sha256(path) == digest else changed
+        return None
     used = em.get("intensity_used")
     rows = []
     for row in used if isinstance(used, list) else []:
