@@ -13,8 +13,10 @@ listed under the figure, which grows to hold them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
+from wattwise.compress.stored import j_per_sample_fault, left_out_note, point_fault
 from wattwise.compress.study import Study
 from wattwise.errors import BadInput
 from wattwise.plot.figure import (
@@ -187,11 +189,28 @@ def _numbered(line: str, room_px: float) -> list[str]:
     return [number + sep + rows[0], *rows[1:]]
 
 
-def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = None) -> Figure:
-    """The plot laid out once, in pixels, for either back-end."""
-    ok = [v for v in study.variants if v.status == "ok" and v.energy_j_per_sample is not None]
+def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = None,
+           left_out: Sequence[str] = ()) -> Figure:
+    """The plot laid out once, in pixels, for either back-end.
+
+    A benchmarked variant whose J/sample is not usable (``compress.stored``: missing, not
+    finite, negative, implausibly large) is not drawn, and a note says so; ``left_out``
+    are the notes of a stored study's damaged variants its reader left out before."""
+    ok, faults = [], []
+    for v in study.variants:
+        if v.status != "ok":
+            continue
+        why = "its benchmark is missing" if v.bench is None \
+            else j_per_sample_fault(v.energy_j_per_sample)
+        if why is None:
+            ok.append(v)
+        else:
+            faults.append((clip(v.label, 40), why))
+    notes = [*left_out, *left_out_note("variant", faults)]
     if not ok:
-        raise BadInput("nothing to plot: no variant was benchmarked successfully")
+        raise BadInput("nothing to plot: no benchmarked variant has a usable energy per "
+                       "sample (a damaged record)" if notes
+                       else "nothing to plot: no variant was benchmarked successfully")
     es: list[float] = [float(v.energy_j_per_sample or 0.0) for v in ok]
     stats = [v.bench.energy_j_per_sample if v.bench is not None else None for v in ok]
     shown = [s for s in stats if s is not None and s.n > 1 and math.isfinite(s.low)
@@ -243,9 +262,8 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
             add(Dot(x, y, 10, stroke="#2a2", cls="recommended", width=2))
         points.append((x, y, v.label))
     _margin_list(fig, [f"failed: {v.label}" for v in study.variants if v.status != "ok"])
-    notes = []
     if cut:
-        notes = ["arrows: 95 % intervals of J/sample that run past the axis, cut at its "
+        notes += ["arrows: 95 % intervals of J/sample that run past the axis, cut at its "
                  f"edge; whole interval{'s' if len(cut) > 1 else ''}: " + "; ".join(cut)]
     # Labels go first on the front (read first), then by energy; the floor's text and
     # the failures listed in the right margin are obstacles too, whiskers where possible.
@@ -283,7 +301,10 @@ def _axis_label(study: Study) -> str:
 def _num(x: object) -> float | None:
     if isinstance(x, bool) or not isinstance(x, int | float):
         return None
-    return float(x) if math.isfinite(x) else None
+    try:
+        return float(x) if math.isfinite(x) else None
+    except OverflowError:  # an integer too large for a float
+        return None
 
 
 def tune_layout(result: dict[str, object]) -> Figure:
@@ -293,14 +314,33 @@ def tune_layout(result: dict[str, object]) -> Figure:
     """
     raw = result.get("points")
     points = [p for p in raw if isinstance(p, dict)] if isinstance(raw, list) else []
-    ok = [(p, _num(p.get("latency_p90_ms")), _num(p.get("energy_j_per_sample")))
-          for p in points if p.get("status") == "ok"]
-    ok = [(p, x, y) for p, x, y in ok if x is not None and y is not None and x > 0 and y > 0]
-    if not ok:
-        raise BadInput("nothing to plot: no setting was benchmarked successfully")
-
     def label(p: dict[str, object]) -> str:
         return f"threads={p.get('threads')} batch={p.get('batch_size')} {p.get('precision')}"
+
+    # A setting whose stored J/sample is not usable (``compress.stored``) is a damaged
+    # record; one at 0 J/sample or with no positive p90 latency has no place on these
+    # (possibly log) axes. Neither is drawn, and a note says which and why.
+    ok, faults, unplaced = [], [], []
+    for p in points:
+        if p.get("status") != "ok":
+            continue
+        x, y = _num(p.get("latency_p90_ms")), _num(p.get("energy_j_per_sample"))
+        if (why := point_fault(p)) is not None:
+            faults.append((clip(label(p), 40), why))
+        elif x is None or y is None or x <= 0 or y <= 0:
+            unplaced.append(clip(label(p), 40))
+        else:
+            ok.append((p, x, y))
+    notes = left_out_note("setting", faults)
+    if unplaced:
+        notes.append(f"not drawn: {len(unplaced)} setting{'s' if len(unplaced) > 1 else ''} "
+                     "at 0 J/sample or with no positive p90 latency: "
+                     + "; ".join(unplaced[:10])
+                     + (f"; and {len(unplaced) - 10} more" if len(unplaced) > 10 else ""))
+    if not ok:
+        raise BadInput("nothing to plot: no benchmarked setting has a usable energy per "
+                       "sample and p90 latency" if notes
+                       else "nothing to plot: no setting was benchmarked successfully")
 
     xs = [x for _, x, _ in ok if x is not None]
     ys = [y for _, _, y in ok if y is not None]
@@ -345,5 +385,5 @@ def tune_layout(result: dict[str, object]) -> Figure:
         placed.append((px, py, text))
     _margin_list(fig, [f"failed: {label(p)}" for p in points if p.get("status") != "ok"])
     order = sorted(placed, key=lambda q: (q[2] not in on_front, q[0]))
-    _labels_and_notes(fig, order, [], [])
+    _labels_and_notes(fig, order, [], notes)
     return fig

@@ -25,6 +25,13 @@ from typing import Any
 
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.carbon.emissions import saving_against
+from wattwise.compress.stored import (
+    damaged_line,
+    drawable_study,
+    j_per_sample_fault,
+    point_fault,
+    variant_fault,
+)
 from wattwise.errors import BadInput
 from wattwise.records.rows import text as _rows_text
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
@@ -168,9 +175,10 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
         except BROKEN:
             skipped += 1
             continue
-        if _figure(r.energy_j_per_sample.mean, "energy", []) is None \
-                and _num(r.energy_j_per_sample.mean) is not None:
-            skipped += 1  # a negative J/sample: not a result to rank
+        if j_per_sample_fault(r.energy_j_per_sample.mean) is not None:
+            # a J/sample no command stores (null, negative, implausibly large:
+            # ``compress.stored``): a damaged record, not a result to rank
+            skipped += 1
             continue
         if r.task:
             every_task.add(r.task)
@@ -320,7 +328,8 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
                 "ok": sum(1 for v in items if isinstance(v, dict) and v.get("status") == "ok"),
                 "pick": _short(d.get("recommended" if key == "study" else "best")),
                 "damaged": shape(d, "variants" if key == "study" else "points",
-                                 "study" if key == "study" else "tuning"),
+                                 "study" if key == "study" else "tuning")
+                + _entry_faults(items, key),
             })
     return {"studies": studies, "tunings": tunings}
 
@@ -352,6 +361,10 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         bad: list[str] = []
         mean, low, high = _interval(e.get("mean"), e.get("low"), e.get("high"),
                                     "energy per sample", bad)
+        fault = variant_fault(v)
+        if fault is not None:
+            mean = low = high = None
+            bad.append(_short(fault, TEXT_MAX) or "")
         variants.append({
             **_labelled("label", v.get("label")), "status": _short(v.get("status")),
             "reason": _short(v.get("reason"), TEXT_MAX), "quality": _num(v.get("quality")),
@@ -365,7 +378,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
             "bench_run_id": _run_id(b.get("run_id")),
             "on_front": v.get("label") in front,
             "recommended": v.get("label") == d.get("recommended"),
-            "not_valid": bad,
+            "not_valid": bad, "damaged": _short(fault, TEXT_MAX),
         })
     return {
         "run_id": run_id, "name": _short(row[2]),
@@ -377,7 +390,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
         "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
-        "damaged": shape(d, "variants", "study"),
+        "damaged": shape(d, "variants", "study") + _entry_faults(raw, "study"),
         "variants": variants,
         "figure": f"/api/compress/{run_id}/front.svg",
     }
@@ -392,12 +405,14 @@ def study_svg(reads: Reads | None, run_id: int) -> str:
     d = _obj(extra.get("study"))
     if damaged := shape(d, "variants", "study"):
         raise BadInput(f"the compression study of run {run_id} cannot be drawn: {damaged[0]}")
+    usable, left_out = drawable_study(d, lambda t: _short(t, 40))
     try:
-        study = study_from_dict(d)
+        study = study_from_dict(usable)
     except BROKEN as exc:
         raise BadInput(f"the compression study of run {run_id} cannot be read: "
                        f"{damage(exc)}") from None
-    return drawn(lambda: to_svg(layout(study, None, _num(d.get("quality_floor")))))
+    return drawn(lambda: to_svg(layout(study, None, _num(d.get("quality_floor")),
+                                       left_out)))
 
 
 def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
@@ -413,17 +428,21 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
             continue
         label = f"threads={p.get('threads')} batch={p.get('batch_size')} {p.get('precision')}"
         bad: list[str] = []
+        energy = _figure(p.get("energy_j_per_sample"), "energy per sample", bad)
+        fault = point_fault(p)
+        if fault is not None:
+            energy = None
+            bad.append(_short(fault, TEXT_MAX) or "")
         points.append({
             **_labelled("label", label), "status": _short(p.get("status")),
             "reason": _short(p.get("reason"), TEXT_MAX),
             "meets_bound": p.get("meets_bound") is True,
-            "energy_j_per_sample": _figure(p.get("energy_j_per_sample"), "energy per sample",
-                                           bad),
+            "energy_j_per_sample": energy,
             "latency_p90_ms": _figure(p.get("latency_p90_ms"), "p90 latency", bad),
             "throughput_per_s": _figure(p.get("throughput"), "throughput", bad),
             "kind": _short(p.get("kind")), "source": _short(p.get("source"), TEXT_MAX),
             "on_frontier": label in front, "best": label == d.get("best"),
-            "not_valid": bad,
+            "not_valid": bad, "damaged": _short(fault, TEXT_MAX),
         })
     bound = _obj(d.get("bound"))
     unbound: list[str] = []
@@ -437,7 +456,7 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
                                                   "throughput bound", unbound)},
         "not_valid": unbound,
         "best": _short(d.get("best")), "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
-        "points": points, "damaged": shape(d, "points", "tuning"),
+        "points": points, "damaged": shape(d, "points", "tuning") + _entry_faults(raw, "tune"),
         "figure": f"/api/tune/{run_id}/frontier.svg",
     }
 
@@ -451,6 +470,20 @@ def tune_svg(reads: Reads | None, run_id: int) -> str:
     if damaged := shape(d, "points", "tuning"):
         raise BadInput(f"the tuning of run {run_id} cannot be drawn: {damaged[0]}")
     return drawn(lambda: to_svg(tune_layout(d)))
+
+
+def _entry_faults(items: Any, key: str) -> list[str]:
+    """A line for each benchmarked variant (``key`` "study") or setting ("tune") whose
+    stored J/sample is not usable (``compress.stored``): a damaged record, not drawn."""
+    out: list[str] = []
+    for x in items if isinstance(items, list) else []:
+        why = variant_fault(x) if key == "study" else point_fault(x)
+        if why is None:
+            continue
+        label = x.get("label") if key == "study" else \
+            f"threads={x.get('threads')} batch={x.get('batch_size')} {x.get('precision')}"
+        out.append(_short(damaged_line(_short(label, 40) or "", why), TEXT_MAX) or "")
+    return out[:LIST_MAX]
 
 
 def _run_id(value: Any) -> int | None:

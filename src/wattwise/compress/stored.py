@@ -1,0 +1,129 @@
+"""Which variants of a stored compression study (and settings of a stored tuning) have
+an energy per sample that can be shown as a figure.
+
+A record read back may hold anything: a benchmarked variant (status ``ok``) whose stored
+J/sample is missing, text, not finite, negative or implausibly large is a damaged record.
+The dashboard's page marks it so, in these words, and its figure leaves it out with a note
+saying how many and why, so no page draws a damaged value as a measurement. A J/sample of
+0 is a possible result (every repetition at or below the idle baseline counts 0 J above
+idle: ``bench.harness``), so it is shown. The upper bound is the most energy one stored run
+may hold (``carbon.accounting.MAX_STORED_ENERGY_J``, as ``records.stored_energy`` rules for
+a run's total): one sample cannot have used more than any run could record.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+#: How many left-out variants a figure's note names; the rest are counted.
+NAMED_MAX = 10
+
+
+def _g(value: float) -> str:
+    """``value`` as ``:g`` writes it, an integer too large for a float included."""
+    try:
+        return f"{float(value):g}"
+    except OverflowError:
+        return f"{'-' if value < 0 else ''}more than 1e+308"
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return repr(text[:40] + ("\u2026" if len(text) > 40 else ""))
+
+
+def j_per_sample_fault(value: Any) -> str | None:
+    """What is wrong with a stored J/sample ``value``, or None where it is usable."""
+    if value is None:
+        return "missing (stored as null)"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"not a number (stored as {_shown(value)})"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"not a finite number (stored as {value!r})"
+    if value < 0:
+        return f"negative ({_g(value)} J/sample)"
+    if value > MAX_STORED_ENERGY_J:
+        return (f"implausibly large ({_g(value)} J/sample, more than {MAX_STORED_ENERGY_J:g} J, "
+                "the most one stored run may hold)")
+    return None
+
+
+def variant_fault(v: Any) -> str | None:
+    """Why a stored variant counted as benchmarked has no usable J/sample (None where it
+    has one, or where it was not benchmarked: a failed variant has no figure to judge)."""
+    if not isinstance(v, dict) or v.get("status") != "ok":
+        return None
+    bench = v.get("bench")
+    if not isinstance(bench, dict):
+        return "its stored benchmark is missing or not an object"
+    stat = bench.get("energy_j_per_sample")
+    if not isinstance(stat, dict):
+        return "its stored energy per sample is missing or not an object"
+    why = j_per_sample_fault(stat.get("mean"))
+    return None if why is None else f"its stored energy per sample is not usable: {why}"
+
+
+def point_fault(p: Any) -> str | None:
+    """``variant_fault`` for a stored tuning's setting (its J/sample is a plain number)."""
+    if not isinstance(p, dict) or p.get("status") != "ok":
+        return None
+    why = j_per_sample_fault(p.get("energy_j_per_sample"))
+    return None if why is None else f"its stored energy per sample is not usable: {why}"
+
+
+def damaged_line(label: str, why: str) -> str:
+    """The line a study's (or tuning's) ``damaged`` list gives for one entry."""
+    return f"{label}: {why}: a damaged record, not drawn"
+
+
+def left_out_note(what: str, faults: list[tuple[str, str]]) -> list[str]:
+    """The figure's note for the entries left out (``(label, why)``), or none."""
+    if not faults:
+        return []
+    n = len(faults)
+    named = "; ".join(f"{label}: {why}" for label, why in faults[:NAMED_MAX])
+    more = f"; and {n - NAMED_MAX} more" if n > NAMED_MAX else ""
+    return [f"left out: {n} {what}{'s' if n > 1 else ''} whose stored energy per sample is "
+            f"not usable (a damaged record): {named}{more}"]
+
+
+def _interval_usable(stat: dict[str, Any]) -> bool:
+    """Whether a usable mean's stored 95 % interval is two numbers that hold it."""
+    mean, low, high = stat.get("mean"), stat.get("low"), stat.get("high")
+    if any(j_per_sample_fault(x) is not None for x in (mean, low, high)):
+        return False
+    m, lo, hi = float(mean), float(low), float(high)  # type: ignore[arg-type]
+    slack = 1e-9 * max(abs(m), 1e-300)
+    return lo <= m + slack and hi >= m - slack
+
+
+def drawable_study(d: dict[str, Any], clip: Any = None) -> tuple[dict[str, Any], list[str]]:
+    """The stored study ``d`` with its damaged benchmarked variants left out and every
+    interval that is not usable dropped (no whisker), and the notes saying so."""
+    cut = clip or (lambda s: s)
+    variants: list[Any] = []
+    faults: list[tuple[str, str]] = []
+    dropped: list[str] = []
+    raw = d.get("variants")
+    for v in raw if isinstance(raw, list) else []:
+        why = variant_fault(v)
+        if why is not None:
+            faults.append((cut(str(v.get("label"))), why))
+            continue
+        if isinstance(v, dict) and v.get("status") == "ok":
+            stat = v["bench"]["energy_j_per_sample"]
+            if not _interval_usable(stat) and (stat.get("low"), stat.get("high")) != (None, None):
+                dropped.append(cut(str(v.get("label"))))
+                v = {**v, "bench": {**v["bench"], "energy_j_per_sample": {
+                    **stat, "low": None, "high": None}}}
+        variants.append(v)
+    notes = left_out_note("variant", faults)
+    if dropped:
+        notes.append("no bar: the stored 95 % interval of J/sample is not usable (not two "
+                     "numbers that hold the mean) for " + "; ".join(dropped[:NAMED_MAX])
+                     + (f"; and {len(dropped) - NAMED_MAX} more" if len(dropped) > NAMED_MAX
+                        else ""))
+    return {**d, "variants": variants}, notes
