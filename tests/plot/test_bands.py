@@ -7,7 +7,8 @@ import html
 import random
 import re
 
-from wattwise.plot.bands import bands_of, fit_bands, fit_note
+from wattwise.plot.bands import bands_of, drawable, fit_bands, fit_note
+from wattwise.plot.figure import Rect
 from wattwise.plot.render import to_svg
 from wattwise.plot.run import ML, MR, W, layout
 
@@ -44,3 +45,57 @@ def test_no_note_where_every_window_is_its_own_band() -> None:
     bands = bands_of(windows, START)
     fit = fit_bands(bands, 0.1)
     assert fit.bands == bands and fit_note(len(bands), fit) == ""
+
+
+#: windows of a 100 s run that cannot be drawn, by why: the figure's notes count each
+DAMAGED_WINDOWS = [
+    {"name": "inf-end", "start_unix_s": START + 5.0, "end_unix_s": float("inf")},
+    {"name": "text-start", "start_unix_s": "abc", "end_unix_s": START + 6.0},
+    {"name": "backwards", "start_unix_s": START + 9.0, "end_unix_s": START + 8.0},
+    {"name": "before-run", "start_unix_s": START - 1000.0, "end_unix_s": START - 999.0},
+    {"name": "far-future", "start_unix_s": START + 1e9, "end_unix_s": START + 1e9 + 1.0},
+]
+NOT_DRAWN = ["2 windows with an unreadable start or end not drawn",
+             "1 window with an end before its start not drawn",
+             "2 windows outside the run's span not drawn"]
+
+
+def test_every_window_not_drawn_is_counted_in_the_notes() -> None:
+    drawn = [{"name": f"w{k}", "start_unix_s": START + 10.0 * k,
+              "end_unix_s": START + 10.0 * k + 5.0} for k in range(3)]
+    drawn.append({"name": "past-the-end", "start_unix_s": START + 95.0,
+                  "end_unix_s": START + 150.0})  # partly inside: drawn, cut at the edge
+    kept, notes = drawable(drawn + DAMAGED_WINDOWS, START, 0.0, 100.0)
+    assert [w["name"] for w in kept] == ["w0", "w1", "w2", "past-the-end"]
+    assert notes == NOT_DRAWN
+    fig = layout(_run(), {"end_s": 100.0, "domains": {}}, drawn + DAMAGED_WINDOWS)
+    labels = [it.label for it in fig.of("band") if isinstance(it, Rect)]
+    assert labels == ["w0", "w1", "w2", "past-the-end"]
+    svg = html.unescape(to_svg(fig))
+    assert "window (4)" in svg  # the legend counts those drawn; the notes the other 5
+    said = _squeezed(" ".join(re.findall(r'<text[^>]*class="note"[^>]*>([^<]*)</text>',
+                                         svg)))
+    for note in NOT_DRAWN:
+        assert _squeezed(note) in said
+
+
+def test_one_window_not_named_is_said_in_the_singular() -> None:
+    windows = [{"name": "outer", "start_unix_s": START, "end_unix_s": START + 100.0},
+               {"name": "tiny", "start_unix_s": START + 50.0, "end_unix_s": START + 50.01}]
+    svg = html.unescape(to_svg(layout(_run(), {"end_s": 100.0, "domains": {}}, windows)))
+    assert "1 window not named here (too many, too close or too narrow)" in svg
+    assert "1 windows" not in svg
+
+
+def test_a_band_label_keeps_every_script_and_emoji_joiners_and_drops_bidi_controls() -> None:
+    """Labels were cut by ``str.isprintable``, which turned every emoji joiner and
+    zero-width character into ``?``; zero-width characters take no room in the cut."""
+    from wattwise.plot.bands import cut
+
+    family = "\U0001f469\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
+    assert cut(family, 32) == family
+    assert cut("\u200b" * 50 + "x", 32).endswith("x")
+    assert cut("\u0627" * 30 + "WWW", 32) == "\u0627" * 30 + "W…"
+    assert cut("\u202eevil\u2066", 32) == "evil"
+    assert cut("x\x00y", 32) == "x?y"
+    assert cut("a" * 40, 32) == "a" * 31 + "…"

@@ -149,4 +149,4 @@ def test_a_window_ending_before_it_starts_is_counted_in_the_note() -> None:
     fig = layout(_run(20.0), {"end_s": 20.0, "domains": {}}, windows)
     labels = [it.label for it in fig.of("band") if isinstance(it, Rect)]
     assert "backwards" not in labels and len(labels) == 4
-    assert "1 windows with an end before their start not drawn" in to_svg(fig)
+    assert "1 window with an end before its start not drawn" in to_svg(fig)

@@ -47,4 +47,5 @@ def test_the_png_names_dejavu_sans_on_each_text(monkeypatch) -> None:
 
     monkeypatch.setattr(Axes, "text", text)
     png_bytes(_figure())
-    assert seen == ["DejaVu Sans", "DejaVu Sans"]
+    # the two texts, and the note that DejaVu Sans has no glyph for 量子 (``png_note``)
+    assert seen == ["DejaVu Sans", "DejaVu Sans", "DejaVu Sans"]

@@ -199,9 +199,9 @@ def _matplotlib_widths(texts: list[Text]) -> list[float]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for t in texts:
-                shown = "".join(c if c.isprintable() else "?" for c in t.text)
-                drawn = fig.text(0, 0.5, shown, fontsize=FONT_PX * 72 / 100,
-                                 fontweight="bold" if t.bold else "normal")
+                drawn = fig.text(0, 0.5, t.text, fontsize=FONT_PX * 72 / 100,
+                                 fontweight="bold" if t.bold else "normal",
+                                 family="DejaVu Sans", parse_math=False)
                 out.append(drawn.get_window_extent(renderer).width)
                 drawn.remove()
     finally:

@@ -1,21 +1,28 @@
-"""/metrics leaves a stored total energy that is not usable out of its totals, as every
-other output calls it not usable (``records.stored_energy``): a negative one, and one
-above ``MAX_STORED_ENERGY_J`` (a 1e308 J record made the whole total 1e+308)."""
+"""/metrics counts a run whose stored total energy is not usable (``records.stored_energy``:
+null, text, not finite, negative, above ``MAX_STORED_ENERGY_J``, outside its own range, a
+bool) as every other output counts it: ``wattwise report`` and the exports give it its
+samples' figure and price that, so both totals count those, never its stored energy in
+neither and its stored emissions in one (a 1e308 J record once made the whole total
+1e+308; then its joules were left out while its grams were still added)."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+from wattwise.cli import _register_all, app
 from wattwise.server.app import create_app
 
 TOTAL = 'wattwise_energy_joules_total{kind="mixed"}'
@@ -41,18 +48,62 @@ def _scrape(db: Path) -> tuple[str, dict[str, float]]:
     return text, values
 
 
-@pytest.mark.parametrize("stored", [1e308, 2 * MAX_STORED_ENERGY_J, -5.0])
-def test_an_unusable_stored_total_counts_as_nothing(tmp_path: Path, stored: float) -> None:
+#: Every kind of stored total that is not usable; each is stored with a range of its own
+#: (47.85-74.52 J) so a plain number outside it is refused too.
+UNUSABLE = [1e308, 2 * MAX_STORED_ENERGY_J, -5.0, -0.0, 200.0, 10.0, 9.99e14, True, None,
+            math.inf, -math.inf, math.nan, "58.7", "1e308", [1], {"a": 1}]
+
+
+def _stored_figures(db: Path, rid: int) -> tuple[float, float]:
+    """The run's stored energy and emissions, as the index adds them to the totals."""
+    with sqlite3.connect(db) as conn:
+        text = conn.execute("SELECT summary_json FROM runs WHERE id = ?", (rid,)).fetchone()[0]
+    summary = json.loads(text)
+    return float(summary["energy_j"]), float(summary["emissions"]["emissions_g"])
+
+
+def _report(db: Path, rid: int) -> tuple[float, float]:
+    """What ``wattwise report --json`` gives the run: energy and location-based grams."""
+    _register_all()
+    r = CliRunner().invoke(app, ["report", str(rid), "--json", "--db", str(db)])
+    assert r.exit_code == 0, (r.stdout, r.stderr)
+    out = json.loads(r.stdout)
+    return float(out["energy_j"]), float(out["emissions"]["emissions_g"])
+
+
+@pytest.mark.parametrize("stored", UNUSABLE, ids=repr)
+def test_an_unusable_stored_total_counts_the_figures_report_gives(
+        tmp_path: Path, stored: Any) -> None:
     db = tmp_path / "runs.db"
     ids = fixture_db(db)
     _, before = _scrape(db)
-    lost = _energy(db, ids["smaller"])
-    _stored(db, ids["smaller"], energy_j=stored)
+    old_j, old_g = _stored_figures(db, ids["smaller"])
+    _stored(db, ids["smaller"], energy_j=stored, low_j=47.85, high_j=74.52)
     _, after = _scrape(db)
-    # the run still counts its emissions (they are not the damaged figure): only its
-    # energy is left out, and the rest of the total is kept to the joule
-    assert after[TOTAL] == pytest.approx(before[TOTAL] - lost, rel=1e-12)
-    assert after[GRAMS] == pytest.approx(before[GRAMS], rel=1e-12)
+    new_j, new_g = _report(db, ids["smaller"])
+    assert 0 < new_j < 1e6 and new_g > 0, (new_j, new_g)
+    # both totals count the run by the figure report gives it: the rest kept as it was
+    assert after[TOTAL] == pytest.approx(before[TOTAL] - old_j + new_j, rel=1e-12)
+    assert after[GRAMS] == pytest.approx(before[GRAMS] - old_g + new_g, rel=1e-12)
+
+
+@pytest.mark.parametrize("stored", [1e308, True, None, "58.7"], ids=repr)
+def test_both_totals_count_the_same_runs(tmp_path: Path, stored: Any) -> None:
+    """Removing the damaged run takes off its report figures from both totals: the
+    joules and the grams describe the same runs."""
+    db = tmp_path / "runs.db"
+    rid = fixture_db(db)["smaller"]
+    _stored(db, rid, energy_j=stored, low_j=47.85, high_j=74.52)
+    _, with_it = _scrape(db)
+    report_j, report_g = _report(db, rid)
+    without = tmp_path / "without.db"
+    shutil.copy(db, without)
+    with sqlite3.connect(without) as conn:
+        conn.execute("DELETE FROM samples WHERE run_id = ?", (rid,))
+        conn.execute("DELETE FROM runs WHERE id = ?", (rid,))
+    _, rest = _scrape(without)
+    assert with_it[TOTAL] - rest[TOTAL] == pytest.approx(report_j, rel=1e-9)
+    assert with_it[GRAMS] - rest[GRAMS] == pytest.approx(report_g, rel=1e-9)
 
 
 def test_two_huge_records_and_a_usable_one_of_the_same_kind(tmp_path: Path) -> None:
@@ -66,7 +117,9 @@ def test_two_huge_records_and_a_usable_one_of_the_same_kind(tmp_path: Path) -> N
         conn.execute(f"INSERT INTO runs ({columns}) SELECT {columns} FROM runs WHERE id = ?",
                      (ids["smaller"],))
     _, after = _scrape(db)
-    assert after[TOTAL] == pytest.approx(demo, rel=1e-12)
+    # the copy has no samples (nothing to count, as report has nothing to price); the
+    # first counts its samples' figure
+    assert after[TOTAL] == pytest.approx(demo + _report(db, ids["smaller"])[0], rel=1e-12)
 
 
 def test_the_help_text_says_so(tmp_path: Path) -> None:
@@ -76,22 +129,6 @@ def test_the_help_text_says_so(tmp_path: Path) -> None:
     (help_line,) = [line for line in text.splitlines()
                     if line.startswith("# HELP wattwise_energy_joules_total ")]
     assert "not usable" in help_line and "1e15 J" in help_line
-
-
-@pytest.mark.parametrize("stored", [200.0, 10.0, 9.99e14, True])
-def test_a_total_outside_its_own_range_or_a_bool_counts_as_nothing(
-        tmp_path: Path, stored: Any) -> None:
-    """The rule is ``energy_fault``'s whole rule: a total outside its own low-high range
-    (200 J of 47.85-74.52 J) and a stored ``true`` (which SQLite reads as 1) are not
-    usable either, as ``show`` and the API say."""
-    db = tmp_path / "runs.db"
-    ids = fixture_db(db)
-    _, before = _scrape(db)
-    lost = _energy(db, ids["smaller"])
-    _stored(db, ids["smaller"], energy_j=stored, low_j=47.85, high_j=74.52)
-    _, after = _scrape(db)
-    assert after[TOTAL] == pytest.approx(before[TOTAL] - lost, rel=1e-12)
-    assert after[GRAMS] == pytest.approx(before[GRAMS], rel=1e-12)
 
 
 def test_a_total_inside_its_own_range_still_counts(tmp_path: Path) -> None:

@@ -1,21 +1,26 @@
 """A summary holding its total energy as null is a damaged record: the runs list
 (``/api/runs``) and the run's own address (``/api/runs/ID``) give it the note every other
-unusable total gets, and ``/metrics`` counts it as nothing, as it counts those. A summary
+unusable total gets, and ``/metrics`` counts it with the figure ``report`` gives (its
+samples'), as it counts those. A summary
 with no total key at all has nothing to judge and gets no such note."""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
+from wattwise.cli import _register_all, app
 from wattwise.server.app import create_app
 
+_register_all()
 NOTE = "the stored energy is not usable: missing (stored as null): a damaged record"
 TOTAL = 'wattwise_energy_joules_total{kind="mixed"}'
 
@@ -43,8 +48,11 @@ def test_a_total_stored_as_null_is_said_not_usable_in_the_list_and_on_its_page(
     row, page, after = _row_page_metrics(db, rid)
     assert row["energy_j"] is None and row["energy_note"] == NOTE, row
     assert NOTE in page["notes"], page["notes"]
-    # counted as nothing, as every other unusable total: the rest kept to the joule
-    assert abs(after - (before - lost)) <= 1e-9 * before
+    # counted as report counts it (its samples), as every other unusable total
+    res = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    reported = json.loads(res.stdout)["energy_j"]
+    assert abs(after - (before - lost + reported)) <= 1e-9 * before
 
 
 def test_a_summary_without_a_total_key_gets_no_such_note(tmp_path: Path) -> None:

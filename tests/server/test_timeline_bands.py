@@ -17,6 +17,7 @@ from tests.server.test_many_windows import MANY, START, many_windows_db
 from wattwise.plot.bands import MAX_DRAWN_BANDS, MAX_MERGED_DEPTH, bands_of
 from wattwise.plot.figure import Rect
 from wattwise.plot.render import to_svg
+from wattwise.plot.run import layout as run_layout
 from wattwise.records.store import SampleRow, Store
 from wattwise.server.data import timeline_payload
 from wattwise.server.run_figure import run_figure
@@ -157,3 +158,22 @@ def test_the_compare_page_asks_for_no_bands_and_gets_none(
     assert without["domains"] == with_bands["domains"]
     page = (Path(__file__).parents[2] / "src/wattwise/server/static/index.html").read_text()
     assert "timeline?points=400&bands=false" in page
+
+
+def test_every_window_not_drawn_is_counted_as_the_figure_counts_it() -> None:
+    """A start or end that is not a number, an end before the start, a window wholly
+    outside the run's span: none drawn, each counted in a note, in the figure's words."""
+    from tests.plot.test_bands import DAMAGED_WINDOWS, NOT_DRAWN
+
+    timeline = {"end_s": 100.0, "domains": {}}
+    fine = [{"name": f"w{k}", "start_unix_s": START + 10.0 * k,
+             "end_unix_s": START + 10.0 * k + 5.0} for k in range(3)]
+    got = window_bands(fine + DAMAGED_WINDOWS, START, timeline)
+    assert [b["name"] for b in got["drawn"]] == ["w0", "w1", "w2"]
+    assert got["windows"] == 3 and got["notes"] == NOT_DRAWN
+    run = {"id": 1, "name": "damaged", "started_unix_s": START, "duration_s": 100.0}
+    fig = run_layout(run, timeline, fine + DAMAGED_WINDOWS)
+    said = _squeezed(html.unescape(" ".join(re.findall(
+        r'<text[^>]*class="note"[^>]*>([^<]*)</text>', to_svg(fig)))))
+    for note in got["notes"]:
+        assert _squeezed(note) in said

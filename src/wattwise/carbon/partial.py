@@ -99,13 +99,15 @@ Interval = tuple[float, float, float, float, float]
 
 
 def stored_intervals(
-    store: Any, record: Any, part: PartialEnergy, pricing: Any, notes: list[str] | None = None
+    store: Any, record: Any, part: PartialEnergy, pricing: Any, notes: list[str] | None = None,
+    profile: Any = None,
 ) -> list[Interval]:
     """Intervals that price ``record``'s partial energy as :func:`partial_intervals` prices
     it, from sums taken inside SQLite (see :func:`stored_partial_emissions`); the notes on
     stored values that are not numbers are the same. Falls back to reading the samples
     only where the pricing's steps are not on a common grid of milliseconds (none that
-    wattwise reads is off it)."""
+    wattwise reads is off it). ``profile``: a clean-supply profile the intervals are also
+    matched against (``report --clean-profile``), whose steps no cell may hold either."""
     from wattwise.carbon.accounting import real_or_none, scaled_intervals
 
     domains = list(part.domains)
@@ -114,7 +116,10 @@ def stored_intervals(
     grid: tuple[float, float] | None = (start, 1e300)
     if span is not None:
         first, last = min(start, span[0]), span[1]
-        grid = _grid(_edges(pricing, first, last), first)
+        edges = _edges(pricing, first, last)
+        if edges is not None and profile is not None:
+            edges += [float(x) for x in profile.t_unix_s] + [float(x) for x in profile.ends]
+        grid = _grid(edges, first)
     if grid is None:
         return partial_intervals(record, store.samples(record.id), part, notes=notes)
     origin, width = grid

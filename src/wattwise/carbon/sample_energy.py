@@ -42,6 +42,26 @@ def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
     return out
 
 
+def stored_sample_sums(store: Any, run_id: int) -> dict[str, dict[str, float]]:
+    """:func:`sample_sums` of run ``run_id``'s stored samples, taken inside SQLite in one
+    pass (``store``: a ``records.store.Store``), never reading them one by one: a run of a
+    million samples in about a second. The same sums: a value that is not a finite number
+    (text, an infinity) adds nothing and a time that is not one is no sample's last, as
+    :func:`sample_sums` reads them (the last power is not summed: no figure uses it)."""
+    from wattwise.records.sample_sums import FINITE, NOT_GAP
+
+    finite = {k: f"total(CASE WHEN {FINITE.format(k)} THEN {k} END)"
+              for k in ("energy_j", "low_j", "high_j")}
+    rows = store._read(
+        f"SELECT domain, {finite['energy_j']}, {finite['low_j']}, {finite['high_j']},"
+        f" count(*), max(CASE WHEN {FINITE.format('t_unix_s')} THEN t_unix_s END)"
+        f" FROM samples WHERE run_id = ? AND {NOT_GAP} GROUP BY domain", (run_id,))
+    return {str(r[0]): {"energy_j": float(r[1]), "low_j": float(r[2]), "high_j": float(r[3]),
+                        "samples": float(r[4]),
+                        "last_unix_s": -math.inf if r[5] is None else float(r[5])}
+            for r in rows}
+
+
 def _counted_domains(sensors: Any, seen: Iterable[str] = ()) -> dict[str, str]:
     """Domain -> kind, for each domain that counts in totals: those recorded with the
     run as counting, and those in ``seen`` (the samples) it did not describe, unless

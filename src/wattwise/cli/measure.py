@@ -781,7 +781,9 @@ def _windows_table(windows: list[dict[str, Any]], started_unix_s: float) -> Any:
         gap = any(isinstance(d, dict) and d.get("gap") for d in w.get("domains") or [])
         t.add_row(cell(w.get("name", "?")), num(at, "+.2f", " s"),
                   _short_time(w.get("duration_s")),
-                  energy(w.get("energy_j"), w.get("low_j"), w.get("high_j"), stored=True),
+                  # a stored energy that is not usable: the listing's note (records.window_list)
+                  cell(w["energy_note"]) if isinstance(w.get("energy_note"), str)
+                  else energy(w.get("energy_j"), w.get("low_j"), w.get("high_j"), stored=True),
                   num(w.get("avg_power_w"), ".2f", " W"),
                   cell(w.get("kind", "?")) + (" \\[gap]" if gap else ""))
     return t
@@ -1168,8 +1170,9 @@ def report(
         emissions_and_fetched,
         intervals_from_samples,
     )
-    from wattwise.carbon.partial import partial_intervals
+    from wattwise.carbon.partial import partial_energy, partial_intervals, stored_intervals
     from wattwise.carbon.repricing import reprice_options, started_with
+    from wattwise.carbon.sample_energy import stored_sample_sums
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
 
     _check_carbon(zone, trace, pue, provider)
@@ -1207,20 +1210,36 @@ def report(
         summary = rec.summary if isinstance(rec.summary, dict) else {}
         domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
         in_total = {d["name"] for d in domains if d.get("in_total", True)}
-        samples = store.samples(rec.id)
-        refused = None if samples else _summary_only(rec.id, rec.summary, db)
+        has_samples = store.sample_count(rec.id) > 0  # counted in the index, not read
+        refused = None if has_samples else _summary_only(rec.id, rec.summary, db)
         if refused is not None:
             die(refused)
         # no samples, but a summary: its figures, said to be its (no figure to draw)
-        alone = None if samples else _summary_alone(rec, summary, html, png, svg)
-        part = _partial(store, rec, samples)
+        alone = None if has_samples else _summary_alone(rec, summary, html, png, svg)
+        # summed inside SQLite, as its samples sum (``carbon.sample_energy.sample_sums``)
+        part = None if isinstance(rec.summary, dict) else partial_energy(
+            rec, stored_sample_sums(store, rec.id))
+        # What the run was recorded with (without a summary: what it was started with),
+        # unless an option overrides it (and a note says so).
+        # The market-based options are priced below, with those the run recorded.
+        pricing = reprice_options(
+            rec.summary, zone=zone, intensity_trace=trace, pue=pue, provider=provider,
+            started=started_with(rec),
+        )
         stored_notes: list[str] = []  # stored values that are not numbers, left out
         if alone is not None:
             intervals = [alone]
             stored_notes.append(SUMMARY_ALONE_NOTE)
-        elif part is not None:  # no summary: the figure of its samples, as everywhere
-            intervals = partial_intervals(rec, samples, part, notes=stored_notes)
+        elif part is not None and html is None:
+            # No summary: the figure of its samples, as everywhere, priced from sums
+            # taken inside SQLite per cell of time the intensity (and the clean-supply
+            # profile) holds one value in: a million samples are not read one by one.
+            intervals = stored_intervals(store, rec, part, pricing, notes=stored_notes,
+                                         profile=profile)
+        elif part is not None:  # the page draws the intensity each sample was priced at
+            intervals = partial_intervals(rec, store.samples(rec.id), part, notes=stored_notes)
         else:
+            samples = store.samples(rec.id)
             from wattwise.records.stored_energy import unusable_energy_notes
 
             # A stored total that is not usable (``records.stored_energy``: null, outside
@@ -1236,13 +1255,6 @@ def report(
             intervals = intervals_from_samples(
                 samples, in_total, t0, scale_to_j=exact, end_unix_s=t1, notes=stored_notes
             )
-        # What the run was recorded with (without a summary: what it was started with),
-        # unless an option overrides it (and a note says so).
-        # The market-based options are priced below, with those the run recorded.
-        pricing = reprice_options(
-            rec.summary, zone=zone, intensity_trace=trace, pue=pue, provider=provider,
-            started=started_with(rec),
-        )
         if alone is not None and not pricing.notes:  # priced as recorded: the summary's
             pricing = _as_recorded(pricing, summary, alone)
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
@@ -1252,6 +1264,8 @@ def report(
             em = dataclasses.replace(em, notes=tuple(dict.fromkeys(
                 (*stored_notes, *pricing.notes, *market_notes, *em.notes))))
         kind = summary.get("kind", "unknown") if part is None else part.kind
+        from wattwise.records import stored_energy
+
         out: dict[str, Any] = {
             "run": rec.id,
             "name": rec.name,
@@ -1260,8 +1274,11 @@ def report(
             "high_j": summary.get("high_j") if part is None else part.high_j,
             "energy_kind": kind,
             "partial": part is not None,
-            "energy_note": (None if part is None else part.note) if alone is None
-            else SUMMARY_ALONE_NOTE,
+            # the note ``show`` prints where the stored total is not usable (energy_j is
+            # then the samples' figure), as for a partial or summary-only figure
+            "energy_note": (next(iter(stored_energy.unusable_energy_notes(summary)), None)
+                            if part is None else part.note)
+            if alone is None else SUMMARY_ALONE_NOTE,
             "from_summary": alone is not None,
             "duration_s": rec.duration_s,
             "attribution": summary.get("attribution"),

@@ -22,9 +22,16 @@ MAX_LABEL_CHARS = 32
 
 
 def cut(text: str, n: int) -> str:
-    """``text`` as a figure writes it: unprintable characters as ``?``, at most ``n``."""
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= n else text[: max(0, n - 1)] + "…"
+    """``text`` as a figure writes it (``text_width.tame``: letters of every script and
+    emoji joiners kept, bidi controls dropped, control characters as ``?``), at most
+    ``n`` characters that take room (zero-width ones are not counted)."""
+    from wattwise.plot.text_width import ZERO_WIDTH, tame
+
+    text = tame(text)
+    shown = [i for i, ch in enumerate(text) if ch not in ZERO_WIDTH]
+    if len(shown) <= n:
+        return text
+    return (text[: shown[n - 2] + 1] if n >= 2 else "") + "…"
 
 
 def finite(value: Any) -> float | None:
@@ -229,6 +236,45 @@ def ends_before_start(windows: Sequence[dict[str, Any]]) -> int:
         a, b = finite(w.get("start_unix_s")), finite(w.get("end_unix_s"))
         n += a is not None and b is not None and b < a
     return n
+
+
+def plural(n: int, one: str, many: str) -> str:
+    """``1 window`` or ``2 windows`` (``1,200 windows``)."""
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def drawable(windows: Sequence[dict[str, Any]], start_unix_s: float, x_lo: float,
+             x_hi: float) -> tuple[list[dict[str, Any]], list[str]]:
+    """The ``windows`` a figure spanning ``x_lo`` to ``x_hi`` seconds from the run's
+    start can draw, and a note for each kind of the others, so every window is
+    accounted for: a start or end that is not a finite number, an end before the
+    start (both a damaged record), or a span wholly outside the figure's (a window
+    recorded long before or after the run's samples: nothing of it would show). The
+    report's figure and the dashboard's run page (``server.timeline.window_bands``)
+    give the same notes."""
+    kept: list[dict[str, Any]] = []
+    unreadable = backwards = outside = 0
+    for w in windows:
+        a, b = finite(w.get("start_unix_s")), finite(w.get("end_unix_s"))
+        if a is None or b is None:
+            unreadable += 1
+        elif b < a:
+            backwards += 1
+        elif b - start_unix_s < x_lo or a - start_unix_s > x_hi:
+            outside += 1
+        else:
+            kept.append(w)
+    notes = []
+    if unreadable:
+        notes.append(f"{plural(unreadable, 'window', 'windows')} with an unreadable start "
+                     "or end not drawn")
+    if backwards:
+        notes.append(f"{plural(backwards, 'window', 'windows')} with an end before "
+                     f"{'its' if backwards == 1 else 'their'} start not drawn")
+    if outside:
+        notes.append(f"{plural(outside, 'window', 'windows')} outside the run's span "
+                     "not drawn")
+    return kept, notes
 
 
 def fit_note(windows: int, fit: Thinned) -> str:

@@ -88,8 +88,9 @@ class Text:
     cls: str = ""
 
     def __post_init__(self) -> None:
-        # Marks stacked on one letter would climb into the line above: the text drawn
-        # (and measured) keeps a few (``tame``).
+        # The text drawn (and measured) is made drawable once, here, for both back-ends
+        # (``tame``): letters of every script and emoji joiners kept, bidi controls
+        # dropped, control characters as ``?``, a few marks stacked on one letter.
         object.__setattr__(self, "text", tame(self.text))
 
     def width(self) -> float:

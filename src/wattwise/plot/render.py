@@ -5,6 +5,7 @@ items, so the two files of one figure show the same thing.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import warnings
@@ -13,7 +14,19 @@ from typing import Any
 from xml.sax import saxutils
 
 from wattwise.errors import BadInput
-from wattwise.plot.figure import FONT_PX, TEXT_MAX, Dot, Figure, Line, Poly, Rect, clip
+from wattwise.plot.figure import (
+    FONT_PX,
+    TEXT_MAX,
+    Dot,
+    Figure,
+    Line,
+    Poly,
+    Rect,
+    Text,
+    clip,
+    note_lines,
+)
+from wattwise.plot.text_width import BIDI_CONTROLS
 
 PNG_NEEDS = ("PNG plots need matplotlib (pip install 'wattwise[plot]', or pip install "
              "matplotlib); or write .svg, which needs nothing")
@@ -27,17 +40,23 @@ SVG_FONTS = "'DejaVu Sans', 'Liberation Sans', Arial, sans-serif"
 PNG_FONT = "DejaVu Sans"
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_BIDI = re.compile("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("?", _BIDI.sub("", clip(text, TEXT_MAX)))
 
 
 def escape(text: str) -> str:
     """``text`` as XML character data, at most ``TEXT_MAX`` characters; a character XML
-    cannot hold (a control character, a lone surrogate) becomes ``?``."""
-    return saxutils.escape(_NOT_XML.sub("?", clip(text, TEXT_MAX)))
+    cannot hold (a control character, a lone surrogate) becomes ``?``, and a bidi control
+    (which would reorder the text around it) is dropped, as ``text_width.tame`` does."""
+    return saxutils.escape(_xml_text(text))
 
 
 def quoteattr(text: str) -> str:
     """``text`` as a quoted XML attribute value, as ``escape`` cleans and cuts it."""
-    return saxutils.quoteattr(_NOT_XML.sub("?", clip(text, TEXT_MAX)))
+    return saxutils.quoteattr(_xml_text(text))
 
 
 def to_svg(fig: Figure) -> str:
@@ -100,8 +119,61 @@ def _dashes(dash: str, width: float) -> Any:
     return (0, tuple(float(v) / max(width, 1e-6) for v in dash.split(",")))
 
 
+@functools.cache
+def png_glyphs(bold: bool) -> frozenset[int]:
+    """The characters ``PNG_FONT`` has a glyph for, as matplotlib draws it (regular or
+    bold); it draws any other as an empty box."""
+    from matplotlib import font_manager
+
+    path = font_manager.findfont(font_manager.FontProperties(
+        family=PNG_FONT, weight="bold" if bold else "normal"))
+    return frozenset(font_manager.get_font(path).get_charmap())
+
+
+def png_lacks(text: Text) -> bool:
+    """Whether ``text`` holds a character the PNG's font has no glyph for."""
+    glyphs = png_glyphs(text.bold)
+    return not text.text.isascii() and any(ord(c) not in glyphs for c in text.text)
+
+
+def png_note(fig: Figure) -> Figure:
+    """``fig`` as the PNG draws it: where texts hold characters its font (DejaVu Sans)
+    has no glyph for, which it draws as empty boxes, a line under the figure saying how
+    many texts and that the SVG shows them. Another font found on the machine would
+    draw them, but at widths the layout cannot know, and so might overlap."""
+    lacking = sum(1 for it in fig.items if isinstance(it, Text) and png_lacks(it))
+    if not lacking:
+        return fig
+    out = Figure(fig.width, fig.height, fig.title, list(fig.items))
+    texts = [it for it in fig.items if isinstance(it, Text)]
+    notes = [t.x for t in texts if t.cls == "note" and t.anchor == "start"]
+    line = (f"{lacking} text{'s hold' if lacking > 1 else ' holds'} characters this "
+            f"PNG's font ({PNG_FONT}) has no glyph for, drawn as boxes; the SVG shows them")
+    note_lines(out, [line], min(notes, default=8.0), _lowest(fig) + 2, cls="png-note")
+    return out
+
+
+def _lowest(fig: Figure) -> float:
+    """The lowest pixel anything of ``fig`` is drawn at."""
+    low = 0.0
+    for it in fig.items:
+        if isinstance(it, Text):
+            low = max(low, it.box()[3])
+        elif isinstance(it, Line):
+            low = max(low, it.y1, it.y2)
+        elif isinstance(it, Poly):
+            low = max([low, *(y for _, y in it.points)])
+        elif isinstance(it, Dot):
+            low = max(low, it.y + it.r)
+        else:
+            low = max(low, it.y + it.h)
+    return low
+
+
 def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
-    """The same primitives drawn by matplotlib at the same pixel positions, as PNG."""
+    """The same primitives drawn by matplotlib at the same pixel positions, as PNG; the
+    text as ``Text`` holds it (``tame``), never read as matplotlib's math (``$x$``), and
+    a note under the figure where the font lacks some of its characters (``png_note``)."""
     need_matplotlib()
     import matplotlib
 
@@ -109,6 +181,7 @@ def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Circle, Rectangle
 
+    fig = png_note(fig)
     mfig = plt.figure(figsize=(fig.width / dpi, fig.height / dpi), dpi=dpi)
     try:
         ax = mfig.add_axes((0.0, 0.0, 1.0, 1.0))
@@ -132,12 +205,11 @@ def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
                 ax.add_patch(Rectangle((it.x, it.y), it.w, it.h, facecolor=it.fill,
                                        alpha=it.opacity, edgecolor="none", linewidth=0))
             else:
-                text = "".join(c if c.isprintable() else "?" for c in it.text)
-                ax.text(it.x, it.y, text, ha={"start": "left", "middle": "center",
-                                                 "end": "right"}[it.anchor],
+                ax.text(it.x, it.y, it.text, ha={"start": "left", "middle": "center",
+                                                    "end": "right"}[it.anchor],
                         va="baseline", color=it.fill, fontsize=FONT_PX * pt, family=PNG_FONT,
                         fontweight="bold" if it.bold else "normal", rotation=-it.rotate,
-                        rotation_mode="anchor")
+                        rotation_mode="anchor", parse_math=False)
         buf = io.BytesIO()
         with warnings.catch_warnings():  # a name in a script the font lacks: boxes, no noise
             warnings.filterwarnings("ignore", r"Glyph \d+ .* missing from font")

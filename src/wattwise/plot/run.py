@@ -26,9 +26,10 @@ from wattwise.plot.bands import (
     MAX_LABEL_CHARS,
     Band,
     bands_of,
-    ends_before_start,
+    drawable,
     fit_bands,
     fit_note,
+    plural,
 )
 from wattwise.plot.bands import cut as _cut
 from wattwise.plot.bands import finite as _num
@@ -136,10 +137,12 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
         str(k): v for k, v in (timeline.get("domains") or {}).items() if isinstance(v, dict)}
     provenance = timeline.get("provenance") or {}
     start = _num(run.get("started_unix_s")) or 0.0
-    bands = bands_of(windows, start)
+    x_lo, x_hi = time_span(timeline)
+    # every window drawn, or counted in a note saying why not (as the run page says)
+    kept, undrawn = drawable(windows, start, x_lo, x_hi)
+    bands = bands_of(kept, start)
     marks = [t - start for t in (_num(e.get("t_unix_s")) for e in events) if t is not None]
 
-    x_lo, x_hi = time_span(timeline)
     t_div, t_unit = _time_unit(x_hi - x_lo)
     p_values = [p for d in domains.values() for k in ("power_w", "max_w")
                 for p in _nums(d.get(k))]
@@ -220,9 +223,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     said = fit_note(len(bands), fit)
     if said:
         parts.append(said)
-    reversed_n = ends_before_start(windows)
-    if reversed_n:
-        parts.append(f"{reversed_n:,} windows with an end before their start not drawn")
+    parts.extend(undrawn)
     if steps:
         marked = _num((timeline.get("steps") or {}).get("marked")) or len(steps)
         parts.append(f"purple lines: step marks ({len(steps):,}" + (
@@ -285,7 +286,7 @@ def _keys(domains: dict[str, dict[str, Any]], provenance: dict[str, Any],
             text += ", not in total"
         keys.append(Key(text, COLORS[i % len(COLORS)], "line", dash))
     if bands:
-        keys.append(Key(f"window ({len(bands)})", "#5a5a64", "band", opacity=0.16))
+        keys.append(Key(f"window ({len(bands):,})", "#5a5a64", "band", opacity=0.16))
     if marks:
         keys.append(Key(f"event ({len(marks)})", EVENT_COLOR, "tick"))
     if steps:
@@ -306,7 +307,8 @@ def _note_parts(timeline: dict[str, Any], domains: dict[str, dict[str, Any]],
         samples = timeline.get("samples")
         parts.append(f"{samples} samples as at most {points} points per domain")
     if unlabelled:
-        parts.append(f"{unlabelled} windows not named here (too many or too narrow)")
+        parts.append(f"{plural(unlabelled, 'window', 'windows')} not named here (too many, "
+                     "too close or too narrow)")
     return parts
 
 

@@ -18,15 +18,22 @@ of its glyph:
 - a combining accent (U+0300 to U+034F) after a letter: nothing; any other
   combining mark: the width of the box a font draws for a glyph it lacks
   (0.6 em in DejaVu Sans), or a wide glyph where it has nothing to sit on;
-- a character both back-ends write as ``?`` (a control character): ``?``;
+- a zero-width character kept in names (``ZERO_WIDTH``: the joiner of an emoji
+  sequence, variation selectors, zero-width space, direction marks): nothing, as
+  DejaVu Sans advances it and as browsers draw it (they never show it);
+- a character written as ``?`` (``tame``: a control character, a line separator): ``?``;
 - anything else (CJK, emoji, other scripts, symbols): ``WIDE_EM``, more than
   a CJK ideograph (1 em) or a colour emoji (about 1.25 em) takes, and more for
   the few glyphs known to be wider (``_EXTRA``).
 
 Every estimate is at least the real advance in those fonts (tests check it
 against the font files where they are installed), so a box may be wider than
-its text but never narrower. Runs of more than ``MARKS_MAX`` combining marks
-on one letter are cut (``tame``): stacked marks would climb into the line above.
+its text but never narrower. ``tame`` makes a name drawable: letters of every
+script kept (Arabic and Hebrew are drawn in their logical order by the PNG, in
+their reading order by a browser, the same width either way), bidi controls that
+would reorder the text dropped, control characters written ``?``, and runs of more
+than ``MARKS_MAX`` combining marks on one letter cut: stacked marks would climb into
+the line above.
 """
 
 from __future__ import annotations
@@ -42,6 +49,18 @@ WIDE_EM = 1.6
 MISSING_EM = 0.667
 #: The most combining marks kept on one letter (``tame``).
 MARKS_MAX = 2
+#: Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): dropped from
+#: every text drawn (``tame``), so that no name reorders the text around it.
+BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+#: Zero-width characters kept in drawn text: zero-width space, non-joiner and joiner (which
+#: joins an emoji sequence such as a family), left-to-right and right-to-left marks, word
+#: joiner, byte order mark, variation selectors 1-16. DejaVu Sans (regular and bold) has
+#: each with advance 0, and browsers never draw them: each counts nothing.
+ZERO_WIDTH = frozenset(map(chr, [*range(0x200B, 0x2010), 0x2060, 0xFEFF,
+                                 *range(0xFE00, 0xFE10)]))
+#: Categories written as ``?``: control characters, lone surrogates (which XML cannot hold
+#: and matplotlib cannot draw), line and paragraph separators (a figure's text is one line).
+_AS_QUESTION = frozenset(("Cc", "Cs", "Zl", "Zp"))
 
 
 def _table(text: str) -> tuple[float, ...]:
@@ -133,11 +152,13 @@ def char_em(ch: str, bold: bool = False, after_letter: bool = True) -> float:
         return (_BOLD if bold else _REGULAR)[cp - 0x20]
     if 0xA0 <= cp <= 0xFF:
         return (_BOLD if bold else _REGULAR)[cp - 0x20 - 33]
+    if ch in ZERO_WIDTH:
+        return 0.0
     if is_mark(ch):
         if not after_letter:
             return WIDE_EM
         return 0.0 if 0x300 <= cp <= 0x34F else MISSING_EM
-    if unicodedata.category(ch) in ("Cc", "Cs"):  # written as ``?`` by both back-ends
+    if unicodedata.category(ch) in _AS_QUESTION or cp in (0xFFFE, 0xFFFF):  # drawn as ``?``
         return (_BOLD if bold else _REGULAR)[ord("?") - 0x20]
     base = unicodedata.normalize("NFD", ch)
     if len(base) > 1 and ord(base[0]) <= 0xFF and all(map(is_mark, base[1:])):
@@ -158,20 +179,40 @@ def text_width(text: str, px: float, bold: bool = False) -> float:
     after_letter = False
     for ch in text:
         total += char_em(ch, bold, after_letter)
-        after_letter = after_letter or not is_mark(ch)
+        after_letter = after_letter or _is_base(ch)
     if not text.isascii() or any(c in _KERNED for c in text):
         total += sum(_KERN.get(text[i:i + 2], 0.0) for i in range(len(text) - 1))
     return total * px
 
 
+def _is_base(ch: str) -> bool:
+    """Whether a combining mark after ``ch`` has something drawn to sit on."""
+    return not (is_mark(ch) or ch in ZERO_WIDTH)
+
+
+def _drawn_as_question(ch: str) -> bool:
+    return unicodedata.category(ch) in _AS_QUESTION or ch in "\ufffe\uffff"
+
+
 @functools.lru_cache(maxsize=4096)
 def tame(text: str) -> str:
-    """``text`` with at most ``MARKS_MAX`` combining marks on any one letter."""
-    if text.isascii():
+    """``text`` as a figure draws it: every letter kept, whatever its script, and the
+    joiners and variation selectors of emoji sequences; bidi controls dropped (a name
+    never reorders the text around it); a control character, lone surrogate, line
+    separator or U+FFFE/U+FFFF (which XML cannot hold) as ``?``; at most ``MARKS_MAX``
+    combining marks on any one letter."""
+    if text.isascii() and text.isprintable():
         return text
     out: list[str] = []
     run = 0
     for ch in text:
+        if ch in BIDI_CONTROLS:
+            continue
+        if ch in ZERO_WIDTH:  # drawn as nothing: neither a letter nor a mark
+            out.append(ch)
+            continue
+        if _drawn_as_question(ch):
+            ch = "?"
         if is_mark(ch):
             run += 1
             if run > MARKS_MAX:
@@ -192,7 +233,7 @@ def fit_width(text: str, room_px: float, px: float, bold: bool = False) -> str:
     after_letter = False
     for i, ch in enumerate(text):
         kept += char_em(ch, bold, after_letter)
-        after_letter = after_letter or not is_mark(ch)
+        after_letter = after_letter or _is_base(ch)
         if kept * px > room:
             return text[:i] + "\u2026" if room >= 0 else ""
     return text

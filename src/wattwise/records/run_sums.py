@@ -7,12 +7,14 @@ gives, per run and domain, both what its partial energy is summed from (``SUMS_S
 the samples that are not gaps) and what its pricing sums (``SampleSums.cell_sums`` in
 one cell: the priceable samples, clipped as pricing clips them), with the expressions
 of ``records.sample_sums`` (a test prices runs both ways:
-``tests/carbon/test_partial_grams.py``).
+``tests/carbon/test_partial_grams.py``). An ended run whose stored total is not usable
+is counted from its samples too, as ``report`` counts it (``unusable_total_share``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -115,3 +117,43 @@ class WriteCheck:
             self._versions.clear()
         self._versions[thread] = version
         return True
+
+
+def _real(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None] | None:
+    """The kind, energy and location-based grams of an ended run whose stored total is not
+    usable (``records.stored_energy.summary_energy_fault``), as ``wattwise report`` and the
+    exports give them: its counted domains' samples clipped to its measured window, priced
+    with the options its summary records. Such runs are damaged records, few: each is read
+    whole (the metrics keep the result). None where it has no sample to count; grams None
+    where its energy cannot be priced without a live provider (a scrape fetches nothing)."""
+    from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
+    from wattwise.carbon.repricing import reprice_options, started_with
+    from wattwise.errors import BadInput
+
+    try:
+        rec = store.get_run(rid)
+        summary = rec.summary if isinstance(rec.summary, dict) else {}
+        in_total = {d["name"] for s in rec.sensors or [] if isinstance(s, dict)
+                    for d in s.get("domains") or [] if isinstance(d, dict)
+                    and isinstance(d.get("name"), str) and d.get("in_total", True)}
+        t0, t1 = (_real(summary.get(k)) for k in ("start_unix_s", "end_unix_s"))
+        if t0 is None or t1 is None or t1 < t0:  # no measured window: every sample
+            t0, t1 = _real(rec.started_unix_s) or 0.0, None
+        intervals = intervals_from_samples(store.samples(rid), in_total, t0,
+                                           end_unix_s=t1, notes=[])
+        if not intervals:
+            return None
+        kind = str(summary.get("kind", "unknown"))
+        pricing = reprice_options(rec.summary, started=started_with(rec))
+        if pricing.source is None and pricing.options.provider is not None:
+            return kind, math.fsum(i[2] for i in intervals), None
+        em, _ = emissions_and_fetched(intervals, pricing.options, pricing.source)
+    except (BadInput, StoreError, ValueError, TypeError, KeyError):
+        return None
+    return kind, em.energy_kwh * 3.6e6, _real(em.emissions_g)

@@ -3,7 +3,8 @@
 ``Reads`` answers a page from its runs index once that holds every run; until then
 (seconds for 100,000 runs) a page is read here, the same page the index gives. From
 schema version 3, every page: SQLite walks the index of its order (``SORT_KEYS``,
-``runs_name_nocase``) and keeps the runs its filters pass, a status through the indexes
+``runs_name_nocase``) and keeps the runs its filters pass (but a sort by energy, which
+waits for the index: ``SqlPages.page_ids``), a status through the indexes
 on status, a name filter and whether a run stored as running is running now as sets of
 ids looked up inside SQLite, so that no row per matching run comes to Python (which,
 beside the build of the index, took a second for 20,000 matches). In an older
@@ -139,6 +140,11 @@ class SqlPages:
         With ``alive`` (``_live.LiveRuns.alive``), ``running`` and ``lost`` are the runs
         stored as running that are running now or not (from schema version 3; None
         before); without it, both are the runs stored as running."""
+        if query.sort == "energy":
+            # the index sorts a stored total that is not usable as none (outside its own
+            # low-high range, a stored ``true``: ``runs_index.sort_value``), which the
+            # energy index cannot tell without reading every run's summary: waits for it
+            return None
         q = query.q.strip()
         live = alive is not None and query.status in ("running", "lost")
         if self.has_sort_indexes():

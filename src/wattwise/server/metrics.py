@@ -26,7 +26,11 @@ energy priced as ``wattwise report`` prices it (``carbon.partial.partial_emissio
 in the zone the run was started with), which its own ``wattwise_run_emissions_grams``
 gives too. So does a run that ended with no summary that reads (none stored, or a
 damaged one: not JSON, or JSON that is not an object), as ``show`` and the runs list
-give it. Both HELP texts say so. Every such run counts, however many: each one's
+give it, and one whose stored total energy is not usable
+(``records.stored_energy.summary_energy_fault``): both totals count its samples as
+``report`` and ``export`` do (``records.run_sums.unusable_total_share``), not its
+stored energy in one and its stored emissions in the other. Both HELP texts say so.
+Every such run counts, however many: each one's
 figures are kept between scrapes while its record and samples stay as they were
 (``Reads.sample_marks``; another tool's edit of its samples is seen within
 ``FULL_RESUM_S``: ``records.run_sums.changed_sums``) and it is priced with
@@ -51,6 +55,10 @@ energy without that double count would need the union of every run's window
 per host and the samples inside it at each scrape, over the whole database;
 it is left to the per-run series (``run_id``, with ``wattwise_run_info``'s
 host), which a query can deduplicate over the runs it keeps.
+
+Longer than ~500 lines because the totals and the per-run series count every run of
+one scrape by one set of rules (lost, unsummarised, damaged totals) with the shares
+kept between scrapes: split, each part would need the others' reasons.
 """
 
 from __future__ import annotations
@@ -90,8 +98,10 @@ from wattwise.records.run_sums import (
     partial_rows,
     run_sums,
     sums_mark,
+    unusable_total_share,
 )
 from wattwise.records.store import Store
+from wattwise.records.stored_energy import summary_energy_fault
 from wattwise.server._live import lost_mark, resum_epoch
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
@@ -108,11 +118,11 @@ MAX_RUNNING = 20
 OVERLAP = ("the sum over runs; runs that overlap in time on one machine count the "
            "machine's energy once per run.")
 #: How the total energy counts a run lost before its summary, said in its HELP text.
-LOST = ("a run lost before its summary (killed), or ended with no summary that reads, "
-        "counts its samples' energy (partial);")
-#: How the total energy counts a stored total that is not usable, said in its HELP text.
-UNUSABLE = ("a stored total not usable (text, negative, over 1e15 J, outside its range) "
-            "counts as nothing;")
+LOST = ("a run lost before its summary, or ended with no summary that reads, counts "
+        "its samples' energy;")
+#: How the total energy counts a run whose stored total is not usable, said in its HELP text.
+UNUSABLE = ("so does one whose stored total is not usable (text, null, over 1e15 J, "
+            "outside its range), as `wattwise report`")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
@@ -179,14 +189,15 @@ class StoreCollector(Collector):
         total_energy = CounterMetricFamily(
             "wattwise_energy_joules",
             "Energy of every ended run, by kind; " + LOST + " " + UNUSABLE
-            + " " + OVERLAP,
+            + "; " + OVERLAP,
             labels=["kind"])
         total_emissions = CounterMetricFamily(
             "wattwise_emissions_grams",
-            "Operational emissions, location-based (Scope 2; no market-based figure), of "
-            "every run that has ended, gCO2eq, by its energy's kind (a lost run, or one ended "
-            "with no summary that reads: its partial energy, priced as `wattwise report` "
-            "prices it): " + OVERLAP, labels=["kind"])
+            "Emissions, location-based (Scope 2; no market-based figure), gCO2eq, "
+            "of every ended run, by kind: the joules total's energy priced as `wattwise "
+            "report` prices it (a run lost before its summary, with no summary that reads, "
+            "or a total not usable: its samples'); "
+            + OVERLAP, labels=["kind"])
         energy = CounterMetricFamily(
             "wattwise_run_energy_joules",
             "Energy of a running, lost or recent run per domain: the machine's energy "
@@ -244,7 +255,7 @@ class StoreCollector(Collector):
             t[1] += grams
             t[2] += n
         for kind, joules, priced_g in shares:
-            t = totals.setdefault(kind, [0.0, 0.0, 0.0])  # lost ones have ended
+            t = totals.setdefault(kind_label(kind), [0.0, 0.0, 0.0])  # lost ones have ended
             t[0] += joules
             if priced_g is not None:
                 t[1] += priced_g
@@ -419,17 +430,27 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
         return parsed[(text, kind)]
 
     todo: list[tuple[_Unsummarised, tuple[Any, ...], Any]] = []
+    unusable: list[tuple[int, Any]] = []  # a summary with a total not usable
     for r in partial_rows(reads.rows, ids):
         rid = int(r[0])
         host = loads(r[3], dict)
         run = _Unsummarised(rid, "lost" if rid in lost else str(r[1]), _started(r[2]),
                             host, [d for d in loads(r[4], list) if isinstance(d, dict)])
         started = started_with(run)
-        if isinstance(_rows.loads(r[5], dict), dict):  # counted once stored as ended
+        summary = _rows.loads(r[5], dict)
+        if isinstance(summary, dict) and summary_energy_fault(summary) is None:
+            # counted once stored as ended, from its summary
             out[rid] = _Kept(marks[rid], started, pricer.key(started), None, False)
             continue
+        if isinstance(summary, dict):  # a stored total not usable: as ``report`` counts it
+            unusable.append((rid, started))
+            continue
         todo.append((run, marks[rid], started))
-    sums = run_sums(reads.rows, [run.id for run, _, _ in todo]) if todo else {}
+    summed = [run.id for run, _, _ in todo] + [rid for rid, _ in unusable]
+    sums = run_sums(reads.rows, summed) if summed else {}
+    for rid, started in unusable:
+        out[rid] = _Kept(marks[rid], started, pricer.key(started),
+                         unusable_total_share(store, rid), True, sums_mark(sums.get(rid)))
     together: dict[int, tuple[Any, dict[int, Any]]] = {}  # id(pricing): runs' intervals
     shares: dict[int, tuple[str, float, float | None] | None] = {}
     for run, _, started in todo:
@@ -458,12 +479,14 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
 
 
 def _ended_without_figures(reads: Reads) -> list[int]:
-    """Ids of the runs stored as ended with no energy figure the runs index reads: those
-    whose summary is missing or damaged (not JSON, or JSON that is not an object) are
-    among them, and are counted from their samples, as every other output gives them
-    (``_shares`` tells them apart). From the index, no query."""
+    """Ids of the runs stored as ended with no energy figure the runs index reads, or one
+    it finds not usable (``Entry.energy_usable``): those whose summary is missing or
+    damaged (not JSON, or JSON that is not an object), or holds a total that is not
+    usable, are among them, and are counted from their samples, as every other output
+    gives them (``_shares`` tells them apart). From the index, no query."""
     return [rid for rid, e in reads.index().items()
-            if e.status != "running" and e.energy_j is None and not e.summarises]
+            if e.status != "running" and not e.summarises
+            and (e.energy_j is None or not e.energy_usable)]
 
 
 def _summary_totals(reads: Reads, leave_out: list[int]) -> dict[str, tuple[float, float, int]]:
@@ -477,8 +500,9 @@ def _summary_totals(reads: Reads, leave_out: list[int]) -> dict[str, tuple[float
         if e is None or e.status == "running" or e.summarises or kind not in totals:
             continue  # not summed there: nothing to take off
         joules, grams, n = totals[kind]
-        # as ``RunsIndex.totals_by_kind`` added it: 0 where missing or negative
-        e_j, e_g = (x if x is not None and x >= 0 else 0.0 for x in (e.energy_j, e.emissions_g))
+        # as ``RunsIndex.totals_by_kind`` added it: 0 where missing, negative or not usable
+        e_j, e_g = (x if x is not None and x >= 0 else 0.0 for x in (
+            e.energy_j if e.energy_usable else None, e.emissions_g))
         totals[kind] = (joules - e_j, grams - e_g, n - 1)
         if n <= 1:
             del totals[kind]

@@ -133,18 +133,30 @@ class Entry(NamedTuple):
     #: A stored study or tuning: its energy sums other runs', so totals leave it out.
     summarises: bool = False
     #: False where the stored total is not usable (``records.stored_energy``): totals
-    #: count it as nothing.
+    #: leave it out (the metrics count the run from its samples) and the energy order
+    #: sorts it as a run without one (``sort_value``).
     energy_usable: bool = True
 
     def key(self, sort: str) -> Any:
         """The value ``sort`` orders by; None sorts last either way."""
-        field = SORT_FIELDS.get(sort)
-        return 0 if field is None else getattr(self, field)  # "id": the tie-break alone
+        return sort_value(self, SORT_FIELDS.get(sort))
 
 
 #: The ``Entry`` field each sort orders by (as ``Entry.key``).
 SORT_FIELDS = {"started": "started_unix_s", "name": "folded", "status": "status",
                "duration": "duration_s", "energy": "energy_j", "emissions": "emissions_g"}
+
+
+def sort_value(entry: Entry, field: str | None) -> Any:
+    """The value an order by ``field`` (``SORT_FIELDS``; None: by id, the tie-break alone)
+    sorts ``entry`` by; None sorts last either way. A stored total that is not usable
+    (``Entry.energy_usable``) has no value: every output refuses it, so the list sorted
+    by energy does not put a damaged 1e308 J first or a -5 J last among the figures."""
+    if field is None:
+        return 0
+    if field == "energy_j" and not entry.energy_usable:
+        return None
+    return getattr(entry, field)
 
 
 def name_of(value: Any) -> str:
@@ -417,6 +429,8 @@ class RunsIndex:
             if new or fields:
                 self._version += 1
                 self._sums.clear()
+                if "energy_usable" in fields:  # its energy's sort value changed
+                    fields.add("energy_j")
                 for sort in list(self.orders):
                     field = SORT_FIELDS.get(sort)
                     if field in fields or not _extend(self.orders[sort], field,
@@ -438,7 +452,7 @@ class RunsIndex:
             field = SORT_FIELDS.get(sort)
             entries = self.entries
             # a loop, not map(): the interpreter can switch to a request between runs
-            keys = None if field is None else [getattr(entries[i], field) for i in ids]
+            keys = None if field is None else [sort_value(entries[i], field) for i in ids]
         if keys is None:  # "id": the tie-break alone
             made: tuple[list[int], list[int]] = (ids, [])
         else:
@@ -628,7 +642,7 @@ def _extend(order: tuple[list[int], list[int]], field: str | None,
     100,000 runs takes 50-300 ms). Under the index's lock."""
     valued, missing = order
     for rid, entry in new:
-        value = 0 if field is None else getattr(entry, field)
+        value = sort_value(entry, field)
         if value is None:
             if missing and missing[-1] > rid:
                 return False
@@ -636,7 +650,7 @@ def _extend(order: tuple[list[int], list[int]], field: str | None,
             continue
         if valued:
             last = valued[-1]
-            last_value = 0 if field is None else getattr(entries[last], field)
+            last_value = sort_value(entries[last], field)
             if (value, rid) < (last_value, last):
                 return False
         valued.append(rid)

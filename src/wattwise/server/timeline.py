@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from wattwise.plot.bands import bands_of, ends_before_start, fit_bands, fit_note
+from wattwise.plot.bands import bands_of, drawable, fit_bands, fit_note
 from wattwise.plot.run import ML, MR, W, time_span
 from wattwise.records.rows import text as rows_text
 
@@ -177,9 +177,11 @@ def window_bands(windows: Sequence[dict[str, Any]], start_unix_s: float,
 
     ``windows``: every window's name, start and end (``Store.window_spans``);
     ``timeline``: the timeline payload (its ``domains`` and ``end_s`` give the span).
-    Returns ``{"windows": how many, "drawn": [{"name", "start_s", "end_s", "depth",
-    "count", "label", "short"}], "notes": [...]}``; ``label`` is what a band says on
-    hover (a merged one: how many windows it holds)."""
+    Returns ``{"windows": how many are drawn, "drawn": [{"name", "start_s", "end_s",
+    "depth", "count", "label", "short"}], "notes": [...]}``;
+    ``label`` is what a band says on hover (a merged one: how many windows it holds);
+    the notes account for every window not drawn (``plot.bands.drawable``: an unreadable
+    start or end, an end before the start, wholly outside the run's span)."""
     x_lo, x_hi = time_span(timeline)
     # keyed by what is drawn, so a window added, removed or edited is seen at once
     key = (start_unix_s, x_lo, x_hi, len(windows), hash(tuple(
@@ -207,12 +209,10 @@ _FITTED_LOCK = threading.Lock()
 def _fitted(windows: Sequence[dict[str, Any]], start_unix_s: float, x_lo: float,
             x_hi: float) -> dict[str, Any]:
     """``window_bands`` worked out: the figure's span ``x_lo`` to ``x_hi`` seconds."""
-    bands = bands_of(windows, start_unix_s)
+    kept, undrawn = drawable(windows, start_unix_s, x_lo, x_hi)
+    bands = bands_of(kept, start_unix_s)
     fit = fit_bands(bands, (x_hi - x_lo) / (W - ML - MR), plot_w=W)
-    notes = [n for n in (fit_note(len(bands), fit),) if n]
-    reversed_n = ends_before_start(windows)
-    if reversed_n:
-        notes.append(f"{reversed_n:,} windows with an end before their start not drawn")
+    notes = [n for n in (fit_note(len(bands), fit),) if n] + undrawn
     return {
         "windows": len(bands),
         "drawn": [{"name": b.name, "start_s": b.start_s, "end_s": b.end_s, "depth": b.depth,
