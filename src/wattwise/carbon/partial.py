@@ -127,7 +127,9 @@ def stored_intervals(
     total = 0.0
     previous: dict[str, float] = {}  # each domain's last time so far
     n_bad = 0
-    for r in [] if span is None else store.cell_sums(record.id, domains, origin, width):
+    cells = [] if span is None else store.cell_sums(record.id, domains, origin, width)
+    firsts = _cell_firsts(store, record.id, domains, origin, width, cells)
+    for r in cells:
         n_bad += int(r[8] or 0)
         if r[1] is None:  # left out of the pricing (another domain, or not numbers)
             continue
@@ -138,7 +140,8 @@ def stored_intervals(
         a = previous.get(domain, min(start, first_t))
         previous[domain] = last_t
         if a < cell:  # its first interval begins in an earlier cell: priced alone, as it is
-            one = store.first_priceable(record.id, domain, first_t)
+            one = (firsts.get((domain, k)) if firsts is not None
+                   else store.first_priceable(record.id, domain, first_t))
             if one is not None:
                 b, e1, lo1, hi1 = (float(x) for x in one)
                 out.append((a, b, e1, lo1, hi1))
@@ -158,6 +161,21 @@ def stored_intervals(
     n_bad, named = store.bad_sample_values(record.id) if n_bad else (0, [])
     said_bad = bad + named + [("", None)] * (n_bad - len(named))  # only the first 5 are named
     return scaled_intervals(out, scale, total, said_bad, notes)
+
+
+#: Above this many cells, each cell's first sample is read in one pass (``cell_firsts``)
+#: rather than looked up one by one (about 12 ms each on a million samples).
+FIRSTS_IN_ONE_PASS = 16
+
+
+def _cell_firsts(store: Any, run_id: int, domains: list[str], origin: float, width: float,
+                 cells: list[Any]) -> dict[tuple[str, int], Any] | None:
+    """Every cell's first priceable sample in one pass where there are many cells and the
+    store can (``SampleSums.cell_firsts``), else None: looked up one by one."""
+    many = sum(r[1] is not None for r in cells) > FIRSTS_IN_ONE_PASS
+    if not many or not hasattr(store, "cell_firsts"):
+        return None
+    return dict(store.cell_firsts(run_id, domains, origin, width))
 
 
 def _edges(pricing: Any, start: float, end: float) -> list[float] | None:

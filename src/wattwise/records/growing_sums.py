@@ -279,6 +279,12 @@ class SampleView:
         self._check(run_id)
         return self._store().first_priceable(run_id, domain, from_unix_s, upto=self.upto)
 
+    def cell_firsts(self, run_id: int, domains: Sequence[str], origin_unix_s: float,
+                    width_s: float) -> Any:
+        self._check(run_id)
+        return self._store().cell_firsts(run_id, domains, origin_unix_s, width_s,
+                                         upto=self.upto)
+
     def bad_sample_values(self, run_id: int) -> tuple[int, list[tuple[str, Any]]]:
         self._check(run_id)
         return self._store().bad_sample_values(run_id, upto=self.upto)  # type: ignore[no-any-return]
