@@ -50,6 +50,13 @@ def many_windows_db(path: Path, n: int = MANY) -> dict[str, int]:
             rows.append((rid, f"batch-{k}", a, a + LENGTH_S, LENGTH_S, 0.04, 0.036, 0.044,
                          "estimated", "[]", None, "[]", None))
     random.Random(7).shuffle(rows)
+    insert_windows(path, rows)
+    return ids
+
+
+def insert_windows(path: Path, rows: list[tuple[Any, ...]]) -> None:
+    """Bulk-insert window rows (run id, name, start, end, duration, energy, low, high,
+    kind, domains, attribution, gaps, extra) straight into SQLite: thousands at once."""
     conn = sqlite3.connect(path)
     with conn:
         conn.executemany(
@@ -57,7 +64,6 @@ def many_windows_db(path: Path, n: int = MANY) -> dict[str, int]:
             " energy_j, low_j, high_j, kind, domains_json, attribution_json, gaps_json,"
             " extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     conn.close()
-    return ids
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.server.test_many_windows import MANY, START, many_windows_db
+from tests.server.test_many_windows import MANY, START, insert_windows, many_windows_db
 from wattwise.plot.bands import MAX_DRAWN_BANDS, MAX_MERGED_DEPTH, bands_of
 from wattwise.plot.figure import Rect
 from wattwise.plot.render import to_svg
@@ -45,13 +44,7 @@ def nested_run(path: Path, n: int = NESTED) -> int:
     rows = [(rid, f"level-{k}", START + k * 0.001, START + 100.0 - k * 0.001,
              100.0 - k * 0.002, 1.0, 0.9, 1.1, "estimated", "[]", None, "[]", None)
             for k in range(n)]
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.executemany(
-            "INSERT INTO windows (run_id, name, start_unix_s, end_unix_s, duration_s,"
-            " energy_j, low_j, high_j, kind, domains_json, attribution_json, gaps_json,"
-            " extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    conn.close()
+    insert_windows(path, rows)
     return rid
 
 

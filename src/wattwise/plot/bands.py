@@ -229,15 +229,6 @@ def fit_bands(bands: Sequence[Band], px_s: float, limit: int = MAX_DRAWN_BANDS,
     return Thinned(out, gap, merged, depths[lo], deeper)
 
 
-def ends_before_start(windows: Sequence[dict[str, Any]]) -> int:
-    """How many ``windows`` end before they start (a damaged record): not drawn."""
-    n = 0
-    for w in windows:
-        a, b = finite(w.get("start_unix_s")), finite(w.get("end_unix_s"))
-        n += a is not None and b is not None and b < a
-    return n
-
-
 def plural(n: int, one: str, many: str) -> str:
     """``1 window`` or ``2 windows`` (``1,200 windows``)."""
     return f"{n:,} {one if n == 1 else many}"
