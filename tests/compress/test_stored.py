@@ -12,7 +12,9 @@ from wattwise.bench.stats import Stat
 from wattwise.compress.plot import render_svg
 from wattwise.compress.stored import (
     drawable_study,
+    floor_fault,
     j_per_sample_fault,
+    number_fault,
     point_fault,
     variant_fault,
 )
@@ -50,11 +52,11 @@ def test_only_a_benchmarked_entry_is_judged() -> None:
 
 
 def test_a_drawable_study_leaves_out_the_damaged_and_drops_bad_intervals() -> None:
-    ok = {"label": "a", "status": "ok", "bench": {"energy_j_per_sample": {
+    ok = {"label": "a", "status": "ok", "quality": 90.0, "bench": {"energy_j_per_sample": {
         "mean": 1.0, "low": 0.9, "high": 1.1}}}
-    wide: dict[str, Any] = {"label": "b", "status": "ok", "bench": {"energy_j_per_sample": {
-        "mean": 1.0, "low": 1.5, "high": 2.0}}}
-    bad = {"label": "c", "status": "ok", "bench": {"energy_j_per_sample": {
+    wide: dict[str, Any] = {"label": "b", "status": "ok", "quality": 90.0, "bench": {
+        "energy_j_per_sample": {"mean": 1.0, "low": 1.5, "high": 2.0}}}
+    bad = {"label": "c", "status": "ok", "quality": 90.0, "bench": {"energy_j_per_sample": {
         "mean": 1e308, "low": 1.0, "high": 2.0}}}
     failed = {"label": "d", "status": "failed", "bench": None}
     d, notes = drawable_study({"task": "t", "variants": [ok, wide, bad, failed]})
@@ -85,3 +87,36 @@ def test_the_plot_draws_no_variant_whose_j_per_sample_is_not_a_possible_figure()
     assert 'data-label="nan-one"' not in svg and 'data-label="neg-one"' not in svg
     assert svg.count('class="point"') == 2
     assert "left out: 2 variants whose stored energy per sample is not usable" in svg
+
+
+@pytest.mark.parametrize("value,why", [
+    (96.5, None), (-3, None), (0, None),
+    (None, "missing (stored as null)"),
+    ("high", "not a number (stored as 'high')"),
+    (False, "not a number (stored as 'False')"),
+    (float("inf"), "not a finite number (stored as inf)"),
+    (10**400, "not a finite number (stored as more than 1e+308)"),
+], ids=lambda x: str(x)[:12])
+def test_a_stored_quality_is_usable_only_as_a_finite_number(value: Any, why: str | None) -> None:
+    assert number_fault(value) == why
+    assert number_fault(None, optional=True) is None
+    v = {"status": "ok", "quality": value,
+         "bench": {"energy_j_per_sample": {"mean": 1.0, "low": None, "high": None}}}
+    assert variant_fault(v) == (None if why is None else f"its stored quality is {why}")
+    assert floor_fault({"quality_floor": value}) == (
+        None if why is None or value is None else f"the stored quality floor is {why}")
+
+
+def test_a_drawable_study_says_which_figure_of_its_left_out_variants_is_damaged() -> None:
+    def ok(label: str, quality: Any, mean: Any) -> dict[str, Any]:
+        return {"label": label, "status": "ok", "quality": quality,
+                "bench": {"energy_j_per_sample": {"mean": mean, "low": None, "high": None}}}
+
+    _, notes = drawable_study({"variants": [ok("a", 90.0, 1.0), ok("b", "high", 1.0)]})
+    assert notes == ["left out: 1 variant whose stored quality is not usable (a damaged "
+                     "record): b: its stored quality is not a number (stored as 'high')"]
+    _, notes = drawable_study({"variants": [ok("b", "high", 1.0), ok("c", 90.0, -1.0)],
+                               "quality_floor": "x"})
+    assert notes[0].startswith("left out: 2 variants whose stored figures are not usable")
+    assert notes[1] == ("no floor line: the stored quality floor is not a number "
+                        "(stored as 'x'): a damaged record")

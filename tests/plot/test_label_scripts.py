@@ -6,6 +6,7 @@ silently."""
 
 from __future__ import annotations
 
+import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -151,3 +152,24 @@ def test_a_name_that_looks_like_matplotlib_math_is_drawn_as_text(
     name = "$\\frac{$ and $x^2$"
     assert _png_texts(_figure(name), monkeypatch) == [name]
 
+
+
+def test_direction_marks_are_dropped_like_every_other_bidi_control(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Unicode's Bidi_Control: every explicit embedding, override and isolate, and the
+    # three marks (whose bidi classes are those of letters, so named here)
+    explicit = {chr(cp) for cp in range(0x110000) if unicodedata.bidirectional(chr(cp))
+                in ("LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI")}
+    assert explicit | {"\u061c", "\u200e", "\u200f"} == BIDI_CONTROLS
+    assert not BIDI_CONTROLS & ZERO_WIDTH
+    name = "\u202eevil\u202c\u2066x\u2069\u200f"
+    marked = "a\u200eb\u200fc\u061cd"
+    assert tame(name) == "evilx"
+    assert tame(marked) == "abcd"
+    fig = _figure(name, marked)
+    fig.items.append(Rect(0, 0, 5, 5, "red", label="\u200fgnp.exe"))
+    svg = to_svg(fig)
+    assert not any(ch in svg for ch in BIDI_CONTROLS)
+    assert _svg_texts(fig) == ["evilx", "abcd"]
+    assert 'data-label="gnp.exe"' in svg
+    assert _png_texts(fig, monkeypatch)[:2] == ["evilx", "abcd"]

@@ -16,7 +16,12 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from wattwise.compress.stored import j_per_sample_fault, left_out_note, point_fault
+from wattwise.compress.stored import (
+    j_per_sample_fault,
+    left_out_note,
+    number_fault,
+    point_fault,
+)
 from wattwise.compress.study import Study
 from wattwise.errors import BadInput
 from wattwise.plot.figure import (
@@ -195,7 +200,8 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
 
     A benchmarked variant whose J/sample is not usable (``compress.stored``: missing, not
     finite, negative, implausibly large) is not drawn, and a note says so; ``left_out``
-    are the notes of a stored study's damaged variants its reader left out before."""
+    are the notes of a stored study's damaged variants its reader left out before (and of
+    a stored quality floor not drawn: ``compress.stored.drawable_study``)."""
     ok, faults = [], []
     for v in study.variants:
         if v.status != "ok":
@@ -209,7 +215,8 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
     notes = [*left_out, *left_out_note("variant", faults)]
     if not ok:
         raise BadInput("nothing to plot: no benchmarked variant has a usable energy per "
-                       "sample (a damaged record)" if notes
+                       "sample and quality (a damaged record)"
+                       if faults or any(n.startswith("left out:") for n in left_out)
                        else "nothing to plot: no variant was benchmarked successfully")
     es: list[float] = [float(v.energy_j_per_sample or 0.0) for v in ok]
     stats = [v.bench.energy_j_per_sample if v.bench is not None else None for v in ok]
@@ -332,6 +339,13 @@ def tune_layout(result: dict[str, object]) -> Figure:
         else:
             ok.append((p, x, y))
     notes = left_out_note("setting", faults)
+    bound = result.get("bound")
+    stored_lat = bound.get("max_latency_p90_ms") if isinstance(bound, dict) else None
+    why = number_fault(stored_lat, optional=True)
+    if why is None and stored_lat is not None and float(stored_lat) <= 0:
+        why = f"not positive ({float(stored_lat):g} ms)"
+    if why is not None:
+        notes.append(f"no bound line: the stored latency bound is {why}: a damaged record")
     if unplaced:
         notes.append(f"not drawn: {len(unplaced)} setting{'s' if len(unplaced) > 1 else ''} "
                      "at 0 J/sample or with no positive p90 latency: "
@@ -344,8 +358,7 @@ def tune_layout(result: dict[str, object]) -> Figure:
 
     xs = [x for _, x, _ in ok if x is not None]
     ys = [y for _, _, y in ok if y is not None]
-    bound = result.get("bound")
-    max_lat = _num(bound.get("max_latency_p90_ms")) if isinstance(bound, dict) else None
+    max_lat = _num(stored_lat)
     x_all = [*xs, *([max_lat] if max_lat is not None and max_lat > 0 else [])]
     x_log, y_log = max(x_all) / min(x_all) > 10, max(ys) / min(ys) > 10
     x_lo, x_hi = min(x_all) / 1.3, max(x_all) * 1.3

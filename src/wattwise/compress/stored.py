@@ -2,7 +2,8 @@
 an energy per sample that can be shown as a figure.
 
 A record read back may hold anything: a benchmarked variant (status ``ok``) whose stored
-J/sample is missing, text, not finite, negative or implausibly large is a damaged record.
+J/sample is missing, text, not finite, negative or implausibly large, or whose quality is
+missing, text or not finite, is a damaged record.
 The dashboard's page marks it so, in these words, and its figure leaves it out with a note
 saying how many and why, so no page draws a damaged value as a measurement. A J/sample of
 0 is a possible result (every repetition at or below the idle baseline counts 0 J above
@@ -51,9 +52,48 @@ def j_per_sample_fault(value: Any) -> str | None:
     return None
 
 
+def number_fault(value: Any, optional: bool = False) -> str | None:
+    """What is wrong with a stored figure that must be a finite number (a quality, a
+    quality floor), or None where it is one (or is null and ``optional``)."""
+    if value is None:
+        return None if optional else "missing (stored as null)"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"not a number (stored as {_shown(value)})"
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:  # an integer too large for a float
+        return f"not a finite number (stored as {_g(value)})"
+    return None if finite else f"not a finite number (stored as {value!r})"
+
+
+#: A stored variant's figures besides its J/sample, each read as a number when the study
+#: is read back (``compress.study.study_from_dict``): (key, words, may be null).
+_FIGURES = (("quality", "quality", False), ("quality_delta", "quality change", True),
+            ("compress_s", "compression time", True))
+
+
 def variant_fault(v: Any) -> str | None:
-    """Why a stored variant counted as benchmarked has no usable J/sample (None where it
-    has one, or where it was not benchmarked: a failed variant has no figure to judge)."""
+    """Why a stored variant counted as benchmarked has no usable J/sample or quality
+    (None where it has both, or where it was not benchmarked: a failed variant has no
+    figure to judge), or why its record cannot be read back (``_unreadable``). A
+    benchmarked variant always has a quality (it is measured before the benchmark:
+    ``compress.study``); its quality change and compression time may be null (no
+    baseline), never text."""
+    if not isinstance(v, dict) or v.get("status") != "ok":
+        return None
+    why = energy_fault(v)
+    if why is not None:
+        return why
+    for key, words, optional in _FIGURES:
+        why = number_fault(v.get(key), optional)
+        if why is not None:
+            return f"its stored {words} is {why}"
+    return _unreadable(v)
+
+
+def energy_fault(v: Any) -> str | None:
+    """``variant_fault`` for the variant's J/sample alone: the one figure a page leaves
+    blank for it (its other figures that are numbers stay shown)."""
     if not isinstance(v, dict) or v.get("status") != "ok":
         return None
     bench = v.get("bench")
@@ -64,6 +104,13 @@ def variant_fault(v: Any) -> str | None:
         return "its stored energy per sample is missing or not an object"
     why = j_per_sample_fault(stat.get("mean"))
     return None if why is None else f"its stored energy per sample is not usable: {why}"
+
+
+def floor_fault(d: Any) -> str | None:
+    """Why a stored study's quality floor cannot be drawn (None where it is a number, or
+    null: the study had no floor), as a figure's note and the dashboard say it."""
+    why = number_fault(d.get("quality_floor"), optional=True) if isinstance(d, dict) else None
+    return None if why is None else f"the stored quality floor is {why}"
 
 
 def point_fault(p: Any) -> str | None:
@@ -79,14 +126,16 @@ def damaged_line(label: str, why: str) -> str:
     return f"{label}: {why}: a damaged record, not drawn"
 
 
-def left_out_note(what: str, faults: list[tuple[str, str]]) -> list[str]:
-    """The figure's note for the entries left out (``(label, why)``), or none."""
+def left_out_note(what: str, faults: list[tuple[str, str]],
+                  figures: str = "energy per sample is") -> list[str]:
+    """The figure's note for the entries left out (``(label, why)``), or none;
+    ``figures``: what of theirs is not usable."""
     if not faults:
         return []
     n = len(faults)
     named = "; ".join(f"{label}: {why}" for label, why in faults[:NAMED_MAX])
     more = f"; and {n - NAMED_MAX} more" if n > NAMED_MAX else ""
-    return [f"left out: {n} {what}{'s' if n > 1 else ''} whose stored energy per sample is "
+    return [f"left out: {n} {what}{'s' if n > 1 else ''} whose stored {figures} "
             f"not usable (a damaged record): {named}{more}"]
 
 
@@ -100,15 +149,48 @@ def _interval_usable(stat: dict[str, Any]) -> bool:
     return lo <= m + slack and hi >= m - slack
 
 
+def _subject(whys: list[str]) -> str:
+    """What of the variants left out (``variant_fault``: ``whys``) a note says is not usable."""
+    if all(why.startswith("its stored quality is") for why in whys):
+        return "quality is"
+    if all("energy per sample" in why or "benchmark" in why for why in whys):
+        return "energy per sample is"
+    return "figures are"
+
+
+def _unreadable(v: Any) -> str | None:
+    """Why a benchmarked variant's stored record cannot be read back as one
+    (``compress.study.study_from_dict``: a field of another type than the format gives
+    it, a benchmark's throughput stored as text, say), or None where it can, or where a
+    field is missing (reading the study says which: ``server._damaged.damage``)."""
+    from wattwise.compress.study import study_from_dict
+
+    if not isinstance(v, dict):
+        return None  # not a variant at all: the study's shape says so
+    try:
+        study_from_dict({"task": "", "quality_name": "", "quality_unit": "", "variants": [v]})
+    except (TypeError, ValueError, AttributeError, IndexError, OverflowError):
+        return "its stored record holds a field of another type than the record format gives it"
+    except KeyError:  # a field missing: the study's reader names it
+        return None
+    return None
+
+
 def drawable_study(d: dict[str, Any], clip: Any = None) -> tuple[dict[str, Any], list[str]]:
-    """The stored study ``d`` with its damaged benchmarked variants left out and every
-    interval that is not usable dropped (no whisker), and the notes saying so."""
+    """The stored study ``d`` with its damaged benchmarked variants left out (``variant_fault``),
+    every interval that is not usable dropped (no whisker), and the notes saying so (and
+    that a stored quality floor that is not a number draws no floor line: ``floor_fault``)."""
     cut = clip or (lambda s: s)
     variants: list[Any] = []
     faults: list[tuple[str, str]] = []
     dropped: list[str] = []
     raw = d.get("variants")
     for v in raw if isinstance(raw, list) else []:
+        if isinstance(v, dict) and v.get("status") != "ok":
+            # drawn by its label alone (failed: not on the axes): no other field it
+            # stores can keep the study from being drawn
+            variants.append({"label": str(v.get("label")), "status": str(v.get("status"))})
+            continue
         why = variant_fault(v)
         if why is not None:
             faults.append((cut(str(v.get("label"))), why))
@@ -120,7 +202,9 @@ def drawable_study(d: dict[str, Any], clip: Any = None) -> tuple[dict[str, Any],
                 v = {**v, "bench": {**v["bench"], "energy_j_per_sample": {
                     **stat, "low": None, "high": None}}}
         variants.append(v)
-    notes = left_out_note("variant", faults)
+    notes = left_out_note("variant", faults, _subject([why for _, why in faults]))
+    if (why := floor_fault(d)) is not None:
+        notes.append(f"no floor line: {why}: a damaged record")
     if dropped:
         notes.append("no bar: the stored 95 % interval of J/sample is not usable (not two "
                      "numbers that hold the mean) for " + "; ".join(dropped[:NAMED_MAX])

@@ -19,7 +19,7 @@ of its glyph:
   combining mark: the width of the box a font draws for a glyph it lacks
   (0.6 em in DejaVu Sans), or a wide glyph where it has nothing to sit on;
 - a zero-width character kept in names (``ZERO_WIDTH``: the joiner of an emoji
-  sequence, variation selectors, zero-width space, direction marks): nothing, as
+  sequence, variation selectors, zero-width space): nothing, as
   DejaVu Sans advances it and as browsers draw it (they never show it);
 - a character written as ``?`` (``tame``: a control character, a line separator): ``?``;
 - anything else (CJK, emoji, other scripts, symbols): ``WIDE_EM``, more than
@@ -31,9 +31,9 @@ against the font files where they are installed), so a box may be wider than
 its text but never narrower. ``tame`` makes a name drawable: letters of every
 script kept (Arabic and Hebrew are drawn in their logical order by the PNG, in
 their reading order by a browser, the same width either way), bidi controls that
-would reorder the text dropped, control characters written ``?``, and runs of more
-than ``MARKS_MAX`` combining marks on one letter cut: stacked marks would climb into
-the line above.
+would reorder the text (direction marks included) dropped, control characters
+written ``?``, and runs of more than ``MARKS_MAX`` combining marks on one letter
+cut: stacked marks would climb into the line above.
 """
 
 from __future__ import annotations
@@ -49,14 +49,17 @@ WIDE_EM = 1.6
 MISSING_EM = 0.667
 #: The most combining marks kept on one letter (``tame``).
 MARKS_MAX = 2
-#: Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): dropped from
-#: every text drawn (``tame``), so that no name reorders the text around it.
-BIDI_CONTROLS = frozenset(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
+#: Every bidi formatting character (Unicode's Bidi_Control property): the Arabic letter
+#: mark (U+061C), the left-to-right and right-to-left marks (U+200E, U+200F), embeddings
+#: and overrides (U+202A-U+202E) and isolates (U+2066-U+2069). Dropped from every text
+#: drawn (``tame``), so that no name reorders the text around it.
+BIDI_CONTROLS = frozenset(map(chr, [0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                                    *range(0x2066, 0x206A)]))
 #: Zero-width characters kept in drawn text: zero-width space, non-joiner and joiner (which
-#: joins an emoji sequence such as a family), left-to-right and right-to-left marks, word
-#: joiner, byte order mark, variation selectors 1-16. DejaVu Sans (regular and bold) has
-#: each with advance 0, and browsers never draw them: each counts nothing.
-ZERO_WIDTH = frozenset(map(chr, [*range(0x200B, 0x2010), 0x2060, 0xFEFF,
+#: joins an emoji sequence such as a family), word joiner, byte order mark, variation
+#: selectors 1-16. DejaVu Sans (regular and bold) has each with advance 0, and browsers
+#: never draw them: each counts nothing.
+ZERO_WIDTH = frozenset(map(chr, [*range(0x200B, 0x200E), 0x2060, 0xFEFF,
                                  *range(0xFE00, 0xFE10)]))
 #: Categories written as ``?``: control characters, lone surrogates (which XML cannot hold
 #: and matplotlib cannot draw), line and paragraph separators (a figure's text is one line).
@@ -187,7 +190,7 @@ def text_width(text: str, px: float, bold: bool = False) -> float:
 
 def _is_base(ch: str) -> bool:
     """Whether a combining mark after ``ch`` has something drawn to sit on."""
-    return not (is_mark(ch) or ch in ZERO_WIDTH)
+    return not (is_mark(ch) or ch in ZERO_WIDTH or ch in BIDI_CONTROLS)
 
 
 def _drawn_as_question(ch: str) -> bool:

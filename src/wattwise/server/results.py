@@ -28,7 +28,10 @@ from wattwise.carbon.emissions import saving_against
 from wattwise.compress.stored import (
     damaged_line,
     drawable_study,
+    energy_fault,
+    floor_fault,
     j_per_sample_fault,
+    number_fault,
     point_fault,
     variant_fault,
 )
@@ -89,9 +92,14 @@ def _labelled(key: str, value: Any) -> dict[str, Any]:
 def _figure(value: Any, name: str, bad: list[str], low: float = 0.0,
             high: float = math.inf) -> float | None:
     """A stored number if it is a possible ``name`` (within ``low``..``high``), else
-    None, with a line in ``bad`` saying why; a value that is not a number is None."""
+    None, with a line in ``bad`` saying why (a value that is not a number too: text, a
+    list; null, and NaN or infinity, which readers make of a null, give None alone)."""
     v = _num(value)
-    if v is None or low <= v <= high:
+    if v is None:
+        if isinstance(value, bool) or not isinstance(value, int | float | None):
+            bad.append(f"{name} is {number_fault(value)}: not a valid figure")
+        return None
+    if low <= v <= high:
         return v
     bad.append(f"{name} {v:.4g} is not a valid figure")
     return None
@@ -329,7 +337,7 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
                 "pick": _short(d.get("recommended" if key == "study" else "best")),
                 "damaged": shape(d, "variants" if key == "study" else "points",
                                  "study" if key == "study" else "tuning")
-                + _entry_faults(items, key),
+                + _entry_faults(items, key) + (_floor_damage(d) if key == "study" else []),
             })
     return {"studies": studies, "tunings": tunings}
 
@@ -362,8 +370,9 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         mean, low, high = _interval(e.get("mean"), e.get("low"), e.get("high"),
                                     "energy per sample", bad)
         fault = variant_fault(v)
-        if fault is not None:
+        if energy_fault(v) is not None:  # else its J/sample is usable: shown
             mean = low = high = None
+        if fault is not None:
             bad.append(_short(fault, TEXT_MAX) or "")
         variants.append({
             **_labelled("label", v.get("label")), "status": _short(v.get("status")),
@@ -390,7 +399,8 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
         "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
-        "damaged": shape(d, "variants", "study") + _entry_faults(raw, "study"),
+        "damaged": shape(d, "variants", "study") + _entry_faults(raw, "study")
+        + _floor_damage(d),
         "variants": variants,
         "figure": f"/api/compress/{run_id}/front.svg",
     }
@@ -484,6 +494,14 @@ def _entry_faults(items: Any, key: str) -> list[str]:
             f"threads={x.get('threads')} batch={x.get('batch_size')} {x.get('precision')}"
         out.append(_short(damaged_line(_short(label, 40) or "", why), TEXT_MAX) or "")
     return out[:LIST_MAX]
+
+
+def _floor_damage(d: dict[str, Any]) -> list[str]:
+    """The line a study's ``damaged`` list gives for a stored quality floor that is not a
+    number (``compress.stored.floor_fault``): its figure draws no floor line and says so."""
+    why = floor_fault(d)
+    return [] if why is None else [
+        _short(f"{why}: a damaged record, no floor line drawn", TEXT_MAX) or ""]
 
 
 def _run_id(value: Any) -> int | None:
