@@ -9,6 +9,10 @@ needed (the totals of ``/metrics``: ``PricingOnce``, ``priced_together``).
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
@@ -87,7 +91,9 @@ def _priced(record: Any, part: PartialEnergy, intervals: Any) -> dict[str, Any] 
         em, scope2, market_notes = reprice_market(em, pricing.options)
     except WattwiseError as exc:
         market_notes = [f"no market-based figure: {exc}"]
-    out = em.to_dict(intervals=False)
+    # without its intervals (10,000s of them for a trace of one-second steps), which
+    # ``to_dict`` would copy whole and then leave out
+    out = dataclasses.replace(em, intervals=()).to_dict(intervals=False)
     out.update(scope2)
     out["notes"] = list(dict.fromkeys((*stored, *pricing.notes, *market_notes, *em.notes)))
     out["energy_kind"] = f"{part.kind}, partial"
@@ -127,8 +133,8 @@ def stored_intervals(
     total = 0.0
     previous: dict[str, float] = {}  # each domain's last time so far
     n_bad = 0
-    cells = [] if span is None else store.cell_sums(record.id, domains, origin, width)
-    firsts = _cell_firsts(store, record.id, domains, origin, width, cells)
+    cells, firsts = (([], None) if span is None
+                     else _summed(store, record.id, domains, origin, width))
     for r in cells:
         n_bad += int(r[8] or 0)
         if r[1] is None:  # left out of the pricing (another domain, or not numbers)
@@ -163,19 +169,67 @@ def stored_intervals(
     return scaled_intervals(out, scale, total, said_bad, notes)
 
 
+#: The cells and firsts of the runs priced lately (``_summed``), by the file, the run, the
+#: newest sample stored, the domains, the grid and ``_epoch``: oldest first.
+_SUMMED: OrderedDict[tuple[Any, ...], tuple[list[Any], Any]] = OrderedDict()
+_SUMMED_LOCK = threading.Lock()
+#: How many runs' cells are kept (10,000 cells of a one-second trace take a few MB).
+KEPT_SUMS = 8
+
+
+def _epoch() -> int:
+    """How many ``records.growing_sums.FULL_RESUM_S`` have passed: kept cells are read
+    again after at most that long, so that samples another tool edited in place (which
+    no rowid shows) are seen, as the dashboard's kept sums see them."""
+    from wattwise.records.growing_sums import FULL_RESUM_S
+
+    return int(time.monotonic() // FULL_RESUM_S)
+
+
+def _summed(store: Any, run_id: int, domains: list[str], origin: float, width: float
+            ) -> tuple[list[Any], dict[tuple[str, int], Any] | None]:
+    """``store.cell_sums`` and the cells' firsts (``_cell_firsts``) of the run's samples
+    stored up to one rowid, kept a while: ``/metrics`` prices a lost run for the totals
+    and for its own series, each reading them (seconds at a million samples, cut into
+    10,000 cells by a trace of one-second steps). A store that cannot say up to which
+    sample it reads (no ``upto`` and no ``newest_rowid``) is read every time."""
+    upto = getattr(store, "upto", None)
+    path = getattr(store, "path", None)
+    view = upto is not None
+    if not view and hasattr(store, "newest_rowid"):
+        upto = store.newest_rowid()
+    if upto is None or path is None:
+        cells = store.cell_sums(run_id, domains, origin, width)
+        return cells, _cell_firsts(store, run_id, domains, origin, width, cells)
+    key = (str(path), int(run_id), int(upto), tuple(domains), origin, width, _epoch())
+    with _SUMMED_LOCK:
+        got = _SUMMED.get(key)
+    more: dict[str, Any] = {} if view else {"upto": upto}  # a view stops at its own
+    if got is not None and got[1] is not None:
+        return got
+    cells = list(store.cell_sums(run_id, domains, origin, width, **more)) if got is None \
+        else got[0]
+    firsts = _cell_firsts(store, run_id, domains, origin, width, cells, **more)
+    with _SUMMED_LOCK:
+        _SUMMED[key] = (cells, firsts)
+        while len(_SUMMED) > KEPT_SUMS:
+            _SUMMED.popitem(last=False)
+    return cells, firsts
+
+
 #: Above this many cells, each cell's first sample is read in one pass (``cell_firsts``)
 #: rather than looked up one by one (about 12 ms each on a million samples).
 FIRSTS_IN_ONE_PASS = 16
 
 
 def _cell_firsts(store: Any, run_id: int, domains: list[str], origin: float, width: float,
-                 cells: list[Any]) -> dict[tuple[str, int], Any] | None:
+                 cells: list[Any], **upto: Any) -> dict[tuple[str, int], Any] | None:
     """Every cell's first priceable sample in one pass where there are many cells and the
     store can (``SampleSums.cell_firsts``), else None: looked up one by one."""
     many = sum(r[1] is not None for r in cells) > FIRSTS_IN_ONE_PASS
     if not many or not hasattr(store, "cell_firsts"):
         return None
-    return dict(store.cell_firsts(run_id, domains, origin, width))
+    return dict(store.cell_firsts(run_id, domains, origin, width, **upto))
 
 
 def _edges(pricing: Any, start: float, end: float) -> list[float] | None:

@@ -59,25 +59,16 @@ def _cut(text: str, most: int = 200) -> str:
     return text if len(text) <= most else f"{text[:most]}… ({len(text):,} characters)"
 
 
-#: Whether the trace of each SHA-256 decodes (None) or why not: a run is priced again on
-#: every page and scrape, and a trace of many steps takes a while to read.
-_DECODED: dict[str, str | None] = {}
-
-
 def _unusable_trace(raw: bytes, sha: str, name: str) -> str | None:
-    """Why the trace ``raw`` (SHA-256 ``sha``) cannot price anything, or None."""
-    if sha not in _DECODED:
-        from wattwise.carbon.traces import decode_trace
+    """Why the trace ``raw`` (SHA-256 ``sha``) cannot price anything, or None. Decoded
+    once per process (``traces.decoded_trace``): the pricing that follows reuses it."""
+    from wattwise.carbon.traces import decoded_trace
 
-        try:
-            decode_trace(raw, name)
-            why = None
-        except BadInput as exc:
-            why = str(exc)
-        if len(_DECODED) > 256:
-            _DECODED.clear()
-        _DECODED[sha] = why
-    return _DECODED[sha]
+    try:
+        decoded_trace(raw, name, sha256=sha)
+    except BadInput as exc:
+        return str(exc)
+    return None
 
 
 def _trace_changed(trace: str, digest: Any, em: dict[str, Any], zone: Any) -> str | None:
@@ -96,7 +87,8 @@ def _trace_changed(trace: str, digest: Any, em: dict[str, Any], zone: Any) -> st
     except BadInput as exc:
         if str(exc).endswith(": no such file"):
             return f"the run's intensity trace {named} no longer exists"
-        return f"the run's intensity trace cannot be read ({_cut(str(exc))})"
+        said = str(exc).replace(trace, _cut(trace, 80))  # the name cut, not why it fails
+        return f"the run's intensity trace cannot be read ({_cut(said, 400)})"
     changed = f"the trace {named} changed since the run"
     sha = hashlib.sha256(raw).hexdigest()
     if isinstance(digest, str) and digest and sha != digest:
@@ -354,8 +346,9 @@ def _reprice_started(
     if not new_place and r_trace is not None and not Path(r_trace).expanduser().is_absolute():
         # stored by a wattwise before traces were kept whole: the folder it was named
         # from is not known, so it is read from this one, and said so
-        notes.append(f"the run stored its trace as {r_trace!r}, relative to a folder it "
-                     f"did not record: read as {Path(r_trace).expanduser().absolute()}")
+        notes.append(f"the run stored its trace as {_cut(repr(r_trace))}, relative to a "
+                     "folder it did not record: read as "
+                     f"{_cut(str(Path(r_trace).expanduser().absolute()))}")
     if not new_place and r_trace is not None:
         why = _trace_changed(r_trace, text("intensity_trace_sha256"), {}, r_zone)
         if why is not None:

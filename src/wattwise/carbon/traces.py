@@ -27,11 +27,13 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
+import hashlib
 import io
 import itertools
 import math
 import operator
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -201,15 +203,15 @@ def _fast_chunk(
     """The chunk's times and values parsed in bulk, or None to let the exact path decide.
 
     Only rows of the header's width, with every time written as
-    ``YYYY-MM-DD[ T]HH:MM[:SS]`` (UTC) and every value a finite number in range,
+    ``YYYY-MM-DD[ T]HH:MM[:SS][Z]`` (UTC) and every value a finite number in range,
     take this path; anything else (blank rows, offsets, Unix seconds, a bad
     cell) goes row by row, which gives the same result or names the bad line.
     """
-    if any(len(row) != width for row in chunk):
+    if set(map(len, chunk)) != {width}:
         return None
     t_text = list(map(operator.itemgetter(t_col), chunk))
     lengths = set(map(len, t_text))
-    if not lengths <= {16, 19} or len(lengths) != 1:
+    if len(lengths) != 1 or not lengths <= {16, 17, 19, 20}:
         return None
     n = lengths.pop()
     try:
@@ -217,6 +219,13 @@ def _fast_chunk(
     except UnicodeEncodeError:
         return None
     grid = raw.view(np.uint8).reshape(-1, n)
+    if n in (17, 20):  # a trailing Z says UTC, as the times without one are read
+        zulu = grid[:, -1]
+        if not np.all((zulu == ord("Z")) | (zulu == ord("z"))):
+            return None
+        n -= 1
+        grid = np.ascontiguousarray(grid[:, :n])
+        raw = grid.view(f"S{n}").ravel()
     digits = np.ones(n, dtype=bool)
     for pos, sep in _SEPARATORS.items():
         if pos < n:
@@ -231,10 +240,10 @@ def _fast_chunk(
     if not np.all((body >= ord("0")) & (body <= ord("9"))):
         return None
     v_text = list(map(operator.itemgetter(v_col), chunk))
-    if not all(map(_plain, v_text)):
+    if not _plain("".join(v_text)):
         return None  # the row-by-row path names the line
     try:
-        stamps = np.array(t_text, dtype="datetime64[s]")
+        stamps = raw.astype("datetime64[s]")
         values = np.array(v_text, dtype=float)
     except ValueError:
         return None
@@ -351,9 +360,55 @@ def _refuse_conflicts(
 def read_trace(
     path: str | Path, *, duplicates: Literal["first", "mean"] = "first"
 ) -> TraceData:
-    """Read a trace CSV (``.gz`` too) from disk: a regular, non-empty file, or BadInput."""
+    """Read a trace CSV (``.gz`` too) from disk: a regular, non-empty file, or BadInput.
+
+    The same bytes are decoded once per process (:func:`decoded_trace`)."""
     raw = read_user_file(path, "trace", max_bytes=MAX_TRACE_BYTES)
-    return decode_trace(raw, Path(path).name, duplicates)
+    return decoded_trace(raw, Path(path).name, duplicates)
+
+
+#: Traces decoded in this process, by the SHA-256 of their bytes, their name and the
+#: duplicates rule: a TraceData, or why the bytes are no trace (BadInput's message).
+#: A recorded run is priced again on every page and scrape, and checked before it is
+#: priced; a trace of millions of rows takes seconds to decode.
+_DECODED: OrderedDict[tuple[str, str, str], TraceData | str] = OrderedDict()
+#: At most this many decoded traces are kept (a 2,000,000-row one takes 32 MB) ...
+KEPT_TRACES = 4
+#: ... and this many entries in all (a refusal is one line).
+KEPT_VERDICTS = 256
+
+
+def decoded_trace(
+    raw: bytes, name: str, duplicates: Literal["first", "mean"] = "first",
+    *, sha256: str | None = None,
+) -> TraceData:
+    """:func:`decode_trace`, once per process for the same bytes (``sha256``, their
+    digest, if the caller has it); the same BadInput again for bytes that are no trace.
+    The arrays returned are shared: read-only."""
+    key = (sha256 or hashlib.sha256(raw).hexdigest(), name, duplicates)
+    got = _DECODED.get(key)
+    if got is None:
+        try:
+            got = decode_trace(raw, name, duplicates)
+            got.t_unix_s.flags.writeable = False
+            got.g_per_kwh.flags.writeable = False
+        except BadInput as exc:
+            got = str(exc)
+        _DECODED[key] = got
+        _forget_oldest()
+    _DECODED.move_to_end(key)
+    if isinstance(got, str):
+        raise BadInput(got)
+    return got
+
+
+def _forget_oldest() -> None:
+    """Bound :data:`_DECODED`: the least recently used go first."""
+    while len(_DECODED) > KEPT_VERDICTS:
+        _DECODED.popitem(last=False)
+    kept = [k for k, v in _DECODED.items() if isinstance(v, TraceData)]
+    for key in kept[: max(len(kept) - KEPT_TRACES, 0)]:
+        del _DECODED[key]
 
 
 def decode_trace(

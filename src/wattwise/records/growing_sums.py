@@ -253,6 +253,11 @@ class SampleView:
             raise RuntimeError("the store of these sums is closed")
         return store
 
+    @property
+    def path(self) -> Any:
+        """The file of the store viewed (``carbon.partial`` keeps cells by it)."""
+        return getattr(self._store(), "path", None)
+
     def energy_so_far(self) -> dict[str, dict[str, Any]]:
         """Per domain, as ``Reads.energy_so_far`` gives them: energy, low and high of the
         samples that are not gaps, how many, the time of the last and its power."""

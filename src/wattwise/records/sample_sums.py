@@ -78,6 +78,11 @@ class SampleSums:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         raise NotImplementedError
 
+    def newest_rowid(self) -> int:
+        """The rowid of the newest sample stored, 0 with none: a read stopped there
+        (``upto``) is of this moment. One lookup."""
+        return int(self._read("SELECT coalesce(max(rowid), 0) FROM samples")[0][0])
+
     def sample_count(self, run_id: int) -> int:
         """How many samples the run stored (gaps too), counted in its index."""
         return int(self._read("SELECT count(*) FROM samples WHERE run_id = ?", (run_id,))[0][0])
@@ -138,20 +143,24 @@ class SampleSums:
                     width_s: float, upto: int | None = None) -> dict[tuple[str, int], Any]:
         """``first_priceable`` of every domain and cell of ``cell_sums`` at once: per
         ``(domain, cell)``, its first priceable sample (in time, then stored, order), its
-        time and clipped energy, low and high. One pass and one sort of the run's samples,
-        for a pricing cut into thousands of cells (a trace of one-second steps), where one
-        lookup per cell took seconds in all."""
-        marks = ",".join(f":d{i}" for i in range(len(domains))) or "NULL"
+        time and clipped energy, low and high. For a pricing cut into thousands of cells
+        (a trace of one-second steps), where one lookup per cell took seconds in all: one
+        pass per domain through the run's index, in its order (time, then rowid), keeping
+        each sample whose cell is not the one of the sample before it (a cell's samples
+        follow each other in time), so nothing is sorted."""
         cell = "CAST((t_unix_s - :o) / :w AS INTEGER)"
-        named: dict[str, Any] = {"run": run_id, "o": origin_unix_s, "w": width_s}
-        named.update({f"d{i}": d for i, d in enumerate(domains)})
-        rows = self._read(
-            f"SELECT domain, k, t_unix_s, {CLIPPED_E}, {CLIPPED_LOW}, {CLIPPED_HIGH} FROM"
-            f" (SELECT domain, {cell} AS k, t_unix_s, energy_j, low_j, high_j, row_number()"
-            f" OVER (PARTITION BY domain, {cell} ORDER BY t_unix_s, rowid) AS n"
-            f" FROM samples WHERE run_id = :run AND {PRICEABLE} AND domain IN ({marks})"
-            f"{upto_rowid(upto)}) WHERE n = 1", named)  # type: ignore[arg-type]
-        return {(str(r[0]), int(r[1])): tuple(r[2:]) for r in rows}
+        out: dict[tuple[str, int], Any] = {}
+        for domain in dict.fromkeys(domains):
+            rows = self._read(
+                f"SELECT k, t_unix_s, {CLIPPED_E}, {CLIPPED_LOW}, {CLIPPED_HIGH} FROM"
+                f" (SELECT {cell} AS k, lag({cell}) OVER (ORDER BY t_unix_s, rowid) AS before,"
+                " t_unix_s, energy_j, low_j, high_j FROM samples"
+                f" WHERE run_id = :run AND {PRICEABLE} AND domain = :d{upto_rowid(upto)})"
+                " WHERE k IS NOT before",
+                {"run": run_id, "o": origin_unix_s, "w": width_s,
+                 "d": domain})  # type: ignore[arg-type]
+            out.update({(str(domain), int(r[0])): tuple(r[1:]) for r in rows})
+        return out
 
     def bad_sample_values(self, run_id: int, upto: int | None = None
                           ) -> tuple[int, list[tuple[str, Any]]]:
