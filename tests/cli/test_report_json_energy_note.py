@@ -24,7 +24,7 @@ runner = CliRunner()
     (float("nan"), "not a finite number (stored as nan)"),
     (None, "missing (stored as null)"),
     (9.99e14, "outside its own range (9.99e+14 J, range 10-30 J)"),
-    (True, "not a number (stored as 'True')"),
+    (True, "not a number (stored as 'true')"),
 ])
 def test_energy_note_says_the_stored_total_is_not_usable(
         tmp_path: Path, stored: Any, why: str) -> None:

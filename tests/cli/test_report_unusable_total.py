@@ -39,7 +39,7 @@ def _report(db: Path, rid: int) -> dict[str, Any]:
     (9.99e14, "outside its own range (9.99e+14 J, range 10-30 J)"),
     (200.0, "outside its own range (200 J, range 10-30 J)"),
     (0.0, "outside its own range (0 J, range 10-30 J)"),
-    (True, "not a number (stored as 'True')"),
+    (True, "not a number (stored as 'true')"),
     ("abc", "not a number (stored as 'abc')"),
     (-5.0, "negative (-5 J)"),
 ])

@@ -95,8 +95,13 @@ def test_codecarbon_of_an_unusable_total_without_samples_is_empty_not_zero(
     row, notes = _codecarbon(db, rid)
     for cell in _ENERGY_CELLS:
         assert row[cell] == "", (cell, row[cell])
-    assert float(row["emissions"]) > 0  # the recorded emissions are kept
+    # The stored emissions were priced from that unusable total: not the run's either
+    # (``records.stored_energy.summary_emissions_fault``), and with no sample to price it
+    # again (`report` refuses it too), the cell is empty, never the stored figure.
+    assert row["emissions"] == ""
     said = " | ".join(notes)
+    assert ("the stored emissions are not usable: priced from the stored energy, which is "
+            "not usable: a damaged record, and the run cannot be priced again" in said), notes
     assert ("energy_consumed, cpu_energy" in said
             and "left empty: the stored energy is not usable: implausibly large" in said
             and "no energy samples" in said), notes

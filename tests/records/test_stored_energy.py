@@ -8,9 +8,14 @@ import math
 import pytest
 
 from wattwise.records.stored_energy import (
+    PRICED_FROM_UNUSABLE,
     energy_fault,
+    max_stored_emissions_g,
+    summary_emissions_fault,
     summary_energy_fault,
+    unusable_emissions_note,
     unusable_energy_notes,
+    unusable_notes,
 )
 
 
@@ -18,7 +23,7 @@ from wattwise.records.stored_energy import (
     ("abc", "not a number (stored as 'abc')"),
     (-5.0, "negative (-5 J)"),
     (math.inf, "not a finite number (stored as inf)"),
-    (True, "not a number (stored as 'True')"),
+    (True, "not a number (stored as 'true')"),  # as stored: JSON text
 ])
 def test_each_kind_of_damage_is_named(value: object, words: str) -> None:
     assert energy_fault(value) == words
@@ -49,3 +54,61 @@ def test_a_summary_holding_its_total_as_null_is_damaged() -> None:
     assert summary_energy_fault({"energy_j": 58.7, "low_j": 47.8, "high_j": 74.5}) is None
     assert summary_energy_fault({"energy_j": 200.0, "low_j": 47.8, "high_j": 74.5}) == \
         energy_fault(200.0, 47.8, 74.5)
+
+
+def test_a_stored_text_is_named_as_it_is_stored() -> None:
+    """The stored value is named in its JSON text, as the dashboard's page shows it: a
+    stored object ``{"a":1}`` is not Python's ``{'a': 1}``, a stored true not ``True``."""
+    assert energy_fault({"a": 1}) == """not a number (stored as '{"a":1}')"""
+    assert energy_fault([1]) == "not a number (stored as '[1]')"
+    assert energy_fault("58.7") == "not a number (stored as '58.7')"
+
+
+#: A usable stored emissions block (grams with their own range).
+_EM = {"emissions_g": 0.0078, "low_g": 0.0064, "high_g": 0.0099}
+
+
+@pytest.mark.parametrize(("emissions", "why"), [
+    ({**_EM, "emissions_g": 1e308},
+     "implausibly large (1e+308 gCO2eq, more than 2.78e+12 gCO2eq)"),
+    ({**_EM, "emissions_g": -5.0}, "negative (-5 gCO2eq)"),
+    ({**_EM, "emissions_g": "abc"}, "not a number (stored as 'abc')"),
+    ({**_EM, "emissions_g": True}, "not a number (stored as 'true')"),
+    ({**_EM, "emissions_g": math.inf}, "not a finite number (stored as inf)"),
+    ({**_EM, "emissions_g": math.nan}, "not a finite number (stored as nan)"),
+    ({**_EM, "emissions_g": 2.0}, "outside its own range (2 gCO2eq, range 0.0064-0.0099 gCO2eq)"),
+    ({**_EM, "emissions_g": None}, "missing (stored as null)"),
+    ({"low_g": 0.1}, "missing (no emissions_g stored)"),
+    ("abc", "not an object (stored as 'abc')"),
+    ([1, 2], "not an object (stored as '[1,2]')"),
+    (None, "missing (stored as null)"),
+])
+def test_each_kind_of_damaged_emissions_is_named(emissions: object, why: str) -> None:
+    summary = {"energy_j": 58.7, "low_j": 47.8, "high_j": 74.5, "emissions": emissions}
+    assert summary_emissions_fault(summary) == why
+    assert unusable_emissions_note(why) == \
+        f"the stored emissions are not usable: {why}: a damaged record"
+    assert unusable_notes(summary) == [unusable_emissions_note(why)]
+
+
+def test_usable_or_absent_emissions_say_nothing() -> None:
+    assert summary_emissions_fault({"energy_j": 58.7, "emissions": _EM}) is None
+    assert summary_emissions_fault({"energy_j": 58.7}) is None  # recorded without
+    assert summary_emissions_fault(None) is None and summary_emissions_fault("x") is None
+    assert summary_emissions_fault(
+        {"emissions": {"emissions_g": max_stored_emissions_g()}}) is None
+
+
+def test_emissions_priced_from_an_unusable_total_are_not_the_run_s() -> None:
+    """Stored emissions were priced from the stored total: where that is not usable,
+    neither are they (``wattwise report`` prices the run's from its samples)."""
+    summary = {"energy_j": 1e308, "low_j": 47.8, "high_j": 74.5, "emissions": _EM}
+    assert summary_emissions_fault(summary) == PRICED_FROM_UNUSABLE
+    assert unusable_notes(summary) == [
+        "the stored energy is not usable: implausibly large (1e+308 J, more than 1e+15 J): "
+        "a damaged record",
+        "the stored emissions are not usable: priced from the stored energy, which is not "
+        "usable: a damaged record"]
+    # their own fault is named first
+    assert summary_emissions_fault({**summary, "emissions": "x"}) == \
+        "not an object (stored as 'x')"

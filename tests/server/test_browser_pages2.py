@@ -231,9 +231,11 @@ def test_at_375_px_the_axes_are_narrow_aligned_and_not_cut(
 
 
 @pytest.mark.parametrize(("key", "shown", "never"), [
-    ("text", "not usable: not a number (stored as “abc”)", "abc ("),
-    ("negative", "not usable: negative (-5.00 J)", "-5.00 J ("),
-    ("outside", "not usable: 6.00 J lies outside its own range", "6.00 J ("),
+    # the server's note, in the words `wattwise show` prints
+    ("text", "the stored energy is not usable: not a number (stored as 'abc')", "abc ("),
+    ("negative", "the stored energy is not usable: negative (-5 J)", "-5.00 J ("),
+    ("outside", "the stored energy is not usable: outside its own range (6 J, range 10-30 J)",
+     "6.00 J ("),
 ])
 def test_a_damaged_stored_energy_is_shown_as_not_usable(
     browser: Any, ids: dict[str, Any], key: str, shown: str, never: str
@@ -245,7 +247,7 @@ def test_a_damaged_stored_energy_is_shown_as_not_usable(
     stored = _api(browser, f"/api/runs/{rid}")["run"]["summary"]["energy_j"]
     assert stored == {"text": "abc", "negative": -5.0, "outside": 6.0}[key]  # as stored
     text = browser.find_element(By.ID, "view").text
-    assert text.count(shown) == 2, text  # the total and its one domain
+    assert text.count(shown) == 2, text  # the total and its note
     assert "a damaged record" in text and never not in text, text
     _open(browser, f"{ids['base']}/#/runs?q=damaged-{key}", "tr.run")
     row = browser.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{rid}']").text
@@ -431,5 +433,6 @@ def test_the_runs_list_shows_an_infinite_stored_total_as_not_usable(
                      " WHERE id = ?", (rid,))
     _open(browser, f"{ids['base']}/#/runs?q=damaged-infinite", "tr.run")
     row = browser.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{rid}']").text
-    assert "not usable: not a finite number (stored as inf): a damaged record" in row, row
-    assert "the stored energy is" not in row, row  # the words of the run and compare pages
+    # the server's note, in the words of show and of the run and compare pages
+    assert "the stored energy is not usable: not a finite number (stored as inf): a damaged " \
+        "record" in row, row

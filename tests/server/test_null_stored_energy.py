@@ -46,12 +46,14 @@ def test_a_total_stored_as_null_is_said_not_usable_in_the_list_and_on_its_page(
                             (rid,)).fetchone()[0]
     stored_figures(db, rid, energy_j=None, low_j=10.0, high_j=30.0)
     row, page, after = _row_page_metrics(db, rid)
-    assert row["energy_j"] is None and row["energy_note"] == NOTE, row
+    assert row["energy_note"] == NOTE, row
     assert NOTE in page["notes"], page["notes"]
     # counted as report counts it (its samples), as every other unusable total
     res = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--json"])
     assert res.exit_code == 0, res.output
     reported = json.loads(res.stdout)["energy_j"]
+    # the row gives that figure too, never the damaged one (null here)
+    assert row["energy_j"] == reported, row
     assert abs(after - (before - lost + reported)) <= 1e-9 * before
 
 

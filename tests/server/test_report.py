@@ -44,7 +44,7 @@ def test_the_page_carries_the_run_and_needs_no_server(tmp_path: Path) -> None:
 
 def _without_library(html: str) -> str:
     """The page less the inlined chart library (whose licence comment names its site)."""
-    from wattwise.server.data import vendor_text
+    from wattwise.server.page import vendor_text
 
     return html.replace(vendor_text("uPlot.iife.min.js"), "")
 
@@ -54,7 +54,7 @@ def test_the_saved_page_carries_the_chart_library_allowed_by_hash_only(tmp_path:
     import hashlib
     import re
 
-    from wattwise.server.data import vendor_text
+    from wattwise.server.page import vendor_text
 
     db = tmp_path / "r.db"
     with wattwise.track("x", sensors=[ConstantPowerSensor({"cpu:0": 1.0})], db=db):

@@ -1,18 +1,24 @@
 """A run whose stored total energy is not usable (text, not finite, negative, outside its
-own range) says so in the runs list as its own page does: the row keeps the stored value
-and carries the same note as ``/api/runs/ID``, never a bare figure."""
+own range) says so in the runs list as its own page does: the row carries the same note
+as ``/api/runs/ID`` and, in place of the damaged value, the figure ``wattwise report``
+gives (its samples'), never the damaged one (1e+308, true, "58.7" once stood there)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
+from wattwise.cli import _register_all, app
 from wattwise.server.app import create_app
+
+_register_all()
 
 
 def _stored(db: Path, rid: int, **figures: Any) -> None:
@@ -35,8 +41,12 @@ def _row_and_page(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any]]:
     (float("inf"), None, "not a finite number (stored as inf)"),
     (float("nan"), None, "not a finite number (stored as nan)"),
     # SQLite reads a stored true as 1: the row says what the run page says of it
-    (True, True, "not a number (stored as 'True')"),
-    (False, False, "not a number (stored as 'False')"),
+    (True, True, "not a number (stored as 'true')"),
+    (False, False, "not a number (stored as 'false')"),
+    (1e308, 1e308, "implausibly large (1e+308 J, more than 1e+15 J)"),
+    ("58.7", "58.7", "not a number (stored as '58.7')"),
+    ([1], [1], "not a number (stored as '[1]')"),
+    ({"a": 1}, {"a": 1}, "not a number (stored as '{\"a\":1}')"),
 ])
 def test_the_runs_list_row_carries_the_run_page_s_note(
         tmp_path: Path, stored: Any, shown: Any, why: str) -> None:
@@ -47,8 +57,14 @@ def test_the_runs_list_row_carries_the_run_page_s_note(
     note = f"the stored energy is not usable: {why}: a damaged record"
     assert note in page["notes"], page["notes"]
     assert row["energy_note"] == note, row
-    assert row["energy_j"] == shown  # as stored (JSON has no infinity: null, and noted)
-    assert (row["low_j"], row["high_j"]) == (10.0, 30.0)
+    assert page["run"]["summary"]["energy_j"] == shown  # the record as stored
+    # the row's figure is report's (its samples'), as /api/runs/ID's figures give it
+    res = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    reported = json.loads(res.stdout)
+    assert row["energy_j"] == reported["energy_j"] == page["run"]["figures"]["energy_j"]
+    assert reported["energy_note"] == note == page["run"]["figures"]["energy_note"]
+    assert (row["low_j"], row["high_j"]) == (None, None)  # the damaged range not shown
     assert row["kind"] == page["run"]["summary"]["kind"]
 
 

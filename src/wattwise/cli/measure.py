@@ -672,10 +672,12 @@ def runs(
     limit = min(limit, 2**63 - 1)  # more than any database holds: all of them
     # No --db and no default database yet: nothing recorded, which is no error.
     from wattwise.carbon.partial import partial_emissions
+    from wattwise.records.run_sums import record_figures
 
     found: list[Any] = []
     partial: dict[int, Any] = {}
     priced: dict[int, Any] = {}
+    figures: dict[int, dict[str, Any]] = {}
     if db is not None or _exists(None):
         with _store(db) as store:
             found = store.list_runs(limit)
@@ -685,13 +687,16 @@ def runs(
                     part = _partial(store, r, rows)
                     partial[r.id] = part
                     priced[r.id] = None if part is None else partial_emissions(r, rows, part)
+                elif as_json:  # its figures as /api/runs/ID gives them
+                    figures[r.id] = record_figures(store, r)
     if as_json:
         from wattwise.records.queries import damaged_notes
-        from wattwise.records.stored_energy import unusable_energy_notes
+        from wattwise.records.stored_energy import unusable_notes
 
         # each run's notes as `show --json` gives them: a damaged record, an unusable total
         print_json([{**_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id)),
-                     "notes": damaged_notes(r) + unusable_energy_notes(r.summary)}
+                     "notes": damaged_notes(r) + unusable_notes(r.summary),
+                     **figures.get(r.id, {})}
                     for r in found])
     elif not found:
         console.print("no runs recorded yet (try `wattwise demo` or `wattwise run -- CMD`)")
@@ -807,7 +812,8 @@ def show(
 
     from wattwise.carbon.partial import stored_partial_emissions
     from wattwise.records.queries import damaged_notes
-    from wattwise.records.stored_energy import unusable_energy_notes
+    from wattwise.records.run_sums import record_figures, unusable_total_share
+    from wattwise.records.stored_energy import unusable_energy_notes, unusable_notes
     from wattwise.records.window_list import listed_windows
 
     with _store(db) as store:  # closed after: SQLite removes its side files
@@ -826,7 +832,8 @@ def show(
             out["windows_total"] = windows_total
             out["events"] = events
             out["steps"] = marks
-            out["notes"] = damaged_notes(rec) + unusable + windows_note
+            out["notes"] = damaged_notes(rec) + unusable_notes(rec.summary) + windows_note
+            out.update(record_figures(store, rec))
             print_json(out)
             return
         title = (
@@ -837,7 +844,9 @@ def show(
         summary = rec.summary if isinstance(rec.summary, dict) else {}
         if "domains" in summary:
             console.print(energy_table(summary, title=title))
-            for line in emissions_lines(summary, rec.id) + summary_lines(summary) \
+            for line in emissions_lines(summary, rec.id,
+                                        again=lambda: unusable_total_share(store, rec.id)) \
+                    + summary_lines(summary) \
                     + _missing_parts(store, summary) + _damaged_payload(summary, windows):
                 console.print(line, markup=False, highlight=False)
         else:
@@ -899,8 +908,9 @@ def export(
     JSON null or an empty CSV cell, never NaN or Infinity, and a note says which.
     """
     from wattwise.records.export_codecarbon import export_codecarbon
-    from wattwise.records.export_csv import export_csv
-    from wattwise.records.export_json import export_json
+    from wattwise.records.export_csv import write_csv
+    from wattwise.records.export_json import write_json
+    from wattwise.records.export_values import stored_partial, stored_samples, whole_file
 
     if fmt not in ("json", "csv", "codecarbon"):
         die(f"--format must be json, csv or codecarbon, got {fmt!r}")
@@ -908,22 +918,36 @@ def export(
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         notes: list[str] = []
-        if fmt == "json":
-            text = export_json(
-                rec, store.samples(rec.id), store.windows(rec.id), store.events(rec.id),
-                steps=store.steps(rec.id), notes=notes,
-            ) + "\n"
-        elif fmt == "csv":
-            text = export_csv(store.samples(rec.id), notes=notes, record=rec)
-        else:
-            text = export_codecarbon(rec, store.samples(rec.id), notes=notes)
+
+        def fill(out: Any) -> None:
+            """Write the export to ``out`` as its samples are read (a chunk at a time:
+            a run of any size in bounded memory)."""
+            if fmt == "json":
+                part, em = stored_partial(store, rec)
+                write_json(out, stored_samples(store, rec), store.windows(rec.id),
+                           store.events(rec.id), steps=store.steps(rec.id), notes=notes,
+                           part=part, emissions=em)
+                out.write("\n")
+            elif fmt == "csv":
+                write_csv(out, stored_samples(store, rec), notes=notes,
+                          part=stored_partial(store, rec, price=False)[0])
+            else:  # priced as `report` prices it, from sums taken in SQLite
+                out.write(export_codecarbon(rec, notes=notes, store=store))
+
+        class _Escaped:  # a terminal gets no raw control character (JSON escapes its own)
+            def write(self, text: str) -> None:
+                sys.stdout.write(safe(text, None, keep="\n"))
+
         if output is None:
-            if fmt != "json" and sys.stdout.isatty():  # JSON escapes its own strings
-                text = safe(text, None, keep="\n")
-            sys.stdout.write(text)
+            fill(_Escaped() if fmt != "json" and sys.stdout.isatty() else sys.stdout)
             sys.stdout.flush()
         else:
-            write_output(output, text, "--output file")
+            try:  # written beside it and renamed once whole: never a half-written file
+                with whole_file(output) as out:
+                    fill(out)
+            except OSError as exc:
+                die(f"cannot write --output file {output}: "
+                    f"{getattr(exc, 'strerror', None) or exc}")
             err_console.print(f"wrote {safe(output)}", markup=False, highlight=False)
         for note in notes:
             say("note", note)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from typing import Any
 
 from rich.markup import escape
@@ -251,11 +252,25 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
     return t
 
 
-def emissions_lines(summary: dict[str, Any], ref: object = "ID") -> list[str]:
+def emissions_lines(summary: dict[str, Any], ref: object = "ID",
+                    again: Callable[[], Any] | None = None) -> list[str]:
     """The carbon figures of a summary, each with its inputs' sources: the
     location-based figure, and the market-based one as the run priced it (its Scope 2
     pair and hourly matching, as ``run`` printed them), or as an earlier wattwise
-    recorded it (said so; ``ref`` names the run in the command that prices it again)."""
+    recorded it (said so; ``ref`` names the run in the command that prices it again).
+
+    Stored emissions that are not usable (``records.stored_energy.summary_emissions_fault``:
+    text, negative, not finite, implausibly large, outside their own range, a block that
+    is not an object, or priced from a stored total that is not usable) are never shown
+    as a reading: ``again`` (``records.run_sums.unusable_total_share`` of the run) gives
+    the figure ``wattwise report`` gives in their place, with the one note every output
+    gives; without it, the command that prices them is named."""
+    from wattwise.records.stored_energy import summary_emissions_fault, unusable_emissions_note
+
+    why = summary_emissions_fault(summary)
+    if why is not None:
+        return [*_emissions_again(ref, again),
+                f"note: {safe(unusable_emissions_note(why), None)}"]
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
         return []
@@ -283,3 +298,18 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID") -> list[str]:
             f"{safe(basis, None)}"
         )
     return lines
+
+
+def _emissions_again(ref: object, again: Callable[[], Any] | None) -> list[str]:
+    """The emissions line of a run whose stored emissions are not usable: the samples'
+    figure as ``wattwise report`` gives it (``again``), or where to get it."""
+    share = None if again is None else again()
+    grams = None if share is None else share[2]
+    if share is not None and _finite(grams):
+        kind = safe(share[0]) if share[0] else "?"
+        return [f"emissions: {grams:.4g} gCO2eq, location-based, from {kind} energy: the "
+                f"run's samples priced again, as `wattwise report {safe(ref)}` prices them"]
+    what = ("it has no samples to price" if again is not None and share is None
+            else "they cannot be priced here" if again is not None
+            else f"`wattwise report {safe(ref)}` prices the run from its samples")
+    return [f"emissions: no figure shown (the stored ones are not usable): {what}"]

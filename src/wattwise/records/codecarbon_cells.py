@@ -5,7 +5,7 @@ partial energy priced now, with why each cell that stays empty is empty."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wattwise.records.store import RunInfo, SampleRow
@@ -78,16 +78,22 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
 
 
 def partial_carbon(
-    record: RunInfo, samples: Sequence[SampleRow], part: Any, notes: list[str] | None
+    record: RunInfo, samples: Sequence[SampleRow], part: Any, notes: list[str] | None,
+    *, priced: dict[str, Any] | None = None, stored: bool = False,
 ) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
     """The carbon cells of a run without a summary: its partial energy priced as
     ``wattwise report`` prices it (``carbon.partial.partial_emissions``, the one figure
     ``show``, the dashboard and ``/metrics`` give: in the zone the run was started with;
     for a run recorded without one, the zone of ``$WATTWISE_ZONE`` or the config, else
-    the world average), and a note that says so and where the zone came from."""
-    from wattwise.carbon.partial import partial_emissions
+    the world average), and a note that says so and where the zone came from.
+    ``stored``: the run was priced already from sums taken in SQLite
+    (``carbon.partial.stored_partial_emissions``), as ``priced`` (None: it cannot be)."""
+    if stored:
+        em = priced
+    else:
+        from wattwise.carbon.partial import partial_emissions
 
-    em = partial_emissions(record, samples, part)
+        em = partial_emissions(record, samples, part)
     if em is None:
         return _carbon_cells(None)
     if notes is not None:
@@ -96,6 +102,53 @@ def partial_carbon(
             f"emissions priced now from the run's partial energy ({part.note}) at zone "
             f"{em.get('zone')} ({em.get('source')}), as `wattwise report` prices it"
             + (f": {why}" if why else ""))
+    return _carbon_cells(em)
+
+
+def repriced_carbon(
+    record: RunInfo, samples: Iterable[SampleRow], fault: str, notes: list[str] | None
+) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+    """The carbon cells of a run whose stored emissions are not usable (``fault``:
+    ``records.stored_energy.summary_emissions_fault``): its energy priced again as
+    ``wattwise report`` prices it (its counted domains' ``samples`` clipped to its
+    measured window, scaled to its stored total where that one is usable, priced with
+    the options its summary records, never fetching), with a note that says the stored
+    figure was refused. A damaged block's market-based figure is not the run's either:
+    it is left out."""
+    from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
+    from wattwise.carbon.repricing import reprice_options, started_with
+    from wattwise.errors import WattwiseError
+    from wattwise.records.stored_energy import summary_energy_fault, unusable_emissions_note
+
+    said = unusable_emissions_note(fault)
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    in_total = {d["name"] for s in record.sensors or [] if isinstance(s, dict)
+                for d in s.get("domains") or [] if isinstance(d, dict)
+                and isinstance(d.get("name"), str) and d.get("in_total", True)}
+    t0, t1 = (real(summary.get(k)) for k in ("start_unix_s", "end_unix_s"))
+    if t0 is None or t1 is None or t1 < t0:  # no measured window: every sample
+        t0, t1 = real(record.started_unix_s) or 0.0, None
+    exact = real(summary.get("energy_j")) if summary_energy_fault(summary) is None else None
+    em: dict[str, Any] | None = None
+    try:
+        intervals = intervals_from_samples(samples, in_total, t0, scale_to_j=exact,
+                                           end_unix_s=t1, notes=[])
+        pricing = reprice_options(record.summary, started=started_with(record))
+        live = pricing.source is None and pricing.options.provider is not None
+        if intervals and not live:
+            em = emissions_and_fetched(intervals, pricing.options,
+                                       pricing.source)[0].to_dict(intervals=False)
+    except (WattwiseError, ValueError, TypeError, KeyError):
+        em = None
+    if em is None:
+        cells, why = _carbon_cells(None)
+        why[0] = (why[0][0], f"{said}, and the run cannot be priced again here "
+                  "(no counted sample, or a live intensity provider)")
+        return cells, why
+    if notes is not None:
+        notes.append(f"{said}; CodeCarbon's emissions column is the run's energy priced "
+                     "again as `wattwise report` prices it")
+    em.pop("market_g", None)
     return _carbon_cells(em)
 
 

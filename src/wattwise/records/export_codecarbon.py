@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,19 +18,25 @@ from wattwise.records.codecarbon_cells import (
     partial_carbon,
     real,
     recorded_carbon,
+    repriced_carbon,
     summarised_runs,
 )
 from wattwise.records.export_values import (
+    ClippedStream,
+    FewReplaced,
     cell,
+    clip_sorted,
     component_of,
     domain_components,
-    in_window,
     not_finite,
     number_cell,
     partial,
     replaced_note,
+    stored_partial,
+    stored_samples,
 )
 from wattwise.records.store import RunInfo, SampleRow
+from wattwise.records.stored_energy import summary_emissions_fault
 
 __all__ = ["CODECARBON_COLUMNS", "export_codecarbon", "summarised_runs"]
 
@@ -116,7 +122,7 @@ def _first(d: dict[str, Any], *keys: str) -> Any:
 
 def export_codecarbon(
     record: RunInfo,
-    samples: Sequence[SampleRow] | None = None,
+    samples: Iterable[SampleRow] | None = None,
     *,
     emissions_kg: float | None = None,
     project_name: str | None = None,
@@ -133,6 +139,7 @@ def export_codecarbon(
     wue_l_per_kwh: float | None = None,
     tracking_mode: str = "machine",
     notes: list[str] | None = None,
+    store: Any = None,
 ) -> str:
     """One run as CodeCarbon's ``emissions.csv`` (header and one row).
 
@@ -161,14 +168,35 @@ def export_codecarbon(
     says so, and a run with neither has its energy cells empty, never 0. A sample whose energy
     is missing or not finite is left out of the sums, and a cell that is not a
     finite number is empty; both are said in ``notes``.
+    Stored emissions that are not usable (``records.stored_energy``:
+    ``summary_emissions_fault``) are not written: the run is priced again from its
+    samples as ``wattwise report`` prices it, and a note says so.
+    With the run's ``store`` (``records.store.Store``) and no ``samples``, the samples are
+    read from it a chunk at a time and a run without a summary is priced from sums taken
+    inside SQLite, as ``wattwise report`` prices it: a run of any size in bounded memory.
     """
     part = None
-    if not isinstance(record.summary, dict) and samples is not None:
-        part = partial(record, samples)
+    rows: list[SampleRow] = []
+    stream: ClippedStream | None = None
+    priced: dict[str, Any] | None = None
+    if store is not None and samples is None:
+        stream = stored_samples(store, record)
+        part, priced = stored_partial(store, record)
+    elif samples is not None:
+        rows = list(samples)
+        stream = ClippedStream(record, [clip_sorted(record, rows)])
+        if not isinstance(record.summary, dict):
+            part = partial(record, rows)
     if part is not None:  # priced now from its partial energy, as `wattwise report` does
-        recorded, unknown = partial_carbon(record, samples or [], part, notes)
+        recorded, unknown = partial_carbon(record, rows, part, notes, priced=priced,
+                                           stored=store is not None and samples is None)
     else:
         recorded, unknown = recorded_carbon(record)
+        fault = summary_emissions_fault(record.summary)
+        if fault is not None:  # damaged: priced again, as `wattwise report` prices it
+            source = rows if store is None or samples is not None else (
+                s for chunk in store.sample_chunks(record.id) for s in chunk)
+            recorded, unknown = repriced_carbon(record, source, fault, notes)
     if emissions_kg is None:
         emissions_kg = recorded.get("emissions_kg")
         if notes is not None and recorded.get("market_note"):
@@ -191,14 +219,17 @@ def export_codecarbon(
 
     energy_kwh: dict[str, float | None] = {"cpu": None, "gpu": None, "ram": None}
     total_kwh: float | None = None
-    if samples is not None:
-        samples, _ = in_window(record, samples)  # the run's part of its edge samples
+    if stream is not None:  # the run's part of its edge samples (clipped to its window)
         known = domain_components(record)
         # A component with no domain stays empty: "not measured" is not 0.
         total_j = 0.0
         counted = 0
-        skipped: list[tuple[str, Any]] = []
-        for i, s in enumerate(samples):
+        skipped: list[tuple[str, Any]] = FewReplaced()
+        if store is not None and samples is None and stream.window is None:
+            # nothing to clip: the same sums, taken inside SQLite (to rounding)
+            total_j, counted = _summed_in_sqlite(store, record.id, known, energy_kwh, skipped)
+            stream = None
+        for i, s in enumerate(stream or ()):
             component, in_total = component_of(s.domain, known)
             if not in_total:
                 continue
@@ -315,6 +346,43 @@ def export_codecarbon(
     if notes is not None:
         notes.extend(_empty_notes(row, unknown))
     return buf.getvalue()
+
+
+def _summed_in_sqlite(
+    store: Any, run_id: int, known: dict[str, tuple[str, bool]],
+    energy_kwh: dict[str, float | None], skipped: list[tuple[str, Any]],
+) -> tuple[float, int]:
+    """The sums ``export_codecarbon`` takes of a run's samples sample by sample, taken per
+    domain inside SQLite (``Store.domain_energy_sums``) for a run whose samples need no
+    clipping: the counted energy and samples, each component's energy added into
+    ``energy_kwh``, and the energies that are not finite numbers into ``skipped`` (the
+    first few named by their sample's index, the rest counted)."""
+    total_j, counted, bad = 0.0, 0, 0
+    bad_domains: list[Any] = []
+    for domain, (sum_j, n, not_numbers) in sorted(
+            store.domain_energy_sums(run_id).items(), key=lambda kv: str(kv[0])):
+        component, in_total = component_of(domain, known)
+        if not in_total:
+            continue
+        if not_numbers:
+            bad += not_numbers
+            bad_domains.append(domain)
+        if not n:
+            continue
+        total_j += sum_j
+        counted += n
+        column = _CODECARBON_COMPONENT.get(component)
+        if column is not None:
+            energy_kwh[column] = (energy_kwh[column] or 0.0) + sum_j / _J_PER_KWH
+    if bad:
+        from wattwise.records.export_values import NOTE_PATHS
+
+        named = store.bad_energy_rows(run_id, bad_domains, NOTE_PATHS)
+        for i, value in named:
+            skipped.append((f"samples[{i}].energy_j", value))
+        if isinstance(skipped, FewReplaced):
+            skipped.more += bad - len(named)
+    return total_j, counted
 
 
 #: The columns that carry the run's energy (all from the same sums).

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from wattwise.records.export_values import (
-    in_window,
+    ClippedStream,
+    FewReplaced,
+    clip_sorted,
     number_cell,
     partial,
     partial_note,
@@ -22,7 +24,7 @@ from wattwise.records.export_values import (
 from wattwise.records.store import RunInfo, SampleRow
 from wattwise.records.stored_energy import unusable_energy_notes
 
-__all__ = ["SAMPLE_COLUMNS", "export_csv"]
+__all__ = ["SAMPLE_COLUMNS", "export_csv", "write_csv"]
 
 
 #: Columns of ``export_csv``, one row per sample.
@@ -40,20 +42,27 @@ def export_csv(
     With the run's ``record``, the samples are clipped to its measured window, as
     ``export_json`` does, and a note in ``notes`` says so, as it says a stored total
     that is not usable (``records.stored_energy``: the samples are written as read).
-    A number that is missing or not finite is an empty cell, said in ``notes``."""
-    samples, clip_note = in_window(record, samples)
-    if clip_note and notes is not None:
-        notes.append(clip_note)
-    if record is not None and not isinstance(record.summary, dict) and notes is not None:
-        said = partial_note(partial(record, samples))
-        if said:
-            notes.append(said)
-    if record is not None and notes is not None:  # said as `show` and the JSON export say it
-        notes.extend(unusable_energy_notes(record.summary))
+    A number that is missing or not finite is an empty cell, said in ``notes``.
+    :func:`write_csv` writes the same text as it reads the samples."""
+    part = None
+    if record is not None and not isinstance(record.summary, dict):
+        part = partial(record, samples)
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    write_csv(buf, ClippedStream(record, [clip_sorted(record, samples)]), notes=notes,
+              part=part)
+    return buf.getvalue()
+
+
+def write_csv(
+    out: TextIO, samples: ClippedStream, *, notes: list[str] | None = None, part: Any = None,
+) -> None:
+    """:func:`export_csv` written to ``out`` row by row as ``samples`` are read (a run's
+    ``records.export_values.stored_samples``): a run of any size in bounded memory.
+    ``part``: the partial energy of a run without a summary (its note)."""
+    record = samples.record
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SAMPLE_COLUMNS)
-    replaced: list[tuple[str, Any]] = []
+    replaced: list[tuple[str, Any]] = FewReplaced()
     for i, s in enumerate(samples):
         writer.writerow(
             [
@@ -66,6 +75,16 @@ def export_csv(
                 1 if s.gap else 0,
             ]
         )
-    if replaced and notes is not None:
+    if notes is None:
+        return
+    clip_note = samples.note()
+    if clip_note:
+        notes.append(clip_note)
+    if record is not None and not isinstance(record.summary, dict):
+        said = partial_note(part)
+        if said:
+            notes.append(said)
+    if record is not None:  # said as `show` and the JSON export say it
+        notes.extend(unusable_energy_notes(record.summary))
+    if replaced:
         notes.append(replaced_note(replaced, "empty cells"))
-    return buf.getvalue()

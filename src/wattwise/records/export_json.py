@@ -6,22 +6,26 @@ Numbers that are not finite are written as ``null`` and said in ``notes``
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
-from typing import Any
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any, TextIO
 
 from wattwise.records.export_values import (
+    ClippedStream,
+    FewReplaced,
+    clip_sorted,
     finite_only,
-    in_window,
     partial,
     partial_note,
     replaced_note,
     run_window,
 )
 from wattwise.records.store import SCHEMA_VERSION, RunInfo, SampleRow
-from wattwise.records.stored_energy import unusable_energy_notes
+from wattwise.records.stored_energy import unusable_notes
 
-__all__ = ["export_json", "strict_json"]
+__all__ = ["export_json", "strict_json", "write_json"]
 
 
 def strict_json(value: Any, *, indent: int | None = 2) -> tuple[str, list[str]]:
@@ -54,37 +58,107 @@ def export_json(
     (``emissions_so_far``, ``carbon.partial.partial_emissions``), as ``show --json``.
     Strict JSON: a non-finite number is ``null``, said in the document's ``notes``.
     ``steps`` are the run's stored step marks (``Store.steps``), under ``steps``.
-    A stored total that is not usable is said in ``notes`` (``records.stored_energy``).
-    ``notes`` (when given) gets every note too."""
-    rows, clip_note = in_window(record, samples)
-    doc: dict[str, Any] = {
-        "format": "wattwise-run",
-        "schema_version": SCHEMA_VERSION,
-        "run": record.to_dict(),
-        "samples": [s.to_dict() for s in rows],
-        "windows": list(windows),
-        "events": list(events),
-        "steps": list(steps),
-    }
-    window = run_window(record)
-    if window is not None:
-        doc["samples_window"] = {"start_unix_s": window[0], "end_unix_s": window[1]}
-    part_note = None
+    A stored total or emissions figure that is not usable is said in ``notes``
+    (``records.stored_energy.unusable_notes``).
+    ``notes`` (when given) gets every note too. :func:`write_json` writes the same text
+    as it reads the samples."""
+    part = em = None
     if not isinstance(record.summary, dict):
         from wattwise.carbon.partial import partial_emissions
 
         part = partial(record, samples)
-        doc["energy_so_far"] = None if part is None else part.to_dict()
-        doc["emissions_so_far"] = None if part is None else partial_emissions(
-            record, samples, part)
+        em = None if part is None else partial_emissions(record, samples, part)
+    buf = io.StringIO()
+    write_json(buf, ClippedStream(record, [clip_sorted(record, samples)]), windows, events,
+               steps=steps, notes=notes, part=part, emissions=em)
+    return buf.getvalue()
+
+
+def write_json(
+    out: TextIO,
+    samples: ClippedStream,
+    windows: Sequence[dict[str, Any]],
+    events: Sequence[dict[str, Any]],
+    *,
+    steps: Sequence[dict[str, Any]] = (),
+    notes: list[str] | None = None,
+    part: Any = None,
+    emissions: dict[str, Any] | None = None,
+) -> None:
+    """:func:`export_json` written to ``out`` as ``samples`` are read (a run's
+    ``records.export_values.stored_samples``), one sample at a time: a run of any size in
+    bounded memory. ``part`` and ``emissions``: a run without a summary's partial energy
+    and its price (``records.export_values.stored_partial``). The notes, which name what
+    the samples held, are the document's last member, written once they are read."""
+    record = samples.record
+    assert record is not None
+    replaced: list[tuple[str, Any]] = FewReplaced()
+
+    def member(key: str, value: Any, first: bool = False) -> None:
+        clean = finite_only(json.loads(json.dumps(value, default=str)), key, replaced)
+        text = json.dumps(clean, indent=2, allow_nan=False).replace("\n", "\n  ")
+        out.write(("{\n  " if first else ",\n  ") + json.dumps(key) + ": " + text)
+
+    member("format", "wattwise-run", first=True)
+    member("schema_version", SCHEMA_VERSION)
+    member("run", record.to_dict())
+    out.write(',\n  "samples": [')
+    count = 0
+    for i, s in enumerate(samples):
+        out.write(("\n    " if i == 0 else ",\n    ") + _sample_text(s, i, replaced))
+        count += 1
+    out.write("\n  ]" if count else "]")
+    member("windows", list(windows))
+    member("events", list(events))
+    member("steps", list(steps))
+    window = run_window(record)
+    if window is not None:
+        member("samples_window", {"start_unix_s": window[0], "end_unix_s": window[1]})
+    part_note = None
+    if not isinstance(record.summary, dict):
+        member("energy_so_far", None if part is None else part.to_dict())
+        member("emissions_so_far", None if part is None else emissions)
         part_note = partial_note(part)
-    replaced: list[tuple[str, float]] = []
-    clean = finite_only(json.loads(json.dumps(doc, default=str)), "", replaced)
-    said = [n for n in (clip_note, part_note,
+    said = [n for n in (samples.note(), part_note,
                         replaced_note(replaced, "null") if replaced else None) if n]
-    said += unusable_energy_notes(record.summary)  # a damaged total, said as `show` says it
+    # a damaged total or emissions figure, said as `show` says it
+    said += unusable_notes(record.summary)
     if said:
-        clean["notes"] = said
+        member("notes", said)
         if notes is not None:
             notes.extend(said)
-    return json.dumps(clean, indent=2, allow_nan=False)
+    out.write("\n}")
+
+
+def _sample_text(s: SampleRow, i: int, replaced: list[tuple[str, Any]]) -> str:
+    """Sample ``i`` as ``json.dumps(..., indent=2)`` writes it as an item of the document's
+    ``samples`` (a value that is not a finite number as ``null``, listed in ``replaced``),
+    without the encoder's cost per value: a million samples are written in seconds."""
+    row = s.to_dict()
+    if not all(type(v) in _PLAIN for v in row.values()):  # a blob: written as its str
+        clean = finite_only(json.loads(json.dumps(row, default=str)), f"samples[{i}]",
+                            replaced)
+        return json.dumps(clean, indent=2, allow_nan=False).replace("\n", "\n    ")
+    cells = []
+    for key, v in row.items():
+        t = type(v)
+        if t is float:
+            if v - v == 0.0:  # finite
+                text = float.__repr__(v)
+            else:
+                replaced.append((f"samples[{i}].{key}", v))
+                text = "null"
+        elif t is str:
+            text = encode_basestring_ascii(v)
+        elif v is None:
+            text = "null"
+        elif t is bool:
+            text = "true" if v else "false"
+        else:  # int
+            text = int.__repr__(v)
+        cells.append(f'"{key}": {text}')
+    return "{\n      " + ",\n      ".join(cells) + "\n    }"
+
+
+#: The types a sample's values read back as that JSON writes as they are.
+_PLAIN = (str, int, float, bool, type(None))

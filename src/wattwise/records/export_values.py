@@ -16,8 +16,9 @@ values, escaped by JSON.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any, TextIO
 
 from wattwise.records.store import RunInfo, SampleRow
 
@@ -152,3 +153,164 @@ def text_cell(value: Any) -> Any:
     from wattwise.cli.render import safe
 
     return safe(value, None)
+
+
+class FewReplaced(list):  # type: ignore[type-arg]
+    """The values a note names (``replaced_note``: the first ``NOTE_PATHS``) and how many
+    there were, not every one: a run of a million damaged samples holds five."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = 0
+
+    def append(self, item: Any) -> None:
+        if list.__len__(self) < NOTE_PATHS:
+            super().append(item)
+        else:
+            self.more += 1
+
+    def __len__(self) -> int:
+        return list.__len__(self) + self.more
+
+
+def clip_sorted(record: RunInfo | None, samples: Iterable[SampleRow]) -> list[SampleRow]:
+    """``samples`` in the order :class:`ClippedStream` reads them: as
+    ``carbon.accounting.clip_to_window`` sorts them where the run has a window."""
+    if record is None or run_window(record) is None:
+        return list(samples)
+    from wattwise.carbon.accounting import real_or_none
+
+    return sorted(samples, key=lambda x: real_or_none(x.t_unix_s) or 0.0)
+
+
+class ClippedStream:
+    """:func:`in_window` over samples read a chunk at a time (``Store.sample_chunks``,
+    with ``clip_order`` where the run has a window): the same rows in the same order and,
+    once they are all read, the same note (:meth:`note`), never holding them all.
+
+    The clip is ``carbon.accounting.clip_to_window``'s, sample by sample (each edge
+    sample keeps its part inside the window, one wholly outside is left out)."""
+
+    def __init__(self, record: RunInfo | None, chunks: Iterable[Sequence[SampleRow]]) -> None:
+        self.record = record
+        self.window = None if record is None else run_window(record)
+        self._chunks = chunks
+        self._known = domain_components(record) if record is not None else {}
+        self.cut = self.dropped = 0
+        self._counted = 0.0
+
+    def __iter__(self) -> Iterator[SampleRow]:
+        if self.window is None:
+            for chunk in self._chunks:
+                yield from chunk
+            return
+        import dataclasses
+
+        from wattwise.carbon.accounting import real_or_none, sample_start
+
+        start, end = self.window
+        prev: dict[str, float] = {}
+        for chunk in self._chunks:
+            for s in chunk:
+                t, e = real_or_none(s.t_unix_s), real_or_none(s.energy_j)
+                if t is None or e is None:
+                    self._count(s)
+                    yield s
+                    continue
+                a = sample_start(s, prev.get(s.domain))
+                prev[s.domain] = t
+                lo, hi = max(a, start), min(t, end)
+                if hi < lo or (hi == lo and t > a):  # wholly outside (or only touching)
+                    self.dropped += 1
+                    continue
+                if lo == a and hi == t:
+                    self._count(s)
+                    yield s
+                    continue
+                f = (hi - lo) / (t - a) if t > a else 1.0
+                changes: dict[str, Any] = {"t_unix_s": hi, "energy_j": e * f}
+                for key in ("low_j", "high_j"):  # one that is not a number stays as read
+                    value = real_or_none(getattr(s, key))
+                    if value is not None:
+                        changes[key] = value * f
+                out = dataclasses.replace(s, **changes)
+                self.cut += 1
+                self._count(out)
+                yield out
+
+    def _count(self, s: SampleRow) -> None:
+        if (not s.gap and component_of(s.domain, self._known)[1]
+                and isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j)):
+            self._counted += s.energy_j
+
+    def note(self) -> str | None:
+        """What :func:`in_window` says of the rows read so far (all of them, once read)."""
+        if self.window is None or (not self.cut and not self.dropped):
+            return None
+        from wattwise.carbon.accounting import Clipped
+        from wattwise.records.stored_energy import energy_fault
+
+        record = self.record
+        summary = record.summary if record is not None and isinstance(record.summary, dict) \
+            else {}
+        total = summary.get("energy_j")
+        if total is not None and energy_fault(
+                *(summary.get(k) for k in ("energy_j", "low_j", "high_j"))) is not None:
+            total = None  # not usable: no figure to compare with (its own note says why)
+        how = Clipped(self.window[0], self.window[1], self.cut, self.dropped)
+        return how.note(self._counted, None if total is None else float(total))
+
+
+def stored_samples(store: Any, record: RunInfo, size: int = 10_000) -> ClippedStream:
+    """The run's samples in its window, read from ``store`` ``size`` at a time."""
+    clip = run_window(record) is not None
+    return ClippedStream(record, store.sample_chunks(record.id, size, clip_order=clip))
+
+
+def stored_partial(
+    store: Any, record: RunInfo, *, price: bool = True
+) -> tuple[Any, dict[str, Any] | None]:
+    """A run without a summary's partial energy and that energy priced (unless not
+    ``price``), from sums taken inside SQLite as ``wattwise report`` takes them
+    (``carbon.partial``): (None, None) for a run with a summary or without a counted
+    sample."""
+    if isinstance(record.summary, dict):
+        return None, None
+    from wattwise.carbon.partial import partial_energy, stored_partial_emissions
+    from wattwise.carbon.sample_energy import stored_sample_sums
+
+    part = partial_energy(record, stored_sample_sums(store, record.id))
+    if part is None or not price:
+        return part, None
+    return part, stored_partial_emissions(store, record, part)
+
+
+@contextmanager
+def whole_file(path: Any) -> Iterator[TextIO]:
+    """A text file to write ``path`` through: written beside it under another name and
+    renamed over it once whole, so an export that fails midway (a full disk, a damaged
+    database, an interrupt) leaves no half-written file under ``path`` (an existing one
+    is kept as it was). The file keeps an existing one's permissions, else the umask's;
+    a symbolic link is written through, as a plain write would."""
+    import os
+    import stat
+    import tempfile
+
+    target = os.path.realpath(os.path.expanduser(str(path)))
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".wattwise-",
+                               suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
+            yield out
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise

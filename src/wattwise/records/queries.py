@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,11 @@ class RunQueries(SampleSums):
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         raise NotImplementedError
 
+    def _read_chunks(
+        self, sql: str, params: Sequence[Any] = (), size: int = 10_000
+    ) -> Iterator[list[sqlite3.Row]]:
+        raise NotImplementedError
+
 
     def _status(self, row: sqlite3.Row, now: float) -> str:
         """``running`` as stored, or ``lost``: on this host as soon as its process is
@@ -247,6 +252,54 @@ class RunQueries(SampleSums):
             (run_id,),
         )
         return [SampleRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+
+    #: The order ``carbon.accounting.clip_to_window`` puts samples in (a time that is
+    #: not a finite number sorts as 0), ties in ``samples``' order.
+    CLIP_ORDER = ("CASE WHEN t_unix_s BETWEEN -1.7976931348623157e308 AND"
+                  " 1.7976931348623157e308 THEN t_unix_s ELSE 0.0 END, t_unix_s, rowid")
+
+    def sample_chunks(
+        self, run_id: int, size: int = 10_000, *, clip_order: bool = False
+    ) -> Iterator[list[SampleRow]]:
+        """The run's samples as ``samples`` gives them, ``size`` at a time, read as they are
+        used: an export of a million samples never holds them all. With ``clip_order``,
+        in the order ``carbon.accounting.clip_to_window`` sorts them into (the same for
+        every sample whose time is a finite number)."""
+        self._require_run(run_id)
+        order = self.CLIP_ORDER if clip_order else "t_unix_s, rowid"
+        for rows in self._read_chunks(
+            "SELECT t_unix_s, domain, energy_j, power_w, low_j, high_j, gap FROM samples"
+            f" WHERE run_id = ? ORDER BY {order}", (run_id,), size,
+        ):
+            yield [SampleRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+
+    #: A stored energy that is a finite number (text sorts above every number; NULL fails).
+    _FINITE_ENERGY = ("coalesce(energy_j BETWEEN -1.7976931348623157e308"
+                      " AND 1.7976931348623157e308, 0)")
+
+    def domain_energy_sums(self, run_id: int) -> dict[Any, tuple[float, int, int]]:
+        """Per domain of the run's samples (gaps too): the sum of the energies that are
+        finite numbers, how many there are, and how many are not (text, NULL, an infinity),
+        summed inside SQLite: an export of a million samples reads one row per domain."""
+        rows = self._read(
+            f"SELECT domain, total(CASE WHEN {self._FINITE_ENERGY} THEN energy_j END),"
+            f" sum({self._FINITE_ENERGY}), count(*) FROM samples WHERE run_id = ?"
+            " GROUP BY domain", (run_id,))
+        return {r[0]: (float(r[1]), int(r[2]), int(r[3]) - int(r[2])) for r in rows}
+
+    def bad_energy_rows(self, run_id: int, domains: Sequence[Any], limit: int
+                        ) -> list[tuple[int, Any]]:
+        """The first ``limit`` samples of ``domains`` whose energy is not a finite number,
+        as ``(index, value)``: the index in ``samples``' order (what a note names)."""
+        if not domains:
+            return []
+        marks = ", ".join("?" for _ in domains)
+        rows = self._read(
+            "SELECT rn, energy_j FROM (SELECT row_number() OVER (ORDER BY t_unix_s, rowid) - 1"
+            " AS rn, domain, energy_j FROM samples WHERE run_id = ?)"
+            f" WHERE domain IN ({marks}) AND NOT {self._FINITE_ENERGY} ORDER BY rn LIMIT ?",
+            (run_id, *domains, max(0, int(limit))))
+        return [(int(r[0]), r[1]) for r in rows]
 
     def windows(self, run_id: int, limit: int | None = None) -> list[dict[str, Any]]:
         """Every window of the run, by start time, as the dicts they were added as; with

@@ -126,15 +126,18 @@ def _real(value: Any) -> float | None:
 
 
 def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None] | None:
-    """The kind, energy and location-based grams of an ended run whose stored total is not
-    usable (``records.stored_energy.summary_energy_fault``), as ``wattwise report`` and the
-    exports give them: its counted domains' samples clipped to its measured window, priced
-    with the options its summary records. Such runs are damaged records, few: each is read
-    whole (the metrics keep the result). None where it has no sample to count; grams None
-    where its energy cannot be priced without a live provider (a scrape fetches nothing)."""
+    """The kind, energy and location-based grams of an ended run whose stored total or
+    stored emissions are not usable (``records.stored_energy.summary_energy_fault``,
+    ``summary_emissions_fault``), as ``wattwise report`` gives them: its counted domains'
+    samples clipped to its measured window (scaled to its stored total where that one is
+    usable), priced with the options its summary records. Such runs are damaged records,
+    few: each is read whole (the metrics keep the result). None where it has no sample to
+    count; grams None where its energy cannot be priced without a live provider (a scrape
+    fetches nothing)."""
     from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.errors import BadInput
+    from wattwise.records.stored_energy import summary_energy_fault
 
     try:
         rec = store.get_run(rid)
@@ -145,8 +148,9 @@ def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None
         t0, t1 = (_real(summary.get(k)) for k in ("start_unix_s", "end_unix_s"))
         if t0 is None or t1 is None or t1 < t0:  # no measured window: every sample
             t0, t1 = _real(rec.started_unix_s) or 0.0, None
+        exact = summary.get("energy_j") if summary_energy_fault(summary) is None else None
         intervals = intervals_from_samples(store.samples(rid), in_total, t0,
-                                           end_unix_s=t1, notes=[])
+                                           scale_to_j=_real(exact), end_unix_s=t1, notes=[])
         if not intervals:
             return None
         kind = str(summary.get("kind", "unknown"))
@@ -157,3 +161,51 @@ def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None
     except (BadInput, StoreError, ValueError, TypeError, KeyError):
         return None
     return kind, em.energy_kwh * 3.6e6, _real(em.emissions_g)
+
+
+#: The share ``unusable_total_share`` gives: kind, energy (J) and location-based grams.
+Share = tuple[str, float, float | None]
+
+
+def usable_figures(summary: Any, stored: dict[str, Any],
+                   again: Callable[[], Share | None]) -> dict[str, Any]:
+    """A run's figures as every output gives them (``energy_j``, ``low_j``, ``high_j``,
+    ``emissions_g``, with ``energy_note`` and ``emissions_note``): its stored ones
+    (``stored``), or, where its stored total or emissions are not usable
+    (``records.stored_energy``), the samples' as ``wattwise report`` gives them
+    (``again``: ``unusable_total_share`` of the run, or a kept copy of it; None where it
+    has no sample to count: then no figure), with the one note every output gives. A
+    damaged figure is never given as a reading."""
+    from wattwise.records.stored_energy import unusable_emissions_notes, unusable_energy_notes
+
+    e_notes, g_notes = unusable_energy_notes(summary), unusable_emissions_notes(summary)
+    out: dict[str, Any] = {k: stored.get(k) for k in ("energy_j", "low_j", "high_j",
+                                                       "emissions_g")}
+    out["energy_note"] = e_notes[0] if e_notes else None
+    out["emissions_note"] = g_notes[0] if g_notes else None
+    if not e_notes and not g_notes:
+        return out
+    share = again()
+    if e_notes:  # the samples' sum has no range of its own here: none shown
+        out.update(energy_j=None if share is None else share[1], low_j=None, high_j=None)
+    out["emissions_g"] = None if share is None else share[2]
+    return out
+
+
+def summary_figures(summary: Any) -> dict[str, Any]:
+    """A stored summary's own figures by ``usable_figures``'s names (as stored)."""
+    s = summary if isinstance(summary, dict) else {}
+    em = s.get("emissions")
+    return {**{k: s.get(k) for k in ("energy_j", "low_j", "high_j")},
+            "emissions_g": em.get("emissions_g") if isinstance(em, dict) else None}
+
+
+def record_figures(store: Any, record: Any) -> dict[str, Any]:
+    """``{"figures": usable_figures(...)}`` of a stored run with a summary (what the
+    dashboard's ``/api/runs/ID`` gives as its ``figures``), for ``show --json`` and
+    ``runs --json``; ``{}`` for a run without one (its partial figures say it)."""
+    summary = getattr(record, "summary", None)
+    if not isinstance(summary, dict):
+        return {}
+    return {"figures": usable_figures(summary, summary_figures(summary),
+                                      lambda: unusable_total_share(store, record.id))}

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -164,6 +164,32 @@ class Store(RunQueries):
             return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
+
+    def _read_chunks(
+        self, sql: str, params: Sequence[Any] = (), size: int = 10_000
+    ) -> Iterator[list[sqlite3.Row]]:
+        """``_read`` a page of ``size`` rows at a time, from one statement: a run of a
+        million samples is read without holding them all (an export writes them as read)."""
+        self._check_open()
+        writer = self._db.writer if self._ro is None else self._ro.same_process_writer()
+        if writer is not None and writer.pending_rows:
+            writer.drain(self._timeout_s, unless_locked_s=0.25)
+        try:
+            conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
+            cursor = conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
+        try:
+            while True:
+                try:
+                    rows = cursor.fetchmany(max(1, int(size)))
+                except sqlite3.Error as exc:
+                    raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
+                if not rows:
+                    return
+                yield rows
+        finally:
+            cursor.close()
 
     def close(self, *, linger_s: float = 0.0) -> None:
         """Let go of the shared database; the last user closes it (after ``linger_s``

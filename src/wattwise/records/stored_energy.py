@@ -58,7 +58,7 @@ def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
     if isinstance(e, float) and not math.isfinite(e):
         return f"not a finite number (stored as {e!r})"
     if isinstance(e, bool) or not isinstance(e, (int, float)):
-        return f"not a number (stored as {str(e)[:40]!r})"
+        return f"not a number (stored as {_shown(e)})"
     if e < 0:
         return f"negative ({e:g} J)"
     if e > MAX_STORED_ENERGY_J:
@@ -69,3 +69,108 @@ def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
         if not a - slack <= e <= b + slack:
             return f"outside its own range ({e:g} J, range {a:g}-{b:g} J)"
     return None
+
+
+#: The most grams one stored run's emissions may hold: its most energy
+#: (``MAX_STORED_ENERGY_J``) at the highest PUE a pricing accepts (5) and the highest
+#: intensity a trace or estimate may give (``MAX_INTENSITY_G_PER_KWH``).
+MAX_PUE = 5.0
+
+
+def max_stored_emissions_g() -> float:
+    """The bound on one stored run's emissions, in gCO2eq (see ``MAX_PUE``)."""
+    from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+    return MAX_STORED_ENERGY_J / 3.6e6 * MAX_PUE * MAX_INTENSITY_G_PER_KWH
+
+
+def unusable_emissions_note(why: str) -> str:
+    """The one note every output gives for stored emissions that are not usable."""
+    return f"the stored emissions are not usable: {why}: a damaged record"
+
+
+def summary_emissions_fault(summary: Any) -> str | None:
+    """What is wrong with the emissions of a stored summary (its ``emissions`` block:
+    ``emissions_g`` with its ``low_g`` and ``high_g``), or None where they are usable, or
+    where there is no summary or it holds no ``emissions`` key (a run recorded without
+    emissions, or a study's summary: nothing stored to judge). A block that is null or
+    not an object, or holds ``emissions_g`` as null or not at all, is damaged: every
+    block wattwise writes holds a number there."""
+    if not isinstance(summary, dict) or "emissions" not in summary:
+        return None
+    own = _emissions_fault(summary["emissions"])
+    if own is None and summary_energy_fault(summary) is not None:
+        return PRICED_FROM_UNUSABLE
+    return own
+
+
+#: What is wrong with stored emissions priced from a stored total that is not usable
+#: (:func:`summary_energy_fault`): they are not the run's either; ``wattwise report``
+#: prices the run's from its samples.
+PRICED_FROM_UNUSABLE = "priced from the stored energy, which is not usable"
+
+
+def unusable_emissions_notes(summary: Any) -> list[str]:
+    """The note where a summary's stored emissions are not usable
+    (:func:`summary_emissions_fault`), as a list (empty where they are)."""
+    why = summary_emissions_fault(summary)
+    return [] if why is None else [unusable_emissions_note(why)]
+
+
+def unusable_notes(summary: Any) -> list[str]:
+    """Every note on a summary's stored figures that are not usable: its total energy's
+    (:func:`unusable_energy_notes`), then its emissions' (:func:`unusable_emissions_notes`),
+    in the order and words every output gives them."""
+    return unusable_energy_notes(summary) + unusable_emissions_notes(summary)
+
+
+def _emissions_fault(em: Any) -> str | None:
+    """What is wrong with a stored ``emissions`` block itself (see
+    :func:`summary_emissions_fault`)."""
+    if em is None:
+        return STORED_NULL
+    if not isinstance(em, dict):
+        return f"not an object (stored as {_shown(em)})"
+    if "emissions_g" not in em:
+        return "missing (no emissions_g stored)"
+    if em["emissions_g"] is None:
+        return STORED_NULL
+    return emissions_fault(em["emissions_g"], em.get("low_g"), em.get("high_g"))
+
+
+def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
+    """What is wrong with stored emissions ``g`` (gCO2eq, with its own ``lo``-``hi``
+    range), or None where they are usable or are None: the checks of
+    :func:`energy_fault`, with the bound of :func:`max_stored_emissions_g`."""
+    if g is None:
+        return None
+    if isinstance(g, float) and not math.isfinite(g):
+        return f"not a finite number (stored as {g!r})"
+    if isinstance(g, bool) or not isinstance(g, (int, float)):
+        return f"not a number (stored as {_shown(g)})"
+    if g < 0:
+        return f"negative ({g:g} gCO2eq)"
+    top = max_stored_emissions_g()
+    if g > top:
+        return f"implausibly large ({g:g} gCO2eq, more than {top:.3g} gCO2eq)"
+    a, b = _finite(lo), _finite(hi)
+    if a is not None and b is not None and a <= b:
+        slack = 1e-6 * max(abs(a), abs(b), 1e-9)
+        if not a - slack <= g <= b + slack:
+            return f"outside its own range ({g:g} gCO2eq, range {a:g}-{b:g} gCO2eq)"
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A stored value as the notes show it: JSON text (as it is stored), cut to 40
+    characters and quoted."""
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = str(value)
+    if isinstance(value, str):
+        text = value
+    return repr(text[:40])

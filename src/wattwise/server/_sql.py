@@ -46,7 +46,13 @@ _ROW = (
     # from its samples, as every other output prices it
     " CASE WHEN json_valid(summary_json) THEN json_type(summary_json) = 'object' ELSE 0 END"
     " AS has_summary,"
-    f" {_j('summary_json', '$.duration_s')} AS summary_duration_s"
+    f" {_j('summary_json', '$.duration_s')} AS summary_duration_s,"
+    # the stored emissions block as JSON (its low and high and, where it is not an
+    # object, what it holds), for ``records.stored_energy.summary_emissions_fault``
+    " CASE WHEN json_valid(summary_json) THEN CASE json_type(summary_json, '$.emissions')"
+    " WHEN 'object' THEN json_object('emissions_g', summary_json -> '$.emissions.emissions_g',"
+    " 'low_g', summary_json -> '$.emissions.low_g', 'high_g', summary_json -> '$.emissions.high_g')"
+    " ELSE summary_json -> '$.emissions' END END AS emissions_json"
 )
 
 
@@ -138,7 +144,10 @@ class Reads:
         """The rows of one page and how many runs match in all."""
         query.check()
         self._index.quiet.hush()
-        if not self._index.ready(query.sort):
+        # a sort by emissions waits for the index, as one by energy does
+        # (``_sql_pages``): SQLite's index orders stored emissions that are not usable
+        # (``records.stored_energy.summary_emissions_fault``) as figures, 1e308 g first
+        if not self._index.ready(query.sort) and query.sort != "emissions":
             page = self._page_from_sql(query)
             if page is not None:
                 return page
@@ -251,7 +260,7 @@ class Reads:
             j, g = e.energy_j, e.emissions_g
             t[0] += j if j is not None and e.energy_usable and 0 <= j <= MAX_STORED_ENERGY_J \
                 else 0.0
-            t[1] += g if g is not None and g >= 0 else 0.0
+            t[1] += g if g is not None and e.emissions_usable and g >= 0 else 0.0
             t[2] += 1
         return {**totals, **{k: (float(j), float(g), int(n)) for k, (j, g, n) in again.items()}}
 

@@ -27,16 +27,12 @@ from wattwise.server._guard import TOKEN_PATTERN, Guard, http_protocol
 from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
 from wattwise.server.data import (
-    VENDOR_FILES,
     known_runs_payload,
-    page_csp,
-    page_html,
     run_payload,
     runs_payload,
-    static_text,
     timeline_payload,
-    vendor_text,
 )
+from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
 
 #: The compare page's question: 1 to 50 run ids, comma-separated.
 COMPARE_IDS = r"^[0-9]{1,18}(,[0-9]{1,18}){0,49}$"

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
 import json
 import math
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib.resources import files
 from typing import Any
 
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
-from wattwise.records.stored_energy import unusable_energy_notes
+from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
 from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery
+from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
     NUMERIC_SPAN_SQL,
@@ -29,147 +25,6 @@ from wattwise.server.timeline import (
     steps_of,
     window_bands,
 )
-
-_CSP_MARK = "<!-- wattwise:csp -->"
-_VENDOR_MARK = "<!-- wattwise:vendor -->"
-_APP_SCRIPT = '<script>\n"use strict";'
-#: The vendored chart library (uPlot 1.6.32, MIT; see static/vendor/uplot/README.md).
-VENDOR = "static/vendor/uplot"
-VENDOR_FILES = {"uPlot.iife.min.js": "text/javascript", "uPlot.min.css": "text/css"}
-#: What JSON may not carry verbatim inside a <script> element (``</script>``,
-#: ``<!--``) or where JavaScript once ended a line; all are valid JSON escapes.
-_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                   "\u2028": "\\u2028", "\u2029": "\\u2029"}
-
-
-def page_html(data: dict[str, Any] | None = None) -> str:
-    """The dashboard's one page; with ``data``, a saved report that needs no server.
-
-    ``data`` goes in a ``<script type="application/json">`` block, escaped for that
-    context, which the page reads as data: it is never run as script. The served
-    page loads the chart library from the dashboard itself; a saved report carries
-    it inline, so the file works alone. The page carries its Content-Security-Policy
-    (no script or style but its own, by hash, and the library's; with ``data``, no
-    network at all, not even its own origin).
-    """
-    page = _template()
-    saved = data is not None
-    policy = page_csp(connect="'none'" if saved else "'self'", meta=True, inline=saved)
-    page = page.replace(
-        _CSP_MARK, f'<meta http-equiv="Content-Security-Policy" content="{policy}">', 1
-    )
-    if saved:
-        js, css = vendor_text("uPlot.iife.min.js"), vendor_text("uPlot.min.css")
-        page = page.replace(_VENDOR_MARK, f"<style>{css}</style>\n<script>{js}</script>", 1)
-        block = f'<script type="application/json" id="wattwise-data">{script_json(data)}</script>\n'
-        page = page.replace(_APP_SCRIPT, block + _APP_SCRIPT, 1)
-    else:
-        page = page.replace(
-            _VENDOR_MARK,
-            '<link rel="icon" href="/favicon.svg" type="image/svg+xml">\n'
-            '<link rel="stylesheet" href="/static/vendor/uplot/uPlot.min.css">\n'
-            '<script src="/static/vendor/uplot/uPlot.iife.min.js"></script>', 1,
-        )
-    return page
-
-
-def script_json(value: Any) -> str:
-    """``value`` as JSON that is safe inside an HTML ``<script>`` element; a number that is
-    not finite (which JSON cannot carry) is written as null (``json_safe``)."""
-    text = json.dumps(json_safe(value)[0], ensure_ascii=False, allow_nan=False)
-    return re.sub("[<>&\u2028\u2029]", lambda m: _SCRIPT_ESCAPES[m.group()], text)
-
-
-def json_safe(value: Any) -> tuple[Any, int]:
-    """``value`` with every float that is not finite replaced by None, and how many were.
-
-    A stored record can hold an infinity (SQLite keeps one; a summary written with
-    Python's default ``json.dumps`` can hold ``NaN``), which JSON cannot carry: the API
-    and a saved report write it as null, with a note, never invalid JSON or a failure.
-    """
-    if isinstance(value, float):
-        return (value, 0) if math.isfinite(value) else (None, 1)
-    if isinstance(value, dict):
-        out: dict[Any, Any] = {}
-        count = 0
-        for k, v in value.items():
-            out[k], n = json_safe(v)
-            count += n
-        return out, count
-    if isinstance(value, (list, tuple)):
-        items = [json_safe(v) for v in value]
-        return [v for v, _ in items], sum(n for _, n in items)
-    return value, 0
-
-
-def non_finite_note(count: int) -> str:
-    """The note a payload carries when stored numbers that are not finite were written as null."""
-    return (f"{count} stored figure(s) were not finite numbers (an infinity or NaN in the "
-            "record) and are shown as null")
-
-
-def page_csp(*, connect: str = "'self'", meta: bool = False, inline: bool = False) -> str:
-    """The Content-Security-Policy of the page: its own script and style by hash, and the
-    chart library's, from this dashboard (``'self'``) or, ``inline`` in a saved report,
-    by hash.
-
-    ``meta``: the form for a ``<meta>`` element, which cannot carry ``frame-ancestors``.
-    """
-    script, style = _hashes()
-    if inline:
-        lib_js = _digest(vendor_text("uPlot.iife.min.js"))
-        lib_css = _digest(vendor_text("uPlot.min.css"))
-        scripts, styles = f"'{script}' '{lib_js}'", f"'{style}' '{lib_css}'"
-    else:
-        scripts, styles = f"'self' '{script}'", f"'self' '{style}'"
-    images = "'none'" if inline else "'self'"
-    policy = (
-        f"default-src 'none'; script-src {scripts}; style-src {styles}; "
-        f"connect-src {connect}; img-src {images}; base-uri 'none';"
-        " form-action 'none'"
-    )
-    return policy if meta else policy + "; frame-ancestors 'none'"
-
-
-@functools.cache
-def vendor_text(name: str) -> str:
-    """A file of the vendored chart library, checked safe to inline in a ``<script>``."""
-    if name not in VENDOR_FILES:
-        raise KeyError(name)
-    text = files("wattwise.server").joinpath(f"{VENDOR}/{name}").read_text("utf-8")
-    if re.search(r"</(script|style)|<!--", text, re.I):  # pragma: no cover - drift guard
-        raise RuntimeError(f"{name} cannot be inlined in a page as it is")
-    return text
-
-
-@functools.cache
-def static_text(name: str) -> str:
-    """A file of the page's ``static`` folder (the icon)."""
-    return files("wattwise.server").joinpath(f"static/{name}").read_text("utf-8")
-
-
-@functools.cache
-def _template() -> str:
-    page = files("wattwise.server").joinpath("static/index.html").read_text("utf-8")
-    if (_CSP_MARK not in page or _VENDOR_MARK not in page
-            or page.count(_APP_SCRIPT) != 1):  # pragma: no cover - drift guard
-        raise RuntimeError("dashboard page has lost its CSP, library or script marker")
-    return page
-
-
-def _digest(text: str) -> str:
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
-
-
-@functools.cache
-def _hashes() -> tuple[str, str]:
-    page = _template()
-
-    def body(open_tag: str, close_tag: str) -> str:
-        start = page.index(open_tag) + len(open_tag)
-        return page[start : page.index(close_tag, start)]
-
-    return _digest(body("<script>", "</script>")), _digest(body("<style>", "</style>"))
 
 
 def runs_payload(
@@ -251,10 +106,55 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
         if typed and typed[0][0] in ("true", "false"):
             row["energy_j"] = typed[0][0] == "true"
     if not row.get("so_far"):
-        notes = unusable_energy_notes(summary if summary is not None else _stored(reads, row))
-        if notes:  # the stored figure as stored, said not usable, as on the run's page
-            row["energy_note"] = notes[0]
+        judged = summary if summary is not None else {
+            **_stored(reads, row), **_stored_emissions(x)}
+        figures = usable_figures(store, reads, row["id"], judged, row)
+        # the notes only where a stored figure is not usable, as before they were kept
+        row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
     return row
+
+
+def _stored_emissions(x: Any) -> dict[str, Any]:
+    """A runs-list row's stored emissions block as ``summary_emissions_fault`` judges it
+    (none where its summary holds no ``emissions``)."""
+    text = x["emissions_json"]
+    if text is None:
+        return {}
+    try:
+        return {"emissions": json.loads(text)}
+    except ValueError:
+        return {"emissions": text}
+
+
+def usable_figures(store: Store, reads: Reads, rid: int, summary: Any,
+                   stored: dict[str, Any]) -> dict[str, Any]:
+    """``records.run_sums.usable_figures`` of a run, its samples' figures priced once
+    while its row, samples and pricing files stay the same (``_priced_again``)."""
+    from wattwise.records.run_sums import usable_figures as figures
+
+    return figures(summary, stored, lambda: _priced_again(store, reads, rid))
+
+
+def _priced_again(store: Store, reads: Reads, rid: int) -> tuple[str, float, float | None] | None:
+    """``records.run_sums.unusable_total_share`` of a damaged run, kept while its row,
+    samples and pricing files stay the same (it reads the run whole)."""
+    from wattwise.records.run_sums import unusable_total_share
+    from wattwise.server._live import files_mark
+
+    row = reads.rows("SELECT summary_json, host_json FROM runs WHERE id = ?", (rid,))
+    summary = _loads(row[0][0]) if row else None
+    options = _obj(summary).get("carbon_options") if isinstance(summary, dict) else None
+    mark = (tuple(row[0]) if row else None, reads.sample_marks([rid]).get(rid),
+            files_mark(options if isinstance(options, dict) else {}))
+    got = reads.kept(("priced_again", rid), mark, lambda: unusable_total_share(store, rid))
+    return None if got is None else (str(got[0]), float(got[1]), got[2])
+
+
+def _loads(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, (str, bytes)) else None
+    except ValueError:
+        return None
 
 
 def _stored(reads: Reads, row: dict[str, Any]) -> dict[str, Any]:
@@ -350,12 +250,20 @@ def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
     return make() if mark is None else dict(reads.kept(("so_far", r.id), mark, make))
 
 
-def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
+def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> dict[str, Any]:
     """One run's record, windows and events; a run without a summary also carries its
     partial energy (``energy_so_far``) and that energy priced (``emissions_so_far``), as
-    ``wattwise show --json`` gives them."""
+    ``wattwise show --json`` gives them. A run with a summary carries its ``figures`` as
+    the runs list gives them (``usable_figures``: a stored total or emissions that are
+    not usable replaced by ``wattwise report``'s figure, with the note)."""
     record = store.get_run(ref)
     run = record.to_dict()
+    if isinstance(record.summary, dict):
+        from wattwise.records.run_sums import summary_figures
+
+        s = record.summary
+        with _reading(store, reads) as r:
+            run["figures"] = usable_figures(store, r, record.id, s, summary_figures(s))
     if not isinstance(record.summary, dict):
         from wattwise.server._growing import payload_so_far
 
@@ -367,7 +275,7 @@ def run_payload(store: Store, ref: str | int) -> dict[str, Any]:
         "events": store.events(record.id),
     })
     payload["notes"] = damaged_run_notes(record) + ([non_finite_note(bad)] if bad else []) \
-        + unusable_energy_notes(record.summary)
+        + unusable_notes(record.summary)
     payload["windows_total"] = windows_total
     payload["notes"] += windows_note
     return dict(payload)
@@ -440,8 +348,14 @@ def timeline_payload(
                 if b >= 0:
                     counted[b] += e
     grid = [round(min((k + 1) * width, end - start), 3) for k in range(count)]
+    grams = _finite(em.get("emissions_g"))
+    if emissions is None and summary_emissions_fault(record.summary) is not None:
+        # stored emissions that are not usable: the curve ends at report's figure
+        with _reading(store, reads) as again:
+            share = _priced_again(store, again, record.id)
+        grams = None if share is None else _finite(share[2])
     cumulative = cumulative_emissions(
-        counted, intensity if has_intensity else None, _finite(em.get("emissions_g"))
+        counted, intensity if has_intensity else None, grams
     )
     out, bad = json_safe({
         "run_id": record.id,

@@ -9,8 +9,9 @@ carry free text and never grow with the number of runs:
   ``running`` or ``lost`` as ``/api/runs`` and ``wattwise runs`` tell it, from a
   few of its columns (``Reads.liveness``), not its whole record;
 - per-run series (``run_id``, ``domain``, ``kind``, ``source``) exist for runs
-  that are recording now (or were lost before their summary: the newest
-  ``MAX_RUNNING`` of both) and for the newest ``recent`` finished runs only;
+  that are recording now (or were lost before their summary, stored as running or
+  as lost: the newest ``MAX_RUNNING`` of both) and for the newest ``recent``
+  finished runs only;
 - ``source`` is the sensor backend as a short word (``rapl``, ``nvml``,
   ``amdsmi``, ``model`` or ``other``); the full source text, the run's name and
   host go in ``wattwise_run_info`` and ``wattwise_run_domain_info``, clipped;
@@ -63,6 +64,7 @@ kept between scrapes: split, each part would need the others' reasons.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import sys
@@ -101,7 +103,7 @@ from wattwise.records.run_sums import (
     unusable_total_share,
 )
 from wattwise.records.store import Store
-from wattwise.records.stored_energy import summary_energy_fault
+from wattwise.records.stored_energy import summary_emissions_fault, summary_energy_fault
 from wattwise.server._live import lost_mark, resum_epoch
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
@@ -264,7 +266,7 @@ class StoreCollector(Collector):
             m["total_energy"].add_metric([kind], joules)
             if priced:  # no run of this kind was priced: no emissions, not a zero
                 m["total_emissions"].add_metric([kind], grams)
-        records = {rid: store.get_run(rid) for rid in stored_running[:MAX_RUNNING]}
+        records = {rid: store.get_run(rid) for rid in _live_or_lost(reads, stored_running)}
         for rid in reads.newest_ids(self.recent, finished_only=True) if self.recent else []:
             if rid not in records:
                 records[rid] = store.get_run(rid)
@@ -409,6 +411,21 @@ class _Unsummarised:
     summary: None = None
 
 
+def _live_or_lost(reads: Reads, stored_running: list[int]) -> list[int]:
+    """The runs with per-run series as running or lost (``MAX_RUNNING`` at most, newest
+    first): those stored as running, newest first (``stored_running``; some lost now),
+    and those stored as ``lost`` (written so by another tool), which have ended before
+    their summary as a killed one has: the runs list and ``/api/runs/ID`` show them
+    lost with their samples' energy, so their series are here too. From the index, no
+    query (SQLite would scan every run where the schema has no index on status)."""
+    index = reads.index()
+    seen = [(_started(index[rid].started_unix_s), rid) for rid in stored_running[:MAX_RUNNING]
+            if rid in index]
+    seen += heapq.nlargest(MAX_RUNNING, ((_started(e.started_unix_s), rid)
+                                         for rid, e in index.items() if e.status == "lost"))
+    return [rid for _, rid in sorted(seen, reverse=True)[:MAX_RUNNING]]
+
+
 def _started(value: Any) -> float:
     """A stored start time as ``Store.get_run`` reads it: 0 where it is not a number."""
     return _number(value) or 0.0
@@ -438,11 +455,12 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
                             host, [d for d in loads(r[4], list) if isinstance(d, dict)])
         started = started_with(run)
         summary = _rows.loads(r[5], dict)
-        if isinstance(summary, dict) and summary_energy_fault(summary) is None:
+        if isinstance(summary, dict) and summary_energy_fault(summary) is None \
+                and summary_emissions_fault(summary) is None:
             # counted once stored as ended, from its summary
             out[rid] = _Kept(marks[rid], started, pricer.key(started), None, False)
             continue
-        if isinstance(summary, dict):  # a stored total not usable: as ``report`` counts it
+        if isinstance(summary, dict):  # a stored figure not usable: as ``report`` counts it
             unusable.append((rid, started))
             continue
         todo.append((run, marks[rid], started))
@@ -480,13 +498,14 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
 
 def _ended_without_figures(reads: Reads) -> list[int]:
     """Ids of the runs stored as ended with no energy figure the runs index reads, or one
-    it finds not usable (``Entry.energy_usable``): those whose summary is missing or
-    damaged (not JSON, or JSON that is not an object), or holds a total that is not
-    usable, are among them, and are counted from their samples, as every other output
-    gives them (``_shares`` tells them apart). From the index, no query."""
+    it finds not usable (``Entry.energy_usable``), or with stored emissions that are not
+    (``Entry.emissions_usable``: a stored 1e308 g once made the total +Inf): those whose
+    summary is missing or damaged (not JSON, or JSON that is not an object), or holds a
+    total or emissions that are not usable, are among them, and are counted from their
+    samples, as ``report`` gives them (``_shares`` tells them apart). From the index."""
     return [rid for rid, e in reads.index().items()
             if e.status != "running" and not e.summarises
-            and (e.energy_j is None or not e.energy_usable)]
+            and (e.energy_j is None or not e.energy_usable or not e.emissions_usable)]
 
 
 def _summary_totals(reads: Reads, leave_out: list[int]) -> dict[str, tuple[float, float, int]]:
@@ -502,7 +521,8 @@ def _summary_totals(reads: Reads, leave_out: list[int]) -> dict[str, tuple[float
         joules, grams, n = totals[kind]
         # as ``RunsIndex.totals_by_kind`` added it: 0 where missing, negative or not usable
         e_j, e_g = (x if x is not None and x >= 0 else 0.0 for x in (
-            e.energy_j if e.energy_usable else None, e.emissions_g))
+            e.energy_j if e.energy_usable else None,
+            e.emissions_g if e.emissions_usable else None))
         totals[kind] = (joules - e_j, grams - e_g, n - 1)
         if n <= 1:
             del totals[kind]

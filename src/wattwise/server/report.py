@@ -14,7 +14,8 @@ from typing import Any
 from wattwise.records.rows import text
 from wattwise.records.store import Store
 from wattwise.server._sql import RunsQuery
-from wattwise.server.data import page_html, run_payload, runs_payload, timeline_payload
+from wattwise.server.data import run_payload, runs_payload, timeline_payload
+from wattwise.server.page import page_html
 
 
 def run_report_html(

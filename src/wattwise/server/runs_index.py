@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
 from wattwise.errors import BadInput
-from wattwise.records.stored_energy import energy_fault
+from wattwise.records.stored_energy import emissions_fault, energy_fault
 
 #: Sort keys of the runs list.
 SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
@@ -95,7 +95,12 @@ ENTRY_COLUMNS = (
     # the stored total with its own range, as JSON (a stored ``true`` stays one), for
     # ``records.stored_energy.energy_fault``
     " CASE WHEN json_valid(summary_json)"
-    " THEN json_extract(summary_json, '$.energy_j', '$.low_j', '$.high_j') END"
+    " THEN json_extract(summary_json, '$.energy_j', '$.low_j', '$.high_j') END,"
+    # the stored emissions block's JSON type and its figures with their own range, for
+    # ``records.stored_energy.summary_emissions_fault``
+    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.emissions') END,"
+    " CASE WHEN json_valid(summary_json) THEN json_extract(summary_json,"
+    " '$.emissions.emissions_g', '$.emissions.low_g', '$.emissions.high_g') END"
 )
 
 
@@ -136,6 +141,10 @@ class Entry(NamedTuple):
     #: leave it out (the metrics count the run from its samples) and the energy order
     #: sorts it as a run without one (``sort_value``).
     energy_usable: bool = True
+    #: False where the stored emissions are not usable
+    #: (``records.stored_energy.summary_emissions_fault``; ``emissions_g`` is then None):
+    #: totals leave them out (the metrics count the run as ``report`` prices it).
+    emissions_usable: bool = True
 
     def key(self, sort: str) -> Any:
         """The value ``sort`` orders by; None sorts last either way."""
@@ -156,6 +165,8 @@ def sort_value(entry: Entry, field: str | None) -> Any:
         return 0
     if field == "energy_j" and not entry.energy_usable:
         return None
+    if field == "emissions_g" and not entry.emissions_usable:
+        return None
     return getattr(entry, field)
 
 
@@ -175,9 +186,26 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
                 else None if last is None or not math.isfinite(started)
                 else max(0.0, last - started))
     kind = r[5] if isinstance(r[5], str) else None
+    energy_usable = _energy_usable(r[11])
+    emissions_usable = _emissions_usable(r[12], r[13], energy_usable)
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
-                            real(r[7]), name.casefold(), bool(r[9]), bool(r[10]),
-                            _energy_usable(r[11]))
+                            real(r[7]) if emissions_usable else None, name.casefold(),
+                            bool(r[9]), bool(r[10]), energy_usable, emissions_usable)
+
+
+def _emissions_usable(block_type: Any, stored: Any, energy_usable: bool) -> bool:
+    """Whether a run's stored emissions are usable (``summary_emissions_fault``), from the
+    JSON type of its ``emissions`` block (None: no block, nothing to judge) and that
+    block's ``[emissions_g, low_g, high_g]`` as JSON text."""
+    if block_type is None:
+        return True
+    if block_type != "object" or not energy_usable or not isinstance(stored, str):
+        return False
+    try:
+        g, lo, hi = json.loads(stored)
+    except (ValueError, TypeError):
+        return False
+    return g is not None and emissions_fault(g, lo, hi) is None
 
 
 def _energy_usable(stored: Any) -> bool:
@@ -431,6 +459,8 @@ class RunsIndex:
                 self._sums.clear()
                 if "energy_usable" in fields:  # its energy's sort value changed
                     fields.add("energy_j")
+                if "emissions_usable" in fields:
+                    fields.add("emissions_g")
                 for sort in list(self.orders):
                     field = SORT_FIELDS.get(sort)
                     if field in fields or not _extend(self.orders[sort], field,
@@ -602,8 +632,8 @@ class RunsIndex:
                     kind = e.kind or "unknown"
                     joules, grams, n = out.get(kind, (0.0, 0.0, 0))
                     j = _usable(e.energy_j) if e.energy_usable else 0.0
-                    out[kind] = (joules + j, grams + _usable(e.emissions_g),
-                                 n + 1)
+                    g = _usable(e.emissions_g) if e.emissions_usable else 0.0
+                    out[kind] = (joules + j, grams + g, n + 1)
                 self._sums["totals"] = out
             return dict(self._sums["totals"])
 
