@@ -14,16 +14,12 @@ from typer.testing import CliRunner
 from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
-from wattwise.records.stored_energy import PRICED_FROM_UNUSABLE, unusable_emissions_note
 
 _register_all()
 runner = CliRunner()
 
 WHY = "missing (stored as null)"
 NOTE = f"the stored energy is not usable: {WHY}: a damaged record"
-
-#: The stored emissions of a run whose stored energy is not usable were priced from it.
-EMISSIONS_NOTE = unusable_emissions_note(PRICED_FROM_UNUSABLE)
 
 
 def _db(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
@@ -51,7 +47,7 @@ def test_show_says_why_in_the_total_row_and_its_notes(tmp_path: Path) -> None:
 def test_runs_says_why_and_a_run_without_a_summary_is_not_damaged(tmp_path: Path) -> None:
     db, ids = _db(tmp_path)
     rows = {r["id"]: r for r in json.loads(_ok("runs", "--db", str(db), "--json"))}
-    assert rows[ids["smaller"]]["notes"] == [NOTE, EMISSIONS_NOTE]
+    assert rows[ids["smaller"]]["notes"] == [NOTE]
     for rid in (ids["lost"], ids["failed"], ids["demo"]):  # no summary, or a usable one
         assert not any("not usable" in n for n in rows[rid]["notes"]), rows[rid]
     assert f"not usable: {WHY}" in _ok("runs", "--db", str(db))

@@ -14,13 +14,9 @@ from typer.testing import CliRunner
 from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
-from wattwise.records.stored_energy import PRICED_FROM_UNUSABLE, unusable_emissions_note
 
 _register_all()
 runner = CliRunner()
-
-#: The stored emissions of a run whose stored energy is not usable were priced from it.
-EMISSIONS_NOTE = unusable_emissions_note(PRICED_FROM_UNUSABLE)
 
 
 def _damaged(tmp_path: Path, stored: Any) -> tuple[Path, int]:
@@ -52,7 +48,7 @@ def test_runs_and_export_say_why_a_stored_total_is_not_usable(
     assert f"not usable: {why}" in _energy_cell(res.stdout, rid)  # markup shown as text
     res = runner.invoke(app, ["runs", "--db", str(db), "--limit", "100", "--json"])
     got = {r["id"]: r for r in json.loads(res.stdout)}
-    assert got[rid]["notes"] == [note, EMISSIONS_NOTE]  # the emissions were priced from it
+    assert got[rid]["notes"] == [note]
     assert all(r["notes"] == [] for i, r in got.items() if i != rid)
     out = tmp_path / "run.json"
     res = runner.invoke(app, ["export", str(rid), "--db", str(db), "-f", "json", "-o", str(out)])

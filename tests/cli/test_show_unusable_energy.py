@@ -14,14 +14,10 @@ from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
-from wattwise.records.stored_energy import PRICED_FROM_UNUSABLE, unusable_emissions_note
 from wattwise.server.data import run_payload
 
 _register_all()
 runner = CliRunner()
-
-#: The stored emissions of a run whose stored energy is not usable were priced from it.
-EMISSIONS_NOTE = unusable_emissions_note(PRICED_FROM_UNUSABLE)
 
 
 @pytest.mark.parametrize(("stored", "why"), [
@@ -43,7 +39,7 @@ def test_show_says_why_a_stored_total_is_not_usable(
     assert res.exit_code == 0, res.output
     with Store(db, readonly=True) as store:
         api = run_payload(store, rid)["notes"]
-    assert json.loads(res.stdout)["notes"] == [note, EMISSIONS_NOTE] and note in api
+    assert json.loads(res.stdout)["notes"] == [note] and note in api
 
 
 def test_show_of_a_usable_total_has_no_such_note(tmp_path: Path) -> None:

@@ -104,11 +104,10 @@ def test_emissions_priced_from_an_unusable_total_are_not_the_run_s() -> None:
     neither are they (``wattwise report`` prices the run's from its samples)."""
     summary = {"energy_j": 1e308, "low_j": 47.8, "high_j": 74.5, "emissions": _EM}
     assert summary_emissions_fault(summary) == PRICED_FROM_UNUSABLE
+    # one damaged figure, one note: the total's says why its emissions are repriced
     assert unusable_notes(summary) == [
         "the stored energy is not usable: implausibly large (1e+308 J, more than 1e+15 J): "
-        "a damaged record",
-        "the stored emissions are not usable: priced from the stored energy, which is not "
-        "usable: a damaged record"]
+        "a damaged record"]
     # their own fault is named first
     assert summary_emissions_fault({**summary, "emissions": "x"}) == \
         "not an object (stored as 'x')"

@@ -93,20 +93,19 @@ def test_a_scrape_prices_a_lost_run_once_while_its_row_stays_the_same(
     a million samples took seconds to price on every scrape."""
     from fastapi.testclient import TestClient
 
-    from wattwise.carbon import partial
     from wattwise.server import metrics
     from wattwise.server.app import create_app
 
     path = tmp_path / "runs.db"
     ids = _lost(path, 2)
     priced: list[int] = []
-    real = partial.stored_partial_emissions
+    real = metrics._shares
 
-    def counted(store: Any, r: Any, part: Any) -> Any:
-        priced.append(r.id)
-        return real(store, r, part)
+    def counted(store: Any, reads: Any, todo: list[int], *a: Any) -> Any:
+        priced.extend(todo)  # its share, whose grams its own series gives too
+        return real(store, reads, todo, *a)
 
-    monkeypatch.setattr(metrics, "stored_partial_emissions", counted)
+    monkeypatch.setattr(metrics, "_shares", counted)
     with TestClient(create_app(path), base_url="http://127.0.0.1") as c:
         first = c.get("/metrics").text
         after_first = len(priced)

@@ -192,24 +192,45 @@ def clip_to_window(
             continue
         a = sample_start(s, prev.get(s.domain))
         prev[s.domain] = t
-        lo, hi = max(a, start_unix_s), min(t, end_unix_s)
-        if hi < lo or (hi == lo and t > a):  # wholly outside (or only touching an edge)
+        part = clip_one(s, a, start_unix_s, end_unix_s)
+        if part is None:
             dropped += 1
             continue
-        if lo == a and hi == t:
-            out.append(s)
-            continue
-        f = (hi - lo) / (t - a) if t > a else 1.0
-        changes: dict[str, Any] = {"t_unix_s": hi, "energy_j": e * f}
-        for key in ("low_j", "high_j"):  # one that is not a number stays as read
-            value = real_or_none(getattr(s, key))
-            if value is not None:
-                changes[key] = value * f
-        if hasattr(s, "start_unix_s"):
-            changes["start_unix_s"] = lo
-        out.append(dataclasses.replace(s, **changes))  # type: ignore[type-var]
-        cut += 1
+        out.append(part)
+        cut += part is not s
     return out, Clipped(start_unix_s, end_unix_s, cut, dropped)
+
+
+def clip_one(s: S, a: float, start_unix_s: float, end_unix_s: float) -> S | None:
+    """One sample of :func:`clip_to_window` whose interval began at ``a``
+    (:func:`sample_start`), its time and energy finite numbers: None where it is wholly
+    outside the window (or only touches an edge), the sample itself where wholly inside,
+    else its part inside. Also what ``carbon.summary_sums.summary_intervals`` clips a run's
+    edge samples with, so both cut them alike."""
+    t, e = float(s.t_unix_s), float(s.energy_j)
+    lo, hi = max(a, start_unix_s), min(t, end_unix_s)
+    if hi < lo or (hi == lo and t > a):  # wholly outside (or only touching an edge)
+        return None
+    if lo == a and hi == t:
+        return s
+    f = (hi - lo) / (t - a) if t > a else 1.0
+    changes: dict[str, Any] = {"t_unix_s": hi, "energy_j": e * f}
+    for key in ("low_j", "high_j"):  # one that is not a number stays as read
+        value = real_or_none(getattr(s, key))
+        if value is not None:
+            changes[key] = value * f
+    if hasattr(s, "start_unix_s"):
+        changes["start_unix_s"] = lo
+    return dataclasses.replace(s, **changes)  # type: ignore[type-var]
+
+
+def priced_values(s: Any) -> tuple[float, float, float]:
+    """A counted sample's energy, low and high as :func:`intervals_from_samples` prices
+    them: energy at least 0, low from 0 to it, high at least it, a bound that is not a
+    finite number taken as the energy."""
+    e = max(0.0, float(s.energy_j))
+    low, high = real_or_none(s.low_j), real_or_none(s.high_j)
+    return e, min(max(0.0, e if low is None else low), e), max(e if high is None else high, e)
 
 
 def intervals_from_samples(
@@ -264,9 +285,7 @@ def intervals_from_samples(
         t = float(s.t_unix_s)
         t0 = last.get(s.domain, start_unix_s)
         last[s.domain] = t
-        e = max(0.0, float(s.energy_j))
-        low, high = real_or_none(s.low_j), real_or_none(s.high_j)
-        lo, hi = min(max(0.0, e if low is None else low), e), max(e if high is None else high, e)
+        e, lo, hi = priced_values(s)
         out.append((min(t0, t), t, e, lo, hi))
     return scaled_intervals(out, scale_to_j, sum(r[2] for r in out), bad, notes)
 

@@ -10,6 +10,7 @@ needed (the totals of ``/metrics``: ``PricingOnce``, ``priced_together``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -106,14 +107,19 @@ Interval = tuple[float, float, float, float, float]
 
 def stored_intervals(
     store: Any, record: Any, part: PartialEnergy, pricing: Any, notes: list[str] | None = None,
-    profile: Any = None,
+    profile: Any = None, spans: list[tuple[float, float] | None] | None = None,
 ) -> list[Interval]:
     """Intervals that price ``record``'s partial energy as :func:`partial_intervals` prices
     it, from sums taken inside SQLite (see :func:`stored_partial_emissions`); the notes on
     stored values that are not numbers are the same. Falls back to reading the samples
     only where the pricing's steps are not on a common grid of milliseconds (none that
     wattwise reads is off it). ``profile``: a clean-supply profile the intervals are also
-    matched against (``report --clean-profile``), whose steps no cell may hold either."""
+    matched against (``report --clean-profile``), whose steps no cell may hold either.
+
+    ``spans``: filled with the time each interval stands for, one per interval (None for
+    none), to draw the intensity it was priced at over time as the samples' intervals
+    draw it (``report --html``): a domain's intervals follow each other, so the summed
+    ones of a cell cover the time from its first to its last, at the cell's intensity."""
     from wattwise.carbon.accounting import real_or_none, scaled_intervals
 
     domains = list(part.domains)
@@ -122,13 +128,17 @@ def stored_intervals(
     grid: tuple[float, float] | None = (start, 1e300)
     if span is not None:
         first, last = min(start, span[0]), span[1]
-        edges = _edges(pricing, first, last)
+        edges = price_edges(pricing, first, last)
         if edges is not None and profile is not None:
             edges += [float(x) for x in profile.t_unix_s] + [float(x) for x in profile.ends]
-        grid = _grid(edges, first)
+        grid = cell_grid(edges, first)
     if grid is None:
-        return partial_intervals(record, store.samples(record.id), part, notes=notes)
+        got = partial_intervals(record, store.samples(record.id), part, notes=notes)
+        if spans is not None:
+            spans[:] = [(x[0], x[1]) for x in got]
+        return got
     origin, width = grid
+    drawn: list[tuple[float, float] | None] = []
     out: list[Interval] = []
     total = 0.0
     previous: dict[str, float] = {}  # each domain's last time so far
@@ -151,14 +161,20 @@ def stored_intervals(
             if one is not None:
                 b, e1, lo1, hi1 = (float(x) for x in one)
                 out.append((a, b, e1, lo1, hi1))
+                drawn.append((a, b))
                 e, lo, hi = max(0.0, e - e1), max(0.0, lo - lo1), max(0.0, hi - hi1)
                 lo, hi = min(lo, e), max(hi, e)
+                a = b
                 if int(r[2]) == 1:
                     continue
         # the rest lie within the cell, where the intensity is one value: summed
         out.append((last_t, last_t, e, lo, hi))
+        drawn.append((min(a, last_t), last_t))
     if out:
         out.append((min(x[0] for x in out), max(x[1] for x in out), 0.0, 0.0, 0.0))
+        drawn.append(None)
+    if spans is not None:
+        spans[:] = drawn
     scale: Any = part.energy_j
     bad: list[tuple[str, Any]] = []
     if real_or_none(scale) is None:
@@ -232,7 +248,7 @@ def _cell_firsts(store: Any, run_id: int, domains: list[str], origin: float, wid
     return dict(store.cell_firsts(run_id, domains, origin, width, **upto))
 
 
-def _edges(pricing: Any, start: float, end: float) -> list[float] | None:
+def price_edges(pricing: Any, start: float, end: float) -> list[float] | None:
     """Every time in ``[start, end]`` where the intensity ``pricing`` prices with, or its
     clean-supply profile, may start a new piece; None where that cannot be known
     without fetching (a live provider)."""
@@ -274,10 +290,9 @@ def _edges(pricing: Any, start: float, end: float) -> list[float] | None:
     return edges
 
 
-def _grid(edges: list[float] | None, first: float) -> tuple[float, float] | None:
+def cell_grid(edges: list[float] | None, first: float) -> tuple[float, float] | None:
     """An origin at or before ``first`` and a width whose multiples hold every edge (a
     common divisor in milliseconds), or None where there is none; one cell with none."""
-    import math
 
     if edges is None:
         return None

@@ -1194,10 +1194,11 @@ def report(
         emissions_and_fetched,
         intervals_from_samples,
     )
-    from wattwise.carbon.partial import partial_energy, partial_intervals, stored_intervals
+    from wattwise.carbon.partial import partial_energy, stored_intervals
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.carbon.sample_energy import stored_sample_sums
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
+    from wattwise.carbon.summary_sums import summary_intervals
 
     _check_carbon(zone, trace, pue, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
@@ -1251,19 +1252,21 @@ def report(
             started=started_with(rec),
         )
         stored_notes: list[str] = []  # stored values that are not numbers, left out
+        # what each interval stands for on the page's intensity curve, where not its own
+        spans: list[tuple[float, float] | None] | None = None
         if alone is not None:
             intervals = [alone]
             stored_notes.append(SUMMARY_ALONE_NOTE)
-        elif part is not None and html is None:
+        elif part is not None:
             # No summary: the figure of its samples, as everywhere, priced from sums
             # taken inside SQLite per cell of time the intensity (and the clean-supply
             # profile) holds one value in: a million samples are not read one by one.
+            # The page draws each cell's intensity over the time its samples cover.
+            spans = None if html is None else []
             intervals = stored_intervals(store, rec, part, pricing, notes=stored_notes,
-                                         profile=profile)
-        elif part is not None:  # the page draws the intensity each sample was priced at
-            intervals = partial_intervals(rec, store.samples(rec.id), part, notes=stored_notes)
+                                         profile=profile,
+                                         **({} if spans is None else {"spans": spans}))
         else:
-            samples = store.samples(rec.id)
             from wattwise.records.stored_energy import unusable_energy_notes
 
             # A stored total that is not usable (``records.stored_energy``: null, outside
@@ -1276,9 +1279,21 @@ def report(
             # The samples' parts inside the run's measured window, scaled to its exact
             # energy.
             t0, t1 = _window(summary, rec.started_unix_s)
-            intervals = intervals_from_samples(
-                samples, in_total, t0, scale_to_j=exact, end_unix_s=t1, notes=stored_notes
+            # Priced from sums taken inside SQLite per cell of one intensity, the samples
+            # at the window's edges read one by one; from every sample only where that
+            # cannot give the same figure (no window, a trace read between its points,
+            # many samples at an edge) or the page draws each sample's intensity.
+            summed = None if t1 is None or html is not None else summary_intervals(
+                store, rec, in_total, t0, t1, exact, pricing, notes=stored_notes,
+                profile=profile)
+            intervals = summed if summed is not None else intervals_from_samples(
+                store.samples(rec.id), in_total, t0, scale_to_j=exact, end_unix_s=t1,
+                notes=stored_notes,
             )
+        # stored emissions that are not usable are not the run's: said, as show says it
+        from wattwise.records.stored_energy import own_emissions_notes
+
+        stored_notes.extend(own_emissions_notes(rec.summary))
         if alone is not None and not pricing.notes:  # priced as recorded: the summary's
             pricing = _as_recorded(pricing, summary, alone)
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
@@ -1303,6 +1318,8 @@ def report(
             "energy_note": (next(iter(stored_energy.unusable_energy_notes(summary)), None)
                             if part is None else part.note)
             if alone is None else SUMMARY_ALONE_NOTE,
+            "emissions_note": next(iter(stored_energy.unusable_emissions_notes(summary)),
+                                   None) if part is None else None,
             "from_summary": alone is not None,
             "duration_s": rec.duration_s,
             "attribution": summary.get("attribution"),
@@ -1335,6 +1352,9 @@ def report(
             # The page shows what this command prints, repriced or not.
             used = [[i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh]
                     for i in em.intervals]
+            if spans is not None and len(spans) == len(used):
+                used = [[*span, u[2]] for span, u in zip(spans, used, strict=True)
+                        if span is not None]
             page = run_report_html(
                 store, rec.id, emissions={**out["emissions"], "intensity_used": used},
                 notes=pricing.notes,

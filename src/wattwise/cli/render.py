@@ -265,12 +265,11 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     as a reading: ``again`` (``records.run_sums.unusable_total_share`` of the run) gives
     the figure ``wattwise report`` gives in their place, with the one note every output
     gives; without it, the command that prices them is named."""
-    from wattwise.records.stored_energy import summary_emissions_fault, unusable_emissions_note
+    from wattwise.records.stored_energy import own_emissions_notes, summary_emissions_fault
 
-    why = summary_emissions_fault(summary)
-    if why is not None:
+    if summary_emissions_fault(summary) is not None:  # a damaged total's note says it once
         return [*_emissions_again(ref, again),
-                f"note: {safe(unusable_emissions_note(why), None)}"]
+                *(f"note: {safe(n, None)}" for n in own_emissions_notes(summary))]
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
         return []

@@ -72,6 +72,18 @@ def cells_sql(domains: int, where: str) -> str:
             " GROUP BY domain, k ORDER BY domain, k")
 
 
+#: A sample's cell of ``:w`` seconds from ``:o``, by its time.
+CELL = "CAST((t_unix_s - :o) / :w AS INTEGER)"
+#: A sample whose interval may begin before ``:t0`` though it is read after it (its
+#: energy over its power reaches back that far, within a millisecond): the window's
+#: edge cuts it (``carbon.accounting.clip_to_window``), so it is read one by one.
+REACHES_BACK = (f"{FINITE.format('power_w')} AND energy_j > 0 AND power_w > 0 AND NOT"
+                " coalesce((energy_j * 1.0) / power_w < (t_unix_s - :t0) * 0.999999 - 0.001, 0)")
+#: A stored sample as ``carbon.summary_sums.summary_intervals`` reads one at an edge.
+EDGE_COLUMNS = (f"rowid, t_unix_s, domain, energy_j, power_w, low_j, high_j, {CELL},"
+                f" {CLIPPED_E}, {CLIPPED_LOW}, {CLIPPED_HIGH}")
+
+
 class SampleSums:
     """The sums of a run's samples pricing needs, each one query."""
 
@@ -197,3 +209,95 @@ class SampleSums:
                 named.extend((f"samples[{i}].{key}", values[key]) for key in ("low_j", "high_j")
                              if _real(values[key]) is None)
         return n, named[:5]
+
+    def window_cells(self, run_id: int, domains: Sequence[str], t0: float, t1: float,
+                     origin_unix_s: float, width_s: float) -> list[sqlite3.Row]:
+        """As ``cell_sums``, over the samples read in ``(t0, t1]`` (gaps too); the rows
+        of every other sample have no cell, and every row counts its values that are
+        not finite numbers, and the first and last time of its samples that
+        ``REACHES_BACK`` (``window_edges`` reads those one by one). One pass through the
+        run's samples."""
+        marks = ",".join(f":d{i}" for i in range(len(domains))) or "NULL"
+        back = (f"CASE WHEN {PRICED} AND t_unix_s > :t0 AND t_unix_s <= :t1 AND"
+                f" {REACHES_BACK} THEN t_unix_s END")
+        named: dict[str, Any] = {"run": run_id, "o": origin_unix_s, "w": width_s,
+                                 "t0": t0, "t1": t1}
+        named.update({f"d{i}": d for i, d in enumerate(domains)})
+        return self._read(
+            f"SELECT domain, CASE WHEN {PRICED} AND domain IN ({marks})"
+            f" AND t_unix_s > :t0 AND t_unix_s <= :t1 THEN {CELL} END AS k, count(*),"
+            f" min(t_unix_s), max(t_unix_s), total({CLIPPED_E}), total({CLIPPED_LOW}),"
+            f" total({CLIPPED_HIGH}), total({BAD_VALUES}), min({back}), max({back})"
+            " FROM samples WHERE run_id = :run GROUP BY domain, k ORDER BY domain, k",
+            named)  # type: ignore[arg-type]
+
+    def window_firsts(self, run_id: int, domain: str, t0: float, t1: float,
+                      origin_unix_s: float, width_s: float) -> dict[int, Any]:
+        """Per cell of ``window_cells``, the first sample of ``domain`` in it (time, then
+        stored, order): its rowid, time and clipped energy, low and high."""
+        rows = self._read(
+            f"SELECT k, rowid, t_unix_s, {CLIPPED_E}, {CLIPPED_LOW}, {CLIPPED_HIGH} FROM"
+            f" (SELECT {CELL} AS k, lag({CELL}) OVER (ORDER BY t_unix_s, rowid) AS before,"
+            " rowid, t_unix_s, energy_j, low_j, high_j FROM samples WHERE run_id = :run"
+            f" AND {PRICED} AND domain = :d AND t_unix_s > :t0 AND t_unix_s <= :t1)"
+            " WHERE k IS NOT before",
+            {"run": run_id, "o": origin_unix_s, "w": width_s, "d": domain, "t0": t0,
+             "t1": t1})  # type: ignore[arg-type]
+        return {int(r[0]): tuple(r[1:]) for r in rows}
+
+    def window_edges(self, run_id: int, domain: str, t0: float, t1: float,
+                     origin_unix_s: float, width_s: float, limit: int,
+                     back: tuple[float, float] | None = None,
+                     ) -> dict[str, list[sqlite3.Row]] | None:
+        """The samples of ``domain`` (time and energy finite numbers, gaps too) that the
+        window's edges may cut, each ``EDGE_COLUMNS``, in time then stored order: the
+        last before ``t0`` and the last at or before ``t1`` (each the one before the
+        next), those at ``t0``, the first after it, those in the window that may reach
+        back before ``t0`` (``REACHES_BACK``) and those after ``t1``. None where one of
+        them holds more than ``limit``: too many to read one by one. ``back``: the
+        first and last time of those that reach back (``window_cells``), None without
+        any: only the samples between are looked through."""
+        b0, b1 = back if back is not None else (t0, t0)
+        named: Any = {"run": run_id, "d": domain, "t0": t0, "t1": t1, "o": origin_unix_s,
+                      "w": width_s, "n": limit + 1, "b0": b0, "b1": b1}
+        # ``+``: the window's bounds, not the finite range, pick the index's rows
+        priced = f"{FINITE.format('+t_unix_s')} AND {FINITE.format('energy_j')}"
+        base = (f"SELECT {EDGE_COLUMNS} FROM samples WHERE run_id = :run AND domain = :d"
+                f" AND {priced} AND ")
+        up, down = " ORDER BY t_unix_s, rowid LIMIT :n", " ORDER BY t_unix_s DESC, rowid DESC"
+        out = {
+            "before": self._read(base + "t_unix_s < :t0" + down + " LIMIT 1", named),
+            "at": self._read(base + "t_unix_s = :t0" + up, named),
+            "first": self._read(base + "t_unix_s > :t0" + up.replace(":n", "1"), named),
+            "back": [] if back is None else self._read(
+                base + f"t_unix_s >= :b0 AND t_unix_s <= :b1 AND t_unix_s > :t0 AND"
+                f" t_unix_s <= :t1 AND {REACHES_BACK}" + up, named),
+            "last": self._read(base + "t_unix_s <= :t1" + down + " LIMIT 1", named),
+            "after": self._read(base + "t_unix_s > :t1" + up, named),
+        }
+        if any(len(rows) > limit for rows in out.values()):
+            return None
+        return out  # type: ignore[return-value]
+
+    def bad_values_named(self, run_id: int, limit: int = 5) -> list[tuple[str, Any]]:
+        """The first stored sample values that are not finite numbers (gaps too), as
+        ``carbon.accounting.intervals_from_samples`` names them: ``samples[i].key``, ``i``
+        a sample's place among all the run's samples in ``samples``' order."""
+        bad = (f"NOT ({FINITE.format('t_unix_s')} AND {FINITE.format('energy_j')}"
+               f" AND {FINITE.format('low_j')} AND {FINITE.format('high_j')})")
+        named: list[tuple[str, Any]] = []
+        for r in self._read(
+                "SELECT rn, t_unix_s, energy_j, low_j, high_j FROM (SELECT row_number() OVER"
+                " (ORDER BY t_unix_s, rowid) - 1 AS rn, t_unix_s, energy_j, low_j, high_j"
+                f" FROM samples WHERE run_id = ?) WHERE {bad} ORDER BY rn LIMIT ?",
+                (run_id, limit)):
+            i = int(r[0])
+            values = dict(zip(("t_unix_s", "energy_j", "low_j", "high_j"), r[1:], strict=True))
+            for key in ("t_unix_s", "energy_j"):
+                if _real(values[key]) is None:
+                    named.append((f"samples[{i}].{key}", values[key]))
+                    break
+            else:
+                named.extend((f"samples[{i}].{key}", values[key]) for key in ("low_j", "high_j")
+                             if _real(values[key]) is None)
+        return named[:limit]

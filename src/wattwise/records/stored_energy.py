@@ -118,11 +118,19 @@ def unusable_emissions_notes(summary: Any) -> list[str]:
     return [] if why is None else [unusable_emissions_note(why)]
 
 
+def own_emissions_notes(summary: Any) -> list[str]:
+    """The note where a summary's stored emissions are damaged themselves: none where they
+    are only priced from a stored total that is not usable, whose one note says it (one
+    damaged figure, one note, in every list of notes)."""
+    why = summary_emissions_fault(summary)
+    return [] if why in (None, PRICED_FROM_UNUSABLE) else [unusable_emissions_note(str(why))]
+
+
 def unusable_notes(summary: Any) -> list[str]:
     """Every note on a summary's stored figures that are not usable: its total energy's
-    (:func:`unusable_energy_notes`), then its emissions' (:func:`unusable_emissions_notes`),
+    (:func:`unusable_energy_notes`), then its emissions' own (:func:`own_emissions_notes`),
     in the order and words every output gives them."""
-    return unusable_energy_notes(summary) + unusable_emissions_notes(summary)
+    return unusable_energy_notes(summary) + own_emissions_notes(summary)
 
 
 def _emissions_fault(em: Any) -> str | None:

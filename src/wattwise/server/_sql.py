@@ -144,10 +144,7 @@ class Reads:
         """The rows of one page and how many runs match in all."""
         query.check()
         self._index.quiet.hush()
-        # a sort by emissions waits for the index, as one by energy does
-        # (``_sql_pages``): SQLite's index orders stored emissions that are not usable
-        # (``records.stored_energy.summary_emissions_fault``) as figures, 1e308 g first
-        if not self._index.ready(query.sort) and query.sort != "emissions":
+        if not self._index.ready(query.sort):
             page = self._page_from_sql(query)
             if page is not None:
                 return page
@@ -191,7 +188,8 @@ class Reads:
     def live_page(self, query: RunsQuery, stale_after_s: float
                   ) -> tuple[list[sqlite3.Row], int]:
         """One page of the runs ``running`` or ``lost`` now (``query.status``) and how many
-        in all, in the query's order. Which runs stored as running are running now comes
+        in all, in the query's order (``lost``: the runs stored as lost too,
+        ``runs_index.stored_as``). Which runs stored as running are running now comes
         from ``_live.LiveRuns.alive`` (one pass inside SQLite, not a row per run); then,
         from schema version 3, SQLite pages them through its indexes as any other filter
         (the runs index not built yet); else every run stored as running that the
@@ -206,7 +204,7 @@ class Reads:
             got = self._pages.page_ids(query, alive)
             if got is not None:
                 return self._rows_of(got[0]), got[1]
-        every = replace(query, status="running", offset=0, limit=_ALL)
+        every = replace(query, offset=0, limit=_ALL)  # ``lost``: stored as lost too
         ordered: list[int] | None = None
         if not self._index.ready(query.sort):
             got = self._pages.page_ids(every)  # ids alone: no row is read whole
@@ -214,8 +212,11 @@ class Reads:
         if ordered is None:
             ordered, _ = self._index.page(every)
         stored, running = alive
-        want = query.status == "running"
-        matching = [rid for rid in ordered if rid in stored and (rid in running) == want]
+        if query.status == "running":
+            matching = [rid for rid in ordered if rid in stored and rid in running]
+        else:  # stored as running and not running now, or stored as lost
+            kept = stored | _stored_lost(self.rows)
+            matching = [rid for rid in ordered if rid in kept and rid not in running]
         return (self._rows_of(matching[query.offset : query.offset + query.limit]),
                 len(matching))
 
@@ -309,3 +310,9 @@ class Reads:
             " FROM samples WHERE run_id = ? GROUP BY domain, b ORDER BY domain, b",
             (t0, width_s, run_id),
         )
+
+
+def _stored_lost(rows: Callable[..., list[sqlite3.Row]]) -> frozenset[int]:
+    """The ids of the runs stored as ``lost`` (``runs_index.stored_as``: another tool's or
+    an older version's record; few), through the index on status."""
+    return frozenset(int(r[0]) for r in rows("SELECT id FROM runs WHERE status = 'lost'"))

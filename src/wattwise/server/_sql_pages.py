@@ -3,8 +3,8 @@
 ``Reads`` answers a page from its runs index once that holds every run; until then
 (seconds for 100,000 runs) a page is read here, the same page the index gives. From
 schema version 3, every page: SQLite walks the index of its order (``SORT_KEYS``,
-``runs_name_nocase``) and keeps the runs its filters pass (but a sort by energy, which
-waits for the index: ``SqlPages.page_ids``), a status through the indexes
+``runs_name_nocase``) and keeps the runs its filters pass (but a sort by energy or
+emissions, which waits for the index: ``SqlPages.page_ids``), a status through the indexes
 on status, a name filter and whether a run stored as running is running now as sets of
 ids looked up inside SQLite, so that no row per matching run comes to Python (which,
 beside the build of the index, took a second for 20,000 matches). In an older
@@ -32,11 +32,18 @@ from wattwise.server.runs_index import (
     name_of,
     real,
     start_key,
+    stored_as,
 )
 
 #: ``_live.LiveRuns.alive``: the ids of the runs stored as running, and of those running now.
 Live = tuple[frozenset[int], frozenset[int]]
 
+#: Sorts whose pages wait for the runs index: it sorts a stored total or stored emissions
+#: that are not usable (``records.stored_energy``: outside their own low-high range, a
+#: stored ``true``, 1e308 g, text; ``runs_index.sort_value``) with the runs that have
+#: none, both ways, which SQLite's index on the stored figure cannot tell without
+#: reading every run's summary (it put a stored 1e308 g first).
+WAITS_FOR_INDEX = frozenset({"energy", "emissions"})
 #: Most ids of a filter (a name's matches, the runs running now) that SQLite looks up
 #: one by one to page them; past it, it walks the order's index and keeps those in them.
 _FEW_IDS = 1000
@@ -138,12 +145,11 @@ class SqlPages:
         (``_SQL_MATCHES``).
 
         With ``alive`` (``_live.LiveRuns.alive``), ``running`` and ``lost`` are the runs
-        stored as running that are running now or not (from schema version 3; None
-        before); without it, both are the runs stored as running."""
-        if query.sort == "energy":
-            # the index sorts a stored total that is not usable as none (outside its own
-            # low-high range, a stored ``true``: ``runs_index.sort_value``), which the
-            # energy index cannot tell without reading every run's summary: waits for it
+        stored as running that are running now or not, ``lost`` with those stored as lost
+        (``runs_index.stored_as``; from schema version 3; None before); without it,
+        ``running`` is the runs stored as running, ``lost`` those and the ones stored as
+        lost."""
+        if query.sort in WAITS_FOR_INDEX:
             return None
         q = query.q.strip()
         live = alive is not None and query.status in ("running", "lost")
@@ -218,9 +224,13 @@ class SqlPages:
         params: list[Any] = []
         sets: list[list[int]] = []  # the sets of ids a run must be in
         if query.status:
-            parts.append("+id IN (SELECT id FROM runs INDEXED BY runs_status_id WHERE status = ?)"
-                         if query.sort == "name" else "status = ?")
-            params.append("running" if query.status == "lost" else query.status)
+            # ``lost``: the runs stored as running (those running now left out below) and
+            # those stored as lost (``runs_index.stored_as``)
+            statuses = stored_as(query.status)
+            marks = ", ".join("?" * len(statuses))
+            parts.append("+id IN (SELECT id FROM runs INDEXED BY runs_status_id WHERE status"
+                         f" IN ({marks}))" if query.sort == "name" else f"status IN ({marks})")
+            params.extend(statuses)
             if alive is not None and query.status == "lost":
                 parts.append("+id NOT IN (SELECT value FROM json_each(?))")
                 params.append(json.dumps(sorted(alive[1])))
@@ -318,7 +328,7 @@ class SqlPages:
                                              for r in self.rows(*_name_scan(q)))
                       if q.casefold() in f], early[4])
         by_id, by_start, status_of, start_of, last_id = early
-        want = "running" if query.status == "lost" else query.status
+        want = stored_as(query.status)
         later = self.rows("SELECT id, status, started_unix_s, name FROM runs WHERE id > ?",
                           (min(last_id, named[1] if named else last_id),))
         names = {rid for _, rid in named[0]} if named else set()
@@ -329,9 +339,9 @@ class SqlPages:
         if rid_q in status_of or any(int(r[0]) == rid_q for r in later):
             names.add(rid_q)
         chain = by_start if query.sort == "started" else by_id
-        matching = [rid for rid in chain if status_of[rid] == want and (not q or rid in names)]
+        matching = [rid for rid in chain if status_of[rid] in want and (not q or rid in names)]
         extra = [(start_key(r[2]) if query.sort == "started" else 0, int(r[0])) for r in later
-                 if int(r[0]) > last_id and str(r[1]) == want and (not q or int(r[0]) in names)]
+                 if int(r[0]) > last_id and str(r[1]) in want and (not q or int(r[0]) in names)]
         if extra:  # runs added since: placed among the others
             keyed = [(start_of[rid] if query.sort == "started" else 0, rid) for rid in matching]
             matching = [rid for _, rid in sorted(keyed + extra)]

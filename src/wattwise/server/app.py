@@ -354,7 +354,7 @@ def create_app(
 
     @app.get("/api/runs/{ref}", responses={404: _error("no such run"), **_INVALID})
     def run(ref: str) -> dict[str, Any]:
-        return run_payload(runs_db.require(), ref)
+        return run_payload(runs_db.require(), ref, reads=runs_db.reads())
 
     @app.get("/api/runs/{ref}/timeline",
              responses={404: _error("no such run"), **_INVALID})

@@ -7,7 +7,8 @@ carry free text and never grow with the number of runs:
   mixed) and the run counts by ``status``: a handful of series for any database.
   They count every run, whatever their number: each run stored as running is told
   ``running`` or ``lost`` as ``/api/runs`` and ``wattwise runs`` tell it, from a
-  few of its columns (``Reads.liveness``), not its whole record;
+  few of its columns (``Reads.liveness``), not its whole record, and a run stored as
+  ``lost`` (another tool's record) counts as lost, as ``/api/runs?status=lost`` lists it;
 - per-run series (``run_id``, ``domain``, ``kind``, ``source``) exist for runs
   that are recording now (or were lost before their summary, stored as running or
   as lost: the newest ``MAX_RUNNING`` of both) and for the newest ``recent``
@@ -85,7 +86,6 @@ from wattwise.carbon.partial import (
     PricingOnce,
     partial_energy,
     priced_together,
-    stored_partial_emissions,
     stored_partial_grams,
     summed_intervals,
     yearly_priced,
@@ -103,7 +103,11 @@ from wattwise.records.run_sums import (
     unusable_total_share,
 )
 from wattwise.records.store import Store
-from wattwise.records.stored_energy import summary_emissions_fault, summary_energy_fault
+from wattwise.records.stored_energy import (
+    energy_fault,
+    summary_emissions_fault,
+    summary_energy_fault,
+)
 from wattwise.server._live import lost_mark, resum_epoch
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
@@ -246,10 +250,11 @@ class StoreCollector(Collector):
         lost = [rid for rid in stored_running if status.get(rid) == "lost"]
         for name in ("running", "lost", "finished", "failed", "interrupted"):
             n = counts.get(name, 0)
-            n = n - len(lost) if name == "running" else len(lost) if name == "lost" else n
+            # stored as running and gone now, or stored as lost (another tool's record)
+            n = n - len(lost) if name == "running" else n + len(lost) if name == "lost" else n
             m["runs"].add_metric([name], float(max(0, n)))
         pricer = PricingOnce()  # the environment and config as they are at this scrape
-        shares, from_samples = self._lost_parts(store, reads, lost, pricer)
+        shares, from_samples, parts = self._lost_parts(store, reads, lost, pricer)
         totals: dict[str, list[float]] = {}  # kind: joules, grams, runs priced
         for kind, (joules, grams, n) in _summary_totals(reads, from_samples).items():
             t = totals.setdefault(kind_label(kind), [0.0, 0.0, 0.0])
@@ -271,15 +276,17 @@ class StoreCollector(Collector):
             if rid not in records:
                 records[rid] = store.get_run(rid)
         for run in records.values():
-            self._run(store, run, reads, m, pricer)
+            self._run(store, run, reads, m, pricer, parts.get(run.id))
 
     def _lost_parts(self, store: Store, reads: Reads, lost: list[int], pricer: PricingOnce
-                    ) -> tuple[list[tuple[str, float, float | None]], list[int]]:
+                    ) -> tuple[list[tuple[str, float, float | None]], list[int],
+                               dict[int, _Kept]]:
         """Each lost run's kind, partial energy and that energy priced (None where it
         cannot be), as the totals count them, and those of the runs ended with no summary
         that reads (``_ended_without_figures``), with the ids of the latter,
-        which the totals over summaries leave out. One computed at an earlier scrape is
-        kept while its marks (``Reads.sample_marks``) and its pricing
+        which the totals over summaries leave out, and each run's ``_Kept`` (its
+        per-run series give its share's grams: priced once per scrape). One computed at
+        an earlier scrape is kept while its marks (``Reads.sample_marks``) and its pricing
         (``PricingOnce.key``) are the same, for the same file (a replaced database is
         opened again: ``server.app``), and, checked once per ``FULL_RESUM_S`` where the
         file was written, while the sums it was priced from are (``changed_sums``)."""
@@ -316,7 +323,8 @@ class StoreCollector(Collector):
             parts = {rid: kept[rid] for rid in ids if rid in marks and rid in kept}  # gone: not
             self._parts = parts  # the runs lost now, no others
         return ([p.share for p in parts.values() if p.share is not None],
-                [rid for rid, p in parts.items() if p.from_samples and rid not in lost_now])
+                [rid for rid, p in parts.items() if p.from_samples and rid not in lost_now],
+                parts)
 
     @staticmethod
     def _lost_part(store: Store, reads: Reads, ids: list[int], lost: set[int],
@@ -325,7 +333,10 @@ class StoreCollector(Collector):
         return _shares(store, reads, ids, lost, marks, pricer)
 
     def _run(self, store: Store, run: Any, reads: Reads, m: dict[str, Any],
-             pricer: PricingOnce) -> None:
+             pricer: PricingOnce, kept: _Kept | None) -> None:
+        """``run``'s series. ``kept``: its share of this scrape's totals (``_lost_parts``),
+        where it has one: a lost run's grams, or a damaged one's as ``report`` gives them,
+        are that share's, not priced a second time."""
         rid = str(run.id)
         is_running = run.status == "running"
         m["running"].add_metric([rid], 1.0 if is_running else 0.0)
@@ -340,39 +351,47 @@ class StoreCollector(Collector):
             domains = run.summary.get("domains")
             for d in domains if isinstance(domains, list) else []:
                 value = _number(d.get("energy_j")) if isinstance(d, dict) else None
-                if value is not None:
+                if value is not None and energy_fault(value, d.get("low_j"),
+                                                      d.get("high_j")) is None:
                     m["energy"].add_metric(
                         [rid, clip(d.get("domain")), kind_label(d.get("kind")),
                          source_label(d.get("source"))], value)
             em = run.summary.get("emissions")
-            grams = _number(em.get("emissions_g")) if isinstance(em, dict) else None
-            if isinstance(em, dict) and grams is not None:
-                zone = str(em.get("zone"))
+            if summary_energy_fault(run.summary) is not None \
+                    or summary_emissions_fault(run.summary) is not None:
+                # stored figures not usable: ``wattwise report``'s, as the totals count it
+                grams, zone = _damaged_grams(store, run, kept)
+            else:
+                grams = _number(em.get("emissions_g")) if isinstance(em, dict) else None
+                zone = str(em.get("zone")) if isinstance(em, dict) else None
+            if grams is not None and zone is not None:
                 m["emissions"].add_metric([rid, zone if _ZONE.fullmatch(zone) else "other"],
                                           grams)
         else:  # running, or lost before its summary: its samples so far
-            def figures() -> tuple[dict[str, Any], dict[str, Any]]:
+            def figures() -> dict[str, Any]:
                 # the sums the runs list and /api/runs/ID read, kept and extended by the
                 # samples stored since (``records.growing_sums``): a running run of a
                 # million samples is not summed again at each scrape
                 with growing(store).at_now(run.id, whole=run.status == "lost") as view:
-                    sums = view.energy_so_far()
-                    lost = None if is_running else partial_energy(run, sums)
-                    return sums, ({} if lost is None
-                                  else stored_partial_emissions(view, run, lost) or {})
+                    return view.energy_so_far()
 
-            # a lost run's, kept while its row, the files it is priced from, its samples
-            # and its pricing stay the same (a long one took seconds)
+            # a lost run's: those its share of the totals was counted from (``run_sums``,
+            # the same sums), else kept while its row, files and samples stay the same
             mark = None if is_running else lost_mark(run, reads.rows)
-            if mark is not None:
-                mark = (*mark, pricer.key(started_with(run)))
-            sums, em = (figures() if mark is None
-                        else reads.kept(("metrics", run.id), mark, figures))
-            grams = _number(em.get("emissions_g"))
+            summed = None if is_running or kept is None or not kept.from_samples \
+                or kept.sums is None else kept.sums[0]
+            sums = summed if summed is not None else figures() if mark is None \
+                else reads.kept(("metrics_sums", run.id), mark, figures)
+            # a lost run's grams: its share of the totals, priced once in this scrape as
+            # ``carbon.partial.stored_partial_emissions`` prices it (the same figure), in
+            # the zone of the options it was started with
+            share = None if is_running or kept is None else kept.share
+            grams = None if share is None else share[2]
             if grams is not None:
-                zone = str(em.get("zone"))
-                m["emissions"].add_metric([rid, zone if _ZONE.fullmatch(zone) else "other"],
-                                          grams)
+                zone = _priced_zone(pricer.pricing(started_with(run)))
+                if zone is not None:
+                    m["emissions"].add_metric(
+                        [rid, zone if _ZONE.fullmatch(zone) else "other"], grams)
             for domain, part in sums.items():
                 p = prov.get(domain, {})
                 lab = [rid, clip(domain), kind_label(p.get("kind")), source_label(p.get("source"))]
@@ -494,6 +513,43 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
         out[run.id] = _Kept(mark, started, pricer.key(started), shares[run.id], True,
                             sums_mark(sums.get(run.id)))
     return out
+
+
+def _damaged_grams(store: Store, run: Any, kept: _Kept | None
+                   ) -> tuple[float | None, str | None]:
+    """The grams and zone ``wattwise report`` gives a run whose stored total or
+    emissions are not usable (``records.run_sums.unusable_total_share``): its share of
+    this scrape's totals where it has one, else priced here (a damaged record: few)."""
+    from wattwise.carbon.repricing import reprice_options
+    from wattwise.errors import WattwiseError
+
+    share = kept.share if kept is not None and kept.from_samples \
+        else unusable_total_share(store, run.id)
+    grams = None if share is None else _number(share[2])
+    if grams is None:
+        return None, None
+    try:
+        pricing = reprice_options(run.summary, started=started_with(run))
+    except WattwiseError:
+        return None, None
+    return grams, _priced_zone(pricing)
+
+
+def _priced_zone(pricing: Any) -> str | None:
+    """The zone a pricing (``carbon.repricing.Repricing``) prices in, as its emissions
+    name it (``compute_emissions``: the options' zone, else the one the environment or
+    config sets, else the world average), without pricing anything; None where it
+    cannot be priced."""
+    from wattwise.carbon.zones import resolve_zone
+    from wattwise.errors import WattwiseError
+
+    if pricing is None:
+        return None
+    try:
+        choice = resolve_zone(pricing.options.zone)
+    except WattwiseError:
+        return None
+    return choice.zone.name if choice.zone is not None else "WORLD"
 
 
 def _ended_without_figures(reads: Reads) -> list[int]:

@@ -55,6 +55,14 @@ from wattwise.records.stored_energy import emissions_fault, energy_fault
 SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
 #: Statuses as stored; ``lost`` is a ``running`` run whose process is gone.
 STORED_STATUSES = ("running", "finished", "failed", "interrupted")
+
+
+def stored_as(status: str) -> tuple[str, ...]:
+    """The stored statuses a status filter selects (none: every run): ``lost`` selects the
+    runs stored as running (those whose process is gone: ``_live``) and those stored as
+    ``lost``, which no wattwise writer stores but another tool's or an older version's
+    record can, and which every output shows lost."""
+    return ("running", "lost") if status == "lost" else (status,) if status else ()
 #: Runs read per query while the index is built, and the pause after each chunk: a
 #: chunk's Python takes a few milliseconds, and the pause gives the interpreter to the
 #: requests answered meanwhile. (A chunk of 1,000 took up to ~95 ms on a busy machine,
@@ -236,7 +244,8 @@ class RunsQuery:
     offset: int = 0
     #: Part of the name (case-insensitive), or a run id.
     q: str = ""
-    #: A stored status; ``running`` and ``lost`` both select runs stored as running.
+    #: A stored status; ``running`` and ``lost`` both select runs stored as running, and
+    #: ``lost`` those stored as lost too (``stored_as``).
     status: str = ""
     sort: str = "started"
     desc: bool = True
@@ -528,11 +537,11 @@ class RunsIndex:
         object made per run: a request that walked 100,000 entries in Python made
         enough garbage to wake the collector, and took 100-200 ms on a busy machine."""
         q = query.q.strip()
-        status = "running" if query.status == "lost" else query.status
+        statuses = stored_as(query.status)
         with self._lock:
             entries = self.entries
             if not q:
-                return list(self._by_status().get(status, ()))
+                return [rid for s in statuses for rid in self._by_status().get(s, ())]
             folded = q.casefold()
             rid_q = id_named(q)
             if "\n" in folded:  # the names' separator: look at each name instead
@@ -545,8 +554,8 @@ class RunsIndex:
                         if folded in entries[ids[k]].folded]
             if rid_q is not None and rid_q in entries and rid_q not in hits:
                 hits.append(rid_q)
-            if status:
-                hits = [rid for rid in hits if entries[rid].status == status]
+            if statuses:
+                hits = [rid for rid in hits if entries[rid].status in statuses]
             return hits
 
     def _names(self) -> tuple[str, list[int], list[int]]:
@@ -693,10 +702,10 @@ def _walk(query: RunsQuery, chain: list[int], entries: dict[int, Entry]) -> list
     q = query.q.strip()
     folded = q.casefold()
     rid_q = id_named(q)
-    status = "running" if query.status == "lost" else query.status
+    statuses = stored_as(query.status)
     return [rid for rid in chain
             if (folded in entries[rid].folded or rid == rid_q)
-            and (not status or entries[rid].status == status)]
+            and (not statuses or entries[rid].status in statuses)]
 
 
 def _text_of(names: list[str]) -> tuple[str, list[int]]:
