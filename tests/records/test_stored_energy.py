@@ -111,3 +111,25 @@ def test_emissions_priced_from_an_unusable_total_are_not_the_run_s() -> None:
     # their own fault is named first
     assert summary_emissions_fault({**summary, "emissions": "x"}) == \
         "not an object (stored as 'x')"
+
+
+def test_an_integer_too_large_for_a_float_is_implausibly_large() -> None:
+    huge = 10**400  # JSON may hold it; float() raises OverflowError on it
+    assert energy_fault(huge) == ("implausibly large (an integer of about 401 digits, "
+                                  "more than 1e+15 J)")
+    assert energy_fault(-huge) == "negative (an integer of about 401 digits)"
+    assert energy_fault(1.0, huge, 2.0) is None  # a bound that is no float: no range
+    assert summary_energy_fault({"energy_j": huge}) is not None
+    why = summary_emissions_fault({"energy_j": 1.0, "emissions": {"emissions_g": huge}})
+    assert why is not None and why.startswith("implausibly large (an integer of about 401")
+    assert summary_emissions_fault(
+        {"energy_j": 1.0, "emissions": {"emissions_g": 1.0, "low_g": huge, "high_g": 2.0}}
+    ) is None
+    assert unusable_notes({"energy_j": huge})[0].startswith("the stored energy is not usable")
+
+
+def test_as_float_refuses_what_a_float_cannot_hold() -> None:
+    from wattwise.records.stored_energy import as_float, finite_float
+
+    assert as_float(10**400) is None and finite_float(10**400) is None
+    assert as_float(3) == 3.0 and finite_float(math.inf) is None and as_float(True) is None

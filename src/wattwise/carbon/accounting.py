@@ -254,7 +254,8 @@ def intervals_from_samples(
     fraction of a millisecond apart); the shape over time is the samples'.
 
     Values that are not finite numbers (a damaged or foreign database) are left out
-    as the exports leave them out: a sample whose time or energy is not one is not
+    as the exports leave them out: a sample whose time is not one, or whose energy is
+    not a number from 0 to ``MAX_STORED_ENERGY_J`` (:func:`usable_energy`), is not
     priced, a range bound that is not one is taken as the energy, and a
     ``scale_to_j`` that is not one scales nothing; each is said in ``notes``. So does a
     ``scale_to_j`` outside 0 to ``MAX_STORED_ENERGY_J`` (a negative or absurd stored
@@ -267,8 +268,8 @@ def intervals_from_samples(
     rows = list(samples)
     ok = []
     for i, s in enumerate(rows):
-        for key in ("t_unix_s", "energy_j"):
-            if real_or_none(getattr(s, key)) is None:
+        for key, read in (("t_unix_s", real_or_none), ("energy_j", usable_energy)):
+            if read(getattr(s, key)) is None:
                 bad.append((f"samples[{i}].{key}", getattr(s, key)))
                 break
         else:
@@ -319,6 +320,15 @@ def scaled_intervals(
 MAX_STORED_ENERGY_J = 1e15
 
 
+def usable_energy(value: Any) -> float | None:
+    """A stored sample's energy as pricing and every partial figure take it: a number
+    from 0 to ``MAX_STORED_ENERGY_J`` (no sample holds more than its run may); anything
+    else (text, NaN, an infinity, a negative or absurd value) is damaged: None. Inside
+    SQLite: ``records.sample_sums.USABLE_E``."""
+    e = real_or_none(value)
+    return e if e is not None and 0.0 <= e <= MAX_STORED_ENERGY_J else None
+
+
 def implausible_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
     """What pricing did with stored energies that are numbers but not plausible ones."""
     named = ", ".join(f"{path} ({value!r})" for path, value in bad[:5])
@@ -333,6 +343,9 @@ def not_numbers_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
     said = (f"{len(bad)} stored value(s) were not finite numbers and are left out of the "
             f"pricing: {named}{more}")
+    if any(path.endswith(".energy_j") and path != "summary.energy_j"
+           and real_or_none(value) is not None for path, value in bad):
+        said += f"; a sample's energy must be a number from 0 to {MAX_STORED_ENERGY_J:.0e} J"
     if any(path == "summary.energy_j" for path, _ in bad):
         said += f"; the energy priced is the samples' sum, {priced_j:.6g} J"
     return said

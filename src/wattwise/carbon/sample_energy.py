@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from wattwise.carbon.accounting import intervals_from_samples, real_or_none
+from wattwise.carbon.accounting import intervals_from_samples, real_or_none, usable_energy
 
 #: Why a run's figure is partial, by its status (``running``, ``lost``, anything else).
 _PARTIAL_WHY = {
@@ -22,7 +22,8 @@ _PARTIAL_WHY = {
 
 
 def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
-    """Per domain: energy, low and high summed over the samples that are not gaps, how
+    """Per domain: energy, low and high summed over the samples that are not gaps (a
+    sample whose energy is damaged, ``usable_energy``, adds none of them), how
     many there were, the time of the last and its power.
 
     The same sums the dashboard takes inside SQLite (``Reads.energy_so_far``)."""
@@ -32,8 +33,9 @@ def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
             continue
         d = out.setdefault(str(s.domain), {"energy_j": 0.0, "low_j": 0.0, "high_j": 0.0,
                                            "samples": 0.0, "last_unix_s": -math.inf})
-        for key in ("energy_j", "low_j", "high_j"):  # text or NaN adds 0, as in SQLite
-            d[key] += real_or_none(getattr(s, key)) or 0.0
+        if usable_energy(s.energy_j) is not None:  # a damaged energy adds nothing, its
+            for key in ("energy_j", "low_j", "high_j"):  # range neither; a bound that is
+                d[key] += real_or_none(getattr(s, key)) or 0.0  # not a number adds 0
         d["samples"] += 1
         t = real_or_none(s.t_unix_s)
         if t is not None and t >= d["last_unix_s"]:
@@ -47,13 +49,13 @@ def stored_sample_sums(store: Any, run_id: int) -> dict[str, dict[str, float]]:
     pass (``store``: a ``records.store.Store``), never reading them one by one: a run of a
     million samples in about a second. The same sums: a value that is not a finite number
     (text, an infinity) adds nothing and a time that is not one is no sample's last, as
-    :func:`sample_sums` reads them (the last power is not summed: no figure uses it)."""
-    from wattwise.records.sample_sums import FINITE, NOT_GAP
+    :func:`sample_sums` reads them, a sample whose energy is damaged (not a number from 0 to
+    ``MAX_STORED_ENERGY_J``) adds neither it nor its range (the last power is not summed:
+    no figure uses it)."""
+    from wattwise.records.sample_sums import FINITE, NOT_GAP, SUMMED
 
-    finite = {k: f"total(CASE WHEN {FINITE.format(k)} THEN {k} END)"
-              for k in ("energy_j", "low_j", "high_j")}
     rows = store._read(
-        f"SELECT domain, {finite['energy_j']}, {finite['low_j']}, {finite['high_j']},"
+        f"SELECT domain, {SUMMED},"
         f" count(*), max(CASE WHEN {FINITE.format('t_unix_s')} THEN t_unix_s END)"
         f" FROM samples WHERE run_id = ? AND {NOT_GAP} GROUP BY domain", (run_id,))
     return {str(r[0]): {"energy_j": float(r[1]), "low_j": float(r[2]), "high_j": float(r[3]),

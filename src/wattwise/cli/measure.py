@@ -906,6 +906,10 @@ def export(
 
     Output is strict: a value that is not a finite number (NaN, infinity) is
     JSON null or an empty CSV cell, never NaN or Infinity, and a note says which.
+
+    An --output file is written beside it as .wattwise-PID-RANDOM.part, then
+    renamed; such a file a killed export left (its process gone, untouched for
+    10 minutes) is removed by the next export to that folder.
     """
     from wattwise.records.export_codecarbon import export_codecarbon
     from wattwise.records.export_csv import write_csv

@@ -64,11 +64,12 @@ def cell(value: object, limit: int | None = MAX_TEXT) -> str:
 
 
 def _finite(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    """Whether ``value`` is a finite number a float holds (an integer too large for one,
+    which a damaged record may hold, is not: ``records.stored_energy.as_float``)."""
+    from wattwise.records.stored_energy import as_float
+
+    number = as_float(value)
+    return number is not None and math.isfinite(number)
 
 
 def num(value: Any, spec: str, suffix: str = "") -> str:
@@ -265,10 +266,15 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     as a reading: ``again`` (``records.run_sums.unusable_total_share`` of the run) gives
     the figure ``wattwise report`` gives in their place, with the one note every output
     gives; without it, the command that prices them is named."""
-    from wattwise.records.stored_energy import own_emissions_notes, summary_emissions_fault
+    from wattwise.records.stored_energy import (
+        own_emissions_notes,
+        summary_emissions_fault,
+        summary_energy_fault,
+    )
 
     if summary_emissions_fault(summary) is not None:  # a damaged total's note says it once
-        return [*_emissions_again(ref, again),
+        total = summary_energy_fault(summary) is None
+        return [*_emissions_again(ref, again, total),
                 *(f"note: {safe(n, None)}" for n in own_emissions_notes(summary))]
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
@@ -299,15 +305,20 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     return lines
 
 
-def _emissions_again(ref: object, again: Callable[[], Any] | None) -> list[str]:
-    """The emissions line of a run whose stored emissions are not usable: the samples'
-    figure as ``wattwise report`` gives it (``again``), or where to get it."""
+def _emissions_again(ref: object, again: Callable[[], Any] | None,
+                     total: bool = False) -> list[str]:
+    """The emissions line of a run whose stored emissions are not usable: the figure
+    ``wattwise report`` gives (``again``), or where to get it. ``total``: its stored total
+    energy is usable, so that figure prices it (spread over the samples' times), not the
+    samples' own sum: the line says which."""
     share = None if again is None else again()
     grams = None if share is None else share[2]
     if share is not None and _finite(grams):
         kind = safe(share[0]) if share[0] else "?"
-        return [f"emissions: {grams:.4g} gCO2eq, location-based, from {kind} energy: the "
-                f"run's samples priced again, as `wattwise report {safe(ref)}` prices them"]
+        what = ("the run's stored total energy priced again" if total
+                else "the run's samples priced again")
+        return [f"emissions: {grams:.4g} gCO2eq, location-based, from {kind} energy: {what}, "
+                f"as `wattwise report {safe(ref)}` prices them"]
     what = ("it has no samples to price" if again is not None and share is None
             else "they cannot be priced here" if again is not None
             else f"`wattwise report {safe(ref)}` prices the run from its samples")

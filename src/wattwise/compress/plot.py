@@ -18,6 +18,7 @@ from pathlib import Path
 
 from wattwise.compress.stored import (
     j_per_sample_fault,
+    latency_fault,
     left_out_note,
     number_fault,
     point_fault,
@@ -324,21 +325,24 @@ def tune_layout(result: dict[str, object]) -> Figure:
     def label(p: dict[str, object]) -> str:
         return f"threads={p.get('threads')} batch={p.get('batch_size')} {p.get('precision')}"
 
-    # A setting whose stored J/sample is not usable (``compress.stored``) is a damaged
-    # record; one at 0 J/sample or with no positive p90 latency has no place on these
-    # (possibly log) axes. Neither is drawn, and a note says which and why.
-    ok, faults, unplaced = [], [], []
+    # A setting whose stored J/sample or p90 latency is not usable (``compress.stored``)
+    # is a damaged record; one at 0 J/sample or with no positive p90 latency has no place
+    # on these (possibly log) axes. Neither is drawn, and a note says which and why.
+    ok, faults, late, unplaced = [], [], [], []
     for p in points:
         if p.get("status") != "ok":
             continue
         x, y = _num(p.get("latency_p90_ms")), _num(p.get("energy_j_per_sample"))
         if (why := point_fault(p)) is not None:
             faults.append((clip(label(p), 40), why))
+        elif (why := latency_fault(p)) is not None:
+            late.append((clip(label(p), 40), why))
         elif x is None or y is None or x <= 0 or y <= 0:
             unplaced.append(clip(label(p), 40))
         else:
             ok.append((p, x, y))
-    notes = left_out_note("setting", faults)
+    notes = left_out_note("setting", faults) + left_out_note("setting", late,
+                                                             "p90 latency is")
     bound = result.get("bound")
     stored_lat = bound.get("max_latency_p90_ms") if isinstance(bound, dict) else None
     why = number_fault(stored_lat, optional=True)

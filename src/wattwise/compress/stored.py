@@ -3,7 +3,8 @@ an energy per sample that can be shown as a figure.
 
 A record read back may hold anything: a benchmarked variant (status ``ok``) whose stored
 J/sample is missing, text, not finite, negative or implausibly large, or whose quality is
-missing, text or not finite, is a damaged record.
+missing, text or not finite (or a tuning setting whose p90 latency is text or not finite),
+is a damaged record.
 The dashboard's page marks it so, in these words, and its figure leaves it out with a note
 saying how many and why, so no page draws a damaged value as a measurement. A J/sample of
 0 is a possible result (every repetition at or below the idle baseline counts 0 J above
@@ -119,6 +120,17 @@ def point_fault(p: Any) -> str | None:
         return None
     why = j_per_sample_fault(p.get("energy_j_per_sample"))
     return None if why is None else f"its stored energy per sample is not usable: {why}"
+
+
+def latency_fault(p: Any) -> str | None:
+    """Why a stored tuning setting's p90 latency cannot be read as one (text, NaN,
+    infinity, an integer too large for a float), or None: a damaged record, which is
+    not drawn, not counted as meeting a latency bound, and said so. A null latency, or
+    a number that is no possible latency, is not judged here (the reader says that)."""
+    if not isinstance(p, dict) or p.get("status") != "ok":
+        return None
+    why = number_fault(p.get("latency_p90_ms"), optional=True)
+    return None if why is None else f"its stored latency is {why}"
 
 
 def damaged_line(label: str, why: str) -> str:

@@ -4,7 +4,6 @@ partial energy priced now, with why each cell that stays empty is empty."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -161,12 +160,13 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
     ``Emissions.to_dict()``), and ``(columns, why)`` for each that stays empty."""
     out: dict[str, Any] = {}
     why: list[tuple[tuple[str, ...], str]] = []
-    if not isinstance(em, dict) or not isinstance(em.get("emissions_g"), (int, float)):
+    grams = real(em.get("emissions_g")) if isinstance(em, dict) else None
+    if not isinstance(em, dict) or grams is None:
         why.append((("emissions", "emissions_rate", "pue", "country_name", "country_iso_code",
                      "region"),
                     _NOT_RECORDED))
         return out, why
-    out["emissions_kg"] = float(em["emissions_g"]) / 1000.0  # CodeCarbon: kg CO2eq
+    out["emissions_kg"] = grams / 1000.0  # CodeCarbon: kg CO2eq
     market = real(em.get("market_g"))
     if market is not None:  # CodeCarbon has one emissions column: never dropped unsaid
         out["market_note"] = (
@@ -207,6 +207,7 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
 
 
 def real(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    """A stored figure as a finite float, or None (an integer too large for a float too)."""
+    from wattwise.records.stored_energy import finite_float
+
+    return finite_float(value)

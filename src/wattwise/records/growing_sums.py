@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattwise.records.sample_sums import cells_sql, upto_rowid
+from wattwise.records.sample_sums import SUMMED, cells_sql, upto_rowid
 
 #: How many runs one store keeps the sums of (the least recently read are let go).
 MAX_RUNS = 64
@@ -48,7 +48,7 @@ FULL_RESUM_S = 60.0
 #: Per domain, over the samples ``{where}`` selects that are not gaps: energy, low,
 #: high, how many, the last time and (SQLite's bare column beside the one ``max``) the
 #: power of the sample at that time: ``SUMS_SQL`` with the last power.
-_SUMS = ("SELECT domain, total(energy_j), total(low_j), total(high_j), count(*),"
+_SUMS = ("SELECT domain, " + SUMMED + ", count(*),"
          " max(t_unix_s), power_w FROM samples WHERE {where} AND gap = 0 GROUP BY domain")
 #: The rowid of the newest stored row of a run among those ``{where}`` selects.
 _LAST = "SELECT max(rowid) FROM samples WHERE {where}"

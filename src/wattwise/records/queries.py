@@ -17,7 +17,7 @@ from typing import Any
 from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
 from wattwise.records.liveness import hostname, pid_alive
-from wattwise.records.sample_sums import SampleSums
+from wattwise.records.sample_sums import USABLE_E, SampleSums
 
 
 @dataclass(frozen=True)
@@ -273,13 +273,15 @@ class RunQueries(SampleSums):
         ):
             yield [SampleRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
 
-    #: A stored energy that is a finite number (text sorts above every number; NULL fails).
-    _FINITE_ENERGY = ("coalesce(energy_j BETWEEN -1.7976931348623157e308"
-                      " AND 1.7976931348623157e308, 0)")
+    #: A stored energy a sample may hold (``records.sample_sums.USABLE_E``): a number from 0
+    #: to ``carbon.accounting.MAX_STORED_ENERGY_J`` (text sorts above every number; NULL
+    #: fails); anything else is damaged and left out of the sums, as pricing leaves it out.
+    _FINITE_ENERGY = f"coalesce({USABLE_E}, 0)"
 
     def domain_energy_sums(self, run_id: int) -> dict[Any, tuple[float, int, int]]:
         """Per domain of the run's samples (gaps too): the sum of the energies that are
-        finite numbers, how many there are, and how many are not (text, NULL, an infinity),
+        usable (numbers from 0 to ``MAX_STORED_ENERGY_J``), how many there are, and how many
+        are not (text, NULL, an infinity, a negative or absurd value),
         summed inside SQLite: an export of a million samples reads one row per domain."""
         rows = self._read(
             f"SELECT domain, total(CASE WHEN {self._FINITE_ENERGY} THEN energy_j END),"
@@ -289,7 +291,8 @@ class RunQueries(SampleSums):
 
     def bad_energy_rows(self, run_id: int, domains: Sequence[Any], limit: int
                         ) -> list[tuple[int, Any]]:
-        """The first ``limit`` samples of ``domains`` whose energy is not a finite number,
+        """The first ``limit`` samples of ``domains`` whose energy is not usable (not a
+        number from 0 to ``MAX_STORED_ENERGY_J``),
         as ``(index, value)``: the index in ``samples``' order (what a note names)."""
         if not domains:
             return []

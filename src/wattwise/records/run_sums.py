@@ -21,7 +21,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from wattwise.errors import StoreError
-from wattwise.records.sample_sums import CLIPPED_E, CLIPPED_HIGH, CLIPPED_LOW, PRICEABLE
+from wattwise.records.sample_sums import (
+    CLIPPED_E,
+    CLIPPED_HIGH,
+    CLIPPED_LOW,
+    FINITE,
+    PRICEABLE,
+    USABLE_E,
+)
 
 #: A sample pricing reads (as ``records.sample_sums`` reads it).
 _P = f"({PRICEABLE})"
@@ -32,8 +39,11 @@ _E, _LOW, _HIGH = CLIPPED_E, CLIPPED_LOW, CLIPPED_HIGH
 #: priceable samples, their first and last time and clipped energy, low and high.
 RUN_SUMS_SQL = (
     "SELECT run_id, domain,"
-    " total(CASE WHEN gap = 0 THEN energy_j END), total(CASE WHEN gap = 0 THEN low_j END),"
-    " total(CASE WHEN gap = 0 THEN high_j END), count(CASE WHEN gap = 0 THEN 1 END),"
+    # a sample's energy counts only where usable (``sample_sums.USABLE_E``), its range with it
+    f" total(CASE WHEN gap = 0 AND {USABLE_E} THEN energy_j END),"
+    f" total(CASE WHEN gap = 0 AND {USABLE_E} AND {FINITE.format('low_j')} THEN low_j END),"
+    f" total(CASE WHEN gap = 0 AND {USABLE_E} AND {FINITE.format('high_j')} THEN high_j END),"
+    " count(CASE WHEN gap = 0 THEN 1 END),"
     " max(CASE WHEN gap = 0 THEN t_unix_s END),"
     f" count(CASE WHEN {_P} THEN 1 END), min(CASE WHEN {_P} THEN t_unix_s END),"
     f" max(CASE WHEN {_P} THEN t_unix_s END), total(CASE WHEN {_P} THEN {_E} END),"
@@ -120,9 +130,9 @@ class WriteCheck:
 
 
 def _real(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    from wattwise.records.stored_energy import finite_float
+
+    return finite_float(value)
 
 
 def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None] | None:
@@ -163,6 +173,12 @@ def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None
     return kind, em.energy_kwh * 3.6e6, _real(em.emissions_g)
 
 
+#: The note on a run whose summary holds no emissions block (recorded without them; a
+#: study's summary, ``summary_of``, has none of its own and gets no note): its figures
+#: give no emissions, which ``wattwise report`` prices from its energy.
+NOT_RECORDED = "the run was recorded without emissions (`wattwise report` prices it)"
+
+
 #: The share ``unusable_total_share`` gives: kind, energy (J) and location-based grams.
 Share = tuple[str, float, float | None]
 
@@ -181,8 +197,12 @@ def usable_figures(summary: Any, stored: dict[str, Any],
     e_notes, g_notes = unusable_energy_notes(summary), unusable_emissions_notes(summary)
     out: dict[str, Any] = {k: stored.get(k) for k in ("energy_j", "low_j", "high_j",
                                                        "emissions_g")}
+    for k in ("low_j", "high_j"):  # a range bound that is no float is not given
+        out[k] = _real(out[k])
     out["energy_note"] = e_notes[0] if e_notes else None
-    out["emissions_note"] = g_notes[0] if g_notes else None
+    out["emissions_note"] = g_notes[0] if g_notes else (
+        NOT_RECORDED if isinstance(summary, dict) and "emissions" not in summary
+        and "summary_of" not in summary else None)  # a study's summary: its runs carry them
     if not e_notes and not g_notes:
         return out
     share = again()

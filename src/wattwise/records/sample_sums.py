@@ -11,14 +11,19 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from wattwise.carbon.accounting import MAX_STORED_ENERGY_J, usable_energy
+
 #: A sample that is not a gap, as a sample read back is one (``bool(gap)`` is false).
 NOT_GAP = "(gap = 0 OR gap = '')"
 #: A stored value that is a finite number (text and blobs sort above every number).
 FINITE = "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)"
 
 
-#: A sample pricing reads: not a gap, its time and energy finite numbers.
-PRICED = f"{FINITE.format('t_unix_s')} AND {FINITE.format('energy_j')}"
+#: A stored energy a sample may hold: a number from 0 to the most one stored run may
+#: (``carbon.accounting.usable_energy``); anything else is a damaged value.
+USABLE_E = f"(energy_j BETWEEN 0 AND {MAX_STORED_ENERGY_J!r})"
+#: A sample pricing reads: not a gap, its time a finite number and its energy usable.
+PRICED = f"{FINITE.format('t_unix_s')} AND {USABLE_E}"
 PRICEABLE = f"{NOT_GAP} AND {PRICED}"
 #: How many of a sample's stored values pricing names as not finite numbers: its time or
 #: energy (once), else each of its low and high.
@@ -33,6 +38,14 @@ CLIPPED_HIGH = (f"max(CASE WHEN {FINITE.format('high_j')} THEN high_j ELSE {CLIP
                 f" {CLIPPED_E})")
 
 
+#: Over a run's samples that are not gaps, what a partial figure sums (energy, low,
+#: high; ``carbon.sample_energy.sample_sums``): a sample's values only where its energy is
+#: usable, a bound only where it is a finite number.
+SUMMED = (f"total(CASE WHEN {USABLE_E} THEN energy_j END),"
+          f" total(CASE WHEN {USABLE_E} AND {FINITE.format('low_j')} THEN low_j END),"
+          f" total(CASE WHEN {USABLE_E} AND {FINITE.format('high_j')} THEN high_j END)")
+
+
 def _real(value: Any) -> float | None:
     """A stored value as a finite float; anything else (a damaged row) is None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -42,7 +55,7 @@ def _real(value: Any) -> float | None:
 
 #: Per domain, over a run's samples that are not gaps: energy, low, high, how many, the
 #: last time. One parameter: the run's id.
-SUMS_SQL = ("SELECT domain, total(energy_j), total(low_j), total(high_j), count(*),"
+SUMS_SQL = (f"SELECT domain, {SUMMED}, count(*),"
             " max(t_unix_s) FROM samples WHERE run_id = ? AND gap = 0 GROUP BY domain")
 
 
@@ -176,15 +189,16 @@ class SampleSums:
 
     def bad_sample_values(self, run_id: int, upto: int | None = None
                           ) -> tuple[int, list[tuple[str, Any]]]:
-        """The stored sample values that are not finite numbers, as pricing names them
+        """The stored sample values that are not finite numbers (an energy: not usable,
+        ``USABLE_E``), as pricing names them
         (``carbon.accounting.intervals_from_samples``): how many, and the first five as
         ``("samples[i].key", value)``, ``i`` a sample's place among the run's samples that
         are not gaps, in time order. A sample whose time (else energy) is not one counts
         once; else each of its low and high that is not."""
-        bad = (f"NOT ({FINITE.format('t_unix_s')} AND {FINITE.format('energy_j')}"
+        bad = (f"NOT ({FINITE.format('t_unix_s')} AND {USABLE_E}"
                f" AND {FINITE.format('low_j')} AND {FINITE.format('high_j')})")
         where = f"run_id = ? AND {NOT_GAP} AND {bad}{upto_rowid(upto)}"
-        t_ok, e_ok = FINITE.format("t_unix_s"), FINITE.format("energy_j")
+        t_ok, e_ok = FINITE.format("t_unix_s"), USABLE_E
         count = self._read(
             f"SELECT total(CASE WHEN NOT ({t_ok} AND {e_ok}) THEN 1 ELSE"
             f" (NOT {FINITE.format('low_j')}) + (NOT {FINITE.format('high_j')}) END)"
@@ -201,8 +215,8 @@ class SampleSums:
                 f"{upto_rowid(upto)} AND (t_unix_s < ? OR (t_unix_s = ? AND rowid < ?))",
                 (run_id, r[1], r[1], r[0]))[0][0])
             values = dict(zip(("t_unix_s", "energy_j", "low_j", "high_j"), r[1:], strict=True))
-            for key in ("t_unix_s", "energy_j"):
-                if _real(values[key]) is None:
+            for key, read in (("t_unix_s", _real), ("energy_j", usable_energy)):
+                if read(values[key]) is None:
                     named.append((f"samples[{i}].{key}", values[key]))
                     break
             else:
@@ -261,7 +275,7 @@ class SampleSums:
         named: Any = {"run": run_id, "d": domain, "t0": t0, "t1": t1, "o": origin_unix_s,
                       "w": width_s, "n": limit + 1, "b0": b0, "b1": b1}
         # ``+``: the window's bounds, not the finite range, pick the index's rows
-        priced = f"{FINITE.format('+t_unix_s')} AND {FINITE.format('energy_j')}"
+        priced = f"{FINITE.format('+t_unix_s')} AND {USABLE_E}"
         base = (f"SELECT {EDGE_COLUMNS} FROM samples WHERE run_id = :run AND domain = :d"
                 f" AND {priced} AND ")
         up, down = " ORDER BY t_unix_s, rowid LIMIT :n", " ORDER BY t_unix_s DESC, rowid DESC"
@@ -283,7 +297,7 @@ class SampleSums:
         """The first stored sample values that are not finite numbers (gaps too), as
         ``carbon.accounting.intervals_from_samples`` names them: ``samples[i].key``, ``i``
         a sample's place among all the run's samples in ``samples``' order."""
-        bad = (f"NOT ({FINITE.format('t_unix_s')} AND {FINITE.format('energy_j')}"
+        bad = (f"NOT ({FINITE.format('t_unix_s')} AND {USABLE_E}"
                f" AND {FINITE.format('low_j')} AND {FINITE.format('high_j')})")
         named: list[tuple[str, Any]] = []
         for r in self._read(
@@ -293,8 +307,8 @@ class SampleSums:
                 (run_id, limit)):
             i = int(r[0])
             values = dict(zip(("t_unix_s", "energy_j", "low_j", "high_j"), r[1:], strict=True))
-            for key in ("t_unix_s", "energy_j"):
-                if _real(values[key]) is None:
+            for key, read in (("t_unix_s", _real), ("energy_j", usable_energy)):
+                if read(values[key]) is None:
                     named.append((f"samples[{i}].{key}", values[key]))
                     break
             else:

@@ -8,10 +8,31 @@ import math
 from typing import Any
 
 
-def _finite(value: Any) -> float | None:
+def finite_float(value: Any) -> float | None:
+    """A stored figure as a finite float; None where it is not a number, not finite, or
+    an integer too large for a float (:func:`as_float`)."""
+    number = as_float(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
+_finite = finite_float
+
+
+def as_float(value: Any) -> float | None:
+    """A stored number as a float, or None where it is not a number or is an integer too
+    large for a float (JSON may hold a 400-digit integer, which ``float()`` refuses with
+    an ``OverflowError``): such a figure is judged implausibly large, never converted."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def _huge_int(value: Any) -> bool:
+    """Whether ``value`` is an integer too large for a float (see :func:`as_float`)."""
+    return isinstance(value, int) and not isinstance(value, bool) and as_float(value) is None
 
 
 #: What is wrong with a summary that holds its total as null: every summary wattwise
@@ -59,6 +80,9 @@ def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
         return f"not a finite number (stored as {e!r})"
     if isinstance(e, bool) or not isinstance(e, (int, float)):
         return f"not a number (stored as {_shown(e)})"
+    if _huge_int(e):
+        return _too_large(int(e), f"{MAX_STORED_ENERGY_J:g} J")
+    e = float(e)
     if e < 0:
         return f"negative ({e:g} J)"
     if e > MAX_STORED_ENERGY_J:
@@ -157,9 +181,12 @@ def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
         return f"not a finite number (stored as {g!r})"
     if isinstance(g, bool) or not isinstance(g, (int, float)):
         return f"not a number (stored as {_shown(g)})"
+    top = max_stored_emissions_g()
+    if _huge_int(g):
+        return _too_large(int(g), f"{top:.3g} gCO2eq")
+    g = float(g)
     if g < 0:
         return f"negative ({g:g} gCO2eq)"
-    top = max_stored_emissions_g()
     if g > top:
         return f"implausibly large ({g:g} gCO2eq, more than {top:.3g} gCO2eq)"
     a, b = _finite(lo), _finite(hi)
@@ -168,6 +195,19 @@ def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
         if not a - slack <= g <= b + slack:
             return f"outside its own range ({g:g} gCO2eq, range {a:g}-{b:g} gCO2eq)"
     return None
+
+
+def _too_large(value: int, top: str) -> str:
+    """The fault of an integer too large for a float: its sign and digit count, not its
+    digits (a 400-digit figure is no reading, and ``str()`` refuses past 4300 digits)."""
+    if value < 0:
+        return f"negative (an integer of about {_digits(value)} digits)"
+    return f"implausibly large (an integer of about {_digits(value)} digits, more than {top})"
+
+
+def _digits(value: int) -> int:
+    """About how many decimal digits ``value`` has, from its bit length (no ``str()``)."""
+    return int(abs(value).bit_length() * math.log10(2)) + 1
 
 
 def _shown(value: Any) -> str:

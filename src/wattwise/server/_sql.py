@@ -20,6 +20,7 @@ from typing import Any
 from wattwise.errors import StoreError
 from wattwise.records import growing_sums
 from wattwise.records.database import ReadOnlyDatabase
+from wattwise.records.sample_sums import USABLE_E
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
 from wattwise.server.runs_index import (
@@ -301,7 +302,7 @@ class Reads:
         return self.rows(
             "SELECT domain, CAST((t_unix_s - ?) / ? AS INTEGER) AS b, count(*) AS n,"
             " max(t_unix_s) AS t_last,"
-            " total(CASE WHEN gap = 0 THEN energy_j END) AS energy_j,"
+            f" total(CASE WHEN gap = 0 AND {USABLE_E} THEN energy_j END) AS energy_j,"
             " max(gap) AS gap,"
             " min(CASE WHEN gap = 0 THEN power_w END) AS min_w,"
             " max(CASE WHEN gap = 0 THEN power_w END) AS max_w,"

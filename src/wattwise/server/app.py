@@ -341,7 +341,12 @@ def create_app(
         offset: int = Query(0, ge=0, le=10**9),
         q: str = Query("", max_length=200, description="part of the name, or a run id"),
         status: Literal["", "running", "lost", "finished", "failed", "interrupted"] = "",
-        sort: Literal[tuple(SORTS)] = "started",  # type: ignore[valid-type]
+        sort: Literal[tuple(SORTS)] = Query(  # type: ignore[valid-type]
+            "started",
+            description="the order of the list; by energy or emissions, runs whose stored "
+            "figure is absent or not usable (a damaged record, or a run lost or still "
+            "recording, with no summary: its partial figure is not ranked) come last in "
+            "either order, by id"),
         order: Literal["asc", "desc"] = "desc",
     ) -> dict[str, Any]:
         store, reads = runs_db.store(), runs_db.reads()

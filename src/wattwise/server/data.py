@@ -97,6 +97,14 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
             # can: its figures as the run's page reads them (not finite ones: null, noted)
             summary = record.summary
             row.update(_summary_figures(summary))
+    elif any(isinstance(row[k], float) and not math.isfinite(row[k])
+             for k in ("energy_j", "low_j", "high_j", "emissions_g")):
+        # SQLite reads a stored number too large for a double (a 400-digit integer) as an
+        # infinity: judged as read in Python, so its note is the run page's
+        record = store.get_run(row["id"])
+        if isinstance(record.summary, dict):
+            summary = record.summary
+            row.update(_summary_figures(summary))
     if summary is None and type(row["energy_j"]) is int and row["energy_j"] in (0, 1):
         # SQLite reads a stored ``true``/``false`` as 1/0: the row keeps it as stored, so
         # its note is the run page's ("not a number"), not a range's
@@ -179,9 +187,9 @@ def _summary_figures(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    from wattwise.records.stored_energy import finite_float
+
+    return finite_float(value)
 
 
 def domain_provenance(sensors: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]:

@@ -590,8 +590,9 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def _number(value: Any) -> float | None:
-    """``value`` if it is a finite number (not a bool, not a string), else None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    """``value`` if it is a finite number (not a bool, not a string, not an integer too
+    large for a float), else None."""
+    from wattwise.records.stored_energy import as_float
+
+    number = as_float(value)
+    return number if number is not None and math.isfinite(number) else None

@@ -31,6 +31,7 @@ from wattwise.compress.stored import (
     energy_fault,
     floor_fault,
     j_per_sample_fault,
+    latency_fault,
     number_fault,
     point_fault,
     variant_fault,
@@ -443,16 +444,23 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         if fault is not None:
             energy = None
             bad.append(_short(fault, TEXT_MAX) or "")
+        # A latency that is not a finite number is a damaged record: named, and never
+        # counted as meeting the bound (whatever the stored ``meets_bound`` says).
+        late = latency_fault(p)
+        if late is not None:
+            bad.append(_short(f"{late}: a damaged record", TEXT_MAX) or "")
+        latency = None if late is not None else \
+            _figure(p.get("latency_p90_ms"), "p90 latency", bad)
         points.append({
             **_labelled("label", label), "status": _short(p.get("status")),
             "reason": _short(p.get("reason"), TEXT_MAX),
-            "meets_bound": p.get("meets_bound") is True,
+            "meets_bound": p.get("meets_bound") is True and late is None,
             "energy_j_per_sample": energy,
-            "latency_p90_ms": _figure(p.get("latency_p90_ms"), "p90 latency", bad),
+            "latency_p90_ms": latency,
             "throughput_per_s": _figure(p.get("throughput"), "throughput", bad),
             "kind": _short(p.get("kind")), "source": _short(p.get("source"), TEXT_MAX),
             "on_frontier": label in front, "best": label == d.get("best"),
-            "not_valid": bad, "damaged": _short(fault, TEXT_MAX),
+            "not_valid": bad, "damaged": _short(fault or late, TEXT_MAX),
         })
     bound = _obj(d.get("bound"))
     unbound: list[str] = []
@@ -487,7 +495,7 @@ def _entry_faults(items: Any, key: str) -> list[str]:
     stored J/sample is not usable (``compress.stored``): a damaged record, not drawn."""
     out: list[str] = []
     for x in items if isinstance(items, list) else []:
-        why = variant_fault(x) if key == "study" else point_fault(x)
+        why = variant_fault(x) if key == "study" else point_fault(x) or latency_fault(x)
         if why is None:
             continue
         label = x.get("label") if key == "study" else \

@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
 from wattwise.errors import BadInput
-from wattwise.records.stored_energy import emissions_fault, energy_fault
+from wattwise.records.stored_energy import as_float, emissions_fault, energy_fault, finite_float
 
 #: Sort keys of the runs list.
 SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
@@ -108,15 +108,17 @@ ENTRY_COLUMNS = (
     # ``records.stored_energy.summary_emissions_fault``
     " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.emissions') END,"
     " CASE WHEN json_valid(summary_json) THEN json_extract(summary_json,"
-    " '$.emissions.emissions_g', '$.emissions.low_g', '$.emissions.high_g') END"
+    " '$.emissions.emissions_g', '$.emissions.low_g', '$.emissions.high_g') END,"
+    # the stored total's JSON type: a total held as null is damaged, one not held is not
+    # (``records.stored_energy.summary_energy_fault``); both extract as null above
+    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.energy_j') END"
 )
 
 
 def real(value: Any) -> float | None:
-    """A stored figure as a finite float; anything else is None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    """A stored figure as a finite float; anything else (an integer too large for a
+    float included) is None."""
+    return finite_float(value)
 
 
 def start_key(value: Any) -> float:
@@ -126,7 +128,10 @@ def start_key(value: Any) -> float:
         return math.inf
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         return 0.0
-    return min(float(value), sys.float_info.max)
+    number = as_float(value)
+    if number is None:  # an integer too large for a float
+        return sys.float_info.max if value > 0 else -sys.float_info.max
+    return min(number, sys.float_info.max)
 
 
 class Entry(NamedTuple):
@@ -194,7 +199,7 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
                 else None if last is None or not math.isfinite(started)
                 else max(0.0, last - started))
     kind = r[5] if isinstance(r[5], str) else None
-    energy_usable = _energy_usable(r[11])
+    energy_usable = r[14] != "null" and _energy_usable(r[11])
     emissions_usable = _emissions_usable(r[12], r[13], energy_usable)
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
                             real(r[7]) if emissions_usable else None, name.casefold(),

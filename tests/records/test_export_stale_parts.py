@@ -1,0 +1,84 @@
+"""An export killed with SIGKILL cannot remove its temporary ``.wattwise-*.part`` file:
+the next export to the same folder removes those no running process writes (untouched
+for ``PART_STALE_S`` and whose writer's pid is gone, or which name none), and nothing
+else."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.cli import _register_all, app
+from wattwise.records.export_values import PART_STALE_S, sweep_stale_parts, whole_file
+
+_register_all()
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _leftovers(folder: Path) -> tuple[set[str], set[str]]:
+    """Files a killed export leaves (removed) and look-alikes that must stay (kept)."""
+    dead = _dead_pid()
+    stale = {".wattwise-yk4lvm7w.part",  # written before the name held the pid
+             f".wattwise-{dead}-ab12cd34.part", ".wattwise-9999999999-zz99zz99.part"}
+    kept = {f".wattwise-{os.getpid()}-livewrit.part",  # its writer is running
+            ".wattwise-notes.txt", "other.part", ".wattwise-a b.part", "wattwise-x.part"}
+    old = time.time() - PART_STALE_S - 60
+    for name in stale | kept:
+        (folder / name).write_text("partial")
+        os.utime(folder / name, (old, old))
+    fresh = f".wattwise-{dead}-justnow1.part"  # its writer may just have begun
+    (folder / fresh).write_text("partial")
+    (folder / ".wattwise-dir00000.part").mkdir()  # not a file
+    os.utime(folder / ".wattwise-dir00000.part", (old, old))
+    return stale, kept | {fresh, ".wattwise-dir00000.part"}
+
+
+def test_the_next_export_removes_stale_temporary_files_and_nothing_else(
+        tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    sensor = ConstantPowerSensor({"cpu:package": 40.0})
+    with wattwise.track("job", db=db, sensors=[sensor], interval_s=0.05, zone="DE") as run:
+        time.sleep(0.2)
+    assert run.flush() and run.run_id is not None
+    folder = tmp_path / "out"
+    folder.mkdir()
+    stale, kept = _leftovers(folder)
+    result = runner.invoke(app, ["export", str(run.run_id), "--db", str(db), "-f", "csv",
+                                 "-o", str(folder / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in folder.iterdir()} == kept | {"out.csv"}
+    assert not any((folder / s).exists() for s in stale)
+
+
+def test_the_temporary_file_names_its_writer(tmp_path: Path) -> None:
+    with whole_file(tmp_path / "x.json") as out:
+        out.write("{}")
+        (name,) = [p.name for p in tmp_path.iterdir()]
+    assert name.startswith(f".wattwise-{os.getpid()}-") and name.endswith(".part")
+    assert sweep_stale_parts(str(tmp_path)) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_a_folder_that_cannot_be_listed_is_not_an_error(tmp_path: Path) -> None:
+    assert sweep_stale_parts(str(tmp_path / "missing")) == []

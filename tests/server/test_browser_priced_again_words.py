@@ -1,0 +1,57 @@
+"""The run page says where a figure given in place of stored emissions that are not
+usable comes from: the stored total energy priced again where that total is usable (it
+once said "from its samples" there too); a run recorded without emissions says so; a
+domain figure stored as a 400-digit integer is named, not shown as a reading. Needs
+what ``test_browser`` needs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.server._runs import fixture_db
+from tests.server.test_browser import _HOW, _MISSING, _open, _serve
+from tests.server.test_browser import browser as browser  # the fixture
+
+pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    path = tmp_path_factory.mktemp("priced_again") / "runs.db"
+    ids = fixture_db(path)
+    with sqlite3.connect(path) as conn:
+        for key in ("demo", "smaller"):
+            s = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
+                                        (ids[key],)).fetchone()[0])
+            if key == "demo":
+                s["emissions"]["emissions_g"] = -5.0
+                s["domains"][0]["energy_j"] = 10**400
+            else:
+                del s["emissions"]
+            conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
+                         (json.dumps(s), ids[key]))
+    pages = _serve(path)
+    yield {"base": next(pages), "ids": ids}
+    next(pages, None)
+
+
+def test_the_page_names_the_source_and_the_damage(browser: Any,
+                                                   served: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, ids = served["base"], served["ids"]
+    _open(browser, f"{base}/#/run/{ids['demo']}", "#emissions-again")
+    carbon = browser.find_element(By.ID, "emissions-again").text
+    assert "its stored total energy priced again" in carbon, carbon
+    assert "from its samples" not in carbon, carbon
+    view = browser.find_element(By.ID, "view").text
+    assert "implausibly large (an integer too large to read" in view, view
+    _open(browser, f"{base}/#/run/{ids['smaller']}", "#view h2")
+    view = browser.find_element(By.ID, "view").text
+    assert "the run was recorded without emissions" in view, view
+    assert "no samples to count" not in view, view

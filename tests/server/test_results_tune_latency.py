@@ -1,0 +1,54 @@
+"""A stored tuning setting whose p90 latency is not a finite number (NaN, infinity, text,
+an integer too large for a float) is a damaged record: ``/api/tune/ID`` names it, never
+counts it as meeting the latency bound, and the figure leaves it out saying why (not as
+"at 0 J/sample or with no positive p90 latency")."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.server._results import results_db, set_window, tuning
+from wattwise.server import create_app
+
+LATE = [(float("nan"), "not a finite number (stored as nan)"),
+        (float("inf"), "not a finite number (stored as inf)"),
+        (10**400, "not a finite number (stored as more than 1e+308)"),
+        ("fast", "not a number (stored as 'fast')")]
+
+
+@pytest.mark.parametrize("value,why", LATE, ids=["nan", "inf", "huge-int", "text"])
+def test_a_damaged_p90_latency_is_named_and_does_not_meet_the_bound(
+    tmp_path: Path, value: Any, why: str
+) -> None:
+    db = tmp_path / "runs.db"
+    tid = results_db(db)["tune"]
+    t = tuning().to_dict()
+    assert t["points"][0]["meets_bound"] is True
+    t["points"][0]["latency_p90_ms"] = value
+    set_window(db, tid, "tune", t)
+    with TestClient(create_app(db), base_url="http://localhost") as c:
+        body = c.get(f"/api/tune/{tid}").json()
+        (listed,) = [x for x in c.get("/api/compress").json()["tunings"] if x["run_id"] == tid]
+        svg = c.get(f"/api/tune/{tid}/frontier.svg")
+    p = body["points"][0]
+    line = f"its stored latency is {why}"
+    assert p["latency_p90_ms"] is None and p["meets_bound"] is False
+    assert p["not_valid"] == [f"{line}: a damaged record"]
+    assert p["damaged"] == line
+    assert p["energy_j_per_sample"] == 0.02  # its energy is still shown
+    assert body["damaged"] == [f"threads=1 batch=1 fp32: {line}: a damaged record, not drawn"]
+    assert listed["damaged"] == body["damaged"]
+    assert svg.status_code == 200, svg.text
+    assert re.findall(r'class="point" data-label="([^"]*)"', svg.text) == [
+        "threads=1 batch=64 fp32", "threads=2 batch=16 fp32"]
+    assert "no positive p90 latency" not in svg.text
+    notes = " ".join(html.unescape(t) for t in
+                     re.findall(r'<text class="note"[^>]*>([^<]*)</text>', svg.text))
+    assert ("left out: 1 setting whose stored p90 latency is not usable (a damaged "
+            f"record): threads=1 batch=1 fp32: {line}") in notes, notes
