@@ -151,12 +151,31 @@ def test_stored_values_that_are_not_numbers_are_left_out_and_said() -> None:
     assert [e for _, _, e, _, _ in iv] == [3.6e6] * 2  # the text one is not priced
     assert iv[0][4] == 3.6e6  # a range bound that is not a number: the energy itself
     (note,) = notes
-    assert note.startswith("2 stored value(s) were not finite numbers and are left out")
+    assert note.startswith("2 stored value(s) are not usable and are left out")
     assert "samples[0].energy_j ('x')" in note and "samples[2].high_j (nan)" in note
     notes.clear()
     iv = intervals_from_samples(_samples(), {"cpu:x"}, T0, scale_to_j="x", notes=notes)
     assert sum(e for _, _, e, _, _ in iv) == pytest.approx(3 * 3.6e6)  # not scaled
     assert "summary.energy_j ('x')" in notes[0] and "the samples' sum, 1.08e+07 J" in notes[0]
+
+
+@pytest.mark.parametrize("stored", [1e308, -5.0, float("inf"), float("nan"), "x"])
+def test_the_sample_note_is_true_of_each_value_it_lists(stored: object) -> None:
+    """1e308 is a finite number: the note says "not usable", never "not finite"."""
+    import dataclasses
+
+    rows = _samples()
+    rows[1] = dataclasses.replace(rows[1], energy_j=stored)  # type: ignore[arg-type]
+    notes: list[str] = []
+    intervals_from_samples(rows, {"cpu:x"}, T0, notes=notes)
+    (note,) = notes
+    assert "finite" not in note
+    assert note.startswith("1 stored value(s) are not usable")
+    assert note.endswith(f"and are left out of the pricing: samples[1].energy_j ({stored!r})")
+    if stored == 1e308 or stored == -5.0:
+        assert note == ("1 stored value(s) are not usable (a sample's energy must be a number "
+                        "from 0 to 1e+15 J) and are left out of the pricing: "
+                        f"samples[1].energy_j ({stored!r})")
 
 
 @pytest.mark.parametrize("kwargs,expected", [

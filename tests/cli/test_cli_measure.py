@@ -407,7 +407,7 @@ def test_report_leaves_out_stored_values_that_are_not_numbers_and_says_so(
     assert r.exit_code == 0, r.output
     # a damaged stored total gets the one note `show` gives it; a damaged sample, pricing's
     said = ("the stored energy is not usable: not a number (stored as 'x'): a damaged record"
-            if where == "summary" else "were not finite numbers and are left out of the pricing")
+            if where == "summary" else "are not usable and are left out of the pricing")
     assert said in " ".join(r.stdout.split())
     assert where != "summary" or "left out of the pricing" not in r.stdout
     assert where == "summary" or ".energy_j ('x')" in r.stdout

@@ -1,6 +1,6 @@
 """``wattwise report`` says a damaged stored total once, in the words ``show`` gives it:
 pricing is not handed the damaged value, so it adds no second note of the same value
-("... were not finite numbers ..." or "... were not from 0 to 1e+15 J ...")."""
+("... are not usable and are left out ..." or "... were not from 0 to 1e+15 J ...")."""
 
 from __future__ import annotations
 

@@ -128,7 +128,7 @@ def test_sums_price_a_finished_run_as_its_samples_do(
     em = fast["emissions"]
     assert em["emissions_g"] > 0 and fast["energy_j"] == pytest.approx(5000.0, rel=1e-9)
     if case == "damaged":
-        said = [n for n in em["notes"] if "not finite numbers" in n]
+        said = [n for n in em["notes"] if "stored value(s) are not usable" in n]
         assert said and "samples[" in said[0]
     if case == "trace":
         assert em["source"].startswith("trace:")

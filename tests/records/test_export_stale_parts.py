@@ -39,9 +39,9 @@ def _dead_pid() -> int:
 def _leftovers(folder: Path) -> tuple[set[str], set[str]]:
     """Files a killed export leaves (removed) and look-alikes that must stay (kept)."""
     dead = _dead_pid()
-    stale = {".wattwise-yk4lvm7w.part",  # written before the name held the pid
-             f".wattwise-{dead}-ab12cd34.part", ".wattwise-9999999999-zz99zz99.part"}
+    stale = {f".wattwise-{dead}-ab12cd34.part", ".wattwise-9999999999-zz99zz99.part"}
     kept = {f".wattwise-{os.getpid()}-livewrit.part",  # its writer is running
+            ".wattwise-yk4lvm7w.part",  # no pid: a user's own file, never ours
             ".wattwise-notes.txt", "other.part", ".wattwise-a b.part", "wattwise-x.part"}
     old = time.time() - PART_STALE_S - 60
     for name in stale | kept:

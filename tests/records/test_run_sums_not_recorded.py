@@ -29,4 +29,6 @@ def test_a_study_summary_and_a_priced_run_get_no_such_note() -> None:
 def test_a_range_bound_too_large_for_a_float_is_not_given() -> None:
     got = _figures({"energy_j": 10.0, "low_j": 10**400, "high_j": 12.0,
                     "emissions": {"emissions_g": 1.0}})
-    assert got["low_j"] is None and got["high_j"] == 12.0
+    # no range is given, and the note names the bound (the figure is a damaged record)
+    assert got["low_j"] is None and got["high_j"] is None
+    assert "low_j (a bound of its range) is implausibly large" in str(got["energy_note"])

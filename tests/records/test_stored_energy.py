@@ -118,13 +118,16 @@ def test_an_integer_too_large_for_a_float_is_implausibly_large() -> None:
     assert energy_fault(huge) == ("implausibly large (an integer of about 401 digits, "
                                   "more than 1e+15 J)")
     assert energy_fault(-huge) == "negative (an integer of about 401 digits)"
-    assert energy_fault(1.0, huge, 2.0) is None  # a bound that is no float: no range
+    # a bound that is no float is no range: the figure stored with it is named damaged
+    assert energy_fault(1.0, huge, 2.0) == ("low_j (a bound of its range) is implausibly "
+                                            "large (an integer of about 401 digits, more "
+                                            "than 1e+15 J)")
     assert summary_energy_fault({"energy_j": huge}) is not None
     why = summary_emissions_fault({"energy_j": 1.0, "emissions": {"emissions_g": huge}})
     assert why is not None and why.startswith("implausibly large (an integer of about 401")
-    assert summary_emissions_fault(
-        {"energy_j": 1.0, "emissions": {"emissions_g": 1.0, "low_g": huge, "high_g": 2.0}}
-    ) is None
+    why = summary_emissions_fault(
+        {"energy_j": 1.0, "emissions": {"emissions_g": 1.0, "low_g": huge, "high_g": 2.0}})
+    assert why is not None and why.startswith("low_g (a bound of its range) is implausibly")
     assert unusable_notes({"energy_j": huge})[0].startswith("the stored energy is not usable")
 
 

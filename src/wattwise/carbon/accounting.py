@@ -338,14 +338,17 @@ def implausible_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
 
 
 def not_numbers_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
-    """What pricing did with stored values that are not finite numbers."""
+    """What pricing did with stored values it cannot use: text, NaN, an infinity, or a
+    sample's energy outside 0 to ``MAX_STORED_ENERGY_J`` (a finite 1e308 too), so the
+    words say "not usable", true of each value listed."""
     named = ", ".join(f"{path} ({value!r})" for path, value in bad[:5])
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
-    said = (f"{len(bad)} stored value(s) were not finite numbers and are left out of the "
-            f"pricing: {named}{more}")
+    rule = ""
     if any(path.endswith(".energy_j") and path != "summary.energy_j"
            and real_or_none(value) is not None for path, value in bad):
-        said += f"; a sample's energy must be a number from 0 to {MAX_STORED_ENERGY_J:.0e} J"
+        rule = f" (a sample's energy must be a number from 0 to {MAX_STORED_ENERGY_J:.0e} J)"
+    said = (f"{len(bad)} stored value(s) are not usable{rule} and are left out of the "
+            f"pricing: {named}{more}")
     if any(path == "summary.energy_j" for path, _ in bad):
         said += f"; the energy priced is the samples' sum, {priced_j:.6g} J"
     return said

@@ -1313,8 +1313,12 @@ def report(
             "run": rec.id,
             "name": rec.name,
             "energy_j": em.energy_kwh * 3.6e6,
-            "low_j": summary.get("low_j") if part is None else part.low_j,
-            "high_j": summary.get("high_j") if part is None else part.high_j,
+            # the stored range where the stored total is usable (a bound that is no
+            # float is named by energy_note, never given raw); the samples' sum has none
+            **({k: stored_energy.finite_float(summary.get(k))
+                if stored_energy.summary_energy_fault(summary) is None else None
+                for k in ("low_j", "high_j")} if part is None
+               else {"low_j": part.low_j, "high_j": part.high_j}),
             "energy_kind": kind,
             "partial": part is not None,
             # the note ``show`` prints where the stored total is not usable (energy_j is

@@ -288,7 +288,7 @@ def stored_partial(
 
 #: A temporary export file's name: ``.wattwise-<pid of its writer>-<random>.part``
 #: (``.wattwise-<random>.part`` from earlier versions, without the pid).
-PART_NAME = re.compile(r"\.wattwise-(?:(\d{1,10})-)?[A-Za-z0-9_]{1,40}\.part")
+PART_NAME = re.compile(r"\.wattwise-(\d{1,10})-[A-Za-z0-9_]{1,40}\.part")
 #: A temporary file untouched this long, whose writer is not running, is stale.
 PART_STALE_S = 600.0
 
@@ -313,9 +313,10 @@ def _writer_alive(pid: int) -> bool:
 def sweep_stale_parts(folder: str, now: float | None = None) -> list[str]:
     """Remove the temporary files a killed export left in ``folder`` (``PART_NAME``,
     a plain file of this user's, untouched for ``PART_STALE_S`` and whose writer's pid is
-    not a running process, or which names none): a ``kill -9`` cannot clean up after
-    itself, so the next export to the folder does. Nothing else is touched and a file
-    that cannot be removed is left; returns the names removed."""
+    not a running process; a name without a pid is not one of ours, and is left): a
+    ``kill -9`` cannot clean up after itself, so the next export to the folder does.
+    Nothing else is touched and a file that cannot be removed is left; returns the names
+    removed."""
     import os
     import stat
     import time
@@ -331,7 +332,7 @@ def sweep_stale_parts(folder: str, now: float | None = None) -> list[str]:
                 st = e.stat(follow_symlinks=False)
                 if (not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid()
                         or now - st.st_mtime < PART_STALE_S
-                        or (m.group(1) is not None and _writer_alive(int(m.group(1))))):
+                        or _writer_alive(int(m.group(1)))):
                     continue
                 os.unlink(e.path)
                 removed.append(e.name)

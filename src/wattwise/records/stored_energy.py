@@ -87,6 +87,9 @@ def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
         return f"negative ({e:g} J)"
     if e > MAX_STORED_ENERGY_J:
         return f"implausibly large ({e:g} J, more than {MAX_STORED_ENERGY_J:g} J)"
+    bound = bounds_fault(lo, hi, f"{MAX_STORED_ENERGY_J:g} J", "low_j", "high_j")
+    if bound is not None:
+        return bound
     a, b = _finite(lo), _finite(hi)
     if a is not None and b is not None and a <= b:
         slack = 1e-6 * max(abs(a), abs(b), 1e-9)
@@ -189,11 +192,34 @@ def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
         return f"negative ({g:g} gCO2eq)"
     if g > top:
         return f"implausibly large ({g:g} gCO2eq, more than {top:.3g} gCO2eq)"
+    bound = bounds_fault(lo, hi, f"{top:.3g} gCO2eq", "low_g", "high_g")
+    if bound is not None:
+        return bound
     a, b = _finite(lo), _finite(hi)
     if a is not None and b is not None and a <= b:
         slack = 1e-6 * max(abs(a), abs(b), 1e-9)
         if not a - slack <= g <= b + slack:
             return f"outside its own range ({g:g} gCO2eq, range {a:g}-{b:g} gCO2eq)"
+    return None
+
+
+def bounds_fault(lo: Any, hi: Any, top: str, low_name: str, high_name: str) -> str | None:
+    """What is wrong with a stored range (``lo``-``hi``) whose bound is held but is not a
+    usable number (text, a bool, not finite, an integer too large for a float), or None:
+    such a range is no range, and a figure stored with it is a damaged record (a bound
+    held as null, or not at all, is no range: nothing to judge)."""
+    for name, v in ((low_name, lo), (high_name, hi)):
+        if v is None:
+            continue
+        if isinstance(v, float) and not math.isfinite(v):
+            why = f"not a finite number (stored as {v!r})"
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            why = f"not a number (stored as {_shown(v)})"
+        elif _huge_int(v):
+            why = _too_large(int(v), top)
+        else:
+            continue
+        return f"{name} (a bound of its range) is {why}"
     return None
 
 

@@ -37,12 +37,15 @@ def usable_energy(window: dict[str, Any]) -> dict[str, Any]:
     ``records.stored_energy.energy_fault``), ``energy_j`` is None and ``energy_note``
     says why, in the words ``wattwise show`` and the run page write in its energy cell,
     so no reader of the listing takes a damaged figure (1e+308 J, -50 J) for a reading."""
-    from wattwise.records.stored_energy import energy_fault
+    from wattwise.records.stored_energy import energy_fault, finite_float
 
     why = energy_fault(window.get("energy_j"), window.get("low_j"), window.get("high_j"))
     if why is None:
         return window
-    return {**window, "energy_j": None, "energy_note": window_energy_note(why)}
+    # a bound that is no number (an infinity, text) is named by the note, not given
+    bounds = {k: finite_float(window[k]) for k in ("low_j", "high_j")
+              if window.get(k) is not None}
+    return {**window, **bounds, "energy_j": None, "energy_note": window_energy_note(why)}
 
 
 def window_energy_note(why: str) -> str:
