@@ -117,17 +117,11 @@ def repriced_carbon(
     from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.errors import WattwiseError
-    from wattwise.records.stored_energy import summary_energy_fault, unusable_emissions_note
+    from wattwise.records.run_sums import counted_window
+    from wattwise.records.stored_energy import unusable_emissions_note
 
     said = unusable_emissions_note(fault)
-    summary = record.summary if isinstance(record.summary, dict) else {}
-    in_total = {d["name"] for s in record.sensors or [] if isinstance(s, dict)
-                for d in s.get("domains") or [] if isinstance(d, dict)
-                and isinstance(d.get("name"), str) and d.get("in_total", True)}
-    t0, t1 = (real(summary.get(k)) for k in ("start_unix_s", "end_unix_s"))
-    if t0 is None or t1 is None or t1 < t0:  # no measured window: every sample
-        t0, t1 = real(record.started_unix_s) or 0.0, None
-    exact = real(summary.get("energy_j")) if summary_energy_fault(summary) is None else None
+    in_total, t0, t1, exact = counted_window(record)
     em: dict[str, Any] | None = None
     try:
         intervals = intervals_from_samples(samples, in_total, t0, scale_to_j=exact,

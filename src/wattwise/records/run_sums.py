@@ -135,6 +135,23 @@ def _real(value: Any) -> float | None:
     return finite_float(value)
 
 
+def counted_window(record: Any) -> tuple[set[str], float, float | None, float | None]:
+    """What ``wattwise report`` clips and scales a summarised run's samples to: its counted
+    domains, its measured window (from its start, with no end, where it recorded none)
+    and its stored total where that one is usable (``summary_energy_fault``), else None."""
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    in_total = {d["name"] for s in record.sensors or [] if isinstance(s, dict)
+                for d in s.get("domains") or [] if isinstance(d, dict)
+                and isinstance(d.get("name"), str) and d.get("in_total", True)}
+    t0, t1 = (_real(summary.get(k)) for k in ("start_unix_s", "end_unix_s"))
+    if t0 is None or t1 is None or t1 < t0:  # no measured window: every sample
+        t0, t1 = _real(record.started_unix_s) or 0.0, None
+    exact = _real(summary.get("energy_j")) if summary_energy_fault(summary) is None else None
+    return in_total, t0, t1, exact
+
+
 def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None] | None:
     """The kind, energy and location-based grams of an ended run whose stored total or
     stored emissions are not usable (``records.stored_energy.summary_energy_fault``,
@@ -147,20 +164,13 @@ def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None
     from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.errors import BadInput
-    from wattwise.records.stored_energy import summary_energy_fault
 
     try:
         rec = store.get_run(rid)
         summary = rec.summary if isinstance(rec.summary, dict) else {}
-        in_total = {d["name"] for s in rec.sensors or [] if isinstance(s, dict)
-                    for d in s.get("domains") or [] if isinstance(d, dict)
-                    and isinstance(d.get("name"), str) and d.get("in_total", True)}
-        t0, t1 = (_real(summary.get(k)) for k in ("start_unix_s", "end_unix_s"))
-        if t0 is None or t1 is None or t1 < t0:  # no measured window: every sample
-            t0, t1 = _real(rec.started_unix_s) or 0.0, None
-        exact = summary.get("energy_j") if summary_energy_fault(summary) is None else None
+        in_total, t0, t1, exact = counted_window(rec)
         intervals = intervals_from_samples(store.samples(rid), in_total, t0,
-                                           scale_to_j=_real(exact), end_unix_s=t1, notes=[])
+                                           scale_to_j=exact, end_unix_s=t1, notes=[])
         if not intervals:
             return None
         kind = str(summary.get("kind", "unknown"))

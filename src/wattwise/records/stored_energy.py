@@ -74,27 +74,35 @@ def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
     relative slack of 1e-6 for the rounding of sums."""
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
-    if e is None:
+    return _figure_fault(e, lo, hi, MAX_STORED_ENERGY_J, f"{MAX_STORED_ENERGY_J:g} J", "J",
+                         ("low_j", "high_j"))
+
+
+def _figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str,
+                  names: tuple[str, str]) -> str | None:
+    """The checks :func:`energy_fault` and :func:`emissions_fault` share: ``x`` in
+    ``unit`` with its own ``lo``-``hi`` range (``names``), at most ``top``."""
+    if x is None:
         return None
-    if isinstance(e, float) and not math.isfinite(e):
-        return f"not a finite number (stored as {e!r})"
-    if isinstance(e, bool) or not isinstance(e, (int, float)):
-        return f"not a number (stored as {_shown(e)})"
-    if _huge_int(e):
-        return _too_large(int(e), f"{MAX_STORED_ENERGY_J:g} J")
-    e = float(e)
-    if e < 0:
-        return f"negative ({e:g} J)"
-    if e > MAX_STORED_ENERGY_J:
-        return f"implausibly large ({e:g} J, more than {MAX_STORED_ENERGY_J:g} J)"
-    bound = bounds_fault(lo, hi, f"{MAX_STORED_ENERGY_J:g} J", "low_j", "high_j")
+    if isinstance(x, float) and not math.isfinite(x):
+        return f"not a finite number (stored as {x!r})"
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return f"not a number (stored as {_shown(x)})"
+    if _huge_int(x):
+        return _too_large(int(x), top_text)
+    x = float(x)
+    if x < 0:
+        return f"negative ({x:g} {unit})"
+    if x > top:
+        return f"implausibly large ({x:g} {unit}, more than {top_text})"
+    bound = bounds_fault(lo, hi, top_text, *names)
     if bound is not None:
         return bound
     a, b = _finite(lo), _finite(hi)
     if a is not None and b is not None and a <= b:
         slack = 1e-6 * max(abs(a), abs(b), 1e-9)
-        if not a - slack <= e <= b + slack:
-            return f"outside its own range ({e:g} J, range {a:g}-{b:g} J)"
+        if not a - slack <= x <= b + slack:
+            return f"outside its own range ({x:g} {unit}, range {a:g}-{b:g} {unit})"
     return None
 
 
@@ -178,29 +186,8 @@ def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
     """What is wrong with stored emissions ``g`` (gCO2eq, with its own ``lo``-``hi``
     range), or None where they are usable or are None: the checks of
     :func:`energy_fault`, with the bound of :func:`max_stored_emissions_g`."""
-    if g is None:
-        return None
-    if isinstance(g, float) and not math.isfinite(g):
-        return f"not a finite number (stored as {g!r})"
-    if isinstance(g, bool) or not isinstance(g, (int, float)):
-        return f"not a number (stored as {_shown(g)})"
     top = max_stored_emissions_g()
-    if _huge_int(g):
-        return _too_large(int(g), f"{top:.3g} gCO2eq")
-    g = float(g)
-    if g < 0:
-        return f"negative ({g:g} gCO2eq)"
-    if g > top:
-        return f"implausibly large ({g:g} gCO2eq, more than {top:.3g} gCO2eq)"
-    bound = bounds_fault(lo, hi, f"{top:.3g} gCO2eq", "low_g", "high_g")
-    if bound is not None:
-        return bound
-    a, b = _finite(lo), _finite(hi)
-    if a is not None and b is not None and a <= b:
-        slack = 1e-6 * max(abs(a), abs(b), 1e-9)
-        if not a - slack <= g <= b + slack:
-            return f"outside its own range ({g:g} gCO2eq, range {a:g}-{b:g} gCO2eq)"
-    return None
+    return _figure_fault(g, lo, hi, top, f"{top:.3g} gCO2eq", "gCO2eq", ("low_g", "high_g"))
 
 
 def bounds_fault(lo: Any, hi: Any, top: str, low_name: str, high_name: str) -> str | None:
