@@ -70,7 +70,8 @@ def build(path: Path, runs: int, samples: int, lost: int = 0) -> int:
                          "avg_power_w": e / 3 / 60, "in_total": True}
                         for d in ("cpu:0", "dram:0", "gpu:0")],
             "notes": ["no zone was given: used the yearly average of DE"],
-            "emissions": {"emissions_g": e / 3.6e6 * 380, "low_g": 0.0, "high_g": 0.0,
+            "emissions": {"emissions_g": e / 3.6e6 * 380, "low_g": e / 3.6e6 * 380 * 0.95,
+                          "high_g": e / 3.6e6 * 380 * 1.05,
                           "zone": "DE", "source": "yearly average", "pue": 1.0,
                           "avg_intensity_g_per_kwh": 380.0,
                           "intensity_used": [[start + k * 6, start + k * 6 + 6, 380.0]
@@ -227,6 +228,8 @@ def main() -> None:
             ("runs list, status failed, sorted by name", "/api/runs?status=failed&sort=name"),
             ("runs list, sorted by energy", "/api/runs?sort=energy"),
             ("runs list, sorted by emissions, ascending", "/api/runs?sort=emissions&order=asc"),
+            ("runs list, sorted by emissions", "/api/runs?sort=emissions"),
+            ("runs list, sorted by energy, page 20 of 50", "/api/runs?sort=energy&offset=950"),
             ("runs list, sorted by name", "/api/runs?sort=name"),
             ("runs list, sorted by duration", "/api/runs?sort=duration"),
             ("runs list, sorted by status", "/api/runs?sort=status"),

@@ -110,11 +110,8 @@ def lost(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
                 want["samples"], counted)
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Every pricing here is the world average: no zone from the environment or config."""
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+# every pricing here is the world average: no zone from the environment or config
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 # -- each output, read back as (energy, low, high, kind) and its partial note -----------

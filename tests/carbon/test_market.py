@@ -32,10 +32,7 @@ PUE = 1.2
 RESIDUAL_DE = 719.90  # AIB 2023, shipped in residual_mix.csv
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 def _hour(t_end: float) -> int:

@@ -25,11 +25,7 @@ from wattwise.records.run_sums import run_sums
 from wattwise.records.store import Store
 from wattwise.server._sql import Reads
 
-
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 @pytest.mark.parametrize("case", [{}, {"profile": True}, {"damaged": True}, {"trace": True}])

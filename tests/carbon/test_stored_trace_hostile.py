@@ -23,10 +23,7 @@ from wattwise.cli import _register_all, app
 _register_all()
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 def _stored_trace(db: Path, rid: int, path: str, digest: str | None) -> None:

@@ -28,7 +28,8 @@ from wattwise.carbon.repricing import reprice_options, started_with
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="uses SIGKILL"),
+              pytest.mark.usefixtures("no_ambient_zone")]
 
 
 def _tracked_then_killed(db: str, ready: Any, zone: str | None, env_zone: str | None) -> None:
@@ -85,12 +86,6 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         ambient = _kill_one(tmp / "ambient.db", None, "DE")
     return {"tmp": tmp, "given": (tmp / "given.db", given),
             "ambient": (tmp / "ambient.db", ambient)}
-
-
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 def _cli(db: Path, *args: str, env: dict[str, str] | None = None) -> Any:

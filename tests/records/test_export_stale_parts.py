@@ -23,10 +23,7 @@ _register_all()
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 def _dead_pid() -> int:
@@ -42,6 +39,9 @@ def _leftovers(folder: Path) -> tuple[set[str], set[str]]:
     stale = {f".wattwise-{dead}-ab12cd34.part", ".wattwise-9999999999-zz99zz99.part"}
     kept = {f".wattwise-{os.getpid()}-livewrit.part",  # its writer is running
             ".wattwise-yk4lvm7w.part",  # no pid: a user's own file, never ours
+            ".wattwise-2024-draft.part",  # a number and a word: not mkstemp's 8 characters
+            f".wattwise-0{dead}-abcdefgh.part",  # a pid no system writes
+            f".wattwise-{dead}-ABCDEFGH.part",  # mkstemp writes no capitals
             ".wattwise-notes.txt", "other.part", ".wattwise-a b.part", "wattwise-x.part"}
     old = time.time() - PART_STALE_S - 60
     for name in stale | kept:

@@ -60,8 +60,9 @@ def _lost(db: Path, n: int = 40) -> int:
                 {"name": "cpu:0", "component": "cpu", "kind": "measured", "source": "fake",
                  "in_total": True}]}],
         )
-        store.add_samples(rid, [SampleRow(1000.0 + k, "cpu:0", 50.0 + k % 3, 50.0, 50.0,
-                                          50.0) for k in range(1, n + 1)])
+        store.add_samples(rid, [SampleRow(1000.0 + k, "cpu:0", 50.0 + k % 3, 50.0,
+                                          50.0 + k % 3, 50.0 + k % 3)
+                                for k in range(1, n + 1)])
     finally:
         store.close()
     return rid
@@ -294,4 +295,5 @@ def test_a_lost_runs_codecarbon_sums_in_sqlite_are_the_samples_sums(tmp_path: Pa
     said = " ".join(result.output.split())
     missing = [n for n in notes if " ".join(n.split())[:200] not in said]  # long ones cut
     assert notes and not missing, (missing, said)
-    assert "8 value(s) were not finite numbers" in said and "samples[2].energy_j ('x')" in said
+    assert ("8 stored value(s) are not usable and are left out of the pricing:"
+            " samples[2].energy_j ('x')") in said

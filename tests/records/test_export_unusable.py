@@ -29,10 +29,7 @@ _J_PER_KWH = 3.6e6
 _ENERGY_CELLS = ("energy_consumed", "cpu_energy", "cpu_power")
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 def _record(db: Path) -> int:

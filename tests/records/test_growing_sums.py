@@ -74,7 +74,8 @@ def test_a_changed_or_removed_row_sums_the_run_again(tmp_path: Path) -> None:
             first = view.energy_so_far()["cpu"]["energy_j"]
         with sqlite3.connect(db) as conn:
             conn.execute("DELETE FROM samples WHERE rowid = (SELECT max(rowid) FROM samples)")
-            conn.execute("UPDATE samples SET energy_j = 100 WHERE rowid = 1")
+            conn.execute("UPDATE samples SET energy_j = 100, low_j = 100, high_j = 100"
+                         " WHERE rowid = 1")
         with growing(store).at_now(rid) as view:
             got = view.energy_so_far()
         assert got == energy_so_far(lambda sql, p: store._read(sql, p), rid)

@@ -6,8 +6,6 @@ note every output gives, and the bound is never given as a figure (the raw integ
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tests._damage import edit_summary
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
 from wattwise.records.stored_energy import emissions_fault, energy_fault
@@ -48,14 +47,6 @@ def test_no_range_and_a_usable_range_are_no_fault() -> None:
     assert emissions_fault(0.001, None, None) is None
 
 
-def _edit(db: Path, rid: int, change: Callable[[dict[str, Any]], None]) -> None:
-    with sqlite3.connect(db) as conn:
-        s = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
-                                    (rid,)).fetchone()[0])
-        change(s)
-        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?", (json.dumps(s), rid))
-
-
 def _cli(*args: str) -> str:
     r = CliRunner().invoke(app, list(args))
     assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
@@ -73,7 +64,7 @@ def _api(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any]]:
 def test_a_huge_low_j_is_named_in_every_output(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    _edit(db, rid, lambda s: s.update(low_j=HUGE))
+    edit_summary(db, rid, lambda s: s.update(low_j=HUGE))
     note = ("the stored energy is not usable: low_j (a bound of its range) is implausibly "
             "large (an integer of about 401 digits, more than 1e+15 J): a damaged record")
     reported = json.loads(_cli("report", str(rid), "--db", str(db), "--json"))
@@ -92,7 +83,7 @@ def test_a_huge_low_j_is_named_in_every_output(tmp_path: Path) -> None:
 def test_a_huge_low_g_is_named_and_no_bound_is_dropped(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    _edit(db, rid, lambda s: s["emissions"].update(low_g=HUGE))
+    edit_summary(db, rid, lambda s: s["emissions"].update(low_g=HUGE))
     said = "low_g (a bound of its range) is implausibly large (an integer of about 401"
     shown = _cli("show", str(rid), "--db", str(db))
     assert said in shown and "(--" not in shown

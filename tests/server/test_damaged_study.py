@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests._damage import point_labels
 from tests.server._results import add_bench, result, results_db, set_window, study, tuning
 from tests.server._runs import START
 from wattwise.records.store import Store
@@ -25,10 +26,6 @@ DAMAGED = [("abc", "not a number (stored as 'abc')"),
            (10**400, "implausibly large (more than 1e+308 J/sample"),
            (None, "missing (stored as null)")]
 IDS = ["text", "negative", "nan", "inf", "1e308", "huge-int", "null"]
-
-
-def _points(svg: str) -> list[str]:
-    return re.findall(r'class="point" data-label="([^"]*)"', svg)
 
 
 def _ticks(svg: str) -> list[float]:
@@ -62,12 +59,14 @@ def test_a_damaged_j_per_sample_is_marked_in_the_api_and_left_out_of_the_figure(
     assert bad["energy_j_per_sample"] == {"mean": None, "low": None, "high": None}
     assert why in bad["damaged"] and why in bad["not_valid"][-1]
     assert by["baseline"]["damaged"] is None and by["onnx"]["damaged"] is None
-    (line,) = body["damaged"]
+    line, pick = body["damaged"]  # int8-dynamic is the stored recommended variant
     assert line.startswith("int8-dynamic: its stored energy per sample is not usable: ")
     assert why in line and line.endswith("a damaged record, not drawn")
+    assert pick.startswith("the stored recommended variant int8-dynamic is a damaged variant")
+    assert body["recommended"] is None and not bad["recommended"]
     assert listed["damaged"] == body["damaged"]
     assert svg.status_code == 200, svg.text
-    assert _points(svg.text) == ["baseline", "prune-unstructured:0.5"]
+    assert point_labels(svg.text) == ["baseline", "prune-unstructured:0.5"]
     text = " ".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg.text))
     assert "left out: 1 variant whose stored energy per sample is not usable" in text
     assert "int8-dynamic" in text
@@ -80,7 +79,7 @@ def test_a_study_with_every_j_per_sample_damaged_is_not_drawn_and_says_why(
     db, sid = _study_db(tmp_path, -1.0, which=(0, 1, 2))
     with TestClient(create_app(db), base_url="http://localhost") as c:
         svg = c.get(f"/api/compress/{sid}/front.svg")
-        assert len(c.get(f"/api/compress/{sid}").json()["damaged"]) == 3
+        assert len(c.get(f"/api/compress/{sid}").json()["damaged"]) == 4  # and the pick's
     assert svg.status_code == 404
     assert "no benchmarked variant has a usable energy per sample" in svg.json()["error"]
 
@@ -96,7 +95,7 @@ def test_a_j_per_sample_of_zero_is_a_result_and_is_drawn(tmp_path: Path) -> None
         body = c.get(f"/api/compress/{sid}").json()
         svg = c.get(f"/api/compress/{sid}/front.svg")
     assert body["damaged"] == [] and body["variants"][1]["energy_j_per_sample"]["mean"] == 0.0
-    assert "int8-dynamic" in _points(svg.text)
+    assert "int8-dynamic" in point_labels(svg.text)
 
 
 def test_an_interval_that_does_not_hold_its_mean_draws_no_bar(tmp_path: Path) -> None:
@@ -109,7 +108,7 @@ def test_an_interval_that_does_not_hold_its_mean_draws_no_bar(tmp_path: Path) ->
         svg = c.get(f"/api/compress/{sid}/front.svg").text
     assert svg.count('class="errorbar"') == 2  # baseline's and the pruned one's
     assert "no bar: the stored 95 % interval of J/sample is not usable" in svg
-    assert "int8-dynamic" in _points(svg)
+    assert "int8-dynamic" in point_labels(svg)
 
 
 @pytest.mark.parametrize("value,why", DAMAGED, ids=IDS)
@@ -132,7 +131,7 @@ def test_a_damaged_tuning_setting_is_marked_and_left_out_of_its_figure(
                            "usable") and why in line
     assert listed["damaged"] == body["damaged"]
     assert svg.status_code == 200, svg.text
-    assert _points(svg.text) == ["threads=1 batch=1 fp32", "threads=2 batch=16 fp32"]
+    assert point_labels(svg.text) == ["threads=1 batch=1 fp32", "threads=2 batch=16 fp32"]
     assert "left out: 1 setting whose stored energy per sample is not usable" in svg.text
     assert all(0.0 <= t <= 100.0 for t in _ticks(svg.text)), _ticks(svg.text)
 

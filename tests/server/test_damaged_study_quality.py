@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests._damage import point_labels
 from tests.server._results import results_db, set_window, study, tuning
 from wattwise.server import create_app
 
@@ -21,10 +22,6 @@ BAD_QUALITY = [("high", "not a number (stored as 'high')"),
                (float("nan"), "not a finite number (stored as nan)"),
                (None, "missing (stored as null)")]
 IDS = ["text", "bool", "nan", "null"]
-
-
-def _points(svg: str) -> list[str]:
-    return re.findall(r'class="point" data-label="([^"]*)"', svg)
 
 
 def _texts(svg: str) -> str:
@@ -63,11 +60,13 @@ def test_a_damaged_quality_marks_the_variant_and_leaves_it_out_of_the_figure(
         "energy_j_per_sample"]["mean"]
     assert all(by[k]["damaged"] is None for k in by if k != "int8-dynamic")
     assert body["damaged"] == [f"int8-dynamic: its stored quality is {why}: a damaged "
-                               "record, not drawn"]
+                               "record, not drawn",
+                               "the stored recommended variant int8-dynamic is a damaged "
+                               f"variant (its stored quality is {why}): not shown as recommended"]
     assert listed["damaged"] == body["damaged"]
     assert svg.status_code == 200, svg.text
-    assert "int8-dynamic" not in _points(svg.text)
-    assert _points(svg.text) == ["baseline", "prune-unstructured:0.5"]  # onnx failed
+    assert "int8-dynamic" not in point_labels(svg.text)
+    assert point_labels(svg.text) == ["baseline", "prune-unstructured:0.5"]  # onnx failed
     text = _texts(svg.text)
     assert "left out: 1 variant whose stored quality is not usable (a damaged record): " \
         "int8-dynamic: its stored quality is" in text
@@ -80,7 +79,7 @@ def test_a_quality_change_stored_as_text_is_damaged_too(tmp_path: Path) -> None:
         svg = c.get(f"/api/compress/{sid}/front.svg")
     assert body["variants"][1]["damaged"] == \
         "its stored quality change is not a number (stored as '-0.5')"
-    assert svg.status_code == 200 and "int8-dynamic" not in _points(svg.text)
+    assert svg.status_code == 200 and "int8-dynamic" not in point_labels(svg.text)
 
 
 def test_a_throughput_stored_as_text_leaves_out_its_variant_alone(tmp_path: Path) -> None:
@@ -94,7 +93,7 @@ def test_a_throughput_stored_as_text_leaves_out_its_variant_alone(tmp_path: Path
         svg = c.get(f"/api/compress/{sid}/front.svg")
     assert "another type than the record format gives it" in body["variants"][1]["damaged"]
     assert svg.status_code == 200, svg.text
-    assert _points(svg.text) == ["baseline", "prune-unstructured:0.5"]
+    assert point_labels(svg.text) == ["baseline", "prune-unstructured:0.5"]
     assert "left out: 1 variant whose stored figures are not usable" in _texts(svg.text)
 
 
@@ -130,7 +129,7 @@ def test_a_damaged_quality_floor_is_named_in_the_api_and_under_the_figure(
     assert 'class="floor"' not in svg.text
     assert "no floor line: the stored quality floor is not a number (stored as 'x'): " \
         "a damaged record" in _texts(svg.text)
-    assert len(_points(svg.text)) == 3
+    assert len(point_labels(svg.text)) == 3
 
 
 def test_a_null_quality_floor_is_no_floor_and_no_damage(tmp_path: Path) -> None:

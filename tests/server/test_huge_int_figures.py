@@ -7,7 +7,6 @@ run page answer 500 for the whole database."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from tests._damage import edit_summary
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
 from wattwise.server.app import create_app
@@ -23,14 +23,6 @@ from wattwise.server.app import create_app
 _register_all()
 
 HUGE = 10**400
-
-
-def _edit(db: Path, rid: int, change: Callable[[dict[str, Any]], None]) -> None:
-    with sqlite3.connect(db) as conn:
-        s = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
-                                    (rid,)).fetchone()[0])
-        change(s)
-        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?", (json.dumps(s), rid))
 
 
 EDITS: dict[str, Callable[[dict[str, Any]], None]] = {
@@ -52,7 +44,7 @@ def _cli(*args: str) -> str:
 def test_every_output_names_or_skips_a_huge_integer(tmp_path: Path, field: str) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    _edit(db, rid, EDITS[field])
+    edit_summary(db, rid, EDITS[field])
     ref = str(rid)
     shown = _cli("show", ref, "--db", str(db))
     figures = json.loads(_cli("show", ref, "--db", str(db), "--json"))["figures"]

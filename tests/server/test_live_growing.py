@@ -33,7 +33,7 @@ SENSORS = [{"name": "model", "domains": [
 
 def _samples(first: int, n: int) -> list[SampleRow]:
     """``n`` seconds of samples of both domains from second ``first``."""
-    return [SampleRow(START + t, d, 2.0 + (t % 7) / 10, 20.0, 1.5, 2.5, False)
+    return [SampleRow(START + t, d, 2.0 + (t % 7) / 10, 20.0, 1.5, 2.6, False)
             for t in range(first, first + n) for d in ("cpu:model", "gpu:0")]
 
 
@@ -162,7 +162,8 @@ def test_a_kept_run_whose_last_row_changed_is_summed_again(tmp_path: Path) -> No
     with Store(db, readonly=True) as store:
         first = run_payload(store, rid)["run"]["energy_so_far"]["energy_j"]
         with sqlite3.connect(db) as conn:  # another tool edits the newest sample
-            conn.execute("UPDATE samples SET energy_j = energy_j + 100 WHERE rowid ="
+            conn.execute("UPDATE samples SET energy_j = energy_j + 100,"
+                         " high_j = high_j + 100 WHERE rowid ="
                          " (SELECT max(rowid) FROM samples WHERE run_id = ?)", (rid,))
         got = run_payload(store, rid)["run"]["energy_so_far"]["energy_j"]
     assert got == pytest.approx(first + 100, rel=1e-12)

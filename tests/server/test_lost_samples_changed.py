@@ -93,7 +93,8 @@ def test_a_lost_run_whose_older_samples_another_tool_changed_is_priced_again(
             assert deleted["show"][0] < first["show"][0]
             _agree(deleted, store, db)
             with sqlite3.connect(db) as conn:  # ... and edits the oldest left in place
-                conn.execute("UPDATE samples SET energy_j = 5000 WHERE rowid = (SELECT"
+                conn.execute("UPDATE samples SET energy_j = 5000, low_j = 5000, high_j = 5000"
+                             " WHERE rowid = (SELECT"
                              " min(rowid) FROM samples WHERE run_id = ?)", (rid,))
             now[0] += growing_sums.FULL_RESUM_S  # within FULL_RESUM_S
             edited = _figures(store, reads, rid, db, collector)

@@ -29,11 +29,6 @@ TOTAL = 'wattwise_energy_joules_total{kind="mixed"}'
 GRAMS = 'wattwise_emissions_grams_total{kind="mixed"}'
 
 
-def _stored(db: Path, rid: int, **figures: Any) -> None:
-    """Write ``figures`` into the run's stored summary, as a damaged file leaves them."""
-    stored_figures(db, rid, **figures)
-
-
 def _energy(db: Path, rid: int) -> float:
     with sqlite3.connect(db) as conn:
         text = conn.execute("SELECT summary_json FROM runs WHERE id = ?", (rid,)).fetchone()[0]
@@ -78,7 +73,7 @@ def test_an_unusable_stored_total_counts_the_figures_report_gives(
     ids = fixture_db(db)
     _, before = _scrape(db)
     old_j, old_g = _stored_figures(db, ids["smaller"])
-    _stored(db, ids["smaller"], energy_j=stored, low_j=47.85, high_j=74.52)
+    stored_figures(db, ids["smaller"], energy_j=stored, low_j=47.85, high_j=74.52)
     _, after = _scrape(db)
     new_j, new_g = _report(db, ids["smaller"])
     assert 0 < new_j < 1e6 and new_g > 0, (new_j, new_g)
@@ -93,7 +88,7 @@ def test_both_totals_count_the_same_runs(tmp_path: Path, stored: Any) -> None:
     joules and the grams describe the same runs."""
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    _stored(db, rid, energy_j=stored, low_j=47.85, high_j=74.52)
+    stored_figures(db, rid, energy_j=stored, low_j=47.85, high_j=74.52)
     _, with_it = _scrape(db)
     report_j, report_g = _report(db, rid)
     without = tmp_path / "without.db"
@@ -110,7 +105,7 @@ def test_two_huge_records_and_a_usable_one_of_the_same_kind(tmp_path: Path) -> N
     db = tmp_path / "runs.db"
     ids = fixture_db(db)
     demo = _energy(db, ids["demo"])
-    _stored(db, ids["smaller"], energy_j=1e308)
+    stored_figures(db, ids["smaller"], energy_j=1e308)
     with sqlite3.connect(db) as conn:  # a second copy of it: 2e308 is inf in a sum
         columns = ", ".join(r[1] for r in conn.execute("PRAGMA table_info(runs)")
                             if r[1] != "id")
@@ -136,6 +131,6 @@ def test_a_total_inside_its_own_range_still_counts(tmp_path: Path) -> None:
     ids = fixture_db(db)
     _, before = _scrape(db)
     lost = _energy(db, ids["smaller"])
-    _stored(db, ids["smaller"], energy_j=50.0, low_j=47.85, high_j=74.52)
+    stored_figures(db, ids["smaller"], energy_j=50.0, low_j=47.85, high_j=74.52)
     _, after = _scrape(db)
     assert after[TOTAL] == pytest.approx(before[TOTAL] - lost + 50.0, rel=1e-12)

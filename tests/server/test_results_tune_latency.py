@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests._damage import point_labels
 from tests.server._results import results_db, set_window, tuning
 from wattwise.server import create_app
 
@@ -45,7 +46,7 @@ def test_a_damaged_p90_latency_is_named_and_does_not_meet_the_bound(
     assert body["damaged"] == [f"threads=1 batch=1 fp32: {line}: a damaged record, not drawn"]
     assert listed["damaged"] == body["damaged"]
     assert svg.status_code == 200, svg.text
-    assert re.findall(r'class="point" data-label="([^"]*)"', svg.text) == [
+    assert point_labels(svg.text) == [
         "threads=1 batch=64 fp32", "threads=2 batch=16 fp32"]
     assert "no positive p90 latency" not in svg.text
     notes = " ".join(html.unescape(t) for t in

@@ -24,13 +24,8 @@ from wattwise.records.database import flush_all
 from wattwise.records.store import Store
 from wattwise.server.report import run_report_html
 
-pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
-
-
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = [pytest.mark.skipif(_MISSING, reason=_HOW),
+              pytest.mark.usefixtures("no_ambient_zone")]
 
 
 def _page(driver: Any, db: Path, rid: int, tmp: Path) -> str:

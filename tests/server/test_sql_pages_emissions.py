@@ -41,7 +41,7 @@ def test_an_emissions_sort_waits_for_the_index(tmp_path: Path, desc: bool) -> No
     reads = Reads(db)
     try:
         assert reads._pages.has_sort_indexes()
-        assert reads._pages.page_ids(query) is None  # one rule: not from SQLite's index
+        assert reads._pages.page_ids(query) is not None
         early = [int(r["id"]) for r in reads.runs_page(query)[0]]
         reads.warm()
         warmed = [int(r["id"]) for r in reads.runs_page(query)[0]]

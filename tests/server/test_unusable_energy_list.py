@@ -21,11 +21,6 @@ from wattwise.server.app import create_app
 _register_all()
 
 
-def _stored(db: Path, rid: int, **figures: Any) -> None:
-    """Write ``figures`` into the run's stored summary, as a damaged file leaves them."""
-    stored_figures(db, rid, **figures)
-
-
 def _row_and_page(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any]]:
     with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
         rows = c.get("/api/runs").json()["runs"]
@@ -52,7 +47,7 @@ def test_the_runs_list_row_carries_the_run_page_s_note(
         tmp_path: Path, stored: Any, shown: Any, why: str) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    _stored(db, rid, energy_j=stored, low_j=10.0, high_j=30.0)
+    stored_figures(db, rid, energy_j=stored, low_j=10.0, high_j=30.0)
     row, page = _row_and_page(db, rid)
     note = f"the stored energy is not usable: {why}: a damaged record"
     assert note in page["notes"], page["notes"]

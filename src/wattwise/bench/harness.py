@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wattwise.bench.stats import Stat, percentiles_ms, summarize
+from wattwise.bench.stats import MIN_LOG_N, Stat, percentiles_ms, restated, summarize
 from wattwise.errors import BadInput, WattwiseError
 from wattwise.measure.results import combined_kind
 
@@ -95,24 +95,42 @@ class BenchResult:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BenchResult:
-        """Rebuild a result from ``to_dict()`` output (a stored ``bench-summary`` window)."""
-        def stat(x: dict[str, Any]) -> Stat:
+        """Rebuild a result from ``to_dict()`` output (a stored ``bench-summary`` window).
+
+        An interval stored before ``stats.MIN_LOG_N`` (a log-scale one of 2-3
+        repetitions, up to 1e17 times wider than its mean) is read as ``summarize``
+        now gives it, with a note, so every reader shows the same honest interval.
+        """
+        restated_from: list[str] = []
+
+        def stat(x: dict[str, Any], label: str) -> Stat:
             def f(k: str) -> float:
                 return math.nan if x[k] is None else float(x[k])
 
-            return Stat(f("mean"), f("low"), f("high"), f("std"), int(x["n"]),
-                        str(x.get("method", "t")))
+            s = Stat(f("mean"), f("low"), f("high"), f("std"), int(x["n"]),
+                     str(x.get("method", "t")))
+            new = restated(s)
+            if new != s:
+                restated_from.append(f"{label} ({s.method}, n={s.n})")
+            return new
 
+        throughput = stat(d["throughput"], "throughput")
+        energy = stat(d["energy_j_per_sample"], "energy per sample")
+        notes = tuple(d.get("notes", ()))
+        if restated_from:
+            notes += (f"95 % interval of {' and '.join(restated_from)} recomputed as the "
+                      f"Student t interval cut at 0: the stored one needs at least "
+                      f"{MIN_LOG_N} repetitions",)
         spj = d.get("samples_per_j")
         return cls(
             name=d["name"], task=d.get("task"), samples_per_rep=d["samples_per_rep"],
-            repetitions=d["repetitions"], throughput=stat(d["throughput"]),
+            repetitions=d["repetitions"], throughput=throughput,
             latency_ms=dict(d["latency_ms"]),
-            energy_j_per_sample=stat(d["energy_j_per_sample"]),
+            energy_j_per_sample=energy,
             samples_per_j=math.inf if spj is None else spj,
             g_co2_per_1000=d.get("g_co2_per_1000"), g_co2_source=d.get("g_co2_source"),
             kind=d["kind"], source=d["source"], baseline_w=d.get("baseline_w"),
-            run_id=d.get("run_id"), notes=tuple(d.get("notes", ())),
+            run_id=d.get("run_id"), notes=notes,
             machine=d.get("machine", ""), avg_power_w=d.get("avg_power_w"),
             energy_low_j_per_sample=d.get("energy_low_j_per_sample"),
             energy_high_j_per_sample=d.get("energy_high_j_per_sample"),

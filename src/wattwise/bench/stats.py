@@ -16,6 +16,14 @@ counted as 0 J above idle) logs do not exist, and a percentile bootstrap of
 the mean is used instead (fixed seed, so a result is reproducible); it cannot
 go below the smallest value. ``Stat.method`` says which interval was used,
 and ``to_dict()`` carries it into the JSON.
+
+With fewer than ``MIN_LOG_N`` repetitions neither is usable: Cox's interval
+rests on a variance of the logs estimated from one or two degrees of freedom,
+multiplied by t = 12.7 (n=2) or 4.3 (n=3) and then exponentiated, so two
+repetitions a factor 16 apart gave ``1e-19 J - 1e15 J`` for a 3 mJ mean; a
+bootstrap of 2-3 values is no wider than their range, far too narrow. Such
+few repetitions get the Student t interval cut at zero (``"t-floor"``): wide,
+but in the units of the values and as honest as the data allow.
 """
 
 from __future__ import annotations
@@ -35,7 +43,15 @@ METHODS = {
     "t": "Student t on the values (symmetric about the mean)",
     "log": "log scale: Cox interval for a log-normal mean (always positive)",
     "bootstrap": "percentile bootstrap of the mean (never below the smallest value)",
+    "t-floor": "Student t on the values, cut at 0 (too few repetitions for a log-scale "
+               "interval)",
 }
+
+#: Fewest repetitions of a positive quantity given a log-scale or bootstrap interval.
+MIN_LOG_N = 4
+
+#: Methods that need ``MIN_LOG_N`` repetitions (``restated`` redoes older records).
+_LOG_METHODS = ("log", "bootstrap")
 
 #: Resamples of the bootstrap interval, and its fixed seed.
 BOOTSTRAP_RESAMPLES = 10_000
@@ -80,8 +96,9 @@ def summarize(values: Sequence[float], confidence: float = CONFIDENCE, *,
 
     ``positive=True`` is for quantities that cannot be negative (throughput,
     J/sample, latency): the interval is then computed on the log scale, or by
-    a bootstrap where a value is zero, and never goes below zero (see the
-    module's docstring). Otherwise it is the Student t interval. One value
+    a bootstrap where a value is zero, or, below ``MIN_LOG_N`` values, is the
+    t interval cut at zero; it never goes below zero (see the module's
+    docstring). Otherwise it is the Student t interval. One value
     gives an interval of zero width (``low == high == mean``): there is no
     spread to estimate, and ``n == 1`` says so.
     """
@@ -107,6 +124,8 @@ def summarize(values: Sequence[float], confidence: float = CONFIDENCE, *,
         return Stat(mean, mean - half, mean + half, std, n, "t")
     if std == 0:
         return Stat(mean, mean, mean, 0.0, n, "log")
+    if n < MIN_LOG_N:
+        return _t_floor(mean, std, n, t)
     if min(xs) > 0:
         low, high = _cox(xs, t)
         method = "log"
@@ -116,6 +135,25 @@ def summarize(values: Sequence[float], confidence: float = CONFIDENCE, *,
     # Both intervals bound the mean, but neither is centred on the sample mean;
     # keep the reported mean inside its own interval.
     return Stat(mean, min(low, mean), max(high, mean), std, n, method)
+
+
+def _t_floor(mean: float, std: float, n: int, t: float) -> Stat:
+    """The Student t interval of a non-negative quantity's mean, its low cut at zero."""
+    half = t * std / math.sqrt(n)
+    return Stat(mean, max(0.0, mean - half), mean + half, std, n, "t-floor")
+
+
+def restated(s: Stat) -> Stat:
+    """``s`` as ``summarize`` now gives it: a stored log-scale or bootstrap interval of
+    fewer than ``MIN_LOG_N`` repetitions (made before that rule) becomes the t interval
+    cut at zero, from its own mean, standard deviation and n; any other ``s`` is kept."""
+    if s.method not in _LOG_METHODS or not 2 <= s.n < MIN_LOG_N or s.std == 0:
+        return s
+    if not (math.isfinite(s.mean) and math.isfinite(s.std)) or s.mean < 0 or s.std < 0:
+        return s
+    from scipy import stats
+
+    return _t_floor(s.mean, s.std, s.n, float(stats.t.ppf(0.5 + CONFIDENCE / 2, df=s.n - 1)))
 
 
 def _cox(xs: Sequence[float], t: float) -> tuple[float, float]:
@@ -167,3 +205,15 @@ def percentiles_ms(latencies_s: Sequence[float]) -> dict[str, float]:
         raise BadInput("no latencies to summarize")
     arr = np.asarray(latencies_s, dtype=float) * 1000.0
     return {f"p{q}": float(np.percentile(arr, q)) for q in (50, 90, 99)}
+
+
+def restated_dict(d: dict[str, Any]) -> dict[str, Any]:
+    """A stored ``Stat.to_dict()`` passed through ``restated``; ``d`` itself where it is
+    not one (a damaged record is left for its reader to flag)."""
+    try:
+        s = Stat(float(d["mean"]), float(d["low"]), float(d["high"]), float(d["std"]),
+                 int(d["n"]), str(d.get("method", "t")))
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return d
+    new = restated(s)
+    return d if new == s else {**d, **new.to_dict()}

@@ -268,10 +268,10 @@ def intervals_from_samples(
     rows = list(samples)
     ok = []
     for i, s in enumerate(rows):
-        for key, read in (("t_unix_s", real_or_none), ("energy_j", usable_energy)):
-            if read(getattr(s, key)) is None:
-                bad.append((f"samples[{i}].{key}", getattr(s, key)))
-                break
+        if real_or_none(s.t_unix_s) is None:
+            bad.append((f"samples[{i}].t_unix_s", s.t_unix_s))
+        elif usable_energy(s.energy_j, s.low_j, s.high_j) is None:
+            bad.append((f"samples[{i}].energy_j", s.energy_j))
         else:
             ok.append(s)
             bad.extend((f"samples[{i}].{key}", getattr(s, key)) for key in ("low_j", "high_j")
@@ -320,13 +320,27 @@ def scaled_intervals(
 MAX_STORED_ENERGY_J = 1e15
 
 
-def usable_energy(value: Any) -> float | None:
+#: How far (relative, of the larger bound) a sample's energy may lie outside its own
+#: low-high range and still be usable: the rounding of the meter's sums.
+OWN_RANGE_SLACK = 1e-6
+
+
+def usable_energy(value: Any, low: Any = None, high: Any = None) -> float | None:
     """A stored sample's energy as pricing and every partial figure take it: a number
-    from 0 to ``MAX_STORED_ENERGY_J`` (no sample holds more than its run may); anything
-    else (text, NaN, an infinity, a negative or absurd value) is damaged: None. Inside
-    SQLite: ``records.sample_sums.USABLE_E``."""
+    from 0 to ``MAX_STORED_ENERGY_J`` (no sample holds more than its run may) and, where
+    its own ``low``-``high`` range is one (finite numbers, low not above high), inside it
+    (within ``OWN_RANGE_SLACK``): every sample the meter writes is. Anything else (text,
+    NaN, an infinity, a negative or absurd value, 1e14 J in a range of 1-2 J) is damaged:
+    None. Inside SQLite: ``records.sample_sums.USABLE_E``."""
     e = real_or_none(value)
-    return e if e is not None and 0.0 <= e <= MAX_STORED_ENERGY_J else None
+    if e is None or not 0.0 <= e <= MAX_STORED_ENERGY_J:
+        return None
+    lo, hi = real_or_none(low), real_or_none(high)
+    if lo is not None and hi is not None and lo <= hi:
+        slack = OWN_RANGE_SLACK * max(abs(lo), abs(hi), 1e-9)
+        if not lo - slack <= e <= hi + slack:
+            return None
+    return e + 0.0
 
 
 def implausible_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
@@ -344,9 +358,12 @@ def not_numbers_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
     named = ", ".join(f"{path} ({value!r})" for path, value in bad[:5])
     more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
     rule = ""
-    if any(path.endswith(".energy_j") and path != "summary.energy_j"
-           and real_or_none(value) is not None for path, value in bad):
-        rule = f" (a sample's energy must be a number from 0 to {MAX_STORED_ENERGY_J:.0e} J)"
+    energies = [real_or_none(value) for path, value in bad
+                if path.endswith(".energy_j") and path != "summary.energy_j"]
+    if any(e is not None for e in energies):
+        own = any(e is not None and 0 <= e <= MAX_STORED_ENERGY_J for e in energies)
+        rule = (f" (a sample's energy must be a number from 0 to {MAX_STORED_ENERGY_J:.0e} J"
+                + (" inside its own low-high range" if own else "") + ")")
     said = (f"{len(bad)} stored value(s) are not usable{rule} and are left out of the "
             f"pricing: {named}{more}")
     if any(path == "summary.energy_j" for path, _ in bad):

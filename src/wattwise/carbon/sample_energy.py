@@ -33,9 +33,11 @@ def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
             continue
         d = out.setdefault(str(s.domain), {"energy_j": 0.0, "low_j": 0.0, "high_j": 0.0,
                                            "samples": 0.0, "last_unix_s": -math.inf})
-        if usable_energy(s.energy_j) is not None:  # a damaged energy adds nothing, its
-            for key in ("energy_j", "low_j", "high_j"):  # range neither; a bound that is
-                d[key] += real_or_none(getattr(s, key)) or 0.0  # not a number adds 0
+        # a damaged energy adds nothing, its range neither; a bound that is not a
+        # number adds 0
+        if usable_energy(s.energy_j, s.low_j, s.high_j) is not None:
+            for key in ("energy_j", "low_j", "high_j"):
+                d[key] += real_or_none(getattr(s, key)) or 0.0
         d["samples"] += 1
         t = real_or_none(s.t_unix_s)
         if t is not None and t >= d["last_unix_s"]:
@@ -117,7 +119,23 @@ class PartialEnergy:
 
         up_to = "" if self.last_sample_unix_s is None else " up to " + time.strftime(
             "%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.last_sample_unix_s))
-        return f"{self.kind}, partial: {self.why}; from {self.samples} samples{up_to}"
+        said = f"{self.kind}, partial: {self.why}; from {self.samples} samples{up_to}"
+        fault = self.fault
+        return said if fault is None else f"{said}; {fault}"
+
+    @property
+    def fault(self) -> str | None:
+        """The note where the samples' sum is not usable (``summed_energy_note``), else
+        None: usable samples, each inside its bounds, may still add up past what one run
+        may hold (a damaged record), a figure no total counts."""
+        from wattwise.records.stored_energy import summed_energy_note
+
+        return summed_energy_note(self.energy_j)
+
+    @property
+    def usable(self) -> bool:
+        """Whether the figure may be counted (in ``/metrics``' totals): see ``fault``."""
+        return self.fault is None
 
     def to_dict(self) -> dict[str, Any]:
         return {

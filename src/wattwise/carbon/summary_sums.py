@@ -19,6 +19,7 @@ EDGE_READ_LIMIT = 1000
 def summary_intervals(
     store: Any, record: Any, in_total: set[str], t0: float, t1: float, scale_to_j: Any,
     pricing: Any, notes: list[str] | None = None, profile: Any = None,
+    spans: list[tuple[float, float] | None] | None = None,
 ) -> list[Interval] | None:
     """The intervals ``carbon.accounting.intervals_from_samples(store.samples(id), in_total,
     t0, scale_to_j=..., end_unix_s=t1)`` gives a run with a summary, priced to the same
@@ -32,7 +33,12 @@ def summary_intervals(
     time inside the window, so only its cell's sums change. None where the sums cannot
     price it the same way (a trace read between its points, a live provider, steps off
     a grid of milliseconds, more than ``EDGE_READ_LIMIT`` samples at an edge): the caller
-    reads the samples then."""
+    reads the samples then.
+
+    ``spans``: filled with the time each interval stands for, one per interval (None for
+    none), as :func:`stored_intervals` fills them: ``report --html`` draws the intensity
+    each was priced at over that time, as the samples' own intervals draw it (a domain's
+    intervals follow each other, so a cell's summed ones cover its first to its last)."""
     from wattwise.carbon.accounting import (
         clip_one,
         priced_values,
@@ -70,6 +76,7 @@ def summary_intervals(
         return SampleRow(r[1], r[2], r[3], r[4], r[5], r[6])
 
     out: list[Interval] = []
+    drawn: list[tuple[float, float] | None] = []  # what each of ``out`` stands for
     after: list[tuple[str, Any]] = []  # the parts of samples read after t1, in order
     change: dict[tuple[str, int], list[float]] = {}  # by cell: clipped minus stored
     cut: dict[int, tuple[float, float, float]] = {}  # by rowid: a cut sample's values
@@ -84,6 +91,7 @@ def summary_intervals(
             prev = float(r[1])
             if part is not None:
                 out.append((t0, t0, *priced_values(part)))
+                drawn.append((t0, t0))
         inside = {int(r[0]): (r, prev) for r in got["first"] if float(r[1]) <= t1}
         for r in got["back"]:  # power > 0: where it begins is its own
             inside.setdefault(int(r[0]), (r, None))
@@ -126,18 +134,25 @@ def summary_intervals(
                 e1, lo1, hi1 = cut.get(int(one[0]), (float(one[2]), float(one[3]),
                                                      float(one[4])))
                 out.append((min(a, b), b, e1, lo1, hi1))
+                drawn.append((min(a, b), b))
+                a = b
                 e, lo, hi = max(0.0, e - e1), max(0.0, lo - lo1), max(0.0, hi - hi1)
                 lo, hi = min(lo, e), max(hi, e)
                 if int(r[2]) == 1:
                     continue
         # the rest lie within the cell, where the intensity is one value: summed
         out.append((last_t, last_t, max(0.0, e), max(0.0, min(lo, e)), max(hi, e)))
+        drawn.append((min(a, last_t), last_t))
     for domain, part in after:  # each ends at t1, from the domain's last time before
         t = float(part.t_unix_s)
         out.append((min(previous[domain], t), t, *priced_values(part)))
+        drawn.append((min(previous[domain], t), t))
         previous[domain] = t
     if out:  # every domain's first interval begins at t0, as the samples' do
         out.append((t0, max(x[1] for x in out), 0.0, 0.0, 0.0))
+        drawn.append(None)
+    if spans is not None:
+        spans[:] = drawn
     total = sum(x[2] for x in out)
     bad: list[tuple[str, Any]] = []
     if scale_to_j is not None and real_or_none(scale_to_j) is None:

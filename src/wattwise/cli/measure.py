@@ -1184,11 +1184,12 @@ def report(
         None, "--html", help="Also write the run as one HTML page (power over time, windows)."
     ),
     png_name: str | None = typer.Option(
-        None, "--png", help="Also write the run's power over time as a PNG figure (needs "
-        "matplotlib)."
+        None, "--png", help="Also write the run's figure as a PNG (needs matplotlib): power "
+        "per domain over time with its windows, and the grid intensity and cumulative emissions "
+        "under it, as the dashboard's run page draws them."
     ),
     svg_name: str | None = typer.Option(
-        None, "--svg", help="Also write the run's power over time as an SVG figure."
+        None, "--svg", help="Also write the run's figure as an SVG (the same figure as --png)."
     ),
 ) -> None:
     """Energy, emissions and SCI of a recorded run, priced at the time of each sample."""
@@ -1256,7 +1257,9 @@ def report(
             started=started_with(rec),
         )
         stored_notes: list[str] = []  # stored values that are not numbers, left out
-        # what each interval stands for on the page's intensity curve, where not its own
+        # what each interval stands for on the drawn intensity curve (the page's and the
+        # figure's), where not its own; kept only where something is drawn
+        drawn = html is not None or png is not None or svg is not None
         spans: list[tuple[float, float] | None] | None = None
         if alone is not None:
             intervals = [alone]
@@ -1266,7 +1269,7 @@ def report(
             # taken inside SQLite per cell of time the intensity (and the clean-supply
             # profile) holds one value in: a million samples are not read one by one.
             # The page draws each cell's intensity over the time its samples cover.
-            spans = None if html is None else []
+            spans = [] if drawn else None
             intervals = stored_intervals(store, rec, part, pricing, notes=stored_notes,
                                          profile=profile,
                                          **({} if spans is None else {"spans": spans}))
@@ -1286,10 +1289,14 @@ def report(
             # Priced from sums taken inside SQLite per cell of one intensity, the samples
             # at the window's edges read one by one; from every sample only where that
             # cannot give the same figure (no window, a trace read between its points,
-            # many samples at an edge) or the page draws each sample's intensity.
-            summed = None if t1 is None or html is not None else summary_intervals(
+            # many samples at an edge). The page draws each cell's intensity over the
+            # time its samples cover, as it draws a lost run's.
+            spans = [] if drawn else None
+            summed = None if t1 is None else summary_intervals(
                 store, rec, in_total, t0, t1, exact, pricing, notes=stored_notes,
-                profile=profile)
+                profile=profile, **({} if spans is None else {"spans": spans}))
+            if summed is None:
+                spans = None  # the samples' own intervals are drawn
             intervals = summed if summed is not None else intervals_from_samples(
                 store.samples(rec.id), in_total, t0, scale_to_j=exact, end_unix_s=t1,
                 notes=stored_notes,
@@ -1354,26 +1361,27 @@ def report(
             intensity = Intensity(em.avg_intensity_g_per_kwh, em.zone, em.source, em.kind)
             score = sci(em.facility_energy_kwh, intensity, m_g, units, unit_name)
             out["sci"] = {**score.to_dict(), "embodied_source": m_src}
-        if html is not None:
-            from wattwise.server.report import run_report_html
-
-            # The page shows what this command prints, repriced or not.
+        if drawn:
+            # The page and the figure draw what this command prints, repriced or not:
+            # the intensities it used, over the time each one's samples cover.
             used = [[i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh]
                     for i in em.intervals]
             if spans is not None and len(spans) == len(used):
                 used = [[*span, u[2]] for span, u in zip(spans, used, strict=True)
                         if span is not None]
-            page = run_report_html(
-                store, rec.id, emissions={**out["emissions"], "intensity_used": used},
-                notes=pricing.notes,
-            )
+            priced = {**out["emissions"], "intensity_used": used}
+        if html is not None:
+            from wattwise.server.report import run_report_html
+
+            page = run_report_html(store, rec.id, emissions=priced, notes=pricing.notes)
             write_output(html, page, "--html file")
             out["html"] = str(html)
         if png is not None or svg is not None:
             from wattwise.server.run_figure import write_run_figures
 
             # The figure's title shows the total printed here (by its JSON names).
-            out.update(write_run_figures(store, rec.id, png=png, svg=svg, report=out))
+            out.update(write_run_figures(store, rec.id, png=png, svg=svg, report=out,
+                                         emissions=priced))
         if as_json:
             print_json(out)
             return

@@ -714,6 +714,8 @@ def _energy_cell(a: Any) -> str:
 def _print_plan(the_plan: Any, notes: list[str]) -> None:
     from rich.table import Table
 
+    from wattwise.carbon.emissions import saving_against
+
     on_nodes = any(a.node for a in the_plan.assignments)
     t = Table(title=f"Plan ({the_plan.method}): estimated from forecasts, not measured")
     cols = ("job", "zone", *(("node", "energy") if on_nodes else ()), "start (UTC)",
@@ -722,7 +724,8 @@ def _print_plan(the_plan: Any, notes: list[str]) -> None:
         t.add_column(col, justify="right" if col.endswith(("g", "saving")) else "left",
                      no_wrap=col in ("node", "energy"))
     for a in the_plan.assignments:
-        saving = (1 - a.expected_g / a.baseline_g) * 100 if a.baseline_g > 0 else 0.0
+        saving = (saving_against(a.baseline_g, a.expected_g) / a.baseline_g * 100
+                  if a.baseline_g > 0 else 0.0)
         node = (a.node, _energy_cell(a)) if on_nodes else ()
         t.add_row(a.job.name, a.zone, *node, _utc(a.start_unix_s), _utc(a.end_unix_s),
                   str(len(a.chunks)), f"{a.expected_g:.4g}", f"{a.baseline_g:.4g}",

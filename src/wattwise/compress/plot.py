@@ -43,6 +43,7 @@ from wattwise.plot.figure import (
     y_axis,
 )
 from wattwise.plot.render import to_png, to_svg
+from wattwise.plot.segments import segments_of
 from wattwise.plot.text_width import fit_width, tame, text_width
 
 W, H = 720, 460
@@ -169,12 +170,19 @@ def _fit(text: str, room_px: float, bold: bool = False) -> str:
 def _labels_and_notes(fig: Figure, order: list[tuple[float, float, str]],
                       soft: list[tuple[float, float, float, float]], notes: list[str]
                       ) -> None:
-    """Labels by their points (``label_points``); the points that found no room get a
+    """Labels by their points (``label_points``), none crossing the front's line (a
+    dashed floor kept clear where there is room); the points that found no room get a
     number, listed under the figure with ``notes``; the figure grows to hold them."""
     taken = [t.box() for t in fig.items if isinstance(t, Text)]
     taken += [(d.x - d.r - 1, d.y - d.r - 1, d.x + d.r + 1, d.y + d.r + 1)
               for d in fig.items if isinstance(d, Dot) and d.cls == "recommended"]
-    items, listed = label_points(order, (ML + 2, MT, W - 4, H - MB - 2), taken, soft=soft)
+    front = [seg for it in fig.items if isinstance(it, Poly) and it.cls == "front"
+             for seg in segments_of(it.points)]
+    soft = soft + [(min(it.x1, it.x2) - 1, min(it.y1, it.y2) - 1, max(it.x1, it.x2) + 1,
+                    max(it.y1, it.y2) + 1) for it in fig.items
+                   if isinstance(it, Line) and it.cls == "floor"]
+    items, listed = label_points(order, (ML + 2, MT, W - 4, H - MB - 2), taken, soft=soft,
+                                 lines=front)
     fig.items.extend(items)
     room = W - 20  # inside what ``note_lines`` keeps, by each character's width
     # Wrapped by its parts, so that a note of many parts is shown whole however long.

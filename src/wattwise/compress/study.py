@@ -382,7 +382,8 @@ def store_summary_record(
     store = Store(db)
     try:
         energy, low, high, estimated = _timed_energy(store, results)
-        note = ("sum of the variants' timed repetitions as measured in their windows; "
+        # a sentence of its own: pages and reports put it after one of theirs
+        note = ("Sum of the variants' timed repetitions as measured in their windows; "
                 "warm-up, compression and quality checks not counted")
         if estimated:
             note += (f"; for {', '.join(estimated)} (no stored repetitions), the mean "

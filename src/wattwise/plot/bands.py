@@ -35,10 +35,14 @@ def cut(text: str, n: int) -> str:
 
 
 def finite(value: Any) -> float | None:
-    """``value`` as a finite float, or None (a damaged record's field)."""
+    """``value`` as a finite float, or None (a damaged record's field: an infinity, or
+    an integer too large for a float, such as one of 400 digits)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        return float(value) if math.isfinite(value) else None
+    except OverflowError:
+        return None
 
 
 @dataclass(frozen=True)

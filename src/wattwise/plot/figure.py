@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from wattwise.plot.segments import Segment, crosses_any
 from wattwise.plot.text_width import fit_width, tame, text_width
 
 #: An average width of one character of 12 px sans-serif, for a rough count of how
@@ -303,14 +304,15 @@ _NEAR = ((9, 4, "start"), (-9, 4, "end"), (0, -9, "middle"), (0, 18, "middle"),
 
 def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, float, float, float],
                  avoid: list[tuple[float, float, float, float]], marker_r: float = 6.0,
-                 soft: Sequence[tuple[float, float, float, float]] = ()
-                 ) -> list[tuple[Text, Line | None] | None]:
+                 soft: Sequence[tuple[float, float, float, float]] = (),
+                 lines: Sequence[Segment] = ()) -> list[tuple[Text, Line | None] | None]:
     """A text for each (x, y, label), none overlapping another, a marker or ``avoid``,
     all inside ``bounds`` (left, top, right, bottom); a label that cannot sit next to its
     point goes further out along a leader line; None where there is no room at all (the
     caller lists it: ``label_points``). ``soft`` boxes (an interval's whisker) are kept
     clear too wherever a free spot within ``NEAR_LEADER_PX`` exists, and covered only
-    where none does. Deterministic: the same input, the same figure."""
+    where none does. No label crosses one of ``lines`` (a drawn line's segments, such
+    as a Pareto front's). Deterministic: the same input, the same figure."""
     taken = list(avoid) + [(x - marker_r, y - marker_r, x + marker_r, y + marker_r)
                            for x, y, _ in points]
     soft = list(soft)
@@ -321,7 +323,7 @@ def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, fl
         b = t.box()
         inside = (b[0] >= bounds[0] and b[1] >= bounds[1] and b[2] <= bounds[2]
                   and b[3] <= bounds[3])
-        if not inside or any(_overlaps(b, o) for o in taken):
+        if not inside or any(_overlaps(b, o) for o in taken) or crosses_any(b, lines):
             return 0
         return 1 if any(_overlaps(b, o, 0.0) for o in soft) else 2
 
@@ -368,16 +370,17 @@ NEAR_LEADER_PX = 60
 def label_points(points: list[tuple[float, float, str]],
                  bounds: tuple[float, float, float, float],
                  avoid: list[tuple[float, float, float, float]], marker_r: float = 6.0,
-                 soft: Sequence[tuple[float, float, float, float]] = ()
-                 ) -> tuple[list[Item], list[str]]:
+                 soft: Sequence[tuple[float, float, float, float]] = (),
+                 lines: Sequence[Segment] = ()) -> tuple[list[Item], list[str]]:
     """The labels of ``points`` (``place_labels``), and for each that found no room a
     number next to its point instead, with the line ``n: label`` that names it: the
     caller writes those lines under the figure (``note_lines``), which grows to hold
-    them. So every point is named, no text overlaps another and none leaves the image.
+    them. So every point is named, no text overlaps another, crosses one of ``lines``
+    or leaves the image.
     Returns the items to draw and the lines to list."""
     items: list[Item] = []
     missing: list[tuple[float, float, str]] = []
-    placed = place_labels(points, bounds, avoid, marker_r, soft)
+    placed = place_labels(points, bounds, avoid, marker_r, soft, lines)
     boxes = list(avoid)
     for (x, y, full), got in zip(points, placed, strict=True):
         if got is None:
@@ -388,21 +391,22 @@ def label_points(points: list[tuple[float, float, str]],
             items.append(leader)
         items.append(text)
         boxes.append(text.box())
-    lines: list[str] = []
+    listed: list[str] = []
     others = [(x - marker_r, y - marker_r, x + marker_r, y + marker_r) for x, y, _ in points]
     tags = [(x, y, str(n)) for n, (x, y, _) in enumerate(missing, 1)]
-    tagged = place_labels(tags, bounds, boxes + others, marker_r, soft) if tags else []
+    tagged = place_labels(tags, bounds, boxes + others, marker_r, soft, lines) if tags \
+        else []
     for (n, (x, y, full)), got in zip(enumerate(missing, 1), tagged, strict=True):
         if got is None:  # not even a number fits by it: where it is, in pixels
-            lines.append(f"{n}: {clip(full)} (at {x:.0f}, {y:.0f})")
+            listed.append(f"{n}: {clip(full)} (at {x:.0f}, {y:.0f})")
             continue
         text, leader = got
         if leader is not None:
             items.append(leader)
         items.append(Text(text.x, text.y, text.text, text.anchor, "#333", bold=True,
                           cls="number"))
-        lines.append(f"{n}: {clip(full)}")
-    return items, lines
+        listed.append(f"{n}: {clip(full)}")
+    return items, listed
 
 
 def note_lines(fig: Figure, lines: Sequence[str], x: float, top: float,

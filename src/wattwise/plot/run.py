@@ -8,7 +8,10 @@ bar, gaps as breaks (never drawn as zero), windows as shaded bands with their na
 (nested ones, such as epochs, a shade apart; names placed so none overlaps another),
 events as red ticks, training-step marks (``run.step()``) as thin purple lines (dashed
 where the energy so far was estimated; each says its step and energy so far on hover
-in an SVG), and the run's total energy with its kind in the title.
+in an SVG), and the run's total energy with its kind in the title (with the note
+that a stored figure is not usable, where it is not). Under it, on the same time axis,
+the grid intensity and the emissions accrued so far (``plot.run_carbon``), as the run
+page's second chart.
 
 The layout is a pure function of those payloads (no store, no clock), so the same
 record gives the same figure.
@@ -53,6 +56,7 @@ from wattwise.plot.figure import (
     x_axis,
     y_axis,
 )
+from wattwise.plot.run_carbon import Frame, Priced, carbon_panel, priced_of
 from wattwise.plot.text_width import fit_width
 
 W = 900
@@ -74,13 +78,17 @@ MAX_BAND_LABELS = 40
 @dataclass(frozen=True)
 class RunTotal:
     """The figure the title shows: energy with its range and kind, and, for a run
-    without a summary, the note saying it is partial and why."""
+    without a summary, the note saying it is partial and why; ``note``, where the stored
+    total is not usable (a damaged record), says so; ``priced`` is what was printed of
+    the run's emissions (the emissions panel ends at its figure)."""
 
     energy_j: float
     low_j: float
     high_j: float
     kind: str
     partial_note: str = ""
+    note: str = ""
+    priced: Priced | None = None
 
     def line(self) -> str:
         """``total 12.3 J (11.9-12.8), estimated``, or ``so far ..., estimated, partial``
@@ -93,14 +101,17 @@ class RunTotal:
     @classmethod
     def from_report(cls, out: dict[str, Any]) -> RunTotal | None:
         """The total ``wattwise report`` printed, from its JSON names (``energy_j``,
-        ``low_j``, ``high_j``, ``energy_kind``, ``partial``, ``energy_note``)."""
+        ``low_j``, ``high_j``, ``energy_kind``, ``partial``, ``energy_note``,
+        ``emissions``)."""
         e = _num(out.get("energy_j"))
         if e is None:
             return None
         lo, hi = _num(out.get("low_j")), _num(out.get("high_j"))
         note = str(out.get("energy_note") or "partial") if out.get("partial") else ""
+        damaged = "" if out.get("partial") else str(out.get("energy_note") or "")
         return cls(e, e if lo is None else lo, e if hi is None else hi,
-                   str(out.get("energy_kind") or "unknown"), note)
+                   str(out.get("energy_kind") or "unknown"), note, damaged,
+                   priced_of(out) if isinstance(out.get("emissions"), dict) else None)
 
 
 def total_of(run: dict[str, Any]) -> RunTotal | None:
@@ -161,6 +172,8 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     duration = _num(run.get("duration_s"))
     if duration is not None:
         sub += f" · {duration:.2f} s"
+    if total is not None and total.note:  # cut to the width below; whole in the notes
+        sub += f" · note: {total.note}"
     fig = Figure(W, bottom + 60, f"{head}; {sub}")  # the height grows with the legend
     add = fig.items.append
     fx = linear(x_lo / t_div, x_hi / t_div, ML, W - MR)
@@ -230,13 +243,28 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
             f" of {int(marked):,} marked, spread evenly)" if marked > len(steps) else ")"))
     if total is not None and total.partial_note:
         parts.insert(0, total.partial_note)
+    if total is not None and total.note:
+        parts.insert(0, f"note: {total.note}")
     note_lines = wrap(parts, W - ML - MR)
     legend_y = bottom + 58
     fig.items.extend(legend(keys, ML, legend_y, W - MR))
     for k, line in enumerate(note_lines):
         add(Text(ML, legend_y + rows * 18 + 2 + 16 * k, line, fill="#555", cls="note"))
     fig.height = int(legend_y + rows * 18 + 16 * len(note_lines) + 6)
+    carbon_panel(fig, timeline, Frame(ML, W - MR, x_lo, x_hi, t_div, t_unit),
+                 _priced(run, total), fig.height + 10)
     return fig
+
+
+def _priced(run: dict[str, Any], total: RunTotal | None) -> Priced:
+    """What the emissions panel says of the pricing: ``wattwise report``'s where it
+    passed it, else the run's recorded emissions' intensity kind and energy kind."""
+    if total is not None and total.priced is not None:
+        return total.priced
+    summary = run.get("summary")
+    em = summary.get("emissions") if isinstance(summary, dict) else None
+    kind = str(em.get("kind") or "") if isinstance(em, dict) else ""
+    return Priced(None, kind, total.kind if total is not None else "")
 
 
 @dataclass(frozen=True)

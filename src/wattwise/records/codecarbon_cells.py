@@ -105,7 +105,8 @@ def partial_carbon(
 
 
 def repriced_carbon(
-    record: RunInfo, samples: Iterable[SampleRow], fault: str, notes: list[str] | None
+    record: RunInfo, samples: Iterable[SampleRow], fault: str, notes: list[str] | None,
+    store: Any = None,
 ) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
     """The carbon cells of a run whose stored emissions are not usable (``fault``:
     ``records.stored_energy.summary_emissions_fault``): its energy priced again as
@@ -113,20 +114,20 @@ def repriced_carbon(
     measured window, scaled to its stored total where that one is usable, priced with
     the options its summary records, never fetching), with a note that says the stored
     figure was refused. A damaged block's market-based figure is not the run's either:
-    it is left out."""
-    from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
+    it is left out. With the run's ``store``, it is priced from sums taken inside SQLite
+    as ``report`` prices it (``records.run_sums.window_intervals``), and ``samples`` are
+    read only where those cannot price it."""
+    from wattwise.carbon.accounting import emissions_and_fetched
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.errors import WattwiseError
-    from wattwise.records.run_sums import counted_window
+    from wattwise.records.run_sums import window_intervals
     from wattwise.records.stored_energy import unusable_emissions_note
 
     said = unusable_emissions_note(fault)
-    in_total, t0, t1, exact = counted_window(record)
     em: dict[str, Any] | None = None
     try:
-        intervals = intervals_from_samples(samples, in_total, t0, scale_to_j=exact,
-                                           end_unix_s=t1, notes=[])
         pricing = reprice_options(record.summary, started=started_with(record))
+        intervals = window_intervals(store, record, pricing, samples)
         live = pricing.source is None and pricing.options.provider is not None
         if intervals and not live:
             em = emissions_and_fetched(intervals, pricing.options,

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from wattwise.carbon.accounting import not_numbers_note, usable_energy
 from wattwise.records.codecarbon_cells import (
     partial_carbon,
     real,
@@ -29,7 +30,6 @@ from wattwise.records.export_values import (
     component_of,
     domain_components,
     not_finite,
-    number_cell,
     partial,
     replaced_note,
     stored_partial,
@@ -196,7 +196,8 @@ def export_codecarbon(
         if fault is not None:  # damaged: priced again, as `wattwise report` prices it
             source = rows if store is None or samples is not None else (
                 s for chunk in store.sample_chunks(record.id) for s in chunk)
-            recorded, unknown = repriced_carbon(record, source, fault, notes)
+            recorded, unknown = repriced_carbon(
+                record, source, fault, notes, store=store if samples is None else None)
     if emissions_kg is None:
         emissions_kg = recorded.get("emissions_kg")
         if notes is not None and recorded.get("market_note"):
@@ -233,7 +234,8 @@ def export_codecarbon(
             component, in_total = component_of(s.domain, known)
             if not in_total:
                 continue
-            if number_cell(s.energy_j, f"samples[{i}].energy_j", skipped) == "":
+            if usable_energy(s.energy_j, s.low_j, s.high_j) is None:
+                skipped.append((f"samples[{i}].energy_j", s.energy_j))
                 continue
             total_j += s.energy_j
             counted += 1
@@ -256,7 +258,7 @@ def export_codecarbon(
         if total_kwh is not None:
             total_kwh *= factor
         if skipped and notes is not None:
-            notes.append(replaced_note(skipped, "nothing (left out of the energy sums)"))
+            notes.append(not_numbers_note(skipped, total_j))
 
     def power_w(kwh: float | None) -> float | None:
         if kwh is None or not duration_s:

@@ -83,12 +83,11 @@ def in_window(
     known = domain_components(record) if record is not None else {}
     counted = sum(s.energy_j for s in clipped if not s.gap and component_of(s.domain, known)[1]
                   and isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j))
-    from wattwise.records.stored_energy import energy_fault
+    from wattwise.records.stored_energy import summary_energy_fault
 
     summary = record.summary if record is not None and isinstance(record.summary, dict) else {}
     total = summary.get("energy_j")
-    if total is not None and energy_fault(
-            *(summary.get(k) for k in ("energy_j", "low_j", "high_j"))) is not None:
+    if total is not None and summary_energy_fault(summary) is not None:
         total = None  # not usable: no figure to compare with (its own note says why)
     return clipped, how.note(counted, None if total is None else float(total))
 
@@ -249,14 +248,13 @@ class ClippedStream:
         if self.window is None or (not self.cut and not self.dropped):
             return None
         from wattwise.carbon.accounting import Clipped
-        from wattwise.records.stored_energy import energy_fault
+        from wattwise.records.stored_energy import summary_energy_fault
 
         record = self.record
         summary = record.summary if record is not None and isinstance(record.summary, dict) \
             else {}
         total = summary.get("energy_j")
-        if total is not None and energy_fault(
-                *(summary.get(k) for k in ("energy_j", "low_j", "high_j"))) is not None:
+        if total is not None and summary_energy_fault(summary) is not None:
             total = None  # not usable: no figure to compare with (its own note says why)
         how = Clipped(self.window[0], self.window[1], self.cut, self.dropped)
         return how.note(self._counted, None if total is None else float(total))
@@ -286,9 +284,11 @@ def stored_partial(
     return part, stored_partial_emissions(store, record, part)
 
 
-#: A temporary export file's name: ``.wattwise-<pid of its writer>-<random>.part``
-#: (``.wattwise-<random>.part`` from earlier versions, without the pid).
-PART_NAME = re.compile(r"\.wattwise-(\d{1,10})-[A-Za-z0-9_]{1,40}\.part")
+#: A temporary export file's name exactly as ``write_atomically`` makes it:
+#: ``.wattwise-<pid of its writer>-<8 characters of tempfile.mkstemp>.part``, the pid
+#: written as the system writes it (no leading zero). Nothing else is swept: a user's
+#: ``.wattwise-2024-draft.part`` is not one of ours.
+PART_NAME = re.compile(r"\.wattwise-([1-9]\d{0,9})-[a-z0-9_]{8}\.part")
 #: A temporary file untouched this long, whose writer is not running, is stale.
 PART_STALE_S = 600.0
 

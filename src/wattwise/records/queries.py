@@ -18,6 +18,7 @@ from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
 from wattwise.records.liveness import hostname, pid_alive
 from wattwise.records.sample_sums import USABLE_E, SampleSums
+from wattwise.records.stored_energy import unsigned_zeros
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class RunQueries(SampleSums):
         end = _num(row["ended_unix_s"])
         heartbeat = _num(row["heartbeat_unix_s"])
         last = end if end is not None else heartbeat
-        summary = _rows.loads(row["summary_json"], dict)
+        summary = unsigned_zeros(_rows.loads(row["summary_json"], dict))
         duration = summary_duration(summary)
         if duration is None and last is not None:
             duration = max(0.0, last - started)
@@ -274,14 +275,15 @@ class RunQueries(SampleSums):
             yield [SampleRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
 
     #: A stored energy a sample may hold (``records.sample_sums.USABLE_E``): a number from 0
-    #: to ``carbon.accounting.MAX_STORED_ENERGY_J`` (text sorts above every number; NULL
-    #: fails); anything else is damaged and left out of the sums, as pricing leaves it out.
+    #: to ``carbon.accounting.MAX_STORED_ENERGY_J`` inside its own range (text sorts above
+    #: every number; NULL fails); anything else is damaged and left out of the sums, as
+    #: pricing leaves it out.
     _FINITE_ENERGY = f"coalesce({USABLE_E}, 0)"
 
     def domain_energy_sums(self, run_id: int) -> dict[Any, tuple[float, int, int]]:
         """Per domain of the run's samples (gaps too): the sum of the energies that are
-        usable (numbers from 0 to ``MAX_STORED_ENERGY_J``), how many there are, and how many
-        are not (text, NULL, an infinity, a negative or absurd value),
+        usable (``_FINITE_ENERGY``), how many there are, and how many are not (text, NULL,
+        an infinity, a negative or absurd value, one outside its own range),
         summed inside SQLite: an export of a million samples reads one row per domain."""
         rows = self._read(
             f"SELECT domain, total(CASE WHEN {self._FINITE_ENERGY} THEN energy_j END),"
@@ -291,15 +293,15 @@ class RunQueries(SampleSums):
 
     def bad_energy_rows(self, run_id: int, domains: Sequence[Any], limit: int
                         ) -> list[tuple[int, Any]]:
-        """The first ``limit`` samples of ``domains`` whose energy is not usable (not a
-        number from 0 to ``MAX_STORED_ENERGY_J``),
+        """The first ``limit`` samples of ``domains`` whose energy is not usable
+        (``_FINITE_ENERGY``),
         as ``(index, value)``: the index in ``samples``' order (what a note names)."""
         if not domains:
             return []
         marks = ", ".join("?" for _ in domains)
         rows = self._read(
             "SELECT rn, energy_j FROM (SELECT row_number() OVER (ORDER BY t_unix_s, rowid) - 1"
-            " AS rn, domain, energy_j FROM samples WHERE run_id = ?)"
+            " AS rn, domain, energy_j, low_j, high_j FROM samples WHERE run_id = ?)"
             f" WHERE domain IN ({marks}) AND NOT {self._FINITE_ENERGY} ORDER BY rn LIMIT ?",
             (run_id, *domains, max(0, int(limit))))
         return [(int(r[0]), r[1]) for r in rows]

@@ -17,7 +17,7 @@ import json
 import math
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from wattwise.errors import StoreError
@@ -152,35 +152,58 @@ def counted_window(record: Any) -> tuple[set[str], float, float | None, float | 
     return in_total, t0, t1, exact
 
 
+def window_intervals(store: Any, record: Any, pricing: Any,
+                     samples: Iterable[Any] | None = None) -> list[Any]:
+    """The intervals ``wattwise report`` prices a summarised run from (``counted_window``):
+    summed inside SQLite per cell of one intensity of ``pricing``
+    (``carbon.summary_sums.summary_intervals``), else from every sample (``samples``, or
+    the store's): a damaged run of a million samples is not read into Python."""
+    from wattwise.carbon.accounting import intervals_from_samples
+    from wattwise.carbon.summary_sums import summary_intervals
+
+    in_total, t0, t1, exact = counted_window(record)
+    summed = None
+    if t1 is not None and store is not None and hasattr(store, "window_cells"):
+        summed = summary_intervals(store, record, in_total, t0, t1, exact, pricing, notes=[])
+    if summed is not None:
+        return summed
+    rows = store.samples(record.id) if samples is None else samples
+    return intervals_from_samples(rows, in_total, t0, scale_to_j=exact, end_unix_s=t1,
+                                  notes=[])
+
+
 def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None] | None:
     """The kind, energy and location-based grams of an ended run whose stored total or
     stored emissions are not usable (``records.stored_energy.summary_energy_fault``,
     ``summary_emissions_fault``), as ``wattwise report`` gives them: its counted domains'
     samples clipped to its measured window (scaled to its stored total where that one is
-    usable), priced with the options its summary records. Such runs are damaged records,
-    few: each is read whole (the metrics keep the result). None where it has no sample to
-    count; grams None where its energy cannot be priced without a live provider (a scrape
-    fetches nothing)."""
-    from wattwise.carbon.accounting import emissions_and_fetched, intervals_from_samples
+    usable), priced with the options its summary records, from sums taken inside SQLite
+    where ``report`` takes them (``window_intervals``; the metrics keep the result). None
+    where it has no sample to count or its samples sum past what one run may hold
+    (``stored_energy.summed_energy_note``); grams None where its energy cannot be priced
+    without a live provider (a scrape fetches nothing)."""
+    from wattwise.carbon.accounting import emissions_and_fetched
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.errors import BadInput
+    from wattwise.records.stored_energy import summed_energy_note
 
     try:
         rec = store.get_run(rid)
         summary = rec.summary if isinstance(rec.summary, dict) else {}
-        in_total, t0, t1, exact = counted_window(rec)
-        intervals = intervals_from_samples(store.samples(rid), in_total, t0,
-                                           scale_to_j=exact, end_unix_s=t1, notes=[])
+        pricing = reprice_options(rec.summary, started=started_with(rec))
+        intervals = window_intervals(store, rec, pricing)
         if not intervals:
             return None
         kind = str(summary.get("kind", "unknown"))
-        pricing = reprice_options(rec.summary, started=started_with(rec))
         if pricing.source is None and pricing.options.provider is not None:
             return kind, math.fsum(i[2] for i in intervals), None
         em, _ = emissions_and_fetched(intervals, pricing.options, pricing.source)
     except (BadInput, StoreError, ValueError, TypeError, KeyError):
         return None
-    return kind, em.energy_kwh * 3.6e6, _real(em.emissions_g)
+    energy = em.energy_kwh * 3.6e6
+    if summed_energy_note(energy) is not None:  # past what one run may hold: no figure
+        return None
+    return kind, energy, _real(em.emissions_g)
 
 
 #: The note on a run whose summary holds no emissions block (recorded without them; a

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from wattwise.carbon.accounting import MAX_STORED_ENERGY_J, usable_energy
+from wattwise.carbon.accounting import MAX_STORED_ENERGY_J, OWN_RANGE_SLACK, usable_energy
 
 #: A sample that is not a gap, as a sample read back is one (``bool(gap)`` is false).
 NOT_GAP = "(gap = 0 OR gap = '')"
@@ -19,9 +19,19 @@ NOT_GAP = "(gap = 0 OR gap = '')"
 FINITE = "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)"
 
 
-#: A stored energy a sample may hold: a number from 0 to the most one stored run may
-#: (``carbon.accounting.usable_energy``); anything else is a damaged value.
-USABLE_E = f"(energy_j BETWEEN 0 AND {MAX_STORED_ENERGY_J!r})"
+#: A sample's energy outside its own range (low and high finite numbers, low not above
+#: high) by more than ``OWN_RANGE_SLACK`` of the larger bound (``carbon.accounting``).
+_SLACK = f"{OWN_RANGE_SLACK!r} * max(abs(low_j), abs(high_j), 1e-9)"
+OUTSIDE_OWN = (f"coalesce({FINITE.format('low_j')} AND {FINITE.format('high_j')}"
+               f" AND low_j <= high_j"
+               f" AND (energy_j < low_j - {_SLACK} OR energy_j > high_j + {_SLACK}), 0)")
+#: A stored energy a sample may hold: a number from 0 to the most one stored run may,
+#: inside its own range (``carbon.accounting.usable_energy``); anything else is a
+#: damaged value. Every sample the meter writes is inside its range, so that is asked
+#: first (one comparison; a bound that is text or NULL fails it): the whole check only
+#: for the others (asked of every sample, it cost several times the old check).
+USABLE_E = (f"(energy_j BETWEEN 0 AND {MAX_STORED_ENERGY_J!r}"
+            f" AND (coalesce(energy_j BETWEEN low_j AND high_j, 0) OR NOT {OUTSIDE_OWN}))")
 #: A sample pricing reads: not a gap, its time a finite number and its energy usable.
 PRICED = f"{FINITE.format('t_unix_s')} AND {USABLE_E}"
 PRICEABLE = f"{NOT_GAP} AND {PRICED}"
@@ -51,6 +61,20 @@ def _real(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def bad_named(i: int, row: Sequence[Any]) -> list[tuple[str, Any]]:
+    """The values of sample ``i`` (its time, energy, low and high: ``row``) pricing cannot
+    use, as ``carbon.accounting.intervals_from_samples`` names them: its time, else its
+    energy (not usable, ``usable_energy``), each alone; else each bound that is not a
+    finite number."""
+    t, e, lo, hi = row
+    if _real(t) is None:
+        return [(f"samples[{i}].t_unix_s", t)]
+    if usable_energy(e, lo, hi) is None:
+        return [(f"samples[{i}].energy_j", e)]
+    return [(f"samples[{i}].{key}", v) for key, v in (("low_j", lo), ("high_j", hi))
+            if _real(v) is None]
 
 
 #: Per domain, over a run's samples that are not gaps: energy, low, high, how many, the
@@ -214,14 +238,7 @@ class SampleSums:
                 f"SELECT count(*) FROM samples WHERE run_id = ? AND {NOT_GAP}"
                 f"{upto_rowid(upto)} AND (t_unix_s < ? OR (t_unix_s = ? AND rowid < ?))",
                 (run_id, r[1], r[1], r[0]))[0][0])
-            values = dict(zip(("t_unix_s", "energy_j", "low_j", "high_j"), r[1:], strict=True))
-            for key, read in (("t_unix_s", _real), ("energy_j", usable_energy)):
-                if read(values[key]) is None:
-                    named.append((f"samples[{i}].{key}", values[key]))
-                    break
-            else:
-                named.extend((f"samples[{i}].{key}", values[key]) for key in ("low_j", "high_j")
-                             if _real(values[key]) is None)
+            named.extend(bad_named(i, r[1:]))
         return n, named[:5]
 
     def window_cells(self, run_id: int, domains: Sequence[str], t0: float, t1: float,
@@ -305,13 +322,5 @@ class SampleSums:
                 " (ORDER BY t_unix_s, rowid) - 1 AS rn, t_unix_s, energy_j, low_j, high_j"
                 f" FROM samples WHERE run_id = ?) WHERE {bad} ORDER BY rn LIMIT ?",
                 (run_id, limit)):
-            i = int(r[0])
-            values = dict(zip(("t_unix_s", "energy_j", "low_j", "high_j"), r[1:], strict=True))
-            for key, read in (("t_unix_s", _real), ("energy_j", usable_energy)):
-                if read(values[key]) is None:
-                    named.append((f"samples[{i}].{key}", values[key]))
-                    break
-            else:
-                named.extend((f"samples[{i}].{key}", values[key]) for key in ("low_j", "high_j")
-                             if _real(values[key]) is None)
+            named.extend(bad_named(int(r[0]), r[1:]))
         return named[:limit]

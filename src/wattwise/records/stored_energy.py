@@ -30,6 +30,29 @@ def as_float(value: Any) -> float | None:
         return None
 
 
+def unsigned_zeros(summary: Any) -> Any:
+    """A stored summary with each -0.0 among its figures (its total and range, each
+    domain's, and its emissions block's numbers) read as 0.0: a stored zero is 0, and no
+    output says "-0.0" for it. Only those keys: a summary may hold a million intervals."""
+    if not isinstance(summary, dict):
+        return summary
+    out = {**summary, **_zeroed(summary, ("energy_j", "low_j", "high_j"))}
+    em = summary.get("emissions")
+    if isinstance(em, dict):
+        out["emissions"] = {**em, **_zeroed(em, em.keys())}
+    domains = summary.get("domains")
+    if isinstance(domains, list):
+        out["domains"] = [{**d, **_zeroed(d, ("energy_j", "low_j", "high_j"))}
+                          if isinstance(d, dict) else d for d in domains]
+    return out
+
+
+def _zeroed(d: dict[str, Any], keys: Any) -> dict[str, float]:
+    """The keys of ``d`` that hold -0.0, as 0.0 (``-0.0 + 0.0`` is 0.0)."""
+    return {k: 0.0 for k in list(keys)
+            if isinstance(d.get(k), float) and d[k] == 0 and math.copysign(1, d[k]) < 0}
+
+
 def _huge_int(value: Any) -> bool:
     """Whether ``value`` is an integer too large for a float (see :func:`as_float`)."""
     return isinstance(value, int) and not isinstance(value, bool) and as_float(value) is None
@@ -54,6 +77,19 @@ def unusable_note(why: str) -> str:
     return f"the stored energy is not usable: {why}: a damaged record"
 
 
+def summed_energy_note(energy_j: Any) -> str | None:
+    """The one note every output gives where a run's samples, each usable, sum past the
+    most one stored run may hold (``MAX_STORED_ENERGY_J``), else None: such a figure is a
+    damaged record, shown with this note and counted in no total."""
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+    e = finite_float(energy_j)
+    if e is None or e <= MAX_STORED_ENERGY_J:
+        return None
+    return (f"the summed energy is not usable: implausibly large ({e:g} J, more than"
+            f" {MAX_STORED_ENERGY_J:g} J): a damaged record")
+
+
 def summary_energy_fault(summary: Any) -> str | None:
     """What is wrong with the total of a stored summary (``energy_j`` with its ``low_j`` and
     ``high_j``), or None where it is usable, or where there is no summary or it holds no
@@ -63,7 +99,38 @@ def summary_energy_fault(summary: Any) -> str | None:
         return None
     if summary["energy_j"] is None:
         return STORED_NULL
-    return energy_fault(*(summary.get(k) for k in ("energy_j", "low_j", "high_j")))
+    own = energy_fault(*(summary.get(k) for k in ("energy_j", "low_j", "high_j")))
+    em = summary.get("emissions")
+    if own is not None or not isinstance(em, dict):
+        return own
+    return block_energy_fault(summary["energy_j"], em.get("energy_kwh"))
+
+
+#: How far two figures of one record may differ and still agree (relative, of the larger):
+#: a record's figures are computed from one another in floats, so they agree to about
+#: 1e-15; no real record comes near 1e-6.
+AGREES = 1e-6
+
+
+def _disagree(a: float, b: float) -> bool:
+    """Whether ``a`` and ``b`` differ by more than ``AGREES`` of the larger."""
+    return abs(a - b) > AGREES * max(abs(a), abs(b))
+
+
+def block_energy_fault(energy_j: Any, energy_kwh: Any) -> str | None:
+    """What is wrong where a usable stored total ``energy_j`` disagrees with the energy its
+    own emissions block was priced from (``energy_kwh``), or None. Every block wattwise
+    writes prices intervals rescaled to add up to the run's total, so its ``energy_kwh``
+    is ``energy_j / 3.6e6`` to rounding; a block holding no usable ``energy_kwh``, or 0
+    (intervals that all hold 0 J scale to nothing), has nothing to compare."""
+    e, kwh = finite_float(energy_j), finite_float(energy_kwh)
+    if e is None or kwh is None or kwh <= 0:
+        return None
+    e += 0.0  # a stored -0.0 is said as 0
+    if not _disagree(e, kwh * 3.6e6):
+        return None
+    return (f"{e:g} J disagrees with its own emissions block ({kwh:.3g} kWh,"
+            f" {kwh * 3.6e6:.4g} J)")
 
 
 def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
@@ -90,7 +157,7 @@ def _figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str
         return f"not a number (stored as {_shown(x)})"
     if _huge_int(x):
         return _too_large(int(x), top_text)
-    x = float(x)
+    x = float(x) + 0.0  # a stored -0.0 is 0, and said so
     if x < 0:
         return f"negative ({x:g} {unit})"
     if x > top:
@@ -179,7 +246,27 @@ def _emissions_fault(em: Any) -> str | None:
         return "missing (no emissions_g stored)"
     if em["emissions_g"] is None:
         return STORED_NULL
-    return emissions_fault(em["emissions_g"], em.get("low_g"), em.get("high_g"))
+    return emissions_fault(em["emissions_g"], em.get("low_g"), em.get("high_g")) \
+        or block_emissions_fault(em["emissions_g"], em.get("facility_energy_kwh"),
+                                 em.get("avg_intensity_g_per_kwh"))
+
+
+def block_emissions_fault(g: Any, facility_kwh: Any, intensity: Any) -> str | None:
+    """What is wrong where stored emissions ``g`` disagree with their own block's facility
+    energy times its average intensity, or None (either not a usable number: nothing to
+    compare). Every block wattwise writes holds that product to rounding: its grams are
+    each interval's energy x PUE x intensity, its average the energy-weighted intensity
+    of those intervals (time-weighted within each) and its facility energy the energy
+    x PUE, so grams = facility energy x average for any trace, PUE or provider; with no
+    energy, grams and facility energy are both 0."""
+    grams, kwh, avg = finite_float(g), finite_float(facility_kwh), finite_float(intensity)
+    if grams is None or kwh is None or avg is None:
+        return None
+    grams += 0.0  # a stored -0.0 is said as 0
+    if not _disagree(grams, kwh * avg):
+        return None
+    return (f"{grams:g} gCO2eq disagrees with its own facility energy and intensity"
+            f" ({kwh:.3g} kWh at {avg:.4g} g/kWh, {kwh * avg:.4g} gCO2eq)")
 
 
 def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:

@@ -104,7 +104,8 @@ def explain(a: Assignment, now_unix_s: float, forecast: IntensitySeries) -> str:
     wait = a.start_unix_s - now_unix_s
     when = "now" if wait <= 0 else f"at {_utc(a.start_unix_s)} (in {_hm(wait)})"
     pieces = f" in {len(a.chunks)} chunks" if len(a.chunks) > 1 else ""
-    saving = 100.0 * (1 - a.expected_g / a.baseline_g) if a.baseline_g > 0 else 0.0
+    saving = (100.0 * saving_against(a.baseline_g, a.expected_g) / a.baseline_g
+              if a.baseline_g > 0 else 0.0)
     why = f"; {a.note}" if a.note else ""
     return (f"start {when}{pieces}: forecast {mean_run:.0f} gCO2eq/kWh over the run against "
             f"{now_mean:.0f} if started now, {saving:.1f} % less (estimated from "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wattwise.carbon.emissions import saving_against
 from wattwise.schedule.jobs import Job
 from wattwise.schedule.nodes import NodeEnergy
 
@@ -92,7 +93,9 @@ class Plan:
 
     @property
     def saving_g(self) -> float:
-        return self.baseline_g - self.expected_g
+        """Forecast grams saved against running each job at once; 0 where the two
+        agree to rounding (a job moved to an hour of the same intensity)."""
+        return saving_against(self.baseline_g, self.expected_g)
 
     @property
     def saving_pct(self) -> float:
@@ -117,3 +120,9 @@ class Plan:
             "notes": list(self.notes),
             "assignments": [a.to_dict() for a in self.assignments],
         }
+
+
+def rounded_difference(a: float, b: float) -> float:
+    """``a - b`` in grams, or 0 where the two agree to rounding (1e-9 of the larger):
+    two figures computed in different orders are not 1e-16 g apart in any real sense."""
+    return saving_against(a, b)

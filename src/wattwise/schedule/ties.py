@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from wattwise.carbon.emissions import saving_against
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
 from wattwise.schedule.jobs import Job
@@ -72,7 +73,7 @@ def hold_if_marginal(a: Assignment, *, error_g_per_kwh: float | None = None,
     job = at(a.job, a.job.home_zone)
     b = job.baseline_start
     usual = ((b, b + job.duration_s),)
-    saving = a.baseline_g - a.expected_g
+    saving = saving_against(a.baseline_g, a.expected_g)
     bar, why = move_bar(job, a.baseline_g, error_g_per_kwh=error_g_per_kwh,
                         min_saving_pct=min_saving_pct, error_basis=error_basis)
     if saving > bar:
@@ -82,6 +83,9 @@ def hold_if_marginal(a: Assignment, *, error_g_per_kwh: float | None = None,
 
 
 def _held_note(saving: float, baseline: float, why: str) -> str:
+    if saving == 0:
+        return (f"not moved: the forecast gives the same grams as at its usual time (no "
+                f"saving), which does not exceed {why}; kept at its usual time")
     pct = 100.0 * saving / baseline if baseline > 0 else 0.0
     return (f"not moved: the forecast saving of {saving:.3g} g ({pct:.1f} %) does not exceed "
             f"{why}; kept at its usual time")
@@ -184,7 +188,7 @@ class TieRule:
                 return replace(a, p_save=c.p_save)
             job = at(a.job, a.job.home_zone)
             b = job.baseline_start
-            saving = a.baseline_g - a.expected_g
+            saving = saving_against(a.baseline_g, a.expected_g)
             why = (f"a {self.p_min:g} probability of saving carbon (the forecast's errors on "
                    f"the previous {c.n_scenarios} days give "
                    + ("no saving" if c.p_save is None else
@@ -206,7 +210,7 @@ class TieRule:
         if not simple:
             return out
         sub = [moves[i] for i in simple]
-        saving = np.array([a.baseline_g - a.expected_g for a in sub])
+        saving = np.array([saving_against(a.baseline_g, a.expected_g) for a in sub])
         errs = [self.error_for(a.job, a.zone)[0] for a in sub]
         bar = np.array([self.min_saving_pct / 100.0 * a.baseline_g if e is None else
                         e * a.job.power_w * a.job.duration_s / 3.6e6

@@ -34,13 +34,21 @@ from wattwise.server.runs_index import STORED_STATUSES as STORED_STATUSES
 from wattwise.server.runs_index import RunsQuery as RunsQuery
 from wattwise.server.runs_index import json_field as _j
 
+
+def _unsigned(value: str) -> str:
+    """``value`` (SQL) with a -0.0 read as 0.0, anything else (text, NULL) as it is: a
+    stored zero is 0, and no output says "-0.0" (``stored_energy.unsigned_zeros``)."""
+    return f"(SELECT CASE WHEN typeof(v) = 'real' AND v = 0 THEN 0.0 ELSE v END FROM" \
+           f" (SELECT {value} AS v))"
+
+
 _ROW = (
     "id, name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname,"
-    f" {_j('summary_json', '$.energy_j')} AS energy_j,"
-    f" {_j('summary_json', '$.low_j')} AS low_j,"
-    f" {_j('summary_json', '$.high_j')} AS high_j,"
+    f" {_unsigned(_j('summary_json', '$.energy_j'))} AS energy_j,"
+    f" {_unsigned(_j('summary_json', '$.low_j'))} AS low_j,"
+    f" {_unsigned(_j('summary_json', '$.high_j'))} AS high_j,"
     f" {_j('summary_json', '$.kind')} AS kind,"
-    f" {_j('summary_json', '$.emissions.emissions_g')} AS emissions_g,"
+    f" {_unsigned(_j('summary_json', '$.emissions.emissions_g'))} AS emissions_g,"
     f" {_j('summary_json', '$.emissions.zone')} AS zone,"
     f" {_j('host_json', '$.hostname')} AS host,"
     # a summary that is not a JSON object (a damaged record) is none: its row is priced
@@ -48,12 +56,18 @@ _ROW = (
     " CASE WHEN json_valid(summary_json) THEN json_type(summary_json) = 'object' ELSE 0 END"
     " AS has_summary,"
     f" {_j('summary_json', '$.duration_s')} AS summary_duration_s,"
-    # the stored emissions block as JSON (its low and high and, where it is not an
-    # object, what it holds), for ``records.stored_energy.summary_emissions_fault``
+    # a study's summary (``summary_of``: the runs it sums) has no emissions of its own
+    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.summary_of')"
+    " IS NOT NULL ELSE 0 END AS study,"
+    # the stored emissions block as JSON (its low and high, the figures it was priced
+    # from and, where it is not an object, what it holds), for
+    # ``records.stored_energy.summary_energy_fault`` and ``summary_emissions_fault``
     " CASE WHEN json_valid(summary_json) THEN CASE json_type(summary_json, '$.emissions')"
-    " WHEN 'object' THEN json_object('emissions_g', summary_json -> '$.emissions.emissions_g',"
-    " 'low_g', summary_json -> '$.emissions.low_g', 'high_g', summary_json -> '$.emissions.high_g')"
-    " ELSE summary_json -> '$.emissions' END END AS emissions_json"
+    " WHEN 'object' THEN json_object("
+    + ", ".join(f"'{k}', summary_json -> '$.emissions.{k}'" for k in (
+        "emissions_g", "low_g", "high_g", "energy_kwh", "facility_energy_kwh",
+        "avg_intensity_g_per_kwh"))
+    + ") ELSE summary_json -> '$.emissions' END END AS emissions_json"
 )
 
 

@@ -4,10 +4,10 @@
 (seconds for 100,000 runs) a page is read here, the same page the index gives. From
 schema version 3, every page: SQLite walks the index of its order (``SORT_KEYS``,
 ``runs_name_nocase``) and keeps the runs its filters pass (but a sort by energy or
-emissions, which waits for the index: ``SqlPages.page_ids``), a status through the indexes
-on status, a name filter and whether a run stored as running is running now as sets of
-ids looked up inside SQLite, so that no row per matching run comes to Python (which,
-beside the build of the index, took a second for 20,000 matches). In an older
+emissions reads the runs it walks, ``_usable_ids``), a status through the indexes on
+status, a name filter and whether a run stored as running is running now as sets of ids
+looked up inside SQLite, so that no row per matching run comes to Python (which, beside
+the build of the index, took a second for 20,000 matches). In an older
 database, pages in start, id or name order from ``runs_started`` and ``runs_name``; a
 page these cannot give (a status in name order, a name filter matching more than
 ``_SQL_MATCHES`` runs in another order, or any sort by a figure) waits for the index.
@@ -26,11 +26,15 @@ from typing import Any
 
 from wattwise.records import schema
 from wattwise.server.runs_index import (
+    ENTRY_COLUMNS,
+    SORT_FIELDS,
     RunsIndex,
     RunsQuery,
+    entry_of,
     id_named,
     name_of,
     real,
+    sort_value,
     start_key,
     stored_as,
 )
@@ -38,12 +42,19 @@ from wattwise.server.runs_index import (
 #: ``_live.LiveRuns.alive``: the ids of the runs stored as running, and of those running now.
 Live = tuple[frozenset[int], frozenset[int]]
 
-#: Sorts whose pages wait for the runs index: it sorts a stored total or stored emissions
-#: that are not usable (``records.stored_energy``: outside their own low-high range, a
-#: stored ``true``, 1e308 g, text; ``runs_index.sort_value``) with the runs that have
-#: none, both ways, which SQLite's index on the stored figure cannot tell without
-#: reading every run's summary (it put a stored 1e308 g first).
+#: Sorts whose pages SQLite's index on the stored figure cannot give alone: the runs index
+#: sorts a stored total or stored emissions that are not usable (``records.stored_energy``:
+#: outside their own low-high range, a stored ``true``, 1e308 g, text;
+#: ``runs_index.sort_value``) with the runs that have none, both ways, and that index put
+#: a stored 1e308 g first. Their pages read the runs the index walks and judge each by the
+#: runs index's own rule (``_usable_ids``), or wait for the runs index.
 WAITS_FOR_INDEX = frozenset({"energy", "emissions"})
+#: Most runs a page in a ``WAITS_FOR_INDEX`` order reads (each with its summary's figures:
+#: 2,000 took 150-220 ms on 2 shared vCPUs at load 6.6, the whole runs index of 100,000
+#: 7-9 s) before it waits for the runs index: a page far down the order, or one past the
+#: last usable figure (the runs without one are ordered by id, every damaged figure among
+#: them: all must be known).
+_WALK_MAX = 2000
 #: Most ids of a filter (a name's matches, the runs running now) that SQLite looks up
 #: one by one to page them; past it, it walks the order's index and keeps those in them.
 _FEW_IDS = 1000
@@ -149,12 +160,15 @@ class SqlPages:
         (``runs_index.stored_as``; from schema version 3; None before); without it,
         ``running`` is the runs stored as running, ``lost`` those and the ones stored as
         lost."""
-        if query.sort in WAITS_FOR_INDEX:
-            return None
         q = query.q.strip()
         live = alive is not None and query.status in ("running", "lost")
+        if query.sort in WAITS_FOR_INDEX and not self.has_sort_indexes():
+            return None
         if self.has_sort_indexes():
             where = self._where(query, alive if live else None)
+            if query.sort in WAITS_FOR_INDEX:
+                ids = _usable_ids(self.rows, query, where)
+                return None if ids is None else (ids, self._count(where))
             if query.sort in schema.SORT_KEYS:
                 return self._indexed_page(query, where)
             return self._name_page(query, where)
@@ -358,3 +372,57 @@ class SqlPages:
                 f" ({', '.join('?' * len(chunk))})", chunk)]
         keyed.sort(reverse=desc)
         return [rid for _, rid in keyed]
+
+
+def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
+                filters: tuple[str, tuple[Any, ...]]) -> list[int] | None:
+    """The ids of a page by energy or emissions as the runs index gives them, through the
+    index of the stored figure (``schema.SORT_KEYS``): the runs it orders are read in that order
+    (``runs_index.ENTRY_COLUMNS``) and judged by the runs index's own rule
+    (``entry_of``, ``sort_value``), those whose figure is not usable kept aside, until
+    the page is full; then the runs without a usable figure by id: those SQLite holds
+    no number for (``schema.MISSING``, which the runs index never sorts by a figure)
+    and those kept aside. None where that reads more than ``_WALK_MAX`` runs.
+
+    The runs index sorts the figure as a float, SQLite as it is stored (it orders an
+    integer above 2**53 apart from the float it rounds to): the orders are the same
+    but for ties, so the page's last value is read to its end, and the page sorted
+    again by float, then id."""
+    want = query.offset + query.limit
+    if want >= _WALK_MAX:  # the page and one run after it (its last value's end)
+        return None
+    key, field = schema.SORT_KEYS[query.sort], SORT_FIELDS[query.sort]
+    order = "DESC" if query.desc else "ASC"
+    where, params = filters
+    keyed: list[tuple[Any, int]] = []  # usable, in SQLite's order
+    aside: list[int] = []  # a number in SQLite, not usable by the runs index's rule
+    read, batch = 0, min(_WALK_MAX, want + want // 16 + 20)  # a few damaged expected
+    while True:
+        page = rows(
+            f"SELECT {ENTRY_COLUMNS} FROM runs WHERE {where} AND {schema.VALUED[query.sort]}"
+            f" ORDER BY {key} {order}, id {order} LIMIT ? OFFSET ?", (*params, batch, read))
+        read += len(page)
+        for row in page:
+            rid, entry = entry_of(row)
+            value = sort_value(entry, field)
+            if value is None:
+                aside.append(rid)
+            else:
+                keyed.append((value, rid))
+        if not want or (len(keyed) > want and keyed[-1][0] != keyed[want - 1][0]):
+            break  # full, and the page's last value read to its end
+        if len(page) < batch:
+            break  # every run with a number read
+        if read >= _WALK_MAX:
+            return None
+        batch = min(_WALK_MAX - read, 2 * batch)
+    keyed.sort(reverse=query.desc)
+    ids = [rid for _, rid in keyed[query.offset : want]]
+    if len(ids) < query.limit:  # past the last usable figure: every run with a number read
+        skip = max(0, query.offset - len(keyed))
+        missing = [int(r[0]) for r in rows(
+            f"SELECT id FROM runs WHERE {where} AND {schema.MISSING[query.sort]}"
+            f" ORDER BY id {order} LIMIT ?", (*params, skip + query.limit - len(ids)))]
+        tail = heapq.merge(missing, sorted(aside, reverse=query.desc), reverse=query.desc)
+        ids += itertools.islice(tail, skip, skip + query.limit - len(ids))
+    return ids

@@ -115,7 +115,8 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
             row["energy_j"] = typed[0][0] == "true"
     if not row.get("so_far"):
         judged = summary if summary is not None else {
-            **_stored(reads, row), **_stored_emissions(x)}
+            **_stored(reads, row), **_stored_emissions(x),
+            **({"summary_of": True} if x["study"] else {})}
         figures = usable_figures(store, reads, row["id"], judged, row)
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})

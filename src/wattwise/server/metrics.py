@@ -107,6 +107,7 @@ from wattwise.records.stored_energy import (
     energy_fault,
     summary_emissions_fault,
     summary_energy_fault,
+    summed_energy_note,
 )
 from wattwise.server._live import lost_mark, resum_epoch
 from wattwise.server._sql import Reads
@@ -395,7 +396,9 @@ class StoreCollector(Collector):
             for domain, part in sums.items():
                 p = prov.get(domain, {})
                 lab = [rid, clip(domain), kind_label(p.get("kind")), source_label(p.get("source"))]
-                if _number(part.get("energy_j")) is not None:
+                # a sum past what one run may hold is a damaged record: no series
+                if _number(part.get("energy_j")) is not None \
+                        and summed_energy_note(part["energy_j"]) is None:
                     m["energy"].add_metric(lab, part["energy_j"])
                 if is_running and _number(part.get("power_w")) is not None:
                     m["power"].add_metric(lab, part["power_w"])
@@ -493,7 +496,7 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
     for run, _, started in todo:
         energy, priced = sums.get(run.id, ({}, {}))
         part = partial_energy(run, energy) if energy else None  # no sample: no figure
-        if part is None or _number(part.energy_j) is None:
+        if part is None or _number(part.energy_j) is None or not part.usable:
             shares[run.id] = None
             continue
         pricing = pricer.pricing(started)

@@ -8,9 +8,10 @@ an entry of an unexpected shape is skipped and counted, never a 500, and every
 number is finite or null (JSON has no NaN). A figure no command could have stored (a
 negative energy, an interval that does not hold its mean, a time or an intensity out of
 range) is null too, with a line in the entry's ``not_valid`` saying which, so a page
-never shows it as a measurement. Labels and names are cut to ``LABEL_MAX`` characters
-for display (the whole text, up to ``FULL_MAX``, in ``*_full``), so one stored label of
-any length cannot stall a page.
+never shows it as a measurement; an entry whose stored figures are damaged is not on the
+front, and a stored pick naming one is no pick (``damaged`` says so). Labels and names
+are cut to ``LABEL_MAX`` characters for display (the whole text, up to ``FULL_MAX``, in
+``*_full``), so one stored label of any length cannot stall a page.
 
 Longer than ~500 lines because the four kinds of stored result share these defensive
 readers (``_figure``, ``_short``, ``_obj``), and each kind is read field by field.
@@ -156,6 +157,20 @@ def _stat(s: Any) -> dict[str, Any]:
 
 def _kind_class(kind: str) -> str:
     return "measured" if kind == "measured" else "estimated"
+
+
+def _restated(stat: dict[str, Any]) -> dict[str, Any]:
+    """A stored interval as ``bench.stats.summarize`` now gives it (``restated``)."""
+    from wattwise.bench.stats import restated_dict
+
+    return restated_dict(stat)
+
+
+def _sentence(note: Any) -> str | None:
+    """A stored note as a sentence to follow one of the page's: capital first letter
+    (records before it was written so start lower-case)."""
+    text = _short(note, TEXT_MAX)
+    return text[:1].upper() + text[1:] if text else text
 
 
 def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
@@ -329,16 +344,19 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
             d = _obj(_load(row[1]).get(key))
             items = d.get("variants" if key == "study" else "points")
             items = items if isinstance(items, list) else []
+            pick = d.get("recommended" if key == "study" else "best")
+            spoilt = _pick_damage(items, pick, key)
             sink.append({
                 "run_id": int(row[0]), "name": _short(d.get("name") or row[2]),
                 "started_unix_s": _figure(row[3], "start time", [], 0.0, TIME_MAX_UNIX_S),
                 "task": _short(d.get("task")), "kind": _short(row[4]),
                 "count": len(items),
                 "ok": sum(1 for v in items if isinstance(v, dict) and v.get("status") == "ok"),
-                "pick": _short(d.get("recommended" if key == "study" else "best")),
+                "pick": None if spoilt else _short(pick),
                 "damaged": shape(d, "variants" if key == "study" else "points",
                                  "study" if key == "study" else "tuning")
-                + _entry_faults(items, key) + (_floor_damage(d) if key == "study" else []),
+                + _entry_faults(items, key) + spoilt
+                + (_floor_damage(d) if key == "study" else []),
             })
     return {"studies": studies, "tunings": tunings}
 
@@ -361,11 +379,12 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
     front = {str(x) for x in d.get("pareto_front") or [] if isinstance(x, str)}
     variants = []
     raw = d.get("variants")
+    spoilt = _pick_damage(raw, d.get("recommended"), "study")
     for v in raw if isinstance(raw, list) else []:
         if not isinstance(v, dict):
             continue
         b = _obj(v.get("bench"))
-        e = _obj(b.get("energy_j_per_sample"))
+        e = _restated(_obj(b.get("energy_j_per_sample")))
         t = _obj(b.get("throughput"))
         bad: list[str] = []
         mean, low, high = _interval(e.get("mean"), e.get("low"), e.get("high"),
@@ -386,8 +405,8 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
             "throughput_per_s": _figure(t.get("mean"), "throughput", bad),
             "kind": _short(b.get("kind")), "source": _short(b.get("source"), TEXT_MAX),
             "bench_run_id": _run_id(b.get("run_id")),
-            "on_front": v.get("label") in front,
-            "recommended": v.get("label") == d.get("recommended"),
+            "on_front": v.get("label") in front and fault is None,
+            "recommended": v.get("label") == d.get("recommended") and fault is None,
             "not_valid": bad, "damaged": _short(fault, TEXT_MAX),
         })
     return {
@@ -396,11 +415,11 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "task": _short(d.get("task")), "quality_name": _short(d.get("quality_name")),
         "quality_unit": _short(d.get("quality_unit")),
         "quality_floor": _num(d.get("quality_floor")),
-        "recommended": _short(d.get("recommended")),
+        "recommended": None if spoilt else _short(d.get("recommended")),
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
-        "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
-        "damaged": shape(d, "variants", "study") + _entry_faults(raw, "study")
+        "energy_note": _sentence(extra.get("energy_note")),
+        "damaged": shape(d, "variants", "study") + _entry_faults(raw, "study") + spoilt
         + _floor_damage(d),
         "variants": variants,
         "figure": f"/api/compress/{run_id}/front.svg",
@@ -434,10 +453,11 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         if isinstance(d.get("frontier"), list) else set()
     points = []
     raw = d.get("points")
+    spoilt = _pick_damage(raw, d.get("best"), "tune")
     for p in raw if isinstance(raw, list) else []:
         if not isinstance(p, dict):
             continue
-        label = f"threads={p.get('threads')} batch={p.get('batch_size')} {p.get('precision')}"
+        label = _label(p, "tune")
         bad: list[str] = []
         energy = _figure(p.get("energy_j_per_sample"), "energy per sample", bad)
         fault = point_fault(p)
@@ -459,7 +479,9 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
             "latency_p90_ms": latency,
             "throughput_per_s": _figure(p.get("throughput"), "throughput", bad),
             "kind": _short(p.get("kind")), "source": _short(p.get("source"), TEXT_MAX),
-            "on_frontier": label in front, "best": label == d.get("best"),
+            # a damaged setting is neither on the frontier nor the pick (not drawn either)
+            "on_frontier": label in front and not (fault or late),
+            "best": label == d.get("best") and not (fault or late),
             "not_valid": bad, "damaged": _short(fault or late, TEXT_MAX),
         })
     bound = _obj(d.get("bound"))
@@ -473,8 +495,10 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
                   "min_throughput_per_s": _figure(bound.get("min_throughput_per_s"),
                                                   "throughput bound", unbound)},
         "not_valid": unbound,
-        "best": _short(d.get("best")), "energy_note": _short(extra.get("energy_note"), TEXT_MAX),
-        "points": points, "damaged": shape(d, "points", "tuning") + _entry_faults(raw, "tune"),
+        "best": None if spoilt else _short(d.get("best")),
+        "energy_note": _sentence(extra.get("energy_note")),
+        "points": points,
+        "damaged": shape(d, "points", "tuning") + _entry_faults(raw, "tune") + spoilt,
         "figure": f"/api/tune/{run_id}/frontier.svg",
     }
 
@@ -490,18 +514,43 @@ def tune_svg(reads: Reads | None, run_id: int) -> str:
     return drawn(lambda: to_svg(tune_layout(d)))
 
 
+def _fault(x: Any, key: str) -> str | None:
+    """Why a stored variant (``key`` "study") or setting ("tune") is a damaged record
+    (``compress.stored``: its J/sample, quality or p90 latency not usable), or None."""
+    return variant_fault(x) if key == "study" else point_fault(x) or latency_fault(x)
+
+
+def _label(x: Any, key: str) -> Any:
+    return x.get("label") if key == "study" else \
+        f"threads={x.get('threads')} batch={x.get('batch_size')} {x.get('precision')}"
+
+
 def _entry_faults(items: Any, key: str) -> list[str]:
     """A line for each benchmarked variant (``key`` "study") or setting ("tune") whose
-    stored J/sample is not usable (``compress.stored``): a damaged record, not drawn."""
+    stored figures are not usable (``_fault``): a damaged record, not drawn."""
     out: list[str] = []
     for x in items if isinstance(items, list) else []:
-        why = variant_fault(x) if key == "study" else point_fault(x) or latency_fault(x)
+        why = _fault(x, key)
         if why is None:
             continue
-        label = x.get("label") if key == "study" else \
-            f"threads={x.get('threads')} batch={x.get('batch_size')} {x.get('precision')}"
-        out.append(_short(damaged_line(_short(label, 40) or "", why), TEXT_MAX) or "")
+        out.append(_short(damaged_line(_short(_label(x, key), 40) or "", why), TEXT_MAX) or "")
     return out[:LIST_MAX]
+
+
+def _pick_damage(items: Any, pick: Any, key: str) -> list[str]:
+    """The line saying the stored pick (a study's ``recommended``, a tuning's ``best``)
+    is a damaged record (``_fault``), or none: such a pick is not drawn, so no output
+    shows it as the pick. A pick that names no damaged entry (or also an undamaged one
+    of the same label) stays the pick."""
+    whys = [_fault(x, key) for x in items if isinstance(x, dict) and _label(x, key) == pick] \
+        if isinstance(items, list) and pick is not None else []
+    if not whys or not all(whys):
+        return []
+    what, shown = ("recommended variant", "recommended") if key == "study" \
+        else ("best setting", "the pick")
+    kind = "variant" if key == "study" else "setting"
+    return [_short(f"the stored {what} {_short(pick, 40)} is a damaged {kind} ({whys[0]}): "
+                   f"not shown as {shown}", TEXT_MAX) or ""]
 
 
 def _floor_damage(d: dict[str, Any]) -> list[str]:
@@ -525,7 +574,10 @@ def _run_id(value: Any) -> int | None:
 def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     """A plan's run against its forecast: planned and realised start and intensity,
     the emissions the forecast expected for the energy the run used, and (where the
-    record keeps the usual time's intensity) the realised saving against it."""
+    record keeps the usual time's intensity) the realised saving against it. A
+    difference within rounding of its figures is 0 (``rounded_difference``)."""
+    from wattwise.schedule.result import rounded_difference
+
     tags = _obj(run.get("tags"))
     summary = _obj(run.get("summary"))
     em = _obj(summary.get("emissions"))
@@ -582,7 +634,7 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         "high_g": _figure(em.get("high_g"), "emissions high", bad),
         "forecast_g": forecast_g,
         "realised_minus_forecast_g": None if forecast_g is None or emitted is None
-        else emitted - forecast_g,
+        else rounded_difference(emitted, forecast_g),
         "usual_g_per_kwh": usual_g,
         "saving_g": saving,
         "saving_pct": None if saving is None or not usual_total

@@ -25,13 +25,17 @@ FORMATS = {".svg": "SVG", ".png": "PNG"}
 
 
 def run_figure(store: Store, ref: str | int, points: int = W - 100, *,
-               total: RunTotal | None = None) -> Figure:
+               total: RunTotal | None = None,
+               emissions: dict[str, Any] | None = None) -> Figure:
     """The figure of run ``ref``: at most ``points`` points per domain (about one per
     pixel of the plot). ``total`` replaces the record's total in the title, as
-    ``wattwise report`` passes the figure it printed."""
+    ``wattwise report`` passes the figure it printed; ``emissions`` (an
+    ``Emissions.to_dict()`` with its ``intensity_used``) replaces the recorded pricing
+    of the intensity and emissions curves, as ``wattwise report`` passes what it priced
+    (the saved page's curves: ``server.report.run_report_html``)."""
     payload = run_payload(store, ref)
     run = payload["run"]
-    timeline = timeline_payload(store, int(run["id"]), points)
+    timeline = timeline_payload(store, int(run["id"]), points, emissions=emissions)
     # every window's span (the payload lists only the first), drawn as at most
     # ``plot.run.MAX_DRAWN_BANDS`` bands
     spans = store.window_spans(int(run["id"]))
@@ -91,16 +95,18 @@ def check_outputs(png: Path | None, svg: Path | None, *others: Path | None,
 
 
 def write_run_figures(store: Store, ref: str | int, *, png: Path | None = None,
-                      svg: Path | None = None, report: dict[str, Any] | None = None
-                      ) -> dict[str, str]:
+                      svg: Path | None = None, report: dict[str, Any] | None = None,
+                      emissions: dict[str, Any] | None = None) -> dict[str, str]:
     """Lay out run ``ref`` once and write it to each path given; ``report`` (what
-    ``wattwise report`` printed, by its JSON names) gives the title's total. Returns
-    ``{"png": path, "svg": path}`` for the files written."""
+    ``wattwise report`` printed, by its JSON names) gives the title's total, and
+    ``emissions`` (what it priced, with the intensities it used) the curves of grid
+    intensity and emissions. Returns ``{"png": path, "svg": path}`` for the files
+    written."""
     wanted = [(path, fmt) for path, fmt in ((png, "png"), (svg, "svg")) if path is not None]
     if not wanted:
         return {}
     total = RunTotal.from_report(report) if report is not None else None
-    fig = run_figure(store, ref, total=total)
+    fig = run_figure(store, ref, total=total, emissions=emissions)
     written = {}
     for path, fmt in wanted:
         write_figure(fig, path, fmt, f"--{fmt} file")

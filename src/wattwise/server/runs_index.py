@@ -49,7 +49,14 @@ from typing import Any, NamedTuple
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
 from wattwise.errors import BadInput
-from wattwise.records.stored_energy import as_float, emissions_fault, energy_fault, finite_float
+from wattwise.records.stored_energy import (
+    as_float,
+    block_emissions_fault,
+    block_energy_fault,
+    emissions_fault,
+    energy_fault,
+    finite_float,
+)
 
 #: Sort keys of the runs list.
 SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
@@ -111,7 +118,12 @@ ENTRY_COLUMNS = (
     " '$.emissions.emissions_g', '$.emissions.low_g', '$.emissions.high_g') END,"
     # the stored total's JSON type: a total held as null is damaged, one not held is not
     # (``records.stored_energy.summary_energy_fault``); both extract as null above
-    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.energy_j') END"
+    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.energy_j') END,"
+    # the figures the emissions block was priced from, as JSON, for
+    # ``records.stored_energy.block_energy_fault`` and ``block_emissions_fault``
+    " CASE WHEN json_valid(summary_json) AND json_type(summary_json, '$.emissions') = 'object'"
+    " THEN json_extract(summary_json, '$.emissions.energy_kwh',"
+    " '$.emissions.facility_energy_kwh', '$.emissions.avg_intensity_g_per_kwh') END"
 )
 
 
@@ -199,17 +211,37 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
                 else None if last is None or not math.isfinite(started)
                 else max(0.0, last - started))
     kind = r[5] if isinstance(r[5], str) else None
-    energy_usable = r[14] != "null" and _energy_usable(r[11])
-    emissions_usable = _emissions_usable(r[12], r[13], energy_usable)
+    block = _block(r[15])
+    energy_usable = r[14] != "null" and _energy_usable(r[11], block[0])
+    emissions_usable = _emissions_usable(r[12], r[13], energy_usable, block[1:])
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
                             real(r[7]) if emissions_usable else None, name.casefold(),
                             bool(r[9]), bool(r[10]), energy_usable, emissions_usable)
 
 
-def _emissions_usable(block_type: Any, stored: Any, energy_usable: bool) -> bool:
+def _block(stored: Any) -> tuple[Any, Any, Any]:
+    """The emissions block's ``[energy_kwh, facility_energy_kwh, avg_intensity_g_per_kwh]``
+    (JSON text; None without a block) as values, each None where it cannot be read."""
+    if not isinstance(stored, str):
+        return None, None, None
+    try:  # the common "[1.3e-06,1.3e-06,475.0]" without a JSON parser (as ``_energy_usable``)
+        a, b, c = (float(part) for part in stored[1:-1].split(","))
+        return a, b, c
+    except ValueError:
+        pass
+    try:
+        got = json.loads(stored)
+    except ValueError:
+        return None, None, None
+    return tuple(got) if isinstance(got, list) and len(got) == 3 else (None, None, None)
+
+
+def _emissions_usable(block_type: Any, stored: Any, energy_usable: bool,
+                      priced_from: Sequence[Any] = (None, None)) -> bool:
     """Whether a run's stored emissions are usable (``summary_emissions_fault``), from the
-    JSON type of its ``emissions`` block (None: no block, nothing to judge) and that
-    block's ``[emissions_g, low_g, high_g]`` as JSON text."""
+    JSON type of its ``emissions`` block (None: no block, nothing to judge), that
+    block's ``[emissions_g, low_g, high_g]`` as JSON text and its facility energy and
+    average intensity (``priced_from``, ``block_emissions_fault``)."""
     if block_type is None:
         return True
     if block_type != "object" or not energy_usable or not isinstance(stored, str):
@@ -218,12 +250,14 @@ def _emissions_usable(block_type: Any, stored: Any, energy_usable: bool) -> bool
         g, lo, hi = json.loads(stored)
     except (ValueError, TypeError):
         return False
-    return g is not None and emissions_fault(g, lo, hi) is None
+    return g is not None and emissions_fault(g, lo, hi) is None \
+        and block_emissions_fault(g, *priced_from) is None
 
 
-def _energy_usable(stored: Any) -> bool:
+def _energy_usable(stored: Any, energy_kwh: Any = None) -> bool:
     """Whether a run's stored total (``[energy_j, low_j, high_j]`` as JSON text) is usable
-    by the one rule every output follows (``records.stored_energy.energy_fault``)."""
+    by the one rule every output follows (``records.stored_energy.summary_energy_fault``:
+    its own range, and the energy its emissions block holds, ``energy_kwh``)."""
     if not isinstance(stored, str):
         return True  # no summary SQLite reads: its energy is None, counted as nothing
     try:  # the common "[58.6,47.8,74.5]" without a JSON parser (100,000 runs at a build)
@@ -233,7 +267,7 @@ def _energy_usable(stored: Any) -> bool:
             e, lo, hi = json.loads(stored)
         except (ValueError, TypeError):
             return False
-    return energy_fault(e, lo, hi) is None
+    return energy_fault(e, lo, hi) is None and block_energy_fault(e, energy_kwh) is None
 
 
 def id_named(q: str) -> int | None:

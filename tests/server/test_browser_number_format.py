@@ -1,0 +1,230 @@
+"""Figures on the dashboard in a real browser: a figure and its range read in one unit,
+chosen after rounding (999.6 J is "1000 J", never "1.00e+3 J"; 3599.6 J is "1 Wh"), with
+an exponent only for magnitudes below 1e-3 of the unit; a long benchmark source wraps
+inside the page at 1280 px; a plan's difference of 0 and a damaged stored pick are said
+in words. Needs what ``test_browser`` needs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server._results import (
+    PLAN_TAGS,
+    add_bench,
+    result,
+    results_db,
+    set_window,
+    study,
+    tag_run,
+    tuning,
+)
+from tests.server._runs import START
+from tests.server.test_browser import _HOW, _MISSING, _open, _serve
+from tests.server.test_browser import artifacts as artifacts  # the fixture
+from tests.server.test_browser import browser as browser  # the fixture
+from wattwise.bench.harness import BenchResult
+from wattwise.records.store import Store
+
+pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
+
+#: A power model's source, as `wattwise bench` stores it on a cloud machine.
+LONG_SOURCE = ("model:ccf-vcpu AMD EPYC 4th Gen via AMD EPYC 3rd Gen; model:memory 0.3651 W/GB "
+               "x 22.41 GB (25.28 GB less 2.86 GB in the CPU model), GB (1e9 bytes)")
+#: A tuning point's benchmark estimated by that model (microjoules per sample, a model
+#: range, a long note on its grams): its row is wider than 1280 px.
+ESTIMATED = {
+    "throughput": {"mean": 146507.878, "low": 94467.988, "high": 227486.462, "std": 7153.9,
+                   "n": 2, "method": "log"},
+    "energy_j_per_sample": {"mean": 8.352795e-05, "low": 5.3875123e-05, "high": 1.29656e-04,
+                            "std": 4.0758e-06, "n": 2, "method": "log"},
+    "energy_low_j_per_sample": 6.9584487e-05, "energy_high_j_per_sample": 1.13015e-04,
+    "g_co2_per_1000": 1.116e-05, "kind": "estimated", "source": LONG_SOURCE,
+    "g_co2_source": "WORLD: 481 g/kWh (Ember yearly 2023 (world), lifecycle basis, "
+                    "yearly-average), PUE 1",
+}
+
+
+def _stat(mean: float, low: float, high: float, std: float) -> dict[str, Any]:
+    return {"energy_j_per_sample": {"mean": mean, "low": low, "high": high, "std": std,
+                                    "n": 2, "method": "t"}}
+
+
+def _model(low: float, high: float) -> dict[str, Any]:
+    return {"energy_low_j_per_sample": low, "energy_high_j_per_sample": high}
+
+
+#: The leaderboard rows of a model-estimated suite, some whose interval reaches 0.
+MODEL_ROWS = [
+    ("tune-digits-mlp:threads=1 batch=64 fp32", {}, {}),
+    ("digits-mlp:prune-unstructured-50%", _stat(5.67e-4, 2.13e-4, 9.21e-4, 2.8e-5),
+     _model(4.72e-4, 7.67e-4)),
+    ("tune-digits-mlp:threads=1 batch=1 fp32", _stat(6.54e-4, 0.0, 1.42e-3, 6e-4),
+     _model(5.45e-4, 8.85e-4)),
+    ("digits-mlp:int8-dynamic", _stat(7.31e-4, 0.0, 2.21e-3, 1e-3), _model(6.1e-4, 9.89e-4)),
+    ("digits-mlp:distill-32", _stat(3.25e-3, 0.0, 3.97e-2, 1e-2), _model(2.7e-3, 4.39e-3)),
+]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    path = tmp_path_factory.mktemp("number_format") / "runs.db"
+    ids = results_db(path)
+    with Store(path) as store:
+        add_bench(store, result("big-j", 999.6, task="round"), START + 400.0)  # 900-1100 J
+        for k, (name, stat, model) in enumerate(MODEL_ROWS):
+            r = result(name, 1.0, task="model").to_dict()
+            add_bench(store, BenchResult.from_dict({**r, **ESTIMATED, **stat, **model}),
+                      START + 401.0 + k)
+    # the plan forecast the very intensity the run was priced at: no difference
+    tag_run(path, ids["plan"], {**PLAN_TAGS, "planned_g_per_kwh": "376.889211179004"})
+    # the plan's run: a range whose low (3000 J) is in J and whose high in Wh
+    conn = sqlite3.connect(path)
+    with conn:
+        (raw,) = conn.execute("SELECT summary_json FROM runs WHERE id = ?",
+                              (ids["plan"],)).fetchone()
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
+                     (json.dumps({**json.loads(raw), "low_j": 3000.0}), ids["plan"]))
+    conn.close()
+    t = tuning().to_dict()
+    t["points"][2]["latency_p90_ms"] = float("nan")  # the stored best setting
+    set_window(path, ids["tune"], "tune", t)
+    s = study().to_dict(1.0, None)
+    s["variants"][1]["bench"]["energy_j_per_sample"]["mean"] = float("nan")  # recommended
+    set_window(path, ids["study"], "study", s)
+    pages = _serve(path)
+    yield {"base": next(pages), **ids}
+    next(pages, None)
+
+
+#: The page's formatters on figures of every size: (expression, what it shows).
+FORMATS = [
+    ("fmtJ(999.6)", "1000 J"),
+    ("fmtJ(3599.6)", "1 Wh"),
+    ("fmtJ(169 * 3600)", "169 Wh"),
+    ("fmtJ(2.64e8 * 3.6e6)", "264000000 kWh"),
+    ("fmtJ(0.00325)", "3.25 mJ"),
+    ("fmtJ(0.0009996)", "1 mJ"),
+    ("fmtJ(1e-5)", "10 µJ"),
+    ("fmtJ(1.17e-19)", "1.17e-19 J"),
+    ("fmtJ(0)", "0 J"),
+    ("fmtJ(-2000)", "-2000 J"),
+    ("fmtW(999.6)", "1 kW"),
+    ("fmtW(12.34)", "12.3 W"),
+    ("fmtW(-2500)", "-2.5 kW"),
+    ("fmtG(999.4)", "999 gCO2eq"),
+    ("fmtG(-2000)", "-2 kgCO2eq"),
+    ("fmtG(1.5e6)", "1.5 tCO2eq"),
+    ("fmtG(0.00325)", "0.00325 gCO2eq"),
+    ("fmtG(1e-5)", "1.00e-5 gCO2eq"),
+    # a figure and its range in one unit: that of the largest of them
+    ("range(800, 1300, jIn(999.6, 800, 1300))", "800 J – 1300 J"),
+    ("range(3000, 55800, jIn(50800, 3000, 55800))", "0.833 Wh – 15.5 Wh"),
+    ("range(1.17e-19, 2.64e8 * 3.6e6, jIn(0.00325, 1.17e-19, 2.64e8 * 3.6e6))",
+     "3.25e-26 kWh – 264000000 kWh"),
+    ("energy(0.00325, 1.17e-19, 2.64e8 * 3.6e6)", "9.03e-10 kWh"),
+    ("statCell({mean: 999.6, low: 800, high: 1300, n: 5}, fmtJ)",
+     '1000 J <span class="muted">(800 J – 1300 J)</span>'),
+    ("statCell({mean: 0.004, low: 0.0036, high: 0.0044, n: 5}, fmtJ)",
+     '4 mJ <span class="muted">(3.6 mJ – 4.4 mJ)</span>'),
+]
+
+
+@pytest.mark.parametrize(("expr", "shown"), FORMATS)
+def test_the_page_formats_figures_rounded_first_in_one_unit(
+    browser: Any, served: dict[str, Any], expr: str, shown: str
+) -> None:
+    if not browser.current_url.startswith(served["base"]):
+        _open(browser, f"{served['base']}/#/runs", "tr.run")
+    assert browser.execute_script(f"return {expr};") == shown
+
+
+def _cells(browser: Any, selector: str) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [c.text for c in browser.find_elements(By.CSS_SELECTOR, selector)]
+
+
+def test_the_runs_list_and_run_page_give_a_figure_and_its_range_in_one_unit(
+    browser: Any, served: dict[str, Any], artifacts: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, plan = served["base"], served["plan"]
+    _open(browser, f"{base}/#/runs", "tr.run", artifacts / "number_format_runs.png")
+    row = browser.find_element(By.CSS_SELECTOR, f'tr.run[data-id="{plan}"]')
+    cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+    assert "14.1 Wh" in cells and "0.833 Wh – 15.5 Wh" in cells, cells
+    _open(browser, f"{base}/#/run/{plan}", "#total")
+    assert browser.find_element(By.ID, "total").text.startswith("14.1 Wh (0.833 Wh – 15.5 Wh)")
+    _open(browser, f"{base}/#/compare/{plan}", "#view table")
+    assert "0.833 Wh – 15.5 Wh" in browser.find_element(By.ID, "view").text
+
+
+def test_the_leaderboard_rounds_before_its_unit(browser: Any, served: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{served['base']}/#/bench?task=round", "table.bench tbody tr")
+    cells = browser.find_elements(By.CSS_SELECTOR, "table.bench tbody tr td")
+    assert cells[3].text == "1000 J (900 J – 1100 J)", cells[3].text
+    assert cells[4].text == "278 Wh", cells[4].text
+    assert cells[6].text == "1000 (950 – 1050) measured", cells[6].text
+
+
+def test_the_leaderboard_wraps_a_long_source_inside_the_page_at_1280_px(
+    browser: Any, served: dict[str, Any], artifacts: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{served['base']}/#/bench?task=model", "table.bench tbody tr",
+          artifacts / "number_format_bench.png")
+    assert browser.get_window_size()["width"] == 1280
+    cells = browser.find_elements(By.CSS_SELECTOR, "table.bench tbody tr td")
+    assert cells[3].text == "83.5 µJ (46.9 µJ – 120 µJ)\nmodel range 69.6 µJ – 113 µJ", \
+        cells[3].text
+    assert cells[6].text == "147000 (82200 – 211000) measured", cells[6].text
+    src = browser.find_element(By.CSS_SELECTOR, "table.bench td.src")
+    assert src.get_attribute("title") == LONG_SOURCE
+    # the source column ends inside the page's view, wrapped: never cut at its edge
+    fit = browser.execute_script(
+        "const s = document.querySelector('table.bench').closest('.scroll');"
+        "const c = document.querySelector('table.bench td.src').getBoundingClientRect();"
+        "return {right: c.right, edge: s.getBoundingClientRect().right, height: c.height,"
+        " line: parseFloat(getComputedStyle(document.querySelector('td.src')).lineHeight)};")
+    assert fit["right"] <= fit["edge"], fit
+    assert fit["height"] > 2 * fit["line"], fit  # wrapped over lines
+
+
+def test_a_plan_whose_forecast_came_true_says_no_difference(
+    browser: Any, served: dict[str, Any], artifacts: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{served['base']}/#/plan/{served['plan']}", "#plan",
+          artifacts / "number_format_plan.png")
+    text = browser.find_element(By.ID, "plan").text
+    assert "difference no difference (equal to rounding)" in text, text
+    assert "-0 g" not in text and "0.00 gCO2eq" not in text
+    assert "realised 5.31 gCO2eq (4.78 gCO2eq – 5.85 gCO2eq)" in text, text
+
+
+def test_a_damaged_stored_pick_is_not_called_none_meeting_the_bound(
+    browser: Any, served: dict[str, Any], artifacts: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base = served["base"]
+    _open(browser, f"{base}/#/tune/{served['tune']}", "#points tbody tr",
+          artifacts / "number_format_tune.png")
+    view = browser.find_element(By.ID, "view").text
+    assert "pick: none shown (the stored pick is a damaged record: see below)" in view, view
+    assert "none meets the bound" not in view
+    _open(browser, f"{base}/#/compress/{served['study']}", "#variants tbody tr")
+    view = browser.find_element(By.ID, "view").text
+    assert "recommended: none shown (the stored pick is a damaged record: see below)" in view
+    assert "none meets the floor" not in view
