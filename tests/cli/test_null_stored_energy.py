@@ -39,9 +39,12 @@ def test_show_says_why_in_the_total_row_and_its_notes(tmp_path: Path) -> None:
     db, ids = _db(tmp_path)
     rid = str(ids["smaller"])
     text = _ok("show", rid, "--db", str(db))
-    assert f"│ total │ not usable: {WHY} │" in text, text
+    shown = json.loads(_ok("show", rid, "--db", str(db), "--json"))
+    # the total row gives the figure every other output gives (its samples'), then why
+    figure = shown["figures"]["energy_j"]
+    assert f"│ total │ {figure:.1f} J (from its samples, as" in text, text
     assert f"note: {NOTE}" in text, text
-    assert NOTE in json.loads(_ok("show", rid, "--db", str(db), "--json"))["notes"]
+    assert NOTE in shown["notes"] and shown["figures"]["energy_note"] == NOTE
 
 
 def test_runs_says_why_and_a_run_without_a_summary_is_not_damaged(tmp_path: Path) -> None:
@@ -50,7 +53,8 @@ def test_runs_says_why_and_a_run_without_a_summary_is_not_damaged(tmp_path: Path
     assert rows[ids["smaller"]]["notes"] == [NOTE]
     for rid in (ids["lost"], ids["failed"], ids["demo"]):  # no summary, or a usable one
         assert not any("not usable" in n for n in rows[rid]["notes"]), rows[rid]
-    assert f"not usable: {WHY}" in _ok("runs", "--db", str(db))
+    figure = rows[ids["smaller"]]["figures"]["energy_j"]
+    assert f"{figure:.1f} J (from its samples, as" in _ok("runs", "--db", str(db))
 
 
 def test_report_prices_the_samples_with_the_one_note(tmp_path: Path) -> None:

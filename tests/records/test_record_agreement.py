@@ -306,3 +306,31 @@ def test_the_codecarbon_export_names_skipped_samples_in_the_words_of_every_note(
             assert not [n for n in notes if "not finite numbers" in n]
     finally:
         store.close()
+
+
+def test_a_stored_negative_zero_power_is_never_said_minus_zero(
+        recorded: Any, tmp_path: Path) -> None:
+    """-0.0 in any number of the summary's top level or of a domain (its average power,
+    its duration) is read as 0.0 by every output that shows the summary."""
+    db, rid = recorded["estimated and measured"]
+    zero = _copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set("
+                      "summary_json, '$.energy_j', json('-0.0'), '$.low_j', json('-0.0'),"
+                      " '$.avg_power_w', json('-0.0'), '$.domains[0].avg_power_w',"
+                      " json('-0.0'), '$.domains[0].energy_j', json('-0.0'),"
+                      " '$.emissions.energy_kwh', json('-0.0'),"
+                      " '$.emissions.emissions_g', json('-0.0'), '$.emissions.low_g',"
+                      " json('-0.0'), '$.emissions.facility_energy_kwh', json('-0.0'))",
+                      "zero.db")
+    out = "".join(_cli(*args, "--db", str(zero)) for args in (
+        ("show", str(rid)), ("show", str(rid), "--json"), ("runs", "--json"),
+        ("export", str(rid), "-f", "json")))
+    from fastapi.testclient import TestClient
+
+    from wattwise.server.app import create_app
+
+    with TestClient(create_app(zero), base_url="http://127.0.0.1") as c:
+        out += c.get(f"/api/runs/{rid}").text
+    import re
+
+    # a minus zero said as a number ("-0.00 W", "-0.0,"), not a range's dash ("0-0.0003")
+    assert '"avg_power_w"' in out and not re.search(r"(?<![\w.])-0(\.0+)?(?![\d.])", out)

@@ -136,3 +136,22 @@ def test_as_float_refuses_what_a_float_cannot_hold() -> None:
 
     assert as_float(10**400) is None and finite_float(10**400) is None
     assert as_float(3) == 3.0 and finite_float(math.inf) is None and as_float(True) is None
+
+
+def test_unsigned_zeros_reads_every_top_level_and_domain_number() -> None:
+    """Every -0.0 of the summary's top level, its emissions block and its domains is 0.0;
+    lists other than the domains (a million intervals) are passed on untouched."""
+    import math
+
+    from wattwise.records.stored_energy import unsigned_zeros
+
+    intervals = [{"energy_j": -0.0}]
+    got = unsigned_zeros({"energy_j": -0.0, "avg_power_w": -0.0, "duration_s": -0.0,
+                          "kind": "estimated", "emissions": {"emissions_g": -0.0},
+                          "domains": [{"avg_power_w": -0.0, "energy_j": 1.0}],
+                          "intervals": intervals})
+    signs = [got["avg_power_w"], got["duration_s"], got["energy_j"],
+             got["emissions"]["emissions_g"], got["domains"][0]["avg_power_w"]]
+    assert all(v == 0 and math.copysign(1, v) > 0 for v in signs)
+    assert got["domains"][0]["energy_j"] == 1.0 and got["kind"] == "estimated"
+    assert got["intervals"] is intervals

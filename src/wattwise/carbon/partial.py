@@ -76,6 +76,8 @@ def _priced(record: Any, part: PartialEnergy, intervals: Any) -> dict[str, Any] 
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.errors import WattwiseError
 
+    if not part.usable:  # a sum past what one run may hold: a damaged record, not priced
+        return None
     stored: list[str] = []
     try:
         pricing = reprice_options(getattr(record, "summary", None),

@@ -66,6 +66,20 @@ def stored_sample_sums(store: Any, run_id: int) -> dict[str, dict[str, float]]:
             for r in rows}
 
 
+def stored_value_notes(store: Any, run_id: int) -> list[str]:
+    """The one note on run ``run_id``'s stored sample values that are not usable (text, a
+    non-finite number, an energy outside 0 to ``MAX_STORED_ENERGY_J`` or its own range),
+    left out of its partial figure and its pricing, in the words pricing says it
+    (``accounting.not_numbers_note``); [] where there are none. Counted and named inside
+    SQLite (``Store.bad_sample_values``): one pass over the run's samples."""
+    from wattwise.carbon.accounting import not_numbers_note
+
+    n, named = store.bad_sample_values(run_id)
+    if not n:
+        return []
+    return [not_numbers_note(list(named) + [("", None)] * (n - len(named)), 0.0)]
+
+
 def _counted_domains(sensors: Any, seen: Iterable[str] = ()) -> dict[str, str]:
     """Domain -> kind, for each domain that counts in totals: those recorded with the
     run as counting, and those in ``seen`` (the samples) it did not describe, unless
@@ -138,8 +152,12 @@ class PartialEnergy:
         return self.fault is None
 
     def to_dict(self) -> dict[str, Any]:
+        """The figure as every JSON output gives it: a sum that is not usable (``fault``)
+        is a damaged record, no reading: no figure and no range, with the note."""
+        shown = self.usable
         return {
-            "energy_j": self.energy_j, "low_j": self.low_j, "high_j": self.high_j,
+            "energy_j": self.energy_j if shown else None,
+            "low_j": self.low_j if shown else None, "high_j": self.high_j if shown else None,
             "kind": self.kind, "partial": True, "status": self.status,
             "samples": self.samples, "last_sample_unix_s": self.last_sample_unix_s,
             "domains": list(self.domains), "note": self.note,

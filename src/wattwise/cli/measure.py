@@ -672,12 +672,15 @@ def runs(
     limit = min(limit, 2**63 - 1)  # more than any database holds: all of them
     # No --db and no default database yet: nothing recorded, which is no error.
     from wattwise.carbon.partial import partial_emissions
+    from wattwise.carbon.sample_energy import stored_value_notes
     from wattwise.records.run_sums import record_figures
+    from wattwise.records.stored_energy import summary_energy_fault
 
     found: list[Any] = []
     partial: dict[int, Any] = {}
     priced: dict[int, Any] = {}
     figures: dict[int, dict[str, Any]] = {}
+    value_notes: dict[int, list[str]] = {}
     if db is not None or _exists(None):
         with _store(db) as store:
             found = store.list_runs(limit)
@@ -687,7 +690,10 @@ def runs(
                     part = _partial(store, r, rows)
                     partial[r.id] = part
                     priced[r.id] = None if part is None else partial_emissions(r, rows, part)
-                elif as_json:  # its figures as /api/runs/ID gives them
+                    if as_json:  # stored values left out of it, said as report says them
+                        value_notes[r.id] = stored_value_notes(store, r.id)
+                elif as_json or summary_energy_fault(r.summary) is not None:
+                    # its figures as /api/runs/ID gives them (text: a total not usable)
                     figures[r.id] = record_figures(store, r)
     if as_json:
         from wattwise.records.queries import damaged_notes
@@ -695,13 +701,14 @@ def runs(
 
         # each run's notes as `show --json` gives them: a damaged record, an unusable total
         print_json([{**_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id)),
-                     "notes": damaged_notes(r) + unusable_notes(r.summary),
+                     "notes": damaged_notes(r) + unusable_notes(r.summary)
+                     + value_notes.get(r.id, []),
                      **figures.get(r.id, {})}
                     for r in found])
     elif not found:
         console.print("no runs recorded yet (try `wattwise demo` or `wattwise run -- CMD`)")
     else:
-        console.print(runs_table(found, partial))
+        console.print(runs_table(found, partial, figures))
 
 
 def _partial(store: Any, rec: Any, samples: Any = None) -> Any:
@@ -843,7 +850,9 @@ def show(
         )
         summary = rec.summary if isinstance(rec.summary, dict) else {}
         if "domains" in summary:
-            console.print(energy_table(summary, title=title))
+            # a total not usable: the figure show --json gives, priced again from samples
+            figs = record_figures(store, rec).get("figures") if unusable else None
+            console.print(energy_table(summary, title=title, figures=figs))
             for line in emissions_lines(summary, rec.id,
                                         again=lambda: unusable_total_share(store, rec.id)) \
                     + summary_lines(summary) \
@@ -1148,6 +1157,27 @@ def _as_recorded(pricing: Any, summary: dict[str, Any],
     return dataclasses.replace(pricing, source=source)
 
 
+def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> None:
+    """``report`` of a run whose samples sum past what one run may hold: a damaged record,
+    no energy figure, no range and no emissions, with the one note every output gives."""
+    summary = rec.summary if isinstance(rec.summary, dict) else {}
+    kind = str(summary.get("kind", "unknown")) if part is None else part.kind
+    if as_json:
+        print_json({"run": rec.id, "name": rec.name, "energy_j": None, "low_j": None,
+                    "high_j": None, "energy_kind": kind, "partial": part is not None,
+                    "energy_note": note, "emissions_note": None, "from_summary": False,
+                    "duration_s": rec.duration_s, "attribution": summary.get("attribution"),
+                    "emissions": None})
+        return
+    console.print(f"run {rec.id} '{safe(rec.name)}': not usable: {safe(note, None)}",
+                  markup=False, highlight=False)
+    console.print("emissions: none (no usable energy to price)", markup=False,
+                  highlight=False)
+    if any(path is not None for path in drawn):
+        console.print("no figure written: the run has no usable energy to draw",
+                      markup=False, highlight=False)
+
+
 def report(
     ref: str = typer.Argument("latest", help=REF_HELP),
     zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
@@ -1204,6 +1234,7 @@ def report(
     from wattwise.carbon.sample_energy import stored_sample_sums
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
     from wattwise.carbon.summary_sums import summary_intervals
+    from wattwise.records.run_sums import samples_sum_note
 
     _check_carbon(zone, trace, pue, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
@@ -1249,6 +1280,14 @@ def report(
         # summed inside SQLite, as its samples sum (``carbon.sample_energy.sample_sums``)
         part = None if isinstance(rec.summary, dict) else partial_energy(
             rec, stored_sample_sums(store, rec.id))
+        # the samples it would be priced from sum past what one run may hold: a damaged
+        # record, no figure, no range and no emissions, with that one note
+        void = (part.note if part is not None and not part.usable
+                else samples_sum_note(store, rec) if part is None and alone is None
+                else None)
+        if void is not None:
+            _no_figure(rec, part, void, as_json, drawn=(html, png, svg))
+            return
         # What the run was recorded with (without a summary: what it was started with),
         # unless an option overrides it (and a note says so).
         # The market-based options are priced below, with those the run recorded.

@@ -101,17 +101,34 @@ def energy(energy_j: Any, low_j: Any = None, high_j: Any = None, *,
     return f"{energy_j:.1f} J"
 
 
-def stored_total(summary: dict[str, Any]) -> str:
+def stored_total(summary: dict[str, Any], figures: dict[str, Any] | None = None) -> str:
     """A stored summary's total as ``energy`` shows it, where one held as null is said
     not usable too (``records.stored_energy.summary_energy_fault``), never a bare ``-``;
-    a summary with no total at all shows ``-``."""
+    a summary with no total at all shows ``-``. ``figures``: the run's figures as every
+    output gives them (``records.run_sums.record_figures``): where they price a total
+    that is not usable again from its samples, that figure with its note, in the words
+    of the dashboard's run page."""
     from wattwise.records.stored_energy import summary_energy_fault
 
     why = summary_energy_fault(summary)
     if why is not None:
-        return escape(f"not usable: {safe(why)}")  # shown in Rich tables
+        again = repriced_total(figures)
+        return escape(again if again is not None
+                      else f"not usable: {safe(why)}")  # shown in Rich tables
     return energy(summary.get("energy_j"), summary.get("low_j"), summary.get("high_j"),
                   stored=True)
+
+
+def repriced_total(figures: dict[str, Any] | None) -> str | None:
+    """A run's total priced again from its samples, as ``wattwise report`` gives it, with
+    the note on its stored one (``figures``: ``records.run_sums.usable_figures``), or None
+    where they give no such figure."""
+    f = figures if isinstance(figures, dict) else {}
+    note, e = f.get("energy_note"), f.get("energy_j")
+    if not isinstance(note, str) or not _finite(e):
+        return None
+    return (f"{energy(e)} (from its samples, as wattwise report gives it)"
+            f" {safe(note, None)}")
 
 
 def when(t_unix_s: Any) -> str:
@@ -127,10 +144,12 @@ def _rows(value: Any) -> list[dict[str, Any]]:
     return [d for d in value if isinstance(d, dict)] if isinstance(value, list) else []
 
 
-def energy_table(result: dict[str, Any], title: str | None = None) -> Table:
+def energy_table(result: dict[str, Any], title: str | None = None,
+                 figures: dict[str, Any] | None = None) -> Table:
     """Per-domain energy of one result dict (``EnergyResult.to_dict()``).
 
-    ``title`` is plain text (sanitised and escaped here, never markup)."""
+    ``title`` is plain text (sanitised and escaped here, never markup); ``figures``: the
+    run's figures, for a stored total that is not usable (``stored_total``)."""
     t = Table(title=None if title is None else cell(title, None), title_justify="left")
     t.add_column("domain")
     t.add_column("energy", justify="right")
@@ -150,7 +169,7 @@ def energy_table(result: dict[str, Any], title: str | None = None) -> Table:
     t.add_section()
     t.add_row(
         "total",
-        stored_total(result),
+        stored_total(result, figures),
         num(result.get("avg_power_w"), ".2f", " W"),
         cell(result.get("kind", "?")),
         "over " + num(result.get("duration_s"), ".2f", " s"),
@@ -202,6 +221,8 @@ def _list(value: Any) -> list[Any]:
 def partial_line(part: Any) -> str:
     """The one line of a run without a summary: its partial energy (an
     ``carbon.partial.PartialEnergy``), with range, kind and what it is from."""
+    if not getattr(part, "usable", True):  # a sum past what one run may hold: no figure
+        return f"energy: not usable ({safe(part.note, None)})"
     return (f"energy: {energy(part.energy_j, part.low_j, part.high_j)} "
             f"({safe(part.note, None)})")
 
@@ -222,9 +243,11 @@ def steps_line(marks: list[dict[str, Any]]) -> str | None:
             f" start ({safe(last.get('kind'))})")
 
 
-def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
+def runs_table(runs: list[Any], partial: dict[int, Any] | None = None,
+               figures: dict[int, dict[str, Any]] | None = None) -> Table:
     """The runs list; ``partial`` gives, by run id, the partial energy
-    (``carbon.partial.PartialEnergy``) of runs without a summary."""
+    (``carbon.partial.PartialEnergy``) of runs without a summary, ``figures`` the
+    ``records.run_sums.record_figures`` of runs whose stored total is not usable."""
     t = Table()
     for col in ("id", "name", "status", "started", "duration", "energy", "kind"):
         t.add_column(
@@ -236,10 +259,11 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None) -> Table:
         s = r.summary if isinstance(r.summary, dict) else {}
         part = (partial or {}).get(r.id) if not s else None
         if part is not None:
-            shown = energy(part.energy_j, part.low_j, part.high_j)
+            shown = (energy(part.energy_j, part.low_j, part.high_j)
+                     if getattr(part, "usable", True) else cell(f"not usable: {part.fault}"))
             kind = cell(f"{part.kind}, partial")
         else:
-            shown = stored_total(s)
+            shown = stored_total(s, (figures or {}).get(r.id, {}).get("figures"))
             kind = cell(s.get("kind", "-"))
         t.add_row(
             str(r.id),

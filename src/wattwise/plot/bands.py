@@ -22,12 +22,14 @@ MAX_LABEL_CHARS = 32
 
 
 def cut(text: str, n: int) -> str:
-    """``text`` as a figure writes it (``text_width.tame``: letters of every script and
-    emoji joiners kept, bidi controls dropped, control characters as ``?``), at most
-    ``n`` characters that take room (zero-width ones are not counted)."""
+    """Stored ``text`` as a figure writes it: as ``wattwise show`` prints it
+    (``figure.shown``: a bidi control, a control character or an emoji joiner as its
+    escape, ``\\u202e``; letters of every script kept), at most ``n`` characters that
+    take room (zero-width ones are not counted)."""
+    from wattwise.plot.figure import shown as escaped
     from wattwise.plot.text_width import ZERO_WIDTH, tame
 
-    text = tame(text)
+    text = tame(escaped(text))
     shown = [i for i, ch in enumerate(text) if ch not in ZERO_WIDTH]
     if len(shown) <= n:
         return text

@@ -421,13 +421,23 @@ def note_lines(fig: Figure, lines: Sequence[str], x: float, top: float,
         fig.height = max(fig.height, math.ceil(top + TEXT_H * len(lines) + 6))
 
 
+def shown(text: object) -> str:
+    """Stored text as ``wattwise show``, the pages and the exports print it
+    (``cli.render.safe``, never cut here): a bidi control, a control character or any
+    other character that is not printable as its escape (``\\u202e``), so a name reads
+    the same on a figure as everywhere else and never reorders the text around it."""
+    from wattwise.cli.render import safe
+
+    return safe(text, None)
+
+
 def wrap(parts: Sequence[str], room_px: float, sep: str = " · ") -> list[str]:
-    """``parts`` joined by ``sep`` into lines at most ``room_px`` wide (``text_width``);
-    a part longer than a line is broken between words, a word longer than a line
-    between characters."""
+    """``parts`` (notes, which may quote stored text: ``shown``) joined by ``sep`` into
+    lines at most ``room_px`` wide (``text_width``); a part longer than a line is
+    broken between words, a word longer than a line between characters."""
     lines: list[str] = []
     for part in parts:
-        part = tame(clip(part, TEXT_MAX))
+        part = tame(clip(shown(part), TEXT_MAX))
         if lines and text_width(lines[-1] + sep + part, FONT_PX) <= room_px:
             lines[-1] += sep + part
             continue

@@ -52,6 +52,7 @@ from wattwise.plot.figure import (
     linear,
     nice_ticks,
     place_labels,
+    shown,
     wrap,
     x_axis,
     y_axis,
@@ -195,7 +196,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
         if b >= a:
             shade = ("#0a60d0", 0.07) if band.depth % 2 else ("#5a5a64", 0.08)
             add(Rect(a, MT, max(b - a, 1.0), PLOT_H, shade[0], shade[1], cls="band",
-                     label=band.label()))
+                     label=shown(band.label())))
             if b - a >= 4:  # narrower bands side by side read as one shade, not a comb
                 add(Line(a, MT, a, bottom, "#5a5a64", cls="band-edge", opacity=0.5))
     fig.items.extend(x_axis(nice_ticks(x_lo / t_div, x_hi / t_div, False), fx, bottom,
@@ -334,6 +335,9 @@ def _note_parts(timeline: dict[str, Any], domains: dict[str, dict[str, Any]],
     if domains:
         samples = timeline.get("samples")
         parts.append(f"{samples} samples as at most {points} points per domain")
+    # what the timeline left out (damaged samples, times that are not numbers), as the
+    # run page says it under its chart
+    parts.extend(f"note: {n}" for n in _list(timeline.get("notes")) if isinstance(n, str))
     if unlabelled:
         parts.append(f"{plural(unlabelled, 'window', 'windows')} not named here (too many, "
                      "too close or too narrow)")
@@ -349,9 +353,9 @@ def _series(d: dict[str, Any], color: str, dash: str, name: str,
 
     def flush() -> None:
         if len(run) > 1:
-            out.append(Poly(tuple(run), color, cls="power", dash=dash, label=name))
+            out.append(Poly(tuple(run), color, cls="power", dash=dash, label=shown(name)))
         elif run:
-            out.append(Dot(run[0][0], run[0][1], 1.5, color, cls="power", label=name))
+            out.append(Dot(run[0][0], run[0][1], 1.5, color, cls="power", label=shown(name)))
         run.clear()
 
     for t, p in zip(_list(d.get("t_s")), _list(d.get("power_w")), strict=False):

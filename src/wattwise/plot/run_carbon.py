@@ -38,6 +38,7 @@ from wattwise.plot.figure import (
     legend_rows,
     linear,
     nice_ticks,
+    shown,
     wrap,
     x_axis,
     y_axis,
@@ -176,7 +177,7 @@ def carbon_panel(fig: Figure, timeline: dict[str, Any], frame: Frame, priced: Pr
         values = [finite(v) for v in _list(intensity.get("g_per_kwh"))]
         _strip(fig, frame, px, _list(intensity.get("t_s")), values, top_i,
                "intensity (g/kWh)", INTENSITY_COLOR, i_dash, "intensity", 1.1)
-        zone, source = (str(intensity.get(k) or "unknown") for k in ("zone", "source"))
+        zone, source = (shown(intensity.get(k) or "unknown") for k in ("zone", "source"))
         kind = f", {priced.intensity_kind}" if priced.intensity_kind else ""
         keys.append(Key(f"grid intensity ({zone}{kind})", INTENSITY_COLOR, "line", i_dash))
         parts.append(f"intensity: {zone}: {source}")

@@ -76,6 +76,14 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
     return cells, why
 
 
+def no_carbon(why: str) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+    """The carbon cells of a run whose energy is a damaged record (its samples sum past
+    what one run may hold): all empty, ``why`` saying so."""
+    cells, _ = _carbon_cells(None)
+    return cells, [(("emissions", "emissions_rate", "pue", "country_name",
+                     "country_iso_code", "region"), why)]
+
+
 def partial_carbon(
     record: RunInfo, samples: Sequence[SampleRow], part: Any, notes: list[str] | None,
     *, priced: dict[str, Any] | None = None, stored: bool = False,
@@ -87,6 +95,8 @@ def partial_carbon(
     the world average), and a note that says so and where the zone came from.
     ``stored``: the run was priced already from sums taken in SQLite
     (``carbon.partial.stored_partial_emissions``), as ``priced`` (None: it cannot be)."""
+    if not part.usable:  # a damaged record: nothing to price, its note says why
+        return no_carbon(str(part.fault))
     if stored:
         em = priced
     else:

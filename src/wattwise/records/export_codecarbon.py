@@ -16,6 +16,7 @@ from typing import Any
 
 from wattwise.carbon.accounting import not_numbers_note, usable_energy
 from wattwise.records.codecarbon_cells import (
+    no_carbon,
     partial_carbon,
     real,
     recorded_carbon,
@@ -187,7 +188,14 @@ def export_codecarbon(
         stream = ClippedStream(record, [clip_sorted(record, rows)])
         if not isinstance(record.summary, dict):
             part = partial(record, rows)
-    if part is not None:  # priced now from its partial energy, as `wattwise report` does
+    void = None  # a summarised run repriced from samples that sum past the bound
+    if part is None and store is not None and samples is None:
+        from wattwise.records.run_sums import samples_sum_note
+
+        void = samples_sum_note(store, record)
+    if void is not None:  # a damaged record: no figure to price, its note says why
+        recorded, unknown = no_carbon(void)
+    elif part is not None:  # priced now from its partial energy, as `wattwise report` does
         recorded, unknown = partial_carbon(record, rows, part, notes, priced=priced,
                                            stored=store is not None and samples is None)
     else:
@@ -254,11 +262,17 @@ def export_codecarbon(
         energy_kwh = {
             k: None if v is None else v * scale * factor for k, v in energy_kwh.items()
         }
-        total_kwh = _consumed_kwh(exact, fault, total_j, counted, unknown, notes)
+        total_kwh = _consumed_kwh(exact, fault, total_j, counted, unknown,
+                                  None if void is not None else notes)
         if total_kwh is not None:
             total_kwh *= factor
         if skipped and notes is not None:
             notes.append(not_numbers_note(skipped, total_j))
+        damaged = void if part is None or part.usable else part.fault
+        if damaged is not None:  # a damaged record: no figure, its note says why
+            energy_kwh = dict.fromkeys(energy_kwh)
+            total_kwh = None
+            unknown.append((_ENERGY_COLUMNS, damaged))
 
     def power_w(kwh: float | None) -> float | None:
         if kwh is None or not duration_s:

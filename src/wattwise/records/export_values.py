@@ -103,6 +103,8 @@ def partial_note(part: Any) -> str | None:
     """What a run without a summary's figures are, in one note."""
     if part is None:
         return None
+    if not part.usable:  # a damaged record: no figure, the note says why
+        return f"the run has no summary: no energy figure, {part.note}"
     return (f"the run has no summary: its energy is {part.energy_j:.6g} J "
             f"({part.low_j:.6g}-{part.high_j:.6g}), {part.note}")
 

@@ -172,6 +172,23 @@ def window_intervals(store: Any, record: Any, pricing: Any,
                                   notes=[])
 
 
+def samples_sum_note(store: Any, record: Any) -> str | None:
+    """Where a run's energy is priced again from its samples (its stored total is not
+    usable, ``counted_window``; or it has no summary), the note of its counted domains'
+    usable samples summed as stored, before any clip or scale, where that sum is past
+    what one run may hold (``stored_energy.summed_energy_note``), else None: a figure
+    clipped or scaled from such samples would be invented, so the run has none."""
+    from wattwise.carbon.sample_energy import stored_sample_sums
+    from wattwise.records.stored_energy import summed_energy_note
+
+    in_total, _t0, _t1, exact = counted_window(record)
+    if exact is not None or not hasattr(store, "_read"):
+        return None  # scaled to its usable stored total: that one is its figure
+    sums = stored_sample_sums(store, record.id)
+    return summed_energy_note(math.fsum(v["energy_j"] for d, v in sums.items()
+                                        if d in in_total))
+
+
 def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None] | None:
     """The kind, energy and location-based grams of an ended run whose stored total or
     stored emissions are not usable (``records.stored_energy.summary_energy_fault``,
@@ -190,6 +207,8 @@ def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None
     try:
         rec = store.get_run(rid)
         summary = rec.summary if isinstance(rec.summary, dict) else {}
+        if samples_sum_note(store, rec) is not None:  # its samples' own sum: no figure
+            return None
         pricing = reprice_options(rec.summary, started=started_with(rec))
         intervals = window_intervals(store, rec, pricing)
         if not intervals:
@@ -217,7 +236,8 @@ Share = tuple[str, float, float | None]
 
 
 def usable_figures(summary: Any, stored: dict[str, Any],
-                   again: Callable[[], Share | None]) -> dict[str, Any]:
+                   again: Callable[[], Share | None],
+                   why_none: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """A run's figures as every output gives them (``energy_j``, ``low_j``, ``high_j``,
     ``emissions_g``, with ``energy_note`` and ``emissions_note``): its stored ones
     (``stored``), or, where its stored total or emissions are not usable
@@ -239,6 +259,9 @@ def usable_figures(summary: Any, stored: dict[str, Any],
     if not e_notes and not g_notes:
         return out
     share = again()
+    summed = why_none() if share is None and e_notes and why_none is not None else None
+    if summed is not None:  # its samples sum past what one run may hold: that note
+        out["energy_note"] = summed
     if e_notes:  # the samples' sum has no range of its own here: none shown
         out.update(energy_j=None if share is None else share[1], low_j=None, high_j=None)
     out["emissions_g"] = None if share is None else share[2]
@@ -261,4 +284,5 @@ def record_figures(store: Any, record: Any) -> dict[str, Any]:
     if not isinstance(summary, dict):
         return {}
     return {"figures": usable_figures(summary, summary_figures(summary),
-                                      lambda: unusable_total_share(store, record.id))}
+                                      lambda: unusable_total_share(store, record.id),
+                                      lambda: samples_sum_note(store, record))}

@@ -31,26 +31,26 @@ def as_float(value: Any) -> float | None:
 
 
 def unsigned_zeros(summary: Any) -> Any:
-    """A stored summary with each -0.0 among its figures (its total and range, each
-    domain's, and its emissions block's numbers) read as 0.0: a stored zero is 0, and no
-    output says "-0.0" for it. Only those keys: a summary may hold a million intervals."""
+    """A stored summary with each -0.0 among its figures (every number of its top level,
+    each domain's and its emissions block's) read as 0.0: a stored zero is 0, and no
+    output says "-0.0" for it. Only those levels: a summary may hold a million intervals,
+    and no list is walked but the few domains."""
     if not isinstance(summary, dict):
         return summary
-    out = {**summary, **_zeroed(summary, ("energy_j", "low_j", "high_j"))}
+    out = {**summary, **_zeroed(summary)}
     em = summary.get("emissions")
     if isinstance(em, dict):
-        out["emissions"] = {**em, **_zeroed(em, em.keys())}
+        out["emissions"] = {**em, **_zeroed(em)}
     domains = summary.get("domains")
     if isinstance(domains, list):
-        out["domains"] = [{**d, **_zeroed(d, ("energy_j", "low_j", "high_j"))}
-                          if isinstance(d, dict) else d for d in domains]
+        out["domains"] = [{**d, **_zeroed(d)} if isinstance(d, dict) else d for d in domains]
     return out
 
 
-def _zeroed(d: dict[str, Any], keys: Any) -> dict[str, float]:
+def _zeroed(d: dict[str, Any]) -> dict[str, float]:
     """The keys of ``d`` that hold -0.0, as 0.0 (``-0.0 + 0.0`` is 0.0)."""
-    return {k: 0.0 for k in list(keys)
-            if isinstance(d.get(k), float) and d[k] == 0 and math.copysign(1, d[k]) < 0}
+    return {k: 0.0 for k, v in d.items()
+            if isinstance(v, float) and v == 0 and math.copysign(1, v) < 0}
 
 
 def _huge_int(value: Any) -> bool:

@@ -20,7 +20,6 @@ from typing import Any
 from wattwise.errors import StoreError
 from wattwise.records import growing_sums
 from wattwise.records.database import ReadOnlyDatabase
-from wattwise.records.sample_sums import USABLE_E
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
 from wattwise.server.runs_index import (
@@ -313,18 +312,9 @@ class Reads:
         return rows
 
     def _sum_buckets(self, run_id: int, t0: float, width_s: float) -> list[sqlite3.Row]:
-        return self.rows(
-            "SELECT domain, CAST((t_unix_s - ?) / ? AS INTEGER) AS b, count(*) AS n,"
-            " max(t_unix_s) AS t_last,"
-            f" total(CASE WHEN gap = 0 AND {USABLE_E} THEN energy_j END) AS energy_j,"
-            " max(gap) AS gap,"
-            " min(CASE WHEN gap = 0 THEN power_w END) AS min_w,"
-            " max(CASE WHEN gap = 0 THEN power_w END) AS max_w,"
-            " min(CASE WHEN gap = 0 AND energy_j > 0 AND power_w > 0"
-            "     THEN t_unix_s - energy_j / power_w END) AS t_begin"
-            " FROM samples WHERE run_id = ? GROUP BY domain, b ORDER BY domain, b",
-            (t0, width_s, run_id),
-        )
+        from wattwise.server.timeline import BUCKETS_SQL
+
+        return self.rows(BUCKETS_SQL, (t0, width_s, run_id))
 
 
 def _stored_lost(rows: Callable[..., list[sqlite3.Row]]) -> frozenset[int]:

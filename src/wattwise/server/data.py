@@ -23,6 +23,7 @@ from wattwise.server.timeline import (
     intensity_buckets,
     skipped_note,
     steps_of,
+    unusable_note,
     window_bands,
 )
 
@@ -139,9 +140,11 @@ def usable_figures(store: Store, reads: Reads, rid: int, summary: Any,
                    stored: dict[str, Any]) -> dict[str, Any]:
     """``records.run_sums.usable_figures`` of a run, its samples' figures priced once
     while its row, samples and pricing files stay the same (``_priced_again``)."""
+    from wattwise.records.run_sums import samples_sum_note
     from wattwise.records.run_sums import usable_figures as figures
 
-    return figures(summary, stored, lambda: _priced_again(store, reads, rid))
+    return figures(summary, stored, lambda: _priced_again(store, reads, rid),
+                   lambda: samples_sum_note(store, store.get_run(rid)))
 
 
 def _priced_again(store: Store, reads: Reads, rid: int) -> tuple[str, float, float | None] | None:
@@ -235,8 +238,10 @@ def so_far_fields(part: Any) -> dict[str, Any]:
     if part is None:
         return {"energy_j": None, "low_j": None, "high_j": None, "kind": None,
                 "so_far": True, "partial": True, "energy_note": None}
-    return {"energy_j": part.energy_j, "low_j": part.low_j, "high_j": part.high_j,
-            "kind": part.kind, "so_far": True, "partial": True, "energy_note": part.note}
+    shown = part.to_dict()  # a sum that is not usable: no figure, with the note
+    return {"energy_j": shown["energy_j"], "low_j": shown["low_j"],
+            "high_j": shown["high_j"], "kind": part.kind, "so_far": True, "partial": True,
+            "energy_note": part.note}
 
 
 def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
@@ -246,8 +251,12 @@ def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
     from wattwise.server._growing import so_far_now
 
     def make() -> dict[str, Any]:
+        from wattwise.carbon.sample_energy import stored_value_notes
+
         part, priced = so_far_now(store, r)
         out = so_far_fields(part)
+        # stored values left out of its figure, said as ``report`` says them
+        out["notes"] = stored_value_notes(store, r.id)
         if priced is not None:
             out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
                        emissions_note="; ".join(priced["notes"]))
@@ -287,6 +296,10 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         + unusable_notes(record.summary)
     payload["windows_total"] = windows_total
     payload["notes"] += windows_note
+    if not isinstance(record.summary, dict):  # stored values left out of its figure
+        from wattwise.carbon.sample_energy import stored_value_notes
+
+        payload["notes"] += stored_value_notes(store, record.id)
     return dict(payload)
 
 
@@ -342,6 +355,7 @@ def timeline_payload(
         width = bucket_width(start, end, points)
         rows = r.buckets(record.id, start, width, samples) if samples else []
         domains = from_buckets(rows, start)
+    damaged = unusable_note(domains, lambda n: bool(prov.get(n, {}).get("in_total", True)))
     # a sample before the run's recorded start (a clock stepped back, a damaged row) is
     # drawn where it lies, but has no place in the emissions accrued from the start
     before = sum(1 for d in domains.values() for b in d["b"] if b < 0)
@@ -384,7 +398,7 @@ def timeline_payload(
         if cumulative is not None else None,
         "steps": steps_of(store.steps(record.id), start),
     })
-    out["notes"] = ([skipped_note(skipped)] if skipped else []) + \
+    out["notes"] = ([skipped_note(skipped)] if skipped else []) + damaged + \
         ([non_finite_note(bad)] if bad else []) + \
         ([f"{before} point(s) lie before the run's recorded start (its clock may have been"
           " set back): drawn, but left out of the emissions over time"] if before else [])

@@ -32,6 +32,7 @@ give it, and one whose stored total energy is not usable
 (``records.stored_energy.summary_energy_fault``): both totals count its samples as
 ``report`` and ``export`` do (``records.run_sums.unusable_total_share``), not its
 stored energy in one and its stored emissions in the other. Both HELP texts say so.
+Such a run has no per-domain energy series: its stored domains are not its figure's split.
 Every such run counts, however many: each one's
 figures are kept between scrapes while its record and samples stay as they were
 (``Reads.sample_marks``; another tool's edit of its samples is seen within
@@ -130,6 +131,14 @@ LOST = ("a run lost before its summary, or ended with no summary that reads, cou
 #: How the total energy counts a run whose stored total is not usable, said in its HELP text.
 UNUSABLE = ("so does one whose stored total is not usable (text, null, over 1e15 J, "
             "outside its range), as `wattwise report`")
+#: The per-run energy series' HELP text. A run whose stored total is not usable is priced
+#: again from its samples, whose split by domain is not at hand: its stored domains are
+#: not that figure's, so it has none.
+RUN_ENERGY = ("Energy of a running, lost or recent run per domain: the machine's energy "
+              "while the run lasted (every process on it), not the run's process tree's "
+              "share; for a run without a summary, the sum of its recorded samples so far; "
+              "a run whose stored total is not usable (priced again from its samples, as "
+              "`wattwise report` gives it) has no series here.")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 
@@ -206,11 +215,7 @@ class StoreCollector(Collector):
             "or a total not usable: its samples'); "
             + OVERLAP, labels=["kind"])
         energy = CounterMetricFamily(
-            "wattwise_run_energy_joules",
-            "Energy of a running, lost or recent run per domain: the machine's energy "
-            "while the run lasted (every process on it), not the run's process tree's "
-            "share; for a run without a summary, the sum of its recorded samples so far.",
-            labels=labels)
+            "wattwise_run_energy_joules", RUN_ENERGY, labels=labels)
         power = GaugeMetricFamily(
             "wattwise_run_power_watts",
             "Latest sampled power of each domain of a running run.", labels=labels)
@@ -349,7 +354,8 @@ class StoreCollector(Collector):
                 "source": clip(p.get("source")), "kind": clip(p.get("kind")),
             })
         if isinstance(run.summary, dict):
-            domains = run.summary.get("domains")
+            damaged = summary_energy_fault(run.summary) is not None  # see RUN_ENERGY
+            domains = None if damaged else run.summary.get("domains")
             for d in domains if isinstance(domains, list) else []:
                 value = _number(d.get("energy_j")) if isinstance(d, dict) else None
                 if value is not None and energy_fault(value, d.get("low_j"),
@@ -358,8 +364,7 @@ class StoreCollector(Collector):
                         [rid, clip(d.get("domain")), kind_label(d.get("kind")),
                          source_label(d.get("source"))], value)
             em = run.summary.get("emissions")
-            if summary_energy_fault(run.summary) is not None \
-                    or summary_emissions_fault(run.summary) is not None:
+            if damaged or summary_emissions_fault(run.summary) is not None:
                 # stored figures not usable: ``wattwise report``'s, as the totals count it
                 grams, zone = _damaged_grams(store, run, kept)
             else:

@@ -9,7 +9,9 @@ a few hundred points. SQLite sums the samples into time buckets (``_sql.Reads
   energy, which a mean of powers would not be where intervals differ;
 - each bucket keeps the lowest and highest sampled power in it, so a spike
   shorter than a bucket still shows as an envelope (min/max downsampling);
-- a bucket with a gap has no power: the line breaks there, never drops to zero.
+- a bucket with a gap has no power: the line breaks there, never drops to zero;
+  so has a bucket holding a sample whose energy is not usable (a damaged value:
+  ``records.sample_sums.USABLE_E``), and the timeline says how many were left out.
 
 Grid intensity and cumulative emissions use the same buckets.
 """
@@ -19,12 +21,36 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.plot.bands import bands_of, drawable, fit_bands, fit_note
 from wattwise.plot.run import ML, MR, W, time_span
 from wattwise.records.rows import text as rows_text
+from wattwise.records.sample_sums import USABLE_E
+from wattwise.records.stored_energy import summed_energy_note
+
+#: Samples summed into buckets of a width from a time, per domain, in time order (three
+#: parameters: the start, the width, the run's id). Each row: domain, bucket, samples,
+#: last time, energy, whether a gap fell in it, the lowest and highest sampled power,
+#: when its earliest sample's interval began, and how many of its samples (not gaps)
+#: hold an energy that is not usable (``USABLE_E``). Only usable samples give the
+#: energy; a bucket holding any other has no power nor range (``from_buckets``), and a
+#: start is taken only between the run's start and the first sample's time, so the
+#: powers and the start need not ask again (each ask costs a pass over the samples).
+BUCKETS_SQL = (
+    "SELECT domain, CAST((t_unix_s - ?) / ? AS INTEGER) AS b, count(*) AS n,"
+    " max(t_unix_s) AS t_last,"
+    f" total(CASE WHEN gap = 0 AND {USABLE_E} THEN energy_j END) AS energy_j,"
+    " max(gap) AS gap,"
+    " min(CASE WHEN gap = 0 THEN power_w END) AS min_w,"
+    " max(CASE WHEN gap = 0 THEN power_w END) AS max_w,"
+    " min(CASE WHEN gap = 0 AND energy_j > 0 AND power_w > 0"
+    "     THEN t_unix_s - energy_j / power_w END) AS t_begin,"
+    f" count(CASE WHEN gap = 0 AND NOT coalesce({USABLE_E}, 0) THEN 1 END) AS unusable"
+    " FROM samples WHERE run_id = ? GROUP BY domain, b ORDER BY domain, b"
+)
 
 
 def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) -> float:
@@ -37,17 +63,25 @@ def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) ->
 def from_buckets(
     rows: Iterable[Sequence[Any]], start_unix_s: float
 ) -> dict[str, dict[str, list[Any]]]:
-    """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "energy_j", "b", "begin_s"}}``.
+    """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "energy_j", "b", "begin_s",
+    "unusable"}}``.
 
-    ``rows`` as ``Reads.buckets`` gives them: (domain, bucket, samples, last time,
-    energy, gap, min power, max power[, start of its earliest sample]), by domain and
+    ``rows`` as ``Reads.buckets`` (``BUCKETS_SQL``) gives them: (domain, bucket,
+    samples, last time, energy, gap, min power, max power[, start of its earliest
+    sample[, how many samples hold an energy that is not usable]]), by domain and
     bucket. ``t_s`` is the time of the bucket's last sample from the run's start.
 
     A domain's first bucket spans from its first sample's own start (the sensor's
-    first read, which may fall before or after ``start_unix_s``, the run's row)
-    where the row says it; so its power lies within its sampled lowest and highest.
+    first read, after the run's row is written) where the row says it and that start
+    lies between the run's start and the sample's own time: the axis is set by stored
+    times only, never by a stored energy over a power (9e14 J at 4 W would put it
+    2e14 s before the run). So its power lies within its sampled lowest and highest.
     ``begin_s`` (one value) is that start from the run's start: power x interval
     summed from it over the points is the samples' energy.
+
+    A bucket holding a sample whose energy is not usable has no power (a break, as a
+    gap is: the interval has energy the record does not give); ``unusable`` counts
+    those samples per bucket, for ``unusable_note``.
 
     A bucket whose last time is not a finite number (a sample stored with a text or
     infinite time, which SQLite sorts after every number) is left out: such a sample
@@ -60,24 +94,27 @@ def from_buckets(
         if _finite(t_last) is None or isinstance(b, bool) or not isinstance(b, int):
             continue  # samples whose stored time is not a finite number: not on a time axis
         begin = _finite(row[8]) if len(row) > 8 else None
+        unusable = row[9] if len(row) > 9 and isinstance(row[9], int) else 0
         d = out.setdefault(str(domain), {k: [] for k in
                                          ("t_s", "power_w", "min_w", "max_w", "gap",
-                                          "energy_j", "b", "begin_s")})
+                                          "energy_j", "b", "begin_s", "unusable")})
         t1 = float(t_last)
         if str(domain) not in prev:
-            first = begin if begin is not None and begin < t1 else start_unix_s
+            first = begin if begin is not None and start_unix_s <= begin < t1 \
+                else start_unix_s
             prev[str(domain)] = first
             d["begin_s"] = [round(first - start_unix_s, 3)]
         t0 = prev[str(domain)]
         prev[str(domain)] = t1
         dt = t1 - t0
-        broken = bool(gap)
+        broken = bool(gap) or unusable > 0
         power = None if broken or dt <= 0 else _finite(float(energy) / dt)
         d["t_s"].append(round(t1 - start_unix_s, 3))
         d["power_w"].append(power)
         d["min_w"].append(None if broken else _finite(lo))
         d["max_w"].append(None if broken else _finite(hi))
-        d["gap"].append(broken)
+        d["gap"].append(bool(gap))
+        d["unusable"].append(unusable)
         d["energy_j"].append(_finite(energy) or 0.0)
         d["b"].append(int(b))
     return out
@@ -105,6 +142,33 @@ def skipped_note(count: int) -> str:
     """The note a timeline carries when samples with a time that is not a number were left out."""
     return (f"{count} sample(s) whose stored time is not a finite number were left out of "
             "the timeline (the stored record is read as it is)")
+
+
+def unusable_note(domains: dict[str, dict[str, list[Any]]],
+                  in_total: Callable[[str], bool]) -> list[str]:
+    """The notes of a timeline drawn from damaged samples, in the words every output
+    gives them (``carbon.accounting.not_numbers_note``, ``summed_energy_note``); the
+    power is taken out of ``domains`` where they say so.
+
+    Samples whose energy is not usable are named by how many (their buckets have no
+    power: ``from_buckets``). Where the usable samples of the domains counted in the
+    run's total (``in_total``) sum past ``MAX_STORED_ENERGY_J``, no power is drawn at
+    all: it would be drawn from a damaged record."""
+    notes: list[str] = []
+    bad = sum(n for d in domains.values() for n in d.get("unusable", []))
+    if bad:
+        notes.append(
+            f"{bad} stored value(s) are not usable (a sample's energy must be a number"
+            f" from 0 to {MAX_STORED_ENERGY_J:.0e} J inside its own low-high range) and are"
+            " left out of the timeline's power: its line breaks there")
+    summed = summed_energy_note(math.fsum(
+        e for name, d in domains.items() if in_total(name) for e in d["energy_j"]))
+    if summed is not None:
+        for d in domains.values():
+            for key in ("power_w", "min_w", "max_w"):
+                d[key] = [None] * len(d[key])
+        notes.append(f"{summed}; no power is drawn")
+    return notes
 
 
 def intensity_buckets(
