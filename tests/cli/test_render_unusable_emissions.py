@@ -40,7 +40,7 @@ def test_without_a_way_to_price_them_it_names_the_command() -> None:
     assert lines[0] == ("emissions: no figure shown (the stored ones are not usable): "
                         "`wattwise report 3` prices the run from its samples")
     none = emissions_lines({**_SUMMARY, "emissions": "x"}, 3, again=lambda: None)
-    assert "it has no samples to price" in none[0]
+    assert "its samples give no usable figure" in none[0]
 
 
 def test_an_unusable_total_makes_its_stored_emissions_unusable_too() -> None:

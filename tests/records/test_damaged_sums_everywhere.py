@@ -117,6 +117,11 @@ def test_a_damaged_summary_repriced_from_samples_past_the_bound_has_no_figure(
     assert one["run"]["figures"] == shown
     cc = _codecarbon(db, rid, tmp_path)
     assert cc["energy_consumed"] == cc["emissions"] == ""
+    # the text show and runs say the same note, and never that the run has no samples
+    for args in (("show", str(rid)), ("runs",)):
+        said = " ".join(_cli(*args, "--db", str(db)).split())
+        assert "the summed energy is not" in said, said
+        assert "no samples to price" not in said, said
 
 
 def test_stored_values_left_out_of_a_lost_run_are_said_in_every_output(
@@ -134,6 +139,7 @@ def test_stored_values_left_out_of_a_lost_run_are_said_in_every_output(
     (listed,) = [r for r in json.loads(_cli("runs", "--json", "--db", str(db)))
                  if r["id"] == rid]
     assert note in listed["notes"]
+    assert note in json.loads(_cli("show", str(rid), "--json", "--db", str(db)))["notes"]
     assert listed["energy_so_far"]["energy_j"] == report["energy_j"]
     row, one = _api(db, rid)
     assert note in row["notes"] and note in one["notes"]

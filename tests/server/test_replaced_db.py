@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,14 @@ BASE = "http://127.0.0.1:8787"
 
 
 def _names(c: TestClient) -> list[str]:
-    r = c.get("/api/runs")
+    """The runs' names at the path now. Just after the file was replaced, a request may
+    meet the old file still in use (the index's build, begun at start-up, finishing with
+    it): a 503 that says to try again, as a user would."""
+    for _ in range(100):
+        r = c.get("/api/runs")
+        if r.status_code != 503 or "(try again)" not in r.text:
+            break
+        time.sleep(0.1)
     assert r.status_code == 200, r.text
     return sorted(row["name"] for row in r.json()["runs"])
 

@@ -840,6 +840,10 @@ def show(
             out["events"] = events
             out["steps"] = marks
             out["notes"] = damaged_notes(rec) + unusable_notes(rec.summary) + windows_note
+            if part is not None:  # stored sample values left out, as runs --json says
+                from wattwise.carbon.sample_energy import stored_value_notes
+
+                out["notes"] += stored_value_notes(store, rec.id)
             out.update(record_figures(store, rec))
             print_json(out)
             return

@@ -113,6 +113,10 @@ def stored_total(summary: dict[str, Any], figures: dict[str, Any] | None = None)
     why = summary_energy_fault(summary)
     if why is not None:
         again = repriced_total(figures)
+        said = (figures or {}).get("energy_note")
+        if again is None and isinstance(said, str) and said.startswith("the summed energy"):
+            # its samples sum past what one run may hold: that note, no figure
+            return escape(f"not usable: {safe(said, None)}")
         return escape(again if again is not None
                       else f"not usable: {safe(why)}")  # shown in Rich tables
     return energy(summary.get("energy_j"), summary.get("low_j"), summary.get("high_j"),
@@ -343,7 +347,7 @@ def _emissions_again(ref: object, again: Callable[[], Any] | None,
                 else "the run's samples priced again")
         return [f"emissions: {grams:.4g} gCO2eq, location-based, from {kind} energy: {what}, "
                 f"as `wattwise report {safe(ref)}` prices them"]
-    what = ("it has no samples to price" if again is not None and share is None
+    what = ("its samples give no usable figure" if again is not None and share is None
             else "they cannot be priced here" if again is not None
             else f"`wattwise report {safe(ref)}` prices the run from its samples")
     return [f"emissions: no figure shown (the stored ones are not usable): {what}"]
