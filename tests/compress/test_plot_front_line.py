@@ -4,25 +4,11 @@ the PNG. Checked by geometry (each label's box against each segment), not by pix
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from tests.compress.test_plot_overlap import assert_legible
-from wattwise.bench.stats import Stat
+from tests.compress.test_plot_overlap import assert_legible, variant
 from wattwise.compress.plot import layout
-from wattwise.compress.study import Study, Variant
+from wattwise.compress.study import Study
 from wattwise.plot.figure import Figure, Poly, Text
 from wattwise.plot.segments import crosses, segments_of
-
-
-def _variant(label: str, quality: float, energy: float, low: float | None = None,
-             high: float | None = None, n: int = 5) -> Variant:
-    lo = energy * 0.97 if low is None else low
-    hi = energy * 1.03 if high is None else high
-    bench = SimpleNamespace(
-        energy_j_per_sample=Stat(energy, lo, hi, 0.01, n),
-        throughput=Stat(1.0, 1.0, 1.0, 0.0, 5), kind="estimated", source="fake",
-        latency_ms={"p50": 1.0})
-    return Variant(label, "ok", None, quality, None, 1, 1, 0.0, bench)
 
 
 def _crossings(fig: Figure) -> list[str]:
@@ -37,10 +23,10 @@ def recorded() -> Study:
     """The study ``compress digits-mlp --plot`` drew with int8-dynamic's label on the
     segment from distill-32 up to it (wide intervals, two points on one accuracy)."""
     return Study("digits-mlp", "accuracy", "%", (
-        _variant("baseline", 96.89, 0.0048, 4.37e-12, 1.46e7, n=3),
-        _variant("int8-dynamic", 97.11, 0.0107, 0.0095, 0.0125, n=2),
-        _variant("prune-unstructured-50%", 95.78, 0.00175, 9.34e-7, 3.86, n=2),
-        _variant("distill-32", 96.89, 0.00182, 9.24e-10, 6.6e3, n=2)))
+        variant("baseline", 96.89, 0.0048, 4.37e-12, 1.46e7, n=3),
+        variant("int8-dynamic", 97.11, 0.0107, 0.0095, 0.0125, n=2),
+        variant("prune-unstructured-50%", 95.78, 0.00175, 9.34e-7, 3.86, n=2),
+        variant("distill-32", 96.89, 0.00182, 9.24e-10, 6.6e3, n=2)))
 
 
 def test_no_label_crosses_the_front_line() -> None:
@@ -53,9 +39,9 @@ def test_no_label_crosses_the_front_line() -> None:
 def test_labels_keep_off_a_steep_and_a_shallow_front() -> None:
     for study in (
         Study("t", "accuracy", "%", tuple(
-            _variant(f"variant-{i}", 90 + i * 0.8, 0.001 * (1.6 ** i)) for i in range(7))),
+            variant(f"variant-{i}", 90 + i * 0.8, 0.001 * (1.6 ** i)) for i in range(7))),
         Study("t", "accuracy", "%", tuple(
-            _variant(f"v{i}-with-a-long-name", 97 - 0.05 * i, 0.01 / (1.3 ** i))
+            variant(f"v{i}-with-a-long-name", 97 - 0.05 * i, 0.01 / (1.3 ** i))
             for i in range(6))),
     ):
         fig = layout(study, None)

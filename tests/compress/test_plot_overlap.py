@@ -15,7 +15,7 @@ from wattwise.plot.figure import Dot, Figure, Line, Text
 from wattwise.plot.render import to_svg
 
 
-def _variant(label: str, quality: float, energy: float, low: float | None = None,
+def variant(label: str, quality: float, energy: float, low: float | None = None,
              high: float | None = None, n: int = 5) -> Variant:
     lo = energy * 0.97 if low is None else low
     hi = energy * 1.03 if high is None else high
@@ -50,9 +50,9 @@ def assert_legible(fig: Figure) -> None:
 def absurd() -> Study:
     """A stored study whose baseline interval from 2 repetitions spans 1e-40 to 1e38 J."""
     return Study("digits-mlp", "accuracy", "%", (
-        _variant("baseline", 97.22, 1.0e-5, 1e-40, 1e38, n=2),
-        _variant("int8-dynamic", 97.16, 0.82e-5), _variant("onnx", 97.22, 0.55e-5),
-        _variant("distill:32", 95.83, 0.12e-5), _variant("prune-structured:0.5", 96.9, 0.6e-5)))
+        variant("baseline", 97.22, 1.0e-5, 1e-40, 1e38, n=2),
+        variant("int8-dynamic", 97.16, 0.82e-5), variant("onnx", 97.22, 0.55e-5),
+        variant("distill:32", 95.83, 0.12e-5), variant("prune-structured:0.5", 96.9, 0.6e-5)))
 
 
 def test_an_absurd_interval_is_cut_at_the_edge_not_stretching_the_axis() -> None:
@@ -72,7 +72,7 @@ def test_an_absurd_interval_is_cut_at_the_edge_not_stretching_the_axis() -> None
 def many_long() -> Study:
     name = "prune-structured-{:02d}%+finetune-epochs-{}-with-a-very-long-descriptive-name"
     return Study("digits-mlp", "accuracy", "%", tuple(
-        _variant(name.format(k, k % 7), 96.5 + 0.01 * (k % 13), 1.0e-5 * (1 + 0.01 * k))
+        variant(name.format(k, k % 7), 96.5 + 0.01 * (k % 13), 1.0e-5 * (1 + 0.01 * k))
         for k in range(31)))
 
 
@@ -92,10 +92,10 @@ def test_many_long_close_labels_are_numbered_and_listed_inside_a_taller_figure()
 
 def test_labels_keep_clear_of_the_whiskers_where_there_is_room() -> None:
     study = Study("digits-mlp", "accuracy", "%", (
-        _variant("baseline", 97.22, 1.0e-5, 0.5e-5, 1.6e-5),
-        _variant("int8-dynamic", 97.16, 0.82e-5, 0.4e-5, 1.3e-5),
-        _variant("onnx", 97.22, 0.55e-5, 0.3e-5, 0.9e-5),
-        _variant("distill:32", 95.83, 0.12e-5, 0.05e-5, 0.3e-5)))
+        variant("baseline", 97.22, 1.0e-5, 0.5e-5, 1.6e-5),
+        variant("int8-dynamic", 97.16, 0.82e-5, 0.4e-5, 1.3e-5),
+        variant("onnx", 97.22, 0.55e-5, 0.3e-5, 0.9e-5),
+        variant("distill:32", 95.83, 0.12e-5, 0.05e-5, 0.3e-5)))
     fig = layout(study)
     assert_legible(fig)
     bars = [it for it in fig.items if isinstance(it, Line) and it.cls == "errorbar"]
@@ -141,8 +141,8 @@ def wide() -> Study:
     """Wide names everywhere: the task (the heading), the quality (the y-axis title),
     the variants (labels, a cut interval's note, the numbered list) and the failures
     (the right margin, more than it holds)."""
-    first = _variant(WIDE[0], 97.0, 1e-5, 1e-40, 1e38, n=2)  # its interval is cut: a note
-    ok = (first, *(_variant(name, 97.0 - 0.3 * k, 1e-5 * (1 + k))
+    first = variant(WIDE[0], 97.0, 1e-5, 1e-40, 1e38, n=2)  # its interval is cut: a note
+    ok = (first, *(variant(name, 97.0 - 0.3 * k, 1e-5 * (1 + k))
                    for k, name in enumerate(WIDE) if k))
     failed = tuple(Variant(f"F{name}", "failed", "boom", None, None, 1, 1, 0.0, None)
                    for name in WIDE * 5)
@@ -195,7 +195,7 @@ def test_a_wide_tuning_name_is_cut_to_the_figure() -> None:
 
 def test_a_note_of_many_cut_intervals_is_shown_whole() -> None:
     study = Study("digits-mlp", "accuracy", "%", tuple(
-        _variant(f"WIDE-VARIANT-{k:02d}", 97.0 - 0.1 * k, 1e-5 * (1 + k), 1e-40, 1e38, n=2)
+        variant(f"WIDE-VARIANT-{k:02d}", 97.0 - 0.1 * k, 1e-5 * (1 + k), 1e-40, 1e38, n=2)
         for k in range(12)))
     fig = layout(study)
     assert_legible(fig)

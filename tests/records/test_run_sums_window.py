@@ -32,10 +32,7 @@ _register_all()
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _no_ambient_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 def _no_samples() -> Iterator[Any]:

@@ -206,9 +206,7 @@ class ClippedStream:
             for chunk in self._chunks:
                 yield from chunk
             return
-        import dataclasses
-
-        from wattwise.carbon.accounting import real_or_none, sample_start
+        from wattwise.carbon.accounting import clip_one, real_or_none, sample_start
 
         start, end = self.window
         prev: dict[str, float] = {}
@@ -221,22 +219,11 @@ class ClippedStream:
                     continue
                 a = sample_start(s, prev.get(s.domain))
                 prev[s.domain] = t
-                lo, hi = max(a, start), min(t, end)
-                if hi < lo or (hi == lo and t > a):  # wholly outside (or only touching)
+                out = clip_one(s, a, start, end)  # as `wattwise report` clips it
+                if out is None:  # wholly outside (or only touching an edge)
                     self.dropped += 1
                     continue
-                if lo == a and hi == t:
-                    self._count(s)
-                    yield s
-                    continue
-                f = (hi - lo) / (t - a) if t > a else 1.0
-                changes: dict[str, Any] = {"t_unix_s": hi, "energy_j": e * f}
-                for key in ("low_j", "high_j"):  # one that is not a number stays as read
-                    value = real_or_none(getattr(s, key))
-                    if value is not None:
-                        changes[key] = value * f
-                out = dataclasses.replace(s, **changes)
-                self.cut += 1
+                self.cut += out is not s
                 self._count(out)
                 yield out
 
