@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_dashboard.py               # 100,000 runs, 1,000,000 samples
     .venv/bin/python benchmarks/bench_dashboard.py --runs 20000 --samples 200000 --reps 5
     .venv/bin/python benchmarks/bench_dashboard.py --lost 20000     # 20,000 of them killed
+    .venv/bin/python benchmarks/bench_dashboard.py --db runs.db --deep  # deep sorted pages
 
 Builds a run database in a temporary folder: the schema through ``Store``, then
 copies of one finished run (3 domains, emissions with 10 intensity intervals,
@@ -18,6 +19,9 @@ background at start-up; requests that come meanwhile are answered from SQLite's
 indexes (a name filter from the names read first) where they can be, and wait for
 the index otherwise. The requests are timed right after start-up, so the first
 ones meet the index half built; the time the index takes alone is given after.
+
+``--deep`` times only pages sorted by energy and emissions far down the order (offsets
+1,000, 50,000 and the last page), each as the first request of a server just started.
 
 The target: every runs-list request under 200 ms with 100,000 runs; the
 timeline of a million samples reduced on the server (its answer's size is given).
@@ -189,6 +193,8 @@ def main() -> None:
                     help="make this many runs killed before their summary (lost)")
     ap.add_argument("--index-only", action="store_true",
                     help="only build the runs index of --db, timed (see index_only)")
+    ap.add_argument("--deep", action="store_true",
+                    help="only the first request of a new server, sorted by a figure, deep")
     ap.add_argument("--db", type=Path, default=None,
                     help="build the database here (kept), or reuse it if it is there")
     args = ap.parse_args()
@@ -215,6 +221,9 @@ def main() -> None:
         print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}")
         print(f"load average at the start: {_load()}, "
               f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC")
+        if args.deep:
+            deep_pages(path, args.reps)
+            return
         cases = [
             ("runs list, first page of 50 (newest first)", "/api/runs"),
             ("runs list, page 1,000 of 50", "/api/runs?offset=49950"),
@@ -269,6 +278,40 @@ def main() -> None:
         # walks): until it is done, pages SQLite cannot answer from its indexes wait for it.
         subprocess.run([sys.executable, __file__, "--index-only", "--db", str(path)],
                        check=True)
+
+
+def deep_pages(path: Path, reps: int) -> None:
+    """Pages sorted by energy or emissions far down the order, each the first request of a
+    server just started (a new app, its index not built), ``reps`` times each (at most 5):
+    the median and worst, the same request again at once (its index still not built, as
+    a rule), and the load average after each."""
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    total = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
+    conn.close()
+    urls = [f"/api/runs?sort={sort}&order={order}&offset={offset}&limit=50"
+            for sort, order in (("energy", "desc"), ("emissions", "asc"))
+            for offset in (1000, 50_000, total - 50)]
+    print("\n| request (first of a server just started) | median ms | worst ms | again ms |"
+          " load after |\n|---|---:|---:|---:|---|")
+    for url in urls:
+        times, again = [], []
+        for _ in range(min(reps, 5)):
+            with TestClient(create_app(path, port=8787),
+                            base_url="http://127.0.0.1:8787") as c:
+                for kept in (times, again):
+                    t0 = time.perf_counter()
+                    r = c.get(url)
+                    kept.append((time.perf_counter() - t0) * 1000)
+                    assert r.status_code == 200, (url, r.text[:300])
+            # closing the app waits for its index's build: the next server starts alone
+        print(f"| `{url}` | {statistics.median(times):.0f} | {max(times):.0f} |"
+              f" {statistics.median(again):.0f} | {_load()} |")
+    print(f"load average at the end: {_load()}, "
+          f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC")
 
 
 def index_only(path: Path) -> None:

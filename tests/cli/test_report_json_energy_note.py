@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.fixtures.damaged import stored_figures
+from tests.fixtures.damaged import stored_figures, whole_total
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
 
@@ -45,7 +45,7 @@ def test_energy_note_says_the_stored_total_is_not_usable(
 def test_a_usable_total_has_no_energy_note(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    stored_figures(db, rid, energy_j=20.0, low_j=10.0, high_j=30.0)
+    whole_total(db, rid, 20.0, 10.0, 30.0)
     res = runner.invoke(app, ["report", str(rid), "--db", str(db), "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.fixtures.damaged import whole_total
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
 
@@ -66,7 +67,7 @@ def test_report_prices_the_samples_and_says_the_total_is_not_usable(
 def test_report_of_a_usable_total_has_no_such_note(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    _stored(db, rid, 20.0)
+    whole_total(db, rid, 20.0, 10.0, 30.0)
     out = _report(db, rid)
     assert out["energy_j"] == pytest.approx(20.0)
     assert not any("not usable" in n for n in out["emissions"]["notes"])

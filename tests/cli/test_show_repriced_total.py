@@ -37,7 +37,9 @@ def test_show_and_runs_give_the_repriced_figure_with_the_note(tmp_path: Path) ->
     said = f"{e:.1f} J (from its samples, as wattwise report gives it) {note}"
     res = runner.invoke(app, ["show", str(rid), "--db", str(db)], env={"COLUMNS": "400"})
     assert res.exit_code == 0, res.output
-    assert said in _cell(res.stdout, "total", 2)
+    assert _cell(res.stdout, "total", 2).startswith(
+        f"{e:.1f} J (from its samples, as wattwise report gives it; the note below says why)")
+    assert " ".join(res.stdout.split()).count(f"note: {note}") == 1, res.stdout
     res = runner.invoke(app, ["runs", "--db", str(db), "--limit", "100"],
                         env={"COLUMNS": "600"})
     assert res.exit_code == 0, res.output

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.fixtures.damaged import stored_figures
+from tests.fixtures.damaged import stored_figures, whole_total
 from tests.server._runs import fixture_db
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.cli import _register_all, app
@@ -131,6 +131,6 @@ def test_a_total_inside_its_own_range_still_counts(tmp_path: Path) -> None:
     ids = fixture_db(db)
     _, before = _scrape(db)
     lost = _energy(db, ids["smaller"])
-    stored_figures(db, ids["smaller"], energy_j=50.0, low_j=47.85, high_j=74.52)
+    whole_total(db, ids["smaller"], 50.0, 47.85, 74.52)
     _, after = _scrape(db)
     assert after[TOTAL] == pytest.approx(before[TOTAL] - lost + 50.0, rel=1e-12)

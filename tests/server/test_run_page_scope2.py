@@ -67,15 +67,20 @@ def test_a_market_priced_run_shows_both_figures_and_the_cfe_score(
         em = store.get_run(1).summary["emissions"]
     text = _page(browser, db, 1, tmp_path)
     assert f"location-based: {_to_precision_3(em['emissions_g'])} gCO2eq" in text, text
-    assert f"market-based: {_to_precision_3(em['market_g'])} gCO2eq" in text, text
+    # the market-based lines are the server's, in the words ``wattwise show`` prints
+    shown = CliRunner().invoke(app, ["show", "1", "--db", str(db)], env={"COLUMNS": "400"})
+    flat = " ".join(shown.stdout.split())
+    assert f"market-based: {em['market_g']:.4g} gCO2eq" in flat, flat
+    assert f"market-based: {em['market_g']:.4g} gCO2eq" in text, text
     assert "covered by certificates at 0 g/kWh" in text, text
     cfe = em["hourly_matching"]["cfe_score"]
-    assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f} %" in text, text
+    assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f}%" in flat, flat
+    assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f}%" in text, text
 
     # A stored basis is text, never markup.
     with sqlite3.connect(db) as conn:
         s = json.loads(conn.execute("select summary_json from runs where id=1").fetchone()[0])
-        s["emissions"]["market_basis"] = "<b id='bad'>x</b>"
+        s["emissions"]["hourly_matching"]["profile"] = "<b id='bad'>x</b>"
         conn.execute("update runs set summary_json=? where id=1", (json.dumps(s),))
     text = _page(browser, db, 1, tmp_path)
     assert "<b id='bad'>x</b>" in text

@@ -147,14 +147,20 @@ def sample_start(sample: _TimedSample, previous_t: float | None = None) -> float
 
 @dataclass(frozen=True)
 class Clipped:
-    """What :func:`clip_to_window` did: how many samples it cut at an edge or left out."""
+    """What :func:`clip_to_window` did: how many samples it cut at an edge or left out,
+    and how many it kept (None: not counted)."""
 
     start_unix_s: float
     end_unix_s: float
     cut: int = 0
     dropped: int = 0
+    kept: int | None = None
 
     def note(self, sum_j: float, total_j: float | None) -> str:
+        if self.kept == 0 and self.dropped:  # nothing left: said plainly, not as a clip
+            return (f"none of the run's {self.dropped} stored sample(s) lies inside its "
+                    f"measured window {self.start_unix_s:.3f} to {self.end_unix_s:.3f} "
+                    "(unix s): each lies wholly outside it, so no sample is exported")
         said = (
             f"samples are clipped to the run's window {self.start_unix_s:.3f} to "
             f"{self.end_unix_s:.3f} (unix s): the meter reads each domain just before the "
@@ -198,7 +204,7 @@ def clip_to_window(
             continue
         out.append(part)
         cut += part is not s
-    return out, Clipped(start_unix_s, end_unix_s, cut, dropped)
+    return out, Clipped(start_unix_s, end_unix_s, cut, dropped, len(out))
 
 
 def clip_one(s: S, a: float, start_unix_s: float, end_unix_s: float) -> S | None:

@@ -37,6 +37,10 @@ ANNUAL_CERTIFICATES_NOTE = (
     "hourly matching for a 24/7 clean-supply profile)"
 )
 
+#: How a note begins where a run's market options could not price it (certificates above
+#: its energy): the run then has its location-based figure only, and every output says why.
+NO_MARKET_FIGURE = "no market-based figure"
+
 
 @dataclass(frozen=True)
 class ResidualMix:
@@ -523,8 +527,11 @@ def reprice_market(
     A profile that can no longer be read as the run read it (gone, or its bytes
     changed) does not drop the market-based figure, which does not depend on it:
     the hourly matching recorded in ``stored`` (the run's stored ``emissions``) is
-    repeated and said to be, or its absence said. BadInput where the instruments
-    cannot price ``em`` (certificates above its energy).
+    repeated and said to be, or its absence said. Where the instruments cannot price
+    ``em`` (certificates above its energy), or could not when the run ended (it was
+    recorded without them, and its stored emissions say why), ``em`` is returned
+    without a market-based figure and a note says why: these are the run's own
+    options, not the caller's, so they are never refused as input.
     """
     import dataclasses
 
@@ -532,6 +539,8 @@ def reprice_market(
     inst = instruments_of(options, notes)
     if notes:  # recorded instruments out of range: location-based only
         return em, {}, notes
+    if inst is None:  # priced without them as it ended: the note the run recorded
+        notes.extend(refused_market_notes(stored))
     profile, why = recorded_profile(options)
     kept: dict[str, Any] | None = None
     if profile is None and why is not None:
@@ -545,7 +554,10 @@ def reprice_market(
             notes.append(f"{why}: no hourly matching (give --clean-profile to match again)")
     if inst is None and profile is None and getattr(options, "clean_profile", None) is None:
         return em, {}, notes
-    dual = dual_figure(em, inst or MarketInstruments())
+    try:
+        dual = dual_figure(em, inst or MarketInstruments())
+    except BadInput as exc:  # as a run that ends with them records it: said, not refused
+        return em, {}, [f"{NO_MARKET_FIGURE}: {exc}"]
     out: dict[str, Any] = {"scope2": dual.to_dict()}
     if profile is not None:
         from wattwise.carbon.matching import match_hourly
@@ -556,6 +568,15 @@ def reprice_market(
     em = dataclasses.replace(em, market_g=dual.market_g, market_low_g=dual.market_low_g,
                              market_high_g=dual.market_high_g, market_basis=dual.basis())
     return em, out, notes
+
+
+def refused_market_notes(stored: Any) -> list[str]:
+    """The note a run recorded in its stored ``emissions`` where its market options
+    could not price it (``NO_MARKET_FIGURE``); [] where there is none."""
+    said = stored.get("notes") if isinstance(stored, dict) else None
+    if not isinstance(said, list):
+        return []
+    return [n for n in said if isinstance(n, str) and n.startswith(f"{NO_MARKET_FIGURE}:")]
 
 
 def stored_hourly(d: Any) -> Any:

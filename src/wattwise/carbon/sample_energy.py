@@ -209,3 +209,34 @@ def partial_intervals(
     return intervals_from_samples(kept, set(part.domains),
                                   float(getattr(record, "started_unix_s", 0.0) or 0.0),
                                   scale_to_j=part.energy_j, notes=notes)
+
+
+def before_start_note(samples: int, every: bool = False) -> str:
+    """What every output says of ``samples`` stored before their run's recorded start (a
+    clock set back, a damaged row): where the run has samples from its start, its power
+    and emissions over time start there, without them (``server.timeline.from_buckets``);
+    where ``every`` sample lies before it, they are drawn where they lie."""
+    head = (f"{samples} sample(s) lie before the run's recorded start (its clock may have "
+            "been set back): ")
+    if every:
+        return head + "drawn, but left out of the emissions over time"
+    return head + ("left out of the power and emissions over time, which are drawn from "
+                   "the run's start")
+
+
+def before_start_notes(store: Any, record: Any) -> list[str]:
+    """:func:`before_start_note` of run ``record``'s stored samples, counted inside SQLite
+    by ranges of the samples' index (a time that is not a finite number is no sample's:
+    the timeline leaves it out too); [] where none lies before the run's start."""
+    start = real_or_none(getattr(record, "started_unix_s", None))
+    if start is None:
+        return []
+    big = 1.7976931348623157e308
+    rid = int(record.id)
+    before = int(store._read("SELECT count(*) FROM samples WHERE run_id = ?"
+                             " AND t_unix_s >= ? AND t_unix_s < ?", (rid, -big, start))[0][0])
+    if not before:
+        return []
+    after = store._read("SELECT EXISTS (SELECT 1 FROM samples WHERE run_id = ?"
+                        " AND t_unix_s >= ? AND t_unix_s <= ?)", (rid, start, big))[0][0]
+    return [before_start_note(before, every=not after)]

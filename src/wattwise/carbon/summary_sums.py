@@ -162,3 +162,38 @@ def summary_intervals(
         named = store.bad_values_named(record.id)
         bad += named + [("", None)] * (n_bad - len(named))  # only the first 5 are named
     return scaled_intervals(out, scale_to_j, total, bad, notes)
+
+
+#: What ``wattwise report`` says of a run with samples none of which lies inside its
+#: measured window (:func:`window_total`).
+OUTSIDE_WINDOW_NOTE = (
+    "none of the run's stored samples lies inside its measured window: its stored "
+    "summary's total is priced as one interval over that window, as a run without "
+    "samples is, not sample by sample"
+)
+
+
+#: What ``wattwise report`` says of a run whose samples give no interval to price and
+#: whose stored total gives none either (as ``show`` says it).
+NO_SAMPLE_FIGURE = "its samples give no usable figure"
+
+
+def window_total(summary: Any, t0: float, t1: float | None) -> Interval | None:
+    """The one interval a run with a summary is priced by where none of its samples lies
+    inside its measured window ``t0`` to ``t1`` (every one read just after it closed, at
+    0 J): its stored total with its range over the window, as a run with no samples is
+    priced, so ``report`` gives the figure ``show`` gives. None where the stored total is
+    not usable (``records.stored_energy.summary_energy_fault``) or there is no window."""
+    from wattwise.carbon.accounting import real_or_none
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    if t1 is None or not isinstance(summary, dict) or summary_energy_fault(summary):
+        return None
+    total = real_or_none(summary.get("energy_j"))
+    if total is None:
+        return None
+    total += 0.0  # a stored -0.0 is 0
+    low, high = (real_or_none(summary.get(k)) for k in ("low_j", "high_j"))
+    low = min(low, total) + 0.0 if low is not None and low >= 0 else total
+    high = max(high, total) if high is not None else total
+    return (t0, t1, total, low, high)

@@ -854,12 +854,17 @@ def show(
         )
         summary = rec.summary if isinstance(rec.summary, dict) else {}
         if "domains" in summary:
-            # a total not usable: the figure show --json gives, priced again from samples
+            # a total not usable: the figures show --json gives, priced again from samples
+            # (each domain's and the CPU energy the process tree's share is of too)
             figs = record_figures(store, rec).get("figures") if unusable else None
-            console.print(energy_table(summary, title=title, figures=figs))
+            # the note on the stored total: once, on its line under the table
+            console.print(energy_table(summary, title=title, figures=figs,
+                                       note_below=bool(unusable)))
+            judged = summary if figs is None else {**summary,
+                                                   "attribution": figs.get("attribution")}
             for line in emissions_lines(summary, rec.id,
                                         again=lambda: unusable_total_share(store, rec.id)) \
-                    + summary_lines(summary) \
+                    + summary_lines(judged) \
                     + _missing_parts(store, summary) + _damaged_payload(summary, windows):
                 console.print(line, markup=False, highlight=False)
         else:
@@ -912,7 +917,8 @@ def export(
     ref: str = typer.Argument("latest", help=REF_HELP),
     fmt: str = typer.Option("json", "--format", "-f", help="json, csv or codecarbon."),
     output_name: str | None = typer.Option(
-        None, "--output", "-o", help="File (default: stdout)."),
+        None, "--output", "-o",
+        help="File (default: stdout; '-' is stdout too, ./- names a file '-')."),
     db: Path | None = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """Export a run as JSON, CSV samples, or CodeCarbon's emissions.csv columns.
@@ -931,7 +937,8 @@ def export(
 
     if fmt not in ("json", "csv", "codecarbon"):
         die(f"--format must be json, csv or codecarbon, got {fmt!r}")
-    output = _output_path(output_name, "--output file", db)
+    # '-' is stdout, as for Unix tools, whatever the format (a file named '-' is ./-)
+    output = None if output_name == "-" else _output_path(output_name, "--output file", db)
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         notes: list[str] = []
@@ -1163,14 +1170,20 @@ def _as_recorded(pricing: Any, summary: dict[str, Any],
 
 def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> None:
     """``report`` of a run whose samples sum past what one run may hold: a damaged record,
-    no energy figure, no range and no emissions, with the one note every output gives."""
+    no energy figure, no range and no emissions, with the one note every output gives
+    (and the process tree's share of a stored total that is not usable in no joules)."""
+    from wattwise.records.run_sums import judged_details
+
     summary = rec.summary if isinstance(rec.summary, dict) else {}
+    # no energy figure: no store is read for the domains' figures
+    attribution = judged_details(None, rec, {"energy_j": None, "energy_note": note})[
+        "attribution"]
     kind = str(summary.get("kind", "unknown")) if part is None else part.kind
     if as_json:
         print_json({"run": rec.id, "name": rec.name, "energy_j": None, "low_j": None,
                     "high_j": None, "energy_kind": kind, "partial": part is not None,
                     "energy_note": note, "emissions_note": None, "from_summary": False,
-                    "duration_s": rec.duration_s, "attribution": summary.get("attribution"),
+                    "duration_s": rec.duration_s, "attribution": attribution,
                     "emissions": None})
         return
     console.print(f"run {rec.id} '{safe(rec.name)}': not usable: {safe(note, None)}",
@@ -1235,10 +1248,15 @@ def report(
     )
     from wattwise.carbon.partial import partial_energy, stored_intervals
     from wattwise.carbon.repricing import reprice_options, started_with
-    from wattwise.carbon.sample_energy import stored_sample_sums
+    from wattwise.carbon.sample_energy import before_start_notes, stored_sample_sums
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
-    from wattwise.carbon.summary_sums import summary_intervals
-    from wattwise.records.run_sums import samples_sum_note
+    from wattwise.carbon.summary_sums import (
+        NO_SAMPLE_FIGURE,
+        OUTSIDE_WINDOW_NOTE,
+        summary_intervals,
+        window_total,
+    )
+    from wattwise.records.run_sums import judged_details, samples_sum_note
 
     _check_carbon(zone, trace, pue, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
@@ -1344,10 +1362,21 @@ def report(
                 store.samples(rec.id), in_total, t0, scale_to_j=exact, end_unix_s=t1,
                 notes=stored_notes,
             )
+            if not intervals:  # no sample inside its window: its summary's, as show gives it
+                one = window_total(summary, t0, t1)
+                if one is None:  # nor a usable total: no figure, show's note
+                    _no_figure(rec, None, unusable[0] if unusable else NO_SAMPLE_FIGURE,
+                               as_json, drawn=(html, png, svg))
+                    return
+                intervals = [one]
+                stored_notes.append(OUTSIDE_WINDOW_NOTE)
+                if not pricing.notes:
+                    pricing = _as_recorded(pricing, summary, one)
         # stored emissions that are not usable are not the run's: said, as show says it
         from wattwise.records.stored_energy import own_emissions_notes
 
         stored_notes.extend(own_emissions_notes(rec.summary))
+        stored_notes.extend(before_start_notes(store, rec))  # as the timeline says it
         if alone is not None and not pricing.notes:  # priced as recorded: the summary's
             pricing = _as_recorded(pricing, summary, alone)
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
@@ -1384,6 +1413,9 @@ def report(
             "emissions": {**em.to_dict(intervals=False), "fetched": fetched, **scope2},
             **scope2,
         }
+        if part is None and alone is None:  # of the CPU energy priced as the total is: a
+            # stored total that is not usable is no source of its joules
+            out["attribution"] = judged_details(store, rec, out)["attribution"]
         if zone is None and trace is None and provider is None:
             priced_on = _priced_on(rec.tags, em.source)
             if priced_on is not None:
@@ -1445,7 +1477,7 @@ def report(
                                  "kind": kind if part is None else f"{kind}, partial"}, rec.id)
         if "priced_on" in out["emissions"]:
             lines.append(f"  priced on: {safe(out['emissions']['priced_on'], None)}")
-        for line in lines + attribution_lines(summary):
+        for line in lines + attribution_lines(out):
             console.print(line, markup=False, highlight=False)
         for n in em.notes:
             console.print(f"note: {safe(n, None)}", markup=False, highlight=False)

@@ -101,36 +101,44 @@ def energy(energy_j: Any, low_j: Any = None, high_j: Any = None, *,
     return f"{energy_j:.1f} J"
 
 
-def stored_total(summary: dict[str, Any], figures: dict[str, Any] | None = None) -> str:
+def stored_total(summary: dict[str, Any], figures: dict[str, Any] | None = None,
+                 note_below: bool = False) -> str:
     """A stored summary's total as ``energy`` shows it, where one held as null is said
     not usable too (``records.stored_energy.summary_energy_fault``), never a bare ``-``;
     a summary with no total at all shows ``-``. ``figures``: the run's figures as every
     output gives them (``records.run_sums.record_figures``): where they price a total
     that is not usable again from its samples, that figure with its note, in the words
-    of the dashboard's run page."""
+    of the dashboard's run page. ``note_below``: a line under the table gives the note on
+    the stored total (``wattwise show``), so it is not said here again."""
     from wattwise.records.stored_energy import summary_energy_fault
 
     why = summary_energy_fault(summary)
     if why is not None:
-        again = repriced_total(figures)
+        again = repriced_total(figures, with_note=not note_below)
         said = (figures or {}).get("energy_note")
         if again is None and isinstance(said, str) and said.startswith("the summed energy"):
             # its samples sum past what one run may hold: that note, no figure
             return escape(f"not usable: {safe(said, None)}")
+        if again is None and note_below:
+            return "not usable (the note below says why)"
         return escape(again if again is not None
                       else f"not usable: {safe(why)}")  # shown in Rich tables
     return energy(summary.get("energy_j"), summary.get("low_j"), summary.get("high_j"),
                   stored=True)
 
 
-def repriced_total(figures: dict[str, Any] | None) -> str | None:
+def repriced_total(figures: dict[str, Any] | None, with_note: bool = True) -> str | None:
     """A run's total priced again from its samples, as ``wattwise report`` gives it, with
-    the note on its stored one (``figures``: ``records.run_sums.usable_figures``), or None
-    where they give no such figure."""
+    the note on its stored one (``figures``: ``records.run_sums.usable_figures``; without
+    it, ``with_note`` false: a line under it gives it), or None where they give no such
+    figure."""
     f = figures if isinstance(figures, dict) else {}
     note, e = f.get("energy_note"), f.get("energy_j")
     if not isinstance(note, str) or not _finite(e):
         return None
+    if not with_note:
+        return f"{energy(e)} (from its samples, as wattwise report gives it; the note below"\
+               " says why)"
     return (f"{energy(e)} (from its samples, as wattwise report gives it)"
             f" {safe(note, None)}")
 
@@ -149,36 +157,67 @@ def _rows(value: Any) -> list[dict[str, Any]]:
 
 
 def energy_table(result: dict[str, Any], title: str | None = None,
-                 figures: dict[str, Any] | None = None) -> Table:
+                 figures: dict[str, Any] | None = None, note_below: bool = False) -> Table:
     """Per-domain energy of one result dict (``EnergyResult.to_dict()``).
 
     ``title`` is plain text (sanitised and escaped here, never markup); ``figures``: the
-    run's figures, for a stored total that is not usable (``stored_total``)."""
+    run's figures, for a stored total that is not usable (``stored_total``, with
+    ``note_below``), with its domains' (``records.run_sums.judged_details``) where they
+    give them: then each row shows its judged figure, never the damaged record's own."""
     t = Table(title=None if title is None else cell(title, None), title_justify="left")
     t.add_column("domain")
     t.add_column("energy", justify="right")
     t.add_column("avg power", justify="right")
     t.add_column("kind")
     t.add_column("source", overflow="fold")
-    for d in _rows(result.get("domains")):
+    rows = _rows(result.get("domains"))
+    judged = _judged(figures, len(rows))
+    shown: list[dict[str, Any] | None] = [None] * len(rows) if judged is None else [*judged]
+    for d, f in zip(rows, shown, strict=True):
         note = "" if d.get("in_total", True) else " (inside another domain; not added)"
         gap = " [gap]" if d.get("gap") else ""
         t.add_row(
             cell(d.get("domain", "?")),
-            energy(d.get("energy_j"), d.get("low_j"), d.get("high_j"), stored=True),
-            num(d.get("avg_power_w"), ".2f", " W"),
+            energy(d.get("energy_j"), d.get("low_j"), d.get("high_j"), stored=True)
+            if f is None else judged_energy(f, (figures or {}).get("energy_note")),
+            num(d.get("avg_power_w") if f is None else f.get("avg_power_w"), ".2f", " W"),
             cell(d.get("kind", "?")) + escape(gap),
             cell(d.get("source", "?")) + note,
         )
     t.add_section()
     t.add_row(
         "total",
-        stored_total(result, figures),
-        num(result.get("avg_power_w"), ".2f", " W"),
+        stored_total(result, figures, note_below),
+        num(result.get("avg_power_w") if judged is None else (figures or {}).get("avg_power_w"),
+            ".2f", " W"),
         cell(result.get("kind", "?")),
         "over " + num(result.get("duration_s"), ".2f", " s"),
     )
     return t
+
+
+def _judged(figures: Any, count: int) -> list[dict[str, Any]] | None:
+    """The domain figures of a run's ``figures`` (``records.run_sums.judged_details``),
+    one per stored domain row, or None where they give none (then the rows are shown
+    as stored, each judged alone)."""
+    listed = figures.get("domains") if isinstance(figures, dict) else None
+    if not isinstance(listed, list) or len(listed) != count:
+        return None
+    return [d if isinstance(d, dict) else {} for d in listed]
+
+
+def judged_energy(f: dict[str, Any], total_note: Any = None) -> str:
+    """A domain's energy as its run's figures judge it: a stored one, a figure from its
+    samples (where the run's stored total is not usable, whose note the total row gives),
+    or none, said so (``total_note``: the total row's, not said again)."""
+    if f.get("from_samples") and _finite(f.get("energy_j")):
+        return escape(f"{energy(f.get('energy_j'))} (from its samples)")
+    note = f.get("energy_note")
+    if isinstance(note, str) and note == total_note:
+        return "no figure (the total's note says why)"
+    if isinstance(note, str) and note:
+        return escape(f"no figure: {safe(note, None)}")
+    return energy(f.get("energy_j"), f.get("low_j"), f.get("high_j"))
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
@@ -207,11 +246,16 @@ def attribution_lines(result: dict[str, Any]) -> list[str]:
     if not isinstance(a, dict) or not a:
         return []
     share = num(a.get("share"), ".0%")
+    head = (f"process tree: {num(a.get('tree_cpu_s'), '.2f')} CPU-s of "
+            f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}). "
+            "The total above is the machine's energy while the run lasted; ")
+    if isinstance(a.get("energy_note"), str) and not a.get("from_samples"):
+        # the stored CPU energy is a damaged record's, and its samples give no figure
+        return [head + "its CPU energy has no usable figure (its stored energy is not "
+                "usable), so no share of it is given in joules."]
     return [
-        f"process tree: {num(a.get('tree_cpu_s'), '.2f')} CPU-s of "
-        f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}). "
-        f"The total above is the machine's energy while the run lasted; of its "
-        f"{num(a.get('cpu_energy_j'), '.1f')} J of CPU energy, "
+        head + f"of its {num(a.get('cpu_energy_j'), '.1f')} J of CPU energy"
+        + (" (from its samples)" if a.get("from_samples") else "") + ", "
         f"{num(a.get('attributed_cpu_energy_j'), '.1f')} J is this process tree's share "
         f"and {num(a.get('unattributed_cpu_energy_j'), '.1f')} J other processes' "
         "(both inside the total; emissions price the whole total)."
@@ -315,22 +359,10 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         f"the run, zone {safe(e.get('zone'))}, {safe(e.get('kind'))}: {safe(e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}: {safe(e.get('pue_source'))}",
     ]
-    from wattwise.carbon.market import earlier_basis, earlier_share, stored_scope2_lines
+    from wattwise.records.run_sums import market_lines
 
-    pair = stored_scope2_lines(e, str(summary.get("kind", "") or ""))
-    if pair:
-        return lines + [safe(line, None) for line in pair]
-    if e.get("market_g") is not None:
-        share = earlier_share(summary)
-        basis = e.get("market_basis") if share is None else earlier_basis(share, ref)
-        kind = summary.get("kind")
-        of = f", from {safe(kind)} energy" if isinstance(kind, str) and kind else ""
-        lines.append(
-            f"  market-based: {num(e.get('market_g'), '.4g')} gCO2eq "
-            f"({num(e.get('market_low_g'), '.4g')}-{num(e.get('market_high_g'), '.4g')}{of}); "
-            f"{safe(basis, None)}"
-        )
-    return lines
+    # the market-based lines every output gives (the dashboard's run page too)
+    return lines + [safe(line, None) for line in market_lines(summary, ref)]
 
 
 def _emissions_again(ref: object, again: Callable[[], Any] | None,

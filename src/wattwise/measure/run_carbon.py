@@ -18,7 +18,7 @@ from wattwise.carbon.accounting import (
     intervals_from_samples,
     trace_sha256,
 )
-from wattwise.carbon.market import price_market
+from wattwise.carbon.market import NO_MARKET_FIGURE, price_market
 from wattwise.measure.meter import Meter, WattwiseWarning
 from wattwise.measure.results import EnergyResult
 
@@ -61,9 +61,11 @@ def price_run(
         emissions, _, _ = price_market(emissions, options)
     except Exception as exc:  # noqa: BLE001 - pricing must not break the user's program
         # Recorded without the instruments it could not be priced with: no record
-        # claims a market-based figure it does not hold.
-        meter.notes.append(f"no market-based figure: {exc}; the run is recorded with its "
-                           "location-based figure only, without its market options")
+        # claims a market-based figure it does not hold. The note is the emissions' own
+        # (stored with them), so a report that prices the run again says why too.
+        note = (f"{NO_MARKET_FIGURE}: {exc}; the run is recorded with its location-based "
+                "figure only, without its market options")
+        emissions = dataclasses.replace(emissions, notes=(*emissions.notes, note))
         options = options.without_market()
     return options, emissions, fetched
 

@@ -19,6 +19,7 @@ record gives the same figure.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -252,8 +253,12 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     for k, line in enumerate(note_lines):
         add(Text(ML, legend_y + rows * 18 + 2 + 16 * k, line, fill="#555", cls="note"))
     fig.height = int(legend_y + rows * 18 + 16 * len(note_lines) + 6)
-    carbon_panel(fig, timeline, Frame(ML, W - MR, x_lo, x_hi, t_div, t_unit),
-                 _priced(run, total), fig.height + 10)
+    # a note the timeline gave (above) is not said again under the emissions
+    priced = _priced(run, total)
+    given = {n for n in _list(timeline.get("notes")) if isinstance(n, str)}
+    priced = dataclasses.replace(priced, notes=tuple(n for n in priced.notes if n not in given))
+    carbon_panel(fig, timeline, Frame(ML, W - MR, x_lo, x_hi, t_div, t_unit), priced,
+                 fig.height + 10)
     return fig
 
 

@@ -198,7 +198,7 @@ class ClippedStream:
         self.window = None if record is None else run_window(record)
         self._chunks = chunks
         self._known = domain_components(record) if record is not None else {}
-        self.cut = self.dropped = 0
+        self.cut = self.dropped = self.kept = 0
         self._counted = 0.0
 
     def __iter__(self) -> Iterator[SampleRow]:
@@ -228,6 +228,7 @@ class ClippedStream:
                 yield out
 
     def _count(self, s: SampleRow) -> None:
+        self.kept += 1
         if (not s.gap and component_of(s.domain, self._known)[1]
                 and isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j)):
             self._counted += s.energy_j
@@ -245,7 +246,7 @@ class ClippedStream:
         total = summary.get("energy_j")
         if total is not None and summary_energy_fault(summary) is not None:
             total = None  # not usable: no figure to compare with (its own note says why)
-        how = Clipped(self.window[0], self.window[1], self.cut, self.dropped)
+        how = Clipped(self.window[0], self.window[1], self.cut, self.dropped, self.kept)
         return how.note(self._counted, None if total is None else float(total))
 
 

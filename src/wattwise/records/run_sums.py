@@ -277,12 +277,192 @@ def summary_figures(summary: Any) -> dict[str, Any]:
 
 
 def record_figures(store: Any, record: Any) -> dict[str, Any]:
-    """``{"figures": usable_figures(...)}`` of a stored run with a summary (what the
-    dashboard's ``/api/runs/ID`` gives as its ``figures``), for ``show --json`` and
-    ``runs --json``; ``{}`` for a run without one (its partial figures say it)."""
+    """``{"figures": usable_figures(...)}`` of a stored run with a summary, with its
+    ``judged_details`` (what the dashboard's ``/api/runs/ID`` gives as its ``figures``),
+    for ``show --json`` and ``runs --json``; ``{}`` for a run without one (its partial
+    figures say it)."""
     summary = getattr(record, "summary", None)
     if not isinstance(summary, dict):
         return {}
-    return {"figures": usable_figures(summary, summary_figures(summary),
-                                      lambda: unusable_total_share(store, record.id),
-                                      lambda: samples_sum_note(store, record))}
+    figures = usable_figures(summary, summary_figures(summary),
+                             lambda: unusable_total_share(store, record.id),
+                             lambda: samples_sum_note(store, record))
+    figures.update(judged_details(store, record, figures))
+    return {"figures": figures}
+
+
+#: Said of a domain with no usable sample where its run's stored total is not usable and
+#: its samples are priced in its place: the domain has no figure of its own.
+NO_DOMAIN_SAMPLE = "no usable sample of this domain: no figure from its samples"
+
+
+def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str, Any]:
+    """The energy a run's summary holds besides its total, judged as its total is
+    (``figures``: its ``usable_figures``): each domain's figures (``domains``, one per
+    stored domain row), the total's average power (``avg_power_w``), the process tree's
+    share of the CPU energy (``attribution``) and the market-based lines and figure of
+    its stored emissions (``market_lines``, ``market_g``: none where they are not
+    usable). Where the stored total is usable, as stored (a domain figure that is not
+    usable: none, with its note). Where it is not, none is the damaged record's own:
+    each domain is priced again from its samples as the total is (its usable samples
+    clipped to the measured window, with no range; the counted ones add up to the
+    total), or has no figure, with the total's note, where the total has none."""
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    summary = record.summary if isinstance(record.summary, dict) else {}
+    listed = summary.get("domains")
+    rows = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
+    duration = _real(summary.get("duration_s"))
+    if summary_energy_fault(summary) is None:
+        return {"domains": [_stored_domain(d) for d in rows],
+                "avg_power_w": _real(summary.get("avg_power_w")),
+                "attribution": summary.get("attribution"),
+                "market_lines": market_lines(summary, record.id),
+                "market_g": _market_g(summary)}
+    total, note = _real(figures.get("energy_j")), figures.get("energy_note")
+    sums = None if total is None else _domain_sums(store, record,
+                                                   {str(d.get("domain")) for d in rows})
+    domains = [_repriced_domain(d, sums, duration, note) for d in rows]
+    return {"domains": domains, "avg_power_w": _per_s(total, duration),
+            "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
+                                                 note),
+            "market_lines": [], "market_g": None}  # its emissions are priced from that total
+
+
+def _ident(d: dict[str, Any]) -> dict[str, Any]:
+    """A stored domain row's name and provenance, as stored."""
+    return {"domain": d.get("domain"), "component": d.get("component"),
+            "kind": d.get("kind"), "source": d.get("source"),
+            "in_total": d.get("in_total", True) is not False}
+
+
+def _stored_domain(d: dict[str, Any]) -> dict[str, Any]:
+    """A stored domain row's figures where its run's total is usable: as stored, or none
+    with the note where its own energy is not usable (``stored_energy.energy_fault``)."""
+    from wattwise.records.stored_energy import energy_fault, unusable_note
+
+    why = energy_fault(d.get("energy_j"), d.get("low_j"), d.get("high_j"))
+    ok = why is None
+    return {**_ident(d), **{k: _real(d.get(k)) if ok else None
+                            for k in ("energy_j", "low_j", "high_j", "avg_power_w")},
+            "from_samples": False, "energy_note": None if why is None else unusable_note(why)}
+
+
+def _repriced_domain(d: dict[str, Any], sums: dict[str, float] | None,
+                     duration: float | None, note: Any) -> dict[str, Any]:
+    """A domain row of a run whose stored total is not usable: its samples' figure
+    (``sums``: ``_domain_sums``; None where the total has no figure), with the total's
+    note; none where it has no usable sample or they sum past what one run may hold."""
+    from wattwise.records.stored_energy import summed_energy_note
+
+    e = None if sums is None else sums.get(str(d.get("domain")))
+    summed = summed_energy_note(e)
+    if e is None or summed is not None:
+        said = summed or (NO_DOMAIN_SAMPLE if sums is not None else note)
+        return {**_ident(d), "energy_j": None, "low_j": None, "high_j": None,
+                "avg_power_w": None, "from_samples": False, "energy_note": said}
+    return {**_ident(d), "energy_j": e, "low_j": None, "high_j": None,
+            "avg_power_w": _per_s(e, duration), "from_samples": True, "energy_note": note}
+
+
+def _per_s(energy_j: float | None, duration_s: float | None) -> float | None:
+    """An average power over the measured window, or None without both figures."""
+    if energy_j is None or duration_s is None or duration_s <= 0:
+        return None
+    return energy_j / duration_s
+
+
+def _domain_sums(store: Any, record: Any, names: set[str]) -> dict[str, float] | None:
+    """Each of ``names``' energy as ``unusable_total_share`` prices a damaged total: its
+    usable samples clipped to the measured window (``window_intervals`` of it alone:
+    summed inside SQLite, else from the samples, read once for all the domains that
+    need them); a domain with none left out. None where they cannot be read."""
+    from wattwise.carbon.accounting import intervals_from_samples
+    from wattwise.carbon.repricing import reprice_options, started_with
+    from wattwise.carbon.summary_sums import summary_intervals
+    from wattwise.errors import BadInput
+
+    _in_total, t0, t1, _exact = counted_window(record)
+    out: dict[str, list[Any]] = {}
+    try:
+        pricing = reprice_options(record.summary, started=started_with(record))
+        left = []
+        for name in sorted(names):
+            summed = None if t1 is None or not hasattr(store, "window_cells") else \
+                summary_intervals(store, record, {name}, t0, t1, None, pricing, notes=[])
+            if summed is None:
+                left.append(name)
+            else:
+                out[name] = summed
+        if left:
+            rows: dict[str, list[Any]] = {name: [] for name in left}
+            for sample in store.samples(record.id):
+                if sample.domain in rows:
+                    rows[sample.domain].append(sample)
+            for name in left:
+                out[name] = intervals_from_samples(rows[name], {name}, t0, end_unix_s=t1,
+                                                   notes=[])
+    except (BadInput, StoreError, ValueError, TypeError, KeyError):
+        return None
+    return {name: math.fsum(i[2] for i in got) for name, got in out.items() if got}
+
+
+def _repriced_attribution(a: Any, rows: list[dict[str, Any]],
+                          domains: list[dict[str, Any]], note: Any) -> Any:
+    """A stored attribution of a run whose stored total is not usable: its CPU energy
+    (and the shares of it) from its counted CPU domains' figures priced again
+    (``from_samples``), or none, with the total's note, where one has no figure; its CPU
+    times as stored."""
+    if not isinstance(a, dict) or not a:
+        return a
+    cpu = [f for d, f in zip(rows, domains, strict=True)
+           if f["in_total"] and d.get("component") == "cpu"]
+    share = _real(a.get("share"))
+    e = (math.fsum(f["energy_j"] for f in cpu)
+         if all(f["energy_j"] is not None for f in cpu) else None)
+    if e is None or share is None or not 0 <= share <= 1:
+        return {**a, "cpu_energy_j": None, "attributed_cpu_energy_j": None,
+                "unattributed_cpu_energy_j": None, "from_samples": False,
+                "energy_note": note}
+    return {**a, "cpu_energy_j": e, "attributed_cpu_energy_j": e * share,
+            "unattributed_cpu_energy_j": e * (1.0 - share), "from_samples": True,
+            "energy_note": note}
+
+
+def market_lines(summary: Any, ref: object = "ID") -> list[str]:
+    """The market-based lines ``wattwise show`` prints under a run's stored emissions, as
+    plain text each output escapes: its Scope 2 pair and hourly matching as the run
+    priced them (a pair that disagrees with its own figure is not shown), else the
+    market-based figure as an earlier wattwise recorded it, said so (``ref`` names the
+    run in the command that prices it again); [] where they hold none, or where the
+    stored emissions are not usable (``stored_energy.summary_emissions_fault``)."""
+    from wattwise.carbon.market import earlier_basis, earlier_share, stored_scope2_lines
+    from wattwise.records.stored_energy import finite_float, summary_emissions_fault
+
+    e = summary.get("emissions") if isinstance(summary, dict) else None
+    if not isinstance(e, dict) or not e or summary_emissions_fault(summary) is not None:
+        return []
+    kind = summary.get("kind", "")
+    pair = stored_scope2_lines(e, str(kind or ""))
+    if pair:
+        return pair
+    if e.get("market_g") is None:
+        return []
+    share = earlier_share(summary)
+    basis = e.get("market_basis") if share is None else earlier_basis(share, ref)
+    of = f", from {kind} energy" if isinstance(kind, str) and kind else ""
+    g = [f"{v:.4g}" if finite_float(v) is not None else "-"
+         for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
+    return [f"  market-based: {g[0]} gCO2eq ({g[1]}-{g[2]}{of}); {basis}"]
+
+
+def _market_g(summary: Any) -> float | None:
+    """The market-based figure ``market_lines`` gives (its stored ``market_g``: a Scope 2
+    pair is shown only where it agrees), or None where there is none or its stored
+    emissions are not usable."""
+    from wattwise.records.stored_energy import summary_emissions_fault
+
+    e = summary.get("emissions") if isinstance(summary, dict) else None
+    if not isinstance(e, dict) or summary_emissions_fault(summary) is not None:
+        return None
+    return _real(e.get("market_g"))

@@ -66,7 +66,8 @@ STORED_NULL = "missing (stored as null)"
 
 def unusable_energy_notes(summary: Any) -> list[str]:
     """A note where the stored total energy is not usable (null, text, not finite,
-    negative, implausibly large, outside its own range): a damaged record, shown so on
+    negative, implausibly large, outside its own range, disagreeing with its emissions
+    block or the sum of its domains): a damaged record, shown so on
     the page, in the runs list and by ``wattwise show``, and left out of the totals."""
     why = summary_energy_fault(summary)
     return [] if why is None else [unusable_note(why)]
@@ -92,18 +93,22 @@ def summed_energy_note(energy_j: Any) -> str | None:
 
 def summary_energy_fault(summary: Any) -> str | None:
     """What is wrong with the total of a stored summary (``energy_j`` with its ``low_j`` and
-    ``high_j``), or None where it is usable, or where there is no summary or it holds no
-    ``energy_j`` key (nothing stored to judge). A summary holding ``energy_j`` as null is
-    damaged (``STORED_NULL``): unlike :func:`energy_fault`, whose None means no total."""
+    ``high_j``; then beside its emissions block's energy, :func:`block_energy_fault`, and
+    the sum of its domains, :func:`domains_energy_fault`), or None where it is usable, or
+    where there is no summary or it holds no ``energy_j`` key (nothing stored to judge).
+    A summary holding ``energy_j`` as null is damaged (``STORED_NULL``): unlike
+    :func:`energy_fault`, whose None means no total."""
     if not isinstance(summary, dict) or "energy_j" not in summary:
         return None
     if summary["energy_j"] is None:
         return STORED_NULL
     own = energy_fault(*(summary.get(k) for k in ("energy_j", "low_j", "high_j")))
-    em = summary.get("emissions")
-    if own is not None or not isinstance(em, dict):
+    if own is not None:
         return own
-    return block_energy_fault(summary["energy_j"], em.get("energy_kwh"))
+    em = summary.get("emissions")
+    block = block_energy_fault(summary["energy_j"], em.get("energy_kwh")) \
+        if isinstance(em, dict) else None
+    return block or domains_energy_fault(summary["energy_j"], summary.get("domains"))
 
 
 #: How far two figures of one record may differ and still agree (relative, of the larger):
@@ -112,9 +117,60 @@ def summary_energy_fault(summary: Any) -> str | None:
 AGREES = 1e-6
 
 
+#: Below this many joules apart, a total and the sum of its domains agree whatever their
+#: ratio: near 0 J a relative tolerance alone would call a 0 J total beside domains of
+#: 1e-300 J a damaged record. A nanojoule is far below any figure a record holds (a RAPL
+#: counter counts in steps of 15-61 uJ, NVML in mJ; a model's estimate of a 1 ms run at
+#: 1 W is 1 mJ) and below what any output shows, so no damage that shows hides under it.
+AGREES_J = 1e-9
+
+
 def _disagree(a: float, b: float) -> bool:
     """Whether ``a`` and ``b`` differ by more than ``AGREES`` of the larger."""
     return abs(a - b) > AGREES * max(abs(a), abs(b))
+
+
+def domains_energy_fault(energy_j: Any, domains: Any) -> str | None:
+    """What is wrong where a usable stored total ``energy_j`` disagrees with the sum of the
+    domains counted in it (a summary's ``domains``: each one's ``energy_j`` where its
+    ``in_total`` is true or not held; one false, such as a DRAM or core zone inside a
+    package, is inside another and not added), or None. Every summary wattwise writes
+    holds that sum as its total (``measure.results.EnergyResult.energy_j``: measured and
+    estimated domains alike), so it agrees to rounding; beyond ``AGREES`` of the larger
+    and ``AGREES_J``, one of the figures is damaged, and the run is priced again from its
+    samples. Nothing to compare (None) where there are no domains (a study's summary
+    sums other runs), or one is not an object, holds ``in_total`` as anything but a bool,
+    or is counted with an ``energy_j`` that is not usable itself (:func:`energy_fault`:
+    not a number, negative, over ``MAX_STORED_ENERGY_J``, outside its own range): no sum
+    to hold the total to, and that domain's figure is the damaged one (/metrics gives it
+    no series), not the total."""
+    e = finite_float(energy_j)
+    counted = _counted_energies(domains)
+    if e is None or counted is None:
+        return None
+    e += 0.0  # a stored -0.0 is said as 0
+    summed = math.fsum(counted)  # each usable: at most 1e15 J, no overflow
+    if abs(e - summed) <= max(AGREES * max(abs(e), abs(summed)), AGREES_J):
+        return None
+    n = f"{len(counted)} counted in the total" if counted else "none counted in the total"
+    return f"{e:g} J disagrees with the sum of its domains ({n}, {summed:.4g} J)"
+
+
+def _counted_energies(domains: Any) -> list[float] | None:
+    """The energies of the domains counted in a total (see :func:`domains_energy_fault`),
+    or None where there are none to compare or one cannot be told."""
+    if not isinstance(domains, list) or not domains:
+        return None
+    out: list[float] = []
+    for d in domains:
+        if not isinstance(d, dict) or not isinstance(d.get("in_total", True), bool):
+            return None
+        if d.get("in_total", True):
+            e = finite_float(d.get("energy_j"))
+            if e is None or energy_fault(e, d.get("low_j"), d.get("high_j")) is not None:
+                return None
+            out.append(e)
+    return out
 
 
 def block_energy_fault(energy_j: Any, energy_kwh: Any) -> str | None:

@@ -24,6 +24,7 @@ from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
 from wattwise.server.runs_index import (
     BUILD_CHUNK,
+    DOMAINS_UNSURE,
     START_DELAY_S,
     Entry,
     RunsIndex,
@@ -51,9 +52,11 @@ _ROW = (
     f" {_j('summary_json', '$.emissions.zone')} AS zone,"
     f" {_j('host_json', '$.hostname')} AS host,"
     # a summary that is not a JSON object (a damaged record) is none: its row is priced
-    # from its samples, as every other output prices it
-    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json) = 'object' ELSE 0 END"
-    " AS has_summary,"
+    # from its samples, as every other output prices it; one whose total SQLite cannot
+    # tell agrees with its domains (``runs_index.DOMAINS_UNSURE``: a damaged record, or
+    # one of odd shape) is read whole and judged in Python, as the run's page judges it
+    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json) = 'object'"
+    f" AND {DOMAINS_UNSURE} IS NULL ELSE 0 END AS has_summary,"
     f" {_j('summary_json', '$.duration_s')} AS summary_duration_s,"
     # a study's summary (``summary_of``: the runs it sums) has no emissions of its own
     " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.summary_of')"

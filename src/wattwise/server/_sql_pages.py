@@ -4,11 +4,12 @@
 (seconds for 100,000 runs) a page is read here, the same page the index gives. From
 schema version 3, every page: SQLite walks the index of its order (``SORT_KEYS``,
 ``runs_name_nocase``) and keeps the runs its filters pass (but a sort by energy or
-emissions reads the runs it walks, ``_usable_ids``), a status through the indexes on
-status, a name filter and whether a run stored as running is running now as sets of ids
-looked up inside SQLite, so that no row per matching run comes to Python (which, beside
-the build of the index, took a second for 20,000 matches). In an older
-database, pages in start, id or name order from ``runs_started`` and ``runs_name``; a
+emissions reads the runs it walks, ``_usable_ids``, or, far down the order, leaves out
+those whose figure is not usable, found inside SQLite, ``_counted_ids``), a status
+through the indexes on status, a name filter and whether a run stored as running is
+running now as sets of ids looked up inside SQLite, so that no row per matching run comes
+to Python (which, beside the build of the index, took a second for 20,000 matches). In an
+older database, pages in start, id or name order from ``runs_started`` and ``runs_name``; a
 page these cannot give (a status in name order, a name filter matching more than
 ``_SQL_MATCHES`` runs in another order, or any sort by a figure) waits for the index.
 """
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wattwise.records import schema
+from wattwise.server._usable_sql import UnusableRuns, rule_values
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
     SORT_FIELDS,
@@ -47,13 +49,14 @@ Live = tuple[frozenset[int], frozenset[int]]
 #: outside their own low-high range, a stored ``true``, 1e308 g, text;
 #: ``runs_index.sort_value``) with the runs that have none, both ways, and that index put
 #: a stored 1e308 g first. Their pages read the runs the index walks and judge each by the
-#: runs index's own rule (``_usable_ids``), or wait for the runs index.
+#: runs index's own rule (``_usable_ids``), or, far down the order, count them with that
+#: rule written as SQL (``_counted_ids``), or wait for the runs index.
 WAITS_FOR_INDEX = frozenset({"energy", "emissions"})
-#: Most runs a page in a ``WAITS_FOR_INDEX`` order reads (each with its summary's figures:
-#: 2,000 took 150-220 ms on 2 shared vCPUs at load 6.6, the whole runs index of 100,000
-#: 7-9 s) before it waits for the runs index: a page far down the order, or one past the
-#: last usable figure (the runs without one are ordered by id, every damaged figure among
-#: them: all must be known).
+#: Most runs a page in a ``WAITS_FOR_INDEX`` order reads into Python (each with its
+#: summary's figures: 2,000 took 150-220 ms on 2 shared vCPUs at load 6.6, the whole runs
+#: index of 100,000 7-9 s) before SQLite judges them itself (``_counted_ids``): a page far
+#: down the order, or one past the last usable figure (the runs without one are ordered by
+#: id, every damaged figure among them: all must be known).
 _WALK_MAX = 2000
 #: Most ids of a filter (a name's matches, the runs running now) that SQLite looks up
 #: one by one to page them; past it, it walks the order's index and keeps those in them.
@@ -145,6 +148,7 @@ class SqlPages:
         self._timeout_s = timeout_s
         self._sort_indexes = False  # once seen, a writer's migration does not undo them
         self.names = NameMatch(rows)
+        self.unusable = UnusableRuns(rows, index.quiet.hush)  # the build waits for a pass
 
     def page_ids(self, query: RunsQuery, alive: Live | None = None
                  ) -> tuple[list[int], int] | None:
@@ -167,7 +171,7 @@ class SqlPages:
         if self.has_sort_indexes():
             where = self._where(query, alive if live else None)
             if query.sort in WAITS_FOR_INDEX:
-                ids = _usable_ids(self.rows, query, where)
+                ids = _usable_ids(self.rows, query, where, self.unusable)
                 return None if ids is None else (ids, self._count(where))
             if query.sort in schema.SORT_KEYS:
                 return self._indexed_page(query, where)
@@ -375,14 +379,16 @@ class SqlPages:
 
 
 def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
-                filters: tuple[str, tuple[Any, ...]]) -> list[int] | None:
+                filters: tuple[str, tuple[Any, ...]], unusable: UnusableRuns
+                ) -> list[int] | None:
     """The ids of a page by energy or emissions as the runs index gives them, through the
     index of the stored figure (``schema.SORT_KEYS``): the runs it orders are read in that order
     (``runs_index.ENTRY_COLUMNS``) and judged by the runs index's own rule
     (``entry_of``, ``sort_value``), those whose figure is not usable kept aside, until
     the page is full; then the runs without a usable figure by id: those SQLite holds
     no number for (``schema.MISSING``, which the runs index never sorts by a figure)
-    and those kept aside. None where that reads more than ``_WALK_MAX`` runs.
+    and those kept aside. Where that would read more than ``_WALK_MAX`` runs, SQLite
+    judges them itself (``_counted_ids``).
 
     The runs index sorts the figure as a float, SQLite as it is stored (it orders an
     integer above 2**53 apart from the float it rounds to): the orders are the same
@@ -390,7 +396,7 @@ def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
     again by float, then id."""
     want = query.offset + query.limit
     if want >= _WALK_MAX:  # the page and one run after it (its last value's end)
-        return None
+        return _counted_ids(rows, query, filters, unusable)
     key, field = schema.SORT_KEYS[query.sort], SORT_FIELDS[query.sort]
     order = "DESC" if query.desc else "ASC"
     where, params = filters
@@ -414,7 +420,7 @@ def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
         if len(page) < batch:
             break  # every run with a number read
         if read >= _WALK_MAX:
-            return None
+            return _counted_ids(rows, query, filters, unusable)
         batch = min(_WALK_MAX - read, 2 * batch)
     keyed.sort(reverse=query.desc)
     ids = [rid for _, rid in keyed[query.offset : want]]
@@ -426,3 +432,57 @@ def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
         tail = heapq.merge(missing, sorted(aside, reverse=query.desc), reverse=query.desc)
         ids += itertools.islice(tail, skip, skip + query.limit - len(ids))
     return ids
+
+
+def _counted_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
+                 filters: tuple[str, tuple[Any, ...]], unusable: UnusableRuns
+                 ) -> list[int] | None:
+    """The ids of a page by energy or emissions as the runs index gives them, however far
+    down the order: the runs SQLite holds a number for whose figure is not usable
+    (``_usable_sql.UnusableRuns``: few, found in one pass inside SQLite, then kept) left
+    out, the page is ``OFFSET``/``LIMIT`` along the figure's index; past the last usable
+    figure, the runs without one by id (those SQLite holds no number for, and those), as
+    ``_usable_ids`` orders them. Usable figures (at most 1e15 J, or their emissions'
+    bound) are below 2**53: SQLite orders them as the runs index orders their floats.
+    None (wait for the runs index) where ``UnusableRuns.ids`` gives none, or the runs
+    index's rule judges a run of the page otherwise (``_confirmed``)."""
+    every = unusable.ids(query.sort)
+    if every is None:
+        return None
+    key, valued = schema.SORT_KEYS[query.sort], schema.VALUED[query.sort]
+    order = "DESC" if query.desc else "ASC"
+    where, params = filters
+    n_valued = int(rows(f"SELECT count(*) FROM runs WHERE {where} AND {valued}",
+                        params)[0][0])
+    aside = [int(r[0]) for r in rows(  # those the filters keep
+        f"SELECT id FROM runs WHERE {where} AND {valued} AND +id IN (SELECT value FROM"
+        " json_each(?))", (*params, json.dumps(every)))]
+    n_usable = n_valued - len(aside)
+    ids: list[int] = []
+    if query.offset < n_usable:
+        ids = [int(r[0]) for r in rows(
+            f"SELECT id FROM runs WHERE {where} AND {valued} AND +id NOT IN (SELECT value"
+            f" FROM json_each(?)) ORDER BY {key} {order}, id {order} LIMIT ? OFFSET ?",
+            (*params, json.dumps(every), query.limit, query.offset))]
+    head = len(ids)
+    if head < query.limit:  # past the last usable figure
+        skip = max(0, query.offset - n_usable)
+        # ``+id``: found through the key's index, then sorted (in id order, SQLite would
+        # read every summary to find 20,000 runs without a figure: seconds)
+        missing = [int(r[0]) for r in rows(
+            f"SELECT id FROM runs WHERE {where} AND {schema.MISSING[query.sort]}"
+            f" ORDER BY +id {order} LIMIT ?", (*params, skip + query.limit - head))]
+        tail = heapq.merge(missing, sorted(aside, reverse=query.desc), reverse=query.desc)
+        ids += itertools.islice(tail, skip, skip + query.limit - head)
+    return ids if _confirmed(rows, ids, head, query) else None
+
+
+def _confirmed(rows: Callable[..., list[sqlite3.Row]], ids: list[int], head: int,
+               query: RunsQuery) -> bool:
+    """Whether the runs index's own rule agrees with a page of ``_counted_ids``: its first
+    ``head`` runs have a usable figure, in the query's order (ties by id), the others none."""
+    values = rule_values(rows, ids, query.sort)
+    if set(values) != set(ids) or any(values[rid] is not None for rid in ids[head:]):
+        return False
+    keyed = [(values[rid], rid) for rid in ids[:head]]
+    return all(v is not None for v, _ in keyed) and keyed == sorted(keyed, reverse=query.desc)

@@ -17,6 +17,7 @@ from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
     NUMERIC_SPAN_SQL,
+    before_notes,
     bucket_width,
     cumulative_emissions,
     from_buckets,
@@ -151,15 +152,35 @@ def _priced_again(store: Store, reads: Reads, rid: int) -> tuple[str, float, flo
     """``records.run_sums.unusable_total_share`` of a damaged run, kept while its row,
     samples and pricing files stay the same (it reads the run whole)."""
     from wattwise.records.run_sums import unusable_total_share
+
+    got = reads.kept(("priced_again", rid), _again_mark(reads, rid),
+                     lambda: unusable_total_share(store, rid))
+    return None if got is None else (str(got[0]), float(got[1]), got[2])
+
+
+def _again_mark(reads: Reads, rid: int) -> Any:
+    """What a damaged run's figures priced again from its samples are kept by: its row,
+    its samples and its pricing files, each as it is now."""
     from wattwise.server._live import files_mark
 
     row = reads.rows("SELECT summary_json, host_json FROM runs WHERE id = ?", (rid,))
     summary = _loads(row[0][0]) if row else None
     options = _obj(summary).get("carbon_options") if isinstance(summary, dict) else None
-    mark = (tuple(row[0]) if row else None, reads.sample_marks([rid]).get(rid),
+    return (tuple(row[0]) if row else None, reads.sample_marks([rid]).get(rid),
             files_mark(options if isinstance(options, dict) else {}))
-    got = reads.kept(("priced_again", rid), mark, lambda: unusable_total_share(store, rid))
-    return None if got is None else (str(got[0]), float(got[1]), got[2])
+
+
+def _judged(store: Store, reads: Reads, record: Any, figures: dict[str, Any]) -> Any:
+    """``records.run_sums.judged_details`` of a run; a damaged one's (each domain priced
+    again from its samples: a pass over them each) kept as ``_priced_again`` keeps its
+    total."""
+    from wattwise.records.run_sums import judged_details
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    if summary_energy_fault(record.summary) is None:
+        return judged_details(store, record, figures)
+    return reads.kept(("judged", record.id), _again_mark(reads, record.id),
+                      lambda: judged_details(store, record, figures))
 
 
 def _loads(text: Any) -> Any:
@@ -273,7 +294,9 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
     partial energy (``energy_so_far``) and that energy priced (``emissions_so_far``), as
     ``wattwise show --json`` gives them. A run with a summary carries its ``figures`` as
     the runs list gives them (``usable_figures``: a stored total or emissions that are
-    not usable replaced by ``wattwise report``'s figure, with the note)."""
+    not usable replaced by ``wattwise report``'s figure, with the note), with its
+    domains' figures, average power and attribution judged alike
+    (``records.run_sums.judged_details``), as ``wattwise show`` gives them."""
     record = store.get_run(ref)
     run = record.to_dict()
     if isinstance(record.summary, dict):
@@ -282,6 +305,9 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         s = record.summary
         with _reading(store, reads) as r:
             run["figures"] = usable_figures(store, r, record.id, s, summary_figures(s))
+            # each domain's figures, the average power and the process tree's share
+            # judged as the total is (a damaged record's own joules are never readings)
+            run["figures"].update(_judged(store, r, record, run["figures"]))
     if not isinstance(record.summary, dict):
         from wattwise.server._growing import payload_so_far
 
@@ -358,7 +384,6 @@ def timeline_payload(
     damaged = unusable_note(domains, lambda n: bool(prov.get(n, {}).get("in_total", True)))
     # a sample before the run's recorded start (a clock stepped back, a damaged row) is
     # drawn where it lies, but has no place in the emissions accrued from the start
-    before = sum(1 for d in domains.values() for b in d["b"] if b < 0)
     count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
     em = _obj(_obj(record.summary).get("emissions")) if emissions is None else emissions
     intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \
@@ -400,8 +425,7 @@ def timeline_payload(
     })
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + damaged + \
         ([non_finite_note(bad)] if bad else []) + \
-        ([f"{before} point(s) lie before the run's recorded start (its clock may have been"
-          " set back): drawn, but left out of the emissions over time"] if before else [])
+        before_notes(domains)
     # the windows as the run's figure draws them (at most 300 bands, nesting folded),
     # so the run page draws what ``wattwise report`` draws
     if bands:

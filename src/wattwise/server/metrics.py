@@ -129,16 +129,16 @@ OVERLAP = ("the sum over runs; runs that overlap in time on one machine count th
 LOST = ("a run lost before its summary, or ended with no summary that reads, counts "
         "its samples' energy;")
 #: How the total energy counts a run whose stored total is not usable, said in its HELP text.
-UNUSABLE = ("so does one whose stored total is not usable (text, null, over 1e15 J, "
-            "outside its range), as `wattwise report`")
+UNUSABLE = ("so does one whose total is not usable (over 1e15 J, or at odds with its "
+            "range, emissions block or the sum of its domains)")
 #: The per-run energy series' HELP text. A run whose stored total is not usable is priced
 #: again from its samples, whose split by domain is not at hand: its stored domains are
-#: not that figure's, so it has none.
-RUN_ENERGY = ("Energy of a running, lost or recent run per domain: the machine's energy "
-              "while the run lasted (every process on it), not the run's process tree's "
-              "share; for a run without a summary, the sum of its recorded samples so far; "
-              "a run whose stored total is not usable (priced again from its samples, as "
-              "`wattwise report` gives it) has no series here.")
+#: not that figure's (where the total disagrees with their sum, one of them is damaged
+#: and none can be told apart), so it has none.
+RUN_ENERGY = ("Energy per domain of a running, lost or recent run: the machine's energy "
+              "while the run lasted, not the run's process tree's share; without a "
+              "summary, its samples so far; a run whose stored total is not usable (one "
+              "that disagrees with the sum of its stored domains included) has no series.")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 

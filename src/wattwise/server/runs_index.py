@@ -53,6 +53,7 @@ from wattwise.records.stored_energy import (
     as_float,
     block_emissions_fault,
     block_energy_fault,
+    domains_energy_fault,
     emissions_fault,
     energy_fault,
     finite_float,
@@ -99,6 +100,42 @@ def json_field(column: str, path: str) -> str:
     return f"CASE WHEN json_valid({column}) THEN {column} ->> '{path}' END"
 
 
+#: A stored summary's domains (``summary_json -> '$.domains'``) where SQLite cannot tell
+#: that its total agrees with the sum of those counted in it
+#: (``records.stored_energy.domains_energy_fault``), for Python to judge by that one rule
+#: (``domains_agree``); NULL where it surely agrees, or there are none. Sure means: the
+#: total within a thousandth of the rule's tolerance of the sum of the entries whose
+#: ``in_total`` is true or not held (SQLite's sum, naive or compensated by version, and
+#: Python's ``fsum`` differ by far less for figures the rule would compare, each from 0
+#: to ``MAX_STORED_ENERGY_J``). No entry's own figure need be checked here: where the
+#: rule finds one it cannot compare (not an object, an ``in_total`` not a bool, a figure
+#: not usable), it finds no fault either, so "sure" is never wrong, and a damaged record
+#: is only read again in Python. Every record wattwise writes is sure; the summary is
+#: parsed twice more per run (its total, its domains), each domain twice.
+DOMAINS_UNSURE = (
+    "CASE WHEN json_valid(summary_json) THEN CASE WHEN (SELECT n = 0"
+    " OR abs(e - s) <= 1e-9 * max(abs(e), abs(s)) FROM (SELECT count(*) AS n,"
+    " total(CASE WHEN type = 'object' AND coalesce(json_type(value, '$.in_total'), 'true')"
+    " = 'true' THEN value ->> '$.energy_j' END) AS s"
+    " FROM json_each(summary_json, '$.domains')),"
+    " (SELECT summary_json ->> '$.energy_j' AS e))"
+    " THEN NULL ELSE summary_json -> '$.domains' END END"
+)
+
+
+def domains_agree(energy_j: Any, unsure: Any) -> bool:
+    """Whether a stored total agrees with its domains as ``DOMAINS_UNSURE`` gives them
+    (None: surely), by the one rule every output follows
+    (``records.stored_energy.domains_energy_fault``)."""
+    if not isinstance(unsure, str):
+        return True
+    try:
+        domains = json.loads(unsure)
+    except ValueError:
+        return True
+    return domains_energy_fault(energy_j, domains) is None
+
+
 #: What the runs index holds of each run: a few columns and figures of its summary.
 ENTRY_COLUMNS = (
     "id, status, name, started_unix_s, coalesce(ended_unix_s, heartbeat_unix_s),"
@@ -123,7 +160,9 @@ ENTRY_COLUMNS = (
     # ``records.stored_energy.block_energy_fault`` and ``block_emissions_fault``
     " CASE WHEN json_valid(summary_json) AND json_type(summary_json, '$.emissions') = 'object'"
     " THEN json_extract(summary_json, '$.emissions.energy_kwh',"
-    " '$.emissions.facility_energy_kwh', '$.emissions.avg_intensity_g_per_kwh') END"
+    " '$.emissions.facility_energy_kwh', '$.emissions.avg_intensity_g_per_kwh') END,"
+    # the domains, where SQLite cannot tell that the total agrees with them
+    f" {DOMAINS_UNSURE}"
 )
 
 
@@ -212,7 +251,7 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
                 else max(0.0, last - started))
     kind = r[5] if isinstance(r[5], str) else None
     block = _block(r[15])
-    energy_usable = r[14] != "null" and _energy_usable(r[11], block[0])
+    energy_usable = r[14] != "null" and _energy_usable(r[11], block[0], r[16])
     emissions_usable = _emissions_usable(r[12], r[13], energy_usable, block[1:])
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
                             real(r[7]) if emissions_usable else None, name.casefold(),
@@ -254,10 +293,11 @@ def _emissions_usable(block_type: Any, stored: Any, energy_usable: bool,
         and block_emissions_fault(g, *priced_from) is None
 
 
-def _energy_usable(stored: Any, energy_kwh: Any = None) -> bool:
+def _energy_usable(stored: Any, energy_kwh: Any = None, domains: Any = None) -> bool:
     """Whether a run's stored total (``[energy_j, low_j, high_j]`` as JSON text) is usable
     by the one rule every output follows (``records.stored_energy.summary_energy_fault``:
-    its own range, and the energy its emissions block holds, ``energy_kwh``)."""
+    its own range, the energy its emissions block holds, ``energy_kwh``, and the sum of
+    its domains, ``domains``: ``DOMAINS_UNSURE``)."""
     if not isinstance(stored, str):
         return True  # no summary SQLite reads: its energy is None, counted as nothing
     try:  # the common "[58.6,47.8,74.5]" without a JSON parser (100,000 runs at a build)
@@ -267,7 +307,8 @@ def _energy_usable(stored: Any, energy_kwh: Any = None) -> bool:
             e, lo, hi = json.loads(stored)
         except (ValueError, TypeError):
             return False
-    return energy_fault(e, lo, hi) is None and block_energy_fault(e, energy_kwh) is None
+    return energy_fault(e, lo, hi) is None and block_energy_fault(e, energy_kwh) is None \
+        and domains_agree(e, domains)
 
 
 def id_named(q: str) -> int | None:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+from wattwise.carbon.sample_energy import before_start_note
 from wattwise.plot.bands import bands_of, drawable, fit_bands, fit_note
 from wattwise.plot.run import ML, MR, W, time_span
 from wattwise.records.rows import text as rows_text
@@ -39,8 +40,10 @@ from wattwise.records.stored_energy import summed_energy_note
 #: energy; a bucket holding any other has no power nor range (``from_buckets``), and a
 #: start is taken only between the run's start and the first sample's time, so the
 #: powers and the start need not ask again (each ask costs a pass over the samples).
+#: A bucket is the floor of the time over the width, so one holds samples from the
+#: run's start or only samples before it (a clock set back), never both.
 BUCKETS_SQL = (
-    "SELECT domain, CAST((t_unix_s - ?) / ? AS INTEGER) AS b, count(*) AS n,"
+    "SELECT domain, CAST(x AS INTEGER) - (x < CAST(x AS INTEGER)) AS b, count(*) AS n,"
     " max(t_unix_s) AS t_last,"
     f" total(CASE WHEN gap = 0 AND {USABLE_E} THEN energy_j END) AS energy_j,"
     " max(gap) AS gap,"
@@ -49,7 +52,8 @@ BUCKETS_SQL = (
     " min(CASE WHEN gap = 0 AND energy_j > 0 AND power_w > 0"
     "     THEN t_unix_s - energy_j / power_w END) AS t_begin,"
     f" count(CASE WHEN gap = 0 AND NOT coalesce({USABLE_E}, 0) THEN 1 END) AS unusable"
-    " FROM samples WHERE run_id = ? GROUP BY domain, b ORDER BY domain, b"
+    " FROM (SELECT *, (t_unix_s - ?1) / ?2 AS x FROM samples WHERE run_id = ?3)"
+    " GROUP BY domain, b ORDER BY domain, b"
 )
 
 
@@ -63,8 +67,8 @@ def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) ->
 def from_buckets(
     rows: Iterable[Sequence[Any]], start_unix_s: float
 ) -> dict[str, dict[str, list[Any]]]:
-    """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "energy_j", "b", "begin_s",
-    "unusable"}}``.
+    """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "begin_s", "energy_j", "b",
+    "n", "unusable"}}``.
 
     ``rows`` as ``Reads.buckets`` (``BUCKETS_SQL``) gives them: (domain, bucket,
     samples, last time, energy, gap, min power, max power[, start of its earliest
@@ -79,6 +83,13 @@ def from_buckets(
     ``begin_s`` (one value) is that start from the run's start: power x interval
     summed from it over the points is the samples' energy.
 
+    A bucket whose samples lie before the run's recorded start (a clock set back, a
+    damaged row) is not drawn where the run has samples from its start: the points
+    (``t_s`` to ``gap``) start at the run's start, and such a sample never stretches
+    the next interval back to it. Where every sample lies before the start, they are
+    drawn where they lie. ``b``, ``n`` (samples), ``energy_j`` and ``unusable`` hold
+    every bucket, drawn or not (``before_notes`` counts those before the start).
+
     A bucket holding a sample whose energy is not usable has no power (a break, as a
     gap is: the interval has energy the record does not give); ``unusable`` counts
     those samples per bucket, for ``unusable_note``.
@@ -87,18 +98,26 @@ def from_buckets(
     infinite time, which SQLite sorts after every number) is left out: such a sample
     has no place on a time axis. ``numeric_span_sql`` counts them for a note.
     """
+    rows = [r for r in rows if _finite(r[3]) is not None
+            and not isinstance(r[1], bool) and isinstance(r[1], int)]
+    # samples from the run's start: those before it are not drawn (the axis starts at 0)
+    from_start = any(float(r[3]) >= start_unix_s for r in rows)
     out: dict[str, dict[str, list[Any]]] = {}
     prev: dict[str, float] = {}
     for row in rows:
-        domain, b, _n, t_last, energy, gap, lo, hi = row[:8]
-        if _finite(t_last) is None or isinstance(b, bool) or not isinstance(b, int):
-            continue  # samples whose stored time is not a finite number: not on a time axis
+        domain, b, n, t_last, energy, gap, lo, hi = row[:8]
         begin = _finite(row[8]) if len(row) > 8 else None
         unusable = row[9] if len(row) > 9 and isinstance(row[9], int) else 0
         d = out.setdefault(str(domain), {k: [] for k in
                                          ("t_s", "power_w", "min_w", "max_w", "gap",
-                                          "energy_j", "b", "begin_s", "unusable")})
+                                          "energy_j", "b", "n", "begin_s", "unusable")})
         t1 = float(t_last)
+        d["unusable"].append(unusable)
+        d["energy_j"].append(_finite(energy) or 0.0)
+        d["b"].append(int(b))
+        d["n"].append(n if isinstance(n, int) and not isinstance(n, bool) else 0)
+        if from_start and t1 < start_unix_s:
+            continue  # before the run's start: not drawn, and no interval reaches back to it
         if str(domain) not in prev:
             first = begin if begin is not None and start_unix_s <= begin < t1 \
                 else start_unix_s
@@ -114,10 +133,19 @@ def from_buckets(
         d["min_w"].append(None if broken else _finite(lo))
         d["max_w"].append(None if broken else _finite(hi))
         d["gap"].append(bool(gap))
-        d["unusable"].append(unusable)
-        d["energy_j"].append(_finite(energy) or 0.0)
-        d["b"].append(int(b))
     return out
+
+
+def before_notes(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
+    """The note on the samples of a timeline (``from_buckets``) that lie before the run's
+    recorded start, in the words ``wattwise report`` gives it (``before_start_note``);
+    [] where none do."""
+    before = drawn = 0
+    for d in domains.values():
+        for b, n in zip(d["b"], d["n"], strict=True):
+            before += n if b < 0 else 0
+            drawn += n if b >= 0 else 0
+    return [] if not before else [before_start_note(before, every=not drawn)]
 
 
 #: The run's samples and their first and last time, read through the samples' index. SQLite
