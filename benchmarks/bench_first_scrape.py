@@ -4,7 +4,10 @@
 
 The database is one ``bench_dashboard.py --db PATH --lost 20000`` builds (100,000 runs,
 20,000 of them lost). The scrape goes through the app in-process (``TestClient``), with
-the index build of a server just started running beside it, as in a real start.
+the index build of a server just started running beside it, as in a real start. Any
+other database may be given: one of 100,000 sound records, or of 100,000 records whose
+stored total disagrees with their emissions block (repriced from their samples, as
+``report`` reprices them: ``metrics.repriced_shares``).
 """
 
 from __future__ import annotations

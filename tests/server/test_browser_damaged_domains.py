@@ -108,3 +108,21 @@ def test_the_runs_list_shows_a_lost_runs_note(browser: Any, served: dict[str, An
     assert "stored value(s) are not usable" in row.text, row.text
     assert f"({BAD!r})" in row.text, row.text  # the stored text shown literally
     assert not row.find_elements(By.CSS_SELECTOR, "td b")
+
+
+def test_a_repriced_total_shows_its_samples_range(browser: Any,
+                                                  served: dict[str, Any]) -> None:
+    """The total priced again from its samples carries the range the server gives with it
+    (the samples' own), as ``report`` prints it."""
+    import json
+    import urllib.request
+
+    from selenium.webdriver.common.by import By
+
+    base, rid = served["base"], served["rid"]
+    with urllib.request.urlopen(f"{base}/api/runs/{rid}") as r:
+        figures = json.load(r)["run"]["figures"]
+    assert figures["energy_note"] and figures["low_j"] is not None, figures
+    _open(browser, f"{base}/#/run/{rid}", "#total")
+    total = browser.find_element(By.ID, "total").text
+    assert " – " in total, total

@@ -28,13 +28,13 @@ def test_a_damaged_run_is_priced_once_across_requests(
         s["emissions"]["emissions_g"] = 1e308
         conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?", (json.dumps(s), rid))
     priced: list[int] = []
-    real = run_sums.unusable_total_share
+    real = run_sums.repriced_share
 
     def counted(store: Any, run_id: int) -> Any:
         priced.append(run_id)
         return real(store, run_id)
 
-    monkeypatch.setattr(run_sums, "unusable_total_share", counted)
+    monkeypatch.setattr(run_sums, "repriced_share", counted)
     with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
         first = c.get(f"/api/runs/{rid}").json()
         after_first = priced.count(rid)

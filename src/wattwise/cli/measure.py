@@ -209,6 +209,7 @@ def _report_market(
         earlier_share,
         instruments_of,
         recorded_profile,
+        refused_market_notes,
         reprice_market,
     )
 
@@ -242,7 +243,10 @@ def _report_market(
         # No market option: as recorded (or started), the one method every output uses;
         # a profile changed since keeps the recorded hourly matching, said so.
         stored = rec.summary.get("emissions") if isinstance(rec.summary, dict) else None
-        return reprice_market(em, recorded, stored)
+        em, scope2, said = reprice_market(em, recorded, stored)
+        if had is None:  # a run recorded before its emissions kept the refusal: its notes'
+            said = list(dict.fromkeys([*said, *refused_market_notes(rec.summary)]))
+        return em, scope2, said
     if profile is None:
         profile, why = recorded_profile(recorded)
         if why is not None:
@@ -818,6 +822,7 @@ def show(
     import shlex
 
     from wattwise.carbon.partial import stored_partial_emissions
+    from wattwise.carbon.sample_energy import before_start_notes
     from wattwise.records.queries import damaged_notes
     from wattwise.records.run_sums import record_figures, unusable_total_share
     from wattwise.records.stored_energy import unusable_energy_notes, unusable_notes
@@ -827,6 +832,7 @@ def show(
         rec = store.get_run(ref)
         # a stored total that is not usable, said in the words of the dashboard's API
         unusable = unusable_energy_notes(rec.summary)
+        early = before_start_notes(store, rec)  # as report and the timeline say it
         # the first windows in time, as the dashboard's API lists them, and how many
         windows, windows_total, windows_note = listed_windows(store, rec.id)
         events = store.events(rec.id)
@@ -839,7 +845,8 @@ def show(
             out["windows_total"] = windows_total
             out["events"] = events
             out["steps"] = marks
-            out["notes"] = damaged_notes(rec) + unusable_notes(rec.summary) + windows_note
+            out["notes"] = damaged_notes(rec) + unusable_notes(rec.summary) + windows_note \
+                + early
             if part is not None:  # stored sample values left out, as runs --json says
                 from wattwise.carbon.sample_energy import stored_value_notes
 
@@ -886,7 +893,7 @@ def show(
                     markup=False, highlight=False,
                 )
         # a damaged summary is not a run still recording; a damaged total is no figure
-        for line in damaged_notes(rec) + unusable:
+        for line in damaged_notes(rec) + unusable + early:
             console.print(f"note: {safe(line, None)}", markup=False, highlight=False)
         if isinstance(rec.command, list) and rec.command:
             command = shlex.join(str(c) for c in rec.command)
@@ -1256,7 +1263,7 @@ def report(
         summary_intervals,
         window_total,
     )
-    from wattwise.records.run_sums import judged_details, samples_sum_note
+    from wattwise.records.run_sums import judged_details, priced_range, samples_sum_note
 
     _check_carbon(zone, trace, pue, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
@@ -1393,11 +1400,12 @@ def report(
             "name": rec.name,
             "energy_j": em.energy_kwh * 3.6e6,
             # the stored range where the stored total is usable (a bound that is no
-            # float is named by energy_note, never given raw); the samples' sum has none
-            **({k: stored_energy.finite_float(summary.get(k))
-                if stored_energy.summary_energy_fault(summary) is None else None
-                for k in ("low_j", "high_j")} if part is None
-               else {"low_j": part.low_j, "high_j": part.high_j}),
+            # float is named by energy_note, never given raw); else the samples' own,
+            # clipped to the window as the figure is (as its grams' range is priced)
+            **(({k: stored_energy.finite_float(summary.get(k)) for k in ("low_j", "high_j")}
+                if stored_energy.summary_energy_fault(summary) is None
+                else dict(zip(("low_j", "high_j"), priced_range(em), strict=True)))
+               if part is None else {"low_j": part.low_j, "high_j": part.high_j}),
             "energy_kind": kind,
             "partial": part is not None,
             # the note ``show`` prints where the stored total is not usable (energy_j is

@@ -136,10 +136,11 @@ def repriced_total(figures: dict[str, Any] | None, with_note: bool = True) -> st
     note, e = f.get("energy_note"), f.get("energy_j")
     if not isinstance(note, str) or not _finite(e):
         return None
+    shown = energy(e, f.get("low_j"), f.get("high_j"))  # with the samples' range
     if not with_note:
-        return f"{energy(e)} (from its samples, as wattwise report gives it; the note below"\
+        return f"{shown} (from its samples, as wattwise report gives it; the note below"\
                " says why)"
-    return (f"{energy(e)} (from its samples, as wattwise report gives it)"
+    return (f"{shown} (from its samples, as wattwise report gives it)"
             f" {safe(note, None)}")
 
 
@@ -211,7 +212,8 @@ def judged_energy(f: dict[str, Any], total_note: Any = None) -> str:
     samples (where the run's stored total is not usable, whose note the total row gives),
     or none, said so (``total_note``: the total row's, not said again)."""
     if f.get("from_samples") and _finite(f.get("energy_j")):
-        return escape(f"{energy(f.get('energy_j'))} (from its samples)")
+        return escape(f"{energy(f.get('energy_j'), f.get('low_j'), f.get('high_j'))}"
+                      " (from its samples)")
     note = f.get("energy_note")
     if isinstance(note, str) and note == total_note:
         return "no figure (the total's note says why)"

@@ -4,8 +4,9 @@ It lays out the same data the dashboard's run page charts (``server.data``'s run
 timeline payloads: buckets reduced inside SQLite), so the PNG, the SVG and the page
 show one figure: power per domain (measured solid, estimated by a model dashed, as
 the legend says), the lowest to highest power sampled within each point as a faint
-bar, gaps as breaks (never drawn as zero), windows as shaded bands with their names
-(nested ones, such as epochs, a shade apart; names placed so none overlaps another),
+bar, gaps and holes in the sampling as breaks (never drawn as zero), windows as shaded
+bands with their names (nested ones, such as epochs, a shade apart; names in rows of
+their own above the data, so none overlaps another and no line crosses one),
 events as red ticks, training-step marks (``run.step()``) as thin purple lines (dashed
 where the energy so far was estimated; each says its step and energy so far on hover
 in an SVG), and the run's total energy with its kind in the title (with the note
@@ -52,7 +53,6 @@ from wattwise.plot.figure import (
     legend_rows,
     linear,
     nice_ticks,
-    place_labels,
     shown,
     wrap,
     x_axis,
@@ -165,9 +165,18 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     steps = _steps(timeline.get("steps"))
     keys = _keys(domains, provenance, bands, marks, steps)
     rows = legend_rows(keys, ML, W - MR)
-    bottom = MT + PLOT_H
-    # Band names sit in a strip above the highest power, so they never cross a line.
-    strip = 16 * (min(max((b.depth for b in bands), default=0), 3) + 1) + 4 if bands else 0
+    fx = linear(x_lo / t_div, x_hi / t_div, ML, W - MR)
+
+    def px(t_s: float) -> float:
+        return fx(t_s / t_div)
+
+    fit = fit_bands(bands, (x_hi - x_lo) / (W - ML - MR), plot_w=W)  # s a pixel
+    drawn = fit.bands
+    # Band names sit in rows of their own above the data: no line crosses one. The
+    # plot grows by the rows past the first two, so the data keeps its height.
+    names = band_names(drawn, px)
+    strip = ROW_H * (1 + max(r for r, _, _ in names)) + 4 if names else 0
+    bottom = MT + PLOT_H + max(0, strip - STRIP_IN_PLOT)
     name = str(run.get("name") or "")
     head = f"run {run.get('id')} '{_cut(name, 48)}': power per domain over time"
     sub = total.line() if total is not None else "no total recorded"
@@ -178,11 +187,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
         sub += f" · note: {total.note}"
     fig = Figure(W, bottom + 60, f"{head}; {sub}")  # the height grows with the legend
     add = fig.items.append
-    fx = linear(x_lo / t_div, x_hi / t_div, ML, W - MR)
     fy = linear(0.0, p_top / p_div, bottom, MT + strip)
-
-    def px(t_s: float) -> float:
-        return fx(t_s / t_div)
 
     def py(p_w: float) -> float:
         return fy(p_w / p_div)
@@ -190,16 +195,15 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     # Grid first, bands over it (translucent), data on top of both.
     fig.items.extend(y_axis(nice_ticks(0.0, p_top / p_div, False), fy, ML, W - MR,
                             lambda v: f"{v:g} {p_unit}"))
-    fit = fit_bands(bands, (x_hi - x_lo) / (W - ML - MR), plot_w=W)  # s a pixel
-    drawn = fit.bands
     for band in drawn:
         a, b = max(px(band.start_s), ML), min(px(band.end_s), W - MR)
         if b >= a:
             shade = ("#0a60d0", 0.07) if band.depth % 2 else ("#5a5a64", 0.08)
-            add(Rect(a, MT, max(b - a, 1.0), PLOT_H, shade[0], shade[1], cls="band",
+            add(Rect(a, MT, max(b - a, 1.0), bottom - MT, shade[0], shade[1], cls="band",
                      label=shown(band.label())))
             if b - a >= 4:  # narrower bands side by side read as one shade, not a comb
-                add(Line(a, MT, a, bottom, "#5a5a64", cls="band-edge", opacity=0.5))
+                add(Line(a, MT + strip, a, bottom, "#5a5a64", cls="band-edge",
+                         opacity=0.5))
     fig.items.extend(x_axis(nice_ticks(x_lo / t_div, x_hi / t_div, False), fx, bottom,
                             lambda v: f"{v:g} {t_unit}"))
     add(Line(ML, bottom, W - MR, bottom))
@@ -233,7 +237,8 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
                  fill="#666", cls="note"))
 
     enveloped = any(it.cls == "envelope" for it in fig.items)
-    unnamed = len(bands) - _band_labels(fig, drawn, px)
+    fig.items.extend(t for _, _, t in names)
+    unnamed = len(bands) - sum(b.count == 1 for _, b, _ in names)
     parts = _note_parts(timeline, domains, unnamed, enveloped)
     said = fit_note(len(bands), fit)
     if said:
@@ -385,29 +390,50 @@ def _envelope(d: dict[str, Any], color: str, px: Callable[[float], float],
     return out
 
 
-def _band_labels(fig: Figure, bands: list[Band], px: Callable[[float], float]) -> int:
-    """Name the bands at their top-left corners, none overlapping another text (a
-    merged band by how many windows it stands for); return how many windows are named."""
-    bottom = MT + PLOT_H
-    shown = [b for b in bands if min(px(b.end_s), W - MR) - max(px(b.start_s), ML) >= 6]
-    shown = sorted(shown, key=lambda b: (b.depth, -(b.end_s - b.start_s), b.start_s))
-    shown = shown[:MAX_BAND_LABELS]
-    points = [(max(px(b.start_s), ML), float(MT + 8 + min(b.depth, 3) * 16),
-               _cut(b.short(), MAX_LABEL_CHARS)) for b in shown]
-    taken = [t.box() for t in fig.items if isinstance(t, Text)]
-    named = 0
-    for band, got in zip(shown, place_labels(
-            points, (ML + 1, MT + 1, W - MR - 1, bottom - 10), taken, marker_r=1.0),
-            strict=True):
-        if got is None:  # no room inside the plot: left unnamed, counted in the note
+#: Window names sit in rows this many px apart above the data, at most ``MAX_LABEL_ROWS``
+#: (as many as the run page allows); the first ``STRIP_IN_PLOT`` px of rows take the
+#: plot's own height, more rows make the figure taller.
+ROW_H = 16
+MAX_LABEL_ROWS = 6
+STRIP_IN_PLOT = 2 * ROW_H + 4
+#: Least room for a name cut short at the plot's right edge (a few letters and "…").
+MIN_NAME_PX = 30.0
+NAME_GAP_PX = 6.0
+
+
+def _named(bands: Sequence[Band], px: Callable[[float], float]) -> list[Band]:
+    """The bands a name is tried for, in the order tried: wide enough to hold one
+    (6 px), outer before nested, wider before narrower, at most ``MAX_BAND_LABELS``."""
+    wide = [b for b in bands if min(px(b.end_s), W - MR) - max(px(b.start_s), ML) >= 6]
+    return sorted(wide, key=lambda b: (b.depth, -(b.end_s - b.start_s), b.start_s)
+                  )[:MAX_BAND_LABELS]
+
+
+def band_names(bands: Sequence[Band], px: Callable[[float], float]
+               ) -> list[tuple[int, Band, Text]]:
+    """Each named band's row, the band and its name (a merged band's: how many windows
+    it holds), at the band's left edge in the first row from the top where it overlaps
+    no other name. Rows lie above the data (``layout``), so no line crosses a name; no
+    leader lines either: a name starts where its band's shade does. A name that passes
+    the plot's right edge is cut short there; one with no room in any of
+    ``MAX_LABEL_ROWS`` rows is left out (``layout``'s note counts the windows left
+    unnamed)."""
+    rows: list[list[tuple[float, float]]] = [[] for _ in range(MAX_LABEL_ROWS)]
+    out: list[tuple[int, Band, Text]] = []
+    for band in _named(bands, px):
+        x = max(px(band.start_s), ML) + 3
+        room = W - MR - 2 - x
+        text = fit_width(_cut(band.short(), MAX_LABEL_CHARS), room, FONT_PX)
+        if room < MIN_NAME_PX or not text:
             continue
-        text, leader = got
-        if leader is not None:
-            fig.items.append(leader)
-        fig.items.append(Text(text.x, text.y, text.text, text.anchor, "#3a3a3c",
-                              cls="label"))
-        named += band.count == 1
-    return named
+        for r, taken in enumerate(rows):
+            label = Text(x, MT + 12 + r * ROW_H, text, fill="#3a3a3c", cls="label")
+            right = x + label.width()
+            if all(right + NAME_GAP_PX <= a or b + NAME_GAP_PX <= x for a, b in taken):
+                taken.append((x, right))
+                out.append((r, band, label))
+                break
+    return out
 
 
 def _time_unit(span_s: float) -> tuple[float, str]:

@@ -235,8 +235,9 @@ class RunQueries(SampleSums):
                     f"run name '{text}' is shared by {len(rows)} runs in {self.path} "
                     f"(ids {ids}); give an id"
                 )
-        if not rows:
-            what = f"named '{text}'" if by_name else f"'{text}'"
+        if not rows:  # the reference cut short: it may be an address's 8 KB
+            shown = text if len(text) <= 60 else text[:60] + "…"
+            what = f"named '{shown}'" if by_name else f"'{shown}'"
             raise BadInput(f"no run {what} in {self.path}")
         return self._info(rows[0], time.time(), RunRecord, db_path=_rows.text(self.path))
 

@@ -189,8 +189,23 @@ def samples_sum_note(store: Any, record: Any) -> str | None:
                                         if d in in_total))
 
 
+def priced_range(em: Any) -> tuple[float, float]:
+    """The low-high energy range (J) of emissions priced from intervals, summed as their
+    energy is (``carbon.emissions``): a repriced figure's range, which its grams' share."""
+    low = sum(d.energy_low_kwh for d in em.intervals) * 3.6e6
+    high = sum(d.energy_high_kwh for d in em.intervals) * 3.6e6
+    energy = em.energy_kwh * 3.6e6
+    return min(low, energy), max(high, energy)
+
+
 def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None] | None:
-    """The kind, energy and location-based grams of an ended run whose stored total or
+    """``repriced_share`` without its range (what the metrics keep)."""
+    share = repriced_share(store, rid)
+    return None if share is None else share[:3]
+
+
+def repriced_share(store: Any, rid: int) -> RangedShare | None:
+    """The kind, energy, location-based grams and energy range of an ended run whose stored total or
     stored emissions are not usable (``records.stored_energy.summary_energy_fault``,
     ``summary_emissions_fault``), as ``wattwise report`` gives them: its counted domains'
     samples clipped to its measured window (scaled to its stored total where that one is
@@ -198,7 +213,8 @@ def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None
     where ``report`` takes them (``window_intervals``; the metrics keep the result). None
     where it has no sample to count or its samples sum past what one run may hold
     (``stored_energy.summed_energy_note``); grams None where its energy cannot be priced
-    without a live provider (a scrape fetches nothing)."""
+    without a live provider (a scrape fetches nothing). The range (low, high J) is the
+    intervals' own, clipped as the energy is, as the grams' range is priced from it."""
     from wattwise.carbon.accounting import emissions_and_fetched
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.errors import BadInput
@@ -215,14 +231,15 @@ def unusable_total_share(store: Any, rid: int) -> tuple[str, float, float | None
             return None
         kind = str(summary.get("kind", "unknown"))
         if pricing.source is None and pricing.options.provider is not None:
-            return kind, math.fsum(i[2] for i in intervals), None
+            e, lo, hi = _summed(intervals)
+            return kind, e, None, lo, hi
         em, _ = emissions_and_fetched(intervals, pricing.options, pricing.source)
     except (BadInput, StoreError, ValueError, TypeError, KeyError):
         return None
     energy = em.energy_kwh * 3.6e6
     if summed_energy_note(energy) is not None:  # past what one run may hold: no figure
         return None
-    return kind, energy, _real(em.emissions_g)
+    return (kind, energy, _real(em.emissions_g), *priced_range(em))
 
 
 #: The note on a run whose summary holds no emissions block (recorded without them; a
@@ -233,18 +250,20 @@ NOT_RECORDED = "the run was recorded without emissions (`wattwise report` prices
 
 #: The share ``unusable_total_share`` gives: kind, energy (J) and location-based grams.
 Share = tuple[str, float, float | None]
+#: ``repriced_share``'s: a ``Share`` with the energy's low and high (J).
+RangedShare = tuple[str, float, float | None, float, float]
 
 
 def usable_figures(summary: Any, stored: dict[str, Any],
-                   again: Callable[[], Share | None],
+                   again: Callable[[], Share | RangedShare | None],
                    why_none: Callable[[], str | None] | None = None) -> dict[str, Any]:
     """A run's figures as every output gives them (``energy_j``, ``low_j``, ``high_j``,
     ``emissions_g``, with ``energy_note`` and ``emissions_note``): its stored ones
     (``stored``), or, where its stored total or emissions are not usable
     (``records.stored_energy``), the samples' as ``wattwise report`` gives them
-    (``again``: ``unusable_total_share`` of the run, or a kept copy of it; None where it
-    has no sample to count: then no figure), with the one note every output gives. A
-    damaged figure is never given as a reading."""
+    (``again``: ``repriced_share`` of the run, or a kept copy of it, its range given
+    with the figure; None where it has no sample to count: then no figure), with the one
+    note every output gives. A damaged figure is never given as a reading."""
     from wattwise.records.stored_energy import unusable_emissions_notes, unusable_energy_notes
 
     e_notes, g_notes = unusable_energy_notes(summary), unusable_emissions_notes(summary)
@@ -262,8 +281,10 @@ def usable_figures(summary: Any, stored: dict[str, Any],
     summed = why_none() if share is None and e_notes and why_none is not None else None
     if summed is not None:  # its samples sum past what one run may hold: that note
         out["energy_note"] = summed
-    if e_notes:  # the samples' sum has no range of its own here: none shown
-        out.update(energy_j=None if share is None else share[1], low_j=None, high_j=None)
+    if e_notes:  # the samples' sum, with the range they hold where given
+        bounds: tuple[Any, ...] = (None, None) if share is None else (*share[3:], None, None)
+        out.update(energy_j=None if share is None else share[1], low_j=_real(bounds[0]),
+                   high_j=_real(bounds[1]))
     out["emissions_g"] = None if share is None else share[2]
     return out
 
@@ -285,7 +306,7 @@ def record_figures(store: Any, record: Any) -> dict[str, Any]:
     if not isinstance(summary, dict):
         return {}
     figures = usable_figures(summary, summary_figures(summary),
-                             lambda: unusable_total_share(store, record.id),
+                             lambda: repriced_share(store, record.id),
                              lambda: samples_sum_note(store, record))
     figures.update(judged_details(store, record, figures))
     return {"figures": figures}
@@ -305,7 +326,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     usable). Where the stored total is usable, as stored (a domain figure that is not
     usable: none, with its note). Where it is not, none is the damaged record's own:
     each domain is priced again from its samples as the total is (its usable samples
-    clipped to the measured window, with no range; the counted ones add up to the
+    clipped to the measured window, with their range; the counted ones add up to the
     total), or has no figure, with the total's note, where the total has none."""
     from wattwise.records.stored_energy import summary_energy_fault
 
@@ -348,20 +369,21 @@ def _stored_domain(d: dict[str, Any]) -> dict[str, Any]:
             "from_samples": False, "energy_note": None if why is None else unusable_note(why)}
 
 
-def _repriced_domain(d: dict[str, Any], sums: dict[str, float] | None,
+def _repriced_domain(d: dict[str, Any], sums: dict[str, tuple[float, float, float]] | None,
                      duration: float | None, note: Any) -> dict[str, Any]:
     """A domain row of a run whose stored total is not usable: its samples' figure
     (``sums``: ``_domain_sums``; None where the total has no figure), with the total's
     note; none where it has no usable sample or they sum past what one run may hold."""
     from wattwise.records.stored_energy import summed_energy_note
 
-    e = None if sums is None else sums.get(str(d.get("domain")))
+    got = None if sums is None else sums.get(str(d.get("domain")))
+    e, low, high = (None, None, None) if got is None else got
     summed = summed_energy_note(e)
     if e is None or summed is not None:
         said = summed or (NO_DOMAIN_SAMPLE if sums is not None else note)
         return {**_ident(d), "energy_j": None, "low_j": None, "high_j": None,
                 "avg_power_w": None, "from_samples": False, "energy_note": said}
-    return {**_ident(d), "energy_j": e, "low_j": None, "high_j": None,
+    return {**_ident(d), "energy_j": e, "low_j": low, "high_j": high,
             "avg_power_w": _per_s(e, duration), "from_samples": True, "energy_note": note}
 
 
@@ -372,9 +394,10 @@ def _per_s(energy_j: float | None, duration_s: float | None) -> float | None:
     return energy_j / duration_s
 
 
-def _domain_sums(store: Any, record: Any, names: set[str]) -> dict[str, float] | None:
-    """Each of ``names``' energy as ``unusable_total_share`` prices a damaged total: its
-    usable samples clipped to the measured window (``window_intervals`` of it alone:
+def _domain_sums(store: Any, record: Any, names: set[str]
+                 ) -> dict[str, tuple[float, float, float]] | None:
+    """Each of ``names``' energy, low and high as ``repriced_share`` prices a damaged
+    total: its usable samples clipped to the measured window (``window_intervals`` of it alone:
     summed inside SQLite, else from the samples, read once for all the domains that
     need them); a domain with none left out. None where they cannot be read."""
     from wattwise.carbon.accounting import intervals_from_samples
@@ -404,7 +427,13 @@ def _domain_sums(store: Any, record: Any, names: set[str]) -> dict[str, float] |
                                                    notes=[])
     except (BadInput, StoreError, ValueError, TypeError, KeyError):
         return None
-    return {name: math.fsum(i[2] for i in got) for name, got in out.items() if got}
+    return {name: _summed(got) for name, got in out.items() if got}
+
+
+def _summed(intervals: list[Any]) -> tuple[float, float, float]:
+    """Intervals' energy, low and high (J), the range holding the energy."""
+    e, lo, hi = (math.fsum(i[k] for i in intervals) for k in (2, 3, 4))
+    return e, min(lo, e), max(hi, e)
 
 
 def _repriced_attribution(a: Any, rows: list[dict[str, Any]],

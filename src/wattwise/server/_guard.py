@@ -13,12 +13,17 @@
 - Every answer, refusals and errors included, carries the page's
   Content-Security-Policy, ``nosniff``, ``frame-ancestors 'none'`` (and
   ``X-Frame-Options``), ``Referrer-Policy: no-referrer`` and ``no-store``.
+- A request line longer than ``MAX_LINE`` gets 414, a request line and headers
+  longer than ``MAX_HEAD`` together get 431, before any other check: the HTTP
+  parser gives up on a longer head only when it arrives in several reads, so
+  the same request is refused the same way however its bytes arrive.
 
 A plain ASGI wrapper around the whole app, so nothing inside it (errors of
 the framework included) answers without these. A request the HTTP server
 cannot parse at all (a raw non-ASCII byte or a space in the address, a
-malformed header) never reaches the app: ``http_protocol`` makes
-the server answer it as the app would, one JSON error line with these headers.
+malformed header, a head past ``MAX_HEAD`` still unfinished) never reaches the
+app: ``http_protocol`` makes the server answer it as the app would, one JSON
+error line with these headers (414 or 431 for one too long, as above).
 """
 
 from __future__ import annotations
@@ -50,6 +55,26 @@ BAD_HTTP = (
     "bad request: not valid HTTP/1.1 (a space, a control character or a non-ASCII byte "
     "in the address, or a malformed header; percent-encode the address, e.g. ?ids=%D9%A1)"
 )
+#: The longest request line (method, address, version) read: no address of the API
+#: comes near it (a run id, a name of a run that can be looked up, 50 compared ids).
+MAX_LINE = 8 * 1024
+#: The longest request line and headers read together; the HTTP parser's own limit too
+#: (``server_config``), so a longer head is refused as too long wherever it is seen.
+MAX_HEAD = 64 * 1024
+#: The answer to a request line longer than ``MAX_LINE`` (414).
+LINE_TOO_LONG = (
+    f"URI too long: the request line is longer than {MAX_LINE} bytes, the most the "
+    "dashboard reads; no run id, name or query of its API is that long"
+)
+#: The answer to a head longer than ``MAX_HEAD`` (431).
+HEAD_TOO_LONG = (
+    f"request header fields too large: the request line and headers come to more than "
+    f"{MAX_HEAD} bytes, the most the dashboard reads (a browser may be sending other "
+    "local sites' cookies: clear them)"
+)
+#: How long a refused connection's further bytes are read and dropped, at most.
+LINGER_S = 5.0
+_REASONS = {400: b"Bad Request", 414: b"URI Too Long", 431: b"Request Header Fields Too Large"}
 
 
 def security_headers(csp: str) -> list[tuple[bytes, bytes]]:
@@ -110,7 +135,7 @@ class Guard:
         headers: dict[bytes, bytes] = {}
         for key, value in scope.get("headers") or []:
             headers.setdefault(bytes(key).lower(), bytes(value))
-        refusal = self._refusal(scope, headers)
+        refusal = _too_long(scope) or self._refusal(scope, headers)
         if refusal is not None:
             status, text, extra = refusal
             await _reply(send_guarded, status, text, extra, head=scope.get("method") == "HEAD")
@@ -181,6 +206,30 @@ class Guard:
         return hmac.compare_digest(given, self._token)
 
 
+def _too_long(scope: Scope) -> tuple[int, str, list[tuple[bytes, bytes]]] | None:
+    """414 or 431 for a request whose head, as it came in, is longer than the dashboard
+    reads; the bytes counted as ``_parser_too_long`` counts them in the raw request."""
+    target = bytes(scope.get("raw_path") or str(scope.get("path", "")).encode("utf-8"))
+    query = bytes(scope.get("query_string") or b"")
+    line = (len(str(scope.get("method", ""))) + 1 + len(target) + (len(query) + 1 if query else 0)
+            + len(" HTTP/") + len(str(scope.get("http_version", "1.1"))))
+    if line > MAX_LINE:
+        return 414, LINE_TOO_LONG, []
+    head = line + 2 + sum(len(k) + 2 + len(v) + 2 for k, v in scope.get("headers") or []) + 2
+    return (431, HEAD_TOO_LONG, []) if head > MAX_HEAD else None
+
+
+def _parser_too_long(unread: bytes) -> tuple[int, str] | None:
+    """414 or 431 where the HTTP parser gave up holding ``unread``, an unfinished head
+    longer than ``MAX_HEAD`` (no blank line ends it yet); None for any other fault."""
+    if len(unread) <= MAX_HEAD or re.search(rb"\n\r?\n", unread):
+        return None
+    line = unread.lstrip(b"\r\n").split(b"\n", 1)
+    if len(line) == 1 or len(line[0].rstrip(b"\r")) > MAX_LINE:
+        return 414, LINE_TOO_LONG
+    return 431, HEAD_TOO_LONG
+
+
 def _without_body(send: Send) -> Send:
     """``send`` for a HEAD request answered as its GET: the same status and headers
     (``content-length`` included, as RFC 9110 section 9.3.2 allows), no body."""
@@ -242,19 +291,38 @@ async def _reply(
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
-class _JsonBadRequest:
+class _JsonBadRequest(asyncio.Protocol):
     """Mixed into uvicorn's HTTP protocol: its answer to a request it cannot parse
     (``send_400_response``, plain text otherwise) as the dashboard answers a bad
-    request, one JSON line with the security headers, and the connection closed."""
+    request, one JSON line with the security headers, and the connection closed.
+    A head it gave up on as too long (h11 holds at most ``MAX_HEAD`` unfinished)
+    is answered 414 or 431, as ``Guard`` answers one that arrived whole.
+
+    The answer ends the sending side only; what the client still sends is read and
+    dropped until it closes (or ``LINGER_S``): closing a socket with unread bytes
+    resets the connection, and the client would lose the answer before reading it."""
 
     transport: asyncio.Transport
-    _head: bytes
+    _headers: bytes
+    _refused = False
 
     def send_400_response(self, msg: str) -> None:
-        body = json.dumps({"error": BAD_HTTP}).encode("utf-8")
-        head = self._head + b"content-length: %d\r\n\r\n" % len(body)
-        self.transport.write(head + body)
-        self.transport.close()
+        conn = getattr(self, "conn", None)  # h11's connection; httptools sets no limit
+        unread = getattr(conn, "trailing_data", (b"", False))[0]
+        status, text = _parser_too_long(bytes(unread)) or (400, BAD_HTTP)
+        body = json.dumps({"error": text}).encode("utf-8")
+        head = b"HTTP/1.1 %d %s\r\n" % (status, _REASONS[status]) + self._headers
+        self.transport.write(head + b"content-length: %d\r\n\r\n" % len(body) + body)
+        self._refused = True
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        asyncio.get_running_loop().call_later(LINGER_S, self.transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._refused:
+            super().data_received(data)
 
 
 def http_protocol(csp: str) -> type[asyncio.Protocol]:
@@ -267,7 +335,7 @@ def http_protocol(csp: str) -> type[asyncio.Protocol]:
         (b"content-type", b"application/json"), (b"connection", b"close"),
         *security_headers(csp),
     ]
-    head = b"HTTP/1.1 400 Bad Request\r\n" + b"".join(k + b": " + v + b"\r\n" for k, v in headers)
+    lines = b"".join(k + b": " + v + b"\r\n" for k, v in headers)
     made: type[asyncio.Protocol] = type(
-        "DashboardHTTPProtocol", (_JsonBadRequest, AutoHTTPProtocol), {"_head": head})
+        "DashboardHTTPProtocol", (_JsonBadRequest, AutoHTTPProtocol), {"_headers": lines})
     return made

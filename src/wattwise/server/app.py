@@ -23,7 +23,7 @@ from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.records.rows import text as _storable
 from wattwise.records.store import Store
 from wattwise.server import results
-from wattwise.server._guard import TOKEN_PATTERN, Guard, http_protocol
+from wattwise.server._guard import MAX_HEAD, TOKEN_PATTERN, Guard, http_protocol
 from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
 from wattwise.server.data import (
@@ -475,12 +475,13 @@ def serve(
 def server_config(app: FastAPI, spot: Spot) -> Any:
     """The uvicorn configuration the dashboard runs with: no ``Server`` header, and a
     request HTTP cannot parse answered as JSON with the security headers
-    (``http_protocol``), as every other bad request is."""
+    (``http_protocol``), as every other bad request is; h11 holds an unfinished
+    head up to ``MAX_HEAD``, the longest head the app reads."""
     import uvicorn
 
     return uvicorn.Config(
         app, host=spot.host, port=spot.port, log_level="warning", server_header=False,
-        http=http_protocol(page_csp()),
+        http=http_protocol(page_csp()), h11_max_incomplete_event_size=MAX_HEAD,
     )
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from wattwise.records.rows import text as _rows_text
+from wattwise.records.run_sums import RangedShare
 from wattwise.records.store import SampleRow, Store
 from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
 from wattwise.records.window_list import listed_windows
@@ -148,14 +149,15 @@ def usable_figures(store: Store, reads: Reads, rid: int, summary: Any,
                    lambda: samples_sum_note(store, store.get_run(rid)))
 
 
-def _priced_again(store: Store, reads: Reads, rid: int) -> tuple[str, float, float | None] | None:
-    """``records.run_sums.unusable_total_share`` of a damaged run, kept while its row,
-    samples and pricing files stay the same (it reads the run whole)."""
-    from wattwise.records.run_sums import unusable_total_share
+def _priced_again(store: Store, reads: Reads, rid: int) -> RangedShare | None:
+    """``records.run_sums.repriced_share`` of a damaged run (its range too), kept while
+    its row, samples and pricing files stay the same (it reads the run whole)."""
+    from wattwise.records.run_sums import repriced_share
 
     got = reads.kept(("priced_again", rid), _again_mark(reads, rid),
-                     lambda: unusable_total_share(store, rid))
-    return None if got is None else (str(got[0]), float(got[1]), got[2])
+                     lambda: repriced_share(store, rid))
+    return None if got is None else (str(got[0]), float(got[1]), got[2], float(got[3]),
+                                     float(got[4]))
 
 
 def _again_mark(reads: Reads, rid: int) -> Any:
@@ -322,6 +324,9 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         + unusable_notes(record.summary)
     payload["windows_total"] = windows_total
     payload["notes"] += windows_note
+    from wattwise.carbon.sample_energy import before_start_notes
+
+    payload["notes"] += before_start_notes(store, record)  # as report and the timeline
     if not isinstance(record.summary, dict):  # stored values left out of its figure
         from wattwise.carbon.sample_energy import stored_value_notes
 

@@ -11,7 +11,10 @@ a few hundred points. SQLite sums the samples into time buckets (``_sql.Reads
   shorter than a bucket still shows as an envelope (min/max downsampling);
 - a bucket with a gap has no power: the line breaks there, never drops to zero;
   so has a bucket holding a sample whose energy is not usable (a damaged value:
-  ``records.sample_sums.USABLE_E``), and the timeline says how many were left out.
+  ``records.sample_sums.USABLE_E``), and the timeline says how many were left out;
+- a hole in the sampling (the recorder stopped, the machine slept) is a break too, and
+  the point after it, whose sample holds the energy over the hole, is that energy's
+  average over it (``mark_holes``); a note says so.
 
 Grid intensity and cumulative emissions use the same buckets.
 """
@@ -22,6 +25,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
@@ -35,8 +39,9 @@ from wattwise.records.stored_energy import summed_energy_note
 #: Samples summed into buckets of a width from a time, per domain, in time order (three
 #: parameters: the start, the width, the run's id). Each row: domain, bucket, samples,
 #: last time, energy, whether a gap fell in it, the lowest and highest sampled power,
-#: when its earliest sample's interval began, and how many of its samples (not gaps)
-#: hold an energy that is not usable (``USABLE_E``). Only usable samples give the
+#: when its earliest sample's interval began, how many of its samples (not gaps)
+#: hold an energy that is not usable (``USABLE_E``), and its earliest sample's time (a
+#: hole in the sampling ends there: ``mark_holes``). Only usable samples give the
 #: energy; a bucket holding any other has no power nor range (``from_buckets``), and a
 #: start is taken only between the run's start and the first sample's time, so the
 #: powers and the start need not ask again (each ask costs a pass over the samples).
@@ -51,7 +56,8 @@ BUCKETS_SQL = (
     " max(CASE WHEN gap = 0 THEN power_w END) AS max_w,"
     " min(CASE WHEN gap = 0 AND energy_j > 0 AND power_w > 0"
     "     THEN t_unix_s - energy_j / power_w END) AS t_begin,"
-    f" count(CASE WHEN gap = 0 AND NOT coalesce({USABLE_E}, 0) THEN 1 END) AS unusable"
+    f" count(CASE WHEN gap = 0 AND NOT coalesce({USABLE_E}, 0) THEN 1 END) AS unusable,"
+    " min(t_unix_s) AS t_first"
     " FROM (SELECT *, (t_unix_s - ?1) / ?2 AS x FROM samples WHERE run_id = ?3)"
     " GROUP BY domain, b ORDER BY domain, b"
 )
@@ -104,13 +110,16 @@ def from_buckets(
     from_start = any(float(r[3]) >= start_unix_s for r in rows)
     out: dict[str, dict[str, list[Any]]] = {}
     prev: dict[str, float] = {}
+    spans: dict[str, list[Span]] = {}
     for row in rows:
         domain, b, n, t_last, energy, gap, lo, hi = row[:8]
         begin = _finite(row[8]) if len(row) > 8 else None
         unusable = row[9] if len(row) > 9 and isinstance(row[9], int) else 0
+        t_first = _finite(row[10]) if len(row) > 10 else None
         d = out.setdefault(str(domain), {k: [] for k in
                                          ("t_s", "power_w", "min_w", "max_w", "gap",
-                                          "energy_j", "b", "n", "begin_s", "unusable")})
+                                          "energy_j", "b", "n", "begin_s", "unusable",
+                                          "holes")})
         t1 = float(t_last)
         d["unusable"].append(unusable)
         d["energy_j"].append(_finite(energy) or 0.0)
@@ -118,7 +127,8 @@ def from_buckets(
         d["n"].append(n if isinstance(n, int) and not isinstance(n, bool) else 0)
         if from_start and t1 < start_unix_s:
             continue  # before the run's start: not drawn, and no interval reaches back to it
-        if str(domain) not in prev:
+        sampled = str(domain) in prev  # t0 is a sample's time, not the run's start
+        if not sampled:
             first = begin if begin is not None and start_unix_s <= begin < t1 \
                 else start_unix_s
             prev[str(domain)] = first
@@ -128,24 +138,131 @@ def from_buckets(
         dt = t1 - t0
         broken = bool(gap) or unusable > 0
         power = None if broken or dt <= 0 else _finite(float(energy) / dt)
+        count = n if isinstance(n, int) and not isinstance(n, bool) else 0
+        first_t = t_first if t_first is not None and t0 <= t_first <= t1 else None
+        spans.setdefault(str(domain), []).append(
+            Span(len(d["t_s"]), int(b), count, t0 if sampled else None, first_t, t1, broken))
         d["t_s"].append(round(t1 - start_unix_s, 3))
         d["power_w"].append(power)
         d["min_w"].append(None if broken else _finite(lo))
         d["max_w"].append(None if broken else _finite(hi))
         d["gap"].append(bool(gap))
+    for name, d in out.items():
+        mark_holes(d, spans.get(name, []), start_unix_s)
     return out
 
 
+@dataclass(frozen=True)
+class Span:
+    """One drawn bucket of a domain, as ``mark_holes`` reads it: its point's index, its
+    bucket, how many samples it holds, the previous bucket's last sample's time (None
+    for the domain's first), its own first and last sample's times, whether it is
+    already a break."""
+
+    at: int
+    b: int
+    n: int
+    t_prev: float | None
+    t_first: float | None
+    t_last: float
+    broken: bool
+
+
+#: A hole in the sampling is an interval between two samples of a domain more than
+#: ``HOLE_TIMES`` times its usual interval and more than ``HOLE_MIN_S`` longer. A
+#: sampler late by an interval or two (a busy machine, a slow sensor read) stays under
+#: 5 times; the 1 s floor keeps a fast sampler (10 ms), or a usual interval shortened by
+#: the extra reads at window edges, from calling a pause of a second a hole. A recorder
+#: stopped, suspended or starved for seconds is far over both.
+HOLE_TIMES = 5.0
+HOLE_MIN_S = 1.0
+
+
+def usual_interval(spans: Sequence[Span]) -> float | None:
+    """A domain's usual interval between samples: the median over its samples, read
+    from its buckets (the stored record keeps no sampling interval). A bucket of ``n``
+    samples gives its ``n - 1`` inner intervals as their mean (a hole inside a bucket
+    moves one bucket's mean, not the median), and the interval from the previous
+    bucket's last sample to its first as it is. None with no interval known."""
+    weighted: list[tuple[float, int]] = []
+    for s in spans:
+        if s.t_first is None:
+            continue
+        if s.n >= 2:
+            weighted.append(((s.t_last - s.t_first) / (s.n - 1), s.n - 1))
+        if s.t_prev is not None:
+            weighted.append((s.t_first - s.t_prev, 1))
+    if not weighted:
+        return None
+    weighted.sort()
+    half, seen = sum(w for _, w in weighted) / 2, 0
+    for value, w in weighted:
+        seen += w
+        if seen >= half:
+            return value
+    return weighted[-1][0]
+
+
+def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: float) -> None:
+    """Break a domain's line (``from_buckets``' lists ``d``) at each hole in its sampling
+    that the timeline can show: an interval between two samples longer than
+    ``HOLE_TIMES`` its usual interval (``usual_interval``) and ``HOLE_MIN_S`` more, that
+    leaves at least one bucket empty (a shorter one lies within a point's span and is
+    averaged into it as every interval is). A point with no power (a gap) is put 1 ms
+    after the last sample before the hole; the point after it keeps its power, the
+    energy of its samples over its span from that last sample: the sample after the
+    hole holds the energy over it, so that power is its average over the hole, and the
+    total is unchanged. ``d["holes"]`` gets each hole's start and end in seconds from
+    the run's start (``hole_note``)."""
+    usual = usual_interval(spans)
+    if usual is None:
+        return
+    longer = max(HOLE_TIMES * usual, usual + HOLE_MIN_S)
+    holes = [(s.at, s.t_prev - start_unix_s, s.t_first - start_unix_s)
+             for k, s in enumerate(spans)
+             if k and s.t_prev is not None and s.t_first is not None and not s.broken
+             and s.b - spans[k - 1].b >= 2 and s.t_first - s.t_prev > longer]
+    for at, before, _ in reversed(holes):  # from the end: each index still holds
+        for key, value in (("t_s", round(before + 0.001, 3)), ("power_w", None),
+                           ("min_w", None), ("max_w", None), ("gap", True)):
+            d[key].insert(at, value)
+    d["holes"] = [[round(a, 3), round(b, 3)] for _, a, b in holes]
+
+
+def hole_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
+    """The note on the holes ``mark_holes`` broke the lines at, [] without any: holes of
+    several domains that overlap in time are one (a recorder stopped leaves one in each
+    domain), and the longest is named."""
+    spans = sorted((float(a), float(b)) for d in domains.values()
+                   for a, b in d.get("holes", []))
+    if not spans:
+        return []
+    count, end, longest = 0, -math.inf, 0.0
+    for a, b in spans:
+        count += a >= end
+        end = max(end, b) if a < end else b
+        longest = max(longest, b - a)
+    size = f"{longest:.3g} s" if longest < 120 else f"{longest / 60:.3g} min" \
+        if longest < 7200 else f"{longest / 3600:.3g} h"
+    holes = "1 hole in the sampling of" if count == 1 else \
+        f"{count:,} holes in the sampling of up to"
+    drawn = "drawn as a break; the energy over it is the next sample's" if count == 1 \
+        else "drawn as breaks; the energy over them is each next sample's"
+    return [f"{holes} {size} (the recorder did not run): {drawn}"]
+
+
 def before_notes(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
-    """The note on the samples of a timeline (``from_buckets``) that lie before the run's
-    recorded start, in the words ``wattwise report`` gives it (``before_start_note``);
-    [] where none do."""
+    """The notes on where a timeline's samples (``from_buckets``) lie in time: those
+    before the run's recorded start, in the words ``wattwise report`` gives it
+    (``before_start_note``), and the holes between them (``hole_note``); [] where
+    neither is."""
     before = drawn = 0
     for d in domains.values():
         for b, n in zip(d["b"], d["n"], strict=True):
             before += n if b < 0 else 0
             drawn += n if b >= 0 else 0
-    return [] if not before else [before_start_note(before, every=not drawn)]
+    return ([] if not before else [before_start_note(before, every=not drawn)]) + \
+        hole_note(domains)
 
 
 #: The run's samples and their first and last time, read through the samples' index. SQLite
