@@ -94,3 +94,19 @@ def test_a_file_path_is_still_written_whole_through_a_temporary_file(
             r.stderr.split())
     assert [Path(p) for p in written] == [named, Path("-")]
     assert sorted(p.name for p in folder.iterdir()) == sorted(["-", named.name])
+
+
+def test_a_folder_name_is_said_with_one_slash(tmp_path: Path,
+                                              recorded: tuple[Path, int]) -> None:
+    """``-o ./`` names a folder: the line gives the name as typed, not ``.//``."""
+    import os
+
+    db, rid = recorded
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        res = runner.invoke(app, ["export", str(rid), "--db", str(db), "-o", "./"])
+    finally:
+        os.chdir(here)
+    assert res.exit_code == 2
+    assert "cannot write --output file ./: the name ends with '/'" in res.output, res.output

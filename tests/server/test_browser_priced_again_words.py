@@ -1,7 +1,8 @@
 """The run page says where a figure given in place of stored emissions that are not
 usable comes from: the stored total energy priced again where that total is usable (it
 once said "from its samples" there too); a run recorded without emissions says so; a
-domain figure stored as a 400-digit integer is named, not shown as a reading. Needs
+domain figure stored as a 400-digit integer is named, not shown as a reading, and the total
+beside it is a damaged record. Needs
 what ``test_browser`` needs."""
 
 from __future__ import annotations
@@ -24,12 +25,23 @@ pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     path = tmp_path_factory.mktemp("priced_again") / "runs.db"
     ids = fixture_db(path)
+    cols = ("name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname, pid,"
+            " pid_started_unix_s, exit_code, host_json, hardware_json, sensors_json,"
+            " versions_json, command_json, summary_json, tags_json")
     with sqlite3.connect(path) as conn:
-        for key in ("demo", "smaller"):
+        # a copy of the demo run, with its samples, whose cpu domain's figure is no float
+        ids["domain"] = int(conn.execute(
+            f"INSERT INTO runs ({cols}) SELECT {cols} FROM runs WHERE id = ?",
+            (ids["demo"],)).lastrowid or 0)
+        conn.execute("INSERT INTO samples SELECT ?, t_unix_s, domain, energy_j, power_w,"
+                     " low_j, high_j, gap FROM samples WHERE run_id = ?",
+                     (ids["domain"], ids["demo"]))
+        for key in ("demo", "smaller", "domain"):
             s = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
                                         (ids[key],)).fetchone()[0])
             if key == "demo":
                 s["emissions"]["emissions_g"] = -5.0
+            elif key == "domain":
                 s["domains"][0]["energy_j"] = 10**400
             else:
                 del s["emissions"]
@@ -49,8 +61,13 @@ def test_the_page_names_the_source_and_the_damage(browser: Any,
     carbon = browser.find_element(By.ID, "emissions-again").text
     assert "its stored total energy priced again" in carbon, carbon
     assert "from its samples" not in carbon, carbon
+    # a counted domain whose figure is not usable: named, and the total, which cannot be
+    # checked against its domains, is a damaged record priced from its samples
+    _open(browser, f"{base}/#/run/{ids['domain']}", "#view h2")
     view = browser.find_element(By.ID, "view").text
     assert "implausibly large (an integer of about 401 digits, more than 1e+15 J)" in view, view
+    assert "cannot be checked against its domains" in view, view
+    assert "from its samples" in view, view
     _open(browser, f"{base}/#/run/{ids['smaller']}", "#view h2")
     view = browser.find_element(By.ID, "view").text
     assert "the run was recorded without emissions" in view, view

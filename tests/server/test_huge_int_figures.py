@@ -81,3 +81,10 @@ def test_every_output_names_or_skips_a_huge_integer(tmp_path: Path, field: str) 
         assert isinstance(figures["low_j"], float) and figures["low_j"] <= figures["energy_j"]
     if field == "domain":
         assert "implausibly large (an" in shown
+        # a counted domain not usable: the total cannot be checked against its domains,
+        # so it is a damaged record, priced again from its samples, with one note
+        note = figures["energy_note"]
+        assert note and "cannot be checked against its domains: the figure of" in note
+        assert "implausibly large (an integer of about 401 digits" in note
+        assert note == row["energy_note"] == listed_row["figures"]["energy_note"]
+        assert figures["energy_j"] == row["energy_j"] == reported["energy_j"] < 1e6

@@ -76,6 +76,12 @@ def test_no_path_or_query_value_gets_a_server_error(
         response = case.call(base_url=BASE, headers=AUTH)
         seen.append(response.status_code)
         assert response.status_code < 500, (label, case.path_parameters, case.query)
+        if response.status_code == 414:
+            # a request line past what the dashboard reads (a drawn value of thousands of
+            # characters, percent-encoded) is refused before any parameter is read: the
+            # rejection of invalid data, in its own words
+            assert "URI too long" in response.text, response.text
+            return
         assert response.headers.get("content-type")
         case.validate_response(response, headers=AUTH, transport_kwargs={"base_url": BASE})
 

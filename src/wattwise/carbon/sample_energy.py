@@ -224,6 +224,22 @@ def before_start_note(samples: int, every: bool = False) -> str:
                    "the run's start")
 
 
+def after_end_note(samples: int) -> str:
+    """What a run's timeline says of ``samples`` stored after its recorded end (a clock
+    set forward, a damaged row): left out of its power and emissions over time, as those
+    before its start are (``server.timeline.from_buckets``)."""
+    return (f"{samples} sample(s) lie after the run's recorded end (its clock may have "
+            "been set forward): left out of the power and emissions over time, which are "
+            "drawn to the run's end")
+
+
+def same_time_note(samples: int) -> str:
+    """What a run's timeline says of ``samples`` of one domain stored at one time stamp:
+    their energy has no interval of its own, so no power is drawn from it."""
+    return (f"{samples} sample(s) share one time stamp with others of their domain: no "
+            "power is drawn for them, only their stored power's lowest and highest")
+
+
 def before_start_notes(store: Any, record: Any) -> list[str]:
     """:func:`before_start_note` of run ``record``'s stored samples, counted inside SQLite
     by ranges of the samples' index (a time that is not a finite number is no sample's:

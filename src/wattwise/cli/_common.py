@@ -290,7 +290,7 @@ def check_typed_paths(values: dict[str, Any]) -> None:
             continue  # missing: each command says what it needs there
         if not _stat.S_ISDIR(st.st_mode):
             named = f"{option} " if option else ""
-            die(f"{named}{os.fspath(value)}/: not a directory (the name ends with '/', "
+            die(f"{named}{os.fspath(value).rstrip('/')}/: not a directory (the name ends with '/', "
                 "so it names a folder)")
 
 
@@ -343,7 +343,8 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
     Checked with ``stat`` and ``access`` only (nothing is created or opened), so
     a bad path costs nothing and records nothing: an empty name or one with a NUL
     byte, a missing folder, a directory, a FIFO or device (a write would block or
-    vanish; ``/dev/stdout``, ``/dev/full`` and ``-`` are not accepted either), a
+    vanish; ``/dev/stdout`` and ``/dev/full`` are not accepted either; ``-`` is a file
+    name here: a command that takes it for standard output does so before this), a
     folder or file without write permission, a file of a kernel file system
     (``/proc``, ``/sys``: they take writes as commands or fail them after the
     work). An existing regular file is also opened for appending, without
@@ -364,8 +365,8 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
         die(f"cannot write {what} {path!r}: the path contains a NUL byte")
     p = Path(path).expanduser()
     if _named_as_folder(str(path)):
-        die(f"cannot write {what} {path}/: the name ends with '/', so it names a folder, "
-            "not a file")
+        die(f"cannot write {what} {str(path).rstrip('/')}/: the name ends with '/', so it "
+            "names a folder, not a file")
     parent = p.parent if str(p.parent) else Path(".")
     try:
         st = os.stat(p)
@@ -517,7 +518,7 @@ def check_db_option(db: Any, *, need: str) -> None:
     if why is not None:
         die(f"--db {text}: {why}")
     if _named_as_folder(text):
-        die(f"--db {text}/: the name ends with '/', so it names a folder, not a "
+        die(f"--db {text.rstrip('/')}/: the name ends with '/', so it names a folder, not a "
             "database file")
     if need == "name":
         _check_db_could_appear(p)

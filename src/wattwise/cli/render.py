@@ -110,14 +110,17 @@ def stored_total(summary: dict[str, Any], figures: dict[str, Any] | None = None,
     that is not usable again from its samples, that figure with its note, in the words
     of the dashboard's run page. ``note_below``: a line under the table gives the note on
     the stored total (``wattwise show``), so it is not said here again."""
+    from wattwise.records.repriced_cover import UNCOVERED_MARK
     from wattwise.records.stored_energy import summary_energy_fault
 
     why = summary_energy_fault(summary)
     if why is not None:
         again = repriced_total(figures, with_note=not note_below)
         said = (figures or {}).get("energy_note")
-        if again is None and isinstance(said, str) and said.startswith("the summed energy"):
-            # its samples sum past what one run may hold: that note, no figure
+        if again is None and isinstance(said, str) and (
+                said.startswith("the summed energy") or UNCOVERED_MARK in said):
+            # its samples sum past what one run may hold, or miss a counted domain:
+            # that note, no figure
             return escape(f"not usable: {safe(said, None)}")
         if again is None and note_below:
             return "not usable (the note below says why)"
@@ -181,7 +184,7 @@ def energy_table(result: dict[str, Any], title: str | None = None,
             cell(d.get("domain", "?")),
             energy(d.get("energy_j"), d.get("low_j"), d.get("high_j"), stored=True)
             if f is None else judged_energy(f, (figures or {}).get("energy_note")),
-            num(d.get("avg_power_w") if f is None else f.get("avg_power_w"), ".2f", " W"),
+            num(_row_power(d, result) if f is None else f.get("avg_power_w"), ".2f", " W"),
             cell(d.get("kind", "?")) + escape(gap),
             cell(d.get("source", "?")) + note,
         )
@@ -189,12 +192,34 @@ def energy_table(result: dict[str, Any], title: str | None = None,
     t.add_row(
         "total",
         stored_total(result, figures, note_below),
-        num(result.get("avg_power_w") if judged is None else (figures or {}).get("avg_power_w"),
+        num(_total_power(result) if judged is None else (figures or {}).get("avg_power_w"),
             ".2f", " W"),
         cell(result.get("kind", "?")),
         "over " + num(result.get("duration_s"), ".2f", " s"),
     )
     return t
+
+
+def _row_power(d: dict[str, Any], result: dict[str, Any]) -> float | None:
+    """A stored domain row's power as ``records.judged_power`` judges it: none where its
+    energy is not usable (``stored_energy.energy_fault``), as ``show --json`` gives it."""
+    from wattwise.records.judged_power import judged_power
+    from wattwise.records.stored_energy import energy_fault, finite_float
+
+    usable = energy_fault(d.get("energy_j"), d.get("low_j"), d.get("high_j")) is None
+    return judged_power(d.get("avg_power_w"), finite_float(d.get("energy_j"))
+                        if usable else None, result.get("duration_s"))
+
+
+def _total_power(result: dict[str, Any]) -> float | None:
+    """A stored total's power as ``records.judged_power`` judges it (none where the total
+    is not usable, ``stored_energy.summary_energy_fault``)."""
+    from wattwise.records.judged_power import judged_power
+    from wattwise.records.stored_energy import finite_float, summary_energy_fault
+
+    usable = summary_energy_fault(result) is None
+    return judged_power(result.get("avg_power_w"), finite_float(result.get("energy_j"))
+                        if usable else None, result.get("duration_s"))
 
 
 def _judged(figures: Any, count: int) -> list[dict[str, Any]] | None:

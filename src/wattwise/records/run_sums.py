@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from wattwise.errors import StoreError
+from wattwise.records.judged_power import judged_power
+from wattwise.records.repriced_cover import uncovered_note
 from wattwise.records.sample_sums import (
     CLIPPED_E,
     CLIPPED_HIGH,
@@ -29,6 +31,7 @@ from wattwise.records.sample_sums import (
     PRICEABLE,
     USABLE_E,
 )
+from wattwise.records.stored_energy import finite_float
 
 #: A sample pricing reads (as ``records.sample_sums`` reads it).
 _P = f"({PRICEABLE})"
@@ -129,10 +132,8 @@ class WriteCheck:
         return True
 
 
-def _real(value: Any) -> float | None:
-    from wattwise.records.stored_energy import finite_float
-
-    return finite_float(value)
+#: A stored figure as a finite float, else None.
+_real = finite_float
 
 
 def counted_window(record: Any) -> tuple[set[str], float, float | None, float | None]:
@@ -176,8 +177,9 @@ def samples_sum_note(store: Any, record: Any) -> str | None:
     """Where a run's energy is priced again from its samples (its stored total is not
     usable, ``counted_window``; or it has no summary), the note of its counted domains'
     usable samples summed as stored, before any clip or scale, where that sum is past
-    what one run may hold (``stored_energy.summed_energy_note``), else None: a figure
-    clipped or scaled from such samples would be invented, so the run has none."""
+    what one run may hold (``stored_energy.summed_energy_note``), or where a counted
+    domain has none (``repriced_cover.uncovered_note``), else None: a figure clipped or
+    scaled from such samples would be invented or partial, so the run has none."""
     from wattwise.carbon.sample_energy import stored_sample_sums
     from wattwise.records.stored_energy import summed_energy_note
 
@@ -186,7 +188,8 @@ def samples_sum_note(store: Any, record: Any) -> str | None:
         return None  # scaled to its usable stored total: that one is its figure
     sums = stored_sample_sums(store, record.id)
     return summed_energy_note(math.fsum(v["energy_j"] for d, v in sums.items()
-                                        if d in in_total))
+                                        if d in in_total)) \
+        or uncovered_note(record, in_total, sums)
 
 
 def priced_range(em: Any) -> tuple[float, float]:
@@ -335,8 +338,9 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     rows = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
     duration = _real(summary.get("duration_s"))
     if summary_energy_fault(summary) is None:
-        return {"domains": [_stored_domain(d) for d in rows],
-                "avg_power_w": _real(summary.get("avg_power_w")),
+        return {"domains": [_stored_domain(d, duration) for d in rows],
+                "avg_power_w": judged_power(summary.get("avg_power_w"),
+                                            _real(figures.get("energy_j")), duration),
                 "attribution": summary.get("attribution"),
                 "market_lines": market_lines(summary, record.id),
                 "market_g": _market_g(summary)}
@@ -344,7 +348,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     sums = None if total is None else _domain_sums(store, record,
                                                    {str(d.get("domain")) for d in rows})
     domains = [_repriced_domain(d, sums, duration, note) for d in rows]
-    return {"domains": domains, "avg_power_w": _per_s(total, duration),
+    return {"domains": domains, "avg_power_w": judged_power(None, total, duration),
             "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
                                                  note),
             "market_lines": [], "market_g": None}  # its emissions are priced from that total
@@ -357,15 +361,17 @@ def _ident(d: dict[str, Any]) -> dict[str, Any]:
             "in_total": d.get("in_total", True) is not False}
 
 
-def _stored_domain(d: dict[str, Any]) -> dict[str, Any]:
-    """A stored domain row's figures where its run's total is usable: as stored, or none
-    with the note where its own energy is not usable (``stored_energy.energy_fault``)."""
+def _stored_domain(d: dict[str, Any], duration: float | None = None) -> dict[str, Any]:
+    """A stored domain row's figures where its run's total is usable: as stored (its
+    power as ``judged_power`` judges it), or none with the note where its own energy is
+    not usable (``stored_energy.energy_fault``)."""
     from wattwise.records.stored_energy import energy_fault, unusable_note
 
     why = energy_fault(d.get("energy_j"), d.get("low_j"), d.get("high_j"))
     ok = why is None
-    return {**_ident(d), **{k: _real(d.get(k)) if ok else None
-                            for k in ("energy_j", "low_j", "high_j", "avg_power_w")},
+    got = {k: _real(d.get(k)) if ok else None for k in ("energy_j", "low_j", "high_j")}
+    return {**_ident(d), **got,
+            "avg_power_w": judged_power(d.get("avg_power_w"), got["energy_j"], duration),
             "from_samples": False, "energy_note": None if why is None else unusable_note(why)}
 
 
@@ -384,14 +390,8 @@ def _repriced_domain(d: dict[str, Any], sums: dict[str, tuple[float, float, floa
         return {**_ident(d), "energy_j": None, "low_j": None, "high_j": None,
                 "avg_power_w": None, "from_samples": False, "energy_note": said}
     return {**_ident(d), "energy_j": e, "low_j": low, "high_j": high,
-            "avg_power_w": _per_s(e, duration), "from_samples": True, "energy_note": note}
-
-
-def _per_s(energy_j: float | None, duration_s: float | None) -> float | None:
-    """An average power over the measured window, or None without both figures."""
-    if energy_j is None or duration_s is None or duration_s <= 0:
-        return None
-    return energy_j / duration_s
+            "avg_power_w": judged_power(None, e, duration), "from_samples": True,
+            "energy_note": note}
 
 
 def _domain_sums(store: Any, record: Any, names: set[str]

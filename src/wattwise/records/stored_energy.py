@@ -134,21 +134,24 @@ def domains_energy_fault(energy_j: Any, domains: Any) -> str | None:
     """What is wrong where a usable stored total ``energy_j`` disagrees with the sum of the
     domains counted in it (a summary's ``domains``: each one's ``energy_j`` where its
     ``in_total`` is true or not held; one false, such as a DRAM or core zone inside a
-    package, is inside another and not added), or None. Every summary wattwise writes
-    holds that sum as its total (``measure.results.EnergyResult.energy_j``: measured and
-    estimated domains alike), so it agrees to rounding; beyond ``AGREES`` of the larger
-    and ``AGREES_J``, one of the figures is damaged, and the run is priced again from its
-    samples. Nothing to compare (None) where there are no domains (a study's summary
-    sums other runs), or one is not an object, holds ``in_total`` as anything but a bool,
-    or is counted with an ``energy_j`` that is not usable itself (:func:`energy_fault`:
-    not a number, negative, over ``MAX_STORED_ENERGY_J``, outside its own range): no sum
-    to hold the total to, and that domain's figure is the damaged one (/metrics gives it
-    no series), not the total."""
+    package, is inside another and not added), or cannot be checked against them, or
+    None. Every summary wattwise writes holds that sum as its total
+    (``measure.results.EnergyResult.energy_j``: measured and estimated domains alike), so
+    it agrees to rounding; beyond ``AGREES`` of the larger and ``AGREES_J``, one of the
+    figures is damaged, and the run is priced again from its samples. A counted domain
+    whose own figure is not usable (:func:`energy_fault`: null, not a number, negative,
+    over ``MAX_STORED_ENERGY_J``, outside its own range) is a damaged record too: the
+    total can only be trusted where it agrees with its domains, and with one of them
+    unusable it cannot be checked. Nothing to compare (None) where there are no domains
+    (a study's summary sums other runs), or one is not an object or holds ``in_total``
+    as anything but a bool (a shape no wattwise writer gives)."""
     e = finite_float(energy_j)
     counted = _counted_energies(domains)
     if e is None or counted is None:
         return None
     e += 0.0  # a stored -0.0 is said as 0
+    if isinstance(counted, str):
+        return f"{e:g} J cannot be checked against its domains: {counted}"
     summed = math.fsum(counted)  # each usable: at most 1e15 J, no overflow
     if abs(e - summed) <= max(AGREES * max(abs(e), abs(summed)), AGREES_J):
         return None
@@ -156,19 +159,26 @@ def domains_energy_fault(energy_j: Any, domains: Any) -> str | None:
     return f"{e:g} J disagrees with the sum of its domains ({n}, {summed:.4g} J)"
 
 
-def _counted_energies(domains: Any) -> list[float] | None:
-    """The energies of the domains counted in a total (see :func:`domains_energy_fault`),
-    or None where there are none to compare or one cannot be told."""
+def _counted_energies(domains: Any) -> list[float] | str | None:
+    """The energies of the domains counted in a total (see :func:`domains_energy_fault`);
+    what is wrong with the first counted one whose figure is not usable; or None where
+    there are none to compare or one cannot be told."""
     if not isinstance(domains, list) or not domains:
+        return None
+    if any(not isinstance(d, dict) or not isinstance(d.get("in_total", True), bool)
+           for d in domains):
         return None
     out: list[float] = []
     for d in domains:
-        if not isinstance(d, dict) or not isinstance(d.get("in_total", True), bool):
-            return None
         if d.get("in_total", True):
+            why = energy_fault(d.get("energy_j"), d.get("low_j"), d.get("high_j"))
+            if d.get("energy_j") is None:
+                why = STORED_NULL if "energy_j" in d else "not held"
             e = finite_float(d.get("energy_j"))
-            if e is None or energy_fault(e, d.get("low_j"), d.get("high_j")) is not None:
-                return None
+            if why is not None or e is None:
+                name = d.get("domain")
+                shown = name if isinstance(name, str) and name else "a counted domain"
+                return f"the figure of {shown[:60]} is not usable ({why or 'not a number'})"
             out.append(e)
     return out
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wattwise.records.judged_power import judged_power
+
 if TYPE_CHECKING:
     from wattwise.records.store import Store
 
@@ -20,7 +22,9 @@ def listed_windows(store: Store, run_id: int, limit: int = MAX_LISTED_WINDOWS
     """The run's first ``limit`` windows in time order, how many it has stored, and a
     note saying so where that is more than are listed (read from SQLite with ``LIMIT``
     and counted in its index, never every window decoded)."""
-    windows = [usable_energy(w) for w in store.windows(run_id, limit=limit)]
+    damaged = damaged_run(store, run_id)
+    windows = [usable_energy(w) if not damaged else of_damaged_run(w)
+               for w in store.windows(run_id, limit=limit)]
     # fewer than the limit is every one there was when read (a live run may add more)
     total = len(windows) if len(windows) < limit else max(store.window_count(run_id),
                                                           len(windows))
@@ -40,12 +44,50 @@ def usable_energy(window: dict[str, Any]) -> dict[str, Any]:
     from wattwise.records.stored_energy import energy_fault, finite_float
 
     why = energy_fault(window.get("energy_j"), window.get("low_j"), window.get("high_j"))
-    if why is None:
-        return window
+    if why is None:  # its power only where it is that energy over its duration
+        power = judged_power(window.get("avg_power_w"), finite_float(window.get("energy_j")),
+                             window.get("duration_s"))
+        return window if power == window.get("avg_power_w") else \
+            {**window, "avg_power_w": power}
     # a bound that is no number (an infinity, text) is named by the note, not given
     bounds = {k: finite_float(window[k]) for k in ("low_j", "high_j")
               if window.get(k) is not None}
-    return {**window, **bounds, "energy_j": None, "energy_note": window_energy_note(why)}
+    return {**window, **bounds, "energy_j": None, "avg_power_w": None,
+            "energy_note": window_energy_note(why)}
+
+
+#: What a window's energy cell says where its run's stored total is not usable: the
+#: window's stored figures come from that damaged record, so none is given.
+DAMAGED_RUN_WINDOW = "no figure: the run's stored total is not usable (the run's note says why)"
+
+#: The figures a window (and each of its domain rows) holds, none of a damaged run's.
+_FIGURES = ("energy_j", "low_j", "high_j", "avg_power_w")
+#: The joules of a window's attribution, none of a damaged run's.
+_SHARES = ("cpu_energy_j", "attributed_cpu_energy_j", "unattributed_cpu_energy_j")
+
+
+def damaged_run(store: Store, run_id: int) -> bool:
+    """Whether the run's stored total is not usable (``stored_energy.summary_energy_fault``):
+    then its windows, written by the same recorder, are no readings either."""
+    from wattwise.errors import BadInput, StoreError
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    try:
+        summary = store.get_run(run_id).summary
+    except (BadInput, StoreError):  # no such run: the windows' read says so
+        return False
+    return isinstance(summary, dict) and summary_energy_fault(summary) is not None
+
+
+def of_damaged_run(window: dict[str, Any]) -> dict[str, Any]:
+    """``window`` of a run whose stored total is not usable: no energy, range, power or
+    joules of its domains and attribution, with ``DAMAGED_RUN_WINDOW`` as its note."""
+    domains = [{**d, **dict.fromkeys(_FIGURES)} for d in window.get("domains") or []
+               if isinstance(d, dict)]
+    att = window.get("attribution")
+    return {**window, **dict.fromkeys(_FIGURES), "domains": domains,
+            "attribution": {**att, **dict.fromkeys(_SHARES)} if isinstance(att, dict) and att
+            else att, "energy_note": DAMAGED_RUN_WINDOW}
 
 
 def window_energy_note(why: str) -> str:

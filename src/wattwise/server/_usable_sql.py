@@ -30,6 +30,7 @@ from wattwise.records.stored_energy import AGREES, max_stored_emissions_g
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
     SORT_FIELDS,
+    domain_surely_usable,
     entry_of,
     sort_value,
 )
@@ -98,15 +99,16 @@ def _emissions_ok() -> str:
 def _domains_agree() -> str:
     """The total surely agrees with the sum of its domains counted in it
     (``stored_energy.domains_energy_fault``), or there is nothing to compare (no domains).
-    Only the common shape (every domain an object counted in the total, its energy a
-    number from 0 to 1e300, the sum within a thousandth of the rule's tolerance); any
-    other is not sure, and left to the rule, as ``runs_index.DOMAINS_UNSURE`` leaves it
-    (which reads each domain's fields apart: twice the cost over 100,000 runs)."""
+    Only the common shape (every domain an object counted in the total, its figure surely
+    usable, ``runs_index.domain_surely_usable``, the sum within a thousandth of the
+    rule's tolerance); any other is not sure, and left to the rule, as
+    ``runs_index.DOMAINS_UNSURE`` leaves it (which reads each domain's fields apart: twice
+    the cost over 100,000 runs)."""
     e = _at("$.energy_j")
     j = "CASE WHEN d.type = 'object' THEN d.value ->> '$.energy_j' END"
     shaped = ("CASE WHEN d.type != 'object' THEN 0 WHEN coalesce(json_type(d.value,"
-              " '$.in_total'), 'true') = 'true' AND json_type(d.value, '$.energy_j') IN"
-              f" ('integer', 'real') AND ({j}) BETWEEN 0 AND 1e300 THEN 1 ELSE 0 END")
+              " '$.in_total'), 'true') = 'true' AND"
+              f" {domain_surely_usable('d.value')} THEN 1 ELSE 0 END")
     return (f"(CASE WHEN coalesce(json_type({_S}, '$.domains'), '') != 'array'"
             f" OR json_array_length({_S}, '$.domains') = 0 THEN 1 ELSE"
             f" (SELECT min({shaped}) = 1 AND abs({e} - total({j})) <= 1e-09 * max(abs({e}),"
@@ -238,6 +240,11 @@ def _probes() -> list[str]:
            one(domains=[*dom, {"domain": "dram:0", "energy_j": 7.0}]),
            one(domains=[*dom, {"domain": "dram:0", "energy_j": 7.0, "in_total": "no"}]),
            one(domains=[dom[0], {"domain": "gpu:0", "energy_j": None}]), one(domains=[]),
+           one(domains=[{**dom[0], "low_j": e, "high_j": e * 2}, dom[1]]),
+           one(domains=[{**dom[0], "low_j": e / 4, "high_j": e / 2 * 0.9999995}, dom[1]]),
+           one(domains=[{**dom[0], "low_j": "x", "high_j": e}, dom[1]]),
+           one(domains=[{**dom[0], "low_j": e / 4, "high_j": None}, dom[1]]),
+           one(domains=[{**dom[0], "low_j": e, "high_j": e / 4}, dom[1]]),
            one(domains=[dom[0], "gpu:0"]), one(domains=[dom[0], {"energy_j": True}]),
            one(energy_j=0.0, low_j=0, high_j=1, emissions="<drop>",
                domains=[{"energy_j": 1e-300}]),

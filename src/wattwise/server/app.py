@@ -288,7 +288,9 @@ def create_app(
         responses={
             401: _error("a token is needed and was not given"),
             403: _error("a request from another site"),
+            414: _error("the request line is longer than the dashboard reads"),
             421: _error("the Host header does not name this dashboard"),
+            431: _error("the request line and headers are longer than the dashboard reads"),
             503: _error("the run database cannot be read"),
         },
     )

@@ -21,6 +21,7 @@ from wattwise.server.timeline import (
     before_notes,
     bucket_width,
     cumulative_emissions,
+    drawn_end,
     from_buckets,
     intensity_buckets,
     skipped_note,
@@ -385,7 +386,8 @@ def timeline_payload(
         end = max(x for x in (last, _finite(record.ended_unix_s), start) if x is not None)
         width = bucket_width(start, end, points)
         rows = r.buckets(record.id, start, width, samples) if samples else []
-        domains = from_buckets(rows, start)
+        domains = from_buckets(rows, start, _finite(record.ended_unix_s))
+        end = drawn_end(domains, start, _finite(record.ended_unix_s), end)
     damaged = unusable_note(domains, lambda n: bool(prov.get(n, {}).get("in_total", True)))
     # a sample before the run's recorded start (a clock stepped back, a damaged row) is
     # drawn where it lies, but has no place in the emissions accrued from the start

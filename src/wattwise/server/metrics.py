@@ -138,7 +138,8 @@ UNUSABLE = ("so does one whose total is not usable (over 1e15 J, or at odds with
 RUN_ENERGY = ("Energy per domain of a running, lost or recent run: the machine's energy "
               "while the run lasted, not the run's process tree's share; without a "
               "summary, its samples so far; a run whose stored total is not usable (one "
-              "that disagrees with the sum of its stored domains included) has no series.")
+              "that disagrees with the sum of its stored domains, or cannot be checked against "
+              "them, included) has no series.")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 

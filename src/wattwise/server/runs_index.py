@@ -100,24 +100,48 @@ def json_field(column: str, path: str) -> str:
     return f"CASE WHEN json_valid({column}) THEN {column} ->> '{path}' END"
 
 
+def domain_surely_usable(value: str) -> str:
+    """SQL true where the domain held in ``value`` (an object's JSON) surely has a usable
+    figure by ``records.stored_energy.energy_fault``: a number from 0 to
+    ``MAX_STORED_ENERGY_J``, with no range, or inside a range of two finite numbers (or
+    one whose low is above its high, which is no range). Anything else (one bound held,
+    a figure within the rule's slack of its range) is not sure, and left to the rule."""
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+    def kind(key: str) -> str:
+        return f"coalesce(json_type({value}, '$.{key}'), 'null')"
+
+    def finite(key: str) -> str:
+        return (f"({kind(key)} IN ('integer', 'real') AND ({value} ->> '$.{key}')"
+                " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)")
+
+    e, lo, hi = (f"({value} ->> '$.{k}')" for k in ("energy_j", "low_j", "high_j"))
+    return (f"({kind('energy_j')} IN ('integer', 'real') AND {e} BETWEEN 0 AND"
+            f" {MAX_STORED_ENERGY_J!r} AND (({kind('low_j')} = 'null' AND {kind('high_j')}"
+            f" = 'null') OR ({finite('low_j')} AND {finite('high_j')}"
+            f" AND ({lo} > {hi} OR {e} BETWEEN {lo} AND {hi}))))")
+
+
 #: A stored summary's domains (``summary_json -> '$.domains'``) where SQLite cannot tell
-#: that its total agrees with the sum of those counted in it
+#: that its total agrees with the sum of those counted in it, each of them usable
 #: (``records.stored_energy.domains_energy_fault``), for Python to judge by that one rule
-#: (``domains_agree``); NULL where it surely agrees, or there are none. Sure means: the
-#: total within a thousandth of the rule's tolerance of the sum of the entries whose
-#: ``in_total`` is true or not held (SQLite's sum, naive or compensated by version, and
-#: Python's ``fsum`` differ by far less for figures the rule would compare, each from 0
-#: to ``MAX_STORED_ENERGY_J``). No entry's own figure need be checked here: where the
-#: rule finds one it cannot compare (not an object, an ``in_total`` not a bool, a figure
-#: not usable), it finds no fault either, so "sure" is never wrong, and a damaged record
-#: is only read again in Python. Every record wattwise writes is sure; the summary is
-#: parsed twice more per run (its total, its domains), each domain twice.
+#: (``domains_agree``); NULL where it surely agrees, or there are none. Sure means: every
+#: counted entry (an object whose ``in_total`` is true or not held) surely usable
+#: (``domain_surely_usable``), and the total within a thousandth of the rule's tolerance
+#: of their sum (SQLite's sum, naive or compensated by version, and Python's ``fsum``
+#: differ by far less for figures the rule would compare, each from 0 to
+#: ``MAX_STORED_ENERGY_J``). An entry of odd shape (not an object, an ``in_total`` not a
+#: bool) the rule does not compare, so "sure" is never wrong, and a damaged record is
+#: only read again in Python. Every record wattwise writes is sure; the summary is
+#: parsed twice more per run (its total, its domains), each domain a few times.
+_COUNTED = ("type = 'object' AND coalesce(json_type(value, '$.in_total'), 'true')"
+            " = 'true'")
 DOMAINS_UNSURE = (
     "CASE WHEN json_valid(summary_json) THEN CASE WHEN (SELECT n = 0"
-    " OR abs(e - s) <= 1e-9 * max(abs(e), abs(s)) FROM (SELECT count(*) AS n,"
-    " total(CASE WHEN type = 'object' AND coalesce(json_type(value, '$.in_total'), 'true')"
-    " = 'true' THEN value ->> '$.energy_j' END) AS s"
-    " FROM json_each(summary_json, '$.domains')),"
+    " OR (bad = 0 AND abs(e - s) <= 1e-9 * max(abs(e), abs(s))) FROM (SELECT count(*) AS n,"
+    f" total(CASE WHEN {_COUNTED} THEN value ->> '$.energy_j' END) AS s,"
+    f" total(CASE WHEN {_COUNTED} AND NOT {domain_surely_usable('value')} THEN 1 END)"
+    " AS bad FROM json_each(summary_json, '$.domains')),"
     " (SELECT summary_json ->> '$.energy_j' AS e))"
     " THEN NULL ELSE summary_json -> '$.domains' END END"
 )

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
-from wattwise.carbon.sample_energy import before_start_note
+from wattwise.carbon.sample_energy import after_end_note, before_start_note, same_time_note
 from wattwise.plot.bands import bands_of, drawable, fit_bands, fit_note
 from wattwise.plot.run import ML, MR, W, time_span
 from wattwise.records.rows import text as rows_text
@@ -71,7 +71,7 @@ def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) ->
 
 
 def from_buckets(
-    rows: Iterable[Sequence[Any]], start_unix_s: float
+    rows: Iterable[Sequence[Any]], start_unix_s: float, end_unix_s: float | None = None
 ) -> dict[str, dict[str, list[Any]]]:
     """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "begin_s", "energy_j", "b",
     "n", "unusable"}}``.
@@ -96,6 +96,14 @@ def from_buckets(
     drawn where they lie. ``b``, ``n`` (samples), ``energy_j`` and ``unusable`` hold
     every bucket, drawn or not (``before_notes`` counts those before the start).
 
+    With the run's recorded end (``end_unix_s``), a bucket whose samples and their
+    intervals all begin after it (a clock set forward, a damaged row) is left out, from
+    ``b`` to ``unusable`` too, so it neither stretches the axis nor enters the emissions
+    over time; ``after`` counts its samples. The meter's reading just after the run
+    closes covers time inside it and is kept. A bucket of two or more samples at one
+    time stamp has no power (their energy over one interval is a power none of them
+    read), only its range; ``same_time`` counts them (``before_notes``).
+
     A bucket holding a sample whose energy is not usable has no power (a break, as a
     gap is: the interval has energy the record does not give); ``unusable`` counts
     those samples per bucket, for ``unusable_note``.
@@ -106,6 +114,7 @@ def from_buckets(
     """
     rows = [r for r in rows if _finite(r[3]) is not None
             and not isinstance(r[1], bool) and isinstance(r[1], int)]
+    end = _finite(end_unix_s)
     # samples from the run's start: those before it are not drawn (the axis starts at 0)
     from_start = any(float(r[3]) >= start_unix_s for r in rows)
     out: dict[str, dict[str, list[Any]]] = {}
@@ -119,8 +128,15 @@ def from_buckets(
         d = out.setdefault(str(domain), {k: [] for k in
                                          ("t_s", "power_w", "min_w", "max_w", "gap",
                                           "energy_j", "b", "n", "begin_s", "unusable",
-                                          "holes")})
+                                          "holes", "after", "same_time")})
         t1 = float(t_last)
+        count = n if isinstance(n, int) and not isinstance(n, bool) else 0
+        # with no energy, a sample's interval begins at its domain's previous one
+        since = begin if begin is not None else prev.get(str(domain), t_first)
+        if end is not None and t_first is not None and t_first > end \
+                and since is not None and since >= end:
+            d["after"].append(count)  # after the run's end: no part of it
+            continue
         d["unusable"].append(unusable)
         d["energy_j"].append(_finite(energy) or 0.0)
         d["b"].append(int(b))
@@ -137,11 +153,14 @@ def from_buckets(
         prev[str(domain)] = t1
         dt = t1 - t0
         broken = bool(gap) or unusable > 0
-        power = None if broken or dt <= 0 else _finite(float(energy) / dt)
-        count = n if isinstance(n, int) and not isinstance(n, bool) else 0
+        one_time = count >= 2 and t_first == t1  # every sample at one time stamp
+        d["same_time"].append(count if one_time else 0)
+        power = None if broken or dt <= 0 or one_time else _finite(float(energy) / dt)
         first_t = t_first if t_first is not None and t0 <= t_first <= t1 else None
         spans.setdefault(str(domain), []).append(
-            Span(len(d["t_s"]), int(b), count, t0 if sampled else None, first_t, t1, broken))
+            Span(len(d["t_s"]), int(b), count, t0 if sampled else None, first_t, t1, broken,
+                 begin if begin is not None and begin <= t1 else None,
+                 _finite(energy) or 0.0))
         d["t_s"].append(round(t1 - start_unix_s, 3))
         d["power_w"].append(power)
         d["min_w"].append(None if broken else _finite(lo))
@@ -154,10 +173,9 @@ def from_buckets(
 
 @dataclass(frozen=True)
 class Span:
-    """One drawn bucket of a domain, as ``mark_holes`` reads it: its point's index, its
-    bucket, how many samples it holds, the previous bucket's last sample's time (None
-    for the domain's first), its own first and last sample's times, whether it is
-    already a break."""
+    """One drawn bucket of a domain, as ``mark_holes`` reads it: its point, bucket, samples,
+    the previous bucket's last time (None for the domain's first), its own first and last
+    times, whether it is a break, when its earliest interval began (None: unknown), energy."""
 
     at: int
     b: int
@@ -166,6 +184,8 @@ class Span:
     t_first: float | None
     t_last: float
     broken: bool
+    begin: float | None = None
+    energy: float = 0.0
 
 
 #: A hole in the sampling is an interval between two samples of a domain more than
@@ -212,8 +232,11 @@ def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: flo
     after the last sample before the hole; the point after it keeps its power, the
     energy of its samples over its span from that last sample: the sample after the
     hole holds the energy over it, so that power is its average over the hole, and the
-    total is unchanged. ``d["holes"]`` gets each hole's start and end in seconds from
-    the run's start (``hole_note``)."""
+    total is unchanged. Where that sample's own interval began well after the hole
+    opened (``Span.begin``: its energy over its power), its energy does not cover the
+    hole (a sample stamped late), and the point's power is its energy over its own
+    interval, not a near-zero average over the hole. ``d["holes"]``: each hole's start
+    and end in seconds from the run's start (``hole_note``)."""
     usual = usual_interval(spans)
     if usual is None:
         return
@@ -222,6 +245,12 @@ def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: flo
              for k, s in enumerate(spans)
              if k and s.t_prev is not None and s.t_first is not None and not s.broken
              and s.b - spans[k - 1].b >= 2 and s.t_first - s.t_prev > longer]
+    after_hole = {at for at, _, _ in holes}
+    for s in spans:
+        if s.at in after_hole and s.begin is not None and s.t_prev is not None \
+                and s.begin - s.t_prev > longer and s.t_last > s.begin \
+                and d["power_w"][s.at] is not None:
+            d["power_w"][s.at] = _finite(s.energy / (s.t_last - s.begin))
     for at, before, _ in reversed(holes):  # from the end: each index still holds
         for key, value in (("t_s", round(before + 0.001, 3)), ("power_w", None),
                            ("min_w", None), ("max_w", None), ("gap", True)):
@@ -261,8 +290,21 @@ def before_notes(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
         for b, n in zip(d["b"], d["n"], strict=True):
             before += n if b < 0 else 0
             drawn += n if b >= 0 else 0
+    after, same = (sum(n for d in domains.values() for n in d.get(k, []))
+                   for k in ("after", "same_time"))
     return ([] if not before else [before_start_note(before, every=not drawn)]) + \
-        hole_note(domains)
+        ([] if not after else [after_end_note(after)]) + \
+        ([] if not same else [same_time_note(same)]) + hole_note(domains)
+
+
+def drawn_end(domains: dict[str, dict[str, list[Any]]], start_unix_s: float,
+              end_unix_s: float | None, last_unix_s: float | None) -> float:
+    """Where a timeline's axis ends (unix s): the run's recorded end or its last drawn point
+    if later (read just after it closed); without a recorded end, its last sample."""
+    if (end := _finite(end_unix_s)) is None:
+        return max(x for x in (_finite(last_unix_s), start_unix_s) if x is not None)
+    last = max((start_unix_s + t for d in domains.values() for t in d["t_s"]), default=end)
+    return max(end, last, start_unix_s)
 
 
 #: The run's samples and their first and last time, read through the samples' index. SQLite

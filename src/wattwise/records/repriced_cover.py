@@ -1,0 +1,30 @@
+"""Whether a run's samples cover every domain its total counts, where its stored total
+is not usable and its energy would be priced again from them: a run of a CPU and a
+memory domain whose memory samples are gone would sum to its CPU energy alone (6 J of a
+19 J run), a third of the run given as its figure. Such a run has no figure, with this
+note, in every output (``records.run_sums.samples_sum_note``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+#: The words of ``uncovered_note`` that tell its note from others (``cli.render``).
+UNCOVERED_MARK = " counted domains have no usable sample "
+
+
+def uncovered_note(record: Any, in_total: Iterable[str],
+                   sums: Mapping[str, Any]) -> str | None:
+    """The note on a summarised run (``record``) whose counted domains (``in_total``)
+    include some with no usable sample (none in ``sums``, its samples summed by domain
+    as ``carbon.sample_energy.stored_sample_sums`` sums them), else None (a run without
+    a summary gives its partial figure, said partial, as it always has)."""
+    if not isinstance(getattr(record, "summary", None), dict):
+        return None
+    counted = sorted(set(in_total))
+    missing = [d for d in counted if d not in sums]
+    if not missing or len(missing) == len(counted):  # none at all: no figure either way
+        return None
+    return (f"{len(missing)} of {len(counted)}{UNCOVERED_MARK}"
+            f"({', '.join(missing)}): a figure from the others' samples would cover only "
+            "part of the run, so it has none")
