@@ -37,6 +37,15 @@ def recorded(tmp_path: Path) -> tuple[Path, int]:
 
 
 @pytest.fixture()
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working folder, made the current one: what a command wrote there shows."""
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.fixture()
 def written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths ``whole_file`` (the temporary-file-and-rename write) is asked for."""
     paths: list[str] = []
@@ -58,13 +67,9 @@ def _export(db: Path, run_id: int, fmt: str, *output: str) -> Any:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_output_dash_writes_the_export_to_stdout(
-    recorded: tuple[Path, int], written: list[str], tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, fmt: str,
+    recorded: tuple[Path, int], written: list[str], folder: Path, fmt: str,
 ) -> None:
     db, run_id = recorded
-    folder = tmp_path / "cwd"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
     default = _export(db, run_id, fmt)
     for option in ("--output", "-o"):
         dashed = _export(db, run_id, fmt, option, "-")
@@ -76,13 +81,9 @@ def test_output_dash_writes_the_export_to_stdout(
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_file_path_is_still_written_whole_through_a_temporary_file(
-    recorded: tuple[Path, int], written: list[str], tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, fmt: str,
+    recorded: tuple[Path, int], written: list[str], folder: Path, fmt: str,
 ) -> None:
     db, run_id = recorded
-    folder = tmp_path / "cwd"
-    folder.mkdir()
-    monkeypatch.chdir(folder)
     default = _export(db, run_id, fmt)
     named = folder / f"out.{fmt}"
     to_file = _export(db, run_id, fmt, "-o", str(named))
@@ -96,17 +97,10 @@ def test_a_file_path_is_still_written_whole_through_a_temporary_file(
     assert sorted(p.name for p in folder.iterdir()) == sorted(["-", named.name])
 
 
-def test_a_folder_name_is_said_with_one_slash(tmp_path: Path,
-                                              recorded: tuple[Path, int]) -> None:
+def test_a_folder_name_is_said_with_one_slash(recorded: tuple[Path, int],
+                                              folder: Path) -> None:
     """``-o ./`` names a folder: the line gives the name as typed, not ``.//``."""
-    import os
-
     db, rid = recorded
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        res = runner.invoke(app, ["export", str(rid), "--db", str(db), "-o", "./"])
-    finally:
-        os.chdir(here)
+    res = runner.invoke(app, ["export", str(rid), "--db", str(db), "-o", "./"])
     assert res.exit_code == 2
     assert "cannot write --output file ./: the name ends with '/'" in res.output, res.output

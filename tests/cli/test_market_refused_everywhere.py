@@ -50,10 +50,7 @@ def _api_run(db: Path, run_id: int) -> dict[str, Any]:
 def test_a_finished_run_whose_certificates_exceed_its_energy_says_why_in_every_output(
     tmp_path: Path,
 ) -> None:
-    db = tmp_path / "runs.db"
-    _cli(db, "run", "--zone", "DE", "--certificates-mwh", "1", "--contract-intensity", "50",
-         "--", sys.executable, "-c", "pass")
-    flush_all(30.0)  # the summary is written by this process's writer thread
+    db = _recorded_refused(tmp_path)
     shown = json.loads(_cli(db, "show", "1", "--json").stdout)["summary"]
     (note,) = _said(shown["notes"])
     assert "recorded with its location-based figure only" in note
@@ -96,3 +93,36 @@ def test_a_lost_run_whose_certificates_exceed_its_energy_is_reported_not_refused
         assert _said(em["notes"]) == [note], where
     text = " ".join(_cli(db, "report", str(rid)).stdout.split())
     assert text.count(f"note: {note}") == 1, text
+
+
+# A run recorded before its stored emissions kept the note of a refused market-based
+# figure holds it only in its summary's notes: ``report``, which prices the run again
+# with no market option, still says it, once, as ``show`` does.
+def _recorded_refused(tmp_path: Path) -> Path:
+    db = tmp_path / "runs.db"
+    _cli(db, "run", "--zone", "DE", "--certificates-mwh", "1", "--contract-intensity", "50",
+         "--", sys.executable, "-c", "pass")
+    flush_all(30.0)  # the summary is written by this process's writer thread
+    return db
+
+
+def test_an_earlier_record_s_refusal_reaches_report_once(tmp_path: Path) -> None:
+    db = _recorded_refused(tmp_path)
+    with sqlite3.connect(db) as conn:  # as recorded before: the note in its notes only
+        summary = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = 1")
+                             .fetchone()[0])
+        (note,) = _said(summary["notes"])
+        summary["emissions"]["notes"] = [n for n in summary["emissions"].get("notes") or []
+                                         if not n.startswith(WHY)]
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = 1", (json.dumps(summary),))
+    rep = json.loads(_cli(db, "report", "1", "--json").stdout)
+    assert _said(rep["emissions"]["notes"]) == [note]
+    assert rep["emissions"]["market_g"] is None
+    text = " ".join(_cli(db, "report", "1").stdout.split())
+    assert text.count(f"note: {note}") == 1, text
+
+
+def test_a_current_record_s_refusal_is_said_once(tmp_path: Path) -> None:
+    db = _recorded_refused(tmp_path)
+    rep = json.loads(_cli(db, "report", "1", "--json").stdout)
+    assert len(_said(rep["emissions"]["notes"])) == 1

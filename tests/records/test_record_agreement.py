@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import wattwise
+from tests.fixtures.damaged import copy_with
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from tests.fixtures.hourly_trace import write_hourly_trace
 from wattwise.carbon.accounting import intervals_from_samples, usable_energy
@@ -96,19 +97,6 @@ def test_real_records_agree_with_themselves(recorded: Any, case: str) -> None:
                            for x in samples)
 
 
-def _copy_with(db: Path, tmp: Path, sql: str, name: str = "edited.db") -> Path:
-    out = tmp / name
-    src, dst = sqlite3.connect(db), sqlite3.connect(out)
-    try:
-        src.backup(dst)  # with what its write-ahead log holds
-        with dst:
-            dst.execute(sql)
-    finally:
-        src.close()
-        dst.close()
-    return out
-
-
 def _cli(*args: str) -> str:
     r = CliRunner().invoke(app, list(args))
     assert r.exit_code == 0, (r.stdout, r.stderr)
@@ -127,7 +115,7 @@ def test_a_total_that_contradicts_its_emissions_block_is_repriced_everywhere(
     a few joules: one note, the samples' figure in every output, and the runs index
     judges it the same."""
     db, rid = recorded["measured, a domain not in totals"]
-    bad = _copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set(summary_json,"
+    bad = copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set(summary_json,"
                      " '$.energy_j', 1e15, '$.low_j', 1e15, '$.high_j', 1e15)")
     store = Store(bad)
     try:
@@ -165,7 +153,7 @@ def test_emissions_that_contradict_their_own_block_are_not_usable(
         recorded: Any, tmp_path: Path) -> None:
     """Grams inside their own range but not the block's facility energy x intensity."""
     db, rid = recorded["market-based"]
-    bad = _copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set(summary_json,"
+    bad = copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set(summary_json,"
                      " '$.emissions.emissions_g', json_extract(summary_json,"
                      " '$.emissions.emissions_g') * 1.1)")
     store = Store(bad)
@@ -183,13 +171,13 @@ def test_a_stored_negative_zero_is_never_said_minus_zero(recorded: Any, tmp_path
     """-0.0 J stored with a block priced from joules: repriced, its note says 0 J; and
     -0.0 with a block of 0 kWh (nothing to compare): shown as 0.0 J, never -0.0."""
     db, rid = recorded["estimated and measured"]
-    bad = _copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set(summary_json,"
+    bad = copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set(summary_json,"
                      " '$.energy_j', json('-0.0'), '$.low_j', json('-0.0'),"
                      " '$.high_j', json('-0.0'))")
     out = _cli("show", str(rid), "--db", str(bad)) + _cli("show", str(rid), "--json", "--db",
                                                           str(bad))
     assert "-0.0" not in out and "-0 J" not in out and "0 J disagrees" in out.replace("\n", " ")
-    zero = _copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set("
+    zero = copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set("
                       "summary_json, '$.energy_j', json('-0.0'), '$.low_j', json('-0.0'),"
                       " '$.high_j', json('-0.0'), '$.emissions.energy_kwh', json('-0.0'),"
                       " '$.emissions.emissions_g', json('-0.0'), '$.emissions.low_g',"
@@ -313,7 +301,7 @@ def test_a_stored_negative_zero_power_is_never_said_minus_zero(
     """-0.0 in any number of the summary's top level or of a domain (its average power,
     its duration) is read as 0.0 by every output that shows the summary."""
     db, rid = recorded["estimated and measured"]
-    zero = _copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set("
+    zero = copy_with(db, tmp_path, "UPDATE runs SET summary_json = json_set("
                       "summary_json, '$.energy_j', json('-0.0'), '$.low_j', json('-0.0'),"
                       " '$.avg_power_w', json('-0.0'), '$.domains[0].avg_power_w',"
                       " json('-0.0'), '$.domains[0].energy_j', json('-0.0'),"

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import wattwise
+from tests.fixtures.damaged import copy_with
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from tests.fixtures.sysfs import intel_client, intel_server
 from wattwise.cli import _register_all, app
@@ -120,19 +121,6 @@ def test_records_wattwise_writes_agree_with_their_domains(recorded: Any, case: s
     assert entry.energy_usable and unsure is None
 
 
-def _copy_with(db: Path, tmp: Path, sql: str) -> Path:
-    out = tmp / "edited.db"
-    src, dst = sqlite3.connect(db), sqlite3.connect(out)
-    try:
-        src.backup(dst)
-        with dst:
-            dst.execute(sql)
-    finally:
-        src.close()
-        dst.close()
-    return out
-
-
 def _cli(*args: str) -> str:
     r = CliRunner().invoke(app, list(args))
     assert r.exit_code == 0, (r.stdout, r.stderr)
@@ -161,7 +149,7 @@ def test_a_total_that_disagrees_with_its_domains_is_repriced_everywhere(
         recorded: Any, tmp_path: Path, damage: str) -> None:
     db, rid = recorded["measured, psys not in totals"]
     sql, start = DAMAGES[damage]
-    bad = _copy_with(db, tmp_path, sql)
+    bad = copy_with(db, tmp_path, sql)
     store = Store(bad)
     try:
         summary = store.get_run(rid).summary

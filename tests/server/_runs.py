@@ -211,3 +211,23 @@ def lost_with_samples(store: Store, start: float = START + 7000.0) -> int:
     store.add_samples(rid, [SampleRow(start + t, "cpu:model", 20.0, 20.0, 18.0, 22.0)
                             for t in range(1, 61)])
     return rid
+
+
+def running_run(store: Store, name: str = "running-now") -> int:
+    """A run stored as running by this very process, on this host (alive, whatever its
+    heartbeat, so never lost): its page refreshes. 19 samples of 5 J, one a second."""
+    import os
+    import time
+
+    from wattwise.records.liveness import hostname
+
+    start = time.time() - 30.0
+    rid = store.create_run(
+        name=name, started_unix_s=start, host={"hostname": hostname()},
+        hardware={}, versions={}, pid=os.getpid(),
+        sensors=[{"name": "model", "domains": [
+            {"name": "cpu:model", "kind": "estimated", "source": "model", "in_total": True}]}],
+    )
+    store.add_samples(rid, [SampleRow(start + t, "cpu:model", 5.0, 5.0, 4.5, 5.5)
+                            for t in range(1, 20)])
+    return rid

@@ -32,3 +32,31 @@ def serve(db: Path) -> Iterator[str]:
     from wattwise.server import create_app
 
     yield from serve_app(create_app(db))
+
+
+def serve_as_dashboard(db: Path) -> Iterator[int]:
+    """Serve the dashboard of ``db`` as ``wattwise dashboard`` serves it (its own socket
+    and server settings, on a free local port); yields the port, then stops it."""
+    import uvicorn
+
+    from wattwise.server._net import bound, listen, plan
+    from wattwise.server.app import create_app, server_config
+
+    spot = plan("127.0.0.1", 0)
+    sock = listen(spot)
+    spot = bound(spot, sock)
+    app = create_app(db, port=spot.port, hosts=spot.names)
+    server = uvicorn.Server(server_config(app, spot))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield spot.port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+    assert not thread.is_alive(), "server did not stop"

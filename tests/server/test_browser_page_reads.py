@@ -11,15 +11,13 @@ Needs what ``test_browser`` needs (Chromium, its driver and Selenium); skipped w
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.server._results import results_db
-from tests.server._runs import START, demo_like, lost_with_samples
+from tests.server._runs import START, demo_like, lost_with_samples, running_run
 from tests.server._serve import serve
 from tests.server.test_browser import _HOW, _MISSING, _open
 from tests.server.test_browser import browser as browser  # the fixture
@@ -68,22 +66,6 @@ def _flat(store: Store, start: float) -> int:
     return rid
 
 
-def _running(store: Store, name: str) -> int:
-    """A run stored as running by this very process, on this host (so not lost)."""
-    from wattwise.records.liveness import hostname
-
-    start = time.time() - 30.0
-    rid = store.create_run(
-        name=name, started_unix_s=start, host={"hostname": hostname()},
-        hardware={}, versions={}, pid=os.getpid(),
-        sensors=[{"name": "model", "domains": [
-            {"name": "cpu:model", "kind": "estimated", "source": "model", "in_total": True}]}],
-    )
-    store.add_samples(rid, [SampleRow(start + t, "cpu:model", 5.0, 5.0, 4.5, 5.5)
-                            for t in range(1, 20)])
-    return rid
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("page-reads")
@@ -94,7 +76,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         with Store(path) as store:
             out: dict[str, Any] = {"demo": demo_like(store), "flat": _flat(store, START + 500.0),
                                    "lost": lost_with_samples(store),
-                                   "running": _running(store, "running-now")}
+                                   "running": running_run(store, "running-now")}
         results = folder / "results.db"
         out.update(results_db(results))
         runs, studies = serve(path), serve(results)
@@ -179,7 +161,7 @@ def test_the_runs_list_gives_focus_back_when_a_new_run_is_drawn(
     browser.execute_script("arguments[0].focus(); window.rowBefore = arguments[0].closest('tr');",
                            box)
     with Store(served["path"]) as store:
-        new = _running(store, "started-just-now")
+        new = running_run(store, "started-just-now")
     WebDriverWait(browser, 30, poll_frequency=0.2).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, f"tr.run[data-id='{new}']"))
     assert browser.execute_script(  # drawn anew

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -29,11 +28,12 @@ from tests.server._runs import (
     damaged_figures,
     demo_like,
     lost_with_samples,
+    running_run,
 )
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
 from wattwise.compress.study import store_study
-from wattwise.records.store import SampleRow, Store
+from wattwise.records.store import Store
 
 pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 
@@ -62,19 +62,9 @@ def ids(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def _running(store: Store) -> int:
-    """A run stored as running by this very process, on this host (alive, whatever its
-    heartbeat): its page refreshes."""
-    from wattwise.records.liveness import hostname
-
-    start = time.time() - 30.0
-    rid = store.create_run(
-        name="running-now", started_unix_s=start, host={"hostname": hostname()},
-        hardware={}, versions={}, pid=os.getpid(),
-        sensors=[{"name": "model", "domains": [
-            {"name": "cpu:model", "kind": "estimated", "source": "model", "in_total": True}]}],
-    )
-    store.add_samples(rid, [SampleRow(start + t, "cpu:model", 5.0, 5.0, 4.5, 5.5)
-                            for t in range(1, 20)])
+    """``running_run`` with a window: its page refreshes and draws a band."""
+    rid = running_run(store)
+    start = store.get_run(rid).started_unix_s
     store.add_window(rid, {"name": "warm-up", "start_unix_s": start,
                            "end_unix_s": start + 5.0, "energy_j": 25.0, "kind": "estimated"})
     return rid

@@ -9,7 +9,6 @@ Needs what ``test_browser`` needs (Chromium, its driver and Selenium); skipped w
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import threading
 import time
@@ -20,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from tests.server._runs import START, chart_edges, demo_like
+from tests.server._runs import START, chart_edges, demo_like, running_run
 from tests.server._serve import serve_app
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
-from wattwise.records.store import SampleRow, Store
+from wattwise.records.store import Store
 
 pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 
@@ -56,22 +55,6 @@ class Slowed:
         finally:
             with self.lock:
                 self.now[path] -= 1
-
-
-def _running(store: Store) -> int:
-    """A run stored as running by this very process, on this host: its page refreshes."""
-    from wattwise.records.liveness import hostname
-
-    start = time.time() - 30.0
-    rid = store.create_run(
-        name="running-now", started_unix_s=start, host={"hostname": hostname()},
-        hardware={}, versions={}, pid=os.getpid(),
-        sensors=[{"name": "model", "domains": [
-            {"name": "cpu:model", "kind": "estimated", "source": "model", "in_total": True}]}],
-    )
-    store.add_samples(rid, [SampleRow(start + t, "cpu:model", 5.0, 5.0, 4.5, 5.5)
-                            for t in range(1, 20)])
-    return rid
 
 
 def _most_in_flight(driver: Any, base: str) -> dict[str, int]:
@@ -127,7 +110,7 @@ def test_a_slow_server_never_gets_a_second_refresh_while_one_is_unanswered(
     path = tmp_path / "runs.db"
     with Store(path) as store:
         demo = demo_like(store)
-        rid = _running(store)
+        rid = running_run(store)
     slowed = Slowed(create_app(path))
     served = serve_app(slowed)
     base = next(served)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,32 +14,14 @@ import pytest
 pytest.importorskip("fastapi")
 uvicorn = pytest.importorskip("uvicorn")
 
+from tests.server._serve import serve_as_dashboard  # noqa: E402
 from wattwise.server._guard import BAD_HTTP  # noqa: E402
-from wattwise.server._net import bound, listen, plan  # noqa: E402
-from wattwise.server.app import create_app, server_config  # noqa: E402
 
 
 @pytest.fixture()
 def port(tmp_path: Path) -> Iterator[int]:
     """The dashboard served as ``wattwise dashboard`` serves it, on a free local port."""
-    spot = plan("127.0.0.1", 0)
-    sock = listen(spot)
-    spot = bound(spot, sock)
-    app = create_app(tmp_path / "runs.db", port=spot.port, hosts=spot.names)
-    server = uvicorn.Server(server_config(app, spot))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield spot.port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "server did not stop"
+    yield from serve_as_dashboard(tmp_path / "runs.db")
 
 
 def _send(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:

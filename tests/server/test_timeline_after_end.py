@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from wattwise.carbon.sample_energy import after_end_note, same_time_note
-from wattwise.server.timeline import before_notes, drawn_end, from_buckets
+from wattwise.server.timeline import drawn_end, from_buckets, time_notes
 
 # rows as BUCKETS_SQL gives them: domain, bucket, samples, last time, energy, gap,
 # lowest and highest power, start of its earliest interval, unusable, first time
@@ -23,7 +23,7 @@ def test_a_sample_after_the_run_s_end_is_left_out_with_a_note() -> None:
     d = domains["cpu:0"]
     assert d["t_s"] == [1.0] and d["power_w"] == [pytest.approx(4.0)]
     assert d["b"] == [0] and d["energy_j"] == [4.0] and d["after"] == [1]
-    assert before_notes(domains) == [after_end_note(1)]
+    assert time_notes(domains) == [after_end_note(1)]
     assert drawn_end(domains, START, 1001.05, 1100.0) == pytest.approx(1001.05)
 
 
@@ -42,7 +42,7 @@ def test_the_reading_just_after_the_run_closes_is_kept() -> None:
             ("mem:0", 1, 1, 1001.06, 0.0, 0, 8.0, 8.0, None, 0, 1001.06)]
     domains = from_buckets(rows, START, 1001.05)
     assert domains["cpu:0"]["t_s"] == [0.9, 1.06] and domains["mem:0"]["t_s"] == [0.9, 1.06]
-    assert before_notes(domains) == []
+    assert time_notes(domains) == []
     assert drawn_end(domains, START, 1001.05, 1001.06) == pytest.approx(1001.06)
 
 
@@ -51,7 +51,7 @@ def test_samples_with_no_energy_read_after_the_end_alone_are_left_out() -> None:
             ("mem:0", 5, 1, 1000.075, 0.0, 0, 8.0, 8.0, None, 0, 1000.075)]
     domains = from_buckets(rows, START, 1000.0646)
     assert all(d["t_s"] == [] and d["power_w"] == [] for d in domains.values())
-    assert before_notes(domains) == [after_end_note(2)]
+    assert time_notes(domains) == [after_end_note(2)]
 
 
 def test_samples_at_one_time_stamp_draw_no_power_above_their_own() -> None:
@@ -59,7 +59,7 @@ def test_samples_at_one_time_stamp_draw_no_power_above_their_own() -> None:
     domains = from_buckets(rows, START)
     d = domains["cpu:0"]
     assert d["power_w"] == [None] and d["max_w"] == [4.04] and d["min_w"] == [3.32]
-    assert before_notes(domains) == [same_time_note(68)]
+    assert time_notes(domains) == [same_time_note(68)]
 
 
 def test_a_sample_stamped_far_past_the_others_is_a_break_then_its_own_power() -> None:

@@ -19,7 +19,7 @@ from wattwise.cli import _register_all, app
 from wattwise.plot.run import layout, time_span
 from wattwise.records.store import SampleRow, Store
 from wattwise.server.data import timeline_payload
-from wattwise.server.timeline import before_notes, from_buckets
+from wattwise.server.timeline import from_buckets, time_notes
 
 _register_all()
 CPU = DOMAINS[0][0]
@@ -44,7 +44,7 @@ def test_the_next_point_is_priced_over_its_own_interval_not_from_the_moved_sampl
     assert d["t_s"] == [2.0] and d["power_w"] == [pytest.approx(4.0)]
     assert d["begin_s"] == [0.0]
     assert d["b"] == [-1, 0] and d["n"] == [1, 1]
-    assert before_notes({"cpu:0": d}) == [before_start_note(1)]
+    assert time_notes({"cpu:0": d}) == [before_start_note(1)]
 
 
 def test_where_every_sample_lies_before_the_start_they_are_drawn() -> None:
@@ -52,7 +52,7 @@ def test_where_every_sample_lies_before_the_start_they_are_drawn() -> None:
             ("cpu:0", -2, 1, 901.0, 5.0, 0, 5.0, 5.0, 900.0, 0)]
     d = from_buckets(rows, 1000.0)["cpu:0"]
     assert d["t_s"] == [-100.0, -99.0] and d["power_w"][1] == pytest.approx(5.0)
-    assert before_notes({"cpu:0": d}) == [before_start_note(2, every=True)]
+    assert time_notes({"cpu:0": d}) == [before_start_note(2, every=True)]
 
 
 def test_the_timeline_and_figure_start_at_the_run_s_start(moved: tuple[Path, int]) -> None:

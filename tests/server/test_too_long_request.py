@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +17,7 @@ uvicorn = pytest.importorskip("uvicorn")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from tests.server._serve import serve_as_dashboard  # noqa: E402
 from wattwise.records.store import Store  # noqa: E402
 from wattwise.server._guard import (  # noqa: E402
     BAD_HTTP,
@@ -27,34 +26,16 @@ from wattwise.server._guard import (  # noqa: E402
     MAX_HEAD,
     MAX_LINE,
 )
-from wattwise.server._net import bound, listen, plan  # noqa: E402
-from wattwise.server.app import create_app, server_config  # noqa: E402
+from wattwise.server.app import create_app  # noqa: E402
 
 
 @pytest.fixture()
 def port(tmp_path: Path) -> Iterator[int]:
     """The dashboard served as ``wattwise dashboard`` serves it, on a free local port."""
-    spot = plan("127.0.0.1", 0)
-    sock = listen(spot)
-    spot = bound(spot, sock)
     with Store(tmp_path / "runs.db") as store:  # a run, so an unknown id is looked up
         store.create_run(name="r", started_unix_s=1.0, host={}, hardware={}, versions={},
                          sensors=[])
-    app = create_app(tmp_path / "runs.db", port=spot.port, hosts=spot.names)
-    server = uvicorn.Server(server_config(app, spot))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield spot.port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-    assert not thread.is_alive(), "server did not stop"
+    yield from serve_as_dashboard(tmp_path / "runs.db")
 
 
 def _answer(conn: socket.socket) -> tuple[int, dict[str, str], bytes]:

@@ -18,7 +18,6 @@ from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
     NUMERIC_SPAN_SQL,
-    before_notes,
     bucket_width,
     cumulative_emissions,
     drawn_end,
@@ -26,6 +25,7 @@ from wattwise.server.timeline import (
     intensity_buckets,
     skipped_note,
     steps_of,
+    time_notes,
     unusable_note,
     window_bands,
 )
@@ -432,7 +432,7 @@ def timeline_payload(
     })
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + damaged + \
         ([non_finite_note(bad)] if bad else []) + \
-        before_notes(domains)
+        time_notes(domains)
     # the windows as the run's figure draws them (at most 300 bands, nesting folded),
     # so the run page draws what ``wattwise report`` draws
     if bands:

@@ -94,7 +94,7 @@ def from_buckets(
     (``t_s`` to ``gap``) start at the run's start, and such a sample never stretches
     the next interval back to it. Where every sample lies before the start, they are
     drawn where they lie. ``b``, ``n`` (samples), ``energy_j`` and ``unusable`` hold
-    every bucket, drawn or not (``before_notes`` counts those before the start).
+    every bucket, drawn or not (``time_notes`` counts those before the start).
 
     With the run's recorded end (``end_unix_s``), a bucket whose samples and their
     intervals all begin after it (a clock set forward, a damaged row) is left out, from
@@ -102,7 +102,7 @@ def from_buckets(
     over time; ``after`` counts its samples. The meter's reading just after the run
     closes covers time inside it and is kept. A bucket of two or more samples at one
     time stamp has no power (their energy over one interval is a power none of them
-    read), only its range; ``same_time`` counts them (``before_notes``).
+    read), only its range; ``same_time`` counts them (``time_notes``).
 
     A bucket holding a sample whose energy is not usable has no power (a break, as a
     gap is: the interval has energy the record does not give); ``unusable`` counts
@@ -280,7 +280,7 @@ def hole_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
     return [f"{holes} {size} (the recorder did not run): {drawn}"]
 
 
-def before_notes(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
+def time_notes(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
     """The notes on where a timeline's samples (``from_buckets``) lie in time: those
     before the run's recorded start, in the words ``wattwise report`` gives it
     (``before_start_note``), and the holes between them (``hole_note``); [] where
