@@ -280,6 +280,9 @@ class LocalExecutor(Executor):
             tracked.event(f"planned start {assignment.start_unix_s:.0f} (Unix s) at "
                           f"{_g(planned)} gCO2eq/kWh forecast; realised {_g(realised)} "
                           f"gCO2eq/kWh as priced on {self.priced_on}")
+            # the record is written (by the store's writer thread) before the result is
+            # given: a caller that reads the run back at once finds its summary
+            tracked.flush(30.0)
         return ExecResult(code, started, ended, paused_s, pauses, run_id, summary, notes,
                           planned, realised, self.priced_on if tracked is not None else None)
 
