@@ -491,6 +491,13 @@ def _child_main(a: argparse.Namespace) -> None:
         out = _child_layout(a, rank, world)
     if out is not None:
         Path(a.out).write_text(json.dumps(out), encoding="utf-8")
+    # The work is done and written. Leave without the interpreter's teardown: gloo's
+    # worker threads can still hold work objects whose destruction at finalisation
+    # aborts the process ("terminate called without an active exception", exit -6),
+    # seen once in a full test run on the pipeline layout's last stage.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # -- launcher -------------------------------------------------------------------------
