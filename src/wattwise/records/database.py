@@ -14,6 +14,8 @@ another process delete a live WAL, and committed rows vanished. So:
   between its own connections correctly).
 
 A forked child never touches its parent's connections: it gets its own.
+
+A damaged file is refused whole, by every reader alike (``records.damaged_file``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from wattwise.errors import StoreError
 from wattwise.records import schema
+from wattwise.records.damaged_file import check_whole, damage_found, is_damage, read_error
 from wattwise.records.writer import LOCK_POLL_S, Writer, is_busy
 
 _REGISTRY: dict[tuple[int, str], Database] = {}
@@ -195,8 +198,14 @@ class ReadOnlyDatabase:
         self.path = path
         self._timeout_s = timeout_s
         self.readers = _Readers()
+        #: The file's ``(st_dev, st_ino)`` once checked whole: a read refuses it once any
+        #: reader in this process found it damaged (``read_error``).
+        self._identity: tuple[int, int] | None = None
         try:
-            version = schema.check_schema(self.reader(timeout_s), path)
+            conn = self.reader(timeout_s)
+            version = schema.check_schema(conn, path)
+            if version >= schema.FIRST_VERSION:
+                self._identity = check_whole(path, conn)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise _file_error(path, exc) from exc
@@ -211,6 +220,8 @@ class ReadOnlyDatabase:
             )
 
     def reader(self, timeout_s: float) -> sqlite3.Connection:
+        if self._identity is not None:
+            damage_found(self.path, self._identity)
         conn = self.readers.get()
         if conn is None:
             base = "file:" + urllib.parse.quote(str(self.path.absolute()))
@@ -291,6 +302,8 @@ def _connect(path: Path | str, timeout_s: float, *, uri: bool = False) -> sqlite
 
 def _file_error(path: Path, exc: BaseException) -> StoreError:
     text = str(exc)
+    if is_damage(exc):
+        return read_error(path, exc)
     if "not a database" in text:
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
     return StoreError(f"run database {path}: cannot open: {text}")

@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from wattwise._paths import DEFAULT_ENV, default_db_path
 from wattwise.errors import BadInput, StoreError
 from wattwise.records import rows as _rows
+from wattwise.records.damaged_file import read_error
 from wattwise.records.database import Database, ReadOnlyDatabase, acquire, release
 from wattwise.records.queries import RunInfo, RunQueries, RunRecord, SampleRow
 from wattwise.records.rows import STATUSES, SampleLike
@@ -163,7 +164,7 @@ class Store(RunQueries):
             conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
             return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
+            raise read_error(self.path, exc) from exc
 
     def _read_chunks(
         self, sql: str, params: Sequence[Any] = (), size: int = 10_000
@@ -178,13 +179,13 @@ class Store(RunQueries):
             conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
             cursor = conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
+            raise read_error(self.path, exc) from exc
         try:
             while True:
                 try:
                     rows = cursor.fetchmany(max(1, int(size)))
                 except sqlite3.Error as exc:
-                    raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
+                    raise read_error(self.path, exc) from exc
                 if not rows:
                     return
                 yield rows

@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from wattwise.errors import StoreError
 from wattwise.records import growing_sums
+from wattwise.records.damaged_file import read_error
 from wattwise.records.database import ReadOnlyDatabase
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
@@ -101,7 +101,7 @@ class Reads:
         try:
             return self._db.reader(self._timeout_s).execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise StoreError(f"run database {self.path}: cannot read: {exc}") from exc
+            raise read_error(self.path, exc) from exc
 
     # -- the runs list ---------------------------------------------------------------
     #

@@ -1,0 +1,98 @@
+"""A run database with damaged pages gets one answer from every view: the same one line
+(the file, what SQLite said, how to save what still reads), exit code 2, whichever pages
+a command happens to read; the file is left as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.fixtures.damaged_pages import overwrite_pages
+from tests.server._runs import fixture_db
+from wattwise.cli import _register_all, app
+from wattwise.errors import StoreError
+from wattwise.records.store import Store
+
+_register_all()
+runner = CliRunner()
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+
+@pytest.fixture(scope="module")
+def sound(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    db = tmp_path_factory.mktemp("damaged") / "sound.db"
+    return db, fixture_db(db)["demo"]
+
+
+def _copy(sound: tuple[Path, int], tmp_path: Path) -> Path:
+    db = tmp_path / "runs.db"
+    shutil.copyfile(sound[0], db)
+    return db
+
+
+def _digest(db: Path) -> str:
+    return hashlib.sha256(db.read_bytes()).hexdigest()
+
+
+def test_every_view_gives_the_same_line_for_a_damaged_file(
+        sound: tuple[Path, int], tmp_path: Path) -> None:
+    db = _copy(sound, tmp_path)
+    rid = str(sound[1])
+    overwrite_pages(db)
+    before = _digest(db)
+    commands = [["runs"], ["runs", "--json"], ["show", rid], ["show", rid, "--json"],
+                ["report", rid], ["report", rid, "--json"],
+                ["export", rid, "-f", "csv", "-o", "-"], ["export", rid, "-f", "json", "-o", "-"],
+                ["export", rid, "-f", "codecarbon", "-o", "-"]]
+    lines = set()
+    for args in commands:
+        result = runner.invoke(app, [*args, "--db", str(db)])
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1, (args, result.output)
+        lines.add(result.output.strip())
+    assert len(lines) == 1, lines  # one answer for the file, whatever each command reads
+    line = lines.pop()
+    assert line.startswith(f"wattwise: error: run database {db} is damaged (SQLite: "
+                           "database disk image is malformed")
+    recover = f"sqlite3 {db} .recover | sqlite3 {tmp_path / 'runs-recovered.db'} "
+    assert line.endswith(recover + "(sqlite.org's shell: some Linux builds lack .recover), "
+                         "then use that file")  # whole: not cut to the CLI's longest line
+    assert _digest(db) == before  # nothing written to it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.db"]  # no side files left
+
+
+def test_a_read_that_meets_a_damaged_page_refuses_the_whole_file_after_it(
+        sound: tuple[Path, int], tmp_path: Path) -> None:
+    """Damage the check did not see (the file damaged after it was checked, its size and
+    change time the same): the first read that meets it marks the file, and a list of the
+    runs, which reads only whole pages, is refused after it too."""
+    db = _copy(sound, tmp_path)
+    Store(db, readonly=True).close()  # checked: sound
+    overwrite_pages(db, ["events_run"], keep_mtime=True)
+    with Store(db, readonly=True) as store:
+        assert len(store.list_runs()) == 4  # the check is not run again: same state
+        with pytest.raises(StoreError, match=r"is damaged .*malformed") as first:
+            store.events(sound[1])
+        with pytest.raises(StoreError) as after:
+            store.list_runs()
+    assert str(after.value) == str(first.value)
+    result = runner.invoke(app, ["runs", "--db", str(db)])  # another process checks whole
+    assert result.exit_code == 2 and "is damaged" in result.output
+
+
+def test_the_file_is_read_again_once_a_sound_copy_is_put_in_its_place(
+        sound: tuple[Path, int], tmp_path: Path) -> None:
+    db = _copy(sound, tmp_path)
+    overwrite_pages(db)
+    with pytest.raises(StoreError, match="is damaged"):
+        Store(db, readonly=True)
+    db.write_bytes(sound[0].read_bytes())  # in place: the same inode, a new state
+    with Store(db, readonly=True) as store:
+        assert len(store.list_runs()) == 4
+        assert store.events(sound[1])
