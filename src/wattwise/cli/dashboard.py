@@ -10,6 +10,7 @@ import typer
 
 from wattwise.cli._common import check_db_option, console, die, err_console, guarded
 from wattwise.cli.measure import DB_HELP
+from wattwise.server.metrics_wait import MAX_WAIT_S, WAIT_S
 
 
 def register(app: typer.Typer) -> None:
@@ -43,6 +44,13 @@ def dashboard(
         help="How many of the newest ended runs keep series of their own in /metrics "
         "(running runs always do); totals over all runs are always there.",
     ),
+    metrics_wait: float = typer.Option(
+        WAIT_S, "--metrics-wait",
+        help="Seconds a /metrics scrape waits for the runs index and the pricing of lost "
+        "runs (seconds to build on a large database just opened); past it, the scrape "
+        "gives the runs by status and wattwise_scrape_complete 0, and leaves the totals "
+        "and per-run series to a later scrape.",
+    ),
 ) -> None:
     """Serve the runs, their power over time and Prometheus metrics on a local web page."""
     missing = [m for m in ("fastapi", "uvicorn", "prometheus_client") if not _importable(m)]
@@ -54,6 +62,9 @@ def dashboard(
         die(f"--port must be between 0 (any free port) and 65535, got {port}")
     if not 0 <= metrics_runs <= 1000:
         die(f"--metrics-runs must be between 0 and 1000, got {metrics_runs}")
+    if not 0 < metrics_wait <= MAX_WAIT_S:  # NaN included
+        die(f"--metrics-wait must be above 0 and at most {MAX_WAIT_S:g} seconds, "
+            f"got {metrics_wait}")
     from wattwise.server._guard import TOKEN_PATTERN
 
     # The token may come from the environment: errors name where it came from.
@@ -91,7 +102,7 @@ def dashboard(
     sock = listen(spot)
     spot = bound(spot, sock)
     app = create_app(path, token=token, port=spot.port, hosts=spot.names,
-                     metrics_runs=metrics_runs)
+                     metrics_runs=metrics_runs, metrics_wait_s=metrics_wait)
     url = spot.url()
     if spot.remote:
         err_console.print(

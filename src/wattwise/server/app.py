@@ -32,6 +32,7 @@ from wattwise.server.data import (
     runs_payload,
     timeline_payload,
 )
+from wattwise.server.metrics_wait import WAIT_S
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
 
 #: The compare page's question: 1 to 50 run ids, comma-separated.
@@ -238,6 +239,7 @@ def create_app(
     port: int | None = None,
     hosts: Iterable[str] = (),
     metrics_runs: int = 3,
+    metrics_wait_s: float | None = WAIT_S,
 ) -> FastAPI:
     """The dashboard over the run database ``db`` (default: the user's, or ``WATTWISE_DB``).
 
@@ -247,7 +249,7 @@ def create_app(
     in on). With ``token``, every request must carry it (bearer header, or the
     cookie set by visiting ``/?token=TOKEN``). ``/metrics`` has series per run for
     running runs and the newest ``metrics_runs`` finished ones only, so a scrape stays
-    the same size however many runs the database holds.
+    the same size however many runs there are; it waits ``metrics_wait_s`` at most for totals.
     """
     from prometheus_client import CollectorRegistry
     from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encoder
@@ -258,8 +260,8 @@ def create_app(
         raise BadInput("the dashboard token must be 16 to 256 letters, digits or ._~+/=-")
     runs_db = _Runs(Path(db).expanduser() if db is not None else default_db_path())
     registry = CollectorRegistry()
-    collector = StoreCollector(runs_db.store, recent=metrics_runs, reads=runs_db.reads)
-    registry.register(collector)
+    registry.register(StoreCollector(runs_db.store, recent=metrics_runs, reads=runs_db.reads,
+                                     wait_s=metrics_wait_s))
 
     def warm_up() -> None:
         # Only the runs index: pricing every lost run here too (StoreCollector.warm) took

@@ -59,6 +59,10 @@ per host and the samples inside it at each scrape, over the whole database;
 it is left to the per-run series (``run_id``, with ``wattwise_run_info``'s
 host), which a query can deduplicate over the runs it keeps.
 
+A scrape waits for all this at most ``wait_s`` (``metrics_wait``): past it, it gives
+``wattwise_runs`` alone, with ``wattwise_scrape_complete`` 0, and the collection goes on
+for the next scrape.
+
 Longer than ~500 lines because the totals and the per-run series count every run of
 one scrape by one set of rules (lost, unsummarised, damaged totals) with the shares
 kept between scrapes: split, each part would need the others' reasons.
@@ -66,6 +70,7 @@ kept between scrapes: split, each part would need the others' reasons.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 import re
@@ -113,6 +118,14 @@ from wattwise.records.stored_energy import (
 from wattwise.server._live import lost_mark, resum_epoch
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
+from wattwise.server.metrics_wait import (
+    WAIT_S,
+    ScrapeJobs,
+    add_run_counts,
+    check_wait,
+    complete_gauge,
+    runs_without_index,
+)
 
 #: Sensor backends as a ``source`` label; anything else is ``other``.
 SOURCES = ("rapl", "nvml", "amdsmi", "model")
@@ -171,7 +184,9 @@ class StoreCollector(Collector):
     ``reads``, likewise, gives the aggregating queries over the same file; without
     it one is opened for each scrape. ``recent``: how many finished runs keep
     series of their own. A stored figure that is not a finite number is left out,
-    never a failed scrape.
+    never a failed scrape. ``wait_s``: how long a scrape waits for the runs index and
+    the pricing of lost runs before it gives only what it can without them
+    (``metrics_wait``); None waits for them however long they take.
     """
 
     def __init__(
@@ -180,12 +195,16 @@ class StoreCollector(Collector):
         recent: int = 3,
         *,
         reads: Callable[[], Reads | None] | None = None,
+        wait_s: float | None = WAIT_S,
     ) -> None:
         if isinstance(recent, bool) or not isinstance(recent, int) or recent < 0:
             raise BadInput(f"recent must be a whole number >= 0, got {recent!r}")
         self.store = store
         self.recent = recent
         self.reads = reads
+        #: How long a scrape waits for its collection (``metrics_wait``); None: no bound.
+        self.wait_s = check_wait(wait_s)
+        self._jobs = ScrapeJobs()
         #: Each lost run's (or ended one's without a summary) share of the totals and what
         #: it was computed from (``_lost_parts``), for the file it was read from.
         self._parts: dict[int, _Kept] = {}
@@ -200,53 +219,48 @@ class StoreCollector(Collector):
         return self.store if isinstance(self.store, Store) else self.store()
 
     def collect(self) -> Iterator[Any]:
-        labels = ["run_id", "domain", "kind", "source"]
-        runs = GaugeMetricFamily("wattwise_runs", "Runs in the database by status.",
-                                 labels=["status"])
-        total_energy = CounterMetricFamily(
-            "wattwise_energy_joules",
-            "Energy of every ended run, by kind; " + LOST + " " + UNUSABLE
-            + "; " + OVERLAP,
-            labels=["kind"])
-        total_emissions = CounterMetricFamily(
-            "wattwise_emissions_grams",
-            "Emissions, location-based (Scope 2; no market-based figure), gCO2eq, "
-            "of every ended run, by kind: the joules total's energy priced as `wattwise "
-            "report` prices it (a run lost before its summary, with no summary that reads, "
-            "or a total not usable: its samples'); "
-            + OVERLAP, labels=["kind"])
-        energy = CounterMetricFamily(
-            "wattwise_run_energy_joules", RUN_ENERGY, labels=labels)
-        power = GaugeMetricFamily(
-            "wattwise_run_power_watts",
-            "Latest sampled power of each domain of a running run.", labels=labels)
-        running = GaugeMetricFamily(
-            "wattwise_run_running", "1 while a run is recording, else 0.", labels=["run_id"])
-        emissions = GaugeMetricFamily(
-            "wattwise_run_emissions_grams",
-            "Operational emissions, location-based (Scope 2; a market-based figure is in "
-            "/api/runs/ID) of a recent finished run, gCO2eq (of a run lost before its "
-            "summary: its partial energy, priced as `wattwise report` prices it).",
-            labels=["run_id", "zone"])
-        info = InfoMetricFamily(
-            "wattwise_run", "Name and host of each run with series here.",
-            labels=["run_id"])
-        domain_info = InfoMetricFamily(
-            "wattwise_run_domain", "Where each domain's figures come from, in full.",
-            labels=["run_id", "domain"])
-        families = {"runs": runs, "total_energy": total_energy,
-                    "total_emissions": total_emissions, "energy": energy, "power": power,
-                    "running": running, "emissions": emissions, "info": info,
-                    "domain_info": domain_info}
+        families = _families()
+        complete = True
         store = self._store()
         if store is not None:
-            reads = self.reads() if self.reads is not None else Reads(store.path)
-            try:
-                self._collect(store, reads, families)
-            finally:
-                if self.reads is None and reads is not None:
-                    reads.close()
+            reads = self.reads() if self.reads is not None else None
+            if self.wait_s is None:
+                self._gather(store, reads, families)
+            else:
+                complete, got = self._jobs.within(
+                    lambda: self._gather(store, reads, _families()), self.wait_s)
+                families = got if complete else self._without_index(store, reads)
         yield from families.values()
+        if self.wait_s is not None:
+            yield complete_gauge(complete)
+
+    def _gather(self, store: Store, reads: Reads | None, m: dict[str, Any]
+                ) -> dict[str, Any]:
+        """Every family of ``m`` collected."""
+        with self._opened(store, reads) as got:
+            self._collect(store, got, m)
+        return m
+
+    def _without_index(self, store: Store, reads: Reads | None) -> dict[str, Any]:
+        """What a scrape gives while its collection is not done (``metrics_wait``): the
+        runs by status alone, the figure the collection gives; no family in part."""
+        runs = _families()["runs"]
+        with self._opened(store, reads) as got:
+            if got is not None:
+                runs_without_index(runs, got, store.stale_after_s)
+        return {"runs": runs}
+
+    @contextlib.contextmanager
+    def _opened(self, store: Store, reads: Reads | None) -> Iterator[Reads | None]:
+        """``reads`` (the app's), or without ``self.reads`` one opened for this scrape."""
+        if self.reads is not None:
+            yield reads
+            return
+        own = Reads(store.path)
+        try:
+            yield own
+        finally:
+            own.close()
 
     def _collect(self, store: Store, reads: Reads | None, m: dict[str, Any]) -> None:
         if reads is None:
@@ -255,11 +269,7 @@ class StoreCollector(Collector):
         stored_running = reads.running_ids(sys.maxsize)  # newest first; some may be lost
         status = reads.liveness(stored_running, store.stale_after_s)
         lost = [rid for rid in stored_running if status.get(rid) == "lost"]
-        for name in ("running", "lost", "finished", "failed", "interrupted"):
-            n = counts.get(name, 0)
-            # stored as running and gone now, or stored as lost (another tool's record)
-            n = n - len(lost) if name == "running" else n + len(lost) if name == "lost" else n
-            m["runs"].add_metric([name], float(max(0, n)))
+        add_run_counts(m["runs"], counts, lost)
         pricer = PricingOnce()  # the environment and config as they are at this scrape
         shares, from_samples, parts = self._lost_parts(store, reads, lost, pricer)
         totals: dict[str, list[float]] = {}  # kind: joules, grams, runs priced
@@ -408,6 +418,48 @@ class StoreCollector(Collector):
                     m["energy"].add_metric(lab, part["energy_j"])
                 if is_running and _number(part.get("power_w")) is not None:
                     m["power"].add_metric(lab, part["power_w"])
+
+
+def _families() -> dict[str, Any]:
+    """Every family a scrape gives, empty, in the order it gives them."""
+    labels = ["run_id", "domain", "kind", "source"]
+    runs = GaugeMetricFamily("wattwise_runs", "Runs in the database by status.",
+                             labels=["status"])
+    total_energy = CounterMetricFamily(
+        "wattwise_energy_joules",
+        "Energy of every ended run, by kind; " + LOST + " " + UNUSABLE
+        + "; " + OVERLAP,
+        labels=["kind"])
+    total_emissions = CounterMetricFamily(
+        "wattwise_emissions_grams",
+        "Emissions, location-based (Scope 2; no market-based figure), gCO2eq, "
+        "of every ended run, by kind: the joules total's energy priced as `wattwise "
+        "report` prices it (a run lost before its summary, with no summary that reads, "
+        "or a total not usable: its samples'); "
+        + OVERLAP, labels=["kind"])
+    energy = CounterMetricFamily(
+        "wattwise_run_energy_joules", RUN_ENERGY, labels=labels)
+    power = GaugeMetricFamily(
+        "wattwise_run_power_watts",
+        "Latest sampled power of each domain of a running run.", labels=labels)
+    running = GaugeMetricFamily(
+        "wattwise_run_running", "1 while a run is recording, else 0.", labels=["run_id"])
+    emissions = GaugeMetricFamily(
+        "wattwise_run_emissions_grams",
+        "Operational emissions, location-based (Scope 2; a market-based figure is in "
+        "/api/runs/ID) of a recent finished run, gCO2eq (of a run lost before its "
+        "summary: its partial energy, priced as `wattwise report` prices it).",
+        labels=["run_id", "zone"])
+    info = InfoMetricFamily(
+        "wattwise_run", "Name and host of each run with series here.",
+        labels=["run_id"])
+    domain_info = InfoMetricFamily(
+        "wattwise_run_domain", "Where each domain's figures come from, in full.",
+        labels=["run_id", "domain"])
+    return {"runs": runs, "total_energy": total_energy,
+            "total_emissions": total_emissions, "energy": energy, "power": power,
+            "running": running, "emissions": emissions, "info": info,
+            "domain_info": domain_info}
 
 
 class _Kept(NamedTuple):
