@@ -233,6 +233,69 @@ def after_end_note(samples: int) -> str:
             "drawn to the run's end")
 
 
+def after_alive_note(samples: int) -> str:
+    """What every output says of ``samples`` stored after the last time a run without a
+    recorded end was known alive (``timeline_end``): the recorder writes its heartbeat
+    with each batch of samples, so such a sample's time is wrong (a clock set forward, a
+    damaged row), not its reading. Its energy stays in the figure (``partial_energy``
+    sums every sample); only the drawing over time leaves it out."""
+    return (f"{samples} sample(s) lie after the last time the run was known alive (its "
+            "last heartbeat; their clock may have been set forward): left out of the power "
+            "and emissions over time, which are drawn to then; their energy is still "
+            "counted in the run's figure")
+
+
+#: Whether run ?1 has a sample stored from ?2 to ?3 (through the samples' index).
+SAMPLED_BETWEEN_SQL = ("SELECT EXISTS (SELECT 1 FROM samples WHERE run_id = ?"
+                       " AND t_unix_s >= ? AND t_unix_s <= ?)")
+
+#: How many samples of run ?1 lie after time ?2 with their interval beginning at or after
+#: it: their energy over their power, or with none (a gap, a first read) the previous
+#: sample of their domain, found through the samples' index (``timeline.from_buckets``'
+#: rule, sample by sample). A time that is not a finite number is no sample's.
+AFTER_END_SQL = (
+    "SELECT count(*) FROM samples AS s WHERE s.run_id = ?1"
+    " AND s.t_unix_s > ?2 AND s.t_unix_s <= 1.7976931348623157e308"
+    " AND coalesce(CASE WHEN s.gap = 0 AND s.energy_j > 0 AND s.power_w > 0"
+    "     THEN s.t_unix_s - s.energy_j / s.power_w END,"
+    "   (SELECT p.t_unix_s FROM samples AS p WHERE p.run_id = ?1 AND p.domain = s.domain"
+    "     AND p.t_unix_s < s.t_unix_s ORDER BY p.t_unix_s DESC LIMIT 1),"
+    "   s.t_unix_s) >= ?2"
+)
+
+
+def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
+    """Where a run's samples end as its timeline and notes judge them, and whether that is
+    the last time it was known alive: its recorded end (False); for a run without one,
+    its last heartbeat (True), which the recorder moves to the last sample of each batch
+    it writes, in one transaction: no sample it wrote lies after it. Only where the
+    heartbeat is after the run's start and some sample lies from the start to it (a
+    record written without heartbeats keeps its start as one: every sample is drawn);
+    (None, False) otherwise. ``read(sql, params)`` returns rows."""
+    ended = real_or_none(getattr(record, "ended_unix_s", None))
+    if ended is not None:
+        return ended, False
+    start = real_or_none(getattr(record, "started_unix_s", None))
+    beat = real_or_none(getattr(record, "heartbeat_unix_s", None))
+    if start is None or beat is None or beat <= start:
+        return None, False
+    sampled = read(SAMPLED_BETWEEN_SQL, (int(record.id), start, beat))[0][0]
+    return (beat, True) if sampled else (None, False)
+
+
+def after_end_notes(store: Any, record: Any) -> list[str]:
+    """The note the run's timeline gives (``after_end_note``, or ``after_alive_note`` for a
+    run without a recorded end) on its samples after its end (``timeline_end``), counted
+    inside SQLite (``AFTER_END_SQL``), for every output to say it; [] where none is."""
+    end, alive = timeline_end(record, store._read)
+    if end is None:
+        return []
+    after = int(store._read(AFTER_END_SQL, (int(record.id), end))[0][0])
+    if not after:
+        return []
+    return [after_alive_note(after) if alive else after_end_note(after)]
+
+
 def same_time_note(samples: int) -> str:
     """What a run's timeline says of ``samples`` of one domain stored at one time stamp:
     their energy has no interval of its own, so no power is drawn from it."""
@@ -256,3 +319,57 @@ def before_start_notes(store: Any, record: Any) -> list[str]:
     after = store._read("SELECT EXISTS (SELECT 1 FROM samples WHERE run_id = ?"
                         " AND t_unix_s >= ? AND t_unix_s <= ?)", (rid, start, big))[0][0]
     return [before_start_note(before, every=not after)]
+
+
+#: The largest finite double: a stored time between its negative and it is a finite
+#: number (text sorts above every number in SQLite, so it falls outside).
+_BIG = 1.7976931348623157e308
+
+#: The samples of a run (?1) at a time stamp (a finite number, ?2 its bound) that two or
+#: more samples of one domain share: the stamps found in one pass over the samples' index
+#: (more samples than domains at one time), then their samples.
+_SAME_TIME_SQL = (
+    "WITH stamps AS (SELECT t_unix_s AS t FROM samples WHERE run_id = ?1"
+    " AND t_unix_s >= -?2 AND t_unix_s <= ?2 GROUP BY t_unix_s"
+    " HAVING count(*) > count(DISTINCT domain))"
+    " SELECT s.domain, s.t_unix_s, CASE WHEN s.gap = 0 AND s.energy_j > 0 AND s.power_w > 0"
+    " THEN s.t_unix_s - s.energy_j / s.power_w END FROM samples AS s"
+    " JOIN stamps ON s.t_unix_s = stamps.t WHERE s.run_id = ?1"
+)
+
+
+def same_time_notes(store: Any, record: Any) -> list[str]:
+    """:func:`same_time_note` of run ``record``'s stored samples that share one time stamp
+    with others of their domain, counted inside SQLite (``_SAME_TIME_SQL``), as the
+    timeline counts those it draws: not those before the run's start where it has samples
+    from its start, nor those after its end (``timeline_end``, :func:`after_end_notes`);
+    [] where none do."""
+    rid = int(record.id)
+    groups: dict[tuple[str, float], list[Any]] = {}
+    for domain, t, begin in store._read(_SAME_TIME_SQL, (rid, _BIG)):
+        groups.setdefault((str(domain), float(t)), []).append(begin)
+    if not any(len(b) >= 2 for b in groups.values()):
+        return []
+    start = real_or_none(getattr(record, "started_unix_s", None))
+    end, _alive = timeline_end(record, store._read)
+    from_start = start is not None and bool(
+        store._read(SAMPLED_BETWEEN_SQL, (rid, start, _BIG))[0][0])
+    same = 0
+    for (_domain, t), begins in groups.items():
+        if len(begins) < 2 or (from_start and start is not None and t < start):
+            continue
+        owns = [t if real_or_none(b) is None else float(b) for b in begins]
+        if end is not None and t > end and min(owns) >= end:
+            continue  # after the run's end: left out, said by after_end_notes
+        same += len(begins)
+    return [same_time_note(same)] if same else []
+
+
+def sample_time_notes(store: Any, record: Any) -> list[str]:
+    """The notes on where run ``record``'s stored samples lie in time, in the words and
+    order its timeline gives them (``server.timeline.time_notes``): before its recorded
+    start, after its end (its recorded end, or the last time it was known alive), several
+    of a domain at one time stamp. Every output gives them (``show``, ``report``,
+    ``runs --json``, the API, the exports)."""
+    return (before_start_notes(store, record) + after_end_notes(store, record)
+            + same_time_notes(store, record))

@@ -677,6 +677,7 @@ def runs(
     # No --db and no default database yet: nothing recorded, which is no error.
     from wattwise.carbon.partial import partial_emissions
     from wattwise.carbon.sample_energy import stored_value_notes
+    from wattwise.records.run_notes import run_notes
     from wattwise.records.run_sums import record_figures
     from wattwise.records.stored_energy import summary_energy_fault
 
@@ -685,6 +686,7 @@ def runs(
     priced: dict[int, Any] = {}
     figures: dict[int, dict[str, Any]] = {}
     value_notes: dict[int, list[str]] = {}
+    said: dict[int, list[str]] = {}
     if db is not None or _exists(None):
         with _store(db) as store:
             found = store.list_runs(limit)
@@ -699,6 +701,8 @@ def runs(
                 elif as_json or summary_energy_fault(r.summary) is not None:
                     # its figures as /api/runs/ID gives them (text: a total not usable)
                     figures[r.id] = record_figures(store, r)
+                if as_json:  # a stored figure set aside, its samples' times: as show says
+                    said[r.id] = run_notes(store, r, figures.get(r.id, {}).get("figures"))
     if as_json:
         from wattwise.records.queries import damaged_notes
         from wattwise.records.stored_energy import unusable_notes
@@ -706,7 +710,7 @@ def runs(
         # each run's notes as `show --json` gives them: a damaged record, an unusable total
         print_json([{**_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id)),
                      "notes": damaged_notes(r) + unusable_notes(r.summary)
-                     + value_notes.get(r.id, []),
+                     + said.get(r.id, []) + value_notes.get(r.id, []),
                      **figures.get(r.id, {})}
                     for r in found])
     elif not found:
@@ -822,9 +826,10 @@ def show(
     import shlex
 
     from wattwise.carbon.partial import stored_partial_emissions
-    from wattwise.carbon.sample_energy import before_start_notes
+    from wattwise.records.judged_stored import judged_view
     from wattwise.records.queries import damaged_notes
-    from wattwise.records.run_sums import record_figures, unusable_total_share
+    from wattwise.records.run_notes import run_notes
+    from wattwise.records.run_sums import judged_details, record_figures, unusable_total_share
     from wattwise.records.stored_energy import unusable_energy_notes, unusable_notes
     from wattwise.records.window_list import listed_windows
 
@@ -832,7 +837,6 @@ def show(
         rec = store.get_run(ref)
         # a stored total that is not usable, said in the words of the dashboard's API
         unusable = unusable_energy_notes(rec.summary)
-        early = before_start_notes(store, rec)  # as report and the timeline say it
         # the first windows in time, as the dashboard's API lists them, and how many
         windows, windows_total, windows_note = listed_windows(store, rec.id)
         events = store.events(rec.id)
@@ -845,13 +849,16 @@ def show(
             out["windows_total"] = windows_total
             out["events"] = events
             out["steps"] = marks
+            figures = record_figures(store, rec)
+            # a stored duration, PUE or power set aside, where its samples lie in time and
+            # a refused market-based figure: as report, the API and the timeline say them
             out["notes"] = damaged_notes(rec) + unusable_notes(rec.summary) + windows_note \
-                + early
+                + run_notes(store, rec, figures.get("figures"))
             if part is not None:  # stored sample values left out, as runs --json says
                 from wattwise.carbon.sample_energy import stored_value_notes
 
                 out["notes"] += stored_value_notes(store, rec.id)
-            out.update(record_figures(store, rec))
+            out.update(figures)
             print_json(out)
             return
         title = (
@@ -860,16 +867,23 @@ def show(
             + (f", exit code {safe(rec.exit_code)}" if rec.exit_code is not None else "")
         )
         summary = rec.summary if isinstance(rec.summary, dict) else {}
+        # its notes as show --json gives them, but those its summary's own lines print
+        said = [n for n in run_notes(store, rec) if n not in (summary.get("notes") or [])]
+        # a stored duration or PUE that is not usable is not printed: the judged one is
+        view = judged_view(summary, rec.started_unix_s, rec.ended_unix_s)
         if "domains" in summary:
             # a total not usable: the figures show --json gives, priced again from samples
             # (each domain's and the CPU energy the process tree's share is of too)
             figs = record_figures(store, rec).get("figures") if unusable else None
+            # its stored powers judged as show --json gives them (cheap: a usable total)
+            watts = None if unusable else judged_details(
+                None, rec, {"energy_j": summary.get("energy_j")})
             # the note on the stored total: once, on its line under the table
-            console.print(energy_table(summary, title=title, figures=figs,
-                                       note_below=bool(unusable)))
-            judged = summary if figs is None else {**summary,
-                                                   "attribution": figs.get("attribution")}
-            for line in emissions_lines(summary, rec.id,
+            console.print(energy_table(view, title=title, figures=figs,
+                                       note_below=bool(unusable), powers=watts))
+            judged = view if figs is None else {**view,
+                                                "attribution": figs.get("attribution")}
+            for line in emissions_lines(view, rec.id,
                                         again=lambda: unusable_total_share(store, rec.id)) \
                     + summary_lines(judged) \
                     + _missing_parts(store, summary) + _damaged_payload(summary, windows):
@@ -893,7 +907,7 @@ def show(
                     markup=False, highlight=False,
                 )
         # a damaged summary is not a run still recording; a damaged total is no figure
-        for line in damaged_notes(rec) + unusable + early:
+        for line in damaged_notes(rec) + unusable + said:
             console.print(f"note: {safe(line, None)}", markup=False, highlight=False)
         if isinstance(rec.command, list) and rec.command:
             command = shlex.join(str(c) for c in rec.command)
@@ -946,9 +960,18 @@ def export(
         die(f"--format must be json, csv or codecarbon, got {fmt!r}")
     # '-' is stdout, as for Unix tools, whatever the format (a file named '-' is ./-)
     output = None if output_name == "-" else _output_path(output_name, "--output file", db)
+    from wattwise.records.judged_stored import pue_fault, stored_pue
+    from wattwise.records.run_notes import run_notes
+
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         notes: list[str] = []
+        # a stored duration, PUE or power set aside, its samples' times, a refused
+        # market-based figure: the notes show and the API give (the document's, for json)
+        said = run_notes(store, rec)
+        em_stored = rec.summary.get("emissions") if isinstance(rec.summary, dict) else None
+        # a stored PUE that is not usable prices nothing: the one every output shows
+        pue = stored_pue(rec.summary) if pue_fault(em_stored) is not None else None
 
         def fill(out: Any) -> None:
             """Write the export to ``out`` as its samples are read (a chunk at a time:
@@ -957,13 +980,15 @@ def export(
                 part, em = stored_partial(store, rec)
                 write_json(out, stored_samples(store, rec), store.windows(rec.id),
                            store.events(rec.id), steps=store.steps(rec.id), notes=notes,
-                           part=part, emissions=em)
+                           part=part, emissions=em, run_notes=said)
                 out.write("\n")
-            elif fmt == "csv":
+                return
+            if fmt == "csv":
                 write_csv(out, stored_samples(store, rec), notes=notes,
                           part=stored_partial(store, rec, price=False)[0])
             else:  # priced as `report` prices it, from sums taken in SQLite
-                out.write(export_codecarbon(rec, notes=notes, store=store))
+                out.write(export_codecarbon(rec, notes=notes, store=store, pue=pue))
+            notes.extend(n for n in said if n not in notes)
 
         class _Escaped:  # a terminal gets no raw control character (JSON escapes its own)
             def write(self, text: str) -> None:
@@ -1255,7 +1280,7 @@ def report(
     )
     from wattwise.carbon.partial import partial_energy, stored_intervals
     from wattwise.carbon.repricing import reprice_options, started_with
-    from wattwise.carbon.sample_energy import before_start_notes, stored_sample_sums
+    from wattwise.carbon.sample_energy import stored_sample_sums
     from wattwise.carbon.sci import embodied_figure, embodied_share_g, sci
     from wattwise.carbon.summary_sums import (
         NO_SAMPLE_FIGURE,
@@ -1383,7 +1408,11 @@ def report(
         from wattwise.records.stored_energy import own_emissions_notes
 
         stored_notes.extend(own_emissions_notes(rec.summary))
-        stored_notes.extend(before_start_notes(store, rec))  # as the timeline says it
+        # a stored duration, PUE or power set aside and where its samples lie in time
+        # (the timeline's notes), as show says them; its market notes are its own
+        from wattwise.records.run_notes import run_notes
+
+        stored_notes.extend(run_notes(store, rec, market=False))
         if alone is not None and not pricing.notes:  # priced as recorded: the summary's
             pricing = _as_recorded(pricing, summary, alone)
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)

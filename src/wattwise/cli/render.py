@@ -161,13 +161,17 @@ def _rows(value: Any) -> list[dict[str, Any]]:
 
 
 def energy_table(result: dict[str, Any], title: str | None = None,
-                 figures: dict[str, Any] | None = None, note_below: bool = False) -> Table:
+                 figures: dict[str, Any] | None = None, note_below: bool = False,
+                 powers: dict[str, Any] | None = None) -> Table:
     """Per-domain energy of one result dict (``EnergyResult.to_dict()``).
 
     ``title`` is plain text (sanitised and escaped here, never markup); ``figures``: the
     run's figures, for a stored total that is not usable (``stored_total``, with
     ``note_below``), with its domains' (``records.run_sums.judged_details``) where they
-    give them: then each row shows its judged figure, never the damaged record's own."""
+    give them: then each row shows its judged figure, never the damaged record's own.
+    ``powers``: a stored run's judged figures (``judged_details``) whose average powers
+    the table shows where ``figures`` are not given (as ``show --json`` gives them: a
+    stored power beside a duration set aside is judged against the one in its place)."""
     t = Table(title=None if title is None else cell(title, None), title_justify="left")
     t.add_column("domain")
     t.add_column("energy", justify="right")
@@ -177,14 +181,17 @@ def energy_table(result: dict[str, Any], title: str | None = None,
     rows = _rows(result.get("domains"))
     judged = _judged(figures, len(rows))
     shown: list[dict[str, Any] | None] = [None] * len(rows) if judged is None else [*judged]
-    for d, f in zip(rows, shown, strict=True):
+    watts = _judged(powers, len(rows)) if judged is None else None
+    for k, (d, f) in enumerate(zip(rows, shown, strict=True)):
         note = "" if d.get("in_total", True) else " (inside another domain; not added)"
         gap = " [gap]" if d.get("gap") else ""
         t.add_row(
             cell(d.get("domain", "?")),
             energy(d.get("energy_j"), d.get("low_j"), d.get("high_j"), stored=True)
             if f is None else judged_energy(f, (figures or {}).get("energy_note")),
-            num(_row_power(d, result) if f is None else f.get("avg_power_w"), ".2f", " W"),
+            num(f.get("avg_power_w") if f is not None else (
+                _row_power(d, result) if watts is None else watts[k].get("avg_power_w")),
+                ".2f", " W"),
             cell(d.get("kind", "?")) + escape(gap),
             cell(d.get("source", "?")) + note,
         )
@@ -192,7 +199,8 @@ def energy_table(result: dict[str, Any], title: str | None = None,
     t.add_row(
         "total",
         stored_total(result, figures, note_below),
-        num(_total_power(result) if judged is None else (figures or {}).get("avg_power_w"),
+        num((figures or {}).get("avg_power_w") if judged is not None else (
+            _total_power(result) if watts is None else (powers or {}).get("avg_power_w")),
             ".2f", " W"),
         cell(result.get("kind", "?")),
         "over " + num(result.get("duration_s"), ".2f", " s"),
@@ -386,7 +394,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         f"the run, zone {safe(e.get('zone'))}, {safe(e.get('kind'))}: {safe(e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}: {safe(e.get('pue_source'))}",
     ]
-    from wattwise.records.run_sums import market_lines
+    from wattwise.records.stored_market import market_lines
 
     # the market-based lines every output gives (the dashboard's run page too)
     return lines + [safe(line, None) for line in market_lines(summary, ref)]

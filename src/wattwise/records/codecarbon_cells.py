@@ -156,6 +156,17 @@ def repriced_carbon(
     return _carbon_cells(em)
 
 
+def facility_note(energy_j: float, pue: float) -> str:
+    """Why CodeCarbon's energy columns of a run priced with a PUE other than 1 differ
+    from the figure every other output gives: CodeCarbon multiplies each component's
+    energy by the PUE as it measures (``energy *= self._pue`` in its tracker), so its
+    ``energy_consumed`` and ``cpu/gpu/ram_energy`` (and powers) are the facility's."""
+    return (f"CodeCarbon's energy and power columns are the facility's, as CodeCarbon "
+            f"writes them (it multiplies each component's energy by the PUE): "
+            f"energy_consumed is the run's {energy_j:.6g} J x PUE {pue:g} = "
+            f"{energy_j * pue:.6g} J; the run's own figure is {energy_j:.6g} J")
+
+
 #: Why the carbon cells of a run recorded without emissions stay empty.
 _NOT_RECORDED = "the run was recorded without emissions (`wattwise report` prices it)"
 

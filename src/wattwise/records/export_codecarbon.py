@@ -16,6 +16,7 @@ from typing import Any
 
 from wattwise.carbon.accounting import not_numbers_note, usable_energy
 from wattwise.records.codecarbon_cells import (
+    facility_note,
     no_carbon,
     partial_carbon,
     real,
@@ -149,8 +150,8 @@ def export_codecarbon(
     back to the domain prefix), skipping domains counted inside another
     (``in_total`` false, e.g. ``psys``). A component with no domain, or every
     energy cell when ``samples`` is None, stays empty. As in CodeCarbon 3.x,
-    ``pue`` multiplies energies and powers. Power cells are averages over the
-    run (energy / duration).
+    ``pue`` multiplies energies and powers (facility energy), and a note says so
+    (``facility_note``). Power cells are averages over the run (energy / duration).
     Hardware cells read ``record.hardware`` keys ``cpu_model``, ``cpu_count``
     or ``logical_cpus``, ``gpu_model``/``gpu_count`` or ``gpus`` (see
     ``_gpu_names``), ``ram_total_gb`` (GiB), the exact ``ram_total_bytes`` or
@@ -273,6 +274,8 @@ def export_codecarbon(
             energy_kwh = dict.fromkeys(energy_kwh)
             total_kwh = None
             unknown.append((_ENERGY_COLUMNS, damaged))
+        if total_kwh is not None and factor != 1.0 and notes is not None:
+            notes.append(facility_note(total_kwh * _J_PER_KWH / factor, factor))
 
     def power_w(kwh: float | None) -> float | None:
         if kwh is None or not duration_s:

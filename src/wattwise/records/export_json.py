@@ -47,6 +47,7 @@ def export_json(
     *,
     steps: Sequence[dict[str, Any]] = (),
     notes: list[str] | None = None,
+    run_notes: Sequence[str] | None = None,
 ) -> str:
     """The whole run as one JSON document, with the same field names as the database.
 
@@ -59,10 +60,19 @@ def export_json(
     Strict JSON: a non-finite number is ``null``, said in the document's ``notes``.
     ``steps`` are the run's stored step marks (``Store.steps``), under ``steps``.
     A stored total or emissions figure that is not usable is said in ``notes``
-    (``records.stored_energy.unusable_notes``).
+    (``records.stored_energy.unusable_notes``), and so are ``run_notes``: the notes every
+    output gives of the run besides (``records.run_notes.run_notes``: a stored duration,
+    PUE or average power set aside, its samples' times; None: found from ``record`` and
+    ``samples``, ``rows_run_notes``). The run is written as stored
+    (its ``summary`` too: a record out of the database, as ``show --json`` gives it); a
+    stored figure set aside is named by its note, with the figure every output shows.
     ``notes`` (when given) gets every note too. :func:`write_json` writes the same text
     as it reads the samples."""
     part = em = None
+    if run_notes is None:
+        from wattwise.records.run_notes import rows_run_notes
+
+        run_notes = rows_run_notes(record, samples)
     if not isinstance(record.summary, dict):
         from wattwise.carbon.partial import partial_emissions
 
@@ -70,7 +80,7 @@ def export_json(
         em = None if part is None else partial_emissions(record, samples, part)
     buf = io.StringIO()
     write_json(buf, ClippedStream(record, [clip_sorted(record, samples)]), windows, events,
-               steps=steps, notes=notes, part=part, emissions=em)
+               steps=steps, notes=notes, part=part, emissions=em, run_notes=run_notes)
     return buf.getvalue()
 
 
@@ -84,6 +94,7 @@ def write_json(
     notes: list[str] | None = None,
     part: Any = None,
     emissions: dict[str, Any] | None = None,
+    run_notes: Sequence[str] = (),
 ) -> None:
     """:func:`export_json` written to ``out`` as ``samples`` are read (a run's
     ``records.export_values.stored_samples``), one sample at a time: a run of any size in
@@ -121,8 +132,9 @@ def write_json(
         part_note = partial_note(part)
     said = [n for n in (samples.note(), part_note,
                         replaced_note(replaced, "null") if replaced else None) if n]
-    # a damaged total or emissions figure, said as `show` says it
+    # a damaged total or emissions figure, a stored figure set aside: as `show` says them
     said += unusable_notes(record.summary)
+    said += [n for n in run_notes if n not in said]
     if said:
         member("notes", said)
         if notes is not None:

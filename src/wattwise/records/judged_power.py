@@ -25,12 +25,20 @@ MAX_POWER_W = 1e7
 MAX_DURATION_S = 1e9
 
 
-def judged_power(stored: Any, energy_j: float | None, duration_s: Any) -> float | None:
+#: How far a stored power may be from energy / duration (relative) where the duration is
+#: not the stored one but its run's wall-clock window in its place
+#: (``records.judged_stored.stored_duration``): the meter's monotonic clock and the wall
+#: clock agree to about a microsecond a read and NTP slews the latter by at most 0.05 %.
+CLOCKS_TOLERANCE = 1e-3
+
+
+def judged_power(stored: Any, energy_j: float | None, duration_s: Any,
+                 tolerance: float = POWER_TOLERANCE) -> float | None:
     """The average power of a figure whose usable energy is ``energy_j`` (None: not
     usable) over ``duration_s``: the stored power where it is that energy over that
-    duration, else the energy over the duration; None where the energy is not usable.
-    Without a usable duration, the stored power where it is a number from 0 to
-    ``MAX_POWER_W`` (nothing to check it against), else None."""
+    duration (to ``tolerance``, relative), else the energy over the duration; None where
+    the energy is not usable. Without a usable duration, the stored power where it is a
+    number from 0 to ``MAX_POWER_W`` (nothing to check it against), else None."""
     from wattwise.records.stored_energy import finite_float
 
     if energy_j is None or not math.isfinite(energy_j):
@@ -42,7 +50,7 @@ def judged_power(stored: Any, energy_j: float | None, duration_s: Any) -> float 
     derived = energy_j / duration
     if not math.isfinite(derived):
         return None
-    if power is not None and math.isclose(power, derived, rel_tol=POWER_TOLERANCE,
+    if power is not None and math.isclose(power, derived, rel_tol=tolerance,
                                           abs_tol=1e-300):
         return power
     return derived

@@ -94,15 +94,19 @@ def _num(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def summary_duration(summary: Any) -> float | None:
+def summary_duration(summary: Any, started: Any = None, ended: Any = None) -> float | None:
     """The measured window's length from a run's summary (``duration_s``), if it holds one.
 
     The run's row is written before its meter opens the window and ended when it
     closes; the summary's duration is the window's own (the two reads that give the
-    energy), so every power of the run divides by it.
+    energy), so every power of the run divides by it. A stored one that is not usable
+    (negative, not finite, longer than the run's recorded ``started`` to ``ended``:
+    ``records.judged_stored.duration_fault``) is the summary's own window in its place,
+    else None (the run's start to end is taken), said by ``judged_stored.duration_notes``.
     """
-    value = _num(summary.get("duration_s")) if isinstance(summary, dict) else None
-    return value if value is not None and value >= 0 else None
+    from wattwise.records.judged_stored import stored_duration
+
+    return stored_duration(summary, started, ended)
 
 
 #: What a reader shows instead of a damaged field (``RunInfo.damaged``).
@@ -167,7 +171,7 @@ class RunQueries(SampleSums):
         heartbeat = _num(row["heartbeat_unix_s"])
         last = end if end is not None else heartbeat
         summary = unsigned_zeros(_rows.loads(row["summary_json"], dict))
-        duration = summary_duration(summary)
+        duration = summary_duration(summary, started, end)
         if duration is None and last is not None:
             duration = max(0.0, last - started)
         return cls(

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from wattwise.errors import StoreError
-from wattwise.records.judged_power import judged_power
+from wattwise.records.judged_power import POWER_TOLERANCE, judged_power
+from wattwise.records.judged_stored import power_tolerance, stored_duration, stored_pue
 from wattwise.records.repriced_cover import uncovered_note
 from wattwise.records.sample_sums import (
     CLIPPED_E,
@@ -32,6 +33,7 @@ from wattwise.records.sample_sums import (
     USABLE_E,
 )
 from wattwise.records.stored_energy import finite_float
+from wattwise.records.stored_market import market_g, market_lines
 
 #: A sample pricing reads (as ``records.sample_sums`` reads it).
 _P = f"({PRICEABLE})"
@@ -326,24 +328,28 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     stored domain row), the total's average power (``avg_power_w``), the process tree's
     share of the CPU energy (``attribution``) and the market-based lines and figure of
     its stored emissions (``market_lines``, ``market_g``: none where they are not
-    usable). Where the stored total is usable, as stored (a domain figure that is not
-    usable: none, with its note). Where it is not, none is the damaged record's own:
-    each domain is priced again from its samples as the total is (its usable samples
-    clipped to the measured window, with their range; the counted ones add up to the
-    total), or has no figure, with the total's note, where the total has none."""
+    usable) and the PUE they were priced with (``pue``: ``judged_stored.stored_pue``).
+    Powers divide by the duration as judged (``judged_stored.stored_duration``: a
+    stored one that is not usable is not). Where the stored total is usable, as stored
+    (a domain figure that is not usable: none, with its note). Where it is not, none is
+    the damaged record's own: each domain is priced again from its samples as the total
+    is (its usable samples clipped to the measured window, with their range; the counted
+    ones add up to the total), or has no figure, with the total's note, where the total
+    has none."""
     from wattwise.records.stored_energy import summary_energy_fault
 
     summary = record.summary if isinstance(record.summary, dict) else {}
     listed = summary.get("domains")
     rows = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
-    duration = _real(summary.get("duration_s"))
+    times = (getattr(record, "started_unix_s", None), getattr(record, "ended_unix_s", None))
+    duration, tol = stored_duration(summary, *times), power_tolerance(summary, *times)
     if summary_energy_fault(summary) is None:
-        return {"domains": [_stored_domain(d, duration) for d in rows],
+        return {"domains": [_stored_domain(d, duration, tol) for d in rows],
                 "avg_power_w": judged_power(summary.get("avg_power_w"),
-                                            _real(figures.get("energy_j")), duration),
+                                            _real(figures.get("energy_j")), duration, tol),
                 "attribution": summary.get("attribution"),
                 "market_lines": market_lines(summary, record.id),
-                "market_g": _market_g(summary)}
+                "market_g": market_g(summary), "pue": stored_pue(summary)}
     total, note = _real(figures.get("energy_j")), figures.get("energy_note")
     sums = None if total is None else _domain_sums(store, record,
                                                    {str(d.get("domain")) for d in rows})
@@ -351,7 +357,8 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     return {"domains": domains, "avg_power_w": judged_power(None, total, duration),
             "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
                                                  note),
-            "market_lines": [], "market_g": None}  # its emissions are priced from that total
+            "market_lines": [], "market_g": None,  # its emissions are priced from that total
+            "pue": stored_pue(summary)}
 
 
 def _ident(d: dict[str, Any]) -> dict[str, Any]:
@@ -361,7 +368,8 @@ def _ident(d: dict[str, Any]) -> dict[str, Any]:
             "in_total": d.get("in_total", True) is not False}
 
 
-def _stored_domain(d: dict[str, Any], duration: float | None = None) -> dict[str, Any]:
+def _stored_domain(d: dict[str, Any], duration: float | None = None,
+                   tol: float = POWER_TOLERANCE) -> dict[str, Any]:
     """A stored domain row's figures where its run's total is usable: as stored (its
     power as ``judged_power`` judges it), or none with the note where its own energy is
     not usable (``stored_energy.energy_fault``)."""
@@ -371,7 +379,7 @@ def _stored_domain(d: dict[str, Any], duration: float | None = None) -> dict[str
     ok = why is None
     got = {k: _real(d.get(k)) if ok else None for k in ("energy_j", "low_j", "high_j")}
     return {**_ident(d), **got,
-            "avg_power_w": judged_power(d.get("avg_power_w"), got["energy_j"], duration),
+            "avg_power_w": judged_power(d.get("avg_power_w"), got["energy_j"], duration, tol),
             "from_samples": False, "energy_note": None if why is None else unusable_note(why)}
 
 
@@ -456,42 +464,3 @@ def _repriced_attribution(a: Any, rows: list[dict[str, Any]],
     return {**a, "cpu_energy_j": e, "attributed_cpu_energy_j": e * share,
             "unattributed_cpu_energy_j": e * (1.0 - share), "from_samples": True,
             "energy_note": note}
-
-
-def market_lines(summary: Any, ref: object = "ID") -> list[str]:
-    """The market-based lines ``wattwise show`` prints under a run's stored emissions, as
-    plain text each output escapes: its Scope 2 pair and hourly matching as the run
-    priced them (a pair that disagrees with its own figure is not shown), else the
-    market-based figure as an earlier wattwise recorded it, said so (``ref`` names the
-    run in the command that prices it again); [] where they hold none, or where the
-    stored emissions are not usable (``stored_energy.summary_emissions_fault``)."""
-    from wattwise.carbon.market import earlier_basis, earlier_share, stored_scope2_lines
-    from wattwise.records.stored_energy import finite_float, summary_emissions_fault
-
-    e = summary.get("emissions") if isinstance(summary, dict) else None
-    if not isinstance(e, dict) or not e or summary_emissions_fault(summary) is not None:
-        return []
-    kind = summary.get("kind", "")
-    pair = stored_scope2_lines(e, str(kind or ""))
-    if pair:
-        return pair
-    if e.get("market_g") is None:
-        return []
-    share = earlier_share(summary)
-    basis = e.get("market_basis") if share is None else earlier_basis(share, ref)
-    of = f", from {kind} energy" if isinstance(kind, str) and kind else ""
-    g = [f"{v:.4g}" if finite_float(v) is not None else "-"
-         for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
-    return [f"  market-based: {g[0]} gCO2eq ({g[1]}-{g[2]}{of}); {basis}"]
-
-
-def _market_g(summary: Any) -> float | None:
-    """The market-based figure ``market_lines`` gives (its stored ``market_g``: a Scope 2
-    pair is shown only where it agrees), or None where there is none or its stored
-    emissions are not usable."""
-    from wattwise.records.stored_energy import summary_emissions_fault
-
-    e = summary.get("emissions") if isinstance(summary, dict) else None
-    if not isinstance(e, dict) or summary_emissions_fault(summary) is not None:
-        return None
-    return _real(e.get("market_g"))

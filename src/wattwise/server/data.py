@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from wattwise.records.judged_stored import duration_fault, duration_notes
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.run_sums import RangedShare
 from wattwise.records.store import SampleRow, Store
@@ -18,10 +19,8 @@ from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
     NUMERIC_SPAN_SQL,
-    bucket_width,
     cumulative_emissions,
-    drawn_end,
-    from_buckets,
+    drawn_buckets,
     intensity_buckets,
     skipped_note,
     steps_of,
@@ -29,6 +28,7 @@ from wattwise.server.timeline import (
     unusable_note,
     window_bands,
 )
+from wattwise.server.timeline_emissions import lost_run_pricing
 
 
 def runs_payload(
@@ -77,10 +77,18 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
     started = _finite(x["started_unix_s"]) or 0.0
     last = _finite(x["ended_unix_s"])
     last = _finite(x["heartbeat_unix_s"]) if last is None else last
-    # the measured window's length where the run has a summary, as ``Store`` gives it
-    measured = _finite(x["summary_duration_s"])
-    duration = (measured if measured is not None and measured >= 0
-                else None if last is None else max(0.0, last - started))
+    # the measured window's length where the run has a summary, as ``Store`` gives it:
+    # a stored one that is not usable (``records.judged_stored``) as the run reads, noted
+    measured, said = x["summary_duration_s"], []
+    if measured is None:
+        duration = None if last is None else max(0.0, last - started)
+    elif type(measured) is float and duration_fault(
+            measured, started, _finite(x["ended_unix_s"])) is None:
+        duration = measured + 0.0
+    else:  # not a plain usable number as SQLite reads it: judged as the record reads
+        record = store.get_run(int(x["id"]))
+        duration, said = record.duration_s, duration_notes(
+            record.summary, record.started_unix_s, record.ended_unix_s, record.duration_s)
     row: dict[str, Any] = {
         "id": int(x["id"]),
         "name": str(x["name"]),
@@ -124,6 +132,8 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
         figures = usable_figures(store, reads, row["id"], judged, row)
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
+    if said:  # the duration shown is not the stored one: said under it, as on its page
+        row["notes"] = [*row.get("notes", []), *said]
     return row
 
 
@@ -184,6 +194,17 @@ def _judged(store: Store, reads: Reads, record: Any, figures: dict[str, Any]) ->
         return judged_details(store, record, figures)
     return reads.kept(("judged", record.id), _again_mark(reads, record.id),
                       lambda: judged_details(store, record, figures))
+
+
+def _notes_mark(reads: Reads, rid: int) -> Any:
+    """What a run's notes (``records.run_notes.run_notes``) are kept by: its row (its
+    summary, times and status), its samples' first and last time (each one step of their
+    index) and the newest sample's row of the file (any sample added anywhere)."""
+    row = reads.rows("SELECT summary_json, status, started_unix_s, ended_unix_s,"
+                     " heartbeat_unix_s, (SELECT min(t_unix_s) FROM samples WHERE run_id"
+                     " = ?1), (SELECT max(t_unix_s) FROM samples WHERE run_id = ?1),"
+                     " (SELECT max(rowid) FROM samples) FROM runs WHERE id = ?1", (rid,))
+    return tuple(row[0]) if row else None
 
 
 def _loads(text: Any) -> Any:
@@ -325,9 +346,14 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         + unusable_notes(record.summary)
     payload["windows_total"] = windows_total
     payload["notes"] += windows_note
-    from wattwise.carbon.sample_energy import before_start_notes
+    from wattwise.records.run_notes import run_notes
 
-    payload["notes"] += before_start_notes(store, record)  # as report and the timeline
+    # a stored duration, PUE or power set aside, where its samples lie in time (as the
+    # timeline says it) and a refused market-based figure: as show --json gives them;
+    # kept while its row and its samples' span stay the same (a pass over its samples)
+    with _reading(store, reads) as r:
+        payload["notes"] += r.kept(("run_notes", record.id), _notes_mark(r, record.id),
+                                   lambda: run_notes(store, record, run.get("figures")))
     if not isinstance(record.summary, dict):  # stored values left out of its figure
         from wattwise.carbon.sample_energy import stored_value_notes
 
@@ -364,7 +390,8 @@ def timeline_payload(
 
     ``emissions`` (an ``Emissions.to_dict()`` with its ``intensity_used``) replaces the
     recorded pricing, as ``wattwise report`` prices a run again: the intensity and
-    emissions curves are then that pricing's.
+    emissions curves are then that pricing's. A lost run, never priced, is priced as
+    ``report`` prices it (``timeline_emissions.lost_run_pricing``).
 
     Reduced inside SQLite: a run of a million samples sends a few hundred points. A
     sample whose stored time is not a finite number is left out, and ``notes`` says so.
@@ -383,15 +410,14 @@ def timeline_payload(
             samples, last, skipped = int(span[0]), _finite(span[1]), int(span[2])
         else:
             samples, last, skipped = int(span[0]), _finite(span[2]), 0
-        end = max(x for x in (last, _finite(record.ended_unix_s), start) if x is not None)
-        width = bucket_width(start, end, points)
-        rows = r.buckets(record.id, start, width, samples) if samples else []
-        domains = from_buckets(rows, start, _finite(record.ended_unix_s))
-        end = drawn_end(domains, start, _finite(record.ended_unix_s), end)
+        width, domains, end = drawn_buckets(r, record, last, samples, points)
     damaged = unusable_note(domains, lambda n: bool(prov.get(n, {}).get("in_total", True)))
     # a sample before the run's recorded start (a clock stepped back, a damaged row) is
     # drawn where it lies, but has no place in the emissions accrued from the start
     count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
+    if emissions is None and not isinstance(record.summary, dict):
+        # a lost run: its partial energy priced as ``wattwise report`` prices it
+        emissions = lost_run_pricing(store, record)
     em = _obj(_obj(record.summary).get("emissions")) if emissions is None else emissions
     intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \
         else []

@@ -14,7 +14,10 @@ a few hundred points. SQLite sums the samples into time buckets (``_sql.Reads
   ``records.sample_sums.USABLE_E``), and the timeline says how many were left out;
 - a hole in the sampling (the recorder stopped, the machine slept) is a break too, and
   the point after it, whose sample holds the energy over the hole, is that energy's
-  average over it (``mark_holes``); a note says so.
+  average over it (``mark_holes``, in ``timeline_holes``); a note says so;
+- a sample after the run's end, or for a run without one after the last time it was
+  known alive (its heartbeat), is left out of the drawing with a note, and the run's
+  own span is bucketed (``drawn_buckets``); its energy stays in the run's figure.
 
 Grid intensity and cumulative emissions use the same buckets.
 """
@@ -25,16 +28,22 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
-from wattwise.carbon.sample_energy import after_end_note, before_start_note, same_time_note
+from wattwise.carbon.sample_energy import (
+    after_alive_note,
+    after_end_note,
+    before_start_note,
+    same_time_note,
+    timeline_end,
+)
 from wattwise.plot.bands import bands_of, drawable, fit_bands, fit_note
 from wattwise.plot.run import ML, MR, W, time_span
 from wattwise.records.rows import text as rows_text
 from wattwise.records.sample_sums import USABLE_E
 from wattwise.records.stored_energy import summed_energy_note
+from wattwise.server.timeline_holes import Span, hole_note, mark_holes
 
 #: Samples summed into buckets of a width from a time, per domain, in time order (three
 #: parameters: the start, the width, the run's id). Each row: domain, bucket, samples,
@@ -71,7 +80,8 @@ def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) ->
 
 
 def from_buckets(
-    rows: Iterable[Sequence[Any]], start_unix_s: float, end_unix_s: float | None = None
+    rows: Iterable[Sequence[Any]], start_unix_s: float, end_unix_s: float | None = None,
+    *, alive: bool = False,
 ) -> dict[str, dict[str, list[Any]]]:
     """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "begin_s", "energy_j", "b",
     "n", "unusable"}}``.
@@ -100,7 +110,9 @@ def from_buckets(
     intervals all begin after it (a clock set forward, a damaged row) is left out, from
     ``b`` to ``unusable`` too, so it neither stretches the axis nor enters the emissions
     over time; ``after`` counts its samples. The meter's reading just after the run
-    closes covers time inside it and is kept. A bucket of two or more samples at one
+    closes covers time inside it and is kept. With ``alive``, ``end_unix_s`` is the last
+    time a run without a recorded end was known alive (``timeline_end``), and
+    ``after_alive`` counts them instead. A bucket of two or more samples at one
     time stamp has no power (their energy over one interval is a power none of them
     read), only its range; ``same_time`` counts them (``time_notes``).
 
@@ -119,6 +131,7 @@ def from_buckets(
     from_start = any(float(r[3]) >= start_unix_s for r in rows)
     out: dict[str, dict[str, list[Any]]] = {}
     prev: dict[str, float] = {}
+    seen: dict[str, float] = {}  # each domain's last time so far, drawn or not
     spans: dict[str, list[Span]] = {}
     for row in rows:
         domain, b, n, t_last, energy, gap, lo, hi = row[:8]
@@ -128,14 +141,16 @@ def from_buckets(
         d = out.setdefault(str(domain), {k: [] for k in
                                          ("t_s", "power_w", "min_w", "max_w", "gap",
                                           "energy_j", "b", "n", "begin_s", "unusable",
-                                          "holes", "after", "same_time")})
+                                          "holes", "after", "after_alive", "same_time")})
         t1 = float(t_last)
         count = n if isinstance(n, int) and not isinstance(n, bool) else 0
-        # with no energy, a sample's interval begins at its domain's previous one
-        since = begin if begin is not None else prev.get(str(domain), t_first)
+        # with no energy, a sample's interval begins at its domain's previous one, drawn
+        # or not (``carbon.sample_energy.AFTER_END_SQL`` judges each sample so)
+        since = begin if begin is not None else seen.get(str(domain), t_first)
+        seen[str(domain)] = t1
         if end is not None and t_first is not None and t_first > end \
                 and since is not None and since >= end:
-            d["after"].append(count)  # after the run's end: no part of it
+            d["after_alive" if alive else "after"].append(count)  # no part of the run
             continue
         d["unusable"].append(unusable)
         d["energy_j"].append(_finite(energy) or 0.0)
@@ -171,140 +186,60 @@ def from_buckets(
     return out
 
 
-@dataclass(frozen=True)
-class Span:
-    """One drawn bucket of a domain, as ``mark_holes`` reads it: its point, bucket, samples,
-    the previous bucket's last time (None for the domain's first), its own first and last
-    times, whether it is a break, when its earliest interval began (None: unknown), energy."""
-
-    at: int
-    b: int
-    n: int
-    t_prev: float | None
-    t_first: float | None
-    t_last: float
-    broken: bool
-    begin: float | None = None
-    energy: float = 0.0
-
-
-#: A hole in the sampling is an interval between two samples of a domain more than
-#: ``HOLE_TIMES`` times its usual interval and more than ``HOLE_MIN_S`` longer. A
-#: sampler late by an interval or two (a busy machine, a slow sensor read) stays under
-#: 5 times; the 1 s floor keeps a fast sampler (10 ms), or a usual interval shortened by
-#: the extra reads at window edges, from calling a pause of a second a hole. A recorder
-#: stopped, suspended or starved for seconds is far over both.
-HOLE_TIMES = 5.0
-HOLE_MIN_S = 1.0
-
-
-def usual_interval(spans: Sequence[Span]) -> float | None:
-    """A domain's usual interval between samples: the median over its samples, read
-    from its buckets (the stored record keeps no sampling interval). A bucket of ``n``
-    samples gives its ``n - 1`` inner intervals as their mean (a hole inside a bucket
-    moves one bucket's mean, not the median), and the interval from the previous
-    bucket's last sample to its first as it is. None with no interval known."""
-    weighted: list[tuple[float, int]] = []
-    for s in spans:
-        if s.t_first is None:
-            continue
-        if s.n >= 2:
-            weighted.append(((s.t_last - s.t_first) / (s.n - 1), s.n - 1))
-        if s.t_prev is not None:
-            weighted.append((s.t_first - s.t_prev, 1))
-    if not weighted:
-        return None
-    weighted.sort()
-    half, seen = sum(w for _, w in weighted) / 2, 0
-    for value, w in weighted:
-        seen += w
-        if seen >= half:
-            return value
-    return weighted[-1][0]
-
-
-def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: float) -> None:
-    """Break a domain's line (``from_buckets``' lists ``d``) at each hole in its sampling
-    that the timeline can show: an interval between two samples longer than
-    ``HOLE_TIMES`` its usual interval (``usual_interval``) and ``HOLE_MIN_S`` more, that
-    leaves at least one bucket empty (a shorter one lies within a point's span and is
-    averaged into it as every interval is). A point with no power (a gap) is put 1 ms
-    after the last sample before the hole; the point after it keeps its power, the
-    energy of its samples over its span from that last sample: the sample after the
-    hole holds the energy over it, so that power is its average over the hole, and the
-    total is unchanged. Where that sample's own interval began well after the hole
-    opened (``Span.begin``: its energy over its power), its energy does not cover the
-    hole (a sample stamped late), and the point's power is its energy over its own
-    interval, not a near-zero average over the hole. ``d["holes"]``: each hole's start
-    and end in seconds from the run's start (``hole_note``)."""
-    usual = usual_interval(spans)
-    if usual is None:
-        return
-    longer = max(HOLE_TIMES * usual, usual + HOLE_MIN_S)
-    holes = [(s.at, s.t_prev - start_unix_s, s.t_first - start_unix_s)
-             for k, s in enumerate(spans)
-             if k and s.t_prev is not None and s.t_first is not None and not s.broken
-             and s.b - spans[k - 1].b >= 2 and s.t_first - s.t_prev > longer]
-    after_hole = {at for at, _, _ in holes}
-    for s in spans:
-        if s.at in after_hole and s.begin is not None and s.t_prev is not None \
-                and s.begin - s.t_prev > longer and s.t_last > s.begin \
-                and d["power_w"][s.at] is not None:
-            d["power_w"][s.at] = _finite(s.energy / (s.t_last - s.begin))
-    for at, before, _ in reversed(holes):  # from the end: each index still holds
-        for key, value in (("t_s", round(before + 0.001, 3)), ("power_w", None),
-                           ("min_w", None), ("max_w", None), ("gap", True)):
-            d[key].insert(at, value)
-    d["holes"] = [[round(a, 3), round(b, 3)] for _, a, b in holes]
-
-
-def hole_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
-    """The note on the holes ``mark_holes`` broke the lines at, [] without any: holes of
-    several domains that overlap in time are one (a recorder stopped leaves one in each
-    domain), and the longest is named."""
-    spans = sorted((float(a), float(b)) for d in domains.values()
-                   for a, b in d.get("holes", []))
-    if not spans:
-        return []
-    count, end, longest = 0, -math.inf, 0.0
-    for a, b in spans:
-        count += a >= end
-        end = max(end, b) if a < end else b
-        longest = max(longest, b - a)
-    size = f"{longest:.3g} s" if longest < 120 else f"{longest / 60:.3g} min" \
-        if longest < 7200 else f"{longest / 3600:.3g} h"
-    holes = "1 hole in the sampling of" if count == 1 else \
-        f"{count:,} holes in the sampling of up to"
-    drawn = "drawn as a break; the energy over it is the next sample's" if count == 1 \
-        else "drawn as breaks; the energy over them is each next sample's"
-    return [f"{holes} {size} (the recorder did not run): {drawn}"]
-
-
 def time_notes(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
     """The notes on where a timeline's samples (``from_buckets``) lie in time: those
     before the run's recorded start, in the words ``wattwise report`` gives it
-    (``before_start_note``), and the holes between them (``hole_note``); [] where
-    neither is."""
+    (``before_start_note``), those after its end or after it was last known alive
+    (``after_end_note``, ``after_alive_note``), those sharing one time stamp, and the
+    holes between them (``hole_note``); [] where none is."""
     before = drawn = 0
     for d in domains.values():
         for b, n in zip(d["b"], d["n"], strict=True):
             before += n if b < 0 else 0
             drawn += n if b >= 0 else 0
-    after, same = (sum(n for d in domains.values() for n in d.get(k, []))
-                   for k in ("after", "same_time"))
+    after, alive, same = (sum(n for d in domains.values() for n in d.get(k, []))
+                          for k in ("after", "after_alive", "same_time"))
     return ([] if not before else [before_start_note(before, every=not drawn)]) + \
         ([] if not after else [after_end_note(after)]) + \
+        ([] if not alive else [after_alive_note(alive)]) + \
         ([] if not same else [same_time_note(same)]) + hole_note(domains)
 
 
 def drawn_end(domains: dict[str, dict[str, list[Any]]], start_unix_s: float,
               end_unix_s: float | None, last_unix_s: float | None) -> float:
-    """Where a timeline's axis ends (unix s): the run's recorded end or its last drawn point
-    if later (read just after it closed); without a recorded end, its last sample."""
+    """Where a timeline's axis ends (unix s): the run's recorded end (or last heartbeat:
+    ``timeline_end``) or its last drawn point if later (read just after it closed);
+    without either, its last sample."""
     if (end := _finite(end_unix_s)) is None:
         return max(x for x in (_finite(last_unix_s), start_unix_s) if x is not None)
     last = max((start_unix_s + t for d in domains.values() for t in d["t_s"]), default=end)
     return max(end, last, start_unix_s)
+
+
+def drawn_buckets(reads: Any, record: Any, last_unix_s: float | None, samples: int,
+                  points: int) -> tuple[float, dict[str, dict[str, list[Any]]], float]:
+    """A run's samples in at most ``points`` buckets as its timeline draws them: the bucket
+    width, ``from_buckets``' domains and where the axis ends (``drawn_end``), ``reads``
+    being ``server._sql.Reads`` and ``last_unix_s`` the run's last sample's time.
+
+    Samples after the run's end (``timeline_end``: its recorded end, or for a run without
+    one the last time it was known alive) are left out; where some were, the buckets
+    spread over its own span are made again: a sample stamped 1,000 s late would
+    otherwise leave a run of seconds a few points."""
+    start = float(record.started_unix_s)
+    end, alive = timeline_end(record, reads.rows)
+    span = max(x for x in (_finite(last_unix_s), _finite(record.ended_unix_s), start)
+               if x is not None)
+    width = bucket_width(start, span, points)
+    rows = reads.buckets(record.id, start, width, samples) if samples else []
+    domains = from_buckets(rows, start, end, alive=alive)
+    if end is not None and any(n for d in domains.values()
+                               for k in ("after", "after_alive") for n in d[k]):
+        kept = max((start + t for d in domains.values() for t in d["t_s"]), default=end)
+        width = bucket_width(start, max(end, kept), points)
+        domains = from_buckets(reads.buckets(record.id, start, width, samples), start, end,
+                               alive=alive)
+    return width, domains, drawn_end(domains, start, end, span)
 
 
 #: The run's samples and their first and last time, read through the samples' index. SQLite

@@ -1,0 +1,267 @@
+"""A run's stored duration, PUE and average powers as every output gives them: a stored
+value that is not usable is never shown as a reading, and one note says why and what is
+shown instead. The stored total energy and emissions are judged in
+``records.stored_energy``; these are the figures beside them.
+
+- The duration (``duration_s``) is the meter's monotonic window. It is not usable where
+  it is not a finite number, is negative, is past ``MAX_DURATION_S``, or is longer than
+  the run's recorded start to end (``started_unix_s`` to ``ended_unix_s``, wall-clock
+  times the window lies inside) by more than ``DURATION_SLACK_S`` and ``DURATION_SLACK``
+  of it. A shorter one is no fault: a monotonic clock stops while the machine sleeps.
+  In its place: the summary's own window (``end_unix_s - start_unix_s``), else the run's
+  start to end (``records.queries.RunQueries._info``).
+- The PUE (``emissions.pue``) is judged as ``--pue`` is (``carbon.pue.resolve_pue``:
+  a number from 1.0 to 5.0), and against its own block (facility energy over energy).
+  In its place: that ratio, else the PUE the run's recorded options give.
+- An average power is judged by ``records.judged_power``; one set aside is said here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from wattwise.records.judged_power import CLOCKS_TOLERANCE, MAX_DURATION_S, POWER_TOLERANCE
+from wattwise.records.stored_energy import AGREES, as_float, finite_float
+
+#: How much longer than its run's recorded start to end a stored duration may be (s,
+#: and relative): the two clocks are read a moment apart, and NTP slews the wall clock
+#: by at most 0.05 %; a duration past both is a damaged record.
+DURATION_SLACK_S = 1.0
+DURATION_SLACK = 0.01
+
+
+def _shown(value: Any) -> str:
+    """A stored value as a note shows it: JSON text cut to 40 characters, quoted."""
+    try:
+        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    except (TypeError, ValueError):
+        text = str(value)
+    return repr(text[:40])
+
+
+def _number_fault(value: Any) -> str | None:
+    """What keeps a stored value from being a finite number, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"not a finite number (stored as {value!r})"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"not a number (stored as {_shown(value)})"
+    if as_float(value) is None:  # an integer too large for a float: digits from its bits
+        digits = int(abs(int(value)).bit_length() * math.log10(2)) + 1
+        return f"implausibly large (an integer of about {digits} digits)"
+    return None
+
+
+def _window(start: Any, end: Any) -> float | None:
+    """``end - start`` where both are finite numbers and end is not before start."""
+    a, b = finite_float(start), finite_float(end)
+    return None if a is None or b is None or b < a or not math.isfinite(b - a) else b - a
+
+
+def duration_fault(stored: Any, started: Any = None, ended: Any = None) -> str | None:
+    """What is wrong with a stored duration (see the module's words), or None where it is
+    usable or none is stored (null: no figure to judge)."""
+    if stored is None:
+        return None
+    why = _number_fault(stored)
+    if why is not None:
+        return why
+    d = float(stored) + 0.0
+    if d < 0:
+        return f"negative ({d:g} s)"
+    if d > MAX_DURATION_S:
+        return f"implausibly large ({d:g} s, more than {MAX_DURATION_S:g} s)"
+    window = _window(started, ended)
+    if window is not None and d > window + max(DURATION_SLACK_S, DURATION_SLACK * window):
+        return (f"longer than the run's recorded start to end ({d:g} s against "
+                f"{window:.4g} s)")
+    return None
+
+
+def stored_duration(summary: Any, started: Any = None, ended: Any = None) -> float | None:
+    """A summary's measured window length as every output gives it: its stored
+    ``duration_s`` where usable (:func:`duration_fault`); where not, its own window
+    (``end_unix_s - start_unix_s``) where that one is usable, else the run's recorded
+    ``started`` to ``ended``; None where it holds none (the caller takes the run's start
+    to its end or last heartbeat) or none of those is known."""
+    if not isinstance(summary, dict) or summary.get("duration_s") is None:
+        return None
+    stored = summary["duration_s"]
+    if duration_fault(stored, started, ended) is None:
+        return float(stored) + 0.0
+    window = _window(summary.get("start_unix_s"), summary.get("end_unix_s"))
+    if window is not None and duration_fault(window, started, ended) is None:
+        return window
+    return _window(started, ended)
+
+
+def power_tolerance(summary: Any, started: Any = None, ended: Any = None) -> float:
+    """How closely a stored power must be its energy over the duration
+    :func:`stored_duration` gives (``records.judged_power``): to the last bits where that
+    is the stored duration; to ``CLOCKS_TOLERANCE`` where a wall-clock window stands in
+    for a stored one that is not usable (the two clocks differ by a little)."""
+    stored = summary.get("duration_s") if isinstance(summary, dict) else None
+    return POWER_TOLERANCE if duration_fault(stored, started, ended) is None \
+        else CLOCKS_TOLERANCE
+
+
+def duration_notes(summary: Any, started: Any, ended: Any, shown: Any) -> list[str]:
+    """The one note where a summary's stored duration is not usable, naming the duration
+    shown in its place (``shown``: the run's ``duration_s``); [] where it is usable."""
+    stored = summary.get("duration_s") if isinstance(summary, dict) else None
+    why = duration_fault(stored, started, ended)
+    if why is None:
+        return []
+    value = finite_float(shown)
+    instead = ("no duration is shown" if value is None else
+               f"the duration shown ({value:.4g} s) is from its recorded start and end")
+    return [f"the stored duration is not usable: {why}: a damaged record; {instead}"]
+
+
+def _pue_range_fault(value: float) -> str | None:
+    """What ``--pue`` would say of ``value`` (``carbon.pue.resolve_pue``), or None."""
+    from wattwise.carbon.pue import resolve_pue
+    from wattwise.errors import BadInput
+
+    try:
+        resolve_pue(value)
+    except BadInput as exc:
+        return str(exc)
+    return None
+
+
+def _block_pue(em: dict[str, Any]) -> float | None:
+    """The PUE a stored emissions block was priced with: its facility energy over its
+    energy, where both are usable numbers and the energy is above 0."""
+    facility, energy = finite_float(em.get("facility_energy_kwh")), \
+        finite_float(em.get("energy_kwh"))
+    if facility is None or energy is None or energy <= 0:
+        return None
+    ratio = facility / energy
+    return ratio if math.isfinite(ratio) else None
+
+
+def pue_fault(em: Any) -> str | None:
+    """What is wrong with a stored emissions block's ``pue``, or None where it is usable
+    or none is held: not a finite number, outside what ``--pue`` takes, or not the
+    block's own facility energy over its energy."""
+    if not isinstance(em, dict) or em.get("pue") is None:
+        return None
+    stored = em["pue"]
+    why = _number_fault(stored)
+    if why is not None:
+        return why
+    p = float(stored) + 0.0
+    why = _pue_range_fault(p)
+    if why is not None:
+        return why
+    ratio = _block_pue(em)
+    if ratio is not None and abs(p - ratio) > AGREES * max(abs(p), abs(ratio)):
+        return (f"{p:g} disagrees with its own block (facility energy over energy gives "
+                f"{ratio:.4g})")
+    return None
+
+
+def stored_pue(summary: Any) -> float | None:
+    """The PUE of a summary's stored emissions as every output gives it: the stored one
+    where usable (:func:`pue_fault`); else its block's facility energy over its energy,
+    where that is one ``--pue`` takes (the PUE its recorded options give where it is that
+    one to rounding); else the PUE its recorded options give (as ``wattwise report``
+    prices it). None without a block, or where none is given."""
+    em = summary.get("emissions") if isinstance(summary, dict) else None
+    if not isinstance(em, dict):
+        return None
+    if pue_fault(em) is None:
+        return finite_float(em.get("pue"))
+    ratio, given = _block_pue(em), _options_pue(summary.get("carbon_options"))
+    if ratio is None or _pue_range_fault(ratio) is not None:
+        return given
+    # the options' own value where the ratio is it to rounding (1.3, not 1.2999999999999998)
+    agrees = given is not None and abs(ratio - given) <= AGREES * max(ratio, given)
+    return given if agrees else ratio
+
+
+def _options_pue(options: Any) -> float | None:
+    """The PUE a run's recorded carbon options give (its ``pue``, else its zone's
+    provider, else 1.0), as ``carbon.pue.resolve_pue`` resolves it; None where they
+    cannot give one."""
+    from wattwise.carbon.pue import resolve_pue
+    from wattwise.errors import BadInput
+
+    opts = options if isinstance(options, dict) else {}
+    given = finite_float(opts.get("pue"))
+    zone = opts.get("zone") if isinstance(opts.get("zone"), str) else None
+    try:
+        return resolve_pue(given, zone=zone).pue
+    except BadInput:
+        try:
+            return resolve_pue(None, zone=zone).pue
+        except BadInput:
+            return None
+
+
+def pue_notes(summary: Any) -> list[str]:
+    """The one note where a summary's stored PUE is not usable, naming the PUE shown in
+    its place (:func:`stored_pue`); [] where it is usable."""
+    em = summary.get("emissions") if isinstance(summary, dict) else None
+    why = pue_fault(em)
+    if why is None:
+        return []
+    shown = stored_pue(summary)
+    instead = "no PUE is shown" if shown is None else f"the PUE shown is {shown:g}"
+    return [f"the stored PUE is not usable: {why}: a damaged record; {instead}"]
+
+
+def power_notes(summary: Any, figures: Any) -> list[str]:
+    """The one note where a stored average power (the total's, a domain's) is set aside
+    by ``records.judged_power``: stored, but not the figure shown (``figures``: the run's
+    ``records.run_sums.judged_details``). None where the figure it belongs to is not
+    usable (that figure's own note says it) or where none is stored."""
+    if not isinstance(summary, dict) or not isinstance(figures, dict):
+        return []
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    if summary_energy_fault(summary) is not None:
+        return []  # the total's note says it: no power of it is the record's
+    pairs: list[tuple[str, Any, Any]] = [("the total", summary.get("avg_power_w"),
+                                          figures.get("avg_power_w"))]
+    rows = summary.get("domains")
+    judged = figures.get("domains")
+    if isinstance(rows, list) and isinstance(judged, list):
+        stored_rows = [d for d in rows if isinstance(d, dict)]
+        for d, f in zip(stored_rows, judged, strict=False):
+            if isinstance(f, dict) and f.get("energy_note") is None:
+                pairs.append((str(d.get("domain"))[:60], d.get("avg_power_w"),
+                              f.get("avg_power_w")))
+    said = []
+    for name, stored, shown in pairs:
+        if stored is None or (finite_float(stored) is not None and finite_float(shown)
+                              is not None and float(stored) == float(shown)):
+            continue
+        value = f"{float(stored):g} W" if finite_float(stored) is not None \
+            else _shown(stored)
+        instead = "none is shown" if finite_float(shown) is None else \
+            f"{float(shown):.4g} W, its energy over the run's duration, is shown"
+        said.append(f"{name}'s ({value}; {instead})")
+    if not said:
+        return []
+    return ["the stored average power is not usable (not its energy over the run's "
+            f"duration): {', '.join(said)}: a damaged record"]
+
+
+def judged_view(summary: Any, started: Any = None, ended: Any = None) -> Any:
+    """A copy of a stored summary for the text outputs that print it (``wattwise show``'s
+    table and emissions lines): its duration and PUE as judged here where the stored ones
+    are not usable (:func:`stored_duration`, :func:`stored_pue`), so none is printed as
+    a reading; the JSON outputs give the summary as stored, with the judged figures and
+    their notes beside it."""
+    if not isinstance(summary, dict):
+        return summary
+    out = dict(summary)
+    if duration_fault(summary.get("duration_s"), started, ended) is not None:
+        out["duration_s"] = stored_duration(summary, started, ended)
+    em = summary.get("emissions")
+    if isinstance(em, dict) and pue_fault(em) is not None:
+        out["emissions"] = {**em, "pue": stored_pue(summary)}
+    return out

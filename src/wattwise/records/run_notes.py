@@ -1,0 +1,84 @@
+"""The notes every output gives of a run beside those of its stored total and emissions
+(``records.stored_energy.unusable_notes``): its stored duration, PUE and average powers
+set aside (``records.judged_stored``), where its samples lie in time
+(``carbon.sample_energy.sample_time_notes``) and a refusal of its market-based options
+that it recorded. One function, so ``show`` (text and JSON), ``runs --json``,
+``report``, the exports and the dashboard's API say the same words in the same order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def stored_field_notes(record: Any, figures: Any = None) -> list[str]:
+    """The notes on run ``record``'s stored duration, PUE and average powers that are not
+    usable (``records.judged_stored``); ``figures``: its judged figures where the caller
+    has them (``records.run_sums.judged_details``), else judged here (cheap where its
+    stored total is usable; where it is not, its note covers the powers)."""
+    from wattwise.records.judged_stored import duration_notes, power_notes, pue_notes
+    from wattwise.records.run_sums import judged_details
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    summary = getattr(record, "summary", None)
+    if not isinstance(summary, dict):
+        return []
+    if figures is None and summary_energy_fault(summary) is None:
+        figures = judged_details(None, record, {"energy_j": summary.get("energy_j")})
+    return (duration_notes(summary, record.started_unix_s, record.ended_unix_s,
+                           record.duration_s)
+            + pue_notes(summary) + power_notes(summary, figures))
+
+
+def refused_notes(record: Any) -> list[str]:
+    """The note a run recorded where its market-based options could not price it
+    (``carbon.market.refused_market_notes``, in its summary's notes or its emissions'),
+    once; [] where it has none."""
+    from wattwise.carbon.market import refused_market_notes
+
+    summary = getattr(record, "summary", None)
+    if not isinstance(summary, dict):
+        return []
+    return list(dict.fromkeys([*refused_market_notes(summary),
+                               *refused_market_notes(summary.get("emissions"))]))
+
+
+def run_notes(store: Any, record: Any, figures: Any = None, *,
+              market: bool = True) -> list[str]:
+    """Every note of :func:`stored_field_notes`, then where the run's samples lie in time
+    (``sample_time_notes``: before its start, after its end, several at one time stamp),
+    then (with ``market``) its recorded refusal of market-based options (``report``, which
+    may price them again, says its own)."""
+    from wattwise.carbon.sample_energy import sample_time_notes
+
+    return (stored_field_notes(record, figures) + sample_time_notes(store, record)
+            + (refused_notes(record) if market else []))
+
+
+class _Rows:
+    """A connection read as ``Store`` reads (``_read``), for :func:`rows_run_notes`."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def _read(self, sql: str, params: Any = ()) -> list[Any]:
+        return list(self._conn.execute(sql, tuple(params)).fetchall())
+
+
+def rows_run_notes(record: Any, samples: Any) -> list[str]:
+    """:func:`run_notes` of a run given as its record and its sample rows, without its
+    database (``records.export_json.export_json``): the same queries over a copy of the
+    samples in memory, so the notes are those the run's database gives, word for word."""
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute("CREATE TABLE samples (run_id INTEGER, t_unix_s, domain, energy_j,"
+                     " power_w, low_j, high_j, gap)")
+        conn.execute("CREATE INDEX samples_run_t ON samples(run_id, t_unix_s)")
+        rid = int(record.id)
+        conn.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         ((rid, s.t_unix_s, s.domain, s.energy_j, s.power_w, s.low_j,
+                           s.high_j, int(bool(s.gap))) for s in samples))
+        return run_notes(_Rows(conn), record)
+    finally:
+        conn.close()

@@ -1,0 +1,46 @@
+"""The market-based lines and figure of a run's stored emissions, as every output gives
+them (``wattwise show``, ``show --json``'s and the dashboard's ``figures``): judged as
+the stored emissions are (``records.stored_energy.summary_emissions_fault``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def market_lines(summary: Any, ref: object = "ID") -> list[str]:
+    """The market-based lines ``wattwise show`` prints under a run's stored emissions, as
+    plain text each output escapes: its Scope 2 pair and hourly matching as the run
+    priced them (a pair that disagrees with its own figure is not shown), else the
+    market-based figure as an earlier wattwise recorded it, said so (``ref`` names the
+    run in the command that prices it again); [] where they hold none, or where the
+    stored emissions are not usable (``stored_energy.summary_emissions_fault``)."""
+    from wattwise.carbon.market import earlier_basis, earlier_share, stored_scope2_lines
+    from wattwise.records.stored_energy import finite_float, summary_emissions_fault
+
+    e = summary.get("emissions") if isinstance(summary, dict) else None
+    if not isinstance(e, dict) or not e or summary_emissions_fault(summary) is not None:
+        return []
+    kind = summary.get("kind", "")
+    pair = stored_scope2_lines(e, str(kind or ""))
+    if pair:
+        return pair
+    if e.get("market_g") is None:
+        return []
+    share = earlier_share(summary)
+    basis = e.get("market_basis") if share is None else earlier_basis(share, ref)
+    of = f", from {kind} energy" if isinstance(kind, str) and kind else ""
+    g = [f"{v:.4g}" if finite_float(v) is not None else "-"
+         for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
+    return [f"  market-based: {g[0]} gCO2eq ({g[1]}-{g[2]}{of}); {basis}"]
+
+
+def market_g(summary: Any) -> float | None:
+    """The market-based figure ``market_lines`` gives (its stored ``market_g``: a Scope 2
+    pair is shown only where it agrees), or None where there is none or its stored
+    emissions are not usable."""
+    from wattwise.records.stored_energy import finite_float, summary_emissions_fault
+
+    e = summary.get("emissions") if isinstance(summary, dict) else None
+    if not isinstance(e, dict) or summary_emissions_fault(summary) is not None:
+        return None
+    return finite_float(e.get("market_g"))

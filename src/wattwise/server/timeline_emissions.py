@@ -1,0 +1,46 @@
+"""The pricing a lost run's timeline draws its grid intensity and emissions so far from.
+
+A run lost before its summary has no recorded emissions, so the timeline had no curve
+to draw for it, while ``wattwise report --png`` prices its partial energy and draws
+both. This gives the timeline that same pricing: the run's samples summed inside SQLite
+per cell of one intensity (``carbon.partial.stored_intervals``), priced in the zone
+(trace, PUE) the run was started with, never fetching, each cell's intensity drawn over
+the time its samples cover, as ``report`` passes it to its figure. Its grams are the
+figure ``report --json`` and the page's ``emissions_so_far`` give.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def lost_run_pricing(store: Any, record: Any) -> dict[str, Any] | None:
+    """``{"emissions_g", "zone", "source", "intensity_used"}`` of a lost ``record`` (an
+    ``Emissions.to_dict()``'s names, as ``server.data.timeline_payload`` takes a
+    repricing), or None: a run that is not lost, one whose samples cannot be priced
+    (none counted, a damaged record, a live provider) or that has a summary."""
+    if getattr(record, "status", None) != "lost" or isinstance(record.summary, dict):
+        return None
+    from wattwise.carbon.accounting import emissions_and_fetched
+    from wattwise.carbon.partial import partial_energy, stored_intervals
+    from wattwise.carbon.repricing import reprice_options, started_with
+    from wattwise.carbon.sample_energy import stored_sample_sums
+    from wattwise.errors import WattwiseError
+
+    part = partial_energy(record, stored_sample_sums(store, record.id))
+    if part is None or not part.usable:
+        return None
+    spans: list[tuple[float, float] | None] = []
+    try:
+        pricing = reprice_options(None, started=started_with(record))
+        if pricing.source is None and pricing.options.provider is not None:
+            return None  # a live provider: the dashboard never fetches
+        intervals = stored_intervals(store, record, part, pricing, notes=[], spans=spans)
+        em, _ = emissions_and_fetched(intervals, pricing.options, pricing.source)
+    except (WattwiseError, ValueError, TypeError, KeyError):
+        return None
+    used = [[i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh] for i in em.intervals]
+    if len(spans) == len(used):  # each cell's intensity over the time its samples cover
+        used = [[*span, u[2]] for span, u in zip(spans, used, strict=True) if span is not None]
+    return {"emissions_g": em.emissions_g, "zone": em.zone, "source": em.source,
+            "intensity_used": used}

@@ -1,0 +1,128 @@
+"""Holes in a run's sampling, as its timeline draws them: an interval between two samples
+far longer than the usual one (the recorder stopped, the machine slept) is a break in the
+line, and the point after it, whose sample holds the energy over the hole, is that energy's
+average over it (``mark_holes``); ``hole_note`` says so once. Read from the buckets
+``server.timeline.from_buckets`` makes (``Span``: one drawn bucket).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Span:
+    """One drawn bucket of a domain, as ``mark_holes`` reads it: its point, bucket, samples,
+    the previous bucket's last time (None for the domain's first), its own first and last
+    times, whether it is a break, when its earliest interval began (None: unknown), energy."""
+
+    at: int
+    b: int
+    n: int
+    t_prev: float | None
+    t_first: float | None
+    t_last: float
+    broken: bool
+    begin: float | None = None
+    energy: float = 0.0
+
+
+#: A hole in the sampling is an interval between two samples of a domain more than
+#: ``HOLE_TIMES`` times its usual interval and more than ``HOLE_MIN_S`` longer. A
+#: sampler late by an interval or two (a busy machine, a slow sensor read) stays under
+#: 5 times; the 1 s floor keeps a fast sampler (10 ms), or a usual interval shortened by
+#: the extra reads at window edges, from calling a pause of a second a hole. A recorder
+#: stopped, suspended or starved for seconds is far over both.
+HOLE_TIMES = 5.0
+HOLE_MIN_S = 1.0
+
+
+def usual_interval(spans: Sequence[Span]) -> float | None:
+    """A domain's usual interval between samples: the median over its samples, read
+    from its buckets (the stored record keeps no sampling interval). A bucket of ``n``
+    samples gives its ``n - 1`` inner intervals as their mean (a hole inside a bucket
+    moves one bucket's mean, not the median), and the interval from the previous
+    bucket's last sample to its first as it is. None with no interval known."""
+    weighted: list[tuple[float, int]] = []
+    for s in spans:
+        if s.t_first is None:
+            continue
+        if s.n >= 2:
+            weighted.append(((s.t_last - s.t_first) / (s.n - 1), s.n - 1))
+        if s.t_prev is not None:
+            weighted.append((s.t_first - s.t_prev, 1))
+    if not weighted:
+        return None
+    weighted.sort()
+    half, seen = sum(w for _, w in weighted) / 2, 0
+    for value, w in weighted:
+        seen += w
+        if seen >= half:
+            return value
+    return weighted[-1][0]
+
+
+def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: float) -> None:
+    """Break a domain's line (``from_buckets``' lists ``d``) at each hole in its sampling
+    that the timeline can show: an interval between two samples longer than
+    ``HOLE_TIMES`` its usual interval (``usual_interval``) and ``HOLE_MIN_S`` more, that
+    leaves at least one bucket empty (a shorter one lies within a point's span and is
+    averaged into it as every interval is). A point with no power (a gap) is put 1 ms
+    after the last sample before the hole; the point after it keeps its power, the
+    energy of its samples over its span from that last sample: the sample after the
+    hole holds the energy over it, so that power is its average over the hole, and the
+    total is unchanged. Where that sample's own interval began well after the hole
+    opened (``Span.begin``: its energy over its power), its energy does not cover the
+    hole (a sample stamped late), and the point's power is its energy over its own
+    interval, not a near-zero average over the hole. ``d["holes"]``: each hole's start
+    and end in seconds from the run's start (``hole_note``)."""
+    usual = usual_interval(spans)
+    if usual is None:
+        return
+    longer = max(HOLE_TIMES * usual, usual + HOLE_MIN_S)
+    holes = [(s.at, s.t_prev - start_unix_s, s.t_first - start_unix_s)
+             for k, s in enumerate(spans)
+             if k and s.t_prev is not None and s.t_first is not None and not s.broken
+             and s.b - spans[k - 1].b >= 2 and s.t_first - s.t_prev > longer]
+    after_hole = {at for at, _, _ in holes}
+    for s in spans:
+        if s.at in after_hole and s.begin is not None and s.t_prev is not None \
+                and s.begin - s.t_prev > longer and s.t_last > s.begin \
+                and d["power_w"][s.at] is not None:
+            d["power_w"][s.at] = _finite(s.energy / (s.t_last - s.begin))
+    for at, before, _ in reversed(holes):  # from the end: each index still holds
+        for key, value in (("t_s", round(before + 0.001, 3)), ("power_w", None),
+                           ("min_w", None), ("max_w", None), ("gap", True)):
+            d[key].insert(at, value)
+    d["holes"] = [[round(a, 3), round(b, 3)] for _, a, b in holes]
+
+
+def hole_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
+    """The note on the holes ``mark_holes`` broke the lines at, [] without any: holes of
+    several domains that overlap in time are one (a recorder stopped leaves one in each
+    domain), and the longest is named."""
+    spans = sorted((float(a), float(b)) for d in domains.values()
+                   for a, b in d.get("holes", []))
+    if not spans:
+        return []
+    count, end, longest = 0, -math.inf, 0.0
+    for a, b in spans:
+        count += a >= end
+        end = max(end, b) if a < end else b
+        longest = max(longest, b - a)
+    size = f"{longest:.3g} s" if longest < 120 else f"{longest / 60:.3g} min" \
+        if longest < 7200 else f"{longest / 3600:.3g} h"
+    holes = "1 hole in the sampling of" if count == 1 else \
+        f"{count:,} holes in the sampling of up to"
+    drawn = "drawn as a break; the energy over it is the next sample's" if count == 1 \
+        else "drawn as breaks; the energy over them is each next sample's"
+    return [f"{holes} {size} (the recorder did not run): {drawn}"]
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
