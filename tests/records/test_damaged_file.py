@@ -96,3 +96,25 @@ def test_the_file_is_read_again_once_a_sound_copy_is_put_in_its_place(
     with Store(db, readonly=True) as store:
         assert len(store.list_runs()) == 4
         assert store.events(sound[1])
+
+
+def test_a_file_past_the_check_s_size_is_judged_by_its_reads(
+        sound: tuple[Path, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file larger than ``CHECK_MAX_BYTES`` is not read whole at each open (each CLI
+    command would pay for it); a read that meets its damage still refuses it, then every
+    read after it."""
+    from wattwise.records import damaged_file
+
+    db = _copy(sound, tmp_path)
+    overwrite_pages(db, ["events_run"])
+    monkeypatch.setattr(damaged_file, "CHECK_MAX_BYTES", db.stat().st_size - 1)
+    with Store(db, readonly=True) as store:
+        assert len(store.list_runs()) == 4  # opened: not checked whole
+        with pytest.raises(StoreError, match=r"is damaged .*malformed"):
+            store.events(sound[1])
+        with pytest.raises(StoreError, match="is damaged"):
+            store.list_runs()
+    monkeypatch.setattr(damaged_file, "CHECK_MAX_BYTES", db.stat().st_size)
+    monkeypatch.setattr(damaged_file, "_CHECKED", {})  # as another process finds it
+    with pytest.raises(StoreError, match="is damaged"):  # one within it is checked whole
+        Store(db, readonly=True)
