@@ -60,9 +60,10 @@ def test_every_view_gives_the_same_line_for_a_damaged_file(
     line = lines.pop()
     assert line.startswith(f"wattwise: error: run database {db} is damaged (SQLite: "
                            "database disk image is malformed")
-    recover = f"sqlite3 {db} .recover | sqlite3 {tmp_path / 'runs-recovered.db'} "
-    assert line.endswith(recover + "(sqlite.org's shell: some Linux builds lack .recover), "
-                         "then use that file")  # whole: not cut to the CLI's longest line
+    recover = f"sqlite3 {db} .recover | sqlite3 recovered.db, then check its runs "
+    assert line.endswith(recover + "(.recover needs a sqlite3 built with the dbpage table, "
+                         "as sqlite.org's is; Debian's fails with 'SQL logic error')")
+    assert len(line) <= 500  # whole: not cut to the CLI's longest line
     assert _digest(db) == before  # nothing written to it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.db"]  # no side files left
 
@@ -118,3 +119,30 @@ def test_a_file_past_the_check_s_size_is_judged_by_its_reads(
     monkeypatch.setattr(damaged_file, "_CHECKED", {})  # as another process finds it
     with pytest.raises(StoreError, match="is damaged"):  # one within it is checked whole
         Store(db, readonly=True)
+
+
+def test_a_recorder_never_writes_into_a_damaged_file(
+        sound: tuple[Path, int], tmp_path: Path) -> None:
+    """``wattwise run`` refuses the file before it starts the command, as readers do; a
+    program's own ``track()`` warns and measures on, unrecorded; the file is untouched."""
+    import sys
+    import warnings
+
+    import wattwise
+
+    db = _copy(sound, tmp_path)
+    overwrite_pages(db)
+    before = _digest(db)
+    marker = tmp_path / "ran"
+    result = runner.invoke(app, ["run", "--db", str(db), "--", sys.executable, "-c",
+                                 f"open({str(marker)!r}, 'w').close()"])
+    assert result.exit_code == 2, result.output
+    assert "is damaged (SQLite: database disk image is malformed)" in result.output
+    assert not marker.exists()  # refused before the command ran
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with wattwise.track("job", db=db, interval_s=0.05) as run:
+            pass
+    assert run.run_id is None
+    assert any("is damaged" in str(w.message) for w in caught), caught
+    assert _digest(db) == before

@@ -52,14 +52,14 @@ def is_damage(exc: BaseException) -> bool:
 
 def damaged_error(path: Path) -> StoreError:
     """The one line every output gives for a damaged file (SQLite's words, the same
-    whichever read or check found it), with SQLite's way to save what still reads; short
-    enough to be whole on the CLI's one error line (``cli._common.MAX_LINE``)."""
-    new = path.with_name(f"{path.stem}-recovered{path.suffix or '.db'}")
+    whichever read or check found it), with SQLite's way to save what still reads; the
+    path is in it twice only, so the line is whole on the CLI's one error line
+    (``cli._common.MAX_LINE``) for paths up to about 120 characters."""
     return StoreError(
         f"run database {path} is damaged (SQLite: {MALFORMED}); nothing is read or "
         f"written. Save what still reads: sqlite3 {shlex.quote(str(path))} .recover | "
-        f"sqlite3 {shlex.quote(str(new))} (sqlite.org's shell: some Linux builds lack "
-        ".recover), then use that file"
+        "sqlite3 recovered.db, then check its runs (.recover needs a sqlite3 built with "
+        "the dbpage table, as sqlite.org's is; Debian's fails with 'SQL logic error')"
     )
 
 

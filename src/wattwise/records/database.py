@@ -104,6 +104,8 @@ class Database:
         conn = _connect(self.path, LOCK_POLL_S)
         try:
             version = schema.check_schema(conn, self.path)
+            if version >= schema.FIRST_VERSION:  # never write into a file readers refuse
+                check_whole(self.path, conn)
             mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
             if mode != "wal":
                 mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
