@@ -146,3 +146,20 @@ def test_a_recorder_never_writes_into_a_damaged_file(
     assert run.run_id is None
     assert any("is damaged" in str(w.message) for w in caught), caught
     assert _digest(db) == before
+
+
+def test_a_file_repaired_in_place_is_read_again_by_a_reader_that_found_it_damaged(
+        sound: tuple[Path, int], tmp_path: Path) -> None:
+    """A dashboard serves on through one reader: once the file is restored in place (a
+    backup copied over it), it is checked again and read, not refused until a restart."""
+    db = _copy(sound, tmp_path)
+    with Store(db, readonly=True) as store:
+        assert len(store.list_runs()) == 4
+        overwrite_pages(db, ["events_run"], keep_mtime=True)
+        with pytest.raises(StoreError, match="is damaged"):
+            store.events(sound[1])
+        with pytest.raises(StoreError, match="is damaged"):  # unchanged: still refused
+            store.list_runs()
+        shutil.copyfile(sound[0], db)  # restored in place: the same file, a new state
+        assert len(store.list_runs()) == 4
+        assert store.events(sound[1])

@@ -24,6 +24,7 @@ import os
 import shlex
 import sqlite3
 import threading
+import urllib.parse
 from pathlib import Path
 
 from wattwise.errors import StoreError
@@ -108,12 +109,30 @@ def check_whole(path: Path, conn: sqlite3.Connection) -> tuple[int, int]:
     return key
 
 
-def damage_found(path: Path, key: tuple[int, int]) -> None:
-    """Raise ``damaged_error`` if this process found the file ``key`` damaged."""
+def damage_found(path: Path, key: tuple[int, int]) -> bool:
+    """Raise ``damaged_error`` if this process found the file ``key`` damaged and it has
+    not changed since; one changed since (repaired or restored in place, as a dashboard
+    that serves on may see) is checked whole again, on a connection of its own: True
+    where it was found sound then (the caller's connections may cache damaged pages)."""
     with _CHECKED_LOCK:
         known = _CHECKED.get(key)
-    if known is not None and known[1]:
+    if known is None or not known[1]:
+        return False
+    try:
+        now, state = _state(path)
+    except OSError:
+        raise damaged_error(path) from None
+    if now != key or state == known[0]:
         raise damaged_error(path)
+    conn = sqlite3.connect(f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro",
+                           uri=True, timeout=1.0)
+    try:
+        check_whole(path, conn)
+    except sqlite3.Error:
+        raise damaged_error(path) from None
+    finally:
+        conn.close()
+    return True
 
 
 def _state(path: Path) -> tuple[tuple[int, int], tuple[int, int, int]]:

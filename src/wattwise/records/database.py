@@ -52,12 +52,22 @@ class _Readers:
         self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._lock = threading.Lock()
 
-    def get(self) -> sqlite3.Connection | None:
+    def get(self, generation: int = 0) -> sqlite3.Connection | None:
+        """This thread's connection, if it was opened at ``generation``; one opened
+        before is closed (its page cache may hold pages of a file since replaced in
+        place: ``ReadOnlyDatabase.reader``)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "generation", 0) != generation:
+            with self._lock:
+                self._open = [(t, c) for t, c in self._open if c is not conn]
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            self._local.conn = conn = None
         return conn
 
-    def add(self, conn: sqlite3.Connection) -> None:
+    def add(self, conn: sqlite3.Connection, generation: int = 0) -> None:
         self._local.conn = conn
+        self._local.generation = generation
         with self._lock:
             ended = [c for t, c in self._open if not t.is_alive()]
             self._open = [(t, c) for t, c in self._open if t.is_alive()]
@@ -203,6 +213,8 @@ class ReadOnlyDatabase:
         #: The file's ``(st_dev, st_ino)`` once checked whole: a read refuses it once any
         #: reader in this process found it damaged (``read_error``).
         self._identity: tuple[int, int] | None = None
+        #: Bumped when the file is read again after damage (``reader``).
+        self._generation = 0
         try:
             conn = self.reader(timeout_s)
             version = schema.check_schema(conn, path)
@@ -222,9 +234,11 @@ class ReadOnlyDatabase:
             )
 
     def reader(self, timeout_s: float) -> sqlite3.Connection:
-        if self._identity is not None:
-            damage_found(self.path, self._identity)
-        conn = self.readers.get()
+        if self._identity is not None and damage_found(self.path, self._identity):
+            # found damaged, then changed in place and checked sound: every thread reads
+            # it through a new connection (an old one's cache may hold damaged pages)
+            self._generation += 1
+        conn = self.readers.get(self._generation)
         if conn is None:
             base = "file:" + urllib.parse.quote(str(self.path.absolute()))
             mode = "rw" if self._may_tidy() else "ro"
@@ -243,7 +257,7 @@ class ReadOnlyDatabase:
                 conn.close()
                 conn = _connect(base + "?mode=ro&immutable=1", timeout_s, uri=True)
                 conn.text_factory = _text
-            self.readers.add(conn)
+            self.readers.add(conn, self._generation)
         return conn
 
     def _may_tidy(self) -> bool:
