@@ -45,13 +45,14 @@ from wattwise.server.runs_index import (
 Live = tuple[frozenset[int], frozenset[int]]
 
 #: Sorts whose pages SQLite's index on the stored figure cannot give alone: the runs index
-#: sorts a stored total or stored emissions that are not usable (``records.stored_energy``:
-#: outside their own low-high range, a stored ``true``, 1e308 g, text;
-#: ``runs_index.sort_value``) with the runs that have none, both ways, and that index put
-#: a stored 1e308 g first. Their pages read the runs the index walks and judge each by the
-#: runs index's own rule (``_usable_ids``), or, far down the order, count them with that
-#: rule written as SQL (``_counted_ids``), or wait for the runs index.
-WAITS_FOR_INDEX = frozenset({"energy", "emissions"})
+#: sorts a stored total, stored emissions or a stored duration that are not usable
+#: (``records.stored_energy``: outside their own low-high range, a stored ``true``, 1e308
+#: g, text; ``records.judged_stored.duration_fault``: 1e300 s, or longer than the run's
+#: start to end; ``runs_index.sort_value``) with the runs that have none, both ways, and
+#: that index put a stored 1e308 g first. Their pages read the runs the index walks and
+#: judge each by the runs index's own rule (``_usable_ids``), or, far down the order,
+#: count them with that rule written as SQL (``_counted_ids``), or wait for the index.
+WAITS_FOR_INDEX = frozenset({"energy", "emissions", "duration"})
 #: Most runs a page in a ``WAITS_FOR_INDEX`` order reads into Python (each with its
 #: summary's figures: 2,000 took 150-220 ms on 2 shared vCPUs at load 6.6, the whole runs
 #: index of 100,000 7-9 s) before SQLite judges them itself (``_counted_ids``): a page far
@@ -381,20 +382,23 @@ class SqlPages:
 def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
                 filters: tuple[str, tuple[Any, ...]], unusable: UnusableRuns
                 ) -> list[int] | None:
-    """The ids of a page by energy or emissions as the runs index gives them, through the
-    index of the stored figure (``schema.SORT_KEYS``): the runs it orders are read in that order
-    (``runs_index.ENTRY_COLUMNS``) and judged by the runs index's own rule
-    (``entry_of``, ``sort_value``), those whose figure is not usable kept aside, until
-    the page is full; then the runs without a usable figure by id: those SQLite holds
-    no number for (``schema.MISSING``, which the runs index never sorts by a figure)
-    and those kept aside. Where that would read more than ``_WALK_MAX`` runs, SQLite
-    judges them itself (``_counted_ids``).
+    """The ids of a page by a judged figure (``WAITS_FOR_INDEX``) as the runs index gives
+    them, through the index of the stored figure (``schema.SORT_KEYS``): the runs it
+    orders are read in that order (``runs_index.ENTRY_COLUMNS``) and judged by the runs
+    index's own rule (``entry_of``, ``sort_value``), those whose figure is not usable
+    kept aside, until the page is full; then the runs without a usable figure by id:
+    those SQLite holds no number for (``schema.MISSING``, which the runs index never
+    sorts by a figure) and those kept aside. Where that would read more than
+    ``_WALK_MAX`` runs, SQLite judges them itself (``_counted_ids``).
 
     The runs index sorts the figure as a float, SQLite as it is stored (it orders an
     integer above 2**53 apart from the float it rounds to): the orders are the same
     but for ties, so the page's last value is read to its end, and the page sorted
-    again by float, then id."""
+    again by float, then id. A usable duration (a number up to 1e9 s, or a start to end
+    of REAL columns) SQLite orders as its float: no tie is read to its end (20,000 lost
+    runs of 0 s were read, and then counted, for the first page by duration ascending)."""
     want = query.offset + query.limit
+    exact = query.sort == "duration"
     if want >= _WALK_MAX:  # the page and one run after it (its last value's end)
         return _counted_ids(rows, query, filters, unusable)
     key, field = schema.SORT_KEYS[query.sort], SORT_FIELDS[query.sort]
@@ -415,7 +419,8 @@ def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
                 aside.append(rid)
             else:
                 keyed.append((value, rid))
-        if not want or (len(keyed) > want and keyed[-1][0] != keyed[want - 1][0]):
+        if not want or (len(keyed) >= want and exact) or (
+                len(keyed) > want and keyed[-1][0] != keyed[want - 1][0]):
             break  # full, and the page's last value read to its end
         if len(page) < batch:
             break  # every run with a number read
@@ -437,13 +442,13 @@ def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
 def _counted_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
                  filters: tuple[str, tuple[Any, ...]], unusable: UnusableRuns
                  ) -> list[int] | None:
-    """The ids of a page by energy or emissions as the runs index gives them, however far
+    """The ids of a page by a judged figure as the runs index gives them, however far
     down the order: the runs SQLite holds a number for whose figure is not usable
     (``_usable_sql.UnusableRuns``: few, found in one pass inside SQLite, then kept) left
     out, the page is ``OFFSET``/``LIMIT`` along the figure's index; past the last usable
     figure, the runs without one by id (those SQLite holds no number for, and those), as
-    ``_usable_ids`` orders them. Usable figures (at most 1e15 J, or their emissions'
-    bound) are below 2**53: SQLite orders them as the runs index orders their floats.
+    ``_usable_ids`` orders them. Usable figures (at most 1e15 J, their emissions' bound,
+    1e9 s) are below 2**53: SQLite orders them as the runs index orders their floats.
     None (wait for the runs index) where ``UnusableRuns.ids`` gives none, or the runs
     index's rule judges a run of the page otherwise (``_confirmed``)."""
     every = unusable.ids(query.sort)

@@ -1,7 +1,7 @@
 """The runs index's rule for a usable stored figure, written as SQL, and a check that SQL
 never calls usable a figure the rule does not.
 
-A page sorted by energy or emissions far down the order (offset 50,000 of 100,000)
+A page sorted by energy, emissions or duration far down the order (offset 50,000 of 100,000)
 needs to know which figures before it are usable, and the runs index's rule
 (``runs_index.entry_of``, ``sort_value``, after ``records.stored_energy``) judges each
 in Python: reading that many runs into Python took seconds. ``usable(sort)`` says inside
@@ -26,6 +26,8 @@ from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.records import schema
+from wattwise.records.judged_power import MAX_DURATION_S
+from wattwise.records.judged_stored import DURATION_SLACK, DURATION_SLACK_S
 from wattwise.records.stored_energy import AGREES, max_stored_emissions_g
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
@@ -115,11 +117,29 @@ def _domains_agree() -> str:
             f" total({j})) FROM json_each({_S}, '$.domains') AS d) END)")
 
 
+def _duration_ok() -> str:
+    """The stored duration is usable or not held (``judged_stored.duration_fault``): a
+    number from 0 to ``MAX_DURATION_S``, no longer than the run's recorded start (or 0,
+    as the record reads a start that is not a number) to end by more than the slack."""
+    t, d = f"json_type({_S}, '$.duration_s')", _at("$.duration_s")
+    start = (f"(CASE WHEN typeof(started_unix_s) IN ('integer', 'real') AND started_unix_s"
+             f" BETWEEN -{_BIG} AND {_BIG} THEN CAST(started_unix_s AS REAL) ELSE 0.0 END)")
+    end = "CAST(ended_unix_s AS REAL)"
+    window = (f"(typeof(ended_unix_s) IN ('integer', 'real') AND {end} BETWEEN -{_BIG} AND"
+              f" {_BIG} AND {end} >= {start} AND {end} - {start} <= {_BIG})")
+    return (f"(coalesce({t}, 'null') = 'null' OR ({t} IN ('integer', 'real') AND {d} BETWEEN"
+            f" 0 AND {MAX_DURATION_S!r} AND (NOT {window} OR {d} <= ({end} - {start})"
+            f" + max({DURATION_SLACK_S!r}, {DURATION_SLACK!r} * ({end} - {start})))))")
+
+
 @functools.cache
 def usable(sort: str) -> str:
-    """Where a run's stored figure for ``sort`` (energy or emissions) is surely usable by
-    the runs index's rule: with ``schema.VALUED``, the runs ``sort_value`` gives a value,
-    but those of a shape SQL does not judge (``_domains_agree``), left to the rule."""
+    """Where a run's stored figure for ``sort`` (energy, emissions or duration) is surely
+    usable by the runs index's rule: with ``schema.VALUED``, the runs ``sort_value`` gives
+    a value, but those of a shape SQL does not judge (``_domains_agree``), left to the
+    rule. A duration is judged only where SQLite reads the summary (as the rule is)."""
+    if sort == "duration":
+        return f"(CASE WHEN json_valid({_S}) THEN {_duration_ok()} ELSE 1 END)"
     ok = _energy_ok() if sort == "energy" else _emissions_ok()
     return f"(CASE WHEN json_valid({_S}) THEN {ok} ELSE 0 END)"
 
@@ -251,8 +271,13 @@ def _probes() -> list[str]:
            one(energy_j=0.0, low_j=0, high_j=1, emissions="<drop>",
                domains=[{"energy_j": 1e-6}]),
            '{"emissions": {"emissions_g": 1}}', '{"energy_j": 1}', "[1, 2]", "not json"]
+    # durations against the probes' recorded start to end of 60 s (a slack of 1 s)
+    durations: list[object] = [60, 61, 61.000001, 0, -0.0, -5, 1e9, 1e9 + 1, 1e300, "12",
+                               "NaN", True, False, None, [1], {}]
+    out += [one(duration_s=d) for d in durations]
     for raw in (big, huge, "-" + huge):
-        out += [one(energy_j=0).replace('"energy_j": 0', f'"energy_j": {raw}'),
+        out += [one(duration_s=0).replace('"duration_s": 0', f'"duration_s": {raw}'),
+                one(energy_j=0).replace('"energy_j": 0', f'"energy_j": {raw}'),
                 one(low_j=0).replace('"low_j": 0', f'"low_j": {raw}'),
                 one(b_emissions_g=0).replace('"emissions_g": 0', f'"emissions_g": {raw}'),
                 one(b_low_g=0).replace('"low_g": 0', f'"low_g": {raw}')]
@@ -272,7 +297,7 @@ def agrees() -> bool:
             " host_json, hardware_json, sensors_json, versions_json, summary_json,"
             " tags_json) VALUES ('p', 'finished', 1.7e9, 1.7e9 + 60, 'h', '{}', '{}',"
             " '[]', '{}', ?, '{}')", [(s,) for s in _probes()])
-        for sort in ("energy", "emissions"):
+        for sort in ("energy", "emissions", "duration"):
             rows = conn.execute(
                 f"SELECT {ENTRY_COLUMNS}, ({schema.VALUED[sort]}) AND {usable(sort)}"
                 " FROM runs ORDER BY id").fetchall()

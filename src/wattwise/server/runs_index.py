@@ -49,6 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
 from wattwise.errors import BadInput
+from wattwise.records.judged_stored import duration_fault
 from wattwise.records.stored_energy import (
     as_float,
     block_emissions_fault,
@@ -186,7 +187,11 @@ ENTRY_COLUMNS = (
     " THEN json_extract(summary_json, '$.emissions.energy_kwh',"
     " '$.emissions.facility_energy_kwh', '$.emissions.avg_intensity_g_per_kwh') END,"
     # the domains, where SQLite cannot tell that the total agrees with them
-    f" {DOMAINS_UNSURE}"
+    f" {DOMAINS_UNSURE},"
+    # the stored duration's JSON type (a stored ``true`` extracts as 1) and the recorded
+    # end, for ``records.judged_stored.duration_fault``
+    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.duration_s') END,"
+    " ended_unix_s"
 )
 
 
@@ -233,12 +238,19 @@ class Entry(NamedTuple):
     #: (``records.stored_energy.summary_emissions_fault``; ``emissions_g`` is then None):
     #: totals leave them out (the metrics count the run as ``report`` prices it).
     emissions_usable: bool = True
+    #: False where the stored duration is not usable
+    #: (``records.judged_stored.duration_fault``): the duration order sorts the run as
+    #: one without a duration (``sort_value``), though its row shows the one judged.
+    duration_usable: bool = True
 
     def key(self, sort: str) -> Any:
         """The value ``sort`` orders by; None sorts last either way."""
         return sort_value(self, SORT_FIELDS.get(sort))
 
 
+#: Whether a figure is usable (``Entry``), and the figure: ``sort_value`` gives none where not.
+_USABLE_FLAGS = (("energy_usable", "energy_j"), ("emissions_usable", "emissions_g"),
+                 ("duration_usable", "duration_s"))
 #: The ``Entry`` field each sort orders by (as ``Entry.key``).
 SORT_FIELDS = {"started": "started_unix_s", "name": "folded", "status": "status",
                "duration": "duration_s", "energy": "energy_j", "emissions": "emissions_g"}
@@ -248,12 +260,16 @@ def sort_value(entry: Entry, field: str | None) -> Any:
     """The value an order by ``field`` (``SORT_FIELDS``; None: by id, the tie-break alone)
     sorts ``entry`` by; None sorts last either way. A stored total that is not usable
     (``Entry.energy_usable``) has no value: every output refuses it, so the list sorted
-    by energy does not put a damaged 1e308 J first or a -5 J last among the figures."""
+    by energy does not put a damaged 1e308 J first or a -5 J last among the figures. So
+    for a stored duration that is not usable (``Entry.duration_usable``): every output
+    shows another in its place, which SQLite's index on the stored one cannot order."""
     if field is None:
         return 0
     if field == "energy_j" and not entry.energy_usable:
         return None
     if field == "emissions_g" and not entry.emissions_usable:
+        return None
+    if field == "duration_s" and not entry.duration_usable:
         return None
     return getattr(entry, field)
 
@@ -279,7 +295,19 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
     emissions_usable = _emissions_usable(r[12], r[13], energy_usable, block[1:])
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
                             real(r[7]) if emissions_usable else None, name.casefold(),
-                            bool(r[9]), bool(r[10]), energy_usable, emissions_usable)
+                            bool(r[9]), bool(r[10]), energy_usable, emissions_usable,
+                            _duration_usable(r[17], r[8], r[3], r[18]))
+
+
+def _duration_usable(kind: Any, stored: Any, started: Any, ended: Any) -> bool:
+    """Whether a run's stored duration is usable (``judged_stored.duration_fault``, as the
+    run's record judges it: its start, or 0, to its recorded end), from its JSON type
+    (None: no summary SQLite reads, nothing to judge) and value as SQLite extracts it."""
+    if kind in (None, "null"):
+        return True
+    if kind in ("true", "false"):
+        stored = kind == "true"
+    return duration_fault(stored, real(started) or 0.0, real(ended)) is None
 
 
 def _block(stored: Any) -> tuple[Any, Any, Any]:
@@ -570,10 +598,8 @@ class RunsIndex:
             if new or fields:
                 self._version += 1
                 self._sums.clear()
-                if "energy_usable" in fields:  # its energy's sort value changed
-                    fields.add("energy_j")
-                if "emissions_usable" in fields:
-                    fields.add("emissions_g")
+                # a figure's sort value changes with whether it is usable
+                fields.update(field for flag, field in _USABLE_FLAGS if flag in fields)
                 for sort in list(self.orders):
                     field = SORT_FIELDS.get(sort)
                     if field in fields or not _extend(self.orders[sort], field,
