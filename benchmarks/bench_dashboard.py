@@ -300,7 +300,7 @@ def deep_pages(path: Path, reps: int) -> None:
     total = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
     conn.close()
     urls = [f"/api/runs?sort={sort}&order={order}&offset={offset}&limit=50"
-            for sort, order in (("energy", "desc"), ("emissions", "asc"))
+            for sort, order in (("energy", "desc"), ("emissions", "asc"), ("duration", "desc"))
             for offset in (1000, 50_000, total - 50)]
     print("\n| request (first of a server just started) | median ms | worst ms | again ms |"
           " load after |\n|---|---:|---:|---:|---|")
