@@ -15,6 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.carbon.accounting import CarbonOptions, real_or_none, trace_sha256
+from wattwise.carbon.recorded_options import (
+    damaged_notes,
+    emissions_pue,
+    judged,
+    market_judged,
+    zone_fault,
+)
 from wattwise.errors import BadInput
 
 
@@ -172,11 +179,17 @@ def reprice_options(
             return Repricing(given)
         rec = {}  # an older or damaged record: its emissions still name the zone priced
     em: dict[str, Any] = raw_em if isinstance(raw_em, dict) else {}
+    # a recorded PUE, zone or market instrument that is not usable: set aside, said below
+    rec, faults = judged(rec, ("pue", "zone"))
+    rec, market_note = market_judged(rec)
     r_zone = rec.get("zone") or None
-    if r_zone is None and isinstance(em.get("zone"), str) and em["zone"] != "WORLD":
+    if (r_zone is None and isinstance(em.get("zone"), str) and em["zone"] != "WORLD"
+            and zone_fault(em["zone"]) is None):
         r_zone = em["zone"]  # resolved from $WATTWISE_ZONE or the config when recorded
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
+    if "PUE" in faults:
+        r_pue = emissions_pue(em)  # the PUE its stored emissions were priced with, if usable
     r_digest = rec.get("intensity_trace_sha256")
 
     overrides: list[str] = []
@@ -210,6 +223,8 @@ def reprice_options(
         provider if new_place else r_provider,
         **_recorded_market(rec, share_given=renewable_share is not None),
     )
+    notes += damaged_notes(faults, options, pue_given=pue is not None, place_given=new_place)
+    notes += [market_note] if market_note is not None else []
     if new_place:
         if (intensity_trace is not None and r_trace is not None
                 and str(intensity_trace) == str(r_trace)):
@@ -323,12 +338,17 @@ def _reprice_started(
     """:func:`reprice_options` of a run without a summary, from the options it was
     started with: priced as its summary would have recorded them, and said so."""
 
+    # a PUE or zone `--pue`/`--zone` would refuse, or a market instrument that is not a
+    # number, is set aside (said below), not refused
+    judged_started, faults = judged(started, ("pue", "zone", "zone_resolved"))
+    judged_started, market_note = market_judged(judged_started)
+
     def text(key: str) -> str | None:
-        value = started.get(key)
+        value = judged_started.get(key)
         return value if isinstance(value, str) and value.strip() else None
 
     def number(key: str) -> float | None:
-        return real_or_none(started.get(key))
+        return real_or_none(judged_started.get(key))
 
     r_zone, said_zone = text("zone"), "as the run was started with"
     if r_zone is None and text("zone_resolved") is not None:
@@ -358,9 +378,9 @@ def _reprice_started(
     recorded = {"zone": r_zone, "intensity_trace": r_trace, "provider": r_provider,
                 "intensity_trace_sha256": text("intensity_trace_sha256"), "pue": r_pue,
                 "renewable_share": r_share,
-                **{k: started.get(k) for k in ("certificates_mwh", "contract_g_per_kwh",
-                                               "residual_g_per_kwh", "clean_profile",
-                                               "clean_profile_sha256")}}
+                **{k: judged_started.get(k) for k in (
+                    "certificates_mwh", "contract_g_per_kwh", "residual_g_per_kwh",
+                    "clean_profile", "clean_profile_sha256")}}
     as_summary = {"carbon_options": recorded, "emissions": {"zone": r_zone or "WORLD"}}
     pricing = reprice_options(as_summary, zone=zone, intensity_trace=intensity_trace,
                               pue=pue, renewable_share=renewable_share, provider=provider)
@@ -369,7 +389,7 @@ def _reprice_started(
         opts = pricing.options
         if r_zone is not None and opts.zone == r_zone:
             kept.append(f"zone {r_zone}, {said_zone}")
-        elif r_zone is None and opts.zone is None:
+        elif r_zone is None and opts.zone is None and "zone" not in faults:
             kept.append("the world average, as the run was started with no zone")
         if r_trace is not None and opts.intensity_trace == r_trace:
             kept.append(f"trace {r_trace}, as the run was started with")
@@ -377,6 +397,9 @@ def _reprice_started(
         kept.append(f"PUE {r_pue:g}, as the run was started with")
     if renewable_share is None and r_share is not None:
         kept.append(f"renewable share {r_share:g}, as the run was started with")
+    notes = [*damaged_notes(faults, pricing.options, pue_given=pue is not None,
+                            place_given=new_place),
+             *([market_note] if market_note is not None else []), *notes]
     if kept:
         notes.insert(0, "priced at " + "; ".join(kept) + " (the run has no summary)")
     return dataclasses.replace(pricing, notes=(*notes, *pricing.notes))

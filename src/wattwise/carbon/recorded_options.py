@@ -1,0 +1,132 @@
+"""Judging the carbon options a run recorded (its summary's, or those it was started
+with) before a report prices it with them again.
+
+A recorded PUE or zone that ``--pue`` or ``--zone`` would refuse is a damaged record,
+not a choice the user made now: it is set aside, the run is priced as the options give
+without it, and one note says so. Refusing it (``wattwise: error:``) would leave a run
+that every output prices the same way without a figure, and a PUE that is not a number
+would be dropped without a word. A market-based instrument that is not a number, or is
+below 0, sets the run's instruments aside with the note ``carbon.market.instruments_of``
+gives one out of range.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The label each judged key is said with in a note, by key.
+LABELS = {"pue": "PUE", "zone": "zone", "zone_resolved": "zone"}
+
+#: The recorded market-based instruments (``CarbonOptions`` and ``MarketInstruments``
+#: fields, one choice, set aside together) and how a note names each, as
+#: ``carbon.market.MarketInstruments`` names them.
+INSTRUMENTS = {"renewable_share": "renewable share", "certificates_mwh": "certificates (MWh)",
+               "contract_g_per_kwh": "contract intensity",
+               "residual_g_per_kwh": "residual-mix intensity"}
+
+
+def pue_fault(value: Any) -> str | None:
+    """Why a recorded PUE cannot price a run (not a finite number, or outside what
+    ``--pue`` takes), in the words a finished run's stored PUE is judged with
+    (``records.judged_stored.pue_fault``); None where usable or none is recorded."""
+    if value is None:
+        return None
+    from wattwise.records.judged_stored import pue_fault as stored_fault
+
+    return stored_fault({"pue": value})
+
+
+def emissions_pue(em: Any) -> float | None:
+    """The PUE a finished run's stored emissions block was priced with, where usable
+    (``records.judged_stored.pue_fault``: a number ``--pue`` takes that agrees with the
+    block's own facility energy over its energy), else None."""
+    from wattwise.carbon.accounting import real_or_none
+    from wattwise.records.judged_stored import pue_fault as stored_fault
+
+    if not isinstance(em, dict) or stored_fault(em) is not None:
+        return None
+    return real_or_none(em.get("pue"))
+
+
+def zone_fault(value: Any) -> str | None:
+    """Why a recorded zone cannot price a run (not text, or a zone ``--zone`` refuses);
+    None where usable or none is recorded (no value, or empty text, as a run started
+    without a zone records it)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    from wattwise.carbon.zones import get_zone
+    from wattwise.errors import BadInput
+
+    try:
+        get_zone(value)
+    except BadInput as exc:
+        return str(exc)
+    return None
+
+
+def judged(
+    recorded: dict[str, Any], keys: tuple[str, ...]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``recorded`` with each of ``keys`` (``pue``, ``zone``, ``zone_resolved``) that is
+    not usable set to None, and why each was set aside, by its label (``PUE``, ``zone``;
+    the first reason kept where two keys share one)."""
+    clean, faults = dict(recorded), dict[str, str]()
+    for key in keys:
+        why = (pue_fault if key == "pue" else zone_fault)(recorded.get(key))
+        if why is not None:
+            clean[key] = None
+            faults.setdefault(LABELS[key], why)
+    return clean, faults
+
+
+def market_judged(recorded: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``recorded`` without its market-based instruments where one is held that is not a
+    number at or above 0 (which ``CarbonOptions`` would otherwise drop without a word), and
+    the note that says so; ``recorded`` and None where each is a number or none is held.
+    One above its range (a share of 7) is left to ``carbon.market.instruments_of``, which
+    says the same."""
+    from wattwise.carbon.accounting import real_or_none
+
+    for key, label in INSTRUMENTS.items():
+        value = recorded.get(key)
+        number = real_or_none(value)
+        if value is None or (number is not None and number >= 0):
+            continue
+        why = f"{label} must be a number at or above 0, got {value!r:.60}"
+        return ({k: v for k, v in recorded.items() if k not in INSTRUMENTS},
+                f"the run's recorded market options cannot be used ({why}): priced "
+                "location-based only")
+    return recorded, None
+
+
+def damaged_notes(faults: dict[str, str], options: Any, *, pue_given: bool,
+                  place_given: bool) -> list[str]:
+    """One note per recorded option set aside (``faults``, from :func:`judged`), naming
+    what the run is priced with instead (``options``: the ``CarbonOptions`` it is priced
+    with: its PUE where one is set, else its zone's default) unless the user's own option
+    replaces it (``pue_given``, ``place_given``: a zone, trace or provider given)."""
+    notes = []
+    for label, why in faults.items():
+        instead = None
+        if label == "PUE" and not pue_given:
+            kept = getattr(options, "pue", None)
+            instead = (f"PUE {kept:g} instead (the one its stored emissions were priced "
+                       "with)" if isinstance(kept, (int, float))
+                       else f"PUE {_default_pue(getattr(options, 'zone', None))} instead")
+        elif label == "zone" and not place_given:
+            instead = f"{getattr(options, 'zone', None) or 'the world average'} instead"
+        tail = f"; priced at {instead}" if instead else ""
+        notes.append(f"the run's recorded {label} is not usable: {why}: a damaged record{tail}")
+    return notes
+
+
+def _default_pue(zone: Any) -> str:
+    """The PUE a run priced in ``zone`` without one gets (its cloud provider's, else 1.0),
+    as ``carbon.pue.resolve_pue`` gives it."""
+    from wattwise.carbon.pue import resolve_pue
+    from wattwise.errors import BadInput
+
+    try:
+        return f"{resolve_pue(None, zone=zone if isinstance(zone, str) else None).pue:g}"
+    except BadInput:
+        return "1"
