@@ -180,8 +180,11 @@ def _assert_rendered_as_text(dom: str, scripts: int, *, rows: list[str] | None =
             # the total stored as text is the damaged figure the server's one note names;
             # its range is not shown (the run page takes the server's figures)
             continue
-        if field in ("summary.domain.energy_j", "summary.domain.avg_power_w"):
-            # the damaged record's own domain figures are not shown as readings: its
+        if field in ("summary.domain.energy_j", "summary.domain.avg_power_w",
+                     "emissions.pue"):
+            # a stored PUE that is not one is shown as the one the run was priced with,
+            # its stored text only in the note (cut to 40 characters, as text: below)
+            # and the damaged record's own domain figures are not shown as readings: its
             # domains are priced again from its samples (``run_sums.judged_details``)
             assert shown(payload(field)) not in text, f"{field} is shown as a reading"
             continue
