@@ -29,15 +29,26 @@ from wattwise.server.runs_index import ENTRY_COLUMNS, RunsIndex, RunsQuery, entr
 
 START = 1.7e9
 #: Usable stored durations (raw JSON) on runs of 10 s (a slack of 1 s), ties among them.
-USABLE = ["3.0", "3", "7.5", "0.0", "-0.0", "9.0", "7.5", "1.25", "10", "11", "10.999999",
-          "2.5", "9.0", "4"]
+USABLE = ["3.0", "3", "7.5", "0.01", "0.010001", "9.0", "7.5", "1.25", "10", "11",
+          "10.999999", "2.5", "9.0", "4"]
 #: Stored durations that are not usable, as raw JSON, and each run's start to end (s).
 DAMAGED = [("1e300", 10.0), ("5e8", 3.0), ("-5", 10.0), ('"text"', 10.0), ('"NaN"', 10.0),
            ("true", 10.0), ("1" + "0" * 400, 10.0), ("11.000001", 10.0), ("11.5", 10.0),
-           ("1010.0001", 1000.0), ("2e9", 0.0), ("[3]", 10.0)]
+           ("1010.0001", 1000.0), ("2e9", 0.0), ("[3]", 10.0),
+           # far shorter than the run's start to end: under a thousandth, 0.25 s below
+           ("0.0", 10.0), ("-0.0", 10.0), ("0.009", 10.0), ("1e-12", 1.0),
+           # far shorter than the summary's own window (5 s), though not the run's (10 s)
+           ('0.004, "start_unix_s": 100.0, "end_unix_s": 105.0', 10.0)]
 #: Just inside the slack of a long run (1000 s: 1 %), and one without a recorded end
 #: (nothing to judge it against): usable.
-EDGE = [("1010", 1000.0), ("5e8", None)]
+EDGE = [("1010", 1000.0), ("5e8", None),
+        # a tiny run: its window is within 0.25 s of 0, whatever the fraction
+        ("0.0", 0.2), ("0.0", 0.25),
+        # the summary's own window of 0.1 s is the one judged against, not the run's 10 s
+        ('0.0, "start_unix_s": 100.0, "end_unix_s": 100.1', 10.0),
+        # an own window that is no window (text, reversed): the run's start to end only
+        ('0.5, "start_unix_s": "a", "end_unix_s": 105.0', 10.0),
+        ('0.5, "start_unix_s": 105.0, "end_unix_s": 100.0', 10.0)]
 
 
 def _db(tmp_path: Path) -> tuple[Path, set[int], int]:
@@ -186,8 +197,9 @@ def test_a_tie_across_the_first_page_is_not_read_to_its_end(
             rid = store.create_run(name=f"r{k}", started_unix_s=START + k,
                                    host={"hostname": "h"}, hardware={}, versions={},
                                    sensors=[])
-            store.finish_run(rid, ended_unix_s=START + k + 5, status="finished",
-                             summary={"duration_s": 0.0 if k % 4 else 2.5})
+            # 0 s on a run of 0.2 s: usable (within 0.25 s of its window)
+            store.finish_run(rid, ended_unix_s=START + k + (0.2 if k % 4 else 5),
+                             status="finished", summary={"duration_s": 0.0 if k % 4 else 2.5})
     monkeypatch.setattr(_sql_pages, "_WALK_MAX", 25)
 
     def counted(*_: object) -> None:

@@ -47,11 +47,21 @@ def test_the_reading_just_after_the_run_closes_is_kept() -> None:
 
 
 def test_samples_with_no_energy_read_after_the_end_alone_are_left_out() -> None:
-    rows = [("cpu:0", 5, 1, 1000.075, 0.0, 0, 4.0, 4.0, None, 0, 1000.075),
-            ("mem:0", 5, 1, 1000.075, 0.0, 0, 8.0, 8.0, None, 0, 1000.075)]
+    # past the end by more than the recorder's own timing (``AFTER_END_SLACK_S``)
+    rows = [("cpu:0", 5, 1, 1000.375, 0.0, 0, 4.0, 4.0, None, 0, 1000.375),
+            ("mem:0", 5, 1, 1000.375, 0.0, 0, 8.0, 8.0, None, 0, 1000.375)]
     domains = from_buckets(rows, START, 1000.0646)
     assert all(d["t_s"] == [] and d["power_w"] == [] for d in domains.values())
     assert time_notes(domains) == [after_end_note(2)]
+
+
+def test_a_read_within_the_recorder_s_timing_of_the_end_is_the_run_s() -> None:
+    # an earlier recorder's last read: 5.05 ms after the end, its interval from 4.6 ms
+    rows = [("cpu:0", 0, 1, 1000.9, 3.6, 0, 4.0, 4.0, 1000.0, 0, 1000.9),
+            ("cpu:0", 1, 1, 1001.00505, 0.0016, 0, 4.0, 4.0, 1001.0046, 0, 1001.00505)]
+    domains = from_buckets(rows, START, 1001.0)
+    assert domains["cpu:0"]["t_s"] == [0.9, 1.005] and domains["cpu:0"]["after"] == []
+    assert time_notes(domains) == []
 
 
 def test_samples_at_one_time_stamp_draw_no_power_above_their_own() -> None:

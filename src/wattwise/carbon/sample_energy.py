@@ -245,14 +245,31 @@ def after_alive_note(samples: int) -> str:
             "counted in the run's figure")
 
 
+#: How long after a run's end (its recorded end, or its last heartbeat) a sample's
+#: interval may begin and still be the run's, in seconds. The recorder stamps the end and
+#: then takes its meters' last reads (records of ``tune --store`` hold one 5 ms after it;
+#: on two busy cores, up to 15 ms), so a sample just past the end is its own timing, not
+#: a clock set forward. A quarter second is more than ten times that, and less than a
+#: sampling interval of the default 0.5 s, so a late stamp of a whole interval or more
+#: is still caught; a clock step smaller than it moves a drawn point by less than it.
+AFTER_END_SLACK_S = 0.25
+
+
+def after_cut(end: float) -> float:
+    """Where a run's samples start to lie after its end (``end``, unix s), as every
+    output counts them (:data:`AFTER_END_SLACK_S` past it)."""
+    return end + AFTER_END_SLACK_S
+
+
 #: Whether run ?1 has a sample stored from ?2 to ?3 (through the samples' index).
 SAMPLED_BETWEEN_SQL = ("SELECT EXISTS (SELECT 1 FROM samples WHERE run_id = ?"
                        " AND t_unix_s >= ? AND t_unix_s <= ?)")
 
-#: How many samples of run ?1 lie after time ?2 with their interval beginning at or after
-#: it: their energy over their power, or with none (a gap, a first read) the previous
-#: sample of their domain, found through the samples' index (``timeline.from_buckets``'
-#: rule, sample by sample). A time that is not a finite number is no sample's.
+#: How many samples of run ?1 lie after time ?2 (``after_cut`` of its end) with their
+#: interval beginning at or after it: their energy over their power, or with none (a gap,
+#: a first read) the previous sample of their domain, found through the samples' index
+#: (``timeline.from_buckets``' rule, sample by sample). A time that is not a finite
+#: number is no sample's.
 AFTER_END_SQL = (
     "SELECT count(*) FROM samples AS s WHERE s.run_id = ?1"
     " AND s.t_unix_s > ?2 AND s.t_unix_s <= 1.7976931348623157e308"
@@ -270,11 +287,15 @@ def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
     its last heartbeat (True), which the recorder moves to the last sample of each batch
     it writes, in one transaction: no sample it wrote lies after it. Only where the
     heartbeat is after the run's start and some sample lies from the start to it (a
-    record written without heartbeats keeps its start as one: every sample is drawn);
-    (None, False) otherwise. ``read(sql, params)`` returns rows."""
+    record written without heartbeats keeps its start as one: every sample is drawn),
+    and the run is not running now (``record.status``): a live run's recorder writes on,
+    and the samples a later read finds past the heartbeat read with its row are new ones,
+    not late stamps; (None, False) otherwise. ``read(sql, params)`` returns rows."""
     ended = real_or_none(getattr(record, "ended_unix_s", None))
     if ended is not None:
         return ended, False
+    if getattr(record, "status", None) == "running":
+        return None, False
     start = real_or_none(getattr(record, "started_unix_s", None))
     beat = real_or_none(getattr(record, "heartbeat_unix_s", None))
     if start is None or beat is None or beat <= start:
@@ -290,7 +311,7 @@ def after_end_notes(store: Any, record: Any) -> list[str]:
     end, alive = timeline_end(record, store._read)
     if end is None:
         return []
-    after = int(store._read(AFTER_END_SQL, (int(record.id), end))[0][0])
+    after = int(store._read(AFTER_END_SQL, (int(record.id), after_cut(end)))[0][0])
     if not after:
         return []
     return [after_alive_note(after) if alive else after_end_note(after)]
@@ -352,6 +373,7 @@ def same_time_notes(store: Any, record: Any) -> list[str]:
         return []
     start = real_or_none(getattr(record, "started_unix_s", None))
     end, _alive = timeline_end(record, store._read)
+    cut = None if end is None else after_cut(end)
     from_start = start is not None and bool(
         store._read(SAMPLED_BETWEEN_SQL, (rid, start, _BIG))[0][0])
     same = 0
@@ -359,17 +381,33 @@ def same_time_notes(store: Any, record: Any) -> list[str]:
         if len(begins) < 2 or (from_start and start is not None and t < start):
             continue
         owns = [t if real_or_none(b) is None else float(b) for b in begins]
-        if end is not None and t > end and min(owns) >= end:
+        if cut is not None and t > cut and min(owns) >= cut:
             continue  # after the run's end: left out, said by after_end_notes
         same += len(begins)
     return [same_time_note(same)] if same else []
+
+
+def heartbeat_notes(record: Any) -> list[str]:
+    """The note on run ``record``'s stored last heartbeat where it is not usable
+    (``records.queries.heartbeat_fault``: none, not a number, before the run's start):
+    its duration is then from its start to its last sample (the span its timeline draws,
+    ``timeline_end`` taking no end from it), or not known without a sample; [] else."""
+    why = getattr(record, "heartbeat_fault", None)
+    if not why:
+        return []
+    duration = real_or_none(getattr(record, "duration_s", None))
+    shown = ("the run's duration is not known (it has no sample)" if duration is None
+             else f"the run's duration ({duration:.4g} s) is from its start to its last"
+             " sample")
+    return [f"the stored last heartbeat is not usable: {why}: a damaged record; {shown}"]
 
 
 def sample_time_notes(store: Any, record: Any) -> list[str]:
     """The notes on where run ``record``'s stored samples lie in time, in the words and
     order its timeline gives them (``server.timeline.time_notes``): before its recorded
     start, after its end (its recorded end, or the last time it was known alive), several
-    of a domain at one time stamp. Every output gives them (``show``, ``report``,
+    of a domain at one time stamp; then a stored last heartbeat that is not usable
+    (:func:`heartbeat_notes`). Every output gives them (``show``, ``report``,
     ``runs --json``, the API, the exports)."""
     return (before_start_notes(store, record) + after_end_notes(store, record)
-            + same_time_notes(store, record))
+            + same_time_notes(store, record) + heartbeat_notes(record))

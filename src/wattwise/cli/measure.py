@@ -831,6 +831,7 @@ def show(
     from wattwise.records.run_notes import run_notes
     from wattwise.records.run_sums import judged_details, record_figures, unusable_total_share
     from wattwise.records.stored_energy import unusable_energy_notes, unusable_notes
+    from wattwise.records.window_list import duration_notes as window_duration_notes
     from wattwise.records.window_list import listed_windows
 
     with _store(db) as store:  # closed after: SQLite removes its side files
@@ -926,6 +927,9 @@ def show(
                  if more > 0 else
                  f"each window per domain: `wattwise show {rec.id} --json`"),
                 markup=False, highlight=False)
+            # a window's stored duration set aside, as show --json and the API say it
+            for line in window_duration_notes(windows):
+                console.print(f"note: {safe(line, None)}", markup=False, highlight=False)
         for e in events:
             console.print(
                 f"{when(e.get('t_unix_s'))} {safe(e.get('level', '?'), 20)}: "

@@ -7,7 +7,11 @@ shown instead. The stored total energy and emissions are judged in
   it is not a finite number, is negative, is past ``MAX_DURATION_S``, or is longer than
   the run's recorded start to end (``started_unix_s`` to ``ended_unix_s``, wall-clock
   times the window lies inside) by more than ``DURATION_SLACK_S`` and ``DURATION_SLACK``
-  of it. A shorter one is no fault: a monotonic clock stops while the machine sleeps.
+  of it; or is far too short: under ``DURATION_SHORT`` of its reference window (the
+  shorter of the summary's own window, ``end_unix_s - start_unix_s``, and the run's
+  recorded start to end) and more than ``DURATION_SHORT_SLACK_S`` below it. A little
+  shorter is no fault: a monotonic clock stops while the machine sleeps, and the meter's
+  window of a tiny run is much shorter than its run's start to end (a process started).
   In its place: the summary's own window (``end_unix_s - start_unix_s``), else the run's
   start to end (``records.queries.RunQueries._info``).
 - The PUE (``emissions.pue``) is judged as ``--pue`` is (``carbon.pue.resolve_pue``:
@@ -30,6 +34,14 @@ from wattwise.records.stored_energy import AGREES, as_float, finite_float
 #: by at most 0.05 %; a duration past both is a damaged record.
 DURATION_SLACK_S = 1.0
 DURATION_SLACK = 0.01
+
+#: How much shorter than its reference window a stored duration may be: any fraction
+#: above ``DURATION_SHORT`` of it, or at most ``DURATION_SHORT_SLACK_S`` below it. The
+#: meter reads its monotonic and wall clocks a moment apart (real runs: microseconds),
+#: and a clock as coarse as 16 ms makes a tiny run's window 0 s; a duration under a
+#: thousandth of its window is a run asleep 99.9 % of its time, or a damaged record.
+DURATION_SHORT = 1e-3
+DURATION_SHORT_SLACK_S = 0.25
 
 
 def _shown(value: Any) -> str:
@@ -59,9 +71,11 @@ def _window(start: Any, end: Any) -> float | None:
     return None if a is None or b is None or b < a or not math.isfinite(b - a) else b - a
 
 
-def duration_fault(stored: Any, started: Any = None, ended: Any = None) -> str | None:
+def duration_fault(stored: Any, started: Any = None, ended: Any = None,
+                   summary: Any = None) -> str | None:
     """What is wrong with a stored duration (see the module's words), or None where it is
-    usable or none is stored (null: no figure to judge)."""
+    usable or none is stored (null: no figure to judge). ``summary``: the summary it is
+    of, whose own window (``start_unix_s`` to ``end_unix_s``) it is judged against too."""
     if stored is None:
         return None
     why = _number_fault(stored)
@@ -76,6 +90,22 @@ def duration_fault(stored: Any, started: Any = None, ended: Any = None) -> str |
     if window is not None and d > window + max(DURATION_SLACK_S, DURATION_SLACK * window):
         return (f"longer than the run's recorded start to end ({d:g} s against "
                 f"{window:.4g} s)")
+    return _short_fault(d, window, summary)
+
+
+def _short_fault(d: float, window: float | None, summary: Any) -> str | None:
+    """Where duration ``d`` is far shorter than the shorter of the run's recorded start
+    to end (``window``) and ``summary``'s own window, what the note says; else None."""
+    own = _window(summary.get("start_unix_s"), summary.get("end_unix_s")) \
+        if isinstance(summary, dict) else None
+    known = [(w, name) for w, name in ((own, "its own window"),
+                                       (window, "the run's recorded start to end"))
+             if w is not None]
+    if not known:
+        return None
+    ref, name = min(known)
+    if d < DURATION_SHORT * ref and ref - d > DURATION_SHORT_SLACK_S:
+        return f"far shorter than {name} ({d:g} s against {ref:.4g} s)"
     return None
 
 
@@ -88,10 +118,10 @@ def stored_duration(summary: Any, started: Any = None, ended: Any = None) -> flo
     if not isinstance(summary, dict) or summary.get("duration_s") is None:
         return None
     stored = summary["duration_s"]
-    if duration_fault(stored, started, ended) is None:
+    if duration_fault(stored, started, ended, summary) is None:
         return float(stored) + 0.0
     window = _window(summary.get("start_unix_s"), summary.get("end_unix_s"))
-    if window is not None and duration_fault(window, started, ended) is None:
+    if window is not None and duration_fault(window, started, ended, summary) is None:
         return window
     return _window(started, ended)
 
@@ -102,7 +132,7 @@ def power_tolerance(summary: Any, started: Any = None, ended: Any = None) -> flo
     is the stored duration; to ``CLOCKS_TOLERANCE`` where a wall-clock window stands in
     for a stored one that is not usable (the two clocks differ by a little)."""
     stored = summary.get("duration_s") if isinstance(summary, dict) else None
-    return POWER_TOLERANCE if duration_fault(stored, started, ended) is None \
+    return POWER_TOLERANCE if duration_fault(stored, started, ended, summary) is None \
         else CLOCKS_TOLERANCE
 
 
@@ -110,7 +140,7 @@ def duration_notes(summary: Any, started: Any, ended: Any, shown: Any) -> list[s
     """The one note where a summary's stored duration is not usable, naming the duration
     shown in its place (``shown``: the run's ``duration_s``); [] where it is usable."""
     stored = summary.get("duration_s") if isinstance(summary, dict) else None
-    why = duration_fault(stored, started, ended)
+    why = duration_fault(stored, started, ended, summary)
     if why is None:
         return []
     value = finite_float(shown)
@@ -259,7 +289,7 @@ def judged_view(summary: Any, started: Any = None, ended: Any = None) -> Any:
     if not isinstance(summary, dict):
         return summary
     out = dict(summary)
-    if duration_fault(summary.get("duration_s"), started, ended) is not None:
+    if duration_fault(summary.get("duration_s"), started, ended, summary) is not None:
         out["duration_s"] = stored_duration(summary, started, ended)
     em = summary.get("emissions")
     if isinstance(em, dict) and pue_fault(em) is not None:

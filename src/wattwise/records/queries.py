@@ -72,9 +72,14 @@ class RunInfo:
     #: Stored fields that cannot be read (a damaged record), each with why: ``summary``,
     #: ``tags``; read as none (:func:`damaged_notes` says so in one line each).
     damaged: dict[str, str] = field(default_factory=dict)
+    #: Why the stored last heartbeat of a run without a recorded end is not usable
+    #: (:func:`heartbeat_fault`), else None; its duration is then from its samples and
+    #: ``carbon.sample_energy.heartbeat_notes`` says so.
+    heartbeat_fault: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("heartbeat_fault")  # said by the run's notes
         if not self.damaged:  # said only where there is something to say
             out.pop("damaged")
         return out
@@ -92,6 +97,37 @@ def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
+
+
+def heartbeat_fault(stored: Any, started: Any) -> str | None:
+    """Why a run's stored last heartbeat (``stored`` as SQLite gives it) is not usable, or
+    None where it is: the recorder stores the run's start as its first and moves it
+    forward with each batch of samples, so none, a value that is not a finite number,
+    or one before the run's recorded ``started`` is a damaged record."""
+    from wattwise.records.stored_energy import finite_float
+
+    if stored is None:
+        return "none is stored"
+    if isinstance(stored, float) and not math.isfinite(stored):
+        return f"not a finite number (stored as {stored!r})"
+    beat = finite_float(stored)
+    if beat is None:
+        shown = stored if isinstance(stored, str) else type(stored).__name__
+        return f"not a number (stored as {str(shown)[:40]!r})"
+    start = _num(started)
+    if start is not None and beat < start:
+        return f"{start - beat:.4g} s before the run's start"
+    return None
+
+
+def sampled_duration(read: Any, run_id: int, started: float) -> float | None:
+    """From run ``run_id``'s start to its last sample whose time is a finite number (read
+    through the samples' index by ``read(sql, params)``), or None without one: the span
+    its timeline draws where its heartbeat is not usable (``heartbeat_fault``)."""
+    rows = read("SELECT max(t_unix_s) FROM samples WHERE run_id = ? AND t_unix_s"
+                " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308", (run_id,))
+    last = _num(rows[0][0]) if rows else None
+    return None if last is None else max(0.0, last - started)
 
 
 def summary_duration(summary: Any, started: Any = None, ended: Any = None) -> float | None:
@@ -169,9 +205,12 @@ class RunQueries(SampleSums):
         started = _num(row["started_unix_s"]) or 0.0
         end = _num(row["ended_unix_s"])
         heartbeat = _num(row["heartbeat_unix_s"])
-        last = end if end is not None else heartbeat
+        fault = None if end is not None else heartbeat_fault(row["heartbeat_unix_s"], started)
+        last = end if end is not None else None if fault else heartbeat
         summary = unsigned_zeros(_rows.loads(row["summary_json"], dict))
         duration = summary_duration(summary, started, end)
+        if duration is None and fault:  # a damaged heartbeat is no end: its samples' span
+            duration = sampled_duration(self._read, int(row["id"]), started)
         if duration is None and last is not None:
             duration = max(0.0, last - started)
         return cls(
@@ -192,6 +231,7 @@ class RunQueries(SampleSums):
             summary=summary,
             tags=_rows.loads(row["tags_json"], dict, {}),
             heartbeat_unix_s=heartbeat,
+            heartbeat_fault=fault,
             damaged={name: why for name, why in (
                 ("summary", _rows.unreadable(row["summary_json"], dict)),
                 ("tags", _rows.unreadable(row["tags_json"], dict))) if why is not None},

@@ -1,7 +1,8 @@
 """The notes every output gives of a run beside those of its stored total and emissions
 (``records.stored_energy.unusable_notes``): its stored duration, PUE and average powers
 set aside (``records.judged_stored``), where its samples lie in time
-(``carbon.sample_energy.sample_time_notes``) and a refusal of its market-based options
+(``carbon.sample_energy.sample_time_notes``), the holes in its sampling
+(``records.sample_holes``) and a refusal of its market-based options
 that it recorded. One function, so ``show`` (text and JSON), ``runs --json``,
 ``report``, the exports and the dashboard's API say the same words in the same order."""
 
@@ -46,12 +47,14 @@ def run_notes(store: Any, record: Any, figures: Any = None, *,
               market: bool = True) -> list[str]:
     """Every note of :func:`stored_field_notes`, then where the run's samples lie in time
     (``sample_time_notes``: before its start, after its end, several at one time stamp),
-    then (with ``market``) its recorded refusal of market-based options (``report``, which
-    may price them again, says its own)."""
+    the holes in its sampling (``records.sample_holes.hole_notes``), then (with
+    ``market``) its recorded refusal of market-based options (``report``, which may price
+    them again, says its own)."""
     from wattwise.carbon.sample_energy import sample_time_notes
+    from wattwise.records.sample_holes import hole_notes
 
     return (stored_field_notes(record, figures) + sample_time_notes(store, record)
-            + (refused_notes(record) if market else []))
+            + hole_notes(store, record) + (refused_notes(record) if market else []))
 
 
 class _Rows:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wattwise.records.judged_power import judged_power
+from wattwise.records.judged_power import CLOCKS_TOLERANCE, POWER_TOLERANCE, judged_power
 
 if TYPE_CHECKING:
     from wattwise.records.store import Store
@@ -24,15 +24,54 @@ def listed_windows(store: Store, run_id: int, limit: int = MAX_LISTED_WINDOWS
     and counted in its index, never every window decoded)."""
     damaged = damaged_run(store, run_id)
     windows = [usable_energy(w) if not damaged else of_damaged_run(w)
-               for w in store.windows(run_id, limit=limit)]
+               for w in map(usable_duration, store.windows(run_id, limit=limit))]
     # fewer than the limit is every one there was when read (a live run may add more)
     total = len(windows) if len(windows) < limit else max(store.window_count(run_id),
                                                           len(windows))
+    said = duration_notes(windows)
     if total <= len(windows):
-        return windows, total, []
+        return windows, total, said
     return windows, total, [
         f"{len(windows):,} of {total:,} windows listed (the first in time); "
-        f"`wattwise export {run_id} -f json` gives them all"]
+        f"`wattwise export {run_id} -f json` gives them all", *said]
+
+
+#: At most this many listed windows each get their own duration note; the rest one more.
+MAX_DURATION_NOTES = 10
+
+
+def usable_duration(window: dict[str, Any]) -> dict[str, Any]:
+    """``window`` with a stored duration that is not usable (negative, 1e300 s, text,
+    outside its own start to end: ``records.judged_stored.duration_fault``, the rule of
+    the run's own) replaced by its recorded end less its start (None where those are not
+    usable either), its note in ``duration_note``: no reader takes -5 s for a reading."""
+    from wattwise.records.judged_stored import duration_fault
+    from wattwise.records.stored_energy import finite_float
+
+    start, end = window.get("start_unix_s"), window.get("end_unix_s")
+    why = duration_fault(window.get("duration_s"), start, end)
+    if why is None:
+        return window
+    why = why.replace("the run's recorded start", "its recorded start")  # the window's
+    a, b = finite_float(start), finite_float(end)
+    shown = b - a if a is not None and b is not None and b >= a else None
+    instead = ("no duration is shown" if shown is None else
+               f"the duration shown ({shown:.4g} s) is from its recorded start and end")
+    return {**window, "duration_s": shown, "duration_note":
+            f"the stored duration of window {str(window.get('name'))[:60]!r} is not usable: "
+            f"{why}: a damaged record; {instead}"}
+
+
+def duration_notes(windows: list[dict[str, Any]]) -> list[str]:
+    """The duration notes of ``windows`` (:func:`usable_duration`), one a window for the
+    first ``MAX_DURATION_NOTES``, then one saying how many more there are."""
+    said = [w["duration_note"] for w in windows if isinstance(w.get("duration_note"), str)]
+    if len(said) <= MAX_DURATION_NOTES:
+        return said
+    more = len(said) - MAX_DURATION_NOTES
+    return [*said[:MAX_DURATION_NOTES], f"the stored durations of {more:,} more listed "
+            "windows are not usable either (a damaged record): each one's is from its "
+            "recorded start and end"]
 
 
 def usable_energy(window: dict[str, Any]) -> dict[str, Any]:
@@ -45,8 +84,10 @@ def usable_energy(window: dict[str, Any]) -> dict[str, Any]:
 
     why = energy_fault(window.get("energy_j"), window.get("low_j"), window.get("high_j"))
     if why is None:  # its power only where it is that energy over its duration
+        # (a wall-clock window standing in for its stored one: to the clocks' agreement)
         power = judged_power(window.get("avg_power_w"), finite_float(window.get("energy_j")),
-                             window.get("duration_s"))
+                             window.get("duration_s"), POWER_TOLERANCE
+                             if "duration_note" not in window else CLOCKS_TOLERANCE)
         return window if power == window.get("avg_power_w") else \
             {**window, "avg_power_w": power}
     # a bound that is no number (an infinity, text) is named by the note, not given

@@ -27,7 +27,12 @@ from typing import Any
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.records import schema
 from wattwise.records.judged_power import MAX_DURATION_S
-from wattwise.records.judged_stored import DURATION_SLACK, DURATION_SLACK_S
+from wattwise.records.judged_stored import (
+    DURATION_SHORT,
+    DURATION_SHORT_SLACK_S,
+    DURATION_SLACK,
+    DURATION_SLACK_S,
+)
 from wattwise.records.stored_energy import AGREES, max_stored_emissions_g
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
@@ -127,9 +132,19 @@ def _duration_ok() -> str:
     end = "CAST(ended_unix_s AS REAL)"
     window = (f"(typeof(ended_unix_s) IN ('integer', 'real') AND {end} BETWEEN -{_BIG} AND"
               f" {_BIG} AND {end} >= {start} AND {end} - {start} <= {_BIG})")
+    # the summary's own window, where both its ends are numbers and end is not before start
+    a, b = _at("$.start_unix_s"), _at("$.end_unix_s")
+    own = (f"(json_type({_S}, '$.start_unix_s') IN ('integer', 'real') AND json_type({_S},"
+           f" '$.end_unix_s') IN ('integer', 'real') AND {a} BETWEEN -{_BIG} AND {_BIG} AND"
+           f" {b} BETWEEN -{_BIG} AND {_BIG} AND {b} >= {a} AND {b} - {a} <= {_BIG})")
+    ref = (f"(CASE WHEN {own} AND {window} THEN min({b} - {a}, {end} - {start})"
+           f" WHEN {own} THEN {b} - {a} WHEN {window} THEN {end} - {start} END)")
+    short = (f"({ref} IS NOT NULL AND {d} < {DURATION_SHORT!r} * {ref}"
+             f" AND {ref} - {d} > {DURATION_SHORT_SLACK_S!r})")
     return (f"(coalesce({t}, 'null') = 'null' OR ({t} IN ('integer', 'real') AND {d} BETWEEN"
             f" 0 AND {MAX_DURATION_S!r} AND (NOT {window} OR {d} <= ({end} - {start})"
-            f" + max({DURATION_SLACK_S!r}, {DURATION_SLACK!r} * ({end} - {start})))))")
+            f" + max({DURATION_SLACK_S!r}, {DURATION_SLACK!r} * ({end} - {start})))"
+            f" AND NOT {short}))")
 
 
 @functools.cache

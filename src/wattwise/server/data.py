@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from wattwise.records.judged_stored import duration_fault, duration_notes
+from wattwise.records.judged_stored import duration_fault
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.run_sums import RangedShare
 from wattwise.records.store import SampleRow, Store
@@ -28,7 +28,7 @@ from wattwise.server.timeline import (
     unusable_note,
     window_bands,
 )
-from wattwise.server.timeline_emissions import lost_run_pricing
+from wattwise.server.timeline_emissions import hole_breaks, lost_run_pricing
 
 
 def runs_payload(
@@ -79,16 +79,16 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
     last = _finite(x["heartbeat_unix_s"]) if last is None else last
     # the measured window's length where the run has a summary, as ``Store`` gives it:
     # a stored one that is not usable (``records.judged_stored``) as the run reads, noted
-    measured, said = x["summary_duration_s"], []
+    # (judged against the run's start to end alone, it is faulted wherever it is against
+    # the shorter of that and its summary's own window too: usable here, usable there)
+    measured = x["summary_duration_s"]
     if measured is None:
         duration = None if last is None else max(0.0, last - started)
     elif type(measured) is float and duration_fault(
             measured, started, _finite(x["ended_unix_s"])) is None:
         duration = measured + 0.0
     else:  # not a plain usable number as SQLite reads it: judged as the record reads
-        record = store.get_run(int(x["id"]))
-        duration, said = record.duration_s, duration_notes(
-            record.summary, record.started_unix_s, record.ended_unix_s, record.duration_s)
+        duration = store.get_run(int(x["id"])).duration_s
     row: dict[str, Any] = {
         "id": int(x["id"]),
         "name": str(x["name"]),
@@ -102,13 +102,15 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
     if row["status"] == "running" or not x["has_summary"]:
         record = store.get_run(row["id"])  # its status says whether it is still alive
         row["status"] = record.status
+        if record.heartbeat_fault is not None:  # the span its samples give, as it reads
+            row["duration_s"] = record.duration_s
         if record.summary is None:
             row.update(_so_far(store, reads, record))
         elif isinstance(record.summary, dict) and not x["has_summary"]:
             # a summary SQLite's JSON cannot read (an infinity or NaN in it) that Python
-            # can: its figures as the run's page reads them (not finite ones: null, noted)
+            # can: its figures and duration as the run reads them (its notes said below)
             summary = record.summary
-            row.update(_summary_figures(summary))
+            row.update(_summary_figures(summary), duration_s=record.duration_s)
     elif any(isinstance(row[k], float) and not math.isfinite(row[k])
              for k in ("energy_j", "low_j", "high_j", "emissions_g")):
         # SQLite reads a stored number too large for a double (a 400-digit integer) as an
@@ -132,9 +134,29 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
         figures = usable_figures(store, reads, row["id"], judged, row)
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
-    if said:  # the duration shown is not the stored one: said under it, as on its page
-        row["notes"] = [*row.get("notes", []), *said]
+        # every note of the run, as ``runs --json`` and its own page give them
+        said = row_notes(store, reads, row["id"])
+        if said:  # said under its figures, as on its page
+            row["notes"] = said
     return row
+
+
+def row_notes(store: Store, reads: Reads, rid: int) -> list[str]:
+    """The notes of a run with a summary as ``runs --json`` gives them (a damaged stored
+    field, a stored total or emissions not usable, ``records.run_notes.run_notes``),
+    kept while its row and its samples' span stay the same (``_notes_mark``): a page
+    of 50 runs reads each record once, not on every request; the last part is kept as
+    ``run_payload`` keeps it (a pass over its samples: once for both)."""
+    from wattwise.records.queries import damaged_notes
+    from wattwise.records.run_notes import run_notes
+
+    def make() -> list[str]:
+        record = store.get_run(rid)
+        return damaged_notes(record) + unusable_notes(record.summary) + reads.kept(
+            ("run_notes", rid), mark, lambda: run_notes(store, record))
+
+    mark = _notes_mark(reads, rid)
+    return list(reads.kept(("row_notes", rid), mark, make))
 
 
 def _stored_emissions(x: Any) -> dict[str, Any]:
@@ -297,11 +319,14 @@ def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
 
     def make() -> dict[str, Any]:
         from wattwise.carbon.sample_energy import stored_value_notes
+        from wattwise.records.queries import damaged_notes
+        from wattwise.records.run_notes import run_notes
 
         part, priced = so_far_now(store, r)
         out = so_far_fields(part)
-        # stored values left out of its figure, said as ``report`` says them
-        out["notes"] = stored_value_notes(store, r.id)
+        # its notes as ``runs --json`` gives them: a damaged stored field, where its
+        # samples lie in time, stored values left out of its figure (as ``report`` says)
+        out["notes"] = damaged_notes(r) + run_notes(store, r) + stored_value_notes(store, r.id)
         if priced is not None:
             out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
                        emissions_note="; ".join(priced["notes"]))
@@ -342,6 +367,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         "windows": windows,
         "events": store.events(record.id),
     })
+    bad -= json_safe(run.get("summary"))[1]  # a NaN there: its figures' notes say it
     payload["notes"] = damaged_run_notes(record) + ([non_finite_note(bad)] if bad else []) \
         + unusable_notes(record.summary)
     payload["windows_total"] = windows_total
@@ -452,7 +478,7 @@ def timeline_payload(
                       "zone": em.get("zone"), "source": em.get("source")}
         if has_intensity else None,
         "emissions": {"t_s": grid, "cumulative_g": cumulative,
-                      "by_intensity": has_intensity}
+                      "by_intensity": has_intensity, "breaks": hole_breaks(domains, width, prov)}
         if cumulative is not None else None,
         "steps": steps_of(store.steps(record.id), start),
     })

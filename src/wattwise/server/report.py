@@ -46,7 +46,7 @@ def run_report_html(
     if emissions is not None and isinstance(summary, dict):
         kept = [n for n in summary.get("notes") or [] if isinstance(n, str)]
         payload["run"]["summary"] = {
-            **summary, "emissions": emissions, "notes": [*notes, *kept],
+            **summary, "emissions": emissions, "notes": list(dict.fromkeys([*notes, *kept])),
         }
     if emissions is not None:  # a run without a summary too: priced from its partial energy
         for row in rows:
@@ -58,12 +58,14 @@ def run_report_html(
                 "notes": list(dict.fromkeys([*notes, *(n for n in emissions.get("notes") or []
                                                        if isinstance(n, str))]))}
     timeline = timeline_payload(store, record.id, points, emissions=emissions)
-    # what the payloads left out of the stored record, where the page shows notes
+    # what the payloads left out of the stored record, where the page shows notes: each
+    # once (the run's notes and its timeline's say some alike, and the summary may hold
+    # one already, as a refused market-based figure)
     left_out = [*payload.get("notes", []), *timeline.get("notes", [])]
     summary = payload["run"].get("summary")
     if left_out and isinstance(summary, dict):
         kept = [n for n in summary.get("notes") or [] if isinstance(n, str)]
-        summary["notes"] = [*kept, *left_out]
+        summary["notes"] = list(dict.fromkeys([*kept, *left_out]))
     data = {
         # The run's row of the runs list, as the dashboard's API gives it.
         "/api/runs?limit=100": {"db": text(store.path), "runs": rows},

@@ -34,6 +34,7 @@ others' reasons.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import heapq
 import itertools
 import json
@@ -49,7 +50,7 @@ from typing import Any, NamedTuple
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
 from wattwise.errors import BadInput
-from wattwise.records.judged_stored import duration_fault
+from wattwise.records.judged_stored import DURATION_SHORT, duration_fault
 from wattwise.records.stored_energy import (
     as_float,
     block_emissions_fault,
@@ -191,7 +192,10 @@ ENTRY_COLUMNS = (
     # the stored duration's JSON type (a stored ``true`` extracts as 1) and the recorded
     # end, for ``records.judged_stored.duration_fault``
     " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.duration_s') END,"
-    " ended_unix_s"
+    " ended_unix_s,"
+    # the summary's own window, as JSON, for a duration far shorter than it
+    " CASE WHEN json_valid(summary_json)"
+    " THEN json_extract(summary_json, '$.start_unix_s', '$.end_unix_s') END"
 )
 
 
@@ -296,18 +300,31 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
                             real(r[7]) if emissions_usable else None, name.casefold(),
                             bool(r[9]), bool(r[10]), energy_usable, emissions_usable,
-                            _duration_usable(r[17], r[8], r[3], r[18]))
+                            _duration_usable(r[17], r[8], r[3], r[18], r[19]))
 
 
-def _duration_usable(kind: Any, stored: Any, started: Any, ended: Any) -> bool:
+def _duration_usable(kind: Any, stored: Any, started: Any, ended: Any,
+                     own: Any = None) -> bool:
     """Whether a run's stored duration is usable (``judged_stored.duration_fault``, as the
-    run's record judges it: its start, or 0, to its recorded end), from its JSON type
-    (None: no summary SQLite reads, nothing to judge) and value as SQLite extracts it."""
+    run's record judges it: its start, or 0, to its recorded end, and the summary's own
+    window ``own``, JSON ``[start_unix_s, end_unix_s]``), from its JSON type (None: no
+    summary SQLite reads, nothing to judge) and value as SQLite extracts it."""
     if kind in (None, "null"):
         return True
     if kind in ("true", "false"):
         stored = kind == "true"
-    return duration_fault(stored, real(started) or 0.0, real(ended)) is None
+    start, end = real(started) or 0.0, real(ended)
+    d = real(stored)
+    window = None if end is None or end < start else end - start
+    if d is not None and window is not None and d >= DURATION_SHORT * window:
+        own = None  # not far shorter than the run's window: the summary's is not needed
+    summary = None
+    if isinstance(own, str):
+        with contextlib.suppress(ValueError):
+            pair = json.loads(own)
+            if isinstance(pair, list) and len(pair) == 2:
+                summary = {"start_unix_s": pair[0], "end_unix_s": pair[1]}
+    return duration_fault(stored, start, end, summary) is None
 
 
 def _block(stored: Any) -> tuple[Any, Any, Any]:

@@ -33,6 +33,7 @@ from typing import Any
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.carbon.sample_energy import (
     after_alive_note,
+    after_cut,
     after_end_note,
     before_start_note,
     same_time_note,
@@ -107,7 +108,8 @@ def from_buckets(
     every bucket, drawn or not (``time_notes`` counts those before the start).
 
     With the run's recorded end (``end_unix_s``), a bucket whose samples and their
-    intervals all begin after it (a clock set forward, a damaged row) is left out, from
+    intervals all begin after it (``after_cut``: more than ``AFTER_END_SLACK_S`` after
+    it; a clock set forward, a damaged row) is left out, from
     ``b`` to ``unusable`` too, so it neither stretches the axis nor enters the emissions
     over time; ``after`` counts its samples. The meter's reading just after the run
     closes covers time inside it and is kept. With ``alive``, ``end_unix_s`` is the last
@@ -127,6 +129,7 @@ def from_buckets(
     rows = [r for r in rows if _finite(r[3]) is not None
             and not isinstance(r[1], bool) and isinstance(r[1], int)]
     end = _finite(end_unix_s)
+    cut = None if end is None else after_cut(end)  # a few ms past the end is the run's
     # samples from the run's start: those before it are not drawn (the axis starts at 0)
     from_start = any(float(r[3]) >= start_unix_s for r in rows)
     out: dict[str, dict[str, list[Any]]] = {}
@@ -148,8 +151,8 @@ def from_buckets(
         # or not (``carbon.sample_energy.AFTER_END_SQL`` judges each sample so)
         since = begin if begin is not None else seen.get(str(domain), t_first)
         seen[str(domain)] = t1
-        if end is not None and t_first is not None and t_first > end \
-                and since is not None and since >= end:
+        if cut is not None and t_first is not None and t_first > cut \
+                and since is not None and since >= cut:
             d["after_alive" if alive else "after"].append(count)  # no part of the run
             continue
         d["unusable"].append(unusable)

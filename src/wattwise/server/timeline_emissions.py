@@ -6,11 +6,13 @@ both. This gives the timeline that same pricing: the run's samples summed inside
 per cell of one intensity (``carbon.partial.stored_intervals``), priced in the zone
 (trace, PUE) the run was started with, never fetching, each cell's intensity drawn over
 the time its samples cover, as ``report`` passes it to its figure. Its grams are the
-figure ``report --json`` and the page's ``emissions_so_far`` give.
+figure ``report --json`` and the page's ``emissions_so_far`` give. Where the sampling has
+a hole, the curve's points inside it are breaks (``hole_breaks``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -44,3 +46,26 @@ def lost_run_pricing(store: Any, record: Any) -> dict[str, Any] | None:
         used = [[*span, u[2]] for span, u in zip(spans, used, strict=True) if span is not None]
     return {"emissions_g": em.emissions_g, "zone": em.zone, "source": em.source,
             "intensity_used": used}
+
+
+def hole_breaks(domains: dict[str, dict[str, list[Any]]], width_s: float,
+                provenance: dict[str, Any]) -> list[int]:
+    """The points of the emissions so far (one per bucket of ``width_s`` seconds) that lie
+    inside a hole in the sampling (``timeline_holes.mark_holes``' ``holes`` of a domain
+    counted in the total, as ``provenance`` says: ``domain_provenance``) where no counted
+    domain has a sample: drawn as a break, as the power is, not as a flat line that then
+    jumps by the energy over the hole (the next sample's)."""
+    names = [n for n in domains
+             if bool((provenance.get(n) or {}).get("in_total", True))]
+    filled = {b for n in names for b in domains[n].get("b", [])}
+    out: set[int] = set()
+    if width_s <= 0:
+        return []
+    for n in names:
+        for a, b in domains[n].get("holes", []):
+            k = max(0, math.ceil(a / width_s))
+            while (k + 1) * width_s < b:  # the bucket lies wholly inside the hole
+                if k not in filled:
+                    out.add(k)
+                k += 1
+    return sorted(out)

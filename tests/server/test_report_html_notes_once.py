@@ -1,0 +1,62 @@
+"""``wattwise report RUN --html`` gives each of the run's notes once: a refused market-based
+figure is in the run's summary and in its notes, and a hole in its sampling in its notes
+and its timeline's; the saved page prints every note of its summary."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from wattwise.cli import _register_all, app
+from wattwise.records.database import flush_all
+from wattwise.records.store import SampleRow, Store
+
+_register_all()
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+
+def _cli(db: Path, command: str, *args: str) -> Any:
+    r = CliRunner().invoke(app, [command, "--db", str(db), *args], env={"COLUMNS": "400"})
+    assert r.exit_code == 0, (r.stdout, r.stderr)
+    return r
+
+
+def _summary_notes(db: Path, run_id: int, page: Path) -> list[str]:
+    _cli(db, "report", str(run_id), "--html", str(page))
+    data = json.loads(re.search(r'id="wattwise-data">(.*?)</script>', page.read_text(),
+                                re.S).group(1))  # type: ignore[union-attr]
+    notes = data["data"][f"/api/runs/{run_id}"]["run"]["summary"]["notes"]
+    return [n for n in notes if isinstance(n, str)]
+
+
+def test_a_refused_market_based_figure_is_said_once(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    _cli(db, "run", "--zone", "DE", "--certificates-mwh", "1", "--", sys.executable, "-c",
+         "pass")
+    flush_all(30.0)
+    notes = _summary_notes(db, 1, tmp_path / "r.html")
+    said = [n for n in notes if n.startswith("no market-based figure")]
+    assert len(said) == 1, notes
+
+
+def test_a_hole_in_the_sampling_is_said_once(tmp_path: Path) -> None:
+    db, start = tmp_path / "runs.db", 1.8e9
+    with Store(db) as store:
+        rid = store.create_run(name="held", started_unix_s=start, host={"hostname": "h"},
+                               hardware={}, versions={}, sensors=[
+                                   {"name": "model", "kind": "estimated", "domains": [
+                                       {"name": "cpu:0", "kind": "estimated",
+                                        "source": "model"}]}])
+        times = [0.2 * k for k in range(1, 19)] + [46.1]
+        store.add_samples(rid, [SampleRow(start + t, "cpu:0", 0.8, 4.0, 0.7, 0.9)
+                                for t in times])
+        store.finish_run(rid, ended_unix_s=start + 46.1, status="finished", summary={})
+    notes = _summary_notes(db, int(rid), tmp_path / "r.html")
+    assert len([n for n in notes if "hole in the sampling" in n]) == 1, notes
