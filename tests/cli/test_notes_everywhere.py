@@ -19,6 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 import wattwise
+from tests._cli_out import cli_out as _cli
+from tests._cli_out import said as _said
 from tests.fixtures.damaged import copy_with
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.cli import _register_all, app
@@ -33,16 +35,6 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 AFTER = "lie after the run's recorded end"
 SAME = "share one time stamp with others of their domain"
 REFUSED = "no market-based figure: certificates of 1 MWh exceed the energy"
-
-
-def _cli(*args: str) -> str:
-    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
-    assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
-    return str(r.stdout)
-
-
-def _said(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _recorded(db: Path) -> int:

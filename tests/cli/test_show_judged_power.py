@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-from typer.testing import CliRunner
 
+from tests._cli_out import cli_out as _cli
+from tests._cli_out import said as _said
 from tests._damage import edit_summary
 from tests.server._runs import fixture_db
-from wattwise.cli import _register_all, app
+from wattwise.cli import _register_all
 from wattwise.cli.render import energy_table
 from wattwise.records.store import Store
 from wattwise.records.window_list import DAMAGED_RUN_WINDOW
@@ -27,16 +28,6 @@ from wattwise.server.data import run_payload
 _register_all()
 
 DURATION_S = 300.0
-
-
-def _cli(*args: str) -> str:
-    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
-    assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
-    return str(r.stdout)
-
-
-def _said(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _run(tmp: Path, change: Any) -> tuple[Path, int]:
