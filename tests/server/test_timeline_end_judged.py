@@ -145,6 +145,7 @@ def _lost_with_heartbeat(db: Path, heartbeat: Any) -> tuple[int, float]:
 @pytest.mark.parametrize(("heartbeat", "why"), [
     ("started_unix_s - 100", "100 s before the run's start"),
     ("'abc'", "not a number (stored as 'abc')"),
+    ("1e300", "implausibly far after the run's start (1e+300 s, more than 1e+09 s)"),
 ])
 def test_a_lost_run_s_damaged_heartbeat_is_said_and_its_samples_give_its_duration(
     tmp_path: Path, heartbeat: str, why: str,

@@ -281,6 +281,11 @@ AFTER_END_SQL = (
 )
 
 
+#: A heartbeat further than this after its run's start is a damaged record
+#: (``records.queries.MAX_HEARTBEAT_S``).
+_MAX_ALIVE_S = 1e9
+
+
 def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
     """Where a run's samples end as its timeline and notes judge them, and whether that is
     the last time it was known alive: its recorded end (False); for a run without one,
@@ -298,8 +303,8 @@ def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
         return None, False
     start = real_or_none(getattr(record, "started_unix_s", None))
     beat = real_or_none(getattr(record, "heartbeat_unix_s", None))
-    if start is None or beat is None or beat <= start:
-        return None, False
+    if start is None or beat is None or beat <= start or beat - start > _MAX_ALIVE_S:
+        return None, False  # no heartbeat that tells (``records.queries.heartbeat_fault``)
     sampled = read(SAMPLED_BETWEEN_SQL, (int(record.id), start, beat))[0][0]
     return (beat, True) if sampled else (None, False)
 
