@@ -69,3 +69,21 @@ def test_a_window_duration_not_usable_is_its_end_less_start_with_one_note(
     for n in notes:
         assert f"note: {n}" in text, (n, text)
     assert "-5.00 s" not in text and "100.00 s" not in text and "0000000000" not in text
+
+
+def test_a_window_whose_end_is_no_better_shows_no_duration(tmp_path: Path) -> None:
+    """Its stored end 1e300 as well: end less start is no duration either, so none is
+    shown (not 1e300 s under a note that calls 1e300 s not usable)."""
+    db, rid = _db(tmp_path)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE windows SET end_unix_s = 1e300 WHERE name = 'huge'")
+    conn.close()
+    with Store(db, readonly=True) as store:
+        windows, _, notes = listed_windows(store, rid)
+    (huge,) = [w for w in windows if w["name"] == "huge"]
+    assert huge["duration_s"] is None and huge.get("avg_power_w") is None, huge
+    (note,) = [n for n in notes if "'huge'" in n]
+    assert note.endswith("a damaged record; no duration is shown"), note
+    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    assert "0000000000" not in text and "e+29" not in text

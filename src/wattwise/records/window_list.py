@@ -55,6 +55,8 @@ def usable_duration(window: dict[str, Any]) -> dict[str, Any]:
     why = why.replace("the run's recorded start", "its recorded start")  # the window's
     a, b = finite_float(start), finite_float(end)
     shown = b - a if a is not None and b is not None and b >= a else None
+    if shown is not None and duration_fault(shown) is not None:
+        shown = None  # its end is no better (1e300): no duration is shown
     instead = ("no duration is shown" if shown is None else
                f"the duration shown ({shown:.4g} s) is from its recorded start and end")
     return {**window, "duration_s": shown, "duration_note":
