@@ -80,3 +80,21 @@ def test_only_a_duration_far_below_its_window_is_a_fault() -> None:
     assert duration_fault(30.0, 100.0, 1100.0, {"start_unix_s": 100.0,
                                                  "end_unix_s": 1100.0}) is None
     assert stored_duration({**own, "duration_s": 0.0}, 99.9, 101.2) == 1.0
+
+
+@pytest.mark.parametrize(("stored", "power", "damaged"), [
+    (0.002, 12.19, True),    # the power is its energy over the run's 1.06 s: damaged
+    (0.3, 12.19, True),
+    (0.3, 43.07, False),     # its energy over 0.3 s: the record's own (asleep 0.76 s)
+    (0.0005, 25_844.0, False),  # a 2000x sleep, written with its own duration
+    (0.3, 20.0, False),      # a power that tells neither: above a thousandth, usable
+    (0.0005, 20.0, True),    # ... below it, damaged
+])
+def test_a_short_duration_is_judged_by_the_power_written_with_it(
+        stored: float, power: float, damaged: bool) -> None:
+    from wattwise.records.judged_stored import duration_fault
+
+    summary = {"energy_j": 12.922, "avg_power_w": power, "duration_s": stored,
+               "start_unix_s": 100.0, "end_unix_s": 101.06}
+    why = duration_fault(stored, 99.9, 101.2, summary)
+    assert (why is not None) == damaged, why

@@ -38,7 +38,9 @@ DAMAGED = [("1e300", 10.0), ("5e8", 3.0), ("-5", 10.0), ('"text"', 10.0), ('"NaN
            # far shorter than the run's start to end: under a thousandth, 0.25 s below
            ("0.0", 10.0), ("-0.0", 10.0), ("0.009", 10.0), ("1e-12", 1.0),
            # far shorter than the summary's own window (5 s), though not the run's (10 s)
-           ('0.004, "start_unix_s": 100.0, "end_unix_s": 105.0', 10.0)]
+           ('0.004, "start_unix_s": 100.0, "end_unix_s": 105.0', 10.0),
+           # its stored power is its energy over the run's 10 s, not over 0.5 s
+           ('0.5, "avg_power_w": 0.5', 10.0), ('3, "avg_power_w": 0.5', 10.0)]
 #: Just inside the slack of a long run (1000 s: 1 %), and one without a recorded end
 #: (nothing to judge it against): usable.
 EDGE = [("1010", 1000.0), ("5e8", None),
@@ -48,7 +50,11 @@ EDGE = [("1010", 1000.0), ("5e8", None),
         ('0.0, "start_unix_s": 100.0, "end_unix_s": 100.1', 10.0),
         # an own window that is no window (text, reversed): the run's start to end only
         ('0.5, "start_unix_s": "a", "end_unix_s": 105.0', 10.0),
-        ('0.5, "start_unix_s": 105.0, "end_unix_s": 100.0', 10.0)]
+        ('0.5, "start_unix_s": 105.0, "end_unix_s": 100.0', 10.0),
+        # its stored power is its energy over 0.5 s: the record's own (the machine slept)
+        ('0.5, "avg_power_w": 10.0', 10.0), ('0.001, "avg_power_w": 5000', 10.0),
+        # a power that tells neither: only a thousandth of the window is judged
+        ('0.5, "avg_power_w": 3.0', 10.0)]
 
 
 def _db(tmp_path: Path) -> tuple[Path, set[int], int]:

@@ -95,7 +95,14 @@ def duration_fault(stored: Any, started: Any = None, ended: Any = None,
 
 def _short_fault(d: float, window: float | None, summary: Any) -> str | None:
     """Where duration ``d`` is far shorter than the shorter of the run's recorded start
-    to end (``window``) and ``summary``'s own window, what the note says; else None."""
+    to end (``window``) and ``summary``'s own window, what the note says; else None.
+
+    Shorter by more than ``DURATION_SHORT_SLACK_S`` and ``DURATION_SLACK`` of it, the
+    summary's stored average power tells which of the two the record was written with (a
+    recorder stores its energy over its duration): over ``d``, the run's own (a machine
+    asleep stops the monotonic clock; no fault); over the window, ``d`` is the damaged
+    figure. Without a power that tells, only a duration under ``DURATION_SHORT`` of the
+    window is called damaged."""
     own = _window(summary.get("start_unix_s"), summary.get("end_unix_s")) \
         if isinstance(summary, dict) else None
     known = [(w, name) for w, name in ((own, "its own window"),
@@ -104,9 +111,25 @@ def _short_fault(d: float, window: float | None, summary: Any) -> str | None:
     if not known:
         return None
     ref, name = min(known)
-    if d < DURATION_SHORT * ref and ref - d > DURATION_SHORT_SLACK_S:
-        return f"far shorter than {name} ({d:g} s against {ref:.4g} s)"
+    if ref - d <= max(DURATION_SHORT_SLACK_S, DURATION_SLACK * ref):
+        return None
+    said = f"far shorter than {name} ({d:g} s against {ref:.4g} s)"
+    energy = finite_float(summary.get("energy_j")) if isinstance(summary, dict) else None
+    power = finite_float(summary.get("avg_power_w")) if isinstance(summary, dict) else None
+    if energy is not None and power is not None and energy > 0 and power > 0:
+        if d > 0 and _agrees(power, energy / d):
+            return None  # written with it: the run's own (asleep part of the time)
+        if _agrees(power, energy / ref):
+            return f"{said}; its stored average power ({power:g} W) is its energy over that"
+    if d < DURATION_SHORT * ref:
+        return said
     return None
+
+
+def _agrees(a: float, b: float) -> bool:
+    """Whether two powers are one figure to within two clocks' difference
+    (``judged_power.CLOCKS_TOLERANCE``)."""
+    return abs(a - b) <= CLOCKS_TOLERANCE * max(abs(a), abs(b))
 
 
 def stored_duration(summary: Any, started: Any = None, ended: Any = None) -> float | None:

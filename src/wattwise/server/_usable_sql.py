@@ -26,7 +26,7 @@ from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.records import schema
-from wattwise.records.judged_power import MAX_DURATION_S
+from wattwise.records.judged_power import CLOCKS_TOLERANCE, MAX_DURATION_S
 from wattwise.records.judged_stored import (
     DURATION_SHORT,
     DURATION_SHORT_SLACK_S,
@@ -139,8 +139,22 @@ def _duration_ok() -> str:
            f" {b} BETWEEN -{_BIG} AND {_BIG} AND {b} >= {a} AND {b} - {a} <= {_BIG})")
     ref = (f"(CASE WHEN {own} AND {window} THEN min({b} - {a}, {end} - {start})"
            f" WHEN {own} THEN {b} - {a} WHEN {window} THEN {end} - {start} END)")
-    short = (f"({ref} IS NOT NULL AND {d} < {DURATION_SHORT!r} * {ref}"
-             f" AND {ref} - {d} > {DURATION_SHORT_SLACK_S!r})")
+    # far shorter: its stored average power tells which the record was written with
+    # (``judged_stored._short_fault``), else under a thousandth of the window
+    e, p = f"CAST({_at('$.energy_j')} AS REAL)", f"CAST({_at('$.avg_power_w')} AS REAL)"
+    witness = (f"(json_type({_S}, '$.energy_j') IN ('integer', 'real') AND json_type({_S},"
+               f" '$.avg_power_w') IN ('integer', 'real') AND {e} > 0 AND {e} <= {_BIG}"
+               f" AND {p} > 0 AND {p} <= {_BIG})")
+
+    def agrees(x: str, y: str) -> str:
+        return f"(abs({x} - {y}) <= {CLOCKS_TOLERANCE!r} * max(abs({x}), abs({y})))"
+
+    over_d = f"({d} > 0 AND coalesce({agrees(p, f'{e} / {d}')}, 0))"
+    over_ref = f"coalesce({agrees(p, f'{e} / {ref}')}, 0)"
+    short = (f"({ref} IS NOT NULL AND {ref} - {d} > max({DURATION_SHORT_SLACK_S!r},"
+             f" {DURATION_SLACK!r} * {ref}) AND (({witness} AND NOT {over_d} AND {over_ref})"
+             f" OR ((NOT {witness} OR (NOT {over_d} AND NOT {over_ref}))"
+             f" AND {d} < {DURATION_SHORT!r} * {ref})))")
     return (f"(coalesce({t}, 'null') = 'null' OR ({t} IN ('integer', 'real') AND {d} BETWEEN"
             f" 0 AND {MAX_DURATION_S!r} AND (NOT {window} OR {d} <= ({end} - {start})"
             f" + max({DURATION_SLACK_S!r}, {DURATION_SLACK!r} * ({end} - {start})))"

@@ -50,7 +50,11 @@ from typing import Any, NamedTuple
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
 from wattwise.errors import BadInput
-from wattwise.records.judged_stored import DURATION_SHORT, duration_fault
+from wattwise.records.judged_stored import (
+    DURATION_SHORT_SLACK_S,
+    DURATION_SLACK,
+    duration_fault,
+)
 from wattwise.records.stored_energy import (
     as_float,
     block_emissions_fault,
@@ -193,9 +197,10 @@ ENTRY_COLUMNS = (
     # end, for ``records.judged_stored.duration_fault``
     " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.duration_s') END,"
     " ended_unix_s,"
-    # the summary's own window, as JSON, for a duration far shorter than it
-    " CASE WHEN json_valid(summary_json)"
-    " THEN json_extract(summary_json, '$.start_unix_s', '$.end_unix_s') END"
+    # the summary's own window, energy and average power, as JSON, for a duration far
+    # shorter than its window
+    " CASE WHEN json_valid(summary_json) THEN json_extract(summary_json, '$.start_unix_s',"
+    " '$.end_unix_s', '$.energy_j', '$.avg_power_w') END"
 )
 
 
@@ -307,8 +312,9 @@ def _duration_usable(kind: Any, stored: Any, started: Any, ended: Any,
                      own: Any = None) -> bool:
     """Whether a run's stored duration is usable (``judged_stored.duration_fault``, as the
     run's record judges it: its start, or 0, to its recorded end, and the summary's own
-    window ``own``, JSON ``[start_unix_s, end_unix_s]``), from its JSON type (None: no
-    summary SQLite reads, nothing to judge) and value as SQLite extracts it."""
+    window, energy and average power ``own``, JSON ``[start_unix_s, end_unix_s,
+    energy_j, avg_power_w]``), from its JSON type (None: no summary SQLite reads, nothing
+    to judge) and value as SQLite extracts it."""
     if kind in (None, "null"):
         return True
     if kind in ("true", "false"):
@@ -316,14 +322,16 @@ def _duration_usable(kind: Any, stored: Any, started: Any, ended: Any,
     start, end = real(started) or 0.0, real(ended)
     d = real(stored)
     window = None if end is None or end < start else end - start
-    if d is not None and window is not None and d >= DURATION_SHORT * window:
-        own = None  # not far shorter than the run's window: the summary's is not needed
+    if d is not None and window is not None and window - d <= max(
+            DURATION_SHORT_SLACK_S, DURATION_SLACK * window):
+        own = None  # not far shorter than the run's window, nor than a shorter one
     summary = None
     if isinstance(own, str):
         with contextlib.suppress(ValueError):
-            pair = json.loads(own)
-            if isinstance(pair, list) and len(pair) == 2:
-                summary = {"start_unix_s": pair[0], "end_unix_s": pair[1]}
+            got = json.loads(own)
+            if isinstance(got, list) and len(got) == 4:
+                summary = dict(zip(("start_unix_s", "end_unix_s", "energy_j", "avg_power_w"),
+                                   got, strict=True))
     return duration_fault(stored, start, end, summary) is None
 
 
