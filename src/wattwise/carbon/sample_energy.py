@@ -281,11 +281,6 @@ AFTER_END_SQL = (
 )
 
 
-#: A heartbeat further than this after its run's start is a damaged record
-#: (``records.queries.MAX_HEARTBEAT_S``).
-_MAX_ALIVE_S = 1e9
-
-
 def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
     """Where a run's samples end as its timeline and notes judge them, and whether that is
     the last time it was known alive: its recorded end (False); for a run without one,
@@ -302,9 +297,13 @@ def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
     if getattr(record, "status", None) == "running":
         return None, False
     start = real_or_none(getattr(record, "started_unix_s", None))
-    beat = real_or_none(getattr(record, "heartbeat_unix_s", None))
-    if start is None or beat is None or beat <= start or beat - start > _MAX_ALIVE_S:
-        return None, False  # no heartbeat that tells (``records.queries.heartbeat_fault``)
+    from wattwise.records.queries import heartbeat_fault
+
+    stored = getattr(record, "heartbeat_unix_s", None)
+    beat = real_or_none(stored)
+    if start is None or beat is None or beat <= start \
+            or heartbeat_fault(stored, start) is not None:
+        return None, False  # no heartbeat that tells
     sampled = read(SAMPLED_BETWEEN_SQL, (int(record.id), start, beat))[0][0]
     return (beat, True) if sampled else (None, False)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
+from wattwise.records.judged_power import MAX_DURATION_S
 from wattwise.records.liveness import hostname, pid_alive
 from wattwise.records.sample_sums import USABLE_E, SampleSums
 from wattwise.records.stored_energy import unsigned_zeros
@@ -99,11 +100,6 @@ def _num(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-#: The longest a run may have been alive after its start (about 31.7 years), as a stored
-#: duration (``records.judged_stored.MAX_DURATION_S``).
-MAX_HEARTBEAT_S = 1e9
-
-
 def heartbeat_fault(stored: Any, started: Any) -> str | None:
     """Why a run's stored last heartbeat (``stored`` as SQLite gives it) is not usable, or
     None where it is: the recorder stores the run's start as its first and moves it
@@ -123,9 +119,9 @@ def heartbeat_fault(stored: Any, started: Any) -> str | None:
     start = _num(started)
     if start is not None and beat < start:
         return f"{start - beat:.4g} s before the run's start"
-    if start is not None and beat - start > MAX_HEARTBEAT_S:  # 1e300: no run lasts so long
+    if start is not None and beat - start > MAX_DURATION_S:  # 1e300: no run lasts so long
         return (f"implausibly far after the run's start ({beat - start:.4g} s, more than "
-                f"{MAX_HEARTBEAT_S:g} s)")
+                f"{MAX_DURATION_S:g} s)")
     return None
 
 
