@@ -219,13 +219,13 @@ def _judged(store: Store, reads: Reads, record: Any, figures: dict[str, Any]) ->
 
 
 def _notes_mark(reads: Reads, rid: int) -> Any:
-    """What a run's notes (``records.run_notes.run_notes``) are kept by: its row (its
-    summary, times and status), its samples' first and last time (each one step of their
-    index) and the newest sample's row of the file (any sample added anywhere)."""
+    """What a run's notes (``records.run_notes.run_notes``) are kept by: its row and its
+    samples' first and last time (one index step each), not a sample another run writes
+    (every row of the list would read its samples again at each refresh)."""
     row = reads.rows("SELECT summary_json, status, started_unix_s, ended_unix_s,"
                      " heartbeat_unix_s, (SELECT min(t_unix_s) FROM samples WHERE run_id"
-                     " = ?1), (SELECT max(t_unix_s) FROM samples WHERE run_id = ?1),"
-                     " (SELECT max(rowid) FROM samples) FROM runs WHERE id = ?1", (rid,))
+                     " = ?1), (SELECT max(t_unix_s) FROM samples WHERE run_id = ?1)"
+                     " FROM runs WHERE id = ?1", (rid,))
     return tuple(row[0]) if row else None
 
 
