@@ -68,10 +68,16 @@ def test_a_stored_power_set_aside_is_said_once_everywhere(tmp_path: Path,
         texts.add(said[0])
     assert len(texts) == 1, texts
     note = texts.pop()
-    assert f"({stored:g} W;" in note and "40 W, its energy over the run's duration" in note
+    assert f"({stored:g} W;" in note
+    # the energy over the duration is 40 W give or take the recorder's own timing
+    # under load (40.01 W was seen): its figure, not an exact string
+    judged = re.search(r"; ([0-9.]+) W, its energy over the run's duration", note)
+    assert judged is not None and float(judged.group(1)) == pytest.approx(40.0, rel=0.01)
     for text in got["text"]:
         assert _said(note) in text, text
-    assert "40.00 W" in got["text"][0] and f"{stored:.2f} W" not in got["text"][0]
+    shown = re.findall(r"\b(\d+\.\d\d) W\b", got["text"][0])
+    assert any(float(w) == pytest.approx(40.0, rel=0.01) for w in shown), got["text"][0]
+    assert f"{stored:.2f} W" not in got["text"][0]
 
 
 def test_a_domain_power_set_aside_is_named(tmp_path: Path) -> None:
