@@ -123,3 +123,35 @@ def test_a_long_run_without_a_hole_is_not_summed(tmp_path: Path,
     monkeypatch.setattr(sample_holes, "_summed_hole_note", summed)
     with Store(db) as store:
         assert sample_holes.hole_notes(store, store.get_run(rid)) == []
+
+
+def test_a_short_run_without_a_long_interval_is_not_summed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "r.db"
+    # 0.5 s apart with one pause of exactly HOLE_MIN_S: no hole can be drawn
+    times = sorted({*_every(0.5, 10.0), 11.0, *[11.0 + t for t in _every(0.5, 5.0)]})
+    rid = _run(db, {d: times for d in DOMAINS})
+    assert _timeline_holes(db, rid) == []
+
+    def summed(*_: Any) -> list[str]:
+        raise AssertionError("summed into buckets")
+
+    monkeypatch.setattr(sample_holes, "_summed_hole_note", summed)
+    with Store(db) as store:
+        assert sample_holes.hole_notes(store, store.get_run(rid)) == []
+
+
+@pytest.mark.parametrize("pause", [1.0, 1.01, 1.2, 1.6, 2.5, 4.0, 9.0])
+@pytest.mark.parametrize("alone", [False, True], ids=["every domain", "one domain"])
+def test_a_short_run_s_note_is_the_page_s_around_the_shortest_hole(
+        tmp_path: Path, pause: float, alone: bool) -> None:
+    db = tmp_path / "r.db"
+    step = 0.05  # a fast sampler: the shortest hole is its interval and HOLE_MIN_S more
+    before = _every(step, 3.0)
+    held = before + [round(3.0 + pause + t, 6) for t in [0.0, *_every(step, 2.0)]]
+    plain = _every(step, held[-1])
+    rid = _run(db, {DOMAINS[0]: plain if alone else held, DOMAINS[1]: held})
+    page = _timeline_holes(db, rid)
+    assert bool(page) == (pause > 1.0 + step + 1e-9), page  # the page's own rule
+    with Store(db) as store:
+        assert sample_holes.hole_notes(store, store.get_run(rid)) == page
