@@ -428,11 +428,15 @@ class _RecordedSeries:
         if (start_unix_s, end_unix_s) in self.exact:
             return self.exact[(start_unix_s, end_unix_s)]
         weight = area = 0.0
+        seen: set[float] = set()
         for a, b, g in self.rows:
             w = min(b, end_unix_s) - max(a, start_unix_s)
             if w > 0:
                 weight += w
                 area += w * g
+                seen.add(g)
+        if len(seen) == 1:  # one intensity over the interval: it, not a sum's rounding
+            return seen.pop()
         return area / weight if weight > 0 else self.value_at((start_unix_s + end_unix_s) / 2)
 
 

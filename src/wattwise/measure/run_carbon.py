@@ -18,6 +18,7 @@ from wattwise.carbon.accounting import (
     intervals_from_samples,
     trace_sha256,
 )
+from wattwise.carbon.intensity_spans import compact_spans
 from wattwise.carbon.market import NO_MARKET_FIGURE, price_market
 from wattwise.measure.meter import Meter, WattwiseWarning
 from wattwise.measure.results import EnergyResult
@@ -82,10 +83,9 @@ def run_summary(
     out["notes"] = list(notes)
     if emissions is not None:
         out["emissions"] = emissions.to_dict(intervals=False)
-        out["emissions"]["intensity_used"] = [
+        out["emissions"]["intensity_used"] = compact_spans(
             [i.t_start_unix_s, i.t_end_unix_s, i.intensity_g_per_kwh]
-            for i in emissions.intervals
-        ]
+            for i in emissions.intervals)
         if fetched:
             out["emissions"]["fetched"] = fetched
         out["notes"].extend(n for n in emissions.notes if n)
