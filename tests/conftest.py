@@ -5,12 +5,16 @@ SIGHUP ignored, and every process the tests start inherits that too: wattwise
 rightly leaves an ignored signal ignored, so the tests that signal a job would
 see it survive. The suite resets both to their defaults before any test runs.
 
+Every runs-list request of a dashboard the tests start waits for its rows' notes
+(``WATTWISE_LIST_NOTES_WAIT_S``), so a loaded machine never leaves one pending.
+
 ``no_ambient_zone`` is for the modules whose figures must not depend on the machine
 running them (``pytestmark = pytest.mark.usefixtures("no_ambient_zone")``).
 """
 
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -18,6 +22,9 @@ import pytest
 
 
 def pytest_configure() -> None:
+    # a runs-list request waits for every row's notes (the tests read them at once);
+    # tests/server/test_notes_later.py gives the wait a live page has
+    os.environ.setdefault("WATTWISE_LIST_NOTES_WAIT_S", "300")
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:

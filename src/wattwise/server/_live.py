@@ -200,6 +200,12 @@ class LiveRuns:
         self._kept[key] = (mark, value)
         return value
 
+    def peek(self, key: Any, mark: Any) -> tuple[bool, Any]:
+        """``(True, value)`` where ``kept`` holds one under ``key`` for ``mark``, else
+        ``(False, None)``: nothing is made."""
+        got = self._kept.get(key)
+        return (True, got[1]) if got is not None and got[0] == mark else (False, None)
+
     def sample_marks(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """For each of ``ids``: what its partial figures change with (its stored status,
         heartbeat and end, its last sample's time), so that a figure computed from a

@@ -22,6 +22,7 @@ from wattwise.records.damaged_file import read_error
 from wattwise.records.database import ReadOnlyDatabase
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
+from wattwise.server.notes_later import LaterNotes
 from wattwise.server.runs_index import (
     BUILD_CHUNK,
     DOMAINS_UNSURE,
@@ -89,6 +90,7 @@ class Reads:
         self._lock = threading.RLock()
         self._pages = SqlPages(self.rows, self._index, timeout_s)
         self._live = LiveRuns(self.rows, self._lock)
+        self._later = LaterNotes(self.kept, self._live.peek)
 
     def close(self) -> None:
         self._db.close()
@@ -241,6 +243,16 @@ class Reads:
         """``_live.LiveRuns.kept`` (a page's row priced: the build waits, ``hush``)."""
         self._index.quiet.hush()
         return self._live.kept(key, mark, make)
+
+    def peek(self, key: Any, mark: Any) -> tuple[bool, Any]:
+        """``_live.LiveRuns.peek``: what ``kept`` holds under ``key`` for ``mark``."""
+        return self._live.peek(key, mark)
+
+    def later(self, key: Any, mark: Any, make: Callable[[], Any],
+              until: float | None) -> tuple[bool, Any]:
+        """``notes_later.LaterNotes.within``: ``make()`` kept as ``kept`` keeps it, waited
+        for until ``until`` at most (a runs-list row's pass over its samples)."""
+        return self._later.within(key, mark, make, until)
 
     def sample_marks(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """``_live.LiveRuns.sample_marks``."""

@@ -15,7 +15,6 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
@@ -26,6 +25,7 @@ from wattwise.server import results
 from wattwise.server._guard import MAX_HEAD, TOKEN_PATTERN, Guard, http_protocol
 from wattwise.server._net import Spot, bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
+from wattwise.server.api_errors import COMPARE_IDS, INVALID, error_doc, invalid_line
 from wattwise.server.data import (
     known_runs_payload,
     run_payload,
@@ -33,46 +33,8 @@ from wattwise.server.data import (
     timeline_payload,
 )
 from wattwise.server.metrics_wait import WAIT_S
+from wattwise.server.notes_later import list_wait_s
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
-
-#: The compare page's question: 1 to 50 run ids, comma-separated.
-COMPARE_IDS = r"^[0-9]{1,18}(,[0-9]{1,18}){0,49}$"
-
-
-class ErrorBody(BaseModel):
-    """Every refusal and error of the dashboard: one line that says what is wrong."""
-
-    error: str
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorBody, "description": description}
-
-
-#: A path or query value the route's declaration refuses: documented on every route with
-#: parameters, in place of FastAPI's own ``{"detail": [...]}`` (which the app never sends).
-_INVALID: dict[int | str, dict[str, Any]] = {
-    422: _error("a path or query value is not valid; the error names it")}
-
-
-#: What each pattern a parameter must match means, in words, for the error line.
-_PATTERN_WORDS = {COMPARE_IDS: "run ids: 1 to 50 whole numbers separated by commas"}
-
-
-def _invalid_line(exc: RequestValidationError) -> str:
-    """One line for a refused request: each parameter, what was wrong, what was given."""
-    parts = []
-    for err in exc.errors()[:5]:
-        loc = [str(x) for x in err.get("loc", ())]
-        where = f"{loc[0]} parameter {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
-        msg = str(err.get("msg", "not valid"))
-        if err.get("type") == "string_pattern_mismatch":  # say what it must be, not a regex
-            pattern = (err.get("ctx") or {}).get("pattern")
-            msg = f"should be {_PATTERN_WORDS.get(str(pattern), 'as the API documents it')}"
-        given = err.get("input")
-        got = "" if given is None else f" (got {str(given)[:60]!r})"
-        parts.append(f"{where or 'request'}: {msg[:1].lower()}{msg[1:]}{got}")
-    return "; ".join(parts) or "the request is not valid"
 
 
 class _Runs:
@@ -240,6 +202,7 @@ def create_app(
     hosts: Iterable[str] = (),
     metrics_runs: int = 3,
     metrics_wait_s: float | None = WAIT_S,
+    notes_wait_s: float | None = None,
 ) -> FastAPI:
     """The dashboard over the run database ``db`` (default: the user's, or ``WATTWISE_DB``).
 
@@ -250,6 +213,8 @@ def create_app(
     cookie set by visiting ``/?token=TOKEN``). ``/metrics`` has series per run for
     running runs and the newest ``metrics_runs`` finished ones only, so a scrape stays
     the same size however many runs there are; it waits ``metrics_wait_s`` at most for totals.
+    A runs-list request waits ``notes_wait_s`` at most for its rows' notes (default:
+    ``notes_later.list_wait_s`` of the environment).
     """
     from prometheus_client import CollectorRegistry
     from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, choose_encoder
@@ -258,6 +223,8 @@ def create_app(
 
     if token is not None and not TOKEN_PATTERN.fullmatch(token):
         raise BadInput("the dashboard token must be 16 to 256 letters, digits or ._~+/=-")
+    if notes_wait_s is None:
+        notes_wait_s = list_wait_s(os.environ)
     runs_db = _Runs(Path(db).expanduser() if db is not None else default_db_path())
     registry = CollectorRegistry()
     registry.register(StoreCollector(runs_db.store, recent=metrics_runs, reads=runs_db.reads,
@@ -288,12 +255,12 @@ def create_app(
         lifespan=lifespan,
         dependencies=[Depends(_plain_query)],
         responses={
-            401: _error("a token is needed and was not given"),
-            403: _error("a request from another site"),
-            414: _error("the request line is longer than the dashboard reads"),
-            421: _error("the Host header does not name this dashboard"),
-            431: _error("the request line and headers are longer than the dashboard reads"),
-            503: _error("the run database cannot be read"),
+            401: error_doc("a token is needed and was not given"),
+            403: error_doc("a request from another site"),
+            414: error_doc("the request line is longer than the dashboard reads"),
+            421: error_doc("the Host header does not name this dashboard"),
+            431: error_doc("the request line and headers are longer than the dashboard reads"),
+            503: error_doc("the run database cannot be read"),
         },
     )
 
@@ -317,7 +284,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"error": _storable(_invalid_line(exc))}, status_code=422)
+        return JSONResponse({"error": _storable(invalid_line(exc))}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -339,7 +306,7 @@ def create_app(
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(vendor_text(name), media_type=VENDOR_FILES[name])
 
-    @app.get("/api/runs", responses={404: _error("not found"), **_INVALID})
+    @app.get("/api/runs", responses={404: error_doc("not found"), **INVALID})
     def runs(
         limit: int = Query(50, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10**9),
@@ -352,6 +319,10 @@ def create_app(
             "recording, with no summary: its partial figure is not ranked) come last in "
             "either order, by id"),
         order: Literal["asc", "desc"] = "desc",
+        all_notes: bool = Query(
+            False, description="wait for every row's notes read from its samples; else a "
+            "row whose pass over its samples takes longer than the list's wait comes "
+            "without them, marked notes_pending, and a later request gives them"),
     ) -> dict[str, Any]:
         store, reads = runs_db.store(), runs_db.reads()
         query = RunsQuery(limit=limit, offset=offset, q=q, status=status, sort=sort,
@@ -359,14 +330,15 @@ def create_app(
         if store is None or reads is None:
             return {"db": _storable(runs_db.path), "runs": [], "total": 0, "offset": offset,
                     "limit": limit, "sort": sort, "order": order}
-        return runs_payload(store, query=query, reads=reads)
+        return runs_payload(store, query=query, reads=reads,
+                            notes_wait_s=None if all_notes else notes_wait_s)
 
-    @app.get("/api/runs/{ref}", responses={404: _error("no such run"), **_INVALID})
+    @app.get("/api/runs/{ref}", responses={404: error_doc("no such run"), **INVALID})
     def run(ref: str) -> dict[str, Any]:
         return run_payload(runs_db.require(), ref, reads=runs_db.reads())
 
     @app.get("/api/runs/{ref}/timeline",
-             responses={404: _error("no such run"), **_INVALID})
+             responses={404: error_doc("no such run"), **INVALID})
     def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000),
                      bands: bool = Query(True, description="the windows as the run's "
                                          "figure draws them (the compare page needs none)"),
@@ -374,7 +346,7 @@ def create_app(
         return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads(),
                                 bands=bands)
 
-    @app.get("/api/compare", responses={404: _error("no run database"), **_INVALID})
+    @app.get("/api/compare", responses={404: error_doc("no run database"), **INVALID})
     def compare(ids: str = Query(..., max_length=1000, pattern=COMPARE_IDS,
                                  description="run ids, comma-separated (at most 50)")
                 ) -> dict[str, Any]:
@@ -382,7 +354,7 @@ def create_app(
         compare page asks this before it fetches any of them."""
         return known_runs_payload(runs_db.require(), [int(i) for i in ids.split(",")])
 
-    @app.get("/api/bench", responses={404: _error("not found"), **_INVALID})
+    @app.get("/api/bench", responses={404: error_doc("not found"), **INVALID})
     def bench(task: str = Query("", max_length=200, description="only this task")
               ) -> dict[str, Any]:
         """The benchmark leaderboard: latest result per name, by comparable group."""
@@ -393,37 +365,37 @@ def create_app(
         """Stored compression studies and tunings, newest first."""
         return results.studies_payload(runs_db.reads())
 
-    @app.get("/api/compress/{run_id}", responses={404: _error("no such study"), **_INVALID})
+    @app.get("/api/compress/{run_id}", responses={404: error_doc("no such study"), **INVALID})
     def study(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
         """One compression study: variants, front, recommendation."""
         return results.study_payload(runs_db.reads(), run_id)
 
     @app.get("/api/compress/{run_id}/front.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
-                        404: _error("no such study"), **_INVALID})
+                        404: error_doc("no such study"), **INVALID})
     def study_front(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> Response:
         return Response(results.study_svg(runs_db.reads(), run_id),
                         media_type="image/svg+xml")
 
-    @app.get("/api/tune/{run_id}", responses={404: _error("no such tuning"), **_INVALID})
+    @app.get("/api/tune/{run_id}", responses={404: error_doc("no such tuning"), **INVALID})
     def tuning(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
         """One tuning: settings, frontier, bound and pick."""
         return results.tune_payload(runs_db.reads(), run_id)
 
     @app.get("/api/tune/{run_id}/frontier.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
-                        404: _error("no such tuning"), **_INVALID})
+                        404: error_doc("no such tuning"), **INVALID})
     def tuning_frontier(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> Response:
         return Response(results.tune_svg(runs_db.reads(), run_id),
                         media_type="image/svg+xml")
 
-    @app.get("/api/plans", responses=_INVALID)
+    @app.get("/api/plans", responses=INVALID)
     def plan_runs(limit: int = Query(100, ge=1, le=500),
               offset: int = Query(0, ge=0, le=10**9)) -> dict[str, Any]:
         """Runs a plan started, against their forecast."""
         return results.plans_payload(runs_db.reads(), limit, offset)
 
-    @app.get("/api/plans/{ref}", responses={404: _error("no such run"), **_INVALID})
+    @app.get("/api/plans/{ref}", responses={404: error_doc("no such run"), **INVALID})
     def plan_run(ref: str) -> dict[str, Any]:
         """One plan's run against its forecast, with the intensity it was priced at."""
         store = runs_db.require()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +17,7 @@ from wattwise.records.stored_energy import summary_emissions_fault, unusable_not
 from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.page import json_safe, non_finite_note
+from wattwise.server.row_notes import notes_mark, row_notes
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
     NUMERIC_SPAN_SQL,
@@ -32,7 +34,8 @@ from wattwise.server.timeline_emissions import hole_breaks, lost_run_pricing
 
 
 def runs_payload(
-    store: Store, limit: int = 50, *, query: RunsQuery | None = None, reads: Reads | None = None
+    store: Store, limit: int = 50, *, query: RunsQuery | None = None, reads: Reads | None = None,
+    notes_wait_s: float | None = None,
 ) -> dict[str, Any]:
     """One page of the runs table: identity, status and totals with their kind.
 
@@ -41,15 +44,18 @@ def runs_payload(
     before it ended) has no summary yet; its row then carries the energy of its
     samples so far, flagged ``so_far``. ``running`` and ``lost`` are both stored as
     running: every such run is decided from a few of its columns (``Reads.live_page``),
-    so their counts and pages are whole at any number of them.
+    so their counts and pages are whole at any number of them. The notes a row's
+    samples give are waited for ``notes_wait_s`` at most in all (``notes_later``; None:
+    all of them), a row without them marked ``notes_pending``.
     """
     query = (query or RunsQuery(limit=limit)).check()
+    until = None if notes_wait_s is None else time.monotonic() + notes_wait_s
     with _reading(store, reads) as r:
         if query.status in ("running", "lost"):
             page, total = r.live_page(query, store.stale_after_s)
         else:
             page, total = r.runs_page(query)
-        rows = [_sql_row(store, r, x) for x in page]
+        rows = [_sql_row(store, r, x, until) for x in page]
     rows, bad = json_safe(rows)
     out = {
         "db": _rows_text(store.path), "runs": rows, "total": total, "offset": query.offset,
@@ -73,7 +79,7 @@ def _reading(store: Store, reads: Reads | None) -> Iterator[Reads]:
         own.close()
 
 
-def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
+def _sql_row(store: Store, reads: Reads, x: Any, until: float | None) -> dict[str, Any]:
     started = _finite(x["started_unix_s"]) or 0.0
     last = _finite(x["ended_unix_s"])
     last = _finite(x["heartbeat_unix_s"]) if last is None else last
@@ -135,28 +141,12 @@ def _sql_row(store: Store, reads: Reads, x: Any) -> dict[str, Any]:
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
         # every note of the run, as ``runs --json`` and its own page give them
-        said = row_notes(store, reads, row["id"])
+        said, pending = row_notes(store, reads, row["id"], until)
         if said:  # said under its figures, as on its page
             row["notes"] = said
+        if pending:
+            row["notes_pending"] = True
     return row
-
-
-def row_notes(store: Store, reads: Reads, rid: int) -> list[str]:
-    """The notes of a run with a summary as ``runs --json`` gives them (a damaged stored
-    field, a stored total or emissions not usable, ``records.run_notes.run_notes``),
-    kept while its row and its samples' span stay the same (``_notes_mark``): a page
-    of 50 runs reads each record once, not on every request; the last part is kept as
-    ``run_payload`` keeps it (a pass over its samples: once for both)."""
-    from wattwise.records.queries import damaged_notes
-    from wattwise.records.run_notes import run_notes
-
-    def make() -> list[str]:
-        record = store.get_run(rid)
-        return damaged_notes(record) + unusable_notes(record.summary) + reads.kept(
-            ("run_notes", rid), mark, lambda: run_notes(store, record))
-
-    mark = _notes_mark(reads, rid)
-    return list(reads.kept(("row_notes", rid), mark, make))
 
 
 def _stored_emissions(x: Any) -> dict[str, Any]:
@@ -216,17 +206,6 @@ def _judged(store: Store, reads: Reads, record: Any, figures: dict[str, Any]) ->
         return judged_details(store, record, figures)
     return reads.kept(("judged", record.id), _again_mark(reads, record.id),
                       lambda: judged_details(store, record, figures))
-
-
-def _notes_mark(reads: Reads, rid: int) -> Any:
-    """What a run's notes (``records.run_notes.run_notes``) are kept by: its row and its
-    samples' first and last time (one index step each), not a sample another run writes
-    (every row of the list would read its samples again at each refresh)."""
-    row = reads.rows("SELECT summary_json, status, started_unix_s, ended_unix_s,"
-                     " heartbeat_unix_s, (SELECT min(t_unix_s) FROM samples WHERE run_id"
-                     " = ?1), (SELECT max(t_unix_s) FROM samples WHERE run_id = ?1)"
-                     " FROM runs WHERE id = ?1", (rid,))
-    return tuple(row[0]) if row else None
 
 
 def _loads(text: Any) -> Any:
@@ -378,7 +357,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
     # timeline says it) and a refused market-based figure: as show --json gives them;
     # kept while its row and its samples' span stay the same (a pass over its samples)
     with _reading(store, reads) as r:
-        payload["notes"] += r.kept(("run_notes", record.id), _notes_mark(r, record.id),
+        payload["notes"] += r.kept(("run_notes", record.id), notes_mark(r, record.id),
                                    lambda: run_notes(store, record, run.get("figures")))
     if not isinstance(record.summary, dict):  # stored values left out of its figure
         from wattwise.carbon.sample_energy import stored_value_notes

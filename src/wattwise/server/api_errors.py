@@ -1,0 +1,48 @@
+"""The dashboard API's refusals: one documented body, and one line for a refused value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+#: The compare page's question: 1 to 50 run ids, comma-separated.
+COMPARE_IDS = r"^[0-9]{1,18}(,[0-9]{1,18}){0,49}$"
+
+
+class ErrorBody(BaseModel):
+    """Every refusal and error of the dashboard: one line that says what is wrong."""
+
+    error: str
+
+
+def error_doc(description: str) -> dict[str, Any]:
+    """A route's documented answer of one error line, for OpenAPI."""
+    return {"model": ErrorBody, "description": description}
+
+
+#: A path or query value the route's declaration refuses: documented on every route with
+#: parameters, in place of FastAPI's own ``{"detail": [...]}`` (which the app never sends).
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: error_doc("a path or query value is not valid; the error names it")}
+
+
+#: What each pattern a parameter must match means, in words, for the error line.
+PATTERN_WORDS = {COMPARE_IDS: "run ids: 1 to 50 whole numbers separated by commas"}
+
+
+def invalid_line(exc: RequestValidationError) -> str:
+    """One line for a refused request: each parameter, what was wrong, what was given."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = [str(x) for x in err.get("loc", ())]
+        where = f"{loc[0]} parameter {'.'.join(loc[1:])}" if len(loc) > 1 else ".".join(loc)
+        msg = str(err.get("msg", "not valid"))
+        if err.get("type") == "string_pattern_mismatch":  # say what it must be, not a regex
+            pattern = (err.get("ctx") or {}).get("pattern")
+            msg = f"should be {PATTERN_WORDS.get(str(pattern), 'as the API documents it')}"
+        given = err.get("input")
+        got = "" if given is None else f" (got {str(given)[:60]!r})"
+        parts.append(f"{where or 'request'}: {msg[:1].lower()}{msg[1:]}{got}")
+    return "; ".join(parts) or "the request is not valid"

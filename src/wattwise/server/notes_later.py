@@ -1,0 +1,130 @@
+"""A runs-list row's notes read from its samples, waited for a bounded time.
+
+Some notes of a run come from a pass over its samples (``records.run_notes``: samples
+sharing a time stamp, holes): for a run of a million samples that pass takes most of a
+second (BENCHMARKS.md, "First runs-list request"), so the first list request of a
+server just started, with such a run on its page, took about a second. A list request
+waits for its rows' notes at most ``WAIT_S`` in all; a row whose notes are not read by
+then is sent without them and says so (``notes_pending``), the reading goes on in one
+thread of its own, and what it finds is kept for the next request (the page asks again
+soon where a row is pending). Outputs that are not a live page (``runs --json``, the
+static reports, ``/api/runs?all_notes=true``) wait for every note.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+#: How long one runs-list request waits for its rows' notes in all, seconds.
+WAIT_S = 0.1
+#: The environment variable that sets another wait (seconds, above 0 and at most 600).
+WAIT_ENV = "WATTWISE_LIST_NOTES_WAIT_S"
+
+
+def list_wait_s(environ: Mapping[str, str]) -> float:
+    """The wait ``WAIT_ENV`` sets in ``environ``, else ``WAIT_S``; ``BadInput`` naming
+    it where it is not a number of seconds above 0 and at most 600."""
+    from wattwise.errors import BadInput
+
+    given = environ.get(WAIT_ENV)
+    if given is None or not given.strip():
+        return WAIT_S
+    try:
+        wait = float(given)
+    except ValueError:
+        wait = math.nan
+    if not 0 < wait <= 600:
+        raise BadInput(f"{WAIT_ENV} must be a number of seconds above 0 and at most 600, "
+                       f"got {given[:60]!r}")
+    return wait
+#: How often an idle thread looks whether its owner is still there, seconds.
+IDLE_LOOK_S = 30.0
+
+
+class _Pass:
+    """One pass asked for: its key and mark, whether it is done, what it gave."""
+
+    def __init__(self, key: Any, mark: Any, make: Callable[[], Any]) -> None:
+        self.key, self.mark = key, mark
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: Exception | None = None
+        self._make: Callable[[], Any] | None = make
+
+    def run(self) -> None:
+        make, self._make = self._make, None  # what it holds (the store) is let go
+        try:
+            if make is not None:
+                self.value = make()
+        except Exception as exc:  # noqa: BLE001 - raised to a request that waits for it
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+class LaterNotes:
+    """Sample passes run one at a time in one thread, each kept (``keep``) once done.
+
+    ``keep(key, mark, make)`` is the owner's cache (``Reads.kept``): a value kept under
+    ``key`` while ``mark`` stays the same; ``peek(key, mark)`` is ``(True, value)`` where
+    one is kept, without making it. Two requests asking for one pass share it."""
+
+    def __init__(self, keep: Callable[[Any, Any, Callable[[], Any]], Any],
+                 peek: Callable[[Any, Any], tuple[bool, Any]]) -> None:
+        self._keep, self._peek = keep, peek
+        self._lock = threading.Lock()
+        self._asked: dict[Any, _Pass] = {}
+        self._todo: queue.SimpleQueue[_Pass] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+
+    def within(self, key: Any, mark: Any, make: Callable[[], Any],
+               until: float | None) -> tuple[bool, Any]:
+        """``(True, value)`` of ``make`` kept under ``key`` and ``mark``, made now if
+        ``until`` (a ``time.monotonic`` time) is None, else waited for until then in the
+        thread; ``(False, None)`` where it is not done by then (it goes on, and is kept)."""
+        if until is None:
+            return True, self._keep(key, mark, make)
+        found = self._peek(key, mark)
+        if found[0]:
+            return found
+        with self._lock:
+            asked = self._asked.get(key)
+            if asked is None or asked.mark != mark or \
+                    (asked.done.is_set() and asked.error is not None):
+                asked = self._asked[key] = _Pass(key, mark, lambda: self._keep(key, mark, make))
+                self._start()
+                self._todo.put(asked)
+        if not asked.done.wait(max(0.0, until - time.monotonic())):
+            return False, None
+        with self._lock:
+            if self._asked.get(key) is asked:
+                del self._asked[key]  # kept by ``keep`` from now on
+        if asked.error is not None:
+            raise asked.error
+        return True, asked.value
+
+    def _start(self) -> None:
+        """The thread, started the first time. Under the lock."""
+        if self._worker is None:
+            self._worker = threading.Thread(target=_serve, args=(self._todo, weakref.ref(self)),
+                                            name="wattwise-row-notes", daemon=True)
+            self._worker.start()
+
+
+def _serve(todo: queue.SimpleQueue[_Pass], owner: weakref.ref[LaterNotes]) -> None:
+    """Run the passes queued in ``todo`` until ``owner`` is gone."""
+    while True:
+        try:
+            asked = todo.get(timeout=IDLE_LOOK_S)
+        except queue.Empty:
+            if owner() is None:
+                return
+            continue
+        asked.run()
+        del asked

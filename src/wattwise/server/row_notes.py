@@ -1,0 +1,47 @@
+"""A runs-list row's notes, as ``runs --json`` gives them, kept per run.
+
+A page of 50 runs is asked for again every few seconds: each row's notes are read once
+while its row and its samples' span stay the same (``notes_mark``), and the part that
+comes from a pass over its samples is waited for a bounded time (``notes_later``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wattwise.records.store import Store
+from wattwise.records.stored_energy import unusable_notes
+from wattwise.server._sql import Reads
+
+
+def row_notes(store: Store, reads: Reads, rid: int,
+              until: float | None = None) -> tuple[list[str], bool]:
+    """The notes of a run with a summary as ``runs --json`` gives them (a damaged stored
+    field, a stored total or emissions not usable, ``records.run_notes.run_notes``),
+    kept while its row and its samples' span stay the same (``notes_mark``): a page
+    of 50 runs reads each record once, not on every request; the last part is kept as
+    ``run_payload`` keeps it (a pass over its samples: once for both). They are waited
+    for until ``until`` (``Reads.later``): ``([], True)`` where they are not read by then."""
+    from wattwise.records.queries import damaged_notes
+    from wattwise.records.run_notes import run_notes
+
+    mark = notes_mark(reads, rid)
+
+    def make() -> list[str]:
+        record = store.get_run(rid)  # read once for both parts (a summary may be large)
+        return damaged_notes(record) + unusable_notes(record.summary) + list(reads.kept(
+            ("run_notes", rid), mark, lambda: run_notes(store, record)))
+
+    done, notes = reads.later(("row_notes", rid), mark, make, until)
+    return (list(notes), False) if done else ([], True)
+
+
+def notes_mark(reads: Reads, rid: int) -> Any:
+    """What a run's notes (``records.run_notes.run_notes``) are kept by: its row and its
+    samples' first and last time (one index step each), not a sample another run writes
+    (every row of the list would read its samples again at each refresh)."""
+    row = reads.rows("SELECT summary_json, status, started_unix_s, ended_unix_s,"
+                     " heartbeat_unix_s, (SELECT min(t_unix_s) FROM samples WHERE run_id"
+                     " = ?1), (SELECT max(t_unix_s) FROM samples WHERE run_id = ?1)"
+                     " FROM runs WHERE id = ?1", (rid,))
+    return tuple(row[0]) if row else None

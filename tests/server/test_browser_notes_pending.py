@@ -1,0 +1,54 @@
+"""A runs-list row whose notes the server was still reading says so, and the page asks
+again soon: once they are read, the row shows them and no longer says it. Needs what
+``test_browser`` needs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.server._serve import serve_app
+from tests.server.test_browser import _HOW, _MISSING, _open
+from tests.server.test_browser import browser as browser  # the fixture
+from tests.server.test_notes_later import SAME, _same_time_run, _slowed
+
+pytestmark = [pytest.mark.skipif(_MISSING, reason=_HOW),
+              pytest.mark.usefixtures("no_ambient_zone")]
+
+PENDING = "its notes are still being read"
+
+
+@pytest.fixture
+def slowed(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    from wattwise.server import create_app
+
+    db, rid = _same_time_run(tmp_path)
+    go = _slowed(monkeypatch)
+    pages = serve_app(create_app(db, notes_wait_s=0.05))
+    try:
+        yield {"base": next(pages), "rid": rid, "go": go}
+    finally:
+        go.set()
+        next(pages, None)
+
+
+def test_a_pending_row_says_so_then_shows_its_notes(browser: Any,
+                                                    slowed: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, f"{slowed['base']}/#/", "tr.run")
+    row = browser.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{slowed['rid']}']")
+    assert PENDING in row.text and SAME not in row.text, row.text
+    threading.Timer(0.5, slowed["go"].set).start()
+
+    def noted(d: Any) -> bool:
+        text = d.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{slowed['rid']}']").text
+        return SAME in text and PENDING not in text
+
+    WebDriverWait(browser, 20).until(noted)
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
