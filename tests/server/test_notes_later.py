@@ -57,10 +57,25 @@ def test_a_pass_not_done_in_time_goes_on_once_and_is_kept() -> None:
     assert later.within("k", 1, make, time.monotonic() + 0.05) == (False, None)
     assert later.within("k", 1, make, time.monotonic() + 0.05) == (False, None)
     go.set()
-    assert later.within("k", 1, make, time.monotonic() + 10) == (True, "notes")
+    assert later.within("k", 1, make, None) == (True, "notes")  # waits for the pass asked
     assert later.within("k", 1, make, time.monotonic()) == (True, "notes")  # kept
-    assert calls == [1]  # one pass for the three asks
+    assert calls == [1]  # one pass for the four asks
     assert later.within("k", 2, lambda: "new", None) == (True, "new")  # another mark
+
+
+def test_a_pass_asked_already_is_not_waited_for_past_its_first_asker_s_wait() -> None:
+    later, go = _cache(), threading.Event()
+
+    def make() -> str:
+        go.wait(10)
+        return "notes"
+
+    assert later.within("k", 1, make, time.monotonic() + 0.05) == (False, None)
+    threading.Timer(3.0, go.set).start()
+    # a later request with a longer wait finds it pending at once, not 3 s later
+    assert later.within("k", 1, make, time.monotonic() + 8) == (False, None)
+    assert not go.is_set()
+    assert later.within("k", 1, make, None) == (True, "notes")
 
 
 def test_an_error_in_the_pass_reaches_the_request_that_waits() -> None:

@@ -22,7 +22,7 @@ from wattwise.records.damaged_file import read_error
 from wattwise.records.database import ReadOnlyDatabase
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
-from wattwise.server.notes_later import LaterNotes
+from wattwise.server.notes_later import LaterNotes, Ticket
 from wattwise.server.runs_index import (
     BUILD_CHUNK,
     DOMAINS_UNSURE,
@@ -248,11 +248,10 @@ class Reads:
         """``_live.LiveRuns.peek``: what ``kept`` holds under ``key`` for ``mark``."""
         return self._live.peek(key, mark)
 
-    def later(self, key: Any, mark: Any, make: Callable[[], Any],
-              until: float | None) -> tuple[bool, Any]:
-        """``notes_later.LaterNotes.within``: ``make()`` kept as ``kept`` keeps it, waited
-        for until ``until`` at most (a runs-list row's pass over its samples)."""
-        return self._later.within(key, mark, make, until)
+    def ask_later(self, key: Any, mark: Any, make: Callable[[], Any], until: float) -> Ticket:
+        """``notes_later.LaterNotes.ask``: ``make()`` kept as ``kept`` keeps it, asked of
+        threads of its own (a runs-list row's notes: a pass over its samples)."""
+        return self._later.ask(key, mark, make, until)
 
     def sample_marks(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """``_live.LiveRuns.sample_marks``."""

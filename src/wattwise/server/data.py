@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -55,7 +55,8 @@ def runs_payload(
             page, total = r.live_page(query, store.stale_after_s)
         else:
             page, total = r.runs_page(query)
-        rows = [_sql_row(store, r, x, until) for x in page]
+        built = [_sql_row(store, r, x, until) for x in page]  # every row's notes asked
+        rows = [_noted(row, notes) for row, notes in built]  # then waited for
     rows, bad = json_safe(rows)
     out = {
         "db": _rows_text(store.path), "runs": rows, "total": total, "offset": query.offset,
@@ -79,7 +80,21 @@ def _reading(store: Store, reads: Reads | None) -> Iterator[Reads]:
         own.close()
 
 
-def _sql_row(store: Store, reads: Reads, x: Any, until: float | None) -> dict[str, Any]:
+def _noted(row: dict[str, Any],
+           notes: Callable[[], tuple[list[str], bool]] | None) -> dict[str, Any]:
+    """``row`` with its notes (``row_notes``): said under its figures, as on its page;
+    ``notes_pending`` where they were not read in time."""
+    if notes is not None:
+        said, pending = notes()
+        if said:
+            row["notes"] = said
+        if pending:
+            row["notes_pending"] = True
+    return row
+
+
+def _sql_row(store: Store, reads: Reads, x: Any, until: float | None
+             ) -> tuple[dict[str, Any], Callable[[], tuple[list[str], bool]] | None]:
     started = _finite(x["started_unix_s"]) or 0.0
     last = _finite(x["ended_unix_s"])
     last = _finite(x["heartbeat_unix_s"]) if last is None else last
@@ -141,12 +156,8 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None) -> dict[st
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
         # every note of the run, as ``runs --json`` and its own page give them
-        said, pending = row_notes(store, reads, row["id"], until)
-        if said:  # said under its figures, as on its page
-            row["notes"] = said
-        if pending:
-            row["notes_pending"] = True
-    return row
+        return row, row_notes(store, reads, row["id"], until)
+    return row, None
 
 
 def _stored_emissions(x: Any) -> dict[str, Any]:

@@ -5,8 +5,8 @@ sharing a time stamp, holes): for a run of a million samples that pass takes mos
 second (BENCHMARKS.md, "First runs-list request"), so the first list request of a
 server just started, with such a run on its page, took about a second. A list request
 waits for its rows' notes at most ``WAIT_S`` in all; a row whose notes are not read by
-then is sent without them and says so (``notes_pending``), the reading goes on in one
-thread of its own, and what it finds is kept for the next request (the page asks again
+then is sent without them and says so (``notes_pending``), the reading goes on in
+threads of its own, and what it finds is kept for the next request (the page asks again
 soon where a row is pending). Outputs that are not a live page (``runs --json``, the
 static reports, ``/api/runs?all_notes=true``) wait for every note.
 """
@@ -43,6 +43,9 @@ def list_wait_s(environ: Mapping[str, str]) -> float:
         raise BadInput(f"{WAIT_ENV} must be a number of seconds above 0 and at most 600, "
                        f"got {given[:60]!r}")
     return wait
+#: The threads that read rows' notes: one run of a million samples (most of a second)
+#: holds one, and the rows after it are read by the others meanwhile.
+THREADS = 4
 #: How often an idle thread looks whether its owner is still there, seconds.
 IDLE_LOOK_S = 30.0
 
@@ -50,8 +53,9 @@ IDLE_LOOK_S = 30.0
 class _Pass:
     """One pass asked for: its key and mark, whether it is done, what it gave."""
 
-    def __init__(self, key: Any, mark: Any, make: Callable[[], Any]) -> None:
+    def __init__(self, key: Any, mark: Any, make: Callable[[], Any], until: float) -> None:
         self.key, self.mark = key, mark
+        self.until = until  # the first asker's wait: no request waits for it past this
         self.done = threading.Event()
         self.value: Any = None
         self.error: Exception | None = None
@@ -69,7 +73,7 @@ class _Pass:
 
 
 class LaterNotes:
-    """Sample passes run one at a time in one thread, each kept (``keep``) once done.
+    """Passes run in ``THREADS`` threads of their own, each kept (``keep``) once done.
 
     ``keep(key, mark, make)`` is the owner's cache (``Reads.kept``): a value kept under
     ``key`` while ``mark`` stays the same; ``peek(key, mark)`` is ``(True, value)`` where
@@ -81,40 +85,73 @@ class LaterNotes:
         self._lock = threading.Lock()
         self._asked: dict[Any, _Pass] = {}
         self._todo: queue.SimpleQueue[_Pass] = queue.SimpleQueue()
-        self._worker: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
 
     def within(self, key: Any, mark: Any, make: Callable[[], Any],
                until: float | None) -> tuple[bool, Any]:
         """``(True, value)`` of ``make`` kept under ``key`` and ``mark``, made now if
         ``until`` (a ``time.monotonic`` time) is None, else waited for until then in the
-        thread; ``(False, None)`` where it is not done by then (it goes on, and is kept)."""
+        threads; ``(False, None)`` where it is not done by then (it goes on, and is kept)."""
         if until is None:
+            with self._lock:
+                asked = self._asked.get(key)
+            if asked is not None and asked.mark == mark:
+                asked.done.wait()  # asked already: waited for, not read twice at once
             return True, self._keep(key, mark, make)
+        return self.ask(key, mark, make, until).wait(until)
+
+    def ask(self, key: Any, mark: Any, make: Callable[[], Any], until: float) -> Ticket:
+        """``make`` asked of the threads (or found kept) without waiting for it: a page
+        asks for every row's notes first, then waits for them all at once, until
+        ``until`` at most. A pass asked already is waited for no longer than its first
+        asker waited: a second request meets a long pass pending at once."""
         found = self._peek(key, mark)
         if found[0]:
-            return found
+            return Ticket(self, key, None, found[1])
         with self._lock:
             asked = self._asked.get(key)
             if asked is None or asked.mark != mark or \
                     (asked.done.is_set() and asked.error is not None):
-                asked = self._asked[key] = _Pass(key, mark, lambda: self._keep(key, mark, make))
+                asked = self._asked[key] = _Pass(key, mark, lambda: self._keep(key, mark, make),
+                                                 until)
                 self._start()
                 self._todo.put(asked)
-        if not asked.done.wait(max(0.0, until - time.monotonic())):
-            return False, None
+        return Ticket(self, key, asked, None)
+
+    def forget(self, key: Any, asked: _Pass) -> None:
+        """``asked`` is done and seen: ``keep`` holds its value from now on."""
         with self._lock:
             if self._asked.get(key) is asked:
-                del self._asked[key]  # kept by ``keep`` from now on
+                del self._asked[key]
+
+    def _start(self) -> None:
+        """The threads, started the first time. Under the lock."""
+        while len(self._workers) < THREADS:
+            worker = threading.Thread(target=_serve, args=(self._todo, weakref.ref(self)),
+                                      name="wattwise-row-notes", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+
+class Ticket:
+    """A pass asked for (``LaterNotes.ask``), or a value found kept."""
+
+    def __init__(self, owner: LaterNotes, key: Any, asked: _Pass | None, value: Any) -> None:
+        self._owner, self._key, self._asked, self._value = owner, key, asked, value
+
+    def wait(self, until: float) -> tuple[bool, Any]:
+        """``(True, value)`` once done, waited for until ``until`` (``time.monotonic``);
+        ``(False, None)`` where it is not done by then. An error the pass raised is
+        raised here."""
+        asked = self._asked
+        if asked is None:
+            return True, self._value
+        if not asked.done.wait(max(0.0, min(until, asked.until) - time.monotonic())):
+            return False, None
+        self._owner.forget(self._key, asked)
         if asked.error is not None:
             raise asked.error
         return True, asked.value
-
-    def _start(self) -> None:
-        """The thread, started the first time. Under the lock."""
-        if self._worker is None:
-            self._worker = threading.Thread(target=_serve, args=(self._todo, weakref.ref(self)),
-                                            name="wattwise-row-notes", daemon=True)
-            self._worker.start()
 
 
 def _serve(todo: queue.SimpleQueue[_Pass], owner: weakref.ref[LaterNotes]) -> None:

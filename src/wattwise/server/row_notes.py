@@ -7,6 +7,7 @@ comes from a pass over its samples is waited for a bounded time (``notes_later``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from wattwise.records.store import Store
@@ -15,13 +16,17 @@ from wattwise.server._sql import Reads
 
 
 def row_notes(store: Store, reads: Reads, rid: int,
-              until: float | None = None) -> tuple[list[str], bool]:
+              until: float | None = None) -> Callable[[], tuple[list[str], bool]]:
     """The notes of a run with a summary as ``runs --json`` gives them (a damaged stored
     field, a stored total or emissions not usable, ``records.run_notes.run_notes``),
     kept while its row and its samples' span stay the same (``notes_mark``): a page
     of 50 runs reads each record once, not on every request; the last part is kept as
-    ``run_payload`` keeps it (a pass over its samples: once for both). They are waited
-    for until ``until`` (``Reads.later``): ``([], True)`` where they are not read by then."""
+    ``run_payload`` keeps it (a pass over its samples: once for both).
+
+    What is given, called, gives them and whether they are still pending: read now
+    where ``until`` is None, else asked of ``Reads.ask_later``'s threads at once and
+    waited for, when called, until ``until`` (``time.monotonic``) at most (a page asks
+    for every row's notes first); ``([], True)`` where not read by then."""
     from wattwise.records.queries import damaged_notes
     from wattwise.records.run_notes import run_notes
 
@@ -32,8 +37,16 @@ def row_notes(store: Store, reads: Reads, rid: int,
         return damaged_notes(record) + unusable_notes(record.summary) + list(reads.kept(
             ("run_notes", rid), mark, lambda: run_notes(store, record)))
 
-    done, notes = reads.later(("row_notes", rid), mark, make, until)
-    return (list(notes), False) if done else ([], True)
+    if until is None:
+        notes = list(reads.kept(("row_notes", rid), mark, make))
+        return lambda: (notes, False)
+    ticket = reads.ask_later(("row_notes", rid), mark, make, until)
+
+    def settle() -> tuple[list[str], bool]:
+        done, notes = ticket.wait(until)
+        return (list(notes), False) if done else ([], True)
+
+    return settle
 
 
 def notes_mark(reads: Reads, rid: int) -> Any:
