@@ -297,3 +297,20 @@ def test_a_writer_waiting_out_a_lock_does_not_starve_another_database(
                                        hardware={}, sensors=[], versions={})
                     assert s.get_run(rid).name == f"o{i}"
     release.set()
+
+
+def test_a_write_that_meets_a_damaged_file_says_what_every_reader_says(
+        tmp_path: Path) -> None:
+    from wattwise.records.damaged_file import damaged_error
+
+    db = tmp_path / "runs.db"
+    w = Writer(lambda: sqlite3.connect(db, check_same_thread=False), label=f"run database {db}",
+               path=db)
+    errors: list[BaseException] = []
+
+    def damaged(conn: sqlite3.Connection) -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    w.submit(Task(damaged, what="add samples", on_error=errors.append))
+    assert w.drain(30)
+    assert [str(e) for e in errors] == [str(damaged_error(db))]

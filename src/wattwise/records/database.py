@@ -100,6 +100,7 @@ class Database:
         self.writer = Writer(
             self._connect_writer,
             label=f"run database {path}",
+            path=path,
             max_rows=max_rows,
             may_exit=self._may_exit,
             on_exit=self._forget,

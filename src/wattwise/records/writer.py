@@ -19,9 +19,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from wattwise.errors import StoreError
+from wattwise.records.damaged_file import is_damage, read_error
 
 #: Rows (samples, windows, events, run updates) the queue holds before droppable
 #: writes are refused: about 35 MB at 344 bytes a queued sample row (docs/records.md).
@@ -82,8 +84,9 @@ class _Pending:
     Callers and the thread share ``cv``: every method here runs under it.
     """
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, path: Path | None = None) -> None:
         self.label = label
+        self.path = path
         self.cv = threading.Condition()
         self.tasks: deque[Task] = deque()
         self.rows = 0
@@ -119,7 +122,7 @@ class _Pending:
         if self.tasks:
             task = self.tasks.popleft()
             if task.state != _CANCELLED:
-                task.error = _as_store_error(self.label, task.what, exc)
+                task.error = _as_store_error(self.label, task.what, exc, self.path)
                 self.finish(task)
         self.cv.notify_all()
 
@@ -129,7 +132,7 @@ class _Pending:
             task = self.tasks.popleft()
             if task.state == _CANCELLED:
                 continue
-            task.error = _as_store_error(self.label, task.what, exc)
+            task.error = _as_store_error(self.label, task.what, exc, self.path)
             self.finish(task)
         self.cv.notify_all()
 
@@ -158,6 +161,7 @@ class Writer:
         connect: Callable[[], sqlite3.Connection],
         *,
         label: str,
+        path: Path | None = None,
         max_rows: int = MAX_PENDING_ROWS,
         may_exit: Callable[[], bool] = lambda: False,
         on_exit: Callable[[], None] = lambda: None,
@@ -167,7 +171,7 @@ class Writer:
         self.max_rows = int(max_rows)
         self._may_exit = may_exit
         self._on_exit = on_exit
-        self._pending = _Pending(label)
+        self._pending = _Pending(label, path)
         #: The queue's condition: callers and the thread wait on it.
         self._cv = self._pending.cv
         self._stop_when_idle = False
@@ -365,7 +369,7 @@ class Writer:
                 except Exception as exc:  # noqa: BLE001 - this task fails, the others go on
                     conn.execute("ROLLBACK TO task")
                     conn.execute("RELEASE task")
-                    task.error = _as_store_error(self.label, task.what, exc)
+                    task.error = _as_store_error(self.label, task.what, exc, self._pending.path)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
@@ -375,18 +379,23 @@ class Writer:
                     self._pending.put_back(batch)
                 return True
             for task in batch:
-                task.error = _as_store_error(self.label, task.what, exc)
+                task.error = _as_store_error(self.label, task.what, exc, self._pending.path)
         self.committed_tasks += len(batch)
         with self._cv:
             self._pending.finish_batch(batch)
         return False
 
 
-def _as_store_error(label: str, what: str, exc: BaseException) -> BaseException:
+def _as_store_error(label: str, what: str, exc: BaseException,
+                    path: Path | None = None) -> BaseException:
+    """A failed write in wattwise's words: a damaged file (``path``'s) in the line every
+    reader gives for it (``records.damaged_file``), which marks it damaged for them."""
     from wattwise.errors import WattwiseError
 
     if isinstance(exc, WattwiseError):
         return exc
+    if path is not None and is_damage(exc):
+        return read_error(path, exc)
     if isinstance(exc, sqlite3.IntegrityError):
         from wattwise.errors import BadInput
 
