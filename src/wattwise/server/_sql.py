@@ -244,10 +244,6 @@ class Reads:
         self._index.quiet.hush()
         return self._live.kept(key, mark, make)
 
-    def peek(self, key: Any, mark: Any) -> tuple[bool, Any]:
-        """``_live.LiveRuns.peek``: what ``kept`` holds under ``key`` for ``mark``."""
-        return self._live.peek(key, mark)
-
     def ask_later(self, key: Any, mark: Any, make: Callable[[], Any], until: float) -> Ticket:
         """``notes_later.LaterNotes.ask``: ``make()`` kept as ``kept`` keeps it, asked of
         threads of its own (a runs-list row's notes: a pass over its samples)."""
