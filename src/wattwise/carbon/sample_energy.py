@@ -120,10 +120,25 @@ class PartialEnergy:
     samples: int
     last_sample_unix_s: float | None
     domains: tuple[str, ...] = ()
+    #: The run's end as every output judges it from its record (:func:`recorded_end`: its
+    #: recorded end, or the last time it was known alive), None where it tells none:
+    #: the note's "up to" is never later than it.
+    end_unix_s: float | None = None
 
     @property
     def why(self) -> str:
         return _PARTIAL_WHY.get(self.status, f"the run ended ({self.status}) without a summary")
+
+    @property
+    def up_to_unix_s(self) -> float | None:
+        """The time the note's samples run up to: the last sample's, or the run's end
+        (``end_unix_s``) where a sample lies after it (past ``after_cut``: a clock set
+        forward, a damaged row, which ``after_end_notes`` says), never a later end than
+        the run's duration gives."""
+        last, end = self.last_sample_unix_s, self.end_unix_s
+        if last is not None and end is not None and last > after_cut(end):
+            return end
+        return last
 
     @property
     def note(self) -> str:
@@ -131,8 +146,9 @@ class PartialEnergy:
         to 2026-12-01T18:45:51Z``."""
         import time
 
-        up_to = "" if self.last_sample_unix_s is None else " up to " + time.strftime(
-            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.last_sample_unix_s))
+        upto = self.up_to_unix_s
+        up_to = "" if upto is None else " up to " + time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(upto))
         said = f"{self.kind}, partial: {self.why}; from {self.samples} samples{up_to}"
         fault = self.fault
         return said if fault is None else f"{said}; {fault}"
@@ -191,6 +207,7 @@ def partial_energy(
         samples=int(sum(sums[d].get("samples", 0) for d in counted)),
         last_sample_unix_s=last,
         domains=tuple(counted),
+        end_unix_s=recorded_end(record)[0],
     )
 
 
@@ -281,16 +298,16 @@ AFTER_END_SQL = (
 )
 
 
-def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
-    """Where a run's samples end as its timeline and notes judge them, and whether that is
-    the last time it was known alive: its recorded end (False); for a run without one,
-    its last heartbeat (True), which the recorder moves to the last sample of each batch
-    it writes, in one transaction: no sample it wrote lies after it. Only where the
-    heartbeat is after the run's start and some sample lies from the start to it (a
-    record written without heartbeats keeps its start as one: every sample is drawn),
-    and the run is not running now (``record.status``): a live run's recorder writes on,
-    and the samples a later read finds past the heartbeat read with its row are new ones,
-    not late stamps; (None, False) otherwise. ``read(sql, params)`` returns rows."""
+def recorded_end(record: Any) -> tuple[float | None, bool]:
+    """A run's end as its record tells it, and whether that is the last time it was
+    known alive: its recorded end (False); for a run without one, its last heartbeat
+    (True), which the recorder moves to the last sample of each batch it writes, in one
+    transaction: no sample it wrote lies after it. Only where the heartbeat is usable
+    (``records.queries.heartbeat_fault``) and after the run's start (a record written
+    without heartbeats keeps its start as one), and the run is not running now
+    (``record.status``): a live run's recorder writes on, and the samples a later read
+    finds past the heartbeat read with its row are new ones, not late stamps; (None,
+    False) otherwise. :func:`timeline_end` adds what its samples tell."""
     ended = real_or_none(getattr(record, "ended_unix_s", None))
     if ended is not None:
         return ended, False
@@ -304,8 +321,20 @@ def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
     if start is None or beat is None or beat <= start \
             or heartbeat_fault(stored, start) is not None:
         return None, False  # no heartbeat that tells
-    sampled = read(SAMPLED_BETWEEN_SQL, (int(record.id), start, beat))[0][0]
-    return (beat, True) if sampled else (None, False)
+    return beat, True
+
+
+def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
+    """Where a run's samples end as its timeline and notes judge them, and whether that is
+    the last time it was known alive: its :func:`recorded_end`, a heartbeat only where
+    some sample lies from the run's start to it (else every sample is drawn: (None,
+    False)). ``read(sql, params)`` returns rows."""
+    end, alive = recorded_end(record)
+    if not alive or end is None:
+        return end, alive
+    start = real_or_none(getattr(record, "started_unix_s", None))
+    sampled = read(SAMPLED_BETWEEN_SQL, (int(record.id), start, end))[0][0]
+    return (end, True) if sampled else (None, False)
 
 
 def after_end_notes(store: Any, record: Any) -> list[str]:

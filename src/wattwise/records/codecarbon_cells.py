@@ -1,6 +1,7 @@
 """The carbon and place cells of a CodeCarbon ``emissions.csv`` row
 (``records.export_codecarbon``): from the emissions recorded with a run, or its
-partial energy priced now, with why each cell that stays empty is empty."""
+partial energy priced now, with why each cell that stays empty is empty; and its end
+(``timestamp``) as every output judges it."""
 
 from __future__ import annotations
 
@@ -227,3 +228,25 @@ def real(value: Any) -> float | None:
     from wattwise.records.stored_energy import finite_float
 
     return finite_float(value)
+
+
+def run_end(record: RunInfo) -> tuple[float | None, list[str], str | None]:
+    """The run's end as the ``timestamp`` cell writes it, as every output judges it: its
+    recorded end; for a run without one, its start plus its duration (``duration_s``:
+    to its last heartbeat, or to its last sample where the stored heartbeat is not
+    usable, ``records.queries.heartbeat_fault``), never such a heartbeat itself (1e300,
+    text, before its start). With the notes on a stored heartbeat that is not usable
+    (``carbon.sample_energy.heartbeat_notes``, in every output's words), and why the
+    cell is empty where no end is known (None)."""
+    from wattwise.carbon.sample_energy import heartbeat_notes
+
+    ended = real(record.ended_unix_s)
+    if ended is not None:
+        return ended, [], None
+    said = heartbeat_notes(record)
+    start, duration = real(record.started_unix_s), real(record.duration_s)
+    if start is not None and duration is not None:
+        return start + duration, said, None
+    why = ("its stored last heartbeat is not usable and it has no sample" if said
+           else "it has no recorded end nor duration")
+    return None, said, f"the run's end is not known: {why}"

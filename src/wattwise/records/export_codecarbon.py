@@ -22,6 +22,7 @@ from wattwise.records.codecarbon_cells import (
     real,
     recorded_carbon,
     repriced_carbon,
+    run_end,
     summarised_runs,
 )
 from wattwise.records.export_values import (
@@ -222,9 +223,11 @@ def export_codecarbon(
         cloud_provider = recorded.get("cloud_provider")
         cloud_region = recorded.get("cloud_region")
     duration_s = record.duration_s  # the measured window's (the summary's), as everywhere
-    end_unix_s = record.ended_unix_s
-    if end_unix_s is None:
-        end_unix_s = record.heartbeat_unix_s or record.started_unix_s
+    end_unix_s, said, no_end = run_end(record)  # never a stored heartbeat not usable
+    if notes is not None:
+        notes.extend(n for n in said if n not in notes)
+    if no_end is not None:
+        unknown.append((("timestamp", "duration"), no_end))
     factor = 1.0 if pue is None else float(pue)
 
     energy_kwh: dict[str, float | None] = {"cpu": None, "gpu": None, "ram": None}
@@ -310,7 +313,8 @@ def export_codecarbon(
         on_cloud = True
 
     try:
-        timestamp = datetime.fromtimestamp(end_unix_s).strftime("%Y-%m-%dT%H:%M:%S")
+        timestamp = None if end_unix_s is None else \
+            datetime.fromtimestamp(end_unix_s).strftime("%Y-%m-%dT%H:%M:%S")
     except (TypeError, ValueError, OverflowError, OSError):  # no time a calendar holds
         timestamp = None
     row: dict[str, Any] = {

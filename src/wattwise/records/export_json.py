@@ -60,7 +60,9 @@ def export_json(
     Strict JSON: a non-finite number is ``null``, said in the document's ``notes``.
     ``steps`` are the run's stored step marks (``Store.steps``), under ``steps``.
     A stored total or emissions figure that is not usable is said in ``notes``
-    (``records.stored_energy.unusable_notes``), and so are ``run_notes``: the notes every
+    (``records.stored_energy.unusable_notes``), so is a window's stored duration that is
+    not usable (:func:`_window_notes`: the window is written as stored), and so are
+    ``run_notes``: the notes every
     output gives of the run besides (``records.run_notes.run_notes``: a stored duration,
     PUE or average power set aside, its samples' times; None: found from ``record`` and
     ``samples``, ``rows_run_notes``). The run is written as stored
@@ -134,12 +136,25 @@ def write_json(
                         replaced_note(replaced, "null") if replaced else None) if n]
     # a damaged total or emissions figure, a stored figure set aside: as `show` says them
     said += unusable_notes(record.summary)
+    # a window's stored duration that is not usable: written as stored, said as `show`
+    # says it (``records.window_list``)
+    said += [n for n in _window_notes(windows) if n not in said]
     said += [n for n in run_notes if n not in said]
     if said:
         member("notes", said)
         if notes is not None:
             notes.extend(said)
     out.write("\n}")
+
+
+def _window_notes(windows: Sequence[Any]) -> list[str]:
+    """The notes ``show --json`` and ``/api/runs/ID`` give on ``windows`` whose stored
+    duration is not usable (``records.window_list.duration_notes``), in their words: the
+    document keeps each window as stored, so its notes name what a reader must not take
+    for a reading."""
+    from wattwise.records.window_list import duration_notes, usable_duration
+
+    return duration_notes([usable_duration(w) for w in windows if isinstance(w, dict)])
 
 
 def _sample_text(s: SampleRow, i: int, replaced: list[tuple[str, Any]]) -> str:
