@@ -176,7 +176,8 @@ class PartialEnergy:
             "low_j": self.low_j if shown else None, "high_j": self.high_j if shown else None,
             "kind": self.kind, "partial": True, "status": self.status,
             "samples": self.samples, "last_sample_unix_s": self.last_sample_unix_s,
-            "domains": list(self.domains), "note": self.note,
+            "up_to_unix_s": self.up_to_unix_s, "domains": list(self.domains),
+            "note": self.note,
         }
 
 

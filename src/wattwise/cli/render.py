@@ -353,11 +353,20 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None,
             cell(r.name),
             cell(r.status),
             when(r.started_unix_s),
-            num(r.duration_s, ".1f", " s"),
+            short_duration(r.duration_s),
             shown,
             kind,
         )
     return t
+
+
+def short_duration(seconds: Any) -> str:
+    """A run's duration in the runs table: ``30.00 ms`` under a tenth of a second (as
+    ``show`` prints a window and the dashboard a run; ``0.0 s`` hid the figure), else
+    ``12.3 s``; ``-`` where it is not a number."""
+    small = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) \
+        and abs(seconds) < 0.1
+    return num(seconds * 1000.0, ".2f", " ms") if small else num(seconds, ".1f", " s")
 
 
 def emissions_lines(summary: dict[str, Any], ref: object = "ID",
