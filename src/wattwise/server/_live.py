@@ -30,6 +30,7 @@ import wattwise.measure.host  # noqa: F401
 from wattwise.records.growing_sums import FULL_RESUM_S
 from wattwise.records.liveness import hostname, status_of
 from wattwise.records.run_sums import WriteCheck
+from wattwise.server.sample_writes import SampleWrites
 
 #: How long ``Reads.liveness`` keeps the columns it decides from, in seconds.
 LIVE_TTL_S = 2.0
@@ -63,6 +64,7 @@ class LiveRuns:
         self._scanning = threading.Lock()  # one such read at a time: the others wait for it
         #: this host's pids (with their recorded start) found gone: gone for good
         self._dead: set[tuple[Any, ...]] = set()
+        self._writes = SampleWrites(rows)  # samples added to a run since first looked
 
     #: The columns a run's liveness is decided from, kept this long (a second or two: a
     #: pid and host never change, a heartbeat matters after minutes); each decision is
@@ -208,9 +210,10 @@ class LiveRuns:
 
     def sample_marks(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """For each of ``ids``: what its partial figures change with (its stored status,
-        heartbeat and end, its last sample's time), so that a figure computed from a
-        run's samples is kept while they stay the same."""
-        return {int(r[0]): tuple(r[1:]) for r in self.rows(
+        heartbeat and end, its last sample's time, samples added to it anywhere:
+        ``sample_writes``), so that a figure computed from a run's samples is kept while
+        they stay the same."""
+        return {int(r[0]): (*r[1:], self._writes.generation(int(r[0]))) for r in self.rows(
             "SELECT id, status, heartbeat_unix_s, ended_unix_s, summary_json IS NULL,"
             " (SELECT max(t_unix_s) FROM samples WHERE run_id = runs.id)"
             " FROM runs WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(list(ids)),))}

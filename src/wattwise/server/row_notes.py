@@ -51,10 +51,11 @@ def row_notes(store: Store, reads: Reads, rid: int,
 
 def notes_mark(reads: Reads, rid: int) -> Any:
     """What a run's notes (``records.run_notes.run_notes``) are kept by: its row and its
-    samples' first and last time (one index step each), not a sample another run writes
-    (every row of the list would read its samples again at each refresh)."""
+    samples' first and last time (one index step each) and the samples added to it
+    (``Reads.sample_marks``), not a sample another run writes (every row of the list
+    would read its samples again at each refresh)."""
     row = reads.rows("SELECT summary_json, status, started_unix_s, ended_unix_s,"
                      " heartbeat_unix_s, (SELECT min(t_unix_s) FROM samples WHERE run_id"
                      " = ?1), (SELECT max(t_unix_s) FROM samples WHERE run_id = ?1)"
                      " FROM runs WHERE id = ?1", (rid,))
-    return tuple(row[0]) if row else None
+    return (tuple(row[0]), reads.sample_marks([rid]).get(rid)) if row else None
