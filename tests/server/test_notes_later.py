@@ -22,7 +22,7 @@ from wattwise.records.store import Store
 from wattwise.server import create_app
 from wattwise.server._sql import Reads
 from wattwise.server.data import runs_payload
-from wattwise.server.notes_later import LaterNotes
+from wattwise.server.notes_later import LaterNotes, list_wait_s
 
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
@@ -151,12 +151,18 @@ def test_the_api_gives_pending_rows_or_every_note_when_asked(
         assert "notes_pending" not in whole and [n for n in whole["notes"] if SAME in n]
 
 
-@pytest.mark.parametrize("given", ["0", "-1", "nan", "inf", "601", "soon"])
+@pytest.mark.parametrize("given", ["0", "-1", "nan", "inf", "601", "soon", "1_0", "\uff11",
+                                   "1e-400"])
 def test_a_wait_that_is_not_usable_is_refused_in_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
     monkeypatch.setenv("WATTWISE_LIST_NOTES_WAIT_S", given)
     with pytest.raises(BadInput, match="WATTWISE_LIST_NOTES_WAIT_S must be a number of"):
         create_app(tmp_path / "none.db", port=8787)
+
+
+@pytest.mark.parametrize("given", ["600", " 2 ", "0.5", "1e-3", ".25"])
+def test_a_wait_of_seconds_is_taken(given: str) -> None:
+    assert list_wait_s({"WATTWISE_LIST_NOTES_WAIT_S": given}) == float(given)
 
 
 def test_the_environment_sets_the_wait(tmp_path: Path,

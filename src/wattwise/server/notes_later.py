@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import queue
+import re
 import threading
 import time
 import weakref
@@ -35,10 +36,8 @@ def list_wait_s(environ: Mapping[str, str]) -> float:
     given = environ.get(WAIT_ENV)
     if given is None or not given.strip():
         return WAIT_S
-    try:
-        wait = float(given)
-    except ValueError:
-        wait = math.nan
+    plain = re.fullmatch(r"\s*[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?\s*", given)
+    wait = float(given) if plain else math.nan  # not "1_0" or a full-width digit
     if not 0 < wait <= 600:
         raise BadInput(f"{WAIT_ENV} must be a number of seconds above 0 and at most 600, "
                        f"got {given[:60]!r}")
