@@ -1292,7 +1292,12 @@ def report(
         summary_intervals,
         window_total,
     )
-    from wattwise.records.run_sums import judged_details, priced_range, samples_sum_note
+    from wattwise.records.run_sums import (
+        judged_details,
+        priced_range,
+        samples_sum_note,
+        summed_end,
+    )
 
     _check_carbon(zone, trace, pue, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
@@ -1385,12 +1390,13 @@ def report(
             t0, t1 = _window(summary, rec.started_unix_s)
             # Priced from sums taken inside SQLite per cell of one intensity, the samples
             # at the window's edges read one by one; from every sample only where that
-            # cannot give the same figure (no window, a trace read between its points,
-            # many samples at an edge). The page draws each cell's intensity over the
+            # cannot give the same figure (a trace read between its points, many samples
+            # at an edge). The page draws each cell's intensity over the
             # time its samples cover, as it draws a lost run's.
             spans = [] if drawn else None
-            summed = None if t1 is None else summary_intervals(
-                store, rec, in_total, t0, t1, exact, pricing, notes=stored_notes,
+            end = summed_end(store, rec, t0, t1)  # no window: to its last sample
+            summed = None if end is None else summary_intervals(
+                store, rec, in_total, t0, end, exact, pricing, notes=stored_notes,
                 profile=profile, **({} if spans is None else {"spans": spans}))
             if summed is None:
                 spans = None  # the samples' own intervals are drawn

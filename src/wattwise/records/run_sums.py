@@ -166,13 +166,32 @@ def window_intervals(store: Any, record: Any, pricing: Any,
 
     in_total, t0, t1, exact = counted_window(record)
     summed = None
-    if t1 is not None and store is not None and hasattr(store, "window_cells"):
-        summed = summary_intervals(store, record, in_total, t0, t1, exact, pricing, notes=[])
+    end = summed_end(store, record, t0, t1)
+    if end is not None:
+        summed = summary_intervals(store, record, in_total, t0, end, exact, pricing, notes=[])
     if summed is not None:
         return summed
     rows = store.samples(record.id) if samples is None else samples
     return intervals_from_samples(rows, in_total, t0, scale_to_j=exact, end_unix_s=t1,
                                   notes=[])
+
+
+#: The last sample of run ?1 whose time is a finite number (one step of its index).
+_LAST_SQL = ("SELECT max(t_unix_s) FROM samples WHERE run_id = ?1"
+             " AND t_unix_s BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308")
+
+
+def summed_end(store: Any, record: Any, t0: float, t1: float | None) -> float | None:
+    """The window's end the sums inside SQLite clip to (``summary_intervals``): the
+    measured window's, or, where the summary records none (every sample counts), the last
+    sample's time, which clips none (each sample's interval ends at its time); None where
+    the store takes no sums or no sample lies at or after ``t0``."""
+    if store is None or not hasattr(store, "window_cells"):
+        return None
+    if t1 is not None or not hasattr(store, "_read"):
+        return t1
+    last = _real(store._read(_LAST_SQL, (int(record.id),))[0][0])
+    return last if last is not None and last >= t0 else None
 
 
 def samples_sum_note(store: Any, record: Any) -> str | None:
@@ -419,8 +438,9 @@ def _domain_sums(store: Any, record: Any, names: set[str]
         pricing = reprice_options(record.summary, started=started_with(record))
         left = []
         for name in sorted(names):
-            summed = None if t1 is None or not hasattr(store, "window_cells") else \
-                summary_intervals(store, record, {name}, t0, t1, None, pricing, notes=[])
+            end = summed_end(store, record, t0, t1)
+            summed = None if end is None else \
+                summary_intervals(store, record, {name}, t0, end, None, pricing, notes=[])
             if summed is None:
                 left.append(name)
             else:
