@@ -13,6 +13,7 @@ import pytest
 from tests.server._serve import serve_app
 from tests.server.test_browser import _HOW, _MISSING, _open
 from tests.server.test_browser import browser as browser  # the fixture
+from tests.server.test_figures_pending import damaged_run, slowed_pricing
 from tests.server.test_notes_later import SAME, _same_time_run, _slowed
 
 pytestmark = [pytest.mark.skipif(_MISSING, reason=_HOW),
@@ -50,5 +51,39 @@ def test_a_pending_row_says_so_then_shows_its_notes(browser: Any,
         return SAME in text and PENDING not in text
 
     WebDriverWait(browser, 20).until(noted)
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
+@pytest.fixture
+def pricing(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    from wattwise.server import create_app
+
+    db, rid = damaged_run(tmp_path)
+    go = slowed_pricing(monkeypatch)
+    pages = serve_app(create_app(db, notes_wait_s=0.05))
+    try:
+        yield {"base": next(pages), "rid": rid, "go": go}
+    finally:
+        go.set()
+        next(pages, None)
+
+
+def test_a_row_being_priced_again_says_so_then_shows_its_figure(
+        browser: Any, pricing: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, f"{pricing['base']}/#/", "tr.run")
+    cell = f"tr.run[data-id='{pricing['rid']}'] td.c-energy"
+    text = browser.find_element(By.CSS_SELECTOR, cell).text
+    assert "being priced again from its samples" in text and "no figure" not in text, text
+    threading.Timer(0.5, pricing["go"].set).start()
+
+    def priced(d: Any) -> bool:
+        now = d.find_element(By.CSS_SELECTOR, cell).text
+        return "being priced again" not in now and "J" in now and "from its samples" in now
+
+    WebDriverWait(browser, 20).until(priced)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []

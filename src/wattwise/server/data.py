@@ -11,12 +11,12 @@ from typing import Any
 
 from wattwise.records.judged_stored import duration_fault
 from wattwise.records.rows import text as _rows_text
-from wattwise.records.run_sums import RangedShare
 from wattwise.records.store import SampleRow, Store
 from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
 from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.page import json_safe, non_finite_note
+from wattwise.server.priced_again import judged, priced_again, usable_figures
 from wattwise.server.row_notes import notes_mark, row_notes
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
@@ -152,7 +152,7 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None
         judged = summary if summary is not None else {
             **_stored(reads, row), **_stored_emissions(x),
             **({"summary_of": True} if x["study"] else {})}
-        figures = usable_figures(store, reads, row["id"], judged, row)
+        figures = usable_figures(store, reads, row["id"], judged, row, until=until)
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
         # every note of the run, as ``runs --json`` and its own page give them
@@ -170,60 +170,6 @@ def _stored_emissions(x: Any) -> dict[str, Any]:
         return {"emissions": json.loads(text)}
     except ValueError:
         return {"emissions": text}
-
-
-def usable_figures(store: Store, reads: Reads, rid: int, summary: Any,
-                   stored: dict[str, Any]) -> dict[str, Any]:
-    """``records.run_sums.usable_figures`` of a run, its samples' figures priced once
-    while its row, samples and pricing files stay the same (``_priced_again``)."""
-    from wattwise.records.run_sums import samples_sum_note
-    from wattwise.records.run_sums import usable_figures as figures
-
-    return figures(summary, stored, lambda: _priced_again(store, reads, rid),
-                   lambda: samples_sum_note(store, store.get_run(rid)))
-
-
-def _priced_again(store: Store, reads: Reads, rid: int) -> RangedShare | None:
-    """``records.run_sums.repriced_share`` of a damaged run (its range too), kept while
-    its row, samples and pricing files stay the same (it reads the run whole)."""
-    from wattwise.records.run_sums import repriced_share
-
-    got = reads.kept(("priced_again", rid), _again_mark(reads, rid),
-                     lambda: repriced_share(store, rid))
-    return None if got is None else (str(got[0]), float(got[1]), got[2], float(got[3]),
-                                     float(got[4]))
-
-
-def _again_mark(reads: Reads, rid: int) -> Any:
-    """What a damaged run's figures priced again from its samples are kept by: its row,
-    its samples and its pricing files, each as it is now."""
-    from wattwise.server._live import files_mark
-
-    row = reads.rows("SELECT summary_json, host_json FROM runs WHERE id = ?", (rid,))
-    summary = _loads(row[0][0]) if row else None
-    options = _obj(summary).get("carbon_options") if isinstance(summary, dict) else None
-    return (tuple(row[0]) if row else None, reads.sample_marks([rid]).get(rid),
-            files_mark(options if isinstance(options, dict) else {}))
-
-
-def _judged(store: Store, reads: Reads, record: Any, figures: dict[str, Any]) -> Any:
-    """``records.run_sums.judged_details`` of a run; a damaged one's (each domain priced
-    again from its samples: a pass over them each) kept as ``_priced_again`` keeps its
-    total."""
-    from wattwise.records.run_sums import judged_details
-    from wattwise.records.stored_energy import summary_energy_fault
-
-    if summary_energy_fault(record.summary) is None:
-        return judged_details(store, record, figures)
-    return reads.kept(("judged", record.id), _again_mark(reads, record.id),
-                      lambda: judged_details(store, record, figures))
-
-
-def _loads(text: Any) -> Any:
-    try:
-        return json.loads(text) if isinstance(text, (str, bytes)) else None
-    except ValueError:
-        return None
 
 
 def _stored(reads: Reads, row: dict[str, Any]) -> dict[str, Any]:
@@ -346,7 +292,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
             run["figures"] = usable_figures(store, r, record.id, s, summary_figures(s))
             # each domain's figures, the average power and the process tree's share
             # judged as the total is (a damaged record's own joules are never readings)
-            run["figures"].update(_judged(store, r, record, run["figures"]))
+            run["figures"].update(judged(store, r, record, run["figures"]))
     if not isinstance(record.summary, dict):
         from wattwise.server._growing import payload_so_far
 
@@ -449,7 +395,7 @@ def timeline_payload(
     if emissions is None and summary_emissions_fault(record.summary) is not None:
         # stored emissions that are not usable: the curve ends at report's figure
         with _reading(store, reads) as again:
-            share = _priced_again(store, again, record.id)
+            share = priced_again(store, again, record.id)
         grams = None if share is None else _finite(share[2])
     cumulative = cumulative_emissions(
         counted, intensity if has_intensity else None, grams
