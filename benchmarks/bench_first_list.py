@@ -6,7 +6,7 @@ milliseconds and how many rows came with their notes still pending. The list's w
 the dashboard's own (0.1 s) unless ``WATTWISE_LIST_NOTES_WAIT_S`` says otherwise;
 ``all_notes=true`` waits for every note.
 
-    .venv/bin/python benchmarks/bench_first_list.py RUNS.db
+    .venv/bin/python benchmarks/bench_first_list.py RUNS.db [URL ...]
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from wattwise.records.store import Store
 from wattwise.server import create_app
 
 
-def main(path: str) -> None:
+def main(path: str, urls: list[str]) -> None:
     Store(path, readonly=True).close()  # as `wattwise dashboard` does before serving
-    for url in ("/api/runs", "/api/runs?sort=duration", "/api/runs?all_notes=true"):
+    for url in urls or ["/api/runs", "/api/runs?sort=duration", "/api/runs?all_notes=true"]:
         for _ in range(3):
             with TestClient(create_app(path, port=8787),
                             base_url="http://127.0.0.1:8787") as c:
@@ -38,4 +38,4 @@ def main(path: str) -> None:
             print(f"{url}: " + ", ".join(said))
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2:])
