@@ -173,3 +173,22 @@ def test_the_environment_sets_the_wait(tmp_path: Path,
     with TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787") as c:
         assert c.get("/api/runs").json()["runs"][0]["notes_pending"] is True
     go.set()
+
+
+def test_a_pass_for_an_older_state_of_the_run_is_dropped_before_it_runs() -> None:
+    from wattwise.server.notes_later import THREADS
+
+    later, go, made = _cache(), threading.Event(), []
+
+    def busy() -> str:
+        go.wait(10)
+        return "busy"
+
+    for k in range(THREADS):  # every thread held
+        later.ask(("busy", k), 1, busy, time.monotonic())
+    old = later.ask("k", 1, lambda: made.append(1) or "old", time.monotonic() + 10)
+    new = later.ask("k", 2, lambda: made.append(2) or "new", time.monotonic() + 10)
+    go.set()
+    assert new.wait(time.monotonic() + 10) == (True, "new")
+    assert old.wait(time.monotonic() + 10) == (False, None)  # pending, never an error
+    assert made == [2]

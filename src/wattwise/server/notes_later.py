@@ -58,6 +58,7 @@ class _Pass:
         self.done = threading.Event()
         self.value: Any = None
         self.error: Exception | None = None
+        self.dropped = False  # asked again for a newer mark before it ran: not run
         self._make: Callable[[], Any] | None = make
 
     def run(self) -> None:
@@ -117,6 +118,12 @@ class LaterNotes:
                 self._todo.put(asked)
         return Ticket(self, key, asked, None)
 
+    def current(self, asked: _Pass) -> bool:
+        """Whether ``asked`` is still the pass asked for its key (not one for an older
+        state of the run, asked again since)."""
+        with self._lock:
+            return self._asked.get(asked.key) is asked
+
     def forget(self, key: Any, asked: _Pass) -> None:
         """``asked`` is done and seen: ``keep`` holds its value from now on."""
         with self._lock:
@@ -145,7 +152,8 @@ class Ticket:
         asked = self._asked
         if asked is None:
             return True, self._value
-        if not asked.done.wait(max(0.0, min(until, asked.until) - time.monotonic())):
+        if not asked.done.wait(max(0.0, min(until, asked.until) - time.monotonic())) \
+                or asked.dropped:
             return False, None
         self._owner.forget(self._key, asked)
         if asked.error is not None:
@@ -162,5 +170,10 @@ def _serve(todo: queue.SimpleQueue[_Pass], owner: weakref.ref[LaterNotes]) -> No
             if owner() is None:
                 return
             continue
-        asked.run()
-        del asked
+        later = owner()
+        if later is not None and not later.current(asked):
+            asked.dropped = True  # the run changed since: a newer pass is asked
+            asked.done.set()
+        else:
+            asked.run()
+        del asked, later
