@@ -63,3 +63,25 @@ def test_sums_inside_sqlite_price_it_as_its_samples_do(
     assert fast[0] == slow[0]
     for a, b in zip(fast[1:], slow[1:], strict=True):
         assert a == pytest.approx(b, rel=1e-9), (fast, slow)
+
+
+def test_a_sample_before_the_start_counts_as_its_samples_count_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    db = tmp_path / "r.db"
+    rid = _recorded(db)
+    edit_summary(db, rid, EDITS["no window, total text"])
+    conn = sqlite3.connect(db)
+    with conn:  # one sample stamped long before the run's start
+        conn.execute("UPDATE samples SET t_unix_s = t_unix_s - 1e6 WHERE rowid = (SELECT"
+                     " rowid FROM samples WHERE run_id = ? ORDER BY t_unix_s LIMIT 1 OFFSET 5)",
+                     (rid,))
+    conn.close()
+    with Store(db, readonly=True) as store:
+        fast = run_sums.repriced_share(store, rid)
+        monkeypatch.setattr(summary_sums, "summary_intervals", lambda *a, **k: None)
+        slow = run_sums.repriced_share(store, rid)
+    assert fast is not None and slow is not None
+    for a, b in zip(fast[1:], slow[1:], strict=True):
+        assert a == pytest.approx(b, rel=1e-9), (fast, slow)

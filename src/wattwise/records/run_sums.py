@@ -176,8 +176,10 @@ def window_intervals(store: Any, record: Any, pricing: Any,
                                   notes=[])
 
 
-#: The last sample of run ?1 whose time is a finite number (one step of its index).
-_LAST_SQL = ("SELECT max(t_unix_s) FROM samples WHERE run_id = ?1"
+#: The last sample of run ?1 whose time is a finite number (one step of its index), and
+#: whether one lies before ?2 (the run's start).
+_LAST_SQL = ("SELECT max(t_unix_s), EXISTS (SELECT 1 FROM samples WHERE run_id = ?1"
+             " AND t_unix_s < ?2) FROM samples WHERE run_id = ?1"
              " AND t_unix_s BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308")
 
 
@@ -185,13 +187,15 @@ def summed_end(store: Any, record: Any, t0: float, t1: float | None) -> float | 
     """The window's end the sums inside SQLite clip to (``summary_intervals``): the
     measured window's, or, where the summary records none (every sample counts), the last
     sample's time, which clips none (each sample's interval ends at its time); None where
-    the store takes no sums or no sample lies at or after ``t0``."""
+    the store takes no sums, no sample lies at or after ``t0``, or, with no window, one
+    lies before it (the samples read one by one count it; the sums would clip it)."""
     if store is None or not hasattr(store, "window_cells"):
         return None
     if t1 is not None or not hasattr(store, "_read"):
         return t1
-    last = _real(store._read(_LAST_SQL, (int(record.id),))[0][0])
-    return last if last is not None and last >= t0 else None
+    last, before = store._read(_LAST_SQL, (int(record.id), t0))[0]
+    last = _real(last)
+    return last if last is not None and last >= t0 and not before else None
 
 
 def samples_sum_note(store: Any, record: Any) -> str | None:

@@ -8,8 +8,10 @@ notes that ``show`` no longer gives. SQLite gives each new row a row id above th
 (the table has no ``AUTOINCREMENT``, so one above the highest there is), so the rows added
 since the last look are those above the highest row id seen then: one indexed step to
 see whether there are any, and one read of them only (not of the whole run) to see whose
-they are. A sample changed in place keeps its row id and is not seen; rows removed from
-the end (the highest row id lower than seen) count as a change of every run.
+they are. Not seen: a sample changed in place (it keeps its row id), rows removed from
+anywhere but the table's end, and a row added under a row id freed at the end by the
+same write (the highest row id unchanged); rows removed from the end (the highest row id
+lower than seen) count as a change of every run. The recorder only adds rows.
 """
 
 from __future__ import annotations
