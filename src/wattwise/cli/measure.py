@@ -898,6 +898,9 @@ def show(
                 lines += [f"note: {safe(n, None)}" for n in (priced or {}).get("notes", [])]
                 for line in lines:
                     console.print(line, markup=False, highlight=False)
+            elif summary and unusable:  # a summary without domains, its total damaged
+                for line in _repriced_lines(record_figures(store, rec).get("figures")):
+                    console.print(line, markup=False, highlight=False)
             else:
                 console.print(
                     ("" if "summary" in rec.damaged
@@ -1016,6 +1019,21 @@ def export(
 def _finite_time(value: Any) -> float | None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if ok else None
+
+
+def _repriced_lines(figures: dict[str, Any] | None) -> list[str]:
+    """``show``'s lines for a run whose summary holds no domains and whose stored total is
+    not usable: the figures every other output gives (``record_figures``: its samples
+    priced again as ``wattwise report`` prices them; its note is printed under them)."""
+    f = figures or {}
+    if f.get("energy_j") is None:
+        return ["its summary holds no domains and its samples give no energy figure"]
+    lines = [f"energy: {energy(f['energy_j'], f.get('low_j'), f.get('high_j'))} from its "
+             "samples, as `wattwise report` gives it (its summary holds no domains)"]
+    if isinstance(f.get("emissions_g"), (int, float)):
+        lines.append(f"emissions: {f['emissions_g']:.4g} gCO2eq, location-based, from those "
+                     "samples as `wattwise report` prices them")
+    return lines
 
 
 def _window(summary: dict[str, Any], started_unix_s: float) -> tuple[float, float | None]:
