@@ -87,3 +87,21 @@ def test_a_row_being_priced_again_says_so_then_shows_its_figure(
     WebDriverWait(browser, 20).until(priced)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_a_run_page_read_for_seconds_says_so_meanwhile(
+        browser: Any, pricing: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, f"{pricing['base']}/#/", "tr.run")
+    rid = pricing["rid"]
+    browser.execute_script(f"location.hash = '#/run/{rid}'")
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "loading"))
+    assert "reading run" in browser.find_element(By.ID, "loading").text
+    assert not browser.find_elements(By.CSS_SELECTOR, "tr.run")  # not the list it came from
+    threading.Timer(0.5, pricing["go"].set).start()
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "total"))
+    assert not browser.find_elements(By.ID, "loading")
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
