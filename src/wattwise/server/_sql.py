@@ -93,7 +93,12 @@ class Reads:
         self._later = LaterNotes(self.kept, self._live.peek)
 
     def close(self) -> None:
+        self._later.stop(30.0)  # no notes pass reads through a connection closed under it
         self._db.close()
+
+    def stop_warm(self) -> None:
+        """``warm`` ends at its next pause (``runs_index.BuildStopped``): the server stops."""
+        self._index.quiet.stopped.set()
 
     def rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
         """Rows of ``sql``, after this process's own queued writes (as ``Store`` reads)."""
@@ -121,11 +126,9 @@ class Reads:
         (``runs_index``'s module docstring).
 
         Before schema version 3, every name, status and start is read first, for the
-        name and status filters asked meanwhile. From it, SQLite's indexes answer those
-        (and every sort) until the index is complete, so that read is left out: it held
-        the interpreter while the first pages of a server just started waited
-        (BENCHMARKS.md, "Dashboard at scale"). What those pages need besides the index
-        is read first (``_prime``), after the first page of a server just started."""
+        name and status filters asked meanwhile; from it, SQLite's indexes answer those
+        until the index is complete (BENCHMARKS.md, "Dashboard at scale"). What the first
+        pages need besides the index is read first (``_prime``)."""
         self._prime()
         if not self._has_sort_indexes():
             self._index.early.read()

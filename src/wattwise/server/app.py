@@ -35,6 +35,7 @@ from wattwise.server.data import (
 from wattwise.server.metrics_wait import WAIT_S
 from wattwise.server.notes_later import list_wait_s
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
+from wattwise.server.runs_index import BuildStopped
 
 
 class _Runs:
@@ -61,6 +62,7 @@ class _Runs:
         self._reads: Reads | None = None
         self._identity: tuple[int, int] | None = None
         self._seen = False  # a file was opened at the path at some point
+        self._stopping = False  # the server is stopping: no index build begins
         self._retired: list[tuple[Store | None, Reads | None]] = []
         self._active = 0  # requests in flight (``enter``/``leave``)
         self._lock = threading.Lock()
@@ -140,12 +142,23 @@ class _Runs:
         yet says so later."""
         self.enter()
         try:
-            with contextlib.suppress(WattwiseError):
+            with contextlib.suppress(WattwiseError, BuildStopped):
                 reads = self.reads()
                 if reads is not None:
+                    if self._stopping:  # stopped before the build began
+                        return
                     reads.warm()
         finally:
             self.leave()
+
+    def stop_warm(self) -> None:
+        """The index build (``warm``) ends at its next pause: the server is stopping, and
+        waited for it up to 30 s (seconds of building for 100,000 runs)."""
+        with self._lock:
+            self._stopping = True
+            reads = self._reads
+        if reads is not None:
+            reads.stop_warm()
 
     def close(self) -> None:
         with self._lock:
@@ -155,10 +168,12 @@ class _Runs:
 
 
 def _close(store: Store | None, reads: Reads | None) -> None:
-    if store is not None:
-        store.close()
+    # the reads first: closing them waits for the notes passes, which read through the
+    # store too (a connection closed under a query in another thread crashes the process)
     if reads is not None:
         reads.close()
+    if store is not None:
+        store.close()
 
 
 class DashboardApp(FastAPI):
@@ -244,6 +259,7 @@ def create_app(
                                 daemon=True)
         warm.start()
         yield
+        runs_db.stop_warm()
         warm.join(timeout=30)
         runs_db.close()
 

@@ -86,6 +86,9 @@ class LaterNotes:
         self._asked: dict[Any, _Pass] = {}
         self._todo: queue.SimpleQueue[_Pass] = queue.SimpleQueue()
         self._workers: list[threading.Thread] = []
+        self._running = 0  # passes running now (``stop`` waits for them)
+        self._idle = threading.Condition(self._lock)
+        self.stopped = False  # the owner is closing: no pass begins
 
     def within(self, key: Any, mark: Any, make: Callable[[], Any],
                until: float | None) -> tuple[bool, Any]:
@@ -118,11 +121,30 @@ class LaterNotes:
                 self._todo.put(asked)
         return Ticket(self, key, asked, None)
 
-    def current(self, asked: _Pass) -> bool:
-        """Whether ``asked`` is still the pass asked for its key (not one for an older
-        state of the run, asked again since)."""
+    def begin(self, asked: _Pass) -> bool:
+        """Whether ``asked`` is to run now: still the pass asked for its key (not one for
+        an older state of the run, asked again since), and the owner not closing; then
+        counted as running until ``end``."""
         with self._lock:
-            return self._asked.get(asked.key) is asked
+            if self.stopped or self._asked.get(asked.key) is not asked:
+                return False
+            self._running += 1
+            return True
+
+    def end(self) -> None:
+        with self._lock:
+            self._running -= 1
+            self._idle.notify_all()
+
+    def stop(self, timeout_s: float) -> None:
+        """No pass begins from now; wait up to ``timeout_s`` for those running (their
+        reads go through the owner's connections, which it closes next: a connection
+        closed under a query in another thread crashes the process)."""
+        until = time.monotonic() + timeout_s
+        with self._lock:
+            self.stopped = True
+            while self._running and (left := until - time.monotonic()) > 0:
+                self._idle.wait(left)
 
     def forget(self, key: Any, asked: _Pass) -> None:
         """``asked`` is done and seen: ``keep`` holds its value from now on."""
@@ -171,9 +193,12 @@ def _serve(todo: queue.SimpleQueue[_Pass], owner: weakref.ref[LaterNotes]) -> No
                 return
             continue
         later = owner()
-        if later is not None and not later.current(asked):
-            asked.dropped = True  # the run changed since: a newer pass is asked
+        if later is None or not later.begin(asked):
+            asked.dropped = True  # the run changed since (a newer pass is asked), or closing
             asked.done.set()
         else:
-            asked.run()
+            try:
+                asked.run()
+            finally:
+                later.end()
         del asked, later

@@ -526,11 +526,17 @@ class OpenLooks:
         return [changed[k : k + 500] for k in range(0, len(changed), 500)]
 
 
+class BuildStopped(Exception):
+    """The server is stopping: the index build ends at its next pause."""
+
+
 class BuildQuiet:
-    """Pages answered while an index is built: the build waits for them at its pauses."""
+    """Pages answered while an index is built: the build waits for them at its pauses,
+    and ends there once ``stopped`` is set (``BuildStopped``)."""
 
     def __init__(self, warmed: threading.Event) -> None:
         self.warmed = warmed
+        self.stopped = threading.Event()
         #: the build waits at its pauses until then (``time.monotonic``)
         self.until = -math.inf
         #: Whether the build waits for pages answered meanwhile: one of seconds.
@@ -546,10 +552,13 @@ class BuildQuiet:
         """Between two steps of the build: ``BUILD_PAUSE_S``, and while a page is
         answered (``hush`` called in the last ``QUIET_S``), up to ``QUIET_MAX_S``: pages
         asked for without end slow the build down, never stop it."""
-        time.sleep(BUILD_PAUSE_S)
+        self.stopped.wait(BUILD_PAUSE_S)
         until = time.monotonic() + QUIET_MAX_S
-        while (wait := min(self.until, until) - time.monotonic()) > 0:
-            time.sleep(wait)
+        while not self.stopped.is_set() \
+                and (wait := min(self.until, until) - time.monotonic()) > 0:
+            self.stopped.wait(wait)
+        if self.stopped.is_set():
+            raise BuildStopped
 
 
 class RunsIndex:
