@@ -34,5 +34,7 @@ def test_show_prints_the_figure_every_output_gives(tmp_path: Path) -> None:
     text = " ".join(cli_out("show", str(rid), "--db", str(db)).split())
     assert "no energy figure" not in text and "no final summary" not in text, text
     assert "from its samples, as `wattwise report` gives it" in text, text
-    assert f"{figures['emissions_g']:.4g} gCO2eq" in text, text
+    # recorded without emissions: none in any output (`wattwise report` prices it)
+    assert figures["emissions_g"] is None and "gCO2eq" not in text, text
+    assert "emissions: none: the run was recorded without emissions" in text, text
     assert "the stored energy is not usable: not a number (stored as 'text')" in text

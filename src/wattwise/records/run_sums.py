@@ -267,7 +267,10 @@ def repriced_share(store: Any, rid: int) -> RangedShare | None:
     energy = em.energy_kwh * 3.6e6
     if summed_energy_note(energy) is not None:  # past what one run may hold: no figure
         return None
-    return (kind, energy, _real(em.emissions_g), *priced_range(em))
+    # recorded without emissions (``NOT_RECORDED``): no grams, as for a sound run without
+    # them (``wattwise report`` prices it)
+    recorded = "emissions" in summary or "summary_of" in summary
+    return (kind, energy, _real(em.emissions_g) if recorded else None, *priced_range(em))
 
 
 #: The note on a run whose summary holds no emissions block (recorded without them; a
@@ -313,7 +316,8 @@ def usable_figures(summary: Any, stored: dict[str, Any],
         bounds: tuple[Any, ...] = (None, None) if share is None else (*share[3:], None, None)
         out.update(energy_j=None if share is None else share[1], low_j=_real(bounds[0]),
                    high_j=_real(bounds[1]))
-    out["emissions_g"] = None if share is None else share[2]
+    if out["emissions_note"] != NOT_RECORDED:  # recorded without: `report` prices it
+        out["emissions_g"] = None if share is None else share[2]
     return out
 
 
