@@ -48,3 +48,37 @@ def test_the_server_closes_after_the_notes_it_was_reading(tmp_path: Path) -> Non
                          capture_output=True, text=True, timeout=120, cwd=root)
     assert got.returncode == 0, (got.returncode, got.stdout, got.stderr[-3000:])
     assert "closed after the read" in got.stdout
+
+
+_SCRAPE = """
+import sys, threading, time
+from fastapi.testclient import TestClient
+from wattwise.server import create_app
+from wattwise.server import metrics
+
+real, go, done = metrics.StoreCollector._collect, threading.Event(), []
+
+def slow(self, store, got, m):
+    go.wait(20)
+    time.sleep(0.2)  # still collecting when the server closes, were it not waited for
+    real(self, store, got, m)
+    done.append(store.sample_count(1))
+
+metrics.StoreCollector._collect = slow
+with TestClient(create_app(sys.argv[1], port=8787, metrics_wait_s=0.1),
+                base_url="http://127.0.0.1:8787") as c:
+    assert "wattwise_scrape_complete 0.0" in c.get("/metrics").text
+    threading.Timer(0.3, go.set).start()
+assert done and done[0] > 0, done  # the collection ended before the connections closed
+print("closed after the scrape")
+"""
+
+
+def test_the_server_closes_after_the_scrape_it_was_collecting(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    recorded(db)
+    root = Path(__file__).resolve().parents[2]
+    got = subprocess.run([sys.executable, "-X", "faulthandler", "-c", _SCRAPE, str(db)],
+                         capture_output=True, text=True, timeout=120, cwd=root)
+    assert got.returncode == 0, (got.returncode, got.stdout, got.stderr[-3000:])
+    assert "closed after the scrape" in got.stdout

@@ -242,8 +242,9 @@ def create_app(
         notes_wait_s = list_wait_s(os.environ)
     runs_db = _Runs(Path(db).expanduser() if db is not None else default_db_path())
     registry = CollectorRegistry()
-    registry.register(StoreCollector(runs_db.store, recent=metrics_runs, reads=runs_db.reads,
-                                     wait_s=metrics_wait_s))
+    collector = StoreCollector(runs_db.store, recent=metrics_runs, reads=runs_db.reads,
+                               wait_s=metrics_wait_s)
+    registry.register(collector)
 
     def warm_up() -> None:
         # Only the runs index: pricing every lost run here too (StoreCollector.warm) took
@@ -260,6 +261,7 @@ def create_app(
         warm.start()
         yield
         runs_db.stop_warm()
+        collector.stop(30.0)  # a scrape's collection reads through the connections too
         warm.join(timeout=30)
         runs_db.close()
 

@@ -218,6 +218,10 @@ class StoreCollector(Collector):
     def _store(self) -> Store | None:
         return self.store if isinstance(self.store, Store) else self.store()
 
+    def stop(self, timeout_s: float) -> None:
+        """The server is closing: ``metrics_wait.ScrapeJobs.stop``."""
+        self._jobs.stop(timeout_s)
+
     def collect(self) -> Iterator[Any]:
         families = _families()
         complete = True

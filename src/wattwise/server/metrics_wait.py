@@ -131,6 +131,7 @@ class ScrapeJobs:
         self._job: _Job | None = None
         self._todo: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
+        self.stopped = False  # the server is closing: no collection begins
 
     def within(self, work: Callable[[], Any], wait_s: float) -> tuple[bool, Any]:
         """``(True, what work gave)``, from a run of ``work`` asked for during this call,
@@ -155,6 +156,16 @@ class ScrapeJobs:
                 if job.error is not None:
                     raise job.error
                 return True, job.result
+
+    def stop(self, timeout_s: float) -> None:
+        """No collection begins from now; wait up to ``timeout_s`` for the one running
+        (it reads through the server's connections, closed next: a connection closed
+        under a query in another thread crashes the process)."""
+        with self._lock:
+            self.stopped = True
+            job = self._job
+        if job is not None:
+            job.done.wait(timeout_s)
 
     def _ask(self, work: Callable[[], Any]) -> _Job:
         """``work`` queued for the thread (started here the first time). Under the lock."""
@@ -181,5 +192,10 @@ def _serve(todo: queue.SimpleQueue[_Job], owner: weakref.ref[ScrapeJobs]) -> Non
             if owner() is None:
                 return
             continue
-        job.run()
-        del job
+        jobs = owner()
+        if jobs is not None and jobs.stopped:
+            job.error = RuntimeError("the dashboard is stopping")
+            job.done.set()
+        else:
+            job.run()
+        del job, jobs
