@@ -82,3 +82,19 @@ def test_the_server_closes_after_the_scrape_it_was_collecting(tmp_path: Path) ->
                          capture_output=True, text=True, timeout=120, cwd=root)
     assert got.returncode == 0, (got.returncode, got.stdout, got.stderr[-3000:])
     assert "closed after the scrape" in got.stdout
+
+
+def test_an_app_served_again_after_a_stop_collects_and_builds_again(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    db = tmp_path / "r.db"
+    rid = recorded(db)
+    app = create_app(db, port=8787)
+    for _ in range(2):  # a stop, then the same app served again
+        with TestClient(app, base_url="http://127.0.0.1:8787") as c:
+            metrics = c.get("/metrics")
+            assert metrics.status_code == 200, metrics.text[:300]
+            assert "wattwise_scrape_complete 1.0" in metrics.text
+            assert c.get("/api/runs?sort=energy").json()["runs"][0]["id"] == rid

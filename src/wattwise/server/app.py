@@ -151,13 +151,14 @@ class _Runs:
         finally:
             self.leave()
 
-    def stop_warm(self) -> None:
+    def stop_warm(self, *, resume: bool = False) -> None:
         """The index build (``warm``) ends at its next pause: the server is stopping, and
-        waited for it up to 30 s (seconds of building for 100,000 runs)."""
+        waited for it up to 30 s (seconds of building for 100,000 runs); with ``resume``,
+        it serves again (a new lifespan of the same app) and builds."""
         with self._lock:
-            self._stopping = True
+            self._stopping = not resume
             reads = self._reads
-        if reads is not None:
+        if reads is not None and not resume:
             reads.stop_warm()
 
     def close(self) -> None:
@@ -256,6 +257,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Index the runs before the first visit asks (seconds for 100,000 runs); until
         # then the runs list answers what it can from SQLite's own indexes.
+        runs_db.stop_warm(resume=True)  # the same app served again after a stop
+        collector.stop(0.0, resume=True)
         warm = threading.Thread(target=warm_up, name="wattwise-dashboard-index",
                                 daemon=True)
         warm.start()

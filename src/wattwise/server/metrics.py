@@ -218,9 +218,13 @@ class StoreCollector(Collector):
     def _store(self) -> Store | None:
         return self.store if isinstance(self.store, Store) else self.store()
 
-    def stop(self, timeout_s: float) -> None:
-        """The server is closing: ``metrics_wait.ScrapeJobs.stop``."""
-        self._jobs.stop(timeout_s)
+    def stop(self, timeout_s: float, *, resume: bool = False) -> None:
+        """The server is closing (``metrics_wait.ScrapeJobs.stop``), or with ``resume``
+        serving again (``ScrapeJobs.resume``)."""
+        if resume:
+            self._jobs.resume()
+        else:
+            self._jobs.stop(timeout_s)
 
     def collect(self) -> Iterator[Any]:
         families = _families()

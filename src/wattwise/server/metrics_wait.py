@@ -157,6 +157,11 @@ class ScrapeJobs:
                     raise job.error
                 return True, job.result
 
+    def resume(self) -> None:
+        """The server serves again (a new lifespan of the same app): collections begin."""
+        with self._lock:
+            self.stopped = False
+
     def stop(self, timeout_s: float) -> None:
         """No collection begins from now; wait up to ``timeout_s`` for the one running
         (it reads through the server's connections, closed next: a connection closed

@@ -552,11 +552,11 @@ class BuildQuiet:
         """Between two steps of the build: ``BUILD_PAUSE_S``, and while a page is
         answered (``hush`` called in the last ``QUIET_S``), up to ``QUIET_MAX_S``: pages
         asked for without end slow the build down, never stop it."""
-        self.stopped.wait(BUILD_PAUSE_S)
+        time.sleep(BUILD_PAUSE_S)
         until = time.monotonic() + QUIET_MAX_S
         while not self.stopped.is_set() \
                 and (wait := min(self.until, until) - time.monotonic()) > 0:
-            self.stopped.wait(wait)
+            time.sleep(wait)  # at most QUIET_MAX_S: a stop is seen within it
         if self.stopped.is_set():
             raise BuildStopped
 
