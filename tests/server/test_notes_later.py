@@ -192,3 +192,22 @@ def test_a_pass_for_an_older_state_of_the_run_is_dropped_before_it_runs() -> Non
     assert new.wait(time.monotonic() + 10) == (True, "new")
     assert old.wait(time.monotonic() + 10) == (False, None)  # pending, never an error
     assert made == [2]
+
+
+def test_every_note_asked_while_a_pass_runs_waits_for_it_not_reads_twice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, _rid = _same_time_run(tmp_path)
+    go, calls, real = threading.Event(), [], run_notes_module.run_notes
+
+    def slow(store: Any, record: Any) -> list[str]:
+        calls.append(1)
+        go.wait(20)
+        return real(store, record)
+
+    monkeypatch.setattr(run_notes_module, "run_notes", slow)
+    with TestClient(create_app(db, port=8787, notes_wait_s=0.05),
+                    base_url="http://127.0.0.1:8787") as c:
+        assert c.get("/api/runs").json()["runs"][0]["notes_pending"] is True
+        threading.Timer(0.3, go.set).start()
+        whole = c.get("/api/runs?all_notes=true").json()["runs"][0]
+    assert [n for n in whole["notes"] if SAME in n] and calls == [1]

@@ -90,7 +90,7 @@ class Reads:
         self._lock = threading.RLock()
         self._pages = SqlPages(self.rows, self._index, timeout_s)
         self._live = LiveRuns(self.rows, self._lock)
-        self._later = LaterNotes(self.kept, self._live.peek)
+        self._later = LaterNotes(self._live.kept, self._live.peek)
 
     def close(self) -> None:
         self._later.stop(30.0)  # no notes pass reads through a connection closed under it
@@ -243,9 +243,9 @@ class Reads:
                 len(matching))
 
     def kept(self, key: Any, mark: Any, make: Callable[[], Any]) -> Any:
-        """``_live.LiveRuns.kept`` (a page's row priced: the build waits, ``hush``)."""
+        """``_live.LiveRuns.kept`` (``hush``), awaiting a notes thread's (``LaterNotes.within``)."""
         self._index.quiet.hush()
-        return self._live.kept(key, mark, make)
+        return self._later.within(key, mark, make, None)[1]
 
     def ask_later(self, key: Any, mark: Any, make: Callable[[], Any], until: float) -> Ticket:
         """``notes_later.LaterNotes.ask``: ``make()`` kept as ``kept`` keeps it, asked of
