@@ -47,10 +47,11 @@ class _Reads:
     def __init__(self, read: Any) -> None:
         self.rows = read
 
-    def buckets(self, run_id: int, t0: float, width_s: float, samples: int = -1) -> Any:
+    def buckets(self, run_id: int, t0: float, width_s: float, samples: int = -1,
+                cut: float | None = None) -> Any:
         from wattwise.server.timeline import BUCKETS_SQL
 
-        return self.rows(BUCKETS_SQL, (t0, width_s, run_id))
+        return self.rows(BUCKETS_SQL, (t0, width_s, run_id, cut))
 
 
 def hole_notes(store: Any, record: Any) -> list[str]:

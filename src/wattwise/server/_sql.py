@@ -86,7 +86,8 @@ class Reads:
         self._timeout_s = timeout_s
         self._db = ReadOnlyDatabase(path, timeout_s)
         self._index = RunsIndex(self.rows)
-        self._buckets: dict[tuple[int, float, float, int], list[sqlite3.Row]] = {}
+        self._buckets: dict[tuple[int, float, float, int, float | None],
+                            list[sqlite3.Row]] = {}
         self._lock = threading.RLock()
         self._pages = SqlPages(self.rows, self._index, timeout_s)
         self._live = LiveRuns(self.rows, self._lock)
@@ -300,34 +301,28 @@ class Reads:
         in one pass (``records.growing_sums``, which the dashboard keeps and extends)."""
         return growing_sums.energy_so_far(self.rows, run_id)
 
-    def buckets(self, run_id: int, t0: float, width_s: float, samples: int = -1
-                ) -> list[sqlite3.Row]:
-        """Samples summed into buckets of ``width_s`` from ``t0``, per domain, in time order.
+    def buckets(self, run_id: int, t0: float, width_s: float, samples: int = -1,
+                cut: float | None = None) -> list[sqlite3.Row]:
+        """Samples summed into buckets of ``width_s`` from ``t0``, per domain, in time order,
+        those after ``cut`` (``after_cut`` of the run's end; None: no end) apart, each judged
+        on its own (``server.timeline.BUCKETS_SQL``). Each row: domain, bucket, samples, last
+        time, energy (gaps excluded), gap, lowest and highest power, when its earliest
+        sample's interval began, and the rest ``BUCKETS_SQL`` gives. Kept for the same run,
+        width, cut (a run judged running, then lost) and number of ``samples`` (one still
+        recording has more each time): a million samples take seconds to sum."""
+        from wattwise.server.timeline import BUCKETS_SQL
 
-        Each row: domain, bucket, samples, last time, energy (gaps excluded), whether a
-        gap fell in it, the lowest and highest sampled power in it, and when its
-        earliest sample's interval began (``t - energy / power``: a domain's first
-        sample covers the time since the sensor's first read, not since the run's row
-        was written). Kept for the same run, width and number of ``samples`` (a run
-        that ended no longer changes; one still recording has more samples each
-        time): a million samples take seconds to sum.
-        """
-        key = (run_id, t0, width_s, samples)
+        key = (run_id, t0, width_s, samples, cut)
         with self._lock:
             if samples >= 0 and key in self._buckets:
                 return self._buckets[key]
-        rows = self._sum_buckets(run_id, t0, width_s)
+        rows = self.rows(BUCKETS_SQL, (t0, width_s, run_id, cut))
         if samples >= 0:
             with self._lock:
                 while len(self._buckets) >= 16:
                     self._buckets.pop(next(iter(self._buckets)))
                 self._buckets[key] = rows
         return rows
-
-    def _sum_buckets(self, run_id: int, t0: float, width_s: float) -> list[sqlite3.Row]:
-        from wattwise.server.timeline import BUCKETS_SQL
-
-        return self.rows(BUCKETS_SQL, (t0, width_s, run_id))
 
 
 def _stored_lost(rows: Callable[..., list[sqlite3.Row]]) -> frozenset[int]:

@@ -46,19 +46,30 @@ from wattwise.records.sample_sums import USABLE_E
 from wattwise.records.stored_energy import summed_energy_note
 from wattwise.server.timeline_holes import Span, hole_note, mark_holes
 
-#: Samples summed into buckets of a width from a time, per domain, in time order (three
-#: parameters: the start, the width, the run's id). Each row: domain, bucket, samples,
-#: last time, energy, whether a gap fell in it, the lowest and highest sampled power,
-#: when its earliest sample's interval began, how many of its samples (not gaps)
-#: hold an energy that is not usable (``USABLE_E``), and its earliest sample's time (a
-#: hole in the sampling ends there: ``mark_holes``). Only usable samples give the
-#: energy; a bucket holding any other has no power nor range (``from_buckets``), and a
-#: start is taken only between the run's start and the first sample's time, so the
-#: powers and the start need not ask again (each ask costs a pass over the samples).
-#: A bucket is the floor of the time over the width, so one holds samples from the
-#: run's start or only samples before it (a clock set back), never both.
+#: The bucket of the samples too far before the run's start for an integer bucket
+#: (``BUCKETS_SQL``): still before it, so counted as those are (``time_notes``).
+FAR_BEFORE = -(1 << 62)
+
+
+#: Samples summed into buckets of a width from a time, per domain, in time order (four
+#: parameters: the start, the width, the run's id and where its samples start to lie after
+#: its end, ``after_cut``, or NULL). Each row: domain, bucket, samples, last time, energy,
+#: whether a gap fell in it, the lowest and highest sampled power, when its earliest
+#: sample's interval began, how many of its samples (not gaps) hold an energy that is not
+#: usable (``USABLE_E``), its earliest sample's time (a hole in the sampling ends there:
+#: ``mark_holes``) and whether its samples lie after the run's end (``late``). Only usable
+#: samples give the energy; a bucket holding any other has no power nor range
+#: (``from_buckets``), and a start is taken only between the run's start and the first
+#: sample's time, so the powers and the start need not ask again (each ask costs a pass
+#: over the samples). A bucket is the floor of the time over the width, so one holds
+#: samples from the run's start or only samples before it (a clock set back), never both;
+#: one too far before it for an integer (a time of -1e308) is the bucket ``FAR_BEFORE``.
+#: A sample after the end is judged on its own, by the rule every output counts it by
+#: (``carbon.sample_energy.AFTER_END_SQL``: past the cut, its interval beginning at or
+#: after it), and summed apart from the others of its bucket: only samples past the cut
+#: are judged, so a run with none costs no more.
 BUCKETS_SQL = (
-    "SELECT domain, CAST(x AS INTEGER) - (x < CAST(x AS INTEGER)) AS b, count(*) AS n,"
+    "SELECT domain, b, count(*) AS n,"
     " max(t_unix_s) AS t_last,"
     f" total(CASE WHEN gap = 0 AND {USABLE_E} THEN energy_j END) AS energy_j,"
     " max(gap) AS gap,"
@@ -67,9 +78,19 @@ BUCKETS_SQL = (
     " min(CASE WHEN gap = 0 AND energy_j > 0 AND power_w > 0"
     "     THEN t_unix_s - energy_j / power_w END) AS t_begin,"
     f" count(CASE WHEN gap = 0 AND NOT coalesce({USABLE_E}, 0) THEN 1 END) AS unusable,"
-    " min(t_unix_s) AS t_first"
-    " FROM (SELECT *, (t_unix_s - ?1) / ?2 AS x FROM samples WHERE run_id = ?3)"
-    " GROUP BY domain, b ORDER BY domain, b"
+    " min(t_unix_s) AS t_first, late"
+    " FROM (SELECT *, CASE WHEN x < -4e18 THEN CASE WHEN t_unix_s >= -1.7976931348623157e308"
+    f"     THEN {FAR_BEFORE} END"
+    "   ELSE CAST(x AS INTEGER) - (x < CAST(x AS INTEGER)) END AS b"
+    " FROM (SELECT *, (t_unix_s - ?1) / ?2 AS x,"
+    "   CASE WHEN s.t_unix_s > ?4 AND s.t_unix_s <= 1.7976931348623157e308"
+    "   AND coalesce(CASE WHEN s.gap = 0 AND s.energy_j > 0 AND s.power_w > 0"
+    "       THEN s.t_unix_s - s.energy_j / s.power_w END,"
+    "     (SELECT p.t_unix_s FROM samples AS p WHERE p.run_id = ?3 AND p.domain = s.domain"
+    "       AND p.t_unix_s < s.t_unix_s ORDER BY p.t_unix_s DESC LIMIT 1),"
+    "     s.t_unix_s) >= ?4 THEN 1 ELSE 0 END AS late"
+    "   FROM samples AS s WHERE run_id = ?3))"
+    " GROUP BY domain, b, late ORDER BY domain, b, late"
 )
 
 
@@ -89,8 +110,9 @@ def from_buckets(
 
     ``rows`` as ``Reads.buckets`` (``BUCKETS_SQL``) gives them: (domain, bucket,
     samples, last time, energy, gap, min power, max power[, start of its earliest
-    sample[, how many samples hold an energy that is not usable]]), by domain and
-    bucket. ``t_s`` is the time of the bucket's last sample from the run's start.
+    sample[, how many samples hold an energy that is not usable[, first time[, whether
+    they lie after the end]]]]), by domain and bucket. ``t_s`` is the time of the
+    bucket's last sample from the run's start.
 
     A domain's first bucket spans from its first sample's own start (the sensor's
     first read, after the run's row is written) where the row says it and that start
@@ -107,11 +129,13 @@ def from_buckets(
     drawn where they lie. ``b``, ``n`` (samples), ``energy_j`` and ``unusable`` hold
     every bucket, drawn or not (``time_notes`` counts those before the start).
 
-    With the run's recorded end (``end_unix_s``), a bucket whose samples and their
-    intervals all begin after it (``after_cut``: more than ``AFTER_END_SLACK_S`` after
-    it; a clock set forward, a damaged row) is left out, from
-    ``b`` to ``unusable`` too, so it neither stretches the axis nor enters the emissions
-    over time; ``after`` counts its samples. The meter's reading just after the run
+    With the run's recorded end (``end_unix_s``), the samples that lie after it
+    (``after_cut``: more than ``AFTER_END_SLACK_S`` after it, their intervals beginning
+    there too; a clock set forward, a damaged row) are left out, from ``b`` to
+    ``unusable`` too, so they neither stretch the axis nor enter the emissions over
+    time; ``after`` counts them. ``BUCKETS_SQL`` judges them sample by sample (its
+    ``late``, the twelfth value), as every output counts them; rows without it are
+    judged a bucket at a time. The meter's reading just after the run
     closes covers time inside it and is kept. With ``alive``, ``end_unix_s`` is the last
     time a run without a recorded end was known alive (``timeline_end``), and
     ``after_alive`` counts them instead. A bucket of two or more samples at one
@@ -147,14 +171,18 @@ def from_buckets(
                                           "holes", "after", "after_alive", "same_time")})
         t1 = float(t_last)
         count = n if isinstance(n, int) and not isinstance(n, bool) else 0
-        # with no energy, a sample's interval begins at its domain's previous one, drawn
-        # or not (``carbon.sample_energy.AFTER_END_SQL`` judges each sample so)
-        since = begin if begin is not None else seen.get(str(domain), t_first)
-        seen[str(domain)] = t1
-        if cut is not None and t_first is not None and t_first > cut \
-                and since is not None and since >= cut:
-            d["after_alive" if alive else "after"].append(count)  # no part of the run
-            continue
+        if len(row) > 11:  # judged sample by sample (``BUCKETS_SQL``'s ``late``)
+            if row[11] and cut is not None:
+                d["after_alive" if alive else "after"].append(count)  # no part of the run
+                continue
+        else:  # rows without it: the bucket judged whole
+            # with no energy, a sample's interval begins at its domain's previous one
+            since = begin if begin is not None else seen.get(str(domain), t_first)
+            seen[str(domain)] = t1
+            if cut is not None and t_first is not None and t_first > cut \
+                    and since is not None and since >= cut:
+                d["after_alive" if alive else "after"].append(count)  # no part of the run
+                continue
         d["unusable"].append(unusable)
         d["energy_j"].append(_finite(energy) or 0.0)
         d["b"].append(int(b))
@@ -234,14 +262,15 @@ def drawn_buckets(reads: Any, record: Any, last_unix_s: float | None, samples: i
     span = max(x for x in (_finite(last_unix_s), _finite(record.ended_unix_s), start)
                if x is not None)
     width = bucket_width(start, span, points)
-    rows = reads.buckets(record.id, start, width, samples) if samples else []
+    cut = None if (known := _finite(end)) is None else after_cut(known)
+    rows = reads.buckets(record.id, start, width, samples, cut) if samples else []
     domains = from_buckets(rows, start, end, alive=alive)
     if end is not None and any(n for d in domains.values()
                                for k in ("after", "after_alive") for n in d[k]):
         kept = max((start + t for d in domains.values() for t in d["t_s"]), default=end)
         width = bucket_width(start, max(end, kept), points)
-        domains = from_buckets(reads.buckets(record.id, start, width, samples), start, end,
-                               alive=alive)
+        domains = from_buckets(reads.buckets(record.id, start, width, samples, cut), start,
+                               end, alive=alive)
     return width, domains, drawn_end(domains, start, end, span)
 
 
@@ -305,6 +334,8 @@ def intensity_buckets(
     the run's emissions; a bucket no interval covers is None. Malformed entries are
     skipped: the record is read as stored.
     """
+    if count <= 0:  # no bucket from the run's start (every sample before it)
+        return []
     weight = [0.0] * count
     total = [0.0] * count
     for item in intervals if isinstance(intervals, list) else []:
@@ -314,8 +345,10 @@ def intensity_buckets(
         if a is None or b is None or g is None or b <= a:
             continue
         lo, hi = a - start_unix_s, b - start_unix_s
-        first = max(0, int(lo // width_s))
-        last = min(count - 1, int(hi // width_s))
+        if not (hi / width_s >= 0 and lo / width_s < count):
+            continue  # outside the buckets, or too far for a number (a start of 1e308)
+        first = 0 if lo <= 0 else int(lo // width_s)
+        last = count - 1 if hi / width_s >= count else int(hi // width_s)
         for k in range(first, last + 1):
             overlap = min(hi, (k + 1) * width_s) - max(lo, k * width_s)
             if overlap > 0:
