@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import shlex
+import signal
+import socket
 import sqlite3
 import threading
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from wattwise.errors import StoreError
 
@@ -96,7 +100,7 @@ def check_whole(path: Path, conn: sqlite3.Connection) -> tuple[int, int]:
             _CHECKED[key] = (state, damaged)
     else:
         try:
-            row = conn.execute("PRAGMA quick_check(1)").fetchone()
+            row = _quick_check(conn)
             damaged = row is None or row[0] != "ok"
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):
@@ -107,6 +111,61 @@ def check_whole(path: Path, conn: sqlite3.Connection) -> tuple[int, int]:
     if damaged:
         raise damaged_error(path)
     return key
+
+
+def _quick_check(conn: sqlite3.Connection) -> Any:
+    """``PRAGMA quick_check(1)``'s row, ended by a Ctrl-C as it comes: the check runs
+    inside one SQLite call for seconds on a large file not in the page cache, and
+    Python runs a signal's handler only between its own steps, so a Ctrl-C at the
+    dashboard's start once waited 22 s for it. In the main thread, with Python's own
+    Ctrl-C handler in place, the signal's number reaches a watching thread through
+    ``signal.set_wakeup_fd`` (written by the C handler at once), which interrupts
+    SQLite (``Connection.interrupt``); KeyboardInterrupt is then raised as before."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        return conn.execute("PRAGMA quick_check(1)").fetchone()
+    ours, theirs = socket.socketpair()
+    theirs.setblocking(False)
+    try:
+        before = signal.set_wakeup_fd(theirs.fileno(), warn_on_full_buffer=False)
+    except ValueError:
+        before = None
+    if before != -1:  # another wakeup fd is in place (an event loop's): left alone
+        if before is not None:
+            signal.set_wakeup_fd(before)
+        ours.close()
+        theirs.close()
+        return conn.execute("PRAGMA quick_check(1)").fetchone()
+    asked: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            if select.select([ours], [], [], 1.0)[0] and \
+                    signal.SIGINT in ours.recv(64):
+                conn.interrupt()
+                return
+
+    signal.signal(signal.SIGINT, lambda signum, frame: asked.append(signum))
+    watcher = threading.Thread(target=watch, name="wattwise-check-watch", daemon=True)
+    watcher.start()
+    try:
+        return conn.execute("PRAGMA quick_check(1)").fetchone()
+    except sqlite3.OperationalError:
+        if asked:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        done.set()
+        with contextlib.suppress(OSError):
+            theirs.send(b"\0")  # wakes the watcher now
+        watcher.join()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        ours.close()
+        theirs.close()
+        if asked:  # one that came as the check ended
+            raise KeyboardInterrupt
 
 
 def damage_found(path: Path, key: tuple[int, int]) -> bool:

@@ -1,0 +1,72 @@
+"""A Ctrl-C while a file is checked whole at open (``damaged_file.check_whole``: SQLite's
+``PRAGMA quick_check``, seconds on a large file not in the page cache) ends the check
+as it comes, and KeyboardInterrupt is raised as before: Python runs a signal's handler
+only between its own steps, so a Ctrl-C at ``wattwise dashboard``'s start once waited
+22 s for the check to end. The check here is a slow query in the pragma's place."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wattwise.records import damaged_file
+from wattwise.records.store import Store
+
+#: Seconds of SQLite's work (tens on this machine), ended early only by an interrupt.
+SLOW = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2e8)"
+        " SELECT 'ok' FROM c WHERE x = 2e8")
+
+
+class _SlowCheck(sqlite3.Connection):
+    """A connection whose whole-file check is the slow query; it says how it ended."""
+
+    ended: str = ""
+
+    def execute(self, sql: str, *args: Any) -> Any:  # type: ignore[override]
+        if "quick_check" not in sql:
+            return super().execute(sql, *args)
+        try:
+            got = super().execute(SLOW)
+        except sqlite3.OperationalError as exc:
+            self.ended = str(exc)
+            raise
+        self.ended = "ran to its end"
+        return got
+
+
+def test_a_ctrl_c_ends_the_whole_file_check_at_once(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    Store(db).close()
+    conn = sqlite3.connect(db, factory=_SlowCheck)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            damaged_file.check_whole(db, conn)
+    finally:
+        timer.cancel()
+        conn.close()
+    assert conn.ended == "interrupted"
+    # Python's own handler is back, and the file is not taken as checked
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.set_wakeup_fd(-1) == -1
+    assert not [t for t in threading.enumerate() if t.name == "wattwise-check-watch"]
+
+
+def test_the_check_without_a_ctrl_c_gives_its_answer(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    Store(db).close()
+    conn = sqlite3.connect(db)
+    try:
+        key = damaged_file.check_whole(db, conn)
+    finally:
+        conn.close()
+    assert key == (os.stat(db).st_dev, os.stat(db).st_ino)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.set_wakeup_fd(-1) == -1
