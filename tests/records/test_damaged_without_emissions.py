@@ -48,3 +48,21 @@ def test_no_grams_are_made_up_for_it(tmp_path: Path) -> None:
     assert not [line for line in grams if float(line.rsplit(" ", 1)[1]) > 0], grams
     reported = json.loads(cli_out("report", str(rid), "--db", str(db), "--json"))
     assert reported["emissions"]["emissions_g"] > 0  # report prices it, as the note says
+
+
+@pytest.mark.parametrize("damage", ["none", "text", "-5"])
+def test_show_s_text_says_it_was_recorded_without_emissions(tmp_path: Path,
+                                                            damage: str) -> None:
+    """``show`` printed its domains and no emissions line where its summary holds them,
+    sound or damaged, while every other output gave the note."""
+    db = tmp_path / "r.db"
+    rid = recorded(db)
+
+    def edit(s: dict[str, Any]) -> None:
+        s.pop("emissions")
+        if damage != "none":
+            s["energy_j"] = damage if damage == "text" else float(damage)
+
+    edit_summary(db, rid, edit)
+    text = cli_out("show", str(rid), "--db", str(db))
+    assert text.count(f"emissions: none: {NOT_RECORDED}") == 1, text

@@ -42,7 +42,7 @@ def _dashboard(store: Store, reads: Reads, rid: int, collector: StoreCollector
     kept between requests)."""
     row = next(r for r in runs_payload(store, query=RunsQuery(status="lost"), reads=reads)
                ["runs"] if r["id"] == rid)
-    run = run_payload(store, rid)["run"]
+    run = run_payload(store, rid, reads=reads)["run"]  # as the dashboard asks
     series = {m.name: m for m in collector.collect()}
     metric = sum(s.value for s in series["wattwise_run_energy_joules"].samples
                  if s.labels["run_id"] == str(rid))
@@ -135,5 +135,29 @@ def test_a_lost_run_left_as_it_was_is_not_priced_again_within_full_resum_s(
             now[0] += growing_sums.FULL_RESUM_S
             assert _dashboard(store, reads, rid, collector) == first
             assert len(checked) == 1  # its sums compared again
+    finally:
+        reads.close()
+
+
+def test_samples_another_tool_adds_inside_a_lost_run_s_span_are_seen_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows added anywhere in its span (``server.sample_writes``) price it again at the
+    next request, in the list as on its own page: the list once kept its old figure
+    until ``FULL_RESUM_S`` passed while its page gave the new one."""
+    monkeypatch.setattr(_live, "clock", lambda: 1000.0)  # no full pass falls due
+    db = tmp_path / "runs.db"
+    rid = _run(db, pid=DEAD, options=_options())
+    reads = Reads(db)
+    try:
+        with Store(db, readonly=True) as store:
+            collector = StoreCollector(store, reads=lambda: reads)
+            first = _figures(store, reads, rid, db, collector)
+            _agree(first, store, db)
+            with sqlite3.connect(db) as conn:  # copies of three of its middle samples
+                conn.execute("INSERT INTO samples SELECT * FROM samples WHERE run_id = ?"
+                             " ORDER BY rowid LIMIT 3 OFFSET 20", (rid,))
+            added = _figures(store, reads, rid, db, collector)
+            assert added["show"][0] > first["show"][0]
+            _agree(added, store, db)
     finally:
         reads.close()

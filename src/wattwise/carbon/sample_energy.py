@@ -423,25 +423,51 @@ def same_time_notes(store: Any, record: Any) -> list[str]:
 
 def heartbeat_notes(record: Any) -> list[str]:
     """The note on run ``record``'s stored last heartbeat where it is not usable
-    (``records.queries.heartbeat_fault``: none, not a number, before the run's start):
-    its duration is then from its start to its last sample (the span its timeline draws,
+    (``records.queries.heartbeat_fault``: none, not a number, before the run's start)
+    and the run has no usable end: where its summary gives no duration, its duration is
+    then from its start to its last sample (the span its timeline draws,
     ``timeline_end`` taking no end from it), or not known without a sample; [] else."""
     why = getattr(record, "heartbeat_fault", None)
     if not why:
         return []
+    from wattwise.records.queries import summary_duration
+
     duration = real_or_none(getattr(record, "duration_s", None))
-    shown = ("the run's duration is not known (it has no sample)" if duration is None
-             else f"the run's duration ({duration:.4g} s) is from its start to its last"
+    shown = ("" if summary_duration(getattr(record, "summary", None),
+                                    getattr(record, "started_unix_s", None)) is not None
+             else "; the run's duration is not known (it has no sample)" if duration is None
+             else f"; the run's duration ({duration:.4g} s) is from its start to its last"
              " sample")
-    return [f"the stored last heartbeat is not usable: {why}: a damaged record; {shown}"]
+    return [f"the stored last heartbeat is not usable: {why}: a damaged record{shown}"]
+
+
+def end_notes(record: Any) -> list[str]:
+    """The note on run ``record``'s stored end where it is not usable
+    (``records.queries.end_fault``: not a number, before the run's start, implausibly far
+    after it): the run reads as one without an end, to its last heartbeat (which the
+    recorder moves to the end as it closes the run) where that is usable, else
+    :func:`heartbeat_notes` says what takes its place; [] else."""
+    why = getattr(record, "end_fault", None)
+    if not why:
+        return []
+    then = ("the run is taken to end at its last heartbeat"
+            if getattr(record, "heartbeat_fault", None) is None
+            else "the run is read as one without an end")
+    return [f"the stored end of the run is not usable: {why}: a damaged record; {then}"]
+
+
+def stored_time_notes(record: Any) -> list[str]:
+    """:func:`end_notes` and :func:`heartbeat_notes`: the run's stored end and last
+    heartbeat where they are not usable, in that order."""
+    return end_notes(record) + heartbeat_notes(record)
 
 
 def sample_time_notes(store: Any, record: Any) -> list[str]:
     """The notes on where run ``record``'s stored samples lie in time, in the words and
     order its timeline gives them (``server.timeline.time_notes``): before its recorded
     start, after its end (its recorded end, or the last time it was known alive), several
-    of a domain at one time stamp; then a stored last heartbeat that is not usable
-    (:func:`heartbeat_notes`). Every output gives them (``show``, ``report``,
+    of a domain at one time stamp; then a stored end or last heartbeat that is not usable
+    (:func:`stored_time_notes`). Every output gives them (``show``, ``report``,
     ``runs --json``, the API, the exports)."""
     return (before_start_notes(store, record) + after_end_notes(store, record)
-            + same_time_notes(store, record) + heartbeat_notes(record))
+            + same_time_notes(store, record) + stored_time_notes(record))

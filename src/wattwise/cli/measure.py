@@ -872,6 +872,8 @@ def show(
         said = [n for n in run_notes(store, rec) if n not in (summary.get("notes") or [])]
         # a stored duration or PUE that is not usable is not printed: the judged one is
         view = judged_view(summary, rec.started_unix_s, rec.ended_unix_s)
+        if isinstance(view, dict) and view.get("duration_s") is None:
+            view = {**view, "duration_s": rec.duration_s}  # the run's, as --json gives it
         if "domains" in summary:
             # a total not usable: the figures show --json gives, priced again from samples
             # (each domain's and the CPU energy the process tree's share is of too)
@@ -884,8 +886,9 @@ def show(
                                        note_below=bool(unusable), powers=watts))
             judged = view if figs is None else {**view,
                                                 "attribution": figs.get("attribution")}
-            for line in emissions_lines(view, rec.id,
-                                        again=lambda: unusable_total_share(store, rec.id)) \
+            for line in (emissions_lines(view, rec.id,
+                                         again=lambda: unusable_total_share(store, rec.id))
+                         or _not_recorded(summary)) \
                     + summary_lines(judged) \
                     + _missing_parts(store, summary) + _damaged_payload(summary, windows):
                 console.print(line, markup=False, highlight=False)
@@ -1019,6 +1022,17 @@ def export(
 def _finite_time(value: Any) -> float | None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return float(value) if ok else None
+
+
+def _not_recorded(summary: dict[str, Any]) -> list[str]:
+    """The emissions line of a run recorded without them (no ``emissions`` in its
+    summary; a study's runs carry theirs): the note every output gives
+    (``records.run_sums.NOT_RECORDED``)."""
+    from wattwise.records.run_sums import NOT_RECORDED
+
+    if "emissions" in summary or "summary_of" in summary:
+        return []
+    return [f"emissions: none: {NOT_RECORDED}"]
 
 
 def _repriced_lines(figures: dict[str, Any] | None) -> list[str]:

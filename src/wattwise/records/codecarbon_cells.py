@@ -232,21 +232,24 @@ def real(value: Any) -> float | None:
 
 def run_end(record: RunInfo) -> tuple[float | None, list[str], str | None]:
     """The run's end as the ``timestamp`` cell writes it, as every output judges it: its
-    recorded end; for a run without one, its start plus its duration (``duration_s``:
-    to its last heartbeat, or to its last sample where the stored heartbeat is not
-    usable, ``records.queries.heartbeat_fault``), never such a heartbeat itself (1e300,
-    text, before its start). With the notes on a stored heartbeat that is not usable
-    (``carbon.sample_energy.heartbeat_notes``, in every output's words), and why the
-    cell is empty where no end is known (None)."""
-    from wattwise.carbon.sample_energy import heartbeat_notes
+    recorded end; for a run without a usable one (``records.queries.end_fault``), its
+    start plus its duration (``duration_s``: its summary's window, else to its last
+    heartbeat, or to its last sample where the stored heartbeat is not usable,
+    ``records.queries.heartbeat_fault``), never such an end or heartbeat itself (1e300,
+    text, before its start). With the notes on a stored end or last heartbeat that is
+    not usable (``carbon.sample_energy.stored_time_notes``, in every output's words), and
+    why the cell is empty where no end is known (None)."""
+    from wattwise.carbon.sample_energy import stored_time_notes
 
     ended = real(record.ended_unix_s)
     if ended is not None:
         return ended, [], None
-    said = heartbeat_notes(record)
+    said = stored_time_notes(record)
     start, duration = real(record.started_unix_s), real(record.duration_s)
     if start is not None and duration is not None:
         return start + duration, said, None
-    why = ("its stored last heartbeat is not usable and it has no sample" if said
-           else "it has no recorded end nor duration")
+    why = ("it has no recorded end nor duration" if not said
+           else "its stored last heartbeat is not usable and it has no sample"
+           if getattr(record, "end_fault", None) is None
+           else "its stored end and last heartbeat are not usable and it has no sample")
     return None, said, f"the run's end is not known: {why}"

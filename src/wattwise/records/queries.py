@@ -77,10 +77,14 @@ class RunInfo:
     #: (:func:`heartbeat_fault`), else None; its duration is then from its samples and
     #: ``carbon.sample_energy.heartbeat_notes`` says so.
     heartbeat_fault: str | None = None
+    #: Why the stored end is not usable (:func:`end_fault`), else None; ``ended_unix_s``
+    #: is then None and ``carbon.sample_energy.end_notes`` says so.
+    end_fault: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("heartbeat_fault")  # said by the run's notes
+        out.pop("end_fault")
         if not self.damaged:  # said only where there is something to say
             out.pop("damaged")
         return out
@@ -106,10 +110,28 @@ def heartbeat_fault(stored: Any, started: Any) -> str | None:
     forward with each batch of samples, so none, a value that is not a finite number,
     one before the run's recorded ``started`` or one implausibly far after it is a
     damaged record."""
+    return "none is stored" if stored is None else _time_fault(stored, started)
+
+
+def end_fault(stored: Any, started: Any) -> str | None:
+    """Why a run's stored end (``ended_unix_s`` as SQLite gives it) is not usable, or None
+    where it is or none is stored (a run not ended): the recorder stores the wall clock
+    when the run closes, so a value that is not a finite number, one before the run's
+    recorded ``started`` or one implausibly far after it is a damaged record, judged as a
+    heartbeat is. The run then reads as one without an end (its last heartbeat, which
+    the recorder moves to the end as it closes it, else its samples, give its span),
+    and ``carbon.sample_energy.end_notes`` says so."""
+    return None if stored is None else _time_fault(stored, started)
+
+
+def usable_end(stored: Any, started: Any) -> float | None:
+    """A run's stored end as a float where it is usable (:func:`end_fault`), else None."""
+    return None if stored is None or end_fault(stored, started) else _num(stored)
+
+
+def _time_fault(stored: Any, started: Any) -> str | None:
     from wattwise.records.stored_energy import finite_float
 
-    if stored is None:
-        return "none is stored"
     if isinstance(stored, float) and not math.isfinite(stored):
         return f"not a finite number (stored as {stored!r})"
     beat = finite_float(stored)
@@ -208,7 +230,8 @@ class RunQueries(SampleSums):
         self, row: sqlite3.Row, now: float, cls: type[RunInfo] = RunInfo, **extra: Any
     ) -> Any:
         started = _num(row["started_unix_s"]) or 0.0
-        end = _num(row["ended_unix_s"])
+        end_why = end_fault(row["ended_unix_s"], started)  # a damaged end is no end
+        end = None if end_why else _num(row["ended_unix_s"])
         heartbeat = _num(row["heartbeat_unix_s"])
         fault = None if end is not None else heartbeat_fault(row["heartbeat_unix_s"], started)
         last = end if end is not None else None if fault else heartbeat
@@ -237,6 +260,7 @@ class RunQueries(SampleSums):
             tags=_rows.loads(row["tags_json"], dict, {}),
             heartbeat_unix_s=heartbeat,
             heartbeat_fault=fault,
+            end_fault=end_why,
             damaged={name: why for name, why in (
                 ("summary", _rows.unreadable(row["summary_json"], dict)),
                 ("tags", _rows.unreadable(row["tags_json"], dict))) if why is not None},

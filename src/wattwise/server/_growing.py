@@ -33,10 +33,11 @@ def so_far_now(store: Any, record: Any) -> tuple[Any, dict[str, Any] | None]:
     return part, priced
 
 
-def payload_so_far(store: Any, record: Any) -> dict[str, Any]:
+def payload_so_far(store: Any, record: Any, reads: Any = None) -> dict[str, Any]:
     """``energy_so_far`` and ``emissions_so_far`` of ``/api/runs/ID`` for a run without a
     summary, as its runs-list row gives them (``so_far_now``); a lost run's kept while
-    its row, files and samples stay the same, as that row is."""
+    its row, files and samples stay the same, as that row is (with the dashboard's
+    ``reads``, samples added anywhere in its span: ``Reads.sample_marks``)."""
 
     def make() -> dict[str, Any]:
         part, priced = so_far_now(store, record)
@@ -46,4 +47,6 @@ def payload_so_far(store: Any, record: Any) -> dict[str, Any]:
     mark = lost_mark(record, store._read)
     if mark is None:
         return make()
+    if reads is not None:
+        mark = (*mark, reads.sample_marks([record.id]).get(record.id))
     return dict(growing(store).kept(("payload", record.id), mark, make))

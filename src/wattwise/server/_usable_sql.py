@@ -130,8 +130,7 @@ def _duration_ok() -> str:
     start = (f"(CASE WHEN typeof(started_unix_s) IN ('integer', 'real') AND started_unix_s"
              f" BETWEEN -{_BIG} AND {_BIG} THEN CAST(started_unix_s AS REAL) ELSE 0.0 END)")
     end = "CAST(ended_unix_s AS REAL)"
-    window = (f"(typeof(ended_unix_s) IN ('integer', 'real') AND {end} BETWEEN -{_BIG} AND"
-              f" {_BIG} AND {end} >= {start} AND {end} - {start} <= {_BIG})")
+    window = _usable_time("ended_unix_s", start)
     # the summary's own window, where both its ends are numbers and end is not before start
     a, b = _at("$.start_unix_s"), _at("$.end_unix_s")
     own = (f"(json_type({_S}, '$.start_unix_s') IN ('integer', 'real') AND json_type({_S},"
@@ -161,6 +160,26 @@ def _duration_ok() -> str:
             f" AND NOT {short}))")
 
 
+def _usable_time(column: str, start: str) -> str:
+    """The stored time ``column`` is usable (``records.queries.end_fault``): a finite
+    number from the run's ``start`` to ``MAX_DURATION_S`` after it."""
+    t = f"CAST({column} AS REAL)"
+    return (f"(typeof({column}) IN ('integer', 'real') AND {t} BETWEEN -{_BIG} AND {_BIG}"
+            f" AND {t} >= {start} AND {t} - {start} <= {MAX_DURATION_S!r})")
+
+
+def _times_ok() -> str:
+    """The run's duration is not from its stored end (or last heartbeat, for a run
+    without one), or that one is usable (``runs_index._times_fault``)."""
+    start = (f"(CASE WHEN typeof(started_unix_s) IN ('integer', 'real') AND started_unix_s"
+             f" BETWEEN -{_BIG} AND {_BIG} THEN CAST(started_unix_s AS REAL) ELSE 0.0 END)")
+    measured = f"(CASE WHEN json_valid({_S}) THEN {_at('$.duration_s')} END)"
+    return (f"(typeof({measured}) IN ('integer', 'real') AND {measured} BETWEEN 0 AND {_BIG}"
+            f" OR CASE WHEN ended_unix_s IS NULL THEN heartbeat_unix_s IS NULL"
+            f" OR {_usable_time('heartbeat_unix_s', start)}"
+            f" ELSE {_usable_time('ended_unix_s', start)} END)")
+
+
 @functools.cache
 def usable(sort: str) -> str:
     """Where a run's stored figure for ``sort`` (energy, emissions or duration) is surely
@@ -168,7 +187,8 @@ def usable(sort: str) -> str:
     a value, but those of a shape SQL does not judge (``_domains_agree``), left to the
     rule. A duration is judged only where SQLite reads the summary (as the rule is)."""
     if sort == "duration":
-        return f"(CASE WHEN json_valid({_S}) THEN {_duration_ok()} ELSE 1 END)"
+        return (f"(CASE WHEN json_valid({_S}) THEN {_duration_ok()} ELSE 1 END)"
+                f" AND {_times_ok()}")
     ok = _energy_ok() if sort == "energy" else _emissions_ok()
     return f"(CASE WHEN json_valid({_S}) THEN {ok} ELSE 0 END)"
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from wattwise.records.judged_stored import duration_fault
+from wattwise.records.queries import heartbeat_fault, usable_end
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
 from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
@@ -96,17 +97,18 @@ def _noted(row: dict[str, Any],
 def _sql_row(store: Store, reads: Reads, x: Any, until: float | None
              ) -> tuple[dict[str, Any], Callable[[], tuple[list[str], bool]] | None]:
     started = _finite(x["started_unix_s"]) or 0.0
-    last = _finite(x["ended_unix_s"])
-    last = _finite(x["heartbeat_unix_s"]) if last is None else last
+    end = usable_end(x["ended_unix_s"], started)  # a damaged end is none, as it reads
+    last = end if end is not None or heartbeat_fault(x["heartbeat_unix_s"], started) \
+        else _finite(x["heartbeat_unix_s"])
     # the measured window's length where the run has a summary, as ``Store`` gives it:
     # a stored one that is not usable (``records.judged_stored``) as the run reads, noted
     # (judged against the run's start to end alone, it is faulted wherever it is against
     # the shorter of that and its summary's own window too: usable here, usable there)
     measured = x["summary_duration_s"]
-    if measured is None:
-        duration = None if last is None else max(0.0, last - started)
-    elif type(measured) is float and duration_fault(
-            measured, started, _finite(x["ended_unix_s"])) is None:
+    duration: float | None
+    if measured is None and last is not None:
+        duration = max(0.0, last - started)
+    elif type(measured) is float and duration_fault(measured, started, end) is None:
         duration = measured + 0.0
     else:  # not a plain usable number as SQLite reads it: judged as the record reads
         duration = store.get_run(int(x["id"])).duration_s
@@ -271,7 +273,12 @@ def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
     from wattwise.server._live import lost_mark
 
     mark = lost_mark(r, reads.rows)  # kept while its row, files and samples stay the same
-    return make() if mark is None else dict(reads.kept(("so_far", r.id), mark, make))
+    if mark is None:
+        return make()
+    # samples another tool added anywhere in its span, seen at once (``sample_writes``),
+    # as its own page sees them
+    mark = (*mark, reads.sample_marks([r.id]).get(r.id))
+    return dict(reads.kept(("so_far", r.id), mark, make))
 
 
 def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> dict[str, Any]:
@@ -296,7 +303,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
     if not isinstance(record.summary, dict):
         from wattwise.server._growing import payload_so_far
 
-        run.update(payload_so_far(store, record))
+        run.update(payload_so_far(store, record, reads))
     windows, windows_total, windows_note = listed_windows(store, record.id)
     payload, bad = json_safe({
         "run": run,

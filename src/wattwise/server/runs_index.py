@@ -55,6 +55,7 @@ from wattwise.records.judged_stored import (
     DURATION_SLACK,
     duration_fault,
 )
+from wattwise.records.queries import end_fault, heartbeat_fault, usable_end
 from wattwise.records.stored_energy import (
     as_float,
     block_emissions_fault,
@@ -298,6 +299,10 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
     duration = (measured if measured is not None and measured >= 0
                 else None if last is None or not math.isfinite(started)
                 else max(0.0, last - started))
+    # where it is from the run's start to its end (or last heartbeat) and that one is not
+    # usable (``records.queries.end_fault``, ``heartbeat_fault``), the run reads another
+    # (its samples' span) than the stored times give: sorted as one without a duration
+    from_times = measured is None or measured < 0
     kind = r[5] if isinstance(r[5], str) else None
     block = _block(r[15])
     energy_usable = r[14] != "null" and _energy_usable(r[11], block[0], r[16])
@@ -305,7 +310,19 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
                             real(r[7]) if emissions_usable else None, name.casefold(),
                             bool(r[9]), bool(r[10]), energy_usable, emissions_usable,
-                            _duration_usable(r[17], r[8], r[3], r[18], r[19]))
+                            _duration_usable(r[17], r[8], r[3], r[18], r[19])
+                            and not (from_times and _times_fault(r[3], r[18], r[4])))
+
+
+def _times_fault(started: Any, ended: Any, last: Any) -> bool:
+    """Whether a run's stored end, or for a run without one its last heartbeat (``last``:
+    ``coalesce(ended_unix_s, heartbeat_unix_s)``), is not usable, as its record judges it
+    from its start (or 0, as the record reads a start that is not a number); neither
+    stored is no figure to judge (the run has no duration from them)."""
+    start = real(started) or 0.0
+    if ended is not None:
+        return end_fault(ended, start) is not None
+    return last is not None and heartbeat_fault(last, start) is not None
 
 
 def _duration_usable(kind: Any, stored: Any, started: Any, ended: Any,
@@ -319,7 +336,8 @@ def _duration_usable(kind: Any, stored: Any, started: Any, ended: Any,
         return True
     if kind in ("true", "false"):
         stored = kind == "true"
-    start, end = real(started) or 0.0, real(ended)
+    start = real(started) or 0.0
+    end = usable_end(ended, start)  # a damaged end is none, as the record reads it
     d = real(stored)
     window = None if end is None or end < start else end - start
     if d is not None and window is not None and window - d <= max(
