@@ -40,7 +40,8 @@ def serve_as_dashboard(db: Path) -> Iterator[int]:
     import uvicorn
 
     from wattwise.server._net import bound, listen, plan
-    from wattwise.server.app import create_app, server_config
+    from wattwise.server.app import create_app
+    from wattwise.server.serving import server_config
 
     spot = plan("127.0.0.1", 0)
     sock = listen(spot)

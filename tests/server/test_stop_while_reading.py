@@ -98,3 +98,69 @@ def test_an_app_served_again_after_a_stop_collects_and_builds_again(tmp_path: Pa
             assert metrics.status_code == 200, metrics.text[:300]
             assert "wattwise_scrape_complete 1.0" in metrics.text
             assert c.get("/api/runs?sort=energy").json()["runs"][0]["id"] == rid
+
+
+_SLOW_SERVE = """
+import sys
+from wattwise.server import timeline
+
+# the timeline's sums as a query of minutes, ended early only by an interrupt
+timeline.BUCKETS_SQL = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1e10)"
+    " SELECT NULL FROM c WHERE x = 1e10 AND coalesce(?1, ?2, ?3, ?4, 1)")
+from wattwise.cli import main
+
+sys.argv = ["wattwise", "dashboard", "--db", sys.argv[1], "--port", "0"]
+main()
+"""
+
+
+def test_a_ctrl_c_ends_a_read_of_seconds_in_flight_instead_of_waiting_for_it(
+        tmp_path: Path) -> None:
+    """uvicorn waits for every request in flight before it stops: a timeline of a
+    million samples (5-13 s) held the exit of a Ctrl-C that long. The reads in flight
+    are ended at the signal; the request is answered 503, the server exits."""
+    import json
+    import re
+    import signal
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    db = tmp_path / "r.db"
+    rid = recorded(db)
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", _SLOW_SERVE, str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=root)
+    try:
+        assert proc.stdout is not None
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/", proc.stdout.readline())
+        assert url, "the dashboard did not say where it listens"
+        got: dict[str, object] = {}
+
+        def ask() -> None:
+            try:
+                urllib.request.urlopen(f"{url.group(1)}/api/runs/{rid}/timeline", timeout=300)
+                got["status"] = 200
+            except urllib.error.HTTPError as exc:
+                got["status"], got["body"] = exc.code, json.loads(exc.read())
+            except OSError as exc:  # no answer: the server went away
+                got["status"] = repr(exc)
+
+        asking = threading.Thread(target=ask)
+        asking.start()
+        time.sleep(1.5)  # the query is running
+        assert asking.is_alive()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        asking.join(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert got.get("status") == 503, got
+    assert "interrupted" in str(got.get("body")) or "stopping" in str(got.get("body"))
+    assert "Traceback" not in err, err[-3000:]
+    assert proc.returncode == 130, (proc.returncode, err[-3000:])

@@ -76,6 +76,14 @@ class _Readers:
             with contextlib.suppress(sqlite3.Error):
                 c.close()
 
+    def interrupt(self) -> None:
+        """End the query each open connection runs now (safe from any thread)."""
+        with self._lock:
+            conns = [c for _, c in self._open]
+        for conn in conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.interrupt()
+
     def close(self) -> None:
         with self._lock:
             readers, self._open = self._open, []
@@ -234,7 +242,17 @@ class ReadOnlyDatabase:
                 "nothing to read"
             )
 
+    stopped: str | None = None  # why every read is refused from now on (``stop_reads``)
+
+    def stop_reads(self, why: str) -> None:
+        """Refuse every read from now on (``why``) and end those running: the process is
+        stopping, and a query of seconds must not hold its exit."""
+        self.stopped = why
+        self.readers.interrupt()
+
     def reader(self, timeout_s: float) -> sqlite3.Connection:
+        if self.stopped is not None:
+            raise StoreError(f"run database {self.path}: not read: {self.stopped}")
         if self._identity is not None and damage_found(self.path, self._identity):
             # found damaged, then changed in place and checked sound: every thread reads
             # it through a new connection (an old one's cache may hold damaged pages)

@@ -119,6 +119,12 @@ class Store(RunQueries):
             raise StoreError(f"run database {self.path} was opened read-only")
         return self._db
 
+    def stop_reads(self, why: str) -> None:
+        """A read-only store refuses every read from now on and ends those running
+        (``ReadOnlyDatabase.stop_reads``: the process is stopping)."""
+        if self._ro is not None:
+            self._ro.stop_reads(why)
+
     # -- connections -------------------------------------------------------
 
     def _ready(self, wait_s: float, must_open: bool) -> None:

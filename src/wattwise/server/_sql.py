@@ -97,6 +97,10 @@ class Reads:
         self._later.stop(30.0)  # no notes pass reads through a connection closed under it
         self._db.close()
 
+    def stop_reads(self, why: str) -> None:
+        """Every read refused from now on, those running ended (the server is stopping)."""
+        self._db.stop_reads(why)
+
     def stop_warm(self) -> None:
         """``warm`` ends at its next pause (``runs_index.BuildStopped``): the server stops."""
         self._index.quiet.stopped.set()

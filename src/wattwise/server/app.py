@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -22,8 +21,8 @@ from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.records.rows import text as _storable
 from wattwise.records.store import Store
 from wattwise.server import results
-from wattwise.server._guard import MAX_HEAD, TOKEN_PATTERN, Guard, http_protocol
-from wattwise.server._net import Spot, bound, listen, plan
+from wattwise.server._guard import TOKEN_PATTERN, Guard
+from wattwise.server._net import bound, listen, plan
 from wattwise.server._sql import SORTS, Reads, RunsQuery
 from wattwise.server.api_errors import COMPARE_IDS, INVALID, error_doc, invalid_line
 from wattwise.server.data import (
@@ -36,6 +35,7 @@ from wattwise.server.metrics_wait import WAIT_S
 from wattwise.server.notes_later import list_wait_s
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
 from wattwise.server.runs_index import BuildStopped
+from wattwise.server.serving import run_server
 
 
 class _Runs:
@@ -161,6 +161,20 @@ class _Runs:
         if reads is not None and not resume:
             reads.stop_warm()
 
+    def halt(self) -> None:
+        """The process is stopping (a signal): the reads in flight end now, and later ones
+        are refused, so a request of seconds (a million samples summed) does not hold the
+        exit while the server waits for every request to end."""
+        why = "the dashboard is stopping"
+        self.stop_warm()
+        with self._lock:
+            held = [(self._store, self._reads), *self._retired]
+        for store, reads in held:
+            if reads is not None:
+                reads.stop_reads(why)
+            if store is not None:
+                store.stop_reads(why)
+
     def close(self) -> None:
         with self._lock:
             _close(self._store, self._reads)
@@ -186,6 +200,8 @@ class DashboardApp(FastAPI):
 
     def __init__(self, *, guard_options: dict[str, Any], **kwargs: Any) -> None:
         self.guard_options = guard_options
+        #: Called (in a thread of its own) when a signal stops the server (``run_server``).
+        self.on_exit: Callable[[], None] = lambda: None
         super().__init__(**kwargs)
 
     def build_middleware_stack(self) -> Any:
@@ -284,6 +300,8 @@ def create_app(
             503: error_doc("the run database cannot be read"),
         },
     )
+
+    app.on_exit = runs_db.halt  # a Ctrl-C does not wait for a read of seconds
 
     # An error names what the user gave and the database path: either may hold a
     # lone surrogate (an undecodable byte), which no JSON answer can carry as UTF-8.
@@ -467,27 +485,3 @@ def serve(
     sock = listen(spot)
     spot = bound(spot, sock)
     run_server(create_app(db, token=token, port=spot.port, hosts=spot.names), spot, sock)
-
-
-def server_config(app: FastAPI, spot: Spot) -> Any:
-    """The uvicorn configuration the dashboard runs with: no ``Server`` header, and a
-    request HTTP cannot parse answered as JSON with the security headers
-    (``http_protocol``), as every other bad request is; h11 holds an unfinished
-    head up to ``MAX_HEAD``, the longest head the app reads."""
-    import uvicorn
-
-    return uvicorn.Config(
-        app, host=spot.host, port=spot.port, log_level="warning", server_header=False,
-        http=http_protocol(page_csp()), h11_max_incomplete_event_size=MAX_HEAD,
-    )
-
-
-def run_server(app: FastAPI, spot: Spot, sock: socket.socket) -> None:
-    """Serve ``app`` on the socket ``listen(spot)`` gave until interrupted."""
-    import uvicorn
-
-    config = server_config(app, spot)
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()

@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
-from wattwise.errors import BadInput
+from wattwise.errors import BadInput, StoreError
 from wattwise.records.judged_stored import (
     DURATION_SHORT_SLACK_S,
     DURATION_SLACK,
@@ -544,8 +544,12 @@ class OpenLooks:
         return [changed[k : k + 500] for k in range(0, len(changed), 500)]
 
 
-class BuildStopped(Exception):
-    """The server is stopping: the index build ends at its next pause."""
+class BuildStopped(StoreError):
+    """The server is stopping: the index build ends at its next pause, and a request
+    that was building it is answered as a read refused (503: the dashboard is stopping)."""
+
+    def __init__(self) -> None:
+        super().__init__("the runs were not read: the dashboard is stopping")
 
 
 class BuildQuiet:
