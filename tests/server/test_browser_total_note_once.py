@@ -1,0 +1,42 @@
+"""A run whose stored total is not usable and whose summary holds no domains: its page
+gives the figure priced from its samples with the note once (in its header, not again
+under it), and no range where its bounds are one figure, as ``wattwise show`` prints it.
+Needs what ``test_browser`` needs."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.server._runs import fixture_db
+from tests.server.test_browser import _HOW, _MISSING, _open, _serve
+from tests.server.test_browser import browser as browser  # the fixture
+
+pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    path = tmp_path_factory.mktemp("total_note") / "runs.db"
+    ids = fixture_db(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE runs SET summary_json = '{\"energy_j\": \"text\"}' WHERE id = ?",
+                     (ids["demo"],))
+    pages = _serve(path)
+    yield {"base": next(pages), "ids": ids}
+    next(pages, None)
+
+
+def test_the_stored_total_s_note_is_said_once(browser: Any, served: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, rid = served["base"], served["ids"]["demo"]
+    _open(browser, f"{base}/#/run/{rid}", "#total")
+    view = browser.find_element(By.ID, "view").text
+    total = browser.find_element(By.ID, "total").text
+    assert "as wattwise report gives it" in total, total
+    assert "–" not in total, total  # its samples give one figure: no range of it to itself
+    assert view.count("the stored energy is not usable") == 1, view
