@@ -43,6 +43,10 @@ def _unsigned(value: str) -> str:
            f" (SELECT {value} AS v))"
 
 
+#: The emissions block's figures a runs-list row carries (``_ROW``'s ``emissions_json``).
+_BLOCK = ("emissions_g", "low_g", "high_g", "energy_kwh", "facility_energy_kwh",
+          "avg_intensity_g_per_kwh")
+
 _ROW = (
     "id, name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname,"
     f" {_unsigned(_j('summary_json', '$.energy_j'))} AS energy_j,"
@@ -65,11 +69,12 @@ _ROW = (
     # the stored emissions block as JSON (its low and high, the figures it was priced
     # from and, where it is not an object, what it holds), for
     # ``records.stored_energy.summary_energy_fault`` and ``summary_emissions_fault``
+    # (a figure it does not hold is left out, not given as a null it holds)
     " CASE WHEN json_valid(summary_json) THEN CASE json_type(summary_json, '$.emissions')"
-    " WHEN 'object' THEN json_object("
-    + ", ".join(f"'{k}', summary_json -> '$.emissions.{k}'" for k in (
-        "emissions_g", "low_g", "high_g", "energy_kwh", "facility_energy_kwh",
-        "avg_intensity_g_per_kwh"))
+    " WHEN 'object' THEN json_remove(json_object("
+    + ", ".join(f"'{k}', summary_json -> '$.emissions.{k}'" for k in _BLOCK) + "), "
+    + ", ".join(f"CASE WHEN json_type(summary_json, '$.emissions.{k}') IS NULL THEN '$.{k}'"
+                " ELSE '$.\"-\"' END" for k in _BLOCK)
     + ") ELSE summary_json -> '$.emissions' END END AS emissions_json"
 )
 
