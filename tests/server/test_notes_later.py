@@ -152,7 +152,7 @@ def test_the_api_gives_pending_rows_or_every_note_when_asked(
 
 
 @pytest.mark.parametrize("given", ["0", "-1", "nan", "inf", "601", "soon", "1_0", "\uff11",
-                                   "1e-400"])
+                                   "1e-400", ".", "+", "+-5", "5..", "e5"])
 def test_a_wait_that_is_not_usable_is_refused_in_one_line(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
     monkeypatch.setenv("WATTWISE_LIST_NOTES_WAIT_S", given)
@@ -160,7 +160,7 @@ def test_a_wait_that_is_not_usable_is_refused_in_one_line(
         create_app(tmp_path / "none.db", port=8787)
 
 
-@pytest.mark.parametrize("given", ["600", " 2 ", "0.5", "1e-3", ".25"])
+@pytest.mark.parametrize("given", ["600", " 2 ", "0.5", "1e-3", ".25", "+5", "5.", "5.e1"])
 def test_a_wait_of_seconds_is_taken(given: str) -> None:
     assert list_wait_s({"WATTWISE_LIST_NOTES_WAIT_S": given}) == float(given)
 

@@ -36,7 +36,7 @@ def list_wait_s(environ: Mapping[str, str]) -> float:
     given = environ.get(WAIT_ENV)
     if given is None or not given.strip():
         return WAIT_S
-    plain = re.fullmatch(r"\s*[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?\s*", given)
+    plain = re.fullmatch(r"\s*\+?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*", given)
     wait = float(given) if plain else math.nan  # not "1_0" or a full-width digit
     if not 0 < wait <= 600:
         raise BadInput(f"{WAIT_ENV} must be a number of seconds above 0 and at most 600, "
