@@ -70,3 +70,33 @@ def test_the_check_without_a_ctrl_c_gives_its_answer(tmp_path: Path) -> None:
     assert key == (os.stat(db).st_dev, os.stat(db).st_ino)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert signal.set_wakeup_fd(-1) == -1
+
+
+def test_the_check_watches_for_a_ctrl_c_whatever_its_descriptors_number(
+        tmp_path: Path) -> None:
+    """A long test run (or server) holds more than 1024 descriptors: the watch's own
+    socket lies above what ``select()`` takes, which failed the watch in a thread."""
+    import resource
+
+    db = tmp_path / "runs.db"
+    Store(db).close()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"this process may open only {hard} files")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    failed: list[Any] = []
+    before = threading.excepthook
+    threading.excepthook = failed.append
+    try:
+        conn = sqlite3.connect(db)
+        try:
+            damaged_file.check_whole(db, conn)
+        finally:
+            conn.close()
+    finally:
+        threading.excepthook = before
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert not failed, [f.exc_value for f in failed]

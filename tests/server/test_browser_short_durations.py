@@ -114,8 +114,12 @@ def test_the_windows_table_prints_a_window_s_duration_as_show_does(
     _open(browser, f"{served['base']}/#/run/{rid}", "#windows")
     cells = _window_cells(browser)
     assert cells == said, (cells, said)
-    if key == "tracked":  # about 20 ms and 5 ms: in ms, never "0.0 s"
-        assert all(v.endswith(" ms") and float(v[:-3]) > 0 for v in cells.values()), cells
+    if key == "tracked":  # about 20 ms and 5 ms (longer on a busy machine): never "0.0 s"
+        with Store(served["db"], readonly=True) as store:
+            took = {w["name"]: w["duration_s"] for w in store.windows(rid)}
+        for name, v in cells.items():  # in ms below a tenth of a second
+            assert v.endswith(" ms") == (took[name] < 0.1), (cells, took)
+            assert float(v.split()[0]) > 0, cells
     else:  # 1.125 s: rounded as Python rounds, to even
         assert cells == {"tie": "1.12 s"}, cells
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import shlex
 import signal
 import socket
@@ -140,9 +139,15 @@ def _quick_check(conn: sqlite3.Connection) -> Any:
     done = threading.Event()
 
     def watch() -> None:
+        ours.settimeout(1.0)  # a socket's own wait (poll): no limit on the fd's number
         while not done.is_set():
-            if select.select([ours], [], [], 1.0)[0] and \
-                    signal.SIGINT in ours.recv(64):
+            try:
+                got = ours.recv(64)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if signal.SIGINT in got:
                 conn.interrupt()
                 return
 
