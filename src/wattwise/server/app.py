@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -17,13 +16,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
-from wattwise.errors import BadInput, StoreError, WattwiseError
+from wattwise.errors import BadInput, StoreError
 from wattwise.records.rows import text as _storable
-from wattwise.records.store import Store
 from wattwise.server import results
 from wattwise.server._guard import TOKEN_PATTERN, Guard
 from wattwise.server._net import bound, listen, plan
-from wattwise.server._sql import SORTS, Reads, RunsQuery
+from wattwise.server._sql import SORTS, RunsQuery
 from wattwise.server.api_errors import COMPARE_IDS, INVALID, error_doc, invalid_line
 from wattwise.server.data import (
     known_runs_payload,
@@ -34,161 +32,8 @@ from wattwise.server.data import (
 from wattwise.server.metrics_wait import WAIT_S
 from wattwise.server.notes_later import list_wait_s
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
-from wattwise.server.runs_index import BuildStopped
+from wattwise.server.runs_file import RunsFile
 from wattwise.server.serving import run_server
-
-
-class _Runs:
-    """The run database, opened read-only on first need, and again whenever the file
-    at the path is another one.
-
-    The dashboard may start before anything was recorded: while there is no file,
-    there are no runs, and the file is picked up once a run creates it. Each
-    request ``stat``s the path (microseconds): a file replaced (``mv``, a restored
-    backup: another ``st_dev``/``st_ino``) is opened afresh, with a new runs index,
-    so the page never shows the old file's runs; a file deleted after it was read
-    is a 503 that says so until one is back.
-
-    The old file's handles are closed before the new file is opened: both would
-    use the same ``-wal``/``-shm`` names, and SQLite must never see two databases
-    through one ``-shm``. Requests are counted (``enter``/``leave``); while another
-    request still reads the old file, a request that finds it replaced is a 503
-    (try again), and the last request to leave closes the old handles.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._store: Store | None = None
-        self._reads: Reads | None = None
-        self._identity: tuple[int, int] | None = None
-        self._seen = False  # a file was opened at the path at some point
-        self._stopping = False  # the server is stopping: no index build begins
-        self._retired: list[tuple[Store | None, Reads | None]] = []
-        self._active = 0  # requests in flight (``enter``/``leave``)
-        self._lock = threading.Lock()
-
-    def enter(self) -> None:
-        with self._lock:
-            self._active += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._active -= 1
-            if self._active <= 0:
-                self._close_retired_locked()
-
-    def _close_retired_locked(self) -> None:
-        for store, reads in self._retired:
-            _close(store, reads)
-        self._retired = []
-
-    def _current(self) -> tuple[int, int] | None:
-        """The file at the path now (``st_dev``, ``st_ino``), or None if there is none."""
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            raise StoreError(f"run database {self.path}: cannot open: "
-                             f"{getattr(exc, 'strerror', None) or exc}") from None
-        return st.st_dev, st.st_ino
-
-    def store(self) -> Store | None:
-        with self._lock:
-            identity = self._current()
-            if self._identity is not None and identity != self._identity:
-                # Replaced or deleted since it was opened: let go of the old file.
-                self._retired.append((self._store, self._reads))
-                self._store, self._reads, self._identity = None, None, None
-            if self._retired:
-                if self._active > 1:
-                    raise StoreError(
-                        f"run database {self.path} was replaced or removed while the "
-                        "dashboard read it; other requests are finishing with the old "
-                        "file (try again)"
-                    )
-                self._close_retired_locked()
-            if identity is None:
-                if self._seen:
-                    raise StoreError(
-                        f"run database {self.path} is gone (deleted or moved while the "
-                        "dashboard runs); it is read again once a file is back there"
-                    )
-                return None
-            if self._store is None:
-                self._store = Store(self.path, readonly=True)
-                self._identity = identity
-                self._seen = True
-            return self._store
-
-    def reads(self) -> Reads | None:
-        """The aggregating queries over the same file (``_sql``), opened with the store."""
-        if self.store() is None:
-            return None
-        with self._lock:
-            if self._reads is None:
-                self._reads = Reads(self.path)
-            return self._reads
-
-    def require(self) -> Store:
-        store = self.store()
-        if store is None:
-            raise BadInput(f"no runs yet in {self.path}")
-        return store
-
-    def warm(self) -> None:
-        """Build the runs index and its sort orders now (requests meanwhile are answered
-        from SQLite where it can, ``Reads.runs_page``); a database that cannot be read
-        yet says so later."""
-        self.enter()
-        try:
-            with contextlib.suppress(WattwiseError, BuildStopped):
-                reads = self.reads()
-                if reads is not None:
-                    if self._stopping:  # stopped before the build began
-                        return
-                    reads.warm()
-        finally:
-            self.leave()
-
-    def stop_warm(self, *, resume: bool = False) -> None:
-        """The index build (``warm``) ends at its next pause: the server is stopping, and
-        waited for it up to 30 s (seconds of building for 100,000 runs); with ``resume``,
-        it serves again (a new lifespan of the same app) and builds."""
-        with self._lock:
-            self._stopping = not resume
-            reads = self._reads
-        if reads is not None and not resume:
-            reads.stop_warm()
-
-    def halt(self) -> None:
-        """The process is stopping (a signal): the reads in flight end now, and later ones
-        are refused, so a request of seconds (a million samples summed) does not hold the
-        exit while the server waits for every request to end."""
-        why = "the dashboard is stopping"
-        self.stop_warm()
-        with self._lock:
-            held = [(self._store, self._reads), *self._retired]
-        for store, reads in held:
-            if reads is not None:
-                reads.stop_reads(why)
-            if store is not None:
-                store.stop_reads(why)
-
-    def close(self) -> None:
-        with self._lock:
-            _close(self._store, self._reads)
-            self._close_retired_locked()
-            self._store, self._reads = None, None
-
-
-def _close(store: Store | None, reads: Reads | None) -> None:
-    # the reads first: closing them waits for the notes passes, which read through the
-    # store too (a connection closed under a query in another thread crashes the process)
-    if reads is not None:
-        reads.close()
-    if store is not None:
-        store.close()
 
 
 class DashboardApp(FastAPI):
@@ -257,9 +102,10 @@ def create_app(
         raise BadInput("the dashboard token must be 16 to 256 letters, digits or ._~+/=-")
     if notes_wait_s is None:
         notes_wait_s = list_wait_s(os.environ)
-    runs_db = _Runs(Path(db).expanduser() if db is not None else default_db_path())
+    runs_db = RunsFile(Path(db).expanduser() if db is not None else default_db_path())
     registry = CollectorRegistry()
     collector = StoreCollector(runs_db.store, recent=metrics_runs, reads=runs_db.reads,
+                               hold=runs_db.held,
                                wait_s=metrics_wait_s)
     registry.register(collector)
 

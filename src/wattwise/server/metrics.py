@@ -78,6 +78,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -196,12 +197,14 @@ class StoreCollector(Collector):
         *,
         reads: Callable[[], Reads | None] | None = None,
         wait_s: float | None = WAIT_S,
+        hold: Callable[[], AbstractContextManager[Any]] | None = None,
     ) -> None:
         if isinstance(recent, bool) or not isinstance(recent, int) or recent < 0:
             raise BadInput(f"recent must be a whole number >= 0, got {recent!r}")
         self.store = store
         self.recent = recent
         self.reads = reads
+        self.hold = hold or contextlib.nullcontext  # held by a collection (``_gather_held``)
         #: How long a scrape waits for its collection (``metrics_wait``); None: no bound.
         self.wait_s = check_wait(wait_s)
         self._jobs = ScrapeJobs()
@@ -219,8 +222,7 @@ class StoreCollector(Collector):
         return self.store if isinstance(self.store, Store) else self.store()
 
     def stop(self, timeout_s: float, *, resume: bool = False) -> None:
-        """The server is closing (``metrics_wait.ScrapeJobs.stop``), or with ``resume``
-        serving again (``ScrapeJobs.resume``)."""
+        """The server is closing (``ScrapeJobs.stop``), or serving again (``resume``)."""
         if resume:
             self._jobs.resume()
         else:
@@ -235,8 +237,7 @@ class StoreCollector(Collector):
             if self.wait_s is None:
                 self._gather(store, reads, families)
             else:
-                complete, got = self._jobs.within(
-                    lambda: self._gather(store, reads, _families()), self.wait_s)
+                complete, got = self._jobs.within(lambda: _gather_held(self), self.wait_s)
                 families = got if complete else self._without_index(store, reads)
         yield from families.values()
         if self.wait_s is not None:
@@ -427,6 +428,17 @@ class StoreCollector(Collector):
                 if is_running and _number(part.get("power_w")) is not None:
                     m["power"].add_metric(lab, part["power_w"])
 
+
+def _gather_held(c: StoreCollector) -> dict[str, Any]:
+    """A collection in its own thread: it may outlive the scrape that asked for it, so it
+    holds the connections (``StoreCollector.hold``: the dashboard's count of its readers,
+    a replaced file's connections closed only once none reads them) and takes the store
+    and reads under it, never handles closed under it."""
+    with c.hold():
+        store = c._store()
+        if store is None:
+            return _families()
+        return c._gather(store, c.reads() if c.reads is not None else None, _families())
 
 def _families() -> dict[str, Any]:
     """Every family a scrape gives, empty, in the order it gives them."""
