@@ -66,3 +66,23 @@ def test_show_s_text_says_it_was_recorded_without_emissions(tmp_path: Path,
     edit_summary(db, rid, edit)
     text = cli_out("show", str(rid), "--db", str(db))
     assert text.count(f"emissions: none: {NOT_RECORDED}") == 1, text
+
+
+@pytest.mark.parametrize("stored", ["x", 1.5])
+def test_show_s_text_gives_a_no_domains_run_s_damaged_emissions_note(
+        tmp_path: Path, stored: object) -> None:
+    """A damaged total without domains is priced from its samples in ``show``'s text
+    too; the note on its stored emissions, which every other output gives, was left out."""
+    db = tmp_path / "r.db"
+    rid = recorded(db)
+
+    def edit(s: dict[str, Any]) -> None:
+        s.clear()
+        s.update(energy_j="text", emissions={"emissions_g": stored})
+
+    edit_summary(db, rid, edit)
+    note = json.loads(cli_out("show", str(rid), "--db", str(db), "--json")
+                      )["figures"]["emissions_note"]
+    assert note and note.startswith("the stored emissions are not usable"), note
+    text = cli_out("show", str(rid), "--db", str(db))
+    assert text.count(note) == 1, (note, text)

@@ -1047,6 +1047,8 @@ def _repriced_lines(figures: dict[str, Any] | None) -> list[str]:
     if isinstance(f.get("emissions_g"), (int, float)):
         lines.append(f"emissions: {f['emissions_g']:.4g} gCO2eq, location-based, from those "
                      "samples as `wattwise report` prices them")
+        if isinstance(f.get("emissions_note"), str):  # why its stored ones are not given
+            lines.append(f"note: {safe(f['emissions_note'], None)}")
     elif isinstance(f.get("emissions_note"), str):
         lines.append(f"emissions: none: {safe(f['emissions_note'], None)}")
     return lines
