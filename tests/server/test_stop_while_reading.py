@@ -164,3 +164,43 @@ def test_a_ctrl_c_ends_a_read_of_seconds_in_flight_instead_of_waiting_for_it(
     assert "interrupted" in str(got.get("body")) or "stopping" in str(got.get("body"))
     assert "Traceback" not in err, err[-3000:]
     assert proc.returncode == 130, (proc.returncode, err[-3000:])
+
+
+def test_a_second_ctrl_c_stops_at_once_in_one_line(tmp_path: Path) -> None:
+    """uvicorn's own forced exit at a second Ctrl-C printed 40-200 lines of tracebacks."""
+    import contextlib
+    import re
+    import signal
+    import threading
+    import time
+    import urllib.request
+
+    db = tmp_path / "r.db"
+    rid = recorded(db)
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_SERVE, str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=root)
+
+    def ask(url: str) -> None:
+        with contextlib.suppress(OSError):  # a 503, or no answer: the server went away
+            urllib.request.urlopen(url, timeout=300)
+
+    try:
+        assert proc.stdout is not None
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/", proc.stdout.readline())
+        assert url, "the dashboard did not say where it listens"
+        threading.Thread(target=ask, args=(f"{url.group(1)}/api/runs/{rid}/timeline",),
+                         daemon=True).start()
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "Traceback" not in err, err[-3000:]
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err[-3000:])
+    assert len(err.splitlines()) <= 1, err

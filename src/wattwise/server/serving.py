@@ -3,6 +3,8 @@ that does not wait for a read of seconds in flight."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import threading
 from typing import Any
@@ -37,6 +39,13 @@ def run_server(app: FastAPI, spot: Spot, sock: socket.socket) -> None:
         thread, which may hold a lock the reads take."""
 
         def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.should_exit:
+                if sig == signal.SIGINT:  # a second Ctrl-C: out now, in one line (uvicorn's
+                    # own forced exit printed 40-200 lines of tracebacks); the dashboard
+                    # writes nothing, so nothing is left half-written
+                    os.write(2, b"wattwise: dashboard stopped at once (a second Ctrl-C)\n")
+                    os._exit(130)
+                return
             super().handle_exit(sig, frame)
             on_exit = getattr(app, "on_exit", None)
             if on_exit is not None:
