@@ -73,6 +73,10 @@ def _db(tmp_path: Path) -> tuple[Path, set[int], int]:
              ('{"energy_j": 5.0}', 6.0, "usable"), ('{"duration_s": null}', 8.0, "usable"),
              ("not json", 4.0, "usable"), ("[1, 2]", 5.0, "usable")]
     runs += [(None, None, "running")] * 4  # running or lost: a heartbeat, or none
+    # no stored duration and a stored end that is not usable (``records.queries.end_fault``):
+    # SQLite's key is from that end, the rule's none
+    runs += [('{"energy_j": 5.0}', 10.0, f"end:{end}") for end in (
+        "1e300", "'late'", "started_unix_s - 100", "started_unix_s + 2e9", "9e999")]
     statuses = ["finished", "failed", "interrupted", "lost", "finished"]
     damaged: set[int] = set()
     short = 0
@@ -95,6 +99,9 @@ def _db(tmp_path: Path) -> tuple[Path, set[int], int]:
                                f" ({', '.join('?' * len(cols))})",
                                tuple(values[c] for c in cols)).lastrowid
             assert rid is not None
+            if kind.startswith("end:"):
+                conn.execute(f"UPDATE runs SET ended_unix_s = {kind[4:]} WHERE id = ?", (rid,))
+                damaged.add(rid)
             if kind == "damaged":
                 damaged.add(rid)
                 short = rid if summary and '"duration_s": 5e8' in summary else short

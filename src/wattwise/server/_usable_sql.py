@@ -187,8 +187,8 @@ def usable(sort: str) -> str:
     a value, but those of a shape SQL does not judge (``_domains_agree``), left to the
     rule. A duration is judged only where SQLite reads the summary (as the rule is)."""
     if sort == "duration":
-        return (f"(CASE WHEN json_valid({_S}) THEN {_duration_ok()} ELSE 1 END)"
-                f" AND {_times_ok()}")
+        return (f"((CASE WHEN json_valid({_S}) THEN {_duration_ok()} ELSE 1 END)"
+                f" AND {_times_ok()})")
     ok = _energy_ok() if sort == "energy" else _emissions_ok()
     return f"(CASE WHEN json_valid({_S}) THEN {ok} ELSE 0 END)"
 
