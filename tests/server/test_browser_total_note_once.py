@@ -1,7 +1,8 @@
 """A run whose stored total is not usable and whose summary holds no domains: its page
 gives the figure priced from its samples with the note once (in its header, not again
-under it), and no range where its bounds are one figure, as ``wattwise show`` prints it.
-Needs what ``test_browser`` needs."""
+under it), and no range where its bounds are one figure, as ``wattwise show`` prints it;
+so for stored emissions that are not usable (a block stored as ``{}``). Needs what
+``test_browser`` needs."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE runs SET summary_json = '{\"energy_j\": \"text\"}' WHERE id = ?",
                      (ids["demo"],))
+        conn.execute("UPDATE runs SET summary_json = json_set(summary_json, '$.emissions',"
+                     " json('{}')) WHERE id = ?", (ids["smaller"],))
     pages = _serve(path)
     yield {"base": next(pages), "ids": ids}
     next(pages, None)
@@ -40,3 +43,15 @@ def test_the_stored_total_s_note_is_said_once(browser: Any, served: dict[str, An
     assert "as wattwise report gives it" in total, total
     assert "–" not in total, total  # its samples give one figure: no range of it to itself
     assert view.count("the stored energy is not usable") == 1, view
+
+
+def test_a_stored_emissions_block_s_note_is_said_once(browser: Any,
+                                                      served: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, rid = served["base"], served["ids"]["smaller"]
+    _open(browser, f"{base}/#/run/{rid}", "#emissions-again")
+    view = browser.find_element(By.ID, "view").text
+    assert "the stored emissions are not usable" in browser.find_element(
+        By.ID, "emissions-again").text
+    assert view.count("the stored emissions are not usable") == 1, view
