@@ -119,11 +119,17 @@ def test_a_damaged_end_is_said_once_and_never_read_as_the_end(tmp_path: Path,
     assert any(p is not None for d in tl["domains"].values() for p in d["power_w"])
 
 
+@pytest.mark.parametrize("late", [False, True])
 def test_a_damaged_end_and_heartbeat_without_a_window_read_the_samples_span(
-    tmp_path: Path,
+    tmp_path: Path, late: bool,
 ) -> None:
+    """``late``: one more sample stamped 1e300 (a damaged row) is not the run's length."""
     db = tmp_path / "runs.db"
     rid = _run(db, "1e300", window=False, heartbeat="'x'")
+    if late:
+        with sqlite3.connect(db) as c:
+            c.execute("INSERT INTO samples SELECT run_id, 1e300, domain, energy_j, power_w,"
+                      " low_j, high_j, gap FROM samples WHERE run_id = ? LIMIT 1", (rid,))
     out = _everywhere(db, rid)
     notes = out["show"]["notes"]
     (end_note,) = [n for n in notes if "stored end" in n]

@@ -142,17 +142,20 @@ def _time_fault(stored: Any, started: Any) -> str | None:
     if start is not None and beat < start:
         return f"{start - beat:.4g} s before the run's start"
     if start is not None and beat - start > MAX_DURATION_S:  # 1e300: no run lasts so long
-        return (f"implausibly far after the run's start ({beat - start:.4g} s, more than "
-                f"{MAX_DURATION_S:g} s)")
+        after = beat - start  # in full near the bound (not "1e+09 s, more than 1e+09 s")
+        return (f"implausibly far after the run's start ({after:.{4 if after > 1e10 else 12}g}"
+                f" s, more than {MAX_DURATION_S:g} s)")
     return None
 
 
 def sampled_duration(read: Any, run_id: int, started: float) -> float | None:
-    """From run ``run_id``'s start to its last sample whose time is a finite number (read
-    through the samples' index by ``read(sql, params)``), or None without one: the span
-    its timeline draws where its heartbeat is not usable (``heartbeat_fault``)."""
+    """From run ``run_id``'s start to its last sample whose time is a finite number no more
+    than ``MAX_DURATION_S`` after it (read through the samples' index by ``read(sql,
+    params)``; a sample stamped 1e300 is a damaged row, not the run's length), or None
+    without one: the span its timeline draws where its heartbeat is not usable
+    (``heartbeat_fault``)."""
     rows = read("SELECT max(t_unix_s) FROM samples WHERE run_id = ? AND t_unix_s"
-                " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308", (run_id,))
+                " BETWEEN -1.7976931348623157e308 AND ?", (run_id, started + MAX_DURATION_S))
     last = _num(rows[0][0]) if rows else None
     return None if last is None else max(0.0, last - started)
 
