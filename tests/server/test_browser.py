@@ -132,6 +132,9 @@ def _open(driver: Any, url: str, ready: str, shot: Path | None = None) -> list[s
         )
     assert driver.find_elements(By.CSS_SELECTOR, ready), (
         url, driver.find_element(By.ID, "error").text, driver.get_log("browser"))
+    with contextlib.suppress(TimeoutException):  # a run page says it is reading (its
+        WebDriverWait(driver, 30).until(  # heading first): its content comes after
+            lambda d: not d.find_elements(By.ID, "loading"))
     time.sleep(0.3)  # let late requests and console messages arrive
     if shot is not None:
         driver.save_screenshot(str(shot))
