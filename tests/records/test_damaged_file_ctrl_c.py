@@ -100,3 +100,30 @@ def test_the_check_watches_for_a_ctrl_c_whatever_its_descriptors_number(
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert not failed, [f.exc_value for f in failed]
+
+
+def test_reads_stopped_say_why_also_the_one_they_interrupted(tmp_path: Path) -> None:
+    """A read-only store's reads ended (``stop_reads``: the dashboard stops, or its file
+    was replaced) say why, the query running then included (not SQLite's "interrupted"),
+    and every later read is refused with the same words."""
+    from wattwise.errors import StoreError
+
+    db = tmp_path / "runs.db"
+    Store(db).close()
+    got: list[str] = []
+    with Store(db, readonly=True) as store:
+
+        def slow() -> None:
+            try:
+                store._read(SLOW)
+            except StoreError as exc:
+                got.append(str(exc))
+
+        reading = threading.Thread(target=slow)
+        reading.start()
+        threading.Event().wait(0.5)  # the query is running
+        store.stop_reads("the file was replaced (try again)")
+        reading.join(timeout=60)
+        with pytest.raises(StoreError, match=r"not read: the file was replaced \(try again\)"):
+            store._read("SELECT 1")
+    assert got == [f"run database {db}: not read: the file was replaced (try again)"], got

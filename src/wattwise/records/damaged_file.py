@@ -67,9 +67,14 @@ def damaged_error(path: Path) -> StoreError:
     )
 
 
-def read_error(path: Path, exc: BaseException) -> StoreError:
+def read_error(path: Path, exc: BaseException, stopped: str | None = None) -> StoreError:
     """A failed read in wattwise's words; a damaged page marks the whole file damaged for
-    every later reader in this process (``check_whole``, ``damage_found``)."""
+    every later reader in this process (``check_whole``, ``damage_found``). ``stopped``:
+    why the reads were ended (``ReadOnlyDatabase.stop_reads``), said for a query it
+    interrupted rather than SQLite's "interrupted"."""
+    if stopped is not None and isinstance(exc, sqlite3.OperationalError) \
+            and str(exc) == "interrupted":
+        return StoreError(f"run database {path}: not read: {stopped}")
     if not is_damage(exc):
         return StoreError(f"run database {path}: cannot read: {exc}")
     with contextlib.suppress(OSError, ValueError):

@@ -170,7 +170,7 @@ class Store(RunQueries):
             conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
             return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise read_error(self.path, exc) from exc
+            raise read_error(self.path, exc, getattr(self._ro, "stopped", None)) from exc
 
     def _read_chunks(
         self, sql: str, params: Sequence[Any] = (), size: int = 10_000
@@ -185,13 +185,13 @@ class Store(RunQueries):
             conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
             cursor = conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise read_error(self.path, exc) from exc
+            raise read_error(self.path, exc, getattr(self._ro, "stopped", None)) from exc
         try:
             while True:
                 try:
                     rows = cursor.fetchmany(max(1, int(size)))
                 except sqlite3.Error as exc:
-                    raise read_error(self.path, exc) from exc
+                    raise read_error(self.path, exc, getattr(self._ro, "stopped", None)) from exc
                 if not rows:
                     return
                 yield rows

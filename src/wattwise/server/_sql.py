@@ -122,7 +122,7 @@ class Reads:
         try:
             return self._db.reader(self._timeout_s).execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise read_error(self.path, exc) from exc
+            raise read_error(self.path, exc, self._db.stopped) from exc
 
     # -- the runs list ---------------------------------------------------------------
     #
