@@ -132,8 +132,8 @@ def test_a_damaged_end_and_heartbeat_without_a_window_read_the_samples_span(
                       " low_j, high_j, gap FROM samples WHERE run_id = ? LIMIT 1", (rid,))
     out = _everywhere(db, rid)
     notes = out["show"]["notes"]
-    (end_note,) = [n for n in notes if "stored end" in n]
-    (beat_note,) = [n for n in notes if "last heartbeat" in n]
+    (end_note,) = [n for n in notes if n.startswith("the stored end")]
+    (beat_note,) = [n for n in notes if n.startswith("the stored last heartbeat")]
     assert end_note.endswith("the run is read as one without an end")
     assert "is from its start to its last sample" in beat_note
     duration = out["show"]["duration_s"]
@@ -175,3 +175,28 @@ def test_the_duration_order_s_sql_rule_is_the_index_rule_on_damaged_ends(
     judged = {entry_of(r)[0]: (entry_of(r)[1].duration_usable, bool(r[-1])) for r in rows}
     for rid, damaged in ids.items():
         assert judged[rid] == (not damaged, not damaged), (rid, judged[rid])
+
+
+def test_a_sample_stamped_1e300_is_left_out_of_the_timeline_of_a_run_without_an_end(
+    tmp_path: Path,
+) -> None:
+    """Its stored end and heartbeat not usable, a run is measured to its last sample no
+    more than 1e9 s after its start; its timeline once ran to a sample stamped 1e300
+    (the whole run one point, "1 hole of 2.78e+296 h"): now it ends at the run's last
+    plausible sample, and the one past it is said in every output."""
+    from wattwise.carbon.sample_energy import after_alive_note
+
+    db = tmp_path / "runs.db"
+    rid = _run(db, "1e300", window=False, heartbeat="1e300")
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE samples SET t_unix_s = t_unix_s + 1e300 WHERE rowid = (SELECT rowid"
+                  " FROM samples WHERE run_id = ? LIMIT 1 OFFSET 2)", (rid,))
+    out = _everywhere(db, rid)
+    duration = out["show"]["duration_s"]
+    assert 0.3 < duration < 5
+    assert out["timeline"]["end_s"] == pytest.approx(duration, abs=0.05)
+    note = after_alive_note(1)
+    for notes in (out["show"]["notes"], out["list"]["notes"], out["row"]["notes"],
+                  out["page"]["notes"], out["timeline"]["notes"]):
+        assert notes.count(note) == 1, notes
+        assert not [n for n in notes if "hole" in n], notes

@@ -258,7 +258,8 @@ def after_alive_note(samples: int) -> str:
     damaged row), not its reading. Its energy stays in the figure (``partial_energy``
     sums every sample); only the drawing over time leaves it out."""
     return (f"{samples} sample(s) lie after the last time the run was known alive (its "
-            "last heartbeat; their clock may have been set forward): left out of the power "
+            "last heartbeat, or its last sample at most 1e9 s after its start where that "
+            "is not usable; their clock may have been set forward): left out of the power "
             "and emissions over time, which are drawn to then; their energy is still "
             "counted in the run's figure")
 
@@ -329,13 +330,36 @@ def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
     """Where a run's samples end as its timeline and notes judge them, and whether that is
     the last time it was known alive: its :func:`recorded_end`, a heartbeat only where
     some sample lies from the run's start to it (else every sample is drawn: (None,
-    False)). ``read(sql, params)`` returns rows."""
+    False)). ``read(sql, params)`` returns rows.
+
+    A run with neither a usable end nor a usable heartbeat (``records.queries``'s
+    ``end_fault``, ``heartbeat_fault``) is measured to its last sample no more than
+    ``MAX_DURATION_S`` after its start (``sampled_duration``): a sample stamped 1e300 is
+    a damaged row, so where one lies past that bound, that last sample is the last time
+    the run was known alive, and the sample past it is left out with that note."""
     end, alive = recorded_end(record)
+    if end is None and getattr(record, "heartbeat_fault", None) \
+            and getattr(record, "status", None) != "running":
+        return _sampled_end(record, read)
     if not alive or end is None:
         return end, alive
     start = real_or_none(getattr(record, "started_unix_s", None))
     sampled = read(SAMPLED_BETWEEN_SQL, (int(record.id), start, end))[0][0]
     return (end, True) if sampled else (None, False)
+
+
+def _sampled_end(record: Any, read: Any) -> tuple[float | None, bool]:
+    """``timeline_end`` of a run measured to its samples: its last plausible one, where
+    some sample lies past ``MAX_DURATION_S`` after its start; else (None, False)."""
+    from wattwise.records.judged_power import MAX_DURATION_S
+    from wattwise.records.queries import sampled_duration
+
+    start = real_or_none(getattr(record, "started_unix_s", None))
+    if start is None or not read("SELECT 1 FROM samples WHERE run_id = ? AND t_unix_s > ?"
+                                 " LIMIT 1", (int(record.id), start + MAX_DURATION_S)):
+        return None, False
+    span = sampled_duration(read, int(record.id), start)
+    return (None, False) if span is None else (start + span, True)
 
 
 def after_end_notes(store: Any, record: Any) -> list[str]:
