@@ -1,0 +1,16 @@
+"""``show``'s intensity line of a stored emissions block without a dataset kind (a bench
+run's) names its source alone, never Python's "None"."""
+
+from __future__ import annotations
+
+from wattwise.cli.render import emissions_lines
+
+
+def test_an_intensity_without_a_kind_is_named_by_its_source() -> None:
+    block = {"emissions_g": 1.5, "low_g": 1.0, "high_g": 2.0, "avg_intensity_g_per_kwh": 380.0,
+             "zone": "DE", "source": "yearly average", "pue": 1.0, "pue_source": "default"}
+    lines = emissions_lines({"emissions": {**block, "kind": None}, "kind": "estimated"})
+    assert "zone DE, yearly average" in lines[1] and "None" not in lines[1], lines
+    lines = emissions_lines({"emissions": {**block, "kind": "yearly-average"},
+                             "kind": "estimated"})
+    assert "zone DE, yearly-average: yearly average" in lines[1], lines
