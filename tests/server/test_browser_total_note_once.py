@@ -55,4 +55,3 @@ def test_a_stored_emissions_block_s_note_is_said_once(browser: Any,
     assert "the stored emissions are not usable" in browser.find_element(
         By.ID, "emissions-again").text
     assert view.count("the stored emissions are not usable") == 1, view
-    assert "recorded pricing: —" not in view, view  # a block holding no intensity: no line

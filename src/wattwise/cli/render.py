@@ -400,9 +400,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         f"({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')}), "
         f"location-based, from {safe(summary.get('kind', '?'))} energy",
         f"  intensity: {num(e.get('avg_intensity_g_per_kwh'), '.1f')} gCO2eq/kWh average over "
-        f"the run, zone {safe(e.get('zone'))}, "
-        + (f"{safe(e.get('kind'))}: " if e.get("kind") is not None else "")
-        + safe(e.get("source")),
+        f"the run, zone {safe(e.get('zone'))}, {safe(e.get('kind'))}: {safe(e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}: {safe(e.get('pue_source'))}",
     ]
     from wattwise.records.stored_market import market_lines
