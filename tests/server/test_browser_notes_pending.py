@@ -71,12 +71,17 @@ def pricing(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str
 
 def test_a_row_being_priced_again_says_so_then_shows_its_figure(
         browser: Any, pricing: dict[str, Any]) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     _open(browser, f"{pricing['base']}/#/", "tr.run")
     cell = f"tr.run[data-id='{pricing['rid']}'] td.c-energy"
-    text = browser.find_element(By.CSS_SELECTOR, cell).text
+    # the list asks again every second and draws its rows anew: a row read as it is
+    # replaced is read again
+    stale = (StaleElementReferenceException,)
+    text = WebDriverWait(browser, 10, ignored_exceptions=stale).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, cell).text)
     assert "being priced again from its samples" in text and "no figure" not in text, text
     threading.Timer(0.5, pricing["go"].set).start()
 
@@ -84,7 +89,7 @@ def test_a_row_being_priced_again_says_so_then_shows_its_figure(
         now = d.find_element(By.CSS_SELECTOR, cell).text
         return "being priced again" not in now and "J" in now and "from its samples" in now
 
-    WebDriverWait(browser, 20).until(priced)
+    WebDriverWait(browser, 20, ignored_exceptions=stale).until(priced)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
 
