@@ -26,6 +26,7 @@ from wattwise.server.notes_later import LaterNotes, Ticket
 from wattwise.server.runs_index import (
     BUILD_CHUNK,
     DOMAINS_UNSURE,
+    OWN_WINDOW,
     START_DELAY_S,
     Entry,
     RunsIndex,
@@ -65,8 +66,7 @@ _ROW = (
     f" {_j('summary_json', '$.duration_s')} AS summary_duration_s,"
     # the summary's own window, energy and average power (JSON), which a stored duration
     # is judged against too (``records.judged_stored.duration_fault``)
-    " CASE WHEN json_valid(summary_json) THEN json_extract(summary_json, '$.start_unix_s',"
-    " '$.end_unix_s', '$.energy_j', '$.avg_power_w') END AS summary_window,"
+    f" {OWN_WINDOW} AS summary_window,"
     # a study's summary (``summary_of``: the runs it sums) has no emissions of its own
     " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.summary_of')"
     " IS NOT NULL ELSE 0 END AS study,"

@@ -19,6 +19,7 @@ from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.priced_again import judged, priced_again, usable_figures
 from wattwise.server.row_notes import notes_mark, row_notes
+from wattwise.server.runs_index import own_window
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
     NUMERIC_SPAN_SQL,
@@ -109,7 +110,7 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None
     if measured is None and last is not None:
         duration = max(0.0, last - started)
     elif type(measured) is float and duration_fault(
-            measured, started, end, _own_window(x["summary_window"])) is None:
+            measured, started, end, own_window(x["summary_window"])) is None:
         duration = measured + 0.0
     else:  # not a plain usable number as SQLite reads it: judged as the record reads
         duration = store.get_run(int(x["id"])).duration_s
@@ -161,19 +162,6 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None
         # every note of the run, as ``runs --json`` and its own page give them
         return row, row_notes(store, reads, row["id"], until)
     return row, None
-
-
-def _own_window(stored: Any) -> dict[str, Any] | None:
-    """A runs-list row's summary window, energy and average power (``_sql._ROW``'s
-    ``summary_window``, JSON) as the summary's own keys, for ``duration_fault``."""
-    try:
-        got = json.loads(stored) if isinstance(stored, str) else None
-    except ValueError:
-        return None
-    if not isinstance(got, list) or len(got) != 4:
-        return None
-    return dict(zip(("start_unix_s", "end_unix_s", "energy_j", "avg_power_w"), got,
-                    strict=True))
 
 
 def _stored_emissions(x: Any) -> dict[str, Any]:

@@ -34,7 +34,6 @@ others' reasons.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import heapq
 import itertools
 import json
@@ -167,6 +166,23 @@ def domains_agree(energy_j: Any, unsure: Any) -> bool:
     return domains_energy_fault(energy_j, domains) is None
 
 
+#: A summary's own window, energy and average power as JSON (SQL; ``own_window`` reads
+#: it), which a stored duration is judged against (``judged_stored.duration_fault``).
+OWN_WINDOW = ("CASE WHEN json_valid(summary_json) THEN json_extract(summary_json,"
+              " '$.start_unix_s', '$.end_unix_s', '$.energy_j', '$.avg_power_w') END")
+_OWN_KEYS = ("start_unix_s", "end_unix_s", "energy_j", "avg_power_w")
+
+
+def own_window(stored: Any) -> dict[str, Any] | None:
+    """``OWN_WINDOW``'s JSON as the summary's own keys, or None where it cannot be read."""
+    try:
+        got = json.loads(stored) if isinstance(stored, str) else None
+    except ValueError:
+        return None
+    return dict(zip(_OWN_KEYS, got, strict=True)) if isinstance(got, list) \
+        and len(got) == len(_OWN_KEYS) else None
+
+
 #: What the runs index holds of each run: a few columns and figures of its summary.
 ENTRY_COLUMNS = (
     "id, status, name, started_unix_s, coalesce(ended_unix_s, heartbeat_unix_s),"
@@ -200,8 +216,7 @@ ENTRY_COLUMNS = (
     " ended_unix_s,"
     # the summary's own window, energy and average power, as JSON, for a duration far
     # shorter than its window
-    " CASE WHEN json_valid(summary_json) THEN json_extract(summary_json, '$.start_unix_s',"
-    " '$.end_unix_s', '$.energy_j', '$.avg_power_w') END"
+    f" {OWN_WINDOW}"
 )
 
 
@@ -343,14 +358,7 @@ def _duration_usable(kind: Any, stored: Any, started: Any, ended: Any,
     if d is not None and window is not None and window - d <= max(
             DURATION_SHORT_SLACK_S, DURATION_SLACK * window):
         own = None  # not far shorter than the run's window, nor than a shorter one
-    summary = None
-    if isinstance(own, str):
-        with contextlib.suppress(ValueError):
-            got = json.loads(own)
-            if isinstance(got, list) and len(got) == 4:
-                summary = dict(zip(("start_unix_s", "end_unix_s", "energy_j", "avg_power_w"),
-                                   got, strict=True))
-    return duration_fault(stored, start, end, summary) is None
+    return duration_fault(stored, start, end, own_window(own)) is None
 
 
 def _block(stored: Any) -> tuple[Any, Any, Any]:
