@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from tests.server._runs import fixture_db
+from tests.server._runs import START, demo_like, fixture_db
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
+from wattwise.records.store import Store
 
 pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 
@@ -23,11 +24,16 @@ pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     path = tmp_path_factory.mktemp("total_note") / "runs.db"
     ids = fixture_db(path)
+    with Store(path) as store:
+        ids["zone_only"] = demo_like(store, "zone-only", START + 5000.0, scale=0.5)
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE runs SET summary_json = '{\"energy_j\": \"text\"}' WHERE id = ?",
                      (ids["demo"],))
         conn.execute("UPDATE runs SET summary_json = json_set(summary_json, '$.emissions',"
                      " json('{}')) WHERE id = ?", (ids["smaller"],))
+        conn.execute("UPDATE runs SET summary_json = json_set(summary_json, '$.emissions',"
+                     " json('{\"zone\": \"DE\", \"emissions_g\": \"x\"}')) WHERE id = ?",
+                     (ids["zone_only"],))
     pages = _serve(path)
     yield {"base": next(pages), "ids": ids}
     next(pages, None)
@@ -55,3 +61,15 @@ def test_a_stored_emissions_block_s_note_is_said_once(browser: Any,
     assert "the stored emissions are not usable" in browser.find_element(
         By.ID, "emissions-again").text
     assert view.count("the stored emissions are not usable") == 1, view
+    assert "recorded pricing" not in view, view  # a block holding none of it: no line
+
+
+def test_the_recorded_pricing_gives_the_parts_its_block_holds(browser: Any,
+                                                             served: dict[str, Any]) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, rid = served["base"], served["ids"]["zone_only"]
+    _open(browser, f"{base}/#/run/{rid}", "#emissions-again")
+    view = browser.find_element(By.ID, "view").text
+    assert "recorded pricing: (DE)" in view, view  # the zone as stored, no bare "(: )"
+    assert "g/kWh" not in view.split("recorded pricing")[1].split("\n")[0], view

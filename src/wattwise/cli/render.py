@@ -400,13 +400,21 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         f"({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')}), "
         f"location-based, from {safe(summary.get('kind', '?'))} energy",
         f"  intensity: {num(e.get('avg_intensity_g_per_kwh'), '.1f')} gCO2eq/kWh average over "
-        f"the run, zone {safe(e.get('zone'))}, {safe(e.get('kind'))}: {safe(e.get('source'))}",
-        f"  PUE {num(e.get('pue'), 'g')}: {safe(e.get('pue_source'))}",
+        f"the run, zone {safe(e.get('zone'))}, {_said(e.get('kind'), e.get('source'))}",
+        f"  PUE {num(e.get('pue'), 'g')}" + ("" if e.get("pue_source") is None
+                                            else f": {safe(e.get('pue_source'))}"),
     ]
     from wattwise.records.stored_market import market_lines
 
     # the market-based lines every output gives (the dashboard's run page too)
     return lines + [safe(line, None) for line in market_lines(summary, ref)]
+
+
+def _said(kind: object, source: object) -> str:
+    """``kind: source`` of a stored intensity, or the part stored alone (a bench run's block
+    holds no dataset kind: Python's ``None`` is never printed)."""
+    said = [safe(x) for x in (kind, source) if x is not None]
+    return ": ".join(said) if said else "source not recorded"
 
 
 def _emissions_again(ref: object, again: Callable[[], Any] | None,

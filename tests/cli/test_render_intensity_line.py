@@ -1,0 +1,26 @@
+"""``show``'s intensity line of a stored emissions block without a dataset kind (a bench
+run's) names its source alone, never Python's "None"."""
+
+from __future__ import annotations
+
+from wattwise.cli.render import emissions_lines
+
+
+def test_an_intensity_without_a_kind_is_named_by_its_source() -> None:
+    block = {"emissions_g": 1.5, "low_g": 1.0, "high_g": 2.0, "avg_intensity_g_per_kwh": 380.0,
+             "zone": "DE", "source": "yearly average", "pue": 1.0, "pue_source": "default"}
+    lines = emissions_lines({"emissions": {**block, "kind": None}, "kind": "estimated"})
+    assert "zone DE, yearly average" in lines[1] and "None" not in lines[1], lines
+    lines = emissions_lines({"emissions": {**block, "kind": "yearly-average"},
+                             "kind": "estimated"})
+    assert "zone DE, yearly-average: yearly average" in lines[1], lines
+
+
+def test_a_pue_without_its_source_is_given_alone() -> None:
+    block = {"emissions_g": 1.5, "low_g": 1.0, "high_g": 2.0, "avg_intensity_g_per_kwh": 380.0,
+             "zone": "DE", "source": "yearly average", "pue": 1.0}
+    lines = emissions_lines({"emissions": block, "kind": "measured"})
+    assert lines[2] == "  PUE 1", lines
+    lines = emissions_lines({"emissions": {k: v for k, v in block.items() if k != "source"},
+                             "kind": "measured"})
+    assert lines[1].endswith("zone DE, source not recorded"), lines
