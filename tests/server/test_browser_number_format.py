@@ -128,6 +128,17 @@ FORMATS = [
     ("range(1.17e-19, 2.64e8 * 3.6e6, jIn(0.00325, 1.17e-19, 2.64e8 * 3.6e6))",
      "3.25e-26 kWh – 264000000 kWh"),
     ("energy(0.00325, 1.17e-19, 2.64e8 * 3.6e6)", "9.03e-10 kWh"),
+    # bounds that are one figure (a measured reading's): that figure, never "x – x"
+    ("range(800, 800, jIn(800, 800, 800))", "800 J"),
+    ("ranged(800, 800, jIn(800, 800, 800))", ""),
+    ("ranged(800, 1300, jIn(999.6, 800, 1300))", " (800 J – 1300 J)"),
+    # the zone and source a stored block holds, each as stored; never "(: x)"
+    ("pricedWhere({zone: 'DE', source: 'yearly average'})", "DE: yearly average"),
+    ("pricedWhere({source: 'yearly average'})", "yearly average"),
+    ("pricedWhere({zone: null})", ""),
+    ("recordedPricing({zone: 'DE'}, null)", "(DE)"),
+    ("recordedPricing({}, 1.2)", "PUE 1.2"),
+    ("recordedPricing({avg_intensity_g_per_kwh: 380}, undefined)", "380 g/kWh"),
     ("statCell({mean: 999.6, low: 800, high: 1300, n: 5}, fmtJ)",
      '1000 J <span class="muted">(800 J – 1300 J)</span>'),
     ("statCell({mean: 0.004, low: 0.0036, high: 0.0044, n: 5}, fmtJ)",
