@@ -254,7 +254,7 @@ def test_totals_leave_out_a_stored_study_whose_energy_sums_other_runs(tmp_path: 
             ids.append(rid)
     reads = Reads(path)
     try:
-        assert reads.totals_by_kind() == {"measured": (5.0, 0.0, 1)}
+        assert reads.totals_by_kind() == {"measured": (5.0, 0.0, 1, 0)}
     finally:
         reads.close()
 
@@ -463,7 +463,7 @@ def test_totals_count_a_negative_stored_figure_as_nothing(tmp_path: Path) -> Non
                                       "emissions": {"emissions_g": grams}})
     reads = Reads(path)
     try:
-        assert reads.totals_by_kind() == {"measured": (7.0, 0.5, 2)}
+        assert reads.totals_by_kind() == {"measured": (7.0, 0.5, 2, 1)}
     finally:
         reads.close()
 

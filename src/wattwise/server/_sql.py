@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -277,9 +277,10 @@ class Reads:
             f"SELECT id FROM runs {where} ORDER BY started_unix_s DESC, id DESC LIMIT ?",
             (limit,))]
 
-    def totals_by_kind(self) -> dict[str, tuple[float, float, int]]:
-        """Energy, emissions and how many runs, summed over every run that has ended,
-        by the run's kind (a figure that is not a number, or is negative, counts as nothing).
+    def totals_by_kind(self) -> dict[str, tuple[float, float, int, int]]:
+        """Energy, emissions, how many runs and how many of them hold emissions that count
+        (``RunsIndex.totals_by_kind``), summed over every run that has ended, by the run's
+        kind (a figure that is not a number, or is negative, counts as nothing).
 
         An energy above ``carbon.accounting.MAX_STORED_ENERGY_J`` is not usable either
         (``records.stored_energy``: implausibly large, a damaged record) and counts as
@@ -290,21 +291,11 @@ class Reads:
         from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
         totals = self._index.totals_by_kind()
-        over = {kind for kind, (joules, _, _) in totals.items()
+        over = {kind for kind, (joules, *_) in totals.items()
                 if not joules <= MAX_STORED_ENERGY_J}  # NaN or inf included
         if not over:
             return totals
-        again = {kind: [0.0, 0.0, 0] for kind in over}
-        for e in self.index().values():
-            t = again.get(e.kind or "unknown")
-            if t is None or e.status == "running" or e.summarises:
-                continue  # as the index sums them (``RunsIndex.totals_by_kind``)
-            j, g = e.energy_j, e.emissions_g
-            t[0] += j if j is not None and e.energy_usable and 0 <= j <= MAX_STORED_ENERGY_J \
-                else 0.0
-            t[1] += g if g is not None and e.emissions_usable and g >= 0 else 0.0
-            t[2] += 1
-        return {**totals, **{k: (float(j), float(g), int(n)) for k, (j, g, n) in again.items()}}
+        return {**totals, **_summed_within_bound(self.index().values(), over)}
 
     # -- samples ---------------------------------------------------------------------
 
@@ -342,3 +333,24 @@ def _stored_lost(rows: Callable[..., list[sqlite3.Row]]) -> frozenset[int]:
     """The ids of the runs stored as ``lost`` (``runs_index.stored_as``: another tool's or
     an older version's record; few), through the index on status."""
     return frozenset(int(r[0]) for r in rows("SELECT id FROM runs WHERE status = 'lost'"))
+
+
+def _summed_within_bound(entries: Iterable[Entry], kinds: set[str]
+                         ) -> dict[str, tuple[float, float, int, int]]:
+    """``Reads.totals_by_kind`` of ``kinds`` summed again, leaving out each energy above
+    ``carbon.accounting.MAX_STORED_ENERGY_J`` (as the index sums them otherwise)."""
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+    again = {kind: [0.0, 0.0, 0, 0] for kind in kinds}
+    for e in entries:
+        t = again.get(e.kind or "unknown")
+        if t is None or e.status == "running" or e.summarises:
+            continue  # as the index sums them (``RunsIndex.totals_by_kind``)
+        j, g = e.energy_j, e.emissions_g
+        t[0] += j if j is not None and e.energy_usable and 0 <= j <= MAX_STORED_ENERGY_J \
+            else 0.0
+        counts = g is not None and e.emissions_usable and g >= 0
+        t[1] += g if g is not None and counts else 0.0
+        t[2] += 1
+        t[3] += counts
+    return {k: (float(j), float(g), int(n), int(p)) for k, (j, g, n, p) in again.items()}

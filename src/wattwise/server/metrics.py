@@ -282,11 +282,11 @@ class StoreCollector(Collector):
         pricer = PricingOnce()  # the environment and config as they are at this scrape
         shares, from_samples, parts = self._lost_parts(store, reads, lost, pricer)
         totals: dict[str, list[float]] = {}  # kind: joules, grams, runs priced
-        for kind, (joules, grams, n) in _summary_totals(reads, from_samples).items():
+        for kind, (joules, grams, _, counted) in _summary_totals(reads, from_samples).items():
             t = totals.setdefault(kind_label(kind), [0.0, 0.0, 0.0])
             t[0] += joules
             t[1] += grams
-            t[2] += n
+            t[2] += counted  # runs whose emissions count: none, no emissions series
         for kind, joules, priced_g in shares:
             t = totals.setdefault(kind_label(kind), [0.0, 0.0, 0.0])  # lost ones have ended
             t[0] += joules
@@ -657,7 +657,8 @@ def _ended_without_figures(reads: Reads) -> list[int]:
             and (e.energy_j is None or not e.energy_usable or not e.emissions_usable)]
 
 
-def _summary_totals(reads: Reads, leave_out: list[int]) -> dict[str, tuple[float, float, int]]:
+def _summary_totals(reads: Reads, leave_out: list[int]
+                    ) -> dict[str, tuple[float, float, int, int]]:
     """``Reads.totals_by_kind`` but for the ended runs in ``leave_out``, which the totals
     count from their samples (no summary that reads): each taken off as it was added."""
     totals = reads.totals_by_kind()
@@ -667,12 +668,13 @@ def _summary_totals(reads: Reads, leave_out: list[int]) -> dict[str, tuple[float
         kind = None if e is None else e.kind or "unknown"
         if e is None or e.status == "running" or e.summarises or kind not in totals:
             continue  # not summed there: nothing to take off
-        joules, grams, n = totals[kind]
+        joules, grams, n, priced = totals[kind]
         # as ``RunsIndex.totals_by_kind`` added it: 0 where missing, negative or not usable
         e_j, e_g = (x if x is not None and x >= 0 else 0.0 for x in (
             e.energy_j if e.energy_usable else None,
             e.emissions_g if e.emissions_usable else None))
-        totals[kind] = (joules - e_j, grams - e_g, n - 1)
+        counted = e.emissions_usable and e.emissions_g is not None and e.emissions_g >= 0
+        totals[kind] = (joules - e_j, grams - e_g, n - 1, priced - counted)
         if n <= 1:
             del totals[kind]
     return totals

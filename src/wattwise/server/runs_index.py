@@ -821,24 +821,30 @@ class RunsIndex:
                           reverse=True)
         return live[:limit]
 
-    def totals_by_kind(self) -> dict[str, tuple[float, float, int]]:
-        """Energy, emissions and how many runs, summed over every run that has ended,
-        by the run's kind (a figure that is not a number, or is negative, counts as
-        nothing: a damaged record; the run page says it is not usable)."""
+    def totals_by_kind(self) -> dict[str, tuple[float, float, int, int]]:
+        """Energy, emissions, runs and runs whose emissions count (none: no emissions,
+        not 0 g), over every ended run, by its kind (a figure not a number, or negative,
+        counts as nothing: a damaged record; the run page says it is not usable)."""
         entries = self.update()
         with self._lock:
             if "totals" not in self._sums:
-                out: dict[str, tuple[float, float, int]] = {}
+                out: dict[str, tuple[float, float, int, int]] = {}
                 for e in entries.values():
                     if e.status == "running" or e.summarises:
                         continue
                     kind = e.kind or "unknown"
-                    joules, grams, n = out.get(kind, (0.0, 0.0, 0))
+                    joules, grams, n, priced = out.get(kind, (0.0, 0.0, 0, 0))
                     j = _usable(e.energy_j) if e.energy_usable else 0.0
                     g = _usable(e.emissions_g) if e.emissions_usable else 0.0
-                    out[kind] = (joules + j, grams + g, n + 1)
+                    out[kind] = (joules + j, grams + g, n + 1,
+                                 priced + (e.emissions_usable and _counts(e.emissions_g)))
                 self._sums["totals"] = out
             return dict(self._sums["totals"])
+
+
+def _counts(grams: float | None) -> bool:
+    """Whether a stored emissions figure counts in a total (held, not negative)."""
+    return grams is not None and grams >= 0
 
 
 def _usable(value: float | None) -> float:
