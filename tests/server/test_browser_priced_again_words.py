@@ -72,3 +72,18 @@ def test_the_page_names_the_source_and_the_damage(browser: Any,
     view = browser.find_element(By.ID, "view").text
     assert "the run was recorded without emissions" in view, view
     assert "no samples to count" not in view, view
+
+
+def test_compare_says_a_run_recorded_without_emissions_once(browser: Any,
+                                                           served: dict[str, Any]) -> None:
+    """Its market-based cell called its (absent) stored emissions not usable too."""
+    from selenium.webdriver.common.by import By
+
+    base, ids = served["base"], served["ids"]
+    _open(browser, f"{base}/#/compare/{ids['smaller']},{ids['failed']}", "#compare")
+    rows = {tr.find_element(By.TAG_NAME, "th").text: [td.text for td in tr.find_elements(
+        By.TAG_NAME, "td")] for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")}
+    assert "the run was recorded without emissions" in rows["emissions, location-based"][0]
+    assert rows["emissions, market-based"][0] == "—", rows
+    view = browser.find_element(By.ID, "view").text
+    assert "not usable" not in view, view
