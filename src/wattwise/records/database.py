@@ -304,6 +304,8 @@ class ReadOnlyDatabase:
 
     def same_process_writer(self) -> Writer | None:
         """This process's writer of the same file, if any: its queue is read first."""
+        if not _REGISTRY:  # a process with no writer (the dashboard): no path to resolve
+            return None
         key = (os.getpid(), os.path.realpath(self.path))
         with _REGISTRY_LOCK:
             db = _REGISTRY.get(key)

@@ -18,7 +18,7 @@ from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.priced_again import judged, priced_again, usable_figures
-from wattwise.server.row_notes import notes_mark, row_notes
+from wattwise.server.row_notes import notes_mark, notes_marks, row_notes
 from wattwise.server.runs_index import own_window
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
@@ -57,7 +57,8 @@ def runs_payload(
             page, total = r.live_page(query, store.stale_after_s)
         else:
             page, total = r.runs_page(query)
-        built = [_sql_row(store, r, x, until) for x in page]  # every row's notes asked
+        marks = notes_marks(r, [int(x["id"]) for x in page])  # read at once, not per row
+        built = [_sql_row(store, r, x, until, marks) for x in page]  # every row's notes asked
         rows = [_noted(row, notes) for row, notes in built]  # then waited for
     rows, bad = json_safe(rows)
     out = {
@@ -95,7 +96,8 @@ def _noted(row: dict[str, Any],
     return row
 
 
-def _sql_row(store: Store, reads: Reads, x: Any, until: float | None
+def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
+             marks: dict[int, Any] | None = None
              ) -> tuple[dict[str, Any], Callable[[], tuple[list[str], bool]] | None]:
     started = _finite(x["started_unix_s"]) or 0.0
     end = usable_end(x["ended_unix_s"], started)  # a damaged end is none, as it reads
@@ -160,7 +162,7 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
         # every note of the run, as ``runs --json`` and its own page give them
-        return row, row_notes(store, reads, row["id"], until)
+        return row, row_notes(store, reads, row["id"], until, marks)
     return row, None
 
 

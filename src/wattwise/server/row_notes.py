@@ -7,6 +7,7 @@ comes from a pass over its samples is waited for a bounded time (``notes_later``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,8 +16,8 @@ from wattwise.records.stored_energy import unusable_notes
 from wattwise.server._sql import Reads
 
 
-def row_notes(store: Store, reads: Reads, rid: int,
-              until: float | None = None) -> Callable[[], tuple[list[str], bool]]:
+def row_notes(store: Store, reads: Reads, rid: int, until: float | None = None,
+              marks: dict[int, Any] | None = None) -> Callable[[], tuple[list[str], bool]]:
     """The notes of a run with a summary as ``runs --json`` gives them (a damaged stored
     field, a stored total or emissions not usable, ``records.run_notes.run_notes``),
     kept while its row and its samples' span stay the same (``notes_mark``): a page
@@ -26,11 +27,12 @@ def row_notes(store: Store, reads: Reads, rid: int,
     What is given, called, gives them and whether they are still pending: read now
     where ``until`` is None, else asked of ``Reads.ask_later``'s threads at once and
     waited for, when called, until ``until`` (``time.monotonic``) at most (a page asks
-    for every row's notes first); ``([], True)`` where not read by then."""
+    for every row's notes first); ``([], True)`` where not read by then. ``marks``: the
+    page's ``notes_marks``, read for all its rows at once."""
     from wattwise.records.queries import damaged_notes
     from wattwise.records.run_notes import run_notes
 
-    mark = notes_mark(reads, rid)
+    mark = marks[rid] if marks is not None and rid in marks else notes_mark(reads, rid)
 
     def make() -> list[str]:
         record = store.get_run(rid)  # read once for both parts (a summary may be large)
@@ -49,13 +51,26 @@ def row_notes(store: Store, reads: Reads, rid: int,
     return settle
 
 
+def notes_marks(reads: Reads, rids: list[int]) -> dict[int, Any]:
+    """:func:`notes_mark` of each of ``rids`` (a page's rows) in two queries, not two a
+    row; a run not in the file has none."""
+    if not rids:
+        return {}
+    rows = reads.rows(_MARK_SQL + " IN (SELECT value FROM json_each(?1))", (json.dumps(rids),))
+    samples = reads.sample_marks(rids)
+    return {int(r[0]): (tuple(r[1:]), samples.get(int(r[0]))) for r in rows}
+
+
+#: What :func:`notes_mark` keeps a run's notes by, for the runs whose id is then given.
+_MARK_SQL = ("SELECT id, summary_json, status, started_unix_s, ended_unix_s,"
+             " heartbeat_unix_s, (SELECT min(t_unix_s) FROM samples WHERE run_id = runs.id),"
+             " (SELECT max(t_unix_s) FROM samples WHERE run_id = runs.id) FROM runs WHERE id")
+
+
 def notes_mark(reads: Reads, rid: int) -> Any:
     """What a run's notes (``records.run_notes.run_notes``) are kept by: its row and its
     samples' first and last time (one index step each) and the samples added to it
     (``Reads.sample_marks``), not a sample another run writes (every row of the list
     would read its samples again at each refresh)."""
-    row = reads.rows("SELECT summary_json, status, started_unix_s, ended_unix_s,"
-                     " heartbeat_unix_s, (SELECT min(t_unix_s) FROM samples WHERE run_id"
-                     " = ?1), (SELECT max(t_unix_s) FROM samples WHERE run_id = ?1)"
-                     " FROM runs WHERE id = ?1", (rid,))
-    return (tuple(row[0]), reads.sample_marks([rid]).get(rid)) if row else None
+    row = reads.rows(_MARK_SQL + " = ?1", (rid,))
+    return (tuple(row[0][1:]), reads.sample_marks([rid]).get(rid)) if row else None
