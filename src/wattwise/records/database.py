@@ -303,13 +303,10 @@ class ReadOnlyDatabase:
         return not any(p.exists() for p in side) and not os.access(self.path.parent, os.W_OK)
 
     def same_process_writer(self) -> Writer | None:
-        """This process's writer of the same file, if any: its queue is read first."""
-        if not _REGISTRY:  # a process with no writer (the dashboard): no path to resolve
-            return None
-        key = (os.getpid(), os.path.realpath(self.path))
-        with _REGISTRY_LOCK:
-            db = _REGISTRY.get(key)
-        return None if db is None or db.dead else db.writer
+        """This process's writer of the same file, if any: its queue is read first (in a
+        process with none, the dashboard, no path is resolved)."""
+        db = _REGISTRY.get((os.getpid(), os.path.realpath(self.path))) if _REGISTRY else None
+        return None if db is None or db.dead else db.writer  # a dict's get is atomic
 
     def close(self) -> None:
         self.readers.close()
