@@ -32,7 +32,10 @@ def _summary_notes(db: Path, run_id: int, page: Path) -> list[str]:
     _cli(db, "report", str(run_id), "--html", str(page))
     data = json.loads(re.search(r'id="wattwise-data">(.*?)</script>', page.read_text(),
                                 re.S).group(1))  # type: ignore[union-attr]
-    notes = data["data"][f"/api/runs/{run_id}"]["run"]["summary"]["notes"]
+    payload = data["data"][f"/api/runs/{run_id}"]
+    # a run without a summary (``{}`` reads as none) gives them beside its figure so far
+    summary = payload["run"]["summary"]
+    notes = summary["notes"] if summary else payload["notes"]
     return [n for n in notes if isinstance(n, str)]
 
 

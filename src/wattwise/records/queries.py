@@ -238,7 +238,7 @@ class RunQueries(SampleSums):
         heartbeat = _num(row["heartbeat_unix_s"])
         fault = None if end is not None else heartbeat_fault(row["heartbeat_unix_s"], started)
         last = end if end is not None else None if fault else heartbeat
-        summary = unsigned_zeros(_rows.loads(row["summary_json"], dict))
+        summary = unsigned_zeros(_rows.loads_summary(row["summary_json"]))
         duration = summary_duration(summary, started, end)
         if duration is None and fault:  # a damaged heartbeat is no end: its samples' span
             duration = sampled_duration(self._read, int(row["id"]), started)

@@ -116,6 +116,14 @@ def loads(text: str | None, kind: type | None = None, default: Any = None) -> An
     return value
 
 
+def loads_summary(text: str | None) -> dict[str, Any] | None:
+    """A run's stored summary as :func:`loads` reads an object; an empty one (``{}``)
+    holds no figure and reads as none, so every output prices the run from its samples
+    as one that ended without a summary (``server._sql``'s ``has_summary`` agrees)."""
+    value = loads(text, dict)
+    return value or None
+
+
 def unreadable(text: str | None, kind: type) -> str | None:
     """Why a stored JSON field that :func:`loads` reads as its default cannot be read
     (``not valid JSON``, ``not a JSON object``), or None where it reads (or is NULL):

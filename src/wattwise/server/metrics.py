@@ -554,7 +554,7 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
         run = _Unsummarised(rid, "lost" if rid in lost else str(r[1]), _started(r[2]),
                             host, [d for d in loads(r[4], list) if isinstance(d, dict)])
         started = started_with(run)
-        summary = _rows.loads(r[5], dict)
+        summary = _rows.loads_summary(r[5])
         if isinstance(summary, dict) and summary_energy_fault(summary) is None \
                 and summary_emissions_fault(summary) is None:
             # counted once stored as ended, from its summary
