@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
-from wattwise.carbon.sample_energy import heartbeat_notes
+from wattwise.carbon.stored_times import heartbeat_notes
 from wattwise.cli import _register_all, app
 from wattwise.records.export_codecarbon import export_codecarbon
 from wattwise.records.store import Store
@@ -106,5 +106,6 @@ def test_a_lost_run_with_no_end_known_leaves_its_timestamp_empty_and_says_why(
     assert row["timestamp"] == "" and row["duration"] == ""
     (why,) = [n for n in printed if "timestamp" in n]
     assert why == ("CodeCarbon column(s) timestamp, duration left empty: the run's end is "
-                   "not known: its stored last heartbeat is not usable and it has no sample")
+                   "not known: its stored last heartbeat is not usable and no sample of it lies"
+                   " within 1e+09 s of its start")
     assert heartbeat_notes(rec)[0] in printed

@@ -124,6 +124,11 @@ class PartialEnergy:
     #: recorded end, or the last time it was known alive), None where it tells none:
     #: the note's "up to" is never later than it.
     end_unix_s: float | None = None
+    #: The run's start and the end of its span as its duration gives it (a run measured
+    #: to its samples: its last plausible one; a live run: its heartbeat): the note's
+    #: "up to" where its last sample lies past where one may (``MAX_DURATION_S``).
+    start_unix_s: float | None = None
+    span_end_unix_s: float | None = None
 
     @property
     def why(self) -> str:
@@ -135,9 +140,13 @@ class PartialEnergy:
         (``end_unix_s``) where a sample lies after it (past ``after_cut``: a clock set
         forward, a damaged row, which ``after_end_notes`` says), never a later end than
         the run's duration gives."""
-        last, end = self.last_sample_unix_s, self.end_unix_s
+        from wattwise.records.judged_power import MAX_DURATION_S
+
+        last, end, start = self.last_sample_unix_s, self.end_unix_s, self.start_unix_s
         if last is not None and end is not None and last > after_cut(end):
             return end
+        if last is not None and start is not None and last - start > MAX_DURATION_S:
+            return self.span_end_unix_s  # a damaged stamp, said by after_end_notes
         return last
 
     @property
@@ -147,8 +156,11 @@ class PartialEnergy:
         import time
 
         upto = self.up_to_unix_s
-        up_to = "" if upto is None else " up to " + time.strftime(
-            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(upto))
+        try:
+            up_to = "" if upto is None else " up to " + time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(upto))
+        except (OverflowError, OSError, ValueError):  # past any calendar: as a number
+            up_to = f" up to {upto:g} (unix s)"
         said = f"{self.kind}, partial: {self.why}; from {self.samples} samples{up_to}"
         fault = self.fault
         return said if fault is None else f"{said}; {fault}"
@@ -195,6 +207,8 @@ def partial_energy(
     counted = sorted(d for d in sums if d in kinds and sums[d].get("samples", 1) > 0)
     if not counted:
         return None
+    start = real_or_none(getattr(record, "started_unix_s", None))
+    took = real_or_none(getattr(record, "duration_s", None))
     lasts = [real_or_none(sums[d].get("last_unix_s")) for d in counted]
     last = max((t for t in lasts if t is not None), default=None)
     from wattwise.measure.results import combined_kind
@@ -209,6 +223,8 @@ def partial_energy(
         last_sample_unix_s=last,
         domains=tuple(counted),
         end_unix_s=recorded_end(record)[0],
+        start_unix_s=start,
+        span_end_unix_s=None if start is None or took is None else start + took,
     )
 
 
@@ -338,28 +354,38 @@ def timeline_end(record: Any, read: Any) -> tuple[float | None, bool]:
     a damaged row, so where one lies past that bound, that last sample is the last time
     the run was known alive, and the sample past it is left out with that note."""
     end, alive = recorded_end(record)
-    if end is None and getattr(record, "heartbeat_fault", None) \
-            and getattr(record, "status", None) != "running":
-        return _sampled_end(record, read)
+    if end is None and (getattr(record, "heartbeat_fault", None)
+                        or getattr(record, "status", None) == "running"):
+        return _sampled_end(record, read)  # a live run too: no span from a late stamp
     if not alive or end is None:
         return end, alive
     start = real_or_none(getattr(record, "started_unix_s", None))
     sampled = read(SAMPLED_BETWEEN_SQL, (int(record.id), start, end))[0][0]
-    return (end, True) if sampled else (None, False)
+    # none from its start to its heartbeat: every one drawn, unless they lie past where a
+    # sample of it may (then the heartbeat stands, and they lie after it)
+    return (end, True) if sampled or _late(record, read, start) else (None, False)
+
+
+def _late(record: Any, read: Any, start: float | None) -> bool:
+    """Whether some sample of the run lies more than ``MAX_DURATION_S`` after its start."""
+    from wattwise.records.judged_power import MAX_DURATION_S
+
+    return start is not None and bool(read(
+        "SELECT 1 FROM samples WHERE run_id = ? AND t_unix_s > ? LIMIT 1",
+        (int(record.id), start + MAX_DURATION_S)))
 
 
 def _sampled_end(record: Any, read: Any) -> tuple[float | None, bool]:
-    """``timeline_end`` of a run measured to its samples: its last plausible one, where
-    some sample lies past ``MAX_DURATION_S`` after its start; else (None, False)."""
-    from wattwise.records.judged_power import MAX_DURATION_S
+    """``timeline_end`` of a run measured to its samples: its last plausible one (its
+    start where none is), where some sample lies past ``MAX_DURATION_S`` after its start;
+    else (None, False)."""
     from wattwise.records.queries import sampled_duration
 
     start = real_or_none(getattr(record, "started_unix_s", None))
-    if start is None or not read("SELECT 1 FROM samples WHERE run_id = ? AND t_unix_s > ?"
-                                 " LIMIT 1", (int(record.id), start + MAX_DURATION_S)):
+    if start is None or not _late(record, read, start):
         return None, False
     span = sampled_duration(read, int(record.id), start)
-    return (None, False) if span is None else (start + span, True)
+    return start + (span or 0.0), True
 
 
 def after_end_notes(store: Any, record: Any) -> list[str]:
@@ -445,53 +471,14 @@ def same_time_notes(store: Any, record: Any) -> list[str]:
     return [same_time_note(same)] if same else []
 
 
-def heartbeat_notes(record: Any) -> list[str]:
-    """The note on run ``record``'s stored last heartbeat where it is not usable
-    (``records.queries.heartbeat_fault``: none, not a number, before the run's start)
-    and the run has no usable end: where its summary gives no duration, its duration is
-    then from its start to its last sample (the span its timeline draws,
-    ``timeline_end`` taking no end from it), or not known without a sample; [] else."""
-    why = getattr(record, "heartbeat_fault", None)
-    if not why:
-        return []
-    from wattwise.records.queries import summary_duration
-
-    duration = real_or_none(getattr(record, "duration_s", None))
-    shown = ("" if summary_duration(getattr(record, "summary", None),
-                                    getattr(record, "started_unix_s", None)) is not None
-             else "; the run's duration is not known (it has no sample)" if duration is None
-             else f"; the run's duration ({duration:.4g} s) is from its start to its last"
-             " sample")
-    return [f"the stored last heartbeat is not usable: {why}: a damaged record{shown}"]
-
-
-def end_notes(record: Any) -> list[str]:
-    """The note on run ``record``'s stored end where it is not usable
-    (``records.queries.end_fault``: not a number, before the run's start, implausibly far
-    after it): the run reads as one without an end, to its last heartbeat (which the
-    recorder moves to the end as it closes the run) where that is usable, else
-    :func:`heartbeat_notes` says what takes its place; [] else."""
-    why = getattr(record, "end_fault", None)
-    if not why:
-        return []
-    then = ("the run is taken to end at its last heartbeat"
-            if getattr(record, "heartbeat_fault", None) is None
-            else "the run is read as one without an end")
-    return [f"the stored end of the run is not usable: {why}: a damaged record; {then}"]
-
-
-def stored_time_notes(record: Any) -> list[str]:
-    """:func:`end_notes` and :func:`heartbeat_notes`: the run's stored end and last
-    heartbeat where they are not usable, in that order."""
-    return end_notes(record) + heartbeat_notes(record)
-
-
 def sample_time_notes(store: Any, record: Any) -> list[str]:
     """The notes on where run ``record``'s stored samples lie in time, in the words and
     order its timeline gives them (``server.timeline.time_notes``): before its recorded
     start, after its end (its recorded end, or the last time it was known alive), several
     of a domain at one time stamp; then a stored end or last heartbeat that is not usable
-    (:func:`stored_time_notes`). Every output gives them (``show``, ``report``,
+    (``carbon.stored_times.stored_time_notes``). Every output gives them (``show``, ``report``,
     ``runs --json``, the API, the exports)."""
+    from wattwise.carbon.stored_times import stored_time_notes
+
     return (before_start_notes(store, record) + after_end_notes(store, record)
             + same_time_notes(store, record) + stored_time_notes(record))

@@ -239,7 +239,7 @@ def run_end(record: RunInfo) -> tuple[float | None, list[str], str | None]:
     text, before its start). With the notes on a stored end or last heartbeat that is
     not usable (``carbon.sample_energy.stored_time_notes``, in every output's words), and
     why the cell is empty where no end is known (None)."""
-    from wattwise.carbon.sample_energy import stored_time_notes
+    from wattwise.carbon.stored_times import NO_PLAUSIBLE_SAMPLE, stored_time_notes
 
     ended = real(record.ended_unix_s)
     if ended is not None:
@@ -249,7 +249,7 @@ def run_end(record: RunInfo) -> tuple[float | None, list[str], str | None]:
     if start is not None and duration is not None:
         return start + duration, said, None
     why = ("it has no recorded end nor duration" if not said
-           else "its stored last heartbeat is not usable and it has no sample"
+           else f"its stored last heartbeat is not usable and {NO_PLAUSIBLE_SAMPLE}"
            if getattr(record, "end_fault", None) is None
-           else "its stored end and last heartbeat are not usable and it has no sample")
+           else f"its stored end and last heartbeat are not usable and {NO_PLAUSIBLE_SAMPLE}")
     return None, said, f"the run's end is not known: {why}"
