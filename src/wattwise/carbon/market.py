@@ -400,9 +400,10 @@ def price_recorded(
     else:
         domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
         in_total = {d["name"] for d in domains if d.get("in_total", True)}
-        t0, t1 = _finite(summary.get("start_unix_s")), _finite(summary.get("end_unix_s"))
-        if t0 is None or t1 is None or t1 < t0:
-            t0, t1 = float(rec.started_unix_s), None
+        from wattwise.records.judged_stored import measured_window
+
+        window = measured_window(summary, rec.started_unix_s, rec.ended_unix_s)
+        t0, t1 = window or (float(rec.started_unix_s), None)
         # a stored total that is not usable does not scale the samples (``report``'s rule)
         unusable = unusable_energy_notes(summary)
         intervals = intervals_from_samples(

@@ -1054,12 +1054,13 @@ def _repriced_lines(figures: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def _window(summary: dict[str, Any], started_unix_s: float) -> tuple[float, float | None]:
-    """The run's measured window (the summary's start and end), where it has one."""
-    t0, t1 = _finite_time(summary.get("start_unix_s")), _finite_time(summary.get("end_unix_s"))
-    if t0 is not None and t1 is not None and t1 >= t0:
-        return t0, t1
-    return started_unix_s, None
+def _window(summary: dict[str, Any], started_unix_s: float,
+            ended_unix_s: float | None = None) -> tuple[float, float | None]:
+    """The run's measured window (the summary's start and end), where it has a usable one
+    (``records.judged_stored.measured_window``)."""
+    from wattwise.records.judged_stored import measured_window
+
+    return measured_window(summary, started_unix_s, ended_unix_s) or (started_unix_s, None)
 
 
 #: A typical-week price file's name, as ``schedule.pricing`` writes it.
@@ -1212,7 +1213,7 @@ def _summary_alone(rec: Any, summary: dict[str, Any], html: Path | None, png: Pa
     low, high = _finite_time(lo), _finite_time(hi)
     low = min(low, total) if low is not None and low >= 0 else total
     high = max(high, total) if high is not None else total
-    t0, t1 = _window(summary, rec.started_unix_s)
+    t0, t1 = _window(summary, rec.started_unix_s, rec.ended_unix_s)
     duration = _finite_time(summary.get("duration_s"))
     if t1 is None:
         t1 = t0 + duration if duration is not None and duration > 0 else t0
@@ -1423,7 +1424,7 @@ def report(
             exact = None if unusable else summary.get("energy_j")
             # The samples' parts inside the run's measured window, scaled to its exact
             # energy.
-            t0, t1 = _window(summary, rec.started_unix_s)
+            t0, t1 = _window(summary, rec.started_unix_s, rec.ended_unix_s)
             # Priced from sums taken inside SQLite per cell of one intensity, the samples
             # at the window's edges read one by one; from every sample only where that
             # cannot give the same figure (a trace read between its points, many samples

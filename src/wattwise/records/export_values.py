@@ -59,12 +59,11 @@ def finite_time(value: Any) -> float | None:
 
 
 def run_window(record: RunInfo) -> tuple[float, float] | None:
-    """The run's measured window (its summary's start and end), if it has one."""
-    summary = record.summary if isinstance(record.summary, dict) else {}
-    t0, t1 = finite_time(summary.get("start_unix_s")), finite_time(summary.get("end_unix_s"))
-    if t0 is not None and t1 is not None and t1 >= t0:
-        return t0, t1
-    return None
+    """The run's measured window (its summary's start and end), if it has a usable one
+    (``records.judged_stored.measured_window``: as ``report`` prices it)."""
+    from wattwise.records.judged_stored import measured_window
+
+    return measured_window(record.summary, record.started_unix_s, record.ended_unix_s)
 
 
 def in_window(

@@ -71,6 +71,26 @@ def _window(start: Any, end: Any) -> float | None:
     return None if a is None or b is None or b < a or not math.isfinite(b - a) else b - a
 
 
+def measured_window(summary: Any, started: Any = None,
+                    ended: Any = None) -> tuple[float, float] | None:
+    """A summary's measured window (its ``start_unix_s`` to ``end_unix_s``) where usable:
+    both finite numbers, the end not before the start, no longer than ``MAX_DURATION_S``
+    nor than the run's recorded ``started`` to ``ended`` (with ``DURATION_SLACK``). One
+    stored 1e300 s long, or starting 1000 s before a 12 s run, is a damaged record: the
+    run is read as having none (``report`` prices, ``export`` gives every sample from its
+    start), as its stored duration is then judged against the run's start and end."""
+    if not isinstance(summary, dict):
+        return None
+    start, end = finite_float(summary.get("start_unix_s")), finite_float(summary.get("end_unix_s"))
+    length = _window(start, end)
+    if start is None or end is None or length is None or length > MAX_DURATION_S:
+        return None
+    span = _window(started, ended)
+    if span is not None and length > span + max(DURATION_SLACK_S, DURATION_SLACK * span):
+        return None
+    return start + 0.0, end + 0.0
+
+
 def duration_fault(stored: Any, started: Any = None, ended: Any = None,
                    summary: Any = None) -> str | None:
     """What is wrong with a stored duration (see the module's words), or None where it is

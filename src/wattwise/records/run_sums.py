@@ -22,7 +22,12 @@ from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records.judged_power import POWER_TOLERANCE, judged_power
-from wattwise.records.judged_stored import power_tolerance, stored_duration, stored_pue
+from wattwise.records.judged_stored import (
+    measured_window,
+    power_tolerance,
+    stored_duration,
+    stored_pue,
+)
 from wattwise.records.repriced_cover import uncovered_note
 from wattwise.records.sample_sums import (
     CLIPPED_E,
@@ -148,9 +153,9 @@ def counted_window(record: Any) -> tuple[set[str], float, float | None, float | 
     in_total = {d["name"] for s in record.sensors or [] if isinstance(s, dict)
                 for d in s.get("domains") or [] if isinstance(d, dict)
                 and isinstance(d.get("name"), str) and d.get("in_total", True)}
-    t0, t1 = (_real(summary.get(k)) for k in ("start_unix_s", "end_unix_s"))
-    if t0 is None or t1 is None or t1 < t0:  # no measured window: every sample
-        t0, t1 = _real(record.started_unix_s) or 0.0, None
+    window = measured_window(summary, record.started_unix_s, record.ended_unix_s)
+    # no usable measured window: every sample from the run's start
+    t0, t1 = window or (_real(record.started_unix_s) or 0.0, None)
     exact = _real(summary.get("energy_j")) if summary_energy_fault(summary) is None else None
     return in_total, t0, t1, exact
 
