@@ -202,7 +202,9 @@ def create_app(
             description="the order of the list; by energy or emissions, runs whose stored "
             "figure is absent or not usable (a damaged record, or a run lost or still "
             "recording, with no summary: its partial figure is not ranked) come last in "
-            "either order, by id"),
+            "either order, by id; by duration, so do runs without a usable recorded "
+            "duration (still recording, lost, or whose stored duration, end or last "
+            "heartbeat is not usable: the duration a row gives in its place is not ranked)"),
         order: Literal["asc", "desc"] = "desc",
         all_notes: bool = Query(
             False, description="wait for every row's notes read from its samples; else a "
