@@ -473,12 +473,14 @@ def same_time_notes(store: Any, record: Any) -> list[str]:
 
 def sample_time_notes(store: Any, record: Any) -> list[str]:
     """The notes on where run ``record``'s stored samples lie in time, in the words and
-    order its timeline gives them (``server.timeline.time_notes``): before its recorded
+    order its timeline gives them (``server.timeline.time_notes``): a time that is not a
+    finite number (``carbon.stored_times.unplaced_notes``), before its recorded
     start, after its end (its recorded end, or the last time it was known alive), several
     of a domain at one time stamp; then a stored end or last heartbeat that is not usable
     (``carbon.stored_times.stored_time_notes``). Every output gives them (``show``, ``report``,
     ``runs --json``, the API, the exports)."""
-    from wattwise.carbon.stored_times import stored_time_notes
+    from wattwise.carbon.stored_times import stored_time_notes, unplaced_notes
 
-    return (before_start_notes(store, record) + after_end_notes(store, record)
-            + same_time_notes(store, record) + stored_time_notes(record))
+    return (unplaced_notes(store._read, int(record.id)) + before_start_notes(store, record)
+            + after_end_notes(store, record) + same_time_notes(store, record)
+            + stored_time_notes(record))

@@ -1,6 +1,7 @@
-"""What every output says of a run's stored end and last heartbeat where they are not
-usable (``records.queries.end_fault``, ``heartbeat_fault``): what the run is read to end
-at instead. Apart from ``carbon.sample_energy``, which says where its samples lie."""
+"""What every output says of a run's stored times that are not usable: its end and last
+heartbeat (``records.queries.end_fault``, ``heartbeat_fault``: what the run is read to end
+at instead) and its samples' times that are not finite numbers (left out of its timeline).
+Apart from ``carbon.sample_energy``, which says where its samples lie."""
 
 from __future__ import annotations
 
@@ -12,6 +13,30 @@ from wattwise.records.judged_power import MAX_DURATION_S
 #: Why a run measured to its samples has no span: none lies where a sample of it may
 #: (from its start to ``MAX_DURATION_S`` after it; one stamped 1e300 is a damaged row).
 NO_PLAUSIBLE_SAMPLE = f"no sample of it lies within {MAX_DURATION_S:g} s of its start"
+
+#: Run ?'s samples whose stored time is not a finite number (text, a blob, an infinity).
+UNPLACED_SQL = ("SELECT count(*) FROM samples WHERE run_id = ? AND NOT (typeof(t_unix_s)"
+                " IN ('integer', 'real') AND abs(t_unix_s) <= 1.7976931348623157e308)")
+
+
+def unplaced_note(count: int) -> str:
+    """The note on samples whose stored time is not a finite number: no output places
+    them in time (the timeline leaves them out)."""
+    return (f"{count} sample(s) whose stored time is not a finite number were left out of "
+            "the timeline (the stored record is read as it is)")
+
+
+def unplaced_notes(read: Any, run_id: int) -> list[str]:
+    """:func:`unplaced_note` of run ``run_id``'s samples (``read(sql, params)`` gives rows):
+    their first and last time read through the samples' index (SQLite orders text and
+    blobs after every number), and counted one by one only where either is not finite
+    (a million samples: about a second); [] where none is."""
+    lo, hi = read("SELECT min(t_unix_s), max(t_unix_s) FROM samples WHERE run_id = ?",
+                  (run_id,))[0]
+    if lo is None or (real_or_none(lo) is not None and real_or_none(hi) is not None):
+        return []
+    count = int(read(UNPLACED_SQL, (run_id,))[0][0])
+    return [unplaced_note(count)] if count else []
 
 
 def heartbeat_notes(record: Any) -> list[str]:

@@ -39,6 +39,7 @@ from wattwise.carbon.sample_energy import (
     same_time_note,
     timeline_end,
 )
+from wattwise.carbon.stored_times import unplaced_note
 from wattwise.plot.bands import bands_of, drawable, fit_bands, fit_note
 from wattwise.plot.run import ML, MR, W, time_span
 from wattwise.records.rows import text as rows_text
@@ -284,18 +285,16 @@ FAST_SPAN_SQL = "SELECT count(*), min(t_unix_s), max(t_unix_s) FROM samples WHER
 #: run's id.
 NUMERIC_SPAN_SQL = (
     "SELECT count(*),"
-    " max(CASE WHEN typeof(t_unix_s) IN ('integer', 'real') AND abs(t_unix_s) <= 1e300"
-    "     THEN t_unix_s END),"
+    " max(CASE WHEN typeof(t_unix_s) IN ('integer', 'real')"
+    "     AND abs(t_unix_s) <= 1.7976931348623157e308 THEN t_unix_s END),"
     " count(CASE WHEN NOT (typeof(t_unix_s) IN ('integer', 'real')"
-    "     AND abs(t_unix_s) <= 1e300) THEN 1 END)"
+    "     AND abs(t_unix_s) <= 1.7976931348623157e308) THEN 1 END)"
     " FROM samples WHERE run_id = ?"
 )
 
-
-def skipped_note(count: int) -> str:
-    """The note a timeline carries when samples with a time that is not a number were left out."""
-    return (f"{count} sample(s) whose stored time is not a finite number were left out of "
-            "the timeline (the stored record is read as it is)")
+#: The note a timeline carries where samples with a time that is not a finite number were
+#: left out, as every output gives it (``carbon.stored_times.unplaced_notes``).
+skipped_note = unplaced_note
 
 
 def unusable_note(domains: dict[str, dict[str, list[Any]]],
