@@ -1,9 +1,9 @@
-"""A finished run whose stored summary is an empty object (``{}``, another tool's record)
-holds no figure: it reads as a run that ended without a summary, priced from its samples,
-the same in ``show``, ``runs --json``, ``report``, the dashboard's list and API, and
-``/metrics``. ``show``, the list and the API once gave it no energy (and ``show`` said
-none of its samples counted) while ``report`` priced its samples and ``/metrics`` counted
-it as 0 J of kind "other"."""
+"""A finished run whose stored summary holds no total (``{}``, ``{"notes": []}``: another
+tool's record; every summary wattwise writes holds ``energy_j``) holds no figure: it reads
+as a run that ended without a summary, priced from its samples, the same in ``show``,
+``runs --json``, ``report``, the dashboard's list and API, and ``/metrics``. ``show``, the
+list and the API once gave it no energy (and ``show`` said none of its samples counted)
+while ``report`` priced its samples and ``/metrics`` counted it as 0 J of kind "other"."""
 
 from __future__ import annotations
 
@@ -33,14 +33,15 @@ def _json(db: Path, *args: str) -> Any:
     return json.loads(r.stdout)
 
 
-@pytest.fixture()
-def db(tmp_path: Path) -> tuple[Path, int, int]:
+@pytest.fixture(params=['{ }', '{"notes": []}', '{"domains": []}', '{"kind": "estimated"}',
+                        '{"emissions": {}}'])
+def db(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, int, int]:
     path = tmp_path / "runs.db"
     with Store(path) as store:
         empty = demo_like(store, "empty", START)
         none = demo_like(store, "none", START + 1000.0)
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE runs SET summary_json = '{ }' WHERE id = ?", (empty,))
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?", (request.param, empty))
         conn.execute("UPDATE runs SET summary_json = NULL WHERE id = ?", (none,))
     return path, empty, none
 
@@ -66,3 +67,20 @@ def test_an_empty_summary_reads_as_none_in_every_output(db: tuple[Path, int, int
     joules = dict(re.findall(r'wattwise_energy_joules_total\{kind="(\w+)"\} (\S+)', metrics))
     assert len(joules) == 1, joules  # the samples' kind; no kind "other" of 0 J
     assert float(*joules.values()) == pytest.approx(2 * figures[none][0], rel=1e-9)
+
+
+def test_show_gives_a_summary_s_total_without_domains(tmp_path: Path) -> None:
+    """It said "no final summary (the run did not finish cleanly) ... none of a domain that
+    counts in totals" of a run whose summary holds a usable total and no domains, while
+    ``show --json`` and the API gave that total."""
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        rid = demo_like(store, "total-only", START)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE runs SET summary_json = '{\"energy_j\": 125.9}' WHERE id = ?",
+                     (rid,))
+    r = CliRunner().invoke(app, ["show", str(rid), "--db", str(path)],
+                           env={"COLUMNS": "200"})
+    assert r.exit_code == 0, (r.stdout, r.stderr)
+    assert "no final summary" not in r.stdout and "125.9 J" in r.stdout, r.stdout
+    assert _json(path, "show", str(rid), "--json")["figures"]["energy_j"] == 125.9

@@ -136,3 +136,14 @@ def test_a_partial_note_never_fails_on_a_time_past_any_calendar() -> None:
                          status="lost", samples=2, last_sample_unix_s=1e300,
                          start_unix_s=1000.0, span_end_unix_s=1003.0)
     assert part.up_to_unix_s == 1003.0
+
+
+def test_report_gives_no_duration_where_none_is_known(tmp_path: Path) -> None:
+    """It printed "over 0.00 s" beside the note saying the duration is not known."""
+    db, start = tmp_path / "r.db", time.time() - 100.0
+    rid = _run(db, start, 2e9, every=True, pid=_dead_pid())
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE runs SET heartbeat_unix_s = 'x' WHERE id = ?", (rid,))
+    said = " ".join(_cli(db, "report", str(rid)).stdout.split())  # as wrapped
+    assert "over a duration not known" in said and "over 0.00 s" not in said, said
+    assert "the run's duration is not known" in said, said

@@ -874,7 +874,7 @@ def show(
         view = judged_view(summary, rec.started_unix_s, rec.ended_unix_s)
         if isinstance(view, dict) and view.get("duration_s") is None:
             view = {**view, "duration_s": rec.duration_s}  # the run's, as --json gives it
-        if "domains" in summary:
+        if "domains" in summary or "energy_j" in summary:
             # a total not usable: the figures show --json gives, priced again from samples
             # (each domain's and the CPU energy the process tree's share is of too)
             figs = record_figures(store, rec).get("figures") if unusable else None
@@ -1554,7 +1554,8 @@ def report(
             f"{energy(out['energy_j'], out['low_j'], out['high_j'])} "
             f"({safe(kind if part is None else part.note, None)}"
             f"{'' if alone is None else ', from its stored summary: no samples'}) "
-            f"over {num(rec.duration_s or 0, '.2f')} s",
+            + ("over a duration not known (its note says why)" if rec.duration_s is None
+               else f"over {num(rec.duration_s, '.2f')} s"),
             markup=False, highlight=False,
         )
         lines = emissions_lines({"emissions": out["emissions"],

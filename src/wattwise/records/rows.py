@@ -117,11 +117,13 @@ def loads(text: str | None, kind: type | None = None, default: Any = None) -> An
 
 
 def loads_summary(text: str | None) -> dict[str, Any] | None:
-    """A run's stored summary as :func:`loads` reads an object; an empty one (``{}``)
-    holds no figure and reads as none, so every output prices the run from its samples
-    as one that ended without a summary (``server._sql``'s ``has_summary`` agrees)."""
+    """A run's stored summary as :func:`loads` reads an object; one that holds no total
+    (no ``energy_j`` key: ``{}``, ``{"notes": []}``, another tool's record: every summary
+    wattwise writes holds one, null where it is damaged) reads as none, so every output
+    prices the run from its samples as one that ended without a summary
+    (``server._sql``'s ``has_summary`` agrees)."""
     value = loads(text, dict)
-    return value or None
+    return value if isinstance(value, dict) and "energy_j" in value else None
 
 
 def unreadable(text: str | None, kind: type) -> str | None:

@@ -61,9 +61,10 @@ _ROW = (
     # from its samples, as every other output prices it; one whose total SQLite cannot
     # tell agrees with its domains (``runs_index.DOMAINS_UNSURE``: a damaged record, or
     # one of odd shape) is read whole and judged in Python, as the run's page judges it
-    # (an empty one, ``{}``, holds no figure: none, as ``records.rows.loads_summary`` reads it)
+    # (one holding no total, ``{}``: none, as ``records.rows.loads_summary`` reads it)
     " CASE WHEN json_valid(summary_json) THEN json_type(summary_json) = 'object'"
-    f" AND json(summary_json) <> '{{}}' AND {DOMAINS_UNSURE} IS NULL ELSE 0 END AS has_summary,"
+    " AND json_type(summary_json, '$.energy_j') IS NOT NULL"
+    f" AND {DOMAINS_UNSURE} IS NULL ELSE 0 END AS has_summary,"
     f" {_j('summary_json', '$.duration_s')} AS summary_duration_s,"
     # the summary's own window, energy and average power (JSON), which a stored duration
     # is judged against too (``records.judged_stored.duration_fault``)
