@@ -24,3 +24,14 @@ def test_a_pue_without_its_source_is_given_alone() -> None:
     lines = emissions_lines({"emissions": {k: v for k, v in block.items() if k != "source"},
                              "kind": "measured"})
     assert lines[1].endswith("zone DE, source not recorded"), lines
+
+
+def test_a_damaged_block_s_parts_are_never_python_reprs() -> None:
+    block = {"emissions_g": 0.001, "zone": 123, "source": ["a"], "kind": None}
+    lines = emissions_lines({"emissions": block, "kind": "estimated"})
+    assert lines[0] == "emissions: 0.001 gCO2eq, location-based, from estimated energy", lines
+    assert lines[1].endswith('zone 123, ["a"]'), lines
+    lines = emissions_lines({"emissions": {"emissions_g": 0.001, "zone": None},
+                             "kind": "estimated"})
+    assert "zone not recorded, source not recorded" in lines[1], lines
+    assert "None" not in " ".join(lines) and "(---)" not in lines[0], lines

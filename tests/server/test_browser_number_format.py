@@ -136,6 +136,11 @@ FORMATS = [
     ("pricedWhere({zone: 'DE', source: 'yearly average'})", "DE: yearly average"),
     ("pricedWhere({source: 'yearly average'})", "yearly average"),
     ("pricedWhere({zone: null})", ""),
+    ("pricedWhere({zone: 123, source: ['a']})", "123: [&quot;a&quot;]"),
+    # a block holding no range nor intensity: none drawn, no "— – —" nor "— g/kWh"
+    ("scope2Html({emissions_g: 0.001, zone: 'DE'}, 'estimated', undefined, 1)",
+     "<div>location-based: <b>0.00100 gCO2eq</b> (from estimated energy) at an intensity "
+     "not recorded (DE), PUE 1</div>"),
     ("recordedPricing({zone: 'DE'}, null)", "(DE)"),
     ("recordedPricing({}, 1.2)", "PUE 1.2"),
     ("recordedPricing({avg_intensity_g_per_kwh: 380}, undefined)", "380 g/kWh"),

@@ -12,6 +12,7 @@ JSON output is not sanitised: it keeps the true values, escaped by JSON.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -395,12 +396,15 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
         return []
+    held = e.get("low_g") is not None or e.get("high_g") is not None
+    zone = e.get("zone")
     lines = [
-        f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq "
-        f"({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')}), "
-        f"location-based, from {safe(summary.get('kind', '?'))} energy",
+        f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq"
+        + (f" ({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')})" if held else "")
+        + f", location-based, from {safe(summary.get('kind', '?'))} energy",
         f"  intensity: {num(e.get('avg_intensity_g_per_kwh'), '.1f')} gCO2eq/kWh average over "
-        f"the run, zone {safe(e.get('zone'))}, {_said(e.get('kind'), e.get('source'))}",
+        "the run, " + ("zone not recorded" if zone is None else f"zone {_text(zone)}")
+        + f", {_said(e.get('kind'), e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}" + ("" if e.get("pue_source") is None
                                             else f": {safe(e.get('pue_source'))}"),
     ]
@@ -413,8 +417,19 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
 def _said(kind: object, source: object) -> str:
     """``kind: source`` of a stored intensity, or the part stored alone (a bench run's block
     holds no dataset kind: Python's ``None`` is never printed)."""
-    said = [safe(x) for x in (kind, source) if x is not None]
+    said = [_text(x) for x in (kind, source) if x is not None]
     return ": ".join(said) if said else "source not recorded"
+
+
+def _text(value: object) -> str:
+    """A stored value as text: a string as it is, anything else (a damaged record's list,
+    number) as its JSON, never Python's repr."""
+    if isinstance(value, str):
+        return safe(value)
+    try:
+        return safe(json.dumps(value))
+    except (TypeError, ValueError):
+        return safe(str(value))
 
 
 def _emissions_again(ref: object, again: Callable[[], Any] | None,
