@@ -200,3 +200,22 @@ def test_a_sample_stamped_1e300_is_left_out_of_the_timeline_of_a_run_without_an_
                   out["page"]["notes"], out["timeline"]["notes"]):
         assert notes.count(note) == 1, notes
         assert not [n for n in notes if "hole" in n], notes
+
+
+def test_a_heartbeat_stored_early_does_not_cut_a_run_its_summary_says_ran_on(
+        tmp_path: Path) -> None:
+    """A damaged end and a last heartbeat stored before the summary's measured window
+    ends: the run is taken to end where its window ends (its timeline drew it to the
+    heartbeat and called the samples after it "after the run was known alive")."""
+    db = tmp_path / "r.db"
+    rid = _run(db, "1e300", heartbeat="started_unix_s + 0.1")
+    with Store(db, readonly=True) as store:
+        window = store.get_run(rid).summary
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        timeline = c.get(f"/api/runs/{rid}/timeline").json()
+        notes = c.get(f"/api/runs/{rid}").json()["notes"]
+    start = timeline["started_unix_s"]
+    assert timeline["end_s"] >= window["end_unix_s"] - start - 1e-3, timeline["end_s"]
+    assert not any("known alive" in n for n in timeline["notes"]), timeline["notes"]
+    assert any(n.endswith("the run is taken to end where its summary's measured window ends")
+               for n in notes), notes

@@ -11,6 +11,7 @@ a damaged row or a clock set far forward) sets no span anywhere, whatever the ru
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -147,3 +148,20 @@ def test_report_gives_no_duration_where_none_is_known(tmp_path: Path) -> None:
     said = " ".join(_cli(db, "report", str(rid)).stdout.split())  # as wrapped
     assert "over a duration not known" in said and "over 0.00 s" not in said, said
     assert "the run's duration is not known" in said, said
+
+
+def test_a_lost_run_sampled_only_before_its_start_has_no_span(tmp_path: Path) -> None:
+    """The mirror of a late stamp: every sample 2e9 s before the start (a clock set far
+    back), no heartbeat. It read "up to 1963-07-19" and a duration of 0."""
+    db, start = tmp_path / "r.db", time.time() - 100.0
+    rid = _run(db, start, -2e9, every=True, pid=_dead_pid())
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE runs SET heartbeat_unix_s = NULL WHERE id = ?", (rid,))
+    shown = json.loads(_cli(db, "show", str(rid), "--json").stdout)
+    assert shown["duration_s"] is None, shown
+    assert shown["energy_so_far"]["up_to_unix_s"] is None
+    assert " up to " not in shown["energy_so_far"]["note"], shown["energy_so_far"]["note"]
+    assert any("lie before the run's recorded start" in n for n in shown["notes"])
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        (row,) = c.get("/api/runs?all_notes=true").json()["runs"]
+        assert row["duration_s"] is None, row

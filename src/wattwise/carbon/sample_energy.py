@@ -147,6 +147,8 @@ class PartialEnergy:
             return end
         if last is not None and start is not None and last - start > MAX_DURATION_S:
             return self.span_end_unix_s  # a damaged stamp, said by after_end_notes
+        if last is not None and start is not None and last < start:
+            return None  # every sample before the start (said by before_start_notes)
         return last
 
     @property
@@ -329,6 +331,10 @@ def recorded_end(record: Any) -> tuple[float | None, bool]:
     ended = real_or_none(getattr(record, "ended_unix_s", None))
     if ended is not None:
         return ended, False
+    from wattwise.carbon.stored_times import window_end
+
+    if (measured := window_end(record)) is not None:  # a damaged end, its summary's
+        return measured, False
     if getattr(record, "status", None) == "running":
         return None, False
     start = real_or_none(getattr(record, "started_unix_s", None))

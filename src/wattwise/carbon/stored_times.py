@@ -60,6 +60,25 @@ def heartbeat_notes(record: Any) -> list[str]:
     return [f"the stored last heartbeat is not usable: {why}: a damaged record{shown}"]
 
 
+def window_end(record: Any) -> float | None:
+    """Where a finished run whose stored end is not usable is taken to end by its summary:
+    its measured window's end (``records.judged_stored.measured_window``, from no earlier
+    than the run's start), where that is later than its usable last heartbeat (or the
+    heartbeat is not usable: a heartbeat stored early would cut a run its summary says
+    ran on); None else, and for a run whose end is usable."""
+    from wattwise.records.judged_stored import measured_window
+
+    if not getattr(record, "end_fault", None):
+        return None
+    start = real_or_none(getattr(record, "started_unix_s", None))
+    window = measured_window(getattr(record, "summary", None), start, None)
+    if window is None or start is None or window[0] < start - 1.0:
+        return None
+    beat = None if getattr(record, "heartbeat_fault", None) \
+        else real_or_none(getattr(record, "heartbeat_unix_s", None))
+    return window[1] if beat is None or window[1] > beat else None
+
+
 def end_notes(record: Any) -> list[str]:
     """The note on run ``record``'s stored end where it is not usable
     (``records.queries.end_fault``: not a number, before the run's start, implausibly far
@@ -69,7 +88,9 @@ def end_notes(record: Any) -> list[str]:
     why = getattr(record, "end_fault", None)
     if not why:
         return []
-    then = ("the run is taken to end at its last heartbeat"
+    then = ("the run is taken to end where its summary's measured window ends"
+            if window_end(record) is not None
+            else "the run is taken to end at its last heartbeat"
             if getattr(record, "heartbeat_fault", None) is None
             else "the run is read as one without an end")
     return [f"the stored end of the run is not usable: {why}: a damaged record; {then}"]

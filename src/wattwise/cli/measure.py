@@ -874,7 +874,7 @@ def show(
         view = judged_view(summary, rec.started_unix_s, rec.ended_unix_s)
         if isinstance(view, dict) and view.get("duration_s") is None:
             view = {**view, "duration_s": rec.duration_s}  # the run's, as --json gives it
-        if "domains" in summary or "energy_j" in summary:
+        if "domains" in summary or ("energy_j" in summary and not unusable):
             # a total not usable: the figures show --json gives, priced again from samples
             # (each domain's and the CPU energy the process tree's share is of too)
             figs = record_figures(store, rec).get("figures") if unusable else None

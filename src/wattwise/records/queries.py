@@ -152,12 +152,13 @@ def sampled_duration(read: Any, run_id: int, started: float) -> float | None:
     """From run ``run_id``'s start to its last sample whose time is a finite number no more
     than ``MAX_DURATION_S`` after it (read through the samples' index by ``read(sql,
     params)``; a sample stamped 1e300 is a damaged row, not the run's length), or None
-    without one: the span its timeline draws where its heartbeat is not usable
-    (``heartbeat_fault``)."""
+    without one (or where every one lies before the start): the span its timeline draws
+    where its heartbeat is not usable (``heartbeat_fault``)."""
     rows = read("SELECT max(t_unix_s) FROM samples WHERE run_id = ? AND t_unix_s"
                 " BETWEEN -1.7976931348623157e308 AND ?", (run_id, started + MAX_DURATION_S))
     last = _num(rows[0][0]) if rows else None
-    return None if last is None else max(0.0, last - started)
+    # none from its start on (all before it: a clock set far back): no span they give
+    return None if last is None or last < started else last - started
 
 
 def summary_duration(summary: Any, started: Any = None, ended: Any = None) -> float | None:
