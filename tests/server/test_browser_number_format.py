@@ -136,6 +136,8 @@ FORMATS = [
     ("pricedWhere({zone: 'DE', source: 'yearly average'})", "DE: yearly average"),
     ("pricedWhere({source: 'yearly average'})", "yearly average"),
     ("pricedWhere({zone: null})", ""),
+    ("drawnSaid(2408, 600)", "2408 samples shown as at most 600 points per domain"),
+    ("drawnSaid(2408, 0)", "2408 samples, none drawn (the notes say why)"),
     ("pricedWhere({zone: 123, source: ['a']})", "123: [&quot;a&quot;]"),
     # a block holding no range nor intensity: none drawn, no "— – —" nor "— g/kWh"
     ("scope2Html({emissions_g: 0.001, zone: 'DE'}, 'estimated', undefined, 1)",

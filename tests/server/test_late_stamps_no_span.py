@@ -165,3 +165,14 @@ def test_a_lost_run_sampled_only_before_its_start_has_no_span(tmp_path: Path) ->
     with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
         (row,) = c.get("/api/runs?all_notes=true").json()["runs"]
         assert row["duration_s"] is None, row
+
+
+def test_a_figure_that_draws_no_sample_says_so(tmp_path: Path) -> None:
+    """It said "8 samples as at most 0 points per domain"."""
+    db, start = tmp_path / "r.db", time.time() - 100.0
+    rid = _run(db, start, 1e300, every=True, pid=_dead_pid())
+    svg = tmp_path / "r.svg"
+    _cli(db, "report", str(rid), "--svg", str(svg))
+    text = " ".join(svg.read_text().split())
+    assert "8 samples, none drawn (the notes say why)" in text, text[-2000:]
+    assert "at most 0 points" not in text

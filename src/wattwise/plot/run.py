@@ -344,7 +344,8 @@ def _note_parts(timeline: dict[str, Any], domains: dict[str, dict[str, Any]],
         parts.append("faint bars: lowest to highest power sampled within a point")
     if domains:
         samples = timeline.get("samples")
-        parts.append(f"{samples} samples as at most {points} points per domain")
+        parts.append(f"{samples} samples as at most {points} points per domain" if points
+                     else f"{samples} samples, none drawn (the notes say why)")
     # what the timeline left out (damaged samples, times that are not numbers), as the
     # run page says it under its chart
     parts.extend(f"note: {n}" for n in _list(timeline.get("notes")) if isinstance(n, str))
