@@ -72,6 +72,10 @@ def _db(tmp_path: Path) -> tuple[Path, set[int], int]:
     runs += [('{"energy_j": 5.0, "duration_s": NaN}', 10.0, "python"),  # SQLite: not JSON
              ('{"energy_j": 5.0}', 6.0, "usable"), ('{"duration_s": null}', 8.0, "usable"),
              ("not json", 4.0, "usable"), ("[1, 2]", 5.0, "usable")]
+    # a summary holding no total is none (``records.rows.loads_summary``): every output
+    # gives the run its start to end, so a duration it holds is not ranked
+    runs += [('{"duration_s": 3.0}', 10.0, "damaged"),
+             ('{"duration_s": 7.5, "notes": []}', 10.0, "damaged")]
     runs += [(None, None, "running")] * 4  # running or lost: a heartbeat, or none
     # no stored duration and a stored end that is not usable (``records.queries.end_fault``):
     # SQLite's key is from that end, the rule's none
@@ -212,7 +216,8 @@ def test_a_tie_across_the_first_page_is_not_read_to_its_end(
                                    sensors=[])
             # 0 s on a run of 0.2 s: usable (within 0.25 s of its window)
             store.finish_run(rid, ended_unix_s=START + k + (0.2 if k % 4 else 5),
-                             status="finished", summary={"duration_s": 0.0 if k % 4 else 2.5})
+                             status="finished",
+                             summary={"energy_j": 1.0, "duration_s": 0.0 if k % 4 else 2.5})
     monkeypatch.setattr(_sql_pages, "_WALK_MAX", 25)
 
     def counted(*_: object) -> None:

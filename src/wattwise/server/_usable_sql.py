@@ -154,7 +154,10 @@ def _duration_ok() -> str:
              f" {DURATION_SLACK!r} * {ref}) AND (({witness} AND NOT {over_d} AND {over_ref})"
              f" OR ((NOT {witness} OR (NOT {over_d} AND NOT {over_ref}))"
              f" AND {d} < {DURATION_SHORT!r} * {ref})))")
-    return (f"(coalesce({t}, 'null') = 'null' OR ({t} IN ('integer', 'real') AND {d} BETWEEN"
+    # a summary holding no total is none (``records.rows.loads_summary``): a duration it
+    # holds is no figure of the run's, sorted with the runs without one
+    return (f"(coalesce({t}, 'null') = 'null' OR (json_type({_S}, '$.energy_j') IS NOT NULL"
+            f" AND {t} IN ('integer', 'real') AND {d} BETWEEN"
             f" 0 AND {MAX_DURATION_S!r} AND (NOT {window} OR {d} <= ({end} - {start})"
             f" + max({DURATION_SLACK_S!r}, {DURATION_SLACK!r} * ({end} - {start})))"
             f" AND NOT {short}))")

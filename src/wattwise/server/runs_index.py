@@ -326,6 +326,8 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
                             real(r[7]) if emissions_usable else None, name.casefold(),
                             bool(r[9]), bool(r[10]), energy_usable, emissions_usable,
                             _duration_usable(r[17], r[8], r[3], r[18], r[19])
+                            # a summary holding no total is none (``rows.loads_summary``)
+                            and (r[14] is not None or r[17] in (None, "null"))
                             and not (from_times and _times_fault(r[3], r[18], r[4])))
 
 
