@@ -219,3 +219,16 @@ def test_a_heartbeat_stored_early_does_not_cut_a_run_its_summary_says_ran_on(
     assert not any("known alive" in n for n in timeline["notes"]), timeline["notes"]
     assert any(n.endswith("the run is taken to end where its summary's measured window ends")
                for n in notes), notes
+
+
+def test_a_finished_run_without_a_stored_end_is_drawn_to_its_window(tmp_path: Path) -> None:
+    """No end stored (another tool's row) and a heartbeat stored early: drawn to 5 % of
+    its window, the rest called after the run was known alive, beside its full duration."""
+    db = tmp_path / "r.db"
+    rid = _run(db, "NULL", heartbeat="started_unix_s + 0.1")
+    with Store(db, readonly=True) as store:
+        run = store.get_run(rid)
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        timeline = c.get(f"/api/runs/{rid}/timeline").json()
+    assert timeline["end_s"] >= run.summary["end_unix_s"] - run.started_unix_s - 1e-3
+    assert not any("known alive" in n for n in timeline["notes"]), timeline["notes"]

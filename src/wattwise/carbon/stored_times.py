@@ -61,15 +61,16 @@ def heartbeat_notes(record: Any) -> list[str]:
 
 
 def window_end(record: Any) -> float | None:
-    """Where a finished run whose stored end is not usable is taken to end by its summary:
-    its measured window's end (``records.judged_stored.measured_window``, from no earlier
-    than the run's start), where that is later than its usable last heartbeat (or the
-    heartbeat is not usable: a heartbeat stored early would cut a run its summary says
-    ran on); None else, and for a run whose end is usable."""
+    """Where an ended run whose stored end is not usable (or not stored) is taken to end by
+    its summary: its measured window's end (``records.judged_stored.measured_window``,
+    from no earlier than the run's start), where that is later than its usable last
+    heartbeat (or the heartbeat is not usable: a heartbeat stored early would cut a run
+    its summary says ran on); None else, and for a run whose end is usable."""
     from wattwise.records.judged_stored import measured_window
 
-    if not getattr(record, "end_fault", None):
-        return None
+    if real_or_none(getattr(record, "ended_unix_s", None)) is not None \
+            or getattr(record, "status", None) in ("running", "lost"):
+        return None  # a usable end, or a run not ended: no summary's window to take
     start = real_or_none(getattr(record, "started_unix_s", None))
     window = measured_window(getattr(record, "summary", None), start, None)
     if window is None or start is None or window[0] < start - 1.0:
