@@ -10,8 +10,12 @@ from wattwise.records.rows import loads, unreadable
 @pytest.mark.parametrize(("text", "kind", "why"), [
     ('{"energy_j": 1.0, "domains": [', dict, "not valid JSON"),
     ("not json at all", dict, "not valid JSON"),
-    ("[1, 2]", dict, "not a JSON object but list"),
-    ('{"a": 1}', list, "not a JSON array but dict"),
+    ("[1, 2]", dict, "not a JSON object but an array"),
+    ('{"a": 1}', list, "not a JSON array but an object"),
+    ("null", dict, "not a JSON object but null"),  # it said Python's "NoneType"
+    ('""', dict, "not a JSON object but a string"),
+    ("true", dict, "not a JSON object but true"),
+    ("1e3", dict, "not a JSON object but a number"),
     ("[" * 100_000, dict, "not valid JSON"),
 ])
 def test_a_damaged_field_says_why_it_reads_as_its_default(text: str, kind: type, why: str) -> None:
