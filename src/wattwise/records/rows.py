@@ -147,8 +147,8 @@ def _json_kind(value: Any) -> str:
     """What a decoded JSON value is, in JSON's words (never Python's ``NoneType``)."""
     if value is None or isinstance(value, bool):
         return json.dumps(value)  # null, true, false
-    return {dict: "an object", list: "an array", str: "a string"}.get(
-        type(value), "a number")
+    names: dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
+    return names.get(type(value), "a number")
 
 
 def text(value: Any) -> str:
