@@ -26,6 +26,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     ids = fixture_db(path)
     with Store(path) as store:
         ids["zone_only"] = demo_like(store, "zone-only", START + 5000.0, scale=0.5)
+        ids["total_only"] = demo_like(store, "total-only", START + 6000.0, scale=0.5)
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE runs SET summary_json = '{\"energy_j\": \"text\"}' WHERE id = ?",
                      (ids["demo"],))
@@ -34,6 +35,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         conn.execute("UPDATE runs SET summary_json = json_set(summary_json, '$.emissions',"
                      " json('{\"zone\": \"DE\", \"emissions_g\": \"x\"}')) WHERE id = ?",
                      (ids["zone_only"],))
+        conn.execute("UPDATE runs SET summary_json = '{\"energy_j\": 125.9}' WHERE id = ?",
+                     (ids["total_only"],))
     pages = _serve(path)
     yield {"base": next(pages), "ids": ids}
     next(pages, None)
@@ -73,3 +76,15 @@ def test_the_recorded_pricing_gives_the_parts_its_block_holds(browser: Any,
     view = browser.find_element(By.ID, "view").text
     assert "recorded pricing: (DE)" in view, view  # the zone as stored, no bare "(: )"
     assert "g/kWh" not in view.split("recorded pricing")[1].split("\n")[0], view
+
+
+def test_a_total_stored_alone_is_shown_without_an_empty_range(browser: Any,
+                                                              served: dict[str, Any]) -> None:
+    """A summary holding a total and nothing else (another tool's record) read
+    "126 J (—),": a range and a kind it does not hold."""
+    from selenium.webdriver.common.by import By
+
+    base, rid = served["base"], served["ids"]["total_only"]
+    _open(browser, f"{base}/#/run/{rid}", "#total")
+    total = browser.find_element(By.ID, "total").text
+    assert total == "126 J", total
