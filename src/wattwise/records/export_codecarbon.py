@@ -261,7 +261,8 @@ def export_codecarbon(
         if part is not None:  # the figure every output gives a run without a summary
             exact, fault = part.energy_j, None
         scale = 1.0
-        if exact is not None and exact > 0 and total_j > 0:
+        # a stored 0 J too: every other output gives it (the samples' sum was written)
+        if exact is not None and exact >= 0 and total_j > 0:
             scale, total_j = exact / total_j, exact
         energy_kwh = {
             k: None if v is None else v * scale * factor for k, v in energy_kwh.items()
