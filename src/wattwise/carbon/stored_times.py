@@ -66,14 +66,14 @@ def window_end(record: Any) -> float | None:
     from no earlier than the run's start), where that is later than its usable last
     heartbeat (or the heartbeat is not usable: a heartbeat stored early would cut a run
     its summary says ran on); None else, and for a run whose end is usable."""
-    from wattwise.records.judged_stored import measured_window
+    from wattwise.records.judged_stored import DURATION_SLACK_S, measured_window
 
     if real_or_none(getattr(record, "ended_unix_s", None)) is not None \
             or getattr(record, "status", None) in ("running", "lost"):
         return None  # a usable end, or a run not ended: no summary's window to take
     start = real_or_none(getattr(record, "started_unix_s", None))
     window = measured_window(getattr(record, "summary", None), start, None)
-    if window is None or start is None or window[0] < start - 1.0:
+    if window is None or start is None or window[0] < start - DURATION_SLACK_S:
         return None
     beat = None if getattr(record, "heartbeat_fault", None) \
         else real_or_none(getattr(record, "heartbeat_unix_s", None))
@@ -83,7 +83,8 @@ def window_end(record: Any) -> float | None:
 def end_notes(record: Any) -> list[str]:
     """The note on run ``record``'s stored end where it is not usable
     (``records.queries.end_fault``: not a number, before the run's start, implausibly far
-    after it): the run reads as one without an end, to its last heartbeat (which the
+    after it): the run reads as one without an end, to its summary's measured window
+    where that ends later (:func:`window_end`), else to its last heartbeat (which the
     recorder moves to the end as it closes the run) where that is usable, else
     :func:`heartbeat_notes` says what takes its place; [] else."""
     why = getattr(record, "end_fault", None)

@@ -237,7 +237,7 @@ def run_end(record: RunInfo) -> tuple[float | None, list[str], str | None]:
     heartbeat, or to its last sample where the stored heartbeat is not usable,
     ``records.queries.heartbeat_fault``), never such an end or heartbeat itself (1e300,
     text, before its start). With the notes on a stored end or last heartbeat that is
-    not usable (``carbon.sample_energy.stored_time_notes``, in every output's words), and
+    not usable (``carbon.stored_times.stored_time_notes``, in every output's words), and
     why the cell is empty where no end is known (None)."""
     from wattwise.carbon.stored_times import NO_PLAUSIBLE_SAMPLE, stored_time_notes
 

@@ -30,6 +30,7 @@ from wattwise.server.runs_index import (
     START_DELAY_S,
     Entry,
     RunsIndex,
+    grams_counted,
 )
 from wattwise.server.runs_index import SORTS as SORTS
 from wattwise.server.runs_index import STORED_STATUSES as STORED_STATUSES
@@ -351,7 +352,7 @@ def _summed_within_bound(entries: Iterable[Entry], kinds: set[str]
         j, g = e.energy_j, e.emissions_g
         t[0] += j if j is not None and e.energy_usable and 0 <= j <= MAX_STORED_ENERGY_J \
             else 0.0
-        counts = g is not None and e.emissions_usable and g >= 0
+        counts = grams_counted(e)
         t[1] += g if g is not None and counts else 0.0
         t[2] += 1
         t[3] += counts

@@ -127,6 +127,7 @@ from wattwise.server.metrics_wait import (
     complete_gauge,
     runs_without_index,
 )
+from wattwise.server.runs_index import grams_counted
 
 #: Sensor backends as a ``source`` label; anything else is ``other``.
 SOURCES = ("rapl", "nvml", "amdsmi", "model")
@@ -673,7 +674,7 @@ def _summary_totals(reads: Reads, leave_out: list[int]
         e_j, e_g = (x if x is not None and x >= 0 else 0.0 for x in (
             e.energy_j if e.energy_usable else None,
             e.emissions_g if e.emissions_usable else None))
-        counted = e.emissions_usable and e.emissions_g is not None and e.emissions_g >= 0
+        counted = grams_counted(e)
         totals[kind] = (joules - e_j, grams - e_g, n - 1, priced - counted)
         if n <= 1:
             del totals[kind]

@@ -839,14 +839,15 @@ class RunsIndex:
                     j = _usable(e.energy_j) if e.energy_usable else 0.0
                     g = _usable(e.emissions_g) if e.emissions_usable else 0.0
                     out[kind] = (joules + j, grams + g, n + 1,
-                                 priced + (e.emissions_usable and _counts(e.emissions_g)))
+                                 priced + grams_counted(e))
                 self._sums["totals"] = out
             return dict(self._sums["totals"])
 
 
-def _counts(grams: float | None) -> bool:
-    """Whether a stored emissions figure counts in a total (held, not negative)."""
-    return grams is not None and grams >= 0
+def grams_counted(e: Entry) -> bool:
+    """Whether a run's stored emissions count in a total (usable, held, not negative):
+    a kind none of whose runs' do has no emissions total, not 0 g."""
+    return e.emissions_usable and e.emissions_g is not None and e.emissions_g >= 0
 
 
 def _usable(value: float | None) -> float:
