@@ -151,8 +151,11 @@ def test_the_cli_writes_what_the_whole_run_functions_write(
         rec, rows = store.get_run(rid), store.samples(rid)
         notes: list[str] = []
         if fmt == "json":
+            from wattwise.records.run_sums import record_figures
+
             want = export_json(rec, rows, store.windows(rid), store.events(rid),
-                               steps=store.steps(rid), notes=notes) + "\n"
+                               steps=store.steps(rid), notes=notes,
+                               figures=record_figures(store, rec).get("figures")) + "\n"
         elif fmt == "csv":
             want = export_csv(rows, notes=notes, record=rec)
         else:

@@ -141,3 +141,30 @@ def test_the_cli_prints_the_note(tmp_path: Path, fmt: str) -> None:
     assert r.exit_code == 0, r.output
     assert ("wattwise: note: the stored energy is not usable: not a number (stored as 'abc')"
             in r.output), r.output
+
+
+@pytest.mark.parametrize("stored", ["abc", None, -5.0])
+def test_json_export_gives_the_figure_show_and_report_give(tmp_path: Path, stored: Any) -> None:
+    """A stored total that is not usable: the JSON export gives its samples' sum as
+    ``show --json`` and ``report --json`` do, not the note alone."""
+    import json
+
+    db = tmp_path / "r.db"
+    rid = _record(db)
+    _damage(db, rid, energy_j=stored)
+
+    def cli(*args: str) -> Any:
+        r = runner.invoke(app, [*args, "--db", str(db)])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)
+
+    exported = cli("export", str(rid), "-f", "json")
+    shown = cli("show", str(rid), "--json")
+    reported = cli("report", str(rid), "--json")
+    energy = exported["figures"]["energy_j"]
+    assert energy is not None and 0 < energy <= _samples_j(db, rid) * (1 + 1e-9)
+    assert energy == shown["figures"]["energy_j"] == pytest.approx(reported["energy_j"],
+                                                                    rel=1e-12)
+    assert exported["figures"]["energy_note"] == shown["figures"]["energy_note"]
+    assert exported["figures"]["emissions_g"] == shown["figures"]["emissions_g"]
+    assert exported["run"]["summary"]["energy_j"] == stored  # the run as stored

@@ -972,6 +972,7 @@ def export(
     output = None if output_name == "-" else _output_path(output_name, "--output file", db)
     from wattwise.records.judged_stored import pue_fault, stored_pue
     from wattwise.records.run_notes import run_notes
+    from wattwise.records.run_sums import record_figures
 
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
@@ -988,9 +989,11 @@ def export(
             a run of any size in bounded memory)."""
             if fmt == "json":
                 part, em = stored_partial(store, rec)
+                # the figures show --json gives: a damaged total as its samples' sum
+                figures = record_figures(store, rec).get("figures")
                 write_json(out, stored_samples(store, rec), store.windows(rec.id),
                            store.events(rec.id), steps=store.steps(rec.id), notes=notes,
-                           part=part, emissions=em, run_notes=said)
+                           part=part, emissions=em, run_notes=said, figures=figures)
                 out.write("\n")
                 return
             if fmt == "csv":

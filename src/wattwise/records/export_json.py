@@ -48,6 +48,7 @@ def export_json(
     steps: Sequence[dict[str, Any]] = (),
     notes: list[str] | None = None,
     run_notes: Sequence[str] | None = None,
+    figures: dict[str, Any] | None = None,
 ) -> str:
     """The whole run as one JSON document, with the same field names as the database.
 
@@ -82,7 +83,8 @@ def export_json(
         em = None if part is None else partial_emissions(record, samples, part)
     buf = io.StringIO()
     write_json(buf, ClippedStream(record, [clip_sorted(record, samples)]), windows, events,
-               steps=steps, notes=notes, part=part, emissions=em, run_notes=run_notes)
+               steps=steps, notes=notes, part=part, emissions=em, run_notes=run_notes,
+               figures=figures)
     return buf.getvalue()
 
 
@@ -97,6 +99,7 @@ def write_json(
     part: Any = None,
     emissions: dict[str, Any] | None = None,
     run_notes: Sequence[str] = (),
+    figures: dict[str, Any] | None = None,
 ) -> None:
     """:func:`export_json` written to ``out`` as ``samples`` are read (a run's
     ``records.export_values.stored_samples``), one sample at a time: a run of any size in
@@ -115,6 +118,8 @@ def write_json(
     member("format", "wattwise-run", first=True)
     member("schema_version", SCHEMA_VERSION)
     member("run", record.to_dict())
+    if figures is not None:  # the figures every output gives, a damaged total's repriced
+        member("figures", figures)
     out.write(',\n  "samples": [')
     count = 0
     for i, s in enumerate(samples):
