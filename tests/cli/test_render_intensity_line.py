@@ -35,3 +35,22 @@ def test_a_damaged_block_s_parts_are_never_python_reprs() -> None:
                              "kind": "estimated"})
     assert "zone not recorded, source not recorded" in lines[1], lines
     assert "None" not in " ".join(lines) and "(---)" not in lines[0], lines
+
+
+def test_an_intensity_that_is_not_a_number_is_said_not_usable() -> None:
+    """As the run page says it (``at an intensity not usable: ...``): never a bare "-"."""
+    block = {"emissions_g": 0.001, "zone": "DE", "source": "yearly average",
+             "kind": "yearly-average"}
+    for stored, why in [("abc", "not a number (stored as 'abc')"),
+                        (float("nan"), "not a finite number (stored as nan)"),
+                        ([1], "not a number (stored as '[1]')"),
+                        (10 ** 400, "implausibly large (an integer of about 401 digits)")]:
+        lines = emissions_lines({"emissions": {**block, "avg_intensity_g_per_kwh": stored},
+                                 "kind": "estimated"})
+        assert lines[1].startswith(f"  intensity: not usable: {why}: a damaged record, zone DE"), \
+            lines
+    lines = emissions_lines({"emissions": block, "kind": "estimated"})
+    assert lines[1].startswith("  intensity: not recorded, zone DE"), lines
+    lines = emissions_lines({"emissions": {**block, "avg_intensity_g_per_kwh": 381},
+                             "kind": "estimated"})
+    assert lines[1].startswith("  intensity: 381.0 gCO2eq/kWh average over the run, zone DE")

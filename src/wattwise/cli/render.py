@@ -402,8 +402,8 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq"
         + (f" ({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')})" if held else "")
         + f", location-based, from {safe(summary.get('kind', '?'))} energy",
-        f"  intensity: {num(e.get('avg_intensity_g_per_kwh'), '.1f')} gCO2eq/kWh average over "
-        "the run, " + ("zone not recorded" if zone is None else f"zone {_text(zone)}")
+        f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
+        + ("zone not recorded" if zone is None else f"zone {_text(zone)}")
         + f", {_said(e.get('kind'), e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}" + ("" if e.get("pue_source") is None
                                             else f": {safe(e.get('pue_source'))}"),
@@ -412,6 +412,19 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
 
     # the market-based lines every output gives (the dashboard's run page too)
     return lines + [safe(line, None) for line in market_lines(summary, ref)]
+
+
+def _intensity(value: Any) -> str:
+    """A stored average intensity as the run page gives it: the figure, "not recorded", or
+    why it is not usable (text, not finite): never a bare ``-``."""
+    from wattwise.records.judged_stored import number_fault
+
+    if value is None:
+        return "not recorded"
+    why = number_fault(value)
+    if why is None:
+        return f"{float(value):.1f} gCO2eq/kWh average over the run"
+    return f"not usable: {safe(why)}: a damaged record"
 
 
 def _said(kind: object, source: object) -> str:

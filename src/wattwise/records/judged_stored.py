@@ -53,7 +53,7 @@ def _shown(value: Any) -> str:
     return repr(text[:40])
 
 
-def _number_fault(value: Any) -> str | None:
+def number_fault(value: Any) -> str | None:
     """What keeps a stored value from being a finite number, or None."""
     if isinstance(value, float) and not math.isfinite(value):
         return f"not a finite number (stored as {value!r})"
@@ -98,7 +98,7 @@ def duration_fault(stored: Any, started: Any = None, ended: Any = None,
     of, whose own window (``start_unix_s`` to ``end_unix_s``) it is judged against too."""
     if stored is None:
         return None
-    why = _number_fault(stored)
+    why = number_fault(stored)
     if why is not None:
         return why
     d = float(stored) + 0.0
@@ -222,7 +222,7 @@ def pue_fault(em: Any) -> str | None:
     if not isinstance(em, dict) or em.get("pue") is None:
         return None
     stored = em["pue"]
-    why = _number_fault(stored)
+    why = number_fault(stored)
     if why is not None:
         return why
     p = float(stored) + 0.0
