@@ -37,7 +37,9 @@ WANTED = {"pue": ("the stored PUE is not usable", "notes"),
           "hole": ("1 hole in the sampling of 42.5 s", "notes"),
           "marked": (HOSTILE, "notes"),
           "refused": ("no market-based figure: ", "market"),
-          "energy": ("the stored energy is not usable: ", "energy")}
+          "energy": ("the stored energy is not usable: ", "energy"),
+          "zone": ("the run's recorded zone is not usable: ", "notes"),
+          "emissions": ("the stored emissions are not usable: ", "emissions")}
 
 
 def _tracked(db: Path, name: str) -> int:
@@ -86,10 +88,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     db = tmp_path_factory.mktemp("compare_notes") / "runs.db"
     ids = {"pue": _tracked(db, "pue-zero"), "marked": _tracked(db, "marked"),
            "energy": _tracked(db, "energy-negative"), "refused": _refused(db),
-           "hole": _holed(db), "plain": _tracked(db, "plain")}
+           "hole": _holed(db), "plain": _tracked(db, "plain"), "zone": _tracked(db, "zone-xx")}
     edit_summary(db, ids["pue"], lambda s: s["emissions"].update(pue=0))
     edit_summary(db, ids["marked"], lambda s: s["notes"].append(HOSTILE))
     edit_summary(db, ids["energy"], lambda s: s.update(energy_j=-5.0))
+    # an unknown recorded zone, its stored emissions not usable: priced again at the world
+    # average, which its notes say (its zone cell says the zone is not usable)
+    edit_summary(db, ids["zone"], lambda s: (s["carbon_options"].update(zone="XX"),
+                                             s["emissions"].update(zone="XX", emissions_g="x")))
     pages = _serve(db)
     yield {"base": next(pages), "ids": ids}
     next(pages, None)
@@ -114,16 +120,23 @@ def test_compare_gives_each_run_s_notes_once_under_it(browser: Any,
     from selenium.webdriver.common.by import By
 
     ids = served["ids"]
-    order = ["pue", "hole", "marked", "refused", "energy", "plain"]
+    order = ["pue", "hole", "marked", "refused", "energy", "zone", "plain"]
     _open(browser, f"{served['base']}/#/compare/{','.join(str(ids[k]) for k in order)}",
           "#compare")
     page = browser.find_element(By.ID, "view").text
-    energy_row = next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")
-                      if tr.find_element(By.TAG_NAME, "th").text == "energy")
+    def row(label: str) -> list[str]:
+        tr = next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")
+                  if tr.find_element(By.TAG_NAME, "th").text == label)
+        return [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+
     places = {
         "market": browser.find_element(By.ID, "compare-market").text,
-        "energy": "\n".join(td.text for td in energy_row.find_elements(By.TAG_NAME, "td")),
+        "energy": "\n".join(row("energy")),
+        "emissions": "\n".join(row("emissions, location-based")),
     }
+    zones = dict(zip(order, row("zone"), strict=True))
+    assert zones["zone"] == "XX (not usable: the note below says why)", zones
+    assert zones["plain"] == "DE", zones
     notes = {k: _notes(_api(browser, f"/api/runs/{ids[k]}")) for k in order}
     held = {n: sum(n in said for said in notes.values()) for ns in notes.values() for n in ns}
     for k in order:

@@ -99,6 +99,11 @@ def market_judged(recorded: dict[str, Any]) -> tuple[dict[str, Any], str | None]
     return recorded, None
 
 
+def set_aside_note(label: str) -> str:
+    """How the note on a recorded option set aside (``PUE``, ``zone``) begins."""
+    return f"the run's recorded {label} is not usable: "
+
+
 def damaged_notes(faults: dict[str, str], options: Any, *, pue_given: bool,
                   place_given: bool) -> list[str]:
     """One note per recorded option set aside (``faults``, from :func:`judged`), naming
@@ -114,9 +119,10 @@ def damaged_notes(faults: dict[str, str], options: Any, *, pue_given: bool,
                        "with)" if isinstance(kept, (int, float))
                        else f"PUE {_default_pue(getattr(options, 'zone', None))} instead")
         elif label == "zone" and not place_given:
-            instead = f"{getattr(options, 'zone', None) or 'the world average'} instead"
+            zone = getattr(options, "zone", None)
+            instead = f"{'the world average' if zone in (None, 'WORLD') else zone} instead"
         tail = f"; priced at {instead}" if instead else ""
-        notes.append(f"the run's recorded {label} is not usable: {why}: a damaged record{tail}")
+        notes.append(f"{set_aside_note(label)}{why}: a damaged record{tail}")
     return notes
 
 

@@ -183,9 +183,12 @@ def reprice_options(
     rec, faults = judged(rec, ("pue", "zone"))
     rec, market_note = market_judged(rec)
     r_zone = rec.get("zone") or None
-    if (r_zone is None and isinstance(em.get("zone"), str) and em["zone"] != "WORLD"
-            and zone_fault(em["zone"]) is None):
-        r_zone = em["zone"]  # resolved from $WATTWISE_ZONE or the config when recorded
+    if r_zone is None and isinstance(em.get("zone"), str) and em["zone"] != "WORLD":
+        why = zone_fault(em["zone"])
+        if why is None:
+            r_zone = em["zone"]  # resolved from $WATTWISE_ZONE or the config when recorded
+        else:  # the zone it was priced at is not one: set aside, as a recorded zone is
+            faults.setdefault("zone", why)
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
     if "PUE" in faults:
@@ -223,6 +226,7 @@ def reprice_options(
         provider if new_place else r_provider,
         **_recorded_market(rec, share_given=renewable_share is not None),
     )
+    options = _world_where_set_aside(options, faults, new_place)
     notes += damaged_notes(faults, options, pue_given=pue is not None, place_given=new_place)
     notes += [market_note] if market_note is not None else []
     if new_place:
@@ -326,6 +330,18 @@ def started_with(record: Any) -> dict[str, Any] | None:
     return got if isinstance(got, dict) else None
 
 
+def _world_where_set_aside(options: CarbonOptions, faults: dict[str, str],
+                           place_given: bool) -> CarbonOptions:
+    """``options`` priced at the world average by name where the run's recorded zone was
+    set aside (``faults``) and nothing else places it: a zone was recorded, so the
+    pricing's "no zone set" note would not be true (the set-aside note says why)."""
+    if "zone" not in faults or place_given or options.zone is not None:
+        return options
+    from wattwise.carbon.zones import WORLD
+
+    return dataclasses.replace(options, zone=WORLD)
+
+
 def _reprice_started(
     started: dict[str, Any],
     *,
@@ -397,6 +413,8 @@ def _reprice_started(
         kept.append(f"PUE {r_pue:g}, as the run was started with")
     if renewable_share is None and r_share is not None:
         kept.append(f"renewable share {r_share:g}, as the run was started with")
+    pricing = dataclasses.replace(
+        pricing, options=_world_where_set_aside(pricing.options, faults, new_place))
     notes = [*damaged_notes(faults, pricing.options, pue_given=pue is not None,
                             place_given=new_place),
              *([market_note] if market_note is not None else []), *notes]

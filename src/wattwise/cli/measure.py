@@ -1462,7 +1462,7 @@ def report(
         # (the timeline's notes), as show says them; its market notes are its own
         from wattwise.records.run_notes import run_notes
 
-        stored_notes.extend(run_notes(store, rec, market=False))
+        stored_notes.extend(run_notes(store, rec, pricing=False))
         if alone is not None and not pricing.notes:  # priced as recorded: the summary's
             pricing = _as_recorded(pricing, summary, alone)
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)

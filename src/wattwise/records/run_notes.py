@@ -43,18 +43,37 @@ def refused_notes(record: Any) -> list[str]:
                                *refused_market_notes(summary.get("emissions"))]))
 
 
+def repriced_zone_notes(record: Any) -> list[str]:
+    """The note on run ``record``'s recorded zone where it is not usable (an unknown zone,
+    text that is no zone) and its stored emissions are priced again (its stored total or
+    emissions are not usable: ``records.run_sums.usable_figures``): that figure is priced
+    at the world average, and every output says so as ``report`` does
+    (``carbon.repricing.reprice_options``); [] else."""
+    from wattwise.carbon.recorded_options import set_aside_note
+    from wattwise.records.stored_energy import summary_emissions_fault, summary_energy_fault
+
+    summary = getattr(record, "summary", None)
+    if not isinstance(summary, dict) or "emissions" not in summary or (
+            summary_energy_fault(summary) is None and summary_emissions_fault(summary) is None):
+        return []
+    from wattwise.carbon.repricing import reprice_options
+
+    return [n for n in reprice_options(summary).notes if n.startswith(set_aside_note("zone"))]
+
+
 def run_notes(store: Any, record: Any, figures: Any = None, *,
-              market: bool = True) -> list[str]:
+              pricing: bool = True) -> list[str]:
     """Every note of :func:`stored_field_notes`, then where the run's samples lie in time
     (``sample_time_notes``: before its start, after its end, several at one time stamp),
     the holes in its sampling (``records.sample_holes.hole_notes``), then (with
-    ``market``) its recorded refusal of market-based options (``report``, which may price
-    them again, says its own)."""
+    ``pricing``) its recorded refusal of market-based options and its recorded zone set
+    aside where it is priced again (``report``, which prices it again, says its own)."""
     from wattwise.carbon.sample_energy import sample_time_notes
     from wattwise.records.sample_holes import hole_notes
 
     return (stored_field_notes(record, figures) + sample_time_notes(store, record)
-            + hole_notes(store, record) + (refused_notes(record) if market else []))
+            + hole_notes(store, record)
+            + (refused_notes(record) + repriced_zone_notes(record) if pricing else []))
 
 
 class _Rows:
