@@ -135,7 +135,11 @@ def domain_components(record: RunInfo) -> dict[str, tuple[str, bool]]:
     return out
 
 
-def component_of(domain: str, known: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+def component_of(domain: Any, known: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
+    """A sample's domain's (component, in_total): as recorded with the run, else from its
+    name. A name stored as no text (a blob, a number: a damaged record) is read as its
+    ``str``, as the sums taken in SQLite name it (``carbon.sample_energy``)."""
+    domain = domain if isinstance(domain, str) else str(domain)
     if domain in known:
         return known[domain]
     component = domain.split(":", 1)[0]
