@@ -200,11 +200,36 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
                         (name,)).fetchone() is not None
 
 
+def _columns(create: str) -> tuple[str, tuple[str, ...]]:
+    """A ``CREATE TABLE`` statement's table name and column names."""
+    head, body = create.split("(", 1)
+    return head.split()[-1], tuple(line.split()[0] for line in body.splitlines()
+                                   if line.strip() and line.strip() != ")")
+
+
+#: Each table's columns, as every version from ``FIRST_VERSION`` on holds them.
+COLUMNS = dict(_columns(s) for s in (*_SCHEMA_V1, *_SCHEMA_V2)
+               if s.lstrip().startswith("CREATE TABLE"))
+
+
+def _lacking(conn: sqlite3.Connection, tables: set[str]) -> str | None:
+    """What a table of ours that the file holds lacks (``table: col, col``), or None: a
+    row read by its column's name would fail on every read of it."""
+    for table in sorted(tables & COLUMNS.keys()):
+        have = {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
+        lacking = [c for c in COLUMNS[table] if c not in have]
+        if lacking:
+            return f"{table}: {', '.join(lacking)}"
+    return None
+
+
 def check_schema(conn: sqlite3.Connection, path: object) -> int:
     """The file's schema version, read through SQLite only; refuse what is not ours.
 
     A file that is not SQLite fails here with "file is not a database" before
-    anything is written, so it is left untouched.
+    anything is written, so it is left untouched. A file of our version whose tables
+    lack a column (edited by hand, or another program's) is refused whole: no read of
+    its runs could give them.
     """
     tables = {
         row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -220,6 +245,12 @@ def check_schema(conn: sqlite3.Connection, path: object) -> int:
             f"run database {path} is a SQLite file of another program "
             f"(tables: {', '.join(sorted(tables))}); left untouched"
         )
+    if version >= FIRST_VERSION:
+        lacking = _lacking(conn, tables)
+        if lacking is not None:
+            raise StoreError(
+                f"run database {path} is damaged: a table lacks columns every wattwise "
+                f"record holds ({lacking}); left untouched")
     return version
 
 
