@@ -164,8 +164,9 @@ def reprice_options(
     A run with no summary (lost before it, or still recording) is priced with
     ``started``, the options recorded when it started (:func:`started_with`), as
     if its summary had recorded them, and a note says where the zone came from
-    ("zone DE, as the run was started with"). ``started`` is not read for a run
-    with a summary.
+    ("zone DE, as the run was started with"). So is a run whose summary records
+    neither its carbon options nor emissions (another tool's summary); ``started`` is
+    not read for a run whose summary records either.
     """
     s = summary if isinstance(summary, dict) else {}
     if not s and isinstance(started, dict):
@@ -176,6 +177,12 @@ def reprice_options(
     raw_em = s.get("emissions")
     if not isinstance(rec, dict):
         if not isinstance(raw_em, dict):
+            if isinstance(started, dict):  # a summary that records no pricing (another
+                # tool's, or a damaged one): as the run was started, as without a summary
+                return _reprice_started(started, zone=zone, intensity_trace=intensity_trace,
+                                        pue=pue, renewable_share=renewable_share,
+                                        provider=provider,
+                                        reason="its summary records no carbon options")
             return Repricing(given)
         rec = {}  # an older or damaged record: its emissions still name the zone priced
     em: dict[str, Any] = raw_em if isinstance(raw_em, dict) else {}
@@ -350,9 +357,11 @@ def _reprice_started(
     pue: float | None,
     renewable_share: float | None,
     provider: str | None,
+    reason: str = "the run has no summary",
 ) -> Repricing:
-    """:func:`reprice_options` of a run without a summary, from the options it was
-    started with: priced as its summary would have recorded them, and said so."""
+    """:func:`reprice_options` of a run without a summary (or one that records no
+    pricing: ``reason``), from the options it was started with: priced as its summary would
+    have recorded them, and said so."""
 
     # a PUE or zone `--pue`/`--zone` would refuse, or a market instrument that is not a
     # number, is set aside (said below), not refused
@@ -419,7 +428,7 @@ def _reprice_started(
                             place_given=new_place),
              *([market_note] if market_note is not None else []), *notes]
     if kept:
-        notes.insert(0, "priced at " + "; ".join(kept) + " (the run has no summary)")
+        notes.insert(0, "priced at " + "; ".join(kept) + f" ({reason})")
     return dataclasses.replace(pricing, notes=(*notes, *pricing.notes))
 
 
