@@ -84,3 +84,37 @@ def test_runs_stored_as_lost_get_series_for_the_newest_few_only(tmp_path: Path) 
         con.executemany("DELETE FROM runs WHERE id = ?", [(i,) for i in sorted(runs)[10:]])
     con.close()
     assert _series_ids(_scrape(db)) & runs == set(sorted(runs)[:10])
+
+
+@pytest.mark.parametrize("stored", ["running", "lost"])
+def test_a_lost_run_holding_a_summary_counts_in_the_totals_as_every_output_gives_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stored: str,
+) -> None:
+    """A run stored as running (its process gone) or as lost that holds a usable summary
+    (a damaged or another tool's record): every output gives its summary's figure, and so
+    do the totals (they left out the one stored as running)."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from tests.test_figures_agree_lost import DOMAINS, write_lost_run
+
+    db = tmp_path / "r.db"
+    rid, _ = write_lost_run(db, DOMAINS["estimated"])
+    summary = {"energy_j": 29.5, "low_j": 22.9, "high_j": 48.0, "kind": "estimated",
+               "emissions": {"emissions_g": 0.01, "low_g": 0.008, "high_g": 0.016}}
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE runs SET summary_json = ? WHERE id = ?", (json.dumps(summary), rid))
+    con.close()
+    if stored == "lost":
+        _stored_as_lost(db, rid)
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        (row,) = client.get("/api/runs").json()["runs"]
+        text = client.get("/metrics").text
+    assert row["status"] == "lost" and row["energy_j"] == 29.5
+    assert 'wattwise_energy_joules_total{kind="estimated"} 29.5' in text, text
+    assert 'wattwise_emissions_grams_total{kind="estimated"} 0.01' in text, text

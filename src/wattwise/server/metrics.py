@@ -558,8 +558,10 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
         summary = _rows.loads_summary(r[5])
         if isinstance(summary, dict) and summary_energy_fault(summary) is None \
                 and summary_emissions_fault(summary) is None:
-            # counted once stored as ended, from its summary
-            out[rid] = _Kept(marks[rid], started, pricer.key(started), None, False)
+            # counted from its summary: by the totals over ended runs once stored as
+            # ended; here while stored as running (lost), as every output gives it
+            share = _summary_share(summary) if rid in lost else None
+            out[rid] = _Kept(marks[rid], started, pricer.key(started), share, False)
             continue
         if isinstance(summary, dict):  # a stored figure not usable: as ``report`` counts it
             unusable.append((rid, started))
@@ -644,6 +646,20 @@ def _priced_zone(pricing: Any) -> str | None:
     except WattwiseError:
         return None
     return choice.zone.name if choice.zone is not None else "WORLD"
+
+
+def _summary_share(summary: dict[str, Any]) -> tuple[str, float, float | None] | None:
+    """A usable summary's kind, total and emissions as the totals over ended runs count
+    them (``RunsIndex.totals_by_kind``: grams where held and not negative,
+    ``runs_index.grams_counted``), for a run stored as running and lost: none else."""
+    energy = _number(summary.get("energy_j"))
+    if energy is None:
+        return None
+    em = summary.get("emissions")
+    grams = _number(em.get("emissions_g")) if isinstance(em, dict) else None
+    kind = summary.get("kind")
+    return (kind_label(kind if isinstance(kind, str) and kind else "unknown"),
+            max(energy, 0.0), grams if grams is not None and grams >= 0 else None)
 
 
 def _ended_without_figures(reads: Reads) -> list[int]:
