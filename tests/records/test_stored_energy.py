@@ -34,7 +34,12 @@ def test_a_total_a_rounding_outside_its_range_is_usable() -> None:
     the range) is the server's too, so both call the same totals usable."""
     assert energy_fault(30.0 + 1e-9, 10.0, 30.0) is None
     assert energy_fault(30.1, 10.0, 30.0) is not None
-    assert energy_fault(5.0, 30.0, 10.0) is None  # a reversed range says nothing of it
+    # a range whose low is above its high is no range: the figure stored with it is a
+    # damaged record (within the slack of rounding it is still one figure's range)
+    assert energy_fault(5.0, 30.0, 10.0) == \
+        "stored with a range whose low is above its high (30-10 J)"
+    assert energy_fault(20.0, 20.0 + 1e-9, 20.0) is None
+    assert energy_fault(20.0, 20.0 + 1e-3, 20.0) is not None
     assert unusable_energy_notes({"energy_j": 2e15}) == [
         "the stored energy is not usable: implausibly large (2e+15 J, more than 1e+15 J): "
         "a damaged record"]

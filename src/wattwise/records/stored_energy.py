@@ -202,9 +202,10 @@ def block_energy_fault(energy_j: Any, energy_kwh: Any) -> str | None:
 def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
     """What is wrong with a stored total energy ``e`` (with its own ``lo``-``hi`` range),
     or None where it is usable or is None (no total: a run without a summary; a summary
-    holding a null is judged by :func:`summary_energy_fault`). The range is checked as
-    the dashboard's page checks it: only a range whose low is not above its high, with a
-    relative slack of 1e-6 for the rounding of sums."""
+    holding a null is judged by :func:`summary_energy_fault`). The figure must lie in its
+    range, with a relative slack of 1e-6 for the rounding of sums; a range whose low is
+    above its high (past that slack) is no range, and the figure stored with it a damaged
+    record, as one with a bound that is not a number (:func:`bounds_fault`)."""
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
     return _figure_fault(e, lo, hi, MAX_STORED_ENERGY_J, f"{MAX_STORED_ENERGY_J:g} J", "J",
@@ -232,8 +233,10 @@ def _figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str
     if bound is not None:
         return bound
     a, b = _finite(lo), _finite(hi)
-    if a is not None and b is not None and a <= b:
+    if a is not None and b is not None:
         slack = 1e-6 * max(abs(a), abs(b), 1e-9)
+        if a > b + slack:  # no range: the figure it was stored with is no reading either
+            return f"stored with a range whose low is above its high ({a:g}-{b:g} {unit})"
         if not a - slack <= x <= b + slack:
             return f"outside its own range ({x:g} {unit}, range {a:g}-{b:g} {unit})"
     return None

@@ -72,8 +72,9 @@ def _figure_ok(x: str, lo: str, hi: str, top: float) -> str:
     slack = f"1e-06 * max(abs({_at(lo)}), abs({_at(hi)}), 1e-09)"
     return (f"({_number(x)} AND {_at(x)} >= 0 AND {_at(x)} <= {top!r}"
             f" AND {_no_bound_or_number(lo)} AND {_no_bound_or_number(hi)}"
-            f" AND CASE WHEN {_number(lo)} AND {_number(hi)} AND {_at(lo)} <= {_at(hi)}"
-            f" THEN {_at(x)} BETWEEN {_at(lo)} - {slack} AND {_at(hi)} + {slack}"
+            f" AND CASE WHEN {_number(lo)} AND {_number(hi)}"
+            f" THEN {_at(lo)} <= {_at(hi)} + {slack}"
+            f" AND {_at(x)} BETWEEN {_at(lo)} - {slack} AND {_at(hi)} + {slack}"
             " ELSE 1 END)")
 
 
@@ -295,7 +296,8 @@ def _probes() -> list[str]:
            one(energy_j=1e308), one(low_j=True), one(high_j="x"), one(low_j=None),
            one(low_j="<drop>", high_j=None), one(low_j=e * 1.0000005),
            one(low_j=e * 1.000002), one(high_j=e * 0.9999995), one(high_j=e * 0.999998),
-           one(low_j=e * 2, high_j=e), one(b_energy_kwh=e / 3.6e6 * 1.0000005),
+           one(low_j=e * 2, high_j=e), one(low_j=e * (1 + 5e-7), high_j=e),
+           one(b_energy_kwh=e / 3.6e6 * 1.0000005),
            one(b_energy_kwh=e / 3.6e6 * 1.000002), one(b_energy_kwh=-1),
            one(b_energy_kwh="1"), one(emissions=None), one(emissions="x"),
            one(emissions=[1]), one(b_emissions_g=None), one(b_emissions_g=True),

@@ -109,9 +109,9 @@ def json_field(column: str, path: str) -> str:
 def domain_surely_usable(value: str) -> str:
     """SQL true where the domain held in ``value`` (an object's JSON) surely has a usable
     figure by ``records.stored_energy.energy_fault``: a number from 0 to
-    ``MAX_STORED_ENERGY_J``, with no range, or inside a range of two finite numbers (or
-    one whose low is above its high, which is no range). Anything else (one bound held,
-    a figure within the rule's slack of its range) is not sure, and left to the rule."""
+    ``MAX_STORED_ENERGY_J``, with no range, or inside a range of two finite numbers.
+    Anything else (one bound held, a range whose low is above its high, a figure within
+    the rule's slack of its range) is not sure, and left to the rule."""
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
     def kind(key: str) -> str:
@@ -125,7 +125,7 @@ def domain_surely_usable(value: str) -> str:
     return (f"({kind('energy_j')} IN ('integer', 'real') AND {e} BETWEEN 0 AND"
             f" {MAX_STORED_ENERGY_J!r} AND (({kind('low_j')} = 'null' AND {kind('high_j')}"
             f" = 'null') OR ({finite('low_j')} AND {finite('high_j')}"
-            f" AND ({lo} > {hi} OR {e} BETWEEN {lo} AND {hi}))))")
+            f" AND {lo} <= {hi} AND {e} BETWEEN {lo} AND {hi})))")
 
 
 #: A stored summary's domains (``summary_json -> '$.domains'``) where SQLite cannot tell
