@@ -979,7 +979,9 @@ def export(
         notes: list[str] = []
         # a stored duration, PUE or power set aside, its samples' times, a refused
         # market-based figure: the notes show and the API give (the document's, for json)
-        said = run_notes(store, rec)
+        from wattwise.records.queries import damaged_notes
+
+        said = damaged_notes(rec) + run_notes(store, rec)
         em_stored = rec.summary.get("emissions") if isinstance(rec.summary, dict) else None
         # a stored PUE that is not usable prices nothing: the one every output shows
         pue = stored_pue(rec.summary) if pue_fault(em_stored) is not None else None
@@ -1398,7 +1400,11 @@ def report(
             rec.summary, zone=zone, intensity_trace=trace, pue=pue, provider=provider,
             started=started_with(rec),
         )
-        stored_notes: list[str] = []  # stored values that are not numbers, left out
+        from wattwise.records.queries import damaged_notes
+
+        # a stored field that cannot be read (the summary, the start), as show says it;
+        # then stored values that are not numbers, left out
+        stored_notes: list[str] = damaged_notes(rec)
         # what each interval stands for on the drawn intensity curve (the page's and the
         # figure's), where not its own; kept only where something is drawn
         drawn = html is not None or png is not None or svg is not None

@@ -70,8 +70,9 @@ class RunInfo:
     summary: dict[str, Any] | None
     tags: dict[str, Any]
     heartbeat_unix_s: float | None
-    #: Stored fields that cannot be read (a damaged record), each with why: ``summary``,
-    #: ``tags``; read as none (:func:`damaged_notes` says so in one line each).
+    #: Stored fields that cannot be read (a damaged record), each with why: ``start``,
+    #: ``summary``, ``tags``; read as none, the start as stored (:func:`damaged_notes`
+    #: says so in one line each).
     damaged: dict[str, str] = field(default_factory=dict)
     #: Why the stored last heartbeat of a run without a recorded end is not usable
     #: (:func:`heartbeat_fault`), else None; its duration is then from its samples and
@@ -122,6 +123,22 @@ def end_fault(stored: Any, started: Any) -> str | None:
     the recorder moves to the end as it closes it, else its samples, give its span),
     and ``carbon.sample_energy.end_notes`` says so."""
     return None if stored is None else _time_fault(stored, started)
+
+
+#: The last time a stored start may hold: the end of the year 9999 (no calendar, nor a
+#: browser's Date, shows a later one).
+LAST_START_S = 253_402_300_799.0
+
+
+def start_fault(stored: Any) -> str | None:
+    """Why a run's stored start is not usable (not a finite number, before 1970 or past
+    the year 9999: a damaged record), or None. The run is still read from it as stored
+    (0 where it is no number); its end and heartbeat are judged against that, and
+    :func:`damaged_notes` says the start is damaged in every output."""
+    why = _time_fault(stored, None)
+    if why is None and not 0.0 <= float(stored) <= LAST_START_S:
+        return f"outside any calendar ({float(stored):.6g} s since 1970)"
+    return why
 
 
 def usable_end(stored: Any, started: Any) -> float | None:
@@ -178,6 +195,8 @@ def summary_duration(summary: Any, started: Any = None, ended: Any = None) -> fl
 
 #: What a reader shows instead of a damaged field (``RunInfo.damaged``).
 _DAMAGED_SHOWN = {
+    "start": "its start is not shown, and its end, heartbeat and duration are judged "
+             "against it as stored",
     "summary": "its figures are not shown (the run's samples, where it has any, give its "
                "energy as for a run without a summary)",
     "tags": "no tags are shown",
@@ -191,6 +210,15 @@ def damaged_notes(record: Any) -> list[str]:
     return [f"the stored {name} cannot be read (damaged record: {why}): "
             f"{_DAMAGED_SHOWN.get(name, 'it is not shown')}"
             for name, why in (damaged.items() if isinstance(damaged, dict) else ())]
+
+
+def _damaged_fields(row: sqlite3.Row) -> dict[str, str]:
+    """The stored fields of a run's row that cannot be read, each with why (``RunInfo``'s
+    ``damaged``): its start, summary and tags."""
+    return {name: why for name, why in (
+        ("start", start_fault(row["started_unix_s"])),
+        ("summary", _rows.unreadable(row["summary_json"], dict)),
+        ("tags", _rows.unreadable(row["tags_json"], dict))) if why is not None}
 
 
 def _int(value: Any) -> int | None:
@@ -265,9 +293,7 @@ class RunQueries(SampleSums):
             heartbeat_unix_s=heartbeat,
             heartbeat_fault=fault,
             end_fault=end_why,
-            damaged={name: why for name, why in (
-                ("summary", _rows.unreadable(row["summary_json"], dict)),
-                ("tags", _rows.unreadable(row["tags_json"], dict))) if why is not None},
+            damaged=_damaged_fields(row),
             **extra,
         )
 
