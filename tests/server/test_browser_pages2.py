@@ -315,7 +315,8 @@ def test_a_figure_sort_says_runs_without_a_final_figure_come_last(
     note = browser.find_element(By.ID, "sort-note").text
     assert "listed last" in note, note
     # a run whose stored duration, end or heartbeat is not usable goes there too: said
-    assert "stored duration, end or last heartbeat is not usable" in note, note
+    assert ("runs whose stored duration is not usable, those without one whose stored end "
+            "or last heartbeat is not usable" in note), note
     _open(browser, f"{ids['base']}/#/runs", "tr.run")
     assert browser.find_element(By.ID, "sort-note").text == ""
 

@@ -202,10 +202,11 @@ def create_app(
             description="the order of the list; by energy or emissions, runs whose stored "
             "figure is absent or not usable (a damaged record, or a run lost or still "
             "recording, with no summary: its partial figure is not ranked) come last in "
-            "either order, by id; by duration, so do runs with no duration or whose "
-            "stored duration, end or last heartbeat is not usable (the duration a row "
-            "gives in their place is not ranked; a run still recording or lost is ranked "
-            "on its duration so far)"),
+            "either order, by id; by duration, so do runs with no duration, runs whose "
+            "stored duration is not usable, and runs without one whose stored end or last "
+            "heartbeat is not usable (the duration a row gives in their place is not "
+            "ranked; a usable stored duration is ranked whatever its end; a run still "
+            "recording or lost is ranked on its duration so far)"),
         order: Literal["asc", "desc"] = "desc",
         all_notes: bool = Query(
             False, description="wait for every row's notes read from its samples; else a "
