@@ -895,7 +895,8 @@ def show(
         else:
             console.print(title, markup=False, highlight=False)
             if part is not None:
-                console.print(partial_line(part), markup=False, highlight=False)
+                console.print(partial_line(part, rec.duration_s), markup=False,
+                              highlight=False)
                 lines = [] if priced is None else emissions_lines(
                     {"emissions": priced, "kind": priced["energy_kind"]})
                 lines += [f"note: {safe(n, None)}" for n in (priced or {}).get("notes", [])]

@@ -203,7 +203,7 @@ def energy_table(result: dict[str, Any], title: str | None = None,
         num((figures or {}).get("avg_power_w") if judged is not None else (
             _total_power(result) if watts is None else (powers or {}).get("avg_power_w")),
             ".2f", " W"),
-        cell(result.get("kind", "?")),
+        cell(kind_said(result.get("kind"))),
         "over " + num(result.get("duration_s"), ".2f", " s"),
     )
     return t
@@ -302,13 +302,21 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def partial_line(part: Any) -> str:
+def kind_said(kind: Any) -> Any:
+    """A stored total's kind as every output names it: "unknown" where none is held (the
+    word ``report`` uses), never "?" in one output and "-" in another."""
+    return "unknown" if kind is None or kind == "" else kind
+
+
+def partial_line(part: Any, duration_s: Any = None) -> str:
     """The one line of a run without a summary: its partial energy (an
-    ``carbon.partial.PartialEnergy``), with range, kind and what it is from."""
+    ``carbon.partial.PartialEnergy``), with range, kind and what it is from, over its
+    duration so far (``duration_s``, as ``runs`` and ``report`` give it) where known."""
+    over = f" over {duration_s:.2f} s" if _finite(duration_s) else ""
     if not getattr(part, "usable", True):  # a sum past what one run may hold: no figure
         return f"energy: not usable ({safe(part.note, None)})"
     return (f"energy: {energy(part.energy_j, part.low_j, part.high_j)} "
-            f"({safe(part.note, None)})")
+            f"({safe(part.note, None)}){over}")
 
 
 def steps_line(marks: list[dict[str, Any]]) -> str | None:
@@ -348,7 +356,7 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None,
             kind = cell(f"{part.kind}, partial")
         else:
             shown = stored_total(s, (figures or {}).get(r.id, {}).get("figures"))
-            kind = cell(s.get("kind", "-"))
+            kind = cell(kind_said(s.get("kind")) if s else "-")
         t.add_row(
             str(r.id),
             cell(r.name),
@@ -401,7 +409,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     lines = [
         f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq"
         + (f" ({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')})" if held else "")
-        + f", location-based, from {safe(summary.get('kind', '?'))} energy",
+        + f", location-based, from {safe(kind_said(summary.get('kind')))} energy",
         f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
         + ("zone not recorded" if zone is None else f"zone {_text(zone)}")
         + f", {_said(e.get('kind'), e.get('source'))}",
@@ -454,7 +462,7 @@ def _emissions_again(ref: object, again: Callable[[], Any] | None,
     share = None if again is None else again()
     grams = None if share is None else share[2]
     if share is not None and _finite(grams):
-        kind = safe(share[0]) if share[0] else "?"
+        kind = safe(kind_said(share[0]))
         what = ("the run's stored total energy priced again" if total
                 else "the run's samples priced again")
         return [f"emissions: {grams:.4g} gCO2eq, location-based, from {kind} energy: {what}, "

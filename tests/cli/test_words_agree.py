@@ -1,0 +1,59 @@
+"""``show``, ``runs`` and ``report`` say a run's duration and a total's missing kind in the
+same words: a lost run's duration so far in ``show`` too, a kind not recorded "unknown"
+everywhere (it was "?" in ``show``, "-" in ``runs``)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import wattwise
+from tests._damage import edit_summary
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.cli import _register_all, app
+
+_register_all()
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+
+def _cli(db: Path, *args: str) -> str:
+    r = CliRunner().invoke(app, [*args, "--db", str(db)], terminal_width=300)
+    assert r.exit_code == 0, r.output
+    return " ".join(r.stdout.split())
+
+
+def _record(db: Path) -> int:
+    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
+                        interval_s=0.05, zone="DE") as run:
+        time.sleep(0.3)
+    assert run.flush() and run.run_id is not None
+    return int(run.run_id)
+
+
+def test_show_gives_a_lost_run_s_duration_so_far_as_report_does(tmp_path: Path) -> None:
+    from tests.test_figures_agree_lost import DOMAINS, write_lost_run
+
+    db = tmp_path / "r.db"
+    rid, _ = write_lost_run(db, DOMAINS["estimated"])
+    over = re.findall(r"\) over ([0-9.]+) s", _cli(db, "report", str(rid)))
+    assert over, _cli(db, "report", str(rid))
+    shown = _cli(db, "show", str(rid))
+    assert re.search(rf"energy: [^\n]* \(estimated, partial: [^)]*\) over {over[0]} s", shown), \
+        shown
+
+
+def test_a_total_without_a_kind_is_unknown_everywhere(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    rid = _record(db)
+    edit_summary(db, rid, lambda s: s.pop("kind"))
+    shown = _cli(db, "show", str(rid))
+    assert re.search(r"total │ [^│]* │ [^│]* │ unknown │", shown), shown
+    assert "from unknown energy" in shown, shown
+    assert re.search(rf"│ {rid} │ job │ finished │ [^│]* │ [^│]* │ [^│]* │ unknown │",
+                     _cli(db, "runs")), _cli(db, "runs")
+    assert "(unknown)" in _cli(db, "report", str(rid))
+    assert "?" not in shown.split("command:")[0], shown
