@@ -269,9 +269,10 @@ def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
         # its notes as ``runs --json`` gives them: a damaged stored field, where its
         # samples lie in time, stored values left out of its figure (as ``report`` says)
         out["notes"] = damaged_notes(r) + run_notes(store, r) + stored_value_notes(store, r.id)
-        if priced is not None:
+        if priced is not None:  # its pricing's notes, but those the row gives already
+            own = [n for n in priced["notes"] if n not in out["notes"]]
             out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
-                       emissions_note="; ".join(priced["notes"]))
+                       emissions_note="; ".join(own) or None)
         return out
 
     from wattwise.server._live import lost_mark
