@@ -7,6 +7,7 @@ sample values that are not usable. Needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,5 +126,8 @@ def test_a_repriced_total_shows_its_samples_range(browser: Any,
     assert figures["energy_note"] and figures["low_j"] is not None, figures
     _open(browser, f"{base}/#/run/{rid}", "#total")
     total = browser.find_element(By.ID, "total").text
-    # the samples' range, where it is one (one figure: none, as ``show`` prints it)
+    # the samples' range, where it is one (one figure: none, as ``show`` prints it), right
+    # after the figure, before what it is from and the note
     assert (" – " in total) == (figures["low_j"] != figures["high_j"]), (total, figures)
+    if " – " in total:
+        assert re.match(r"^\S+ \S+ \(\S+ \S+ – \S+ \S+\) \(from its samples", total), total

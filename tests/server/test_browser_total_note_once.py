@@ -27,6 +27,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     with Store(path) as store:
         ids["zone_only"] = demo_like(store, "zone-only", START + 5000.0, scale=0.5)
         ids["total_only"] = demo_like(store, "total-only", START + 6000.0, scale=0.5)
+        ids["ranged"] = demo_like(store, "ranged", START + 7000.0, scale=0.5)
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE runs SET summary_json = '{\"energy_j\": \"text\"}' WHERE id = ?",
                      (ids["demo"],))
@@ -37,6 +38,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                      (ids["zone_only"],))
         conn.execute("UPDATE runs SET summary_json = '{\"energy_j\": 125.9}' WHERE id = ?",
                      (ids["total_only"],))
+        conn.execute("UPDATE runs SET summary_json = json_set(summary_json, '$.energy_j', -5)"
+                     " WHERE id = ?", (ids["ranged"],))
+        conn.execute("UPDATE samples SET low_j = energy_j * 0.8, high_j = energy_j * 1.25"
+                     " WHERE run_id = ?", (ids["ranged"],))  # estimated: a range
     pages = _serve(path)
     yield {"base": next(pages), "ids": ids}
     next(pages, None)
@@ -88,3 +93,23 @@ def test_a_total_stored_alone_is_shown_without_an_empty_range(browser: Any,
     _open(browser, f"{base}/#/run/{rid}", "#total")
     total = browser.find_element(By.ID, "total").text
     assert total == "126 J", total
+
+
+def test_a_total_priced_again_gives_its_range_right_after_the_figure(
+        browser: Any, served: dict[str, Any]) -> None:
+    """Its range, then what it is from and the note: the note stood between the figure
+    and its range."""
+    import json
+    import re
+    import urllib.request
+
+    from selenium.webdriver.common.by import By
+
+    base, rid = served["base"], served["ids"]["ranged"]
+    with urllib.request.urlopen(f"{base}/api/runs/{rid}") as r:
+        figures = json.load(r)["run"]["figures"]
+    assert figures["energy_note"] and figures["low_j"] < figures["high_j"], figures
+    _open(browser, f"{base}/#/run/{rid}", "#total")
+    total = browser.find_element(By.ID, "total").text
+    assert re.match(r"^\S+ \S+ \(\S+ \S+ – \S+ \S+\) \(from its samples, as wattwise report "
+                    r"gives it\) the stored energy is not usable: negative", total), total
