@@ -1,7 +1,8 @@
 """Helpers the tests of damaged stored records share: change a run's stored summary in
 place (as a hand-edited or broken file leaves it), and read which points a figure drew
 (a damaged entry is never among them). ``tests.fixtures.damaged.stored_figures`` sets
-top-level summary figures; ``edit_summary`` reaches into nested ones too."""
+top-level summary figures; ``edit_summary`` reaches into nested ones too; ``tracked_run``
+records the sound run to damage."""
 
 from __future__ import annotations
 
@@ -11,6 +12,21 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+
+def tracked_run(db: Path, *, zone: str = "DE", seconds: float = 0.3) -> int:
+    """A short run tracked into ``db`` (one measured CPU domain at 40 W, sampled every
+    0.05 s, priced in ``zone``), flushed; its id."""
+    import time
+
+    import wattwise
+    from tests.fixtures.fake_sensors import ConstantPowerSensor
+
+    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
+                        interval_s=0.05, zone=zone) as run:
+        time.sleep(seconds)
+    assert run.flush() and run.run_id is not None
+    return int(run.run_id)
 
 
 def edit_summary(db: Path, rid: int, change: Callable[[dict[str, Any]], None]) -> None:

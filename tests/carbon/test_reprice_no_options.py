@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-import wattwise
-from tests.fixtures.fake_sensors import ConstantPowerSensor
+from tests._damage import tracked_run
 from wattwise.carbon.yearly import YearlySource
 from wattwise.cli import _register_all, app
 
@@ -21,18 +19,10 @@ _register_all()
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
-def _record(db: Path, zone: str) -> int:
-    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
-                        interval_s=0.05, zone=zone) as run:
-        time.sleep(0.2)
-    assert run.flush() and run.run_id is not None
-    return int(run.run_id)
-
-
 @pytest.mark.parametrize("zone", ["FR", "DE"])
 def test_priced_in_the_zone_the_run_was_started_with(tmp_path: Path, zone: str) -> None:
     db = tmp_path / "r.db"
-    rid = _record(db, zone)
+    rid = tracked_run(db, zone=zone, seconds=0.2)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?",
                      (json.dumps({"energy_j": 100.0}), rid))

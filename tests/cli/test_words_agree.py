@@ -5,15 +5,12 @@ everywhere (it was "?" in ``show``, "-" in ``runs``)."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-import wattwise
-from tests._damage import edit_summary
-from tests.fixtures.fake_sensors import ConstantPowerSensor
+from tests._damage import edit_summary, tracked_run
 from wattwise.cli import _register_all, app
 
 _register_all()
@@ -25,13 +22,6 @@ def _cli(db: Path, *args: str) -> str:
     assert r.exit_code == 0, r.output
     return " ".join(r.stdout.split())
 
-
-def _record(db: Path) -> int:
-    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
-                        interval_s=0.05, zone="DE") as run:
-        time.sleep(0.3)
-    assert run.flush() and run.run_id is not None
-    return int(run.run_id)
 
 
 def test_show_gives_a_lost_run_s_duration_so_far_as_report_does(tmp_path: Path) -> None:
@@ -48,7 +38,7 @@ def test_show_gives_a_lost_run_s_duration_so_far_as_report_does(tmp_path: Path) 
 
 def test_a_total_without_a_kind_is_unknown_everywhere(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
-    rid = _record(db)
+    rid = tracked_run(db)
     edit_summary(db, rid, lambda s: s.pop("kind"))
     shown = _cli(db, "show", str(rid))
     assert re.search(r"total │ [^│]* │ [^│]* │ unknown │", shown), shown

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-import wattwise
-from tests.fixtures.fake_sensors import ConstantPowerSensor
+from tests._damage import tracked_run
 from wattwise.cli import _register_all, app
 
 _register_all()
@@ -23,14 +21,11 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 def _record(db: Path, column: str, value: Any) -> int:
-    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
-                        interval_s=0.05, zone="DE") as run:
-        time.sleep(0.2)
-    assert run.flush() and run.run_id is not None
+    rid = tracked_run(db, seconds=0.2)
     with sqlite3.connect(db) as conn:
-        conn.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, run.run_id))
+        conn.execute(f"UPDATE runs SET {column} = ? WHERE id = ?", (value, rid))
     conn.close()
-    return int(run.run_id)
+    return rid
 
 
 def _notes(db: Path, rid: int) -> dict[str, list[str]]:

@@ -8,14 +8,12 @@ import csv
 import io
 import json
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-import wattwise
-from tests.fixtures.fake_sensors import ConstantPowerSensor
+from tests._damage import tracked_run
 from wattwise.cli import _register_all, app
 
 _register_all()
@@ -23,11 +21,7 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 def _record(db: Path, *, summary: bool) -> int:
-    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
-                        interval_s=0.05, zone="DE") as run:
-        time.sleep(0.3)
-    assert run.flush() and run.run_id is not None
-    rid = int(run.run_id)
+    rid = tracked_run(db)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE samples SET domain = x'00ff' WHERE rowid = (SELECT max(rowid)"
                      " FROM samples WHERE run_id = ?)", (rid,))

@@ -5,7 +5,6 @@ in one note, as ``report`` does; none says "no zone set" of a run that recorded 
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-import wattwise
-from tests._damage import edit_summary
-from tests.fixtures.fake_sensors import ConstantPowerSensor
+from tests._damage import edit_summary, tracked_run
 from wattwise.cli import _register_all, app
 
 _register_all()
@@ -24,13 +21,6 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 SET_ASIDE = "the run's recorded zone is not usable: unknown zone 'XX'"
 INSTEAD = "a damaged record; priced at the world average instead"
 
-
-def _record(db: Path) -> int:
-    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
-                        interval_s=0.05, zone="DE") as run:
-        time.sleep(0.3)
-    assert run.flush() and run.run_id is not None
-    return int(run.run_id)
 
 
 def _cli(db: Path, *args: str) -> Any:
@@ -60,7 +50,7 @@ def _every_output(db: Path, rid: int) -> dict[str, list[str]]:
 @pytest.mark.parametrize("where", ["carbon_options", "emissions"])
 def test_every_output_says_the_zone_was_set_aside_once(tmp_path: Path, where: str) -> None:
     db = tmp_path / "r.db"
-    rid = _record(db)
+    rid = tracked_run(db)
 
     def damage(s: dict[str, Any]) -> None:
         s["carbon_options"]["zone"] = "XX" if where == "carbon_options" else None
@@ -80,7 +70,7 @@ def test_every_output_says_the_zone_was_set_aside_once(tmp_path: Path, where: st
 def test_usable_stored_emissions_are_not_priced_again_and_get_no_such_note(
         tmp_path: Path) -> None:
     db = tmp_path / "r.db"
-    rid = _record(db)
+    rid = tracked_run(db)
     edit_summary(db, rid, lambda s: s["carbon_options"].update(zone="XX"))
     for output, notes in _every_output(db, rid).items():
         if output != "report":  # report prices the run again, and says why

@@ -5,14 +5,12 @@ out of its pricing is among the row's notes, not again at the head of its emissi
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-import wattwise
-from tests.fixtures.fake_sensors import ConstantPowerSensor
+from tests._damage import tracked_run
 
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
@@ -21,10 +19,7 @@ def test_a_note_is_given_once_by_a_row(tmp_path: Path) -> None:
     from wattwise.server import create_app
 
     db = tmp_path / "r.db"
-    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
-                        interval_s=0.05, zone="DE") as run:
-        time.sleep(0.3)
-    assert run.flush()
+    tracked_run(db)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE runs SET summary_json = NULL")
         conn.execute("UPDATE samples SET t_unix_s = 'x' WHERE rowid = (SELECT min(rowid) + 2"
