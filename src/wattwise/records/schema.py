@@ -200,26 +200,51 @@ def has_table(conn: sqlite3.Connection, name: str) -> bool:
                         (name,)).fetchone() is not None
 
 
-def _columns(create: str) -> tuple[str, tuple[str, ...]]:
-    """A ``CREATE TABLE`` statement's table name and column names."""
+def _columns(create: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A ``CREATE TABLE`` statement's table name and columns (name, declared type)."""
     head, body = create.split("(", 1)
-    return head.split()[-1], tuple(line.split()[0] for line in body.splitlines()
+    return head.split()[-1], tuple((line.split()[0], line.split()[1])
+                                   for line in body.splitlines()
                                    if line.strip() and line.strip() != ")")
 
 
-#: Each table's columns, as every version from ``FIRST_VERSION`` on holds them.
+#: Each table's columns (name, declared type), as every version from ``FIRST_VERSION`` on
+#: holds them; the version each table came with.
 COLUMNS = dict(_columns(s) for s in (*_SCHEMA_V1, *_SCHEMA_V2)
                if s.lstrip().startswith("CREATE TABLE"))
+SINCE = {name: 1 for name in ("runs", "samples", "windows", "events")} | {"steps": 2}
 
 
-def _lacking(conn: sqlite3.Connection, tables: set[str]) -> str | None:
-    """What a table of ours that the file holds lacks (``table: col, col``), or None: a
-    row read by its column's name would fail on every read of it."""
-    for table in sorted(tables & COLUMNS.keys()):
-        have = {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
-        lacking = [c for c in COLUMNS[table] if c not in have]
+def _affinity(declared: str) -> str:
+    """SQLite's type affinity of a declared column type (its rules, in their order)."""
+    t = declared.upper()
+    return ("INTEGER" if "INT" in t else "TEXT" if any(x in t for x in ("CHAR", "CLOB", "TEXT"))
+            else "BLOB" if "BLOB" in t or not t else "REAL"
+            if any(x in t for x in ("REAL", "FLOA", "DOUB")) else "NUMERIC")
+
+
+def _not_ours(conn: sqlite3.Connection, version: int) -> str | None:
+    """What keeps a file of our schema version from being read as one (a table of ours
+    missing, a view in its place, a column missing or of another type: edited by hand,
+    or another program's), or None: a row read by a column's name, or a number stored as
+    text, would fail or mislead every read of it."""
+    kinds = dict(conn.execute("SELECT name, type FROM sqlite_master"
+                              " WHERE type IN ('table', 'view')").fetchall())
+    for table, columns in COLUMNS.items():
+        if kinds.get(table) == "view":
+            return f"{table} is a view, not a table"
+        if kinds.get(table) is None:
+            if version >= SINCE[table]:
+                return f"no {table} table"
+            continue
+        have = {str(r[1]): str(r[2] or "") for r in conn.execute(f"PRAGMA table_info({table})")}
+        lacking = [c for c, _ in columns if c not in have]
         if lacking:
-            return f"{table}: {', '.join(lacking)}"
+            return f"{table}: no {', '.join(lacking)}"
+        typed = [f"{c} {have[c] or 'untyped'}" for c, t in columns
+                 if _affinity(have[c]) != _affinity(t)]
+        if typed:
+            return f"{table}: {', '.join(typed)}, not as wattwise writes them"
     return None
 
 
@@ -228,8 +253,8 @@ def check_schema(conn: sqlite3.Connection, path: object) -> int:
 
     A file that is not SQLite fails here with "file is not a database" before
     anything is written, so it is left untouched. A file of our version whose tables
-    lack a column (edited by hand, or another program's) is refused whole: no read of
-    its runs could give them.
+    are not ours (one missing, a view, a column missing or of another type: edited by
+    hand, or another program's) is refused whole: no read of its runs could give them.
     """
     tables = {
         row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -246,11 +271,11 @@ def check_schema(conn: sqlite3.Connection, path: object) -> int:
             f"(tables: {', '.join(sorted(tables))}); left untouched"
         )
     if version >= FIRST_VERSION:
-        lacking = _lacking(conn, tables)
-        if lacking is not None:
+        why = _not_ours(conn, version)
+        if why is not None:
             raise StoreError(
-                f"run database {path} is damaged: a table lacks columns every wattwise "
-                f"record holds ({lacking}); left untouched")
+                f"run database {path} is damaged: its tables are not those every wattwise "
+                f"record holds ({why}); left untouched")
     return version
 
 
