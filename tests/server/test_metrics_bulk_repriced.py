@@ -95,7 +95,8 @@ def _sums(db: Path, ids: list[int]) -> dict[int, Any]:
         reads.close()
 
 
-def _one_by_one(store: Any, ids: list[int], sums: dict[int, Any]) -> dict[int, Any]:
+def _one_by_one(store: Any, ids: list[int], sums: dict[int, Any],
+                whole: Any = frozenset()) -> dict[int, Any]:
     return {rid: unusable_total_share(store, rid) for rid in ids}
 
 

@@ -165,20 +165,22 @@ def window_intervals(store: Any, record: Any, pricing: Any,
     """The intervals ``wattwise report`` prices a summarised run from (``counted_window``):
     summed inside SQLite per cell of one intensity of ``pricing``
     (``carbon.summary_sums.summary_intervals``), else from every sample (``samples``, or
-    the store's): a damaged run of a million samples is not read into Python."""
+    the store's): a damaged run of a million samples is not read into Python. Where none
+    of its samples lies inside its measured window, its usable stored total over that
+    window, as ``report`` prices it (``carbon.summary_sums.window_total``)."""
     from wattwise.carbon.accounting import intervals_from_samples
-    from wattwise.carbon.summary_sums import summary_intervals
+    from wattwise.carbon.summary_sums import summary_intervals, window_total
 
     in_total, t0, t1, exact = counted_window(record)
     summed = None
     end = summed_end(store, record, t0, t1)
     if end is not None:
         summed = summary_intervals(store, record, in_total, t0, end, exact, pricing, notes=[])
-    if summed is not None:
-        return summed
-    rows = store.samples(record.id) if samples is None else samples
-    return intervals_from_samples(rows, in_total, t0, scale_to_j=exact, end_unix_s=t1,
-                                  notes=[])
+    got = summed if summed is not None else intervals_from_samples(
+        store.samples(record.id) if samples is None else samples, in_total, t0,
+        scale_to_j=exact, end_unix_s=t1, notes=[])
+    one = None if got else window_total(record.summary, t0, t1)
+    return got if one is None else [one]
 
 
 #: The last sample of run ?1 whose time is a finite number (one step of its index), and

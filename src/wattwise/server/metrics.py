@@ -549,6 +549,7 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
 
     todo: list[tuple[_Unsummarised, tuple[Any, ...], Any]] = []
     unusable: list[tuple[int, Any]] = []  # a summary with a total not usable
+    whole: set[int] = set()  # of those, the ones whose stored total is usable
     for r in partial_rows(reads.rows, ids):
         rid = int(r[0])
         host = loads(r[3], dict)
@@ -565,11 +566,13 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
             continue
         if isinstance(summary, dict):  # a stored figure not usable: as ``report`` counts it
             unusable.append((rid, started))
+            if summary_energy_fault(summary) is None:  # its total prices it, samples or not
+                whole.add(rid)
             continue
         todo.append((run, marks[rid], started))
     summed = [run.id for run, _, _ in todo] + [rid for rid, _ in unusable]
     sums = run_sums(reads.rows, summed) if summed else {}
-    again = repriced_shares(store, [rid for rid, _ in unusable], sums)
+    again = repriced_shares(store, [rid for rid, _ in unusable], sums, whole)
     for rid, started in unusable:
         out[rid] = _Kept(marks[rid], started, pricer.key(started), again[rid], True,
                          sums_mark(sums.get(rid)))
@@ -600,15 +603,18 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
     return out
 
 
-def repriced_shares(store: Store, ids: list[int], sums: dict[int, Any]
+def repriced_shares(store: Store, ids: list[int], sums: dict[int, Any],
+                    whole: set[int] | frozenset[int] = frozenset()
                     ) -> dict[int, tuple[str, float, float | None] | None]:
     """``records.run_sums.unusable_total_share`` of each of ``ids`` (ended runs whose
     stored total or emissions are not usable), given ``sums``: their ``run_sums``, taken
-    in one query. A run with no row there has no sample at all, and its samples then
-    give no interval to price (``window_intervals`` of none is empty): no figure, as
-    ``report`` gives none, without reading its record and pricing options one by one
-    (100,000 damaged records without samples took a first scrape 1.5-2.5 minutes)."""
-    return {rid: unusable_total_share(store, rid) if rid in sums else None for rid in ids}
+    in one query. A run with no row there has no sample at all, and unless its stored
+    total is usable (``whole``: priced as one interval over its window, as ``report``
+    prices it) it gives no interval to price: no figure, as ``report`` gives none,
+    without reading its record and pricing options one by one (100,000 damaged records
+    without samples took a first scrape 1.5-2.5 minutes)."""
+    return {rid: unusable_total_share(store, rid) if rid in sums or rid in whole else None
+            for rid in ids}
 
 
 def _damaged_grams(store: Store, run: Any, kept: _Kept | None
