@@ -206,3 +206,18 @@ def test_a_run_without_a_summary_is_priced_once_in_both_exports(tmp_path: Path) 
     assert doc["emissions_so_far"]["emissions_g"] == expected["emissions_g"]
     (row,) = list(csv.DictReader(io.StringIO(export_codecarbon(rec, rows))))
     assert float(row["emissions"]) * 1000 == pytest.approx(expected["emissions_g"], rel=1e-12)
+
+
+def test_the_country_columns_say_why_they_are_empty_truly() -> None:
+    """A zone the emissions block records that wattwise does not know is said so, never
+    "no zone recorded"; the world average is "no usable zone recorded" (none, or one set
+    aside)."""
+    from wattwise.records.codecarbon_cells import _carbon_cells
+
+    block = {"emissions_g": 1.0, "pue": 1.0}
+    _, why = _carbon_cells({**block, "zone": "ZZ-NOWHERE"})
+    said = dict(why)[("country_name", "country_iso_code", "region")]
+    assert said == "its emissions record a zone wattwise does not know ('ZZ-NOWHERE')"
+    _, why = _carbon_cells({**block, "zone": "WORLD"})
+    assert dict(why)[("country_name", "country_iso_code", "region")].startswith(
+        "the run was priced at the world average (no usable zone recorded;")

@@ -196,11 +196,14 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
         why.append((("pue",), "no PUE was recorded with the run's emissions"))
     from wattwise.carbon.zones import all_zones, grid_chain
 
-    zone = all_zones().get(str(em.get("zone") or ""))
+    stored = em.get("zone")
+    zone = all_zones().get(str(stored or ""))
     if zone is None or zone.kind == "world":
         why.append((("country_name", "country_iso_code", "region"),
-                    "the run was priced at the world average (no zone recorded; "
-                    "record with --zone to fill them)"))
+                    "the run was priced at the world average (no usable zone recorded; "
+                    "record with --zone to fill them)" if stored in (None, "", "WORLD")
+                    else f"its emissions record a zone wattwise does not know "
+                    f"({str(stored)[:40]!r})"))
         return out, why
     chain = grid_chain(zone)
     country = next((z for z in chain if z.kind == "country"), None)
