@@ -165,9 +165,8 @@ def window_intervals(store: Any, record: Any, pricing: Any,
     """The intervals ``wattwise report`` prices a summarised run from (``counted_window``):
     summed inside SQLite per cell of one intensity of ``pricing``
     (``carbon.summary_sums.summary_intervals``), else from every sample (``samples``, or
-    the store's): a damaged run of a million samples is not read into Python. Where none
-    of its samples lies inside its measured window, its usable stored total over that
-    window, as ``report`` prices it (``carbon.summary_sums.window_total``)."""
+    the store's): a damaged run of a million samples is not read into Python; with none
+    in its window, its usable stored total over it (``summary_sums.window_total``)."""
     from wattwise.carbon.accounting import intervals_from_samples
     from wattwise.carbon.summary_sums import summary_intervals, window_total
 
