@@ -497,7 +497,10 @@ def infinite_db(tmp_path: Path) -> Path:
     conn = sqlite3.connect(db)
     conn.execute("UPDATE samples SET energy_j = 9e999, power_w = -9e999")
     summary = {**_summary(), "energy_j": float("inf")}
-    conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(summary),))  # "Infinity"
+    # 1e999: valid JSON that reads as an infinity (Python's "Infinity" is no JSON: a
+    # summary holding it cannot be read at all)
+    conn.execute("UPDATE runs SET summary_json = ?",
+                 (json.dumps(summary).replace("Infinity", "1e999"),))
     conn.commit()
     conn.close()
     return db

@@ -423,7 +423,7 @@ def test_the_runs_list_shows_an_infinite_stored_total_as_not_usable(
             "energy_j": 1.5, "low_j": 1.0, "high_j": 2.0, "kind": "estimated",
             "domains": [], "notes": []})
     with sqlite3.connect(db) as conn:  # as a damaged file or another writer leaves it
-        conn.execute("UPDATE runs SET summary_json = replace(summary_json, '1.5', 'Infinity')"
+        conn.execute("UPDATE runs SET summary_json = replace(summary_json, '1.5', '1e999')"
                      " WHERE id = ?", (rid,))
     _open(browser, f"{ids['base']}/#/runs?q=damaged-infinite", "tr.run")
     row = browser.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{rid}']").text

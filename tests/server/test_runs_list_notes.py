@@ -1,7 +1,8 @@
 """Each row of ``/api/runs`` carries the run's notes as ``runs --json`` and
 ``/api/runs/ID`` give them (a stored PUE or average power set aside, not only a
 duration), and a summary holding a NaN or infinity (which Python's json writes and
-SQLite's JSON cannot read) gets the same duration and the same one note in each."""
+SQLite's JSON cannot read: a summary that cannot be read, in every output) gets the
+same duration and the same one note in each."""
 
 from __future__ import annotations
 
@@ -39,15 +40,17 @@ def _nan_power(s: dict[str, Any]) -> None:
     s["domains"][1]["avg_power_w"] = float("nan")
 
 
+#: A summary holding a constant no JSON number is (``records.rows.loads``).
+UNREAD = ("the stored summary cannot be read (damaged record: not valid JSON ({} is not a "
+          "JSON number))")
 DAMAGE: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "pue 0": (lambda s: s["emissions"].update(pue=0), "the stored PUE is not usable"),
     "power 1e300": (lambda s: s.update(avg_power_w=1e300),
                     "the stored average power is not usable"),
-    "duration NaN": (lambda s: s.update(duration_s=float("nan")),
-                     "the stored duration is not usable"),
+    "duration NaN": (lambda s: s.update(duration_s=float("nan")), UNREAD.format("NaN")),
     "duration inf": (lambda s: s.update(duration_s=float("inf")),
-                     "the stored duration is not usable"),
-    "power NaN": (_nan_power, "the stored average power is not usable"),
+                     UNREAD.format("Infinity")),
+    "power NaN": (_nan_power, UNREAD.format("NaN")),
 }
 
 

@@ -34,7 +34,6 @@ def _row_and_page(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any]]:
     (-5.0, -5.0, "negative (-5 J)"),
     (6.0, 6.0, "outside its own range (6 J, range 10-30 J)"),
     (float("inf"), None, "not a finite number (stored as inf)"),
-    (float("nan"), None, "not a finite number (stored as nan)"),
     # SQLite reads a stored true as 1: the row says what the run page says of it
     (True, True, "not a number (stored as 'true')"),
     (False, False, "not a number (stored as 'false')"),

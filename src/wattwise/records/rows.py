@@ -98,6 +98,18 @@ def dumps(field: str, value: Any) -> str:
         raise BadInput(f"run record field {field!r} cannot be stored as JSON: {exc}") from exc
 
 
+def _no_constant(name: str) -> Any:
+    """JSON has no NaN nor Infinity (RFC 8259): Python's reader takes them, SQLite's
+    ``json_valid`` does not, and wattwise never writes them (``allow_nan=False``), so a
+    stored field holding one is damaged, read so by every output, in SQL and here alike."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _strict(text: Any) -> Any:
+    """``text`` read as strict JSON (:func:`_no_constant`)."""
+    return json.loads(text, parse_constant=_no_constant)
+
+
 def loads(text: str | None, kind: type | None = None, default: Any = None) -> Any:
     """A stored JSON field; a damaged one (not JSON, too deep, not of ``kind``)
     reads as ``default``, so one bad row never breaks a listing or a page. A lone
@@ -106,7 +118,7 @@ def loads(text: str | None, kind: type | None = None, default: Any = None) -> An
     if text is None:
         return default
     try:
-        value = json.loads(text)
+        value = _strict(text)
         if _SURROGATE.search(text):
             value = _as_text(value)
     except (ValueError, TypeError, RecursionError):
@@ -133,9 +145,13 @@ def unreadable(text: str | None, kind: type) -> str | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
-    except (ValueError, TypeError, RecursionError):
-        return "not valid JSON" if isinstance(text, str) else f"stored as {type(text).__name__}"
+        value = _strict(text)
+    except (ValueError, TypeError, RecursionError) as exc:
+        if not isinstance(text, str):
+            return f"stored as {type(text).__name__}"
+        said = str(exc)
+        return f"not valid JSON ({said})" if said.endswith("is not a JSON number") \
+            else "not valid JSON"
     if not isinstance(value, kind):
         what = ("a JSON object" if kind is dict else "a JSON array" if kind is list
                 else kind.__name__)
