@@ -91,3 +91,20 @@ def test_gone_tells_a_dead_pid_and_leaves_the_rest_to_pid_alive() -> None:
     assert gone(os.getpid()) is False
     assert gone(0) is False and gone(-1) is False  # process groups: not asked
     assert gone(2**40) is False  # no process can have it: pid_alive says so
+
+
+def test_a_heartbeat_far_ahead_of_the_clock_is_no_sign_of_life() -> None:
+    """A run of another host whose heartbeat is stored 1e10 (the year 2286, a damaged
+    record every output calls not usable) was running for ever; a heartbeat a little ahead
+    (another host's clock) still is one."""
+    from wattwise.records.liveness import status_of
+
+    def of(heartbeat: float) -> str:
+        return status_of("running", "other-host", 123, None, heartbeat, 1000.0,
+                         here="this-host", now=5000.0, stale_after_s=60.0)
+
+    assert of(1e10) == "lost"
+    assert of(5000.0 + 61.0) == "lost"
+    assert of(5000.0 + 59.0) == "running"
+    assert of(5000.0 - 59.0) == "running"
+    assert of(5000.0 - 61.0) == "lost"

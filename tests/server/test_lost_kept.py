@@ -5,6 +5,7 @@ are priced once while its row stays the same; a change to the row is seen."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def test_a_run_found_lost_is_not_asked_about_again_until_its_row_changes(
         assert len(asked) == len(ids)  # kept: a process that is gone does not come back
         with sqlite3.connect(path) as conn:  # another host's run, with a fresh heartbeat
             conn.execute("UPDATE runs SET hostname = 'elsewhere', heartbeat_unix_s = ?"
-                         " WHERE id = ?", (9e9, ids[0]))
+                         " WHERE id = ?", (time.time(), ids[0]))
         reads._live._live_cols = (float("-inf"), {})  # the columns read again
         got = reads.liveness(ids, 120.0)
         assert got[ids[0]] == "running" and got[ids[1]] == got[ids[2]] == "lost"

@@ -17,7 +17,7 @@ from typing import Any
 from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
 from wattwise.records.judged_power import MAX_DURATION_S
-from wattwise.records.liveness import hostname, pid_alive
+from wattwise.records.liveness import hostname
 from wattwise.records.sample_sums import USABLE_E, SampleSums
 from wattwise.records.stored_energy import unsigned_zeros
 
@@ -195,8 +195,8 @@ def summary_duration(summary: Any, started: Any = None, ended: Any = None) -> fl
 
 #: What a reader shows instead of a damaged field (``RunInfo.damaged``).
 _DAMAGED_SHOWN = {
-    "start": "its start is not shown, and its end, heartbeat and duration are judged "
-             "against it as stored",
+    "start": "its end, heartbeat and duration are judged against it as stored (0 where "
+             "it is no number)",
     "summary": "its figures are not shown (the run's samples, where it has any, give its "
                "energy as for a run without a summary)",
     "tags": "no tags are shown",
@@ -245,18 +245,15 @@ class RunQueries(SampleSums):
 
 
     def _status(self, row: sqlite3.Row, now: float) -> str:
-        """``running`` as stored, or ``lost``: on this host as soon as its process is
-        gone; on another host (whose processes can't be seen) once its heartbeat is
-        older than ``stale_after_s``."""
-        status = str(row["status"])
-        if status != "running":
-            return status
-        pid = _int(row["pid"])
-        if pid is not None and row["hostname"] == hostname():
-            return "running" if pid_alive(pid, _num(row["pid_started_unix_s"])) else "lost"
-        last = _num(row["heartbeat_unix_s"])
-        last = _num(row["started_unix_s"]) if last is None else last
-        return "running" if last is not None and now - last <= self.stale_after_s else "lost"
+        """``running`` as stored, or ``lost``: ``records.liveness.status_of``, the one
+        rule (on this host as soon as its process is gone; on another once its heartbeat
+        is older than ``stale_after_s``, or further ahead of now than that)."""
+        from wattwise.records.liveness import status_of
+
+        return status_of(row["status"], row["hostname"], row["pid"],
+                         row["pid_started_unix_s"], row["heartbeat_unix_s"],
+                         row["started_unix_s"], here=hostname(), now=now,
+                         stale_after_s=self.stale_after_s)
 
     def _info(
         self, row: sqlite3.Row, now: float, cls: type[RunInfo] = RunInfo, **extra: Any
