@@ -118,3 +118,37 @@ def test_a_lost_run_holding_a_summary_counts_in_the_totals_as_every_output_gives
     assert row["status"] == "lost" and row["energy_j"] == 29.5
     assert 'wattwise_energy_joules_total{kind="estimated"} 29.5' in text, text
     assert 'wattwise_emissions_grams_total{kind="estimated"} 0.01' in text, text
+
+
+def test_a_lost_run_whose_summary_holds_damaged_emissions_counts_its_total(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its stored total is usable and none of its samples lies in its summary's window: the
+    energy total counts that total, and the emissions total that total priced again, as
+    the list and ``report`` give them (the energy total left it out)."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    from tests.test_figures_agree_lost import DOMAINS, write_lost_run
+
+    db = tmp_path / "r.db"
+    rid, _ = write_lost_run(db, DOMAINS["estimated"])
+    summary = {"energy_j": 29.5, "low_j": 22.9, "high_j": 48.0, "kind": "estimated",
+               "start_unix_s": 1.0e9, "end_unix_s": 1.0e9 + 2.0,  # before every sample
+               "emissions": {"emissions_g": "x"}}
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE runs SET summary_json = ?, started_unix_s = 1.0e9 WHERE id = ?",
+                    (json.dumps(summary), rid))
+    con.close()
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        (row,) = client.get("/api/runs?all_notes=true").json()["runs"]
+        text = client.get("/metrics").text
+    assert row["status"] == "lost" and row["energy_j"] == 29.5
+    assert 'wattwise_energy_joules_total{kind="estimated"} 29.5' in text, text
+    grams = re.search(r'wattwise_emissions_grams_total\{kind="estimated"\} (\S+)', text)
+    assert grams is not None and float(grams.group(1)) == pytest.approx(row["emissions_g"])
