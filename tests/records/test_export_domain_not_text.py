@@ -51,3 +51,18 @@ def test_every_export_reads_a_domain_stored_as_a_blob(tmp_path: Path, summary: b
     assert "b'\\x00\\xff'" in [r["domain"] for r in rows]
     (row,) = csv.DictReader(io.StringIO(_out(db, "export", ref, "-f", "codecarbon")))
     assert float(row["energy_consumed"]) * 3.6e6 == pytest.approx(reported, rel=1e-9)
+
+
+def test_codecarbon_gives_a_blob_named_cpu_domain_its_cpu_column(tmp_path: Path) -> None:
+    """Every CPU sample's domain stored as a blob of 'cpu:package': CodeCarbon's CPU column
+    holds their energy, as with the name stored as text (it was left empty, 'not
+    measured', and the columns no longer added up to energy_consumed)."""
+    db = tmp_path / "r.db"
+    rid = _record(db, summary=True)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE samples SET domain = CAST(? AS BLOB) WHERE run_id = ?",
+                     (b"cpu:package", rid))
+    conn.close()
+    (row,) = csv.DictReader(io.StringIO(_out(db, "export", str(rid), "-f", "codecarbon")))
+    assert row["cpu_energy"] != ""
+    assert float(row["cpu_energy"]) == pytest.approx(float(row["energy_consumed"]), rel=1e-9)

@@ -137,12 +137,14 @@ def domain_components(record: RunInfo) -> dict[str, tuple[str, bool]]:
 
 def component_of(domain: Any, known: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
     """A sample's domain's (component, in_total): as recorded with the run, else from its
-    name. A name stored as no text (a blob, a number: a damaged record) is read as its
-    ``str``, as the sums taken in SQLite name it (``carbon.sample_energy``)."""
+    name. A name stored as no text (a blob, a number: a damaged record) is named by its
+    ``str``, as the sums taken in SQLite name it (``carbon.sample_energy``); a blob of
+    UTF-8 text gives its component as that text does (``b'cpu:model'``: ``cpu``)."""
+    text = domain.decode("utf-8", "replace") if isinstance(domain, bytes) else None
     domain = domain if isinstance(domain, str) else str(domain)
     if domain in known:
         return known[domain]
-    component = domain.split(":", 1)[0]
+    component = (domain if text is None else text).split(":", 1)[0]
     return component, component != "psys"  # psys covers the whole SoC: never add it
 
 
