@@ -152,3 +152,18 @@ def test_a_lost_run_whose_summary_holds_damaged_emissions_counts_its_total(
     assert 'wattwise_energy_joules_total{kind="estimated"} 29.5' in text, text
     grams = re.search(r'wattwise_emissions_grams_total\{kind="estimated"\} (\S+)', text)
     assert grams is not None and float(grams.group(1)) == pytest.approx(row["emissions_g"])
+
+
+def test_a_status_wattwise_never_writes_counts_as_other(tmp_path: Path) -> None:
+    """A run stored as "zombie" (another tool's row) was counted under no status."""
+    from tests._damage import tracked_run
+
+    db = tmp_path / "r.db"
+    ids = [tracked_run(db, seconds=0.1) for _ in range(3)]
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE runs SET status = 'zombie' WHERE id = ?", (ids[0],))
+    con.close()
+    text = _scrape(db)
+    counts = dict(re.findall(r'wattwise_runs\{status="(\w+)"\} (\S+)', text))
+    assert counts["other"] == "1.0" and counts["finished"] == "2.0", counts
+    assert sum(float(v) for v in counts.values()) == 3.0

@@ -444,7 +444,8 @@ def _gather_held(c: StoreCollector) -> dict[str, Any]:
 def _families() -> dict[str, Any]:
     """Every family a scrape gives, empty, in the order it gives them."""
     labels = ["run_id", "domain", "kind", "source"]
-    runs = GaugeMetricFamily("wattwise_runs", "Runs in the database by status.",
+    runs = GaugeMetricFamily("wattwise_runs", "Runs in the database by status (other: a "
+                             "status wattwise does not write, where any run holds one).",
                              labels=["status"])
     total_energy = CounterMetricFamily(
         "wattwise_energy_joules",

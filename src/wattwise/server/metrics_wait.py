@@ -75,6 +75,11 @@ def add_run_counts(family: Any, counts: dict[str, int],
         n = counts.get(name, 0)
         n = n - len(lost) if name == "running" else n + len(lost) if name == "lost" else n
         family.add_metric([name], float(max(0, n)))
+    # a status wattwise never writes (another tool's, a damaged row): counted, its label
+    # bounded (the runs list gives each such run's own)
+    other = sum(n for name, n in counts.items() if name not in STATUSES)
+    if other:
+        family.add_metric(["other"], float(other))
 
 
 def stored_counts(rows: Callable[..., list[Any]]) -> tuple[dict[str, int], list[int]]:
