@@ -47,3 +47,22 @@ def test_a_total_without_a_kind_is_unknown_everywhere(tmp_path: Path) -> None:
                      _cli(db, "runs")), _cli(db, "runs")
     assert "(unknown)" in _cli(db, "report", str(rid))
     assert "?" not in shown.split("command:")[0], shown
+
+
+def test_the_runs_table_gives_a_damaged_end_s_note_under_it(tmp_path: Path) -> None:
+    """As ``runs --json`` and the API give it on the row (the table gave none)."""
+    import json
+    import sqlite3
+
+    db = tmp_path / "r.db"
+    rid = tracked_run(db)
+    sound = tracked_run(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET ended_unix_s = 'soon' WHERE id = ?", (rid,))
+    conn.close()
+    table = _cli(db, "runs")
+    (row,) = [r for r in json.loads(CliRunner().invoke(
+        app, ["runs", "--json", "--db", str(db)]).stdout) if r["id"] == rid]
+    said = [n for n in row["notes"] if n.startswith("the stored end of the run is not usable")]
+    assert said and f"note: run {rid}: {said[0]}" in table, table
+    assert f"note: run {sound}:" not in table

@@ -717,6 +717,15 @@ def runs(
         console.print("no runs recorded yet (try `wattwise demo` or `wattwise run -- CMD`)")
     else:
         console.print(runs_table(found, partial, figures))
+        from wattwise.carbon.stored_times import stored_time_notes
+        from wattwise.records.queries import damaged_notes
+
+        # a damaged field, end or heartbeat, under the table (each row's figures say their
+        # own): what runs --json and the API give each row, read from the rows alone
+        for r in found:
+            for n in damaged_notes(r) + stored_time_notes(r):
+                console.print(f"note: run {r.id}: {safe(n, None)}", markup=False,
+                              highlight=False)
 
 
 def _partial(store: Any, rec: Any, samples: Any = None) -> Any:
