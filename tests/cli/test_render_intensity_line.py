@@ -54,3 +54,9 @@ def test_an_intensity_that_is_not_a_number_is_said_not_usable() -> None:
     lines = emissions_lines({"emissions": {**block, "avg_intensity_g_per_kwh": 381},
                              "kind": "estimated"})
     assert lines[1].startswith("  intensity: 381.0 gCO2eq/kWh average over the run, zone DE")
+
+
+def test_a_zone_stored_empty_is_not_recorded() -> None:
+    block = {"emissions_g": 0.001, "zone": "", "source": "yearly average"}
+    lines = emissions_lines({"emissions": block, "kind": "estimated"})
+    assert "zone not recorded, yearly average" in lines[1] and "zone ," not in lines[1], lines

@@ -221,3 +221,7 @@ def test_the_country_columns_say_why_they_are_empty_truly() -> None:
     _, why = _carbon_cells({**block, "zone": "WORLD"})
     assert dict(why)[("country_name", "country_iso_code", "region")].startswith(
         "the run was priced at the world average (no usable zone recorded;")
+    for none in (None, ""):  # priced where the record says, which names no zone here
+        _, why = _carbon_cells({**block, "zone": none})
+        assert dict(why)[("country_name", "country_iso_code", "region")] == \
+            "its emissions record no zone"

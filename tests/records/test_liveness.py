@@ -108,3 +108,4 @@ def test_a_heartbeat_far_ahead_of_the_clock_is_no_sign_of_life() -> None:
     assert of(5000.0 + 59.0) == "running"
     assert of(5000.0 - 59.0) == "running"
     assert of(5000.0 - 61.0) == "lost"
+

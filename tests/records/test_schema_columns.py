@@ -130,3 +130,14 @@ def test_an_older_file_without_a_later_table_is_read(tmp_path: Path) -> None:
     rid = version_1_db(db)
     with Store(db, readonly=True) as store:
         assert store.get_run(rid).name == "old"
+
+
+def test_names_in_another_case_are_ours(recorded: Path, tmp_path: Path) -> None:
+    """SQLite's names are not case-sensitive: a column Energy_J is energy_j."""
+    db = tmp_path / "r.db"
+    _copy(recorded, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE samples RENAME COLUMN energy_j TO Energy_J")
+    conn.close()
+    with Store(db, readonly=True) as store:
+        assert store.get_run(1).name == "job"

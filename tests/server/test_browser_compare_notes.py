@@ -135,8 +135,8 @@ def test_compare_gives_each_run_s_notes_once_under_it(browser: Any,
         "emissions": "\n".join(row("emissions, location-based")),
     }
     zones = dict(zip(order, row("zone"), strict=True))
-    assert zones["zone"] == ("XX (recorded; priced again at the world average: the note "
-                             "below says why)"), zones
+    assert zones["zone"] == ("XX (a recorded zone was set aside: the note below says where "
+                             "the figure is priced)"), zones
     assert zones["plain"] == "DE", zones
     notes = {k: _notes(_api(browser, f"/api/runs/{ids[k]}")) for k in order}
     held = {n: sum(n in said for said in notes.values()) for ns in notes.values() for n in ns}

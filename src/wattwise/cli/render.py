@@ -411,7 +411,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         + (f" ({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')})" if held else "")
         + f", location-based, from {safe(kind_said(summary.get('kind')))} energy",
         f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
-        + ("zone not recorded" if zone is None else f"zone {_text(zone)}")
+        + ("zone not recorded" if zone is None or zone == "" else f"zone {_text(zone)}")
         + f", {_said(e.get('kind'), e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}" + ("" if e.get("pue_source") is None
                                             else f": {safe(e.get('pue_source'))}"),

@@ -201,7 +201,8 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
     if zone is None or zone.kind == "world":
         why.append((("country_name", "country_iso_code", "region"),
                     "the run was priced at the world average (no usable zone recorded; "
-                    "record with --zone to fill them)" if stored in (None, "", "WORLD")
+                    "record with --zone to fill them)" if stored == "WORLD"
+                    else "its emissions record no zone" if stored in (None, "")
                     else f"its emissions record a zone wattwise does not know "
                     f"({str(stored)[:40]!r})"))
         return out, why

@@ -228,8 +228,9 @@ def _not_ours(conn: sqlite3.Connection, version: int) -> str | None:
     missing, a view in its place, a column missing or of another type: edited by hand,
     or another program's), or None: a row read by a column's name, or a number stored as
     text, would fail or mislead every read of it."""
-    kinds = dict(conn.execute("SELECT name, type FROM sqlite_master"
-                              " WHERE type IN ('table', 'view')").fetchall())
+    # SQLite's names are not case-sensitive: RUNS is the runs table, Energy_J energy_j
+    kinds = {str(n).lower(): t for n, t in conn.execute(
+        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')")}
     for table, columns in COLUMNS.items():
         if kinds.get(table) == "view":
             return f"{table} is a view, not a table"
@@ -237,7 +238,8 @@ def _not_ours(conn: sqlite3.Connection, version: int) -> str | None:
             if version >= SINCE[table]:
                 return f"no {table} table"
             continue
-        have = {str(r[1]): str(r[2] or "") for r in conn.execute(f"PRAGMA table_info({table})")}
+        have = {str(r[1]).lower(): str(r[2] or "")
+                for r in conn.execute(f"PRAGMA table_info({table})")}
         lacking = [c for c, _ in columns if c not in have]
         if lacking:
             return f"{table}: no {', '.join(lacking)}"
