@@ -37,9 +37,11 @@ def _cases() -> dict[str, dict[str, Any]]:
         "no pid here, fresh heartbeat": {"pid": None, "heartbeat_unix_s": now},
         "no pid here, stale heartbeat": {"pid": None, "heartbeat_unix_s": now - 1000.0},
         "other host, fresh heartbeat": {"hostname": here + "-other", "pid": DEAD,
-                                        "heartbeat_unix_s": now - 5.0},
+                                        "heartbeat_unix_s": now - 5.0,
+                                        "started_unix_s": now - 2000.0},
         "other host, stale heartbeat": {"hostname": here + "-other", "pid": me,
-                                        "heartbeat_unix_s": now - 1000.0},
+                                        "heartbeat_unix_s": now - 1000.0,
+                                        "started_unix_s": now - 2000.0},
         "other host, no heartbeat, fresh start": {
             "hostname": "elsewhere", "heartbeat_unix_s": None, "started_unix_s": now - 5.0},
         "other host, no heartbeat, old start": {
@@ -109,3 +111,17 @@ def test_a_heartbeat_far_ahead_of_the_clock_is_no_sign_of_life() -> None:
     assert of(5000.0 - 59.0) == "running"
     assert of(5000.0 - 61.0) == "lost"
 
+
+def test_a_heartbeat_the_record_calls_not_usable_is_no_sign_of_life() -> None:
+    """Before the run's start a heartbeat is not usable: the run of another host is judged
+    by its start, as one without a heartbeat (it stayed running on a heartbeat 440 s
+    before a start 430 s ahead of the clock)."""
+    from wattwise.records.liveness import status_of
+
+    def of(heartbeat: float, started: float) -> str:
+        return status_of("running", "other-host", 123, None, heartbeat, started,
+                         here="this-host", now=5000.0, stale_after_s=60.0)
+
+    assert of(4990.0, 5430.0) == "lost"  # before a start far ahead: by its start
+    assert of(4000.0, 4990.0) == "running"  # before a recent start: by its start
+    assert of(4990.0, 4980.0) == "running"

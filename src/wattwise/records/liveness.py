@@ -72,8 +72,9 @@ def status_of(
     ``pid_started_unix_s``, ``heartbeat_unix_s``, ``started_unix_s``) as stored:
     ``running`` as stored, or ``lost``: on this host (``here``) as soon as its process
     is gone; on another host (whose processes can't be seen) once its heartbeat (or,
-    without one, its start) is older than ``stale_after_s`` at ``now``, or lies further
-    than that ahead of ``now`` (a damaged record: no sign of life). The rule of
+    without one, or with one before its start, which is not usable: its start) is older
+    than ``stale_after_s`` at ``now``, or lies further than that ahead of ``now`` (a
+    damaged record: no sign of life). The rule of
     ``RunQueries._status``, which ``tests/records/test_liveness.py`` holds them to."""
     status = str(status)
     if status != "running":
@@ -83,8 +84,10 @@ def status_of(
         if gone(pid):
             return "lost"
         return "running" if pid_alive(pid, _num(pid_started_unix_s)) else "lost"
-    last = _num(heartbeat_unix_s)
-    last = _num(started_unix_s) if last is None else last
+    last, start = _num(heartbeat_unix_s), _num(started_unix_s)
+    if last is not None and start is not None and last < start:
+        last = None  # before its start: not usable (``records.queries.heartbeat_fault``)
+    last = start if last is None else last
     # a time further ahead of this clock than the staleness (1e10: the year 2286) is a
     # damaged record, no sign of life: the run is not kept running by it for ever
     return ("running" if last is not None and -stale_after_s <= now - last <= stale_after_s

@@ -42,8 +42,12 @@ SCAN_TTL_S = 30.0
 #: ``alive`` reads the runs of another host whose heartbeat is at most this old (or the
 #: store's ``stale_after_s``, if longer): the others are lost for a staleness up to it.
 _RECENT_S = 3600.0
-#: The run's heartbeat is a finite time before ``:cut``.
-_OLD = "coalesce(heartbeat_unix_s BETWEEN -1.7976931348623157e308 AND :cut, 0)"
+#: The run's heartbeat is a finite time before ``:cut`` that ``liveness.status_of`` goes
+#: by: not before the run's start (where the start is a finite number).
+_OLD = ("coalesce(heartbeat_unix_s BETWEEN -1.7976931348623157e308 AND :cut"
+        " AND (NOT (typeof(started_unix_s) IN ('integer', 'real') AND started_unix_s"
+        " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)"
+        " OR heartbeat_unix_s >= started_unix_s), 0)")
 
 
 class LiveRuns:
