@@ -38,6 +38,9 @@ class RunsFile:
         self._store: Store | None = None
         self._reads: Reads | None = None
         self._identity: tuple[int, int] | None = None
+        #: SQLite's ``schema_version`` of the file when it was opened and checked: a table
+        #: changed in place (another program's edit) is checked again, as a new file is
+        self._schema: int | None = None
         self._seen = False  # a file was opened at the path at some point
         self._stopping = False  # the server is stopping: no index build begins
         self._retired: list[tuple[Store | None, Reads | None]] = []
@@ -83,6 +86,9 @@ class RunsFile:
     def store(self) -> Store | None:
         with self._lock:
             identity = self._current()
+            if (self._store is not None and identity == self._identity
+                    and self._schema_now(self._store) != self._schema):
+                identity = (-1, -1)  # its tables changed: read afresh, checked again
             if self._identity is not None and identity != self._identity:
                 # Replaced or deleted since it was opened: let go of the old file. Its reads
                 # in flight end now and later ones are refused, so the requests and
@@ -109,11 +115,22 @@ class RunsFile:
                         "dashboard runs); it is read again once a file is back there"
                     )
                 return None
+            if identity == (-1, -1):
+                identity = self._current()
+                if identity is None:
+                    return None
             if self._store is None:
                 self._store = Store(self.path, readonly=True)
                 self._identity = identity
+                self._schema = self._schema_now(self._store)
                 self._seen = True
             return self._store
+
+    @staticmethod
+    def _schema_now(store: Store) -> int:
+        """The file's ``PRAGMA schema_version`` (SQLite bumps it at every change of a
+        table, index or view): one read of the file's header, cheap at each request."""
+        return int(store._read("PRAGMA schema_version")[0][0])
 
     def reads(self) -> Reads | None:
         """The aggregating queries over the same file (``_sql``), opened with the store."""
