@@ -29,6 +29,18 @@ def tracked_run(db: Path, *, zone: str = "DE", seconds: float = 0.3) -> int:
     return int(run.run_id)
 
 
+def text_typed_samples(db: Path) -> None:
+    """Rebuild ``db``'s samples table with every column declared TEXT, its rows copied (as
+    another program might): SQLite then stores the numbers as text."""
+    with sqlite3.connect(db) as conn:
+        cols = [r[1] for r in conn.execute("PRAGMA table_info(samples)")]
+        conn.executescript(
+            "CREATE TABLE s2 AS SELECT * FROM samples; DROP TABLE samples;"
+            f" CREATE TABLE samples({', '.join(c + ' TEXT' for c in cols)});"
+            " INSERT INTO samples SELECT * FROM s2; DROP TABLE s2;")
+    conn.close()
+
+
 def edit_summary(db: Path, rid: int, change: Callable[[dict[str, Any]], None]) -> None:
     """Apply ``change`` to run ``rid``'s stored summary (straight into SQLite)."""
     with sqlite3.connect(db) as conn:

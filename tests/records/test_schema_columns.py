@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import wattwise
+from tests._damage import text_typed_samples
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.cli import _register_all, app
 from wattwise.errors import StoreError
@@ -112,13 +113,7 @@ def test_numbers_stored_in_text_columns_are_refused(recorded: Path, tmp_path: Pa
     """Numbers as text ('1.12'): read as no number by some outputs and as one by others."""
     db = tmp_path / "r.db"
     _copy(recorded, db)
-    with sqlite3.connect(db) as conn:
-        cols = [r[1] for r in conn.execute("PRAGMA table_info(samples)")]
-        conn.executescript(
-            "CREATE TABLE s2 AS SELECT * FROM samples; DROP TABLE samples;"
-            f" CREATE TABLE samples({', '.join(c + ' TEXT' for c in cols)});"
-            " INSERT INTO samples SELECT * FROM s2; DROP TABLE s2;")
-    conn.close()
+    text_typed_samples(db)
     _refused(db, "samples: run_id TEXT, t_unix_s TEXT, energy_j TEXT, power_w TEXT, low_j TEXT,"
                  " high_j TEXT, gap TEXT, not as wattwise writes them")
 

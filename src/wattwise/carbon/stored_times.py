@@ -12,7 +12,8 @@ from wattwise.records.judged_power import MAX_DURATION_S
 
 #: Why a run measured to its samples has no span: none lies where a sample of it may
 #: (from its start to ``MAX_DURATION_S`` after it; one stamped 1e300 is a damaged row).
-NO_PLAUSIBLE_SAMPLE = f"no sample of it lies within {MAX_DURATION_S:g} s of its start"
+NO_PLAUSIBLE_SAMPLE = (f"no sample of it lies from its start to {MAX_DURATION_S:g} s after "
+                       "it")
 
 #: Run ?'s samples whose stored time is not a finite number (text, a blob, an infinity).
 UNPLACED_SQL = ("SELECT count(*) FROM samples WHERE run_id = ? AND NOT (typeof(t_unix_s)"
