@@ -86,10 +86,10 @@ class RunsFile:
     def store(self) -> Store | None:
         with self._lock:
             identity = self._current()
-            if (self._store is not None and identity == self._identity
-                    and self._schema_now(self._store) != self._schema):
-                identity = (-1, -1)  # its tables changed: read afresh, checked again
-            if self._identity is not None and identity != self._identity:
+            # its tables changed in place: read afresh and checked again, as a new file
+            altered = (self._store is not None and identity == self._identity
+                       and self._schema_now(self._store) != self._schema)
+            if self._identity is not None and (identity != self._identity or altered):
                 # Replaced or deleted since it was opened: let go of the old file. Its reads
                 # in flight end now and later ones are refused, so the requests and
                 # collections reading it leave soon; its connections are closed once none
@@ -115,10 +115,6 @@ class RunsFile:
                         "dashboard runs); it is read again once a file is back there"
                     )
                 return None
-            if identity == (-1, -1):
-                identity = self._current()
-                if identity is None:
-                    return None
             if self._store is None:
                 self._store = Store(self.path, readonly=True)
                 self._identity = identity
