@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from wattwise.errors import BadInput
+from wattwise.records import stored_json
 
 #: Statuses a run can be recorded with. ``lost`` is never stored: it is how a
 #: ``running`` run whose process is gone is reported.
@@ -98,16 +99,9 @@ def dumps(field: str, value: Any) -> str:
         raise BadInput(f"run record field {field!r} cannot be stored as JSON: {exc}") from exc
 
 
-def _no_constant(name: str) -> Any:
-    """JSON has no NaN nor Infinity (RFC 8259): Python's reader takes them, SQLite's
-    ``json_valid`` does not, and wattwise never writes them (``allow_nan=False``), so a
-    stored field holding one is damaged, read so by every output, in SQL and here alike."""
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def _strict(text: Any) -> Any:
-    """``text`` read as strict JSON (:func:`_no_constant`)."""
-    return json.loads(text, parse_constant=_no_constant)
+    """``text`` read as strict JSON, as SQLite reads it (``stored_json.strict``)."""
+    return stored_json.strict(text)
 
 
 def loads(text: str | None, kind: type | None = None, default: Any = None) -> Any:

@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Callable
 
 from wattwise.errors import StoreError
+from wattwise.records.stored_json import readable
 
 #: Stored as ``PRAGMA user_version``; raise it with a new entry in ``MIGRATIONS``.
 SCHEMA_VERSION = 3
@@ -120,7 +121,7 @@ _SCHEMA_V2 = (
 def _summary_number(path: str) -> str:
     """A figure of the run's summary, or NULL where the stored text is not JSON (one
     malformed row must not fail every write or read of the runs)."""
-    return f"(CASE WHEN json_valid(summary_json) THEN json_extract(summary_json, '{path}') END)"
+    return f"(CASE WHEN {readable('summary_json')} THEN json_extract(summary_json, '{path}') END)"
 
 
 _NUMBER = "typeof({0}) IN ('integer', 'real') AND {0} BETWEEN 0 AND 1.7976931348623157e308"

@@ -20,6 +20,7 @@ from typing import Any
 from wattwise.records import growing_sums
 from wattwise.records.damaged_file import read_error
 from wattwise.records.database import ReadOnlyDatabase
+from wattwise.records.stored_json import readable
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
 from wattwise.server.notes_later import LaterNotes, Ticket
@@ -63,7 +64,7 @@ _ROW = (
     # tell agrees with its domains (``runs_index.DOMAINS_UNSURE``: a damaged record, or
     # one of odd shape) is read whole and judged in Python, as the run's page judges it
     # (one holding no total, ``{}``: none, as ``records.rows.loads_summary`` reads it)
-    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json) = 'object'"
+    f" CASE WHEN {readable('summary_json')} THEN json_type(summary_json) = 'object'"
     " AND json_type(summary_json, '$.energy_j') IS NOT NULL"
     f" AND {DOMAINS_UNSURE} IS NULL ELSE 0 END AS has_summary,"
     f" {_j('summary_json', '$.duration_s')} AS summary_duration_s,"
@@ -71,13 +72,13 @@ _ROW = (
     # is judged against too (``records.judged_stored.duration_fault``)
     f" {OWN_WINDOW} AS summary_window,"
     # a study's summary (``summary_of``: the runs it sums) has no emissions of its own
-    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.summary_of')"
+    f" CASE WHEN {readable('summary_json')} THEN json_type(summary_json, '$.summary_of')"
     " IS NOT NULL ELSE 0 END AS study,"
     # the stored emissions block as JSON (its low and high, the figures it was priced
     # from and, where it is not an object, what it holds), for
     # ``records.stored_energy.summary_energy_fault`` and ``summary_emissions_fault``
     # (a figure it does not hold is left out, not given as a null it holds)
-    " CASE WHEN json_valid(summary_json) THEN CASE json_type(summary_json, '$.emissions')"
+    f" CASE WHEN {readable('summary_json')} THEN CASE json_type(summary_json, '$.emissions')"
     " WHEN 'object' THEN json_remove(json_object("
     + ", ".join(f"'{k}', summary_json -> '$.emissions.{k}'" for k in _BLOCK) + "), "
     + ", ".join(f"CASE WHEN json_type(summary_json, '$.emissions.{k}') IS NULL THEN '$.{k}'"

@@ -34,6 +34,7 @@ from wattwise.records.judged_stored import (
     DURATION_SLACK_S,
 )
 from wattwise.records.stored_energy import AGREES, max_stored_emissions_g
+from wattwise.records.stored_json import readable
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
     SORT_FIELDS,
@@ -177,7 +178,7 @@ def _times_ok() -> str:
     without one), or that one is usable (``runs_index._times_fault``)."""
     start = (f"(CASE WHEN typeof(started_unix_s) IN ('integer', 'real') AND started_unix_s"
              f" BETWEEN -{_BIG} AND {_BIG} THEN CAST(started_unix_s AS REAL) ELSE 0.0 END)")
-    measured = f"(CASE WHEN json_valid({_S}) THEN {_at('$.duration_s')} END)"
+    measured = f"(CASE WHEN {readable(_S)} THEN {_at('$.duration_s')} END)"
     return (f"(typeof({measured}) IN ('integer', 'real') AND {measured} BETWEEN 0 AND {_BIG}"
             f" OR CASE WHEN ended_unix_s IS NULL THEN heartbeat_unix_s IS NULL"
             f" OR {_usable_time('heartbeat_unix_s', start)}"
@@ -191,10 +192,10 @@ def usable(sort: str) -> str:
     a value, but those of a shape SQL does not judge (``_domains_agree``), left to the
     rule. A duration is judged only where SQLite reads the summary (as the rule is)."""
     if sort == "duration":
-        return (f"((CASE WHEN json_valid({_S}) THEN {_duration_ok()} ELSE 1 END)"
+        return (f"((CASE WHEN {readable(_S)} THEN {_duration_ok()} ELSE 1 END)"
                 f" AND {_times_ok()})")
     ok = _energy_ok() if sort == "energy" else _emissions_ok()
-    return f"(CASE WHEN json_valid({_S}) THEN {ok} ELSE 0 END)"
+    return f"(CASE WHEN {readable(_S)} THEN {ok} ELSE 0 END)"
 
 
 #: Most runs SQLite leaves to the runs index's rule in one look (``UnusableRuns.ids``).

@@ -14,6 +14,7 @@ from wattwise.records.queries import heartbeat_fault, usable_end
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
 from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
+from wattwise.records.stored_json import readable
 from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.page import json_safe, non_finite_note
@@ -149,7 +150,7 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
     if summary is None and type(row["energy_j"]) is int and row["energy_j"] in (0, 1):
         # SQLite reads a stored ``true``/``false`` as 1/0: the row keeps it as stored, so
         # its note is the run page's ("not a number"), not a range's
-        typed = reads.rows("SELECT CASE WHEN json_valid(summary_json) THEN"
+        typed = reads.rows(f"SELECT CASE WHEN {readable('summary_json')} THEN"
                            " json_type(summary_json, '$.energy_j') END FROM runs WHERE id = ?",
                            (row["id"],))
         if typed and typed[0][0] in ("true", "false"):
@@ -185,7 +186,7 @@ def _stored(reads: Reads, row: dict[str, Any]) -> dict[str, Any]:
     the second has no total to judge."""
     if row["energy_j"] is not None:
         return row
-    typed = reads.rows("SELECT CASE WHEN json_valid(summary_json) THEN"
+    typed = reads.rows(f"SELECT CASE WHEN {readable('summary_json')} THEN"
                        " json_type(summary_json, '$.energy_j') END FROM runs WHERE id = ?",
                        (row["id"],))
     held = bool(typed) and typed[0][0] == "null"

@@ -9,9 +9,9 @@ for them (``usable_figures(..., later=True)``: the row says they are pending).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from wattwise.records.rows import loads
 from wattwise.records.run_sums import RangedShare
 from wattwise.records.store import Store
 from wattwise.server._sql import Reads
@@ -84,10 +84,8 @@ def judged(store: Store, reads: Reads, record: Any, figures: dict[str, Any]) -> 
 
 
 def _loads(text: Any) -> Any:
-    try:
-        return json.loads(text) if isinstance(text, (str, bytes)) else None
-    except ValueError:
-        return None
+    """A stored JSON field as every output reads it (``records.rows.loads``), or None."""
+    return loads(text) if isinstance(text, str) else None
 
 
 def _obj(value: Any) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
+from wattwise.records.rows import loads as _rows_loads
 from wattwise.records.rows import text as _rows_text
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
 from wattwise.server._sql import Reads
@@ -128,12 +129,8 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def _load(raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, str):
-        return {}
-    try:
-        return _obj(json.loads(raw))
-    except ValueError:
-        return {}
+    """A stored JSON object as every output reads it (``records.rows.loads``), or {}."""
+    return _obj(_rows_loads(raw, dict)) if isinstance(raw, str) else {}
 
 
 def _windows(reads: Reads, name: str, limit: int, run_id: int | None = None

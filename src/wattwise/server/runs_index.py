@@ -64,6 +64,7 @@ from wattwise.records.stored_energy import (
     energy_fault,
     finite_float,
 )
+from wattwise.records.stored_json import readable, strict
 
 #: Sort keys of the runs list.
 SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
@@ -103,7 +104,7 @@ _FEW = 8
 def json_field(column: str, path: str) -> str:
     """``column ->> path``, or NULL where the stored text is not JSON: one malformed row
     (a hand edit, another tool) must not fail every query that reads the runs."""
-    return f"CASE WHEN json_valid({column}) THEN {column} ->> '{path}' END"
+    return f"CASE WHEN {readable(column)} THEN {column} ->> '{path}' END"
 
 
 def domain_surely_usable(value: str) -> str:
@@ -140,10 +141,12 @@ def domain_surely_usable(value: str) -> str:
 #: bool) the rule does not compare, so "sure" is never wrong, and a damaged record is
 #: only read again in Python. Every record wattwise writes is sure; the summary is
 #: parsed twice more per run (its total, its domains), each domain a few times.
+#: The stored summary is JSON SQLite and Python both read (``records.stored_json``).
+_READ = readable("summary_json")
 _COUNTED = ("type = 'object' AND coalesce(json_type(value, '$.in_total'), 'true')"
             " = 'true'")
 DOMAINS_UNSURE = (
-    "CASE WHEN json_valid(summary_json) THEN CASE WHEN (SELECT n = 0"
+    f"CASE WHEN {_READ} THEN CASE WHEN (SELECT n = 0"
     " OR (bad = 0 AND abs(e - s) <= 1e-9 * max(abs(e), abs(s))) FROM (SELECT count(*) AS n,"
     f" total(CASE WHEN {_COUNTED} THEN value ->> '$.energy_j' END) AS s,"
     f" total(CASE WHEN {_COUNTED} AND NOT {domain_surely_usable('value')} THEN 1 END)"
@@ -160,7 +163,7 @@ def domains_agree(energy_j: Any, unsure: Any) -> bool:
     if not isinstance(unsure, str):
         return True
     try:
-        domains = json.loads(unsure)
+        domains = strict(unsure)
     except ValueError:
         return True
     return domains_energy_fault(energy_j, domains) is None
@@ -168,7 +171,7 @@ def domains_agree(energy_j: Any, unsure: Any) -> bool:
 
 #: A summary's own window, energy and average power as JSON (SQL; ``own_window`` reads
 #: it), which a stored duration is judged against (``judged_stored.duration_fault``).
-OWN_WINDOW = ("CASE WHEN json_valid(summary_json) THEN json_extract(summary_json,"
+OWN_WINDOW = (f"CASE WHEN {_READ} THEN json_extract(summary_json,"
               " '$.start_unix_s', '$.end_unix_s', '$.energy_j', '$.avg_power_w') END")
 _OWN_KEYS = ("start_unix_s", "end_unix_s", "energy_j", "avg_power_w")
 
@@ -193,26 +196,26 @@ ENTRY_COLUMNS = (
     f" {json_field('summary_json', '$.summary_of')} IS NOT NULL,"
     # the stored total with its own range, as JSON (a stored ``true`` stays one), for
     # ``records.stored_energy.energy_fault``
-    " CASE WHEN json_valid(summary_json)"
+    f" CASE WHEN {_READ}"
     " THEN json_extract(summary_json, '$.energy_j', '$.low_j', '$.high_j') END,"
     # the stored emissions block's JSON type and its figures with their own range, for
     # ``records.stored_energy.summary_emissions_fault``
-    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.emissions') END,"
-    " CASE WHEN json_valid(summary_json) THEN json_extract(summary_json,"
+    f" CASE WHEN {_READ} THEN json_type(summary_json, '$.emissions') END,"
+    f" CASE WHEN {_READ} THEN json_extract(summary_json,"
     " '$.emissions.emissions_g', '$.emissions.low_g', '$.emissions.high_g') END,"
     # the stored total's JSON type: a total held as null is damaged, one not held is not
     # (``records.stored_energy.summary_energy_fault``); both extract as null above
-    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.energy_j') END,"
+    f" CASE WHEN {_READ} THEN json_type(summary_json, '$.energy_j') END,"
     # the figures the emissions block was priced from, as JSON, for
     # ``records.stored_energy.block_energy_fault`` and ``block_emissions_fault``
-    " CASE WHEN json_valid(summary_json) AND json_type(summary_json, '$.emissions') = 'object'"
+    f" CASE WHEN {_READ} AND json_type(summary_json, '$.emissions') = 'object'"
     " THEN json_extract(summary_json, '$.emissions.energy_kwh',"
     " '$.emissions.facility_energy_kwh', '$.emissions.avg_intensity_g_per_kwh') END,"
     # the domains, where SQLite cannot tell that the total agrees with them
     f" {DOMAINS_UNSURE},"
     # the stored duration's JSON type (a stored ``true`` extracts as 1) and the recorded
     # end, for ``records.judged_stored.duration_fault``
-    " CASE WHEN json_valid(summary_json) THEN json_type(summary_json, '$.duration_s') END,"
+    f" CASE WHEN {_READ} THEN json_type(summary_json, '$.duration_s') END,"
     " ended_unix_s,"
     # the summary's own window, energy and average power, as JSON, for a duration far
     # shorter than its window

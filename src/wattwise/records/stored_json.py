@@ -1,0 +1,126 @@
+"""Stored JSON read as SQLite's JSON functions read it, so that Python's readers and the
+runs list's SQL take or refuse a stored field alike.
+
+Python's ``json`` and SQLite's part on texts no wattwise writer produces but another
+program or a hand edit can store, each of which made one output show a figure another
+said it could not read, or another figure of it:
+
+- a key held twice in one object: SQLite reads the first, a Python dict kept the last;
+  :func:`strict` keeps the first;
+- a NUL byte: SQLite reads the text up to it, Python read on and refused; :func:`strict`
+  reads up to it too (text after the JSON is then no longer there to refuse);
+- a blob: SQLite before 3.45 reads it as text, from 3.45 as its binary JSON; both refuse
+  it (:func:`readable`, :func:`strict`);
+- nesting deeper than Python's recursion limit (about 1,000 levels, fewer from a deep
+  call stack) but within SQLite's (2,000 levels before SQLite 3.45, 1,000 after):
+  :func:`strict` reads it up to SQLite's depth and refuses it deeper. What it reads
+  nests no deeper than ``MAX_DEPTH``: a value below that depth reads as a note saying
+  so, so that no output that walks the value (JSON for ``show --json``, the exports)
+  runs out of stack. No figure an output reads lies that deep (the deepest, an emissions
+  block's intensities, lies 4 levels down).
+
+JSON has no NaN nor Infinity (RFC 8259): Python's reader takes them, SQLite's
+``json_valid`` does not, and wattwise never writes them (``allow_nan=False``), so a
+stored field holding one is damaged, read so by every output, in SQL and here alike.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import re
+import sqlite3
+import sys
+import threading
+from typing import Any
+
+_DEEP = threading.Lock()
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def readable(column: str) -> str:
+    """SQL: the stored value in ``column`` is JSON that SQLite and :func:`strict` both read
+    (text, not a blob, and ``json_valid``)."""
+    return f"(typeof({column}) = 'text' AND json_valid({column}))"
+
+
+def _first(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose key is held twice keeps its first value, as SQLite reads it."""
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        out = {}
+        for key, value in pairs:
+            out.setdefault(key, value)
+    return out
+
+
+@functools.cache
+def sqlite_depth() -> int:
+    """The deepest nesting this process's SQLite reads as JSON (found once, by asking)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        lo, hi = 1, 1 << 16
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            text = "[" * mid + "]" * mid
+            if conn.execute("SELECT json_valid(?)", (text,)).fetchone()[0]:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+    finally:
+        conn.close()
+
+
+def nesting(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (brackets inside strings not counted)."""
+    steps = (1 if c in "[{" else -1 for c in _STRING.sub('""', text) if c in "[]{}")
+    return max(itertools.accumulate(steps), default=0)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+#: The deepest a value read by :func:`strict` nests (above).
+MAX_DEPTH = 64
+
+
+def _cut(value: Any, depth: int) -> Any:
+    """``value`` with what lies deeper than ``MAX_DEPTH`` levels read as a note."""
+    if not isinstance(value, (dict, list)):
+        return value
+    if depth >= MAX_DEPTH:
+        return f"(not read: nested deeper than {MAX_DEPTH} levels)"
+    if isinstance(value, dict):
+        return {k: _cut(v, depth + 1) for k, v in value.items()}
+    return [_cut(v, depth + 1) for v in value]
+
+
+def strict(text: Any) -> Any:
+    """``text`` read as JSON as SQLite reads it (above); ValueError where it does not,
+    TypeError where it is not text."""
+    if not isinstance(text, str):
+        raise TypeError(f"stored JSON must be text, not {type(text).__name__}")
+    if "\x00" in text:
+        text = text[:text.index("\x00")]
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return _loads(text)
+    depth = nesting(text)
+    if depth <= MAX_DEPTH:
+        return _loads(text)
+    limit = sqlite_depth()
+    if depth > limit:
+        raise ValueError(f"nested {depth} levels deep, deeper than {limit}")
+    with _DEEP:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(old + 2 * depth + 100)
+        try:
+            return _cut(_loads(text), 0)
+        finally:
+            sys.setrecursionlimit(old)
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_no_constant, object_pairs_hook=_first)

@@ -1,0 +1,135 @@
+"""Stored JSON is read as SQLite reads it (``records.stored_json``): a key held twice, text
+after a NUL byte and nesting deeper than Python's recursion limit each made the list's
+SQL (the row, the sorts, ``/metrics``) read a summary that the other outputs could not
+read, or read another figure of it; a value nested deeper than ``MAX_DEPTH`` reads as a
+note, so that no output walking it runs out of stack."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests._damage import tracked_run
+from wattwise.cli import _register_all, app
+from wattwise.records import rows, stored_json
+
+_register_all()
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+_LIMIT = stored_json.sqlite_depth()
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def _sqlite_reads(text: object) -> bool:
+    conn = sqlite3.connect(":memory:")
+    try:
+        return bool(conn.execute(f"SELECT {stored_json.readable('?1')}", (text,)).fetchone()[0])
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": 1}', '{"a": 1}\x00junk', '{"a": 1} \x00', '{"a": 1, "a": 2}', "[]", "5",
+    '{"a": NaN}', '{"a": 1e999}', _nested(_LIMIT), _nested(_LIMIT + 1),
+    '{"a": ' + _nested(_LIMIT - 1) + "}", '{"a": ' + _nested(_LIMIT) + "}",
+    '{"a": "[[[[' + "[" * 3000 + '"}', b'{"a": 1}', '{"a": "x\x00y"}',
+])
+def test_python_reads_a_stored_text_where_sqlite_does(text: object) -> None:
+    assert (rows.unreadable(text, object) is None) == _sqlite_reads(text)  # type: ignore[arg-type]
+
+
+def test_a_key_held_twice_reads_its_first_value_as_sqlite_does() -> None:
+    text = '{"a": 1, "b": {"c": 2, "c": 3}, "a": 4}'
+    conn = sqlite3.connect(":memory:")
+    first = conn.execute("SELECT json_extract(?1, '$.a'), json_extract(?1, '$.b.c')",
+                         (text,)).fetchone()
+    conn.close()
+    got = rows.loads(text, dict)
+    assert (got["a"], got["b"]["c"]) == first == (1, 2)
+    assert list(got) == ["a", "b"]
+
+
+def test_deep_nesting_reads_from_a_deep_call_stack_too() -> None:
+    text = '{"a": ' + _nested(_LIMIT - 1) + "}"
+
+    def down(n: int) -> object:
+        return rows.loads(text, dict) if n == 0 else down(n - 1)
+
+    assert isinstance(down(400), dict)
+
+
+def test_what_lies_deeper_than_max_depth_reads_as_a_note() -> None:
+    got = rows.loads('{"a": ' + _nested(_LIMIT - 1) + ', "b": 2}', dict)
+    assert got["b"] == 2
+    depth, value = 1, got["a"]
+    while isinstance(value, list):
+        (value,) = value
+        depth += 1
+    assert depth == stored_json.MAX_DEPTH
+    assert value == f"(not read: nested deeper than {stored_json.MAX_DEPTH} levels)"
+    assert json.dumps(got)
+
+
+def _damage(text: str, how: str) -> str:
+    body = text.rstrip()
+    assert body.startswith("{") and body.endswith("}")
+    return {
+        "nul after": text + "\x00 junk",
+        "nested within": body[:-1] + ', "extra": ' + _nested(_LIMIT - 1) + "}",
+        "nested past": body[:-1] + ', "extra": ' + _nested(_LIMIT) + "}",
+        "total twice, last": body[:-1] + ', "energy_j": 1.0}',
+        "total twice, first": '{"energy_j": 1.0, ' + body[1:],
+    }[how]
+
+
+def _energy(record: dict) -> float:
+    """The total ``show --json`` (or ``runs --json``) gives: its figure, or so far."""
+    figure = (record.get("figures") or {}).get("energy_j")
+    return figure if figure is not None else record["energy_so_far"]["energy_j"]
+
+
+@pytest.mark.parametrize(("how", "read"), [
+    ("nul after", True), ("nested within", True), ("nested past", False),
+    ("total twice, last", True), ("total twice, first", None)])
+def test_every_output_reads_a_stored_summary_alike(tmp_path: Path, how: str,
+                                                   read: bool | None) -> None:
+    """Its samples hold twice its stored total, so which one an output read shows."""
+    from wattwise.server import create_app
+
+    db = tmp_path / "r.db"
+    rid = tracked_run(db)
+    with sqlite3.connect(db) as conn:
+        text = conn.execute("SELECT summary_json FROM runs WHERE id = ?", (rid,)).fetchone()[0]
+        stored = json.loads(text)["energy_j"]
+        conn.execute("UPDATE samples SET energy_j = 2 * energy_j, low_j = 2 * low_j,"
+                     " high_j = 2 * high_j WHERE run_id = ?", (rid,))
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?", (_damage(text, how), rid))
+    conn.close()
+
+    def cli(*args: str) -> dict:
+        r = CliRunner().invoke(app, [*args, "--db", str(db)])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)
+
+    shown = cli("show", str(rid), "--json")
+    energy = _energy(shown)
+    if read is not None:
+        assert energy == pytest.approx(stored if read else 2 * stored, rel=0.05), shown
+    assert cli("report", str(rid), "--json")["energy_j"] == pytest.approx(energy, rel=1e-9)
+    (listed,) = cli("runs", "--json")
+    assert _energy(listed) == pytest.approx(energy, rel=1e-9)
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        (row,) = client.get("/api/runs").json()["runs"]
+        total = re.search(r'wattwise_energy_joules_total\{kind="measured"\} (\S+)',
+                          client.get("/metrics").text)
+    assert row["energy_j"] == pytest.approx(energy, rel=1e-9), row
+    assert total is not None and float(total.group(1)) == pytest.approx(energy, rel=1e-9)
