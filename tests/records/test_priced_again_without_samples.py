@@ -1,7 +1,7 @@
 """A run whose stored emissions are not usable and none of whose samples lies in its
 measured window (none stored) is priced again from its usable stored total over that
 window in every output, as ``report`` prices it (``show``, the list, CodeCarbon and the
-``/metrics`` total gave no figure beside report's)."""
+``/metrics`` total gave no figure beside report's), whatever its measured window."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,12 +24,33 @@ _register_all()
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
-def test_every_output_prices_the_stored_total_as_report_does(tmp_path: Path) -> None:
+def _window(change: str) -> Any:
+    """A summary's measured window as ``change`` leaves it: one of no length (or ending a
+    microsecond before it starts, as a start written to 6 digits reads), one whose
+    start cannot be read, one far longer than the run (not usable: the run's start and
+    stored duration stand in)."""
+    def edit(s: dict[str, Any]) -> None:
+        s["emissions"]["emissions_g"] = "x"
+        if change == "no length":
+            s["end_unix_s"] = s["start_unix_s"]
+        elif change == "ends as it starts, to 6 digits":
+            s["end_unix_s"] = s["start_unix_s"] - 1e-6
+        elif change == "start unreadable":
+            s["start_unix_s"] = "x"
+        elif change == "1e7 s long":
+            s["end_unix_s"] = s["start_unix_s"] + 1e7
+    return edit
+
+
+@pytest.mark.parametrize("change", ["none", "no length", "ends as it starts, to 6 digits",
+                                    "start unreadable", "1e7 s long"])
+def test_every_output_prices_the_stored_total_as_report_does(tmp_path: Path,
+                                                             change: str) -> None:
     from wattwise.server import create_app
 
     db = tmp_path / "r.db"
     rid = tracked_run(db)
-    edit_summary(db, rid, lambda s: s["emissions"].update(emissions_g="x"))
+    edit_summary(db, rid, _window(change))
     with sqlite3.connect(db) as conn:
         conn.execute("DELETE FROM samples WHERE run_id = ?", (rid,))
     conn.close()

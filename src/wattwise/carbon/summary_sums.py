@@ -181,13 +181,15 @@ NO_SAMPLE_FIGURE = "its samples give no usable figure"
 def window_total(summary: Any, t0: float, t1: float | None) -> Interval | None:
     """The one interval a run with a summary is priced by where none of its samples lies
     inside its measured window ``t0`` to ``t1`` (every one read just after it closed, at
-    0 J): its stored total with its range over the window, as a run with no samples is
-    priced, so ``report`` gives the figure ``show`` gives. None where the stored total is
-    not usable (``records.stored_energy.summary_energy_fault``) or there is no window."""
+    0 J), or where it has no samples at all: its stored total with its range over the
+    window, so ``report`` gives the figure ``show``, the list and ``/metrics`` give.
+    Without a usable window (``t1`` None), from ``t0`` over its usable stored duration
+    (or none). None where the stored total is not usable
+    (``records.stored_energy.summary_energy_fault``)."""
     from wattwise.carbon.accounting import real_or_none
     from wattwise.records.stored_energy import summary_energy_fault
 
-    if t1 is None or not isinstance(summary, dict) or summary_energy_fault(summary):
+    if not isinstance(summary, dict) or summary_energy_fault(summary):
         return None
     total = real_or_none(summary.get("energy_j"))
     if total is None:
@@ -196,4 +198,7 @@ def window_total(summary: Any, t0: float, t1: float | None) -> Interval | None:
     low, high = (real_or_none(summary.get(k)) for k in ("low_j", "high_j"))
     low = min(low, total) + 0.0 if low is not None and low >= 0 else total
     high = max(high, total) if high is not None else total
+    if t1 is None:
+        duration = real_or_none(summary.get("duration_s"))
+        t1 = t0 + duration if duration is not None and duration > 0 else t0
     return (t0, t1, total, low, high)

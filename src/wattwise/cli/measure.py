@@ -1219,20 +1219,15 @@ def _summary_alone(rec: Any, summary: dict[str, Any], html: Path | None, png: Pa
         die(f"run {rec.id} has no stored samples: no power over time to draw "
             f"({', '.join(asked)}); without {'them' if len(asked) > 1 else 'it'}, "
             f"`wattwise report {rec.id}` gives its summary's figures")
-    e, lo, hi = (summary.get(k) for k in ("energy_j", "low_j", "high_j"))
-    why = summary_energy_fault(summary)
-    total = _finite_time(e)
-    if why is not None or total is None:
+    from wattwise.carbon.summary_sums import window_total
+    from wattwise.records.run_sums import counted_window
+
+    _in_total, t0, t1, _exact = counted_window(rec)
+    one = window_total(summary, t0, t1)
+    if one is None:
         die(f"run {rec.id} has no stored samples and its stored energy is not usable: "
-            f"{why}: nothing to price")
-    low, high = _finite_time(lo), _finite_time(hi)
-    low = min(low, total) if low is not None and low >= 0 else total
-    high = max(high, total) if high is not None else total
-    t0, t1 = _window(summary, rec.started_unix_s, rec.ended_unix_s)
-    duration = _finite_time(summary.get("duration_s"))
-    if t1 is None:
-        t1 = t0 + duration if duration is not None and duration > 0 else t0
-    return (t0, t1, total, low, high)
+            f"{summary_energy_fault(summary)}: nothing to price")
+    return one
 
 
 def _as_recorded(pricing: Any, summary: dict[str, Any],
