@@ -12,7 +12,20 @@ gives one out of range.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A recorded option kept in a stored field that cannot be read (a run's host facts:
+    ``RunInfo.damaged``): set aside with why, as one that is not usable is, so no output
+    says the run was started without it ("no zone set")."""
+
+    why: str
+
+    def __str__(self) -> str:
+        return self.why
 
 #: The label each judged key is said with in a note, by key.
 LABELS = {"pue": "PUE", "zone": "zone", "zone_resolved": "zone"}
@@ -31,6 +44,8 @@ def pue_fault(value: Any) -> str | None:
     (``records.judged_stored.pue_fault``); None where usable or none is recorded."""
     if value is None:
         return None
+    if isinstance(value, Unread):
+        return value.why
     from wattwise.records.judged_stored import pue_fault as stored_fault
 
     return stored_fault({"pue": value})
@@ -54,6 +69,8 @@ def zone_fault(value: Any) -> str | None:
     without a zone records it)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, Unread):
+        return value.why
     from wattwise.carbon.zones import get_zone
     from wattwise.errors import BadInput
 
@@ -136,3 +153,23 @@ def _default_pue(zone: Any) -> str:
         return f"{resolve_pue(None, zone=zone if isinstance(zone, str) else None).pue:g}"
     except BadInput:
         return "1"
+
+
+#: The key of a run's host facts (``runs.host_json``) that holds its carbon options as
+#: they were when it started (``repricing.started_carbon``).
+STARTED_KEY = "carbon_options"
+
+
+def started_with(record: Any) -> dict[str, Any] | None:
+    """The carbon options ``record`` (a ``RunInfo``) was started with (stored in its host
+    facts by ``track``), or None: recorded without carbon, or by an older wattwise. Where
+    those facts cannot be read (``RunInfo.damaged``), its zone and PUE are set aside, said
+    so (:class:`Unread`), not read as never set."""
+    damaged = getattr(record, "damaged", None)
+    why = damaged.get("host") if isinstance(damaged, dict) else None
+    if isinstance(why, str):
+        unread = Unread(f"the stored host facts it is kept in cannot be read ({why})")
+        return {"zone": unread, "pue": unread}
+    host = getattr(record, "host", None)
+    got = host.get(STARTED_KEY) if isinstance(host, dict) else None
+    return got if isinstance(got, dict) else None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.carbon.accounting import CarbonOptions, real_or_none, trace_sha256
+from wattwise.carbon.recorded_options import STARTED_KEY as STARTED_KEY  # re-exported
 from wattwise.carbon.recorded_options import (
     damaged_notes,
     emissions_pue,
@@ -22,6 +23,7 @@ from wattwise.carbon.recorded_options import (
     market_judged,
     zone_fault,
 )
+from wattwise.carbon.recorded_options import started_with as started_with
 from wattwise.errors import BadInput
 
 
@@ -291,11 +293,6 @@ def _recorded_market(rec: dict[str, Any], *, share_given: bool) -> dict[str, Any
     }
 
 
-#: The key of a run's host facts (``runs.host_json``) that holds its carbon options as
-#: they were when it started (:func:`started_carbon`).
-STARTED_KEY = "carbon_options"
-
-
 def started_carbon(options: CarbonOptions) -> dict[str, Any]:
     """``options`` as a run starts with them, to store with its row: a run lost before
     its summary (which records them at the end) is then priced as it was started.
@@ -327,14 +324,6 @@ def started_carbon(options: CarbonOptions) -> dict[str, Any]:
         if ambient is not None:
             out["zone_resolved"], out["zone_from"] = ambient
     return out
-
-
-def started_with(record: Any) -> dict[str, Any] | None:
-    """The carbon options ``record`` (a ``RunInfo``) was started with (stored in its host
-    facts by ``track``), or None: recorded without carbon, or by an older wattwise."""
-    host = getattr(record, "host", None)
-    got = host.get(STARTED_KEY) if isinstance(host, dict) else None
-    return got if isinstance(got, dict) else None
 
 
 def _world_where_set_aside(options: CarbonOptions, faults: dict[str, str],

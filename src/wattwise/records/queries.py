@@ -71,8 +71,8 @@ class RunInfo:
     tags: dict[str, Any]
     heartbeat_unix_s: float | None
     #: Stored fields that cannot be read (a damaged record), each with why: ``start``,
-    #: ``summary``, ``tags``; read as none, the start as stored (:func:`damaged_notes`
-    #: says so in one line each).
+    #: ``summary``, ``tags``, ``host``, ...; read as none, the start as stored
+    #: (:func:`damaged_notes` says so in one line each).
     damaged: dict[str, str] = field(default_factory=dict)
     #: Why the stored last heartbeat of a run without a recorded end is not usable
     #: (:func:`heartbeat_fault`), else None; its duration is then from its samples and
@@ -200,6 +200,12 @@ _DAMAGED_SHOWN = {
     "summary": "its figures are not shown (the run's samples, where it has any, give its "
                "energy as for a run without a summary)",
     "tags": "no tags are shown",
+    "host": "its host, and the zone and PUE it was started with, are not read (a run "
+            "priced again is priced without them, said so)",
+    "hardware": "its hardware is not shown",
+    "sensors": "its sensors are not shown",
+    "versions": "its versions are not shown",
+    "command": "its command is not shown",
 }
 
 
@@ -214,11 +220,17 @@ def damaged_notes(record: Any) -> list[str]:
 
 def _damaged_fields(row: sqlite3.Row) -> dict[str, str]:
     """The stored fields of a run's row that cannot be read, each with why (``RunInfo``'s
-    ``damaged``): its start, summary and tags."""
+    ``damaged``): its start and each of its JSON fields."""
     return {name: why for name, why in (
         ("start", start_fault(row["started_unix_s"])),
         ("summary", _rows.unreadable(row["summary_json"], dict)),
-        ("tags", _rows.unreadable(row["tags_json"], dict))) if why is not None}
+        ("tags", _rows.unreadable(row["tags_json"], dict)),
+        ("host", _rows.unreadable(row["host_json"], dict)),
+        ("hardware", _rows.unreadable(row["hardware_json"], dict)),
+        ("sensors", _rows.unreadable(row["sensors_json"], list)),
+        ("versions", _rows.unreadable(row["versions_json"], dict)),
+        ("command", _rows.unreadable(row["command_json"], list)))
+        if why is not None}
 
 
 def _int(value: Any) -> int | None:

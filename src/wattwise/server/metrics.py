@@ -511,6 +511,8 @@ class _Unsummarised:
     host: dict[str, Any]
     sensors: list[dict[str, Any]] = field(default_factory=list)
     summary: None = None
+    #: its stored fields that cannot be read, as ``RunInfo.damaged`` (here: its host)
+    damaged: dict[str, str] = field(default_factory=dict)
 
 
 def _live_or_lost(reads: Reads, stored_running: list[int]) -> list[int]:
@@ -554,8 +556,10 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
     for r in partial_rows(reads.rows, ids):
         rid = int(r[0])
         host = loads(r[3], dict)
+        unread = _rows.unreadable(r[3], dict)
         run = _Unsummarised(rid, "lost" if rid in lost else str(r[1]), _started(r[2]),
-                            host, [d for d in loads(r[4], list) if isinstance(d, dict)])
+                            host, [d for d in loads(r[4], list) if isinstance(d, dict)],
+                            damaged={} if unread is None else {"host": unread})
         started = started_with(run)
         summary = _rows.loads_summary(r[5])
         if isinstance(summary, dict) and summary_energy_fault(summary) is None \
