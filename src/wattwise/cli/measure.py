@@ -39,6 +39,7 @@ from wattwise.cli.render import (
     partial_line,
     runs_table,
     safe,
+    status_said,
     steps_line,
     summary_lines,
     when,
@@ -872,7 +873,7 @@ def show(
             print_json(out)
             return
         title = (
-            f"run {rec.id} '{safe(rec.name)}': {safe(rec.status)}, started "
+            f"run {rec.id} '{safe(rec.name)}': {safe(status_said(rec.status))}, started "
             f"{when(rec.started_unix_s)}"
             + (f", exit code {safe(rec.exit_code)}" if rec.exit_code is not None else "")
         )

@@ -59,6 +59,16 @@ def safe(value: object, limit: int | None = MAX_TEXT, keep: str = "") -> str:
     return "".join(out)
 
 
+def status_said(status: object) -> str:
+    """A run's status as printed: one wattwise never writes (``"running "``, ``""``, a
+    blob) quoted as stored, so that it never reads as one it writes (``/metrics`` counts
+    it as ``other``, and ``--status running`` does not select it)."""
+    from wattwise.records.rows import STATUSES
+
+    return status if status in (*STATUSES, "lost") and isinstance(status, str) \
+        else repr(status)
+
+
 def cell(value: object, limit: int | None = MAX_TEXT) -> str:
     """``safe`` text for Rich tables and titles, where ``[...]`` would be markup."""
     return escape(safe(value, limit))
@@ -360,7 +370,7 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None,
         t.add_row(
             str(r.id),
             cell(r.name),
-            cell(r.status),
+            cell(status_said(r.status)),
             when(r.started_unix_s),
             short_duration(r.duration_s),
             shown,
