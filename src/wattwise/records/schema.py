@@ -259,19 +259,24 @@ def check_schema(conn: sqlite3.Connection, path: object) -> int:
     are not ours (one missing, a view, a column missing or of another type: edited by
     hand, or another program's) is refused whole: no read of its runs could give them.
     """
-    tables = {
-        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
+    # every object another program may have made (a view or trigger alone too: a file
+    # holding one is not empty, and opening it to write would change it)
+    objects = sorted(
+        (str(t), str(n)) for t, n in conn.execute(
+            "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite^_%' ESCAPE '^'"))
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"run database {path} has schema version {version}, newer than this "
             f"wattwise understands ({SCHEMA_VERSION}); upgrade wattwise"
         )
-    if version == 0 and tables - {"sqlite_sequence"}:
+    if version == 0 and objects:
+        tables = [n for t, n in objects if t == "table"]
+        others = [f"{t} {n}" for t, n in objects if t not in ("table", "index")]
+        held = "; ".join([*([f"tables: {', '.join(tables)}"] if tables else []), *others])
         raise StoreError(
-            f"run database {path} is a SQLite file of another program "
-            f"(tables: {', '.join(sorted(tables))}); left untouched"
+            f"run database {path} is a SQLite file of another program ({held or 'indexes'});"
+            " left untouched"
         )
     if version >= FIRST_VERSION:
         why = _not_ours(conn, version)
