@@ -172,6 +172,12 @@ class Store(RunQueries):
         except sqlite3.Error as exc:
             raise read_error(self.path, exc, getattr(self._ro, "stopped", None)) from exc
 
+    def schema_version(self) -> int:
+        """SQLite's ``PRAGMA schema_version`` of the file, which it bumps at every change
+        of a table, index or view: a reader kept open checks by it that the tables it
+        judged are still those (one read of the file's header)."""
+        return int(self._read("PRAGMA schema_version")[0][0])
+
     def _read_chunks(
         self, sql: str, params: Sequence[Any] = (), size: int = 10_000
     ) -> Iterator[list[sqlite3.Row]]:

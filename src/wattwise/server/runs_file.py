@@ -88,7 +88,7 @@ class RunsFile:
             identity = self._current()
             # its tables changed in place: read afresh and checked again, as a new file
             altered = (self._store is not None and identity == self._identity
-                       and self._schema_now(self._store) != self._schema)
+                       and self._store.schema_version() != self._schema)
             if self._identity is not None and (identity != self._identity or altered):
                 # Replaced or deleted since it was opened: let go of the old file. Its reads
                 # in flight end now and later ones are refused, so the requests and
@@ -118,15 +118,9 @@ class RunsFile:
             if self._store is None:
                 self._store = Store(self.path, readonly=True)
                 self._identity = identity
-                self._schema = self._schema_now(self._store)
+                self._schema = self._store.schema_version()
                 self._seen = True
             return self._store
-
-    @staticmethod
-    def _schema_now(store: Store) -> int:
-        """The file's ``PRAGMA schema_version`` (SQLite bumps it at every change of a
-        table, index or view): one read of the file's header, cheap at each request."""
-        return int(store._read("PRAGMA schema_version")[0][0])
 
     def reads(self) -> Reads | None:
         """The aggregating queries over the same file (``_sql``), opened with the store."""
