@@ -44,6 +44,10 @@ def _usage_line(exc: Any) -> str:
     message = " ".join(str(exc.format_message()).split()).rstrip(".")
     if message[:1].isupper() and message[1:2].islower():
         message = message[0].lower() + message[1:]
+    option = getattr(exc, "option_name", None)
+    if isinstance(option, str) and option[1:].replace(".", "", 1).isdigit():
+        # `show -5`: a negative number reads as an option; no run id or count is below 0
+        message += f" (a negative number such as {option} is read as an option)"
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None)
     if path:
