@@ -100,4 +100,8 @@ def test_a_stored_minus_zero_total_is_priced_as_zero() -> None:
                         "start_unix_s": 1.0, "end_unix_s": 2.0}, 1.0, 2.0)
     assert one is not None
     assert [str(x) for x in one] == ["1.0", "2.0", "0.0", "0.0", "1.0"]
-    assert window_total({"energy_j": 1.0}, 1.0, None) is None
+    # without a usable window: from the start over its stored duration (or none)
+    assert window_total({"energy_j": 1.0}, 1.0, None) == (1.0, 1.0, 1.0, 1.0, 1.0)
+    assert window_total({"energy_j": 1.0, "duration_s": 2.0}, 1.0, None) \
+        == (1.0, 3.0, 1.0, 1.0, 1.0)
+    assert window_total({"energy_j": "x"}, 1.0, None) is None

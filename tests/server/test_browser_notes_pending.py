@@ -38,6 +38,7 @@ def slowed(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
 
 def test_a_pending_row_says_so_then_shows_its_notes(browser: Any,
                                                     slowed: dict[str, Any]) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -50,7 +51,10 @@ def test_a_pending_row_says_so_then_shows_its_notes(browser: Any,
         text = d.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{slowed['rid']}']").text
         return SAME in text and PENDING not in text
 
-    WebDriverWait(browser, 20).until(noted)
+    # the list asks again every second and draws its rows anew: a row read as it is
+    # replaced is read again
+    WebDriverWait(browser, 20, ignored_exceptions=(StaleElementReferenceException,)
+                  ).until(noted)
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
 

@@ -38,7 +38,6 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
-from wattwise.records.rows import loads as _rows_loads
 from wattwise.records.rows import text as _rows_text
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
 from wattwise.server._sql import Reads
@@ -129,8 +128,14 @@ def _obj(value: Any) -> dict[str, Any]:
 
 
 def _load(raw: Any) -> dict[str, Any]:
-    """A stored JSON object as every output reads it (``records.rows.loads``), or {}."""
-    return _obj(_rows_loads(raw, dict)) if isinstance(raw, str) else {}
+    """A stored JSON object, {} where it is none; a figure stored as NaN or Infinity is
+    read as such, and marked damaged where it is used (the results' own rule)."""
+    if not isinstance(raw, str):
+        return {}
+    try:
+        return _obj(json.loads(raw))
+    except (ValueError, RecursionError):
+        return {}
 
 
 def _windows(reads: Reads, name: str, limit: int, run_id: int | None = None
