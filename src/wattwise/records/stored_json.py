@@ -9,6 +9,8 @@ said it could not read, or another figure of it:
   :func:`strict` keeps the first;
 - a NUL byte: SQLite reads the text up to it, Python read on and refused; :func:`strict`
   reads up to it too (text after the JSON is then no longer there to refuse);
+- an integer longer than Python converts (4,300 digits): SQLite reads it as a float (an
+  infinity), Python refused the whole text; :func:`strict` reads it as SQLite does;
 - a blob: SQLite before 3.45 reads it as text, from 3.45 as its binary JSON; both refuse
   it (:func:`readable`, :func:`strict`);
 - nesting deeper than Python's recursion limit (about 1,000 levels, fewer from a deep
@@ -127,5 +129,24 @@ def strict(text: Any) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_first)
 
 
+def _big_int(digits: str) -> Any:
+    """An integer longer than Python converts (4,300 digits) as SQLite reads it: a float,
+    an infinity past float's range (a figure no rule takes)."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
+
+
+#: The decoder of a text holding such an integer (rare: a Python call per integer).
+_BIG_INTS = json.JSONDecoder(parse_constant=_no_constant, object_pairs_hook=_first,
+                             parse_int=_big_int)
+
+
 def _loads(text: str) -> Any:
-    return _DECODER.decode(text)
+    try:
+        return _DECODER.decode(text)
+    except ValueError as exc:
+        if "digits" not in str(exc) or isinstance(exc, json.JSONDecodeError):
+            raise
+    return _BIG_INTS.decode(text)

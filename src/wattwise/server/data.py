@@ -14,7 +14,7 @@ from wattwise.records.queries import heartbeat_fault, usable_end
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
 from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
-from wattwise.records.stored_json import readable
+from wattwise.records.stored_json import readable, strict
 from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.page import json_safe, non_finite_note
@@ -174,8 +174,8 @@ def _stored_emissions(x: Any) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        return {"emissions": json.loads(text)}
-    except ValueError:
+        return {"emissions": strict(text)}
+    except (ValueError, TypeError):
         return {"emissions": text}
 
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
-import json
 import math
 import re
 import sys
@@ -179,8 +178,8 @@ _OWN_KEYS = ("start_unix_s", "end_unix_s", "energy_j", "avg_power_w")
 def own_window(stored: Any) -> dict[str, Any] | None:
     """``OWN_WINDOW``'s JSON as the summary's own keys, or None where it cannot be read."""
     try:
-        got = json.loads(stored) if isinstance(stored, str) else None
-    except ValueError:
+        got = strict(stored) if isinstance(stored, str) else None
+    except (ValueError, TypeError):
         return None
     return dict(zip(_OWN_KEYS, got, strict=True)) if isinstance(got, list) \
         and len(got) == len(_OWN_KEYS) else None
@@ -377,8 +376,8 @@ def _block(stored: Any) -> tuple[Any, Any, Any]:
     except ValueError:
         pass
     try:
-        got = json.loads(stored)
-    except ValueError:
+        got = strict(stored)
+    except (ValueError, TypeError):
         return None, None, None
     return tuple(got) if isinstance(got, list) and len(got) == 3 else (None, None, None)
 
@@ -394,7 +393,7 @@ def _emissions_usable(block_type: Any, stored: Any, energy_usable: bool,
     if block_type != "object" or not energy_usable or not isinstance(stored, str):
         return False
     try:
-        g, lo, hi = json.loads(stored)
+        g, lo, hi = strict(stored)
     except (ValueError, TypeError):
         return False
     return g is not None and emissions_fault(g, lo, hi) is None \
@@ -412,7 +411,7 @@ def _energy_usable(stored: Any, energy_kwh: Any = None, domains: Any = None) -> 
         e, lo, hi = (float(part) for part in stored[1:-1].split(","))
     except ValueError:
         try:  # null, text, a bool: as JSON, so a stored true stays a bool
-            e, lo, hi = json.loads(stored)
+            e, lo, hi = strict(stored)
         except (ValueError, TypeError):
             return False
     return energy_fault(e, lo, hi) is None and block_energy_fault(e, energy_kwh) is None \
