@@ -256,6 +256,30 @@ def max_stored_emissions_g() -> float:
     return MAX_STORED_ENERGY_J / 3.6e6 * MAX_PUE * MAX_INTENSITY_G_PER_KWH
 
 
+#: The most grams one joule may emit at ``MAX_PUE`` and the highest intensity a trace or
+#: estimate may give (``carbon._data.MAX_INTENSITY_G_PER_KWH``, 2,000 gCO2eq/kWh).
+MOST_G_PER_J = MAX_PUE * 2000.0 / 3.6e6
+
+
+def emissions_past_energy_fault(g: Any, high_g: Any, energy_j: Any,
+                                high_j: Any) -> str | None:
+    """What is wrong where stored emissions ``g`` (or their ``high_g``) are more than the
+    run's stored total (its ``energy_j``, or its ``high_j`` where higher) could emit at
+    ``MOST_G_PER_J`` (a millionth of slack), or None: 9.9 g stored for 29 J (1.2 million
+    gCO2eq/kWh) is no reading, whatever else its block holds."""
+    grams, top = finite_float(g), finite_float(energy_j)
+    if grams is None or top is None:
+        return None
+    high, high_grams = finite_float(high_j), finite_float(high_g)
+    top = max(top, high) if high is not None else top
+    most = top * MOST_G_PER_J * (1 + 1e-06)
+    said = max(grams, high_grams) if high_grams is not None else grams
+    if said <= most:
+        return None
+    return (f"{said:.6g} gCO2eq is more than the run's stored {top:.6g} J could emit "
+            f"({most:.6g} g at most, at 2000 gCO2eq/kWh and PUE {MAX_PUE:g})")
+
+
 def unusable_emissions_note(why: str) -> str:
     """The one note every output gives for stored emissions that are not usable."""
     return f"the stored emissions are not usable: {why}: a damaged record"
@@ -270,9 +294,13 @@ def summary_emissions_fault(summary: Any) -> str | None:
     block wattwise writes holds a number there."""
     if not isinstance(summary, dict) or "emissions" not in summary:
         return None
-    own = _emissions_fault(summary["emissions"])
+    em = summary["emissions"]
+    own = _emissions_fault(em)
     if own is None and summary_energy_fault(summary) is not None:
         return PRICED_FROM_UNUSABLE
+    if own is None:  # a usable block of a usable total: no more than it could emit
+        own = emissions_past_energy_fault(em.get("emissions_g"), em.get("high_g"),
+                                          summary.get("energy_j"), summary.get("high_j"))
     return own
 
 

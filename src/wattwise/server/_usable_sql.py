@@ -33,7 +33,7 @@ from wattwise.records.judged_stored import (
     DURATION_SLACK,
     DURATION_SLACK_S,
 )
-from wattwise.records.stored_energy import AGREES, max_stored_emissions_g
+from wattwise.records.stored_energy import AGREES, MOST_G_PER_J, max_stored_emissions_g
 from wattwise.records.stored_json import readable
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
@@ -99,10 +99,17 @@ def _emissions_ok() -> str:
     own = _figure_ok(g, "$.emissions.low_g", "$.emissions.high_g", max_stored_emissions_g())
     block = (f"CASE WHEN {_number(kwh)} AND {_number(avg)}"
              f" THEN {_agree(_at(g), f'{_at(kwh)} * {_at(avg)}')} ELSE 1 END")
+    # no more than the stored total could emit (``emissions_past_energy_fault``)
+    top = (f"(CASE WHEN {_number('$.high_j')} THEN max({_at('$.energy_j')},"
+           f" {_at('$.high_j')}) ELSE {_at('$.energy_j')} END)")
+    most = f"({top} * {MOST_G_PER_J!r} * (1 + 1e-06))"
+    hi = "$.emissions.high_g"
+    past = (f"(json_type({_S}, '$.energy_j') IS NULL OR ({_at(g)} <= {most}"
+            f" AND (NOT {_number(hi)} OR {_at(hi)} <= {most})))")
     return (f"(json_type({_S}, '$.emissions') = 'object'"
             f" AND (json_type({_S}, '$.energy_j') IS NULL OR {_energy_ok()})"
             f" AND {own}"
-            f" AND {block})")
+            f" AND {block} AND {past})")
 
 
 def _domains_agree() -> str:
@@ -326,6 +333,15 @@ def _probes() -> list[str]:
            one(energy_j=0.0, low_j=0, high_j=1, emissions="<drop>",
                domains=[{"energy_j": 1e-6}]),
            '{"emissions": {"emissions_g": 1}}', '{"energy_j": 1}', "[1, 2]", "not json"]
+    # more grams than the total could emit, its block holding nothing else to check them
+    alone = {"b_facility_energy_kwh": None, "b_avg_intensity_g_per_kwh": None}
+    most = e * 1.1 * MOST_G_PER_J
+    out += [one(**alone, b_emissions_g=9.9, b_low_g=9.0, b_high_g=10.0),
+            one(**alone, b_emissions_g=most * 0.5, b_low_g=0.0, b_high_g=most * 1.01),
+            one(**alone, b_emissions_g=most * (1 + 5e-7), b_low_g=0.0,
+                b_high_g=most * (1 + 5e-7)),
+            one(**alone, b_emissions_g=most * (1 + 2e-6), b_low_g=0.0,
+                b_high_g=most * (1 + 2e-6))]
     # durations against the probes' recorded start to end of 60 s (a slack of 1 s)
     durations: list[object] = [60, 61, 61.000001, 0, -0.0, -5, 1e9, 1e9 + 1, 1e300, "12",
                                "NaN", True, False, None, [1], {}]

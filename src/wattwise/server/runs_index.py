@@ -60,6 +60,7 @@ from wattwise.records.stored_energy import (
     block_energy_fault,
     domains_energy_fault,
     emissions_fault,
+    emissions_past_energy_fault,
     energy_fault,
     finite_float,
 )
@@ -323,7 +324,7 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
     kind = r[5] if isinstance(r[5], str) else None
     block = _block(r[15])
     energy_usable = r[14] != "null" and _energy_usable(r[11], block[0], r[16])
-    emissions_usable = _emissions_usable(r[12], r[13], energy_usable, block[1:])
+    emissions_usable = _emissions_usable(r[12], r[13], energy_usable, block[1:], r[11])
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
                             real(r[7]) if emissions_usable else None, name.casefold(),
                             bool(r[9]), bool(r[10]), energy_usable, emissions_usable,
@@ -383,11 +384,12 @@ def _block(stored: Any) -> tuple[Any, Any, Any]:
 
 
 def _emissions_usable(block_type: Any, stored: Any, energy_usable: bool,
-                      priced_from: Sequence[Any] = (None, None)) -> bool:
+                      priced_from: Sequence[Any] = (None, None), total: Any = None) -> bool:
     """Whether a run's stored emissions are usable (``summary_emissions_fault``), from the
     JSON type of its ``emissions`` block (None: no block, nothing to judge), that
-    block's ``[emissions_g, low_g, high_g]`` as JSON text and its facility energy and
-    average intensity (``priced_from``, ``block_emissions_fault``)."""
+    block's ``[emissions_g, low_g, high_g]`` as JSON text, its facility energy and
+    average intensity (``priced_from``, ``block_emissions_fault``) and the stored total's
+    ``[energy_j, low_j, high_j]`` as JSON text (``emissions_past_energy_fault``)."""
     if block_type is None:
         return True
     if block_type != "object" or not energy_usable or not isinstance(stored, str):
@@ -396,8 +398,22 @@ def _emissions_usable(block_type: Any, stored: Any, energy_usable: bool,
         g, lo, hi = strict(stored)
     except (ValueError, TypeError):
         return False
+    e, e_hi = _total_and_high(total)
     return g is not None and emissions_fault(g, lo, hi) is None \
-        and block_emissions_fault(g, *priced_from) is None
+        and block_emissions_fault(g, *priced_from) is None \
+        and emissions_past_energy_fault(g, hi, e, e_hi) is None
+
+
+def _total_and_high(total: Any) -> tuple[Any, Any]:
+    """A stored total's ``energy_j`` and ``high_j`` from its ``[energy_j, low_j, high_j]``
+    JSON text, each None where it cannot be read."""
+    if not isinstance(total, str):
+        return None, None
+    try:
+        got = strict(total)
+    except (ValueError, TypeError):
+        return None, None
+    return (got[0], got[2]) if isinstance(got, list) and len(got) == 3 else (None, None)
 
 
 def _energy_usable(stored: Any, energy_kwh: Any = None, domains: Any = None) -> bool:
