@@ -118,7 +118,9 @@ def test_idle_baseline_gives_both_figures() -> None:
     idle = ConstantPowerSensor({"cpu:0": 10.0}, name="fakecpu")  # real clock: always on
     res = _run(model, [gpu, idle], idle_baseline_s=0.2)
     p = res.point(2)
-    assert res.baseline_w == pytest.approx(10.0, rel=1e-3)
+    # the idle window's energy and length are read a moment apart on the real clock: a
+    # busy machine skews them by a fraction of a millisecond (0.1 % of 0.2 s seen in CI)
+    assert res.baseline_w == pytest.approx(10.0, rel=1e-2)
     assert res.baseline_source is not None and "0.2 s idle" in res.baseline_source
     above = p.energy_above_idle
     assert above is not None and above.decode_j is not None and p.energy.decode_j is not None
