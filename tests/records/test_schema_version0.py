@@ -37,3 +37,43 @@ def test_another_programs_file_is_refused_and_left_untouched(tmp_path: Path, mad
         assert "Traceback" not in r.output
         assert db.read_bytes() == before, args
     assert not Path(f"{db}-wal").exists()
+
+
+def _wal_of(db: Path, sql: str) -> None:
+    """``db`` in WAL mode, ``sql`` committed to its -wal only (never checkpointed)."""
+    import shutil
+
+    src = db.with_name("src.db")
+    conn = sqlite3.connect(src)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.executescript(sql)
+    shutil.copyfile(src, db)
+    shutil.copyfile(f"{src}-wal", f"{db}-wal")
+    conn.close()
+
+
+@pytest.mark.parametrize("case", ["empty file", "table only in the -wal", "version -1"])
+def test_opening_never_changes_another_programs_file_or_its_wal(tmp_path: Path,
+                                                                case: str) -> None:
+    """An empty file with another database's -wal beside it (SQLite deletes that -wal as
+    it opens the file, read-only too), a file whose table lies only in its -wal (a
+    writer's connection closed on the refusal folded the -wal into the file), and one of
+    schema version -1 (a writer switched it to WAL, then failed)."""
+    db = tmp_path / "x.db"
+    if case == "version -1":
+        with sqlite3.connect(db) as conn:
+            conn.execute("PRAGMA user_version = -1")
+        conn.close()
+    else:
+        _wal_of(db, "CREATE TABLE foo(a); INSERT INTO foo VALUES ('kept')")
+        if case == "empty file":
+            db.write_bytes(b"")
+    files = {p.name: p.read_bytes() for p in (db, Path(f"{db}-wal")) if p.exists()}
+    for args in (["run", "--", "true"], ["runs"], ["show", "1"]):
+        r = CliRunner().invoke(app, [*args[:-2], "--db", str(db), *args[-2:]]
+                               if args[0] == "run" else [*args, "--db", str(db)])
+        assert r.exit_code == 2, (args, r.output)
+        assert "left untouched" in r.output and "Traceback" not in r.output, r.output
+        assert {p.name: p.read_bytes() for p in (db, Path(f"{db}-wal")) if p.exists()} \
+            == files, args

@@ -172,4 +172,12 @@ def started_with(record: Any) -> dict[str, Any] | None:
         return {"zone": unread, "pue": unread}
     host = getattr(record, "host", None)
     got = host.get(STARTED_KEY) if isinstance(host, dict) else None
-    return got if isinstance(got, dict) else None
+    if got is None or isinstance(got, dict):
+        return got
+    # held, but no options (a list, a number): damaged, not a run started without them
+    import json
+
+    shown = json.dumps(got, default=str)
+    unread = Unread("the carbon options it was started with are not a JSON object (stored "
+                    f"as {shown[:40]}{'...' if len(shown) > 40 else ''})")
+    return {"zone": unread, "pue": unread}

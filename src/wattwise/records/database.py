@@ -24,7 +24,6 @@ import atexit
 import contextlib
 import os
 import sqlite3
-import stat
 import sys
 import threading
 import time
@@ -34,6 +33,8 @@ from pathlib import Path
 from wattwise.errors import StoreError
 from wattwise.records import schema
 from wattwise.records.damaged_file import check_whole, damage_found, is_damage, read_error
+from wattwise.records.db_paths import check_path as _check_path
+from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.writer import LOCK_POLL_S, Writer, is_busy
 
 _REGISTRY: dict[tuple[int, str], Database] = {}
@@ -120,6 +121,7 @@ class Database:
     # -- connections ---------------------------------------------------------------
 
     def _connect_writer(self) -> sqlite3.Connection:
+        schema.check_file(self.path)  # refused read-only: see there
         conn = _connect(self.path, LOCK_POLL_S)
         try:
             version = schema.check_schema(conn, self.path)
@@ -341,41 +343,6 @@ def _file_error(path: Path, exc: BaseException) -> StoreError:
     if "not a database" in text:
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
     return StoreError(f"run database {path}: cannot open: {text}")
-
-
-def not_a_file_name(text: str) -> str | None:
-    """Why SQLite would not take ``text`` as a file's name, or None: ``:memory:`` is a
-    database that vanishes at exit, and a name starting ``file:`` is read as a URI
-    (``?mode=memory`` and the like), even when opened without ``uri=True``."""
-    if text == ":memory:":
-        return "':memory:' is SQLite's in-memory database, which keeps nothing; name a file"
-    if text[:5].lower() == "file:":
-        return ("a name starting 'file:' is read by SQLite as a URI, not a file name; "
-                "give the file's absolute path if that is its name")
-    return None
-
-
-def _check_path(path: Path, *, must_exist: bool = False) -> None:
-    """Refuse what SQLite should never be pointed at, using ``stat`` only (no open)."""
-    why = not_a_file_name(str(path))
-    if why is not None:
-        raise StoreError(f"run database {path}: {why}")
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        if must_exist:
-            raise StoreError(f"no run database at {path} (nothing recorded there yet)") from None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"run database {path}: cannot create its folder: {exc}") from exc
-        return
-    except OSError as exc:
-        raise StoreError(f"run database {path}: cannot open: {exc}") from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise StoreError(f"run database {path} is a directory, not a file")
-    if not stat.S_ISREG(st.st_mode):
-        raise StoreError(f"run database {path} is not a regular file (a FIFO or device?)")
 
 
 def acquire(path: Path, *, max_rows: int | None = None) -> Database:

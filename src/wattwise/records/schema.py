@@ -16,8 +16,11 @@ an older version (from ``FIRST_VERSION`` on) is read as it is, and a table it la
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 
 from wattwise.errors import StoreError
 from wattwise.records.stored_json import readable
@@ -265,6 +268,10 @@ def check_schema(conn: sqlite3.Connection, path: object) -> int:
         (str(t), str(n)) for t, n in conn.execute(
             "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite^_%' ESCAPE '^'"))
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version < 0:
+        raise StoreError(
+            f"run database {path} is a SQLite file of another program (its schema version"
+            f" is {version}); left untouched")
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"run database {path} has schema version {version}, newer than this "
@@ -285,6 +292,28 @@ def check_schema(conn: sqlite3.Connection, path: object) -> int:
                 f"run database {path} is damaged: its tables are not those every wattwise "
                 f"record holds ({why}); left untouched")
     return version
+
+
+def check_file(path: Path) -> None:
+    """:func:`check_schema` of the file at ``path`` through a read-only connection, which
+    a writer asks before it opens the file read-write: a read-write connection closed on
+    a refusal checkpoints another program's ``-wal`` into its file and removes it. Where
+    SQLite cannot read it so (a lock, a journal to roll back, no file), the writer's own
+    open says what is wrong."""
+    try:
+        if os.stat(path).st_size == 0:
+            return
+        conn = sqlite3.connect(
+            f"file:{urllib.parse.quote(str(Path(path).absolute()))}?mode=ro", uri=True,
+            timeout=0.1)
+    except (OSError, sqlite3.Error):
+        return
+    try:
+        check_schema(conn, path)
+    except sqlite3.Error:
+        return
+    finally:
+        conn.close()
 
 
 def migrate(conn: sqlite3.Connection) -> None:

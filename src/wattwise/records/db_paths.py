@@ -1,0 +1,58 @@
+"""What a run database's path may be, checked with ``stat`` alone, before SQLite opens it:
+SQLite takes some names as no file, and opening some files changes what lies beside
+them."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from wattwise.errors import StoreError
+
+
+def not_a_file_name(text: str) -> str | None:
+    """Why SQLite would not take ``text`` as a file's name, or None: ``:memory:`` is a
+    database that vanishes at exit, and a name starting ``file:`` is read as a URI
+    (``?mode=memory`` and the like), even when opened without ``uri=True``."""
+    if text == ":memory:":
+        return "':memory:' is SQLite's in-memory database, which keeps nothing; name a file"
+    if text[:5].lower() == "file:":
+        return ("a name starting 'file:' is read by SQLite as a URI, not a file name; "
+                "give the file's absolute path if that is its name")
+    return None
+
+
+def check_path(path: Path, *, must_exist: bool = False) -> None:
+    """Refuse what SQLite should never be pointed at, using ``stat`` only (no open)."""
+    why = not_a_file_name(str(path))
+    if why is not None:
+        raise StoreError(f"run database {path}: {why}")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if must_exist:
+            raise StoreError(f"no run database at {path} (nothing recorded there yet)") from None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"run database {path}: cannot create its folder: {exc}") from exc
+        return
+    except OSError as exc:
+        raise StoreError(f"run database {path}: cannot open: {exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"run database {path} is a directory, not a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"run database {path} is not a regular file (a FIFO or device?)")
+    if st.st_size == 0 and _size(Path(f"{path}-wal")) > 0:
+        # SQLite deletes a -wal beside an empty file as it opens it, read-only too; a
+        # wattwise database in WAL mode is never empty (its header is in the file)
+        raise StoreError(f"run database {path} is empty but a -wal file of another "
+                         "database lies beside it; left untouched")
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
