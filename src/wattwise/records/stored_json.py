@@ -7,6 +7,9 @@ said it could not read, or another figure of it:
 
 - a key held twice in one object: SQLite reads the first, a Python dict kept the last;
   :func:`strict` keeps the first;
+- a key written with an escape (``"\u0065nergy_j"``): SQLite before 3.45 matches a key
+  by its text as written, so that one is no ``energy_j`` there; :func:`strict` reads such
+  a key as written where this SQLite does (``sqlite_reads_keys_as_written``);
 - a NUL byte: SQLite reads the text up to it, Python read on and refused; :func:`strict`
   reads up to it too (text after the JSON is then no longer there to refuse);
 - an integer longer than Python converts (4,300 digits): SQLite reads it as a float (an
@@ -39,6 +42,11 @@ from typing import Any
 
 _DEEP = threading.Lock()
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+#: A string ending in ``":`` (a key) holding a backslash: the cheap look before
+#: :func:`_keys_as_written` (a key holding none is the same either way).
+_ESCAPED_KEY = re.compile(r'\\.(?:[^"\\]|\\.)*"\s*:', re.S)
+#: Every string, and the colon after it where it is a key.
+_TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?', re.S)
 
 
 def readable(column: str) -> str:
@@ -81,6 +89,29 @@ def nesting(text: str) -> int:
     return max(itertools.accumulate(steps), default=0)
 
 
+@functools.cache
+def sqlite_reads_keys_as_written() -> bool:
+    """Whether this process's SQLite matches a key by its text as written, escapes and all
+    (before 3.45): ``{"\\u0061": 1}`` then holds no ``a``."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        return conn.execute("""SELECT json_extract('{"\\u0061": 1}', '$.a')""").fetchone()[0] \
+            is None
+    finally:
+        conn.close()
+
+
+def _keys_as_written(text: str) -> str:
+    """``text`` with each key that holds an escape written so that it reads as its text as
+    written (that text as a JSON string), as this SQLite matches it."""
+    def one(m: re.Match[str]) -> str:
+        token, colon = m.group(1), m.group(2)
+        if colon is None or "\\" not in token:
+            return m.group(0)
+        return json.dumps(token[1:-1]) + colon  # the key's text as written, escaped
+    return _TOKEN.sub(one, text)
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
@@ -107,6 +138,8 @@ def strict(text: Any) -> Any:
         raise TypeError(f"stored JSON must be text, not {type(text).__name__}")
     if "\x00" in text:
         text = text[:text.index("\x00")]
+    if "\\" in text and _ESCAPED_KEY.search(text) and sqlite_reads_keys_as_written():
+        text = _keys_as_written(text)
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return _loads(text)
     depth = nesting(text)
