@@ -144,3 +144,14 @@ def test_every_output_reads_a_stored_summary_alike(tmp_path: Path, how: str,
     assert total is not None and float(total.group(1)) == pytest.approx(energy, rel=1e-9)
     if how == "total key escaped" and stored_json.sqlite_reads_keys_as_written():
         assert energy == pytest.approx(2 * stored, rel=0.2)  # no total there: its samples'
+
+
+def test_a_key_written_with_an_escape_reads_as_sqlite_matches_it() -> None:
+    text = r'{"\u0065nergy_j": 1, "caf\u00e9": 2, "k\udcff": 3, "a\"b": 4}'
+    conn = sqlite3.connect(":memory:")
+    plain = conn.execute("SELECT json_extract(?, '$.energy_j')", (text,)).fetchone()[0]
+    conn.close()
+    got = rows.loads(text, dict)
+    assert got.get("energy_j") == plain  # None where SQLite matches keys as written
+    assert got["café"] == 2 and got['a"b'] == 4  # any other key keeps its meaning
+    assert got["k\\udcff"] == 3  # a lone surrogate, as its escape (``rows.loads``)

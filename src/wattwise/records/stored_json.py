@@ -9,7 +9,9 @@ said it could not read, or another figure of it:
   :func:`strict` keeps the first;
 - a key written with an escape (``"\u0065nergy_j"``): SQLite before 3.45 matches a key
   by its text as written, so that one is no ``energy_j`` there; :func:`strict` reads such
-  a key as written where this SQLite does (``sqlite_reads_keys_as_written``);
+  a key as written where this SQLite does (``sqlite_reads_keys_as_written``), where it
+  reads as a plain name SQL may ask for (any other keeps its meaning: ``caf\u00e9`` is
+  ``café``);
 - a NUL byte: SQLite reads the text up to it, Python read on and refused; :func:`strict`
   reads up to it too (text after the JSON is then no longer there to refuse);
 - an integer longer than Python converts (4,300 digits): SQLite reads it as a float (an
@@ -45,6 +47,8 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 #: A string ending in ``":`` (a key) holding a backslash: the cheap look before
 #: :func:`_keys_as_written` (a key holding none is the same either way).
 _ESCAPED_KEY = re.compile(r'\\.(?:[^"\\]|\\.)*"\s*:', re.S)
+#: A key SQL may ask for by name (``$.energy_j``).
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Every string, and the colon after it where it is a key.
 _TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?', re.S)
 
@@ -107,6 +111,15 @@ def _keys_as_written(text: str) -> str:
     def one(m: re.Match[str]) -> str:
         token, colon = m.group(1), m.group(2)
         if colon is None or "\\" not in token:
+            return m.group(0)
+        try:
+            name = json.loads(token)
+        except ValueError:
+            return m.group(0)
+        # only a key that reads as a name SQL asks for (``$.energy_j``: a plain name) is
+        # read as written; any other (``caf\u00e9``, a lone surrogate's escape) keeps its
+        # meaning, which is what every output shows of it
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
             return m.group(0)
         return json.dumps(token[1:-1]) + colon  # the key's text as written, escaped
     return _TOKEN.sub(one, text)
