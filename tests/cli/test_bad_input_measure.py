@@ -156,8 +156,8 @@ CASES: list[tuple[list[str], str]] = [
     (["runs", "--limit", "1.5"], "--limit"),
     (["runs", "--limit", "1e308"], "--limit"),
     (["show", "a", "b", *DB], "unexpected extra argument"),
-    (["show", "-5", *DB], "no such option: -5 (a negative number such as -5 is read as an"
-                          " option)"),
+    (["show", "-5", *DB], "no such option: -5 (a negative number is read as an option)"),
+    (["show", "-12", *DB], "(a negative number is read as an option)"),
     (["show", "--json=yes", *DB], "--json"),
     (["show", "--db"], "'--db' requires an argument"),
     (["export", "--format"], "'--format' requires an argument"),

@@ -17,7 +17,7 @@ _register_all()
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
-@pytest.mark.parametrize(("stored", "said"), [("running ", "'running '"), ("", "''"),
+@pytest.mark.parametrize(("stored", "said"), [("running ", '"running "'), ("", '""'),
                                               ("finished", "finished")])
 def test_a_status_is_printed_as_stored(tmp_path: Path, stored: str, said: str) -> None:
     db = tmp_path / "r.db"

@@ -47,7 +47,7 @@ def _usage_line(exc: Any) -> str:
     option = getattr(exc, "option_name", None)
     if isinstance(option, str) and option[1:].replace(".", "", 1).isdigit():
         # `show -5`: a negative number reads as an option; no run id or count is below 0
-        message += f" (a negative number such as {option} is read as an option)"
+        message += " (a negative number is read as an option)"
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", None)
     if path:

@@ -61,12 +61,14 @@ def safe(value: object, limit: int | None = MAX_TEXT, keep: str = "") -> str:
 
 def status_said(status: object) -> str:
     """A run's status as printed: one wattwise never writes (``"running "``, ``""``, a
-    blob) quoted as stored, so that it never reads as one it writes (``/metrics`` counts
+    blob) quoted as stored, in double quotes as the dashboard quotes it, so that it never
+    reads as one it writes (``/metrics`` counts
     it as ``other``, and ``--status running`` does not select it)."""
     from wattwise.records.rows import STATUSES
 
-    return status if status in (*STATUSES, "lost") and isinstance(status, str) \
-        else repr(status)
+    if isinstance(status, str) and status in (*STATUSES, "lost"):
+        return status
+    return json.dumps(status if isinstance(status, str) else str(status))  # as the page
 
 
 def cell(value: object, limit: int | None = MAX_TEXT) -> str:
