@@ -1,4 +1,4 @@
-"""Stored JSON read as SQLite's JSON functions read it, so that Python's readers and the
+r"""Stored JSON read as SQLite's JSON functions read it, so that Python's readers and the
 runs list's SQL take or refuse a stored field alike.
 
 Python's ``json`` and SQLite's part on texts no wattwise writer produces but another
