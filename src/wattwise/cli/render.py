@@ -423,7 +423,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         + (f" ({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')})" if held else "")
         + f", location-based, from {safe(kind_said(summary.get('kind')))} energy",
         f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
-        + ("zone not recorded" if zone is None or zone == "" else f"zone {_text(zone)}")
+        + _zone_said(zone)
         + f", {_said(e.get('kind'), e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}" + ("" if e.get("pue_source") is None
                                             else f": {safe(e.get('pue_source'))}"),
@@ -432,6 +432,18 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
 
     # the market-based lines every output gives (the dashboard's run page too)
     return lines + [safe(line, None) for line in market_lines(summary, ref)]
+
+
+def _zone_said(zone: Any) -> str:
+    """The zone a stored emissions block records, and where it is no zone wattwise knows,
+    why (as CodeCarbon's columns say it; ``report`` prices in the run's carbon options'
+    zone then)."""
+    if zone is None or zone == "":
+        return "zone not recorded"
+    from wattwise.carbon.recorded_options import zone_fault
+
+    why = zone_fault(zone)
+    return f"zone {_text(zone)}" + ("" if why is None else f" (not usable: {safe(why)})")
 
 
 def _intensity(value: Any) -> str:
