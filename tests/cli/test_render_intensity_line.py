@@ -30,7 +30,8 @@ def test_a_damaged_block_s_parts_are_never_python_reprs() -> None:
     block = {"emissions_g": 0.001, "zone": 123, "source": ["a"], "kind": None}
     lines = emissions_lines({"emissions": block, "kind": "estimated"})
     assert lines[0] == "emissions: 0.001 gCO2eq, location-based, from estimated energy", lines
-    assert lines[1].endswith('zone 123, ["a"]'), lines
+    assert lines[1].endswith("zone 123 (not usable: zone must be a name like 'DE', got 123),"
+                             ' ["a"]'), lines
     lines = emissions_lines({"emissions": {"emissions_g": 0.001, "zone": None},
                              "kind": "estimated"})
     assert "zone not recorded, source not recorded" in lines[1], lines
