@@ -22,8 +22,8 @@ def test_a_run_recorded_without_emissions_says_so() -> None:
 def test_a_study_summary_and_a_priced_run_get_no_such_note() -> None:
     study = _figures({"energy_j": 10.0, "summary_of": {"what": "study", "run_ids": [1]}})
     assert study["emissions_note"] is None
-    priced = _figures({"energy_j": 10.0, "emissions": {"emissions_g": 1.0}})
-    assert priced["emissions_note"] is None and priced["emissions_g"] == 1.0
+    priced = _figures({"energy_j": 10.0, "emissions": {"emissions_g": 0.001}})
+    assert priced["emissions_note"] is None and priced["emissions_g"] == 0.001
 
 
 def test_a_range_bound_too_large_for_a_float_is_not_given() -> None:
