@@ -342,6 +342,12 @@ def _file_error(path: Path, exc: BaseException) -> StoreError:
         return read_error(path, exc)
     if "not a database" in text:
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
+    if "readonly" in text and os.path.exists(f"{path}-journal"):
+        # a hot journal: SQLite rolls it back at the first read-write open, never at a read
+        return StoreError(
+            f"run database {path} holds a write that was cut short (its -journal): a read "
+            "cannot undo it; the next `wattwise run` into it does (or `sqlite3` opening it); "
+            "left untouched")
     return StoreError(f"run database {path}: cannot open: {text}")
 
 

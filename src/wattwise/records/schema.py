@@ -303,17 +303,28 @@ def check_file(path: Path) -> None:
     try:
         if os.stat(path).st_size == 0:
             return
-        conn = sqlite3.connect(
-            f"file:{urllib.parse.quote(str(Path(path).absolute()))}?mode=ro", uri=True,
-            timeout=0.1)
-    except (OSError, sqlite3.Error):
+    except OSError:
         return
-    try:
-        check_schema(conn, path)
-    except sqlite3.Error:
-        return
-    finally:
-        conn.close()
+    base = f"file:{urllib.parse.quote(str(Path(path).absolute()))}?mode=ro"
+    # as it is, and where that cannot be read (a -journal a read-only connection cannot
+    # roll back: the read-write open would roll it back, then refuse), as the file holds
+    # it, journal and locks aside: only another program's file is refused from that
+    for uri, foreign_only in ((base, False), (base + "&immutable=1", True)):
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=0.1)
+        except sqlite3.Error:
+            continue
+        try:
+            check_schema(conn, path)
+            return
+        except sqlite3.Error:
+            continue
+        except StoreError as exc:
+            if not foreign_only or "of another program" in str(exc):
+                raise
+            return
+        finally:
+            conn.close()
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -67,7 +67,11 @@ _ROW = (
     f" CASE WHEN {readable('summary_json')} THEN json_type(summary_json) = 'object'"
     " AND json_type(summary_json, '$.energy_j') IS NOT NULL"
     f" AND {DOMAINS_UNSURE} IS NULL ELSE 0 END AS has_summary,"
-    f" {_j('summary_json', '$.duration_s')} AS summary_duration_s,"
+    # (a summary holding no total is none, ``records.rows.loads_summary``: nor is its
+    # duration the run's)
+    f" CASE WHEN {readable('summary_json')} AND json_type(summary_json, '$.energy_j')"
+    " IS NOT NULL THEN"
+    f" {_j('summary_json', '$.duration_s')} END AS summary_duration_s,"
     # the summary's own window, energy and average power (JSON), which a stored duration
     # is judged against too (``records.judged_stored.duration_fault``)
     f" {OWN_WINDOW} AS summary_window,"

@@ -104,10 +104,10 @@ def _emissions_ok() -> str:
            f" {_at('$.high_j')}) ELSE {_at('$.energy_j')} END)")
     most = f"({top} * {MOST_G_PER_J!r} * (1 + 1e-06))"
     hi = "$.emissions.high_g"
-    past = (f"(json_type({_S}, '$.energy_j') IS NULL OR ({_at(g)} <= {most}"
-            f" AND (NOT {_number(hi)} OR {_at(hi)} <= {most})))")
+    past = f"({_at(g)} <= {most} AND (NOT {_number(hi)} OR {_at(hi)} <= {most}))"
     return (f"(json_type({_S}, '$.emissions') = 'object'"
-            f" AND (json_type({_S}, '$.energy_j') IS NULL OR {_energy_ok()})"
+            # a summary holding no total is none (``records.rows.loads_summary``)
+            f" AND json_type({_S}, '$.energy_j') IS NOT NULL AND {_energy_ok()}"
             f" AND {own}"
             f" AND {block} AND {past})")
 

@@ -38,6 +38,7 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
+from wattwise.records.rows import loads_summary
 from wattwise.records.rows import text as _rows_text
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
 from wattwise.server._sql import Reads
@@ -578,13 +579,22 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     the emissions the forecast expected for the energy the run used, and (where the
     record keeps the usual time's intensity) the realised saving against it. A
     difference within rounding of its figures is 0 (``rounded_difference``)."""
+    from wattwise.records.stored_energy import summary_emissions_fault, summary_energy_fault
     from wattwise.schedule.result import rounded_difference
 
     tags = _obj(run.get("tags"))
     summary = _obj(run.get("summary"))
-    em = _obj(summary.get("emissions"))
-
     bad: list[str] = []
+    # a stored total or emissions the record's rule sets aside are no figures here either
+    # (every other output gives them as not usable): said, and left out
+    why_energy, why_emitted = summary_energy_fault(summary), summary_emissions_fault(summary)
+    if why_energy is not None:
+        bad.append(f"the stored energy is not usable: {why_energy}")
+        summary = {k: v for k, v in summary.items() if k not in ("energy_j", "low_j", "high_j")}
+    em = _obj(summary.get("emissions"))
+    if why_emitted is not None:
+        bad.append(f"the stored emissions are not usable: {why_emitted}")
+        em = {k: v for k, v in em.items() if k not in ("emissions_g", "low_g", "high_g")}
 
     def tag(name: str, what: str, high: float) -> float | None:
         value = tags.get(name)
@@ -662,5 +672,6 @@ def plans_payload(reads: Reads | None, limit: int = 100, offset: int = 0) -> dic
     total = len(every)
     plans = [plan_figures({"id": int(r[0]), "name": r[1], "status": r[2],
                            "started_unix_s": r[3], "tags": _load(r[4]),
-                           "summary": _load(r[5])}) for r in rows]
+                           # as the run's own record reads it (``records.rows``)
+                           "summary": loads_summary(r[5]) or {}}) for r in rows]
     return {"plans": plans, "total": total}

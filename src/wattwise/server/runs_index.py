@@ -324,7 +324,9 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
     kind = r[5] if isinstance(r[5], str) else None
     block = _block(r[15])
     energy_usable = r[14] != "null" and _energy_usable(r[11], block[0], r[16])
-    emissions_usable = _emissions_usable(r[12], r[13], energy_usable, block[1:], r[11])
+    # a summary holding no total is none (``rows.loads_summary``): nor are its emissions
+    emissions_usable = (r[12] is None or r[14] is not None) \
+        and _emissions_usable(r[12], r[13], energy_usable, block[1:], r[11])
     return int(r[0]), Entry(str(r[1]), name, started, duration, kind, real(r[6]),
                             real(r[7]) if emissions_usable else None, name.casefold(),
                             bool(r[9]), bool(r[10]), energy_usable, emissions_usable,
