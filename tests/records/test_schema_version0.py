@@ -53,7 +53,25 @@ def _wal_of(db: Path, sql: str) -> None:
     conn.close()
 
 
-@pytest.mark.parametrize("case", ["empty file", "table only in the -wal", "version -1"])
+def _hot_journal(db: Path, sql: str, write: str) -> None:
+    """``db`` in rollback mode after ``sql``, with ``write`` cut short: its -journal left."""
+    import subprocess
+    import sys
+
+    with sqlite3.connect(db) as conn:
+        conn.executescript(sql)
+    conn.close()
+    subprocess.run([sys.executable, "-c", (
+        "import os, sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('PRAGMA journal_mode = DELETE'); c.execute('PRAGMA cache_size = 1')\n"
+        "c.execute('BEGIN'); c.execute(sys.argv[2]); os._exit(0)"), str(db), write],
+        check=True)
+    assert Path(f"{db}-journal").exists()
+
+
+@pytest.mark.parametrize("case", ["empty file", "table only in the -wal", "version -1",
+                                  "a write cut short"])
 def test_opening_never_changes_another_programs_file_or_its_wal(tmp_path: Path,
                                                                 case: str) -> None:
     """An empty file with another database's -wal beside it (SQLite deletes that -wal as
@@ -61,7 +79,12 @@ def test_opening_never_changes_another_programs_file_or_its_wal(tmp_path: Path,
     writer's connection closed on the refusal folded the -wal into the file), and one of
     schema version -1 (a writer switched it to WAL, then failed)."""
     db = tmp_path / "x.db"
-    if case == "version -1":
+    if case == "a write cut short":
+        _hot_journal(db, "CREATE TABLE foo(a); INSERT INTO foo VALUES ('kept')",
+                     "INSERT INTO foo SELECT hex(randomblob(3000)) FROM"
+                     " (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                     " WHERE i < 300) SELECT i FROM n)")
+    elif case == "version -1":
         with sqlite3.connect(db) as conn:
             conn.execute("PRAGMA user_version = -1")
         conn.close()
@@ -69,11 +92,36 @@ def test_opening_never_changes_another_programs_file_or_its_wal(tmp_path: Path,
         _wal_of(db, "CREATE TABLE foo(a); INSERT INTO foo VALUES ('kept')")
         if case == "empty file":
             db.write_bytes(b"")
-    files = {p.name: p.read_bytes() for p in (db, Path(f"{db}-wal")) if p.exists()}
+    sides = (db, Path(f"{db}-wal"), Path(f"{db}-journal"))
+    files = {p.name: p.read_bytes() for p in sides if p.exists()}
     for args in (["run", "--", "true"], ["runs"], ["show", "1"]):
         r = CliRunner().invoke(app, [*args[:-2], "--db", str(db), *args[-2:]]
                                if args[0] == "run" else [*args, "--db", str(db)])
         assert r.exit_code == 2, (args, r.output)
-        assert "left untouched" in r.output and "Traceback" not in r.output, r.output
-        assert {p.name: p.read_bytes() for p in (db, Path(f"{db}-wal")) if p.exists()} \
-            == files, args
+        assert "left untouched" in " ".join(r.output.split()), r.output
+        assert "Traceback" not in r.output
+        assert {p.name: p.read_bytes() for p in sides if p.exists()} == files, args
+
+
+def test_a_wattwise_file_holding_a_write_cut_short_is_said_so_then_finished(
+        tmp_path: Path) -> None:
+    """A read cannot roll a -journal back: it says so (it said "attempt to write a
+    readonly database"); the next `wattwise run` rolls it back and records."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "w.db"  # recorded by another process: none of this one's holds it
+    subprocess.run([sys.executable, "-m", "wattwise", "run", "--db", str(db), "--zone", "DE",
+                    "--", sys.executable, "-c", "pass"], check=True, capture_output=True)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    _hot_journal(db, "SELECT 1", "INSERT INTO events(run_id, t_unix_s, level, message)"
+                 " SELECT 1, 0, 'info', hex(randomblob(3000)) FROM (WITH RECURSIVE n(i) AS"
+                 " (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) SELECT i FROM n)")
+    r = CliRunner().invoke(app, ["runs", "--db", str(db)])
+    assert r.exit_code == 2 and "holds a write that was cut short" in r.output, r.output
+    r = CliRunner().invoke(app, ["run", "--db", str(db), "--", "true"])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["runs", "--db", str(db), "--json"])
+    assert r.exit_code == 0 and len(__import__("json").loads(r.stdout)) == 2, r.output
