@@ -93,7 +93,7 @@ def _db(tmp: Path) -> tuple[Path, dict[str, int]]:
                                        hardware={}, sensors=[], versions={})
         store.finish_run(ids["good"], ended_unix_s=START + 10, status="finished",
                          summary={"energy_j": 5.0, "kind": "measured", "domains": [],
-                                  "emissions": {"emissions_g": 0.25}})
+                                  "emissions": {"emissions_g": 0.0025}})
         for name in ("damaged", "array"):
             store.finish_run(ids[name], ended_unix_s=START + 900, status="finished",
                              summary={"energy_j": 1.0, "kind": "measured", "domains": []})
@@ -181,7 +181,7 @@ def _ambient(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def _check(text: str, db: Path, ids: dict[str, int]) -> None:
     want = _per_run(db, [rid for name, rid in ids.items() if name != "good"])
     want["measured"] = [x + y for x, y in zip(want.get("measured", [0.0, 0.0, 0]),
-                                               [5.0, 0.25, 1], strict=True)]
+                                               [5.0, 0.0025, 1], strict=True)]
     got = _totals(text)
     assert sorted(got) == sorted(want)
     for kind, (joules, grams, priced) in want.items():
@@ -221,7 +221,7 @@ def test_a_run_with_a_damaged_summary_counts_with_its_partial_figure(tmp_path: P
     assert set(got) == {"mixed", "measured"}, "no series of 0 J for an unreadable summary"
     assert got["mixed"][0] == pytest.approx(want["mixed"][0], rel=1e-9)
     assert got["mixed"][1] == pytest.approx(want["mixed"][1], rel=1e-9)
-    assert got["measured"] == [5.0, 0.25]
+    assert got["measured"] == [5.0, 0.0025]
     helps = {line.split(" ", 3)[2]: line.split(" ", 3)[3] for line in text.splitlines()
              if line.startswith("# HELP ")}
     for name in ("wattwise_energy_joules_total", "wattwise_emissions_grams_total"):

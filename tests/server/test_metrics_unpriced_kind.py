@@ -46,8 +46,8 @@ def test_a_kind_recorded_without_emissions_has_no_emissions_series(tmp_path: Pat
         _finished(store, "measured", None)
         _finished(store, "measured", None)
         _finished(store, "estimated", None)
-        _finished(store, "estimated", {"emissions_g": 2.5})
+        _finished(store, "estimated", {"emissions_g": 0.025})
         _finished(store, "mixed", {"emissions_g": 0.0})
     energy, grams = _totals(db)
     assert energy == {"measured": 20.0, "estimated": 20.0, "mixed": 10.0}, energy
-    assert grams == {"estimated": 2.5, "mixed": 0.0}, grams
+    assert grams == {"estimated": 0.025, "mixed": 0.0}, grams

@@ -28,7 +28,9 @@ def _many(path: Path, n: int) -> None:
                                    hardware={}, sensors=[], versions={})
             summary = {"energy_j": 10.0 * i, "low_j": 9.0 * i, "high_j": 11.0 * i,
                        "kind": "measured", "domains": [],
-                       "emissions": {"emissions_g": float(n - i), "zone": "FR"}}
+                       # grams its energy could emit (none of none): in the order opposite to it
+                       "emissions": {"emissions_g": float(n - i) * 1e-4 if i else 0.0,
+                                     "zone": "FR"}}
             store.finish_run(rid, ended_unix_s=1000.0 + i + (i % 7),
                              status="failed" if i % 10 == 0 else "finished", summary=summary)
 
@@ -70,7 +72,8 @@ def test_a_filter_by_name_counts_and_pages_the_matches(client: TestClient) -> No
 
 
 @pytest.mark.parametrize(("sort", "key"), [
-    ("energy", lambda i: 10.0 * (i - 1)), ("emissions", lambda i: float(120 - (i - 1))),
+    ("energy", lambda i: 10.0 * (i - 1)),
+    ("emissions", lambda i: float(120 - (i - 1)) * 1e-4 if i > 1 else 0.0),
     ("name", lambda i: f"run-{i - 1}"), ("duration", lambda i: ((i - 1) % 7, i)),
     ("id", lambda i: i),
 ])
@@ -190,12 +193,12 @@ def test_metric_labels_are_short_words_and_long_text_goes_to_info_clipped(
             "energy_j": 5.0, "kind": "measured",
             "domains": [{"domain": "cpu:0", "kind": "measured", "source": "rapl:" + long,
                          "energy_j": 5.0}],
-            "emissions": {"emissions_g": 1.0, "zone": "</zone>" + long}})
+            "emissions": {"emissions_g": 0.01, "zone": "</zone>" + long}})
     with TestClient(create_app(path, port=8787), base_url=BASE) as c:
         text = c.get("/metrics").text
     assert len(max(text.splitlines(), key=len)) < 400
     assert ('wattwise_run_energy_joules_total{domain="cpu:0",kind="measured",run_id="1",'
             'source="rapl"} 5.0') in text
-    assert 'wattwise_run_emissions_grams{run_id="1",zone="other"} 1.0' in text
+    assert 'wattwise_run_emissions_grams{run_id="1",zone="other"} 0.01' in text
     info = next(x for x in text.splitlines() if x.startswith("wattwise_run_domain_info{"))
     assert 'source="rapl:xxx' in info and "…" in info

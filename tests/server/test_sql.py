@@ -455,7 +455,7 @@ def test_totals_count_a_negative_stored_figure_as_nothing(tmp_path: Path) -> Non
     /metrics total."""
     path = tmp_path / "runs.db"
     with Store(path) as store:
-        for energy, grams in ((7.0, 0.5), (-5.0, -0.25)):
+        for energy, grams in ((7.0, 0.005), (-5.0, -0.25)):
             rid = store.create_run(name="r", started_unix_s=1000.0, host={}, hardware={},
                                    sensors=[], versions={})
             store.finish_run(rid, ended_unix_s=1100.0, status="finished",
@@ -463,7 +463,7 @@ def test_totals_count_a_negative_stored_figure_as_nothing(tmp_path: Path) -> Non
                                       "emissions": {"emissions_g": grams}})
     reads = Reads(path)
     try:
-        assert reads.totals_by_kind() == {"measured": (7.0, 0.5, 2, 1)}
+        assert reads.totals_by_kind() == {"measured": (7.0, 0.005, 2, 1)}
     finally:
         reads.close()
 
