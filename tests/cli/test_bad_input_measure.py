@@ -158,6 +158,7 @@ CASES: list[tuple[list[str], str]] = [
     (["show", "a", "b", *DB], "unexpected extra argument"),
     (["show", "-5", *DB], "no such option: -5 (a negative number is read as an option)"),
     (["show", "-12", *DB], "(a negative number is read as an option)"),
+    (["show", "-0", *DB], "no such option: -0 (see"),
     (["show", "--json=yes", *DB], "--json"),
     (["show", "--db"], "'--db' requires an argument"),
     (["export", "--format"], "'--format' requires an argument"),

@@ -30,6 +30,11 @@ def test_the_bound_is_that_of_the_highest_intensity_and_pue() -> None:
     assert summary_emissions_fault(ok) is None
     ok["emissions"]["high_g"] = most * 1.00001
     assert "more than the run's stored 10 J could emit" in str(summary_emissions_fault(ok))
+    # past the bound by less than six digits show: every digit, never "x is more than x"
+    ok["emissions"]["high_g"] = most * (1 + 1e-6) * (1 + 1e-9)
+    why = str(summary_emissions_fault(ok))
+    said, bound = why.split(" gCO2eq is more than")[0], why.split("(")[1].split(" g at")[0]
+    assert said != bound and float(said) > float(bound), why
 
 
 def test_every_output_sets_aside_emissions_past_the_energy(tmp_path: Path) -> None:

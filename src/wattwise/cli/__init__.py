@@ -45,7 +45,8 @@ def _usage_line(exc: Any) -> str:
     if message[:1].isupper() and message[1:2].islower():
         message = message[0].lower() + message[1:]
     option = getattr(exc, "option_name", None)
-    if isinstance(option, str) and option[1:].replace(".", "", 1).isdigit():
+    if isinstance(option, str) and option[1:].replace(".", "", 1).isdigit() \
+            and float(option) != 0:
         # `show -5`: a negative number reads as an option; no run id or count is below 0
         message += " (a negative number is read as an option)"
     ctx = getattr(exc, "ctx", None)

@@ -276,8 +276,11 @@ def emissions_past_energy_fault(g: Any, high_g: Any, energy_j: Any,
     said = max(grams, high_grams) if high_grams is not None else grams
     if said <= most:
         return None
-    return (f"{said:.6g} gCO2eq is more than the run's stored {top:.6g} J could emit "
-            f"({most:.6g} g at most, at 2000 gCO2eq/kWh and PUE {MAX_PUE:g})")
+    shown, bound = f"{said:.6g}", f"{most:.6g}"
+    if shown == bound:  # past it by less than the rounding: every digit
+        shown, bound = repr(said), repr(most)
+    return (f"{shown} gCO2eq is more than the run's stored {top:.6g} J could emit "
+            f"({bound} g at most, at 2000 gCO2eq/kWh and PUE {MAX_PUE:g})")
 
 
 def unusable_emissions_note(why: str) -> str:
