@@ -411,6 +411,11 @@ def _total_and_high(total: Any) -> tuple[Any, Any]:
     JSON text, each None where it cannot be read."""
     if not isinstance(total, str):
         return None, None
+    try:  # the common "[58.6,47.8,74.5]" without a JSON parser (as ``_energy_usable``)
+        e, _low, high = (float(part) for part in total[1:-1].split(","))
+        return e, high
+    except ValueError:
+        pass
     try:
         got = strict(total)
     except (ValueError, TypeError):
