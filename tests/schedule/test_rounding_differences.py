@@ -60,9 +60,10 @@ def record(emitted_g: float, kwh: float, planned: float) -> dict[str, Any]:
     return {"id": 19, "name": "planned-a", "status": "finished", "started_unix_s": T0,
             "tags": {"planned_start_unix_s": str(T0), "planned_g_per_kwh": repr(planned),
                      "usual_g_per_kwh": repr(planned)},
+            # a whole record: its grams are its facility energy at its average intensity
             "summary": {"energy_j": kwh * 3.6e6, "emissions": {
                 "facility_energy_kwh": kwh, "emissions_g": emitted_g,
-                "avg_intensity_g_per_kwh": planned}}}
+                "avg_intensity_g_per_kwh": emitted_g / kwh}}}
 
 
 def test_the_plans_api_gives_zero_for_a_difference_within_rounding() -> None:
