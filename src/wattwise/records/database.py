@@ -35,6 +35,7 @@ from wattwise.records import schema
 from wattwise.records.damaged_file import check_whole, damage_found, is_damage, read_error
 from wattwise.records.db_paths import check_path as _check_path
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
+from wattwise.records.db_paths import writable as _writable
 from wattwise.records.writer import LOCK_POLL_S, Writer, is_busy
 
 _REGISTRY: dict[tuple[int, str], Database] = {}
@@ -122,6 +123,7 @@ class Database:
 
     def _connect_writer(self) -> sqlite3.Connection:
         schema.check_file(self.path)  # refused read-only: see there
+        _writable(self.path)
         conn = _connect(self.path, LOCK_POLL_S)
         try:
             version = schema.check_schema(conn, self.path)

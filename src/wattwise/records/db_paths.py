@@ -51,6 +51,42 @@ def check_path(path: Path, *, must_exist: bool = False) -> None:
                          "database lies beside it; left untouched")
 
 
+def writable(path: Path) -> None:
+    """Before a writer opens the file at ``path``: one this user may not write is refused
+    in one line (SQLite opens it read-only without a word, and the run it was to record
+    would be lost at its first write); a ``-wal`` or ``-shm`` beside it this user may not
+    write, which a read of the file leaves while the file is read-only (SQLite gives its
+    side files the file's mode, and keeps them after a read-only connection), is given
+    the file's mode where this user owns it: every write fails with "attempt to write a
+    readonly database" while it stays so. Its content is not touched."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # no file yet: it is made with this user's mode
+    if st.st_size > 0 and not os.access(path, os.W_OK):
+        raise StoreError(f"run database {path} is read-only for this user "
+                         f"(mode {stat.filemode(st.st_mode)}): nothing can be recorded in "
+                         "it; left untouched")
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        try:
+            side_st = os.stat(side)
+        except OSError:
+            continue
+        if not stat.S_ISREG(side_st.st_mode) or os.access(side, os.W_OK):
+            continue
+        if hasattr(os, "geteuid") and side_st.st_uid == os.geteuid():
+            try:
+                os.chmod(side, stat.S_IMODE(side_st.st_mode) | stat.S_IMODE(st.st_mode))
+                continue
+            except OSError:
+                pass
+        raise StoreError(
+            f"run database {path}: its {suffix} file is read-only for this user (left by a "
+            "read while the file was read-only?): make it writable, or remove it when no "
+            "program has the file open; left untouched")
+
+
 def _size(path: Path) -> int:
     try:
         return os.stat(path).st_size
