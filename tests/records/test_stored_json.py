@@ -48,6 +48,34 @@ def test_python_reads_a_stored_text_where_sqlite_does(text: object) -> None:
     assert (rows.unreadable(text, object) is None) == _sqlite_reads(text)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("raw", [
+    b'{"a": "\xff"}', b'{"a\xfe": 1, "b": 2}', b'{"a": 1}\xff', b'{"a": \xff}',
+    b'{"a": "\xed\xa0\x80"}', b'{"a": "\xc0\xaf", "b": 2}', b'\xff{"a": 1}',
+    b'{"a": "x\xffy\\u00e9"}', b'{"a": ["\x80", {"\xfe": "\xfd"}], "b": 2}',
+])
+def test_bytes_that_are_not_utf8_read_as_sqlite_reads_them(raw: bytes) -> None:
+    """Read through a connection as every reader reads (``database._text``): the row's
+    text, and each string SQLite extracts from it, as every output shows them."""
+    from wattwise.records.database import _text
+
+    conn = sqlite3.connect(":memory:")
+    conn.text_factory = _text
+    try:
+        text, ok, a, b = conn.execute(
+            f"SELECT t, {stored_json.readable('t')}, CASE WHEN json_valid(t) THEN"
+            " json_extract(t, '$.a') END, CASE WHEN json_valid(t) THEN json_extract(t, '$.b')"
+            " END FROM (SELECT CAST(?1 AS TEXT) AS t)", (raw,)).fetchone()
+    finally:
+        conn.close()
+    assert isinstance(text, stored_json.Undecoded) and "\\x" in text
+    assert (rows.unreadable(text, object) is None) == bool(ok)
+    if ok:
+        got = rows.loads(text, dict)
+        assert got.get("b") == b
+        if not isinstance(a, str) or not a.startswith("["):
+            assert got.get("a") == a
+
+
 def test_a_key_held_twice_reads_its_first_value_as_sqlite_does() -> None:
     text = '{"a": 1, "b": {"c": 2, "c": 3}, "a": 4}'
     conn = sqlite3.connect(":memory:")
@@ -80,7 +108,7 @@ def test_what_lies_deeper_than_max_depth_reads_as_a_note() -> None:
     assert json.dumps(got)
 
 
-def _damage(text: str, how: str) -> str:
+def _damage(text: str, how: str) -> str | bytes:
     body = text.rstrip()
     assert body.startswith("{") and body.endswith("}")
     return {
@@ -95,6 +123,8 @@ def _damage(text: str, how: str) -> str:
         "total key escaped": body.replace('"energy_j":', '"\\u0065nergy_j":', 1),
         "total key escaped, then plain": '{"\\u0065nergy_j": 1.0, ' + body[1:],
         "emissions key escaped": body.replace('"emissions_g":', '"\\u0065missions_g":', 1),
+        "a byte not UTF-8 in a string": (body[:-1] + ', "x": "').encode() + b'\xff\xed\xa0"}',
+        "a byte not UTF-8 outside a string": (body[:-1] + ', "x": ').encode() + b'\xff}',
     }[how]
 
 
@@ -108,7 +138,8 @@ def _energy(record: dict) -> float:
     ("nul after", True), ("nested within", True), ("nested past", False),
     ("total twice, last", True), ("total twice, first", None), ("total nested", False),
     ("integer of 5000 digits", True), ("total key escaped", None),
-    ("total key escaped, then plain", None), ("emissions key escaped", None)])
+    ("total key escaped, then plain", None), ("emissions key escaped", None),
+    ("a byte not UTF-8 in a string", True), ("a byte not UTF-8 outside a string", False)])
 def test_every_output_reads_a_stored_summary_alike(tmp_path: Path, how: str,
                                                    read: bool | None) -> None:
     """Its samples hold twice its stored total, so which one an output read shows."""
@@ -121,7 +152,8 @@ def test_every_output_reads_a_stored_summary_alike(tmp_path: Path, how: str,
         stored = json.loads(text)["energy_j"]
         conn.execute("UPDATE samples SET energy_j = 2 * energy_j, low_j = 2 * low_j,"
                      " high_j = 2 * high_j WHERE run_id = ?", (rid,))
-        conn.execute("UPDATE runs SET summary_json = ? WHERE id = ?", (_damage(text, how), rid))
+        conn.execute("UPDATE runs SET summary_json = CAST(? AS TEXT) WHERE id = ?",
+                     (_damage(text, how), rid))
     conn.close()
 
     def cli(*args: str) -> dict:

@@ -36,6 +36,7 @@ from wattwise.records.damaged_file import check_whole, damage_found, is_damage, 
 from wattwise.records.db_paths import check_path as _check_path
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
+from wattwise.records.stored_json import Undecoded
 from wattwise.records.writer import LOCK_POLL_S, Writer, is_busy
 
 _REGISTRY: dict[tuple[int, str], Database] = {}
@@ -317,12 +318,12 @@ class ReadOnlyDatabase:
 
 
 def _text(data: bytes) -> str:
-    """A stored text as ``str``: bytes that are not UTF-8 (written by another program,
-    or a lone surrogate SQLite's JSON functions decoded) as escapes, never an error."""
+    """A stored text as ``str``: bytes that are not UTF-8 as escapes, never an error
+    (``stored_json.Undecoded``, which keeps them for a JSON read)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("utf-8", "backslashreplace")
+        return Undecoded(data)
 
 
 def _connect(path: Path | str, timeout_s: float, *, uri: bool = False) -> sqlite3.Connection:

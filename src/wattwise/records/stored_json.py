@@ -26,6 +26,11 @@ said it could not read, or another figure of it:
   runs out of stack. No figure an output reads lies that deep (the deepest, an emissions
   block's intensities, lies 4 levels down).
 
+- bytes that are not UTF-8 inside a string: SQLite (3.40 and later) reads them as they
+  are, Python's text of them (:class:`Undecoded`) holds each as a ``\xNN`` escape, no
+  JSON escape; :func:`strict` reads the stored bytes, each such byte in a string then
+  shown as that escape, as every other output shows it.
+
 JSON has no NaN nor Infinity (RFC 8259): Python's reader takes them, SQLite's
 ``json_valid`` does not, and wattwise never writes them (``allow_nan=False``), so a
 stored field holding one is damaged, read so by every output, in SQL and here alike.
@@ -51,6 +56,37 @@ _ESCAPED_KEY = re.compile(r'\\.(?:[^"\\]|\\.)*"\s*:', re.S)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Every string, and the colon after it where it is a key.
 _TOKEN = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?', re.S)
+
+
+class Undecoded(str):
+    r"""A stored text holding bytes that are not UTF-8 (written by another program, or a
+    lone surrogate SQLite's JSON functions decoded): each such byte as a ``\xNN`` escape,
+    what every output shows, with the stored bytes kept (``raw``) for :func:`strict`."""
+
+    raw: bytes
+
+    def __new__(cls, data: bytes) -> Undecoded:
+        self = super().__new__(cls, data.decode("utf-8", "backslashreplace"))
+        self.raw = data
+        return self
+
+
+#: A byte that is not UTF-8, as ``surrogateescape`` reads it.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _bytes_shown(value: Any) -> Any:
+    r"""``value`` read from a text decoded with ``surrogateescape``: each byte that is not
+    UTF-8 inside its strings shown as ``\xNN``, as :class:`Undecoded` shows it."""
+    if isinstance(value, str):
+        if not _ESCAPED_BYTE.search(value):
+            return value
+        return _ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", value)
+    if isinstance(value, dict):
+        return {_bytes_shown(k): _bytes_shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bytes_shown(v) for v in value]
+    return value
 
 
 def readable(column: str) -> str:
@@ -149,6 +185,8 @@ def strict(text: Any) -> Any:
     TypeError where it is not text."""
     if not isinstance(text, str):
         raise TypeError(f"stored JSON must be text, not {type(text).__name__}")
+    if isinstance(text, Undecoded):
+        return _bytes_shown(strict(text.raw.decode("utf-8", "surrogateescape")))
     if "\x00" in text:
         text = text[:text.index("\x00")]
     if "\\" in text and _ESCAPED_KEY.search(text) and sqlite_reads_keys_as_written():
