@@ -76,6 +76,26 @@ def test_bytes_that_are_not_utf8_read_as_sqlite_reads_them(raw: bytes) -> None:
             assert got.get("a") == a
 
 
+@pytest.mark.parametrize("text", [
+    r'{"a": "DE\u0000XX"}', r'{"a": "\u0000"}', r'{"a": ["x\u0000y"], "b": "\\u0000"}',
+    r'{"a": {"k\u0000": "v\u0000w"}, "b": 1}',
+])
+def test_a_string_holding_u0000_reads_as_sqlite_reads_it(text: str) -> None:
+    conn = sqlite3.connect(":memory:")
+    try:
+        a = conn.execute("SELECT json_extract(?1, '$.a[0]'), json_extract(?1, '$.a'),"
+                         " json_extract(?1, '$.b')",
+                         (text,)).fetchone()
+    finally:
+        conn.close()
+    got = rows.loads(text, dict)
+    if isinstance(got["a"], list):
+        assert got["a"][0] == a[0]
+    elif isinstance(got["a"], str):
+        assert got["a"] == a[1]
+    assert got.get("b") == a[2]
+
+
 def test_a_key_held_twice_reads_its_first_value_as_sqlite_does() -> None:
     text = '{"a": 1, "b": {"c": 2, "c": 3}, "a": 4}'
     conn = sqlite3.connect(":memory:")

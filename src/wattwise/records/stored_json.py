@@ -26,6 +26,9 @@ said it could not read, or another figure of it:
   runs out of stack. No figure an output reads lies that deep (the deepest, an emissions
   block's intensities, lies 4 levels down).
 
+- a string holding ``\u0000``: SQLite reads it up to there (``"DE\u0000XX"`` is a
+  zone ``DE`` to the list's SQL), Python on; :func:`strict` reads it up to there too,
+  where this SQLite does (``sqlite_ends_strings_at_nul``);
 - bytes that are not UTF-8 inside a string: SQLite (3.40 and later) reads them as they
   are, Python's text of them (:class:`Undecoded`) holds each as a ``\xNN`` escape, no
   JSON escape; :func:`strict` reads the stored bytes, each such byte in a string then
@@ -141,6 +144,30 @@ def sqlite_reads_keys_as_written() -> bool:
         conn.close()
 
 
+@functools.cache
+def sqlite_ends_strings_at_nul() -> bool:
+    """Whether this process's SQLite reads a string value holding ``\\u0000`` up to it
+    (``"DE\\u0000XX"`` is ``DE`` to ``json_extract``)."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        return conn.execute("""SELECT json_extract('["DE\\u0000XX"]', '$[0]')""").fetchone()[0] \
+            == "DE"
+    finally:
+        conn.close()
+
+
+def _ended_at_nul(value: Any) -> Any:
+    """``value`` with each string value read up to its first U+0000, as SQLite reads it
+    (a key keeps its whole text: SQLite matches keys as written)."""
+    if isinstance(value, str):
+        return value.split("\x00", 1)[0]
+    if isinstance(value, dict):
+        return {k: _ended_at_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ended_at_nul(v) for v in value]
+    return value
+
+
 def _keys_as_written(text: str) -> str:
     """``text`` with each key that holds an escape written so that it reads as its text as
     written (that text as a JSON string), as this SQLite matches it."""
@@ -189,6 +216,12 @@ def strict(text: Any) -> Any:
         return _bytes_shown(strict(text.raw.decode("utf-8", "surrogateescape")))
     if "\x00" in text:
         text = text[:text.index("\x00")]
+    if "\\u0000" in text and sqlite_ends_strings_at_nul():
+        return _ended_at_nul(_parse(text))
+    return _parse(text)
+
+
+def _parse(text: str) -> Any:
     if "\\" in text and _ESCAPED_KEY.search(text) and sqlite_reads_keys_as_written():
         text = _keys_as_written(text)
     if text.count("[") + text.count("{") <= MAX_DEPTH:
