@@ -64,6 +64,19 @@ def gone(pid: int) -> bool:
     return False
 
 
+def stored_status(status: Any) -> str:
+    """A stored status as text: a blob as SQLite writes one (``x'66696e6973686564'``, what
+    ``quote(status)`` gives, so that it can be found with SQL), matching no status
+    wattwise writes, as SQL compares it; anything else its ``str``."""
+    return f"x'{status.hex()}'" if isinstance(status, bytes) else str(status)
+
+
+def stored_name(value: Any) -> str:
+    r"""A stored name as text: one stored as a blob by another program decoded as a text
+    column is (bytes that are not UTF-8 as ``\xNN``), in every output alike."""
+    return value.decode("utf-8", "backslashreplace") if isinstance(value, bytes) else str(value)
+
+
 def status_of(
     status: Any, host: Any, pid: Any, pid_started_unix_s: Any, heartbeat_unix_s: Any,
     started_unix_s: Any, *, here: str, now: float, stale_after_s: float,
@@ -76,7 +89,7 @@ def status_of(
     than ``stale_after_s`` at ``now``, or lies further than that ahead of ``now`` (a
     damaged record: no sign of life). The rule of
     ``RunQueries._status``, which ``tests/records/test_liveness.py`` holds them to."""
-    status = str(status)
+    status = stored_status(status)
     if status != "running":
         return status
     pid = pid if isinstance(pid, int) and not isinstance(pid, bool) else None

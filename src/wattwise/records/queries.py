@@ -17,7 +17,7 @@ from typing import Any
 from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
 from wattwise.records.judged_power import MAX_DURATION_S
-from wattwise.records.liveness import hostname
+from wattwise.records.liveness import hostname, stored_name
 from wattwise.records.sample_sums import USABLE_E, SampleSums
 from wattwise.records.stored_energy import unsigned_zeros
 
@@ -284,7 +284,7 @@ class RunQueries(SampleSums):
             duration = max(0.0, last - started)
         return cls(
             id=int(row["id"]),
-            name=str(row["name"]),
+            name=stored_name(row["name"]),
             status=self._status(row, now),
             started_unix_s=started,
             ended_unix_s=end,

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from wattwise.records.judged_stored import duration_fault
+from wattwise.records.liveness import stored_name, stored_status
 from wattwise.records.queries import heartbeat_fault, usable_end
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
@@ -119,8 +120,8 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
         duration = store.get_run(int(x["id"])).duration_s
     row: dict[str, Any] = {
         "id": int(x["id"]),
-        "name": str(x["name"]),
-        "status": str(x["status"]),
+        "name": stored_name(x["name"]),
+        "status": stored_status(x["status"]),
         "started_unix_s": started,
         "duration_s": duration,
         **{k: x[k] for k in ("energy_j", "low_j", "high_j", "kind", "emissions_g", "zone",

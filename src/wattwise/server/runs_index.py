@@ -53,6 +53,7 @@ from wattwise.records.judged_stored import (
     DURATION_SLACK,
     duration_fault,
 )
+from wattwise.records.liveness import stored_name, stored_status
 from wattwise.records.queries import end_fault, heartbeat_fault, usable_end
 from wattwise.records.stored_energy import (
     as_float,
@@ -302,9 +303,8 @@ def sort_value(entry: Entry, field: str | None) -> Any:
     return getattr(entry, field)
 
 
-def name_of(value: Any) -> str:
-    """A stored name as text (one stored as a blob by another tool, decoded)."""
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+#: A stored name as text (``records.liveness.stored_name``).
+name_of = stored_name
 
 
 def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
@@ -497,7 +497,7 @@ class EarlyNames:
             if not self._dropped:
                 self._got = (hay, starts, ids, names, max(ids, default=0))
             rows = self._rows("SELECT id, status, started_unix_s FROM runs", ())
-            status_of = {int(r[0]): str(r[1]) for r in rows}
+            status_of = {int(r[0]): stored_status(r[1]) for r in rows}
             start_of = {int(r[0]): start_key(r[2]) for r in rows}
             by_id = sorted(status_of)
             by_start = sorted(by_id, key=start_of.__getitem__)  # stable: ties by id
