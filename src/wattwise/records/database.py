@@ -29,6 +29,7 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records import schema
@@ -434,6 +435,27 @@ def _flush_at_exit() -> None:
     """Write what is queued, then close every connection: the last close of a
     WAL database folds the WAL back into the file, so copying the ``.db`` file
     alone after the program ends copies every run."""
+    import warnings
+
+    from wattwise.measure.meter import WattwiseWarning
+
+    shown = warnings.showwarning
+
+    def one_line(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        # a write the wait below ends in (the file found to be another program's): one
+        # line as the wait's own, not Python's file:line form (its command has ended)
+        if isinstance(category, type) and issubclass(category, WattwiseWarning):
+            text = str(message).removeprefix("wattwise:").strip()
+            print(f"wattwise: warning: {text}", file=sys.stderr)
+        else:
+            shown(message, category, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = one_line
+        _flush_and_close()
+
+
+def _flush_and_close() -> None:
     try:
         pending = [db for db in open_databases() if db.writer.pending_rows]
         if pending and flush_all(1.0) != 0:
