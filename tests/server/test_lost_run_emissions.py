@@ -83,6 +83,34 @@ def test_a_lost_runs_timeline_has_emissions_ending_at_report_s_figure(
     assert half == pytest.approx(grams / 3, rel=0.05)
 
 
+@pytest.mark.parametrize(("status", "summary"), [("finished", None), ("failed", None),
+                                               ("finished", "not json")])
+def test_a_run_ended_without_a_readable_summary_is_priced_as_report_prices_it(
+        lost: dict[str, Any], tmp_path: Path, status: str, summary: str | None) -> None:
+    """Its timeline's emissions end at ``report``'s figure, as a lost run's do (they were
+    none, without a note, while every other output priced it)."""
+    import shutil
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from wattwise.server.app import create_app
+
+    db = tmp_path / "ended.db"
+    shutil.copy(lost["db"], db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET status = ?, ended_unix_s = ?, exit_code = 0,"
+                     " summary_json = ? WHERE id = ?",
+                     (status, START + 7260, summary, lost["id"]))
+    conn.close()
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        tl = c.get(f"/api/runs/{lost['id']}/timeline").json()
+    grams = _report_grams(db, lost["id"])
+    assert tl["emissions"] is not None, tl["notes"]
+    assert tl["emissions"]["cumulative_g"][-1] == pytest.approx(grams, rel=1e-9)
+    assert tl["intensity"]["zone"] == "DE"
+
+
 def test_a_finished_runs_timeline_is_priced_as_recorded(tmp_path: Path) -> None:
     from tests.server._runs import demo_like
     from wattwise.server.data import timeline_payload

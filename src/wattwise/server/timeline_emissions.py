@@ -17,11 +17,12 @@ from typing import Any
 
 
 def lost_run_pricing(store: Any, record: Any) -> dict[str, Any] | None:
-    """``{"emissions_g", "zone", "source", "intensity_used"}`` of a lost ``record`` (an
-    ``Emissions.to_dict()``'s names, as ``server.data.timeline_payload`` takes a
-    repricing), or None: a run that is not lost, one whose samples cannot be priced
+    """``{"emissions_g", "zone", "source", "intensity_used"}`` of a lost ``record``, or
+    one that ended without a summary it can read (``report`` prices both from their
+    samples) (an ``Emissions.to_dict()``'s names, as ``server.data.timeline_payload``
+    takes a repricing), or None: a running run, one whose samples cannot be priced
     (none counted, a damaged record, a live provider) or that has a summary."""
-    if getattr(record, "status", None) != "lost" or isinstance(record.summary, dict):
+    if getattr(record, "status", None) == "running" or isinstance(record.summary, dict):
         return None
     from wattwise.carbon.accounting import emissions_and_fetched
     from wattwise.carbon.partial import partial_energy, stored_intervals
