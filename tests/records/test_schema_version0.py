@@ -21,6 +21,7 @@ _register_all()
     ("CREATE VIEW v AS SELECT 1 AS a; CREATE TRIGGER tr INSTEAD OF INSERT ON v BEGIN"
      " SELECT 1; END", "(trigger tr; view v)"),
     ("CREATE TABLE foo(a); CREATE INDEX fi ON foo(a)", "(tables: foo)"),
+    ("PRAGMA application_id = 12345", "(its application id is 12345)"),
 ])
 def test_another_programs_file_is_refused_and_left_untouched(tmp_path: Path, made: str,
                                                              said: str) -> None:

@@ -277,6 +277,13 @@ def check_schema(conn: sqlite3.Connection, path: object) -> int:
             f"run database {path} has schema version {version}, newer than this "
             f"wattwise understands ({SCHEMA_VERSION}); upgrade wattwise"
         )
+    app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    if version == 0 and app_id != 0 and not objects:
+        # marked by another program as its own (wattwise sets no application id), if
+        # empty yet: taking it over would write our tables into that program's file
+        raise StoreError(
+            f"run database {path} is a SQLite file of another program (its application id"
+            f" is {app_id}); left untouched")
     if version == 0 and objects:
         tables = [n for t, n in objects if t == "table"]
         others = [f"{t} {n}" for t, n in objects if t not in ("table", "index")]
