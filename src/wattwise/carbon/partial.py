@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
+from wattwise.carbon.recorded_options import said_once
 from wattwise.carbon.sample_energy import (
     PartialEnergy,
     partial_energy,
@@ -98,7 +99,7 @@ def _priced(record: Any, part: PartialEnergy, intervals: Any) -> dict[str, Any] 
     # ``to_dict`` would copy whole and then leave out
     out = dataclasses.replace(em, intervals=()).to_dict(intervals=False)
     out.update(scope2)
-    out["notes"] = list(dict.fromkeys((*stored, *pricing.notes, *market_notes, *em.notes)))
+    out["notes"] = said_once((*stored, *pricing.notes, *market_notes, *em.notes))
     out["energy_kind"] = f"{part.kind}, partial"
     out["energy_note"] = part.note
     return out

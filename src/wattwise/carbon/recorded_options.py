@@ -181,3 +181,17 @@ def started_with(record: Any) -> dict[str, Any] | None:
     unread = Unread("the carbon options it was started with are not a JSON object (stored "
                     f"as {shown[:40]}{'...' if len(shown) > 40 else ''})")
     return {"zone": unread, "pue": unread}
+
+
+#: The note ``recorded_pricing`` gives a run started with no zone, priced so.
+STARTED_WITHOUT_ZONE = "the world average, as the run was started with no zone"
+
+
+def said_once(notes: Any) -> list[str]:
+    """``notes`` in order, each once; the zone choice's "no zone set" dropped where a note
+    says the run is priced at the world average as it was started with no zone (both
+    said the same of one run)."""
+    out = list(dict.fromkeys(notes))
+    if any(STARTED_WITHOUT_ZONE in n for n in out):
+        out = [n for n in out if not n.startswith("no zone set, so the world average")]
+    return out

@@ -17,6 +17,7 @@ from typing import Any
 from wattwise.carbon.accounting import CarbonOptions, real_or_none, trace_sha256
 from wattwise.carbon.recorded_options import STARTED_KEY as STARTED_KEY  # re-exported
 from wattwise.carbon.recorded_options import (
+    STARTED_WITHOUT_ZONE,
     damaged_notes,
     emissions_pue,
     judged,
@@ -404,7 +405,7 @@ def _reprice_started(
         if r_zone is not None and opts.zone == r_zone:
             kept.append(f"zone {r_zone}, {said_zone}")
         elif r_zone is None and opts.zone is None and "zone" not in faults:
-            kept.append("the world average, as the run was started with no zone")
+            kept.append(STARTED_WITHOUT_ZONE)
         if r_trace is not None and opts.intensity_trace == r_trace:
             kept.append(f"trace {r_trace}, as the run was started with")
     if pue is None and r_pue is not None:

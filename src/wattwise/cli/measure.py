@@ -1481,7 +1481,9 @@ def report(
         em, scope2, market_notes = _report_market(em, rec, pricing.options, instruments,
                                                   profile)
         if pricing.notes or stored_notes or market_notes:
-            em = dataclasses.replace(em, notes=tuple(dict.fromkeys(
+            from wattwise.carbon.recorded_options import said_once
+
+            em = dataclasses.replace(em, notes=tuple(said_once(
                 (*stored_notes, *pricing.notes, *market_notes, *em.notes))))
         kind = summary.get("kind", "unknown") if part is None else part.kind
         from wattwise.records import stored_energy
