@@ -195,3 +195,19 @@ def said_once(notes: Any) -> list[str]:
     if any(STARTED_WITHOUT_ZONE in n for n in out):
         out = [n for n in out if not n.startswith("no zone set, so the world average")]
     return out
+
+
+def zones_apart(recorded: Any, priced: Any) -> str | None:
+    """The note where a summary's carbon options name one zone and its emissions were
+    priced in another (a damaged record: both are written from one choice), or None.
+    Every output shows the emissions block's figure; so it is priced in its zone."""
+    if not isinstance(recorded, str) or not isinstance(priced, str) or priced == "WORLD" \
+            or zone_fault(priced) is not None or zone_fault(recorded) is not None:
+        return None
+    from wattwise.carbon.zones import get_zone
+
+    if get_zone(recorded).name == get_zone(priced).name:
+        return None
+    return (f"the run's summary records zone {recorded} in its carbon options but its "
+            f"emissions were priced in {priced} (a damaged record): priced in {priced}, as "
+            "its emissions")

@@ -23,6 +23,7 @@ from wattwise.carbon.recorded_options import (
     judged,
     market_judged,
     zone_fault,
+    zones_apart,
 )
 from wattwise.carbon.recorded_options import started_with as started_with
 from wattwise.errors import BadInput
@@ -199,6 +200,9 @@ def reprice_options(
             r_zone = em["zone"]  # resolved from $WATTWISE_ZONE or the config when recorded
         else:  # the zone it was priced at is not one: set aside, as a recorded zone is
             faults.setdefault("zone", why)
+    contradiction = zones_apart(r_zone, em.get("zone"))
+    if contradiction is not None:
+        r_zone = em["zone"]  # the zone its stored figures were priced in, as shown elsewhere
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
     if "PUE" in faults:
@@ -222,7 +226,7 @@ def reprice_options(
         overrides.append(f"PUE {pue:g} (--pue)")
     if renewable_share is not None and renewable_share != r_share:
         overrides.append(f"renewable share {renewable_share:g} (--renewable-share)")
-    notes: list[str] = []
+    notes: list[str] = [] if contradiction is None or new_place else [contradiction]
     if overrides:
         notes.append(
             f"priced at {', '.join(overrides)}, "
