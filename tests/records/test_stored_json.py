@@ -207,3 +207,15 @@ def test_a_key_written_with_an_escape_reads_as_sqlite_matches_it() -> None:
     assert got.get("energy_j") == plain  # None where SQLite matches keys as written
     assert got["café"] == 2 and got['a"b'] == 4  # any other key keeps its meaning
     assert got["k\\udcff"] == 3  # a lone surrogate, as its escape (``rows.loads``)
+
+
+def test_a_text_that_is_not_utf8_copies_and_pickles_whole() -> None:
+    """``dataclasses.asdict`` deep-copies a run's fields (its name may be such a text)."""
+    import copy
+    import pickle
+
+    text = stored_json.Undecoded(b'{"a": "\xff"}')
+    for again in (copy.copy(text), copy.deepcopy(text), pickle.loads(pickle.dumps(text))):
+        assert isinstance(again, stored_json.Undecoded)
+        assert (again, again.raw) == (text, text.raw)
+        assert rows.loads(again, dict) == {"a": "\\xff"}

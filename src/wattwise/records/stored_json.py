@@ -73,6 +73,9 @@ class Undecoded(str):
         self.raw = data
         return self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Undecoded, (self.raw,))  # copied and pickled whole (``dataclasses.asdict``)
+
 
 #: A byte that is not UTF-8, as ``surrogateescape`` reads it.
 _ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
