@@ -22,6 +22,9 @@ _register_all()
      " SELECT 1; END", "(trigger tr; view v)"),
     ("CREATE TABLE foo(a); CREATE INDEX fi ON foo(a)", "(tables: foo)"),
     ("PRAGMA application_id = 12345", "(its application id is 12345)"),
+    ("CREATE TABLE foo(a); PRAGMA user_version = 2", "(its schema version is 2; tables: foo)"),
+    ("CREATE VIEW v AS SELECT 1; PRAGMA user_version = 3", "(its schema version is 3; no "
+     "tables)"),
 ])
 def test_another_programs_file_is_refused_and_left_untouched(tmp_path: Path, made: str,
                                                              said: str) -> None:

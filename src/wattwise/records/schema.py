@@ -292,6 +292,14 @@ def check_schema(conn: sqlite3.Connection, path: object) -> int:
             f"run database {path} is a SQLite file of another program ({held or 'indexes'});"
             " left untouched"
         )
+    if version >= FIRST_VERSION and objects and not any(
+            n.lower() in COLUMNS for t, n in objects if t in ("table", "view")):
+        # not one table of ours: not a damaged record of ours, another program's file
+        tables = [n for t, n in objects if t == "table"]
+        raise StoreError(
+            f"run database {path} is a SQLite file of another program (its schema version"
+            f" is {version}; {'tables: ' + ', '.join(tables) if tables else 'no tables'});"
+            " left untouched")
     if version >= FIRST_VERSION:
         why = _not_ours(conn, version)
         if why is not None:
