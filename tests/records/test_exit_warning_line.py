@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 _HOLD = """
-import sqlite3, sys, time
+import os, sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("PRAGMA locking_mode=EXCLUSIVE")  # no other process reads it while held
 c.execute("PRAGMA journal_mode=WAL")
@@ -20,6 +20,8 @@ c.execute("CREATE TABLE foo(x)")
 c.execute("INSERT INTO foo VALUES ('kept')")
 open(sys.argv[1] + ".ready", "w").close()
 time.sleep(float(sys.argv[2]))
+if sys.argv[3:] == ["crash"]:
+    os._exit(0)  # its table only in its -wal, which it never folded back
 c.close()
 """
 
@@ -52,3 +54,42 @@ def test_a_write_failing_at_exit_is_one_line(tmp_path: Path) -> None:
         assert [n for (n,) in conn.execute("SELECT name FROM sqlite_master")] == ["foo"]
     finally:
         conn.close()
+
+
+def test_another_programs_file_found_mid_run_is_left_as_it_was(tmp_path: Path) -> None:
+    """The other program dies while the command runs, its table only in its -wal: the
+    writer, which waited for its lock, refuses the file without folding that -wal into
+    it (a read-write connection closed on the refusal did: 4,096 bytes became 8,192 and
+    the -wal was gone), and says so in one line (it took two, one naming the file twice)."""
+    import hashlib
+
+    db = tmp_path / "other.db"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(db), "1", "crash"])
+    try:
+        deadline = time.monotonic() + 30
+        while not Path(f"{db}.ready").exists():
+            assert time.monotonic() < deadline and holder.poll() is None
+            time.sleep(0.05)
+        env = {**os.environ, "WATTWISE_ZONE": "DE", "COLUMNS": "200"}
+        r = subprocess.run([sys.executable, "-m", "wattwise", "run", "--db", str(db),
+                            "--name", "j", "--", "sleep", "3"],
+                           capture_output=True, text=True, env=env, timeout=180)
+    finally:
+        holder.wait(timeout=60)
+    assert holder.returncode == 0
+    said = [line for line in r.stderr.splitlines() if line.startswith("wattwise: warning")]
+    assert said == [f"wattwise: warning: could not write the run record: run database {db} "
+                    "is a SQLite file of another program (tables: foo); left untouched"], \
+        r.stderr
+    assert db.stat().st_size == 4096, "its header only: the table lies in its -wal"
+    wal = Path(f"{db}-wal")
+    assert wal.exists() and wal.stat().st_size > 0
+    before = hashlib.sha256(wal.read_bytes()).hexdigest()
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        assert conn.execute("SELECT x FROM foo").fetchall() == [("kept",)]
+    finally:
+        conn.close()
+    assert hashlib.sha256(wal.read_bytes()).hexdigest() == before

@@ -102,3 +102,26 @@ def test_side_files_of_another_user_are_named_not_changed(
     with pytest.raises(StoreError, match=r"its -shm file is read-only for this user"):
         db_paths.writable(db)
     assert shm.stat().st_mode & 0o777 == 0o444
+
+
+@pytest.mark.skipif(not ROOT, reason="gives a side file to another user (root only)")
+def test_nothing_is_changed_where_one_side_file_is_refused(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A -wal this user owns and a -shm another does, both read-only: refused before the
+    -wal's mode is changed (it was made writable, then the file refused)."""
+    from wattwise.errors import StoreError
+    from wattwise.records import db_paths
+
+    wal, shm = Path(f"{db}-wal"), Path(f"{db}-shm")
+    wal.write_bytes(b"")
+    shm.write_bytes(b"\0" * 32768)
+    for side in (wal, shm):
+        side.chmod(0o444)
+    os.chown(shm, 65534, 65534)
+    real_access = os.access
+    monkeypatch.setattr(db_paths.os, "access", lambda p, mode: (
+        False if str(p) in (str(wal), str(shm)) else real_access(p, mode)))
+    with pytest.raises(StoreError, match=r"its -shm file is read-only for this user"):
+        db_paths.writable(db)
+    assert wal.stat().st_mode & 0o777 == 0o444

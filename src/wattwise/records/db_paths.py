@@ -67,6 +67,7 @@ def writable(path: Path) -> None:
         raise StoreError(f"run database {path} is read-only for this user "
                          f"(mode {stat.filemode(st.st_mode)}): nothing can be recorded in "
                          "it; left untouched")
+    fixable: list[tuple[Path, int]] = []
     for suffix in ("-wal", "-shm"):
         side = Path(f"{path}{suffix}")
         try:
@@ -75,16 +76,19 @@ def writable(path: Path) -> None:
             continue
         if not stat.S_ISREG(side_st.st_mode) or os.access(side, os.W_OK):
             continue
-        if hasattr(os, "geteuid") and side_st.st_uid == os.geteuid():
-            try:
-                os.chmod(side, stat.S_IMODE(side_st.st_mode) | stat.S_IMODE(st.st_mode))
-                continue
-            except OSError:
-                pass
-        raise StoreError(
-            f"run database {path}: its {suffix} file is read-only for this user (left by a "
-            "read while the file was read-only?): make it writable, or remove it when no "
-            "program has the file open; left untouched")
+        if not hasattr(os, "geteuid") or side_st.st_uid != os.geteuid():
+            raise StoreError(  # before any is changed: nothing changed where refused
+                f"run database {path}: its {suffix} file is read-only for this user (left "
+                "by a read while the file was read-only?): make it writable, or remove it "
+                "when no program has the file open; left untouched")
+        fixable.append((side, stat.S_IMODE(side_st.st_mode) | stat.S_IMODE(st.st_mode)))
+    for side, mode in fixable:
+        try:
+            os.chmod(side, mode)
+        except OSError as exc:
+            raise StoreError(f"run database {path}: its {side.name[len(path.name):]} file "
+                             f"is read-only for this user and cannot be made writable "
+                             f"({exc})") from exc
 
 
 def _size(path: Path) -> int:

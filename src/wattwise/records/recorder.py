@@ -170,7 +170,8 @@ class RunRecorder:
         try:
             queued = writer.submit(task, droppable=droppable)
         except Exception as exc:  # noqa: BLE001 - the database is unusable: say so once
-            self._warn_once("broken", f"run not recorded: {exc}")
+            # (the same key as a write's failure: its cause, already said, is this)
+            self._warn_once("write", f"run not recorded: {exc}")
             return True
         since = writer.stalled_since
         if since is not None and time.time() - since >= STALL_WARN_S:

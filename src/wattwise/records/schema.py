@@ -332,7 +332,12 @@ def check_file(path: Path) -> None:
         try:
             check_schema(conn, path)
             return
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (5, 6):
+                # locked: what the file holds (a table only in its -wal) cannot be known
+                # now, and the view without its -wal could pass another program's file;
+                # the writer waits and asks again
+                raise
             continue
         except StoreError as exc:
             if not foreign_only or "of another program" in str(exc):

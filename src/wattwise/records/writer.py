@@ -200,7 +200,9 @@ class Writer:
         """Queue ``task``; False (and nothing queued) if it is droppable and the queue is full."""
         with self._cv:
             if self.broken is not None:
-                raise StoreError(f"{self.label}: {self.broken}")
+                said = str(self.broken)  # most name the file already: not twice
+                raise StoreError(said if said.startswith(self.label) else
+                                 f"{self.label}: {said}")
             if droppable and self._pending.rows + task.rows > self.max_rows:
                 return False
             self._pending.tasks.append(task)
