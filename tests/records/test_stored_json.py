@@ -52,6 +52,9 @@ def test_python_reads_a_stored_text_where_sqlite_does(text: object) -> None:
     b'{"a": "\xff"}', b'{"a\xfe": 1, "b": 2}', b'{"a": 1}\xff', b'{"a": \xff}',
     b'{"a": "\xed\xa0\x80"}', b'{"a": "\xc0\xaf", "b": 2}', b'\xff{"a": 1}',
     b'{"a": "x\xffy\\u00e9"}', b'{"a": ["\x80", {"\xfe": "\xfd"}], "b": 2}',
+    b'{"a": "\xed\xa0\x80\xff\\ud800"}', b'{"a": "\xed\xa0\xbd\xed\xb8\x80"}',
+    b'{"a": "\xed\xa0"}', b'{"a": "\xed"}',
+
 ])
 def test_bytes_that_are_not_utf8_read_as_sqlite_reads_them(raw: bytes) -> None:
     """Read through a connection as every reader reads (``database._text``): the row's
@@ -67,7 +70,7 @@ def test_bytes_that_are_not_utf8_read_as_sqlite_reads_them(raw: bytes) -> None:
             " END FROM (SELECT CAST(?1 AS TEXT) AS t)", (raw,)).fetchone()
     finally:
         conn.close()
-    assert isinstance(text, stored_json.Undecoded) and "\\x" in text
+    assert isinstance(text, stored_json.Undecoded) and ("\\x" in text or "\\u" in text)
     assert (rows.unreadable(text, object) is None) == bool(ok)
     if ok:
         got = rows.loads(text, dict)
@@ -94,6 +97,30 @@ def test_a_string_holding_u0000_reads_as_sqlite_reads_it(text: str) -> None:
     elif isinstance(got["a"], str):
         assert got["a"] == a[1]
     assert got.get("b") == a[2]
+
+
+@pytest.mark.parametrize("text", [
+    r'{"a": "\ud800"}', r'{"a": "x\udc00y", "b": 2}', r'{"a": "\ud83d\ude00"}',
+    r'{"a": "\ud800\ud800"}', r'{"a": ["\udfff"], "b": "\uD83D"}', r'{"a": "\ude00\ud83d"}',
+])
+def test_a_surrogate_not_in_a_pair_reads_as_sqlite_extracts_it(text: str) -> None:
+    """SQLite reads ``"\\ud800"`` as the three bytes ED A0 80 (no UTF-8), which every
+    reader shows as the escape's text ``\\ud800``, as ``rows.loads`` shows the escape
+    (the list's zone and host read ``\\xed\\xa0\\x80``, ``show`` and the API
+    ``\\ud800``)."""
+    from wattwise.records.database import _text
+
+    conn = sqlite3.connect(":memory:")
+    conn.text_factory = _text
+    try:
+        a, a0, b = conn.execute("SELECT json_extract(?1, '$.a'), json_extract(?1, '$.a[0]'),"
+                                " json_extract(?1, '$.b')", (text,)).fetchone()
+    finally:
+        conn.close()
+    got = rows.loads(text, dict)
+    assert (got["a"][0] if isinstance(got["a"], list) else got["a"]) == (
+        a0 if isinstance(got["a"], list) else a)
+    assert got.get("b") == b
 
 
 def test_a_key_held_twice_reads_its_first_value_as_sqlite_does() -> None:

@@ -32,7 +32,9 @@ said it could not read, or another figure of it:
 - bytes that are not UTF-8 inside a string: SQLite (3.40 and later) reads them as they
   are, Python's text of them (:class:`Undecoded`) holds each as a ``\xNN`` escape, no
   JSON escape; :func:`strict` reads the stored bytes, each such byte in a string then
-  shown as that escape, as every other output shows it.
+  shown as that escape, as every other output shows it (a surrogate in UTF-8's form,
+  ED A0 80, which SQLite gives for an escape ``"\ud800"`` not in a pair, as ``\ud800``,
+  as a JSON read of that escape shows it: :func:`_shown_bytes`).
 
 JSON has no NaN nor Infinity (RFC 8259): Python's reader takes them, SQLite's
 ``json_valid`` does not, and wattwise never writes them (``allow_nan=False``), so a
@@ -41,6 +43,7 @@ stored field holding one is damaged, read so by every output, in SQL and here al
 
 from __future__ import annotations
 
+import codecs
 import functools
 import itertools
 import json
@@ -69,7 +72,7 @@ class Undecoded(str):
     raw: bytes
 
     def __new__(cls, data: bytes) -> Undecoded:
-        self = super().__new__(cls, data.decode("utf-8", "backslashreplace"))
+        self = super().__new__(cls, data.decode("utf-8", _SHOWN))
         self.raw = data
         return self
 
@@ -77,17 +80,36 @@ class Undecoded(str):
         return (Undecoded, (self.raw,))  # copied and pickled whole (``dataclasses.asdict``)
 
 
-#: A byte that is not UTF-8, as ``surrogateescape`` reads it.
-_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+def _shown_bytes(exc: UnicodeError) -> tuple[str, int]:
+    r"""A decoding error handler: a surrogate written as UTF-8 would write one (ED A0 80,
+    as SQLite's JSON functions give the escape ``"\ud800"`` as text) as that escape's
+    text, ``\ud800``, as a JSON read of the escape shows it (``rows.loads``); any other
+    byte that is not UTF-8 as ``\xNN``."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    data, i = exc.object, exc.start
+    if data[i] == 0xED and i + 2 < len(data) and 0xA0 <= data[i + 1] <= 0xBF \
+            and 0x80 <= data[i + 2] <= 0xBF:
+        return f"\\u{0xD000 | (data[i + 1] & 0x3F) << 6 | (data[i + 2] & 0x3F):04x}", i + 3
+    return f"\\x{data[i]:02x}", i + 1
+
+
+#: The name :func:`_shown_bytes` is registered under.
+_SHOWN = "wattwise.shown"
+codecs.register_error(_SHOWN, _shown_bytes)
+
+#: Bytes that are not UTF-8, as ``surrogateescape`` reads them.
+_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
 
 
 def _bytes_shown(value: Any) -> Any:
     r"""``value`` read from a text decoded with ``surrogateescape``: each byte that is not
     UTF-8 inside its strings shown as ``\xNN``, as :class:`Undecoded` shows it."""
     if isinstance(value, str):
-        if not _ESCAPED_BYTE.search(value):
+        if not _ESCAPED_BYTES.search(value):
             return value
-        return _ESCAPED_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", value)
+        return _ESCAPED_BYTES.sub(lambda m: m.group().encode("utf-8", "surrogateescape")
+                                  .decode("utf-8", _SHOWN), value)
     if isinstance(value, dict):
         return {_bytes_shown(k): _bytes_shown(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -215,13 +237,17 @@ def strict(text: Any) -> Any:
     TypeError where it is not text."""
     if not isinstance(text, str):
         raise TypeError(f"stored JSON must be text, not {type(text).__name__}")
+    undecoded = isinstance(text, Undecoded)
     if isinstance(text, Undecoded):
-        return _bytes_shown(strict(text.raw.decode("utf-8", "surrogateescape")))
+        text = text.raw.decode("utf-8", "surrogateescape")
     if "\x00" in text:
         text = text[:text.index("\x00")]
+    value = _parse(text)
     if "\\u0000" in text and sqlite_ends_strings_at_nul():
-        return _ended_at_nul(_parse(text))
-    return _parse(text)
+        value = _ended_at_nul(value)
+    if undecoded:
+        value = _bytes_shown(value)
+    return value
 
 
 def _parse(text: str) -> Any:
