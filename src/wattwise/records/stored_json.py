@@ -24,8 +24,7 @@ said it could not read, or another figure of it:
   nests no deeper than ``MAX_DEPTH``: a value below that depth reads as a note saying
   so, so that no output that walks the value (JSON for ``show --json``, the exports)
   runs out of stack. No figure an output reads lies that deep (the deepest, an emissions
-  block's intensities, lies 4 levels down).
-
+  block's intensities, lies 4 levels down);
 - a string holding ``\u0000``: SQLite reads it up to there (``"DE\u0000XX"`` is a
   zone ``DE`` to the list's SQL), Python on; :func:`strict` reads it up to there too,
   where this SQLite does (``sqlite_ends_strings_at_nul``);
