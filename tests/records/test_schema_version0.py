@@ -129,3 +129,49 @@ def test_a_wattwise_file_holding_a_write_cut_short_is_said_so_then_finished(
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["runs", "--db", str(db), "--json"])
     assert r.exit_code == 0 and len(__import__("json").loads(r.stdout)) == 2, r.output
+
+
+def _table_in_journal(db: Path) -> None:
+    """Another program's rollback-mode file whose committed table ``foo`` lies only in a
+    hot -journal (it crashed in a transaction that dropped it): the journal written in
+    SQLite's format, holding the pages as they were before."""
+    import shutil
+    import struct
+
+    before = db.with_name("before.db")
+    conn = sqlite3.connect(before, isolation_level=None)
+    conn.execute("CREATE TABLE foo(x)")
+    conn.execute("INSERT INTO foo VALUES ('kept')")
+    conn.close()
+    pages, size = before.read_bytes(), 4096
+    shutil.copy(before, db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("DROP TABLE foo")
+    conn.close()
+    n, nonce = len(pages) // size, 0x12345678
+    journal = (bytes.fromhex("d9d505f920a163d7")
+               + struct.pack(">IIIII", n, nonce, n, 512, size)).ljust(512, b"\0")
+    for k in range(n):
+        data = pages[k * size:(k + 1) * size]
+        check = nonce + sum(data[i] for i in range(size - 200, 0, -200))
+        journal += struct.pack(">I", k + 1) + data + struct.pack(">I", check & 0xFFFFFFFF)
+    Path(f"{db}-journal").write_bytes(journal)
+    before.unlink()
+
+
+def test_a_table_only_in_a_hot_journal_is_never_undone_by_a_writer(tmp_path: Path) -> None:
+    """The read-only check cannot undo the journal, and the file without it holds no
+    table: a writer's open would undo it (the file changed, the journal gone), then
+    refuse. It is refused before that, in one line, every byte kept."""
+    db = tmp_path / "x.db"
+    _table_in_journal(db)
+    files = {p: p.read_bytes() for p in (db, Path(f"{db}-journal"))}
+    r = CliRunner().invoke(app, ["run", "--db", str(db), "--", "true"])
+    assert r.exit_code == 2, r.output
+    assert "holds a write that was cut short" in " ".join(r.output.split()), r.output
+    assert {p: p.read_bytes() for p in files} == files
+    conn = sqlite3.connect(db)  # the undo brings the table back: it was there
+    try:
+        assert conn.execute("SELECT x FROM foo").fetchall() == [("kept",)]
+    finally:
+        conn.close()

@@ -330,7 +330,14 @@ def check_file(path: Path) -> None:
         except sqlite3.Error:
             continue
         try:
-            check_schema(conn, path)
+            version = check_schema(conn, path)
+            if foreign_only and version < FIRST_VERSION:
+                # seen without its -journal, which the writer's open would undo: what it
+                # holds then (another program's tables?) cannot be known before it is undone
+                raise StoreError(
+                    f"run database {path} holds a write that was cut short (its -journal) "
+                    "and no wattwise tables outside it: undo it first (`sqlite3` opening "
+                    "it does) if it is yours; left untouched")
             return
         except sqlite3.Error as exc:
             if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (5, 6):
@@ -340,7 +347,7 @@ def check_file(path: Path) -> None:
                 raise
             continue
         except StoreError as exc:
-            if not foreign_only or "of another program" in str(exc):
+            if not foreign_only or "of another program" in str(exc) or "cut short" in str(exc):
                 raise
             return
         finally:
