@@ -26,9 +26,11 @@ c.close()
 """
 
 
-def test_a_write_failing_at_exit_is_one_line(tmp_path: Path) -> None:
-    db = tmp_path / "other.db"
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(db), "3"])
+def _run_beside(db: Path, hold: list[str], command: list[str]
+                ) -> tuple[subprocess.CompletedProcess[str], int]:
+    """``wattwise run -- command`` into ``db`` while another program holds it (``_HOLD``
+    with ``hold``: seconds, then how it lets go); its answer, and the holder's exit code."""
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(db), *hold])
     try:
         deadline = time.monotonic() + 30
         while not Path(f"{db}.ready").exists():
@@ -36,10 +38,16 @@ def test_a_write_failing_at_exit_is_one_line(tmp_path: Path) -> None:
             time.sleep(0.05)
         env = {**os.environ, "WATTWISE_ZONE": "DE", "COLUMNS": "200"}
         r = subprocess.run([sys.executable, "-m", "wattwise", "run", "--db", str(db),
-                            "--name", "j", "--", "true"],
+                            "--name", "j", "--", *command],
                            capture_output=True, text=True, env=env, timeout=180)
     finally:
         holder.wait(timeout=60)
+    return r, holder.returncode
+
+
+def test_a_write_failing_at_exit_is_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "other.db"
+    r, _ = _run_beside(db, ["3"], ["true"])
     lines = r.stderr.splitlines()
     said = [line for line in lines if "could not write the run record" in line]
     assert said, r.stderr
@@ -64,19 +72,8 @@ def test_another_programs_file_found_mid_run_is_left_as_it_was(tmp_path: Path) -
     import hashlib
 
     db = tmp_path / "other.db"
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(db), "1", "crash"])
-    try:
-        deadline = time.monotonic() + 30
-        while not Path(f"{db}.ready").exists():
-            assert time.monotonic() < deadline and holder.poll() is None
-            time.sleep(0.05)
-        env = {**os.environ, "WATTWISE_ZONE": "DE", "COLUMNS": "200"}
-        r = subprocess.run([sys.executable, "-m", "wattwise", "run", "--db", str(db),
-                            "--name", "j", "--", "sleep", "3"],
-                           capture_output=True, text=True, env=env, timeout=180)
-    finally:
-        holder.wait(timeout=60)
-    assert holder.returncode == 0
+    r, held = _run_beside(db, ["1", "crash"], ["sleep", "3"])
+    assert held == 0
     said = [line for line in r.stderr.splitlines() if line.startswith("wattwise: warning")]
     assert said == [f"wattwise: warning: could not write the run record: run database {db} "
                     "is a SQLite file of another program (tables: foo); left untouched"], \

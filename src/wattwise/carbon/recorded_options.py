@@ -193,7 +193,10 @@ def said_once(notes: Any) -> list[str]:
     said the same of one run)."""
     out = list(dict.fromkeys(notes))
     if any(STARTED_WITHOUT_ZONE in n for n in out):
-        out = [n for n in out if not n.startswith("no zone set, so the world average")]
+        from wattwise.carbon.zones import ZoneChoice
+
+        unset = ZoneChoice(None, "none").note.split(";", 1)[0]  # its advice aside
+        out = [n for n in out if not n.startswith(unset)]
     return out
 
 

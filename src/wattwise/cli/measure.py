@@ -11,7 +11,6 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -372,25 +371,12 @@ def _db_path(db: Path | None) -> Path:
     return Path(db).expanduser() if db is not None and str(db) else default_db_path()
 
 
-@contextlib.contextmanager
-def _one_line_warnings() -> Iterator[None]:
+def _one_line_warnings() -> Any:
     """While a command measures, show wattwise's warnings (a failed record write, a
     sensor gap) as one line each on stderr; other warnings as Python shows them."""
-    import warnings
+    from wattwise.measure.warning_lines import warnings_as_lines
 
-    from wattwise.measure.meter import WattwiseWarning
-
-    with warnings.catch_warnings():
-        shown = warnings.showwarning
-
-        def _show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
-            if isinstance(category, type) and issubclass(category, WattwiseWarning):
-                say("warning", str(message).removeprefix("wattwise:").strip())
-            else:
-                shown(message, category, *args, **kwargs)
-
-        warnings.showwarning = _show
-        yield
+    return warnings_as_lines(lambda text: say("warning", text))
 
 
 def run(
@@ -635,7 +621,6 @@ def _recorded_id(tracked: Any) -> tuple[int | None, str]:
 def _silence_stderr() -> None:
     """Point fd 2 at /dev/null, so no later write (nor the interpreter's final flush)
     fails and turns the job's exit code into 1."""
-    import contextlib
 
     with contextlib.suppress(OSError):
         devnull = os.open(os.devnull, os.O_WRONLY)

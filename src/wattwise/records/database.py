@@ -29,7 +29,6 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records import schema
@@ -435,23 +434,11 @@ def _flush_at_exit() -> None:
     """Write what is queued, then close every connection: the last close of a
     WAL database folds the WAL back into the file, so copying the ``.db`` file
     alone after the program ends copies every run."""
-    import warnings
+    from wattwise.measure.warning_lines import warnings_as_lines
 
-    from wattwise.measure.meter import WattwiseWarning
-
-    shown = warnings.showwarning
-
-    def one_line(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
-        # a write the wait below ends in (the file found to be another program's): one
-        # line as the wait's own, not Python's file:line form (its command has ended)
-        if isinstance(category, type) and issubclass(category, WattwiseWarning):
-            text = str(message).removeprefix("wattwise:").strip()
-            print(f"wattwise: warning: {text}", file=sys.stderr)
-        else:
-            shown(message, category, *args, **kwargs)
-
-    with warnings.catch_warnings():
-        warnings.showwarning = one_line
+    # a write the wait below ends in (the file found another program's): one line, as
+    # the wait's own (its command has ended)
+    with warnings_as_lines(lambda text: print(f"wattwise: warning: {text}", file=sys.stderr)):
         _flush_and_close()
 
 

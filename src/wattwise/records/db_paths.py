@@ -67,7 +67,7 @@ def writable(path: Path) -> None:
         raise StoreError(f"run database {path} is read-only for this user "
                          f"(mode {stat.filemode(st.st_mode)}): nothing can be recorded in "
                          "it; left untouched")
-    fixable: list[tuple[Path, int]] = []
+    fixable: list[tuple[str, int]] = []
     for suffix in ("-wal", "-shm"):
         side = Path(f"{path}{suffix}")
         try:
@@ -81,12 +81,12 @@ def writable(path: Path) -> None:
                 f"run database {path}: its {suffix} file is read-only for this user (left "
                 "by a read while the file was read-only?): make it writable, or remove it "
                 "when no program has the file open; left untouched")
-        fixable.append((side, stat.S_IMODE(side_st.st_mode) | stat.S_IMODE(st.st_mode)))
-    for side, mode in fixable:
+        fixable.append((suffix, stat.S_IMODE(side_st.st_mode) | stat.S_IMODE(st.st_mode)))
+    for suffix, mode in fixable:
         try:
-            os.chmod(side, mode)
+            os.chmod(f"{path}{suffix}", mode)
         except OSError as exc:
-            raise StoreError(f"run database {path}: its {side.name[len(path.name):]} file "
+            raise StoreError(f"run database {path}: its {suffix} file "
                              f"is read-only for this user and cannot be made writable "
                              f"({exc})") from exc
 

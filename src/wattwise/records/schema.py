@@ -315,6 +315,8 @@ def check_file(path: Path) -> None:
     a refusal checkpoints another program's ``-wal`` into its file and removes it. Where
     SQLite cannot read it so (a lock, a journal to roll back, no file), the writer's own
     open says what is wrong."""
+    from wattwise.records.writer import is_busy
+
     try:
         if os.stat(path).st_size == 0:
             return
@@ -331,27 +333,27 @@ def check_file(path: Path) -> None:
             continue
         try:
             version = check_schema(conn, path)
-            if foreign_only and version < FIRST_VERSION:
-                # seen without its -journal, which the writer's open would undo: what it
-                # holds then (another program's tables?) cannot be known before it is undone
-                raise StoreError(
-                    f"run database {path} holds a write that was cut short (its -journal) "
-                    "and no wattwise tables outside it: undo it first (`sqlite3` opening "
-                    "it does) if it is yours; left untouched")
-            return
         except sqlite3.Error as exc:
-            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (5, 6):
+            if is_busy(exc):
                 # locked: what the file holds (a table only in its -wal) cannot be known
                 # now, and the view without its -wal could pass another program's file;
                 # the writer waits and asks again
                 raise
             continue
         except StoreError as exc:
-            if not foreign_only or "of another program" in str(exc) or "cut short" in str(exc):
+            if not foreign_only or "of another program" in str(exc):
                 raise
             return
         finally:
             conn.close()
+        if foreign_only and version < FIRST_VERSION:
+            # seen without its -journal, which the writer's open would undo: what it holds
+            # then (another program's tables?) cannot be known before it is undone
+            raise StoreError(
+                f"run database {path} holds a write that was cut short (its -journal) and "
+                "no wattwise tables outside it: undo it first (`sqlite3` opening it does) "
+                "if it is yours; left untouched")
+        return
 
 
 def migrate(conn: sqlite3.Connection) -> None:

@@ -236,15 +236,15 @@ def strict(text: Any) -> Any:
     TypeError where it is not text."""
     if not isinstance(text, str):
         raise TypeError(f"stored JSON must be text, not {type(text).__name__}")
-    undecoded = isinstance(text, Undecoded)
-    if isinstance(text, Undecoded):
-        text = text.raw.decode("utf-8", "surrogateescape")
+    raw = text.raw if isinstance(text, Undecoded) else None
+    if raw is not None:
+        text = raw.decode("utf-8", "surrogateescape")
     if "\x00" in text:
         text = text[:text.index("\x00")]
     value = _parse(text)
     if "\\u0000" in text and sqlite_ends_strings_at_nul():
         value = _ended_at_nul(value)
-    if undecoded:
+    if raw is not None:
         value = _bytes_shown(value)
     return value
 
