@@ -54,7 +54,10 @@ def test_python_reads_a_stored_text_where_sqlite_does(text: object) -> None:
     b'{"a": "x\xffy\\u00e9"}', b'{"a": ["\x80", {"\xfe": "\xfd"}], "b": 2}',
     b'{"a": "\xed\xa0\x80\xff\\ud800"}', b'{"a": "\xed\xa0\xbd\xed\xb8\x80"}',
     b'{"a": "\xed\xa0"}', b'{"a": "\xed"}',
-
+    # an escape of a low surrogate beside a byte that is not UTF-8 (``surrogateescape``
+    # read the byte FF as that escape's character)
+    b'{"a": "z\\udcff\xffz"}', b'{"a": "\\udc80\x80", "b": "\xff\\udcff"}',
+    b'{"a\xff": 1, "a\\udcff": 2, "b": "\\udcff"}', b'{"a": "\\\xff"}',
 ])
 def test_bytes_that_are_not_utf8_read_as_sqlite_reads_them(raw: bytes) -> None:
     """Read through a connection as every reader reads (``database._text``): the row's
@@ -246,3 +249,26 @@ def test_a_text_that_is_not_utf8_copies_and_pickles_whole() -> None:
         assert isinstance(again, stored_json.Undecoded)
         assert (again, again.raw) == (text, text.raw)
         assert rows.loads(again, dict) == {"a": "\\xff"}
+
+
+def test_a_zone_of_an_escape_and_a_byte_not_utf8_reads_alike_everywhere(tmp_path: Path) -> None:
+    r"""A stored zone ``"z\udcff<FF>z"``: the list's row read the escape as ``\udcff`` and
+    every other output read both as ``\xff`` (the byte read with ``surrogateescape``)."""
+    from wattwise.server import create_app
+
+    db = tmp_path / "r.db"
+    rid = tracked_run(db)
+    with sqlite3.connect(db) as conn:
+        text = conn.execute("SELECT summary_json FROM runs WHERE id = ?", (rid,)).fetchone()[0]
+        assert text.count('"zone":"DE"') == 2  # its emissions' and its options'
+        conn.execute("UPDATE runs SET summary_json = CAST(? AS TEXT) WHERE id = ?",
+                     (text.encode().replace(b'"zone":"DE"', b'"zone":"z\\udcff\xffz"'), rid))
+    conn.close()
+    r = CliRunner().invoke(app, ["show", str(rid), "--json", "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    shown = json.loads(r.stdout)["summary"]["emissions"]["zone"]
+    assert shown == "z\\udcff\\xffz"
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        (row,) = client.get("/api/runs").json()["runs"]
+        detail = client.get(f"/api/runs/{rid}").json()["run"]["summary"]["emissions"]["zone"]
+    assert row["zone"] == detail == shown

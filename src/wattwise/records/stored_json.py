@@ -97,23 +97,19 @@ def _shown_bytes(exc: UnicodeError) -> tuple[str, int]:
 _SHOWN = "wattwise.shown"
 codecs.register_error(_SHOWN, _shown_bytes)
 
-#: Bytes that are not UTF-8, as ``surrogateescape`` reads them.
-_ESCAPED_BYTES = re.compile("[\udc80-\udcff]+")
+
+def _shown_in_json(exc: UnicodeError) -> tuple[str, int]:
+    r"""A decoding error handler for a stored JSON text: each byte that is not UTF-8 as the
+    JSON text of :func:`_shown_bytes`'s escape (``\\xff``), so that a string holding it
+    reads as every other output shows it (``\xff``), and never as a character a JSON
+    escape in the same text can give (``\udcff``: ``surrogateescape`` read both so)."""
+    shown, end = _shown_bytes(exc)
+    return "\\" + shown, end
 
 
-def _bytes_shown(value: Any) -> Any:
-    r"""``value`` read from a text decoded with ``surrogateescape``: each byte that is not
-    UTF-8 inside its strings shown as ``\xNN``, as :class:`Undecoded` shows it."""
-    if isinstance(value, str):
-        if not _ESCAPED_BYTES.search(value):
-            return value
-        return _ESCAPED_BYTES.sub(lambda m: m.group().encode("utf-8", "surrogateescape")
-                                  .decode("utf-8", _SHOWN), value)
-    if isinstance(value, dict):
-        return {_bytes_shown(k): _bytes_shown(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_bytes_shown(v) for v in value]
-    return value
+#: The name :func:`_shown_in_json` is registered under.
+_SHOWN_IN_JSON = "wattwise.shown_in_json"
+codecs.register_error(_SHOWN_IN_JSON, _shown_in_json)
 
 
 def readable(column: str) -> str:
@@ -236,16 +232,13 @@ def strict(text: Any) -> Any:
     TypeError where it is not text."""
     if not isinstance(text, str):
         raise TypeError(f"stored JSON must be text, not {type(text).__name__}")
-    raw = text.raw if isinstance(text, Undecoded) else None
-    if raw is not None:
-        text = raw.decode("utf-8", "surrogateescape")
+    if isinstance(text, Undecoded):
+        text = text.raw.decode("utf-8", _SHOWN_IN_JSON)
     if "\x00" in text:
         text = text[:text.index("\x00")]
     value = _parse(text)
     if "\\u0000" in text and sqlite_ends_strings_at_nul():
         value = _ended_at_nul(value)
-    if raw is not None:
-        value = _bytes_shown(value)
     return value
 
 
