@@ -1476,7 +1476,12 @@ def report(
         out: dict[str, Any] = {
             "run": rec.id,
             "name": rec.name,
-            "energy_j": em.energy_kwh * 3.6e6,
+            # the figure every other output gives (the priced total is it again, through
+            # kWh and a sum of intervals, which may differ from it in its last digit)
+            "energy_j": (part.energy_j if part is not None
+                         else stored_energy.finite_float(summary.get("energy_j"))
+                         if alone is None and stored_energy.summary_energy_fault(summary)
+                         is None else None) or em.energy_kwh * 3.6e6,
             # the stored range where the stored total is usable (a bound that is no
             # float is named by energy_note, never given raw); else the samples' own,
             # clipped to the window as the figure is (as its grams' range is priced)
