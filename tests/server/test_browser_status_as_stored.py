@@ -50,3 +50,25 @@ def test_a_status_never_written_is_quoted_as_stored(browser: Any,
         for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")}
     assert rows["status"][0] == '"running "', rows
     assert rows["status"][1] == "finished", rows
+
+
+def test_the_status_menu_lists_a_status_never_written_as_other(
+        browser: Any, served: dict[str, Any]) -> None:
+    """The filter ``other`` (``/api/runs?status=other``): the runs ``/metrics`` counts as
+    ``status="other"``, from the menu and from the page's address alike."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    base, rid = served["base"], served["rid"]
+    _open(browser, f"{base}/#/runs", "tr.run")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "tr.run")) > 1
+    Select(browser.find_element(By.ID, "f-status")).select_by_value("other")
+    WebDriverWait(browser, 10).until(
+        lambda b: [r.get_attribute("data-id") for r in
+                   b.find_elements(By.CSS_SELECTOR, "tr.run")] == [str(rid)])
+    assert "status=other" in browser.current_url
+    _open(browser, f"{base}/#/runs?status=other", "tr.run")
+    assert [r.get_attribute("data-id") for r in
+            browser.find_elements(By.CSS_SELECTOR, "tr.run")] == [str(rid)]
+    assert Select(browser.find_element(By.ID, "f-status")).first_selected_option \
+        .get_attribute("value") == "other"

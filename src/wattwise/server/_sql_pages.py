@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from wattwise.records import schema
+from wattwise.records.liveness import stored_status
 from wattwise.server._usable_sql import UnusableRuns, rule_values
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
@@ -38,8 +39,8 @@ from wattwise.server.runs_index import (
     real,
     sort_value,
     start_key,
-    stored_as,
 )
+from wattwise.server.status_filter import selects, status_sql
 
 #: ``_live.LiveRuns.alive``: the ids of the runs stored as running, and of those running now.
 Live = tuple[frozenset[int], frozenset[int]]
@@ -162,7 +163,7 @@ class SqlPages:
 
         With ``alive`` (``_live.LiveRuns.alive``), ``running`` and ``lost`` are the runs
         stored as running that are running now or not, ``lost`` with those stored as lost
-        (``runs_index.stored_as``; from schema version 3; None before); without it,
+        (``status_filter.stored_as``; from schema version 3; None before); without it,
         ``running`` is the runs stored as running, ``lost`` those and the ones stored as
         lost."""
         q = query.q.strip()
@@ -244,11 +245,10 @@ class SqlPages:
         sets: list[list[int]] = []  # the sets of ids a run must be in
         if query.status:
             # ``lost``: the runs stored as running (those running now left out below) and
-            # those stored as lost (``runs_index.stored_as``)
-            statuses = stored_as(query.status)
-            marks = ", ".join("?" * len(statuses))
-            parts.append("+id IN (SELECT id FROM runs INDEXED BY runs_status_id WHERE status"
-                         f" IN ({marks}))" if query.sort == "name" else f"status IN ({marks})")
+            # those stored as lost (``status_filter.stored_as``)
+            cond, statuses = status_sql(query.status)
+            parts.append("+id IN (SELECT id FROM runs INDEXED BY runs_status_id WHERE"
+                         f" {cond})" if query.sort == "name" else cond)
             params.extend(statuses)
             if alive is not None and query.status == "lost":
                 parts.append("+id NOT IN (SELECT value FROM json_each(?))")
@@ -347,7 +347,6 @@ class SqlPages:
                                              for r in self.rows(*_name_scan(q)))
                       if q.casefold() in f], early[4])
         by_id, by_start, status_of, start_of, last_id = early
-        want = stored_as(query.status)
         later = self.rows("SELECT id, status, started_unix_s, name FROM runs WHERE id > ?",
                           (min(last_id, named[1] if named else last_id),))
         names = {rid for _, rid in named[0]} if named else set()
@@ -358,9 +357,11 @@ class SqlPages:
         if rid_q in status_of or any(int(r[0]) == rid_q for r in later):
             names.add(rid_q)
         chain = by_start if query.sort == "started" else by_id
-        matching = [rid for rid in chain if status_of[rid] in want and (not q or rid in names)]
+        matching = [rid for rid in chain
+                    if selects(query.status, status_of[rid]) and (not q or rid in names)]
         extra = [(start_key(r[2]) if query.sort == "started" else 0, int(r[0])) for r in later
-                 if int(r[0]) > last_id and str(r[1]) in want and (not q or int(r[0]) in names)]
+                 if int(r[0]) > last_id and selects(query.status, stored_status(r[1]))
+                 and (not q or int(r[0]) in names)]
         if extra:  # runs added since: placed among the others
             keyed = [(start_of[rid] if query.sort == "started" else 0, rid) for rid in matching]
             matching = [rid for _, rid in sorted(keyed + extra)]

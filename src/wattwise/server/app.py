@@ -196,7 +196,11 @@ def create_app(
         limit: int = Query(50, ge=1, le=1000),
         offset: int = Query(0, ge=0, le=10**9),
         q: str = Query("", max_length=200, description="part of the name, or a run id"),
-        status: Literal["", "running", "lost", "finished", "failed", "interrupted"] = "",
+        status: Literal["", "running", "lost", "finished", "failed", "interrupted",
+                        "other"] = Query("", description="a status every output shows a "
+                                         "run with; other: a status wattwise never writes "
+                                         "(another tool's, a damaged row), as /metrics "
+                                         "counts it"),
         sort: Literal[tuple(SORTS)] = Query(  # type: ignore[valid-type]
             "started",
             description="the order of the list; by energy or emissions, runs whose stored "

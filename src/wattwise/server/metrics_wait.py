@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from wattwise.errors import BadInput
+from wattwise.server.status_filter import OTHER, STATUSES
 
 #: How long a scrape waits for its collection by default, in seconds: under Prometheus'
 #: default scrape timeout of 10 s with room for what is read without it.
@@ -42,8 +43,6 @@ COMPLETE_HELP = (
     "scrape's wait (wattwise dashboard --metrics-wait): the totals over runs and the "
     "per-run series are then left out of this scrape, not given in part; a later "
     "scrape gives them.")
-#: The run statuses ``wattwise_runs`` gives, in its order.
-STATUSES = ("running", "lost", "finished", "failed", "interrupted")
 
 
 def check_wait(wait_s: float | None) -> float | None:
@@ -79,7 +78,7 @@ def add_run_counts(family: Any, counts: dict[str, int],
     # bounded (the runs list gives each such run's own)
     other = sum(n for name, n in counts.items() if name not in STATUSES)
     if other:
-        family.add_metric(["other"], float(other))
+        family.add_metric([OTHER], float(other))
 
 
 def stored_counts(rows: Callable[..., list[Any]]) -> tuple[dict[str, int], list[int]]:

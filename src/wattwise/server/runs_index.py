@@ -66,6 +66,8 @@ from wattwise.records.stored_energy import (
     finite_float,
 )
 from wattwise.records.stored_json import readable, strict
+from wattwise.server.status_filter import FILTERS, selects
+from wattwise.server.status_filter import stored_as as stored_as
 
 #: Sort keys of the runs list.
 SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
@@ -73,12 +75,6 @@ SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
 STORED_STATUSES = ("running", "finished", "failed", "interrupted")
 
 
-def stored_as(status: str) -> tuple[str, ...]:
-    """The stored statuses a status filter selects (none: every run): ``lost`` selects the
-    runs stored as running (those whose process is gone: ``_live``) and those stored as
-    ``lost``, which no wattwise writer stores but another tool's or an older version's
-    record can, and which every output shows lost."""
-    return ("running", "lost") if status == "lost" else (status,) if status else ()
 #: Runs read per query while the index is built, and the pause after each chunk: a
 #: chunk's Python takes a few milliseconds, and the pause gives the interpreter to the
 #: requests answered meanwhile. (A chunk of 1,000 took up to ~95 ms on a busy machine,
@@ -455,7 +451,8 @@ class RunsQuery:
     #: Part of the name (case-insensitive), or a run id.
     q: str = ""
     #: A stored status; ``running`` and ``lost`` both select runs stored as running, and
-    #: ``lost`` those stored as lost too (``stored_as``).
+    #: ``lost`` those stored as lost too (``stored_as``); ``other``, a status wattwise
+    #: never writes (``status_filter``).
     status: str = ""
     sort: str = "started"
     desc: bool = True
@@ -463,7 +460,7 @@ class RunsQuery:
     def check(self) -> RunsQuery:
         if self.sort not in SORTS:
             raise BadInput(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
-        if self.status and self.status not in (*STORED_STATUSES, "lost"):
+        if self.status and self.status not in FILTERS:
             raise BadInput(f"no status {self.status!r}")
         return self
 
@@ -758,11 +755,11 @@ class RunsIndex:
         object made per run: a request that walked 100,000 entries in Python made
         enough garbage to wake the collector, and took 100-200 ms on a busy machine."""
         q = query.q.strip()
-        statuses = stored_as(query.status)
         with self._lock:
             entries = self.entries
             if not q:
-                return [rid for s in statuses for rid in self._by_status().get(s, ())]
+                return [rid for s, ids in self._by_status().items()
+                        if selects(query.status, s) for rid in ids]
             folded = q.casefold()
             rid_q = id_named(q)
             if "\n" in folded:  # the names' separator: look at each name instead
@@ -775,8 +772,8 @@ class RunsIndex:
                         if folded in entries[ids[k]].folded]
             if rid_q is not None and rid_q in entries and rid_q not in hits:
                 hits.append(rid_q)
-            if statuses:
-                hits = [rid for rid in hits if entries[rid].status in statuses]
+            if query.status:
+                hits = [rid for rid in hits if selects(query.status, entries[rid].status)]
             return hits
 
     def _names(self) -> tuple[str, list[int], list[int]]:
@@ -930,10 +927,9 @@ def _walk(query: RunsQuery, chain: list[int], entries: dict[int, Entry]) -> list
     q = query.q.strip()
     folded = q.casefold()
     rid_q = id_named(q)
-    statuses = stored_as(query.status)
     return [rid for rid in chain
             if (folded in entries[rid].folded or rid == rid_q)
-            and (not statuses or entries[rid].status in statuses)]
+            and selects(query.status, entries[rid].status)]
 
 
 def _text_of(names: list[str]) -> tuple[str, list[int]]:
