@@ -109,6 +109,32 @@ def saving_against(usual_g: float, emitted_g: float) -> float:
     return 0.0 if abs(saving) <= 1e-9 * max(abs(usual_g), abs(emitted_g)) else saving
 
 
+#: The figures :func:`as_recorded_where_same` takes from a recorded emissions block.
+_RECORDED = ("emissions_g", "low_g", "high_g", "energy_kwh", "facility_energy_kwh")
+
+
+def as_recorded_where_same(em: Emissions, recorded: Any) -> Emissions:
+    """``em`` with the figures of the run's ``recorded`` emissions block (its summary's,
+    usable) where ``em`` prices it again as recorded (the same zone, kind and PUE) and
+    each of those figures agrees within rounding (1e-9 of the larger, ``saving_against``):
+    priced again from sums of its samples, the same figure came out different in its last
+    digit from the one every other output gives."""
+    if not isinstance(recorded, dict) or any(
+            recorded.get(k) != getattr(em, k) for k in ("zone", "kind", "pue")):
+        return em
+    same: dict[str, Any] = {}
+    for key in _RECORDED:
+        value, stored = getattr(em, key), recorded.get(key)
+        if isinstance(stored, bool) or not isinstance(stored, (int, float)) \
+                or not math.isfinite(stored) or not math.isfinite(value) \
+                or saving_against(float(stored), value) != 0.0:
+            return em
+        same[key] = float(stored)
+    from dataclasses import replace
+
+    return replace(em, **same)
+
+
 def compute_emissions(
     intervals: Iterable[Sequence[float]],
     zone: str | None = None,

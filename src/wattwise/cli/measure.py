@@ -613,9 +613,11 @@ def _recorded_id(tracked: Any) -> tuple[int | None, str]:
                 break
     except Exception:  # noqa: BLE001 - the job's exit code must pass through
         pass
+    # the file could not be read to check it is a wattwise database: where it is not, a
+    # warning says so when the lock goes (nothing is written into it)
     return None, ("its id is not known yet: the run database is busy (locked by another "
-                  "process); the record is written once it is free, and `wattwise runs` "
-                  "lists it then")
+                  "process); the record is written once it is free (a warning follows "
+                  "where it cannot be), and `wattwise runs` lists it then")
 
 
 def _silence_stderr() -> None:
@@ -661,7 +663,7 @@ def runs(
         die(f"--limit must be at least 1, got {limit}")
     limit = min(limit, 2**63 - 1)  # more than any database holds: all of them
     # No --db and no default database yet: nothing recorded, which is no error.
-    from wattwise.carbon.partial import partial_emissions
+    from wattwise.carbon.partial import stored_partial_emissions
     from wattwise.carbon.sample_energy import stored_value_notes
     from wattwise.records.run_notes import run_notes
     from wattwise.records.run_sums import record_figures
@@ -678,10 +680,12 @@ def runs(
             found = store.list_runs(limit)
             for r in found:
                 if not isinstance(r.summary, dict):
-                    rows = store.samples(r.id)
-                    part = _partial(store, r, rows)
+                    # summed and priced inside SQLite, as show and the dashboard price it
+                    # (from the rows in Python: the same figure but its last digits)
+                    part = _partial(store, r)
                     partial[r.id] = part
-                    priced[r.id] = None if part is None else partial_emissions(r, rows, part)
+                    priced[r.id] = None if part is None else \
+                        stored_partial_emissions(store, r, part)
                     if as_json:  # stored values left out of it, said as report says them
                         value_notes[r.id] = stored_value_notes(store, r.id)
                 elif as_json or summary_energy_fault(r.summary) is not None:
@@ -1452,7 +1456,8 @@ def report(
                 if not pricing.notes:
                     pricing = _as_recorded(pricing, summary, one)
         # stored emissions that are not usable are not the run's: said, as show says it
-        from wattwise.records.stored_energy import own_emissions_notes
+        from wattwise.carbon.emissions import as_recorded_where_same
+        from wattwise.records.stored_energy import own_emissions_notes, summary_energy_fault
 
         stored_notes.extend(own_emissions_notes(rec.summary))
         # a stored duration, PUE or power set aside and where its samples lie in time
@@ -1463,6 +1468,10 @@ def report(
         if alone is not None and not pricing.notes:  # priced as recorded: the summary's
             pricing = _as_recorded(pricing, summary, alone)
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
+        if part is None and alone is None and not own_emissions_notes(rec.summary) \
+                and summary_energy_fault(summary) is None:
+            # priced again as recorded: the recorded figures, as every other output gives
+            em = as_recorded_where_same(em, summary.get("emissions"))
         em, scope2, market_notes = _report_market(em, rec, pricing.options, instruments,
                                                   profile)
         if pricing.notes or stored_notes or market_notes:
