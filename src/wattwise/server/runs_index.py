@@ -3,8 +3,9 @@ counts, and what the metrics sum.
 
 Filtering, counting and sorting 100,000 runs in SQLite would scan the table (and parse
 every summary's JSON) on every request, so the dashboard keeps a few columns of each
-run here. A run that has ended does not change again: each ``update`` reads only new
-runs and those still running.
+run here. A run that has ended does not change again in wattwise: each ``update`` reads
+only new runs and those still running, and a pass in the background reads every run
+again now and then (``runs_recheck``) for one another tool changed or deleted.
 
 The index is built in the background while the server already answers (``server._sql
 .Reads``), and building it must not slow those answers down. Measured on 100,000 runs
@@ -66,6 +67,7 @@ from wattwise.records.stored_energy import (
     finite_float,
 )
 from wattwise.records.stored_json import readable, strict
+from wattwise.server.runs_recheck import Rechecks
 from wattwise.server.status_filter import FILTERS, selects
 from wattwise.server.status_filter import stored_as as stored_as
 
@@ -642,6 +644,7 @@ class RunsIndex:
         self.early = EarlyNames(rows)
         #: Pages answered meanwhile, which the build waits for.
         self.quiet = BuildQuiet(self.warmed)
+        self.rechecks = Rechecks(self, ENTRY_COLUMNS)  # every run read again now and then
 
     def update(self) -> dict[int, Entry]:
         """Every run by id, brought up to date."""
@@ -657,10 +660,10 @@ class RunsIndex:
             with self._lock:
                 still = set(self.open)
             for chunk in self._looks.changed(still):
-                self._take(self._rows(
-                    f"SELECT {ENTRY_COLUMNS} FROM runs WHERE id IN"
-                    f" ({', '.join('?' * len(chunk))})", chunk))
+                self._take(self._rows(f"SELECT {ENTRY_COLUMNS} FROM runs WHERE id IN"
+                                      f" ({', '.join('?' * len(chunk))})", chunk))
             self.built.set()
+        self.rechecks.start_when_due()
         return self.entries
 
     def _take(self, rows: list[Any]) -> None:
@@ -735,8 +738,8 @@ class RunsIndex:
             chain = (valued[::-1] + missing[::-1]) if query.desc else valued + missing
             matching = _walk(query, chain, self.entries)
         elif len(hits) * _FEW < len(valued) + len(missing):  # few: sort them alone
-            with self._lock:
-                keyed = [(self.entries[rid].key(query.sort), rid) for rid in hits]
+            with self._lock:  # a run deleted since its hit was found is left out
+                keyed = [(e.key(query.sort), r) for r in hits if (e := self.entries.get(r))]
             # as the order has them: by value then id, those without a value last
             have = sorted(((k, rid) for k, rid in keyed if k is not None), reverse=query.desc)
             none = sorted((rid for k, rid in keyed if k is None), reverse=query.desc)
@@ -927,9 +930,9 @@ def _walk(query: RunsQuery, chain: list[int], entries: dict[int, Entry]) -> list
     q = query.q.strip()
     folded = q.casefold()
     rid_q = id_named(q)
-    return [rid for rid in chain
-            if (folded in entries[rid].folded or rid == rid_q)
-            and selects(query.status, entries[rid].status)]
+    # a run deleted since the order was made is left out (``runs_recheck``)
+    return [rid for rid in chain if (e := entries.get(rid)) is not None
+            and (folded in e.folded or rid == rid_q) and selects(query.status, e.status)]
 
 
 def _text_of(names: list[str]) -> tuple[str, list[int]]:

@@ -1,0 +1,92 @@
+"""Every run of the runs index read again now and then, in the background.
+
+A run that has ended never changes in wattwise, so the runs index reads only new runs
+and those still running (``runs_index``). Another tool may still edit an ended run (its
+status, its summary) or delete one while a dashboard runs: its list, its filters and
+``/metrics`` kept the old run until a restart (a finished run set to ``paused`` stayed
+finished in ``/metrics``; a deleted run stayed counted). So a request ``RECHECK_S``
+after the index was made, or after the last such pass, starts another in a thread: it
+reads every run up to the newest indexed, a chunk at a time with a pause between
+(``CHUNK``, ``PAUSE_S``), gives each changed run its new entry, and drops
+the runs it did not find (an id is never given again). The next pass waits at least
+``RECHECK_TIMES`` the last one's length: it takes a tenth of a processor at most.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+#: Seconds after the index is made, or after the last pass, before the next.
+RECHECK_S = 30.0
+#: The next pass waits at least this many times the last one's length.
+RECHECK_TIMES = 10.0
+#: Runs read per query, and the pause after each (as ``runs_index`` builds).
+CHUNK = 250
+PAUSE_S = 0.002
+
+
+class Rechecks:
+    """When ``index`` (a ``runs_index.RunsIndex``) reads every run again, and the pass."""
+
+    def __init__(self, index: Any, columns: str) -> None:
+        self._index = index
+        self._columns = columns  # what the index reads of a run (``ENTRY_COLUMNS``)
+        self._lock = threading.Lock()
+        self._at = time.monotonic()  # when the last pass ended (or the index was made)
+        self._every = RECHECK_S
+        self._running = False
+
+    def start_when_due(self) -> None:
+        """A pass in a thread, where one is due and none is under way."""
+        with self._lock:
+            if self._running or time.monotonic() - self._at < max(RECHECK_S, self._every):
+                return
+            self._running = True
+        threading.Thread(target=self.run, name="wattwise-dashboard-recheck",
+                         daemon=True).start()
+
+    def run(self) -> None:
+        """One pass (see the module docstring). A read refused (the server stopping, the
+        file replaced) ends it; the next one reads again."""
+        index, began = self._index, time.monotonic()
+        try:
+            upto, after = index._seen_id, 0
+            seen: set[int] = set()
+            while True:
+                if index.quiet.stopped.is_set():
+                    return
+                with index._reading:
+                    rows = index._rows(f"SELECT {self._columns} FROM runs WHERE id > ? AND"
+                                       " id <= ? ORDER BY id LIMIT ?", (after, upto, CHUNK))
+                    index._take(rows)
+                seen.update(int(r[0]) for r in rows)
+                if len(rows) < CHUNK:
+                    break
+                after = int(rows[-1][0])
+                time.sleep(PAUSE_S)
+            _drop(index, upto, seen)
+        except Exception:  # noqa: BLE001 - a background pass: the next one reads again
+            return
+        finally:
+            with self._lock:
+                self._every = RECHECK_TIMES * (time.monotonic() - began)
+                self._at = time.monotonic()
+                self._running = False
+
+
+def _drop(index: Any, upto: int, seen: set[int]) -> None:
+    """The runs up to id ``upto`` a pass did not see leave ``index``: deleted. Its entries
+    become a new dict: a reader holding the old one reads it whole."""
+    with index._lock:
+        gone = {rid for rid in index.entries if rid <= upto and rid not in seen}
+        if not gone:
+            return
+        index.entries = {rid: e for rid, e in index.entries.items() if rid not in gone}
+        for rid in gone:
+            index.open.discard(rid)
+            index._looks.forget(rid)
+        index._version += 1
+        index._sums.clear()
+        index.orders.clear()
