@@ -1,0 +1,105 @@
+"""The dashboard's pass over every run again (``runs_recheck.Rechecks.run``), which
+follows an ended run another tool changed or deleted: how long one pass takes beside
+the index's own build, and the runs list's pages while one runs, on the database
+``bench_dashboard.build`` makes.
+
+    .venv/bin/python benchmarks/bench_recheck.py --runs 100000 --reps 3 --db /tmp/r100k.db
+
+The pass runs in the background, at most once in ``RECHECK_TIMES`` (10) times its own
+length: its length bounds the share of a processor it takes (a tenth at most) and how
+late a change is followed. Pages are timed in-process (``TestClient``) with the index
+built and every order made, 7 times each, with no pass and then during one started by
+hand (a pass that finds no change, as most do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_dashboard import build
+
+from wattwise.server import runs_index
+from wattwise.server._sql import Reads
+
+PAGES = ("/api/runs", "/api/runs?sort=energy&offset=50000", "/api/runs?q=job-4242-",
+         "/api/runs?status=failed&sort=name")
+
+
+def _pass_alone(path: Path, reps: int) -> None:
+    reads = Reads(path)
+    try:
+        t = time.perf_counter()
+        entries = reads.index()
+        print(f"index built: {len(entries):,} runs in {time.perf_counter() - t:.2f} s")
+        took = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            reads._index.rechecks.run()
+            took.append(time.perf_counter() - t)
+        print(f"pass over every run again: median {statistics.median(took):.2f} s, "
+              f"worst {max(took):.2f} s of {reps} ({', '.join(f'{x:.2f}' for x in took)})")
+    finally:
+        reads.close()
+
+
+def _pages_during_a_pass(path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    def timed(client: TestClient, url: str) -> tuple[float, float]:
+        out = []
+        for _ in range(7):
+            t = time.perf_counter()
+            assert client.get(url).status_code == 200
+            out.append((time.perf_counter() - t) * 1000)
+        return statistics.median(out), max(out)
+
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        index = None
+        while index is None or not index.warmed.is_set():
+            client.get("/api/runs")
+            time.sleep(0.5)
+            index = max((o for o in gc.get_objects() if isinstance(o, runs_index.RunsIndex)),
+                        key=lambda i: len(i.entries), default=None)
+        idle = {u: timed(client, u) for u in PAGES}
+        pass_ = threading.Thread(target=index.rechecks.run)
+        pass_.start()
+        time.sleep(0.3)
+        during = {u: timed(client, u) for u in PAGES}
+        still = pass_.is_alive()
+        pass_.join()
+    for u in PAGES:
+        print(f"{u}: no pass {idle[u][0]:.0f} ms median ({idle[u][1]:.0f} worst), during a "
+              f"pass {during[u][0]:.0f} ms ({during[u][1]:.0f})")
+    print(f"the pass still ran when the last page was answered: {still}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=100_000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--db", type=Path, default=None,
+                    help="keep the database there and reuse it on the next run")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.db or Path(tmp) / "runs.db"
+        if not path.exists():
+            t = time.perf_counter()
+            build(path, args.runs, 1000)
+            print(f"built {path} ({args.runs:,} runs) in {time.perf_counter() - t:.1f} s")
+        _pass_alone(path, args.reps)
+        _pages_during_a_pass(path)
+
+
+if __name__ == "__main__":
+    main()
