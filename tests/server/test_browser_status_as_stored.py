@@ -60,15 +60,17 @@ def test_the_status_menu_lists_a_status_never_written_as_other(
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     base, rid = served["base"], served["rid"]
+
+    def listed(b: Any) -> list[str]:  # in one call: the table is drawn again as it loads
+        return b.execute_script(
+            "return [...document.querySelectorAll('tr.run')].map(r => r.dataset.id)")
+
     _open(browser, f"{base}/#/runs", "tr.run")
-    assert len(browser.find_elements(By.CSS_SELECTOR, "tr.run")) > 1
+    assert len(listed(browser)) > 1
     Select(browser.find_element(By.ID, "f-status")).select_by_value("other")
-    WebDriverWait(browser, 10).until(
-        lambda b: [r.get_attribute("data-id") for r in
-                   b.find_elements(By.CSS_SELECTOR, "tr.run")] == [str(rid)])
+    WebDriverWait(browser, 10).until(lambda b: listed(b) == [str(rid)])
     assert "status=other" in browser.current_url
     _open(browser, f"{base}/#/runs?status=other", "tr.run")
-    assert [r.get_attribute("data-id") for r in
-            browser.find_elements(By.CSS_SELECTOR, "tr.run")] == [str(rid)]
+    WebDriverWait(browser, 10).until(lambda b: listed(b) == [str(rid)])
     assert Select(browser.find_element(By.ID, "f-status")).first_selected_option \
         .get_attribute("value") == "other"
