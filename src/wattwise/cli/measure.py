@@ -718,16 +718,15 @@ def runs(
                               highlight=False)
 
 
-def _partial(store: Any, rec: Any, samples: Any = None) -> Any:
+def _partial(store: Any, rec: Any) -> Any:
     """The partial energy of a run without a summary (``carbon.partial.partial_energy``),
-    from its stored samples; None when it has a summary or no counted sample."""
-    from wattwise.carbon.partial import partial_energy, partial_energy_of
+    from its stored samples summed inside SQLite (a run of a million samples in a
+    second); None when it has a summary or no counted sample."""
+    from wattwise.carbon.partial import partial_energy
 
     if isinstance(rec.summary, dict):
         return None
-    if samples is None:  # summed inside SQLite: a run of a million samples in a second
-        return partial_energy(rec, store.sample_sums(rec.id))
-    return partial_energy_of(rec, samples)
+    return partial_energy(rec, store.sample_sums(rec.id))
 
 
 def _with_partial(out: dict[str, Any], part: Any, priced: Any = None) -> dict[str, Any]:
@@ -1457,9 +1456,18 @@ def report(
                     pricing = _as_recorded(pricing, summary, one)
         # stored emissions that are not usable are not the run's: said, as show says it
         from wattwise.carbon.emissions import as_recorded_where_same
-        from wattwise.records.stored_energy import own_emissions_notes, summary_energy_fault
+        from wattwise.records.stored_energy import (
+            finite_float,
+            own_emissions_notes,
+            summary_energy_fault,
+        )
 
-        stored_notes.extend(own_emissions_notes(rec.summary))
+        own_notes = own_emissions_notes(rec.summary)
+        stored_notes.extend(own_notes)
+        # the run's stored total, where it is the run's figure (as show gives it)
+        total_j = None if part is not None or alone is not None \
+            or summary_energy_fault(summary) is not None \
+            else finite_float(summary.get("energy_j"))
         # a stored duration, PUE or power set aside and where its samples lie in time
         # (the timeline's notes), as show says them; its market notes are its own
         from wattwise.records.run_notes import run_notes
@@ -1468,8 +1476,7 @@ def report(
         if alone is not None and not pricing.notes:  # priced as recorded: the summary's
             pricing = _as_recorded(pricing, summary, alone)
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
-        if part is None and alone is None and not own_emissions_notes(rec.summary) \
-                and summary_energy_fault(summary) is None:
+        if total_j is not None and not own_notes:
             # priced again as recorded: the recorded figures, as every other output gives
             em = as_recorded_where_same(em, summary.get("emissions"))
         em, scope2, market_notes = _report_market(em, rec, pricing.options, instruments,
@@ -1487,10 +1494,8 @@ def report(
             "name": rec.name,
             # the figure every other output gives (the priced total is it again, through
             # kWh and a sum of intervals, which may differ from it in its last digit)
-            "energy_j": (part.energy_j if part is not None
-                         else stored_energy.finite_float(summary.get("energy_j"))
-                         if alone is None and stored_energy.summary_energy_fault(summary)
-                         is None else None) or em.energy_kwh * 3.6e6,
+            "energy_j": part.energy_j if part is not None
+            else em.energy_kwh * 3.6e6 if total_j is None else total_j,
             # the stored range where the stored total is usable (a bound that is no
             # float is named by energy_note, never given raw); else the samples' own,
             # clipped to the window as the figure is (as its grams' range is priced)

@@ -35,7 +35,7 @@ class Rechecks:
         self._columns = columns  # what the index reads of a run (``ENTRY_COLUMNS``)
         self._lock = threading.Lock()
         self._at = time.monotonic()  # when the last pass ended (or the index was made)
-        self._every = RECHECK_S
+        self._every = 0.0  # ``RECHECK_TIMES`` the last pass's length
         self._running = False
 
     def start_when_due(self) -> None:

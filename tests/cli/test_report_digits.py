@@ -1,7 +1,9 @@
-"""Every output gives a run's emissions as the same number, to the last digit: ``report``
-priced a finished run again from sums of its samples (its last digit could differ from
-the recorded figure every other output gives), and ``runs --json`` priced a run without
-a summary from its rows in Python where the others price it from sums inside SQLite."""
+"""Every output gives a run's energy and emissions as the same number, to the last digit:
+``report`` gave the energy as its priced total read back through kWh (7.3 J as
+7.300000000000001 J) and priced a finished run again from sums of its samples (its last
+digit could differ from the recorded figure every other output gives), and ``runs
+--json`` priced a run without a summary from its rows in Python where the others price
+it from sums inside SQLite."""
 
 from __future__ import annotations
 
@@ -11,22 +13,44 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from fastapi.testclient import TestClient
 
+from tests._cli_out import cli_out
 from tests._damage import tracked_run
-from wattwise.cli import _register_all, app
 from wattwise.records.store import SampleRow, Store
 
-_register_all()
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 DEAD = 2**22 + 9  # above Linux's largest pid: no such process
 START = 1_700_000_000.0
 
 
 def _cli(*args: str) -> dict:
-    r = CliRunner().invoke(app, [*args])
-    assert r.exit_code == 0, r.output
-    return json.loads(r.stdout)
+    return json.loads(cli_out(*args))
+
+
+def _lost(db: Path, energies: list[float]) -> int:
+    """A run without a summary whose process is gone, one sample of each energy (J)."""
+    with Store(db) as store:
+        rid = store.create_run(name="lost", started_unix_s=START, host={}, hardware={},
+                               sensors=[], versions={}, pid=DEAD)
+        store.add_samples(rid, [SampleRow(START + 0.1 * (1 + t), "cpu:model", e, e, e, e,
+                                          False) for t, e in enumerate(energies)])
+    return rid
+
+
+def test_a_lost_runs_energy_is_the_same_number_in_report(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = _lost(db, [2.0, 2.0, 3.3])
+    assert 2.0 + 2.0 + 3.3 == 7.3 and 7.3 / 3.6e6 * 3.6e6 != 7.3  # what the test needs
+    report = _cli("report", str(rid), "--json", "--zone", "DE", "--db", str(db))
+    (listed,) = _cli("runs", "--json", "--db", str(db))
+    shown = _cli("show", str(rid), "--json", "--db", str(db))
+    from wattwise.server import create_app
+
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        (row,) = client.get("/api/runs").json()["runs"]
+    assert report["energy_j"] == listed["energy_so_far"]["energy_j"] == 7.3
+    assert shown["energy_so_far"]["energy_j"] == row["energy_j"] == 7.3
 
 
 def _shift(db: Path, rid: int, factor: float) -> dict:
@@ -68,12 +92,7 @@ def test_report_gives_the_recorded_emissions_where_it_prices_them_again_alike(
 
 def test_runs_json_prices_a_run_without_a_summary_as_show_does(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
-    with Store(db) as store:
-        rid = store.create_run(name="lost", started_unix_s=START, host={}, hardware={},
-                               sensors=[], versions={}, pid=DEAD)
-        store.add_samples(rid, [SampleRow(START + 0.1 * (1 + t), "cpu:model", e, e, e, e,
-                                          False)
-                                for t, e in enumerate(0.1 + k / 7 for k in range(40))])
+    rid = _lost(db, [0.1 + k / 7 for k in range(40)])
     (listed,) = _cli("runs", "--json", "--db", str(db))
     shown = _cli("show", str(rid), "--json", "--db", str(db))
     report = _cli("report", str(rid), "--json", "--db", str(db))
