@@ -9,6 +9,7 @@ Everything is computed, so the figures the pages print can be checked.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +232,9 @@ def running_run(store: Store, name: str = "running-now") -> int:
     store.add_samples(rid, [SampleRow(start + t, "cpu:model", 5.0, 5.0, 4.5, 5.5)
                             for t in range(1, 20)])
     return rid
+
+
+def run_counts(metrics: str) -> dict[str, float]:
+    """``wattwise_runs`` of a ``/metrics`` text, by status."""
+    return {m[1]: float(m[2]) for m in re.finditer(
+        r'^wattwise_runs\{status="(\w+)"\} (\S+)$', metrics, re.M)}

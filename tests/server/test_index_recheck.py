@@ -6,7 +6,6 @@ in the status filter) and a deleted run stayed counted, until the server restart
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -16,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests._damage import tracked_run
+from tests.server._runs import run_counts
 from wattwise.records import schema
 from wattwise.server import runs_index, runs_recheck
 from wattwise.server.app import create_app
@@ -24,8 +24,7 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 
 def _counts(client: TestClient) -> dict[str, float]:
-    return {m[1]: float(m[2]) for m in re.finditer(
-        r'^wattwise_runs\{status="(\w+)"\} (\S+)$', client.get("/metrics").text, re.M)}
+    return run_counts(client.get("/metrics").text)
 
 
 def _ids(client: TestClient, **params: str) -> tuple[list[int], int]:

@@ -6,13 +6,13 @@ order, with a name filter too."""
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.server._runs import run_counts
 from wattwise.records import schema
 from wattwise.records.store import SampleRow, Store
 from wattwise.server._sql import SORTS, Reads, RunsQuery
@@ -80,8 +80,7 @@ def test_api_filter_and_metrics_count_the_same_other_runs(tmp_path: Path) -> Non
         page = c.get("/api/runs?status=other").json()
         text = c.get("/metrics").text
         assert c.get("/api/runs?status=others").status_code == 422
-    counts = {m[1]: float(m[2]) for m in re.finditer(
-        r'^wattwise_runs\{status="(\w+)"\} (\S+)$', text, re.M)}
+    counts = run_counts(text)
     assert page["total"] == counts["other"] == 4
     assert {r["id"] for r in page["runs"]} == {ids[s] for s, c in STORED.items() if c}
     assert {r["status"] for r in page["runs"]} == {"paused", "Finished", "finished ",

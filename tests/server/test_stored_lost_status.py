@@ -6,13 +6,13 @@ built, and from the index after, in every order) and in /metrics' run counts."""
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.server._runs import run_counts
 from wattwise.records.store import SampleRow, Store
 from wattwise.server._sql import SORTS, Reads, RunsQuery
 from wattwise.server.app import create_app
@@ -77,6 +77,5 @@ def test_api_and_metrics_count_runs_stored_as_lost(tmp_path: Path) -> None:
         text = c.get("/metrics").text
     assert {r["id"] for r in page["runs"]} == {ids["gone"], ids["stored_lost"]}
     assert page["total"] == 2
-    counts = {m[1]: float(m[2]) for m in re.finditer(
-        r'^wattwise_runs\{status="(\w+)"\} (\S+)$', text, re.M)}
+    counts = run_counts(text)
     assert counts["lost"] == 2.0 and counts["running"] == 1.0 and counts["finished"] == 1.0
