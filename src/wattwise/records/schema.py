@@ -315,6 +315,7 @@ def check_file(path: Path) -> None:
     a refusal checkpoints another program's ``-wal`` into its file and removes it. Where
     SQLite cannot read it so (a lock, a journal to roll back, no file), the writer's own
     open says what is wrong."""
+    from wattwise.records.held_copy import judged_from_copy
     from wattwise.records.writer import is_busy
 
     try:
@@ -337,7 +338,11 @@ def check_file(path: Path) -> None:
             if is_busy(exc):
                 # locked: what the file holds (a table only in its -wal) cannot be known
                 # now, and the view without its -wal could pass another program's file;
-                # the writer waits and asks again
+                # a copy of it says where it is not ours, else the writer waits and asks
+                # again
+                why = judged_from_copy(path, lambda held: check_schema(held, path))
+                if why is not None:
+                    raise StoreError(why) from None
                 raise
             continue
         except StoreError as exc:

@@ -1,0 +1,203 @@
+"""A file another process holds locked (a write transaction whose cache spilled, or a
+WAL file in exclusive locking mode): ``wattwise run`` judges a copy of it, and refuses
+another program's file before the command starts (it ran the command, then lost the
+record at exit), leaving the held file and its side file as they are; a wattwise
+database held so is waited for as before."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from wattwise.records import held_copy
+from wattwise.records.schema import check_schema
+
+# held until a file named DB.release appears; "rollback": another program's file in
+# delete mode (table foo, or only its application id), its transaction spilled to the file;
+# "wal": its table made in an exclusive-mode WAL file; "ours": a wattwise file in delete
+# mode, one run renamed
+_HOLD = """
+import os, sqlite3, sys, time
+db, how = sys.argv[1], sys.argv[2]
+c = sqlite3.connect(db, isolation_level=None)
+if how == "wal":
+    c.execute("PRAGMA journal_mode=WAL")
+    c.execute("PRAGMA locking_mode=EXCLUSIVE")
+    c.execute("CREATE TABLE foo(x)")
+    c.execute("INSERT INTO foo VALUES ('kept')")
+else:
+    c.execute("PRAGMA cache_size=1")
+    c.execute("BEGIN")
+    if how == "ours":
+        c.execute("UPDATE runs SET name='held'")
+    elif how == "appid":
+        c.execute("PRAGMA application_id=0")
+    else:
+        c.execute("DROP TABLE foo")
+    c.execute("CREATE TABLE pad(x)")
+    c.executemany("INSERT INTO pad VALUES (?)", [("z" * 1000,)] * 200)
+open(db + ".ready", "w").close()
+while not os.path.exists(db + ".release"):
+    time.sleep(0.02)
+c.close()
+"""
+
+
+def _foreign(db: Path, appid: bool = False) -> None:
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+        if appid:
+            conn.execute("PRAGMA application_id=777")
+        else:
+            conn.execute("CREATE TABLE foo(x)")
+            conn.execute("INSERT INTO foo VALUES ('kept')")
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _held(db: Path, how: str) -> Iterator[subprocess.Popen[bytes]]:
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(db), how])
+    try:
+        deadline = time.monotonic() + 30
+        while not Path(f"{db}.ready").exists():
+            assert time.monotonic() < deadline and holder.poll() is None
+            time.sleep(0.05)
+        yield holder
+    finally:
+        Path(f"{db}.release").touch()
+        holder.wait(timeout=60)
+
+
+def _files(db: Path) -> dict[str, str]:
+    """Each file of the database (side files too), by name, as a digest of its bytes."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(db.parent.iterdir()) if p.name.startswith(db.name + "-")
+            or p.name == db.name}
+
+
+def _run(db: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WATTWISE_ZONE": "DE", "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "wattwise", "run", "--db", str(db),
+                           "--name", "j", "--", *command],
+                          capture_output=True, text=True, env=env, timeout=180)
+
+
+@pytest.mark.parametrize(("how", "said"), [
+    ("rollback", "tables: foo"), ("appid", "its application id is 777"),
+    ("wal", "tables: foo")])
+def test_another_programs_held_file_is_refused_before_the_command(
+        tmp_path: Path, how: str, said: str) -> None:
+    db = tmp_path / "other.db"
+    if how != "wal":
+        _foreign(db, appid=how == "appid")
+    ran = tmp_path / "ran"
+    with _held(db, how):
+        side = Path(f"{db}-{'wal' if how == 'wal' else 'journal'}")
+        assert side.exists(), "held with its side file"
+        before = _files(db)
+        r = _run(db, "sh", "-c", f"touch {ran}; exit 3")
+        assert _files(db) == before, "the held file and its side file are only read"
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.splitlines() == [
+        f"wattwise: error: run database {db} is a SQLite file of another program ({said}) "
+        "(read from a copy: another process holds it locked); left untouched"], r.stderr
+    assert not ran.exists(), "refused before the command started"
+    conn = sqlite3.connect(db)
+    try:
+        if how == "appid":
+            assert conn.execute("PRAGMA application_id").fetchone()[0] == 777
+        else:
+            assert conn.execute("SELECT x FROM foo").fetchall() == [("kept",)]
+        assert "runs" not in {n for (n,) in conn.execute("SELECT name FROM sqlite_master")}
+    finally:
+        conn.close()
+
+
+def test_a_wattwise_database_held_so_is_waited_for_and_recorded(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    assert _run(db, "true").returncode == 0
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        assert conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
+    finally:
+        conn.close()
+    with _held(db, "ours") as holder:
+        env = {**os.environ, "WATTWISE_ZONE": "DE", "COLUMNS": "200"}
+        run = subprocess.Popen(
+            [sys.executable, "-m", "wattwise", "run", "--db", str(db), "--name", "j", "--",
+             "sh", "-c", "exit 3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=env)
+        time.sleep(3)  # the command has ended; its record waits for the lock
+        assert holder.poll() is None
+    out, err = run.communicate(timeout=180)
+    assert run.returncode == 3, out + err
+    assert "the run database is busy (locked by another process)" in out + err
+    listed = subprocess.run([sys.executable, "-m", "wattwise", "runs", "--db", str(db),
+                             "--json"], capture_output=True, text=True, timeout=120)
+    rows = json.loads(listed.stdout)
+    rows = rows.get("runs", rows) if isinstance(rows, dict) else rows
+    assert [r["name"] for r in rows] == ["j", "j"], "the holder rolled back; both runs kept"
+
+
+def _judge(path: Path) -> str | None:
+    return held_copy.judged_from_copy(path, lambda conn: check_schema(conn, path))
+
+
+def test_no_copy_is_judged_past_its_size_or_while_the_side_file_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "other.db"
+    _foreign(db)
+    with _held(db, "rollback"):
+        monkeypatch.setattr(held_copy, "_JUDGED", {})
+        monkeypatch.setattr(held_copy, "COPY_LIMIT_BYTES", db.stat().st_size)
+        assert _judge(db) is None, "too large to copy: the caller waits"
+        monkeypatch.undo()
+        monkeypatch.setattr(held_copy, "_JUDGED", {})
+        real = held_copy._identity
+        asked: list[int] = []
+
+        def moving(side: Path, wal: bool) -> bytes | None:
+            asked.append(1)
+            got = real(side, wal)
+            return got + bytes([len(asked)]) if got else got  # a new transaction each time
+
+        monkeypatch.setattr(held_copy, "_identity", moving)
+        assert _judge(db) is None, "the journal changed while copied: nothing judged"
+        monkeypatch.setattr(held_copy, "_identity", real)
+        assert _judge(db) is not None and "tables: foo" in str(_judge(db))
+
+
+def test_one_transaction_is_copied_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    """A writer asks at every poll while the lock is held: the file is copied once."""
+    import shutil
+
+    db = tmp_path / "other.db"
+    _foreign(db)
+    monkeypatch.setattr(held_copy, "_JUDGED", {})
+    copies: list[str] = []
+    real = shutil.copyfile
+
+    def counted(src: object, dst: object) -> object:
+        copies.append(str(src))
+        return real(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(held_copy.shutil, "copyfile", counted)
+    with _held(db, "rollback"):
+        first = [_judge(db) for _ in range(5)]
+    assert len(set(first)) == 1 and first[0] is not None
+    assert copies == [str(db), f"{db}-journal"]
+    assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("wattwise-held-*")
+                if p.stat().st_mtime > time.time() - 60], "the copy is removed"
