@@ -75,3 +75,24 @@ def test_usable_stored_emissions_are_not_priced_again_and_get_no_such_note(
     for output, notes in _every_output(db, rid).items():
         if output != "report":  # report prices the run again, and says why
             assert not any(n.startswith(SET_ASIDE) for n in notes), (output, notes)
+
+
+def test_report_says_the_emissions_zone_it_set_aside(tmp_path: Path) -> None:
+    """Only the emissions block names a zone that is not one (its carbon options DE):
+    ``report`` prices in DE, as before, and now says why (it gave DE without a word while
+    ``show`` gave the stored zone, marked not usable); the figure is every output's."""
+    db = tmp_path / "r.db"
+    rid = tracked_run(db)
+    edit_summary(db, rid, lambda s: s["emissions"].update(zone="XX"))
+    reported = json.loads(_cli(db, "report", str(rid), "--json").stdout)["emissions"]
+    assert reported["zone"] == "DE"
+    assert [n for n in reported["notes"] if "zone" in n] == [
+        "the run's emissions name a zone that is not usable (unknown zone 'XX'; did you mean"
+        " MX? (list zones with `wattwise zones`)): priced in DE, the zone its carbon options"
+        " record"]
+    assert "the zone its carbon options record" in " ".join(
+        _cli(db, "report", str(rid)).output.split())
+    shown = json.loads(_cli(db, "show", str(rid), "--json").stdout)["figures"]
+    assert shown["emissions_g"] == pytest.approx(reported["emissions_g"], rel=1e-9)
+    given = json.loads(_cli(db, "report", str(rid), "--json", "--zone", "FR").stdout)
+    assert not any("carbon options record" in n for n in given["emissions"]["notes"])

@@ -200,6 +200,21 @@ def said_once(notes: Any) -> list[str]:
     return out
 
 
+def priced_zone_set_aside(recorded: Any, priced: Any) -> str | None:
+    """The note where a summary's emissions name a zone that is not one (a damaged
+    record) and its carbon options a usable zone, which prices the run; or None. ``show``
+    gives the stored text, marked not usable; without this note ``report`` gave the other
+    zone as if the record held only it."""
+    if not isinstance(recorded, str) or not isinstance(priced, str) or priced == "WORLD" \
+            or zone_fault(recorded) is not None:
+        return None
+    why = zone_fault(priced)
+    if why is None:
+        return None
+    return (f"the run's emissions name a zone that is not usable ({why}): priced in "
+            f"{recorded}, the zone its carbon options record")
+
+
 def zones_apart(recorded: Any, priced: Any) -> str | None:
     """The note where a summary's carbon options name one zone and its emissions were
     priced in another (a damaged record: both are written from one choice), or None.

@@ -22,6 +22,7 @@ from wattwise.carbon.recorded_options import (
     emissions_pue,
     judged,
     market_judged,
+    priced_zone_set_aside,
     zone_fault,
     zones_apart,
 )
@@ -203,6 +204,8 @@ def reprice_options(
     contradiction = zones_apart(r_zone, em.get("zone"))
     if contradiction is not None:
         r_zone = em["zone"]  # the zone its stored figures were priced in, as shown elsewhere
+    else:
+        contradiction = priced_zone_set_aside(r_zone, em.get("zone"))
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
     if "PUE" in faults:
