@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,21 +26,34 @@ from wattwise.records.schema import check_schema
 # held until a file named DB.release appears; "rollback": another program's file in
 # delete mode (table foo, or only its application id), its transaction spilled to the file;
 # "wal": its table made in an exclusive-mode WAL file; "ours": a wattwise file in delete
-# mode, one run renamed
+# mode, one run renamed; "ours-renamed" (and "ours-memory", its journal kept in memory):
+# its runs table renamed in the transaction, never committed; "wal-mended": an
+# exclusive-mode WAL wattwise file whose runs table is renamed (committed), then, once
+# DB.mend appears, renamed back (committed)
 _HOLD = """
 import os, sqlite3, sys, time
 db, how = sys.argv[1], sys.argv[2]
 c = sqlite3.connect(db, isolation_level=None)
-if how == "wal":
+if how in ("wal", "wal-mended"):
     c.execute("PRAGMA journal_mode=WAL")
     c.execute("PRAGMA locking_mode=EXCLUSIVE")
-    c.execute("CREATE TABLE foo(x)")
-    c.execute("INSERT INTO foo VALUES ('kept')")
+    if how == "wal":
+        c.execute("CREATE TABLE foo(x)")
+        c.execute("INSERT INTO foo VALUES ('kept')")
+    else:
+        c.execute("ALTER TABLE runs RENAME TO runs_x")
 else:
+    if how == "ours-memory":
+        c.execute("PRAGMA journal_mode=MEMORY")
     c.execute("PRAGMA cache_size=1")
+    c.execute("PRAGMA cache_spill=1")
     c.execute("BEGIN")
     if how == "ours":
         c.execute("UPDATE runs SET name='held'")
+    elif how.startswith("ours-"):  # the schema's page too among those spilled
+        c.execute("ALTER TABLE runs RENAME TO runs_x")
+        c.execute("UPDATE samples SET run_id = run_id")
+        c.execute("UPDATE runs_x SET name = name")
     elif how == "appid":
         c.execute("PRAGMA application_id=0")
     else:
@@ -48,7 +62,13 @@ else:
     c.executemany("INSERT INTO pad VALUES (?)", [("z" * 1000,)] * 200)
 open(db + ".ready", "w").close()
 while not os.path.exists(db + ".release"):
+    if how == "wal-mended" and os.path.exists(db + ".mend"):
+        c.execute("ALTER TABLE runs_x RENAME TO runs")
+        os.remove(db + ".mend")
+        open(db + ".mended", "w").close()
     time.sleep(0.02)
+if how.startswith("ours-"):
+    c.execute("ROLLBACK")
 c.close()
 """
 
@@ -160,11 +180,9 @@ def test_no_copy_is_judged_past_its_size_or_while_the_side_file_changes(
     db = tmp_path / "other.db"
     _foreign(db)
     with _held(db, "rollback"):
-        monkeypatch.setattr(held_copy, "_JUDGED", {})
         monkeypatch.setattr(held_copy, "COPY_LIMIT_BYTES", db.stat().st_size)
         assert _judge(db) is None, "too large to copy: the caller waits"
         monkeypatch.undo()
-        monkeypatch.setattr(held_copy, "_JUDGED", {})
         real = held_copy._identity
         asked: list[int] = []
 
@@ -179,14 +197,18 @@ def test_no_copy_is_judged_past_its_size_or_while_the_side_file_changes(
         assert _judge(db) is not None and "tables: foo" in str(_judge(db))
 
 
-def test_one_transaction_is_copied_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                        ) -> None:
-    """A writer asks at every poll while the lock is held: the file is copied once."""
+def _wattwise_db(db: Path, mode: str = "DELETE") -> None:
+    assert _run(db, "true").returncode == 0
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        assert conn.execute(f"PRAGMA journal_mode={mode}").fetchone()[0] == mode.lower()
+    finally:
+        conn.close()
+
+
+def _counted_copies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     import shutil
 
-    db = tmp_path / "other.db"
-    _foreign(db)
-    monkeypatch.setattr(held_copy, "_JUDGED", {})
     copies: list[str] = []
     real = shutil.copyfile
 
@@ -195,9 +217,100 @@ def test_one_transaction_is_copied_once(tmp_path: Path, monkeypatch: pytest.Monk
         return real(src, dst)  # type: ignore[arg-type]
 
     monkeypatch.setattr(held_copy.shutil, "copyfile", counted)
+    monkeypatch.setattr(held_copy, "_PASSED", {})
+    return copies
+
+
+def test_a_file_that_passed_is_not_copied_at_every_poll_a_refusal_always_afresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer asks at every poll (0.25 s) while the lock is held: a file that passed is
+    copied again only after ``AGAIN_S``; a refusal is never kept (a busy owner copied a
+    49 MB file 73 times in 11 s; a kept refusal refused a file mended since)."""
+    ours, other = tmp_path / "runs.db", tmp_path / "other.db"
+    _wattwise_db(ours)
+    _foreign(other)
+    copies = _counted_copies(monkeypatch)
+    with _held(ours, "ours"):
+        assert [_judge(ours) for _ in range(5)] == [None] * 5
+    assert copies == [str(ours), f"{ours}-journal"]
+    copies.clear()
+    with _held(other, "rollback"):
+        said = [_judge(other) for _ in range(3)]
+    assert len(set(said)) == 1 and said[0] is not None and len(copies) == 6
+    assert not [p for p in Path(tempfile.gettempdir()).glob(f"wattwise-held-{os.getpid()}-*")]
+
+
+def test_a_refusal_is_not_kept_past_the_owner_s_mending_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In one process (``track()``), a WAL file held in exclusive mode whose owner renamed
+    the runs table and then renamed it back (both committed, one WAL header): it was
+    refused again from the first verdict, and the record was lost."""
+    db = tmp_path / "runs.db"
+    _wattwise_db(db, "WAL")
+    monkeypatch.setattr(held_copy, "_PASSED", {})
+    with _held(db, "wal-mended"):
+        assert "no runs table" in str(_judge(db))
+        Path(f"{db}.mend").touch()
+        deadline = time.monotonic() + 30
+        while not Path(f"{db}.mended").exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert _judge(db) is None
+
+
+@pytest.mark.parametrize("how", ["ours-renamed", "ours-memory"])
+@pytest.mark.parametrize("linked", [False, True])
+def test_a_wattwise_database_is_judged_as_committed_never_as_its_owner_left_it(
+        tmp_path: Path, how: str, linked: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its owner renamed the runs table and will roll back: judged from the file beside a
+    link (its journal lies beside the target), or without the journal kept in memory,
+    the copy was the uncommitted file, refused as damaged, and the record lost. The file
+    and its journal are copied as SQLite finds them, and a file without one is not."""
+    (tmp_path / "real").mkdir()
+    db = tmp_path / "real" / "runs.db"
+    _wattwise_db(db)
+    given = db
+    if linked:
+        given = tmp_path / "link.db"
+        given.symlink_to(db)
+    copies = _counted_copies(monkeypatch)
+    with _held(db, how):
+        assert _judge(given) is None
+        assert copies == ([] if how == "ours-memory" else [str(db), f"{db}-journal"])
+        env = {**os.environ, "WATTWISE_ZONE": "DE", "COLUMNS": "200"}
+        run = subprocess.Popen(
+            [sys.executable, "-m", "wattwise", "run", "--db", str(given), "--name", "j",
+             "--", "sh", "-c", "exit 3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=env)
+        time.sleep(3)
+    out, err = run.communicate(timeout=180)
+    assert run.returncode == 3, out + err
+    assert "damaged" not in err, err
+
+
+def test_another_program_s_file_behind_a_link_is_refused_before_the_command(
+        tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    db = tmp_path / "real" / "other.db"
+    link = tmp_path / "link.db"
+    link.symlink_to(db)
+    ran = tmp_path / "ran"
+    with _held(db, "wal"):
+        r = _run(link, "sh", "-c", f"touch {ran}")
+    assert r.returncode == 2 and "(read from a copy" in r.stderr, r.stderr
+    assert not ran.exists()
+
+
+def test_copies_a_killed_process_left_are_removed(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    left = Path(tempfile.gettempdir()) / f"wattwise-held-{int(dead.stdout)}-x1"
+    left.mkdir()
+    (left / "held.db").write_bytes(b"another program's data")
+    db = tmp_path / "other.db"
+    _foreign(db)
+    monkeypatch.setattr(held_copy, "_PASSED", {})
     with _held(db, "rollback"):
-        first = [_judge(db) for _ in range(5)]
-    assert len(set(first)) == 1 and first[0] is not None
-    assert copies == [str(db), f"{db}-journal"]
-    assert not [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("wattwise-held-*")
-                if p.stat().st_mtime > time.time() - 60], "the copy is removed"
+        assert _judge(db) is not None
+    assert not left.exists()

@@ -1,14 +1,21 @@
 """Whose a file is while another process holds it locked, judged from a copy.
 
-A program in a write transaction whose cache spilled holds its file's exclusive lock:
-no reader can see the file, so ``wattwise run`` could not tell a file of another
-program from a wattwise database, ran the command, and lost its record at the end.
-SQLite itself says what the file holds once committed, from a copy: the file taken
-first, then its ``-journal`` (or ``-wal``), so every page the owner changed after the
-file was read has its committed form in the side file read after it; the copy's own
-open undoes (or replays) that side file as a crash would be. The side file's identity
-(a journal's nonce, a WAL's salts) must be the same before and after, or the copy
-could mix two transactions, and nothing is judged. The original is only read.
+A program in a write transaction whose cache spilled holds its file's exclusive lock: no
+reader can see the file, so ``wattwise run`` could not tell a file of another program
+from a wattwise database, ran the command, and lost its record at the end. SQLite itself
+says what the file holds once committed, from a copy: the file taken first, then its
+``-journal`` (or ``-wal``), so every page the owner changed after the file was read has
+its committed form in the side file read after it; the copy's own open undoes (or
+replays) that side file as a crash would be. The side file's identity (a journal's
+nonce, a WAL's salts) must be the same before and after, or the copy could mix two
+transactions, and nothing is judged (frames a WAL gains meanwhile are a later commit, or
+a part SQLite does not replay). A held file without its side file (a journal kept in
+memory: the file may hold what is not committed) is not judged. The file is found as
+SQLite finds it, a link followed. The original is only read.
+
+A file that passed is copied again only after ``AGAIN_S`` or ten times that copy's
+length, where longer (a busy owner starts a transaction at every poll of the writer); a
+refusal is never kept: a later ask copies afresh (the owner may have mended it).
 """
 
 from __future__ import annotations
@@ -17,15 +24,18 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 #: Beyond this many bytes (file and side file) no copy is made: the check waits.
 COPY_LIMIT_BYTES = 64 * 1024 * 1024
+#: Seconds before a file that passed is copied again (or ten times that copy's length).
+AGAIN_S = 2.0
+_PREFIX = "wattwise-held-"
 
-# what was judged, by file and side-file identity: a writer polling a held file copies it
-# once per transaction of its owner, not every poll
-_JUDGED: dict[tuple[str, bytes], str | None] = {}
+# per file: when a copy of it last passed, and how long that copy took
+_PASSED: dict[str, tuple[float, float]] = {}
 
 
 def _identity(side: Path, wal: bool) -> bytes | None:
@@ -62,33 +72,31 @@ def _copy(path: Path, side: Path, into: Path, wal: bool) -> bytes | None:
 
 def judged_from_copy(path: Path, judge: Callable[[sqlite3.Connection], object]) -> str | None:
     """Why ``judge`` refuses the file at ``path`` as it stands committed, read from a
-    copy, or None: it passes, or no copy could be judged (too large, changing, not
-    SQLite to read), and the caller waits for the lock as before."""
+    copy, or None: it passes, or no copy could be judged (too large, changing, no side
+    file, not SQLite to read), and the caller waits for the lock as before."""
+    real = os.path.realpath(path)  # SQLite's side files lie beside the link's target
+    passed = _PASSED.get(real)
+    if passed is not None and time.monotonic() - passed[0] < max(AGAIN_S, 10 * passed[1]):
+        return None
     try:
-        with open(path, "rb") as f:
+        with open(real, "rb") as f:
             header = f.read(100)
         wal = len(header) > 19 and header[18] == 2 and header[19] == 2
-        side = Path(f"{path}-wal" if wal else f"{path}-journal")
-        stat = os.stat(path)
-        size = stat.st_size + (os.stat(side).st_size if side.exists() else 0)
-    except OSError:
-        return None
-    if size > COPY_LIMIT_BYTES:
+        side = Path(f"{real}-wal" if wal else f"{real}-journal")
+        size = os.stat(real).st_size + os.stat(side).st_size
+    except OSError:  # no side file: what the file holds committed cannot be known
         return None
     ident = _identity(side, wal)
-    if ident is None:
+    if size > COPY_LIMIT_BYTES or not ident:
         return None
-    # no side file (a journal kept in memory): the file itself says what changed
-    key = (str(Path(path).absolute()), ident or f"{stat.st_size}:{stat.st_mtime_ns}".encode())
-    if key not in _JUDGED:
-        try:
-            copied, why = _judged(path, side, wal, ident, judge)
-        except (OSError, sqlite3.Error):  # no room to copy, or the copy not SQLite's
-            return None
-        if not copied:
-            return None
-        _JUDGED[key] = why
-    return _JUDGED[key]
+    began = time.monotonic()
+    try:
+        copied, why = _judged(Path(real), side, wal, ident, judge)
+    except (OSError, sqlite3.Error):  # no room to copy, or the copy not SQLite's
+        return None
+    if copied and why is None:
+        _PASSED[real] = (time.monotonic(), time.monotonic() - began)
+    return why if copied else None
 
 
 def _judged(path: Path, side: Path, wal: bool, ident: bytes,
@@ -97,16 +105,34 @@ def _judged(path: Path, side: Path, wal: bool, ident: bytes,
     where it passes)."""
     from wattwise.errors import StoreError
 
-    with tempfile.TemporaryDirectory(prefix="wattwise-held-") as tmp:
+    _sweep()
+    with tempfile.TemporaryDirectory(prefix=f"{_PREFIX}{os.getpid()}-") as tmp:
         if _copy(path, side, Path(tmp), wal) != ident:
             return False, None
         conn = sqlite3.connect(Path(tmp) / "held.db", timeout=0)
         try:
             judge(conn)  # its first read undoes the journal (replays the WAL) in the copy
         except StoreError as exc:
-            text = str(exc).removesuffix("; left untouched")
-            return True, (f"{text} (read from a copy: another process holds it locked); "
-                          "left untouched")
+            text = str(exc)
+            kept = text.endswith("; left untouched")
+            return True, (f"{text.removesuffix('; left untouched')} (read from a copy: "
+                          "another process holds it locked)"
+                          + ("; left untouched" if kept else ""))
         finally:
             conn.close()
     return True, None
+
+
+def _sweep() -> None:
+    """Remove the copies a process left as it died (killed, or ended while its writer
+    thread copied): they may hold another program's data."""
+    for old in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        try:
+            pid = int(old.name[len(_PREFIX):].split("-", 1)[0])
+            if old.stat().st_uid != os.getuid() or pid == os.getpid():
+                continue
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (ValueError, OSError):
+            continue
