@@ -37,6 +37,7 @@ from wattwise.server.runs_index import SORTS as SORTS
 from wattwise.server.runs_index import STORED_STATUSES as STORED_STATUSES
 from wattwise.server.runs_index import RunsQuery as RunsQuery
 from wattwise.server.runs_index import json_field as _j
+from wattwise.server.runs_recheck import page_of_found
 
 
 def _unsigned(value: str) -> str:
@@ -192,8 +193,7 @@ class Reads:
             page = self._page_from_sql(query)
             if page is not None:
                 return page
-        ids, total = self._index.page(query)
-        return self._rows_of(ids), total
+        return page_of_found(self._index, query, self._rows_of)
 
     def _page_from_sql(self, query: RunsQuery) -> tuple[list[sqlite3.Row], int] | None:
         """The page as the runs index would give it, through SQLite's own indexes

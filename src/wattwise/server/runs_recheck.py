@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 #: Seconds after the index is made, or after the last pass, before the next.
 RECHECK_S = 30.0
 #: The next pass waits at least this many times the last one's length.
 RECHECK_TIMES = 10.0
+#: How many times a page is asked again for runs found deleted on it (``page_of_found``);
+#: the pass that starts then drops the rest.
+DELETED_ASKS = 10
 #: Runs read per query, and the pause after each (as ``runs_index`` builds).
 CHUNK = 250
 PAUSE_S = 0.002
@@ -38,10 +42,11 @@ class Rechecks:
         self._every = 0.0  # ``RECHECK_TIMES`` the last pass's length
         self._running = False
 
-    def start_when_due(self) -> None:
-        """A pass in a thread, where one is due and none is under way."""
+    def start_when_due(self, now: bool = False) -> None:
+        """A pass in a thread, where one is due (or ``now``) and none is under way."""
         with self._lock:
-            if self._running or time.monotonic() - self._at < max(RECHECK_S, self._every):
+            if self._running or (not now and time.monotonic() - self._at
+                                 < max(RECHECK_S, self._every)):
                 return
             self._running = True
         threading.Thread(target=self.run, name="wattwise-dashboard-recheck",
@@ -66,7 +71,7 @@ class Rechecks:
                     break
                 after = int(rows[-1][0])
                 time.sleep(PAUSE_S)
-            _drop(index, upto, seen)
+            drop_runs(index, lambda rid: rid <= upto and rid not in seen)
         except Exception:  # noqa: BLE001 - a background pass: the next one reads again
             return
         finally:
@@ -76,17 +81,36 @@ class Rechecks:
                 self._running = False
 
 
-def _drop(index: Any, upto: int, seen: set[int]) -> None:
-    """The runs up to id ``upto`` a pass did not see leave ``index``: deleted. Its entries
-    become a new dict: a reader holding the old one reads it whole."""
+def drop_runs(index: Any, gone: Callable[[int], bool]) -> None:
+    """The runs of ``index`` that ``gone`` names leave it: deleted. Its entries become a
+    new dict: a reader holding the old one reads it whole."""
     with index._lock:
-        gone = {rid for rid in index.entries if rid <= upto and rid not in seen}
-        if not gone:
+        dropped = {rid for rid in index.entries if gone(rid)}
+        if not dropped:
             return
-        index.entries = {rid: e for rid, e in index.entries.items() if rid not in gone}
-        for rid in gone:
+        index.entries = {rid: e for rid, e in index.entries.items() if rid not in dropped}
+        for rid in dropped:
             index.open.discard(rid)
             index._looks.forget(rid)
         index._version += 1
         index._sums.clear()
         index.orders.clear()
+
+
+def page_of_found(index: Any, query: Any, rows_of: Callable[[list[int]], list[Any]]
+                  ) -> tuple[list[Any], int]:
+    """The page of ``query`` (a ``RunsQuery``) from ``index``, its rows (``rows_of``), and
+    the total. Runs found deleted on it (by another tool) leave the index at once, the
+    page is asked again, and a pass starts for other changes: the page listed fewer rows
+    beside the old total until the next pass (``"runs": []`` at one offset of 50,000)."""
+    ids, total = index.page(query)
+    rows = rows_of(ids)
+    for _ in range(DELETED_ASKS):
+        if len(rows) == len(ids):
+            break
+        gone = set(ids) - {int(r["id"]) for r in rows}
+        drop_runs(index, gone.__contains__)
+        index.rechecks.start_when_due(now=True)
+        ids, total = index.page(query)
+        rows = rows_of(ids)
+    return rows, total
