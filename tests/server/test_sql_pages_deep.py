@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from wattwise.server import _sql_pages, _usable_sql
+from wattwise.server import _sql_pages, _usable_sql, unsure_kept
 from wattwise.server._sql import Reads
 from wattwise.server._sql_pages import SqlPages
 from wattwise.server.runs_index import RunsIndex, RunsQuery
@@ -141,12 +141,16 @@ def test_a_deep_page_before_the_index_is_the_index_page(built: Any, sort: str, d
 @pytest.mark.parametrize("sort", ["energy", "emissions"])
 @pytest.mark.parametrize("desc", [True, False])
 @pytest.mark.parametrize("status", ["", "failed"])
+@pytest.mark.parametrize("kept", [True, False])
 def test_every_page_counted_in_sqlite_is_the_index_page(
-        built: Any, sort: str, desc: bool, status: str,
+        built: Any, sort: str, desc: bool, status: str, kept: bool,
         monkeypatch: pytest.MonkeyPatch) -> None:
     # no walk at all: every page, the first one with the damaged figures SQLite's index
-    # puts first, is counted in SQLite
+    # puts first, is counted in SQLite: from the runs its triggers keep, and where they
+    # are not kept (an older database), from a pass over every summary
     monkeypatch.setattr(_sql_pages, "_WALK_MAX", 1)
+    if not kept:
+        monkeypatch.setattr(unsure_kept, "current", lambda rows: False)
     reads, index = built
     pages = SqlPages(reads.rows, RunsIndex(reads.rows), 30.0)
     total = index.page(RunsQuery(limit=1, status=status, sort=sort))[1]
@@ -203,6 +207,7 @@ def test_a_deep_page_waits_where_the_rules_differ(built: Any,
     # SQL puts the damaged 1e308 J first, the runs index does not
     monkeypatch.setattr(_usable_sql, "agrees", lambda: True)
     monkeypatch.setattr(_usable_sql, "usable", lambda sort: "1")
+    monkeypatch.setattr(unsure_kept, "current", lambda rows: False)  # the SQL rule asked
     monkeypatch.setattr(_sql_pages, "_WALK_MAX", 1)
     pages = SqlPages(reads.rows, RunsIndex(reads.rows), 30.0)
     assert pages.page_ids(RunsQuery(sort="energy", desc=True, limit=5)) is None

@@ -143,10 +143,15 @@ class Database:
             # SIGKILL loses nothing committed; only an OS crash can lose the last few.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            if version < schema.SCHEMA_VERSION:
+            # the runs the dashboard's rule must judge, kept by triggers (``unsure_kept``)
+            from wattwise.server import unsure_kept
+
+            if version < schema.SCHEMA_VERSION or not unsure_kept.current_in(conn):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     schema.migrate(conn)
+                    if not unsure_kept.current_in(conn):  # another release's, or dropped
+                        unsure_kept.install(conn)
                     conn.execute("COMMIT")
                 except BaseException:
                     with contextlib.suppress(sqlite3.Error):

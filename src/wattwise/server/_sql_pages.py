@@ -16,6 +16,7 @@ page these cannot give (a status in name order, a name filter matching more than
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import json
@@ -27,6 +28,7 @@ from typing import Any
 
 from wattwise.records import schema
 from wattwise.records.liveness import stored_status
+from wattwise.server import unsure_kept
 from wattwise.server._usable_sql import UnusableRuns, rule_values
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
@@ -150,7 +152,9 @@ class SqlPages:
         self._timeout_s = timeout_s
         self._sort_indexes = False  # once seen, a writer's migration does not undo them
         self.names = NameMatch(rows)
-        self.unusable = UnusableRuns(rows, index.quiet.hush)  # the build waits for a pass
+        # the build waits for a pass; none where SQLite keeps the runs (``unsure_kept``)
+        self.unusable = UnusableRuns(rows, index.quiet.hush,
+                                     functools.partial(unsure_kept.unsure_ids, rows))
 
     def page_ids(self, query: RunsQuery, alive: Live | None = None
                  ) -> tuple[list[int], int] | None:

@@ -121,7 +121,7 @@ def _domains_agree() -> str:
     ``runs_index.DOMAINS_UNSURE`` leaves it (which reads each domain's fields apart: twice
     the cost over 100,000 runs)."""
     e = _at("$.energy_j")
-    j = "CASE WHEN d.type = 'object' THEN d.value ->> '$.energy_j' END"
+    j = "CASE WHEN d.type = 'object' THEN json_extract(d.value, '$.energy_j') END"
     shaped = ("CASE WHEN d.type != 'object' THEN 0 WHEN coalesce(json_type(d.value,"
               " '$.in_total'), 'true') = 'true' AND"
               f" {domain_surely_usable('d.value')} THEN 1 ELSE 0 END")
@@ -223,9 +223,11 @@ class UnusableRuns:
     and never again). ``between`` is called between two queries of a pass."""
 
     def __init__(self, rows: Callable[..., list[sqlite3.Row]],
-                 between: Callable[[], None] = lambda: None) -> None:
+                 between: Callable[[], None] = lambda: None,
+                 kept: Callable[[str], list[int] | None] = lambda sort: None) -> None:
         self.rows = rows
         self.between = between
+        self.kept = kept  # the runs SQLite keeps for a sort, or None: not kept
         self._lock = threading.Lock()  # one pass at a time: a second request waits for it
         #: per sort: the last id looked at, the runs stored as running then, those unusable
         self._kept: dict[str, tuple[int, set[int], set[int]]] = {}
@@ -235,6 +237,12 @@ class UnusableRuns:
         rule, or SQL calls usable a figure the rule does not (``agrees``)."""
         if not agrees():
             return None
+        unsure = self.kept(sort)  # kept by SQLite's triggers (``unsure_kept``): no pass
+        if unsure is not None:
+            if len(unsure) > JUDGED_MAX:
+                return None
+            return sorted(rid for rid, v in rule_values(self.rows, unsure, sort).items()
+                          if v is None)
         with self._lock:
             top = int(self.rows("SELECT coalesce(max(id), 0) FROM runs")[0][0])
             running = {int(i) for i in json.loads(str(self.rows(

@@ -118,10 +118,12 @@ def domain_surely_usable(value: str) -> str:
         return f"coalesce(json_type({value}, '$.{key}'), 'null')"
 
     def finite(key: str) -> str:
-        return (f"({kind(key)} IN ('integer', 'real') AND ({value} ->> '$.{key}')"
+        return (f"({kind(key)} IN ('integer', 'real') AND json_extract({value}, '$.{key}')"
                 " BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)")
 
-    e, lo, hi = (f"({value} ->> '$.{k}')" for k in ("energy_j", "low_j", "high_j"))
+    # json_extract, not ->>: kept in the database's triggers (``unsure_kept``), this reads
+    # in SQLite before 3.38 too
+    e, lo, hi = (f"json_extract({value}, '$.{k}')" for k in ("energy_j", "low_j", "high_j"))
     return (f"({kind('energy_j')} IN ('integer', 'real') AND {e} BETWEEN 0 AND"
             f" {MAX_STORED_ENERGY_J!r} AND (({kind('low_j')} = 'null' AND {kind('high_j')}"
             f" = 'null') OR ({finite('low_j')} AND {finite('high_j')}"

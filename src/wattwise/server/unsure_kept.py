@@ -1,0 +1,96 @@
+"""The runs whose stored figure SQL does not call usable, kept by SQLite's triggers.
+
+A page far down the runs list by energy, emissions or duration, asked of a server just
+started (its runs index not built yet), needs the few runs holding a number whose figure
+is not usable (``_usable_sql.UnusableRuns``): finding them read and judged every summary
+inside SQLite, 4.5-6.3 s for the first such page of 100,001 runs (BENCHMARKS.md). A
+table, ``runs_unsure``, holds each such run and which of its figures (``BITS``);
+triggers keep it as runs are written, changed or deleted, by wattwise or any program
+writing through SQLite (they use SQLite's own JSON functions, not ``->>``: SQLite before
+3.38 reads the file), from a view that holds the rule (``usable``) once. Every wattwise
+writer makes them where they are not this wattwise's (``install``, at its open: seconds
+for 100,000 runs, once); they are no part of the schema's version, so an older wattwise
+reads and writes the file as before, and its writes keep the table too.
+
+A reader uses the table only where its table, view and triggers are those this wattwise
+makes (``current``): a rule of another release, or one dropped by hand, and the pages
+read every summary as before. Rows of the table edited by hand are not judged: the runs
+index, once built, judges every run by its own rule. The view or the table dropped by
+hand, with the triggers left, makes SQLite refuse writes to ``runs`` (the triggers write
+through them) until a wattwise writer opens the file.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from wattwise.records import schema
+from wattwise.server._usable_sql import usable
+
+TABLE = "runs_unsure"
+VIEW = "runs_unsure_now"
+TRIGGERS = ("runs_unsure_insert", "runs_unsure_update", "runs_unsure_delete")
+#: Which figure of a run SQL does not call usable, though it holds a number for it.
+BITS = {"energy": 1, "emissions": 2, "duration": 4}
+
+
+@functools.cache
+def statements() -> tuple[str, ...]:
+    """The table, the view and the triggers, as ``install`` makes them (and ``current``
+    finds them: SQLite keeps each statement's text)."""
+    sorts = " + ".join(f"coalesce(({schema.VALUED[s]}) AND NOT {usable(s)}, 0) * {bit}"
+                       for s, bit in BITS.items())
+    put = (f"INSERT OR REPLACE INTO {TABLE} SELECT id, sorts FROM {VIEW}"
+           " WHERE id = NEW.id AND sorts != 0;")
+    return (
+        f"CREATE TABLE {TABLE} (run_id INTEGER PRIMARY KEY, sorts INTEGER NOT NULL)",
+        f"CREATE VIEW {VIEW} AS SELECT id, {sorts} AS sorts FROM runs",
+        f"CREATE TRIGGER {TRIGGERS[0]} AFTER INSERT ON runs BEGIN {put} END",
+        f"CREATE TRIGGER {TRIGGERS[1]} AFTER UPDATE ON runs BEGIN"
+        f" DELETE FROM {TABLE} WHERE run_id = OLD.id; {put} END",
+        f"CREATE TRIGGER {TRIGGERS[2]} AFTER DELETE ON runs BEGIN"
+        f" DELETE FROM {TABLE} WHERE run_id = OLD.id; END",
+    )
+
+
+def _names() -> tuple[str, ...]:
+    return (TABLE, VIEW, *TRIGGERS)
+
+
+def install(conn: sqlite3.Connection) -> None:
+    """Make the table, view and triggers anew, and fill the table from every run, inside
+    the caller's write transaction (seconds for 100,000 runs, once)."""
+    for name in TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    conn.execute(f"DROP VIEW IF EXISTS {VIEW}")
+    conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+    for statement in statements():
+        conn.execute(statement)
+    conn.execute(f"INSERT INTO {TABLE} SELECT id, sorts FROM {VIEW} WHERE sorts != 0")
+
+
+def current(rows: Callable[..., Any]) -> bool:
+    """Whether the database holds the table, view and triggers as this wattwise makes
+    them (then the table says which runs SQL does not call usable)."""
+    names = _names()
+    held = {str(name): str(sql) for name, sql in rows(
+        f"SELECT name, sql FROM sqlite_master WHERE name IN ({', '.join('?' * len(names))})",
+        names)}
+    return held == dict(zip(names, statements(), strict=True))
+
+
+def current_in(conn: sqlite3.Connection) -> bool:
+    """``current``, asked through a connection."""
+    return current(lambda sql, params=(): conn.execute(sql, params).fetchall())
+
+
+def unsure_ids(rows: Callable[..., Any], sort: str) -> list[int] | None:
+    """The runs the table names for ``sort``, ascending; None where it is not this
+    wattwise's (``current``)."""
+    if not current(rows):
+        return None
+    return [int(r[0]) for r in rows(
+        f"SELECT run_id FROM {TABLE} WHERE sorts & ? ORDER BY run_id", (BITS[sort],))]

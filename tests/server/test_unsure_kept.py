@@ -1,0 +1,199 @@
+"""The runs whose stored figure SQL does not call usable, kept by SQLite's triggers
+(``server.unsure_kept``): the same runs the pass over every summary finds, as
+runs are written, edited by another program, re-keyed or deleted; a database whose
+table, view or triggers are not this wattwise's is read by the pass, and the next
+writer makes them again. A dashboard just started answered its first page far down by
+energy in 4.5-6.3 s of 100,001 runs (BENCHMARKS.md), now in 65-109 ms."""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.server.test_sql_pages_deep import START, _summaries
+from wattwise.records import schema
+from wattwise.records.store import Store
+from wattwise.server import _usable_sql, unsure_kept
+from wattwise.server._sql import Reads
+
+SORTS = ("energy", "emissions", "duration")
+
+
+def _db(path: Path) -> Path:
+    """A run database of this wattwise holding the deep pages' stored summaries (each
+    part of the rule broken once), as another program might insert them."""
+    with Store(path) as store:
+        seed = store.create_run(name="seed", started_unix_s=START, host={"hostname": "h"},
+                                hardware={}, versions={}, sensors=[])
+        store.finish_run(seed, ended_unix_s=START + 1, status="finished", summary={})
+    summaries: list[str | None] = _summaries()[-120:]
+    # durations longer than the run's recorded start to end (9 s), or too long for any
+    summaries += [json.dumps({"energy_j": 5.0, "low_j": 4.0, "high_j": 6.0, "duration_s": d})
+                  for d in (1e12, 40.0, 1e300, 9.0)]
+    random.Random(5).shuffle(summaries)
+    with sqlite3.connect(path) as conn:
+        for n, s in enumerate(summaries):
+            conn.execute(
+                "INSERT INTO runs (name, status, started_unix_s, ended_unix_s, hostname,"
+                " host_json, hardware_json, sensors_json, versions_json, summary_json,"
+                " tags_json) VALUES (?, ?, ?, ?, 'h', '{}', '{}', '[]', '{}', ?, '{}')",
+                (f"job-{n}", "running" if s is None else "finished", START + n,
+                 None if s is None else START + n + 9, s))
+    conn.close()
+    return path
+
+
+def _kept(path: Path) -> dict[str, list[int]]:
+    reads = Reads(path)
+    try:
+        assert unsure_kept.current(reads.rows)
+        return {s: unsure_kept.unsure_ids(reads.rows, s) for s in SORTS}
+    finally:
+        reads.close()
+
+
+def _passed(path: Path) -> dict[str, list[int]]:
+    """What the pass over every summary finds (``UnusableRuns._unsure``)."""
+    reads = Reads(path)
+    try:
+        runs = _usable_sql.UnusableRuns(reads.rows)
+        return {s: sorted(runs._unsure(s, "1", ())) for s in SORTS}
+    finally:
+        reads.close()
+
+
+def _edit(path: Path, sql: str, *params: Any) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(sql, params)
+    conn.close()
+
+
+def test_the_kept_runs_are_the_pass_s_as_runs_are_written_edited_and_deleted(
+        tmp_path: Path) -> None:
+    db = _db(tmp_path / "runs.db")
+    kept = _kept(db)
+    assert kept == _passed(db)
+    assert all(kept[s] for s in SORTS), "each figure has runs the rule must judge"
+    rng = random.Random(11)
+    with sqlite3.connect(db) as conn:
+        ids = [int(r[0]) for r in conn.execute("SELECT id FROM runs ORDER BY id")]
+        stored = [r[0] for r in conn.execute("SELECT summary_json FROM runs")]
+    conn.close()
+    for step in range(40):  # another program's edits, each followed at once
+        rid = rng.choice(ids)
+        kind = step % 5
+        if kind == 0:
+            _edit(db, "UPDATE runs SET summary_json = ? WHERE id = ?", rng.choice(stored), rid)
+        elif kind == 1:
+            _edit(db, "UPDATE runs SET summary_json = json_set(summary_json, '$.energy_j',"
+                  " ?) WHERE id = ? AND json_valid(summary_json)",
+                  rng.choice([1e308, -1.0, 5.0, "12", None]), rid)
+        elif kind == 2:
+            _edit(db, "UPDATE runs SET ended_unix_s = ?, heartbeat_unix_s = ? WHERE id = ?",
+                  rng.choice([None, START, START + 1e12, "x"]), START + 3, rid)
+        elif kind == 3:
+            _edit(db, "DELETE FROM runs WHERE id = ?", rid)
+            ids.remove(rid)
+        else:
+            new = max(ids) + 100
+            _edit(db, "UPDATE runs SET id = ? WHERE id = ?", new, rid)
+            ids[ids.index(rid)] = new
+        assert _kept(db) == _passed(db), (step, kind, rid)
+
+
+def test_a_page_far_down_reads_the_kept_runs_not_every_summary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = _db(tmp_path / "runs.db")
+    reads = Reads(db)
+    try:
+        kept_ids = functools.partial(unsure_kept.unsure_ids, reads.rows)
+        runs = _usable_sql.UnusableRuns(reads.rows, kept=kept_ids)
+        kept = {s: runs.ids(s) for s in ("energy", "emissions")}
+
+        def every_summary(*_: object) -> list[int]:
+            raise AssertionError("the pass read every summary")
+
+        monkeypatch.setattr(runs, "_unsure", every_summary)
+        assert {s: runs.ids(s) for s in ("energy", "emissions")} == kept
+        monkeypatch.setattr(unsure_kept, "current", lambda rows: False)
+        with pytest.raises(AssertionError, match="the pass read every summary"):
+            runs.ids("energy")
+        monkeypatch.undo()
+        fresh = _usable_sql.UnusableRuns(reads.rows, kept=kept_ids)
+        monkeypatch.setattr(unsure_kept, "current", lambda rows: False)
+        assert {s: fresh.ids(s) for s in ("energy", "emissions")} == kept
+    finally:
+        reads.close()
+
+
+@pytest.mark.parametrize("change", [
+    "DROP TRIGGER runs_unsure_update", "DROP TABLE runs_unsure", "DROP VIEW runs_unsure_now",
+    "older"])
+def test_kept_runs_not_this_wattwise_s_are_not_read_and_a_writer_makes_them_again(
+        tmp_path: Path, change: str) -> None:
+    db = _db(tmp_path / "runs.db")
+    with sqlite3.connect(db) as conn:
+        if change == "older":  # another release's rule: its view says otherwise
+            view = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?",
+                                (unsure_kept.VIEW,)).fetchone()[0]
+            conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
+            conn.execute(view.replace("1e-09", "2e-09", 1))
+        else:
+            conn.execute(change)
+        if change.startswith("DROP TRIGGER") or change == "older":
+            # edited meanwhile: the table no longer says which
+            conn.execute("UPDATE runs SET summary_json = json_set(summary_json,"
+                         " '$.energy_j', 1e308) WHERE json_valid(summary_json)")
+        else:  # its triggers write into what was dropped: SQLite refuses writes to runs
+            with pytest.raises(sqlite3.OperationalError, match="no such table"):
+                conn.execute("UPDATE runs SET name = name WHERE id = 1")
+    conn.close()
+    reads = Reads(db)
+    try:
+        assert not unsure_kept.current(reads.rows)
+    finally:
+        reads.close()
+    with Store(db) as store:  # a writer opens it
+        store.create_run(name="next", started_unix_s=START + 500, host={"hostname": "h"},
+                         hardware={}, versions={}, sensors=[])
+    assert _kept(db) == _passed(db)
+
+
+def test_an_older_wattwise_s_database_gets_its_runs_kept_at_a_writer_s_open(
+        tmp_path: Path) -> None:
+    db = _db(tmp_path / "runs.db")
+    with sqlite3.connect(db) as conn:
+        for name in unsure_kept.TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
+        conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+    conn.close()
+    before = _passed(db)
+    with Store(db) as store:
+        store.create_run(name="next", started_unix_s=START + 500, host={"hostname": "h"},
+                         hardware={}, versions={}, sensors=[])
+    with sqlite3.connect(db) as conn:  # no part of the schema's version
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 3
+    conn.close()
+    assert _kept(db) == _passed(db) == before
+
+
+def test_another_program_reading_and_writing_through_sqlite_needs_nothing_of_wattwise(
+        tmp_path: Path) -> None:
+    """The triggers use SQLite's own functions only: a plain connection writes runs."""
+    db = _db(tmp_path / "runs.db")
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("UPDATE runs SET summary_json = ? WHERE id = 1",
+                     (json.dumps({"energy_j": -4.0}),))
+        conn.execute("DELETE FROM runs WHERE id = 2")
+        conn.commit()
+    finally:
+        conn.close()
+    assert _kept(db) == _passed(db)
