@@ -279,7 +279,27 @@ def stored_results(db: str | Path | None = None, *, task: str | None = None,
                 continue
             for w in store.windows(run.id):
                 if w.get("name") == SUMMARY_WINDOW and isinstance(w.get("bench"), dict):
-                    r = as_filed(BenchResult.from_dict(w["bench"]))
-                    if want is None or r.task == want:
+                    r = _readable(w["bench"])
+                    if r is not None and (want is None or r.task == want):
                         out.append(r)
     return out
+
+
+def _readable(stored: dict[str, Any]) -> BenchResult | None:
+    """A stored result as it is rated, or None where it is a damaged record, left out as
+    the dashboard's leaderboard leaves it out (``server.results.bench_payload``): one that
+    cannot be rebuilt (a field missing or of another type), or whose J/sample no command
+    stores (``compress.stored.j_per_sample_fault``: null, negative, implausibly large;
+    ``interval_fault``: outside its own interval).
+    One stored result without its throughput gave every new result "no rating:
+    'throughput'"."""
+    from wattwise.compress.stored import interval_fault, j_per_sample_fault
+
+    try:
+        r = as_filed(BenchResult.from_dict(stored))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError):
+        return None
+    e = r.energy_j_per_sample
+    if j_per_sample_fault(e.mean) is not None or interval_fault(e.mean, e.low, e.high):
+        return None
+    return r

@@ -53,6 +53,20 @@ def j_per_sample_fault(value: Any) -> str | None:
     return None
 
 
+def interval_fault(mean: float, low: Any, high: Any) -> str | None:
+    """What is wrong with a stored mean's 95 % interval that does not hold it (a
+    damaged record: every result wattwise stores holds its mean), or None; an interval
+    that is not two numbers is judged where it is shown."""
+    bounds = [b for b in (low, high)
+              if isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b)]
+    if len(bounds) < 2:
+        return None
+    slack = 1e-9 * max(abs(mean), 1e-300)
+    if low > mean + slack or high < mean - slack:
+        return f"its interval {_g(low)}-{_g(high)} does not hold its mean {_g(mean)}"
+    return None
+
+
 def number_fault(value: Any, optional: bool = False) -> str | None:
     """What is wrong with a stored figure that must be a finite number (a quality, a
     quality floor), or None where it is one (or is null and ``optional``)."""

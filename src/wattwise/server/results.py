@@ -31,6 +31,7 @@ from wattwise.compress.stored import (
     drawable_study,
     energy_fault,
     floor_fault,
+    interval_fault,
     j_per_sample_fault,
     latency_fault,
     number_fault,
@@ -38,7 +39,7 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
-from wattwise.records.rows import loads_summary
+from wattwise.records.rows import loads, loads_summary
 from wattwise.records.rows import text as _rows_text
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
 from wattwise.server._sql import Reads
@@ -128,13 +129,27 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _first_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        out.setdefault(key, value)
+    return out
+
+
 def _load(raw: Any) -> dict[str, Any]:
-    """A stored JSON object, {} where it is none; a figure stored as NaN or Infinity is
+    """A stored JSON object as every other output reads it (``records.rows.loads``, as
+    SQLite reads it: a key held twice keeps its first value, nesting to SQLite's depth;
+    Python's reader took the last, so the leaderboard ranked, and a study recommended,
+    what ``bench``, ``show`` and ``export`` never read), {} where it is none. A figure
+    stored as NaN or Infinity (no JSON number: the whole text is none to SQLite) is
     read as such, and marked damaged where it is used (the results' own rule)."""
     if not isinstance(raw, str):
         return {}
+    value = loads(raw, dict)
+    if value is not None:
+        return value
     try:
-        return _obj(json.loads(raw))
+        return _obj(json.loads(raw, object_pairs_hook=_first_key))
     except (ValueError, RecursionError):
         return {}
 
@@ -202,9 +217,11 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
         except BROKEN:
             skipped += 1
             continue
-        if j_per_sample_fault(r.energy_j_per_sample.mean) is not None:
-            # a J/sample no command stores (null, negative, implausibly large:
-            # ``compress.stored``): a damaged record, not a result to rank
+        e = r.energy_j_per_sample
+        if j_per_sample_fault(e.mean) is not None or interval_fault(e.mean, e.low, e.high):
+            # a J/sample no command stores (null, negative, implausibly large, outside
+            # its own interval: ``compress.stored``): a damaged record, not a result to
+            # rank (``bench``'s rating leaves it out too: ``rating.stored_results``)
             skipped += 1
             continue
         if r.task:
@@ -425,8 +442,18 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "damaged": shape(d, "variants", "study") + _entry_faults(raw, "study") + spoilt
         + _floor_damage(d),
         "variants": variants,
-        "figure": f"/api/compress/{run_id}/front.svg",
+        **_figure_of(lambda: study_svg(reads, run_id), f"/api/compress/{run_id}/front.svg"),
     }
+
+
+def _figure_of(draw: Any, url: str) -> dict[str, Any]:
+    """The figure's address where ``draw()`` draws it, else None and why in
+    ``figure_note`` (the page asked for it anyway: a 404 in the browser's console)."""
+    try:
+        draw()
+    except BadInput as exc:
+        return {"figure": None, "figure_note": str(exc)}
+    return {"figure": url, "figure_note": None}
 
 
 def study_svg(reads: Reads | None, run_id: int) -> str:
@@ -502,7 +529,7 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "energy_note": _sentence(extra.get("energy_note")),
         "points": points,
         "damaged": shape(d, "points", "tuning") + _entry_faults(raw, "tune") + spoilt,
-        "figure": f"/api/tune/{run_id}/frontier.svg",
+        **_figure_of(lambda: tune_svg(reads, run_id), f"/api/tune/{run_id}/frontier.svg"),
     }
 
 

@@ -1,0 +1,51 @@
+"""A stored study or tuning whose figure cannot be drawn (its variants not a list, its
+settings strings) in a real browser: the API gives no figure address and says why, and
+the page says it in place of the figure, asking for nothing that answers 404 (it asked
+for the figure anyway: an error in the browser's console). Needs what ``test_browser``
+needs."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.server._results import results_db, set_window, study, tuning
+from tests.server.test_browser import _HOW, _MISSING, _open, _serve
+from tests.server.test_browser import browser as browser  # the fixture
+
+pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    path = tmp_path_factory.mktemp("no_figure") / "runs.db"
+    ids = results_db(path)
+    s = study().to_dict()
+    s["variants"] = "not a list"
+    set_window(path, ids["study"], "study", s)
+    t = tuning().to_dict()
+    t["points"] = ["a", "b"]
+    set_window(path, ids["tune"], "tune", t)
+    pages = _serve(path)
+    yield {"base": next(pages), **ids}
+    next(pages, None)
+
+
+@pytest.mark.parametrize("what", ["compress", "tune"])
+def test_a_figure_that_cannot_be_drawn_is_said_not_asked_for(
+        browser: Any, served: dict[str, Any], what: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    rid = served["study" if what == "compress" else "tune"]
+    with urllib.request.urlopen(f"{served['base']}/api/{what}/{rid}") as answer:
+        body = json.load(answer)
+    assert body["figure"] is None and "cannot be drawn" in body["figure_note"], body
+    urls = _open(browser, f"{served['base']}/#/{what}/{rid}", "#figure-note")  # no SEVERE
+    assert not any("/api/" in u and u.endswith(".svg") for u in urls), urls
+    note = browser.find_element(By.ID, "figure-note").text
+    assert note == "no figure: " + body["figure_note"], note
+    assert browser.find_elements(By.ID, "figure") == []
