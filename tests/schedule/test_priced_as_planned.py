@@ -44,6 +44,11 @@ def test_run_batch_prices_each_run_on_the_trace_the_plan_used(tmp_path: Path) ->
     # the usual time's intensity too, so the dashboard can show the realised saving
     assert float(info.tags["usual_g_per_kwh"]) == pytest.approx(TRACE_G)
     assert float(info.tags["planned_start_unix_s"]) == pytest.approx(now, abs=1)
+    # kept at full precision, and said so: a whole "100.0" is no older record's rounding
+    from wattwise.server.results import plan_figures
+
+    assert info.tags["intensity_precision"] == "full"
+    assert plan_figures(info.to_dict())["saving_note"] is None
     assert any("realised 100.0" in e["message"] for e in store.events(info.id))
 
 

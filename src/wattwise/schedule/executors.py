@@ -34,6 +34,11 @@ from wattwise.schedule.planner import Assignment
 POLL_S = 0.2
 
 
+
+#: The tag saying a plan's run keeps its intensities at full precision (older records
+#: kept the usual one to 0.1 g/kWh, and a whole number reads the same in both).
+PRECISION_TAG = "intensity_precision"
+
 class PauseHook(ABC):
     """How a running job is paused and resumed at a planned boundary."""
 
@@ -223,6 +228,9 @@ class LocalExecutor(Executor):
             usual = usual_intensity(assignment)
             if usual is not None:
                 tags["usual_g_per_kwh"] = repr(float(usual))
+            if planned is not None or usual is not None:
+                # said, as "400.0" reads as an older record's 0.1 g/kWh (``results``)
+                tags[PRECISION_TAG] = "full"
             if self.node:
                 tags["node_type"] = self.node
             tracked = Run(assignment.job.name, interval_s=self.interval_s, db=self.db,

@@ -41,6 +41,7 @@ from wattwise.compress.stored import (
 from wattwise.errors import BadInput
 from wattwise.records.rows import loads, loads_summary
 from wattwise.records.rows import text as _rows_text
+from wattwise.schedule.executors import PRECISION_TAG
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
 from wattwise.server._sql import Reads
 
@@ -647,9 +648,11 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     saving = None if usual_total is None or emitted is None \
         else saving_against(usual_total, emitted)
     # Records before full precision kept the usual intensity to 0.1 g/kWh: a saving
-    # within that rounding is none (a job with no freedom showed a false one).
+    # within that rounding is none (a job with no freedom showed a false one). Those since
+    # say so (a whole number, "400.0", reads the same: it was called rounded).
     coarse = isinstance(tags.get("usual_g_per_kwh"), str) and \
-        re.fullmatch(r"\d+\.\d", tags["usual_g_per_kwh"]) is not None
+        re.fullmatch(r"\d+\.\d", tags["usual_g_per_kwh"]) is not None \
+        and tags.get(PRECISION_TAG) != "full"
     if coarse and saving is not None and kwh is not None and abs(saving) <= 0.05 * kwh:
         saving = 0.0
     domains = [d for d in summary.get("domains") or [] if isinstance(d, dict)
