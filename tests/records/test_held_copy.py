@@ -25,7 +25,8 @@ from wattwise.records.schema import check_schema
 
 # held until a file named DB.release appears; "rollback": another program's file in
 # delete mode (table foo, or only its application id), its transaction spilled to the file;
-# "wal": its table made in an exclusive-mode WAL file; "ours": a wattwise file in delete
+# "wal": its table made in an exclusive-mode WAL file ("wal-idle": then checkpointed,
+# its -wal empty); "ours": a wattwise file in delete
 # mode, one run renamed; "ours-renamed" (and "ours-memory", its journal kept in memory):
 # its runs table renamed in the transaction, never committed; "wal-mended": an
 # exclusive-mode WAL wattwise file whose runs table is renamed (committed), then, once
@@ -34,14 +35,16 @@ _HOLD = """
 import os, sqlite3, sys, time
 db, how = sys.argv[1], sys.argv[2]
 c = sqlite3.connect(db, isolation_level=None)
-if how in ("wal", "wal-mended"):
+if how in ("wal", "wal-idle", "wal-mended"):
     c.execute("PRAGMA journal_mode=WAL")
     c.execute("PRAGMA locking_mode=EXCLUSIVE")
-    if how == "wal":
+    if how == "wal-mended":
+        c.execute("ALTER TABLE runs RENAME TO runs_x")
+    else:
         c.execute("CREATE TABLE foo(x)")
         c.execute("INSERT INTO foo VALUES ('kept')")
-    else:
-        c.execute("ALTER TABLE runs RENAME TO runs_x")
+    if how == "wal-idle":  # all in the file, its -wal emptied: nothing to replay
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 else:
     if how == "ours-memory":
         c.execute("PRAGMA journal_mode=MEMORY")
@@ -116,15 +119,15 @@ def _run(db: Path, *command: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize(("how", "said"), [
     ("rollback", "tables: foo"), ("appid", "its application id is 777"),
-    ("wal", "tables: foo")])
+    ("wal", "tables: foo"), ("wal-idle", "tables: foo")])
 def test_another_programs_held_file_is_refused_before_the_command(
         tmp_path: Path, how: str, said: str) -> None:
     db = tmp_path / "other.db"
-    if how != "wal":
+    if not how.startswith("wal"):
         _foreign(db, appid=how == "appid")
     ran = tmp_path / "ran"
     with _held(db, how):
-        side = Path(f"{db}-{'wal' if how == 'wal' else 'journal'}")
+        side = Path(f"{db}-{'wal' if how.startswith('wal') else 'journal'}")
         assert side.exists(), "held with its side file"
         before = _files(db)
         r = _run(db, "sh", "-c", f"touch {ran}; exit 3")
@@ -314,3 +317,17 @@ def test_copies_a_killed_process_left_are_removed(tmp_path: Path,
     with _held(db, "rollback"):
         assert _judge(db) is not None
     assert not left.exists()
+
+
+def test_a_journal_another_mode_left_zeroed_is_no_transaction_to_undo(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A journal a PERSIST-mode program left zeroed beside a wattwise database whose owner
+    now keeps its journal in memory: the file holds pages not committed, and was judged
+    as committed (refused as damaged: "no runs table")."""
+    db = tmp_path / "runs.db"
+    _wattwise_db(db)
+    Path(f"{db}-journal").write_bytes(bytes(512))
+    copies = _counted_copies(monkeypatch)
+    with _held(db, "ours-memory"):
+        assert _judge(db) is None
+    assert copies == []

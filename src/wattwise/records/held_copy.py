@@ -10,8 +10,10 @@ replays) that side file as a crash would be. The side file's identity (a journal
 nonce, a WAL's salts) must be the same before and after, or the copy could mix two
 transactions, and nothing is judged (frames a WAL gains meanwhile are a later commit, or
 a part SQLite does not replay). A held file without its side file (a journal kept in
-memory: the file may hold what is not committed) is not judged. The file is found as
-SQLite finds it, a link followed. The original is only read.
+memory: the file may hold what is not committed), or with a journal that holds no
+transaction (empty, or zeroed by another mode), is not judged; an empty WAL is nothing to
+replay. The file is found as SQLite finds it, a link followed. The original is only
+read.
 
 A file that passed is copied again only after ``AGAIN_S`` or ten times that copy's
 length, where longer (a busy owner starts a transaction at every poll of the writer); a
@@ -38,11 +40,20 @@ _PREFIX = "wattwise-held-"
 _PASSED: dict[str, tuple[float, float]] = {}
 
 
+#: The first bytes of a rollback journal that holds a transaction.
+_JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
+#: The identity of an empty WAL: nothing to replay, the file alone is what is committed.
+_EMPTY_WAL = b"empty"
+
+
 def _identity(side: Path, wal: bool) -> bytes | None:
-    """The bytes naming the side file's transaction, b"" where there is none, or None
+    """The bytes naming the side file's transaction, b"" where it holds none, or None
     where it cannot be read. A journal's header is its magic, a record count that grows
     as it is synced, then the nonce of its checksums; a WAL's first 32 bytes change only
-    when it starts again."""
+    when it starts again. An empty WAL is ``_EMPTY_WAL`` (in WAL mode no page that is
+    not committed reaches the file). A journal that is empty, or zeroed (kept by another
+    mode), holds none: the owner may keep its journal in memory, its pages not committed
+    in the file."""
     try:
         with open(side, "rb") as f:
             head = f.read(32 if wal else 16)
@@ -50,7 +61,9 @@ def _identity(side: Path, wal: bool) -> bytes | None:
         return b""
     except OSError:
         return None
-    return head if wal else head[:8] + head[12:16]
+    if wal:
+        return head or _EMPTY_WAL
+    return head[:8] + head[12:16] if head[:8] == _JOURNAL_MAGIC else b""
 
 
 def _copy(path: Path, side: Path, into: Path, wal: bool) -> bytes | None:
@@ -61,7 +74,7 @@ def _copy(path: Path, side: Path, into: Path, wal: bool) -> bytes | None:
         return None
     try:
         shutil.copyfile(path, into / "held.db")
-        if before:
+        if before and before != _EMPTY_WAL:
             shutil.copyfile(side, into / ("held.db-wal" if wal else "held.db-journal"))
     except OSError:
         return None
