@@ -129,13 +129,23 @@ def test_runs_found_deleted_on_a_page_leave_it_at_once(tmp_path: Path, indexed: 
     from wattwise.server.runs_index import RunsQuery
 
     monkeypatch.setattr(runs_recheck, "RECHECK_S", 1e9)
+    # no pass in the background either: the page alone must find them
+    monkeypatch.setattr(runs_recheck.Rechecks, "start_when_due", lambda self, now=False: None)
     db, ids = _db(tmp_path, indexed)
     more = [tracked_run(db, seconds=0.05) for _ in range(2)]
+    with sqlite3.connect(db) as conn:  # 30 more, all deleted below: 15 pages of them
+        for _ in range(30):
+            conn.execute("INSERT INTO runs (name, status, started_unix_s, hostname,"
+                         " host_json, hardware_json, sensors_json, versions_json,"
+                         " tags_json) SELECT name, status, started_unix_s + 100, hostname,"
+                         " host_json, hardware_json, sensors_json, versions_json, tags_json"
+                         " FROM runs WHERE id = ?", (more[1],))
+    conn.close()
     reads = Reads(db)
     try:
         reads.warm()
-        assert reads.runs_page(RunsQuery(limit=2))[1] == 5
-        _edit(db, "DELETE FROM runs WHERE id IN (?, ?)", more[1], ids[2])
+        assert reads.runs_page(RunsQuery(limit=2))[1] == 35
+        _edit(db, "DELETE FROM runs WHERE id > ? OR id = ?", more[1] - 1, ids[2])
         for sort in runs_index.SORTS:
             for desc in (True, False):
                 rows, total = reads.runs_page(RunsQuery(limit=2, sort=sort, desc=desc))

@@ -85,9 +85,9 @@ def test_the_kept_runs_are_the_pass_s_as_runs_are_written_edited_and_deleted(
         ids = [int(r[0]) for r in conn.execute("SELECT id FROM runs ORDER BY id")]
         stored = [r[0] for r in conn.execute("SELECT summary_json FROM runs")]
     conn.close()
-    for step in range(40):  # another program's edits, each followed at once
+    for step in range(56):  # another program's edits, each followed at once
         rid = rng.choice(ids)
-        kind = step % 5
+        kind = step % 7
         if kind == 0:
             _edit(db, "UPDATE runs SET summary_json = ? WHERE id = ?", rng.choice(stored), rid)
         elif kind == 1:
@@ -100,10 +100,19 @@ def test_the_kept_runs_are_the_pass_s_as_runs_are_written_edited_and_deleted(
         elif kind == 3:
             _edit(db, "DELETE FROM runs WHERE id = ?", rid)
             ids.remove(rid)
-        else:
+        elif kind == 4:
             new = max(ids) + 100
             _edit(db, "UPDATE runs SET id = ? WHERE id = ?", new, rid)
             ids[ids.index(rid)] = new
+        elif kind == 5:  # a row REPLACE removes fires no delete trigger
+            _edit(db, "INSERT OR REPLACE INTO runs SELECT * FROM runs WHERE id = ?", rid)
+            _edit(db, "UPDATE runs SET summary_json = ? WHERE id = ?",
+                  json.dumps({"energy_j": 5.0, "low_j": 4.0, "high_j": 6.0}), rid)
+            _edit(db, "INSERT OR REPLACE INTO runs SELECT * FROM runs WHERE id = ?", rid)
+        else:  # re-keyed onto another run, which REPLACE removes
+            other = rng.choice([i for i in ids if i != rid])
+            _edit(db, "UPDATE OR REPLACE runs SET id = ? WHERE id = ?", other, rid)
+            ids.remove(rid)
         assert _kept(db) == _passed(db), (step, kind, rid)
 
 
@@ -197,3 +206,38 @@ def test_another_program_reading_and_writing_through_sqlite_needs_nothing_of_wat
     finally:
         conn.close()
     assert _kept(db) == _passed(db)
+
+
+@pytest.mark.parametrize("theirs", [
+    "CREATE TABLE runs_unsure (x TEXT)", "CREATE VIEW runs_unsure AS SELECT 1",
+    "CREATE TRIGGER runs_unsure_insert AFTER INSERT ON events BEGIN SELECT 1; END"])
+def test_another_program_s_object_of_one_of_these_names_is_never_dropped(
+        tmp_path: Path, theirs: str) -> None:
+    """A writer dropped it (a table with its rows), or refused the file and lost the run
+    ("use DROP VIEW to delete view runs_unsure"): it records on, leaves it, and the
+    dashboard reads every summary."""
+    db = _db(tmp_path / "runs.db")
+    with sqlite3.connect(db) as conn:
+        for name in unsure_kept.TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
+        conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+        conn.execute(theirs)
+        if theirs.startswith("CREATE TABLE"):
+            conn.execute("INSERT INTO runs_unsure VALUES ('kept')")
+    conn.close()
+    with Store(db) as store:
+        rid = store.create_run(name="next", started_unix_s=START + 500,
+                               host={"hostname": "h"}, hardware={}, versions={}, sensors=[])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name FROM runs WHERE id = ?", (rid,)).fetchone() == ("next",)
+        held = conn.execute("SELECT sql FROM sqlite_master WHERE sql = ?", (theirs,)).fetchall()
+        assert held == [(theirs,)]
+        if theirs.startswith("CREATE TABLE"):
+            assert conn.execute("SELECT x FROM runs_unsure").fetchall() == [("kept",)]
+    conn.close()
+    reads = Reads(db)
+    try:
+        assert unsure_kept.unsure_ids(reads.rows, "energy") is None
+    finally:
+        reads.close()

@@ -43,8 +43,10 @@ def statements() -> tuple[str, ...]:
     finds them: SQLite keeps each statement's text)."""
     sorts = " + ".join(f"coalesce(({schema.VALUED[s]}) AND NOT {usable(s)}, 0) * {bit}"
                        for s, bit in BITS.items())
-    put = (f"INSERT OR REPLACE INTO {TABLE} SELECT id, sorts FROM {VIEW}"
-           " WHERE id = NEW.id AND sorts != 0;")
+    # NEW.id's row dropped first: a row INSERT OR REPLACE (or UPDATE OR REPLACE) removes
+    # fires no delete trigger, and its entry would stay
+    put = (f"DELETE FROM {TABLE} WHERE run_id = NEW.id; INSERT INTO {TABLE}"
+           f" SELECT id, sorts FROM {VIEW} WHERE id = NEW.id AND sorts != 0;")
     return (
         f"CREATE TABLE {TABLE} (run_id INTEGER PRIMARY KEY, sorts INTEGER NOT NULL)",
         f"CREATE VIEW {VIEW} AS SELECT id, {sorts} AS sorts FROM runs",
@@ -60,16 +62,45 @@ def _names() -> tuple[str, ...]:
     return (TABLE, VIEW, *TRIGGERS)
 
 
-def install(conn: sqlite3.Connection) -> None:
+def _ours(kind: str, name: str, sql: str) -> bool:
+    """Whether a stored object of one of these names is one a wattwise makes (of this
+    release or another: the same shape, another rule), not another program's."""
+    if kind == "table":
+        return name == TABLE and sql == statements()[0]
+    if kind == "view":
+        return name == VIEW and sql.startswith(f"CREATE VIEW {VIEW} AS SELECT id, ")
+    heads = {n: q[:q.index(" BEGIN ")] for n, q in zip(TRIGGERS, statements()[2:],
+                                                         strict=True)}
+    return kind == "trigger" and name in heads and sql.startswith(heads[name] + " BEGIN ")
+
+
+def install(conn: sqlite3.Connection) -> bool:
     """Make the table, view and triggers anew, and fill the table from every run, inside
-    the caller's write transaction (seconds for 100,000 runs, once)."""
-    for name in TRIGGERS:
-        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-    conn.execute(f"DROP VIEW IF EXISTS {VIEW}")
-    conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
-    for statement in statements():
-        conn.execute(statement)
-    conn.execute(f"INSERT INTO {TABLE} SELECT id, sorts FROM {VIEW} WHERE sorts != 0")
+    the caller's write transaction (seconds for 100,000 runs, once); False, and nothing
+    done, where an object of one of their names is another program's (never dropped:
+    the dashboard then reads every summary, as without them). A failure undoes only
+    this: the writer records on."""
+    names = _names()
+    held = conn.execute(
+        f"SELECT type, name, coalesce(sql, '') FROM sqlite_master WHERE name IN"
+        f" ({', '.join('?' * len(names))})", names).fetchall()
+    if not all(_ours(str(k), str(n), str(q)) for k, n, q in held):
+        return False
+    conn.execute("SAVEPOINT unsure_kept")
+    try:
+        for name in TRIGGERS:
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+        conn.execute(f"DROP VIEW IF EXISTS {VIEW}")
+        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        for statement in statements():
+            conn.execute(statement)
+        conn.execute(f"INSERT INTO {TABLE} SELECT id, sorts FROM {VIEW} WHERE sorts != 0")
+    except sqlite3.Error:
+        conn.execute("ROLLBACK TO unsure_kept")
+        conn.execute("RELEASE unsure_kept")
+        return False
+    conn.execute("RELEASE unsure_kept")
+    return True
 
 
 def current(rows: Callable[..., Any]) -> bool:
