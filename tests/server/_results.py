@@ -106,14 +106,17 @@ ODD_LABELS = ["lone \ud800 surrogate", "ctl\x01\x08\x1b[31m", "x" * 200_000]
 
 def set_window(path: Path, run_id: int, key: str, payload: dict[str, Any]) -> None:
     """Replace the ``key`` payload of a stored study or tuning window (JSON escapes a
-    lone surrogate, so the database holds it as a record from elsewhere might)."""
+    lone surrogate, so the database holds it as a record from elsewhere might). An
+    infinity is written ``1e999``, a JSON number SQLite reads as one (Python writes
+    ``Infinity``, no JSON: the whole record would be unreadable); a NaN has no JSON
+    form, and stays ``NaN``."""
     conn = sqlite3.connect(path)
     with conn:
         (raw,) = conn.execute("SELECT extra_json FROM windows WHERE run_id = ?",
                               (run_id,)).fetchone()
         extra = {**json.loads(raw), key: payload}
-        conn.execute("UPDATE windows SET extra_json = ? WHERE run_id = ?",
-                     (json.dumps(extra), run_id))
+        text = json.dumps(extra).replace("-Infinity", "-1e999").replace("Infinity", "1e999")
+        conn.execute("UPDATE windows SET extra_json = ? WHERE run_id = ?", (text, run_id))
     conn.close()
 
 

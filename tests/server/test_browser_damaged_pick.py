@@ -1,6 +1,6 @@
-"""A tuning whose stored best setting has a NaN p90 latency, in a real browser: the tune
-page marks no row as the pick and says, in the server's words, that the stored best is a
-damaged setting, as ``/api/tune/ID`` does. Needs what ``test_browser`` needs."""
+"""A tuning whose stored best setting has an infinite p90 latency, in a real browser: the
+tune page marks no row as the pick and says, in the server's words, that the stored best
+is a damaged setting, as ``/api/tune/ID`` does. Needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     path = tmp_path_factory.mktemp("damaged_pick") / "runs.db"
     tid = results_db(path)["tune"]
     t = tuning().to_dict()
-    t["points"][2]["latency_p90_ms"] = float("nan")  # the stored best setting
+    t["points"][2]["latency_p90_ms"] = float("inf")  # the stored best setting
     set_window(path, tid, "tune", t)
     pages = _serve(path)
     yield {"base": next(pages), "tid": tid}

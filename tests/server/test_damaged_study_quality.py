@@ -19,9 +19,9 @@ from wattwise.server import create_app
 
 BAD_QUALITY = [("high", "not a number (stored as 'high')"),
                (True, "not a number (stored as 'True')"),
-               (float("nan"), "not a finite number (stored as nan)"),
+               (float("inf"), "not a finite number (stored as inf)"),
                (None, "missing (stored as null)")]
-IDS = ["text", "bool", "nan", "null"]
+IDS = ["text", "bool", "inf", "null"]
 
 
 def _texts(svg: str) -> str:

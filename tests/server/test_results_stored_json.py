@@ -140,3 +140,23 @@ def test_a_j_per_sample_outside_its_own_interval_is_ranked_by_neither(
     (board,) = _api(path, "/api/bench")
     assert board["skipped"] == 1
     assert BENCH[3][0] not in {e["name"] for g in board["groups"] for e in g["entries"]}
+
+
+def test_a_result_holding_nan_anywhere_is_read_by_no_output(
+        stored: tuple[Path, dict[str, Any]]) -> None:
+    """NaN is no JSON number: SQLite and ``bench``/``show`` read no part of such a record.
+    The pages read it with Python's reader: a benchmark with an unused ``NaN`` was ranked
+    ("among 13" beside bench's 12) and a study's variants shown while ``show`` said they
+    were not."""
+    path, ids = stored
+    bench_rid, study_rid = ids["bench"][0], ids["study"]
+    for rid in (bench_rid, study_rid):
+        _twice(path, "windows", "extra_json", rid, '"run_ids":' if rid == study_rid
+               else '"bench":', '"zz": NaN, ')
+    assert BENCH[0][0] not in {r.name for r in stored_results(path)}
+    board, study = _api(path, "/api/bench", f"/api/compress/{study_rid}")
+    assert board["skipped"] == 1
+    assert BENCH[0][0] not in {e["name"] for g in board["groups"] for e in g["entries"]}
+    assert study["variants"] == [] and study["figure"] is None
+    assert study["damaged"] == ["the stored study cannot be read (not valid JSON (NaN is not"
+                                " a JSON number)): nothing to show"], study["damaged"]

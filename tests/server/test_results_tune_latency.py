@@ -17,13 +17,14 @@ from tests._damage import point_labels
 from tests.server._results import results_db, set_window, tuning
 from wattwise.server import create_app
 
-LATE = [(float("nan"), "not a finite number (stored as nan)"),
-        (float("inf"), "not a finite number (stored as inf)"),
+# (a NaN has no JSON form: a record holding one cannot be read at all, as SQLite reads
+# it: test_results_stored_json.py)
+LATE = [(float("inf"), "not a finite number (stored as inf)"),
         (10**400, "not a finite number (stored as more than 1e+308)"),
         ("fast", "not a number (stored as 'fast')")]
 
 
-@pytest.mark.parametrize("value,why", LATE, ids=["nan", "inf", "huge-int", "text"])
+@pytest.mark.parametrize("value,why", LATE, ids=["inf", "huge-int", "text"])
 def test_a_damaged_p90_latency_is_named_and_does_not_meet_the_bound(
     tmp_path: Path, value: Any, why: str
 ) -> None:

@@ -28,9 +28,12 @@ def damage(exc: BaseException) -> str:
     return "a stored field is not of the type the record format gives it"
 
 
-def shape(d: dict[str, Any], key: str, what: str) -> list[str]:
-    """Why a stored study's (or tuning's) ``key`` list is not what the format gives."""
+def shape(d: dict[str, Any], key: str, what: str, unread: str | None = None) -> list[str]:
+    """Why a stored study's (or tuning's) ``key`` list is not what the format gives;
+    ``unread``: why its window's stored text cannot be read at all."""
     raw = d.get(key)
+    if not d and unread is not None:
+        return [f"the stored {what} cannot be read ({unread}): nothing to show"]
     if not d:
         return [f"the stored {what} is missing or not an object: nothing to show"]
     if not isinstance(raw, list):

@@ -39,7 +39,7 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
-from wattwise.records.rows import loads, loads_summary
+from wattwise.records.rows import loads, loads_summary, unreadable
 from wattwise.records.rows import text as _rows_text
 from wattwise.schedule.executors import PRECISION_TAG
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
@@ -130,29 +130,21 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _first_key(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        out.setdefault(key, value)
-    return out
-
-
 def _load(raw: Any) -> dict[str, Any]:
     """A stored JSON object as every other output reads it (``records.rows.loads``, as
     SQLite reads it: a key held twice keeps its first value, nesting to SQLite's depth;
     Python's reader took the last, so the leaderboard ranked, and a study recommended,
-    what ``bench``, ``show`` and ``export`` never read), {} where it is none. A figure
-    stored as NaN or Infinity (no JSON number: the whole text is none to SQLite) is
-    read as such, and marked damaged where it is used (the results' own rule)."""
-    if not isinstance(raw, str):
-        return {}
-    value = loads(raw, dict)
-    if value is not None:
-        return value
-    try:
-        return _obj(json.loads(raw, object_pairs_hook=_first_key))
-    except (ValueError, RecursionError):
-        return {}
+    what ``bench``, ``show`` and ``export`` never read), {} where it is none (``_unread``
+    says why). A text holding NaN or Infinity is no JSON to SQLite, nor here: read with
+    Python's reader, its other figures were ranked and shown while ``bench`` and ``show``
+    left the whole record out."""
+    value = loads(raw, dict) if isinstance(raw, str) else None
+    return value if value is not None else {}
+
+
+def _unread(raw: Any) -> str | None:
+    """Why a stored JSON object cannot be read (``records.rows.unreadable``), or None."""
+    return unreadable(raw, dict) if raw is not None else "stored as null"
 
 
 def _windows(reads: Reads, name: str, limit: int, run_id: int | None = None
@@ -375,7 +367,7 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
                 "ok": sum(1 for v in items if isinstance(v, dict) and v.get("status") == "ok"),
                 "pick": None if spoilt else _short(pick),
                 "damaged": shape(d, "variants" if key == "study" else "points",
-                                 "study" if key == "study" else "tuning")
+                                 "study" if key == "study" else "tuning", _unread(row[1]))
                 + _entry_faults(items, key) + spoilt
                 + (_floor_damage(d) if key == "study" else []),
             })
@@ -440,7 +432,8 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
         "energy_note": _sentence(extra.get("energy_note")),
-        "damaged": shape(d, "variants", "study") + _entry_faults(raw, "study") + spoilt
+        "damaged": shape(d, "variants", "study", _unread(row[1])) + _entry_faults(raw, "study")
+        + spoilt
         + _floor_damage(d),
         "variants": variants,
         **_figure_of(lambda: study_svg(reads, run_id), f"/api/compress/{run_id}/front.svg"),
@@ -462,9 +455,9 @@ def study_svg(reads: Reads | None, run_id: int) -> str:
     from wattwise.compress.plot import layout, to_svg
     from wattwise.compress.study import study_from_dict
 
-    _, extra = _one_window(reads, STUDY_WINDOW, run_id, "study")
+    row, extra = _one_window(reads, STUDY_WINDOW, run_id, "study")
     d = _obj(extra.get("study"))
-    if damaged := shape(d, "variants", "study"):
+    if damaged := shape(d, "variants", "study", _unread(row[1])):
         raise BadInput(f"the compression study of run {run_id} cannot be drawn: {damaged[0]}")
     usable, left_out = drawable_study(d, lambda t: _short(t, 40))
     try:
@@ -529,7 +522,8 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "best": None if spoilt else _short(d.get("best")),
         "energy_note": _sentence(extra.get("energy_note")),
         "points": points,
-        "damaged": shape(d, "points", "tuning") + _entry_faults(raw, "tune") + spoilt,
+        "damaged": shape(d, "points", "tuning", _unread(row[1])) + _entry_faults(raw, "tune")
+        + spoilt,
         **_figure_of(lambda: tune_svg(reads, run_id), f"/api/tune/{run_id}/frontier.svg"),
     }
 
@@ -538,9 +532,9 @@ def tune_svg(reads: Reads | None, run_id: int) -> str:
     """The tuning's frontier, drawn by ``compress.plot.tune_layout``."""
     from wattwise.compress.plot import to_svg, tune_layout
 
-    _, extra = _one_window(reads, TUNE_WINDOW, run_id, "tune")
+    row, extra = _one_window(reads, TUNE_WINDOW, run_id, "tune")
     d = _obj(extra.get("tune"))
-    if damaged := shape(d, "points", "tuning"):
+    if damaged := shape(d, "points", "tuning", _unread(row[1])):
         raise BadInput(f"the tuning of run {run_id} cannot be drawn: {damaged[0]}")
     return drawn(lambda: to_svg(tune_layout(d)))
 
