@@ -49,3 +49,33 @@ def test_a_figure_that_cannot_be_drawn_is_said_not_asked_for(
     note = browser.find_element(By.ID, "figure-note").text
     assert note == "no figure: " + body["figure_note"], note
     assert browser.find_elements(By.ID, "figure") == []
+
+
+@pytest.fixture(scope="module")
+def unread(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A study whose stored text holds NaN: no part of it is JSON to SQLite."""
+    import sqlite3
+
+    path = tmp_path_factory.mktemp("unread") / "runs.db"
+    ids = results_db(path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE windows SET extra_json = replace(extra_json, '\"run_ids\":',"
+                     " '\"zz\": NaN, \"run_ids\":') WHERE run_id = ?", (ids["study"],))
+    conn.close()
+    pages = _serve(path)
+    yield {"base": next(pages), **ids}
+    next(pages, None)
+
+
+def test_a_study_that_cannot_be_read_names_no_pick(browser: Any,
+                                                   unread: dict[str, Any]) -> None:
+    """Its header said "recommended: none meets the floor", of a floor nothing read."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{unread['base']}/#/compress/{unread['study']}", "#figure-note")
+    text = browser.find_element(By.ID, "view").text
+    assert "recommended: none shown (the stored record cannot be read: see below)" in text
+    assert "none meets the floor" not in text
+    assert ("damaged record: the stored study cannot be read (not valid JSON (NaN is not a"
+            " JSON number)): nothing to show") in text, text

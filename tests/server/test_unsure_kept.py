@@ -208,23 +208,36 @@ def test_another_program_reading_and_writing_through_sqlite_needs_nothing_of_wat
     assert _kept(db) == _passed(db)
 
 
-@pytest.mark.parametrize("theirs", [
+THEIRS = [
     "CREATE TABLE runs_unsure (x TEXT)", "CREATE VIEW runs_unsure AS SELECT 1",
-    "CREATE TRIGGER runs_unsure_insert AFTER INSERT ON events BEGIN SELECT 1; END"])
+    "CREATE TRIGGER runs_unsure_insert AFTER INSERT ON events BEGIN SELECT 1; END",
+    # SQLite's names are not case-sensitive; a statement that starts as ours does
+    "CREATE TABLE RUNS_UNSURE (x TEXT)", "CREATE VIEW Runs_Unsure_Now AS SELECT 1",
+    "CREATE TRIGGER RUNS_UNSURE_INSERT AFTER INSERT ON events BEGIN SELECT 1; END",
+    "CREATE VIEW runs_unsure_now AS SELECT id, 0 AS x FROM runs"]
+
+
+@pytest.mark.parametrize("ours_left", [False, True])
+@pytest.mark.parametrize("theirs", THEIRS)
 def test_another_program_s_object_of_one_of_these_names_is_never_dropped(
-        tmp_path: Path, theirs: str) -> None:
-    """A writer dropped it (a table with its rows), or refused the file and lost the run
-    ("use DROP VIEW to delete view runs_unsure"): it records on, leaves it, and the
-    dashboard reads every summary."""
+        tmp_path: Path, theirs: str, ours_left: bool) -> None:
+    """A writer dropped it (a table with its rows; by another case of its name, or SQL
+    that began as ours), or refused the file and lost the run ("use DROP VIEW to delete
+    view runs_unsure"); with our triggers left beside it (``ours_left``), they wrote into
+    it and every new run failed ("no such column: run_id"). It records on, leaves it
+    (dropping triggers of ours only), and the dashboard reads every summary."""
     db = _db(tmp_path / "runs.db")
     with sqlite3.connect(db) as conn:
-        for name in unsure_kept.TRIGGERS:
-            conn.execute(f"DROP TRIGGER {name}")
+        if not ours_left:
+            for name in unsure_kept.TRIGGERS:
+                conn.execute(f"DROP TRIGGER {name}")
         conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
         conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+        if ours_left and "TRIGGER" in theirs.upper():
+            conn.execute(f"DROP TRIGGER {unsure_kept.TRIGGERS[0]}")
         conn.execute(theirs)
-        if theirs.startswith("CREATE TABLE"):
-            conn.execute("INSERT INTO runs_unsure VALUES ('kept')")
+        if theirs.upper().startswith("CREATE TABLE"):
+            conn.execute("INSERT INTO runs_unsure (x) VALUES ('kept')")
     conn.close()
     with Store(db) as store:
         rid = store.create_run(name="next", started_unix_s=START + 500,
@@ -233,7 +246,7 @@ def test_another_program_s_object_of_one_of_these_names_is_never_dropped(
         assert conn.execute("SELECT name FROM runs WHERE id = ?", (rid,)).fetchone() == ("next",)
         held = conn.execute("SELECT sql FROM sqlite_master WHERE sql = ?", (theirs,)).fetchall()
         assert held == [(theirs,)]
-        if theirs.startswith("CREATE TABLE"):
+        if theirs.upper().startswith("CREATE TABLE"):
             assert conn.execute("SELECT x FROM runs_unsure").fetchall() == [("kept",)]
     conn.close()
     reads = Reads(db)

@@ -33,6 +33,9 @@ from wattwise.server._usable_sql import usable
 TABLE = "runs_unsure"
 VIEW = "runs_unsure_now"
 TRIGGERS = ("runs_unsure_insert", "runs_unsure_update", "runs_unsure_delete")
+#: In each statement (SQLite keeps its text): what tells a wattwise object of these names,
+#: of any release, from another program's.
+MARK = "/* wattwise: runs whose figure the rule must judge */"
 #: Which figure of a run SQL does not call usable, though it holds a number for it.
 BITS = {"energy": 1, "emissions": 2, "duration": 4}
 
@@ -48,12 +51,12 @@ def statements() -> tuple[str, ...]:
     put = (f"DELETE FROM {TABLE} WHERE run_id = NEW.id; INSERT INTO {TABLE}"
            f" SELECT id, sorts FROM {VIEW} WHERE id = NEW.id AND sorts != 0;")
     return (
-        f"CREATE TABLE {TABLE} (run_id INTEGER PRIMARY KEY, sorts INTEGER NOT NULL)",
-        f"CREATE VIEW {VIEW} AS SELECT id, {sorts} AS sorts FROM runs",
-        f"CREATE TRIGGER {TRIGGERS[0]} AFTER INSERT ON runs BEGIN {put} END",
-        f"CREATE TRIGGER {TRIGGERS[1]} AFTER UPDATE ON runs BEGIN"
+        f"CREATE TABLE {TABLE} {MARK} (run_id INTEGER PRIMARY KEY, sorts INTEGER NOT NULL)",
+        f"CREATE VIEW {VIEW} {MARK} AS SELECT id, {sorts} AS sorts FROM runs",
+        f"CREATE TRIGGER {TRIGGERS[0]} {MARK} AFTER INSERT ON runs BEGIN {put} END",
+        f"CREATE TRIGGER {TRIGGERS[1]} {MARK} AFTER UPDATE ON runs BEGIN"
         f" DELETE FROM {TABLE} WHERE run_id = OLD.id; {put} END",
-        f"CREATE TRIGGER {TRIGGERS[2]} AFTER DELETE ON runs BEGIN"
+        f"CREATE TRIGGER {TRIGGERS[2]} {MARK} AFTER DELETE ON runs BEGIN"
         f" DELETE FROM {TABLE} WHERE run_id = OLD.id; END",
     )
 
@@ -64,43 +67,45 @@ def _names() -> tuple[str, ...]:
 
 def _ours(kind: str, name: str, sql: str) -> bool:
     """Whether a stored object of one of these names is one a wattwise makes (of this
-    release or another: the same shape, another rule), not another program's."""
-    if kind == "table":
-        return name == TABLE and sql == statements()[0]
-    if kind == "view":
-        return name == VIEW and sql.startswith(f"CREATE VIEW {VIEW} AS SELECT id, ")
-    heads = {n: q[:q.index(" BEGIN ")] for n, q in zip(TRIGGERS, statements()[2:],
-                                                         strict=True)}
-    return kind == "trigger" and name in heads and sql.startswith(heads[name] + " BEGIN ")
+    release or another: another rule), not another program's: its name as written here
+    (SQLite's names are not case-sensitive) and the mark after it."""
+    head = {"table": "CREATE TABLE", "view": "CREATE VIEW", "trigger": "CREATE TRIGGER"}
+    return kind in head and name in _names() and sql.startswith(
+        f"{head[kind]} {name} {MARK} ")
 
 
 def install(conn: sqlite3.Connection) -> bool:
     """Make the table, view and triggers anew, and fill the table from every run, inside
-    the caller's write transaction (seconds for 100,000 runs, once); False, and nothing
-    done, where an object of one of their names is another program's (never dropped:
-    the dashboard then reads every summary, as without them). A failure undoes only
-    this: the writer records on."""
+    the caller's write transaction (seconds for 100,000 runs, once); False where an object
+    of one of their names (in any case) is another program's: that is never dropped,
+    nothing is made, and triggers of ours left beside it (they would write into it, and
+    every change to ``runs`` would fail) are dropped; the dashboard then reads every
+    summary. A failure undoes only this: the writer records on."""
     names = _names()
     held = conn.execute(
-        f"SELECT type, name, coalesce(sql, '') FROM sqlite_master WHERE name IN"
-        f" ({', '.join('?' * len(names))})", names).fetchall()
-    if not all(_ours(str(k), str(n), str(q)) for k, n, q in held):
-        return False
+        f"SELECT type, name, coalesce(sql, '') FROM sqlite_master WHERE lower(name) IN"
+        f" ({', '.join('?' * len(names))})", [n.lower() for n in names]).fetchall()
+    theirs = [(str(k), str(n)) for k, n, q in held if not _ours(str(k), str(n), str(q))]
     conn.execute("SAVEPOINT unsure_kept")
     try:
-        for name in TRIGGERS:
-            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-        conn.execute(f"DROP VIEW IF EXISTS {VIEW}")
-        conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        for statement in statements():
-            conn.execute(statement)
-        conn.execute(f"INSERT INTO {TABLE} SELECT id, sorts FROM {VIEW} WHERE sorts != 0")
+        if theirs:
+            for kind, name, sql in held:
+                if kind == "trigger" and _ours(str(kind), str(name), str(sql)):
+                    conn.execute(f"DROP TRIGGER {name}")
+        else:
+            for name in TRIGGERS:
+                conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+            conn.execute(f"DROP VIEW IF EXISTS {VIEW}")
+            conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            for statement in statements():
+                conn.execute(statement)
+            conn.execute(f"INSERT INTO {TABLE} SELECT id, sorts FROM {VIEW} WHERE sorts != 0")
     except sqlite3.Error:
         conn.execute("ROLLBACK TO unsure_kept")
         conn.execute("RELEASE unsure_kept")
         return False
     conn.execute("RELEASE unsure_kept")
-    return True
+    return not theirs
 
 
 def current(rows: Callable[..., Any]) -> bool:
