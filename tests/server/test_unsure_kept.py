@@ -254,3 +254,59 @@ def test_another_program_s_object_of_one_of_these_names_is_never_dropped(
         assert unsure_kept.unsure_ids(reads.rows, "energy") is None
     finally:
         reads.close()
+
+
+def _unmarked_install(db: Path) -> None:
+    """The objects as the builds before the mark made them."""
+    with sqlite3.connect(db) as conn:
+        for name in unsure_kept.TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
+        conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+        for statement in unsure_kept.statements():
+            conn.execute(statement.replace(f" {unsure_kept.MARK}", ""))
+        conn.execute(f"INSERT INTO {unsure_kept.TABLE} SELECT id, sorts FROM"
+                     f" {unsure_kept.VIEW} WHERE sorts != 0")
+    conn.close()
+
+
+@pytest.mark.parametrize("dropped", ["", "DROP TABLE runs_unsure", "DROP VIEW runs_unsure_now"])
+def test_objects_of_a_build_before_the_mark_are_brought_up_to_date(
+        tmp_path: Path, dropped: str) -> None:
+    """Made before the mark, they read as another program's: never made again (the first
+    deep page read every summary for good), and with the table or view dropped by hand
+    the triggers were never dropped: every new run failed."""
+    db = _db(tmp_path / "runs.db")
+    _unmarked_install(db)
+    if dropped:
+        _edit(db, dropped)
+    with Store(db) as store:
+        rid = store.create_run(name="next", started_unix_s=START + 500,
+                               host={"hostname": "h"}, hardware={}, versions={}, sensors=[])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name FROM runs WHERE id = ?", (rid,)).fetchone() == ("next",)
+    conn.close()
+    assert _kept(db) == _passed(db)
+
+
+@pytest.mark.parametrize("theirs", [
+    f"CREATE TABLE runs_unsure {unsure_kept.MARK} (x TEXT)",
+    f"CREATE TRIGGER runs_unsure_insert {unsure_kept.MARK} AFTER INSERT ON events BEGIN"
+    " SELECT 1; END"])
+def test_another_program_s_object_with_the_mark_copied_in_is_still_its_own(
+        tmp_path: Path, theirs: str) -> None:
+    db = _db(tmp_path / "runs.db")
+    with sqlite3.connect(db) as conn:
+        for name in unsure_kept.TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
+        conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+        conn.execute(theirs)
+    conn.close()
+    with Store(db) as store:
+        store.create_run(name="next", started_unix_s=START + 500, host={"hostname": "h"},
+                         hardware={}, versions={}, sensors=[])
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT sql FROM sqlite_master WHERE sql = ?",
+                            (theirs,)).fetchall() == [(theirs,)]
+    conn.close()

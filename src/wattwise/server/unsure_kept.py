@@ -65,13 +65,35 @@ def _names() -> tuple[str, ...]:
     return (TABLE, VIEW, *TRIGGERS)
 
 
+@functools.cache
+def _unmarked() -> frozenset[str]:
+    """The statements two builds of this feature before the mark wrote (the same rule;
+    the first one's triggers replaced an entry in place): theirs are ours too, so such a
+    file is brought up to date, and its triggers dropped beside another program's
+    object, as ours are."""
+    now = [st.replace(f" {MARK}", "") for st in statements()]
+    old_put = (f"INSERT OR REPLACE INTO {TABLE} SELECT id, sorts FROM {VIEW}"
+               " WHERE id = NEW.id AND sorts != 0;")
+    put = now[2][now[2].index(" BEGIN ") + 7:-4]
+    first = [now[2].replace(put, old_put), now[3].replace(put, old_put)]
+    return frozenset([*now, *first])
+
+
 def _ours(kind: str, name: str, sql: str) -> bool:
     """Whether a stored object of one of these names is one a wattwise makes (of this
     release or another: another rule), not another program's: its name as written here
-    (SQLite's names are not case-sensitive) and the mark after it."""
-    head = {"table": "CREATE TABLE", "view": "CREATE VIEW", "trigger": "CREATE TRIGGER"}
-    return kind in head and name in _names() and sql.startswith(
-        f"{head[kind]} {name} {MARK} ")
+    (SQLite's names are not case-sensitive), the mark after it, and its shape (the
+    table's two columns, a view of ``runs``, a trigger on ``runs``)."""
+    if sql in _unmarked():
+        return True
+    if kind == "table":
+        return name == TABLE and sql == statements()[0]
+    if kind == "view":
+        return name == VIEW and sql.startswith(f"CREATE VIEW {VIEW} {MARK} AS SELECT id, ") \
+            and sql.endswith(" AS sorts FROM runs")
+    events = dict(zip(TRIGGERS, ("INSERT", "UPDATE", "DELETE"), strict=True))
+    return kind == "trigger" and name in events and sql.startswith(
+        f"CREATE TRIGGER {name} {MARK} AFTER {events[name]} ON runs BEGIN ")
 
 
 def install(conn: sqlite3.Connection) -> bool:
