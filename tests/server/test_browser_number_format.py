@@ -92,10 +92,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                      (json.dumps({**json.loads(raw), "low_j": 3000.0}), ids["plan"]))
     conn.close()
     t = tuning().to_dict()
-    t["points"][2]["latency_p90_ms"] = float("nan")  # the stored best setting
+    t["points"][2]["latency_p90_ms"] = float("inf")  # the stored best setting
     set_window(path, ids["tune"], "tune", t)
     s = study().to_dict(1.0, None)
-    s["variants"][1]["bench"]["energy_j_per_sample"]["mean"] = float("nan")  # recommended
+    s["variants"][1]["bench"]["energy_j_per_sample"]["mean"] = float("inf")  # recommended
     set_window(path, ids["study"], "study", s)
     pages = _serve(path)
     yield {"base": next(pages), **ids}
