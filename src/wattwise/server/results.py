@@ -354,7 +354,8 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
     tunings: list[dict[str, Any]] = []
     for name, sink, key in ((STUDY_WINDOW, studies, "study"), (TUNE_WINDOW, tunings, "tune")):
         for row in [] if reads is None else _windows(reads, name, LIST_MAX):
-            d = _obj(_load(row[1]).get(key))
+            extra = _load(row[1])
+            d = _obj(extra.get(key))
             items = d.get("variants" if key == "study" else "points")
             items = items if isinstance(items, list) else []
             pick = d.get("recommended" if key == "study" else "best")
@@ -367,7 +368,8 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
                 "ok": sum(1 for v in items if isinstance(v, dict) and v.get("status") == "ok"),
                 "pick": None if spoilt else _short(pick),
                 "damaged": shape(d, "variants" if key == "study" else "points",
-                                 "study" if key == "study" else "tuning", _unread(row[1]))
+                                 "study" if key == "study" else "tuning",
+                                 None if extra else _unread(row[1]))
                 + _entry_faults(items, key) + spoilt
                 + (_floor_damage(d) if key == "study" else []),
             })
@@ -375,19 +377,20 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
 
 
 def _one_window(reads: Reads | None, name: str, run_id: int, key: str
-                ) -> tuple[Any, dict[str, Any]]:
+                ) -> tuple[Any, dict[str, Any], str | None]:
     rows = [] if reads is None else _windows(reads, name, 1, run_id)
     if not rows:
         what = "compression study" if key == "study" else "tuning"
         raise BadInput(f"no {what} stored with run {run_id}")
     extra = _load(rows[0][1])
-    return rows[0], extra
+    # why the stored text cannot be read, asked only where it read as nothing
+    return rows[0], extra, None if extra else _unread(rows[0][1])
 
 
 def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
     """One stored compression study: every variant's figures with their kind and source,
     which are on the front and which is recommended."""
-    row, extra = _one_window(reads, STUDY_WINDOW, run_id, "study")
+    row, extra, unread = _one_window(reads, STUDY_WINDOW, run_id, "study")
     d = _obj(extra.get("study"))
     front = {str(x) for x in d.get("pareto_front") or [] if isinstance(x, str)}
     variants = []
@@ -432,11 +435,12 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
         "energy_note": _sentence(extra.get("energy_note")),
-        "damaged": shape(d, "variants", "study", _unread(row[1])) + _entry_faults(raw, "study")
+        "damaged": shape(d, "variants", "study", unread) + _entry_faults(raw, "study")
         + spoilt
         + _floor_damage(d),
         "variants": variants,
-        **_figure_of(lambda: study_svg(reads, run_id), f"/api/compress/{run_id}/front.svg"),
+        **_figure_of(lambda: _study_svg(d, unread, run_id),
+                     f"/api/compress/{run_id}/front.svg"),
     }
 
 
@@ -452,12 +456,17 @@ def _figure_of(draw: Any, url: str) -> dict[str, Any]:
 
 def study_svg(reads: Reads | None, run_id: int) -> str:
     """The study's Pareto front, drawn by ``compress.plot.layout`` (as ``--plot``)."""
+    _, extra, unread = _one_window(reads, STUDY_WINDOW, run_id, "study")
+    return _study_svg(_obj(extra.get("study")), unread, run_id)
+
+
+def _study_svg(d: dict[str, Any], unread: str | None, run_id: int) -> str:
+    """``study_svg`` of the stored study ``d`` (``unread``: why its text cannot be read),
+    which its page's payload has read already."""
     from wattwise.compress.plot import layout, to_svg
     from wattwise.compress.study import study_from_dict
 
-    row, extra = _one_window(reads, STUDY_WINDOW, run_id, "study")
-    d = _obj(extra.get("study"))
-    if damaged := shape(d, "variants", "study", _unread(row[1])):
+    if damaged := shape(d, "variants", "study", unread):
         raise BadInput(f"the compression study of run {run_id} cannot be drawn: {damaged[0]}")
     usable, left_out = drawable_study(d, lambda t: _short(t, 40))
     try:
@@ -471,7 +480,7 @@ def study_svg(reads: Reads | None, run_id: int) -> str:
 
 def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
     """One stored tuning: each setting's figures, the frontier, the bound and the pick."""
-    row, extra = _one_window(reads, TUNE_WINDOW, run_id, "tune")
+    row, extra, unread = _one_window(reads, TUNE_WINDOW, run_id, "tune")
     d = _obj(extra.get("tune"))
     front = {str(x) for x in d.get("frontier") or [] if isinstance(x, str)} \
         if isinstance(d.get("frontier"), list) else set()
@@ -522,19 +531,23 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "best": None if spoilt else _short(d.get("best")),
         "energy_note": _sentence(extra.get("energy_note")),
         "points": points,
-        "damaged": shape(d, "points", "tuning", _unread(row[1])) + _entry_faults(raw, "tune")
+        "damaged": shape(d, "points", "tuning", unread) + _entry_faults(raw, "tune")
         + spoilt,
-        **_figure_of(lambda: tune_svg(reads, run_id), f"/api/tune/{run_id}/frontier.svg"),
+        **_figure_of(lambda: _tune_svg(d, unread, run_id), f"/api/tune/{run_id}/frontier.svg"),
     }
 
 
 def tune_svg(reads: Reads | None, run_id: int) -> str:
     """The tuning's frontier, drawn by ``compress.plot.tune_layout``."""
+    _, extra, unread = _one_window(reads, TUNE_WINDOW, run_id, "tune")
+    return _tune_svg(_obj(extra.get("tune")), unread, run_id)
+
+
+def _tune_svg(d: dict[str, Any], unread: str | None, run_id: int) -> str:
+    """``tune_svg`` of the stored tuning ``d``, which its page's payload has read already."""
     from wattwise.compress.plot import to_svg, tune_layout
 
-    row, extra = _one_window(reads, TUNE_WINDOW, run_id, "tune")
-    d = _obj(extra.get("tune"))
-    if damaged := shape(d, "points", "tuning", _unread(row[1])):
+    if damaged := shape(d, "points", "tuning", unread):
         raise BadInput(f"the tuning of run {run_id} cannot be drawn: {damaged[0]}")
     return drawn(lambda: to_svg(tune_layout(d)))
 
