@@ -68,6 +68,24 @@ def _passed(path: Path) -> dict[str, list[int]]:
         reads.close()
 
 
+def _drop_ours(conn: sqlite3.Connection, triggers: bool = True) -> None:
+    """The table and view this wattwise made, and (``triggers``) its triggers, dropped by
+    hand."""
+    if triggers:
+        for name in unsure_kept.TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+    conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
+    conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+
+
+def _write_one(db: Path) -> int:
+    """A run created by a wattwise writer, which opens the file: its id."""
+    with Store(db) as store:
+        return store.create_run(name="next", started_unix_s=START + 500,
+                                host={"hostname": "h"}, hardware={}, versions={},
+                                sensors=[])
+
+
 def _edit(path: Path, sql: str, *params: Any) -> None:
     with sqlite3.connect(path) as conn:
         conn.execute(sql, params)
@@ -122,7 +140,7 @@ def test_a_page_far_down_reads_the_kept_runs_not_every_summary(
     reads = Reads(db)
     try:
         kept_ids = functools.partial(unsure_kept.unsure_ids, reads.rows)
-        runs = _usable_sql.UnusableRuns(reads.rows, kept=kept_ids)
+        runs = _usable_sql.UnusableRuns(reads.rows, kept_ids=kept_ids)
         kept = {s: runs.ids(s) for s in ("energy", "emissions")}
 
         def every_summary(*_: object) -> list[int]:
@@ -134,7 +152,7 @@ def test_a_page_far_down_reads_the_kept_runs_not_every_summary(
         with pytest.raises(AssertionError, match="the pass read every summary"):
             runs.ids("energy")
         monkeypatch.undo()
-        fresh = _usable_sql.UnusableRuns(reads.rows, kept=kept_ids)
+        fresh = _usable_sql.UnusableRuns(reads.rows, kept_ids=kept_ids)
         monkeypatch.setattr(unsure_kept, "current", lambda rows: False)
         assert {s: fresh.ids(s) for s in ("energy", "emissions")} == kept
     finally:
@@ -168,9 +186,7 @@ def test_kept_runs_not_this_wattwise_s_are_not_read_and_a_writer_makes_them_agai
         assert not unsure_kept.current(reads.rows)
     finally:
         reads.close()
-    with Store(db) as store:  # a writer opens it
-        store.create_run(name="next", started_unix_s=START + 500, host={"hostname": "h"},
-                         hardware={}, versions={}, sensors=[])
+    _write_one(db)  # a writer opens it
     assert _kept(db) == _passed(db)
 
 
@@ -178,15 +194,10 @@ def test_an_older_wattwise_s_database_gets_its_runs_kept_at_a_writer_s_open(
         tmp_path: Path) -> None:
     db = _db(tmp_path / "runs.db")
     with sqlite3.connect(db) as conn:
-        for name in unsure_kept.TRIGGERS:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
-        conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+        _drop_ours(conn)
     conn.close()
     before = _passed(db)
-    with Store(db) as store:
-        store.create_run(name="next", started_unix_s=START + 500, host={"hostname": "h"},
-                         hardware={}, versions={}, sensors=[])
+    _write_one(db)
     with sqlite3.connect(db) as conn:  # no part of the schema's version
         assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION == 3
     conn.close()
@@ -228,20 +239,14 @@ def test_another_program_s_object_of_one_of_these_names_is_never_dropped(
     (dropping triggers of ours only), and the dashboard reads every summary."""
     db = _db(tmp_path / "runs.db")
     with sqlite3.connect(db) as conn:
-        if not ours_left:
-            for name in unsure_kept.TRIGGERS:
-                conn.execute(f"DROP TRIGGER {name}")
-        conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
-        conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+        _drop_ours(conn, triggers=not ours_left)
         if ours_left and "TRIGGER" in theirs.upper():
             conn.execute(f"DROP TRIGGER {unsure_kept.TRIGGERS[0]}")
         conn.execute(theirs)
         if theirs.upper().startswith("CREATE TABLE"):
             conn.execute("INSERT INTO runs_unsure (x) VALUES ('kept')")
     conn.close()
-    with Store(db) as store:
-        rid = store.create_run(name="next", started_unix_s=START + 500,
-                               host={"hostname": "h"}, hardware={}, versions={}, sensors=[])
+    rid = _write_one(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT name FROM runs WHERE id = ?", (rid,)).fetchone() == ("next",)
         held = conn.execute("SELECT sql FROM sqlite_master WHERE sql = ?", (theirs,)).fetchall()
@@ -259,10 +264,7 @@ def test_another_program_s_object_of_one_of_these_names_is_never_dropped(
 def _unmarked_install(db: Path) -> None:
     """The objects as the builds before the mark made them."""
     with sqlite3.connect(db) as conn:
-        for name in unsure_kept.TRIGGERS:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
-        conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+        _drop_ours(conn)
         for statement in unsure_kept.statements():
             conn.execute(statement.replace(f" {unsure_kept.MARK}", ""))
         conn.execute(f"INSERT INTO {unsure_kept.TABLE} SELECT id, sorts FROM"
@@ -280,9 +282,7 @@ def test_objects_of_a_build_before_the_mark_are_brought_up_to_date(
     _unmarked_install(db)
     if dropped:
         _edit(db, dropped)
-    with Store(db) as store:
-        rid = store.create_run(name="next", started_unix_s=START + 500,
-                               host={"hostname": "h"}, hardware={}, versions={}, sensors=[])
+    rid = _write_one(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT name FROM runs WHERE id = ?", (rid,)).fetchone() == ("next",)
     conn.close()
@@ -297,15 +297,10 @@ def test_another_program_s_object_with_the_mark_copied_in_is_still_its_own(
         tmp_path: Path, theirs: str) -> None:
     db = _db(tmp_path / "runs.db")
     with sqlite3.connect(db) as conn:
-        for name in unsure_kept.TRIGGERS:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute(f"DROP VIEW {unsure_kept.VIEW}")
-        conn.execute(f"DROP TABLE {unsure_kept.TABLE}")
+        _drop_ours(conn)
         conn.execute(theirs)
     conn.close()
-    with Store(db) as store:
-        store.create_run(name="next", started_unix_s=START + 500, host={"hostname": "h"},
-                         hardware={}, versions={}, sensors=[])
+    _write_one(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT sql FROM sqlite_master WHERE sql = ?",
                             (theirs,)).fetchall() == [(theirs,)]

@@ -66,21 +66,16 @@ def _identity(side: Path, wal: bool) -> bytes | None:
     return head[:8] + head[12:16] if head[:8] == _JOURNAL_MAGIC else b""
 
 
-def _copy(path: Path, side: Path, into: Path, wal: bool) -> bytes | None:
-    """The file then its side file copied into ``into``; the side file's identity where
-    it held one transaction throughout, else None."""
-    before = _identity(side, wal)
-    if before is None:
-        return None
+def _copy(path: Path, side: Path, into: Path, wal: bool, ident: bytes) -> bool:
+    """The file then its side file copied into ``into``; whether the side file still
+    holds the transaction ``ident`` names (read before the copy) once both are copied."""
     try:
         shutil.copyfile(path, into / "held.db")
-        if before and before != _EMPTY_WAL:
+        if ident != _EMPTY_WAL:
             shutil.copyfile(side, into / ("held.db-wal" if wal else "held.db-journal"))
     except OSError:
-        return None
-    if _identity(side, wal) != before:
-        return None
-    return before
+        return False
+    return _identity(side, wal) == ident
 
 
 def judged_from_copy(path: Path, judge: Callable[[sqlite3.Connection], object]) -> str | None:
@@ -120,7 +115,7 @@ def _judged(path: Path, side: Path, wal: bool, ident: bytes,
 
     _sweep()
     with tempfile.TemporaryDirectory(prefix=f"{_PREFIX}{os.getpid()}-") as tmp:
-        if _copy(path, side, Path(tmp), wal) != ident:
+        if not _copy(path, side, Path(tmp), wal, ident):
             return False, None
         conn = sqlite3.connect(Path(tmp) / "held.db", timeout=0)
         try:

@@ -32,12 +32,10 @@ from wattwise.schedule.planner import Assignment
 
 #: Longest single sleep while a job runs, so its exit is noticed promptly.
 POLL_S = 0.2
-
-
-
 #: The tag saying a plan's run keeps its intensities at full precision (older records
 #: kept the usual one to 0.1 g/kWh, and a whole number reads the same in both).
 PRECISION_TAG = "intensity_precision"
+
 
 class PauseHook(ABC):
     """How a running job is paused and resumed at a planned boundary."""

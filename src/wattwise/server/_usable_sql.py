@@ -224,10 +224,11 @@ class UnusableRuns:
 
     def __init__(self, rows: Callable[..., list[sqlite3.Row]],
                  between: Callable[[], None] = lambda: None,
-                 kept: Callable[[str], list[int] | None] = lambda sort: None) -> None:
+                 kept_ids: Callable[[str], list[int] | None] = lambda sort: None) -> None:
         self.rows = rows
         self.between = between
-        self.kept = kept  # the runs SQLite keeps for a sort, or None: not kept
+        # the runs SQLite's triggers keep for a sort, or None: not kept (``unsure_kept``)
+        self.kept_ids = kept_ids
         self._lock = threading.Lock()  # one pass at a time: a second request waits for it
         #: per sort: the last id looked at, the runs stored as running then, those unusable
         self._kept: dict[str, tuple[int, set[int], set[int]]] = {}
@@ -237,7 +238,7 @@ class UnusableRuns:
         rule, or SQL calls usable a figure the rule does not (``agrees``)."""
         if not agrees():
             return None
-        unsure = self.kept(sort)  # kept by SQLite's triggers (``unsure_kept``): no pass
+        unsure = self.kept_ids(sort)  # no pass where SQLite keeps them
         if unsure is not None:
             if len(unsure) > JUDGED_MAX:
                 return None
