@@ -15,6 +15,11 @@ class BadInput(WattwiseError, ValueError):
     """The user gave something wattwise cannot use; the message says what."""
 
 
+class NoSuchRun(BadInput):
+    """No run has the id or name asked for: the user's reference, or a run another
+    program deleted after a page of runs was read (the page reads it again)."""
+
+
 class SensorUnavailable(WattwiseError):
     """A sensor cannot run here. ``reason`` says why, ``fix`` how to enable it."""
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wattwise.errors import BadInput
+from wattwise.errors import BadInput, NoSuchRun
 from wattwise.records import rows as _rows
 from wattwise.records.judged_power import MAX_DURATION_S
 from wattwise.records.liveness import hostname, stored_name
@@ -350,12 +350,12 @@ class RunQueries(SampleSums):
         if not rows:  # the reference cut short: it may be an address's 8 KB
             shown = text if len(text) <= 60 else text[:60] + "…"
             what = f"named '{shown}'" if by_name else f"'{shown}'"
-            raise BadInput(f"no run {what} in {self.path}")
+            raise NoSuchRun(f"no run {what} in {self.path}")
         return self._info(rows[0], time.time(), RunRecord, db_path=_rows.text(self.path))
 
     def _require_run(self, run_id: int) -> None:
         if not self._read("SELECT 1 FROM runs WHERE id = ?", (run_id,)):
-            raise BadInput(f"no run '{run_id}' in {self.path}")
+            raise NoSuchRun(f"no run '{run_id}' in {self.path}")
 
     def samples(self, run_id: int) -> list[SampleRow]:
         """Every sample of the run, in time order."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from wattwise.errors import NoSuchRun
 from wattwise.records.judged_stored import duration_fault
 from wattwise.records.liveness import stored_name, stored_status
 from wattwise.records.queries import heartbeat_fault, usable_end
@@ -55,21 +56,55 @@ def runs_payload(
     query = (query or RunsQuery(limit=limit)).check()
     until = None if notes_wait_s is None else time.monotonic() + notes_wait_s
     with _reading(store, reads) as r:
-        if query.status in ("running", "lost"):
-            page, total = r.live_page(query, store.stale_after_s)
-        else:
-            page, total = r.runs_page(query)
-        marks = notes_marks(r, [int(x["id"]) for x in page])  # read at once, not per row
-        built = [_sql_row(store, r, x, until, marks) for x in page]  # every row's notes asked
-        rows = [_noted(row, notes) for row, notes in built]  # then waited for
+        for tries_left in reversed(range(_PAGE_TRIES)):
+            rows, total, gone = _page_rows(store, r, query, until)
+            if not gone or not tries_left:
+                break
     rows, bad = json_safe(rows)
     out = {
-        "db": _rows_text(store.path), "runs": rows, "total": total, "offset": query.offset,
-        "limit": query.limit, "sort": query.sort, "order": "desc" if query.desc else "asc",
+        "db": _rows_text(store.path), "runs": rows, "total": max(0, total - gone),
+        "offset": query.offset, "limit": query.limit, "sort": query.sort,
+        "order": "desc" if query.desc else "asc",
     }
-    if bad:
-        out["notes"] = [non_finite_note(bad)]
+    notes = [non_finite_note(bad)] if bad else []
+    if gone:
+        notes.append(f"{gone} run{'s' if gone > 1 else ''} of this page deleted by another "
+                     "program while it was read: left out (the next request reads the "
+                     "page again)")
+    if notes:
+        out["notes"] = notes
     return out
+
+
+#: How many times a page is read whole where a run on it is deleted while it is read
+#: (``NoSuchRun``): the next read leaves the deleted run out and fills its place; after
+#: the last, the runs found gone are left out of the page, with a note.
+_PAGE_TRIES = 3
+
+
+def _page_rows(store: Store, reads: Reads, query: RunsQuery, until: float | None
+               ) -> tuple[list[dict[str, Any]], int, int]:
+    """One page's rows, how many runs match in all, and how many of the page's runs
+    were found deleted while their rows were built (left out: another program deletes
+    runs while the dashboard reads, and one deleted row is no reason to fail the list)."""
+    if query.status in ("running", "lost"):
+        page, total = reads.live_page(query, store.stale_after_s)
+    else:
+        page, total = reads.runs_page(query)
+    marks = notes_marks(reads, [int(x["id"]) for x in page])  # read at once, not per row
+    built = []
+    for x in page:  # every row's notes asked
+        try:
+            built.append(_sql_row(store, reads, x, until, marks))
+        except NoSuchRun:
+            continue
+    rows = []
+    for row, notes in built:  # then waited for
+        try:
+            rows.append(_noted(row, notes))
+        except NoSuchRun:
+            continue
+    return rows, total, len(page) - len(rows)
 
 
 @contextmanager

@@ -98,7 +98,7 @@ from wattwise.carbon.partial import (
     yearly_priced,
 )
 from wattwise.carbon.repricing import started_with
-from wattwise.errors import BadInput
+from wattwise.errors import BadInput, NoSuchRun
 from wattwise.records import rows as _rows
 from wattwise.records.growing_sums import growing
 from wattwise.records.run_sums import (
@@ -298,12 +298,11 @@ class StoreCollector(Collector):
             m["total_energy"].add_metric([kind], joules)
             if priced:  # no run of this kind was priced: no emissions, not a zero
                 m["total_emissions"].add_metric([kind], grams)
-        records = {rid: store.get_run(rid) for rid in _live_or_lost(reads, stored_running)}
-        for rid in reads.newest_ids(self.recent, finished_only=True) if self.recent else []:
-            if rid not in records:
-                records[rid] = store.get_run(rid)
-        for run in records.values():
-            self._run(store, run, reads, m, pricer, parts.get(run.id))
+        for rid in _with_series(reads, stored_running, self.recent):
+            try:  # a run another program deletes meanwhile has no series: no error
+                self._run(store, store.get_run(rid), reads, m, pricer, parts.get(rid))
+            except NoSuchRun:
+                continue
 
     def _lost_parts(self, store: Store, reads: Reads, lost: list[int], pricer: PricingOnce
                     ) -> tuple[list[tuple[str, float, float | None]], list[int],
@@ -513,6 +512,14 @@ class _Unsummarised:
     summary: None = None
     #: its stored fields that cannot be read, as ``RunInfo.damaged`` (here: its host)
     damaged: dict[str, str] = field(default_factory=dict)
+
+
+def _with_series(reads: Reads, stored_running: list[int], recent: int) -> list[int]:
+    """The runs given their own series: each running or lost one, then the ``recent``
+    newest finished ones."""
+    ids = dict.fromkeys(_live_or_lost(reads, stored_running))
+    ids.update(dict.fromkeys(reads.newest_ids(recent, finished_only=True) if recent else []))
+    return list(ids)
 
 
 def _live_or_lost(reads: Reads, stored_running: list[int]) -> list[int]:
