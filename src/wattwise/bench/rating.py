@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from wattwise.bench.harness import SUMMARY_WINDOW, BenchResult
+from wattwise.bench.harness import BenchResult
 from wattwise.errors import BadInput
 
 #: Smallest reference population that earns stars: the rated result and at least
@@ -197,10 +197,12 @@ def stars_for(value: float, peers: Sequence[float]) -> tuple[int, tuple[float, .
 
 
 def _latest_per_name(results: Sequence[BenchResult]) -> list[BenchResult]:
+    """Each name's latest result; of two started at once, the first given (stored
+    results come newest first: the one stored last, as the leaderboard takes it)."""
     latest: dict[str, BenchResult] = {}
     for r in results:
         cur = latest.get(r.name)
-        if cur is None or (r.started_unix_s or 0) >= (cur.started_unix_s or 0):
+        if cur is None or (r.started_unix_s or 0) > (cur.started_unix_s or 0):
             latest[r.name] = r
     return list(latest.values())
 
@@ -259,9 +261,11 @@ def rate(
 
 def stored_results(db: str | Path | None = None, *, task: str | None = None,
                    limit: int = 10_000) -> list[BenchResult]:
-    """Every benchmark result kept in the run-record database (optionally of one task),
-    each under the task it is rated in (``as_filed``; a task in ``LEGACY_TASKS``
-    given as ``task`` means its suite task)."""
+    """The ``limit`` newest benchmark results kept in the run-record database (optionally
+    of one task), each under the task it is rated in (``as_filed``; a task in
+    ``LEGACY_TASKS`` given as ``task`` means its suite task), newest first: those the
+    dashboard's leaderboard ranks (``stored.result_of`` leaves out a damaged record)."""
+    from wattwise.bench.stored import result_of, stored_rows
     from wattwise.records.store import Store, default_db_path
 
     # read only: a reader never creates, migrates or changes the file; none yet, none kept
@@ -269,37 +273,7 @@ def stored_results(db: str | Path | None = None, *, task: str | None = None,
     if not path.exists():
         return []
     want = LEGACY_TASKS.get(task, task) if task is not None else None
-    out: list[BenchResult] = []
     with Store(path, readonly=True) as store:
-        for run in store.list_runs(limit):
-            if "bench" not in (run.tags or {}):
-                continue
-            tag = run.tags.get("task")
-            if want is not None and tag != want and LEGACY_TASKS.get(tag or "") != want:
-                continue
-            for w in store.windows(run.id):
-                if w.get("name") == SUMMARY_WINDOW and isinstance(w.get("bench"), dict):
-                    r = _readable(w["bench"])
-                    if r is not None and (want is None or r.task == want):
-                        out.append(r)
-    return out
-
-
-def _readable(stored: dict[str, Any]) -> BenchResult | None:
-    """A stored result as it is rated, or None where it is a damaged record, left out as
-    the dashboard's leaderboard leaves it out (``server.results.bench_payload``): one that
-    cannot be rebuilt (a field missing or of another type), or whose J/sample no command
-    stores (``compress.stored.j_per_sample_fault``: null, negative, implausibly large;
-    ``interval_fault``: outside its own interval).
-    One stored result without its throughput gave every new result "no rating:
-    'throughput'"."""
-    from wattwise.compress.stored import interval_fault, j_per_sample_fault
-
-    try:
-        r = as_filed(BenchResult.from_dict(stored))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError):
-        return None
-    e = r.energy_j_per_sample
-    if j_per_sample_fault(e.mean) is not None or interval_fault(e.mean, e.low, e.high):
-        return None
-    return r
+        rows = stored_rows(store._read, limit)
+    found = [as_filed(r) for r in map(result_of, rows) if r is not None]
+    return [r for r in found if want is None or r.task == want]

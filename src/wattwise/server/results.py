@@ -24,6 +24,7 @@ import math
 import re
 from typing import Any
 
+from wattwise.bench.stored import result_of, stored_rows
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.carbon.emissions import saving_against
 from wattwise.compress.stored import (
@@ -31,8 +32,6 @@ from wattwise.compress.stored import (
     drawable_study,
     energy_fault,
     floor_fault,
-    interval_fault,
-    j_per_sample_fault,
     latency_fault,
     number_fault,
     point_fault,
@@ -50,7 +49,6 @@ BENCH_MAX = 10_000
 #: Studies, tunings and plans listed, newest first.
 LIST_MAX = 500
 
-BENCH_WINDOW = "bench-summary"
 STUDY_WINDOW = "compress-study"
 TUNE_WINDOW = "tune-frontier"
 #: The longest label or name shown; longer ones are cut with an ellipsis.
@@ -195,36 +193,28 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
     (``rating.interval_problem``) gets no stars, says why, and sets no band edges;
     ``rating_rule`` states both rules for the page.
     """
-    from wattwise.bench.harness import BenchResult
     from wattwise.bench.rating import LEGACY_TASKS, MAX_INTERVAL_RATIO, MIN_PEERS, as_filed, rate
 
     task = LEGACY_TASKS.get(task, task)  # a built-in's name asks for its suite task
-    results: list[Any] = []
     counts: dict[tuple[str, str, str, str], int] = {}
     every_task: set[str] = set()
     skipped = 0
-    for row in [] if reads is None else _windows(reads, BENCH_WINDOW, BENCH_MAX):
-        try:
-            r = BenchResult.from_dict(_obj(_load(row[1]).get("bench")))
-            r = as_filed(_clean_bench(r, int(row[0]), _num(row[3])))
-        except BROKEN:
+    latest: dict[tuple[str, str, str, str], Any] = {}
+    for row in [] if reads is None else stored_rows(reads.rows, BENCH_MAX):
+        found = result_of(row)  # a damaged record: no result to rank (nor for ``bench``)
+        if found is None:
             skipped += 1
             continue
-        e = r.energy_j_per_sample
-        if j_per_sample_fault(e.mean) is not None or interval_fault(e.mean, e.low, e.high):
-            # a J/sample no command stores (null, negative, implausibly large, outside
-            # its own interval: ``compress.stored``): a damaged record, not a result to
-            # rank (``bench``'s rating leaves it out too: ``rating.stored_results``)
-            skipped += 1
-            continue
+        r = as_filed(found)
         if r.task:
             every_task.add(r.task)
         if task and r.task != task:
             continue
         key = (r.task or "", r.machine, _kind_class(r.kind), r.name)
         counts[key] = counts.get(key, 0) + 1
-        if counts[key] == 1:  # newest first: the first seen is the latest
-            results.append(r)
+        if key not in latest or _started(r) > _started(latest[key]):
+            latest[key] = r  # newest first: of two started at once, the first seen
+    results = list(latest.values())
     groups: dict[tuple[str, str, str], list[Any]] = {}
     for r in results:
         groups.setdefault((r.task or "", r.machine, _kind_class(r.kind)), []).append(r)
@@ -290,17 +280,8 @@ def _rating_of(rate: Any, r: Any, peers: list[Any]) -> dict[str, Any] | None:
     return out
 
 
-def _clean_bench(r: Any, run_id: int, started: float | None) -> Any:
-    """A stored result with its text fields as text (a hostile record may hold anything)."""
-    from dataclasses import replace
-
-    for field in ("name", "kind", "source"):
-        if not isinstance(getattr(r, field), str):
-            raise TypeError(field)
-    task = r.task if isinstance(r.task, str) else None
-    machine = r.machine if isinstance(r.machine, str) else _text(r.machine) or ""
-    return replace(r, task=task, machine=machine, run_id=run_id,
-                   started_unix_s=_num(r.started_unix_s) or started)
+def _started(r: Any) -> float:
+    return r.started_unix_s or 0.0
 
 
 def _sort_value(x: Any) -> float:
