@@ -601,6 +601,10 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     tags = _obj(run.get("tags"))
     summary = _obj(run.get("summary"))
     bad: list[str] = []
+    if (missing := _no_summary(run)) is not None:
+        summary = {}
+        bad.append(f"{missing}: the plan's energy, emissions and saving are none here (the "
+                   "run's own page gives its energy from its samples)")
     # a stored total or emissions the record's rule sets aside are no figures here either
     # (every other output gives them as not usable): said, and left out
     why_energy, why_emitted = summary_energy_fault(summary), summary_emissions_fault(summary)
@@ -669,12 +673,35 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         "saving_g": saving,
         "saving_pct": None if saving is None or not usual_total
         else 100.0 * saving / usual_total,
-        "saving_note": ("the record keeps the usual intensity rounded to 0.1 g/kWh: a "
-                        "saving within that rounding is shown as 0") if coarse else None
-        if usual_g is not None else
-        "the run's record keeps no intensity for the usual time, so no saving against it",
+        "saving_note": _saving_note(usual_g, saving, coarse, missing),
         "not_valid": bad,
     }
+
+
+def _no_summary(run: dict[str, Any]) -> str | None:
+    """Why a plan's run has no summary whose figures the plan's are (None where it has):
+    said, as every other output says it, not shown as dashes alone."""
+    summary = run.get("summary")
+    if isinstance(summary, dict) and "energy_j" in summary:
+        return None
+    why = _obj(run.get("damaged")).get("summary")
+    if why:
+        return f"the run's stored summary cannot be read ({_short(why, TEXT_MAX)})"
+    return ("the run has no summary holding its total (it ended without one, is still "
+            "recording, or the stored one holds none)")
+
+
+def _saving_note(usual_g: float | None, saving: float | None, coarse: bool,
+                 missing: str | None) -> str | None:
+    """Why a plan's run shows no saving, or how to read the one it shows (None: as is)."""
+    if usual_g is None:
+        return "the run's record keeps no intensity for the usual time, so no saving against it"
+    if saving is None:
+        return (f"{missing}, so no saving against the usual time" if missing is not None else
+                "the run's record keeps no usable emissions, so no saving against the usual "
+                "time")
+    return ("the record keeps the usual intensity rounded to 0.1 g/kWh: a saving within "
+            "that rounding is shown as 0") if coarse else None
 
 
 def plans_payload(reads: Reads | None, limit: int = 100, offset: int = 0) -> dict[str, Any]:
@@ -691,5 +718,6 @@ def plans_payload(reads: Reads | None, limit: int = 100, offset: int = 0) -> dic
     plans = [plan_figures({"id": int(r[0]), "name": r[1], "status": r[2],
                            "started_unix_s": r[3], "tags": _load(r[4]),
                            # as the run's own record reads it (``records.rows``)
-                           "summary": loads_summary(r[5]) or {}}) for r in rows]
+                           "summary": loads_summary(r[5]),
+                           "damaged": {"summary": unreadable(r[5], dict)}}) for r in rows]
     return {"plans": plans, "total": total}

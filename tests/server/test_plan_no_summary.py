@@ -1,0 +1,59 @@
+"""A plan's run without a summary whose figures the plan's are (one that cannot be
+read, one never written, one holding no total): the plans list and the plan's page say
+why its energy, emissions and saving are none. They showed dashes with no word, and
+the list said "not recorded" of a saving whose usual intensity is recorded."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.server._results import results_db
+from wattwise.server import create_app
+
+NO_TOTAL = ("the run has no summary holding its total (it ended without one, is still "
+            "recording, or the stored one holds none)")
+CASES = {
+    "unreadable": ("summary_json = substr(summary_json, 1, length(summary_json) - 1)"
+                   " || ', \"odd\": NaN}'",
+                   "the run's stored summary cannot be read (not valid JSON (NaN is not a "
+                   "JSON number))"),
+    "none": ("summary_json = NULL", NO_TOTAL),
+    "no total": ("summary_json = json_remove(summary_json, '$.energy_j')", NO_TOTAL),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_plan_s_run_without_a_usable_summary_says_why(tmp_path: Path, case: str) -> None:
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    change, why = CASES[case]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(f"UPDATE runs SET {change} WHERE id = ?", (plan,))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        listed: dict[str, Any] = client.get("/api/plans").json()["plans"][0]
+        page: dict[str, Any] = client.get(f"/api/plans/{plan}").json()
+    for got in (listed, page):
+        assert got["run_id"] == plan
+        assert got["emissions_g"] is None and got["saving_g"] is None
+        assert got["usual_g_per_kwh"] == 450.0  # recorded: the saving is none for another reason
+        assert any(b.startswith(why + ": the plan's energy, emissions and saving are none")
+                   for b in got["not_valid"]), got["not_valid"]
+        assert got["saving_note"] == f"{why}, so no saving against the usual time"
+    assert {k: v for k, v in listed.items() if k not in ("intensity", "emissions")} == \
+        {k: v for k, v in page.items() if k not in ("intensity", "emissions")}
+
+
+def test_a_plan_with_its_summary_has_no_such_line(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        listed = client.get("/api/plans").json()["plans"][0]
+    assert listed["run_id"] == plan and listed["saving_g"] is not None
+    assert not any("summary" in b for b in listed["not_valid"])
