@@ -79,3 +79,45 @@ def test_a_study_that_cannot_be_read_names_no_pick(browser: Any,
     assert "none meets the floor" not in text
     assert ("damaged record: the stored study cannot be read (not valid JSON (NaN is not a"
             " JSON number)): nothing to show") in text, text
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A study stored as a list (it reads: no object), a tuning whose points are text
+    and whose stored pick is null."""
+    path = tmp_path_factory.mktemp("shapes") / "runs.db"
+    ids = results_db(path)
+    set_window(path, ids["study"], "study", [1, 2])  # type: ignore[arg-type]
+    t = tuning().to_dict()
+    t["points"], t["best"] = "not a list", None
+    set_window(path, ids["tune"], "tune", t)
+    pages = _serve(path)
+    yield {"base": next(pages), **ids}
+    next(pages, None)
+
+
+@pytest.mark.parametrize(("what", "pick"), [("compress", "recommended"), ("tune", "pick")])
+def test_a_record_that_reads_but_is_damaged_is_not_called_unreadable_nor_given_a_verdict(
+        browser: Any, shapes: dict[str, Any], what: str, pick: str) -> None:
+    """A study stored as a list was headed "cannot be read" (it reads, as no object); a
+    tuning whose points are no list was headed "none meets the bound" (a verdict on points
+    nothing read), while ``show`` calls it unreadable as one."""
+    from selenium.webdriver.common.by import By
+
+    rid = shapes["study" if what == "compress" else "tune"]
+    _open(browser, f"{shapes['base']}/#/{what}/{rid}", "#figure-note")
+    text = browser.find_element(By.ID, "view").text
+    assert f"{pick}: none shown (the stored record is damaged: see below)" in text, text
+    assert "none meets the" not in text and "cannot be read" not in text
+
+
+def test_the_studies_list_gives_no_count_of_a_record_it_cannot_count(
+        browser: Any, shapes: dict[str, Any]) -> None:
+    """It said "0 of 0" benchmarked and recommended "none"."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{shapes['base']}/#/compress", ".compress-list")
+    for kind in ("compress", "tune"):
+        (row,) = browser.find_elements(By.CSS_SELECTOR, f".{kind}-list tbody tr")
+        cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+        assert cells[4:6] == ["none shown", "none shown"], cells

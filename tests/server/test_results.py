@@ -279,7 +279,7 @@ def test_a_task_with_no_results_is_said_with_the_stored_tasks(
 
 @pytest.mark.parametrize("payload,says", [
     ("{bad", "the stored study is missing or not an object"),
-    ({"variants": {"a": 1}}, "the stored study's variants is not a list"),
+    ({"variants": {"a": 1}}, "the stored study's variants are not a list"),
     ({"variants": [1, "x", {}]}, "2 of the stored study's 3 variants are not objects"),
 ])
 def test_a_damaged_stored_study_says_what_is_wrong_in_words(
@@ -301,7 +301,7 @@ def test_a_damaged_stored_study_says_what_is_wrong_in_words(
 
 @pytest.mark.parametrize("payload,says", [
     ("{bad", "the stored tuning is missing or not an object"),
-    ({"points": {"a": 1}}, "the stored tuning's points is not a list"),
+    ({"points": {"a": 1}}, "the stored tuning's points are not a list"),
 ])
 def test_a_damaged_stored_tuning_says_so_on_its_page_and_figure(
     tmp_path: Path, payload: Any, says: str

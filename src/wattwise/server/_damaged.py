@@ -37,7 +37,7 @@ def shape(d: dict[str, Any], key: str, what: str, unread: str | None = None) -> 
     if not d:
         return [f"the stored {what} is missing or not an object: nothing to show"]
     if not isinstance(raw, list):
-        return [f"the stored {what}'s {key} is not a list: none shown"]
+        return [f"the stored {what}'s {key} are not a list: none shown"]
     skipped = sum(not isinstance(x, dict) for x in raw)
     return [f"{skipped} of the stored {what}'s {len(raw)} {key} are not objects: not shown"] \
         if skipped else []
