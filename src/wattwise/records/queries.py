@@ -332,8 +332,9 @@ class RunQueries(SampleSums):
             text = text[len("name:"):]
         text = _rows.text(text)
         rows: list[sqlite3.Row] = []
-        if not by_name and text.isascii() and text.isdigit():
-            if len(text) <= 18:  # beyond SQLite's 64-bit ids: no such run, maybe a name
+        digits = text[1:] if text.startswith("-") else text  # another program's id <= 0
+        if not by_name and digits.isascii() and digits.isdigit():
+            if len(digits) <= 19 and -2**63 <= int(text) < 2**63:  # else beyond SQLite's
                 rows = self._read("SELECT * FROM runs WHERE id = ?", (int(text),))
         elif not by_name and text.lower() in ("latest", "last"):
             rows = self._read(f"SELECT * FROM runs {self._NEWEST_FIRST} LIMIT 1")

@@ -32,6 +32,7 @@ from wattwise.server import unsure_kept
 from wattwise.server._usable_sql import UnusableRuns, rule_values
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
+    NO_ID,
     SORT_FIELDS,
     RunsIndex,
     RunsQuery,
@@ -104,7 +105,7 @@ class NameMatch:
     def __init__(self, rows: Callable[..., list[sqlite3.Row]]) -> None:
         self.rows = rows
         self._seen: list[tuple[int, str]] = []  # ``odd``, read up to ``_upto``
-        self._upto = 0
+        self._upto: float = NO_ID
         self._lock = threading.Lock()
 
     def ids(self, q: str) -> list[int]:

@@ -77,6 +77,11 @@ SORTS = ("started", "id", "name", "status", "duration", "energy", "emissions")
 STORED_STATUSES = ("running", "finished", "failed", "interrupted")
 
 
+#: Below every id SQLite stores: the first read of runs by id (``id > ?``) reads those
+#: another program re-keyed to 0 or less too (they were left out of the index while
+#: SQLite's own pages counted them).
+NO_ID = -math.inf
+
 #: Runs read per query while the index is built, and the pause after each chunk: a
 #: chunk's Python takes a few milliseconds, and the pause gives the interpreter to the
 #: requests answered meanwhile. (A chunk of 1,000 took up to ~95 ms on a busy machine,
@@ -631,7 +636,7 @@ class RunsIndex:
         #: per sort: ids ascending by it (ties by id), and those without a value
         self.orders: dict[str, tuple[list[int], list[int]]] = {}
         self._sums: dict[str, Any] = {}  # status counts and totals, until the index changes
-        self._seen_id = 0
+        self._seen_id: float = NO_ID  # the highest id read
         #: Counts the changes: an order computed from an older index is not kept.
         self._version = 0
         self._lock = threading.RLock()  # guards the fields above, held briefly

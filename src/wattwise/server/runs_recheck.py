@@ -14,6 +14,7 @@ the runs it did not find (an id is never given again). The next pass waits at le
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -54,7 +55,7 @@ class Rechecks:
         file replaced) ends it; the next one reads again."""
         index, began = self._index, time.monotonic()
         try:
-            upto, after = index._seen_id, 0
+            upto, after = index._seen_id, -math.inf  # ``runs_index.NO_ID``: every id
             seen: set[int] = set()
             while True:
                 if index.quiet.stopped.is_set():

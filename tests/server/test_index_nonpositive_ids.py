@@ -1,0 +1,92 @@
+"""Runs another program re-keyed to an id of 0 or less: the runs index reads them as
+SQLite's own pages count them (it read runs from id 1 up: they were left out of its
+pages and totals while the pages answered before it was built counted them), and its
+pass over changed runs keeps them."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests._damage import tracked_run
+from wattwise.server import _sql_pages, unsure_kept
+from wattwise.server._sql import Reads
+from wattwise.server._sql_pages import SqlPages
+from wattwise.server.runs_index import RunsIndex, RunsQuery
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+#: The ids runs are re-keyed to, with the least SQLite stores.
+KEYS = [0, -3, -(2**63)]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("keys") / "runs.db"
+    ids = [tracked_run(path, seconds=0.05) for _ in range(6)]
+    conn = sqlite3.connect(path)
+    with conn:
+        for old, new in zip(ids, KEYS, strict=False):
+            for table, column in (("samples", "run_id"), ("windows", "run_id"),
+                                  ("events", "run_id"), ("steps", "run_id"), ("runs", "id")):
+                conn.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (new, old))
+        # a damaged total on one re-keyed run: counted last by energy on both paths
+        conn.execute("UPDATE runs SET summary_json = json_set(summary_json, '$.energy_j',"
+                     " -5), name = 'Größe' WHERE id = -3")  # a name ``odd`` reads
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize("sort", ["started", "id", "energy", "emissions", "duration"])
+@pytest.mark.parametrize("kept", [True, False])
+def test_the_index_pages_count_runs_keyed_at_or_below_zero(
+        db: Path, sort: str, kept: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_sql_pages, "_WALK_MAX", 1)  # every page counted in SQLite
+    if not kept:
+        monkeypatch.setattr(unsure_kept, "current", lambda rows: False)
+    reads = Reads(db)
+    try:
+        index = RunsIndex(reads.rows)
+        index.update()
+        assert set(KEYS) <= set(index.entries)
+        pages = SqlPages(reads.rows, RunsIndex(reads.rows), 30.0)
+        for desc in (True, False):
+            for offset, limit in ((0, 50), (0, 2), (2, 3), (5, 1)):
+                query = RunsQuery(limit=limit, offset=offset, sort=sort, desc=desc)
+                got = pages.page_ids(query)
+                if got is not None:
+                    assert got == index.page(query), query
+                assert index.page(query)[1] == 6
+                named = RunsQuery(limit=limit, offset=offset, sort=sort, desc=desc,
+                                  q="GRÖSSE")
+                got = pages.page_ids(named)
+                if got is not None:
+                    assert got == index.page(named) == ([-3] if offset == 0 else [], 1)
+    finally:
+        reads.close()
+
+
+def test_a_pass_over_changed_runs_keeps_them(db: Path) -> None:
+    reads = Reads(db)
+    try:
+        index = RunsIndex(reads.rows)
+        index.update()
+        index.rechecks.run()
+        assert set(KEYS) <= set(index.entries) and len(index.entries) == 6
+    finally:
+        reads.close()
+
+
+def test_a_run_keyed_below_zero_has_its_page(db: Path) -> None:
+    """Listed, its link read "no run '-3'" (a reference with a sign was a name)."""
+    from fastapi.testclient import TestClient
+
+    from wattwise.server.app import create_app
+
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        got = client.get("/api/runs/-3")
+        listed = client.get("/api/runs", params={"sort": "id", "order": "asc"}).json()
+    assert got.status_code == 200 and got.json()["run"]["id"] == -3, got.text[:200]
+    assert [r["id"] for r in listed["runs"][:3]] == sorted(KEYS)
