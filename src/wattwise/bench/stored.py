@@ -17,7 +17,7 @@ from typing import Any
 
 from wattwise.bench.harness import SUMMARY_WINDOW, BenchResult
 from wattwise.compress.stored import interval_fault, j_per_sample_fault
-from wattwise.records.rows import loads
+from wattwise.records.rows import SHAPE_ERRORS, loads
 from wattwise.records.rows import text as rows_text
 
 #: Each stored result's window (``harness.SUMMARY_WINDOW``, by the stored column, not a
@@ -26,9 +26,6 @@ WINDOWS_SQL = (
     "SELECT w.run_id, w.extra_json, r.started_unix_s, w.kind FROM windows w"
     " JOIN runs r ON r.id = w.run_id WHERE w.name = ?"
     " ORDER BY r.started_unix_s DESC, w.id DESC LIMIT ?")
-
-#: What rebuilding a hostile stored result raises (a field missing or of another type).
-UNREBUILT = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
 Rows = Callable[[str, Any], list[Any]]
 
@@ -59,7 +56,7 @@ def result_of(row: Sequence[Any]) -> BenchResult | None:
         return None
     try:
         r = _cleaned(BenchResult.from_dict(bench), int(run_id), run_started)
-    except UNREBUILT:
+    except SHAPE_ERRORS:
         return None
     e = r.energy_j_per_sample
     if interval_fault(e.mean, e.low, e.high) is not None:

@@ -18,6 +18,10 @@ from typing import Any, Protocol
 from wattwise.errors import BadInput
 from wattwise.records import stored_json
 
+#: What rebuilding a record from stored JSON of an unexpected shape raises (a field
+#: missing or of another type): a reader catches these as a damaged record.
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+
 #: Statuses a run can be recorded with. ``lost`` is never stored: it is how a
 #: ``running`` run whose process is gone is reported.
 STATUSES = ("running", "finished", "failed", "interrupted")

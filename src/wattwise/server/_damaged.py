@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from wattwise.errors import BadInput
+from wattwise.records.rows import SHAPE_ERRORS as BROKEN  # a stored record's odd shape
 
-#: What reading a stored record of an unexpected shape raises.
-BROKEN = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 #: Longest piece of a stored text shown in a message.
 _SHOWN = 80
 
