@@ -174,6 +174,38 @@ def test_a_wattwise_database_held_so_is_waited_for_and_recorded(tmp_path: Path) 
     assert [r["name"] for r in rows] == ["j", "j"], "the holder rolled back; both runs kept"
 
 
+# ``wattwise`` with each copy into a held-copy folder 2 s slower (a slow disk or TMPDIR)
+_SLOW_COPY = """
+import runpy, shutil, sys, time
+real = shutil.copyfile
+def slow(src, dst, *a, **k):
+    out = real(src, dst, *a, **k)
+    if "wattwise-held-" in str(dst):
+        time.sleep(2)
+    return out
+shutil.copyfile = slow
+sys.argv = ["wattwise", *sys.argv[1:]]
+runpy.run_module("wattwise", run_name="__main__")
+"""
+
+
+def test_a_copy_slower_than_the_first_open_is_waited_for(tmp_path: Path) -> None:
+    """A copy longer than the writer's first open (a quarter second) let the command
+    run, and the file was refused at its end (the record lost)."""
+    db, ran = tmp_path / "other.db", tmp_path / "ran"
+    _foreign(db)
+    env = {**os.environ, "WATTWISE_ZONE": "DE", "COLUMNS": "200"}
+    with _held(db, "rollback"):
+        r = subprocess.run([sys.executable, "-c", _SLOW_COPY, "run", "--db", str(db),
+                            "--name", "j", "--", "touch", str(ran)],
+                           capture_output=True, text=True, env=env, timeout=180)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.splitlines() == [
+        f"wattwise: error: run database {db} is a SQLite file of another program (tables: "
+        "foo) (read from a copy: another process holds it locked); left untouched"], r.stderr
+    assert not ran.exists(), "refused before the command started"
+
+
 def _judge(path: Path) -> str | None:
     return held_copy.judged_from_copy(path, lambda conn: check_schema(conn, path))
 

@@ -103,7 +103,17 @@ def check_db(db: Path | None) -> None:
     check_db_option(db, need="folder")
     from wattwise.records.store import Store
 
-    Store(db, open_wait_s=0.25).close()
+    store = Store(db, open_wait_s=0.25)
+    try:
+        store.wait_judged(JUDGED_WAIT_S)  # held by another process: its verdict first
+    finally:
+        store.close()
+
+
+#: How long a command waits, before it starts, for the verdict on a run database another
+#: process holds locked, judged from a copy (``records.held_copy``: at most 64 MiB, under
+#: a second on a local disk); past it, the command runs and a refusal comes at its end.
+JUDGED_WAIT_S = 30.0
 
 
 def run_name(name: str) -> None:

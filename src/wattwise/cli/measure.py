@@ -16,7 +16,7 @@ from typing import Any
 
 import typer
 
-from wattwise.cli._checks import MAX_NAME, no_store_note, run_name
+from wattwise.cli._checks import JUDGED_WAIT_S, MAX_NAME, no_store_note, run_name
 from wattwise.cli._common import (
     check_db_option,
     check_output,
@@ -362,7 +362,13 @@ def _check_store(db: Path | None) -> Any:
     from wattwise.records.store import Store
 
     check_db_option(db, need="folder")
-    return Store(db, open_wait_s=0.25)
+    store = Store(db, open_wait_s=0.25)
+    try:
+        store.wait_judged(JUDGED_WAIT_S)  # held by another process: its verdict first
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 def _db_path(db: Path | None) -> Path:

@@ -56,6 +56,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: How long ``Store.wait_judged`` waits, once a verdict is in, for the writer to take it.
+JUDGED_OPEN_S = 0.1
+
 
 class Store(RunQueries):
     """The run-record database. See the module docstring for the guarantees.
@@ -144,6 +147,17 @@ class Store(RunQueries):
             raise err if isinstance(err, StoreError) else StoreError(
                 f"run database {self.path}: cannot open: {err}"
             )
+
+    def wait_judged(self, timeout_s: float) -> None:
+        """Where the file is held by another process and a copy of it is being judged
+        (``held_copy``), wait for the verdict (``timeout_s`` at most): a refusal is
+        raised here, before a command starts, not said at its end."""
+        from wattwise.records.held_copy import wait_judged
+
+        writer = self._db.writer if self._ro is None else None
+        if writer is not None and not writer.opened.is_set() and \
+                wait_judged(self.path, timeout_s) and writer.opened.wait(JUDGED_OPEN_S):
+            self._ready(0.0, must_open=False)
 
     def _check_open(self) -> None:
         if self._closed:
