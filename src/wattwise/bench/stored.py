@@ -10,11 +10,11 @@ number (``float``) where the study pages call it a damaged record.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from wattwise._finite import finite_float as _finite
 from wattwise.bench.harness import SUMMARY_WINDOW, BenchResult
 from wattwise.compress.stored import interval_fault, j_per_sample_fault
 from wattwise.records.rows import SHAPE_ERRORS, loads
@@ -80,12 +80,3 @@ def _cleaned(r: BenchResult, run_id: int, run_started: Any) -> BenchResult:
                    run_id=run_id,
                    started_unix_s=_finite(r.started_unix_s) or _finite(run_started))
 
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        out = float(value)
-    except OverflowError:
-        return None
-    return out if math.isfinite(out) else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from wattwise._finite import finite_float as real_or_none
 from wattwise.errors import BadInput
 
 
@@ -119,12 +120,6 @@ def trace_sha256(path: str | Path) -> str | None:
     except (BadInput, OSError, ValueError):
         return None
     return hashlib.sha256(raw).hexdigest()
-
-
-def real_or_none(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def sample_start(sample: _TimedSample, previous_t: float | None = None) -> float:

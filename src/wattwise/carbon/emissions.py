@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from wattwise._finite import finite_float
 from wattwise.carbon.pue import resolve_pue
 from wattwise.carbon.sources import Intensity, IntensityKind, IntensitySource
 from wattwise.carbon.yearly import YearlySource
@@ -124,12 +125,10 @@ def as_recorded_where_same(em: Emissions, recorded: Any) -> Emissions:
         return em
     same: dict[str, Any] = {}
     for key in _RECORDED:
-        value, stored = getattr(em, key), recorded.get(key)
-        if isinstance(stored, bool) or not isinstance(stored, (int, float)) \
-                or not math.isfinite(stored) or not math.isfinite(value) \
-                or saving_against(float(stored), value) != 0.0:
+        value, stored = getattr(em, key), finite_float(recorded.get(key))
+        if stored is None or not math.isfinite(value) or saving_against(stored, value) != 0.0:
             return em
-        same[key] = float(stored)
+        same[key] = stored
     from dataclasses import replace
 
     return replace(em, **same)

@@ -27,6 +27,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from wattwise._finite import finite_float as _finite
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.errors import BadInput
 
@@ -436,11 +437,6 @@ def price_recorded(
 
         hourly = match_hourly(em, profile)
     return Scope2Report(int(rec.id), em, dual, hourly, tuple(notes))
-
-
-def _finite(value: Any) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
 
 
 def instruments_of(options: Any, notes: list[str] | None = None) -> MarketInstruments | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import typer
 
+from wattwise._finite import finite_float as _finite_time
 from wattwise.cli._checks import JUDGED_WAIT_S, MAX_NAME, no_store_note, run_name
 from wattwise.cli._common import (
     check_db_option,
@@ -1027,11 +1028,6 @@ def export(
             err_console.print(f"wrote {safe(output)}", markup=False, highlight=False)
         for note in notes:
             say("note", note)
-
-
-def _finite_time(value: Any) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
 
 
 def _not_recorded(summary: dict[str, Any]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from wattwise._finite import finite_float
 from wattwise.records.store import RunInfo, SampleRow
 
 #: Country zones (ISO 3166-1 alpha-2, as in ``data/zones.csv``) -> CodeCarbon's
@@ -190,10 +191,12 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
             f"the run's market-based figure ({market:.4g} gCO2eq) is left out: CodeCarbon's "
             "emissions column holds the location-based figure and it has no market-based "
             "column (`wattwise export -f json` and `wattwise show` give both)")
-    if isinstance(em.get("pue"), (int, float)):
-        out["pue"] = float(em["pue"])
+    pue = finite_float(em.get("pue"))  # 400 digits or an infinity: none, said
+    if pue is not None:
+        out["pue"] = pue
     else:
-        why.append((("pue",), "no PUE was recorded with the run's emissions"))
+        why.append((("pue",), "no PUE was recorded with the run's emissions"
+                    if em.get("pue") is None else "the recorded PUE is not a usable number"))
     from wattwise.carbon.zones import all_zones, grid_chain
 
     stored = em.get("zone")

@@ -53,11 +53,6 @@ def replaced_note(replaced: Sequence[tuple[str, Any]], written_as: str) -> str:
     )
 
 
-def finite_time(value: Any) -> float | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
-
-
 def run_window(record: RunInfo) -> tuple[float, float] | None:
     """The run's measured window (its summary's start and end), if it has a usable one
     (``records.judged_stored.measured_window``: as ``report`` prices it)."""

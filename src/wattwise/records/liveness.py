@@ -11,9 +11,10 @@ running (thousands, after many killed jobs) without reading each whole record;
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
+
+from wattwise._finite import finite_float as _num
 
 
 def hostname() -> str:
@@ -106,9 +107,3 @@ def status_of(
     return ("running" if last is not None and -stale_after_s <= now - last <= stale_after_s
             else "lost")
 
-
-def _num(value: Any) -> float | None:
-    """A stored time as a finite float; anything else (a damaged row) is None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wattwise._finite import finite_float as _num
 from wattwise.errors import BadInput, NoSuchRun
 from wattwise.records import rows as _rows
 from wattwise.records.judged_power import MAX_DURATION_S
@@ -96,13 +97,6 @@ class RunRecord(RunInfo):
     """A run fetched by reference, with the database it came from."""
 
     db_path: str = ""
-
-
-def _num(value: Any) -> float | None:
-    """A stored time as a finite float; anything else (a damaged row) is None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def heartbeat_fault(stored: Any, started: Any) -> str | None:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from wattwise._finite import finite_float as _finite
+
 #: The points the run page asks its timeline for (``/api/runs/ID/timeline``'s default):
 #: the holes it draws are those every output counts.
 TIMELINE_POINTS = 600
@@ -156,8 +158,3 @@ def _summed_hole_note(store: Any, record: Any, samples: int, last: float | None
                                           TIMELINE_POINTS)
     return hole_note(domains)
 
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None

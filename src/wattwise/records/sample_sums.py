@@ -6,11 +6,11 @@ supplies the connection (``_read``).
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from wattwise._finite import finite_float as _real
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J, OWN_RANGE_SLACK, usable_energy
 
 #: A sample that is not a gap, as a sample read back is one (``bool(gap)`` is false).
@@ -54,13 +54,6 @@ CLIPPED_HIGH = (f"max(CASE WHEN {FINITE.format('high_j')} THEN high_j ELSE {CLIP
 SUMMED = (f"total(CASE WHEN {USABLE_E} THEN energy_j END),"
           f" total(CASE WHEN {USABLE_E} AND {FINITE.format('low_j')} THEN low_j END),"
           f" total(CASE WHEN {USABLE_E} AND {FINITE.format('high_j')} THEN high_j END)")
-
-
-def _real(value: Any) -> float | None:
-    """A stored value as a finite float; anything else (a damaged row) is None."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def bad_named(i: int, row: Sequence[Any]) -> list[tuple[str, Any]]:

@@ -7,27 +7,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-
-def finite_float(value: Any) -> float | None:
-    """A stored figure as a finite float; None where it is not a number, not finite, or
-    an integer too large for a float (:func:`as_float`)."""
-    number = as_float(value)
-    return number if number is not None and math.isfinite(number) else None
-
+from wattwise._finite import as_float as as_float
+from wattwise._finite import finite_float as finite_float
 
 _finite = finite_float
-
-
-def as_float(value: Any) -> float | None:
-    """A stored number as a float, or None where it is not a number or is an integer too
-    large for a float (JSON may hold a 400-digit integer, which ``float()`` refuses with
-    an ``OverflowError``): such a figure is judged implausibly large, never converted."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return None
 
 
 def unsigned_zeros(summary: Any) -> Any:

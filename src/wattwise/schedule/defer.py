@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from wattwise._finite import finite_float as _real
 from wattwise.carbon.emissions import saving_against
 from wattwise.carbon.sources import IntensitySeries
 from wattwise.errors import BadInput
@@ -197,12 +198,6 @@ class RunOutcome:
             "saving_g": self.saving_g, "saving_pct": self.saving_pct,
             "saving_kind": "estimated",
         }
-
-
-def _real(value: Any) -> float | None:
-    """``value`` as a float where it is a finite number, else None."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    return float(value) if ok else None
 
 
 def run_outcome(assignment: Assignment, result: ExecResult, usual_from: str) -> RunOutcome:

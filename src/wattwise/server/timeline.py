@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from wattwise._finite import finite_float as _finite
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.carbon.sample_energy import (
     after_alive_note,
@@ -381,12 +382,6 @@ def cumulative_emissions(
         return None
     scale = emissions_g / raw[-1]
     return [x * scale for x in raw]
-
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 def window_bands(windows: Sequence[dict[str, Any]], start_unix_s: float,

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from wattwise._finite import finite_float as _finite
+
 
 @dataclass(frozen=True)
 class Span:
@@ -121,8 +123,3 @@ def hole_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
         else "drawn as breaks; the energy over them is each next sample's"
     return [f"{holes} {size} (the recorder did not run): {drawn}"]
 
-
-def _finite(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None

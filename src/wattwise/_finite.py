@@ -1,0 +1,29 @@
+"""A stored number as a finite float, taken one way by every reader.
+
+A stored JSON text may hold anything: an integer of 400 digits, which ``float()`` and
+``math.isfinite`` refuse with an ``OverflowError``, made ``show``, ``export``, ``report``
+and the dashboard fail wherever a helper of its own read it (each module had one).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def as_float(value: Any) -> float | None:
+    """A stored number as a float, or None where it is not a number or is an integer too
+    large for a float: such a figure is judged implausibly large, never converted."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def finite_float(value: Any) -> float | None:
+    """A stored figure as a finite float; None where it is not a number, not finite, or
+    an integer too large for a float (:func:`as_float`)."""
+    number = as_float(value)
+    return number if number is not None and math.isfinite(number) else None
