@@ -57,3 +57,53 @@ def test_a_plan_with_its_summary_has_no_such_line(tmp_path: Path) -> None:
         listed = client.get("/api/plans").json()["plans"][0]
     assert listed["run_id"] == plan and listed["saving_g"] is not None
     assert not any("summary" in b for b in listed["not_valid"])
+
+
+@pytest.mark.parametrize("stored", ["abc", "NaN", "inf"])
+def test_a_usual_intensity_tag_that_is_no_number_is_said(tmp_path: Path, stored: str) -> None:
+    """It read as never recorded ("not recorded"), with no word."""
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE runs SET tags_json = json_set(tags_json, '$.usual_g_per_kwh', ?)"
+                     " WHERE id = ?", (stored, plan))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        listed = client.get("/api/plans").json()["plans"][0]
+        page = client.get(f"/api/plans/{plan}").json()
+    for got in (listed, page):
+        assert got["usual_g_per_kwh"] is None and got["saving_g"] is None
+        assert f"usual intensity is not a number (stored as '{stored}'): not a valid figure" \
+            in got["not_valid"], got["not_valid"]
+        assert got["saving_note"] == ("the run's record keeps no usable intensity for the "
+                                      "usual time, so no saving against it")
+
+
+@pytest.mark.parametrize(("beat", "status"), [(0.0, "running"), (-3600.0, "lost")])
+def test_a_plan_s_run_stored_as_running_reads_as_its_page_gives_it(
+        tmp_path: Path, beat: float, status: str) -> None:
+    """The list said "running" of a lost run (its page: "lost"), and called a run still
+    recording "1 figure(s) not valid"."""
+    import time
+
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    conn = sqlite3.connect(path)
+    with conn:  # another host's run: its heartbeat alone says whether it is alive
+        conn.execute("UPDATE runs SET status = 'running', ended_unix_s = NULL, summary_json"
+                     " = NULL, heartbeat_unix_s = ?, hostname = 'elsewhere', pid = 1,"
+                     " host_json = json_set(host_json, '$.hostname', 'elsewhere')"
+                     " WHERE id = ?", (time.time() + beat, plan))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        listed = client.get("/api/plans").json()["plans"][0]
+        page = client.get(f"/api/plans/{plan}").json()
+    assert listed["status"] == page["status"] == status
+    for got in (listed, page):
+        if status == "running":
+            assert got["not_valid"] == [], got["not_valid"]
+            assert got["saving_note"] == ("the run is still recording, so no saving against "
+                                          "the usual time")
+        else:
+            assert any("no summary" in b for b in got["not_valid"]), got["not_valid"]

@@ -198,7 +198,8 @@ def stars_for(value: float, peers: Sequence[float]) -> tuple[int, tuple[float, .
 
 def _latest_per_name(results: Sequence[BenchResult]) -> list[BenchResult]:
     """Each name's latest result; of two started at once, the first given (stored
-    results come newest first: the one stored last, as the leaderboard takes it)."""
+    results come newest first by their run's start, then the one stored last: the
+    leaderboard takes the same)."""
     latest: dict[str, BenchResult] = {}
     for r in results:
         cur = latest.get(r.name)

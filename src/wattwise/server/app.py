@@ -286,7 +286,9 @@ def create_app(
     def plan_runs(limit: int = Query(100, ge=1, le=500),
               offset: int = Query(0, ge=0, le=10**9)) -> dict[str, Any]:
         """Runs a plan started, against their forecast."""
-        return results.plans_payload(runs_db.reads(), limit, offset)
+        store = runs_db.store()
+        return results.plans_payload(runs_db.reads(), limit, offset,
+                                     120.0 if store is None else store.stale_after_s)
 
     @app.get("/api/plans/{ref}", responses={404: error_doc("no such run"), **INVALID})
     def plan_run(ref: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import math
 import re
 from typing import Any
 
+from wattwise._finite import finite_float as _num
 from wattwise.bench.stored import result_of, stored_rows
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.carbon.emissions import saving_against
@@ -61,14 +62,6 @@ FULL_MAX = 10_000
 TIME_MAX_UNIX_S = 253_402_300_799.0
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        out = float(value)
-    except OverflowError:
-        return None
-    return out if math.isfinite(out) else None
 
 
 def _text(value: Any) -> str | None:
@@ -603,8 +596,9 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     bad: list[str] = []
     if (missing := _no_summary(run)) is not None:
         summary = {}
-        bad.append(f"{missing}: the plan's energy, emissions and saving are none here (the "
-                   "run's own page gives its energy from its samples)")
+        if run.get("status") != "running":  # one still recording has none yet: no fault
+            bad.append(f"{missing}: the plan's energy, emissions and saving are none here "
+                       "(the run's own page gives its energy from its samples)")
     # a stored total or emissions the record's rule sets aside are no figures here either
     # (every other output gives them as not usable): said, and left out
     why_energy, why_emitted = summary_energy_fault(summary), summary_emissions_fault(summary)
@@ -618,9 +612,14 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
 
     def tag(name: str, what: str, high: float) -> float | None:
         value = tags.get(name)
-        try:
-            v = float(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return _figure(value, what, bad, 0.0, high)
+        try:  # tags are text: "450.0"
+            v = float(value)
         except ValueError:
+            v = math.nan
+        if not math.isfinite(v):  # "abc", "NaN": said, not shown as never recorded
+            bad.append(f"{what} is {number_fault(value)}: not a valid figure")
             return None
         return _figure(v, what, bad, 0.0, high)
 
@@ -673,7 +672,8 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         "saving_g": saving,
         "saving_pct": None if saving is None or not usual_total
         else 100.0 * saving / usual_total,
-        "saving_note": _saving_note(usual_g, saving, coarse, missing),
+        "saving_note": _saving_note(usual_g, saving, coarse, missing,
+                                    "usual_g_per_kwh" in tags),
         "not_valid": bad,
     }
 
@@ -687,15 +687,18 @@ def _no_summary(run: dict[str, Any]) -> str | None:
     why = _obj(run.get("damaged")).get("summary")
     if why:
         return f"the run's stored summary cannot be read ({_short(why, TEXT_MAX)})"
+    if run.get("status") == "running":
+        return "the run is still recording"
     return ("the run has no summary holding its total (it ended without one, is still "
             "recording, or the stored one holds none)")
 
 
 def _saving_note(usual_g: float | None, saving: float | None, coarse: bool,
-                 missing: str | None) -> str | None:
+                 missing: str | None, usual_held: bool) -> str | None:
     """Why a plan's run shows no saving, or how to read the one it shows (None: as is)."""
     if usual_g is None:
-        return "the run's record keeps no intensity for the usual time, so no saving against it"
+        return (f"the run's record keeps no {'usable ' if usual_held else ''}intensity for "
+                "the usual time, so no saving against it")
     if saving is None:
         return (f"{missing}, so no saving against the usual time" if missing is not None else
                 "the run's record keeps no usable emissions, so no saving against the usual "
@@ -704,8 +707,11 @@ def _saving_note(usual_g: float | None, saving: float | None, coarse: bool,
             "that rounding is shown as 0") if coarse else None
 
 
-def plans_payload(reads: Reads | None, limit: int = 100, offset: int = 0) -> dict[str, Any]:
-    """Runs a plan started (tagged ``planned_start_unix_s``), newest first."""
+def plans_payload(reads: Reads | None, limit: int = 100, offset: int = 0,
+                  stale_after_s: float = 120.0) -> dict[str, Any]:
+    """Runs a plan started (tagged ``planned_start_unix_s``), newest first; one stored as
+    running is ``running`` or ``lost`` as its own page says (``stale_after_s``: the
+    store's)."""
     if reads is None:
         return {"plans": [], "total": 0}
     every = reads.planned_ids()  # from the runs index: no scan of the table
@@ -715,7 +721,9 @@ def plans_payload(reads: Reads | None, limit: int = 100, offset: int = 0) -> dic
         f" WHERE id IN ({', '.join('?' * len(ids))})", ids)} if ids else {}
     rows = [found[i] for i in ids if i in found]
     total = len(every)
-    plans = [plan_figures({"id": int(r[0]), "name": r[1], "status": r[2],
+    live = reads.liveness([int(r[0]) for r in rows if r[2] == "running"], stale_after_s)
+    plans = [plan_figures({"id": int(r[0]), "name": r[1],
+                           "status": live.get(int(r[0]), r[2]),
                            "started_unix_s": r[3], "tags": _load(r[4]),
                            # as the run's own record reads it (``records.rows``)
                            "summary": loads_summary(r[5]),
