@@ -92,3 +92,30 @@ def test_metrics_leave_out_a_run_deleted_while_scraped(
     assert deleted == [ids[2]]
     assert f'run_id="{ids[1]}"' in got.text
     assert f'run_id="{ids[2]}"' not in got.text
+
+
+def test_a_run_deleted_between_the_page_and_its_rows_is_replaced(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page came back a row short (its total unchanged), with no note and no second
+    read, where a run went between the page's ids and the reading of their rows."""
+    from wattwise.server._sql import Reads
+
+    db = tmp_path / "runs.db"
+    ids = [tracked_run(db, seconds=0.1) for _ in range(5)]
+    real = Reads._rows_of
+    deleted: list[int] = []
+
+    def rows_of(self: Reads, page: list[int]) -> Any:
+        if page and not deleted:
+            deleted.append(page[0])
+            with sqlite3.connect(db) as conn:
+                conn.execute("DELETE FROM runs WHERE id = ?", (page[0],))
+            conn.close()
+        return real(self, page)
+
+    monkeypatch.setattr(Reads, "_rows_of", rows_of)
+    status, got = _page(db, limit="3")
+    assert status == 200 and len(deleted) == 1, got
+    assert [int(r["id"]) for r in got["runs"]] == sorted(set(ids) - set(deleted),
+                                                          reverse=True)[:3]
+    assert got["total"] == 4 and "notes" not in got

@@ -85,12 +85,15 @@ _PAGE_TRIES = 3
 def _page_rows(store: Store, reads: Reads, query: RunsQuery, until: float | None
                ) -> tuple[list[dict[str, Any]], int, int]:
     """One page's rows, how many runs match in all, and how many of the page's runs
-    were found deleted while their rows were built (left out: another program deletes
-    runs while the dashboard reads, and one deleted row is no reason to fail the list)."""
+    were found deleted while their rows were read or built (left out: another program
+    deletes runs while the dashboard reads, and one deleted row is no reason to fail the
+    list; a page that comes back short of its total lost rows so too)."""
     if query.status in ("running", "lost"):
         page, total = reads.live_page(query, store.stale_after_s)
     else:
         page, total = reads.runs_page(query)
+    # a row the page should hold but its read did not find: deleted meanwhile too
+    short = max(0, min(query.limit, total - query.offset) - len(page))
     marks = notes_marks(reads, [int(x["id"]) for x in page])  # read at once, not per row
     built = []
     for x in page:  # every row's notes asked
@@ -104,7 +107,7 @@ def _page_rows(store: Store, reads: Reads, query: RunsQuery, until: float | None
             rows.append(_noted(row, notes))
         except NoSuchRun:
             continue
-    return rows, total, len(page) - len(rows)
+    return rows, total, len(page) - len(rows) + short
 
 
 @contextmanager
