@@ -174,24 +174,31 @@ def test_a_wattwise_database_held_so_is_waited_for_and_recorded(tmp_path: Path) 
     assert [r["name"] for r in rows] == ["j", "j"], "the holder rolled back; both runs kept"
 
 
-# ``wattwise`` with each copy into a held-copy folder 2 s slower (a slow disk or TMPDIR)
+# ``wattwise`` with each copy into a held-copy folder 2 s slower (a slow disk or TMPDIR),
+# and begun half a second late
 _SLOW_COPY = """
 import runpy, shutil, sys, time
 real = shutil.copyfile
 def slow(src, dst, *a, **k):
     out = real(src, dst, *a, **k)
     if "wattwise-held-" in str(dst):
-        time.sleep(2)
+        time.sleep(1.5)
     return out
 shutil.copyfile = slow
+from wattwise.records import held_copy
+identity = held_copy._identity
+def late(side, wal):
+    time.sleep(0.5)  # the copy begun after the first open's quarter second
+    return identity(side, wal)
+held_copy._identity = late
 sys.argv = ["wattwise", *sys.argv[1:]]
 runpy.run_module("wattwise", run_name="__main__")
 """
 
 
 def test_a_copy_slower_than_the_first_open_is_waited_for(tmp_path: Path) -> None:
-    """A copy longer than the writer's first open (a quarter second) let the command
-    run, and the file was refused at its end (the record lost)."""
+    """A copy longer than the writer's first open (a quarter second), or begun after it,
+    let the command run, and the file was refused at its end (the record lost)."""
     db, ran = tmp_path / "other.db", tmp_path / "ran"
     _foreign(db)
     env = {**os.environ, "WATTWISE_ZONE": "DE", "COLUMNS": "200"}

@@ -18,8 +18,9 @@ read.
 A file that passed is copied again only after ``AGAIN_S`` or ten times that copy's
 length, where longer (a busy owner starts a transaction at every poll of the writer); a
 refusal is never kept: a later ask copies afresh (the owner may have mended it). A
-command waits for a verdict under way (``wait_judged``) before it starts: a copy slower
-than the first open's wait let it run and the file was refused only at its end.
+command waits for the writer's first try, verdict included, before it starts
+(``Store.wait_judged``): a copy slower than the first open's wait let it run and the file
+was refused only at its end.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import os
 import shutil
 import sqlite3
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,9 +41,6 @@ _PREFIX = "wattwise-held-"
 
 # per file: when a copy of it last passed, and how long that copy took
 _PASSED: dict[str, tuple[float, float]] = {}
-# per file: how many copies of it are being judged now
-_JUDGING: dict[str, int] = {}
-_JUDGING_CV = threading.Condition()
 
 
 #: The first bytes of a rollback journal that holds a transaction.
@@ -104,31 +101,13 @@ def judged_from_copy(path: Path, judge: Callable[[sqlite3.Connection], object]) 
     if size > COPY_LIMIT_BYTES or not ident:
         return None
     began = time.monotonic()
-    with _JUDGING_CV:
-        _JUDGING[real] = _JUDGING.get(real, 0) + 1
     try:
         copied, why = _judged(Path(real), side, wal, ident, judge)
     except (OSError, sqlite3.Error):  # no room to copy, or the copy not SQLite's
         return None
-    finally:
-        with _JUDGING_CV:
-            _JUDGING[real] -= 1
-            if not _JUDGING[real]:
-                del _JUDGING[real]
-            _JUDGING_CV.notify_all()
     if copied and why is None:
         _PASSED[real] = (time.monotonic(), time.monotonic() - began)
     return why if copied else None
-
-
-def wait_judged(path: Path, timeout_s: float) -> bool:
-    """Wait until no copy of the file at ``path`` is being judged, ``timeout_s`` at most;
-    whether one was (and is done)."""
-    real = os.path.realpath(path)
-    with _JUDGING_CV:
-        if not _JUDGING.get(real):
-            return False
-        return _JUDGING_CV.wait_for(lambda: not _JUDGING.get(real), timeout_s)
 
 
 def _judged(path: Path, side: Path, wal: bool, ident: bytes,

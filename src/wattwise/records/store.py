@@ -56,9 +56,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: How long ``Store.wait_judged`` waits, once a verdict is in, for the writer to take it.
-JUDGED_OPEN_S = 0.1
-
 
 class Store(RunQueries):
     """The run-record database. See the module docstring for the guarantees.
@@ -149,14 +146,19 @@ class Store(RunQueries):
             )
 
     def wait_judged(self, timeout_s: float) -> None:
-        """Where the file is held by another process and a copy of it is being judged
-        (``held_copy``), wait for the verdict (``timeout_s`` at most): a refusal is
-        raised here, before a command starts, not said at its end."""
-        from wattwise.records.held_copy import wait_judged
-
+        """Wait (``timeout_s`` at most) for the writer's first try at the file to end:
+        opened, refused, or found locked by another process, which includes the verdict
+        on a copy of it (``held_copy``). A refusal is raised here, before a command
+        starts, not said at its end (a copy slower than the open's own wait let the
+        command run)."""
         writer = self._db.writer if self._ro is None else None
-        if writer is not None and not writer.opened.is_set() and \
-                wait_judged(self.path, timeout_s) and writer.opened.wait(JUDGED_OPEN_S):
+        if writer is None:
+            return
+        deadline = time.monotonic() + timeout_s
+        while not writer.opened.is_set() and writer.stalled_since is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if writer.opened.is_set():
             self._ready(0.0, must_open=False)
 
     def _check_open(self) -> None:
