@@ -108,6 +108,9 @@ class Database:
         self.refs = 0
         self.dead = False
         self.readers = _Readers()
+        #: Set once the writer's check of the file (``schema.check_file``: a held file
+        #: judged from a copy included) has passed: what a command waits for.
+        self.checked = threading.Event()
         self.writer = Writer(
             self._connect_writer,
             label=f"run database {path}",
@@ -124,6 +127,7 @@ class Database:
 
     def _connect_writer(self) -> sqlite3.Connection:
         schema.check_file(self.path)  # refused read-only: see there
+        self.checked.set()
         _writable(self.path)
         conn = _connect(self.path, LOCK_POLL_S)
         try:

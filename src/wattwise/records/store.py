@@ -146,17 +146,17 @@ class Store(RunQueries):
             )
 
     def wait_judged(self, timeout_s: float) -> None:
-        """Wait (``timeout_s`` at most) for the writer's first try at the file to end:
-        opened, refused, or found locked by another process, which includes the verdict
-        on a copy of it (``held_copy``). A refusal is raised here, before a command
-        starts, not said at its end (a copy slower than the open's own wait let the
-        command run)."""
-        writer = self._db.writer if self._ro is None else None
-        if writer is None:
+        """Wait (``timeout_s`` at most) for the writer's first check of the file to end:
+        passed (the open may go on: a first install is not waited for), refused, or the
+        file found locked by another process, which includes the verdict on a copy of it
+        (``held_copy``). A refusal is raised here, before a command starts, not said at
+        its end (a copy slower than the open's own wait let the command run)."""
+        if self._ro is not None:
             return
+        writer, checked = self._db.writer, self._db.checked
         deadline = time.monotonic() + timeout_s
-        while not writer.opened.is_set() and writer.stalled_since is None \
-                and time.monotonic() < deadline:
+        while not (checked.is_set() or writer.opened.is_set()) \
+                and writer.stalled_since is None and time.monotonic() < deadline:
             time.sleep(0.01)
         if writer.opened.is_set():
             self._ready(0.0, must_open=False)
