@@ -121,3 +121,50 @@ def test_the_studies_list_gives_no_count_of_a_record_it_cannot_count(
         (row,) = browser.find_elements(By.CSS_SELECTOR, f".{kind}-list tbody tr")
         cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
         assert cells[4:6] == ["none shown", "none shown"], cells
+
+
+def test_a_pick_whose_list_is_no_list_is_not_headed(browser: Any,
+                                                    served: dict[str, Any]) -> None:
+    """The study's variants are no list, its stored pick kept: the page headed
+    "recommended: distill-32" (a variant it shows nowhere) while the list said "none
+    shown"."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{served['base']}/#/compress/{served['study']}", "#figure-note")
+    text = browser.find_element(By.ID, "view").text
+    assert "recommended: none shown (the stored record is damaged: see below)" in text, text
+    _open(browser, f"{served['base']}/#/compress", ".compress-list")
+    (row,) = browser.find_elements(By.CSS_SELECTOR, ".compress-list tbody tr")
+    cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[4:6] == ["none shown", "none shown"], cells
+
+
+@pytest.fixture(scope="module")
+def unreadable_entries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A study none of whose variants is an object, no pick stored; a tuning none of
+    whose points is one, its pick kept."""
+    path = tmp_path_factory.mktemp("entries") / "runs.db"
+    ids = results_db(path)
+    s = study().to_dict()
+    s["variants"], s["recommended"] = [1, 2], None
+    set_window(path, ids["study"], "study", s)
+    t = tuning().to_dict()
+    t["points"] = ["a", "b"]
+    set_window(path, ids["tune"], "tune", t)
+    pages = _serve(path)
+    yield {"base": next(pages), **ids}
+    next(pages, None)
+
+
+@pytest.mark.parametrize(("what", "pick"), [("compress", "recommended"), ("tune", "pick")])
+def test_a_list_of_nothing_readable_gives_no_verdict_nor_pick(
+        browser: Any, unreadable_entries: dict[str, Any], what: str, pick: str) -> None:
+    """It headed "none meets the floor" (of variants nothing read), or the stored pick
+    (of points none of which is shown)."""
+    from selenium.webdriver.common.by import By
+
+    rid = unreadable_entries["study" if what == "compress" else "tune"]
+    _open(browser, f"{unreadable_entries['base']}/#/{what}/{rid}", "#figure-note")
+    text = browser.find_element(By.ID, "view").text
+    assert f"{pick}: none shown (the stored record is damaged: see below)" in text, text
+    assert "none meets the" not in text

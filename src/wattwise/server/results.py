@@ -330,10 +330,10 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
         for row in [] if reads is None else _windows(reads, name, LIST_MAX):
             extra = _load(row[1])
             d = _obj(extra.get(key))
-            items = d.get("variants" if key == "study" else "points")
-            items = items if isinstance(items, list) else []
+            stored = d.get("variants" if key == "study" else "points")
+            items = stored if isinstance(stored, list) else []
             pick = d.get("recommended" if key == "study" else "best")
-            spoilt = _pick_damage(items, pick, key)
+            spoilt = _pick_damage(stored, pick, key)
             sink.append({
                 "run_id": int(row[0]), "name": _short(d.get("name") or row[2]),
                 "started_unix_s": _figure(row[3], "start time", [], 0.0, TIME_MAX_UNIX_S),
@@ -554,13 +554,21 @@ def _pick_damage(items: Any, pick: Any, key: str) -> list[str]:
     is a damaged record (``_fault``), or none: such a pick is not drawn, so no output
     shows it as the pick. A pick that names no damaged entry (or also an undamaged one
     of the same label) stays the pick."""
-    whys = [_fault(x, key) for x in items if isinstance(x, dict) and _label(x, key) == pick] \
-        if isinstance(items, list) and pick is not None else []
-    if not whys or not all(whys):
+    if pick is None:
         return []
     what, shown = ("recommended variant", "recommended") if key == "study" \
         else ("best setting", "the pick")
     kind = "variant" if key == "study" else "setting"
+    whys = [_fault(x, key) for x in items if isinstance(x, dict) and _label(x, key) == pick] \
+        if isinstance(items, list) else []
+    if not whys and (not isinstance(items, list)
+                     or any(not isinstance(x, dict) for x in items)):
+        # none of that label read, and the list is no list or holds what cannot be read:
+        # the pick is none the page can show (it headed a pick of nothing shown)
+        return [_short(f"the stored {what} {_short(pick, 40)} names no {kind} that can be "
+                       f"read: not shown as {shown}", TEXT_MAX) or ""]
+    if not whys or not all(whys):
+        return []
     return [_short(f"the stored {what} {_short(pick, 40)} is a damaged {kind} ({whys[0]}): "
                    f"not shown as {shown}", TEXT_MAX) or ""]
 
