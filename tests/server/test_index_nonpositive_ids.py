@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests._damage import tracked_run
+from tests.server.test_browser import _HOW, _MISSING, _open, _serve
+from tests.server.test_browser import browser as browser  # the fixture
 from wattwise.server import _sql_pages, unsure_kept
 from wattwise.server._sql import Reads
 from wattwise.server._sql_pages import SqlPages
@@ -90,3 +93,23 @@ def test_a_run_keyed_below_zero_has_its_page(db: Path) -> None:
         listed = client.get("/api/runs", params={"sort": "id", "order": "asc"}).json()
     assert got.status_code == 200 and got.json()["run"]["id"] == -3, got.text[:200]
     assert [r["id"] for r in listed["runs"][:3]] == sorted(KEYS)
+
+
+
+@pytest.mark.skipif(_MISSING, reason=_HOW)
+def test_the_list_s_link_to_a_run_keyed_below_zero_opens_its_page(browser: Any,
+                                                                   db: Path) -> None:
+    """The page said "'-3' is not a run id" (and "run ids start at 1" of 0), and the
+    name filter found no run by such an id."""
+    from selenium.webdriver.common.by import By
+
+    pages = _serve(db)
+    base = next(pages)
+    try:
+        for rid in (-3, 0):
+            _open(browser, f"{base}/#/run/{rid}", "#chart-power canvas")
+        _open(browser, f"{base}/#/runs?q=-3", "#runs tbody tr")
+        rows = browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")
+        assert len(rows) == 1 and rows[0].text.startswith("-3"), [r.text for r in rows]
+    finally:
+        next(pages, None)

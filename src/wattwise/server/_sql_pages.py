@@ -71,9 +71,12 @@ _FEW_IDS = 1000
 _SQL_MATCHES = 5000
 
 
-def _id_of(q: str) -> int:
-    """The run id ``q`` may name (-1 where it names none)."""
-    return int(q) if q.isascii() and q.isdigit() and len(q) <= 18 else -1
+def _id_of(q: str) -> int | None:
+    """The run id ``q`` may name ("007" names 7: a name filter's ``id = ?``), or None."""
+    digits = q[1:] if q.startswith("-") else q
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
+        return None
+    return int(q)
 
 
 def _few(where: str) -> bool:
@@ -355,11 +358,12 @@ class SqlPages:
         later = self.rows("SELECT id, status, started_unix_s, name FROM runs WHERE id > ?",
                           (min(last_id, named[1] if named else last_id),))
         names = {rid for _, rid in named[0]} if named else set()
-        folded, rid_q = q.casefold(), _id_of(q) if q == str(_id_of(q)) else -1
+        folded, rid_q = q.casefold(), id_named(q)
         for r in later:
             if folded in name_of(r[3]).casefold():
                 names.add(int(r[0]))
-        if rid_q in status_of or any(int(r[0]) == rid_q for r in later):
+        if rid_q is not None and (rid_q in status_of or any(int(r[0]) == rid_q
+                                                            for r in later)):
             names.add(rid_q)
         chain = by_start if query.sort == "started" else by_id
         matching = [rid for rid in chain

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 #: The compare page's question: 1 to 50 run ids, comma-separated.
-COMPARE_IDS = r"^[0-9]{1,18}(,[0-9]{1,18}){0,49}$"
+COMPARE_IDS = r"^-?[0-9]{1,18}(,-?[0-9]{1,18}){0,49}$"  # below 1: another program's re-key
 
 
 class ErrorBody(BaseModel):

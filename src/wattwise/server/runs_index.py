@@ -447,8 +447,13 @@ def _energy_usable(stored: Any, energy_kwh: Any = None, domains: Any = None) -> 
 
 
 def id_named(q: str) -> int | None:
-    """The run id whose digits are ``q``, as ``str(rid) == q`` has it ("007" names none)."""
-    return int(q) if q.isascii() and q.isdigit() and str(int(q)) == q else None
+    """The run id whose digits are ``q``, as ``str(rid) == q`` has it ("007" names none;
+    "-3" names a run another program re-keyed below 1), within SQLite's 64-bit ids."""
+    digits = q[1:] if q.startswith("-") else q
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 19):
+        return None
+    rid = int(q)
+    return rid if str(rid) == q and -2**63 <= rid < 2**63 else None
 
 
 @dataclass(frozen=True)
