@@ -113,3 +113,33 @@ def test_the_list_s_link_to_a_run_keyed_below_zero_opens_its_page(browser: Any,
         assert len(rows) == 1 and rows[0].text.startswith("-3"), [r.text for r in rows]
     finally:
         next(pages, None)
+
+
+def test_a_run_re_keyed_below_zero_after_a_first_page_is_judged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where SQLite's triggers keep no table of unusable figures, the pass that finds them
+    read runs at or below 0 once: one re-keyed there later was ranked by a damaged total
+    until the index was built."""
+    monkeypatch.setattr(_sql_pages, "_WALK_MAX", 1)
+    monkeypatch.setattr(unsure_kept, "current", lambda rows: False)
+    path = tmp_path / "runs.db"
+    ids = [tracked_run(path, seconds=0.05) for _ in range(4)]
+    reads = Reads(path)
+    try:
+        pages = SqlPages(reads.rows, RunsIndex(reads.rows), 30.0)
+        query = RunsQuery(limit=10, sort="energy", desc=True)
+        assert pages.page_ids(query) is not None  # a first pass
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.execute("UPDATE runs SET id = -20, summary_json = json_set(summary_json,"
+                         " '$.energy_j', -5) WHERE id = ?", (ids[0],))
+        conn.close()
+        index = RunsIndex(reads.rows)
+        index.update()
+        for desc in (True, False):
+            query = RunsQuery(limit=10, sort="energy", desc=desc)
+            got = pages.page_ids(query)
+            assert got is not None and got == index.page(query), query
+            assert got[0][-1] == -20  # a damaged total comes last either way
+    finally:
+        reads.close()

@@ -252,9 +252,12 @@ class UnusableRuns:
             changed = stored_running - running
             unsure = self._unsure(sort, "id IN (SELECT value FROM json_each(?))",
                                   (json.dumps(sorted(changed)),)) if changed else []
-            if sort not in self._kept:  # the runs another program re-keyed to 0 or less
-                unsure += self._unsure(sort, "id <= 0", ())
-                stored_running |= {rid for rid in running if rid <= 0}
+            # the runs another program re-keyed to 0 or less (few): judged again each pass,
+            # as they come at any time, below every id a pass has seen
+            unusable = {rid for rid in unusable if rid > 0}
+            unsure += self._unsure(sort, "id <= 0", ())
+            stored_running = {rid for rid in stored_running if rid > 0} | {
+                rid for rid in running if rid <= 0}
             for low in range(seen, top, _PASS_IDS):
                 self.between()
                 unsure += self._unsure(sort, "id > ? AND id <= ?",
