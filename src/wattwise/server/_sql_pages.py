@@ -73,10 +73,8 @@ _SQL_MATCHES = 5000
 
 def _id_of(q: str) -> int | None:
     """The run id ``q`` may name ("007" names 7: a name filter's ``id = ?``), or None."""
-    digits = q[1:] if q.startswith("-") else q
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 18):
-        return None
-    return int(q)
+    digits = q.removeprefix("-")
+    return int(q) if digits.isascii() and digits.isdigit() and len(digits) <= 18 else None
 
 
 def _few(where: str) -> bool:
@@ -362,8 +360,7 @@ class SqlPages:
         for r in later:
             if folded in name_of(r[3]).casefold():
                 names.add(int(r[0]))
-        if rid_q is not None and (rid_q in status_of or any(int(r[0]) == rid_q
-                                                            for r in later)):
+        if rid_q is not None and (rid_q in status_of or rid_q in {int(r[0]) for r in later}):
             names.add(rid_q)
         chain = by_start if query.sort == "started" else by_id
         matching = [rid for rid in chain
