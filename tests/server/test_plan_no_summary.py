@@ -59,23 +59,29 @@ def test_a_plan_with_its_summary_has_no_such_line(tmp_path: Path) -> None:
     assert not any("summary" in b for b in listed["not_valid"])
 
 
-@pytest.mark.parametrize("stored", ["abc", "NaN", "inf"])
-def test_a_usual_intensity_tag_that_is_no_number_is_said(tmp_path: Path, stored: str) -> None:
+@pytest.mark.parametrize(("stored", "said"), [
+    ("'abc'", "not a number (stored as 'abc')"),
+    ("'NaN'", "not a finite number (stored as 'NaN')"),
+    ("'inf'", "not a finite number (stored as 'inf')"),
+    ("json('1" + "0" * 400 + "')", "not a finite number (stored as more than 1e+308)"),
+    ("json('null')", "missing (stored as null)")])
+def test_a_usual_intensity_tag_that_is_no_number_is_said(tmp_path: Path, stored: str,
+                                                         said: str) -> None:
     """It read as never recorded ("not recorded"), with no word."""
     path = tmp_path / "runs.db"
     plan = results_db(path)["plan"]
     conn = sqlite3.connect(path)
     with conn:
-        conn.execute("UPDATE runs SET tags_json = json_set(tags_json, '$.usual_g_per_kwh', ?)"
-                     " WHERE id = ?", (stored, plan))
+        conn.execute("UPDATE runs SET tags_json = json_set(tags_json, '$.usual_g_per_kwh',"
+                     f" {stored}) WHERE id = ?", (plan,))
     conn.close()
     with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
         listed = client.get("/api/plans").json()["plans"][0]
         page = client.get(f"/api/plans/{plan}").json()
     for got in (listed, page):
         assert got["usual_g_per_kwh"] is None and got["saving_g"] is None
-        assert f"usual intensity is not a number (stored as '{stored}'): not a valid figure" \
-            in got["not_valid"], got["not_valid"]
+        assert got["not_valid"] == [f"usual intensity is {said}: not a valid figure"], \
+            got["not_valid"]
         assert got["saving_note"] == ("the run's record keeps no usable intensity for the "
                                       "usual time, so no saving against it")
 

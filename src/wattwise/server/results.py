@@ -89,10 +89,12 @@ def _figure(value: Any, name: str, bad: list[str], low: float = 0.0,
             high: float = math.inf) -> float | None:
     """A stored number if it is a possible ``name`` (within ``low``..``high``), else
     None, with a line in ``bad`` saying why (a value that is not a number too: text, a
-    list; null, and NaN or infinity, which readers make of a null, give None alone)."""
+    list, an integer too large for a float; null, and NaN or infinity, which readers
+    make of a null, give None alone)."""
     v = _num(value)
     if v is None:
-        if isinstance(value, bool) or not isinstance(value, int | float | None):
+        if isinstance(value, bool) or not isinstance(value, int | float | None) \
+                or type(value) is int:
             bad.append(f"{name} is {number_fault(value)}: not a valid figure")
         return None
     if low <= v <= high:
@@ -561,12 +563,12 @@ def _pick_damage(items: Any, pick: Any, key: str) -> list[str]:
     kind = "variant" if key == "study" else "setting"
     whys = [_fault(x, key) for x in items if isinstance(x, dict) and _label(x, key) == pick] \
         if isinstance(items, list) else []
-    if not whys and (not isinstance(items, list)
-                     or any(not isinstance(x, dict) for x in items)):
-        # none of that label read, and the list is no list or holds what cannot be read:
-        # the pick is none the page can show (it headed a pick of nothing shown)
-        return [_short(f"the stored {what} {_short(pick, 40)} names no {kind} that can be "
-                       f"read: not shown as {shown}", TEXT_MAX) or ""]
+    if not whys:
+        # none of that label read (the list no list, holding what cannot be read, or none
+        # of that label at all): the pick is none the page can show (it headed a pick of
+        # nothing shown)
+        return [_short(f"the stored {what} {_short(pick, 40)} names none of the {kind}s "
+                       f"that can be read: not shown as {shown}", TEXT_MAX) or ""]
     if not whys or not all(whys):
         return []
     return [_short(f"the stored {what} {_short(pick, 40)} is a damaged {kind} ({whys[0]}): "
@@ -620,14 +622,18 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
 
     def tag(name: str, what: str, high: float) -> float | None:
         value = tags.get(name)
+        if value is None and name in tags:
+            bad.append(f"{what} is missing (stored as null): not a valid figure")
         if not isinstance(value, str):
             return _figure(value, what, bad, 0.0, high)
         try:  # tags are text: "450.0"
             v = float(value)
-        except ValueError:
-            v = math.nan
-        if not math.isfinite(v):  # "abc", "NaN": said, not shown as never recorded
+        except ValueError:  # "abc": said, not shown as never recorded
             bad.append(f"{what} is {number_fault(value)}: not a valid figure")
+            return None
+        if not math.isfinite(v):  # "NaN", "inf", 400 digits
+            bad.append(f"{what} is not a finite number (stored as {value[:40]!r}): not a "
+                       "valid figure")
             return None
         return _figure(v, what, bad, 0.0, high)
 
