@@ -101,13 +101,22 @@ def check_db(db: Path | None) -> None:
     cannot be one (typed as a folder, in a missing folder, a directory, a FIFO, not a
     wattwise database) is refused first."""
     check_db_option(db, need="folder")
+    checked_store(db).close()
+
+
+def checked_store(db: Path | None) -> Any:
+    """The run database opened for writing once its writer's check of the file has
+    ended (``Store.wait_judged``): a file it refuses is refused here, before anything
+    starts; closed again where it is."""
     from wattwise.records.store import Store
 
     store = Store(db, open_wait_s=0.25)
     try:
         store.wait_judged(JUDGED_WAIT_S)  # held by another process: its verdict first
-    finally:
+    except BaseException:
         store.close()
+        raise
+    return store
 
 
 #: How long a command waits, before it starts, for the verdict on a run database another

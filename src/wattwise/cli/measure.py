@@ -17,7 +17,7 @@ from typing import Any
 import typer
 
 from wattwise._finite import finite_float as _finite_time
-from wattwise.cli._checks import JUDGED_WAIT_S, MAX_NAME, no_store_note, run_name
+from wattwise.cli._checks import MAX_NAME, checked_store, no_store_note, run_name
 from wattwise.cli._common import (
     check_db_option,
     check_output,
@@ -359,17 +359,10 @@ def _check_store(db: Path | None) -> Any:
     """Open the database a run will be recorded in, or refuse it (one line) before
     anything starts: a name typed as a folder (``x.db/``), a missing folder, a
     directory, a FIFO, a file that is not a wattwise database. A database locked
-    by another process is not waited for (the run queues its writes)."""
-    from wattwise.records.store import Store
-
+    by another process is waited for only until its check ends (``checked_store``: a
+    copy's verdict), not for the lock (the run queues its writes)."""
     check_db_option(db, need="folder")
-    store = Store(db, open_wait_s=0.25)
-    try:
-        store.wait_judged(JUDGED_WAIT_S)  # held by another process: its verdict first
-    except BaseException:
-        store.close()
-        raise
-    return store
+    return checked_store(db)
 
 
 def _db_path(db: Path | None) -> Path:
