@@ -20,19 +20,33 @@ from tests.server.test_browser import browser as browser  # the fixture
 pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    path = tmp_path_factory.mktemp("no_figure") / "runs.db"
+def _stored(factory: pytest.TempPathFactory, name: str, study_payload: Any,
+            tune_payload: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A results database whose study and tuning are the payloads given, served: the
+    address and the ids."""
+    path = factory.mktemp(name) / "runs.db"
     ids = results_db(path)
-    s = study().to_dict()
-    s["variants"] = "not a list"
-    set_window(path, ids["study"], "study", s)
-    t = tuning().to_dict()
-    t["points"] = ["a", "b"]
-    set_window(path, ids["tune"], "tune", t)
+    set_window(path, ids["study"], "study", study_payload)
+    set_window(path, ids["tune"], "tune", tune_payload)
     pages = _serve(path)
     yield {"base": next(pages), **ids}
     next(pages, None)
+
+
+def _list_cells(browser: Any, base: str, kind: str) -> list[str]:
+    """The cells of the one row of the studies page's ``kind`` list ("compress", "tune")."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{base}/#/compress", f".{kind}-list")
+    (row,) = browser.find_elements(By.CSS_SELECTOR, f".{kind}-list tbody tr")
+    return [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    s, t = study().to_dict(), tuning().to_dict()
+    s["variants"], t["points"] = "not a list", ["a", "b"]
+    yield from _stored(tmp_path_factory, "no_figure", s, t)
 
 
 @pytest.mark.parametrize("what", ["compress", "tune"])
@@ -85,15 +99,9 @@ def test_a_study_that_cannot_be_read_names_no_pick(browser: Any,
 def shapes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A study stored as a list (it reads: no object), a tuning whose points are text
     and whose stored pick is null."""
-    path = tmp_path_factory.mktemp("shapes") / "runs.db"
-    ids = results_db(path)
-    set_window(path, ids["study"], "study", [1, 2])  # type: ignore[arg-type]
     t = tuning().to_dict()
     t["points"], t["best"] = "not a list", None
-    set_window(path, ids["tune"], "tune", t)
-    pages = _serve(path)
-    yield {"base": next(pages), **ids}
-    next(pages, None)
+    yield from _stored(tmp_path_factory, "shapes", [1, 2], t)
 
 
 @pytest.mark.parametrize(("what", "pick"), [("compress", "recommended"), ("tune", "pick")])
@@ -114,12 +122,8 @@ def test_a_record_that_reads_but_is_damaged_is_not_called_unreadable_nor_given_a
 def test_the_studies_list_gives_no_count_of_a_record_it_cannot_count(
         browser: Any, shapes: dict[str, Any]) -> None:
     """It said "0 of 0" benchmarked and recommended "none"."""
-    from selenium.webdriver.common.by import By
-
-    _open(browser, f"{shapes['base']}/#/compress", ".compress-list")
     for kind in ("compress", "tune"):
-        (row,) = browser.find_elements(By.CSS_SELECTOR, f".{kind}-list tbody tr")
-        cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+        cells = _list_cells(browser, shapes["base"], kind)
         assert cells[4:6] == ["none shown", "none shown"], cells
 
 
@@ -133,9 +137,7 @@ def test_a_pick_whose_list_is_no_list_is_not_headed(browser: Any,
     _open(browser, f"{served['base']}/#/compress/{served['study']}", "#figure-note")
     text = browser.find_element(By.ID, "view").text
     assert "recommended: none shown (the stored record is damaged: see below)" in text, text
-    _open(browser, f"{served['base']}/#/compress", ".compress-list")
-    (row,) = browser.find_elements(By.CSS_SELECTOR, ".compress-list tbody tr")
-    cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+    cells = _list_cells(browser, served["base"], "compress")
     assert cells[4:6] == ["none shown", "none shown"], cells
 
 
@@ -143,17 +145,9 @@ def test_a_pick_whose_list_is_no_list_is_not_headed(browser: Any,
 def unreadable_entries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A study none of whose variants is an object, no pick stored; a tuning none of
     whose points is one, its pick kept."""
-    path = tmp_path_factory.mktemp("entries") / "runs.db"
-    ids = results_db(path)
-    s = study().to_dict()
-    s["variants"], s["recommended"] = [1, 2], None
-    set_window(path, ids["study"], "study", s)
-    t = tuning().to_dict()
-    t["points"] = ["a", "b"]
-    set_window(path, ids["tune"], "tune", t)
-    pages = _serve(path)
-    yield {"base": next(pages), **ids}
-    next(pages, None)
+    s, t = study().to_dict(), tuning().to_dict()
+    s["variants"], s["recommended"], t["points"] = [1, 2], None, ["a", "b"]
+    yield from _stored(tmp_path_factory, "entries", s, t)
 
 
 @pytest.mark.parametrize(("what", "pick"), [("compress", "recommended"), ("tune", "pick")])
