@@ -107,12 +107,20 @@ def check_db(db: Path | None) -> None:
 def checked_store(db: Path | None) -> Any:
     """The run database opened for writing once its writer's check of the file has
     ended (``Store.wait_judged``): a file it refuses is refused here, before anything
-    starts; closed again where it is."""
+    starts; closed again where it is. A Ctrl-C during the wait is said at once (the
+    close after it may wait seconds for a copy to end)."""
     from wattwise.records.store import Store
 
     store = Store(db, open_wait_s=0.25)
     try:
         store.wait_judged(JUDGED_WAIT_S)  # held by another process: its verdict first
+    except KeyboardInterrupt:
+        # said at once: closing waits for a copy the writer is reading (it may hold
+        # another program's data, removed as the copy ends), seconds on a slow disk
+        say("interrupted", f"while {store.path}'s check was awaited (another process "
+            "holds it locked): nothing was started or recorded")
+        store.close()
+        raise
     except BaseException:
         store.close()
         raise

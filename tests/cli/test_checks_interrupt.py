@@ -1,0 +1,33 @@
+"""A Ctrl-C while a command waits for its run database's check (``checked_store``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wattwise.cli import _checks
+from wattwise.records.store import Store
+
+
+def test_ctrl_c_during_the_wait_is_said_before_the_close(tmp_path, monkeypatch, capsys):
+    # The close waits for a copy the writer is reading (seconds on a slow disk): the user
+    # is told at once why nothing started, not left with a silent wait and exit 130.
+    said_at_close: list[str] = []
+    real_close = Store.close
+
+    def interrupted(self, timeout_s):
+        raise KeyboardInterrupt
+
+    def close(self):
+        said_at_close.append(capsys.readouterr().err)
+        real_close(self)
+
+    monkeypatch.setattr(Store, "wait_judged", interrupted)
+    monkeypatch.setattr(Store, "close", close)
+    db = tmp_path / "runs.db"
+    with pytest.raises(KeyboardInterrupt):
+        _checks.checked_store(db)
+    assert len(said_at_close) == 1
+    line = said_at_close[0]
+    assert line.count("\n") == 1
+    assert line.startswith("wattwise: interrupted: ")
+    assert str(db) in line and "nothing was started or recorded" in line
