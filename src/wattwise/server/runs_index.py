@@ -5,7 +5,8 @@ Filtering, counting and sorting 100,000 runs in SQLite would scan the table (and
 every summary's JSON) on every request, so the dashboard keeps a few columns of each
 run here. A run that has ended does not change again in wattwise: each ``update`` reads
 only new runs and those still running, and a pass in the background reads every run
-again now and then (``runs_recheck``) for one another tool changed or deleted.
+again now and then (``runs_recheck``) for one another tool changed (one deleted, or
+inserted below the highest id, changes the count of runs: found at the next look).
 
 The index is built in the background while the server already answers (``server._sql
 .Reads``), and building it must not slow those answers down. Measured on 100,000 runs
@@ -67,7 +68,7 @@ from wattwise.records.stored_energy import (
     finite_float,
 )
 from wattwise.records.stored_json import readable, strict
-from wattwise.server.runs_recheck import Rechecks
+from wattwise.server.runs_recheck import Rechecks, same_count
 from wattwise.server.status_filter import FILTERS, selects
 from wattwise.server.status_filter import stored_as as stored_as
 
@@ -674,6 +675,7 @@ class RunsIndex:
             for chunk in self._looks.changed(still):
                 self._take(self._rows(f"SELECT {ENTRY_COLUMNS} FROM runs WHERE id IN"
                                       f" ({', '.join('?' * len(chunk))})", chunk))
+            same_count(self, ENTRY_COLUMNS)  # runs deleted (or inserted below) elsewhere
             self.built.set()
         self.rechecks.start_when_due()
         return self.entries
@@ -856,9 +858,8 @@ class RunsIndex:
         """Ids of runs stored as running, newest first (some may be lost)."""
         entries = self.update()
         with self._lock:
-            live = sorted(self.open, key=lambda i: (entries[i].started_unix_s, i),
-                          reverse=True)
-        return live[:limit]
+            live = sorted(self.open, key=lambda i: (entries[i].started_unix_s, i))
+        return live[::-1][:limit]
 
     def totals_by_kind(self) -> dict[str, tuple[float, float, int, int]]:
         """Energy, emissions, runs and runs whose emissions count (none: no emissions,
