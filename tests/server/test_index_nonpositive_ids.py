@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests._damage import tracked_run
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
@@ -111,6 +112,27 @@ def test_the_list_s_link_to_a_run_keyed_below_zero_opens_its_page(browser: Any,
         _open(browser, f"{base}/#/runs?q=-3", "#runs tbody tr")
         rows = browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")
         assert len(rows) == 1 and rows[0].text.startswith("-3"), [r.text for r in rows]
+    finally:
+        next(pages, None)
+
+
+def test_the_list_shows_an_id_beyond_2_53_exactly(browser: Any, db: Path) -> None:
+    """A JavaScript number rounds it: -9223372036854775808 was shown as
+    -9223372036854776000, and its link asked for that id; the page now says it holds no
+    such id exactly, naming the run's own."""
+    from selenium.webdriver.common.by import By
+
+    pages = _serve(db)
+    base = next(pages)
+    try:
+        _open(browser, f"{base}/#/runs?sort=id&order=asc", "#runs tbody tr")
+        first = browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")[0]
+        assert first.text.startswith(f"{-(2**63)} "), first.text
+        first.find_element(By.CSS_SELECTOR, "td.c-name a").click()
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR,
+                                                                   "#view p.error"))
+        said = browser.find_element(By.CSS_SELECTOR, "#view p.error").text
+        assert f"run id {-(2**63)} is beyond -{2**53 - 1}" in said, said
     finally:
         next(pages, None)
 
