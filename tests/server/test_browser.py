@@ -365,7 +365,7 @@ def test_plan_pages_show_forecast_realised_and_saving_with_a_chart(
 def test_a_bad_id_an_unknown_task_and_a_study_record_each_say_what_they_are(
     browser: Any, results_base: str, stored: tuple[Path, dict[str, Any]]
 ) -> None:
-    for bad in ("#/compress/abc", "#/tune/-1"):
+    for bad in ("#/compress/abc", "#/tune/1.5"):
         _open(browser, f"{results_base}/{bad}", "#view p.error")
         assert "not a run id" in browser.find_element(By.ID, "view").text, bad
         assert not browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr"), bad

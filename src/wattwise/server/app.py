@@ -259,26 +259,26 @@ def create_app(
         return results.studies_payload(runs_db.reads())
 
     @app.get("/api/compress/{run_id}", responses={404: error_doc("no such study"), **INVALID})
-    def study(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
+    def study(run_id: int = Path_(..., ge=-(2**63), le=2**63 - 1)) -> dict[str, Any]:
         """One compression study: variants, front, recommendation."""
         return results.study_payload(runs_db.reads(), run_id)
 
     @app.get("/api/compress/{run_id}/front.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
                         404: error_doc("no such study"), **INVALID})
-    def study_front(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> Response:
+    def study_front(run_id: int = Path_(..., ge=-(2**63), le=2**63 - 1)) -> Response:
         return Response(results.study_svg(runs_db.reads(), run_id),
                         media_type="image/svg+xml")
 
     @app.get("/api/tune/{run_id}", responses={404: error_doc("no such tuning"), **INVALID})
-    def tuning(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> dict[str, Any]:
+    def tuning(run_id: int = Path_(..., ge=-(2**63), le=2**63 - 1)) -> dict[str, Any]:
         """One tuning: settings, frontier, bound and pick."""
         return results.tune_payload(runs_db.reads(), run_id)
 
     @app.get("/api/tune/{run_id}/frontier.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
                         404: error_doc("no such tuning"), **INVALID})
-    def tuning_frontier(run_id: int = Path_(..., ge=1, le=2**63 - 1)) -> Response:
+    def tuning_frontier(run_id: int = Path_(..., ge=-(2**63), le=2**63 - 1)) -> Response:
         return Response(results.tune_svg(runs_db.reads(), run_id),
                         media_type="image/svg+xml")
 
