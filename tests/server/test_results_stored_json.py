@@ -160,3 +160,18 @@ def test_a_result_holding_nan_anywhere_is_read_by_no_output(
     assert study["variants"] == [] and study["figure"] is None
     assert study["damaged"] == ["the stored study cannot be read (not valid JSON (NaN is not"
                                 " a JSON number)): nothing to show"], study["damaged"]
+
+
+@pytest.mark.parametrize("text,kind", [("[1]", "an array"), ("null", "null"),
+                                       ('"text"', "a string"), ("5", "a number")])
+@pytest.mark.parametrize("key", ["study", "tune"])
+def test_a_record_of_json_but_no_object_is_damaged_not_unread(
+        stored: tuple[Path, dict[str, Any]], key: str, text: str, kind: str) -> None:
+    """Its text reads as JSON: the page said it "cannot be read", as of text that is no
+    JSON, while a record whose study is no object was said damaged."""
+    path, ids = stored
+    _sql(path, "UPDATE windows SET extra_json = ? WHERE run_id = ?", text, ids[key])
+    what, url = ("study", "compress") if key == "study" else ("tuning", "tune")
+    (got,) = _api(path, f"/api/{url}/{ids[key]}")
+    assert got["damaged"] == [f"the stored {what} is damaged (not a JSON object but {kind}):"
+                              " nothing to show"], got["damaged"]

@@ -31,8 +31,10 @@ def shape(d: dict[str, Any], key: str, what: str, unread: str | None = None) -> 
     """Why a stored study's (or tuning's) ``key`` list is not what the format gives;
     ``unread``: why its window's stored text cannot be read at all."""
     raw = d.get(key)
-    if not d and unread is not None:
-        return [f"the stored {what} cannot be read ({unread}): nothing to show"]
+    if not d and unread is not None:  # JSON of another kind reads: damaged, not unread
+        said = "is damaged" if unread.startswith("not a JSON object but ") \
+            else "cannot be read"
+        return [f"the stored {what} {said} ({unread}): nothing to show"]
     if not d:
         return [f"the stored {what} is missing or not an object: nothing to show"]
     if not isinstance(raw, list):
