@@ -61,10 +61,16 @@ def interval_fault(mean: float, low: Any, high: Any) -> str | None:
               if isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b)]
     if len(bounds) < 2:
         return None
-    slack = 1e-9 * max(abs(mean), 1e-300)
-    if low > mean + slack or high < mean - slack:
+    if outside(mean, low, high):
         return f"its interval {_g(low)}-{_g(high)} does not hold its mean {_g(mean)}"
     return None
+
+
+def outside(mean: float, low: float | None, high: float | None) -> bool:
+    """Whether a bound (None: not judged) leaves ``mean`` out of its interval, beyond a
+    billionth of it (rounding): the one rule of the results pages and ``show``."""
+    slack = 1e-9 * max(abs(mean), 1e-300)
+    return (low is not None and low > mean + slack) or (high is not None and high < mean - slack)
 
 
 def number_fault(value: Any, optional: bool = False) -> str | None:

@@ -35,6 +35,7 @@ from wattwise.compress.stored import (
     floor_fault,
     latency_fault,
     number_fault,
+    outside,
     point_fault,
     variant_fault,
 )
@@ -111,8 +112,7 @@ def _interval(mean: Any, low: Any, high: Any, name: str, bad: list[str]
     lo, hi = _figure(low, f"{name} low", bad), _figure(high, f"{name} high", bad)
     if m is None:
         return None, None, None
-    slack = 1e-9 * max(abs(m), 1e-300)
-    if (lo is not None and lo > m + slack) or (hi is not None and hi < m - slack):
+    if outside(m, lo, hi):
         bad.append(f"{name} interval {_num(low)}-{_num(high)} does not hold its mean {m:.4g}: "
                    "not a valid figure")
         return m, None, None
