@@ -21,7 +21,7 @@ def test_ctrl_c_during_the_wait_is_said_before_the_close(tmp_path, monkeypatch, 
         said_at_close.append(capsys.readouterr().err)
         real_close(self)
 
-    monkeypatch.setattr(Store, "wait_judged", interrupted)
+    monkeypatch.setattr(Store, "wait_checked", interrupted)
     monkeypatch.setattr(Store, "close", close)
     db = tmp_path / "runs.db"
     with pytest.raises(KeyboardInterrupt):

@@ -106,14 +106,14 @@ def check_db(db: Path | None) -> None:
 
 def checked_store(db: Path | None) -> Any:
     """The run database opened for writing once its writer's check of the file has
-    ended (``Store.wait_judged``): a file it refuses is refused here, before anything
+    ended (``Store.wait_checked``): a file it refuses is refused here, before anything
     starts; closed again where it is. A Ctrl-C during the wait is said at once (the
     close after it may wait seconds for a copy to end)."""
     from wattwise.records.store import Store
 
     store = Store(db, open_wait_s=0.25)
     try:
-        store.wait_judged(JUDGED_WAIT_S)  # held by another process: its verdict first
+        store.wait_checked(CHECKED_WAIT_S)  # held by another process: its verdict first
     except KeyboardInterrupt:
         # said at once: closing waits for a copy the writer is reading (it may hold
         # another program's data, removed as the copy ends), seconds on a slow disk
@@ -130,7 +130,7 @@ def checked_store(db: Path | None) -> Any:
 #: How long a command waits, before it starts, for the verdict on a run database another
 #: process holds locked, judged from a copy (``records.held_copy``: at most 64 MiB, under
 #: a second on a local disk); past it, the command runs and a refusal comes at its end.
-JUDGED_WAIT_S = 30.0
+CHECKED_WAIT_S = 30.0
 
 
 def run_name(name: str) -> None:

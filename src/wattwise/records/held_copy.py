@@ -19,7 +19,7 @@ A file that passed is copied again only after ``AGAIN_S`` or ten times that copy
 length, where longer (a busy owner starts a transaction at every poll of the writer); a
 refusal is never kept: a later ask copies afresh (the owner may have mended it). A
 command waits for the writer's first try, verdict included, before it starts
-(``Store.wait_judged``): a copy slower than the first open's wait let it run and the file
+(``Store.wait_checked``): a copy slower than the first open's wait let it run and the file
 was refused only at its end.
 """
 

@@ -145,7 +145,7 @@ class Store(RunQueries):
                 f"run database {self.path}: cannot open: {err}"
             )
 
-    def wait_judged(self, timeout_s: float) -> None:
+    def wait_checked(self, timeout_s: float) -> None:
         """Wait (``timeout_s`` at most) for the writer's first check of the file to end:
         passed (the open may go on: a first install is not waited for), refused, or the
         file found locked by another process, which includes the verdict on a copy of it
