@@ -100,3 +100,16 @@ def test_python_and_sql_select_alike(status: str) -> None:
     from wattwise.records.liveness import stored_status
 
     assert [bool(g) for g in got] == [selects(status, stored_status(v)) for v in values]
+
+
+def test_the_page_knows_the_statuses_in_the_order_metrics_gives_them() -> None:
+    """The page's statuses and its status filter were two lists in two orders."""
+    import json
+    import re
+    from importlib.resources import files
+
+    page = (files("wattwise.server") / "static" / "index.html").read_text()
+    found = re.search(r"^const STATUSES = (\[.*\]);$", page, re.M)
+    assert found is not None
+    assert tuple(json.loads(found.group(1))) == STATUSES
+    assert "const STATUS_FILTERS = [...STATUSES, \"other\"];" in page
