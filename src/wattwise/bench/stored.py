@@ -9,7 +9,6 @@ number (``float``) where the study pages call it a damaged record.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -17,8 +16,7 @@ from typing import Any
 from wattwise._finite import finite_float as _finite
 from wattwise.bench.harness import SUMMARY_WINDOW, BenchResult
 from wattwise.compress.stored import interval_fault, j_per_sample_fault
-from wattwise.records.rows import SHAPE_ERRORS, loads
-from wattwise.records.rows import text as rows_text
+from wattwise.records.rows import SHAPE_ERRORS, loads, shown_text
 
 #: Each stored result's window (``harness.SUMMARY_WINDOW``, by the stored column, not a
 #: key of its extra): ``(run_id, extra_json, run start, window kind)``, newest run first.
@@ -75,7 +73,7 @@ def _cleaned(r: BenchResult, run_id: int, run_started: Any) -> BenchResult:
             raise TypeError(field)
     machine: Any = r.machine
     if not isinstance(machine, str):
-        machine = "" if machine is None else rows_text(json.dumps(machine, default=str))
+        machine = shown_text(machine) or ""
     return replace(r, task=r.task if isinstance(r.task, str) else None, machine=machine,
                    run_id=run_id,
                    started_unix_s=_finite(r.started_unix_s) or _finite(run_started))

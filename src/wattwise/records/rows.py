@@ -177,6 +177,15 @@ def text(value: Any) -> str:
     return out
 
 
+def shown_text(value: Any) -> str | None:
+    """A stored value as text to show (None stays None): text as it is, any other JSON
+    value as JSON (a hostile record's machine or label may be an object), storable as
+    UTF-8 (``text``); what the results pages and ``bench`` show alike."""
+    if value is None:
+        return None
+    return text(value if isinstance(value, str) else json.dumps(value, default=str))
+
+
 def finite(field: str, value: Any) -> float:
     try:
         number = float(value)

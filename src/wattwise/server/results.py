@@ -19,7 +19,6 @@ readers (``_figure``, ``_short``, ``_obj``), and each kind is read field by fiel
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
@@ -41,7 +40,7 @@ from wattwise.compress.stored import (
 )
 from wattwise.errors import BadInput
 from wattwise.records.rows import loads, loads_summary, unreadable
-from wattwise.records.rows import text as _rows_text
+from wattwise.records.rows import shown_text as _text
 from wattwise.schedule.executors import PRECISION_TAG
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
 from wattwise.server._sql import Reads
@@ -63,12 +62,6 @@ FULL_MAX = 10_000
 TIME_MAX_UNIX_S = 253_402_300_799.0
 
 
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return _rows_text(value if isinstance(value, str) else json.dumps(value, default=str))
 
 
 def _short(value: Any, limit: int = LABEL_MAX) -> str | None:
