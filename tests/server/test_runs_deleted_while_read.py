@@ -119,3 +119,37 @@ def test_a_run_deleted_between_the_page_and_its_rows_is_replaced(
     assert [int(r["id"]) for r in got["runs"]] == sorted(set(ids) - set(deleted),
                                                           reverse=True)[:3]
     assert got["total"] == 4 and "notes" not in got
+
+
+def test_a_run_gone_stale_while_a_running_page_is_read_leaves_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of another host whose heartbeat went stale between the page's ids and its
+    row showed as lost on a page of running runs."""
+    import time
+
+    db = tmp_path / "runs.db"
+    ids = [tracked_run(db, seconds=0.1) for _ in range(4)]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET status = 'running', ended_unix_s = NULL,"
+                     " hostname = 'elsewhere', started_unix_s = started_unix_s - 10000,"
+                     " heartbeat_unix_s = ?", (time.time(),))
+    conn.close()
+    real = Store.get_run
+    staled: list[int] = []
+
+    def get_run(self: Store, ref: str | int) -> RunRecord:
+        if ref == ids[2] and not staled:  # its heartbeat stops: stale from now on
+            with sqlite3.connect(db) as conn:
+                conn.execute("UPDATE runs SET heartbeat_unix_s = ? WHERE id = ?",
+                             (time.time() - 5000, ref))
+            conn.close()
+            staled.append(ref)
+        return real(self, ref)
+
+    monkeypatch.setattr(Store, "get_run", get_run)
+    status, got = _page(db, status="running")
+    assert status == 200, got
+    assert staled == [ids[2]]
+    assert [r["status"] for r in got["runs"]] == ["running"] * 3, got["runs"]
+    assert sorted(int(r["id"]) for r in got["runs"]) == sorted(set(ids) - {ids[2]})
+    assert got["total"] == 3 and "notes" not in got
