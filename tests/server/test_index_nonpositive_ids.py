@@ -128,6 +128,10 @@ def test_the_list_shows_an_id_beyond_2_53_exactly(browser: Any, db: Path) -> Non
         _open(browser, f"{base}/#/runs?sort=id&order=asc", "#runs tbody tr")
         first = browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")[0]
         assert first.text.startswith(f"{-(2**63)} "), first.text
+        first.find_element(By.CSS_SELECTOR, "input.pick").click()  # ticked to compare
+        link = browser.find_element(By.ID, "compare-link").get_attribute("href")
+        assert link.endswith(f"#/compare/{-(2**63)}"), link
+        first = browser.find_elements(By.CSS_SELECTOR, "#runs tbody tr")[0]
         first.find_element(By.CSS_SELECTOR, "td.c-name a").click()
         WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR,
                                                                    "#view p.error"))
