@@ -5,6 +5,7 @@ partial energy priced now, with why each cell that stays empty is empty; and its
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -185,6 +186,9 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
                     _NOT_RECORDED))
         return out, why
     out["emissions_kg"] = grams / 1000.0  # CodeCarbon: kg CO2eq
+    facility = finite_float(em.get("facility_energy_kwh"))
+    if facility is not None:  # energy_consumed gives it where the same (``same_kwh``)
+        out["facility_energy_kwh"] = facility
     market = real(em.get("market_g"))
     if market is not None:  # CodeCarbon has one emissions column: never dropped unsaid
         out["market_note"] = (
@@ -260,3 +264,17 @@ def run_end(record: RunInfo) -> tuple[float | None, list[str], str | None]:
            if getattr(record, "end_fault", None) is None
            else f"its stored end and last heartbeat are not usable and {NO_PLAUSIBLE_SAMPLE}")
     return None, said, f"the run's end is not known: {why}"
+
+
+def same_kwh(kwh: float, priced: Any) -> float:
+    """``kwh`` (the energy consumed, times PUE), or the run's emissions' own figure for it
+    (``facility_energy_kwh``, which `report` and `export -f json` give) where the two
+    agree within rounding (1e-9 of the larger): they were summed in another order, and a
+    run without a summary read 7.207302551308689e-06 here beside 7.20730255130869e-06
+    there."""
+    from wattwise.carbon.emissions import saving_against
+
+    if isinstance(priced, float) and math.isfinite(priced) \
+            and saving_against(priced, kwh) == 0.0:
+        return priced
+    return kwh

@@ -23,6 +23,7 @@ from wattwise.records.codecarbon_cells import (
     recorded_carbon,
     repriced_carbon,
     run_end,
+    same_kwh,
     summarised_runs,
 )
 from wattwise.records.export_values import (
@@ -270,7 +271,7 @@ def export_codecarbon(
         total_kwh = _consumed_kwh(exact, fault, total_j, counted, unknown,
                                   None if void is not None else notes)
         if total_kwh is not None:
-            total_kwh *= factor
+            total_kwh = same_kwh(total_kwh * factor, recorded.get("facility_energy_kwh"))
         if skipped and notes is not None:
             notes.append(not_numbers_note(skipped, total_j))
         damaged = void if part is None or part.usable else part.fault
