@@ -179,7 +179,7 @@ def test_kept_runs_not_this_wattwise_s_are_not_read_and_a_writer_makes_them_agai
                          " '$.energy_j', 1e308) WHERE json_valid(summary_json)")
         else:  # its triggers write into what was dropped: SQLite refuses writes to runs
             with pytest.raises(sqlite3.OperationalError, match="no such table"):
-                conn.execute("UPDATE runs SET name = name WHERE id = 1")
+                conn.execute("UPDATE runs SET summary_json = summary_json WHERE id = 1")
     conn.close()
     reads = Reads(db)
     try:
@@ -262,10 +262,11 @@ def test_another_program_s_object_of_one_of_these_names_is_never_dropped(
 
 
 def _unmarked_install(db: Path) -> None:
-    """The objects as the builds before the mark made them."""
+    """The objects as the builds before the mark made them (an update trigger of every
+    column, as before ``RULE_COLUMNS``)."""
     with sqlite3.connect(db) as conn:
         _drop_ours(conn)
-        for statement in unsure_kept.statements():
+        for statement in unsure_kept._statements(""):
             conn.execute(statement.replace(f" {unsure_kept.MARK}", ""))
         conn.execute(f"INSERT INTO {unsure_kept.TABLE} SELECT id, sorts FROM"
                      f" {unsure_kept.VIEW} WHERE sorts != 0")
@@ -305,3 +306,54 @@ def test_another_program_s_object_with_the_mark_copied_in_is_still_its_own(
         assert conn.execute("SELECT sql FROM sqlite_master WHERE sql = ?",
                             (theirs,)).fetchall() == [(theirs,)]
     conn.close()
+
+
+def test_the_rule_reads_no_column_of_runs_but_those_its_update_trigger_watches(
+        tmp_path: Path) -> None:
+    """The update trigger fires only where an update sets one of ``RULE_COLUMNS``: a
+    column the rule read beside them would leave the table stale after its update."""
+    import re
+
+    db = _db(tmp_path / "runs.db")
+    with sqlite3.connect(db) as conn:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+    conn.close()
+    view = unsure_kept.statements()[1]
+    read = {c for c in columns if re.search(rf"(?<![$.\w']){c}\b", view)}
+    assert read == set(unsure_kept.RULE_COLUMNS), read
+    assert f"AFTER UPDATE OF {', '.join(unsure_kept.RULE_COLUMNS)} ON runs" in \
+        unsure_kept.statements()[3]
+
+
+def test_an_update_of_other_columns_keeps_the_table_and_sets_them(tmp_path: Path) -> None:
+    db = _db(tmp_path / "runs.db")
+    before = _kept(db)
+    _edit(db, "UPDATE runs SET name = name || '-x', tags_json = '{\"a\": \"b\"}',"
+              " status = 'paused', hostname = 'elsewhere'")
+    assert _kept(db) == _passed(db) == before
+    # and one of the rule's columns still moves a run in or out
+    _edit(db, "UPDATE runs SET summary_json = json_set(summary_json, '$.energy_j', 1e308)"
+              " WHERE id = 1")
+    assert 1 in _kept(db)["energy"] and _kept(db) == _passed(db)
+
+
+def test_the_triggers_of_a_release_before_rule_columns_are_brought_up_to_date(
+        tmp_path: Path) -> None:
+    """Its update trigger fires on every update: ours, made again at a writer's open."""
+    db = _db(tmp_path / "runs.db")
+    old = unsure_kept._statements("")[3]
+    assert " OF " not in old.split(" BEGIN ")[0]
+    _edit(db, f"DROP TRIGGER {unsure_kept.TRIGGERS[1]}")
+    _edit(db, old)
+    reads = Reads(db)
+    try:
+        assert not unsure_kept.current(reads.rows)
+    finally:
+        reads.close()
+    _write_one(db)
+    with sqlite3.connect(db) as conn:
+        (held,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?",
+                               (unsure_kept.TRIGGERS[1],)).fetchone()
+    conn.close()
+    assert held == unsure_kept.statements()[3]
+    assert _kept(db) == _passed(db)
