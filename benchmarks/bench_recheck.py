@@ -9,7 +9,8 @@ The pass runs in the background, at most once in ``RECHECK_TIMES`` (10) times it
 length: its length bounds the share of a processor it takes (a tenth at most) and how
 late a change is followed. Pages are timed in-process (``TestClient``) with the index
 built and every order made, 7 times each, with no pass and then during one started by
-hand (a pass that finds no change, as most do).
+hand (a pass that finds no change, as most do). Then, in a copy, the first page after
+another program deletes a run (found by the count of runs at that request).
 """
 
 from __future__ import annotations
@@ -84,6 +85,49 @@ def _pages_during_a_pass(path: Path) -> None:
     print(f"the pass still ran when the last page was answered: {still}")
 
 
+def _pages_after_deletions(path: Path, reps: int) -> None:
+    """The first page after another program deletes a run, in a copy of ``path``: the
+    count of runs differs from the index's, so every id is read and the run dropped
+    (``runs_recheck.same_count``), and the orders are made again; against a page after
+    no change."""
+    import shutil
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    url = "/api/runs?sort=energy&offset=50000"
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "runs.db"
+        shutil.copyfile(path, copy)
+        with TestClient(create_app(copy), base_url="http://127.0.0.1") as client:
+            index = None
+            while index is None or not index.warmed.is_set():
+                client.get(url)
+                time.sleep(0.5)
+                index = max((o for o in gc.get_objects()
+                             if isinstance(o, runs_index.RunsIndex)),
+                            key=lambda i: len(i.entries), default=None)
+            still, after = [], []
+            for _ in range(reps):
+                t = time.perf_counter()
+                assert client.get(url).status_code == 200
+                still.append((time.perf_counter() - t) * 1000)
+                conn = sqlite3.connect(copy)
+                with conn:  # the oldest run: on no page asked
+                    conn.execute("DELETE FROM runs WHERE id = (SELECT min(id) FROM runs)")
+                conn.close()
+                t = time.perf_counter()
+                got = client.get(url)
+                after.append((time.perf_counter() - t) * 1000)
+                assert got.status_code == 200
+            total = got.json()["total"]
+    print(f"{url}: no change {statistics.median(still):.0f} ms median ({max(still):.0f} "
+          f"worst); first after another program's delete {statistics.median(after):.0f} ms "
+          f"({max(after):.0f}) of {reps}; total then {total:,}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=100_000)
@@ -99,6 +143,7 @@ def main() -> None:
             print(f"built {path} ({args.runs:,} runs) in {time.perf_counter() - t:.1f} s")
         _pass_alone(path, args.reps)
         _pages_during_a_pass(path)
+        _pages_after_deletions(path, 2 * args.reps + 1)
 
 
 if __name__ == "__main__":

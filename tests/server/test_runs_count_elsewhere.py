@@ -15,7 +15,7 @@ from tests._damage import tracked_run
 from wattwise.server import runs_recheck
 from wattwise.server._sql import Reads
 from wattwise.server.app import create_app
-from wattwise.server.runs_index import RunsIndex, RunsQuery
+from wattwise.server.runs_index import SORTS, RunsIndex, RunsQuery
 
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
@@ -60,6 +60,8 @@ def test_the_index_counts_runs_deleted_and_inserted_below_elsewhere(
         index = RunsIndex(reads.rows)
         query = RunsQuery(limit=2, offset=0, sort=sort, desc=True)
         assert index.page(query)[1] == 6
+        for key in SORTS:  # every order made before the change
+            index.page(RunsQuery(limit=2, offset=0, sort=key, desc=True))
         # deleted (the oldest), and one inserted below every id
         _edit(db, f"DELETE FROM runs WHERE id IN ({ids[0]}, {ids[1]})", _copy_to(ids[2], -7))
         total = index.page(query)[1]
@@ -67,6 +69,11 @@ def test_the_index_counts_runs_deleted_and_inserted_below_elsewhere(
         assert sorted(index.entries) == _stored(db)
         asc = index.page(RunsQuery(limit=50, offset=0, sort="id", desc=False))
         assert asc == ([-7, *ids[2:]], 5)
+        fresh = RunsIndex(reads.rows)  # the orders kept lose the runs gone, in order
+        for key in SORTS:
+            for desc in (True, False):
+                q = RunsQuery(limit=50, offset=0, sort=key, desc=desc)
+                assert index.page(q) == fresh.page(q), q
     finally:
         reads.close()
 
