@@ -321,8 +321,8 @@ def test_the_rule_reads_no_column_of_runs_but_those_its_update_trigger_watches(
     view = unsure_kept.statements()[1]
     read = {c for c in columns if re.search(rf"(?<![$.\w']){c}\b", view)}
     assert read == set(unsure_kept.RULE_COLUMNS), read
-    assert f"AFTER UPDATE OF {', '.join(unsure_kept.RULE_COLUMNS)} ON runs" in \
-        unsure_kept.statements()[3]
+    when = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in unsure_kept.RULE_COLUMNS)
+    assert f"AFTER UPDATE ON runs WHEN {when} BEGIN " in unsure_kept.statements()[3]
 
 
 def test_an_update_of_other_columns_keeps_the_table_and_sets_them(tmp_path: Path) -> None:
@@ -335,6 +335,17 @@ def test_an_update_of_other_columns_keeps_the_table_and_sets_them(tmp_path: Path
     _edit(db, "UPDATE runs SET summary_json = json_set(summary_json, '$.energy_j', 1e308)"
               " WHERE id = 1")
     assert 1 in _kept(db)["energy"] and _kept(db) == _passed(db)
+
+
+@pytest.mark.parametrize("alias", ["id", "rowid", "oid", "_rowid_"])
+def test_a_re_key_however_spelt_moves_the_kept_run(tmp_path: Path, alias: str) -> None:
+    """``UPDATE OF id`` fires on ``SET id = ...`` alone: a re-key written with one of the
+    rowid's other names left the table holding the old id."""
+    db = _db(tmp_path / "runs.db")
+    (rid,) = [r for r in _passed(db)["energy"] if r > 0][:1]
+    _edit(db, f"UPDATE runs SET {alias} = -777 WHERE id = ?", rid)
+    assert _kept(db) == _passed(db)
+    assert -777 in _kept(db)["energy"] and rid not in _kept(db)["energy"]
 
 
 def test_the_triggers_of_a_release_before_rule_columns_are_brought_up_to_date(

@@ -5,7 +5,7 @@ started (its runs index not built yet), needs the few runs holding a number whos
 is not usable (``_usable_sql.UnusableRuns``): finding them read and judged every summary
 inside SQLite, 4.5-6.3 s for the first such page of 100,001 runs (BENCHMARKS.md). A
 table, ``runs_unsure``, holds each such run and which of its figures (``BITS``);
-triggers keep it as runs are written, changed (a column the rule reads: ``RULE_COLUMNS``)
+triggers keep it as runs are written, changed (a value the rule reads: ``RULE_COLUMNS``)
 or deleted, by wattwise or any program writing through SQLite (they use SQLite's own
 JSON functions, not ``->>``: SQLite before 3.38 reads the file), from a view that holds
 the rule (``usable``) once. Every wattwise writer makes them where they are not this
@@ -43,8 +43,11 @@ BITS = {"energy": 1, "emissions": 2, "duration": 4}
 
 
 #: The columns of ``runs`` the rule reads (``usable``, ``schema.VALUED``): the update
-#: trigger fires where one of them is set. On every update, an update of 20,000 runs'
-#: tags or names by another program took 1.97 s against 0.033 s without the trigger.
+#: trigger's body runs where one of them changes. Run on every update, an update of
+#: 20,000 runs' tags or names by another program took 1.97 s against 0.033 s without it.
+#: A condition on the values (``WHEN``), not ``UPDATE OF`` these columns: SQLite matches
+#: those by the name an update sets, and a re-key written ``SET rowid = ...`` (or
+#: ``oid``, ``_rowid_``) fired no trigger and left the table holding the old id.
 RULE_COLUMNS = ("id", "started_unix_s", "ended_unix_s", "heartbeat_unix_s", "summary_json")
 
 
@@ -52,12 +55,13 @@ RULE_COLUMNS = ("id", "started_unix_s", "ended_unix_s", "heartbeat_unix_s", "sum
 def statements() -> tuple[str, ...]:
     """The table, the view and the triggers, as ``install`` makes them (and ``current``
     finds them: SQLite keeps each statement's text)."""
-    return _statements(f" OF {', '.join(RULE_COLUMNS)}")
+    changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in RULE_COLUMNS)
+    return _statements(f" WHEN {changed}")
 
 
-def _statements(update_of: str) -> tuple[str, ...]:
-    """``statements``, the update trigger firing on an update ``update_of`` (before
-    ``RULE_COLUMNS``, "": any)."""
+def _statements(update_when: str) -> tuple[str, ...]:
+    """``statements``, the update trigger's body run where ``update_when`` holds (before
+    ``RULE_COLUMNS``, "": on every update)."""
     sorts = " + ".join(f"coalesce(({schema.VALUED[s]}) AND NOT {usable(s)}, 0) * {bit}"
                        for s, bit in BITS.items())
     # NEW.id's row dropped first: a row INSERT OR REPLACE (or UPDATE OR REPLACE) removes
@@ -68,7 +72,7 @@ def _statements(update_of: str) -> tuple[str, ...]:
         f"CREATE TABLE {TABLE} {MARK} (run_id INTEGER PRIMARY KEY, sorts INTEGER NOT NULL)",
         f"CREATE VIEW {VIEW} {MARK} AS SELECT id, {sorts} AS sorts FROM runs",
         f"CREATE TRIGGER {TRIGGERS[0]} {MARK} AFTER INSERT ON runs BEGIN {put} END",
-        f"CREATE TRIGGER {TRIGGERS[1]} {MARK} AFTER UPDATE{update_of} ON runs BEGIN"
+        f"CREATE TRIGGER {TRIGGERS[1]} {MARK} AFTER UPDATE ON runs{update_when} BEGIN"
         f" DELETE FROM {TABLE} WHERE run_id = OLD.id; {put} END",
         f"CREATE TRIGGER {TRIGGERS[2]} {MARK} AFTER DELETE ON runs BEGIN"
         f" DELETE FROM {TABLE} WHERE run_id = OLD.id; END",
@@ -106,10 +110,11 @@ def _ours(kind: str, name: str, sql: str) -> bool:
         return name == VIEW and sql.startswith(f"CREATE VIEW {VIEW} {MARK} AS SELECT id, ") \
             and sql.endswith(" AS sorts FROM runs")
     events = dict(zip(TRIGGERS, ("INSERT", "UPDATE", "DELETE"), strict=True))
-    # an update trigger of any columns, or of every one (a release before RULE_COLUMNS)
+    # an update trigger of a condition, of columns, or of every update (a release
+    # before RULE_COLUMNS)
     return kind == "trigger" and name in events and re.match(
         f"CREATE TRIGGER {name} {re.escape(MARK)} AFTER {events[name]}"
-        r"(?: OF [a-z_]+(?:, [a-z_]+)*)? ON runs BEGIN ", sql) is not None
+        r"(?: OF [a-z_]+(?:, [a-z_]+)*)? ON runs(?: WHEN .+?)? BEGIN ", sql) is not None
 
 
 def install(conn: sqlite3.Connection) -> bool:
