@@ -459,6 +459,11 @@ def run(
                                                   profile, clean_profile)
         try:
             tracked.start()
+        except KeyboardInterrupt:
+            # said at once: the close waits for the writer, seconds where it brings a
+            # large database up to date at its first open (``unsure_kept.install``)
+            say("interrupted", "before the command started: it was not run")
+            raise
         finally:
             if pre is not None:
                 pre.close()

@@ -1,0 +1,64 @@
+"""A Ctrl-C before the command starts: while the run database's check is awaited
+(``checked_store``), and as the run starts (``wattwise run``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wattwise.cli import _checks
+from wattwise.records.store import Store
+
+
+def test_ctrl_c_during_the_wait_is_said_before_the_close(tmp_path, monkeypatch, capsys):
+    # The close waits for a copy the writer is reading (seconds on a slow disk): the user
+    # is told at once why nothing started, not left with a silent wait and exit 130.
+    said_at_close: list[str] = []
+    real_close = Store.close
+
+    def interrupted(self, timeout_s):
+        raise KeyboardInterrupt
+
+    def close(self):
+        said_at_close.append(capsys.readouterr().err)
+        real_close(self)
+
+    monkeypatch.setattr(Store, "wait_checked", interrupted)
+    monkeypatch.setattr(Store, "close", close)
+    db = tmp_path / "runs.db"
+    with pytest.raises(KeyboardInterrupt):
+        _checks.checked_store(db)
+    assert len(said_at_close) == 1
+    line = said_at_close[0]
+    assert line.count("\n") == 1
+    assert line.startswith("wattwise: interrupted: ")
+    assert str(db) in line and "nothing was started or recorded" in line
+
+
+def test_ctrl_c_as_the_run_starts_is_said_before_the_close(tmp_path, monkeypatch, capsys):
+    # The run database's first open by this release fills its kept table (seconds on a
+    # large one) while the run starts: a Ctrl-C then waited for it without a word.
+    import sys
+
+    from wattwise.cli import main
+    from wattwise.measure.tracking import Run
+
+    said_at_close: list[str] = []
+    real_close = Store.close
+
+    def start(self):
+        raise KeyboardInterrupt
+
+    def close(self):
+        said_at_close.append(capsys.readouterr().err)
+        real_close(self)
+
+    monkeypatch.setattr(Run, "start", start)
+    monkeypatch.setattr(Store, "close", close)
+    monkeypatch.setenv("WATTWISE_ZONE", "DE")
+    db = tmp_path / "runs.db"
+    monkeypatch.setattr(sys, "argv", ["wattwise", "run", "--db", str(db), "--", "true"])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    assert ended.value.code == 130
+    assert said_at_close[:1] == ["wattwise: interrupted: before the command started: it was"
+                                 " not run\n"], said_at_close
