@@ -10,7 +10,8 @@ length: its length bounds the share of a processor it takes (a tenth at most) an
 late a change is followed. Pages are timed in-process (``TestClient``) with the index
 built and every order made, 7 times each, with no pass and then during one started by
 hand (a pass that finds no change, as most do). Then, in a copy, the first page after
-another program deletes a run (found by the count of runs at that request).
+another program deletes a run, and after it inserts one below every id (each found by
+the count of runs at that request).
 """
 
 from __future__ import annotations
@@ -109,23 +110,38 @@ def _pages_after_deletions(path: Path, reps: int) -> None:
                 index = max((o for o in gc.get_objects()
                              if isinstance(o, runs_index.RunsIndex)),
                             key=lambda i: len(i.entries), default=None)
-            still, after = [], []
-            for _ in range(reps):
+            still, after, below = [], [], []
+            right = 0  # answers whose total is the count of runs
+            for k in range(reps):
                 t = time.perf_counter()
                 assert client.get(url).status_code == 200
                 still.append((time.perf_counter() - t) * 1000)
-                conn = sqlite3.connect(copy)
-                with conn:  # the oldest run: on no page asked
-                    conn.execute("DELETE FROM runs WHERE id = (SELECT min(id) FROM runs)")
-                conn.close()
-                t = time.perf_counter()
-                got = client.get(url)
-                after.append((time.perf_counter() - t) * 1000)
-                assert got.status_code == 200
-            total = got.json()["total"]
+                for change, took in ((_DELETE, after), (_INSERT_BELOW.format(-1 - k), below)):
+                    conn = sqlite3.connect(copy)
+                    with conn:
+                        conn.execute(change)
+                        (count,) = conn.execute("SELECT count(*) FROM runs").fetchone()
+                    conn.close()
+                    t = time.perf_counter()
+                    got = client.get(url)
+                    took.append((time.perf_counter() - t) * 1000)
+                    assert got.status_code == 200
+                    right += got.json()["total"] == count
     print(f"{url}: no change {statistics.median(still):.0f} ms median ({max(still):.0f} "
           f"worst); first after another program's delete {statistics.median(after):.0f} ms "
-          f"({max(after):.0f}) of {reps}; total then {total:,}")
+          f"({max(after):.0f}), after its insert below every id "
+          f"{statistics.median(below):.0f} ms ({max(below):.0f}), of {reps} each; the "
+          f"total right after a change was the count of runs in {right} of {2 * reps}")
+
+
+#: Another program's changes: the oldest run deleted (on no page asked), and a copy of
+#: the newest inserted at an id below every other.
+_DELETE = "DELETE FROM runs WHERE id = (SELECT min(id) FROM runs WHERE id > 0)"
+_INSERT_BELOW = (
+    "INSERT INTO runs SELECT {}, name, status, started_unix_s, ended_unix_s,"
+    " heartbeat_unix_s, hostname, pid, pid_started_unix_s, exit_code, host_json,"
+    " hardware_json, sensors_json, versions_json, command_json, summary_json, tags_json"
+    " FROM runs WHERE id = (SELECT max(id) FROM runs)")
 
 
 def main() -> None:

@@ -99,3 +99,34 @@ def test_the_runs_list_and_metrics_total_what_is_stored(
     finished = [line for line in metrics.splitlines()
                 if line.startswith("wattwise_runs{") and 'status="finished"' in line]
     assert finished and float(finished[0].rsplit(" ", 1)[1]) == 6, finished
+
+
+@pytest.mark.parametrize("inserted", [3, 20])  # placed in the kept orders; past 16 made again
+def test_runs_inserted_below_take_their_place_in_every_kept_order(
+        db: Path, inserted: int) -> None:
+    import random
+
+    rng = random.Random(inserted)
+    ids = _stored(db)
+    reads = Reads(db)
+    try:
+        index = RunsIndex(reads.rows)
+        for key in SORTS:  # every order made before the change
+            index.page(RunsQuery(limit=2, offset=0, sort=key, desc=True))
+        statements = []
+        for k in range(inserted):  # copies of stored runs, their figures and names varied
+            new = -1000 - k
+            statements += [_copy_to(rng.choice(ids), new),
+                           f"UPDATE runs SET name = '{rng.choice('abJz')}{k % 3}',"
+                           f" started_unix_s = started_unix_s + {rng.uniform(-5, 5)},"
+                           f" summary_json = json_set(summary_json, '$.energy_j',"
+                           f" {rng.choice([0.5, 3.0, 1e9, -1.0])}) WHERE id = {new}"]
+        _edit(db, *statements)
+        fresh = RunsIndex(reads.rows)
+        for key in SORTS:
+            for desc in (True, False):
+                q = RunsQuery(limit=100, offset=0, sort=key, desc=desc)
+                assert index.page(q) == fresh.page(q), q
+        assert index.page(RunsQuery(limit=1))[1] == 6 + inserted
+    finally:
+        reads.close()
