@@ -457,23 +457,27 @@ def _flush_and_close() -> None:
         if pending and flush_all(1.0) != 0:
             limit = _exit_flush_s()
             rows = sum(db.writer.pending_rows for db in pending)
-            print(
-                f"wattwise: waiting up to {limit:g} s for the run database to take "
-                f"{rows} queued rows (it is locked by another process)",
-                file=sys.stderr,
-            )
+            print(f"wattwise: waiting up to {limit:g} s for the run database to take "
+                  f"{rows} queued rows (it is locked by another process)", file=sys.stderr)
             left = flush_all(limit)
             if left:
-                print(
-                    f"wattwise: {left} rows of run records were not written: the database "
-                    f"stayed locked for {limit:g} s (set {EXIT_FLUSH_ENV} to wait longer)",
-                    file=sys.stderr,
-                )
+                print(f"wattwise: {left} rows of run records were not written: the database "
+                      f"stayed locked for {limit:g} s (set {EXIT_FLUSH_ENV} to wait longer)",
+                      file=sys.stderr)
+    except KeyboardInterrupt:  # the wait given up: said in one line, not a traceback
+        print(f"wattwise: interrupted: {sum(d.writer.pending_rows for d in open_databases())}"
+              " rows of run records were not written (the run database is locked by another"
+              " process)", file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
+        print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
+    try:
         for db in open_databases():
             db._close_readers()
             db.writer.shutdown()
         for db in open_databases():
             db.writer.join(2.0)
+    except KeyboardInterrupt:  # a second Ctrl-C: the close given up too
+        return
     except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
         print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
 
