@@ -141,6 +141,23 @@ def test_the_list_shows_an_id_beyond_2_53_exactly(browser: Any, db: Path) -> Non
         next(pages, None)
 
 
+def test_a_saved_report_of_a_run_beyond_2_53_draws_it(browser: Any, db: Path,
+                                                     tmp_path: Path) -> None:
+    """The saved page asked its run's id of the page's own check, which refused it ("is
+    beyond ... no run is asked for"), though the report holds the run's data."""
+    from selenium.webdriver.common.by import By
+
+    from wattwise.records.store import Store
+    from wattwise.server.report import run_report_html
+
+    page = tmp_path / "report.html"
+    with Store(db, readonly=True) as store:
+        page.write_text(run_report_html(store, -(2**63)), "utf-8")
+    _open(browser, page.as_uri(), "#chart-power canvas")
+    heading = browser.find_element(By.CSS_SELECTOR, "#view h2").text
+    assert heading.startswith(f"Run {-(2**63)}: "), heading
+
+
 def test_a_run_re_keyed_below_zero_after_a_first_page_is_judged(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Where SQLite's triggers keep no table of unusable figures, the pass that finds them
