@@ -768,9 +768,10 @@ def _missing_parts(store: Any, summary: dict[str, Any]) -> list[str]:
               "longer be read or priced run by run"]
 
 
-def _damaged_payload(summary: dict[str, Any], windows: list[dict[str, Any]]) -> list[str]:
+def _damaged_payload(summary: dict[str, Any], windows: list[dict[str, Any]],
+                     run_id: int) -> list[str]:
     """A study's or tuning's stored result that no longer reads as one, said: the note
-    that it is "complete as stored" was written when it was."""
+    that it is "complete as stored" was written when it was (``show`` leaves it out)."""
     of = summary.get("summary_of")
     key = of.get("what") if isinstance(of, dict) else None
     items = {"study": "variants", "tune": "points"}.get(key) if isinstance(key, str) else None
@@ -780,8 +781,9 @@ def _damaged_payload(summary: dict[str, Any], windows: list[dict[str, Any]]) -> 
     if isinstance(payload, dict) and isinstance(payload.get(items), list) \
             and all(isinstance(x, dict) for x in payload[items]):
         return []
-    return [f"note: the stored {key} result cannot be read as one (damaged): its "
-            f"{items} are not shown on the dashboard"]
+    what, page = ("compression study", "compress") if key == "study" else ("tuning", "tune")
+    return [f"note: the stored {what} is damaged: its {items} are not shown (its page on "
+            f"the dashboard, #/{page}/{run_id}, says why)"]
 
 
 #: ``show`` lists at most this many windows (the first in time), one row each.
@@ -889,11 +891,13 @@ def show(
                                        note_below=bool(unusable), powers=watts))
             judged = view if figs is None else {**view,
                                                 "attribution": figs.get("attribution")}
+            damaged = _damaged_payload(summary, windows, rec.id)
             for line in (emissions_lines(view, rec.id,
                                          again=lambda: unusable_total_share(store, rec.id))
                          or _not_recorded(summary)) \
-                    + summary_lines(judged) \
-                    + _missing_parts(store, summary) + _damaged_payload(summary, windows):
+                    + [n for n in summary_lines(judged)  # "complete as stored" no longer
+                       if not (damaged and ", complete as stored: " in n)] \
+                    + _missing_parts(store, summary) + damaged:
                 console.print(line, markup=False, highlight=False)
         else:
             console.print(title, markup=False, highlight=False)
