@@ -91,6 +91,10 @@ def test_a_study_that_cannot_be_read_names_no_pick(browser: Any,
     text = browser.find_element(By.ID, "view").text
     assert "recommended: none shown (the stored record cannot be read: see below)" in text
     assert "none meets the floor" not in text
+    # no task read: the run's name, not a bare "Compression study 11:"
+    heading = browser.find_element(By.CSS_SELECTOR, "#view h2").text
+    assert heading.startswith(f"Compression study {unread['study']}: ") and \
+        heading.rstrip() != f"Compression study {unread['study']}:", heading
     assert ("damaged record: the stored study cannot be read (not valid JSON (NaN is not a"
             " JSON number)): nothing to show") in text, text
 
