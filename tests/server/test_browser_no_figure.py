@@ -166,3 +166,19 @@ def test_a_list_of_nothing_readable_gives_no_verdict_nor_pick(
     text = browser.find_element(By.ID, "view").text
     assert f"{pick}: none shown (the stored record is damaged: see below)" in text, text
     assert "none meets the" not in text
+
+
+@pytest.mark.parametrize(("what", "items"), [("compress", "variants"), ("tune", "points")])
+def test_the_run_page_of_a_damaged_record_does_not_call_it_complete(
+        browser: Any, shapes: dict[str, Any], what: str, items: str) -> None:
+    """It said "a compression study, complete as stored: its page draws it" of a study
+    whose page says it is damaged (``show`` says it is damaged too)."""
+    from selenium.webdriver.common.by import By
+
+    rid = shapes["study" if what == "compress" else "tune"]
+    _open(browser, f"{shapes['base']}/#/run/{rid}", f"#view a[href='#/{what}/{rid}']")
+    text = browser.find_element(By.ID, "view").text
+    name = "compression study" if what == "compress" else "tuning"
+    assert (f"the stored {name} is damaged: its {items} are not shown (its page says why)"
+            in text), text
+    assert "complete as stored" not in text
