@@ -147,8 +147,9 @@ def test_a_page_sqlite_cannot_answer_from_an_index_waits_for_the_runs_index(
 def test_an_order_a_new_run_cannot_move_is_kept_and_others_made_again(
         tmp_path: Path) -> None:
     """A live dashboard's index changes at every look: a run started after every other
-    goes last in the start and id orders (kept), and a running run's duration changes
-    only the duration order."""
+    goes last in the start and id orders (kept), one started before them takes its place
+    in the start order (kept), and a running run's duration changes only the duration
+    order."""
     path = tmp_path / "runs.db"
     with Store(path) as store:
         for i in range(5):
@@ -169,7 +170,9 @@ def test_an_order_a_new_run_cannot_move_is_kept_and_others_made_again(
         rows, total = reads.runs_page(RunsQuery(sort="id"))
         assert total == 7 and [r["id"] for r in rows][:2] == [early, late]
         assert index.orders["id"] is kept["id"]  # both went last: kept, extended
-        assert "started" not in index.orders  # the early one does not go last
+        # the early one does not go last: it takes its place in the order kept
+        assert index.orders["started"] is kept["started"]
+        assert index.orders["started"][0] == [early, *range(1, 6), late]
         assert index.orders["energy"] is kept["energy"]  # no energy yet: last, by id
         assert index.orders["energy"][1] == [late, early]
         for query in (RunsQuery(), RunsQuery(sort="energy", desc=False),
