@@ -62,3 +62,17 @@ def test_ctrl_c_as_the_run_starts_is_said_before_the_close(tmp_path, monkeypatch
     assert ended.value.code == 130
     assert said_at_close[:1] == ["wattwise: interrupted: before the command started: it was"
                                  " not run\n"], said_at_close
+
+
+def test_ctrl_c_while_the_database_opens_is_said(tmp_path, monkeypatch, capsys):
+    # The open's own wait (a quarter second for a database another process holds): a
+    # Ctrl-C there exited 7 s later without a word.
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "__init__", interrupted)
+    db = tmp_path / "runs.db"
+    with pytest.raises(KeyboardInterrupt):
+        _checks.checked_store(db)
+    assert capsys.readouterr().err == (f"wattwise: interrupted: while {db}'s check was "
+                                       "awaited: nothing was started or recorded\n")

@@ -111,7 +111,14 @@ def checked_store(db: Path | None) -> Any:
     close after it may wait seconds for a copy to end)."""
     from wattwise.records.store import Store
 
-    store = Store(db, open_wait_s=0.25)
+    try:
+        store = Store(db, open_wait_s=0.25)  # its open waits a quarter second at most
+    except KeyboardInterrupt:
+        from wattwise._paths import default_db_path
+
+        say("interrupted", f"while {db or default_db_path()}'s check was awaited: nothing "
+            "was started or recorded")
+        raise
     try:
         store.wait_checked(CHECKED_WAIT_S)  # held by another process: its verdict first
     except KeyboardInterrupt:
