@@ -160,6 +160,11 @@ def test_show_says_a_damaged_stored_study_is_damaged(tmp_path: Path, payload: An
     assert (f"note: the stored compression study is damaged: its variants are not shown"
             f" (its page on the dashboard, #/compress/{ids['study']}, says why)") in said
     assert "complete as stored" not in said  # no longer
+    js = runner.invoke(app, ["show", str(ids["study"]), "--db", str(db), "--json"])
+    assert js.exit_code == 0, js.output
+    assert (f"the stored compression study is damaged: its variants are not shown (its page"
+            f" on the dashboard, #/compress/{ids['study']}, says why)") in json.loads(
+                js.stdout)["notes"]
     ok = runner.invoke(app, ["show", str(results_db(tmp_path / "ok.db")["study"]), "--db",
                              str(tmp_path / "ok.db")], env={"COLUMNS": "300"})
     assert "damaged" not in ok.output

@@ -859,7 +859,9 @@ def show(
             # a stored duration, PUE or power set aside, where its samples lie in time and
             # a refused market-based figure: as report, the API and the timeline say them
             out["notes"] = damaged_notes(rec) + unusable_notes(rec.summary) + windows_note \
-                + run_notes(store, rec, figures.get("figures"))
+                + run_notes(store, rec, figures.get("figures")) + [  # as the text says it
+                    n.removeprefix("note: ") for n in _damaged_payload(
+                        rec.summary if isinstance(rec.summary, dict) else {}, windows, rec.id)]
             if part is not None:  # stored sample values left out, as runs --json says
                 from wattwise.carbon.sample_energy import stored_value_notes
 
