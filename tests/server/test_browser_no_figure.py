@@ -182,3 +182,28 @@ def test_the_run_page_of_a_damaged_record_does_not_call_it_complete(
     assert (f"the stored {name} is damaged: its {items} are not shown (its page says why)"
             in text), text
     assert "complete as stored" not in text
+
+
+@pytest.fixture(scope="module")
+def no_floor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A study and a tuning of one object and one non-object each, no pick, no floor or
+    bound stored, and a task of spaces."""
+    s = {"task": "  ", "variants": [1, {}], "recommended": None}
+    t = {"points": [1, {}], "best": None}
+    yield from _stored(tmp_path_factory, "nofloor", s, t)
+
+
+@pytest.mark.parametrize(("what", "pick"), [("compress", "recommended"), ("tune", "pick")])
+def test_no_pick_of_no_floor_is_not_said_to_miss_it(
+        browser: Any, no_floor: dict[str, Any], what: str, pick: str) -> None:
+    """It said "none meets the floor" ("the bound") of a record that stores none, and
+    a task of spaces left "Compression study 11:"."""
+    from selenium.webdriver.common.by import By
+
+    rid = no_floor["study" if what == "compress" else "tune"]
+    _open(browser, f"{no_floor['base']}/#/{what}/{rid}", "#view h2")
+    text = browser.find_element(By.ID, "view").text
+    assert f"{pick}: none (no pick stored)" in text, text
+    assert "none meets the" not in text
+    heading = browser.find_element(By.CSS_SELECTOR, "#view h2").text
+    assert heading.split(":", 1)[1].strip(), heading
