@@ -169,14 +169,16 @@ def test_tiny_llama_built_in_code_runs_end_to_end(tmp_path: Path) -> None:
         # energy at 30 W over each prefill window's own duration (the window's clock, not
         # a second one read around it: on a loaded machine the two differ by milliseconds);
         # the sensor reads its own clock a moment from the window's at each end: a prefill
-        # of 1.4 ms gave 0.0403 J against 0.0428 (85 us apart) in a CI run, so half a
-        # millisecond at 30 W is allowed besides the 5 %
+        # of 1.4 ms gave 0.0403 J against 0.0428 (85 us apart) in a CI run, and one of
+        # 55.6 ms 1.428 J against 1.669 (8 ms apart) in a fresh-clone CI on a machine
+        # loaded by two other test jobs, so 20 ms at 30 W are allowed besides the 5 %
+        # (the windows' alignment with the tokens is held exactly by the tests above)
         pre = [w for w in windows if w["name"].startswith(f"b{p.batch_size}/rep-")
                and w["name"].endswith("/prefill")]
         assert len(pre) == 2, [w["name"] for w in windows]
         for w in pre:
             assert w["energy_j"] == pytest.approx(30.0 * w["duration_s"], rel=0.05,
-                                                  abs=30.0 * 0.0005), w
+                                                  abs=30.0 * 0.020), w
         assert p.energy.prefill_j.mean == pytest.approx(
             sum(w["energy_j"] for w in pre) / len(pre), rel=1e-6)
         assert p.ttft_ms.mean > 0 and p.itl_ms["p50"] > 0 and p.tokens_per_s.mean > 0
