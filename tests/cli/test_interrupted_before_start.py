@@ -9,21 +9,28 @@ from wattwise.cli import _checks
 from wattwise.records.store import Store
 
 
+def _said_at_close(monkeypatch, capsys) -> list[str]:
+    """What stderr held each time a run database was closed (``Store.close`` waits for
+    the writer, seconds where it is busy: a line owed at once must come before it)."""
+    said: list[str] = []
+    real_close = Store.close
+
+    def close(self):
+        said.append(capsys.readouterr().err)
+        real_close(self)
+
+    monkeypatch.setattr(Store, "close", close)
+    return said
+
+
 def test_ctrl_c_during_the_wait_is_said_before_the_close(tmp_path, monkeypatch, capsys):
     # The close waits for a copy the writer is reading (seconds on a slow disk): the user
     # is told at once why nothing started, not left with a silent wait and exit 130.
-    said_at_close: list[str] = []
-    real_close = Store.close
-
     def interrupted(self, timeout_s):
         raise KeyboardInterrupt
 
-    def close(self):
-        said_at_close.append(capsys.readouterr().err)
-        real_close(self)
-
     monkeypatch.setattr(Store, "wait_checked", interrupted)
-    monkeypatch.setattr(Store, "close", close)
+    said_at_close = _said_at_close(monkeypatch, capsys)
     db = tmp_path / "runs.db"
     with pytest.raises(KeyboardInterrupt):
         _checks.checked_store(db)
@@ -42,18 +49,11 @@ def test_ctrl_c_as_the_run_starts_is_said_before_the_close(tmp_path, monkeypatch
     from wattwise.cli import main
     from wattwise.measure.tracking import Run
 
-    said_at_close: list[str] = []
-    real_close = Store.close
-
     def start(self):
         raise KeyboardInterrupt
 
-    def close(self):
-        said_at_close.append(capsys.readouterr().err)
-        real_close(self)
-
     monkeypatch.setattr(Run, "start", start)
-    monkeypatch.setattr(Store, "close", close)
+    said_at_close = _said_at_close(monkeypatch, capsys)
     monkeypatch.setenv("WATTWISE_ZONE", "DE")
     db = tmp_path / "runs.db"
     monkeypatch.setattr(sys, "argv", ["wattwise", "run", "--db", str(db), "--", "true"])

@@ -111,25 +111,22 @@ def checked_store(db: Path | None) -> Any:
     close after it may wait seconds for a copy to end)."""
     from wattwise.records.store import Store
 
+    store = None
     try:
         store = Store(db, open_wait_s=0.25)  # its open waits a quarter second at most
-    except KeyboardInterrupt:
-        from wattwise._paths import default_db_path
-
-        say("interrupted", f"while {db or default_db_path()}'s check was awaited: nothing "
-            "was started or recorded")
-        raise
-    try:
         store.wait_checked(CHECKED_WAIT_S)  # held by another process: its verdict first
-    except KeyboardInterrupt:
-        # said at once: closing waits for a copy the writer is reading (it may hold
-        # another program's data, removed as the copy ends), seconds on a slow disk
-        say("interrupted", f"while {store.path}'s check was awaited (another process "
-            "holds it locked): nothing was started or recorded")
-        store.close()
-        raise
-    except BaseException:
-        store.close()
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            # said at once: closing waits for a copy the writer is reading (it may hold
+            # another program's data, removed as the copy ends), seconds on a slow disk
+            from wattwise._paths import default_db_path
+
+            # past the open: the wait for the verdict on a file another process holds
+            where = f"{store.path}'s check was awaited (another process holds it locked)" \
+                if store is not None else f"{db or default_db_path()}'s check was awaited"
+            say("interrupted", f"while {where}: nothing was started or recorded")
+        if store is not None:
+            store.close()
         raise
     return store
 
