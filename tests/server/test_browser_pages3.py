@@ -310,6 +310,31 @@ def test_an_unknown_run_id_is_said_without_a_request_that_answers_404(
     assert [u for u in urls if u.endswith(f"/api/runs/{ids['demo']}")], urls
 
 
+@pytest.mark.parametrize("page,rid,said", [
+    ("compress", "demo", "compression study {id}: no compression study stored with run {id}"),
+    ("compress", 0, "compression study {id}: no compression study stored with run {id}"),
+    ("tune", "demo", "tuning {id}: no tuning stored with run {id}"),
+    ("tune", -5, "tuning {id}: no tuning stored with run {id}"),
+    ("plan", "demo", "the plan of run {id}: run {id} was not started by a plan"),
+    ("plan", 999_999, "the plan of run {id}: no planned run: no run '{id}' in "),
+])
+def test_a_result_page_with_nothing_stored_says_so_without_a_request_that_answers_404(
+    browser: Any, ids: dict[str, Any], page: str, rid: Any, said: str
+) -> None:
+    """A study's, tuning's or plan's page asks whether one is stored first: an absent one
+    is said, and no address that answers 404 is fetched (``_open`` fails on the console
+    error the browser logs for one)."""
+    from selenium.webdriver.common.by import By
+
+    rid = ids[rid] if isinstance(rid, str) else rid
+    urls = _open(browser, f"{ids['base']}/#/{page}/{rid}", "#view p.error")
+    text = browser.find_element(By.ID, "view").text
+    assert text.startswith("cannot load " + said.format(id=rid)), text
+    assert [u for u in urls if f"/api/found?what={page}&id={rid}" in u], urls
+    asked = "/api/plans/" if page == "plan" else f"/api/{page}/"
+    assert not [u for u in urls if asked in u], urls
+
+
 def test_an_implausibly_large_stored_energy_is_not_usable_on_every_page(
     browser: Any, ids: dict[str, Any]
 ) -> None:

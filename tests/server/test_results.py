@@ -143,6 +143,35 @@ def test_a_plan_is_shown_against_its_forecast_with_the_saving(
     assert gone.status_code == 404 and gone.json()["error"].startswith("no planned run: no run")
 
 
+def test_found_says_whether_each_page_has_a_record_as_its_own_address_does(
+    client: TestClient, stored: tuple[Path, dict[str, Any]]
+) -> None:
+    """``/api/found`` (asked by the results pages first) answers 200 either way, and says
+    found where the page's own address answers 200, and its 404's error where not."""
+    ids = stored[1]
+    addresses = {"compress": "/api/compress/{}", "tune": "/api/tune/{}", "plan": "/api/plans/{}"}
+    for what, address in addresses.items():
+        for rid in (ids["study"], ids["tune"], ids["plan"], ids["unplanned"], 0, -7, 999_999,
+                    -(2**63), 2**63 - 1):
+            found = client.get(f"/api/found?what={what}&id={rid}")
+            own = client.get(address.format(rid))
+            assert found.status_code == 200, (what, rid, found.text)
+            assert found.json() == {"found": own.status_code == 200,
+                                    "error": own.json().get("error")}, (what, rid)
+    assert client.get(f"/api/found?what=compress&id={ids['study']}").json()["found"] is True
+    assert client.get(f"/api/found?what=plan&id={ids['plan']}").json()["found"] is True
+    for bad in ("what=run&id=1", "what=compress&id=x", "what=tune", f"what=tune&id={2**63}"):
+        assert client.get(f"/api/found?{bad}").status_code == 422, bad
+
+
+def test_found_with_no_database_says_so(tmp_path: Path) -> None:
+    with TestClient(create_app(tmp_path / "none.db"), base_url="http://localhost") as c:
+        for what in ("compress", "tune", "plan"):
+            body = c.get(f"/api/found?what={what}&id=1").json()
+            assert body["found"] is False and body["error"], (what, body)
+    assert not (tmp_path / "none.db").exists()
+
+
 def test_a_plan_without_the_usual_intensity_says_why_there_is_no_saving(
     tmp_path: Path
 ) -> None:

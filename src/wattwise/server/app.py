@@ -290,18 +290,38 @@ def create_app(
         return results.plans_payload(runs_db.reads(), limit, offset,
                                      120.0 if store is None else store.stale_after_s)
 
-    @app.get("/api/plans/{ref}", responses={404: error_doc("no such run"), **INVALID})
-    def plan_run(ref: str) -> dict[str, Any]:
-        """One plan's run against its forecast, with the intensity it was priced at."""
-        store = runs_db.require()
+    def planned(ref: str) -> dict[str, Any]:
+        """The record of the run a plan started (a plan is known by its run)."""
         try:
-            record = store.get_run(ref).to_dict()
-        except BadInput as exc:  # a plan is known by the run it started
+            record = runs_db.require().get_run(ref).to_dict()
+        except BadInput as exc:
             raise BadInput(f"no planned run: {exc}") from None
-        out = results.plan_figures(record)
         tags = record.get("tags")
         if not isinstance(tags, dict) or "planned_start_unix_s" not in tags:
             raise BadInput(f"run {record.get('id')} was not started by a plan")
+        return record
+
+    @app.get("/api/found", responses=INVALID)
+    def found(what: Literal["compress", "tune", "plan"] = Query(...),
+              id: int = Query(..., ge=-(2**63), le=2**63 - 1)) -> dict[str, Any]:
+        """Whether run ``id`` has a compression study, tuning or plan to show, and why not:
+        its page asks this first, so that an absent one is said on the page, never fetched
+        as an address that answers 404 (which the browser logs as an error)."""
+        if what != "plan":
+            why = results.missing(runs_db.reads(), "study" if what == "compress" else what, id)
+            return {"found": why is None, "error": why}
+        try:
+            planned(str(id))
+        except BadInput as exc:
+            return {"found": False, "error": _storable(exc)}
+        return {"found": True, "error": None}
+
+    @app.get("/api/plans/{ref}", responses={404: error_doc("no such run"), **INVALID})
+    def plan_run(ref: str) -> dict[str, Any]:
+        """One plan's run against its forecast, with the intensity it was priced at."""
+        record = planned(ref)
+        out = results.plan_figures(record)
+        store = runs_db.require()
         line = timeline_payload(store, int(record["id"]), 300, reads=runs_db.reads())
         out["intensity"] = line["intensity"]
         out["emissions"] = line["emissions"]

@@ -345,12 +345,24 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
     return {"studies": studies, "tunings": tunings}
 
 
+def missing(reads: Reads | None, key: str, run_id: int) -> str | None:
+    """Why run ``run_id`` has no stored study (``key`` "study") or tuning ("tune") to
+    show, or None where it has one (damaged or not: its page says how)."""
+    name = STUDY_WINDOW if key == "study" else TUNE_WINDOW
+    if reads is not None and _windows(reads, name, 1, run_id):
+        return None
+    return _absent(key, run_id)
+
+
+def _absent(key: str, run_id: int) -> str:
+    return f"no {'compression study' if key == 'study' else 'tuning'} stored with run {run_id}"
+
+
 def _one_window(reads: Reads | None, name: str, run_id: int, key: str
                 ) -> tuple[Any, dict[str, Any], str | None]:
     rows = [] if reads is None else _windows(reads, name, 1, run_id)
     if not rows:
-        what = "compression study" if key == "study" else "tuning"
-        raise BadInput(f"no {what} stored with run {run_id}")
+        raise BadInput(_absent(key, run_id))
     extra = _load(rows[0][1])
     # why the stored text cannot be read, asked only where it read as nothing
     return rows[0], extra, None if extra else _unread(rows[0][1])
