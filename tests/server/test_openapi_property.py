@@ -40,7 +40,8 @@ def operations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                         "GET /metrics", "GET /api/bench", "GET /api/compress",
                         "GET /api/compress/{run_id}", "GET /api/compress/{run_id}/front.svg",
                         "GET /api/tune/{run_id}", "GET /api/tune/{run_id}/frontier.svg",
-                        "GET /api/plans", "GET /api/plans/{ref}", "GET /api/compare"}
+                        "GET /api/plans", "GET /api/plans/{ref}", "GET /api/compare",
+                        "GET /api/found"}
     return ops
 
 
@@ -62,7 +63,8 @@ _POSITIVE, _NEGATIVE = GenerationMode.POSITIVE, GenerationMode.NEGATIVE
      ("GET /api/tune/{run_id}/frontier.svg", _POSITIVE),
      ("GET /api/plans", _POSITIVE), ("GET /api/plans", _NEGATIVE),
      ("GET /api/plans/{ref}", _POSITIVE),
-     ("GET /api/compare", _POSITIVE), ("GET /api/compare", _NEGATIVE)],
+     ("GET /api/compare", _POSITIVE), ("GET /api/compare", _NEGATIVE),
+     ("GET /api/found", _POSITIVE), ("GET /api/found", _NEGATIVE)],
 )
 def test_no_path_or_query_value_gets_a_server_error(
     operations: dict[str, Any], label: str, mode: GenerationMode
