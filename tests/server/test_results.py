@@ -307,7 +307,9 @@ def test_a_task_with_no_results_is_said_with_the_stored_tasks(
 
 
 @pytest.mark.parametrize("payload,says", [
-    ("{bad", "the stored study is missing or not an object"),
+    ("{bad", "the stored study is damaged (not a JSON object but a string): nothing to show"),
+    ({}, "the stored study is damaged (an empty object): nothing to show"),
+    ([1], "the stored study is damaged (not a JSON object but an array): nothing to show"),
     ({"variants": {"a": 1}}, "the stored study's variants are not a list"),
     ({"variants": [1, "x", {}]}, "2 of the stored study's 3 variants are not objects"),
 ])
@@ -329,7 +331,7 @@ def test_a_damaged_stored_study_says_what_is_wrong_in_words(
 
 
 @pytest.mark.parametrize("payload,says", [
-    ("{bad", "the stored tuning is missing or not an object"),
+    ("{bad", "the stored tuning is damaged (not a JSON object but a string): nothing to show"),
     ({"points": {"a": 1}}, "the stored tuning's points are not a list"),
 ])
 def test_a_damaged_stored_tuning_says_so_on_its_page_and_figure(

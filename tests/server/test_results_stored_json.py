@@ -175,3 +175,38 @@ def test_a_record_of_json_but_no_object_is_damaged_not_unread(
     (got,) = _api(path, f"/api/{url}/{ids[key]}")
     assert got["damaged"] == [f"the stored {what} is damaged (not a JSON object but {kind}):"
                               " nothing to show"], got["damaged"]
+
+
+@pytest.mark.parametrize("text,why", [
+    ("{}", "its window holds no {key}"), ('{"other": 1}', "its window holds no {key}"),
+    ('{"{key}": [1]}', "not a JSON object but an array"),
+    ('{"{key}": null}', "not a JSON object but null"), ('{"{key}": {}}', "an empty object")])
+@pytest.mark.parametrize("key", ["study", "tune"])
+def test_a_window_holding_no_record_object_is_damaged_as_show_says(
+        stored: tuple[Path, dict[str, Any]], key: str, text: str, why: str) -> None:
+    """A window of ``{}``, or whose study is no object, was "missing or not an object" on
+    the pages, where ``show`` says the stored study is damaged: now damaged, and why,
+    on the page, the studies list and the figure's refusal alike."""
+    from typer.testing import CliRunner
+
+    from wattwise.cli import _register_all, app
+
+    path, ids = stored
+    _sql(path, "UPDATE windows SET extra_json = ? WHERE run_id = ?",
+         text.replace("{key}", key), ids[key])
+    what, url, figure = (("study", "compress", "front") if key == "study"
+                         else ("tuning", "tune", "frontier"))
+    said = f"the stored {what} is damaged ({why.format(key=key)}): nothing to show"
+    got, listed = _api(path, f"/api/{url}/{ids[key]}", "/api/compress")
+    assert got["damaged"] == [said], got["damaged"]
+    (row,) = [x for x in listed["studies" if key == "study" else "tunings"]
+              if x["run_id"] == ids[key]]
+    assert row["damaged"] == [said], row
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        svg = client.get(f"/api/{url}/{ids[key]}/{figure}.svg")
+    assert svg.status_code == 404 and svg.json()["error"].endswith(said), svg.text
+    _register_all()
+    shown = CliRunner().invoke(app, ["show", "--db", str(path), str(ids[key])])
+    assert shown.exit_code == 0, shown.output
+    assert f"the stored {'compression study' if key == 'study' else 'tuning'} is damaged" \
+        in " ".join(shown.output.split()), shown.output

@@ -153,11 +153,11 @@ def unreadable(text: str | None, kind: type) -> str | None:
     if not isinstance(value, kind):
         what = ("a JSON object" if kind is dict else "a JSON array" if kind is list
                 else kind.__name__)
-        return f"not {what} but {_json_kind(value)}"
+        return f"not {what} but {json_kind(value)}"
     return None
 
 
-def _json_kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
     """What a decoded JSON value is, in JSON's words (never Python's ``NoneType``)."""
     if value is None or isinstance(value, bool):
         return json.dumps(value)  # null, true, false

@@ -29,14 +29,14 @@ def damage(exc: BaseException) -> str:
 
 def shape(d: dict[str, Any], key: str, what: str, unread: str | None = None) -> list[str]:
     """Why a stored study's (or tuning's) ``key`` list is not what the format gives;
-    ``unread``: why its window's stored text cannot be read at all."""
+    ``unread``: why the study ``d`` is none (``results.held``: its window's stored text
+    cannot be read, or holds no study object)."""
     raw = d.get(key)
-    if not d and unread is not None:  # JSON of another kind reads: damaged, not unread
-        said = "is damaged" if unread.startswith("not a JSON object but ") \
-            else "cannot be read"
-        return [f"the stored {what} {said} ({unread}): nothing to show"]
-    if not d:
-        return [f"the stored {what} is missing or not an object: nothing to show"]
+    if not d:  # JSON of another kind, or none held, reads: damaged, not unread
+        why = unread or "an empty object"
+        said = "cannot be read" if why.startswith(("not valid JSON", "stored as ")) \
+            else "is damaged"
+        return [f"the stored {what} {said} ({why}): nothing to show"]
     if not isinstance(raw, list):
         return [f"the stored {what}'s {key} are not a list: none shown"]
     skipped = sum(not isinstance(x, dict) for x in raw)

@@ -39,7 +39,7 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
-from wattwise.records.rows import loads, loads_summary, unreadable
+from wattwise.records.rows import json_kind, loads, loads_summary, unreadable
 from wattwise.records.rows import shown_text as _text
 from wattwise.schedule.executors import PRECISION_TAG
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
@@ -338,7 +338,7 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
                 "pick": None if spoilt else _short(pick),
                 "damaged": shape(d, "variants" if key == "study" else "points",
                                  "study" if key == "study" else "tuning",
-                                 None if extra else _unread(row[1]))
+                                 held(extra, row[1], key))
                 + _entry_faults(items, key) + spoilt
                 + (_floor_damage(d) if key == "study" else []),
             })
@@ -364,8 +364,22 @@ def _one_window(reads: Reads | None, name: str, run_id: int, key: str
     if not rows:
         raise BadInput(_absent(key, run_id))
     extra = _load(rows[0][1])
-    # why the stored text cannot be read, asked only where it read as nothing
-    return rows[0], extra, None if extra else _unread(rows[0][1])
+    return rows[0], extra, held(extra, rows[0][1], key)
+
+
+def held(extra: dict[str, Any], text: Any, key: str) -> str | None:
+    """Why a window (its stored ``text``, read as ``extra``) holds no ``key`` object to
+    show (``_damaged.shape`` says it), or None where it holds one that is not empty."""
+    if not extra:  # why the stored text cannot be read, asked only where it read as nothing
+        why = _unread(text)
+        if why is not None:
+            return why
+    if key not in extra:
+        return f"its window holds no {key}"
+    value = extra[key]
+    if not isinstance(value, dict):
+        return f"not a JSON object but {json_kind(value)}"
+    return None if value else "an empty object"
 
 
 def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
