@@ -22,6 +22,23 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 KEYS = {"study": -3, "tune": 0, "plan": -(2**53) + 1}
 
 
+def test_a_plan_is_found_by_its_id_never_by_a_run_named_so(tmp_path: Path) -> None:
+    """``/api/found?what=plan&id=77`` looked the id up as ``/api/plans/77`` does, by a run
+    named "77" where no run has that id: the plan page of id 77 showed another run's
+    plan (pass R's R1)."""
+    path = tmp_path / "runs.db"
+    ids = results_db(path)
+    missing = max(v for v in ids.values() if isinstance(v, int)) + 50
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE runs SET name = ? WHERE id = ?", (str(missing), ids["plan"]))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        found = client.get(f"/api/found?what=plan&id={missing}").json()
+        assert found["found"] is False and f"no run '{missing}'" in found["error"], found
+        assert client.get(f"/api/found?what=plan&id={ids['plan']}").json()["found"] is True
+
+
 def _rekey(conn: sqlite3.Connection, old: int, new: int) -> None:
     for table, column in (("samples", "run_id"), ("windows", "run_id"),
                           ("events", "run_id"), ("steps", "run_id"), ("runs", "id")):
@@ -69,8 +86,15 @@ def test_their_pages_open(browser: Any, db: Path) -> None:
         _open(browser, f"{base}/#/compress/{KEYS['study']}", "#view h2")
         assert browser.find_element(By.CSS_SELECTOR, "#view h2").text.startswith(
             f"Compression study {KEYS['study']}:")
+        # its figure too (the page took figures of ids from 0 up alone: none, no word)
+        figure = browser.find_element(By.ID, "figure")
+        assert figure.get_attribute("src").endswith(f"/api/compress/{KEYS['study']}/front.svg")
+        assert browser.execute_script("return arguments[0].complete && "
+                                      "arguments[0].naturalWidth > 0", figure)
         _open(browser, f"{base}/#/tune/{KEYS['tune']}", "#view h2")
         assert browser.find_element(By.CSS_SELECTOR, "#view h2").text.startswith("Tuning 0:")
+        assert browser.find_element(By.ID, "figure").get_attribute("src").endswith(
+            "/api/tune/0/frontier.svg")
         _open(browser, f"{base}/#/plan/{KEYS['plan']}", "#plan")
         assert f"Plan of run {KEYS['plan']}:" in browser.find_element(
             By.CSS_SELECTOR, "#view h2").text

@@ -290,8 +290,9 @@ def create_app(
         return results.plans_payload(runs_db.reads(), limit, offset,
                                      120.0 if store is None else store.stale_after_s)
 
-    def planned(ref: str) -> dict[str, Any]:
-        """The record of the run a plan started (a plan is known by its run)."""
+    def planned(ref: str | int) -> dict[str, Any]:
+        """The record of the run a plan started (a plan is known by its run): ``ref`` an
+        int is an id alone, never a run's name (``Store.get_run``)."""
         try:
             record = runs_db.require().get_run(ref).to_dict()
         except BadInput as exc:
@@ -311,7 +312,7 @@ def create_app(
             why = results.missing(runs_db.reads(), "study" if what == "compress" else what, id)
             return {"found": why is None, "error": why}
         try:
-            planned(str(id))
+            planned(id)  # the page's id, never a run named so
         except BadInput as exc:
             return {"found": False, "error": _storable(exc)}
         return {"found": True, "error": None}
