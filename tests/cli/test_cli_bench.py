@@ -105,3 +105,43 @@ def test_bench_threads_must_be_positive() -> None:
     r = CliRunner().invoke(app, ["bench", "digits-mlp", "--threads", "0"])
     assert r.exit_code == 2
     assert "--threads" in r.output
+
+
+def test_a_stored_result_of_its_name_claiming_a_later_start_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The leaderboard takes a name's latest by its recorded start: where another run's
+    result of this name claims a later one (a clock set back), ``bench`` rated the run it
+    just did and said nothing of the leaderboard showing the other (I6)."""
+    import sqlite3
+
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    (tmp_path / "latemod.py").write_text(
+        "import time\ndef step():\n    time.sleep(0.002)\n    return 4\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    db = tmp_path / "runs.db"
+    args = ["bench", "latemod:step", "--task", "demo", "-r", "2", "--warmup", "1",
+            "--calls", "3", "--interval", "0.05", "--db", str(db)]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "leaderboard's latest" not in first.output
+    conn = sqlite3.connect(db)
+    with conn:  # its recorded start a day later, in the run and its result alike
+        (old,) = conn.execute("SELECT id FROM runs").fetchone()
+        conn.execute("UPDATE runs SET started_unix_s = started_unix_s + 86400")
+        conn.execute("UPDATE windows SET extra_json = json_set(extra_json,"
+                     " '$.bench.started_unix_s',"
+                     " json_extract(extra_json, '$.bench.started_unix_s') + 86400)")
+    conn.close()
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    said = " ".join(second.output.split())
+    assert f"note: the leaderboard's latest 'latemod:step' is run {old}'s result, not this " \
+           "one: its recorded start (" in said, said
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        board = client.get("/api/bench").json()
+    (entry,) = [e for g in board["groups"] for e in g["entries"]]
+    assert entry["run_id"] == old

@@ -208,6 +208,18 @@ def _latest_per_name(results: Sequence[BenchResult]) -> list[BenchResult]:
     return list(latest.values())
 
 
+def shown_instead(result: BenchResult, pool: Sequence[BenchResult]) -> BenchResult | None:
+    """The stored result of ``result``'s name (``pool``: stored results) that a name's
+    latest is taken to be in ``result``'s place (the leaderboard shows it, and ``rate``
+    counts it for that name): a comparable one of another run whose start is later (a
+    clock set back, or results merged from another database), else None."""
+    result = as_filed(result)
+    mine = result.started_unix_s or 0
+    later = [p for p in pool if p.name == result.name and comparable(p, result)
+             and p.run_id != result.run_id and (p.started_unix_s or 0) > mine]
+    return _latest_per_name(later)[0] if later else None
+
+
 def rate(
     result: BenchResult,
     peers: Sequence[BenchResult] | None = None,

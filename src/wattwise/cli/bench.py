@@ -232,6 +232,8 @@ def bench(
             if rating is not None:
                 rec["rating"] = rating.to_dict()
                 lines.append(f"rating: {rating}")
+            if not no_store:
+                lines += _later_of_name(res, db)
         lines += [f"note: {n}" for n in res.notes]
         _print_lines(lines)
         out.append(rec)
@@ -252,6 +254,25 @@ def _interval_line(res: Any) -> str:
         return "95 % CI: none (one repetition)"
     return "95 % CI: " + "; ".join(f"{' and '.join(labels)}: {METHODS.get(m, m)}"
                                    for m, labels in by_method.items())
+
+
+def _later_of_name(res: Any, db: Path | None) -> list[str]:
+    """The note where the leaderboard's latest result of this name is another run's,
+    one whose recorded start is later than this run's (``rating.shown_instead``)."""
+    from datetime import datetime, timezone
+
+    from wattwise.bench.rating import shown_instead, stored_results
+
+    try:
+        other = shown_instead(res, stored_results(db))
+        if other is None:
+            return []
+        when = datetime.fromtimestamp(other.started_unix_s or 0, timezone.utc)
+    except Exception:  # noqa: BLE001 - a note is extra; the result stands without it
+        return []
+    return [f"note: the leaderboard's latest {res.name!r} is run {other.run_id}'s result, "
+            f"not this one: its recorded start ({when:%Y-%m-%d %H:%M:%S} UTC) is later "
+            "than this run's (a clock set back, or results merged from another database)"]
 
 
 def _rating(res: Any, db: Path | None, no_store: bool) -> Any:
