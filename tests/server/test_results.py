@@ -160,8 +160,15 @@ def test_found_says_whether_each_page_has_a_record_as_its_own_address_does(
                                     "error": own.json().get("error")}, (what, rid)
     assert client.get(f"/api/found?what=compress&id={ids['study']}").json()["found"] is True
     assert client.get(f"/api/found?what=plan&id={ids['plan']}").json()["found"] is True
-    for bad in ("what=run&id=1", "what=compress&id=x", "what=tune", f"what=tune&id={2**63}"):
+    for bad in ("what=run&id=1", "what=compress&id=x", "what=tune", f"what=tune&id={2**63}",
+                "what=plan&id=8_0", "what=plan&id=%2B4", "what=tune&id=%208", "what=tune&id=1.0",
+                "what=compress&id=", f"what=compress&id={-(2**63) - 1}"):
         assert client.get(f"/api/found?{bad}").status_code == 422, bad
+    # an int parameter took these as ids (8_0 as 80): refused, as the page refuses them
+    for address in ("/api/compress/8_0", "/api/tune/%2B4", "/api/compress/1.0/front.svg",
+                    "/api/tune/%204/frontier.svg"):
+        got = client.get(address)
+        assert got.status_code == 422 and "should be a run id" in got.json()["error"], address
 
 
 def test_found_with_no_database_says_so(tmp_path: Path) -> None:

@@ -81,7 +81,9 @@ def test_every_answer_carries_the_csp_nosniff_and_frame_headers(
         ("/api/runs?status=weird", ("query parameter status", "'weird'")),
         ("/api/runs?q=" + "x" * 300, ("query parameter q", "at most 200 characters")),
         ("/api/runs/1/timeline?points=3", ("query parameter points", "greater than")),
-        ("/api/compress/-9223372036854775809", ("path parameter run_id", "greater than")),
+        ("/api/compress/-9223372036854775809", ("path parameter run_id", "ids SQLite stores")),
+        ("/api/found?what=tune&id=9223372036854775808", ("query parameter id", "2^63 - 1")),
+        ("/api/tune/8_0", ("path parameter run_id", "should be a run id")),
         ("/api/plans?limit=0&offset=-1", ("parameter limit", "parameter offset")),
     ],
 )

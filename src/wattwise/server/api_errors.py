@@ -9,6 +9,9 @@ from pydantic import BaseModel
 
 #: The compare page's question: 1 to 50 run ids, comma-separated.
 COMPARE_IDS = r"^-?[0-9]{1,18}(,-?[0-9]{1,18}){0,49}$"  # below 1: another program's re-key
+#: One run id as the pages write it: digits after an optional minus (an int parameter took
+#: "8_0" as 80, and "+4", " 8" and "1.0" as ids too).
+RUN_ID = r"^-?[0-9]{1,19}$"
 
 
 class ErrorBody(BaseModel):
@@ -29,7 +32,8 @@ INVALID: dict[int | str, dict[str, Any]] = {
 
 
 #: What each pattern a parameter must match means, in words, for the error line.
-PATTERN_WORDS = {COMPARE_IDS: "run ids: 1 to 50 whole numbers separated by commas"}
+PATTERN_WORDS = {COMPARE_IDS: "run ids: 1 to 50 whole numbers separated by commas",
+                 RUN_ID: "a run id: digits, after a minus sign for one below 0"}
 
 
 def invalid_line(exc: RequestValidationError) -> str:

@@ -22,7 +22,13 @@ from wattwise.server import results
 from wattwise.server._guard import TOKEN_PATTERN, Guard
 from wattwise.server._net import bound, listen, plan
 from wattwise.server._sql import SORTS, RunsQuery
-from wattwise.server.api_errors import COMPARE_IDS, INVALID, error_doc, invalid_line
+from wattwise.server.api_errors import (
+    COMPARE_IDS,
+    INVALID,
+    RUN_ID,
+    error_doc,
+    invalid_line,
+)
 from wattwise.server.data import (
     known_runs_payload,
     run_payload,
@@ -34,6 +40,16 @@ from wattwise.server.notes_later import list_wait_s
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
 from wattwise.server.runs_file import RunsFile
 from wattwise.server.serving import run_server
+
+
+def _run_id(text: str, where: str = "path parameter run_id") -> int:
+    """``text`` (matching ``RUN_ID``) as an id SQLite can store, else a 422 saying so in
+    the words of every refused parameter (``api_errors.invalid_line``)."""
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise HTTPException(422, f"{where}: should be from -2^63 to 2^63 - 1, the ids "
+                                 f"SQLite stores (got {text[:60]!r})")
+    return value
 
 
 class DashboardApp(FastAPI):
@@ -259,27 +275,27 @@ def create_app(
         return results.studies_payload(runs_db.reads())
 
     @app.get("/api/compress/{run_id}", responses={404: error_doc("no such study"), **INVALID})
-    def study(run_id: int = Path_(..., ge=-(2**63), le=2**63 - 1)) -> dict[str, Any]:
+    def study(run_id: str = Path_(..., pattern=RUN_ID)) -> dict[str, Any]:
         """One compression study: variants, front, recommendation."""
-        return results.study_payload(runs_db.reads(), run_id)
+        return results.study_payload(runs_db.reads(), _run_id(run_id))
 
     @app.get("/api/compress/{run_id}/front.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
                         404: error_doc("no such study"), **INVALID})
-    def study_front(run_id: int = Path_(..., ge=-(2**63), le=2**63 - 1)) -> Response:
-        return Response(results.study_svg(runs_db.reads(), run_id),
+    def study_front(run_id: str = Path_(..., pattern=RUN_ID)) -> Response:
+        return Response(results.study_svg(runs_db.reads(), _run_id(run_id)),
                         media_type="image/svg+xml")
 
     @app.get("/api/tune/{run_id}", responses={404: error_doc("no such tuning"), **INVALID})
-    def tuning(run_id: int = Path_(..., ge=-(2**63), le=2**63 - 1)) -> dict[str, Any]:
+    def tuning(run_id: str = Path_(..., pattern=RUN_ID)) -> dict[str, Any]:
         """One tuning: settings, frontier, bound and pick."""
-        return results.tune_payload(runs_db.reads(), run_id)
+        return results.tune_payload(runs_db.reads(), _run_id(run_id))
 
     @app.get("/api/tune/{run_id}/frontier.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
                         404: error_doc("no such tuning"), **INVALID})
-    def tuning_frontier(run_id: int = Path_(..., ge=-(2**63), le=2**63 - 1)) -> Response:
-        return Response(results.tune_svg(runs_db.reads(), run_id),
+    def tuning_frontier(run_id: str = Path_(..., pattern=RUN_ID)) -> Response:
+        return Response(results.tune_svg(runs_db.reads(), _run_id(run_id)),
                         media_type="image/svg+xml")
 
     @app.get("/api/plans", responses=INVALID)
@@ -304,15 +320,16 @@ def create_app(
 
     @app.get("/api/found", responses=INVALID)
     def found(what: Literal["compress", "tune", "plan"] = Query(...),
-              id: int = Query(..., ge=-(2**63), le=2**63 - 1)) -> dict[str, Any]:
+              id: str = Query(..., pattern=RUN_ID)) -> dict[str, Any]:
         """Whether run ``id`` has a compression study, tuning or plan to show, and why not:
         its page asks this first, so that an absent one is said on the page, never fetched
         as an address that answers 404 (which the browser logs as an error)."""
+        rid = _run_id(id, "query parameter id")
         if what != "plan":
-            why = results.missing(runs_db.reads(), "study" if what == "compress" else what, id)
+            why = results.missing(runs_db.reads(), "study" if what == "compress" else what, rid)
             return {"found": why is None, "error": why}
         try:
-            planned(id)  # the page's id, never a run named so
+            planned(rid)  # the page's id, never a run named so
         except BadInput as exc:
             return {"found": False, "error": _storable(exc)}
         return {"found": True, "error": None}
