@@ -205,8 +205,9 @@ CASES: list[tuple[list[str], str]] = [
     (["run", "--name", "\x1b[31m", *RUN], "--name '\\x1b[31m' holds"),  # one backslash
     (["report", "--unit", "a\x07", *DB], "got 'a\\x07'"),
     (["run", "--name", "n" * 300, *RUN], "at most 256"),
-    (["run", "--", "no-such-command-xyz"], "command not found: no-such-command-xyz"),
-    (["run", "--", ""], "command not found"),
+    (["run", "--", "no-such-command-xyz"], "command not found: 'no-such-command-xyz'"),
+    (["run", "--", ""], "the command's program is empty ('')"),
+    (["run", "--", " ", "x"], "the command's program is empty (' ')"),
     (["run", "--", "./no/such/program"], "command not found"),
     (["run", "--", "{dir}"], "it is a directory"),
     (["run", "--", "{script}"], "not executable"),

@@ -176,7 +176,7 @@ CASES: list[tuple[list[str], str]] = [
       "ukcarbon", *MARK], "ukcarbon knows zone 'GB'"),
     ([*DEFER, "--", "no-such-command-wattwise-test"], "command not found"),
     ([*DEFER, "--", "a\x00b"], "NUL byte"),
-    ([*DEFER, "--", ""], "no command given"),
+    ([*DEFER, "--", ""], "the command's program is empty ('')"),
     ([*DEFER, "--", "{plain}"], "not executable"),
     (["defer", "--within", "8h", "--duration", "1h", "-z", "GB", "--db", "{dir}", *MARK],
      "is a directory"),

@@ -59,7 +59,7 @@ def test_run_passes_exit_code_through_and_records_the_run(tmp_path: Path) -> Non
 def test_run_of_a_missing_command_is_one_line_and_exit_2(tmp_path: Path) -> None:
     out = cli("run", "--", "no-such-command-xyz", db=tmp_path / "r.db")
     assert out.returncode == 2
-    assert out.stderr.strip() == "wattwise: error: command not found: no-such-command-xyz"
+    assert out.stderr.strip() == "wattwise: error: command not found: 'no-such-command-xyz'"
     assert "Traceback" not in out.stderr
 
 

@@ -82,12 +82,17 @@ def check_zone(zone: str | None) -> str | None:
 
 def check_command(command: list[str]) -> None:
     """Refuse a command that cannot start, before anything waits or runs."""
-    if not command or not command[0]:
+    if not command:
         die("no command given: put it after `--`, e.g. -- python train.py")
+    if not command[0].strip():
+        die(f"the command's program is empty ({shown(command[0])}): put it after `--`, "
+            "e.g. -- python train.py")
     if any("\x00" in arg for arg in command):
         die("the command's arguments cannot hold a NUL byte")
     exe = command[0]
     if os.sep in exe or (os.altsep and os.altsep in exe):
+        if os.path.isdir(exe):
+            die(f"cannot run {shown(exe)}: it is a directory")
         if not os.path.isfile(exe):
             die(f"command not found: {shown(exe)}")
         if not os.access(exe, os.X_OK):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import typer
 
 from wattwise._finite import finite_float as _finite_time
-from wattwise.cli._checks import MAX_NAME, checked_store, no_store_note, run_name
+from wattwise.cli._checks import MAX_NAME, check_command, checked_store, no_store_note, run_name
 from wattwise.cli._common import (
     check_db_option,
     check_output,
@@ -340,21 +339,6 @@ def _interval(value: float) -> float:
     return value
 
 
-def _check_command(exe: str) -> None:
-    """The program exists and can be run (the shell's own checks, made before
-    anything starts or is recorded)."""
-    if os.sep not in exe:
-        if shutil.which(exe) is None:
-            die(f"command not found: {exe}")
-        return
-    if not os.path.exists(exe):
-        die(f"command not found: {exe}")
-    if os.path.isdir(exe):
-        die(f"cannot run {exe}: it is a directory")
-    if not os.access(exe, os.X_OK):
-        die(f"cannot run {exe}: not executable (permission denied)")
-
-
 def _check_store(db: Path | None) -> Any:
     """Open the database a run will be recorded in, or refuse it (one line) before
     anything starts: a name typed as a folder (``x.db/``), a missing folder, a
@@ -429,10 +413,8 @@ def run(
         check_db_option(db, need="folder")
     if json_out is not None:
         check_output(json_out, "--json file", protect=None if no_store else _db_path(db))
-    if any("\x00" in arg for arg in command):
-        die("the command's arguments cannot hold a NUL byte")
+    check_command(command)
     exe = command[0]
-    _check_command(exe)
     _check_carbon(zone, trace, pue, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
