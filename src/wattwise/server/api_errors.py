@@ -9,9 +9,20 @@ from pydantic import BaseModel
 
 #: The compare page's question: 1 to 50 run ids, comma-separated.
 COMPARE_IDS = r"^-?[0-9]{1,18}(,-?[0-9]{1,18}){0,49}$"  # below 1: another program's re-key
-#: One run id as the pages write it: digits after an optional minus (an int parameter took
-#: "8_0" as 80, and "+4", " 8" and "1.0" as ids too).
-RUN_ID = r"^-?[0-9]{1,19}$"
+def _at_most(bound: str) -> str:
+    """A regular expression of the digit strings of ``bound``'s length up to ``bound``."""
+    parts = [bound]
+    for i, digit in enumerate(bound):
+        if digit != "0":
+            rest = len(bound) - i - 1
+            parts.append(f"{bound[:i]}[0-{int(digit) - 1}]" + (f"[0-9]{{{rest}}}" if rest else ""))
+    return "|".join(parts)
+
+
+#: One run id as the pages write it, one SQLite stores (-2^63 to 2^63 - 1): digits after an
+#: optional minus (an int parameter took "8_0" as 80, and "+4", " 8" and "1.0" as ids too).
+RUN_ID = (f"^(?:0*(?:[0-9]{{1,18}}|{_at_most(str(2**63 - 1))})"
+          f"|-0*(?:[0-9]{{1,18}}|{_at_most(str(2**63))}))$")
 
 
 class ErrorBody(BaseModel):
@@ -33,7 +44,8 @@ INVALID: dict[int | str, dict[str, Any]] = {
 
 #: What each pattern a parameter must match means, in words, for the error line.
 PATTERN_WORDS = {COMPARE_IDS: "run ids: 1 to 50 whole numbers separated by commas",
-                 RUN_ID: "a run id: digits, after a minus sign for one below 0"}
+                 RUN_ID: "a run id: digits, after a minus sign for one below 0, from "
+                 "-2^63 to 2^63 - 1 (the ids SQLite stores)"}
 
 
 def invalid_line(exc: RequestValidationError) -> str:

@@ -42,16 +42,6 @@ from wattwise.server.runs_file import RunsFile
 from wattwise.server.serving import run_server
 
 
-def _run_id(text: str, where: str = "path parameter run_id") -> int:
-    """``text`` (matching ``RUN_ID``) as an id SQLite can store, else a 422 saying so in
-    the words of every refused parameter (``api_errors.invalid_line``)."""
-    value = int(text)
-    if not -(2**63) <= value < 2**63:
-        raise HTTPException(422, f"{where}: should be from -2^63 to 2^63 - 1, the ids "
-                                 f"SQLite stores (got {text[:60]!r})")
-    return value
-
-
 class DashboardApp(FastAPI):
     """The dashboard's FastAPI app, wrapped whole in its ``Guard``.
 
@@ -277,25 +267,25 @@ def create_app(
     @app.get("/api/compress/{run_id}", responses={404: error_doc("no such study"), **INVALID})
     def study(run_id: str = Path_(..., pattern=RUN_ID)) -> dict[str, Any]:
         """One compression study: variants, front, recommendation."""
-        return results.study_payload(runs_db.reads(), _run_id(run_id))
+        return results.study_payload(runs_db.reads(), int(run_id))
 
     @app.get("/api/compress/{run_id}/front.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
                         404: error_doc("no such study"), **INVALID})
     def study_front(run_id: str = Path_(..., pattern=RUN_ID)) -> Response:
-        return Response(results.study_svg(runs_db.reads(), _run_id(run_id)),
+        return Response(results.study_svg(runs_db.reads(), int(run_id)),
                         media_type="image/svg+xml")
 
     @app.get("/api/tune/{run_id}", responses={404: error_doc("no such tuning"), **INVALID})
     def tuning(run_id: str = Path_(..., pattern=RUN_ID)) -> dict[str, Any]:
         """One tuning: settings, frontier, bound and pick."""
-        return results.tune_payload(runs_db.reads(), _run_id(run_id))
+        return results.tune_payload(runs_db.reads(), int(run_id))
 
     @app.get("/api/tune/{run_id}/frontier.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
                         404: error_doc("no such tuning"), **INVALID})
     def tuning_frontier(run_id: str = Path_(..., pattern=RUN_ID)) -> Response:
-        return Response(results.tune_svg(runs_db.reads(), _run_id(run_id)),
+        return Response(results.tune_svg(runs_db.reads(), int(run_id)),
                         media_type="image/svg+xml")
 
     @app.get("/api/plans", responses=INVALID)
@@ -324,7 +314,7 @@ def create_app(
         """Whether run ``id`` has a compression study, tuning or plan to show, and why not:
         its page asks this first, so that an absent one is said on the page, never fetched
         as an address that answers 404 (which the browser logs as an error)."""
-        rid = _run_id(id, "query parameter id")
+        rid = int(id)  # RUN_ID: digits SQLite stores
         if what != "plan":
             why = results.missing(runs_db.reads(), "study" if what == "compress" else what, rid)
             return {"found": why is None, "error": why}
