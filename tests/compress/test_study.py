@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
@@ -232,10 +233,14 @@ def test_a_stored_study_adds_the_energy_its_repetitions_measured(tmp_path):
         reps = [w for r in results for w in store.windows(r.run_id)
                 if w["name"].startswith("rep-")]
         (summary,) = store.windows(rid)
+        (extra,) = store._read("SELECT extra_json FROM windows WHERE run_id = ?", (rid,))[0]
     assert len(reps) == 4
     assert summary["energy_j"] == pytest.approx(sum(w["energy_j"] for w in reps), rel=1e-12)
     assert summary["low_j"] == pytest.approx(sum(w["low_j"] for w in reps), rel=1e-12)
-    assert "as measured in their windows" in summary["energy_note"]
+    # said with the study (its page gives it), not as the listed window's note, which
+    # says a damaged figure (records.window_list.usable_energy)
+    assert "as measured in their windows" in json.loads(extra)["energy_note"]
+    assert "energy_note" not in summary
 
 
 def test_a_study_to_store_in_a_folder_is_refused_before_any_variant_runs(tiny, tmp_path):

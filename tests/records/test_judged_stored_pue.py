@@ -81,6 +81,34 @@ def test_a_stored_pue_not_usable_is_set_aside_with_one_note(tmp_path: Path,
     assert "PUE 1.3:" in text and f"PUE {stored}:" not in text and NOTE in text, text
 
 
+def _without_pue(s: dict[str, Any]) -> None:
+    del s["emissions"]["pue"]
+
+
+@pytest.mark.parametrize("change,why", [(_without_pue, "missing (no pue stored)"),
+                                        (_set_pue(None), "missing (stored as null)")])
+def test_a_stored_pue_missing_is_set_aside_as_one_not_usable(
+        tmp_path: Path, change: Any, why: str) -> None:
+    """A block that holds its grams but no PUE (every block wattwise writes holds one):
+    ``show`` gave "PUE -", CodeCarbon's energy was before PUE with ``pue`` empty, while
+    ``report`` priced it at the recorded 1.3."""
+    db = tmp_path / "r.db"
+    rid = _recorded(db, 1.3)
+    edit_summary(db, rid, change)
+    got = _notes(db, rid)
+    for where in ("show", "runs", "report", "export", "api"):
+        said = [n for n in got[where] if n.startswith(NOTE)]
+        assert said == [f"{NOTE}: {why}: a damaged record; the PUE shown is 1.3"], \
+            (where, got[where])
+    assert got["figures"] == ["pue=1.3", "pue=1.3"]
+    out = CliRunner().invoke(app, ["export", str(rid), "-f", "codecarbon", "--db", str(db)])
+    report = json.loads(_cli("report", str(rid), "--db", str(db), "--json")[0])
+    (row,) = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert float(row["pue"]) == report["emissions"]["pue"] == 1.3
+    assert float(row["energy_consumed"]) == pytest.approx(
+        report["emissions"]["facility_energy_kwh"], rel=1e-12)
+
+
 def test_codecarbon_of_a_stored_pue_of_0_multiplies_by_the_one_shown(
         tmp_path: Path) -> None:
     db = tmp_path / "r.db"
@@ -105,3 +133,44 @@ def test_a_real_run_keeps_its_pue_unsaid(tmp_path: Path) -> None:
     assert not [n for k, v in got.items() if k != "figures" for n in v if NOTE in n], got
     assert got["figures"] == ["pue=1.3", "pue=1.3"]
     assert "PUE 1.3:" in " ".join(_cli("show", str(rid), "--db", str(db))[0].split())
+
+
+def test_a_summary_without_its_carbon_options_is_priced_at_its_block_s_pue(
+        tmp_path: Path) -> None:
+    """``report`` prices a summary recording no carbon options (its emissions block
+    intact) at the PUE that block holds: it priced it at PUE 1, unsaid, where every other
+    output gave the block's grams at 1.3 (pass S's S3)."""
+    db = tmp_path / "r.db"
+    rid = _recorded(db, 1.3)
+
+    def drop(s: dict[str, Any]) -> None:
+        del s["carbon_options"]
+    edit_summary(db, rid, drop)
+    show = json.loads(_cli("show", str(rid), "--db", str(db), "--json")[0])
+    report = json.loads(_cli("report", str(rid), "--db", str(db), "--json")[0])
+    assert report["emissions"]["pue"] == show["figures"]["pue"] == 1.3
+    assert report["emissions"]["emissions_g"] == pytest.approx(
+        show["figures"]["emissions_g"], rel=1e-9)
+
+
+@pytest.mark.parametrize("block", [[], "x", None])
+def test_emissions_priced_again_are_given_with_the_pue_they_were_priced_at(
+        tmp_path: Path, block: Any) -> None:
+    """A stored emissions block that is not usable: its grams are priced again as
+    ``report`` prices them, and the PUE beside them is that pricing's (``show --json``
+    and ``export -f json`` gave none beside grams priced at 1.3; pass S's S4)."""
+    db = tmp_path / "r.db"
+    rid = _recorded(db, 1.3)
+
+    def spoil(s: dict[str, Any]) -> None:
+        s["emissions"] = block
+    edit_summary(db, rid, spoil)
+    show = json.loads(_cli("show", str(rid), "--db", str(db), "--json")[0])
+    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json")[0])
+    report = json.loads(_cli("report", str(rid), "--db", str(db), "--json")[0])
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, rid)["run"]["figures"]
+    for figures in (show["figures"], exported["figures"], api):
+        assert figures["pue"] == report["emissions"]["pue"] == 1.3, figures
+        assert figures["emissions_g"] == pytest.approx(report["emissions"]["emissions_g"],
+                                                       rel=1e-9)

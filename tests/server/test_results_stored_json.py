@@ -173,12 +173,12 @@ def test_a_record_of_json_but_no_object_is_damaged_not_unread(
     _sql(path, "UPDATE windows SET extra_json = ? WHERE run_id = ?", text, ids[key])
     what, url = ("study", "compress") if key == "study" else ("tuning", "tune")
     (got,) = _api(path, f"/api/{url}/{ids[key]}")
-    assert got["damaged"] == [f"the stored {what} is damaged (not a JSON object but {kind}):"
-                              " nothing to show"], got["damaged"]
+    assert got["damaged"] == [f"the stored {what} is damaged (its window is not a JSON object"
+                              f" but {kind}): nothing to show"], got["damaged"]
 
 
 @pytest.mark.parametrize("text,why", [
-    ("{}", "its window holds no {key}"), ('{"other": 1}', "its window holds no {key}"),
+    ("{}", "its window holds no {what}"), ('{"other": 1}', "its window holds no {what}"),
     ('{"{key}": [1]}', "not a JSON object but an array"),
     ('{"{key}": null}', "not a JSON object but null"), ('{"{key}": {}}', "an empty object")])
 @pytest.mark.parametrize("key", ["study", "tune"])
@@ -196,7 +196,7 @@ def test_a_window_holding_no_record_object_is_damaged_as_show_says(
          text.replace("{key}", key), ids[key])
     what, url, figure = (("study", "compress", "front") if key == "study"
                          else ("tuning", "tune", "frontier"))
-    said = f"the stored {what} is damaged ({why.format(key=key)}): nothing to show"
+    said = f"the stored {what} is damaged ({why.format(what=what)}): nothing to show"
     got, listed = _api(path, f"/api/{url}/{ids[key]}", "/api/compress")
     assert got["damaged"] == [said], got["damaged"]
     (row,) = [x for x in listed["studies" if key == "study" else "tunings"]

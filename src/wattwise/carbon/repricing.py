@@ -208,8 +208,10 @@ def reprice_options(
         contradiction = priced_zone_set_aside(r_zone, em.get("zone"))
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
-    if "PUE" in faults:
-        r_pue = emissions_pue(em)  # the PUE its stored emissions were priced with, if usable
+    if "PUE" in faults or "pue" not in rec:
+        # the PUE its stored emissions were priced with, if usable (a summary recording
+        # no carbon options was priced at PUE 1 here, its block at the 1.37 it holds)
+        r_pue = emissions_pue(em)
     r_digest = rec.get("intensity_trace_sha256")
 
     overrides: list[str] = []

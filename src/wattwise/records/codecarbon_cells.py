@@ -71,7 +71,9 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
     if of is None and why and why[0][1] == _NOT_RECORDED:
         # CodeCarbon's energy is the facility's: at the PUE `wattwise report` prices it
         # with, so energy_consumed is report's facility energy (the grams stay empty)
-        pue = _priced_pue(record)
+        from wattwise.carbon.priced_pue import priced_pue
+
+        pue = priced_pue(record)
         if pue is not None:
             cells["pue"] = pue
             why[0] = (tuple(c for c in why[0][0] if c != "pue"), why[0][1])
@@ -84,22 +86,6 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
         why[0] = (why[0][0], f"the run is a {what} summary with no emissions of its own: "
                   f"its {parts}' runs carry them{runs}")
     return cells, why
-
-
-def _priced_pue(record: RunInfo) -> float | None:
-    """The PUE ``wattwise report`` prices a run with (its recorded options', resolved as
-    ``carbon.emissions.compute_emissions`` resolves them), or None where they cannot be."""
-    from wattwise.carbon.pue import resolve_pue
-    from wattwise.carbon.repricing import reprice_options, started_with
-    from wattwise.carbon.zones import resolve_zone
-    from wattwise.errors import WattwiseError
-
-    try:
-        options = reprice_options(record.summary, started=started_with(record)).options
-        zone = resolve_zone(options.zone).zone
-        return resolve_pue(options.pue, zone=zone.name if zone else None).pue
-    except (WattwiseError, ValueError, TypeError, KeyError):
-        return None
 
 
 def no_carbon(why: str) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:

@@ -27,7 +27,7 @@ import math
 from typing import Any
 
 from wattwise.records.judged_power import CLOCKS_TOLERANCE, MAX_DURATION_S, POWER_TOLERANCE
-from wattwise.records.stored_energy import AGREES, as_float, finite_float
+from wattwise.records.stored_energy import AGREES, STORED_NULL, as_float, finite_float
 
 #: How much longer than its run's recorded start to end a stored duration may be (s,
 #: and relative): the two clocks are read a moment apart, and NTP slews the wall clock
@@ -217,10 +217,16 @@ def _block_pue(em: dict[str, Any]) -> float | None:
 
 def pue_fault(em: Any) -> str | None:
     """What is wrong with a stored emissions block's ``pue``, or None where it is usable
-    or none is held: not a finite number, outside what ``--pue`` takes, or not the
-    block's own facility energy over its energy."""
-    if not isinstance(em, dict) or em.get("pue") is None:
+    or none is held by a block of no grams: not a finite number, outside what ``--pue``
+    takes, or not the block's own facility energy over its energy; missing or null in a
+    block that holds its grams (every block wattwise writes holds its PUE: ``show`` gave
+    "PUE -" where ``report`` priced it at 1.37)."""
+    if not isinstance(em, dict):
         return None
+    if em.get("pue") is None:
+        if em.get("emissions_g") is None:
+            return None
+        return STORED_NULL if "pue" in em else "missing (no pue stored)"
     stored = em["pue"]
     why = number_fault(stored)
     if why is not None:

@@ -217,7 +217,8 @@ def _damaged_fields(row: sqlite3.Row) -> dict[str, str]:
     ``damaged``): its start and each of its JSON fields."""
     return {name: why for name, why in (
         ("start", start_fault(row["started_unix_s"])),
-        ("summary", _rows.unreadable(row["summary_json"], dict)),
+        ("summary", _rows.unreadable(row["summary_json"], dict)
+         or _rows.no_total(row["summary_json"])),
         ("tags", _rows.unreadable(row["tags_json"], dict)),
         ("host", _rows.unreadable(row["host_json"], dict)),
         ("hardware", _rows.unreadable(row["hardware_json"], dict)),
@@ -440,7 +441,11 @@ class RunQueries(SampleSums):
                 "attribution": _rows.loads(r["attribution_json"], dict),
                 "gaps": _rows.loads(r["gaps_json"], list, []),
             }
-            window.update(_rows.loads(r["extra_json"], dict, {}))
+            # its extras, where they name none of its columns (another tool's row says
+            # what its columns hold) nor the note a listing writes of a damaged figure (a
+            # study's own ``energy_note`` was shown as one: ``window_list.usable_energy``)
+            window.update({k: v for k, v in _rows.loads(r["extra_json"], dict, {}).items()
+                           if k not in window and k != "energy_note"})
             out.append(window)
         return out
 

@@ -136,6 +136,16 @@ def loads_summary(text: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and "energy_j" in value else None
 
 
+def no_total(text: str | None) -> str | None:
+    """Why a stored summary that reads as an object with something in it is none to
+    :func:`loads_summary` (it holds no ``energy_j``: every summary wattwise writes holds
+    one), or None: it holds one, or it is empty (``{}``) or not an object."""
+    value = loads(text, dict)
+    if not isinstance(value, dict) or not value or "energy_j" in value:
+        return None
+    return "it holds no total (energy_j)"
+
+
 def unreadable(text: str | None, kind: type) -> str | None:
     """Why a stored JSON field that :func:`loads` reads as its default cannot be read
     (``not valid JSON``, ``not a JSON object``), or None where it reads (or is NULL):

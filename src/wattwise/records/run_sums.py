@@ -20,14 +20,10 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from wattwise.carbon.priced_pue import shown_pue
 from wattwise.errors import StoreError
 from wattwise.records.judged_power import POWER_TOLERANCE, judged_power
-from wattwise.records.judged_stored import (
-    measured_window,
-    power_tolerance,
-    stored_duration,
-    stored_pue,
-)
+from wattwise.records.judged_stored import measured_window, power_tolerance, stored_duration
 from wattwise.records.repriced_cover import uncovered_note
 from wattwise.records.sample_sums import (
     CLIPPED_E,
@@ -361,7 +357,8 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     stored domain row), the total's average power (``avg_power_w``), the process tree's
     share of the CPU energy (``attribution``) and the market-based lines and figure of
     its stored emissions (``market_lines``, ``market_g``: none where they are not
-    usable) and the PUE they were priced with (``pue``: ``judged_stored.stored_pue``).
+    usable) and the PUE they were priced with (``pue``, and ``recorded_pue`` the one their
+    stored block holds: ``carbon.priced_pue.shown_pue``).
     Powers divide by the duration as judged (``judged_stored.stored_duration``: a
     stored one that is not usable is not). Where the stored total is usable, as stored
     (a domain figure that is not usable: none, with its note). Where it is not, none is
@@ -382,7 +379,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
                                             _real(figures.get("energy_j")), duration, tol),
                 "attribution": summary.get("attribution"),
                 "market_lines": market_lines(summary, record.id),
-                "market_g": market_g(summary), "pue": stored_pue(summary)}
+                "market_g": market_g(summary), **shown_pue(record, figures)}
     total, note = _real(figures.get("energy_j")), figures.get("energy_note")
     sums = None if total is None else _domain_sums(store, record,
                                                    {str(d.get("domain")) for d in rows})
@@ -391,7 +388,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
             "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
                                                  note),
             "market_lines": [], "market_g": None,  # its emissions are priced from that total
-            "pue": stored_pue(summary)}
+            **shown_pue(record, figures)}
 
 
 def _ident(d: dict[str, Any]) -> dict[str, Any]:

@@ -154,7 +154,7 @@ RUN_ENERGY = ("Energy per domain of a running, lost or recent run: the machine's
               "while the run lasted, not the run's process tree's share; without a "
               "summary, its samples so far; a run whose stored total is not usable (one "
               "that disagrees with the sum of its stored domains, or cannot be checked against "
-              "them, included) has no series.")
+              "them, included) has no series, nor has one listing no domains.")
 _ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 

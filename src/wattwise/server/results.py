@@ -39,7 +39,7 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
-from wattwise.records.rows import json_kind, loads, loads_summary, unreadable
+from wattwise.records.rows import json_kind, loads, loads_summary, no_total, unreadable
 from wattwise.records.rows import shown_text as _text
 from wattwise.schedule.executors import PRECISION_TAG
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
@@ -372,10 +372,10 @@ def held(extra: dict[str, Any], text: Any, key: str) -> str | None:
     show (``_damaged.shape`` says it), or None where it holds one that is not empty."""
     if not extra:  # why the stored text cannot be read, asked only where it read as nothing
         why = _unread(text)
-        if why is not None:
-            return why
+        if why is not None:  # the window's text, not the study, is JSON of another kind
+            return f"its window is {why}" if why.startswith("not a JSON object") else why
     if key not in extra:
-        return f"its window holds no {key}"
+        return f"its window holds no {'study' if key == 'study' else 'tuning'}"
     value = extra[key]
     if not isinstance(value, dict):
         return f"not a JSON object but {json_kind(value)}"
@@ -760,5 +760,6 @@ def plans_payload(reads: Reads | None, limit: int = 100, offset: int = 0,
                            "started_unix_s": r[3], "tags": _load(r[4]),
                            # as the run's own record reads it (``records.rows``)
                            "summary": loads_summary(r[5]),
-                           "damaged": {"summary": unreadable(r[5], dict)}}) for r in rows]
+                           "damaged": {"summary": unreadable(r[5], dict)
+                                       or no_total(r[5])}}) for r in rows]
     return {"plans": plans, "total": total}
