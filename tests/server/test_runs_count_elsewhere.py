@@ -42,6 +42,24 @@ def _copy_to(old: int, new: int) -> str:
            f" tags_json FROM runs WHERE id = {old}"
 
 
+def _ordered(reads: Reads) -> RunsIndex:
+    """An index with every sort order made (before another program's change)."""
+    index = RunsIndex(reads.rows)
+    for key in SORTS:
+        index.page(RunsQuery(limit=2, offset=0, sort=key, desc=True))
+    return index
+
+
+def _as_fresh(index: RunsIndex, reads: Reads, limit: int) -> None:
+    """Every order of ``index`` is that of an index built now (the kept orders lose the
+    runs gone and place those inserted, in order)."""
+    fresh = RunsIndex(reads.rows)
+    for key in SORTS:
+        for desc in (True, False):
+            q = RunsQuery(limit=limit, offset=0, sort=key, desc=desc)
+            assert index.page(q) == fresh.page(q), q
+
+
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(runs_recheck, "RECHECK_S", 1e9)  # no pass finds them
@@ -57,11 +75,9 @@ def test_the_index_counts_runs_deleted_and_inserted_below_elsewhere(
     ids = _stored(db)
     reads = Reads(db)
     try:
-        index = RunsIndex(reads.rows)
+        index = _ordered(reads)
         query = RunsQuery(limit=2, offset=0, sort=sort, desc=True)
         assert index.page(query)[1] == 6
-        for key in SORTS:  # every order made before the change
-            index.page(RunsQuery(limit=2, offset=0, sort=key, desc=True))
         # deleted (the oldest), and one inserted below every id
         _edit(db, f"DELETE FROM runs WHERE id IN ({ids[0]}, {ids[1]})", _copy_to(ids[2], -7))
         total = index.page(query)[1]
@@ -69,11 +85,7 @@ def test_the_index_counts_runs_deleted_and_inserted_below_elsewhere(
         assert sorted(index.entries) == _stored(db)
         asc = index.page(RunsQuery(limit=50, offset=0, sort="id", desc=False))
         assert asc == ([-7, *ids[2:]], 5)
-        fresh = RunsIndex(reads.rows)  # the orders kept lose the runs gone, in order
-        for key in SORTS:
-            for desc in (True, False):
-                q = RunsQuery(limit=50, offset=0, sort=key, desc=desc)
-                assert index.page(q) == fresh.page(q), q
+        _as_fresh(index, reads, 50)
     finally:
         reads.close()
 
@@ -110,9 +122,7 @@ def test_runs_inserted_below_take_their_place_in_every_kept_order(
     ids = _stored(db)
     reads = Reads(db)
     try:
-        index = RunsIndex(reads.rows)
-        for key in SORTS:  # every order made before the change
-            index.page(RunsQuery(limit=2, offset=0, sort=key, desc=True))
+        index = _ordered(reads)
         statements = []
         for k in range(inserted):  # copies of stored runs, their figures and names varied
             new = -1000 - k
@@ -122,11 +132,7 @@ def test_runs_inserted_below_take_their_place_in_every_kept_order(
                            f" summary_json = json_set(summary_json, '$.energy_j',"
                            f" {rng.choice([0.5, 3.0, 1e9, -1.0])}) WHERE id = {new}"]
         _edit(db, *statements)
-        fresh = RunsIndex(reads.rows)
-        for key in SORTS:
-            for desc in (True, False):
-                q = RunsQuery(limit=100, offset=0, sort=key, desc=desc)
-                assert index.page(q) == fresh.page(q), q
+        _as_fresh(index, reads, 100)
         assert index.page(RunsQuery(limit=1))[1] == 6 + inserted
     finally:
         reads.close()
@@ -140,9 +146,7 @@ def test_a_run_re_keyed_below_every_other_is_found_at_once(db: Path, to: object)
     ids = _stored(db)
     reads = Reads(db)
     try:
-        index = RunsIndex(reads.rows)
-        for key in SORTS:  # every order made before the change
-            index.page(RunsQuery(limit=2, offset=0, sort=key, desc=True))
+        index = _ordered(reads)
         moved = ids[3]
         if to == "below":  # deleted, and another copied below every id
             _edit(db, f"DELETE FROM runs WHERE id = {ids[1]}", _copy_to(ids[2], -3))
@@ -153,10 +157,6 @@ def test_a_run_re_keyed_below_every_other_is_found_at_once(db: Path, to: object)
         assert _stored(db) == expected
         assert index.page(RunsQuery(limit=50, offset=0, sort="id", desc=False)) == (
             expected, 6)
-        fresh = RunsIndex(reads.rows)
-        for key in SORTS:
-            for desc in (True, False):
-                q = RunsQuery(limit=50, offset=0, sort=key, desc=desc)
-                assert index.page(q) == fresh.page(q), q
+        _as_fresh(index, reads, 50)
     finally:
         reads.close()
