@@ -107,8 +107,9 @@ def test_bench_threads_must_be_positive() -> None:
     assert "--threads" in r.output
 
 
+@pytest.mark.parametrize("later,when", [(86400, "UTC)"), (1e12, "e+12 unix s)")])
 def test_a_stored_result_of_its_name_claiming_a_later_start_is_said(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, later: float, when: str
 ) -> None:
     """The leaderboard takes a name's latest by its recorded start: where another run's
     result of this name claims a later one (a clock set back), ``bench`` rated the run it
@@ -129,18 +130,19 @@ def test_a_stored_result_of_its_name_claiming_a_later_start_is_said(
     assert first.exit_code == 0, first.output
     assert "leaderboard's latest" not in first.output
     conn = sqlite3.connect(db)
-    with conn:  # its recorded start a day later, in the run and its result alike
+    with conn:  # its recorded start later (past any calendar too), in the run and its result
         (old,) = conn.execute("SELECT id FROM runs").fetchone()
-        conn.execute("UPDATE runs SET started_unix_s = started_unix_s + 86400")
+        conn.execute("UPDATE runs SET started_unix_s = started_unix_s + ?", (later,))
         conn.execute("UPDATE windows SET extra_json = json_set(extra_json,"
                      " '$.bench.started_unix_s',"
-                     " json_extract(extra_json, '$.bench.started_unix_s') + 86400)")
+                     " json_extract(extra_json, '$.bench.started_unix_s') + ?)", (later,))
     conn.close()
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
     said = " ".join(second.output.split())
     assert f"note: the leaderboard's latest 'latemod:step' is run {old}'s result, not this " \
            "one: its recorded start (" in said, said
+    assert f"{when} is later than this run's" in said, said
     with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
         board = client.get("/api/bench").json()
     (entry,) = [e for g in board["groups"] for e in g["entries"]]

@@ -265,14 +265,18 @@ def _later_of_name(res: Any, db: Path | None) -> list[str]:
 
     try:
         other = shown_instead(res, stored_results(db))
-        if other is None:
-            return []
-        when = datetime.fromtimestamp(other.started_unix_s or 0, timezone.utc)
     except Exception:  # noqa: BLE001 - a note is extra; the result stands without it
         return []
+    if other is None:
+        return []
+    start = other.started_unix_s or 0
+    try:
+        when = f"{datetime.fromtimestamp(start, timezone.utc):%Y-%m-%d %H:%M:%S} UTC"
+    except (OverflowError, OSError, ValueError):  # past any calendar: the number itself
+        when = f"{start:g} unix s"
     return [f"note: the leaderboard's latest {res.name!r} is run {other.run_id}'s result, "
-            f"not this one: its recorded start ({when:%Y-%m-%d %H:%M:%S} UTC) is later "
-            "than this run's (a clock set back, or results merged from another database)"]
+            f"not this one: its recorded start ({when}) is later than this run's (a clock "
+            "set back, or results merged from another database)"]
 
 
 def _rating(res: Any, db: Path | None, no_store: bool) -> Any:
