@@ -164,6 +164,16 @@ def test_found_says_whether_each_page_has_a_record_as_its_own_address_does(
                 "what=plan&id=8_0", "what=plan&id=%2B4", "what=tune&id=%208", "what=tune&id=1.0",
                 "what=compress&id=", f"what=compress&id={-(2**63) - 1}"):
         assert client.get(f"/api/found?{bad}").status_code == 422, bad
+    # leading zeros of any count (4,300 digits and more answered 500: int()'s limit)
+    for what, address in (("compress", "/api/compress/{}"), ("tune", "/api/tune/{}/frontier.svg"),
+                          ("plan", "/api/plans/{}")):
+        zeros = "0" * 5000 + str(ids["study"])
+        found = client.get(f"/api/found?what={what}&id={zeros}")
+        assert found.status_code == 200, found.text
+        assert found.json() == client.get(f"/api/found?what={what}&id={ids['study']}").json()
+        if what != "plan":
+            assert client.get(address.format(zeros)).status_code == client.get(
+                address.format(ids["study"])).status_code
     # an int parameter took these as ids (8_0 as 80): refused, as the page refuses them
     for address in ("/api/compress/8_0", "/api/tune/%2B4", "/api/compress/1.0/front.svg",
                     "/api/tune/%204/frontier.svg"):

@@ -42,6 +42,14 @@ from wattwise.server.runs_file import RunsFile
 from wattwise.server.serving import run_server
 
 
+def _id(text: str) -> int:
+    """A run id matching ``RUN_ID`` as a number: its leading zeros, of any count, are not
+    read (Python's ``int`` refuses 4,300 digits or more: a 500 for an id of 4,300 zeros and
+    a 3, where ``/api/runs/0003`` is run 3)."""
+    digits = text.lstrip("-").lstrip("0") or "0"
+    return -int(digits) if text.startswith("-") else int(digits)
+
+
 class DashboardApp(FastAPI):
     """The dashboard's FastAPI app, wrapped whole in its ``Guard``.
 
@@ -267,25 +275,25 @@ def create_app(
     @app.get("/api/compress/{run_id}", responses={404: error_doc("no such study"), **INVALID})
     def study(run_id: str = Path_(..., pattern=RUN_ID)) -> dict[str, Any]:
         """One compression study: variants, front, recommendation."""
-        return results.study_payload(runs_db.reads(), int(run_id))
+        return results.study_payload(runs_db.reads(), _id(run_id))
 
     @app.get("/api/compress/{run_id}/front.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
                         404: error_doc("no such study"), **INVALID})
     def study_front(run_id: str = Path_(..., pattern=RUN_ID)) -> Response:
-        return Response(results.study_svg(runs_db.reads(), int(run_id)),
+        return Response(results.study_svg(runs_db.reads(), _id(run_id)),
                         media_type="image/svg+xml")
 
     @app.get("/api/tune/{run_id}", responses={404: error_doc("no such tuning"), **INVALID})
     def tuning(run_id: str = Path_(..., pattern=RUN_ID)) -> dict[str, Any]:
         """One tuning: settings, frontier, bound and pick."""
-        return results.tune_payload(runs_db.reads(), int(run_id))
+        return results.tune_payload(runs_db.reads(), _id(run_id))
 
     @app.get("/api/tune/{run_id}/frontier.svg", response_class=Response,
              responses={200: {"content": {"image/svg+xml": {}}},
                         404: error_doc("no such tuning"), **INVALID})
     def tuning_frontier(run_id: str = Path_(..., pattern=RUN_ID)) -> Response:
-        return Response(results.tune_svg(runs_db.reads(), int(run_id)),
+        return Response(results.tune_svg(runs_db.reads(), _id(run_id)),
                         media_type="image/svg+xml")
 
     @app.get("/api/plans", responses=INVALID)
@@ -314,7 +322,7 @@ def create_app(
         """Whether run ``id`` has a compression study, tuning or plan to show, and why not:
         its page asks this first, so that an absent one is said on the page, never fetched
         as an address that answers 404 (which the browser logs as an error)."""
-        rid = int(id)  # RUN_ID: digits SQLite stores
+        rid = _id(id)
         if what != "plan":
             why = results.missing(runs_db.reads(), "study" if what == "compress" else what, rid)
             return {"found": why is None, "error": why}
