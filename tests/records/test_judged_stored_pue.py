@@ -174,3 +174,31 @@ def test_emissions_priced_again_are_given_with_the_pue_they_were_priced_at(
         assert figures["pue"] == report["emissions"]["pue"] == 1.3, figures
         assert figures["emissions_g"] == pytest.approx(report["emissions"]["emissions_g"],
                                                        rel=1e-9)
+
+
+def _no_options(s: dict[str, Any]) -> None:
+    del s["carbon_options"]
+
+
+def _options_pue_2(s: dict[str, Any]) -> None:
+    s["carbon_options"]["pue"] = 2.0
+
+
+@pytest.mark.parametrize("also", [_no_options, _options_pue_2])
+def test_report_prices_a_block_missing_its_pue_at_the_pue_every_output_shows(
+        tmp_path: Path, also: Any) -> None:
+    """A block holding its grams but no PUE, its carbon options gone or naming another
+    PUE: ``report`` priced it at PUE 1 (or 2) beside its own note "the PUE shown is 1.3",
+    where every other output gave the block's grams at 1.3 (pass T's T1)."""
+    db = tmp_path / "r.db"
+    rid = _recorded(db, 1.3)
+
+    def change(s: dict[str, Any]) -> None:
+        _without_pue(s)
+        also(s)
+    edit_summary(db, rid, change)
+    show = json.loads(_cli("show", str(rid), "--db", str(db), "--json")[0])
+    report = json.loads(_cli("report", str(rid), "--db", str(db), "--json")[0])
+    assert report["emissions"]["pue"] == show["figures"]["pue"] == 1.3
+    assert report["emissions"]["emissions_g"] == pytest.approx(
+        show["figures"]["emissions_g"], rel=1e-9)

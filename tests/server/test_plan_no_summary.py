@@ -5,6 +5,7 @@ the list said "not recorded" of a saving whose usual intensity is recorded."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,29 @@ def test_a_plan_s_run_stored_as_running_reads_as_its_page_gives_it(
                                           "the usual time")
         else:
             assert any("no summary" in b for b in got["not_valid"]), got["not_valid"]
+
+
+def test_a_plan_s_pue_is_the_one_every_output_shows(tmp_path: Path) -> None:
+    """A plan's run whose emissions block holds its grams but no PUE: the plans list and
+    page gave ``"pue": null`` where ``show`` gives the block's own (its facility energy
+    over its energy), with the damaged-PUE note (pass T's T4)."""
+    from typer.testing import CliRunner
+
+    from wattwise.cli import _register_all, app
+
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE runs SET summary_json = json_remove(summary_json,"
+                     " '$.emissions.pue') WHERE id = ?", (plan,))
+    conn.close()
+    _register_all()
+    shown = CliRunner().invoke(app, ["show", "--db", str(path), str(plan), "--json"])
+    assert shown.exit_code == 0, shown.output
+    pue = json.loads(shown.stdout)["figures"]["pue"]
+    assert pue is not None
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        listed = client.get("/api/plans").json()["plans"][0]
+        page = client.get(f"/api/plans/{plan}").json()
+    assert listed["pue"] == page["pue"] == pue

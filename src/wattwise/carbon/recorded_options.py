@@ -51,18 +51,6 @@ def pue_fault(value: Any) -> str | None:
     return stored_fault({"pue": value})
 
 
-def emissions_pue(em: Any) -> float | None:
-    """The PUE a finished run's stored emissions block was priced with, where usable
-    (``records.judged_stored.pue_fault``: a number ``--pue`` takes that agrees with the
-    block's own facility energy over its energy), else None."""
-    from wattwise.carbon.accounting import real_or_none
-    from wattwise.records.judged_stored import pue_fault as stored_fault
-
-    if not isinstance(em, dict) or stored_fault(em) is not None:
-        return None
-    return real_or_none(em.get("pue"))
-
-
 def zone_fault(value: Any) -> str | None:
     """Why a recorded zone cannot price a run (not text, or a zone ``--zone`` refuses);
     None where usable or none is recorded (no value, or empty text, as a run started

@@ -19,7 +19,6 @@ from wattwise.carbon.recorded_options import STARTED_KEY as STARTED_KEY  # re-ex
 from wattwise.carbon.recorded_options import (
     STARTED_WITHOUT_ZONE,
     damaged_notes,
-    emissions_pue,
     judged,
     market_judged,
     priced_zone_set_aside,
@@ -208,10 +207,10 @@ def reprice_options(
         contradiction = priced_zone_set_aside(r_zone, em.get("zone"))
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
-    if "PUE" in faults or "pue" not in rec:
-        # the PUE its stored emissions were priced with, if usable (a summary recording
-        # no carbon options was priced at PUE 1 here, its block at the 1.37 it holds)
-        r_pue = emissions_pue(em)
+    from wattwise.records.judged_stored import pue_fault, stored_pue
+
+    if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None:
+        r_pue = stored_pue(s)  # as its emissions show it (PUE 1 or 2 where they gave 1.37)
     r_digest = rec.get("intensity_trace_sha256")
 
     overrides: list[str] = []

@@ -39,6 +39,7 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
+from wattwise.records.judged_stored import stored_pue
 from wattwise.records.rows import json_kind, loads, loads_summary, no_total, unreadable
 from wattwise.records.rows import shown_text as _text
 from wattwise.schedule.executors import PRECISION_TAG
@@ -695,7 +696,8 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         "energy_kind": _short(summary.get("kind")),
         "energy_sources": [_short(f"{_text(d.get('domain'))}: {_text(d.get('source'))}",
                                   TEXT_MAX) for d in domains][:20],
-        "facility_energy_kwh": kwh, "pue": _figure(em.get("pue"), "PUE", [], 1.0),
+        # the PUE every output shows (a block's damaged or missing one judged: it was none)
+        "facility_energy_kwh": kwh, "pue": stored_pue(summary),
         "emissions_g": emitted, "low_g": _figure(em.get("low_g"), "emissions low", bad),
         "high_g": _figure(em.get("high_g"), "emissions high", bad),
         "forecast_g": forecast_g,
