@@ -157,9 +157,10 @@ def _window_notes(windows: Sequence[Any]) -> list[str]:
     duration is not usable (``records.window_list.duration_notes``), in their words: the
     document keeps each window as stored, so its notes name what a reader must not take
     for a reading."""
-    from wattwise.records.window_list import duration_notes, usable_duration
+    from wattwise.records.window_list import duration_notes, figure_notes, usable_duration
 
-    return duration_notes([usable_duration(w) for w in windows if isinstance(w, dict)])
+    judged = [usable_duration(w) for w in windows if isinstance(w, dict)]
+    return duration_notes(judged) + figure_notes(judged)
 
 
 def _sample_text(s: SampleRow, i: int, replaced: list[tuple[str, Any]]) -> str:

@@ -76,6 +76,32 @@ def duration_notes(windows: list[dict[str, Any]]) -> list[str]:
             "recorded start and end"]
 
 
+def figure_notes(windows: list[dict[str, Any]]) -> list[str]:
+    """What a document keeping ``windows`` as stored (``export -f json``) says of each one
+    whose stored energy or stored average power :func:`usable_energy` does not list as
+    stored (a window storing no power is given one, unsaid):
+    the figure ``show --json`` gives in its place, one note a window for the first
+    ``MAX_DURATION_NOTES``, then how many more (a stored 1e12 W was written unsaid)."""
+    said = []
+    for w in windows:
+        listed, name = usable_energy(w), str(w.get("name"))[:60]
+        if isinstance(listed.get("energy_note"), str):
+            said.append(f"the stored energy of window {name!r} is "
+                        f"{listed['energy_note']}; no energy is shown")
+        elif w.get("avg_power_w") is not None \
+                and listed.get("avg_power_w") != w.get("avg_power_w"):
+            power = listed.get("avg_power_w")
+            said.append(f"the stored average power of window {name!r} is not usable: not "
+                        "its energy over its duration: a damaged record; "
+                        + ("no power is shown" if power is None
+                           else f"the power shown is {power:.4g} W"))
+    if len(said) <= MAX_DURATION_NOTES:
+        return said
+    more = len(said) - MAX_DURATION_NOTES
+    return [*said[:MAX_DURATION_NOTES], f"the stored energy or power of {more:,} more "
+            "windows is not usable either (a damaged record)"]
+
+
 def usable_energy(window: dict[str, Any]) -> dict[str, Any]:
     """``window`` as it is listed: where its stored energy is not usable (text, not
     finite, negative, implausibly large, outside its own range: the one rule,
