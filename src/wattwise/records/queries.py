@@ -442,10 +442,13 @@ class RunQueries(SampleSums):
                 "gaps": _rows.loads(r["gaps_json"], list, []),
             }
             # its extras, where they name none of its columns (another tool's row says
-            # what its columns hold) nor the note a listing writes of a damaged figure (a
-            # study's own ``energy_note`` was shown as one: ``window_list.usable_energy``)
-            window.update({k: v for k, v in _rows.loads(r["extra_json"], dict, {}).items()
-                           if k not in window and k != "energy_note"})
+            # what its columns hold); one named as the note a listing writes of a damaged
+            # figure (a study's own ``energy_note`` was shown as one:
+            # ``window_list.usable_energy``) is given as ``stored_energy_note``
+            extra = _rows.loads(r["extra_json"], dict, {})
+            if "energy_note" in extra:
+                extra.setdefault("stored_energy_note", extra.pop("energy_note"))
+            window.update({k: v for k, v in extra.items() if k not in window})
             out.append(window)
         return out
 
