@@ -53,3 +53,27 @@ def edit_summary(db: Path, rid: int, change: Callable[[dict[str, Any]], None]) -
 def point_labels(svg: str) -> list[str]:
     """The labels of the points a study's or tuning's figure draws, in order."""
     return re.findall(r'class="point" data-label="([^"]*)"', svg)
+
+
+def windows_run(path: Path, names: list[str], window: dict[str, Any],
+                damage: Callable[[sqlite3.Connection, str], None]) -> int:
+    """A demo-like run in ``path`` with one window per name, each second from 10 s after
+    its start holding ``window``'s fields (``start_unix_s``/``end_unix_s`` offsets from
+    there, in seconds), then ``damage(conn, name)`` for each but the first, as another
+    tool leaves a file; the run's id."""
+    from tests.server._runs import START, demo_like
+    from wattwise.records.store import Store
+
+    with Store(path) as store:
+        rid = demo_like(store)
+        for k, name in enumerate(names):
+            at = START + 10.0 + k
+            store.add_window(rid, {**window, "name": name,
+                                   "start_unix_s": at + window.get("start_unix_s", 0.0),
+                                   "end_unix_s": at + window["end_unix_s"]})
+    conn = sqlite3.connect(path)
+    with conn:
+        for name in names[1:]:
+            damage(conn, name)
+    conn.close()
+    return rid

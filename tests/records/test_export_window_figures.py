@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.server._runs import START, demo_like
+from tests._damage import windows_run
 from wattwise.cli import _register_all, app
-from wattwise.records.store import Store
 
 #: window name -> (column or extra, stored value)
 DAMAGED: dict[str, tuple[str, Any]] = {
@@ -23,24 +22,20 @@ DAMAGED: dict[str, tuple[str, Any]] = {
     "joules": ("energy_j", 1e308)}
 
 
+def _damage(conn: sqlite3.Connection, name: str) -> None:
+    key, value = DAMAGED[name]
+    if key == "energy_j":
+        conn.execute("UPDATE windows SET energy_j = ? WHERE name = ?", (value, name))
+    else:
+        conn.execute("UPDATE windows SET extra_json = json_set(extra_json, ?, ?)"
+                     " WHERE name = ?", (f"$.{key}", value, name))
+
+
 def _db(tmp_path: Path) -> tuple[Path, int]:
     path = tmp_path / "runs.db"
-    with Store(path) as store:
-        rid = demo_like(store)
-        for k, name in enumerate(["fine", *DAMAGED]):
-            store.add_window(rid, {"name": name, "start_unix_s": START + 10.0 + k,
-                                   "end_unix_s": START + 10.5 + k, "duration_s": 0.5,
-                                   "energy_j": 50.0, "low_j": 40.0, "high_j": 60.0,
-                                   "kind": "estimated", "avg_power_w": 100.0})
-    conn = sqlite3.connect(path)
-    with conn:  # damaged after it was written, as another tool might leave it
-        for name, (key, value) in DAMAGED.items():
-            if key == "energy_j":
-                conn.execute("UPDATE windows SET energy_j = ? WHERE name = ?", (value, name))
-            else:
-                conn.execute("UPDATE windows SET extra_json = json_set(extra_json, ?, ?)"
-                             " WHERE name = ?", (f"$.{key}", value, name))
-    conn.close()
+    rid = windows_run(path, ["fine", *DAMAGED], {
+        "end_unix_s": 0.5, "duration_s": 0.5, "energy_j": 50.0, "low_j": 40.0,
+        "high_j": 60.0, "kind": "estimated", "avg_power_w": 100.0}, _damage)
     return path, rid
 
 

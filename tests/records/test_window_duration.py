@@ -12,7 +12,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from tests.server._runs import START, demo_like
+from tests._damage import windows_run
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
 from wattwise.records.window_list import listed_windows
@@ -26,17 +26,10 @@ DAMAGED: dict[str, Any] = {"negative": -5.0, "huge": 1e300, "long": 100.0}
 
 def _db(tmp_path: Path) -> tuple[Path, int]:
     path = tmp_path / "runs.db"
-    with Store(path) as store:
-        rid = demo_like(store)
-        for k, name in enumerate(["fine", *DAMAGED]):
-            store.add_window(rid, {"name": name, "start_unix_s": START + 10.0 + k,
-                                   "end_unix_s": START + 10.5 + k, "energy_j": 1.0,
-                                   "low_j": 0.8, "high_j": 1.2, "kind": "estimated"})
-    conn = sqlite3.connect(path)
-    with conn:  # damaged after it was written, as another tool might leave it
-        for name, stored in DAMAGED.items():
-            conn.execute("UPDATE windows SET duration_s = ? WHERE name = ?", (stored, name))
-    conn.close()
+    rid = windows_run(path, ["fine", *DAMAGED], {
+        "end_unix_s": 0.5, "energy_j": 1.0, "low_j": 0.8, "high_j": 1.2,
+        "kind": "estimated"}, lambda conn, name: conn.execute(
+            "UPDATE windows SET duration_s = ? WHERE name = ?", (DAMAGED[name], name)))
     return path, rid
 
 
