@@ -228,6 +228,18 @@ def _damaged_fields(row: sqlite3.Row) -> dict[str, str]:
         if why is not None}
 
 
+def _with_extras(window: dict[str, Any], text: Any) -> dict[str, Any]:
+    """``window`` (its columns) with its stored extras, where they name none of its
+    columns (another tool's row says what its columns hold); one named as the note a
+    listing writes of a damaged figure (a study's own ``energy_note`` was shown as one:
+    ``window_list.usable_energy``) is given as ``stored_energy_note``."""
+    extra = _rows.loads(text, dict, {})
+    if "energy_note" in extra:
+        extra.setdefault("stored_energy_note", extra.pop("energy_note"))
+    window.update({k: v for k, v in extra.items() if k not in window})
+    return window
+
+
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -441,15 +453,7 @@ class RunQueries(SampleSums):
                 "attribution": _rows.loads(r["attribution_json"], dict),
                 "gaps": _rows.loads(r["gaps_json"], list, []),
             }
-            # its extras, where they name none of its columns (another tool's row says
-            # what its columns hold); one named as the note a listing writes of a damaged
-            # figure (a study's own ``energy_note`` was shown as one:
-            # ``window_list.usable_energy``) is given as ``stored_energy_note``
-            extra = _rows.loads(r["extra_json"], dict, {})
-            if "energy_note" in extra:
-                extra.setdefault("stored_energy_note", extra.pop("energy_note"))
-            window.update({k: v for k, v in extra.items() if k not in window})
-            out.append(window)
+            out.append(_with_extras(window, r["extra_json"]))
         return out
 
     def window_count(self, run_id: int) -> int:
