@@ -67,8 +67,10 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
     study or tuning) has no emissions of its own: the note names the runs that do."""
     summary = record.summary if isinstance(record.summary, dict) else {}
     cells, why = _carbon_cells(summary.get("emissions"))
+    if not why or why[0][1] != _NOT_RECORDED:
+        return cells, why
     of = summarised_runs(summary)
-    if of is None and why and why[0][1] == _NOT_RECORDED:
+    if of is None:
         # CodeCarbon's energy is the facility's: at the PUE `wattwise report` prices it
         # with, so energy_consumed is report's facility energy (the grams stay empty)
         from wattwise.carbon.priced_pue import priced_pue
@@ -77,7 +79,7 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
         if pue is not None:
             cells["pue"] = pue
             why[0] = (tuple(c for c in why[0][0] if c != "pue"), why[0][1])
-    if of is not None and why and why[0][1] == _NOT_RECORDED:
+    else:
         what, run_ids = of
         runs = "" if not run_ids else (
             f" (runs {', '.join(str(i) for i in run_ids[:10])}"

@@ -68,12 +68,17 @@ def duration_notes(windows: list[dict[str, Any]]) -> list[str]:
     """The duration notes of ``windows`` (:func:`usable_duration`), one a window for the
     first ``MAX_DURATION_NOTES``, then one saying how many more there are."""
     said = [w["duration_note"] for w in windows if isinstance(w.get("duration_note"), str)]
+    return _capped(said, "the stored durations of {more} more listed windows are not "
+                   "usable either (a damaged record): each one's is from its recorded "
+                   "start and end")
+
+
+def _capped(said: list[str], rest: str) -> list[str]:
+    """The first ``MAX_DURATION_NOTES`` of ``said``, then ``rest`` saying how many more
+    (``{more}``) where there are."""
     if len(said) <= MAX_DURATION_NOTES:
         return said
-    more = len(said) - MAX_DURATION_NOTES
-    return [*said[:MAX_DURATION_NOTES], f"the stored durations of {more:,} more listed "
-            "windows are not usable either (a damaged record): each one's is from its "
-            "recorded start and end"]
+    return [*said[:MAX_DURATION_NOTES], rest.format(more=f"{len(said) - MAX_DURATION_NOTES:,}")]
 
 
 def figure_notes(windows: list[dict[str, Any]]) -> list[str]:
@@ -95,11 +100,8 @@ def figure_notes(windows: list[dict[str, Any]]) -> list[str]:
                         "its energy over its duration: a damaged record; "
                         + ("no power is shown" if power is None
                            else f"the power shown is {power:.4g} W"))
-    if len(said) <= MAX_DURATION_NOTES:
-        return said
-    more = len(said) - MAX_DURATION_NOTES
-    return [*said[:MAX_DURATION_NOTES], f"the stored energy or power of {more:,} more "
-            "windows is not usable either (a damaged record)"]
+    return _capped(said, "the stored energy or power of {more} more windows is not usable "
+                   "either (a damaged record)")
 
 
 def usable_energy(window: dict[str, Any]) -> dict[str, Any]:

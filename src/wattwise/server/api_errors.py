@@ -9,6 +9,8 @@ from pydantic import BaseModel
 
 #: The compare page's question: 1 to 50 run ids, comma-separated.
 COMPARE_IDS = r"^-?[0-9]{1,18}(,-?[0-9]{1,18}){0,49}$"  # below 1: another program's re-key
+
+
 def _at_most(bound: str) -> str:
     """A regular expression of the digit strings of ``bound``'s length up to ``bound``."""
     parts = [bound]
