@@ -141,6 +141,8 @@ class LlmPoint:
     source: str
     timing_source: str = TIMING_SOURCE
     on_frontier: bool = False
+    #: prefills per looped prefill window (0: each generation's own prefill window)
+    prefill_loop: int = 0
     notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +171,7 @@ class LlmPoint:
             "timing_kind": "measured",
             "timing_source": self.timing_source,
             "on_frontier": self.on_frontier,
+            "prefill_loop": self.prefill_loop,
             "notes": list(self.notes),
         }
 
@@ -279,6 +282,10 @@ class _Generation:
     prefill_w: Any = None
     decode_w: Any = None
     drain_w: Any = None
+    #: the prefill run again ``loop_count`` times in one window (``bench.llm_prefill``)
+    loop_w: Any = None
+    loop_count: int = 0
+    loop_s: float = 0.0
 
 
 class _Windows:
@@ -317,18 +324,29 @@ def _cache(out: Any) -> Any:
     return got if got is not None else _part(out, "past_key_values")
 
 
+def _prefill_call(model: Any) -> Callable[[Any, Any], tuple[Any, Any]]:
+    """``f(model, ids)``: one prefill, the prompts' forward pass and each row's first token."""
+    _, keep = _call_style(model)
+    extra = {"logits_to_keep": 1} if keep else {}
+
+    def prefill(m: Any, ids: Any) -> tuple[Any, Any]:
+        out = m(input_ids=ids, use_cache=True, **extra)
+        return out, _part(out, "logits")[:, -1, :].argmax(-1, keepdim=True)
+
+    return prefill
+
+
 def _generate(model: Any, ids: Any, max_new_tokens: int, eos: Any, windows: _Windows,
               sync: Callable[[], object]) -> _Generation:
     """Greedy generation of ``max_new_tokens`` per row, with phase windows at the token edges."""
     torch = need("torch")
-    cache_kw, keep = _call_style(model)
-    extra = {"logits_to_keep": 1} if keep else {}
+    cache_kw, _ = _call_style(model)
+    prefill = _prefill_call(model)
     batch = int(ids.shape[0])
     with torch.inference_mode():
         windows.begin("prefill")
         t0 = time.perf_counter()
-        out = model(input_ids=ids, use_cache=True, **extra)
-        nxt = _part(out, "logits")[:, -1, :].argmax(-1, keepdim=True)
+        out, nxt = prefill(model, ids)
         sync()
         t1 = time.perf_counter()
         gen = _Generation(prefill_s=t1 - t0, step_s=[], steady_steps=0, steady_tokens=0,
@@ -412,21 +430,21 @@ def _energy(basis: str, gens: Sequence[_Generation], batch: int, prompt_len: int
             return 0.0
         return max(0.0, float(getattr(w, attr)) - getattr(baseline, attr) * w.duration_s)
 
-    pre = [net(g.prefill_w) for g in gens]
-    dec = [net(g.decode_w) for g in gens]
-    drn = [net(g.drain_w) for g in gens]
+    split = {attr: [_phases(g, net, attr) for g in gens]
+             for attr in ("energy_j", "low_j", "high_j")}
+    pre = [p for p, _, _ in split["energy_j"]]
+    dec = [d for _, d, _ in split["energy_j"]]
+    drn = [r for _, _, r in split["energy_j"]]
     out_tok = [batch + g.steady_tokens + g.drain_tokens for g in gens]
     total = [a + b + c for a, b, c in zip(pre, dec, drn, strict=True)]
     steady = [(d, g.steady_tokens) for d, g in zip(dec, gens, strict=True) if g.steady_tokens]
-    low = sum(net(g.prefill_w, "low_j") + net(g.decode_w, "low_j") + net(g.drain_w, "low_j")
-              for g in gens)
-    high = sum(net(g.prefill_w, "high_j") + net(g.decode_w, "high_j")
-               + net(g.drain_w, "high_j") for g in gens)
+    low = sum(sum(phases) for phases in split["low_j"])
+    high = sum(sum(phases) for phases in split["high_j"])
     dec_range = None
     if steady:
         n_steady = sum(g.steady_tokens for g in gens)
-        dec_range = (sum(net(g.decode_w, "low_j") for g in gens) / n_steady,
-                     sum(net(g.decode_w, "high_j") for g in gens) / n_steady)
+        dec_range = (sum(d for _, d, _ in split["low_j"]) / n_steady,
+                     sum(d for _, d, _ in split["high_j"]) / n_steady)
     return LlmEnergy(
         basis=basis,
         prefill_j=_stat(pre),
@@ -443,8 +461,30 @@ def _energy(basis: str, gens: Sequence[_Generation], batch: int, prompt_len: int
     )
 
 
+def _phases(g: _Generation, net: Callable[[Any, str], float], attr: str
+            ) -> tuple[float, float, float]:
+    """Prefill, decode and drain energy of one generation. With a prefill loop, the
+    prefill is the loop's per-prefill energy and the window after it (decode, else
+    drain) holds the rest of the generation's energy, so the three still add up to it."""
+    pre, dec, drn = net(g.prefill_w, attr), net(g.decode_w, attr), net(g.drain_w, attr)
+    if g.loop_w is None or g.loop_count <= 0:
+        return pre, dec, drn
+    looped = net(g.loop_w, attr) / g.loop_count
+    rest = pre - looped  # what the prefill's own window read beyond (or short of) it
+    if g.decode_w is not None:
+        return looped, max(0.0, dec + rest), drn
+    if g.drain_w is not None:
+        return looped, dec, max(0.0, drn + rest)
+    return looped, dec, drn  # the response was its first token: the prefill is all of it
+
+
 def _windows_of(gens: Sequence[_Generation]) -> list[Any]:
+    """The generations' own windows (prefill, decode, drain), without prefill loops."""
     return [w for g in gens for w in (g.prefill_w, g.decode_w, g.drain_w) if w is not None]
+
+
+def _loops_of(gens: Sequence[_Generation]) -> list[Any]:
+    return [g.loop_w for g in gens if g.loop_w is not None]
 
 
 def _resolution_s(windows: Sequence[Any]) -> tuple[float, str]:
@@ -464,6 +504,7 @@ def _resolution_s(windows: Sequence[Any]) -> tuple[float, str]:
 def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
            baseline: _Baseline | None) -> LlmPoint:
     windows = _windows_of(gens)
+    loops = _loops_of(gens)
     notes: list[str] = []
     out_tok = [batch + g.steady_tokens + g.drain_tokens for g in gens]
     gen_s = [g.prefill_s + g.decode_s + g.drain_s for g in gens]
@@ -475,17 +516,33 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
     above = None if baseline is None else _energy("above idle", gens, batch, prompt_len,
                                                   baseline)
     steady = [g for g in gens if g.steady_tokens and g.decode_s > 0]
-    prefill_energy = sum(g.prefill_w.energy_j for g in gens)
-    prefill_time = sum(g.prefill_w.duration_s for g in gens)
-    dec_ws = [g.decode_w for g in gens if g.decode_w is not None]
-    dec_time = sum(w.duration_s for w in dec_ws)
+    if loops:  # per prefill, over the loops' prefills
+        prefill_energy = sum(w.energy_j for w in loops)
+        prefill_time = sum(w.duration_s for w in loops)
+    else:
+        prefill_energy = sum(g.prefill_w.energy_j for g in gens)
+        prefill_time = sum(g.prefill_w.duration_s for g in gens)
+    dec_gens = [g for g in gens if g.decode_w is not None]
+    dec_time = sum(g.decode_w.duration_s for g in dec_gens)
+    dec_energy = sum(_phases(g, _whole_energy, "energy_j")[1] for g in dec_gens)
     by_component: dict[str, float] = {}
     for w in windows:
         for comp, e in w.by_component().items():
             by_component[comp] = by_component.get(comp, 0.0) + e / len(gens)
     resolution, backend = _resolution_s(windows)
-    mean_prefill = prefill_time / len(gens)
-    if resolution and mean_prefill < 10 * resolution:
+    mean_prefill = sum(g.prefill_w.duration_s for g in gens) / len(gens)
+    if loops:
+        count = gens[0].loop_count
+        span = prefill_time / len(loops)
+        notes.append(
+            f"batch {batch}: prefill windows last {mean_prefill * 1000:.0f} ms, under ten "
+            f"times the {backend} sensor's {resolution * 1000:.0f} ms resolution: prefill "
+            f"energy is measured over {count} back-to-back prefills of the same prompts per "
+            f"repetition ({span:.2f} s windows), and decode energy is each generation's "
+            "energy less that prefill"
+            + ("" if span >= 10 * resolution else
+               "; those windows are still under ten times the resolution: coarse"))
+    elif resolution and mean_prefill < 10 * resolution:
         notes.append(
             f"batch {batch}: prefill windows last {mean_prefill * 1000:.0f} ms, under ten "
             f"times the {backend} sensor's {resolution * 1000:.0f} ms resolution: prefill "
@@ -500,7 +557,7 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
     elif not steady:
         notes.append(f"batch {batch}: no decode step ran with the batch full; no steady "
                      "decode figure")
-    notes += _gap_notes(batch, windows)
+    notes += _gap_notes(batch, [*windows, *loops])
     notes += _attribution_notes(batch, windows)
     if baseline is not None:
         idle_w = baseline.energy_j
@@ -524,14 +581,19 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
         decode_tokens_per_s=(_stat([g.steady_tokens / g.decode_s for g in steady])
                              if steady else None),
         prefill_power_w=prefill_energy / prefill_time if prefill_time > 0 else 0.0,
-        decode_power_w=(sum(w.energy_j for w in dec_ws) / dec_time) if dec_time > 0 else None,
+        decode_power_w=dec_energy / dec_time if dec_time > 0 else None,
         energy=energy,
         energy_above_idle=above,
         energy_by_component_j=by_component,
-        kind=combined_kind(w.kind for w in windows),
-        source=_sources(windows),
+        kind=combined_kind(w.kind for w in [*windows, *loops]),
+        source=_sources([*windows, *loops]),
+        prefill_loop=gens[0].loop_count if loops else 0,
         notes=tuple(notes),
     )
+
+
+def _whole_energy(w: Any, attr: str = "energy_j") -> float:
+    return 0.0 if w is None else float(getattr(w, attr))
 
 
 def _sources(windows: Sequence[Any]) -> str:
@@ -704,6 +766,8 @@ def benchmark_llm(
                     if measured:
                         gens.append(gen)
                     tick()
+                _loop_prefills(loaded, run, b, gens, prompt_len, seed + warmup,
+                               synchronize_devices)
                 per_batch.append((b, gens))
             points = [_point(b, prompt_len, gens, baseline) for b, gens in per_batch]
         except BaseException as exc:
@@ -715,7 +779,7 @@ def benchmark_llm(
             torch.set_num_threads(old_threads)
     best = frontier(points)
     points = [_with_frontier(p, p.batch_size in best) for p in points]
-    all_windows = [w for _, gens in per_batch for w in _windows_of(gens)]
+    all_windows = [w for _, gens in per_batch for w in [*_windows_of(gens), *_loops_of(gens)]]
     kind = combined_kind(p.kind for p in points)
     if kind in ("estimated", "mixed"):
         notes.append("energy is estimated by a power model (no hardware energy counter "
@@ -745,6 +809,36 @@ def _run_generation(loaded: Any, ids: Any, max_new_tokens: int, eos: Any, window
     except Exception as exc:  # any model fault (out of memory, bad shape) is reported
         text = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         raise BenchFailed(f"{loaded.name}, batch {batch}: generation failed: {text}") from exc
+
+
+def _loop_prefills(loaded: Any, run: Any, batch: int, gens: list[_Generation],
+                   prompt_len: int, seed: int, sync: Callable[[], object]) -> None:
+    """Where this batch size's prefill windows are too short for their sensor, measure each
+    repetition's prefill again as a loop (``bench.llm_prefill``), on the same prompts."""
+    from wattwise.bench.llm_prefill import loop_count, prefill_loop
+
+    if not gens:
+        return
+    resolution, _ = _resolution_s(_windows_of(gens))
+    mean = sum(g.prefill_w.duration_s for g in gens) / len(gens)
+    count = loop_count(mean, resolution)
+    if not count:
+        return
+    prefill = _prefill_call(loaded.model)
+    for rep, g in enumerate(gens):
+        ids = _prompts(batch, prompt_len, loaded.vocab_size, loaded.eos_token_ids, seed + rep,
+                       loaded.device)
+        windows = _Windows(run, f"b{batch}/rep-{rep}")
+        try:
+            g.loop_w, g.loop_s = prefill_loop(loaded.model, ids, count, windows, sync,
+                                              prefill)
+        except (BenchFailed, BadInput):
+            raise
+        except Exception as exc:  # any model fault, as in a generation
+            text = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            raise BenchFailed(f"{loaded.name}, batch {batch}: prefill loop failed: "
+                              f"{text}") from exc
+        g.loop_count = count
 
 
 def _probe_cache(loaded: Any) -> None:

@@ -1,0 +1,85 @@
+"""``bench.llm_prefill``: a prefill shorter than NVML's 100 ms counter step, measured over a
+loop, on a fake NVML replaying the H200 recording in real time (its counter moves every
+100 ms, as the real one does)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tests.fixtures.fake_llm import StubLM  # noqa: E402
+from tests.fixtures.fake_nvml import FakeClock, FakeNvml, load_recording  # noqa: E402
+from wattwise.bench.llm import benchmark_llm  # noqa: E402
+from wattwise.bench.llm_prefill import LOOP_RESOLUTIONS, MAX_LOOP, loop_count  # noqa: E402
+from wattwise.sensors.nvml import NvmlSensor  # noqa: E402
+
+
+class RealTimeClock(FakeClock):
+    """The recording's time, moving with the real clock from ``t_ns``; a model's
+    ``advance`` sleeps, so its work takes real time the sensor and the windows both see."""
+
+    def __init__(self, t_ns: int) -> None:
+        super().__init__(t_ns)
+        self._start_ns = t_ns
+        self._base = time.monotonic_ns()
+
+    @property  # type: ignore[override]
+    def t_ns(self) -> int:
+        return self._start_ns + time.monotonic_ns() - self._base
+
+    @t_ns.setter
+    def t_ns(self, value: int) -> None:
+        self._start_ns = value
+
+    def advance(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def _matmul_watts() -> tuple[int, float]:
+    """Where the H200's bf16 matmul phase starts (ns, recording clock) and its mean power
+    by the recorded energy counter."""
+    rec = load_recording("h200")
+    phase = next(p for p in rec.phases if p["phase"] == "matmul_bf16")
+    i0, i1 = rec.index_at(phase["t0_ns"] + 1_000_000_000), rec.index_at(phase["t1_ns"])
+    watts = (rec.energy_mj[i1] - rec.energy_mj[i0]) / 1000 / ((rec.t_ns[i1] - rec.t_ns[i0]) / 1e9)
+    return int(phase["t0_ns"]) + 1_000_000_000, float(watts)
+
+
+def test_a_prefill_shorter_than_the_counter_step_is_measured_over_a_loop() -> None:
+    start_ns, watts = _matmul_watts()
+    assert 600 < watts < 720  # the recording: bf16 matmul at ~690 W
+    clock = RealTimeClock(start_ns)
+    sensor = NvmlSensor(nvml=FakeNvml.from_recording("h200", clock=clock), env={}, clock=clock)
+    # 2 rows x 10 tokens x 1 ms: a prefill of ~20 ms, a fifth of one counter step
+    model = StubLM(clock, prefill_s_per_token=0.001, decode_s_per_row=0.01)
+    res = benchmark_llm(model, batch_sizes=[2], prompt_len=10, max_new_tokens=5,
+                        repetitions=2, warmup=0, device="cpu", store=False, sensors=[sensor])
+    p = res.point(2)
+    assert p.kind == "measured" and p.source.startswith("nvml:energy-counter")
+    # a loop of about LOOP_RESOLUTIONS counter steps (2 s) per repetition
+    assert p.prefill_loop == pytest.approx(LOOP_RESOLUTIONS * 0.1 / p.prefill_s, rel=0.2)
+    # before, each prefill window read 0 J or one whole step (~69 J) of the counter; the
+    # loop reads ~20 steps, so one step is 5 % of it (allowed besides the timer's jitter)
+    assert p.prefill_power_w == pytest.approx(watts, rel=0.08)
+    assert p.energy.prefill_j.mean == pytest.approx(watts * p.prefill_s, rel=0.12)
+    assert p.energy.prefill_j.low > 0
+    # the generation's energy is kept whole: prefill + decode is each response's energy
+    assert p.energy.decode_j is not None
+    assert p.energy.prefill_j.mean + p.energy.decode_j.mean == pytest.approx(
+        p.energy.j_per_response.mean * 2)
+    assert any("back-to-back prefills of the same prompts" in n for n in p.notes), p.notes
+    assert p.to_dict()["prefill_loop"] == p.prefill_loop
+
+
+def test_loop_count_fills_the_span_or_is_not_needed() -> None:
+    assert loop_count(1.0, 0.1) == 0            # ten steps already: read alone
+    assert loop_count(0.05, 0.0) == 0           # a sensor with no known step
+    assert loop_count(0.02, 0.1) == math.ceil(LOOP_RESOLUTIONS * 0.1 / 0.02)
+    assert loop_count(0.5, 0.1) == 4            # 2 s over 0.5 s
+    assert loop_count(0.0, 0.1) == MAX_LOOP     # a prefill too short to time
+    assert loop_count(1e-7, 0.1) == MAX_LOOP
+    assert loop_count(0.99, 0.1) >= 2
