@@ -16,7 +16,8 @@ power limit, clock, persistence or any other setting is changed.
    device-sync hook, after the sync) and right after. When those two agree, the
    counter did not move in between, so the edge is pinned to an exact value and
    the window must equal the counter delta; an edge that straddles one of the
-   counter's 100 ms updates is measured again. The truth is the counter delta
+   counter's 100 ms updates is measured again, as is a synced window whose
+   truth (read just after its end edge) straddles one. The truth is the counter delta
    once all queued work has finished. Run twice: with the meter's edge sync
    (target: every window within 1 % of the truth) and without it (to show how
    much queued work a window misses when the edge does not wait for the GPU).
@@ -190,7 +191,11 @@ def counter_check(nvml: Any, torch: Any, seconds: float) -> list[dict[str, Any]]
                     if not synced:  # the queued work's last joules reach the counter
                         _align(raw)
                     truth_end = raw()
-                    pinned = b_before == b_after and e_before == e_after
+                    # a synced window's work is done at its edge: a counter update between
+                    # the edge and the truth's read (one 100 ms step of what the GPU drew
+                    # after the edge) straddles, as an edge that meets an update does
+                    pinned = (b_before == b_after and e_before == e_after
+                              and (not synced or truth_end == e_after))
                     if pinned or attempt == TRIES:
                         break
                 counter_j = e_after - b_after
