@@ -230,6 +230,34 @@ def test_costly_sensors_are_read_at_their_own_pace_but_always_at_window_edges() 
     assert r.by_component()["gpu"] == pytest.approx(100.0)
 
 
+def test_window_edges_do_not_put_off_a_costly_sensors_samples() -> None:
+    """Windows back to back shorter than a costly sensor's pace (a real H200 run: 4 s
+    windows, NVML's counter read every 5 s) still give it samples at its pace, and the
+    last reading at stop reads it too, so its samples cover the whole run."""
+    clock = ManualClock()
+    cheap = ConstantPowerSensor({"cpu:0": 10.0}, clock=clock)
+    costly = ConstantPowerSensor({"gpu:0": 100.0}, component="gpu", name="g", clock=clock)
+    costly.min_read_interval_s = 5.0  # type: ignore[attr-defined]
+    got: list = []
+    m = Meter([cheap, costly], interval_s=3600, clock=clock, on_sample=got.extend).start()
+    for i in range(6):  # 6 windows of 4 s, a tick each second
+        m.begin(f"w{i}")
+        for _ in range(4):
+            clock.advance(1)
+            m.tick()
+        m.end(f"w{i}")
+    clock.advance(2)
+    m.stop()
+    gpu = [r for r in got if r.domain == "gpu:0"]
+    cpu = [r for r in got if r.domain == "cpu:0"]
+    # at its pace (the sampling thread's first tick may add one more) and at the stop
+    assert len(gpu) >= 5
+    assert max(r.t_unix_s - r.start_unix_s for r in gpu) <= 5.5
+    assert sum(r.energy_j for r in gpu) == pytest.approx(100.0 * 26)
+    assert sum(r.energy_j for r in cpu) == pytest.approx(10.0 * 26)
+    assert gpu[-1].t_unix_s == cpu[-1].t_unix_s
+
+
 def test_a_long_run_keeps_a_bounded_timeline_with_the_same_energy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

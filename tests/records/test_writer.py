@@ -314,3 +314,31 @@ def test_a_write_that_meets_a_damaged_file_says_what_every_reader_says(
     w.submit(Task(damaged, what="add samples", on_error=errors.append))
     assert w.drain(30)
     assert [str(e) for e in errors] == [str(damaged_error(db))]
+
+
+def test_a_run_is_finished_in_its_record_once_its_block_has_ended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``wattwise show latest`` right after a ``with track(...)`` block found the run
+    "running" with no summary (the writer had not yet committed the finish); a slow
+    writer makes that certain here."""
+    from wattwise.records import rows
+
+    slow = rows.update_finish
+
+    def update_finish(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(rows, "update_finish", update_finish)
+    db = tmp_path / "runs.db"
+    with wattwise.track("done", db=db, sensors=[ConstantPowerSensor({"cpu:0": 10.0})],
+                        interval_s=0.05) as run:
+        time.sleep(0.2)
+    conn = sqlite3.connect(db)
+    try:
+        status, summary = conn.execute("SELECT status, summary_json FROM runs").fetchone()
+    finally:
+        conn.close()
+    assert status == "finished" and summary is not None
+    assert run.result is not None and f'"energy_j":{run.result.energy_j!r}' in summary

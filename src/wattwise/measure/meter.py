@@ -309,10 +309,13 @@ class Meter:
         return self
 
     def stop(self) -> None:
-        """Stop the thread after one last reading; open windows stay open."""
+        """Stop the thread after one last reading of every sensor (a costly one too: the
+        timeline reaches the end); open windows stay open."""
         if not self._sampler.stop():
             return
-        self.tick()
+        snap = self._read_all(attribute=False)
+        self._poll_gpu_shares()
+        self._emit(snap)
         self._sensors.close()
 
     def begin(self, name: str) -> None:

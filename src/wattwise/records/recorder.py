@@ -1,7 +1,9 @@
 """A tracked run's record, written without ever making the user's code wait.
 
 Each call checks its input, queues the write and returns; the process's one
-writer commits it in order. The run's id is known once the writer has created
+writer commits it in order. ``finish`` alone waits, up to ``FINISH_WAIT_S`` and
+never for another process's lock, so that a finished run's record is there for
+whatever reads it next. The run's id is known once the writer has created
 the row (at once, unless another process holds the lock). If the queue is full
 because the database stays locked, samples, windows and events are dropped and
 the hole is written as a ``gap`` event once the writer catches up, so the record
@@ -26,6 +28,9 @@ from wattwise.records.writer import Task
 LINGER_S = 2.0
 #: Warn that writes are waiting once the writer has waited this long for the lock.
 STALL_WARN_S = 1.0
+#: At a run's end, how long to wait for its record to be committed (the queue holds
+#: at most seconds of samples; a lock held by another process is not waited for).
+FINISH_WAIT_S = 5.0
 
 
 class RunRecorder:
@@ -115,6 +120,10 @@ class RunRecorder:
         run = self._id
         self._submit(Task(lambda conn: _rows.update_finish(conn, run(), values, self.path),
                           what="finish the run"))
+        # The run is over: a program that reads the record next (``wattwise show latest``
+        # after its ``with`` block) must find it finished. Wait for the writer, but not
+        # for another process's lock (then the record lands when the lock is free).
+        self._db.writer.drain(FINISH_WAIT_S, unless_locked_s=0.0)
         self.close()
 
     def wait_for_id(self, timeout_s: float) -> int | None:
