@@ -12,6 +12,9 @@ from typing import Any
 from wattwise._finite import finite_float
 from wattwise.records.store import RunInfo, SampleRow
 
+#: CodeCarbon's energy column of each wattwise component.
+CODECARBON_COMPONENT = {"cpu": "cpu", "gpu": "gpu", "dram": "ram", "memory": "ram"}
+
 #: Country zones (ISO 3166-1 alpha-2, as in ``data/zones.csv``) -> CodeCarbon's
 #: ``country_iso_code`` (ISO 3166-1 alpha-3) and ``country_name``. CodeCarbon
 #: writes alpha-3 codes and English short names (its ``global_energy_mix.json``):
@@ -289,3 +292,33 @@ def same_kwh(kwh: float, priced: Any) -> float:
             and saving_against(priced, kwh) == 0.0:
         return priced
     return kwh
+
+
+
+def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: float | None,
+                   factor: float, summary: Any, seen: Iterable[Any], notes: list[str] | None
+                   ) -> tuple[dict[str, float | None], float]:
+    """The columns (kWh) and total (J) of ``export_codecarbon``: the samples' shape scaled
+    to the run's exact energy (counters read at its start and end), which its emissions
+    were computed from, so emissions / energy_consumed is the intensity used; a stored
+    0 J too (every other output gives it). A domain the ``summary`` counts in its total
+    that no sample holds takes the summary's own figure, unscaled, and a note says so:
+    split by the samples alone, its energy went to the others (a real H200 run's
+    11084 J of GPU were written as CPU and RAM energy). Then the PUE ``factor``."""
+    from wattwise.records.unsampled import unsampled, unsampled_note
+
+    missing = [] if summary is None else unsampled(summary, seen)
+    kept_j = sum(d["energy_j"] for d in missing)
+    scale = 1.0
+    if exact is not None and exact >= 0 and (total_j > 0 or kept_j > 0):
+        scale = max(0.0, exact - kept_j) / total_j if total_j > 0 else 1.0
+        total_j = exact
+    out = {k: None if v is None else v * scale for k, v in energy_kwh.items()}
+    for d in missing:
+        column = CODECARBON_COMPONENT.get(d["component"])
+        if column is not None:
+            out[column] = (out[column] or 0.0) + d["energy_j"] / 3.6e6
+    if missing and notes is not None:
+        notes.append(unsampled_note(missing, finite_float(summary.get("energy_j")),
+                                    "its column takes the summary's figure for it"))
+    return {k: None if v is None else v * factor for k, v in out.items()}, total_j

@@ -16,6 +16,9 @@ from typing import Any
 
 from wattwise.carbon.accounting import not_numbers_note, usable_energy
 from wattwise.records.codecarbon_cells import (
+    CODECARBON_COMPONENT as _CODECARBON_COMPONENT,
+)
+from wattwise.records.codecarbon_cells import (
     facility_note,
     no_carbon,
     partial_carbon,
@@ -24,6 +27,7 @@ from wattwise.records.codecarbon_cells import (
     repriced_carbon,
     run_end,
     same_kwh,
+    scaled_columns,
     summarised_runs,
 )
 from wattwise.records.export_values import (
@@ -97,7 +101,6 @@ _BYTES_PER_GIB = 1024**3
 
 
 # wattwise components -> CodeCarbon's three columns; others count in the total only.
-_CODECARBON_COMPONENT = {"cpu": "cpu", "gpu": "gpu", "dram": "ram", "memory": "ram"}
 
 
 def _gpu_names(hardware: dict[str, Any]) -> list[str]:
@@ -236,14 +239,16 @@ def export_codecarbon(
     if stream is not None:  # the run's part of its edge samples (clipped to its window)
         known = domain_components(record)
         # A component with no domain stays empty: "not measured" is not 0.
-        total_j = 0.0
-        counted = 0
+        total_j, counted = 0.0, 0
+        seen: set[Any] = set()
         skipped: list[tuple[str, Any]] = FewReplaced()
         if store is not None and samples is None and stream.window is None:
             # nothing to clip: the same sums, taken inside SQLite (to rounding)
-            total_j, counted = _summed_in_sqlite(store, record.id, known, energy_kwh, skipped)
+            total_j, counted = _summed_in_sqlite(store, record.id, known, energy_kwh, skipped,
+                                                 seen)
             stream = None
         for i, s in enumerate(stream or ()):
+            seen.add(s.domain)
             component, in_total = component_of(s.domain, known)
             if not in_total:
                 continue
@@ -255,19 +260,11 @@ def export_codecarbon(
             column = _CODECARBON_COMPONENT.get(component)
             if column is not None:
                 energy_kwh[column] = (energy_kwh[column] or 0.0) + s.energy_j / _J_PER_KWH
-        # The samples' shape, scaled to the run's exact energy (counters read at its
-        # start and end), which its emissions were computed from: so emissions /
-        # energy_consumed is the intensity used.
         exact, fault = _stored_total(record)
         if part is not None:  # the figure every output gives a run without a summary
             exact, fault = part.energy_j, None
-        scale = 1.0
-        # a stored 0 J too: every other output gives it (the samples' sum was written)
-        if exact is not None and exact >= 0 and total_j > 0:
-            scale, total_j = exact / total_j, exact
-        energy_kwh = {
-            k: None if v is None else v * scale * factor for k, v in energy_kwh.items()
-        }
+        energy_kwh, total_j = scaled_columns(energy_kwh, total_j, exact, factor, None if part
+                                             else record.summary, seen, notes)
         total_kwh = _consumed_kwh(exact, fault, total_j, counted, unknown,
                                   None if void is not None else notes)
         if total_kwh is not None:
@@ -375,7 +372,7 @@ def export_codecarbon(
 
 def _summed_in_sqlite(
     store: Any, run_id: int, known: dict[str, tuple[str, bool]],
-    energy_kwh: dict[str, float | None], skipped: list[tuple[str, Any]],
+    energy_kwh: dict[str, float | None], skipped: list[tuple[str, Any]], seen: set[Any],
 ) -> tuple[float, int]:
     """The sums ``export_codecarbon`` takes of a run's samples sample by sample, taken per
     domain inside SQLite (``Store.domain_energy_sums``) for a run whose samples need no
@@ -387,6 +384,7 @@ def _summed_in_sqlite(
     for domain, (sum_j, n, not_numbers) in sorted(
             store.domain_energy_sums(run_id).items(), key=lambda kv: str(kv[0])):
         component, in_total = component_of(domain, known)
+        seen.add(domain)
         if not in_total:
             continue
         if not_numbers:

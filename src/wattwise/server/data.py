@@ -17,6 +17,7 @@ from wattwise.records.rows import text as _rows_text
 from wattwise.records.store import SampleRow, Store
 from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
 from wattwise.records.stored_json import readable, strict
+from wattwise.records.unsampled import LINES_LEAVE_OUT, unsampled_notes
 from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery
 from wattwise.server.page import json_safe, non_finite_note
@@ -482,7 +483,7 @@ def timeline_payload(
     })
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + damaged + \
         ([non_finite_note(bad)] if bad else []) + \
-        time_notes(domains)
+        time_notes(domains) + unsampled_notes(record.summary, domains, LINES_LEAVE_OUT)
     # the windows as the run's figure draws them (at most 300 bands, nesting folded),
     # so the run page draws what ``wattwise report`` draws
     if bands:

@@ -1,0 +1,75 @@
+"""Domains a run's summary counts in its total that have no samples.
+
+Before window edges stopped putting off a costly sensor's samples, a sensor read
+at its own pace (NVML's energy counter, every 5 s) and at every window edge was
+never sampled where windows came closer together than that: a real H200 run of
+4 s windows holds its GPU's 11084.4 J in its summary (counters read at the
+run's ends, exact) and no GPU sample. What is drawn or split from samples (the
+power lines, the emissions curve, CodeCarbon's columns) leaves such a domain out
+unless told; each output says so, and a split by component takes the domain's
+energy from the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from wattwise._finite import finite_float
+
+__all__ = ["LINES_LEAVE_OUT", "unsampled", "unsampled_note", "unsampled_notes"]
+
+#: What a timeline does with such a domain.
+LINES_LEAVE_OUT = ("the power lines leave it out, and the emissions curve follows the shape of "
+                   "the other domains' samples")
+#: How far a summary's domains may sum from its total and still be taken as its split.
+_SAME = 1e-6
+
+
+def _number(x: Any) -> float | None:
+    v = finite_float(x)  # an integer too large for a float is None, never an error
+    return v if v is not None and v >= 0 else None
+
+
+def unsampled(summary: Any, sampled: Iterable[Any]) -> list[dict[str, Any]]:
+    """The summary's domains counted in its total with energy and no sample (each a dict
+    with ``domain``, ``component``, ``energy_j``, ``kind``); none where the summary's
+    domains are not a readable split of its total (a damaged record says so elsewhere)."""
+    if not isinstance(summary, dict) or not isinstance(summary.get("domains"), list):
+        return []
+    total = _number(summary.get("energy_j"))
+    rows = summary["domains"]
+    if total is None or not all(isinstance(d, dict) for d in rows):
+        return []
+    counted = [d for d in rows if d.get("in_total", True) is not False]
+    energies = [_number(d.get("energy_j")) for d in counted]
+    if any(e is None for e in energies):
+        return []
+    if abs(sum(e for e in energies if e is not None) - total) > _SAME * max(total, 1.0):
+        return []
+    seen = {str(s) for s in sampled}
+    return [
+        {"domain": str(d.get("domain")), "component": str(d.get("component") or ""),
+         "energy_j": e, "kind": str(d.get("kind") or "")}
+        for d, e in zip(counted, energies, strict=True)
+        if e and isinstance(d.get("domain"), str) and d["domain"] not in seen
+    ]
+
+
+def unsampled_note(missing: list[dict[str, Any]], total_j: float | None, what: str) -> str:
+    """One line naming each counted domain without samples and what ``what`` does with it."""
+    parts = []
+    for d in missing[:5]:
+        share = f" of the run's {total_j:.1f} J" if total_j else ""
+        parts.append(f"{d['domain']} ({d['energy_j']:.1f} J{share}, {d['kind'] or 'kind unknown'})")
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    verb = "has" if len(missing) == 1 else "have"
+    return f"{', '.join(parts)}{more} {verb} no samples in this record: {what}"
+
+
+def unsampled_notes(summary: Any, sampled: Iterable[Any], what: str) -> list[str]:
+    """``unsampled_note`` of the summary's counted domains without samples, or none."""
+    missing = unsampled(summary, sampled)
+    if not missing:
+        return []
+    return [unsampled_note(missing, _number(summary.get("energy_j")), what)]

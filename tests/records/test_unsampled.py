@@ -1,0 +1,89 @@
+"""A counted domain without samples (``records.unsampled``), on a real H200 record whose
+GPU (11084.4 J, NVML's counter) has no sample: CodeCarbon's split takes the GPU's figure
+from the summary (it wrote the GPU's energy as CPU and RAM energy), and the timeline says
+its power lines leave the GPU out."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wattwise.cli import _register_all, app
+from wattwise.records.unsampled import unsampled
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "h200_phases.sql.gz"
+GPU_J = 11084.399000000001
+
+
+@pytest.fixture
+def h200(tmp_path: Path) -> Path:
+    db = tmp_path / "runs.db"
+    conn = sqlite3.connect(db)
+    with gzip.open(FIXTURE, "rt", encoding="utf-8") as f:
+        conn.executescript(f.read())
+    conn.close()
+    return db
+
+
+def _summary(db: Path) -> dict:
+    import json
+
+    conn = sqlite3.connect(db)
+    try:
+        return json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_codecarbon_takes_the_gpus_figure_from_the_summary(h200: Path) -> None:
+    _register_all()
+    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+    assert got.exit_code == 0, got.output
+    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    summary = _summary(h200)
+    gpu = next(d for d in summary["domains"] if d["domain"] == "gpu:0")
+    assert float(row["gpu_energy"]) * 3.6e6 == pytest.approx(GPU_J, rel=1e-12)
+    assert float(row["gpu_power"]) == pytest.approx(gpu["avg_power_w"], rel=1e-12)
+    # the rest is the samples' shape of CPU and memory, scaled to the rest of the total
+    rest = summary["energy_j"] - GPU_J
+    assert (float(row["cpu_energy"]) + float(row["ram_energy"])) * 3.6e6 == pytest.approx(rest)
+    assert float(row["energy_consumed"]) * 3.6e6 == pytest.approx(summary["energy_j"])
+    assert float(row["cpu_power"]) < 20 and float(row["ram_power"]) < 50  # were 130 and 378 W
+    assert "gpu:0 (11084.4 J of the run's 12270.8 J, measured) has no samples in this " \
+        "record: its column takes the summary's figure for it" in got.stderr
+
+
+def test_the_timeline_says_its_lines_leave_the_gpu_out(h200: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server.app import create_app
+
+    client = TestClient(create_app(h200), base_url="http://127.0.0.1")
+    tl = client.get("/api/runs/1/timeline").json()
+    assert set(tl["domains"]) == {"cpu:model", "memory:model"}
+    assert [n for n in tl["notes"] if "no samples" in n] == [
+        "gpu:0 (11084.4 J of the run's 12270.8 J, measured) has no samples in this record: "
+        "the power lines leave it out, and the emissions curve follows the shape of the "
+        "other domains' samples"]
+
+
+def test_only_a_readable_split_of_the_total_names_a_domain() -> None:
+    domains = [{"domain": "gpu:0", "component": "gpu", "kind": "measured", "energy_j": 90.0},
+               {"domain": "cpu:0", "component": "cpu", "kind": "estimated", "energy_j": 10.0},
+               {"domain": "psys", "component": "psys", "kind": "measured", "energy_j": 99.0,
+                "in_total": False}]
+    summary = {"energy_j": 100.0, "domains": domains}
+    assert [d["domain"] for d in unsampled(summary, ["cpu:0"])] == ["gpu:0"]
+    assert unsampled(summary, ["cpu:0", "gpu:0"]) == []
+    assert unsampled({**summary, "energy_j": 150.0}, ["cpu:0"]) == []   # not its split
+    assert unsampled({**summary, "domains": [*domains, "x"]}, ["cpu:0"]) == []
+    assert unsampled({"energy_j": 100.0}, []) == []
+    assert unsampled(None, []) == []
+    zero = {"energy_j": 10.0, "domains": [{**domains[0], "energy_j": 0.0}, domains[1]]}
+    assert unsampled(zero, ["cpu:0"]) == []  # nothing to leave out
