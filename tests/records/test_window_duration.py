@@ -80,3 +80,26 @@ def test_a_window_whose_end_is_no_better_shows_no_duration(tmp_path: Path) -> No
     assert note.endswith("a damaged record; no duration is shown"), note
     text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
     assert "0000000000" not in text and "e+29" not in text
+
+
+def test_a_window_whose_end_is_before_its_start_is_said_by_every_output(
+        tmp_path: Path) -> None:
+    """Its duration sound, its end and start swapped: every output listed it as a sound
+    window (at its end's time), only the run's figure said it was not drawn."""
+    db, rid = _db(tmp_path)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("UPDATE windows SET start_unix_s = end_unix_s, end_unix_s = start_unix_s"
+                     " WHERE name = 'fine'")
+    conn.close()
+    with Store(db, readonly=True) as store:
+        _, _, notes = listed_windows(store, rid)
+        api = run_payload(store, rid)
+    shown = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
+    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
+    said = "window 'fine' has its recorded end 0.5 s before its start: a damaged record"
+    for where in (notes, api["notes"], shown["notes"], exported["notes"]):
+        assert [n for n in where if n.startswith(said)] == [
+            said + " (not drawn in the run's figure)"], where
+    assert f"note: {said}" in text

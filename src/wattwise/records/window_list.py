@@ -51,7 +51,7 @@ def usable_duration(window: dict[str, Any]) -> dict[str, Any]:
     start, end = window.get("start_unix_s"), window.get("end_unix_s")
     why = duration_fault(window.get("duration_s"), start, end)
     if why is None:
-        return window
+        return _reversed(window, finite_float(start), finite_float(end))
     why = why.replace("the run's recorded start", "its recorded start")  # the window's
     a, b = finite_float(start), finite_float(end)
     shown = b - a if a is not None and b is not None and b >= a else None
@@ -62,6 +62,19 @@ def usable_duration(window: dict[str, Any]) -> dict[str, Any]:
     return {**window, "duration_s": shown, "duration_note":
             f"the stored duration of window {str(window.get('name'))[:60]!r} is not usable: "
             f"{why}: a damaged record; {instead}"}
+
+
+def _reversed(window: dict[str, Any], start: float | None, end: float | None
+              ) -> dict[str, Any]:
+    """``window`` with a ``duration_note`` where its recorded end comes before its start
+    (its duration usable): listed as stored, it read as a window of its duration at its
+    end's time, while the run's figure left it out as not drawable."""
+    if start is None or end is None or end >= start:
+        return window
+    return {**window, "duration_note":
+            f"window {str(window.get('name'))[:60]!r} has its recorded end "
+            f"{start - end:.4g} s before its start: a damaged record (not drawn in the "
+            "run's figure)"}
 
 
 def duration_notes(windows: list[dict[str, Any]]) -> list[str]:
