@@ -70,9 +70,10 @@ def run_notes(store: Any, record: Any, figures: Any = None, *,
     aside where it is priced again (``report``, which prices it again, says its own)."""
     from wattwise.carbon.sample_energy import sample_time_notes
     from wattwise.records.sample_holes import hole_notes
+    from wattwise.records.step_marks import stored_step_notes
 
     return (stored_field_notes(record, figures) + sample_time_notes(store, record)
-            + hole_notes(store, record)
+            + hole_notes(store, record) + stored_step_notes(store, record)
             + (refused_notes(record) + repriced_zone_notes(record) if pricing else []))
 
 

@@ -1,0 +1,72 @@
+"""Step marks stored lower than the one before them (``records.step_marks``): one note,
+the same words in ``show``, ``show --json``, ``/api/runs/ID`` and ``export -f json``; a
+real record's marks (rising) get none."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests._damage import tracked_run
+from wattwise.cli import _register_all, app
+from wattwise.records.step_marks import backward_note
+from wattwise.records.store import Store
+from wattwise.server.data import run_payload
+
+_register_all()
+
+SAID = ("step marks are energies since the run's start, but step 3's (1000.0 J) is below "
+        "step 2's (6654.1 J), stored before it: a damaged record")
+
+
+def _cli(*args: str) -> str:
+    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
+    assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
+    return str(r.stdout)
+
+
+def test_a_mark_below_the_one_before_it_is_said_by_every_output(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    with Store(db) as store:
+        store.add_steps(rid, [(1, 1.0e9 + 1, 1, 3619.2, 3619.2, 3619.2, "mixed"),
+                              (2, 1.0e9 + 2, 2, 6654.1, 6654.1, 6654.1, "mixed"),
+                              (3, 1.0e9 + 3, 3, 1000.0, 900.0, 1100.0, "mixed")])
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, rid)
+    shown = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
+    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
+    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    for notes in (api["notes"], shown["notes"], exported["notes"]):
+        assert [n for n in notes if n.startswith("step marks")] == [SAID], notes
+    assert f"note: {SAID}" in text
+
+
+def test_rising_marks_and_rounding_get_no_note() -> None:
+    marks = [{"step": k, "energy_j": e} for k, e in enumerate(
+        [1.0, 2.0, 2.0, 2.0 - 1e-12, 5.0, None, "x", 6.0], start=1)]
+    assert backward_note(marks) is None
+    assert backward_note([]) is None
+    two = [{"step": 1, "energy_j": 5.0}, {"step": 2, "energy_j": 4.0},
+           {"step": 3, "energy_j": 6.0}, {"step": 4, "energy_j": 1.0}]
+    assert backward_note(two) == (
+        "step marks are energies since the run's start, but step 2's (4.0 J) is below "
+        "step 1's (5.0 J), stored before it; 1 more mark is below the one before it: "
+        "a damaged record")
+
+
+def test_the_real_h200_record_s_marks_get_none(tmp_path: Path) -> None:
+    import gzip
+
+    db = tmp_path / "h200.db"
+    conn = sqlite3.connect(db)
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "h200_phases.sql.gz"
+    with gzip.open(fixture, "rt", encoding="utf-8") as f:
+        conn.executescript(f.read())
+    conn.close()
+    with Store(db, readonly=True) as store:
+        assert len(store.steps(1)) == 3
+        assert not [n for n in run_payload(store, 1)["notes"] if n.startswith("step marks")]
