@@ -87,3 +87,29 @@ def test_only_a_readable_split_of_the_total_names_a_domain() -> None:
     assert unsampled(None, []) == []
     zero = {"energy_j": 10.0, "domains": [{**domains[0], "energy_j": 0.0}, domains[1]]}
     assert unsampled(zero, ["cpu:0"]) == []  # nothing to leave out
+
+
+def test_the_exports_say_their_samples_hold_none_of_the_gpu_and_skip_a_negative_one(
+        h200: Path) -> None:
+    """A negative sample (-500 J) is written as stored but counted by no sum (the CSV's
+    note counted it: 685.859 J), and the samples' sum is said beside the GPU's absence."""
+    import json
+
+    conn = sqlite3.connect(h200)
+    with conn:
+        conn.execute("INSERT INTO samples (run_id, t_unix_s, domain, energy_j, power_w, low_j,"
+                     " high_j, gap) SELECT run_id, t_unix_s + 0.001, domain, -500, -5000,"
+                     " -500, -500, 0 FROM samples WHERE domain = 'cpu:model' LIMIT 1 OFFSET 50")
+    conn.close()
+    _register_all()
+    runner = CliRunner()
+    doc = json.loads(runner.invoke(app, ["export", "--db", str(h200), "-f", "json", "1"]).stdout)
+    got = runner.invoke(app, ["export", "--db", str(h200), "-f", "csv", "1"])
+    assert ",-500.0," in got.stdout  # written as stored
+    csv_notes = " ".join(got.stderr.split())
+    for said in (" ".join(doc["notes"]), csv_notes):
+        assert "the counted samples add up to 1185.86 J, the run's total is 12270.8 J" in said
+        assert ("1 sample(s) hold an energy that is not usable (a sample's energy must be a "
+                "number from 0 to 1e+15 J inside its own low-high range)") in said
+        assert ("gpu:0 (11084.4 J of the run's 12270.8 J, measured) has no samples in this "
+                "record: the samples here hold none of it") in said

@@ -77,9 +77,7 @@ def write_csv(
         )
     if notes is None:
         return
-    clip_note = samples.note()
-    if clip_note:
-        notes.append(clip_note)
+    notes.extend(samples.notes())
     if record is not None and not isinstance(record.summary, dict):
         said = partial_note(part)
         if said:

@@ -138,8 +138,9 @@ def write_json(
         member("energy_so_far", None if part is None else part.to_dict())
         member("emissions_so_far", None if part is None else emissions)
         part_note = partial_note(part)
-    said = [n for n in (samples.note(), part_note,
-                        replaced_note(replaced, "null") if replaced else None) if n]
+    said = [*samples.notes(), *[n for n in (part_note,
+                                            replaced_note(replaced, "null") if replaced
+                                            else None) if n]]
     # a damaged total or emissions figure, a stored figure set aside: as `show` says them
     said += unusable_notes(record.summary)
     # a window's stored duration that is not usable: written as stored, said as `show`

@@ -200,11 +200,16 @@ class ClippedStream:
         self._known = domain_components(record) if record is not None else {}
         self.cut = self.dropped = self.kept = 0
         self._counted = 0.0
+        #: samples whose stored energy is a number no figure takes (negative, past its range)
+        self.unusable = 0
+        self._seen: set[Any] = set()
 
     def __iter__(self) -> Iterator[SampleRow]:
         if self.window is None:
             for chunk in self._chunks:
-                yield from chunk
+                for s in chunk:
+                    self._count(s)
+                    yield s
             return
         from wattwise.carbon.accounting import clip_one, real_or_none, sample_start
 
@@ -228,9 +233,15 @@ class ClippedStream:
                 yield out
 
     def _count(self, s: SampleRow) -> None:
+        from wattwise.carbon.accounting import usable_energy
+
         self.kept += 1
-        if (not s.gap and component_of(s.domain, self._known)[1]
-                and isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j)):
+        self._seen.add(s.domain)
+        if not (isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j)):
+            return  # not a number: written as null or empty, and said so (replaced_note)
+        if usable_energy(s.energy_j, s.low_j, s.high_j) is None:
+            self.unusable += 1  # -500 J: written as stored, counted by no figure
+        elif not s.gap and component_of(s.domain, self._known)[1]:
             self._counted += s.energy_j
 
     def note(self) -> str | None:
@@ -248,6 +259,22 @@ class ClippedStream:
             total = None  # not usable: no figure to compare with (its own note says why)
         how = Clipped(self.window[0], self.window[1], self.cut, self.dropped, self.kept)
         return how.note(self._counted, None if total is None else float(total))
+
+    def notes(self) -> list[str]:
+        """:meth:`note` where there is one, then the rows read whose energy is a number no
+        figure takes, and the domains the run's summary counts that no row holds."""
+        from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+        from wattwise.records.unsampled import unsampled_notes
+
+        clip = self.note()
+        return [
+            *([clip] if clip else []),
+            *([] if not self.unusable else [
+                f"{self.unusable} sample(s) hold an energy that is not usable (a sample's "
+                f"energy must be a number from 0 to {MAX_STORED_ENERGY_J:.0e} J inside its own "
+                "low-high range): written as stored, left out of every figure and sum"]),
+            *unsampled_notes(None if self.record is None else self.record.summary, self._seen,
+                             "the samples here hold none of it")]
 
 
 def stored_samples(store: Any, record: RunInfo, size: int = 10_000) -> ClippedStream:
