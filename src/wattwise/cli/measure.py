@@ -34,6 +34,7 @@ from wattwise.cli.render import (
     emissions_lines,
     energy,
     energy_table,
+    kind_said,
     num,
     partial_line,
     runs_table,
@@ -792,7 +793,7 @@ def _windows_table(windows: list[dict[str, Any]], started_unix_s: float) -> Any:
                   cell(w["energy_note"]) if isinstance(w.get("energy_note"), str)
                   else energy(w.get("energy_j"), w.get("low_j"), w.get("high_j"), stored=True),
                   num(w.get("avg_power_w"), ".2f", " W"),
-                  cell(w.get("kind", "?")) + (" \\[gap]" if gap else ""))
+                  cell(kind_said(w.get("kind"))) + (" \\[gap]" if gap else ""))
     return t
 
 
@@ -1561,7 +1562,7 @@ def report(
         console.print(
             f"run {rec.id} '{safe(rec.name)}': "
             f"{energy(out['energy_j'], out['low_j'], out['high_j'])} "
-            f"({safe(kind if part is None else part.note, None)}"
+            f"({safe(kind_said(kind) if part is None else part.note, None)}"
             f"{'' if alone is None else ', from its stored summary: no samples'}) "
             + ("over a duration not known (its note says why)" if rec.duration_s is None
                else f"over {num(rec.duration_s, '.2f')} s"),

@@ -205,7 +205,7 @@ def energy_table(result: dict[str, Any], title: str | None = None,
             num(f.get("avg_power_w") if f is not None else (
                 _row_power(d, result) if watts is None else watts[k].get("avg_power_w")),
                 ".2f", " W"),
-            cell(d.get("kind", "?")) + escape(gap),
+            cell(kind_said(d.get("kind"))) + escape(gap),
             cell(d.get("source", "?")) + note,
         )
     t.add_section()
@@ -344,7 +344,7 @@ def steps_line(marks: list[dict[str, Any]]) -> str | None:
     return (f"step marks: {len(marks):,} stored{of}; the last at step {safe(last.get('step'))}"
             f", {when(last.get('t_unix_s'))}: "
             f"{energy(last.get('energy_j'), last.get('low_j'), last.get('high_j'))} since the"
-            f" start ({safe(last.get('kind'))})")
+            f" start ({safe(kind_said(last.get('kind')))})")
 
 
 def runs_table(runs: list[Any], partial: dict[int, Any] | None = None,
