@@ -1,0 +1,36 @@
+"""``report --html`` of a run whose stored summary holds no total gives the damaged-summary
+note once, as the live run page does (it gave it twice: once with the figures priced so
+far, once among the record's notes). Needs what ``test_browser`` needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from tests._damage import edit_summary, tracked_run
+from tests.server.test_browser import _HOW, _MISSING, _open
+from tests.server.test_browser import browser as browser  # the fixture
+from wattwise.cli import _register_all, app
+
+pytestmark = [pytest.mark.skipif(_MISSING, reason=_HOW),
+              pytest.mark.usefixtures("no_ambient_zone")]
+
+SAID = "note: the stored summary cannot be read (damaged record: it holds no total (energy_j))"
+
+
+def test_the_damaged_summary_note_is_given_once(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    _register_all()
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    edit_summary(db, rid, lambda s: s.pop("energy_j"))
+    page = tmp_path / "report.html"
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--html", str(page)])
+    assert got.exit_code == 0, got.output
+    _open(browser, page.as_uri(), "#view h2")
+    lines = browser.find_element(By.ID, "view").text.splitlines()
+    assert len([n for n in lines if n.startswith(SAID)]) == 1, lines
