@@ -34,3 +34,29 @@ def test_the_damaged_summary_note_is_given_once(browser: Any, tmp_path: Path) ->
     _open(browser, page.as_uri(), "#view h2")
     lines = browser.find_element(By.ID, "view").text.splitlines()
     assert len([n for n in lines if n.startswith(SAID)]) == 1, lines
+
+
+@pytest.mark.parametrize(("block", "said"), [
+    ({"emissions_g": -1, "avg_intensity_g_per_kwh": 123.0, "zone": "FR"},
+     "recorded pricing: 123 g/kWh (FR"),
+    ([], None)], ids=["damaged grams", "not an object"])
+def test_recorded_pricing_is_what_the_run_stored(browser: Any, tmp_path: Path, block: Any,
+                                                 said: str | None) -> None:
+    """The saved page's "recorded pricing" line gave the pricing ``report`` printed (FR
+    priced again: 56.0 g/kWh), or a line where nothing was recorded; the live page gives
+    what is stored."""
+    from selenium.webdriver.common.by import By
+
+    _register_all()
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    edit_summary(db, rid, lambda s: s.update(emissions=block) if isinstance(block, list)
+                 else s["emissions"].update(block))
+    page = tmp_path / "report.html"
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--html", str(page)])
+    assert got.exit_code == 0, got.output
+    _open(browser, page.as_uri(), "#view h2")
+    lines = [n for n in browser.find_element(By.ID, "view").text.splitlines()
+             if n.startswith("recorded pricing")]
+    assert lines == ([] if said is None else [lines[0]]) and (
+        said is None or lines[0].startswith(said)), lines

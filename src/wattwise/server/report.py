@@ -47,6 +47,8 @@ def run_report_html(
         kept = [n for n in summary.get("notes") or [] if isinstance(n, str)]
         payload["run"]["summary"] = {
             **summary, "emissions": emissions, "notes": list(dict.fromkeys([*notes, *kept])),
+            # what the run recorded, for the page's "recorded pricing" line
+            "recorded_emissions": summary.get("emissions"),
         }
     if emissions is not None:  # a run without a summary too: priced from its partial energy
         for row in rows:
