@@ -207,10 +207,13 @@ def reprice_options(
         contradiction = priced_zone_set_aside(r_zone, em.get("zone"))
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
+    from wattwise.carbon.priced_pue import unless_zones_own
     from wattwise.records.judged_stored import pue_fault, stored_pue
 
     if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None:
-        r_pue = stored_pue(s)  # as its emissions show it (PUE 1 or 2 where they gave 1.37)
+        # as its emissions show it (PUE 1 or 2 where they gave 1.37); its zone's own
+        # (AWS's 1.15) is left to resolve, with its source, never "set by the user"
+        r_pue = unless_zones_own(stored_pue(s), r_zone)
     r_digest = rec.get("intensity_trace_sha256")
 
     overrides: list[str] = []
