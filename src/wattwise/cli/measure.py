@@ -814,6 +814,7 @@ def show(
     import shlex
 
     from wattwise.carbon.partial import stored_partial_emissions
+    from wattwise.carbon.priced_pue import shown_pue
     from wattwise.records.judged_stored import judged_view
     from wattwise.records.queries import damaged_notes
     from wattwise.records.run_notes import run_notes
@@ -878,7 +879,9 @@ def show(
                                                 "attribution": figs.get("attribution")}
             damaged = _damaged_payload(summary, windows, rec.id)
             for line in (emissions_lines(view, rec.id,
-                                         again=lambda: unusable_total_share(store, rec.id))
+                                         again=lambda: unusable_total_share(store, rec.id),
+                                         pue=lambda: shown_pue(rec, {"emissions_g": 0})["pue"]
+                                         )
                          or _not_recorded(summary)) \
                     + [n for n in summary_lines(judged)  # "complete as stored" no longer
                        if not (damaged and ", complete as stored: " in n)] \

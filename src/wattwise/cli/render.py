@@ -391,7 +391,8 @@ def short_duration(seconds: Any) -> str:
 
 
 def emissions_lines(summary: dict[str, Any], ref: object = "ID",
-                    again: Callable[[], Any] | None = None) -> list[str]:
+                    again: Callable[[], Any] | None = None,
+                    pue: Callable[[], Any] | None = None) -> list[str]:
     """The carbon figures of a summary, each with its inputs' sources: the
     location-based figure, and the market-based one as the run priced it (its Scope 2
     pair and hourly matching, as ``run`` printed them), or as an earlier wattwise
@@ -402,7 +403,8 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     is not an object, or priced from a stored total that is not usable) are never shown
     as a reading: ``again`` (``records.run_sums.unusable_total_share`` of the run) gives
     the figure ``wattwise report`` gives in their place, with the one note every output
-    gives; without it, the command that prices them is named."""
+    gives; without it, the command that prices them is named. ``pue`` gives the PUE that
+    figure is priced at (``carbon.priced_pue.shown_pue``), as ``show --json`` gives it."""
     from wattwise.records.stored_energy import (
         own_emissions_notes,
         summary_emissions_fault,
@@ -411,7 +413,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
 
     if summary_emissions_fault(summary) is not None:  # a damaged total's note says it once
         total = summary_energy_fault(summary) is None
-        return [*_emissions_again(ref, again, total),
+        return [*_emissions_again(ref, again, total, pue),
                 *(f"note: {safe(n, None)}" for n in own_emissions_notes(summary))]
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
@@ -478,7 +480,7 @@ def _text(value: object) -> str:
 
 
 def _emissions_again(ref: object, again: Callable[[], Any] | None,
-                     total: bool = False) -> list[str]:
+                     total: bool = False, pue: Callable[[], Any] | None = None) -> list[str]:
     """The emissions line of a run whose stored emissions are not usable: the figure
     ``wattwise report`` gives (``again``), or where to get it. ``total``: its stored total
     energy is usable, so that figure prices it (spread over the samples' times), not the
@@ -489,8 +491,10 @@ def _emissions_again(ref: object, again: Callable[[], Any] | None,
         kind = safe(kind_said(share[0]))
         what = ("the run's stored total energy priced again" if total
                 else "the run's samples priced again")
-        return [f"emissions: {grams:.4g} gCO2eq, location-based, from {kind} energy: {what}, "
-                f"as `wattwise report {safe(ref)}` prices them"]
+        at = None if pue is None else pue()
+        at_pue = f" at PUE {at:g}" if _finite(at) else ""
+        return [f"emissions: {grams:.4g} gCO2eq{at_pue}, location-based, from {kind} energy: "
+                f"{what}, as `wattwise report {safe(ref)}` prices them"]
     what = ("its samples give no usable figure" if again is not None and share is None
             else "they cannot be priced here" if again is not None
             else f"`wattwise report {safe(ref)}` prices the run from its samples")
