@@ -83,3 +83,58 @@ def test_loop_count_fills_the_span_or_is_not_needed() -> None:
     assert loop_count(0.0, 0.1) == MAX_LOOP     # a prefill too short to time
     assert loop_count(1e-7, 0.1) == MAX_LOOP
     assert loop_count(0.99, 0.1) >= 2
+
+
+class _Sleeps:
+    """A clock for ``StubLM`` whose work takes real time (the sensor reads real time)."""
+
+    def __init__(self) -> None:
+        self.slow_after: int | None = None
+        self.calls = 0
+
+    def advance(self, seconds: float) -> None:
+        self.calls += 1
+        slow = self.slow_after is not None and self.calls > self.slow_after
+        time.sleep(seconds * (5 if slow else 1))
+
+
+def test_a_loop_slower_than_the_generation_s_prefill_gives_its_power_not_its_time() -> None:
+    """On a loaded machine the loop's prefills took 15-25 times the generation's own: its
+    energy per prefill exceeded the whole generation's, decode was cut to 0 J and J per
+    response came out 9 times the generation's. The loop gives the prefill's power."""
+    from tests.fixtures.fake_sensors import ConstantPowerSensor
+
+    clock = _Sleeps()
+    watts = 50.0
+    sensor = ConstantPowerSensor({"cpu:0": watts}, name="model")  # 10 ms resolution
+    model = StubLM(clock, prefill_s_per_token=0.001, decode_s_per_row=0.01)  # type: ignore[arg-type]
+    clock.slow_after = 2 * 3  # 2 repetitions x (1 prefill + 2 decode steps), then the loops
+    res = benchmark_llm(model, batch_sizes=[2], prompt_len=10, max_new_tokens=3,
+                        repetitions=2, warmup=0, device="cpu", store=False, sensors=[sensor])
+    p = res.point(2)
+    assert p.prefill_loop >= 2
+    assert p.energy.decode_j is not None
+    assert p.energy.prefill_j.mean == pytest.approx(watts * p.prefill_s, rel=0.15)
+    assert p.energy.decode_j.mean == pytest.approx(watts * p.decode_s, rel=0.15)
+    assert p.energy.j_per_response.mean * 2 == pytest.approx(
+        watts * (p.prefill_s + p.decode_s), rel=0.15)
+    assert not any("counted as 0 J" in n for n in p.notes), p.notes
+
+
+def test_a_generation_reading_less_than_its_looped_prefill_is_counted_for_its_note() -> None:
+    from types import SimpleNamespace
+
+    from wattwise.bench.llm import _Generation, _phases, _short_of_loop, _whole_energy
+
+    def w(energy: float, seconds: float) -> SimpleNamespace:
+        return SimpleNamespace(energy_j=energy, duration_s=seconds)
+
+    low = _Generation(prefill_s=0.02, step_s=[0.01], steady_steps=1, steady_tokens=2,
+                      drain_tokens=0, prefill_w=w(0.1, 0.02), decode_w=w(0.05, 0.01),
+                      loop_w=w(100.0, 1.0), loop_count=50)
+    fine = _Generation(prefill_s=0.02, step_s=[0.01], steady_steps=1, steady_tokens=2,
+                       drain_tokens=0, prefill_w=w(3.0, 0.02), decode_w=w(1.0, 0.01),
+                       loop_w=w(100.0, 1.0), loop_count=50)
+    assert _phases(low, _whole_energy, "energy_j") == pytest.approx((2.0, 0.0, 0.0))
+    assert _phases(fine, _whole_energy, "energy_j") == pytest.approx((2.0, 2.0, 0.0))
+    assert _short_of_loop([low, fine]) == 1

@@ -464,18 +464,37 @@ def _energy(basis: str, gens: Sequence[_Generation], batch: int, prompt_len: int
 def _phases(g: _Generation, net: Callable[[Any, str], float], attr: str
             ) -> tuple[float, float, float]:
     """Prefill, decode and drain energy of one generation. With a prefill loop, the
-    prefill is the loop's per-prefill energy and the window after it (decode, else
-    drain) holds the rest of the generation's energy, so the three still add up to it."""
+    prefill is :func:`_looped` and the window after it (decode, else drain) holds the
+    rest of the generation's energy, so the three still add up to it (none below 0 J:
+    :func:`_short_of_loop` counts where one would be)."""
     pre, dec, drn = net(g.prefill_w, attr), net(g.decode_w, attr), net(g.drain_w, attr)
     if g.loop_w is None or g.loop_count <= 0:
         return pre, dec, drn
-    looped = net(g.loop_w, attr) / g.loop_count
+    looped = _looped(g, net, attr)
     rest = pre - looped  # what the prefill's own window read beyond (or short of) it
     if g.decode_w is not None:
         return looped, max(0.0, dec + rest), drn
     if g.drain_w is not None:
         return looped, dec, max(0.0, drn + rest)
     return looped, dec, drn  # the response was its first token: the prefill is all of it
+
+
+def _looped(g: _Generation, net: Callable[[Any, str], float], attr: str) -> float:
+    """A generation's prefill energy from its loop: the loop's power times the prefill's
+    own duration (its energy over its count where a duration is 0). Power, not energy per
+    prefill: on a loaded machine the loop's prefills took 15-25 times the generation's
+    own, and their energy per prefill exceeded the whole generation's."""
+    t_loop, t_pre = g.loop_w.duration_s, g.prefill_w.duration_s
+    if t_loop > 0 and t_pre > 0:
+        return net(g.loop_w, attr) / t_loop * t_pre
+    return net(g.loop_w, attr) / g.loop_count
+
+
+def _short_of_loop(gens: Sequence[_Generation]) -> int:
+    """Generations whose own windows read less than their looped prefill alone."""
+    return sum(1 for g in gens if g.loop_w is not None and g.loop_count > 0
+               and sum(_whole_energy(w) for w in (g.prefill_w, g.decode_w, g.drain_w))
+               < _looped(g, _whole_energy, "energy_j"))
 
 
 def _windows_of(gens: Sequence[_Generation]) -> list[Any]:
@@ -537,11 +556,16 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
         notes.append(
             f"batch {batch}: prefill windows last {mean_prefill * 1000:.0f} ms, under ten "
             f"times the {backend} sensor's {resolution * 1000:.0f} ms resolution: prefill "
-            f"energy is measured over {count} back-to-back prefills of the same prompts per "
-            f"repetition ({span:.2f} s windows), and decode energy is each generation's "
-            "energy less that prefill"
+            f"energy is the power measured over {count} back-to-back prefills of the same "
+            f"prompts per repetition ({span:.2f} s windows) times each prefill's own duration, "
+            "and decode energy is each generation's energy less that prefill"
             + ("" if span >= 10 * resolution else
                "; those windows are still under ten times the resolution: coarse"))
+        short = _short_of_loop(gens)
+        if short:
+            notes.append(f"batch {batch}: in {short} of {len(gens)} repetitions the "
+                         "generation's own windows read less than its looped prefill alone: "
+                         "the rest (decode, or drain) is counted as 0 J there")
     elif resolution and mean_prefill < 10 * resolution:
         notes.append(
             f"batch {batch}: prefill windows last {mean_prefill * 1000:.0f} ms, under ten "

@@ -7,8 +7,8 @@ test data show it): a prefill of 30 ms reads 0 J, or one whole update (~70 J at
 size's prefill windows last under ``LOOP_RESOLUTIONS`` times the coarsest
 sensor's resolution, the prompts' forward pass (with its first token, synced, as
 in a generation) is run again back to back in one window per repetition, enough
-times to fill that span; the window's energy over the count is the prefill
-figure, within about one counter step in ``LOOP_RESOLUTIONS`` (5 %). The
+times to fill that span; the window's power times each prefill's own duration is
+the prefill figure, within about one counter step in ``LOOP_RESOLUTIONS`` (5 %). The
 generation's own energy (its windows, together, long enough to read) is kept as
 it was: its decode figure is that energy less the looped prefill, so prefill +
 decode + drain still add up to each response's energy.
