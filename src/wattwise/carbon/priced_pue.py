@@ -43,21 +43,3 @@ def shown_pue(record: Any, figures: dict[str, Any]) -> dict[str, float | None]:
         pue = priced_pue(record)
     return {"pue": pue, "recorded_pue": recorded}
 
-
-def unless_zones_own(pue: float | None, zone: str | None) -> float | None:
-    """``pue``, or None where it is the PUE ``zone`` resolves to anyway (its cloud
-    provider's, or 1 for a local machine): a stored PUE taken for a run whose options are
-    not recorded is then resolved again with its source (AWS's page), where as a value
-    it read "set by the user" in ``report`` beside ``show``'s source."""
-    from wattwise.carbon.pue import resolve_pue
-    from wattwise.carbon.zones import resolve_zone
-    from wattwise.errors import WattwiseError
-
-    if pue is None:
-        return None
-    try:
-        place = resolve_zone(zone).zone
-        own = resolve_pue(None, zone=place.name if place else None).pue
-    except (WattwiseError, ValueError, TypeError, KeyError):
-        return pue
-    return None if pue == own else pue

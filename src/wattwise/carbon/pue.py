@@ -79,3 +79,21 @@ def resolve_pue(
         "(set pue=..., or site='unknown-datacenter' for the 1.56 industry average)",
         "local",
     )
+
+
+def unless_zones_own(pue: float | None, zone: str | None) -> float | None:
+    """``pue``, or None where it is the PUE ``zone`` resolves to anyway (its cloud
+    provider's, or 1 for a local machine): a stored PUE taken for a run whose options are
+    not recorded is then resolved again with its source (AWS's page), where as a value
+    it read "set by the user" in ``report`` beside ``show``'s source."""
+    from wattwise.carbon.zones import resolve_zone
+    from wattwise.errors import WattwiseError
+
+    if pue is None:
+        return None
+    try:
+        place = resolve_zone(zone).zone
+        own = resolve_pue(None, zone=place.name if place else None).pue
+    except (WattwiseError, ValueError, TypeError, KeyError):
+        return pue
+    return None if pue == own else pue

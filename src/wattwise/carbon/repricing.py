@@ -207,7 +207,7 @@ def reprice_options(
         contradiction = priced_zone_set_aside(r_zone, em.get("zone"))
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
-    from wattwise.carbon.priced_pue import unless_zones_own
+    from wattwise.carbon.pue import unless_zones_own
     from wattwise.records.judged_stored import pue_fault, stored_pue
 
     if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None:

@@ -403,8 +403,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     is not an object, or priced from a stored total that is not usable) are never shown
     as a reading: ``again`` (``records.run_sums.unusable_total_share`` of the run) gives
     the figure ``wattwise report`` gives in their place, with the one note every output
-    gives; without it, the command that prices them is named. ``pue`` gives the PUE that
-    figure is priced at (``carbon.priced_pue.shown_pue``), as ``show --json`` gives it."""
+    gives; without it, the command that prices them is named; ``pue``, its PUE."""
     from wattwise.records.stored_energy import (
         own_emissions_notes,
         summary_emissions_fault,
@@ -492,7 +491,7 @@ def _emissions_again(ref: object, again: Callable[[], Any] | None,
         what = ("the run's stored total energy priced again" if total
                 else "the run's samples priced again")
         at = None if pue is None else pue()
-        at_pue = f" at PUE {at:g}" if _finite(at) else ""
+        at_pue = f" at PUE {at:g}" if _finite(at) else ""  # as show --json's figures.pue
         return [f"emissions: {grams:.4g} gCO2eq{at_pue}, location-based, from {kind} energy: "
                 f"{what}, as `wattwise report {safe(ref)}` prices them"]
     what = ("its samples give no usable figure" if again is not None and share is None
