@@ -113,3 +113,36 @@ def test_the_exports_say_their_samples_hold_none_of_the_gpu_and_skip_a_negative_
                 "number from 0 to 1e+15 J inside its own low-high range)") in said
         assert ("gpu:0 (11084.4 J of the run's 12270.8 J, measured) has no samples in this "
                 "record: the samples here hold none of it") in said
+
+
+def test_a_domain_listed_twice_or_past_any_run_names_none() -> None:
+    domains = [{"domain": "gpu:0", "component": "gpu", "kind": "measured", "energy_j": 60.0},
+               {"domain": "gpu:0", "component": "gpu", "kind": "measured", "energy_j": 30.0},
+               {"domain": "cpu:0", "component": "cpu", "kind": "estimated", "energy_j": 10.0}]
+    assert unsampled({"energy_j": 100.0, "domains": domains}, ["cpu:0"]) == []
+    huge = [{**domains[0], "energy_j": 2**70}, domains[2]]
+    assert unsampled({"energy_j": 2**70 + 10, "domains": huge}, ["cpu:0"]) == []
+
+
+def test_a_component_codecarbon_has_no_column_for_is_in_energy_consumed_alone(
+        h200: Path) -> None:
+    """Its energy was taken out of the other columns and put in none, under a note saying
+    its column took it."""
+    import json
+
+    conn = sqlite3.connect(h200)
+    with conn:
+        s = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+        s["domains"][0]["component"] = "npu"
+        conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(s),))
+    conn.close()
+    _register_all()
+    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    assert row["gpu_energy"] == ""
+    rest = (float(row["cpu_energy"]) + float(row["ram_energy"])) * 3.6e6
+    assert rest == pytest.approx(s["energy_j"] - GPU_J)  # the others keep their own share
+    said = " ".join(got.stderr.split())
+    assert ("has no samples in this record: CodeCarbon has no column for its component: "
+            "its energy is in energy_consumed alone") in said
+    assert "its column takes the summary's figure" not in said

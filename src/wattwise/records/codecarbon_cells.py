@@ -314,11 +314,15 @@ def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: f
         scale = max(0.0, exact - kept_j) / total_j if total_j > 0 else 1.0
         total_j = exact
     out = {k: None if v is None else v * scale for k, v in energy_kwh.items()}
-    for d in missing:
-        column = CODECARBON_COMPONENT.get(d["component"])
-        if column is not None:
-            out[column] = (out[column] or 0.0) + d["energy_j"] / 3.6e6
-    if missing and notes is not None:
-        notes.append(unsampled_note(missing, finite_float(summary.get("energy_j")),
-                                    "its column takes the summary's figure for it"))
+    placed = [d for d in missing if CODECARBON_COMPONENT.get(d["component"]) is not None]
+    for d in placed:
+        column = CODECARBON_COMPONENT[d["component"]]
+        out[column] = (out[column] or 0.0) + d["energy_j"] / 3.6e6
+    total = finite_float(summary.get("energy_j")) if missing else None
+    for group, what in ((placed, "its column takes the summary's figure for it"),
+                        ([d for d in missing if d not in placed],
+                         "CodeCarbon has no column for its component: its energy is in "
+                         "energy_consumed alone")):
+        if group and notes is not None:
+            notes.append(unsampled_note(group, total, what))
     return {k: None if v is None else v * factor for k, v in out.items()}, total_j

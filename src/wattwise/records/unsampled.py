@@ -27,8 +27,10 @@ _SAME = 1e-6
 
 
 def _number(x: Any) -> float | None:
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
     v = finite_float(x)  # an integer too large for a float is None, never an error
-    return v if v is not None and v >= 0 else None
+    return v if v is not None and 0 <= v <= MAX_STORED_ENERGY_J else None
 
 
 def unsampled(summary: Any, sampled: Iterable[Any]) -> list[dict[str, Any]]:
@@ -43,8 +45,9 @@ def unsampled(summary: Any, sampled: Iterable[Any]) -> list[dict[str, Any]]:
         return []
     counted = [d for d in rows if d.get("in_total", True) is not False]
     energies = [_number(d.get("energy_j")) for d in counted]
-    if any(e is None for e in energies):
-        return []
+    names = [d.get("domain") for d in counted]
+    if any(e is None for e in energies) or len(set(map(str, names))) < len(names):
+        return []  # a figure not usable, or a domain listed twice: no split to read
     if abs(sum(e for e in energies if e is not None) - total) > _SAME * max(total, 1.0):
         return []
     seen = {str(s) for s in sampled}
