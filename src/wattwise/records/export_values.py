@@ -211,14 +211,18 @@ class ClippedStream:
                     self._count(s)
                     yield s
             return
-        from wattwise.carbon.accounting import clip_one, real_or_none, sample_start
+        from wattwise.carbon.accounting import clip_one, real_or_none, sample_start, usable_energy
 
         start, end = self.window
         prev: dict[str, float] = {}
         for chunk in self._chunks:
             for s in chunk:
                 t, e = real_or_none(s.t_unix_s), real_or_none(s.energy_j)
-                if t is None or e is None:
+                if t is None or e is None or usable_energy(e, s.low_j, s.high_j) is None:
+                    # as stored: never prorated (1e300 J over the 2e298 s its power gives
+                    # was written as a 30 J edge sample)
+                    if t is not None:
+                        prev[s.domain] = t
                     self._count(s)
                     yield s
                     continue
