@@ -278,8 +278,9 @@ def test_compare_shows_a_lost_runs_partial_figures_as_its_page_does(
     assert part["energy_j"] == pytest.approx(1200.0) and em["emissions_g"] > 0
     rows = _rows(browser)
     assert rows["status"][0] == "lost"
-    assert rows["energy"][0] == "1200 J so far (partial)", rows
-    assert rows["range"][0] == "1080 J – 1320 J", rows
+    # in the unit of the row (the demo's 14.1 Wh beside it): 1200 J, 1080-1320 J
+    assert rows["energy"][0] == "0.333 Wh so far (partial)", rows
+    assert rows["range"][0] == "0.3 Wh – 0.367 Wh", rows
     assert rows["kind"][0] == "estimated, partial", rows
     assert rows["average power"][0] == "20 W over the samples so far", rows
     assert rows["emissions, location-based"][0] == \
