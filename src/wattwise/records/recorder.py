@@ -4,8 +4,9 @@ Each call checks its input, queues the write and returns; the process's one
 writer commits it in order. ``finish`` alone waits, up to ``FINISH_WAIT_S``, so
 that a finished run's record is there for whatever reads it next; where another
 process holds the database's lock it waits no longer than the writer's first try
-for it (a quarter of a second), and the record lands when the lock is free. The run's id is known once the writer has created
-the row (at once, unless another process holds the lock). If the queue is full
+for it (a quarter of a second), and the record lands when the lock is free. The
+run's id is known once the writer has created the row (at once, unless another
+process holds the lock). If the queue is full
 because the database stays locked, samples, windows and events are dropped and
 the hole is written as a ``gap`` event once the writer catches up, so the record
 never has a silent hole. Problems are reported once per run as a
