@@ -166,13 +166,20 @@ def _options_pue_2(s: dict[str, Any]) -> None:
     s["carbon_options"]["pue"] = 2.0
 
 
+def _no_facility(s: dict[str, Any]) -> None:
+    del s["emissions"]["facility_energy_kwh"]
+
+
 @pytest.mark.parametrize("changes", [(_no_options,), (_without_pue, _no_options),
-                                     (_without_pue, _options_pue_2)])
+                                     (_without_pue, _options_pue_2),
+                                     (_without_pue, _no_facility, _no_options)])
 def test_report_prices_at_the_pue_every_output_shows(tmp_path: Path, changes: Any) -> None:
     """A summary recording no carbon options, its block intact (pass S's S3), or a block
     holding its grams but no PUE, its options gone or naming another PUE (pass T's T1):
     ``report`` priced it at PUE 1 (or 2), unsaid or beside its own note "the PUE shown is
-    1.3", where every other output gave the block's grams at 1.3."""
+    1.3", where every other output gave the block's grams at 1.3; pass T's T2: its
+    facility energy gone too, every output gave PUE 1 beside grams priced at 1.3, which
+    its grams over its energy times its intensity still give."""
     db = tmp_path / "r.db"
     rid = _recorded(db, 1.3)
 

@@ -206,12 +206,21 @@ def _pue_range_fault(value: float) -> str | None:
 
 def _block_pue(em: dict[str, Any]) -> float | None:
     """The PUE a stored emissions block was priced with: its facility energy over its
-    energy, where both are usable numbers and the energy is above 0."""
+    energy, where both are usable numbers and the energy is above 0; else its grams over
+    its energy times its average intensity (to 6 decimals), where those are (a block
+    without its PUE and facility energy showed PUE 1 beside grams priced at 1.37)."""
     facility, energy = finite_float(em.get("facility_energy_kwh")), \
         finite_float(em.get("energy_kwh"))
-    if facility is None or energy is None or energy <= 0:
+    if energy is None or energy <= 0:
         return None
-    ratio = facility / energy
+    if facility is None:
+        grams, g_per_kwh = finite_float(em.get("emissions_g")), \
+            finite_float(em.get("avg_intensity_g_per_kwh"))
+        if grams is None or g_per_kwh is None or grams <= 0 or g_per_kwh <= 0:
+            return None
+        ratio = round(grams / (energy * g_per_kwh), 6)
+    else:
+        ratio = facility / energy
     return ratio if math.isfinite(ratio) else None
 
 
