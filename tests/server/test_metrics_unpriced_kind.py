@@ -51,3 +51,26 @@ def test_a_kind_recorded_without_emissions_has_no_emissions_series(tmp_path: Pat
     energy, grams = _totals(db)
     assert energy == {"measured": 20.0, "estimated": 20.0, "mixed": 10.0}, energy
     assert grams == {"estimated": 0.025, "mixed": 0.0}, grams
+
+
+def test_a_run_recorded_without_emissions_is_said_by_help_to_be_left_out(
+        tmp_path: Path) -> None:
+    """An older wattwise's summary holds no emissions block: the total leaves it out (its
+    grams only from ``wattwise report``), and the family's HELP says so (it said "every
+    ended run ... priced as `wattwise report` prices it")."""
+    from fastapi.testclient import TestClient
+
+    from tests._damage import edit_summary, tracked_run
+    from wattwise.server.app import create_app
+
+    db = tmp_path / "r.db"
+    priced = tracked_run(db)
+    older = tracked_run(db)
+    edit_summary(db, older, lambda s: s.pop("emissions"))
+    text = TestClient(create_app(db), base_url="http://127.0.0.1").get("/metrics").text
+    lines = text.splitlines()
+    (help_line,) = [n for n in lines if n.startswith("# HELP wattwise_emissions_grams_total ")]
+    assert "a run whose summary records no emissions (an older wattwise's) is not priced here" \
+        in help_line
+    runs = [n for n in text.splitlines() if n.startswith("wattwise_run_emissions_grams{")]
+    assert [f'run_id="{priced}"' in n for n in runs] == [True]

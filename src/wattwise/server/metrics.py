@@ -456,7 +456,8 @@ def _families() -> dict[str, Any]:
         "Emissions, location-based (Scope 2; no market-based figure), gCO2eq, "
         "of every ended run, by kind: the joules total's energy priced as `wattwise "
         "report` prices it (a run lost before its summary, with no summary that reads, "
-        "or a total not usable: its samples'); "
+        "or a total not usable: its samples'); a run whose summary records no emissions "
+        "(an older wattwise's) is not priced here (`wattwise report ID` prices it); "
         + OVERLAP, labels=["kind"])
     energy = CounterMetricFamily(
         "wattwise_run_energy_joules", RUN_ENERGY, labels=labels)
