@@ -146,3 +146,33 @@ def test_a_component_codecarbon_has_no_column_for_is_in_energy_consumed_alone(
     assert ("has no samples in this record: CodeCarbon has no column for its component: "
             "its energy is in energy_consumed alone") in said
     assert "its column takes the summary's figure" not in said
+
+
+def test_a_gpu_listed_twice_without_samples_leaves_the_split_empty(h200: Path) -> None:
+    """Its domains no readable split (gpu:0 twice, the total their sum): split by the
+    samples alone, the GPU's energy went to CPU and RAM (19.7 times theirs), unsaid."""
+    import json
+
+    conn = sqlite3.connect(h200)
+    with conn:
+        s = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+        s["domains"].append(dict(s["domains"][0]))
+        ratio = (s["energy_j"] + GPU_J) / s["energy_j"]
+        for key in ("energy_j", "low_j", "high_j"):
+            s[key] += GPU_J
+        e = s["emissions"]  # priced from that total, as the record would have been
+        for key in ("energy_kwh", "facility_energy_kwh", "emissions_g", "low_g", "high_g"):
+            e[key] *= ratio
+        conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(s),))
+    conn.close()
+    _register_all()
+    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+    assert got.exit_code == 0, got.output
+    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    for column in ("cpu_energy", "gpu_energy", "ram_energy", "cpu_power", "gpu_power",
+                   "ram_power"):
+        assert row[column] == "", (column, row[column])
+    said = " ".join(got.stderr.split())
+    assert ("ram_energy left empty: gpu:0 counted in the stored summary but in no sample, "
+            "and its domains are not a readable split of its total") in said
+    assert said.count("cpu_energy") == 1  # named once, with its reason

@@ -296,7 +296,8 @@ def same_kwh(kwh: float, priced: Any) -> float:
 
 
 def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: float | None,
-                   factor: float, summary: Any, seen: Iterable[Any], notes: list[str] | None
+                   factor: float, summary: Any, seen: Iterable[Any], notes: list[str] | None,
+                   unknown: list[tuple[tuple[str, ...], str]]
                    ) -> tuple[dict[str, float | None], float]:
     """The columns (kWh) and total (J) of ``export_codecarbon``: the samples' shape scaled
     to the run's exact energy (counters read at its start and end), which its emissions
@@ -305,8 +306,17 @@ def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: f
     that no sample holds takes the summary's own figure, unscaled, and a note says so:
     split by the samples alone, its energy went to the others (a real H200 run's
     11084 J of GPU were written as CPU and RAM energy). Then the PUE ``factor``."""
-    from wattwise.records.unsampled import unsampled, unsampled_note
+    from wattwise.records.unsampled import unreadable_unsampled, unsampled, unsampled_note
 
+    seen = set(seen)
+    lost = [] if summary is None else unreadable_unsampled(summary, seen)
+    if lost:  # no split to read, and some of it in no sample: no column can be told
+        unknown.append((("cpu_power", "gpu_power", "ram_power", "cpu_energy", "gpu_energy",
+                         "ram_energy"),
+                        f"{', '.join(lost[:5])} counted in the stored summary but in no "
+                        "sample, and its domains are not a readable split of its total (a "
+                        "domain listed twice, a figure not usable, or not adding up to it)"))
+        return dict.fromkeys(energy_kwh), exact if exact is not None else total_j
     missing = [] if summary is None else unsampled(summary, seen)
     kept_j = sum(d["energy_j"] for d in missing)
     scale = 1.0

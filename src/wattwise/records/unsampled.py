@@ -17,7 +17,8 @@ from typing import Any
 
 from wattwise._finite import finite_float
 
-__all__ = ["LINES_LEAVE_OUT", "unsampled", "unsampled_note", "unsampled_notes"]
+__all__ = ["LINES_LEAVE_OUT", "unreadable_unsampled", "unsampled", "unsampled_note",
+           "unsampled_notes"]
 
 #: What a timeline does with such a domain.
 LINES_LEAVE_OUT = ("the power lines leave it out, and the emissions curve follows the shape of "
@@ -57,6 +58,21 @@ def unsampled(summary: Any, sampled: Iterable[Any]) -> list[dict[str, Any]]:
         for d, e in zip(counted, energies, strict=True)
         if e and isinstance(d.get("domain"), str) and d["domain"] not in seen
     ]
+
+
+def unreadable_unsampled(summary: Any, sampled: Iterable[Any]) -> list[str]:
+    """The counted domains a summary names that no sample holds, where its domains are not
+    a readable split of its total (:func:`unsampled` names none then): a domain listed
+    twice, a figure not usable, domains not adding up to the total. Split by the samples
+    alone, such a domain's energy went to the others (an H200 record's GPU, listed
+    twice, was written as 19.7 times its CPU and RAM energy)."""
+    if not isinstance(summary, dict) or not isinstance(summary.get("domains"), list) \
+            or unsampled(summary, sampled):
+        return []
+    seen = {str(s) for s in sampled}
+    names = [str(d.get("domain")) for d in summary["domains"]
+             if isinstance(d, dict) and d.get("in_total", True) is not False]
+    return sorted({n for n in names if n not in seen})
 
 
 def unsampled_note(missing: list[dict[str, Any]], total_j: float | None, what: str) -> str:
