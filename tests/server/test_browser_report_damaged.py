@@ -60,3 +60,22 @@ def test_recorded_pricing_is_what_the_run_stored(browser: Any, tmp_path: Path, b
              if n.startswith("recorded pricing")]
     assert lines == ([] if said is None else [lines[0]]) and (
         said is None or lines[0].startswith(said)), lines
+
+
+@pytest.mark.parametrize("stored", [{"energy_j": "abc"}, {"energy_j": -5.0}],
+                         ids=["text", "negative"])
+def test_a_damaged_total_s_note_is_given_once_on_the_saved_page(
+        browser: Any, tmp_path: Path, stored: dict[str, Any]) -> None:
+    """Said with its figure and again among the notes (the live page said it once)."""
+    from selenium.webdriver.common.by import By
+
+    _register_all()
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    edit_summary(db, rid, lambda s: s.update(stored))
+    page = tmp_path / "report.html"
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--html", str(page)])
+    assert got.exit_code == 0, got.output
+    _open(browser, page.as_uri(), "#total")
+    text = browser.find_element(By.ID, "view").text
+    assert text.count("the stored energy is not usable") == 1, text
