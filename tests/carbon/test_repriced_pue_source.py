@@ -43,3 +43,27 @@ def test_a_pue_the_user_set_is_still_the_user_s(tmp_path: Path) -> None:
         emissions_g=s["emissions"]["emissions_g"] / 1.15 * 1.4)))
     told = _pue_lines("report", str(rid), "--db", str(db))
     assert told == ["PUE 1.4: set by the user"], told
+
+
+def test_a_pue_of_1_the_user_set_stays_the_user_s(tmp_path: Path) -> None:
+    """``--pue 1.0`` on a local machine, its options lost: ``show`` gave its stored source,
+    "set by the user", and ``report`` "default 1.0: local machine"."""
+    import json
+    import time
+
+    import wattwise
+    from tests.fixtures.fake_sensors import ConstantPowerSensor
+
+    _register_all()
+    db = tmp_path / "runs.db"
+    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
+                        interval_s=0.05, zone="FR", pue=1.0) as run:
+        time.sleep(0.3)
+    assert run.flush() and run.run_id is not None
+    rid = int(run.run_id)
+    edit_summary(db, rid, lambda s: s.pop("carbon_options"))
+    shown = _pue_lines("show", str(rid), "--db", str(db))
+    told = _pue_lines("report", str(rid), "--db", str(db))
+    assert shown == told == ["PUE 1: set by the user"], (shown, told)
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--json"])
+    assert json.loads(got.stdout)["emissions"]["pue_source"] == "set by the user"

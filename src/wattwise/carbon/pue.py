@@ -81,16 +81,17 @@ def resolve_pue(
     )
 
 
-def unless_zones_own(pue: float | None, zone: str | None) -> float | None:
+def unless_zones_own(pue: float | None, zone: str | None, source: Any = None) -> float | None:
     """``pue``, or None where it is the PUE ``zone`` resolves to anyway (its cloud
-    provider's, or 1 for a local machine): a stored PUE taken for a run whose options are
-    not recorded is then resolved again with its source (AWS's page), where as a value
-    it read "set by the user" in ``report`` beside ``show``'s source."""
+    provider's, or 1 for a local machine) and its stored ``source`` does not say the user
+    set it: a stored PUE taken for a run whose options are not recorded is then resolved
+    again with its source (AWS's page), where as a value it read "set by the user" in
+    ``report`` beside ``show``'s source."""
     from wattwise.carbon.zones import resolve_zone
     from wattwise.errors import WattwiseError
 
-    if pue is None:
-        return None
+    if pue is None or (isinstance(source, str) and source.startswith("set by the user")):
+        return pue
     try:
         place = resolve_zone(zone).zone
         own = resolve_pue(None, zone=place.name if place else None).pue

@@ -213,7 +213,7 @@ def reprice_options(
     if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None:
         # as its emissions show it (PUE 1 or 2 where they gave 1.37); its zone's own
         # (AWS's 1.15) is left to resolve, with its source, never "set by the user"
-        r_pue = unless_zones_own(stored_pue(s), r_zone)
+        r_pue = unless_zones_own(stored_pue(s), r_zone, em.get("pue_source"))
     r_digest = rec.get("intensity_trace_sha256")
 
     overrides: list[str] = []
