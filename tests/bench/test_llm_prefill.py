@@ -138,3 +138,21 @@ def test_a_generation_reading_less_than_its_looped_prefill_is_counted_for_its_no
     assert _phases(low, _whole_energy, "energy_j") == pytest.approx((2.0, 0.0, 0.0))
     assert _phases(fine, _whole_energy, "energy_j") == pytest.approx((2.0, 2.0, 0.0))
     assert _short_of_loop([low, fine]) == 1
+
+
+def test_the_note_is_given_on_the_basis_the_figures_are_cut_on() -> None:
+    """Above idle a generation can read less than its looped prefill where its whole
+    figures do not: decode above idle was cut to 0 J with no note."""
+    from types import SimpleNamespace
+
+    from wattwise.bench.llm import _Generation, _short_of_loop
+
+    def w(energy: float, seconds: float) -> SimpleNamespace:
+        return SimpleNamespace(energy_j=energy, duration_s=seconds)
+
+    # the generation at 16.9 W for 1 s, its loop at 20 W: idle 16.8 W
+    g = _Generation(prefill_s=0.5, step_s=[0.5], steady_steps=1, steady_tokens=1,
+                    drain_tokens=0, prefill_w=w(8.45, 0.5), decode_w=w(8.45, 0.5),
+                    loop_w=w(20.0, 1.0), loop_count=10)
+    assert _short_of_loop([g]) == 0            # whole: 16.9 J against 10 J looped
+    assert _short_of_loop([g], 16.8) == 1      # above idle: 0.1 J against 1.6 J

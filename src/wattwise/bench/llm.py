@@ -490,11 +490,15 @@ def _looped(g: _Generation, net: Callable[[Any, str], float], attr: str) -> floa
     return net(g.loop_w, attr) / g.loop_count
 
 
-def _short_of_loop(gens: Sequence[_Generation]) -> int:
-    """Generations whose own windows read less than their looped prefill alone."""
+def _short_of_loop(gens: Sequence[_Generation], idle_w: float = 0.0) -> int:
+    """Generations whose own windows read less than their looped prefill alone, above
+    ``idle_w`` (the figures above idle clamp on that basis, the whole ones at 0 W)."""
+    def net(w: Any, attr: str = "energy_j") -> float:
+        return 0.0 if w is None else max(0.0, float(getattr(w, attr)) - idle_w * w.duration_s)
+
     return sum(1 for g in gens if g.loop_w is not None and g.loop_count > 0
-               and sum(_whole_energy(w) for w in (g.prefill_w, g.decode_w, g.drain_w))
-               < _looped(g, _whole_energy, "energy_j"))
+               and sum(net(w) for w in (g.prefill_w, g.decode_w, g.drain_w))
+               < _looped(g, net, "energy_j"))
 
 
 def _windows_of(gens: Sequence[_Generation]) -> list[Any]:
@@ -561,11 +565,13 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
             "and decode energy is each generation's energy less that prefill"
             + ("" if span >= 10 * resolution else
                "; those windows are still under ten times the resolution: coarse"))
-        short = _short_of_loop(gens)
-        if short:
-            notes.append(f"batch {batch}: in {short} of {len(gens)} repetitions the "
-                         "generation's own windows read less than its looped prefill alone: "
-                         "the rest (decode, or drain) is counted as 0 J there")
+        for short, basis in ((_short_of_loop(gens), ""), (0 if baseline is None else
+                             _short_of_loop(gens, baseline.energy_j), " above idle")):
+            if short:
+                notes.append(f"batch {batch}: in {short} of {len(gens)} repetitions the "
+                             f"generation's own windows read less{basis} than its looped "
+                             f"prefill alone: the rest (decode, or drain) is counted as 0 J"
+                             f"{basis} there")
     elif resolution and mean_prefill < 10 * resolution:
         notes.append(
             f"batch {batch}: prefill windows last {mean_prefill * 1000:.0f} ms, under ten "
