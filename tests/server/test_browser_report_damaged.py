@@ -79,3 +79,29 @@ def test_a_damaged_total_s_note_is_given_once_on_the_saved_page(
     _open(browser, page.as_uri(), "#total")
     text = browser.find_element(By.ID, "view").text
     assert text.count("the stored energy is not usable") == 1, text
+
+
+@pytest.mark.parametrize("damage", ["grams not usable", "no emissions block"])
+def test_the_saved_page_gives_the_grams_report_printed(browser: Any, tmp_path: Path,
+                                                       damage: str) -> None:
+    """``report --zone DE`` of a run recorded in FR whose stored grams are not usable: the
+    page gave the dashboard's grams at FR beside report's note "priced at DE"; of a run
+    recorded without emissions, "—" on the page report wrote."""
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    _register_all()
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db, zone="FR")
+    edit_summary(db, rid, (lambda s: s["emissions"].update(emissions_g="x"))
+                 if damage == "grams not usable" else (lambda s: s.pop("emissions")))
+    page = tmp_path / "report.html"
+    args = ["report", str(rid), "--db", str(db), "--zone", "DE"]
+    printed = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
+    got = CliRunner().invoke(app, [*args, "--html", str(page)])
+    assert got.exit_code == 0, got.output
+    _open(browser, page.as_uri(), "#total")
+    text = browser.find_element(By.ID, "view").text
+    grams = printed["emissions"]["emissions_g"]
+    assert f"{grams:.3g} gCO2eq" in text, (grams, text)

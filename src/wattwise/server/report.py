@@ -59,6 +59,7 @@ def run_report_html(
                 "energy_kind": so_far.get("energy_kind"), **emissions,
                 "notes": list(dict.fromkeys([*notes, *(n for n in emissions.get("notes") or []
                                                        if isinstance(n, str))]))}
+    _priced_by_report(payload["run"].get("figures"), emissions)
     timeline = timeline_payload(store, record.id, points, emissions=emissions)
     # what the payloads left out of the stored record, where the page shows notes: each
     # once (the run's notes and its timeline's say some alike, and the summary may hold
@@ -81,3 +82,20 @@ def run_report_html(
         "version": __version__,
         "data": data,
     })
+
+
+def _priced_by_report(figures: Any, emissions: dict[str, Any] | None) -> None:
+    """The run's figures as the saved page shows them beside what ``report`` printed: grams
+    priced again are ``report``'s (the page gave the dashboard's, at the recorded zone,
+    beside report's note "priced at DE (--zone)"), and a run recorded without emissions
+    shows report's pricing (the page gave "—" on the page ``report`` wrote)."""
+    from wattwise.records.run_sums import NOT_RECORDED
+
+    if emissions is None or not isinstance(figures, dict) \
+            or not isinstance(figures.get("emissions_note"), str):
+        return
+    if figures["emissions_note"] == NOT_RECORDED:
+        figures.pop("emissions_note")
+        figures.pop("emissions_g", None)
+    else:
+        figures["emissions_g"] = emissions.get("emissions_g")
