@@ -86,13 +86,14 @@ def test_the_recorded_pricing_gives_the_parts_its_block_holds(browser: Any,
 def test_a_total_stored_alone_is_shown_without_an_empty_range(browser: Any,
                                                               served: dict[str, Any]) -> None:
     """A summary holding a total and nothing else (another tool's record) read
-    "126 J (—),": a range and a kind it does not hold."""
+    "126 J (—),": a range it does not hold, and an empty kind; its kind is "unknown",
+    as ``show`` and ``report`` name a kind not recorded."""
     from selenium.webdriver.common.by import By
 
     base, rid = served["base"], served["ids"]["total_only"]
     _open(browser, f"{base}/#/run/{rid}", "#total")
     total = browser.find_element(By.ID, "total").text
-    assert total == "126 J", total
+    assert total == "126 J, unknown", total
 
 
 def test_a_total_priced_again_gives_its_range_right_after_the_figure(

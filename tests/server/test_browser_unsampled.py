@@ -43,3 +43,32 @@ def test_compare_and_run_pages_say_the_gpu_is_not_in_the_lines(browser: Any,
     assert notes.count(SAID) == 1, notes
     _open(browser, f"{served}/#/run/1", "#total")
     assert browser.find_element(By.ID, "view").text.count(SAID) == 1
+
+
+def test_a_kind_not_recorded_is_unknown_on_the_run_page(browser: Any,
+                                                        tmp_path: Path) -> None:
+    """`show` and `report` say "unknown"; the page left the cells blank and the total's
+    kind out."""
+    import json
+
+    from selenium.webdriver.common.by import By
+
+    db = tmp_path / "runs.db"
+    conn = sqlite3.connect(db)
+    with gzip.open(FIXTURE, "rt", encoding="utf-8") as f:
+        conn.executescript(f.read())
+    with conn:
+        s = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+        s["kind"] = None
+        s["domains"][0]["kind"] = None
+        conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(s),))
+    conn.close()
+    pages = _serve(db)
+    base = next(pages)
+    try:
+        _open(browser, f"{base}/#/run/1", "#total")
+        assert "unknown" in browser.find_element(By.ID, "total").text
+        cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#view td")]
+        assert "unknown" in cells and "None" not in cells and "null" not in cells
+    finally:
+        next(pages, None)
