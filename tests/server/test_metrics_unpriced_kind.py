@@ -70,7 +70,6 @@ def test_a_run_recorded_without_emissions_is_said_by_help_to_be_left_out(
     text = TestClient(create_app(db), base_url="http://127.0.0.1").get("/metrics").text
     lines = text.splitlines()
     (help_line,) = [n for n in lines if n.startswith("# HELP wattwise_emissions_grams_total ")]
-    assert "a run whose summary records no emissions (an older wattwise's) is not priced here" \
-        in help_line
+    assert "not a run whose summary holds no emissions" in help_line
     runs = [n for n in text.splitlines() if n.startswith("wattwise_run_emissions_grams{")]
     assert [f'run_id="{priced}"' in n for n in runs] == [True]

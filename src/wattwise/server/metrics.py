@@ -453,12 +453,10 @@ def _families() -> dict[str, Any]:
         labels=["kind"])
     total_emissions = CounterMetricFamily(
         "wattwise_emissions_grams",
-        "Emissions, location-based (Scope 2; no market-based figure), gCO2eq, "
-        "of every ended run, by kind: the joules total's energy priced as `wattwise "
-        "report` prices it (a run lost before its summary, with no summary that reads, "
-        "or a total not usable: its samples'); a run whose summary records no emissions "
-        "(an older wattwise's) is not priced here (`wattwise report ID` prices it); "
-        + OVERLAP, labels=["kind"])
+        "Emissions, location-based (Scope 2; no market-based figure), gCO2eq, of every "
+        "ended run, by kind, as `wattwise report` prices it (from samples where it has no "
+        "summary that reads or an unusable total); not a run whose summary holds no "
+        "emissions; " + OVERLAP, labels=["kind"])
     energy = CounterMetricFamily(
         "wattwise_run_energy_joules", RUN_ENERGY, labels=labels)
     power = GaugeMetricFamily(
