@@ -285,7 +285,6 @@ class _Generation:
     #: the prefill run again ``loop_count`` times in one window (``bench.llm_prefill``)
     loop_w: Any = None
     loop_count: int = 0
-    loop_s: float = 0.0
 
 
 class _Windows:
@@ -860,8 +859,7 @@ def _loop_prefills(loaded: Any, run: Any, batch: int, gens: list[_Generation],
                        loaded.device)
         windows = _Windows(run, f"b{batch}/rep-{rep}")
         try:
-            g.loop_w, g.loop_s = prefill_loop(loaded.model, ids, count, windows, sync,
-                                              prefill)
+            g.loop_w = prefill_loop(loaded.model, ids, count, windows, sync, prefill)
         except (BenchFailed, BadInput):
             raise
         except Exception as exc:  # any model fault, as in a generation

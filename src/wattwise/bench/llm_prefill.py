@@ -17,7 +17,6 @@ decode + drain still add up to each response's energy.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -44,16 +43,14 @@ def loop_count(mean_prefill_s: float, resolution_s: float) -> int:
 
 
 def prefill_loop(model: Any, ids: Any, count: int, windows: Any, sync: Callable[[], object],
-                 forward: Callable[[Any, Any], Any]) -> tuple[Any, float]:
-    """``count`` prefills of ``ids`` in one window (``windows.begin/end(LOOP_PHASE)``):
-    the window and its seconds. ``forward(model, ids)`` is one prefill up to its first
-    token; each is synced, as a generation syncs to read that token."""
+                 forward: Callable[[Any, Any], Any]) -> Any:
+    """``count`` prefills of ``ids`` in one window (``windows.begin/end(LOOP_PHASE)``),
+    which it returns (its duration is the window's). ``forward(model, ids)`` is one
+    prefill up to its first token; each is synced, as a generation syncs to read it."""
     torch = need("torch")
     with torch.inference_mode():
         windows.begin(LOOP_PHASE)
-        t0 = time.perf_counter()
         for _ in range(count):
             forward(model, ids)
             sync()
-        seconds = time.perf_counter() - t0
-        return windows.end(LOOP_PHASE), seconds
+        return windows.end(LOOP_PHASE)

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
+from wattwise.carbon.accounting import usable_energy
 from wattwise.records.store import RunInfo, SampleRow
 
 #: How many of the values replaced by null a note names (the rest are counted).
@@ -211,7 +212,7 @@ class ClippedStream:
                     self._count(s)
                     yield s
             return
-        from wattwise.carbon.accounting import clip_one, real_or_none, sample_start, usable_energy
+        from wattwise.carbon.accounting import clip_one, real_or_none, sample_start
 
         start, end = self.window
         prev: dict[str, float] = {}
@@ -236,9 +237,7 @@ class ClippedStream:
                 self._count(out)
                 yield out
 
-    def _count(self, s: SampleRow) -> None:
-        from wattwise.carbon.accounting import usable_energy
-
+    def _count(self, s: SampleRow) -> None:  # once a sample: no import in it
         self.kept += 1
         self._seen.add(s.domain)
         if not (isinstance(s.energy_j, (int, float)) and math.isfinite(s.energy_j)):
