@@ -16,11 +16,16 @@ def test_an_intensity_without_a_kind_is_named_by_its_source() -> None:
     assert "zone DE, yearly-average: yearly average" in lines[1], lines
 
 
-def test_a_pue_without_its_source_is_given_alone() -> None:
+def test_a_pue_without_its_source_says_so() -> None:
+    """As the zone and the intensity's source do: a bare "PUE 1.15" read as one without
+    provenance where ``report`` named one."""
     block = {"emissions_g": 1.5, "low_g": 1.0, "high_g": 2.0, "avg_intensity_g_per_kwh": 380.0,
              "zone": "DE", "source": "yearly average", "pue": 1.0}
     lines = emissions_lines({"emissions": block, "kind": "measured"})
-    assert lines[2] == "  PUE 1", lines
+    assert lines[2] == "  PUE 1: source not recorded", lines
+    lines = emissions_lines({"emissions": {**block, "pue_source": "set by the user"},
+                             "kind": "measured"})
+    assert lines[2] == "  PUE 1: set by the user", lines
     lines = emissions_lines({"emissions": {k: v for k, v in block.items() if k != "source"},
                              "kind": "measured"})
     assert lines[1].endswith("zone DE, source not recorded"), lines

@@ -426,8 +426,8 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
         + _zone_said(zone)
         + f", {_said(e.get('kind'), e.get('source'))}",
-        f"  PUE {num(e.get('pue'), 'g')}" + ("" if e.get("pue_source") is None
-                                            else f": {safe(e.get('pue_source'))}"),
+        f"  PUE {num(e.get('pue'), 'g')}: "
+        + safe(e.get("pue_source") if e.get("pue_source") else "source not recorded"),
     ]
     from wattwise.records.stored_market import market_lines
 
