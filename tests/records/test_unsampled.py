@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from wattwise.cli import _register_all, app
-from wattwise.records.unsampled import unsampled
+from wattwise.records.unsampled import unreadable_unsampled, unsampled
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "h200_phases.sql.gz"
 GPU_J = 11084.399000000001
@@ -87,6 +87,37 @@ def test_only_a_readable_split_of_the_total_names_a_domain() -> None:
     assert unsampled(None, []) == []
     zero = {"energy_j": 10.0, "domains": [{**domains[0], "energy_j": 0.0}, domains[1]]}
     assert unsampled(zero, ["cpu:0"]) == []  # nothing to leave out
+    assert [d["domain"] for d in unsampled(zero, ["cpu:0"], with_zero=True)] == ["gpu:0"]
+    assert unreadable_unsampled(zero, ["cpu:0"]) == []  # a readable split, with a 0 J part
+
+
+def test_a_gpu_of_0_j_without_samples_fills_its_column_with_0(h200: Path) -> None:
+    """The GPU's 0 J, the total their sum: the split was read as "not readable" (a 0 J
+    domain named no missing one) and every energy column was left empty."""
+    import json
+
+    conn = sqlite3.connect(h200)
+    with conn:
+        s = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+        gpu = s["domains"][0]
+        gpu.update(energy_j=0.0, low_j=0.0, high_j=0.0, avg_power_w=0.0)
+        for key in ("energy_j", "low_j", "high_j"):
+            s[key] -= GPU_J
+        s["avg_power_w"] = s["energy_j"] / s["duration_s"]
+        s.pop("emissions")  # priced from the old total: recorded without them instead
+        conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(s),))
+    conn.close()
+    _register_all()
+    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+    assert got.exit_code == 0, got.output
+    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    assert float(row["gpu_energy"]) == 0.0 and float(row["gpu_power"]) == 0.0, row
+    parts = (float(row["cpu_energy"]) + float(row["ram_energy"])) * 3.6e6
+    assert parts == pytest.approx(s["energy_j"], rel=1e-12)
+    assert float(row["energy_consumed"]) * 3.6e6 == pytest.approx(s["energy_j"], rel=1e-12)
+    said = " ".join(got.stderr.split())
+    assert "gpu:0 (0.0 J of the run's 1186.4 J, measured) has no samples" in said, said
+    assert "not a readable split" not in said, said
 
 
 def test_the_exports_say_their_samples_hold_none_of_the_gpu_and_skip_a_negative_one(

@@ -294,7 +294,6 @@ def same_kwh(kwh: float, priced: Any) -> float:
     return kwh
 
 
-
 def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: float | None,
                    factor: float, summary: Any, seen: Iterable[Any], notes: list[str] | None,
                    unknown: list[tuple[tuple[str, ...], str]]
@@ -317,7 +316,7 @@ def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: f
                         "sample, and its domains are not a readable split of its total (a "
                         "domain listed twice, a figure not usable, or not adding up to it)"))
         return dict.fromkeys(energy_kwh), exact if exact is not None else total_j
-    missing = [] if summary is None else unsampled(summary, seen)
+    missing = [] if summary is None else unsampled(summary, seen, with_zero=True)
     kept_j = sum(d["energy_j"] for d in missing)
     scale = 1.0
     if exact is not None and exact >= 0 and (total_j > 0 or kept_j > 0):

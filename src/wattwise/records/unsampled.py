@@ -34,29 +34,39 @@ def _number(x: Any) -> float | None:
     return v if v is not None and 0 <= v <= MAX_STORED_ENERGY_J else None
 
 
-def unsampled(summary: Any, sampled: Iterable[Any]) -> list[dict[str, Any]]:
-    """The summary's domains counted in its total with energy and no sample (each a dict
-    with ``domain``, ``component``, ``energy_j``, ``kind``); none where the summary's
-    domains are not a readable split of its total (a damaged record says so elsewhere)."""
+def _split(summary: Any) -> list[tuple[dict[str, Any], float]] | None:
+    """The summary's counted domains with their energies, where they are a readable split
+    of its total; None where they are not (a figure not usable, a domain listed twice, or
+    domains not adding up to the total) or the summary lists no domains."""
     if not isinstance(summary, dict) or not isinstance(summary.get("domains"), list):
-        return []
+        return None
     total = _number(summary.get("energy_j"))
     rows = summary["domains"]
     if total is None or not all(isinstance(d, dict) for d in rows):
-        return []
+        return None
     counted = [d for d in rows if d.get("in_total", True) is not False]
     energies = [_number(d.get("energy_j")) for d in counted]
     names = [d.get("domain") for d in counted]
     if any(e is None for e in energies) or len(set(map(str, names))) < len(names):
-        return []  # a figure not usable, or a domain listed twice: no split to read
+        return None  # a figure not usable, or a domain listed twice: no split to read
     if abs(sum(e for e in energies if e is not None) - total) > _SAME * max(total, 1.0):
-        return []
+        return None
+    return [(d, float(e or 0.0)) for d, e in zip(counted, energies, strict=True)]
+
+
+def unsampled(summary: Any, sampled: Iterable[Any], *,
+              with_zero: bool = False) -> list[dict[str, Any]]:
+    """The summary's domains counted in its total with energy and no sample (each a dict
+    with ``domain``, ``component``, ``energy_j``, ``kind``); none where the summary's
+    domains are not a readable split of its total (a damaged record says so elsewhere).
+    One of 0 J leaves nothing out of a line; ``with_zero`` names it too, for a split by
+    component, whose figure for it is the summary's 0 J, not "not measured"."""
     seen = {str(s) for s in sampled}
     return [
         {"domain": str(d.get("domain")), "component": str(d.get("component") or ""),
          "energy_j": e, "kind": str(d.get("kind") or "")}
-        for d, e in zip(counted, energies, strict=True)
-        if e and isinstance(d.get("domain"), str) and d["domain"] not in seen
+        for d, e in _split(summary) or []
+        if (e or with_zero) and isinstance(d.get("domain"), str) and d["domain"] not in seen
     ]
 
 
@@ -67,7 +77,7 @@ def unreadable_unsampled(summary: Any, sampled: Iterable[Any]) -> list[str]:
     alone, such a domain's energy went to the others (an H200 record's GPU, listed
     twice, was written as 19.7 times its CPU and RAM energy)."""
     if not isinstance(summary, dict) or not isinstance(summary.get("domains"), list) \
-            or unsampled(summary, sampled):
+            or _split(summary) is not None:
         return []
     seen = {str(s) for s in sampled}
     names = [str(d.get("domain")) for d in summary["domains"]
