@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -287,3 +288,25 @@ def test_keyboard_interrupt_inside_the_block_is_interrupted(tmp_path: Path) -> N
             raise KeyboardInterrupt
     assert run.run_id is not None
     assert Store(db).get_run(run.run_id).status == "interrupted"
+
+
+def test_the_run_starts_where_its_measurement_begins(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The row is opened before the sensors' first reading; a slow start (0.3 s here, 0.1-0.34
+    s on a loaded machine) lay before the first sample and outside the summary, drawn as
+    empty time at the start of every timeline."""
+    from wattwise.measure import meter as meter_mod
+
+    slow = meter_mod.Meter.start
+
+    def start(self: Any) -> None:
+        time.sleep(0.3)
+        slow(self)
+
+    monkeypatch.setattr(meter_mod.Meter, "start", start)
+    db = tmp_path / "r.db"
+    with wattwise.track("slow start", sensors=[_sensor()], db=db, interval_s=0.05) as run:
+        time.sleep(0.1)
+    rec = Store(db).get_run(run.run_id)
+    assert rec.started_unix_s == rec.summary["start_unix_s"] == run.result.start_unix_s
+    assert rec.ended_unix_s == rec.summary["end_unix_s"]

@@ -173,7 +173,8 @@ def window_intervals(store: Any, record: Any, pricing: Any,
         summed = summary_intervals(store, record, in_total, t0, end, exact, pricing, notes=[])
     got = summed if summed is not None else intervals_from_samples(
         store.samples(record.id) if samples is None else samples, in_total, t0,
-        scale_to_j=exact, end_unix_s=t1, notes=[])
+        scale_to_j=exact, end_unix_s=t1 if t1 is not None else end,
+        notes=[])  # clipped as the sums are, where they were tried
     one = None if got else window_total(record.summary, t0, t1)
     return got if one is None else [one]
 
@@ -448,8 +449,8 @@ def _domain_sums(store: Any, record: Any, names: set[str]
     try:
         pricing = reprice_options(record.summary, started=started_with(record))
         left = []
+        end = summed_end(store, record, t0, t1)
         for name in sorted(names):
-            end = summed_end(store, record, t0, t1)
             summed = None if end is None else \
                 summary_intervals(store, record, {name}, t0, end, None, pricing, notes=[])
             if summed is None:
@@ -462,8 +463,9 @@ def _domain_sums(store: Any, record: Any, names: set[str]
                 if sample.domain in rows:
                     rows[sample.domain].append(sample)
             for name in left:
-                out[name] = intervals_from_samples(rows[name], {name}, t0, end_unix_s=t1,
-                                                   notes=[])
+                out[name] = intervals_from_samples(
+                    rows[name], {name}, t0, end_unix_s=t1 if t1 is not None else end,
+                    notes=[])
     except (BadInput, StoreError, ValueError, TypeError, KeyError):
         return None
     return {name: _summed(got) for name, got in out.items() if got}
