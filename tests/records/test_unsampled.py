@@ -10,6 +10,7 @@ import gzip
 import io
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -207,3 +208,69 @@ def test_a_gpu_listed_twice_without_samples_leaves_the_split_empty(h200: Path) -
     assert ("ram_energy left empty: gpu:0 counted in the stored summary but in no sample, "
             "and its domains are not a readable split of its total") in said
     assert said.count("cpu_energy") == 1  # named once, with its reason
+
+
+def _edit(db: Path, edit: Any) -> dict:
+    import json
+
+    conn = sqlite3.connect(db)
+    with conn:
+        s = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+        edit(s, conn)
+        conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(s),))
+    conn.close()
+    return s
+
+
+def _joules(row: dict[str, str]) -> dict[str, float | None]:
+    return {k: float(row[k]) * 3.6e6 if row[k] else None
+            for k in ("cpu_energy", "gpu_energy", "ram_energy", "energy_consumed")}
+
+
+def test_a_gpu_with_a_few_samples_keeps_its_summary_figure(h200: Path) -> None:
+    """Two 10 J GPU samples (a counter read every 5 s leaves so few): split by the samples'
+    shape, the GPU's 11084.4 J were written as CPU and RAM energy (3083.6 J and 8983.8 J,
+    ten times theirs) and the GPU as 203.4 J, unsaid. Each column is the summary's."""
+    s = _edit(h200, lambda s, conn: conn.executemany(
+        "INSERT INTO samples (run_id, t_unix_s, domain, energy_j, power_w, low_j, high_j, gap)"
+        " VALUES (1, ?, 'gpu:0', 10.0, 100.0, 10.0, 10.0, 0)",
+        [(s["start_unix_s"] + 5.0,), (s["start_unix_s"] + 10.0,)]))
+    _register_all()
+    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+    assert got.exit_code == 0, got.output
+    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    own = {d["component"]: d["energy_j"] for d in s["domains"]}
+    cols = _joules(row)
+    assert cols["gpu_energy"] == pytest.approx(own["gpu"], rel=1e-12)
+    assert cols["cpu_energy"] == pytest.approx(own["cpu"], rel=1e-12)
+    assert cols["ram_energy"] == pytest.approx(own["memory"], rel=1e-12)
+    assert cols["energy_consumed"] == pytest.approx(s["energy_j"], rel=1e-12)
+    assert float(row["cpu_power"]) == pytest.approx(own["cpu"] / s["duration_s"], rel=1e-9)
+
+
+def test_an_unsampled_gpu_without_its_component_takes_the_sensors(h200: Path) -> None:
+    """The summary's row lost its component (null or ""); the sensors recorded with the run
+    say gpu: it went to energy_consumed alone under "no column for its component"."""
+    for lost in (None, ""):
+        _edit(h200, lambda s, conn, lost=lost: s["domains"][0].update(component=lost))
+        _register_all()
+        got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+        (row,) = csv.DictReader(io.StringIO(got.stdout))
+        assert _joules(row)["gpu_energy"] == pytest.approx(GPU_J, rel=1e-12), lost
+        assert "no column for its component" not in got.stderr
+
+
+def test_a_sampled_domain_codecarbon_has_no_column_for_is_said(h200: Path) -> None:
+    """Its energy is in energy_consumed and no column: the columns fall short of it by
+    exactly that, and a note says why."""
+    s = _edit(h200, lambda s, conn: s["domains"][1].update(component="npu"))
+    _register_all()
+    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    cols = _joules(row)
+    assert cols["cpu_energy"] is None
+    short = cols["energy_consumed"] - cols["gpu_energy"] - cols["ram_energy"]
+    assert short == pytest.approx(s["domains"][1]["energy_j"], rel=1e-9)
+    said = " ".join(got.stderr.split())
+    assert "cpu:model (303.1 J, npu): CodeCarbon has no column for its component: in " \
+        "energy_consumed alone" in said, said

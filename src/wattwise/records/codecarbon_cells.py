@@ -296,18 +296,27 @@ def same_kwh(kwh: float, priced: Any) -> float:
 
 def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: float | None,
                    factor: float, summary: Any, seen: Iterable[Any], notes: list[str] | None,
-                   unknown: list[tuple[tuple[str, ...], str]]
+                   unknown: list[tuple[tuple[str, ...], str]],
+                   known: dict[str, tuple[str, bool]] | None = None,
                    ) -> tuple[dict[str, float | None], float]:
-    """The columns (kWh) and total (J) of ``export_codecarbon``: the samples' shape scaled
-    to the run's exact energy (counters read at its start and end), which its emissions
-    were computed from, so emissions / energy_consumed is the intensity used; a stored
-    0 J too (every other output gives it). A domain the ``summary`` counts in its total
-    that no sample holds takes the summary's own figure, unscaled, and a note says so:
-    split by the samples alone, its energy went to the others (a real H200 run's
-    11084 J of GPU were written as CPU and RAM energy). Then the PUE ``factor``."""
-    from wattwise.records.unsampled import unreadable_unsampled, unsampled, unsampled_note
+    """The columns (kWh) and total (J) of ``export_codecarbon``, so emissions /
+    energy_consumed is the intensity used; a stored 0 J too (every other output gives it).
+
+    Where the ``summary``'s domains are a readable split of its usable total (``exact``;
+    ``unsampled.readable_split``), each column is its component's domains' figures there:
+    counters read at the run's ends, as ``show`` gives them. Split by the samples' shape,
+    a GPU sampled twice in a run (NVML's counter is read every 5 s) had its 11084 J
+    written as CPU and RAM energy, ten times theirs, and one with no sample all of it.
+    Else the samples' shape (``energy_kwh``, of ``total_j``) scaled to ``exact``; where
+    the split is not readable and names a domain no sample holds, no column can be told.
+    Then the PUE ``factor``."""
+    from wattwise.records.unsampled import readable_split, unreadable_unsampled
 
     seen = set(seen)
+    split = None if summary is None or exact is None else readable_split(summary)
+    if split is not None:
+        out = _split_columns(split, energy_kwh, exact, seen, notes, known or {})
+        return {k: None if v is None else v * factor for k, v in out.items()}, exact
     lost = [] if summary is None else unreadable_unsampled(summary, seen)
     if lost:  # no split to read, and some of it in no sample: no column can be told
         unknown.append((("cpu_power", "gpu_power", "ram_power", "cpu_energy", "gpu_energy",
@@ -316,22 +325,48 @@ def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: f
                         "sample, and its domains are not a readable split of its total (a "
                         "domain listed twice, a figure not usable, or not adding up to it)"))
         return dict.fromkeys(energy_kwh), exact if exact is not None else total_j
-    missing = [] if summary is None else unsampled(summary, seen, with_zero=True)
-    kept_j = sum(d["energy_j"] for d in missing)
     scale = 1.0
-    if exact is not None and exact >= 0 and (total_j > 0 or kept_j > 0):
-        scale = max(0.0, exact - kept_j) / total_j if total_j > 0 else 1.0
-        total_j = exact
-    out = {k: None if v is None else v * scale for k, v in energy_kwh.items()}
-    placed = [d for d in missing if CODECARBON_COMPONENT.get(d["component"]) is not None]
-    for d in placed:
-        column = CODECARBON_COMPONENT[d["component"]]
-        out[column] = (out[column] or 0.0) + d["energy_j"] / 3.6e6
-    total = finite_float(summary.get("energy_j")) if missing else None
-    for group, what in ((placed, "its column takes the summary's figure for it"),
-                        ([d for d in missing if d not in placed],
-                         "CodeCarbon has no column for its component: its energy is in "
-                         "energy_consumed alone")):
-        if group and notes is not None:
-            notes.append(unsampled_note(group, total, what))
-    return {k: None if v is None else v * factor for k, v in out.items()}, total_j
+    if exact is not None and exact >= 0 and total_j > 0:
+        scale, total_j = exact / total_j, exact
+    return {k: None if v is None else v * scale * factor for k, v in energy_kwh.items()}, total_j
+
+
+def _split_columns(split: list[tuple[dict[str, Any], float]], keys: Iterable[str],
+                   total_j: float, seen: set[Any], notes: list[str] | None,
+                   known: dict[str, tuple[str, bool]]) -> dict[str, float | None]:
+    """``scaled_columns`` from the summary's split (kWh): a component with no domain stays
+    empty ("not measured" is not 0). A domain's component is the summary's, else the
+    sensors' (``known``), else its name's. Said: a domain without samples (its column takes
+    the summary's figure), and one whose component has no column (in energy_consumed
+    alone)."""
+    from wattwise.records.export_values import component_of
+    from wattwise.records.unsampled import unsampled_note
+
+    out: dict[str, float | None] = dict.fromkeys(keys)
+    placed, homeless, lone = [], [], []
+    for d, e in split:
+        own = d.get("component")
+        component = own if isinstance(own, str) and own else component_of(d.get("domain"),
+                                                                          known)[0]
+        row = {"domain": str(d.get("domain")), "component": component, "energy_j": e,
+               "kind": str(d.get("kind") or "")}
+        column = CODECARBON_COMPONENT.get(component)
+        if column is not None:
+            out[column] = (out[column] or 0.0) + e / 3.6e6
+        if row["domain"] not in seen:
+            (placed if column is not None else homeless).append(row)
+        elif column is None and e:
+            lone.append(row)
+    if notes is not None:
+        for group, what in ((placed, "its column takes the summary's figure for it"),
+                            (homeless, "CodeCarbon has no column for its component: its "
+                             "energy is in energy_consumed alone")):
+            if group:
+                notes.append(unsampled_note(group, total_j, what))
+        if lone:
+            parts = ", ".join(f"{r['domain']} ({r['energy_j']:.1f} J, {r['component']})"
+                              for r in lone[:5])
+            notes.append(f"{parts}: CodeCarbon has no column for "
+                         f"{'its component' if len(lone) == 1 else 'their components'}: "
+                         "in energy_consumed alone")
+    return out

@@ -264,7 +264,7 @@ def export_codecarbon(
         if part is not None:  # the figure every output gives a run without a summary
             exact, fault = part.energy_j, None
         energy_kwh, total_j = scaled_columns(energy_kwh, total_j, exact, factor, None if (
-            part or void or fault) else record.summary, seen, notes, unknown)
+            part or void or fault) else record.summary, seen, notes, unknown, known)
         total_kwh = _consumed_kwh(exact, fault, total_j, counted, unknown,
                                   None if void is not None else notes)
         if total_kwh is not None:

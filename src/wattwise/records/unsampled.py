@@ -17,8 +17,8 @@ from typing import Any
 
 from wattwise._finite import finite_float
 
-__all__ = ["LINES_LEAVE_OUT", "unreadable_unsampled", "unsampled", "unsampled_note",
-           "unsampled_notes"]
+__all__ = ["LINES_LEAVE_OUT", "readable_split", "unreadable_unsampled", "unsampled",
+           "unsampled_note", "unsampled_notes"]
 
 #: What a timeline does with such a domain.
 LINES_LEAVE_OUT = ("the power lines leave it out, and the emissions curve follows the shape of "
@@ -34,7 +34,7 @@ def _number(x: Any) -> float | None:
     return v if v is not None and 0 <= v <= MAX_STORED_ENERGY_J else None
 
 
-def _split(summary: Any) -> list[tuple[dict[str, Any], float]] | None:
+def readable_split(summary: Any) -> list[tuple[dict[str, Any], float]] | None:
     """The summary's counted domains with their energies, where they are a readable split
     of its total; None where they are not (a figure not usable, a domain listed twice, or
     domains not adding up to the total) or the summary lists no domains."""
@@ -65,7 +65,7 @@ def unsampled(summary: Any, sampled: Iterable[Any], *,
     return [
         {"domain": str(d.get("domain")), "component": str(d.get("component") or ""),
          "energy_j": e, "kind": str(d.get("kind") or "")}
-        for d, e in _split(summary) or []
+        for d, e in readable_split(summary) or []
         if (e or with_zero) and isinstance(d.get("domain"), str) and d["domain"] not in seen
     ]
 
@@ -77,7 +77,7 @@ def unreadable_unsampled(summary: Any, sampled: Iterable[Any]) -> list[str]:
     alone, such a domain's energy went to the others (an H200 record's GPU, listed
     twice, was written as 19.7 times its CPU and RAM energy)."""
     if not isinstance(summary, dict) or not isinstance(summary.get("domains"), list) \
-            or _split(summary) is not None:
+            or readable_split(summary) is not None:
         return []
     seen = {str(s) for s in sampled}
     names = [str(d.get("domain")) for d in summary["domains"]
