@@ -314,7 +314,7 @@ def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: f
 
     seen = set(seen)
     split = None if summary is None or exact is None else readable_split(summary)
-    if split is not None:
+    if split is not None and exact is not None:
         out = _split_columns(split, energy_kwh, exact, seen, notes, known or {})
         return {k: None if v is None else v * factor for k, v in out.items()}, exact
     lost = [] if summary is None else unreadable_unsampled(summary, seen)
@@ -343,7 +343,9 @@ def _split_columns(split: list[tuple[dict[str, Any], float]], keys: Iterable[str
     from wattwise.records.unsampled import unsampled_note
 
     out: dict[str, float | None] = dict.fromkeys(keys)
-    placed, homeless, lone = [], [], []
+    placed: list[dict[str, Any]] = []
+    homeless: list[dict[str, Any]] = []
+    lone: list[dict[str, Any]] = []
     for d, e in split:
         own = d.get("component")
         component = own if isinstance(own, str) and own else component_of(d.get("domain"),
