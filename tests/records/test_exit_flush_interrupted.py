@@ -5,6 +5,13 @@ the run's record was not written."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -52,3 +59,46 @@ def test_ctrl_c_during_the_exit_wait_is_one_line(
     assert err[1:] == ["wattwise: interrupted: 5 rows of run records were not written (the"
                        " run database is locked by another process)"]
     assert writer.closed
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_sigterm_during_the_exit_wait_is_said_as_ctrl_c_is(tmp_path: Path, stop: str) -> None:
+    """``wattwise run`` waiting at exit for a database another process holds: SIGTERM (a CI
+    job's timeout) killed it by the signal, its rows lost without a word."""
+    db = tmp_path / "runs.db"
+    sqlite3.connect(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("BEGIN EXCLUSIVE")
+    env = {**os.environ, "WATTWISE_EXIT_FLUSH_S": "60"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wattwise", "run", "-n", "held", "--db", str(db), "--",
+         sys.executable, "-c", "raise SystemExit(3)"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:  # up to the wait
+            lines.append(line)
+            if line.startswith("wattwise: waiting up to "):
+                break
+        else:
+            pytest.fail("".join(lines))
+        proc.send_signal(getattr(signal, stop))
+        rest = proc.stderr.read()
+        rc = proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if proc.stderr is not None:
+            proc.stderr.close()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert rc == 3, (rc, rest)  # the command's own code, not death by the signal
+    said = [line for line in rest.splitlines() if line.startswith("wattwise:")]
+    assert any(re.fullmatch(r"wattwise: interrupted: [1-9]\d* rows of run records were not "
+                            r"written \(the run database is locked by another process\)", s)
+               for s in said), rest
+    assert "Traceback" not in rest, rest

@@ -444,10 +444,12 @@ def _flush_at_exit() -> None:
     WAL database folds the WAL back into the file, so copying the ``.db`` file
     alone after the program ends copies every run."""
     from wattwise.measure.warning_lines import warnings_as_lines
+    from wattwise.records.exit_signals import stops_as_interrupt
 
     # a write the wait below ends in (the file found another program's): one line, as
-    # the wait's own (its command has ended)
-    with warnings_as_lines(lambda text: print(f"wattwise: warning: {text}", file=sys.stderr)):
+    # the wait's own (its command has ended); SIGTERM during the wait as Ctrl-C
+    with warnings_as_lines(lambda text: print(f"wattwise: warning: {text}", file=sys.stderr)), \
+            stops_as_interrupt():
         _flush_and_close()
 
 
