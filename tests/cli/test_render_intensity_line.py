@@ -26,6 +26,15 @@ def test_a_pue_without_its_source_says_so() -> None:
     lines = emissions_lines({"emissions": {**block, "pue_source": "set by the user"},
                              "kind": "measured"})
     assert lines[2] == "  PUE 1: set by the user", lines
+    # none stored: the run's recorded options name the user's choice where they hold it
+    lines = emissions_lines({"emissions": block, "kind": "measured",
+                             "carbon_options": {"pue": 1.0}})
+    assert lines[2] == "  PUE 1: set by the user", lines
+    lines = emissions_lines({"emissions": block, "kind": "measured",
+                             "carbon_options": {"pue": 1.37}})
+    assert lines[2] == "  PUE 1: source not recorded", lines
+    lines = emissions_lines({"emissions": {**block, "pue_source": 7}, "kind": "measured"})
+    assert lines[2] == "  PUE 1: source not usable: not text (stored as 7): a damaged record"
     lines = emissions_lines({"emissions": {k: v for k, v in block.items() if k != "source"},
                              "kind": "measured"})
     assert lines[1].endswith("zone DE, source not recorded"), lines

@@ -98,3 +98,24 @@ def unless_zones_own(pue: float | None, zone: str | None, source: Any = None) ->
     except (WattwiseError, ValueError, TypeError, KeyError):
         return pue
     return None if pue == own else pue
+
+
+def stored_source(summary: Any) -> str:
+    """What ``show`` says of a stored emissions block's PUE source: the stored text; where
+    none is stored, "set by the user" where the run's recorded options hold that PUE (as
+    ``report`` reads them), else "source not recorded"; a source that is not text is a
+    damaged record, said (one stored as 7 was printed "PUE 1.15: 7")."""
+    from wattwise._finite import finite_float
+
+    em = summary.get("emissions") if isinstance(summary, dict) else None
+    em = em if isinstance(em, dict) else {}
+    source = em.get("pue_source")
+    if isinstance(source, str) and source:
+        return source
+    if source is not None and source != "":
+        return f"source not usable: not text (stored as {source!r}): a damaged record"
+    options = summary.get("carbon_options") if isinstance(summary, dict) else None
+    chosen = finite_float(options.get("pue")) if isinstance(options, dict) else None
+    if chosen is not None and chosen == finite_float(em.get("pue")):
+        return "set by the user"
+    return "source not recorded"

@@ -404,6 +404,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     as a reading: ``again`` (``records.run_sums.unusable_total_share`` of the run) gives
     the figure ``wattwise report`` gives in their place, with the one note every output
     gives; without it, the command that prices them is named; ``pue``, its PUE."""
+    from wattwise.carbon.pue import stored_source
     from wattwise.records.stored_energy import (
         own_emissions_notes,
         summary_emissions_fault,
@@ -426,8 +427,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
         + _zone_said(zone)
         + f", {_said(e.get('kind'), e.get('source'))}",
-        f"  PUE {num(e.get('pue'), 'g')}: "
-        + safe(e.get("pue_source") if e.get("pue_source") else "source not recorded"),
+        f"  PUE {num(e.get('pue'), 'g')}: {safe(stored_source(summary))}",
     ]
     from wattwise.records.stored_market import market_lines
 
