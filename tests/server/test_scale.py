@@ -199,6 +199,6 @@ def test_metric_labels_are_short_words_and_long_text_goes_to_info_clipped(
     assert len(max(text.splitlines(), key=len)) < 400
     assert ('wattwise_run_energy_joules_total{domain="cpu:0",kind="measured",run_id="1",'
             'source="rapl"} 5.0') in text
-    assert 'wattwise_run_emissions_grams{run_id="1",zone="other"} 0.01' in text
+    assert 'wattwise_run_emissions_grams{run_id="1",zone="other"} 0.01' in text  # </zone>...
     info = next(x for x in text.splitlines() if x.startswith("wattwise_run_domain_info{"))
     assert 'source="rapl:xxx' in info and "…" in info

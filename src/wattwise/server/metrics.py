@@ -155,7 +155,9 @@ RUN_ENERGY = ("Energy per domain of a running, lost or recent run: the machine's
               "summary, its samples so far; a run whose stored total is not usable (one "
               "that disagrees with the sum of its stored domains, or cannot be checked against "
               "them, included) has no series, nor has one listing no domains.")
-_ZONE = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+#: A zone label: a zone's name as wattwise writes it, a cloud region's ("aws:eu-west-1")
+#: too; any other stored text is "other" (the run's HELP says so).
+_ZONE = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 
 
 def source_label(source: Any) -> str:
@@ -165,7 +167,11 @@ def source_label(source: Any) -> str:
 
 
 def kind_label(kind: Any) -> str:
-    return kind if kind in KINDS else "other"
+    """A kind wattwise writes; "unknown" where none is recorded, as every other output says
+    it; "other" for any other stored value."""
+    if kind in KINDS:
+        return str(kind)
+    return "unknown" if kind is None or kind in ("", "unknown") else "other"
 
 
 def clip(value: Any) -> str:
@@ -468,7 +474,8 @@ def _families() -> dict[str, Any]:
         "wattwise_run_emissions_grams",
         "Operational emissions, location-based (Scope 2; a market-based figure is in "
         "/api/runs/ID) of a recent finished run, gCO2eq (of a run lost before its "
-        "summary: its partial energy, priced as `wattwise report` prices it).",
+        "summary: its partial energy, priced as `wattwise report` prices it); zone "
+        "\"other\": one stored as no zone name.",
         labels=["run_id", "zone"])
     info = InfoMetricFamily(
         "wattwise_run", "Name and host of each run with series here.",

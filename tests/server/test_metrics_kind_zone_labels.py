@@ -1,0 +1,37 @@
+"""/metrics labels a kind not recorded "unknown", as every other output names it (it was
+"other", beside the same domain's "measured" in its domain_info), and a cloud region's zone
+by its name (every "aws:eu-west-1" run was zone="other")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from wattwise.records.store import Store
+from wattwise.server.app import create_app
+from wattwise.server.metrics import kind_label
+
+
+def test_kind_labels() -> None:
+    assert [kind_label(k) for k in ("measured", "mixed", None, "", "unknown", "guessed", 3)] \
+        == ["measured", "mixed", "unknown", "unknown", "unknown", "other", "other"]
+
+
+def test_a_cloud_zone_and_an_unrecorded_kind_are_labelled_so(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        rid = store.create_run(name="cloud", started_unix_s=1.0, host={"hostname": "h"},
+                               hardware={}, versions={},
+                               sensors=[{"domains": [{"name": "cpu:0", "kind": "measured",
+                                                      "source": "rapl:x"}]}])
+        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={
+            "energy_j": 5.0, "domains": [{"domain": "cpu:0", "source": "rapl:x",
+                                          "energy_j": 5.0}],
+            "emissions": {"emissions_g": 0.01, "zone": "aws:eu-west-1"}})
+    with TestClient(create_app(path, port=8787), base_url="http://127.0.0.1:8787") as c:
+        text = c.get("/metrics").text
+    assert 'wattwise_run_emissions_grams{run_id="1",zone="aws:eu-west-1"} 0.01' in text
+    assert ('wattwise_run_energy_joules_total{domain="cpu:0",kind="unknown",run_id="1",'
+            'source="rapl"} 5.0') in text
+    assert 'wattwise_energy_joules_total{kind="unknown"} 5.0' in text
