@@ -70,5 +70,47 @@ def test_a_kind_not_recorded_is_unknown_on_the_run_page(browser: Any,
         assert "unknown" in browser.find_element(By.ID, "total").text
         cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#view td")]
         assert "unknown" in cells and "None" not in cells and "null" not in cells
+        # the runs list and the compare table said "—" (pass X's X7)
+        _open(browser, f"{base}/#/runs", "tr.run")
+        kind = browser.find_element(By.CSS_SELECTOR, "tr.run[data-id='1'] td.c-kind").text
+        assert kind == "unknown", kind
+        _open(browser, f"{base}/#/compare/1", "#compare")
+        rows = {tr.find_element(By.TAG_NAME, "th").text: tr.find_element(By.TAG_NAME, "td").text
+                for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")}
+        assert rows["kind"] == "unknown", rows
+    finally:
+        next(pages, None)
+
+
+def test_a_damaged_total_is_in_the_compare_row_s_unit(browser: Any, tmp_path: Path) -> None:
+    """The H200 run's 3.41 Wh beside a small run whose stored total is not usable: its figure
+    from its samples was written in J (24.5 J), its own range beside it in Wh."""
+    import re
+
+    from selenium.webdriver.common.by import By
+
+    from tests._damage import edit_summary
+    from tests.server._runs import demo_like
+    from wattwise.records.store import Store
+
+    db = tmp_path / "runs.db"
+    conn = sqlite3.connect(db)
+    with gzip.open(FIXTURE, "rt", encoding="utf-8") as f:
+        conn.executescript(f.read())
+    conn.close()
+    with Store(db) as store:
+        small = demo_like(store, "small", scale=0.0005)
+    edit_summary(db, small, lambda s: s.update(energy_j=-5.0))
+    pages = _serve(db)
+    base = next(pages)
+    try:
+        _open(browser, f"{base}/#/compare/1,{small}", "#compare")
+        rows = {tr.find_element(By.TAG_NAME, "th").text: [
+            td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+            for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")}
+        units = {re.match(r"[-0-9.e+]+ (\S+)", cell).group(1)  # type: ignore[union-attr]
+                 for cell in rows["energy"] + rows["range"]}
+        assert units == {"Wh"}, rows
+        assert "from its samples" in rows["energy"][1], rows
     finally:
         next(pages, None)
