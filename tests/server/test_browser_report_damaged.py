@@ -82,12 +82,14 @@ def test_a_damaged_total_s_note_is_given_once_on_the_saved_page(
     assert text.count("the stored energy is not usable") == 1, text
 
 
-@pytest.mark.parametrize("damage", ["grams not usable", "no emissions block"])
+@pytest.mark.parametrize("damage", ["grams not usable", "no emissions block", "none"])
 def test_the_saved_page_gives_the_grams_report_printed(browser: Any, tmp_path: Path,
                                                        damage: str) -> None:
     """``report --zone DE`` of a run recorded in FR whose stored grams are not usable: the
     page gave the dashboard's grams at FR beside report's note "priced at DE"; of a run
-    recorded without emissions, "—" on the page report wrote."""
+    recorded without emissions, "—" on the page report wrote. The PUE beside them is the
+    one report priced at (``--pue 1.2``): the page gave the recorded one ("PUE 1"), or
+    "PUE —" where the run recorded no emissions."""
     import json
 
     from selenium.webdriver.common.by import By
@@ -95,10 +97,11 @@ def test_the_saved_page_gives_the_grams_report_printed(browser: Any, tmp_path: P
     _register_all()
     db = tmp_path / "runs.db"
     rid = tracked_run(db, zone="FR")
-    edit_summary(db, rid, (lambda s: s["emissions"].update(emissions_g="x"))
-                 if damage == "grams not usable" else (lambda s: s.pop("emissions")))
+    if damage != "none":
+        edit_summary(db, rid, (lambda s: s["emissions"].update(emissions_g="x"))
+                     if damage == "grams not usable" else (lambda s: s.pop("emissions")))
     page = tmp_path / "report.html"
-    args = ["report", str(rid), "--db", str(db), "--zone", "DE"]
+    args = ["report", str(rid), "--db", str(db), "--zone", "DE", "--pue", "1.2"]
     printed = json.loads(CliRunner().invoke(app, [*args, "--json"]).stdout)
     got = CliRunner().invoke(app, [*args, "--html", str(page)])
     assert got.exit_code == 0, got.output
@@ -106,3 +109,8 @@ def test_the_saved_page_gives_the_grams_report_printed(browser: Any, tmp_path: P
     text = browser.find_element(By.ID, "view").text
     grams = printed["emissions"]["emissions_g"]
     assert f"{to_precision(grams, 3)} gCO2eq" in text, (grams, text)
+    assert printed["emissions"]["pue"] == 1.2
+    said = [line for line in text.splitlines() if line.startswith("location-based:")]
+    assert len(said) == 1, said  # grams priced in place of unusable ones give no PUE
+    assert said[0].endswith("PUE 1.2") or (damage == "grams not usable"
+                                           and "PUE" not in said[0]), said

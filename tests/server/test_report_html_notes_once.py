@@ -63,3 +63,21 @@ def test_a_hole_in_the_sampling_is_said_once(tmp_path: Path) -> None:
         store.finish_run(rid, ended_unix_s=start + 46.1, status="finished", summary={})
     notes = _summary_notes(db, int(rid), tmp_path / "r.html")
     assert len([n for n in notes if "hole in the sampling" in n]) == 1, notes
+
+
+def test_the_recorded_pricing_s_notes_go_where_report_priced_it_otherwise(
+        tmp_path: Path) -> None:
+    """A run recorded with no zone, reported ``--zone DE``: the page kept "no zone set, so
+    the world average is used" beside grams priced at DE (``report`` printed it not)."""
+    db = tmp_path / "runs.db"
+    _cli(db, "run", "--", sys.executable, "-c", "pass")
+    flush_all(30.0)
+    no_zone = "no zone set, so the world average is used"
+    assert any(n.startswith(no_zone) for n in _summary_notes(db, 1, tmp_path / "a.html"))
+    page = tmp_path / "de.html"
+    _cli(db, "report", "1", "--zone", "DE", "--html", str(page))
+    data = json.loads(re.search(r'id="wattwise-data">(.*?)</script>', page.read_text(),
+                                re.S).group(1))  # type: ignore[union-attr]
+    notes = data["data"]["/api/runs/1"]["run"]["summary"]["notes"]
+    assert not any(n.startswith(no_zone) for n in notes), notes
+    assert any(n.startswith("priced at DE (--zone)") for n in notes), notes

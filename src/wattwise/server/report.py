@@ -44,7 +44,12 @@ def run_report_html(
     payload = run_payload(store, record.id)
     summary = payload["run"].get("summary")
     if emissions is not None and isinstance(summary, dict):
-        kept = [n for n in summary.get("notes") or [] if isinstance(n, str)]
+        # the recorded pricing's own notes ("no zone set, so the world average is used")
+        # left out where report priced it otherwise (at --zone DE): its line says them
+        recorded = summary.get("emissions") if isinstance(summary.get("emissions"), dict) else {}
+        stale = {n for n in recorded.get("notes") or [] if isinstance(n, str)} - {
+            n for n in emissions.get("notes") or [] if isinstance(n, str)}
+        kept = [n for n in summary.get("notes") or [] if isinstance(n, str) and n not in stale]
         payload["run"]["summary"] = {
             **summary, "emissions": emissions, "notes": list(dict.fromkeys([*notes, *kept])),
             # what the run recorded, for the page's "recorded pricing" line
@@ -88,11 +93,17 @@ def _priced_by_report(figures: Any, emissions: dict[str, Any] | None) -> None:
     """The run's figures as the saved page shows them beside what ``report`` printed: grams
     priced again are ``report``'s (the page gave the dashboard's, at the recorded zone,
     beside report's note "priced at DE (--zone)"), and a run recorded without emissions
-    shows report's pricing (the page gave "—" on the page ``report`` wrote)."""
+    shows report's pricing (the page gave "—" on the page ``report`` wrote). The PUE beside
+    them is the one ``report`` priced at (the page gave the recorded one: "PUE 1" beside
+    grams priced at ``--pue 1.2``, "PUE —" for a run recorded without emissions)."""
+    from wattwise._finite import finite_float
     from wattwise.records.run_sums import NOT_RECORDED
 
-    if emissions is None or not isinstance(figures, dict) \
-            or not isinstance(figures.get("emissions_note"), str):
+    if emissions is None or not isinstance(figures, dict):
+        return
+    if finite_float(emissions.get("pue")) is not None:
+        figures["pue"] = emissions["pue"]
+    if not isinstance(figures.get("emissions_note"), str):
         return
     if figures["emissions_note"] == NOT_RECORDED:
         figures.pop("emissions_note")
