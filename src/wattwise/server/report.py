@@ -46,7 +46,8 @@ def run_report_html(
     if emissions is not None and isinstance(summary, dict):
         # the recorded pricing's own notes ("no zone set, so the world average is used")
         # left out where report priced it otherwise (at --zone DE): its line says them
-        recorded = summary.get("emissions") if isinstance(summary.get("emissions"), dict) else {}
+        recorded = summary.get("emissions")
+        recorded = recorded if isinstance(recorded, dict) else {}
         stale = {n for n in recorded.get("notes") or [] if isinstance(n, str)} - {
             n for n in emissions.get("notes") or [] if isinstance(n, str)}
         kept = [n for n in summary.get("notes") or [] if isinstance(n, str) and n not in stale]
