@@ -425,9 +425,7 @@ def _energy(basis: str, gens: Sequence[_Generation], batch: int, prompt_len: int
     model's low and high ends each less the idle power at that end)."""
 
     def net(w: Any, attr: str = "energy_j") -> float:
-        if w is None:
-            return 0.0
-        return max(0.0, float(getattr(w, attr)) - getattr(baseline, attr) * w.duration_s)
+        return _above_idle(w, attr, getattr(baseline, attr))
 
     split = {attr: [_phases(g, net, attr) for g in gens]
              for attr in ("energy_j", "low_j", "high_j")}
@@ -471,8 +469,8 @@ def _phases(g: _Generation, net: Callable[[Any, str], float], attr: str
         return pre, dec, drn
     looped = _looped(g, net, attr)
     rest = pre - looped  # what the prefill's own window read beyond (or short of) it
-    if g.decode_w is not None:
-        return looped, max(0.0, dec + rest), drn
+    if g.decode_w is not None:  # a shortfall past the decode comes off the drain
+        return looped, max(0.0, dec + rest), max(0.0, drn + min(0.0, dec + rest))
     if g.drain_w is not None:
         return looped, dec, max(0.0, drn + rest)
     return looped, dec, drn  # the response was its first token: the prefill is all of it
@@ -489,15 +487,28 @@ def _looped(g: _Generation, net: Callable[[Any, str], float], attr: str) -> floa
     return net(g.loop_w, attr) / g.loop_count
 
 
-def _short_of_loop(gens: Sequence[_Generation], idle_w: float = 0.0) -> int:
-    """Generations whose own windows read less than their looped prefill alone, above
-    ``idle_w`` (the figures above idle clamp on that basis, the whole ones at 0 W)."""
-    def net(w: Any, attr: str = "energy_j") -> float:
-        return 0.0 if w is None else max(0.0, float(getattr(w, attr)) - idle_w * w.duration_s)
+def _above_idle(w: Any, attr: str, idle_w: float) -> float:
+    """A window's ``attr`` (energy, low or high end) less ``idle_w`` x its duration, at
+    least 0 J; 0 J for no window."""
+    return 0.0 if w is None else max(0.0, float(getattr(w, attr)) - idle_w * w.duration_s)
+
+
+def _short_of_loop(gens: Sequence[_Generation], idle: float | _Baseline = 0.0) -> int:
+    """Generations whose own windows read less than their looped prefill alone, at any
+    end (energy, low, high), above ``idle`` (W, or the baseline's per end: the figures
+    above idle clamp on that basis, the whole ones at 0 W): :func:`_phases` clamps a phase
+    at 0 J there, and the figures exceed the generation's own windows."""
+    def short(g: _Generation, attr: str) -> bool:
+        idle_w = getattr(idle, attr) if isinstance(idle, _Baseline) else float(idle)
+
+        def net(w: Any, attr: str = attr) -> float:
+            return _above_idle(w, attr, idle_w)
+
+        return sum(net(w) for w in (g.prefill_w, g.decode_w, g.drain_w)) \
+            < _looped(g, net, attr)
 
     return sum(1 for g in gens if g.loop_w is not None and g.loop_count > 0
-               and sum(net(w) for w in (g.prefill_w, g.decode_w, g.drain_w))
-               < _looped(g, net, "energy_j"))
+               and any(short(g, attr) for attr in ("energy_j", "low_j", "high_j")))
 
 
 def _windows_of(gens: Sequence[_Generation]) -> list[Any]:
@@ -565,7 +576,7 @@ def _point(batch: int, prompt_len: int, gens: Sequence[_Generation],
             + ("" if span >= 10 * resolution else
                "; those windows are still under ten times the resolution: coarse"))
         for short, basis in ((_short_of_loop(gens), ""), (0 if baseline is None else
-                             _short_of_loop(gens, baseline.energy_j), " above idle")):
+                             _short_of_loop(gens, baseline), " above idle")):
             if short:
                 notes.append(f"batch {batch}: in {short} of {len(gens)} repetitions the "
                              f"generation's own windows read less{basis} than its looped "
