@@ -1,9 +1,7 @@
 """Pricing a recorded run again, as ``wattwise report`` does: with the options it was
 recorded with, an override, or its own recorded intensities when the source is gone.
-
 Also what a run records of its carbon options when it starts (``started_carbon``),
-so a run that never finished is priced as it was meant to be.
-"""
+so a run that never finished is priced as it was meant to be."""
 
 from __future__ import annotations
 
@@ -208,9 +206,10 @@ def reprice_options(
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
     from wattwise.carbon.pue import unless_zones_own
-    from wattwise.records.judged_stored import pue_fault, stored_pue
+    from wattwise.records.judged_stored import pue_apart, pue_fault, stored_pue
 
-    if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None:
+    apart = None if pue is not None else pue_apart(s)  # --pue prices it either way
+    if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None or apart:
         # as its emissions show it (PUE 1 or 2 where they gave 1.37); its zone's own
         # (AWS's 1.15) is left to resolve, with its source, never "set by the user"
         r_pue = unless_zones_own(stored_pue(s), r_zone, em.get("pue_source"))
@@ -234,6 +233,7 @@ def reprice_options(
     if renewable_share is not None and renewable_share != r_share:
         overrides.append(f"renewable share {renewable_share:g} (--renewable-share)")
     notes: list[str] = [] if contradiction is None or new_place else [contradiction]
+    notes += [apart] if apart else []
     if overrides:
         notes.append(
             f"priced at {', '.join(overrides)}, "

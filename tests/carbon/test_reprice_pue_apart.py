@@ -1,0 +1,54 @@
+"""A run whose recorded carbon options and stored emissions disagree on the PUE (one of
+them edited since): ``report`` priced at the options' PUE (0.002196 g at 1.37) while every
+other output gave the stored one (0.001844 g at 1.15), with no note. It now prices at the
+stored one, as the others show it, and says so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests._damage import edit_summary, tracked_run
+from wattwise.cli import _register_all, app
+from wattwise.records.judged_stored import pue_apart
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+SAID = ("the run's recorded options give PUE 1.37 and its stored emissions were priced at "
+        "PUE 1: priced at 1, as every other output shows it (a damaged record)")
+
+
+def test_pue_apart_reads_options_and_block() -> None:
+    block = {"emissions_g": 1.0, "pue": 1.15, "zone": "aws:eu-west-1"}
+    assert pue_apart({"emissions": block, "carbon_options": {"pue": 1.15}}) is None
+    # no PUE in the options: the zone it was priced in gives AWS's 1.15 ($WATTWISE_ZONE)
+    assert pue_apart({"emissions": block, "carbon_options": {"pue": None}}) is None
+    assert pue_apart({"emissions": block}) is None  # no options recorded: nothing to compare
+    said = pue_apart({"emissions": block, "carbon_options": {"pue": 1.37}})
+    assert said is not None and said.startswith("the run's recorded options give PUE 1.37")
+
+
+def test_report_prices_at_the_stored_pue_and_says_why(tmp_path: Path) -> None:
+    _register_all()
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    edit_summary(db, rid, lambda s: s["carbon_options"].update(pue=1.37))
+
+    def out(*args: str) -> dict:
+        got = CliRunner().invoke(app, [*args, str(rid), "--db", str(db), "--json"])
+        assert got.exit_code == 0, got.output
+        return json.loads(got.stdout)
+
+    shown, reported = out("show"), out("report")
+    assert reported["emissions"]["pue"] == 1.0
+    assert reported["emissions"]["emissions_g"] == pytest.approx(
+        shown["summary"]["emissions"]["emissions_g"], rel=1e-9)
+    text = CliRunner().invoke(app, ["report", str(rid), "--db", str(db)],
+                              env={"COLUMNS": "400"}).stdout
+    assert SAID in " ".join(text.split()), text
+    # --pue prices it at the given PUE, without the note
+    given = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--pue", "1.2"],
+                               env={"COLUMNS": "400"}).stdout
+    assert "PUE 1.2" in given and "recorded options give" not in given
