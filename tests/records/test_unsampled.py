@@ -274,3 +274,18 @@ def test_a_sampled_domain_codecarbon_has_no_column_for_is_said(h200: Path) -> No
     said = " ".join(got.stderr.split())
     assert "cpu:model (303.1 J, npu): CodeCarbon has no column for its component: in " \
         "energy_consumed alone" in said, said
+
+
+def test_a_record_without_samples_is_split_by_its_summary(h200: Path) -> None:
+    conn = sqlite3.connect(h200)
+    with conn:
+        conn.execute("DELETE FROM samples")
+    conn.close()
+    _register_all()
+    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+    assert got.exit_code == 0, got.output
+    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    assert _joules(row)["gpu_energy"] == pytest.approx(GPU_J, rel=1e-12)
+    said = " ".join(got.stderr.split())
+    assert "have no samples in this record: their columns take the summary's figures for " \
+        "them" in said, said

@@ -360,7 +360,9 @@ def _split_columns(split: list[tuple[dict[str, Any], float]], keys: Iterable[str
         elif column is None and e:
             lone.append(row)
     if notes is not None:
-        for group, what in ((placed, "its column takes the summary's figure for it"),
+        for group, what in ((placed, "its column takes the summary's figure for it"
+                             if len(placed) == 1 else
+                             "their columns take the summary's figures for them"),
                             (homeless, "CodeCarbon has no column for its component: its "
                              "energy is in energy_consumed alone")):
             if group:
