@@ -42,11 +42,17 @@ def _summary(db: Path) -> dict:
         conn.close()
 
 
-def test_codecarbon_takes_the_gpus_figure_from_the_summary(h200: Path) -> None:
+def _export(db: Path) -> tuple[dict[str, str], Any]:
+    """The CodeCarbon row of run 1 and the CLI's result (its notes on stderr)."""
     _register_all()
-    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
+    got = CliRunner().invoke(app, ["export", "--db", str(db), "-f", "codecarbon", "1"])
     assert got.exit_code == 0, got.output
     (row,) = csv.DictReader(io.StringIO(got.stdout))
+    return row, got
+
+
+def test_codecarbon_takes_the_gpus_figure_from_the_summary(h200: Path) -> None:
+    row, got = _export(h200)
     summary = _summary(h200)
     gpu = next(d for d in summary["domains"] if d["domain"] == "gpu:0")
     assert float(row["gpu_energy"]) * 3.6e6 == pytest.approx(GPU_J, rel=1e-12)
@@ -108,10 +114,7 @@ def test_a_gpu_of_0_j_without_samples_fills_its_column_with_0(h200: Path) -> Non
         s.pop("emissions")  # priced from the old total: recorded without them instead
         conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(s),))
     conn.close()
-    _register_all()
-    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
-    assert got.exit_code == 0, got.output
-    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    row, got = _export(h200)
     assert float(row["gpu_energy"]) == 0.0 and float(row["gpu_power"]) == 0.0, row
     parts = (float(row["cpu_energy"]) + float(row["ram_energy"])) * 3.6e6
     assert parts == pytest.approx(s["energy_j"], rel=1e-12)
@@ -197,10 +200,7 @@ def test_a_gpu_listed_twice_without_samples_leaves_the_split_empty(h200: Path) -
             e[key] *= ratio
         conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(s),))
     conn.close()
-    _register_all()
-    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
-    assert got.exit_code == 0, got.output
-    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    row, got = _export(h200)
     for column in ("cpu_energy", "gpu_energy", "ram_energy", "cpu_power", "gpu_power",
                    "ram_power"):
         assert row[column] == "", (column, row[column])
@@ -235,10 +235,7 @@ def test_a_gpu_with_a_few_samples_keeps_its_summary_figure(h200: Path) -> None:
         "INSERT INTO samples (run_id, t_unix_s, domain, energy_j, power_w, low_j, high_j, gap)"
         " VALUES (1, ?, 'gpu:0', 10.0, 100.0, 10.0, 10.0, 0)",
         [(s["start_unix_s"] + 5.0,), (s["start_unix_s"] + 10.0,)]))
-    _register_all()
-    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
-    assert got.exit_code == 0, got.output
-    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    row, _ = _export(h200)
     own = {d["component"]: d["energy_j"] for d in s["domains"]}
     cols = _joules(row)
     assert cols["gpu_energy"] == pytest.approx(own["gpu"], rel=1e-12)
@@ -281,10 +278,7 @@ def test_a_record_without_samples_is_split_by_its_summary(h200: Path) -> None:
     with conn:
         conn.execute("DELETE FROM samples")
     conn.close()
-    _register_all()
-    got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
-    assert got.exit_code == 0, got.output
-    (row,) = csv.DictReader(io.StringIO(got.stdout))
+    row, got = _export(h200)
     assert _joules(row)["gpu_energy"] == pytest.approx(GPU_J, rel=1e-12)
     said = " ".join(got.stderr.split())
     assert "have no samples in this record: their columns take the summary's figures for " \
