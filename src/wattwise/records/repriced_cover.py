@@ -21,10 +21,22 @@ def uncovered_note(record: Any, in_total: Iterable[str],
     a summary gives its partial figure, said partial, as it always has)."""
     if not isinstance(getattr(record, "summary", None), dict):
         return None
-    counted = sorted(set(in_total))
+    counted = sorted(counted_names(record.summary, in_total))
     missing = [d for d in counted if d not in sums]
     if not missing or len(missing) == len(counted):  # none at all: no figure either way
         return None
     return (f"{len(missing)} of {len(counted)}{UNCOVERED_MARK}"
             f"({', '.join(missing)}): a figure from the others' samples would cover only "
             "part of the run, so it has none")
+
+
+def counted_names(summary: dict[str, Any], in_total: Iterable[str]) -> set[str]:
+    """The domains a run counts: its sensors' (``in_total``), as its summary's table
+    gives them where it lists them (one it marks "not added" is not counted: the note
+    called a GPU so marked a counted domain in the same table) and with those it counts
+    that no sensor lists (a fourth domain went unnamed)."""
+    rows = summary.get("domains")
+    said = {d["domain"]: d.get("in_total", True) is not False
+            for d in (rows if isinstance(rows, list) else [])
+            if isinstance(d, dict) and isinstance(d.get("domain"), str)}
+    return {n for n in in_total if said.get(n, True)} | {n for n, c in said.items() if c}
