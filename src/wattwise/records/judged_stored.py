@@ -359,20 +359,21 @@ def pue_apart(summary: Any) -> str | None:
     """Where a summary's usable stored PUE is not the one its recorded carbon options give
     (stored 1.15, options 1.37: one of them edited since), the note ``wattwise report``
     gives as it prices at the stored one, as every other output shows it; else None. A
-    summary without recorded options (an older record) has nothing to disagree with."""
+    summary without recorded options (an older record), or whose options name no PUE, has
+    nothing to disagree with: the PUE resolved from a zone is the table's of the day it
+    was recorded, and a provider's published figure may have changed since."""
     from wattwise.carbon.pue import resolve_pue
     from wattwise.errors import BadInput
 
     em = summary.get("emissions") if isinstance(summary, dict) else None
     opts = summary.get("carbon_options") if isinstance(summary, dict) else None
-    if not isinstance(em, dict) or not isinstance(opts, dict) or "pue" not in opts \
-            or pue_fault(em) is not None:
+    if not isinstance(em, dict) or not isinstance(opts, dict) or pue_fault(em) is not None:
         return None
-    stored = finite_float(em.get("pue"))
-    zone = next((z for z in (opts.get("zone"), em.get("zone"))
-                 if isinstance(z, str) and z and z != "WORLD"), None)
-    try:  # the zone it was priced in where its options name none ($WATTWISE_ZONE then)
-        given = resolve_pue(finite_float(opts.get("pue")), zone=zone).pue
+    stored, chosen = finite_float(em.get("pue")), finite_float(opts.get("pue"))
+    if chosen is None:
+        return None
+    try:
+        given = resolve_pue(chosen).pue
     except BadInput:
         return None
     if stored is None or abs(stored - given) <= AGREES * max(stored, given):
