@@ -51,6 +51,24 @@ def _export(db: Path) -> tuple[dict[str, str], Any]:
     return row, got
 
 
+def _component(db: Path, domain: str, component: str) -> dict:
+    """``domain``'s component set to ``component`` in the summary and in the sensors
+    recorded with the run (the sensors' is what a column follows); the summary."""
+    import json
+
+    conn = sqlite3.connect(db)
+    with conn:
+        s = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+        sensors = json.loads(conn.execute("SELECT sensors_json FROM runs").fetchone()[0])
+        for d in [*s["domains"], *(x for sensor in sensors for x in sensor["domains"])]:
+            if d.get("domain", d.get("name")) == domain:
+                d["component"] = component
+        conn.execute("UPDATE runs SET summary_json = ?, sensors_json = ?",
+                     (json.dumps(s), json.dumps(sensors)))
+    conn.close()
+    return s
+
+
 def test_codecarbon_takes_the_gpus_figure_from_the_summary(h200: Path) -> None:
     row, got = _export(h200)
     summary = _summary(h200)
@@ -163,14 +181,7 @@ def test_a_component_codecarbon_has_no_column_for_is_in_energy_consumed_alone(
         h200: Path) -> None:
     """Its energy was taken out of the other columns and put in none, under a note saying
     its column took it."""
-    import json
-
-    conn = sqlite3.connect(h200)
-    with conn:
-        s = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
-        s["domains"][0]["component"] = "npu"
-        conn.execute("UPDATE runs SET summary_json = ?", (json.dumps(s),))
-    conn.close()
+    s = _component(h200, "gpu:0", "npu")
     _register_all()
     got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
     (row,) = csv.DictReader(io.StringIO(got.stdout))
@@ -260,7 +271,7 @@ def test_an_unsampled_gpu_without_its_component_takes_the_sensors(h200: Path) ->
 def test_a_sampled_domain_codecarbon_has_no_column_for_is_said(h200: Path) -> None:
     """Its energy is in energy_consumed and no column: the columns fall short of it by
     exactly that, and a note says why."""
-    s = _edit(h200, lambda s, conn: s["domains"][1].update(component="npu"))
+    s = _component(h200, "cpu:model", "npu")
     _register_all()
     got = CliRunner().invoke(app, ["export", "--db", str(h200), "-f", "codecarbon", "1"])
     (row,) = csv.DictReader(io.StringIO(got.stdout))
@@ -283,3 +294,24 @@ def test_a_record_without_samples_is_split_by_its_summary(h200: Path) -> None:
     said = " ".join(got.stderr.split())
     assert "have no samples in this record: their columns take the summary's figures for " \
         "them" in said, said
+
+
+def test_a_domain_s_column_is_its_sensor_s_component(h200: Path) -> None:
+    """The summary's row of the CPU says "gpu" (its sensor and samples say cpu): its 303.1 J
+    went into gpu_energy with cpu_energy empty, unsaid."""
+    _edit(h200, lambda s, conn: s["domains"][1].update(component="gpu"))
+    cols = _joules(_export(h200)[0])
+    assert cols["cpu_energy"] == pytest.approx(303.11544020659375, rel=1e-12)
+    assert cols["gpu_energy"] == pytest.approx(GPU_J, rel=1e-12)
+
+
+def test_a_split_within_rounding_of_the_total_is_scaled_to_it(h200: Path) -> None:
+    """Domains 9e-7 of the total off it: written as they were, the columns missed
+    energy_consumed by 0.011 J."""
+    s = _edit(h200, lambda s, conn: s["domains"][0].update(
+        energy_j=s["domains"][0]["energy_j"] * (1 + 9e-7)))
+    row, _ = _export(h200)
+    cols = _joules(row)
+    parts = cols["cpu_energy"] + cols["gpu_energy"] + cols["ram_energy"]
+    assert parts == pytest.approx(s["energy_j"], rel=1e-12)
+    assert cols["energy_consumed"] == pytest.approx(s["energy_j"], rel=1e-12)

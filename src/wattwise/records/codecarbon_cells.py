@@ -334,11 +334,12 @@ def scaled_columns(energy_kwh: dict[str, float | None], total_j: float, exact: f
 def _split_columns(split: list[tuple[dict[str, Any], float]], keys: Iterable[str],
                    total_j: float, seen: set[Any], notes: list[str] | None,
                    known: dict[str, tuple[str, bool]]) -> dict[str, float | None]:
-    """``scaled_columns`` from the summary's split (kWh): a component with no domain stays
-    empty ("not measured" is not 0). A domain's component is the summary's, else the
-    sensors' (``known``), else its name's. Said: a domain without samples (its column takes
-    the summary's figure), and one whose component has no column (in energy_consumed
-    alone)."""
+    """``scaled_columns`` from the summary's split (kWh), scaled to ``total_j`` (a split
+    within rounding of it, written as it was, missed it by up to 0.011 J): a component
+    with no domain stays empty ("not measured" is not 0). A domain's component is its
+    sensor's (``known``), as the samples are split, else the summary's, else its name's.
+    Said: a domain without samples (its column takes the summary's figure), and one whose
+    component has no column (in energy_consumed alone)."""
     from wattwise.records.export_values import component_of
     from wattwise.records.unsampled import unsampled_note
 
@@ -346,15 +347,17 @@ def _split_columns(split: list[tuple[dict[str, Any], float]], keys: Iterable[str
     placed: list[dict[str, Any]] = []
     homeless: list[dict[str, Any]] = []
     lone: list[dict[str, Any]] = []
+    whole = sum(e for _, e in split)
+    scale = total_j / whole if whole > 0 else 1.0
     for d, e in split:
-        own = d.get("component")
-        component = own if isinstance(own, str) and own else component_of(d.get("domain"),
-                                                                          known)[0]
+        own, name = d.get("component"), d.get("domain")
+        component = component_of(name, known)[0] if str(name) in known or not (
+            isinstance(own, str) and own) else own
         row = {"domain": str(d.get("domain")), "component": component, "energy_j": e,
                "kind": str(d.get("kind") or "")}
         column = CODECARBON_COMPONENT.get(component)
         if column is not None:
-            out[column] = (out[column] or 0.0) + e / 3.6e6
+            out[column] = (out[column] or 0.0) + e * scale / 3.6e6
         if row["domain"] not in seen:
             (placed if column is not None else homeless).append(row)
         elif column is None and e:
