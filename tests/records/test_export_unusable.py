@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -81,7 +82,11 @@ def test_codecarbon_writes_the_samples_sums_and_says_so(
     written_j = float(row["energy_consumed"]) * _J_PER_KWH
     assert 0 < written_j <= _samples_j(db, rid) * (1 + 1e-9)  # the samples in its window
     said = [n for n in notes if n.startswith(f"the stored energy is not usable: {why}")]
-    assert said and f"sum of the run's samples ({written_j:.6g} J) instead" in said[0], notes
+    assert said and (f"its samples' energy, clipped to the run as `wattwise report` gives it "
+                     f"({written_j:.6g} J), instead") in said[0], notes
+    # the figure every other output gives (it was every sample's, unclipped)
+    got = CliRunner().invoke(app, ["show", str(rid), "--db", str(db), "--json"])
+    assert written_j == pytest.approx(json.loads(got.stdout)["figures"]["energy_j"], rel=1e-12)
 
 
 def test_codecarbon_of_an_unusable_total_without_samples_is_empty_not_zero(

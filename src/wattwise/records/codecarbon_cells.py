@@ -170,7 +170,11 @@ def repriced_carbon(
         notes.append(f"{said}; CodeCarbon's emissions column is the run's energy priced "
                      "again as `wattwise report` prices it")
     em.pop("market_g", None)
-    return _carbon_cells(em)
+    cells, why = _carbon_cells(em)
+    energy = finite_float(em.get("energy_kwh"))  # what its energy columns are scaled to
+    if energy is not None:
+        cells["repriced_energy_j"] = energy * 3.6e6
+    return cells, why
 
 
 def facility_note(energy_j: float, pue: float) -> str:

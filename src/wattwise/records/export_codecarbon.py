@@ -261,6 +261,8 @@ def export_codecarbon(
             if column is not None:
                 energy_kwh[column] = (energy_kwh[column] or 0.0) + s.energy_j / _J_PER_KWH
         exact, fault = _stored_total(record)
+        if fault is not None:  # report's figure, clipped to the run (not every sample)
+            exact = recorded.get("repriced_energy_j")
         if part is not None:  # the figure every output gives a run without a summary
             exact, fault = part.energy_j, None
         energy_kwh, total_j = scaled_columns(energy_kwh, total_j, exact, factor, None if (
@@ -438,8 +440,9 @@ def _consumed_kwh(
     if counted:
         if fault is not None and notes is not None:
             notes.append(f"the stored energy is not usable: {fault}: a damaged record; "
-                         f"the energy and power columns are the sum of the run's samples "
-                         f"({total_j:.6g} J) instead")
+                         "the energy and power columns are its samples' energy, clipped "
+                         f"to the run as `wattwise report` gives it ({total_j:.6g} J), "
+                         "instead")
         return total_j / _J_PER_KWH
     if exact is not None:  # no sample to split it by component: those cells stay empty
         unknown.append((_ENERGY_COLUMNS[1:], "the run has no energy samples to split its "
