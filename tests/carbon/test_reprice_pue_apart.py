@@ -54,3 +54,22 @@ def test_report_prices_at_the_stored_pue_and_says_why(tmp_path: Path) -> None:
     given = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--pue", "1.2"],
                                env={"COLUMNS": "400"}).stdout
     assert "PUE 1.2" in given and "recorded options give" not in given
+
+
+def test_a_new_zone_with_another_pue_names_the_recorded_one(tmp_path: Path) -> None:
+    """A cloud run (AWS's 1.15) priced at --zone DE (1): its PUE fell, and the note named
+    only the zone."""
+    _register_all()
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db, zone="aws:eu-west-1")
+
+    def note(zone: str) -> str:
+        got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone", zone],
+                                 env={"COLUMNS": "400"})
+        assert got.exit_code == 0, got.output
+        return next(line for line in got.stdout.splitlines()
+                    if line.startswith("note: priced at"))
+
+    assert note("DE") == "note: priced at DE (--zone), recorded with aws:eu-west-1, PUE 1.15"
+    assert note("aws:us-east-1") == \
+        "note: priced at aws:us-east-1 (--zone), recorded with aws:eu-west-1"  # PUE the same

@@ -206,7 +206,7 @@ def reprice_options(
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
     from wattwise.carbon.pue import unless_zones_own
-    from wattwise.records.judged_stored import pue_apart, pue_fault, stored_pue
+    from wattwise.records.judged_stored import pue_apart, pue_fault, pue_left, stored_pue
 
     apart = None if pue is not None else pue_apart(s)  # --pue prices it either way
     if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None or apart:
@@ -237,7 +237,8 @@ def reprice_options(
     if overrides:
         notes.append(
             f"priced at {', '.join(overrides)}, "
-            + _recorded_desc(r_zone, r_trace, r_provider, r_pue)
+            + _recorded_desc(r_zone, r_trace, r_provider,
+                             r_pue if r_pue is not None or pue is not None else pue_left(s, zone))
         )
     options = CarbonOptions(
         zone if zone is not None else ambient[0] if ambient is not None else r_zone,

@@ -381,3 +381,22 @@ def pue_apart(summary: Any) -> str | None:
     return (f"the run's recorded options give PUE {given:g} and its stored emissions were "
             f"priced at PUE {stored:g}: priced at {stored:g}, as every other output shows "
             "it (a damaged record)")
+
+
+def pue_left(summary: Any, zone: str | None) -> float | None:
+    """The stored PUE a run priced again in ``zone`` (``--zone``) leaves, where that zone
+    gives another of its own (a cloud run's 1.15 at DE's 1): the repricing note names it,
+    as it names a recorded PUE ``--pue`` replaces; None where the PUE stays."""
+    from wattwise.carbon.pue import resolve_pue
+    from wattwise.carbon.zones import resolve_zone
+    from wattwise.errors import WattwiseError
+
+    stored = stored_pue(summary)
+    if zone is None or stored is None:
+        return None
+    try:
+        place = resolve_zone(zone).zone
+        own = resolve_pue(None, zone=place.name if place else None).pue
+    except (WattwiseError, ValueError, TypeError, KeyError):
+        return None
+    return None if abs(own - stored) <= AGREES * max(own, stored) else stored
