@@ -305,8 +305,12 @@ def test_the_run_starts_where_its_measurement_begins(tmp_path: Path,
 
     monkeypatch.setattr(meter_mod.Meter, "start", start)
     db = tmp_path / "r.db"
+    before = time.time()
     with wattwise.track("slow start", sensors=[_sensor()], db=db, interval_s=0.05) as run:
         time.sleep(0.1)
+        # while it runs (a run killed now is lost with this start): moved already
+        assert run.flush()
+        assert Store(db).get_run(run.run_id).started_unix_s >= before + 0.3
     rec = Store(db).get_run(run.run_id)
     assert rec.started_unix_s == rec.summary["start_unix_s"] == run.result.start_unix_s
     assert rec.ended_unix_s == rec.summary["end_unix_s"]

@@ -318,8 +318,9 @@ class Meter:
         self._emit(snap)
         self._sensors.close()
 
-    def begin(self, name: str) -> None:
-        """Open window ``name`` (windows may nest and overlap; names are unique while open)."""
+    def begin(self, name: str) -> float:
+        """Open window ``name`` (windows may nest and overlap; names are unique while open);
+        the time it opened at (unix seconds)."""
         self._open.check_new(name := _own_or_checked(name))
         self._sync_devices()
         snap = self._read_all()
@@ -327,6 +328,7 @@ class Meter:
         with self._lock:  # the sampling thread marks gaps in the open windows
             self._open.check_new(name)
             self._open.open(name, snap)
+        return float(snap.t_unix)
 
     def end(self, name: str) -> EnergyResult:
         """Close window ``name`` and return what it used."""

@@ -104,6 +104,12 @@ class RecordKeeper:
         if record is not None:
             self.safely(lambda: record.event(time.time(), level, message))
 
+    def measured_from(self, t: float) -> None:
+        """The run's measurement began at ``t`` (``records.recorder``)."""
+        record = self.record
+        if record is not None:
+            self.safely(lambda: record.measured_from(t))
+
     def window(self, window: Callable[[], dict[str, Any]]) -> None:
         """Store ``window()`` with the run (made only when there is a record)."""
         record = self.record

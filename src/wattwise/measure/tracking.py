@@ -133,7 +133,7 @@ class Run:
         for n in notes:
             self._log.event("info", n)
         meter.start()
-        meter.begin(_RUN_WINDOW)
+        self._log.measured_from(meter.begin(_RUN_WINDOW))  # a lost run starts there too
         self._steps.run_start = meter.total_now()
         self._signals.install()
         return self

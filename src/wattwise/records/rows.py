@@ -397,6 +397,12 @@ def update_heartbeat(conn: sqlite3.Connection, run_id: int, t: float, path: obje
     )
 
 
+def update_start(conn: sqlite3.Connection, run_id: int, t: float, path: object) -> None:
+    """Move the run's start to ``t``, where its measurement began (never earlier)."""
+    update_one(conn, run_id, "UPDATE runs SET started_unix_s = max(started_unix_s, ?)"
+               " WHERE id = ?", (t, run_id), path)
+
+
 def finish_values(
     *, ended_unix_s: float, status: str, exit_code: int | None, summary: dict[str, Any] | None
 ) -> tuple[float, str, int | None, str | None]:
