@@ -112,7 +112,6 @@ def test_only_a_readable_split_of_the_total_names_a_domain() -> None:
     assert unsampled(None, []) == []
     zero = {"energy_j": 10.0, "domains": [{**domains[0], "energy_j": 0.0}, domains[1]]}
     assert unsampled(zero, ["cpu:0"]) == []  # nothing to leave out
-    assert [d["domain"] for d in unsampled(zero, ["cpu:0"], with_zero=True)] == ["gpu:0"]
     assert unreadable_unsampled(zero, ["cpu:0"]) == []  # a readable split, with a 0 J part
 
 

@@ -54,19 +54,17 @@ def readable_split(summary: Any) -> list[tuple[dict[str, Any], float]] | None:
     return [(d, float(e or 0.0)) for d, e in zip(counted, energies, strict=True)]
 
 
-def unsampled(summary: Any, sampled: Iterable[Any], *,
-              with_zero: bool = False) -> list[dict[str, Any]]:
+def unsampled(summary: Any, sampled: Iterable[Any]) -> list[dict[str, Any]]:
     """The summary's domains counted in its total with energy and no sample (each a dict
     with ``domain``, ``component``, ``energy_j``, ``kind``); none where the summary's
     domains are not a readable split of its total (a damaged record says so elsewhere).
-    One of 0 J leaves nothing out of a line; ``with_zero`` names it too, for a split by
-    component, whose figure for it is the summary's 0 J, not "not measured"."""
+    One of 0 J leaves nothing out of a line."""
     seen = {str(s) for s in sampled}
     return [
         {"domain": str(d.get("domain")), "component": str(d.get("component") or ""),
          "energy_j": e, "kind": str(d.get("kind") or "")}
         for d, e in readable_split(summary) or []
-        if (e or with_zero) and isinstance(d.get("domain"), str) and d["domain"] not in seen
+        if e and isinstance(d.get("domain"), str) and d["domain"] not in seen
     ]
 
 
