@@ -87,17 +87,23 @@ def unless_zones_own(pue: float | None, zone: str | None, source: Any = None) ->
     set it: a stored PUE taken for a run whose options are not recorded is then resolved
     again with its source (AWS's page), where as a value it read "set by the user" in
     ``report`` beside ``show``'s source."""
+    if pue is None or (isinstance(source, str) and source.startswith("set by the user")):
+        return pue
+    own = zones_own(zone)
+    return None if own is not None and pue == own else pue
+
+
+def zones_own(zone: str | None) -> float | None:
+    """The PUE ``zone`` (any spelling ``--zone`` takes) resolves to with none given: its
+    cloud provider's, or 1 for a local machine; None where it names no zone."""
     from wattwise.carbon.zones import resolve_zone
     from wattwise.errors import WattwiseError
 
-    if pue is None or (isinstance(source, str) and source.startswith("set by the user")):
-        return pue
     try:
         place = resolve_zone(zone).zone
-        own = resolve_pue(None, zone=place.name if place else None).pue
+        return resolve_pue(None, zone=place.name if place else None).pue
     except (WattwiseError, ValueError, TypeError, KeyError):
-        return pue
-    return None if pue == own else pue
+        return None
 
 
 def stored_source(summary: Any) -> str:

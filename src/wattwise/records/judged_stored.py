@@ -387,16 +387,10 @@ def pue_left(summary: Any, zone: str | None) -> float | None:
     """The stored PUE a run priced again in ``zone`` (``--zone``) leaves, where that zone
     gives another of its own (a cloud run's 1.15 at DE's 1): the repricing note names it,
     as it names a recorded PUE ``--pue`` replaces; None where the PUE stays."""
-    from wattwise.carbon.pue import resolve_pue
-    from wattwise.carbon.zones import resolve_zone
-    from wattwise.errors import WattwiseError
+    from wattwise.carbon.pue import zones_own
 
     stored = stored_pue(summary)
-    if zone is None or stored is None:
-        return None
-    try:
-        place = resolve_zone(zone).zone
-        own = resolve_pue(None, zone=place.name if place else None).pue
-    except (WattwiseError, ValueError, TypeError, KeyError):
+    own = None if zone is None else zones_own(zone)
+    if own is None or stored is None:
         return None
     return None if abs(own - stored) <= AGREES * max(own, stored) else stored
