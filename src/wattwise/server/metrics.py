@@ -166,6 +166,15 @@ def source_label(source: Any) -> str:
     return head if head in SOURCES else "other"
 
 
+def _domain_kind(domain: dict[str, Any], prov: dict[str, Any]) -> str:
+    """A summary domain's kind label: its own, else its sensor's, as domain_info gives it
+    (its series said "unknown" beside domain_info's "measured" for the same domain)."""
+    kind = domain.get("kind")
+    if kind in (None, ""):
+        kind = _obj(prov.get(str(domain.get("domain")))).get("kind")
+    return kind_label(kind)
+
+
 def kind_label(kind: Any) -> str:
     """A kind wattwise writes; "unknown" where none is recorded, as every other output says
     it; "other" for any other stored value."""
@@ -387,7 +396,7 @@ class StoreCollector(Collector):
                 if value is not None and energy_fault(value, d.get("low_j"),
                                                       d.get("high_j")) is None:
                     m["energy"].add_metric(
-                        [rid, clip(d.get("domain")), kind_label(d.get("kind")),
+                        [rid, clip(d.get("domain")), _domain_kind(d, prov),
                          source_label(d.get("source"))], value)
             em = run.summary.get("emissions")
             if damaged or summary_emissions_fault(run.summary) is not None:
