@@ -138,7 +138,6 @@ class RecordKeeper:
         exit_code: int | None,
         notes: list[str],
         summary: Callable[[], dict[str, Any]],
-        measured_from: float | None = None,
     ) -> None:
         """Finish the record with ``summary()``, asked once a note on samples the
         writer dropped (if any) is in ``notes``."""
@@ -155,7 +154,6 @@ class RecordKeeper:
                 status=status,
                 exit_code=exit_code,
                 summary=done,
-                measured_from=measured_from,
             ),
             stacklevel=5,
         )

@@ -157,8 +157,7 @@ class Run:
             self.carbon_options, self.emissions, self._fetched = price_run(
                 self.meter, res, self.carbon_options)
         self._log.finish(ended_unix_s=res.end_unix_s, status=status, exit_code=exit_code,
-                         notes=self.meter.notes, summary=self.summary,
-                         measured_from=res.start_unix_s)
+                         notes=self.meter.notes, summary=self.summary)
         return res
 
     @property

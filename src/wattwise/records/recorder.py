@@ -124,15 +124,12 @@ class RunRecorder:
         status: str,
         exit_code: int | None = None,
         summary: dict[str, Any] | None = None,
-        measured_from: float | None = None,
     ) -> None:
-        """Queue the final status and summary, and let go of the database.
-        ``measured_from``: where the measurement began (``rows.update_finish``)."""
+        """Queue the final status and summary, and let go of the database."""
         values = _rows.finish_values(ended_unix_s=ended_unix_s, status=status,
                                      exit_code=exit_code, summary=summary)
         run = self._id
-        self._submit(Task(lambda conn: _rows.update_finish(conn, run(), values, self.path,
-                                                           measured_from),
+        self._submit(Task(lambda conn: _rows.update_finish(conn, run(), values, self.path),
                           what="finish the run"))
         # The run is over: a program that reads the record next (``wattwise show latest``
         # after its ``with`` block) must find it finished. Wait for the writer, but not

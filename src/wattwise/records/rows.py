@@ -422,21 +422,13 @@ def update_finish(
     run_id: int,
     values: tuple[float, str, int | None, str | None],
     path: object,
-    measured_from: float | None = None,
 ) -> None:
-    """``measured_from``: where the run's measurement began, its start from then on. The
-    row was opened before the sensors' first reading (0.1-0.34 s, on a loaded machine),
-    and that stretch lay in no sample and no summary, shown as empty time."""
     ended, status, exit_code, summary_json = values
-    begun = finite("measured_from", measured_from) if measured_from is not None else None
     update_one(
         conn,
         run_id,
         "UPDATE runs SET ended_unix_s = ?, status = ?, exit_code = ?, summary_json = ?,"
-        " heartbeat_unix_s = max(coalesce(heartbeat_unix_s, ?), ?),"
-        " started_unix_s = CASE WHEN ? > started_unix_s AND ? <= ?"
-        " THEN ? ELSE started_unix_s END WHERE id = ?",
-        (ended, status, exit_code, summary_json, ended, ended, begun, begun, ended, begun,
-         run_id),
+        " heartbeat_unix_s = max(coalesce(heartbeat_unix_s, ?), ?) WHERE id = ?",
+        (ended, status, exit_code, summary_json, ended, ended, run_id),
         path,
     )
