@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -122,21 +123,22 @@ def test_a_loop_slower_than_the_generation_s_prefill_gives_its_power_not_its_tim
     assert not any("counted as 0 J" in n for n in p.notes), p.notes
 
 
-def test_a_generation_reading_less_than_its_looped_prefill_is_counted_for_its_note() -> None:
-    from types import SimpleNamespace
+def _window(energy: float, seconds: float, low: float | None = None) -> SimpleNamespace:
+    """A measured window as the phase arithmetic reads it: its energy, its range (low
+    ``low`` where given) and its duration."""
+    return SimpleNamespace(energy_j=energy, low_j=energy if low is None else low,
+                           high_j=energy, duration_s=seconds)
 
+
+def test_a_generation_reading_less_than_its_looped_prefill_is_counted_for_its_note() -> None:
     from wattwise.bench.llm import _Generation, _phases, _short_of_loop, _whole_energy
 
-    def w(energy: float, seconds: float) -> SimpleNamespace:
-        return SimpleNamespace(energy_j=energy, low_j=energy, high_j=energy,
-                               duration_s=seconds)
-
     low = _Generation(prefill_s=0.02, step_s=[0.01], steady_steps=1, steady_tokens=2,
-                      drain_tokens=0, prefill_w=w(0.1, 0.02), decode_w=w(0.05, 0.01),
-                      loop_w=w(100.0, 1.0), loop_count=50)
+                      drain_tokens=0, prefill_w=_window(0.1, 0.02), decode_w=_window(0.05, 0.01),
+                      loop_w=_window(100.0, 1.0), loop_count=50)
     fine = _Generation(prefill_s=0.02, step_s=[0.01], steady_steps=1, steady_tokens=2,
-                       drain_tokens=0, prefill_w=w(3.0, 0.02), decode_w=w(1.0, 0.01),
-                       loop_w=w(100.0, 1.0), loop_count=50)
+                       drain_tokens=0, prefill_w=_window(3.0, 0.02), decode_w=_window(1.0, 0.01),
+                       loop_w=_window(100.0, 1.0), loop_count=50)
     assert _phases(low, _whole_energy, "energy_j") == pytest.approx((2.0, 0.0, 0.0))
     assert _phases(fine, _whole_energy, "energy_j") == pytest.approx((2.0, 2.0, 0.0))
     assert _short_of_loop([low, fine]) == 1
@@ -145,18 +147,12 @@ def test_a_generation_reading_less_than_its_looped_prefill_is_counted_for_its_no
 def test_the_note_is_given_on_the_basis_the_figures_are_cut_on() -> None:
     """Above idle a generation can read less than its looped prefill where its whole
     figures do not: decode above idle was cut to 0 J with no note."""
-    from types import SimpleNamespace
-
     from wattwise.bench.llm import _Generation, _short_of_loop
-
-    def w(energy: float, seconds: float) -> SimpleNamespace:
-        return SimpleNamespace(energy_j=energy, low_j=energy, high_j=energy,
-                               duration_s=seconds)
 
     # the generation at 16.9 W for 1 s, its loop at 20 W: idle 16.8 W
     g = _Generation(prefill_s=0.5, step_s=[0.5], steady_steps=1, steady_tokens=1,
-                    drain_tokens=0, prefill_w=w(8.45, 0.5), decode_w=w(8.45, 0.5),
-                    loop_w=w(20.0, 1.0), loop_count=10)
+                    drain_tokens=0, prefill_w=_window(8.45, 0.5), decode_w=_window(8.45, 0.5),
+                    loop_w=_window(20.0, 1.0), loop_count=10)
     assert _short_of_loop([g]) == 0            # whole: 16.9 J against 10 J looped
     assert _short_of_loop([g], 16.8) == 1      # above idle: 0.1 J against 1.6 J
 
@@ -166,23 +162,17 @@ def test_a_shortfall_past_the_decode_comes_off_the_drain() -> None:
     40 W (4 J looped): decode was cut to 0 J and the drain kept its 5 J, so the figures
     gave 9 J against the generation's own 7.9 J, and no note (the note's test counted the
     drain, the cut did not). And a range end short of it counts for the note too."""
-    from types import SimpleNamespace
-
     from wattwise.bench.llm import _Baseline, _Generation, _phases, _short_of_loop, _whole_energy
 
-    def w(energy: float, seconds: float, low: float | None = None) -> SimpleNamespace:
-        return SimpleNamespace(energy_j=energy, low_j=energy if low is None else low,
-                               high_j=energy, duration_s=seconds)
-
     g = _Generation(prefill_s=0.1, step_s=[0.1] * 9, steady_steps=9, steady_tokens=9,
-                    drain_tokens=5, prefill_w=w(2.0, 0.1), decode_w=w(0.9, 0.9),
-                    drain_w=w(5.0, 0.5), loop_w=w(40.0, 1.0), loop_count=10)
+                    drain_tokens=5, prefill_w=_window(2.0, 0.1), decode_w=_window(0.9, 0.9),
+                    drain_w=_window(5.0, 0.5), loop_w=_window(40.0, 1.0), loop_count=10)
     phases = _phases(g, _whole_energy, "energy_j")
     assert phases == pytest.approx((4.0, 0.0, 3.9))
     assert sum(phases) == pytest.approx(7.9)  # the generation's own windows
     assert _short_of_loop([g]) == 0
     # the low end: its windows 1 J in all against 4 J looped, the energy not short
-    low = dataclasses.replace(g, prefill_w=w(2.0, 0.1, 0.5), decode_w=w(0.9, 0.9, 0.25),
-                              drain_w=w(5.0, 0.5, 0.25), loop_w=w(40.0, 1.0, 40.0))
+    low = dataclasses.replace(g, prefill_w=_window(2.0, 0.1, 0.5), decode_w=_window(0.9, 0.9, 0.25),
+                              drain_w=_window(5.0, 0.5, 0.25), loop_w=_window(40.0, 1.0, 40.0))
     assert _short_of_loop([low]) == 1
     assert _short_of_loop([g], _Baseline(energy_j=7.0, low_j=7.0, high_j=7.0)) == 1
