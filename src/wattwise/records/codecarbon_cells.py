@@ -170,10 +170,12 @@ def repriced_carbon(
         notes.append(f"{said}; CodeCarbon's emissions column is the run's energy priced "
                      "again as `wattwise report` prices it")
     em.pop("market_g", None)
+    from wattwise.carbon.emissions import J_PER_KWH
+
     cells, why = _carbon_cells(em)
     energy = finite_float(em.get("energy_kwh"))  # what its energy columns are scaled to
     if energy is not None:
-        cells["repriced_energy_j"] = energy * 3.6e6
+        cells["repriced_energy_j"] = energy * J_PER_KWH
     return cells, why
 
 
@@ -344,6 +346,7 @@ def _split_columns(split: list[tuple[dict[str, Any], float]], keys: Iterable[str
     sensor's (``known``), as the samples are split, else the summary's, else its name's.
     Said: a domain without samples (its column takes the summary's figure), and one whose
     component has no column (in energy_consumed alone)."""
+    from wattwise.carbon.emissions import J_PER_KWH
     from wattwise.records.export_values import component_of
     from wattwise.records.unsampled import unsampled_note
 
@@ -354,14 +357,15 @@ def _split_columns(split: list[tuple[dict[str, Any], float]], keys: Iterable[str
     whole = sum(e for _, e in split)
     scale = total_j / whole if whole > 0 else 1.0
     for d, e in split:
-        own, name = d.get("component"), d.get("domain")
-        component = component_of(name, known)[0] if str(name) in known or not (
-            isinstance(own, str) and own) else own
-        row = {"domain": str(d.get("domain")), "component": component, "energy_j": e,
+        own, name = d.get("component"), str(d.get("domain"))
+        # its sensor's (``component_of`` reads ``known`` first), else the summary's
+        component = own if name not in known and isinstance(own, str) and own \
+            else component_of(name, known)[0]
+        row = {"domain": name, "component": component, "energy_j": e,
                "kind": str(d.get("kind") or "")}
         column = CODECARBON_COMPONENT.get(component)
         if column is not None:
-            out[column] = (out[column] or 0.0) + e * scale / 3.6e6
+            out[column] = (out[column] or 0.0) + e * scale / J_PER_KWH
         if row["domain"] not in seen:
             (placed if column is not None else homeless).append(row)
         elif column is None and e:
