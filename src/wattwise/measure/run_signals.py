@@ -15,6 +15,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+from wattwise.records.exit_signals import is_default
+
 #: What ``signal.signal`` returns: a handler, ``SIG_DFL``/``SIG_IGN``, or None.
 Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
@@ -43,7 +45,7 @@ class FinalisingSignals:
             return
         for sig in FINALISING_SIGNALS:
             try:
-                if signal.getsignal(sig) is signal.SIG_DFL:
+                if is_default(signal.getsignal(sig)):
                     self._old[sig] = signal.signal(sig, sigterm_to_exit)
             except (ValueError, OSError):
                 continue

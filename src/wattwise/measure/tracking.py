@@ -37,6 +37,8 @@ from wattwise.measure.run_record import RecordKeeper
 from wattwise.measure.run_signals import FinalisingSignals, exit_status
 from wattwise.measure.run_steps import MAX_STEPS_PER_MARK as MAX_STEPS_PER_MARK
 from wattwise.measure.run_steps import StepMarks
+from wattwise.records.database import rows_queued
+from wattwise.records.exit_signals import said_when_killed
 from wattwise.sensors.base import Sensor
 
 if TYPE_CHECKING:
@@ -158,6 +160,7 @@ class Run:
                 self.meter, res, self.carbon_options)
         self._log.finish(ended_unix_s=res.end_unix_s, status=status, exit_code=exit_code,
                          notes=self.meter.notes, summary=self.summary)
+        said_when_killed(rows_queued)  # rows left queued for a locked database: never lost unsaid
         return res
 
     @property

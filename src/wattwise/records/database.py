@@ -409,6 +409,11 @@ def open_databases() -> list[Database]:
         return [db for (pid, _), db in _REGISTRY.items() if pid == os.getpid()]
 
 
+def rows_queued() -> int:
+    """Rows of run records this process has queued and not yet written."""
+    return sum(db.writer.pending_rows for db in open_databases())
+
+
 def flush_all(timeout_s: float) -> int:
     """Wait up to ``timeout_s`` for every queued write of this process; rows left over."""
     deadline = time.monotonic() + timeout_s
@@ -417,26 +422,6 @@ def flush_all(timeout_s: float) -> int:
         if not db.writer.drain(max(0.0, deadline - time.monotonic())):
             left += db.writer.pending_rows
     return left
-
-
-#: At exit, how long to wait for queued run records (a lock held by another process).
-EXIT_FLUSH_ENV = "WATTWISE_EXIT_FLUSH_S"
-EXIT_FLUSH_S = 120.0
-
-
-def _exit_flush_s() -> float:
-    raw = os.environ.get(EXIT_FLUSH_ENV, "").strip()
-    if not raw:
-        return EXIT_FLUSH_S
-    try:
-        value = float(raw)
-        if value >= 0 and value == value and value != float("inf"):
-            return value
-    except ValueError:
-        pass
-    print(f"wattwise: {EXIT_FLUSH_ENV}={raw!r} is not a number of seconds >= 0; "
-          f"waiting {EXIT_FLUSH_S:g} s", file=sys.stderr)
-    return EXIT_FLUSH_S
 
 
 def _flush_at_exit() -> None:
@@ -454,22 +439,23 @@ def _flush_at_exit() -> None:
 
 
 def _flush_and_close() -> None:
+    from wattwise.records.exit_signals import EXIT_FLUSH_ENV, exit_flush_s
+
     try:
-        pending = [db for db in open_databases() if db.writer.pending_rows]
-        if pending and flush_all(1.0) != 0:
-            limit = _exit_flush_s()
-            rows = sum(db.writer.pending_rows for db in pending)
+        if rows_queued() and flush_all(1.0) != 0:
+            limit = exit_flush_s()
             print(f"wattwise: waiting up to {limit:g} s for the run database to take "
-                  f"{rows} queued rows (it is locked by another process)", file=sys.stderr)
+                  f"{rows_queued()} queued rows (it is locked by another process)",
+                  file=sys.stderr)
             left = flush_all(limit)
             if left:
                 print(f"wattwise: {left} rows of run records were not written: the database "
                       f"stayed locked for {limit:g} s (set {EXIT_FLUSH_ENV} to wait longer)",
                       file=sys.stderr)
-    except KeyboardInterrupt:  # the wait given up: said in one line, not a traceback
-        print(f"wattwise: interrupted: {sum(d.writer.pending_rows for d in open_databases())}"
-              " rows of run records were not written (the run database is locked by another"
-              " process)", file=sys.stderr)
+    except (KeyboardInterrupt, SystemExit):  # the wait given up (Ctrl-C, a signal, the
+        # program's own SIGTERM handler exiting): said in one line, not a traceback
+        print(f"wattwise: interrupted: {rows_queued()} rows of run records were not written"
+              " (the run database is locked by another process)", file=sys.stderr)
     except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
         print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
     try:
@@ -478,7 +464,7 @@ def _flush_and_close() -> None:
             db.writer.shutdown()
         for db in open_databases():
             db.writer.join(2.0)
-    except KeyboardInterrupt:  # a second Ctrl-C: the close given up too
+    except (KeyboardInterrupt, SystemExit):  # a second Ctrl-C: the close given up too
         return
     except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
         print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)

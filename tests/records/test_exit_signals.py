@@ -1,0 +1,125 @@
+"""SIGTERM while a tracked program's run records wait for a locked database
+(``records.exit_signals``): after the tracked block and before the exit wait, the
+program still dies by the signal but one line counts the rows it loses (before, they
+were lost without a word); during the exit wait, a SIGTERM handler the program set is
+its own (before, wattwise's replaced it and the program's never ran)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wattwise.measure.run_signals import FinalisingSignals, sigterm_to_exit
+from wattwise.records import exit_signals
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+
+_PROGRAM = textwrap.dedent("""
+    import signal, sys, time, wattwise
+    if sys.argv[2] == "own":
+        def own(signum, frame):
+            print("own handler ran", file=sys.stderr, flush=True)
+            sys.exit(9)
+        signal.signal(signal.SIGTERM, own)
+    with wattwise.track("held", db=sys.argv[1], interval_s=0.1):
+        time.sleep(0.3)
+    print("block done", file=sys.stderr, flush=True)
+    if sys.argv[2] == "late":
+        time.sleep(30)  # saving a checkpoint, say
+    sys.exit(5)
+""")
+
+
+@pytest.fixture()
+def held(tmp_path: Path) -> Iterator[Path]:
+    """A run database another process holds with ``BEGIN EXCLUSIVE``."""
+    db = tmp_path / "runs.db"
+    sqlite3.connect(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        yield db
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def _terminated(db: Path, mode: str, after: str) -> tuple[int, str]:
+    """Run the program, send SIGTERM once ``after`` starts a line of its stderr."""
+    env = {**os.environ, "WATTWISE_EXIT_FLUSH_S": "60"}
+    proc = subprocess.Popen([sys.executable, "-c", _PROGRAM, str(db), mode],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith(after):
+                break
+        else:
+            pytest.fail("".join(lines))
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stderr.read()
+        return proc.wait(30), rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+def test_sigterm_after_the_block_says_the_rows_it_loses(held: Path) -> None:
+    rc, rest = _terminated(held, "late", "block done")
+    assert rc == -signal.SIGTERM, (rc, rest)  # the program ends as it would have
+    assert re.search(r"^wattwise: terminated: [1-9]\d* rows of run records were not written "
+                     r"\(the run database is locked by another process\)$", rest, re.M), rest
+    assert "Traceback" not in rest, rest
+
+
+def test_the_programs_own_handler_runs_during_the_exit_wait(held: Path) -> None:
+    rc, rest = _terminated(held, "own", "wattwise: waiting up to ")
+    assert "own handler ran" in rest, rest
+    assert re.search(r"^wattwise: interrupted: [1-9]\d* rows of run records were not "
+                     r"written", rest, re.M), rest
+    assert rc == 5, (rc, rest)  # its exit code, as Python keeps it past an atexit exit
+    assert "Traceback" not in rest, rest
+
+
+def test_a_later_run_still_finalises_on_sigterm() -> None:
+    """The handler that only says what is lost counts as the default: a later tracked
+    run in the same program puts its own in, and back when it ends."""
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        exit_signals.said_when_killed(lambda: 3)
+        said = signal.getsignal(signal.SIGTERM)
+        assert said is not signal.SIG_DFL and exit_signals.is_default(said)
+        run = FinalisingSignals()
+        run.install()
+        assert signal.getsignal(signal.SIGTERM) is sigterm_to_exit
+        run.restore()
+        assert signal.getsignal(signal.SIGTERM) is said
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
+def test_nothing_queued_leaves_the_default() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        exit_signals.said_when_killed(lambda: 0)
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, before)
