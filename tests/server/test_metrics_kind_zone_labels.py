@@ -37,3 +37,26 @@ def test_a_cloud_zone_and_an_unrecorded_kind_are_labelled_so(tmp_path: Path) -> 
     assert ('wattwise_run_energy_joules_total{domain="cpu:0",kind="measured",run_id="1",'
             'source="rapl"} 5.0') in text
     assert 'wattwise_energy_joules_total{kind="unknown"} 5.0' in text
+
+
+def test_zone_labels() -> None:
+    """A stored zone that is no zone's name is "other", as the HELP says: a null was
+    written ``zone="None"``."""
+    from wattwise.server.metrics import zone_label
+
+    assert [zone_label(z) for z in ("DE", "aws:eu-west-1", None, 42, "", "a b", "x" * 41)] \
+        == ["DE", "aws:eu-west-1", "other", "other", "other", "other", "other"]
+
+
+def test_a_null_stored_zone_is_other(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        rid = store.create_run(name="nozone", started_unix_s=1.0, host={"hostname": "h"},
+                               hardware={}, versions={}, sensors=[])
+        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={
+            "energy_j": 5.0, "domains": [{"domain": "cpu:0", "energy_j": 5.0}],
+            "emissions": {"emissions_g": 0.01, "zone": None}})
+    with TestClient(create_app(path, port=8787), base_url="http://127.0.0.1:8787") as c:
+        text = c.get("/metrics").text
+    assert 'wattwise_run_emissions_grams{run_id="1",zone="other"} 0.01' in text
+    assert 'zone="None"' not in text

@@ -160,6 +160,12 @@ RUN_ENERGY = ("Energy per domain of a running, lost or recent run: the machine's
 _ZONE = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 
 
+def zone_label(zone: Any) -> str:
+    """A zone as its label: "other" for any that is not a zone's name, a stored null or
+    number included (``str(None)`` wrote ``zone="None"``)."""
+    return zone if isinstance(zone, str) and _ZONE.fullmatch(zone) else "other"
+
+
 def source_label(source: Any) -> str:
     """The backend a domain's source text names (``rapl:/sys/...`` is ``rapl``)."""
     head = str(source).split(":", 1)[0].strip().lower() if source is not None else ""
@@ -404,10 +410,9 @@ class StoreCollector(Collector):
                 grams, zone = _damaged_grams(store, run, kept)
             else:
                 grams = _number(em.get("emissions_g")) if isinstance(em, dict) else None
-                zone = str(em.get("zone")) if isinstance(em, dict) else None
+                zone = zone_label(em.get("zone")) if isinstance(em, dict) else None
             if grams is not None and zone is not None:
-                m["emissions"].add_metric([rid, zone if _ZONE.fullmatch(zone) else "other"],
-                                          grams)
+                m["emissions"].add_metric([rid, zone_label(zone)], grams)
         else:  # running, or lost before its summary: its samples so far
             def figures() -> dict[str, Any]:
                 # the sums the runs list and /api/runs/ID read, kept and extended by the
@@ -431,8 +436,7 @@ class StoreCollector(Collector):
             if grams is not None:
                 zone = _priced_zone(pricer.pricing(started_with(run)))
                 if zone is not None:
-                    m["emissions"].add_metric(
-                        [rid, zone if _ZONE.fullmatch(zone) else "other"], grams)
+                    m["emissions"].add_metric([rid, zone_label(zone)], grams)
             for domain, part in sums.items():
                 p = prov.get(domain, {})
                 lab = [rid, clip(domain), kind_label(p.get("kind")), source_label(p.get("source"))]
