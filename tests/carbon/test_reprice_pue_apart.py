@@ -73,3 +73,29 @@ def test_a_new_zone_with_another_pue_names_the_recorded_one(tmp_path: Path) -> N
     assert note("DE") == "note: priced at DE (--zone), recorded with aws:eu-west-1, PUE 1.15"
     assert note("aws:us-east-1") == \
         "note: priced at aws:us-east-1 (--zone), recorded with aws:eu-west-1"  # PUE the same
+
+
+def test_the_note_names_the_recorded_pue_whatever_changes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same change of PUE was named only where the zone came from --zone: not from
+    $WATTWISE_ZONE, nor where --pue replaced a PUE the run took from its zone (1.15), and
+    --pue 1.15 on such a run was said to change it."""
+    _register_all()
+    db = tmp_path / "runs.db"
+    world, cloud = tracked_run(db, zone=None), tracked_run(db, zone="aws:eu-west-1")
+
+    def note(rid: int, *args: str) -> str | None:
+        got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), *args],
+                                 env={"COLUMNS": "400"})
+        assert got.exit_code == 0, got.output
+        return next((line for line in got.stdout.splitlines()
+                     if line.startswith("note: priced at")), None)
+
+    assert note(cloud, "--pue", "1.3") == \
+        "note: priced at PUE 1.3 (--pue), recorded with aws:eu-west-1, PUE 1.15"
+    assert note(cloud, "--pue", "1.15") is None  # nothing changed
+    assert note(world, "--zone", "aws:us-east-1") == \
+        "note: priced at aws:us-east-1 (--zone), recorded at the world average, PUE 1"
+    monkeypatch.setenv("WATTWISE_ZONE", "aws:us-east-1")
+    assert note(world) == ("note: priced at aws:us-east-1 (from $WATTWISE_ZONE), recorded "
+                           "at the world average, PUE 1")

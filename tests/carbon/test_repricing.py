@@ -41,3 +41,25 @@ def test_a_lost_run_with_a_relative_trace_from_an_older_record_says_which_file_p
                     f"not record: read as {trace}"]
     whole = reprice_options({}, started={**started, "intensity_trace": str(trace)})
     assert not any("relative" in n for n in whole.notes)
+
+
+@pytest.mark.usefixtures("no_ambient_zone")
+def test_a_lost_run_priced_elsewhere_names_the_pue_it_was_started_with() -> None:
+    """A lost cloud run (AWS's 1.15) priced at --zone DE (1) or --pue 1.3: the note named
+    only its zone, where a finished run's names its PUE too."""
+    from wattwise.carbon.repricing import reprice_options
+
+    def said(started: dict, **options: object) -> list[str]:
+        got = reprice_options({}, started=started, **options)  # type: ignore[arg-type]
+        return [n for n in got.notes if n.startswith("priced at ") and "recorded" in n]
+
+    cloud = {"zone": "aws:eu-west-1", "pue": None}
+    assert said(cloud, zone="DE") == \
+        ["priced at DE (--zone), recorded with aws:eu-west-1, PUE 1.15"]
+    assert said(cloud, pue=1.3) == \
+        ["priced at PUE 1.3 (--pue), recorded with aws:eu-west-1, PUE 1.15"]
+    assert said(cloud, pue=1.15) == []  # nothing changed
+    assert said({"zone": None, "pue": None}, zone="aws:us-east-1") == \
+        ["priced at aws:us-east-1 (--zone), recorded at the world average, PUE 1"]
+    assert said({"zone": "DE", "pue": 1.3}, zone="FR") == \
+        ["priced at FR (--zone), recorded with DE, PUE 1.3"]

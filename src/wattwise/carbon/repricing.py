@@ -6,7 +6,6 @@ so a run that never finished is priced as it was meant to be."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from wattwise.carbon.recorded_options import (
     zones_apart,
 )
 from wattwise.carbon.recorded_options import started_with as started_with
+from wattwise.carbon.trace_changed import cut, trace_changed
 from wattwise.errors import BadInput
 
 
@@ -61,77 +61,6 @@ def _ambient_zone() -> tuple[str, str] | None:
         return None
     where = f"${ENV_VAR}" if choice.origin == "env" else f"{choice.config_path or 'the config'}"
     return choice.zone.name, where
-
-
-def _cut(text: str, most: int = 200) -> str:
-    """``text`` for a note: a path or message from a damaged record may be any length."""
-    return text if len(text) <= most else f"{text[:most]}… ({len(text):,} characters)"
-
-
-def _unusable_trace(raw: bytes, sha: str, name: str) -> str | None:
-    """Why the trace ``raw`` (SHA-256 ``sha``) cannot price anything, or None. Decoded
-    once per process (``traces.decoded_trace``): the pricing that follows reuses it."""
-    from wattwise.carbon.traces import decoded_trace
-
-    try:
-        decoded_trace(raw, name, sha256=sha)
-    except BadInput as exc:
-        return str(exc)
-    return None
-
-
-def _trace_changed(trace: str, digest: Any, em: dict[str, Any], zone: Any) -> str | None:
-    """Why the recorded trace can no longer price the run, or None if it still can.
-
-    With a recorded ``digest``, the file's bytes must still hash to it. A run recorded
-    before digests were kept is checked by reading the trace again: each recorded
-    ``intensity_used`` interval must get the intensity it got then.
-    """
-    from wattwise._userinput import read_user_file
-    from wattwise.carbon.traces import MAX_TRACE_BYTES
-
-    path, named = Path(trace), _cut(trace)
-    try:  # the path comes from the record: never opened if not a regular file
-        raw = read_user_file(path, "trace", max_bytes=MAX_TRACE_BYTES)
-    except BadInput as exc:
-        if str(exc).endswith(": no such file"):
-            return f"the run's intensity trace {named} no longer exists"
-        said = str(exc).replace(trace, _cut(trace, 80))  # the name cut, not why it fails
-        return f"the run's intensity trace cannot be read ({_cut(said, 400)})"
-    changed = f"the trace {named} changed since the run"
-    sha = hashlib.sha256(raw).hexdigest()
-    if isinstance(digest, str) and digest and sha != digest:
-        return changed
-    why = _unusable_trace(raw, sha, path.name)  # the same bytes may hold values no trace may
-    if why is not None:
-        return f"the run's intensity trace {named} is not usable ({_cut(why)})"
-    if isinstance(digest, str) and digest:
-        return None
-    used = em.get("intensity_used")
-    rows = []
-    for row in used if isinstance(used, list) else []:
-        try:
-            a, b, g = (float(x) for x in row)
-        except (TypeError, ValueError):
-            continue
-        if all(math.isfinite(x) for x in (a, b, g)) and b >= a:
-            rows.append((a, b, g))
-    if not rows or not isinstance(zone, str):
-        return None  # nothing to check against: the trace prices it, as it always did
-    try:
-        from wattwise.carbon.traces import TraceSource
-        from wattwise.carbon.zones import get_zone
-
-        name = get_zone(zone).name
-        series = TraceSource.from_csv(path, name, outside="yearly").series(
-            name, min(r[0] for r in rows), max(r[1] for r in rows)
-        )
-        now = [float(series.mean_over(a, b)) for a, b, _ in rows]
-    except Exception:  # noqa: BLE001 - a trace that no longer reads as it did has changed
-        return changed
-    same = all(math.isclose(x, g, rel_tol=1e-9, abs_tol=1e-9)
-               for x, (_, _, g) in zip(now, rows, strict=True))
-    return None if same else changed
 
 
 def reprice_options(
@@ -206,7 +135,13 @@ def reprice_options(
     r_trace, r_provider = rec.get("intensity_trace") or None, rec.get("provider") or None
     r_pue, r_share = rec.get("pue"), rec.get("renewable_share")
     from wattwise.carbon.pue import unless_zones_own
-    from wattwise.records.judged_stored import pue_apart, pue_fault, pue_left, stored_pue
+    from wattwise.records.judged_stored import (
+        pue_apart,
+        pue_fault,
+        pue_left,
+        recorded_pue,
+        stored_pue,
+    )
 
     apart = None if pue is not None else pue_apart(s)  # --pue prices it either way
     if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None or apart:
@@ -228,7 +163,9 @@ def reprice_options(
         overrides.append(f"trace {intensity_trace} (--intensity-trace)")
     if provider is not None and provider != r_provider:
         overrides.append(f"provider {provider} (--intensity-provider)")
-    if pue is not None and pue != r_pue:
+    # the PUE --pue replaces: its options', else as its emissions or its zone give it
+    was = r_pue if pue is None else recorded_pue(s, r_pue, r_zone)
+    if pue is not None and pue != was:
         overrides.append(f"PUE {pue:g} (--pue)")
     if renewable_share is not None and renewable_share != r_share:
         overrides.append(f"renewable share {renewable_share:g} (--renewable-share)")
@@ -237,8 +174,8 @@ def reprice_options(
     if overrides:
         notes.append(
             f"priced at {', '.join(overrides)}, "
-            + _recorded_desc(r_zone, r_trace, r_provider,
-                             r_pue if r_pue is not None or pue is not None else pue_left(s, zone))
+            + _recorded_desc(r_zone, r_trace, r_provider, was if pue is not None else r_pue
+                             if r_pue is not None else pue_left(s, zone or (ambient or [None])[0]))
         )
     options = CarbonOptions(
         zone if zone is not None else ambient[0] if ambient is not None else r_zone,
@@ -254,7 +191,7 @@ def reprice_options(
     if new_place:
         if (intensity_trace is not None and r_trace is not None
                 and str(intensity_trace) == str(r_trace)):
-            why = _trace_changed(str(r_trace), r_digest, em, r_zone)
+            why = trace_changed(str(r_trace), r_digest, em, r_zone)
             if why is not None:
                 notes.append(f"{why}; priced with it as it is now (--intensity-trace)")
         return Repricing(options, None, tuple(notes))
@@ -263,7 +200,7 @@ def reprice_options(
 
     # The run's own intensities: its trace is gone or changed, or a live provider gave them.
     if r_trace is not None:
-        trace_why = _trace_changed(str(r_trace), r_digest, em, r_zone)
+        trace_why = trace_changed(str(r_trace), r_digest, em, r_zone)
         if trace_why is None:
             return Repricing(options, None, tuple(notes))
         why = trace_why
@@ -393,11 +330,11 @@ def _reprice_started(
     if not new_place and r_trace is not None and not Path(r_trace).expanduser().is_absolute():
         # stored by a wattwise before traces were kept whole: the folder it was named
         # from is not known, so it is read from this one, and said so
-        notes.append(f"the run stored its trace as {_cut(repr(r_trace))}, relative to a "
+        notes.append(f"the run stored its trace as {cut(repr(r_trace))}, relative to a "
                      "folder it did not record: read as "
-                     f"{_cut(str(Path(r_trace).expanduser().absolute()))}")
+                     f"{cut(str(Path(r_trace).expanduser().absolute()))}")
     if not new_place and r_trace is not None:
-        why = _trace_changed(r_trace, text("intensity_trace_sha256"), {}, r_zone)
+        why = trace_changed(r_trace, text("intensity_trace_sha256"), {}, r_zone)
         if why is not None:
             notes.append(f"{why}, and a run without a summary recorded no intensities: "
                          "priced at the zone's yearly average")
@@ -408,7 +345,12 @@ def _reprice_started(
                 **{k: judged_started.get(k) for k in (
                     "certificates_mwh", "contract_g_per_kwh", "residual_g_per_kwh",
                     "clean_profile", "clean_profile_sha256")}}
-    as_summary = {"carbon_options": recorded, "emissions": {"zone": r_zone or "WORLD"}}
+    # the PUE it would have been priced at, for a note where an option changes it
+    from wattwise.carbon.pue import resolve_pue, zones_own
+
+    as_pue = r_pue if r_pue is not None else zones_own(r_zone) if r_zone else resolve_pue().pue
+    as_summary = {"carbon_options": recorded,
+                  "emissions": {"zone": r_zone or "WORLD", "pue": as_pue}}
     pricing = reprice_options(as_summary, zone=zone, intensity_trace=intensity_trace,
                               pue=pue, renewable_share=renewable_share, provider=provider)
     kept: list[str] = []
@@ -479,7 +421,6 @@ class RecordedSource:
     name = "recorded"
 
     def __init__(self, intensity_used: Any, zone: str, source: str, kind: str) -> None:
-        import math
 
         rows: list[tuple[float, float, float]] = []
         for row in intensity_used if isinstance(intensity_used, list) else []:

@@ -383,6 +383,18 @@ def pue_apart(summary: Any) -> str | None:
             "it (a damaged record)")
 
 
+def recorded_pue(summary: Any, chosen: float | None, zone: str | None) -> float | None:
+    """The PUE a run was priced at when recorded: its options' (``chosen``), else its
+    stored emissions', else the one its recorded ``zone`` gives (``--pue`` named none of the
+    last two, nor knew it changed nothing)."""
+    from wattwise.carbon.pue import zones_own
+
+    if chosen is not None:
+        return chosen
+    stored = stored_pue(summary)
+    return stored if stored is not None or zone is None else zones_own(zone)
+
+
 def pue_left(summary: Any, zone: str | None) -> float | None:
     """The stored PUE a run priced again in ``zone`` (``--zone``) leaves, where that zone
     gives another of its own (a cloud run's 1.15 at DE's 1): the repricing note names it,
