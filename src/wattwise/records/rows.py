@@ -398,9 +398,12 @@ def update_heartbeat(conn: sqlite3.Connection, run_id: int, t: float, path: obje
 
 
 def update_start(conn: sqlite3.Connection, run_id: int, t: float, path: object) -> None:
-    """Move the run's start to ``t``, where its measurement began (never earlier)."""
-    update_one(conn, run_id, "UPDATE runs SET started_unix_s = max(started_unix_s, ?)"
-               " WHERE id = ?", (t, run_id), path)
+    """Move the run's start to ``t``, where its measurement began (never earlier), and its
+    heartbeat with it: the process was alive then, and a run lost before its first sample
+    read as a damaged record, its heartbeat before its start."""
+    update_one(conn, run_id, "UPDATE runs SET started_unix_s = max(started_unix_s, ?),"
+               " heartbeat_unix_s = CASE WHEN heartbeat_unix_s < ? THEN ?"
+               " ELSE heartbeat_unix_s END WHERE id = ?", (t, t, t, run_id), path)
 
 
 def finish_values(
