@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from wattwise.records.store import Store
@@ -60,3 +61,24 @@ def test_a_null_stored_zone_is_other(tmp_path: Path) -> None:
         text = c.get("/metrics").text
     assert 'wattwise_run_emissions_grams{run_id="1",zone="other"} 0.01' in text
     assert 'zone="None"' not in text
+
+
+@pytest.mark.parametrize(("kind", "label"), [("bogus", "other"), (None, "unknown")])
+def test_domain_info_labels_the_kind_as_the_series_do(tmp_path: Path, kind: str | None,
+                                                      label: str) -> None:
+    """domain_info gave the stored text ("bogus", or an empty label) beside its energy
+    series' "other" or "unknown" for the same domain."""
+    path = tmp_path / "runs.db"
+    domain = {"name": "cpu:0", "source": "rapl:x", **({} if kind is None else {"kind": kind})}
+    with Store(path) as store:
+        rid = store.create_run(name="k", started_unix_s=1.0, host={"hostname": "h"},
+                               hardware={}, versions={}, sensors=[{"domains": [domain]}])
+        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={
+            "energy_j": 5.0, "domains": [{"domain": "cpu:0", "source": "rapl:x",
+                                          "energy_j": 5.0}]})
+    with TestClient(create_app(path, port=8787), base_url="http://127.0.0.1:8787") as c:
+        text = c.get("/metrics").text
+    assert f'wattwise_run_domain_info{{domain="cpu:0",kind="{label}",run_id="1",' \
+           'source="rapl:x"} 1.0' in text, text
+    assert f'wattwise_run_energy_joules_total{{domain="cpu:0",kind="{label}",run_id="1",' \
+           'source="rapl"} 5.0' in text

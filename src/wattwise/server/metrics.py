@@ -392,7 +392,8 @@ class StoreCollector(Collector):
         prov = domain_provenance(run.sensors)
         for domain, p in prov.items():
             m["domain_info"].add_metric([rid, clip(domain)], {
-                "source": clip(p.get("source")), "kind": clip(p.get("kind")),
+                # the kind as its series label it: one kind per domain in a scrape
+                "source": clip(p.get("source")), "kind": kind_label(p.get("kind")),
             })
         if isinstance(run.summary, dict):
             damaged = summary_energy_fault(run.summary) is not None  # see RUN_ENERGY
