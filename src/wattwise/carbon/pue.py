@@ -3,7 +3,8 @@
 When nothing is set the default is 1.0, a machine outside a data centre (the
 common case for a laptop or workstation), and the result says so. A cloud zone
 (``aws:...``, ``gcp:...``, ``azure:...``) uses its provider's published fleet
-figure; ``site="unknown-datacenter"`` uses the Uptime Institute survey average.
+figure, but a region in mainland China, run by a local partner, the survey average
+below; ``site="unknown-datacenter"`` uses the Uptime Institute survey average.
 The estimate (``wattwise.estimate``) reads the same table through ``site_pue``
 and ``provider_pue``, so a named site has one PUE everywhere.
 """
@@ -70,6 +71,12 @@ def resolve_pue(
     if site is not None:
         return site_pue(site)
     provider = provider_pue(zone)
+    partner = None if provider is None else partner_operated(zone)
+    if partner is not None:  # a data centre of unknown PUE: the industry average's
+        average = pue_table()["unknown-datacenter"]
+        return PUE(average.pue, f"zone {zone} is run by {partner}, not by the brand's own "
+                   f"fleet, whose PUE is not used: a data centre, at the industry average "
+                   f"({average.source})", average.site)
     if provider is not None:
         return provider
     default = pue_table()["local"]
@@ -78,6 +85,29 @@ def resolve_pue(
         "default 1.0: local machine, no data-centre overhead "
         "(set pue=..., or site='unknown-datacenter' for the 1.56 industry average)",
         "local",
+    )
+
+
+def partner_operated(zone: str | None) -> str | None:
+    """Who runs a cloud region in mainland China for its brand (None elsewhere).
+
+    Azure's China regions are operated by 21Vianet and AWS's by Sinnet (Beijing)
+    and NWCD (Ningxia); the brands' published fleet PUEs cover their own data
+    centres, not these.
+    """
+    if not zone or ":" not in zone:
+        return None
+    try:
+        from wattwise.carbon.zones import get_zone
+
+        z = get_zone(zone)
+    except (BadInput, ImportError):
+        return None
+    parent = z.parent or ""
+    if z.kind != "cloud" or not (parent == "CN" or parent.startswith("CN-")):
+        return None
+    return {"azure": "21Vianet", "aws": "a local partner (Sinnet, NWCD)"}.get(
+        z.name.split(":", 1)[0], "a local operator"
     )
 
 

@@ -400,10 +400,10 @@ def pue_figure(
             raise BadInput(f"pue must be at least 1 (facility energy / IT energy), got {pue}")
         _limits.check(pue, _limits.PUE, "pue")
         return Figure.given(pue, "ratio", "given PUE")
-    from wattwise.carbon.pue import provider_pue, site_pue
+    from wattwise.carbon.pue import partner_operated, provider_pue, site_pue
 
     provider = provider_pue(zone)
-    partner = _partner_operated(zone) if provider is not None else None
+    partner = partner_operated(zone) if provider is not None else None
     named = site_pue(site) if site is not None else None
     if named is not None and provider is not None:
         if named.site == "local":
@@ -454,29 +454,6 @@ def pue_figure(
 
 #: The sites of ``pue.csv`` that are cloud providers (a zone's prefix names one).
 _CLOUDS = ("aws", "gcp", "azure")
-
-
-def _partner_operated(zone: str | None) -> str | None:
-    """Who runs a cloud region in mainland China for its brand (None elsewhere).
-
-    Azure's China regions are operated by 21Vianet and AWS's by Sinnet (Beijing)
-    and NWCD (Ningxia); the brands' published fleet PUEs cover their own data
-    centres, not these.
-    """
-    if not zone or ":" not in zone:
-        return None
-    try:
-        from wattwise.carbon.zones import get_zone
-
-        z = get_zone(zone)
-    except (BadInput, ImportError):
-        return None
-    parent = z.parent or ""
-    if z.kind != "cloud" or not (parent == "CN" or parent.startswith("CN-")):
-        return None
-    return {"azure": "21Vianet", "aws": "a local partner (Sinnet, NWCD)"}.get(
-        z.name.split(":", 1)[0], "a local operator"
-    )
 
 
 def intensity_figure(
