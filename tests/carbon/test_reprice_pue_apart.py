@@ -99,3 +99,30 @@ def test_the_note_names_the_recorded_pue_whatever_changes_it(
     monkeypatch.setenv("WATTWISE_ZONE", "aws:us-east-1")
     assert note(world) == ("note: priced at aws:us-east-1 (from $WATTWISE_ZONE), recorded "
                            "at the world average, PUE 1")
+
+
+def test_a_damaged_pue_priced_elsewhere_is_said_as_priced(tmp_path: Path) -> None:
+    """Options 1.37 against stored emissions at 1.15: ``--zone DE`` printed "PUE 1" beside
+    the note "priced at 1.15", and ``--pue 1.3`` called the options' 1.37 the recorded
+    PUE, where every other output gives 1.15."""
+    _register_all()
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db, zone="aws:eu-west-1")
+    edit_summary(db, rid, lambda s: s["carbon_options"].update(pue=1.37))
+
+    def report(*args: str) -> tuple[float, list[str]]:
+        got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--json", *args])
+        assert got.exit_code == 0, got.output
+        em = json.loads(got.stdout)["emissions"]
+        return em["pue"], em["notes"]
+
+    pue, notes = report("--zone", "DE")
+    assert pue == 1.0
+    assert not any("priced at 1.15" in n for n in notes), notes
+    assert ("the run's recorded options give PUE 1.37 and its stored emissions were priced "
+            "at PUE 1.15: 1.15 taken as recorded, as every other output shows it (a damaged "
+            "record)") in notes
+    assert "priced at DE (--zone), recorded with aws:eu-west-1, PUE 1.15" in notes
+    pue, notes = report("--pue", "1.3")
+    assert pue == 1.3
+    assert "priced at PUE 1.3 (--pue), recorded with aws:eu-west-1, PUE 1.15" in notes, notes

@@ -143,8 +143,11 @@ def reprice_options(
         stored_pue,
     )
 
-    apart = None if pue is not None else pue_apart(s)  # --pue prices it either way
-    if "PUE" in faults or "pue" not in rec or pue_fault(em) is not None or apart:
+    apart = pue_apart(s, kept=zone is None)  # a new zone prices at its own PUE
+    # a PUE the options do not hold is the stored one (AWS's 1.2 of the table then, where
+    # today's gives 1.15), as every other output shows it
+    if "PUE" in faults or (rec.get("pue") is None and r_zone is not None) \
+            or "pue" not in rec or pue_fault(em) is not None or apart:
         # as its emissions show it (PUE 1 or 2 where they gave 1.37); its zone's own
         # (AWS's 1.15) is left to resolve, with its source, never "set by the user"
         r_pue = unless_zones_own(stored_pue(s), r_zone, em.get("pue_source"))
@@ -170,7 +173,7 @@ def reprice_options(
     if renewable_share is not None and renewable_share != r_share:
         overrides.append(f"renewable share {renewable_share:g} (--renewable-share)")
     notes: list[str] = [] if contradiction is None or new_place else [contradiction]
-    notes += [apart] if apart else []
+    notes += [apart] if apart and pue is None else []  # --pue prices it either way
     if overrides:
         notes.append(
             f"priced at {', '.join(overrides)}, "

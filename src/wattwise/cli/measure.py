@@ -1470,7 +1470,12 @@ def report(
         em, fetched = emissions_and_fetched(intervals, pricing.options, pricing.source)
         if total_j is not None and not own_notes:
             # priced again as recorded: the recorded figures, as every other output gives
-            em = as_recorded_where_same(em, summary.get("emissions"))
+            same = as_recorded_where_same(em, summary.get("emissions"))
+            if same is not em and pue is None:  # its PUE's source as show says it
+                from wattwise.carbon.pue import stored_source
+
+                same = dataclasses.replace(same, pue_source=stored_source(summary))
+            em = same
         em, scope2, market_notes = _report_market(em, rec, pricing.options, instruments,
                                                   profile)
         if pricing.notes or stored_notes or market_notes:

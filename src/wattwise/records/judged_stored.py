@@ -355,10 +355,11 @@ def judged_view(summary: Any, started: Any = None, ended: Any = None) -> Any:
     return out
 
 
-def pue_apart(summary: Any) -> str | None:
+def pue_apart(summary: Any, *, kept: bool = True) -> str | None:
     """Where a summary's usable stored PUE is not the one its recorded carbon options give
     (stored 1.15, options 1.37: one of them edited since), the note ``wattwise report``
-    gives as it prices at the stored one, as every other output shows it; else None. A
+    gives as it takes the stored one as recorded, as every other output shows it, and
+    prices at it where it is ``kept`` (no new zone, whose own PUE it takes); else None. A
     summary without recorded options (an older record), or whose options name no PUE, has
     nothing to disagree with: the PUE resolved from a zone is the table's of the day it
     was recorded, and a provider's published figure may have changed since."""
@@ -378,9 +379,10 @@ def pue_apart(summary: Any) -> str | None:
         return None
     if stored is None or abs(stored - given) <= AGREES * max(stored, given):
         return None
+    taken = f"priced at {stored:g}" if kept else f"{stored:g} taken as recorded"
     return (f"the run's recorded options give PUE {given:g} and its stored emissions were "
-            f"priced at PUE {stored:g}: priced at {stored:g}, as every other output shows "
-            "it (a damaged record)")
+            f"priced at PUE {stored:g}: {taken}, as every other output shows it (a damaged "
+            "record)")
 
 
 def recorded_pue(summary: Any, chosen: float | None, zone: str | None) -> float | None:

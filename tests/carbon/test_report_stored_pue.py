@@ -1,0 +1,78 @@
+"""``report`` of a run its options give no PUE for prices at the PUE its stored emissions
+were priced at, with their source, as ``show`` gives it: a run priced with the AWS table
+of its day (1.2) was priced at today's (1.15), its grams apart from every other output's;
+and a record keeping no source of its PUE was given one by ``report`` ("AWS sustainability
+data-centre page") where ``show`` says "source not recorded"."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import wattwise
+from tests._damage import edit_summary
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.cli import _register_all, app
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+THEN = "AWS sustainability data-centre page (global PUE) (2022)"
+
+
+def _run(db: Path, **options: Any) -> int:
+    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
+                        interval_s=0.05, **options) as run:
+        time.sleep(0.3)
+    assert run.flush() and run.run_id is not None
+    return int(run.run_id)
+
+
+def _both(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any], str, str]:
+    _register_all()
+
+    def out(*args: str) -> str:
+        got = CliRunner().invoke(app, [*args, str(rid), "--db", str(db)],
+                                 env={"COLUMNS": "400"})
+        assert got.exit_code == 0, got.output
+        return got.stdout
+
+    shown = json.loads(out("show", "--json"))["summary"]["emissions"]
+    reported = json.loads(out("report", "--json"))["emissions"]
+    pue_line = [line.strip() for line in out("show").splitlines() if "PUE" in line]
+    report_line = [line.strip() for line in out("report").splitlines() if "PUE" in line]
+    return shown, reported, pue_line[0], report_line[0]
+
+
+def test_a_pue_from_an_older_provider_table_is_the_stored_one(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = _run(db, zone="aws:eu-west-1", pue=1.2)
+
+    def older(s: dict[str, Any]) -> None:  # as the table of its day priced it
+        s["carbon_options"]["pue"] = None
+        s["emissions"]["pue_source"] = THEN
+
+    edit_summary(db, rid, older)
+    shown, reported, show_line, report_line = _both(db, rid)
+    assert reported["pue"] == shown["pue"] == 1.2
+    assert reported["emissions_g"] == shown["emissions_g"]
+    assert reported["pue_source"] == THEN
+    assert show_line == report_line == f"PUE 1.2: {THEN}"
+
+
+def test_a_pue_without_a_recorded_source_is_said_so_alike(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = _run(db, zone="aws:eu-west-1")
+
+    def bare(s: dict[str, Any]) -> None:
+        del s["carbon_options"]
+        del s["emissions"]["pue_source"]
+
+    edit_summary(db, rid, bare)
+    shown, reported, show_line, report_line = _both(db, rid)
+    assert reported["pue"] == shown["pue"] == 1.15
+    assert show_line == report_line == "PUE 1.15: source not recorded"
+    assert reported["pue_source"] == "source not recorded"
