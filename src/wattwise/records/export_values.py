@@ -119,16 +119,21 @@ def domain_components(record: RunInfo) -> dict[str, tuple[str, bool]]:
     """Domain name -> (component, in_total), from the sensors recorded with the run.
 
     Accepts sensor dicts that are domains themselves or carry a ``domains`` list
-    of ``Domain.to_dict()`` shapes.
+    of ``Domain.to_dict()`` shapes. A component that is no text, or empty, is none (its
+    energy went into no CodeCarbon column), and a domain two sensors give different
+    components (a damaged record) takes neither: each falls back to its summary's, else
+    its name's, as one recorded without a component does.
     """
-    out: dict[str, tuple[str, bool]] = {}
+    out: dict[str, tuple[str, bool] | None] = {}
     for sensor in record.sensors or []:
         if not isinstance(sensor, dict):
             continue
         for d in [sensor, *(sensor.get("domains") or [])]:
-            if isinstance(d, dict) and "name" in d and "component" in d:
-                out[str(d["name"])] = (str(d["component"]), bool(d.get("in_total", True)))
-    return out
+            part = d.get("component") if isinstance(d, dict) else None
+            if isinstance(part, str) and part.strip() and "name" in d:
+                name, got = str(d["name"]), (part, bool(d.get("in_total", True)))
+                out[name] = got if out.get(name, got) == got else None
+    return {name: got for name, got in out.items() if got is not None}
 
 
 def component_of(domain: Any, known: dict[str, tuple[str, bool]]) -> tuple[str, bool]:
