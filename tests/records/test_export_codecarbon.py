@@ -225,3 +225,14 @@ def test_the_country_columns_say_why_they_are_empty_truly() -> None:
         _, why = _carbon_cells({**block, "zone": none})
         assert dict(why)[("country_name", "country_iso_code", "region")] == \
             "its emissions record no zone"
+
+
+def test_a_cloud_region_is_not_called_a_whole_country(tmp_path: Path) -> None:
+    """aws:eu-west-1's empty region was said "a whole country"."""
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="aws:eu-west-1")
+    r = _export(db, run_id, tmp_path / "emissions.csv")
+    notes = [line for line in r.stderr.splitlines() if "region left empty" in line]
+    assert notes == ["wattwise: note: CodeCarbon column(s) region left empty: the run's zone "
+                     "aws:eu-west-1 is a cloud region in a whole country's grid (IE) "
+                     "(CodeCarbon's region is a state or province)"], r.stderr

@@ -249,8 +249,11 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
     if sub is not None:
         out["region"] = sub.name  # a grid region (eGRID, ...), not a state name
     else:
-        why.append((("region",), f"the run's zone {zone.name} is a whole country "
-                    "(CodeCarbon's region is a state or province)"))
+        whole = "a whole country" if zone.kind != "cloud" else (
+            "a cloud region in a whole country's grid"
+            + (f" ({country.name})" if country is not None else ""))
+        why.append((("region",), f"the run's zone {zone.name} is {whole} (CodeCarbon's "
+                    "region is a state or province)"))
     return out, why
 
 
