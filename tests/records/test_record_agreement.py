@@ -125,7 +125,7 @@ def test_a_total_that_contradicts_its_emissions_block_is_repriced_everywhere(
     kwh = summary["emissions"]["energy_kwh"]
     why = summary_energy_fault(summary)
     assert why == (f"1e+15 J disagrees with its own emissions block ({kwh:.3g} kWh,"
-                   f" {kwh * 3.6e6:.4g} J)")
+                   f" {kwh * 3.6e6:.6g} J)")
     note = f"the stored energy is not usable: {why}: a damaged record"
     assert unusable_notes(summary) == [note]  # one note: the emissions add none
     report = json.loads(_cli("report", str(rid), "--json", "--db", str(bad)))

@@ -269,3 +269,15 @@ def test_the_rule_and_its_sql_mirror_judge_alike(
     assert entry.energy_usable is not damaged
     if damaged:
         assert unsure is not None
+
+
+def test_the_note_tells_the_two_figures_apart() -> None:
+    """24.7924 J against the domains' 24.7925 J was written "24.7924 J ... 24.79 J": read as
+    agreement. Both now in as many digits as tell them apart."""
+    from wattwise.records.stored_energy import domains_energy_fault, told_apart
+
+    why = domains_energy_fault(24.79244784, [{"energy_j": 24.79249742}])
+    assert why == ("24.7924 J disagrees with the sum of its domains (1 counted in the "
+                   "total, 24.7925 J)"), why
+    assert told_apart(1.0000001, 1.0000002) == ("1.0000001", "1.0000002")
+    assert told_apart(5.0, 5.0) == ("5.0", "5.0")

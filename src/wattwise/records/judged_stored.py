@@ -27,7 +27,13 @@ import math
 from typing import Any
 
 from wattwise.records.judged_power import CLOCKS_TOLERANCE, MAX_DURATION_S, POWER_TOLERANCE
-from wattwise.records.stored_energy import AGREES, STORED_NULL, as_float, finite_float
+from wattwise.records.stored_energy import (
+    AGREES,
+    STORED_NULL,
+    as_float,
+    finite_float,
+    told_apart,
+)
 
 #: How much longer than its run's recorded start to end a stored duration may be (s,
 #: and relative): the two clocks are read a moment apart, and NTP slews the wall clock
@@ -246,8 +252,8 @@ def pue_fault(em: Any) -> str | None:
         return why
     ratio = _block_pue(em)
     if ratio is not None and abs(p - ratio) > AGREES * max(abs(p), abs(ratio)):
-        return (f"{p:g} disagrees with its own block (facility energy over energy gives "
-                f"{ratio:.4g})")
+        said, other = told_apart(p, ratio)
+        return f"{said} disagrees with its own block (facility energy over energy gives {other})"
     return None
 
 

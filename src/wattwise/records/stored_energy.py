@@ -139,7 +139,18 @@ def domains_energy_fault(energy_j: Any, domains: Any) -> str | None:
     if abs(e - summed) <= max(AGREES * max(abs(e), abs(summed)), AGREES_J):
         return None
     n = f"{len(counted)} counted in the total" if counted else "none counted in the total"
-    return f"{e:g} J disagrees with the sum of its domains ({n}, {summed:.4g} J)"
+    said, other = told_apart(e, summed)
+    return f"{said} J disagrees with the sum of its domains ({n}, {other} J)"
+
+
+def told_apart(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` in as few significant digits (from 6) as tell them apart: at 6 and
+    4 digits, 24.7924 J against 24.7925 J read "24.7924" and "24.79"."""
+    for digits in range(6, 18):
+        said, other = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if said != other:
+            return said, other
+    return repr(a), repr(b)
 
 
 def _counted_energies(domains: Any) -> list[float] | str | None:
@@ -178,8 +189,8 @@ def block_energy_fault(energy_j: Any, energy_kwh: Any) -> str | None:
     e += 0.0  # a stored -0.0 is said as 0
     if not _disagree(e, kwh * 3.6e6):
         return None
-    return (f"{e:g} J disagrees with its own emissions block ({kwh:.3g} kWh,"
-            f" {kwh * 3.6e6:.4g} J)")
+    said, other = told_apart(e, kwh * 3.6e6)
+    return f"{said} J disagrees with its own emissions block ({kwh:.3g} kWh, {other} J)"
 
 
 def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
@@ -348,8 +359,9 @@ def block_emissions_fault(g: Any, facility_kwh: Any, intensity: Any) -> str | No
     grams += 0.0  # a stored -0.0 is said as 0
     if not _disagree(grams, kwh * avg):
         return None
-    return (f"{grams:g} gCO2eq disagrees with its own facility energy and intensity"
-            f" ({kwh:.3g} kWh at {avg:.4g} g/kWh, {kwh * avg:.4g} gCO2eq)")
+    said, other = told_apart(grams, kwh * avg)
+    return (f"{said} gCO2eq disagrees with its own facility energy and intensity"
+            f" ({kwh:.3g} kWh at {avg:.4g} g/kWh, {other} gCO2eq)")
 
 
 def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
