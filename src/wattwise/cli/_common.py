@@ -484,6 +484,15 @@ def _check_env_db_folder() -> None:
             f"{DEFAULT_ENV}, as for --db)")
 
 
+def _check_env_db_file() -> None:
+    """``$WATTWISE_DB`` naming no database, for a view that reads it: refused, as ``--db``
+    is (a typo read as "no runs recorded yet", exit 0)."""
+    from wattwise._paths import DEFAULT_ENV, default_db_path
+
+    if os.environ.get(DEFAULT_ENV, "").strip() and _absent(p := default_db_path()):
+        die(f"no run database at {p} (from {DEFAULT_ENV}; nothing recorded there yet)")
+
+
 def check_db_option(db: Any, *, need: str) -> None:
     """``--db`` as typed: not empty, no NUL byte, no trailing slash, and by ``need``:
 
@@ -495,8 +504,8 @@ def check_db_option(db: Any, *, need: str) -> None:
       be there, as for a command that records (none would create it, so nothing could
       ever appear), and it must be a place a file can be.
 
-    Without ``--db``, a command that records in ``$WATTWISE_DB`` gets the same
-    "folder" check, so the variable and the option agree (the library's
+    Without ``--db``, ``$WATTWISE_DB`` gets the same "file" and "folder" checks, so
+    the variable and the option agree (the library's
     ``Store()`` still creates the folders for a caller that sets the variable).
     The user data folder (neither given) is not checked: it is created when a run
     records, and a reader says there are no runs yet."""
@@ -505,6 +514,8 @@ def check_db_option(db: Any, *, need: str) -> None:
     if db is None:
         if need in ("folder", "name"):
             _check_env_db_folder()
+        elif need == "file":
+            _check_env_db_file()
         return
     text = os.fspath(db)
     if text == "":

@@ -663,8 +663,10 @@ def runs(
     figures: dict[int, dict[str, Any]] = {}
     value_notes: dict[int, list[str]] = {}
     said: dict[int, list[str]] = {}
-    if db is not None or _exists(None):
-        with _store(db) as store:
+    from wattwise._paths import DEFAULT_ENV
+
+    if db is not None or _exists(None) or os.environ.get(DEFAULT_ENV, "").strip():
+        with _store(db) as store:  # a $WATTWISE_DB not there is an error, as --db is
             found = store.list_runs(limit)
             for r in found:
                 if not isinstance(r.summary, dict):
