@@ -9,6 +9,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from wattwise.records.export_values import component_of, domain_components
 
 
@@ -59,4 +61,5 @@ def test_the_columns_add_up_with_an_empty_component(tmp_path: Any) -> None:
     assert got.exit_code == 0, got.output
     (row,) = csv.DictReader(io.StringIO(got.stdout))
     parts = [float(row[k]) for k in ("cpu_energy", "gpu_energy", "ram_energy") if row[k]]
-    assert parts and sum(parts) == float(row["energy_consumed"]) > 0
+    assert parts and float(row["energy_consumed"]) > 0
+    assert sum(parts) == pytest.approx(float(row["energy_consumed"]), rel=1e-12)
