@@ -50,6 +50,7 @@ def test_ctrl_c_during_the_exit_wait_is_one_line(
         raise KeyboardInterrupt
 
     monkeypatch.setattr(database, "open_databases", lambda: [db])
+    monkeypatch.setattr(database, "rows_queued", lambda: writer.pending_rows)
     monkeypatch.setattr(database, "flush_all", flush_all)
     if second_ctrl_c:
         monkeypatch.setattr(writer, "join", join)

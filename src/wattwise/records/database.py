@@ -413,8 +413,10 @@ def open_databases() -> list[Database]:
 
 
 def rows_queued() -> int:
-    """Rows of run records this process has queued and not yet written."""
-    return sum(db.writer.pending_rows for db in open_databases())
+    """Rows of run records this process has queued and not yet written. Without the
+    registry's lock: a signal handler asks it, maybe while its own thread holds it."""
+    me = os.getpid()
+    return sum(db.writer.pending_rows for (pid, _), db in list(_REGISTRY.items()) if pid == me)
 
 
 def flush_all(timeout_s: float) -> int:
@@ -444,6 +446,7 @@ def _flush_at_exit() -> None:
 def _flush_and_close() -> None:
     from wattwise.records.exit_signals import EXIT_FLUSH_ENV, exit_flush_s
 
+    asked = 0
     try:
         if rows_queued() and flush_all(1.0) != 0:
             limit = exit_flush_s()
@@ -455,10 +458,12 @@ def _flush_and_close() -> None:
                 print(f"wattwise: {left} rows of run records were not written: the database "
                       f"stayed locked for {limit:g} s (set {EXIT_FLUSH_ENV} to wait longer)",
                       file=sys.stderr)
-    except (KeyboardInterrupt, SystemExit):  # the wait given up (Ctrl-C, a signal, the
-        # program's own SIGTERM handler exiting): said in one line, not a traceback
+    except (KeyboardInterrupt, SystemExit) as stop:  # the wait given up (Ctrl-C, a signal,
+        # the program's own SIGTERM handler exiting): said in one line, not a traceback
         print(f"wattwise: interrupted: {rows_queued()} rows of run records were not written"
               " (the run database is locked by another process)", file=sys.stderr)
+        code = stop.code if isinstance(stop, SystemExit) else None
+        asked = code if isinstance(code, int) else 0 if code is None else 1
     except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
         print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
     try:
@@ -471,6 +476,11 @@ def _flush_and_close() -> None:
         return
     except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
         print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
+    if asked:  # the exit code the program's handler asked for (Python ignores it here)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(asked)
 
 
 def _after_fork_in_child() -> None:
