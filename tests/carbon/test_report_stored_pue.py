@@ -76,3 +76,30 @@ def test_a_pue_without_a_recorded_source_is_said_so_alike(tmp_path: Path) -> Non
     assert reported["pue"] == shown["pue"] == 1.15
     assert show_line == report_line == "PUE 1.15: source not recorded"
     assert reported["pue_source"] == "source not recorded"
+
+
+@pytest.mark.parametrize(("zone", "pue"), [("gcp:europe-west1", 1.1), ("DE", 1.0),
+                                           ("aws:us-east-1", 1.15), ("aws:cn-north-1", 1.56)])
+def test_a_new_zone_takes_its_own_pue_not_the_stored_one(tmp_path: Path, zone: str,
+                                                         pue: float) -> None:
+    """The stored PUE of an older table (1.2) was carried to any --zone, said "set by the
+    user"."""
+    db = tmp_path / "runs.db"
+    rid = _run(db, zone="aws:eu-west-1", pue=1.2)
+
+    def older(s: dict[str, Any]) -> None:
+        s["carbon_options"]["pue"] = None
+        s["emissions"]["pue_source"] = THEN
+
+    edit_summary(db, rid, older)
+    _register_all()
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone", zone,
+                                   "--json"])
+    assert got.exit_code == 0, got.output
+    em = json.loads(got.stdout)["emissions"]
+    assert em["pue"] == pue
+    assert not em["pue_source"].startswith("set by the user")
+    assert f"priced at {zone} (--zone), recorded with aws:eu-west-1, PUE 1.2" in em["notes"]
+    same = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone",
+                                    "aws:eu-west-1", "--json"])
+    assert json.loads(same.stdout)["emissions"]["pue"] == 1.2  # the recorded zone: kept

@@ -145,12 +145,16 @@ def reprice_options(
 
     apart = pue_apart(s, kept=zone is None)  # a new zone prices at its own PUE
     # a PUE the options do not hold is the stored one (AWS's 1.2 of the table then, where
-    # today's gives 1.15), as every other output shows it
+    # today's gives 1.15), as every other output shows it; a new zone takes its own
     if "PUE" in faults or (rec.get("pue") is None and r_zone is not None) \
             or "pue" not in rec or pue_fault(em) is not None or apart:
         # as its emissions show it (PUE 1 or 2 where they gave 1.37); its zone's own
         # (AWS's 1.15) is left to resolve, with its source, never "set by the user"
-        r_pue = unless_zones_own(stored_pue(s), r_zone, em.get("pue_source"))
+        source = em.get("pue_source")
+        r_pue = unless_zones_own(stored_pue(s), r_zone, source)
+        moved = zone is not None and zone.upper() != str(r_zone).upper()
+        if moved and not str(source).startswith("set by the user"):
+            r_pue = None  # a zone's PUE, not the user's: the new zone takes its own
     r_digest = rec.get("intensity_trace_sha256")
 
     overrides: list[str] = []
