@@ -30,6 +30,8 @@ def test_the_estimate_reads_the_same_rule() -> None:
 
     assert not hasattr(_inputs, "_partner_operated")
     notes: list[str] = []
-    _inputs.pue_figure(None, notes, zone="aws:cn-north-1")
+    fig = _inputs.pue_figure(None, notes, zone="aws:cn-north-1")
     assert "is run by a local partner (Sinnet, NWCD)" in " ".join(notes), notes
     assert "1.15" not in " ".join(notes)
+    # the PUE a measured run in that zone takes (the estimate gave 1.33, 1.1-1.56)
+    assert (fig.value, fig.low, fig.high) == (1.56, 1.56, 1.56)

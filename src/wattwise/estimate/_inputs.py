@@ -391,7 +391,7 @@ def pue_figure(
     one machine on a desk, so the range reaches down to 1.0. A site that
     contradicts a cloud zone (``local``, or another provider) is refused, and a
     cloud region in mainland China, run by a local operator, does not take its
-    brand's fleet PUE.
+    brand's fleet PUE but the one a measured run there takes (``carbon.pue``).
     """
     if pue is not None:
         if site is not None:
@@ -400,7 +400,7 @@ def pue_figure(
             raise BadInput(f"pue must be at least 1 (facility energy / IT energy), got {pue}")
         _limits.check(pue, _limits.PUE, "pue")
         return Figure.given(pue, "ratio", "given PUE")
-    from wattwise.carbon.pue import partner_operated, provider_pue, site_pue
+    from wattwise.carbon.pue import partner_operated, provider_pue, resolve_pue, site_pue
 
     provider = provider_pue(zone)
     partner = partner_operated(zone) if provider is not None else None
@@ -416,18 +416,15 @@ def pue_figure(
                 f"site '{named.site}' contradicts the zone {zone}, a region of "
                 f"{provider.site}; give the site the devices run in, or --pue"
             )
-    if named is None and partner is None:
-        named = provider
+    if named is None and provider is not None:  # a partner's region: as a measured run
+        named = provider if partner is None else resolve_pue(None, zone=zone)
     if named is not None:
-        how = f"site {named.site}" if site is not None else f"the cloud provider of zone {zone}"
+        how = f"site {named.site}" if site is not None else f"zone {zone}" if partner \
+            else f"the cloud provider of zone {zone}"
         notes.append(f"PUE: {fmt(named.pue)} for {how} [{named.source}]")
         return Figure.of(Range.exact(named.pue), "ratio", "default", f"PUE of {how}")
     board = datacentre_only(acc)
-    if partner is not None:
-        r, source = defaults.PUE, defaults.PUE_SOURCE
-        why = (f"zone {zone} is run by {partner}, not by the brand's own fleet, whose PUE "
-               "is not used: a data centre")
-    elif board and (devices is None or devices <= defaults.ONE_MACHINE_MAX_DEVICES):
+    if board and (devices is None or devices <= defaults.ONE_MACHINE_MAX_DEVICES):
         assert acc is not None
         r, source = defaults.PUE, defaults.PUE_SOURCE
         why = (f"site not given; {acc.name} is a server-board accelerator, never in a machine "
