@@ -82,3 +82,22 @@ def test_domain_info_labels_the_kind_as_the_series_do(tmp_path: Path, kind: str 
            'source="rapl:x"} 1.0' in text, text
     assert f'wattwise_run_energy_joules_total{{domain="cpu:0",kind="{label}",run_id="1",' \
            'source="rapl"} 5.0' in text
+
+
+@pytest.mark.parametrize(("summary_kind", "sensor_kind", "label"),
+                         [("measured", "estimated", "measured"), ("weird", None, "other")])
+def test_domain_info_takes_the_summary_s_kind_as_the_series_do(
+        tmp_path: Path, summary_kind: str, sensor_kind: str | None, label: str) -> None:
+    path = tmp_path / "runs.db"
+    domain = {"name": "cpu:0", "source": "rapl:x", "kind": sensor_kind}
+    with Store(path) as store:
+        rid = store.create_run(name="k", started_unix_s=1.0, host={"hostname": "h"},
+                               hardware={}, versions={}, sensors=[{"domains": [domain]}])
+        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={
+            "energy_j": 5.0, "domains": [{"domain": "cpu:0", "source": "rapl:x",
+                                          "kind": summary_kind, "energy_j": 5.0}]})
+    with TestClient(create_app(path, port=8787), base_url="http://127.0.0.1:8787") as c:
+        text = c.get("/metrics").text
+    assert f'wattwise_run_domain_info{{domain="cpu:0",kind="{label}",run_id="1",' in text
+    assert f'wattwise_run_energy_joules_total{{domain="cpu:0",kind="{label}",run_id="1",' \
+        in text

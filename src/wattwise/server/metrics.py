@@ -172,6 +172,15 @@ def source_label(source: Any) -> str:
     return head if head in SOURCES else "other"
 
 
+def _info_kinds(summary: Any, prov: dict[str, Any]) -> dict[str, str]:
+    """Each listed domain's kind label in ``domain_info``, as its series label it (the
+    summary's, else the sensor's): one kind per domain in a scrape."""
+    rows = summary.get("domains") if isinstance(summary, dict) else None
+    said = {str(d.get("domain")): d for d in rows if isinstance(d, dict)} \
+        if isinstance(rows, list) else {}
+    return {name: _domain_kind({"domain": name, **said.get(name, {})}, prov) for name in prov}
+
+
 def _domain_kind(domain: dict[str, Any], prov: dict[str, Any]) -> str:
     """A summary domain's kind label: its own, else its sensor's, as domain_info gives it
     (its series said "unknown" beside domain_info's "measured" for the same domain)."""
@@ -390,11 +399,10 @@ class StoreCollector(Collector):
         m["info"].add_metric([rid], {"name": clip(run.name),
                                      "host": clip(_obj(run.host).get("hostname"))})
         prov = domain_provenance(run.sensors)
+        kinds = _info_kinds(run.summary, prov)
         for domain, p in prov.items():
             m["domain_info"].add_metric([rid, clip(domain)], {
-                # the kind as its series label it: one kind per domain in a scrape
-                "source": clip(p.get("source")), "kind": kind_label(p.get("kind")),
-            })
+                "source": clip(p.get("source")), "kind": kinds[domain]})
         if isinstance(run.summary, dict):
             damaged = summary_energy_fault(run.summary) is not None  # see RUN_ENERGY
             domains = None if damaged else run.summary.get("domains")
