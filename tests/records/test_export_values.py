@@ -63,3 +63,9 @@ def test_the_columns_add_up_with_an_empty_component(tmp_path: Any) -> None:
     parts = [float(row[k]) for k in ("cpu_energy", "gpu_energy", "ram_energy") if row[k]]
     assert parts and float(row["energy_consumed"]) > 0
     assert sum(parts) == pytest.approx(float(row["energy_consumed"]), rel=1e-12)
+
+
+def test_a_component_is_read_as_wattwise_writes_it() -> None:
+    """" cpu " and "CPU" went to no CodeCarbon column."""
+    known = _known({"domains": [{"name": "cpu:model", "component": " CPU "}]})
+    assert known == {"cpu:model": ("cpu", True)}

@@ -399,8 +399,9 @@ def price_recorded(
             raise BadInput(f"run {rec.id} has no summary and no counted samples to price")
         intervals = partial_intervals(rec, samples, part)
     else:
-        domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
-        in_total = {d["name"] for d in domains if d.get("in_total", True)}
+        from wattwise.records.stored_sensors import counted_in_total
+
+        in_total = counted_in_total(rec.sensors)
         from wattwise.records.judged_stored import measured_window
 
         window = measured_window(summary, rec.started_unix_s, rec.ended_unix_s)

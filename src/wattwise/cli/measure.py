@@ -1362,8 +1362,9 @@ def report(
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         summary = rec.summary if isinstance(rec.summary, dict) else {}
-        domains = [d for s in rec.sensors or [] for d in s.get("domains", [])]
-        in_total = {d["name"] for d in domains if d.get("in_total", True)}
+        from wattwise.records.stored_sensors import counted_in_total
+
+        in_total = counted_in_total(rec.sensors)
         has_samples = store.sample_count(rec.id) > 0  # counted in the index, not read
         refused = None if has_samples else _summary_only(rec.id, rec.summary, db)
         if refused is not None:

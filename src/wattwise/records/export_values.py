@@ -23,6 +23,7 @@ from typing import Any, TextIO
 
 from wattwise.carbon.accounting import usable_energy
 from wattwise.records.store import RunInfo, SampleRow
+from wattwise.records.stored_sensors import sensor_domains
 
 #: How many of the values replaced by null a note names (the rest are counted).
 NOTE_PATHS = 5
@@ -128,10 +129,10 @@ def domain_components(record: RunInfo) -> dict[str, tuple[str, bool]]:
     for sensor in record.sensors or []:
         if not isinstance(sensor, dict):
             continue
-        for d in [sensor, *(sensor.get("domains") or [])]:
+        for d in [sensor, *sensor_domains([sensor])]:
             part = d.get("component") if isinstance(d, dict) else None
             if isinstance(part, str) and part.strip() and "name" in d:
-                name, got = str(d["name"]), (part, bool(d.get("in_total", True)))
+                name, got = str(d["name"]), (part.strip().lower(), bool(d.get("in_total", True)))
                 out[name] = got if out.get(name, got) == got else None
     return {name: got for name, got in out.items() if got is not None}
 

@@ -144,11 +144,10 @@ def counted_window(record: Any) -> tuple[set[str], float, float | None, float | 
     domains, its measured window (from its start, with no end, where it recorded none)
     and its stored total where that one is usable (``summary_energy_fault``), else None."""
     from wattwise.records.stored_energy import summary_energy_fault
+    from wattwise.records.stored_sensors import counted_in_total
 
     summary = record.summary if isinstance(record.summary, dict) else {}
-    in_total = {d["name"] for s in record.sensors or [] if isinstance(s, dict)
-                for d in s.get("domains") or [] if isinstance(d, dict)
-                and isinstance(d.get("name"), str) and d.get("in_total", True)}
+    in_total = counted_in_total(record.sensors)
     window = measured_window(summary, record.started_unix_s, record.ended_unix_s)
     # no usable measured window: every sample from the run's start
     t0, t1 = window or (_real(record.started_unix_s) or 0.0, None)
