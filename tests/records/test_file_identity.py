@@ -1,11 +1,17 @@
-"""The run database deleted (or replaced) while a run records: SQLite kept writing to the
-open file, and the run was reported stored ("(run 2), exit code 0") with no word, and no
-database left. One warning now says where its record went."""
+"""The run database deleted, replaced or moved while a run records (``file_identity``).
+
+SQLite keeps writing to the file it opened but names its ``-wal`` after the path: a run
+whose database was deleted was reported stored with no word, and a database moved over
+a recording one came out damaged (its runs gone, "row 1 missing from index"), read with
+the recording run's ``-wal``. The writer now writes nothing more once the file is no
+longer at its name, empties its ``-wal`` into it, and says so; a file only moved (its
+folder renamed) keeps the whole record, and that is said too."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -13,47 +19,97 @@ import pytest
 
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
-from wattwise.records.file_identity import identity, moved_since
+from wattwise.records.file_identity import FileWatch
+from wattwise.records.store import Store
 
 
-def test_moved_since(tmp_path: Path) -> None:
+def _sensor() -> ConstantPowerSensor:
+    return ConstantPowerSensor({"cpu:package": 40.0})
+
+
+def test_file_watch_tells_the_cases_apart(tmp_path: Path) -> None:
     a, b = tmp_path / "a.db", tmp_path / "b.db"
     a.write_bytes(b"x")
     b.write_bytes(b"y")
-    then = identity(a)
-    assert then is not None and moved_since(a, then) is None
-    os.replace(b, a)
-    assert moved_since(a, then) == "replaced by another file"
-    a.unlink()
-    assert moved_since(a, then) == "deleted"
-    assert moved_since(a, None) is None
+    watch = FileWatch(a)
+    assert watch.gone() is None and not watch.moved()
+    os.replace(b, a)  # another file at its name
+    assert watch.gone() == "replaced by another file"
+    watch.close()
+    renamed = FileWatch(a)
+    os.replace(a, tmp_path / "c.db")
+    assert renamed.gone() == "deleted or renamed"
+    renamed.close()
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "d.db").write_bytes(b"z")
+    moved = FileWatch(tmp_path / "f" / "d.db")
+    os.replace(tmp_path / "f", tmp_path / "g")  # its folder renamed: the file kept
+    assert moved.gone() is None and moved.moved()
+    moved.close()
+    assert FileWatch(tmp_path / "none.db").gone() is None  # nothing held: nothing said
 
 
-@pytest.mark.parametrize("how", ["deleted", "replaced"])
-def test_a_run_whose_database_goes_says_so(tmp_path: Path, how: str) -> None:
-    db = tmp_path / "runs.db"
-    sensor = ConstantPowerSensor({"cpu:package": 40.0})
-    with wattwise.track("first", db=db, sensors=[sensor], interval_s=0.05):
+def test_a_link_to_the_database_removed_is_no_change(tmp_path: Path) -> None:
+    """SQLite names the -wal after the file a link leads to: removing the link leaves it."""
+    target = tmp_path / "real.db"
+    target.write_bytes(b"x")
+    link = tmp_path / "link.db"
+    link.symlink_to(target)
+    watch = FileWatch(link)
+    link.unlink()
+    assert watch.gone() is None
+    watch.close()
+
+
+def _records_while(db: Path, change: object) -> list[str]:
+    with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
         pass
-    with pytest.warns(wattwise.WattwiseWarning, match=(
-            f"the run database {db} was {'deleted' if how == 'deleted' else 'replaced'}")):
-        with wattwise.track("second", db=db, sensors=[sensor], interval_s=0.05) as run:
+    with pytest.warns(wattwise.WattwiseWarning) as said:
+        with wattwise.track("second", db=db, sensors=[_sensor()], interval_s=0.05) as run:
             time.sleep(0.2)
-            assert run.flush()
-            if how == "deleted":
-                for p in tmp_path.glob("runs.db*"):
-                    p.unlink()
-            else:
-                shutil.copy(db, tmp_path / "copy.db")
-                os.replace(tmp_path / "copy.db", db)
-            time.sleep(0.1)
+            run.flush()
+            change()  # type: ignore[operator]
+            time.sleep(0.3)
+    return [str(w.message) for w in said]
+
+
+def test_a_database_moved_over_a_recording_one_is_left_whole(tmp_path: Path) -> None:
+    db, other = tmp_path / "runs.db", tmp_path / "other.db"
+    with Store(other) as store:
+        for n in range(3):
+            rid = store.create_run(name=f"o{n}", started_unix_s=1.0, host={}, hardware={},
+                                   versions={}, sensors=[])
+            store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={})
+    said = _records_while(db, lambda: os.replace(other, db))
+    assert any(f"run database {db} was replaced by another file while it was written"
+               in s for s in said), said
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert [r[0] for r in conn.execute("SELECT name FROM runs ORDER BY id")] == \
+            ["o0", "o1", "o2"]
+    conn.close()
+
+
+def test_a_deleted_database_is_said_lost(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    said = _records_while(db, db.unlink)
+    assert any(f"run database {db} was deleted or renamed while it was written: nothing "
+               "more is written to it" in s for s in said), said
+
+
+def test_a_moved_folder_keeps_the_whole_record(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    db = tmp_path / "a" / "runs.db"
+    said = _records_while(db, lambda: shutil.move(tmp_path / "a", tmp_path / "b"))
+    assert any(f"the run database is no longer at {db}" in s for s in said), said
+    with Store(tmp_path / "b" / "runs.db") as store:
+        assert [r.status for r in store.list_runs()] == ["finished", "finished"]
 
 
 def test_a_run_whose_database_stays_says_nothing(tmp_path: Path,
                                                  recwarn: pytest.WarningsRecorder) -> None:
-    db = tmp_path / "runs.db"
-    with wattwise.track("one", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
+    with wattwise.track("one", db=tmp_path / "runs.db", sensors=[_sensor()],
                         interval_s=0.05):
         time.sleep(0.1)
-    assert not [w for w in recwarn if "was deleted" in str(w.message)
-                or "replaced by" in str(w.message)]
+    assert not [w for w in recwarn if "while it was written" in str(w.message)
+                or "no longer at" in str(w.message)]

@@ -36,7 +36,6 @@ from wattwise.records.damaged_file import check_whole, damage_found, is_damage, 
 from wattwise.records.db_paths import check_path as _check_path
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
-from wattwise.records.file_identity import Identity, identity
 from wattwise.records.stored_json import Undecoded
 from wattwise.records.writer import LOCK_POLL_S, Writer, is_busy
 
@@ -112,7 +111,6 @@ class Database:
         #: Set once the writer's check of the file (``schema.check_file``: a held file
         #: judged from a copy included) has passed: what a command waits for.
         self.checked = threading.Event()
-        self.identity: Identity | None = None
         self.writer = Writer(
             self._connect_writer,
             label=f"run database {path}",
@@ -132,7 +130,6 @@ class Database:
         self.checked.set()
         _writable(self.path)
         conn = _connect(self.path, LOCK_POLL_S)
-        self.identity = identity(self.path)  # the file its rows go to (file_identity)
         try:
             version = schema.check_schema(conn, self.path)
             if version >= schema.FIRST_VERSION:  # never write into a file readers refuse

@@ -1,21 +1,23 @@
-"""Whether the run database a process writes to is still the file at its path.
+"""Whether the run database a writer writes is still the file at its name.
 
-SQLite keeps writing to an open file after it is deleted (or replaced: a copy moved
-over it, a backup restored), and every row then goes to a file no one can open: the
-run was reported stored ("(run 2), exit code 0") and no database was left. Its
-identity (device and inode) is taken when the writer opens it, and compared when the
-run ends, so that case is said.
+SQLite goes on writing to a file it has open after the file is deleted or another is
+moved over its name, but it names its ``-wal`` and ``-shm`` files after that name: the
+run's rows then go to a file no one can open, or into a ``-wal`` the file now at that
+name reads as its own (a database moved over a recording one came out damaged, its runs
+gone). The writer holds the file's folder open, tells the cases apart before each
+commit (the file under its name in that folder, and at its path), and writes nothing
+more once the file is no longer under its name; a file only moved with its folder
+keeps its rows, and is said too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
-Identity = tuple[int, int]
 
-
-def identity(path: Path) -> Identity | None:
+def identity(path: Path) -> tuple[int, int] | None:
     """The file at ``path`` as (device, inode), or None where none can be read."""
     try:
         st = os.stat(path)
@@ -24,16 +26,51 @@ def identity(path: Path) -> Identity | None:
     return st.st_dev, st.st_ino
 
 
-def moved_since(path: Path, then: Identity | None) -> str | None:
-    """How the file at ``path`` is no longer the one taken as ``then``: "deleted",
-    "replaced by another file", or None (the same, or nothing to compare)."""
-    if then is None:
-        return None
-    try:
-        os.stat(path)
-    except FileNotFoundError:
-        return "deleted"
-    except (OSError, ValueError):
-        return None
-    now = identity(path)
-    return None if now is None or now == then else "replaced by another file"
+class FileWatch:
+    """A run database file watched through its folder, held open: the file itself never
+    is (closing any descriptor of it would drop SQLite's locks). Its path is resolved
+    first, as SQLite resolves a link to name its ``-wal``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._real = Path(os.path.realpath(path))
+        self._folder: int | None = None
+        self._ident: tuple[int, int] | None = None
+        self._why: str | None = None
+        flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+        with contextlib.suppress(OSError, ValueError, NotImplementedError):
+            self._folder = os.open(self._real.parent, flags)
+            st = os.stat(self._real.name, dir_fd=self._folder)
+            self._ident = (st.st_dev, st.st_ino)
+        if self._ident is None:
+            self.close()
+
+    def gone(self) -> str | None:
+        """Why nothing more may be written: "deleted or renamed" (no longer in its folder
+        under its name), or "replaced by another file" (its ``-wal`` would be read as that
+        file's); None while it is at its name, or only moved with its folder
+        (:meth:`moved`). Once said, said again."""
+        if self._why is not None or self._folder is None:
+            return self._why
+        try:
+            st = os.stat(self._real.name, dir_fd=self._folder)
+        except FileNotFoundError:
+            self._why = "deleted or renamed"
+            return self._why
+        except OSError:
+            return None
+        if (st.st_dev, st.st_ino) != self._ident:
+            self._why = "replaced by another file"
+        return self._why
+
+    def moved(self) -> bool:
+        """Whether the file is still in its folder under its name but the path no longer
+        leads there (the folder renamed or moved): its rows are kept, in the moved file."""
+        return self._folder is not None and self.gone() is None \
+            and identity(self._real) != self._ident
+
+    def close(self) -> None:
+        if self._folder is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._folder)
+            self._folder = None

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.records import rows as _rows
-from wattwise.records.file_identity import moved_since
 from wattwise.records.rows import SampleLike
 from wattwise.records.writer import Task
 
@@ -136,12 +135,11 @@ class RunRecorder:
         # after its ``with`` block) must find it finished. Wait for the writer, but not
         # for another process's lock (then the record lands when the lock is free).
         self._db.writer.drain(FINISH_WAIT_S, unless_locked_s=0.0)
-        moved = moved_since(self.path, self._db.identity)
-        if moved is not None:  # its rows went to a file no one can open: never unsaid
-            where = "is lost with it" if moved == "deleted" else \
-                "went to the file that was there, not to the one there now"
-            self._warn_once("moved", f"the run database {self.path} was {moved} while the "
-                            f"run recorded: its record {where}")
+        watch = self._db.writer.watch  # deleted or replaced: said by the writer's refusal
+        if watch is not None and watch.gone() is None and watch.moved():
+            self._warn_once("moved", f"the run database is no longer at {self.path} (moved, "
+                            "or its folder renamed, while the run recorded): its record is "
+                            "whole in the moved file")
         self.close()
 
     def wait_for_id(self, timeout_s: float) -> int | None:

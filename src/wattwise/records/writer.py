@@ -24,6 +24,7 @@ from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records.damaged_file import is_damage, read_error
+from wattwise.records.file_identity import FileWatch
 
 #: Rows (samples, windows, events, run updates) the queue holds before droppable
 #: writes are refused: about 35 MB at 344 bytes a queued sample row (docs/records.md).
@@ -182,6 +183,8 @@ class Writer:
         #: Unix time since which the writer has waited for the lock; None if not waiting.
         self.stalled_since: float | None = None
         self.committed_tasks = 0
+        #: The file written, held open: whether it is still at its name (``file_identity``).
+        self.watch: FileWatch | None = None
         self._thread = threading.Thread(target=self._loop, name=f"wattwise-writer {label}",
                                         daemon=True)
         self._thread.start()
@@ -309,6 +312,8 @@ class Writer:
             if conn is not None:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
+            if self.watch is not None:
+                self.watch.close()
             with self._cv:
                 self._pending.fail_all(
                     self.broken or StoreError(f"{self.label}: writer stopped"))
@@ -334,6 +339,8 @@ class Writer:
                 self._break(exc)
                 return None
             self.stalled_since = None
+            if self._pending.path is not None:  # the file its rows go to, held open
+                self.watch = FileWatch(self._pending.path)
             self.opened.set()
             return conn
 
@@ -360,6 +367,10 @@ class Writer:
             self._stalled(asked)
             return True  # busy_timeout already waited LOCK_POLL_S
         self.stalled_since = None
+        moved = _moved_away(self.watch, conn, self.label)
+        if moved is not None:
+            self._break(moved)
+            return False
         with self._cv:
             batch = self._pending.claim(MAX_BATCH)
         try:
@@ -386,6 +397,25 @@ class Writer:
         with self._cv:
             self._pending.finish_batch(batch)
         return False
+
+
+def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
+                label: str) -> BaseException | None:
+    """Where the file written is no longer at its name (``file_identity``): the
+    transaction given up, the ``-wal`` named after the file emptied into it (so the file
+    now at that name never reads it as its own) and the connection closed; and why."""
+    gone = None if watch is None else watch.gone()
+    if gone is None:
+        return None
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("ROLLBACK")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # its rows into it, the -wal emptied
+    with contextlib.suppress(sqlite3.Error):
+        conn.close()
+    then = "nothing more is written to it (a renamed file keeps what was)" \
+        if gone.startswith("deleted") else \
+        "nothing more is written to it, and the file there now is left as it is"
+    return StoreError(f"{label} was {gone} while it was written: {then}")
 
 
 def _as_store_error(label: str, what: str, exc: BaseException,
