@@ -95,18 +95,28 @@ def _check_input_file(path: Path, option: str) -> None:
 
 
 def _check_carbon(
-    zone: str | None, trace: Path | None, pue: float | None, provider: str | None = None
+    zone: str | None, trace: Path | None, pue: float | None, provider: str | None = None,
+    *, recorded: bool = False,
 ) -> None:
-    """Refuse bad carbon options before anything runs or is recorded."""
+    """Refuse bad carbon options before anything runs or is recorded. For a ``recorded``
+    run (``report``), a bad ``$WATTWISE_ZONE`` or config zone is refused only where it
+    would price it (a run recorded at the world average, said then): a run recorded in
+    DE was refused for it."""
     from wattwise.carbon.pue import resolve_pue
     from wattwise.carbon.traces import read_trace
-    from wattwise.carbon.zones import resolve_zone
+    from wattwise.carbon.zones import ZoneChoice, resolve_zone
+    from wattwise.errors import BadInput
 
     if zone is not None and not zone.strip():
         die("--zone is empty; name a grid zone (list them with `wattwise zones`)")
     if provider is not None and not provider.strip():
         die("--intensity-provider is empty")
-    choice = resolve_zone(zone)
+    try:
+        choice = resolve_zone(zone)
+    except BadInput:
+        if zone is not None or not recorded:
+            raise
+        choice = ZoneChoice(None, "none")
     if pue is not None:
         resolve_pue(pue)
     if trace is not None:
@@ -1329,7 +1339,7 @@ def report(
         summed_end,
     )
 
-    _check_carbon(zone, trace, pue, provider)
+    _check_carbon(zone, trace, pue, provider, recorded=True)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
     # Below 1e-9 a share or a unit count is a typo, and dividing by it overflows.
