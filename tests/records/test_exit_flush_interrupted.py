@@ -103,3 +103,40 @@ def test_sigterm_during_the_exit_wait_is_said_as_ctrl_c_is(tmp_path: Path, stop:
                             r"written \(the run database is locked by another process\)", s)
                for s in said), rest
     assert "Traceback" not in rest, rest
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_the_process_ends_promptly_once_the_wait_is_given_up(tmp_path: Path) -> None:
+    """After the one line, the writer still retried the locked database until the close's
+    2 s join gave up on it: every interrupted exit took 2 s more."""
+    import time
+
+    db = tmp_path / "runs.db"
+    sqlite3.connect(db).close()
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")
+    holder.execute("BEGIN EXCLUSIVE")
+    env = {**os.environ, "WATTWISE_EXIT_FLUSH_S": "60"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wattwise", "run", "-n", "held", "--db", str(db), "--",
+         sys.executable, "-c", "pass"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if line.startswith("wattwise: waiting up to "):
+                break
+        proc.send_signal(signal.SIGTERM)
+        asked = time.monotonic()
+        proc.stderr.read()
+        proc.wait(30)
+        took = time.monotonic() - asked
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if proc.stderr is not None:
+            proc.stderr.close()
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert took < 1.9, took  # the 2 s join no longer waited out (a bound, not a benchmark)

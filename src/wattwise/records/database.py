@@ -375,11 +375,21 @@ def acquire(path: Path, *, max_rows: int | None = None) -> Database:
     key = (os.getpid(), os.path.realpath(path))
     with _REGISTRY_LOCK:
         db = _REGISTRY.get(key)
-        if db is None or db.dead or not db.writer.alive:
+        if db is None or db.dead or not db.writer.alive or _left_its_name(db):
             db = Database(path, key, max_rows)
             _REGISTRY[key] = db
         db.refs += 1
         return db
+
+
+def _left_its_name(db: Database) -> bool:
+    """Whether ``db``'s file is no longer at its path (``file_identity``): deleted or
+    replaced (its writer refuses), or moved with its folder and idle; a run that asks for
+    the path then gets the file there now, not the one that left (it went on in the
+    moved file, unsaid, or was refused)."""
+    watch = db.writer.watch
+    return watch is not None and (watch.gone() is not None or (
+        db.refs <= 0 and db.writer.pending_rows == 0 and watch.moved()))
 
 
 def release(db: Database, *, linger_s: float = 0.0) -> None:
@@ -443,7 +453,6 @@ def _flush_at_exit() -> None:
 def _flush_and_close() -> None:
     from wattwise.records.exit_signals import EXIT_FLUSH_ENV, exit_flush_s
 
-    asked = 0
     try:
         if rows_queued() and flush_all(1.0) != 0:
             limit = exit_flush_s()
@@ -455,12 +464,11 @@ def _flush_and_close() -> None:
                 print(f"wattwise: {left} rows of run records were not written: the database "
                       f"stayed locked for {limit:g} s (set {EXIT_FLUSH_ENV} to wait longer)",
                       file=sys.stderr)
-    except (KeyboardInterrupt, SystemExit) as stop:  # the wait given up (Ctrl-C, a signal,
-        # the program's own SIGTERM handler exiting): said in one line, not a traceback
+    except (KeyboardInterrupt, SystemExit):  # the wait given up (Ctrl-C, a signal, the
+        # program's own SIGTERM handler exiting): said in one line, not a traceback
         print(f"wattwise: interrupted: {rows_queued()} rows of run records were not written"
               " (the run database is locked by another process)", file=sys.stderr)
-        code = stop.code if isinstance(stop, SystemExit) else None
-        asked = code if isinstance(code, int) else 0 if code is None else 1
+
     except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
         print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
     try:
@@ -473,11 +481,6 @@ def _flush_and_close() -> None:
         return
     except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
         print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
-    if asked:  # the exit code the program's handler asked for (Python ignores it here)
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(asked)
 
 
 def _after_fork_in_child() -> None:

@@ -289,8 +289,9 @@ class Writer:
                 if has_work:
                     with _IN_SQLITE:
                         locked_out = self._commit_some(conn)
-                    if locked_out:
-                        # Wait outside the fork guard: another database's writer, a
+                    if locked_out and self._shutdown:  # the exit's wait is over: lost, said
+                        break
+                    if locked_out:  # wait outside the fork guard: another database's writer, a
                         # ``Store`` opening, or a fork gets its turn (the guard is not fair).
                         time.sleep(LOCKED_OUT_SLEEP_S)
                     continue
@@ -327,17 +328,16 @@ class Writer:
             try:
                 with _IN_SQLITE:
                     conn = self._connect()
-            except sqlite3.OperationalError as exc:
-                if is_busy(exc):
-                    self._stalled(asked)
-                    time.sleep(delay)
-                    delay = min(delay * 2, LOCK_POLL_S)
-                    continue
-                self._break(exc)
-                return None
             except BaseException as exc:  # noqa: BLE001 - reported to every caller
-                self._break(exc)
-                return None
+                if not (isinstance(exc, sqlite3.OperationalError) and is_busy(exc)):
+                    self._break(exc)
+                    return None
+                if self._shutdown:  # the exit's wait is over: what is queued is said lost
+                    return None
+                self._stalled(asked)
+                time.sleep(delay)
+                delay = min(delay * 2, LOCK_POLL_S)
+                continue
             self.stalled_since = None
             if self._pending.path is not None:  # the file its rows go to, held open
                 self.watch = FileWatch(self._pending.path)
