@@ -113,3 +113,26 @@ def test_a_run_whose_database_stays_says_nothing(tmp_path: Path,
         time.sleep(0.1)
     assert not [w for w in recwarn if "while it was written" in str(w.message)
                 or "no longer at" in str(w.message)]
+
+
+@pytest.mark.parametrize("how", ["deleted", "folder moved"])
+def test_the_next_run_records_at_the_path_asked_for(tmp_path: Path, how: str) -> None:
+    """A run started in the same process after the file left its path reused the old
+    database: refused ("deleted or renamed"), or recorded into the moved file, unsaid."""
+    (tmp_path / "a").mkdir()
+    db = tmp_path / "a" / "runs.db"
+
+    def change() -> None:
+        if how == "deleted":
+            for p in db.parent.glob("runs.db*"):
+                p.unlink()
+        else:
+            shutil.move(tmp_path / "a", tmp_path / "b")
+            (tmp_path / "a").mkdir()
+
+    _records_while(db, change)
+    with wattwise.track("after", db=db, sensors=[_sensor()], interval_s=0.05) as run:
+        time.sleep(0.1)
+    assert run.flush()
+    with Store(db) as store:
+        assert [r.name for r in store.list_runs()] == ["after"]
