@@ -103,3 +103,21 @@ def test_a_new_zone_takes_its_own_pue_not_the_stored_one(tmp_path: Path, zone: s
     same = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone",
                                     "aws:eu-west-1", "--json"])
     assert json.loads(same.stdout)["emissions"]["pue"] == 1.2  # the recorded zone: kept
+
+
+def test_the_recorded_zone_padded_is_the_recorded_zone(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = _run(db, zone="aws:eu-west-1", pue=1.2)
+
+    def older(s: dict[str, Any]) -> None:
+        s["carbon_options"]["pue"] = None
+        s["emissions"]["pue_source"] = THEN
+
+    edit_summary(db, rid, older)
+    _register_all()
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone",
+                                   " aws:eu-west-1 ", "--json"])
+    assert got.exit_code == 0, got.output
+    em = json.loads(got.stdout)["emissions"]
+    assert em["pue"] == 1.2
+    assert not any(n.startswith("priced at ") for n in em["notes"]), em["notes"]

@@ -1340,6 +1340,7 @@ def report(
     )
 
     _check_carbon(zone, trace, pue, provider, recorded=True)
+    zone = None if zone is None else zone.strip()  # ' aws:eu-west-1 ' is the recorded one
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
     # Below 1e-9 a share or a unit count is a typo, and dividing by it overflows.
