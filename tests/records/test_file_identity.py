@@ -38,8 +38,12 @@ def test_file_watch_tells_the_cases_apart(tmp_path: Path) -> None:
     watch.close()
     renamed = FileWatch(a)
     os.replace(a, tmp_path / "c.db")
-    assert renamed.gone() == "deleted or renamed"
+    assert renamed.gone() == "renamed to c.db"
     renamed.close()
+    deleted = FileWatch(tmp_path / "c.db")
+    (tmp_path / "c.db").unlink()
+    assert deleted.gone() == "deleted"
+    deleted.close()
     (tmp_path / "f").mkdir()
     (tmp_path / "f" / "d.db").write_bytes(b"z")
     moved = FileWatch(tmp_path / "f" / "d.db")
@@ -93,8 +97,17 @@ def test_a_database_moved_over_a_recording_one_is_left_whole(tmp_path: Path) -> 
 def test_a_deleted_database_is_said_lost(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     said = _records_while(db, db.unlink)
-    assert any(f"run database {db} was deleted or renamed while it was written: nothing "
-               "more is written to it" in s for s in said), said
+    assert any(f"run database {db} was deleted while it was written: the rest of the run's "
+               "record is lost with it" in s for s in said), said
+
+
+def test_a_renamed_database_keeps_what_was_written(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    said = _records_while(db, lambda: os.replace(db, tmp_path / "kept.db"))
+    assert any(f"run database {db} was renamed to kept.db while it was written: it keeps "
+               "what was written" in s for s in said), said
+    with Store(tmp_path / "kept.db") as store:
+        assert [r.name for r in store.list_runs()] == ["second", "first"]
 
 
 def test_a_moved_folder_keeps_the_whole_record(tmp_path: Path) -> None:

@@ -46,22 +46,32 @@ class FileWatch:
             self.close()
 
     def gone(self) -> str | None:
-        """Why nothing more may be written: "deleted or renamed" (no longer in its folder
-        under its name), or "replaced by another file" (its ``-wal`` would be read as that
-        file's); None while it is at its name, or only moved with its folder
+        """Why nothing more may be written: "deleted", "renamed to NAME" (no longer in its
+        folder under its name), or "replaced by another file" (its ``-wal`` would be read
+        as that file's); None while it is at its name, or only moved with its folder
         (:meth:`moved`). Once said, said again."""
         if self._why is not None or self._folder is None:
             return self._why
         try:
             st = os.stat(self._real.name, dir_fd=self._folder)
         except FileNotFoundError:
-            self._why = "deleted or renamed"
-            return self._why
+            st = None
         except OSError:
             return None
-        if (st.st_dev, st.st_ino) != self._ident:
-            self._why = "replaced by another file"
+        if st is None or (st.st_dev, st.st_ino) != self._ident:
+            renamed = self._renamed_to()
+            self._why = f"renamed to {renamed}" if renamed is not None \
+                else "deleted" if st is None else "replaced by another file"
         return self._why
+
+    def _renamed_to(self) -> str | None:
+        """The name the file has now in its folder, if it is still there."""
+        with contextlib.suppress(OSError), os.scandir(self._folder) as entries:  # type: ignore[type-var]
+            for entry in entries:
+                st = entry.stat(follow_symlinks=False)
+                if (st.st_dev, st.st_ino) == self._ident:
+                    return entry.name
+        return None
 
     def moved(self) -> bool:
         """Whether the file is still in its folder under its name but the path no longer

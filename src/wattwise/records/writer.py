@@ -412,9 +412,10 @@ def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # its rows into it, the -wal emptied
     with contextlib.suppress(sqlite3.Error):
         conn.close()
-    then = "nothing more is written to it (a renamed file keeps what was)" \
-        if gone.startswith("deleted") else \
-        "nothing more is written to it, and the file there now is left as it is"
+    then = "the rest of the run's record is lost with it" if gone == "deleted" \
+        else "it keeps what was written; nothing more is written to it" \
+        if gone.startswith("renamed") \
+        else "nothing more is written to it, and the file there now is left as it is"
     return StoreError(f"{label} was {gone} while it was written: {then}")
 
 
