@@ -31,6 +31,16 @@ def _run(db: Path, **options: Any) -> int:
     return int(run.run_id)
 
 
+def _as_an_older_table_priced_it(db: Path, rid: int) -> None:
+    """The run's PUE (1.2) as AWS's table of its day gave it: no PUE in its options."""
+
+    def older(s: dict[str, Any]) -> None:
+        s["carbon_options"]["pue"] = None
+        s["emissions"]["pue_source"] = THEN
+
+    edit_summary(db, rid, older)
+
+
 def _both(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any], str, str]:
     _register_all()
 
@@ -51,11 +61,7 @@ def test_a_pue_from_an_older_provider_table_is_the_stored_one(tmp_path: Path) ->
     db = tmp_path / "runs.db"
     rid = _run(db, zone="aws:eu-west-1", pue=1.2)
 
-    def older(s: dict[str, Any]) -> None:  # as the table of its day priced it
-        s["carbon_options"]["pue"] = None
-        s["emissions"]["pue_source"] = THEN
-
-    edit_summary(db, rid, older)
+    _as_an_older_table_priced_it(db, rid)
     shown, reported, show_line, report_line = _both(db, rid)
     assert reported["pue"] == shown["pue"] == 1.2
     assert reported["emissions_g"] == shown["emissions_g"]
@@ -87,11 +93,7 @@ def test_a_new_zone_takes_its_own_pue_not_the_stored_one(tmp_path: Path, zone: s
     db = tmp_path / "runs.db"
     rid = _run(db, zone="aws:eu-west-1", pue=1.2)
 
-    def older(s: dict[str, Any]) -> None:
-        s["carbon_options"]["pue"] = None
-        s["emissions"]["pue_source"] = THEN
-
-    edit_summary(db, rid, older)
+    _as_an_older_table_priced_it(db, rid)
     _register_all()
     got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone", zone,
                                    "--json"])
@@ -109,11 +111,7 @@ def test_the_recorded_zone_padded_is_the_recorded_zone(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     rid = _run(db, zone="aws:eu-west-1", pue=1.2)
 
-    def older(s: dict[str, Any]) -> None:
-        s["carbon_options"]["pue"] = None
-        s["emissions"]["pue_source"] = THEN
-
-    edit_summary(db, rid, older)
+    _as_an_older_table_priced_it(db, rid)
     _register_all()
     got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone",
                                    " aws:eu-west-1 ", "--json"])

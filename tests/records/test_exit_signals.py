@@ -6,11 +6,8 @@ its own (before, wattwise's replaced it and the program's never ran)."""
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import sqlite3
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -18,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.records._held import held, signalled
 from wattwise.measure.run_signals import FinalisingSignals, sigterm_to_exit
 from wattwise.records import exit_signals
 
@@ -40,56 +38,27 @@ _PROGRAM = textwrap.dedent("""
 
 
 @pytest.fixture()
-def held(tmp_path: Path) -> Iterator[Path]:
+def db(tmp_path: Path) -> Iterator[Path]:
     """A run database another process holds with ``BEGIN EXCLUSIVE``."""
-    db = tmp_path / "runs.db"
-    sqlite3.connect(db).close()
-    holder = sqlite3.connect(db, isolation_level=None)
-    holder.execute("PRAGMA journal_mode = WAL")
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
-        yield db
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+    with held(tmp_path / "runs.db") as path:
+        yield path
 
 
 def _terminated(db: Path, mode: str, after: str) -> tuple[int, str]:
     """Run the program, send SIGTERM once ``after`` starts a line of its stderr."""
-    env = {**os.environ, "WATTWISE_EXIT_FLUSH_S": "60"}
-    proc = subprocess.Popen([sys.executable, "-c", _PROGRAM, str(db), mode],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=env)
-    try:
-        assert proc.stderr is not None
-        lines = []
-        for line in proc.stderr:
-            lines.append(line)
-            if line.startswith(after):
-                break
-        else:
-            pytest.fail("".join(lines))
-        proc.send_signal(signal.SIGTERM)
-        rest = proc.stderr.read()
-        return proc.wait(30), rest
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-        if proc.stderr is not None:
-            proc.stderr.close()
+    return signalled([sys.executable, "-c", _PROGRAM, str(db), mode], after)
 
 
-def test_sigterm_after_the_block_says_the_rows_it_loses(held: Path) -> None:
-    rc, rest = _terminated(held, "late", "block done")
+def test_sigterm_after_the_block_says_the_rows_it_loses(db: Path) -> None:
+    rc, rest = _terminated(db, "late", "block done")
     assert rc == -signal.SIGTERM, (rc, rest)  # the program ends as it would have
     assert re.search(r"^wattwise: terminated: [1-9]\d* rows of run records were not written "
                      r"\(the run database is locked by another process\)$", rest, re.M), rest
     assert "Traceback" not in rest, rest
 
 
-def test_the_programs_own_handler_runs_during_the_exit_wait(held: Path) -> None:
-    rc, rest = _terminated(held, "own", "wattwise: waiting up to ")
+def test_the_programs_own_handler_runs_during_the_exit_wait(db: Path) -> None:
+    rc, rest = _terminated(db, "own", "wattwise: waiting up to ")
     assert "own handler ran" in rest, rest
     assert re.search(r"^wattwise: interrupted: [1-9]\d* rows of run records were not "
                      r"written", rest, re.M), rest
