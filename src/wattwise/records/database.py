@@ -24,7 +24,6 @@ import atexit
 import contextlib
 import os
 import sqlite3
-import sys
 import threading
 import time
 import urllib.parse
@@ -437,50 +436,11 @@ def flush_all(timeout_s: float) -> int:
 
 
 def _flush_at_exit() -> None:
-    """Write what is queued, then close every connection: the last close of a
-    WAL database folds the WAL back into the file, so copying the ``.db`` file
-    alone after the program ends copies every run."""
-    from wattwise.measure.warning_lines import warnings_as_lines
-    from wattwise.records.exit_signals import stops_as_interrupt
+    """Write what is queued, then close every connection (``records.exit_wait``)."""
+    from wattwise.records.exit_wait import flush_and_close
 
-    # a write the wait below ends in (the file found another program's): one line, as
-    # the wait's own (its command has ended); SIGTERM during the wait as Ctrl-C
-    with warnings_as_lines(lambda text: print(f"wattwise: warning: {text}", file=sys.stderr)), \
-            stops_as_interrupt():
-        _flush_and_close()
-
-
-def _flush_and_close() -> None:
-    from wattwise.records.exit_signals import EXIT_FLUSH_ENV, exit_flush_s
-
-    try:
-        if rows_queued() and flush_all(1.0) != 0:
-            limit = exit_flush_s()
-            print(f"wattwise: waiting up to {limit:g} s for the run database to take "
-                  f"{rows_queued()} queued rows (it is locked by another process)",
-                  file=sys.stderr)
-            left = flush_all(limit)
-            if left:
-                print(f"wattwise: {left} rows of run records were not written: the database "
-                      f"stayed locked for {limit:g} s (set {EXIT_FLUSH_ENV} to wait longer)",
-                      file=sys.stderr)
-    except (KeyboardInterrupt, SystemExit):  # the wait given up (Ctrl-C, a signal, the
-        # program's own SIGTERM handler exiting): said in one line, not a traceback
-        print(f"wattwise: interrupted: {rows_queued()} rows of run records were not written"
-              " (the run database is locked by another process)", file=sys.stderr)
-
-    except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
-        print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
-    try:
-        for db in open_databases():
-            db._close_readers()
-            db.writer.shutdown()
-        for db in open_databases():
-            db.writer.join(2.0)
-    except (KeyboardInterrupt, SystemExit):  # a second Ctrl-C: the close given up too
-        return
-    except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit
-        print(f"wattwise: closing the run database at exit failed: {exc}", file=sys.stderr)
+    # looked up at exit: the tests put their own in
+    flush_and_close(open_databases, flush_all, rows_queued)
 
 
 def _after_fork_in_child() -> None:
