@@ -119,3 +119,29 @@ def test_the_recorded_zone_padded_is_the_recorded_zone(tmp_path: Path) -> None:
     em = json.loads(got.stdout)["emissions"]
     assert em["pue"] == 1.2
     assert not any(n.startswith("priced at ") for n in em["notes"]), em["notes"]
+
+
+@pytest.mark.parametrize("given", ["aws :eu-west-1", "aws: eu-west-1", " AWS:EU-WEST-1 "])
+@pytest.mark.parametrize("recorded", ["aws:eu-west-1", " aws:eu-west-1 "])
+def test_the_recorded_zone_however_written_is_the_recorded_zone(
+        tmp_path: Path, given: str, recorded: str) -> None:
+    """Compared as typed, 'aws :eu-west-1' (which resolves to the recorded zone) and a
+    zone recorded padded were taken for other zones: the stored PUE dropped."""
+    db = tmp_path / "runs.db"
+    rid = _run(db, zone=recorded, pue=1.2)
+    _as_an_older_table_priced_it(db, rid)
+    _register_all()
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone", given,
+                                   "--json"])
+    assert got.exit_code == 0, got.output
+    em = json.loads(got.stdout)["emissions"]
+    assert em["pue"] == 1.2
+    assert not any(n.startswith("priced at ") for n in em["notes"]), em["notes"]
+
+
+def test_same_zone() -> None:
+    from wattwise.carbon.zones import same_zone
+
+    assert same_zone("aws :eu-west-1", "aws:eu-west-1") and same_zone(" de ", "DE")
+    assert not same_zone("DE", "FR") and not same_zone(None, "DE")
+    assert same_zone("nowhere", " NOWHERE ")  # unknown text: as text

@@ -24,6 +24,7 @@ from wattwise.carbon.recorded_options import (
 )
 from wattwise.carbon.recorded_options import started_with as started_with
 from wattwise.carbon.trace_changed import cut, trace_changed
+from wattwise.carbon.zones import same_zone
 from wattwise.errors import BadInput
 
 
@@ -152,7 +153,7 @@ def reprice_options(
         # (AWS's 1.15) is left to resolve, with its source, never "set by the user"
         source = em.get("pue_source")
         r_pue = unless_zones_own(stored_pue(s), r_zone, source)
-        moved = zone is not None and zone.upper() != str(r_zone).upper()
+        moved = zone is not None and not same_zone(zone, r_zone)
         if moved and not str(source).startswith("set by the user"):
             r_pue = None  # a zone's PUE, not the user's: the new zone takes its own
     r_digest = rec.get("intensity_trace_sha256")
@@ -164,7 +165,7 @@ def reprice_options(
         ambient = _ambient_zone()  # the run was priced at the world average
         if ambient is not None:
             overrides.append(f"{ambient[0]} (from {ambient[1]})")
-    if zone is not None and (r_zone is None or zone.upper() != str(r_zone).upper()):
+    if zone is not None and (r_zone is None or not same_zone(zone, r_zone)):
         overrides.append(f"{zone} (--zone)")
     if intensity_trace is not None and str(intensity_trace) != str(r_trace):
         overrides.append(f"trace {intensity_trace} (--intensity-trace)")

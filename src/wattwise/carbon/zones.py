@@ -247,3 +247,15 @@ def grid_chain(zone: Zone) -> list[Zone]:
     while chain[-1].parent and chain[-1].parent in zones and len(chain) < 5:
         chain.append(zones[chain[-1].parent])
     return chain
+
+
+def same_zone(a: object, b: object) -> bool:
+    """Whether two zones as typed or stored name one zone (``' aws :eu-west-1'`` and
+    ``aws:eu-west-1``): compared as they resolve, else as text, stripped, in any case."""
+    def name(z: object) -> str:
+        try:
+            return get_zone(str(z)).name
+        except (BadInput, ValueError, TypeError):
+            return str(z).strip().upper()
+
+    return a is not None and b is not None and name(a) == name(b)
