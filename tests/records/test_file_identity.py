@@ -42,7 +42,7 @@ def test_file_watch_tells_the_cases_apart(tmp_path: Path) -> None:
     renamed.close()
     deleted = FileWatch(tmp_path / "c.db")
     (tmp_path / "c.db").unlink()
-    assert deleted.gone() == "deleted"
+    assert deleted.gone() == "deleted or moved out of its folder"
     deleted.close()
     (tmp_path / "f").mkdir()
     (tmp_path / "f" / "d.db").write_bytes(b"z")
@@ -97,8 +97,8 @@ def test_a_database_moved_over_a_recording_one_is_left_whole(tmp_path: Path) -> 
 def test_a_deleted_database_is_said_lost(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     said = _records_while(db, db.unlink)
-    assert any(f"run database {db} was deleted while it was written: the rest of the run's "
-               "record is lost with it" in s for s in said), said
+    assert any(f"run database {db} was deleted or moved out of its folder while it was "
+               "written: nothing more is written to it" in s for s in said), said
 
 
 def test_a_renamed_database_keeps_what_was_written(tmp_path: Path) -> None:
@@ -149,3 +149,15 @@ def test_the_next_run_records_at_the_path_asked_for(tmp_path: Path, how: str) ->
     assert run.flush()
     with Store(db) as store:
         assert [r.name for r in store.list_runs()] == ["after"]
+
+
+def test_a_database_moved_to_another_folder_keeps_what_was_written(tmp_path: Path) -> None:
+    """Moved out of its folder it was said deleted, "the rest of the run's record is lost
+    with it", though the moved file kept what was written."""
+    db = tmp_path / "runs.db"
+    (tmp_path / "sub").mkdir()
+    said = _records_while(db, lambda: os.replace(db, tmp_path / "sub" / "kept.db"))
+    assert any("deleted or moved out of its folder" in s and "kept in it if it was moved"
+               in s for s in said), said
+    with Store(tmp_path / "sub" / "kept.db") as store:
+        assert [r.name for r in store.list_runs()] == ["second", "first"]

@@ -46,10 +46,11 @@ class FileWatch:
             self.close()
 
     def gone(self) -> str | None:
-        """Why nothing more may be written: "deleted", "renamed to NAME" (no longer in its
-        folder under its name), or "replaced by another file" (its ``-wal`` would be read
-        as that file's); None while it is at its name, or only moved with its folder
-        (:meth:`moved`). Once said, said again."""
+        """Why nothing more may be written: "renamed to NAME" (in its folder), "deleted or
+        moved out of its folder" (the two cannot be told apart without a descriptor of the
+        file), or "replaced by another file" (its ``-wal`` would be read as that file's);
+        None while it is at its name, or only moved with its folder (:meth:`moved`). Once
+        said, said again."""
         if self._why is not None or self._folder is None:
             return self._why
         try:
@@ -61,7 +62,8 @@ class FileWatch:
         if st is None or (st.st_dev, st.st_ino) != self._ident:
             renamed = self._renamed_to()
             self._why = f"renamed to {renamed}" if renamed is not None \
-                else "deleted" if st is None else "replaced by another file"
+                else "deleted or moved out of its folder" if st is None \
+                else "replaced by another file"
         return self._why
 
     def _renamed_to(self) -> str | None:

@@ -412,7 +412,8 @@ def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # its rows into it, the -wal emptied
     with contextlib.suppress(sqlite3.Error):
         conn.close()
-    then = "the rest of the run's record is lost with it" if gone == "deleted" \
+    then = "nothing more is written to it (what was is lost if it was deleted, kept in it " \
+        "if it was moved)" if gone.startswith("deleted") \
         else "it keeps what was written; nothing more is written to it" \
         if gone.startswith("renamed") \
         else "nothing more is written to it, and the file there now is left as it is"
