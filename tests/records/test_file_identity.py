@@ -161,3 +161,32 @@ def test_a_database_moved_to_another_folder_keeps_what_was_written(tmp_path: Pat
                in s for s in said), said
     with Store(tmp_path / "sub" / "kept.db") as store:
         assert [r.name for r in store.list_runs()] == ["second", "first"]
+
+
+@pytest.mark.parametrize("how", ["replaced", "renamed"])
+def test_a_database_moved_between_two_runs_of_one_process(tmp_path: Path, how: str) -> None:
+    """Moved between two tracked blocks of one process, while the first one's writer was
+    still open: the second opened the path and read the first's -wal frames as the new
+    file's own (a database moved over it came out damaged; a renamed one lost its run)."""
+    db, other = tmp_path / "runs.db", tmp_path / "other.db"
+    with Store(other) as store:
+        rid = store.create_run(name="theirs", started_unix_s=1.0, host={}, hardware={},
+                               versions={}, sensors=[])
+        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={})
+    with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
+        time.sleep(0.1)
+    if how == "replaced":
+        os.replace(other, db)
+    else:
+        os.replace(db, tmp_path / "kept.db")
+    with wattwise.track("second", db=db, sensors=[_sensor()], interval_s=0.05) as run:
+        time.sleep(0.1)
+    run.flush()
+    names = {"replaced": (db, ["second", "theirs"]), "renamed": (tmp_path / "kept.db",
+                                                                 ["first"])}
+    path, want = names[how]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        got = [r[0] for r in conn.execute("SELECT name FROM runs ORDER BY id DESC")]
+    conn.close()
+    assert got == want

@@ -297,7 +297,8 @@ class Writer:
                     continue
                 if self._shutdown:
                     break
-                if self._linger_s > 0:
+                if self._linger_s > 0:  # a run ended: its -wal into its file before the wait
+                    _empty_wal(conn)  # (a file moved over it meanwhile never reads them)
                     with self._cv:
                         self._cv.wait(self._linger_s)
                         self._linger_s = 0.0
@@ -399,6 +400,13 @@ class Writer:
         return False
 
 
+def _empty_wal(conn: sqlite3.Connection) -> None:
+    """Fold the ``-wal`` into the file and empty it, where no reader holds it (else as
+    far as SQLite can): frames left there would be read by a file moved to that name."""
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
                 label: str) -> BaseException | None:
     """Where the file written is no longer at its name (``file_identity``): the
@@ -409,7 +417,7 @@ def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
         return None
     with contextlib.suppress(sqlite3.Error):
         conn.execute("ROLLBACK")
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # its rows into it, the -wal emptied
+    _empty_wal(conn)  # its rows into it
     with contextlib.suppress(sqlite3.Error):
         conn.close()
     then = "nothing more is written to it (what was is lost if it was deleted, kept in it " \
