@@ -126,3 +126,18 @@ def test_a_damaged_pue_priced_elsewhere_is_said_as_priced(tmp_path: Path) -> Non
     pue, notes = report("--pue", "1.3")
     assert pue == 1.3
     assert "priced at PUE 1.3 (--pue), recorded with aws:eu-west-1, PUE 1.15" in notes, notes
+
+
+def test_the_recorded_zone_given_again_is_priced_at_the_stored_pue(tmp_path: Path) -> None:
+    _register_all()
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db, zone="aws:eu-west-1")
+    edit_summary(db, rid, lambda s: s["carbon_options"].update(pue=1.37))
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--json", "--zone",
+                                   "aws:eu-west-1"])
+    assert got.exit_code == 0, got.output
+    em = json.loads(got.stdout)["emissions"]
+    assert em["pue"] == 1.15
+    assert ("the run's recorded options give PUE 1.37 and its stored emissions were priced "
+            "at PUE 1.15: priced at 1.15, as every other output shows it (a damaged "
+            "record)") in em["notes"], em["notes"]

@@ -144,7 +144,8 @@ def reprice_options(
         stored_pue,
     )
 
-    apart = pue_apart(s, kept=zone is None)  # a new zone prices at its own PUE
+    # priced at the stored PUE unless a new zone takes its own
+    apart = pue_apart(s, kept=zone is None or same_zone(zone, r_zone))
     # a PUE the options do not hold is the stored one (AWS's 1.2 of the table then, where
     # today's gives 1.15), as every other output shows it; a new zone takes its own
     if "PUE" in faults or (rec.get("pue") is None and r_zone is not None) \
