@@ -41,6 +41,15 @@ def _as_an_older_table_priced_it(db: Path, rid: int) -> None:
     edit_summary(db, rid, older)
 
 
+def _reported_at(db: Path, rid: int, zone: str) -> dict[str, Any]:
+    """``report RID --zone ZONE --json``'s emissions."""
+    _register_all()
+    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone", zone,
+                                   "--json"])
+    assert got.exit_code == 0, got.output
+    return json.loads(got.stdout)["emissions"]  # type: ignore[no-any-return]
+
+
 def _both(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any], str, str]:
     _register_all()
 
@@ -92,36 +101,16 @@ def test_a_new_zone_takes_its_own_pue_not_the_stored_one(tmp_path: Path, zone: s
     user"."""
     db = tmp_path / "runs.db"
     rid = _run(db, zone="aws:eu-west-1", pue=1.2)
-
     _as_an_older_table_priced_it(db, rid)
-    _register_all()
-    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone", zone,
-                                   "--json"])
-    assert got.exit_code == 0, got.output
-    em = json.loads(got.stdout)["emissions"]
+    em = _reported_at(db, rid, zone)
     assert em["pue"] == pue
     assert not em["pue_source"].startswith("set by the user")
     assert f"priced at {zone} (--zone), recorded with aws:eu-west-1, PUE 1.2" in em["notes"]
-    same = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone",
-                                    "aws:eu-west-1", "--json"])
-    assert json.loads(same.stdout)["emissions"]["pue"] == 1.2  # the recorded zone: kept
+    assert _reported_at(db, rid, "aws:eu-west-1")["pue"] == 1.2  # the recorded zone: kept
 
 
-def test_the_recorded_zone_padded_is_the_recorded_zone(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
-    rid = _run(db, zone="aws:eu-west-1", pue=1.2)
-
-    _as_an_older_table_priced_it(db, rid)
-    _register_all()
-    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone",
-                                   " aws:eu-west-1 ", "--json"])
-    assert got.exit_code == 0, got.output
-    em = json.loads(got.stdout)["emissions"]
-    assert em["pue"] == 1.2
-    assert not any(n.startswith("priced at ") for n in em["notes"]), em["notes"]
-
-
-@pytest.mark.parametrize("given", ["aws :eu-west-1", "aws: eu-west-1", " AWS:EU-WEST-1 "])
+@pytest.mark.parametrize("given", [" aws:eu-west-1 ", "aws :eu-west-1", "aws: eu-west-1",
+                                   " AWS:EU-WEST-1 "])
 @pytest.mark.parametrize("recorded", ["aws:eu-west-1", " aws:eu-west-1 "])
 def test_the_recorded_zone_however_written_is_the_recorded_zone(
         tmp_path: Path, given: str, recorded: str) -> None:
@@ -130,11 +119,7 @@ def test_the_recorded_zone_however_written_is_the_recorded_zone(
     db = tmp_path / "runs.db"
     rid = _run(db, zone=recorded, pue=1.2)
     _as_an_older_table_priced_it(db, rid)
-    _register_all()
-    got = CliRunner().invoke(app, ["report", str(rid), "--db", str(db), "--zone", given,
-                                   "--json"])
-    assert got.exit_code == 0, got.output
-    em = json.loads(got.stdout)["emissions"]
+    em = _reported_at(db, rid, given)
     assert em["pue"] == 1.2
     assert not any(n.startswith("priced at ") for n in em["notes"]), em["notes"]
 

@@ -136,7 +136,7 @@ class RunRecorder:
         # for another process's lock (then the record lands when the lock is free).
         self._db.writer.drain(FINISH_WAIT_S, unless_locked_s=0.0)
         watch = self._db.writer.watch  # deleted or replaced: said by the writer's refusal
-        if watch is not None and watch.gone() is None and watch.moved():
+        if watch is not None and watch.moved():  # moved() is never true once gone
             self._warn_once("moved", f"the run database is no longer at {self.path} (moved, "
                             "or its folder renamed, while the run recorded): its record is "
                             "whole in the moved file")
