@@ -100,6 +100,17 @@ def test_a_china_region_run_by_a_local_partner_does_not_take_the_brand_s_fleet_p
     assert infer(**SERVE, zone="azure:westeurope").pue.value == 1.185
 
 
+@pytest.mark.parametrize("zone", ["azure:chinanorth", "aws:cn-north-1"])
+def test_the_brand_named_as_the_site_of_a_partner_s_region_takes_the_region_s_pue(
+    zone: str,
+) -> None:
+    # the site only says whose region it is: the brand's fleet PUE is still not the
+    # partner's (it gave 1.15 for --site aws --zone aws:cn-north-1)
+    est = infer(**SERVE, site=zone.split(":")[0], zone=zone)
+    assert est.pue.value == infer(**SERVE, zone=zone).pue.value == 1.56
+    assert any(f"PUE: 1.56 for zone {zone}" in n for n in est.assumptions), est.assumptions
+
+
 # -- F4: plausibility bounds
 
 

@@ -416,11 +416,15 @@ def pue_figure(
                 f"site '{named.site}' contradicts the zone {zone}, a region of "
                 f"{provider.site}; give the site the devices run in, or --pue"
             )
-    if named is None and provider is not None:  # a partner's region: as a measured run
-        named = provider if partner is None else resolve_pue(None, zone=zone)
+    if provider is not None and partner is not None and (named is None
+                                                         or named.site == provider.site):
+        # a partner's region, its brand named as the site or not: as a measured run
+        named, how = resolve_pue(None, zone=zone), f"zone {zone}"
+    elif named is None and provider is not None:
+        named, how = provider, f"the cloud provider of zone {zone}"
+    elif named is not None:
+        how = f"site {named.site}"
     if named is not None:
-        how = f"site {named.site}" if site is not None else f"zone {zone}" if partner \
-            else f"the cloud provider of zone {zone}"
         notes.append(f"PUE: {fmt(named.pue)} for {how} [{named.source}]")
         return Figure.of(Range.exact(named.pue), "ratio", "default", f"PUE of {how}")
     board = datacentre_only(acc)
