@@ -135,6 +135,31 @@ def test_a_bad_argument_is_bad_input_at_the_call_and_nothing_is_recorded(
     assert _runs(db) == 1
 
 
+@pytest.mark.parametrize("where", ["env", "config"])
+def test_a_bad_ambient_zone_is_bad_input_at_the_call_and_nothing_is_recorded(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # as `wattwise run` refuses it; it was found only once the whole run was measured
+    # ("emissions not computed"), the run recorded without a figure
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    if where == "env":
+        monkeypatch.setenv("WATTWISE_ZONE", "Atlantis")
+    else:
+        monkeypatch.delenv("WATTWISE_ZONE", raising=False)
+        (tmp_path / "config" / "wattwise").mkdir(parents=True)
+        (tmp_path / "config" / "wattwise" / "config.toml").write_text('zone = "Atlantis"\n')
+    with pytest.raises(BadInput, match=r"unknown zone 'Atlantis'.*(WATTWISE_ZONE|config)"):
+        wattwise.track("t", db=db, sensors=[_sensor()], interval_s=0.05)
+    assert _runs(db) == 1
+    # without carbon, or with a zone of its own, the ambient zone is never read
+    with wattwise.track("t", db=db, sensors=[_sensor()], interval_s=0.05, carbon=False):
+        pass
+    with wattwise.track("t", db=db, sensors=[_sensor()], interval_s=0.05, zone="DE") as run:
+        pass
+    assert run.emissions is not None and run.emissions.zone == "DE"
+    assert _runs(db) == 3
+
+
 DECORATOR = [c for c in BAD if set(c[0]) & {"interval_s", "pid", "tags", "store"}]
 
 

@@ -252,6 +252,12 @@ def check_run_arguments(name: object, kw: dict[str, Any]) -> str | None:
     kw["intensity_trace"] = check_trace(kw["intensity_trace"], zone, carbon)
     kw["pue"] = check_pue(kw["pue"])
     check_bool(carbon, "carbon")
+    if carbon and zone is None:
+        # a bad $WATTWISE_ZONE or config zone is refused now, as `wattwise run` refuses
+        # it, not found when the whole run has been measured and cannot be priced
+        from wattwise.carbon.zones import resolve_zone
+
+        resolve_zone(None)
     kw["intensity_provider"] = check_provider(kw["intensity_provider"], zone, carbon)
     if kw["intensity_trace"] is not None and kw["intensity_provider"] is not None:
         raise BadInput("give intensity_trace or intensity_provider, not both: which one "
