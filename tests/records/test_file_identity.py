@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -190,3 +193,65 @@ def test_a_database_moved_between_two_runs_of_one_process(tmp_path: Path, how: s
         got = [r[0] for r in conn.execute("SELECT name FROM runs ORDER BY id DESC")]
     conn.close()
     assert got == want
+
+
+#: Another process reading the database: a snapshot held (BEGIN; SELECT) until its
+#: input ends. Its snapshot keeps the writer's -wal frames from being folded in.
+READER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN")
+conn.execute("SELECT count(*) FROM runs").fetchone()
+print("reading", flush=True)
+sys.stdin.read()
+conn.execute("COMMIT")
+conn.close()
+"""
+
+
+def _names(path: Path) -> list[str]:
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return [r[0] for r in conn.execute("SELECT name FROM runs ORDER BY id")]
+
+
+@pytest.mark.parametrize("how", ["replaced", "renamed", "moved out"])
+def test_a_database_moved_between_two_runs_while_another_process_reads_it(
+    tmp_path: Path, how: str
+) -> None:
+    """With a reader's snapshot open, the first run's -wal cannot be folded in: it stayed
+    at the path, and the second run (or the next one at the path) read it as the file
+    there now: a database moved over it came out damaged ("row 1 missing from index"),
+    a renamed one lost the first run. The log now goes with its file, or is removed
+    with it, before the path is opened again."""
+    db, other = tmp_path / "runs.db", tmp_path / "other.db"
+    with Store(other) as store:
+        rid = store.create_run(name="theirs", started_unix_s=1.0, host={}, hardware={},
+                               versions={}, sensors=[])
+        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={})
+    with wattwise.track("zeroth", db=db, sensors=[_sensor()], interval_s=0.05):
+        pass
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline() == "reading\n"
+        with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
+            time.sleep(0.1)
+        kept = {"replaced": None, "renamed": tmp_path / "kept.db",
+                "moved out": tmp_path / "sub" / "kept.db"}[how]
+        if kept is None:
+            os.replace(other, db)
+        else:
+            kept.parent.mkdir(exist_ok=True)
+            os.replace(db, kept)
+        with wattwise.track("second", db=db, sensors=[_sensor()], interval_s=0.05) as run:
+            time.sleep(0.1)
+        assert run.flush()
+    finally:
+        assert reader.stdin is not None and reader.stdout is not None
+        reader.stdin.close()
+        assert reader.wait(timeout=60) == 0
+        reader.stdout.close()
+    assert _names(db) == (["theirs", "second"] if kept is None else ["second"])
+    if kept is not None:
+        assert _names(kept) == ["zeroth", "first"]

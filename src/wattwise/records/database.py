@@ -369,16 +369,17 @@ def acquire(path: Path, *, max_rows: int | None = None) -> Database:
     """
     from wattwise.records import writer as _writer
 
-    _check_path(path)
     max_rows = _writer.MAX_PENDING_ROWS if max_rows is None else max_rows
     key = (os.getpid(), os.path.realpath(path))
     old = _REGISTRY.get(key)
     if old is not None and old.writer.alive and _left_its_name(old):
-        # its writer's refusal empties its -wal into its own file and closes it first: a
-        # connection opened at the path would read those frames as the new file's own
+        # its writer's refusal empties its -wal into its own file (else moves it out of the
+        # path's way) and closes it first: a connection opened at the path would read
+        # those frames as the new file's own; before the path is checked, as it is then
         with contextlib.suppress(StoreError):
             old.writer.submit(_writer.Task(lambda conn: None, what="check its file"))
-        old.writer.drain(5.0)
+        old.writer.drain(5.0 + _writer.FOLD_PATIENCE_S)
+    _check_path(path)
     with _REGISTRY_LOCK:
         db = _REGISTRY.get(key)
         if db is None or db.dead or not db.writer.alive or _left_its_name(db):

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from wattwise.errors import StoreError
+from wattwise.records.foreign_log import foreign_log_note
 
 
 def not_a_file_name(text: str) -> str | None:
@@ -37,6 +38,7 @@ def check_path(path: Path, *, must_exist: bool = False) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"run database {path}: cannot create its folder: {exc}") from exc
+        _not_anothers_log(path)
         return
     except OSError as exc:
         raise StoreError(f"run database {path}: cannot open: {exc}") from exc
@@ -49,6 +51,17 @@ def check_path(path: Path, *, must_exist: bool = False) -> None:
         # wattwise database in WAL mode is never empty (its header is in the file)
         raise StoreError(f"run database {path} is empty but a -wal file of another "
                          "database lies beside it; left untouched")
+    _not_anothers_log(path)
+
+
+def _not_anothers_log(path: Path) -> None:
+    """Refuse a path whose ``-wal`` and ``-shm`` another process holds for a database no
+    longer at it: SQLite would read that log as the file's (a database moved in came out
+    damaged, or said to be another program's) and could change it (an open there once
+    cost the renamed database its last rows)."""
+    note = foreign_log_note(path)
+    if note is not None:
+        raise StoreError(f"run database {path}: {note}")
 
 
 def writable(path: Path) -> None:

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
+import time
 from pathlib import Path
+
+#: How long a writer whose file left its name waits for readers of it to let its
+#: ``-wal`` be folded in, seconds: a reader's snapshot keeps frames from being folded.
+#: Short: the log is then moved beside the file, as good for it, and a writer that
+#: waits when its program exits (a daemon thread) is cut off with the log at the path.
+FOLD_PATIENCE_S = 0.25
 
 
 def identity(path: Path) -> tuple[int, int] | None:
@@ -81,8 +89,75 @@ class FileWatch:
         return self._folder is not None and self.gone() is None \
             and identity(self._real) != self._ident
 
+    @property
+    def resolved(self) -> Path:
+        """The path as SQLite names its side files after it (a link followed)."""
+        return self._real
+
+    def now_at(self) -> Path | None:
+        """Where the file is now, read from this process's descriptors of it (Linux's
+        ``/proc/self/fd``, SQLite's own): None where it was deleted, or it cannot be told."""
+        if self._ident is None:
+            return None
+        with contextlib.suppress(OSError):
+            for name in os.listdir("/proc/self/fd"):
+                link = f"/proc/self/fd/{name}"
+                with contextlib.suppress(OSError):
+                    st = os.stat(link)
+                    if (st.st_dev, st.st_ino) == self._ident and st.st_nlink > 0:
+                        where = Path(os.readlink(link))
+                        return where if identity(where) == self._ident else None
+        return None
+
     def close(self) -> None:
         if self._folder is not None:
             with contextlib.suppress(OSError):
                 os.close(self._folder)
             self._folder = None
+
+
+def fold_wal(conn: sqlite3.Connection, patience_s: float = 0.0) -> bool:
+    """Fold the ``-wal`` into the file and empty it; True once it is empty. A reader's
+    snapshot keeps frames from being folded (SQLite answers busy, without an error):
+    tried again for up to ``patience_s``."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error:
+            return False
+        if row is not None and row[0] == 0 and row[1] in (0, -1):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def leave_path(conn: sqlite3.Connection, watch: FileWatch) -> str:
+    """The ``-wal`` and ``-shm`` named after the path, of a file no longer there, out of
+    the way of the file that comes there next (which would read the frames as its own
+    and come out damaged): folded into the file, else moved beside it where it is now,
+    else (it was deleted) removed. What became of them, in words for the warning ("" when
+    folded); the connection is closed."""
+    folded = fold_wal(conn, FOLD_PATIENCE_S)
+    where = None if folded else watch.now_at()  # while SQLite has the file open
+    with contextlib.suppress(sqlite3.Error):
+        conn.close()
+    if folded:
+        return ""
+    suffixes = ("-wal", "-shm")
+    side = [Path(f"{watch.resolved}{s}") for s in suffixes]
+    try:
+        if where is None:
+            for f in side:
+                f.unlink(missing_ok=True)
+            return "; its -wal, held by a reader, was removed from the path"
+        if any(Path(f"{where}{s}").exists() for s in suffixes):
+            raise OSError("a -wal or -shm is already there")
+        for f, s in zip(side, suffixes, strict=True):
+            if f.exists():
+                os.rename(f, f"{where}{s}")
+        return f"; its -wal, held by a reader, was moved beside it ({where.name}-wal)"
+    except OSError as exc:
+        return (f"; its -wal, held by a reader, is still at the path ({exc}): open nothing "
+                "there until this process has ended")

@@ -24,7 +24,8 @@ from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records.damaged_file import is_damage, read_error
-from wattwise.records.file_identity import FileWatch
+from wattwise.records.file_identity import FOLD_PATIENCE_S as FOLD_PATIENCE_S
+from wattwise.records.file_identity import FileWatch, fold_wal, leave_path
 
 #: Rows (samples, windows, events, run updates) the queue holds before droppable
 #: writes are refused: about 35 MB at 344 bytes a queued sample row (docs/records.md).
@@ -298,7 +299,7 @@ class Writer:
                 if self._shutdown:
                     break
                 if self._linger_s > 0:  # a run ended: its -wal into its file before the wait
-                    _empty_wal(conn)  # (a file moved over it meanwhile never reads them)
+                    fold_wal(conn)  # (a file moved over it meanwhile never reads them)
                     with self._cv:
                         self._cv.wait(self._linger_s)
                         self._linger_s = 0.0
@@ -312,8 +313,7 @@ class Writer:
                     self._stop_when_idle = False
         finally:
             if conn is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
+                _close(conn, self.watch)
             if self.watch is not None:
                 self.watch.close()
             with self._cv:
@@ -400,32 +400,33 @@ class Writer:
         return False
 
 
-def _empty_wal(conn: sqlite3.Connection) -> None:
-    """Fold the ``-wal`` into the file and empty it, where no reader holds it (else as
-    far as SQLite can): frames left there would be read by a file moved to that name."""
+def _close(conn: sqlite3.Connection, watch: FileWatch | None) -> None:
+    """Close the connection; where its file left its name while the writer idled, its
+    ``-wal`` first out of the path's way (``file_identity.leave_path``)."""
+    if watch is not None and watch.gone() is not None:
+        leave_path(conn, watch)
     with contextlib.suppress(sqlite3.Error):
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
 
 
 def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
                 label: str) -> BaseException | None:
     """Where the file written is no longer at its name (``file_identity``): the
-    transaction given up, the ``-wal`` named after the file emptied into it (so the file
-    now at that name never reads it as its own) and the connection closed; and why."""
+    transaction given up, the ``-wal`` named after the file emptied into it, else moved
+    out of the path's way (so the file now at that name never reads it as its own), and
+    the connection closed; and why."""
     gone = None if watch is None else watch.gone()
-    if gone is None:
+    if watch is None or gone is None:
         return None
     with contextlib.suppress(sqlite3.Error):
         conn.execute("ROLLBACK")
-    _empty_wal(conn)  # its rows into it
-    with contextlib.suppress(sqlite3.Error):
-        conn.close()
+    log = leave_path(conn, watch)  # its rows into it; the connection closed
     then = "nothing more is written to it (what was is lost if it was deleted, kept in it " \
         "if it was moved)" if gone.startswith("deleted") \
         else "it keeps what was written; nothing more is written to it" \
         if gone.startswith("renamed") \
         else "nothing more is written to it, and the file there now is left as it is"
-    return StoreError(f"{label} was {gone} while it was written: {then}")
+    return StoreError(f"{label} was {gone} while it was written: {then}{log}")
 
 
 def _as_store_error(label: str, what: str, exc: BaseException,

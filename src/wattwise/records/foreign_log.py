@@ -1,0 +1,98 @@
+"""Whether the ``-wal`` and ``-shm`` beside a database are another database's.
+
+SQLite names a database's write-ahead log and its index after the path, not the file.
+A database renamed or moved away while a process still writes it leaves that process
+holding ``a.db-wal`` and ``a.db-shm``; a file then created or moved in at ``a.db`` is
+opened with them, and SQLite says "disk I/O error" or reads the file as damaged. Those
+words blame the file; this module finds the case, so the line can say what it is.
+
+It reads ``/proc`` (Linux) and never opens the ``-shm``: closing any descriptor of a file
+drops this process's own SQLite locks on it. Elsewhere it finds nothing, and the line
+stays SQLite's.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PROC_LOCKS = Path("/proc/locks")
+
+
+def _key(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def _lock_holders(shm: os.stat_result) -> set[int]:
+    """The processes other than this one holding a POSIX lock on the file ``shm``
+    (SQLite holds one on a ``-shm`` for as long as it has the database open)."""
+    try:
+        text = _PROC_LOCKS.read_text()
+    except OSError:
+        return set()
+    want = (os.major(shm.st_dev), os.minor(shm.st_dev), shm.st_ino)
+    out: set[int] = set()
+    for line in text.splitlines():
+        # "1: POSIX  ADVISORY  READ 1234 fd:01:5678 128 128"; a waiter's line has "->"
+        parts = line.split()
+        if len(parts) < 8 or parts[1] != "POSIX":
+            continue
+        try:
+            pid = int(parts[4])
+            major, minor, inode = parts[5].split(":")
+            key = (int(major, 16), int(minor, 16), int(inode))
+        except ValueError:
+            continue
+        if key == want and pid > 0 and pid != os.getpid():
+            out.add(pid)
+    return out
+
+
+def _has_open(pid: int, file: tuple[int, int]) -> bool | None:
+    """Whether process ``pid`` has the file ``file`` open; None where its descriptors
+    cannot be read (another user's process)."""
+    folder = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    for name in names:
+        try:
+            if _key(os.stat(os.path.join(folder, name))) == file:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def foreign_log_holders(path: Path | str) -> list[int]:
+    """The processes holding the ``-shm`` beside ``path`` without having the file at
+    ``path`` open (or with no file there): the ``-wal`` and ``-shm`` there are then the
+    log of the database they write, one that was at this path (renamed, moved away or
+    deleted while it was written). Empty where there is no such process, or it cannot
+    be told."""
+    try:
+        shm = os.stat(f"{path}-shm")
+    except OSError:
+        return []
+    try:
+        file: tuple[int, int] | None = _key(os.stat(path))
+    except OSError:
+        file = None  # no file here: any holder's is another
+    return sorted(pid for pid in _lock_holders(shm)
+                  if file is None or _has_open(pid, file) is False)
+
+
+def foreign_log_note(path: Path | str) -> str | None:
+    """Why the file at ``path`` must not be opened now, where the ``-wal`` and ``-shm``
+    beside it are another database's (:func:`foreign_log_holders`); None otherwise."""
+    pids = foreign_log_holders(path)
+    if not pids:
+        return None
+    many = len(pids) > 1
+    who = f"process{'es' if many else ''} {', '.join(map(str, pids))}"
+    return (f"the -wal and -shm at this path are held by {who}, writing another file: the "
+            "log of a database renamed, moved or deleted from here while it was written "
+            "(SQLite names them after the path), which SQLite would read as this file's; "
+            f"nothing is opened or written: run again once {who} {'have' if many else 'has'}"
+            " ended")
