@@ -132,7 +132,7 @@ class GrowingSums:
         that moment; other reads of the same run wait meanwhile (it is priced once,
         not once per request that came in at the same time). ``whole``: summed from the
         start (a lost run priced again because its samples were changed by another
-        tool: ``server._live.lost_mark``)."""
+        tool: ``server._live.still_mark``)."""
         with self._lock:
             run = self._runs.pop(run_id, None)
             if run is None:

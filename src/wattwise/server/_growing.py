@@ -6,7 +6,7 @@ A run that records gains samples at every refresh of its page; its runs-list row
 Its sums are kept per store and extended by the samples stored since the last
 request, so each output still gives every sample stored up to the request, and all
 three read the same sums (the same figure). A lost run's figures are kept whole while
-its row, the files it is priced from and its samples stay the same (``_live.lost_mark``),
+its row, the files it is priced from and its samples stay the same (``_live.still_mark``),
 and summed again from the start when they do not.
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from wattwise.records.growing_sums import growing
-from wattwise.server._live import lost_mark
+from wattwise.server._live import still_mark
 
 
 def so_far_now(store: Any, record: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -44,7 +44,7 @@ def payload_so_far(store: Any, record: Any, reads: Any = None) -> dict[str, Any]
         return {"energy_so_far": None if part is None else part.to_dict(),
                 "emissions_so_far": priced}
 
-    mark = lost_mark(record, store._read)
+    mark = still_mark(record, store._read)
     if mark is None:
         return make()
     if reads is not None:

@@ -267,13 +267,14 @@ def written(rows: Rows) -> int:
         return got.count
 
 
-def lost_mark(record: Any, rows: Rows) -> tuple[Any, ...] | None:
-    """What a lost run's partial figures depend on: its row, the bytes of the intensity
-    trace and clean-supply profile it is priced from (``files_mark``: a file changed or
-    replaced prices it again), and its samples: a dead process adds none, but another
-    tool may delete or edit some (``written``, of the file ``rows`` reads: seen within
-    ``FULL_RESUM_S``). None where the run is not lost."""
-    if getattr(record, "status", None) != "lost":
+def still_mark(record: Any, rows: Rows) -> tuple[Any, ...] | None:
+    """What the partial figures of a run no longer recording depend on (lost, or ended
+    without a summary): its row, the bytes of the intensity trace and clean-supply
+    profile it is priced from (``files_mark``: a file changed or replaced prices it
+    again), and its samples: a dead process adds none, but another tool may delete or
+    edit some (``written``, of the file ``rows`` reads: seen within ``FULL_RESUM_S``).
+    None while the run is running (it adds samples)."""
+    if getattr(record, "status", None) == "running":
         return None
     host = record.host if isinstance(record.host, dict) else {}
     options = host.get("carbon_options")

@@ -24,6 +24,7 @@ from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.priced_again import judged, priced_again, usable_figures
 from wattwise.server.row_notes import notes_mark, notes_marks, row_notes
 from wattwise.server.runs_index import own_window
+from wattwise.server.so_far_row import so_far_row
 from wattwise.server.timeline import (
     FAST_SPAN_SQL,
     NUMERIC_SPAN_SQL,
@@ -36,7 +37,7 @@ from wattwise.server.timeline import (
     unusable_note,
     window_bands,
 )
-from wattwise.server.timeline_emissions import hole_breaks, lost_run_pricing
+from wattwise.server.timeline_emissions import hole_breaks, kept_lost_run_pricing
 
 
 def runs_payload(
@@ -183,7 +184,7 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
         if record.heartbeat_fault is not None:  # the span its samples give, as it reads
             row["duration_s"] = record.duration_s
         if record.summary is None:
-            row.update(_so_far(store, reads, record))
+            return row, so_far_row(store, reads, record, row, until)
         elif isinstance(record.summary, dict) and not x["has_summary"]:
             # a summary SQLite's JSON cannot read (an infinity or NaN in it) that Python
             # can: its figures and duration as the run reads them (its notes said below)
@@ -292,51 +293,6 @@ def energy_so_far(samples: Sequence[SampleRow]) -> dict[str, dict[str, float]]:
     return sample_sums(samples)
 
 
-def so_far_fields(part: Any) -> dict[str, Any]:
-    """A runs-list row's figures for a run without a summary: its partial energy
-    (``carbon.partial.PartialEnergy``, or None where no counted domain has a sample)."""
-    if part is None:
-        return {"energy_j": None, "low_j": None, "high_j": None, "kind": None,
-                "so_far": True, "partial": True, "energy_note": None}
-    shown = part.to_dict()  # a sum that is not usable: no figure, with the note
-    return {"energy_j": shown["energy_j"], "low_j": shown["low_j"],
-            "high_j": shown["high_j"], "kind": part.kind, "so_far": True, "partial": True,
-            "energy_note": part.note}
-
-
-def _so_far(store: Store, reads: Reads, r: Any) -> dict[str, Any]:
-    """The row's partial energy and its emissions, priced as ``wattwise report`` prices
-    them, from sums taken inside SQLite (``carbon.partial.stored_partial_emissions``: a
-    row of a million samples must not load them; kept: ``_growing``); no emissions without one."""
-    from wattwise.server._growing import so_far_now
-
-    def make() -> dict[str, Any]:
-        from wattwise.carbon.sample_energy import stored_value_notes
-        from wattwise.records.queries import damaged_notes
-        from wattwise.records.run_notes import run_notes
-
-        part, priced = so_far_now(store, r)
-        out = so_far_fields(part)
-        # its notes as ``runs --json`` gives them: a damaged stored field, where its
-        # samples lie in time, stored values left out of its figure (as ``report`` says)
-        out["notes"] = damaged_notes(r) + run_notes(store, r) + stored_value_notes(store, r.id)
-        if priced is not None:  # its pricing's notes, but those the row gives already
-            own = [n for n in priced["notes"] if n not in out["notes"]]
-            out.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"),
-                       emissions_note="; ".join(own) or None)
-        return out
-
-    from wattwise.server._live import lost_mark
-
-    mark = lost_mark(r, reads.rows)  # kept while its row, files and samples stay the same
-    if mark is None:
-        return make()
-    # samples another tool added anywhere in its span, seen at once (``sample_writes``),
-    # as its own page sees them
-    mark = (*mark, reads.sample_marks([r.id]).get(r.id))
-    return dict(reads.kept(("so_far", r.id), mark, make))
-
-
 def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> dict[str, Any]:
     """One run's record, windows and events; a run without a summary also carries its
     partial energy (``energy_so_far``) and that energy priced (``emissions_so_far``), as
@@ -442,7 +398,7 @@ def timeline_payload(
     count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
     if emissions is None and not isinstance(record.summary, dict):
         # a lost run: its partial energy priced as ``wattwise report`` prices it
-        emissions = lost_run_pricing(store, record)
+        emissions = kept_lost_run_pricing(store, reads, record)
     em = _obj(_obj(record.summary).get("emissions")) if emissions is None else emissions
     intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \
         else []

@@ -116,7 +116,7 @@ from wattwise.records.stored_energy import (
     summary_energy_fault,
     summed_energy_note,
 )
-from wattwise.server._live import lost_mark, resum_epoch
+from wattwise.server._live import resum_epoch, still_mark
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
 from wattwise.server.metrics_wait import (
@@ -432,7 +432,7 @@ class StoreCollector(Collector):
 
             # a lost run's: those its share of the totals was counted from (``run_sums``,
             # the same sums), else kept while its row, files and samples stay the same
-            mark = None if is_running else lost_mark(run, reads.rows)
+            mark = None if is_running else still_mark(run, reads.rows)
             summed = None if is_running or kept is None or not kept.from_samples \
                 or kept.sums is None else kept.sums[0]
             sums = summed if summed is not None else figures() if mark is None \

@@ -1,0 +1,84 @@
+"""A runs-list row of a run without a summary: its energy so far, priced, and its notes.
+
+Its figures come from sums taken inside SQLite and kept (``_growing``); the notes a
+pass over its samples gives are waited for a bounded time (``notes_later``), as a
+finished run's are (``row_notes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from wattwise.records.store import Store
+from wattwise.server._sql import Reads
+
+
+def so_far_fields(part: Any) -> dict[str, Any]:
+    """A runs-list row's figures for a run without a summary: its partial energy
+    (``carbon.partial.PartialEnergy``, or None where no counted domain has a sample)."""
+    if part is None:
+        return {"energy_j": None, "low_j": None, "high_j": None, "kind": None,
+                "so_far": True, "partial": True, "energy_note": None}
+    shown = part.to_dict()  # a sum that is not usable: no figure, with the note
+    return {"energy_j": shown["energy_j"], "low_j": shown["low_j"],
+            "high_j": shown["high_j"], "kind": part.kind, "so_far": True, "partial": True,
+            "energy_note": part.note}
+
+
+def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
+            until: float | None = None) -> Callable[[], tuple[list[str], bool]]:
+    """The row's partial energy and its emissions into ``row``, priced as ``wattwise
+    report`` prices them, from sums taken inside SQLite (``carbon.partial.
+    stored_partial_emissions``: a row of a million samples must not load them; kept:
+    ``_growing``); no emissions without one. What is given gives its notes, as
+    ``row_notes`` gives a finished run's: the part read from a pass over its samples
+    (where they lie in time, stored values left out of its figure) is asked of the notes
+    threads and waited for until ``until`` (a million samples: about a second a pass,
+    which a list request once paid on every call). A run still recording reads that part
+    again once per ``FULL_RESUM_S``, not at every sample."""
+    from wattwise.carbon.sample_energy import stored_value_notes
+    from wattwise.records.queries import damaged_notes
+    from wattwise.records.run_notes import run_notes
+    from wattwise.server._growing import so_far_now
+    from wattwise.server._live import resum_epoch, still_mark
+
+    mark = still_mark(r, reads.rows)  # kept while its row, files and samples stay the same
+    if mark is not None:
+        # samples another tool added anywhere in its span, seen at once (``sample_writes``),
+        # as its own page sees them
+        mark = (*mark, reads.sample_marks([r.id]).get(r.id))
+
+    def figures() -> tuple[dict[str, Any], Any]:
+        part, priced = so_far_now(store, r)
+        return so_far_fields(part), priced
+
+    fields, priced = figures() if mark is None else reads.kept(("so_far", r.id), mark, figures)
+    row.update(fields)
+    if priced is not None:
+        row.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"))
+    own = damaged_notes(r)
+
+    def noted(notes: list[str]) -> list[str]:
+        # the notes as ``runs --json`` gives them, and its pricing's but those given already
+        said = own + notes
+        if priced is not None:
+            row["emissions_note"] = "; ".join(
+                n for n in priced["notes"] if n not in said) or None
+        return said
+
+    key, slow_mark = ("so_far_notes", r.id), mark or ("running", resum_epoch())
+
+    def slow() -> list[str]:
+        return run_notes(store, r) + stored_value_notes(store, r.id)
+
+    if until is None:
+        said = noted(list(reads.kept(key, slow_mark, slow)))
+        return lambda: (said, False)
+    ticket = reads.ask_later(key, slow_mark, slow, until)
+
+    def settle() -> tuple[list[str], bool]:
+        done, notes = ticket.wait(until)
+        return (noted(list(notes)), False) if done else (noted([]), True)
+
+    return settle
