@@ -92,7 +92,7 @@ def test_the_exports_say_why_no_sample_is_written(
     assert "none of the run's 1800 stored sample(s) lies inside its measured window" in said
     if fmt == "csv":
         assert res.stdout.strip().splitlines() == [
-            "t_unix_s,domain,energy_j,power_w,low_j,high_j,gap"]
+            "t_unix_s,domain,energy_j,power_w,low_j,high_j,gap,kind"]
 
 
 def test_a_stored_minus_zero_total_is_priced_as_zero() -> None:

@@ -550,7 +550,9 @@ def test_export_csv_one_row_per_sample_exact_values(finished_run: tuple[Store, i
         "low_j",
         "high_j",
         "gap",
+        "kind",
     ]
+    assert {r["kind"] for r in rows} == {""}  # no record given: no sensors to say it
     back = [
         SampleRow(
             float(r["t_unix_s"]),

@@ -37,6 +37,7 @@ from wattwise.records.export_values import (
     clip_sorted,
     component_of,
     domain_components,
+    kind_notes,
     not_finite,
     partial,
     replaced_note,
@@ -369,7 +370,9 @@ def export_codecarbon(
         notes.append(replaced_note(empty, "empty cells"))
     if notes is not None:
         notes.extend(_empty_notes(row, unknown))
+        notes.extend(kind_notes(record, part))
     return buf.getvalue()
+
 
 
 def _summed_in_sqlite(

@@ -1,4 +1,5 @@
-"""A run's samples as CSV, one row per sample, in the run's window.
+"""A run's samples as CSV, one row per sample, in the run's window, each with its
+domain's kind (measured or estimated) as the run's sensors record it.
 
 Text cells are escaped and numbers that are not finite left empty, with a note
 (``records.export_values``).
@@ -23,12 +24,14 @@ from wattwise.records.export_values import (
 )
 from wattwise.records.store import RunInfo, SampleRow
 from wattwise.records.stored_energy import unusable_energy_notes
+from wattwise.records.stored_sensors import sensor_domains
 
 __all__ = ["SAMPLE_COLUMNS", "export_csv", "write_csv"]
 
 
 #: Columns of ``export_csv``, one row per sample.
-SAMPLE_COLUMNS = ("t_unix_s", "domain", "energy_j", "power_w", "low_j", "high_j", "gap")
+SAMPLE_COLUMNS = ("t_unix_s", "domain", "energy_j", "power_w", "low_j", "high_j", "gap",
+                  "kind")
 
 
 def export_csv(
@@ -37,7 +40,8 @@ def export_csv(
     notes: list[str] | None = None,
     record: RunInfo | None = None,
 ) -> str:
-    """One row per sample; ``gap`` is 1 where the sensor failed to read, else 0.
+    """One row per sample; ``gap`` is 1 where the sensor failed to read, else 0; ``kind``
+    is its domain's as the run's sensors record it (empty where they list none).
 
     With the run's ``record``, the samples are clipped to its measured window, as
     ``export_json`` does, and a note in ``notes`` says so, as it says a stored total
@@ -60,6 +64,9 @@ def write_csv(
     ``records.export_values.stored_samples``): a run of any size in bounded memory.
     ``part``: the partial energy of a run without a summary (its note)."""
     record = samples.record
+    kinds = {d["name"]: d.get("kind") for d in
+             sensor_domains(None if record is None else record.sensors)
+             if isinstance(d.get("name"), str) and isinstance(d.get("kind"), str)}
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(SAMPLE_COLUMNS)
     replaced: list[tuple[str, Any]] = FewReplaced()
@@ -73,6 +80,7 @@ def write_csv(
                     for f in ("energy_j", "power_w", "low_j", "high_j")
                 ),
                 1 if s.gap else 0,
+                text_cell(kinds.get(s.domain, "")),
             ]
         )
     if notes is None:

@@ -154,14 +154,22 @@ def cell(value: Any) -> Any:
     return "" if value is None or not_finite(value) else text_cell(value)
 
 
-def text_cell(value: Any) -> Any:
-    """A text cell with control and invisible characters as visible escapes (other
-    values unchanged)."""
-    if not isinstance(value, str) or value.isprintable():
-        return value
-    from wattwise.cli.render import safe
+#: What a spreadsheet reads as the start of a formula in a CSV cell (OWASP's list;
+#: a tab or carriage return is escaped as every control character is).
+FORMULA_STARTS = ("=", "+", "-", "@")
 
-    return safe(value, None)
+
+def text_cell(value: Any) -> Any:
+    """A text cell with control and invisible characters as visible escapes, and after a
+    ``'`` where it starts as a formula does (``=HYPERLINK(...)`` in a run's name would
+    run in a spreadsheet that opens the file); other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    if not value.isprintable():
+        from wattwise.cli.render import safe
+
+        value = safe(value, None)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 class FewReplaced(list):  # type: ignore[type-arg]
@@ -397,3 +405,20 @@ def whole_file(path: Any) -> Iterator[TextIO]:
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def kind_notes(record: Any, part: Any) -> list[str]:
+    """Whether the energy written was measured or estimated, for a format whose columns
+    have no place for it (CodeCarbon's): its kind as ``show`` gives it (the summary's,
+    else the partial energy's of a run without one)."""
+    summary = record.summary if isinstance(record.summary, dict) else None
+    kind = summary.get("kind") if summary is not None else getattr(part, "kind", None)
+    if not isinstance(kind, str) or not kind:
+        return []
+    how = {"measured": "read from hardware energy counters",
+           "estimated": "from a power model, not a meter, within the range `wattwise show` "
+                        "gives", "mixed": "some components measured, some estimated"}
+    return [f"the energy and power columns are {text_cell(kind)}"
+            + (f": {how[kind]}" if kind in how else "")
+            + " (CodeCarbon's columns have no place to say so; `wattwise show` gives each "
+            "domain's kind)"]
