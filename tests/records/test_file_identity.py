@@ -255,3 +255,27 @@ def test_a_database_moved_between_two_runs_while_another_process_reads_it(
     assert _names(db) == (["theirs", "second"] if kept is None else ["second"])
     if kept is not None:
         assert _names(kept) == ["zeroth", "first"]
+
+
+def test_rows_queued_for_a_locked_database_that_is_renamed_meanwhile_are_counted(
+    tmp_path: Path,
+) -> None:
+    """A run's rows queued while another process held the file, given up when the file
+    left its name: "it keeps what was written" said none of the run was, and the rows
+    were not counted, as every other loss of queued rows is."""
+    from tests.records._held import held
+
+    db, kept = tmp_path / "runs.db", tmp_path / "kept.db"
+    with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
+        pass
+    with pytest.warns(wattwise.WattwiseWarning) as said:
+        with held(db):
+            with wattwise.track("second", db=db, sensors=[_sensor()],
+                                interval_s=0.05) as run:
+                time.sleep(0.3)
+            os.replace(db, kept)
+        run.flush(30)  # given up: never written
+    lines = [str(w.message) for w in said]
+    assert any("was renamed to kept.db while it was written" in s
+               and "queued rows of run records were not written" in s for s in lines), lines
+    assert _names(kept) == ["first"]

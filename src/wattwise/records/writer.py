@@ -368,7 +368,7 @@ class Writer:
             self._stalled(asked)
             return True  # busy_timeout already waited LOCK_POLL_S
         self.stalled_since = None
-        moved = _moved_away(self.watch, conn, self.label)
+        moved = _moved_away(self.watch, conn, self.label, self._pending.rows)
         if moved is not None:
             self._break(moved)
             return False
@@ -410,11 +410,11 @@ def _close(conn: sqlite3.Connection, watch: FileWatch | None) -> None:
 
 
 def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
-                label: str) -> BaseException | None:
+                label: str, rows: int = 0) -> BaseException | None:
     """Where the file written is no longer at its name (``file_identity``): the
     transaction given up, the ``-wal`` named after the file emptied into it, else moved
     out of the path's way (so the file now at that name never reads it as its own), and
-    the connection closed; and why."""
+    the connection closed; and why, with the ``rows`` still queued, which are lost."""
     gone = None if watch is None else watch.gone()
     if watch is None or gone is None:
         return None
@@ -426,7 +426,9 @@ def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
         else "it keeps what was written; nothing more is written to it" \
         if gone.startswith("renamed") \
         else "nothing more is written to it, and the file there now is left as it is"
-    return StoreError(f"{label} was {gone} while it was written: {then}{log}")
+    lost = f"; {rows} queued row{'' if rows == 1 else 's'} of run records were not " \
+        "written" if rows else ""
+    return StoreError(f"{label} was {gone} while it was written: {then}{log}{lost}")
 
 
 def _as_store_error(label: str, what: str, exc: BaseException,
