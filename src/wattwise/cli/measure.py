@@ -827,6 +827,7 @@ def show(
 
     from wattwise.carbon.partial import stored_partial_emissions
     from wattwise.carbon.priced_pue import shown_pue
+    from wattwise.carbon.repricing import unpriced_note
     from wattwise.records.judged_stored import judged_view
     from wattwise.records.queries import damaged_notes
     from wattwise.records.run_notes import run_notes
@@ -862,6 +863,7 @@ def show(
                 from wattwise.carbon.sample_energy import stored_value_notes
 
                 out["notes"] += stored_value_notes(store, rec.id)
+                out["notes"] += [n for n in [unpriced_note(rec, part)] if n]
             out.update(figures)
             print_json(out)
             return
@@ -906,7 +908,8 @@ def show(
                               highlight=False)
                 lines = [] if priced is None else emissions_lines(
                     {"emissions": priced, "kind": priced["energy_kind"]})
-                lines += [f"note: {safe(n, None)}" for n in (priced or {}).get("notes", [])]
+                notes = priced["notes"] if priced is not None else [unpriced_note(rec, part)]
+                lines += [f"note: {safe(n, None)}" for n in notes if n]
                 for line in lines:
                     console.print(line, markup=False, highlight=False)
             elif summary and unusable:  # a summary without domains, its total damaged

@@ -121,7 +121,10 @@ def partial_carbon(
 
         em = partial_emissions(record, samples, part)
     if em is None:
-        return _carbon_cells(None)
+        from wattwise.carbon.repricing import unpriced_note
+
+        said = unpriced_note(record, part)  # its zone cannot be had: `report` refuses it
+        return _carbon_cells(None) if said is None else no_carbon(said)
     if notes is not None:
         why = "; ".join(n for n in em.get("notes") or [] if isinstance(n, str))
         notes.append(

@@ -339,6 +339,12 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         from wattwise.carbon.sample_energy import stored_value_notes
 
         payload["notes"] += stored_value_notes(store, record.id)
+        if run.get("emissions_so_far") is None:  # why, where its zone cannot be had
+            from wattwise.carbon.repricing import unpriced_note
+            from wattwise.server._growing import so_far_now
+
+            said = unpriced_note(record, so_far_now(store, record)[0])
+            payload["notes"] += [said] if said else []
     return dict(payload)
 
 

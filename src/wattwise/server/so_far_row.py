@@ -58,6 +58,11 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
     if priced is not None:
         row.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"))
     own = damaged_notes(r)
+    if priced is None and fields.get("energy_j") is not None:
+        # why it has no emissions figure, where its zone cannot be had (``report``'s words)
+        from wattwise.carbon.repricing import unpriced_note
+
+        row["emissions_note"] = unpriced_note(r, so_far_now(store, r)[0])
 
     def noted(notes: list[str]) -> list[str]:
         # the notes as ``runs --json`` gives them, and its pricing's but those given already
