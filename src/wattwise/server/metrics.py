@@ -263,7 +263,9 @@ class StoreCollector(Collector):
         families = _families()
         complete = True
         store = self._store()
-        if store is not None:
+        if store is None:  # no database yet: no runs of any status, as an empty one says
+            add_run_counts(families["runs"], {}, [])
+        else:
             reads = self.reads() if self.reads is not None else None
             if self.wait_s is None:
                 self._gather(store, reads, families)
