@@ -469,3 +469,25 @@ def test_a_hostile_step_kind_is_shown_as_text_on_hover(browser: Any, tmp_path: P
         assert browser.title != PWNED
     finally:
         next(served, None)
+
+
+@pytest.mark.parametrize("height", [500, 700, 900])
+def test_a_chart_is_never_wider_than_its_box_once_the_page_scrolls(
+    browser: Any, results_base: str, stored: tuple[Path, dict[str, Any]], artifacts: Path,
+    height: int,
+) -> None:
+    """A chart drawn before the page's scroll bar came stayed as wide as before: the plan
+    page's overflowed a 500 px window by 6 px (its observer compared the box with itself)."""
+    browser.set_window_size(500, height)
+    try:
+        _open(browser, f"{results_base}/#/plan/{stored[1]['plan']}", "#chart-plan canvas",
+              artifacts / f"plan-500x{height}.png")
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+            "const c = document.querySelector('#chart-plan'), u = c.querySelector('.uplot');"
+            "return u.getBoundingClientRect().width <= c.clientWidth + 0.5"))
+        wide, box = browser.execute_script(
+            "return [document.documentElement.scrollWidth,"
+            " document.documentElement.clientWidth]")
+        assert wide <= box, (wide, box)
+    finally:
+        browser.set_window_size(1280, 1000)
