@@ -213,9 +213,22 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
         figures = usable_figures(store, reads, row["id"], judged, row, until=until)
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
+        _zone_marked(row)
         # every note of the run, as ``runs --json`` and its own page give them
         return row, row_notes(store, reads, row["id"], until, marks)
     return row, None
+
+
+def _zone_marked(row: dict[str, Any]) -> None:
+    """A stored zone that names no zone (a damaged record) said in the row's emissions
+    note, as ``show`` marks it not usable and ``report`` prices in another zone: the row
+    gave the text as if it were the zone."""
+    from wattwise.carbon.recorded_options import zone_fault
+
+    why = zone_fault(row.get("zone"))
+    if why is not None:
+        said = f"the stored zone is not usable: {why}"
+        row["emissions_note"] = "; ".join(n for n in (row.get("emissions_note"), said) if n)
 
 
 def _stored_emissions(x: Any) -> dict[str, Any]:
@@ -324,7 +337,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
     })
     bad -= json_safe(run.get("summary"))[1]  # a NaN there: its figures' notes say it
     payload["notes"] = damaged_run_notes(record) + ([non_finite_note(bad)] if bad else []) \
-        + unusable_notes(record.summary)
+        + unusable_notes(record.summary) + _zone_notes(record.summary)
     payload["windows_total"] = windows_total
     payload["notes"] += windows_note
     from wattwise.records.run_notes import run_notes
@@ -346,6 +359,13 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
             said = unpriced_note(record, so_far_now(store, record)[0])
             payload["notes"] += [said] if said else []
     return dict(payload)
+
+
+def _zone_notes(summary: Any) -> list[str]:
+    """``_zone_marked``'s note for a run's page, of its stored emissions' zone."""
+    row: dict[str, Any] = {"zone": _obj(_obj(summary).get("emissions")).get("zone")}
+    _zone_marked(row)
+    return [str(row["emissions_note"])] if "emissions_note" in row else []
 
 
 def known_runs_payload(store: Store, ids: Sequence[int]) -> dict[str, Any]:
