@@ -166,16 +166,21 @@ def test_a_database_moved_to_another_folder_keeps_what_was_written(tmp_path: Pat
         assert [r.name for r in store.list_runs()] == ["second", "first"]
 
 
+def _theirs(path: Path) -> Path:
+    """Another database at ``path``, holding one finished run named "theirs"."""
+    with Store(path) as store:
+        rid = store.create_run(name="theirs", started_unix_s=1.0, host={}, hardware={},
+                               versions={}, sensors=[])
+        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={})
+    return path
+
+
 @pytest.mark.parametrize("how", ["replaced", "renamed"])
 def test_a_database_moved_between_two_runs_of_one_process(tmp_path: Path, how: str) -> None:
     """Moved between two tracked blocks of one process, while the first one's writer was
     still open: the second opened the path and read the first's -wal frames as the new
     file's own (a database moved over it came out damaged; a renamed one lost its run)."""
-    db, other = tmp_path / "runs.db", tmp_path / "other.db"
-    with Store(other) as store:
-        rid = store.create_run(name="theirs", started_unix_s=1.0, host={}, hardware={},
-                               versions={}, sensors=[])
-        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={})
+    db, other = tmp_path / "runs.db", _theirs(tmp_path / "other.db")
     with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
         time.sleep(0.1)
     if how == "replaced":
@@ -224,11 +229,7 @@ def test_a_database_moved_between_two_runs_while_another_process_reads_it(
     there now: a database moved over it came out damaged ("row 1 missing from index"),
     a renamed one lost the first run. The log now goes with its file, or is removed
     with it, before the path is opened again."""
-    db, other = tmp_path / "runs.db", tmp_path / "other.db"
-    with Store(other) as store:
-        rid = store.create_run(name="theirs", started_unix_s=1.0, host={}, hardware={},
-                               versions={}, sensors=[])
-        store.finish_run(rid, ended_unix_s=2.0, status="finished", summary={})
+    db, other = tmp_path / "runs.db", _theirs(tmp_path / "other.db")
     with wattwise.track("zeroth", db=db, sensors=[_sensor()], interval_s=0.05):
         pass
     reader = subprocess.Popen([sys.executable, "-c", READER, str(db)],
