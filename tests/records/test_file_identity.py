@@ -220,7 +220,7 @@ def _names(path: Path) -> list[str]:
         return [r[0] for r in conn.execute("SELECT name FROM runs ORDER BY id")]
 
 
-@pytest.mark.parametrize("how", ["replaced", "renamed", "moved out"])
+@pytest.mark.parametrize("how", ["replaced", "renamed", "moved out", "renamed beside a -wal"])
 def test_a_database_moved_between_two_runs_while_another_process_reads_it(
     tmp_path: Path, how: str
 ) -> None:
@@ -239,7 +239,10 @@ def test_a_database_moved_between_two_runs_while_another_process_reads_it(
         with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
             time.sleep(0.1)
         kept = {"replaced": None, "renamed": tmp_path / "kept.db",
-                "moved out": tmp_path / "sub" / "kept.db"}[how]
+                "moved out": tmp_path / "sub" / "kept.db",
+                "renamed beside a -wal": tmp_path / "kept.db"}[how]
+        if how == "renamed beside a -wal":  # (empty: no frames) its log cannot go there
+            (tmp_path / "kept.db-wal").write_bytes(b"")
         if kept is None:
             os.replace(other, db)
         else:
@@ -254,7 +257,10 @@ def test_a_database_moved_between_two_runs_while_another_process_reads_it(
         assert reader.wait(timeout=60) == 0
         reader.stdout.close()
     assert _names(db) == (["theirs", "second"] if kept is None else ["second"])
-    if kept is not None:
+    if how == "renamed beside a -wal":  # its log moved aside, out of the path's way
+        assert (tmp_path / f"runs.db-wal.left-by-{os.getpid()}").stat().st_size > 0
+        assert _names(kept) == ["zeroth"]
+    elif kept is not None:
         assert _names(kept) == ["zeroth", "first"]
 
 

@@ -94,20 +94,25 @@ class FileWatch:
         """The path as SQLite names its side files after it (a link followed)."""
         return self._real
 
-    def now_at(self) -> Path | None:
+    def now_at(self) -> tuple[bool, Path | None]:
         """Where the file is now, read from this process's descriptors of it (Linux's
-        ``/proc/self/fd``, SQLite's own): None where it was deleted, or it cannot be told."""
+        ``/proc/self/fd``, SQLite's own): ``(True, path)``, ``(True, None)`` where it was
+        deleted, ``(False, None)`` where it cannot be told."""
         if self._ident is None:
-            return None
+            return False, None
         with contextlib.suppress(OSError):
             for name in os.listdir("/proc/self/fd"):
                 link = f"/proc/self/fd/{name}"
                 with contextlib.suppress(OSError):
                     st = os.stat(link)
-                    if (st.st_dev, st.st_ino) == self._ident and st.st_nlink > 0:
-                        where = Path(os.readlink(link))
-                        return where if identity(where) == self._ident else None
-        return None
+                    if (st.st_dev, st.st_ino) != self._ident:
+                        continue
+                    if st.st_nlink == 0:
+                        return True, None
+                    where = Path(os.readlink(link))
+                    if identity(where) == self._ident:
+                        return True, where
+        return False, None
 
     def close(self) -> None:
         if self._folder is not None:
@@ -137,27 +142,34 @@ def leave_path(conn: sqlite3.Connection, watch: FileWatch) -> str:
     """The ``-wal`` and ``-shm`` named after the path, of a file no longer there, out of
     the way of the file that comes there next (which would read the frames as its own
     and come out damaged): folded into the file, else moved beside it where it is now,
-    else (it was deleted) removed. What became of them, in words for the warning ("" when
-    folded); the connection is closed."""
+    else removed with it (deleted), else moved aside (``a.db-wal.left-by-PID``: where the
+    file is cannot be told, or a ``-wal`` is beside it already). What became of them, in
+    words for the warning ("" when folded); the connection is closed."""
     folded = fold_wal(conn, FOLD_PATIENCE_S)
-    where = None if folded else watch.now_at()  # while SQLite has the file open
+    found, where = (True, None) if folded else watch.now_at()  # while SQLite has it open
     with contextlib.suppress(sqlite3.Error):
         conn.close()
     if folded:
         return ""
     suffixes = ("-wal", "-shm")
     side = [Path(f"{watch.resolved}{s}") for s in suffixes]
-    try:
-        if where is None:
+    with contextlib.suppress(OSError):
+        if found and where is None:
             for f in side:
                 f.unlink(missing_ok=True)
             return "; its -wal, held by a reader, was removed from the path"
-        if any(Path(f"{where}{s}").exists() for s in suffixes):
-            raise OSError("a -wal or -shm is already there")
-        for f, s in zip(side, suffixes, strict=True):
+        if where is not None and not any(Path(f"{where}{s}").exists() for s in suffixes):
+            for f, s in zip(side, suffixes, strict=True):
+                if f.exists():
+                    os.rename(f, f"{where}{s}")
+            return f"; its -wal, held by a reader, was moved beside it ({where.name}-wal)"
+    aside = f".left-by-{os.getpid()}"
+    try:
+        for f in side:
             if f.exists():
-                os.rename(f, f"{where}{s}")
-        return f"; its -wal, held by a reader, was moved beside it ({where.name}-wal)"
+                os.replace(f, f"{f}{aside}")
     except OSError as exc:
         return (f"; its -wal, held by a reader, is still at the path ({exc}): open nothing "
                 "there until this process has ended")
+    return (f"; its -wal, held by a reader, was moved aside ({side[0].name}{aside}): it holds "
+            "the file's last rows, which SQLite reads only beside the file")
