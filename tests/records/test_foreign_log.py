@@ -94,7 +94,8 @@ def test_a_process_with_the_file_open_is_no_foreign_holder(
     (tmp_path / "a.db").write_bytes(b"")
     assert foreign_log_holders(tmp_path / "a.db") == [holder.pid]
     note = foreign_log_note(tmp_path / "a.db")
-    assert note is not None and f"held by process {holder.pid}," in note
+    assert note is not None and f"held by process {holder.pid} (" in note
+    assert "import sqlite3, sys conn" in note and "\n" not in note  # its command, one line
     _end(holder)
     assert foreign_log_holders(tmp_path / "a.db") == []
 
@@ -115,7 +116,8 @@ def test_a_run_at_a_renamed_database_s_path_is_told_whose_log_is_there(
     out = _wattwise("run", "--db", str(tmp_path / "a.db"), "--", sys.executable, "-c", "0")
     assert out.returncode == 2, out
     lines = out.stderr.strip().splitlines()
-    assert len(lines) == 1 and f"held by process {holder.pid}, writing another" in lines[0]
+    assert len(lines) == 1 and f"held by process {holder.pid} (" in lines[0]
+    assert "which has another database open under them" in lines[0], lines
     assert "nothing is opened or written" in lines[0], lines
     _end(holder)
     # the renamed file has every row: an open at the path once reset the holder's -wal

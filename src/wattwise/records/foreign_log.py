@@ -83,6 +83,17 @@ def foreign_log_holders(path: Path | str) -> list[int]:
                   if file is None or _has_open(pid, file) is False)
 
 
+def _command(pid: int) -> str:
+    """Process ``pid``'s command line, shortened, as ``ps`` shows it; "" where unreadable."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    text = " ".join(" ".join(w.decode(errors="replace") for w in words if w).split())
+    text = "".join(c if c.isprintable() else "?" for c in text)  # one plain line
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
 def foreign_log_note(path: Path | str) -> str | None:
     """Why the file at ``path`` must not be opened now, where the ``-wal`` and ``-shm``
     beside it are another database's (:func:`foreign_log_holders`); None otherwise."""
@@ -90,9 +101,11 @@ def foreign_log_note(path: Path | str) -> str | None:
     if not pids:
         return None
     many = len(pids) > 1
-    who = f"process{'es' if many else ''} {', '.join(map(str, pids))}"
-    return (f"the -wal and -shm at this path are held by {who}, writing another file: the "
-            "log of a database renamed, moved or deleted from here while it was written "
-            "(SQLite names them after the path), which SQLite would read as this file's; "
-            f"nothing is opened or written: run again once {who} {'have' if many else 'has'}"
-            " ended")
+    who = "; ".join(f"{pid} ({cmd})" if (cmd := _command(pid)) else str(pid)
+                    for pid in pids)
+    return (f"the -wal and -shm at this path are held by process{'es' if many else ''} "
+            f"{who}, which ha{'ve' if many else 's'} another database open under them (one "
+            "renamed, moved or deleted from here while it was open: SQLite names them after "
+            "the path), and SQLite would read them as this file's; nothing is opened or "
+            f"written: run again once {'they have' if many else 'it has'} closed it (a "
+            "wattwise dashboard does at its next request, or when stopped)")
