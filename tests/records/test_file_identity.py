@@ -101,7 +101,9 @@ def test_a_deleted_database_is_said_lost(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     said = _records_while(db, db.unlink)
     assert any(f"run database {db} was deleted or moved out of its folder while it was "
-               "written: nothing more is written to it" in s for s in said), said
+               "written: what was written is lost with it (a move to another filesystem "
+               "copies a file, then deletes it); nothing more is written to it" in s
+               for s in said), said
 
 
 def test_a_renamed_database_keeps_what_was_written(tmp_path: Path) -> None:
@@ -160,8 +162,9 @@ def test_a_database_moved_to_another_folder_keeps_what_was_written(tmp_path: Pat
     db = tmp_path / "runs.db"
     (tmp_path / "sub").mkdir()
     said = _records_while(db, lambda: os.replace(db, tmp_path / "sub" / "kept.db"))
-    assert any("deleted or moved out of its folder" in s and "kept in it if it was moved"
-               in s for s in said), said
+    kept = tmp_path / "sub" / "kept.db"
+    assert any("deleted or moved out of its folder" in s and f"it keeps what was written, "
+               f"at {kept}; nothing more" in s for s in said), said
     with Store(tmp_path / "sub" / "kept.db") as store:
         assert [r.name for r in store.list_runs()] == ["second", "first"]
 

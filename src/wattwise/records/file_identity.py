@@ -143,33 +143,45 @@ def leave_path(conn: sqlite3.Connection, watch: FileWatch) -> str:
     the way of the file that comes there next (which would read the frames as its own
     and come out damaged): folded into the file, else moved beside it where it is now,
     else removed with it (deleted), else moved aside (``a.db-wal.left-by-PID``: where the
-    file is cannot be told, or a ``-wal`` is beside it already). What became of them, in
-    words for the warning ("" when folded); the connection is closed."""
+    file is cannot be told, or a ``-wal`` is beside it already). The connection is
+    closed; what became of the file and its rows, in words for the warning."""
     folded = fold_wal(conn, FOLD_PATIENCE_S)
-    found, where = (True, None) if folded else watch.now_at()  # while SQLite has it open
+    found, where = watch.now_at()  # while SQLite has it open
     with contextlib.suppress(sqlite3.Error):
         conn.close()
+    gone = watch.gone() or ""
+    more = "nothing more is written to it"
+    kept = f"it keeps what was written; {more}" if gone.startswith("renamed") or where \
+        else f"{more}, and the file there now is left as it is" if gone.startswith("replaced") \
+        else f"what was written is lost with it (a move to another filesystem copies a file, " \
+        f"then deletes it); {more}" if found \
+        else f"{more} (what was is lost if it was deleted, kept in it if it was moved)"
+    if where is not None and not gone.startswith("renamed"):
+        kept = kept.replace("what was written;", f"what was written, at {where};", 1)
     if folded:
-        return ""
+        return kept
     suffixes = ("-wal", "-shm")
     side = [Path(f"{watch.resolved}{s}") for s in suffixes]
     with contextlib.suppress(OSError):
         if found and where is None:
             for f in side:
                 f.unlink(missing_ok=True)
-            return "; its -wal, held by a reader, was removed from the path"
+            return f"{kept}; its -wal, held by a reader, was removed from the path"
         if where is not None and not any(Path(f"{where}{s}").exists() for s in suffixes):
             for f, s in zip(side, suffixes, strict=True):
                 if f.exists():
                     os.rename(f, f"{where}{s}")
-            return f"; its -wal, held by a reader, was moved beside it ({where.name}-wal)"
+            return f"{kept}; its last rows are in its -wal, moved beside it ({where.name}-wal)"
+    kept = kept.replace("keeps what was written", "keeps what was written up to the rows "
+                        "a reader held in its -wal", 1)
     aside = f".left-by-{os.getpid()}"
     try:
         for f in side:
             if f.exists():
                 os.replace(f, f"{f}{aside}")
     except OSError as exc:
-        return (f"; its -wal, held by a reader, is still at the path ({exc}): open nothing "
-                "there until this process has ended")
-    return (f"; its -wal, held by a reader, was moved aside ({side[0].name}{aside}): it holds "
-            "the file's last rows, which SQLite reads only beside the file")
+        return (f"{kept}; its -wal, held by a reader, is still at the path ({exc}): move "
+                f"{side[0].name} and {side[1].name} away before anything opens the path, "
+                "which would read them as its file's")
+    return (f"{kept}; those rows are in its -wal, moved aside ({side[0].name}{aside}), "
+            "which SQLite reads only under the file's name with -wal")

@@ -420,15 +420,10 @@ def _moved_away(watch: FileWatch | None, conn: sqlite3.Connection,
         return None
     with contextlib.suppress(sqlite3.Error):
         conn.execute("ROLLBACK")
-    log = leave_path(conn, watch)  # its rows into it; the connection closed
-    then = "nothing more is written to it (what was is lost if it was deleted, kept in it " \
-        "if it was moved)" if gone.startswith("deleted") \
-        else "it keeps what was written; nothing more is written to it" \
-        if gone.startswith("renamed") \
-        else "nothing more is written to it, and the file there now is left as it is"
-    lost = f"; {rows} queued row{'' if rows == 1 else 's'} of run records were not " \
-        "written" if rows else ""
-    return StoreError(f"{label} was {gone} while it was written: {then}{log}{lost}")
+    then = leave_path(conn, watch)  # its rows into it, or its -wal away; closed
+    lost = f"; {rows} queued row{'' if rows == 1 else 's'} of run records " \
+        f"{'was' if rows == 1 else 'were'} not written" if rows else ""
+    return StoreError(f"{label} was {gone} while it was written: {then}{lost}")
 
 
 def _as_store_error(label: str, what: str, exc: BaseException,
