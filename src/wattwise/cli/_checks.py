@@ -101,6 +101,14 @@ def check_command(command: list[str]) -> None:
         die(f"command not found: {shown(exe)}")
 
 
+def check_ambient_zone() -> None:
+    """A ``$WATTWISE_ZONE`` or config zone that names no zone, refused before any work (a
+    variant's tracked run refuses it, and each variant was reported failed with it)."""
+    from wattwise.carbon.zones import resolve_zone
+
+    resolve_zone(None)
+
+
 def check_db(db: Path | None) -> None:
     """Open (and close) the run database that runs will be recorded in, so a path that
     cannot be one (typed as a folder, in a missing folder, a directory, a FIFO, not a

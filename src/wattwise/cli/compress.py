@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from wattwise._userinput import shown
-from wattwise.cli._checks import check_db, float_in, given, int_in, ints, items
+from wattwise.cli._checks import check_ambient_zone, check_db, float_in, given, int_in, ints, items
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
 from wattwise.plot.render import need_matplotlib
 
@@ -190,6 +190,7 @@ def compress(
         if plot is not None and os.path.abspath(plot) == os.path.abspath(json_out):
             die(f"--plot and --json name the same file ({plot}); give two")
     dev = check_device(device) if device is not None else None
+    check_ambient_zone()  # every variant is a tracked run, priced in it
     if store:  # before any variant runs: a database that cannot record is one line now
         check_db(None)
     with err_console.status(f"preparing {model} (loading the model)"):
@@ -369,6 +370,7 @@ def tune(
         if str(json_out) == "-":  # not stdout: the table goes there
             die("--json -: give a file name; the JSON is not written to stdout")
         check_output(json_out, "--json file")
+    check_ambient_zone()  # every setting is a tracked run, priced in it
     if store:  # before any setting runs: a database that cannot record is one line now
         check_db(None)
     plan: list[float] = []
