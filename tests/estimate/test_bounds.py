@@ -109,6 +109,8 @@ def test_the_brand_named_as_the_site_of_a_partner_s_region_takes_the_region_s_pu
     est = infer(**SERVE, site=zone.split(":")[0], zone=zone)
     assert est.pue.value == infer(**SERVE, zone=zone).pue.value == 1.56
     assert any(f"PUE: 1.56 for zone {zone}" in n for n in est.assumptions), est.assumptions
+    padded = infer(**SERVE, zone=f"  {zone.upper()} ")  # named as it resolves
+    assert any(f"PUE: 1.56 for zone {zone} [" in n for n in padded.assumptions), padded
 
 
 # -- F4: plausibility bounds

@@ -9,6 +9,7 @@ is applied and noted one way.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import re
 from typing import Any
@@ -401,7 +402,10 @@ def pue_figure(
         _limits.check(pue, _limits.PUE, "pue")
         return Figure.given(pue, "ratio", "given PUE")
     from wattwise.carbon.pue import partner_operated, provider_pue, resolve_pue, site_pue
+    from wattwise.carbon.zones import get_zone
 
+    with contextlib.suppress(BadInput):  # named as it resolves (" aws:x "), as the
+        zone = None if zone is None else get_zone(zone).name  # intensity's note names it
     provider = provider_pue(zone)
     partner = partner_operated(zone) if provider is not None else None
     named = site_pue(site) if site is not None else None
