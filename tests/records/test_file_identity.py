@@ -289,3 +289,28 @@ def test_rows_queued_for_a_locked_database_that_is_renamed_meanwhile_are_counted
     assert any("was renamed to kept.db while it was written" in s
                and "queued rows of run records were not written" in s for s in lines), lines
     assert _names(kept) == ["first"]
+
+
+def test_an_empty_log_of_a_file_that_left_is_not_moved_aside(tmp_path: Path) -> None:
+    """A reader's snapshot taken once the first run's -wal was folded keeps it from being
+    reset, with no frame in it: it was moved aside all the same (an empty
+    runs.db-wal.left-by-PID), and the warning's words did not hold."""
+    db, kept = tmp_path / "runs.db", tmp_path / "kept.db"
+    with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
+        pass
+    time.sleep(0.3)  # its writer folds its -wal as the run ends
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline() == "reading\n"
+        os.replace(db, kept)
+        with wattwise.track("second", db=db, sensors=[_sensor()], interval_s=0.05) as run:
+            pass
+        assert run.flush()
+    finally:
+        assert reader.stdin is not None and reader.stdout is not None
+        reader.stdin.close()
+        assert reader.wait(timeout=60) == 0
+        reader.stdout.close()
+    assert not list(tmp_path.glob("*.left-by-*"))
+    assert _names(kept) == ["first"] and _names(db) == ["second"]

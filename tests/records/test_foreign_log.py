@@ -148,9 +148,26 @@ def test_a_holder_seen_once_in_passing_is_no_holder(monkeypatch: pytest.MonkeyPa
     """A process ending with the database open lets go of the file before its -shm: one
     look in that instant found a holder of the log without the file, and 2 % of opens
     beside a loop of `sqlite3` reads were refused. A holder must be there on each look."""
-    looks = iter([{4242}, set(), {4242}])
-    monkeypatch.setattr(foreign_log, "_holders_now", lambda path: next(looks))
+    monkeypatch.setattr(foreign_log, "_locking", lambda path: {4242, 7})
+    looks = iter([True, True, False, True, True, True])
+    monkeypatch.setattr(foreign_log, "_foreign", lambda pid, path: pid == 4242 and next(looks))
     monkeypatch.setattr(foreign_log, "LOOKS_APART_S", (0.0, 0.0))
-    assert foreign_log_holders("x.db") == []
-    looks = iter([{4242, 7}, {4242}, {4242, 9}])
-    assert foreign_log_holders("x.db") == [4242]
+    assert foreign_log_holders("x.db") == []  # gone on the third look
+    assert foreign_log_holders("x.db") == [4242]  # there on all three
+
+
+def test_a_path_through_a_link_is_refused_as_its_target_is(
+    tmp_path: Path, holder: subprocess.Popen[str]
+) -> None:
+    """SQLite names the side files after a link's target: a run through a link to the
+    renamed database's old path was let through, failed with "disk I/O error", and
+    emptied the log the renamed file's last rows were in."""
+    link = tmp_path / "link.db"
+    link.symlink_to(tmp_path / "a.db")
+    os.rename(tmp_path / "a.db", tmp_path / "b.db")
+    out = _wattwise("run", "--db", str(link), "--", sys.executable, "-c", "0")
+    assert out.returncode == 2, out
+    assert f"held by process {holder.pid} (" in out.stderr and "disk I/O" not in out.stderr
+    _end(holder)
+    with closing(sqlite3.connect(tmp_path / "b.db")) as conn:
+        assert conn.execute("SELECT count(*) FROM t").fetchone() == (20,)

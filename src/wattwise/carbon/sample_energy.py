@@ -31,13 +31,14 @@ def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
     for s in samples:
         if s.gap:
             continue
-        d = out.setdefault(str(s.domain), {"energy_j": 0.0, "low_j": 0.0, "high_j": 0.0,
-                                           "samples": 0.0, "last_unix_s": -math.inf})
+        d = out.setdefault(str(s.domain), {**dict.fromkeys(
+            ("energy_j", "low_j", "high_j", "samples", "usable"), 0.0), "last_unix_s": -math.inf})
         # a damaged energy adds nothing, its range neither; a bound that is not a
         # number adds 0
         if usable_energy(s.energy_j, s.low_j, s.high_j) is not None:
             for key in ("energy_j", "low_j", "high_j"):
                 d[key] += real_or_none(getattr(s, key)) or 0.0
+            d["usable"] += 1
         d["samples"] += 1
         t = real_or_none(s.t_unix_s)
         if t is not None and t >= d["last_unix_s"]:
@@ -54,14 +55,15 @@ def stored_sample_sums(store: Any, run_id: int) -> dict[str, dict[str, float]]:
     :func:`sample_sums` reads them, a sample whose energy is damaged (not a number from 0 to
     ``MAX_STORED_ENERGY_J``) adds neither it nor its range (the last power is not summed:
     no figure uses it)."""
-    from wattwise.records.sample_sums import FINITE, NOT_GAP, SUMMED
+    from wattwise.records.sample_sums import FINITE, NOT_GAP, SUMMED, USABLE_E
 
     rows = store._read(
         f"SELECT domain, {SUMMED},"
-        f" count(*), max(CASE WHEN {FINITE.format('t_unix_s')} THEN t_unix_s END)"
+        f" count(*), max(CASE WHEN {FINITE.format('t_unix_s')} THEN t_unix_s END),"
+        f" count(CASE WHEN {USABLE_E} THEN 1 END)"
         f" FROM samples WHERE run_id = ? AND {NOT_GAP} GROUP BY domain", (run_id,))
     return {str(r[0]): {"energy_j": float(r[1]), "low_j": float(r[2]), "high_j": float(r[3]),
-                        "samples": float(r[4]),
+                        "samples": float(r[4]), "usable": float(r[6]),
                         "last_unix_s": -math.inf if r[5] is None else float(r[5])}
             for r in rows}
 
@@ -129,6 +131,8 @@ class PartialEnergy:
     #: "up to" where its last sample lies past where one may (``MAX_DURATION_S``).
     start_unix_s: float | None = None
     span_end_unix_s: float | None = None
+    #: Counted domains whose every sample is not usable: no figure (``fault``).
+    unusable_domains: tuple[str, ...] = ()
 
     @property
     def why(self) -> str:
@@ -172,8 +176,11 @@ class PartialEnergy:
         """The note where the samples' sum is not usable (``summed_energy_note``), else
         None: usable samples, each inside its bounds, may still add up past what one run
         may hold (a damaged record), a figure no total counts."""
+        from wattwise.records.repriced_cover import uncovered_words
         from wattwise.records.stored_energy import summed_energy_note
 
+        if self.unusable_domains:  # as a summarised run's is said
+            return uncovered_words(self.unusable_domains, len(self.domains))
         return summed_energy_note(self.energy_j)
 
     @property
@@ -227,6 +234,7 @@ def partial_energy(
         end_unix_s=recorded_end(record)[0],
         start_unix_s=start,
         span_end_unix_s=None if start is None or took is None else start + took,
+        unusable_domains=tuple(d for d in counted if sums[d].get("usable", 1) == 0),
     )
 
 

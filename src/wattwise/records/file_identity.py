@@ -131,8 +131,8 @@ def fold_wal(conn: sqlite3.Connection, patience_s: float = 0.0) -> bool:
             row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.Error:
             return False
-        if row is not None and row[0] == 0 and row[1] in (0, -1):
-            return True
+        if row is not None and row[1] in (0, -1):  # no frame left (or no -wal): even
+            return True  # where a reader keeps it from being reset, nothing is in it
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
@@ -158,20 +158,24 @@ def leave_path(conn: sqlite3.Connection, watch: FileWatch) -> str:
         else f"{more} (what was is lost if it was deleted, kept in it if it was moved)"
     if where is not None and not gone.startswith("renamed"):
         kept = kept.replace("what was written;", f"what was written, at {where};", 1)
-    if folded:
-        return kept
     suffixes = ("-wal", "-shm")
     side = [Path(f"{watch.resolved}{s}") for s in suffixes]
+    if not any(f.exists() for f in side):
+        return kept
+    # the side files out of the path's way whatever they hold: a reader of the file
+    # that left keeps them open, and one found at the path refuses every later open
     with contextlib.suppress(OSError):
-        if found and where is None:
-            for f in side:
-                f.unlink(missing_ok=True)
-            return f"{kept}; its -wal, held by a reader, was removed from the path"
         if where is not None and not any(Path(f"{where}{s}").exists() for s in suffixes):
             for f, s in zip(side, suffixes, strict=True):
                 if f.exists():
                     os.rename(f, f"{where}{s}")
-            return f"{kept}; its last rows are in its -wal, moved beside it ({where.name}-wal)"
+            return kept if folded else \
+                f"{kept}; its last rows are in its -wal, moved beside it ({where.name}-wal)"
+        if folded or (found and where is None):  # nothing in them, or their file deleted
+            for f in side:
+                f.unlink(missing_ok=True)
+            return kept if folded else \
+                f"{kept}; its -wal, held by a reader, was removed from the path"
     kept = kept.replace("keeps what was written", "keeps what was written up to the rows "
                         "a reader held in its -wal", 1)
     aside = f".left-by-{os.getpid()}"

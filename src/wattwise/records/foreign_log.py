@@ -75,30 +75,46 @@ LOOKS_APART_S = (0.05, 0.2)
 
 def foreign_log_holders(path: Path | str) -> list[int]:
     """The processes holding the ``-shm`` beside ``path`` without having the file at
-    ``path`` open (or with no file there), on every one of three looks
-    (``LOOKS_APART_S``): the ``-wal`` and ``-shm`` there are then the log of the database
-    they have open, one that was at this path (renamed, moved away or deleted while it
-    was open). Empty where there is no such process, or it cannot be told."""
-    found = _holders_now(path)
+    ``path`` open (or with no file there), on each of three looks (``LOOKS_APART_S``):
+    the ``-wal`` and ``-shm`` there are then the log of the database they have open, one
+    that was at this path (renamed, moved away or deleted while it was open). Empty where
+    there is no such process, or it cannot be told.
+
+    The first look finds them in ``/proc/locks`` (read twice: a file of the kernel's made
+    as it is read, which can skip a line while other locks come and go); the later ones
+    ask each of them alone whether it still has the ``-shm`` open and not the file (SQLite
+    holds the lock for as long as it has the ``-shm`` open)."""
+    real = os.path.realpath(path)  # SQLite names the side files after a link's target
+    found = {pid for pid in _locking(real) if _foreign(pid, real)}
     for wait in LOOKS_APART_S:
         if not found:
             break
         time.sleep(wait)
-        found &= _holders_now(path)
+        found = {pid for pid in found if _foreign(pid, real)}
     return sorted(found)
 
 
-def _holders_now(path: Path | str) -> set[int]:
+def _locking(path: str) -> set[int]:
+    """The processes other than this one holding a lock on the ``-shm`` beside ``path``."""
     try:
         shm = os.stat(f"{path}-shm")
     except OSError:
         return set()
+    return _lock_holders(shm) | _lock_holders(shm)
+
+
+def _foreign(pid: int, path: str) -> bool:
+    """Whether process ``pid`` has the ``-shm`` beside ``path`` open, but not the file
+    at ``path`` (or no file is there)."""
+    try:
+        shm = _key(os.stat(f"{path}-shm"))
+    except OSError:
+        return False
     try:
         file: tuple[int, int] | None = _key(os.stat(path))
     except OSError:
         file = None  # no file here: any holder's is another
-    return {pid for pid in _lock_holders(shm)
-            if file is None or _has_open(pid, file) is False}
+    return _has_open(pid, shm) is True and (file is None or _has_open(pid, file) is False)
 
 
 def _command(pid: int) -> str:

@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattwise.records.sample_sums import SUMMED, cells_sql, upto_rowid
+from wattwise.records.sample_sums import SUMMED, USABLE_E, cells_sql, upto_rowid
 
 #: How many runs one store keeps the sums of (the least recently read are let go).
 MAX_RUNS = 64
@@ -49,7 +49,8 @@ FULL_RESUM_S = 60.0
 #: high, how many, the last time and (SQLite's bare column beside the one ``max``) the
 #: power of the sample at that time: ``SUMS_SQL`` with the last power.
 _SUMS = ("SELECT domain, " + SUMMED + ", count(*),"
-         " max(t_unix_s), power_w FROM samples WHERE {where} AND gap = 0 GROUP BY domain")
+         " max(t_unix_s), power_w, count(CASE WHEN " + USABLE_E + " THEN 1 END)"
+         " FROM samples WHERE {where} AND gap = 0 GROUP BY domain")
 #: The rowid of the newest stored row of a run among those ``{where}`` selects.
 _LAST = "SELECT max(rowid) FROM samples WHERE {where}"
 #: A row as ``_Run.last`` keeps it.
@@ -212,12 +213,13 @@ def _add_sums(sums: dict[Any, list[Any]], r: Sequence[Any]) -> None:
     """Add one ``_SUMS`` row (a domain's new samples) to the kept sums."""
     got = sums.get(r[0])
     if got is None:
-        sums[r[0]] = [r[1], r[2], r[3], int(r[4]), r[5], r[6]]
+        sums[r[0]] = [r[1], r[2], r[3], int(r[4]), r[5], r[6], int(r[7])]
         return
     got[0] += r[1]
     got[1] += r[2]
     got[2] += r[3]
     got[3] += int(r[4])
+    got[6] += int(r[7])
     if _rank(r[5]) >= _rank(got[4]):  # the newer sample at the same time, as in Python
         got[4], got[5] = r[5], r[6]
 
@@ -306,7 +308,8 @@ class SampleView:
 
 def _by_domain(sums: dict[Any, list[Any]]) -> dict[str, dict[str, Any]]:
     return {str(d): {"energy_j": v[0], "low_j": v[1], "high_j": v[2],
-                     "samples": float(v[3]), "last_unix_s": v[4], "power_w": v[5]}
+                     "samples": float(v[3]), "last_unix_s": v[4], "power_w": v[5],
+                     "usable": float(v[6])}
             for d, v in sums.items()}
 
 

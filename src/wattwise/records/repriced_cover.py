@@ -25,9 +25,16 @@ def uncovered_note(record: Any, in_total: Iterable[str],
     missing = [d for d in counted if d not in sums]
     if not missing or len(missing) == len(counted):  # none at all: no figure either way
         return None
-    return (f"{len(missing)} of {len(counted)}{UNCOVERED_MARK}"
-            f"({', '.join(missing)}): a figure from the others' samples would cover only "
-            "part of the run, so it has none")
+    return uncovered_words(missing, len(counted))
+
+
+def uncovered_words(missing: Iterable[str], counted: int) -> str:
+    """The note on a run whose ``counted`` domains include ``missing``, with no usable
+    sample: of a summarised run here, of one without a summary as its partial energy's
+    fault (``carbon.sample_energy.PartialEnergy``)."""
+    missing = list(missing)
+    return (f"{len(missing)} of {counted}{UNCOVERED_MARK}({', '.join(missing)}): a figure "
+            "from the others' samples would cover only part of the run, so it has none")
 
 
 def counted_names(summary: dict[str, Any], in_total: Iterable[str]) -> set[str]:

@@ -53,7 +53,8 @@ RUN_SUMS_SQL = (
     " max(CASE WHEN gap = 0 THEN t_unix_s END),"
     f" count(CASE WHEN {_P} THEN 1 END), min(CASE WHEN {_P} THEN t_unix_s END),"
     f" max(CASE WHEN {_P} THEN t_unix_s END), total(CASE WHEN {_P} THEN {_E} END),"
-    f" total(CASE WHEN {_P} THEN {_LOW} END), total(CASE WHEN {_P} THEN {_HIGH} END)"
+    f" total(CASE WHEN {_P} THEN {_LOW} END), total(CASE WHEN {_P} THEN {_HIGH} END),"
+    f" count(CASE WHEN gap = 0 AND {USABLE_E} THEN 1 END)"
     " FROM samples WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id, domain"
 )
 
@@ -82,7 +83,8 @@ def run_sums(rows: Rows, ids: Sequence[int]
         domain = str(r[1])
         if r[5]:
             sums[domain] = {"energy_j": r[2], "low_j": r[3], "high_j": r[4],
-                            "samples": float(r[5]), "last_unix_s": r[6]}
+                            "samples": float(r[5]), "last_unix_s": r[6],
+                            "usable": float(r[13])}
         if r[7]:
             priced[domain] = (float(r[8]), float(r[9]), float(r[10]), float(r[11]),
                               float(r[12]))

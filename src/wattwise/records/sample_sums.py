@@ -73,7 +73,8 @@ def bad_named(i: int, row: Sequence[Any]) -> list[tuple[str, Any]]:
 #: Per domain, over a run's samples that are not gaps: energy, low, high, how many, the
 #: last time. One parameter: the run's id.
 SUMS_SQL = (f"SELECT domain, {SUMMED}, count(*),"
-            " max(t_unix_s) FROM samples WHERE run_id = ? AND gap = 0 GROUP BY domain")
+            f" max(t_unix_s), count(CASE WHEN {USABLE_E} THEN 1 END)"
+            " FROM samples WHERE run_id = ? AND gap = 0 GROUP BY domain")
 
 
 def upto_rowid(upto: int | None) -> str:
@@ -86,7 +87,8 @@ def upto_rowid(upto: int | None) -> str:
 def sums_by_domain(rows: Sequence[Sequence[Any]]) -> dict[str, dict[str, float]]:
     """The rows of ``SUMS_SQL`` by domain, as ``carbon.partial.sample_sums`` gives them."""
     return {str(r[0]): {"energy_j": r[1], "low_j": r[2], "high_j": r[3],
-                        "samples": float(r[4]), "last_unix_s": r[5]} for r in rows}
+                        "samples": float(r[4]), "last_unix_s": r[5], "usable": float(r[6])}
+            for r in rows}
 
 
 def cells_sql(domains: int, where: str) -> str:

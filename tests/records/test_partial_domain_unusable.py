@@ -1,0 +1,64 @@
+"""A run without a summary one of whose counted domains has no usable sample (every
+energy of its CPU damaged) has no figure, with the note a summarised run gets: every
+output gave its memory's energy alone as the run's ("from 6 samples"), said only as
+stored values left out."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import wattwise
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.cli import _register_all, app
+from wattwise.server import create_app
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+SAID = "1 of 2 counted domains have no usable sample (cpu:0)"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "r.db"
+    sensor = ConstantPowerSensor({"cpu:0": 40.0, "ram": 5.0}, kind="estimated", spread=0.2)
+    with wattwise.track("t", db=path, sensors=[sensor], interval_s=0.05, zone="DE") as run:
+        import time
+
+        time.sleep(0.4)
+    assert run.flush()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE runs SET summary_json = NULL")
+        conn.execute("UPDATE samples SET energy_j = -3 WHERE domain = 'cpu:0'")
+    return path
+
+
+def _cli(*args: str) -> str:
+    _register_all()
+    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
+    assert r.exit_code == 0, r.output
+    return " ".join(r.output.split())
+
+
+def test_every_output_gives_no_figure_and_says_why(db: Path) -> None:
+    shown = json.loads(_cli("show", "1", "--json", "--db", str(db)))
+    assert shown["energy_so_far"]["energy_j"] is None, shown["energy_so_far"]
+    assert SAID in shown["energy_so_far"]["note"]
+    assert shown["emissions_so_far"] is None
+    assert SAID in _cli("show", "1", "--db", str(db))
+    (listed,) = json.loads(_cli("runs", "--json", "--db", str(db)))
+    assert listed["energy_so_far"]["energy_j"] is None and SAID in json.dumps(listed), listed
+    report = _cli("report", "1", "--db", str(db))
+    assert SAID in report and "emissions: none" in report
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        (row,) = client.get("/api/runs?all_notes=true").json()["runs"]
+        page = client.get("/api/runs/1").json()["run"]
+        metrics = client.get("/metrics").text
+    assert row["energy_j"] is None and SAID in (row.get("energy_note") or ""), row
+    assert page["energy_so_far"]["energy_j"] is None
+    assert 'wattwise_energy_joules{kind="estimated"}' not in metrics  # counted as nothing
