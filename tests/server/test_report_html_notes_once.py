@@ -28,8 +28,8 @@ def _cli(db: Path, command: str, *args: str) -> Any:
     return r
 
 
-def _summary_notes(db: Path, run_id: int, page: Path) -> list[str]:
-    _cli(db, "report", str(run_id), "--html", str(page))
+def _summary_notes(db: Path, run_id: int, page: Path, *args: str) -> list[str]:
+    _cli(db, "report", str(run_id), "--html", str(page), *args)
     data = json.loads(re.search(r'id="wattwise-data">(.*?)</script>', page.read_text(),
                                 re.S).group(1))  # type: ignore[union-attr]
     payload = data["data"][f"/api/runs/{run_id}"]
@@ -81,3 +81,35 @@ def test_the_recorded_pricing_s_notes_go_where_report_priced_it_otherwise(
     notes = data["data"]["/api/runs/1"]["run"]["summary"]["notes"]
     assert not any(n.startswith(no_zone) for n in notes), notes
     assert any(n.startswith("priced at DE (--zone)") for n in notes), notes
+
+
+@pytest.mark.parametrize("zone,args,stale", [
+    # priced at DE: the recorded zone's yearly note is no longer the pricing's
+    ("aws:eu-west-1", ["--zone", "DE"], "no provider grid figure shipped for cloud region"),
+    # no zone: report's own note says it, the recorded "no zone set" said it again
+    (None, [], "no zone set, so the world average is used"),
+])
+def test_a_run_whose_emissions_block_is_gone_gives_report_s_notes_on_its_page(
+    tmp_path: Path, zone: str | None, args: list[str], stale: str
+) -> None:
+    """A summary without its emissions block (another tool removed it): the page kept the
+    recorded pricing's notes that ``report`` no longer gives, beside report's own."""
+    import sqlite3
+    from contextlib import closing
+
+    db = tmp_path / "runs.db"
+    _cli(db, "run", *(["--zone", zone] if zone else []), "--", sys.executable, "-c", "pass")
+    flush_all(30.0)
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE runs SET summary_json = json_remove(summary_json, '$.emissions')")
+        if zone is None:
+            conn.execute("UPDATE runs SET summary_json ="
+                         " json_remove(summary_json, '$.carbon_options')")
+        held = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+    assert any(n.startswith(stale) for n in held["notes"])  # what the record holds
+    printed = _cli(db, "report", "1", *args).stdout
+    notes = _summary_notes(db, 1, tmp_path / "r.html", *args)
+    assert not any(n.startswith(stale) for n in notes), notes
+    assert all(" ".join(n.split()) in " ".join(printed.split()) for n in notes
+               if n.startswith(("priced at", "no zone", "no provider"))), (notes, printed)
+

@@ -37,6 +37,7 @@ def run_report_html(
     value (a run named ``</script>`` or ``<!--<script>``) can end it or become markup.
     """
     from wattwise import __version__
+    from wattwise.carbon.recorded_options import said_once
 
     record = store.get_run(ref)
     listed = runs_payload(store, query=RunsQuery(limit=1000, q=str(record.id)))
@@ -47,12 +48,12 @@ def run_report_html(
         # the recorded pricing's own notes ("no zone set, so the world average is used")
         # left out where report priced it otherwise (at --zone DE): its line says them
         recorded = summary.get("emissions")
-        recorded = recorded if isinstance(recorded, dict) else {}
+        recorded = recorded if isinstance(recorded, dict) else _as_recorded(summary)
         stale = {n for n in recorded.get("notes") or [] if isinstance(n, str)} - {
             n for n in emissions.get("notes") or [] if isinstance(n, str)}
         kept = [n for n in summary.get("notes") or [] if isinstance(n, str) and n not in stale]
         payload["run"]["summary"] = {
-            **summary, "emissions": emissions, "notes": list(dict.fromkeys([*notes, *kept])),
+            **summary, "emissions": emissions, "notes": said_once([*notes, *kept]),
             # what the run recorded, for the page's "recorded pricing" line
             "recorded_emissions": summary.get("emissions"),
         }
@@ -88,6 +89,23 @@ def run_report_html(
         "version": __version__,
         "data": data,
     })
+
+
+def _as_recorded(summary: dict[str, Any]) -> dict[str, Any]:
+    """The notes the recorded pricing gave, of a summary whose emissions block is gone
+    (another tool removed it): its zone's yearly figure's note, which its summary's notes
+    still hold ("no provider grid figure shipped for cloud region aws:eu-west-1 ..."),
+    left out where ``report`` priced the run elsewhere, as with a block."""
+    from wattwise.carbon.yearly import YearlySource
+    from wattwise.errors import WattwiseError
+
+    options = summary.get("carbon_options")
+    zone = options.get("zone") if isinstance(options, dict) else None
+    try:
+        note = YearlySource().figure(zone)[2] if isinstance(zone, str) and zone else ""
+    except (WattwiseError, ValueError, KeyError):
+        note = ""
+    return {"notes": [note] if note else []}
 
 
 def _priced_by_report(figures: Any, emissions: dict[str, Any] | None) -> None:
