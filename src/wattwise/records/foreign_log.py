@@ -105,16 +105,20 @@ def _locking(path: str) -> set[int]:
 
 def _foreign(pid: int, path: str) -> bool:
     """Whether process ``pid`` has the ``-shm`` beside ``path`` open, but not the file
-    at ``path`` (or no file is there)."""
+    at ``path`` (or no file is there). Where its descriptors cannot be read (another
+    user's process), its lock on the ``-shm`` says it has it open."""
     try:
-        shm = _key(os.stat(f"{path}-shm"))
+        shm = os.stat(f"{path}-shm")
     except OSError:
         return False
     try:
         file: tuple[int, int] | None = _key(os.stat(path))
     except OSError:
         file = None  # no file here: any holder's is another
-    return _has_open(pid, shm) is True and (file is None or _has_open(pid, file) is False)
+    holds = _has_open(pid, _key(shm))
+    if holds is None:
+        holds = pid in _lock_holders(shm) | _lock_holders(shm)
+    return holds and (file is None or _has_open(pid, file) is False)
 
 
 def _command(pid: int) -> str:
