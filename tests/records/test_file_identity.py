@@ -17,6 +17,7 @@ import sys
 import time
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -314,3 +315,25 @@ def test_an_empty_log_of_a_file_that_left_is_not_moved_aside(tmp_path: Path) -> 
         reader.stdout.close()
     assert not list(tmp_path.glob("*.left-by-*"))
     assert _names(kept) == ["first"] and _names(db) == ["second"]
+
+
+@pytest.mark.parametrize("row,folded", [
+    ((0, 0, 0), True),  # emptied
+    ((1, 0, 0), True),  # a reader keeps it from being reset, with no frame in it
+    ((0, -1, -1), True),  # no -wal
+    ((1, -1, -1), False),  # another connection held the checkpoint: nothing is known
+    ((1, 12, 5), False),  # frames a reader holds
+])
+def test_a_fold_is_said_done_only_where_no_frame_is_left(
+    row: tuple[int, int, int], folded: bool
+) -> None:
+    from wattwise.records.file_identity import fold_wal
+
+    class Conn:
+        def execute(self, sql: str) -> Any:
+            class Rows:
+                def fetchone(self) -> tuple[int, int, int]:
+                    return row
+            return Rows()
+
+    assert fold_wal(Conn()) is folded  # type: ignore[arg-type]

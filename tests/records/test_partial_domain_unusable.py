@@ -1,7 +1,7 @@
 """A run without a summary one of whose counted domains has no usable sample (every
-energy of its CPU damaged) has no figure, with the note a summarised run gets: every
-output gave its memory's energy alone as the run's ("from 6 samples"), said only as
-stored values left out."""
+energy of its CPU damaged, or none stored at all) has no figure, with the note a
+summarised run gets: every output gave its memory's energy alone as the run's ("from 6
+samples"), said only as stored values left out, or not at all."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 SAID = "1 of 2 counted domains have no usable sample (cpu:0)"
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
+@pytest.fixture(params=["unusable", "none at all"])
+def db(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     path = tmp_path / "r.db"
     sensor = ConstantPowerSensor({"cpu:0": 40.0, "ram": 5.0}, kind="estimated", spread=0.2)
     with wattwise.track("t", db=path, sensors=[sensor], interval_s=0.05, zone="DE") as run:
@@ -34,7 +34,10 @@ def db(tmp_path: Path) -> Path:
     assert run.flush()
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("UPDATE runs SET summary_json = NULL")
-        conn.execute("UPDATE samples SET energy_j = -3 WHERE domain = 'cpu:0'")
+        if request.param == "unusable":
+            conn.execute("UPDATE samples SET energy_j = -3 WHERE domain = 'cpu:0'")
+        else:  # a domain the run's sensors count, with no sample at all
+            conn.execute("DELETE FROM samples WHERE domain = 'cpu:0'")
     return path
 
 
@@ -62,3 +65,18 @@ def test_every_output_gives_no_figure_and_says_why(db: Path) -> None:
     assert row["energy_j"] is None and SAID in (row.get("energy_note") or ""), row
     assert page["energy_so_far"]["energy_j"] is None
     assert 'wattwise_energy_joules{kind="estimated"}' not in metrics  # counted as nothing
+
+
+def test_metrics_gives_no_series_of_a_domain_with_no_usable_sample(db: Path) -> None:
+    """A lost run's series per domain: the damaged domain's 0 J was given beside the
+    other's energy, which a sum by run in Prometheus took for the run's figure."""
+    with closing(sqlite3.connect(db)) as conn, conn:  # lost: stored running, its process gone
+        conn.execute("UPDATE runs SET status = 'running', ended_unix_s = NULL,"
+                     " pid = 4194305, heartbeat_unix_s = started_unix_s")
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        assert client.get("/api/runs/1").json()["run"]["status"] == "lost"
+        metrics = client.get("/metrics").text
+    series = [x for x in metrics.splitlines()
+              if x.startswith("wattwise_run_energy_joules_total{")]
+    assert any('domain="ram"' in x for x in series), series  # the other's reading
+    assert not any('domain="cpu:0"' in x for x in series), series

@@ -8,6 +8,7 @@ recorded run (``carbon.market``) can read it without an import cycle.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -159,8 +160,6 @@ class PartialEnergy:
     def note(self) -> str:
         """``estimated, partial: the run was lost before its summary; from 64 samples up
         to 2026-12-01T18:45:51Z``."""
-        import time
-
         upto = self.up_to_unix_s
         try:
             up_to = "" if upto is None else " up to " + time.strftime(
@@ -173,14 +172,14 @@ class PartialEnergy:
 
     @property
     def fault(self) -> str | None:
-        """The note where the samples' sum is not usable (``summed_energy_note``), else
-        None: usable samples, each inside its bounds, may still add up past what one run
-        may hold (a damaged record), a figure no total counts."""
+        """Why the figure is not usable, else None: a counted domain with no usable sample,
+        or usable samples that add up past what one run may hold (a damaged record)."""
         from wattwise.records.repriced_cover import uncovered_words
         from wattwise.records.stored_energy import summed_energy_note
 
-        if self.unusable_domains:  # as a summarised run's is said
-            return uncovered_words(self.unusable_domains, len(self.domains))
+        if self.unusable_domains:  # as a summarised run's is said, of all it counts
+            return uncovered_words(self.unusable_domains, len({*self.domains,
+                                                               *self.unusable_domains}))
         return summed_energy_note(self.energy_j)
 
     @property
@@ -234,7 +233,8 @@ def partial_energy(
         end_unix_s=recorded_end(record)[0],
         start_unix_s=start,
         span_end_unix_s=None if start is None or took is None else start + took,
-        unusable_domains=tuple(d for d in counted if sums[d].get("usable", 1) == 0),
+        unusable_domains=tuple(d for d in sorted(kinds) if d not in counted  # none at all
+                               or sums[d].get("usable", 1) == 0),
     )
 
 

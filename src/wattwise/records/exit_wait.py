@@ -62,13 +62,17 @@ def _wait(flush_all: Callable[[float], int], rows_queued: Callable[[], int]) -> 
     return True
 
 
+#: How long the exit waits for each writer to close its file, seconds (as ``release``).
+CLOSE_WAIT_S = 5.0
+
+
 def _close(databases: Databases) -> None:
     try:
         for db in databases():
             db._close_readers()
             db.writer.shutdown()
-        for db in databases():
-            db.writer.join(2.0)
+        for db in databases():  # its close folds the -wal into the file: seconds on a busy
+            db.writer.join(CLOSE_WAIT_S)  # machine, and the -wal stays where it is cut off
     except (KeyboardInterrupt, SystemExit):  # a second Ctrl-C: the close given up too
         return
     except Exception as exc:  # noqa: BLE001 - never a traceback at interpreter exit

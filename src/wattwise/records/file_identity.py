@@ -131,8 +131,10 @@ def fold_wal(conn: sqlite3.Connection, patience_s: float = 0.0) -> bool:
             row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.Error:
             return False
-        if row is not None and row[1] in (0, -1):  # no frame left (or no -wal): even
-            return True  # where a reader keeps it from being reset, nothing is in it
+        # no frame left: even where a reader keeps it from being reset, nothing is in it;
+        # -1 is no -wal only where it was not busy (else: another checkpoint ran)
+        if row is not None and (row[1] == 0 or (row[0] == 0 and row[1] == -1)):
+            return True
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
@@ -161,7 +163,10 @@ def leave_path(conn: sqlite3.Connection, watch: FileWatch) -> str:
     suffixes = ("-wal", "-shm")
     side = [Path(f"{watch.resolved}{s}") for s in suffixes]
     if not any(f.exists() for f in side):
-        return kept
+        # taken off the path by another process that wrote the file: its warning says where
+        return kept if folded else kept.replace(
+            "keeps what was written", "keeps what was written up to the rows a reader held "
+            "in its -wal, which another process writing it took off the path", 1)
     # the side files out of the path's way whatever they hold: a reader of the file
     # that left keeps them open, and one found at the path refuses every later open
     with contextlib.suppress(OSError):

@@ -451,8 +451,9 @@ class StoreCollector(Collector):
             for domain, part in sums.items():
                 p = prov.get(domain, {})
                 lab = [rid, clip(domain), kind_label(p.get("kind")), source_label(p.get("source"))]
-                # a sum past what one run may hold is a damaged record: no series
-                if _number(part.get("energy_j")) is not None \
+                # a sum past what one run may hold is a damaged record, and a domain with
+                # no usable sample has no reading (its 0 J is none): no series
+                if _number(part.get("energy_j")) is not None and part.get("usable", 1) \
                         and summed_energy_note(part["energy_j"]) is None:
                     m["energy"].add_metric(lab, part["energy_j"])
                 if is_running and _number(part.get("power_w")) is not None:
