@@ -15,7 +15,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,21 @@ conn.close()
 """
 
 
+@contextmanager
+def _reading(db: Path) -> Iterator[None]:
+    """Another process holding a read snapshot of ``db`` for the block's length."""
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout is not None and reader.stdout.readline() == "reading\n"
+        yield
+    finally:
+        assert reader.stdin is not None and reader.stdout is not None
+        reader.stdin.close()
+        assert reader.wait(timeout=60) == 0
+        reader.stdout.close()
+
+
 def _names(path: Path) -> list[str]:
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -236,10 +252,7 @@ def test_a_database_moved_between_two_runs_while_another_process_reads_it(
     db, other = tmp_path / "runs.db", _theirs(tmp_path / "other.db")
     with wattwise.track("zeroth", db=db, sensors=[_sensor()], interval_s=0.05):
         pass
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(db)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert reader.stdout is not None and reader.stdout.readline() == "reading\n"
+    with _reading(db):
         with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
             time.sleep(0.1)
         kept = {"replaced": None, "renamed": tmp_path / "kept.db",
@@ -255,11 +268,6 @@ def test_a_database_moved_between_two_runs_while_another_process_reads_it(
         with wattwise.track("second", db=db, sensors=[_sensor()], interval_s=0.05) as run:
             time.sleep(0.1)
         assert run.flush()
-    finally:
-        assert reader.stdin is not None and reader.stdout is not None
-        reader.stdin.close()
-        assert reader.wait(timeout=60) == 0
-        reader.stdout.close()
     assert _names(db) == (["theirs", "second"] if kept is None else ["second"])
     if how == "renamed beside a -wal":  # its log moved aside, out of the path's way
         assert (tmp_path / f"runs.db-wal.left-by-{os.getpid()}").stat().st_size > 0
@@ -300,19 +308,11 @@ def test_an_empty_log_of_a_file_that_left_is_not_moved_aside(tmp_path: Path) -> 
     with wattwise.track("first", db=db, sensors=[_sensor()], interval_s=0.05):
         pass
     time.sleep(0.3)  # its writer folds its -wal as the run ends
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(db)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert reader.stdout is not None and reader.stdout.readline() == "reading\n"
+    with _reading(db):
         os.replace(db, kept)
         with wattwise.track("second", db=db, sensors=[_sensor()], interval_s=0.05) as run:
             pass
         assert run.flush()
-    finally:
-        assert reader.stdin is not None and reader.stdout is not None
-        reader.stdin.close()
-        assert reader.wait(timeout=60) == 0
-        reader.stdout.close()
     assert not list(tmp_path.glob("*.left-by-*"))
     assert _names(kept) == ["first"] and _names(db) == ["second"]
 
