@@ -450,14 +450,14 @@ class RecordedSource:
         return _RecordedSeries(self.rows, self.zone, self.source, self.kind)
 
 
-def unpriced_note(record: Any, part: Any) -> str | None:
-    """Why a run without a summary that has a usable partial energy has no emissions
-    figure, where the options it is priced with cannot be had (a ``$WATTWISE_ZONE`` or
-    config zone that names no zone, for a run started with none): ``report`` refuses
+def unpriced_note(record: Any) -> str | None:
+    """Why a run without a summary has no emissions figure (asked where its partial energy
+    is usable), where the options it is priced with cannot be had (a ``$WATTWISE_ZONE``
+    or config zone that names no zone, for a run started with none): ``report`` refuses
     it in these words, and every other output gave no figure without one."""
     from wattwise.errors import WattwiseError
 
-    if part is None or not part.usable or isinstance(getattr(record, "summary", None), dict):
+    if isinstance(getattr(record, "summary", None), dict):
         return None
     try:
         reprice_options(None, started=started_with(record))

@@ -863,7 +863,8 @@ def show(
                 from wattwise.carbon.sample_energy import stored_value_notes
 
                 out["notes"] += stored_value_notes(store, rec.id)
-                out["notes"] += [n for n in [unpriced_note(rec, part)] if n]
+                unpriced = unpriced_note(rec) if priced is None and part.usable else None
+                out["notes"] += [unpriced] if unpriced else []
             out.update(figures)
             print_json(out)
             return
@@ -908,7 +909,8 @@ def show(
                               highlight=False)
                 lines = [] if priced is None else emissions_lines(
                     {"emissions": priced, "kind": priced["energy_kind"]})
-                notes = priced["notes"] if priced is not None else [unpriced_note(rec, part)]
+                notes = priced["notes"] if priced is not None \
+                    else [unpriced_note(rec)] if part.usable else []
                 lines += [f"note: {safe(n, None)}" for n in notes if n]
                 for line in lines:
                     console.print(line, markup=False, highlight=False)

@@ -123,7 +123,7 @@ def partial_carbon(
     if em is None:
         from wattwise.carbon.repricing import unpriced_note
 
-        said = unpriced_note(record, part)  # its zone cannot be had: `report` refuses it
+        said = unpriced_note(record)  # its zone cannot be had: `report` refuses it
         return _carbon_cells(None) if said is None else no_carbon(said)
     if notes is not None:
         why = "; ".join(n for n in em.get("notes") or [] if isinstance(n, str))

@@ -284,6 +284,14 @@ def still_mark(record: Any, rows: Rows) -> tuple[Any, ...] | None:
             files_mark(options if isinstance(options, dict) else {}), written(rows))
 
 
+def samples_mark(record: Any, reads: Any) -> tuple[Any, ...] | None:
+    """``still_mark`` with the run's samples as ``reads`` (a ``server._sql.Reads``) sees
+    them: added anywhere in its span by another tool, seen at once (``sample_writes``),
+    as its own page sees them. None while the run is running."""
+    mark = still_mark(record, reads.rows)
+    return None if mark is None else (*mark, reads.sample_marks([record.id]).get(record.id))
+
+
 def files_mark(options: dict[str, Any]) -> tuple[Any, ...]:
     """The files a run's carbon options price it from (its intensity trace and
     clean-supply profile), each with the SHA-256 of its bytes as it is now, or None

@@ -213,22 +213,22 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
         figures = usable_figures(store, reads, row["id"], judged, row, until=until)
         # the notes only where a stored figure is not usable, as before they were kept
         row.update({k: v for k, v in figures.items() if v is not None or "note" not in k})
-        _zone_marked(row)
+        said = stored_zone_note(row.get("zone"))
+        if said is not None:
+            row["emissions_note"] = "; ".join(n for n in (row.get("emissions_note"), said) if n)
         # every note of the run, as ``runs --json`` and its own page give them
         return row, row_notes(store, reads, row["id"], until, marks)
     return row, None
 
 
-def _zone_marked(row: dict[str, Any]) -> None:
-    """A stored zone that names no zone (a damaged record) said in the row's emissions
-    note, as ``show`` marks it not usable and ``report`` prices in another zone: the row
-    gave the text as if it were the zone."""
+def stored_zone_note(zone: Any) -> str | None:
+    """The note on a stored emissions zone that names no zone (a damaged record), for a
+    runs-list row's emissions note and its page's notes, as ``show`` marks it not usable
+    and ``report`` prices in another zone: both gave the text as if it were the zone."""
     from wattwise.carbon.recorded_options import zone_fault
 
-    why = zone_fault(row.get("zone"))
-    if why is not None:
-        said = f"the stored zone is not usable: {why}"
-        row["emissions_note"] = "; ".join(n for n in (row.get("emissions_note"), said) if n)
+    why = zone_fault(zone)
+    return None if why is None else f"the stored zone is not usable: {why}"
 
 
 def _stored_emissions(x: Any) -> dict[str, Any]:
@@ -337,7 +337,8 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
     })
     bad -= json_safe(run.get("summary"))[1]  # a NaN there: its figures' notes say it
     payload["notes"] = damaged_run_notes(record) + ([non_finite_note(bad)] if bad else []) \
-        + unusable_notes(record.summary) + _zone_notes(record.summary)
+        + unusable_notes(record.summary) + [n for n in [stored_zone_note(
+            _obj(_obj(record.summary).get("emissions")).get("zone"))] if n]
     payload["windows_total"] = windows_total
     payload["notes"] += windows_note
     from wattwise.records.run_notes import run_notes
@@ -352,20 +353,14 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         from wattwise.carbon.sample_energy import stored_value_notes
 
         payload["notes"] += stored_value_notes(store, record.id)
-        if run.get("emissions_so_far") is None:  # why, where its zone cannot be had
+        energy = run.get("energy_so_far")
+        if run.get("emissions_so_far") is None and isinstance(energy, dict) \
+                and energy.get("energy_j") is not None:  # why, where its zone cannot be had
             from wattwise.carbon.repricing import unpriced_note
-            from wattwise.server._growing import so_far_now
 
-            said = unpriced_note(record, so_far_now(store, record)[0])
+            said = unpriced_note(record)
             payload["notes"] += [said] if said else []
     return dict(payload)
-
-
-def _zone_notes(summary: Any) -> list[str]:
-    """``_zone_marked``'s note for a run's page, of its stored emissions' zone."""
-    row: dict[str, Any] = {"zone": _obj(_obj(summary).get("emissions")).get("zone")}
-    _zone_marked(row)
-    return [str(row["emissions_note"])] if "emissions_note" in row else []
 
 
 def known_runs_payload(store: Store, ids: Sequence[int]) -> dict[str, Any]:

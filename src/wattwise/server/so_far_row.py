@@ -41,13 +41,9 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
     from wattwise.records.queries import damaged_notes
     from wattwise.records.run_notes import run_notes
     from wattwise.server._growing import so_far_now
-    from wattwise.server._live import resum_epoch, still_mark
+    from wattwise.server._live import resum_epoch, samples_mark
 
-    mark = still_mark(r, reads.rows)  # kept while its row, files and samples stay the same
-    if mark is not None:
-        # samples another tool added anywhere in its span, seen at once (``sample_writes``),
-        # as its own page sees them
-        mark = (*mark, reads.sample_marks([r.id]).get(r.id))
+    mark = samples_mark(r, reads)  # kept while its row, files and samples stay the same
 
     def figures() -> tuple[dict[str, Any], Any]:
         part, priced = so_far_now(store, r)
@@ -62,7 +58,7 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
         # why it has no emissions figure, where its zone cannot be had (``report``'s words)
         from wattwise.carbon.repricing import unpriced_note
 
-        row["emissions_note"] = unpriced_note(r, so_far_now(store, r)[0])
+        row["emissions_note"] = unpriced_note(r)  # a figure: its partial energy is usable
 
     def noted(notes: list[str]) -> list[str]:
         # the notes as ``runs --json`` gives them, and its pricing's but those given already

@@ -54,12 +54,11 @@ def kept_lost_run_pricing(store: Any, reads: Any, record: Any) -> dict[str, Any]
     run's row, the files it is priced from and its samples stay the same (as its runs-list
     row keeps its figures: ``server.so_far_row``): summing a million samples took about a
     second on every timeline request."""
-    from wattwise.server._live import still_mark
+    from wattwise.server._live import samples_mark
 
-    mark = None if reads is None else still_mark(record, reads.rows)
+    mark = None if reads is None else samples_mark(record, reads)
     if mark is None:
         return lost_run_pricing(store, record)
-    mark = (*mark, reads.sample_marks([record.id]).get(record.id))
     return reads.kept(("lost_pricing", record.id), mark,  # type: ignore[no-any-return]
                       lambda: lost_run_pricing(store, record))
 
