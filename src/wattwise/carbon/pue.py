@@ -31,6 +31,15 @@ class PUE:
         return {"pue": self.pue, "pue_source": self.source, "pue_site": self.site}
 
 
+#: The highest PUE any command, ``track()`` or estimate accepts, and why it sits there.
+MAX_PUE = 5.0
+MAX_PUE_WHY = (
+    "the Uptime Institute's surveys put the industry average near 2.5 in 2007 (their "
+    "first) and at 1.56 in 2024, so the worst sites then sat above 3; a PUE above 5 is a "
+    "unit or typing mistake"
+)
+
+
 @functools.cache
 def pue_table() -> dict[str, PUE]:
     out = {}
@@ -65,8 +74,8 @@ def resolve_pue(
 ) -> PUE:
     """Explicit value > named site > the cloud provider of ``zone`` > 1.0 (local)."""
     if pue is not None:
-        if not 1.0 <= pue <= 5.0:
-            raise BadInput(f"PUE must be between 1.0 and 5.0, got {pue}")
+        if not 1.0 <= pue <= MAX_PUE:
+            raise BadInput(f"PUE must be between 1.0 and {MAX_PUE:.1f}, got {pue}")
         return PUE(float(pue), "set by the user", site or "user")
     if site is not None:
         return site_pue(site)

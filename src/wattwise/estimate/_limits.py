@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
+from wattwise.carbon.pue import MAX_PUE, MAX_PUE_WHY
 from wattwise.errors import BadInput
 from wattwise.estimate._figures import fmt_n
 
@@ -29,11 +30,7 @@ class Bound:
 
 
 #: Facility energy / IT energy.
-PUE = Bound(
-    3.0,
-    "the Uptime Institute's surveys put the industry average near 2.5 in 2007 (their "
-    "first) and at 1.56 in 2024; a PUE above 3 is a unit or typing mistake",
-)
+PUE = Bound(MAX_PUE, MAX_PUE_WHY)
 #: Grid intensity, gCO2eq/kWh.
 INTENSITY = Bound(
     MAX_INTENSITY_G_PER_KWH,

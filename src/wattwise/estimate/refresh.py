@@ -307,8 +307,8 @@ def estimate_refresh(
         _positive_range("units per year", units_per_year)
         units = units_per_year
         units_how = "given"
-    if not (math.isfinite(pue) and 1.0 <= pue <= 5.0):
-        raise BadInput(f"PUE must be from 1.0 to 5.0, got {pue:g}")
+    if not (math.isfinite(pue) and 1.0 <= pue <= limits.PUE.high):
+        raise BadInput(f"PUE must be from 1.0 to {limits.PUE.high:.1f}, got {pue:g}")
     _positive_range("B's lifetime (years)", lifetime_b_years)
     _lifetime_in_bounds("B's lifetime", lifetime_b_years)
     if lifetime_a_years is not None:

@@ -150,9 +150,11 @@ def check_zone(zone: object) -> str | None:
 def check_pue(pue: object) -> float | None:
     if pue is None:
         return None
+    from wattwise.carbon.pue import MAX_PUE
+
     value = real_number(pue)
-    if value is None or not 1.0 <= value <= 5.0:  # NaN fails this too
-        raise BadInput(f"pue must be a number from 1.0 to 5.0, got {shown(pue)}")
+    if value is None or not 1.0 <= value <= MAX_PUE:  # NaN fails this too
+        raise BadInput(f"pue must be a number from 1.0 to {MAX_PUE:.1f}, got {shown(pue)}")
     return value
 
 

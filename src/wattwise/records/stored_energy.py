@@ -9,6 +9,7 @@ from typing import Any
 
 from wattwise._finite import as_float as as_float
 from wattwise._finite import finite_float as finite_float
+from wattwise.carbon.pue import MAX_PUE
 
 _finite = finite_float
 
@@ -237,9 +238,8 @@ def _figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str
 
 
 #: The most grams one stored run's emissions may hold: its most energy
-#: (``MAX_STORED_ENERGY_J``) at the highest PUE a pricing accepts (5) and the highest
-#: intensity a trace or estimate may give (``MAX_INTENSITY_G_PER_KWH``).
-MAX_PUE = 5.0
+#: (``MAX_STORED_ENERGY_J``) at the highest PUE a pricing accepts (``carbon.pue.MAX_PUE``)
+#: and the highest intensity a trace or estimate may give (``MAX_INTENSITY_G_PER_KWH``).
 
 
 def max_stored_emissions_g() -> float:

@@ -1,0 +1,41 @@
+"""One PUE bound for every way a PUE comes in: a run, track(), a repricing and an estimate.
+
+A PUE of 4 was priced by ``wattwise run`` and ``report`` but refused by ``estimate``
+as a typing mistake; the same figure is now taken or refused everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from wattwise.carbon.pue import MAX_PUE, resolve_pue
+from wattwise.errors import BadInput
+from wattwise.estimate import infer, train
+from wattwise.measure.run_options import check_pue
+
+H100 = "H100 SXM5"
+SERVE: dict[str, Any] = {"params": "8B", "hardware": H100, "prompt_tokens": 500,
+                         "output_tokens": 200, "engine": "vllm"}
+TRAIN: dict[str, Any] = {"params": "7B", "tokens": "1T", "hardware": H100, "count": 8}
+
+TAKERS: dict[str, Callable[[float], object]] = {
+    "run and track()": check_pue,
+    "report and show --pue": lambda p: resolve_pue(p),
+    "estimate infer": lambda p: infer(**SERVE, pue=p),
+    "estimate train": lambda p: train(**TRAIN, pue=p),
+}
+
+
+@pytest.mark.parametrize("taker", TAKERS.values(), ids=TAKERS.keys())
+def test_the_highest_pue_is_taken_everywhere(taker: Callable[[float], object]) -> None:
+    taker(MAX_PUE)
+    taker(4.0)
+
+
+@pytest.mark.parametrize("taker", TAKERS.values(), ids=TAKERS.keys())
+def test_a_pue_past_the_bound_is_refused_everywhere(taker: Callable[[float], object]) -> None:
+    with pytest.raises(BadInput, match=r"\b5(\.0)?\b"):
+        taker(MAX_PUE + 0.01)
