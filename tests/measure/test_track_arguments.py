@@ -15,7 +15,7 @@ import pytest
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.errors import BadInput
-from wattwise.measure.meter import MAX_INTERVAL_S, MIN_INTERVAL_S, Meter
+from wattwise.measure.meter import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S, Meter
 from wattwise.records.store import Store
 
 
@@ -43,7 +43,8 @@ def _runs(db: Path) -> int:
 TRACE = str(Path(wattwise.__file__).parent / "data" / "traces" / "gb_2020.csv.gz")
 
 BAD: list[tuple[dict[str, Any], str]] = [
-    ({"interval_s": 1e308}, "interval_s must be from 0.001 to 3600"),
+    ({"interval_s": 1e308}, "interval_s must be from 0.01 to 3600"),
+    ({"interval_s": 0.005}, "interval_s must be from 0.01 to 3600"),  # as `run -i` refuses
     ({"interval_s": 3600.5}, "interval_s must be from"),
     ({"interval_s": 0.0005}, "interval_s must be from"),
     ({"interval_s": 0}, "interval_s must be from"),
@@ -261,7 +262,7 @@ def test_track_arguments_match_run_arguments() -> None:
     assert tuple(params[2:]) == TRACK_ARGUMENTS
 
 
-@pytest.mark.parametrize("interval_s", [MIN_INTERVAL_S, 0.01, 1, MAX_INTERVAL_S])
+@pytest.mark.parametrize("interval_s", [MIN_RECORDED_INTERVAL_S, 0.05, 1, MAX_INTERVAL_S])
 def test_intervals_within_the_bounds_are_accepted(db: Path, interval_s: float) -> None:
     with wattwise.track("ok", db=db, sensors=[_sensor()], interval_s=interval_s,
                         carbon=False) as run:

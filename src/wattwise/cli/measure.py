@@ -44,6 +44,7 @@ from wattwise.cli.render import (
     summary_lines,
     when,
 )
+from wattwise.measure.intervals import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 REF_HELP = (
@@ -63,8 +64,8 @@ PUE_HELP = (
 )
 
 #: Bounds of ``--interval``, seconds (see ``INTERVAL_HELP``).
-INTERVAL_MIN_S = 0.01
-INTERVAL_MAX_S = 3600.0
+INTERVAL_MIN_S = MIN_RECORDED_INTERVAL_S
+INTERVAL_MAX_S = MAX_INTERVAL_S
 INTERVAL_HELP = (
     f"Sampling interval, seconds, {INTERVAL_MIN_S:g}-{INTERVAL_MAX_S:g}. Totals are exact "
     "whatever the interval (counters are read at the start and end); it sets how finely "

@@ -35,6 +35,9 @@ from typing import Any
 from wattwise._userinput import holds_control
 from wattwise.errors import BadInput
 from wattwise.measure.gpu_shares import GpuShares
+from wattwise.measure.intervals import MAX_INTERVAL_S as MAX_INTERVAL_S
+from wattwise.measure.intervals import MIN_INTERVAL_S as MIN_INTERVAL_S
+from wattwise.measure.intervals import MIN_RECORDED_INTERVAL_S as MIN_RECORDED_INTERVAL_S
 from wattwise.measure.marks import StepMark
 from wattwise.measure.notices import MAX_NOTES as MAX_NOTES  # importable from here too
 from wattwise.measure.notices import MAX_WARNINGS_PER_SENSOR as MAX_WARNINGS_PER_SENSOR
@@ -101,12 +104,6 @@ def coarsen(samples: list[Sample]) -> list[Sample]:
     return out
 
 
-#: Sampling intervals a meter (and so ``wattwise.track``) accepts, seconds. The
-#: shortest is ``wattwise bench --interval``'s (benchmarks sample 1 ms steps); the
-#: longest is ``wattwise run --interval``'s: totals are exact whatever the interval,
-#: and an hour is already far coarser than any grid-intensity series.
-MIN_INTERVAL_S = 0.001
-MAX_INTERVAL_S = 3600.0
 
 
 def real_number(value: object) -> float | None:
@@ -119,15 +116,16 @@ def real_number(value: object) -> float | None:
         return None
 
 
-def check_interval(interval_s: object, what: str = "interval_s") -> float:
-    """``interval_s`` as a float if it is a number of seconds from ``MIN_INTERVAL_S`` to
+def check_interval(interval_s: object, what: str = "interval_s",
+                   low: float = MIN_INTERVAL_S) -> float:
+    """``interval_s`` as a float if it is a number of seconds from ``low`` to
     ``MAX_INTERVAL_S``; BadInput naming ``what`` otherwise (text, NaN, infinities too)."""
     value = real_number(interval_s)
     if value is None:
-        raise BadInput(f"{what} must be a number of seconds from {MIN_INTERVAL_S:g} to "
+        raise BadInput(f"{what} must be a number of seconds from {low:g} to "
                        f"{MAX_INTERVAL_S:g}, got {short(interval_s)}")
-    if not MIN_INTERVAL_S <= value <= MAX_INTERVAL_S:  # NaN fails this too
-        raise BadInput(f"{what} must be from {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} "
+    if not low <= value <= MAX_INTERVAL_S:  # NaN fails this too
+        raise BadInput(f"{what} must be from {low:g} to {MAX_INTERVAL_S:g} "
                        f"seconds, got {value:g}")
     return value
 

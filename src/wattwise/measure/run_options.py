@@ -12,7 +12,13 @@ from typing import Any
 
 from wattwise._userinput import holds_control, shown
 from wattwise.errors import BadInput
-from wattwise.measure.meter import check_interval, check_pid, check_sensors, real_number
+from wattwise.measure.meter import (
+    MIN_RECORDED_INTERVAL_S,
+    check_interval,
+    check_pid,
+    check_sensors,
+    real_number,
+)
 
 #: Longest tag value; longest tag name; most tags on one run.
 MAX_TEXT = 8192
@@ -239,7 +245,7 @@ def check_run_arguments(name: object, kw: dict[str, Any]) -> str | None:
     """``Run``'s name, and each of its keyword arguments in ``kw`` replaced by its checked
     value, in the order ``Run`` takes them: the first bad one is the BadInput raised."""
     name = check_name(name)
-    kw["interval_s"] = check_interval(kw["interval_s"])
+    kw["interval_s"] = check_interval(kw["interval_s"], low=MIN_RECORDED_INTERVAL_S)
     kw["db"] = check_path(kw["db"], "db")
     check_db(kw["db"])
     check_bool(kw["store"], "store")

@@ -329,8 +329,8 @@ def track(name: Any = None, **kwargs: Any) -> Any:
     """Measure a block (``with track("x") as run``) or a function (``@track``).
 
     Keyword arguments are those of :class:`Run`: ``interval_s`` (default 1 s,
-    from 0.001 to 3600 s), ``db`` (record location; default ``$WATTWISE_DB`` or
-    the user data dir), ``store=False`` to keep nothing on disk, ``sensors`` to
+    from 0.01 to 3600 s, as ``wattwise run -i``), ``db`` (record location; default
+    ``$WATTWISE_DB`` or the user data dir), ``store=False`` to keep nothing on disk, ``sensors`` to
     choose them, ``tags`` (a dict of text to text), ``command`` (a list of strings).
 
     A bad argument raises ``BadInput`` (a ``ValueError``) here, naming it, before
