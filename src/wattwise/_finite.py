@@ -8,6 +8,7 @@ and the dashboard fail wherever a helper of its own read it (each module had one
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -27,3 +28,13 @@ def finite_float(value: Any) -> float | None:
     an integer too large for a float (:func:`as_float`)."""
     number = as_float(value)
     return number if number is not None and math.isfinite(number) else None
+
+
+def exact_sum(values: Iterable[float]) -> float:
+    """The sum of ``values`` correctly rounded (``math.fsum``), so a total is the same
+    whatever order its runs are read in (a plain sum's last digits moved with it); inf
+    where it passes the largest float."""
+    try:
+        return math.fsum(values)
+    except OverflowError:  # fsum refuses an intermediate sum past the largest float
+        return math.inf

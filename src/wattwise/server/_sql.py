@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from wattwise._finite import exact_sum
 from wattwise.records import growing_sums
 from wattwise.records.damaged_file import read_error
 from wattwise.records.database import ReadOnlyDatabase
@@ -349,16 +350,16 @@ def _summed_within_bound(entries: Iterable[Entry], kinds: set[str]
     ``carbon.accounting.MAX_STORED_ENERGY_J`` (as the index sums them otherwise)."""
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
-    again = {kind: [0.0, 0.0, 0, 0] for kind in kinds}
+    again: dict[str, tuple[list[float], list[float], list[bool]]] = {
+        kind: ([], [], []) for kind in kinds}
     for e in entries:
         t = again.get(e.kind or "unknown")
         if t is None or e.status == "running" or e.summarises:
             continue  # as the index sums them (``RunsIndex.totals_by_kind``)
         j, g = e.energy_j, e.emissions_g
-        t[0] += j if j is not None and e.energy_usable and 0 <= j <= MAX_STORED_ENERGY_J \
-            else 0.0
+        t[0].append(j if j is not None and e.energy_usable and 0 <= j <= MAX_STORED_ENERGY_J
+                    else 0.0)
         counts = grams_counted(e)
-        t[1] += g if g is not None and counts else 0.0
-        t[2] += 1
-        t[3] += counts
-    return {k: (float(j), float(g), int(n), int(p)) for k, (j, g, n, p) in again.items()}
+        t[1].append(g if g is not None and counts else 0.0)
+        t[2].append(counts)
+    return {k: (exact_sum(j), exact_sum(g), len(p), sum(p)) for k, (j, g, p) in again.items()}

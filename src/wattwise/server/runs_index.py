@@ -43,12 +43,13 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np  # here, not at the first sort: an import holds the interpreter ~100 ms
 
+from wattwise._finite import exact_sum
 from wattwise.errors import BadInput, StoreError
 from wattwise.records.judged_stored import (
     DURATION_SHORT_SLACK_S,
@@ -868,18 +869,23 @@ class RunsIndex:
         entries = self.update()
         with self._lock:
             if "totals" not in self._sums:
-                out: dict[str, tuple[float, float, int, int]] = {}
-                for e in entries.values():
-                    if e.status == "running" or e.summarises:
-                        continue
-                    kind = e.kind or "unknown"
-                    joules, grams, n, priced = out.get(kind, (0.0, 0.0, 0, 0))
-                    j = _usable(e.energy_j) if e.energy_usable else 0.0
-                    g = _usable(e.emissions_g) if e.emissions_usable else 0.0
-                    out[kind] = (joules + j, grams + g, n + 1,
-                                 priced + grams_counted(e))
-                self._sums["totals"] = out
+                self._sums["totals"] = _totals(entries.values())
             return dict(self._sums["totals"])
+
+
+def _totals(entries: Iterable[Entry]) -> dict[str, tuple[float, float, int, int]]:
+    """``RunsIndex.totals_by_kind`` of ``entries``, each sum exact (``exact_sum``): the
+    same whatever order the runs are read in."""
+    parts: dict[str, tuple[list[float], list[float], list[bool]]] = {}
+    for e in entries:
+        if e.status == "running" or e.summarises:
+            continue
+        joules, grams, priced = parts.setdefault(e.kind or "unknown", ([], [], []))
+        joules.append(_usable(e.energy_j) if e.energy_usable else 0.0)
+        grams.append(_usable(e.emissions_g) if e.emissions_usable else 0.0)
+        priced.append(grams_counted(e))
+    return {kind: (exact_sum(j), exact_sum(g), len(p), sum(p))
+            for kind, (j, g, p) in parts.items()}
 
 
 def grams_counted(e: Entry) -> bool:
