@@ -268,8 +268,10 @@ def test_after_the_program_ends_the_db_file_alone_holds_every_run(tmp_path: Path
         "    pass\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    subprocess.run([sys.executable, "-c", code, str(db)], env=env, check=True, timeout=120)
-    assert not Path(f"{db}-wal").exists(), "the WAL was folded into the file at exit"
+    done = subprocess.run([sys.executable, "-c", code, str(db)], env=env, check=True,
+                          timeout=120, capture_output=True, text=True)
+    assert not Path(f"{db}-wal").exists(), (  # what the program said, if it gave up
+        f"the WAL was folded into the file at exit; the program said: {done.stderr!r}")
     copy = tmp_path / "copy.db"
     shutil.copy(db, copy)
     conn = sqlite3.connect(copy)
