@@ -173,16 +173,22 @@ def test_a_path_through_a_link_is_refused_as_its_target_is(
         assert conn.execute("SELECT count(*) FROM t").fetchone() == (20,)
 
 
-def test_a_holder_whose_descriptors_cannot_be_read_is_judged_by_its_lock(
-    tmp_path: Path, holder: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
+def test_a_holder_whose_descriptors_cannot_be_read_is_judged_by_its_locks(
+    tmp_path: Path, holder: subprocess.Popen[str], three_runs: Path,
+    monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another user's process: its /proc/PID/fd cannot be read. It was dropped as a
     holder, so an open through a path with no file let SQLite empty its log (a finished
-    run lost). Its lock on the -shm says it still has it."""
-    os.rename(tmp_path / "a.db", tmp_path / "b.db")
+    run lost), and one of a database moved in at the path read the holder's log as its
+    own (the file damaged, its runs gone). Its lock on the -shm says it still has it,
+    and it holds none on the file now at the path."""
     real = foreign_log._has_open
     monkeypatch.setattr(foreign_log, "_has_open",
                         lambda pid, file: None if pid == holder.pid else real(pid, file))
+    assert foreign_log_holders(tmp_path / "a.db") == []  # a reader of the file itself
+    os.rename(tmp_path / "a.db", tmp_path / "b.db")
     assert foreign_log_holders(tmp_path / "a.db") == [holder.pid]  # no file at the path
-    (tmp_path / "a.db").write_bytes(b"")  # a file it cannot be asked about: left alone
-    assert foreign_log_holders(tmp_path / "a.db") == []
+    os.replace(three_runs, tmp_path / "a.db")  # another database moved in at the path
+    assert foreign_log_holders(tmp_path / "a.db") == [holder.pid]
+    out = _wattwise("runs", "--db", str(tmp_path / "a.db"))
+    assert out.returncode == 2 and f"held by process {holder.pid}" in out.stderr, out

@@ -26,7 +26,8 @@ def _key(st: os.stat_result) -> tuple[int, int]:
 
 def _lock_holders(shm: os.stat_result) -> set[int]:
     """The processes other than this one holding a POSIX lock on the file ``shm``
-    (SQLite holds one on a ``-shm`` for as long as it has the database open)."""
+    (SQLite holds one on a ``-shm``, and a shared one on the database file itself, for
+    as long as it has a database in WAL mode open)."""
     try:
         text = _PROC_LOCKS.read_text()
     except OSError:
@@ -106,19 +107,29 @@ def _locking(path: str) -> set[int]:
 def _foreign(pid: int, path: str) -> bool:
     """Whether process ``pid`` has the ``-shm`` beside ``path`` open, but not the file
     at ``path`` (or no file is there). Where its descriptors cannot be read (another
-    user's process), its lock on the ``-shm`` says it has it open."""
+    user's process), its locks say which it has open: SQLite's on the ``-shm``, and the
+    shared one it keeps on the database file it reads in WAL mode (a holder of a file
+    moved away holds none on the one now at the path)."""
     try:
         shm = os.stat(f"{path}-shm")
     except OSError:
         return False
     try:
-        file: tuple[int, int] | None = _key(os.stat(path))
+        file: os.stat_result | None = os.stat(path)
     except OSError:
         file = None  # no file here: any holder's is another
-    holds = _has_open(pid, _key(shm))
-    if holds is None:
-        holds = pid in _lock_holders(shm) | _lock_holders(shm)
-    return holds and (file is None or _has_open(pid, file) is False)
+    if not _opened(pid, shm):
+        return False
+    return file is None or not _opened(pid, file)
+
+
+def _opened(pid: int, file: os.stat_result) -> bool:
+    """Whether process ``pid`` has ``file`` open, asked of its descriptors, or of its
+    locks where those cannot be read."""
+    opened = _has_open(pid, _key(file))
+    if opened is None:
+        return pid in _lock_holders(file) | _lock_holders(file)
+    return opened
 
 
 def _command(pid: int) -> str:
