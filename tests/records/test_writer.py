@@ -160,6 +160,22 @@ def test_a_failing_write_does_not_sink_the_others_in_its_batch(tmp_path: Path) -
         assert len(s.samples(rid)) == 1
 
 
+def test_an_exit_while_the_writer_folds_its_log_is_not_missed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exit's wake-up came while the writer folded its -wal after a run, and the
+    writer then slept out its whole linger: a program took 2 s more to end, at random."""
+    db = tmp_path / "runs.db"
+    Store(db).close()
+    w = Writer(lambda: sqlite3.connect(db, isolation_level=None, check_same_thread=False),
+               label="x")
+    assert w.opened.wait(30)
+    monkeypatch.setattr(writer_mod, "fold_wal", lambda conn: w.shutdown())
+    w.stop_when_idle(linger_s=3600.0)
+    w.join(60)
+    assert not w._thread.is_alive(), "the writer slept its linger after the exit's wake-up"
+
+
 def test_writer_reports_a_database_it_cannot_open(tmp_path: Path) -> None:
     def connect() -> sqlite3.Connection:
         raise StoreError("not a database")

@@ -300,8 +300,9 @@ class Writer:
                     break
                 if self._linger_s > 0:  # a run ended: its -wal into its file before the wait
                     fold_wal(conn)  # (a file moved over it meanwhile never reads them)
-                    with self._cv:
-                        self._cv.wait(self._linger_s)
+                    with self._cv:  # an exit or a task that came during the fold
+                        if not (self._shutdown or self._pending.tasks):  # is not missed
+                            self._cv.wait(self._linger_s)
                         self._linger_s = 0.0
                         if self._pending.tasks or not self._stop_when_idle:
                             continue
