@@ -28,6 +28,7 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records import schema
@@ -256,6 +257,9 @@ class ReadOnlyDatabase:
             )
 
     stopped: str | None = None  # why every read is refused from now on (``stop_reads``)
+    #: What ``_unchanged`` said of the file when an immutable read opened it (which
+    #: SQLite never checks again): None where no read is immutable.
+    _frozen: tuple[Any, ...] | None = None
 
     def stop_reads(self, why: str) -> None:
         """Refuse every read from now on (``why``) and end those running: the process is
@@ -270,6 +274,9 @@ class ReadOnlyDatabase:
             # found damaged, then changed in place and checked sound: every thread reads
             # it through a new connection (an old one's cache may hold damaged pages)
             self._generation += 1
+        if self._frozen is not None and self._frozen != _unchanged(self.path):
+            self._frozen = None  # the file an immutable read keeps was written since:
+            self._generation += 1  # read it anew (a dashboard served its first state)
         conn = self.readers.get(self._generation)
         if conn is None:
             base = "file:" + urllib.parse.quote(str(self.path.absolute()))
@@ -287,6 +294,7 @@ class ReadOnlyDatabase:
                 # make its -shm file. With no -wal or -journal beside it nobody is
                 # writing it, so it can be read as a file that does not change.
                 conn.close()
+                self._frozen = _unchanged(self.path)
                 conn = _connect(base + "?mode=ro&immutable=1", timeout_s, uri=True)
                 conn.text_factory = _text
             self.readers.add(conn, self._generation)
@@ -323,6 +331,17 @@ class ReadOnlyDatabase:
 
     def close(self) -> None:
         self.readers.close()
+
+
+def _unchanged(path: Path) -> tuple[Any, ...] | None:
+    """What changes when a database is written, replaced or given a ``-wal`` or
+    ``-journal``: its inode, size and time of change, and which side files are there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+            os.path.lexists(f"{path}-wal"), os.path.lexists(f"{path}-journal"))
 
 
 def _text(data: bytes) -> str:

@@ -1,0 +1,65 @@
+"""A database in a folder this user may not write, read by a long-lived reader (a team's
+dashboard run by a service account): SQLite can make no ``-shm`` there, so with no
+``-wal`` beside it the file is read as one that does not change (``immutable``), and
+SQLite never looks at it again. The reader served the runs of its first read forever
+(a run recorded since: "no run '9'"). It now reads the file anew once it has changed.
+
+Only root can give the folder to another user, so the reader runs under ``setpriv``
+without capabilities, as that other user would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli._hostile import add_run
+
+_SETPRIV = shutil.which("setpriv")
+pytestmark = pytest.mark.skipif(
+    not (hasattr(os, "geteuid") and os.geteuid() == 0 and _SETPRIV),
+    reason="gives the folder to another user: needs root and setpriv (util-linux)")
+
+READER = """
+import sys
+from wattwise.records.store import Store
+with Store(sys.argv[1], readonly=True) as store:
+    for line in sys.stdin:
+        print(len(store.list_runs()), flush=True)
+"""
+
+
+def test_a_reader_of_a_folder_it_may_not_write_sees_runs_written_since(
+    tmp_path: Path
+) -> None:
+    folder = tmp_path / "team"
+    folder.mkdir()
+    db = folder / "runs.db"
+    add_run(db)
+    for p in (folder, db):
+        os.chown(p, 2001, 2001)  # another user's folder and file, 755 and 644
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    reader = subprocess.Popen(
+        [str(_SETPRIV), "--bounding-set=-all", "--inh-caps=-all", "--", sys.executable,
+         "-c", READER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=env)
+    assert reader.stdin is not None and reader.stdout is not None
+
+    def count() -> str:
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        return reader.stdout.readline().strip()
+
+    try:
+        assert count() == "1"
+        add_run(db)  # the owner records two more runs
+        add_run(db)
+        assert count() == "3"
+    finally:
+        reader.stdin.close()
+        assert reader.wait(timeout=60) == 0
+        reader.stdout.close()
