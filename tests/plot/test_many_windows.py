@@ -150,3 +150,17 @@ def test_a_window_ending_before_it_starts_is_counted_in_the_note() -> None:
     labels = [it.label for it in fig.of("band") if isinstance(it, Rect)]
     assert "backwards" not in labels and len(labels) == 4
     assert "1 window with an end before its start not drawn" in to_svg(fig)
+
+
+def test_wide_epochs_keep_their_names_among_thousands_of_batches() -> None:
+    """Three back-to-back epochs, each a third of the run, holding 1,500 batches each:
+    the batches are merged, the epochs drawn as they are (they were one band "3
+    windows": back to back, they were under any gap apart)."""
+    epochs = [Band(f"epoch {e}", e * 100.0, (e + 1) * 100.0, 0) for e in range(3)]
+    batches = [Band(f"batch-{k}", k * 0.2, k * 0.2 + 0.15, 1) for k in range(4500)]
+    fit = fit_bands(epochs + batches, px_s=300.0 / 900.0)
+    assert len(fit.bands) <= MAX_DRAWN_BANDS and fit.gap_merged
+    top = sorted((b for b in fit.bands if b.depth == 0), key=lambda b: b.start_s)
+    assert [(b.name, b.count, b.start_s, b.end_s) for b in top] == [
+        ("epoch 0", 1, 0.0, 100.0), ("epoch 1", 1, 100.0, 200.0), ("epoch 2", 1, 200.0, 300.0)]
+    assert sum(b.count for b in fit.bands if b.depth == 1) == 4500  # every batch counted

@@ -145,29 +145,41 @@ class Thinned:
 
 
 def _merge(level: Sequence[Band], gap_s: float) -> list[Band]:
-    """``level`` (sorted by start) with bands less than ``gap_s`` apart merged into one."""
+    """``level`` (sorted by start) with bands less than ``gap_s`` apart merged into one,
+    but for a band at least ``gap_s`` wide: it is drawn as it is, with its name (three
+    epochs each a third of the plot, around a thousand batches each, were one band
+    "3 windows")."""
     out: list[Band] = []
-    cur = level[0]
+    cur, grown = level[0], False
     for b in level[1:]:
-        if b.start_s - cur.end_s < gap_s:
-            cur = Band(cur.name, cur.start_s, max(cur.end_s, b.end_s), cur.depth,
-                       cur.count + b.count, b.last or b.name)
+        if _joins(cur.start_s, cur.end_s, grown, b.start_s, b.end_s, gap_s):
+            cur, grown = Band(cur.name, cur.start_s, max(cur.end_s, b.end_s), cur.depth,
+                              cur.count + b.count, b.last or b.name), True
         else:
             out.append(cur)
-            cur = b
+            cur, grown = b, False
     out.append(cur)
     return out
+
+
+def _joins(start: float, end: float, grown: bool, b_start: float, b_end: float,
+           gap_s: float) -> bool:
+    """Whether the band from ``b_start`` to ``b_end`` is merged into the one before it
+    (from ``start`` to ``end``, ``grown`` by merging already): less than ``gap_s``
+    after it, and neither is a band at least ``gap_s`` wide as it came."""
+    wide = not grown and end - start >= gap_s
+    return b_start - end < gap_s and not wide and b_end - b_start < gap_s
 
 
 def _merged_count(spans: Iterable[tuple[float, float]], gap_s: float) -> int:
     """How many bands ``_merge`` makes of ``spans`` ((start, end) by start), without
     making them."""
-    n, end = 0, -math.inf
+    n, start, end, grown = 0, -math.inf, -math.inf, False
     for a, b in spans:
-        if n and a - end < gap_s:
-            end = max(end, b)
+        if n and _joins(start, end, grown, a, b, gap_s):
+            end, grown = max(end, b), True
         else:
-            n, end = n + 1, b
+            n, start, end, grown = n + 1, a, b, False
     return n
 
 
@@ -282,7 +294,8 @@ def fit_note(windows: int, fit: Thinned) -> str:
         return ""
     how = []
     if fit.gap_merged:
-        how.append(f"those of one depth less than {fit.gap_px:g} px apart merged")
+        how.append(f"those of one depth less than {fit.gap_px:g} px apart merged, but for "
+                   "one at least that wide")
     if fit.depth is not None:
         how.append(f"the {fit.deeper:,} held by more than {fit.depth} others merged "
                    f"into those held by {fit.depth}")
