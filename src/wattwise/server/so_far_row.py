@@ -35,8 +35,9 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
     ``row_notes`` gives a finished run's: the part read from a pass over its samples
     (where they lie in time, stored values left out of its figure) is asked of the notes
     threads and waited for until ``until`` (a million samples: about a second a pass,
-    which a list request once paid on every call). A run still recording reads that part
-    again once per ``FULL_RESUM_S``, not at every sample."""
+    which a list request once paid on every call), and so are the figures of a run no
+    longer recording, not kept yet (the row then says ``figures_pending``). A run still
+    recording reads that part again once per ``FULL_RESUM_S``, not at every sample."""
     from wattwise.carbon.sample_energy import stored_value_notes
     from wattwise.records.queries import damaged_notes
     from wattwise.records.run_notes import run_notes
@@ -49,7 +50,14 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
         part, priced = so_far_now(store, r)
         return so_far_fields(part), priced
 
-    fields, priced = figures() if mark is None else reads.kept(("so_far", r.id), mark, figures)
+    if mark is None:
+        fields, priced = figures()
+    elif until is None:
+        fields, priced = reads.kept(("so_far", r.id), mark, figures)
+    else:  # summing a million samples takes seconds: the row does not wait past ``until``
+        done, got = reads.ask_later(("so_far", r.id), mark, figures, until).wait(until)
+        fields, priced = got if done else ({**so_far_fields(None), "figures_pending": True},
+                                           None)
     row.update(fields)
     if priced is not None:
         row.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"))
