@@ -146,6 +146,11 @@ FORMATS = [
     ("recordedPricing({zone: 'DE'}, null)", "(DE)"),
     ("recordedPricing({}, 1.2)", "PUE 1.2"),
     ("recordedPricing({avg_intensity_g_per_kwh: 380}, undefined)", "380 g/kWh"),
+    # three digits never in exponent form at 1,000 and above (the CLI says 4342 gCO2eq)
+    ("grams3(4342.2, ' g')", "4340 g"),
+    ("grams3(0.00123, ' g')", "0.00123 g"),
+    ("gkwh(1234.5)", "1230 g/kWh"),
+    ("prec(999.6)", "1000"),
     ("statCell({mean: 999.6, low: 800, high: 1300, n: 5}, fmtJ)",
      '1000 J <span class="muted">(800 J – 1300 J)</span>'),
     ("statCell({mean: 0.004, low: 0.0036, high: 0.0044, n: 5}, fmtJ)",
