@@ -448,16 +448,25 @@ class StoreCollector(Collector):
                 zone = _priced_zone(pricer.pricing(started_with(run)))
                 if zone is not None:
                     m["emissions"].add_metric([rid, zone_label(zone)], grams)
+            figured = is_running or _has_figure(run, sums)  # else no series (``_has_figure``)
             for domain, part in sums.items():
                 p = prov.get(domain, {})
                 lab = [rid, clip(domain), kind_label(p.get("kind")), source_label(p.get("source"))]
-                # a sum past what one run may hold is a damaged record, and a domain with
-                # no usable sample has no reading (its 0 J is none): no series
-                if _number(part.get("energy_j")) is not None and part.get("usable", 1) \
-                        and summed_energy_note(part["energy_j"]) is None:
+                # a sum past a run's most, or no usable sample (0 J is none): no series
+                if figured and _number(part.get("energy_j")) is not None and part.get(
+                        "usable", 1) and summed_energy_note(part["energy_j"]) is None:
                     m["energy"].add_metric(lab, part["energy_j"])
                 if is_running and _number(part.get("power_w")) is not None:
                     m["power"].add_metric(lab, part["power_w"])
+
+
+def _has_figure(run: Any, sums: dict[str, Any]) -> bool:
+    """Whether the partial energy of ``run`` (no longer recording) from its per-domain
+    ``sums`` is a figure, as every other output gives it: where it is not (a counted
+    domain with no usable sample), no domain of it has a series either, since their sum
+    by run would be the part-run figure every other output refuses."""
+    part = partial_energy(run, sums) if sums else None
+    return part is not None and _number(part.energy_j) is not None and part.usable
 
 
 def _gather_held(c: StoreCollector) -> dict[str, Any]:
