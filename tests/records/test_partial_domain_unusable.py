@@ -80,3 +80,25 @@ def test_metrics_gives_no_series_of_a_run_with_no_figure(db: Path) -> None:
     series = [x for x in metrics.splitlines()
               if x.startswith("wattwise_run_energy_joules_total{")]
     assert not any('run_id="1"' in x for x in series), series
+
+
+def test_a_lost_run_with_no_sample_at_all_is_not_said_priced_by_report(tmp_path: Path) -> None:
+    """The CodeCarbon export said its carbon cells were empty because "the run was
+    recorded without emissions (`wattwise report` prices it)": report has nothing to
+    price either."""
+    path = tmp_path / "r.db"
+    sensor = ConstantPowerSensor({"cpu:0": 40.0, "ram": 5.0}, kind="estimated")
+    with wattwise.track("t", db=path, sensors=[sensor], interval_s=0.05, zone="DE") as run:
+        pass
+    assert run.flush()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE runs SET summary_json = NULL, status = 'running',"
+                     " ended_unix_s = NULL, pid = 4194305, heartbeat_unix_s = started_unix_s")
+        conn.execute("DELETE FROM samples")
+    _register_all()
+    r = CliRunner().invoke(app, ["export", "1", "-f", "codecarbon", "--db", str(path)],
+                           env={"COLUMNS": "400"})
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.stderr.split())
+    assert "prices it" not in said, said
+    assert "no sample of a domain that counts in totals: no energy figure to price" in said

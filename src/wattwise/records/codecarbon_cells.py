@@ -93,9 +93,17 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
     return cells, why
 
 
-def no_carbon(why: str) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+#: Why a run without a summary and without a sample of a domain it counts has no
+#: carbon cells (``wattwise show``'s words: no energy figure, so nothing to price).
+NO_COUNTED_SAMPLE = ("the run has no summary and no sample of a domain that counts in "
+                     "totals: no energy figure to price")
+
+
+def no_carbon(why: str | None) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
     """The carbon cells of a run whose energy is a damaged record (its samples sum past
-    what one run may hold): all empty, ``why`` saying so."""
+    what one run may hold): all empty, ``why`` saying so; None: one without a summary
+    and without a counted sample (``NO_COUNTED_SAMPLE``)."""
+    why = NO_COUNTED_SAMPLE if why is None else why
     cells, _ = _carbon_cells(None)
     return cells, [(("emissions", "emissions_rate", "pue", "country_name",
                      "country_iso_code", "region"), why)]

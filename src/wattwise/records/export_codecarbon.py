@@ -200,8 +200,8 @@ def export_codecarbon(
         from wattwise.records.run_sums import samples_sum_note
 
         void = samples_sum_note(store, record)
-    if void is not None:  # a damaged record: no figure to price, its note says why
-        recorded, unknown = no_carbon(void)
+    if void is not None or (part is None and not isinstance(record.summary, dict)):
+        recorded, unknown = no_carbon(void)  # damaged, or no summary nor counted sample
     elif part is not None:  # priced now from its partial energy, as `wattwise report` does
         recorded, unknown = partial_carbon(record, rows, part, notes, priced=priced,
                                            stored=store is not None and samples is None)
