@@ -60,6 +60,10 @@ def test_a_run_without_a_summary_the_ambient_zone_would_price_says_why_it_has_no
     shown = json.loads(doc.stdout)
     assert shown["emissions_so_far"] is None
     assert any(n.startswith(why) for n in shown["notes"]), shown["notes"]
+    exported = json.loads(CliRunner().invoke(
+        app, ["export", str(rid), "-f", "json", "--db", str(db)]).stdout)
+    assert exported["emissions_so_far"] is None
+    assert any(n.startswith(why) for n in exported["notes"]), exported["notes"]
     cc = CliRunner().invoke(app, ["export", str(rid), "-f", "codecarbon", "--db", str(db)])
     said = " ".join(cc.stderr.split())
     assert f"emissions, emissions_rate, pue, country_name, country_iso_code, region left " \

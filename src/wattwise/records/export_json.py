@@ -133,12 +133,16 @@ def write_json(
     window = run_window(record)
     if window is not None:
         member("samples_window", {"start_unix_s": window[0], "end_unix_s": window[1]})
-    part_note = None
+    part_note = unpriced = None
     if not isinstance(record.summary, dict):
         member("energy_so_far", None if part is None else part.to_dict())
         member("emissions_so_far", None if part is None else emissions)
         part_note = partial_note(part)
-    said = [*samples.notes(), *[n for n in (part_note,
+        if part is not None and part.usable and emissions is None:  # as `show` says why
+            from wattwise.carbon.repricing import unpriced_note
+
+            unpriced = unpriced_note(record)
+    said = [*samples.notes(), *[n for n in (part_note, unpriced,
                                             replaced_note(replaced, "null") if replaced
                                             else None) if n]]
     # a damaged total or emissions figure, a stored figure set aside: as `show` says them
