@@ -301,8 +301,11 @@ def test_leaderboard_ranks_by_energy_with_stars_and_says_measured(
     first = rows[0].find_elements(By.TAG_NAME, "td")
     assert first[2].text == "★★★★★" and rows[-1].find_elements(By.TAG_NAME, "td")[2].text \
         == "★☆☆☆☆"
-    assert first[5].text.startswith("measured: rapl:")
-    assert "estimated: trace: DE 2024 hourly" in first[8].text
+    # a source every row shares is said once under the table, not on each row
+    view = browser.find_element(By.ID, "view").text
+    assert first[5].text == "measured" and "kind: source of every row: measured: rapl:" in view
+    assert first[8].text.endswith("(estimated)")
+    assert "gCO2eq per 1,000 of every row: estimated from trace: DE 2024 hourly" in view
     assert "measured" in browser.find_element(By.CSS_SELECTOR, "h2.group").text
     assert "too wide to rank" in browser.find_element(By.ID, "view").text  # the rule, said
 

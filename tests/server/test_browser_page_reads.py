@@ -232,20 +232,22 @@ def test_window_names_have_room_above_the_power_line(browser: Any, served: dict[
 
 
 #: per page: its table, and the columns (by place) of its key figures, J/sample first
-CARDS = {"tune": ("#points", [2, 4, 5]), "compress": ("#variants", [4, 2, 6])}
+CARDS = {"tune": ("#points", [2, 4, 5]), "compress": ("#variants", [4, 2, 6]),
+         "bench": ("table.bench", [3, 2, 6])}
 
 
 @pytest.mark.parametrize("page", sorted(CARDS))
-def test_at_375_px_a_tuning_and_a_study_read_as_cards(
+def test_at_375_px_a_tuning_a_study_and_the_leaderboard_read_as_cards(
         browser: Any, served: dict[str, Any], page: str) -> None:
     from selenium.webdriver.common.by import By
 
     table, keys = CARDS[page]
-    rid = served["tune"] if page == "tune" else served["study"]
+    rid = {"tune": served["tune"], "compress": served["study"], "bench": ""}[page]
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 375, "height": 800, "deviceScaleFactor": 2, "mobile": True})
     try:
-        _open(browser, f"{served['results']}/#/{page}/{rid}", f"{table} tbody tr")
+        _open(browser, f"{served['results']}/#/{page}" + (f"/{rid}" if rid else ""),
+              f"{table} tbody tr")
         width = browser.execute_script("return document.documentElement.clientWidth")
         lines = ("const e = arguments[0]; return e.getBoundingClientRect().height / "
                  "parseFloat(getComputedStyle(e).lineHeight)")
