@@ -730,6 +730,31 @@ def _partial(store: Any, rec: Any) -> Any:
     return partial_energy(rec, store.sample_sums(rec.id))
 
 
+def _plan(rec: Any) -> dict[str, Any] | None:
+    """The figures of a run a plan started (tagged ``planned_start_unix_s``: ``plan
+    --run``, ``defer``) against its forecast and the usual time, as the plan page and
+    ``/api/plans`` give them (``server.results.plan_figures``); None for any other run."""
+    if not (isinstance(rec.tags, dict) and "planned_start_unix_s" in rec.tags):
+        return None
+    from wattwise.server.results import plan_figures
+
+    return plan_figures(rec.to_dict())
+
+
+def _plan_line(plan: dict[str, Any] | None) -> str | None:
+    """``show``'s line on a plan's run: its realised saving against the usual time, or
+    why it has none, in the plan page's words."""
+    if plan is None:
+        return None
+    saving, usual = plan.get("saving_g"), plan.get("usual_g_per_kwh")
+    if saving is None or usual is None:
+        return f"plan: no saving shown: {safe(plan.get('saving_note') or 'not available', None)}"
+    pct = plan.get("saving_pct")
+    return (f"plan: saving {saving:.4g} gCO2eq" + ("" if pct is None else f" ({pct:.1f} %)")
+            + f" against the usual time at {usual:.4g} g/kWh (estimated on the plan's "
+            "forecast)")
+
+
 def _with_partial(out: dict[str, Any], part: Any, priced: Any = None) -> dict[str, Any]:
     """A run's JSON with ``energy_so_far`` (its partial energy) where it has no summary,
     and ``emissions_so_far``: that energy priced as ``report`` prices it
@@ -867,6 +892,9 @@ def show(
                 unpriced = unpriced_note(rec) if priced is None and part.usable else None
                 out["notes"] += [unpriced] if unpriced else []
             out.update(figures)
+            plan = _plan(rec)
+            if plan is not None:  # its saving, as the plan page and /api/plans give it
+                out["plan"] = plan
             print_json(out)
             return
         title = (
@@ -936,6 +964,9 @@ def show(
         if isinstance(rec.tags, dict) and rec.tags:
             tags = ", ".join(f"{safe(k, 50)}={safe(v, 100)}" for k, v in rec.tags.items())
             console.print(f"tags: {tags}", markup=False, highlight=False)
+        plan_line = _plan_line(_plan(rec))
+        if plan_line is not None:
+            console.print(plan_line, markup=False, highlight=False)
         marks_line = steps_line(marks)
         if marks_line is not None:
             console.print(marks_line, markup=False, highlight=False)
