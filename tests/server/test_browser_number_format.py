@@ -146,6 +146,12 @@ FORMATS = [
     ("recordedPricing({zone: 'DE'}, null)", "(DE)"),
     ("recordedPricing({}, 1.2)", "PUE 1.2"),
     ("recordedPricing({avg_intensity_g_per_kwh: 380}, undefined)", "380 g/kWh"),
+    # a name longer than wattwise takes (another program's write) cut, and said so
+    ("nameText('run-<1>')", "run-&lt;1&gt;"),
+    ("nameText('x'.repeat(256))", "x" * 256),
+    ("nameText('x'.repeat(20000)).length < 9000", True),
+    ("nameText('x'.repeat(20000)).includes('(20,000 characters, longer than wattwise takes)')",
+     True),
     # three digits never in exponent form at 1,000 and above (the CLI says 4342 gCO2eq)
     ("grams3(4342.2, ' g')", "4340 g"),
     ("grams3(0.00123, ' g')", "0.00123 g"),
