@@ -34,11 +34,14 @@ def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
             continue
         d = out.setdefault(str(s.domain), {**dict.fromkeys(
             ("energy_j", "low_j", "high_j", "samples", "usable"), 0.0), "last_unix_s": -math.inf})
-        # a damaged energy adds nothing, its range neither; a bound that is not a
-        # number adds 0
-        if usable_energy(s.energy_j, s.low_j, s.high_j) is not None:
-            for key in ("energy_j", "low_j", "high_j"):
-                d[key] += real_or_none(getattr(s, key)) or 0.0
+        # a damaged energy adds nothing, its range neither; a bound not a number adds 0;
+        # a range whose low is above its high is none: the energy is both its bounds
+        if (e := usable_energy(s.energy_j, s.low_j, s.high_j)) is not None:
+            lo, hi = real_or_none(s.low_j), real_or_none(s.high_j)
+            no_range = lo is not None and hi is not None and lo > hi
+            d["energy_j"] += e
+            d["low_j"] += e if no_range else lo or 0.0
+            d["high_j"] += e if no_range else hi or 0.0
             d["usable"] += 1
         d["samples"] += 1
         t = real_or_none(s.t_unix_s)
@@ -49,13 +52,9 @@ def sample_sums(samples: Iterable[Any]) -> dict[str, dict[str, float]]:
 
 
 def stored_sample_sums(store: Any, run_id: int) -> dict[str, dict[str, float]]:
-    """:func:`sample_sums` of run ``run_id``'s stored samples, taken inside SQLite in one
-    pass (``store``: a ``records.store.Store``), never reading them one by one: a run of a
-    million samples in about a second. The same sums: a value that is not a finite number
-    (text, an infinity) adds nothing and a time that is not one is no sample's last, as
-    :func:`sample_sums` reads them, a sample whose energy is damaged (not a number from 0 to
-    ``MAX_STORED_ENERGY_J``) adds neither it nor its range (the last power is not summed:
-    no figure uses it)."""
+    """:func:`sample_sums` of run ``run_id``'s stored samples, the same sums taken inside
+    SQLite in one pass (``store``: a ``records.store.Store``): a run of a million samples
+    in about a second (the last power is not summed: no figure uses it)."""
     from wattwise.records.sample_sums import FINITE, NOT_GAP, SUMMED, USABLE_E
 
     rows = store._read(

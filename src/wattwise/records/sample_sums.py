@@ -51,9 +51,13 @@ CLIPPED_HIGH = (f"max(CASE WHEN {FINITE.format('high_j')} THEN high_j ELSE {CLIP
 #: Over a run's samples that are not gaps, what a partial figure sums (energy, low,
 #: high; ``carbon.sample_energy.sample_sums``): a sample's values only where its energy is
 #: usable, a bound only where it is a finite number.
+_NO_RANGE = (f"({FINITE.format('low_j')} AND {FINITE.format('high_j')}"
+             " AND low_j > high_j)")  # a low above its high: the energy is both bounds
 SUMMED = (f"total(CASE WHEN {USABLE_E} THEN energy_j END),"
-          f" total(CASE WHEN {USABLE_E} AND {FINITE.format('low_j')} THEN low_j END),"
-          f" total(CASE WHEN {USABLE_E} AND {FINITE.format('high_j')} THEN high_j END)")
+          f" total(CASE WHEN {USABLE_E} THEN CASE WHEN {_NO_RANGE} THEN energy_j"
+          f" WHEN {FINITE.format('low_j')} THEN low_j END END),"
+          f" total(CASE WHEN {USABLE_E} THEN CASE WHEN {_NO_RANGE} THEN energy_j"
+          f" WHEN {FINITE.format('high_j')} THEN high_j END END)")
 
 
 def bad_named(i: int, row: Sequence[Any]) -> list[tuple[str, Any]]:
