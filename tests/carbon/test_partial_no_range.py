@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-import wattwise
-from tests.fixtures.fake_sensors import ConstantPowerSensor
+from tests.records.test_partial_domain_unusable import summaryless
 from wattwise.carbon.sample_energy import sample_sums, stored_sample_sums
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
@@ -24,12 +22,8 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 def test_a_range_whose_low_is_above_its_high_is_none(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
-    sensor = ConstantPowerSensor({"cpu:0": 40.0, "ram": 5.0}, kind="estimated", spread=0.2)
-    with wattwise.track("t", db=db, sensors=[sensor], interval_s=0.05, zone="DE") as run:
-        time.sleep(0.4)
-    assert run.flush()
+    summaryless(db)
     with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute("UPDATE runs SET summary_json = NULL")
         conn.execute("UPDATE samples SET low_j = 100, high_j = 0 WHERE domain = 'cpu:0'")
     with Store(db, readonly=True) as store:
         python = sample_sums(store.samples(1))

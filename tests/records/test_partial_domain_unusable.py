@@ -23,17 +23,24 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 SAID = "1 of 2 counted domains have no usable sample (cpu:0)"
 
 
-@pytest.fixture(params=["unusable", "none at all"])
-def db(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
-    path = tmp_path / "r.db"
+def summaryless(path: Path) -> None:
+    """Run 1 in ``path``: 0.4 s of a CPU and a memory domain, estimated, in zone DE, its
+    summary gone (as a run whose summary could not be written)."""
+    import time
+
     sensor = ConstantPowerSensor({"cpu:0": 40.0, "ram": 5.0}, kind="estimated", spread=0.2)
     with wattwise.track("t", db=path, sensors=[sensor], interval_s=0.05, zone="DE") as run:
-        import time
-
         time.sleep(0.4)
     assert run.flush()
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute("UPDATE runs SET summary_json = NULL")
+
+
+@pytest.fixture(params=["unusable", "none at all"])
+def db(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    path = tmp_path / "r.db"
+    summaryless(path)
+    with closing(sqlite3.connect(path)) as conn, conn:
         if request.param == "unusable":
             conn.execute("UPDATE samples SET energy_j = -3 WHERE domain = 'cpu:0'")
         else:  # a domain the run's sensors count, with no sample at all

@@ -45,6 +45,17 @@ def slowed_pricing(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     return go
 
 
+def settled_row(client: TestClient) -> dict[str, Any]:
+    """The first row of the runs list once it is no longer pending (asked every 0.05 s,
+    for 10 s at most)."""
+    for _ in range(200):
+        row: dict[str, Any] = client.get("/api/runs").json()["runs"][0]
+        if "figures_pending" not in row:
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"still pending: {row}")
+
+
 def test_a_row_being_priced_again_is_pending_then_priced(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db, rid = damaged_run(tmp_path)
@@ -57,11 +68,6 @@ def test_a_row_being_priced_again_is_pending_then_priced(
         assert row["figures_pending"] is True and row["energy_note"] == NOTE
         assert row["energy_j"] is None and row["emissions_g"] is None
         go.set()
-        for _ in range(200):
-            row = c.get("/api/runs").json()["runs"][0]
-            if "figures_pending" not in row:
-                break
-            time.sleep(0.05)
-        assert "figures_pending" not in row
+        row = settled_row(c)
         assert row["energy_j"] == shown["energy_j"] and row["energy_note"] == NOTE
         assert row["emissions_g"] == shown["emissions_g"]

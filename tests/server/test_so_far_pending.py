@@ -7,7 +7,6 @@ the newest run was such a run."""
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.server._runs import lost_with_samples
+from tests.server.test_figures_pending import settled_row
 from wattwise.records.store import Store
 from wattwise.server import _growing, create_app
 
@@ -39,12 +39,7 @@ def test_a_lost_run_s_row_being_summed_is_pending_then_summed(
         assert row["id"] == rid and row["figures_pending"] is True and row["so_far"] is True
         assert row["energy_j"] is None and row["emissions_g"] is None
         go.set()
-        for _ in range(200):
-            row = c.get("/api/runs").json()["runs"][0]
-            if "figures_pending" not in row:
-                break
-            time.sleep(0.05)
-        assert "figures_pending" not in row
+        row = settled_row(c)
         page = c.get(f"/api/runs/{rid}").json()["run"]
         assert row["energy_j"] == pytest.approx(1200.0) == page["energy_so_far"]["energy_j"]
         assert row["emissions_g"] is not None
