@@ -63,3 +63,34 @@ def test_a_reader_of_a_folder_it_may_not_write_sees_runs_written_since(
         reader.stdin.close()
         assert reader.wait(timeout=60) == 0
         reader.stdout.close()
+
+
+CHECK_AGAIN = """
+import sys
+from pathlib import Path
+from wattwise.records import damaged_file
+path = Path(sys.argv[1])
+key, _ = damaged_file._state(path)
+with damaged_file._CHECKED_LOCK:  # found damaged before, as it was then (beside a stale -wal)
+    damaged_file._CHECKED[key] = ((0, 0, 0), True)
+print(damaged_file.damage_found(path, key))
+"""
+
+
+def test_a_file_found_damaged_is_checked_again_where_no_shm_can_be_made(
+    tmp_path: Path
+) -> None:
+    """Its check again opened it read-only, which SQLite cannot in a folder this user may
+    not write (no -shm can be made): a sound file stayed "damaged" until the dashboard
+    restarted."""
+    folder = tmp_path / "team"
+    folder.mkdir()
+    db = folder / "runs.db"
+    add_run(db)
+    for p in (folder, db):
+        os.chown(p, 2001, 2001)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    done = subprocess.run(
+        [str(_SETPRIV), "--bounding-set=-all", "--inh-caps=-all", "--", sys.executable,
+         "-c", CHECK_AGAIN, str(db)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done

@@ -193,8 +193,12 @@ def damage_found(path: Path, key: tuple[int, int]) -> bool:
         raise damaged_error(path) from None
     if now != key or state == known[0]:
         raise damaged_error(path)
-    conn = sqlite3.connect(f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro",
-                           uri=True, timeout=1.0)
+    base = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
+    # in a folder this user may not write, with no -wal, SQLite can make no -shm: the
+    # file is checked as the reader reads it, immutable (a sound file put back beside a
+    # stale -wal, the -wal then removed, stayed "damaged" until the dashboard restarted)
+    still = not os.path.lexists(f"{path}-wal") and not os.access(path.parent, os.W_OK)
+    conn = sqlite3.connect(base + ("&immutable=1" if still else ""), uri=True, timeout=1.0)
     try:
         check_whole(path, conn)
     except sqlite3.Error:
