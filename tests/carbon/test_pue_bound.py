@@ -39,3 +39,10 @@ def test_the_highest_pue_is_taken_everywhere(taker: Callable[[float], object]) -
 def test_a_pue_past_the_bound_is_refused_everywhere(taker: Callable[[float], object]) -> None:
     with pytest.raises(BadInput, match=r"\b5(\.0)?\b"):
         taker(MAX_PUE + 0.01)
+
+
+@pytest.mark.parametrize("taker", TAKERS.values(), ids=TAKERS.keys())
+def test_a_pue_just_past_the_bound_is_not_said_as_the_bound(
+        taker: Callable[[float], object]) -> None:
+    with pytest.raises(BadInput, match=r"5\.0001"):  # "pue 5 is more than ...: at most 5"
+        taker(5.0001)

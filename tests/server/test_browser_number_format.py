@@ -157,6 +157,7 @@ FORMATS = [
     ("grams3(0.00123, ' g')", "0.00123 g"),
     ("gkwh(1234.5)", "1230 g/kWh"),
     ("prec(999.6)", "1000"),
+    ("p3(12345.6, 4)", "12350"),  # a study's quality and its floor
     ("statCell({mean: 999.6, low: 800, high: 1300, n: 5}, fmtJ)",
      '1000 J <span class="muted">(800 J – 1300 J)</span>'),
     ("statCell({mean: 0.004, low: 0.0036, high: 0.0044, n: 5}, fmtJ)",

@@ -116,17 +116,24 @@ KV_BYTES_PER_TOKEN = Bound(
 )
 
 
+def _past(value: float, bound: float) -> str:
+    """``value`` for a line refusing it past ``bound``: as ``fmt_n`` writes it, unless
+    that reads as the bound itself (5.0001 is no "5"): then in full."""
+    short = fmt_n(value)
+    return f"{value:.15g}" if short == fmt_n(bound) else short
+
+
 def check(value: float, bound: Bound, what: str, unit: str = "") -> float:
     """``value`` if it is from ``bound.low`` to ``bound.high``; one BadInput line saying why not."""
     u = f" {unit}" if unit else ""
     if value > bound.high:
         raise BadInput(
-            f"{what} {fmt_n(value)}{u} is more than wattwise accepts: at most "
+            f"{what} {_past(value, bound.high)}{u} is more than wattwise accepts: at most "
             f"{fmt_n(bound.high)}{u} ({bound.why})"
         )
     if value < bound.low:
         raise BadInput(
-            f"{what} {fmt_n(value)}{u} is less than wattwise accepts: at least "
+            f"{what} {_past(value, bound.low)}{u} is less than wattwise accepts: at least "
             f"{fmt_n(bound.low)}{u} ({bound.low_why})"
         )
     return value
