@@ -9,6 +9,7 @@ import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -109,3 +110,19 @@ def test_a_lost_run_with_no_sample_at_all_is_not_said_priced_by_report(tmp_path:
     said = " ".join(r.stderr.split())
     assert "prices it" not in said, said
     assert "no sample of a domain that counts in totals: no energy figure to price" in said
+    # one note, the same in every JSON output (they gave none, each its own or none)
+    note = "the run has no summary and no sample of a domain that counts in totals: " \
+        "no energy figure"
+    def doc(*args: str) -> Any:
+        out = CliRunner().invoke(app, [*args, "--db", str(path)])
+        assert out.exit_code == 0, out.output
+        return json.loads(out.stdout)
+
+    shown, (listed,) = doc("show", "1", "--json"), doc("runs", "--json")
+    exported = doc("export", "1", "-f", "json")
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        (row,) = client.get("/api/runs?all_notes=true").json()["runs"]
+        page = client.get("/api/runs/1").json()
+    for notes in (shown["notes"], listed["notes"], exported["notes"], row["notes"],
+                  page["notes"]):
+        assert notes.count(note) == 1, notes

@@ -664,7 +664,7 @@ def runs(
     # No --db and no default database yet: nothing recorded, which is no error.
     from wattwise.carbon.partial import stored_partial_emissions
     from wattwise.carbon.sample_energy import stored_value_notes
-    from wattwise.records.run_notes import run_notes
+    from wattwise.records.run_notes import no_figure_notes, run_notes
     from wattwise.records.run_sums import record_figures
     from wattwise.records.stored_energy import summary_energy_fault
 
@@ -701,7 +701,8 @@ def runs(
         # each run's notes as `show --json` gives them: a damaged record, an unusable total
         print_json([{**_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id)),
                      "notes": damaged_notes(r) + unusable_notes(r.summary)
-                     + said.get(r.id, []) + value_notes.get(r.id, []),
+                     + said.get(r.id, []) + value_notes.get(r.id, [])
+                     + no_figure_notes(r, partial.get(r.id)),
                      **figures.get(r.id, {})}
                     for r in found])
     elif not found:
@@ -856,7 +857,7 @@ def show(
     from wattwise.carbon.repricing import unpriced_note
     from wattwise.records.judged_stored import judged_view
     from wattwise.records.queries import damaged_notes
-    from wattwise.records.run_notes import run_notes
+    from wattwise.records.run_notes import no_figure_notes, run_notes
     from wattwise.records.run_sums import judged_details, record_figures, unusable_total_share
     from wattwise.records.stored_energy import unusable_energy_notes, unusable_notes
     from wattwise.records.window_list import duration_notes as window_duration_notes
@@ -885,6 +886,7 @@ def show(
                 + run_notes(store, rec, figures.get("figures")) + [  # as the text says it
                     n.removeprefix("note: ") for n in _damaged_payload(
                         rec.summary if isinstance(rec.summary, dict) else {}, windows, rec.id)]
+            out["notes"] += no_figure_notes(rec, part)  # why none, as the text says
             if part is not None:  # stored sample values left out, as runs --json says
                 from wattwise.carbon.sample_energy import stored_value_notes
 

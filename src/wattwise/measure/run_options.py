@@ -241,11 +241,17 @@ def check_event(level: object, message: object) -> tuple[str, str]:
     return str(level), message
 
 
+def check_interval_recorded(interval_s: object) -> float:
+    """``track()``'s ``interval_s``: from ``MIN_RECORDED_INTERVAL_S`` (``wattwise run
+    -i``'s floor) to an hour; BadInput otherwise."""
+    return check_interval(interval_s, low=MIN_RECORDED_INTERVAL_S)
+
+
 def check_run_arguments(name: object, kw: dict[str, Any]) -> str | None:
     """``Run``'s name, and each of its keyword arguments in ``kw`` replaced by its checked
     value, in the order ``Run`` takes them: the first bad one is the BadInput raised."""
     name = check_name(name)
-    kw["interval_s"] = check_interval(kw["interval_s"], low=MIN_RECORDED_INTERVAL_S)
+    kw["interval_s"] = check_interval(kw["interval_s"])
     kw["db"] = check_path(kw["db"], "db")
     check_db(kw["db"])
     check_bool(kw["store"], "store")

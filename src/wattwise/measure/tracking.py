@@ -344,6 +344,11 @@ def track(name: Any = None, **kwargs: Any) -> Any:
     for another reason is a warning.
     """
     _check_keywords(kwargs)
+    if "interval_s" in kwargs:  # as `wattwise run -i` takes it (``Run`` itself also takes
+        # a benchmark's 1 ms steps: ``bench.harness`` checks its own)
+        from wattwise.measure.run_options import check_interval_recorded
+
+        check_interval_recorded(kwargs["interval_s"])
     if callable(name):
         return Run(None, **kwargs)(name)
     return Run(name, **kwargs)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wattwise._finite import finite_float
+from wattwise.records import run_notes
 from wattwise.records.store import RunInfo, SampleRow
 
 #: CodeCarbon's energy column of each wattwise component.
@@ -95,8 +96,7 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
 
 #: Why a run without a summary and without a sample of a domain it counts has no
 #: carbon cells (``wattwise show``'s words: no energy figure, so nothing to price).
-NO_COUNTED_SAMPLE = ("the run has no summary and no sample of a domain that counts in "
-                     "totals: no energy figure to price")
+NO_COUNTED_SAMPLE = f"{run_notes.NO_COUNTED_SAMPLE} to price"
 
 
 def no_carbon(why: str | None) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:

@@ -142,7 +142,9 @@ def write_json(
             from wattwise.carbon.repricing import unpriced_note
 
             unpriced = unpriced_note(record)
-    said = [*samples.notes(), *[n for n in (part_note, unpriced,
+    from wattwise.records.run_notes import no_figure_notes
+
+    said = [*samples.notes(), *no_figure_notes(record, part), *[n for n in (part_note, unpriced,
                                             replaced_note(replaced, "null") if replaced
                                             else None) if n]]
     # a damaged total or emissions figure, a stored figure set aside: as `show` says them

@@ -10,6 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
+#: The note of a run without a summary and without a sample of a domain it counts: it
+#: has no figure (``show`` prints it in these words; the CodeCarbon export adds why its
+#: carbon cells are empty).
+NO_COUNTED_SAMPLE = ("the run has no summary and no sample of a domain that counts in "
+                     "totals: no energy figure")
+
+
+def no_figure_notes(record: Any, part: Any) -> list[str]:
+    """``[NO_COUNTED_SAMPLE]`` for a run without a summary (not one whose stored summary
+    cannot be read: its own note says so) whose partial energy ``part`` is None, else []:
+    every JSON output gave such a run no figure and no word why."""
+    damaged = getattr(record, "damaged", None) or {}
+    if part is not None or getattr(record, "summary", None) is not None or "summary" in damaged:
+        return []
+    return [NO_COUNTED_SAMPLE]
+
 
 def stored_field_notes(record: Any, figures: Any = None) -> list[str]:
     """The notes on run ``record``'s stored duration, PUE and average powers that are not
