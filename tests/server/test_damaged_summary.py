@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
+from wattwise.records.run_notes import NO_COUNTED_SAMPLE
 from wattwise.server.app import create_app
 
 
@@ -61,7 +62,8 @@ def test_the_api_notes_say_the_stored_tags_cannot_be_read(
 def test_a_run_read_whole_has_no_damage_to_say(damaged: tuple[Path, dict[str, Any]]) -> None:
     db, ids = damaged
     got = _api(db, ids["failed"])
-    assert "damaged" not in got["run"] and got["notes"] == []
+    # it ended without a summary or a sample: that is said, and nothing of damage
+    assert "damaged" not in got["run"] and got["notes"] == [NO_COUNTED_SAMPLE]
 
 
 def test_show_says_the_summary_is_damaged_not_that_the_run_did_not_finish(
