@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import StoreError
+from wattwise.records.immutable_read import may_read_immutable
 
 #: SQLite's result code for a damaged file (``SQLITE_CORRUPT``); its extended codes
 #: (``SQLITE_CORRUPT_INDEX`` ...) keep it in their low byte.
@@ -194,10 +195,10 @@ def damage_found(path: Path, key: tuple[int, int]) -> bool:
     if now != key or state == known[0]:
         raise damaged_error(path)
     base = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
-    # in a folder this user may not write, with no -wal, SQLite can make no -shm: the
-    # file is checked as the reader reads it, immutable (a sound file put back beside a
-    # stale -wal, the -wal then removed, stayed "damaged" until the dashboard restarted)
-    still = not os.path.lexists(f"{path}-wal") and not os.access(path.parent, os.W_OK)
+    # checked as the reader reads it: immutable where SQLite can make no -shm (a sound
+    # file put back beside a stale -wal, the -wal then removed, stayed "damaged" until
+    # the dashboard restarted)
+    still = may_read_immutable(path)
     conn = sqlite3.connect(base + ("&immutable=1" if still else ""), uri=True, timeout=1.0)
     try:
         check_whole(path, conn)
@@ -209,7 +210,9 @@ def damage_found(path: Path, key: tuple[int, int]) -> bool:
 
 
 def _state(path: Path) -> tuple[tuple[int, int], tuple[int, int, int]]:
-    """The file's identity and state (its size and change time, its ``-wal``'s size)."""
+    """The file's identity and state (its size and change time, its ``-wal``'s size);
+    ``immutable_read.marks`` is the immutable reader's own, which also sees side files
+    come and go."""
     st = os.stat(path)
     try:
         wal = os.stat(f"{path}-wal").st_size

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import StoreError
-from wattwise.records import schema
+from wattwise.records import immutable_read, schema
 from wattwise.records.damaged_file import check_whole, damage_found, is_damage, read_error
 from wattwise.records.db_paths import check_path as _check_path
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
@@ -257,7 +257,7 @@ class ReadOnlyDatabase:
             )
 
     stopped: str | None = None  # why every read is refused from now on (``stop_reads``)
-    #: What ``_unchanged`` said of the file when an immutable read opened it (which
+    #: What ``immutable_read.marks`` said of the file when an immutable read opened it (which
     #: SQLite never checks again): None where no read is immutable.
     _frozen: tuple[Any, ...] | None = None
 
@@ -274,7 +274,7 @@ class ReadOnlyDatabase:
             # found damaged, then changed in place and checked sound: every thread reads
             # it through a new connection (an old one's cache may hold damaged pages)
             self._generation += 1
-        if self._frozen is not None and self._frozen != _unchanged(self.path):
+        if self._frozen is not None and self._frozen != immutable_read.marks(self.path):
             self._frozen = None  # the file an immutable read keeps was written since:
             self._generation += 1  # read it anew (a dashboard served its first state)
         conn = self.readers.get(self._generation)
@@ -287,14 +287,12 @@ class ReadOnlyDatabase:
                 conn.execute("PRAGMA query_only = ON")
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             except sqlite3.OperationalError as exc:
-                if not self._may_be_immutable(exc):
-                    conn.close()
-                    raise
-                # A WAL database in a folder this user may not write: SQLite can't
-                # make its -shm file. With no -wal or -journal beside it nobody is
-                # writing it, so it can be read as a file that does not change.
                 conn.close()
-                self._frozen = _unchanged(self.path)
+                if not _cannot_make_side_files(exc) or not immutable_read.may_read_immutable(
+                    self.path
+                ):
+                    raise
+                self._frozen = immutable_read.marks(self.path)
                 conn = _connect(base + "?mode=ro&immutable=1", timeout_s, uri=True)
                 conn.text_factory = _text
             self.readers.add(conn, self._generation)
@@ -316,13 +314,6 @@ class ReadOnlyDatabase:
             return False
         return os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK | os.X_OK)
 
-    def _may_be_immutable(self, exc: sqlite3.OperationalError) -> bool:
-        text = str(exc).lower()
-        if "readonly" not in text and "read-only" not in text and "unable to open" not in text:
-            return False
-        side = [Path(f"{self.path}{suffix}") for suffix in ("-wal", "-journal")]
-        return not any(p.exists() for p in side) and not os.access(self.path.parent, os.W_OK)
-
     def same_process_writer(self) -> Writer | None:
         """This process's writer of the same file, if any: its queue is read first (in a
         process with none, the dashboard, no path is resolved)."""
@@ -333,15 +324,11 @@ class ReadOnlyDatabase:
         self.readers.close()
 
 
-def _unchanged(path: Path) -> tuple[Any, ...] | None:
-    """What changes when a database is written, replaced or given a ``-wal`` or
-    ``-journal``: its inode, size and time of change, and which side files are there."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-            os.path.lexists(f"{path}-wal"), os.path.lexists(f"{path}-journal"))
+def _cannot_make_side_files(exc: sqlite3.OperationalError) -> bool:
+    """SQLite's words where it could not open or make a ``-shm`` (a folder this user
+    may not write)."""
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text
 
 
 def _text(data: bytes) -> str:

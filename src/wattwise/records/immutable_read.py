@@ -1,0 +1,40 @@
+"""When a run database is read as a file that does not change (SQLite's ``immutable=1``).
+
+Why: in WAL mode SQLite reads through a ``-shm`` file it makes beside the database. A
+user who may not write the folder (a dashboard run as another user) cannot make one, so
+the file is opened ``immutable``: no locks, no side files, and SQLite never looks at it
+again. That is safe only while nobody writes it, and only the file at the path itself
+says so. ``may_read_immutable`` is the one test every such open uses (the dashboard's
+reads, ``damaged_file``'s check again); ``marks`` is what an immutable reader compares
+to see that the file changed under it and must be opened anew.
+
+``damaged_file._state`` is its neighbour: it keeps the file's identity apart from its
+state, and a ``-wal``'s size, for the files found damaged.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def may_read_immutable(path: Path) -> bool:
+    """No ``-wal`` and no ``-journal`` beside the file (nobody is writing it, and no
+    log waits to be read with it) and a folder this user may not write (so SQLite can
+    make no ``-shm``)."""
+    if any(os.path.lexists(f"{path}{suffix}") for suffix in ("-wal", "-journal")):
+        return False
+    return not os.access(path.parent, os.W_OK)
+
+
+def marks(path: Path) -> tuple[Any, ...] | None:
+    """What changes when a database is written, replaced or given a ``-wal`` or
+    ``-journal``: its inode, size and times, and which side files are there (None where
+    the file cannot be stat'ed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+            os.path.lexists(f"{path}-wal"), os.path.lexists(f"{path}-journal"))

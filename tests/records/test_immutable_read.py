@@ -1,0 +1,47 @@
+"""A database is read as unchanging only where nobody can be writing it and SQLite can
+make no ``-shm``: no ``-wal``, no ``-journal``, a folder this user may not write. A hot
+``-journal`` read past (immutable reads ignore it) would give a half-written file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from wattwise.records import immutable_read
+
+
+def test_a_folder_this_user_may_write_is_never_read_immutable(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    db.write_bytes(b"")
+    assert not immutable_read.may_read_immutable(db)
+
+
+@pytest.mark.parametrize("side", ["", "-wal", "-journal"])
+def test_a_side_file_beside_it_says_someone_writes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, side: str
+) -> None:
+    db = tmp_path / "runs.db"
+    db.write_bytes(b"")
+    if side:
+        (tmp_path / f"runs.db{side}").symlink_to(tmp_path / "gone")  # even dangling
+    monkeypatch.setattr(immutable_read.os, "access", lambda path, mode: False)
+    assert immutable_read.may_read_immutable(db) is (side == "")
+
+
+def test_marks_change_with_a_write_a_replacement_and_a_side_file(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    db.write_bytes(b"a")
+    first = immutable_read.marks(db)
+    assert first is not None and immutable_read.marks(db) == first
+    (tmp_path / "runs.db-journal").write_bytes(b"")
+    assert immutable_read.marks(db) != first
+    os.remove(tmp_path / "runs.db-journal")
+    assert immutable_read.marks(db) == first
+    other = tmp_path / "other.db"
+    other.write_bytes(b"a")
+    os.replace(other, db)  # same size, another inode
+    assert immutable_read.marks(db) != first
+    os.remove(db)
+    assert immutable_read.marks(db) is None
