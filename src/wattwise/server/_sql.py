@@ -275,6 +275,15 @@ class Reads:
         threads of its own (a runs-list row's notes: a pass over its samples)."""
         return self._later.ask(key, mark, make, until)
 
+    def kept_until(self, key: Any, mark: Any, make: Callable[[], Any],
+                   until: float | None) -> tuple[bool, Any]:
+        """``kept`` where ``until`` is None (a page that waits for its figure), else
+        ``ask_later`` waited for until then at most (a runs-list row): (whether it is
+        made, what it made)."""
+        if until is None:
+            return True, self.kept(key, mark, make)
+        return self.ask_later(key, mark, make, until).wait(until)
+
     def sample_marks(self, ids: Sequence[int]) -> dict[int, tuple[Any, ...]]:
         """``_live.LiveRuns.sample_marks``."""
         return self._live.sample_marks(ids)

@@ -47,13 +47,9 @@ def priced_again(store: Store, reads: Reads, rid: int,
     from wattwise.records.run_sums import repriced_share
 
     key, mark = ("priced_again", rid), again_mark(reads, rid)
-    make = lambda: repriced_share(store, rid)  # noqa: E731 - asked of one of two ways
-    if until is not None:
-        done, got = reads.ask_later(key, mark, make, until).wait(until)
-        if not done:
-            raise _NotYet
-    else:
-        got = reads.kept(key, mark, make)
+    done, got = reads.kept_until(key, mark, lambda: repriced_share(store, rid), until)
+    if not done:
+        raise _NotYet
     return None if got is None else (str(got[0]), float(got[1]), got[2], float(got[3]),
                                      float(got[4]))
 

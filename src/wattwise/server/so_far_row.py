@@ -52,10 +52,8 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
 
     if mark is None:
         fields, priced = figures()
-    elif until is None:
-        fields, priced = reads.kept(("so_far", r.id), mark, figures)
-    else:  # summing a million samples takes seconds: the row does not wait past ``until``
-        done, got = reads.ask_later(("so_far", r.id), mark, figures, until).wait(until)
+    else:  # summing a million samples takes seconds: a row does not wait past ``until``
+        done, got = reads.kept_until(("so_far", r.id), mark, figures, until)
         fields, priced = got if done else ({**so_far_fields(None), "figures_pending": True},
                                            None)
     row.update(fields)
