@@ -307,6 +307,28 @@ def pue_notes(summary: Any) -> list[str]:
     return [f"the stored PUE is not usable: {why}: a damaged record; {instead}"]
 
 
+def kind_notes(summary: Any) -> list[str]:
+    """The one note where a summary's stored ``kind`` is not the kind of the domains it
+    counts (``measure.results.combined_kind``, as every meter writes it: "measured" over
+    two estimated domains was shown as measured); [] where it is, or where the domains
+    cannot tell (none counted, or one without a kind or a true/false ``in_total``)."""
+    from wattwise.measure.results import combined_kind
+
+    if not isinstance(summary, dict) or not isinstance(summary.get("kind"), str):
+        return []
+    domains = summary.get("domains")
+    if not isinstance(domains, list) or not all(
+            isinstance(d, dict) and isinstance(d.get("kind"), str)
+            and isinstance(d.get("in_total", True), bool) for d in domains):
+        return []
+    kinds = [d["kind"] for d in domains if d.get("in_total", True)]
+    if not kinds or combined_kind(kinds) == summary["kind"]:
+        return []
+    return [f"the stored kind {_shown(summary['kind'])} is not the kind of the domains it"
+            f" counts ({_shown(combined_kind(kinds))}): a damaged record; each domain's own"
+            " kind is shown with it"]
+
+
 def power_notes(summary: Any, figures: Any) -> list[str]:
     """The one note where a stored average power (the total's, a domain's) is set aside
     by ``records.judged_power``: stored, but not the figure shown (``figures``: the run's

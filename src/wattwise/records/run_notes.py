@@ -32,7 +32,12 @@ def stored_field_notes(record: Any, figures: Any = None) -> list[str]:
     usable (``records.judged_stored``); ``figures``: its judged figures where the caller
     has them (``records.run_sums.judged_details``), else judged here (cheap where its
     stored total is usable; where it is not, its note covers the powers)."""
-    from wattwise.records.judged_stored import duration_notes, power_notes, pue_notes
+    from wattwise.records.judged_stored import (
+        duration_notes,
+        kind_notes,
+        power_notes,
+        pue_notes,
+    )
     from wattwise.records.run_sums import judged_details
     from wattwise.records.stored_energy import summary_energy_fault
 
@@ -43,7 +48,7 @@ def stored_field_notes(record: Any, figures: Any = None) -> list[str]:
         figures = judged_details(None, record, {"energy_j": summary.get("energy_j")})
     return (duration_notes(summary, record.started_unix_s, record.ended_unix_s,
                            record.duration_s)
-            + pue_notes(summary) + power_notes(summary, figures))
+            + kind_notes(summary) + pue_notes(summary) + power_notes(summary, figures))
 
 
 def refused_notes(record: Any) -> list[str]:

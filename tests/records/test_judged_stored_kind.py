@@ -1,0 +1,103 @@
+"""A summary's stored kind that is not the kind of the domains it counts (written by
+another tool, or damaged: "measured" over two estimated domains) is said in one note,
+the same in every output; a real run's kind is kept, unsaid."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import wattwise
+from tests._damage import edit_summary
+from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise.cli import _register_all, app
+from wattwise.records.judged_stored import kind_notes
+from wattwise.records.store import Store
+from wattwise.server.data import run_payload
+
+_register_all()
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+NOTE = "the stored kind"
+
+
+def _cli(*args: str) -> str:
+    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
+    assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
+    return str(r.stdout)
+
+
+def _recorded(db: Path) -> int:
+    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
+                        interval_s=0.05, zone="DE") as run:
+        time.sleep(0.2)
+    assert run.flush() and run.run_id is not None
+    return int(run.run_id)
+
+
+def _said(db: Path, rid: int) -> dict[str, list[str]]:
+    d, i = str(db), str(rid)
+    show = json.loads(_cli("show", i, "--db", d, "--json"))
+    listed = next(r for r in json.loads(_cli("runs", "--db", d, "--json")) if r["id"] == rid)
+    exported = json.loads(_cli("export", i, "--db", d, "-f", "json"))
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, rid)
+    text = " ".join(_cli("show", i, "--db", d).split())
+    report = " ".join(_cli("report", i, "--db", d).split())
+    return {where: [n for n in notes if n.startswith(NOTE)] for where, notes in {
+        "show": show["notes"], "runs": listed["notes"], "export": exported["notes"],
+        "api": api["notes"], "show text": [text[text.find(NOTE):]] if NOTE in text else [],
+        "report": [report[report.find(NOTE):]] if NOTE in report else []}.items()}
+
+
+def test_a_stored_kind_its_domains_disagree_with_is_said_in_every_output(
+        tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    rid = _recorded(db)
+
+    def estimated(s: dict[str, Any]) -> None:
+        assert s["kind"] == "measured" and s["domains"][0]["kind"] == "measured"
+        s["kind"] = "estimated"
+
+    edit_summary(db, rid, estimated)
+    want = ("the stored kind 'estimated' is not the kind of the domains it counts"
+            " ('measured'): a damaged record; each domain's own kind is shown with it")
+    for where, said in _said(db, rid).items():
+        assert len(said) == 1 and said[0].startswith(want), (where, said)
+
+
+def test_a_real_run_keeps_its_kind_unsaid(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    rid = _recorded(db)
+    assert all(not said for said in _said(db, rid).values())
+
+
+def _dom(kind: Any, in_total: Any = True) -> dict[str, Any]:
+    return {"domain": "d", "kind": kind, "in_total": in_total}
+
+
+@pytest.mark.parametrize("summary", [
+    {"kind": "mixed", "domains": [_dom("measured"), _dom("estimated")]},
+    {"kind": "measured", "domains": [_dom("measured"), _dom("estimated", False)]},
+    {"kind": "measured", "domains": []},  # nothing counted: nothing to tell
+    {"kind": "measured", "domains": [_dom(None)]},  # a domain without a kind
+    {"kind": "measured", "domains": [_dom("estimated", "yes")]},
+    {"kind": 3, "domains": [_dom("estimated")]},
+    {"kind": "measured", "domains": "x"},
+    None,
+])
+def test_kinds_that_agree_or_cannot_tell_give_no_note(summary: Any) -> None:
+    assert kind_notes(summary) == []
+
+
+def test_a_counted_domain_of_another_kind_is_told() -> None:
+    summary = {"kind": "measured", "domains": [_dom("measured"), _dom("estimated")]}
+    assert kind_notes(summary) == [
+        "the stored kind 'measured' is not the kind of the domains it counts ('mixed'):"
+        " a damaged record; each domain's own kind is shown with it"]
