@@ -46,3 +46,5 @@ def test_a_pue_just_past_the_bound_is_not_said_as_the_bound(
         taker: Callable[[float], object]) -> None:
     with pytest.raises(BadInput, match=r"5\.0001"):  # "pue 5 is more than ...: at most 5"
         taker(5.0001)
+    with pytest.raises(BadInput, match=r"5\.000000000000001\b"):  # the next double: 16 digits
+        taker(5.000000000000001)

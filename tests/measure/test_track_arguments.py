@@ -46,6 +46,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"interval_s": 1e308}, "interval_s must be from 0.01 to 3600"),
     ({"interval_s": 0.005}, "interval_s must be from 0.01 to 3600"),  # as `run -i` refuses
     ({"interval_s": 0.009999999999999}, "got 0.009999999999999"),  # not "got 0.01"
+    ({"interval_s": 0.009999999999999998}, "got 0.009999999999999998"),  # 17 digits
     ({"interval_s": 3600.5}, "interval_s must be from"),
     ({"interval_s": 0.0005}, "interval_s must be from"),
     ({"interval_s": 0}, "interval_s must be from"),

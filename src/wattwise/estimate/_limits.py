@@ -120,7 +120,7 @@ def _past(value: float, bound: float) -> str:
     """``value`` for a line refusing it past ``bound``: as ``fmt_n`` writes it, unless
     that reads as the bound itself (5.0001 is no "5"): then in full."""
     short = fmt_n(value)
-    return f"{value:.15g}" if short == fmt_n(bound) else short
+    return repr(float(value)) if short == fmt_n(bound) else short
 
 
 def check(value: float, bound: Bound, what: str, unit: str = "") -> float:

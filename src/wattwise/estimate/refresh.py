@@ -308,7 +308,7 @@ def estimate_refresh(
         units = units_per_year
         units_how = "given"
     if not (math.isfinite(pue) and 1.0 <= pue <= limits.PUE.high):
-        raise BadInput(f"PUE must be from 1.0 to {limits.PUE.high:.1f}, got {pue:.15g}")
+        raise BadInput(f"PUE must be from 1.0 to {limits.PUE.high:.1f}, got {float(pue)!r}")
     _positive_range("B's lifetime (years)", lifetime_b_years)
     _lifetime_in_bounds("B's lifetime", lifetime_b_years)
     if lifetime_a_years is not None:

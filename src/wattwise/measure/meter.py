@@ -126,7 +126,7 @@ def check_interval(interval_s: object, what: str = "interval_s",
                        f"{MAX_INTERVAL_S:g}, got {short(interval_s)}")
     if not low <= value <= MAX_INTERVAL_S:  # NaN fails this too
         raise BadInput(f"{what} must be from {low:g} to {MAX_INTERVAL_S:g} "
-                       f"seconds, got {value:.15g}")  # 0.009999999999999 is no "0.01"
+                       f"seconds, got {value!r}")  # 0.009999999999999 is no "0.01"
     return value
 
 
