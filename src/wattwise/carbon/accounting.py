@@ -228,9 +228,12 @@ def clip_one(s: S, a: float, start_unix_s: float, end_unix_s: float) -> S | None
 def priced_values(s: Any) -> tuple[float, float, float]:
     """A counted sample's energy, low and high as :func:`intervals_from_samples` prices
     them: energy at least 0, low from 0 to it, high at least it, a bound that is not a
-    finite number taken as the energy."""
+    finite number taken as the energy; a low above its high is no range (the energy is
+    both bounds, as the energy's own range sums it: ``sample_energy.sample_sums``)."""
     e = max(0.0, float(s.energy_j))
     low, high = real_or_none(s.low_j), real_or_none(s.high_j)
+    if low is not None and high is not None and low > high:
+        return e, e, e
     return e, min(max(0.0, e if low is None else low), e), max(e if high is None else high, e)
 
 

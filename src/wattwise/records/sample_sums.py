@@ -39,20 +39,24 @@ PRICEABLE = f"{NOT_GAP} AND {PRICED}"
 #: energy (once), else each of its low and high.
 BAD_VALUES = (f"CASE WHEN NOT ({PRICED}) THEN 1 ELSE (NOT {FINITE.format('low_j')})"
               f" + (NOT {FINITE.format('high_j')}) END")
-#: A sample's energy, low and high as pricing clips them: energy at least 0, low from 0
-#: to it, high at least it; a bound that is not a finite number is the energy.
+#: A low above its high, both finite numbers: no range, the energy is both bounds.
+_NO_RANGE = (f"(low_j > high_j AND {FINITE.format('low_j')}"
+             f" AND {FINITE.format('high_j')})")  # asked first: the rare case
+#: A sample's energy, low and high as pricing clips them (``carbon.accounting.
+#: priced_values``): energy at least 0, low from 0 to it, high at least it; a bound that
+#: is not a finite number is the energy, and so are both where there is no range.
 CLIPPED_E = "max(0.0, energy_j)"
-CLIPPED_LOW = (f"min(max(0.0, CASE WHEN {FINITE.format('low_j')} THEN low_j"
-               f" ELSE {CLIPPED_E} END), {CLIPPED_E})")
-CLIPPED_HIGH = (f"max(CASE WHEN {FINITE.format('high_j')} THEN high_j ELSE {CLIPPED_E} END,"
-                f" {CLIPPED_E})")
+CLIPPED_LOW = (f"CASE WHEN {_NO_RANGE} THEN {CLIPPED_E} ELSE"
+               f" min(max(0.0, CASE WHEN {FINITE.format('low_j')} THEN low_j"
+               f" ELSE {CLIPPED_E} END), {CLIPPED_E}) END")
+CLIPPED_HIGH = (f"CASE WHEN {_NO_RANGE} THEN {CLIPPED_E} ELSE"
+                f" max(CASE WHEN {FINITE.format('high_j')} THEN high_j ELSE {CLIPPED_E} END,"
+                f" {CLIPPED_E}) END")
 
 
 #: Over a run's samples that are not gaps, what a partial figure sums (energy, low,
 #: high; ``carbon.sample_energy.sample_sums``): a sample's values only where its energy is
 #: usable, a bound only where it is a finite number.
-_NO_RANGE = (f"({FINITE.format('low_j')} AND {FINITE.format('high_j')}"
-             " AND low_j > high_j)")  # a low above its high: the energy is both bounds
 SUMMED = (f"total(CASE WHEN {USABLE_E} THEN energy_j END),"
           f" total(CASE WHEN {USABLE_E} THEN CASE WHEN {_NO_RANGE} THEN energy_j"
           f" WHEN {FINITE.format('low_j')} THEN low_j END END),"
