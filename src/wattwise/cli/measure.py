@@ -1412,6 +1412,7 @@ def report(
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         summary = rec.summary if isinstance(rec.summary, dict) else {}
+        from wattwise.records.run_notes import no_figure_notes
         from wattwise.records.stored_sensors import counted_in_total
 
         in_total = counted_in_total(rec.sensors)
@@ -1429,6 +1430,8 @@ def report(
         void = (part.note if part is not None and not part.usable
                 else samples_sum_note(store, rec) if part is None and alone is None
                 else None)
+        if void is None and alone is None:  # no summary, no sample of a counted domain
+            void = next(iter(no_figure_notes(rec, part)), None)
         if void is not None:
             _no_figure(rec, part, void, as_json, drawn=(html, png, svg))
             return

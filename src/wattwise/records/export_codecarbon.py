@@ -16,9 +16,8 @@ from typing import Any
 
 from wattwise.carbon.accounting import not_numbers_note, usable_energy
 from wattwise.records.codecarbon_cells import (
-    CODECARBON_COMPONENT as _CODECARBON_COMPONENT,
-)
-from wattwise.records.codecarbon_cells import (
+    CODECARBON_COMPONENT,
+    NO_COUNTED_SAMPLE,
     facility_note,
     no_carbon,
     partial_carbon,
@@ -44,6 +43,7 @@ from wattwise.records.export_values import (
     stored_partial,
     stored_samples,
 )
+from wattwise.records.run_notes import no_figure_notes
 from wattwise.records.store import RunInfo, SampleRow
 from wattwise.records.stored_energy import summary_emissions_fault
 
@@ -200,6 +200,8 @@ def export_codecarbon(
         from wattwise.records.run_sums import samples_sum_note
 
         void = samples_sum_note(store, record)
+    if void is None and part is None and no_figure_notes(record, None):
+        void = NO_COUNTED_SAMPLE  # no summary, no counted sample (gaps alone): no figure
     if void is not None or (part is None and not isinstance(record.summary, dict)):
         recorded, unknown = no_carbon(void)  # damaged, or no summary nor counted sample
     elif part is not None:  # priced now from its partial energy, as `wattwise report` does
@@ -258,7 +260,7 @@ def export_codecarbon(
                 continue
             total_j += s.energy_j
             counted += 1
-            column = _CODECARBON_COMPONENT.get(component)
+            column = CODECARBON_COMPONENT.get(component)
             if column is not None:
                 energy_kwh[column] = (energy_kwh[column] or 0.0) + s.energy_j / _J_PER_KWH
         exact, fault = _stored_total(record)
@@ -283,9 +285,7 @@ def export_codecarbon(
             notes.append(facility_note(total_kwh * _J_PER_KWH / factor, factor))
 
     def power_w(kwh: float | None) -> float | None:
-        if kwh is None or not duration_s:
-            return None
-        return kwh * _J_PER_KWH / duration_s
+        return None if kwh is None or not duration_s else kwh * _J_PER_KWH / duration_s
 
     hardware = record.hardware or {}
     host = record.host or {}
@@ -399,7 +399,7 @@ def _summed_in_sqlite(
             continue
         total_j += sum_j
         counted += n
-        column = _CODECARBON_COMPONENT.get(component)
+        column = CODECARBON_COMPONENT.get(component)
         if column is not None:
             energy_kwh[column] = (energy_kwh[column] or 0.0) + sum_j / _J_PER_KWH
     if bad:
@@ -483,13 +483,13 @@ def _cpu_utilization_percent(
 def _empty_notes(row: dict[str, Any], unknown: list[tuple[tuple[str, ...], str]]) -> list[str]:
     """One line per reason a CodeCarbon cell is empty: no empty cell goes unsaid."""
     blank = {c for c in CODECARBON_COLUMNS if cell(row[c]) in ("", None)}
-    out: list[str] = []
     said: set[str] = set()
+    by_why: dict[str, list[str]] = {}  # one line per reason, however many cells it empties
     for columns, why in unknown:
-        cols = [c for c in columns if c in blank and c not in said]
-        if cols:
-            out.append(f"CodeCarbon column(s) {', '.join(cols)} left empty: {why}")
-            said.update(cols)
+        by_why.setdefault(why, []).extend(c for c in columns if c in blank and c not in said)
+        said.update(columns)
+    out = [f"CodeCarbon column(s) {', '.join(cols)} left empty: {why}"
+           for why, cols in by_why.items() if cols]
     rest = [c for c in CODECARBON_COLUMNS if c in blank and c not in said]
     if rest:
         out.append(
