@@ -124,6 +124,7 @@ def stored_intervals(
     draw it (``report --html``): a domain's intervals follow each other, so the summed
     ones of a cell cover the time from its first to its last, at the cell's intensity."""
     from wattwise.carbon.accounting import real_or_none, scaled_intervals
+    from wattwise.carbon.untimed import over_the_run
 
     domains = list(part.domains)
     start = float(getattr(record, "started_unix_s", 0.0) or 0.0)
@@ -185,7 +186,7 @@ def stored_intervals(
         scale = None
     n_bad, named = store.bad_sample_values(record.id) if n_bad else (0, [])
     said_bad = bad + named + [("", None)] * (n_bad - len(named))  # only the first 5 are named
-    return scaled_intervals(out, scale, total, said_bad, notes)
+    return over_the_run(part, scaled_intervals(out, scale, total, said_bad, notes), notes)
 
 
 #: The cells and firsts of the runs priced lately (``_summed``), by the file, the run, the

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wattwise.carbon.accounting import intervals_from_samples, real_or_none, usable_energy
+from wattwise.carbon.untimed import Interval, over_the_run
 
 #: Why a run's figure is partial, by its status (``running``, ``lost``, anything else).
 _PARTIAL_WHY = {
@@ -242,16 +243,15 @@ def partial_energy_of(record: Any, samples: Iterable[Any]) -> PartialEnergy | No
     return partial_energy(record, sample_sums(samples))
 
 
-def partial_intervals(
-    record: Any, samples: Iterable[Any], part: PartialEnergy, notes: list[str] | None = None
-) -> list[tuple[float, float, float, float, float]]:
+def partial_intervals(record: Any, samples: Iterable[Any], part: PartialEnergy,
+                      notes: list[str] | None = None) -> list[Interval]:
     """The intervals that price a partial run: its counted samples (gaps left out),
-    adding up to ``part.energy_j``, so its emissions are computed from that figure.
-    Stored values that are not numbers are left out and said in ``notes``."""
-    kept = [s for s in samples if not s.gap]
-    return intervals_from_samples(kept, set(part.domains),
-                                  float(getattr(record, "started_unix_s", 0.0) or 0.0),
-                                  scale_to_j=part.energy_j, notes=notes)
+    adding up to ``part.energy_j``, so its emissions are computed from that figure (over
+    the run where none has a usable time). Values not numbers are said in ``notes``."""
+    return over_the_run(part, intervals_from_samples(
+        [s for s in samples if not s.gap], set(part.domains),
+        float(getattr(record, "started_unix_s", 0.0) or 0.0),
+        scale_to_j=part.energy_j, notes=notes), notes)
 
 
 def before_start_note(samples: int, every: bool = False) -> str:

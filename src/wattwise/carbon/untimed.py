@@ -1,0 +1,39 @@
+"""A run without a summary whose counted samples all have a time that is not usable
+(text, NULL, an infinity: another program's write, a damaged row) is priced over its
+recorded start to end.
+
+Why: its partial figure counts their energy (``sample_energy.sample_sums``: a sample's
+reading does not need its time), and pricing scales the intervals of the samples it can
+place in time to that figure. With none to place, ``show`` gave the energy and no word
+on emissions, ``report`` refused the run ("no energy samples to price") and the
+CodeCarbon export said ``report`` prices it. The samples lie in the run, whose start and
+end (or last heartbeat) are recorded: one interval over it prices the same energy at the
+intensity over the run, with one note saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wattwise.carbon.accounting import real_or_none
+
+#: The note of a run priced over its recorded start to end (``over_the_run``).
+UNTIMED_NOTE = ("no counted sample has a usable time: the run's energy is priced over its "
+                "recorded start to end")
+
+Interval = tuple[float, float, float, float, float]
+
+
+def over_the_run(part: Any, out: list[Interval], notes: list[str] | None) -> list[Interval]:
+    """``out`` (a partial run's priced intervals), or, where it is empty and ``part`` (a
+    ``sample_energy.PartialEnergy``) holds a usable figure above 0 and a recorded start
+    and end, one interval over them holding it, ``UNTIMED_NOTE`` added to ``notes``."""
+    if out or not part.usable or not (real_or_none(part.energy_j) or 0.0) > 0:
+        return out
+    start = real_or_none(part.start_unix_s)
+    end = real_or_none(part.end_unix_s)
+    if start is None or end is None or end < start:
+        return out
+    if notes is not None and UNTIMED_NOTE not in notes:
+        notes.append(UNTIMED_NOTE)
+    return [(start, end, float(part.energy_j), float(part.low_j), float(part.high_j))]

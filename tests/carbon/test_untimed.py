@@ -1,0 +1,67 @@
+"""A run without a summary whose counted samples all have a time that is not usable is
+priced over its recorded start to end, the same grams in every output (``show`` gave
+the energy and no word on emissions, ``report`` refused it, the CodeCarbon export said
+``report`` prices it)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.records.test_partial_domain_unusable import summaryless
+from wattwise.carbon.untimed import UNTIMED_NOTE
+from wattwise.cli import _register_all, app
+from wattwise.records.store import Store
+from wattwise.server.data import run_payload
+
+_register_all()
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+
+def _out(*args: str) -> tuple[str, str]:
+    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
+    assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
+    return str(r.stdout), str(r.stderr)
+
+
+@pytest.mark.parametrize("time", ["'x'", "9e999", "x'00'"])
+def test_samples_without_a_usable_time_are_priced_over_the_run(tmp_path: Path,
+                                                                 time: str) -> None:
+    db = tmp_path / "r.db"
+    summaryless(db)
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(f"UPDATE samples SET t_unix_s = {time}")
+    d = str(db)
+    show = json.loads(_out("show", "1", "--db", d, "--json")[0])
+    grams = show["emissions_so_far"]["emissions_g"]
+    assert grams > 0 and show["energy_so_far"]["energy_j"] > 0
+    assert UNTIMED_NOTE in show["emissions_so_far"]["notes"]
+    report = json.loads(_out("report", "1", "--db", d, "--json")[0])
+    assert report["emissions"]["emissions_g"] == pytest.approx(grams, rel=1e-12)
+    assert report["energy_j"] == pytest.approx(show["energy_so_far"]["energy_j"], rel=1e-12)
+    exported = json.loads(_out("export", "1", "-f", "json", "--db", d)[0])
+    assert exported["emissions_so_far"]["emissions_g"] == pytest.approx(grams, rel=1e-12)
+    cc, notes = _out("export", "1", "-f", "codecarbon", "--db", d)
+    (row,) = csv.DictReader(io.StringIO(cc))
+    assert float(row["emissions"]) * 1000 == pytest.approx(grams, rel=1e-9)
+    assert "prices it)" not in notes and UNTIMED_NOTE in notes
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, 1)
+    assert api["run"]["emissions_so_far"]["emissions_g"] == pytest.approx(grams, rel=1e-12)
+
+
+def test_a_run_with_some_samples_timed_is_priced_from_them(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    summaryless(db)
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("UPDATE samples SET t_unix_s = 'x' WHERE rowid % 2 = 0")
+    show = json.loads(_out("show", "1", "--db", str(db), "--json")[0])
+    assert UNTIMED_NOTE not in show["emissions_so_far"]["notes"]
