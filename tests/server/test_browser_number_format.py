@@ -152,6 +152,10 @@ FORMATS = [
     ("nameText('x'.repeat(20000)).length < 9000", True),
     ("nameText('x'.repeat(20000)).includes('(20,000 characters, longer than wattwise takes)')",
      True),
+    # characters as Python counts them: 256 emoji are a name wattwise takes, whole
+    ("nameText('\\u{1F600}'.repeat(256))", "\U0001F600" * 256),
+    ("nameText('\\u{1F600}'.repeat(300)).includes('(300 characters, longer')", True),
+    ("nameText('\\u{1F600}'.repeat(300)).split('…')[0].endsWith('\\u{1F600}')", True),
     # three digits never in exponent form at 1,000 and above (the CLI says 4342 gCO2eq)
     ("grams3(4342.2, ' g')", "4340 g"),
     ("grams3(0.00123, ' g')", "0.00123 g"),
