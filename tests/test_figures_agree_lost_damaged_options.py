@@ -31,8 +31,9 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 #: What each case stores, and the note (its start) that must say it was set aside.
 CASES: dict[str, tuple[dict[str, Any], str]] = {
-    "pue-0": ({"pue": 0}, "the run's recorded PUE is not usable: PUE must be between 1.0 "
-                          "and 5.0, got 0.0: a damaged record; priced at PUE 1 instead"),
+    "pue-0": ({"pue": 0}, "the run's recorded PUE is not usable: pue must be a number from "
+                          "1.0 to 5.0, got 0.0 (a PUE is a facility's energy over its IT "
+                          "energy: never below 1): a damaged record; priced at PUE 1 instead"),
     "pue-text": ({"pue": "abc"}, "the run's recorded PUE is not usable: not a number"),
     "pue-bool": ({"pue": True}, "the run's recorded PUE is not usable: not a number"),
     "zone-unknown": ({"zone": "XX-NOPE"}, "the run's recorded zone is not usable: unknown "
@@ -143,7 +144,7 @@ def test_the_users_own_pue_0_is_still_refused(tmp_path: Path) -> None:
     _register_all()
     r = CliRunner().invoke(app, ["report", str(rid), "--pue", "0", "--db", str(db)])
     assert r.exit_code == 2
-    assert "PUE must be between 1.0 and 5.0, got 0.0" in r.stdout + r.stderr
+    assert "pue must be a number from 1.0 to 5.0, got 0.0" in r.stdout + r.stderr
 
 
 def test_the_users_pue_prices_a_run_whose_stored_pue_is_damaged(tmp_path: Path) -> None:
@@ -151,17 +152,19 @@ def test_the_users_pue_prices_a_run_whose_stored_pue_is_damaged(tmp_path: Path) 
     rep = json.loads(_cli(db, "report", str(rid), "--pue", "1.2", "--json").stdout)
     assert rep["emissions"]["pue"] == 1.2
     said = [n for n in rep["emissions"]["notes"] if "recorded PUE is not usable" in n]
-    assert said == ["the run's recorded PUE is not usable: PUE must be between 1.0 and "
-                    "5.0, got 0.0: a damaged record"]  # not priced at its default: the user's
+    assert said == ["the run's recorded PUE is not usable: pue must be a number from 1.0 "
+                    "to 5.0, got 0.0 (a PUE is a facility's energy over its IT energy: "
+                    "never below 1): a damaged record"]  # not priced at its default: the user's
 
 
 @pytest.mark.parametrize(("key", "value", "note"), [
     ("pue", "abc", "the run's recorded PUE is not usable: not a number (stored as 'abc'): "
                    "a damaged record; priced at PUE 1.3 instead (the one its stored "
                    "emissions were priced with)"),
-    ("pue", 0, "the run's recorded PUE is not usable: PUE must be between 1.0 and 5.0, "
-               "got 0.0: a damaged record; priced at PUE 1.3 instead (the one its "
-               "stored emissions were priced with)"),
+    ("pue", 0, "the run's recorded PUE is not usable: pue must be a number from 1.0 to "
+               "5.0, got 0.0 (a PUE is a facility's energy over its IT energy: never below "
+               "1): a damaged record; priced at PUE 1.3 instead (the one its stored "
+               "emissions were priced with)"),
     ("zone", "XX-NOPE", "the run's recorded zone is not usable: unknown zone 'XX-NOPE' "
                         "(list zones with `wattwise zones`): a damaged record; priced at DE "
                         "instead"),

@@ -48,3 +48,16 @@ def test_a_pue_just_past_the_bound_is_not_said_as_the_bound(
         taker(5.0001)
     with pytest.raises(BadInput, match=r"5\.000000000000001\b"):  # the next double: 16 digits
         taker(5.000000000000001)
+
+
+@pytest.mark.parametrize("value,why", [(5.0001, "Uptime Institute"), (0.9999, "never below 1"),
+                                       (-1.0, "never below 1")])
+def test_a_refused_pue_is_said_in_the_same_words_everywhere(value: float, why: str) -> None:
+    said = set()
+    for taker in TAKERS.values():
+        with pytest.raises(BadInput) as caught:
+            taker(value)
+        said.add(str(caught.value))
+    (line,) = said
+    assert line.startswith(f"pue must be a number from 1.0 to 5.0, got {value!r} (") \
+        and why in line, line

@@ -244,7 +244,8 @@ CASES: list[tuple[list[str], str]] = [
     (["run", "--zone", "", *RUN], "--zone is empty"),
     (["run", "--zone", "DE\x00", *RUN], "zone"),
     (["run", "--zone", LONG, *RUN], "zone"),
-    *[(["run", "--pue", v, *RUN], "PUE must be between") for v in ("0", "-1", "nan", "inf")],
+    *[(["run", "--pue", v, *RUN], "pue must be a number from 1.0 to 5.0")
+      for v in ("0", "-1", "nan", "inf")],
     (["run", "--zone", "DE", "--intensity-trace", "{missing}/t.csv", *RUN], "cannot read"),
     (["run", "--zone", "DE", "--intensity-trace", "{dir}", *RUN], "is a directory"),
     (["run", "--zone", "DE", "--intensity-trace", "{fifo}", *RUN], "not a regular file"),
@@ -319,7 +320,8 @@ CASES: list[tuple[list[str], str]] = [
         (["report", "--renewable-share", v, *DB], "--renewable-share")
         for v in ("nan", "inf", "-0.1", "2")
     ],
-    *[(["report", "--pue", v, *DB], "PUE must be between") for v in ("0", "nan", "1e308")],
+    *[(["report", "--pue", v, *DB], "pue must be a number from 1.0 to 5.0")
+      for v in ("0", "nan", "1e308")],
     (["report", "--zone", "nosuch", *DB], "unknown zone"),
     (["report", "--units", "1", "--unit", "", *DB], "--unit is empty"),
     (["report", "--units", "1", "--unit", "req\x1b[31m", *DB], "--unit must be"),

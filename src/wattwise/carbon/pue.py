@@ -11,7 +11,9 @@ and ``provider_pue``, so a named site has one PUE everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,27 @@ MAX_PUE_WHY = (
     "first) and at 1.56 in 2024, so the worst sites then sat above 3; a PUE above 5 is a "
     "unit or typing mistake"
 )
+
+
+#: Why a PUE below 1 is refused.
+MIN_PUE_WHY = "a PUE is a facility's energy over its IT energy: never below 1"
+
+
+def check_pue(pue: Any) -> float:
+    """``pue`` as a float if it is a number from 1.0 to ``MAX_PUE``; else the one line
+    every command, ``track()`` and estimate give (they each had their own words)."""
+    from wattwise._userinput import shown
+
+    value = None
+    if not isinstance(pue, bool) and isinstance(pue, numbers.Real):  # not text, not True
+        with contextlib.suppress(OverflowError):  # an int of 400 digits
+            value = float(pue)
+    if value is not None and 1.0 <= value <= MAX_PUE:  # NaN fails this too
+        return value
+    got = shown(pue) if value is None else repr(value)  # every digit: 5.000000000000001
+    why = "" if value is None or value != value else (
+        f" ({MIN_PUE_WHY})" if value < 1.0 else f" ({MAX_PUE_WHY})")
+    raise BadInput(f"pue must be a number from 1.0 to {MAX_PUE:.1f}, got {got}{why}")
 
 
 @functools.cache
@@ -74,9 +97,7 @@ def resolve_pue(
 ) -> PUE:
     """Explicit value > named site > the cloud provider of ``zone`` > 1.0 (local)."""
     if pue is not None:
-        if not 1.0 <= pue <= MAX_PUE:
-            raise BadInput(f"PUE must be between 1.0 and {MAX_PUE:.1f}, got {pue}")
-        return PUE(float(pue), "set by the user", site or "user")
+        return PUE(check_pue(pue), "set by the user", site or "user")
     if site is not None:
         return site_pue(site)
     provider = provider_pue(zone)

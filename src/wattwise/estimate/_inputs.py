@@ -17,7 +17,7 @@ from typing import Any
 from wattwise.errors import BadInput
 from wattwise.estimate import _limits, defaults
 from wattwise.estimate._figures import Figure, Range, fmt, fmt_n
-from wattwise.estimate.quantities import parse_count, parse_positive
+from wattwise.estimate.quantities import parse_count, parse_positive, parse_quantity
 from wattwise.hardware.accelerators import Accelerator, SystemSpec, find, system_for
 from wattwise.hardware.hosts import HostSpec, host_for, host_power
 
@@ -70,6 +70,14 @@ def count_of(value: Number, what: str) -> int:
 
 def optional_positive(value: Number | None, what: str) -> float | None:
     return None if value is None else positive(value, what)
+
+
+def given_pue(value: Number | None) -> float | None:
+    """A given PUE read as a number and judged as every command judges one
+    (``carbon.pue.check_pue``), or None."""
+    from wattwise.carbon.pue import check_pue
+
+    return None if value is None else check_pue(parse_quantity(plain(value), "pue"))
 
 
 def fraction(value: Number | None, what: str) -> float | None:
@@ -397,10 +405,9 @@ def pue_figure(
     if pue is not None:
         if site is not None:
             raise BadInput("give either pue or site, not both")
-        if pue < 1:
-            raise BadInput(f"pue must be at least 1 (facility energy / IT energy), got {pue}")
-        _limits.check(pue, _limits.PUE, "pue")
-        return Figure.given(pue, "ratio", "given PUE")
+        from wattwise.carbon.pue import check_pue
+
+        return Figure.given(check_pue(pue), "ratio", "given PUE")
     from wattwise.carbon.pue import partner_operated, provider_pue, resolve_pue, site_pue
     from wattwise.carbon.zones import get_zone
 

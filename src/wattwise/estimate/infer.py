@@ -58,6 +58,7 @@ from wattwise.estimate._inputs import (
     count_of,
     embodied_figure,
     fraction,
+    given_pue,
     intensity_figure,
     optional_positive,
     positive,
@@ -401,7 +402,7 @@ def _infer(
     }
     if dev.limit_w is not None and dev.rated_w is not None and dev.limit_w < dev.rated_w:
         notes.append(cap_note(dev))
-    pue_fig = pue_figure(optional_positive(pue, "pue"), notes, devices=devices, site=site,
+    pue_fig = pue_figure(given_pue(pue), notes, devices=devices, site=site,
                          zone=zone, acc=acc)
     intensity_fig = intensity_figure(
         optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"), zone, notes

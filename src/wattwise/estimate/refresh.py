@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise._userinput import shown
+from wattwise.carbon.pue import check_pue
 from wattwise.errors import BadInput
 from wattwise.estimate import _limits as limits
 from wattwise.estimate._figures import Figure, FigureKind, Range
@@ -307,8 +308,7 @@ def estimate_refresh(
         _positive_range("units per year", units_per_year)
         units = units_per_year
         units_how = "given"
-    if not (math.isfinite(pue) and 1.0 <= pue <= limits.PUE.high):
-        raise BadInput(f"PUE must be from 1.0 to {limits.PUE.high:.1f}, got {float(pue)!r}")
+    check_pue(pue)
     _positive_range("B's lifetime (years)", lifetime_b_years)
     _lifetime_in_bounds("B's lifetime", lifetime_b_years)
     if lifetime_a_years is not None:

@@ -36,6 +36,7 @@ from wattwise.estimate._inputs import (
     embodied_figure,
     fraction,
     given_power,
+    given_pue,
     hardware_of,
     intensity_figure,
     optional_positive,
@@ -325,9 +326,7 @@ def _train(
     thr, thr_how, thr_default, peak = _throughput(
         acc, precision, mfu_given, None if thr_given is None else thr_given * 1e12
     )
-    pue_given = optional_positive(pue, "pue")
-    if pue_given is not None and pue_given >= 1:
-        _limits.check(pue_given, _limits.PUE, "pue")
+    pue_given = given_pue(pue)
     intensity_given = _limits.check_optional(
         optional_positive(intensity_g_per_kwh, "intensity_g_per_kwh"), _limits.INTENSITY,
         "intensity", "gCO2eq/kWh")

@@ -156,12 +156,9 @@ def check_zone(zone: object) -> str | None:
 def check_pue(pue: object) -> float | None:
     if pue is None:
         return None
-    from wattwise.carbon.pue import MAX_PUE
+    from wattwise.carbon.pue import check_pue as checked
 
-    value = real_number(pue)
-    if value is None or not 1.0 <= value <= MAX_PUE:  # NaN fails this too
-        raise BadInput(f"pue must be a number from 1.0 to {MAX_PUE:.1f}, got {shown(pue)}")
-    return value
+    return checked(pue)
 
 
 def check_provider(provider: object, zone: str | None = None,
