@@ -45,6 +45,7 @@ from wattwise.cli.render import (
     when,
 )
 from wattwise.measure.intervals import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S
+from wattwise.records.run_notes import NO_SAMPLE_YET, no_figure_notes
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 REF_HELP = (
@@ -664,7 +665,7 @@ def runs(
     # No --db and no default database yet: nothing recorded, which is no error.
     from wattwise.carbon.partial import stored_partial_emissions
     from wattwise.carbon.sample_energy import stored_value_notes
-    from wattwise.records.run_notes import no_figure_notes, run_notes
+    from wattwise.records.run_notes import run_notes
     from wattwise.records.run_sums import record_figures
     from wattwise.records.stored_energy import summary_energy_fault
 
@@ -857,7 +858,7 @@ def show(
     from wattwise.carbon.repricing import unpriced_note
     from wattwise.records.judged_stored import judged_view
     from wattwise.records.queries import damaged_notes
-    from wattwise.records.run_notes import no_figure_notes, run_notes
+    from wattwise.records.run_notes import run_notes
     from wattwise.records.run_sums import judged_details, record_figures, unusable_total_share
     from wattwise.records.stored_energy import unusable_energy_notes, unusable_notes
     from wattwise.records.window_list import duration_notes as window_duration_notes
@@ -948,6 +949,9 @@ def show(
             elif summary and unusable:  # a summary without domains, its total damaged
                 for line in _repriced_lines(record_figures(store, rec).get("figures")):
                     console.print(line, markup=False, highlight=False)
+            elif rec.status == "running" and "summary" not in rec.damaged:
+                console.print(f"{NO_SAMPLE_YET} ({store.sample_count(rec.id)} samples).",
+                              markup=False, highlight=False)
             else:
                 console.print(
                     ("" if "summary" in rec.damaged
@@ -1301,7 +1305,8 @@ def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> Non
                     "duration_s": rec.duration_s, "attribution": attribution,
                     "emissions": None})
         return
-    console.print(f"run {rec.id} '{safe(rec.name)}': not usable: {safe(note, None)}",
+    said = "" if note == NO_SAMPLE_YET else "not usable: "  # a run just started
+    console.print(f"run {rec.id} '{safe(rec.name)}': {said}{safe(note, None)}",
                   markup=False, highlight=False)
     console.print("emissions: none (no usable energy to price)", markup=False,
                   highlight=False)
@@ -1412,7 +1417,6 @@ def report(
     with _store(db) as store:  # closed after: SQLite removes its side files
         rec = store.get_run(ref)
         summary = rec.summary if isinstance(rec.summary, dict) else {}
-        from wattwise.records.run_notes import no_figure_notes
         from wattwise.records.stored_sensors import counted_in_total
 
         in_total = counted_in_total(rec.sensors)

@@ -17,14 +17,21 @@ NO_COUNTED_SAMPLE = ("the run has no summary and no sample of a domain that coun
                      "totals: no energy figure")
 
 
+#: The note of a run still recording that has stored no sample of a domain it counts
+#: yet (its first batch comes after one sampling interval): not a run without a figure.
+NO_SAMPLE_YET = ("the run is recording: no sample of a domain that counts in totals is "
+                 "stored yet")
+
+
 def no_figure_notes(record: Any, part: Any) -> list[str]:
     """``[NO_COUNTED_SAMPLE]`` for a run without a summary (not one whose stored summary
     cannot be read: its own note says so) whose partial energy ``part`` is None, else []:
-    every JSON output gave such a run no figure and no word why."""
+    every JSON output gave such a run no figure and no word why. A run still running
+    (``record.status`` as judged: its process alive) gets ``NO_SAMPLE_YET`` instead."""
     damaged = getattr(record, "damaged", None) or {}
     if part is not None or getattr(record, "summary", None) is not None or "summary" in damaged:
         return []
-    return [NO_COUNTED_SAMPLE]
+    return [NO_SAMPLE_YET if getattr(record, "status", None) == "running" else NO_COUNTED_SAMPLE]
 
 
 def stored_field_notes(record: Any, figures: Any = None) -> list[str]:
