@@ -2,7 +2,7 @@
 place (as a hand-edited or broken file leaves it), and read which points a figure drew
 (a damaged entry is never among them). ``tests.fixtures.damaged.stored_figures`` sets
 top-level summary figures; ``edit_summary`` reaches into nested ones too; ``tracked_run``
-records the sound run to damage."""
+records the sound run to damage, ``summaryless`` one without its summary."""
 
 from __future__ import annotations
 
@@ -27,6 +27,26 @@ def tracked_run(db: Path, *, zone: str = "DE", seconds: float = 0.3) -> int:
         time.sleep(seconds)
     assert run.flush() and run.run_id is not None
     return int(run.run_id)
+
+
+def summaryless(path: Path, *edits: str) -> None:
+    """Run 1 in ``path``: 0.4 s of a CPU and a memory domain, estimated, in zone DE, its
+    summary gone (as a run whose summary could not be written); then each SQL statement
+    of ``edits`` (a hand-edited or damaged sample), in one transaction."""
+    import time
+    from contextlib import closing
+
+    import wattwise
+    from tests.fixtures.fake_sensors import ConstantPowerSensor
+
+    sensor = ConstantPowerSensor({"cpu:0": 40.0, "ram": 5.0}, kind="estimated", spread=0.2)
+    with wattwise.track("t", db=path, sensors=[sensor], interval_s=0.05, zone="DE") as run:
+        time.sleep(0.4)
+    assert run.flush()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE runs SET summary_json = NULL")
+        for sql in edits:
+            conn.execute(sql)
 
 
 def text_typed_samples(db: Path) -> None:

@@ -5,14 +5,12 @@ as stored, and every output showed "56.7 J (1729.8-32.7)"."""
 from __future__ import annotations
 
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.records.test_partial_domain_unusable import summaryless
+from tests._damage import summaryless
 from wattwise.carbon.sample_energy import sample_sums, stored_sample_sums
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
@@ -22,9 +20,7 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 def test_a_range_whose_low_is_above_its_high_is_none(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
-    summaryless(db)
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute("UPDATE samples SET low_j = 100, high_j = 0 WHERE domain = 'cpu:0'")
+    summaryless(db, "UPDATE samples SET low_j = 100, high_j = 0 WHERE domain = 'cpu:0'")
     with Store(db, readonly=True) as store:
         python = sample_sums(store.samples(1))
         sql = stored_sample_sums(store, 1)
@@ -44,9 +40,7 @@ def test_its_emissions_are_priced_from_the_same_range(tmp_path: Path, edit: str)
     """The emissions' range came from the samples' stored bounds as they were (0.005816-
     0.009761 g beside 43.5-46.3 J): it is the energy's range at the run's intensity."""
     db = tmp_path / "r.db"
-    summaryless(db)
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute(f"UPDATE samples SET {edit} WHERE domain = 'cpu:0'")
+    summaryless(db, f"UPDATE samples SET {edit} WHERE domain = 'cpu:0'")
     _register_all()
     r = CliRunner().invoke(app, ["show", "1", "--json", "--db", str(db)])
     got = json.loads(r.stdout)

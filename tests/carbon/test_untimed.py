@@ -8,14 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.records.test_partial_domain_unusable import summaryless
+from tests._damage import summaryless
 from wattwise.carbon.untimed import UNTIMED_NOTE
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
@@ -36,9 +34,7 @@ def _out(*args: str) -> tuple[str, str]:
 def test_samples_without_a_usable_time_are_priced_over_the_run(tmp_path: Path,
                                                                  time: str) -> None:
     db = tmp_path / "r.db"
-    summaryless(db)
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute(f"UPDATE samples SET t_unix_s = {time}")
+    summaryless(db, f"UPDATE samples SET t_unix_s = {time}")
     d = str(db)
     show = json.loads(_out("show", "1", "--db", d, "--json")[0])
     grams = show["emissions_so_far"]["emissions_g"]
@@ -60,8 +56,6 @@ def test_samples_without_a_usable_time_are_priced_over_the_run(tmp_path: Path,
 
 def test_a_run_with_some_samples_timed_is_priced_from_them(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
-    summaryless(db)
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute("UPDATE samples SET t_unix_s = 'x' WHERE rowid % 2 = 0")
+    summaryless(db, "UPDATE samples SET t_unix_s = 'x' WHERE rowid % 2 = 0")
     show = json.loads(_out("show", "1", "--db", str(db), "--json")[0])
     assert UNTIMED_NOTE not in show["emissions_so_far"]["notes"]

@@ -7,14 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from tests.records.test_partial_domain_unusable import summaryless
+from tests._damage import summaryless
 from wattwise.cli import _register_all, app
 from wattwise.records.run_notes import NO_COUNTED_SAMPLE
 
@@ -25,9 +23,7 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 def test_a_run_of_gaps_alone_has_no_figure_in_report_or_codecarbon(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
-    summaryless(db)
-    with closing(sqlite3.connect(db)) as conn, conn:
-        conn.execute("UPDATE samples SET gap = 1")
+    summaryless(db, "UPDATE samples SET gap = 1")
     d = str(db)
     r = CliRunner().invoke(app, ["report", "1", "--db", d, "--json"])
     assert r.exit_code == 0, r.output

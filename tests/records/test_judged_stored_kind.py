@@ -5,40 +5,21 @@ the same in every output; a real run's kind is kept, unsaid."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-import wattwise
+from tests._cli_out import cli_out as _cli
+from tests._cli_out import recorded as _recorded
 from tests._damage import edit_summary
-from tests.fixtures.fake_sensors import ConstantPowerSensor
-from wattwise.cli import _register_all, app
 from wattwise.records.judged_stored import kind_notes
 from wattwise.records.store import Store
 from wattwise.server.data import run_payload
 
-_register_all()
-
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
 NOTE = "the stored kind"
-
-
-def _cli(*args: str) -> str:
-    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
-    assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
-    return str(r.stdout)
-
-
-def _recorded(db: Path) -> int:
-    with wattwise.track("job", db=db, sensors=[ConstantPowerSensor({"cpu:package": 40.0})],
-                        interval_s=0.05, zone="DE") as run:
-        time.sleep(0.2)
-    assert run.flush() and run.run_id is not None
-    return int(run.run_id)
 
 
 def _said(db: Path, rid: int) -> dict[str, list[str]]:

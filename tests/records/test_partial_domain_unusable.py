@@ -16,25 +16,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import wattwise
+from tests._damage import summaryless
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.cli import _register_all, app
 from wattwise.server import create_app
 
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 SAID = "1 of 2 counted domains have no usable sample (cpu:0)"
-
-
-def summaryless(path: Path) -> None:
-    """Run 1 in ``path``: 0.4 s of a CPU and a memory domain, estimated, in zone DE, its
-    summary gone (as a run whose summary could not be written)."""
-    import time
-
-    sensor = ConstantPowerSensor({"cpu:0": 40.0, "ram": 5.0}, kind="estimated", spread=0.2)
-    with wattwise.track("t", db=path, sensors=[sensor], interval_s=0.05, zone="DE") as run:
-        time.sleep(0.4)
-    assert run.flush()
-    with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("UPDATE runs SET summary_json = NULL")
 
 
 @pytest.fixture(params=["unusable", "none at all"])

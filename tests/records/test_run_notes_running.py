@@ -9,24 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import wattwise
+from tests._cli_out import cli_out as _out
 from tests.fixtures.fake_sensors import ConstantPowerSensor
-from wattwise.cli import _register_all, app
 from wattwise.records.run_notes import NO_COUNTED_SAMPLE, NO_SAMPLE_YET
 from wattwise.records.store import Store
 from wattwise.server.data import run_payload
 
-_register_all()
-
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
-
-
-def _out(*args: str) -> str:
-    r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
-    assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
-    return str(r.stdout)
 
 
 def test_a_run_before_its_first_sample_is_said_to_be_recording(tmp_path: Path) -> None:
