@@ -61,3 +61,13 @@ def test_a_refused_pue_is_said_in_the_same_words_everywhere(value: float, why: s
     (line,) = said
     assert line.startswith(f"pue must be a number from 1.0 to 5.0, got {value!r} (") \
         and why in line, line
+
+
+def test_a_decimal_pue_is_a_number() -> None:
+    from decimal import Decimal
+
+    from wattwise.carbon.pue import check_pue
+
+    assert check_pue(Decimal("2")) == 2.0  # was "must be a number ..., got Decimal('2')"
+    with pytest.raises(BadInput, match="got 7.0"):
+        check_pue(Decimal("7"))

@@ -437,6 +437,7 @@ def summed_intervals(record: Any, part: PartialEnergy, priced: dict[str, Any]
     clean-supply profile cuts them in more cells, the same energy to rounding, and the
     same grams at one figure."""
     from wattwise.carbon.accounting import real_or_none, scaled_intervals
+    from wattwise.carbon.untimed import over_the_run
 
     out: list[Interval] = []
     total = 0.0
@@ -447,7 +448,7 @@ def summed_intervals(record: Any, part: PartialEnergy, priced: dict[str, Any]
     if out:
         out.append((min(x[0] for x in out), max(x[1] for x in out), 0.0, 0.0, 0.0))
     scale: Any = part.energy_j if real_or_none(part.energy_j) is not None else None
-    return scaled_intervals(out, scale, total, [], None)
+    return over_the_run(part, scaled_intervals(out, scale, total, [], None), None)
 
 
 def priced_together(pricing: Any, intervals: dict[int, list[Interval]]

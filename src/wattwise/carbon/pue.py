@@ -12,6 +12,7 @@ and ``provider_pue``, so a named site has one PUE everywhere.
 from __future__ import annotations
 
 import contextlib
+import decimal
 import functools
 import numbers
 from dataclasses import dataclass
@@ -52,8 +53,8 @@ def check_pue(pue: Any) -> float:
     from wattwise._userinput import shown
 
     value = None
-    if not isinstance(pue, bool) and isinstance(pue, numbers.Real):  # not text, not True
-        with contextlib.suppress(OverflowError):  # an int of 400 digits
+    if not isinstance(pue, bool) and isinstance(pue, (numbers.Real, decimal.Decimal)):
+        with contextlib.suppress(OverflowError):  # an int of 400 digits (not text, not True)
             value = float(pue)
     if value is not None and 1.0 <= value <= MAX_PUE:  # NaN fails this too
         return value

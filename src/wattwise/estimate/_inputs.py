@@ -10,6 +10,7 @@ is applied and noted one way.
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import re
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from wattwise.errors import BadInput
 from wattwise.estimate import _limits, defaults
 from wattwise.estimate._figures import Figure, Range, fmt, fmt_n
-from wattwise.estimate.quantities import parse_count, parse_positive, parse_quantity
+from wattwise.estimate.quantities import parse_count, parse_positive
 from wattwise.hardware.accelerators import Accelerator, SystemSpec, find, system_for
 from wattwise.hardware.hosts import HostSpec, host_for, host_power
 
@@ -72,12 +73,24 @@ def optional_positive(value: Number | None, what: str) -> float | None:
     return None if value is None else positive(value, what)
 
 
+#: A PUE as text: a plain decimal number (no unit suffix, no "1_0"), or nan/inf, which
+#: ``carbon.pue.check_pue`` refuses in its own words.
+_PLAIN_PUE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|[+-]?(nan|inf|infinity)",
+                        re.IGNORECASE)
+
+
 def given_pue(value: Number | None) -> float | None:
-    """A given PUE read as a number and judged as every command judges one
-    (``carbon.pue.check_pue``), or None."""
+    """A given PUE judged as every command judges one (``carbon.pue.check_pue``: text
+    that is no plain number too, "1.5k" among it), or None."""
     from wattwise.carbon.pue import check_pue
 
-    return None if value is None else check_pue(parse_quantity(plain(value), "pue"))
+    if value is None:
+        return None
+    value = plain(value)
+    if isinstance(value, str) and _PLAIN_PUE.fullmatch(value.strip()):
+        number = float(value)  # said as typed where the float is not it: 1e999 is no inf
+        value = number if math.isfinite(number) and number != 0 else value.strip()
+    return check_pue(value)
 
 
 def fraction(value: Number | None, what: str) -> float | None:
