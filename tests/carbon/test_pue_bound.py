@@ -69,5 +69,5 @@ def test_a_decimal_pue_is_a_number() -> None:
     from wattwise.carbon.pue import check_pue
 
     assert check_pue(Decimal("2")) == 2.0  # was "must be a number ..., got Decimal('2')"
-    with pytest.raises(BadInput, match="got 7.0"):
+    with pytest.raises(BadInput, match=r"got 7\.0"):
         check_pue(Decimal("7"))

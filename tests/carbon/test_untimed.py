@@ -8,15 +8,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests._damage import summaryless
 from wattwise.carbon.untimed import UNTIMED_NOTE
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
+from wattwise.server import create_app
 from wattwise.server.data import run_payload
 
 _register_all()
@@ -52,6 +55,10 @@ def test_samples_without_a_usable_time_are_priced_over_the_run(tmp_path: Path,
     with Store(db, readonly=True) as store:
         api = run_payload(store, 1)
     assert api["run"]["emissions_so_far"]["emissions_g"] == pytest.approx(grams, rel=1e-12)
+    client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+    text = client.get("/metrics").text
+    total = re.findall(r'wattwise_emissions_grams_total\{kind="estimated"\} (\S+)', text)
+    assert total and float(total[0]) == pytest.approx(grams, rel=1e-9), text
 
 
 def test_a_run_with_some_samples_timed_is_priced_from_them(tmp_path: Path) -> None:

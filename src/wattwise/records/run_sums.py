@@ -64,14 +64,6 @@ Priced = tuple[float, float, float, float, float]
 Rows = Callable[[str, tuple[Any, ...]], list[sqlite3.Row]]
 
 
-def partial_rows(rows: Rows, ids: Sequence[int]) -> list[sqlite3.Row]:
-    """The columns a run without a summary is counted and priced from, for each of
-    ``ids``: ``id, status, started_unix_s, host_json, sensors_json, summary_json``."""
-    return rows("SELECT id, status, started_unix_s, host_json, sensors_json, summary_json"
-                " FROM runs WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps([int(i) for i in ids]),))
-
-
 def run_sums(rows: Rows, ids: Sequence[int]
              ) -> dict[int, tuple[dict[str, dict[str, float]], dict[str, Priced]]]:
     """``RUN_SUMS_SQL`` of ``ids`` by run: its sums by domain as ``sums_by_domain`` gives

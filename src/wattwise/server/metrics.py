@@ -72,6 +72,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import json
 import math
 import re
 import sys
@@ -104,7 +105,6 @@ from wattwise.records.growing_sums import growing
 from wattwise.records.run_sums import (
     WriteCheck,
     changed_sums,
-    partial_rows,
     run_sums,
     sums_mark,
     unusable_total_share,
@@ -552,6 +552,10 @@ class _Unsummarised:
     summary: None = None
     #: its stored fields that cannot be read, as ``RunInfo.damaged`` (here: its host)
     damaged: dict[str, str] = field(default_factory=dict)
+    #: its recorded end and last heartbeat, as stored (where its samples' times are not
+    #: usable, it is priced over its start to end: ``carbon.untimed``)
+    ended_unix_s: Any = None
+    heartbeat_unix_s: Any = None
 
 
 def _with_series(reads: Reads, stored_running: list[int], recent: int) -> list[int]:
@@ -582,10 +586,19 @@ def _started(value: Any) -> float:
     return _number(value) or 0.0
 
 
+def _partial_rows(rows: Any, ids: list[int]) -> list[Any]:
+    """The columns a run without a summary is counted and priced from, for each of
+    ``ids``: ``id, status, started_unix_s, host_json, sensors_json, summary_json``, its
+    recorded end and heartbeat (``_Unsummarised``)."""
+    return rows("SELECT id, status, started_unix_s, host_json, sensors_json, summary_json,"
+                " ended_unix_s, heartbeat_unix_s FROM runs WHERE id IN"
+                " (SELECT value FROM json_each(?))", (json.dumps([int(i) for i in ids]),))
+
+
 def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
             marks: dict[int, tuple[Any, ...]], pricer: PricingOnce) -> dict[int, _Kept]:
     """The share of the totals of each of ``ids`` (``_lost_parts``): read from a few
-    columns of each (``records.run_sums.partial_rows``) and sums of their samples taken in one
+    columns of each (``_partial_rows``) and sums of their samples taken in one
     query (``records.run_sums.run_sums``), priced as ``carbon.partial.stored_partial_emissions``
     prices each one (its location-based grams: ``stored_partial_grams``, or
     ``priced_together`` for those priced at a zone's yearly figure)."""
@@ -600,13 +613,14 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
     todo: list[tuple[_Unsummarised, tuple[Any, ...], Any]] = []
     unusable: list[tuple[int, Any]] = []  # a summary with a total not usable
     whole: set[int] = set()  # of those, the ones whose stored total is usable
-    for r in partial_rows(reads.rows, ids):
+    for r in _partial_rows(reads.rows, ids):
         rid = int(r[0])
         host = loads(r[3], dict)
         unread = _rows.unreadable(r[3], dict)
         run = _Unsummarised(rid, "lost" if rid in lost else str(r[1]), _started(r[2]),
                             host, [d for d in loads(r[4], list) if isinstance(d, dict)],
-                            damaged={} if unread is None else {"host": unread})
+                            damaged={} if unread is None else {"host": unread},
+                            ended_unix_s=r[6], heartbeat_unix_s=r[7])
         started = started_with(run)
         summary = _rows.loads_summary(r[5])
         if isinstance(summary, dict) and summary_energy_fault(summary) is None \
