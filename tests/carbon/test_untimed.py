@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests._damage import summaryless
-from wattwise.carbon.untimed import UNTIMED_NOTE
+from wattwise.carbon.untimed import UNPLACED_NOTE, UNTIMED_NOTE
 from wattwise.cli import _register_all, app
 from wattwise.records.store import Store
 from wattwise.server import create_app
@@ -61,8 +61,36 @@ def test_samples_without_a_usable_time_are_priced_over_the_run(tmp_path: Path,
     assert total and float(total[0]) == pytest.approx(grams, rel=1e-9), text
 
 
-def test_a_run_with_some_samples_timed_is_priced_from_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize("timed", ["rowid % 2 = 0", "rowid > 1"])
+def test_a_run_with_some_samples_timed_is_priced_from_them_in_its_range(
+        tmp_path: Path, timed: str) -> None:
+    """The emissions' range was the timed samples' own (one sample's, 6 times wide,
+    beside an energy range of 2): it is the energy's range at the run's intensity."""
     db = tmp_path / "r.db"
-    summaryless(db, "UPDATE samples SET t_unix_s = 'x' WHERE rowid % 2 = 0")
-    show = json.loads(_out("show", "1", "--db", str(db), "--json")[0])
-    assert UNTIMED_NOTE not in show["emissions_so_far"]["notes"]
+    summaryless(db, f"UPDATE samples SET t_unix_s = 'x', low_j = 0, high_j = energy_j * 5"
+                    f" WHERE {timed}")  # ranges wider than the timed samples'
+    for args in (("show", "1", "--json"), ("report", "1", "--json")):
+        got = json.loads(_out(*args, "--db", str(db))[0])
+        part = got.get("energy_so_far") or got
+        em = got.get("emissions_so_far") or got["emissions"]
+        assert UNTIMED_NOTE not in em["notes"]
+        per_j = em["emissions_g"] / part["energy_j"]
+        assert (em["low_g"], em["high_g"]) == pytest.approx(
+            (part["low_j"] * per_j, part["high_j"] * per_j), rel=1e-9), (args, part, em)
+
+
+def test_with_no_usable_start_or_end_either_every_output_says_why_it_is_not_priced(
+        tmp_path: Path) -> None:
+    """``report`` said "the run has no energy samples to price" of 45 J of samples,
+    ``show`` gave no word on emissions and the CodeCarbon export said report prices it."""
+    db = tmp_path / "r.db"
+    summaryless(db, "UPDATE samples SET t_unix_s = 'x'",
+                "UPDATE runs SET ended_unix_s = NULL, heartbeat_unix_s = 9e999")
+    why = f"emissions not priced: {UNPLACED_NOTE}"
+    r = CliRunner().invoke(app, ["report", "1", "--db", str(db)])
+    assert r.exit_code == 2 and r.stderr.strip() == f"wattwise: error: {why}", r.output
+    assert why in " ".join(_out("show", "1", "--db", str(db))[0].split())
+    exported = json.loads(_out("export", "1", "-f", "json", "--db", str(db))[0])
+    assert exported["emissions_so_far"] is None and why in exported["notes"]
+    notes = " ".join(_out("export", "1", "-f", "codecarbon", "--db", str(db))[1].split())
+    assert why in notes and "prices it)" not in notes, notes

@@ -463,4 +463,11 @@ def unpriced_note(record: Any) -> str | None:
         reprice_options(None, started=started_with(record))
     except WattwiseError as exc:
         return f"emissions not priced: {exc}"
-    return None
+    from wattwise.carbon.sample_energy import recorded_end
+    from wattwise.carbon.untimed import UNPLACED_NOTE
+
+    # priceable options, no figure: its samples' times and its start or end not usable
+    # (``carbon.untimed.over_the_run`` prices it over them where they are)
+    start, end = real_or_none(getattr(record, "started_unix_s", None)), recorded_end(record)[0]
+    unplaced = start is None or end is None or end < start
+    return f"emissions not priced: {UNPLACED_NOTE}" if unplaced else None

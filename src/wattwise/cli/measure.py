@@ -1467,6 +1467,10 @@ def report(
             intervals = stored_intervals(store, rec, part, pricing, notes=stored_notes,
                                          profile=profile,
                                          **({} if spans is None else {"spans": spans}))
+            from wattwise.carbon.repricing import unpriced_note
+
+            if not intervals and (said := unpriced_note(rec)) is not None:
+                die(said)  # its words in every other output (not "no energy samples")
         else:
             from wattwise.records.stored_energy import unusable_energy_notes
 
