@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from tests._cli_out import cli_out as _cli
 from tests._cli_out import recorded as _recorded
 from tests._damage import edit_summary
+from wattwise.cli import app
 from wattwise.records.judged_stored import kind_notes
 from wattwise.records.store import Store
 from wattwise.server.data import run_payload
@@ -69,7 +71,6 @@ def _dom(kind: Any, in_total: Any = True) -> dict[str, Any]:
     {"kind": "measured", "domains": []},  # nothing counted: nothing to tell
     {"kind": "measured", "domains": [_dom(None)]},  # a domain without a kind
     {"kind": "measured", "domains": [_dom("estimated", "yes")]},
-    {"kind": 3, "domains": [_dom("estimated")]},
     {"kind": "measured", "domains": "x"},
     None,
 ])
@@ -82,3 +83,28 @@ def test_a_counted_domain_of_another_kind_is_told() -> None:
     assert kind_notes(summary) == [
         "the stored kind 'measured' is not the kind of the domains it counts ('mixed'):"
         " a damaged record; each domain's own kind is shown with it"]
+
+
+@pytest.mark.parametrize("kind,said", [
+    (5, "the stored kind '5' is not the kind of the domains it counts ('estimated')"),
+    (["measured"], "the stored kind '[\"measured\"]' is not the kind of the domains it"
+                   " counts ('estimated')"),
+    (None, "the stored kind 'null' is not the kind of the domains it counts ('estimated')"),
+    (..., "the stored kind is missing; the domains it counts are 'estimated'"),
+])
+def test_a_kind_that_is_no_text_or_none_is_told(kind: Any, said: str) -> None:
+    summary: dict[str, Any] = {"domains": [_dom("estimated")]}
+    if kind is not ...:
+        summary["kind"] = kind
+    assert kind_notes(summary) == [
+        f"{said}: a damaged record; each domain's own kind is shown with it"]
+
+
+def test_codecarbon_says_the_domains_kind_where_the_stored_one_is_damaged(
+        tmp_path: Path) -> None:
+    """The note that the energy columns are estimated was gone for a stored kind of 5."""
+    db = tmp_path / "r.db"
+    rid = _recorded(db, kind="estimated")
+    edit_summary(db, rid, lambda s: s.update(kind=5))
+    r = CliRunner().invoke(app, ["export", str(rid), "-f", "codecarbon", "--db", str(db)])
+    assert "the energy and power columns are estimated" in r.stderr, r.stderr

@@ -307,26 +307,33 @@ def pue_notes(summary: Any) -> list[str]:
     return [f"the stored PUE is not usable: {why}: a damaged record; {instead}"]
 
 
-def kind_notes(summary: Any) -> list[str]:
-    """The one note where a summary's stored ``kind`` is not the kind of the domains it
-    counts (``measure.results.combined_kind``, as every meter writes it: "measured" over
-    two estimated domains was shown as measured); [] where it is, or where the domains
-    cannot tell (none counted, or one without a kind or a true/false ``in_total``)."""
+def domains_kind(summary: Any) -> str | None:
+    """The kind of the domains a summary counts (``measure.results.combined_kind``, as
+    every meter writes the summary's own), or None where they cannot tell (none counted,
+    or one without a kind or a true/false ``in_total``)."""
     from wattwise.measure.results import combined_kind
 
-    if not isinstance(summary, dict) or not isinstance(summary.get("kind"), str):
-        return []
-    domains = summary.get("domains")
+    domains = summary.get("domains") if isinstance(summary, dict) else None
     if not isinstance(domains, list) or not all(
             isinstance(d, dict) and isinstance(d.get("kind"), str)
             and isinstance(d.get("in_total", True), bool) for d in domains):
-        return []
+        return None
     kinds = [d["kind"] for d in domains if d.get("in_total", True)]
-    if not kinds or combined_kind(kinds) == summary["kind"]:
+    return combined_kind(kinds) if kinds else None
+
+
+def kind_notes(summary: Any) -> list[str]:
+    """The one note where a summary's stored ``kind`` is not :func:`domains_kind`
+    ("measured" over two estimated domains was shown as measured; 5, a list or none at
+    all as the kind); [] where it is, or where the domains cannot tell."""
+    told = domains_kind(summary)
+    if told is None or summary.get("kind") == told:
         return []
-    return [f"the stored kind {_shown(summary['kind'])} is not the kind of the domains it"
-            f" counts ({_shown(combined_kind(kinds))}): a damaged record; each domain's own"
-            " kind is shown with it"]
+    stored = (f"is missing; the domains it counts are {_shown(told)}" if "kind" not in summary
+              else f"{_shown(summary['kind'])} is not the kind of the domains it counts"
+                   f" ({_shown(told)})")
+    return [f"the stored kind {stored}: a damaged record; each domain's own kind is shown"
+            " with it"]
 
 
 def power_notes(summary: Any, figures: Any) -> list[str]:
