@@ -66,3 +66,16 @@ def test_pricing_takes_a_low_above_its_high_as_no_range(low: float, high: float,
     from wattwise.carbon.accounting import priced_values
 
     assert priced_values(SimpleNamespace(energy_j=5.0, low_j=low, high_j=high)) == want
+
+
+def test_no_range_at_all_shows_none_for_its_emissions_either(tmp_path: Path) -> None:
+    """Every sample's low above its high: the energy showed no range, its emissions one of
+    zero width ("0.006019 gCO2eq (0.006019-0.006019)")."""
+    db = tmp_path / "r.db"
+    summaryless(db, "UPDATE samples SET low_j = high_j * 2")
+    _register_all()
+    for command in ("show", "report"):
+        r = CliRunner().invoke(app, [command, "1", "--db", str(db)], env={"COLUMNS": "400"})
+        line = next(x for x in r.stdout.splitlines() if x.startswith("emissions:"))
+        assert line.startswith("emissions: ") and "gCO2eq," in line and "(" not in \
+            line.split(",")[0], (command, line)

@@ -405,20 +405,18 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     the figure ``wattwise report`` gives in their place, with the one note every output
     gives; without it, the command that prices them is named; ``pue``, its PUE."""
     from wattwise.carbon.pue import stored_source
-    from wattwise.records.stored_energy import (
-        own_emissions_notes,
-        summary_emissions_fault,
-        summary_energy_fault,
-    )
+    from wattwise.records.stored_energy import own_emissions_notes as own_notes
+    from wattwise.records.stored_energy import summary_emissions_fault, summary_energy_fault
 
     if summary_emissions_fault(summary) is not None:  # a damaged total's note says it once
         total = summary_energy_fault(summary) is None
         return [*_emissions_again(ref, again, total, pue),
-                *(f"note: {safe(n, None)}" for n in own_emissions_notes(summary))]
+                *(f"note: {safe(n, None)}" for n in own_notes(summary))]
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
         return []
-    held = e.get("low_g") is not None or e.get("high_g") is not None
+    lo, hi = (e.get(k) for k in ("low_g", "high_g"))  # none equal, as ``fmt_energy`` has
+    held = (lo is not None or hi is not None) and not (_finite(lo) and lo == hi)
     zone = e.get("zone")
     lines = [
         f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq"
