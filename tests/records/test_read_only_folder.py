@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -33,13 +35,20 @@ with Store(sys.argv[1], readonly=True) as store:
 """
 
 
+@pytest.mark.parametrize("first_mode", ["wal", "delete"])
 def test_a_reader_of_a_folder_it_may_not_write_sees_runs_written_since(
-    tmp_path: Path
+    tmp_path: Path, first_mode: str
 ) -> None:
+    """``delete``: the file was in rollback mode when the reader opened it, then turned to
+    WAL mode: the reader's connection failed ("attempt to write a readonly database") at
+    every request until it was restarted."""
     folder = tmp_path / "team"
     folder.mkdir()
     db = folder / "runs.db"
     add_run(db)
+    if first_mode == "delete":
+        with closing(sqlite3.connect(db)) as conn:
+            conn.execute("PRAGMA journal_mode=delete")
     for p in (folder, db):
         os.chown(p, 2001, 2001)  # another user's folder and file, 755 and 644
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
@@ -67,6 +76,7 @@ def test_a_reader_of_a_folder_it_may_not_write_sees_runs_written_since(
 
 CHECK_AGAIN = """
 import sys
+from contextlib import closing
 from pathlib import Path
 from wattwise.records import damaged_file
 path = Path(sys.argv[1])

@@ -257,8 +257,9 @@ class ReadOnlyDatabase:
             )
 
     stopped: str | None = None  # why every read is refused from now on (``stop_reads``)
-    #: What ``immutable_read.marks`` said of the file when an immutable read opened it (which
-    #: SQLite never checks again): None where no read is immutable.
+    #: What ``immutable_read.marks`` said of the file when a read opened it in a folder
+    #: this user may not write (an immutable read, which SQLite never checks again; a
+    #: plain one, which fails for good once the file turns to WAL mode): None elsewhere.
     _frozen: tuple[Any, ...] | None = None
 
     def stop_reads(self, why: str) -> None:
@@ -275,12 +276,14 @@ class ReadOnlyDatabase:
             # it through a new connection (an old one's cache may hold damaged pages)
             self._generation += 1
         if self._frozen is not None and self._frozen != immutable_read.marks(self.path):
-            self._frozen = None  # the file an immutable read keeps was written since:
-            self._generation += 1  # read it anew (a dashboard served its first state)
+            self._frozen = None  # the file a read keeps was written since: read it anew
+            self._generation += 1  # (a dashboard served its first state, or failed)
         conn = self.readers.get(self._generation)
         if conn is None:
             base = "file:" + urllib.parse.quote(str(self.path.absolute()))
             mode = "rw" if self._may_tidy() else "ro"
+            if not os.access(self.path.parent, os.W_OK):  # as it is before it is opened
+                self._frozen = immutable_read.marks(self.path)
             conn = _connect(f"{base}?mode={mode}", timeout_s, uri=True)
             conn.text_factory = _text
             try:
@@ -292,7 +295,6 @@ class ReadOnlyDatabase:
                     self.path
                 ):
                     raise
-                self._frozen = immutable_read.marks(self.path)
                 conn = _connect(base + "?mode=ro&immutable=1", timeout_s, uri=True)
                 conn.text_factory = _text
             self.readers.add(conn, self._generation)
