@@ -59,6 +59,8 @@ def test_samples_without_a_usable_time_are_priced_over_the_run(tmp_path: Path,
     text = client.get("/metrics").text
     total = re.findall(r'wattwise_emissions_grams_total\{kind="estimated"\} (\S+)', text)
     assert total and float(total[0]) == pytest.approx(grams, rel=1e-9), text
+    drawn = client.get("/api/runs/1/timeline").json()  # nothing to draw: said why
+    assert any(n.startswith(UNTIMED_NOTE) for n in drawn["notes"]), drawn["notes"]
 
 
 @pytest.mark.parametrize("timed", ["rowid % 2 = 0", "rowid > 1"])

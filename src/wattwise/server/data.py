@@ -461,6 +461,11 @@ def timeline_payload(
         if cumulative is not None else None,
         "steps": steps_of(store.steps(record.id), start),
     })
+    if skipped and skipped == samples and grams is not None:  # none to draw it over
+        from wattwise.carbon.untimed import UNTIMED_NOTE
+
+        damaged = [f"{UNTIMED_NOTE}: its {grams:.4g} gCO2eq are not drawn over time",
+                   *damaged]
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + damaged + \
         ([non_finite_note(bad)] if bad else []) + \
         time_notes(domains) + unsampled_notes(record.summary, domains, LINES_LEAVE_OUT)
