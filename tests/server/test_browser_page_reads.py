@@ -264,3 +264,25 @@ def test_at_375_px_a_tuning_a_study_and_the_leaderboard_read_as_cards(
                 assert browser.execute_script(lines, cell) <= 2.2, cell.text
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+@pytest.mark.parametrize("width", [800, 1024])
+def test_between_a_phone_and_a_wide_screen_the_leaderboard_keeps_its_figures_in_view(
+        browser: Any, served: dict[str, Any], width: int) -> None:
+    """At 800 px the leaderboard was a 1,350 px table scrolling in a 737 px box: its rate,
+    emissions and run columns out of view. It reads as cards there."""
+    from selenium.webdriver.common.by import By
+
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        _open(browser, f"{served['results']}/#/bench", "table.bench tbody tr")
+        view = browser.execute_script("return document.documentElement.clientWidth")
+        for row in browser.find_elements(By.CSS_SELECTOR, "table.bench tbody tr"):
+            for cell in row.find_elements(By.TAG_NAME, "td"):
+                box = browser.execute_script(
+                    "const b = arguments[0].getBoundingClientRect(); return [b.left, b.right]",
+                    cell)
+                assert box[0] >= 0 and box[1] <= view, (cell.text, box, view)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
