@@ -44,6 +44,15 @@ def test_resolution_order_argument_env_config(tmp_path) -> None:
     assert none.zone is None and "WATTWISE_ZONE" in none.note and "--zone" in none.note
 
 
+def test_a_zone_of_spaces_alone_is_no_zone_as_the_readme_says(tmp_path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('zone = "FR"\n')
+    blank = resolve_zone(None, env={"WATTWISE_ZONE": "  "}, config_file=cfg)
+    assert (blank.zone.name, blank.origin) == ("FR", "config")  # the next source in order
+    none = resolve_zone(None, env={"WATTWISE_ZONE": " "}, config_file=tmp_path / "no.toml")
+    assert none.zone is None and "world average" in none.note
+
+
 def test_bad_zone_in_env_is_bad_input() -> None:
     with pytest.raises(BadInput, match="unknown zone"):
         resolve_zone(None, env={"WATTWISE_ZONE": "Atlantis"})
