@@ -94,5 +94,8 @@ def test_with_no_usable_start_or_end_either_every_output_says_why_it_is_not_pric
     assert why in " ".join(_out("show", "1", "--db", str(db))[0].split())
     exported = json.loads(_out("export", "1", "-f", "json", "--db", str(db))[0])
     assert exported["emissions_so_far"] is None and why in exported["notes"]
+    assert why in json.loads(_out("runs", "--db", str(db), "--json")[0])[0]["notes"]
+    client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+    assert why in client.get("/api/runs/1/timeline").json()["notes"]
     notes = " ".join(_out("export", "1", "-f", "codecarbon", "--db", str(db))[1].split())
     assert why in notes and "prices it)" not in notes, notes

@@ -45,7 +45,7 @@ from wattwise.cli.render import (
     when,
 )
 from wattwise.measure.intervals import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S
-from wattwise.records.run_notes import NO_SAMPLE_YET, no_figure_notes
+from wattwise.records.run_notes import NO_SAMPLE_YET, no_figure_notes, unpriced_notes
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 REF_HELP = (
@@ -703,7 +703,8 @@ def runs(
         print_json([{**_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id)),
                      "notes": damaged_notes(r) + unusable_notes(r.summary)
                      + said.get(r.id, []) + value_notes.get(r.id, [])
-                     + no_figure_notes(r, partial.get(r.id)),
+                     + no_figure_notes(r, partial.get(r.id))
+                     + unpriced_notes(r, partial.get(r.id), priced.get(r.id)),
                      **figures.get(r.id, {})}
                     for r in found])
     elif not found:
@@ -892,8 +893,7 @@ def show(
                 from wattwise.carbon.sample_energy import stored_value_notes
 
                 out["notes"] += stored_value_notes(store, rec.id)
-                unpriced = unpriced_note(rec) if priced is None and part.usable else None
-                out["notes"] += [unpriced] if unpriced else []
+                out["notes"] += unpriced_notes(rec, part, priced)
             out.update(figures)
             plan = _plan(rec)
             if plan is not None:  # its saving, as the plan page and /api/plans give it

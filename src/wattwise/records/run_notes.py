@@ -34,6 +34,18 @@ def no_figure_notes(record: Any, part: Any) -> list[str]:
     return [NO_SAMPLE_YET if getattr(record, "status", None) == "running" else NO_COUNTED_SAMPLE]
 
 
+def unpriced_notes(record: Any, part: Any, priced: Any) -> list[str]:
+    """Why a run without a summary whose partial energy ``part`` is usable has no
+    emissions (``priced`` None): its zone cannot be had, or its samples cannot be placed
+    in time (``carbon.repricing.unpriced_note``); [] where it has them, or none is said."""
+    if part is None or not part.usable or priced is not None:
+        return []
+    from wattwise.carbon.repricing import unpriced_note
+
+    said = unpriced_note(record)
+    return [] if said is None else [said]
+
+
 def stored_field_notes(record: Any, figures: Any = None) -> list[str]:
     """The notes on run ``record``'s stored duration, PUE and average powers that are not
     usable (``records.judged_stored``); ``figures``: its judged figures where the caller

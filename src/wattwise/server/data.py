@@ -461,11 +461,13 @@ def timeline_payload(
         if cumulative is not None else None,
         "steps": steps_of(store.steps(record.id), start),
     })
-    if skipped and skipped == samples and grams is not None:  # none to draw it over
+    if skipped and skipped == samples:  # no sample to draw its emissions over: why
+        from wattwise.carbon.repricing import unpriced_note
         from wattwise.carbon.untimed import UNTIMED_NOTE
 
-        damaged = [f"{UNTIMED_NOTE}: its {grams:.4g} gCO2eq are not drawn over time",
-                   *damaged]
+        said = (f"{UNTIMED_NOTE}: its {grams:.4g} gCO2eq are not drawn over time"
+                if grams is not None else unpriced_note(record))
+        damaged = [said, *damaged] if said else damaged
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + damaged + \
         ([non_finite_note(bad)] if bad else []) + \
         time_notes(domains) + unsampled_notes(record.summary, domains, LINES_LEAVE_OUT)
