@@ -43,7 +43,7 @@ from wattwise.records.export_values import (
     stored_partial,
     stored_samples,
 )
-from wattwise.records.run_notes import no_figure_notes
+from wattwise.records.run_notes import NO_SAMPLE_YET, no_figure_notes
 from wattwise.records.store import RunInfo, SampleRow
 from wattwise.records.stored_energy import summary_emissions_fault
 
@@ -200,8 +200,8 @@ def export_codecarbon(
         from wattwise.records.run_sums import samples_sum_note
 
         void = samples_sum_note(store, record)
-    if void is None and part is None and no_figure_notes(record, None):
-        void = NO_COUNTED_SAMPLE  # no summary, no counted sample (gaps alone): no figure
+    if void is None and part is None and (said := no_figure_notes(record, None)):
+        void = said[0] if said[0] == NO_SAMPLE_YET else NO_COUNTED_SAMPLE  # gaps alone
     if void is not None or (part is None and not isinstance(record.summary, dict)):
         recorded, unknown = no_carbon(void)  # damaged, or no summary nor counted sample
     elif part is not None:  # priced now from its partial energy, as `wattwise report` does
@@ -270,7 +270,7 @@ def export_codecarbon(
             exact, fault = part.energy_j, None
         energy_kwh, total_j = scaled_columns(energy_kwh, total_j, exact, factor, None if (
             part or void or fault) else record.summary, seen, notes, unknown, known)
-        total_kwh = _consumed_kwh(exact, fault, total_j, counted, unknown,
+        total_kwh = _consumed_kwh(exact, fault, total_j, counted, [] if void else unknown,
                                   None if void is not None else notes)
         if total_kwh is not None:
             total_kwh = same_kwh(total_kwh * factor, recorded.get("facility_energy_kwh"))

@@ -468,6 +468,10 @@ def timeline_payload(
         said = (f"{UNTIMED_NOTE}: its {grams:.4g} gCO2eq are not drawn over time"
                 if grams is not None else unpriced_note(record))
         damaged = [said, *damaged] if said else damaged
+    if not samples and record.status == "running" and not isinstance(record.summary, dict):
+        from wattwise.records.run_notes import NO_SAMPLE_YET
+
+        damaged = [NO_SAMPLE_YET, *damaged]  # nothing drawn yet: not a run without a figure
     out["notes"] = ([skipped_note(skipped)] if skipped else []) + damaged + \
         ([non_finite_note(bad)] if bad else []) + \
         time_notes(domains) + unsampled_notes(record.summary, domains, LINES_LEAVE_OUT)
