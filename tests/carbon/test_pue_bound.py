@@ -7,6 +7,7 @@ as a typing mistake; the same figure is now taken or refused everywhere.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,3 +72,39 @@ def test_a_decimal_pue_is_a_number() -> None:
     assert check_pue(Decimal("2")) == 2.0  # was "must be a number ..., got Decimal('2')"
     with pytest.raises(BadInput, match=r"got 7\.0"):
         check_pue(Decimal("7"))
+
+
+#: Every command that takes --pue, with what else it needs (the database is not read
+#: before the PUE is judged).
+COMMANDS = {
+    "run": ["run", "--db", "{db}", "--pue", "{pue}", "--", "true"],
+    "report": ["report", "--db", "{db}", "--pue", "{pue}"],
+    "estimate infer": ["estimate", "infer", "--params", "7B", "--hardware", "H100 SXM5",
+                       "--prompt-tokens", "100", "--output-tokens", "100", "--pue", "{pue}"],
+    "estimate train": ["estimate", "train", "--params", "7B", "--tokens", "1T",
+                       "--hardware", "H100 SXM5", "--pue", "{pue}"],
+    "estimate refresh": ["estimate", "refresh", "--keep", "a", "--replace", "a",
+                         "--a-j-per-unit", "1", "--b-j-per-unit", "1", "--a-remaining-years",
+                         "3", "--zone", "DE", "--units-per-year", "1e9", "--pue", "{pue}"],
+}
+
+
+@pytest.mark.parametrize("typed,said", [
+    ("1.5k", "got '1.5k'"), ("\uff11.\uff15", "got '\uff11.\uff15'"), ("1_0", "got '1_0'"),
+    ("6", "got 6 ("), ("1e999", "got 1e999 ("), ("0x2", "got '0x2'")])
+def test_every_command_reads_a_pue_alike(tmp_path: Path, typed: str, said: str) -> None:
+    """run, report and refresh refused '1.5k' in their option parser's words ("Input
+    should be a valid number"), estimate infer took '１.５' as 1.5, and 6 was "got 6.0"."""
+    from typer.testing import CliRunner
+
+    from wattwise.cli import _register_all, app
+
+    _register_all()
+    lines = set()
+    for name, args in COMMANDS.items():
+        argv = [a.format(db=tmp_path / "r.db", pue=typed) for a in args]
+        r = CliRunner().invoke(app, argv)
+        assert r.exit_code == 2, (name, r.output)
+        lines.add(r.stderr.strip())
+    (line,) = lines
+    assert line.startswith(f"wattwise: error: pue must be a number from 1.0 to 5.0, {said}")

@@ -164,7 +164,7 @@ CASES: list[tuple[list[str], str]] = [
     (["export", "--format"], "'--format' requires an argument"),
     (["export", "--nope", *DB], "no such option: --nope"),
     (["report", "--units", "many", *DB], "--units"),
-    (["report", "--pue", "high", *DB], "--pue"),
+    (["report", "--pue", "high", *DB], "pue must be a number from 1.0 to 5.0, got 'high'"),
     (["report", "--share", "half", *DB], "--share"),
     (["doctor", "extra"], "unexpected extra argument"),
     (["doctor", "--verbose"], "no such option: --verbose"),
@@ -174,7 +174,7 @@ CASES: list[tuple[list[str], str]] = [
     (["run", "--bogus", *RUN], "no such option: --bogus"),
     (["run", "-i"], "'-i' requires an argument"),
     (["run", "-i", "abc", *RUN], "--interval"),
-    (["run", "--pue", "x", *RUN], "--pue"),
+    (["run", "--pue", "x", *RUN], "pue must be a number from 1.0 to 5.0, got 'x'"),
     # ... and in the other modules' commands, which inherit it
     (["zones", "--x"], "no such option: --x"),
     (["intensity"], "missing argument"),

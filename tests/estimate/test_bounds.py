@@ -119,7 +119,7 @@ def test_the_brand_named_as_the_site_of_a_partner_s_region_takes_the_region_s_pu
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"pue": "1e29"}, "pue must be a number from 1.0 to 5.0, got 1e\\+29"),
+        ({"pue": "1e29"}, "pue must be a number from 1.0 to 5.0, got 1e29 "),
         ({"pue": 5.5}, "Uptime Institute"),
         ({"intensity_g_per_kwh": "1e29"}, "at most 2,000 gCO2eq/kWh"),
         ({"intensity_g_per_kwh": 2500}, "lignite and coal"),
@@ -143,7 +143,7 @@ def test_implausible_inference_inputs_are_refused(kw: dict[str, Any], message: s
     ("kw", "message"),
     [
         ({"count": "1e12"}, "at most 1,000,000 devices"),
-        ({"pue": "1e29"}, "from 1.0 to 5.0, got 1e\\+29"),
+        ({"pue": "1e29"}, "from 1.0 to 5.0, got 1e29 "),
         ({"intensity_g_per_kwh": "1e29"}, "at most 2,000"),
         ({"params": "1e29", "tokens": "1T"}, "params"),
         ({"days": "1e29"}, "days"),

@@ -133,7 +133,7 @@ def test_bad_basis_or_site_is_one_line_and_exit_2(
         (["--site", "local", "--zone", "aws:us-east-1"], "contradicts the cloud zone"),
         (["--batch-size", "1e12"], "at most 65,536 sequences"),
         (["--count", "1e12"], "at most 1,000,000 devices"),
-        (["--pue", "1e29"], "from 1.0 to 5.0, got 1e+29"),
+        (["--pue", "1e29"], "from 1.0 to 5.0, got 1e29 "),
         (["--pue", "5.5"], "from 1.0 to 5.0, got 5.5"),
         (["--intensity", "1e29"], "at most 2,000 gCO2eq/kWh"),
         (["--batch-size", "1_000"], "not 1_000"),

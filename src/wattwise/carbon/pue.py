@@ -15,6 +15,7 @@ import contextlib
 import decimal
 import functools
 import numbers
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +48,7 @@ MAX_PUE_WHY = (
 MIN_PUE_WHY = "a PUE is a facility's energy over its IT energy: never below 1"
 
 
-def check_pue(pue: Any) -> float:
+def check_pue(pue: Any, typed: str | None = None) -> float:
     """``pue`` as a float if it is a number from 1.0 to ``MAX_PUE``; else the one line
     every command, ``track()`` and estimate give (they each had their own words)."""
     from wattwise._userinput import shown
@@ -58,10 +59,27 @@ def check_pue(pue: Any) -> float:
             value = float(pue)
     if value is not None and 1.0 <= value <= MAX_PUE:  # NaN fails this too
         return value
-    got = shown(pue) if value is None else repr(value)  # every digit: 5.000000000000001
+    # as typed, else every digit: 5.000000000000001
+    got = typed if typed is not None else shown(pue) if value is None else repr(value)
     why = "" if value is None or value != value else (
         f" ({MIN_PUE_WHY})" if value < 1.0 else f" ({MAX_PUE_WHY})")
     raise BadInput(f"pue must be a number from 1.0 to {MAX_PUE:.1f}, got {got}{why}")
+
+
+#: A PUE as text: a plain decimal number (digits 0-9, no unit suffix, no "1_0"), or
+#: nan/inf, which ``check_pue`` refuses in its own words.
+_PLAIN = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?|[+-]?(nan|inf|infinity)",
+                    re.IGNORECASE)
+
+
+def read_pue(value: Any) -> float:
+    """A PUE as a command line or a call gives it (a number, or text that is a plain
+    number), judged by ``check_pue``: every command reads ``--pue`` so. Text is said as
+    typed ("6", not 6.0; "1e999", not inf)."""
+    if isinstance(value, str) and _PLAIN.fullmatch(value.strip()):
+        number = float(value)  # judged by its value, said as typed (1e999 is no inf)
+        return check_pue(number, typed=value.strip())
+    return check_pue(value)
 
 
 @functools.cache

@@ -444,7 +444,7 @@ def register(app: typer.Typer) -> None:
                                  help="Grid zone: its shipped yearly intensity."),
         intensity: str = typer.Option(None, "--intensity",
                                       help="Grid intensity, gCO2eq/kWh (N or LO:MID:HI)."),
-        pue: float = typer.Option(1.0, "--pue", help="PUE, 1.0-5.0."),
+        pue: str = typer.Option("1.0", "--pue", help="PUE, 1.0-5.0."),
         b_embodied: str = typer.Option(
             None, "--b-embodied",
             help="B's embodied carbon: kg (or LOW:CENTRAL:HIGH kg), or a device of the "
@@ -470,9 +470,12 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Keep device A or replace it by B: payback time of B's embodied carbon."""
+        from wattwise.carbon.pue import read_pue
         from wattwise.estimate import defaults
         from wattwise.estimate import refresh as rf
         from wattwise.estimate import refresh_inputs as ri
+
+        pue_given = _call(read_pue, value=pue)  # judged first, as every command judges it
 
         # Free text is printed: 1-256 printable characters, as `report --unit`.
         for option, text in (("--keep", keep), ("--replace", replace), ("--unit", unit),
@@ -557,7 +560,7 @@ def register(app: typer.Typer) -> None:
             intensity_g_per_kwh=grid, intensity_source=grid_src,
             units_per_year=None if units_per_year is None else _call(
                 rf.parse_range, text=units_per_year, what="--units-per-year"),
-            utilisation=utilisation, pue=pue,
+            utilisation=utilisation, pue=pue_given,
             embodied_a=None if a_embodied is None else embodied(a_embodied, keep, None,
                                                                 "--a-embodied"),
             lifetime_a_years=None if a_lifetime is None else _call(

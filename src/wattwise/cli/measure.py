@@ -96,6 +96,13 @@ def _check_input_file(path: Path, option: str) -> None:
         die(f"{option} {path}: cannot read: permission denied")
 
 
+def _read_pue(pue: str | None) -> float | None:
+    """``--pue`` as every command reads it (``carbon.pue.read_pue``), or None."""
+    from wattwise.carbon.pue import read_pue
+
+    return None if pue is None else read_pue(pue)
+
+
 def _check_carbon(
     zone: str | None, trace: Path | None, pue: float | None, provider: str | None = None,
     *, recorded: bool = False,
@@ -391,7 +398,7 @@ def run(
     ),
     zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
     trace: Path | None = typer.Option(None, "--intensity-trace", help=TRACE_HELP),
-    pue: float | None = typer.Option(None, "--pue", help=PUE_HELP),
+    pue: str | None = typer.Option(None, "--pue", help=PUE_HELP),
     provider: str | None = typer.Option(None, "--intensity-provider", help=PROVIDER_HELP),
     renewable_share: float | None = typer.Option(
         None, "--renewable-share",
@@ -428,7 +435,8 @@ def run(
         check_output(json_out, "--json file", protect=None if no_store else _db_path(db))
     check_command(command)
     exe = command[0]
-    _check_carbon(zone, trace, pue, provider)
+    pue_given = _read_pue(pue)
+    _check_carbon(zone, trace, pue_given, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
     _profile_can_cover_now(profile)
@@ -445,7 +453,7 @@ def run(
             command=list(command),
             zone=zone,
             intensity_trace=trace,
-            pue=pue,
+            pue=pue_given,
             intensity_provider=provider,
         )
         if tracked.carbon_options is not None and (instruments or profile) is not None:
@@ -1319,7 +1327,7 @@ def report(
     ref: str = typer.Argument("latest", help=REF_HELP),
     zone: str | None = typer.Option(None, "--zone", "-z", help=ZONE_HELP),
     trace: Path | None = typer.Option(None, "--intensity-trace", help=TRACE_HELP),
-    pue: float | None = typer.Option(None, "--pue", help=PUE_HELP),
+    pue: str | None = typer.Option(None, "--pue", help=PUE_HELP),
     renewable_share: float | None = typer.Option(
         None, "--renewable-share", help="Share 0-1 of energy covered by renewable contracts."
     ),
@@ -1383,7 +1391,8 @@ def report(
         summed_end,
     )
 
-    _check_carbon(zone, trace, pue, provider, recorded=True)
+    pue_given = _read_pue(pue)
+    _check_carbon(zone, trace, pue_given, provider, recorded=True)
     zone = None if zone is None else zone.strip()  # ' aws:eu-west-1 ' is the recorded one
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
@@ -1443,7 +1452,7 @@ def report(
         # unless an option overrides it (and a note says so).
         # The market-based options are priced below, with those the run recorded.
         pricing = reprice_options(
-            rec.summary, zone=zone, intensity_trace=trace, pue=pue, provider=provider,
+            rec.summary, zone=zone, intensity_trace=trace, pue=pue_given, provider=provider,
             started=started_with(rec),
         )
         from wattwise.records.queries import damaged_notes

@@ -10,7 +10,6 @@ is applied and noted one way.
 from __future__ import annotations
 
 import contextlib
-import math
 import numbers
 import re
 from typing import Any
@@ -73,24 +72,12 @@ def optional_positive(value: Number | None, what: str) -> float | None:
     return None if value is None else positive(value, what)
 
 
-#: A PUE as text: a plain decimal number (no unit suffix, no "1_0"), or nan/inf, which
-#: ``carbon.pue.check_pue`` refuses in its own words.
-_PLAIN_PUE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?|[+-]?(nan|inf|infinity)",
-                        re.IGNORECASE)
-
-
 def given_pue(value: Number | None) -> float | None:
-    """A given PUE judged as every command judges one (``carbon.pue.check_pue``: text
-    that is no plain number too, "1.5k" among it), or None."""
-    from wattwise.carbon.pue import check_pue
+    """A given PUE read as every command reads one (``carbon.pue.read_pue``: text that
+    is no plain number too, "1.5k" among it), or None."""
+    from wattwise.carbon.pue import read_pue
 
-    if value is None:
-        return None
-    value = plain(value)
-    if isinstance(value, str) and _PLAIN_PUE.fullmatch(value.strip()):
-        number = float(value)  # said as typed where the float is not it: 1e999 is no inf
-        value = number if math.isfinite(number) and number != 0 else value.strip()
-    return check_pue(value)
+    return None if value is None else read_pue(plain(value))
 
 
 def fraction(value: Number | None, what: str) -> float | None:
