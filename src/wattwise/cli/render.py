@@ -405,6 +405,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     the figure ``wattwise report`` gives in their place, with the one note every output
     gives; without it, the command that prices them is named; ``pue``, its PUE."""
     from wattwise.carbon.pue import stored_source
+    from wattwise.records.judged_stored import shown_kind
     from wattwise.records.stored_energy import own_emissions_notes as own_notes
     from wattwise.records.stored_energy import summary_emissions_fault, summary_energy_fault
 
@@ -421,7 +422,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     lines = [
         f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq"
         + (f" ({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')})" if held else "")
-        + f", location-based, from {safe(kind_said(summary.get('kind')))} energy",
+        + f", location-based, from {safe(kind_said(shown_kind(summary)))} energy",
         f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
         + _zone_said(zone)
         + f", {_said(e.get('kind'), e.get('source'))}",

@@ -411,12 +411,10 @@ def kind_notes(record: Any, part: Any) -> list[str]:
     """Whether the energy written was measured or estimated, for a format whose columns
     have no place for it (CodeCarbon's): its kind as ``show`` gives it (the summary's,
     else the partial energy's of a run without one)."""
-    from wattwise.records.judged_stored import domains_kind, kind_notes
+    from wattwise.records.judged_stored import shown_kind
 
     summary = record.summary if isinstance(record.summary, dict) else None
-    kind = summary.get("kind") if summary is not None else getattr(part, "kind", None)
-    if summary is not None and kind_notes(summary):  # a damaged kind: its domains'
-        kind = domains_kind(summary)
+    kind = shown_kind(summary) if summary is not None else getattr(part, "kind", None)
     if not isinstance(kind, str) or not kind:
         return []
     how = {"measured": "read from hardware energy counters",

@@ -322,6 +322,13 @@ def domains_kind(summary: Any) -> str | None:
     return combined_kind(kinds) if kinds else None
 
 
+def shown_kind(summary: Any) -> Any:
+    """The kind a summary's energy is said to be of: its stored one, else where that is
+    damaged (:func:`kind_notes`) the kind of the domains it counts ("from measured
+    energy" headed a run of two estimated domains)."""
+    return domains_kind(summary) if kind_notes(summary) else summary.get("kind")
+
+
 def kind_notes(summary: Any) -> list[str]:
     """The one note where a summary's stored ``kind`` is not :func:`domains_kind`
     ("measured" over two estimated domains was shown as measured; 5, a list or none at
