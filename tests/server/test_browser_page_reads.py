@@ -266,11 +266,12 @@ def test_at_375_px_a_tuning_a_study_and_the_leaderboard_read_as_cards(
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-@pytest.mark.parametrize("width", [800, 1024])
+@pytest.mark.parametrize("width", [800, 1024, 1101, 1280, 1440, 1920])
 def test_between_a_phone_and_a_wide_screen_the_leaderboard_keeps_its_figures_in_view(
         browser: Any, served: dict[str, Any], width: int) -> None:
     """At 800 px the leaderboard was a 1,350 px table scrolling in a 737 px box: its rate,
-    emissions and run columns out of view. It reads as cards there."""
+    emissions and run columns out of view; cards from a fixed 1,100 px moved that to
+    1,101-1,520 px. It is cards wherever its table would not fit, a table elsewhere."""
     from selenium.webdriver.common.by import By
 
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
@@ -278,6 +279,11 @@ def test_between_a_phone_and_a_wide_screen_the_leaderboard_keeps_its_figures_in_
     try:
         _open(browser, f"{served['results']}/#/bench", "table.bench tbody tr")
         view = browser.execute_script("return document.documentElement.clientWidth")
+        cards = browser.execute_script(
+            "return [...document.querySelectorAll('table.bench')].map("
+            "t => t.classList.contains('cards'))")
+        if width in (800, 1920):  # cards where it cannot fit, a table where it does
+            assert cards == [width == 800] * len(cards), cards
         for row in browser.find_elements(By.CSS_SELECTOR, "table.bench tbody tr"):
             for cell in row.find_elements(By.TAG_NAME, "td"):
                 box = browser.execute_script(
