@@ -32,6 +32,8 @@ def test_a_run_of_gaps_alone_has_no_figure_in_report_or_codecarbon(tmp_path: Pat
     assert got["energy_note"] == NO_COUNTED_SAMPLE
     show = json.loads(CliRunner().invoke(app, ["show", "1", "--db", d, "--json"]).stdout)
     assert show["energy_so_far"] is None and NO_COUNTED_SAMPLE in show["notes"]
+    text = " ".join(CliRunner().invoke(app, ["show", "1", "--db", d]).stdout.split())
+    assert "none of a domain that counts in totals that is not a gap (" in text, text
     r = CliRunner().invoke(app, ["export", "1", "-f", "codecarbon", "--db", d])
     assert r.exit_code == 0, r.output
     (row,) = csv.DictReader(io.StringIO(r.stdout))

@@ -96,6 +96,12 @@ def _check_input_file(path: Path, option: str) -> None:
         die(f"{option} {path}: cannot read: permission denied")
 
 
+def _gaps_said(gaps: int) -> str:
+    """What a run's gaps are, where its samples count nothing: they were read as none."""
+    return f" that is not a gap ({gaps} are gaps: failed reads, which count nothing)" \
+        if gaps else ""
+
+
 def _read_pue(pue: str | None) -> float | None:
     """``--pue`` as every command reads it (``carbon.pue.read_pue``), or None."""
     from wattwise.carbon.pue import read_pue
@@ -965,7 +971,8 @@ def show(
                     ("" if "summary" in rec.damaged
                      else "no final summary (the run did not finish cleanly); ")
                     + f"{store.sample_count(rec.id)} samples were recorded, none of a domain "
-                    "that counts in totals: no energy figure"
+                    "that counts in totals" + _gaps_said(store.sample_count(rec.id, gaps_only=True))
+                    + ": no energy figure"
                     + (" from them either." if "summary" in rec.damaged else "."),
                     markup=False, highlight=False,
                 )

@@ -135,9 +135,12 @@ class SampleSums:
         (``upto``) is of this moment. One lookup."""
         return int(self._read("SELECT coalesce(max(rowid), 0) FROM samples")[0][0])
 
-    def sample_count(self, run_id: int) -> int:
-        """How many samples the run stored (gaps too), counted in its index."""
-        return int(self._read("SELECT count(*) FROM samples WHERE run_id = ?", (run_id,))[0][0])
+    def sample_count(self, run_id: int, *, gaps_only: bool = False) -> int:
+        """How many samples the run stored (gaps too), counted in its index; with
+        ``gaps_only``, how many of them are gaps (failed reads, which count nothing)."""
+        where = f" AND NOT {NOT_GAP}" if gaps_only else ""
+        return int(self._read(f"SELECT count(*) FROM samples WHERE run_id = ?{where}",
+                              (run_id,))[0][0])
 
     def sample_sums(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per domain: energy, low and high summed over the samples that are not gaps, how
