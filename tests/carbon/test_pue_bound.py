@@ -91,7 +91,8 @@ COMMANDS = {
 
 @pytest.mark.parametrize("typed,said", [
     ("1.5k", "got '1.5k'"), ("\uff11.\uff15", "got '\uff11.\uff15'"), ("1_0", "got '1_0'"),
-    ("6", "got 6 ("), ("1e999", "got 1e999 ("), ("0x2", "got '0x2'")])
+    ("6", "got 6 ("), ("1e999", "got 1e999 ("), ("0x2", "got '0x2'"),
+    ("1.2\x1c", "got '1.2\\x1c'")])  # a separator Python's strip() drops: was a traceback
 def test_every_command_reads_a_pue_alike(tmp_path: Path, typed: str, said: str) -> None:
     """run, report and refresh refused '1.5k' in their option parser's words ("Input
     should be a valid number"), estimate infer took '１.５' as 1.5, and 6 was "got 6.0"."""
@@ -108,3 +109,11 @@ def test_every_command_reads_a_pue_alike(tmp_path: Path, typed: str, said: str) 
         lines.add(r.stderr.strip())
     (line,) = lines
     assert line.startswith(f"wattwise: error: pue must be a number from 1.0 to 5.0, {said}")
+
+
+@pytest.mark.parametrize("text", ["1.2", " 1.2 ", "1.2e0"])
+def test_track_reads_a_pue_given_as_text_as_every_command_does(text: str) -> None:
+    """track(pue="1.2") was refused: "must be a number from 1.0 to 5.0, got '1.2'"."""
+    from wattwise.measure.run_options import check_pue
+
+    assert check_pue(text) == 1.2

@@ -92,7 +92,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"zone": "Atlantis"}, "unknown zone 'Atlantis'"),
     ({"pue": 0.5}, "pue must be a number from 1.0 to 5.0"),
     ({"pue": float("nan")}, "pue must be a number from 1.0 to 5.0"),
-    ({"pue": "1.2"}, "pue must be a number from 1.0 to 5.0"),
+    ({"pue": "high"}, "pue must be a number from 1.0 to 5.0"),
     ({"intensity_trace": ""}, "intensity_trace is an empty path"),
     # a zone the provider does not cover: refused before the block, as the CLI's run does
     ({"zone": "DE", "intensity_provider": "ukcarbon"}, "ukcarbon knows zone 'GB'"),

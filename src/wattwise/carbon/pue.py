@@ -76,9 +76,9 @@ def read_pue(value: Any) -> float:
     """A PUE as a command line or a call gives it (a number, or text that is a plain
     number), judged by ``check_pue``: every command reads ``--pue`` so. Text is said as
     typed ("6", not 6.0; "1e999", not inf)."""
-    if isinstance(value, str) and _PLAIN.fullmatch(value.strip()):
-        number = float(value)  # judged by its value, said as typed (1e999 is no inf)
-        return check_pue(number, typed=value.strip())
+    text = value.strip(" \t\r\n") if isinstance(value, str) else None  # not \x1c-\x1f
+    if text is not None and _PLAIN.fullmatch(text):
+        return check_pue(float(text), typed=text)  # said as typed (1e999 is no inf)
     return check_pue(value)
 
 
@@ -116,7 +116,7 @@ def resolve_pue(
 ) -> PUE:
     """Explicit value > named site > the cloud provider of ``zone`` > 1.0 (local)."""
     if pue is not None:
-        return PUE(check_pue(pue), "set by the user", site or "user")
+        return PUE(read_pue(pue), "set by the user", site or "user")
     if site is not None:
         return site_pue(site)
     provider = provider_pue(zone)

@@ -156,9 +156,9 @@ def check_zone(zone: object) -> str | None:
 def check_pue(pue: object) -> float | None:
     if pue is None:
         return None
-    from wattwise.carbon.pue import check_pue as checked
+    from wattwise.carbon.pue import read_pue
 
-    return checked(pue)
+    return read_pue(pue)  # as every command reads --pue: "1.2" too
 
 
 def check_provider(provider: object, zone: str | None = None,
