@@ -54,8 +54,11 @@ def test_a_stored_kind_its_domains_disagree_with_is_said_in_every_output(
     for where, said in _said(db, rid).items():
         assert len(said) == 1 and said[0].startswith(want), (where, said)
     # the emissions line says the kind of the energy it prices: the domains' (AN5)
-    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
-    assert "from measured energy" in text and "from estimated energy" not in text, text
+    for command in ("show", "report"):
+        text = " ".join(_cli(command, str(rid), "--db", str(db)).split())
+        assert "from measured energy" in text and "from estimated energy" not in text, text
+    assert json.loads(_cli("report", str(rid), "--db", str(db), "--json"))[
+        "energy_kind"] == "measured"
 
 
 def test_a_real_run_keeps_its_kind_unsaid(tmp_path: Path) -> None:

@@ -40,6 +40,8 @@ def test_a_run_before_its_first_sample_is_said_to_be_recording(tmp_path: Path) -
             notes["timeline"] = timeline_payload(store, int(rid))["notes"]
         cc = CliRunner().invoke(app, ["export", rid, "-f", "codecarbon", "--db", d]).stderr
         notes["codecarbon"] = [line for line in cc.splitlines() if "left empty" in line][:1]
+        notes["csv"] = CliRunner().invoke(app, ["export", rid, "-f", "csv", "--db", d]
+                                          ).stderr.splitlines()
         text = " ".join(_out("show", rid, "--db", d).split())
         said = " ".join(_out("report", rid, "--db", d).split())
     for where, got in notes.items():

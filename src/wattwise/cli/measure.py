@@ -1065,8 +1065,9 @@ def export(
                 out.write("\n")
                 return
             if fmt == "csv":
-                write_csv(out, stored_samples(store, rec), notes=notes,
-                          part=stored_partial(store, rec, price=False)[0])
+                part = stored_partial(store, rec, price=False)[0]
+                write_csv(out, stored_samples(store, rec), notes=notes, part=part)
+                notes.extend(n for n in no_figure_notes(rec, part) if n not in notes)
             else:  # priced as `report` prices it, from sums taken in SQLite
                 out.write(export_codecarbon(rec, notes=notes, store=store, pue=pue))
             notes.extend(n for n in said if n not in notes)
@@ -1563,7 +1564,10 @@ def report(
 
             em = dataclasses.replace(em, notes=tuple(said_once(
                 (*stored_notes, *pricing.notes, *market_notes, *em.notes))))
-        kind = summary.get("kind", "unknown") if part is None else part.kind
+        # a damaged stored kind: its domains' (``judged_stored.shown_kind``), as show says
+        from wattwise.records.judged_stored import shown_kind
+
+        kind = (shown_kind(summary) or "unknown") if part is None else part.kind
         from wattwise.records import stored_energy
 
         out: dict[str, Any] = {
