@@ -14,7 +14,7 @@ CASES = [
     (["run", "--db", "{db}", "--interval", "{n}", "--", "true"], "--interval"),
     (["runs", "--db", "{db}", "--limit", "{n}"], "--limit"),
     (["report", "1", "--db", "{db}", "--units", "{n}"], "--units"),
-    (["report", "1", "--db", "{db}", "--pue", "{n}"], "--pue"),
+    # --pue is read as every command reads a PUE: tests/carbon/test_pue_bound.py
     (["simulate", "--seed", "{n}"], "--seed"),
     (["demo", "--db", "{db}", "--interval", "{n}"], "--interval"),
     (["dashboard", "--db", "{db}", "--port", "{n}"], "--port"),

@@ -36,16 +36,21 @@ def test_show_gives_a_lost_run_s_duration_so_far_as_report_does(tmp_path: Path) 
         shown
 
 
-def test_a_total_without_a_kind_is_unknown_everywhere(tmp_path: Path) -> None:
+def test_a_total_without_a_kind_is_unknown_where_stored_and_its_domains_elsewhere(
+        tmp_path: Path) -> None:
+    """The stored total says "unknown" (never "?" or "None"); the energy it prices is
+    said to be of its domains' kind, with one note that the stored kind is missing."""
     db = tmp_path / "r.db"
     rid = tracked_run(db)
     edit_summary(db, rid, lambda s: s.pop("kind"))
     shown = _cli(db, "show", str(rid))
     assert re.search(r"total │ [^│]* │ [^│]* │ unknown │", shown), shown
-    assert "from unknown energy" in shown, shown
+    assert "from measured energy" in shown, shown
+    assert "the stored kind is missing; the domains it counts are 'measured'" in \
+        " ".join(shown.split()), shown
     assert re.search(rf"│ {rid} │ job │ finished │ [^│]* │ [^│]* │ [^│]* │ unknown │",
                      _cli(db, "runs")), _cli(db, "runs")
-    assert "(unknown)" in _cli(db, "report", str(rid))
+    assert "(measured)" in _cli(db, "report", str(rid))
     assert "?" not in shown.split("command:")[0], shown
 
 

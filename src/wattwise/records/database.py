@@ -34,6 +34,7 @@ from wattwise.errors import StoreError
 from wattwise.records import immutable_read, schema
 from wattwise.records.damaged_file import check_whole, damage_found, is_damage, read_error
 from wattwise.records.db_paths import check_path as _check_path
+from wattwise.records.db_paths import mispaired_log
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
 from wattwise.records.stored_json import Undecoded
@@ -280,6 +281,7 @@ class ReadOnlyDatabase:
             self._generation += 1  # (a dashboard served its first state, or failed)
         conn = self.readers.get(self._generation)
         if conn is None:
+            mispaired_log(self.path)  # a file moved in beside another's log: not read
             base = "file:" + urllib.parse.quote(str(self.path.absolute()))
             mode = "rw" if self._may_tidy() else "ro"
             if not os.access(self.path.parent, os.W_OK):  # as it is before it is opened

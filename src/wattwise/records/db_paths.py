@@ -5,7 +5,9 @@ them."""
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 from wattwise.errors import StoreError
@@ -51,7 +53,27 @@ def check_path(path: Path, *, must_exist: bool = False) -> None:
         # wattwise database in WAL mode is never empty (its header is in the file)
         raise StoreError(f"run database {path} is empty but a -wal file of another "
                          "database lies beside it; left untouched")
+    mispaired_log(path)
     _not_anothers_log(path)
+
+
+def mispaired_log(path: Path) -> None:
+    """Refuse a file in rollback mode (its header's bytes 18-19 are 1) with a ``-wal``
+    that holds frames beside it: a database in rollback mode writes no ``-wal``, so that
+    log is another file's, kept after a file was moved over it (by a reader that held
+    the old file, which no check of the ``-shm``'s locks sees where it reads without
+    locking it: another user's dashboard). SQLite reads such a log as the file's: the
+    old database was served, and the next write folded it into the new file, whose own
+    runs were gone."""
+    if _size(Path(f"{path}-wal")) <= 32:  # a header alone holds no frame
+        return
+    head = _header(path)
+    if head[:16] == b"SQLite format 3\x00" and head[18:20] == b"\x01\x01":
+        raise StoreError(
+            f"run database {path} is in rollback mode, so the -wal file beside it is "
+            "another database's log (kept by a reader of the file this one was moved "
+            "over); left untouched: stop the programs reading it, then move the -wal "
+            "aside (it is not this file's), or put back the file it belongs to")
 
 
 def _not_anothers_log(path: Path) -> None:
@@ -102,6 +124,21 @@ def writable(path: Path) -> None:
             raise StoreError(f"run database {path}: its {suffix} file "
                              f"is read-only for this user and cannot be made writable "
                              f"({exc})") from exc
+
+
+def _header(path: Path) -> bytes:
+    """The first 20 bytes of the file, read by another process (``head``): closing any
+    descriptor of a file drops every SQLite lock this process holds on it, whichever
+    thread took them; b"" where they cannot be read."""
+    head = shutil.which("head")
+    if head is None:
+        return b""
+    try:
+        done = subprocess.run([head, "-c", "20", "--", str(path)], capture_output=True,
+                              timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return b""
+    return done.stdout if done.returncode == 0 else b""
 
 
 def _size(path: Path) -> int:
