@@ -152,6 +152,10 @@ FORMATS = [
     ("nameText('x'.repeat(20000)).length < 9000", True),
     ("nameText('x'.repeat(20000)).includes('(20,000 characters, longer than wattwise takes)')",
      True),
+    # a stored task longer than the filter takes is no link (it answered 422)
+    ("taskLink('gpt-2')", '<a href="#/bench?task=gpt-2">gpt-2</a>'),
+    ("taskLink('x'.repeat(201)).includes('<a ')", False),
+    ("taskLink('x'.repeat(201)).includes('(longer than a filter takes)')", True),
     # characters as Python counts them: 256 emoji are a name wattwise takes, whole
     ("nameText('\\u{1F600}'.repeat(256))", "\U0001F600" * 256),
     ("nameText('\\u{1F600}'.repeat(300)).includes('(300 characters, longer')", True),
