@@ -15,6 +15,7 @@ import pytest
 
 from tests.cli._hostile import add_run
 from wattwise.errors import StoreError
+from wattwise.records import db_paths
 from wattwise.records.store import Store
 
 
@@ -51,3 +52,44 @@ def test_a_file_moved_over_a_log_it_did_not_write_is_refused(tmp_path: Path) -> 
     os.remove(f"{db}-shm")
     with Store(db, readonly=True) as store:  # its own runs, once the log is moved aside
         assert [r.name for r in store.list_runs(10)] == ["replaced"]
+
+
+def test_through_a_link_it_is_refused_and_the_target_left_untouched(tmp_path: Path) -> None:
+    """SQLite names the side files after a link's target: the check looked beside the
+    link, and a read through it folded the other file's log into the target."""
+    db, before = _moved_over(tmp_path)
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "link.db").symlink_to(db)
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match="is in rollback mode"):
+            Store(links / "link.db", readonly=readonly).close()
+    assert db.read_bytes() == before
+
+
+def test_where_head_cannot_be_found_the_header_is_still_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no ``head`` on PATH the check let every such file through."""
+    db, before = _moved_over(tmp_path)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(db_paths.shutil, "which", lambda *a, **k: None)
+    with pytest.raises(StoreError, match="is in rollback mode"):
+        Store(db, readonly=True).close()
+    assert db.read_bytes() == before
+
+
+def test_a_log_gone_as_the_header_was_read_is_no_refusal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file switched from WAL to rollback mode deletes its -wal, then writes its
+    header: a check between the two saw both, and refused a sound database."""
+    db = tmp_path / "runs.db"
+    add_run(db)
+    wal = Path(f"{db}-wal")
+    wal.write_bytes(b"x" * 4096)  # a log with frames, as the switch begins
+
+    def header_after_the_switch(path: Path) -> bytes:
+        wal.unlink()  # the switch deletes its log, then writes its header
+        return b"SQLite format 3\x00" + b"\x10\x00\x01\x01"
+
+    monkeypatch.setattr(db_paths, "_header", header_after_the_switch)
+    db_paths.mispaired_log(db)  # no refusal

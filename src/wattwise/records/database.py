@@ -306,17 +306,19 @@ class ReadOnlyDatabase:
         """Open read-write (reads only) so SQLite removes the side files it makes:
         nothing waits in a ``-wal`` (none, or an empty one a reader left) or a
         ``-journal``, and this user may write the file and its folder (see the
-        class docstring)."""
-        if os.path.lexists(f"{self.path}-journal"):
+        class docstring). Its side files are looked for where SQLite makes them: beside
+        a link's target (a read through a link folded another file's log into it)."""
+        real = Path(os.path.realpath(self.path))
+        if os.path.lexists(f"{real}-journal"):
             return False
         try:
-            if os.stat(f"{self.path}-wal").st_size > 0:
+            if os.stat(f"{real}-wal").st_size > 0:
                 return False
         except FileNotFoundError:
             pass
         except OSError:
             return False
-        return os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK | os.X_OK)
+        return os.access(real, os.W_OK) and os.access(real.parent, os.W_OK | os.X_OK)
 
     def same_process_writer(self) -> Writer | None:
         """This process's writer of the same file, if any: its queue is read first (in a

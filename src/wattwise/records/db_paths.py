@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 from wattwise.errors import StoreError
@@ -64,16 +65,38 @@ def mispaired_log(path: Path) -> None:
     the old file, which no check of the ``-shm``'s locks sees where it reads without
     locking it: another user's dashboard). SQLite reads such a log as the file's: the
     old database was served, and the next write folded it into the new file, whose own
-    runs were gone."""
-    if _size(Path(f"{path}-wal")) <= 32:  # a header alone holds no frame
+    runs were gone. The path is resolved as SQLite resolves it (a link's target names
+    the side files); the ``-wal`` is looked at again once the header is read (a file
+    switched from WAL to rollback mode deletes its ``-wal`` before it writes its header:
+    both were true, at two moments), and one that cannot be read is refused too."""
+    real = os.path.realpath(path)
+    before = _wal(real)
+    if before is None:
         return
-    head = _header(path)
-    if head[:16] == b"SQLite format 3\x00" and head[18:20] == b"\x01\x01":
+    head = _header(Path(real))
+    if head[:16] == b"SQLite format 3\x00" and head[18:20] != b"\x01\x01":
+        return  # in WAL mode: the log may be its own
+    if _wal(real) != before:
+        return  # the log went (or another came) as the header was read
+    if head[:16] == b"SQLite format 3\x00" or not head:
         raise StoreError(
             f"run database {path} is in rollback mode, so the -wal file beside it is "
             "another database's log (kept by a reader of the file this one was moved "
             "over); left untouched: stop the programs reading it, then move the -wal "
-            "aside (it is not this file's), or put back the file it belongs to")
+            "aside (it is not this file's), or put back the file it belongs to"
+            if head else
+            f"run database {path}: a -wal file holding frames lies beside it and the file's "
+            "header could not be read to tell whether the log is its own; left untouched")
+
+
+def _wal(path: str) -> tuple[int, int, int] | None:
+    """The ``-wal`` beside ``path``: its device, inode and size where it holds a frame
+    (more than its 32-byte header), else None."""
+    try:
+        st = os.stat(f"{path}-wal")
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size) if st.st_size > 32 else None
 
 
 def _not_anothers_log(path: Path) -> None:
@@ -130,12 +153,12 @@ def _header(path: Path) -> bytes:
     """The first 20 bytes of the file, read by another process (``head``): closing any
     descriptor of a file drops every SQLite lock this process holds on it, whichever
     thread took them; b"" where they cannot be read."""
-    head = shutil.which("head")
-    if head is None:
-        return b""
+    head = shutil.which("head") or shutil.which("head", path="/usr/bin:/bin")
+    argv = [head, "-c", "20", "--", str(path)] if head else [  # no PATH: this Python
+        sys.executable, "-c", "import sys; sys.stdout.buffer.write("
+        "open(sys.argv[1], 'rb').read(20))", str(path)]
     try:
-        done = subprocess.run([head, "-c", "20", "--", str(path)], capture_output=True,
-                              timeout=10, check=False)
+        done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return b""
     return done.stdout if done.returncode == 0 else b""

@@ -22,7 +22,8 @@ from typing import Any
 def may_read_immutable(path: Path) -> bool:
     """No ``-wal`` and no ``-journal`` beside the file (nobody is writing it, and no
     log waits to be read with it) and a folder this user may not write (so SQLite can
-    make no ``-shm``)."""
+    make no ``-shm``). Side files are where SQLite makes them: beside a link's target."""
+    path = Path(os.path.realpath(path))
     if any(os.path.lexists(f"{path}{suffix}") for suffix in ("-wal", "-journal")):
         return False
     return not os.access(path.parent, os.W_OK)
@@ -32,6 +33,7 @@ def marks(path: Path) -> tuple[Any, ...] | None:
     """What changes when a database is written, replaced or given a ``-wal`` or
     ``-journal``: its inode, size and times, and which side files are there (None where
     the file cannot be stat'ed)."""
+    path = Path(os.path.realpath(path))
     try:
         st = os.stat(path)
     except OSError:
