@@ -36,19 +36,19 @@ def test_show_gives_a_lost_run_s_duration_so_far_as_report_does(tmp_path: Path) 
         shown
 
 
-def test_a_total_without_a_kind_is_unknown_where_stored_and_its_domains_elsewhere(
+def test_a_total_without_a_kind_is_its_domains_kind_everywhere_with_one_note(
         tmp_path: Path) -> None:
-    """The stored total says "unknown" (never "?" or "None"); the energy it prices is
-    said to be of its domains' kind, with one note that the stored kind is missing."""
+    """Never "?" or "None"; the kind of its domains in show's total row, its emissions
+    line, the runs table and report alike, and one note that the stored kind is missing."""
     db = tmp_path / "r.db"
     rid = tracked_run(db)
     edit_summary(db, rid, lambda s: s.pop("kind"))
     shown = _cli(db, "show", str(rid))
-    assert re.search(r"total │ [^│]* │ [^│]* │ unknown │", shown), shown
+    assert re.search(r"total │ [^│]* │ [^│]* │ measured │", shown), shown
     assert "from measured energy" in shown, shown
     assert "the stored kind is missing; the domains it counts are 'measured'" in \
         " ".join(shown.split()), shown
-    assert re.search(rf"│ {rid} │ job │ finished │ [^│]* │ [^│]* │ [^│]* │ unknown │",
+    assert re.search(rf"│ {rid} │ job │ finished │ [^│]* │ [^│]* │ [^│]* │ measured │",
                      _cli(db, "runs")), _cli(db, "runs")
     assert "(measured)" in _cli(db, "report", str(rid))
     assert "?" not in shown.split("command:")[0], shown

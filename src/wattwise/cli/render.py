@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from wattwise.measure.results import fmt_energy
+from wattwise.records.judged_stored import said_kind
 
 #: Longest stored text shown in a table cell or line, in characters.
 MAX_TEXT = 200
@@ -215,7 +216,7 @@ def energy_table(result: dict[str, Any], title: str | None = None,
         num((figures or {}).get("avg_power_w") if judged is not None else (
             _total_power(result) if watts is None else (powers or {}).get("avg_power_w")),
             ".2f", " W"),
-        cell(kind_said(result.get("kind"))),
+        cell(said_kind(result)),
         "over " + num(result.get("duration_s"), ".2f", " s"),
     )
     return t
@@ -368,7 +369,7 @@ def runs_table(runs: list[Any], partial: dict[int, Any] | None = None,
             kind = cell(f"{part.kind}, partial")
         else:
             shown = stored_total(s, (figures or {}).get(r.id, {}).get("figures"))
-            kind = cell(kind_said(s.get("kind")) if s else "-")
+            kind = cell(said_kind(s) if s else "-")
         t.add_row(
             str(r.id),
             cell(r.name),
@@ -405,7 +406,6 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     the figure ``wattwise report`` gives in their place, with the one note every output
     gives; without it, the command that prices them is named; ``pue``, its PUE."""
     from wattwise.carbon.pue import stored_source
-    from wattwise.records.judged_stored import shown_kind
     from wattwise.records.stored_energy import own_emissions_notes as own_notes
     from wattwise.records.stored_energy import summary_emissions_fault, summary_energy_fault
 
@@ -422,7 +422,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     lines = [
         f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq"
         + (f" ({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')})" if held else "")
-        + f", location-based, from {safe(kind_said(shown_kind(summary)))} energy",
+        + f", location-based, from {safe(said_kind(summary))} energy",
         f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
         + _zone_said(zone)
         + f", {_said(e.get('kind'), e.get('source'))}",

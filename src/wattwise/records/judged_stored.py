@@ -329,6 +329,13 @@ def shown_kind(summary: Any) -> Any:
     return domains_kind(summary) if kind_notes(summary) else summary.get("kind")
 
 
+def said_kind(summary: Any) -> Any:
+    """:func:`shown_kind` as every output names it: "unknown" where none is held, never
+    "?" in one output and "-" in another (``show``'s total row, ``runs``, ``report``)."""
+    kind = shown_kind(summary)
+    return "unknown" if kind is None or kind == "" else kind
+
+
 def kind_notes(summary: Any) -> list[str]:
     """The one note where a summary's stored ``kind`` is not :func:`domains_kind`
     ("measured" over two estimated domains was shown as measured; 5, a list or none at
