@@ -111,7 +111,7 @@ def test_every_command_reads_a_pue_alike(tmp_path: Path, typed: str, said: str) 
     assert line.startswith(f"wattwise: error: pue must be a number from 1.0 to 5.0, {said}")
 
 
-@pytest.mark.parametrize("text", ["1.2", " 1.2 ", "1.2e0"])
+@pytest.mark.parametrize("text", ["1.2", " 1.2 ", "1.2e0", "\xa01.2\xa0", "\t1.2\n", "1.2\u2009"])
 def test_track_reads_a_pue_given_as_text_as_every_command_does(text: str) -> None:
     """track(pue="1.2") was refused: "must be a number from 1.0 to 5.0, got '1.2'"."""
     from wattwise.measure.run_options import check_pue

@@ -72,11 +72,16 @@ _PLAIN = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?|[+-]?(nan|i
                     re.IGNORECASE)
 
 
+_SEPARATORS = {"\x1c", "\x1d", "\x1e", "\x1f"}
+
+
 def read_pue(value: Any) -> float:
     """A PUE as a command line or a call gives it (a number, or text that is a plain
     number), judged by ``check_pue``: every command reads ``--pue`` so. Text is said as
     typed ("6", not 6.0; "1e999", not inf)."""
-    text = value.strip(" \t\r\n") if isinstance(value, str) else None  # not \x1c-\x1f
+    # spaces around it taken off, as float() takes them (no-break ones too), but for the
+    # separators \x1c-\x1f, which str.strip() takes and float() refuses
+    text = value.strip() if isinstance(value, str) and not _SEPARATORS & set(value) else None
     if text is not None and _PLAIN.fullmatch(text):
         return check_pue(float(text), typed=text)  # said as typed (1e999 is no inf)
     return check_pue(value)
