@@ -102,13 +102,6 @@ def _gaps_said(gaps: int) -> str:
         if gaps else ""
 
 
-def _read_pue(pue: str | None) -> float | None:
-    """``--pue`` as every command reads it (``carbon.pue.read_pue``), or None."""
-    from wattwise.carbon.pue import read_pue
-
-    return None if pue is None else read_pue(pue)
-
-
 def _check_carbon(
     zone: str | None, trace: Path | None, pue: float | None, provider: str | None = None,
     *, recorded: bool = False,
@@ -441,7 +434,9 @@ def run(
         check_output(json_out, "--json file", protect=None if no_store else _db_path(db))
     check_command(command)
     exe = command[0]
-    pue_given = _read_pue(pue)
+    from wattwise.measure.run_options import check_pue as _check_pue
+
+    pue_given = _check_pue(pue)  # as every command reads --pue
     _check_carbon(zone, trace, pue_given, provider)
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)
     profile = _profile(clean_profile)
@@ -1392,6 +1387,7 @@ def report(
         summary_intervals,
         window_total,
     )
+    from wattwise.measure.run_options import check_pue as _check_pue
     from wattwise.records.run_sums import (
         judged_details,
         priced_range,
@@ -1399,7 +1395,7 @@ def report(
         summed_end,
     )
 
-    pue_given = _read_pue(pue)
+    pue_given = _check_pue(pue)  # as every command reads --pue
     _check_carbon(zone, trace, pue_given, provider, recorded=True)
     zone = None if zone is None else zone.strip()  # ' aws:eu-west-1 ' is the recorded one
     instruments = _instruments(renewable_share, certificates_mwh, contract, residual)

@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
-from wattwise.carbon.pue import MAX_PUE, MAX_PUE_WHY
 from wattwise.errors import BadInput
 from wattwise.estimate._figures import fmt_n
 
@@ -29,8 +28,6 @@ class Bound:
     low_why: str = ""
 
 
-#: Facility energy / IT energy.
-PUE = Bound(MAX_PUE, MAX_PUE_WHY)
 #: Grid intensity, gCO2eq/kWh.
 INTENSITY = Bound(
     MAX_INTENSITY_G_PER_KWH,
