@@ -464,10 +464,10 @@ def unpriced_note(record: Any) -> str | None:
     except WattwiseError as exc:
         return f"emissions not priced: {exc}"
     from wattwise.carbon.sample_energy import recorded_end
-    from wattwise.carbon.untimed import UNPLACED_NOTE
+    from wattwise.carbon.untimed import UNPLACED_NOTE, unplaced
 
     # priceable options, no figure: its samples' times and its start or end not usable
     # (``carbon.untimed.over_the_run`` prices it over them where they are)
-    start, end = real_or_none(getattr(record, "started_unix_s", None)), recorded_end(record)[0]
-    unplaced = start is None or end is None or end < start
-    return f"emissions not priced: {UNPLACED_NOTE}" if unplaced else None
+    if unplaced(getattr(record, "started_unix_s", None), recorded_end(record)[0]):
+        return f"emissions not priced: {UNPLACED_NOTE}"
+    return None

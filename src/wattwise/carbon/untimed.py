@@ -33,6 +33,13 @@ UNPLACED_NOTE = ("no counted sample has a usable time, and the run's recorded st
 Interval = tuple[float, float, float, float, float]
 
 
+def unplaced(start: Any, end: Any) -> bool:
+    """Whether a run's recorded start or end (``sample_energy.recorded_end``) is not a
+    usable window to price it over: either not a number, or the end before the start."""
+    start, end = real_or_none(start), real_or_none(end)
+    return start is None or end is None or end < start
+
+
 def over_the_run(part: Any, out: list[Interval], notes: list[str] | None) -> list[Interval]:
     """``out`` (a partial run's priced intervals), or, where it is empty and ``part`` (a
     ``sample_energy.PartialEnergy``) holds a usable figure above 0 and a recorded start
@@ -41,13 +48,12 @@ def over_the_run(part: Any, out: list[Interval], notes: list[str] | None) -> lis
         return in_part_range(part, out)
     if not part.usable or not (real_or_none(part.energy_j) or 0.0) > 0:
         return out
-    start = real_or_none(part.start_unix_s)
-    end = real_or_none(part.end_unix_s)
-    if start is None or end is None or end < start:
+    if unplaced(part.start_unix_s, part.end_unix_s):
         return out
     if notes is not None and UNTIMED_NOTE not in notes:
         notes.append(UNTIMED_NOTE)
-    return [(start, end, float(part.energy_j), float(part.low_j), float(part.high_j))]
+    return [(float(part.start_unix_s), float(part.end_unix_s), float(part.energy_j),
+             float(part.low_j), float(part.high_j))]
 
 
 def in_part_range(part: Any, out: list[Interval]) -> list[Interval]:

@@ -326,7 +326,9 @@ def shown_kind(summary: Any) -> Any:
     """The kind a summary's energy is said to be of: its stored one, else where that is
     damaged (:func:`kind_notes`) the kind of the domains it counts ("from measured
     energy" headed a run of two estimated domains)."""
-    return domains_kind(summary) if kind_notes(summary) else summary.get("kind")
+    told = domains_kind(summary)  # asked once: ``kind_notes``'s test, without its words
+    stored = summary.get("kind") if isinstance(summary, dict) else None
+    return told if told is not None and stored != told else stored
 
 
 def said_kind(summary: Any) -> Any:
