@@ -114,3 +114,23 @@ def test_codecarbon_says_the_domains_kind_where_the_stored_one_is_damaged(
     edit_summary(db, rid, lambda s: s.update(kind=5))
     r = CliRunner().invoke(app, ["export", str(rid), "-f", "codecarbon", "--db", str(db)])
     assert "the energy and power columns are estimated" in r.stderr, r.stderr
+
+
+def test_show_explains_the_domains_kind_where_the_stored_one_is_damaged(
+        tmp_path: Path) -> None:
+    """``show`` said "estimated" in its total row but left out what estimated means."""
+    db = tmp_path / "r.db"
+    rid = _recorded(db, kind="estimated")
+    edit_summary(db, rid, lambda s: s.update(kind="measured"))
+    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    assert "estimated: no hardware energy counter covers every component here" in text
+
+
+def test_a_like_run_estimate_takes_the_domains_kind(tmp_path: Path) -> None:
+    from wattwise.schedule.nodes import NodeEnergy
+
+    db = tmp_path / "r.db"
+    rid = _recorded(db, kind="estimated")
+    edit_summary(db, rid, lambda s: s.update(kind="measured"))
+    node = NodeEnergy.from_run(rid, db)
+    assert node.kind == "estimated" and "(job, estimated)" in node.source

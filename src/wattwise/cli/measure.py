@@ -1560,10 +1560,10 @@ def report(
 
             em = dataclasses.replace(em, notes=tuple(said_once(
                 (*stored_notes, *pricing.notes, *market_notes, *em.notes))))
-        # a damaged stored kind: its domains' (``judged_stored.shown_kind``), as show says
-        from wattwise.records.judged_stored import shown_kind
+        # a damaged stored kind: its domains' (``judged_stored.said_kind``), as show says
+        from wattwise.records.judged_stored import said_kind
 
-        kind = (shown_kind(summary) or "unknown") if part is None else part.kind
+        kind = said_kind(summary) if part is None else part.kind
         from wattwise.records import stored_energy
 
         out: dict[str, Any] = {

@@ -60,6 +60,7 @@ from wattwise.plot.figure import (
 )
 from wattwise.plot.run_carbon import Frame, Priced, carbon_panel, priced_of
 from wattwise.plot.text_width import fit_width
+from wattwise.records.judged_stored import shown_kind
 
 W = 900
 ML, MR, MT = 84, 24, 62
@@ -125,7 +126,7 @@ def total_of(run: dict[str, Any]) -> RunTotal | None:
         e = float(summary["energy_j"])
         lo, hi = _num(summary.get("low_j")), _num(summary.get("high_j"))
         return RunTotal(e, e if lo is None else lo, e if hi is None else hi,
-                        str(summary.get("kind") or "unknown"))
+                        str(shown_kind(summary) or "unknown"))
     part = run.get("energy_so_far")
     if isinstance(part, dict) and _num(part.get("energy_j")) is not None:
         e = float(part["energy_j"])

@@ -403,6 +403,8 @@ def judged_view(summary: Any, started: Any = None, ended: Any = None) -> Any:
     em = summary.get("emissions")
     if isinstance(em, dict) and pue_fault(em) is not None:
         out["emissions"] = {**em, "pue": stored_pue(summary)}
+    if kind_notes(summary):  # its counted domains' kind: "estimated" is explained
+        out["kind"] = shown_kind(summary)
     return out
 
 

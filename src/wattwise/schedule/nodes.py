@@ -63,6 +63,7 @@ class NodeEnergy:
     def from_run(cls, ref: str | int, db: str | Path | None = None) -> NodeEnergy:
         """The energy and duration of a finished, recorded run (``like_run``)."""
         from wattwise._userinput import shown
+        from wattwise.records.judged_stored import said_kind
         from wattwise.records.store import Store
 
         if isinstance(ref, bool) or not isinstance(ref, (str, int)):
@@ -75,10 +76,10 @@ class NodeEnergy:
                 and energy > 0 and duration > 0):
             raise BadInput(f"like_run {shown(ref)}: run {record.id} has no finished energy "
                            "record")
-        kind = "estimated" if s.get("kind") == "estimated" else "measured"
+        told = said_kind(s)  # its counted domains' where the stored one is not theirs
+        kind = "estimated" if told == "estimated" else "measured"
         return cls(float(energy), float(duration),
-                   f"like_run: run {record.id} ({record.name}, {s.get('kind', 'unknown')})",
-                   kind)
+                   f"like_run: run {record.id} ({record.name}, {told})", kind)
 
     @classmethod
     def from_bench(cls, result: BenchResult, samples: int) -> NodeEnergy:

@@ -27,6 +27,7 @@ from wattwise.server._sql_pages import SqlPages
 from wattwise.server.notes_later import LaterNotes, Ticket
 from wattwise.server.runs_index import (
     BUILD_CHUNK,
+    DOMAINS_KIND,
     DOMAINS_UNSURE,
     OWN_WINDOW,
     START_DELAY_S,
@@ -57,7 +58,8 @@ _ROW = (
     f" {_unsigned(_j('summary_json', '$.energy_j'))} AS energy_j,"
     f" {_unsigned(_j('summary_json', '$.low_j'))} AS low_j,"
     f" {_unsigned(_j('summary_json', '$.high_j'))} AS high_j,"
-    f" {_j('summary_json', '$.kind')} AS kind,"
+    # the kind its counted domains tell, else the stored one (``DOMAINS_KIND``)
+    f" coalesce({DOMAINS_KIND}, {_j('summary_json', '$.kind')}) AS kind,"
     f" {_unsigned(_j('summary_json', '$.emissions.emissions_g'))} AS emissions_g,"
     f" {_j('summary_json', '$.emissions.zone')} AS zone,"
     f" {_j('host_json', '$.hostname')} AS host,"

@@ -259,8 +259,11 @@ def _stored(reads: Reads, row: dict[str, Any]) -> dict[str, Any]:
 
 def _summary_figures(summary: dict[str, Any]) -> dict[str, Any]:
     """A runs-list row's figures from a summary read in Python, by the row's names."""
+    from wattwise.records.judged_stored import shown_kind
+
     em = _obj(summary.get("emissions"))
-    return {**{k: summary.get(k) for k in ("energy_j", "low_j", "high_j", "kind")},
+    return {**{k: summary.get(k) for k in ("energy_j", "low_j", "high_j")},
+            "kind": shown_kind(summary),  # as the list's SQL gives it (``DOMAINS_KIND``)
             "emissions_g": em.get("emissions_g"), "zone": em.get("zone")}
 
 

@@ -102,6 +102,7 @@ from wattwise.carbon.repricing import started_with
 from wattwise.errors import BadInput, NoSuchRun
 from wattwise.records import rows as _rows
 from wattwise.records.growing_sums import growing
+from wattwise.records.judged_stored import shown_kind
 from wattwise.records.run_sums import (
     WriteCheck,
     changed_sums,
@@ -729,7 +730,7 @@ def _summary_share(summary: dict[str, Any]) -> tuple[str, float, float | None] |
         return None
     em = summary.get("emissions")
     grams = _number(em.get("emissions_g")) if isinstance(em, dict) else None
-    kind = summary.get("kind")
+    kind = shown_kind(summary)  # its counted domains' where the stored one is not theirs
     return (kind_label(kind if isinstance(kind, str) and kind else "unknown"),
             max(energy, 0.0), grams if grams is not None and grams >= 0 else None)
 

@@ -164,6 +164,23 @@ DOMAINS_UNSURE = (
 )
 
 
+#: The kind of the domains a stored summary counts, as ``records.judged_stored.
+#: domains_kind`` tells it (SQL): the one kind of those counted, or "mixed"; NULL where
+#: they cannot tell (none counted, or an entry not an object, one whose kind is not text
+#: or whose ``in_total`` is not a bool). Every output names a summary's kind this, where it
+#: tells one, before the stored ``kind`` (``shown_kind``: "measured" was listed and
+#: labelled over two estimated domains, where the run's page said "estimated").
+DOMAINS_KIND = (
+    f"CASE WHEN {_READ} AND json_type(summary_json, '$.domains') = 'array' THEN (SELECT"
+    " CASE WHEN bad = 0 AND lo IS NOT NULL THEN CASE WHEN lo = hi THEN lo ELSE 'mixed' END"
+    " END FROM (SELECT total(CASE WHEN type = 'object' AND json_type(value, '$.kind')"
+    " = 'text' AND coalesce(json_type(value, '$.in_total'), 'true') IN ('true', 'false')"
+    f" THEN 0 ELSE 1 END) AS bad, min(CASE WHEN {_COUNTED} THEN value ->> '$.kind' END)"
+    f" AS lo, max(CASE WHEN {_COUNTED} THEN value ->> '$.kind' END) AS hi"
+    " FROM json_each(summary_json, '$.domains'))) END"
+)
+
+
 def domains_agree(energy_j: Any, unsure: Any) -> bool:
     """Whether a stored total agrees with its domains as ``DOMAINS_UNSURE`` gives them
     (None: surely), by the one rule every output follows
@@ -197,7 +214,8 @@ def own_window(stored: Any) -> dict[str, Any] | None:
 #: What the runs index holds of each run: a few columns and figures of its summary.
 ENTRY_COLUMNS = (
     "id, status, name, started_unix_s, coalesce(ended_unix_s, heartbeat_unix_s),"
-    f" {json_field('summary_json', '$.kind')}, {json_field('summary_json', '$.energy_j')},"
+    f" coalesce({DOMAINS_KIND}, {json_field('summary_json', '$.kind')}),"
+    f" {json_field('summary_json', '$.energy_j')},"
     f" {json_field('summary_json', '$.emissions.emissions_g')},"
     f" {json_field('summary_json', '$.duration_s')},"
     f" {json_field('tags_json', '$.planned_start_unix_s')} IS NOT NULL,"

@@ -1,0 +1,80 @@
+"""The dashboard's runs list and ``/metrics`` name a run's kind as its page and the CLI
+do: the kind of the domains its summary counts where the stored ``kind`` is not theirs
+(a damaged record: "estimated" was listed and labelled over a measured domain). The SQL
+that reads it (``DOMAINS_KIND``) tells every shape as ``domains_kind`` tells it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests._cli_out import recorded
+from tests._damage import edit_summary
+from wattwise.records.judged_stored import domains_kind, shown_kind
+from wattwise.server.app import create_app
+from wattwise.server.runs_index import DOMAINS_KIND
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+
+def _dom(kind: Any, in_total: Any = True) -> dict[str, Any]:
+    return {"domain": "d", "kind": kind, "in_total": in_total}
+
+
+@pytest.mark.parametrize("summary", [
+    {"kind": "measured", "domains": [_dom("measured")]},
+    {"kind": "measured", "domains": [_dom("estimated"), _dom("estimated")]},
+    {"kind": "x", "domains": [_dom("measured"), _dom("estimated")]},
+    {"kind": "x", "domains": [_dom("measured"), _dom("estimated", False)]},
+    {"kind": "x", "domains": [_dom("estimated", False)]},  # none counted
+    {"kind": "x", "domains": []},
+    {"kind": "x", "domains": [_dom(None)]},
+    {"kind": "x", "domains": [_dom(5)]},
+    {"kind": "x", "domains": [_dom("measured"), _dom("estimated", "yes")]},
+    {"kind": "x", "domains": [_dom("measured"), _dom("estimated", None)]},
+    {"kind": "x", "domains": [_dom("measured"), "a string"]},
+    {"kind": "x", "domains": [_dom("measured"), 7]},
+    {"kind": "x", "domains": [{"domain": "d", "kind": "estimated"}]},  # in_total not held
+    {"kind": "x", "domains": {"a": _dom("measured")}},  # an object, not a list
+    {"kind": "x", "domains": "measured"},
+    {"kind": "x"},
+    {"kind": "x", "domains": [_dom("")]},
+    {"kind": "x", "domains": [_dom("b"), _dom("a"), _dom("b")]},
+])
+def test_sql_tells_the_domains_kind_as_python_does(summary: dict[str, Any]) -> None:
+    with sqlite3.connect(":memory:") as conn:
+        told = conn.execute(f"SELECT {DOMAINS_KIND} FROM (SELECT ? AS summary_json)",
+                            (json.dumps(summary),)).fetchone()[0]
+    conn.close()
+    assert told == domains_kind(summary)
+
+
+def test_the_runs_list_and_metrics_give_the_domains_kind(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    rid = recorded(db)  # one measured domain
+    edit_summary(db, rid, lambda s: s.update(kind="estimated"))
+    client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+    row = client.get("/api/runs").json()["runs"][0]
+    assert row["kind"] == "measured"
+    assert any(n.startswith("the stored kind 'estimated'") for n in row["notes"])
+    text = client.get("/metrics").text
+    assert 'wattwise_energy_joules_total{kind="measured"}' in text
+    assert 'kind="estimated"' not in text
+
+
+def test_a_run_read_whole_in_python_lists_the_domains_kind(tmp_path: Path) -> None:
+    """A summary SQLite's JSON cannot read (NaN in it) is read in Python for its row."""
+    db = tmp_path / "r.db"
+    rid = recorded(db)
+    edit_summary(db, rid, lambda s: s.update(kind="estimated", extra=float("nan")))
+    with sqlite3.connect(db) as conn:
+        stored = json.loads(conn.execute("SELECT summary_json FROM runs").fetchone()[0])
+    conn.close()
+    assert shown_kind(stored) == "measured"
+    client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+    assert client.get("/api/runs").json()["runs"][0]["kind"] == "measured"
