@@ -117,3 +117,19 @@ def test_track_reads_a_pue_given_as_text_as_every_command_does(text: str) -> Non
     from wattwise.measure.run_options import check_pue
 
     assert check_pue(text) == 1.2
+
+
+@pytest.mark.parametrize("value,why", [
+    ("1.5k", "not a plain decimal number"), ("1,2", "not a plain decimal number"),
+    ("", "not a plain decimal number"), ("nan", "not a number"), (float("nan"), "not a number"),
+    ([1.2], "not a number"), (None, "not a number"), ("0.5", "never below 1"),
+    ("6", "a unit or typing mistake")])
+def test_every_refused_pue_says_why(value: object, why: str) -> None:
+    """A PUE that was no number ("got '1.3,'", "got nan") was refused without a reason."""
+    from wattwise.carbon.pue import read_pue
+    from wattwise.errors import BadInput
+
+    with pytest.raises(BadInput) as e:
+        read_pue(value)
+    said = str(e.value)
+    assert "\n" not in said and said.endswith(")") and why in said[said.index(" got "):]

@@ -48,6 +48,12 @@ MAX_PUE_WHY = (
 MIN_PUE_WHY = "a PUE is a facility's energy over its IT energy: never below 1"
 
 
+#: Why text that is no plain decimal number ("1.5k", "1,2", "１.５") is refused.
+NOT_PLAIN_WHY = "not a plain decimal number such as 1.25, in the digits 0-9"
+#: Why NaN, or a value that is no number at all, is refused.
+NOT_NUMBER_WHY = "not a number"
+
+
 def check_pue(pue: Any, typed: str | None = None) -> float:
     """``pue`` as a float if it is a number from 1.0 to ``MAX_PUE``; else the one line
     every command, ``track()`` and estimate give (they each had their own words)."""
@@ -61,8 +67,10 @@ def check_pue(pue: Any, typed: str | None = None) -> float:
         return value
     # as typed, else every digit: 5.000000000000001
     got = typed if typed is not None else shown(pue) if value is None else repr(value)
-    why = "" if value is None or value != value else (
-        f" ({MIN_PUE_WHY})" if value < 1.0 else f" ({MAX_PUE_WHY})")
+    why = (NOT_PLAIN_WHY if isinstance(pue, str) else NOT_NUMBER_WHY) if value is None \
+        else NOT_NUMBER_WHY if value != value \
+        else MIN_PUE_WHY if value < 1.0 else MAX_PUE_WHY
+    why = f" ({why})"
     raise BadInput(f"pue must be a number from 1.0 to {MAX_PUE:.1f}, got {got}{why}")
 
 
