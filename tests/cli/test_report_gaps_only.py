@@ -10,11 +10,13 @@ import json
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests._damage import summaryless
 from wattwise.cli import _register_all, app
-from wattwise.records.run_notes import NO_COUNTED_SAMPLE
+from wattwise.records.run_notes import no_counted_note
+from wattwise.server.app import create_app
 
 _register_all()
 
@@ -25,13 +27,14 @@ def test_a_run_of_gaps_alone_has_no_figure_in_report_or_codecarbon(tmp_path: Pat
     db = tmp_path / "r.db"
     summaryless(db, "UPDATE samples SET gap = 1")
     d = str(db)
+    gaps_note = _said_gaps(db)
     r = CliRunner().invoke(app, ["report", "1", "--db", d, "--json"])
     assert r.exit_code == 0, r.output
     got = json.loads(r.stdout)
     assert got["energy_j"] is None and got["emissions"] is None, got
-    assert got["energy_note"] == NO_COUNTED_SAMPLE
+    assert got["energy_note"] == gaps_note
     show = json.loads(CliRunner().invoke(app, ["show", "1", "--db", d, "--json"]).stdout)
-    assert show["energy_so_far"] is None and NO_COUNTED_SAMPLE in show["notes"]
+    assert show["energy_so_far"] is None and gaps_note in show["notes"]
     text = " ".join(CliRunner().invoke(app, ["show", "1", "--db", d]).stdout.split())
     assert "none of a domain that counts in totals that is not a gap (" in text, text
     r = CliRunner().invoke(app, ["export", "1", "-f", "codecarbon", "--db", d])
@@ -39,5 +42,48 @@ def test_a_run_of_gaps_alone_has_no_figure_in_report_or_codecarbon(tmp_path: Pat
     (row,) = csv.DictReader(io.StringIO(r.stdout))
     for column in ("energy_consumed", "cpu_energy", "cpu_power", "emissions"):
         assert row[column] == "", (column, row[column])
-    said = [line for line in r.stderr.splitlines() if NO_COUNTED_SAMPLE in line]
+    said = [line for line in r.stderr.splitlines() if gaps_note in line]
     assert len(said) == 1 and "energy_consumed" in said[0] and "emissions" in said[0], said
+
+
+def _said_gaps(db: Path) -> str:
+    """The note every output gives: that its samples are gaps, as ``show`` said alone."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(db)) as conn:
+        (gaps,) = conn.execute("SELECT count(*) FROM samples WHERE gap = 1").fetchone()
+    assert gaps > 0
+    note = no_counted_note(gaps)
+    assert f"({gaps} are gaps: failed reads, which count nothing)" in note
+    return note
+
+
+def test_every_output_says_the_samples_are_gaps(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    summaryless(db, "UPDATE samples SET gap = 1")
+    note, d = _said_gaps(db), str(db)
+
+    def cli(*args: str) -> str:
+        r = CliRunner().invoke(app, [*args, "--db", d])
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    def said_on_stderr(*args: str) -> list[str]:
+        r = CliRunner().invoke(app, [*args, "--db", d])
+        return [" ".join((r.stdout + r.stderr).split())]
+
+    said = {
+        "show --json": json.loads(cli("show", "1", "--json"))["notes"],
+        "runs --json": json.loads(cli("runs", "--json"))[0]["notes"],
+        "report --json": [json.loads(cli("report", "1", "--json"))["energy_note"]],
+        "report": said_on_stderr("report", "1"),
+        "export json": json.loads(cli("export", "1", "-f", "json"))["notes"],
+        "export csv": said_on_stderr("export", "1", "-f", "csv"),
+        "codecarbon": said_on_stderr("export", "1", "-f", "codecarbon"),
+    }
+    client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+    said["/api/runs"] = client.get("/api/runs").json()["runs"][0]["notes"]
+    said["/api/runs/1"] = client.get("/api/runs/1").json()["notes"]
+    for where, notes in said.items():
+        assert any(note in n for n in notes), (where, notes)

@@ -45,7 +45,12 @@ from wattwise.cli.render import (
     when,
 )
 from wattwise.measure.intervals import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S
-from wattwise.records.run_notes import NO_SAMPLE_YET, no_figure_notes, unpriced_notes
+from wattwise.records.run_notes import (
+    NO_SAMPLE_YET,
+    gap_count,
+    no_figure_notes,
+    unpriced_notes,
+)
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 REF_HELP = (
@@ -698,7 +703,8 @@ def runs(
                     priced[r.id] = None if part is None else \
                         stored_partial_emissions(store, r, part)
                     if as_json:  # stored values left out of it, said as report says them
-                        value_notes[r.id] = stored_value_notes(store, r.id)
+                        value_notes[r.id] = stored_value_notes(store, r.id) \
+                            + no_figure_notes(r, part, gap_count(store, r))
                 elif as_json or summary_energy_fault(r.summary) is not None:
                     # its figures as /api/runs/ID gives them (text: a total not usable)
                     figures[r.id] = record_figures(store, r)
@@ -712,7 +718,6 @@ def runs(
         print_json([{**_with_partial(r.to_dict(), partial.get(r.id), priced.get(r.id)),
                      "notes": damaged_notes(r) + unusable_notes(r.summary)
                      + said.get(r.id, []) + value_notes.get(r.id, [])
-                     + no_figure_notes(r, partial.get(r.id))
                      + unpriced_notes(r, partial.get(r.id), priced.get(r.id)),
                      **figures.get(r.id, {})}
                     for r in found])
@@ -897,7 +902,8 @@ def show(
                 + run_notes(store, rec, figures.get("figures")) + [  # as the text says it
                     n.removeprefix("note: ") for n in _damaged_payload(
                         rec.summary if isinstance(rec.summary, dict) else {}, windows, rec.id)]
-            out["notes"] += no_figure_notes(rec, part)  # why none, as the text says
+            # why none, as the text says
+            out["notes"] += no_figure_notes(rec, part, gap_count(store, rec))
             if part is not None:  # stored sample values left out, as runs --json says
                 from wattwise.carbon.sample_energy import stored_value_notes
 
@@ -1062,7 +1068,8 @@ def export(
             if fmt == "csv":
                 part = stored_partial(store, rec, price=False)[0]
                 write_csv(out, stored_samples(store, rec), notes=notes, part=part)
-                notes.extend(n for n in no_figure_notes(rec, part) if n not in notes)
+                notes.extend(n for n in no_figure_notes(rec, part, gap_count(store, rec))
+                             if n not in notes)
             else:  # priced as `report` prices it, from sums taken in SQLite
                 out.write(export_codecarbon(rec, notes=notes, store=store, pue=pue))
             notes.extend(n for n in said if n not in notes)
@@ -1448,7 +1455,7 @@ def report(
                 else samples_sum_note(store, rec) if part is None and alone is None
                 else None)
         if void is None and alone is None:  # no summary, no sample of a counted domain
-            void = next(iter(no_figure_notes(rec, part)), None)
+            void = next(iter(no_figure_notes(rec, part, gap_count(store, rec))), None)
         if void is not None:
             _no_figure(rec, part, void, as_json, drawn=(html, png, svg))
             return

@@ -17,7 +17,6 @@ from typing import Any
 from wattwise.carbon.accounting import not_numbers_note, usable_energy
 from wattwise.records.codecarbon_cells import (
     CODECARBON_COMPONENT,
-    NO_COUNTED_SAMPLE,
     facility_note,
     no_carbon,
     partial_carbon,
@@ -43,7 +42,7 @@ from wattwise.records.export_values import (
     stored_partial,
     stored_samples,
 )
-from wattwise.records.run_notes import NO_SAMPLE_YET, no_figure_notes
+from wattwise.records.run_notes import NO_SAMPLE_YET, gap_count, no_figure_notes
 from wattwise.records.store import RunInfo, SampleRow
 from wattwise.records.stored_energy import summary_emissions_fault
 
@@ -200,8 +199,10 @@ def export_codecarbon(
         from wattwise.records.run_sums import samples_sum_note
 
         void = samples_sum_note(store, record)
-    if void is None and part is None and (said := no_figure_notes(record, None)):
-        void = said[0] if said[0] == NO_SAMPLE_YET else NO_COUNTED_SAMPLE  # gaps alone
+    if void is None and part is None and (said := no_figure_notes(record, None, gap_count(
+            store, record) if samples is None and store is not None
+            else lambda: sum(bool(s.gap) for s in rows))):
+        void = said[0] if said[0] == NO_SAMPLE_YET else f"{said[0]} to price"  # gaps alone
     if void is not None or (part is None and not isinstance(record.summary, dict)):
         recorded, unknown = no_carbon(void)  # damaged, or no summary nor counted sample
     elif part is not None:  # priced now from its partial energy, as `wattwise report` does

@@ -122,10 +122,11 @@ def write_json(
     if figures is not None:  # the figures every output gives, a damaged total's repriced
         member("figures", figures)
     out.write(',\n  "samples": [')
-    count = 0
+    count = gaps = 0
     for i, s in enumerate(samples):
         out.write(("\n    " if i == 0 else ",\n    ") + _sample_text(s, i, replaced))
         count += 1
+        gaps += bool(s.gap)  # said where they are all it has (``no_figure_notes``)
     out.write("\n  ]" if count else "]")
     member("windows", list(windows))
     member("events", list(events))
@@ -144,9 +145,9 @@ def write_json(
             unpriced = unpriced_note(record)
     from wattwise.records.run_notes import no_figure_notes
 
-    said = [*samples.notes(), *no_figure_notes(record, part), *[n for n in (part_note, unpriced,
-                                            replaced_note(replaced, "null") if replaced
-                                            else None) if n]]
+    said = [*samples.notes(), *no_figure_notes(record, part, lambda: gaps),
+            *[n for n in (part_note, unpriced,
+                          replaced_note(replaced, "null") if replaced else None) if n]]
     # a damaged total or emissions figure, a stored figure set aside: as `show` says them
     said += unusable_notes(record.summary)
     # a window's stored duration that is not usable: written as stored, said as `show`

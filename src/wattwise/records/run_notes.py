@@ -8,6 +8,7 @@ that it recorded. One function, so ``show`` (text and JSON), ``runs --json``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 #: The note of a run without a summary and without a sample of a domain it counts: it
@@ -23,15 +24,36 @@ NO_SAMPLE_YET = ("the run is recording: no sample of a domain that counts in tot
                  "stored yet")
 
 
-def no_figure_notes(record: Any, part: Any) -> list[str]:
+def no_counted_note(gaps: int) -> str:
+    """``NO_COUNTED_SAMPLE``, or where ``gaps`` of the run's samples are gaps (failed
+    reads), that they are: ``show`` said so, every JSON output gave the note alone."""
+    if not gaps:
+        return NO_COUNTED_SAMPLE
+    return ("the run has no summary and no sample of a domain that counts in totals that is"
+            f" not a gap ({gaps} are gaps: failed reads, which count nothing): no energy"
+            " figure")
+
+
+def no_figure_notes(record: Any, part: Any,
+                    gaps: Callable[[], int] | None = None) -> list[str]:
     """``[NO_COUNTED_SAMPLE]`` for a run without a summary (not one whose stored summary
     cannot be read: its own note says so) whose partial energy ``part`` is None, else []:
     every JSON output gave such a run no figure and no word why. A run still running
-    (``record.status`` as judged: its process alive) gets ``NO_SAMPLE_YET`` instead."""
+    (``record.status`` as judged: its process alive) gets ``NO_SAMPLE_YET`` instead.
+    ``gaps``: how many of its samples are gaps, asked only for that note
+    (:func:`no_counted_note`)."""
     damaged = getattr(record, "damaged", None) or {}
     if part is not None or getattr(record, "summary", None) is not None or "summary" in damaged:
         return []
-    return [NO_SAMPLE_YET if getattr(record, "status", None) == "running" else NO_COUNTED_SAMPLE]
+    if getattr(record, "status", None) == "running":
+        return [NO_SAMPLE_YET]
+    return [no_counted_note(0 if gaps is None else gaps())]
+
+
+def gap_count(store: Any, record: Any) -> Callable[[], int]:
+    """How many of run ``record``'s stored samples are gaps, asked of ``store`` when
+    called (for :func:`no_figure_notes`)."""
+    return lambda: int(store.sample_count(record.id, gaps_only=True))
 
 
 def unpriced_notes(record: Any, part: Any, priced: Any) -> list[str]:

@@ -357,9 +357,10 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
 
         payload["notes"] += stored_value_notes(store, record.id)
         energy = run.get("energy_so_far")
-        from wattwise.records.run_notes import no_figure_notes
+        from wattwise.records.run_notes import gap_count, no_figure_notes
 
-        payload["notes"] += no_figure_notes(record, energy)  # why it has no figure
+        # why it has no figure
+        payload["notes"] += no_figure_notes(record, energy, gap_count(store, record))
         if run.get("emissions_so_far") is None and isinstance(energy, dict) \
                 and energy.get("energy_j") is not None:  # why, where its zone cannot be had
             from wattwise.carbon.repricing import unpriced_note

@@ -40,7 +40,7 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
     recording reads that part again once per ``FULL_RESUM_S``, not at every sample."""
     from wattwise.carbon.sample_energy import stored_value_notes
     from wattwise.records.queries import damaged_notes
-    from wattwise.records.run_notes import no_figure_notes, run_notes
+    from wattwise.records.run_notes import gap_count, no_figure_notes, run_notes
     from wattwise.server._growing import so_far_now
     from wattwise.server._live import resum_epoch, samples_mark
 
@@ -61,7 +61,7 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
         row.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"))
     # no counted sample (``so_far_fields(None)``, not one being summed): said why
     none = fields["kind"] is None and "figures_pending" not in fields
-    own = damaged_notes(r) + (no_figure_notes(r, None) if none else [])
+    own = damaged_notes(r) + (no_figure_notes(r, None, gap_count(store, r)) if none else [])
     if priced is None and fields.get("energy_j") is not None:
         # why it has no emissions figure, where its zone cannot be had (``report``'s words)
         from wattwise.carbon.repricing import unpriced_note
