@@ -285,9 +285,13 @@ class RunQueries(SampleSums):
         last = end if end is not None else None if fault else heartbeat
         summary = unsigned_zeros(_rows.loads_summary(row["summary_json"]))
         duration = summary_duration(summary, started, end)
-        if duration is None and fault:  # a damaged heartbeat is no end: its samples' span
-            duration = sampled_duration(self._read, int(row["id"]), started)
-        if duration is None and last is not None:
+        # a run without an end whose heartbeat is still its start (killed before its
+        # first sample): its samples' span where another program stored some, else not
+        # known (it read "0.0 s")
+        unbeaten = end is None and last is not None and not last > started
+        if duration is None and (fault or unbeaten):  # a damaged heartbeat is no end: the
+            duration = sampled_duration(self._read, int(row["id"]), started)  # samples'
+        elif duration is None and last is not None:
             duration = max(0.0, last - started)
         return cls(
             id=int(row["id"]),

@@ -161,8 +161,10 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
     # the shorter of that and its summary's own window too: usable here, usable there)
     measured = x["summary_duration_s"]
     duration: float | None
-    if measured is None and last is not None:
+    if measured is None and last is not None and (end is not None or last > started):
         duration = max(0.0, last - started)
+    elif measured is None and last is not None:  # no end, its heartbeat its start: as the
+        duration = store.get_run(int(x["id"])).duration_s  # record reads (``queries``)
     elif type(measured) is float and duration_fault(
             measured, started, end, own_window(x["summary_window"])) is None:
         duration = measured + 0.0

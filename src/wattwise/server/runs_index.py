@@ -339,8 +339,11 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
     name = name_of(r[2])
     # the measured window's length where the run has a summary (as Store)
     measured = real(r[8])
+    # no end, its heartbeat its start (killed before its first sample): its samples'
+    # span or none (``records.queries``), which the stored times do not give
+    unbeaten = r[18] is None and last is not None and not last > started
     duration = (measured if measured is not None and measured >= 0
-                else None if last is None or not math.isfinite(started)
+                else None if last is None or not math.isfinite(started) or unbeaten
                 else max(0.0, last - started))
     # where it is from the run's start to its end (or last heartbeat) and that one is not
     # usable (``records.queries.end_fault``, ``heartbeat_fault``), the run reads another
@@ -358,7 +361,8 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
                             _duration_usable(r[17], r[8], r[3], r[18], r[19])
                             # a summary holding no total is none (``rows.loads_summary``)
                             and (r[14] is not None or r[17] in (None, "null"))
-                            and not (from_times and _times_fault(r[3], r[18], r[4])))
+                            and not (from_times and (unbeaten
+                                                     or _times_fault(r[3], r[18], r[4]))))
 
 
 def _times_fault(started: Any, ended: Any, last: Any) -> bool:
