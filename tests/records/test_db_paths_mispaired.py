@@ -93,3 +93,77 @@ def test_a_log_gone_as_the_header_was_read_is_no_refusal(
 
     monkeypatch.setattr(db_paths, "_header", header_after_the_switch)
     db_paths.mispaired_log(db)  # no refusal
+
+
+def _fake_head(folder: Path, body: str) -> str:
+    """A folder holding a program named ``head`` (a project's own script, a wrapper)."""
+    folder.mkdir()
+    head = folder / "head"
+    head.write_text(f"#!/bin/sh\n{body}\n")
+    head.chmod(0o755)
+    return f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+def test_another_head_on_path_is_not_asked(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first ``head`` on PATH read the header: one that printed other text let the
+    other database's log through (served, then folded in), one that failed refused a
+    sound database."""
+    db, before = _moved_over(tmp_path)
+    monkeypatch.setenv("PATH", _fake_head(tmp_path / "lying", "echo '200 OK'"))
+    with pytest.raises(StoreError, match="is in rollback mode"):
+        Store(db, readonly=True).close()
+    assert db.read_bytes() == before
+    sound = tmp_path / "sound.db"
+    add_run(sound)
+    Path(f"{sound}-wal").write_bytes(Path(f"{db}-wal").read_bytes()[:4096])
+    monkeypatch.setenv("PATH", _fake_head(tmp_path / "failing", "exit 1"))
+    assert db_paths._header(sound)[:16] == b"SQLite format 3\x00"
+
+
+def test_a_header_read_short_is_not_read(tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    db, before = _moved_over(tmp_path)
+    real = db_paths.subprocess.run
+
+    def short(argv: list[str], **kw: object) -> object:
+        done = real(argv, **kw)  # type: ignore[arg-type]
+        done.stdout = done.stdout[:10]
+        return done
+
+    monkeypatch.setattr(db_paths.subprocess, "run", short)
+    assert db_paths._header(db) == b""
+    with pytest.raises(StoreError, match="header could not be read"):
+        Store(db, readonly=True).close()
+    assert db.read_bytes() == before
+
+
+def test_an_empty_file_through_a_link_is_judged_beside_its_target(tmp_path: Path) -> None:
+    """The check looked beside the link: a -wal there (which SQLite never reads) refused
+    an empty file, and one beside the target was refused for a header "not read"."""
+    db, _ = _moved_over(tmp_path)
+    log = Path(f"{db}-wal").read_bytes()
+    links = tmp_path / "links"
+    links.mkdir()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    (links / "link.db").symlink_to(empty)
+    Path(f"{links / 'link.db'}-wal").write_bytes(log)  # beside the link only
+    Store(links / "link.db").close()  # made a database: SQLite never read that log
+    other = tmp_path / "other.db"
+    other.touch()
+    (links / "other.db").symlink_to(other)
+    Path(f"{other}-wal").write_bytes(log)  # beside the target
+    for readonly in (False, True):
+        with pytest.raises(StoreError, match="is empty but a -wal file of another"):
+            Store(links / "other.db", readonly=readonly).close()
+    assert Path(f"{other}-wal").read_bytes() == log and other.stat().st_size == 0
+
+
+def test_a_folder_named_like_a_log_is_no_log(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    add_run(db)
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA journal_mode=delete")
+    Path(f"{db}-wal").mkdir()
+    db_paths.mispaired_log(db)  # not "another database's log"

@@ -67,7 +67,10 @@ def test_a_read_only_file_is_refused_before_the_command_starts(db: Path) -> None
     assert _sha(db) == before
 
 
-def test_side_files_a_read_left_read_only_do_not_lose_the_next_run(db: Path) -> None:
+@pytest.mark.parametrize("via", ["path", "link"])
+def test_side_files_a_read_left_read_only_do_not_lose_the_next_run(db: Path, via: str) -> None:
+    """``link``: the side files were looked for beside the link, not its target, where
+    SQLite keeps them: the run was lost ("attempt to write a readonly database")."""
     db.chmod(0o444)
     r = _wattwise("runs", "--db", str(db), cwd=db.parent)
     assert r.returncode == 0, r.stderr
@@ -78,7 +81,12 @@ def test_side_files_a_read_left_read_only_do_not_lose_the_next_run(db: Path) -> 
         pytest.skip("this SQLite leaves no side files after a read-only read")
     assert {oct(p.stat().st_mode & 0o777) for p in side} == {"0o444"}
     db.chmod(0o644)
-    r = _wattwise("run", "--db", str(db), "--name", "after", "--", "true", cwd=db.parent)
+    into = db
+    if via == "link":
+        into = db.parent / "links" / "link.db"
+        into.parent.mkdir()
+        into.symlink_to(db)
+    r = _wattwise("run", "--db", str(into), "--name", "after", "--", "true", cwd=db.parent)
     assert r.returncode == 0, r.stderr
     assert "warning" not in r.stderr, r.stderr
     assert "(run 2)" in r.stderr

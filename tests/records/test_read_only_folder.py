@@ -35,13 +35,15 @@ with Store(sys.argv[1], readonly=True) as store:
 """
 
 
+@pytest.mark.parametrize("via", ["path", "link"])
 @pytest.mark.parametrize("first_mode", ["wal", "delete"])
 def test_a_reader_of_a_folder_it_may_not_write_sees_runs_written_since(
-    tmp_path: Path, first_mode: str
+    tmp_path: Path, first_mode: str, via: str
 ) -> None:
     """``delete``: the file was in rollback mode when the reader opened it, then turned to
     WAL mode: the reader's connection failed ("attempt to write a readonly database") at
-    every request until it was restarted."""
+    every request until it was restarted. ``link``: read through a link in a folder the
+    reader may write, it served its first read, then called the sound file damaged."""
     folder = tmp_path / "team"
     folder.mkdir()
     db = folder / "runs.db"
@@ -52,9 +54,14 @@ def test_a_reader_of_a_folder_it_may_not_write_sees_runs_written_since(
     for p in (folder, db):
         os.chown(p, 2001, 2001)  # another user's folder and file, 755 and 644
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    read = db
+    if via == "link":
+        (tmp_path / "mine").mkdir()
+        read = tmp_path / "mine" / "link.db"
+        read.symlink_to(Path("..") / "team" / "runs.db")
     reader = subprocess.Popen(
         [str(_SETPRIV), "--bounding-set=-all", "--inh-caps=-all", "--", sys.executable,
-         "-c", READER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+         "-c", READER, str(read)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         env=env)
     assert reader.stdin is not None and reader.stdout is not None
 

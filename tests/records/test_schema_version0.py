@@ -125,6 +125,11 @@ def test_a_wattwise_file_holding_a_write_cut_short_is_said_so_then_finished(
                  " (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) SELECT i FROM n)")
     r = CliRunner().invoke(app, ["runs", "--db", str(db)])
     assert r.exit_code == 2 and "holds a write that was cut short" in r.output, r.output
+    link = tmp_path / "links" / "link.db"  # through a link: "attempt to write a readonly
+    link.parent.mkdir()  # database", its -journal looked for beside the link
+    link.symlink_to(db)
+    r = CliRunner().invoke(app, ["runs", "--db", str(link)])
+    assert r.exit_code == 2 and "holds a write that was cut short" in r.output, r.output
     r = CliRunner().invoke(app, ["run", "--db", str(db), "--", "true"])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["runs", "--db", str(db), "--json"])

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import StoreError
+from wattwise.records.db_paths import side_file
 from wattwise.records.immutable_read import may_read_immutable
 
 #: SQLite's result code for a damaged file (``SQLITE_CORRUPT``); its extended codes
@@ -215,7 +216,7 @@ def _state(path: Path) -> tuple[tuple[int, int], tuple[int, int, int]]:
     come and go."""
     st = os.stat(path)
     try:
-        wal = os.stat(f"{path}-wal").st_size
+        wal = os.stat(side_file(path, "-wal")).st_size
     except FileNotFoundError:
         wal = 0
     return (st.st_dev, st.st_ino), (st.st_size, st.st_mtime_ns, wal)

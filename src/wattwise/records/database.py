@@ -34,7 +34,7 @@ from wattwise.errors import StoreError
 from wattwise.records import immutable_read, schema
 from wattwise.records.damaged_file import check_whole, damage_found, is_damage, read_error
 from wattwise.records.db_paths import check_path as _check_path
-from wattwise.records.db_paths import mispaired_log
+from wattwise.records.db_paths import mispaired_log, side_file
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
 from wattwise.records.stored_json import Undecoded
@@ -284,7 +284,9 @@ class ReadOnlyDatabase:
             mispaired_log(self.path)  # a file moved in beside another's log: not read
             base = "file:" + urllib.parse.quote(str(self.path.absolute()))
             mode = "rw" if self._may_tidy() else "ro"
-            if not os.access(self.path.parent, os.W_OK):  # as it is before it is opened
+            # as it is before it is opened (the folder SQLite makes the side files in: a
+            # link's target's)
+            if not os.access(Path(os.path.realpath(self.path)).parent, os.W_OK):
                 self._frozen = immutable_read.marks(self.path)
             conn = _connect(f"{base}?mode={mode}", timeout_s, uri=True)
             conn.text_factory = _text
@@ -365,7 +367,7 @@ def _file_error(path: Path, exc: BaseException) -> StoreError:
         return read_error(path, exc)
     if "not a database" in text:
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
-    if "readonly" in text and os.path.exists(f"{path}-journal"):
+    if "readonly" in text and os.path.exists(side_file(path, "-journal")):
         # a hot journal: SQLite rolls it back at the first read-write open, never at a read
         return StoreError(
             f"run database {path} holds a write that was cut short (its -journal): a read "

@@ -49,7 +49,7 @@ def check_path(path: Path, *, must_exist: bool = False) -> None:
         raise StoreError(f"run database {path} is a directory, not a file")
     if not stat.S_ISREG(st.st_mode):
         raise StoreError(f"run database {path} is not a regular file (a FIFO or device?)")
-    if st.st_size == 0 and _size(Path(f"{path}-wal")) > 0:
+    if st.st_size == 0 and _size(Path(side_file(path, "-wal"))) > 0:
         # SQLite deletes a -wal beside an empty file as it opens it, read-only too; a
         # wattwise database in WAL mode is never empty (its header is in the file)
         raise StoreError(f"run database {path} is empty but a -wal file of another "
@@ -73,6 +73,9 @@ def mispaired_log(path: Path) -> None:
     before = _wal(real)
     if before is None:
         return
+    if _size(Path(real)) == 0:  # SQLite deletes it as it opens the file: not its own
+        raise StoreError(f"run database {path} is empty but a -wal file of another "
+                         "database lies beside it; left untouched")
     head = _header(Path(real))
     if head[:16] == b"SQLite format 3\x00" and head[18:20] != b"\x01\x01":
         return  # in WAL mode: the log may be its own
@@ -96,7 +99,9 @@ def _wal(path: str) -> tuple[int, int, int] | None:
         st = os.stat(f"{path}-wal")
     except OSError:
         return None
-    return (st.st_dev, st.st_ino, st.st_size) if st.st_size > 32 else None
+    # (a folder of that name is no log: SQLite cannot open the file beside it either)
+    return (st.st_dev, st.st_ino, st.st_size) if stat.S_ISREG(st.st_mode) \
+        and st.st_size > 32 else None
 
 
 def _not_anothers_log(path: Path) -> None:
@@ -127,7 +132,7 @@ def writable(path: Path) -> None:
                          "it; left untouched")
     fixable: list[tuple[str, int]] = []
     for suffix in ("-wal", "-shm"):
-        side = Path(f"{path}{suffix}")
+        side = Path(side_file(path, suffix))
         try:
             side_st = os.stat(side)
         except OSError:
@@ -142,26 +147,34 @@ def writable(path: Path) -> None:
         fixable.append((suffix, stat.S_IMODE(side_st.st_mode) | stat.S_IMODE(st.st_mode)))
     for suffix, mode in fixable:
         try:
-            os.chmod(f"{path}{suffix}", mode)
+            os.chmod(side_file(path, suffix), mode)
         except OSError as exc:
             raise StoreError(f"run database {path}: its {suffix} file "
                              f"is read-only for this user and cannot be made writable "
                              f"({exc})") from exc
 
 
+def side_file(path: Path | str, suffix: str) -> str:
+    """The side file (``-wal``, ``-shm``, ``-journal``) SQLite uses for the database at
+    ``path``: named after a link's target, not the link (a look beside the link found
+    none, or another's)."""
+    return f"{os.path.realpath(path)}{suffix}"
+
+
 def _header(path: Path) -> bytes:
-    """The first 20 bytes of the file, read by another process (``head``): closing any
-    descriptor of a file drops every SQLite lock this process holds on it, whichever
-    thread took them; b"" where they cannot be read."""
-    head = shutil.which("head") or shutil.which("head", path="/usr/bin:/bin")
-    argv = [head, "-c", "20", "--", str(path)] if head else [  # no PATH: this Python
-        sys.executable, "-c", "import sys; sys.stdout.buffer.write("
+    """The first 20 bytes of the file, read by another process (the system's ``head``,
+    never another of that name on PATH, else this Python): closing any descriptor of a
+    file drops every SQLite lock this process holds on it, whichever thread took them;
+    b"" where they cannot be read, or what was read is not 20 bytes (a header is)."""
+    head = shutil.which("head", path="/usr/bin:/bin")
+    argv = [head, "-c", "20", "--", str(path)] if head else [
+        sys.executable, "-I", "-S", "-c", "import sys; sys.stdout.buffer.write("
         "open(sys.argv[1], 'rb').read(20))", str(path)]
     try:
         done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return b""
-    return done.stdout if done.returncode == 0 else b""
+    return done.stdout if done.returncode == 0 and len(done.stdout) == 20 else b""
 
 
 def _size(path: Path) -> int:
