@@ -6,6 +6,7 @@ as a typing mistake; the same figure is now taken or refused everywhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def test_a_decimal_pue_is_a_number() -> None:
     from wattwise.carbon.pue import check_pue
 
     assert check_pue(Decimal("2")) == 2.0  # was "must be a number ..., got Decimal('2')"
-    with pytest.raises(BadInput, match=r"got 7\.0"):
+    with pytest.raises(BadInput, match=re.escape("got Decimal('7') (")):  # as given
         check_pue(Decimal("7"))
 
 
@@ -133,3 +134,18 @@ def test_every_refused_pue_says_why(value: object, why: str) -> None:
         read_pue(value)
     said = str(e.value)
     assert "\n" not in said and said.endswith(")") and why in said[said.index(" got "):]
+
+
+@pytest.mark.parametrize("value,said", [
+    ("5.0000000000000001", "got 5.0000000000000001 ("),  # above 5, though its float is not
+    ("0.99999999999999999", "got 0.99999999999999999 ("),
+    (__import__("decimal").Decimal("sNaN"), "got Decimal('sNaN') (not a number)"),
+    (__import__("decimal").Decimal("1E+999999"), "got Decimal('1E+999999') ("),  # not inf
+    (__import__("fractions").Fraction(11, 2), "got Fraction(11, 2) (")])
+def test_a_pue_is_judged_exactly_and_said_as_given(value: object, said: str) -> None:
+    """5.0000000000000001 was taken as PUE 5; Decimal('sNaN') was a bare ValueError."""
+    from wattwise.carbon.pue import read_pue
+    from wattwise.errors import BadInput
+
+    with pytest.raises(BadInput, match=re.escape(said)):
+        read_pue(value)

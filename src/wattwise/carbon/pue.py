@@ -11,7 +11,6 @@ and ``provider_pue``, so a named site has one PUE everywhere.
 
 from __future__ import annotations
 
-import contextlib
 import decimal
 import functools
 import numbers
@@ -55,23 +54,24 @@ NOT_NUMBER_WHY = "not a number"
 
 
 def check_pue(pue: Any, typed: str | None = None) -> float:
-    """``pue`` as a float if it is a number from 1.0 to ``MAX_PUE``; else the one line
-    every command, ``track()`` and estimate give (they each had their own words)."""
+    """``pue`` as a float if it is a number from 1.0 to ``MAX_PUE``, judged exactly (a
+    Decimal or text of 5.0000000000000001 is above the bound, though the float it rounds
+    to is not); else the one line every command, ``track()`` and estimate give (they
+    each had their own words)."""
     from wattwise._userinput import shown
 
-    value = None
-    if not isinstance(pue, bool) and isinstance(pue, (numbers.Real, decimal.Decimal)):
-        with contextlib.suppress(OverflowError):  # an int of 400 digits (not text, not True)
-            value = float(pue)
-    if value is not None and 1.0 <= value <= MAX_PUE:  # NaN fails this too
-        return value
-    # as typed, else every digit: 5.000000000000001
-    got = typed if typed is not None else shown(pue) if value is None else repr(value)
-    why = (NOT_PLAIN_WHY if isinstance(pue, str) else NOT_NUMBER_WHY) if value is None \
-        else NOT_NUMBER_WHY if value != value \
-        else MIN_PUE_WHY if value < 1.0 else MAX_PUE_WHY
-    why = f" ({why})"
-    raise BadInput(f"pue must be a number from 1.0 to {MAX_PUE:.1f}, got {got}{why}")
+    number = not isinstance(pue, bool) and isinstance(pue, (numbers.Real, decimal.Decimal))
+    nan = number and (pue.is_nan() if isinstance(pue, decimal.Decimal) else pue != pue)
+    if number and not nan and 1 <= pue <= MAX_PUE:
+        return float(pue)
+    # as typed; a Decimal, a Fraction or an int as given (Decimal('1E+999999') is no
+    # inf); a float with every digit it needs (5.000000000000001)
+    got = typed if typed is not None else shown(pue) if not number or isinstance(
+        pue, (decimal.Decimal, numbers.Rational)) else repr(float(pue))
+    why = NOT_NUMBER_WHY if nan or (number is False and not isinstance(pue, str)) \
+        else NOT_PLAIN_WHY if not number \
+        else MIN_PUE_WHY if pue < 1 else MAX_PUE_WHY
+    raise BadInput(f"pue must be a number from 1.0 to {MAX_PUE:.1f}, got {got} ({why})")
 
 
 #: A PUE as text: a plain decimal number (digits 0-9, no unit suffix, no "1_0"), or
@@ -91,7 +91,8 @@ def read_pue(value: Any) -> float:
     # separators \x1c-\x1f, which str.strip() takes and float() refuses
     text = value.strip() if isinstance(value, str) and not _SEPARATORS & set(value) else None
     if text is not None and _PLAIN.fullmatch(text):
-        return check_pue(float(text), typed=text)  # said as typed (1e999 is no inf)
+        # judged exactly, said as typed (1e999 is no inf)
+        return check_pue(decimal.Decimal(text), typed=text)
     return check_pue(value)
 
 
