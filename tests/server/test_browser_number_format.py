@@ -156,6 +156,13 @@ FORMATS = [
     ("taskLink('gpt-2')", '<a href="#/bench?task=gpt-2">gpt-2</a>'),
     ("taskLink('x'.repeat(201)).includes('<a ')", False),
     ("taskLink('x'.repeat(201)).includes('(longer than a filter takes)')", True),
+    # characters as the filter counts them: 150 emoji (300 UTF-16 units) are a task it
+    # takes; a cut is never inside an emoji; a lone surrogate is no link (it threw)
+    ("taskLink('\\u{1F600}'.repeat(150)).startsWith('<a ')", True),
+    ("taskLink('y'.repeat(199) + '\\u{1F600}').startsWith('<a ')", True),
+    ("taskLink('y'.repeat(59) + '\\u{1F600}'.repeat(150)).split('…')[0].endsWith("
+     "'y\\u{1F600}')", True),
+    ("taskLink('a\\uD800b').includes('(not text a filter can take)')", True),
     # characters as Python counts them: 256 emoji are a name wattwise takes, whole
     ("nameText('\\u{1F600}'.repeat(256))", "\U0001F600" * 256),
     ("nameText('\\u{1F600}'.repeat(300)).includes('(300 characters, longer')", True),

@@ -95,3 +95,20 @@ def test_reading_the_leaderboard_rewrites_no_record(db: Path, client: TestClient
     client.get("/api/bench")
     client.get("/api/bench", params={"task": "digits-mlp"})
     assert db.read_bytes() == before
+
+
+def test_a_user_s_task_named_like_a_built_in_is_found_by_its_filter(tmp_path: Path) -> None:
+    """``bench mymod:step --task digits-mlp`` is listed under "digits-mlp"; its filter
+    asked for the built-in's suite task, and found nothing, or the built-in's results."""
+    from wattwise.bench.rating import stored_results
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        add_bench(store, result("digits-mlp", 0.006, task=SUITE_TASK), START)
+        add_bench(store, result("mymod:step", 0.5, task="digits-mlp"), START + 1)
+    with TestClient(create_app(path), base_url="http://localhost") as c:
+        body = c.get("/api/bench").json()
+        assert sorted(body["tasks"]) == sorted(["digits-mlp", SUITE_TASK])
+        asked = c.get("/api/bench", params={"task": "digits-mlp"}).json()
+    assert asked["task"] == "digits-mlp" and list(entries(asked)) == ["mymod:step"]
+    assert [r.name for r in stored_results(path, task="digits-mlp")] == ["mymod:step"]

@@ -26,7 +26,7 @@ Stored records are never rewritten. See docs/rating.md for the exact rule.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,14 @@ def filed_task(task: str | None, name: str) -> str | None:
     if name.startswith((f"{task}:", f"tune-{task}:")):
         return LEGACY_TASKS[task]
     return task
+
+
+def asked_task(task: str, filed: Iterable[str | None]) -> str:
+    """The task a filter for ``task`` means: itself where a result is filed under it
+    (a user's own benchmark stored with ``--task digits-mlp``), else the suite task of
+    the built-in it names (``LEGACY_TASKS``). Mapped always, such a result was listed
+    under its task and never found by its filter."""
+    return task if task in set(filed) else LEGACY_TASKS.get(task, task)
 
 
 def as_filed(result: BenchResult) -> BenchResult:
@@ -285,8 +293,8 @@ def stored_results(db: str | Path | None = None, *, task: str | None = None,
     path = Path(db).expanduser() if db is not None else default_db_path()
     if not path.exists():
         return []
-    want = LEGACY_TASKS.get(task, task) if task is not None else None
     with Store(path, readonly=True) as store:
         rows = stored_rows(store._read, limit)
     found = [as_filed(r) for r in map(result_of, rows) if r is not None]
+    want = None if task is None else asked_task(task, (r.task for r in found))
     return [r for r in found if want is None or r.task == want]

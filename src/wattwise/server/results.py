@@ -182,21 +182,22 @@ def bench_payload(reads: Reads | None, task: str = "") -> dict[str, Any]:
     (``rating.interval_problem``) gets no stars, says why, and sets no band edges;
     ``rating_rule`` states both rules for the page.
     """
-    from wattwise.bench.rating import LEGACY_TASKS, MAX_INTERVAL_RATIO, MIN_PEERS, as_filed, rate
+    from wattwise.bench.rating import MAX_INTERVAL_RATIO, MIN_PEERS, as_filed, asked_task, rate
 
-    task = LEGACY_TASKS.get(task, task)  # a built-in's name asks for its suite task
     counts: dict[tuple[str, str, str, str], int] = {}
-    every_task: set[str] = set()
     skipped = 0
     latest: dict[tuple[str, str, str, str], Any] = {}
+    filed = []
     for row in [] if reads is None else stored_rows(reads.rows, BENCH_MAX):
         found = result_of(row)  # a damaged record: no result to rank (nor for ``bench``)
         if found is None:
             skipped += 1
             continue
-        r = as_filed(found)
-        if r.task:
-            every_task.add(r.task)
+        filed.append(as_filed(found))
+    every_task = {r.task for r in filed if r.task}
+    # a built-in's name asks for its suite task, unless results are filed under it
+    task = asked_task(task, every_task) if task else task
+    for r in filed:
         if task and r.task != task:
             continue
         key = (r.task or "", r.machine, _kind_class(r.kind), r.name)
