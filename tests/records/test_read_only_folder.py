@@ -111,3 +111,59 @@ def test_a_file_found_damaged_is_checked_again_where_no_shm_can_be_made(
         [str(_SETPRIV), "--bounding-set=-all", "--inh-caps=-all", "--", sys.executable,
          "-c", CHECK_AGAIN, str(db)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "True", done
+
+
+DASHBOARD = """
+import sys
+from pathlib import Path
+from fastapi.testclient import TestClient
+from wattwise.server.app import create_app
+client = TestClient(create_app(Path(sys.argv[1]), port=8787), base_url="http://127.0.0.1:8787")
+for line in sys.stdin:
+    for url in ("/api/runs", "/api/runs/1"):
+        r = client.get(url)
+        print(r.status_code, r.json().get("error"), flush=True)
+"""
+
+
+def test_another_user_s_dashboard_over_a_write_cut_short_says_so(tmp_path: Path) -> None:
+    """A dashboard serving while a writer was killed in a transaction: its reads failed
+    "attempt to write a readonly database", which nothing asked of it, where the CLI said
+    the write was cut short and how it is undone."""
+    from tests.records.test_schema_version0 import _hot_journal
+
+    folder = tmp_path / "team"
+    folder.mkdir()
+    db = folder / "runs.db"
+    add_run(db)
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA journal_mode=delete")
+    for p in (folder, db):
+        os.chown(p, 2001, 2001)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    reader = subprocess.Popen(
+        [str(_SETPRIV), "--bounding-set=-all", "--inh-caps=-all", "--", sys.executable,
+         "-c", DASHBOARD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        text=True, env=env)
+    assert reader.stdin is not None and reader.stdout is not None
+
+    def ask() -> list[str]:
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        return [reader.stdout.readline().strip() for _ in range(2)]
+
+    try:
+        assert [line[:3] for line in ask()] == ["200", "200"]
+        _hot_journal(db, "SELECT 1", "INSERT INTO events(run_id, t_unix_s, level, message)"
+                     " SELECT 1, 0, 'info', hex(randomblob(3000)) FROM (WITH RECURSIVE n(i)"
+                     " AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)"
+                     " SELECT i FROM n)")
+        before = {p.name: p.read_bytes() for p in folder.iterdir()}
+        lines = ask()
+        assert all(line.startswith("503 ") and "holds a write that was cut short (its"
+                   " -journal)" in line for line in lines), lines
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    finally:
+        reader.stdin.close()
+        assert reader.wait(timeout=60) == 0
+        reader.stdout.close()

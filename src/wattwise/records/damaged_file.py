@@ -69,6 +69,19 @@ def damaged_error(path: Path) -> StoreError:
     )
 
 
+def cut_short_error(path: Path, exc: BaseException) -> StoreError | None:
+    """The line for a read refused over a write that was cut short (a hot ``-journal``:
+    SQLite rolls it back at the first read-write open, and a read asks to write it back),
+    or None for any other error: a reader said "attempt to write a readonly database",
+    which no one asked of it."""
+    if "readonly" not in str(exc) or not os.path.exists(side_file(path, "-journal")):
+        return None
+    return StoreError(
+        f"run database {path} holds a write that was cut short (its -journal): a read "
+        "cannot undo it; the next `wattwise run` into it does (or `sqlite3` opening it); "
+        "left untouched")
+
+
 def read_error(path: Path, exc: BaseException, stopped: str | None = None) -> StoreError:
     """A failed read in wattwise's words; a damaged page marks the whole file damaged for
     every later reader in this process (``check_whole``, ``damage_found``). ``stopped``:
@@ -78,7 +91,8 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None) -> St
             and str(exc) == "interrupted":
         return StoreError(f"run database {path}: not read: {stopped}")
     if not is_damage(exc):
-        return StoreError(f"run database {path}: cannot read: {exc}")
+        return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot read:"
+                                                        f" {exc}")
     with contextlib.suppress(OSError, ValueError):
         key, state = _state(path)
         with _CHECKED_LOCK:

@@ -32,9 +32,15 @@ from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records import immutable_read, schema
-from wattwise.records.damaged_file import check_whole, damage_found, is_damage, read_error
+from wattwise.records.damaged_file import (
+    check_whole,
+    cut_short_error,
+    damage_found,
+    is_damage,
+    read_error,
+)
 from wattwise.records.db_paths import check_path as _check_path
-from wattwise.records.db_paths import mispaired_log, side_file
+from wattwise.records.db_paths import mispaired_log
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
 from wattwise.records.stored_json import Undecoded
@@ -367,13 +373,7 @@ def _file_error(path: Path, exc: BaseException) -> StoreError:
         return read_error(path, exc)
     if "not a database" in text:
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
-    if "readonly" in text and os.path.exists(side_file(path, "-journal")):
-        # a hot journal: SQLite rolls it back at the first read-write open, never at a read
-        return StoreError(
-            f"run database {path} holds a write that was cut short (its -journal): a read "
-            "cannot undo it; the next `wattwise run` into it does (or `sqlite3` opening it); "
-            "left untouched")
-    return StoreError(f"run database {path}: cannot open: {text}")
+    return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot open: {text}")
 
 
 def acquire(path: Path, *, max_rows: int | None = None) -> Database:
