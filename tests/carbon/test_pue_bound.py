@@ -149,3 +149,18 @@ def test_a_pue_is_judged_exactly_and_said_as_given(value: object, said: str) -> 
 
     with pytest.raises(BadInput, match=re.escape(said)):
         read_pue(value)
+
+
+def test_a_long_double_above_the_bound_is_not_said_as_the_bound() -> None:
+    """It was refused, but said as the float it rounds to: "got 5.0 (... above 5 ...)"."""
+    import numpy as np
+
+    from wattwise.carbon.pue import read_pue
+    from wattwise.errors import BadInput
+
+    value = np.longdouble(5) + np.longdouble(2.0**-61)
+    if value == 5:
+        pytest.skip("a long double here is a double")
+    with pytest.raises(BadInput) as e:
+        read_pue(value)
+    assert "got 5.0 (" not in str(e.value) and "5.0000000000000000004" in str(e.value)

@@ -87,3 +87,34 @@ def test_every_output_says_the_samples_are_gaps(tmp_path: Path) -> None:
     said["/api/runs/1"] = client.get("/api/runs/1").json()["notes"]
     for where, notes in said.items():
         assert any(note in n for n in notes), (where, notes)
+
+
+def test_a_run_still_recording_says_its_samples_are_gaps(tmp_path: Path) -> None:
+    """A live run whose every read fails (a counter that cannot be read) said "no sample
+    ... is stored yet" in every output, as if nothing had been sampled."""
+    import os
+    import time
+
+    from wattwise.records.run_notes import recording_note
+    from wattwise.records.store import SampleRow, Store
+
+    db, start = tmp_path / "r.db", time.time() - 5
+    with Store(db) as store:
+        rid = store.create_run(name="live", started_unix_s=start, host={}, hardware={},
+                               sensors=[], versions={}, pid=os.getpid())
+        store.add_samples(rid, [SampleRow(start + t, "cpu:model", 0.0, 0.0, 0.0, 0.0, True)
+                                for t in range(1, 4)])
+    note = recording_note(3)
+    assert "(3 are gaps: failed reads, which count nothing)" in note
+    d = str(db)
+
+    def cli(*args: str) -> str:
+        r = CliRunner().invoke(app, [*args, "--db", d])
+        return " ".join((r.stdout + r.stderr).split())
+
+    assert json.loads(cli("show", str(rid), "--json"))["status"] == "running"
+    for args in (("show", str(rid)), ("show", str(rid), "--json"), ("runs", "--json"),
+                 ("report", str(rid)), ("export", str(rid), "-f", "codecarbon")):
+        assert note in cli(*args).replace("\\n", " "), args
+    client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+    assert note in client.get("/api/runs").json()["runs"][0]["notes"]

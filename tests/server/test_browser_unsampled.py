@@ -114,3 +114,33 @@ def test_a_damaged_total_is_in_the_compare_row_s_unit(browser: Any, tmp_path: Pa
         assert "from its samples" in rows["energy"][1], rows
     finally:
         next(pages, None)
+
+
+def test_a_damaged_stored_kind_is_the_domains_on_every_page(browser: Any,
+                                                            tmp_path: Path) -> None:
+    """The runs list said "estimated" (its domains'), the run page and the compare row
+    "measured" (the stored kind), and "from measured energy"."""
+    from selenium.webdriver.common.by import By
+
+    from tests._cli_out import recorded
+    from tests._damage import edit_summary
+
+    db = tmp_path / "runs.db"
+    rid = recorded(db, kind="estimated")
+    edit_summary(db, rid, lambda s: s.update(kind="measured"))
+    pages = _serve(db)
+    base = next(pages)
+    try:
+        _open(browser, f"{base}/#/runs", "tr.run")
+        kind = browser.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{rid}'] td.c-kind").text
+        assert kind == "estimated", kind
+        _open(browser, f"{base}/#/run/{rid}", "#total")
+        assert browser.find_element(By.ID, "total").text.endswith(", estimated")
+        text = browser.find_element(By.ID, "view").text
+        assert "from estimated energy" in text and "from measured energy" not in text, text
+        _open(browser, f"{base}/#/compare/{rid}", "#compare")
+        rows = {tr.find_element(By.TAG_NAME, "th").text: tr.find_element(By.TAG_NAME, "td").text
+                for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")}
+        assert rows["kind"] == "estimated", rows
+    finally:
+        next(pages, None)

@@ -78,3 +78,31 @@ def test_a_run_read_whole_in_python_lists_the_domains_kind(tmp_path: Path) -> No
     assert shown_kind(stored) == "measured"
     client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
     assert client.get("/api/runs").json()["runs"][0]["kind"] == "measured"
+
+
+def test_a_damaged_total_priced_again_keeps_the_domains_kind(tmp_path: Path) -> None:
+    """/metrics and show's emissions line named the stored kind where the stored total is
+    not usable (priced again from the samples), while show's table said the domains'."""
+    from tests._cli_out import cli_out
+
+    db = tmp_path / "r.db"
+    rid = recorded(db, kind="estimated")
+    edit_summary(db, rid, lambda s: s.update(kind="measured", energy_j="lots"))
+    text = " ".join(cli_out("show", str(rid), "--db", str(db)).split())
+    assert "from estimated energy" in text and "from measured energy" not in text, text
+    client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+    metrics = client.get("/metrics").text
+    assert 'wattwise_energy_joules_total{kind="estimated"}' in metrics
+    assert 'kind="measured"' not in metrics
+    assert client.get(f"/api/runs/{rid}").json()["run"]["figures"]["kind"] == "estimated"
+    shown = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))
+    assert shown["figures"]["kind"] == "estimated"
+
+
+def test_a_plan_job_like_a_run_says_the_domains_kind(tmp_path: Path) -> None:
+    from wattwise.schedule.jobfile import _like_run
+
+    db = tmp_path / "r.db"
+    rid = recorded(db, kind="estimated")
+    edit_summary(db, rid, lambda s: s.update(kind=5))
+    assert _like_run(rid, db)[2] == f"run {rid} (job, estimated)"

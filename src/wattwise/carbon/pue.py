@@ -64,10 +64,10 @@ def check_pue(pue: Any, typed: str | None = None) -> float:
     nan = number and (pue.is_nan() if isinstance(pue, decimal.Decimal) else pue != pue)
     if number and not nan and 1 <= pue <= MAX_PUE:
         return float(pue)
-    # as typed; a Decimal, a Fraction or an int as given (Decimal('1E+999999') is no
-    # inf); a float with every digit it needs (5.000000000000001)
-    got = typed if typed is not None else shown(pue) if not number or isinstance(
-        pue, (decimal.Decimal, numbers.Rational)) else repr(float(pue))
+    # as typed, else as given: a Decimal, a Fraction, an int or a numpy number as itself
+    # (Decimal('1E+999999') is no inf, a long double above 5 no "5.0"), a float with
+    # every digit it needs (5.000000000000001)
+    got = typed if typed is not None else shown(pue)
     why = NOT_NUMBER_WHY if nan or (number is False and not isinstance(pue, str)) \
         else NOT_PLAIN_WHY if not number \
         else MIN_PUE_WHY if pue < 1 else MAX_PUE_WHY

@@ -46,9 +46,10 @@ from wattwise.cli.render import (
 )
 from wattwise.measure.intervals import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S
 from wattwise.records.run_notes import (
-    NO_SAMPLE_YET,
+    RECORDING,
     gap_count,
     no_figure_notes,
+    recording_note,
     unpriced_notes,
 )
 
@@ -965,7 +966,8 @@ def show(
                 for line in _repriced_lines(record_figures(store, rec).get("figures")):
                     console.print(line, markup=False, highlight=False)
             elif rec.status == "running" and "summary" not in rec.damaged:
-                console.print(f"{NO_SAMPLE_YET} ({store.sample_count(rec.id)} samples).",
+                console.print(f"{recording_note(store.sample_count(rec.id, gaps_only=True))}"
+                              f" ({store.sample_count(rec.id)} samples).",
                               markup=False, highlight=False)
             else:
                 console.print(
@@ -1315,7 +1317,9 @@ def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> Non
     # no energy figure: no store is read for the domains' figures
     attribution = judged_details(None, rec, {"energy_j": None, "energy_note": note})[
         "attribution"]
-    kind = str(summary.get("kind", "unknown")) if part is None else part.kind
+    from wattwise.records.judged_stored import said_kind
+
+    kind = said_kind(summary) if part is None else part.kind  # as report says it
     if as_json:
         print_json({"run": rec.id, "name": rec.name, "energy_j": None, "low_j": None,
                     "high_j": None, "energy_kind": kind, "partial": part is not None,
@@ -1323,7 +1327,7 @@ def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> Non
                     "duration_s": rec.duration_s, "attribution": attribution,
                     "emissions": None})
         return
-    said = "" if note == NO_SAMPLE_YET else "not usable: "  # a run just started
+    said = "" if note.startswith(RECORDING) else "not usable: "  # a run just started
     console.print(f"run {rec.id} '{safe(rec.name)}': {said}{safe(note, None)}",
                   markup=False, highlight=False)
     console.print("emissions: none (no usable energy to price)", markup=False,

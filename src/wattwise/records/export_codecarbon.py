@@ -42,7 +42,7 @@ from wattwise.records.export_values import (
     stored_partial,
     stored_samples,
 )
-from wattwise.records.run_notes import NO_SAMPLE_YET, gap_count, no_figure_notes
+from wattwise.records.run_notes import RECORDING, gap_count, no_figure_notes
 from wattwise.records.store import RunInfo, SampleRow
 from wattwise.records.stored_energy import summary_emissions_fault
 
@@ -202,7 +202,7 @@ def export_codecarbon(
     if void is None and part is None and (said := no_figure_notes(record, None, gap_count(
             store, record) if samples is None and store is not None
             else lambda: sum(bool(s.gap) for s in rows))):
-        void = said[0] if said[0] == NO_SAMPLE_YET else f"{said[0]} to price"  # gaps alone
+        void = said[0] if said[0].startswith(RECORDING) else f"{said[0]} to price"
     if void is not None or (part is None and not isinstance(record.summary, dict)):
         recorded, unknown = no_carbon(void)  # damaged, or no summary nor counted sample
     elif part is not None:  # priced now from its partial energy, as `wattwise report` does

@@ -20,8 +20,17 @@ NO_COUNTED_SAMPLE = ("the run has no summary and no sample of a domain that coun
 
 #: The note of a run still recording that has stored no sample of a domain it counts
 #: yet (its first batch comes after one sampling interval): not a run without a figure.
-NO_SAMPLE_YET = ("the run is recording: no sample of a domain that counts in totals is "
-                 "stored yet")
+RECORDING = "the run is recording: "
+NO_SAMPLE_YET = f"{RECORDING}no sample of a domain that counts in totals is stored yet"
+
+
+def recording_note(gaps: int) -> str:
+    """``NO_SAMPLE_YET``, or where ``gaps`` of its samples are gaps (every read failing:
+    a counter that cannot be read), that they are."""
+    if not gaps:
+        return NO_SAMPLE_YET
+    return (f"{RECORDING}no sample of a domain that counts in totals that is not a gap is"
+            f" stored yet ({gaps} are gaps: failed reads, which count nothing)")
 
 
 def no_counted_note(gaps: int) -> str:
@@ -45,9 +54,10 @@ def no_figure_notes(record: Any, part: Any,
     damaged = getattr(record, "damaged", None) or {}
     if part is not None or getattr(record, "summary", None) is not None or "summary" in damaged:
         return []
+    count = 0 if gaps is None else gaps()
     if getattr(record, "status", None) == "running":
-        return [NO_SAMPLE_YET]
-    return [no_counted_note(0 if gaps is None else gaps())]
+        return [recording_note(count)]
+    return [no_counted_note(count)]
 
 
 def gap_count(store: Any, record: Any) -> Callable[[], int]:

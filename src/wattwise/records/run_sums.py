@@ -242,6 +242,7 @@ def repriced_share(store: Any, rid: int) -> RangedShare | None:
     from wattwise.carbon.accounting import emissions_and_fetched
     from wattwise.carbon.repricing import reprice_options, started_with
     from wattwise.errors import BadInput
+    from wattwise.records.judged_stored import said_kind
     from wattwise.records.stored_energy import summed_energy_note
 
     try:
@@ -253,7 +254,7 @@ def repriced_share(store: Any, rid: int) -> RangedShare | None:
         intervals = window_intervals(store, rec, pricing)
         if not intervals:
             return None
-        kind = str(summary.get("kind", "unknown"))
+        kind = str(said_kind(summary))  # its counted domains' (``judged_stored``)
         if pricing.source is None and pricing.options.provider is not None:
             e, lo, hi = _summed(intervals)
             return kind, e, None, lo, hi
@@ -360,6 +361,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     is (its usable samples clipped to the measured window, with their range; the counted
     ones add up to the total), or has no figure, with the total's note, where the total
     has none."""
+    from wattwise.records.judged_stored import shown_kind
     from wattwise.records.stored_energy import summary_energy_fault
 
     summary = record.summary if isinstance(record.summary, dict) else {}
@@ -373,7 +375,8 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
                                             _real(figures.get("energy_j")), duration, tol),
                 "attribution": summary.get("attribution"),
                 "market_lines": market_lines(summary, record.id),
-                "market_g": market_g(summary), **shown_pue(record, figures)}
+                "market_g": market_g(summary), "kind": shown_kind(summary),
+                **shown_pue(record, figures)}
     total, note = _real(figures.get("energy_j")), figures.get("energy_note")
     sums = None if total is None else _domain_sums(store, record,
                                                    {str(d.get("domain")) for d in rows})
@@ -382,7 +385,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
             "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
                                                  note),
             "market_lines": [], "market_g": None,  # its emissions are priced from that total
-            **shown_pue(record, figures)}
+            "kind": shown_kind(summary), **shown_pue(record, figures)}
 
 
 def _ident(d: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,9 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
     e = summary.get("emissions") if isinstance(summary, dict) else None
     if not isinstance(e, dict) or not e or summary_emissions_fault(summary) is not None:
         return []
-    kind = summary.get("kind", "")
+    from wattwise.records.judged_stored import shown_kind
+
+    kind = shown_kind(summary)  # its counted domains' where the stored one is not theirs
     pair = stored_scope2_lines(e, str(kind or ""))
     if pair:
         return pair

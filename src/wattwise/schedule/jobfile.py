@@ -197,6 +197,7 @@ def _command(raw: dict[str, Any]) -> list[str] | None:
 
 def _like_run(ref: Any, db: str | Path | None) -> tuple[float, float, str]:
     """(duration s, average W, what it is) of a recorded, finished run."""
+    from wattwise.records.judged_stored import said_kind
     from wattwise.records.store import Store
 
     if isinstance(ref, bool) or not isinstance(ref, (str, int)):
@@ -209,7 +210,7 @@ def _like_run(ref: Any, db: str | Path | None) -> tuple[float, float, str]:
             and energy > 0 and duration > 0):
         raise BadInput(f"like_run {shown(ref)}: run {record.id} has no finished energy record")
     return (float(duration), float(energy) / float(duration),
-            f"run {record.id} ({record.name}, {s.get('kind', 'unknown')})")
+            f"run {record.id} ({record.name}, {said_kind(s)})")
 
 
 def _on(raw: dict[str, Any], db: str | Path | None, file: str) -> dict[str, NodeEnergy]:
