@@ -106,3 +106,10 @@ def test_a_plan_job_like_a_run_says_the_domains_kind(tmp_path: Path) -> None:
     rid = recorded(db, kind="estimated")
     edit_summary(db, rid, lambda s: s.update(kind=5))
     assert _like_run(rid, db)[2] == f"run {rid} (job, estimated)"
+
+
+def test_domains_of_an_empty_kind_tell_none(tmp_path: Path) -> None:
+    """Domains whose kinds were all "" overrode a stored "measured": the plans page then
+    showed an empty kind where every other output said "unknown"."""
+    summary = {"kind": "measured", "domains": [_dom(""), _dom("")]}
+    assert domains_kind(summary) is None and shown_kind(summary) == "measured"

@@ -467,8 +467,10 @@ def _absent(p: Path) -> bool:
 
 
 def _missing_folder(p: Path) -> Path | None:
-    """The folder of a database ``p`` that is not there and would hold it, or None."""
-    parent = p.parent if str(p.parent) else Path(".")
+    """The folder of a database ``p`` that is not there and would hold it, or None (a
+    link's target's: SQLite makes the file there)."""
+    parent = Path(os.path.realpath(p)).parent if os.path.islink(p) \
+        else p.parent if str(p.parent) else Path(".")
     return parent if _absent(p) and not parent.is_dir() else None
 
 

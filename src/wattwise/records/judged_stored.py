@@ -314,8 +314,8 @@ def domains_kind(summary: Any) -> str | None:
     from wattwise.measure.results import combined_kind
 
     domains = summary.get("domains") if isinstance(summary, dict) else None
-    if not isinstance(domains, list) or not all(
-            isinstance(d, dict) and isinstance(d.get("kind"), str)
+    if not isinstance(domains, list) or not all(  # (an empty kind is none: it tells none)
+            isinstance(d, dict) and isinstance(d.get("kind"), str) and d["kind"]
             and isinstance(d.get("in_total", True), bool) for d in domains):
         return None
     kinds = [d["kind"] for d in domains if d.get("in_total", True)]
