@@ -164,3 +164,14 @@ def test_a_long_double_above_the_bound_is_not_said_as_the_bound() -> None:
     with pytest.raises(BadInput) as e:
         read_pue(value)
     assert "got 5.0 (" not in str(e.value) and "5.0000000000000000004" in str(e.value)
+
+
+def test_a_numpy_value_that_does_not_compare_is_no_number() -> None:
+    """numpy counts a timedelta64 as an integer: comparing it was a raw UFuncTypeError."""
+    import numpy as np
+
+    from wattwise.carbon.pue import read_pue
+    from wattwise.errors import BadInput
+
+    with pytest.raises(BadInput, match=re.escape("got np.timedelta64(6,'s') (not a number)")):
+        read_pue(np.timedelta64(6, "s"))

@@ -118,3 +118,26 @@ def test_a_run_still_recording_says_its_samples_are_gaps(tmp_path: Path) -> None
         assert note in cli(*args).replace("\\n", " "), args
     client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
     assert note in client.get("/api/runs").json()["runs"][0]["notes"]
+
+
+def test_gaps_of_a_domain_that_does_not_count_are_not_said_as_its_reads(
+        tmp_path: Path) -> None:
+    """A domain recorded as not counting in totals: its gaps were said as "(N are gaps:
+    failed reads ...)" of a run whose counted domains had no sample at all."""
+    import os
+    import time
+
+    from wattwise.records.run_notes import NO_SAMPLE_YET
+    from wattwise.records.store import SampleRow, Store
+
+    db, start = tmp_path / "r.db", time.time() - 5
+    sensors = [{"name": "s", "kind": "measured", "domains": [
+        {"name": "cpu:package", "component": "cpu", "kind": "measured", "in_total": True},
+        {"name": "psys", "component": "soc", "kind": "measured", "in_total": False}]}]
+    with Store(db) as store:
+        rid = store.create_run(name="live", started_unix_s=start, host={}, hardware={},
+                               sensors=sensors, versions={}, pid=os.getpid())
+        store.add_samples(rid, [SampleRow(start + t, "psys", 0.0, 0.0, 0.0, 0.0, True)
+                                for t in range(1, 4)])
+    r = CliRunner().invoke(app, ["show", str(rid), "--db", str(db), "--json"])
+    assert json.loads(r.stdout)["notes"][-1] == NO_SAMPLE_YET, r.stdout

@@ -167,3 +167,27 @@ def test_another_user_s_dashboard_over_a_write_cut_short_says_so(tmp_path: Path)
         reader.stdin.close()
         assert reader.wait(timeout=60) == 0
         reader.stdout.close()
+
+
+@pytest.mark.parametrize("journal", [b"", b"\0" * 12824])
+def test_a_journal_holding_no_write_does_not_lock_a_reader_out(tmp_path: Path,
+                                                               journal: bytes) -> None:
+    """An empty -journal, or one whose header a persist-mode writer zeroed, beside the
+    file: a reader that may not write the folder was refused for good, "holds a write
+    that was cut short", though there was none, and neither cure it named removed it."""
+    folder = tmp_path / "team"
+    folder.mkdir()
+    db = folder / "runs.db"
+    add_run(db)
+    add_run(db)
+    Path(f"{db}-journal").write_bytes(journal)
+    for p in (folder, db, Path(f"{db}-journal")):
+        os.chown(p, 2001, 2001)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    done = subprocess.run(
+        [str(_SETPRIV), "--bounding-set=-all", "--inh-caps=-all", "--", sys.executable,
+         "-c", READER, str(db)], input="\n", capture_output=True, text=True, env=env,
+        timeout=120)
+    assert done.returncode == 0 and done.stdout.split() == ["2"], done.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

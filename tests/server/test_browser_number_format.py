@@ -163,6 +163,9 @@ FORMATS = [
     ("taskLink('y'.repeat(59) + '\\u{1F600}'.repeat(150)).split('…')[0].endsWith("
      "'y\\u{1F600}')", True),
     ("taskLink('a\\uD800b').includes('(not text a filter can take)')", True),
+    # a kind of spaces alone is none, as wattwise's said_kind reads it
+    ("kindOf(' \\t')", "unknown"),
+    ("kindOf('measured')", "measured"),
     # characters as Python counts them: 256 emoji are a name wattwise takes, whole
     ("nameText('\\u{1F600}'.repeat(256))", "\U0001F600" * 256),
     ("nameText('\\u{1F600}'.repeat(300)).includes('(300 characters, longer')", True),

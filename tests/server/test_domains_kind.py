@@ -113,3 +113,28 @@ def test_domains_of_an_empty_kind_tell_none(tmp_path: Path) -> None:
     showed an empty kind where every other output said "unknown"."""
     summary = {"kind": "measured", "domains": [_dom(""), _dom("")]}
     assert domains_kind(summary) is None and shown_kind(summary) == "measured"
+
+
+@pytest.mark.parametrize("kind", ["", " ", "\t\n"])
+def test_domains_of_a_blank_kind_tell_none_in_sql_too(kind: str) -> None:
+    summary = {"kind": "measured", "domains": [_dom(kind)]}
+    with sqlite3.connect(":memory:") as conn:
+        told = conn.execute(f"SELECT {DOMAINS_KIND} FROM (SELECT ? AS summary_json)",
+                            (json.dumps(summary),)).fetchone()[0]
+    conn.close()
+    assert told is None and domains_kind(summary) is None
+
+
+@pytest.mark.parametrize("stored,said", [("", "unknown"), (" ", "unknown"), (None, "unknown"),
+                                         (["measured"], '["measured"]'), (5, "5")])
+def test_a_kind_the_domains_cannot_tell_is_said_in_one_spelling(stored: Any,
+                                                                 said: str) -> None:
+    """The plans page showed an empty kind for "", the run page a plain "measured" for
+    ["measured"], the CLI "['measured']"."""
+    from wattwise.records.judged_stored import kind_notes, said_kind
+
+    summary = {"kind": stored, "domains": [_dom(None)]}
+    assert said_kind(summary) == said
+    notes = kind_notes(summary)
+    assert (notes == [f"the stored kind {said!r} is not text: a damaged record"]) \
+        == (not isinstance(stored, str) and stored is not None)

@@ -61,16 +61,20 @@ def check_pue(pue: Any, typed: str | None = None) -> float:
     from wattwise._userinput import shown
 
     number = not isinstance(pue, bool) and isinstance(pue, (numbers.Real, decimal.Decimal))
-    nan = number and (pue.is_nan() if isinstance(pue, decimal.Decimal) else pue != pue)
-    if number and not nan and 1 <= pue <= MAX_PUE:
-        return float(pue)
+    try:
+        nan = number and bool(pue.is_nan() if isinstance(pue, decimal.Decimal) else pue != pue)
+        if number and not nan and 1 <= pue <= MAX_PUE:
+            return float(pue)
+        below = number and not nan and pue < 1
+    except (TypeError, ValueError, ArithmeticError):  # a "number" that does not compare
+        number, nan, below = False, True, False  # (numpy's timedelta64): none
     # as typed, else as given: a Decimal, a Fraction, an int or a numpy number as itself
     # (Decimal('1E+999999') is no inf, a long double above 5 no "5.0"), a float with
     # every digit it needs (5.000000000000001)
     got = typed if typed is not None else shown(pue)
     why = NOT_NUMBER_WHY if nan or (number is False and not isinstance(pue, str)) \
         else NOT_PLAIN_WHY if not number \
-        else MIN_PUE_WHY if pue < 1 else MAX_PUE_WHY
+        else MIN_PUE_WHY if below else MAX_PUE_WHY
     raise BadInput(f"pue must be a number from 1.0 to {MAX_PUE:.1f}, got {got} ({why})")
 
 

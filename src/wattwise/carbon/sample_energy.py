@@ -83,7 +83,7 @@ def stored_value_notes(store: Any, run_id: int) -> list[str]:
     return [not_numbers_note(list(named) + [("", None)] * (n - len(named)), 0.0)]
 
 
-def _counted_domains(sensors: Any, seen: Iterable[str] = ()) -> dict[str, str]:
+def counted_domains(sensors: Any, seen: Iterable[str] = ()) -> dict[str, str]:
     """Domain -> kind, for each domain that counts in totals: those recorded with the
     run as counting, and those in ``seen`` (the samples) it did not describe, unless
     they are ``psys`` (the whole SoC, never added), as the exports count them."""
@@ -211,7 +211,7 @@ def partial_energy(
     Counted: the domains recorded with the run as counting in totals (a domain inside
     another, ``psys``, is not added). Kind: the counted domains' kinds combined.
     """
-    kinds = _counted_domains(getattr(record, "sensors", None), sums)
+    kinds = counted_domains(getattr(record, "sensors", None), sums)
     counted = sorted(d for d in sums if d in kinds and sums[d].get("samples", 1) > 0)
     if not counted:
         return None

@@ -966,7 +966,7 @@ def show(
                 for line in _repriced_lines(record_figures(store, rec).get("figures")):
                     console.print(line, markup=False, highlight=False)
             elif rec.status == "running" and "summary" not in rec.damaged:
-                console.print(f"{recording_note(store.sample_count(rec.id, gaps_only=True))}"
+                console.print(f"{recording_note(gap_count(store, rec)())}"
                               f" ({store.sample_count(rec.id)} samples).",
                               markup=False, highlight=False)
             else:
@@ -974,7 +974,7 @@ def show(
                     ("" if "summary" in rec.damaged
                      else "no final summary (the run did not finish cleanly); ")
                     + f"{store.sample_count(rec.id)} samples were recorded, none of a domain "
-                    "that counts in totals" + _gaps_said(store.sample_count(rec.id, gaps_only=True))
+                    "that counts in totals" + _gaps_said(gap_count(store, rec)())
                     + ": no energy figure"
                     + (" from them either." if "summary" in rec.damaged else "."),
                     markup=False, highlight=False,

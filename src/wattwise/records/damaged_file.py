@@ -32,7 +32,7 @@ from typing import Any
 
 from wattwise.errors import StoreError
 from wattwise.records.db_paths import side_file
-from wattwise.records.immutable_read import may_read_immutable
+from wattwise.records.immutable_read import hot_journal, may_read_immutable
 
 #: SQLite's result code for a damaged file (``SQLITE_CORRUPT``); its extended codes
 #: (``SQLITE_CORRUPT_INDEX`` ...) keep it in their low byte.
@@ -74,7 +74,7 @@ def cut_short_error(path: Path, exc: BaseException) -> StoreError | None:
     SQLite rolls it back at the first read-write open, and a read asks to write it back),
     or None for any other error: a reader said "attempt to write a readonly database",
     which no one asked of it."""
-    if "readonly" not in str(exc) or not os.path.exists(side_file(path, "-journal")):
+    if "readonly" not in str(exc) or not hot_journal(path):
         return None
     return StoreError(
         f"run database {path} holds a write that was cut short (its -journal): a read "

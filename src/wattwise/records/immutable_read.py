@@ -20,13 +20,32 @@ from typing import Any
 
 
 def may_read_immutable(path: Path) -> bool:
-    """No ``-wal`` and no ``-journal`` beside the file (nobody is writing it, and no
+    """No ``-wal`` and no hot ``-journal`` beside the file (nobody is writing it, and no
     log waits to be read with it) and a folder this user may not write (so SQLite can
     make no ``-shm``). Side files are where SQLite makes them: beside a link's target."""
     path = Path(os.path.realpath(path))
-    if any(os.path.lexists(f"{path}{suffix}") for suffix in ("-wal", "-journal")):
+    if os.path.lexists(f"{path}-wal") or hot_journal(path):
         return False
     return not os.access(path.parent, os.W_OK)
+
+
+def hot_journal(path: Path) -> bool:
+    """Whether a ``-journal`` beside the file may hold a write that was cut short, as
+    SQLite judges one hot: there and not empty, its first byte not 0 (an empty one, or
+    one whose header a ``journal_mode=persist`` writer zeroed, holds none, and SQLite
+    leaves it beside a WAL-mode file: a reader that could not write the folder was
+    refused for good, told to undo a write there never was). One that cannot be read
+    counts as hot. Read here: the ``-journal`` is no file SQLite locks."""
+    journal = f"{os.path.realpath(path)}-journal"
+    try:
+        if os.stat(journal).st_size == 0:
+            return False
+        with open(journal, "rb") as f:
+            return f.read(1) != b"\x00"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
 
 
 def marks(path: Path) -> tuple[Any, ...] | None:

@@ -307,6 +307,11 @@ def pue_notes(summary: Any) -> list[str]:
     return [f"the stored PUE is not usable: {why}: a damaged record; {instead}"]
 
 
+#: What a kind of only these (ASCII spaces) is: no kind; SQL trims the same
+#: (``server.runs_index.DOMAINS_KIND``).
+BLANK = " \t\n\v\f\r"
+
+
 def domains_kind(summary: Any) -> str | None:
     """The kind of the domains a summary counts (``measure.results.combined_kind``, as
     every meter writes the summary's own), or None where they cannot tell (none counted,
@@ -315,7 +320,7 @@ def domains_kind(summary: Any) -> str | None:
 
     domains = summary.get("domains") if isinstance(summary, dict) else None
     if not isinstance(domains, list) or not all(  # (an empty kind is none: it tells none)
-            isinstance(d, dict) and isinstance(d.get("kind"), str) and d["kind"]
+            isinstance(d, dict) and isinstance(d.get("kind"), str) and d["kind"].strip(BLANK)
             and isinstance(d.get("in_total", True), bool) for d in domains):
         return None
     kinds = [d["kind"] for d in domains if d.get("in_total", True)]
@@ -335,20 +340,31 @@ def said_kind(summary: Any) -> Any:
     """:func:`shown_kind` as every output names it: "unknown" where none is held, never
     "?" in one output and "-" in another (``show``'s total row, ``runs``, ``report``)."""
     kind = shown_kind(summary)
-    return "unknown" if kind is None or kind == "" else kind
+    if kind is None or (isinstance(kind, str) and not kind.strip(BLANK)):
+        return "unknown"
+    if isinstance(kind, str):
+        return kind
+    try:  # another program's value, as JSON (every page writes it so)
+        return json.dumps(kind, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return str(kind)
 
 
 def kind_notes(summary: Any) -> list[str]:
     """The one note where a summary's stored ``kind`` is not :func:`domains_kind`
     ("measured" over two estimated domains was shown as measured; 5, a list or none at
-    all as the kind); [] where it is, or where the domains cannot tell."""
+    all as the kind), or, where the domains cannot tell, is no text (a list was shown
+    as a plain "measured" on the run page); [] else."""
     told = domains_kind(summary)
-    if told is None or summary.get("kind") == told:
+    stored = summary.get("kind") if isinstance(summary, dict) else None
+    if told is None and stored is not None and not isinstance(stored, str):
+        # (the domains cannot tell: a list or a number is no kind, said as JSON)
+        return [f"the stored kind {_shown(stored)} is not text: a damaged record"]
+    if told is None or stored == told:
         return []
-    stored = (f"is missing; the domains it counts are {_shown(told)}" if "kind" not in summary
-              else f"{_shown(summary['kind'])} is not the kind of the domains it counts"
-                   f" ({_shown(told)})")
-    return [f"the stored kind {stored}: a damaged record; each domain's own kind is shown"
+    said = (f"is missing; the domains it counts are {_shown(told)}" if "kind" not in summary
+            else f"{_shown(stored)} is not the kind of the domains it counts ({_shown(told)})")
+    return [f"the stored kind {said}: a damaged record; each domain's own kind is shown"
             " with it"]
 
 

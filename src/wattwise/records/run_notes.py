@@ -61,9 +61,18 @@ def no_figure_notes(record: Any, part: Any,
 
 
 def gap_count(store: Any, record: Any) -> Callable[[], int]:
-    """How many of run ``record``'s stored samples are gaps, asked of ``store`` when
-    called (for :func:`no_figure_notes`)."""
-    return lambda: int(store.sample_count(record.id, gaps_only=True))
+    """How many of run ``record``'s stored samples are gaps of a domain that counts in
+    totals (``carbon.sample_energy.counted_domains``: one not described counts, but
+    ``psys``), asked of ``store`` when called (for :func:`no_figure_notes`): those of a
+    domain that does not count are not its reads."""
+    from wattwise.carbon.sample_energy import counted_domains
+
+    def count() -> int:
+        gaps = {str(d): n for d, n in store.gaps_by_domain(record.id).items()}
+        counted = counted_domains(getattr(record, "sensors", None), gaps)
+        return sum(n for d, n in gaps.items() if d in counted)
+
+    return count
 
 
 def unpriced_notes(record: Any, part: Any, priced: Any) -> list[str]:

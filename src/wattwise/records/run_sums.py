@@ -361,7 +361,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     is (its usable samples clipped to the measured window, with their range; the counted
     ones add up to the total), or has no figure, with the total's note, where the total
     has none."""
-    from wattwise.records.judged_stored import shown_kind
+    from wattwise.records.judged_stored import said_kind
     from wattwise.records.stored_energy import summary_energy_fault
 
     summary = record.summary if isinstance(record.summary, dict) else {}
@@ -375,7 +375,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
                                             _real(figures.get("energy_j")), duration, tol),
                 "attribution": summary.get("attribution"),
                 "market_lines": market_lines(summary, record.id),
-                "market_g": market_g(summary), "kind": shown_kind(summary),
+                "market_g": market_g(summary), "kind": said_kind(summary),
                 **shown_pue(record, figures)}
     total, note = _real(figures.get("energy_j")), figures.get("energy_note")
     sums = None if total is None else _domain_sums(store, record,
@@ -385,7 +385,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
             "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
                                                  note),
             "market_lines": [], "market_g": None,  # its emissions are priced from that total
-            "kind": shown_kind(summary), **shown_pue(record, figures)}
+            "kind": said_kind(summary), **shown_pue(record, figures)}
 
 
 def _ident(d: dict[str, Any]) -> dict[str, Any]:

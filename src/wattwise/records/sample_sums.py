@@ -142,6 +142,12 @@ class SampleSums:
         return int(self._read(f"SELECT count(*) FROM samples WHERE run_id = ?{where}",
                               (run_id,))[0][0])
 
+    def gaps_by_domain(self, run_id: int) -> dict[Any, int]:
+        """How many of the run's samples are gaps (failed reads), per domain."""
+        return {r[0]: int(r[1]) for r in self._read(
+            f"SELECT domain, count(*) FROM samples WHERE run_id = ? AND NOT {NOT_GAP}"
+            " GROUP BY domain", (run_id,))}
+
     def sample_sums(self, run_id: int) -> dict[str, dict[str, float]]:
         """Per domain: energy, low and high summed over the samples that are not gaps, how
         many, and the time of the last: ``carbon.partial.sample_sums`` inside SQLite, as

@@ -39,7 +39,7 @@ from wattwise.compress.stored import (
     variant_fault,
 )
 from wattwise.errors import BadInput
-from wattwise.records.judged_stored import shown_kind, stored_pue
+from wattwise.records.judged_stored import said_kind, stored_pue
 from wattwise.records.rows import json_kind, loads, loads_summary, no_total, unreadable
 from wattwise.records.rows import shown_text as _text
 from wattwise.schedule.executors import PRECISION_TAG
@@ -694,7 +694,7 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         "realised_from": _short(em.get("source"), TEXT_MAX),
         "energy_j": energy, "low_j": _figure(summary.get("low_j"), "energy low", bad),
         "high_j": _figure(summary.get("high_j"), "energy high", bad),
-        "energy_kind": _short(shown_kind(summary)),
+        "energy_kind": _short(said_kind(summary)),
         "energy_sources": [_short(f"{_text(d.get('domain'))}: {_text(d.get('source'))}",
                                   TEXT_MAX) for d in domains][:20],
         # the PUE every output shows (a block's damaged or missing one judged: it was none)

@@ -174,7 +174,7 @@ DOMAINS_KIND = (
     f"CASE WHEN {_READ} AND json_type(summary_json, '$.domains') = 'array' THEN (SELECT"
     " CASE WHEN bad = 0 AND lo IS NOT NULL THEN CASE WHEN lo = hi THEN lo ELSE 'mixed' END"
     " END FROM (SELECT total(CASE WHEN type = 'object' AND json_type(value, '$.kind')"
-    " = 'text' AND value ->> '$.kind' <> ''"  # (an empty kind tells none)
+    " = 'text' AND trim(value ->> '$.kind', ' ' || char(9, 10, 11, 12, 13)) <> ''"
     " AND coalesce(json_type(value, '$.in_total'), 'true') IN ('true', 'false')"
     f" THEN 0 ELSE 1 END) AS bad, min(CASE WHEN {_COUNTED} THEN value ->> '$.kind' END)"
     f" AS lo, max(CASE WHEN {_COUNTED} THEN value ->> '$.kind' END) AS hi"
