@@ -175,3 +175,20 @@ def test_a_numpy_value_that_does_not_compare_is_no_number() -> None:
 
     with pytest.raises(BadInput, match=re.escape("got np.timedelta64(6,'s') (not a number)")):
         read_pue(np.timedelta64(6, "s"))
+
+
+def test_a_refused_pue_is_said_on_one_short_line() -> None:
+    """A 5,000-digit number was echoed whole; an object's repr with a newline broke the
+    one line."""
+    from wattwise.carbon.pue import read_pue
+    from wattwise.errors import BadInput
+
+    class Odd:
+        def __repr__(self) -> str:
+            return "a\nb\x1bc"
+
+    for value in ("9" * 5000, Odd()):
+        with pytest.raises(BadInput) as e:
+            read_pue(value)
+        said = str(e.value)
+        assert "\n" not in said and "\x1b" not in said and len(said) < 600, said

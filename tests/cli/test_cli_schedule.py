@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import sys
 import time
 from datetime import datetime, timezone
@@ -282,3 +283,26 @@ def test_the_clis_default_p_min_is_the_calibrated_one() -> None:
     from wattwise.schedule.confidence import P_MIN
 
     assert schedule.P_MIN_DEFAULT == P_MIN
+
+
+def test_a_plan_prints_a_stored_run_s_name_and_kind_escaped(tmp_path: Path) -> None:
+    """A like_run's name and kind reached the terminal raw: an ESC sequence coloured it,
+    a U+202E reversed the line; show and report print them escaped."""
+    from tests._cli_out import recorded
+    from tests._damage import edit_summary
+
+    db = tmp_path / "r.db"
+    rid = recorded(db)
+    edit_summary(db, rid, lambda s: s.update(kind="x\x1b[31mred\u202e", domains=["odd"]))
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET name = 'nm\x1b[32mG'")
+    conn.close()
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps({"jobs": [{"name": "j", "like_run": rid,
+                                          "within": "6h", "zone": "DE"}]}))
+    de = _hour_trace(tmp_path / "de.csv", [400.0] * 3 + [100.0] * 21)
+    r = runner.invoke(app, ["plan", str(jobs), "--db", str(db), "--intensity-trace",
+                            f"DE={de}"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.output and "\u202e" not in r.output, repr(r.output)
+    assert "nm\\x1b[32mG" in r.output and "x\\x1b[31mred\\u202e" in r.output, r.output

@@ -141,3 +141,17 @@ def test_gaps_of_a_domain_that_does_not_count_are_not_said_as_its_reads(
                                 for t in range(1, 4)])
     r = CliRunner().invoke(app, ["show", str(rid), "--db", str(db), "--json"])
     assert json.loads(r.stdout)["notes"][-1] == NO_SAMPLE_YET, r.stdout
+
+
+def test_the_json_export_names_only_counted_domains_gaps(tmp_path: Path) -> None:
+    """The export counted every gap, psys's too, where every other output counts only
+    those of domains that count."""
+    db = tmp_path / "r.db"
+    summaryless(db, "UPDATE samples SET gap = 1",
+                "UPDATE samples SET domain = 'psys' WHERE domain = 'ram'")
+    exported = json.loads(CliRunner().invoke(app, ["export", "1", "-f", "json", "--db",
+                                                   str(db)]).stdout)["notes"]
+    shown = json.loads(CliRunner().invoke(app, ["show", "1", "--db", str(db),
+                                                "--json"]).stdout)["notes"]
+    said = [n for n in shown if "are gaps" in n]
+    assert len(said) == 1 and said[0] in exported, (said, exported)

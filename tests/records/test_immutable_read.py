@@ -18,7 +18,7 @@ def test_a_folder_this_user_may_write_is_never_read_immutable(tmp_path: Path) ->
     assert not immutable_read.may_read_immutable(db)
 
 
-@pytest.mark.parametrize("side", ["", "-wal", "-journal"])
+@pytest.mark.parametrize("side", ["", "-wal"])
 def test_a_side_file_beside_it_says_someone_writes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, side: str
 ) -> None:
@@ -28,6 +28,25 @@ def test_a_side_file_beside_it_says_someone_writes_it(
         (tmp_path / f"runs.db{side}").symlink_to(tmp_path / "gone")  # even dangling
     monkeypatch.setattr(immutable_read.os, "access", lambda path, mode: False)
     assert immutable_read.may_read_immutable(db) is (side == "")
+
+
+@pytest.mark.parametrize("journal,hot", [(b"\xd9\xd5\x05\xf9", True), (b"", False),
+                                         (b"\0" * 512, False), (None, False)])
+def test_only_a_hot_journal_says_someone_writes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, journal: bytes | None, hot: bool
+) -> None:
+    """As SQLite judges one: not empty, its first byte not 0 (an empty or zeroed one, or
+    a link to none, holds no write, and locked a reader out for good)."""
+    db = tmp_path / "runs.db"
+    db.write_bytes(b"")
+    side = tmp_path / "runs.db-journal"
+    if journal is None:
+        side.symlink_to(tmp_path / "gone")
+    else:
+        side.write_bytes(journal)
+    monkeypatch.setattr(immutable_read.os, "access", lambda path, mode: False)
+    assert immutable_read.hot_journal(db) is hot
+    assert immutable_read.may_read_immutable(db) is not hot
 
 
 def test_marks_change_with_a_write_a_replacement_and_a_side_file(tmp_path: Path) -> None:

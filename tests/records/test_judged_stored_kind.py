@@ -134,3 +134,12 @@ def test_a_like_run_estimate_takes_the_domains_kind(tmp_path: Path) -> None:
     edit_summary(db, rid, lambda s: s.update(kind="measured"))
     node = NodeEnergy.from_run(rid, db)
     assert node.kind == "estimated" and "(job, estimated)" in node.source
+
+
+def test_codecarbon_says_no_blank_kind(tmp_path: Path) -> None:
+    """"the energy and power columns are   (CodeCarbon's columns ...": a kind of spaces."""
+    db = tmp_path / "r.db"
+    rid = _recorded(db, kind="estimated")
+    edit_summary(db, rid, lambda s: s.update(kind=" \t", domains=["odd"]))
+    r = CliRunner().invoke(app, ["export", str(rid), "-f", "codecarbon", "--db", str(db)])
+    assert "columns are  " not in r.stderr and "columns are \\t" not in r.stderr, r.stderr

@@ -138,3 +138,24 @@ def test_a_kind_the_domains_cannot_tell_is_said_in_one_spelling(stored: Any,
     notes = kind_notes(summary)
     assert (notes == [f"the stored kind {said!r} is not text: a damaged record"]) \
         == (not isinstance(stored, str) and stored is not None)
+
+
+@pytest.mark.parametrize("stored,label,listed", [
+    (" ", "unknown", "unknown"), (5.0, "other", "5.0"), (["é", "x y"], "other", '["é","x y"]'),
+    ({"a": 1}, "other", '{"a":1}')])
+def test_a_kind_that_tells_nothing_is_labelled_and_listed_as_said(
+        tmp_path: Path, stored: Any, label: str, listed: str) -> None:
+    """/metrics labelled a blank kind "other" and 5 "unknown"; the runs list gave 5.0 as
+    5 and an object as "[object Object]", where every other output says the JSON."""
+    from wattwise.records.judged_stored import said_kind
+
+    db = tmp_path / "r.db"
+    rid = recorded(db)
+    edit_summary(db, rid, lambda s: s.update(kind=stored, domains=["odd"]))
+    client = TestClient(create_app(db, port=8787), base_url="http://127.0.0.1:8787")
+    assert f'wattwise_energy_joules_total{{kind="{label}"}}' in client.get("/metrics").text
+    row = client.get("/api/runs").json()["runs"][0]
+    page = client.get(f"/api/runs/{rid}").json()["run"]["figures"]["kind"]
+    said = said_kind({"kind": stored, "domains": ["odd"]})
+    assert said == page == listed
+    assert row["kind"] == said or said == "unknown", row["kind"]  # (the page says blank so)

@@ -181,7 +181,9 @@ def _assert_rendered_as_text(dom: str, scripts: int, *, rows: list[str] | None =
             # its range is not shown (the run page takes the server's figures)
             continue
         if field in ("summary.domain.energy_j", "summary.domain.avg_power_w",
-                     "emissions.pue"):
+                     "emissions.pue", "summary.kind"):
+            # (a stored kind that is not its counted domains' is named by theirs, the
+            # stored one said in the note, cut to 40 characters)
             # a stored PUE that is not one is shown as the one the run was priced with,
             # its stored text only in the note (cut to 40 characters, as text: below)
             # and the damaged record's own domain figures are not shown as readings: its

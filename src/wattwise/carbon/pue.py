@@ -71,7 +71,10 @@ def check_pue(pue: Any, typed: str | None = None) -> float:
     # as typed, else as given: a Decimal, a Fraction, an int or a numpy number as itself
     # (Decimal('1E+999999') is no inf, a long double above 5 no "5.0"), a float with
     # every digit it needs (5.000000000000001)
-    got = typed if typed is not None else shown(pue)
+    got = shown(pue) if typed is None else typed if len(typed) <= 60 \
+        else f"{typed[:60]}… ({len(typed)} characters)"  # a 5,000-digit number, cut
+    # one line: an object's repr may hold a newline or an ESC
+    got = "".join(c if c.isprintable() else repr(c)[1:-1] for c in got)
     why = NOT_NUMBER_WHY if nan or (number is False and not isinstance(pue, str)) \
         else NOT_PLAIN_WHY if not number \
         else MIN_PUE_WHY if below else MAX_PUE_WHY

@@ -738,14 +738,20 @@ def _print_plan(the_plan: Any, notes: list[str]) -> None:
         f"{'; '.join(the_plan.sources)}",
         markup=False, highlight=False,
     )
+    from wattwise.cli.render import safe
+
+    # a stored run's name and kind, a job file's names: escaped, as show prints them (an
+    # ESC sequence in a run name coloured the terminal)
     for n in [*notes, *the_plan.notes]:
-        console.print(f"note: {n}", markup=False, highlight=False)
+        console.print(f"note: {safe(n, None)}", markup=False, highlight=False)
     for a in the_plan.assignments:
         d = a.to_dict().get("energy")
         if d is not None:
-            console.print(f"energy: {a.job.name} on {a.node}: {d['energy_j'] / 3.6e6:.4g} kWh "
-                          f"over {d['duration_s'] / 3600:.3g} h, {d['kind']} ({d['source']})",
+            console.print(f"energy: {safe(a.job.name)} on {safe(a.node)}: "
+                          f"{d['energy_j'] / 3.6e6:.4g} kWh over {d['duration_s'] / 3600:.3g}"
+                          f" h, {safe(d['kind'])} ({safe(d['source'], None)})",
                           markup=False, highlight=False, soft_wrap=True)
     for a in the_plan.assignments:
         if a.note:
-            console.print(f"note: {a.job.name}: {a.note}", markup=False, highlight=False)
+            console.print(f"note: {safe(a.job.name)}: {safe(a.note, None)}", markup=False,
+                          highlight=False)

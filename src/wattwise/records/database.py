@@ -40,7 +40,7 @@ from wattwise.records.damaged_file import (
     read_error,
 )
 from wattwise.records.db_paths import check_path as _check_path
-from wattwise.records.db_paths import mispaired_log
+from wattwise.records.db_paths import mispaired_log, odd_side_file
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
 from wattwise.records.stored_json import Undecoded
@@ -278,6 +278,7 @@ class ReadOnlyDatabase:
     def reader(self, timeout_s: float) -> sqlite3.Connection:
         if self.stopped is not None:
             raise StoreError(f"run database {self.path}: not read: {self.stopped}")
+        odd_side_file(self.path)  # a FIFO made since it opened: no read waits on it
         if self._identity is not None and damage_found(self.path, self._identity):
             # found damaged, then changed in place and checked sound: every thread reads
             # it through a new connection (an old one's cache may hold damaged pages)

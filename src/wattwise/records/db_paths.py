@@ -49,6 +49,7 @@ def check_path(path: Path, *, must_exist: bool = False) -> None:
         raise StoreError(f"run database {path} is a directory, not a file")
     if not stat.S_ISREG(st.st_mode):
         raise StoreError(f"run database {path} is not a regular file (a FIFO or device?)")
+    odd_side_file(path)
     if st.st_size == 0 and _size(Path(side_file(path, "-wal"))) > 0:
         # SQLite deletes a -wal beside an empty file as it opens it, read-only too; a
         # wattwise database in WAL mode is never empty (its header is in the file)
@@ -152,6 +153,22 @@ def writable(path: Path) -> None:
             raise StoreError(f"run database {path}: its {suffix} file "
                              f"is read-only for this user and cannot be made writable "
                              f"({exc})") from exc
+
+
+def odd_side_file(path: Path) -> None:
+    """Refuse a ``-journal``, ``-wal`` or ``-shm`` beside the file that is not a regular
+    file: SQLite opens one as it reads, and the open of a FIFO waits for a writer for
+    good (every reader hung, a serving dashboard's threads with them, deaf to Ctrl-C).
+    Three ``stat`` calls: made before every open and every read of a reader."""
+    for suffix in ("-journal", "-wal", "-shm"):
+        try:
+            mode = os.stat(side_file(path, suffix)).st_mode
+        except (OSError, ValueError):
+            continue
+        if not stat.S_ISREG(mode):
+            raise StoreError(f"run database {path}: its {suffix} is not a regular file (a "
+                             "FIFO, a folder or a device), which SQLite would open as its "
+                             "log and wait on or fail; left untouched: remove it")
 
 
 def side_file(path: Path | str, suffix: str) -> str:

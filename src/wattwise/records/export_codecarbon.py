@@ -200,8 +200,7 @@ def export_codecarbon(
 
         void = samples_sum_note(store, record)
     if void is None and part is None and (said := no_figure_notes(record, None, gap_count(
-            store, record) if samples is None and store is not None
-            else lambda: sum(bool(s.gap) for s in rows))):
+            store, record, None if samples is None and store is not None else rows))):
         void = said[0] if said[0].startswith(RECORDING) else f"{said[0]} to price"
     if void is not None or (part is None and not isinstance(record.summary, dict)):
         recorded, unknown = no_carbon(void)  # damaged, or no summary nor counted sample

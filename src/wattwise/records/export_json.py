@@ -122,11 +122,13 @@ def write_json(
     if figures is not None:  # the figures every output gives, a damaged total's repriced
         member("figures", figures)
     out.write(',\n  "samples": [')
-    count = gaps = 0
+    count = 0
+    gaps: dict[Any, int] = {}  # per domain: said where they are all it has
     for i, s in enumerate(samples):
         out.write(("\n    " if i == 0 else ",\n    ") + _sample_text(s, i, replaced))
         count += 1
-        gaps += bool(s.gap)  # said where they are all it has (``no_figure_notes``)
+        if s.gap:
+            gaps[s.domain] = gaps.get(s.domain, 0) + 1
     out.write("\n  ]" if count else "]")
     member("windows", list(windows))
     member("events", list(events))
@@ -143,9 +145,9 @@ def write_json(
             from wattwise.carbon.repricing import unpriced_note
 
             unpriced = unpriced_note(record)
-    from wattwise.records.run_notes import no_figure_notes
+    from wattwise.records.run_notes import counted_gaps, no_figure_notes
 
-    said = [*samples.notes(), *no_figure_notes(record, part, lambda: gaps),
+    said = [*samples.notes(), *no_figure_notes(record, part, lambda: counted_gaps(record, gaps)),
             *[n for n in (part_note, unpriced,
                           replaced_note(replaced, "null") if replaced else None) if n]]
     # a damaged total or emissions figure, a stored figure set aside: as `show` says them

@@ -411,11 +411,11 @@ def kind_notes(record: Any, part: Any) -> list[str]:
     """Whether the energy written was measured or estimated, for a format whose columns
     have no place for it (CodeCarbon's): its kind as ``show`` gives it (the summary's,
     else the partial energy's of a run without one)."""
-    from wattwise.records.judged_stored import shown_kind
+    from wattwise.records.judged_stored import said_kind
 
     summary = record.summary if isinstance(record.summary, dict) else None
-    kind = shown_kind(summary) if summary is not None else getattr(part, "kind", None)
-    if not isinstance(kind, str) or not kind:
+    kind = said_kind(summary) if summary is not None else getattr(part, "kind", None)
+    if not isinstance(kind, str) or not kind or kind == "unknown":
         return []
     how = {"measured": "read from hardware energy counters",
            "estimated": "from a power model, not a meter, within the range `wattwise show` "

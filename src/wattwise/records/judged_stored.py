@@ -344,8 +344,16 @@ def said_kind(summary: Any) -> Any:
         return "unknown"
     if isinstance(kind, str):
         return kind
-    try:  # another program's value, as JSON (every page writes it so)
-        return json.dumps(kind, separators=(",", ":"))
+    return kind_text(kind)
+
+
+def kind_text(kind: Any) -> Any:
+    """A stored kind that is no text (another program's value) as the JSON SQLite gives
+    it (``["é","x y"]``, 5.0), which every output and page writes; text or none as it is."""
+    if kind is None or isinstance(kind, str):
+        return kind
+    try:
+        return json.dumps(kind, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError):
         return str(kind)
 

@@ -8,6 +8,7 @@ that it recorded. One function, so ``show`` (text and JSON), ``runs --json``,
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -60,19 +61,26 @@ def no_figure_notes(record: Any, part: Any,
     return [no_counted_note(count)]
 
 
-def gap_count(store: Any, record: Any) -> Callable[[], int]:
+def gap_count(store: Any, record: Any, rows: Any = None) -> Callable[[], int]:
     """How many of run ``record``'s stored samples are gaps of a domain that counts in
-    totals (``carbon.sample_energy.counted_domains``: one not described counts, but
-    ``psys``), asked of ``store`` when called (for :func:`no_figure_notes`): those of a
-    domain that does not count are not its reads."""
+    totals (:func:`counted_gaps`), asked of ``store`` when called, or counted in the
+    sample ``rows`` given (for :func:`no_figure_notes`): those of a domain that does not
+    count are not its reads."""
+    if rows is not None:  # the sample rows given (an export of rows read already)
+        return lambda: counted_gaps(record, Counter(s.domain for s in rows if s.gap))
+    return lambda: counted_gaps(record, store.gaps_by_domain(record.id))
+
+
+def counted_gaps(record: Any, gaps: dict[Any, int]) -> int:
+    """How many of ``gaps`` (per domain) are of a domain run ``record`` counts in totals
+    (``carbon.sample_energy.counted_domains``: one not described counts, but ``psys``)."""
     from wattwise.carbon.sample_energy import counted_domains
 
-    def count() -> int:
-        gaps = {str(d): n for d, n in store.gaps_by_domain(record.id).items()}
-        counted = counted_domains(getattr(record, "sensors", None), gaps)
-        return sum(n for d, n in gaps.items() if d in counted)
-
-    return count
+    named: dict[str, int] = {}
+    for d, n in gaps.items():
+        named[str(d)] = named.get(str(d), 0) + n
+    counted = counted_domains(getattr(record, "sensors", None), named)
+    return sum(n for d, n in named.items() if d in counted)
 
 
 def unpriced_notes(record: Any, part: Any, priced: Any) -> list[str]:

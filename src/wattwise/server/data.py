@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from wattwise.errors import NoSuchRun
-from wattwise.records.judged_stored import duration_fault
+from wattwise.records.judged_stored import duration_fault, kind_text
 from wattwise.records.liveness import stored_name, stored_status
 from wattwise.records.queries import heartbeat_fault, usable_end
 from wattwise.records.rows import text as _rows_text
@@ -176,8 +176,8 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
         "status": stored_status(x["status"]),
         "started_unix_s": started,
         "duration_s": duration,
-        **{k: x[k] for k in ("energy_j", "low_j", "high_j", "kind", "emissions_g", "zone",
-                             "host")},
+        **{k: x[k] for k in ("energy_j", "low_j", "high_j", "emissions_g", "zone", "host")},
+        "kind": kind_text(x["kind"]),  # (5.0 as SQLite reads it: "5.0", as said elsewhere)
     }
     summary: Any = None
     if row["status"] == "running" or not x["has_summary"]:
@@ -265,7 +265,8 @@ def _summary_figures(summary: dict[str, Any]) -> dict[str, Any]:
 
     em = _obj(summary.get("emissions"))
     return {**{k: summary.get(k) for k in ("energy_j", "low_j", "high_j")},
-            "kind": shown_kind(summary),  # as the list's SQL gives it (``DOMAINS_KIND``)
+            # as the list's SQL gives it (``DOMAINS_KIND``)
+            "kind": kind_text(shown_kind(summary)),
             "emissions_g": em.get("emissions_g"), "zone": em.get("zone")}
 
 

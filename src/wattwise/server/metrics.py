@@ -194,9 +194,13 @@ def _domain_kind(domain: dict[str, Any], prov: dict[str, Any]) -> str:
 def kind_label(kind: Any) -> str:
     """A kind wattwise writes; "unknown" where none is recorded, as every other output says
     it; "other" for any other stored value."""
+    from wattwise.records.judged_stored import BLANK
+
     if kind in KINDS:
         return str(kind)
-    return "unknown" if kind is None or kind in ("", "unknown") else "other"
+    # (a kind of spaces is none, as ``judged_stored.said_kind`` says it)
+    blank = kind is None or (isinstance(kind, str) and not kind.strip(BLANK))
+    return "unknown" if blank or kind == "unknown" else "other"
 
 
 def clip(value: Any) -> str:

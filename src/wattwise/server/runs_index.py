@@ -38,6 +38,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import json
 import math
 import re
 import sys
@@ -350,7 +351,9 @@ def entry_of(r: Sequence[Any]) -> tuple[int, Entry]:
     # usable (``records.queries.end_fault``, ``heartbeat_fault``), the run reads another
     # (its samples' span) than the stored times give: sorted as one without a duration
     from_times = measured is None or measured < 0
-    kind = r[5] if isinstance(r[5], str) else None
+    # (a stored kind that is no text, 5 or true as SQLite reads it: "other", as a list's
+    # JSON text is, never none)
+    kind = r[5] if isinstance(r[5], str) or r[5] is None else json.dumps(r[5])
     block = _block(r[15])
     energy_usable = r[14] != "null" and _energy_usable(r[11], block[0], r[16])
     # a summary holding no total is none (``rows.loads_summary``): nor are its emissions
