@@ -306,3 +306,17 @@ def test_a_plan_prints_a_stored_run_s_name_and_kind_escaped(tmp_path: Path) -> N
     assert r.exit_code == 0, r.output
     assert "\x1b" not in r.output and "\u202e" not in r.output, repr(r.output)
     assert "nm\\x1b[32mG" in r.output and "x\\x1b[31mred\\u202e" in r.output, r.output
+
+
+def test_a_plan_s_table_takes_names_as_text(tmp_path: Path) -> None:
+    """A job named "[/]" was a Rich MarkupError traceback (exit 1), "[bold red]" styled
+    the cell and was dropped from the name."""
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text(json.dumps({"jobs": [
+        {"name": "[/]", "duration": "1h", "within": "6h", "zone": "DE"},
+        {"name": "[bold red]x", "duration": "1h", "within": "6h", "zone": "DE"}]}))
+    de = _hour_trace(tmp_path / "de.csv", [400.0] * 3 + [100.0] * 21)
+    r = runner.invoke(app, ["plan", str(jobs), "--intensity-trace", f"DE={de}"],
+                      env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "[/]" in r.output and "[bold red]x" in r.output, r.output

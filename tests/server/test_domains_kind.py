@@ -126,7 +126,8 @@ def test_domains_of_a_blank_kind_tell_none_in_sql_too(kind: str) -> None:
 
 
 @pytest.mark.parametrize("stored,said", [("", "unknown"), (" ", "unknown"), (None, "unknown"),
-                                         (["measured"], '["measured"]'), (5, "5")])
+                                         (["measured"], '["measured"]'), (5, "5"),
+                                         (["é", "x y"], '["é","x y"]')])
 def test_a_kind_the_domains_cannot_tell_is_said_in_one_spelling(stored: Any,
                                                                  said: str) -> None:
     """The plans page showed an empty kind for "", the run page a plain "measured" for

@@ -712,9 +712,16 @@ def _energy_cell(a: Any) -> str:
 
 
 def _print_plan(the_plan: Any, notes: list[str]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from wattwise.carbon.emissions import saving_against
+    from wattwise.cli.render import safe
+
+    def cell(text: Any) -> str:
+        """A job's, zone's or node's name as text: never Rich markup (a job named "[/]"
+        was a MarkupError traceback), never a raw control character."""
+        return "" if text is None else escape(safe(text))
 
     on_nodes = any(a.node for a in the_plan.assignments)
     t = Table(title=f"Plan ({the_plan.method}): estimated from forecasts, not measured")
@@ -726,8 +733,8 @@ def _print_plan(the_plan: Any, notes: list[str]) -> None:
     for a in the_plan.assignments:
         saving = (saving_against(a.baseline_g, a.expected_g) / a.baseline_g * 100
                   if a.baseline_g > 0 else 0.0)
-        node = (a.node, _energy_cell(a)) if on_nodes else ()
-        t.add_row(a.job.name, a.zone, *node, _utc(a.start_unix_s), _utc(a.end_unix_s),
+        node = (cell(a.node), cell(_energy_cell(a))) if on_nodes else ()
+        t.add_row(cell(a.job.name), cell(a.zone), *node, _utc(a.start_unix_s), _utc(a.end_unix_s),
                   str(len(a.chunks)), f"{a.expected_g:.4g}", f"{a.baseline_g:.4g}",
                   f"{saving:.1f} %")
     console.print(t)
@@ -738,8 +745,6 @@ def _print_plan(the_plan: Any, notes: list[str]) -> None:
         f"{'; '.join(the_plan.sources)}",
         markup=False, highlight=False,
     )
-    from wattwise.cli.render import safe
-
     # a stored run's name and kind, a job file's names: escaped, as show prints them (an
     # ESC sequence in a run name coloured the terminal)
     for n in [*notes, *the_plan.notes]:

@@ -53,7 +53,8 @@ DURATION_SHORT_SLACK_S = 0.25
 def _shown(value: Any) -> str:
     """A stored value as a note shows it: JSON text cut to 40 characters, quoted."""
     try:
-        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"),
+                                                                ensure_ascii=False)
     except (TypeError, ValueError):
         text = str(value)
     return repr(text[:40])
