@@ -71,13 +71,7 @@ def test_a_kind_not_recorded_is_unknown_on_the_run_page(browser: Any,
         cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#view td")]
         assert "unknown" in cells and "None" not in cells and "null" not in cells
         # the runs list and the compare table said "—" (pass X's X7)
-        _open(browser, f"{base}/#/runs", "tr.run")
-        kind = browser.find_element(By.CSS_SELECTOR, "tr.run[data-id='1'] td.c-kind").text
-        assert kind == "unknown", kind
-        _open(browser, f"{base}/#/compare/1", "#compare")
-        rows = {tr.find_element(By.TAG_NAME, "th").text: tr.find_element(By.TAG_NAME, "td").text
-                for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")}
-        assert rows["kind"] == "unknown", rows
+        assert _listed_and_compared_kind(browser, base, 1) == ("unknown", "unknown")
     finally:
         next(pages, None)
 
@@ -131,16 +125,22 @@ def test_a_damaged_stored_kind_is_the_domains_on_every_page(browser: Any,
     pages = _serve(db)
     base = next(pages)
     try:
-        _open(browser, f"{base}/#/runs", "tr.run")
-        kind = browser.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{rid}'] td.c-kind").text
-        assert kind == "estimated", kind
+        assert _listed_and_compared_kind(browser, base, rid) == ("estimated", "estimated")
         _open(browser, f"{base}/#/run/{rid}", "#total")
         assert browser.find_element(By.ID, "total").text.endswith(", estimated")
         text = browser.find_element(By.ID, "view").text
         assert "from estimated energy" in text and "from measured energy" not in text, text
-        _open(browser, f"{base}/#/compare/{rid}", "#compare")
-        rows = {tr.find_element(By.TAG_NAME, "th").text: tr.find_element(By.TAG_NAME, "td").text
-                for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")}
-        assert rows["kind"] == "estimated", rows
     finally:
         next(pages, None)
+
+
+def _listed_and_compared_kind(browser: Any, base: str, rid: int) -> tuple[str, str]:
+    """Run ``rid``'s kind as the runs list's cell and the compare table's row say it."""
+    from selenium.webdriver.common.by import By
+
+    _open(browser, f"{base}/#/runs", "tr.run")
+    listed = browser.find_element(By.CSS_SELECTOR, f"tr.run[data-id='{rid}'] td.c-kind").text
+    _open(browser, f"{base}/#/compare/{rid}", "#compare")
+    rows = {tr.find_element(By.TAG_NAME, "th").text: tr.find_element(By.TAG_NAME, "td").text
+            for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")}
+    return listed, rows.get("kind", "")
