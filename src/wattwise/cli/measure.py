@@ -48,6 +48,7 @@ from wattwise.measure.intervals import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S
 from wattwise.records.run_notes import (
     RECORDING,
     gap_count,
+    gaps_said,
     no_figure_notes,
     recording_note,
     unpriced_notes,
@@ -100,12 +101,6 @@ def _check_input_file(path: Path, option: str) -> None:
         die(f"{option} {path}: not a regular file (a FIFO or device?)")
     if not os.access(path, os.R_OK):
         die(f"{option} {path}: cannot read: permission denied")
-
-
-def _gaps_said(gaps: int) -> str:
-    """What a run's gaps are, where its samples count nothing: they were read as none."""
-    return f" that is not a gap ({gaps} are gaps: failed reads, which count nothing)" \
-        if gaps else ""
 
 
 def _check_carbon(
@@ -974,7 +969,7 @@ def show(
                     ("" if "summary" in rec.damaged
                      else "no final summary (the run did not finish cleanly); ")
                     + f"{store.sample_count(rec.id)} samples were recorded, none of a domain "
-                    "that counts in totals" + _gaps_said(gap_count(store, rec)())
+                    "that counts in totals" + gaps_said(gap_count(store, rec)())
                     + ": no energy figure"
                     + (" from them either." if "summary" in rec.damaged else "."),
                     markup=False, highlight=False,

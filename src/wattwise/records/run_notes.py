@@ -25,13 +25,20 @@ RECORDING = "the run is recording: "
 NO_SAMPLE_YET = f"{RECORDING}no sample of a domain that counts in totals is stored yet"
 
 
+def gaps_said(gaps: int) -> str:
+    """What a run's gaps are, after "no sample of a domain that counts in totals", where
+    ``gaps`` of its samples are gaps: they were read as none ("" where there are none)."""
+    return f" that is not a gap ({gaps} are gaps: failed reads, which count nothing)" \
+        if gaps else ""
+
+
 def recording_note(gaps: int) -> str:
     """``NO_SAMPLE_YET``, or where ``gaps`` of its samples are gaps (every read failing:
     a counter that cannot be read), that they are."""
     if not gaps:
         return NO_SAMPLE_YET
-    return (f"{RECORDING}no sample of a domain that counts in totals that is not a gap is"
-            f" stored yet ({gaps} are gaps: failed reads, which count nothing)")
+    return (f"{RECORDING}no sample of a domain that counts in totals{gaps_said(gaps)} is"
+            " stored yet")
 
 
 def no_counted_note(gaps: int) -> str:
@@ -39,9 +46,8 @@ def no_counted_note(gaps: int) -> str:
     reads), that they are: ``show`` said so, every JSON output gave the note alone."""
     if not gaps:
         return NO_COUNTED_SAMPLE
-    return ("the run has no summary and no sample of a domain that counts in totals that is"
-            f" not a gap ({gaps} are gaps: failed reads, which count nothing): no energy"
-            " figure")
+    return (f"the run has no summary and no sample of a domain that counts in totals"
+            f"{gaps_said(gaps)}: no energy figure")
 
 
 def no_figure_notes(record: Any, part: Any,
