@@ -179,19 +179,31 @@ def side_file(path: Path | str, suffix: str) -> str:
 
 
 def _header(path: Path) -> bytes:
-    """The first 20 bytes of the file, read by another process (the system's ``head``,
-    never another of that name on PATH, else this Python): closing any descriptor of a
-    file drops every SQLite lock this process holds on it, whichever thread took them;
-    b"" where they cannot be read, or what was read is not 20 bytes (a header is)."""
+    """The first 20 bytes of the file (:func:`first_bytes`): b"" where they cannot be
+    read, or what was read is not 20 bytes (a header is)."""
+    return first_bytes(path, 20)
+
+
+def first_bytes(path: Path | str, count: int) -> bytes:
+    """The first ``count`` bytes of a regular file, read by another process (the system's
+    ``head``, never another of that name on PATH, else this Python): closing any
+    descriptor of a file drops every SQLite lock this process holds on it, whichever
+    thread took them (a ``-shm`` holds a reader's); b"" where they cannot be read, it is
+    no regular file (a FIFO would hold the read), or fewer were there."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return b""
+    except (OSError, ValueError):
+        return b""
     head = shutil.which("head", path="/usr/bin:/bin")
-    argv = [head, "-c", "20", "--", str(path)] if head else [
+    argv = [head, "-c", str(count), "--", str(path)] if head else [
         sys.executable, "-I", "-S", "-c", "import sys; sys.stdout.buffer.write("
-        "open(sys.argv[1], 'rb').read(20))", str(path)]
+        f"open(sys.argv[1], 'rb').read({count}))", str(path)]
     try:
         done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
     except (OSError, subprocess.SubprocessError):
         return b""
-    return done.stdout if done.returncode == 0 and len(done.stdout) == 20 else b""
+    return done.stdout if done.returncode == 0 and len(done.stdout) == count else b""
 
 
 def _size(path: Path) -> int:

@@ -1,0 +1,76 @@
+"""A dashboard whose database is rewritten in place while it serves (``cp backup.db
+runs.db``: the same inode, other content): before, it served the old file's runs from
+SQLite's cached pages for minutes (``/metrics`` mixing the two files), then called the
+sound file damaged and told the user to recover it. A checkpoint, which writes the file
+too, opens nothing afresh."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.cli._hostile import add_run
+from wattwise.server import create_app, runs_file
+
+BASE = "http://127.0.0.1:8787"
+
+
+def _names(c: TestClient) -> list[str]:
+    r = c.get("/api/runs")
+    assert r.status_code == 200, r.text
+    return sorted(row["name"] for row in r.json()["runs"])
+
+
+def _make(path: Path, *names: str) -> Path:
+    for name in names:
+        add_run(path, name)
+    return path
+
+
+def test_a_backup_copied_over_the_file_is_what_the_dashboard_shows(tmp_path: Path) -> None:
+    live = _make(tmp_path / "runs.db", "only-one")
+    backup = _make(tmp_path / "backup.db", "b1", "b2", "b3")
+    inode = os.stat(live).st_ino
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["only-one"]
+        assert c.get("/api/runs/3").status_code == 404
+        shutil.copyfile(backup, live)  # in place: the same inode
+        assert os.stat(live).st_ino == inode
+        for _ in range(3):
+            assert _names(c) == ["b1", "b2", "b3"]
+            r = c.get("/api/runs/3")
+            assert r.status_code == 200 and r.json()["run"]["name"] == "b3", r.text
+            assert 'wattwise_runs{status="finished"} 3.0' in c.get("/metrics").text
+            time.sleep(0.2)
+
+
+def test_a_checkpoint_opens_nothing_afresh(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    live = _make(tmp_path / "runs.db", "r0")
+    opened: list[Path] = []
+    real = runs_file.Store
+
+    def counted(path: Path, **kw: object) -> object:
+        opened.append(path)
+        return real(path, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runs_file, "Store", counted)
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["r0"]
+        written = 0
+        for i in range(1, 6):
+            add_run(live, f"r{i}")
+            before = os.stat(live).st_mtime_ns
+            time.sleep(0.01)
+            with sqlite3.connect(live) as other:  # another process's checkpoint
+                other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            written += os.stat(live).st_mtime_ns != before
+            assert _names(c) == [f"r{k}" for k in range(i + 1)]
+        assert written >= 1  # the checkpoints did write the file
+        assert len(opened) == 1, opened
