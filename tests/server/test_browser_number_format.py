@@ -257,7 +257,7 @@ def test_a_plan_whose_forecast_came_true_says_no_difference(
     _open(browser, f"{served['base']}/#/plan/{served['plan']}", "#plan",
           artifacts / "number_format_plan.png")
     text = browser.find_element(By.ID, "plan").text
-    assert "difference no difference (equal to rounding)" in text, text
+    assert "difference: none (equal to rounding)" in text, text
     assert "-0 g" not in text and "0.00 gCO2eq" not in text
     assert "realised 5.31 gCO2eq (4.78 gCO2eq – 5.85 gCO2eq)" in text, text
 

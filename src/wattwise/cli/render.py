@@ -217,7 +217,8 @@ def energy_table(result: dict[str, Any], title: str | None = None,
             _total_power(result) if watts is None else (powers or {}).get("avg_power_w")),
             ".2f", " W"),
         cell(said_kind(result)),
-        "over " + num(result.get("duration_s"), ".2f", " s"),
+        "summed over other runs (see the note)" if "summary_of" in result
+        else "over " + num(result.get("duration_s"), ".2f", " s"),
     )
     return t
 
@@ -236,10 +237,10 @@ def _row_power(d: dict[str, Any], result: dict[str, Any]) -> float | None:
 def _total_power(result: dict[str, Any]) -> float | None:
     """A stored total's power as ``records.judged_power`` judges it (none where the total
     is not usable, ``stored_energy.summary_energy_fault``)."""
-    from wattwise.records.judged_power import judged_power
+    from wattwise.records.judged_power import judged_power, sums_other_runs
     from wattwise.records.stored_energy import finite_float, summary_energy_fault
 
-    usable = summary_energy_fault(result) is None
+    usable = summary_energy_fault(result) is None and not sums_other_runs(result)
     return judged_power(result.get("avg_power_w"), finite_float(result.get("energy_j"))
                         if usable else None, result.get("duration_s"))
 

@@ -470,7 +470,7 @@ def _summary(name: str, payload_key: str, run_id: int, started: float, ended: fl
         "energy_j": energy[0], "low_j": energy[1], "high_j": energy[2], "kind": kind,
         "domains": [], "gaps": [],
         "notes": [f"a {what}, complete as stored: the dashboard draws it at #/{page}/{run_id}",
-                  f"energy: the {note}"
+                  f"energy: the {note[:1].lower()}{note[1:]}"
                   + (f"; each variant is its own run (runs {runs}) with its domains and "
                      "emissions" if run_ids else "")],
         "summary_of": {"what": payload_key, "run_ids": run_ids},

@@ -54,3 +54,13 @@ def judged_power(stored: Any, energy_j: float | None, duration_s: Any,
                                           abs_tol=1e-300):
         return power
     return derived
+
+
+def sums_other_runs(stored: Any) -> bool:
+    """Whether a stored summary or window holds the energy of other runs' timed
+    repetitions (a compression study's or tuning's record: ``summary_of``, its window's
+    ``run_ids``): not an energy over its own span, so it has no average power (a study's
+    37.9 J over its 3.8 s, warm-up and quality checks included, was given as 9.98 W, the
+    power of nothing)."""
+    return isinstance(stored, dict) and (
+        "summary_of" in stored or isinstance(stored.get("run_ids"), list))

@@ -22,7 +22,7 @@ from typing import Any
 
 from wattwise.carbon.priced_pue import shown_pue
 from wattwise.errors import StoreError
-from wattwise.records.judged_power import POWER_TOLERANCE, judged_power
+from wattwise.records.judged_power import POWER_TOLERANCE, judged_power, sums_other_runs
 from wattwise.records.judged_stored import measured_window, power_tolerance, stored_duration
 from wattwise.records.repriced_cover import uncovered_note
 from wattwise.records.sample_sums import (
@@ -371,8 +371,8 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     duration, tol = stored_duration(summary, *times), power_tolerance(summary, *times)
     if summary_energy_fault(summary) is None:
         return {"domains": [_stored_domain(d, duration, tol) for d in rows],
-                "avg_power_w": judged_power(summary.get("avg_power_w"),
-                                            _real(figures.get("energy_j")), duration, tol),
+                "avg_power_w": None if sums_other_runs(summary) else judged_power(
+                    summary.get("avg_power_w"), _real(figures.get("energy_j")), duration, tol),
                 "attribution": summary.get("attribution"),
                 "market_lines": market_lines(summary, record.id),
                 "market_g": market_g(summary), "kind": said_kind(summary),
@@ -381,7 +381,8 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     sums = None if total is None else _domain_sums(store, record,
                                                    {str(d.get("domain")) for d in rows})
     domains = [_repriced_domain(d, sums, duration, note) for d in rows]
-    return {"domains": domains, "avg_power_w": judged_power(None, total, duration),
+    return {"domains": domains, "avg_power_w": None if sums_other_runs(summary)
+            else judged_power(None, total, duration),
             "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
                                                  note),
             "market_lines": [], "market_g": None,  # its emissions are priced from that total

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wattwise.records.judged_power import CLOCKS_TOLERANCE, POWER_TOLERANCE, judged_power
+from wattwise.records.judged_power import (
+    CLOCKS_TOLERANCE,
+    POWER_TOLERANCE,
+    judged_power,
+    sums_other_runs,
+)
 
 if TYPE_CHECKING:
     from wattwise.records.store import Store
@@ -131,6 +136,8 @@ def usable_energy(window: dict[str, Any]) -> dict[str, Any]:
         power = judged_power(window.get("avg_power_w"), finite_float(window.get("energy_j")),
                              window.get("duration_s"), POWER_TOLERANCE
                              if "duration_note" not in window else CLOCKS_TOLERANCE)
+        if sums_other_runs(window):  # a study's sum of its variants' repetitions
+            power = None
         return window if power == window.get("avg_power_w") else \
             {**window, "avg_power_w": power}
     # a bound that is no number (an infinity, text) is named by the note, not given

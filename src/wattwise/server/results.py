@@ -136,11 +136,13 @@ def _unread(raw: Any) -> str | None:
 
 def _windows(reads: Reads, name: str, limit: int, run_id: int | None = None
              ) -> list[Any]:
-    """``(run_id, extra, run name, started)`` of the windows called ``name``, newest first."""
+    """``(run_id, extra, run name, started, kind, energy, low, high)`` of the windows called
+    ``name``, newest first."""
     where = "w.name = ?" + (" AND w.run_id = ?" if run_id is not None else "")
     params: tuple[Any, ...] = (name, run_id, limit) if run_id is not None else (name, limit)
     return reads.rows(
-        "SELECT w.run_id, w.extra_json, r.name, r.started_unix_s, w.kind FROM windows w"
+        "SELECT w.run_id, w.extra_json, r.name, r.started_unix_s, w.kind, w.energy_j,"
+        " w.low_j, w.high_j FROM windows w"
         f" JOIN runs r ON r.id = w.run_id WHERE {where}"
         " ORDER BY r.started_unix_s DESC, w.id DESC LIMIT ?", params)
 
@@ -162,6 +164,14 @@ def _restated(stat: dict[str, Any]) -> dict[str, Any]:
     from wattwise.bench.stats import restated_dict
 
     return restated_dict(stat)
+
+
+def _summed(row: Any) -> dict[str, Any]:
+    """A study's (or tuning's) own energy, its window's: the sum of its variants' timed
+    repetitions its ``energy_note`` speaks of (the page said the note alone, of a figure
+    it did not give); as stored, the page judges it as it judges every stored figure."""
+    return {"energy_j": _num(row[5]), "low_j": _num(row[6]), "high_j": _num(row[7]),
+            "kind": said_kind({"kind": row[4]})}
 
 
 def _sentence(note: Any) -> str | None:
@@ -431,7 +441,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "recommended": None if spoilt else _short(d.get("recommended")),
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
-        "energy_note": _sentence(extra.get("energy_note")),
+        "energy_note": _sentence(extra.get("energy_note")), **_summed(row),
         "damaged": shape(d, "variants", "study", unread) + _entry_faults(raw, "study")
         + spoilt
         + _floor_damage(d),
@@ -526,7 +536,7 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
                                                   "throughput bound", unbound)},
         "not_valid": unbound,
         "best": None if spoilt else _short(d.get("best")),
-        "energy_note": _sentence(extra.get("energy_note")),
+        "energy_note": _sentence(extra.get("energy_note")), **_summed(row),
         "points": points,
         "damaged": shape(d, "points", "tuning", unread) + _entry_faults(raw, "tune")
         + spoilt,
