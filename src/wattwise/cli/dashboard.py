@@ -41,8 +41,10 @@ def dashboard(
     ),
     metrics_runs: int = typer.Option(
         3, "--metrics-runs",
-        help="How many of the newest ended runs keep series of their own in /metrics "
-        "(running runs always do); totals over all runs are always there.",
+        help="How many of the newest runs that ended with their summary keep series of their "
+        "own in /metrics; "
+        "runs recording now and runs lost before their summary always do (the newest 20 "
+        "of those); totals over all runs are always there.",
     ),
     metrics_wait: float = typer.Option(
         WAIT_S, "--metrics-wait",
