@@ -97,6 +97,10 @@ def test_the_lowest_to_highest_power_sampled_shows_as_a_faint_bar() -> None:
     bars = [it for it in fig.items if isinstance(it, Line) and it.cls == "envelope"]
     assert len(bars) == 60 - 3  # cpu has a range in every point but the gap; gpu none
     assert all(b.opacity < 1 and b.y1 > b.y2 for b in bars)
+    # in the dashboard's words: a line is energy over time, a bar the samples' readings
+    notes = " ".join(t.text for t in fig.items if isinstance(t, Text) and t.cls == "note")
+    assert "lines: each point's energy over its span, as power" in notes, notes
+    assert "a line may pass outside its bar" in notes, notes
 
 
 def test_ticks_are_round_values_with_units_on_both_axes() -> None:

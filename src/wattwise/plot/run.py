@@ -342,7 +342,10 @@ def _note_parts(timeline: dict[str, Any], domains: dict[str, dict[str, Any]],
     if any(any(_list(d.get("gap"))) for d in domains.values()):
         parts.append("breaks: gaps in the record")
     if enveloped:
-        parts.append("faint bars: lowest to highest power sampled within a point")
+        parts.append("lines: each point's energy over its span, as power")
+        parts.append("faint bars: lowest to highest power the samples read within a point "
+                     "(a reading, not the energy over its span: a line may pass outside "
+                     "its bar)")
     if domains:
         samples = timeline.get("samples")
         parts.append(f"{samples} samples as at most {points} points per domain" if points
