@@ -74,3 +74,52 @@ def test_a_checkpoint_opens_nothing_afresh(tmp_path: Path,
             assert _names(c) == [f"r{k}" for k in range(i + 1)]
         assert written >= 1  # the checkpoints did write the file
         assert len(opened) == 1, opened
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The paths the dashboard opens a store of, from now on."""
+    opened: list[Path] = []
+    real = runs_file.Store
+
+    def counted(path: Path, **kw: object) -> object:
+        opened.append(path)
+        return real(path, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runs_file, "Store", counted)
+    return opened
+
+
+def test_a_chmod_of_the_file_opens_nothing_afresh(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reopen refuses the requests in flight ("try again"): a third of 318 requests were
+    refused while the file was chmod-ed to its own mode 15 times."""
+    live = _make(tmp_path / "runs.db", "r0")
+    opened = _counting(monkeypatch)
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["r0"]
+        for k in range(5):
+            os.chmod(live, 0o644 if k % 2 else 0o600)
+            assert _names(c) == ["r0"]
+        assert len(opened) == 1, opened
+
+
+def test_a_shm_removed_under_the_dashboard_is_another_wal_index(
+        tmp_path: Path) -> None:
+    """Its connections read through the removed ``-shm``: a writer's new one holds its
+    commits, never seen; and a backup copied over the file then went unnoticed (no
+    ``-shm`` to tell a checkpoint by), until the dashboard called the sound file damaged.
+    (A ``-wal`` left beside the file is read with the backup, by every reader.)"""
+    live = _make(tmp_path / "runs.db", "r0")
+    backup = _make(tmp_path / "backup.db", "b1", "b2")
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["r0"]
+        os.unlink(f"{live}-shm")
+        add_run(live, "r1")  # a writer makes a -shm of its own
+        assert _names(c) == ["r0", "r1"]
+        for side in ("-wal", "-shm"):  # a restore as docs/records.md says: its log too
+            os.unlink(f"{live}{side}")
+        shutil.copyfile(backup, live)
+        for _ in range(3):
+            assert _names(c) == ["b1", "b2"]
+            r = c.get("/api/runs/2")
+            assert r.status_code == 200 and r.json()["run"]["name"] == "b2", r.text

@@ -6,14 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from wattwise.errors import BadInput, StoreError, WattwiseError
-from wattwise.records.db_paths import first_bytes, side_file
 from wattwise.records.store import Store
 from wattwise.server._sql import Reads
+from wattwise.server.in_place import RewriteWatch
 from wattwise.server.runs_index import BuildStopped
 
 
@@ -27,7 +26,7 @@ class RunsFile:
     backup: another ``st_dev``/``st_ino``) is opened afresh, with a new runs index,
     so the page never shows the old file's runs; a file deleted after it was read
     is a 503 that says so until one is back. A file rewritten in place (``cp
-    backup.db runs.db``: the same inode) is opened afresh too (``_rewritten``).
+    backup.db runs.db``: the same inode) is opened afresh too (``in_place``).
 
     The old file's handles are closed before the new file is opened: both would
     use the same ``-wal``/``-shm`` names, and SQLite must never see two databases
@@ -41,8 +40,7 @@ class RunsFile:
         self._store: Store | None = None
         self._reads: Reads | None = None
         self._identity: tuple[int, int] | None = None
-        #: the file's size and times, and its ``-shm``'s checkpoint words, as last seen
-        self._marks: tuple[tuple[int, int, int] | None, bytes | None] = (None, None)
+        self._watch: RewriteWatch | None = None  # the open file as last looked at
         #: SQLite's ``schema_version`` of the file when it was opened and checked: a table
         #: changed in place (another program's edit) is checked again, as a new file is
         self._schema: int | None = None
@@ -93,7 +91,8 @@ class RunsFile:
             identity = self._current()
             # its tables changed in place: read afresh and checked again, as a new file
             altered = (self._store is not None and identity == self._identity
-                       and (self._rewritten() or self._store.schema_version() != self._schema))
+                       and ((self._watch is not None and self._watch.rewritten())
+                            or self._store.schema_version() != self._schema))
             if self._identity is not None and (identity != self._identity or altered):
                 # Replaced or deleted since it was opened: let go of the old file. Its reads
                 # in flight end now and later ones are refused, so the requests and
@@ -123,31 +122,10 @@ class RunsFile:
             if self._store is None:
                 self._store = Store(self.path, readonly=True)
                 self._identity = identity
-                self._marks = _file_marks(self.path), _checkpoint_words(self.path)
                 self._schema = self._store.schema_version()
+                self._watch = RewriteWatch(self.path)  # its -shm made by the read above
                 self._seen = True
             return self._store
-
-    def _rewritten(self) -> bool:
-        """Whether the file was rewritten in place since it was last looked at: its size or
-        times changed and its ``-shm`` says no checkpoint wrote it. In WAL mode only a
-        checkpoint writes the file, and it marks the ``-shm`` as it does; a file copied over
-        it keeps its inode, and SQLite goes on reading its cached pages of the old file
-        (the old runs for minutes, then "database disk image is malformed" of a sound
-        file). A checkpoint seen half done (the file written, the ``-shm`` not yet) is
-        looked at again a moment later. Rollback mode has no ``-shm``: SQLite itself sees
-        the file's change counter move there."""
-        marks, words = _file_marks(self.path), _checkpoint_words(self.path)
-        if marks == self._marks[0] or words is None or self._marks[1] is None:
-            self._marks = marks, words
-            return False
-        for _ in range(4):
-            if words != self._marks[1]:
-                self._marks = marks, words
-                return False
-            time.sleep(0.05)
-            marks, words = _file_marks(self.path), _checkpoint_words(self.path)
-        return words == self._marks[1]
 
     def reads(self) -> Reads | None:
         """The aggregating queries over the same file (``_sql``), opened with the store."""
@@ -208,25 +186,6 @@ class RunsFile:
             _close(self._store, self._reads)
             self._close_retired_locked()
             self._store, self._reads = None, None
-
-
-def _file_marks(path: Path) -> tuple[int, int, int] | None:
-    """The file's size, modification and change times (ns); None where it has none."""
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
-
-
-def _checkpoint_words(path: Path) -> bytes | None:
-    """What a checkpoint changes in the database's ``-shm`` (SQLite's WAL index): its
-    header (the log's frames and salts) and how far the log was copied into the file
-    (``nBackfill``, ``nBackfillAttempted``); None where there is none (rollback mode, an
-    immutable read) or it cannot be read. Read by another process (``first_bytes``):
-    closing a descriptor of the ``-shm`` here would drop this process's read locks."""
-    head = first_bytes(side_file(path, "-shm"), 136)
-    return head[:48] + head[96:100] + head[128:132] if head else None
 
 
 def _close(store: Store | None, reads: Reads | None) -> None:
