@@ -31,7 +31,8 @@ def test_a_stored_study_s_window_lists_its_energy(tmp_path: Path, key: str) -> N
         (window,) = store.windows(rid)
     assert isinstance(window["energy_j"], float) and window["energy_j"] > 0
     assert "energy_note" not in window, window
-    assert window["stored_energy_note"].startswith("Sum of the variants' timed")
+    sums = "variants" if key == "study" else "settings"  # a tuning's are its settings
+    assert window["stored_energy_note"].startswith(f"Sum of the {sums}' timed")
     with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
         (listed,) = client.get(f"/api/runs/{rid}").json()["windows"]
     assert listed["energy_j"] == window["energy_j"] and listed.get("energy_note") is None

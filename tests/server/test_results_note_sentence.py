@@ -19,8 +19,9 @@ def test_the_stored_note_and_an_older_lower_case_one_read_as_sentences(
     path = tmp_path / "runs.db"
     ids = results_db(path)
     with TestClient(create_app(path), base_url="http://localhost") as c:
-        for page in (f"/api/compress/{ids['study']}", f"/api/tune/{ids['tune']}"):
-            assert c.get(page).json()["energy_note"].startswith("Sum of the variants'")
+        for page, sums in ((f"/api/compress/{ids['study']}", "Sum of the variants'"),
+                           (f"/api/tune/{ids['tune']}", "Sum of the settings'")):
+            assert c.get(page).json()["energy_note"].startswith(sums)
         set_window(path, ids["study"], "energy_note", OLD_NOTE)  # as older records hold it
         note = c.get(f"/api/compress/{ids['study']}").json()["energy_note"]
     assert note == "S" + OLD_NOTE[1:]

@@ -28,9 +28,13 @@ def db(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     return path, results_db(path)
 
 
-@pytest.mark.parametrize(("which", "page"), [("study", "compress"), ("tune", "tune")])
+@pytest.mark.parametrize(("which", "page", "sums", "left_out"), [
+    ("study", "compress", "variants", "warm-up, compression and quality checks not counted"),
+    ("tune", "tune", "settings", "warm-up not counted"),  # it compresses and checks nothing
+])
 def test_a_summary_record_has_no_average_power_and_its_page_gives_its_energy(
-        db: tuple[Path, dict[str, Any]], which: str, page: str) -> None:
+        db: tuple[Path, dict[str, Any]], which: str, page: str, sums: str,
+        left_out: str) -> None:
     path, ids = db
     rid = ids[which]
     shown = json.loads(cli_out("show", str(rid), "--json", "--db", str(path)))
@@ -40,7 +44,9 @@ def test_a_summary_record_has_no_average_power_and_its_page_gives_its_energy(
     text = cli_out("show", str(rid), "--db", str(path))
     total = next(line for line in text.splitlines() if "total" in line)
     assert " W " not in total and "summed over other runs" in total, total
-    assert "energy: the sum of the variants' timed repetitions" in text, text
+    said = " ".join(text.split())
+    assert f"energy: the sum of the {sums}' timed repetitions" in said, said
+    assert f"timed repetitions as measured in their windows; {left_out}" in said, said
     with TestClient(create_app(path, port=8787), base_url=BASE) as c:
         run = c.get(f"/api/runs/{rid}").json()
         assert run["run"]["figures"]["avg_power_w"] is None
@@ -49,7 +55,8 @@ def test_a_summary_record_has_no_average_power_and_its_page_gives_its_energy(
     assert d["energy_j"] == shown["figures"]["energy_j"]
     assert (d["low_j"], d["high_j"]) == (shown["figures"]["low_j"], shown["figures"]["high_j"])
     assert d["kind"] == shown["figures"]["kind"]
-    assert d["energy_note"].startswith("Sum of the variants' timed repetitions")
+    assert d["energy_note"].startswith(f"Sum of the {sums}' timed repetitions")
+    assert f"; {left_out}" in d["energy_note"]
 
 
 @pytest.mark.skipif(_MISSING, reason=_HOW)

@@ -383,8 +383,7 @@ def store_summary_record(
     try:
         energy, low, high, estimated = _timed_energy(store, results)
         # a sentence of its own: pages and reports put it after one of theirs
-        note = ("Sum of the variants' timed repetitions as measured in their windows; "
-                "warm-up, compression and quality checks not counted")
+        note = _SUMMED.get(payload_key, _SUMMED["study"])
         if estimated:
             note += (f"; for {', '.join(estimated)} (no stored repetitions), the mean "
                      "J/sample estimate times the samples timed")
@@ -450,6 +449,15 @@ def check_store_path(db: Any) -> None:
 #: The dashboard page of each kind of summary record.
 _PAGES = {"study": ("compression study", "compress"), "tune": ("tuning", "tune")}
 
+#: What a study's (or tuning's) energy sums, and what it leaves out: a tuning compresses
+#: nothing and checks no quality (its note said it did).
+_SUMMED = {
+    "study": "Sum of the variants' timed repetitions as measured in their windows; "
+             "warm-up, compression and quality checks not counted",
+    "tune": "Sum of the settings' timed repetitions as measured in their windows; "
+            "warm-up not counted",
+}
+
 
 def _summary(name: str, payload_key: str, run_id: int, started: float, ended: float,
              energy: tuple[float, float, float], kind: str, note: str,
@@ -471,8 +479,9 @@ def _summary(name: str, payload_key: str, run_id: int, started: float, ended: fl
         "domains": [], "gaps": [],
         "notes": [f"a {what}, complete as stored: the dashboard draws it at #/{page}/{run_id}",
                   f"energy: the {note[:1].lower()}{note[1:]}"
-                  + (f"; each variant is its own run (runs {runs}) with its domains and "
-                     "emissions" if run_ids else "")],
+                  + (f"; each {'setting' if payload_key == 'tune' else 'variant'} is its "
+                     f"own run (runs {runs}) with its domains and emissions"
+                     if run_ids else "")],
         "summary_of": {"what": payload_key, "run_ids": run_ids},
     }
 
