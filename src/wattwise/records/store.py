@@ -162,8 +162,10 @@ class Store(RunQueries):
             self._ready(0.0, must_open=False)
 
     def _check_open(self) -> None:
-        if self._closed:
-            raise StoreError(f"run database {self.path} is closed")
+        if self._closed:  # why its reads were stopped first, where they were (try again)
+            stopped = getattr(self._ro, "stopped", None)
+            raise StoreError(f"run database {self.path}: not read: {stopped}" if stopped
+                             else f"run database {self.path} is closed")
 
     def _write(self, what: str, fn: Callable[[sqlite3.Connection], T], rows: int = 1) -> T:
         """Run ``fn`` in the writer's transaction and wait for its commit."""
