@@ -123,3 +123,38 @@ def test_a_shm_removed_under_the_dashboard_is_another_wal_index(
             assert _names(c) == ["b1", "b2"]
             r = c.get("/api/runs/2")
             assert r.status_code == 200 and r.json()["run"]["name"] == "b2", r.text
+
+
+def test_a_verdict_read_through_the_old_file_s_cache_is_forgotten(tmp_path: Path) -> None:
+    """Requests in flight when a backup is copied in read its new pages through the old
+    file's cache and meet "malformed": the file was marked damaged and every later reader
+    refused for good (telling the user to recover a sound file), until it moved again."""
+    import sqlite3
+
+    from wattwise.records.damaged_file import read_error
+
+    live = _make(tmp_path / "runs.db", "only-one")
+    backup = _make(tmp_path / "backup.db", "b1", "b2")
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["only-one"]
+        for side in ("-wal", "-shm"):
+            os.unlink(f"{live}{side}")
+        shutil.copyfile(backup, live)
+        # what a request in flight met, reading the new pages through the old cache
+        said = read_error(live, sqlite3.DatabaseError("database disk image is malformed"))
+        assert "damaged" in str(said)
+        assert _names(c) == ["b1", "b2"]
+        assert c.get("/metrics").status_code == 200
+
+
+def test_a_read_of_a_file_let_go_of_is_said_not_judged(tmp_path: Path) -> None:
+    import sqlite3
+
+    from wattwise.records.damaged_file import damage_found, read_error
+
+    live = _make(tmp_path / "runs.db", "r0")
+    malformed = sqlite3.DatabaseError("database disk image is malformed")
+    said = read_error(live, malformed, stopped="the file was replaced (try again)")
+    assert str(said).endswith("not read: the file was replaced (try again)")
+    st = os.stat(live)
+    assert damage_found(live, (st.st_dev, st.st_ino)) is False  # nothing marked

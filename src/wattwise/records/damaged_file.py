@@ -87,8 +87,9 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None) -> St
     every later reader in this process (``check_whole``, ``damage_found``). ``stopped``:
     why the reads were ended (``ReadOnlyDatabase.stop_reads``), said for a query it
     interrupted rather than SQLite's "interrupted"."""
-    if stopped is not None and isinstance(exc, sqlite3.OperationalError) \
-            and str(exc) == "interrupted":
+    if stopped is not None:  # interrupted, or meeting a file let go of: said, not judged
+        # (a read through the cache of a file rewritten in place meets "malformed" pages of
+        # a sound file: marked, every later reader of the file put back was refused)
         return StoreError(f"run database {path}: not read: {stopped}")
     if not is_damage(exc):
         return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot read:"
@@ -98,6 +99,16 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None) -> St
         with _CHECKED_LOCK:
             _CHECKED[key] = (state, True)
     return damaged_error(path)
+
+
+def forget(path: Path) -> None:
+    """Forget what this process found of the file now at ``path``: it was replaced or
+    rewritten in place since, and reads through the old file's cache may have met its new
+    pages as damaged ones. It is checked afresh when next opened."""
+    with contextlib.suppress(OSError, ValueError):
+        key, _ = _state(path)
+        with _CHECKED_LOCK:
+            _CHECKED.pop(key, None)
 
 
 def check_whole(path: Path, conn: sqlite3.Connection) -> tuple[int, int]:

@@ -7,7 +7,8 @@ In WAL mode only a checkpoint writes the file, and it marks the ``-shm`` (SQLite
 index) as it does: a file whose size or modification time moved while the ``-shm``'s
 checkpoint words did not was written by someone else. A ``-shm`` that was removed or
 replaced is another WAL index than the one this process reads through: its connections
-would never see a commit again. A ``chmod`` moves no time this looks at; a ``touch``
+would never see a commit again; one that cannot be read tells no checkpoint, and a
+move of the file is taken for a rewrite. A ``chmod`` moves no time this looks at; a ``touch``
 does, and reads as a rewrite (nothing tells it from one: two small run databases can
 share their size and header, whose change counter WAL mode does not move), so the file
 is opened afresh, as after a ``cp``. Rollback mode has no ``-shm``: SQLite itself sees
@@ -52,6 +53,8 @@ class RewriteWatch:
             return False  # no file then or now: the file's identity says so
         if was_marks[2] is not None and marks[2] != was_marks[2]:
             return True  # its -shm removed or replaced: another WAL index
+        if self._words is None and marks[2] is not None:
+            return True  # a -shm there that cannot be read: no checkpoint can be told
         if self._words is None or was_words is None:
             return False  # no -shm: rollback mode, or an immutable read
         for _ in range(LOOKS):

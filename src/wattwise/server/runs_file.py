@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from wattwise.errors import BadInput, StoreError, WattwiseError
+from wattwise.records.damaged_file import forget
 from wattwise.records.store import Store
 from wattwise.server._sql import Reads
 from wattwise.server.in_place import RewriteWatch
@@ -104,6 +105,7 @@ class RunsFile:
                                        "dashboard read it (try again)")
                 self._retired.append((self._store, self._reads))
                 self._store, self._reads, self._identity = None, None, None
+                forget(self.path)  # a verdict read through the old file's cache
             if self._retired:
                 if self._active > 1:
                     raise StoreError(
