@@ -234,3 +234,16 @@ def test_the_corner_tick_labels_of_both_axes_do_not_touch() -> None:
     for a, b in itertools.combinations(texts, 2):
         if a.cls != "label" and b.cls != "label":
             assert _apart(a.box(), b.box()), (a.text, b.text)
+
+
+def test_a_figure_without_bars_still_says_what_its_lines_are() -> None:
+    """The dashboard's legend says it of every run; the static figure said it only where
+    it drew bars (a run whose points each hold one sample never said it)."""
+    tl = _timeline()
+    for d in tl["domains"].values():
+        d["min_w"], d["max_w"] = list(d["power_w"]), list(d["power_w"])
+    fig = layout(_run(), tl)
+    assert not [it for it in fig.items if isinstance(it, Line) and it.cls == "envelope"]
+    notes = " ".join(t.text for t in fig.items if isinstance(t, Text) and t.cls == "note")
+    assert "lines: each point's energy over its span, as power" in notes, notes
+    assert "faint bars" not in notes, notes

@@ -341,8 +341,9 @@ def _note_parts(timeline: dict[str, Any], domains: dict[str, dict[str, Any]],
     parts = ["solid: measured", "dashed: estimated by a model"]
     if any(any(_list(d.get("gap"))) for d in domains.values()):
         parts.append("breaks: gaps in the record")
-    if enveloped:
+    if domains:  # whether bars are drawn or not, as the dashboard's legend says it
         parts.append("lines: each point's energy over its span, as power")
+    if enveloped:
         parts.append("faint bars: lowest to highest power the samples read within a point "
                      "(a reading, not the energy over its span: a line may pass outside "
                      "its bar)")
