@@ -16,21 +16,23 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.cli._hostile import add_run
+from tests.server.test_replaced_db import _make, _names
 from wattwise.server import create_app, runs_file
 
 BASE = "http://127.0.0.1:8787"
 
 
-def _names(c: TestClient) -> list[str]:
-    r = c.get("/api/runs")
-    assert r.status_code == 200, r.text
-    return sorted(row["name"] for row in r.json()["runs"])
+def _counting(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The paths the dashboard opens a store of, from now on."""
+    opened: list[Path] = []
+    real = runs_file.Store
 
+    def counted(path: Path, **kw: object) -> object:
+        opened.append(path)
+        return real(path, **kw)  # type: ignore[arg-type]
 
-def _make(path: Path, *names: str) -> Path:
-    for name in names:
-        add_run(path, name)
-    return path
+    monkeypatch.setattr(runs_file, "Store", counted)
+    return opened
 
 
 def test_a_backup_copied_over_the_file_is_what_the_dashboard_shows(tmp_path: Path) -> None:
@@ -53,14 +55,7 @@ def test_a_backup_copied_over_the_file_is_what_the_dashboard_shows(tmp_path: Pat
 def test_a_checkpoint_opens_nothing_afresh(tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     live = _make(tmp_path / "runs.db", "r0")
-    opened: list[Path] = []
-    real = runs_file.Store
-
-    def counted(path: Path, **kw: object) -> object:
-        opened.append(path)
-        return real(path, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runs_file, "Store", counted)
+    opened = _counting(monkeypatch)
     with TestClient(create_app(live, port=8787), base_url=BASE) as c:
         assert _names(c) == ["r0"]
         written = 0
@@ -74,19 +69,6 @@ def test_a_checkpoint_opens_nothing_afresh(tmp_path: Path,
             assert _names(c) == [f"r{k}" for k in range(i + 1)]
         assert written >= 1  # the checkpoints did write the file
         assert len(opened) == 1, opened
-
-
-def _counting(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """The paths the dashboard opens a store of, from now on."""
-    opened: list[Path] = []
-    real = runs_file.Store
-
-    def counted(path: Path, **kw: object) -> object:
-        opened.append(path)
-        return real(path, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runs_file, "Store", counted)
-    return opened
 
 
 def test_a_chmod_of_the_file_opens_nothing_afresh(
