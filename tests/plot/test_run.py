@@ -247,3 +247,17 @@ def test_a_figure_without_bars_still_says_what_its_lines_are() -> None:
     notes = " ".join(t.text for t in fig.items if isinstance(t, Text) and t.cls == "note")
     assert "lines: each point's energy over its span, as power" in notes, notes
     assert "faint bars" not in notes, notes
+
+
+def test_an_event_logged_just_before_the_start_is_drawn_and_counted_alike() -> None:
+    """The power model's event is logged a few ms before the run's recorded start: the
+    legend said "event (1)" and no tick was drawn. One far outside the span is said."""
+    events = [{"t_unix_s": START - 0.005, "message": "power model"},
+              {"t_unix_s": START + 60.0, "message": "mid"},
+              {"t_unix_s": START + 5000.0, "message": "long after"}]
+    fig = layout(_run(), _timeline(), events=events)
+    ticks = [it for it in fig.items if isinstance(it, Line) and it.cls == "event"]
+    assert len(ticks) == 2
+    said = " ".join(t.text for t in fig.items if isinstance(t, Text))
+    assert "event (2)" in said, said
+    assert "1 event(s) outside the plotted span, not drawn" in said, said

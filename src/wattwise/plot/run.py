@@ -155,7 +155,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     # every window drawn, or counted in a note saying why not (as the run page says)
     kept, undrawn = drawable(windows, start, x_lo, x_hi)
     bands = bands_of(kept, start)
-    marks = [t - start for t in (_num(e.get("t_unix_s")) for e in events) if t is not None]
+    marks, unmarked = _event_marks(events, start, x_lo, x_hi)
 
     t_div, t_unit = _time_unit(x_hi - x_lo)
     p_values = [p for d in domains.values() for k in ("power_w", "max_w")
@@ -245,6 +245,8 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     if said:
         parts.append(said)
     parts.extend(undrawn)
+    if unmarked:
+        parts.append(f"{unmarked} event(s) outside the plotted span, not drawn")
     if steps:
         marked = _num((timeline.get("steps") or {}).get("marked")) or len(steps)
         parts.append(f"purple lines: step marks ({len(steps):,}" + (
@@ -457,6 +459,21 @@ def _kind(provenance: dict[str, Any], name: str) -> str:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+#: How far before the figure's span an event is still drawn at its start (s): the power
+#: model's event is logged a few ms before the run's recorded start; its legend counted
+#: a tick never drawn.
+EVENT_LEAD_S = 1.0
+
+
+def _event_marks(events: Sequence[dict[str, Any]], start: float, x_lo: float,
+                 x_hi: float) -> tuple[list[float], int]:
+    """The events' times on the figure's axis (one up to ``EVENT_LEAD_S`` before its span
+    at its start) and how many fall outside it, left undrawn."""
+    times = [t - start for t in (_num(e.get("t_unix_s")) for e in events) if t is not None]
+    marks = [max(t, x_lo) for t in times if x_lo - EVENT_LEAD_S <= t <= x_hi]
+    return marks, len(times) - len(marks)
 
 
 def time_span(timeline: dict[str, Any]) -> tuple[float, float]:
