@@ -8,15 +8,15 @@ index) as it does: a file whose size or modification time moved while the ``-shm
 checkpoint words did not was written by someone else. A ``-shm`` that was removed or
 replaced is another WAL index than the one this process reads through: its connections
 would never see a commit again; one that cannot be read tells no checkpoint, and a
-move of the file is taken for a rewrite. A ``chmod`` moves no time this looks at; a ``touch``
-does, and reads as a rewrite (nothing tells it from one: two small run databases can
+move of the file is taken for a rewrite. A ``chmod`` moves no time this looks at; a
+``touch`` does, and reads as a rewrite (nothing tells it from one: two small run databases can
 share their size and header, whose change counter WAL mode does not move), so the file
 is opened afresh, as after a ``cp``. Rollback mode has no ``-shm``: SQLite itself sees
 the file's change counter move there.
 
-Every look at the files' bytes is made by another process (``db_paths.first_bytes``):
-closing a descriptor of the file or its ``-shm`` here would drop this process's SQLite
-locks. They are read only when the file's size or time moved (a checkpoint, a rewrite).
+The ``-shm``'s bytes are read by another process (``db_paths.first_bytes``): closing a
+descriptor of it here would drop this process's SQLite locks. They are read only when
+the file's size or mtime moved (a checkpoint, a rewrite), or the watch is made.
 """
 
 from __future__ import annotations
