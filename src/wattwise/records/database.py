@@ -39,8 +39,8 @@ from wattwise.records.damaged_file import (
     is_damage,
     read_error,
 )
+from wattwise.records.db_paths import barred_side_file, mispaired_log, odd_side_file
 from wattwise.records.db_paths import check_path as _check_path
-from wattwise.records.db_paths import mispaired_log, odd_side_file
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
 from wattwise.records.stored_json import Undecoded
@@ -374,6 +374,8 @@ def _file_error(path: Path, exc: BaseException) -> StoreError:
         return read_error(path, exc)
     if "not a database" in text:
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
+    if "unable to open database file" in text and (barred := barred_side_file(path)):
+        return StoreError(f"run database {path}: cannot open: {barred}")
     return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot open: {text}")
 
 

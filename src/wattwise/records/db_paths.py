@@ -171,6 +171,23 @@ def odd_side_file(path: Path) -> None:
                              "log and wait on or fail; left untouched: remove it")
 
 
+def barred_side_file(path: Path | str) -> str | None:
+    """Why SQLite could not open the database, where a ``-shm`` or ``-wal`` beside it
+    is one this user may not read (another user's, mode 000): SQLite says only "unable to
+    open database file"; None where none is."""
+    for suffix in ("-shm", "-wal"):
+        side = side_file(path, suffix)
+        try:
+            mode = os.stat(side).st_mode
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISREG(mode) and not os.access(side, os.R_OK):
+            return (f"its {suffix} ({side}, mode {stat.filemode(mode)}) may not be read by "
+                    "this user: its owner may make it readable (chmod 644), or remove it "
+                    "while nothing reads or records the database")
+    return None
+
+
 def side_file(path: Path | str, suffix: str) -> str:
     """The side file (``-wal``, ``-shm``, ``-journal``) SQLite uses for the database at
     ``path``: named after a link's target, not the link (a look beside the link found
