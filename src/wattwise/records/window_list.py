@@ -133,11 +133,11 @@ def usable_energy(window: dict[str, Any]) -> dict[str, Any]:
     why = energy_fault(window.get("energy_j"), window.get("low_j"), window.get("high_j"))
     if why is None:  # its power only where it is that energy over its duration
         # (a wall-clock window standing in for its stored one: to the clocks' agreement)
-        power = judged_power(window.get("avg_power_w"), finite_float(window.get("energy_j")),
-                             window.get("duration_s"), POWER_TOLERANCE
-                             if "duration_note" not in window else CLOCKS_TOLERANCE)
-        if sums_other_runs(window):  # a study's sum of its variants' repetitions
-            power = None
+        # a study's sum of its variants' repetitions has none over its own span
+        power = None if sums_other_runs(window) else judged_power(
+            window.get("avg_power_w"), finite_float(window.get("energy_j")),
+            window.get("duration_s"),
+            POWER_TOLERANCE if "duration_note" not in window else CLOCKS_TOLERANCE)
         return window if power == window.get("avg_power_w") else \
             {**window, "avg_power_w": power}
     # a bound that is no number (an infinity, text) is named by the note, not given
