@@ -1,6 +1,7 @@
 """Figures on the dashboard in a real browser: a figure and its range read in one unit,
 chosen after rounding (999.6 J is "1000 J", never "1.00e+3 J"; 3599.6 J is "1 Wh"), with
-an exponent only for magnitudes below 1e-3 of the unit; a long benchmark source wraps
+an exponent only for magnitudes below 1e-4 of the unit, written as the CLI writes it
+(Python's "g"), and emissions in gCO2eq whatever their size; a long benchmark source wraps
 inside the page at 1280 px; a plan's difference of 0 and a damaged stored pick are said
 in words. Needs what ``test_browser`` needs."""
 
@@ -117,11 +118,19 @@ FORMATS = [
     ("fmtW(999.6)", "1 kW"),
     ("fmtW(12.34)", "12.3 W"),
     ("fmtW(-2500)", "-2.5 kW"),
+    # emissions in gCO2eq whatever their size, as the runs list, the run page and the CLI
     ("fmtG(999.4)", "999 gCO2eq"),
-    ("fmtG(-2000)", "-2 kgCO2eq"),
-    ("fmtG(1.5e6)", "1.5 tCO2eq"),
+    ("fmtG(-2000)", "-2000 gCO2eq"),
+    ("fmtG(1.5e6)", "1500000 gCO2eq"),
     ("fmtG(0.00325)", "0.00325 gCO2eq"),
-    ("fmtG(1e-5)", "1.00e-5 gCO2eq"),
+    ("fmtG(0.001)", "0.00100 gCO2eq"),
+    # one emissions figure spelled one way on every page (the plan page said 9.71e-4)
+    ("fmtG(0.00097148)", "0.000971 gCO2eq"),
+    ("grams3(0.00097148, ' gCO2eq')", "0.000971 gCO2eq"),
+    ("fmtG(1e-5)", "1e-05 gCO2eq"),
+    ("grams3(9.7148e-5, ' gCO2eq')", "9.71e-05 gCO2eq"),
+    ("fmtJ(1e-7)", "1e-07 J"),
+    ("fmtJ(5e-7)", "5e-07 J"),
     # a figure and its range in one unit: that of the largest of them
     ("range(800, 1300, jIn(999.6, 800, 1300))", "800 J – 1300 J"),
     ("range(3000, 55800, jIn(50800, 3000, 55800))", "0.833 Wh – 15.5 Wh"),
@@ -181,6 +190,21 @@ FORMATS = [
     ("statCell({mean: 0.004, low: 0.0036, high: 0.0044, n: 5}, fmtJ)",
      '4 mJ <span class="muted">(3.6 mJ – 4.4 mJ)</span>'),
 ]
+
+
+#: Figures whose 3 significant digits the page writes as the CLI does (Python's ".3g"):
+#: an exponent below 1e-4, plain digits from there to 1,000.
+AS_THE_CLI = [1.17e-19, 5e-5, 9.7148e-5, 1e-4, 1.5e-4, 9.7148e-4, 0.00325, 0.1, 12.34, 999.4,
+              -0.00097148, -9.7148e-5]
+
+
+@pytest.mark.parametrize("x", AS_THE_CLI)
+def test_the_page_writes_a_small_figure_as_the_cli_does(
+    browser: Any, served: dict[str, Any], x: float
+) -> None:
+    if not browser.current_url.startswith(served["base"]):
+        _open(browser, f"{served['base']}/#/runs", "tr.run")
+    assert browser.execute_script(f"return sig3({x!r});") == f"{x:.3g}"
 
 
 @pytest.mark.parametrize(("expr", "shown"), FORMATS)
