@@ -140,3 +140,29 @@ def test_a_read_of_a_file_let_go_of_is_said_not_judged(tmp_path: Path) -> None:
     assert str(said).endswith("not read: the file was replaced (try again)")
     st = os.stat(live)
     assert damage_found(live, (st.st_dev, st.st_ino)) is False  # nothing marked
+
+
+def test_a_fifo_put_at_the_shm_is_left_where_it_was(tmp_path: Path) -> None:
+    """The ``-shm`` replaced by a FIFO: the file is let go of, as for any ``-shm``
+    replaced, but its last connection's close would remove the ``-shm`` by name (the
+    FIFO), where the answer says it is left untouched. It stays, each request says it,
+    and once it is gone the file is read again."""
+    import stat
+
+    live = _make(tmp_path / "runs.db", "r0")
+    shm = f"{live}-shm"
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["r0"]
+        os.unlink(shm)
+        os.mkfifo(shm)
+        for _ in range(3):
+            r = c.get("/api/runs")
+            assert r.status_code == 503, r.text
+            assert "its -shm is not a regular file" in r.text and "left untouched" in r.text
+            assert stat.S_ISFIFO(os.stat(shm).st_mode)
+        os.unlink(shm)
+        assert _names(c) == ["r0"]
+        os.unlink(shm)  # the dashboard's own, a regular file: it may close as usual
+        os.mkfifo(shm)
+        assert c.get("/api/runs").status_code == 503
+    assert stat.S_ISFIFO(os.stat(shm).st_mode)  # nor removed as the dashboard stops

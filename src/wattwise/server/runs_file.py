@@ -11,6 +11,7 @@ from pathlib import Path
 
 from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.records.damaged_file import forget
+from wattwise.records.db_paths import odd_side_file
 from wattwise.records.store import Store
 from wattwise.server._sql import Reads
 from wattwise.server.in_place import RewriteWatch
@@ -34,6 +35,12 @@ class RunsFile:
     through one ``-shm``. Requests are counted (``enter``/``leave``); while another
     request still reads the old file, a request that finds it replaced is a 503
     (try again), and the last request to leave closes the old handles.
+
+    Not while a FIFO, a folder or a device sits at a side file's name: SQLite's last
+    connection to a file removes its ``-wal`` and ``-shm`` by name as it closes, whatever
+    is there by then (a FIFO put at the ``-shm`` was removed by the dashboard, whose
+    answer for one says it is left untouched). The old handles wait, each request is a
+    503 that names the side file, and they are closed once it is gone.
     """
 
     def __init__(self, path: Path) -> None:
@@ -59,7 +66,8 @@ class RunsFile:
         with self._lock:
             self._active -= 1
             if self._active <= 0:
-                self._close_retired_locked()
+                with contextlib.suppress(StoreError):  # said by the next request
+                    self._close_retired_locked()
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -72,6 +80,10 @@ class RunsFile:
             self.leave()
 
     def _close_retired_locked(self) -> None:
+        """Close the handles let go of, unless a side file is no regular file
+        (``odd_side_file`` raises: their close would remove it)."""
+        if self._retired:
+            odd_side_file(self.path)
         for store, reads in self._retired:
             _close(store, reads)
         self._retired = []
@@ -184,7 +196,13 @@ class RunsFile:
                 store.stop_reads(why)
 
     def close(self) -> None:
+        """Close every handle, but none while a side file is no regular file: they end
+        with the process then, which removes no file."""
         with self._lock:
+            try:
+                odd_side_file(self.path)
+            except StoreError:
+                return
             _close(self._store, self._reads)
             self._close_retired_locked()
             self._store, self._reads = None, None
