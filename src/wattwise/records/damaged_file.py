@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import StoreError
-from wattwise.records.db_paths import side_file
+from wattwise.records.db_paths import odd_side_file, side_file
 from wattwise.records.immutable_read import hot_journal, may_read_immutable
 
 #: SQLite's result code for a damaged file (``SQLITE_CORRUPT``); its extended codes
@@ -46,6 +46,14 @@ CHECK_MAX_BYTES = 512 * 1024 * 1024
 #: found, ``_state``; whether it is damaged).
 _CHECKED: dict[tuple[int, int], tuple[tuple[int, int, int], bool]] = {}
 _CHECKED_LOCK = threading.Lock()
+#: The state of each file (``_state``) when a read through a kept reader's cache last met
+#: "malformed" pages of it while it checked sound (``_changed_while_read``).
+_EXCUSED: dict[tuple[int, int], tuple[int, int, int]] = {}
+
+
+class ChangedWhileRead(StoreError):
+    """A read met "malformed" pages of a file that checks sound on a connection of its
+    own: the reader's cache held the file as it was before it was rewritten in place."""
 
 
 def is_damage(exc: BaseException) -> bool:
@@ -82,11 +90,14 @@ def cut_short_error(path: Path, exc: BaseException) -> StoreError | None:
         "left untouched")
 
 
-def read_error(path: Path, exc: BaseException, stopped: str | None = None) -> StoreError:
+def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
+               cached: bool = False) -> StoreError:
     """A failed read in wattwise's words; a damaged page marks the whole file damaged for
     every later reader in this process (``check_whole``, ``damage_found``). ``stopped``:
     why the reads were ended (``ReadOnlyDatabase.stop_reads``), said for a query it
-    interrupted rather than SQLite's "interrupted"."""
+    interrupted rather than SQLite's "interrupted". ``cached``: the read went through a
+    connection kept open across reads, whose cache may hold the file as it was: damage
+    met there is judged on a connection of its own first (``_changed_while_read``)."""
     if stopped is not None:  # interrupted, or meeting a file let go of: said, not judged
         # (a read through the cache of a file rewritten in place meets "malformed" pages of
         # a sound file: marked, every later reader of the file put back was refused)
@@ -94,11 +105,59 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None) -> St
     if not is_damage(exc):
         return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot read:"
                                                         f" {exc}")
+    if cached and _changed_while_read(path):
+        return ChangedWhileRead(f"run database {path}: not read: it was rewritten in place "
+                                "while it was read (try again)")
     with contextlib.suppress(OSError, ValueError):
         key, state = _state(path)
         with _CHECKED_LOCK:
             _CHECKED[key] = (state, True)
     return damaged_error(path)
+
+
+def _changed_while_read(path: Path) -> bool:
+    """Whether "malformed" pages met through a kept reader's cache were the file rewritten
+    in place under it (a backup copied over a served file: a request in flight then read
+    its new pages through the old cache, and the dashboard called the sound file damaged):
+    the file checks sound now on a connection of its own. Once per state of the file: met
+    again in the same state (damage that ``quick_check`` does not see), it is damage; a
+    file larger than ``CHECK_MAX_BYTES`` is not checked, and judged damaged."""
+    try:
+        key, state = _state(path)
+    except (OSError, ValueError):
+        return False
+    if state[0] + state[2] > CHECK_MAX_BYTES:
+        return False
+    with _CHECKED_LOCK:
+        if _EXCUSED.get(key) == state:
+            return False
+    if not _sound_afresh(path):
+        return False
+    with _CHECKED_LOCK:
+        _EXCUSED[key] = state
+    return True
+
+
+def _sound_afresh(path: Path) -> bool:
+    """Whether ``PRAGMA quick_check`` finds the file sound on a connection of its own,
+    read as a reader reads it (``damage_found``); False where it cannot tell."""
+    try:
+        odd_side_file(path)  # a FIFO there: an open would wait on it for good
+    except StoreError:
+        return False
+    base = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
+    still = may_read_immutable(path)
+    try:
+        conn = sqlite3.connect(base + ("&immutable=1" if still else ""), uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return False
+    try:
+        row = conn.execute("PRAGMA quick_check(1)").fetchone()
+        return row is not None and row[0] == "ok"
+    except sqlite3.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def forget(path: Path) -> None:

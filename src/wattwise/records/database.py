@@ -33,6 +33,7 @@ from typing import Any
 from wattwise.errors import StoreError
 from wattwise.records import immutable_read, schema
 from wattwise.records.damaged_file import (
+    ChangedWhileRead,
     check_whole,
     cut_short_error,
     damage_found,
@@ -274,6 +275,16 @@ class ReadOnlyDatabase:
         stopping, and a query of seconds must not hold its exit."""
         self.stopped = why
         self.readers.interrupt()
+
+    def read_failed(self, exc: BaseException) -> StoreError:
+        """A failed read in wattwise's words (``damaged_file.read_error``). "Malformed"
+        pages met through this reader's cache of a file rewritten in place (a backup copied
+        over it) are said, not judged, and every thread's next read opens a new
+        connection."""
+        err = read_error(self.path, exc, self.stopped, cached=True)
+        if isinstance(err, ChangedWhileRead):
+            self._generation += 1
+        return err
 
     def reader(self, timeout_s: float) -> sqlite3.Connection:
         if self.stopped is not None:

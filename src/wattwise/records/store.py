@@ -188,7 +188,7 @@ class Store(RunQueries):
             conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
             return conn.execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise read_error(self.path, exc, getattr(self._ro, "stopped", None)) from exc
+            raise _read_error(self.path, self._ro, exc) from exc
 
     def schema_version(self) -> int:
         """SQLite's ``PRAGMA schema_version`` of the file, which it bumps at every change
@@ -209,13 +209,13 @@ class Store(RunQueries):
             conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
             cursor = conn.execute(sql, params)
         except sqlite3.Error as exc:
-            raise read_error(self.path, exc, getattr(self._ro, "stopped", None)) from exc
+            raise _read_error(self.path, self._ro, exc) from exc
         try:
             while True:
                 try:
                     rows = cursor.fetchmany(max(1, int(size)))
                 except sqlite3.Error as exc:
-                    raise read_error(self.path, exc, getattr(self._ro, "stopped", None)) from exc
+                    raise _read_error(self.path, self._ro, exc) from exc
                 if not rows:
                     return
                 yield rows
@@ -306,3 +306,9 @@ class Store(RunQueries):
                                      exit_code=exit_code, summary=summary)
         self._write(f"finish run {run_id}",
                     lambda conn: _rows.update_finish(conn, run_id, values, self.path))
+
+
+def _read_error(path: Path, ro: ReadOnlyDatabase | None, exc: BaseException) -> StoreError:
+    """A failed read in wattwise's words (``damaged_file.read_error``), a kept reader's
+    through it (``ReadOnlyDatabase.read_failed``)."""
+    return read_error(path, exc) if ro is None else ro.read_failed(exc)

@@ -19,7 +19,6 @@ from typing import Any
 
 from wattwise._finite import exact_sum
 from wattwise.records import growing_sums
-from wattwise.records.damaged_file import read_error
 from wattwise.records.database import ReadOnlyDatabase
 from wattwise.records.stored_json import readable
 from wattwise.server._live import LiveRuns
@@ -134,7 +133,7 @@ class Reads:
         try:
             return self._db.reader(self._timeout_s).execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise read_error(self.path, exc, self._db.stopped) from exc
+            raise self._db.read_failed(exc) from exc
 
     # -- the runs list ---------------------------------------------------------------
     #
