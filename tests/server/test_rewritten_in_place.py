@@ -6,6 +6,7 @@ too, opens nothing afresh."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -166,3 +167,84 @@ def test_a_fifo_put_at_the_shm_is_left_where_it_was(tmp_path: Path) -> None:
         os.mkfifo(shm)
         assert c.get("/api/runs").status_code == 503
     assert stat.S_ISFIFO(os.stat(shm).st_mode)  # nor removed as the dashboard stops
+
+
+_SERVE = """
+import sys
+from wattwise.cli import main
+
+sys.argv = ["wattwise", "dashboard", "--db", sys.argv[1], "--port", "0"]
+main()
+"""
+
+
+@pytest.mark.parametrize("side", ["-shm", "-wal"])
+def test_a_fifo_at_a_side_file_outlives_a_ctrl_c(tmp_path: Path, side: str) -> None:
+    """Its handles were left unclosed at the stop, and Python closed them as it ended:
+    SQLite's last close removed the FIFO (and the -wal) by name."""
+    import re
+    import signal
+    import stat
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    live = _make(tmp_path / "runs.db", "r0")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(live)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=root)
+    try:
+        assert proc.stdout is not None
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/", proc.stdout.readline())
+        assert url, "the dashboard did not say where it listens"
+        with urllib.request.urlopen(f"{url.group(1)}/api/runs", timeout=60) as r:
+            assert r.status == 200
+        assert os.path.exists(f"{live}-shm")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{live}{side}")
+        os.mkfifo(f"{live}{side}")
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"{url.group(1)}/api/runs", timeout=60)
+        assert answer.value.code == 503
+        answer.value.close()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, (proc.returncode, err[-2000:])
+    assert stat.S_ISFIFO(os.stat(f"{live}{side}").st_mode), sorted(os.listdir(tmp_path))
+
+
+def test_a_fifo_at_the_shm_is_named_to_every_request_in_flight(tmp_path: Path) -> None:
+    """With other requests in flight, the answer was "replaced or removed ... other
+    requests are finishing with the old file (try again)": nothing was, and trying again
+    mends nothing; the FIFO is what to remove."""
+    import threading
+
+    live = _make(tmp_path / "runs.db", "r0")
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["r0"]
+        os.unlink(f"{live}-shm")
+        os.mkfifo(f"{live}-shm")
+        said: list[str] = []
+        lock = threading.Lock()
+
+        def ask() -> None:
+            for _ in range(15):
+                for url in ("/api/runs", "/metrics", "/api/runs/1"):
+                    r = c.get(url)
+                    with lock:
+                        said.append(f"{r.status_code} {r.text}")
+
+        threads = [threading.Thread(target=ask) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wrong = [s for s in said if "its -shm is not a regular file" not in s]
+        assert not wrong, (len(wrong), len(said), wrong[:2])
+        os.unlink(f"{live}-shm")
+        assert _names(c) == ["r0"]

@@ -119,6 +119,9 @@ class RunsFile:
                 self._store, self._reads, self._identity = None, None, None
                 forget(self.path)  # a verdict read through the old file's cache
             if self._retired:
+                # a side file that is no regular file named first: waiting for the other
+                # requests to finish mends nothing there (``_close_retired_locked``)
+                odd_side_file(self.path)
                 if self._active > 1:
                     raise StoreError(
                         f"run database {self.path} was replaced or removed while the "
@@ -196,12 +199,14 @@ class RunsFile:
                 store.stop_reads(why)
 
     def close(self) -> None:
-        """Close every handle, but none while a side file is no regular file: they end
-        with the process then, which removes no file."""
+        """Close every handle, but none while a side file is no regular file: they are
+        kept past the interpreter's end (``_kept_open``) and end with the process, which
+        removes no file."""
         with self._lock:
             try:
                 odd_side_file(self.path)
             except StoreError:
+                _kept_open(self._store, self._reads, *(h for r in self._retired for h in r))
                 return
             _close(self._store, self._reads)
             self._close_retired_locked()
@@ -215,3 +220,16 @@ def _close(store: Store | None, reads: Reads | None) -> None:
         reads.close()
     if store is not None:
         store.close()
+
+
+def _kept_open(*held: object) -> None:
+    """Keep ``held`` (stores and their reads) alive past the interpreter's end: a SQLite
+    connection closed as Python finalizes its objects removes the file's ``-wal`` and
+    ``-shm`` by name when it is the file's last, whatever sits there then (a FIFO a user
+    put at the ``-shm`` was removed at a Ctrl-C). One more reference that no object
+    holds keeps them from being freed; the process's exit closes their descriptors."""
+    import ctypes
+
+    for obj in held:
+        if obj is not None:
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
