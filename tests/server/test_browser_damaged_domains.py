@@ -98,7 +98,11 @@ def test_the_market_line_is_the_one_show_prints(browser: Any,
     said = _show_text(served["db"], 1)
     _open(browser, f"{served['base']}/#/run/1", "#total")
     shown = " ".join(_view_line(browser, "market-based:").split())
-    assert "earlier method" in shown and shown in said, (shown, said)
+    # the same figure and words, the figure spelled as the page spells every figure
+    figure, basis = shown.split("; ", 1)
+    assert figure == "market-based: 2.50 gCO2eq (2.00 gCO2eq – 3.00 gCO2eq, from mixed energy)"
+    assert "market-based: 2.5 gCO2eq (2-3, from mixed energy)" in said, said
+    assert "earlier method" in basis and basis in said, (shown, said)
 
 
 def test_the_runs_list_shows_a_lost_runs_note(browser: Any, served: dict[str, Any]) -> None:

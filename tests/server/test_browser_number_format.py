@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.server._js import page_figure
 from tests.server._results import (
     PLAN_TAGS,
     add_bench,
@@ -29,6 +30,7 @@ from tests.server._runs import START
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import artifacts as artifacts  # the fixture
 from tests.server.test_browser import browser as browser  # the fixture
+from tests.server.test_js import WRITTEN
 from wattwise.bench.harness import BenchResult
 from wattwise.records.store import Store
 
@@ -127,9 +129,16 @@ FORMATS = [
     # one emissions figure spelled one way on every page (the plan page said 9.71e-4)
     ("fmtG(0.00097148)", "0.000971 gCO2eq"),
     ("grams3(0.00097148, ' gCO2eq')", "0.000971 gCO2eq"),
-    ("fmtG(1e-5)", "1e-05 gCO2eq"),
+    ("fmtG(1e-5)", "1.00e-05 gCO2eq"),  # trailing zeros kept, as in 0.00100
+    ("fmtG(9e-5)", "9.00e-05 gCO2eq"),
+    ("fmtG(0)", "0 gCO2eq"),  # as the CLI says it, never "0.00 gCO2eq"
+    ("fmtG(-0)", "0 gCO2eq"),
     ("grams3(9.7148e-5, ' gCO2eq')", "9.71e-05 gCO2eq"),
     ("fmtJ(1e-7)", "1e-07 J"),
+    # a time off the calendar (another program's write) as the CLI says it, never
+    # "Invalid Date"
+    ("when(1e300)", "—"),
+    ("when(-1e300)", "—"),
     ("fmtJ(5e-7)", "5e-07 J"),
     # a figure and its range in one unit: that of the largest of them
     ("range(800, 1300, jIn(999.6, 800, 1300))", "800 J – 1300 J"),
@@ -205,6 +214,15 @@ def test_the_page_writes_a_small_figure_as_the_cli_does(
     if not browser.current_url.startswith(served["base"]):
         _open(browser, f"{served['base']}/#/runs", "tr.run")
     assert browser.execute_script(f"return sig3({x!r});") == f"{x:.3g}"
+
+
+@pytest.mark.parametrize(("x", "want"), WRITTEN)
+def test_the_tests_write_a_figure_as_the_page_does(
+    browser: Any, served: dict[str, Any], x: float, want: str
+) -> None:
+    if not browser.current_url.startswith(served["base"]):
+        _open(browser, f"{served['base']}/#/runs", "tr.run")
+    assert browser.execute_script(f"return p3({x!r});") == want == page_figure(x)
 
 
 @pytest.mark.parametrize(("expr", "shown"), FORMATS)

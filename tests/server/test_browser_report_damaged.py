@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests._damage import edit_summary, tracked_run
-from tests.server._js import to_precision
+from tests.server._js import page_figure
 from tests.server.test_browser import _HOW, _MISSING, _open
 from tests.server.test_browser import browser as browser  # the fixture
 from wattwise.cli import _register_all, app
@@ -108,7 +108,7 @@ def test_the_saved_page_gives_the_grams_report_printed(browser: Any, tmp_path: P
     _open(browser, page.as_uri(), "#total")
     text = browser.find_element(By.ID, "view").text
     grams = printed["emissions"]["emissions_g"]
-    assert f"{to_precision(grams, 3)} gCO2eq" in text, (grams, text)
+    assert f"{page_figure(grams)} gCO2eq" in text, (grams, text)
     assert printed["emissions"]["pue"] == 1.2
     said = [line for line in text.splitlines() if line.startswith("location-based:")]
     assert len(said) == 1, said  # grams priced in place of unusable ones give no PUE

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.server._js import to_precision
+from tests.server._js import page_figure
 from tests.server._runs import fixture_db
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
@@ -47,7 +47,7 @@ def _grams(browser: Any, rid: int) -> str:
     got = browser.execute_async_script(
         "const done = arguments[arguments.length - 1];"
         "fetch(arguments[0]).then(r => r.json()).then(done);", f"/api/runs/{rid}")
-    return to_precision(got["run"]["figures"]["emissions_g"], 3)
+    return page_figure(got["run"]["figures"]["emissions_g"])
 
 
 def test_every_page_gives_report_s_grams_with_the_note(browser: Any,

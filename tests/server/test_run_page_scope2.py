@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.server._js import page_figure
 from tests.server.test_browser import _HOW, _MISSING, _open
 from tests.server.test_browser import browser as browser  # the fixture
 from wattwise.cli import _register_all, app
@@ -38,17 +39,6 @@ def _page(driver: Any, db: Path, rid: int, tmp: Path) -> str:
     return " ".join(str(driver.find_element(By.ID, "view").text).split())
 
 
-def _to_precision_3(x: float) -> str:
-    """``x`` as JavaScript's ``toPrecision(3)`` writes it, as the page does: fixed
-    notation with trailing zeros kept (0.000380, 0.0000896) from 1e-6 up to 1e3, else
-    exponential (1.23e-7, 1.23e+21)."""
-    exponent = int(f"{x:.2e}".split("e")[1])  # after rounding to 3 digits, as JS does
-    if -7 < exponent < 3:
-        return f"{x:.{max(0, 2 - exponent)}f}"
-    mantissa, power = f"{x:.2e}".split("e")
-    return f"{mantissa}e{int(power):+d}"
-
-
 def test_a_market_priced_run_shows_both_figures_and_the_cfe_score(
     browser: Any, tmp_path: Path,
 ) -> None:
@@ -66,16 +56,23 @@ def test_a_market_priced_run_shows_both_figures_and_the_cfe_score(
     with Store(db, readonly=True) as store:
         em = store.get_run(1).summary["emissions"]
     text = _page(browser, db, 1, tmp_path)
-    assert f"location-based: {_to_precision_3(em['emissions_g'])} gCO2eq" in text, text
-    # the market-based lines are the server's, in the words ``wattwise show`` prints
+    assert f"location-based: {page_figure(em['emissions_g'])} gCO2eq" in text, text
+    # the market-based figure is the one ``wattwise show`` prints, spelled as the page
+    # spells every figure: each once (the CLI's lines put "1.235e+04 gCO2eq" beside the
+    # page's 12300 gCO2eq of the same location-based figure)
     shown = CliRunner().invoke(app, ["show", "1", "--db", str(db)], env={"COLUMNS": "400"})
     flat = " ".join(shown.stdout.split())
     assert f"market-based: {em['market_g']:.4g} gCO2eq" in flat, flat
-    assert f"market-based: {em['market_g']:.4g} gCO2eq" in text, text
+    low, high = em["scope2"]["market_low_g"], em["scope2"]["market_high_g"]
+    assert (f"market-based: {page_figure(em['market_g'])} gCO2eq ({page_figure(low)} gCO2eq – "
+            f"{page_figure(high)} gCO2eq, from ") in text, text
+    assert text.count("location-based:") == 1, text
+    assert f"{em['emissions_g']:.4g}" not in text or page_figure(em["emissions_g"]) == \
+        f"{em['emissions_g']:.4g}", text
     assert "covered by certificates at 0 g/kWh" in text, text
     cfe = em["hourly_matching"]["cfe_score"]
     assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f}%" in flat, flat
-    assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f}%" in text, text
+    assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f} %" in text, text
 
     # A stored basis is text, never markup.
     with sqlite3.connect(db) as conn:
@@ -105,6 +102,6 @@ def test_a_lost_market_run_shows_its_partial_figures_on_its_page(
         em = partial_emissions(rec, rows, part)
     assert em is not None and em["market_g"] is not None
     text = _page(browser, lost.db, lost.run_id, tmp_path)
-    assert f"location-based: {_to_precision_3(em['emissions_g'])} gCO2eq" in text, text
-    assert f"market-based: {_to_precision_3(em['market_g'])} gCO2eq" in text, text
+    assert f"location-based: {page_figure(em['emissions_g'])} gCO2eq" in text, text
+    assert f"market-based: {page_figure(em['market_g'])} gCO2eq" in text, text
     assert "from estimated, partial energy" in text, text

@@ -34,7 +34,7 @@ from wattwise.records.sample_sums import (
     USABLE_E,
 )
 from wattwise.records.stored_energy import finite_float
-from wattwise.records.stored_market import market_g, market_lines
+from wattwise.records.stored_market import market_g, market_lines, market_parts
 
 #: A sample pricing reads (as ``records.sample_sums`` reads it).
 _P = f"({PRICEABLE})"
@@ -375,6 +375,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
                     summary.get("avg_power_w"), _real(figures.get("energy_j")), duration, tol),
                 "attribution": summary.get("attribution"),
                 "market_lines": market_lines(summary, record.id),
+                "market": market_parts(summary, record.id),
                 "market_g": market_g(summary), "kind": said_kind(summary),
                 **shown_pue(record, figures)}
     total, note = _real(figures.get("energy_j")), figures.get("energy_note")
@@ -385,7 +386,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
             else judged_power(None, total, duration),
             "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
                                                  note),
-            "market_lines": [], "market_g": None,  # its emissions are priced from that total
+            "market_lines": [], "market": None, "market_g": None,  # priced from that total
             "kind": said_kind(summary), **shown_pue(record, figures)}
 
 

@@ -1,6 +1,8 @@
 """The market-based lines and figure of a run's stored emissions, as every output gives
 them (``wattwise show``, ``show --json``'s and the dashboard's ``figures``): judged as
-the stored emissions are (``records.stored_energy.summary_emissions_fault``)."""
+the stored emissions are (``records.stored_energy.summary_emissions_fault``). The
+dashboard writes them from their parts (``market_parts``), in its own spelling of
+every figure, where the lines are the CLI's."""
 
 from __future__ import annotations
 
@@ -46,3 +48,40 @@ def market_g(summary: Any) -> float | None:
     if not isinstance(e, dict) or summary_emissions_fault(summary) is not None:
         return None
     return finite_float(e.get("market_g"))
+
+
+def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
+    """What ``market_lines`` says, as figures and words a page spells itself (one figure
+    written two ways on one page: the lines are ``wattwise show``'s): the market-based
+    figure and its range (``g``, ``low_g``, ``high_g``), its ``basis`` and ``notes``, and
+    the hourly matching as stored (``hourly``; ``hourly_note`` where it cannot be read).
+    None where ``market_lines`` gives none. The location-based figure of a Scope 2 pair
+    is the run's own emissions, which the page gives already."""
+    import math
+
+    from wattwise.carbon.market import (
+        DualFigure,
+        earlier_basis,
+        earlier_share,
+        stored_hourly,
+    )
+    from wattwise.records.stored_energy import finite_float
+
+    if not market_lines(summary, ref):
+        return None
+    e = summary["emissions"]
+    dual = DualFigure.from_dict(e.get("scope2"))
+    if dual is not None and math.isclose(finite_float(e.get("market_g")) or math.nan,
+                                         dual.market_g, rel_tol=1e-9, abs_tol=0.0):
+        raw = e.get("hourly_matching")
+        match = stored_hourly(raw)
+        return {"g": dual.market_g, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
+                "basis": dual.basis(), "notes": list(dual.notes),
+                "hourly": None if match is None else match.to_dict(),
+                "hourly_note": ("the record's hourly matching cannot be read (damaged): not "
+                                "shown") if match is None and raw is not None else None}
+    share = earlier_share(summary)
+    return {"g": finite_float(e.get("market_g")), "low_g": finite_float(e.get("market_low_g")),
+            "high_g": finite_float(e.get("market_high_g")),
+            "basis": e.get("market_basis") if share is None else earlier_basis(share, ref),
+            "notes": [], "hourly": None, "hourly_note": None}
