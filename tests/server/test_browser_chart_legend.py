@@ -23,14 +23,14 @@ from wattwise.records.store import SampleRow, Store
 pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 
 
-def _barred_run(store: Store) -> int:
-    """A run of 1,500 samples alternating 4 W and 6 W: more than a chart's 600 points, so
-    each point holds readings of both, and its bar spans them."""
+def _barred_run(store: Store, low: float = 4.0, high: float = 6.0) -> int:
+    """A run of 1,500 samples alternating ``low`` and ``high`` W: more than a chart's 600
+    points, so each point holds readings of both, and its bar spans them."""
     start = 1_760_000_000.0
     rid = store.create_run(name="barred", started_unix_s=start, host={}, hardware={},
                            sensors=[], versions={})
     store.add_samples(rid, [SampleRow(start + t, "cpu:model", p, p, p, p, False)
-                            for t in range(1, 1501) for p in [4.0 if t % 2 else 6.0]])
+                            for t in range(1, 1501) for p in [low if t % 2 else high]])
     store.finish_run(rid, ended_unix_s=start + 1500.0, status="finished", summary={
         "energy_j": 7500.0, "low_j": 7000.0, "high_j": 8000.0, "kind": "estimated",
         "domains": [], "notes": []})
@@ -104,5 +104,31 @@ def test_the_legend_names_only_the_marks_its_chart_draws(browser: Any, tmp_path:
         # 600 samples a domain, as many points: one reading a point, no bar drawn
         assert "1800 samples shown as at most 600 points per domain" in legend, legend
         assert "faint bars" not in legend and "outside the plotted span" not in legend, legend
+    finally:
+        next(served, None)
+
+
+def test_bars_under_a_pixel_are_neither_drawn_nor_named(browser: Any, tmp_path: Path) -> None:
+    """Readings 0.01 W apart at 5 W: bars of a tenth of a pixel, none seen; the legend
+    named them where the static figure (which draws none under a pixel) did not."""
+    from selenium.webdriver.common.by import By
+
+    from tests._cli_out import cli_out
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        thin, wide = _barred_run(store, 5.0, 5.01), _barred_run(store)
+    served = _serve(path)
+    base = next(served)
+    try:
+        for rid, drawn in ((thin, False), (wide, True)):
+            _open(browser, f"{base}/#/run/{rid}", "#chart-power canvas")
+            legend = browser.find_element(By.ID, "power-legend").text
+            bars = int(browser.find_element(By.ID, "chart-power").get_attribute(
+                "data-bars-drawn"))
+            assert (bars > 0) == drawn and ("faint bars" in legend) == drawn, (bars, legend)
+            svg = tmp_path / f"run{rid}.svg"
+            cli_out("report", str(rid), "--db", str(path), "--svg", str(svg))
+            assert ("faint bars" in svg.read_text()) == drawn  # the static figure alike
     finally:
         next(served, None)
