@@ -132,3 +132,38 @@ def test_bars_under_a_pixel_are_neither_drawn_nor_named(browser: Any, tmp_path: 
             assert ("faint bars" in svg.read_text()) == drawn  # the static figure alike
     finally:
         next(served, None)
+
+
+def test_the_emissions_axis_takes_the_static_figure_s_unit(browser: Any,
+                                                           tmp_path: Path) -> None:
+    """Emissions reaching 1.06 t: the static figure's strip is in tCO2eq, the page's axis
+    was in gCO2eq ("1000000 gCO2eq" beside "1"); both now read tCO2eq, and the hover
+    (a figure) stays in gCO2eq, as every figure."""
+    from selenium.webdriver.common.by import By
+
+    from tests._cli_out import cli_out
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        big = demo_like(store, scale=2e5)
+    served = _serve(path)
+    base = next(served)
+    try:
+        _open(browser, f"{base}/#/run/{big}", "#chart-carbon canvas")
+        said = browser.execute_script("""
+            const u = charts.find(c => c.root.closest('#chart-carbon'));
+            const top = Math.max(...u.data[u.data.length - 1].filter(Number.isFinite));
+            const axis = u.axes.find(a => a.scale === 'g' && a.ticks.show !== false);
+            return [top, axis.values(u, [0, 1e6, 1.5e6]), u.series[u.series.length - 1]
+                    .value(u, 1.5e6)];""")
+        top, ticks, hover = said
+        assert top >= 1e6, said
+        assert ticks == ["0 tCO2eq", "1 tCO2eq", "1.5 tCO2eq"], said
+        assert hover == "1500000 gCO2eq", said
+        label = browser.find_element(By.CSS_SELECTOR, "#chart-carbon [aria-label]")
+        assert "emissions so far (tCO2eq)" in label.get_attribute("aria-label")
+    finally:
+        next(served, None)
+    svg = tmp_path / "big.svg"
+    cli_out("report", str(big), "--db", str(path), "--svg", str(svg))
+    assert "emissions (tCO2eq)" in svg.read_text()
