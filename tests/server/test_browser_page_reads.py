@@ -205,6 +205,12 @@ def test_the_compare_chart_dashes_a_mixed_run_and_keys_its_line_styles(
     assert dashes == [[6, 4], [6, 4]], dashes
     key = browser.find_element(By.ID, "compare-key").text
     assert "solid: measured" in key and "dashed: estimated by a model, or mixed" in key, key
+    assert "breaks: gaps" in key, key  # the demo-like run's sensor gap
+    # runs without a gap: no breaks named (the key named them for any runs)
+    _open(browser, f"{served['base']}/#/compare/{served['flat']},{served['lost']}",
+          "#chart-compare canvas")
+    key = browser.find_element(By.ID, "compare-key").text
+    assert "solid: measured" in key and "breaks" not in key, key
 
 
 # -- D4: window names above the data ------------------------------------------------------
