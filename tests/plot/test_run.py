@@ -261,3 +261,18 @@ def test_an_event_logged_just_before_the_start_is_drawn_and_counted_alike() -> N
     said = " ".join(t.text for t in fig.items if isinstance(t, Text))
     assert "event (2)" in said, said
     assert "1 event(s) outside the plotted span, not drawn" in said, said
+
+
+def test_an_event_without_a_usable_time_is_counted_not_drawn() -> None:
+    """Another program's event at inf, -inf or "abc" was neither drawn nor counted: six
+    events listed, the figure spoke of three."""
+    events = [{"t_unix_s": START + 60.0, "message": "mid"},
+              {"t_unix_s": float("inf"), "message": "inf"},
+              {"t_unix_s": float("-inf"), "message": "-inf"},
+              {"t_unix_s": "abc", "message": "text"},
+              {"t_unix_s": START + 1e300, "message": "off the calendar"}]
+    fig = layout(_run(), _timeline(), events=events)
+    said = " ".join(t.text for t in fig.items if isinstance(t, Text))
+    assert "event (1)" in said, said
+    assert "1 event(s) outside the plotted span, not drawn" in said, said
+    assert "3 event(s) without a usable time, not drawn" in said, said

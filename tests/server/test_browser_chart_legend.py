@@ -91,10 +91,11 @@ def test_the_legend_names_only_the_marks_its_chart_draws(browser: Any, tmp_path:
         assert "red ticks: events (1)" in legend, legend
         assert "1 event(s) outside the plotted span, not drawn" in legend, legend
         drawn = browser.execute_script(
-            "const r = eventMarks(arguments[0], 1760000000, [0, 4]); return [r.marks, r.outside];",
+            "const r = eventMarks(arguments[0], 1760000000, [0, 4]);"
+            " return [r.marks, r.outside, r.untimed];",
             [{"t_unix_s": 1_760_000_000.0 - 0.005}, {"t_unix_s": 1_760_003_600.0},
-             {"t_unix_s": None}])
-        assert drawn == [[0], 1], drawn
+             {"t_unix_s": None}, {"t_unix_s": "abc"}])
+        assert drawn == [[0], 1, 2], drawn  # as the static figure counts them
 
         _open(browser, f"{base}/#/run/{demo}", "#chart-power canvas")
         legend = browser.find_element(By.ID, "power-legend").text

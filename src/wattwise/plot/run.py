@@ -155,7 +155,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     # every window drawn, or counted in a note saying why not (as the run page says)
     kept, undrawn = drawable(windows, start, x_lo, x_hi)
     bands = bands_of(kept, start)
-    marks, unmarked = _event_marks(events, start, x_lo, x_hi)
+    marks, unmarked, untimed = _event_marks(events, start, x_lo, x_hi)
 
     t_div, t_unit = _time_unit(x_hi - x_lo)
     p_values = [p for d in domains.values() for k in ("power_w", "max_w")
@@ -247,6 +247,8 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     parts.extend(undrawn)
     if unmarked:
         parts.append(f"{unmarked} event(s) outside the plotted span, not drawn")
+    if untimed:
+        parts.append(f"{untimed} event(s) without a usable time, not drawn")
     if steps:
         marked = _num((timeline.get("steps") or {}).get("marked")) or len(steps)
         parts.append(f"purple lines: step marks ({len(steps):,}" + (
@@ -468,12 +470,13 @@ EVENT_LEAD_S = 1.0
 
 
 def _event_marks(events: Sequence[dict[str, Any]], start: float, x_lo: float,
-                 x_hi: float) -> tuple[list[float], int]:
+                 x_hi: float) -> tuple[list[float], int, int]:
     """The events' times on the figure's axis (one up to ``EVENT_LEAD_S`` before its span
-    at its start) and how many fall outside it, left undrawn."""
+    at its start), how many fall outside it, and how many have no usable time (not a
+    finite number: another program's write), both left undrawn."""
     times = [t - start for t in (_num(e.get("t_unix_s")) for e in events) if t is not None]
     marks = [max(t, x_lo) for t in times if x_lo - EVENT_LEAD_S <= t <= x_hi]
-    return marks, len(times) - len(marks)
+    return marks, len(times) - len(marks), len(events) - len(times)
 
 
 def time_span(timeline: dict[str, Any]) -> tuple[float, float]:
