@@ -29,7 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_dashboard import build  # this folder is on the path when run as a script
+from _machine import cpu_model  # this folder is on the path when run as a script
+from bench_dashboard import build
 from fastapi.testclient import TestClient
 
 from wattwise.records.store import Store
@@ -138,23 +139,12 @@ def _said(label: str, on: list[float], off: list[float]) -> None:
           "each)")
 
 
-def _cpu() -> str:
-    """The CPU's model name as /proc/cpuinfo gives it (the machine's name elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10_000)
     ap.add_argument("--reps", type=int, default=300)
     args = ap.parse_args()
-    print(f"machine: {_cpu()}, {os.cpu_count()} CPUs, Python "
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "runs.db"

@@ -64,6 +64,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _machine import cpu_model, loadavg  # this folder is on the path when run as a script
+
 HERE = Path(__file__).resolve()
 ROOT = HERE.parents[1]
 LAYOUTS = ("single", "ddp", "pipeline")
@@ -568,23 +570,6 @@ def _sizes(a: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _loadavg() -> list[float]:
-    try:
-        return [float(v) for v in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return []
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def host_power() -> dict[str, Any]:
     """wattwise's model-sensor watts for this host: per CPU idle and busy, memory."""
     from wattwise.sensors.model import ModelSensor
@@ -821,12 +806,12 @@ def psutil_total_gb() -> float:
 def run(a: argparse.Namespace) -> dict[str, Any]:
     sizes = _sizes(a)
     power = host_power()
-    load_before = _loadavg()
+    load_before = loadavg()
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     reps: list[dict[str, Any]] = []
     for r in range(a.reps):
         order = LAYOUTS[r % 3:] + LAYOUTS[:r % 3]  # rotate so no layout always goes first
-        rep: dict[str, Any] = {"order": list(order), "load_before": _loadavg()}
+        rep: dict[str, Any] = {"order": list(order), "load_before": loadavg()}
         rep["compute"] = launch(a, "compute", 1)
         rep["links"] = launch(a, "links", 2)
         rep["pipecost"] = launch(a, "pipecost", 2)
@@ -845,7 +830,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
                                           after["cpu_s_per_sample_per_rank"])
             rep[lay] = _layout_row(rec, sizes["samples"], power)
             rep[lay]["raw"] = rec
-        rep["load_after"] = _loadavg()
+        rep["load_after"] = loadavg()
         reps.append(rep)
         print(f"rep {r + 1}/{a.reps} done, load {rep['load_after']}", file=sys.stderr)
     summary: dict[str, Any] = {}
@@ -884,7 +869,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         "power": power,
         "settings": settings,
         "world_size": 2,
-        "cpu": _cpu_model(),
+        "cpu": cpu_model(),
     }
     prediction = None if a.no_predict else predict(inputs)
     if prediction is not None and prediction.get("available"):
@@ -912,10 +897,10 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "started_utc": started,
         "finished_utc": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "machine": {"cpu": _cpu_model(), "logical_cpus": os.cpu_count(),
+        "machine": {"cpu": cpu_model(), "logical_cpus": os.cpu_count(),
                     "python": platform.python_version(), "torch": _torch_version()},
         "load_before": load_before,
-        "load_after": _loadavg(),
+        "load_after": loadavg(),
         "settings": settings,
         "inputs": inputs,
         "summary": summary,

@@ -17,6 +17,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_parallel.py
 
 
 def _bench() -> ModuleType:
+    if str(SCRIPT.parent) not in sys.path:  # its siblings, as when run as a script
+        sys.path.append(str(SCRIPT.parent))
     spec = importlib.util.spec_from_file_location("bench_parallel", SCRIPT)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)

@@ -37,18 +37,22 @@ def _barred_run(store: Store, low: float = 4.0, high: float = 6.0) -> int:
     return rid
 
 
-def test_the_legend_says_a_line_is_energy_over_time_and_a_bar_the_readings(
-        browser: Any, tmp_path: Path) -> None:
+def _legend(browser: Any, base: str, rid: int) -> str:
+    """The power chart's legend on run ``rid``'s page."""
     from selenium.webdriver.common.by import By
 
+    _open(browser, f"{base}/#/run/{rid}", "#chart-power canvas")
+    return str(browser.find_element(By.ID, "power-legend").text)
+
+
+def test_the_legend_says_a_line_is_energy_over_time_and_a_bar_the_readings(
+        browser: Any, tmp_path: Path) -> None:
     path = tmp_path / "runs.db"
     with Store(path) as store:
         rid = _barred_run(store)
     served = _serve(path)
-    base = next(served)
     try:
-        _open(browser, f"{base}/#/run/{rid}", "#chart-power canvas")
-        legend = browser.find_element(By.ID, "power-legend").text
+        legend = _legend(browser, next(served), rid)
         assert "lines: each point's energy over its span, as power" in legend, legend
         assert "faint bars: lowest to highest power" in legend, legend
         assert "a line may pass outside its bar" in legend, legend
@@ -73,7 +77,6 @@ def _plain_run(store: Store) -> int:
 
 
 def test_the_legend_names_only_the_marks_its_chart_draws(browser: Any, tmp_path: Path) -> None:
-    from selenium.webdriver.common.by import By
 
     path = tmp_path / "runs.db"
     with Store(path) as store:
@@ -82,8 +85,7 @@ def test_the_legend_names_only_the_marks_its_chart_draws(browser: Any, tmp_path:
     served = _serve(path)
     base = next(served)
     try:
-        _open(browser, f"{base}/#/run/{plain}", "#chart-power canvas")
-        legend = browser.find_element(By.ID, "power-legend").text
+        legend = _legend(browser, base, plain)
         assert "lines: each point's energy over its span, as power" in legend, legend
         for absent in ("faint bars", "breaks", "shaded", "purple lines"):
             assert absent not in legend, (absent, legend)
@@ -97,8 +99,7 @@ def test_the_legend_names_only_the_marks_its_chart_draws(browser: Any, tmp_path:
              {"t_unix_s": None}, {"t_unix_s": "abc"}])
         assert drawn == [[0], 1, 2], drawn  # as the static figure counts them
 
-        _open(browser, f"{base}/#/run/{demo}", "#chart-power canvas")
-        legend = browser.find_element(By.ID, "power-legend").text
+        legend = _legend(browser, base, demo)
         for present in ("breaks: gaps in the record", "shaded: windows",
                         "red ticks: events (2)", "purple lines: step marks"):
             assert present in legend, (present, legend)
@@ -123,8 +124,7 @@ def test_bars_under_a_pixel_are_neither_drawn_nor_named(browser: Any, tmp_path: 
     base = next(served)
     try:
         for rid, drawn in ((thin, False), (wide, True)):
-            _open(browser, f"{base}/#/run/{rid}", "#chart-power canvas")
-            legend = browser.find_element(By.ID, "power-legend").text
+            legend = _legend(browser, base, rid)
             bars = int(browser.find_element(By.ID, "chart-power").get_attribute(
                 "data-bars-drawn"))
             assert (bars > 0) == drawn and ("faint bars" in legend) == drawn, (bars, legend)

@@ -201,6 +201,13 @@ FORMATS = [
 ]
 
 
+def _js(browser: Any, served: dict[str, Any], expr: str) -> Any:
+    """What ``expr`` gives in the page's script (the page opened once)."""
+    if not browser.current_url.startswith(served["base"]):
+        _open(browser, f"{served['base']}/#/runs", "tr.run")
+    return browser.execute_script(f"return {expr};")
+
+
 #: Figures whose 3 significant digits the page writes as the CLI does (Python's ".3g"):
 #: an exponent below 1e-4, plain digits from there to 1,000.
 AS_THE_CLI = [1.17e-19, 5e-5, 9.7148e-5, 1e-4, 1.5e-4, 9.7148e-4, 0.00325, 0.1, 12.34, 999.4,
@@ -211,27 +218,21 @@ AS_THE_CLI = [1.17e-19, 5e-5, 9.7148e-5, 1e-4, 1.5e-4, 9.7148e-4, 0.00325, 0.1, 
 def test_the_page_writes_a_small_figure_as_the_cli_does(
     browser: Any, served: dict[str, Any], x: float
 ) -> None:
-    if not browser.current_url.startswith(served["base"]):
-        _open(browser, f"{served['base']}/#/runs", "tr.run")
-    assert browser.execute_script(f"return sig3({x!r});") == f"{x:.3g}"
+    assert _js(browser, served, f"sig3({x!r})") == f"{x:.3g}"
 
 
 @pytest.mark.parametrize(("x", "want"), WRITTEN)
 def test_the_tests_write_a_figure_as_the_page_does(
     browser: Any, served: dict[str, Any], x: float, want: str
 ) -> None:
-    if not browser.current_url.startswith(served["base"]):
-        _open(browser, f"{served['base']}/#/runs", "tr.run")
-    assert browser.execute_script(f"return p3({x!r});") == want == page_figure(x)
+    assert _js(browser, served, f"p3({x!r})") == want == page_figure(x)
 
 
 @pytest.mark.parametrize(("expr", "shown"), FORMATS)
 def test_the_page_formats_figures_rounded_first_in_one_unit(
     browser: Any, served: dict[str, Any], expr: str, shown: str
 ) -> None:
-    if not browser.current_url.startswith(served["base"]):
-        _open(browser, f"{served['base']}/#/runs", "tr.run")
-    assert browser.execute_script(f"return {expr};") == shown
+    assert _js(browser, served, expr) == shown
 
 
 def _cells(browser: Any, selector: str) -> list[str]:
