@@ -5,7 +5,9 @@ a command happens to read; the file is left as it was."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -30,8 +32,12 @@ def sound(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 
 
 def _copy(sound: tuple[Path, int], tmp_path: Path) -> Path:
+    """A copy of the sound file, written 10 s ago (one written less than
+    ``damaged_file.SETTLE_S`` ago is taken as still being written)."""
     db = tmp_path / "runs.db"
     shutil.copyfile(sound[0], db)
+    back = time.time_ns() - 10 * 10**9
+    os.utime(db, ns=(back, back))
     return db
 
 

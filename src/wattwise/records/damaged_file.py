@@ -25,7 +25,10 @@ import shlex
 import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -46,9 +49,12 @@ CHECK_MAX_BYTES = 512 * 1024 * 1024
 #: found, ``_state``; whether it is damaged).
 _CHECKED: dict[tuple[int, int], tuple[tuple[int, int, int], bool]] = {}
 _CHECKED_LOCK = threading.Lock()
-#: The state of each file (``_state``) when a read through a kept reader's cache last met
-#: "malformed" pages of it while it checked sound (``_changed_while_read``).
-_EXCUSED: dict[tuple[int, int], tuple[int, int, int]] = {}
+#: Seconds after its last write a file is taken as still being written: ``cp`` writes a
+#: backup over a file in pieces, and its size and modification time (to the clock's
+#: coarse tick) can read as they will stay while pages are still to come, so a check
+#: then found a sound file damaged, and the verdict stood for that state. Damage met in
+#: a file written more recently is said, not judged (``_changed_while_read``).
+SETTLE_S = 1.0
 
 
 class ChangedWhileRead(StoreError):
@@ -96,8 +102,9 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
     every later reader in this process (``check_whole``, ``damage_found``). ``stopped``:
     why the reads were ended (``ReadOnlyDatabase.stop_reads``), said for a query it
     interrupted rather than SQLite's "interrupted". ``cached``: the read went through a
-    connection kept open across reads, whose cache may hold the file as it was: damage
-    met there is judged on a connection of its own first (``_changed_while_read``)."""
+    connection whose cache may hold the file as it was, or as it was half copied (a
+    kept reader's, or one opened as the file was copied): damage met there is judged on
+    a connection of its own first (``_changed_while_read``)."""
     if stopped is not None:  # interrupted, or meeting a file let go of: said, not judged
         # (a read through the cache of a file rewritten in place meets "malformed" pages of
         # a sound file: marked, every later reader of the file put back was refused)
@@ -106,8 +113,7 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
         return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot read:"
                                                         f" {exc}")
     if cached and _changed_while_read(path):
-        return ChangedWhileRead(f"run database {path}: not read: it was rewritten in place "
-                                "while it was read (try again)")
+        return changed_error(path)
     with contextlib.suppress(OSError, ValueError):
         key, state = _state(path)
         with _CHECKED_LOCK:
@@ -115,49 +121,59 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
     return damaged_error(path)
 
 
+def changed_error(path: Path) -> ChangedWhileRead:
+    return ChangedWhileRead(f"run database {path}: not read: it was rewritten in place "
+                            "while it was read (try again)")
+
+
 def _changed_while_read(path: Path) -> bool:
-    """Whether "malformed" pages met through a kept reader's cache were the file rewritten
-    in place under it (a backup copied over a served file: a request in flight then read
-    its new pages through the old cache, and the dashboard called the sound file damaged):
-    the file checks sound now on a connection of its own. Once per state of the file: met
-    again in the same state (damage that ``quick_check`` does not see), it is damage; a
-    file larger than ``CHECK_MAX_BYTES`` is not checked, and judged damaged."""
+    """Whether "malformed" pages met through a connection kept open, or opened as the file
+    was copied, were the file rewritten in place under it (a backup copied over a served
+    file: requests in flight read its new pages through the old cache, or read it half
+    copied, and the dashboard called the sound file damaged, for good once its state
+    stopped moving): the file was written less than ``SETTLE_S`` ago, or it checks sound
+    now, read by another process (``_sound_afresh``). A file larger than
+    ``CHECK_MAX_BYTES`` is not checked, and judged damaged once settled."""
     try:
-        key, state = _state(path)
+        st = os.stat(path)
+        _, state = _state(path)
     except (OSError, ValueError):
         return False
-    if state[0] + state[2] > CHECK_MAX_BYTES:
-        return False
-    with _CHECKED_LOCK:
-        if _EXCUSED.get(key) == state:
-            return False
-    if not _sound_afresh(path):
-        return False
-    with _CHECKED_LOCK:
-        _EXCUSED[key] = state
-    return True
+    if time.time() - st.st_mtime < SETTLE_S:
+        return True
+    return state[0] + state[2] <= CHECK_MAX_BYTES and _sound_afresh(path)
+
+
+#: What ``_sound_afresh``'s child runs: SQLite's ``quick_check`` of the file at ``argv[1]``
+#: (a URI), exit 0 where it finds every page sound.
+_CHECK_CHILD = ("import sqlite3, sys\n"
+                "try:\n"
+                "    c = sqlite3.connect(sys.argv[1], uri=True, timeout=1.0)\n"
+                "    r = c.execute('PRAGMA quick_check(1)').fetchone()\n"
+                "except sqlite3.Error:\n"
+                "    sys.exit(3)\n"
+                "sys.exit(0 if r and r[0] == 'ok' else 3)\n")
 
 
 def _sound_afresh(path: Path) -> bool:
-    """Whether ``PRAGMA quick_check`` finds the file sound on a connection of its own,
-    read as a reader reads it (``damage_found``); False where it cannot tell."""
+    """Whether ``PRAGMA quick_check`` finds the file sound, read as a reader reads it
+    (``damage_found``), by another process: connections opened in this one share
+    SQLite's view of the file (its WAL index) with those still open here, and one
+    opened to check a file copied over a served one found it "malformed" where it was
+    sound. False where it cannot tell (about 50 ms: it runs only on damage met)."""
     try:
         odd_side_file(path)  # a FIFO there: an open would wait on it for good
     except StoreError:
         return False
-    base = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
-    still = may_read_immutable(path)
+    uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
+    if may_read_immutable(path):
+        uri += "&immutable=1"
     try:
-        conn = sqlite3.connect(base + ("&immutable=1" if still else ""), uri=True, timeout=1.0)
-    except sqlite3.Error:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CHECK_CHILD, uri],
+                              capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
         return False
-    try:
-        row = conn.execute("PRAGMA quick_check(1)").fetchone()
-        return row is not None and row[0] == "ok"
-    except sqlite3.Error:
-        return False
-    finally:
-        conn.close()
+    return done.returncode == 0
 
 
 def forget(path: Path) -> None:
@@ -175,7 +191,10 @@ def check_whole(path: Path, conn: sqlite3.Connection) -> tuple[int, int]:
     page sound, else ``damaged_error``; once per state of the file (``_state``) in a
     process. It reads the whole file: about 0.5 s for 354 MB (100,000 runs) in the page
     cache, seconds from disk; a file larger than ``CHECK_MAX_BYTES`` is not checked here
-    (a read that meets a damaged page still refuses it from then on)."""
+    (a read that meets a damaged page still refuses it from then on). ``conn`` may have
+    read the file half copied as it opened: damage it finds is judged on a connection
+    of its own first (``_changed_while_read``), and a file sound there is
+    ``changed_error``, never marked."""
     try:
         key, state = _state(path)
     except OSError as exc:  # gone or replaced since it was opened
@@ -196,6 +215,8 @@ def check_whole(path: Path, conn: sqlite3.Connection) -> tuple[int, int]:
             if not is_damage(exc):
                 raise
             damaged = True
+        if damaged and _changed_while_read(path):
+            raise changed_error(path)
         with _CHECKED_LOCK:
             _CHECKED[key] = (state, damaged)
     if damaged:

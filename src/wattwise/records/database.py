@@ -253,7 +253,7 @@ class ReadOnlyDatabase:
                 self._identity = check_whole(path, conn)
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise _file_error(path, exc) from exc
+            raise _file_error(path, exc, as_read=True) from exc
         except BaseException:
             self.close()
             raise
@@ -379,10 +379,12 @@ def _connect(path: Path | str, timeout_s: float, *, uri: bool = False) -> sqlite
     return conn
 
 
-def _file_error(path: Path, exc: BaseException) -> StoreError:
+def _file_error(path: Path, exc: BaseException, as_read: bool = False) -> StoreError:
+    """An open's error in wattwise's words; ``as_read``: a reader's open, which may have
+    read the file half copied (``damaged_file.read_error``'s ``cached``)."""
     text = str(exc)
     if is_damage(exc):
-        return read_error(path, exc)
+        return read_error(path, exc, cached=as_read)
     if "not a database" in text:
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
     if "unable to open database file" in text and (barred := barred_side_file(path)):
