@@ -44,6 +44,7 @@ from wattwise.records.db_paths import barred_side_file, mispaired_log, odd_side_
 from wattwise.records.db_paths import check_path as _check_path
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
+from wattwise.records.kept_open import keep_open, odd_beside
 from wattwise.records.stored_json import Undecoded
 from wattwise.records.writer import LOCK_POLL_S, Writer, is_busy
 
@@ -95,9 +96,13 @@ class _Readers:
             with contextlib.suppress(sqlite3.Error):
                 conn.interrupt()
 
-    def close(self) -> None:
+    def close(self, path: Path | None = None) -> None:
+        """Close every connection; none beside a side file that is no regular file."""
         with self._lock:
             readers, self._open = self._open, []
+        if odd_beside(path):  # the last one's close would remove it (``kept_open``)
+            keep_open(*(conn for _, conn in readers))
+            readers = []
         for _, conn in readers:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
@@ -210,7 +215,7 @@ class Database:
             del _REGISTRY[self._key]
 
     def _close_readers(self) -> None:
-        self.readers.close()
+        self.readers.close(self.path)
 
 
 class ReadOnlyDatabase:
@@ -291,8 +296,7 @@ class ReadOnlyDatabase:
             raise StoreError(f"run database {self.path}: not read: {self.stopped}")
         odd_side_file(self.path)  # a FIFO made since it opened: no read waits on it
         if self._identity is not None and damage_found(self.path, self._identity):
-            # found damaged, then changed in place and checked sound: every thread reads
-            # it through a new connection (an old one's cache may hold damaged pages)
+            # found damaged, then checked sound: new connections (a cache may hold its pages)
             self._generation += 1
         if self._frozen is not None and self._frozen != immutable_read.marks(self.path):
             self._frozen = None  # the file a read keeps was written since: read it anew
@@ -347,7 +351,7 @@ class ReadOnlyDatabase:
         return None if db is None or db.dead else db.writer  # a dict's get is atomic
 
     def close(self) -> None:
-        self.readers.close()
+        self.readers.close(self.path)
 
 
 def _cannot_make_side_files(exc: sqlite3.OperationalError) -> bool:

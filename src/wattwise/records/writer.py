@@ -26,6 +26,7 @@ from wattwise.errors import StoreError
 from wattwise.records.damaged_file import is_damage, read_error
 from wattwise.records.file_identity import FOLD_PATIENCE_S as FOLD_PATIENCE_S
 from wattwise.records.file_identity import FileWatch, fold_wal, leave_path
+from wattwise.records.kept_open import keep_open, odd_beside
 
 #: Rows (samples, windows, events, run updates) the queue holds before droppable
 #: writes are refused: about 35 MB at 344 bytes a queued sample row (docs/records.md).
@@ -314,7 +315,7 @@ class Writer:
                     self._stop_when_idle = False
         finally:
             if conn is not None:
-                _close(conn, self.watch)
+                _close(conn, self.watch, self._pending.path)
             if self.watch is not None:
                 self.watch.close()
             with self._cv:
@@ -401,11 +402,19 @@ class Writer:
         return False
 
 
-def _close(conn: sqlite3.Connection, watch: FileWatch | None) -> None:
+def _close(conn: sqlite3.Connection, watch: FileWatch | None, path: Path | None) -> None:
     """Close the connection; where its file left its name while the writer idled, its
-    ``-wal`` first out of the path's way (``file_identity.leave_path``)."""
+    ``-wal`` first out of the path's way (``file_identity.leave_path``); where a side
+    file beside it is no regular file, its log folded into the file (a ``-wal`` put in
+    place of the one it writes holds its commits in no file by that name), then left
+    open (``kept_open``: its close would remove that file)."""
     if watch is not None and watch.gone() is not None:
         leave_path(conn, watch)
+    if odd_beside(path):
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        keep_open(conn)
+        return
     with contextlib.suppress(sqlite3.Error):
         conn.close()
 

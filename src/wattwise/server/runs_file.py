@@ -12,6 +12,7 @@ from pathlib import Path
 from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.records.damaged_file import forget
 from wattwise.records.db_paths import odd_side_file
+from wattwise.records.kept_open import keep_open
 from wattwise.records.store import Store
 from wattwise.server._sql import Reads
 from wattwise.server.in_place import RewriteWatch
@@ -200,13 +201,13 @@ class RunsFile:
 
     def close(self) -> None:
         """Close every handle, but none while a side file is no regular file: they are
-        kept past the interpreter's end (``_kept_open``) and end with the process, which
-        removes no file."""
+        kept past the interpreter's end (``records.kept_open``) and end with the process,
+        which removes no file."""
         with self._lock:
             try:
                 odd_side_file(self.path)
             except StoreError:
-                _kept_open(self._store, self._reads, *(h for r in self._retired for h in r))
+                keep_open(self._store, self._reads, *(h for r in self._retired for h in r))
                 return
             _close(self._store, self._reads)
             self._close_retired_locked()
@@ -221,15 +222,3 @@ def _close(store: Store | None, reads: Reads | None) -> None:
     if store is not None:
         store.close()
 
-
-def _kept_open(*held: object) -> None:
-    """Keep ``held`` (stores and their reads) alive past the interpreter's end: a SQLite
-    connection closed as Python finalizes its objects removes the file's ``-wal`` and
-    ``-shm`` by name when it is the file's last, whatever sits there then (a FIFO a user
-    put at the ``-shm`` was removed at a Ctrl-C). One more reference that no object
-    holds keeps them from being freed; the process's exit closes their descriptors."""
-    import ctypes
-
-    for obj in held:
-        if obj is not None:
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
