@@ -64,12 +64,16 @@ def test_a_market_priced_run_shows_both_figures_and_the_cfe_score(
     flat = " ".join(shown.stdout.split())
     assert f"market-based: {em['market_g']:.4g} gCO2eq" in flat, flat
     low, high = em["scope2"]["market_low_g"], em["scope2"]["market_high_g"]
-    assert (f"market-based: {page_figure(em['market_g'])} gCO2eq ({page_figure(low)} gCO2eq – "
-            f"{page_figure(high)} gCO2eq, from ") in text, text
+    assert (f"market-based: {page_figure(em['market_g'])} gCO2eq ({page_figure(low)} – "
+            f"{page_figure(high)}, from ") in text, text  # its range as the location-based
     assert text.count("location-based:") == 1, text
     assert f"{em['emissions_g']:.4g}" not in text or page_figure(em["emissions_g"]) == \
         f"{em['emissions_g']:.4g}", text
-    assert "covered by certificates at 0 g/kWh" in text, text
+    scope2 = em["scope2"]
+    # the basis's figures in the page's spelling too (its stored text has "50.0%" and
+    # six digits of kWh)
+    assert (f"{page_figure(scope2['covered_kwh'])} kWh ({100 * scope2['covered_share']:.1f} %) "
+            "covered by certificates at 0 g/kWh") in text, text
     cfe = em["hourly_matching"]["cfe_score"]
     assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f}%" in flat, flat
     assert f"hourly matching (ppa.csv): CFE score {100 * cfe:.1f} %" in text, text

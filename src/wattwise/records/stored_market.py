@@ -53,7 +53,8 @@ def market_g(summary: Any) -> float | None:
 def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     """What ``market_lines`` says, as figures and words a page spells itself (one figure
     written two ways on one page: the lines are ``wattwise show``'s): the market-based
-    figure and its range (``g``, ``low_g``, ``high_g``), its ``basis`` and ``notes``, and
+    figure and its range (``g``, ``low_g``, ``high_g``), its ``basis`` (and, of a Scope 2
+    pair, its figures in ``basis_parts``, for the page to spell) and ``notes``, and
     the hourly matching as stored (``hourly``; ``hourly_note`` where it cannot be read).
     None where ``market_lines`` gives none. The location-based figure of a Scope 2 pair
     is the run's own emissions, which the page gives already."""
@@ -76,7 +77,9 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
         raw = e.get("hourly_matching")
         match = stored_hourly(raw)
         return {"g": dual.market_g, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
-                "basis": dual.basis(), "notes": list(dual.notes),
+                "basis": dual.basis(), "basis_parts": {k: getattr(dual, k) for k in (
+                    "covered_kwh", "covered_share", "certificate_g_per_kwh", "uncovered_kwh",
+                    "uncovered_basis", "uncovered_source")}, "notes": list(dual.notes),
                 "hourly": None if match is None else match.to_dict(),
                 "hourly_note": ("the record's hourly matching cannot be read (damaged): not "
                                 "shown") if match is None and raw is not None else None}
