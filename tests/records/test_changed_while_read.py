@@ -112,3 +112,19 @@ def test_damage_met_in_a_file_still_being_written_is_said_not_judged(tmp_path: P
     os.utime(db, ns=(back, back))  # settled: damage
     said = read_error(db, MALFORMED, cached=True)
     assert not isinstance(said, ChangedWhileRead) and "is damaged" in str(said)
+
+
+def test_a_table_missing_from_a_file_being_copied_is_said_not_final(tmp_path: Path) -> None:
+    """A request that read a backup half copied over the served file was told "cannot
+    read: no such table: runs", as if the file were another program's."""
+    import os
+
+    db = tmp_path / "runs.db"
+    add_run(db, "r0")
+    missing = sqlite3.OperationalError("no such table: runs")
+    assert isinstance(read_error(db, missing, cached=True), ChangedWhileRead)
+    back = time.time_ns() - 10 * 10**9
+    os.utime(db, ns=(back, back))  # settled: the file's own answer
+    said = read_error(db, missing, cached=True)
+    assert not isinstance(said, ChangedWhileRead)
+    assert str(said) == f"run database {db}: cannot read: no such table: runs"

@@ -110,6 +110,8 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
         # a sound file: marked, every later reader of the file put back was refused)
         return StoreError(f"run database {path}: not read: {stopped}")
     if not is_damage(exc):
+        if cached and "no such table" in str(exc) and _written_just_now(path):
+            return changed_error(path)  # a file half copied over it: no table there yet
         return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot read:"
                                                         f" {exc}")
     if cached and _changed_while_read(path):
@@ -135,13 +137,20 @@ def _changed_while_read(path: Path) -> bool:
     now, read by another process (``_sound_afresh``). A file larger than
     ``CHECK_MAX_BYTES`` is not checked, and judged damaged once settled."""
     try:
-        st = os.stat(path)
         _, state = _state(path)
     except (OSError, ValueError):
         return False
-    if time.time() - st.st_mtime < SETTLE_S:
+    if _written_just_now(path):
         return True
     return state[0] + state[2] <= CHECK_MAX_BYTES and _sound_afresh(path)
+
+
+def _written_just_now(path: Path) -> bool:
+    """Whether the file was written less than ``SETTLE_S`` ago (it may be half copied)."""
+    try:
+        return time.time() - os.stat(path).st_mtime < SETTLE_S
+    except (OSError, ValueError):
+        return False
 
 
 #: What ``_sound_afresh``'s child runs: SQLite's ``quick_check`` of the file at ``argv[1]``
