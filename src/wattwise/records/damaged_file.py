@@ -12,7 +12,10 @@ each failed, and the dashboard's runs list failed or not by sort order, while
   cache), which each CLI command would pay again; a larger file is judged by its reads
   alone;
 - a read that meets a damaged page marks the file damaged for every later read of this
-  process (``read_error``, ``damage_found``), whatever the check said before;
+  process (``read_error``, ``damage_found``), whatever the check said before; where a
+  kept reader met it (the dashboard's, whose cache may hold a file since copied over,
+  or half copied), only once the file has been quiet for ``SETTLE_S`` and fails a check
+  by another process (``_changed_while_read``): else it is "try again";
 - both give one line (``damaged_error``): the file, what SQLite said, that it is left
   as it is, and SQLite's own way to save what still reads into a new file.
 """
