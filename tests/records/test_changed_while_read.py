@@ -128,3 +128,42 @@ def test_a_table_missing_from_a_file_being_copied_is_said_not_final(tmp_path: Pa
     said = read_error(db, missing, cached=True)
     assert not isinstance(said, ChangedWhileRead)
     assert str(said) == f"run database {db}: cannot read: no such table: runs"
+
+
+def test_damage_in_a_file_dated_ahead_of_the_clock_is_judged(tmp_path: Path) -> None:
+    """A modification time in the future (a skewed clock's write, ``touch -d``) read as a
+    write less than a second ago: "try again" for good, the damage never said."""
+    import os
+
+    db = tmp_path / "runs.db"
+    for k in range(30):
+        add_run(db, f"r{k}")
+    overwrite_pages(db)
+    ahead = time.time_ns() + 3600 * 10**9
+    os.utime(db, ns=(ahead, ahead))
+    said = read_error(db, MALFORMED, cached=True)
+    assert not isinstance(said, ChangedWhileRead) and "is damaged" in str(said)
+
+
+def test_a_file_written_while_it_was_checked_is_not_judged(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A restore begun while the other process checked the file: the check met it half
+    copied and failed, the copy ended, and the verdict stood for the restored file's
+    state, a sound file "damaged" until it changed again."""
+    import os
+
+    db = tmp_path / "runs.db"
+    add_run(db, "r0")
+    back = time.time_ns() - 10 * 10**9
+    os.utime(db, ns=(back, back))  # quiet: judged by the other process's check
+
+    def copied_meanwhile(path: Path) -> bool:
+        add_run(db, "r1")  # the file written while the check read it
+        later = time.time_ns() - 5 * 10**9
+        os.utime(db, ns=(later, later))  # and quiet again by the time it ended
+        return False
+
+    monkeypatch.setattr(damaged_file, "_sound_afresh", copied_meanwhile)
+    said = read_error(db, MALFORMED, cached=True)
+    assert isinstance(said, ChangedWhileRead), said
+    assert damage_found(db, _key(db)) is False

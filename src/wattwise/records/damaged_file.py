@@ -137,21 +137,30 @@ def _changed_while_read(path: Path) -> bool:
     file: requests in flight read its new pages through the old cache, or read it half
     copied, and the dashboard called the sound file damaged, for good once its state
     stopped moving): the file was written less than ``SETTLE_S`` ago, or it checks sound
-    now, read by another process (``_sound_afresh``). A file larger than
-    ``CHECK_MAX_BYTES`` is not checked, and judged damaged once settled."""
+    now, read by another process (``_sound_afresh``), or it was written while that check
+    read it (a restore begun meanwhile: the check failed on the half-copied file, and the
+    verdict stood for the restored file's state). A file larger than ``CHECK_MAX_BYTES``
+    is not checked, and judged damaged once settled."""
     try:
         _, state = _state(path)
     except (OSError, ValueError):
         return False
     if _written_just_now(path):
         return True
-    return state[0] + state[2] <= CHECK_MAX_BYTES and _sound_afresh(path)
+    if state[0] + state[2] > CHECK_MAX_BYTES or _sound_afresh(path):
+        return state[0] + state[2] <= CHECK_MAX_BYTES
+    try:
+        return _state(path)[1] != state or _written_just_now(path)
+    except (OSError, ValueError):
+        return False
 
 
 def _written_just_now(path: Path) -> bool:
-    """Whether the file was written less than ``SETTLE_S`` ago (it may be half copied)."""
+    """Whether the file was written less than ``SETTLE_S`` ago (it may be half copied).
+    A modification time ahead of the clock (a skewed clock's write, ``touch -d``, a copy
+    keeping it) is no recent write: its damage went unjudged, "try again" for good."""
     try:
-        return time.time() - os.stat(path).st_mtime < SETTLE_S
+        return 0 <= time.time() - os.stat(path).st_mtime < SETTLE_S
     except (OSError, ValueError):
         return False
 

@@ -72,8 +72,9 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
         return None
     e = summary["emissions"]
     dual = DualFigure.from_dict(e.get("scope2"))
-    if dual is not None and math.isclose(finite_float(e.get("market_g")) or math.nan,
-                                         dual.market_g, rel_tol=1e-9, abs_tol=0.0):
+    stored = finite_float(e.get("market_g"))  # 0 g (every kWh covered) agrees too
+    if dual is not None and stored is not None and math.isclose(
+            stored, dual.market_g, rel_tol=1e-9, abs_tol=0.0):
         raw = e.get("hourly_matching")
         match = stored_hourly(raw)
         return {"g": dual.market_g, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
