@@ -135,6 +135,10 @@ FORMATS = [
     ("fmtG(-0)", "0 gCO2eq"),
     ("grams3(9.7148e-5, ' gCO2eq')", "9.71e-05 gCO2eq"),
     ("fmtJ(1e-7)", "1e-07 J"),
+    # an edited Scope 2 block without its basis: said, never "at ()"
+    ("marketHtml({g: 1, low_g: 1, high_g: 1, basis_parts: {covered_share: 0, uncovered_kwh: 1,"
+     " uncovered_basis: null}}, '').includes('1.00 kWh at a basis not recorded (source not "
+     "recorded)')", True),
     # a time off the calendar (another program's write) as the CLI says it, never
     # "Invalid Date"
     ("when(1e300)", "—"),
