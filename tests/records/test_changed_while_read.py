@@ -167,3 +167,21 @@ def test_a_file_written_while_it_was_checked_is_not_judged(
     said = read_error(db, MALFORMED, cached=True)
     assert isinstance(said, ChangedWhileRead), said
     assert damage_found(db, _key(db)) is False
+
+
+def test_a_file_of_no_schema_yet_written_just_now_is_said_not_final(tmp_path: Path) -> None:
+    """A backup half copied over a served file (truncated, then written) read as a file
+    of schema version 0: "has no wattwise runs yet", as if it were another's."""
+    import os
+
+    from wattwise.errors import StoreError
+
+    db = tmp_path / "runs.db"
+    sqlite3.connect(db).close()
+    db.write_bytes(b"")  # as ``cp`` leaves it before its first pages
+    with pytest.raises(ChangedWhileRead):
+        ReadOnlyDatabase(db, 5.0)
+    back = time.time_ns() - 10 * 10**9
+    os.utime(db, ns=(back, back))  # settled: the file's own answer
+    with pytest.raises(StoreError, match=r"has no wattwise runs yet \(schema version 0\)"):
+        ReadOnlyDatabase(db, 5.0)

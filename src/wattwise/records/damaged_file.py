@@ -126,6 +126,15 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
     return damaged_error(path)
 
 
+def none_yet_error(path: Path, version: int) -> StoreError:
+    """A file of no wattwise schema yet: said so, or, written less than ``SETTLE_S`` ago,
+    "try again" (a backup half copied over a served file read as schema version 0)."""
+    if _written_just_now(path):
+        return changed_error(path)
+    return StoreError(f"run database {path} has no wattwise runs yet (schema version "
+                      f"{version}); nothing to read")
+
+
 def changed_error(path: Path) -> ChangedWhileRead:
     return ChangedWhileRead(f"run database {path}: not read: it was rewritten in place "
                             "while it was read (try again)")

@@ -38,6 +38,7 @@ from wattwise.records.damaged_file import (
     cut_short_error,
     damage_found,
     is_damage,
+    none_yet_error,
     read_error,
 )
 from wattwise.records.db_paths import barred_side_file, mispaired_log, odd_side_file
@@ -264,10 +265,7 @@ class ReadOnlyDatabase:
             raise
         if version < schema.FIRST_VERSION:  # an older schema is read as it is
             self.close()
-            raise StoreError(
-                f"run database {path} has no wattwise runs yet (schema version {version}); "
-                "nothing to read"
-            )
+            raise none_yet_error(path, version)
 
     stopped: str | None = None  # why every read is refused from now on (``stop_reads``)
     #: What ``immutable_read.marks`` said of the file when a read opened it in a folder
