@@ -12,7 +12,7 @@ from pathlib import Path
 from wattwise.errors import BadInput, StoreError, WattwiseError
 from wattwise.records.damaged_file import forget
 from wattwise.records.db_paths import odd_side_file
-from wattwise.records.kept_open import keep_open
+from wattwise.records.kept_open import keep_open, odd_beside
 from wattwise.records.store import Store
 from wattwise.server._sql import Reads
 from wattwise.server.in_place import RewriteWatch
@@ -204,9 +204,7 @@ class RunsFile:
         kept past the interpreter's end (``records.kept_open``) and end with the process,
         which removes no file."""
         with self._lock:
-            try:
-                odd_side_file(self.path)
-            except StoreError:
+            if odd_beside(self.path):
                 keep_open(self._store, self._reads, *(h for r in self._retired for h in r))
                 return
             _close(self._store, self._reads)
