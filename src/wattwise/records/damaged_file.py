@@ -195,11 +195,8 @@ def _sound_afresh(path: Path) -> bool:
         odd_side_file(path)  # a FIFO there: an open would wait on it for good
     except StoreError:
         return False
-    uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
-    if may_read_immutable(path):
-        uri += "&immutable=1"
     try:
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CHECK_CHILD, uri],
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CHECK_CHILD, _check_uri(path)],
                               capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return False
@@ -330,12 +327,7 @@ def damage_found(path: Path, key: tuple[int, int]) -> bool:
         raise damaged_error(path) from None
     if now != key or state == known[0]:
         raise damaged_error(path)
-    base = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
-    # checked as the reader reads it: immutable where SQLite can make no -shm (a sound
-    # file put back beside a stale -wal, the -wal then removed, stayed "damaged" until
-    # the dashboard restarted)
-    still = may_read_immutable(path)
-    conn = sqlite3.connect(base + ("&immutable=1" if still else ""), uri=True, timeout=1.0)
+    conn = sqlite3.connect(_check_uri(path), uri=True, timeout=1.0)
     try:
         check_whole(path, conn)
     except sqlite3.Error:
@@ -343,6 +335,14 @@ def damage_found(path: Path, key: tuple[int, int]) -> bool:
     finally:
         conn.close()
     return True
+
+
+def _check_uri(path: Path) -> str:
+    """The URI a check opens the file by, as a reader reads it: immutable where SQLite can
+    make no -shm (a sound file put back beside a stale -wal, the -wal then removed, stayed
+    "damaged" until the dashboard restarted)."""
+    uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
+    return uri + "&immutable=1" if may_read_immutable(path) else uri
 
 
 def _state(path: Path) -> tuple[tuple[int, int], tuple[int, int, int]]:
