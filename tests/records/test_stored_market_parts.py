@@ -45,3 +45,58 @@ def test_the_parts_hold_what_show_prints_a_zero_figure_too(tmp_path: Path, share
     assert any("hourly matching" in line for line in lines)
     assert [f"  note: {n}" for n in parts["notes"]] == [
         line for line in lines if line.startswith("  note: ")]
+
+
+@pytest.fixture(scope="module")
+def priced(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A run's summary priced with a Scope 2 pair (half its energy covered)."""
+    _register_all()
+    db = tmp_path_factory.mktemp("priced") / "runs.db"
+    r = CliRunner().invoke(app, ["run", "--db", str(db), "--zone", "DE", "--renewable-share",
+                                 "0.5", "--", sys.executable, "-c", "pass"])
+    assert r.exit_code == 0, r.output
+    flush_all(30.0)
+    with Store(db, readonly=True) as store:
+        return store.get_run(1).summary
+
+
+@pytest.mark.parametrize("key,value", [
+    ("covered_share", 2.0), ("covered_share", -0.5), ("covered_kwh", 1e300),
+    ("uncovered_kwh", float("nan")), ("certificate_g_per_kwh", float("inf")),
+    ("market_low_g", -1.0), ("covered_share", True), ("uncovered_kwh", "3")])
+def test_a_pair_no_run_could_hold_is_not_shown_and_said_so(priced: dict, key: str,
+                                                           value: object) -> None:
+    import copy
+
+    summary = copy.deepcopy(priced)
+    summary["emissions"]["scope2"][key] = value
+    lines, parts = market_lines(summary), market_parts(summary)
+    assert not any("Scope 2" in line and "both figures" in line for line in lines)
+    assert not any("200.0" in line or "e+300" in line for line in lines)
+    note = "  note: the record's Scope 2 pair is not usable"
+    assert sum(line.startswith(note) for line in lines) == 1, lines
+    # the market-based figure itself is still the stored one, on every output
+    assert lines[0].startswith("  market-based: ")
+    assert parts is not None and "basis_parts" not in parts
+    assert parts["g"] == summary["emissions"]["market_g"]
+    assert [f"  note: {n}" for n in parts["notes"]] == lines[1:]
+
+
+def test_the_sound_pair_is_shown_whole(priced: dict) -> None:
+    lines, parts = market_lines(priced), market_parts(priced)
+    assert any("both figures" in line for line in lines)
+    assert not any("not usable" in line for line in lines)
+    assert parts is not None and parts["basis_parts"]["covered_share"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("key,said", [("uncovered_basis", "a basis not recorded"),
+                                      ("uncovered_source", "source not recorded")])
+def test_a_basis_stored_without_its_words_says_so(priced: dict, key: str, said: str) -> None:
+    import copy
+
+    summary = copy.deepcopy(priced)
+    summary["emissions"]["scope2"][key] = None
+    lines, parts = market_lines(summary), market_parts(summary)
+    text = "\n".join(lines)
+    assert "None" not in text and said in text
+    assert parts is not None and parts["basis_parts"][key] == said

@@ -139,6 +139,10 @@ FORMATS = [
     ("marketHtml({g: 1, low_g: 1, high_g: 1, basis_parts: {covered_share: 0, uncovered_kwh: 1,"
      " uncovered_basis: null}}, '').includes('1.00 kWh at a basis not recorded (source not "
      "recorded)')", True),
+    # a basis without a source (the location-based intensity's): no empty "()"
+    ("marketHtml({g: 1, low_g: 1, high_g: 1, basis_parts: {covered_share: 0, uncovered_kwh: 1,"
+     " uncovered_basis: 'the grid', uncovered_source: ''}}, '').includes('1.00 kWh at the grid"
+     "</div>')", True),
     # a time off the calendar (another program's write) as the CLI says it, never
     # "Invalid Date"
     ("when(1e300)", "—"),

@@ -29,6 +29,7 @@ from typing import Any
 
 from wattwise._finite import finite_float as _finite
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
+from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 from wattwise.errors import BadInput
 
 #: Said wherever certificates or a renewable share lower the market-based figure.
@@ -210,13 +211,13 @@ class DualFigure:
         try:
             fields = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
             fields["notes"] = tuple(str(n) for n in d.get("notes") or ())
+            for k, said in (("location_basis", "basis not recorded"),
+                            ("uncovered_basis", "a basis not recorded"),
+                            ("uncovered_source", "source not recorded")):
+                if k in fields and not isinstance(fields[k], str):
+                    fields[k] = said  # never "None"
             fig = cls(**fields)
-            if not all(isinstance(getattr(fig, k), (int, float)) for k in (
-                    "location_g", "location_low_g", "location_high_g", "market_g",
-                    "market_low_g", "market_high_g", "covered_kwh", "covered_share",
-                    "certificate_g_per_kwh", "uncovered_kwh")):
-                return None
-            return fig
+            return fig if _pair_usable(fig) else None
         except (TypeError, ValueError):
             return None
 
@@ -226,8 +227,8 @@ class DualFigure:
         return ((f"{self.covered_kwh:.6g} kWh ({self.covered_share:.1%}) covered by "
                  f"certificates at {self.certificate_g_per_kwh:g} g/kWh, "
                  if self.covered_share > 0 else "no certificates, ")
-                + f"{self.uncovered_kwh:.6g} kWh at {self.uncovered_basis} "
-                  f"({self.uncovered_source})")
+                + f"{self.uncovered_kwh:.6g} kWh at {self.uncovered_basis}"
+                + (f" ({self.uncovered_source})" if self.uncovered_source else ""))
 
     def lines(self, energy_kind: str = "") -> list[str]:
         """The two figures in words, for a terminal; ``energy_kind`` says whether the
@@ -241,6 +242,27 @@ class DualFigure:
         ]
         out += [f"  note: {n}" for n in self.notes]
         return out
+
+
+#: The most energy a stored Scope 2 pair may price, in kWh: what a stored energy may
+#: be (``carbon.accounting.MAX_STORED_ENERGY_J``), about 280 GWh.
+MAX_PAIR_KWH = MAX_STORED_ENERGY_J / 3.6e6
+
+
+def _pair_usable(fig: DualFigure) -> bool:
+    """Whether a stored pair's figures are ones wattwise could have written: numbers,
+    finite, none below 0, a covered share of at most 1, energy within a stored energy's
+    bound (an edited or damaged record said "200.0 %" covered, or "1e+300 kWh")."""
+    nums = [getattr(fig, k) for k in (
+        "location_g", "location_low_g", "location_high_g", "market_g", "market_low_g",
+        "market_high_g", "covered_kwh", "covered_share", "certificate_g_per_kwh",
+        "uncovered_kwh")]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+               and math.isfinite(v) and v >= 0 for v in nums):
+        return False
+    return (fig.covered_share <= 1 and fig.covered_kwh <= MAX_PAIR_KWH
+            and fig.uncovered_kwh <= MAX_PAIR_KWH
+            and fig.certificate_g_per_kwh <= MAX_INTENSITY_G_PER_KWH)
 
 
 def dual_figure(emissions: Any, instruments: MarketInstruments,

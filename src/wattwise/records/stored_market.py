@@ -35,7 +35,19 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
     of = f", from {kind} energy" if isinstance(kind, str) and kind else ""
     g = [f"{v:.4g}" if finite_float(v) is not None else "-"
          for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
-    return [f"  market-based: {g[0]} gCO2eq ({g[1]}-{g[2]}{of}); {basis}"]
+    return [f"  market-based: {g[0]} gCO2eq ({g[1]}-{g[2]}{of}); {basis}",
+            *(f"  note: {n}" for n in _pair_notes(e))]
+
+
+#: Said where a record holds a Scope 2 pair that is not shown.
+PAIR_NOT_SHOWN = ("the record's Scope 2 pair is not usable (damaged, edited, or at odds "
+                  "with its market-based figure): not shown")
+
+
+def _pair_notes(e: dict[str, Any]) -> list[str]:
+    """The note under a market-based figure shown without the record's Scope 2 pair,
+    where the record holds one (a covered share of 2.0 was shown "200.0 %")."""
+    return [PAIR_NOT_SHOWN] if e.get("scope2") is not None else []
 
 
 def market_g(summary: Any) -> float | None:
@@ -88,4 +100,4 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     return {"g": finite_float(e.get("market_g")), "low_g": finite_float(e.get("market_low_g")),
             "high_g": finite_float(e.get("market_high_g")),
             "basis": e.get("market_basis") if share is None else earlier_basis(share, ref),
-            "notes": [], "hourly": None, "hourly_note": None}
+            "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
