@@ -574,6 +574,7 @@ def _finish(
             say("error", f"could not print the run's result: {exc}")
         except OSError:
             _silence_stderr()
+    _damage_left(tracked, run_id)
     if json_out is not None:
         from wattwise.records.export_json import strict_json
 
@@ -596,6 +597,24 @@ def _finish(
 _ID_WAIT_S = 120.0
 #: How often that wait looks whether another process holds the database's lock.
 _ID_POLL_S = 0.25
+
+
+def _damage_left(tracked: Any, run_id: int | None) -> None:
+    """Say where the file the run was recorded into is damaged now (``damaged_file.
+    damage_left``): damaged while the run recorded, the run ended "exit code 0" with
+    no word, and no command could read its record. Never raises."""
+    db = getattr(getattr(tracked, "record", None), "path", None)
+    if db is None:  # --no-store
+        return
+    try:
+        from wattwise.records.damaged_file import damage_left
+
+        which = f"run {run_id}" if run_id is not None else "this run"
+        found = damage_left(Path(db), f"{which} was recorded into it and may not read back")
+        if found is not None:
+            say("warning", str(found))
+    except Exception:  # noqa: BLE001 - the job's exit code must pass through
+        pass
 
 
 def _recorded_id(tracked: Any) -> tuple[int | None, str]:
