@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from wattwise.errors import StoreError
-from wattwise.records.db_paths import odd_side_file, side_file
+from wattwise.records.db_paths import odd_side_file, open_fault, side_file
 from wattwise.records.immutable_read import hot_journal, may_read_immutable
 
 #: SQLite's result code for a damaged file (``SQLITE_CORRUPT``); its extended codes
@@ -116,8 +116,9 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
     if not is_damage(exc):
         if cached and "no such table" in str(exc) and _written_just_now(path):
             return changed_error(path)  # a file half copied over it: no table there yet
+        why = open_fault(path, str(exc))  # a log removed under a writer: no failing disk
         return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot read:"
-                                                        f" {exc}")
+                                                        f" {why or exc}")
     if cached and _changed_while_read(path):
         return changed_error(path)
     with contextlib.suppress(OSError, ValueError):

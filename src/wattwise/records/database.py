@@ -41,8 +41,8 @@ from wattwise.records.damaged_file import (
     none_yet_error,
     read_error,
 )
-from wattwise.records.db_paths import barred_side_file, mispaired_log, odd_side_file
 from wattwise.records.db_paths import check_path as _check_path
+from wattwise.records.db_paths import mispaired_log, odd_side_file, open_fault
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
 from wattwise.records.kept_open import keep_open, odd_beside
@@ -389,8 +389,8 @@ def _file_error(path: Path, exc: BaseException, as_read: bool = False) -> StoreE
         return read_error(path, exc, cached=as_read)
     if "not a database" in text:
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
-    if "unable to open database file" in text and (barred := barred_side_file(path)):
-        return StoreError(f"run database {path}: cannot open: {barred}")
+    if why := open_fault(path, text):  # a side file barred, or a log removed under a writer
+        return StoreError(f"run database {path}: cannot open: {why}")
     return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot open: {text}")
 
 

@@ -188,6 +188,43 @@ def barred_side_file(path: Path | str) -> str | None:
     return None
 
 
+def lost_log(path: Path | str) -> str | None:
+    """Why SQLite said "disk I/O error" opening the database, where its ``-wal`` holds
+    less than its WAL index (the ``-shm``, read by another process) says it does: the
+    ``-wal`` was removed or replaced while a process wrote the file, whose commits go to
+    a log no name points to any more (SQLite's words suggested a failing disk); None
+    where that is not so. The index's header: its page size at byte 14 and its last
+    frame at byte 16, in this machine's byte order."""
+    shm, wal = side_file(path, "-shm"), side_file(path, "-wal")
+    head = first_bytes(shm, 48)
+    if len(head) < 48:
+        return None
+    page = int.from_bytes(head[14:16], sys.byteorder)
+    frames = int.from_bytes(head[16:20], sys.byteorder)
+    page = 65536 if page == 1 else page
+    try:
+        size = os.stat(wal).st_size
+    except FileNotFoundError:
+        size = 0
+    except (OSError, ValueError):
+        return None
+    if not page or not frames or size >= 32 + frames * (page + 24):
+        return None
+    return (f"its log {wal} holds {size} bytes where its index ({shm}) counts {frames} "
+            "page(s) in it: the -wal was removed or replaced while a process wrote the "
+            "file, and that process's commits are in a log no name points to; the file "
+            "reads again once that process has ended (its close folds them into the file;"
+            " killed, it loses them)")
+
+
+def open_fault(path: Path | str, said: str) -> str | None:
+    """What a side file did to an open SQLite refused with ``said`` ("unable to open
+    database file": ``barred_side_file``; "disk I/O error": ``lost_log``), or None."""
+    if "unable to open database file" in said:
+        return barred_side_file(path)
+    return lost_log(path) if "disk I/O error" in said else None
+
+
 def side_file(path: Path | str, suffix: str) -> str:
     """The side file (``-wal``, ``-shm``, ``-journal``) SQLite uses for the database at
     ``path``: named after a link's target, not the link (a look beside the link found
