@@ -8,6 +8,8 @@ import itertools
 from collections.abc import Collection
 from typing import Any
 
+import pytest
+
 from wattwise.measure.results import fmt_energy
 from wattwise.plot.figure import Dot, Line, Poly, Rect, Text, nice_ticks
 from wattwise.plot.run import (
@@ -276,3 +278,17 @@ def test_an_event_without_a_usable_time_is_counted_not_drawn() -> None:
     assert "event (1)" in said, said
     assert "1 event(s) outside the plotted span, not drawn" in said, said
     assert "3 event(s) without a usable time, not drawn" in said, said
+
+
+@pytest.mark.parametrize(("samples", "points", "said"), [
+    (2, 1, "2 samples as at most 1 point per domain"),
+    (1, 1, "1 sample as at most 1 point per domain"),
+    (2408, 600, "2408 samples as at most 600 points per domain"),
+])
+def test_the_figure_counts_its_samples_and_points_as_the_run_page_does(
+        samples: int, points: int, said: str) -> None:
+    from wattwise.plot.run import _note_parts
+
+    domains = {"cpu": {"t_s": list(range(points)), "gap": [False] * points}}
+    parts = _note_parts({"samples": samples}, domains, 0, False)
+    assert said in parts, parts

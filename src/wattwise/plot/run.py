@@ -353,8 +353,9 @@ def _note_parts(timeline: dict[str, Any], domains: dict[str, dict[str, Any]],
                      "its bar)")
     if domains:
         samples = timeline.get("samples")
-        parts.append(f"{samples} samples as at most {points} points per domain" if points
-                     else f"{samples} samples, none drawn (the notes say why)")
+        said = f"{samples} sample{'' if samples == 1 else 's'}"  # as the run page says it
+        parts.append(f"{said} as at most {points} point{'' if points == 1 else 's'} per "
+                     "domain" if points else f"{said}, none drawn (the notes say why)")
     # what the timeline left out (damaged samples, times that are not numbers), as the
     # run page says it under its chart
     parts.extend(f"note: {n}" for n in _list(timeline.get("notes")) if isinstance(n, str))
