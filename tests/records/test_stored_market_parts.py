@@ -89,14 +89,34 @@ def test_the_sound_pair_is_shown_whole(priced: dict) -> None:
     assert parts is not None and parts["basis_parts"]["covered_share"] == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("value", [None, "", "   ", "\n", 123, ["a"]])
 @pytest.mark.parametrize("key,said", [("uncovered_basis", "a basis not recorded"),
                                       ("uncovered_source", "source not recorded")])
-def test_a_basis_stored_without_its_words_says_so(priced: dict, key: str, said: str) -> None:
+def test_a_basis_stored_without_its_words_says_so(priced: dict, key: str, said: str,
+                                                  value: object) -> None:
     import copy
 
     summary = copy.deepcopy(priced)
-    summary["emissions"]["scope2"][key] = None
+    summary["emissions"]["scope2"][key] = value
     lines, parts = market_lines(summary), market_parts(summary)
     text = "\n".join(lines)
-    assert "None" not in text and said in text
-    assert parts is not None and parts["basis_parts"][key] == said
+    assert "None" not in text and "()" not in text and "(\n)" not in text, text
+    assert "123" not in text and "['a']" not in text, text
+    assert parts is not None
+    if key == "uncovered_source" and isinstance(value, str):
+        assert parts["basis_parts"][key] == ""  # no source: none said, no "()"
+    else:
+        assert said in text and parts["basis_parts"][key] == said
+
+
+@pytest.mark.parametrize("basis", [None, "", "  ", 7])
+def test_a_figure_without_its_pair_or_basis_words_says_so(priced: dict, basis: object) -> None:
+    import copy
+
+    summary = copy.deepcopy(priced)
+    em = summary["emissions"]
+    del em["scope2"]["uncovered_basis"], em["scope2"]["uncovered_source"]
+    em["market_basis"] = basis
+    lines, parts = market_lines(summary), market_parts(summary)
+    assert lines[0].endswith("; basis not recorded"), lines
+    assert parts is not None and parts["basis"] == "basis not recorded"

@@ -163,6 +163,9 @@ FORMATS = [
     ("pricedWhere({source: 'yearly average'})", "yearly average"),
     ("pricedWhere({zone: null})", ""),
     ("drawnSaid(2408, 600)", "2408 samples shown as at most 600 points per domain"),
+    ("drawnSaid(2, 1)", "2 samples shown as at most 1 point per domain"),
+    ("drawnSaid(1, 1)", "1 sample shown as at most 1 point per domain"),
+    ("drawnSaid(1, 0)", "1 sample, none drawn (the notes say why)"),
     ("drawnSaid(2408, 0)", "2408 samples, none drawn (the notes say why)"),
     ("pricedWhere({zone: 123, source: ['a']})", "123: [&quot;a&quot;]"),
     # a block holding no range nor intensity: none drawn, no "— – —" nor "— g/kWh"

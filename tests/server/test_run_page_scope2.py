@@ -109,3 +109,19 @@ def test_a_lost_market_run_shows_its_partial_figures_on_its_page(
     assert f"location-based: {page_figure(em['emissions_g'])} gCO2eq" in text, text
     assert f"market-based: {page_figure(em['market_g'])} gCO2eq" in text, text
     assert "from estimated, partial energy" in text, text
+    # its market-based line spelled as a finished run's: a range without units, the
+    # basis's kWh and share in the page's spelling, and the pair's notes (it was written
+    # as `wattwise show` writes it: "4.42416e-06 kWh (50.0%)", no note)
+    s2 = em["scope2"]
+    assert (f"market-based: {page_figure(em['market_g'])} gCO2eq "
+            f"({page_figure(s2['market_low_g'])} – {page_figure(s2['market_high_g'])}, from "
+            "estimated, partial energy)") in text, text
+    assert f"{page_figure(s2['covered_kwh'])} kWh (50.0 %) covered by certificates" in text
+    assert s2["notes"] and all(f"note: {' '.join(n.split())}" in text for n in s2["notes"])
+    # the live dashboard's payload carries the same parts
+    from wattwise.records.stored_market import priced_parts
+    from wattwise.server.data import run_payload
+
+    with Store(lost.db, readonly=True) as store:
+        so_far = run_payload(store, lost.run_id)["run"]["emissions_so_far"]
+    assert so_far["market"] == priced_parts(so_far) and so_far["market"]["notes"] == s2["notes"]

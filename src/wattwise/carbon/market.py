@@ -214,8 +214,11 @@ class DualFigure:
             for k, said in (("location_basis", "basis not recorded"),
                             ("uncovered_basis", "a basis not recorded"),
                             ("uncovered_source", "source not recorded")):
-                if k in fields and not isinstance(fields[k], str):
-                    fields[k] = said  # never "None"
+                if k in fields and (not isinstance(fields[k], str) or not fields[k].strip()):
+                    # never "None" or "()"; a source left empty is none (the location-based
+                    # intensity's)
+                    fields[k] = said if k != "uncovered_source" or not isinstance(
+                        fields[k], str) else ""
             fig = cls(**fields)
             return fig if _pair_usable(fig) else None
         except (TypeError, ValueError):

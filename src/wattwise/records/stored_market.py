@@ -31,12 +31,19 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
     if e.get("market_g") is None:
         return []
     share = earlier_share(summary)
-    basis = e.get("market_basis") if share is None else earlier_basis(share, ref)
+    basis = basis_words(e) if share is None else earlier_basis(share, ref)
     of = f", from {kind} energy" if isinstance(kind, str) and kind else ""
     g = [f"{v:.4g}" if finite_float(v) is not None else "-"
          for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
     return [f"  market-based: {g[0]} gCO2eq ({g[1]}-{g[2]}{of}); {basis}",
             *(f"  note: {n}" for n in _pair_notes(e))]
+
+
+def basis_words(e: dict[str, Any]) -> str:
+    """A stored market-based figure's ``market_basis``, or "basis not recorded" where it
+    holds no words (null, blank, not text: ``show`` said "; None")."""
+    basis = e.get("market_basis")
+    return basis if isinstance(basis, str) and basis.strip() else "basis not recorded"
 
 
 #: Said where a record holds a Scope 2 pair that is not shown.
@@ -70,34 +77,45 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     the hourly matching as stored (``hourly``; ``hourly_note`` where it cannot be read).
     None where ``market_lines`` gives none. The location-based figure of a Scope 2 pair
     is the run's own emissions, which the page gives already."""
-    import math
-
-    from wattwise.carbon.market import (
-        DualFigure,
-        earlier_basis,
-        earlier_share,
-        stored_hourly,
-    )
+    from wattwise.carbon.market import earlier_basis, earlier_share
     from wattwise.records.stored_energy import finite_float
 
     if not market_lines(summary, ref):
         return None
     e = summary["emissions"]
-    dual = DualFigure.from_dict(e.get("scope2"))
-    stored = finite_float(e.get("market_g"))  # 0 g (every kWh covered) agrees too
-    if dual is not None and stored is not None and math.isclose(
-            stored, dual.market_g, rel_tol=1e-9, abs_tol=0.0):
-        raw = e.get("hourly_matching")
-        match = stored_hourly(raw)
-        return {"g": dual.market_g, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
-                "basis": dual.basis(), "basis_parts": {k: getattr(dual, k) for k in (
-                    "covered_kwh", "covered_share", "certificate_g_per_kwh", "uncovered_kwh",
-                    "uncovered_basis", "uncovered_source")}, "notes": list(dual.notes),
-                "hourly": None if match is None else match.to_dict(),
-                "hourly_note": ("the record's hourly matching cannot be read (damaged): not "
-                                "shown") if match is None and raw is not None else None}
+    pair = priced_parts(e)
+    if pair is not None:
+        return pair
     share = earlier_share(summary)
     return {"g": finite_float(e.get("market_g")), "low_g": finite_float(e.get("market_low_g")),
             "high_g": finite_float(e.get("market_high_g")),
-            "basis": e.get("market_basis") if share is None else earlier_basis(share, ref),
+            "basis": basis_words(e) if share is None else earlier_basis(share, ref),
             "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
+
+
+def priced_parts(e: Any) -> dict[str, Any] | None:
+    """``market_parts`` of an emissions block's Scope 2 pair (``scope2`` and its hourly
+    matching), where it holds one that agrees with its ``market_g``; None where not. Also
+    the parts of a run without a summary, priced now from its samples (the page wrote
+    a lost run's market-based line in the CLI's spelling, without its notes)."""
+    import math
+
+    from wattwise.carbon.market import DualFigure, stored_hourly
+    from wattwise.records.stored_energy import finite_float
+
+    if not isinstance(e, dict):
+        return None
+    dual = DualFigure.from_dict(e.get("scope2"))
+    stored = finite_float(e.get("market_g"))  # 0 g (every kWh covered) agrees too
+    if dual is None or stored is None or not math.isclose(
+            stored, dual.market_g, rel_tol=1e-9, abs_tol=0.0):
+        return None
+    raw = e.get("hourly_matching")
+    match = stored_hourly(raw)
+    return {"g": dual.market_g, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
+            "basis": dual.basis(), "basis_parts": {k: getattr(dual, k) for k in (
+                "covered_kwh", "covered_share", "certificate_g_per_kwh", "uncovered_kwh",
+                "uncovered_basis", "uncovered_source")}, "notes": list(dual.notes),
+            "hourly": None if match is None else match.to_dict(),
+            "hourly_note": ("the record's hourly matching cannot be read (damaged): not "
+                            "shown") if match is None and raw is not None else None}

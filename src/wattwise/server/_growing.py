@@ -42,7 +42,7 @@ def payload_so_far(store: Any, record: Any, reads: Any = None) -> dict[str, Any]
     def make() -> dict[str, Any]:
         part, priced = so_far_now(store, record)
         return {"energy_so_far": None if part is None else part.to_dict(),
-                "emissions_so_far": priced}
+                "emissions_so_far": with_market(priced)}
 
     mark = still_mark(record, store._read)
     if mark is None:
@@ -50,3 +50,12 @@ def payload_so_far(store: Any, record: Any, reads: Any = None) -> dict[str, Any]
     if reads is not None:
         mark = (*mark, reads.sample_marks([record.id]).get(record.id))
     return dict(growing(store).kept(("payload", record.id), mark, make))
+
+
+def with_market(priced: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Emissions priced now, with their market-based figure in the parts the run page
+    spells (``market``: ``records.stored_market.priced_parts``, None where they hold no
+    Scope 2 pair), as a finished run's ``figures`` give them."""
+    from wattwise.records.stored_market import priced_parts
+
+    return None if priced is None else {**priced, "market": priced_parts(priced)}

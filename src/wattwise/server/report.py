@@ -38,6 +38,7 @@ def run_report_html(
     """
     from wattwise import __version__
     from wattwise.carbon.recorded_options import said_once
+    from wattwise.records.stored_market import priced_parts
 
     record = store.get_run(ref)
     listed = runs_payload(store, query=RunsQuery(limit=1000, q=str(record.id)))
@@ -64,6 +65,7 @@ def run_report_html(
         if isinstance(so_far, dict):  # the page's figures of a lost run are those printed
             payload["run"]["emissions_so_far"] = {
                 "energy_kind": so_far.get("energy_kind"), **emissions,
+                "market": priced_parts(emissions),
                 "notes": list(dict.fromkeys([*notes, *(n for n in emissions.get("notes") or []
                                                        if isinstance(n, str))]))}
     _priced_by_report(payload["run"].get("figures"), emissions)
