@@ -169,7 +169,7 @@ def test_a_file_written_while_it_was_checked_is_not_judged(
     assert damage_found(db, _key(db)) is False
 
 
-def test_a_file_of_no_schema_yet_written_just_now_is_said_not_final(tmp_path: Path) -> None:
+def test_a_file_of_no_schema_yetwritten_just_now_is_said_not_final(tmp_path: Path) -> None:
     """A backup half copied over a served file (truncated, then written) read as a file
     of schema version 0: "has no wattwise runs yet", as if it were another's."""
     import os

@@ -38,7 +38,7 @@ def test_a_sound_file_is_none(sound: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("just_written", [True, False])
-def test_damage_is_said_even_in_a_file_written_just_now(sound: Path, tmp_path: Path,
+def test_damage_is_said_even_in_a_filewritten_just_now(sound: Path, tmp_path: Path,
                                                         just_written: bool) -> None:
     # the run's own last checkpoint wrote the file less than SETTLE_S before the check:
     # that is no "try again" here

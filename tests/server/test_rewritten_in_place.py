@@ -248,3 +248,57 @@ def test_a_fifo_at_the_shm_is_named_to_every_request_in_flight(tmp_path: Path) -
         assert not wrong, (len(wrong), len(said), wrong[:2])
         os.unlink(f"{live}-shm")
         assert _names(c) == ["r0"]
+
+
+def _copied_as_read(monkeypatch: pytest.MonkeyPatch, backup: Path, live: Path,
+                    then: object = None) -> None:
+    """Each read of a run finds none, as one of a file half copied over found none, and
+    the copy goes on under it: ``backup`` is copied over ``live`` (in place), or ``then``
+    is called, as the read ends."""
+    from wattwise.errors import NoSuchRun
+    from wattwise.records.queries import RunQueries
+
+    def missing(self: object, ref: object) -> object:
+        if then is None:
+            shutil.copyfile(backup, live)
+        else:
+            then()  # type: ignore[operator]
+        raise NoSuchRun(f"no run '{ref}' in {live}")
+
+    monkeypatch.setattr(RunQueries, "get_run", missing)
+
+
+def test_a_run_missing_from_a_file_copied_over_as_it_was_read_is_try_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was a 404 for a run the file holds (4 of 100 restores under requests)."""
+    live = _make(tmp_path / "runs.db", "only-one")
+    backup = _make(tmp_path / "backup.db", "b1", "b2")
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["only-one"]
+        with monkeypatch.context() as m:
+            _copied_as_read(m, backup, live)
+            r = c.get("/api/runs/2")
+        assert r.status_code == 503, r.text
+        assert r.json()["error"].endswith("rewritten in place while it was read (try again)")
+        r = c.get("/api/runs/2")  # the next request reads the file as it is now
+        assert r.status_code == 200 and r.json()["run"]["name"] == "b2", r.text
+
+
+def test_a_run_missing_from_a_file_that_did_not_move_is_404(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    live = _make(tmp_path / "runs.db", "r0")
+    with TestClient(create_app(live, port=8787), base_url=BASE) as c:
+        assert _names(c) == ["r0"]
+        r = c.get("/api/runs/7")
+        assert r.status_code == 404 and r.json()["error"] == f"no run '7' in {live}", r.text
+
+        def checkpoint() -> None:  # another process's commit and checkpoint meanwhile
+            add_run(live, "r1")
+            time.sleep(0.01)
+            with sqlite3.connect(live) as other:
+                other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+        with monkeypatch.context() as m:
+            _copied_as_read(m, live, live, then=checkpoint)
+            r = c.get("/api/runs/7")
+        assert r.status_code == 404, r.text

@@ -114,7 +114,7 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
         # a sound file: marked, every later reader of the file put back was refused)
         return StoreError(f"run database {path}: not read: {stopped}")
     if not is_damage(exc):
-        if cached and "no such table" in str(exc) and _written_just_now(path):
+        if cached and "no such table" in str(exc) and written_just_now(path):
             return changed_error(path)  # a file half copied over it: no table there yet
         why = open_fault(path, str(exc))  # a log removed under a writer: no failing disk
         return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot read:"
@@ -131,7 +131,7 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
 def none_yet_error(path: Path, version: int) -> StoreError:
     """A file of no wattwise schema yet: said so, or, written less than ``SETTLE_S`` ago,
     "try again" (a backup half copied over a served file read as schema version 0)."""
-    if _written_just_now(path):
+    if written_just_now(path):
         return changed_error(path)
     return StoreError(f"run database {path} has no wattwise runs yet (schema version "
                       f"{version}); nothing to read")
@@ -156,17 +156,17 @@ def _changed_while_read(path: Path) -> bool:
         _, state = _state(path)
     except (OSError, ValueError):
         return False
-    if _written_just_now(path):
+    if written_just_now(path):
         return True
     if state[0] + state[2] > CHECK_MAX_BYTES or _sound_afresh(path):
         return state[0] + state[2] <= CHECK_MAX_BYTES
     try:
-        return _state(path)[1] != state or _written_just_now(path)
+        return _state(path)[1] != state or written_just_now(path)
     except (OSError, ValueError):
         return False
 
 
-def _written_just_now(path: Path) -> bool:
+def written_just_now(path: Path) -> bool:
     """Whether the file was written less than ``SETTLE_S`` ago (it may be half copied).
     A modification time ahead of the clock (a skewed clock's write, ``touch -d``, a copy
     keeping it) is no recent write: its damage went unjudged, "try again" for good."""
@@ -198,7 +198,7 @@ def _sound_afresh(path: Path) -> bool:
     except StoreError:
         return False
     try:
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CHECK_CHILD, _check_uri(path)],
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _CHECK_CHILD, check_uri(path)],
                               capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return False
@@ -270,7 +270,7 @@ def damage_left(path: Path, said: str, budget_s: float = END_CHECK_S) -> StoreEr
         odd_side_file(path)  # a FIFO there: an open would wait on it for good
         if sum(_state(path)[1][::2]) > CHECK_MAX_BYTES:
             return None
-        conn = sqlite3.connect(_check_uri(path), uri=True, timeout=1.0)
+        conn = sqlite3.connect(check_uri(path), uri=True, timeout=1.0)
     except (StoreError, OSError, ValueError, sqlite3.Error):
         return None
     deadline = time.monotonic() + budget_s
@@ -363,7 +363,7 @@ def damage_found(path: Path, key: tuple[int, int]) -> bool:
         raise damaged_error(path) from None
     if now != key or state == known[0]:
         raise damaged_error(path)
-    conn = sqlite3.connect(_check_uri(path), uri=True, timeout=1.0)
+    conn = sqlite3.connect(check_uri(path), uri=True, timeout=1.0)
     try:
         check_whole(path, conn)
     except sqlite3.Error:
@@ -373,7 +373,7 @@ def damage_found(path: Path, key: tuple[int, int]) -> bool:
     return True
 
 
-def _check_uri(path: Path) -> str:
+def check_uri(path: Path) -> str:
     """The URI a check opens the file by, as a reader reads it: immutable where SQLite can
     make no -shm (a sound file put back beside a stale -wal, the -wal then removed, stayed
     "damaged" until the dashboard restarted)."""

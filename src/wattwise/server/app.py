@@ -13,10 +13,12 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
-from wattwise.errors import BadInput, StoreError
+from wattwise.errors import BadInput, NoSuchRun, StoreError
+from wattwise.records.damaged_file import changed_error
 from wattwise.records.rows import text as _storable
 from wattwise.server import results
 from wattwise.server._guard import TOKEN_PATTERN, Guard
@@ -175,6 +177,11 @@ def create_app(
 
     @app.exception_handler(BadInput)
     async def bad_input(request: Request, exc: BadInput) -> JSONResponse:
+        ref = request.path_params.get("ref")
+        if isinstance(exc, NoSuchRun) and isinstance(ref, str) and await run_in_threadpool(
+                runs_db.holds_run, ref):  # read half copied over: the file holds it now
+            return JSONResponse({"error": _storable(changed_error(runs_db.path))},
+                                status_code=503)
         return JSONResponse({"error": _storable(exc)}, status_code=404)
 
     @app.exception_handler(StoreError)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from wattwise.errors import BadInput, StoreError, WattwiseError
-from wattwise.records.damaged_file import forget
+from wattwise.records.damaged_file import check_uri, forget, written_just_now
 from wattwise.records.db_paths import odd_side_file
 from wattwise.records.kept_open import keep_open, odd_beside
 from wattwise.records.store import Store
@@ -54,6 +55,7 @@ class RunsFile:
         #: changed in place (another program's edit) is checked again, as a new file is
         self._schema: int | None = None
         self._seen = False  # a file was opened at the path at some point
+        self._stale = False  # a read found the open file's cache behind it (``holds_run``)
         self._stopping = False  # the server is stopping: no index build begins
         self._retired: list[tuple[Store | None, Reads | None]] = []
         self._active = 0  # requests in flight (``enter``/``leave``)
@@ -105,7 +107,7 @@ class RunsFile:
             identity = self._current()
             # its tables changed in place: read afresh and checked again, as a new file
             altered = (self._store is not None and identity == self._identity
-                       and ((self._watch is not None and self._watch.rewritten())
+                       and (self._stale or (self._watch is not None and self._watch.rewritten())
                             or self._store.schema_version() != self._schema))
             if self._identity is not None and (identity != self._identity or altered):
                 # Replaced or deleted since it was opened: let go of the old file. Its reads
@@ -118,6 +120,7 @@ class RunsFile:
                                        "dashboard read it (try again)")
                 self._retired.append((self._store, self._reads))
                 self._store, self._reads, self._identity = None, None, None
+                self._stale = False
                 forget(self.path)  # a verdict read through the old file's cache
             if self._retired:
                 # a side file that is no regular file named first: waiting for the other
@@ -144,6 +147,30 @@ class RunsFile:
                 self._watch = RewriteWatch(self.path)  # its -shm made by the read above
                 self._seen = True
             return self._store
+
+    def holds_run(self, ref: str) -> bool:
+        """Whether a run found missing (``ref``: its id or name) is in the file as it is
+        now, where the file was written less than ``damaged_file.SETTLE_S`` ago: read half
+        copied over (``cp backup.db runs.db``), a connection's cache held the copy's first
+        pages, and a run in both files was a 404. Looked up on a connection of its own;
+        where it is there, the file is opened afresh at the next request."""
+        if not written_just_now(self.path):
+            return False
+        by_id = ref.lstrip("-").isdigit() and len(ref) <= 19
+        try:
+            odd_side_file(self.path)  # a FIFO there: an open would wait on it for good
+            conn = sqlite3.connect(check_uri(self.path), uri=True, timeout=1.0)
+            try:
+                found = conn.execute(f"SELECT 1 FROM runs WHERE {'id' if by_id else 'name'} = ?",
+                                     (int(ref) if by_id else ref,)).fetchone() is not None
+            finally:
+                conn.close()
+        except (StoreError, sqlite3.Error, OSError, ValueError, OverflowError):
+            return False
+        if found:
+            with self._lock:
+                self._stale = True
+        return found
 
     def reads(self) -> Reads | None:
         """The aggregating queries over the same file (``_sql``), opened with the store."""
