@@ -48,3 +48,16 @@ def test_sums_taken_in_sqlite_are_the_samples_sums(tmp_path: Path, damaged: bool
     assert got.note == want.note and got.samples == want.samples
     assert got.energy_j == pytest.approx(want.energy_j, rel=1e-12)
     assert (got.low_j, got.high_j) == pytest.approx((want.low_j, want.high_j), rel=1e-12)
+
+
+def test_one_sample_and_one_domain_without_one_are_said_in_the_singular() -> None:
+    from wattwise.carbon.sample_energy import PartialEnergy
+    from wattwise.records.repriced_cover import UNCOVERED_MARK, uncovered_words
+
+    part = PartialEnergy(energy_j=1.0, low_j=1.0, high_j=1.0, kind="estimated",
+                         status="lost", samples=1, last_sample_unix_s=1e9)
+    assert "; from 1 sample up to 2001-09-09T01:46:40Z" in part.note, part.note
+    said = uncovered_words(["memory:model"], 2)
+    assert said.startswith("1 of 2 counted domains has no usable sample (memory:model)")
+    assert UNCOVERED_MARK in said and UNCOVERED_MARK in uncovered_words(["a", "b"], 3)
+    assert uncovered_words(["a", "b"], 3).startswith("2 of 3 counted domains have no usable")

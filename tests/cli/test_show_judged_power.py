@@ -113,7 +113,7 @@ def test_samples_missing_a_counted_domain_give_no_figure(tmp_path: Path) -> None
                   (rid,))
     out = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
     note = out["figures"]["energy_note"]
-    assert out["figures"]["energy_j"] is None and "counted domains have no usable sample" \
+    assert out["figures"]["energy_j"] is None and "counted domains has no usable sample" \
         " (cpu:package-0)" in note, note
     assert _api(db, rid)["figures"]["energy_note"] == note
     reported = json.loads(_cli("report", str(rid), "--db", str(db), "--json"))

@@ -22,7 +22,7 @@ from wattwise.cli import _register_all, app
 from wattwise.server import create_app
 
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
-SAID = "1 of 2 counted domains have no usable sample (cpu:0)"
+SAID = "1 of 2 counted domains has no usable sample (cpu:0)"
 
 
 @pytest.fixture(params=["unusable", "none at all"])

@@ -166,7 +166,8 @@ class PartialEnergy:
                 "%Y-%m-%dT%H:%M:%SZ", time.gmtime(upto))
         except (OverflowError, OSError, ValueError):  # past any calendar: as a number
             up_to = f" up to {upto:g} (unix s)"
-        said = f"{self.kind}, partial: {self.why}; from {self.samples} samples{up_to}"
+        said = (f"{self.kind}, partial: {self.why}; from {self.samples} "
+                f"sample{'' if self.samples == 1 else 's'}{up_to}")
         fault = self.fault
         return said if fault is None else f"{said}; {fault}"
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: The words of ``uncovered_note`` that tell its note from others (``cli.render``).
-UNCOVERED_MARK = " counted domains have no usable sample "
+UNCOVERED_MARK = " no usable sample ("
 
 
 def uncovered_note(record: Any, in_total: Iterable[str],
@@ -33,7 +33,8 @@ def uncovered_words(missing: Iterable[str], counted: int) -> str:
     sample: of a summarised run here, of one without a summary as its partial energy's
     fault (``carbon.sample_energy.PartialEnergy``)."""
     missing = list(missing)
-    return (f"{len(missing)} of {counted}{UNCOVERED_MARK}({', '.join(missing)}): a figure "
+    return (f"{len(missing)} of {counted} counted domains {'has' if len(missing) == 1 else 'have'}"
+            f"{UNCOVERED_MARK}{', '.join(missing)}): a figure "
             "from the others' samples would cover only part of the run, so it has none")
 
 
