@@ -73,6 +73,10 @@ def test_a_pair_no_run_could_hold_is_not_shown_and_said_so(priced: dict, key: st
     lines, parts = market_lines(summary), market_parts(summary)
     assert not any("Scope 2" in line and "both figures" in line for line in lines)
     assert not any("200.0" in line or "e+300" in line for line in lines)
+    # nor the stored basis text, written from that pair
+    assert summary["emissions"]["market_basis"] not in "\n".join(lines)
+    assert lines[0].endswith("; its basis not shown (written from the Scope 2 pair the note "
+                             "names)"), lines
     note = "  note: the record's Scope 2 pair is not usable"
     assert sum(line.startswith(note) for line in lines) == 1, lines
     # the market-based figure itself is still the stored one, on every output
@@ -115,8 +119,16 @@ def test_a_figure_without_its_pair_or_basis_words_says_so(priced: dict, basis: o
 
     summary = copy.deepcopy(priced)
     em = summary["emissions"]
+    # a pair without its basis's words (BC1's "; None"): neither is shown, the note says so
     del em["scope2"]["uncovered_basis"], em["scope2"]["uncovered_source"]
     em["market_basis"] = basis
     lines, parts = market_lines(summary), market_parts(summary)
-    assert lines[0].endswith("; basis not recorded"), lines
+    assert "None" not in "\n".join(lines)
+    assert lines[0].endswith("; its basis not shown (written from the Scope 2 pair the note "
+                             "names)"), lines
+    assert parts is not None and parts["basis"] == lines[0].split("; ", 1)[1]
+    # a figure priced without a pair or a share, its basis without words
+    del em["scope2"], summary["carbon_options"]["renewable_share"]
+    lines, parts = market_lines(summary), market_parts(summary)
+    assert lines == [lines[0]] and lines[0].endswith("; basis not recorded"), lines
     assert parts is not None and parts["basis"] == "basis not recorded"

@@ -16,7 +16,7 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
     market-based figure as an earlier wattwise recorded it, said so (``ref`` names the
     run in the command that prices it again); [] where they hold none, or where the
     stored emissions are not usable (``stored_energy.summary_emissions_fault``)."""
-    from wattwise.carbon.market import earlier_basis, earlier_share, stored_scope2_lines
+    from wattwise.carbon.market import earlier_share, stored_scope2_lines
     from wattwise.records.stored_energy import finite_float, summary_emissions_fault
 
     e = summary.get("emissions") if isinstance(summary, dict) else None
@@ -31,7 +31,7 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
     if e.get("market_g") is None:
         return []
     share = earlier_share(summary)
-    basis = basis_words(e) if share is None else earlier_basis(share, ref)
+    basis = basis_words(e, share, ref)
     of = f", from {kind} energy" if isinstance(kind, str) and kind else ""
     g = [f"{v:.4g}" if finite_float(v) is not None else "-"
          for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
@@ -39,9 +39,19 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
             *(f"  note: {n}" for n in _pair_notes(e))]
 
 
-def basis_words(e: dict[str, Any]) -> str:
-    """A stored market-based figure's ``market_basis``, or "basis not recorded" where it
-    holds no words (null, blank, not text: ``show`` said "; None")."""
+def basis_words(e: dict[str, Any], share: float | None, ref: object) -> str:
+    """What a market-based figure shown without a Scope 2 pair prices at: the earlier
+    method's words where it was priced so (``share``), else its stored ``market_basis``,
+    or "basis not recorded" where that holds no words (null, blank, not text: ``show``
+    said "; None"). Where the record holds a pair that is not shown, its stored basis
+    is not shown either: it was written from that pair ("(200.0%) covered", "1e+300
+    kWh" under a note that the pair is not shown)."""
+    from wattwise.carbon.market import earlier_basis
+
+    if share is not None:
+        return earlier_basis(share, ref)
+    if e.get("scope2") is not None:
+        return "its basis not shown (written from the Scope 2 pair the note names)"
     basis = e.get("market_basis")
     return basis if isinstance(basis, str) and basis.strip() else "basis not recorded"
 
@@ -77,7 +87,7 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     the hourly matching as stored (``hourly``; ``hourly_note`` where it cannot be read).
     None where ``market_lines`` gives none. The location-based figure of a Scope 2 pair
     is the run's own emissions, which the page gives already."""
-    from wattwise.carbon.market import earlier_basis, earlier_share
+    from wattwise.carbon.market import earlier_share
     from wattwise.records.stored_energy import finite_float
 
     if not market_lines(summary, ref):
@@ -89,7 +99,7 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     share = earlier_share(summary)
     return {"g": finite_float(e.get("market_g")), "low_g": finite_float(e.get("market_low_g")),
             "high_g": finite_float(e.get("market_high_g")),
-            "basis": basis_words(e) if share is None else earlier_basis(share, ref),
+            "basis": basis_words(e, share, ref),
             "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
 
 
