@@ -304,12 +304,14 @@ def test_impossible_stored_figures_are_left_out_and_said(tmp_path: Path) -> None
         (listed,) = c.get("/api/plans").json()["plans"]
     negative, above = body["variants"][1], body["variants"][2]
     assert negative["energy_j_per_sample"] == {"mean": None, "low": None, "high": None}
-    assert any("-1 is not a valid figure" in b for b in negative["not_valid"])
+    assert negative["not_valid"] == [
+        "its stored energy per sample is not usable: negative (-1 J/sample)"]
     assert above["energy_j_per_sample"] == {"mean": 0.008, "low": None, "high": None}
     assert any("does not hold its mean" in b for b in above["not_valid"])
     assert body["variants"][0]["not_valid"] == []
     assert tune["points"][2]["energy_j_per_sample"] is None
-    assert "-5 is not a valid figure" in tune["points"][2]["not_valid"][0]
+    assert tune["points"][2]["not_valid"] == [
+        "its stored energy per sample is not usable: negative (-5 J/sample)"]
     for p in (plan, listed):
         assert p["planned_start_unix_s"] is None and p["late_s"] is None
         assert p["planned_g_per_kwh"] is None and p["forecast_g"] is None

@@ -21,10 +21,12 @@ from wattwise.server import create_app
 # it: test_results_stored_json.py)
 LATE = [(float("inf"), "not a finite number (stored as inf)"),
         (10**400, "not a finite number (stored as more than 1e+308)"),
-        ("fast", "not a number (stored as 'fast')")]
+        ("fast", "not a number (stored as 'fast')"),
+        # finite, and no latency a call could have: it was shown as a measurement
+        (1e308, "1e+308 ms, longer than any run may last (1e+09 s)")]
 
 
-@pytest.mark.parametrize("value,why", LATE, ids=["inf", "huge-int", "text"])
+@pytest.mark.parametrize("value,why", LATE, ids=["inf", "huge-int", "text", "1e308"])
 def test_a_damaged_p90_latency_is_named_and_does_not_meet_the_bound(
     tmp_path: Path, value: Any, why: str
 ) -> None:
@@ -54,3 +56,17 @@ def test_a_damaged_p90_latency_is_named_and_does_not_meet_the_bound(
                      re.findall(r'<text class="note"[^>]*>([^<]*)</text>', svg.text))
     assert ("left out: 1 setting whose stored p90 latency is not usable (a damaged "
             f"record): threads=1 batch=1 fp32: {line}") in notes, notes
+
+
+def test_one_damaged_energy_is_one_line(tmp_path: Path) -> None:
+    """It was counted twice ("2 figure(s) not valid"): the figure read as not valid, and
+    the stored energy judged not usable."""
+    db = tmp_path / "runs.db"
+    tid = results_db(db)["tune"]
+    t = tuning().to_dict()
+    t["points"][0]["energy_j_per_sample"] = -1
+    set_window(db, tid, "tune", t)
+    with TestClient(create_app(db), base_url="http://localhost") as c:
+        p = c.get(f"/api/tune/{tid}").json()["points"][0]
+    assert p["energy_j_per_sample"] is None
+    assert len(p["not_valid"]) == 1 and "negative (-1 J/sample)" in p["not_valid"][0], p

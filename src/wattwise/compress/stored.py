@@ -19,6 +19,7 @@ import math
 from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+from wattwise.records.judged_power import MAX_DURATION_S
 
 #: How many left-out variants a figure's note names; the rest are counted.
 NAMED_MAX = 10
@@ -142,14 +143,24 @@ def point_fault(p: Any) -> str | None:
     return None if why is None else f"its stored energy per sample is not usable: {why}"
 
 
+#: The longest p90 latency a stored tuning may hold, in ms: one call no longer than any
+#: run may last (``records.judged_power.MAX_DURATION_S``, 1e9 s).
+MAX_LATENCY_MS = MAX_DURATION_S * 1000.0
+
+
 def latency_fault(p: Any) -> str | None:
     """Why a stored tuning setting's p90 latency cannot be read as one (text, NaN,
-    infinity, an integer too large for a float), or None: a damaged record, which is
-    not drawn, not counted as meeting a latency bound, and said so. A null latency, or
-    a number that is no possible latency, is not judged here (the reader says that)."""
+    infinity, an integer too large for a float, more than ``MAX_LATENCY_MS``: 1e308 ms
+    was shown as a measurement), or None: a damaged record, which is not drawn, not
+    counted as meeting a latency bound, and said so. A null latency, or one below 0,
+    is not judged here (the reader says that)."""
     if not isinstance(p, dict) or p.get("status") != "ok":
         return None
-    why = number_fault(p.get("latency_p90_ms"), optional=True)
+    value = p.get("latency_p90_ms")
+    why = number_fault(value, optional=True)
+    if why is None and isinstance(value, float | int) and value > MAX_LATENCY_MS:
+        why = (f"{value:.4g} ms, longer than any run may last ({MAX_LATENCY_MS / 1000:g} "
+               "s)")
     return None if why is None else f"its stored latency is {why}"
 
 

@@ -410,11 +410,14 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         e = _restated(_obj(b.get("energy_j_per_sample")))
         t = _obj(b.get("throughput"))
         bad: list[str] = []
+        read: list[str] = []  # its J/sample's own lines, said unless its fault says it
         mean, low, high = _interval(e.get("mean"), e.get("low"), e.get("high"),
-                                    "energy per sample", bad)
+                                    "energy per sample", read)
         fault = variant_fault(v)
-        if energy_fault(v) is not None:  # else its J/sample is usable: shown
+        if energy_fault(v) is not None:  # its one line (it was counted as 4 figures)
             mean = low = high = None
+        else:  # its J/sample is usable: shown, and what of its range is not, said
+            bad += read
         if fault is not None:
             bad.append(_short(fault, TEXT_MAX) or "")
         variants.append({
@@ -499,10 +502,10 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
             continue
         label = _label(p, "tune")
         bad: list[str] = []
-        energy = _figure(p.get("energy_j_per_sample"), "energy per sample", bad)
-        fault = point_fault(p)
+        fault = point_fault(p)  # its energy judged once: one figure is one line
+        energy = None if fault is not None else _figure(p.get("energy_j_per_sample"),
+                                                        "energy per sample", bad)
         if fault is not None:
-            energy = None
             bad.append(_short(fault, TEXT_MAX) or "")
         # A latency that is not a finite number is a damaged record: named, and never
         # counted as meeting the bound (whatever the stored ``meets_bound`` says).
