@@ -37,7 +37,7 @@ def test_show_gives_a_plan_s_saving_as_the_plan_page_does(tmp_path: Path) -> Non
     assert doc["plan"]["saving_g"] == served["saving_g"]
     assert doc["plan"]["saving_pct"] == pytest.approx(served["saving_pct"])
     text = " ".join(_show(str(ids["plan"]), "--db", str(db)).split())
-    assert (f"plan: saving {served['saving_g']:.4g} gCO2eq ({served['saving_pct']:.1f} %) "
+    assert (f"plan: saving {served['saving_g']:.4g} gCO2eq ({served['saving_pct']:.3g} %) "
             f"against the usual time at {served['usual_g_per_kwh']:.4g} g/kWh") in text
     assert "plan" not in json.loads(_show(str(other), "--db", str(db), "--json"))
     assert "plan:" not in _show(str(other), "--db", str(db))

@@ -164,6 +164,15 @@ FORMATS = [
     ("pricedWhere({zone: null})", ""),
     ("drawnSaid(2408, 600)", "2408 samples shown as at most 600 points per domain"),
     ("drawnSaid(2, 1)", "2 samples shown as at most 1 point per domain"),
+    # a plan's saving as a share, as `wattwise show` writes it (.3g): never "-0.0 %"
+    ("pct(-6.666671111761911e-05)", "-6.67e-05 %"),
+    ("pct(35.24)", "35.2 %"),
+    ("pct(5)", "5 %"),
+    ("pct(0)", "0 %"),
+    # the runs pager's words follow the sort
+    ("pagerWords({sort: 'started', order: 'desc'}).join('/')", "newer/older"),
+    ("pagerWords({sort: 'started', order: 'asc'}).join('/')", "older/newer"),
+    ("pagerWords({sort: 'energy', order: 'asc'}).join('/')", "previous/next"),
     ("drawnSaid(1, 1)", "1 sample shown as at most 1 point per domain"),
     ("drawnSaid(1, 0)", "1 sample, none drawn (the notes say why)"),
     ("drawnSaid(2408, 0)", "2408 samples, none drawn (the notes say why)"),

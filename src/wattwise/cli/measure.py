@@ -782,7 +782,7 @@ def _plan_line(plan: dict[str, Any] | None) -> str | None:
     if saving is None or usual is None:
         return f"plan: no saving shown: {safe(plan.get('saving_note') or 'not available', None)}"
     pct = plan.get("saving_pct")
-    return (f"plan: saving {saving:.4g} gCO2eq" + ("" if pct is None else f" ({pct:.1f} %)")
+    return (f"plan: saving {saving:.4g} gCO2eq" + ("" if pct is None else f" ({pct:.3g} %)")
             + f" against the usual time at {usual:.4g} g/kWh (estimated on the plan's "
             "forecast)")
 
@@ -870,9 +870,9 @@ def _windows_table(windows: list[dict[str, Any]], started_unix_s: float) -> Any:
 def _short_time(seconds: Any) -> str:
     """A window's duration: ``0.87 ms`` under a tenth of a second (a window around one
     batch), else ``12.34 s``; ``-`` where it is not a number."""
-    small = isinstance(seconds, (int, float)) and not isinstance(seconds, bool) \
-        and abs(seconds) < 0.1
-    return num(seconds * 1000.0, ".2f", " ms") if small else num(seconds, ".2f", " s")
+    from wattwise.measure.results import fmt_seconds
+
+    return fmt_seconds(seconds)
 
 
 def show(
@@ -1678,7 +1678,7 @@ def report(
             f"({safe(kind_said(kind) if part is None else part.note, None)}"
             f"{'' if alone is None else ', from its stored summary: no samples'}) "
             + ("over a duration not known (its note says why)" if rec.duration_s is None
-               else f"over {num(rec.duration_s, '.2f')} s"),
+               else f"over {_short_time(rec.duration_s)}"),
             markup=False, highlight=False,
         )
         lines = emissions_lines({"emissions": out["emissions"],

@@ -20,7 +20,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from wattwise.measure.results import fmt_energy
+from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds
 from wattwise.records.judged_stored import said_kind
 
 #: Longest stored text shown in a table cell or line, in characters.
@@ -218,7 +218,7 @@ def energy_table(result: dict[str, Any], title: str | None = None,
             ".2f", " W"),
         cell(said_kind(result)),
         "summed over other runs (see the note)" if "summary_of" in result
-        else "over " + num(result.get("duration_s"), ".2f", " s"),
+        else "over " + fmt_seconds(result.get("duration_s")),
     )
     return t
 
@@ -304,10 +304,10 @@ def attribution_lines(result: dict[str, Any]) -> list[str]:
         return [head + "its CPU energy has no usable figure (its stored energy is not "
                 "usable), so no share of it is given in joules."]
     return [
-        head + f"of its {num(a.get('cpu_energy_j'), '.1f')} J of CPU energy"
+        head + f"of its {fmt_joules(a.get('cpu_energy_j'))} of CPU energy"
         + (" (from its samples)" if a.get("from_samples") else "") + ", "
-        f"{num(a.get('attributed_cpu_energy_j'), '.1f')} J is this process tree's share "
-        f"and {num(a.get('unattributed_cpu_energy_j'), '.1f')} J other processes' "
+        f"{fmt_joules(a.get('attributed_cpu_energy_j'))} is this process tree's share "
+        f"and {fmt_joules(a.get('unattributed_cpu_energy_j'))} other processes' "
         "(both inside the total; emissions price the whole total)."
     ]
 
@@ -326,7 +326,7 @@ def partial_line(part: Any, duration_s: Any = None) -> str:
     """The one line of a run without a summary: its partial energy (an
     ``carbon.partial.PartialEnergy``), with range, kind and what it is from, over its
     duration so far (``duration_s``, as ``runs`` and ``report`` give it) where known."""
-    over = f" over {duration_s:.2f} s" if _finite(duration_s) else ""
+    over = f" over {fmt_seconds(duration_s)}" if _finite(duration_s) else ""
     if not getattr(part, "usable", True):  # a sum past what one run may hold: no figure
         return f"energy: not usable ({safe(part.note, None)})"
     return (f"energy: {energy(part.energy_j, part.low_j, part.high_j)} "

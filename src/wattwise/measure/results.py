@@ -144,8 +144,9 @@ class EnergyResult:
             a = self.attribution
             lines.append(
                 f"  process tree {a.pid}: {a.share:.0%} of busy CPU time -> "
-                f"{a.attributed_cpu_energy_j:.1f} J of the {a.cpu_energy_j:.1f} J of CPU energy "
-                f"in the total ({a.unattributed_cpu_energy_j:.1f} J other processes')"
+                f"{fmt_joules(a.attributed_cpu_energy_j)} of the {fmt_joules(a.cpu_energy_j)} of "
+                f"CPU energy in the total ({fmt_joules(a.unattributed_cpu_energy_j)} other "
+                "processes')"
             )
         for s in self.gpu_attribution:
             lines.append(f"  {_gpu_share_line(s)}")
@@ -165,8 +166,39 @@ def _gpu_share_line(s: GpuShare) -> str:
     return f"{line} ({s.note})" if s.note else line
 
 
+#: The units an energy under 1 J is written in, largest first: a real figure of
+#: millijoules is never "0.0 J (0.0-0.0)" (a 1.7 ms run's 22.4 mJ was).
+_SMALL_UNITS = ((1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"))
+
+
 def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
-    """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists."""
-    if abs(high_j - low_j) <= 1e-9 * max(1.0, abs(energy_j)):
-        return f"{energy_j:.1f} J"
-    return f"{energy_j:.1f} J ({low_j:.1f}-{high_j:.1f})"
+    """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists; under
+    1 J (the figure and its range) in mJ, µJ or nJ, as ``22.4 mJ (20.6-24.9)``."""
+    top, scale, unit = max(abs(energy_j), abs(low_j), abs(high_j)), 1.0, "J"
+    if 0 < top < 1:
+        scale, unit = next(((s, u) for s, u in _SMALL_UNITS if top >= s), _SMALL_UNITS[-1])
+    e, lo, hi = energy_j / scale, low_j / scale, high_j / scale
+    if abs(high_j - low_j) <= 1e-9 * max(1.0, abs(energy_j)) * (scale if top < 1 else 1):
+        return f"{e:.1f} {unit}"
+    return f"{e:.1f} {unit} ({lo:.1f}-{hi:.1f})"
+
+
+def fmt_joules(value: Any) -> str:
+    """One exact energy as :func:`fmt_energy` writes it (``6.0 mJ``, ``12.3 J``), ``-``
+    where it is not a finite number."""
+    from wattwise._finite import finite_float
+
+    v = finite_float(value)
+    return "-" if v is None else fmt_energy(v, v, v)
+
+
+def fmt_seconds(seconds: Any) -> str:
+    """A duration: ``1.70 ms`` under a tenth of a second (a decorated function's run, a
+    window around one batch: "0.00 s" said nothing), else ``12.34 s``; ``-`` where it
+    is not a finite number."""
+    from wattwise._finite import finite_float
+
+    secs = finite_float(seconds)
+    if secs is None:
+        return "-"
+    return f"{secs * 1000.0:.2f} ms" if abs(secs) < 0.1 else f"{secs:.2f} s"

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wattwise.measure.results import fmt_energy
+from wattwise.measure.results import fmt_energy, fmt_seconds
 from wattwise.plot.bands import (
     MAX_LABEL_CHARS,
     Band,
@@ -183,7 +183,7 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     sub = total.line() if total is not None else "no total recorded"
     duration = _num(run.get("duration_s"))
     if duration is not None:
-        sub += f" · {duration:.2f} s"
+        sub += f" · {fmt_seconds(duration)}"
     if total is not None and total.note:  # cut to the width below; whole in the notes
         sub += f" · note: {total.note}"
     fig = Figure(W, bottom + 60, f"{head}; {sub}")  # the height grows with the legend
