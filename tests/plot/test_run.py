@@ -292,3 +292,25 @@ def test_the_figure_counts_its_samples_and_points_as_the_run_page_does(
     domains = {"cpu": {"t_s": list(range(points)), "gap": [False] * points}}
     parts = _note_parts({"samples": samples}, domains, 0, False)
     assert said in parts, parts
+
+
+@pytest.mark.parametrize(("scale", "unit"), [(1.0, "W"), (40.0, "kW"), (1e6, "MW"),
+                                             (1e9, "MW")])
+def test_the_power_axis_title_stands_clear_of_its_tick_labels(scale: float, unit: str) -> None:
+    """It was drawn over "7.5e+07 kW" (a fixed place left of labels of any width); the
+    unit is the run page's (MW from 2 MW)."""
+    from wattwise.plot.figure import FONT_PX
+    from wattwise.plot.run import ML
+    from wattwise.plot.text_width import text_width
+
+    tl = _timeline()
+    for d in tl["domains"].values():
+        for k in ("power_w", "min_w", "max_w"):
+            d[k] = [None if p is None else p * scale for p in d[k]]
+    items = layout(_run(), tl).items
+    labels = [t for t in items if isinstance(t, Text) and t.cls == "tick" and t.x < ML]
+    (title,) = [t for t in items if isinstance(t, Text) and t.text.startswith("power (")]
+    assert title.text == f"power ({unit}; per domain)"
+    left = min(t.x - text_width(t.text, FONT_PX) for t in labels)
+    assert title.x + FONT_PX / 2 + 2 <= left, (title.x, left, [t.text for t in labels])
+    assert title.x - FONT_PX / 2 >= 0

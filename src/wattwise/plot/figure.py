@@ -240,6 +240,23 @@ def y_axis(ticks: Sequence[float], fy: Callable[[float], float], x: float,
     return out
 
 
+def y_title_x(ticks: Sequence[float], fmt: Callable[[float], str], x: float) -> float:
+    """Where a rotated axis title is centred left of the tick labels ``y_axis`` writes
+    with ``fmt`` at ``x``: clear of the widest (a fixed place put the title over
+    "7.5e+07 kW")."""
+    widest = max((text_width(fmt(t), FONT_PX) for t in ticks), default=0.0)
+    return x - 6 - widest - 10
+
+
+def unit_words(ticks: Sequence[float], unit: str, x: float) -> Callable[[float], str]:
+    """How ``y_axis`` writes its tick labels: value and unit, or the value alone where
+    both leave no room for the axis title beside them (which says the unit)."""
+    def both(v: float) -> str:
+        return f"{v:g} {unit}"
+
+    return both if y_title_x(ticks, both, x) >= 10 else (lambda v: f"{v:g}")
+
+
 @dataclass(frozen=True)
 class Key:
     """One legend entry: how the thing looks (``line``, ``band`` or ``tick``) and its text."""

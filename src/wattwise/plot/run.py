@@ -54,9 +54,11 @@ from wattwise.plot.figure import (
     linear,
     nice_ticks,
     shown,
+    unit_words,
     wrap,
     x_axis,
     y_axis,
+    y_title_x,
 )
 from wattwise.plot.run_carbon import Frame, Priced, carbon_panel, priced_of
 from wattwise.plot.text_width import fit_width
@@ -161,7 +163,8 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     p_values = [p for d in domains.values() for k in ("power_w", "max_w")
                 for p in _nums(d.get(k))]
     p_top = max([p for p in p_values if p > 0], default=1.0) * 1.08
-    p_div, p_unit = (1000.0, "kW") if p_top >= 2000 else (1.0, "W")
+    p_div, p_unit = next(u for u in ((1e6, "MW"), (1e3, "kW"), (1.0, "W"))
+                         if p_top >= 2 * u[0] or u[1] == "W")  # as the run page's units
 
     steps = _steps(timeline.get("steps"))
     keys = _keys(domains, provenance, bands, marks, steps)
@@ -194,8 +197,9 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
         return fy(p_w / p_div)
 
     # Grid first, bands over it (translucent), data on top of both.
-    fig.items.extend(y_axis(nice_ticks(0.0, p_top / p_div, False), fy, ML, W - MR,
-                            lambda v: f"{v:g} {p_unit}"))
+    p_ticks = nice_ticks(0.0, p_top / p_div, False)
+    words = unit_words(p_ticks, p_unit, ML)
+    fig.items.extend(y_axis(p_ticks, fy, ML, W - MR, words))
     for band in drawn:
         a, b = max(px(band.start_s), ML), min(px(band.end_s), W - MR)
         if b >= a:
@@ -211,7 +215,8 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     add(Line(ML, MT, ML, bottom))
     add(Text((ML + W - MR) / 2, bottom + 36, f"time since the run's start ({t_unit})",
              "middle"))
-    add(Text(18, (MT + bottom) / 2, f"power ({p_unit}; per domain)", "middle", rotate=-90))
+    add(Text(max(8.0, y_title_x(p_ticks, words, ML)), (MT + bottom) / 2,
+             f"power ({p_unit}; per domain)", "middle", rotate=-90))
     add(Text(ML, 22, fit_width(_cut(head, TEXT_MAX), W - ML - 4, FONT_PX, bold=True),
              bold=True, cls="title"))
     add(Text(ML, 42, fit_width(_cut(sub, TEXT_MAX), W - ML - MR, FONT_PX), cls="subtitle"))
