@@ -638,10 +638,11 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     tags = _obj(run.get("tags"))
     summary = _obj(run.get("summary"))
     bad: list[str] = []
+    lacking = None  # why the run has no figures here: no figure of it is "not valid"
     if (missing := _no_summary(run)) is not None:
         summary = {}
         if run.get("status") != "running":  # one still recording has none yet: no fault
-            bad.append(f"{missing}: the plan's energy, emissions and saving are none here "
+            lacking = (f"{missing}: the plan's energy, emissions and saving are none here "
                        "(the run's own page gives its energy from its samples)")
     # a stored total or emissions the record's rule sets aside are no figures here either
     # (every other output gives them as not usable): said, and left out
@@ -723,7 +724,7 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         else 100.0 * saving / usual_total,
         "saving_note": _saving_note(usual_g, saving, coarse, missing,
                                     "usual_g_per_kwh" in tags),
-        "not_valid": bad,
+        "not_valid": bad, "no_summary": lacking,
     }
 
 
