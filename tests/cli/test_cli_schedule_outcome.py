@@ -71,10 +71,10 @@ def test_defer_prints_energy_emissions_and_saving_as_its_record_holds(tmp_path: 
     # Where the run really ran decides the sign (a late start on a loaded machine may miss
     # the clean second); the line says which, with the record's own figures.
     if abs(saving) <= 1e-9 * usual_g:
-        assert "; no saving: 0 gCO2eq (0.0 %), estimated" in err
+        assert "; no saving: 0 gCO2eq (0 %), estimated" in err
     else:
         verb = "saved" if saving > 0 else "emitted more:"
-        assert f"; {verb} {abs(saving):.4g} gCO2eq ({abs(100 * saving / usual_g):.1f} %), " \
+        assert f"; {verb} {abs(saving):.4g} gCO2eq ({abs(100 * saving / usual_g):.3g} %), " \
                "estimated" in err
     assert rec.name == "tiny"
 
@@ -88,7 +88,7 @@ def test_defer_without_a_record_says_so(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     err = _flat(r.stderr)
     assert "not recorded (--no-store)" in err
-    assert "no saving: 0 gCO2eq (0.0 %), estimated" in err  # a flat trace saves nothing
+    assert "no saving: 0 gCO2eq (0 %), estimated" in err  # a flat trace saves nothing
 
 
 def test_plan_run_prints_each_runs_figures_and_json_carries_the_same(tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_a_job_with_no_freedom_saves_nothing_in_its_own_output_and_on_the_dashbo
                             "--db", str(db), "--name", "fixed", "--",
                             sys.executable, "-c", "pass"], env=WIDE)
     assert r.exit_code == 0, r.output
-    assert "; no saving: 0 gCO2eq (0.0 %), estimated" in _flat(r.stderr)
+    assert "; no saving: 0 gCO2eq (0 %), estimated" in _flat(r.stderr)
     rec = _only_run(db)
     assert float(rec.tags["usual_g_per_kwh"]) == pytest.approx(
         rec.summary["emissions"]["avg_intensity_g_per_kwh"], rel=1e-12)

@@ -4,6 +4,7 @@ figure, as the dashboard writes it: it was "0.0 J (0.0-0.0)" over "0.00 s"."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,21 @@ def test_millijoules_over_milliseconds_are_written_so(tmp_path: Path) -> None:
         assert "0.0 J (0.0-0.0)" not in out and mj in out, (name, out)
     for name in ("show", "report", "figure"):
         assert ms in outputs[name] and "0.00 s" not in outputs[name], (name, outputs[name])
+
+
+def test_a_total_stored_without_its_range_is_written_in_its_unit(tmp_path: Path) -> None:
+    """A stored total whose low and high are missing: 70.2 mJ was "0.1 J"."""
+    from tests._damage import edit_summary
+
+    db = tmp_path / "runs.db"
+    with wattwise.track("tiny", db=db, sensors=[ConstantPowerSensor({"cpu:package": 10.0})],
+                        interval_s=0.5, zone="DE") as run:
+        sum(range(1000))
+    assert run.flush() and run.run_id is not None
+    edit_summary(db, run.run_id, lambda s: (s.pop("low_j"), s.pop("high_j")))
+    with Store(db, readonly=True) as store:
+        e = store.get_run(run.run_id).summary["energy_j"]
+    assert 0 < e < 1
+    for out in (_cli("runs", "--db", str(db)), _cli("show", "latest", "--db", str(db))):
+        assert f"{e * 1000:.1f} mJ" in out, out
+        assert not re.search(r"\b0\.[01] J\b(?! is this)", out), out  # its share may be 0

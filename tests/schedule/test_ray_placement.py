@@ -111,7 +111,13 @@ def test_jobs_run_on_the_node_types_and_zones_planned_and_realise_the_saving(
                 zones=zones[n], energy_by_node=figures) for n, w in windows.items()]
     the_plan = plan(jobs, forecasts, offers=offers, min_saving_pct=0.0)
     placed = {a.job.name: (a.zone, a.node) for a in the_plan.assignments}
-    assert placed == {"train": ("FR", "slow"), "embed": ("DE", "fast")}, the_plan.to_dict()
+    # "train" on FR's slow node where its measured energy there is under 100 times its
+    # fast-node energy (10 times the work: so on a quiet machine); a machine loaded
+    # enough to measure more (once, beside three other test runs) puts it on DE's fast
+    # node, as the figures say it should
+    ratio = figures["slow"].energy_j / figures["fast"].energy_j
+    train = ("FR", "slow") if ratio * INTENSITY["FR"] < INTENSITY["DE"] else ("DE", "fast")
+    assert placed == {"train": train, "embed": ("DE", "fast")}, (ratio, the_plan.to_dict())
     assert the_plan.saving_pct > 50.0
 
     results = ex.run_plan(the_plan, {j.name: CMD for j in jobs})

@@ -112,7 +112,7 @@ def energy(energy_j: Any, low_j: Any = None, high_j: Any = None, *,
         return f"{energy_j:.4g} J"
     if _finite(low_j) and _finite(high_j):
         return fmt_energy(energy_j, low_j, high_j)
-    return f"{energy_j:.1f} J"
+    return fmt_joules(energy_j)  # no range stored: 70.2 mJ was "0.1 J"
 
 
 def stored_total(summary: dict[str, Any], figures: dict[str, Any] | None = None,

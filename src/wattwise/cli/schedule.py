@@ -513,7 +513,7 @@ def _outcome_lines(o: Any, *, stored: bool = True) -> list[str]:
     else:
         verb = ("saved" if o.saving_g > 0 else "emitted more:" if o.saving_g < 0
                 else "no saving:")
-        pct = "" if o.saving_pct is None else f" ({abs(o.saving_pct):.1f} %)"
+        pct = "" if o.saving_pct is None else f" ({abs(o.saving_pct):.3g} %)"  # as show
         lines.append(
             f"{safe(o.name)}: at its usual time ({_utc(o.usual_start_unix_s)}, "
             f"{o.usual_zone}: {o.usual_g_per_kwh:.1f} gCO2eq/kWh forecast from "
