@@ -25,14 +25,20 @@ def _cli(*args: str) -> str:
     return r.output
 
 
-def test_millijoules_over_milliseconds_are_written_so(tmp_path: Path) -> None:
-    db = tmp_path / "runs.db"
+def _tiny(db: Path) -> int:
+    """A run of a few milliseconds at a constant 10 W, recorded into ``db``; its id."""
     with wattwise.track("tiny", db=db, sensors=[ConstantPowerSensor({"cpu:package": 10.0})],
                         interval_s=0.5, zone="DE") as run:
         sum(range(1000))
     assert run.flush() and run.run_id is not None
+    return int(run.run_id)
+
+
+def test_millijoules_over_milliseconds_are_written_so(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = _tiny(db)
     with Store(db, readonly=True) as store:
-        s = store.get_run(run.run_id).summary
+        s = store.get_run(rid).summary
     assert 0 < s["energy_j"] < 1 and s["duration_s"] < 0.1, s
     mj, ms = f"{s['energy_j'] * 1000:.1f} mJ", f"{s['duration_s'] * 1000:.2f} ms"
     svg = tmp_path / "tiny.svg"
@@ -51,13 +57,10 @@ def test_a_total_stored_without_its_range_is_written_in_its_unit(tmp_path: Path)
     from tests._damage import edit_summary
 
     db = tmp_path / "runs.db"
-    with wattwise.track("tiny", db=db, sensors=[ConstantPowerSensor({"cpu:package": 10.0})],
-                        interval_s=0.5, zone="DE") as run:
-        sum(range(1000))
-    assert run.flush() and run.run_id is not None
-    edit_summary(db, run.run_id, lambda s: (s.pop("low_j"), s.pop("high_j")))
+    rid = _tiny(db)
+    edit_summary(db, rid, lambda s: (s.pop("low_j"), s.pop("high_j")))
     with Store(db, readonly=True) as store:
-        e = store.get_run(run.run_id).summary["energy_j"]
+        e = store.get_run(rid).summary["energy_j"]
     assert 0 < e < 1
     for out in (_cli("runs", "--db", str(db)), _cli("show", "latest", "--db", str(db))):
         assert f"{e * 1000:.1f} mJ" in out, out

@@ -45,6 +45,7 @@ from wattwise.cli.render import (
     when,
 )
 from wattwise.measure.intervals import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S
+from wattwise.measure.results import fmt_seconds
 from wattwise.records.run_notes import (
     RECORDING,
     gap_count,
@@ -858,21 +859,13 @@ def _windows_table(windows: list[dict[str, Any]], started_unix_s: float) -> Any:
             and not isinstance(start, bool) else None
         gap = any(isinstance(d, dict) and d.get("gap") for d in w.get("domains") or [])
         t.add_row(cell(w.get("name", "?")), num(at, "+.2f", " s"),
-                  _short_time(w.get("duration_s")),
+                  fmt_seconds(w.get("duration_s")),
                   # a stored energy that is not usable: the listing's note (records.window_list)
                   cell(w["energy_note"]) if isinstance(w.get("energy_note"), str)
                   else energy(w.get("energy_j"), w.get("low_j"), w.get("high_j"), stored=True),
                   num(w.get("avg_power_w"), ".2f", " W"),
                   cell(kind_said(w.get("kind"))) + (" \\[gap]" if gap else ""))
     return t
-
-
-def _short_time(seconds: Any) -> str:
-    """A window's duration: ``0.87 ms`` under a tenth of a second (a window around one
-    batch), else ``12.34 s``; ``-`` where it is not a number."""
-    from wattwise.measure.results import fmt_seconds
-
-    return fmt_seconds(seconds)
 
 
 def show(
@@ -1678,7 +1671,7 @@ def report(
             f"({safe(kind_said(kind) if part is None else part.note, None)}"
             f"{'' if alone is None else ', from its stored summary: no samples'}) "
             + ("over a duration not known (its note says why)" if rec.duration_s is None
-               else f"over {_short_time(rec.duration_s)}"),
+               else f"over {fmt_seconds(rec.duration_s)}"),
             markup=False, highlight=False,
         )
         lines = emissions_lines({"emissions": out["emissions"],

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wattwise._finite import finite_float
 from wattwise.sensors.base import Kind
 from wattwise.sensors.nvml_share import GpuShare
 
@@ -178,7 +179,7 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     if 0 < top < 1:
         scale, unit = next(((s, u) for s, u in _SMALL_UNITS if top >= s), _SMALL_UNITS[-1])
     e, lo, hi = energy_j / scale, low_j / scale, high_j / scale
-    if abs(high_j - low_j) <= 1e-9 * max(1.0, abs(energy_j)) * (scale if top < 1 else 1):
+    if abs(high_j - low_j) <= 1e-9 * max(1.0, abs(energy_j)) * scale:
         return f"{e:.1f} {unit}"
     return f"{e:.1f} {unit} ({lo:.1f}-{hi:.1f})"
 
@@ -186,8 +187,6 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
 def fmt_joules(value: Any) -> str:
     """One exact energy as :func:`fmt_energy` writes it (``6.0 mJ``, ``12.3 J``), ``-``
     where it is not a finite number."""
-    from wattwise._finite import finite_float
-
     v = finite_float(value)
     return "-" if v is None else fmt_energy(v, v, v)
 
@@ -196,8 +195,6 @@ def fmt_seconds(seconds: Any) -> str:
     """A duration: ``1.70 ms`` under a tenth of a second (a decorated function's run, a
     window around one batch: "0.00 s" said nothing), else ``12.34 s``; ``-`` where it
     is not a finite number."""
-    from wattwise._finite import finite_float
-
     secs = finite_float(seconds)
     if secs is None:
         return "-"

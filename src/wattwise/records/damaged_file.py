@@ -158,8 +158,8 @@ def _changed_while_read(path: Path) -> bool:
         return False
     if written_just_now(path):
         return True
-    if state[0] + state[2] > CHECK_MAX_BYTES or _sound_afresh(path):
-        return state[0] + state[2] <= CHECK_MAX_BYTES
+    if _too_large(state) or _sound_afresh(path):
+        return not _too_large(state)
     try:
         return _state(path)[1] != state or written_just_now(path)
     except (OSError, ValueError):
@@ -232,7 +232,7 @@ def check_whole(path: Path, conn: sqlite3.Connection) -> tuple[int, int]:
         known = _CHECKED.get(key)
     if known is not None and known[0] == state:
         damaged = known[1]
-    elif state[0] + state[2] > CHECK_MAX_BYTES:
+    elif _too_large(state):
         damaged = False  # not checked: a read that meets damage marks it (``read_error``)
         with _CHECKED_LOCK:
             _CHECKED[key] = (state, damaged)
@@ -268,7 +268,7 @@ def damage_left(path: Path, said: str, budget_s: float = END_CHECK_S) -> StoreEr
     ``CHECK_MAX_BYTES``, not checked whole within ``budget_s``, or not to be opened."""
     try:
         odd_side_file(path)  # a FIFO there: an open would wait on it for good
-        if sum(_state(path)[1][::2]) > CHECK_MAX_BYTES:
+        if _too_large(_state(path)[1]):
             return None
         conn = sqlite3.connect(check_uri(path), uri=True, timeout=1.0)
     except (StoreError, OSError, ValueError, sqlite3.Error):
@@ -379,6 +379,12 @@ def check_uri(path: Path) -> str:
     "damaged" until the dashboard restarted)."""
     uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
     return uri + "&immutable=1" if may_read_immutable(path) else uri
+
+
+def _too_large(state: tuple[int, int, int]) -> bool:
+    """Whether a file of ``state`` (``_state``'s) and its ``-wal`` are larger than
+    ``CHECK_MAX_BYTES``: not checked whole by any check here."""
+    return state[0] + state[2] > CHECK_MAX_BYTES
 
 
 def _state(path: Path) -> tuple[tuple[int, int], tuple[int, int, int]]:
