@@ -16,7 +16,14 @@ import pytest
     ((0.0, 0.0, 0.0), "0.0 J"),
     ((0.0945, 0.0873, 0.107), "94.5 mJ (87.3-107.0)"),
     ((12.34, 9.1, 15.0), "12.3 J (9.1-15.0)"),
-    ((0.9, 0.8, 1.2), "0.9 J (0.8-1.2)"),  # a range past 1 J: one unit for all three
+    ((0.9, 0.8, 1.2), "900.0 mJ (800.0-1200.0)"),  # a range past 1 J: the figure's unit
+    ((0.9448, 0.873, 1.066), "944.8 mJ (873.0-1066.0)"),  # was "0.9 J (0.9-1.1)"
+    ((0.000945, 0.000873, 0.001066), "945.0 µJ (873.0-1066.0)"),
+    ((0.99996, 0.99996, 0.99996), "1.0 J"),  # was "1000.0 mJ"
+    ((1e-12, 9e-13, 1.1e-12), "0.001 nJ (0.0009-0.0011)"),  # was "0.0 nJ (0.0-0.0)"
+    ((4.56e-10, 4.56e-10, 4.56e-10), "0.456 nJ"),
+    ((0.5, 0.5, 0.5000000001), "500.0 mJ"),  # a range that reads as the figure
+    ((12.34, 12.31, 12.34), "12.3 J"),
 ])
 def test_an_energy_under_a_joule_is_never_written_as_zero(args: tuple[float, float, float],
                                                           said: str) -> None:
@@ -32,3 +39,24 @@ def test_a_short_duration_is_written_in_ms(seconds: object, said: str) -> None:
     from wattwise.measure.results import fmt_seconds
 
     assert fmt_seconds(seconds) == said
+
+
+@pytest.mark.parametrize(("watts", "said"), [
+    (12.345, "12.35 W"), (0.1, "0.10 W"), (0.05, "50.00 mW"), (5.45e-6, "5.45 µW"),
+    (1e-12, "0.001 nW"), (0.0, "0.00 W"), (None, "-"), (float("inf"), "-")])
+def test_a_small_power_is_written_in_its_unit(watts: object, said: str) -> None:
+    from wattwise.measure.results import fmt_watts
+
+    assert fmt_watts(watts) == said  # a run of 5.45 µW was "0.00 W"
+
+
+def test_a_short_window_says_its_duration_and_power_in_their_units() -> None:
+    from wattwise.measure.results import DomainResult, EnergyResult
+
+    d = DomainResult(domain="cpu:model", component="cpu", source="a model",
+                     kind="estimated", in_total=True, energy_j=0.0224, low_j=0.0206,
+                     high_j=0.0249, avg_power_w=13.18)
+    r = EnergyResult(name="tiny", start_unix_s=1.0, end_unix_s=1.0017, duration_s=0.0017,
+                     domains=(d,))
+    first = str(r).splitlines()[0]  # was "tiny: 22.4 mJ (20.6-24.9) in 0.00 s"
+    assert first.startswith("tiny: 22.4 mJ (20.6-24.9) in 1.70 ms, avg 13.18 W")

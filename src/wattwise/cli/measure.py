@@ -45,7 +45,7 @@ from wattwise.cli.render import (
     when,
 )
 from wattwise.measure.intervals import MAX_INTERVAL_S, MIN_RECORDED_INTERVAL_S
-from wattwise.measure.results import fmt_seconds
+from wattwise.measure.results import fmt_seconds, fmt_watts
 from wattwise.records.run_notes import (
     RECORDING,
     gap_count,
@@ -863,7 +863,7 @@ def _windows_table(windows: list[dict[str, Any]], started_unix_s: float) -> Any:
                   # a stored energy that is not usable: the listing's note (records.window_list)
                   cell(w["energy_note"]) if isinstance(w.get("energy_note"), str)
                   else energy(w.get("energy_j"), w.get("low_j"), w.get("high_j"), stored=True),
-                  num(w.get("avg_power_w"), ".2f", " W"),
+                  fmt_watts(w.get("avg_power_w")),
                   cell(kind_said(w.get("kind"))) + (" \\[gap]" if gap else ""))
     return t
 

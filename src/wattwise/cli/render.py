@@ -20,7 +20,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds
+from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_watts
 from wattwise.records.judged_stored import said_kind
 
 #: Longest stored text shown in a table cell or line, in characters.
@@ -203,9 +203,8 @@ def energy_table(result: dict[str, Any], title: str | None = None,
             cell(d.get("domain", "?")),
             energy(d.get("energy_j"), d.get("low_j"), d.get("high_j"), stored=True)
             if f is None else judged_energy(f, (figures or {}).get("energy_note")),
-            num(f.get("avg_power_w") if f is not None else (
-                _row_power(d, result) if watts is None else watts[k].get("avg_power_w")),
-                ".2f", " W"),
+            fmt_watts(f.get("avg_power_w") if f is not None else (
+                _row_power(d, result) if watts is None else watts[k].get("avg_power_w"))),
             cell(kind_said(d.get("kind"))) + escape(gap),
             cell(d.get("source", "?")) + note,
         )
@@ -213,9 +212,8 @@ def energy_table(result: dict[str, Any], title: str | None = None,
     t.add_row(
         "total",
         stored_total(result, figures, note_below),
-        num((figures or {}).get("avg_power_w") if judged is not None else (
-            _total_power(result) if watts is None else (powers or {}).get("avg_power_w")),
-            ".2f", " W"),
+        fmt_watts((figures or {}).get("avg_power_w") if judged is not None else (
+            _total_power(result) if watts is None else (powers or {}).get("avg_power_w"))),
         cell(said_kind(result)),
         "summed over other runs (see the note)" if "summary_of" in result
         else "over " + fmt_seconds(result.get("duration_s")),

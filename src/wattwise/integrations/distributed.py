@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from types import TracebackType
 from typing import Any
 
-from wattwise.measure.results import combined_kind
+from wattwise.measure.results import combined_kind, fmt_energy, fmt_seconds
 from wattwise.measure.tracking import Run
 
 
@@ -57,8 +57,9 @@ class JobTotal:
 
     def __str__(self) -> str:
         return (
-            f"{self.energy_j:.1f} J ({self.low_j:.1f}-{self.high_j:.1f}), {self.kind}, "
-            f"over {len(self.nodes)} node(s) in {self.duration_s:.1f} s"
+            f"{fmt_energy(self.energy_j, self.low_j, self.high_j)}, {self.kind}, "
+            f"over {len(self.nodes)} node{'' if len(self.nodes) == 1 else 's'} in "
+            f"{fmt_seconds(self.duration_s)}"
         )
 
 

@@ -132,7 +132,7 @@ class EnergyResult:
     def __str__(self) -> str:
         lines = [
             f"{self.name}: {fmt_energy(self.energy_j, self.low_j, self.high_j)} "
-            f"in {self.duration_s:.2f} s, avg {self.avg_power_w:.2f} W ({self.kind})"
+            f"in {fmt_seconds(self.duration_s)}, avg {fmt_watts(self.avg_power_w)} ({self.kind})"
         ]
         for d in self.domains:
             mark = "" if d.in_total else " [inside another domain, not added]"
@@ -162,8 +162,9 @@ def _gpu_share_line(s: GpuShare) -> str:
     else:
         line = f"{s.domain}: process tree {s.share:.0%} of SM time"
         if s.energy_j is not None and s.attributed_energy_j is not None:
-            line += (f" -> {s.attributed_energy_j:.1f} J of the GPU's {s.energy_j:.1f} J "
-                     f"({s.energy_j - s.attributed_energy_j:.1f} J other processes')")
+            line += (f" -> {fmt_joules(s.attributed_energy_j)} of the GPU's "
+                     f"{fmt_joules(s.energy_j)} "
+                     f"({fmt_joules(s.energy_j - s.attributed_energy_j)} other processes')")
     return f"{line} ({s.note})" if s.note else line
 
 
@@ -172,16 +173,32 @@ def _gpu_share_line(s: GpuShare) -> str:
 _SMALL_UNITS = ((1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"))
 
 
+def _small_unit(value: float, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
+    """The largest of ``units`` (scale, name) ``value`` is at least one of, the smallest
+    below them all; a value that would be written as 1000.0 of one unit (0.99996 J) is
+    written in the next larger one (1.0 J, not "1000.0 mJ")."""
+    k = next((k for k, (s, _) in enumerate(units) if value >= s), len(units) - 1)
+    if k > 0 and abs(float(f"{value / units[k][0]:.1f}")) >= 1000.0:
+        k -= 1
+    return units[k]
+
+
+def _places(x: float, smallest: bool) -> str:
+    # Below 1 of the smallest unit, significant digits: 0.456 nJ, never "0.0 nJ".
+    return f"{x:.3g}" if smallest and 0 < abs(x) < 1 else f"{x:.1f}"
+
+
 def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
-    """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists; under
-    1 J (the figure and its range) in mJ, µJ or nJ, as ``22.4 mJ (20.6-24.9)``."""
-    top, scale, unit = max(abs(energy_j), abs(low_j), abs(high_j)), 1.0, "J"
-    if 0 < top < 1:
-        scale, unit = next(((s, u) for s, u in _SMALL_UNITS if top >= s), _SMALL_UNITS[-1])
-    e, lo, hi = energy_j / scale, low_j / scale, high_j / scale
-    if abs(high_j - low_j) <= 1e-9 * max(1.0, abs(energy_j)) * scale:
-        return f"{e:.1f} {unit}"
-    return f"{e:.1f} {unit} ({lo:.1f}-{hi:.1f})"
+    """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists; a figure
+    under 1 J in mJ, µJ or nJ with its range in the same unit, as ``22.4 mJ (20.6-24.9)``
+    and ``944.8 mJ (873.4-1066.0)`` (0.945 J was "0.9 J (0.9-1.1)"). A range that reads
+    as the figure itself is not written."""
+    units = ((1.0, "J"), *_SMALL_UNITS)
+    top = abs(energy_j) or max(abs(low_j), abs(high_j))
+    scale, unit = (1.0, "J") if top == 0 or top >= 1 else _small_unit(top, units)
+    smallest = unit == units[-1][1]
+    e, lo, hi = (_places(v / scale, smallest) for v in (energy_j, low_j, high_j))
+    return f"{e} {unit}" if e == lo == hi else f"{e} {unit} ({lo}-{hi})"
 
 
 def fmt_joules(value: Any) -> str:
@@ -199,3 +216,20 @@ def fmt_seconds(seconds: Any) -> str:
     if secs is None:
         return "-"
     return f"{secs * 1000.0:.2f} ms" if abs(secs) < 0.1 else f"{secs:.2f} s"
+
+
+#: The units a power under a tenth of a watt is written in, as durations in ms.
+_SMALL_POWERS = ((1e-3, "mW"), (1e-6, "µW"), (1e-9, "nW"))
+
+
+def fmt_watts(watts: Any) -> str:
+    """An average power: ``12.34 W``, under 0.1 W in mW, µW or nW (a run of 5.45 µW was
+    "0.00 W"); ``-`` where it is not a finite number."""
+    w = finite_float(watts)
+    if w is None:
+        return "-"
+    if w == 0 or abs(w) >= 0.1:
+        return f"{w:.2f} W"
+    scale, unit = _small_unit(abs(w), _SMALL_POWERS)
+    x = w / scale
+    return f"{x:.3g} {unit}" if unit == "nW" and abs(x) < 1 else f"{x:.2f} {unit}"

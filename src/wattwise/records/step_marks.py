@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wattwise._finite import finite_float
+from wattwise.measure.results import fmt_joules
 
 __all__ = ["backward_note", "stored_step_notes"]
 
@@ -39,8 +40,8 @@ def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
     more = ("" if lower < 2 else "; 1 more mark is below the one before it" if lower == 2
             else f"; {lower - 1:,} more marks are below the one before them")
     return (f"step marks are energies since the run's start, but step {str(step)[:40]}'s "
-            f"({e:.1f} J) is below step {str(before)[:40]}'s ({was:.1f} J), stored before "
-            f"it{more}: a damaged record")
+            f"({fmt_joules(e)}) is below step {str(before)[:40]}'s ({fmt_joules(was)}), stored "
+            f"before it{more}: a damaged record")
 
 
 def stored_step_notes(store: Any, record: Any) -> list[str]:
