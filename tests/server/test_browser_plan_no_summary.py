@@ -1,6 +1,7 @@
 """A plan whose run has no summary (lost before its end): the plans list says so, not
 "1 figure(s) not valid", and its page says why it has no energy, with no dangling
-"unknown:" after a dash. Needs what ``test_browser`` needs."""
+"unknown:" after a dash, no "— unknown" energy cell, no "none: no emissions" saving and
+no "realised — (— – —)". Needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
@@ -37,9 +38,14 @@ def test_a_plan_without_its_run_s_summary_says_so(browser: Any,
     _open(browser, f"{served['base']}/#/plans", "#plans tbody tr")
     row = browser.find_element(By.CSS_SELECTOR, "#plans tbody tr").text
     assert "(no summary: no figures here)" in row and "not valid" not in row, row
+    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#plans tbody tr td")]
+    assert cells[6:] == ["—", "—", "none: no summary"], cells
     _open(browser, f"{served['base']}/#/plan/{served['plan']}", "#plan")
     energy = next(tr.text for tr in browser.find_elements(By.CSS_SELECTOR, "#plan tr")
                   if tr.text.startswith("energy"))
     assert energy == "energy —", energy
+    emissions = next(tr.text for tr in browser.find_elements(By.CSS_SELECTOR, "#plan tr")
+                     if tr.text.startswith("emissions"))
+    assert emissions == "emissions —", emissions
     said = browser.find_element(By.ID, "no-summary").text
     assert said.startswith("the run has no summary holding its total"), said

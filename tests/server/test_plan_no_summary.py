@@ -146,3 +146,24 @@ def test_a_plan_s_pue_is_the_one_every_output_shows(tmp_path: Path) -> None:
         listed = client.get("/api/plans").json()["plans"][0]
         page = client.get(f"/api/plans/{plan}").json()
     assert listed["pue"] == page["pue"] == pue
+
+
+def test_no_forecast_is_given_for_an_energy_that_is_not_usable(tmp_path: Path) -> None:
+    """A summary whose total is stored null, its emissions block kept: the plan said "the
+    forecast expected 0.00735 gCO2eq for this energy", priced from the facility energy of
+    an energy every output says is not usable, and gave it a kind ("estimated")."""
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE runs SET summary_json = json_set(summary_json, '$.energy_j',"
+                     " json('null')) WHERE id = ?", (plan,))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        listed = client.get("/api/plans").json()["plans"][0]
+        page = client.get(f"/api/plans/{plan}").json()
+    for got in (listed, page):
+        assert got["energy_j"] is None and got["energy_kind"] is None, got
+        assert got["facility_energy_kwh"] is None and got["forecast_g"] is None, got
+        assert got["realised_minus_forecast_g"] is None and got["saving_g"] is None, got
+        assert any(b.startswith("the stored energy is not usable") for b in got["not_valid"])

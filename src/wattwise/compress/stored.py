@@ -16,6 +16,7 @@ a run's total): one sample cannot have used more than any run could record.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
@@ -95,22 +96,93 @@ _FIGURES = (("quality", "quality", False), ("quality_delta", "quality change", T
 
 
 def variant_fault(v: Any) -> str | None:
+    """The first of ``variant_faults``, or None (a variant judged alone, its study not at
+    hand: ``study_faults`` judges it against the others)."""
+    whys = variant_faults(v)
+    return whys[0] if whys else None
+
+
+#: The scales a built-in study's quality lies on, by the unit it is stored in: a quality
+#: outside its scale is no measurement (a test accuracy of 1e9 % was shown as one).
+#: A user's metric is in units of its own and is not judged.
+QUALITY_SCALES = {"% test accuracy": (0.0, 100.0), "%": (0.0, 100.0),
+                  "cosine fidelity x 100": (-100.0, 100.0)}
+
+
+def study_faults(d: Any) -> list[list[str]]:
+    """Every fault of each entry of a stored study's ``variants`` (one list per entry,
+    in order; empty where it has none): its own figures (``variant_faults``), a quality
+    outside its unit's scale (``QUALITY_SCALES``), a quality change that is not its
+    quality less the baseline's (beyond rounding), and a label an earlier benchmarked
+    variant holds (a study stores each variant once: two rows of one label were both
+    shown on the front)."""
+    raw = d.get("variants") if isinstance(d, dict) else None
+    if not isinstance(raw, list):
+        return []
+    scale = QUALITY_SCALES.get(str(d.get("quality_unit")))
+    first = next((v.get("quality") for v in raw if isinstance(v, dict)
+                  and v.get("label") == "baseline" and v.get("status") == "ok"), None)
+    base = float(first) if first is not None and number_fault(first) is None else None
+    seen: set[str] = set()
+    out: list[list[str]] = []
+    for v in raw:
+        whys = variant_faults(v)
+        if not isinstance(v, dict) or v.get("status") != "ok":
+            out.append(whys)
+            continue
+        q = float(v["quality"]) if number_fault(v.get("quality")) is None else None
+        dq = v.get("quality_delta")
+        if scale is not None and q is not None and not scale[0] <= q <= scale[1]:
+            whys.append(f"its stored quality {_g(q)} is outside {_g(scale[0])}-{_g(scale[1])}"
+                        f" {d.get('quality_unit')}")
+        if base is not None and q is not None and dq is not None \
+                and number_fault(dq) is None \
+                and abs(float(dq) - (q - base)) > 1e-6 * max(1.0, abs(q), abs(base)):
+            whys.append(f"its stored quality change {_g(dq)} is not its quality less the "
+                        f"baseline's ({_g(q)} - {_g(base)} = {_g(q - base)})")
+        label = str(v.get("label"))
+        if label in seen:
+            whys.append(f"its label {_shown(label)} is an earlier variant's too (a study "
+                        "stores each variant once)")
+        seen.add(label)
+        out.append(whys)
+    return out
+
+
+def front_fault(d: Any) -> str | None:
+    """Why a stored study's Pareto front is a damaged record (it names a variant the
+    study does not hold benchmarked), or None."""
+    front = d.get("pareto_front") if isinstance(d, dict) else None
+    raw = d.get("variants") if isinstance(d, dict) else None
+    if not isinstance(front, list) or not isinstance(raw, list):
+        return None
+    held = {v.get("label") for v in raw if isinstance(v, dict) and v.get("status") == "ok"}
+    strays = [x for x in front if x not in held]
+    if not strays:
+        return None
+    named = ", ".join(_shown(x) for x in strays[:5]) + (
+        f" and {len(strays) - 5} more" if len(strays) > 5 else "")
+    return (f"the stored Pareto front names {named}, none of the study's benchmarked "
+            "variants: not shown on the front")
+
+
+def variant_faults(v: Any) -> list[str]:
     """Why a stored variant counted as benchmarked has no usable J/sample or quality
-    (None where it has both, or where it was not benchmarked: a failed variant has no
+    (none where it has both, or where it was not benchmarked: a failed variant has no
     figure to judge), or why its record cannot be read back (``_unreadable``). A
     benchmarked variant always has a quality (it is measured before the benchmark:
     ``compress.study``); its quality change and compression time may be null (no
-    baseline), never text."""
+    baseline), never text. All of them: two edited figures are two lines."""
     if not isinstance(v, dict) or v.get("status") != "ok":
-        return None
-    why = energy_fault(v)
-    if why is not None:
-        return why
+        return []
+    whys = [why] if (why := energy_fault(v)) is not None else []
     for key, words, optional in _FIGURES:
         why = number_fault(v.get(key), optional)
         if why is not None:
-            return f"its stored {words} is {why}"
-    return _unreadable(v)
+            whys.append(f"its stored {words} is {why}")
+    if not whys and (why := _unreadable(v)) is not None:
+        whys.append(why)
+    return whys
 
 
 def energy_fault(v: Any) -> str | None:
@@ -194,7 +266,8 @@ def _interval_usable(stat: dict[str, Any]) -> bool:
 
 def _subject(whys: list[str]) -> str:
     """What of the variants left out (``variant_fault``: ``whys``) a note says is not usable."""
-    if all(why.startswith("its stored quality is") for why in whys):
+    parts = [part for why in whys for part in why.split("; ")]
+    if all(re.match(r"its stored quality (is |\S+ is outside)", why) for why in parts):
         return "quality is"
     if all("energy per sample" in why or "benchmark" in why for why in whys):
         return "energy per sample is"
@@ -228,15 +301,14 @@ def drawable_study(d: dict[str, Any], clip: Any = None) -> tuple[dict[str, Any],
     faults: list[tuple[str, str]] = []
     dropped: list[str] = []
     raw = d.get("variants")
-    for v in raw if isinstance(raw, list) else []:
+    for v, whys in zip(raw if isinstance(raw, list) else [], study_faults(d), strict=True):
         if isinstance(v, dict) and v.get("status") != "ok":
             # drawn by its label alone (failed: not on the axes): no other field it
             # stores can keep the study from being drawn
             variants.append({"label": str(v.get("label")), "status": str(v.get("status"))})
             continue
-        why = variant_fault(v)
-        if why is not None:
-            faults.append((cut(str(v.get("label"))), why))
+        if whys:
+            faults.append((cut(str(v.get("label"))), "; ".join(whys)))
             continue
         if isinstance(v, dict) and v.get("status") == "ok":
             stat = v["bench"]["energy_j_per_sample"]

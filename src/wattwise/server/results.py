@@ -32,11 +32,12 @@ from wattwise.compress.stored import (
     drawable_study,
     energy_fault,
     floor_fault,
+    front_fault,
     latency_fault,
     number_fault,
     outside,
     point_fault,
-    variant_fault,
+    study_faults,
 )
 from wattwise.errors import BadInput
 from wattwise.records.judged_stored import said_kind, stored_pue
@@ -61,6 +62,9 @@ TEXT_MAX = 500
 FULL_MAX = 10_000
 #: Times a record can hold: from 1970 to the year 9999 (a browser's Date shows them all).
 TIME_MAX_UNIX_S = 253_402_300_799.0
+#: How far a plan's run may seem to begin before its planned start: the tag is kept to
+#: the whole second (``schedule.executors``).
+PLANNED_SLACK_S = 1.0
 
 
 
@@ -340,7 +344,8 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
             stored = d.get("variants" if key == "study" else "points")
             items = stored if isinstance(stored, list) else []
             pick = d.get("recommended" if key == "study" else "best")
-            spoilt = _pick_damage(stored, pick, key)
+            judged = _judged(d, key)
+            spoilt = _pick_damage(judged, pick, key)
             sink.append({
                 "run_id": int(row[0]), "name": _short(d.get("name") or row[2]),
                 "started_unix_s": _figure(row[3], "start time", [], 0.0, TIME_MAX_UNIX_S),
@@ -351,7 +356,7 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
                 "damaged": shape(d, "variants" if key == "study" else "points",
                                  "study" if key == "study" else "tuning",
                                  held(extra, row[1], key))
-                + _entry_faults(items, key) + spoilt
+                + _entry_faults(judged, key) + spoilt
                 + (_floor_damage(d) if key == "study" else []),
             })
     return {"studies": studies, "tunings": tunings}
@@ -402,8 +407,9 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
     front = {str(x) for x in d.get("pareto_front") or [] if isinstance(x, str)}
     variants = []
     raw = d.get("variants")
-    spoilt = _pick_damage(raw, d.get("recommended"), "study")
-    for v in raw if isinstance(raw, list) else []:
+    judged = _judged(d, "study")
+    spoilt = _pick_damage(judged, d.get("recommended"), "study")
+    for v, whys in zip(raw if isinstance(raw, list) else [], study_faults(d), strict=True):
         if not isinstance(v, dict):
             continue
         b = _obj(v.get("bench"))
@@ -413,13 +419,12 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         read: list[str] = []  # its J/sample's own lines, said unless its fault says it
         mean, low, high = _interval(e.get("mean"), e.get("low"), e.get("high"),
                                     "energy per sample", read)
-        fault = variant_fault(v)
+        fault = "; ".join(whys) or None
         if energy_fault(v) is not None:  # its one line (it was counted as 4 figures)
             mean = low = high = None
         else:  # its J/sample is usable: shown, and what of its range is not, said
             bad += read
-        if fault is not None:
-            bad.append(_short(fault, TEXT_MAX) or "")
+        bad += [_short(why, TEXT_MAX) or "" for why in whys]  # a line each
         variants.append({
             **_labelled("label", v.get("label")), "status": _short(v.get("status")),
             "reason": _short(v.get("reason"), TEXT_MAX), "quality": _num(v.get("quality")),
@@ -445,9 +450,9 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
         "energy_note": _sentence(extra.get("energy_note")), **_summed(row),
-        "damaged": shape(d, "variants", "study", unread) + _entry_faults(raw, "study")
-        + spoilt
-        + _floor_damage(d),
+        "damaged": shape(d, "variants", "study", unread) + _entry_faults(judged, "study")
+        + spoilt + _floor_damage(d) + ([] if (stray := front_fault(d)) is None
+                                       else [_short(stray, TEXT_MAX) or ""]),
         "variants": variants,
         **_figure_of(lambda: _study_svg(d, unread, run_id),
                      f"/api/compress/{run_id}/front.svg"),
@@ -496,7 +501,8 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         if isinstance(d.get("frontier"), list) else set()
     points = []
     raw = d.get("points")
-    spoilt = _pick_damage(raw, d.get("best"), "tune")
+    judged = _judged(d, "tune")
+    spoilt = _pick_damage(judged, d.get("best"), "tune")
     for p in raw if isinstance(raw, list) else []:
         if not isinstance(p, dict):
             continue
@@ -541,7 +547,7 @@ def tune_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "best": None if spoilt else _short(d.get("best")),
         "energy_note": _sentence(extra.get("energy_note")), **_summed(row),
         "points": points,
-        "damaged": shape(d, "points", "tuning", unread) + _entry_faults(raw, "tune")
+        "damaged": shape(d, "points", "tuning", unread) + _entry_faults(judged, "tune")
         + spoilt,
         **_figure_of(lambda: _tune_svg(d, unread, run_id), f"/api/tune/{run_id}/frontier.svg"),
     }
@@ -562,10 +568,18 @@ def _tune_svg(d: dict[str, Any], unread: str | None, run_id: int) -> str:
     return drawn(lambda: to_svg(tune_layout(d)))
 
 
-def _fault(x: Any, key: str) -> str | None:
-    """Why a stored variant (``key`` "study") or setting ("tune") is a damaged record
-    (``compress.stored``: its J/sample, quality or p90 latency not usable), or None."""
-    return variant_fault(x) if key == "study" else point_fault(x) or latency_fault(x)
+def _judged(d: dict[str, Any], key: str) -> list[tuple[dict[str, Any], str | None]]:
+    """Each stored variant of study ``d`` (``key`` "study") or setting of tuning ``d``
+    ("tune") with why it is a damaged record (``compress.stored``: its J/sample, quality
+    or p90 latency not usable, a variant at odds with its study), or None."""
+    if key == "study":
+        raw = d.get("variants")
+        return [(x, "; ".join(whys) or None) for x, whys in
+                zip(raw if isinstance(raw, list) else [], study_faults(d), strict=True)
+                if isinstance(x, dict)]
+    raw = d.get("points")
+    return [(x, point_fault(x) or latency_fault(x))
+            for x in (raw if isinstance(raw, list) else []) if isinstance(x, dict)]
 
 
 def _label(x: Any, key: str) -> Any:
@@ -573,21 +587,21 @@ def _label(x: Any, key: str) -> Any:
         f"threads={x.get('threads')} batch={x.get('batch_size')} {x.get('precision')}"
 
 
-def _entry_faults(items: Any, key: str) -> list[str]:
+def _entry_faults(judged: list[tuple[dict[str, Any], str | None]], key: str) -> list[str]:
     """A line for each benchmarked variant (``key`` "study") or setting ("tune") whose
-    stored figures are not usable (``_fault``): a damaged record, not drawn."""
+    stored figures are not usable (``_judged``): a damaged record, not drawn."""
     out: list[str] = []
-    for x in items if isinstance(items, list) else []:
-        why = _fault(x, key)
+    for x, why in judged:
         if why is None:
             continue
         out.append(_short(damaged_line(_short(_label(x, key), 40) or "", why), TEXT_MAX) or "")
     return out[:LIST_MAX]
 
 
-def _pick_damage(items: Any, pick: Any, key: str) -> list[str]:
+def _pick_damage(judged: list[tuple[dict[str, Any], str | None]], pick: Any,
+                 key: str) -> list[str]:
     """The line saying the stored pick (a study's ``recommended``, a tuning's ``best``)
-    is a damaged record (``_fault``), or none: such a pick is not drawn, so no output
+    is a damaged record (``_judged``), or none: such a pick is not drawn, so no output
     shows it as the pick. A pick that names no damaged entry (or also an undamaged one
     of the same label) stays the pick."""
     if pick is None:
@@ -595,8 +609,7 @@ def _pick_damage(items: Any, pick: Any, key: str) -> list[str]:
     what, shown = ("recommended variant", "recommended") if key == "study" \
         else ("best setting", "the pick")
     kind = "variant" if key == "study" else "setting"
-    whys = [_fault(x, key) for x in items if isinstance(x, dict) and _label(x, key) == pick] \
-        if isinstance(items, list) else []
+    whys = [why for x, why in judged if _label(x, key) == pick]
     if not whys:
         # none of that label read (the list no list, holding what cannot be read, or none
         # of that label at all): the pick is none the page can show (it headed a pick of
@@ -676,10 +689,18 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     planned_g = tag("planned_g_per_kwh", "forecast intensity", MAX_INTENSITY_G_PER_KWH)
     usual_g = tag("usual_g_per_kwh", "usual intensity", MAX_INTENSITY_G_PER_KWH)
     started = _figure(run.get("started_unix_s"), "start time", bad, 0.0, TIME_MAX_UNIX_S)
+    if planned_start is not None and started is not None \
+            and planned_start > started + PLANNED_SLACK_S:
+        bad.append(f"planned start is {planned_start - started:.4g} s after the run began, "
+                   "where a plan's run begins at its planned start or later: not a valid "
+                   "figure")  # a year-5138 start gave "(-98203485998.7 s later)"
+        planned_start = None
     kwh = _figure(em.get("facility_energy_kwh"), "facility energy", bad)
     emitted = _figure(em.get("emissions_g"), "emissions", bad)
     energy = _figure(summary.get("energy_j"), "energy", bad)
-    if kwh is None and energy is not None:  # older records: the run's energy times PUE
+    if energy is None:  # no usable energy: no figure is "for this energy"
+        kwh = None
+    elif kwh is None:  # older records: the run's energy times PUE
         kwh = energy / 3.6e6 * (_figure(em.get("pue"), "PUE", bad, 1.0) or 1.0)
     realised_g = _figure(em.get("avg_intensity_g_per_kwh"), "realised intensity", bad, 0.0,
                          MAX_INTENSITY_G_PER_KWH)
@@ -708,7 +729,7 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         "realised_from": _short(em.get("source"), TEXT_MAX),
         "energy_j": energy, "low_j": _figure(summary.get("low_j"), "energy low", bad),
         "high_j": _figure(summary.get("high_j"), "energy high", bad),
-        "energy_kind": _short(said_kind(summary)),
+        "energy_kind": None if energy is None else _short(said_kind(summary)),
         "energy_sources": [_short(f"{_text(d.get('domain'))}: {_text(d.get('source'))}",
                                   TEXT_MAX) for d in domains][:20],
         # the PUE every output shows (a block's damaged or missing one judged: it was none)

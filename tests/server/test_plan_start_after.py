@@ -1,0 +1,45 @@
+"""A plan's run tagged with a planned start after it began (edited: year 5138) was taken
+as a figure: "(-98203485998.7 s later)". A plan's run begins at its planned start or
+later (the tag is kept to the whole second), so such a start is said not to be valid."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.server._results import results_db
+from wattwise.server import create_app
+
+
+def _plan(tmp_path: Path, after_s: float) -> list[dict[str, object]]:
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    conn = sqlite3.connect(path)
+    with conn:
+        (started,) = conn.execute("SELECT started_unix_s FROM runs WHERE id = ?",
+                                  (plan,)).fetchone()
+        conn.execute("UPDATE runs SET tags_json = json_set(tags_json, "
+                     "'$.planned_start_unix_s', ?) WHERE id = ?",
+                     (f"{started + after_s:.0f}", plan))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        return [client.get("/api/plans").json()["plans"][0],
+                client.get(f"/api/plans/{plan}").json()]
+
+
+def test_a_planned_start_long_after_the_run_began_is_not_valid(tmp_path: Path) -> None:
+    for got in _plan(tmp_path, 98_203_485_998.0):
+        assert got["planned_start_unix_s"] is None and got["late_s"] is None, got
+        (said,) = got["not_valid"]
+        assert said.startswith("planned start is 9.82e+10 s after the run began"), said
+
+
+@pytest.mark.parametrize("after_s", [0.0, -30.0])
+def test_a_run_begun_at_or_after_its_planned_start_is_as_stored(
+        tmp_path: Path, after_s: float) -> None:
+    for got in _plan(tmp_path, after_s):
+        assert got["not_valid"] == [] and got["late_s"] is not None, got
+        assert got["late_s"] == pytest.approx(-after_s, abs=0.5)

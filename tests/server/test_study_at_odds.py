@@ -1,0 +1,87 @@
+"""A stored study whose variants are at odds with it (edited): a test accuracy of 1e9 %,
+a quality change that is not its quality less the baseline's, two variants of one label,
+a front naming no variant, two edited figures of one variant. Each was shown as a figure
+(two rows "baseline" both on the front; a Δ of +1e300 beside 95.78 and 96.89) or said
+once ("1 figure(s) not valid" of two); each is now a damaged record, said, not drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.server._results import results_db, set_window, study
+from wattwise.server import create_app
+
+
+def _edited(tmp_path: Path, edit: Any) -> tuple[dict[str, Any], dict[str, Any], str]:
+    db = tmp_path / "runs.db"
+    sid = results_db(db)["study"]
+    s = study().to_dict(1.0, None)
+    edit(s)
+    set_window(db, sid, "study", s)
+    with TestClient(create_app(db), base_url="http://localhost") as c:
+        body = c.get(f"/api/compress/{sid}").json()
+        (listed,) = [x for x in c.get("/api/compress").json()["studies"] if x["run_id"] == sid]
+        svg = c.get(f"/api/compress/{sid}/front.svg").text
+    return body, listed, svg
+
+
+def _by(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["label"]: v for v in body["variants"]}
+
+
+def test_a_percentage_past_100_is_a_damaged_record(tmp_path: Path) -> None:
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][1]["quality"] = 1e9
+        s["variants"][1]["quality_delta"] = 1e9 - 97.0
+
+    body, listed, svg = _edited(tmp_path, edit)
+    bad = _by(body)["int8-dynamic"]
+    assert bad["damaged"] == "its stored quality 1e+09 is outside 0-100 %", bad
+    assert not bad["on_front"] and bad["damaged"] in bad["not_valid"]
+    line = "int8-dynamic: its stored quality 1e+09 is outside 0-100 %: a damaged record, not drawn"
+    assert line in body["damaged"] and line in listed["damaged"]
+    assert "left out: 1 variant whose stored quality is not usable" in svg
+
+
+def test_a_quality_change_at_odds_with_the_qualities_is_a_damaged_record(
+        tmp_path: Path) -> None:
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][2]["quality_delta"] = 1e300
+
+    body, _, _ = _edited(tmp_path, edit)
+    by = _by(body)
+    bad = by["prune-unstructured:0.5"]
+    assert bad["damaged"] == ("its stored quality change 1e+300 is not its quality less the "
+                              "baseline's (95 - 97 = -2)"), bad
+    assert by["int8-dynamic"]["damaged"] is None  # -0.4 of 96.6 less 97: rounding, not odds
+
+
+def test_two_edited_figures_are_two_lines(tmp_path: Path) -> None:
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][1]["bench"]["energy_j_per_sample"]["mean"] = -3.0
+        s["variants"][1]["quality_delta"] = "abc"
+
+    body, _, _ = _edited(tmp_path, edit)
+    bad = _by(body)["int8-dynamic"]
+    assert bad["not_valid"] == [
+        "its stored energy per sample is not usable: negative (-3 J/sample)",
+        "its stored quality change is not a number (stored as 'abc')"], bad["not_valid"]
+
+
+def test_a_second_variant_of_one_label_and_a_stray_front_entry_are_said(
+        tmp_path: Path) -> None:
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][2]["label"] = "baseline"
+        s["pareto_front"] = ["nope", "baseline", "baseline"]
+
+    body, _, svg = _edited(tmp_path, edit)
+    rows = [v for v in body["variants"] if v["label"] == "baseline"]
+    assert [v["on_front"] for v in rows] == [True, False], rows
+    assert rows[1]["damaged"] == ("its label 'baseline' is an earlier variant's too (a study "
+                                  "stores each variant once)")
+    assert ("the stored Pareto front names 'nope', none of the study's benchmarked variants: "
+            "not shown on the front") in body["damaged"]
+    assert "left out: 1 variant" in svg
