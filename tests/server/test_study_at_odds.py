@@ -85,3 +85,24 @@ def test_a_second_variant_of_one_label_and_a_stray_front_entry_are_said(
     assert ("the stored Pareto front names 'nope', none of the study's benchmarked variants: "
             "not shown on the front") in body["damaged"]
     assert "left out: 1 variant" in svg
+
+
+def test_a_floor_off_its_scale_is_a_damaged_record(tmp_path: Path) -> None:
+    """A quality floor of 1e9 % was shown ("quality floor 1000000000 % test accuracy"):
+    a built-in's floor is given on its 0-100 scale or is its baseline's quality less a
+    loss of at most 100."""
+    def edit(s: dict[str, Any]) -> None:
+        s["quality_floor"] = 1e9
+
+    body, listed, svg = _edited(tmp_path, edit)
+    assert body["quality_floor"] is None
+    line = ("the stored quality floor 1e+09 is outside -100-100 %: a damaged record, no floor "
+            "line drawn")
+    assert line in body["damaged"] and line in listed["damaged"], body["damaged"]
+    assert "no floor line: the stored quality floor 1e+09 is outside" in svg
+
+    def low(s: dict[str, Any]) -> None:  # a baseline of 0.5 % less a loss of 1: sound
+        s["quality_floor"] = -0.5
+
+    body, _, _ = _edited(tmp_path / "low", low)
+    assert body["quality_floor"] == -0.5 and not any("floor" in x for x in body["damaged"])

@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+from wattwise.compress.study import MAX_LOSS
 from wattwise.records.judged_power import MAX_DURATION_S
 
 #: How many left-out variants a figure's note names; the rest are counted.
@@ -203,8 +204,19 @@ def energy_fault(v: Any) -> str | None:
 def floor_fault(d: Any) -> str | None:
     """Why a stored study's quality floor cannot be drawn (None where it is a number, or
     null: the study had no floor), as a figure's note and the dashboard say it."""
-    why = number_fault(d.get("quality_floor"), optional=True) if isinstance(d, dict) else None
-    return None if why is None else f"the stored quality floor is {why}"
+    if not isinstance(d, dict):
+        return None
+    floor = d.get("quality_floor")
+    why = number_fault(floor, optional=True)
+    if why is not None:
+        return f"the stored quality floor is {why}"
+    scale = QUALITY_SCALES.get(str(d.get("quality_unit")))
+    if floor is None or scale is None or scale[0] - MAX_LOSS <= floor <= scale[1]:
+        return None
+    # a floor given (``compress --quality-floor``: on the scale) or the baseline's quality
+    # less a loss of at most MAX_LOSS
+    return (f"the stored quality floor {_g(floor)} is outside {_g(scale[0] - MAX_LOSS)}-"
+            f"{_g(scale[1])} {d.get('quality_unit')}")
 
 
 def point_fault(p: Any) -> str | None:

@@ -445,7 +445,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         "started_unix_s": _figure(row[3], "start time", [], 0.0, TIME_MAX_UNIX_S),
         "task": _short(d.get("task")), "quality_name": _short(d.get("quality_name")),
         "quality_unit": _short(d.get("quality_unit")),
-        "quality_floor": _num(d.get("quality_floor")),
+        "quality_floor": None if floor_fault(d) else _num(d.get("quality_floor")),
         "recommended": None if spoilt else _short(d.get("recommended")),
         "notes": [_short(n, TEXT_MAX) for n in d.get("notes") or [] if n is not None][:20]
         if isinstance(d.get("notes"), list) else [],
