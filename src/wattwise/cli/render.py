@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_watts
+from wattwise.records.judged_power import sums_other_runs
 from wattwise.records.judged_stored import said_kind
 
 #: Longest stored text shown in a table cell or line, in characters.
@@ -215,7 +216,7 @@ def energy_table(result: dict[str, Any], title: str | None = None,
         fmt_watts((figures or {}).get("avg_power_w") if judged is not None else (
             _total_power(result) if watts is None else (powers or {}).get("avg_power_w"))),
         cell(said_kind(result)),
-        "summed over other runs (see the note)" if "summary_of" in result
+        "summed over other runs (see the note)" if sums_other_runs(result)
         else "over " + fmt_seconds(result.get("duration_s")),
     )
     return t
