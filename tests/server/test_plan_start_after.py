@@ -43,3 +43,25 @@ def test_a_run_begun_at_or_after_its_planned_start_is_as_stored(
     for got in _plan(tmp_path, after_s):
         assert got["not_valid"] == [] and got["late_s"] is not None, got
         assert got["late_s"] == pytest.approx(-after_s, abs=0.5)
+
+
+@pytest.mark.parametrize(("stored", "said"), [
+    ("'abc'", "not a number (stored as 'abc')"),
+    ("x'0001'", "not a number (stored as 'bytes')"),
+    ("9e999", "not a finite number (stored as inf)")])
+def test_a_start_that_cannot_be_read_is_said_not_taken_as_1970(
+        tmp_path: Path, stored: str, said: str) -> None:
+    """The plan's page read such a start as 0 and called its (sound) planned start
+    "1.797e+09 s after the run began"; the list named the start (not the inf one)."""
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(f"UPDATE runs SET started_unix_s = {stored} WHERE id = ?", (plan,))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        got = [client.get("/api/plans").json()["plans"][0],
+               client.get(f"/api/plans/{plan}").json()]
+    for g in got:
+        assert g["not_valid"] == [f"start time is {said}: not a valid figure"], g["not_valid"]
+        assert g["planned_start_unix_s"] is not None and g["started_unix_s"] is None, g

@@ -106,3 +106,58 @@ def test_a_floor_off_its_scale_is_a_damaged_record(tmp_path: Path) -> None:
 
     body, _, _ = _edited(tmp_path / "low", low)
     assert body["quality_floor"] == -0.5 and not any("floor" in x for x in body["damaged"])
+
+
+def test_a_front_or_label_that_is_no_text_is_said_not_a_500(tmp_path: Path) -> None:
+    def edit(s: dict[str, Any]) -> None:
+        s["pareto_front"] = [["x"], {"a": 1}, "baseline"]
+        s["variants"][2]["label"] = ["a", "list"]
+
+    body, listed, _ = _edited(tmp_path, edit)  # each answered 200 (asserted by .json())
+    line = next(x for x in body["damaged"] if x.startswith("the stored Pareto front"))
+    assert line.startswith("the stored Pareto front names \"['x']\", \"{'a': 1}\""), line
+    assert line in listed["damaged"]
+    assert not any(v["on_front"] for v in body["variants"] if v["label"] != "baseline")
+
+
+def test_a_quality_said_not_usable_is_not_shown_as_a_figure(tmp_path: Path) -> None:
+    """"ok 101.0 +4.11" stood beside "its stored quality 101 is outside 0-100 %"."""
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][1]["quality"] = 101.0
+        s["variants"][1]["quality_delta"] = 4.0
+        s["variants"][2]["quality_delta"] = 5.0
+
+    by = _by(_edited(tmp_path, edit)[0])
+    assert by["int8-dynamic"]["quality"] is None and by["int8-dynamic"]["quality_delta"] is None
+    prune = by["prune-unstructured:0.5"]
+    assert prune["quality"] == 95.0 and prune["quality_delta"] is None, prune
+
+
+def test_a_baseline_off_its_scale_is_no_reference_for_the_others(tmp_path: Path) -> None:
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][0]["quality"] = 1e9
+
+    body, _, svg = _edited(tmp_path, edit)
+    by = _by(body)
+    assert by["baseline"]["damaged"] == "its stored quality 1e+09 is outside 0-100 %"
+    assert by["int8-dynamic"]["damaged"] is None, by["int8-dynamic"]
+    assert by["prune-unstructured:0.5"]["damaged"] is None
+    assert "<svg" in svg and "left out: 1 variant" in svg
+
+
+def test_a_failed_variant_is_neither_on_the_front_nor_the_pick(tmp_path: Path) -> None:
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][0]["status"] = "failed"
+        s["pareto_front"] = ["baseline", "int8-dynamic"]
+        s["recommended"] = "baseline"
+
+    body, listed, _ = _edited(tmp_path, edit)
+    base = _by(body)["baseline"]
+    assert not base["on_front"] and not base["recommended"], base
+    assert body["recommended"] is None
+    said = ("the stored recommended variant baseline is a damaged variant (its status is "
+            "'failed', it was not benchmarked): not shown as recommended")
+    assert said in body["damaged"] and said in listed["damaged"], body["damaged"]
+    front = ("the stored Pareto front names 'baseline', none of the study's benchmarked "
+             "variants: not shown on the front")
+    assert front in body["damaged"] and front in listed["damaged"]

@@ -124,6 +124,8 @@ def study_faults(d: Any) -> list[list[str]]:
     first = next((v.get("quality") for v in raw if isinstance(v, dict)
                   and v.get("label") == "baseline" and v.get("status") == "ok"), None)
     base = float(first) if first is not None and number_fault(first) is None else None
+    if base is not None and scale is not None and not scale[0] <= base <= scale[1]:
+        base = None  # a baseline off its scale is itself the damaged record, no reference
     seen: set[str] = set()
     out: list[list[str]] = []
     for v in raw:
@@ -157,8 +159,9 @@ def front_fault(d: Any) -> str | None:
     raw = d.get("variants") if isinstance(d, dict) else None
     if not isinstance(front, list) or not isinstance(raw, list):
         return None
-    held = {v.get("label") for v in raw if isinstance(v, dict) and v.get("status") == "ok"}
-    strays = [x for x in front if x not in held]
+    # a list, not a set: an edited label or entry may be a list or an object
+    held = [v.get("label") for v in raw if isinstance(v, dict) and v.get("status") == "ok"]
+    strays = [x for x in front if not isinstance(x, str) or x not in held]
     if not strays:
         return None
     named = ", ".join(_shown(x) for x in strays[:5]) + (

@@ -41,6 +41,7 @@ from wattwise.compress.stored import (
 )
 from wattwise.errors import BadInput
 from wattwise.records.judged_stored import said_kind, stored_pue
+from wattwise.records.queries import start_fault
 from wattwise.records.rows import json_kind, loads, loads_summary, no_total, unreadable
 from wattwise.records.rows import shown_text as _text
 from wattwise.schedule.executors import PRECISION_TAG
@@ -357,7 +358,7 @@ def studies_payload(reads: Reads | None) -> dict[str, Any]:
                                  "study" if key == "study" else "tuning",
                                  held(extra, row[1], key))
                 + _entry_faults(judged, key) + spoilt
-                + (_floor_damage(d) if key == "study" else []),
+                + (_floor_damage(d) + _front_damage(d) if key == "study" else []),
             })
     return {"studies": studies, "tunings": tunings}
 
@@ -420,6 +421,10 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         mean, low, high = _interval(e.get("mean"), e.get("low"), e.get("high"),
                                     "energy per sample", read)
         fault = "; ".join(whys) or None
+        # a quality, or a quality change, said not to be usable is no figure on the page
+        q_bad = any(w.startswith("its stored quality ") and not
+                    w.startswith("its stored quality change") for w in whys)
+        dq_bad = q_bad or any(w.startswith("its stored quality change") for w in whys)
         if energy_fault(v) is not None:  # its one line (it was counted as 4 figures)
             mean = low = high = None
         else:  # its J/sample is usable: shown, and what of its range is not, said
@@ -427,8 +432,9 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         bad += [_short(why, TEXT_MAX) or "" for why in whys]  # a line each
         variants.append({
             **_labelled("label", v.get("label")), "status": _short(v.get("status")),
-            "reason": _short(v.get("reason"), TEXT_MAX), "quality": _num(v.get("quality")),
-            "quality_delta": _num(v.get("quality_delta")),
+            "reason": _short(v.get("reason"), TEXT_MAX),
+            "quality": None if q_bad else _num(v.get("quality")),
+            "quality_delta": None if dq_bad else _num(v.get("quality_delta")),
             "size_bytes": _figure(v.get("size_bytes"), "size", bad),
             "flops": _figure(v.get("flops"), "FLOPs", bad),
             "flops_counter": _short(v.get("flops_counter"), TEXT_MAX),
@@ -436,8 +442,10 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
             "throughput_per_s": _figure(t.get("mean"), "throughput", bad),
             "kind": _short(b.get("kind")), "source": _short(b.get("source"), TEXT_MAX),
             "bench_run_id": _run_id(b.get("run_id")),
-            "on_front": v.get("label") in front and fault is None,
-            "recommended": v.get("label") == d.get("recommended") and fault is None,
+            "on_front": isinstance(v.get("label"), str) and v.get("label") in front
+            and fault is None and v.get("status") == "ok",
+            "recommended": v.get("label") == d.get("recommended") and fault is None
+            and v.get("status") == "ok",
             "not_valid": bad, "damaged": _short(fault, TEXT_MAX),
         })
     return {
@@ -451,8 +459,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
         if isinstance(d.get("notes"), list) else [],
         "energy_note": _sentence(extra.get("energy_note")), **_summed(row),
         "damaged": shape(d, "variants", "study", unread) + _entry_faults(judged, "study")
-        + spoilt + _floor_damage(d) + ([] if (stray := front_fault(d)) is None
-                                       else [_short(stray, TEXT_MAX) or ""]),
+        + spoilt + _floor_damage(d) + _front_damage(d),
         "variants": variants,
         **_figure_of(lambda: _study_svg(d, unread, run_id),
                      f"/api/compress/{run_id}/front.svg"),
@@ -609,7 +616,9 @@ def _pick_damage(judged: list[tuple[dict[str, Any], str | None]], pick: Any,
     what, shown = ("recommended variant", "recommended") if key == "study" \
         else ("best setting", "the pick")
     kind = "variant" if key == "study" else "setting"
-    whys = [why for x, why in judged if _label(x, key) == pick]
+    whys = [why or (None if x.get("status") == "ok" else
+                    f"its status is {_short(x.get('status'), 40)!r}, it was not benchmarked")
+            for x, why in judged if _label(x, key) == pick]
     if not whys:
         # none of that label read (the list no list, holding what cannot be read, or none
         # of that label at all): the pick is none the page can show (it headed a pick of
@@ -628,6 +637,13 @@ def _floor_damage(d: dict[str, Any]) -> list[str]:
     why = floor_fault(d)
     return [] if why is None else [
         _short(f"{why}: a damaged record, no floor line drawn", TEXT_MAX) or ""]
+
+
+def _front_damage(d: dict[str, Any]) -> list[str]:
+    """The line a study's ``damaged`` list gives for a stored front naming no benchmarked
+    variant (``compress.stored.front_fault``), or none."""
+    why = front_fault(d)
+    return [] if why is None else [_short(why, TEXT_MAX) or ""]
 
 
 def _run_id(value: Any) -> int | None:
@@ -688,7 +704,16 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
     planned_start = tag("planned_start_unix_s", "planned start", TIME_MAX_UNIX_S)
     planned_g = tag("planned_g_per_kwh", "forecast intensity", MAX_INTENSITY_G_PER_KWH)
     usual_g = tag("usual_g_per_kwh", "usual intensity", MAX_INTENSITY_G_PER_KWH)
-    started = _figure(run.get("started_unix_s"), "start time", bad, 0.0, TIME_MAX_UNIX_S)
+    # a start that cannot be read (the record read it as 0: ``records.queries``) is said
+    # as such, never taken as 1970 (the planned start was called "1.797e+09 s after")
+    raw_start = run.get("started_unix_s")
+    why_start = _obj(run.get("damaged")).get("start") or (
+        None if raw_start is None else start_fault(raw_start))
+    if why_start:
+        bad.append(f"start time is {_short(why_start, TEXT_MAX)}: not a valid figure")
+        started = None
+    else:
+        started = _figure(run.get("started_unix_s"), "start time", bad, 0.0, TIME_MAX_UNIX_S)
     if planned_start is not None and started is not None \
             and planned_start > started + PLANNED_SLACK_S:
         bad.append(f"planned start is {planned_start - started:.4g} s after the run began, "
