@@ -12,18 +12,22 @@ import pytest
     ((0.0224, 0.0206, 0.0249), "22.4 mJ (20.6-24.9)"),  # a 1.7 ms decorated function's
     ((3.78e-3, 3.78e-3, 3.78e-3), "3.8 mJ"),
     ((3.78e-5, 3.0e-5, 4.0e-5), "37.8 µJ (30.0-40.0)"),
-    ((4.0e-10, 4.0e-10, 4.0e-10), "0.4 nJ"),
     ((0.0, 0.0, 0.0), "0.0 J"),
     ((0.0945, 0.0873, 0.107), "94.5 mJ (87.3-107.0)"),
     ((12.34, 9.1, 15.0), "12.3 J (9.1-15.0)"),
-    ((0.9, 0.8, 1.2), "900.0 mJ (800.0-1200.0)"),  # a range past 1 J: the figure's unit
-    ((0.9448, 0.873, 1.066), "944.8 mJ (873.0-1066.0)"),  # was "0.9 J (0.9-1.1)"
-    ((0.000945, 0.000873, 0.001066), "945.0 µJ (873.0-1066.0)"),
+    # the unit the largest takes, as the dashboard's; 3 significant digits below 1 of it
+    ((0.9, 0.8, 1.2), "0.9 J (0.8-1.2)"),
+    ((0.9448, 0.873, 1.066), "0.945 J (0.873-1.07)"),  # was "0.9 J (0.9-1.1)"
+    ((0.000945, 0.000873, 0.001066), "0.945 mJ (0.873-1.07)"),
     ((0.99996, 0.99996, 0.99996), "1.0 J"),  # was "1000.0 mJ"
-    ((1e-12, 9e-13, 1.1e-12), "0.001 nJ (0.0009-0.0011)"),  # was "0.0 nJ (0.0-0.0)"
-    ((4.56e-10, 4.56e-10, 4.56e-10), "0.456 nJ"),
+    ((9.99996e-7, 9e-7, 1e-6), "1.0 µJ (0.9-1.0)"),
+    # below 1 µJ in J with an exponent, as the pages (was "0.0 nJ (0.0-0.0)")
+    ((5e-10, 4.62e-10, 5.64e-10), "5e-10 J (4.62e-10-5.64e-10)"),
+    ((4.0e-10, 4.0e-10, 4.0e-10), "4e-10 J"),
     ((0.5, 0.5, 0.5000000001), "500.0 mJ"),  # a range that reads as the figure
     ((12.34, 12.31, 12.34), "12.3 J"),
+    ((float("nan"), 0.0, 1.0), "-"),  # was "nan nJ (0.0-1000000000.0)"
+    ((1.0, float("nan"), 2.0), "1.0 J"),  # no range that is not two numbers
 ])
 def test_an_energy_under_a_joule_is_never_written_as_zero(args: tuple[float, float, float],
                                                           said: str) -> None:
@@ -42,12 +46,12 @@ def test_a_short_duration_is_written_in_ms(seconds: object, said: str) -> None:
 
 
 @pytest.mark.parametrize(("watts", "said"), [
-    (12.345, "12.35 W"), (0.1, "0.10 W"), (0.05, "50.00 mW"), (5.45e-6, "5.45 µW"),
-    (1e-12, "0.001 nW"), (0.0, "0.00 W"), (None, "-"), (float("inf"), "-")])
-def test_a_small_power_is_written_in_its_unit(watts: object, said: str) -> None:
+    (12.345, "12.35 W"), (0.1, "0.10 W"), (0.05, "0.05 W"), (5.45e-6, "5.45e-06 W"),
+    (1e-16, "1e-16 W"), (0.0, "0.00 W"), (None, "-"), (float("inf"), "-")])
+def test_a_small_power_is_written_to_3_significant_digits(watts: object, said: str) -> None:
     from wattwise.measure.results import fmt_watts
 
-    assert fmt_watts(watts) == said  # a run of 5.45 µW was "0.00 W"
+    assert fmt_watts(watts) == said  # a run of 5.45 µW was "0.00 W"; in W, as the pages
 
 
 def test_a_short_window_says_its_duration_and_power_in_their_units() -> None:

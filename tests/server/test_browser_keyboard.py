@@ -5,6 +5,7 @@ read with the arrow keys (as a hover gives them) and zoomed with + and − and r
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,8 +51,10 @@ def test_a_followed_link_puts_the_focus_on_the_new_view(browser: Any,
 
 def test_a_chart_is_read_and_zoomed_by_keyboard(browser: Any,
                                                 served: dict[str, Any]) -> None:
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
 
     demo = served["ids"]["demo"]
     _open(browser, f"{served['base']}/#/run/{demo}", "#chart-power canvas")
@@ -76,6 +79,13 @@ def test_a_chart_is_read_and_zoomed_by_keyboard(browser: Any,
     span = before[0][3] - before[0][2]
     assert zoomed[0][3] - zoomed[0][2] == pytest.approx(span / 2, rel=0.01), (before, zoomed)
     assert all(c[2:4] == zoomed[0][2:4] for c in zoomed), zoomed  # the other chart follows
+    ActionChains(browser).send_keys(Keys.HOME).perform()  # the first point of the zoomed view
+    chosen = browser.execute_script(_CHARTS)[0]
     ActionChains(browser).send_keys("0").perform()
+    with contextlib.suppress(TimeoutException):  # the cursor is set again once drawn
+        WebDriverWait(browser, 5).until(
+            lambda d: d.execute_script(_CHARTS)[0][0] == chosen[0])
     reset = browser.execute_script(_CHARTS)
     assert reset[0][3] - reset[0][2] == pytest.approx(span, rel=0.01), (before, reset)
+    # the cursor stays on the point chosen (it kept its pixel: the legend gave another time)
+    assert reset[0][0] == chosen[0] and reset[0][4][0] == chosen[4][0], (chosen, reset)

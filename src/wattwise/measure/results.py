@@ -6,6 +6,7 @@ that SQLite, JSON export and the CLI's ``--json`` use.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -168,37 +169,31 @@ def _gpu_share_line(s: GpuShare) -> str:
     return f"{line} ({s.note})" if s.note else line
 
 
-#: The units an energy under 1 J is written in, largest first: a real figure of
-#: millijoules is never "0.0 J (0.0-0.0)" (a 1.7 ms run's 22.4 mJ was).
-_SMALL_UNITS = ((1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"))
-
-
-def _small_unit(value: float, units: tuple[tuple[float, str], ...]) -> tuple[float, str]:
-    """The largest of ``units`` (scale, name) ``value`` is at least one of, the smallest
-    below them all; a value that would be written as 1000.0 of one unit (0.99996 J) is
-    written in the next larger one (1.0 J, not "1000.0 mJ")."""
-    k = next((k for k, (s, _) in enumerate(units) if value >= s), len(units) - 1)
-    if k > 0 and abs(float(f"{value / units[k][0]:.1f}")) >= 1000.0:
-        k -= 1
-    return units[k]
-
-
-def _places(x: float, smallest: bool) -> str:
-    # Below 1 of the smallest unit, significant digits: 0.456 nJ, never "0.0 nJ".
-    return f"{x:.3g}" if smallest and 0 < abs(x) < 1 else f"{x:.1f}"
+#: The units an energy under 1 J is written in, largest first, as the dashboard's pages
+#: write them: a real figure of millijoules is never "0.0 J (0.0-0.0)" (a 1.7 ms run's
+#: 22.4 mJ was); below 1 µJ in J with an exponent ("5e-10 J"), as the pages too.
+_UNITS = ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"))
 
 
 def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
-    """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists; a figure
-    under 1 J in mJ, µJ or nJ with its range in the same unit, as ``22.4 mJ (20.6-24.9)``
-    and ``944.8 mJ (873.4-1066.0)`` (0.945 J was "0.9 J (0.9-1.1)"). A range that reads
-    as the figure itself is not written."""
-    units = ((1.0, "J"), *_SMALL_UNITS)
-    top = abs(energy_j) or max(abs(low_j), abs(high_j))
-    scale, unit = (1.0, "J") if top == 0 or top >= 1 else _small_unit(top, units)
-    smallest = unit == units[-1][1]
-    e, lo, hi = (_places(v / scale, smallest) for v in (energy_j, low_j, high_j))
-    return f"{e} {unit}" if e == lo == hi else f"{e} {unit} ({lo}-{hi})"
+    """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists. The
+    figure and its range in the one unit the largest of them takes, as the dashboard
+    picks it (a magnitude of at least 1 J, 1 mJ or 1 µJ at 3 significant digits, else
+    J): ``22.4 mJ (20.6-24.9)``, ``0.945 J (0.873-1.07)`` (it was "0.9 J (0.9-1.1)"),
+    ``5e-10 J (4.62e-10-5.64e-10)``; one decimal where the figure is 1 or more of its
+    unit, else 3 significant digits, for all three. A range that reads as the figure
+    itself, or that is not two finite numbers, is not written; a figure that is no
+    finite number is ``-``."""
+    if not math.isfinite(energy_j):
+        return "-"
+    ranged = math.isfinite(low_j) and math.isfinite(high_j)
+    top = float(f"{max([abs(energy_j), *((abs(low_j), abs(high_j)) if ranged else ())]):.3g}")
+    scale, unit = (1.0, "J") if top == 0 else next(
+        ((s, u) for s, u in _UNITS if top >= s), (1.0, "J"))
+    x = energy_j / scale
+    spec = ".1f" if (top == 0 or top >= 1e-6) and (x == 0 or round(abs(x), 1) >= 1) else ".3g"
+    e, lo, hi = (f"{v / scale:{spec}}" for v in (energy_j, low_j, high_j))
+    return f"{e} {unit}" if not ranged or e == lo == hi else f"{e} {unit} ({lo}-{hi})"
 
 
 def fmt_joules(value: Any) -> str:
@@ -218,18 +213,11 @@ def fmt_seconds(seconds: Any) -> str:
     return f"{secs * 1000.0:.2f} ms" if abs(secs) < 0.1 else f"{secs:.2f} s"
 
 
-#: The units a power under a tenth of a watt is written in, as durations in ms.
-_SMALL_POWERS = ((1e-3, "mW"), (1e-6, "µW"), (1e-9, "nW"))
-
-
 def fmt_watts(watts: Any) -> str:
-    """An average power: ``12.34 W``, under 0.1 W in mW, µW or nW (a run of 5.45 µW was
-    "0.00 W"); ``-`` where it is not a finite number."""
+    """An average power: ``12.34 W``, under 0.1 W to 3 significant digits (a run of
+    5.45 µW was "0.00 W"), in watts as the dashboard writes it (``5.45e-06 W``); ``-``
+    where it is not a finite number."""
     w = finite_float(watts)
     if w is None:
         return "-"
-    if w == 0 or abs(w) >= 0.1:
-        return f"{w:.2f} W"
-    scale, unit = _small_unit(abs(w), _SMALL_POWERS)
-    x = w / scale
-    return f"{x:.3g} {unit}" if unit == "nW" and abs(x) < 1 else f"{x:.2f} {unit}"
+    return f"{w:.2f} W" if w == 0 or abs(w) >= 0.1 else f"{w:.3g} W"
