@@ -28,6 +28,11 @@ import pytest
     ((12.34, 12.31, 12.34), "12.3 J"),
     ((float("nan"), 0.0, 1.0), "-"),  # was "nan nJ (0.0-1000000000.0)"
     ((1.0, float("nan"), 2.0), "1.0 J"),  # no range that is not two numbers
+    ((2.0, 0.00012, 2.5), "2.0 J (0.00012-2.5)"),  # a low was written "0.0"
+    ((1.5, 0.924, 2.0), "1.5 J (0.924-2.0)"),
+    # a range past what one run may hold: said not usable, as the pages say it
+    ((9e14, 8.3e14, 1.0157e15), "900000000000000.0 J (range not usable: its high is "
+     "implausibly large (1.0157e+15 J, more than 1e+15 J): a damaged record)"),
 ])
 def test_an_energy_under_a_joule_is_never_written_as_zero(args: tuple[float, float, float],
                                                           said: str) -> None:

@@ -34,7 +34,25 @@ def test_a_planned_start_long_after_the_run_began_is_not_valid(tmp_path: Path) -
     for got in _plan(tmp_path, 98_203_485_998.0):
         assert got["planned_start_unix_s"] is None and got["late_s"] is None, got
         (said,) = got["not_valid"]
-        assert said.startswith("planned start is 9.82e+10 s after the run began"), said
+        assert said.startswith("planned start is 9.82e+10 s after the run's stored start"), said
+        assert said.endswith("one of the two is not valid, neither is shown"), said
+
+
+def test_a_start_stored_as_0_does_not_blame_the_planned_start_alone(tmp_path: Path) -> None:
+    """A start of 0 (1970) is a start a record may hold: the plan's page called the
+    (sound) planned start "not valid" and showed the run as begun in 1970."""
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE runs SET started_unix_s = 0.0 WHERE id = ?", (plan,))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        for got in (client.get("/api/plans").json()["plans"][0],
+                    client.get(f"/api/plans/{plan}").json()):
+            assert got["started_unix_s"] is None and got["planned_start_unix_s"] is None
+            (said,) = got["not_valid"]
+            assert "one of the two is not valid" in said, said
 
 
 @pytest.mark.parametrize("after_s", [0.0, -30.0])

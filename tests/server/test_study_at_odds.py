@@ -161,3 +161,22 @@ def test_a_failed_variant_is_neither_on_the_front_nor_the_pick(tmp_path: Path) -
     front = ("the stored Pareto front names 'baseline', none of the study's benchmarked "
              "variants: not shown on the front")
     assert front in body["damaged"] and front in listed["damaged"]
+
+
+def test_a_label_that_is_no_text_is_said_and_never_the_pick(tmp_path: Path) -> None:
+    """A label and a pick of ["x"] were taken as the pick; the label was never said."""
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][1]["label"] = ["x"]
+        s["recommended"] = ["x"]
+        s["variants"][2]["size_bytes"] = 1e300
+
+    body, listed, _ = _edited(tmp_path, edit)
+    odd = next(v for v in body["variants"] if v["label"] not in ("baseline", "onnx")
+               and v["label"] != "prune-unstructured:0.5")
+    assert odd["damaged"] == "its label is not text (stored as \"['x']\")", odd
+    assert not odd["recommended"] and body["recommended"] is None
+    assert any(x.startswith("the stored recommended variant") for x in body["damaged"])
+    assert any("its label is not text" in x for x in listed["damaged"])
+    prune = _by(body)["prune-unstructured:0.5"]  # a petabyte and more: no model's size
+    assert prune["size_bytes"] is None and "size 1e+300 is not a valid figure" in prune[
+        "not_valid"], prune

@@ -143,6 +143,8 @@ def study_faults(d: Any) -> list[list[str]]:
                 and abs(float(dq) - (q - base)) > 1e-6 * max(1.0, abs(q), abs(base)):
             whys.append(f"its stored quality change {_g(dq)} is not its quality less the "
                         f"baseline's ({_g(q)} - {_g(base)} = {_g(q - base)})")
+        if not isinstance(v.get("label"), str):  # a list or an object read as a label
+            whys.append(f"its label is not text (stored as {_shown(v.get('label'))})")
         label = str(v.get("label"))
         if label in seen:
             whys.append(f"its label {_shown(label)} is an earlier variant's too (a study "

@@ -184,16 +184,30 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     unit, else 3 significant digits, for all three. A range that reads as the figure
     itself, or that is not two finite numbers, is not written; a figure that is no
     finite number is ``-``."""
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
     if not math.isfinite(energy_j):
         return "-"
     ranged = math.isfinite(low_j) and math.isfinite(high_j)
+    if ranged and max(abs(low_j), abs(high_j)) > MAX_STORED_ENERGY_J:
+        # as the pages say it: the figure, and its range not usable (a damaged record)
+        return (f"{fmt_energy(energy_j, energy_j, energy_j)} (range not usable: its high is "
+                f"implausibly large ({max(abs(low_j), abs(high_j)):g} J, more than "
+                f"{MAX_STORED_ENERGY_J:g} J): a damaged record)")
     top = float(f"{max([abs(energy_j), *((abs(low_j), abs(high_j)) if ranged else ())]):.3g}")
     scale, unit = (1.0, "J") if top == 0 else next(
         ((s, u) for s, u in _UNITS if top >= s), (1.0, "J"))
     x = energy_j / scale
-    spec = ".1f" if (top == 0 or top >= 1e-6) and (x == 0 or round(abs(x), 1) >= 1) else ".3g"
-    e, lo, hi = (f"{v / scale:{spec}}" for v in (energy_j, low_j, high_j))
+    whole = (top == 0 or top >= 1e-6) and (x == 0 or round(abs(x), 1) >= 1)
+    e, lo, hi = (_written(v / scale, whole) for v in (energy_j, low_j, high_j))
     return f"{e} {unit}" if not ranged or e == lo == hi else f"{e} {unit} ({lo}-{hi})"
+
+
+def _written(x: float, whole: bool) -> str:
+    # A figure of 1 or more of its unit (``whole``) to one decimal, with a range end under
+    # 1 to 3 significant digits (a low of 0.00012 J was "0.0"); a figure under 1 with its
+    # range to 3 significant digits (0.945 J (0.873-1.07), never "(0.873-1.1)").
+    return f"{x:.1f}" if whole and (x == 0 or round(abs(x), 1) >= 1) else f"{x:.3g}"
 
 
 def fmt_joules(value: Any) -> str:

@@ -66,6 +66,9 @@ TIME_MAX_UNIX_S = 253_402_300_799.0
 #: How far a plan's run may seem to begin before its planned start: the tag is kept to
 #: the whole second (``schedule.executors``).
 PLANNED_SLACK_S = 1.0
+#: The largest model size a stored study may hold: a petabyte (1e300 bytes was shown as
+#: "9.77e+296 KiB"); no model compressed on one machine comes near it.
+MAX_SIZE_BYTES = 1e15
 
 
 
@@ -435,7 +438,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
             "reason": _short(v.get("reason"), TEXT_MAX),
             "quality": None if q_bad else _num(v.get("quality")),
             "quality_delta": None if dq_bad else _num(v.get("quality_delta")),
-            "size_bytes": _figure(v.get("size_bytes"), "size", bad),
+            "size_bytes": _figure(v.get("size_bytes"), "size", bad, 0.0, MAX_SIZE_BYTES),
             "flops": _figure(v.get("flops"), "FLOPs", bad),
             "flops_counter": _short(v.get("flops_counter"), TEXT_MAX),
             "energy_j_per_sample": {"mean": mean, "low": low, "high": high},
@@ -716,10 +719,12 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         started = _figure(run.get("started_unix_s"), "start time", bad, 0.0, TIME_MAX_UNIX_S)
     if planned_start is not None and started is not None \
             and planned_start > started + PLANNED_SLACK_S:
-        bad.append(f"planned start is {planned_start - started:.4g} s after the run began, "
-                   "where a plan's run begins at its planned start or later: not a valid "
-                   "figure")  # a year-5138 start gave "(-98203485998.7 s later)"
-        planned_start = None
+        # a year-5138 planned start gave "(-98203485998.7 s later)"; a start stored as 0
+        # is as likely the damaged one: neither is shown
+        bad.append(f"planned start is {planned_start - started:.4g} s after the run's "
+                   "stored start, where a plan's run begins at its planned start or later: "
+                   "one of the two is not valid, neither is shown")
+        planned_start = started = None
     kwh = _figure(em.get("facility_energy_kwh"), "facility energy", bad)
     emitted = _figure(em.get("emissions_g"), "emissions", bad)
     energy = _figure(summary.get("energy_j"), "energy", bad)
