@@ -143,3 +143,22 @@ def odd_db(path: Path, impossible: bool = True) -> dict[str, Any]:
                                     "planned_g_per_kwh": "1e308"})
     set_window(path, ids["tune"], "tune", t)
     return ids
+
+
+def edited_plan(tmp_path: Path, change: str) -> tuple[Path, int, dict[str, Any], dict[str, Any]]:
+    """``results_db``'s plan with its run edited by ``change`` (an SQL SET clause): the
+    database, the run's id, and the plan as the plans list and its page give it."""
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    path = tmp_path / "runs.db"
+    plan = results_db(path)["plan"]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute(f"UPDATE runs SET {change} WHERE id = ?", (plan,))
+    conn.close()
+    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
+        listed: dict[str, Any] = client.get("/api/plans").json()["plans"][0]
+        page: dict[str, Any] = client.get(f"/api/plans/{plan}").json()
+    return path, plan, listed, page

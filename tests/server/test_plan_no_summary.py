@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.server._results import results_db
+from tests.server._results import edited_plan, results_db
 from wattwise.server import create_app
 
 NO_TOTAL = ("the run has no summary holding its total (it ended without one, is still "
@@ -30,25 +29,10 @@ CASES = {
 }
 
 
-def _edited(tmp_path: Path, change: str) -> tuple[Path, int, dict[str, Any], dict[str, Any]]:
-    """The plan's run edited by ``change`` (an SQL SET clause); the database, the run's
-    id, and the plan as the plans list and its page give it."""
-    path = tmp_path / "runs.db"
-    plan = results_db(path)["plan"]
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.execute(f"UPDATE runs SET {change} WHERE id = ?", (plan,))
-    conn.close()
-    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
-        listed: dict[str, Any] = client.get("/api/plans").json()["plans"][0]
-        page: dict[str, Any] = client.get(f"/api/plans/{plan}").json()
-    return path, plan, listed, page
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_plan_s_run_without_a_usable_summary_says_why(tmp_path: Path, case: str) -> None:
     change, why = CASES[case]
-    _, plan, listed, page = _edited(tmp_path, change)
+    _, plan, listed, page = edited_plan(tmp_path, change)
     for got in (listed, page):
         assert got["run_id"] == plan
         assert got["emissions_g"] is None and got["saving_g"] is None
@@ -81,7 +65,7 @@ def test_a_plan_with_its_summary_has_no_such_line(tmp_path: Path) -> None:
 def test_a_usual_intensity_tag_that_is_no_number_is_said(tmp_path: Path, stored: str,
                                                          said: str) -> None:
     """It read as never recorded ("not recorded"), with no word."""
-    _, _, listed, page = _edited(
+    _, _, listed, page = edited_plan(
         tmp_path, f"tags_json = json_set(tags_json, '$.usual_g_per_kwh', {stored})")
     for got in (listed, page):
         assert got["usual_g_per_kwh"] is None and got["saving_g"] is None
@@ -129,7 +113,7 @@ def test_a_plan_s_pue_is_the_one_every_output_shows(tmp_path: Path) -> None:
 
     from wattwise.cli import _register_all, app
 
-    path, plan, listed, page = _edited(
+    path, plan, listed, page = edited_plan(
         tmp_path, "summary_json = json_remove(summary_json, '$.emissions.pue')")
     _register_all()
     shown = CliRunner().invoke(app, ["show", "--db", str(path), str(plan), "--json"])
@@ -143,7 +127,7 @@ def test_no_forecast_is_given_for_an_energy_that_is_not_usable(tmp_path: Path) -
     """A summary whose total is stored null, its emissions block kept: the plan said "the
     forecast expected 0.00735 gCO2eq for this energy", priced from the facility energy of
     an energy every output says is not usable, and gave it a kind ("estimated")."""
-    _, _, listed, page = _edited(
+    _, _, listed, page = edited_plan(
         tmp_path, "summary_json = json_set(summary_json, '$.energy_j', json('null'))")
     for got in (listed, page):
         assert got["energy_j"] is None and got["energy_kind"] is None, got

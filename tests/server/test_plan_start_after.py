@@ -4,30 +4,20 @@ later (the tag is kept to the whole second), so such a start is said not to be v
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from tests.server._results import results_db
-from wattwise.server import create_app
+from tests.server._results import edited_plan
 
 
-def _plan(tmp_path: Path, after_s: float) -> list[dict[str, object]]:
-    path = tmp_path / "runs.db"
-    plan = results_db(path)["plan"]
-    conn = sqlite3.connect(path)
-    with conn:
-        (started,) = conn.execute("SELECT started_unix_s FROM runs WHERE id = ?",
-                                  (plan,)).fetchone()
-        conn.execute("UPDATE runs SET tags_json = json_set(tags_json, "
-                     "'$.planned_start_unix_s', ?) WHERE id = ?",
-                     (f"{started + after_s:.0f}", plan))
-    conn.close()
-    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
-        return [client.get("/api/plans").json()["plans"][0],
-                client.get(f"/api/plans/{plan}").json()]
+def _plan(tmp_path: Path, after_s: float) -> list[dict[str, Any]]:
+    # the planned start tag ``after_s`` after the run's start, kept as the tag keeps it
+    _, _, listed, page = edited_plan(
+        tmp_path, "tags_json = json_set(tags_json, '$.planned_start_unix_s', "
+        f"printf('%.0f', started_unix_s + {after_s!r}))")
+    return [listed, page]
 
 
 def test_a_planned_start_long_after_the_run_began_is_not_valid(tmp_path: Path) -> None:
@@ -41,18 +31,11 @@ def test_a_planned_start_long_after_the_run_began_is_not_valid(tmp_path: Path) -
 def test_a_start_stored_as_0_does_not_blame_the_planned_start_alone(tmp_path: Path) -> None:
     """A start of 0 (1970) is a start a record may hold: the plan's page called the
     (sound) planned start "not valid" and showed the run as begun in 1970."""
-    path = tmp_path / "runs.db"
-    plan = results_db(path)["plan"]
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.execute("UPDATE runs SET started_unix_s = 0.0 WHERE id = ?", (plan,))
-    conn.close()
-    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
-        for got in (client.get("/api/plans").json()["plans"][0],
-                    client.get(f"/api/plans/{plan}").json()):
-            assert got["started_unix_s"] is None and got["planned_start_unix_s"] is None
-            (said,) = got["not_valid"]
-            assert "one of the two is not valid" in said, said
+    _, _, listed, page = edited_plan(tmp_path, "started_unix_s = 0.0")
+    for got in (listed, page):
+        assert got["started_unix_s"] is None and got["planned_start_unix_s"] is None
+        (said,) = got["not_valid"]
+        assert "one of the two is not valid" in said, said
 
 
 @pytest.mark.parametrize("after_s", [0.0, -30.0])
@@ -71,15 +54,7 @@ def test_a_start_that_cannot_be_read_is_said_not_taken_as_1970(
         tmp_path: Path, stored: str, said: str) -> None:
     """The plan's page read such a start as 0 and called its (sound) planned start
     "1.797e+09 s after the run began"; the list named the start (not the inf one)."""
-    path = tmp_path / "runs.db"
-    plan = results_db(path)["plan"]
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.execute(f"UPDATE runs SET started_unix_s = {stored} WHERE id = ?", (plan,))
-    conn.close()
-    with TestClient(create_app(path), base_url="http://127.0.0.1") as client:
-        got = [client.get("/api/plans").json()["plans"][0],
-               client.get(f"/api/plans/{plan}").json()]
-    for g in got:
+    _, _, listed, page = edited_plan(tmp_path, f"started_unix_s = {stored}")
+    for g in (listed, page):
         assert g["not_valid"] == [f"start time is {said}: not a valid figure"], g["not_valid"]
         assert g["planned_start_unix_s"] is not None and g["started_unix_s"] is None, g
