@@ -33,6 +33,15 @@ import pytest
     # a range past what one run may hold: said not usable, as the pages say it
     ((9e14, 8.3e14, 1.0157e15), "900000000000000.0 J (range not usable: its high is "
      "implausibly large (1.0157e+15 J, more than 1e+15 J): a damaged record)"),
+    ((9e14, 8.3e14, 1.0000001e15), "900000000000000.0 J (range not usable: its high is "
+     "implausibly large (1.0000001e+15 J, more than 1e+15 J): a damaged record)"),
+    ((3.78e-5, -3.78e-5, 4.27e-5), "37.8 µJ (range not usable: its low is negative "
+     "(-3.78e-05 J): a damaged record)"),  # was "37.8 µJ (-37.8-42.7)"
+    ((3.78e-5, -2e15, 4.27e-5), "37.8 µJ (range not usable: its low is negative "
+     "(-2e+15 J): a damaged record)"),  # was said of its high
+    # a figure past what one run may hold is written as it is (it recursed for ever)
+    ((2e15, 2e15, 2e15), "2000000000000000.0 J"),
+    ((3e15, 2e15, 4e15), "3000000000000000.0 J (2000000000000000.0-4000000000000000.0)"),
 ])
 def test_an_energy_under_a_joule_is_never_written_as_zero(args: tuple[float, float, float],
                                                           said: str) -> None:
@@ -69,3 +78,11 @@ def test_a_short_window_says_its_duration_and_power_in_their_units() -> None:
                      domains=(d,))
     first = str(r).splitlines()[0]  # was "tiny: 22.4 mJ (20.6-24.9) in 0.00 s"
     assert first.startswith("tiny: 22.4 mJ (20.6-24.9) in 1.70 ms, avg 13.18 W")
+
+
+def test_a_figure_past_what_one_run_may_hold_is_written_not_a_crash() -> None:
+    """fmt_joules(2e15) recursed until RecursionError: `show` and `report` of a run with
+    a stored CPU energy or step mark past 1e15 J crashed, and /api/runs answered 500."""
+    from wattwise.measure.results import fmt_joules
+
+    assert fmt_joules(2e15) == "2000000000000000.0 J"

@@ -189,11 +189,14 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     if not math.isfinite(energy_j):
         return "-"
     ranged = math.isfinite(low_j) and math.isfinite(high_j)
-    if ranged and max(abs(low_j), abs(high_j)) > MAX_STORED_ENERGY_J:
-        # as the pages say it: the figure, and its range not usable (a damaged record)
-        return (f"{fmt_energy(energy_j, energy_j, energy_j)} (range not usable: its high is "
-                f"implausibly large ({max(abs(low_j), abs(high_j)):g} J, more than "
-                f"{MAX_STORED_ENERGY_J:g} J): a damaged record)")
+    if ranged and 0 <= energy_j <= MAX_STORED_ENERGY_J:
+        why = ("" if low_j >= 0 else f"its low is negative ({low_j:.10g} J)") or (
+            "" if high_j <= MAX_STORED_ENERGY_J else
+            f"its high is implausibly large ({high_j:.10g} J, more than "
+            f"{MAX_STORED_ENERGY_J:g} J)")
+        if why:  # as the pages say it: the figure, and its range not usable
+            return (f"{fmt_energy(energy_j, energy_j, energy_j)} (range not usable: {why}: "
+                    "a damaged record)")
     top = float(f"{max([abs(energy_j), *((abs(low_j), abs(high_j)) if ranged else ())]):.3g}")
     scale, unit = (1.0, "J") if top == 0 else next(
         ((s, u) for s, u in _UNITS if top >= s), (1.0, "J"))
