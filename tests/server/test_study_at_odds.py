@@ -180,3 +180,19 @@ def test_a_label_that_is_no_text_is_said_and_never_the_pick(tmp_path: Path) -> N
     prune = _by(body)["prune-unstructured:0.5"]  # a petabyte and more: no model's size
     assert prune["size_bytes"] is None and "size 1e+300 is not a valid figure" in prune[
         "not_valid"], prune
+
+
+def test_a_null_label_is_named_and_a_text_label_is_no_twin_of_a_number(
+        tmp_path: Path) -> None:
+    def edit(s: dict[str, Any]) -> None:
+        s["variants"][1]["label"] = None
+        s["variants"][2]["label"] = 1
+        s["variants"][0]["size_bytes"] = 0
+
+    body, _, _ = _edited(tmp_path, edit)
+    assert "null: its label is not text (stored as 'None'): a damaged record, not drawn" in \
+        body["damaged"], body["damaged"]  # it began ": its label"
+    assert "1: its label is not text (stored as '1'): a damaged record, not drawn" in \
+        body["damaged"]
+    base = _by(body)["baseline"]
+    assert base["size_bytes"] is None and "size 0 is not a valid figure" in base["not_valid"]

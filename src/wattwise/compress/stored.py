@@ -145,11 +145,12 @@ def study_faults(d: Any) -> list[list[str]]:
                         f"baseline's ({_g(q)} - {_g(base)} = {_g(q - base)})")
         if not isinstance(v.get("label"), str):  # a list or an object read as a label
             whys.append(f"its label is not text (stored as {_shown(v.get('label'))})")
-        label = str(v.get("label"))
-        if label in seen:
-            whys.append(f"its label {_shown(label)} is an earlier variant's too (a study "
-                        "stores each variant once)")
-        seen.add(label)
+        label = v.get("label")
+        if isinstance(label, str):  # one that is no text is said above, not as a twin
+            if label in seen:
+                whys.append(f"its label {_shown(label)} is an earlier variant's too (a "
+                            "study stores each variant once)")
+            seen.add(label)
         out.append(whys)
     return out
 

@@ -19,6 +19,7 @@ readers (``_figure``, ``_short``, ``_obj``), and each kind is read field by fiel
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -438,7 +439,7 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
             "reason": _short(v.get("reason"), TEXT_MAX),
             "quality": None if q_bad else _num(v.get("quality")),
             "quality_delta": None if dq_bad else _num(v.get("quality_delta")),
-            "size_bytes": _figure(v.get("size_bytes"), "size", bad, 0.0, MAX_SIZE_BYTES),
+            "size_bytes": _figure(v.get("size_bytes"), "size", bad, 1.0, MAX_SIZE_BYTES),
             "flops": _figure(v.get("flops"), "FLOPs", bad),
             "flops_counter": _short(v.get("flops_counter"), TEXT_MAX),
             "energy_j_per_sample": {"mean": mean, "low": low, "high": high},
@@ -604,7 +605,9 @@ def _entry_faults(judged: list[tuple[dict[str, Any], str | None]], key: str) -> 
     for x, why in judged:
         if why is None:
             continue
-        out.append(_short(damaged_line(_short(_label(x, key), 40) or "", why), TEXT_MAX) or "")
+        label = _label(x, key)  # one that is no text by its JSON (null read as "")
+        shown = label if isinstance(label, str) else json.dumps(label, default=str)
+        out.append(_short(damaged_line(_short(shown, 40) or "", why), TEXT_MAX) or "")
     return out[:LIST_MAX]
 
 
