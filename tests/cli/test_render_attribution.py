@@ -30,3 +30,35 @@ def test_the_attribution_line_agrees_with_the_total(tmp_path: Path) -> None:
     assert shown[0] == round(a["cpu_energy_j"], 1)
     assert "to other processes" not in str(run.result)
     assert f"of the {a['cpu_energy_j']:.1f} J of CPU energy in the total" in str(run.result)
+
+
+@pytest.mark.parametrize(("stored", "why"), [
+    (-2e15, "negative (-2e+15 J)"), (1e300, "implausibly large (1e+300 J, more than 1e+15 J)"),
+    ("lots", "not a number (stored as 'lots')")])
+def test_an_attribution_energy_that_is_not_usable_is_said_not_shown(
+        tmp_path: Path, stored: object, why: str) -> None:
+    """`show` wrote "of its -2000000000000000.0 J of CPU energy" (a 301-digit figure for
+    1e300), and `/api/runs/ID` gave it raw."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from tests._damage import edit_summary
+    from wattwise.cli import _register_all, app
+    from wattwise.server import create_app
+
+    db = tmp_path / "r.db"
+    sensor = ConstantPowerSensor({"cpu:0": 20.0, "dram:0": 5.0})
+    with wattwise.track("t", db=db, sensors=[sensor], interval_s=0.02) as run:
+        time.sleep(0.05)
+    edit_summary(db, run.run_id, lambda s: s["attribution"].update(cpu_energy_j=stored))
+    _register_all()
+    shown = CliRunner().invoke(app, ["show", str(run.run_id), "--db", str(db)],
+                               env={"COLUMNS": "300"})
+    assert shown.exit_code == 0, shown.output
+    said = " ".join(shown.output.split())  # the line as wrapped, read whole
+    assert "its CPU energy has no usable figure (its stored energy is not usable)" in said
+    assert "of CPU energy" not in said, said
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        a = client.get(f"/api/runs/{run.run_id}").json()["run"]["figures"]["attribution"]
+    assert a["cpu_energy_j"] is None, a
+    assert a["energy_note"] == f"the stored cpu_energy_j of its attribution is not usable: {why}"

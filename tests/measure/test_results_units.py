@@ -32,13 +32,14 @@ import pytest
     ((1.5, 0.924, 2.0), "1.5 J (0.924-2.0)"),
     # a range past what one run may hold: said not usable, as the pages say it
     ((9e14, 8.3e14, 1.0157e15), "900000000000000.0 J (range not usable: its high is "
-     "implausibly large (1.0157e+15 J, more than 1e+15 J): a damaged record)"),
-    ((9e14, 8.3e14, 1.0000001e15), "900000000000000.0 J (range not usable: its high is "
-     "implausibly large (1.0000001e+15 J, more than 1e+15 J): a damaged record)"),
+     "implausibly large (1015700000000000.0 J, more than 1e+15 J): a damaged record)"),
+    ((9e14, 8.3e14, 1e15 + 1), "900000000000000.0 J (range not usable: its high is "
+     "implausibly large (1000000000000001.0 J, more than 1e+15 J): a damaged record)"),
     ((3.78e-5, -3.78e-5, 4.27e-5), "37.8 µJ (range not usable: its low is negative "
-     "(-3.78e-05 J): a damaged record)"),  # was "37.8 µJ (-37.8-42.7)"
+     "(-37.8 µJ): a damaged record)"),  # was "37.8 µJ (-37.8-42.7)"
     ((3.78e-5, -2e15, 4.27e-5), "37.8 µJ (range not usable: its low is negative "
-     "(-2e+15 J): a damaged record)"),  # was said of its high
+     "(-2000000000000000.0 J): a damaged record)"),  # was said of its high
+    ((0.0, -0.0, -0.0), "0.0 J"),  # was "0.0 J (-0.0--0.0)"
     # a figure past what one run may hold is written as it is (it recursed for ever)
     ((2e15, 2e15, 2e15), "2000000000000000.0 J"),
     ((3e15, 2e15, 4e15), "3000000000000000.0 J (2000000000000000.0-4000000000000000.0)"),

@@ -23,6 +23,7 @@ from rich.table import Table
 from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_watts
 from wattwise.records.judged_power import sums_other_runs
 from wattwise.records.judged_stored import said_kind
+from wattwise.records.stored_energy import judged_attribution
 
 #: Longest stored text shown in a table cell or line, in characters.
 MAX_TEXT = 200
@@ -291,7 +292,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 def attribution_lines(result: dict[str, Any]) -> list[str]:
     """The process tree's share of the run's CPU energy, as ``show`` prints it (none or
     one line)."""
-    a = result.get("attribution")
+    a = judged_attribution(result.get("attribution"))  # energies no run holds: said
     if not isinstance(a, dict) or not a:
         return []
     share = num(a.get("share"), ".0%")

@@ -188,11 +188,12 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
 
     if not math.isfinite(energy_j):
         return "-"
+    energy_j, low_j, high_j = energy_j + 0.0, low_j + 0.0, high_j + 0.0  # -0.0 is 0
     ranged = math.isfinite(low_j) and math.isfinite(high_j)
     if ranged and 0 <= energy_j <= MAX_STORED_ENERGY_J:
-        why = ("" if low_j >= 0 else f"its low is negative ({low_j:.10g} J)") or (
+        why = ("" if low_j >= 0 else f"its low is negative ({fmt_joules(low_j)})") or (
             "" if high_j <= MAX_STORED_ENERGY_J else
-            f"its high is implausibly large ({high_j:.10g} J, more than "
+            f"its high is implausibly large ({fmt_joules(high_j)}, more than "
             f"{MAX_STORED_ENERGY_J:g} J)")
         if why:  # as the pages say it: the figure, and its range not usable
             return (f"{fmt_energy(energy_j, energy_j, energy_j)} (range not usable: {why}: "

@@ -362,7 +362,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     ones add up to the total), or has no figure, with the total's note, where the total
     has none."""
     from wattwise.records.judged_stored import said_kind
-    from wattwise.records.stored_energy import summary_energy_fault
+    from wattwise.records.stored_energy import judged_attribution, summary_energy_fault
 
     summary = record.summary if isinstance(record.summary, dict) else {}
     listed = summary.get("domains")
@@ -373,7 +373,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
         return {"domains": [_stored_domain(d, duration, tol) for d in rows],
                 "avg_power_w": None if sums_other_runs(summary) else judged_power(
                     summary.get("avg_power_w"), _real(figures.get("energy_j")), duration, tol),
-                "attribution": summary.get("attribution"),
+                "attribution": judged_attribution(summary.get("attribution")),
                 "market_lines": market_lines(summary, record.id),
                 "market": market_parts(summary, record.id),
                 "market_g": market_g(summary), "kind": said_kind(summary),

@@ -417,3 +417,21 @@ def _shown(value: Any) -> str:
     if isinstance(value, str):
         text = value
     return repr(text[:40])
+
+
+_ATTRIBUTED = ("cpu_energy_j", "attributed_cpu_energy_j", "unattributed_cpu_energy_j")
+
+
+def judged_attribution(a: Any) -> Any:
+    """A stored attribution whose energies are each usable (:func:`energy_fault`),
+    as stored; where one is not (negative, past what one run may hold, no number: "of
+    its -2000000000000000.0 J of CPU energy" was shown), none of its energies, with a
+    note saying why."""
+    if not isinstance(a, dict) or not a:
+        return a
+    for key in _ATTRIBUTED:
+        why = energy_fault(a.get(key))
+        if why is not None:
+            return {**a, **dict.fromkeys(_ATTRIBUTED), "from_samples": False,
+                    "energy_note": f"the stored {key} of its attribution is not usable: {why}"}
+    return a
