@@ -143,13 +143,13 @@ def study_faults(d: Any) -> list[list[str]]:
                 and abs(float(dq) - (q - base)) > 1e-6 * max(1.0, abs(q), abs(base)):
             whys.append(f"its stored quality change {_g(dq)} is not its quality less the "
                         f"baseline's ({_g(q)} - {_g(base)} = {_g(q - base)})")
-        if not isinstance(v.get("label"), str):  # a list or an object read as a label
-            whys.append(f"its label is not text (stored as {_shown(v.get('label'))})")
         label = v.get("label")
-        if isinstance(label, str):  # one that is no text is said above, not as a twin
-            if label in seen:
-                whys.append(f"its label {_shown(label)} is an earlier variant's too (a "
-                            "study stores each variant once)")
+        if not isinstance(label, str):  # a list or an object read as a label: no twin
+            whys.append(f"its label is not text (stored as {_shown(label)})")
+        elif label in seen:
+            whys.append(f"its label {_shown(label)} is an earlier variant's too (a study "
+                        "stores each variant once)")
+        else:
             seen.add(label)
         out.append(whys)
     return out

@@ -412,9 +412,10 @@ def study_payload(reads: Reads | None, run_id: int) -> dict[str, Any]:
     front = {str(x) for x in d.get("pareto_front") or [] if isinstance(x, str)}
     variants = []
     raw = d.get("variants")
-    judged = _judged(d, "study")
+    faults = study_faults(d)  # judged once: the rows and the lists below read it
+    judged = _judged(d, "study", faults)
     spoilt = _pick_damage(judged, d.get("recommended"), "study")
-    for v, whys in zip(raw if isinstance(raw, list) else [], study_faults(d), strict=True):
+    for v, whys in zip(raw if isinstance(raw, list) else [], faults, strict=True):
         if not isinstance(v, dict):
             continue
         b = _obj(v.get("bench"))
@@ -579,14 +580,17 @@ def _tune_svg(d: dict[str, Any], unread: str | None, run_id: int) -> str:
     return drawn(lambda: to_svg(tune_layout(d)))
 
 
-def _judged(d: dict[str, Any], key: str) -> list[tuple[dict[str, Any], str | None]]:
+def _judged(d: dict[str, Any], key: str, faults: list[list[str]] | None = None
+            ) -> list[tuple[dict[str, Any], str | None]]:
     """Each stored variant of study ``d`` (``key`` "study") or setting of tuning ``d``
     ("tune") with why it is a damaged record (``compress.stored``: its J/sample, quality
-    or p90 latency not usable, a variant at odds with its study), or None."""
+    or p90 latency not usable, a variant at odds with its study), or None; ``faults``:
+    the study's ``study_faults`` where the caller has them already."""
     if key == "study":
         raw = d.get("variants")
+        whys_of = study_faults(d) if faults is None else faults
         return [(x, "; ".join(whys) or None) for x, whys in
-                zip(raw if isinstance(raw, list) else [], study_faults(d), strict=True)
+                zip(raw if isinstance(raw, list) else [], whys_of, strict=True)
                 if isinstance(x, dict)]
     raw = d.get("points")
     return [(x, point_fault(x) or latency_fault(x))
