@@ -233,15 +233,20 @@ class DualFigure:
                 + f"{self.uncovered_kwh:.6g} kWh at {self.uncovered_basis}"
                 + (f" ({self.uncovered_source})" if self.uncovered_source else ""))
 
-    def lines(self, energy_kind: str = "") -> list[str]:
+    def lines(self, energy_kind: str = "", ranged: bool = True) -> list[str]:
         """The two figures in words, for a terminal; ``energy_kind`` says whether the
-        energy was measured or estimated."""
-        of = f", from {energy_kind} energy" if energy_kind else ""
+        energy was measured or estimated; ``ranged`` False leaves their ranges out (priced
+        from an energy range that is not usable: the caller says so once)."""
+        def paren(lo: float, hi: float) -> str:
+            of = f"from {energy_kind} energy" if energy_kind else ""
+            inside = ", ".join(x for x in (f"{lo:.4g}-{hi:.4g}" if ranged else "", of) if x)
+            return f" ({inside})" if inside else ""
+
         out = [
-            f"  location-based: {self.location_g:.4g} gCO2eq ({self.location_low_g:.4g}-"
-            f"{self.location_high_g:.4g}{of}); {self.location_basis}",
-            f"  market-based:   {self.market_g:.4g} gCO2eq ({self.market_low_g:.4g}-"
-            f"{self.market_high_g:.4g}{of}); " + self.basis(),
+            f"  location-based: {self.location_g:.4g} gCO2eq"
+            f"{paren(self.location_low_g, self.location_high_g)}; {self.location_basis}",
+            f"  market-based:   {self.market_g:.4g} gCO2eq"
+            f"{paren(self.market_low_g, self.market_high_g)}; " + self.basis(),
         ]
         out += [f"  note: {n}" for n in self.notes]
         return out
@@ -621,20 +626,22 @@ def stored_hourly(d: Any) -> Any:
     return match
 
 
-def stored_scope2_lines(emissions: Any, energy_kind: str = "") -> list[str]:
+def stored_scope2_lines(emissions: Any, energy_kind: str = "",
+                        ranged: bool = True) -> list[str]:
     """The Scope 2 lines ``run`` printed, from a summary's ``emissions`` dict (its
-    ``scope2`` and ``hourly_matching``); [] where it holds none."""
+    ``scope2`` and ``hourly_matching``); [] where it holds none. ``ranged`` False: their
+    ranges left out (``DualFigure.lines``)."""
     dual = DualFigure.from_dict(emissions.get("scope2")) if isinstance(emissions, dict) else None
     if dual is None:
         return []
     market = _finite(emissions.get("market_g"))
     if market is None or not math.isclose(market, dual.market_g, rel_tol=1e-9, abs_tol=0.0):
         return []  # a pair that disagrees with the figure every output gives: not shown
-    lines = ["Scope 2 (GHG Protocol), both figures:", *dual.lines(energy_kind)]
+    lines = ["Scope 2 (GHG Protocol), both figures:", *dual.lines(energy_kind, ranged)]
     raw = emissions.get("hourly_matching")
     match = stored_hourly(raw)
     if match is not None:
-        lines += match.lines(energy_kind)
+        lines += match.lines(energy_kind, ranged)
     elif raw is not None:
         lines.append("note: the record's hourly matching cannot be read (damaged): not shown")
     return lines

@@ -182,15 +182,18 @@ class HourlyMatch:
         d["notes"] = list(self.notes)
         return d
 
-    def lines(self, energy_kind: str = "") -> list[str]:
-        """The match in words, for a terminal; ``energy_kind``: measured or estimated."""
-        of = f", from {energy_kind} energy" if energy_kind else ""
+    def lines(self, energy_kind: str = "", ranged: bool = True) -> list[str]:
+        """The match in words, for a terminal; ``energy_kind``: measured or estimated;
+        ``ranged`` False leaves the range out (as ``market.DualFigure.lines``)."""
+        of = f"from {energy_kind} energy" if energy_kind else ""
+        span = f"{self.unmatched_low_g:.4g}-{self.unmatched_high_g:.4g}" if ranged else ""
+        inside = ", ".join(x for x in (span, of) if x)
         return [
             f"  hourly matching ({self.profile}): CFE score {self.cfe_score:.1%} "
             f"({self.matched_kwh:.6g} of {self.facility_energy_kwh:.6g} kWh matched in "
             f"{self.steps} step(s)); unmatched {self.unmatched_kwh:.6g} kWh emit "
-            f"{self.unmatched_g:.4g} gCO2eq ({self.unmatched_low_g:.4g}-"
-            f"{self.unmatched_high_g:.4g}{of}) at the grid's intensity then",
+            f"{self.unmatched_g:.4g} gCO2eq{f' ({inside})' if inside else ''} at the grid's "
+            "intensity then",
             *(f"  note: {n}" for n in self.notes),
         ]
 

@@ -23,7 +23,7 @@ from rich.table import Table
 from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_watts
 from wattwise.records.judged_power import sums_other_runs
 from wattwise.records.judged_stored import said_kind
-from wattwise.records.stored_energy import judged_attribution
+from wattwise.records.stored_energy import judged_attribution, summary_energy_fault
 
 #: Longest stored text shown in a table cell or line, in characters.
 MAX_TEXT = 200
@@ -127,7 +127,6 @@ def stored_total(summary: dict[str, Any], figures: dict[str, Any] | None = None,
     of the dashboard's run page. ``note_below``: a line under the table gives the note on
     the stored total (``wattwise show``), so it is not said here again."""
     from wattwise.records.repriced_cover import UNCOVERED_MARK
-    from wattwise.records.stored_energy import summary_energy_fault
 
     why = summary_energy_fault(summary)
     if why is not None:
@@ -238,7 +237,7 @@ def _total_power(result: dict[str, Any]) -> float | None:
     """A stored total's power as ``records.judged_power`` judges it (none where the total
     is not usable, ``stored_energy.summary_energy_fault``)."""
     from wattwise.records.judged_power import judged_power, sums_other_runs
-    from wattwise.records.stored_energy import finite_float, summary_energy_fault
+    from wattwise.records.stored_energy import finite_float
 
     usable = summary_energy_fault(result) is None and not sums_other_runs(result)
     return judged_power(result.get("avg_power_w"), finite_float(result.get("energy_j"))
@@ -407,18 +406,20 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     the figure ``wattwise report`` gives in their place, with the one note every output
     gives; without it, the command that prices them is named; ``pue``, its PUE."""
     from wattwise.carbon.pue import stored_source
+    from wattwise.records.stored_energy import emissions_ranges_note as ranges_note
     from wattwise.records.stored_energy import own_emissions_notes as own_notes
-    from wattwise.records.stored_energy import summary_emissions_fault, summary_energy_fault
+    from wattwise.records.stored_energy import summary_emissions_fault
+    from wattwise.records.stored_market import market_lines
 
     if summary_emissions_fault(summary) is not None:  # a damaged total's note says it once
-        total = summary_energy_fault(summary) is None
-        return [*_emissions_again(ref, again, total, pue),
+        return [*_emissions_again(ref, again, summary_energy_fault(summary) is None, pue),
                 *(f"note: {safe(n, None)}" for n in own_notes(summary))]
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
         return []
     lo, hi = (e.get(k) for k in ("low_g", "high_g"))  # none equal, as ``fmt_energy`` has
-    held = (lo is not None or hi is not None) and not (_finite(lo) and lo == hi)
+    note = ranges_note(summary)  # ranges priced from an energy range that is not usable
+    held = (lo is not None or hi is not None) and not (_finite(lo) and lo == hi) and not note
     zone = e.get("zone")
     lines = [
         f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq"
@@ -429,10 +430,9 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         + f", {_said(e.get('kind'), e.get('source'))}",
         f"  PUE {num(e.get('pue'), 'g')}: {safe(stored_source(summary))}",
     ]
-    from wattwise.records.stored_market import market_lines
-
     # the market-based lines every output gives (the dashboard's run page too)
-    return lines + [safe(line, None) for line in market_lines(summary, ref)]
+    return lines + [safe(line, None) for line in market_lines(summary, ref)] + (
+        [f"note: {note}"] if note else [])
 
 
 def _zone_said(zone: Any) -> str:

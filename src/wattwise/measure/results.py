@@ -191,10 +191,7 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     energy_j, low_j, high_j = energy_j + 0.0, low_j + 0.0, high_j + 0.0  # -0.0 is 0
     ranged = math.isfinite(low_j) and math.isfinite(high_j)
     if ranged and 0 <= energy_j <= MAX_STORED_ENERGY_J:
-        why = ("" if low_j >= 0 else f"its low is negative ({fmt_joules(low_j)})") or (
-            "" if high_j <= MAX_STORED_ENERGY_J else
-            f"its high is implausibly large ({fmt_joules(high_j)}, more than "
-            f"{MAX_STORED_ENERGY_J:g} J)")
+        why = range_fault(low_j, high_j)
         if why:  # as the pages say it: the figure, and its range not usable
             return (f"{fmt_energy(energy_j, energy_j, energy_j)} (range not usable: {why}: "
                     "a damaged record)")
@@ -205,6 +202,20 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     whole = (top == 0 or top >= 1e-6) and (x == 0 or round(abs(x), 1) >= 1)
     e, lo, hi = (_written(v / scale, whole) for v in (energy_j, low_j, high_j))
     return f"{e} {unit}" if not ranged or e == lo == hi else f"{e} {unit} ({lo}-{hi})"
+
+
+def range_fault(low_j: float, high_j: float) -> str | None:
+    """What is wrong with an energy range no run could hold (a negative low, a high past
+    ``MAX_STORED_ENERGY_J``), in the words every output gives, or None: it is not
+    written as a reading, nor are the emissions priced from it."""
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+    if low_j < 0:
+        return f"its low is negative ({fmt_joules(low_j)})"
+    if high_j > MAX_STORED_ENERGY_J:
+        return (f"its high is implausibly large ({fmt_joules(high_j)}, more than "
+                f"{MAX_STORED_ENERGY_J:g} J)")
+    return None
 
 
 def _written(x: float, whole: bool) -> str:

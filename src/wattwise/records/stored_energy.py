@@ -307,6 +307,30 @@ def summary_emissions_fault(summary: Any) -> str | None:
 PRICED_FROM_UNUSABLE = "priced from the stored energy, which is not usable"
 
 
+#: Said once where stored emissions are usable but priced from an energy range that is
+#: not (``measure.results.range_fault``): their ranges are that range priced.
+EMISSIONS_RANGES_NOT_SHOWN = ("the emissions' ranges are not shown: they are priced from the "
+                              "energy's range, which is not usable")
+
+
+def emissions_ranges_note(summary: Any) -> str | None:
+    """``EMISSIONS_RANGES_NOT_SHOWN`` where a summary's stored emissions are usable
+    (:func:`summary_emissions_fault`) and its total is, but the total's range is one no
+    run could hold (a negative low, a high past ``MAX_STORED_ENERGY_J``: every output
+    says it beside the total); else None. The location-based, market-based and
+    unmatched ranges are each that range priced, so none is a reading."""
+    from wattwise.measure.results import range_fault
+
+    if not isinstance(summary, dict) or summary_emissions_fault(summary) is not None:
+        return None
+    if not isinstance(summary.get("emissions"), dict):
+        return None
+    lo, hi = finite_float(summary.get("low_j")), finite_float(summary.get("high_j"))
+    if lo is None or hi is None or range_fault(lo, hi) is None:
+        return None
+    return EMISSIONS_RANGES_NOT_SHOWN
+
+
 def unusable_emissions_notes(summary: Any) -> list[str]:
     """The note where a summary's stored emissions are not usable
     (:func:`summary_emissions_fault`), as a list (empty where they are)."""

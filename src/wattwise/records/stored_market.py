@@ -17,7 +17,11 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
     run in the command that prices it again); [] where they hold none, or where the
     stored emissions are not usable (``stored_energy.summary_emissions_fault``)."""
     from wattwise.carbon.market import earlier_share, stored_scope2_lines
-    from wattwise.records.stored_energy import finite_float, summary_emissions_fault
+    from wattwise.records.stored_energy import (
+        emissions_ranges_note,
+        finite_float,
+        summary_emissions_fault,
+    )
 
     e = summary.get("emissions") if isinstance(summary, dict) else None
     if not isinstance(e, dict) or not e or summary_emissions_fault(summary) is not None:
@@ -25,17 +29,19 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
     from wattwise.records.judged_stored import shown_kind
 
     kind = shown_kind(summary)  # its counted domains' where the stored one is not theirs
-    pair = stored_scope2_lines(e, str(kind or ""))
+    ranged = emissions_ranges_note(summary) is None  # its note is said with the figure
+    pair = stored_scope2_lines(e, str(kind or ""), ranged)
     if pair:
         return pair
     if e.get("market_g") is None:
         return []
     share = earlier_share(summary)
     basis = basis_words(e, share, ref)
-    of = f", from {kind} energy" if isinstance(kind, str) and kind else ""
     g = [f"{v:.4g}" if finite_float(v) is not None else "-"
          for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
-    return [f"  market-based: {g[0]} gCO2eq ({g[1]}-{g[2]}{of}); {basis}",
+    of = f"from {kind} energy" if isinstance(kind, str) and kind else ""
+    inside = ", ".join(x for x in (f"{g[1]}-{g[2]}" if ranged else "", of) if x)
+    return [f"  market-based: {g[0]} gCO2eq{f' ({inside})' if inside else ''}; {basis}",
             *(f"  note: {n}" for n in _pair_notes(e))]
 
 
@@ -88,19 +94,24 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     None where ``market_lines`` gives none. The location-based figure of a Scope 2 pair
     is the run's own emissions, which the page gives already."""
     from wattwise.carbon.market import earlier_share
-    from wattwise.records.stored_energy import finite_float
+    from wattwise.records.stored_energy import emissions_ranges_note, finite_float
 
     if not market_lines(summary, ref):
         return None
     e = summary["emissions"]
-    pair = priced_parts(e)
-    if pair is not None:
-        return pair
-    share = earlier_share(summary)
-    return {"g": finite_float(e.get("market_g")), "low_g": finite_float(e.get("market_low_g")),
-            "high_g": finite_float(e.get("market_high_g")),
-            "basis": basis_words(e, share, ref),
-            "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
+    parts = priced_parts(e)
+    if parts is None:
+        parts = {"g": finite_float(e.get("market_g")),
+                 "low_g": finite_float(e.get("market_low_g")),
+                 "high_g": finite_float(e.get("market_high_g")),
+                 "basis": basis_words(e, earlier_share(summary), ref),
+                 "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
+    if emissions_ranges_note(summary) is not None:  # priced from a range not usable
+        parts.update(low_g=None, high_g=None)
+        if isinstance(parts["hourly"], dict):
+            parts["hourly"] = {**parts["hourly"], "unmatched_low_g": None,
+                               "unmatched_high_g": None}
+    return parts
 
 
 def priced_parts(e: Any) -> dict[str, Any] | None:
