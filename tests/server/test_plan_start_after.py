@@ -1,15 +1,20 @@
 """A plan's run tagged with a planned start after it began (edited: year 5138) was taken
 as a figure: "(-98203485998.7 s later)". A plan's run begins at its planned start or
-later (the tag is kept to the whole second), so such a start is said not to be valid."""
+later (the tag is kept to the whole second), when that start comes, within the planning
+horizon: a start after it, or one more than the horizon before it (1970: "499031.39 h
+later"), is said not to be valid, on the plan's page and by ``wattwise show``."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests._cli_out import cli_out, said
 from tests.server._results import edited_plan
+from wattwise.schedule.jobs import MAX_HORIZON_S
 
 
 def _plan(tmp_path: Path, after_s: float) -> list[dict[str, Any]]:
@@ -26,6 +31,37 @@ def test_a_planned_start_long_after_the_run_began_is_not_valid(tmp_path: Path) -
         (said,) = got["not_valid"]
         assert said.startswith("planned start is 9.82e+10 s after the run's stored start"), said
         assert said.endswith("one of the two is not valid, neither is shown"), said
+
+
+@pytest.mark.parametrize(("before_s", "valid"), [
+    (MAX_HORIZON_S + 2.0, False), (MAX_HORIZON_S - 2.0, True), ("1970", False)])
+def test_a_planned_start_past_the_horizon_before_the_run_began_is_not_valid(
+        tmp_path: Path, before_s: float | str, valid: bool) -> None:
+    planned = "1000" if before_s == "1970" else f"printf('%.0f', started_unix_s - {before_s!r})"
+    _, _, listed, page = edited_plan(
+        tmp_path, f"tags_json = json_set(tags_json, '$.planned_start_unix_s', {planned})")
+    for got in (listed, page):
+        if valid:
+            assert got["not_valid"] == [] and got["late_s"] == pytest.approx(before_s, abs=1)
+            continue
+        assert got["planned_start_unix_s"] is None and got["late_s"] is None, got
+        (why,) = got["not_valid"]
+        assert re.fullmatch(r"planned start is [0-9]+ s \([0-9.]+ days\) before the run's "
+                            r"stored start, where a plan's run begins when its planned start "
+                            r"comes, within the 366-day \(31622400 s\) planning horizon: one "
+                            r"of the two is not valid, neither is shown", why), why
+        assert int(why.split()[3]) > MAX_HORIZON_S, why
+
+
+@pytest.mark.parametrize("after_s", [98_203_485_998.0, -(MAX_HORIZON_S + 2.0)])
+def test_show_says_what_the_plan_page_says_of_its_start(tmp_path: Path, after_s: float) -> None:
+    path, plan, _, page = edited_plan(
+        tmp_path, "tags_json = json_set(tags_json, '$.planned_start_unix_s', "
+        f"printf('%.0f', started_unix_s + {after_s!r}))")
+    (why,) = page["not_valid"]
+    out = said(cli_out("show", str(plan), "--db", str(path)))
+    assert f"plan: {why}" in out, out
+    assert said(cli_out("show", str(plan), "--db", str(path), "--json")).count(why) == 2
 
 
 def test_a_start_stored_as_0_does_not_blame_the_planned_start_alone(tmp_path: Path) -> None:

@@ -774,18 +774,22 @@ def _plan(rec: Any) -> dict[str, Any] | None:
     return plan_figures(rec.to_dict())
 
 
-def _plan_line(plan: dict[str, Any] | None) -> str | None:
-    """``show``'s line on a plan's run: its realised saving against the usual time, or
-    why it has none, in the plan page's words."""
+def _plan_lines(plan: dict[str, Any] | None) -> list[str]:
+    """``show``'s lines on a plan's run: its realised saving against the usual time, or
+    why it has none, in the plan page's words; then what the plan page says of the
+    plan's own stored figures that are not valid (a planned start after the run's start
+    was shown beside it as a plain tag)."""
     if plan is None:
-        return None
+        return []
+    notes = [f"plan: {safe(n, None)}" for n in plan.get("plan_not_valid") or []]
     saving, usual = plan.get("saving_g"), plan.get("usual_g_per_kwh")
     if saving is None or usual is None:
-        return f"plan: no saving shown: {safe(plan.get('saving_note') or 'not available', None)}"
+        said = safe(plan.get("saving_note") or "not available", None)
+        return [f"plan: no saving shown: {said}", *notes]
     pct = plan.get("saving_pct")
-    return (f"plan: saving {saving:.4g} gCO2eq" + ("" if pct is None else f" ({pct:.3g} %)")
+    return [f"plan: saving {saving:.4g} gCO2eq" + ("" if pct is None else f" ({pct:.3g} %)")
             + f" against the usual time at {usual:.4g} g/kWh (estimated on the plan's "
-            "forecast)")
+            "forecast)", *notes]
 
 
 def _with_partial(out: dict[str, Any], part: Any, priced: Any = None) -> dict[str, Any]:
@@ -995,9 +999,8 @@ def show(
         if isinstance(rec.tags, dict) and rec.tags:
             tags = ", ".join(f"{safe(k, 50)}={safe(v, 100)}" for k, v in rec.tags.items())
             console.print(f"tags: {tags}", markup=False, highlight=False)
-        plan_line = _plan_line(_plan(rec))
-        if plan_line is not None:
-            console.print(plan_line, markup=False, highlight=False)
+        for line in _plan_lines(_plan(rec)):
+            console.print(line, markup=False, highlight=False)
         marks_line = steps_line(marks)
         if marks_line is not None:
             console.print(marks_line, markup=False, highlight=False)

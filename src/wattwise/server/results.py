@@ -46,6 +46,7 @@ from wattwise.records.queries import start_fault
 from wattwise.records.rows import json_kind, loads, loads_summary, no_total, unreadable
 from wattwise.records.rows import shown_text as _text
 from wattwise.schedule.executors import PRECISION_TAG
+from wattwise.schedule.jobs import MAX_HORIZON_S
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
 from wattwise.server._sql import Reads
 
@@ -711,6 +712,7 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
             return None
         return _figure(v, what, bad, 0.0, high)
 
+    first = len(bad)  # the plan's own faults (its tags, its start) from here
     planned_start = tag("planned_start_unix_s", "planned start", TIME_MAX_UNIX_S)
     planned_g = tag("planned_g_per_kwh", "forecast intensity", MAX_INTENSITY_G_PER_KWH)
     usual_g = tag("usual_g_per_kwh", "usual intensity", MAX_INTENSITY_G_PER_KWH)
@@ -732,6 +734,17 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
                    "stored start, where a plan's run begins at its planned start or later: "
                    "one of the two is not valid, neither is shown")
         planned_start = started = None
+    elif planned_start is not None and started is not None \
+            and started - planned_start > MAX_HORIZON_S:
+        # a planned start of 1970 gave "499031.39 h later": a plan's start lies within its
+        # horizon, and its run begins when that start comes
+        late = started - planned_start
+        bad.append(f"planned start is {late:.0f} s ({late / 86400:.1f} days) before the "
+                   "run's stored start, where a plan's run begins when its planned start "
+                   f"comes, within the {MAX_HORIZON_S / 86400:g}-day ({MAX_HORIZON_S:.0f} s) "
+                   "planning horizon: one of the two is not valid, neither is shown")
+        planned_start = started = None
+    own = bad[first:]
     kwh = _figure(em.get("facility_energy_kwh"), "facility energy", bad)
     emitted = _figure(em.get("emissions_g"), "emissions", bad)
     energy = _figure(summary.get("energy_j"), "energy", bad)
@@ -782,7 +795,7 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         else 100.0 * saving / usual_total,
         "saving_note": _saving_note(usual_g, saving, coarse, missing,
                                     "usual_g_per_kwh" in tags),
-        "not_valid": bad, "no_summary": lacking,
+        "not_valid": bad, "plan_not_valid": own, "no_summary": lacking,
     }
 
 
