@@ -1,6 +1,7 @@
-"""Step marks stored lower than the one before them (``records.step_marks``): one note,
-the same words in ``show``, ``show --json``, ``/api/runs/ID`` and ``export -f json``; a
-real record's marks (rising) get none."""
+"""Step marks stored lower than the one before them, or whose energy no run could hold
+(``records.step_marks``): one note, the same words in ``show``, ``show --json``,
+``/api/runs/ID`` and ``export -f json``, and no reading of a mark not usable in ``show``
+or the timeline; a real record's marks (rising) get none."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from tests._damage import tracked_run
 from wattwise.cli import _register_all, app
-from wattwise.records.step_marks import backward_note
+from wattwise.records.step_marks import backward_note, step_notes
 from wattwise.records.store import Store
-from wattwise.server.data import run_payload
+from wattwise.server.data import run_payload, timeline_payload
 
 _register_all()
 
@@ -70,3 +72,44 @@ def test_the_real_h200_record_s_marks_get_none(tmp_path: Path) -> None:
     with Store(db, readonly=True) as store:
         assert len(store.steps(1)) == 3
         assert not [n for n in run_payload(store, 1)["notes"] if n.startswith("step marks")]
+
+
+@pytest.mark.parametrize(("last", "why"), [
+    ((3e15, 3e15, 3e15), "implausibly large (3e+15 J, more than 1e+15 J)"),
+    ((-2e15, -2e15, -2e15), "negative (-2e+15 J)"),
+    ((3e15, -1.0, 4e15), "implausibly large (3e+15 J, more than 1e+15 J)"),
+    ((20.0, 30.0, 40.0), "outside its own range")])
+def test_a_mark_no_run_could_hold_is_said_not_shown_by_every_output(
+        tmp_path: Path, last: tuple[float, float, float], why: str) -> None:
+    """A last mark of 3e+15 J was "3e+15 J since the start" of a run of a few joules, and
+    the timeline passed it as a reading; -2e+15 J was also blamed as below the mark
+    before it, written two ways."""
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    with Store(db) as store:
+        store.add_steps(rid, [(1, 1.0e9 + 1, 1, 10.0, 10.0, 10.0, "mixed"),
+                              (2, 1.0e9 + 2, 2, *last, "mixed")])
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, rid)
+        steps = timeline_payload(store, rid)["steps"]
+    shown = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
+    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
+    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    for notes in (api["notes"], shown["notes"], exported["notes"]):
+        (said,) = [n for n in notes if "step" in n]
+        assert said.startswith(f"step 2's stored energy is not usable: {why}"), said
+        assert said.endswith(": a damaged record, not shown"), said
+    assert f"note: {said}" in text
+    assert "the last at step 2, " in text \
+        and "its stored energy is not usable (see its note)" in text, text
+    assert "e+15 J since the start" not in text and "20.0 J since" not in text
+    assert steps["energy_j"] == [10.0, None] and steps["low_j"] == [10.0, None]
+    assert steps["high_j"] == [10.0, None] and steps["step"] == [1, 2]
+
+
+def test_marks_not_usable_are_counted_in_one_note() -> None:
+    marks = [{"step": k, "energy_j": e} for k, e in enumerate(
+        [1.0, -1.0, 2.0, 2e15, 3e15, 3.0], start=1)]
+    assert step_notes(marks) == [
+        "step 2's stored energy is not usable: negative (-1 J); 2 more marks' are not "
+        "usable either: a damaged record, not shown"]

@@ -23,6 +23,7 @@ from rich.table import Table
 from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_watts
 from wattwise.records.judged_power import sums_other_runs
 from wattwise.records.judged_stored import said_kind
+from wattwise.records.step_marks import mark_fault
 from wattwise.records.stored_energy import judged_attribution, summary_energy_fault
 
 #: Longest stored text shown in a table cell or line, in characters.
@@ -281,11 +282,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
     elif kind == "none":
         lines.append("no sensor gave a reading: no energy figure (run `wattwise doctor`).")
     lines.extend(attribution_lines(result))
-    for g in _list(result.get("gaps")):
-        lines.append(f"gap: {safe(g)}")
-    for n in _list(result.get("notes")):
-        lines.append(f"note: {safe(n, 2000)}")
-    return lines
+    gaps, notes = (v if isinstance(v, list) else [] for v in map(result.get, ("gaps", "notes")))
+    return lines + [f"gap: {safe(g)}" for g in gaps] + [f"note: {safe(n, 2000)}" for n in notes]
 
 
 def attribution_lines(result: dict[str, Any]) -> list[str]:
@@ -311,10 +309,6 @@ def attribution_lines(result: dict[str, Any]) -> list[str]:
     ]
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def kind_said(kind: Any) -> Any:
     """A stored total's kind as every output names it: "unknown" where none is held (the
     word ``report`` uses), never "?" in one output and "-" in another."""
@@ -335,17 +329,17 @@ def partial_line(part: Any, duration_s: Any = None) -> str:
 def steps_line(marks: list[dict[str, Any]]) -> str | None:
     """How many step marks a run stored and its last one (``Store.steps``), or None
     without any. The last mark is always kept, and its place among all the run's marks
-    (``mark``) says how many it marked."""
+    (``mark``) says how many it marked. One not usable is not shown as a reading."""
     if not marks:
         return None
-    last = marks[-1]
-    marked = last.get("mark")
+    last, marked = marks[-1], marks[-1].get("mark")
     of = (f" of {marked:,} marked, spread evenly" if isinstance(marked, int)
           and marked > len(marks) else "")
-    return (f"step marks: {len(marks):,} stored{of}; the last at step {safe(last.get('step'))}"
-            f", {when(last.get('t_unix_s'))}: "
+    said = ("its stored energy is not usable (see its note)" if mark_fault(last) else
             f"{energy(last.get('energy_j'), last.get('low_j'), last.get('high_j'))} since the"
             f" start ({safe(kind_said(last.get('kind')))})")
+    return (f"step marks: {len(marks):,} stored{of}; the last at step {safe(last.get('step'))}"
+            f", {when(last.get('t_unix_s'))}: {said}")
 
 
 def runs_table(runs: list[Any], partial: dict[int, Any] | None = None,

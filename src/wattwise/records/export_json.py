@@ -22,7 +22,7 @@ from wattwise.records.export_values import (
     replaced_note,
     run_window,
 )
-from wattwise.records.step_marks import backward_note
+from wattwise.records.step_marks import step_notes
 from wattwise.records.store import SCHEMA_VERSION, RunInfo, SampleRow
 from wattwise.records.stored_energy import unusable_notes
 
@@ -156,8 +156,9 @@ def write_json(
     # says it (``records.window_list``)
     said += [n for n in _window_notes(windows) if n not in said]
     said += [n for n in run_notes if n not in said]
-    # step marks below the one before them: said by ``run_notes`` where read from the store
-    said += [n for n in [backward_note(steps)] if n is not None and n not in said]
+    # step marks not usable or below the one before them: said by ``run_notes`` where
+    # read from the store
+    said += [n for n in step_notes(steps) if n not in said]
     if said:
         member("notes", said)
         if notes is not None:

@@ -1,9 +1,11 @@
-"""Step marks stored lower than the one before them.
+"""Step marks stored lower than the one before them, or whose energy no run could hold.
 
 A step mark (``Run.step()``) stores the energy since the run's start, so each is at
 least the one before it. A mark below (another program's edit, a damaged row) was
 printed as it stood: ``show`` gave "the last at step 3: 1000.0 J since the start" after
-step 2's 6654.1 J, and the run page drew it, with no word anywhere."""
+step 2's 6654.1 J, and the run page drew it, with no word anywhere. A mark whose energy is
+negative, past what one run may hold or outside its own range was shown as a reading
+("3e+15 J since the start" of a 37.8 µJ run) and passed by the timeline as one."""
 
 from __future__ import annotations
 
@@ -13,21 +15,51 @@ from typing import Any
 from wattwise._finite import finite_float
 from wattwise.measure.results import fmt_joules
 
-__all__ = ["backward_note", "stored_step_notes"]
+__all__ = ["backward_note", "mark_fault", "step_notes", "stored_step_notes",
+           "unusable_marks_note"]
 
 #: Rounding a mark may carry (relative) without being called lower.
 _ROUNDING = 1e-9
 
 
+def mark_fault(mark: dict[str, Any]) -> str | None:
+    """What is wrong with a stored mark's energy and its range (negative, implausibly
+    large, outside its own range, not a number: ``stored_energy.energy_fault``), or None
+    where it is usable or holds none."""
+    from wattwise.records.stored_energy import energy_fault
+
+    return energy_fault(*(mark.get(k) for k in ("energy_j", "low_j", "high_j")))
+
+
+def unusable_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
+    """One note naming the first mark (in time) whose energy is not usable
+    (:func:`mark_fault`), with how many more are, or None."""
+    faults = [(m.get("step"), why) for m in marks if (why := mark_fault(m)) is not None]
+    if not faults:
+        return None
+    (step, why), more = faults[0], len(faults) - 1
+    rest = ("" if not more else "; 1 more mark's is not usable either" if more == 1
+            else f"; {more:,} more marks' are not usable either")
+    return (f"step {str(step)[:40]}'s stored energy is not usable: {why}{rest}: a damaged "
+            "record, not shown")
+
+
+def step_notes(marks: Sequence[dict[str, Any]]) -> list[str]:
+    """Every note on a run's stored marks: those not usable, then those below the mark
+    before them."""
+    return [n for n in (unusable_marks_note(marks), backward_note(marks)) if n is not None]
+
+
 def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
     """One note naming the first mark (in time) whose energy is below the mark before
-    it, with how many more are, or None. Marks without a usable energy are passed over."""
+    it, with how many more are, or None. Marks without a usable energy (none, or one
+    :func:`mark_fault` names) are passed over."""
     prev: tuple[Any, float] | None = None
     first: tuple[Any, float, Any, float] | None = None
     lower = 0
     for m in marks:
         e = finite_float(m.get("energy_j"))
-        if e is None:
+        if e is None or mark_fault(m) is not None:
             continue
         if prev is not None and e < prev[1] - _ROUNDING * max(abs(prev[1]), 1.0):
             lower += 1
@@ -45,10 +77,7 @@ def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
 
 
 def stored_step_notes(store: Any, record: Any) -> list[str]:
-    """:func:`backward_note` of run ``record``'s stored marks, as a list; none where the
-    reader holds no step marks (a copy of the samples alone)."""
+    """:func:`step_notes` of run ``record``'s stored marks; none where the reader holds
+    no step marks (a copy of the samples alone)."""
     steps = getattr(store, "steps", None)
-    if steps is None:
-        return []
-    note = backward_note(steps(record.id))
-    return [] if note is None else [note]
+    return [] if steps is None else step_notes(steps(record.id))

@@ -443,7 +443,11 @@ def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, 
     None without any: ``step`` (steps done by then), ``energy_j`` with ``low_j`` and
     ``high_j`` (since the run started), ``kind`` (measured, estimated or mixed), and
     ``marked``, how many the run marked in all, of which ``stored`` were kept. A row
-    whose time or step is not a number (a damaged record) is left out."""
+    whose time or step is not a number (a damaged record) is left out; one whose energy
+    is not usable (``records.step_marks.mark_fault``, its note among the run's) has
+    none."""
+    from wattwise.records.step_marks import mark_fault
+
     out: dict[str, list[Any]] = {k: [] for k in
                                  ("t_s", "step", "energy_j", "low_j", "high_j", "kind")}
     marked = 0
@@ -456,8 +460,9 @@ def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, 
             marked = max(marked, mark)
         out["t_s"].append(round(t - start_unix_s, 3))
         out["step"].append(step)
+        usable = mark_fault(m) is None
         for key in ("energy_j", "low_j", "high_j"):
-            out[key].append(_finite(m.get(key)))
+            out[key].append(_finite(m.get(key)) if usable else None)
         out["kind"].append(rows_text(m.get("kind")))
     if not out["t_s"]:
         return None
