@@ -173,7 +173,7 @@ def test_a_label_that_is_no_text_is_said_and_never_the_pick(tmp_path: Path) -> N
     body, listed, _ = _edited(tmp_path, edit)
     odd = next(v for v in body["variants"] if v["label"] not in ("baseline", "onnx")
                and v["label"] != "prune-unstructured:0.5")
-    assert odd["damaged"] == "its label is not text (stored as \"['x']\")", odd
+    assert odd["damaged"] == 'its label is not text (stored as ["x"])', odd
     assert not odd["recommended"] and body["recommended"] is None
     assert any(x.startswith("the stored recommended variant") for x in body["damaged"])
     assert any("its label is not text" in x for x in listed["damaged"])
@@ -190,9 +190,10 @@ def test_a_null_label_is_named_and_a_text_label_is_no_twin_of_a_number(
         s["variants"][0]["size_bytes"] = 0
 
     body, _, _ = _edited(tmp_path, edit)
-    assert "null: its label is not text (stored as 'None'): a damaged record, not drawn" in \
-        body["damaged"], body["damaged"]  # it began ": its label"
-    assert "1: its label is not text (stored as '1'): a damaged record, not drawn" in \
+    # as JSON: it began ": its label", then said "stored as 'None'" and "stored as '1'"
+    assert "null: its label is not text (stored as null): a damaged record, not drawn" in \
+        body["damaged"], body["damaged"]
+    assert "1: its label is not text (stored as 1): a damaged record, not drawn" in \
         body["damaged"]
     base = _by(body)["baseline"]
     assert base["size_bytes"] is None and "size 0 is not a valid figure" in base["not_valid"]

@@ -40,6 +40,15 @@ def _shown(value: Any) -> str:
     return repr(text[:40] + ("\u2026" if len(text) > 40 else ""))
 
 
+def _json(value: Any) -> str:
+    """A stored value that is not text as its JSON (``null``, ``1``, ``[1,2]``), cut to 40
+    characters: quoted as Python writes it, null read "'None'" and the number 1 "'1'"."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return text[:40] + ("\u2026" if len(text) > 40 else "")
+
+
 def j_per_sample_fault(value: Any) -> str | None:
     """What is wrong with a stored J/sample ``value``, or None where it is usable."""
     if value is None:
@@ -145,7 +154,7 @@ def study_faults(d: Any) -> list[list[str]]:
                         f"baseline's ({_g(q)} - {_g(base)} = {_g(q - base)})")
         label = v.get("label")
         if not isinstance(label, str):  # a list or an object read as a label: no twin
-            whys.append(f"its label is not text (stored as {_shown(label)})")
+            whys.append(f"its label is not text (stored as {_json(label)})")
         elif label in seen:
             whys.append(f"its label {_shown(label)} is an earlier variant's too (a study "
                         "stores each variant once)")
