@@ -40,9 +40,20 @@ import pytest
     ((3.78e-5, -2e15, 4.27e-5), "37.8 µJ (range not usable: its low is negative "
      "(-2000000000000000.0 J): a damaged record)"),  # was said of its high
     ((0.0, -0.0, -0.0), "0.0 J"),  # was "0.0 J (-0.0--0.0)"
-    # a figure past what one run may hold is written as it is (it recursed for ever)
+    # a figure past what one run may hold is written as it is (it recursed for ever),
+    # its range judged as any other's (it was written as a reading)
     ((2e15, 2e15, 2e15), "2000000000000000.0 J"),
-    ((3e15, 2e15, 4e15), "3000000000000000.0 J (2000000000000000.0-4000000000000000.0)"),
+    ((3e15, 2e15, 4e15), "3000000000000000.0 J (range not usable: its high is implausibly "
+     "large (4000000000000000.0 J, more than 1e+15 J): a damaged record)"),
+    ((-1.0, -2.0, 5.0), "-1.0 J (range not usable: its low is negative (-2.0 J): a damaged "
+     "record)"),  # was "-1.0 J (-2.0-5.0)"
+    ((-5.0, -5.0, -5.0), "-5.0 J"),
+    # a range that does not hold its figure (was "-2000000000000000.0 J (3e-05-4e-05)")
+    ((-2e15, 3e-5, 4e-5), "-2000000000000000.0 J (range not usable: it does not hold its "
+     "figure (30.0 µJ to 40.0 µJ): a damaged record)"),
+    ((5.0, 6.0, 4.0), "5.0 J (range not usable: it does not hold its figure (6.0 J to 4.0 J): "
+     "a damaged record)"),
+    ((1.0, 1.0000001, 1.1), "1.0 J (1.0-1.1)"),  # within a record's rounding
 ])
 def test_an_energy_under_a_joule_is_never_written_as_zero(args: tuple[float, float, float],
                                                           said: str) -> None:

@@ -183,18 +183,20 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     ``5e-10 J (4.62e-10-5.64e-10)``; one decimal where the figure is 1 or more of its
     unit, else 3 significant digits, for all three. A range that reads as the figure
     itself, or that is not two finite numbers, is not written; a figure that is no
-    finite number is ``-``."""
-    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
-
+    finite number is ``-``. A range no run could hold (:func:`range_fault`), or that
+    does not hold its figure, is said not usable beside the figure, as the pages say it,
+    whatever the figure (callers judge a figure itself first)."""
     if not math.isfinite(energy_j):
         return "-"
     energy_j, low_j, high_j = energy_j + 0.0, low_j + 0.0, high_j + 0.0  # -0.0 is 0
     ranged = math.isfinite(low_j) and math.isfinite(high_j)
-    if ranged and 0 <= energy_j <= MAX_STORED_ENERGY_J:
-        why = range_fault(low_j, high_j)
-        if why:  # as the pages say it: the figure, and its range not usable
-            return (f"{fmt_energy(energy_j, energy_j, energy_j)} (range not usable: {why}: "
-                    "a damaged record)")
+    # a range that is the figure itself is no range to judge (and a figure is written
+    # through it: judging it again would never end)
+    why = range_fault(low_j, high_j) or _apart(energy_j, low_j, high_j) \
+        if ranged and not low_j == high_j == energy_j else None
+    if why:  # as the pages say it: the figure, and its range not usable
+        return (f"{fmt_energy(energy_j, energy_j, energy_j)} (range not usable: {why}: "
+                "a damaged record)")
     top = float(f"{max([abs(energy_j), *((abs(low_j), abs(high_j)) if ranged else ())]):.3g}")
     scale, unit = (1.0, "J") if top == 0 else next(
         ((s, u) for s, u in _UNITS if top >= s), (1.0, "J"))
@@ -216,6 +218,15 @@ def range_fault(low_j: float, high_j: float) -> str | None:
         return (f"its high is implausibly large ({fmt_joules(high_j)}, more than "
                 f"{MAX_STORED_ENERGY_J:g} J)")
     return None
+
+
+def _apart(energy_j: float, low_j: float, high_j: float) -> str | None:
+    """Why a range does not hold its figure (beyond the rounding of a record's figures,
+    1e-6 of the largest), or None: a figure of -2e+15 J was written "(3e-05-4e-05)"."""
+    slack = 1e-6 * max(abs(low_j), abs(high_j), abs(energy_j), 1e-9)
+    if low_j - slack <= energy_j <= high_j + slack:
+        return None
+    return f"it does not hold its figure ({fmt_joules(low_j)} to {fmt_joules(high_j)})"
 
 
 def _written(x: float, whole: bool) -> str:
