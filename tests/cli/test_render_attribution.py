@@ -56,9 +56,46 @@ def test_an_attribution_energy_that_is_not_usable_is_said_not_shown(
                                env={"COLUMNS": "300"})
     assert shown.exit_code == 0, shown.output
     said = " ".join(shown.output.split())  # the line as wrapped, read whole
-    assert "its CPU energy has no usable figure (its stored energy is not usable)" in said
+    assert ("no share of its CPU energy is given in joules: the stored cpu_energy_j of its "
+            f"attribution is not usable: {why}.") in said, said
     assert "of CPU energy" not in said, said
     with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
         a = client.get(f"/api/runs/{run.run_id}").json()["run"]["figures"]["attribution"]
     assert a["cpu_energy_j"] is None, a
     assert a["energy_note"] == f"the stored cpu_energy_j of its attribution is not usable: {why}"
+
+
+@pytest.mark.parametrize(("change", "note"), [
+    ({"attributed_cpu_energy_j": 4e-06, "unattributed_cpu_energy_j": 1.1e-05,
+      "cpu_energy_j": 5e-06},
+     "the stored shares of its attribution (4e-06 J and 1.1e-05 J) do not add up to its "
+     "stored CPU energy (5e-06 J): not usable"),
+    ({"attributed_cpu_energy_j": -2e15},
+     "the stored attributed_cpu_energy_j of its attribution is not usable: negative "
+     "(-2e+15 J)")])
+def test_an_attribution_whose_parts_are_not_its_whole_is_said_not_shown(
+        tmp_path: Path, change: dict[str, float], note: str) -> None:
+    """"of its 5.0 µJ of CPU energy, 4.0 µJ is this process tree's share and 11.0 µJ
+    other processes'" was shown; a damaged share was said as the CPU energy's fault."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from tests._damage import edit_summary
+    from wattwise.cli import _register_all, app
+    from wattwise.server import create_app
+
+    db = tmp_path / "r.db"
+    with wattwise.track("t", db=db, sensors=[ConstantPowerSensor({"cpu:0": 20.0})],
+                        interval_s=0.02) as run:
+        time.sleep(0.05)
+    edit_summary(db, run.run_id, lambda s: s["attribution"].update(change))
+    _register_all()
+    shown = CliRunner().invoke(app, ["show", str(run.run_id), "--db", str(db)],
+                               env={"COLUMNS": "300"})
+    said = " ".join(shown.output.split())
+    assert f"no share of its CPU energy is given in joules: {note}." in said, said
+    assert "of CPU energy," not in said
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        a = client.get(f"/api/runs/{run.run_id}").json()["run"]["figures"]["attribution"]
+    assert a["energy_note"] == note and a["cpu_energy_j"] is None, a
+    assert a["attributed_cpu_energy_j"] is None and a["unattributed_cpu_energy_j"] is None

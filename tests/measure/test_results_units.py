@@ -54,6 +54,12 @@ import pytest
     ((5.0, 6.0, 4.0), "5.0 J (range not usable: it does not hold its figure (6.0 J to 4.0 J): "
      "a damaged record)"),
     ((1.0, 1.0000001, 1.1), "1.0 J (1.0-1.1)"),  # within a record's rounding
+    # a wide range's high gave its low a slack that held the figure (was "(12.5-1e8)")
+    ((1.0, 12.5, 1e8), "1.0 J (range not usable: it does not hold its figure (12.5 J to "
+     "100000000.0 J): a damaged record)"),
+    ((1.0, 0.9999995, 1e8), "1.0 J (1.0-100000000.0)"),
+    ((1e15, 1.0000001e15, 1e15), "1000000000000000.0 J (range not usable: its low is "
+     "implausibly large (1000000100000000.0 J, more than 1e+15 J): a damaged record)"),
 ])
 def test_an_energy_under_a_joule_is_never_written_as_zero(args: tuple[float, float, float],
                                                           said: str) -> None:

@@ -33,6 +33,8 @@ def _row_and_page(db: Path, rid: int) -> tuple[dict[str, Any], dict[str, Any]]:
     ("abc", "abc", "not a number (stored as 'abc')"),
     (-5.0, -5.0, "negative (-5 J)"),
     (6.0, 6.0, "outside its own range (6 J, range 10-30 J)"),
+    # a wide range's high set its low's slack: 6 J was read as inside 10-1e8 J
+    ((6.0, 1e8), 6.0, "outside its own range (6 J, range 10-1e+08 J)"),
     (float("inf"), None, "not a finite number (stored as inf)"),
     # SQLite reads a stored true as 1: the row says what the run page says of it
     (True, True, "not a number (stored as 'true')"),
@@ -46,7 +48,8 @@ def test_the_runs_list_row_carries_the_run_page_s_note(
         tmp_path: Path, stored: Any, shown: Any, why: str) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
-    stored_figures(db, rid, energy_j=stored, low_j=10.0, high_j=30.0)
+    stored, high = stored if isinstance(stored, tuple) else (stored, 30.0)
+    stored_figures(db, rid, energy_j=stored, low_j=10.0, high_j=high)
     row, page = _row_and_page(db, rid)
     note = f"the stored energy is not usable: {why}: a damaged record"
     assert note in page["notes"], page["notes"]
@@ -60,7 +63,7 @@ def test_the_runs_list_row_carries_the_run_page_s_note(
     assert reported["energy_note"] == note == page["run"]["figures"]["energy_note"]
     # the damaged range not shown: the samples' own, as report gives it
     assert (row["low_j"], row["high_j"]) == (reported["low_j"], reported["high_j"])
-    assert (row["low_j"], row["high_j"]) != (10.0, 30.0)
+    assert (row["low_j"], row["high_j"]) != (10.0, high)
     assert row["kind"] == page["run"]["summary"]["kind"]
 
 

@@ -297,9 +297,8 @@ def attribution_lines(result: dict[str, Any]) -> list[str]:
             f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}). "
             "The total above is the machine's energy while the run lasted; ")
     if isinstance(a.get("energy_note"), str) and not a.get("from_samples"):
-        # the stored CPU energy is a damaged record's, and its samples give no figure
-        return [head + "its CPU energy has no usable figure (its stored energy is not "
-                "usable), so no share of it is given in joules."]
+        # a stored figure of it is a damaged record's, and its samples give none
+        return [head + f"no share of its CPU energy is given in joules: {a['energy_note']}."]
     return [
         head + f"of its {fmt_joules(a.get('cpu_energy_j'))} of CPU energy"
         + (" (from its samples)" if a.get("from_samples") else "") + ", "

@@ -214,17 +214,20 @@ def range_fault(low_j: float, high_j: float) -> str | None:
 
     if low_j < 0:
         return f"its low is negative ({fmt_joules(low_j)})"
-    if high_j > MAX_STORED_ENERGY_J:
-        return (f"its high is implausibly large ({fmt_joules(high_j)}, more than "
-                f"{MAX_STORED_ENERGY_J:g} J)")
+    for name, bound in (("high", high_j), ("low", low_j)):  # a low past it, above its high
+        if bound > MAX_STORED_ENERGY_J:
+            return (f"its {name} is implausibly large ({fmt_joules(bound)}, more than "
+                    f"{MAX_STORED_ENERGY_J:g} J)")
     return None
 
 
 def _apart(energy_j: float, low_j: float, high_j: float) -> str | None:
     """Why a range does not hold its figure (beyond the rounding of a record's figures,
     1e-6 of the largest), or None: a figure of -2e+15 J was written "(3e-05-4e-05)"."""
-    slack = 1e-6 * max(abs(low_j), abs(high_j), abs(energy_j), 1e-9)
-    if low_j - slack <= energy_j <= high_j + slack:
+    def slack(a: float) -> float:  # each bound's rounding and the figure's (as stored)
+        return 1e-6 * max(abs(a), abs(energy_j), 1e-9)
+
+    if low_j - slack(low_j) <= energy_j <= high_j + slack(high_j):
         return None
     return f"it does not hold its figure ({fmt_joules(low_j)} to {fmt_joules(high_j)})"
 

@@ -229,12 +229,19 @@ def _figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str
         return bound
     a, b = _finite(lo), _finite(hi)
     if a is not None and b is not None:
-        slack = 1e-6 * max(abs(a), abs(b), 1e-9)
-        if a > b + slack:  # no range: the figure it was stored with is no reading either
+        if a > b + _slack(a, b):  # no range: the figure it was stored with is no reading
             return f"stored with a range whose low is above its high ({a:g}-{b:g} {unit})"
-        if not a - slack <= x <= b + slack:
+        # each bound's rounding is its own and the figure's: a wide range's high set no
+        # slack for its low (13.7 J was read as inside 20-1e8 J)
+        if not a - _slack(a, x) <= x <= b + _slack(b, x):
             return f"outside its own range ({x:g} {unit}, range {a:g}-{b:g} {unit})"
     return None
+
+
+def _slack(a: float, b: float) -> float:
+    """How far apart two figures of one record may be and still read as one: the rounding
+    of the larger (1e-6 of it; 1e-15 near 0)."""
+    return 1e-6 * max(abs(a), abs(b), 1e-9)
 
 
 #: The most grams one stored run's emissions may hold: its most energy
@@ -453,9 +460,18 @@ def judged_attribution(a: Any) -> Any:
     note saying why."""
     if not isinstance(a, dict) or not a:
         return a
+
+    def withheld(note: str) -> dict[str, Any]:
+        return {**a, **dict.fromkeys(_ATTRIBUTED), "from_samples": False, "energy_note": note}
+
     for key in _ATTRIBUTED:
         why = energy_fault(a.get(key))
         if why is not None:
-            return {**a, **dict.fromkeys(_ATTRIBUTED), "from_samples": False,
-                    "energy_note": f"the stored {key} of its attribution is not usable: {why}"}
+            return withheld(f"the stored {key} of its attribution is not usable: {why}")
+    whole, mine, others = (finite_float(a.get(k)) for k in _ATTRIBUTED)
+    if whole is not None and mine is not None and others is not None \
+            and abs(mine + others - whole) > AGREES_J and _disagree(mine + others, whole):
+        # its two parts are the whole, split ("of its 5.0 µJ, 4.0 µJ ... and 11.0 µJ")
+        return withheld(f"the stored shares of its attribution ({mine:g} J and {others:g} J)"
+                        f" do not add up to its stored CPU energy ({whole:g} J): not usable")
     return a

@@ -70,12 +70,14 @@ def _agree(a: str, b: str) -> str:
 
 def _figure_ok(x: str, lo: str, hi: str, top: float) -> str:
     """``stored_energy._figure_fault`` finds nothing in the number at ``x`` (held)."""
-    slack = f"1e-06 * max(abs({_at(lo)}), abs({_at(hi)}), 1e-09)"
+    def slack(a: str, b: str) -> str:  # ``stored_energy._slack``
+        return f"1e-06 * max(abs({_at(a)}), abs({_at(b)}), 1e-09)"
+
     return (f"({_number(x)} AND {_at(x)} >= 0 AND {_at(x)} <= {top!r}"
             f" AND {_no_bound_or_number(lo)} AND {_no_bound_or_number(hi)}"
             f" AND CASE WHEN {_number(lo)} AND {_number(hi)}"
-            f" THEN {_at(lo)} <= {_at(hi)} + {slack}"
-            f" AND {_at(x)} BETWEEN {_at(lo)} - {slack} AND {_at(hi)} + {slack}"
+            f" THEN {_at(lo)} <= {_at(hi)} + {slack(lo, hi)}"
+            f" AND {_at(x)} BETWEEN {_at(lo)} - {slack(lo, x)} AND {_at(hi)} + {slack(hi, x)}"
             " ELSE 1 END)")
 
 
@@ -320,12 +322,14 @@ def _probes() -> list[str]:
            one(low_j="<drop>", high_j=None), one(low_j=e * 1.0000005),
            one(low_j=e * 1.000002), one(high_j=e * 0.9999995), one(high_j=e * 0.999998),
            one(low_j=e * 2, high_j=e), one(low_j=e * (1 + 5e-7), high_j=e),
+           one(low_j=e * 1.5, high_j=1e8), one(low_j=e * (1 + 5e-7), high_j=1e8),
            one(b_energy_kwh=e / 3.6e6 * 1.0000005),
            one(b_energy_kwh=e / 3.6e6 * 1.000002), one(b_energy_kwh=-1),
            one(b_energy_kwh="1"), one(emissions=None), one(emissions="x"),
            one(emissions=[1]), one(b_emissions_g=None), one(b_emissions_g=True),
            one(b_emissions_g=-3, b_low_g=-4, b_high_g=0), one(b_emissions_g=top_g * 1.01),
            one(b_low_g=g * 2, b_high_g=g * 3), one(b_low_g=True), one(b_high_g=1e400),
+           one(b_low_g=g * 1.5, b_high_g=g * 1e6),
            one(b_avg_intensity_g_per_kwh=400.0 * 1.000002),
            one(b_avg_intensity_g_per_kwh=400.0 * 1.0000005),
            one(b_facility_energy_kwh=None), one(b_facility_energy_kwh="1"),
