@@ -46,11 +46,11 @@ def test_a_planned_start_past_the_horizon_before_the_run_began_is_not_valid(
             continue
         assert got["planned_start_unix_s"] is None and got["late_s"] is None, got
         (why,) = got["not_valid"]
-        assert re.fullmatch(r"planned start is [0-9]+ s \([0-9.]+ days\) before the run's "
+        assert re.fullmatch(r"planned start is [0-9]+\.[0-9] s \([0-9.]+ days\) before the run's "
                             r"stored start, where a plan's run begins when its planned start "
                             r"comes, within the 366-day \(31622400 s\) planning horizon: one "
                             r"of the two is not valid, neither is shown", why), why
-        assert int(why.split()[3]) > MAX_HORIZON_S, why
+        assert float(why.split()[3]) > MAX_HORIZON_S, why
 
 
 @pytest.mark.parametrize("after_s", [98_203_485_998.0, -(MAX_HORIZON_S + 2.0)])
@@ -94,3 +94,13 @@ def test_a_start_that_cannot_be_read_is_said_not_taken_as_1970(
     for g in (listed, page):
         assert g["not_valid"] == [f"start time is {said}: not a valid figure"], g["not_valid"]
         assert g["planned_start_unix_s"] is not None and g["started_unix_s"] is None, g
+
+
+def test_a_planned_start_stored_as_null_is_listed_as_its_page_gives_it(tmp_path: Path) -> None:
+    """Tagged null, the plan was left out of the plans list while its page, and ``show``,
+    gave it as a plan whose planned start is not valid."""
+    _, plan, listed, page = edited_plan(
+        tmp_path, "tags_json = json_set(tags_json, '$.planned_start_unix_s', json('null'))")
+    assert listed["run_id"] == plan == page["run_id"]
+    assert listed["not_valid"] == page["not_valid"] == [
+        "planned start is missing (stored as null): not a valid figure"]

@@ -115,7 +115,7 @@ def test_a_front_or_label_that_is_no_text_is_said_not_a_500(tmp_path: Path) -> N
 
     body, listed, _ = _edited(tmp_path, edit)  # each answered 200 (asserted by .json())
     line = next(x for x in body["damaged"] if x.startswith("the stored Pareto front"))
-    assert line.startswith("the stored Pareto front names \"['x']\", \"{'a': 1}\""), line
+    assert line.startswith('the stored Pareto front names ["x"], {"a":1}'), line
     assert line in listed["damaged"]
     assert not any(v["on_front"] for v in body["variants"] if v["label"] != "baseline")
 
@@ -195,5 +195,12 @@ def test_a_null_label_is_named_and_a_text_label_is_no_twin_of_a_number(
         body["damaged"], body["damaged"]
     assert "1: its label is not text (stored as 1): a damaged record, not drawn" in \
         body["damaged"]
+    # a front naming null, in the same words (it said "names 'None'")
+    from wattwise.compress.stored import front_fault
+
+    assert front_fault({"pareto_front": [None, "a", 1], "variants": [
+        {"label": "a", "status": "ok"}]}) == ("the stored Pareto front names null, 1, none "
+                                              "of the study's benchmarked variants: not "
+                                              "shown on the front")
     base = _by(body)["baseline"]
     assert base["size_bytes"] is None and "size 0 is not a valid figure" in base["not_valid"]

@@ -176,7 +176,7 @@ def front_fault(d: Any) -> str | None:
     strays = [x for x in front if not isinstance(x, str) or x not in held]
     if not strays:
         return None
-    named = ", ".join(_shown(x) for x in strays[:5]) + (
+    named = ", ".join(_shown(x) if isinstance(x, str) else _json(x) for x in strays[:5]) + (
         f" and {len(strays) - 5} more" if len(strays) > 5 else "")
     return (f"the stored Pareto front names {named}, none of the study's benchmarked "
             "variants: not shown on the front")

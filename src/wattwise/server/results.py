@@ -739,7 +739,7 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         # a planned start of 1970 gave "499031.39 h later": a plan's start lies within its
         # horizon, and its run begins when that start comes
         late = started - planned_start
-        bad.append(f"planned start is {late:.0f} s ({late / 86400:.1f} days) before the "
+        bad.append(f"planned start is {late:.1f} s ({late / 86400:.1f} days) before the "
                    "run's stored start, where a plan's run begins when its planned start "
                    f"comes, within the {MAX_HORIZON_S / 86400:g}-day ({MAX_HORIZON_S:.0f} s) "
                    "planning horizon: one of the two is not valid, neither is shown")

@@ -220,7 +220,9 @@ ENTRY_COLUMNS = (
     f" {json_field('summary_json', '$.energy_j')},"
     f" {json_field('summary_json', '$.emissions.emissions_g')},"
     f" {json_field('summary_json', '$.duration_s')},"
-    f" {json_field('tags_json', '$.planned_start_unix_s')} IS NOT NULL,"
+    # tagged at all (a tag stored as JSON null too: its page says it is not valid)
+    f" CASE WHEN {readable('tags_json')}"
+    " THEN json_type(tags_json, '$.planned_start_unix_s') IS NOT NULL ELSE 0 END,"
     f" {json_field('summary_json', '$.summary_of')} IS NOT NULL,"
     # the stored total with its own range, as JSON (a stored ``true`` stays one), for
     # ``records.stored_energy.energy_fault``
