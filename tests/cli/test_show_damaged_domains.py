@@ -102,7 +102,8 @@ def test_samples_past_the_bound_give_no_domain_figure(tmp_path: Path) -> None:
     flat = _said(_cli("show", str(rid), "--db", str(db)))
     assert "1111.0 J" not in flat and "4.04 W" not in flat and "12.22 W" not in flat, flat
     assert "no figure (the total's note says why)" in flat, flat
-    assert "its CPU energy has no usable figure" in flat and "share of it is given" in flat
+    assert "no share of its CPU energy is given in joules: the summed energy is not usable" \
+        in flat, flat
     figures = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))["figures"]
     assert [d["energy_j"] for d in figures["domains"]] == [None, None, None]
     assert all(d["energy_note"] == figures["energy_note"] for d in figures["domains"])

@@ -1611,6 +1611,10 @@ def report(
             "emissions_note": next(iter(stored_energy.unusable_emissions_notes(summary)),
                                    None) if part is None else None,
             "from_summary": alone is not None,
+            # its energy's stored range is not usable: its emissions' are that range
+            # priced (of the samples scaled to the stored figure), not shown
+            "emissions_ranges_note": stored_energy.emissions_ranges_note(summary)
+            if part is None and alone is None else None,
             "duration_s": rec.duration_s,
             "attribution": summary.get("attribution"),
             "emissions": {**em.to_dict(intervals=False), "fetched": fetched, **scope2},
@@ -1678,7 +1682,8 @@ def report(
             markup=False, highlight=False,
         )
         lines = emissions_lines({"emissions": out["emissions"],
-                                 "kind": kind if part is None else f"{kind}, partial"}, rec.id)
+                                 "kind": kind if part is None else f"{kind}, partial"}, rec.id,
+                                ranges_said=out["emissions_ranges_note"])
         if "priced_on" in out["emissions"]:
             lines.append(f"  priced on: {safe(out['emissions']['priced_on'], None)}")
         for line in lines + attribution_lines(out):

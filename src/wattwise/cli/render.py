@@ -386,11 +386,14 @@ def short_duration(seconds: Any) -> str:
 
 def emissions_lines(summary: dict[str, Any], ref: object = "ID",
                     again: Callable[[], Any] | None = None,
-                    pue: Callable[[], Any] | None = None) -> list[str]:
+                    pue: Callable[[], Any] | None = None,
+                    ranges_said: str | None = None) -> list[str]:
     """The carbon figures of a summary, each with its inputs' sources: the
     location-based figure, and the market-based one as the run priced it (its Scope 2
     pair and hourly matching, as ``run`` printed them), or as an earlier wattwise
     recorded it (said so; ``ref`` names the run in the command that prices it again).
+    ``ranges_said``: the note of a pricing whose ranges are not shown, where ``summary``
+    is not the record's (``report``'s; else ``emissions_ranges_note`` of it).
 
     Stored emissions that are not usable (``records.stored_energy.summary_emissions_fault``:
     text, negative, not finite, implausibly large, outside their own range, a block that
@@ -411,7 +414,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     if not isinstance(e, dict) or not e:
         return []
     lo, hi = (e.get(k) for k in ("low_g", "high_g"))  # none equal, as ``fmt_energy`` has
-    note = ranges_note(summary)  # ranges priced from an energy range that is not usable
+    note = ranges_said or ranges_note(summary)  # priced from an energy range not usable
     held = (lo is not None or hi is not None) and not (_finite(lo) and lo == hi) and not note
     zone = e.get("zone")
     lines = [
@@ -424,7 +427,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
         f"  PUE {num(e.get('pue'), 'g')}: {safe(stored_source(summary))}",
     ]
     # the market-based lines every output gives (the dashboard's run page too)
-    return lines + [safe(line, None) for line in market_lines(summary, ref)] + (
+    return lines + [safe(line, None) for line in market_lines(summary, ref, not note)] + (
         [f"note: {note}"] if note else [])
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 
-def market_lines(summary: Any, ref: object = "ID") -> list[str]:
+def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -> list[str]:
     """The market-based lines ``wattwise show`` prints under a run's stored emissions, as
     plain text each output escapes: its Scope 2 pair and hourly matching as the run
     priced them (a pair that disagrees with its own figure is not shown), else the
     market-based figure as an earlier wattwise recorded it, said so (``ref`` names the
     run in the command that prices it again); [] where they hold none, or where the
-    stored emissions are not usable (``stored_energy.summary_emissions_fault``)."""
+    stored emissions are not usable (``stored_energy.summary_emissions_fault``).
+    ``ranged``: whether their ranges are written (None: unless
+    ``stored_energy.emissions_ranges_note`` of ``summary`` says why not)."""
     from wattwise.carbon.market import earlier_share, stored_scope2_lines
     from wattwise.records.stored_energy import (
         emissions_ranges_note,
@@ -29,7 +31,8 @@ def market_lines(summary: Any, ref: object = "ID") -> list[str]:
     from wattwise.records.judged_stored import shown_kind
 
     kind = shown_kind(summary)  # its counted domains' where the stored one is not theirs
-    ranged = emissions_ranges_note(summary) is None  # its note is said with the figure
+    if ranged is None:  # its note is said with the figure
+        ranged = emissions_ranges_note(summary) is None
     pair = stored_scope2_lines(e, str(kind or ""), ranged)
     if pair:
         return pair
