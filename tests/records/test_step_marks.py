@@ -43,7 +43,11 @@ def test_a_mark_below_the_one_before_it_is_said_by_every_output(tmp_path: Path) 
     exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
     text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
     for notes in (api["notes"], shown["notes"], exported["notes"]):
-        assert [n for n in notes if n.startswith("step marks")] == [SAID], notes
+        assert [n for n in notes if "is below" in n] == [SAID], notes
+        # marks of thousands of joules in a run of a few: said too, once
+        (above,) = [n for n in notes if "is above the run's total" in n]
+        assert above.startswith("step marks are energies since the run's start, but step "
+                                "1's (3619.2 J) is above the run's total ("), above
     assert f"note: {SAID}" in text
 
 
@@ -113,3 +117,22 @@ def test_marks_not_usable_are_counted_in_one_note() -> None:
     assert step_notes(marks) == [
         "step 2's stored energy is not usable: negative (-1 J); 2 more marks' are not "
         "usable either: a damaged record, not shown"]
+
+
+def test_a_mark_above_the_run_s_total_is_said() -> None:
+    """A mark of 40 µJ in a run of 37.8 µJ was passed as a reading: a mark is part of the
+    energy the total sums. Within a record's rounding, or beside a total that is not
+    usable, it is not said."""
+    from wattwise.records.step_marks import above_total_note
+
+    marks = [{"step": 1, "energy_j": 1e-5}, {"step": 3, "energy_j": 4e-5},
+             {"step": 4, "energy_j": 5e-5}, {"step": 5, "energy_j": -1.0}]
+    assert above_total_note(marks, {"energy_j": 3.78e-5}) == (
+        "step marks are energies since the run's start, but step 3's (40.0 µJ) is above "
+        "the run's total (37.8 µJ); 1 more mark is above it too: a damaged record")
+    assert above_total_note([{"step": 1, "energy_j": 3.78e-5 * (1 + 5e-7)}],
+                            {"energy_j": 3.78e-5}) is None
+    assert above_total_note(marks, {"energy_j": -5.0}) is None  # no usable total
+    assert above_total_note(marks, None) is None
+    assert step_notes(marks, {"energy_j": 1.0}) == [
+        "step 5's stored energy is not usable: negative (-1 J): a damaged record, not shown"]

@@ -158,7 +158,7 @@ def write_json(
     said += [n for n in run_notes if n not in said]
     # step marks not usable or below the one before them: said by ``run_notes`` where
     # read from the store
-    said += [n for n in step_notes(steps) if n not in said]
+    said += [n for n in step_notes(steps, record.summary) if n not in said]
     if said:
         member("notes", said)
         if notes is not None:

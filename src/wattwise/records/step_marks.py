@@ -15,7 +15,7 @@ from typing import Any
 from wattwise._finite import finite_float
 from wattwise.measure.results import fmt_joules
 
-__all__ = ["backward_note", "mark_fault", "step_notes", "stored_step_notes",
+__all__ = ["above_total_note", "backward_note", "mark_fault", "step_notes", "stored_step_notes",
            "unusable_marks_note"]
 
 #: Rounding a mark may carry (relative) without being called lower.
@@ -44,10 +44,36 @@ def unusable_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
             "record, not shown")
 
 
-def step_notes(marks: Sequence[dict[str, Any]]) -> list[str]:
-    """Every note on a run's stored marks: those not usable, then those below the mark
-    before them."""
-    return [n for n in (unusable_marks_note(marks), backward_note(marks)) if n is not None]
+def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None) -> list[str]:
+    """Every note on a run's stored marks: those not usable, those below the mark before
+    them, and (``summary``: the run's stored one) those above its usable total."""
+    return [n for n in (unusable_marks_note(marks), backward_note(marks),
+                        above_total_note(marks, summary)) if n is not None]
+
+
+def above_total_note(marks: Sequence[dict[str, Any]], summary: Any) -> str | None:
+    """One note naming the first usable mark whose energy is above the run's stored total
+    (where that is usable: ``stored_energy.summary_energy_fault``), with how many more
+    are, or None: a mark is part of the energy the total sums (40 µJ was a mark of a
+    37.8 µJ run)."""
+    from wattwise.records.stored_energy import AGREES, AGREES_J, summary_energy_fault
+
+    if not isinstance(summary, dict) or summary_energy_fault(summary) is not None:
+        return None
+    total = finite_float(summary.get("energy_j"))
+    if total is None:
+        return None
+    above = [(m.get("step"), e) for m in marks if mark_fault(m) is None
+             and (e := finite_float(m.get("energy_j"))) is not None
+             and e - total > max(AGREES_J, AGREES * abs(e))]
+    if not above:
+        return None
+    (step, e), more = above[0], len(above) - 1
+    rest = ("" if not more else "; 1 more mark is above it too" if more == 1
+            else f"; {more:,} more marks are above it too")
+    return (f"step marks are energies since the run's start, but step {str(step)[:40]}'s "
+            f"({fmt_joules(e)}) is above the run's total ({fmt_joules(total)}){rest}: a "
+            "damaged record")
 
 
 def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
@@ -80,4 +106,4 @@ def stored_step_notes(store: Any, record: Any) -> list[str]:
     """:func:`step_notes` of run ``record``'s stored marks; none where the reader holds
     no step marks (a copy of the samples alone)."""
     steps = getattr(store, "steps", None)
-    return [] if steps is None else step_notes(steps(record.id))
+    return [] if steps is None else step_notes(steps(record.id), record.summary)
