@@ -22,6 +22,12 @@ __all__ = ["above_total_note", "backward_note", "mark_fault", "step_notes", "sto
 _ROUNDING = 1e-9
 
 
+def _more(count: int, one: str, many: str) -> str:
+    """How many more marks a note names besides its first: "" for none, else "; 1 more
+    {one}" or "; {count} more {many}"."""
+    return "" if count < 1 else f"; 1 more {one}" if count == 1 else f"; {count:,} more {many}"
+
+
 def mark_fault(mark: dict[str, Any]) -> str | None:
     """What is wrong with a stored mark's energy and its range (negative, implausibly
     large, outside its own range, not a number: ``stored_energy.energy_fault``), or None
@@ -38,8 +44,7 @@ def unusable_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
     if not faults:
         return None
     (step, why), more = faults[0], len(faults) - 1
-    rest = ("" if not more else "; 1 more mark's is not usable either" if more == 1
-            else f"; {more:,} more marks' are not usable either")
+    rest = _more(more, "mark's is not usable either", "marks' are not usable either")
     return (f"step {str(step)[:40]}'s stored energy is not usable: {why}{rest}: a damaged "
             "record, not shown")
 
@@ -69,8 +74,7 @@ def above_total_note(marks: Sequence[dict[str, Any]], summary: Any) -> str | Non
     if not above:
         return None
     (step, e), more = above[0], len(above) - 1
-    rest = ("" if not more else "; 1 more mark is above it too" if more == 1
-            else f"; {more:,} more marks are above it too")
+    rest = _more(more, "mark is above it too", "marks are above it too")
     return (f"step marks are energies since the run's start, but step {str(step)[:40]}'s "
             f"({fmt_joules(e)}) is above the run's total ({fmt_joules(total)}){rest}: a "
             "damaged record")
@@ -95,8 +99,8 @@ def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
     if first is None:
         return None
     step, e, before, was = first
-    more = ("" if lower < 2 else "; 1 more mark is below the one before it" if lower == 2
-            else f"; {lower - 1:,} more marks are below the one before them")
+    more = _more(lower - 1, "mark is below the one before it",
+                 "marks are below the one before them")
     return (f"step marks are energies since the run's start, but step {str(step)[:40]}'s "
             f"({fmt_joules(e)}) is below step {str(before)[:40]}'s ({fmt_joules(was)}), stored "
             f"before it{more}: a damaged record")
