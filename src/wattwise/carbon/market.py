@@ -237,19 +237,24 @@ class DualFigure:
         """The two figures in words, for a terminal; ``energy_kind`` says whether the
         energy was measured or estimated; ``ranged`` False leaves their ranges out (priced
         from an energy range that is not usable: the caller says so once)."""
-        def paren(lo: float, hi: float) -> str:
-            of = f"from {energy_kind} energy" if energy_kind else ""
-            inside = ", ".join(x for x in (f"{lo:.4g}-{hi:.4g}" if ranged else "", of) if x)
-            return f" ({inside})" if inside else ""
-
+        loc = f"{self.location_low_g:.4g}-{self.location_high_g:.4g}" if ranged else ""
+        mkt = f"{self.market_low_g:.4g}-{self.market_high_g:.4g}" if ranged else ""
         out = [
             f"  location-based: {self.location_g:.4g} gCO2eq"
-            f"{paren(self.location_low_g, self.location_high_g)}; {self.location_basis}",
+            f"{range_paren(loc, energy_kind)}; {self.location_basis}",
             f"  market-based:   {self.market_g:.4g} gCO2eq"
-            f"{paren(self.market_low_g, self.market_high_g)}; " + self.basis(),
+            f"{range_paren(mkt, energy_kind)}; " + self.basis(),
         ]
         out += [f"  note: {n}" for n in self.notes]
         return out
+
+
+def range_paren(span: str, energy_kind: str) -> str:
+    """`` (low-high, from <kind> energy)`` after a figure in grams, with either part left
+    out where it is empty (a range not shown, a kind not known), or "" with neither."""
+    inside = ", ".join(x for x in (span, f"from {energy_kind} energy" if energy_kind else "")
+                       if x)
+    return f" ({inside})" if inside else ""
 
 
 #: The most energy a stored Scope 2 pair may price, in kWh: what a stored energy may

@@ -18,7 +18,7 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
     stored emissions are not usable (``stored_energy.summary_emissions_fault``).
     ``ranged``: whether their ranges are written (None: unless
     ``stored_energy.emissions_ranges_note`` of ``summary`` says why not)."""
-    from wattwise.carbon.market import earlier_share, stored_scope2_lines
+    from wattwise.carbon.market import earlier_share, range_paren, stored_scope2_lines
     from wattwise.records.stored_energy import (
         emissions_ranges_note,
         finite_float,
@@ -42,9 +42,9 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
     basis = basis_words(e, share, ref)
     g = [f"{v:.4g}" if finite_float(v) is not None else "-"
          for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
-    of = f"from {kind} energy" if isinstance(kind, str) and kind else ""
-    inside = ", ".join(x for x in (f"{g[1]}-{g[2]}" if ranged else "", of) if x)
-    return [f"  market-based: {g[0]} gCO2eq{f' ({inside})' if inside else ''}; {basis}",
+    paren = range_paren(f"{g[1]}-{g[2]}" if ranged else "",
+                        kind if isinstance(kind, str) else "")
+    return [f"  market-based: {g[0]} gCO2eq{paren}; {basis}",
             *(f"  note: {n}" for n in _pair_notes(e))]
 
 
