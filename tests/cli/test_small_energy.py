@@ -64,4 +64,5 @@ def test_a_total_stored_without_its_range_is_written_in_its_unit(tmp_path: Path)
     assert 0 < e < 1
     for out in (_cli("runs", "--db", str(db)), _cli("show", "latest", "--db", str(db))):
         assert f"{e * 1000:.1f} mJ" in out, out
-        assert not re.search(r"\b0\.[01] J\b(?! is this)", out), out  # its share may be 0
+        # the tree's share, or the other processes', may be 0
+        assert not re.search(r"\b0\.[01] J\b(?! is this| other processes)", out), out
