@@ -236,3 +236,22 @@ def test_a_cloud_region_is_not_called_a_whole_country(tmp_path: Path) -> None:
     assert notes == ["wattwise: note: CodeCarbon column(s) region left empty: the run's zone "
                      "aws:eu-west-1 is a cloud region in a whole country's grid (IE) "
                      "(CodeCarbon's region is a state or province)"], r.stderr
+
+
+def test_codecarbon_cpu_utilization_of_cpu_times_no_run_could_hold_says_why(
+        tmp_path: Path) -> None:
+    """A negative busy time was written as 0 % (clamped), with no word."""
+    import dataclasses
+
+    from wattwise.records.export_codecarbon import export_codecarbon
+
+    db = tmp_path / "r.db"
+    run_id = _record(db, zone="DE")
+    rec = Store(db).get_run(run_id)
+    att = {**rec.summary["attribution"], "machine_busy_cpu_s": -3.0}
+    bad = dataclasses.replace(rec, summary={**rec.summary, "attribution": att})
+    notes: list[str] = []
+    (row,) = list(csv.DictReader(io.StringIO(export_codecarbon(bad, notes=notes))))
+    assert row["cpu_utilization_percent"] == ""
+    assert any("cpu_utilization_percent" in n and "the stored machine_busy_cpu_s of its "
+               "attribution is not usable: negative (-3 CPU-s)" in n for n in notes), notes

@@ -24,7 +24,8 @@ from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_wa
 from wattwise.records.judged_power import sums_other_runs
 from wattwise.records.judged_stored import said_kind
 from wattwise.records.step_marks import mark_fault
-from wattwise.records.stored_energy import judged_attribution, summary_energy_fault
+from wattwise.records.stored_attribution import judged_attribution
+from wattwise.records.stored_energy import summary_energy_fault
 
 #: Longest stored text shown in a table cell or line, in characters.
 MAX_TEXT = 200
@@ -292,6 +293,9 @@ def attribution_lines(result: dict[str, Any]) -> list[str]:
     a = judged_attribution(result.get("attribution"))  # energies no run holds: said
     if not isinstance(a, dict) or not a:
         return []
+    if isinstance(a.get("time_note"), str):  # every figure of it is from its CPU times
+        return ["process tree: no share of the machine's busy CPU time or of its CPU energy "
+                f"is given: {a['time_note']}."]
     share = num(a.get("share"), ".0%")
     head = (f"process tree: {num(a.get('tree_cpu_s'), '.2f')} CPU-s of "
             f"{num(a.get('machine_busy_cpu_s'), '.2f')} busy CPU-s on the machine ({share}). "

@@ -44,6 +44,7 @@ from wattwise.records.export_values import (
 )
 from wattwise.records.run_notes import RECORDING, gap_count, no_figure_notes
 from wattwise.records.store import RunInfo, SampleRow
+from wattwise.records.stored_attribution import judged_attribution
 from wattwise.records.stored_energy import summary_emissions_fault
 
 __all__ = ["CODECARBON_COLUMNS", "export_codecarbon", "summarised_runs"]
@@ -469,12 +470,12 @@ def _cpu_utilization_percent(
     with why, where one of them was not recorded.
     """
     summary = record.summary if isinstance(record.summary, dict) else {}
-    att = summary.get("attribution")
+    att = judged_attribution(summary.get("attribution"))  # CPU times no run could hold: none
     busy = real(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
     cpus = real(_first(hardware, "cpu_count", "logical_cpus"))
     if busy is None:
-        return None, ("no busy CPU time was recorded with the run (it measured no process "
-                      "tree)")
+        return None, ((isinstance(att, dict) and att.get("time_note")) or "no busy CPU time "
+                      "was recorded with the run (it measured no process tree)")
     if cpus is None or cpus <= 0 or not duration_s:
         return None, "the run's CPU count or duration was not recorded"
     return min(100.0, max(0.0, busy / (cpus * duration_s) * 100.0)), None

@@ -362,7 +362,8 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     ones add up to the total), or has no figure, with the total's note, where the total
     has none."""
     from wattwise.records.judged_stored import said_kind
-    from wattwise.records.stored_energy import judged_attribution, summary_energy_fault
+    from wattwise.records.stored_attribution import judged_attribution, repriced_attribution
+    from wattwise.records.stored_energy import summary_energy_fault
 
     summary = record.summary if isinstance(record.summary, dict) else {}
     listed = summary.get("domains")
@@ -385,8 +386,9 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     domains = [_repriced_domain(d, sums, duration, note) for d in rows]
     return {"domains": domains, "avg_power_w": None if sums_other_runs(summary)
             else judged_power(None, total, duration),
-            "attribution": _repriced_attribution(summary.get("attribution"), rows, domains,
-                                                 note),
+            "attribution": repriced_attribution(summary.get("attribution"), [
+                f["energy_j"] for d, f in zip(rows, domains, strict=True)
+                if f["in_total"] and d.get("component") == "cpu"], note),
             "market_lines": [], "market": None, "market_g": None,  # priced from that total
             "emissions_ranges_note": None, "kind": said_kind(summary),
             **shown_pue(record, figures)}
@@ -475,25 +477,3 @@ def _summed(intervals: list[Any]) -> tuple[float, float, float]:
     """Intervals' energy, low and high (J), the range holding the energy."""
     e, lo, hi = (math.fsum(i[k] for i in intervals) for k in (2, 3, 4))
     return e, min(lo, e), max(hi, e)
-
-
-def _repriced_attribution(a: Any, rows: list[dict[str, Any]],
-                          domains: list[dict[str, Any]], note: Any) -> Any:
-    """A stored attribution of a run whose stored total is not usable: its CPU energy
-    (and the shares of it) from its counted CPU domains' figures priced again
-    (``from_samples``), or none, with the total's note, where one has no figure; its CPU
-    times as stored."""
-    if not isinstance(a, dict) or not a:
-        return a
-    cpu = [f for d, f in zip(rows, domains, strict=True)
-           if f["in_total"] and d.get("component") == "cpu"]
-    share = _real(a.get("share"))
-    e = (math.fsum(f["energy_j"] for f in cpu)
-         if all(f["energy_j"] is not None for f in cpu) else None)
-    if e is None or share is None or not 0 <= share <= 1:
-        return {**a, "cpu_energy_j": None, "attributed_cpu_energy_j": None,
-                "unattributed_cpu_energy_j": None, "from_samples": False,
-                "energy_note": note}
-    return {**a, "cpu_energy_j": e, "attributed_cpu_energy_j": e * share,
-            "unattributed_cpu_energy_j": e * (1.0 - share), "from_samples": True,
-            "energy_note": note}

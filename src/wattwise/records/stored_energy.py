@@ -109,7 +109,7 @@ AGREES = 1e-6
 AGREES_J = 1e-9
 
 
-def _disagree(a: float, b: float) -> bool:
+def disagree(a: float, b: float) -> bool:
     """Whether ``a`` and ``b`` differ by more than ``AGREES`` of the larger."""
     return abs(a - b) > AGREES * max(abs(a), abs(b))
 
@@ -188,7 +188,7 @@ def block_energy_fault(energy_j: Any, energy_kwh: Any) -> str | None:
     if e is None or kwh is None or kwh <= 0:
         return None
     e += 0.0  # a stored -0.0 is said as 0
-    if not _disagree(e, kwh * 3.6e6):
+    if not disagree(e, kwh * 3.6e6):
         return None
     said, other = told_apart(e, kwh * 3.6e6)
     return f"{said} J disagrees with its own emissions block ({kwh:.3g} kWh, {other} J)"
@@ -203,11 +203,11 @@ def energy_fault(e: Any, lo: Any = None, hi: Any = None) -> str | None:
     record, as one with a bound that is not a number (:func:`bounds_fault`)."""
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
-    return _figure_fault(e, lo, hi, MAX_STORED_ENERGY_J, f"{MAX_STORED_ENERGY_J:g} J", "J",
+    return figure_fault(e, lo, hi, MAX_STORED_ENERGY_J, f"{MAX_STORED_ENERGY_J:g} J", "J",
                          ("low_j", "high_j"))
 
 
-def _figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str,
+def figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str,
                   names: tuple[str, str]) -> str | None:
     """The checks :func:`energy_fault` and :func:`emissions_fault` share: ``x`` in
     ``unit`` with its own ``lo``-``hi`` range (``names``), at most ``top``."""
@@ -216,7 +216,7 @@ def _figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str
     if isinstance(x, float) and not math.isfinite(x):
         return f"not a finite number (stored as {x!r})"
     if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return f"not a number (stored as {_shown(x)})"
+        return f"not a number (stored as {shown_value(x)})"
     if _huge_int(x):
         return _too_large(int(x), top_text)
     x = float(x) + 0.0  # a stored -0.0 is 0, and said so
@@ -229,16 +229,16 @@ def _figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str
         return bound
     a, b = _finite(lo), _finite(hi)
     if a is not None and b is not None:
-        if a > b + _slack(a, b):  # no range: the figure it was stored with is no reading
+        if a > b + rounding_slack(a, b):  # no range: the figure it was stored with is no reading
             return f"stored with a range whose low is above its high ({a:g}-{b:g} {unit})"
         # each bound's rounding is its own and the figure's: a wide range's high set no
         # slack for its low (13.7 J was read as inside 20-1e8 J)
-        if not a - _slack(a, x) <= x <= b + _slack(b, x):
+        if not a - rounding_slack(a, x) <= x <= b + rounding_slack(b, x):
             return f"outside its own range ({x:g} {unit}, range {a:g}-{b:g} {unit})"
     return None
 
 
-def _slack(a: float, b: float) -> float:
+def rounding_slack(a: float, b: float) -> float:
     """How far apart two figures of one record may be and still read as one: the rounding
     of the larger (1e-6 of it; 1e-15 near 0)."""
     return 1e-6 * max(abs(a), abs(b), 1e-9)
@@ -366,7 +366,7 @@ def _emissions_fault(em: Any) -> str | None:
     if em is None:
         return STORED_NULL
     if not isinstance(em, dict):
-        return f"not an object (stored as {_shown(em)})"
+        return f"not an object (stored as {shown_value(em)})"
     if "emissions_g" not in em:
         return "missing (no emissions_g stored)"
     if em["emissions_g"] is None:
@@ -388,7 +388,7 @@ def block_emissions_fault(g: Any, facility_kwh: Any, intensity: Any) -> str | No
     if grams is None or kwh is None or avg is None:
         return None
     grams += 0.0  # a stored -0.0 is said as 0
-    if not _disagree(grams, kwh * avg):
+    if not disagree(grams, kwh * avg):
         return None
     said, other = told_apart(grams, kwh * avg)
     return (f"{said} gCO2eq disagrees with its own facility energy and intensity"
@@ -400,7 +400,7 @@ def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
     range), or None where they are usable or are None: the checks of
     :func:`energy_fault`, with the bound of :func:`max_stored_emissions_g`."""
     top = max_stored_emissions_g()
-    return _figure_fault(g, lo, hi, top, f"{top:.3g} gCO2eq", "gCO2eq", ("low_g", "high_g"))
+    return figure_fault(g, lo, hi, top, f"{top:.3g} gCO2eq", "gCO2eq", ("low_g", "high_g"))
 
 
 def bounds_fault(lo: Any, hi: Any, top: str, low_name: str, high_name: str) -> str | None:
@@ -414,7 +414,7 @@ def bounds_fault(lo: Any, hi: Any, top: str, low_name: str, high_name: str) -> s
         if isinstance(v, float) and not math.isfinite(v):
             why = f"not a finite number (stored as {v!r})"
         elif isinstance(v, bool) or not isinstance(v, (int, float)):
-            why = f"not a number (stored as {_shown(v)})"
+            why = f"not a number (stored as {shown_value(v)})"
         elif _huge_int(v):
             why = _too_large(int(v), top)
         else:
@@ -436,7 +436,7 @@ def _digits(value: int) -> int:
     return int(abs(value).bit_length() * math.log10(2)) + 1
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """A stored value as the notes show it: JSON text (as it is stored), cut to 40
     characters and quoted."""
     import json
@@ -448,30 +448,3 @@ def _shown(value: Any) -> str:
     if isinstance(value, str):
         text = value
     return repr(text[:40])
-
-
-_ATTRIBUTED = ("cpu_energy_j", "attributed_cpu_energy_j", "unattributed_cpu_energy_j")
-
-
-def judged_attribution(a: Any) -> Any:
-    """A stored attribution whose energies are each usable (:func:`energy_fault`),
-    as stored; where one is not (negative, past what one run may hold, no number: "of
-    its -2000000000000000.0 J of CPU energy" was shown), none of its energies, with a
-    note saying why."""
-    if not isinstance(a, dict) or not a:
-        return a
-
-    def withheld(note: str) -> dict[str, Any]:
-        return {**a, **dict.fromkeys(_ATTRIBUTED), "from_samples": False, "energy_note": note}
-
-    for key in _ATTRIBUTED:
-        why = energy_fault(a.get(key))
-        if why is not None:
-            return withheld(f"the stored {key} of its attribution is not usable: {why}")
-    whole, mine, others = (finite_float(a.get(k)) for k in _ATTRIBUTED)
-    if whole is not None and mine is not None and others is not None \
-            and abs(mine + others - whole) > AGREES_J and _disagree(mine + others, whole):
-        # its two parts are the whole, split ("of its 5.0 µJ, 4.0 µJ ... and 11.0 µJ")
-        return withheld(f"the stored shares of its attribution ({mine:g} J and {others:g} J)"
-                        f" do not add up to its stored CPU energy ({whole:g} J): not usable")
-    return a

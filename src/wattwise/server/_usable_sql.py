@@ -64,13 +64,13 @@ def _no_bound_or_number(path: str) -> str:
 
 
 def _agree(a: str, b: str) -> str:
-    """``stored_energy._disagree`` is false (within ``AGREES`` of the larger)."""
+    """``stored_energy.disagree`` is false (within ``AGREES`` of the larger)."""
     return f"abs(({a}) - ({b})) <= {AGREES!r} * max(abs({a}), abs({b}))"
 
 
 def _figure_ok(x: str, lo: str, hi: str, top: float) -> str:
-    """``stored_energy._figure_fault`` finds nothing in the number at ``x`` (held)."""
-    def slack(a: str, b: str) -> str:  # ``stored_energy._slack``
+    """``stored_energy.figure_fault`` finds nothing in the number at ``x`` (held)."""
+    def slack(a: str, b: str) -> str:  # ``stored_energy.rounding_slack``
         return f"1e-06 * max(abs({_at(a)}), abs({_at(b)}), 1e-09)"
 
     return (f"({_number(x)} AND {_at(x)} >= 0 AND {_at(x)} <= {top!r}"
