@@ -1317,6 +1317,17 @@ def _as_recorded(pricing: Any, summary: dict[str, Any],
     return dataclasses.replace(pricing, source=source)
 
 
+def _unranged(out: dict[str, Any]) -> None:
+    """``report --json``'s emissions with no range (null), where they are priced from an
+    energy range that is not usable (``emissions_ranges_note``): as ``show --json``'s
+    ``figures`` give them (it gave them beside the note)."""
+    em = out["emissions"]
+    for block in (em, em.get("scope2"), em.get("hourly_matching"), out.get("scope2"),
+                  out.get("hourly_matching")):
+        if isinstance(block, dict):
+            block.update({k: None for k in block if k.endswith(("low_g", "high_g"))})
+
+
 def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> None:
     """``report`` of a run whose samples sum past what one run may hold: a damaged record,
     no energy figure, no range and no emissions, with the one note every output gives
@@ -1615,6 +1626,10 @@ def report(
             # priced (of the samples scaled to the stored figure), not shown
             "emissions_ranges_note": stored_energy.emissions_ranges_note(summary)
             if part is None and alone is None else None,
+            # the stored range is given as stored, with why it is not usable (show's
+            # figures.range_note)
+            "range_note": stored_energy.stored_range_note(summary)
+            if part is None and alone is None else None,
             "duration_s": rec.duration_s,
             "attribution": summary.get("attribution"),
             "emissions": {**em.to_dict(intervals=False), "fetched": fetched, **scope2},
@@ -1665,6 +1680,8 @@ def report(
             out.update(write_run_figures(store, rec.id, png=png, svg=svg, report=out,
                                          emissions=priced))
         if as_json:
+            if out["emissions_ranges_note"] is not None:  # each range is that range priced
+                _unranged(out)
             print_json(out)
             return
         if html is not None:

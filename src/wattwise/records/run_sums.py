@@ -33,7 +33,11 @@ from wattwise.records.sample_sums import (
     PRICEABLE,
     USABLE_E,
 )
-from wattwise.records.stored_energy import emissions_ranges_note, finite_float
+from wattwise.records.stored_energy import (
+    emissions_ranges_note,
+    finite_float,
+    stored_range_note,
+)
 from wattwise.records.stored_market import market_g, market_lines, market_parts
 
 #: A sample pricing reads (as ``records.sample_sums`` reads it).
@@ -352,7 +356,8 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     stored domain row), the total's average power (``avg_power_w``), the process tree's
     share of the CPU energy (``attribution``) and the market-based lines and figure of
     its stored emissions (``market_lines``, ``market_g``: none where they are not
-    usable; ``emissions_ranges_note`` where their ranges are not shown) and the PUE they
+    usable; ``emissions_ranges_note`` where their ranges are not shown; ``range_note``
+    where the total's range is not usable or half stored) and the PUE they
     were priced with (``pue``, ``recorded_pue``: ``carbon.priced_pue.shown_pue``).
     Powers divide by the duration as judged (``judged_stored.stored_duration``: a
     stored one that is not usable is not). Where the stored total is usable, as stored
@@ -379,6 +384,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
                 "market": market_parts(summary, record.id),
                 "market_g": market_g(summary), "kind": said_kind(summary),
                 "emissions_ranges_note": emissions_ranges_note(summary),
+                "range_note": stored_range_note(summary),
                 **shown_pue(record, figures)}
     total, note = _real(figures.get("energy_j")), figures.get("energy_note")
     sums = None if total is None else _domain_sums(store, record,
@@ -390,7 +396,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
                 f["energy_j"] for d, f in zip(rows, domains, strict=True)
                 if f["in_total"] and d.get("component") == "cpu"], note),
             "market_lines": [], "market": None, "market_g": None,  # priced from that total
-            "emissions_ranges_note": None, "kind": said_kind(summary),
+            "emissions_ranges_note": None, "range_note": None, "kind": said_kind(summary),
             **shown_pue(record, figures)}
 
 

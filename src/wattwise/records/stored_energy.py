@@ -338,6 +338,37 @@ def emissions_ranges_note(summary: Any) -> str | None:
     return EMISSIONS_RANGES_NOT_SHOWN
 
 
+def stored_range_note(summary: Any) -> str | None:
+    """What is wrong with the range of a summary's usable total, in one line, or None:
+    one no run could hold (``measure.results.range_fault``; the text outputs say it beside
+    the figure), or half a range (:func:`half_range_note`)."""
+    from wattwise.measure.results import range_fault
+
+    half = half_range_note(summary)
+    if half is not None or not isinstance(summary, dict) \
+            or summary_energy_fault(summary) is not None:
+        return half
+    a, b = (finite_float(summary.get(k)) for k in ("low_j", "high_j"))
+    why = None if a is None or b is None else range_fault(a, b)
+    return None if why is None else f"the stored total's range is not usable: {why}: a " \
+        "damaged record"
+
+
+def half_range_note(summary: Any) -> str | None:
+    """Said of a usable total stored with one bound of its range and not the other (null
+    or not stored): the outputs wrote the figure alone, without a word. A total stored
+    with no range at all is a figure without one, as a counter's reading is."""
+    if not isinstance(summary, dict) or summary_energy_fault(summary) is not None:
+        return None
+    lo, hi = (summary.get(k) for k in ("low_j", "high_j"))
+    if (lo is None) == (hi is None):
+        return None
+    gone = "low_j" if lo is None else "high_j"
+    how = "stored as null" if gone in summary else "not stored"
+    return f"the stored total's {gone} (a bound of its range) is missing ({how}): no range " \
+        "is shown for it"
+
+
 def unusable_emissions_notes(summary: Any) -> list[str]:
     """The note where a summary's stored emissions are not usable
     (:func:`summary_emissions_fault`), as a list (empty where they are)."""

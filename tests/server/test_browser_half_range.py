@@ -1,0 +1,33 @@
+"""The run page says a stored total's range that is half stored (a null high), where it
+wrote the figure alone without a word. Needs what ``test_browser`` needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests._damage import edit_summary, tracked_run
+from tests.server.test_browser import _HOW, _MISSING, _open, _serve
+from tests.server.test_browser import browser as browser  # the fixture
+
+pytestmark = [pytest.mark.skipif(_MISSING, reason=_HOW),
+              pytest.mark.usefixtures("no_ambient_zone")]
+
+
+def test_a_null_high_is_said(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db, seconds=0.3)
+    edit_summary(db, rid, lambda s: s.update(high_j=None))
+    served = _serve(db)
+    base = next(served)
+    try:
+        _open(browser, f"{base}/#/run/{rid}", "#attribution")
+        view = " ".join(browser.find_element(By.ID, "view").text.split())
+        assert view.count("note: the stored total's high_j (a bound of its range) is missing "
+                          "(stored as null): no range is shown for it") == 1, view
+    finally:
+        next(served, None)
