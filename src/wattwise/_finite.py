@@ -38,3 +38,13 @@ def exact_sum(values: Iterable[float]) -> float:
         return math.fsum(values)
     except OverflowError:  # fsum refuses an intermediate sum past the largest float
         return math.inf
+
+
+def told_apart(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` in as few significant digits (from 6) as tell them apart: at 6 and
+    4 digits, 24.7924 J against 24.7925 J read "24.7924" and "24.79"."""
+    for digits in range(6, 18):
+        said, other = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if said != other:
+            return said, other
+    return repr(a), repr(b)

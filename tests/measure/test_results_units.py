@@ -58,6 +58,13 @@ import pytest
     ((1.0, 12.5, 1e8), "1.0 J (range not usable: it does not hold its figure (12.5 J to "
      "100000000.0 J): a damaged record)"),
     ((1.0, 0.9999995, 1e8), "1.0 J (1.0-100000000.0)"),
+    # a figure and the bound it passes that read alike, rounded, told apart (it read
+    # "13.7 J (... (13.7 J to 16.4 J) ...)")
+    ((13.680419633609818, 13.68043331405681, 16.41650356033178), "13.7 J (range not usable: "
+     "it does not hold its figure (13.68042 J; range 13.68043 J to 16.4 J): a damaged "
+     "record)"),
+    ((1e-09, 1e-10, 9.99998e-10), "1e-09 J (range not usable: it does not hold its figure "
+     "(1e-09 J; range 1e-10 J to 9.99998e-10 J): a damaged record)"),
     ((1e15, 1.0000001e15, 1e15), "1000000000000000.0 J (range not usable: its low is "
      "implausibly large (1000000100000000.0 J, more than 1e+15 J): a damaged record)"),
 ])

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests._damage import tracked_run
 from wattwise.cli import _register_all, app
+from wattwise.measure.results import fmt_joules
 from wattwise.records.step_marks import backward_note, step_notes
 from wattwise.records.store import Store
 from wattwise.server.data import run_payload, timeline_payload
@@ -136,3 +137,30 @@ def test_a_mark_above_the_run_s_total_is_said() -> None:
     assert above_total_note(marks, None) is None
     assert step_notes(marks, {"energy_j": 1.0}) == [
         "step 5's stored energy is not usable: negative (-1 J): a damaged record, not shown"]
+
+
+def test_a_mark_above_the_samples_total_is_said_where_the_stored_one_is_not_usable(
+        tmp_path: Path) -> None:
+    """The stored total not usable, every output shows the samples' total in its place: a
+    mark above that was "since the start" with no word."""
+    from tests._damage import edit_summary
+
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    edit_summary(db, rid, lambda s: s.update(energy_j=-5.0))
+    with Store(db) as store:
+        t0 = float(store.get_run(rid).started_unix_s)
+        store.add_steps(rid, [(1, t0 + 0.1, 1, 1.0, 1.0, 1.0, "measured"),
+                              (2, t0 + 0.2, 2, 500.0, 500.0, 500.0, "measured")])
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, rid)
+    total = api["run"]["figures"]["energy_j"]
+    assert 1.0 < total < 500.0, api["run"]["figures"]
+    shown = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
+    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
+    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    want = ("step marks are energies since the run's start, but step 2's (500.0 J) is above "
+            f"the run's total from its samples ({fmt_joules(total)}): a damaged record")
+    for notes in (api["notes"], shown["notes"], exported["notes"]):
+        assert [n for n in notes if "is above" in n] == [want], notes
+    assert text.count(want) == 1, text

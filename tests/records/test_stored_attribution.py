@@ -88,3 +88,18 @@ def test_show_report_and_the_api_say_it(tmp_path: Path, change: dict[str, Any],
     assert a["time_note"] == note and a["share"] is None and a["tree_cpu_s"] is None, a
     reported = cli_out("report", str(run.run_id), "--json", "--db", str(db))
     assert f'"time_note": "{note}"' in reported
+
+
+@pytest.mark.parametrize(("change", "note"), [
+    ({"attributed_cpu_energy_j": None},
+     "the stored attributed_cpu_energy_j of its attribution is missing"),
+    ({"cpu_energy_j": None}, "the stored cpu_energy_j of its attribution is missing"),
+    ({"cpu_energy_j": -0.0, "attributed_cpu_energy_j": 0.0, "unattributed_cpu_energy_j": 1.1e-5},
+     "the stored shares of its attribution (0 J and 1.1e-05 J) do not add up to its stored "
+     "CPU energy (0 J): not usable")])
+def test_a_missing_energy_is_said_and_a_stored_minus_zero_is_0(change: dict[str, Any],
+                                                               note: str) -> None:
+    """A null share was written "-" with no word; a CPU energy of -0.0 read "(-0 J)"."""
+    got = judged_attribution({**SOUND, **change})
+    assert got["energy_note"] == note and got["cpu_energy_j"] is None, got
+    assert judged_attribution(got) is got  # judged once: as it is

@@ -1,5 +1,6 @@
 """The run page says a stored total's range that is half stored (a null high), where it
-wrote the figure alone without a word. Needs what ``test_browser`` needs."""
+wrote the figure alone without a word, and writes a high one joule past the most a run
+may hold in the digits that tell it from that most. Needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
@@ -29,5 +30,26 @@ def test_a_null_high_is_said(browser: Any, tmp_path: Path) -> None:
         view = " ".join(browser.find_element(By.ID, "view").text.split())
         assert view.count("note: the stored total's high_j (a bound of its range) is missing "
                           "(stored as null): no range is shown for it") == 1, view
+    finally:
+        next(served, None)
+
+
+def test_a_high_one_joule_past_the_most_is_told_apart(browser: Any, tmp_path: Path) -> None:
+    """It read "implausibly large (1e+15 J, more than 1e+15 J)"."""
+    from selenium.webdriver.common.by import By
+
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db, seconds=0.3)
+    edit_summary(db, rid, lambda s: s.update(high_j=1e15 + 1))
+    served = _serve(db)
+    base = next(served)
+    try:
+        _open(browser, f"{base}/#/run/{rid}", "#attribution")
+        view = " ".join(browser.find_element(By.ID, "view").text.split())
+        assert "a range whose high is implausibly large (1000000000000001 J, more than " \
+            "1e+15 J)" in view, view
+        _open(browser, f"{base}/#/runs", "table")
+        listed = " ".join(browser.find_element(By.ID, "view").text.split())
+        assert "(1000000000000001 J, more than 1e+15 J)" in listed, listed
     finally:
         next(served, None)

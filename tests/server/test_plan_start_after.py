@@ -104,3 +104,16 @@ def test_a_planned_start_stored_as_null_is_listed_as_its_page_gives_it(tmp_path:
     assert listed["run_id"] == plan == page["run_id"]
     assert listed["not_valid"] == page["not_valid"] == [
         "planned start is missing (stored as null): not a valid figure"]
+
+
+def test_a_start_a_hair_past_the_horizon_is_not_written_as_the_horizon(
+        tmp_path: Path) -> None:
+    """0.04 s past the horizon read "31622400.0 s (366.0 days)", as the horizon itself."""
+    _, _, listed, page = edited_plan(
+        tmp_path, "tags_json = json_set(tags_json, '$.planned_start_unix_s', "
+        f"started_unix_s - {MAX_HORIZON_S + 0.04!r})")
+    for got in (listed, page):
+        (why,) = got["not_valid"]
+        secs, days = why.split()[3], why.split()[5].strip("(")
+        assert float(secs) > MAX_HORIZON_S and float(days) > 366, why
+        assert secs.startswith("31622400.0") and secs != "31622400.0", why

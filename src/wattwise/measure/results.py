@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from wattwise._finite import finite_float
+from wattwise._finite import finite_float, told_apart
 from wattwise.sensors.base import Kind
 from wattwise.sensors.nvml_share import GpuShare
 
@@ -229,7 +229,12 @@ def _apart(energy_j: float, low_j: float, high_j: float) -> str | None:
 
     if low_j - slack(low_j) <= energy_j <= high_j + slack(high_j):
         return None
-    return f"it does not hold its figure ({fmt_joules(low_j)} to {fmt_joules(high_j)})"
+    low, high, figure = fmt_joules(low_j), fmt_joules(high_j), fmt_joules(energy_j)
+    if figure in (low, high):  # read alike, rounded: in as many digits as tell them apart
+        said, bound = told_apart(energy_j, low_j if energy_j < low_j else high_j)
+        low, high = (f"{bound} J", high) if energy_j < low_j else (low, f"{bound} J")
+        return f"it does not hold its figure ({said} J; range {low} to {high})"
+    return f"it does not hold its figure ({low} to {high})"
 
 
 def _written(x: float, whole: bool) -> str:

@@ -9,7 +9,7 @@ negative, past what one run may hold or outside its own range was shown as a rea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from wattwise._finite import finite_float
@@ -49,35 +49,43 @@ def unusable_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
             "record, not shown")
 
 
-def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None) -> list[str]:
+def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None,
+               again: Callable[[], float | None] | None = None) -> list[str]:
     """Every note on a run's stored marks: those not usable, those below the mark before
-    them, and (``summary``: the run's stored one) those above its usable total."""
+    them, and (``summary``: the run's stored one) those above its total (``again``: its
+    samples' where its stored one is not usable, as every output shows it)."""
     return [n for n in (unusable_marks_note(marks), backward_note(marks),
-                        above_total_note(marks, summary)) if n is not None]
+                        above_total_note(marks, summary, again)) if n is not None]
 
 
-def above_total_note(marks: Sequence[dict[str, Any]], summary: Any) -> str | None:
-    """One note naming the first usable mark whose energy is above the run's stored total
-    (where that is usable: ``stored_energy.summary_energy_fault``), with how many more
-    are, or None: a mark is part of the energy the total sums (40 µJ was a mark of a
-    37.8 µJ run)."""
+def above_total_note(marks: Sequence[dict[str, Any]], summary: Any,
+                     again: Callable[[], float | None] | None = None) -> str | None:
+    """One note naming the first usable mark whose energy is above the run's total, with
+    how many more are, or None: a mark is part of the energy the total sums (40 µJ was a
+    mark of a 37.8 µJ run). The total is the stored one where that is usable
+    (``stored_energy.summary_energy_fault``), else its samples' (``again``; a 50 µJ mark
+    was "since the start" under a 37.8 µJ total from the samples, with no word)."""
     from wattwise.records.stored_energy import AGREES, AGREES_J, summary_energy_fault
 
-    if not isinstance(summary, dict) or summary_energy_fault(summary) is not None:
+    if not isinstance(summary, dict):
         return None
-    total = finite_float(summary.get("energy_j"))
+    usable = [(m.get("step"), e) for m in marks if mark_fault(m) is None
+              and (e := finite_float(m.get("energy_j"))) is not None]
+    stored = summary_energy_fault(summary) is None
+    if not usable or (not stored and again is None):
+        return None
+    total = finite_float(summary.get("energy_j")) if stored else again()  # type: ignore[misc]
     if total is None:
         return None
-    above = [(m.get("step"), e) for m in marks if mark_fault(m) is None
-             and (e := finite_float(m.get("energy_j"))) is not None
-             and e - total > max(AGREES_J, AGREES * abs(e))]
+    above = [(step, e) for step, e in usable if e - total > max(AGREES_J, AGREES * abs(e))]
     if not above:
         return None
     (step, e), more = above[0], len(above) - 1
     rest = _more(more, "mark is above it too", "marks are above it too")
+    whose = "the run's total" if stored else "the run's total from its samples"
     return (f"step marks are energies since the run's start, but step {str(step)[:40]}'s "
-            f"({fmt_joules(e)}) is above the run's total ({fmt_joules(total)}){rest}: a "
-            "damaged record")
+            f"({fmt_joules(e)}) is above {whose} ({fmt_joules(total)}){rest}: a damaged "
+            "record")
 
 
 def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
@@ -110,4 +118,13 @@ def stored_step_notes(store: Any, record: Any) -> list[str]:
     """:func:`step_notes` of run ``record``'s stored marks; none where the reader holds
     no step marks (a copy of the samples alone)."""
     steps = getattr(store, "steps", None)
-    return [] if steps is None else step_notes(steps(record.id), record.summary)
+    if steps is None:
+        return []
+
+    def again() -> float | None:  # the samples' total, as every output shows it then
+        from wattwise.records.run_sums import repriced_share
+
+        share = repriced_share(store, record.id)
+        return None if share is None else share[1]
+
+    return step_notes(steps(record.id), record.summary, again)

@@ -64,7 +64,8 @@ def judged_attribution(a: Any) -> Any:
     are not: none of its figures, with ``time_note`` (and ``energy_note``) saying why;
     where an energy is not: none of its energies, with ``energy_note`` ("of its
     -2000000000000000.0 J of CPU energy" was shown)."""
-    if not isinstance(a, dict) or not a or isinstance(a.get("time_note"), str):
+    if not isinstance(a, dict) or not a or any(isinstance(a.get(k), str)
+                                               for k in ("time_note", "energy_note")):
         return a  # (one judged already: ``report`` judges, then prints as ``show`` does)
     why = time_fault(a)
     if why is not None:
@@ -75,12 +76,13 @@ def judged_attribution(a: Any) -> Any:
         return {**a, **dict.fromkeys(_ATTRIBUTED), "from_samples": False, "energy_note": note}
 
     for key in _ATTRIBUTED:
+        if a.get(key) is None:  # "of its - of CPU energy" was shown, with no word
+            return withheld(f"the stored {key} of its attribution is missing")
         why = energy_fault(a.get(key))
         if why is not None:
             return withheld(f"the stored {key} of its attribution is not usable: {why}")
-    whole, mine, others = (finite_float(a.get(k)) for k in _ATTRIBUTED)
-    if whole is None or mine is None or others is None:
-        return a
+    # (a stored -0.0 is 0: "(-0 J)" was said)
+    whole, mine, others = (float(a[k]) + 0.0 for k in _ATTRIBUTED)
     if abs(mine + others - whole) > AGREES_J and disagree(mine + others, whole):
         # its two parts are the whole, split ("of its 5.0 µJ, 4.0 µJ ... and 11.0 µJ")
         return withheld(f"the stored shares of its attribution ({mine:g} J and {others:g} J)"

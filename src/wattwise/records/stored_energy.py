@@ -9,6 +9,7 @@ from typing import Any
 
 from wattwise._finite import as_float as as_float
 from wattwise._finite import finite_float as finite_float
+from wattwise._finite import told_apart as told_apart
 from wattwise.carbon.pue import MAX_PUE
 
 _finite = finite_float
@@ -144,16 +145,6 @@ def domains_energy_fault(energy_j: Any, domains: Any) -> str | None:
     return f"{said} J disagrees with the sum of its domains ({n}, {other} J)"
 
 
-def told_apart(a: float, b: float) -> tuple[str, str]:
-    """``a`` and ``b`` in as few significant digits (from 6) as tell them apart: at 6 and
-    4 digits, 24.7924 J against 24.7925 J read "24.7924" and "24.79"."""
-    for digits in range(6, 18):
-        said, other = f"{a:.{digits}g}", f"{b:.{digits}g}"
-        if said != other:
-            return said, other
-    return repr(a), repr(b)
-
-
 def _counted_energies(domains: Any) -> list[float] | str | None:
     """The energies of the domains counted in a total (see :func:`domains_energy_fault`);
     what is wrong with the first counted one whose figure is not usable; or None where
@@ -223,7 +214,8 @@ def figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str,
     if x < 0:
         return f"negative ({x:g} {unit})"
     if x > top:
-        return f"implausibly large ({x:g} {unit}, more than {top_text})"
+        # in as many digits as tell it from the most (1e15 + 1 read "1e+15, more than 1e+15")
+        return f"implausibly large ({told_apart(x, top)[0]} {unit}, more than {top_text})"
     bound = bounds_fault(lo, hi, top_text, *names)
     if bound is not None:
         return bound
@@ -234,7 +226,13 @@ def figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str,
         # each bound's rounding is its own and the figure's: a wide range's high set no
         # slack for its low (13.7 J was read as inside 20-1e8 J)
         if not a - rounding_slack(a, x) <= x <= b + rounding_slack(b, x):
-            return f"outside its own range ({x:g} {unit}, range {a:g}-{b:g} {unit})"
+            # the figure and the bound it passes in as many digits as tell them apart
+            # (13.6804 J was said outside a range "12.6263-13.6804 J")
+            if x > b:
+                (said, high), low = told_apart(x, b), f"{a:g}"
+            else:
+                (said, low), high = told_apart(x, a), f"{b:g}"
+            return f"outside its own range ({said} {unit}, range {low}-{high} {unit})"
     return None
 
 

@@ -45,6 +45,7 @@ from wattwise.records.judged_stored import said_kind, stored_pue
 from wattwise.records.queries import start_fault
 from wattwise.records.rows import json_kind, loads, loads_summary, no_total, unreadable
 from wattwise.records.rows import shown_text as _text
+from wattwise.records.stored_energy import told_apart
 from wattwise.schedule.executors import PRECISION_TAG
 from wattwise.schedule.jobs import MAX_HORIZON_S
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
@@ -739,7 +740,10 @@ def plan_figures(run: dict[str, Any]) -> dict[str, Any]:
         # a planned start of 1970 gave "499031.39 h later": a plan's start lies within its
         # horizon, and its run begins when that start comes
         late = started - planned_start
-        bad.append(f"planned start is {late:.1f} s ({late / 86400:.1f} days) before the "
+        # in as many digits as tell it from the horizon (0.03 s past it read "31622400.0")
+        secs, days = (f"{v:.1f}" if float(f"{v:.1f}") > top else told_apart(v, top)[0]
+                      for v, top in ((late, MAX_HORIZON_S), (late / 86400, MAX_HORIZON_S / 86400)))
+        bad.append(f"planned start is {secs} s ({days} days) before the "
                    "run's stored start, where a plan's run begins when its planned start "
                    f"comes, within the {MAX_HORIZON_S / 86400:g}-day ({MAX_HORIZON_S:.0f} s) "
                    "planning horizon: one of the two is not valid, neither is shown")
