@@ -66,10 +66,9 @@ def test_an_attribution_energy_that_is_not_usable_is_said_not_shown(
 
 
 @pytest.mark.parametrize(("change", "note"), [
-    ({"attributed_cpu_energy_j": 4e-06, "unattributed_cpu_energy_j": 1.1e-05,
-      "cpu_energy_j": 5e-06},
-     "the stored shares of its attribution (4e-06 J and 1.1e-05 J) do not add up to its "
-     "stored CPU energy (5e-06 J): not usable"),
+    ({"attributed_cpu_energy_j": 4e-06, "unattributed_cpu_energy_j": 1.1e-05},
+     "the stored shares of its attribution (4e-06 J and 1.1e-05 J, together 1.5e-05 J) do "
+     "not add up to its stored CPU energy ({whole:g} J): not usable"),
     ({"attributed_cpu_energy_j": -2e15},
      "the stored attributed_cpu_energy_j of its attribution is not usable: negative "
      "(-2e+15 J)")])
@@ -89,6 +88,7 @@ def test_an_attribution_whose_parts_are_not_its_whole_is_said_not_shown(
                         interval_s=0.02) as run:
         time.sleep(0.05)
     edit_summary(db, run.run_id, lambda s: s["attribution"].update(change))
+    note = note.format(whole=run.summary()["attribution"]["cpu_energy_j"])
     _register_all()
     shown = CliRunner().invoke(app, ["show", str(run.run_id), "--db", str(db)],
                                env={"COLUMNS": "300"})

@@ -21,7 +21,7 @@ FAULTS = [
     ({"share": -0.5}, "the stored share of its attribution is not usable: negative (-0.5)"),
     ({"share": 2.0}, "the stored share of its attribution is not usable: above 1 (2: a share "
                      "is at most all of the machine's busy CPU time)"),
-    ({"share": "x"}, "the stored share of its attribution is not usable: not a finite number "
+    ({"share": "x"}, "the stored share of its attribution is not usable: not a number "
                      "(stored as 'x')"),
     ({"share": None}, "the stored share of its attribution is missing"),
     ({"tree_cpu_s": 5.0, "machine_busy_cpu_s": 2.12, "share": 0.02},
@@ -37,12 +37,82 @@ FAULTS = [
 
 
 def test_a_sound_attribution_is_as_stored() -> None:
-    assert time_fault(SOUND) is None and judged_attribution(SOUND) is SOUND
+    assert time_fault(SOUND) is None and judged_attribution(SOUND) == SOUND
     idle = {**SOUND, "tree_cpu_s": 0.0, "machine_busy_cpu_s": 0.0, "share": 0.0,
             "attributed_cpu_energy_j": 0.0, "unattributed_cpu_energy_j": 8.0}
-    assert judged_attribution(idle) is idle  # a machine never busy: a share of 0
+    assert judged_attribution(idle) == idle  # a machine never busy: a share of 0
     within = {**SOUND, "share": 0.25 + 1e-9}  # its rounding
-    assert judged_attribution(within) is within
+    assert judged_attribution(within) == within
+    # a stored -0.0 is 0 (it printed "-0.00 CPU-s ... (-0%)")
+    zero = judged_attribution({**idle, "tree_cpu_s": -0.0, "share": -0.0})
+    assert str(zero["tree_cpu_s"]) == str(zero["share"]) == "0.0", zero
+    # within what the machine's CPUs could be busy over the run
+    assert judged_attribution(SOUND, None, 2, 2.0) == SOUND
+
+
+def test_a_note_stored_with_it_is_no_judgement() -> None:
+    """A stored "time_note" passed a share of 2.0 as judged: "(200%)" was shown."""
+    forged = {**SOUND, "share": 2.0, "tree_cpu_s": 5.0, "machine_busy_cpu_s": 2.5,
+              "time_note": "nothing wrong", "energy_note": "x", "from_samples": True}
+    got = judged_attribution(forged)
+    assert got["share"] is None and got["from_samples"] is False, got
+    assert got["time_note"].startswith("the stored share of its attribution is not usable: "
+                                       "above 1 (2: "), got
+    sound = judged_attribution({**SOUND, "time_note": "nothing wrong"})
+    assert "time_note" not in sound and sound["share"] == 0.25, sound
+
+
+@pytest.mark.parametrize(("stored", "note"), [
+    ("abc", "the stored attribution is not usable: not an object (stored as 'abc')"),
+    ([1, 2], "the stored attribution is not usable: not an object (stored as '[1,2]')"),
+    ({}, "the stored attribution is not usable: empty")])
+def test_an_attribution_that_is_no_object_is_said(stored: Any, note: str) -> None:
+    """It was dropped with no word (and CodeCarbon said "it measured no process tree")."""
+    got = judged_attribution(stored)
+    assert got["time_note"] == note and got["share"] is None, got
+
+
+@pytest.mark.parametrize(("change", "context", "note"), [
+    ({"cpu_energy_j": 5000.0, "attributed_cpu_energy_j": 1250.0,
+      "unattributed_cpu_energy_j": 3750.0}, ({"domains": [
+          {"domain": "cpu:0", "component": "cpu", "energy_j": 4.2}]}, None, None),
+     "its stored CPU energy (5000 J) is not its run's counted CPU domains' (4.2 J): not "
+     "usable"),
+    ({}, ({"domains": [{"domain": "cpu:0", "component": "cpu", "energy_j": 8.00004},
+                       {"domain": "psys", "component": "cpu", "energy_j": 9.0,
+                        "in_total": False}]}, None, None),
+     "its stored CPU energy (8 J) is not its run's counted CPU domains' (8.00004 J): not "
+     "usable"),
+    ({"tree_cpu_s": 50.0, "machine_busy_cpu_s": 100.0, "share": 0.5,
+      "attributed_cpu_energy_j": 4.0, "unattributed_cpu_energy_j": 4.0}, (None, 2, 0.1),
+     "its stored busy CPU time (100 CPU-s) is more than the machine's 2 CPUs could be busy "
+     "over the run's 0.1 s: not usable"),
+])
+def test_an_attribution_larger_than_its_run_is_not_shown(
+        change: dict[str, Any], context: tuple[Any, Any, Any], note: str) -> None:
+    """5000 J of CPU energy in a 4.2 J run was "both inside the total"; 100 busy CPU-s in
+    a 0.1 s run on 2 CPUs were shown."""
+    got = judged_attribution({**SOUND, **change}, *context)
+    assert got["energy_note"] == note and got["cpu_energy_j"] is None, got
+    sound = {"domains": [{"domain": "cpu:0", "component": "cpu", "energy_j": 8.0}]}
+    assert judged_attribution(SOUND, sound, 2, 2.0) == SOUND
+
+
+@pytest.mark.parametrize(("change", "note"), [
+    ({"share": 1.000002}, "the stored share of its attribution is not usable: above 1 "
+     "(1.000002: a share is at most all of the machine's busy CPU time)"),
+    ({"tree_cpu_s": 0.5100044, "machine_busy_cpu_s": 0.5100036, "share": 1.0},
+     "its stored process tree's CPU time (0.5100044 CPU-s) is above the machine's busy CPU "
+     "time (0.5100036 CPU-s): not usable"),
+    ({"share": True}, "the stored share of its attribution is not usable: not a number "
+                      "(stored as 'true')"),
+    ({"share": 10 ** 400}, "the stored share of its attribution is not usable: implausibly "
+                           "large (an integer of about 401 digits)"),
+])
+def test_a_fault_reads_as_one(change: dict[str, Any], note: str) -> None:
+    """"above 1 (1: ...)" and "(0.510004 CPU-s) is above ... (0.510004 CPU-s)" read as no
+    fault; a share stored as true was "not a finite number"."""
+    assert judged_attribution({**SOUND, **change})["time_note"] == note
 
 
 @pytest.mark.parametrize(("change", "note"), FAULTS)
@@ -59,11 +129,13 @@ def test_an_energy_share_that_is_not_its_time_share_is_not_shown() -> None:
                               "unattributed_cpu_energy_j": 2.0})
     assert got["energy_note"] == (
         "the stored process tree's share of its CPU energy (6 J) is not its share of the "
-        "busy CPU time (0.25) of its stored CPU energy (8 J): not usable")
+        "busy CPU time (0.25) of its stored CPU energy (8 J: 2 J): not usable")
     assert got["cpu_energy_j"] is None and got["share"] == 0.25 and "time_note" not in got
 
 
-@pytest.mark.parametrize(("change", "note"), [FAULTS[0], FAULTS[1], FAULTS[4]])
+@pytest.mark.parametrize(("change", "note"), [
+    FAULTS[0], FAULTS[1], FAULTS[4],
+    ({**FAULTS[1][0], "time_note": "nothing wrong", "from_samples": True}, FAULTS[1][1])])
 def test_show_report_and_the_api_say_it(tmp_path: Path, change: dict[str, Any],
                                         note: str) -> None:
     from fastapi.testclient import TestClient
@@ -95,11 +167,14 @@ def test_show_report_and_the_api_say_it(tmp_path: Path, change: dict[str, Any],
      "the stored attributed_cpu_energy_j of its attribution is missing"),
     ({"cpu_energy_j": None}, "the stored cpu_energy_j of its attribution is missing"),
     ({"cpu_energy_j": -0.0, "attributed_cpu_energy_j": 0.0, "unattributed_cpu_energy_j": 1.1e-5},
-     "the stored shares of its attribution (0 J and 1.1e-05 J) do not add up to its stored "
-     "CPU energy (0 J): not usable")])
+     "the stored shares of its attribution (0 J and 1.1e-05 J, together 1.1e-05 J) do not add "
+     "up to its stored CPU energy (0 J): not usable"),
+    ({"attributed_cpu_energy_j": 2.000006, "unattributed_cpu_energy_j": 6.000006},
+     "the stored shares of its attribution (2.00001 J and 6.00001 J, together 8.00001 J) do "
+     "not add up to its stored CPU energy (8 J): not usable")])
 def test_a_missing_energy_is_said_and_a_stored_minus_zero_is_0(change: dict[str, Any],
                                                                note: str) -> None:
     """A null share was written "-" with no word; a CPU energy of -0.0 read "(-0 J)"."""
     got = judged_attribution({**SOUND, **change})
     assert got["energy_note"] == note and got["cpu_energy_j"] is None, got
-    assert judged_attribution(got) is got  # judged once: as it is
+    assert judged_attribution(got) is got  # judged once: as it is (report, then show)

@@ -290,7 +290,7 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 def attribution_lines(result: dict[str, Any]) -> list[str]:
     """The process tree's share of the run's CPU energy, as ``show`` prints it (none or
     one line)."""
-    a = judged_attribution(result.get("attribution"))  # energies no run holds: said
+    a = judged_attribution(result.get("attribution"), result)  # none no run holds: said
     if not isinstance(a, dict) or not a:
         return []
     if isinstance(a.get("time_note"), str):  # every figure of it is from its CPU times

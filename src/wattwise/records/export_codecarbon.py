@@ -470,9 +470,9 @@ def _cpu_utilization_percent(
     with why, where one of them was not recorded.
     """
     summary = record.summary if isinstance(record.summary, dict) else {}
-    att = judged_attribution(summary.get("attribution"))  # CPU times no run could hold: none
-    busy = real(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
     cpus = real(_first(hardware, "cpu_count", "logical_cpus"))
+    att = judged_attribution(summary.get("attribution"), summary, cpus, duration_s)
+    busy = real(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
     if busy is None:
         return None, ((isinstance(att, dict) and att.get("time_note")) or "no busy CPU time "
                       "was recorded with the run (it measured no process tree)")

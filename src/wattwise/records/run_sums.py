@@ -367,7 +367,11 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     ones add up to the total), or has no figure, with the total's note, where the total
     has none."""
     from wattwise.records.judged_stored import said_kind
-    from wattwise.records.stored_attribution import judged_attribution, repriced_attribution
+    from wattwise.records.stored_attribution import (
+        cpu_count,
+        judged_attribution,
+        repriced_attribution,
+    )
     from wattwise.records.stored_energy import summary_energy_fault
 
     summary = record.summary if isinstance(record.summary, dict) else {}
@@ -375,11 +379,13 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     rows = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
     times = (getattr(record, "started_unix_s", None), getattr(record, "ended_unix_s", None))
     duration, tol = stored_duration(summary, *times), power_tolerance(summary, *times)
+    cpus = cpu_count(getattr(record, "hardware", None))
     if summary_energy_fault(summary) is None:
         return {"domains": [_stored_domain(d, duration, tol) for d in rows],
                 "avg_power_w": None if sums_other_runs(summary) else judged_power(
                     summary.get("avg_power_w"), _real(figures.get("energy_j")), duration, tol),
-                "attribution": judged_attribution(summary.get("attribution")),
+                "attribution": judged_attribution(summary.get("attribution"), summary, cpus,
+                                                  duration),
                 "market_lines": market_lines(summary, record.id),
                 "market": market_parts(summary, record.id),
                 "market_g": market_g(summary), "kind": said_kind(summary),
@@ -394,7 +400,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
             else judged_power(None, total, duration),
             "attribution": repriced_attribution(summary.get("attribution"), [
                 f["energy_j"] for d, f in zip(rows, domains, strict=True)
-                if f["in_total"] and d.get("component") == "cpu"], note),
+                if f["in_total"] and d.get("component") == "cpu"], note, cpus, duration),
             "market_lines": [], "market": None, "market_g": None,  # priced from that total
             "emissions_ranges_note": None, "range_note": None, "kind": said_kind(summary),
             **shown_pue(record, figures)}

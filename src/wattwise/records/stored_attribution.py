@@ -1,7 +1,8 @@
 """A run's stored attribution (the process tree's share of the machine's busy CPU time,
 and of its CPU energy), judged before any output shows it: every figure of it comes
-from the two CPU times, so one no run could hold ("(200%)", "5.00 CPU-s of 2.12 busy
-CPU-s") is said, not shown, in ``show``, ``report`` and the run page alike."""
+from the two CPU times and the run's CPU energy, so one no run could hold ("(200%)",
+"5.00 CPU-s of 2.12 busy CPU-s", 5000 J of CPU energy in a 4.2 J run) is said, not
+shown, in ``show``, ``report``, the run page and the CodeCarbon export alike."""
 
 from __future__ import annotations
 
@@ -16,99 +17,174 @@ from wattwise.records.stored_energy import (
     finite_float,
     rounding_slack,
     shown_value,
+    told_apart,
 )
 
 #: The most CPU-seconds one stored attribution may hold: 1,000 CPUs busy for 31 years.
 #: A figure past it is a damaged record ("1e300 CPU-s" would print 301 digits).
 MAX_CPU_S = 1e12
 
+#: How far a machine's busy CPU time may pass its CPUs times the run's duration: CPU
+#: times count in clock ticks (10 ms) per CPU, read once at each end of the run.
+TICKS_S = 0.05
+
 _ATTRIBUTED = ("cpu_energy_j", "attributed_cpu_energy_j", "unattributed_cpu_energy_j")
 _TIMES = ("tree_cpu_s", "machine_busy_cpu_s", "share")
+#: Keys only a judgement writes: a stored one is no judgement (it passed a stored
+#: "(200%)" as judged already).
+_OURS = ("time_note", "energy_note", "from_samples")
 
 
-def time_fault(a: dict[str, Any]) -> str | None:
+class Judged(dict):  # type: ignore[type-arg]
+    """An attribution judged here. A dict read from JSON is never one, so a record
+    holding a note of its own is judged as any other."""
+
+
+def _number_fault(v: Any) -> str | None:
+    """Why a stored value is no number a record holds, in the words of the other
+    figures' notes (``stored_energy.figure_fault``), or None."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return f"not a finite number (stored as {v!r})"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return f"not a number (stored as {shown_value(v)})"
+    if finite_float(v) is None:  # an integer too large for a float
+        digits = int(abs(int(v)).bit_length() * math.log10(2)) + 1
+        return f"implausibly large (an integer of about {digits} digits)"
+    return None
+
+
+def time_fault(a: dict[str, Any], cpus: Any = None, duration_s: Any = None) -> str | None:
     """What is wrong with an attribution's CPU times and its share of them, or None:
     each a number, no CPU time negative or past :data:`MAX_CPU_S`, the tree's at most
-    the machine's busy time, and the share that time over the busy time (0 where the
-    machine was never busy: ``measure.windows.attribution`` writes it so)."""
+    the machine's busy time, the share that time over the busy time (0 where the
+    machine was never busy: ``measure.windows.attribution`` writes it so), and the busy
+    time at most the machine's ``cpus`` over the run's ``duration_s`` (where known)."""
     for key in _TIMES:
         if a.get(key) is None:
             return f"the stored {key} of its attribution is missing"
+    why: str | None
     for key in _TIMES[:2]:
         why = figure_fault(a[key], None, None, MAX_CPU_S, f"{MAX_CPU_S:g} CPU-s", "CPU-s",
-                            ("", ""))
+                           ("", ""))
         if why is not None:
             return f"the stored {key} of its attribution is not usable: {why}"
-    share = finite_float(a["share"])
-    why = (None if share is None or 0 <= share <= 1 + 1e-6 else f"negative ({share:g})"
-           if share < 0 else
-           f"above 1 ({share:g}: a share is at most all of the machine's busy CPU time)")
-    if share is None or why is not None:
-        why = why or f"not a finite number (stored as {shown_value(a['share'])})"
+    why = _number_fault(a["share"])
+    share = 0.0 if why is not None else float(a["share"]) + 0.0
+    if why is None and share < 0:
+        why = f"negative ({share:g})"
+    elif why is None and share > 1 + 1e-6:
+        why = (f"above 1 ({told_apart(share, 1.0)[0]}: a share is at most all of the "
+               "machine's busy CPU time)")
+    if why is not None:
         return f"the stored share of its attribution is not usable: {why}"
-    tree, busy = (float(a[k]) for k in _TIMES[:2])
+    tree, busy = (float(a[k]) + 0.0 for k in _TIMES[:2])
     if tree > busy + rounding_slack(tree, busy):
-        return (f"its stored process tree's CPU time ({tree:g} CPU-s) is above the machine's "
-                f"busy CPU time ({busy:g} CPU-s): not usable")
+        t, b = told_apart(tree, busy)
+        return (f"its stored process tree's CPU time ({t} CPU-s) is above the machine's "
+                f"busy CPU time ({b} CPU-s): not usable")
     of = tree / busy if busy > 0 else 0.0
     if abs(share - of) > 1e-6:
         return (f"its stored share ({share:g}) is not its process tree's CPU time over the "
                 f"machine's busy CPU time ({tree:g} of {busy:g} CPU-s: {of:.6g}): not usable")
+    n, d = finite_float(cpus), finite_float(duration_s)
+    if n is not None and d is not None and n >= 1 and d >= 0 \
+            and busy > n * (d + TICKS_S) + rounding_slack(busy, n * d):
+        return (f"its stored busy CPU time ({busy:g} CPU-s) is more than the machine's "
+                f"{n:g} CPUs could be busy over the run's {d:.6g} s: not usable")
     return None
 
 
-def judged_attribution(a: Any) -> Any:
+def _cpu_domains_j(summary: Any) -> float | None:
+    """The energy of a summary's counted CPU domains (as ``measure.windows.attribution``
+    sums them), or None where it lists none, one has no usable figure or whether one
+    counts cannot be told (then nothing to compare)."""
+    domains = summary.get("domains") if isinstance(summary, dict) else None
+    if not isinstance(domains, list) or any(
+            not isinstance(d, dict) or not isinstance(d.get("in_total", True), bool)
+            for d in domains):
+        return None
+    cpu = [d for d in domains if d.get("component") == "cpu" and d.get("in_total", True)]
+    figures = [finite_float(d.get("energy_j")) for d in cpu]
+    if not figures or any(f is None or energy_fault(f) is not None for f in figures):
+        return None
+    return math.fsum(f for f in figures if f is not None)
+
+
+def _withheld(a: dict[str, Any], note: str, times: bool = False) -> Judged:
+    keys = _ATTRIBUTED + (_TIMES if times else ())
+    return Judged({**a, **dict.fromkeys(keys), "from_samples": False, "energy_note": note,
+                   **({"time_note": note} if times else {})})
+
+
+def judged_attribution(a: Any, summary: Any = None, cpus: Any = None,
+                       duration_s: Any = None) -> Any:
     """A stored attribution whose CPU times (:func:`time_fault`) and energies (each
-    usable, :func:`~wattwise.records.stored_energy.energy_fault`; its two shares its
-    whole, split by its share of the busy time) are sound, as stored. Where the times
-    are not: none of its figures, with ``time_note`` (and ``energy_note``) saying why;
-    where an energy is not: none of its energies, with ``energy_note`` ("of its
-    -2000000000000000.0 J of CPU energy" was shown)."""
-    if not isinstance(a, dict) or not a or any(isinstance(a.get(k), str)
-                                               for k in ("time_note", "energy_note")):
-        return a  # (one judged already: ``report`` judges, then prints as ``show`` does)
-    why = time_fault(a)
+    usable, :func:`~wattwise.records.stored_energy.energy_fault`; its CPU energy its run's
+    counted CPU domains', from ``summary``, where it lists them; its two shares its
+    whole, split by its share of the busy time) are sound, as stored (a -0.0 as 0).
+    Where the times are not: none of its figures, with ``time_note`` (and
+    ``energy_note``) saying why; where an energy is not: none of its energies, with
+    ``energy_note``. An attribution that is no object of figures is said so."""
+    if isinstance(a, Judged) or a is None:
+        return a
+    if not isinstance(a, dict) or not a:
+        shape = "empty" if isinstance(a, dict) else f"not an object (stored as {shown_value(a)})"
+        return _withheld({}, f"the stored attribution is not usable: {shape}", times=True)
+    a = {k: v for k, v in a.items() if k not in _OURS}
+    why = time_fault(a, cpus, duration_s)
     if why is not None:
-        return {**a, **dict.fromkeys(_TIMES + _ATTRIBUTED), "from_samples": False,
-                "time_note": why, "energy_note": why}
-
-    def withheld(note: str) -> dict[str, Any]:
-        return {**a, **dict.fromkeys(_ATTRIBUTED), "from_samples": False, "energy_note": note}
-
+        return _withheld(a, why, times=True)
     for key in _ATTRIBUTED:
         if a.get(key) is None:  # "of its - of CPU energy" was shown, with no word
-            return withheld(f"the stored {key} of its attribution is missing")
+            return _withheld(a, f"the stored {key} of its attribution is missing")
         why = energy_fault(a.get(key))
         if why is not None:
-            return withheld(f"the stored {key} of its attribution is not usable: {why}")
-    # (a stored -0.0 is 0: "(-0 J)" was said)
-    whole, mine, others = (float(a[k]) + 0.0 for k in _ATTRIBUTED)
+            return _withheld(a, f"the stored {key} of its attribution is not usable: {why}")
+    a = {**a, **{k: float(a[k]) + 0.0 for k in _TIMES + _ATTRIBUTED}}  # -0.0 is 0
+    whole, mine, others = (a[k] for k in _ATTRIBUTED)
+    domains = _cpu_domains_j(summary)
+    if domains is not None and abs(whole - domains) > AGREES_J and disagree(whole, domains):
+        said, theirs = told_apart(whole, domains)
+        return _withheld(a, f"its stored CPU energy ({said} J) is not its run's counted CPU "
+                            f"domains' ({theirs} J): not usable")
     if abs(mine + others - whole) > AGREES_J and disagree(mine + others, whole):
         # its two parts are the whole, split ("of its 5.0 µJ, 4.0 µJ ... and 11.0 µJ")
-        return withheld(f"the stored shares of its attribution ({mine:g} J and {others:g} J)"
-                        f" do not add up to its stored CPU energy ({whole:g} J): not usable")
-    split = whole * float(a["share"])
+        both, said = told_apart(mine + others, whole)
+        return _withheld(a, f"the stored shares of its attribution ({mine:g} J and "
+                            f"{others:g} J, together {both} J) do not add up to its stored "
+                            f"CPU energy ({said} J): not usable")
+    split = whole * a["share"]
     if abs(mine - split) > AGREES_J and disagree(mine, split):
-        return withheld(f"the stored process tree's share of its CPU energy ({mine:g} J) is "
-                        f"not its share of the busy CPU time ({float(a['share']):g}) of its "
-                        f"stored CPU energy ({whole:g} J): not usable")
-    return a
+        said, of = told_apart(mine, split)
+        return _withheld(a, f"the stored process tree's share of its CPU energy ({said} J) "
+                            f"is not its share of the busy CPU time ({a['share']:g}) of its "
+                            f"stored CPU energy ({whole:g} J: {of} J): not usable")
+    return Judged(a)
 
 
-def repriced_attribution(a: Any, cpu_j: list[float | None], note: Any) -> Any:
+def repriced_attribution(a: Any, cpu_j: list[float | None], note: Any, cpus: Any = None,
+                         duration_s: Any = None) -> Any:
     """A stored attribution of a run whose stored total is not usable: its CPU energy
     (and the shares of it) from its counted CPU domains' figures priced again (``cpu_j``;
     ``from_samples``), or none, with the total's ``note``, where one has no figure; its
     CPU times as stored, where they are usable (:func:`time_fault`; none where not)."""
-    if not isinstance(a, dict) or not a:
-        return a
-    if time_fault(a) is not None:
-        return judged_attribution(a)
-    share = min(float(a["share"]), 1.0)  # within its rounding of 1: all of it
+    if a is None or not isinstance(a, dict) or not a \
+            or time_fault(a, cpus, duration_s) is not None:
+        return judged_attribution(a, None, cpus, duration_s)
+    a = {k: v for k, v in a.items() if k not in _OURS}
+    a.update({k: float(a[k]) + 0.0 for k in _TIMES})
+    share = min(a["share"], 1.0)  # within its rounding of 1: all of it
     if any(e is None for e in cpu_j):
-        return {**a, **dict.fromkeys(_ATTRIBUTED), "from_samples": False,
-                "energy_note": note}
+        return _withheld(a, note)
     e = math.fsum(e for e in cpu_j if e is not None)
-    return {**a, "cpu_energy_j": e, "attributed_cpu_energy_j": e * share,
-            "unattributed_cpu_energy_j": e * (1.0 - share), "from_samples": True,
-            "energy_note": note}
+    return Judged({**a, "cpu_energy_j": e, "attributed_cpu_energy_j": e * share,
+                   "unattributed_cpu_energy_j": e * (1.0 - share), "from_samples": True,
+                   "energy_note": note})
+
+
+def cpu_count(hardware: Any) -> Any:
+    """A record's logical CPU count as its host facts hold it (``measure.host``)."""
+    if not isinstance(hardware, dict):
+        return None
+    return next((hardware[k] for k in ("cpu_count", "logical_cpus")
+                 if hardware.get(k) not in (None, "")), None)
