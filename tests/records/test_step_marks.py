@@ -164,3 +164,28 @@ def test_a_mark_above_the_samples_total_is_said_where_the_stored_one_is_not_usab
     for notes in (api["notes"], shown["notes"], exported["notes"]):
         assert [n for n in notes if "is above" in n] == [want], notes
     assert text.count(want) == 1, text
+
+
+def test_a_mark_above_the_samples_of_a_run_without_a_summary_is_said(tmp_path: Path) -> None:
+    """A run ended without a summary shows its samples' energy: a 5000 J mark over 8.5 J
+    of samples was given with no note. A mark after its last sample is not judged (the
+    samples after it were not written)."""
+    from tests._damage import summaryless
+
+    db = tmp_path / "runs.db"
+    summaryless(db)
+    with Store(db) as store:
+        last = max(s.t_unix_s for s in store.samples(1))
+        store.add_steps(1, [(1, last - 0.2, 1, 1.0, 1.0, 1.0, "estimated"),
+                            (2, last - 0.1, 2, 5000.0, 5000.0, 5000.0, "estimated"),
+                            (3, last + 5.0, 3, 9000.0, 9000.0, 9000.0, "estimated")])
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, 1)
+    shown = json.loads(_cli("show", "1", "--db", str(db), "--json"))
+    text = " ".join(_cli("show", "1", "--db", str(db)).split())
+    (note,) = [n for n in api["notes"] if "is above" in n]
+    assert note.startswith("step marks are energies since the run's start, but step 2's "
+                           "(5000.0 J) is above the energy of its samples ("), note
+    assert note.endswith("): a damaged record") and "more mark" not in note, note
+    assert [n for n in shown["notes"] if "is above" in n] == [note]
+    assert text.count(note) == 1, text

@@ -72,3 +72,21 @@ def test_a_usable_row_has_no_such_note(tmp_path: Path) -> None:
     rid = fixture_db(db)["smaller"]
     row, page = _row_and_page(db, rid)
     assert "energy_note" not in row and not any("not usable" in n for n in page["notes"])
+
+
+@pytest.mark.parametrize(("low", "high", "why"), [
+    (0.0, True, "high_j (a bound of its range) is not a number (stored as 'true')"),
+    (False, 30.0, "low_j (a bound of its range) is not a number (stored as 'false')")])
+def test_a_bound_stored_as_a_bool_is_said_as_the_run_page_says_it(
+        tmp_path: Path, low: Any, high: Any, why: str) -> None:
+    """SQLite reads a stored true as 1: the row judged "a range whose low is above its high
+    (12.0563-1 J)" beside the run page's note."""
+    from tests._damage import edit_summary, tracked_run
+
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    edit_summary(db, rid, lambda s: s.update(low_j=low, high_j=high))
+    row, page = _row_and_page(db, rid)
+    note = f"the stored energy is not usable: {why}: a damaged record"
+    assert note in page["notes"] and row["energy_note"] == note, (row, page["notes"])
+    assert all("low is above its high" not in n for n in row.get("notes") or []), row

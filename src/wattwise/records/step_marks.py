@@ -50,7 +50,8 @@ def unusable_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
 
 
 def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None,
-               again: Callable[[], float | None] | None = None) -> list[str]:
+               again: Callable[[], tuple[float, float | None] | None] | None = None
+               ) -> list[str]:
     """Every note on a run's stored marks: those not usable, those below the mark before
     them, and (``summary``: the run's stored one) those above its total (``again``: its
     samples' where its stored one is not usable, as every output shows it)."""
@@ -59,30 +60,39 @@ def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None,
 
 
 def above_total_note(marks: Sequence[dict[str, Any]], summary: Any,
-                     again: Callable[[], float | None] | None = None) -> str | None:
+                     again: Callable[[], tuple[float, float | None] | None] | None = None
+                     ) -> str | None:
     """One note naming the first usable mark whose energy is above the run's total, with
     how many more are, or None: a mark is part of the energy the total sums (40 µJ was a
     mark of a 37.8 µJ run). The total is the stored one where that is usable
-    (``stored_energy.summary_energy_fault``), else its samples' (``again``; a 50 µJ mark
-    was "since the start" under a 37.8 µJ total from the samples, with no word)."""
+    (``stored_energy.summary_energy_fault``), else its samples' (``again``: the figure
+    and the time of the last sample it sums, None where it sums all; a 50 µJ mark was
+    "since the start" under a 37.8 µJ total from the samples, with no word). A run
+    without a summary is judged on its marks up to its last sample only."""
     from wattwise.records.stored_energy import AGREES, AGREES_J, summary_energy_fault
 
-    if not isinstance(summary, dict):
-        return None
-    usable = [(m.get("step"), e) for m in marks if mark_fault(m) is None
+    usable = [(m.get("step"), e, m.get("t_unix_s")) for m in marks if mark_fault(m) is None
               and (e := finite_float(m.get("energy_j"))) is not None]
-    stored = summary_energy_fault(summary) is None
-    if not usable or (not stored and again is None):
+    stored = isinstance(summary, dict) and summary_energy_fault(summary) is None
+    if not usable or (not stored and again is None) \
+            or (summary is not None and not isinstance(summary, dict)):
         return None
-    total = finite_float(summary.get("energy_j")) if stored else again()  # type: ignore[misc]
-    if total is None:
+    if stored and isinstance(summary, dict):
+        got: tuple[float | None, float | None] | None = (
+            finite_float(summary.get("energy_j")), None)
+    else:
+        got = None if again is None else again()
+    if got is None or got[0] is None:
         return None
-    above = [(step, e) for step, e in usable if e - total > max(AGREES_J, AGREES * abs(e))]
+    total, until = got[0], got[1]
+    above = [(step, e) for step, e, t in usable if e - total > max(AGREES_J, AGREES * abs(e))
+             and (until is None or ((at := finite_float(t)) is not None and at <= until))]
     if not above:
         return None
     (step, e), more = above[0], len(above) - 1
     rest = _more(more, "mark is above it too", "marks are above it too")
-    whose = "the run's total" if stored else "the run's total from its samples"
+    whose = "the run's total" if stored else "the run's total from its samples" \
+        if summary is not None else "the energy of its samples"
     return (f"step marks are energies since the run's start, but step {str(step)[:40]}'s "
             f"({fmt_joules(e)}) is above {whose} ({fmt_joules(total)}){rest}: a damaged "
             "record")
@@ -121,10 +131,19 @@ def stored_step_notes(store: Any, record: Any) -> list[str]:
     if steps is None:
         return []
 
-    def again() -> float | None:  # the samples' total, as every output shows it then
+    def again() -> tuple[float, float | None] | None:  # the samples' total, as shown
+        if record.summary is None:  # one ended without a summary: its partial figure
+            from wattwise.carbon.partial import partial_energy
+            from wattwise.carbon.sample_energy import stored_sample_sums
+
+            if getattr(record, "status", None) == "running":  # its marks may lead it
+                return None
+            part = partial_energy(record, stored_sample_sums(store, record.id))
+            return None if part is None or not part.usable else (
+                part.energy_j, part.last_sample_unix_s)
         from wattwise.records.run_sums import repriced_share
 
         share = repriced_share(store, record.id)
-        return None if share is None else share[1]
+        return None if share is None else (share[1], None)
 
     return step_notes(steps(record.id), record.summary, again)

@@ -48,18 +48,28 @@ def _unsigned(value: str) -> str:
            f" (SELECT {value} AS v))"
 
 
+def _figure(path: str) -> str:
+    """A stored figure of the summary at ``path`` as the row carries it: a JSON true or
+    false as the text it is stored as (SQLite's ``->>`` reads true as 1, and the list
+    judged a high of ``true`` "below its low (4.02921-1 J)" where every other output says
+    it is not a number), anything else as ``_unsigned`` gives it."""
+    kind = f"json_type(summary_json, '{path}')"
+    return (f"CASE WHEN {readable('summary_json')} AND {kind} IN ('true', 'false') THEN {kind}"
+            f" ELSE {_unsigned(_j('summary_json', path))} END")
+
+
 #: The emissions block's figures a runs-list row carries (``_ROW``'s ``emissions_json``).
 _BLOCK = ("emissions_g", "low_g", "high_g", "energy_kwh", "facility_energy_kwh",
           "avg_intensity_g_per_kwh")
 
 _ROW = (
     "id, name, status, started_unix_s, ended_unix_s, heartbeat_unix_s, hostname,"
-    f" {_unsigned(_j('summary_json', '$.energy_j'))} AS energy_j,"
-    f" {_unsigned(_j('summary_json', '$.low_j'))} AS low_j,"
-    f" {_unsigned(_j('summary_json', '$.high_j'))} AS high_j,"
+    f" {_figure('$.energy_j')} AS energy_j,"
+    f" {_figure('$.low_j')} AS low_j,"
+    f" {_figure('$.high_j')} AS high_j,"
     # the kind its counted domains tell, else the stored one (``DOMAINS_KIND``)
     f" coalesce({DOMAINS_KIND}, {_j('summary_json', '$.kind')}) AS kind,"
-    f" {_unsigned(_j('summary_json', '$.emissions.emissions_g'))} AS emissions_g,"
+    f" {_figure('$.emissions.emissions_g')} AS emissions_g,"
     f" {_j('summary_json', '$.emissions.zone')} AS zone,"
     f" {_j('host_json', '$.hostname')} AS host,"
     # a summary that is not a JSON object (a damaged record) is none: its row is priced

@@ -1,6 +1,6 @@
-"""The run page says a stored total's range that is half stored (a null high), where it
-wrote the figure alone without a word, and writes a high one joule past the most a run
-may hold in the digits that tell it from that most. Needs what ``test_browser`` needs."""
+"""What the pages once showed without a word, said: a stored total's range that is half
+stored (a null high); a high one joule past the most a run may hold, in the digits that
+tell it from that most; an address of no page. Needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
@@ -51,5 +51,24 @@ def test_a_high_one_joule_past_the_most_is_told_apart(browser: Any, tmp_path: Pa
         _open(browser, f"{base}/#/runs", "table")
         listed = " ".join(browser.find_element(By.ID, "view").text.split())
         assert "(1000000000000001 J, more than 1e+15 J)" in listed, listed
+    finally:
+        next(served, None)
+
+
+@pytest.mark.parametrize("address", ["#/nonsense", "#/tune", "#/plan"])
+def test_an_address_of_no_page_is_said(browser: Any, tmp_path: Path, address: str) -> None:
+    """"#/nonsense", "#/tune" or "#/plan" with no id showed the runs list, with no word."""
+    from selenium.webdriver.common.by import By
+
+    db = tmp_path / "runs.db"
+    tracked_run(db, seconds=0.1)
+    served = _serve(db)
+    base = next(served)
+    try:
+        _open(browser, f"{base}/{address}", ".error")
+        said = browser.find_element(By.CSS_SELECTOR, "#view .error").text
+        assert said.startswith(f"cannot load {address}: no page has this address"), said
+        assert not browser.find_elements(By.ID, "runs")
+        _open(browser, f"{base}/#/runs", "#runs tbody tr")  # the runs list, as before
     finally:
         next(served, None)
