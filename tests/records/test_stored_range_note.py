@@ -32,6 +32,9 @@ def test_half_a_range_is_said_in_every_output(tmp_path: Path, damage: Any, how: 
     for args in (["show"], ["report"]):
         out = said(cli_out(*args, str(rid), "--db", str(db)))
         assert out.count(f"note: {note}") == 1, out
+    # ``runs`` says it beside the figure (it wrote the figure alone)
+    assert "(one bound of its range missing:" in said(
+        cli_out("runs", "--db", str(db)))
     shown = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))
     assert shown["figures"]["range_note"] == note and note in shown["notes"]
     assert json.loads(cli_out("report", str(rid), "--db", str(db), "--json"))[

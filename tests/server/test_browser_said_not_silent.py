@@ -30,6 +30,9 @@ def test_a_null_high_is_said(browser: Any, tmp_path: Path) -> None:
         view = " ".join(browser.find_element(By.ID, "view").text.split())
         assert view.count("note: the stored total's high_j (a bound of its range) is missing "
                           "(stored as null): no range is shown for it") == 1, view
+        _open(browser, f"{base}/#/runs", "#runs tbody tr")
+        cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#runs tbody td")]
+        assert not any(c.endswith("– —") for c in cells), cells  # half a range: none
     finally:
         next(served, None)
 

@@ -1,12 +1,11 @@
 """Rich tables and lines for results and records; each figure shows its kind and source.
 
-Everything printed here may come from a run record: names, sources, notes and
-messages are free text that anyone (or any program) could have stored. ``safe``
-is the one function every printer uses on such text before it reaches a
-terminal: control characters, escape sequences, bidi overrides and other
-invisible characters become visible escapes, and very long text is cut.
-Numbers that are missing or not finite print as ``-``, never as a crash.
-JSON output is not sanitised: it keeps the true values, escaped by JSON.
+Everything printed here may come from a run record: names, sources, notes and messages
+are free text that anyone (or any program) could have stored. ``safe`` is the one function
+every printer uses on such text before it reaches a terminal: control characters, escape
+sequences, bidi overrides and other invisible characters become visible escapes, and very
+long text is cut. Numbers missing or not finite print as ``-``, never as a crash. JSON
+output is not sanitised: it keeps the true values, escaped by JSON.
 """
 
 from __future__ import annotations
@@ -116,6 +115,8 @@ def energy(energy_j: Any, low_j: Any = None, high_j: Any = None, *,
         return f"{energy_j:.4g} J"
     if _finite(low_j) and _finite(high_j):
         return fmt_energy(energy_j, low_j, high_j)
+    if stored and (low_j is None) != (high_j is None):  # (``runs`` wrote the figure alone)
+        return f"{fmt_joules(energy_j)} (one bound of its range missing: no range shown)"
     return fmt_joules(energy_j)  # no range stored: 70.2 mJ was "0.1 J"
 
 
@@ -289,9 +290,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 
 def attribution_lines(result: dict[str, Any]) -> list[str]:
     """The process tree's share of the run's CPU energy, as ``show`` prints it (none or
-    one line)."""
-    a = judged_attribution(result.get("attribution"), result)  # none no run holds: said
-    if not isinstance(a, dict) or not a:
+    one line; one no run could hold: said, ``records.stored_attribution``)."""
+    if not isinstance(a := judged_attribution(result.get("attribution"), result), dict):
         return []
     if isinstance(a.get("time_note"), str):  # every figure of it is from its CPU times
         return ["process tree: no share of the machine's busy CPU time or of its CPU energy "
