@@ -178,3 +178,47 @@ def test_a_missing_energy_is_said_and_a_stored_minus_zero_is_0(change: dict[str,
     got = judged_attribution({**SOUND, **change})
     assert got["energy_note"] == note and got["cpu_energy_j"] is None, got
     assert judged_attribution(got) is got  # judged once: as it is (report, then show)
+
+
+def test_show_judges_it_against_the_run_as_every_other_output(tmp_path: Path) -> None:
+    """``show`` judged it alone: "50.00 CPU-s of 100.00 busy CPU-s (50%)" in a 0.05 s run
+    on 2 CPUs, where ``show --json``, ``report`` and the API said it is not usable."""
+    from fastapi.testclient import TestClient
+
+    from tests._cli_out import cli_out
+    from tests._damage import edit_summary
+    from wattwise.server import create_app
+
+    db = tmp_path / "r.db"
+    with wattwise.track("t", db=db, sensors=[ConstantPowerSensor({"cpu:0": 20.0})],
+                        interval_s=0.02) as run:
+        time.sleep(0.05)
+    edit_summary(db, run.run_id, lambda s: s["attribution"].update(
+        tree_cpu_s=1e6, machine_busy_cpu_s=2e6, share=0.5))
+    said = " ".join(cli_out("show", str(run.run_id), "--db", str(db)).split())
+    assert "process tree: no share of the machine's busy CPU time or of its CPU energy is " \
+        "given: its stored busy CPU time (2e+06 CPU-s) is more than the machine's " in said, said
+    assert "(50%)" not in said
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        a = client.get(f"/api/runs/{run.run_id}").json()["run"]["figures"]["attribution"]
+    assert a["time_note"] in said and a["share"] is None, a
+
+
+def test_a_cpu_energy_above_its_run_is_said_where_its_domains_cannot_be_told() -> None:
+    """With no domains to compare, 5000 J of CPU energy in an 8 J run was "inside the
+    total"."""
+    a = {**SOUND, "cpu_energy_j": 5000.0, "attributed_cpu_energy_j": 1250.0,
+         "unattributed_cpu_energy_j": 3750.0}
+    got = judged_attribution(a, {"energy_j": 8.0, "domains": []})
+    assert got["energy_note"] == ("its stored CPU energy (5000 J) is above its run's total "
+                                  "(8 J): not usable"), got
+    assert judged_attribution(SOUND, {"energy_j": 8.0, "domains": []}) == SOUND
+
+
+def test_a_share_not_its_times_is_told_apart() -> None:
+    """"its stored share (1) is not ... (0.2 of 0.2 CPU-s: 1)" read as no fault."""
+    got = judged_attribution({**SOUND, "tree_cpu_s": 0.2, "machine_busy_cpu_s": 0.20000006,
+                              "share": 1.0000008})
+    assert got["time_note"] == ("its stored share (1.000001) is not its process tree's CPU "
+                                "time over the machine's busy CPU time (0.2 of 0.2 CPU-s: "
+                                "0.9999997): not usable"), got

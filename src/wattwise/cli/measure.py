@@ -949,8 +949,10 @@ def show(
             # the note on the stored total: once, on its line under the table
             console.print(energy_table(view, title=title, figures=figs,
                                        note_below=bool(unusable), powers=watts))
-            judged = view if figs is None else {**view,
-                                                "attribution": figs.get("attribution")}
+            # its attribution judged as show --json gives it (against the run's CPUs and
+            # duration too: the text judged it alone, BO1)
+            judged = {**view, "attribution": (figs if figs is not None else watts or {})
+                      .get("attribution")}
             damaged = _damaged_payload(summary, windows, rec.id)
             for line in (emissions_lines(view, rec.id,
                                          again=lambda: unusable_total_share(store, rec.id),

@@ -84,8 +84,9 @@ def time_fault(a: dict[str, Any], cpus: Any = None, duration_s: Any = None) -> s
                 f"busy CPU time ({b} CPU-s): not usable")
     of = tree / busy if busy > 0 else 0.0
     if abs(share - of) > 1e-6:
-        return (f"its stored share ({share:g}) is not its process tree's CPU time over the "
-                f"machine's busy CPU time ({tree:g} of {busy:g} CPU-s: {of:.6g}): not usable")
+        said, theirs = told_apart(share, of)
+        return (f"its stored share ({said}) is not its process tree's CPU time over the "
+                f"machine's busy CPU time ({tree:g} of {busy:g} CPU-s: {theirs}): not usable")
     n, d = finite_float(cpus), finite_float(duration_s)
     if n is not None and d is not None and n >= 1 and d >= 0 \
             and busy > n * (d + TICKS_S) + rounding_slack(busy, n * d):
@@ -108,6 +109,15 @@ def _cpu_domains_j(summary: Any) -> float | None:
     if not figures or any(f is None or energy_fault(f) is not None for f in figures):
         return None
     return math.fsum(f for f in figures if f is not None)
+
+
+def _usable_total(summary: Any) -> float | None:
+    """A summary's stored total where it is usable (``summary_energy_fault``), else None."""
+    from wattwise.records.stored_energy import summary_energy_fault
+
+    if not isinstance(summary, dict) or summary_energy_fault(summary) is not None:
+        return None
+    return finite_float(summary.get("energy_j"))
 
 
 def _withheld(a: dict[str, Any], note: str, times: bool = False) -> Judged:
@@ -147,6 +157,12 @@ def judged_attribution(a: Any, summary: Any = None, cpus: Any = None,
         said, theirs = told_apart(whole, domains)
         return _withheld(a, f"its stored CPU energy ({said} J) is not its run's counted CPU "
                             f"domains' ({theirs} J): not usable")
+    total = _usable_total(summary)  # domains that cannot be told: at most the whole run's
+    if domains is None and total is not None and whole - total > AGREES_J \
+            and disagree(whole, total):
+        said, theirs = told_apart(whole, total)
+        return _withheld(a, f"its stored CPU energy ({said} J) is above its run's total "
+                            f"({theirs} J): not usable")
     if abs(mine + others - whole) > AGREES_J and disagree(mine + others, whole):
         # its two parts are the whole, split ("of its 5.0 µJ, 4.0 µJ ... and 11.0 µJ")
         both, said = told_apart(mine + others, whole)
