@@ -44,7 +44,7 @@ from wattwise.records.export_values import (
 )
 from wattwise.records.run_notes import RECORDING, gap_count, no_figure_notes
 from wattwise.records.store import RunInfo, SampleRow
-from wattwise.records.stored_attribution import judged_attribution
+from wattwise.records.stored_attribution import cpu_count, judged_attribution
 from wattwise.records.stored_energy import summary_emissions_fault
 
 __all__ = ["CODECARBON_COLUMNS", "export_codecarbon", "summarised_runs"]
@@ -346,7 +346,7 @@ def export_codecarbon(
         "os": os_name,
         "python_version": _first(record.versions or {}, "python") or _first(host, "python"),
         "codecarbon_version": None,
-        "cpu_count": _first(hardware, "cpu_count", "logical_cpus"),
+        "cpu_count": cpu_count(hardware),
         "cpu_model": _first(hardware, "cpu_model"),
         "gpu_count": gpu_count,
         "gpu_model": gpu_model,
@@ -470,7 +470,7 @@ def _cpu_utilization_percent(
     with why, where one of them was not recorded.
     """
     summary = record.summary if isinstance(record.summary, dict) else {}
-    cpus = real(_first(hardware, "cpu_count", "logical_cpus"))
+    cpus = real(cpu_count(hardware))
     att = judged_attribution(summary.get("attribution"), summary, cpus, duration_s)
     busy = real(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
     if busy is None:

@@ -324,32 +324,31 @@ def emissions_ranges_note(summary: Any) -> str | None:
     run could hold (a negative low, a high past ``MAX_STORED_ENERGY_J``: every output
     says it beside the total); else None. The location-based, market-based and
     unmatched ranges are each that range priced, so none is a reading."""
-    from wattwise.measure.results import range_fault
-
     if not isinstance(summary, dict) or summary_emissions_fault(summary) is not None:
         return None
-    if not isinstance(summary.get("emissions"), dict):
-        return None
-    lo, hi = finite_float(summary.get("low_j")), finite_float(summary.get("high_j"))
-    if lo is None or hi is None or range_fault(lo, hi) is None:
+    if not isinstance(summary.get("emissions"), dict) or _range_fault(summary) is None:
         return None
     return EMISSIONS_RANGES_NOT_SHOWN
 
 
-def stored_range_note(summary: Any) -> str | None:
-    """What is wrong with the range of a summary's usable total, in one line, or None:
-    one no run could hold (``measure.results.range_fault``; the text outputs say it beside
-    the figure), or half a range (:func:`half_range_note`)."""
+def _range_fault(summary: dict[str, Any]) -> str | None:
+    """``measure.results.range_fault`` of a summary's stored range, where both bounds are
+    finite numbers; else None."""
     from wattwise.measure.results import range_fault
 
-    half = half_range_note(summary)
-    if half is not None or not isinstance(summary, dict) \
-            or summary_energy_fault(summary) is not None:
-        return half
-    a, b = (finite_float(summary.get(k)) for k in ("low_j", "high_j"))
-    why = None if a is None or b is None else range_fault(a, b)
-    return None if why is None else f"the stored total's range is not usable: {why}: a " \
-        "damaged record"
+    lo, hi = finite_float(summary.get("low_j")), finite_float(summary.get("high_j"))
+    return None if lo is None or hi is None else range_fault(lo, hi)
+
+
+def stored_range_note(summary: Any) -> str | None:
+    """What is wrong with the range of a summary's usable total, in one line, or None:
+    half a range (:func:`half_range_note`), or one no run could hold
+    (``measure.results.range_fault``; the text outputs say it beside the figure)."""
+    if not isinstance(summary, dict) or summary_energy_fault(summary) is not None:
+        return None
+    why = _range_fault(summary)
+    return _half_range(summary) or (None if why is None else (
+        f"the stored total's range is not usable: {why}: a damaged record"))
 
 
 def half_range_note(summary: Any) -> str | None:
@@ -358,6 +357,11 @@ def half_range_note(summary: Any) -> str | None:
     with no range at all is a figure without one, as a counter's reading is."""
     if not isinstance(summary, dict) or summary_energy_fault(summary) is not None:
         return None
+    return _half_range(summary)
+
+
+def _half_range(summary: dict[str, Any]) -> str | None:
+    """:func:`half_range_note` of a summary whose total is usable."""
     lo, hi = (summary.get(k) for k in ("low_j", "high_j"))
     if (lo is None) == (hi is None):
         return None
