@@ -28,6 +28,7 @@ from wattwise.records.codecarbon_cells import (
     scaled_columns,
     summarised_runs,
 )
+from wattwise.records.codecarbon_cpu import cpu_cells
 from wattwise.records.export_values import (
     ClippedStream,
     FewReplaced,
@@ -44,7 +45,6 @@ from wattwise.records.export_values import (
 )
 from wattwise.records.run_notes import RECORDING, gap_count, no_figure_notes
 from wattwise.records.store import RunInfo, SampleRow
-from wattwise.records.stored_attribution import cpu_count, judged_attribution
 from wattwise.records.stored_energy import summary_emissions_fault
 
 __all__ = ["CODECARBON_COLUMNS", "export_codecarbon", "summarised_runs"]
@@ -163,7 +163,7 @@ def export_codecarbon(
     ``_gpu_names``), ``ram_total_gb`` (GiB), the exact ``ram_total_bytes`` or
     ``memory_bytes``, else the rounded ``memory_gb`` (GB); OS and Python from
     ``record.host``/``record.versions``. ``cpu_utilization_percent`` is the
-    machine's busy CPU share over the run (see ``_cpu_utilization_percent``).
+    machine's busy CPU share over the run (``records.codecarbon_cpu.cpu_cells``).
     The samples are first clipped to the run's measured window, and powers and
     ``emissions_rate`` divide by its duration (the summary's).
     Carbon and place cells not given come from the emissions recorded with the
@@ -306,9 +306,10 @@ def export_codecarbon(
     os_name = _first(host, "platform")
     if os_name is None and _first(host, "os") is not None:
         os_name = "-".join(str(host[k]) for k in ("os", "os_release") if host.get(k))
-    cpu_percent, why_no_cpu = _cpu_utilization_percent(record, hardware, duration_s)
-    if why_no_cpu:
-        unknown.append((("cpu_utilization_percent",), why_no_cpu))
+    cpu = cpu_cells(record, duration_s)
+    unknown.extend(cpu.unknown)
+    if cpu.note is not None and notes is not None:
+        notes.append(cpu.note)
     water_l = None
     if wue_l_per_kwh is not None and total_kwh is not None:
         water_l = total_kwh * wue_l_per_kwh
@@ -346,7 +347,7 @@ def export_codecarbon(
         "os": os_name,
         "python_version": _first(record.versions or {}, "python") or _first(host, "python"),
         "codecarbon_version": None,
-        "cpu_count": cpu_count(hardware),
+        "cpu_count": cpu.cpus,
         "cpu_model": _first(hardware, "cpu_model"),
         "gpu_count": gpu_count,
         "gpu_model": gpu_model,
@@ -354,7 +355,7 @@ def export_codecarbon(
         "latitude": latitude,
         "ram_total_size": ram_gib,
         "tracking_mode": tracking_mode,
-        "cpu_utilization_percent": cpu_percent,
+        "cpu_utilization_percent": cpu.percent,
         "gpu_utilization_percent": None,
         "ram_utilization_percent": None,
         "ram_used_gb": None,
@@ -457,28 +458,6 @@ def _consumed_kwh(
            "no energy samples to sum instead")
     unknown.append((_ENERGY_COLUMNS, why))
     return None
-
-
-def _cpu_utilization_percent(
-    record: RunInfo, hardware: dict[str, Any], duration_s: float | None
-) -> tuple[float | None, str | None]:
-    """CodeCarbon's ``cpu_utilization_percent``: the machine's CPU use over the run, in %.
-
-    CodeCarbon averages ``psutil.cpu_percent()`` (every CPU of the machine, 0-100)
-    over its measurements; the same share here is the busy CPU-seconds recorded
-    with the run's attribution over its logical CPUs times its duration. Empty,
-    with why, where one of them was not recorded.
-    """
-    summary = record.summary if isinstance(record.summary, dict) else {}
-    cpus = real(cpu_count(hardware))
-    att = judged_attribution(summary.get("attribution"), summary, cpus, duration_s)
-    busy = real(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
-    if busy is None:
-        return None, ((isinstance(att, dict) and att.get("time_note")) or "no busy CPU time "
-                      "was recorded with the run (it measured no process tree)")
-    if cpus is None or cpus <= 0 or not duration_s:
-        return None, "the run's CPU count or duration was not recorded"
-    return min(100.0, max(0.0, busy / (cpus * duration_s) * 100.0)), None
 
 
 def _empty_notes(row: dict[str, Any], unknown: list[tuple[tuple[str, ...], str]]) -> list[str]:

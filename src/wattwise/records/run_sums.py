@@ -368,9 +368,9 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     has none."""
     from wattwise.records.judged_stored import said_kind
     from wattwise.records.stored_attribution import (
-        cpu_count,
         judged_attribution,
         repriced_attribution,
+        usable_cpus,
     )
     from wattwise.records.stored_energy import summary_energy_fault
 
@@ -379,7 +379,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     rows = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
     times = (getattr(record, "started_unix_s", None), getattr(record, "ended_unix_s", None))
     duration, tol = stored_duration(summary, *times), power_tolerance(summary, *times)
-    cpus = cpu_count(getattr(record, "hardware", None))
+    cpus = usable_cpus(getattr(record, "hardware", None))[0]
     if summary_energy_fault(summary) is None:
         return {"domains": [_stored_domain(d, duration, tol) for d in rows],
                 "avg_power_w": None if sums_other_runs(summary) else judged_power(

@@ -28,6 +28,9 @@ MAX_CPU_S = 1e12
 #: times count in clock ticks (10 ms) per CPU, read once at each end of the run.
 TICKS_S = 0.05
 
+#: The most logical CPUs one host's record may hold (Linux builds for at most 8,192).
+MAX_CPUS = 65536
+
 _ATTRIBUTED = ("cpu_energy_j", "attributed_cpu_energy_j", "unattributed_cpu_energy_j")
 _TIMES = ("tree_cpu_s", "machine_busy_cpu_s", "share")
 #: Keys only a judgement writes: a stored one is no judgement (it passed a stored
@@ -91,7 +94,7 @@ def time_fault(a: dict[str, Any], cpus: Any = None, duration_s: Any = None) -> s
     if n is not None and d is not None and n >= 1 and d >= 0 \
             and busy > n * (d + TICKS_S) + rounding_slack(busy, n * d):
         return (f"its stored busy CPU time ({busy:g} CPU-s) is more than the machine's "
-                f"{n:g} CPUs could be busy over the run's {d:.6g} s: not usable")
+                f"{cpus_said(n)} could be busy over the run's {d:.6g} s: not usable")
     return None
 
 
@@ -204,3 +207,27 @@ def cpu_count(hardware: Any) -> Any:
         return None
     return next((hardware[k] for k in ("cpu_count", "logical_cpus")
                  if hardware.get(k) not in (None, "")), None)
+
+
+def usable_cpus(hardware: Any) -> tuple[int | None, str | None]:
+    """A record's logical CPU count where it is one a host has (a whole number from 1
+    to :data:`MAX_CPUS`), else None with why (None where it was not recorded): a
+    damaged count ("2", -1, 1e9) is neither judged against nor written out."""
+    n = cpu_count(hardware)
+    if n is None:
+        return None, None
+    why = _number_fault(n)
+    if why is None and float(n) != math.floor(float(n)):
+        why = f"not a whole number ({float(n):g})"
+    elif why is None and n < 1:
+        why = f"below 1 ({float(n):g})"
+    elif why is None and n > MAX_CPUS:
+        why = f"implausibly large ({float(n):g}, more than {MAX_CPUS:,})"
+    if why is not None:
+        return None, f"its stored CPU count (the host's logical CPUs) is not usable: {why}"
+    return int(n), None
+
+
+def cpus_said(n: float) -> str:
+    """``n`` CPUs, in words: "1 CPU", "2 CPUs"."""
+    return f"{n:g} CPU{'' if n == 1 else 's'}"
