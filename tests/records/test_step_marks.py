@@ -53,12 +53,14 @@ def test_a_mark_below_the_one_before_it_is_said_by_every_output(tmp_path: Path) 
 
 
 def test_rising_marks_and_rounding_get_no_note() -> None:
-    marks = [{"step": k, "energy_j": e} for k, e in enumerate(
+    marks = [{"step": k, "t_unix_s": 1e9 + k, "energy_j": e} for k, e in enumerate(
         [1.0, 2.0, 2.0, 2.0 - 1e-12, 5.0, None, "x", 6.0], start=1)]
     assert backward_note(marks) is None
     assert backward_note([]) is None
-    two = [{"step": 1, "energy_j": 5.0}, {"step": 2, "energy_j": 4.0},
-           {"step": 3, "energy_j": 6.0}, {"step": 4, "energy_j": 1.0}]
+    two = [{"step": 1, "t_unix_s": 1.0, "energy_j": 5.0},
+           {"step": 2, "t_unix_s": 2.0, "energy_j": 4.0},
+           {"step": 3, "t_unix_s": 3.0, "energy_j": 6.0},
+           {"step": 4, "t_unix_s": 4.0, "energy_j": 1.0}]
     assert backward_note(two) == (
         "step marks are energies since the run's start, but step 2's (4.0 J) is below "
         "step 1's (5.0 J), stored before it; 1 more mark is below the one before it: "
@@ -113,7 +115,7 @@ def test_a_mark_no_run_could_hold_is_said_not_shown_by_every_output(
 
 
 def test_marks_not_usable_are_counted_in_one_note() -> None:
-    marks = [{"step": k, "energy_j": e} for k, e in enumerate(
+    marks = [{"step": k, "t_unix_s": 1e9 + k, "energy_j": e} for k, e in enumerate(
         [1.0, -1.0, 2.0, 2e15, 3e15, 3.0], start=1)]
     assert step_notes(marks) == [
         "step 2's stored energy is not usable: negative (-1 J); 2 more marks' are not "
@@ -126,12 +128,14 @@ def test_a_mark_above_the_run_s_total_is_said() -> None:
     usable, it is not said."""
     from wattwise.records.step_marks import above_total_note
 
-    marks = [{"step": 1, "energy_j": 1e-5}, {"step": 3, "energy_j": 4e-5},
-             {"step": 4, "energy_j": 5e-5}, {"step": 5, "energy_j": -1.0}]
+    marks = [{"step": 1, "t_unix_s": 1.0, "energy_j": 1e-5},
+             {"step": 3, "t_unix_s": 3.0, "energy_j": 4e-5},
+             {"step": 4, "t_unix_s": 4.0, "energy_j": 5e-5},
+             {"step": 5, "t_unix_s": 5.0, "energy_j": -1.0}]
     assert above_total_note(marks, {"energy_j": 3.78e-5}) == (
         "step marks are energies since the run's start, but step 3's (40.0 µJ) is above "
         "the run's total (37.8 µJ); 1 more mark is above it too: a damaged record")
-    assert above_total_note([{"step": 1, "energy_j": 3.78e-5 * (1 + 5e-7)}],
+    assert above_total_note([{"step": 1, "t_unix_s": 1.0, "energy_j": 3.78e-5 * (1 + 5e-7)}],
                             {"energy_j": 3.78e-5}) is None
     assert above_total_note(marks, {"energy_j": -5.0}) is None  # no usable total
     assert above_total_note(marks, None) is None
@@ -189,3 +193,37 @@ def test_a_mark_above_the_samples_of_a_run_without_a_summary_is_said(tmp_path: P
     assert note.endswith("): a damaged record") and "more mark" not in note, note
     assert [n for n in shown["notes"] if "is above" in n] == [note]
     assert text.count(note) == 1, text
+
+
+@pytest.mark.parametrize(("t", "step", "said"), [
+    ("later", 3, "step 3's stored time is not usable (stored as 'later')"),
+    (float("inf"), 3, "step 3's stored time is not usable (stored as 'Infinity')"),
+    (1.0e9 + 3, "three", "a step mark's stored step is not a whole number (stored as "
+                         "'three')")])
+def test_a_mark_that_cannot_be_placed_is_said_not_shown_by_every_output(
+        tmp_path: Path, t: object, step: object, said: str) -> None:
+    """A mark whose time is stored as text sorts after every number: ``show`` gave it as
+    the last mark ("the last at step 3, -: 50.0 J since the start") and the timeline left
+    it out, with no word anywhere."""
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    with Store(db) as store:
+        store.add_steps(rid, [(1, 1.0e9 + 1, 1, 1e-6, 1e-6, 1e-6, "mixed"),
+                              (2, 1.0e9 + 2, 2, 2e-6, 2e-6, 2e-6, "mixed")])
+    conn = sqlite3.connect(db)
+    conn.execute("INSERT INTO steps (run_id, mark, t_unix_s, step, energy_j, low_j, high_j,"
+                 " kind) VALUES (?, 3, ?, ?, 1e-9, 1e-9, 1e-9, 'mixed')", (rid, t, step))
+    conn.commit()
+    conn.close()
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, rid)
+        steps = timeline_payload(store, rid)["steps"]
+    shown = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
+    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
+    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    want = f"{said}: a damaged record, not shown"
+    for notes in (api["notes"], shown["notes"], exported["notes"]):
+        assert [n for n in notes if n.startswith(("step", "a step"))] == [want], notes
+    assert f"note: {want}" in text
+    assert "step marks: 3 stored; the last at step 2, " in text, text
+    assert steps["step"] == [1, 2]

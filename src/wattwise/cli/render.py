@@ -22,7 +22,7 @@ from rich.table import Table
 from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_watts
 from wattwise.records.judged_power import sums_other_runs
 from wattwise.records.judged_stored import said_kind
-from wattwise.records.step_marks import mark_fault
+from wattwise.records.step_marks import mark_fault, placed
 from wattwise.records.stored_attribution import judged_attribution
 from wattwise.records.stored_energy import summary_energy_fault
 
@@ -330,14 +330,14 @@ def partial_line(part: Any, duration_s: Any = None) -> str:
 
 
 def steps_line(marks: list[dict[str, Any]]) -> str | None:
-    """How many step marks a run stored and its last one (``Store.steps``), or None
-    without any. The last mark is always kept, and its place among all the run's marks
-    (``mark``) says how many it marked. One not usable is not shown as a reading."""
-    if not marks:
-        return None
-    last, marked = marks[-1], marks[-1].get("mark")
-    of = (f" of {marked:,} marked, spread evenly" if isinstance(marked, int)
-          and marked > len(marks) else "")
+    """How many step marks a run stored and its last one placed (``step_marks.placed``),
+    or None without any; its ``mark`` (its place among all) says how many the run made.
+    One not usable is not shown as a reading; the run's notes say why."""
+    shown = [m for m in marks if placed(m)]
+    if not shown:
+        return f"step marks: {len(marks):,} stored, none placed" if marks else None
+    last, marked = shown[-1], max([m["mark"] for m in marks if type(m.get("mark")) is int] + [0])
+    of = f" of {marked:,} marked, spread evenly" if marked > len(marks) else ""
     said = ("its stored energy is not usable (see its note)" if mark_fault(last) else
             f"{energy(last.get('energy_j'), last.get('low_j'), last.get('high_j'))} since the"
             f" start ({safe(kind_said(last.get('kind')))})")

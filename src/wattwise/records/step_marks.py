@@ -15,8 +15,8 @@ from typing import Any
 from wattwise._finite import finite_float
 from wattwise.measure.results import fmt_joules
 
-__all__ = ["above_total_note", "backward_note", "mark_fault", "step_notes", "stored_step_notes",
-           "unusable_marks_note"]
+__all__ = ["above_total_note", "backward_note", "mark_fault", "placed", "step_notes",
+           "stored_step_notes", "unplaced_marks_note", "unusable_marks_note"]
 
 #: Rounding a mark may carry (relative) without being called lower.
 _ROUNDING = 1e-9
@@ -37,10 +37,39 @@ def mark_fault(mark: dict[str, Any]) -> str | None:
     return energy_fault(*(mark.get(k) for k in ("energy_j", "low_j", "high_j")))
 
 
+def placed(mark: dict[str, Any]) -> bool:
+    """Whether a stored mark can be placed: its time a finite number and its step a whole
+    number. One that cannot (a damaged record: a time stored as text sorts after every
+    number, so it read as the last mark) is left out of every output, and said
+    (:func:`unplaced_marks_note`)."""
+    step = mark.get("step")
+    return finite_float(mark.get("t_unix_s")) is not None and isinstance(step, int) \
+        and not isinstance(step, bool)
+
+
+def unplaced_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
+    """One note naming the first stored mark that cannot be placed (:func:`placed`),
+    with how many more cannot, or None."""
+    from wattwise.records.stored_energy import shown_value
+
+    bad = [m for m in marks if not placed(m)]
+    if not bad:
+        return None
+    first, more = bad[0], len(bad) - 1
+    step = first.get("step")
+    what = (f"step {str(step)[:40]}'s stored time is not usable (stored as "
+            f"{shown_value(first.get('t_unix_s'))})" if placed({**first, "t_unix_s": 0.0})
+            else f"a step mark's stored step is not a whole number (stored as "
+                 f"{shown_value(step)})")
+    rest = _more(more, "mark cannot be placed either", "marks cannot be placed either")
+    return f"{what}{rest}: a damaged record, not shown"
+
+
 def unusable_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
     """One note naming the first mark (in time) whose energy is not usable
     (:func:`mark_fault`), with how many more are, or None."""
-    faults = [(m.get("step"), why) for m in marks if (why := mark_fault(m)) is not None]
+    faults = [(m.get("step"), why) for m in marks
+              if placed(m) and (why := mark_fault(m)) is not None]
     if not faults:
         return None
     (step, why), more = faults[0], len(faults) - 1
@@ -55,7 +84,8 @@ def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None,
     """Every note on a run's stored marks: those not usable, those below the mark before
     them, and (``summary``: the run's stored one) those above its total (``again``: its
     samples' where its stored one is not usable, as every output shows it)."""
-    return [n for n in (unusable_marks_note(marks), backward_note(marks),
+    return [n for n in (unplaced_marks_note(marks), unusable_marks_note(marks),
+                        backward_note(marks),
                         above_total_note(marks, summary, again)) if n is not None]
 
 
@@ -71,8 +101,8 @@ def above_total_note(marks: Sequence[dict[str, Any]], summary: Any,
     without a summary is judged on its marks up to its last sample only."""
     from wattwise.records.stored_energy import AGREES, AGREES_J, summary_energy_fault
 
-    usable = [(m.get("step"), e, m.get("t_unix_s")) for m in marks if mark_fault(m) is None
-              and (e := finite_float(m.get("energy_j"))) is not None]
+    usable = [(m.get("step"), e, m.get("t_unix_s")) for m in marks if placed(m)
+              and mark_fault(m) is None and (e := finite_float(m.get("energy_j"))) is not None]
     stored = isinstance(summary, dict) and summary_energy_fault(summary) is None
     if not usable or (not stored and again is None) \
             or (summary is not None and not isinstance(summary, dict)):
@@ -107,7 +137,7 @@ def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
     lower = 0
     for m in marks:
         e = finite_float(m.get("energy_j"))
-        if e is None or mark_fault(m) is not None:
+        if e is None or not placed(m) or mark_fault(m) is not None:
             continue
         if prev is not None and e < prev[1] - _ROUNDING * max(abs(prev[1]), 1.0):
             lower += 1

@@ -443,17 +443,17 @@ def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, 
     None without any: ``step`` (steps done by then), ``energy_j`` with ``low_j`` and
     ``high_j`` (since the run started), ``kind`` (measured, estimated or mixed), and
     ``marked``, how many the run marked in all, of which ``stored`` were kept. A row
-    whose time or step is not a number (a damaged record) is left out; one whose energy
-    is not usable (``records.step_marks.mark_fault``, its note among the run's) has
-    none."""
-    from wattwise.records.step_marks import mark_fault
+    whose time or step is not a number (a damaged record: ``records.step_marks.placed``)
+    is left out; one whose energy is not usable (``records.step_marks.mark_fault``) has
+    none: each is said in the run's notes."""
+    from wattwise.records.step_marks import mark_fault, placed
 
     out: dict[str, list[Any]] = {k: [] for k in
                                  ("t_s", "step", "energy_j", "low_j", "high_j", "kind")}
     marked = 0
     for m in marks:
         t, step = _finite(m.get("t_unix_s")), m.get("step")
-        if t is None or isinstance(step, bool) or not isinstance(step, int):
+        if t is None or not placed(m):
             continue
         mark = m.get("mark")
         if isinstance(mark, int) and not isinstance(mark, bool):
