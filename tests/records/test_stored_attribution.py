@@ -222,3 +222,78 @@ def test_a_share_not_its_times_is_told_apart() -> None:
     assert got["time_note"] == ("its stored share (1.000001) is not its process tree's CPU "
                                 "time over the machine's busy CPU time (0.2 of 0.2 CPU-s: "
                                 "0.9999997): not usable"), got
+
+
+def _damaged_run(tmp_path: Path, summary: Any = None, hardware: Any = None) -> tuple[Path, int]:
+    import json
+    import sqlite3
+
+    from tests._damage import edit_summary
+
+    db = tmp_path / "r.db"
+    with wattwise.track("t", db=db, sensors=[ConstantPowerSensor({"cpu:0": 20.0})],
+                        interval_s=0.02) as run:
+        time.sleep(0.05)
+    rid = int(run.run_id or 0)
+
+    def change(s: dict[str, Any]) -> None:
+        s["attribution"].update(tree_cpu_s=50.0, machine_busy_cpu_s=100.0, share=0.5)
+        if summary is not None:
+            summary(s)
+
+    edit_summary(db, rid, change)
+    if hardware is not None:
+        conn = sqlite3.connect(db)
+        hw = json.loads(conn.execute("SELECT hardware_json FROM runs WHERE id = ?",
+                                     (rid,)).fetchone()[0])
+        hardware(hw)
+        conn.execute("UPDATE runs SET hardware_json = ? WHERE id = ?", (json.dumps(hw), rid))
+        conn.commit()
+        conn.close()
+    return db, rid
+
+
+@pytest.mark.parametrize("drop", ["null", "missing"])
+def test_a_summary_without_its_duration_is_judged_over_the_run_s_start_to_end(
+        tmp_path: Path, drop: str) -> None:
+    """With no stored duration_s the busy-time check was skipped: every output gave
+    "50.00 CPU-s of 100.00 busy CPU-s (50%)" in a 0.45 s run on 2 CPUs, beside the
+    CodeCarbon export's "more than the machine's 2 CPUs could be busy"."""
+    from tests._cli_out import cli_out
+
+    def no_duration(s: dict[str, Any]) -> None:
+        if drop == "null":
+            s["duration_s"] = None
+        else:
+            del s["duration_s"]
+
+    db, rid = _damaged_run(tmp_path, no_duration, lambda h: h.update(logical_cpus=2))
+    said = " ".join(cli_out("show", str(rid), "--db", str(db)).split())
+    assert "its stored busy CPU time (100 CPU-s) is more than the machine's 2 CPUs could " \
+        "be busy over the run's " in said, said
+    assert "(50%)" not in said
+
+
+@pytest.mark.parametrize(("stored", "why"), [
+    (0, "below 1 (0)"), (True, "not a number (stored as 'true')"), ("2", "not a number "
+                                                                          "(stored as '2')")])
+def test_a_damaged_cpu_count_hides_no_usable_one_and_is_said(
+        tmp_path: Path, stored: Any, why: str) -> None:
+    """A ``cpu_count`` of 0 or true hid a usable ``logical_cpus`` of 2 (the busy time was
+    then judged against none); with no usable count, no output said the check was not
+    made."""
+    import json
+
+    from tests._cli_out import cli_out
+
+    db, rid = _damaged_run(tmp_path, None, lambda h: h.update(cpu_count=stored,
+                                                                 logical_cpus=2))
+    said = " ".join(cli_out("show", str(rid), "--db", str(db)).split())
+    assert "more than the machine's 2 CPUs could be busy" in said, said
+    db, rid = _damaged_run(tmp_path / "b", None, lambda h: (
+        h.pop("logical_cpus", None), h.update(cpu_count=stored)))
+    notes = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["notes"]
+    want = (f"its stored CPU count (the host's logical CPUs) is not usable: {why}: the "
+            "process tree's CPU times are not judged against the machine's CPUs")
+    assert want in notes, notes
+    assert want in " ".join(cli_out("show", str(rid), "--db", str(db)).split())

@@ -102,8 +102,9 @@ def unpriced_notes(record: Any, part: Any, priced: Any) -> list[str]:
 
 
 def stored_field_notes(record: Any, figures: Any = None) -> list[str]:
-    """The notes on run ``record``'s stored duration, PUE, average powers and total's
-    range (one bound of it alone: ``half_range_note``) that are not usable
+    """The notes on run ``record``'s stored duration, PUE, average powers, total's
+    range (one bound of it alone: ``half_range_note``) and CPU count (``cpus_note``)
+    that are not usable
     (``records.judged_stored``); ``figures``: its judged figures where the caller
     has them (``records.run_sums.judged_details``), else judged here (cheap where its
     stored total is usable; where it is not, its note covers the powers)."""
@@ -114,18 +115,19 @@ def stored_field_notes(record: Any, figures: Any = None) -> list[str]:
         pue_notes,
     )
     from wattwise.records.run_sums import judged_details
+    from wattwise.records.stored_attribution import cpus_note
     from wattwise.records.stored_energy import half_range_note, summary_energy_fault
 
     summary = getattr(record, "summary", None)
     if not isinstance(summary, dict):
         return []
-    half = half_range_note(summary)
+    half, cpus = half_range_note(summary), cpus_note(record)
     if figures is None and summary_energy_fault(summary) is None:
         figures = judged_details(None, record, {"energy_j": summary.get("energy_j")})
     return (duration_notes(summary, record.started_unix_s, record.ended_unix_s,
                            record.duration_s)
             + kind_notes(summary) + pue_notes(summary) + power_notes(summary, figures)
-            + ([] if half is None else [half]))
+            + [n for n in (half, cpus) if n is not None])
 
 
 def refused_notes(record: Any) -> list[str]:

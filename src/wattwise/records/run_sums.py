@@ -380,12 +380,15 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     times = (getattr(record, "started_unix_s", None), getattr(record, "ended_unix_s", None))
     duration, tol = stored_duration(summary, *times), power_tolerance(summary, *times)
     cpus = usable_cpus(getattr(record, "hardware", None))[0]
+    # the attribution's busy time judged over the run's duration as every output gives
+    # it: the summary's, else its start to its end (BP1: none stored skipped the check)
+    span = getattr(record, "duration_s", None) if duration is None else duration
     if summary_energy_fault(summary) is None:
         return {"domains": [_stored_domain(d, duration, tol) for d in rows],
                 "avg_power_w": None if sums_other_runs(summary) else judged_power(
                     summary.get("avg_power_w"), _real(figures.get("energy_j")), duration, tol),
                 "attribution": judged_attribution(summary.get("attribution"), summary, cpus,
-                                                  duration),
+                                                  span),
                 "market_lines": market_lines(summary, record.id),
                 "market": market_parts(summary, record.id),
                 "market_g": market_g(summary), "kind": said_kind(summary),
@@ -400,7 +403,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
             else judged_power(None, total, duration),
             "attribution": repriced_attribution(summary.get("attribution"), [
                 f["energy_j"] for d, f in zip(rows, domains, strict=True)
-                if f["in_total"] and d.get("component") == "cpu"], note, cpus, duration),
+                if f["in_total"] and d.get("component") == "cpu"], note, cpus, span),
             "market_lines": [], "market": None, "market_g": None,  # priced from that total
             "emissions_ranges_note": None, "range_note": None, "kind": said_kind(summary),
             **shown_pue(record, figures)}

@@ -211,21 +211,39 @@ def cpu_count(hardware: Any) -> Any:
 
 def usable_cpus(hardware: Any) -> tuple[int | None, str | None]:
     """A record's logical CPU count where it is one a host has (a whole number from 1
-    to :data:`MAX_CPUS`), else None with why (None where it was not recorded): a
-    damaged count ("2", -1, 1e9) is neither judged against nor written out."""
-    n = cpu_count(hardware)
-    if n is None:
+    to :data:`MAX_CPUS`; ``cpu_count`` or else ``logical_cpus``, the first of them that
+    is), else None with why (None where neither was recorded): a damaged count ("2",
+    -1, 1e9) is neither judged against nor written out, nor hides a usable one."""
+    faults = []
+    for key in ("cpu_count", "logical_cpus"):
+        n = hardware.get(key) if isinstance(hardware, dict) else None
+        if n is None or n == "":
+            continue
+        why = _number_fault(n)
+        if why is None and float(n) != math.floor(float(n)):
+            why = f"not a whole number ({float(n):g})"
+        elif why is None and n < 1:
+            why = f"below 1 ({float(n):g})"
+        elif why is None and n > MAX_CPUS:
+            why = f"implausibly large ({float(n):g}, more than {MAX_CPUS:,})"
+        if why is None:
+            return int(n), None
+        faults.append(why)
+    if not faults:
         return None, None
-    why = _number_fault(n)
-    if why is None and float(n) != math.floor(float(n)):
-        why = f"not a whole number ({float(n):g})"
-    elif why is None and n < 1:
-        why = f"below 1 ({float(n):g})"
-    elif why is None and n > MAX_CPUS:
-        why = f"implausibly large ({float(n):g}, more than {MAX_CPUS:,})"
-    if why is not None:
-        return None, f"its stored CPU count (the host's logical CPUs) is not usable: {why}"
-    return int(n), None
+    return None, f"its stored CPU count (the host's logical CPUs) is not usable: {faults[0]}"
+
+
+def cpus_note(record: Any) -> str | None:
+    """The note where a run's attribution could not be judged against its CPUs: its
+    stored CPU count is not usable (:func:`usable_cpus`); None where it is, or the run
+    holds no attribution to judge."""
+    summary = getattr(record, "summary", None)
+    if not isinstance(summary, dict) or not isinstance(summary.get("attribution"), dict):
+        return None
+    why = usable_cpus(getattr(record, "hardware", None))[1]
+    return None if why is None else (
+        f"{why}: the process tree's CPU times are not judged against the machine's CPUs")
 
 
 def cpus_said(n: float) -> str:
