@@ -32,9 +32,9 @@ import pytest
     ((1.5, 0.924, 2.0), "1.5 J (0.924-2.0)"),
     # a range past what one run may hold: said not usable, as the pages say it
     ((9e14, 8.3e14, 1.0157e15), "900000000000000.0 J (range not usable: its high is "
-     "implausibly large (1015700000000000.0 J, more than 1e+15 J): a damaged record)"),
+     "implausibly large (1.0157e+15 J, more than 1e+15 J): a damaged record)"),
     ((9e14, 8.3e14, 1e15 + 1), "900000000000000.0 J (range not usable: its high is "
-     "implausibly large (1000000000000001.0 J, more than 1e+15 J): a damaged record)"),
+     "implausibly large (1000000000000001 J, more than 1e+15 J): a damaged record)"),
     ((3.78e-5, -3.78e-5, 4.27e-5), "37.8 µJ (range not usable: its low is negative "
      "(-37.8 µJ): a damaged record)"),  # was "37.8 µJ (-37.8-42.7)"
     ((3.78e-5, -2e15, 4.27e-5), "37.8 µJ (range not usable: its low is negative "
@@ -44,7 +44,10 @@ import pytest
     # its range judged as any other's (it was written as a reading)
     ((2e15, 2e15, 2e15), "2000000000000000.0 J"),
     ((3e15, 2e15, 4e15), "3000000000000000.0 J (range not usable: its high is implausibly "
-     "large (4000000000000000.0 J, more than 1e+15 J): a damaged record)"),
+     "large (4e+15 J, more than 1e+15 J): a damaged record)"),
+    # past it by far: as the pages write it (it was written in 301 digits)
+    ((5.41, 5.41, 1e300), "5.4 J (range not usable: its high is implausibly large (1e+300 J, "
+     "more than 1e+15 J): a damaged record)"),
     ((-1.0, -2.0, 5.0), "-1.0 J (range not usable: its low is negative (-2.0 J): a damaged "
      "record)"),  # was "-1.0 J (-2.0-5.0)"
     ((-5.0, -5.0, -5.0), "-5.0 J"),
@@ -66,7 +69,7 @@ import pytest
     ((1e-09, 1e-10, 9.99998e-10), "1e-09 J (range not usable: it does not hold its figure "
      "(1e-09 J; range 1e-10 J to 9.99998e-10 J): a damaged record)"),
     ((1e15, 1.0000001e15, 1e15), "1000000000000000.0 J (range not usable: its low is "
-     "implausibly large (1000000100000000.0 J, more than 1e+15 J): a damaged record)"),
+     "implausibly large (1.0000001e+15 J, more than 1e+15 J): a damaged record)"),
 ])
 def test_an_energy_under_a_joule_is_never_written_as_zero(args: tuple[float, float, float],
                                                           said: str) -> None:

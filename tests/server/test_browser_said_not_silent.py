@@ -75,3 +75,36 @@ def test_an_address_of_no_page_is_said(browser: Any, tmp_path: Path, address: st
         _open(browser, f"{base}/#/runs", "#runs tbody tr")  # the runs list, as before
     finally:
         next(served, None)
+
+
+@pytest.mark.parametrize(("low", "high", "page", "cli"), [
+    (-5.0, 3e15, "a range whose low is negative (-5 J)", "its low is negative (-5.0 J)"),
+    (5.0, 1e300, "a range whose high is implausibly large (1e+300 J, more than 1e+15 J)",
+     "its high is implausibly large (1e+300 J, more than 1e+15 J)")])
+def test_a_range_with_faults_is_said_by_the_same_one_as_the_cli(
+        browser: Any, tmp_path: Path, low: float, high: float, page: str, cli: str) -> None:
+    """A low of -5 J with a high of 3e15 J was said by its low in the CLI and by its high
+    on the pages; a high of 1e300 J was written in 301 digits in the CLI."""
+    from selenium.webdriver.common.by import By
+
+    from tests._cli_out import cli_out
+
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db, seconds=0.3)
+    edit_summary(db, rid, lambda s: s.update(low_j=low, high_j=high))
+    import json
+
+    said = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))
+    assert said["figures"]["range_note"] == (
+        f"the stored total's range is not usable: {cli}: a damaged record"), said["figures"]
+    served = _serve(db)
+    base = next(served)
+    try:
+        _open(browser, f"{base}/#/run/{rid}", "#attribution")
+        view = " ".join(browser.find_element(By.ID, "view").text.split())
+        assert page in view, view
+        _open(browser, f"{base}/#/runs", "table")
+        listed = " ".join(browser.find_element(By.ID, "view").text.split())
+        assert page in listed, listed
+    finally:
+        next(served, None)

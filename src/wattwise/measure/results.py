@@ -215,9 +215,10 @@ def range_fault(low_j: float, high_j: float) -> str | None:
     if low_j < 0:
         return f"its low is negative ({fmt_joules(low_j)})"
     for name, bound in (("high", high_j), ("low", low_j)):  # a low past it, above its high
-        if bound > MAX_STORED_ENERGY_J:
-            return (f"its {name} is implausibly large ({fmt_joules(bound)}, more than "
-                    f"{MAX_STORED_ENERGY_J:g} J)")
+        if bound > MAX_STORED_ENERGY_J:  # in the digits that tell it from the most, as the
+            # pages write it (a high of 1e300 J was written in 301 digits)
+            return (f"its {name} is implausibly large ({told_apart(bound, MAX_STORED_ENERGY_J)[0]}"
+                    f" J, more than {MAX_STORED_ENERGY_J:g} J)")
     return None
 
 
