@@ -33,6 +33,9 @@ FAULTS = [
      "usable: implausibly large (1e+300 CPU-s, more than 1e+12 CPU-s)"),
     ({"share": 0.5}, "its stored share (0.5) is not its process tree's CPU time over the "
                      "machine's busy CPU time (1 of 4 CPU-s: 0.25): not usable"),
+    # a tree of no CPU time holds no share (1e-7 passed an absolute allowance)
+    ({"tree_cpu_s": 0.0, "share": 1e-7}, "its stored share (1e-07) is not its process "
+     "tree's CPU time over the machine's busy CPU time (0 of 4 CPU-s: 0): not usable"),
 ]
 
 
