@@ -61,6 +61,10 @@ def test_show_says_what_the_plan_page_says_of_its_start(tmp_path: Path, after_s:
     (why,) = page["not_valid"]
     out = said(cli_out("show", str(plan), "--db", str(path)))
     assert f"plan: {why}" in out, out
+    # the tags line marks the tag the plan line calls not valid (it printed it plainly)
+    (tag,) = re.findall(r"planned_start_unix_s=[0-9.e+-]+( \(not valid: see the plan's "
+                        r"note\))?", out)
+    assert tag, out
     assert said(cli_out("show", str(plan), "--db", str(path), "--json")).count(why) == 2
 
 
@@ -77,9 +81,14 @@ def test_a_start_stored_as_0_does_not_blame_the_planned_start_alone(tmp_path: Pa
 @pytest.mark.parametrize("after_s", [0.0, -30.0])
 def test_a_run_begun_at_or_after_its_planned_start_is_as_stored(
         tmp_path: Path, after_s: float) -> None:
-    for got in _plan(tmp_path, after_s):
+    path, plan, listed, page = edited_plan(
+        tmp_path, "tags_json = json_set(tags_json, '$.planned_start_unix_s', "
+        f"printf('%.0f', started_unix_s + {after_s!r}))")
+    for got in (listed, page):
         assert got["not_valid"] == [] and got["late_s"] is not None, got
         assert got["late_s"] == pytest.approx(-after_s, abs=0.5)
+    out = said(cli_out("show", str(plan), "--db", str(path)))
+    assert "planned_start_unix_s=" in out and "not valid" not in out, out
 
 
 @pytest.mark.parametrize(("stored", "said"), [

@@ -774,6 +774,16 @@ def _plan(rec: Any) -> dict[str, Any] | None:
     return plan_figures(rec.to_dict())
 
 
+def _unvalid_plan_tags(tags: dict[str, Any], plan: dict[str, Any] | None) -> set[str]:
+    """The plan's tags the plan's figures set aside as not valid (``plan_not_valid``): the
+    tags line marks them, where it printed a planned start the plan line calls not valid
+    as a plain tag."""
+    if plan is None:
+        return set()
+    return {k for k in ("planned_start_unix_s", "planned_g_per_kwh", "usual_g_per_kwh")
+            if k in tags and plan.get(k) is None}
+
+
 def _plan_lines(plan: dict[str, Any] | None) -> list[str]:
     """``show``'s lines on a plan's run: its realised saving against the usual time, or
     why it has none, in the plan page's words; then what the plan page says of the
@@ -998,10 +1008,14 @@ def show(
         if isinstance(rec.command, list) and rec.command:
             command = shlex.join(str(c) for c in rec.command)
             console.print(f"command: {safe(command, 500)}", markup=False, highlight=False)
+        plan = _plan(rec)
         if isinstance(rec.tags, dict) and rec.tags:
-            tags = ", ".join(f"{safe(k, 50)}={safe(v, 100)}" for k, v in rec.tags.items())
+            unvalid = _unvalid_plan_tags(rec.tags, plan)
+            tags = ", ".join(f"{safe(k, 50)}={safe(v, 100)}"
+                             + (" (not valid: see the plan's note)" if k in unvalid else "")
+                             for k, v in rec.tags.items())
             console.print(f"tags: {tags}", markup=False, highlight=False)
-        for line in _plan_lines(_plan(rec)):
+        for line in _plan_lines(plan):
             console.print(line, markup=False, highlight=False)
         marks_line = steps_line(marks)
         if marks_line is not None:
