@@ -1362,7 +1362,7 @@ def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> Non
                     "high_j": None, "energy_kind": kind, "partial": part is not None,
                     "energy_note": note, "emissions_note": None, "from_summary": False,
                     "duration_s": rec.duration_s, "attribution": attribution,
-                    "emissions": None})
+                    "emissions": None, "notes": [note]})
         return
     said = "" if note.startswith(RECORDING) else "not usable: "  # a run just started
     console.print(f"run {rec.id} '{safe(rec.name)}': {said}{safe(note, None)}",
@@ -1698,6 +1698,9 @@ def report(
         if as_json:
             if out["emissions_ranges_note"] is not None:  # each range is that range priced
                 _unranged(out)
+            # every note the text gives as "note:", at the top as show --json gives its own
+            # (they were under emissions.notes only)
+            out["notes"] = list(em.notes)
             print_json(out)
             return
         if html is not None:
