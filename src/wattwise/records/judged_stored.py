@@ -26,13 +26,12 @@ import json
 import math
 from typing import Any
 
+from wattwise._finite import finite_float, told_apart
 from wattwise.records.judged_power import CLOCKS_TOLERANCE, MAX_DURATION_S, POWER_TOLERANCE
 from wattwise.records.stored_energy import (
     AGREES,
     STORED_NULL,
     as_float,
-    finite_float,
-    told_apart,
 )
 
 #: How much longer than its run's recorded start to end a stored duration may be (s,

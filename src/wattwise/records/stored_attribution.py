@@ -9,15 +9,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from wattwise._finite import finite_float, told_apart
 from wattwise.records.stored_energy import (
     AGREES_J,
     disagree,
     energy_fault,
     figure_fault,
-    finite_float,
     rounding_slack,
     shown_value,
-    told_apart,
 )
 
 #: The most CPU-seconds one stored attribution may hold: 1,000 CPUs busy for 31 years.

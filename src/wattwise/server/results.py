@@ -25,6 +25,7 @@ import re
 from typing import Any
 
 from wattwise._finite import finite_float as _num
+from wattwise._finite import told_apart
 from wattwise.bench.stored import result_of, stored_rows
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.carbon.emissions import saving_against
@@ -45,7 +46,6 @@ from wattwise.records.judged_stored import said_kind, stored_pue
 from wattwise.records.queries import start_fault
 from wattwise.records.rows import json_kind, loads, loads_summary, no_total, unreadable
 from wattwise.records.rows import shown_text as _text
-from wattwise.records.stored_energy import told_apart
 from wattwise.schedule.executors import PRECISION_TAG
 from wattwise.schedule.jobs import MAX_HORIZON_S
 from wattwise.server._damaged import BROKEN, damage, drawn, shape
