@@ -411,8 +411,8 @@ class RunQueries(SampleSums):
         an infinity, a negative or absurd value, one outside its own range),
         summed inside SQLite: an export of a million samples reads one row per domain."""
         rows = self._read(
-            f"SELECT domain, total(CASE WHEN {self._FINITE_ENERGY} THEN energy_j END),"
-            f" sum({self._FINITE_ENERGY}), count(*) FROM samples WHERE run_id = ?"
+            f"SELECT domain, total(CASE WHEN {USABLE_E} THEN energy_j END),"
+            f" count(CASE WHEN {USABLE_E} THEN 1 END), count(*) FROM samples WHERE run_id = ?"
             " GROUP BY domain", (run_id,))
         return {r[0]: (float(r[1]), int(r[2]), int(r[3]) - int(r[2])) for r in rows}
 

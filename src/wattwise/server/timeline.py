@@ -79,7 +79,9 @@ BUCKETS_SQL = (
     " max(CASE WHEN gap = 0 THEN power_w END) AS max_w,"
     " min(CASE WHEN gap = 0 AND energy_j > 0 AND power_w > 0"
     "     THEN t_unix_s - energy_j / power_w END) AS t_begin,"
-    f" count(CASE WHEN gap = 0 AND NOT coalesce({USABLE_E}, 0) THEN 1 END) AS unusable,"
+    # a sample that is not usable counted by the condition's jump, as the energy's total
+    # takes it: NOT coalesce(...) computed the whole condition per sample (0.4 s a million)
+    f" count(CASE WHEN gap = 0 AND {USABLE_E} THEN NULL WHEN gap = 0 THEN 1 END) AS unusable,"
     " min(t_unix_s) AS t_first, late"
     " FROM (SELECT *, CASE WHEN x < -4e18 THEN CASE WHEN t_unix_s >= -1.7976931348623157e308"
     f"     THEN {FAR_BEFORE} END"
