@@ -21,7 +21,8 @@ def test_report_json_gives_the_text_s_notes_at_the_top(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     rid = recorded(db)
     with Store(db) as store:
-        store.add_steps(rid, [(1, 1.0e9 + 1, 1, 1e-6, 1e-6, 1e-6, "mixed")])
+        t0 = store.get_run(rid).started_unix_s
+        store.add_steps(rid, [(1, t0 + 0.01, 1, 1e-6, 1e-6, 1e-6, "mixed")])
     conn = sqlite3.connect(db)
     conn.execute("INSERT INTO steps (run_id, mark, t_unix_s, step, energy_j, low_j, high_j,"
                  " kind) VALUES (?, 2, 'later', 2, 1e-6, 1e-6, 1e-6, 'mixed')", (rid,))

@@ -20,7 +20,8 @@ def test_a_kind_not_recorded_is_unknown_never_none(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     rid = tracked_run(db)
     with Store(db) as store:
-        store.add_steps(rid, [(1, 1.0e9, 1, 1.0, 1.0, 1.0, "measured")])
+        t0 = store.get_run(rid).started_unix_s
+        store.add_steps(rid, [(1, t0 + 0.01, 1, 1.0, 1.0, 1.0, "measured")])
     conn = sqlite3.connect(db)  # another program's rebuilt table: no NOT NULL on kind
     with conn:
         conn.executescript(

@@ -94,7 +94,23 @@ def test_a_whole_float_count_is_a_count(recorded: RunInfo) -> None:
 def test_a_missing_count_empties_the_share_and_says_not_recorded(recorded: RunInfo) -> None:
     row, notes = _row(recorded)
     assert row["cpu_count"] == "" and row["cpu_utilization_percent"] == ""
-    assert any("cpu_utilization_percent" in n and "CPU count was not recorded" in n
+    assert any("cpu_utilization_percent" in n and "its CPU count (the host's logical CPUs) "
+               "was not recorded" in n for n in notes), notes
+
+
+def test_hardware_that_cannot_be_read_is_named_not_called_unrecorded(
+        recorded: RunInfo) -> None:
+    """A NaN in the stored hardware's JSON drops it whole: the export said the CPU count
+    "was not recorded"."""
+    d = recorded.summary["duration_s"]
+    summary = {**recorded.summary, "attribution": {**recorded.summary["attribution"],
+               "tree_cpu_s": d / 2, "machine_busy_cpu_s": d, "share": 0.5}}
+    run = dataclasses.replace(recorded, summary=summary, hardware={},
+                              damaged={"hardware": "not valid JSON"})
+    notes: list[str] = []
+    (row,) = list(csv.DictReader(io.StringIO(export_codecarbon(run, notes=notes))))
+    assert row["cpu_count"] == "" and row["cpu_utilization_percent"] == ""
+    assert any("cpu_utilization_percent" in n and "its stored hardware cannot be read" in n
                for n in notes), notes
 
 

@@ -300,3 +300,28 @@ def test_a_damaged_cpu_count_hides_no_usable_one_and_is_said(
             "process tree's CPU times are not judged against the machine's CPUs")
     assert want in notes, notes
     assert want in " ".join(cli_out("show", str(rid), "--db", str(db)).split())
+
+
+@pytest.mark.parametrize(("hardware", "why"), [
+    ("remove", "its CPU count (the host's logical CPUs) was not recorded"),
+    ("nan", "its stored hardware cannot be read (see its note)")])
+def test_no_cpu_count_to_judge_against_is_said(tmp_path: Path, hardware: str,
+                                               why: str) -> None:
+    """With the count removed, or the hardware's JSON holding a NaN (read as no hardware),
+    "50.00 CPU-s of 100.00 busy CPU-s (50%)" of a 0.45 s run was shown with no word."""
+    import json
+    import sqlite3
+
+    from tests._cli_out import cli_out
+
+    db, rid = _damaged_run(tmp_path, None, lambda h: (h.pop("logical_cpus", None),
+                                                      h.pop("cpu_count", None)))
+    if hardware == "nan":
+        conn = sqlite3.connect(db)
+        conn.execute("UPDATE runs SET hardware_json = '{\"logical_cpus\": NaN}' WHERE id = ?",
+                     (rid,))
+        conn.commit()
+        conn.close()
+    notes = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["notes"]
+    assert f"{why}: the process tree's CPU times are not judged against the machine's " \
+        "CPUs" in notes, notes

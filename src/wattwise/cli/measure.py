@@ -54,6 +54,7 @@ from wattwise.records.run_notes import (
     recording_note,
     unpriced_notes,
 )
+from wattwise.records.step_marks import run_span
 
 DB_HELP = "Run-record database (default: $WATTWISE_DB or the user data directory)."
 REF_HELP = (
@@ -1017,7 +1018,7 @@ def show(
             console.print(f"tags: {tags}", markup=False, highlight=False)
         for line in _plan_lines(plan):
             console.print(line, markup=False, highlight=False)
-        marks_line = steps_line(marks)
+        marks_line = steps_line(marks, run_span(rec))
         if marks_line is not None:
             console.print(marks_line, markup=False, highlight=False)
         if windows:

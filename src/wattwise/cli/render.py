@@ -329,11 +329,11 @@ def partial_line(part: Any, duration_s: Any = None) -> str:
             f"({safe(part.note, None)}){over}")
 
 
-def steps_line(marks: list[dict[str, Any]]) -> str | None:
-    """How many step marks a run stored and its last one placed (``step_marks.placed``),
-    or None without any; its ``mark`` (its place among all) says how many the run made.
-    One not usable is not shown as a reading; the run's notes say why."""
-    shown = [m for m in marks if placed(m)]
+def steps_line(marks: list[dict[str, Any]], span: Any = (None, None)) -> str | None:
+    """How many step marks a run stored and its last one placed in its ``span``
+    (``step_marks.placed``), or None without any; its ``mark`` (its place among all) says
+    how many the run made. One not usable is not shown as a reading; the notes say why."""
+    shown = [m for m in marks if placed(m, span)]
     if not shown:
         return f"step marks: {len(marks):,} stored, none placed" if marks else None
     last, marked = shown[-1], max([m["mark"] for m in marks if type(m.get("mark")) is int] + [0])

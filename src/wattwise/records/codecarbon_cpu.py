@@ -13,7 +13,7 @@ from wattwise.records.stored_attribution import (
     TICKS_S,
     cpus_said,
     judged_attribution,
-    usable_cpus,
+    record_cpus,
 )
 
 
@@ -38,7 +38,7 @@ def cpu_cells(record: RunInfo, duration_s: float | None) -> CpuCells:
     its CPUs could do by up to ``TICKS_S`` per CPU: that share is written as 100, and
     ``note`` says what it was. A damaged CPU count is not written (nor used)."""
     summary = record.summary if isinstance(record.summary, dict) else {}
-    cpus, count_fault = usable_cpus(record.hardware)
+    cpus, count_fault = record_cpus(record)
     unknown: list[tuple[tuple[str, ...], str]] = []
     if count_fault is not None:
         unknown.append((("cpu_count",), count_fault))
@@ -49,7 +49,7 @@ def cpu_cells(record: RunInfo, duration_s: float | None) -> CpuCells:
         why = ((isinstance(att, dict) and att.get("time_note")) or "no busy CPU time was "
                "recorded with the run (it measured no process tree)")
     elif cpus is None:
-        why = count_fault or "the run's CPU count was not recorded"
+        why = count_fault
     elif not duration_s:
         why = "the run's duration was not recorded"
     if why is not None:

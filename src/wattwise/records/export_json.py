@@ -22,7 +22,7 @@ from wattwise.records.export_values import (
     replaced_note,
     run_window,
 )
-from wattwise.records.step_marks import step_notes
+from wattwise.records.step_marks import run_span, step_notes
 from wattwise.records.store import SCHEMA_VERSION, RunInfo, SampleRow
 from wattwise.records.stored_energy import unusable_notes
 
@@ -158,7 +158,7 @@ def write_json(
     said += [n for n in run_notes if n not in said]
     # step marks not usable or below the one before them: said by ``run_notes`` where
     # read from the store
-    said += [n for n in step_notes(steps, record.summary) if n not in said]
+    said += [n for n in step_notes(steps, record.summary, span=run_span(record)) if n not in said]
     if said:
         member("notes", said)
         if notes is not None:

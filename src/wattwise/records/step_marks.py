@@ -15,8 +15,8 @@ from typing import Any
 from wattwise._finite import finite_float
 from wattwise.measure.results import fmt_joules
 
-__all__ = ["above_total_note", "backward_note", "mark_fault", "placed", "step_notes",
-           "stored_step_notes", "unplaced_marks_note", "unusable_marks_note"]
+__all__ = ["above_total_note", "backward_note", "mark_fault", "placed", "run_span",
+           "step_notes", "stored_step_notes", "unplaced_marks_note", "unusable_marks_note"]
 
 #: Rounding a mark may carry (relative) without being called lower.
 _ROUNDING = 1e-9
@@ -37,32 +37,57 @@ def mark_fault(mark: dict[str, Any]) -> str | None:
     return energy_fault(*(mark.get(k) for k in ("energy_j", "low_j", "high_j")))
 
 
-def placed(mark: dict[str, Any]) -> bool:
-    """Whether a stored mark can be placed: its time a finite number and its step a whole
-    number. One that cannot (a damaged record: a time stored as text sorts after every
-    number, so it read as the last mark) is left out of every output, and said
-    (:func:`unplaced_marks_note`)."""
-    step = mark.get("step")
-    return finite_float(mark.get("t_unix_s")) is not None and isinstance(step, int) \
-        and not isinstance(step, bool)
+#: How far a mark's time may lie outside its run's start and end (the clock's reads).
+SPAN_SLACK_S = 1.0
+
+Span = tuple[float | None, float | None]
 
 
-def unplaced_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
-    """One note naming the first stored mark that cannot be placed (:func:`placed`),
-    with how many more cannot, or None."""
+def run_span(record: Any) -> Span:
+    """A run's start and end as its marks are judged against (:func:`placed`); an end only
+    where one is recorded (a run killed may have marked after its last heartbeat)."""
+    return (finite_float(getattr(record, "started_unix_s", None)),
+            finite_float(getattr(record, "ended_unix_s", None)))
+
+
+def _misplaced(mark: dict[str, Any], span: Span = (None, None)) -> str | None:
+    """Why a stored mark cannot be placed, or None."""
     from wattwise.records.stored_energy import shown_value
 
-    bad = [m for m in marks if not placed(m)]
+    step, t = mark.get("step"), mark.get("t_unix_s")
+    if isinstance(step, bool) or not isinstance(step, int):
+        return f"a step mark's stored step is not an integer (stored as {shown_value(step)})"
+    if step < 0:
+        return f"a step mark's stored step is negative ({step})"
+    at = finite_float(t)
+    if at is None:
+        return f"step {step}'s stored time is not usable (stored as {shown_value(t)})"
+    start, end = span
+    if start is not None and at < start - SPAN_SLACK_S:
+        return f"step {step}'s stored time is outside the run ({start - at:.4g} s before its start)"
+    if end is not None and at > end + SPAN_SLACK_S:
+        return f"step {step}'s stored time is outside the run ({at - end:.4g} s after its end)"
+    return None
+
+
+def placed(mark: dict[str, Any], span: Span = (None, None)) -> bool:
+    """Whether a stored mark can be placed: its step a whole number from 0 and its time a
+    finite number inside its run's ``span`` (:func:`run_span`, within
+    :data:`SPAN_SLACK_S`). One that cannot (a damaged record: a time stored as text sorts
+    after every number, so it read as the last mark) is left out of every output, and
+    said (:func:`unplaced_marks_note`)."""
+    return _misplaced(mark, span) is None
+
+
+def unplaced_marks_note(marks: Sequence[dict[str, Any]], span: Span = (None, None)
+                        ) -> str | None:
+    """One note naming the first stored mark that cannot be placed (:func:`placed`),
+    with how many more cannot, or None."""
+    bad = [why for m in marks if (why := _misplaced(m, span)) is not None]
     if not bad:
         return None
-    first, more = bad[0], len(bad) - 1
-    step = first.get("step")
-    what = (f"step {str(step)[:40]}'s stored time is not usable (stored as "
-            f"{shown_value(first.get('t_unix_s'))})" if placed({**first, "t_unix_s": 0.0})
-            else f"a step mark's stored step is not a whole number (stored as "
-                 f"{shown_value(step)})")
-    rest = _more(more, "mark cannot be placed either", "marks cannot be placed either")
-    return f"{what}{rest}: a damaged record, not shown"
+    rest = _more(len(bad) - 1, "mark cannot be placed either", "marks cannot be placed either")
+    return f"{bad[0]}{rest}: a damaged record, not shown"
 
 
 def unusable_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
@@ -79,14 +104,16 @@ def unusable_marks_note(marks: Sequence[dict[str, Any]]) -> str | None:
 
 
 def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None,
-               again: Callable[[], tuple[float, float | None] | None] | None = None
-               ) -> list[str]:
-    """Every note on a run's stored marks: those not usable, those below the mark before
-    them, and (``summary``: the run's stored one) those above its total (``again``: its
-    samples' where its stored one is not usable, as every output shows it)."""
-    return [n for n in (unplaced_marks_note(marks), unusable_marks_note(marks),
-                        backward_note(marks),
-                        above_total_note(marks, summary, again)) if n is not None]
+               again: Callable[[], tuple[float, float | None] | None] | None = None,
+               span: Span = (None, None)) -> list[str]:
+    """Every note on a run's stored marks: those that cannot be placed (in its ``span``),
+    those not usable, those below the mark before them, and (``summary``: the run's
+    stored one) those above its total (``again``: its samples' where its stored one is
+    not usable, as every output shows it)."""
+    inside = [m for m in marks if placed(m, span)]  # the others' note is their own
+    return [n for n in (unplaced_marks_note(marks, span), unusable_marks_note(inside),
+                        backward_note(inside),
+                        above_total_note(inside, summary, again)) if n is not None]
 
 
 def above_total_note(marks: Sequence[dict[str, Any]], summary: Any,
@@ -176,4 +203,4 @@ def stored_step_notes(store: Any, record: Any) -> list[str]:
         share = repriced_share(store, record.id)
         return None if share is None else (share[1], None)
 
-    return step_notes(steps(record.id), record.summary, again)
+    return step_notes(steps(record.id), record.summary, again, run_span(record))

@@ -235,14 +235,26 @@ def usable_cpus(hardware: Any) -> tuple[int | None, str | None]:
     return None, f"its stored CPU count (the host's logical CPUs) is not usable: {faults[0]}"
 
 
+def record_cpus(record: Any) -> tuple[int | None, str | None]:
+    """A run's logical CPU count (:func:`usable_cpus` of its hardware), else None with
+    why: not usable, not recorded, or its stored hardware cannot be read at all (a NaN in
+    its JSON; its own note says so)."""
+    n, why = usable_cpus(getattr(record, "hardware", None))
+    if n is not None:
+        return n, None
+    if "hardware" in (getattr(record, "damaged", None) or {}):
+        return None, "its stored hardware cannot be read (see its note)"
+    return None, why or "its CPU count (the host's logical CPUs) was not recorded"
+
+
 def cpus_note(record: Any) -> str | None:
-    """The note where a run's attribution could not be judged against its CPUs: its
-    stored CPU count is not usable (:func:`usable_cpus`); None where it is, or the run
-    holds no attribution to judge."""
+    """The note where a run's attribution could not be judged against its CPUs: no CPU
+    count of it is usable (:func:`record_cpus`); None where one is, or the run holds no
+    attribution to judge."""
     summary = getattr(record, "summary", None)
     if not isinstance(summary, dict) or not isinstance(summary.get("attribution"), dict):
         return None
-    why = usable_cpus(getattr(record, "hardware", None))[1]
+    why = record_cpus(record)[1]
     return None if why is None else (
         f"{why}: the process tree's CPU times are not judged against the machine's CPUs")
 

@@ -14,6 +14,7 @@ from wattwise.records.judged_stored import duration_fault, kind_text
 from wattwise.records.liveness import stored_name, stored_status
 from wattwise.records.queries import heartbeat_fault, usable_end
 from wattwise.records.rows import text as _rows_text
+from wattwise.records.step_marks import run_span
 from wattwise.records.store import SampleRow, Store
 from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
 from wattwise.records.stored_json import readable, strict
@@ -466,7 +467,7 @@ def timeline_payload(
         "emissions": {"t_s": grid, "cumulative_g": cumulative,
                       "by_intensity": has_intensity, "breaks": hole_breaks(domains, width, prov)}
         if cumulative is not None else None,
-        "steps": steps_of(store.steps(record.id), start),
+        "steps": steps_of(store.steps(record.id), start, run_span(record)),
     })
     if skipped and skipped == samples:  # no sample to draw its emissions over: why
         from wattwise.carbon.repricing import unpriced_note

@@ -440,14 +440,16 @@ def _fitted(windows: Sequence[dict[str, Any]], start_unix_s: float, x_lo: float,
     }
 
 
-def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, Any] | None:
+def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float,
+             span: Any = (None, None)) -> dict[str, Any] | None:
     """The run's stored step marks on the timeline's axis (seconds from its start), or
     None without any: ``step`` (steps done by then), ``energy_j`` with ``low_j`` and
     ``high_j`` (since the run started), ``kind`` (measured, estimated or mixed), and
     ``marked``, how many the run marked in all, of which ``stored`` were kept. A row
-    whose time or step is not a number (a damaged record: ``records.step_marks.placed``)
-    is left out; one whose energy is not usable (``records.step_marks.mark_fault``) has
-    none: each is said in the run's notes."""
+    whose time or step is not a number, or whose time lies outside the run's ``span``
+    (a damaged record: ``records.step_marks.placed``) is left out, though counted in
+    ``stored`` (as ``show`` counts it); one whose energy is not usable
+    (``records.step_marks.mark_fault``) has none: each is said in the run's notes."""
     from wattwise.records.step_marks import mark_fault, placed
 
     out: dict[str, list[Any]] = {k: [] for k in
@@ -455,7 +457,7 @@ def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, 
     marked = 0
     for m in marks:
         t, step = _finite(m.get("t_unix_s")), m.get("step")
-        if t is None or not placed(m):
+        if t is None or not placed(m, span):
             continue
         mark = m.get("mark")
         if isinstance(mark, int) and not isinstance(mark, bool):
@@ -468,5 +470,5 @@ def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float) -> dict[str, 
         out["kind"].append(rows_text(m.get("kind")))
     if not out["t_s"]:
         return None
-    stored = len(out["t_s"])
+    stored = len(marks)  # a mark that cannot be placed was stored: no "spread evenly" (BQ3)
     return {**out, "stored": stored, "marked": max(marked, stored)}
