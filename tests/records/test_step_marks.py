@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -29,6 +30,17 @@ def _cli(*args: str) -> str:
     r = CliRunner().invoke(app, list(args), env={"COLUMNS": "400"})
     assert r.exit_code == 0, (r.stdout, r.stderr, r.exception)
     return str(r.stdout)
+
+
+def _every_output(db: Path, rid: int) -> tuple[Any, Any, Any, Any, str]:
+    """Run ``rid`` as ``/api/runs/ID``, the timeline's marks, ``show --json``, ``export -f
+    json`` and ``show``'s text (its spaces as one) give it."""
+    with Store(db, readonly=True) as store:
+        api = run_payload(store, rid)
+        steps = timeline_payload(store, rid)["steps"]
+    shown = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
+    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
+    return api, steps, shown, exported, " ".join(_cli("show", str(rid), "--db", str(db)).split())
 
 
 def test_a_mark_below_the_one_before_it_is_said_by_every_output(tmp_path: Path) -> None:
@@ -98,12 +110,7 @@ def test_a_mark_no_run_could_hold_is_said_not_shown_by_every_output(
     with Store(db) as store:
         store.add_steps(rid, [(1, t0 + 0.01, 1, 10.0, 10.0, 10.0, "mixed"),
                               (2, t0 + 0.02, 2, *last, "mixed")])
-    with Store(db, readonly=True) as store:
-        api = run_payload(store, rid)
-        steps = timeline_payload(store, rid)["steps"]
-    shown = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
-    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
-    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    api, steps, shown, exported, text = _every_output(db, rid)
     for notes in (api["notes"], shown["notes"], exported["notes"]):
         (said,) = [n for n in notes if "step" in n]
         assert said.startswith(f"step 2's stored energy is not usable: {why}"), said
@@ -226,12 +233,7 @@ def test_a_mark_that_cannot_be_placed_is_said_not_shown_by_every_output(
                  " kind) VALUES (?, 3, ?, ?, 1e-9, 1e-9, 1e-9, 'mixed')", (rid, t, step))
     conn.commit()
     conn.close()
-    with Store(db, readonly=True) as store:
-        api = run_payload(store, rid)
-        steps = timeline_payload(store, rid)["steps"]
-    shown = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))
-    exported = json.loads(_cli("export", str(rid), "--db", str(db), "-f", "json"))
-    text = " ".join(_cli("show", str(rid), "--db", str(db)).split())
+    api, steps, shown, exported, text = _every_output(db, rid)
     for notes in (api["notes"], shown["notes"], exported["notes"]):
         (note,) = [n for n in notes if n.startswith(("step", "a step"))]
         assert note.startswith(said) and note.endswith(": a damaged record, not shown"), note
