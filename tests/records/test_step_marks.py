@@ -19,6 +19,7 @@ from wattwise.measure.results import fmt_joules
 from wattwise.records.step_marks import backward_note, step_notes
 from wattwise.records.store import Store
 from wattwise.server.data import run_payload, timeline_payload
+from wattwise.server.timeline import steps_of
 
 _register_all()
 
@@ -240,3 +241,28 @@ def test_a_mark_that_cannot_be_placed_is_said_not_shown_by_every_output(
     assert f"note: {note}" in text
     assert "step marks: 3 stored; the last at step 2, " in text, text
     assert steps["step"] == [1, 2]
+
+
+def test_a_run_with_no_end_places_no_mark_after_now() -> None:
+    """A failed run with no recorded end took a mark at 1e300 as its last ("the last at
+    step 20, -"), and the timeline drew it at 1e+300 s."""
+    import time
+
+    from wattwise.cli.render import steps_line
+    from wattwise.records.step_marks import placed, unplaced_marks_note
+
+    now = time.time()
+    marks = [{"mark": 1, "step": 10, "t_unix_s": now - 5.0, "energy_j": 1.0},
+             {"mark": 1_000_000_000, "step": 20, "t_unix_s": 1e300, "energy_j": 2.0}]
+    span = (now - 10.0, None)
+    assert placed(marks[0], span) and not placed(marks[1], span)
+    note = unplaced_marks_note(marks, span)
+    assert note is not None and note.startswith(
+        "step 20's stored time is outside the run (1e+300 s from now)"), note
+    # the damaged row's mark number is no count of marks made ("2 stored of
+    # 1,000,000,000 marked, spread evenly"), as the timeline counts them
+    line = steps_line(marks, span)
+    assert line is not None and line.startswith("step marks: 2 stored; the last at step 10, "), line
+    assert steps_of(marks, now - 10.0, span) is not None
+    got = steps_of(marks, now - 10.0, span) or {}
+    assert got["step"] == [10] and (got["stored"], got["marked"]) == (2, 2), got

@@ -336,7 +336,7 @@ def steps_line(marks: list[dict[str, Any]], span: Any = (None, None)) -> str | N
     shown = [m for m in marks if placed(m, span)]
     if not shown:
         return f"step marks: {len(marks):,} stored, none placed" if marks else None
-    last, marked = shown[-1], max([m["mark"] for m in marks if type(m.get("mark")) is int] + [0])
+    last, marked = shown[-1], max([m["mark"] for m in shown if type(m.get("mark")) is int] + [0])
     of = f" of {marked:,} marked, spread evenly" if marked > len(marks) else ""
     said = ("its stored energy is not usable (see its note)" if mark_fault(last) else
             f"{energy(last.get('energy_j'), last.get('low_j'), last.get('high_j'))} since the"

@@ -9,6 +9,7 @@ negative, past what one run may hold or outside its own range was shown as a rea
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -45,7 +46,8 @@ Span = tuple[float | None, float | None]
 
 def run_span(record: Any) -> Span:
     """A run's start and end as its marks are judged against (:func:`placed`); an end only
-    where one is recorded (a run killed may have marked after its last heartbeat)."""
+    where one is recorded (a run killed may have marked after its last heartbeat: its
+    marks are judged against the time they are read instead)."""
     return (finite_float(getattr(record, "started_unix_s", None)),
             finite_float(getattr(record, "ended_unix_s", None)))
 
@@ -63,6 +65,8 @@ def _misplaced(mark: dict[str, Any], span: Span = (None, None)) -> str | None:
     if at is None:
         return f"step {step}'s stored time is not usable (stored as {shown_value(t)})"
     start, end = span
+    if end is None and at > time.time() + SPAN_SLACK_S:  # no end recorded: none after now
+        return f"step {step}'s stored time is outside the run ({at - time.time():.4g} s from now)"
     if start is not None and at < start - SPAN_SLACK_S:
         return f"step {step}'s stored time is outside the run ({start - at:.4g} s before its start)"
     if end is not None and at > end + SPAN_SLACK_S:
