@@ -65,7 +65,8 @@ def _misplaced(mark: dict[str, Any], span: Span = (None, None)) -> str | None:
     if at is None:
         return f"step {step}'s stored time is not usable (stored as {shown_value(t)})"
     start, end = span
-    if end is None and at > time.time() + SPAN_SLACK_S:  # no end recorded: none after now
+    if start is not None and end is None and at > time.time() + SPAN_SLACK_S:  # no end:
+        # none after now (a run's span is asked for, as ``run_span`` gives it)
         return f"step {step}'s stored time is outside the run ({at - time.time():.4g} s from now)"
     if start is not None and at < start - SPAN_SLACK_S:
         return f"step {step}'s stored time is outside the run ({start - at:.4g} s before its start)"
