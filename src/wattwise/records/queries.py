@@ -407,7 +407,7 @@ class RunQueries(SampleSums):
 
     def domain_energy_sums(self, run_id: int) -> dict[Any, tuple[float, int, int]]:
         """Per domain of the run's samples (gaps too): the sum of the energies that are
-        usable (``_FINITE_ENERGY``), how many there are, and how many are not (text, NULL,
+        usable (``USABLE_E``), how many there are, and how many are not (text, NULL,
         an infinity, a negative or absurd value, one outside its own range),
         summed inside SQLite: an export of a million samples reads one row per domain."""
         rows = self._read(

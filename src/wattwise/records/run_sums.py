@@ -369,8 +369,8 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     from wattwise.records.judged_stored import said_kind
     from wattwise.records.stored_attribution import (
         judged_attribution,
+        record_cpus,
         repriced_attribution,
-        usable_cpus,
     )
     from wattwise.records.stored_energy import summary_energy_fault
 
@@ -379,7 +379,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
     rows = [d for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
     times = (getattr(record, "started_unix_s", None), getattr(record, "ended_unix_s", None))
     duration, tol = stored_duration(summary, *times), power_tolerance(summary, *times)
-    cpus = usable_cpus(getattr(record, "hardware", None))[0]
+    cpus = record_cpus(record)[0]
     # the attribution's busy time judged over the run's duration as every output gives
     # it: the summary's, else its start to its end (BP1: none stored skipped the check)
     span = getattr(record, "duration_s", None) if duration is None else duration

@@ -202,14 +202,6 @@ def repriced_attribution(a: Any, cpu_j: list[float | None], note: Any, cpus: Any
                    "energy_note": note})
 
 
-def cpu_count(hardware: Any) -> Any:
-    """A record's logical CPU count as its host facts hold it (``measure.host``)."""
-    if not isinstance(hardware, dict):
-        return None
-    return next((hardware[k] for k in ("cpu_count", "logical_cpus")
-                 if hardware.get(k) not in (None, "")), None)
-
-
 def usable_cpus(hardware: Any) -> tuple[int | None, str | None]:
     """A record's logical CPU count where it is one a host has (a whole number from 1
     to :data:`MAX_CPUS`; ``cpu_count`` or else ``logical_cpus``, the first of them that
