@@ -204,6 +204,23 @@ def test_a_huge_step_count_is_one_mark_and_an_absurd_one_is_refused() -> None:
         assert len(run._steps.marks) == 2
 
 
+def test_a_run_s_steps_in_all_stop_where_its_outputs_stop_being_exact() -> None:
+    """A run's steps are shown by pages whose numbers are doubles: past 2**53 - 1 a
+    step reads as another (a stored 2**63 - 1 was shown, and drawn, unsaid)."""
+    from wattwise.measure.tracking import MAX_STEPS, MAX_STEPS_PER_MARK
+
+    with wattwise.track("steps", sensors=[_sensor()], store=False, interval_s=0.05) as run:
+        for _ in range(MAX_STEPS // MAX_STEPS_PER_MARK):
+            run.step(MAX_STEPS_PER_MARK)
+        done = run._steps.marks[-1][0]
+        run.step(MAX_STEPS - done)  # the last one a run may count
+        with pytest.raises(wattwise.BadInput, match=r"would count 9,007,199,254,740,992 "
+                           r"steps, more than the 9,007,199,254,740,991 a run may count"):
+            run.step(1)
+        assert run._steps.marks[-1][0] == MAX_STEPS == 2**53 - 1
+        assert len(run._steps.marks) == MAX_STEPS // MAX_STEPS_PER_MARK + 1
+
+
 def test_hardware_records_the_exact_memory_bytes_next_to_the_rounded_gb() -> None:
     import psutil
 

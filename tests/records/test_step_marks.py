@@ -215,12 +215,39 @@ def test_a_mark_above_the_samples_of_a_run_without_a_summary_is_said(tmp_path: P
     (1e300, 3, "step 3's stored time is outside the run (1e+300 s after its end)"),
     ("after", 3, "step 3's stored time is outside the run (500 s after its end)"),
     (0.0, 3, "step 3's stored time is outside the run ("),
+    # a count no third mark could have stored (step 0 and 2**63 - 1 were placed unsaid)
+    ("inside", 0, "step 0 is below its mark number (3): each mark counts at least one more"),
+    ("inside", 2, "step 2 is below its mark number (3): each mark counts at least one more"),
+    ("inside", 3 * 10**15 + 1, "step 3,000,000,000,000,001 is more than its mark number (3) "
+     "can count: each mark counts at most 1e+15 steps"),
+    ("inside", 2**63 - 1, "step 9,223,372,036,854,775,807 is more than a run can count (at "
+     "most 9,007,199,254,740,991 steps, the most its outputs give exactly)"),
 ])
 def test_a_mark_that_cannot_be_placed_is_said_not_shown_by_every_output(
         tmp_path: Path, t: object, step: object, said: str) -> None:
     """A mark whose time is stored as text sorts after every number: ``show`` gave it as
     the last mark ("the last at step 3, -: 50.0 J since the start") and the timeline left
     it out, with no word anywhere."""
+    _third_mark_is_said(tmp_path, 3, t, step, said)
+
+
+@pytest.mark.parametrize(("mark", "said"), [
+    (0, "step 3's stored mark number is not a whole number from 1 (stored as '0')"),
+    ("third", "step 3's stored mark number is not a whole number from 1 (stored as 'third')"),
+    (2.5, "step 3's stored mark number is not a whole number from 1 (stored as '2.5')"),
+    # a mark numbered past its step read "3 stored of 1,000,000,000 marked, spread evenly"
+    (10**9, "step 3 is below its mark number (1,000,000,000): each mark counts at least"),
+])
+def test_a_mark_number_no_mark_could_have_is_said_not_counted(
+        tmp_path: Path, mark: object, said: str) -> None:
+    """A damaged mark number is no count of the marks the run made."""
+    _third_mark_is_said(tmp_path, mark, "inside", 3, said)
+
+
+def _third_mark_is_said(tmp_path: Path, mark: object, t: object, step: object,
+                        said: str) -> None:
+    """A tracked run's two sound marks and a third stored as ``mark``, ``t`` and ``step``:
+    every output says ``said`` of the third, shows the second as the last and counts 3."""
     db = tmp_path / "runs.db"
     rid = tracked_run(db)
     run = Store(db).get_run(rid)
@@ -231,7 +258,7 @@ def test_a_mark_that_cannot_be_placed_is_said_not_shown_by_every_output(
                               (2, t0 + 0.02, 2, 2e-6, 2e-6, 2e-6, "mixed")])
     conn = sqlite3.connect(db)
     conn.execute("INSERT INTO steps (run_id, mark, t_unix_s, step, energy_j, low_j, high_j,"
-                 " kind) VALUES (?, 3, ?, ?, 1e-9, 1e-9, 1e-9, 'mixed')", (rid, t, step))
+                 " kind) VALUES (?, ?, ?, ?, 1e-9, 1e-9, 1e-9, 'mixed')", (rid, mark, t, step))
     conn.commit()
     conn.close()
     api, steps, shown, exported, text = _every_output(db, rid)
@@ -240,7 +267,7 @@ def test_a_mark_that_cannot_be_placed_is_said_not_shown_by_every_output(
         assert note.startswith(said) and note.endswith(": a damaged record, not shown"), note
     assert f"note: {note}" in text
     assert "step marks: 3 stored; the last at step 2, " in text, text
-    assert steps["step"] == [1, 2]
+    assert steps["step"] == [1, 2] and (steps["stored"], steps["marked"]) == (3, 3), steps
 
 
 def test_a_run_with_no_end_places_no_mark_after_now() -> None:
@@ -253,14 +280,12 @@ def test_a_run_with_no_end_places_no_mark_after_now() -> None:
 
     now = time.time()
     marks = [{"mark": 1, "step": 10, "t_unix_s": now - 5.0, "energy_j": 1.0},
-             {"mark": 1_000_000_000, "step": 20, "t_unix_s": 1e300, "energy_j": 2.0}]
+             {"mark": 2, "step": 20, "t_unix_s": 1e300, "energy_j": 2.0}]
     span = (now - 10.0, None)
     assert placed(marks[0], span) and not placed(marks[1], span)
     note = unplaced_marks_note(marks, span)
     assert note is not None and note.startswith(
         "step 20's stored time is outside the run (1e+300 s from now)"), note
-    # the damaged row's mark number is no count of marks made ("2 stored of
-    # 1,000,000,000 marked, spread evenly"), as the timeline counts them
     line = steps_line(marks, span)
     assert line is not None and line.startswith("step marks: 2 stored; the last at step 10, "), line
     assert steps_of(marks, now - 10.0, span) is not None

@@ -66,7 +66,7 @@ def test_thinned_marks_say_how_many_were_marked_and_bad_rows_are_left_out() -> N
     # the rows left out were stored too, as show counts them (the page said "1 of 2 marked,
     # spread evenly" of a run whose first of 2 marks was damaged)
     assert (got["stored"], got["marked"]) == (4, 9)
-    two = [{**marks[1], "mark": 1}, {**marks[0], "mark": 2}]
+    two = [{**marks[1], "mark": 1}, {**marks[0], "mark": 2, "step": 2}]
     assert (steps_of(two, 10.0) or {}).get("stored") == 2 == (steps_of(two, 10.0) or {})[
         "marked"]
     assert steps_of([], 0.0) is None

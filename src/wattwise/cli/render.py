@@ -22,7 +22,7 @@ from rich.table import Table
 from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_watts
 from wattwise.records.judged_power import sums_other_runs
 from wattwise.records.judged_stored import said_kind
-from wattwise.records.step_marks import mark_fault, placed
+from wattwise.records.step_marks import mark_fault, marked, placed
 from wattwise.records.stored_attribution import judged_attribution
 from wattwise.records.stored_energy import summary_energy_fault
 
@@ -336,8 +336,8 @@ def steps_line(marks: list[dict[str, Any]], span: Any = (None, None)) -> str | N
     shown = [m for m in marks if placed(m, span)]
     if not shown:
         return f"step marks: {len(marks):,} stored, none placed" if marks else None
-    last, marked = shown[-1], max([m["mark"] for m in shown if type(m.get("mark")) is int] + [0])
-    of = f" of {marked:,} marked, spread evenly" if marked > len(marks) else ""
+    last, made = shown[-1], marked(marks, span)
+    of = f" of {made:,} marked, spread evenly" if made > len(marks) else ""
     said = ("its stored energy is not usable (see its note)" if mark_fault(last) else
             f"{energy(last.get('energy_j'), last.get('low_j'), last.get('high_j'))} since the"
             f" start ({safe(kind_said(last.get('kind')))})")

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 #: Most steps one ``run.step(n)`` may mark: far beyond any training run, and small
 #: enough that a mistyped count is refused rather than read as a plan.
 MAX_STEPS_PER_MARK = 10**15
+#: Most steps one run may count in all: the most its outputs give exactly (a page's
+#: numbers are doubles: past 2**53 - 1 a step would be shown as another).
+MAX_STEPS = 2**53 - 1
 #: Most step marks stored with one run: enough to draw one per pixel of a wide chart;
 #: a run that marks more keeps this many, spread evenly over them.
 MAX_STORED_MARKS = 1000
@@ -67,7 +70,8 @@ class StepMarks:
 
     def mark(self, n: object, meter: Meter | None, run_name: str, ended: bool) -> None:
         """Mark ``n`` steps done now; BadInput (and nothing marked) for a count that is
-        not a whole number from 1 to ``MAX_STEPS_PER_MARK``, or a run not running."""
+        not a whole number from 1 to ``MAX_STEPS_PER_MARK``, one that would take the run past
+        ``MAX_STEPS``, or a run not running."""
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
             raise BadInput(f"step(n): n must be a whole number of steps, at least 1, "
                            f"got {shown(n)}")
@@ -81,9 +85,12 @@ class StepMarks:
             raise BadInput(f"step(): the run {run_name!r} has ended; steps are counted "
                            "while it runs")
         with self._lock:
+            done = self.marks[-1][0] if self.marks else 0
+            if done + count > MAX_STEPS:
+                raise BadInput(f"step({count:,}): the run would count {done + count:,} "
+                               f"steps, more than the {MAX_STEPS:,} a run may count")
             if self.first is None:
                 self.first = self.run_start
-            done = self.marks[-1][0] if self.marks else 0
             self.marks.append((done + count, meter.total_now()))
             self.unix.append(time.time())
 

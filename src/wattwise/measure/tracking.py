@@ -35,6 +35,7 @@ from wattwise.measure.run_carbon import current_intensity, emissions_line, price
 from wattwise.measure.run_options import check_event, check_run_arguments
 from wattwise.measure.run_record import RecordKeeper
 from wattwise.measure.run_signals import FinalisingSignals, exit_status
+from wattwise.measure.run_steps import MAX_STEPS as MAX_STEPS
 from wattwise.measure.run_steps import MAX_STEPS_PER_MARK as MAX_STEPS_PER_MARK
 from wattwise.measure.run_steps import StepMarks
 from wattwise.records.database import rows_queued
@@ -241,9 +242,9 @@ class Run:
         """Mark the end of ``n`` training steps or epochs (for ``predict_total``).
 
         ``n`` is a whole number of steps, at least 1 (``step(3)`` after three steps
-        measured together), at most ``MAX_STEPS_PER_MARK`` (10**15); anything else
-        (0, a negative or fractional count, a bool, text) raises BadInput and marks
-        nothing.
+        measured together), at most ``MAX_STEPS_PER_MARK`` (10**15), and the run's
+        steps in all at most ``MAX_STEPS`` (2**53 - 1); anything else (0, a negative or
+        fractional count, a bool, text) raises BadInput and marks nothing.
         """
         self._steps.mark(n, self.meter, self.name, ended=self.result is not None)
 

@@ -16,7 +16,7 @@ from typing import Any
 from wattwise._finite import finite_float
 from wattwise.measure.results import fmt_joules
 
-__all__ = ["above_total_note", "backward_note", "mark_fault", "placed", "run_span",
+__all__ = ["above_total_note", "backward_note", "mark_fault", "marked", "placed", "run_span",
            "step_notes", "stored_step_notes", "unplaced_marks_note", "unusable_marks_note"]
 
 #: Rounding a mark may carry (relative) without being called lower.
@@ -52,6 +52,34 @@ def run_span(record: Any) -> Span:
             finite_float(getattr(record, "ended_unix_s", None)))
 
 
+#: A mark's place among a run's marks where the reader gives none (a mark built by hand).
+_NO_PLACE = object()
+
+
+def _uncounted(step: int, place: Any) -> str | None:
+    """Why a mark's step cannot be what ``Run.step()`` stored at its ``place`` among the
+    run's marks (each mark counts from 1 to ``MAX_STEPS_PER_MARK`` more steps, and a run
+    at most ``MAX_STEPS``), or None."""
+    from wattwise.measure.run_steps import MAX_STEPS, MAX_STEPS_PER_MARK
+    from wattwise.records.stored_energy import shown_value
+
+    if step > MAX_STEPS:
+        return (f"step {step:,} is more than a run can count (at most {MAX_STEPS:,} steps, "
+                "the most its outputs give exactly)")
+    if place is _NO_PLACE:
+        return None
+    if isinstance(place, bool) or not isinstance(place, int) or place < 1:
+        return (f"step {step:,}'s stored mark number is not a whole number from 1 (stored as "
+                f"{shown_value(place)})")
+    if step < place:
+        return (f"step {step:,} is below its mark number ({place:,}): each mark counts at "
+                "least one more step")
+    if step > place * MAX_STEPS_PER_MARK:
+        return (f"step {step:,} is more than its mark number ({place:,}) can count: each "
+                f"mark counts at most {MAX_STEPS_PER_MARK:.0e} steps")
+    return None
+
+
 def _misplaced(mark: dict[str, Any], span: Span = (None, None)) -> str | None:
     """Why a stored mark cannot be placed, or None."""
     from wattwise.records.stored_energy import shown_value
@@ -61,6 +89,9 @@ def _misplaced(mark: dict[str, Any], span: Span = (None, None)) -> str | None:
         return f"a step mark's stored step is not an integer (stored as {shown_value(step)})"
     if step < 0:
         return f"a step mark's stored step is negative ({step})"
+    counted = _uncounted(step, mark.get("mark", _NO_PLACE))
+    if counted is not None:
+        return counted
     at = finite_float(t)
     if at is None:
         return f"step {step}'s stored time is not usable (stored as {shown_value(t)})"
@@ -76,12 +107,20 @@ def _misplaced(mark: dict[str, Any], span: Span = (None, None)) -> str | None:
 
 
 def placed(mark: dict[str, Any], span: Span = (None, None)) -> bool:
-    """Whether a stored mark can be placed: its step a whole number from 0 and its time a
-    finite number inside its run's ``span`` (:func:`run_span`, within
-    :data:`SPAN_SLACK_S`). One that cannot (a damaged record: a time stored as text sorts
-    after every number, so it read as the last mark) is left out of every output, and
-    said (:func:`unplaced_marks_note`)."""
+    """Whether a stored mark can be placed: its step a whole number that its mark number
+    could have counted (``_uncounted``), its time a finite number inside its run's
+    ``span`` (:func:`run_span`, within :data:`SPAN_SLACK_S`). One that cannot (a damaged
+    record: a time stored as text sorts after every number, so it read as the last mark)
+    is left out of every output, and said (:func:`unplaced_marks_note`)."""
     return _misplaced(mark, span) is None
+
+
+def marked(marks: Sequence[dict[str, Any]], span: Span = (None, None)) -> int:
+    """How many marks the run made, as its stored ``marks`` say: the highest mark number
+    of those placed (:func:`placed`), at least how many are stored (a mark that cannot be
+    placed was still stored: no "spread evenly" from a damaged row)."""
+    numbers = [m["mark"] for m in marks if placed(m, span) and "mark" in m]
+    return max([*numbers, len(marks)])
 
 
 def unplaced_marks_note(marks: Sequence[dict[str, Any]], span: Span = (None, None)

@@ -450,18 +450,14 @@ def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float,
     (a damaged record: ``records.step_marks.placed``) is left out, though counted in
     ``stored`` (as ``show`` counts it); one whose energy is not usable
     (``records.step_marks.mark_fault``) has none: each is said in the run's notes."""
-    from wattwise.records.step_marks import mark_fault, placed
+    from wattwise.records.step_marks import mark_fault, marked, placed
 
     out: dict[str, list[Any]] = {k: [] for k in
                                  ("t_s", "step", "energy_j", "low_j", "high_j", "kind")}
-    marked = 0
     for m in marks:
         t, step = _finite(m.get("t_unix_s")), m.get("step")
         if t is None or not placed(m, span):
             continue
-        mark = m.get("mark")
-        if isinstance(mark, int) and not isinstance(mark, bool):
-            marked = max(marked, mark)
         out["t_s"].append(round(t - start_unix_s, 3))
         out["step"].append(step)
         usable = mark_fault(m) is None
@@ -470,5 +466,4 @@ def steps_of(marks: Sequence[dict[str, Any]], start_unix_s: float,
         out["kind"].append(rows_text(m.get("kind")))
     if not out["t_s"]:
         return None
-    stored = len(marks)  # a mark that cannot be placed was stored: no "spread evenly" (BQ3)
-    return {**out, "stored": stored, "marked": max(marked, stored)}
+    return {**out, "stored": len(marks), "marked": marked(marks, span)}
