@@ -119,3 +119,49 @@ def test_one_cpu_is_written_in_the_singular() -> None:
     assert why is not None and "the machine's 1 CPU could be busy" in why, why
     why = time_fault({"tree_cpu_s": 1.0, "machine_busy_cpu_s": 2.0, "share": 0.5}, 2, 0.1)
     assert why is not None and "the machine's 2 CPUs could be busy" in why, why
+
+
+
+@pytest.mark.parametrize(("fields", "empty"), [
+    (("hardware",), {"cpu_model": "hardware", "ram_total_size": "hardware"}),
+    (("host",), {"os": "host"}),  # its python is the versions' too: written
+    (("host", "versions"), {"os": "host", "python_version": "versions"}),
+])
+def test_columns_of_a_field_that_cannot_be_read_say_so(
+        recorded: RunInfo, tmp_path: Any, fields: tuple[str, ...], empty: dict[str, str]
+) -> None:
+    """With the hardware's JSON unreadable (a NaN in it), ``cpu_model`` and
+    ``ram_total_size`` (recorded, and filled for a sound run) were called "not measured or
+    not recorded with this run"."""
+    import shutil
+    import sqlite3
+
+    from typer.testing import CliRunner
+
+    from tests._cli_out import app  # the commands registered
+
+    db = tmp_path / "r.db"
+    shutil.copy(recorded.db_path, db)
+    args = ["export", str(recorded.id), "--db", str(db), "-f", "codecarbon"]
+
+    def exported() -> tuple[dict[str, str], list[str]]:
+        r = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
+        assert r.exit_code == 0, (r.stderr, r.exception)
+        (row,) = list(csv.DictReader(io.StringIO(r.stdout)))
+        return row, " ".join(r.stderr.split()).split("wattwise: note: ")
+
+    sound, _ = exported()
+    assert all(sound[c] for c in ("cpu_model", "ram_total_size", "os", "python_version"))
+    conn = sqlite3.connect(db)
+    for name in fields:
+        conn.execute(f"UPDATE runs SET {name}_json = '{{\"x\": NaN}}' WHERE id = ?",
+                     (recorded.id,))
+    conn.commit()
+    conn.close()
+    row, notes = exported()
+    for column in ("cpu_model", "ram_total_size", "os", "python_version"):
+        assert (row[column] == "") == (column in empty), (column, row[column])
+    for column, name in empty.items():
+        (line,) = [n for n in notes if "left empty" in n and column in n.split(" left ")[0]]
+        assert line.rstrip().endswith(f"left empty: its stored {name} cannot be read (see "
+                                      "its note)"), line

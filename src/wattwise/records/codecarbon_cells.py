@@ -269,6 +269,23 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
     return out, why
 
 
+#: The CodeCarbon columns each stored field of a run gives (``RunInfo.damaged`` names).
+_FROM_FIELD = {
+    "hardware": ("cpu_model", "gpu_count", "gpu_model", "ram_total_size"),
+    "versions": ("python_version",),
+    "host": ("os", "python_version"),
+}
+
+
+def unreadable_columns(record: RunInfo) -> list[tuple[tuple[str, ...], str]]:
+    """The columns left empty because the stored field they come from cannot be read (a
+    damaged record; its own note says why), each with that reason: not "not measured or
+    not recorded", as a CPU model that was recorded would otherwise be called."""
+    damaged = getattr(record, "damaged", None) or {}
+    return [(columns, f"its stored {name} cannot be read (see its note)")
+            for name, columns in _FROM_FIELD.items() if name in damaged]
+
+
 def real(value: Any) -> float | None:
     """A stored figure as a finite float, or None (an integer too large for a float too)."""
     from wattwise.records.stored_energy import finite_float
