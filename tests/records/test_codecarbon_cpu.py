@@ -165,3 +165,29 @@ def test_columns_of_a_field_that_cannot_be_read_say_so(
         (line,) = [n for n in notes if "left empty" in n and column in n.split(" left ")[0]]
         assert line.rstrip().endswith(f"left empty: its stored {name} cannot be read (see "
                                       "its note)"), line
+
+
+def test_a_run_lost_before_its_summary_is_not_said_to_measure_no_process_tree(
+        tmp_path: Any) -> None:
+    """A run killed before its summary measured a process tree: its busy CPU time, which
+    the summary holds, was lost with it."""
+    import sqlite3
+
+    from tests._damage import summaryless
+
+    db = tmp_path / "r.db"
+    summaryless(db)
+    (row,) = list(csv.DictReader(io.StringIO(export_codecarbon(
+        Store(db).get_run(1), notes=(notes := [])))))
+    assert row["cpu_utilization_percent"] == ""
+    (said,) = [n for n in notes if "cpu_utilization_percent" in n]
+    assert said.endswith("left empty: the run has no summary, which holds the busy CPU time "
+                         "(it ended before storing one)"), said
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE runs SET summary_json = '{\"x\": NaN}' WHERE id = 1")
+    conn.commit()
+    conn.close()
+    notes = []
+    export_codecarbon(Store(db).get_run(1), notes=notes)
+    (said,) = [n for n in notes if "cpu_utilization_percent" in n]
+    assert said.endswith("its stored summary cannot be read (see its note)"), said

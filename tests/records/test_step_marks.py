@@ -218,9 +218,9 @@ def test_a_mark_above_the_samples_of_a_run_without_a_summary_is_said(tmp_path: P
     # a count no third mark could have stored (step 0 and 2**63 - 1 were placed unsaid)
     ("inside", 0, "step 0 is below its mark number (3): each mark counts at least one more"),
     ("inside", 2, "step 2 is below its mark number (3): each mark counts at least one more"),
-    ("inside", 3 * 10**15 + 1, "step 3,000,000,000,000,001 is more than its mark number (3) "
+    ("inside", 3 * 10**15 + 1, "step 3000000000000001 is more than its mark number (3) "
      "can count: each mark counts at most 1e+15 steps"),
-    ("inside", 2**63 - 1, "step 9,223,372,036,854,775,807 is more than a run can count (at "
+    ("inside", 2**63 - 1, "step 9223372036854775807 is more than a run can count (at "
      "most 9,007,199,254,740,991 steps, the most its outputs give exactly)"),
 ])
 def test_a_mark_that_cannot_be_placed_is_said_not_shown_by_every_output(
@@ -291,3 +291,81 @@ def test_a_run_with_no_end_places_no_mark_after_now() -> None:
     assert steps_of(marks, now - 10.0, span) is not None
     got = steps_of(marks, now - 10.0, span) or {}
     assert got["step"] == [10] and (got["stored"], got["marked"]) == (2, 2), got
+
+
+def _two_marks(tmp_path: Path, first: tuple[int, int], second: tuple[int, int],
+               *, at: float = 0.02, ended: bool = True) -> tuple[Path, int]:
+    """A tracked run with two sound marks stored as ``(mark, step)``, the second ``at`` s
+    after its start (its end cleared, as a run killed after storing its marks, where not
+    ``ended``)."""
+    db = tmp_path / "runs.db"
+    rid = tracked_run(db)
+    t0 = Store(db).get_run(rid).started_unix_s
+    with Store(db) as store:
+        store.add_steps(rid, [(first[0], t0 + 0.01, first[1], 1e-6, 1e-6, 1e-6, "mixed"),
+                              (second[0], t0 + at, second[1], 2e-6, 2e-6, 2e-6, "mixed")])
+    if not ended:
+        conn = sqlite3.connect(db)
+        conn.execute("UPDATE runs SET ended_unix_s = NULL, status = 'failed' WHERE id = ?",
+                     (rid,))
+        conn.commit()
+        conn.close()
+    return db, rid
+
+
+@pytest.mark.parametrize(("first", "second", "said"), [
+    # a lone number read "2 stored of 1,000,000,000 marked, spread evenly", unsaid
+    ((1, 10), (50, 1000), "step 1000's mark number (50) is above the 2 marks stored: a "
+     "run stores every mark up to 1,000: a damaged record"),
+    ((1, 30), (2, 10), "step marks count the steps done, but step 10 is not above step 30, "
+     "stored before it: a damaged record"),
+    ((1, 10), (1, 20), "step 20's mark number (1) is not above step 10's (1), stored before "
+     "it: a damaged record"),
+])
+def test_marks_numbered_as_no_run_stores_them_are_said_and_not_spread(
+        tmp_path: Path, first: tuple[int, int], second: tuple[int, int], said: str) -> None:
+    db, rid = _two_marks(tmp_path, first, second)
+    api, steps, shown, exported, text = _every_output(db, rid)
+    for notes in (api["notes"], shown["notes"], exported["notes"]):
+        assert [n for n in notes if n.startswith("step")] == [said], notes
+    assert f"note: {said}" in text
+    assert f"step marks: 2 stored; the last at step {second[1]}, " in text, text
+    assert steps["step"] == [first[1], second[1]] and (steps["stored"], steps["marked"]) \
+        == (2, 2), steps
+
+
+def test_sound_numbers_get_no_note_and_a_thinned_run_is_spread(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from wattwise.measure import run_steps
+    from wattwise.records.step_marks import marked, numbering_note
+
+    marks = [{"mark": k, "step": 7 * k, "t_unix_s": 1000.0 + k} for k in (1, 2, 3)]
+    assert numbering_note(marks) is None and marked(marks) == 3
+    thinned = [{"mark": k, "step": 7 * k, "t_unix_s": 1000.0 + k} for k in (1, 50, 100)]
+    assert marked(thinned) == 3 and numbering_note(thinned) is not None
+    monkeypatch.setattr(run_steps, "MAX_STORED_MARKS", 3)  # as a run that marked 100 keeps
+    assert marked(thinned) == 100 and numbering_note(thinned) is None
+
+
+@pytest.mark.parametrize(("after_s", "placed_it"), [(0.5, True), (11_704.0, False)])
+def test_a_run_killed_after_its_marks_ends_them_at_its_last_heartbeat(
+        tmp_path: Path, after_s: float, placed_it: bool) -> None:
+    """A run with no recorded end took a mark 11,704 s after its last heartbeat (a 0.45 s
+    run), with no note; one 15 s ahead of the reader was "not shown", then shown 17 s
+    later."""
+    db, rid = _two_marks(tmp_path, (1, 10), (2, 20), ended=False)
+    run = Store(db).get_run(rid)
+    assert run.ended_unix_s is None and run.heartbeat_unix_s is not None
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE steps SET t_unix_s = ? WHERE run_id = ? AND mark = 2",
+                 (run.heartbeat_unix_s + after_s, rid))
+    conn.commit()
+    conn.close()
+    api, steps, shown, exported, text = _every_output(db, rid)
+    for notes in (api["notes"], shown["notes"], exported["notes"]):
+        said = [n for n in notes if n.startswith("step")]
+        assert said == ([] if placed_it else [
+            f"step 20's stored time is outside the run ({after_s:.4g} s after its last "
+            "heartbeat): a damaged record, not shown"]), notes
+    assert steps["step"] == ([10, 20] if placed_it else [10]), steps
+    assert f"the last at step {20 if placed_it else 10}, " in text, text

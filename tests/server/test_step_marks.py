@@ -65,7 +65,7 @@ def test_thinned_marks_say_how_many_were_marked_and_bad_rows_are_left_out() -> N
     assert got["energy_j"] == [1.0, None]
     # the rows left out were stored too, as show counts them (the page said "1 of 2 marked,
     # spread evenly" of a run whose first of 2 marks was damaged)
-    assert (got["stored"], got["marked"]) == (4, 9)
+    assert (got["stored"], got["marked"]) == (4, 4)  # fewer than a run keeps: none left out
     two = [{**marks[1], "mark": 1}, {**marks[0], "mark": 2, "step": 2}]
     assert (steps_of(two, 10.0) or {}).get("stored") == 2 == (steps_of(two, 10.0) or {})[
         "marked"]
@@ -105,6 +105,16 @@ def test_crowded_marks_are_drawn_apart_and_estimated_ones_dashed() -> None:
     assert 100 < len(lines) < 1000
     assert all(it.dash for it in lines)
     assert "1,000 of 40,000 marked, spread evenly" in to_svg(fig)
+
+
+def test_the_figure_counts_the_marks_stored_as_the_page_does() -> None:
+    """A mark that cannot be placed is stored, not drawn: the figure said "1 of 2 marked,
+    spread evenly" where ``show``, the page and the timeline said 2."""
+    steps = {"t_s": [0.1], "step": [10], "energy_j": [1.0], "low_j": [1.0],
+             "high_j": [1.0], "kind": ["measured"], "stored": 2, "marked": 2}
+    timeline = {"end_s": 1.0, "samples": 0, "domains": {}, "steps": steps}
+    svg = to_svg(layout({"id": 1, "name": "x", "started_unix_s": START}, timeline))
+    assert "purple lines: step marks (2)" in svg and "spread evenly" not in svg, svg
 
 
 def test_a_hostile_kind_is_escaped_in_the_figure() -> None:
@@ -166,8 +176,12 @@ def test_show_and_export_list_the_stored_marks(db: Path) -> None:
         in line, line
 
 
-def test_marks_thinned_from_more_say_how_many_were_marked() -> None:
+def test_marks_thinned_from_more_say_how_many_were_marked(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from wattwise.cli.render import steps_line
+    from wattwise.measure import run_steps
+
+    monkeypatch.setattr(run_steps, "MAX_STORED_MARKS", 3)  # a run keeps 3 of its marks
 
     marks = [{"mark": k, "step": 10 * k, "t_unix_s": START + k, "energy_j": 1.0 * k,
               "low_j": 0.9 * k, "high_j": 1.1 * k, "kind": "estimated"} for k in (1, 50, 100)]

@@ -247,17 +247,16 @@ def layout(run: dict[str, Any], timeline: dict[str, Any],
     unnamed = len(bands) - sum(b.count == 1 for _, b, _ in names)
     parts = _note_parts(timeline, domains, unnamed, enveloped)
     said = fit_note(len(bands), fit)
-    if said:
-        parts.append(said)
-    parts.extend(undrawn)
+    parts.extend([said, *undrawn] if said else undrawn)
     if unmarked:
         parts.append(f"{unmarked} event(s) outside the plotted span, not drawn")
     if untimed:
         parts.append(f"{untimed} event(s) without a usable time, not drawn")
     if steps:
-        marked = _num((timeline.get("steps") or {}).get("marked")) or len(steps)
-        parts.append(f"purple lines: step marks ({len(steps):,}" + (
-            f" of {int(marked):,} marked, spread evenly)" if marked > len(steps) else ")"))
+        got = timeline.get("steps") or {}  # counted as the page counts them: those stored
+        stored, marked = _num(got.get("stored")) or len(steps), _num(got.get("marked")) or 0
+        parts.append(f"purple lines: step marks ({int(stored):,}" + (
+            f" of {int(marked):,} marked, spread evenly)" if marked > stored else ")"))
     if total is not None and total.partial_note:
         parts.insert(0, total.partial_note)
     if total is not None and total.note:

@@ -46,8 +46,7 @@ def cpu_cells(record: RunInfo, duration_s: float | None) -> CpuCells:
     busy = finite_float(att.get("machine_busy_cpu_s")) if isinstance(att, dict) else None
     why = None
     if busy is None:
-        why = ((isinstance(att, dict) and att.get("time_note")) or "no busy CPU time was "
-               "recorded with the run (it measured no process tree)")
+        why = ((isinstance(att, dict) and att.get("time_note")) or _no_busy_time(record))
     elif cpus is None:
         why = count_fault
     elif not duration_s:
@@ -64,3 +63,14 @@ def cpu_cells(record: RunInfo, duration_s: float | None) -> CpuCells:
         f"CPU times count in clock ticks, read at each end of the run, so a short run's "
         f"busy time may pass what its CPUs could do by up to {TICKS_S:g} s per CPU"))
 
+
+
+def _no_busy_time(record: RunInfo) -> str:
+    """Why a run holds no busy CPU time: its summary, which holds it, is not stored (a
+    run lost before its end) or cannot be read, or it measured no process tree."""
+    if "summary" in (getattr(record, "damaged", None) or {}):
+        return "its stored summary cannot be read (see its note)"
+    if not isinstance(record.summary, dict):
+        return ("the run has no summary, which holds the busy CPU time (it ended before "
+                "storing one)")
+    return "no busy CPU time was recorded with the run (it measured no process tree)"

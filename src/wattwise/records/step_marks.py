@@ -16,8 +16,9 @@ from typing import Any
 from wattwise._finite import finite_float
 from wattwise.measure.results import fmt_joules
 
-__all__ = ["above_total_note", "backward_note", "mark_fault", "marked", "placed", "run_span",
-           "step_notes", "stored_step_notes", "unplaced_marks_note", "unusable_marks_note"]
+__all__ = ["above_total_note", "backward_note", "mark_fault", "marked", "numbering_note",
+           "placed", "run_span", "step_notes", "stored_step_notes", "unplaced_marks_note",
+           "unusable_marks_note"]
 
 #: Rounding a mark may carry (relative) without being called lower.
 _ROUNDING = 1e-9
@@ -41,15 +42,24 @@ def mark_fault(mark: dict[str, Any]) -> str | None:
 #: How far a mark's time may lie outside its run's start and end (the clock's reads).
 SPAN_SLACK_S = 1.0
 
-Span = tuple[float | None, float | None]
+#: A run's start and end as its marks are judged against, with what the end is called
+#: ("its end" where not given): :func:`run_span`.
+Span = tuple[Any, ...]
 
 
 def run_span(record: Any) -> Span:
-    """A run's start and end as its marks are judged against (:func:`placed`); an end only
-    where one is recorded (a run killed may have marked after its last heartbeat: its
-    marks are judged against the time they are read instead)."""
-    return (finite_float(getattr(record, "started_unix_s", None)),
-            finite_float(getattr(record, "ended_unix_s", None)))
+    """A run's start and end as its marks are judged against (:func:`placed`). A run with
+    no recorded end (killed between storing its marks and its end) ends, as every output
+    gives its length, at its last heartbeat: the recorder moves it to each batch of
+    samples, the last of them queued before the marks. Where that is not usable either,
+    none: its marks are judged against the time they are read instead."""
+    start = finite_float(getattr(record, "started_unix_s", None))
+    end = finite_float(getattr(record, "ended_unix_s", None))
+    if end is not None:
+        return start, end, "its end"
+    beat = None if getattr(record, "heartbeat_fault", None) is not None else \
+        finite_float(getattr(record, "heartbeat_unix_s", None))
+    return start, beat, "its last heartbeat"
 
 
 #: A mark's place among a run's marks where the reader gives none (a mark built by hand).
@@ -64,18 +74,18 @@ def _uncounted(step: int, place: Any) -> str | None:
     from wattwise.records.stored_energy import shown_value
 
     if step > MAX_STEPS:
-        return (f"step {step:,} is more than a run can count (at most {MAX_STEPS:,} steps, "
+        return (f"step {step} is more than a run can count (at most {MAX_STEPS:,} steps, "
                 "the most its outputs give exactly)")
     if place is _NO_PLACE:
         return None
     if isinstance(place, bool) or not isinstance(place, int) or place < 1:
-        return (f"step {step:,}'s stored mark number is not a whole number from 1 (stored as "
+        return (f"step {step}'s stored mark number is not a whole number from 1 (stored as "
                 f"{shown_value(place)})")
     if step < place:
-        return (f"step {step:,} is below its mark number ({place:,}): each mark counts at "
+        return (f"step {step} is below its mark number ({place:,}): each mark counts at "
                 "least one more step")
     if step > place * MAX_STEPS_PER_MARK:
-        return (f"step {step:,} is more than its mark number ({place:,}) can count: each "
+        return (f"step {step} is more than its mark number ({place:,}) can count: each "
                 f"mark counts at most {MAX_STEPS_PER_MARK:.0e} steps")
     return None
 
@@ -95,14 +105,15 @@ def _misplaced(mark: dict[str, Any], span: Span = (None, None)) -> str | None:
     at = finite_float(t)
     if at is None:
         return f"step {step}'s stored time is not usable (stored as {shown_value(t)})"
-    start, end = span
-    if start is not None and end is None and at > time.time() + SPAN_SLACK_S:  # no end:
-        # none after now (a run's span is asked for, as ``run_span`` gives it)
-        return f"step {step}'s stored time is outside the run ({at - time.time():.4g} s from now)"
+    start, end = span[0], span[1]
+    if start is not None and end is None and at > (now := time.time()) + SPAN_SLACK_S:
+        # no end nor heartbeat: none after now (a run's span is asked for: ``run_span``)
+        return f"step {step}'s stored time is outside the run ({at - now:.4g} s from now)"
     if start is not None and at < start - SPAN_SLACK_S:
         return f"step {step}'s stored time is outside the run ({start - at:.4g} s before its start)"
     if end is not None and at > end + SPAN_SLACK_S:
-        return f"step {step}'s stored time is outside the run ({at - end:.4g} s after its end)"
+        return (f"step {step}'s stored time is outside the run ({at - end:.4g} s after "
+                f"{span[2] if len(span) > 2 else 'its end'})")
     return None
 
 
@@ -116,11 +127,38 @@ def placed(mark: dict[str, Any], span: Span = (None, None)) -> bool:
 
 
 def marked(marks: Sequence[dict[str, Any]], span: Span = (None, None)) -> int:
-    """How many marks the run made, as its stored ``marks`` say: the highest mark number
-    of those placed (:func:`placed`), at least how many are stored (a mark that cannot be
-    placed was still stored: no "spread evenly" from a damaged row)."""
-    numbers = [m["mark"] for m in marks if placed(m, span) and "mark" in m]
-    return max([*numbers, len(marks)])
+    """How many marks the run made, as its stored ``marks`` say: how many are stored, or
+    where a run may have stored fewer than it made (``MAX_STORED_MARKS`` of them, spread
+    evenly) the highest mark number of those placed (:func:`placed`; no "spread evenly"
+    from a damaged row)."""
+    from wattwise.measure import run_steps
+
+    if len(marks) < run_steps.MAX_STORED_MARKS:  # each was stored: a higher number is damage
+        return len(marks)
+    return max([*(m["mark"] for m in marks if placed(m, span) and "mark" in m), len(marks)])
+
+
+def numbering_note(marks: Sequence[dict[str, Any]]) -> str | None:
+    """The first fault in the numbers of a run's placed marks (in time order), or None: a
+    run stores its marks' steps counting up, numbered from 1 in the order they were
+    made, every one of them up to ``MAX_STORED_MARKS`` ("2 stored of 1,000,000,000
+    marked, spread evenly" was read from one number, and steps counting down passed)."""
+    from wattwise.measure import run_steps
+
+    cap = run_steps.MAX_STORED_MARKS
+    rows = [(m["step"], m["mark"]) for m in marks if "mark" in m]
+    for (step, place), (before, was) in zip(rows[1:], rows, strict=False):
+        if step <= before:
+            return (f"step marks count the steps done, but step {step} is not above step "
+                    f"{before}, stored before it: a damaged record")
+        if place <= was:
+            return (f"step {step}'s mark number ({place:,}) is not above step {before}'s "
+                    f"({was:,}), stored before it: a damaged record")
+    high = max(rows, key=lambda r: r[1], default=None)
+    if high is not None and len(marks) < cap and high[1] > len(marks):
+        return (f"step {high[0]}'s mark number ({high[1]:,}) is above the {len(marks):,} "
+                f"marks stored: a run stores every mark up to {cap:,}: a damaged record")
+    return None
 
 
 def unplaced_marks_note(marks: Sequence[dict[str, Any]], span: Span = (None, None)
@@ -155,8 +193,8 @@ def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None,
     stored one) those above its total (``again``: its samples' where its stored one is
     not usable, as every output shows it)."""
     inside = [m for m in marks if placed(m, span)]  # the others' note is their own
-    return [n for n in (unplaced_marks_note(marks, span), unusable_marks_note(inside),
-                        backward_note(inside),
+    return [n for n in (unplaced_marks_note(marks, span), numbering_note(inside),
+                        unusable_marks_note(inside), backward_note(inside),
                         above_total_note(inside, summary, again)) if n is not None]
 
 
