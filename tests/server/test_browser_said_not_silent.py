@@ -49,8 +49,8 @@ def test_a_high_one_joule_past_the_most_is_told_apart(browser: Any, tmp_path: Pa
     try:
         _open(browser, f"{base}/#/run/{rid}", "#attribution")
         view = " ".join(browser.find_element(By.ID, "view").text.split())
-        assert "a range whose high is implausibly large (1000000000000001 J, more than " \
-            "1e+15 J)" in view, view
+        assert "range not usable: its high is implausibly large (1000000000000001 J, more " \
+            "than 1e+15 J): a damaged record" in view, view
         _open(browser, f"{base}/#/runs", "table")
         listed = " ".join(browser.find_element(By.ID, "view").text.split())
         assert "(1000000000000001 J, more than 1e+15 J)" in listed, listed
@@ -78,13 +78,16 @@ def test_an_address_of_no_page_is_said(browser: Any, tmp_path: Path, address: st
 
 
 @pytest.mark.parametrize(("low", "high", "page", "cli"), [
-    (-5.0, 3e15, "a range whose low is negative (-5 J)", "its low is negative (-5.0 J)"),
-    (5.0, 1e300, "a range whose high is implausibly large (1e+300 J, more than 1e+15 J)",
+    (-5.0, 3e15, "range not usable: its low is negative (-5 J): a damaged record",
+     "its low is negative (-5.0 J)"),
+    (5.0, 1e300, "range not usable: its high is implausibly large (1e+300 J, more than "
+     "1e+15 J): a damaged record",
      "its high is implausibly large (1e+300 J, more than 1e+15 J)")])
 def test_a_range_with_faults_is_said_by_the_same_one_as_the_cli(
         browser: Any, tmp_path: Path, low: float, high: float, page: str, cli: str) -> None:
     """A low of -5 J with a high of 3e15 J was said by its low in the CLI and by its high
-    on the pages; a high of 1e300 J was written in 301 digits in the CLI."""
+    on the pages; a high of 1e300 J was written in 301 digits in the CLI; the pages said
+    "not usable: a range whose high is" where the CLI says "range not usable: its high is"."""
     from selenium.webdriver.common.by import By
 
     from tests._cli_out import cli_out
