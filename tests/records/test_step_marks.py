@@ -369,3 +369,47 @@ def test_a_run_killed_after_its_marks_ends_them_at_its_last_heartbeat(
             "heartbeat): a damaged record, not shown"]), notes
     assert steps["step"] == ([10, 20] if placed_it else [10]), steps
     assert f"the last at step {20 if placed_it else 10}, " in text, text
+
+
+def test_the_count_stored_is_every_row_placed_or_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One mark that could not be placed made the numbers' note count the others alone:
+    "step 1000's mark number (1,000) is above the 999 marks stored", and a sound 1,000 of
+    5,000 called mark 5,000 damaged while every output said "of 5,000 marked"."""
+    from wattwise.measure import run_steps
+    from wattwise.records.step_marks import marked
+
+    monkeypatch.setattr(run_steps, "MAX_STORED_MARKS", 3)
+    sound = [{"mark": 1, "step": 1, "t_unix_s": 1.0}, {"mark": 2, "step": 2, "t_unix_s": 2.0}]
+    bad = {"mark": 3, "step": 0, "t_unix_s": 3.0}  # cannot be placed (step 0)
+    notes = step_notes([*sound[:1], bad, sound[1]])
+    assert notes == ["step 0 is below its mark number (3): each mark counts at least one "
+                     "more step: a damaged record, not shown"], notes
+    thinned = [{"mark": 1, "step": 1, "t_unix_s": 1.0}, {"mark": 5, "step": 5, "t_unix_s": 2.0},
+               {"mark": 9, "step": 9, "t_unix_s": "later"}]  # 3 of 9, the last not placed
+    assert [n for n in step_notes(thinned) if "mark number" in n] == []
+    assert marked(thinned) == 5
+    four = [{"mark": k, "step": k, "t_unix_s": float(k)} for k in (1, 2, 3, 4)]
+    assert step_notes(four) == ["4 step marks are stored, more than the 3 a run stores: a "
+                                "damaged record"]
+    assert marked(four) == 4
+
+
+def test_a_heartbeat_ahead_of_the_reader_s_clock_gives_no_span_past_now(
+        tmp_path: Path) -> None:
+    """A heartbeat a day ahead placed a mark 12 h ahead, with no note."""
+    import time
+
+    db, rid = _two_marks(tmp_path, (1, 10), (2, 20), ended=False)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE runs SET heartbeat_unix_s = ? WHERE id = ?", (time.time() + 86400, rid))
+    conn.execute("UPDATE steps SET t_unix_s = ? WHERE run_id = ? AND mark = 2",
+                 (time.time() + 43200, rid))
+    conn.commit()
+    conn.close()
+    api, steps, shown, exported, text = _every_output(db, rid)
+    for notes in (api["notes"], shown["notes"], exported["notes"]):
+        (said,) = [n for n in notes if n.startswith("step")]
+        assert said.startswith("step 20's stored time is outside the run (4.32e+04 s from "
+                               "now)"), said
+    assert steps["step"] == [10], steps
+    assert "the last at step 10, " in text, text

@@ -52,13 +52,16 @@ def run_span(record: Any) -> Span:
     no recorded end (killed between storing its marks and its end) ends, as every output
     gives its length, at its last heartbeat: the recorder moves it to each batch of
     samples, the last of them queued before the marks. Where that is not usable either,
-    none: its marks are judged against the time they are read instead."""
+    or lies ahead of the reader's clock, none: its marks are judged against the time they
+    are read instead."""
     start = finite_float(getattr(record, "started_unix_s", None))
     end = finite_float(getattr(record, "ended_unix_s", None))
     if end is not None:
         return start, end, "its end"
     beat = None if getattr(record, "heartbeat_fault", None) is not None else \
         finite_float(getattr(record, "heartbeat_unix_s", None))
+    if beat is not None and beat > time.time() + SPAN_SLACK_S:  # ahead of the reader's
+        beat = None  # clock: no span past now (a day ahead placed a mark 12 h ahead)
     return start, beat, "its last heartbeat"
 
 
@@ -133,19 +136,24 @@ def marked(marks: Sequence[dict[str, Any]], span: Span = (None, None)) -> int:
     from a damaged row)."""
     from wattwise.measure import run_steps
 
-    if len(marks) < run_steps.MAX_STORED_MARKS:  # each was stored: a higher number is damage
-        return len(marks)
+    if len(marks) != run_steps.MAX_STORED_MARKS:  # each was stored (or more than a run
+        return len(marks)  # stores): a higher number is damage (``numbering_note``)
     return max([*(m["mark"] for m in marks if placed(m, span) and "mark" in m), len(marks)])
 
 
-def numbering_note(marks: Sequence[dict[str, Any]]) -> str | None:
+def numbering_note(marks: Sequence[dict[str, Any]], stored: int | None = None) -> str | None:
     """The first fault in the numbers of a run's placed marks (in time order), or None: a
     run stores its marks' steps counting up, numbered from 1 in the order they were
-    made, every one of them up to ``MAX_STORED_MARKS`` ("2 stored of 1,000,000,000
-    marked, spread evenly" was read from one number, and steps counting down passed)."""
+    made, every one of them up to ``MAX_STORED_MARKS`` and never more ("2 stored of
+    1,000,000,000 marked, spread evenly" was read from one number, and steps counting
+    down passed). ``stored``: how many rows the run holds, placed or not (default: as
+    many as ``marks``), as :func:`marked` counts them."""
     from wattwise.measure import run_steps
 
-    cap = run_steps.MAX_STORED_MARKS
+    cap, stored = run_steps.MAX_STORED_MARKS, len(marks) if stored is None else stored
+    if stored > cap:
+        return (f"{stored:,} step marks are stored, more than the {cap:,} a run stores: a "
+                "damaged record")
     rows = [(m["step"], m["mark"]) for m in marks if "mark" in m]
     for (step, place), (before, was) in zip(rows[1:], rows, strict=False):
         if step <= before:
@@ -155,8 +163,8 @@ def numbering_note(marks: Sequence[dict[str, Any]]) -> str | None:
             return (f"step {step}'s mark number ({place:,}) is not above step {before}'s "
                     f"({was:,}), stored before it: a damaged record")
     high = max(rows, key=lambda r: r[1], default=None)
-    if high is not None and len(marks) < cap and high[1] > len(marks):
-        return (f"step {high[0]}'s mark number ({high[1]:,}) is above the {len(marks):,} "
+    if high is not None and stored < cap and high[1] > stored:
+        return (f"step {high[0]}'s mark number ({high[1]:,}) is above the {stored:,} "
                 f"marks stored: a run stores every mark up to {cap:,}: a damaged record")
     return None
 
@@ -193,7 +201,7 @@ def step_notes(marks: Sequence[dict[str, Any]], summary: Any = None,
     stored one) those above its total (``again``: its samples' where its stored one is
     not usable, as every output shows it)."""
     inside = [m for m in marks if placed(m, span)]  # the others' note is their own
-    return [n for n in (unplaced_marks_note(marks, span), numbering_note(inside),
+    return [n for n in (unplaced_marks_note(marks, span), numbering_note(inside, len(marks)),
                         unusable_marks_note(inside), backward_note(inside),
                         above_total_note(inside, summary, again)) if n is not None]
 
