@@ -64,7 +64,6 @@ def cpu_cells(record: RunInfo, duration_s: float | None) -> CpuCells:
         f"busy time may pass what its CPUs could do by up to {TICKS_S:g} s per CPU"))
 
 
-
 def _no_busy_time(record: RunInfo) -> str:
     """Why a run holds no busy CPU time: its summary, which holds it, is not stored (a
     run lost before its end) or cannot be read, or it measured no process tree."""
