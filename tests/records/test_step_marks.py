@@ -24,7 +24,7 @@ from wattwise.server.timeline import steps_of
 _register_all()
 
 SAID = ("step marks are energies since the run's start, but step 3's (1000.0 J) is below "
-        "step 2's (1.85 Wh), stored before it: a damaged record")
+        "step 2's (6654.1 J), stored before it: a damaged record")
 
 
 def _cli(*args: str) -> str:
@@ -62,7 +62,7 @@ def test_a_mark_below_the_one_before_it_is_said_by_every_output(tmp_path: Path) 
         # marks of thousands of joules in a run of a few: said too, once
         (above,) = [n for n in notes if "is above the run's total" in n]
         assert above.startswith("step marks are energies since the run's start, but step "
-                                "1's (1.01 Wh) is above the run's total ("), above
+                                "1's (3619.2 J) is above the run's total ("), above
     assert f"note: {SAID}" in text
 
 
@@ -199,7 +199,7 @@ def test_a_mark_above_the_samples_of_a_run_without_a_summary_is_said(tmp_path: P
     text = " ".join(_cli("show", "1", "--db", str(db)).split())
     (note,) = [n for n in api["notes"] if "is above" in n]
     assert note.startswith("step marks are energies since the run's start, but step 2's "
-                           "(1.39 Wh) is above the energy of its samples ("), note
+                           "(5000.0 J) is above the energy of its samples ("), note
     assert note.endswith("): a damaged record") and "more mark" not in note, note
     assert [n for n in shown["notes"] if "is above" in n] == [note]
     assert text.count(note) == 1, text

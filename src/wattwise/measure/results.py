@@ -169,23 +169,19 @@ def _gpu_share_line(s: GpuShare) -> str:
     return f"{line} ({s.note})" if s.note else line
 
 
-#: The units an energy is written in, largest first, as the dashboard's pages write
-#: them: a real figure of millijoules is never "0.0 J (0.0-0.0)" (a 1.7 ms run's 22.4 mJ
-#: was); below 1 µJ in J with an exponent ("5e-10 J"), as the pages too; from 3600 J in
-#: Wh and kWh (a 2.16 MJ training run was "2160000.0 J" beside the pages' "600 Wh").
-_UNITS = ((3.6e6, "kWh"), (3600.0, "Wh"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"))
-#: Units whose one decimal would say too little below 100 of them ("8.5 Wh" of 30.5 kJ).
-_COARSE = ("Wh", "kWh")
+#: The units an energy under 1 J is written in, largest first, as the dashboard's pages
+#: write them: a real figure of millijoules is never "0.0 J (0.0-0.0)" (a 1.7 ms run's
+#: 22.4 mJ was); below 1 µJ in J with an exponent ("5e-10 J"), as the pages too.
+_UNITS = ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"))
 
 
 def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists. The
     figure and its range in the one unit the largest of them takes, as the dashboard
     picks it (a magnitude of at least 1 J, 1 mJ or 1 µJ at 3 significant digits, else
-    J; from 3600 J, Wh or kWh): ``22.4 mJ (20.6-24.9)``, ``0.945 J (0.873-1.07)`` (it
-    was "0.9 J (0.9-1.1)"), ``5e-10 J (4.62e-10-5.64e-10)``, ``8.46 Wh (7.61-9.31)``; one
-    decimal where the figure is 1 or more of its unit (below 100 Wh or kWh, 3 significant
-    digits), else 3 significant digits, for all three. A range that reads as the figure
+    J): ``22.4 mJ (20.6-24.9)``, ``0.945 J (0.873-1.07)`` (it was "0.9 J (0.9-1.1)"),
+    ``5e-10 J (4.62e-10-5.64e-10)``; one decimal where the figure is 1 or more of its
+    unit, else 3 significant digits, for all three. A range that reads as the figure
     itself, or that is not two finite numbers, is not written; a figure that is no
     finite number is ``-``. A range no run could hold (:func:`range_fault`), or that
     does not hold its figure, is said not usable beside the figure, as the pages say it,
@@ -206,10 +202,7 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
         ((s, u) for s, u in _UNITS if top >= s), (1.0, "J"))
     x = energy_j / scale
     whole = (top == 0 or top >= 1e-6) and (x == 0 or round(abs(x), 1) >= 1)
-    if unit in _COARSE and top / scale < 99.95:  # 3 significant digits: "8.46 Wh (7.61-9.31)"
-        e, lo, hi = (f"{v / scale:#.3g}" for v in (energy_j, low_j, high_j))
-    else:
-        e, lo, hi = (_written(v / scale, whole) for v in (energy_j, low_j, high_j))
+    e, lo, hi = (_written(v / scale, whole) for v in (energy_j, low_j, high_j))
     return f"{e} {unit}" if not ranged or e == lo == hi else f"{e} {unit} ({lo}-{hi})"
 
 
