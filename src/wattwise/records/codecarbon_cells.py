@@ -281,9 +281,10 @@ def unreadable_columns(record: RunInfo) -> list[tuple[tuple[str, ...], str]]:
     """The columns left empty because the stored field they come from cannot be read (a
     damaged record; its own note says why), each with that reason: not "not measured or
     not recorded", as a CPU model that was recorded would otherwise be called."""
-    damaged = getattr(record, "damaged", None) or {}
-    return [(columns, f"its stored {name} cannot be read (see its note)")
-            for name, columns in _FROM_FIELD.items() if name in damaged]
+    from wattwise.records.stored_json import unreadable_said
+
+    return [(columns, why) for name, columns in _FROM_FIELD.items()
+            if (why := unreadable_said(record, name)) is not None]
 
 
 def real(value: Any) -> float | None:

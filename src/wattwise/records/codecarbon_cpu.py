@@ -67,8 +67,11 @@ def cpu_cells(record: RunInfo, duration_s: float | None) -> CpuCells:
 def _no_busy_time(record: RunInfo) -> str:
     """Why a run holds no busy CPU time: its summary, which holds it, is not stored (a
     run lost before its end) or cannot be read, or it measured no process tree."""
-    if "summary" in (getattr(record, "damaged", None) or {}):
-        return "its stored summary cannot be read (see its note)"
+    from wattwise.records.stored_json import unreadable_said
+
+    unread = unreadable_said(record, "summary")
+    if unread is not None:
+        return unread
     if not isinstance(record.summary, dict):
         return ("the run has no summary, which holds the busy CPU time (it ended before "
                 "storing one)")

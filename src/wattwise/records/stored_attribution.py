@@ -234,9 +234,10 @@ def record_cpus(record: Any) -> tuple[int | None, str | None]:
     n, why = usable_cpus(getattr(record, "hardware", None))
     if n is not None:
         return n, None
-    if "hardware" in (getattr(record, "damaged", None) or {}):
-        return None, "its stored hardware cannot be read (see its note)"
-    return None, why or "its CPU count (the host's logical CPUs) was not recorded"
+    from wattwise.records.stored_json import unreadable_said
+
+    return None, unreadable_said(record, "hardware") or why or (
+        "its CPU count (the host's logical CPUs) was not recorded")
 
 
 def cpus_note(record: Any) -> str | None:

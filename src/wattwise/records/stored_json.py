@@ -288,3 +288,13 @@ def _loads(text: str) -> Any:
         if "digits" not in str(exc) or isinstance(exc, json.JSONDecodeError):
             raise
     return _BIG_INTS.decode(text)
+
+
+def unreadable_said(record: Any, field: str) -> str | None:
+    """Where run ``record``'s stored ``field`` (``summary``, ``hardware``, ...) cannot be
+    read (``RunInfo.damaged``), why a figure it holds is not given, in the words every
+    output uses ("its stored hardware cannot be read (see its note)"; the field's own
+    note says why); else None."""
+    damaged = getattr(record, "damaged", None)
+    return f"its stored {field} cannot be read (see its note)" \
+        if isinstance(damaged, dict) and field in damaged else None
