@@ -111,6 +111,9 @@ def test_an_attribution_larger_than_its_run_is_not_shown(
                       "(stored as 'true')"),
     ({"share": 10 ** 400}, "the stored share of its attribution is not usable: implausibly "
                            "large (an integer of about 401 digits)"),
+    # as every stored figure's note says it (it was "implausibly large")
+    ({"share": -10 ** 400}, "the stored share of its attribution is not usable: negative "
+                            "(an integer of about 401 digits)"),
 ])
 def test_a_fault_reads_as_one(change: dict[str, Any], note: str) -> None:
     """"above 1 (1: ...)" and "(0.510004 CPU-s) is above ... (0.510004 CPU-s)" read as no

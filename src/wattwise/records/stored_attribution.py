@@ -15,6 +15,7 @@ from wattwise.records.stored_energy import (
     disagree,
     energy_fault,
     figure_fault,
+    number_fault,
     rounding_slack,
     shown_value,
 )
@@ -42,19 +43,6 @@ class Judged(dict):  # type: ignore[type-arg]
     holding a note of its own is judged as any other."""
 
 
-def _number_fault(v: Any) -> str | None:
-    """Why a stored value is no number a record holds, in the words of the other
-    figures' notes (``stored_energy.figure_fault``), or None."""
-    if isinstance(v, float) and not math.isfinite(v):
-        return f"not a finite number (stored as {v!r})"
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return f"not a number (stored as {shown_value(v)})"
-    if finite_float(v) is None:  # an integer too large for a float
-        digits = int(abs(int(v)).bit_length() * math.log10(2)) + 1
-        return f"implausibly large (an integer of about {digits} digits)"
-    return None
-
-
 def time_fault(a: dict[str, Any], cpus: Any = None, duration_s: Any = None) -> str | None:
     """What is wrong with an attribution's CPU times and its share of them, or None:
     each a number, no CPU time negative or past :data:`MAX_CPU_S`, the tree's at most
@@ -70,7 +58,7 @@ def time_fault(a: dict[str, Any], cpus: Any = None, duration_s: Any = None) -> s
                            ("", ""))
         if why is not None:
             return f"the stored {key} of its attribution is not usable: {why}"
-    why = _number_fault(a["share"])
+    why = number_fault(a["share"])
     share = 0.0 if why is not None else float(a["share"]) + 0.0
     if why is None and share < 0:
         why = f"negative ({share:g})"
@@ -212,7 +200,7 @@ def usable_cpus(hardware: Any) -> tuple[int | None, str | None]:
         n = hardware.get(key) if isinstance(hardware, dict) else None
         if n is None or n == "":
             continue
-        why = _number_fault(n)
+        why = number_fault(n)
         if why is None and float(n) != math.floor(float(n)):
             why = f"not a whole number ({float(n):g})"
         elif why is None and n < 1:

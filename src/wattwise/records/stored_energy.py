@@ -204,12 +204,9 @@ def figure_fault(x: Any, lo: Any, hi: Any, top: float, top_text: str, unit: str,
     ``unit`` with its own ``lo``-``hi`` range (``names``), at most ``top``."""
     if x is None:
         return None
-    if isinstance(x, float) and not math.isfinite(x):
-        return f"not a finite number (stored as {x!r})"
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        return f"not a number (stored as {shown_value(x)})"
-    if _huge_int(x):
-        return _too_large(int(x), top_text)
+    why = number_fault(x, top_text)
+    if why is not None:
+        return why
     x = float(x) + 0.0  # a stored -0.0 is 0, and said so
     if x < 0:
         return f"negative ({x:g} {unit})"
@@ -456,12 +453,24 @@ def bounds_fault(lo: Any, hi: Any, top: str, low_name: str, high_name: str) -> s
     return None
 
 
-def _too_large(value: int, top: str) -> str:
+def number_fault(x: Any, top_text: str | None = None) -> str | None:
+    """Why a stored value is no number a record holds (text, a bool, NaN or infinity, an
+    integer too large for a float, past ``top_text`` where given), or None: in the words
+    of every stored figure's note."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return f"not a finite number (stored as {x!r})"
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return f"not a number (stored as {shown_value(x)})"
+    return _too_large(int(x), top_text) if _huge_int(x) else None
+
+
+def _too_large(value: int, top: str | None) -> str:
     """The fault of an integer too large for a float: its sign and digit count, not its
     digits (a 400-digit figure is no reading, and ``str()`` refuses past 4300 digits)."""
     if value < 0:
         return f"negative (an integer of about {_digits(value)} digits)"
-    return f"implausibly large (an integer of about {_digits(value)} digits, more than {top})"
+    more = f", more than {top}" if top else ""
+    return f"implausibly large (an integer of about {_digits(value)} digits{more})"
 
 
 def _digits(value: int) -> int:
