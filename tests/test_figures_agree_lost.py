@@ -39,8 +39,6 @@ DOMAINS = {
               ("cpu:package-0", "measured", "cpu", True, 20.0, 1.0, 1.0),
               ("psys", "measured", "psys", False, 35.0, 1.0, 1.0)],
 }
-#: Printed figures have one decimal (``100.4 J``).
-PRINTED_J = 0.05 + 1e-9
 
 
 @dataclass
@@ -119,13 +117,27 @@ pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 Figures = dict[str, Any]
 
 
+#: A printed figure's unit in joules.
+UNIT_J = {"J": 1.0, "mJ": 1e-3, "µJ": 1e-6, "Wh": 3600.0, "kWh": 3.6e6}
+#: A printed figure and its range: ``100.4 J (81.8-127.5)``, ``0.904 Wh (0.759-1.08)``.
+PRINTED = r"([0-9.]+) (k?Wh|[mµ]?J) \(([0-9.]+)-([0-9.]+)\)"
+
+
+def _in_joules(m: re.Match[str]) -> Figures:
+    """A :data:`PRINTED` match as joules, with the most its digits may round away
+    (``tol``: half the coarsest last digit's place of the three, in the unit printed)."""
+    scale = UNIT_J[m.group(2)]
+    places = min(len(x.partition(".")[2]) for x in (m.group(1), m.group(3), m.group(4)))
+    return {"energy_j": float(m.group(1)) * scale, "low_j": float(m.group(3)) * scale,
+            "high_j": float(m.group(4)) * scale, "printed": True,
+            "tol": (0.5 * 10.0 ** -places + 1e-9) * scale}
+
+
 def _printed(text: str) -> Figures:
     """``100.4 J (81.8-127.5) (estimated, partial: ...)`` as figures."""
-    m = re.search(r"([0-9.]+) J \(([0-9.]+)-([0-9.]+)\) \((\w+), partial: ([^)]*)\)", text)
+    m = re.search(PRINTED + r" \((\w+), partial: ([^)]*)\)", text)
     assert m is not None, text
-    return {"energy_j": float(m.group(1)), "low_j": float(m.group(2)),
-            "high_j": float(m.group(3)), "kind": m.group(4), "note": m.group(5),
-            "printed": True}
+    return {**_in_joules(m), "kind": m.group(5), "note": m.group(6)}
 
 
 def _flat(d: dict[str, Any], kind_key: str = "kind", note_key: str = "note") -> Figures:
@@ -157,10 +169,9 @@ def _runs_json(r: Lost) -> Figures:
 
 def _runs_text(r: Lost) -> Figures:
     line = next(x for x in r.cli("runs").stdout.splitlines() if "killed-train" in x)
-    m = re.search(r"([0-9.]+) J \(([0-9.]+)-([0-9.]+)\)\s*│\s*(\w+), partial", line)
+    m = re.search(PRINTED + r"\s*│\s*(\w+), partial", line)
     assert m is not None, line
-    return {"energy_j": float(m.group(1)), "low_j": float(m.group(2)),
-            "high_j": float(m.group(3)), "kind": m.group(4), "printed": True}
+    return {**_in_joules(m), "kind": m.group(5)}
 
 
 def _report_text(r: Lost) -> Figures:
@@ -265,7 +276,7 @@ def test_each_output_gives_the_stored_samples_figure_range_and_kind(
 ) -> None:
     got = PATHS[path](lost)
     assert "energy_j" in got
-    tol = PRINTED_J if got.get("printed") else 0.0
+    tol = got.get("tol", 0.0)  # a printed figure's digits
     for key in ("energy_j", "low_j", "high_j"):
         if key in got:
             assert got[key] == pytest.approx(getattr(lost, key), rel=ROUNDING, abs=tol), key
@@ -367,7 +378,7 @@ def test_a_run_killed_with_sigkill_reads_the_same_in_show_report_export_and_the_
     for path in ("show", "show-json", "runs-json", "report-json", "export-json", "codecarbon",
                  "api-runs", "api-run", "metrics"):
         got = PATHS[path](r)
-        tol = PRINTED_J if got.get("printed") else 0.0
+        tol = got.get("tol", 0.0)
         for key in ("energy_j", "low_j", "high_j"):
             if key in got:
                 assert got[key] == pytest.approx(getattr(r, key), rel=ROUNDING, abs=tol), \

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
+from wattwise.measure.results import fmt_joules
 
 _register_all()
 runner = CliRunner()
@@ -42,7 +43,7 @@ def test_show_says_why_in_the_total_row_and_its_notes(tmp_path: Path) -> None:
     shown = json.loads(_ok("show", rid, "--db", str(db), "--json"))
     # the total row gives the figure every other output gives (its samples'), then why
     figure = shown["figures"]["energy_j"]
-    assert f"│ total │ {figure:.1f} J (from its samples, as" in text, text
+    assert f"│ total │ {fmt_joules(figure)} (from its samples, as" in text, text
     assert f"note: {NOTE}" in text, text
     assert NOTE in shown["notes"] and shown["figures"]["energy_note"] == NOTE
 
@@ -54,7 +55,7 @@ def test_runs_says_why_and_a_run_without_a_summary_is_not_damaged(tmp_path: Path
     for rid in (ids["lost"], ids["failed"], ids["demo"]):  # no summary, or a usable one
         assert not any("not usable" in n for n in rows[rid]["notes"]), rows[rid]
     figure = rows[ids["smaller"]]["figures"]["energy_j"]
-    assert f"{figure:.1f} J (from its samples, as" in _ok("runs", "--db", str(db))
+    assert f"{fmt_joules(figure)} (from its samples, as" in _ok("runs", "--db", str(db))
 
 
 def test_report_prices_the_samples_with_the_one_note(tmp_path: Path) -> None:

@@ -63,4 +63,4 @@ def test_a_usable_total_is_shown_as_a_figure(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     fixture_db(db)
     res = runner.invoke(app, ["runs", "--db", str(db)], env={"COLUMNS": "400"})
-    assert res.exit_code == 0 and "not usable" not in res.stdout and " J" in res.stdout
+    assert res.exit_code == 0 and "not usable" not in res.stdout and " Wh" in res.stdout

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from tests._damage import edit_summary
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
+from wattwise.measure.results import fmt_energies, fmt_joules
 from wattwise.records.store import Store
 from wattwise.server.data import run_payload
 
@@ -71,9 +72,11 @@ def test_show_gives_each_domain_from_its_samples_and_the_note_once(tmp_path: Pat
     flat = _said(shown)
     assert "1111.0 J" not in flat and "4.04 W" not in flat and "12.22 W" not in flat, shown
     assert "277.8 J" not in flat  # the stored attribution's share of the damaged figure
-    assert f"{CPU_SAMPLES_J:.1f} J (from its samples)" in flat, shown
-    assert f"of its {CPU_SAMPLES_J:.1f} J of CPU energy (from its samples)" in flat, shown
-    assert f"{CPU_SAMPLES_J * 0.25:.1f} J is this process tree's share" in flat, shown
+    assert f"{fmt_joules(CPU_SAMPLES_J)} (from its samples)" in flat, shown
+    assert f"of its {fmt_joules(CPU_SAMPLES_J)} of CPU energy (from its samples)" in flat, shown
+    # beside its CPU energy, in its unit
+    share = fmt_energies(CPU_SAMPLES_J, CPU_SAMPLES_J * 0.25)[1]
+    assert f"{share} is this process tree's share" in flat, shown
     assert flat.count("the stored energy is not usable: negative (-5 J)") == 1, shown
     figures = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))["figures"]
     cpu = figures["domains"][0]
@@ -93,7 +96,7 @@ def test_show_gives_each_domain_from_its_samples_and_the_note_once(tmp_path: Pat
     reported = json.loads(_cli("report", str(rid), "--db", str(db), "--json"))
     assert reported["attribution"]["cpu_energy_j"] == pytest.approx(CPU_SAMPLES_J)
     text = _said(_cli("report", str(rid), "--db", str(db)))
-    assert f"of its {CPU_SAMPLES_J:.1f} J of CPU energy (from its samples)" in text, text
+    assert f"of its {fmt_joules(CPU_SAMPLES_J)} of CPU energy (from its samples)" in text, text
     assert "1111.0 J" not in text
 
 
@@ -117,7 +120,7 @@ def test_a_usable_run_shows_its_domains_as_stored(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     rid = fixture_db(db)["smaller"]
     flat = _said(_cli("show", str(rid), "--db", str(db)))
-    assert "│ cpu:package-0 │ 9202.3 J │ 30.67 W │" in flat, flat
+    assert "│ cpu:package-0 │ 2.56 Wh │ 30.67 W │" in flat, flat
     assert "from its samples" not in flat and "not usable" not in flat
     figures = json.loads(_cli("show", str(rid), "--db", str(db), "--json"))["figures"]
     assert figures["domains"][0]["energy_j"] == CPU_SAMPLES_J

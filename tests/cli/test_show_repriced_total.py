@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from tests.fixtures.damaged import stored_figures
 from tests.server._runs import fixture_db
 from wattwise.cli import _register_all, app
+from wattwise.measure.results import fmt_joules
 
 _register_all()
 runner = CliRunner()
@@ -34,11 +35,11 @@ def test_show_and_runs_give_the_repriced_figure_with_the_note(tmp_path: Path) ->
     figures = json.loads(res.stdout)["figures"]
     e, note = figures["energy_j"], figures["energy_note"]
     assert isinstance(e, float) and e > 0 and note.startswith("the stored energy is not usable")
-    said = f"{e:.1f} J (from its samples, as wattwise report gives it) {note}"
+    said = f"{fmt_joules(e)} (from its samples, as wattwise report gives it) {note}"
     res = runner.invoke(app, ["show", str(rid), "--db", str(db)], env={"COLUMNS": "400"})
     assert res.exit_code == 0, res.output
     assert _cell(res.stdout, "total", 2).startswith(
-        f"{e:.1f} J (from its samples, as wattwise report gives it; the note below says why)")
+        f"{fmt_joules(e)} (from its samples, as wattwise report gives it; the note below says why)")
     assert " ".join(res.stdout.split()).count(f"note: {note}") == 1, res.stdout
     res = runner.invoke(app, ["runs", "--db", str(db), "--limit", "100"],
                         env={"COLUMNS": "600"})

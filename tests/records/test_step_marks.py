@@ -23,8 +23,8 @@ from wattwise.server.timeline import steps_of
 
 _register_all()
 
-SAID = ("step marks are energies since the run's start, but step 3's (1000.0 J) is below "
-        "step 2's (6654.1 J), stored before it: a damaged record")
+SAID = ("step marks are energies since the run's start, but step 3's (0.278 Wh) is below "
+        "step 2's (1.85 Wh), stored before it: a damaged record")
 
 
 def _cli(*args: str) -> str:
@@ -62,7 +62,7 @@ def test_a_mark_below_the_one_before_it_is_said_by_every_output(tmp_path: Path) 
         # marks of thousands of joules in a run of a few: said too, once
         (above,) = [n for n in notes if "is above the run's total" in n]
         assert above.startswith("step marks are energies since the run's start, but step "
-                                "1's (3619.2 J) is above the run's total ("), above
+                                "1's (1.01 Wh) is above the run's total ("), above
     assert f"note: {SAID}" in text
 
 
@@ -153,6 +153,24 @@ def test_a_mark_above_the_run_s_total_is_said() -> None:
         "step 5's stored energy is not usable: negative (-1 J): a damaged record, not shown"]
 
 
+def test_energies_a_note_compares_share_a_unit_and_never_read_alike() -> None:
+    """Each energy written alone read "step 2's (1.00 Wh) is above the run's total (1.00
+    Wh)" for 3600 J against 3599.4 J, and "(1.03 Wh) is above the run's total (3587.4 J)"
+    in two units."""
+    from wattwise.records.step_marks import above_total_note
+
+    said = "step marks are energies since the run's start, but step 2's "
+    assert above_total_note([{"step": 2, "t_unix_s": 1.0, "energy_j": 3600.0}],
+                            {"energy_j": 3599.4}) == (
+        said + "(1 Wh) is above the run's total (0.9998 Wh): a damaged record")
+    assert above_total_note([{"step": 2, "t_unix_s": 1.0, "energy_j": 3700.0}],
+                            {"energy_j": 3587.4}) == (
+        said + "(1.03 Wh) is above the run's total (0.997 Wh): a damaged record")
+    assert backward_note([{"step": 1, "t_unix_s": 1.0, "energy_j": 3700.0},
+                          {"step": 2, "t_unix_s": 2.0, "energy_j": 900.0}]) == (
+        said + "(0.250 Wh) is below step 1's (1.03 Wh), stored before it: a damaged record")
+
+
 def test_a_mark_above_the_samples_total_is_said_where_the_stored_one_is_not_usable(
         tmp_path: Path) -> None:
     """The stored total not usable, every output shows the samples' total in its place: a
@@ -199,7 +217,7 @@ def test_a_mark_above_the_samples_of_a_run_without_a_summary_is_said(tmp_path: P
     text = " ".join(_cli("show", "1", "--db", str(db)).split())
     (note,) = [n for n in api["notes"] if "is above" in n]
     assert note.startswith("step marks are energies since the run's start, but step 2's "
-                           "(5000.0 J) is above the energy of its samples ("), note
+                           "(1.39 Wh) is above the energy of its samples ("), note
     assert note.endswith("): a damaged record") and "more mark" not in note, note
     assert [n for n in shown["notes"] if "is above" in n] == [note]
     assert text.count(note) == 1, text
@@ -270,6 +288,27 @@ def _third_mark_is_said(tmp_path: Path, mark: object, t: object, step: object,
     assert steps["step"] == [1, 2] and (steps["stored"], steps["marked"]) == (3, 3), steps
 
 
+def test_a_mark_ahead_of_the_clock_reads_alike_whenever_it_is_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was said in seconds from the time each output read it: "594.1", "594.7" and
+    "596.5 s from now" for one mark."""
+    import time
+
+    from wattwise.records.step_marks import unplaced_marks_note
+
+    now = time.time()
+    marks = [{"mark": 1, "step": 10, "t_unix_s": now + 600.0, "energy_j": 1.0}]
+    first = unplaced_marks_note(marks, (now - 10.0, None))
+    monkeypatch.setattr(time, "time", lambda: now + 2.5)
+    assert first is not None and first == unplaced_marks_note(marks, (now - 10.0, None))
+    assert first.startswith("step 10's stored time is outside the run (610 s after its "
+                            "start, later than the time it is read)"), first
+    # a start ahead of the clock too, the mark before it: before its start (it was "-5e+04
+    # s after its start")
+    assert (unplaced_marks_note(marks, (now + 5e4, None)) or "").startswith(
+        "step 10's stored time is outside the run (4.94e+04 s before its start)")
+
+
 def test_a_run_with_no_end_places_no_mark_after_now() -> None:
     """A failed run with no recorded end took a mark at 1e300 as its last ("the last at
     step 20, -"), and the timeline drew it at 1e+300 s."""
@@ -285,7 +324,8 @@ def test_a_run_with_no_end_places_no_mark_after_now() -> None:
     assert placed(marks[0], span) and not placed(marks[1], span)
     note = unplaced_marks_note(marks, span)
     assert note is not None and note.startswith(
-        "step 20's stored time is outside the run (1e+300 s from now)"), note
+        "step 20's stored time is outside the run (1e+300 s after its start, later than the "
+        "time it is read)"), note
     line = steps_line(marks, span)
     assert line is not None and line.startswith("step marks: 2 stored; the last at step 10, "), line
     assert steps_of(marks, now - 10.0, span) is not None
@@ -409,7 +449,7 @@ def test_a_heartbeat_ahead_of_the_reader_s_clock_gives_no_span_past_now(
     api, steps, shown, exported, text = _every_output(db, rid)
     for notes in (api["notes"], shown["notes"], exported["notes"]):
         (said,) = [n for n in notes if n.startswith("step")]
-        assert said.startswith("step 20's stored time is outside the run (4.32e+04 s from "
-                               "now)"), said
+        assert said.startswith("step 20's stored time is outside the run (4.32e+04 s after "
+                               "its start, later than the time it is read)"), said
     assert steps["step"] == [10], steps
     assert "the last at step 10, " in text, text

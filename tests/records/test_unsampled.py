@@ -80,7 +80,7 @@ def test_codecarbon_takes_the_gpus_figure_from_the_summary(h200: Path) -> None:
     assert (float(row["cpu_energy"]) + float(row["ram_energy"])) * 3.6e6 == pytest.approx(rest)
     assert float(row["energy_consumed"]) * 3.6e6 == pytest.approx(summary["energy_j"])
     assert float(row["cpu_power"]) < 20 and float(row["ram_power"]) < 50  # were 130 and 378 W
-    assert "gpu:0 (11084.4 J of the run's 12270.8 J, measured) has no samples in this " \
+    assert "gpu:0 (3.08 Wh of the run's 3.41 Wh, measured) has no samples in this " \
         "record: its column takes the summary's figure for it" in got.stderr
 
 
@@ -93,7 +93,7 @@ def test_the_timeline_says_its_lines_leave_the_gpu_out(h200: Path) -> None:
     tl = client.get("/api/runs/1/timeline").json()
     assert set(tl["domains"]) == {"cpu:model", "memory:model"}
     assert [n for n in tl["notes"] if "no samples" in n] == [
-        "gpu:0 (11084.4 J of the run's 12270.8 J, measured) has no samples in this record: "
+        "gpu:0 (3.08 Wh of the run's 3.41 Wh, measured) has no samples in this record: "
         "the power lines leave it out, and the emissions curve follows the shape of the "
         "other domains' samples"]
 
@@ -163,7 +163,7 @@ def test_the_exports_say_their_samples_hold_none_of_the_gpu_and_skip_a_negative_
         assert "the counted samples add up to 1185.86 J, the run's total is 12270.8 J" in said
         assert ("1 sample(s) hold an energy that is not usable (a sample's energy must be a "
                 "number from 0 to 1e+15 J inside its own low-high range)") in said
-        assert ("gpu:0 (11084.4 J of the run's 12270.8 J, measured) has no samples in this "
+        assert ("gpu:0 (3.08 Wh of the run's 3.41 Wh, measured) has no samples in this "
                 "record: the samples here hold none of it") in said
 
 

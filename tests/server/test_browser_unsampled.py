@@ -18,7 +18,7 @@ from tests.server.test_browser import browser as browser  # the fixture
 pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "h200_phases.sql.gz"
-SAID = ("gpu:0 (11084.4 J of the run's 12270.8 J, measured) has no samples in this record: "
+SAID = ("gpu:0 (3.08 Wh of the run's 3.41 Wh, measured) has no samples in this record: "
         "the power lines leave it out")
 
 

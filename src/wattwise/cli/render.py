@@ -96,11 +96,10 @@ def num(value: Any, spec: str, suffix: str = "") -> str:
 
 def energy(energy_j: Any, low_j: Any = None, high_j: Any = None, *,
            stored: bool = False) -> str:
-    """``fmt_energy``, or as much of it as the (possibly damaged) record allows. A figure
-    outside 0 to ``MAX_STORED_ENERGY_J`` is shown in short, never as hundreds of digits.
-    ``stored`` (a figure from a run's record): one that is not usable (text, negative,
-    outside its own range: ``records.stored_energy``) is said so, with why, as every
-    other output says it, never shown as a reading."""
+    """``fmt_energy``, or as much of it as the (possibly damaged) record allows; outside 0
+    to ``MAX_STORED_ENERGY_J`` in short, never in hundreds of digits. ``stored`` (a run's
+    figure): one not usable (text, negative, outside its own range: ``stored_energy``) is
+    said so, with why, as every other output says it, never shown as a reading."""
     if stored:
         from wattwise.records.stored_energy import energy_fault
 
@@ -303,12 +302,13 @@ def attribution_lines(result: dict[str, Any]) -> list[str]:
     if isinstance(a.get("energy_note"), str) and not a.get("from_samples"):
         # a stored figure of it is a damaged record's, and its samples give none
         return [head + f"no share of its CPU energy is given in joules: {a['energy_note']}."]
+    from wattwise.measure.results import fmt_energies  # (one unit for the three)
+    cpu, mine, others = fmt_energies(*(a.get(f"{k}cpu_energy_j")
+                                       for k in ("", "attributed_", "unattributed_")))
     return [
-        head + f"of its {fmt_joules(a.get('cpu_energy_j'))} of CPU energy"
-        + (" (from its samples)" if a.get("from_samples") else "") + ", "
-        f"{fmt_joules(a.get('attributed_cpu_energy_j'))} is this process tree's share "
-        f"and {fmt_joules(a.get('unattributed_cpu_energy_j'))} other processes' "
-        "(both inside the total; emissions price the whole total)."
+        head + f"of its {cpu} of CPU energy" + (" (from its samples)" if a.get(
+            "from_samples") else "") + f", {mine} is this process tree's share and "
+        f"{others} other processes' (both inside the total; emissions price the whole total)."
     ]
 
 

@@ -144,12 +144,10 @@ class EnergyResult:
             )
         if self.attribution:
             a = self.attribution
-            lines.append(
-                f"  process tree {a.pid}: {a.share:.0%} of busy CPU time -> "
-                f"{fmt_joules(a.attributed_cpu_energy_j)} of the {fmt_joules(a.cpu_energy_j)} of "
-                f"CPU energy in the total ({fmt_joules(a.unattributed_cpu_energy_j)} other "
-                "processes')"
-            )
+            mine, cpu, others = fmt_energies(a.attributed_cpu_energy_j, a.cpu_energy_j,
+                                             a.unattributed_cpu_energy_j)
+            lines.append(f"  process tree {a.pid}: {a.share:.0%} of busy CPU time -> {mine} "
+                         f"of the {cpu} of CPU energy in the total ({others} other processes')")
         for s in self.gpu_attribution:
             lines.append(f"  {_gpu_share_line(s)}")
         for g in self.gaps:
@@ -163,25 +161,29 @@ def _gpu_share_line(s: GpuShare) -> str:
     else:
         line = f"{s.domain}: process tree {s.share:.0%} of SM time"
         if s.energy_j is not None and s.attributed_energy_j is not None:
-            line += (f" -> {fmt_joules(s.attributed_energy_j)} of the GPU's "
-                     f"{fmt_joules(s.energy_j)} "
-                     f"({fmt_joules(s.energy_j - s.attributed_energy_j)} other processes')")
+            mine, gpu, others = fmt_energies(s.attributed_energy_j, s.energy_j,
+                                             s.energy_j - s.attributed_energy_j)
+            line += f" -> {mine} of the GPU's {gpu} ({others} other processes')"
     return f"{line} ({s.note})" if s.note else line
 
 
-#: The units an energy under 1 J is written in, largest first, as the dashboard's pages
-#: write them: a real figure of millijoules is never "0.0 J (0.0-0.0)" (a 1.7 ms run's
-#: 22.4 mJ was); below 1 µJ in J with an exponent ("5e-10 J"), as the pages too.
-_UNITS = ((1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"))
+#: The units an energy is written in, largest first, as the dashboard's pages write
+#: them: a real figure of millijoules is never "0.0 J (0.0-0.0)" (a 1.7 ms run's 22.4 mJ
+#: was); below 1 µJ in J with an exponent ("5e-10 J"), as the pages too; from 3600 J in
+#: Wh and kWh (a 2.16 MJ training run was "2160000.0 J" beside the pages' "600 Wh").
+_UNITS = ((3.6e6, "kWh"), (3600.0, "Wh"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"))
+#: Units whose one decimal would say too little below 100 of them ("8.5 Wh" of 30.5 kJ).
+_COARSE = ("Wh", "kWh")
 
 
 def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     """``12.3 J`` for exact figures, ``12.3 J (9.1-15.0)`` where a range exists. The
     figure and its range in the one unit the largest of them takes, as the dashboard
     picks it (a magnitude of at least 1 J, 1 mJ or 1 µJ at 3 significant digits, else
-    J): ``22.4 mJ (20.6-24.9)``, ``0.945 J (0.873-1.07)`` (it was "0.9 J (0.9-1.1)"),
-    ``5e-10 J (4.62e-10-5.64e-10)``; one decimal where the figure is 1 or more of its
-    unit, else 3 significant digits, for all three. A range that reads as the figure
+    J; from 3600 J, Wh or kWh): ``22.4 mJ (20.6-24.9)``, ``0.945 J (0.873-1.07)`` (it
+    was "0.9 J (0.9-1.1)"), ``5e-10 J (4.62e-10-5.64e-10)``, ``8.46 Wh (7.61-9.31)``; one
+    decimal where the figure is 1 or more of its unit (below 100 Wh or kWh, 3 significant
+    digits), else 3 significant digits, for all three. A range that reads as the figure
     itself, or that is not two finite numbers, is not written; a figure that is no
     finite number is ``-``. A range no run could hold (:func:`range_fault`), or that
     does not hold its figure, is said not usable beside the figure, as the pages say it,
@@ -192,28 +194,64 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     ranged = math.isfinite(low_j) and math.isfinite(high_j)
     # a range that is the figure itself is no range to judge (and a figure is written
     # through it: judging it again would never end)
-    why = range_fault(low_j, high_j) or _apart(energy_j, low_j, high_j) \
+    why = range_fault(low_j, high_j, energy_j) or _apart(energy_j, low_j, high_j) \
         if ranged and not low_j == high_j == energy_j else None
     if why:  # as the pages say it: the figure, and its range not usable
         return (f"{fmt_energy(energy_j, energy_j, energy_j)} (range not usable: {why}: "
                 "a damaged record)")
     top = float(f"{max([abs(energy_j), *((abs(low_j), abs(high_j)) if ranged else ())]):.3g}")
-    scale, unit = (1.0, "J") if top == 0 else next(
-        ((s, u) for s, u in _UNITS if top >= s), (1.0, "J"))
+    scale, unit = _unit(top)
     x = energy_j / scale
     whole = (top == 0 or top >= 1e-6) and (x == 0 or round(abs(x), 1) >= 1)
-    e, lo, hi = (_written(v / scale, whole) for v in (energy_j, low_j, high_j))
+    e, lo, hi = (_in_unit(v / scale, whole, unit, top / scale)
+                 for v in (energy_j, low_j, high_j))
     return f"{e} {unit}" if not ranged or e == lo == hi else f"{e} {unit} ({lo}-{hi})"
 
 
-def range_fault(low_j: float, high_j: float) -> str | None:
+def fmt_energies(*values: Any) -> tuple[str, ...]:
+    """Energies read side by side (a step's against its run's total, a share beside its
+    whole), each as :func:`fmt_joules` writes it but all in the one unit the largest
+    takes, and two that differ never alike: "1 Wh" against "0.9998 Wh", where each alone
+    read "1.00 Wh" (3600 J and 3599.4 J), and never "1.03 Wh" beside "3587.4 J". Those
+    that read alike get more significant digits until they differ, as ``told_apart``
+    gives them; ``-`` for a value that is no finite number."""
+    nums = [None if v is None else v + 0.0 for v in map(finite_float, values)]  # -0.0 is 0
+    top = float(f"{max((abs(v) for v in nums if v is not None), default=0.0):.3g}")
+    scale, unit = _unit(top)
+    texts = [None if v is None else _in_unit(v / scale, top == 0 or top >= 1e-6, unit,
+                                             top / scale) for v in nums]
+    for digits in (*range(4, 18), None):
+        alike = {i for i, a in enumerate(nums) for j, b in enumerate(nums)
+                 if a is not None and b is not None and a != b and texts[i] == texts[j]}
+        if not alike:
+            break
+        for i in alike:
+            v = nums[i] / scale  # type: ignore[operator]
+            texts[i] = repr(v) if digits is None else f"{v:.{digits}g}"
+    return tuple("-" if t is None else f"{t} {unit}" for t in texts)
+
+
+def _unit(top: float) -> tuple[float, str]:
+    # the scale and unit a magnitude (at 3 significant digits) is written in
+    return (1.0, "J") if top == 0 else next(((s, u) for s, u in _UNITS if top >= s), (1.0, "J"))
+
+
+def _in_unit(x: float, whole: bool, unit: str, top: float) -> str:
+    # one value already in its unit, beside a largest of ``top`` of it: 3 significant
+    # digits below 100 Wh or kWh ("8.46 Wh (7.61-9.31)"), else as ``_written``
+    return f"{x:#.3g}" if unit in _COARSE and top < 99.95 else _written(x, whole)
+
+
+def range_fault(low_j: float, high_j: float, energy_j: float | None = None) -> str | None:
     """What is wrong with an energy range no run could hold (a negative low, a high past
     ``MAX_STORED_ENERGY_J``), in the words every output gives, or None: it is not
-    written as a reading, nor are the emissions priced from it."""
+    written as a reading, nor are the emissions priced from it. A negative low is in the
+    unit it shares with its figure (``energy_j``) and high, as the pages write it."""
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
-    if low_j < 0:
-        return f"its low is negative ({fmt_joules(low_j)})"
+    if low_j < 0:  # (a bound past what a run may hold sets no unit: it is said so itself)
+        beside = [v for v in (energy_j, high_j) if v is not None and abs(v) <= MAX_STORED_ENERGY_J]
+        return f"its low is negative ({fmt_energies(low_j, *beside)[0]})"
     for name, bound in (("high", high_j), ("low", low_j)):  # a low past it, above its high
         if bound > MAX_STORED_ENERGY_J:  # in the digits that tell it from the most, as the
             # pages write it (a high of 1e300 J was written in 301 digits)
@@ -230,11 +268,15 @@ def _apart(energy_j: float, low_j: float, high_j: float) -> str | None:
 
     if low_j - slack(low_j) <= energy_j <= high_j + slack(high_j):
         return None
-    low, high, figure = fmt_joules(low_j), fmt_joules(high_j), fmt_joules(energy_j)
-    if figure in (low, high):  # read alike, rounded: in as many digits as tell them apart
-        said, bound = told_apart(energy_j, low_j if energy_j < low_j else high_j)
-        low, high = (f"{bound} J", high) if energy_j < low_j else (low, f"{bound} J")
-        return f"it does not hold its figure ({said} J; range {low} to {high})"
+    if fmt_joules(energy_j) in (fmt_joules(low_j), fmt_joules(high_j)):  # read alike,
+        # rounded: all three in one unit, in as many digits as tell them apart
+        figure, low, high = fmt_energies(energy_j, low_j, high_j)
+        return f"it does not hold its figure ({figure}; range {low} to {high})"
+    from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+
+    # in the figure's unit too, unless the figure is past what a run may hold (as the pages)
+    shown = [energy_j] if abs(energy_j) <= MAX_STORED_ENERGY_J else []
+    low, high = fmt_energies(*shown, low_j, high_j)[-2:]
     return f"it does not hold its figure ({low} to {high})"
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wattwise._finite import finite_float
-from wattwise.measure.results import fmt_joules
+from wattwise.measure.results import fmt_energies
 from wattwise.records import run_notes
 from wattwise.records.store import RunInfo, SampleRow
 
@@ -412,8 +412,9 @@ def _split_columns(split: list[tuple[dict[str, Any], float]], keys: Iterable[str
             if group:
                 notes.append(unsampled_note(group, total_j, what))
         if lone:
-            parts = ", ".join(f"{r['domain']} ({fmt_joules(r['energy_j'])}, {r['component']})"
-                              for r in lone[:5])
+            said = fmt_energies(*(r["energy_j"] for r in lone[:5]))  # in one unit
+            parts = ", ".join(f"{r['domain']} ({e}, {r['component']})"
+                              for r, e in zip(lone[:5], said, strict=True))
             notes.append(f"{parts}: CodeCarbon has no column for "
                          f"{'its component' if len(lone) == 1 else 'their components'}: "
                          "in energy_consumed alone")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from wattwise._finite import finite_float
-from wattwise.measure.results import fmt_joules
+from wattwise.measure.results import fmt_energies
 
 __all__ = ["above_total_note", "backward_note", "mark_fault", "marked", "numbering_note",
            "placed", "run_span", "step_notes", "stored_step_notes", "unplaced_marks_note",
@@ -109,11 +109,13 @@ def _misplaced(mark: dict[str, Any], span: Span = (None, None)) -> str | None:
     if at is None:
         return f"step {step}'s stored time is not usable (stored as {shown_value(t)})"
     start, end = span[0], span[1]
-    if start is not None and end is None and at > (now := time.time()) + SPAN_SLACK_S:
-        # no end nor heartbeat: none after now (a run's span is asked for: ``run_span``)
-        return f"step {step}'s stored time is outside the run ({at - now:.4g} s from now)"
-    if start is not None and at < start - SPAN_SLACK_S:
+    if start is not None and at < start - SPAN_SLACK_S:  # (a start ahead of the clock too)
         return f"step {step}'s stored time is outside the run ({start - at:.4g} s before its start)"
+    if start is not None and end is None and at > time.time() + SPAN_SLACK_S:
+        # no end nor heartbeat: none after now (a run's span is asked for: ``run_span``);
+        # said from its start, so every output read moments apart says the same
+        return (f"step {step}'s stored time is outside the run ({at - start:.4g} s after its "
+                "start, later than the time it is read)")
     if end is not None and at > end + SPAN_SLACK_S:
         return (f"step {step}'s stored time is outside the run ({at - end:.4g} s after "
                 f"{span[2] if len(span) > 2 else 'its end'})")
@@ -240,9 +242,9 @@ def above_total_note(marks: Sequence[dict[str, Any]], summary: Any,
     rest = _more(more, "mark is above it too", "marks are above it too")
     whose = "the run's total" if stored else "the run's total from its samples" \
         if summary is not None else "the energy of its samples"
+    said, of = fmt_energies(e, total)
     return (f"step marks are energies since the run's start, but step {str(step)[:40]}'s "
-            f"({fmt_joules(e)}) is above {whose} ({fmt_joules(total)}){rest}: a damaged "
-            "record")
+            f"({said}) is above {whose} ({of}){rest}: a damaged record")
 
 
 def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
@@ -266,9 +268,10 @@ def backward_note(marks: Sequence[dict[str, Any]]) -> str | None:
     step, e, before, was = first
     more = _more(lower - 1, "mark is below the one before it",
                  "marks are below the one before them")
+    said, of = fmt_energies(e, was)
     return (f"step marks are energies since the run's start, but step {str(step)[:40]}'s "
-            f"({fmt_joules(e)}) is below step {str(before)[:40]}'s ({fmt_joules(was)}), stored "
-            f"before it{more}: a damaged record")
+            f"({said}) is below step {str(before)[:40]}'s ({of}), stored before it{more}: "
+            "a damaged record")
 
 
 def stored_step_notes(store: Any, record: Any) -> list[str]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from wattwise._finite import finite_float
-from wattwise.measure.results import fmt_joules
+from wattwise.measure.results import fmt_energies
 
 __all__ = ["LINES_LEAVE_OUT", "readable_split", "unreadable_unsampled", "unsampled",
            "unsampled_note", "unsampled_notes"]
@@ -88,8 +88,9 @@ def unsampled_note(missing: list[dict[str, Any]], total_j: float | None, what: s
     """One line naming each counted domain without samples and what ``what`` does with it."""
     parts = []
     for d in missing[:5]:
-        share = f" of the run's {fmt_joules(total_j)}" if total_j else ""
-        parts.append(f"{d['domain']} ({fmt_joules(d['energy_j'])}{share}, "
+        said, of = fmt_energies(d["energy_j"], total_j)
+        share = f" of the run's {of}" if total_j else ""
+        parts.append(f"{d['domain']} ({said}{share}, "
                      f"{d['kind'] or 'kind unknown'})")
     more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
     verb = "has" if len(missing) == 1 else "have"
