@@ -77,3 +77,18 @@ def test_a_stored_window_keeps_its_gpu_attribution(tmp_path: Path) -> None:
         store.close()
     assert got == res.to_dict()["gpu_attribution"]
     assert GpuShare.from_dict(got[0]).attributed_energy_j == 100.0
+
+
+def test_a_window_with_no_cpu_domain_gives_no_cpu_share_in_joules() -> None:
+    """A run of GPU sensors alone read "-> 0.0 J of the 0.0 J of CPU energy in the total":
+    none measured, said as none used."""
+    from wattwise.measure.results import Attribution
+
+    cpu = DomainResult("cpu:0", "cpu", "rapl", "measured", True, 8.0, 8.0, 8.0, 4.0)
+    gpu_only = EnergyResult("w", T0, T0 + 2, 2.0, (GPU0,),
+                            attribution=Attribution(7, 0.5, 0.7, 0.71, 0.0, 0.0, 0.0))
+    assert "process tree 7: 71% of busy CPU time (no CPU domain measured)" in str(gpu_only)
+    assert " 0.0 J" not in str(gpu_only)
+    both = EnergyResult("w", T0, T0 + 2, 2.0, (cpu, GPU0),
+                        attribution=Attribution(7, 0.5, 0.7, 0.71, 8.0, 5.68, 2.32))
+    assert "71% of busy CPU time -> 5.7 J of the 8.0 J of CPU energy" in str(both), str(both)

@@ -121,6 +121,25 @@ def test_a_fault_reads_as_one(change: dict[str, Any], note: str) -> None:
     assert judged_attribution({**SOUND, **change})["time_note"] == note
 
 
+def test_a_run_that_measured_no_cpu_domain_gives_no_share_of_cpu_energy() -> None:
+    """A run of GPU sensors alone read "of its 0.0 J of CPU energy, 0.0 J is this process
+    tree's share" in show and on the page: none measured, said as none used."""
+    from wattwise.records.stored_attribution import NO_CPU_DOMAIN
+
+    none = {**SOUND, "cpu_energy_j": 0.0, "attributed_cpu_energy_j": 0.0,
+            "unattributed_cpu_energy_j": 0.0}
+    gpu = {"domains": [{"domain": "gpu:0", "component": "gpu", "energy_j": 8.0},
+                       {"domain": "cpu:0", "component": "cpu", "energy_j": 0.0,
+                        "in_total": False}]}
+    got = judged_attribution(none, gpu)
+    assert got["energy_note"] == NO_CPU_DOMAIN and got["cpu_energy_j"] is None, got
+    assert got["share"] == 0.25 and "time_note" not in got  # its CPU times stand
+    # a CPU domain that measured 0 J, or domains that cannot be told: as stored
+    cpu = {"domains": [{"domain": "cpu:0", "component": "cpu", "energy_j": 0.0}]}
+    assert judged_attribution(none, cpu) == none
+    assert judged_attribution(none, {"domains": ["x"]}) == none
+
+
 @pytest.mark.parametrize(("change", "note"), FAULTS)
 def test_cpu_times_no_run_could_hold_give_no_figure(change: dict[str, Any], note: str) -> None:
     got = judged_attribution({**SOUND, **change})

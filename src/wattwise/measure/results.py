@@ -146,8 +146,10 @@ class EnergyResult:
             a = self.attribution
             mine, cpu, others = fmt_energies(a.attributed_cpu_energy_j, a.cpu_energy_j,
                                              a.unattributed_cpu_energy_j)
-            lines.append(f"  process tree {a.pid}: {a.share:.0%} of busy CPU time -> {mine} "
-                         f"of the {cpu} of CPU energy in the total ({others} other processes')")
+            said = f"-> {mine} of the {cpu} of CPU energy in the total ({others} other " \
+                "processes')" if any(d.component == "cpu" and d.in_total
+                                     for d in self.domains) else "(no CPU domain measured)"
+            lines.append(f"  process tree {a.pid}: {a.share:.0%} of busy CPU time {said}")
         for s in self.gpu_attribution:
             lines.append(f"  {_gpu_share_line(s)}")
         for g in self.gaps:

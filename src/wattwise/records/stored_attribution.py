@@ -103,6 +103,20 @@ def _cpu_domains_j(summary: Any) -> float | None:
     return math.fsum(f for f in figures if f is not None)
 
 
+#: Why a run that measured no CPU domain gives no share of CPU energy: its 0 J is none
+#: measured, not none used ("of its 0.0 J of CPU energy, 0.0 J is this process tree's").
+NO_CPU_DOMAIN = ("the run measured no CPU domain counted in its total, so it has no CPU "
+                 "energy to share")
+
+
+def _no_cpu_domain(summary: Any) -> bool:
+    """Whether a summary lists its domains, each readable, and none a counted CPU one."""
+    domains = summary.get("domains") if isinstance(summary, dict) else None
+    return isinstance(domains, list) and all(
+        isinstance(d, dict) and isinstance(d.get("in_total", True), bool) for d in domains) \
+        and not any(d.get("component") == "cpu" and d.get("in_total", True) for d in domains)
+
+
 def _usable_total(summary: Any) -> float | None:
     """A summary's stored total where it is usable (``summary_energy_fault``), else None."""
     from wattwise.records.stored_energy import summary_energy_fault
@@ -144,6 +158,8 @@ def judged_attribution(a: Any, summary: Any = None, cpus: Any = None,
             return _withheld(a, f"the stored {key} of its attribution is not usable: {why}")
     a = {**a, **{k: float(a[k]) + 0.0 for k in _TIMES + _ATTRIBUTED}}  # -0.0 is 0
     whole, mine, others = (a[k] for k in _ATTRIBUTED)
+    if whole == mine == others == 0 and _no_cpu_domain(summary):
+        return _withheld(a, NO_CPU_DOMAIN)
     domains = _cpu_domains_j(summary)
     if domains is not None and abs(whole - domains) > AGREES_J and disagree(whole, domains):
         said, theirs = told_apart(whole, domains)
