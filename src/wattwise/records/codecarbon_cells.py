@@ -287,6 +287,24 @@ def unreadable_columns(record: RunInfo) -> list[tuple[tuple[str, ...], str]]:
             if (why := unreadable_said(record, name)) is not None]
 
 
+def uncounted_columns(record: RunInfo) -> list[tuple[tuple[str, ...], str]]:
+    """The component columns left empty because each of its domains lies inside another
+    of the run's (not added to its total: a CPU package inside ``psys``), with that
+    reason: not "not measured", which such a measured domain is not."""
+    domains = record.summary.get("domains") if isinstance(record.summary, dict) else None
+    if not isinstance(domains, list) or not all(isinstance(d, dict) for d in domains):
+        return []
+    out: list[tuple[tuple[str, ...], str]] = []
+    for column in dict.fromkeys(CODECARBON_COMPONENT.values()):
+        mine = [d for d in domains if CODECARBON_COMPONENT.get(str(d.get("component"))) == column]
+        if mine and all(d.get("in_total") is False for d in mine):
+            names = ", ".join(str(d.get("domain"))[:40] for d in mine[:5])
+            out.append(((f"{column}_energy", f"{column}_power"),
+                        f"its domain(s) {names} lie inside another domain of the run, not "
+                        "added to its total: their energy is in energy_consumed through it"))
+    return out
+
+
 def real(value: Any) -> float | None:
     """A stored figure as a finite float, or None (an integer too large for a float too)."""
     from wattwise.records.stored_energy import finite_float

@@ -27,6 +27,7 @@ from wattwise.records.codecarbon_cells import (
     same_kwh,
     scaled_columns,
     summarised_runs,
+    uncounted_columns,
     unreadable_columns,
 )
 from wattwise.records.codecarbon_cpu import cpu_cells
@@ -308,7 +309,7 @@ def export_codecarbon(
     if os_name is None and _first(host, "os") is not None:
         os_name = "-".join(str(host[k]) for k in ("os", "os_release") if host.get(k))
     cpu = cpu_cells(record, duration_s)
-    unknown.extend([*cpu.unknown, *unreadable_columns(record)])
+    unknown.extend([*cpu.unknown, *unreadable_columns(record), *uncounted_columns(record)])
     if cpu.note is not None and notes is not None:
         notes.append(cpu.note)
     water_l = None

@@ -417,9 +417,15 @@ def kind_notes(record: Any, part: Any) -> list[str]:
     kind = said_kind(summary) if summary is not None else getattr(part, "kind", None)
     if not isinstance(kind, str) or not kind or kind == "unknown":
         return []
+    from wattwise.records.stored_energy import stored_range_note
+
+    # "within the range show gives" only where show gives one (not one it says is unusable)
+    ranged = summary is None or stored_range_note(summary) is None
     how = {"measured": "read from hardware energy counters",
-           "estimated": "from a power model, not a meter, within the range `wattwise show` "
-                        "gives", "mixed": "some components measured, some estimated"}
+           "estimated": "from a power model, not a meter" + (
+               ", within the range `wattwise show` gives" if ranged else
+               ", with no usable range (`wattwise show` says why)"),
+           "mixed": "some components measured, some estimated"}
     return [f"the energy and power columns are {text_cell(kind)}"
             + (f": {how[kind]}" if kind in how else "")
             + " (CodeCarbon's columns have no place to say so; `wattwise show` gives each "
