@@ -75,3 +75,15 @@ def test_a_zone_stored_empty_is_not_recorded() -> None:
     block = {"emissions_g": 0.001, "zone": "", "source": "yearly average"}
     lines = emissions_lines({"emissions": block, "kind": "estimated"})
     assert "zone not recorded, yearly average" in lines[1] and "zone ," not in lines[1], lines
+
+
+def test_an_emissions_range_whose_bounds_read_alike_is_not_written() -> None:
+    """As a figure's energy range that reads as the figure (the pages wrote "0.0101 –
+    0.0101" for a measured run's exact energy, where bounds one apart in 1e9 are one)."""
+    block = {"emissions_g": 0.0101, "low_g": 0.0101, "high_g": 0.010100001,
+             "avg_intensity_g_per_kwh": 380.0, "zone": "DE", "source": "yearly average",
+             "pue": 1.0, "pue_source": "default"}
+    lines = emissions_lines({"emissions": block, "kind": "measured"})
+    assert lines[0] == "emissions: 0.0101 gCO2eq, location-based, from measured energy", lines
+    lines = emissions_lines({"emissions": {**block, "high_g": 0.0102}, "kind": "measured"})
+    assert lines[0].startswith("emissions: 0.0101 gCO2eq (0.0101-0.0102), "), lines

@@ -62,16 +62,23 @@ import pytest
     ((5.0, 6.0, 4.0), "5.0 J (range not usable: it does not hold its figure (6.0 J to 4.0 J): "
      "a damaged record)"),
     # its bounds in the figure's unit, and a negative low too, as the pages write them
-    # (they were "1000.0 J to 2000.0 J" and "(-3.6 J)" beside "1.39 Wh")
+    # (they were "1000.0 J to 2000.0 J" and "(-3.6 J)" beside "1.39 Wh", and the range's
+    # Wh and J beside figures of 3000 J and 500 mJ)
+    ((3000.0, -1.0, 4000.0), "3000.0 J (range not usable: its low is negative (-1.0 J): a "
+     "damaged record)"),
+    ((0.5, -0.001, 2.0), "500.0 mJ (range not usable: its low is negative (-1.0 mJ): a "
+     "damaged record)"),
+    ((0.5, 1.0, 2.0), "500.0 mJ (range not usable: it does not hold its figure (1000.0 mJ "
+     "to 2000.0 mJ): a damaged record)"),
     ((5000.0, 1000.0, 2000.0), "1.39 Wh (range not usable: it does not hold its figure "
      "(0.278 Wh to 0.556 Wh): a damaged record)"),
     ((5004.0, -3.6, 6000.0), "1.39 Wh (range not usable: its low is negative (-0.00100 Wh): "
      "a damaged record)"),
     ((1.0, 1.0000001, 1.1), "1.0 J (1.0-1.1)"),  # within a record's rounding
     # a wide range's high gave its low a slack that held the figure (was "(12.5-1e8)")
-    # (its bounds in one unit, as every comparison of energies: it read "12.5 J to 27.8 kWh")
-    ((1.0, 12.5, 1e8), "1.0 J (range not usable: it does not hold its figure (3.47e-06 kWh "
-     "to 27.8 kWh): a damaged record)"),
+    # (its bounds in its figure's unit: it read "12.5 J to 27.8 kWh")
+    ((1.0, 12.5, 1e8), "1.0 J (range not usable: it does not hold its figure (12.5 J to "
+     "100000000.0 J): a damaged record)"),
     ((1.0, 0.9999995, 1e8), "2.78e-07 kWh (2.78e-07-27.8)"),  # the unit the largest takes
     # a figure and the bound it passes that read alike, rounded, told apart (it read
     # "13.7 J (... (13.7 J to 16.4 J) ...)")

@@ -134,6 +134,11 @@ def test_a_run_that_measured_no_cpu_domain_gives_no_share_of_cpu_energy() -> Non
     got = judged_attribution(none, gpu)
     assert got["energy_note"] == NO_CPU_DOMAIN and got["cpu_energy_j"] is None, got
     assert got["share"] == 0.25 and "time_note" not in got  # its CPU times stand
+    # where its stored total is not usable too (its shares from its samples read "0.0 J")
+    from wattwise.records.stored_attribution import repriced_attribution
+
+    got = repriced_attribution(none, [], "the stored energy is not usable", summary=gpu)
+    assert got["energy_note"] == NO_CPU_DOMAIN and got["cpu_energy_j"] is None, got
     # a CPU domain that measured 0 J, or domains that cannot be told: as stored
     cpu = {"domains": [{"domain": "cpu:0", "component": "cpu", "energy_j": 0.0}]}
     assert judged_attribution(none, cpu) == none
@@ -347,3 +352,30 @@ def test_no_cpu_count_to_judge_against_is_said(tmp_path: Path, hardware: str,
     notes = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["notes"]
     assert f"{why}: the process tree's CPU times are not judged against the machine's " \
         "CPUs" in notes, notes
+
+
+def test_a_gpu_only_run_s_windows_give_no_cpu_share_in_joules(tmp_path: Path) -> None:
+    """Its windows' attributions in show --json and /api/runs/ID gave 0 J shares with no
+    word, where the run's own said it measured no CPU domain."""
+    import json
+
+    from tests._cli_out import cli_out
+    from wattwise.records.stored_attribution import NO_CPU_DOMAIN
+    from wattwise.server.data import run_payload
+
+    db = tmp_path / "r.db"
+    sensor = ConstantPowerSensor({"gpu0": 80.0}, component="gpu")
+    with wattwise.track("gpu", db=db, sensors=[sensor], interval_s=0.05, zone="DE") as run:
+        with run.window("w1"):
+            time.sleep(0.2)
+    rid = int(run.run_id or 0)
+    shown = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))
+    from wattwise.records.store import Store
+
+    with Store(db) as store:
+        api = run_payload(store, rid)
+    for doc in (shown, api):
+        (w,) = doc["windows"]
+        a = w["attribution"]
+        assert a["energy_note"] == NO_CPU_DOMAIN and a["cpu_energy_j"] is None, a
+        assert a["share"] is not None

@@ -81,3 +81,26 @@ def test_report_json_gives_no_emissions_range_priced_from_a_range_not_usable(
     # the text still writes the Scope 2 pair (its own check reads the ranges)
     text = said(cli_out("report", str(rid), "--db", str(db)))
     assert "Scope 2 pair is not usable" not in text, text
+
+
+def test_a_range_not_usable_is_said_in_its_total_s_unit_by_every_output() -> None:
+    """The JSON outputs' note gave "(-1.0 J)" where the text outputs, beside "1.39 Wh",
+    gave "(-0.000278 Wh)"; and CodeCarbon's note said its columns lie "within the range
+    `wattwise show` gives", of a range show calls not usable."""
+    from types import SimpleNamespace
+
+    from wattwise.measure.results import fmt_energy
+    from wattwise.records.export_values import kind_notes
+    from wattwise.records.stored_energy import stored_range_note
+
+    summary = {"energy_j": 5000.0, "low_j": -1.0, "high_j": 6000.0, "kind": "estimated",
+               "domains": [{"domain": "cpu", "component": "cpu", "kind": "estimated",
+                            "energy_j": 5000.0, "low_j": -1.0, "high_j": 6000.0}]}
+    note = stored_range_note(summary)
+    assert note == ("the stored total's range is not usable: its low is negative "
+                    "(-0.000278 Wh): a damaged record"), note
+    assert "(-0.000278 Wh)" in fmt_energy(5000.0, -1.0, 6000.0)
+    (said,) = kind_notes(SimpleNamespace(summary=summary), None)
+    assert "with no usable range (`wattwise show` says why)" in said, said
+    (said,) = kind_notes(SimpleNamespace(summary={**summary, "low_j": 4000.0}), None)
+    assert "within the range `wattwise show` gives" in said, said

@@ -16,7 +16,7 @@ from tests._cli_out import cli_out
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
-from wattwise.measure.results import fmt_energies
+from wattwise.measure.results import fmt_energies, fmt_energy
 
 pytestmark = [pytest.mark.skipif(_MISSING, reason=_HOW),
               pytest.mark.usefixtures("no_ambient_zone")]
@@ -54,6 +54,26 @@ def test_the_page_functions_leave_out_bounds_that_read_alike(
         assert cli == ("1 Wh", "0.9998 Wh", "0.000167 Wh"), cli
         assert (f"of its {cli[0]} of CPU energy, {cli[1]} is this process tree's share and "
                 f"{cli[2]} other processes'") in line, line
+        # a range not usable: its figure and the bound said in the figure's own unit, as
+        # the CLI writes them (the page wrote "0.833 Wh (... (-0.000278 Wh))" for 3000 J)
+        said = browser.execute_script(
+            "const d = document.createElement('div'); d.innerHTML = energy(3000, -1, 4000) + "
+            "ranged(-1, 4000, jFig(3000, -1, 4000)); return d.textContent")
+        assert said.startswith("3000 J (range not usable: its low is negative (-1 J)"), said
+        assert fmt_energy(3000, -1, 4000).startswith(
+            "3000.0 J (range not usable: its low is negative (-1.0 J)")
+        # an emissions range whose bounds read alike is not written, as the CLI leaves it
+        # out ("0.0101 gCO2eq (0.0101 – 0.0101, from measured energy)")
+        said = browser.execute_script(
+            "return scope2Html({emissions_g: 0.0101, low_g: 0.0101, high_g: 0.010100001, "
+            "avg_intensity_g_per_kwh: 400}, 'measured', null, 1, null)")
+        assert "0.0101 – 0.0101" not in said and "from measured energy" in said, said
+        said = browser.execute_script(  # the market-based line too
+            "return marketHtml({g: 0.00159, low_g: 0.00159, high_g: 0.00159, basis: 'b'}, "
+            "', from measured energy', false) + scope2Html({emissions_g: 1, low_g: 1, "
+            "high_g: 1, market_g: 0.00159, market_low_g: 0.00159, market_high_g: 0.00159}, "
+            "'measured', undefined, 1, null)")
+        assert "0.00159 – 0.00159" not in said and said.count("from measured energy") == 3, said
         text = browser.find_element("css selector", "#view").text
         total = cli_out("show", str(run.run_id), "--db", str(db), "--json")
         assert "Wh – " not in text and " Wh (" not in text, text

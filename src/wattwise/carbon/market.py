@@ -30,6 +30,7 @@ from typing import Any
 from wattwise._finite import finite_float as _finite
 from wattwise.carbon._data import MAX_INTENSITY_G_PER_KWH
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
+from wattwise.carbon.grams_span import grams_span
 from wattwise.errors import BadInput
 
 #: Said wherever certificates or a renewable share lower the market-based figure.
@@ -237,8 +238,8 @@ class DualFigure:
         """The two figures in words, for a terminal; ``energy_kind`` says whether the
         energy was measured or estimated; ``ranged`` False leaves their ranges out (priced
         from an energy range that is not usable: the caller says so once)."""
-        loc = f"{self.location_low_g:.4g}-{self.location_high_g:.4g}" if ranged else ""
-        mkt = f"{self.market_low_g:.4g}-{self.market_high_g:.4g}" if ranged else ""
+        loc = grams_span(self.location_low_g, self.location_high_g) if ranged else ""
+        mkt = grams_span(self.market_low_g, self.market_high_g) if ranged else ""
         out = [
             f"  location-based: {self.location_g:.4g} gCO2eq"
             f"{range_paren(loc, energy_kind)}; {self.location_basis}",

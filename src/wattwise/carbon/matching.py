@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from wattwise._userinput import shown
+from wattwise.carbon.grams_span import grams_span
 from wattwise.errors import BadInput
 
 #: Accepted supply columns -> (kW per unit, is the value energy per step).
@@ -186,7 +187,7 @@ class HourlyMatch:
         """The match in words, for a terminal; ``energy_kind``: measured or estimated;
         ``ranged`` False leaves the range out (as ``market.DualFigure.lines``)."""
         of = f"from {energy_kind} energy" if energy_kind else ""
-        span = f"{self.unmatched_low_g:.4g}-{self.unmatched_high_g:.4g}" if ranged else ""
+        span = grams_span(self.unmatched_low_g, self.unmatched_high_g) if ranged else ""
         inside = ", ".join(x for x in (span, of) if x)
         return [
             f"  hourly matching ({self.profile}): CFE score {self.cfe_score:.1%} "

@@ -405,6 +405,7 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     as a reading: ``again`` (``records.run_sums.unusable_total_share`` of the run) gives
     the figure ``wattwise report`` gives in their place, with the one note every output
     gives; without it, the command that prices them is named; ``pue``, its PUE."""
+    from wattwise.carbon.grams_span import grams_span
     from wattwise.carbon.pue import stored_source
     from wattwise.records.stored_energy import emissions_ranges_note as ranges_note
     from wattwise.records.stored_energy import own_emissions_notes as own_notes
@@ -417,13 +418,12 @@ def emissions_lines(summary: dict[str, Any], ref: object = "ID",
     e = summary.get("emissions")
     if not isinstance(e, dict) or not e:
         return []
-    lo, hi = (e.get(k) for k in ("low_g", "high_g"))  # none equal, as ``fmt_energy`` has
     note = ranges_said or ranges_note(summary)  # priced from an energy range not usable
-    held = (lo is not None or hi is not None) and not (_finite(lo) and lo == hi) and not note
+    span = "" if note else grams_span(e.get("low_g"), e.get("high_g"))  # none read alike
     zone = e.get("zone")
     lines = [
         f"emissions: {num(e.get('emissions_g'), '.4g')} gCO2eq"
-        + (f" ({num(e.get('low_g'), '.4g')}-{num(e.get('high_g'), '.4g')})" if held else "")
+        + (f" ({span})" if span else "")
         + f", location-based, from {safe(said_kind(summary))} energy",
         f"  intensity: {_intensity(e.get('avg_intensity_g_per_kwh'))}, "
         + _zone_said(zone)

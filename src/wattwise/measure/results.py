@@ -146,9 +146,9 @@ class EnergyResult:
             a = self.attribution
             mine, cpu, others = fmt_energies(a.attributed_cpu_energy_j, a.cpu_energy_j,
                                              a.unattributed_cpu_energy_j)
+            counted = any(d.component == "cpu" and d.in_total for d in self.domains)
             said = f"-> {mine} of the {cpu} of CPU energy in the total ({others} other " \
-                "processes')" if any(d.component == "cpu" and d.in_total
-                                     for d in self.domains) else "(no CPU domain measured)"
+                "processes')" if counted else "(no CPU domain counted in the total)"
             lines.append(f"  process tree {a.pid}: {a.share:.0%} of busy CPU time {said}")
         for s in self.gpu_attribution:
             lines.append(f"  {_gpu_share_line(s)}")
@@ -210,15 +210,17 @@ def fmt_energy(energy_j: float, low_j: float, high_j: float) -> str:
     return f"{e} {unit}" if not ranged or e == lo == hi else f"{e} {unit} ({lo}-{hi})"
 
 
-def fmt_energies(*values: Any) -> tuple[str, ...]:
+def fmt_energies(*values: Any, unit_of: float | None = None) -> tuple[str, ...]:
     """Energies read side by side (a step's against its run's total, a share beside its
     whole), each as :func:`fmt_joules` writes it but all in the one unit the largest
     takes, and two that differ never alike: "1 Wh" against "0.9998 Wh", where each alone
     read "1.00 Wh" (3600 J and 3599.4 J), and never "1.03 Wh" beside "3587.4 J". Those
     that read alike get more significant digits until they differ, as ``told_apart``
-    gives them; ``-`` for a value that is no finite number."""
+    gives them; ``-`` for a value that is no finite number. ``unit_of``: a figure whose
+    unit they take instead (a range's bounds beside it, in a note on it)."""
     nums = [None if v is None else v + 0.0 for v in map(finite_float, values)]  # -0.0 is 0
-    top = float(f"{max((abs(v) for v in nums if v is not None), default=0.0):.3g}")
+    top = float(f"{max((abs(v) for v in nums if v is not None), default=0.0):.3g}") \
+        if unit_of is None else float(f"{abs(unit_of):.3g}")
     scale, unit = _unit(top)
     texts = [None if v is None else _in_unit(v / scale, top == 0 or top >= 1e-6, unit,
                                              top / scale) for v in nums]
@@ -251,9 +253,9 @@ def range_fault(low_j: float, high_j: float, energy_j: float | None = None) -> s
     unit it shares with its figure (``energy_j``) and high, as the pages write it."""
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
-    if low_j < 0:  # (a bound past what a run may hold sets no unit: it is said so itself)
-        beside = [v for v in (energy_j, high_j) if v is not None and abs(v) <= MAX_STORED_ENERGY_J]
-        return f"its low is negative ({fmt_energies(low_j, *beside)[0]})"
+    if low_j < 0:  # in its figure's unit (one past what a run may hold: in its own)
+        near = energy_j is not None and max(abs(low_j), abs(energy_j)) <= MAX_STORED_ENERGY_J
+        return f"its low is negative ({fmt_energies(low_j, unit_of=energy_j if near else None)[0]})"
     for name, bound in (("high", high_j), ("low", low_j)):  # a low past it, above its high
         if bound > MAX_STORED_ENERGY_J:  # in the digits that tell it from the most, as the
             # pages write it (a high of 1e300 J was written in 301 digits)
@@ -272,13 +274,14 @@ def _apart(energy_j: float, low_j: float, high_j: float) -> str | None:
         return None
     if fmt_joules(energy_j) in (fmt_joules(low_j), fmt_joules(high_j)):  # read alike,
         # rounded: all three in one unit, in as many digits as tell them apart
-        figure, low, high = fmt_energies(energy_j, low_j, high_j)
+        figure, low, high = fmt_energies(energy_j, low_j, high_j, unit_of=energy_j)
         return f"it does not hold its figure ({figure}; range {low} to {high})"
     from wattwise.carbon.accounting import MAX_STORED_ENERGY_J
 
-    # in the figure's unit too, unless the figure is past what a run may hold (as the pages)
-    shown = [energy_j] if abs(energy_j) <= MAX_STORED_ENERGY_J else []
-    low, high = fmt_energies(*shown, low_j, high_j)[-2:]
+    # in the figure's unit, as the figure is written beside it (one past what a run may
+    # hold: the unit they share)
+    low, high = fmt_energies(low_j, high_j, unit_of=energy_j if abs(energy_j) <=
+                             MAX_STORED_ENERGY_J else None)
     return f"it does not hold its figure ({low} to {high})"
 
 

@@ -403,7 +403,7 @@ def judged_details(store: Any, record: Any, figures: dict[str, Any]) -> dict[str
             else judged_power(None, total, duration),
             "attribution": repriced_attribution(summary.get("attribution"), [
                 f["energy_j"] for d, f in zip(rows, domains, strict=True)
-                if f["in_total"] and d.get("component") == "cpu"], note, cpus, span),
+                if f["in_total"] and d.get("component") == "cpu"], note, cpus, span, summary),
             "market_lines": [], "market": None, "market_g": None,  # priced from that total
             "emissions_ranges_note": None, "range_note": None, "kind": said_kind(summary),
             **shown_pue(record, figures)}

@@ -109,7 +109,7 @@ NO_CPU_DOMAIN = ("the run measured no CPU domain counted in its total, so it has
                  "energy to share")
 
 
-def _no_cpu_domain(summary: Any) -> bool:
+def no_cpu_domain(summary: Any) -> bool:
     """Whether a summary lists its domains, each readable, and none a counted CPU one."""
     domains = summary.get("domains") if isinstance(summary, dict) else None
     return isinstance(domains, list) and all(
@@ -158,7 +158,7 @@ def judged_attribution(a: Any, summary: Any = None, cpus: Any = None,
             return _withheld(a, f"the stored {key} of its attribution is not usable: {why}")
     a = {**a, **{k: float(a[k]) + 0.0 for k in _TIMES + _ATTRIBUTED}}  # -0.0 is 0
     whole, mine, others = (a[k] for k in _ATTRIBUTED)
-    if whole == mine == others == 0 and _no_cpu_domain(summary):
+    if whole == mine == others == 0 and no_cpu_domain(summary):
         return _withheld(a, NO_CPU_DOMAIN)
     domains = _cpu_domains_j(summary)
     if domains is not None and abs(whole - domains) > AGREES_J and disagree(whole, domains):
@@ -187,17 +187,20 @@ def judged_attribution(a: Any, summary: Any = None, cpus: Any = None,
 
 
 def repriced_attribution(a: Any, cpu_j: list[float | None], note: Any, cpus: Any = None,
-                         duration_s: Any = None) -> Any:
+                         duration_s: Any = None, summary: Any = None) -> Any:
     """A stored attribution of a run whose stored total is not usable: its CPU energy
     (and the shares of it) from its counted CPU domains' figures priced again (``cpu_j``;
-    ``from_samples``), or none, with the total's ``note``, where one has no figure; its
-    CPU times as stored, where they are usable (:func:`time_fault`; none where not)."""
+    ``from_samples``), or none, with the total's ``note``, where one has no figure (or,
+    where its ``summary`` lists no counted CPU domain, :data:`NO_CPU_DOMAIN`); its CPU
+    times as stored, where they are usable (:func:`time_fault`; none where not)."""
     if a is None or not isinstance(a, dict) or not a \
             or time_fault(a, cpus, duration_s) is not None:
         return judged_attribution(a, None, cpus, duration_s)
     a = {k: v for k, v in a.items() if k not in _OURS}
     a.update({k: float(a[k]) + 0.0 for k in _TIMES})
     share = min(a["share"], 1.0)  # within its rounding of 1: all of it
+    if not cpu_j and no_cpu_domain(summary):  # its 0 J is none measured, as when usable
+        return _withheld(a, NO_CPU_DOMAIN)
     if any(e is None for e in cpu_j):
         return _withheld(a, note)
     e = math.fsum(e for e in cpu_j if e is not None)

@@ -330,11 +330,13 @@ def emissions_ranges_note(summary: Any) -> str | None:
 
 def _range_fault(summary: dict[str, Any]) -> str | None:
     """``measure.results.range_fault`` of a summary's stored range, where both bounds are
-    finite numbers; else None."""
+    finite numbers (a bound in its total's unit, as the text outputs say it beside the
+    total); else None."""
     from wattwise.measure.results import range_fault
 
     lo, hi = finite_float(summary.get("low_j")), finite_float(summary.get("high_j"))
-    return None if lo is None or hi is None else range_fault(lo, hi)
+    return None if lo is None or hi is None else range_fault(
+        lo, hi, finite_float(summary.get("energy_j")))
 
 
 def stored_range_note(summary: Any) -> str | None:

@@ -18,6 +18,7 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
     stored emissions are not usable (``stored_energy.summary_emissions_fault``).
     ``ranged``: whether their ranges are written (None: unless
     ``stored_energy.emissions_ranges_note`` of ``summary`` says why not)."""
+    from wattwise.carbon.grams_span import grams_span
     from wattwise.carbon.market import earlier_share, range_paren, stored_scope2_lines
     from wattwise.records.stored_energy import (
         emissions_ranges_note,
@@ -42,7 +43,7 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
     basis = basis_words(e, share, ref)
     g = [f"{v:.4g}" if finite_float(v) is not None else "-"
          for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
-    paren = range_paren(f"{g[1]}-{g[2]}" if ranged else "",
+    paren = range_paren(grams_span(e.get("market_low_g"), e.get("market_high_g")) if ranged else "",
                         kind if isinstance(kind, str) else "")
     return [f"  market-based: {g[0]} gCO2eq{paren}; {basis}",
             *(f"  note: {n}" for n in _pair_notes(e))]

@@ -12,6 +12,7 @@ from wattwise.records.judged_power import (
     judged_power,
     sums_other_runs,
 )
+from wattwise.records.stored_attribution import NO_CPU_DOMAIN, no_cpu_domain
 
 if TYPE_CHECKING:
     from wattwise.records.store import Store
@@ -27,9 +28,14 @@ def listed_windows(store: Store, run_id: int, limit: int = MAX_LISTED_WINDOWS
     """The run's first ``limit`` windows in time order, how many it has stored, and a
     note saying so where that is more than are listed (read from SQLite with ``LIMIT``
     and counted in its index, never every window decoded)."""
-    damaged = damaged_run(store, run_id)
+    damaged, no_cpu = damaged_run(store, run_id)
     windows = [usable_energy(w) if not damaged else of_damaged_run(w)
                for w in map(usable_duration, store.windows(run_id, limit=limit))]
+    if no_cpu:  # its windows' 0 J of CPU energy is none measured too: said, not given
+        windows = [{**w, "attribution": {**a, **dict.fromkeys(_SHARES),
+                                         "energy_note": NO_CPU_DOMAIN}}
+                   if isinstance(a := w.get("attribution"), dict) and a
+                   and all(a.get(k) == 0 for k in _SHARES) else w for w in windows]
     # fewer than the limit is every one there was when read (a live run may add more)
     total = len(windows) if len(windows) < limit else max(store.window_count(run_id),
                                                           len(windows))
@@ -157,17 +163,19 @@ _FIGURES = ("energy_j", "low_j", "high_j", "avg_power_w")
 _SHARES = ("cpu_energy_j", "attributed_cpu_energy_j", "unattributed_cpu_energy_j")
 
 
-def damaged_run(store: Store, run_id: int) -> bool:
+def damaged_run(store: Store, run_id: int) -> tuple[bool, bool]:
     """Whether the run's stored total is not usable (``stored_energy.summary_energy_fault``):
-    then its windows, written by the same recorder, are no readings either."""
+    then its windows, written by the same recorder, are no readings either; and whether
+    it measured no CPU domain counted in its total (``stored_attribution.no_cpu_domain``)."""
     from wattwise.errors import BadInput, StoreError
     from wattwise.records.stored_energy import summary_energy_fault
 
     try:
         summary = store.get_run(run_id).summary
     except (BadInput, StoreError):  # no such run: the windows' read says so
-        return False
-    return isinstance(summary, dict) and summary_energy_fault(summary) is not None
+        return False, False
+    return (isinstance(summary, dict) and summary_energy_fault(summary) is not None,
+            no_cpu_domain(summary))
 
 
 def of_damaged_run(window: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,23 @@
+"""An emissions range after its figure, as every CLI line writes it: none where its bounds
+read alike ("0.001594-0.001594" of a measured run's exact energy), a missing bound said
+("--0.03" read as a minus)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wattwise.carbon.grams_span import grams_span
+
+
+@pytest.mark.parametrize(("low", "high", "said"), [
+    (1.2, 1.5, "1.2-1.5"),
+    (0.001594, 0.0015940001, ""),
+    (0.0101, 0.0101, ""),
+    (None, 0.03, "low not recorded to 0.03"),
+    (0.02, float("nan"), "0.02 to high not recorded"),
+    (None, None, ""),
+    (1e-5, 2e-5, "1e-05-2e-05"),
+])
+def test_a_range_reads_as_two_bounds_or_not_at_all(low: object, high: object,
+                                                    said: str) -> None:
+    assert grams_span(low, high) == said
