@@ -14,9 +14,14 @@ from wattwise.carbon.grams_span import grams_span
     (0.001594, 0.0015940001, ""),
     (0.0101, 0.0101, ""),
     (None, 0.03, "low not recorded to 0.03"),
-    (0.02, float("nan"), "0.02 to high not recorded"),
+    (0.02, float("nan"), "0.02 to high not a number"),
     (None, None, ""),
     (1e-5, 2e-5, "1e-05-2e-05"),
+    # a bound no run could hold is said, never written as a reading ("0.000163--1")
+    (0.000163, -1.0, "range not usable: a negative bound (0.000163 to -1): a damaged record"),
+    (0.0006, 0.0004, "range not usable: its low above its high (0.0006 to 0.0004): a "
+     "damaged record"),
+    ("abc", 0.0006, "low not a number to 0.0006"),  # stored, but no number
 ])
 def test_a_range_reads_as_two_bounds_or_not_at_all(low: object, high: object,
                                                     said: str) -> None:

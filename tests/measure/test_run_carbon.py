@@ -122,3 +122,17 @@ def test_a_profile_edited_during_the_run_records_the_digest_of_the_bytes_priced(
     assert report.hourly is not None and report.hourly.cfe_score == recorded
     assert any("changed since the run, so it was not matched again" in n
                for n in report.notes)
+
+
+def test_a_run_s_line_leaves_out_an_emissions_range_that_reads_as_its_figure() -> None:
+    """A measured run's exact energy gave "emissions 0.00536 gCO2eq (0.00536-0.00536)"
+    in its ``str()``, where the CLI leaves such a range out."""
+    from wattwise.carbon.emissions import Emissions
+    from wattwise.measure.run_carbon import emissions_line
+
+    e = Emissions(0.00536, 0.00536, 0.00536, 1e-5, 1e-5, 481.0, "WORLD", "yearly",
+                  "yearly-average", 1.0, "default", ())
+    assert "gCO2eq at 481 g/kWh" in emissions_line(e), emissions_line(e)
+    ranged = Emissions(0.00536, 0.005, 0.0057, 1e-5, 1e-5, 481.0, "WORLD", "yearly",
+                       "yearly-average", 1.0, "default", ())
+    assert "gCO2eq (0.005-0.0057) at 481 g/kWh" in emissions_line(ranged)

@@ -93,3 +93,25 @@ def test_no_output_writes_an_emissions_range_priced_from_an_unusable_energy_rang
     assert market["g"] is not None and market["low_g"] is None and market["high_g"] is None
     assert market["hourly"]["unmatched_low_g"] is None
     assert market["hourly"]["unmatched_high_g"] is None
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("matched_kwh", None), ("unmatched_g", "abc"), ("facility_energy_kwh", True),
+    ("unmatched_high_g", -1.0), ("steps", "3")])
+def test_a_damaged_hourly_matching_is_said_not_a_traceback(
+        tmp_path: Path, key: str, value: Any) -> None:
+    """A stored hourly matching with a null or text figure was a traceback in show,
+    report and every export, and a 500 from the API that took the runs list down."""
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+    edit_summary(db, rid, lambda s: s["emissions"]["hourly_matching"].update({key: value}))
+    note = "the record's hourly matching cannot be read (damaged): not shown"
+    assert note in said(cli_out("show", str(rid), "--db", str(db)))
+    for args in (["report"], ["show", "--json"], ["report", "--json"],
+                 ["export", "-f", "json"]):  # each exits 0 (``cli_out``): no traceback
+        cli_out(*args[:1], str(rid), *args[1:], "--db", str(db))
+    cli_out("export", str(rid), "-f", "codecarbon", "--db", str(db), "-o",
+            str(tmp_path / "cc.csv"))
+    with TestClient(create_app(str(db)), base_url="http://127.0.0.1") as client:
+        assert client.get(f"/api/runs/{rid}").status_code == 200
+        assert client.get("/api/runs").status_code == 200

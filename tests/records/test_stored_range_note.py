@@ -104,3 +104,6 @@ def test_a_range_not_usable_is_said_in_its_total_s_unit_by_every_output() -> Non
     assert "with no usable range (`wattwise show` says why)" in said, said
     (said,) = kind_notes(SimpleNamespace(summary={**summary, "low_j": 4000.0}), None)
     assert "within the range `wattwise show` gives" in said, said
+    (said,) = kind_notes(SimpleNamespace(summary={**summary, "low_j": None, "high_j": None}),
+                         None)  # none stored: none to point to
+    assert "with no range stored" in said and "within" not in said, said

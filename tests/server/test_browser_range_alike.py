@@ -74,6 +74,12 @@ def test_the_page_functions_leave_out_bounds_that_read_alike(
             "high_g: 1, market_g: 0.00159, market_low_g: 0.00159, market_high_g: 0.00159}, "
             "'measured', undefined, 1, null)")
         assert "0.00159 – 0.00159" not in said and said.count("from measured energy") == 3, said
+        said = browser.execute_script(  # one no run could hold: said, not a reading
+            "return marketHtml({g: 0.0005, low_g: 0.0006, high_g: 0.0004, basis: 'b'}, '', "
+            "false) + marketHtml({g: 0.0005, low_g: -0.0001, high_g: 0.0006, basis: 'b'}, "
+            "'', false)")
+        assert "range not usable: its low above its high (0.000600 to 0.000400)" in said, said
+        assert "range not usable: a negative bound (-0.000100 to 0.000600)" in said, said
         text = browser.find_element("css selector", "#view").text
         total = cli_out("show", str(run.run_id), "--db", str(db), "--json")
         assert "Wh – " not in text and " Wh (" not in text, text

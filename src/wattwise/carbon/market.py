@@ -625,9 +625,14 @@ def stored_hourly(d: Any) -> Any:
                             notes=tuple(str(n) for n in d.get("notes") or ()))
     except (TypeError, ValueError):
         return None
-    score = match.cfe_score
-    if (not isinstance(score, (int, float)) or isinstance(score, bool)
-            or not math.isfinite(score) or not 0 <= score <= 1):
+    figures = [getattr(match, k) for k in (
+        "facility_energy_kwh", "matched_kwh", "cfe_score", "unmatched_kwh", "unmatched_g",
+        "unmatched_low_g", "unmatched_high_g", "location_g")]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+               and v >= 0 for v in figures) or not isinstance(match.steps, int):
+        return None  # every figure of it is printed: a null or text one was a traceback
+    lo, g, hi = match.unmatched_low_g, match.unmatched_g, match.unmatched_high_g
+    if match.cfe_score > 1 or not lo - 1e-9 * g <= g <= hi + 1e-9 * g:
         return None
     return match
 

@@ -497,13 +497,15 @@ def _outcome_lines(o: Any, *, stored: bool = True) -> list[str]:
 
     where = (f"run {o.run_id} in the run record" if o.run_id is not None
              else "not recorded (--no-store)" if not stored else "not recorded")
+    from wattwise.carbon.grams_span import grams_span
+
     kwh = f" = {o.energy_j / 3.6e6:.4g} kWh" if o.energy_j is not None else ""
     sources = "; ".join(safe(x) for x in o.energy_sources) or "no sensor reading"
     lines = [
         f"{safe(o.name)}: energy {energy(o.energy_j, o.low_j, o.high_j)}{kwh} over "
         f"{num(o.duration_s, '.1f', ' s')}, {safe(o.energy_kind)} ({sources}); {where}",
-        f"{safe(o.name)}: emissions {num(o.emissions_g, '.4g')} gCO2eq "
-        f"({num(o.low_g, '.4g')}-{num(o.high_g, '.4g')}) at "
+        f"{safe(o.name)}: emissions {num(o.emissions_g, '.4g')} gCO2eq"
+        f"{f' ({span})' if (span := grams_span(o.low_g, o.high_g)) else ''} at "
         f"{num(o.intensity_g_per_kwh, '.1f')} gCO2eq/kWh, PUE {num(o.pue, 'g')}, priced on "
         f"{safe(o.priced_on or 'nothing: no emissions in the record')}",
     ]

@@ -111,9 +111,13 @@ def _scope2_of(emissions: Emissions, options: CarbonOptions | None) -> dict[str,
 
 
 def emissions_line(e: Emissions) -> str:
-    """How a run's ``str()`` shows its emissions."""
+    """How a run's ``str()`` shows its emissions (its range as the CLI writes one: none
+    where its bounds read alike)."""
+    from wattwise.carbon.grams_span import grams_span
+
+    span = grams_span(e.low_g, e.high_g)
     return (
-        f"\n  emissions {e.emissions_g:.3g} gCO2eq ({e.low_g:.3g}-{e.high_g:.3g}) at "
+        f"\n  emissions {e.emissions_g:.3g} gCO2eq{f' ({span})' if span else ''} at "
         f"{e.avg_intensity_g_per_kwh:.0f} g/kWh [{e.zone}, {e.source}], PUE {e.pue:g}"
     )
 

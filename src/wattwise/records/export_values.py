@@ -419,10 +419,12 @@ def kind_notes(record: Any, part: Any) -> list[str]:
         return []
     from wattwise.records.stored_energy import stored_range_note
 
-    # "within the range show gives" only where show gives one (not one it says is unusable)
+    # "within the range show gives" only where show gives one (none stored, or not usable)
+    none = summary is not None and summary.get("low_j") is None and summary.get("high_j") is None
     ranged = summary is None or stored_range_note(summary) is None
     how = {"measured": "read from hardware energy counters",
            "estimated": "from a power model, not a meter" + (
+               ", with no range stored" if none else
                ", within the range `wattwise show` gives" if ranged else
                ", with no usable range (`wattwise show` says why)"),
            "mixed": "some components measured, some estimated"}
