@@ -97,7 +97,8 @@ def test_no_output_writes_an_emissions_range_priced_from_an_unusable_energy_rang
 
 @pytest.mark.parametrize(("key", "value"), [
     ("matched_kwh", None), ("unmatched_g", "abc"), ("facility_energy_kwh", True),
-    ("unmatched_high_g", -1.0), ("steps", "3")])
+    ("unmatched_high_g", -1.0), ("steps", "3"), ("location_g", 10**400), ("steps", True),
+    ("steps", -1)])
 def test_a_damaged_hourly_matching_is_said_not_a_traceback(
         tmp_path: Path, key: str, value: Any) -> None:
     """A stored hourly matching with a null or text figure was a traceback in show,
@@ -115,3 +116,17 @@ def test_a_damaged_hourly_matching_is_said_not_a_traceback(
     with TestClient(create_app(str(db)), base_url="http://127.0.0.1") as client:
         assert client.get(f"/api/runs/{rid}").status_code == 200
         assert client.get("/api/runs").status_code == 200
+
+
+def test_a_scope2_pair_holding_a_huge_integer_is_not_shown_not_a_traceback(
+        tmp_path: Path) -> None:
+    """A 400-digit integer in the pair's figures raised OverflowError in every output."""
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+    edit_summary(db, rid, lambda s: s["emissions"]["scope2"].update(covered_kwh=10**400))
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert "Scope 2 (GHG Protocol)" not in text, text
+    for args in (["report"], ["show", "--json"], ["export", "-f", "json"]):
+        cli_out(*args[:1], str(rid), *args[1:], "--db", str(db))
+    with TestClient(create_app(str(db)), base_url="http://127.0.0.1") as client:
+        assert client.get(f"/api/runs/{rid}").status_code == 200

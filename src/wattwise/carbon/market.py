@@ -271,9 +271,8 @@ def _pair_usable(fig: DualFigure) -> bool:
         "location_g", "location_low_g", "location_high_g", "market_g", "market_low_g",
         "market_high_g", "covered_kwh", "covered_share", "certificate_g_per_kwh",
         "uncovered_kwh")]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-               and math.isfinite(v) and v >= 0 for v in nums):
-        return False
+    if not all((f := _finite(v)) is not None and f >= 0 for v in nums):  # (a 400-digit
+        return False  # integer raised OverflowError in isfinite)
     return (fig.covered_share <= 1 and fig.covered_kwh <= MAX_PAIR_KWH
             and fig.uncovered_kwh <= MAX_PAIR_KWH
             and fig.certificate_g_per_kwh <= MAX_INTENSITY_G_PER_KWH)
@@ -625,11 +624,12 @@ def stored_hourly(d: Any) -> Any:
                             notes=tuple(str(n) for n in d.get("notes") or ()))
     except (TypeError, ValueError):
         return None
-    figures = [getattr(match, k) for k in (
+    figures = [_finite(getattr(match, k)) for k in (  # (an integer too large: none)
         "facility_energy_kwh", "matched_kwh", "cfe_score", "unmatched_kwh", "unmatched_g",
         "unmatched_low_g", "unmatched_high_g", "location_g")]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-               and v >= 0 for v in figures) or not isinstance(match.steps, int):
+    steps = match.steps
+    if not all(v is not None and v >= 0 for v in figures) or isinstance(steps, bool) \
+            or not isinstance(steps, int) or not 0 <= steps <= 10**9:
         return None  # every figure of it is printed: a null or text one was a traceback
     lo, g, hi = match.unmatched_low_g, match.unmatched_g, match.unmatched_high_g
     if match.cfe_score > 1 or not lo - 1e-9 * g <= g <= hi + 1e-9 * g:
