@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.cli.render import summary_lines
+from wattwise.measure.results import fmt_energies
 
 
 def test_the_attribution_line_agrees_with_the_total(tmp_path: Path) -> None:
@@ -26,10 +26,15 @@ def test_the_attribution_line_agrees_with_the_total(tmp_path: Path) -> None:
     # what the line claims: both parts are inside the total, which the emissions price
     assert "not in the total" not in line
     assert "inside the total" in line and "emissions price the whole total" in line
-    shown = [float(x) for x in re.findall(r"(\d+\.\d) J", line)]
-    assert shown[0] == round(a["cpu_energy_j"], 1)
+    # the three as energies side by side write them (more digits where two would read
+    # alike: a tree of a small share beside a busy machine's "2.0 J" and "2.0 J")
+    cpu, mine, others = fmt_energies(a["cpu_energy_j"], a["attributed_cpu_energy_j"],
+                                     a["unattributed_cpu_energy_j"])
+    assert f"of its {cpu} of CPU energy, {mine} is this process tree's share and {others} " \
+        "other processes'" in " ".join(line.split()), line
     assert "to other processes" not in str(run.result)
-    assert f"of the {a['cpu_energy_j']:.1f} J of CPU energy in the total" in str(run.result)
+    assert f"-> {mine} of the {cpu} of CPU energy in the total ({others} other processes')" \
+        in str(run.result), str(run.result)
 
 
 @pytest.mark.parametrize(("stored", "why"), [
