@@ -238,8 +238,9 @@ class DualFigure:
         """The two figures in words, for a terminal; ``energy_kind`` says whether the
         energy was measured or estimated; ``ranged`` False leaves their ranges out (priced
         from an energy range that is not usable: the caller says so once)."""
-        loc = grams_span(self.location_low_g, self.location_high_g) if ranged else ""
-        mkt = grams_span(self.market_low_g, self.market_high_g) if ranged else ""
+        loc = grams_span(self.location_low_g, self.location_high_g,
+                         self.location_g) if ranged else ""
+        mkt = grams_span(self.market_low_g, self.market_high_g, self.market_g) if ranged else ""
         out = [
             f"  location-based: {self.location_g:.4g} gCO2eq"
             f"{range_paren(loc, energy_kind)}; {self.location_basis}",
@@ -614,26 +615,35 @@ def refused_market_notes(stored: Any) -> list[str]:
 
 def stored_hourly(d: Any) -> Any:
     """The ``matching.HourlyMatch`` a record stores (``emissions.hourly_matching``), or
-    None where it holds none that reads as one (damaged: never an exception)."""
+    None where it holds none that reads as one (damaged: never an exception). Its range's
+    bounds are kept as stored: ``grams_span`` says one that is missing, no number or no
+    range a run could hold, as it does the market-based figure's (a null bound hid the
+    CFE score and every figure with it); its profile that is no text, and notes that
+    are one text (each letter was a note), read as wattwise would have written them."""
     if not isinstance(d, dict):
         return None
+    import dataclasses
+
     from wattwise.carbon.matching import HourlyMatch
 
+    notes = d.get("notes")
+    notes = [notes] if isinstance(notes, str) else notes if notes is not None else []
+    if not isinstance(notes, list):
+        return None
     try:
         match = HourlyMatch(**{k: v for k, v in d.items() if k != "notes"},
-                            notes=tuple(str(n) for n in d.get("notes") or ()))
+                            notes=tuple(str(n) for n in notes))
     except (TypeError, ValueError):
         return None
     figures = [_finite(getattr(match, k)) for k in (  # (an integer too large: none)
         "facility_energy_kwh", "matched_kwh", "cfe_score", "unmatched_kwh", "unmatched_g",
-        "unmatched_low_g", "unmatched_high_g", "location_g")]
+        "location_g")]
     steps = match.steps
     if not all(v is not None and v >= 0 for v in figures) or isinstance(steps, bool) \
-            or not isinstance(steps, int) or not 0 <= steps <= 10**9:
+            or not isinstance(steps, int) or not 0 <= steps <= 10**9 or match.cfe_score > 1:
         return None  # every figure of it is printed: a null or text one was a traceback
-    lo, g, hi = match.unmatched_low_g, match.unmatched_g, match.unmatched_high_g
-    if match.cfe_score > 1 or not lo - 1e-9 * g <= g <= hi + 1e-9 * g:
-        return None
+    if not isinstance(match.profile, str) or not match.profile.strip():
+        match = dataclasses.replace(match, profile="profile not recorded")
     return match
 
 

@@ -187,7 +187,8 @@ class HourlyMatch:
         """The match in words, for a terminal; ``energy_kind``: measured or estimated;
         ``ranged`` False leaves the range out (as ``market.DualFigure.lines``)."""
         of = f"from {energy_kind} energy" if energy_kind else ""
-        span = grams_span(self.unmatched_low_g, self.unmatched_high_g) if ranged else ""
+        span = grams_span(self.unmatched_low_g, self.unmatched_high_g,
+                          self.unmatched_g) if ranged else ""
         inside = ", ".join(x for x in (span, of) if x)
         return [
             f"  hourly matching ({self.profile}): CFE score {self.cfe_score:.1%} "

@@ -39,14 +39,28 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
         return pair
     if e.get("market_g") is None:
         return []
-    share = earlier_share(summary)
-    basis = basis_words(e, share, ref)
-    g = [f"{v:.4g}" if finite_float(v) is not None else "-"
-         for v in (e.get(k) for k in ("market_g", "market_low_g", "market_high_g"))]
-    paren = range_paren(grams_span(e.get("market_low_g"), e.get("market_high_g")) if ranged else "",
-                        kind if isinstance(kind, str) else "")
-    return [f"  market-based: {g[0]} gCO2eq{paren}; {basis}",
+    fault = market_fault(e.get("market_g"))
+    if fault is not None:  # a damaged figure is no reading ("-1 gCO2eq", "- gCO2eq")
+        return [f"  note: {fault}", *(f"  note: {n}" for n in _pair_notes(e))]
+    basis = basis_words(e, earlier_share(summary), ref)
+    g = finite_float(e.get("market_g"))
+    span = grams_span(e.get("market_low_g"), e.get("market_high_g"), g) if ranged else ""
+    paren = range_paren(span, kind if isinstance(kind, str) else "")
+    return [f"  market-based: {g:.4g} gCO2eq{paren}; {basis}",
             *(f"  note: {n}" for n in _pair_notes(e))]
+
+
+def market_fault(g: Any) -> str | None:
+    """The note said in place of a stored market-based figure no run could hold (no
+    number, negative), or None where it is one (it was printed as a reading: "-1 gCO2eq",
+    "- gCO2eq" for text)."""
+    from wattwise.records.stored_energy import finite_float, number_fault
+
+    why = number_fault(g)
+    if why is None and (x := finite_float(g)) is not None and x < 0:
+        why = f"negative ({x:.4g})"
+    return None if why is None else (
+        f"the record's market-based figure is {why}: a damaged record, not shown")
 
 
 def basis_words(e: dict[str, Any], share: float | None, ref: object) -> str:
@@ -86,15 +100,17 @@ def market_g(summary: Any) -> float | None:
     e = summary.get("emissions") if isinstance(summary, dict) else None
     if not isinstance(e, dict) or summary_emissions_fault(summary) is not None:
         return None
-    return finite_float(e.get("market_g"))
+    return None if market_fault(e.get("market_g")) else finite_float(e.get("market_g"))
 
 
 def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     """What ``market_lines`` says, as figures and words a page spells itself (one figure
     written two ways on one page: the lines are ``wattwise show``'s): the market-based
-    figure and its range (``g``, ``low_g``, ``high_g``), its ``basis`` (and, of a Scope 2
-    pair, its figures in ``basis_parts``, for the page to spell) and ``notes``, and
-    the hourly matching as stored (``hourly``; ``hourly_note`` where it cannot be read).
+    figure and its range (``g``, ``low_g``, ``high_g``; each bound as ``shown_bound``
+    gives it; ``g`` None where the stored figure is damaged, ``notes`` saying so), its
+    ``basis`` (and, of a Scope 2 pair, its figures in ``basis_parts``, for the page to
+    spell) and ``notes``, and the hourly matching as stored (``hourly``, its bounds as
+    ``shown_bound`` gives them; ``hourly_note`` where it cannot be read).
     None where ``market_lines`` gives none. The location-based figure of a Scope 2 pair
     is the run's own emissions, which the page gives already."""
     from wattwise.carbon.market import earlier_share
@@ -104,10 +120,13 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
         return None
     e = summary["emissions"]
     parts = priced_parts(e)
-    if parts is None:
+    if parts is None and (fault := market_fault(e.get("market_g"))) is not None:
+        parts = {"g": None, "low_g": None, "high_g": None, "basis": None,
+                 "notes": [fault, *_pair_notes(e)], "hourly": None, "hourly_note": None}
+    elif parts is None:
         parts = {"g": finite_float(e.get("market_g")),
-                 "low_g": finite_float(e.get("market_low_g")),
-                 "high_g": finite_float(e.get("market_high_g")),
+                 "low_g": shown_bound(e.get("market_low_g")),
+                 "high_g": shown_bound(e.get("market_high_g")),
                  "basis": basis_words(e, earlier_share(summary), ref),
                  "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
     if emissions_ranges_note(summary) is not None:  # priced from a range not usable
@@ -116,6 +135,15 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
             parts["hourly"] = {**parts["hourly"], "unmatched_low_g": None,
                                "unmatched_high_g": None}
     return parts
+
+
+def shown_bound(x: Any) -> float | str | None:
+    """A stored bound of an emissions range as the page judges it, as ``grams_span``
+    does: a finite number, None where none is stored, or the text "not a number" (a
+    text, bool or 400-digit integer; the page wrote "— – 0.000610")."""
+    from wattwise.records.stored_energy import finite_float
+
+    return x if x is None else finite_float(x) if finite_float(x) is not None else "not a number"
 
 
 def priced_parts(e: Any) -> dict[str, Any] | None:
@@ -141,6 +169,8 @@ def priced_parts(e: Any) -> dict[str, Any] | None:
             "basis": dual.basis(), "basis_parts": {k: getattr(dual, k) for k in (
                 "covered_kwh", "covered_share", "certificate_g_per_kwh", "uncovered_kwh",
                 "uncovered_basis", "uncovered_source")}, "notes": list(dual.notes),
-            "hourly": None if match is None else match.to_dict(),
+            "hourly": None if match is None else {
+                **match.to_dict(), "unmatched_low_g": shown_bound(match.unmatched_low_g),
+                "unmatched_high_g": shown_bound(match.unmatched_high_g)},
             "hourly_note": ("the record's hourly matching cannot be read (damaged): not "
                             "shown") if match is None and raw is not None else None}
