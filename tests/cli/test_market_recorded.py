@@ -226,6 +226,22 @@ def test_the_codecarbon_export_says_the_market_figure_is_left_out(tmp_path: Path
     assert "market-based" not in r.stderr
 
 
+def test_the_codecarbon_export_says_a_damaged_market_figure_as_damaged(tmp_path: Path) -> None:
+    """A stored market-based figure of -1 was said "the run's market-based figure (-1
+    gCO2eq) is left out", a reading."""
+    from tests._damage import edit_summary
+
+    db = tmp_path / "runs.db"
+    _invoke("run", "--db", str(db), "--zone", "DE", "--renewable-share", "0.5", "--",
+            sys.executable, "-c", "pass")
+    edit_summary(db, 1, lambda s: s["emissions"].update(market_g=-1.0))
+    r = _invoke("export", "1", "--db", str(db), "-f", "codecarbon", "-o",
+                str(tmp_path / "emissions.csv"))
+    assert "(-1 gCO2eq)" not in r.stderr, r.stderr
+    assert ("the record's market-based figure is negative (-1): a damaged record, not shown "
+            "(CodeCarbon has no market-based column either)") in _flat(r.stderr), r.stderr
+
+
 def test_recorded_options_out_of_range_are_said_and_priced_location_based(
     tmp_path: Path
 ) -> None:

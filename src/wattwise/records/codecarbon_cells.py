@@ -221,8 +221,12 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
     facility = finite_float(em.get("facility_energy_kwh"))
     if facility is not None:  # energy_consumed gives it where the same (``same_kwh``)
         out["facility_energy_kwh"] = facility
-    market = real(em.get("market_g"))
-    if market is not None:  # CodeCarbon has one emissions column: never dropped unsaid
+    from wattwise.records.stored_market import market_fault
+
+    market, fault = real(em.get("market_g")), market_fault(em.get("market_g"))
+    if em.get("market_g") is not None and fault is not None:  # no reading: "(-1 gCO2eq)"
+        out["market_note"] = f"{fault} (CodeCarbon has no market-based column either)"
+    elif market is not None:  # CodeCarbon has one emissions column: never dropped unsaid
         out["market_note"] = (
             f"the run's market-based figure ({market:.4g} gCO2eq) is left out: CodeCarbon's "
             "emissions column holds the location-based figure and it has no market-based "
