@@ -28,7 +28,7 @@ def listed_windows(store: Store, run_id: int, limit: int = MAX_LISTED_WINDOWS
     """The run's first ``limit`` windows in time order, how many it has stored, and a
     note saying so where that is more than are listed (read from SQLite with ``LIMIT``
     and counted in its index, never every window decoded)."""
-    damaged, no_cpu = damaged_run(store, run_id)
+    damaged, no_cpu = run_judgements(store, run_id)
     windows = [usable_energy(w) if not damaged else of_damaged_run(w)
                for w in map(usable_duration, store.windows(run_id, limit=limit))]
     if no_cpu:  # its windows' 0 J of CPU energy is none measured too: said, not given
@@ -163,10 +163,11 @@ _FIGURES = ("energy_j", "low_j", "high_j", "avg_power_w")
 _SHARES = ("cpu_energy_j", "attributed_cpu_energy_j", "unattributed_cpu_energy_j")
 
 
-def damaged_run(store: Store, run_id: int) -> tuple[bool, bool]:
-    """Whether the run's stored total is not usable (``stored_energy.summary_energy_fault``):
-    then its windows, written by the same recorder, are no readings either; and whether
-    it measured no CPU domain counted in its total (``stored_attribution.no_cpu_domain``)."""
+def run_judgements(store: Store, run_id: int) -> tuple[bool, bool]:
+    """Two judgements of the run the windows belong to, from one read of its summary:
+    whether its stored total is not usable (``stored_energy.summary_energy_fault``: then
+    its windows, written by the same recorder, are no readings either), and whether it
+    measured no CPU domain counted in its total (``stored_attribution.no_cpu_domain``)."""
     from wattwise.errors import BadInput, StoreError
     from wattwise.records.stored_energy import summary_energy_fault
 
