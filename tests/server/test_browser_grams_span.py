@@ -20,8 +20,7 @@ from tests.carbon.test_grams_span import WITH_FIGURE
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
-from wattwise.carbon.grams_span import grams_span
-from wattwise.records.stored_market import shown_bound
+from wattwise.carbon.grams_span import grams_span, shown_bound
 
 pytestmark = [pytest.mark.skipif(_MISSING, reason=_HOW),
               pytest.mark.usefixtures("no_ambient_zone")]

@@ -242,9 +242,9 @@ class DualFigure:
                          self.location_g) if ranged else ""
         mkt = grams_span(self.market_low_g, self.market_high_g, self.market_g) if ranged else ""
         out = [
-            f"  location-based: {self.location_g:.4g} gCO2eq"
+            f"  location-based: {self.location_g + 0.0:.4g} gCO2eq"  # (-0.0 as 0)
             f"{range_paren(loc, energy_kind)}; {self.location_basis}",
-            f"  market-based:   {self.market_g:.4g} gCO2eq"
+            f"  market-based:   {self.market_g + 0.0:.4g} gCO2eq"
             f"{range_paren(mkt, energy_kind)}; " + self.basis(),
         ]
         out += [f"  note: {n}" for n in self.notes]
@@ -580,8 +580,8 @@ def reprice_market(
     if profile is None and why is not None:
         recorded = stored.get("hourly_matching") if isinstance(stored, dict) else None
         match = stored_hourly(recorded)
-        if match is not None and isinstance(recorded, dict):
-            kept = recorded
+        if match is not None:
+            kept = match.to_dict()  # a damaged range said, not copied out as figures
             notes.append(f"{why}, so it was not matched again: hourly matching (CFE score "
                          f"{match.cfe_score:.1%}) as recorded with the run")
         else:
@@ -631,7 +631,8 @@ def stored_hourly(d: Any) -> Any:
     if not isinstance(notes, list):
         return None
     try:
-        match = HourlyMatch(**{k: v for k, v in d.items() if k != "notes"},
+        match = HourlyMatch(**{k: v for k, v in d.items()  # (its note: a JSON output's)
+                               if k not in ("notes", "unmatched_range_note")},
                             notes=tuple(str(n) for n in notes))
     except (TypeError, ValueError):
         return None
@@ -655,9 +656,8 @@ def stored_scope2_lines(emissions: Any, energy_kind: str = "",
     dual = DualFigure.from_dict(emissions.get("scope2")) if isinstance(emissions, dict) else None
     if dual is None:
         return []
-    market = _finite(emissions.get("market_g"))
-    if market is None or not math.isclose(market, dual.market_g, rel_tol=1e-9, abs_tol=0.0):
-        return []  # a pair that disagrees with the figure every output gives: not shown
+    if not pair_agrees(emissions, dual):
+        return []  # a pair that disagrees with the figures every output gives: not shown
     lines = ["Scope 2 (GHG Protocol), both figures:", *dual.lines(energy_kind, ranged)]
     raw = emissions.get("hourly_matching")
     match = stored_hourly(raw)
@@ -666,6 +666,20 @@ def stored_scope2_lines(emissions: Any, energy_kind: str = "",
     elif raw is not None:
         lines.append("note: the record's hourly matching cannot be read (damaged): not shown")
     return lines
+
+
+def pair_agrees(emissions: dict[str, Any], dual: DualFigure) -> bool:
+    """Whether a stored Scope 2 pair holds the figures of the emissions block it is
+    stored in, as every pair wattwise writes does: its market-based figure is the
+    block's, its location-based figure and range the block's own emissions and range
+    (a pair whose location range alone was damaged was shown with it said not usable,
+    beside the run's own range, and the page gave the run's alone)."""
+    pairs = [(emissions.get("market_g"), dual.market_g),
+             (emissions.get("emissions_g"), dual.location_g),
+             (emissions.get("low_g"), dual.location_low_g),
+             (emissions.get("high_g"), dual.location_high_g)]
+    return all((a := _finite(x)) is not None and (b := _finite(y)) is not None
+               and math.isclose(a, b, rel_tol=1e-9, abs_tol=0.0) for x, y in pairs)
 
 
 #: Said of a market-based figure recorded by the earlier method (before the residual

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from wattwise._userinput import shown
-from wattwise.carbon.grams_span import grams_span
+from wattwise.carbon.grams_span import grams_span, shown_bound, span_fault
 from wattwise.errors import BadInput
 
 #: Accepted supply columns -> (kW per unit, is the value energy per step).
@@ -179,8 +179,16 @@ class HourlyMatch:
                    "intensity at that time")
 
     def to_dict(self) -> dict[str, Any]:
+        """The match as stored; one read back from a damaged record, where ``lines`` says
+        its range is not one, with ``unmatched_range_note`` saying why and its bounds as
+        ``shown_bound`` gives them (a JSON output gave a 401-digit bound as a figure)."""
         d = asdict(self)
         d["notes"] = list(self.notes)
+        lo, hi = self.unmatched_low_g, self.unmatched_high_g
+        if not (lo is None and hi is None) and (
+                fault := span_fault(lo, hi, self.unmatched_g)) is not None:
+            d.update(unmatched_low_g=shown_bound(lo), unmatched_high_g=shown_bound(hi),
+                     unmatched_range_note=fault)
         return d
 
     def lines(self, energy_kind: str = "", ranged: bool = True) -> list[str]:

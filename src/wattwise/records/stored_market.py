@@ -43,7 +43,7 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
     if fault is not None:  # a damaged figure is no reading ("-1 gCO2eq", "- gCO2eq")
         return [f"  note: {fault}", *(f"  note: {n}" for n in _pair_notes(e))]
     basis = basis_words(e, earlier_share(summary), ref)
-    g = finite_float(e.get("market_g"))
+    g = finite_float(e.get("market_g")) or 0.0  # a finite number (market_fault): -0.0 as 0
     span = grams_span(e.get("market_low_g"), e.get("market_high_g"), g) if ranged else ""
     paren = range_paren(span, kind if isinstance(kind, str) else "")
     return [f"  market-based: {g:.4g} gCO2eq{paren}; {basis}",
@@ -82,7 +82,7 @@ def basis_words(e: dict[str, Any], share: float | None, ref: object) -> str:
 
 #: Said where a record holds a Scope 2 pair that is not shown.
 PAIR_NOT_SHOWN = ("the record's Scope 2 pair is not usable (damaged, edited, or at odds "
-                  "with its market-based figure): not shown")
+                  "with the run's emissions figures): not shown")
 
 
 def _pair_notes(e: dict[str, Any]) -> list[str]:
@@ -106,13 +106,15 @@ def market_g(summary: Any) -> float | None:
 def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     """What ``market_lines`` says, as figures and words a page spells itself (one figure
     written two ways on one page: the lines are ``wattwise show``'s): the market-based
-    figure and its range (``g``, ``low_g``, ``high_g``; each bound as ``shown_bound``
-    gives it; ``g`` None where the stored figure is damaged, ``notes`` saying so), its
-    ``basis`` (and, of a Scope 2 pair, its figures in ``basis_parts``, for the page to
-    spell) and ``notes``, and the hourly matching as stored (``hourly``, its bounds as
-    ``shown_bound`` gives them; ``hourly_note`` where it cannot be read).
+    figure and its range (``g``, ``low_g``, ``high_g``; each bound as
+    ``carbon.grams_span.shown_bound`` gives it; ``g`` None where the stored figure is
+    damaged, ``notes`` saying so), its ``basis`` (and, of a Scope 2 pair, its figures in
+    ``basis_parts``, for the page to spell) and ``notes``, and the hourly matching as
+    stored (``hourly``, as ``HourlyMatch.to_dict`` gives it; ``hourly_note`` where it
+    cannot be read).
     None where ``market_lines`` gives none. The location-based figure of a Scope 2 pair
     is the run's own emissions, which the page gives already."""
+    from wattwise.carbon.grams_span import shown_bound
     from wattwise.carbon.market import earlier_share
     from wattwise.records.stored_energy import emissions_ranges_note, finite_float
 
@@ -124,8 +126,8 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
         parts = {"g": None, "low_g": None, "high_g": None, "basis": None,
                  "notes": [fault, *_pair_notes(e)], "hourly": None, "hourly_note": None}
     elif parts is None:
-        parts = {"g": finite_float(e.get("market_g")),
-                 "low_g": shown_bound(e.get("market_low_g")),
+        parts = {"g": finite_float(e.get("market_g")) or 0.0,  # (-0.0 as 0)
+                 "low_g": shown_bound(e.get("market_low_g")),  # (its words: the page's)
                  "high_g": shown_bound(e.get("market_high_g")),
                  "basis": basis_words(e, earlier_share(summary), ref),
                  "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
@@ -137,40 +139,25 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     return parts
 
 
-def shown_bound(x: Any) -> float | str | None:
-    """A stored bound of an emissions range as the page judges it, as ``grams_span``
-    does: a finite number, None where none is stored, or the text "not a number" (a
-    text, bool or 400-digit integer; the page wrote "— – 0.000610")."""
-    from wattwise.records.stored_energy import finite_float
-
-    return x if x is None else finite_float(x) if finite_float(x) is not None else "not a number"
-
-
 def priced_parts(e: Any) -> dict[str, Any] | None:
     """``market_parts`` of an emissions block's Scope 2 pair (``scope2`` and its hourly
-    matching), where it holds one that agrees with its ``market_g``; None where not. Also
-    the parts of a run without a summary, priced now from its samples (the page wrote
-    a lost run's market-based line in the CLI's spelling, without its notes)."""
-    import math
-
-    from wattwise.carbon.market import DualFigure, stored_hourly
-    from wattwise.records.stored_energy import finite_float
+    matching), where it holds one that agrees with the block (``carbon.market.pair_agrees``);
+    None where not. Also the parts of a run without a summary, priced now from its
+    samples (the page wrote a lost run's market-based line in the CLI's spelling,
+    without its notes)."""
+    from wattwise.carbon.market import DualFigure, pair_agrees, stored_hourly
 
     if not isinstance(e, dict):
         return None
     dual = DualFigure.from_dict(e.get("scope2"))
-    stored = finite_float(e.get("market_g"))  # 0 g (every kWh covered) agrees too
-    if dual is None or stored is None or not math.isclose(
-            stored, dual.market_g, rel_tol=1e-9, abs_tol=0.0):
+    if dual is None or not pair_agrees(e, dual):  # 0 g (every kWh covered) agrees too
         return None
     raw = e.get("hourly_matching")
     match = stored_hourly(raw)
-    return {"g": dual.market_g, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
+    return {"g": dual.market_g + 0.0, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
             "basis": dual.basis(), "basis_parts": {k: getattr(dual, k) for k in (
                 "covered_kwh", "covered_share", "certificate_g_per_kwh", "uncovered_kwh",
                 "uncovered_basis", "uncovered_source")}, "notes": list(dual.notes),
-            "hourly": None if match is None else {
-                **match.to_dict(), "unmatched_low_g": shown_bound(match.unmatched_low_g),
-                "unmatched_high_g": shown_bound(match.unmatched_high_g)},
+            "hourly": None if match is None else match.to_dict(),
             "hourly_note": ("the record's hourly matching cannot be read (damaged): not "
                             "shown") if match is None and raw is not None else None}

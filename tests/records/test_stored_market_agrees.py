@@ -1,0 +1,84 @@
+"""A stored Scope 2 pair is shown only where it holds its emissions block's figures (a
+pair whose location-based range alone was damaged was shown with that range said not
+usable beside the run's own, and the page gave the run's alone); a stored hourly
+matching repeated by ``report`` gives a damaged range as damaged in its JSON too (it
+copied a 401-digit bound out as a figure); a stored -0.0 reads as 0."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests._cli_out import cli_out, said
+from tests._damage import edit_summary
+from tests.records.test_emissions_ranges import market_run
+from wattwise.records.stored_market import PAIR_NOT_SHOWN
+from wattwise.server.app import create_app
+
+
+@pytest.mark.parametrize("damage", [
+    {"location_low_g": 1.0},  # a range that does not hold its figure
+    {"location_high_g": 1e-12},  # a low above its high
+    {"location_g": 1.0},  # a figure that is not the block's
+])
+def test_a_pair_not_holding_its_blocks_location_figures_is_not_shown(
+        tmp_path: Path, damage: dict[str, Any]) -> None:
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+    edit_summary(db, rid, lambda s: s["emissions"]["scope2"].update(damage))
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert "Scope 2 (GHG Protocol), both figures" not in text, text
+    assert PAIR_NOT_SHOWN in text and "market-based: " in text, text
+    assert text.count("location-based") == 1, text  # the run's own line
+    figures = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["figures"]
+    assert PAIR_NOT_SHOWN in figures["market"]["notes"]
+    with TestClient(create_app(str(db)), base_url="http://127.0.0.1") as client:
+        assert client.get(f"/api/runs/{rid}").json()["run"]["figures"]["market"] == \
+            figures["market"]
+
+
+def test_a_sound_pair_is_shown_whole(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert "Scope 2 (GHG Protocol), both figures" in text and PAIR_NOT_SHOWN not in text
+
+
+@pytest.mark.parametrize(("value", "note"), [
+    (10**400, "to high not a number"), (-0.0001, "range not usable: a negative bound")])
+def test_report_json_gives_a_damaged_stored_hourly_range_as_damaged(
+        tmp_path: Path, value: Any, note: str) -> None:
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+    edit_summary(db, rid, lambda s: s["emissions"]["hourly_matching"].update(
+        unmatched_high_g=value))
+    (tmp_path / "clean.csv").unlink()  # gone: report repeats the stored matching
+    text = said(cli_out("report", str(rid), "--db", str(db)))
+    assert "as recorded with the run" in text and note in text, text
+    out = cli_out("report", str(rid), "--db", str(db), "--json")
+    hourly = json.loads(out)["hourly_matching"]
+    # its bounds as the run page is given them, and why they are no range
+    assert hourly["unmatched_high_g"] == (value if isinstance(value, float) else
+                                          "not a number"), hourly
+    assert note in hourly["unmatched_range_note"], hourly
+    emissions = json.loads(out)["emissions"]
+    assert emissions.get("hourly_matching", hourly) == hourly, emissions
+
+
+def test_a_stored_negative_zero_market_figure_reads_as_zero(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+
+    def zero(s: dict[str, Any]) -> None:
+        s["emissions"]["market_g"] = -0.0
+        s["emissions"]["scope2"].update(market_g=-0.0)
+
+    edit_summary(db, rid, zero)
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert "-0 gCO2eq" not in text and "market-based: 0 gCO2eq" in text, text
+    figures = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["figures"]
+    assert str(figures["market"]["g"]) == "0.0" and str(figures["market_g"]) == "0.0"
