@@ -26,6 +26,8 @@ from wattwise.carbon.grams_span import grams_span
     # no run could hold it even where its bounds read alike: said, not left out
     (-0.0001, -0.0001, "range not usable: a negative bound (-0.0001 to -0.0001): a damaged "
      "record"),
+    (-0.0, 0.0003064, "0-0.0003064"),  # a stored -0.0 is 0 (it read "-0-0.0003064")
+    (None, -0.0, "low not recorded to 0"),
 ])
 def test_a_range_reads_as_two_bounds_or_not_at_all(low: object, high: object,
                                                     said: str) -> None:

@@ -191,7 +191,7 @@ def test_a_scope2_pair_holding_a_huge_integer_is_not_shown_not_a_traceback(
         assert client.get(f"/api/runs/{rid}").status_code == 200
 
 
-@pytest.mark.parametrize("value", [-1.0, "abc", True, 10**400, -0.0001])
+@pytest.mark.parametrize("value", [-1.0, "abc", True, 10**400, -0.0001, 1e308])
 @pytest.mark.parametrize("pair", [True, False])
 def test_a_damaged_market_figure_is_said_not_written_as_a_reading(
         tmp_path: Path, value: Any, pair: bool) -> None:

@@ -82,3 +82,58 @@ def test_a_stored_negative_zero_market_figure_reads_as_zero(tmp_path: Path) -> N
     assert "-0 gCO2eq" not in text and "market-based: 0 gCO2eq" in text, text
     figures = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["figures"]
     assert str(figures["market"]["g"]) == "0.0" and str(figures["market_g"]) == "0.0"
+
+
+@pytest.mark.parametrize("missing", [True, False])
+def test_a_pair_beside_no_market_figure_is_said_not_shown(tmp_path: Path,
+                                                           missing: bool) -> None:
+    """A pair whose block holds no market-based figure (null, or no key) was left out
+    without a word."""
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+
+    def drop(s: dict[str, Any]) -> None:
+        if missing:
+            del s["emissions"]["market_g"]
+        else:
+            s["emissions"]["market_g"] = None
+
+    edit_summary(db, rid, drop)
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert PAIR_NOT_SHOWN in text and "market-based: " not in text, text
+    figures = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["figures"]
+    assert figures["market"]["g"] is None and figures["market"]["notes"] == [PAIR_NOT_SHOWN]
+    assert figures["market_lines"] == [f"  note: {PAIR_NOT_SHOWN}"]
+
+
+def test_a_pair_holding_a_market_figure_no_run_could_emit_is_not_shown(
+        tmp_path: Path) -> None:
+    """A pair and block agreeing on 1e308 g was shown "market-based: 1e+308 gCO2eq"."""
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+
+    def huge(s: dict[str, Any]) -> None:
+        s["emissions"]["market_g"] = 1e308
+        s["emissions"]["scope2"]["market_g"] = 1e308
+
+    edit_summary(db, rid, huge)
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert "1e+308" in text and "implausibly large" in text, text
+    assert "market-based: " not in text and PAIR_NOT_SHOWN in text, text
+    with TestClient(create_app(str(db)), base_url="http://127.0.0.1") as client:
+        figures = client.get(f"/api/runs/{rid}").json()["run"]["figures"]
+    assert figures["market_g"] is None and figures["market"]["g"] is None
+
+
+def test_a_stored_negative_zero_bound_reads_as_zero(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+
+    def zero(s: dict[str, Any]) -> None:
+        s["emissions"]["market_low_g"] = -0.0
+        s["emissions"]["scope2"]["market_low_g"] = -0.0
+        s["emissions"]["hourly_matching"]["unmatched_low_g"] = -0.0
+
+    edit_summary(db, rid, zero)
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert "(-0-" not in text and text.count("(0-") == 2, text

@@ -17,7 +17,7 @@ def grams_span(low_g: Any, high_g: Any, figure_g: Any = None) -> str:
     fault = span_fault(low_g, high_g, figure_g)
     if fault is not None:
         return fault
-    lo, hi = f"{finite_float(low_g):.4g}", f"{finite_float(high_g):.4g}"
+    lo, hi = (f"{(finite_float(x) or 0.0):.4g}" for x in (low_g, high_g))  # -0.0 as 0
     return "" if lo == hi else f"{lo}-{hi}"
 
 
@@ -28,7 +28,7 @@ def span_fault(low_g: Any, high_g: Any, figure_g: Any = None) -> str | None:
     range that does not hold ``figure_g``, its figure) said not usable, even where its
     bounds read alike, never written as a reading ("0.000163--1")."""
     a, b = finite_float(low_g), finite_float(high_g)
-    lo, hi = (f"{v:.4g}" if v is not None else None for v in (a, b))
+    lo, hi = (f"{v + 0.0:.4g}" if v is not None else None for v in (a, b))  # -0.0 as 0
     if a is None or b is None:
         def missing(x: Any, end: str) -> str:
             return f"{end} not recorded" if x is None else f"{end} not a number"

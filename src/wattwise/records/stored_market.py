@@ -34,14 +34,12 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
     kind = shown_kind(summary)  # its counted domains' where the stored one is not theirs
     if ranged is None:  # its note is said with the figure
         ranged = emissions_ranges_note(summary) is None
+    unshown = _unshown_notes(e)
+    if unshown is not None:  # a damaged figure is no reading ("-1 gCO2eq", "- gCO2eq")
+        return [f"  note: {n}" for n in unshown]
     pair = stored_scope2_lines(e, str(kind or ""), ranged)
     if pair:
         return pair
-    if e.get("market_g") is None:
-        return []
-    fault = market_fault(e.get("market_g"))
-    if fault is not None:  # a damaged figure is no reading ("-1 gCO2eq", "- gCO2eq")
-        return [f"  note: {fault}", *(f"  note: {n}" for n in _pair_notes(e))]
     basis = basis_words(e, earlier_share(summary), ref)
     g = finite_float(e.get("market_g")) or 0.0  # a finite number (market_fault): -0.0 as 0
     span = grams_span(e.get("market_low_g"), e.get("market_high_g"), g) if ranged else ""
@@ -52,15 +50,26 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
 
 def market_fault(g: Any) -> str | None:
     """The note said in place of a stored market-based figure no run could hold (no
-    number, negative), or None where it is one (it was printed as a reading: "-1 gCO2eq",
-    "- gCO2eq" for text)."""
-    from wattwise.records.stored_energy import finite_float, number_fault
+    number, negative, more than a run could emit: ``stored_energy.emissions_fault``), or
+    None where it is one (it was printed as a reading: "-1 gCO2eq", "- gCO2eq" for text,
+    "1e+308 gCO2eq")."""
+    from wattwise.records.stored_energy import emissions_fault
 
-    why = number_fault(g)
-    if why is None and (x := finite_float(g)) is not None and x < 0:
-        why = f"negative ({x:.4g})"
+    why = emissions_fault(g)
     return None if why is None else (
         f"the record's market-based figure is {why}: a damaged record, not shown")
+
+
+def _unshown_notes(e: dict[str, Any]) -> list[str] | None:
+    """The notes said in place of the market-based lines of a block whose stored figure
+    is damaged (``market_fault``) or missing beside a Scope 2 pair (the pair, whose
+    figure must be the block's, was left out without a word); [] where the block holds
+    neither; None where its figure is one to show."""
+    g = e.get("market_g")
+    fault = market_fault(g) if g is not None else None
+    if g is not None and fault is None:
+        return None
+    return [*([fault] if fault else []), *_pair_notes(e)]
 
 
 def basis_words(e: dict[str, Any], share: float | None, ref: object) -> str:
@@ -121,10 +130,11 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     if not market_lines(summary, ref):
         return None
     e = summary["emissions"]
-    parts = priced_parts(e)
-    if parts is None and (fault := market_fault(e.get("market_g"))) is not None:
+    unshown = _unshown_notes(e)
+    parts = None if unshown is not None else priced_parts(e)
+    if unshown is not None:
         parts = {"g": None, "low_g": None, "high_g": None, "basis": None,
-                 "notes": [fault, *_pair_notes(e)], "hourly": None, "hourly_note": None}
+                 "notes": unshown, "hourly": None, "hourly_note": None}
     elif parts is None:
         parts = {"g": finite_float(e.get("market_g")) or 0.0,  # (-0.0 as 0)
                  "low_g": shown_bound(e.get("market_low_g")),  # (its words: the page's)
@@ -134,8 +144,9 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     if emissions_ranges_note(summary) is not None:  # priced from a range not usable
         parts.update(low_g=None, high_g=None)
         if isinstance(parts["hourly"], dict):
-            parts["hourly"] = {**parts["hourly"], "unmatched_low_g": None,
-                               "unmatched_high_g": None}
+            parts["hourly"] = {k: v for k, v in parts["hourly"].items()
+                               if k != "unmatched_range_note"} | {
+                "unmatched_low_g": None, "unmatched_high_g": None}
     return parts
 
 
