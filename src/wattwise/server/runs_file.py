@@ -59,18 +59,29 @@ class RunsFile:
         self._stopping = False  # the server is stopping: no index build begins
         self._retired: list[tuple[Store | None, Reads | None]] = []
         self._active = 0  # requests in flight (``enter``/``leave``)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held over reads of the file: seconds where locked
+        #: guards ``_active`` alone, never held over a read: ``enter`` and ``leave`` run
+        #: on the server's event loop, and one that waited for ``_lock`` while another
+        #: program held the file's write lock (a rollback-journal file) stalled every
+        #: request, a static file or a 404 too, for as long as that lock was held
+        self._count = threading.Lock()
 
     def enter(self) -> None:
-        with self._lock:
+        with self._count:
             self._active += 1
 
     def leave(self) -> None:
-        with self._lock:
+        with self._count:
             self._active -= 1
-            if self._active <= 0:
+            idle = self._active <= 0
+        # the handles let go of are closed by the last request to leave, where no read
+        # holds ``_lock`` now; else by the next ``store()`` (never waited for here)
+        if idle and self._retired and self._lock.acquire(blocking=False):
+            try:
                 with contextlib.suppress(StoreError):  # said by the next request
                     self._close_retired_locked()
+            finally:
+                self._lock.release()
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
@@ -126,7 +137,9 @@ class RunsFile:
                 # a side file that is no regular file named first: waiting for the other
                 # requests to finish mends nothing there (``_close_retired_locked``)
                 odd_side_file(self.path)
-                if self._active > 1:
+                with self._count:
+                    others = self._active > 1
+                if others:
                     raise StoreError(
                         f"run database {self.path} was replaced or removed while the "
                         "dashboard read it; other requests are finishing with the old "
