@@ -206,6 +206,29 @@ def test_the_dashboard_starts_on_a_path_with_no_database_and_creates_nothing(
     assert len(served) == 1 and list(tmp_path.iterdir()) == []
 
 
+def test_the_dashboard_starts_on_an_empty_file_as_on_none(
+    app: typer.Typer, tmp_path: Path, served: list[Any]
+) -> None:
+    """``touch runs.db`` before the first run: it was refused ("has no wattwise runs yet
+    (schema version 0)"), where a missing file is served."""
+    from fastapi.testclient import TestClient
+
+    from wattwise.server import create_app
+
+    db, missing, port = tmp_path / "runs.db", tmp_path / "none.db", _free_port()
+    db.touch()
+    res = CliRunner().invoke(app, ["dashboard", "--db", str(db), "--port", str(port)])
+    assert res.exit_code == 0, res.output
+    assert "no runs yet" in res.stdout and len(served) == 1
+    assert db.stat().st_size == 0 and sorted(tmp_path.iterdir()) == [db]
+    with TestClient(served[0][0], base_url=f"http://localhost:{port}") as client, TestClient(
+            create_app(missing), base_url="http://127.0.0.1") as other:
+        for url in ("/api/runs", "/metrics"):
+            got, none = client.get(url), other.get(url)
+            assert got.status_code == none.status_code == 200, (got.text, none.text)
+            assert got.text == none.text.replace(str(missing), str(db)), (got.text, none.text)
+
+
 def test_port_0_serves_on_a_free_port_and_prints_that_port(
     app: typer.Typer, tmp_path: Path, served: list[Any]
 ) -> None:

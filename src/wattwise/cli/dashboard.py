@@ -88,8 +88,9 @@ def dashboard(
     # run records).
     check_db_option(db, need="name")
     path = Path(db).expanduser() if db is not None else default_db_path()
-    try:
-        there = path.exists()
+    try:  # an empty file (``touch runs.db``) holds no runs yet, as a missing one: its
+        # first run writes the schema into it (it was refused: "schema version 0")
+        there = path.exists() and path.stat().st_size > 0
     except OSError as exc:  # the default or $WATTWISE_DB: a name too long, a loop
         die(f"run database {path}: cannot look at it: {exc.strerror or exc}")
     if there:  # read-only: a bad file fails with one line here, nothing is created

@@ -153,6 +153,8 @@ class RunsFile:
                         "dashboard runs); it is read again once a file is back there"
                     )
                 return None
+            if self._store is None and _empty(self.path):
+                return None  # no runs yet (``touch runs.db``): its first run writes them
             if self._store is None:
                 self._store = Store(self.path, readonly=True)
                 self._identity = identity
@@ -250,6 +252,14 @@ class RunsFile:
             _close(self._store, self._reads)
             self._close_retired_locked()
             self._store, self._reads = None, None
+
+
+def _empty(path: Path) -> bool:
+    """Whether the file at ``path`` holds no byte (a missing one is not empty: said gone)."""
+    try:
+        return os.stat(path).st_size == 0
+    except OSError:
+        return False
 
 
 def _close(store: Store | None, reads: Reads | None) -> None:
