@@ -16,6 +16,7 @@ import typer
 from wattwise._userinput import shown
 from wattwise.cli._checks import check_ambient_zone, check_db, float_in, given, int_in, ints, items
 from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
+from wattwise.cli.measure import DB_HELP
 from wattwise.plot.render import need_matplotlib
 
 MODEL_HELP = ("Built-in model (digits-mlp, minilm-embed), MODULE:FACTORY naming a function "
@@ -147,6 +148,7 @@ def compress(
     store: bool = typer.Option(
         False, "--store", help="Keep each variant as a benchmark run and the whole result "
         "as a run record in the run database (shown by wattwise dashboard)."),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP + " With --store."),
 ) -> None:
     """Compress a model every way asked, benchmark each variant, recommend one.
 
@@ -191,8 +193,7 @@ def compress(
             die(f"--plot and --json name the same file ({plot}); give two")
     dev = check_device(device) if device is not None else None
     check_ambient_zone()  # every variant is a tracked run, priced in it
-    if store:  # before any variant runs: a database that cannot record is one line now
-        check_db(None)
+    _store_db(store, db)  # before any variant runs: one that cannot record is one line
     with err_console.status(f"preparing {model} (loading the model)"):
         entry = entry_of(model)
     if specs is None:
@@ -207,7 +208,7 @@ def compress(
             bar.update(job, description=f"{name}: {label} ({stage})", advance=1)
 
         study = run_study(task, configs, progress=step, max_loss=max_loss,
-                          floor=quality_floor, **{**options, "store": store})
+                          floor=quality_floor, **{**options, "store": store, "db": db})
     _print_study(study, max_loss, quality_floor)
     if plot is not None:
         _write_plot(study, plot, max_loss, quality_floor)
@@ -333,6 +334,7 @@ def tune(
     store: bool = typer.Option(
         False, "--store", help="Keep each variant as a benchmark run and the whole result "
         "as a run record in the run database (shown by wattwise dashboard)."),
+    db: Path | None = typer.Option(None, "--db", help=DB_HELP + " With --store."),
 ) -> None:
     """Find the threads, batch size and precision with the least energy per sample.
 
@@ -343,7 +345,7 @@ def tune(
 
     if not model.strip() or len(model) > 1000 or "\x00" in model:
         die(f"unknown model {shown(model)}")
-    options = {**_bench_options(warmup, repetitions, duration), "store": store}
+    options = {**_bench_options(warmup, repetitions, duration), "store": store, "db": db}
     ths = list_ints(threads, "--threads", 1, MAX_THREADS)
     bss = list_ints(batch_sizes, "--batch-sizes", 1, MAX_BATCH)
     precs = list_items(precisions, "--precisions")
@@ -371,8 +373,7 @@ def tune(
             die("--json -: give a file name; the JSON is not written to stdout")
         check_output(json_out, "--json file")
     check_ambient_zone()  # every setting is a tracked run, priced in it
-    if store:  # before any setting runs: a database that cannot record is one line now
-        check_db(None)
+    _store_db(store, db)  # before any setting runs: one that cannot record is one line
     plan: list[float] = []
     rng = None
     if power_limits or apply_power_limits or choose:
@@ -402,6 +403,16 @@ def tune(
                                                     job_duration, deadline))
     if json_out is not None:
         write_output(json_out, json.dumps(out, indent=2) + "\n", "--json file")
+
+
+def _store_db(store: bool, db: Path | None) -> None:
+    """The run database ``--store`` records in, checked before any work (``--db`` alone
+    would record nothing: refused, not ignored)."""
+    if db is not None and not store:
+        die("--db only matters with --store (the results are kept only with it); add "
+            "--store or leave --db out")
+    if store:
+        check_db(db)
 
 
 def _power(tuning: Any, rng: Any, plan: list[float], result: Any, make_step: Any, gpu: int,
