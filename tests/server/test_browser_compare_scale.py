@@ -61,3 +61,30 @@ def test_the_axis_holds_its_labels_and_a_run_off_the_scale_is_said(
         assert browser.find_elements(By.ID, "compare-flat") == []
     finally:
         browser.set_window_size(1280, 1000)
+
+
+def test_a_name_past_what_wattwise_takes_is_cut_in_the_charts_legend(
+        browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The compare chart's legend wrote a 100,000-character name whole: a row 14,706 px
+    tall, where the table above it cuts the name at 255 characters."""
+    import sqlite3
+
+    db = tmp_path_factory.mktemp("compare_long") / "runs.db"
+    with Store(db) as store:
+        rid, other = demo_like(store, "long"), demo_like(store, "short")
+    with sqlite3.connect(db) as con:  # another program's write (wattwise takes 256)
+        con.execute("UPDATE runs SET name = ? WHERE id = ?", ("N" * 100_000, rid))
+    con.close()
+    pages = _serve(db)
+    base = next(pages)
+    try:
+        _open(browser, f"{base}/#/compare/{rid},{other}", "#chart-compare canvas")
+        labels, tallest = browser.execute_script(
+            "const rows = [...document.querySelectorAll('#chart-compare .u-legend tr')];"
+            "return [rows.map(r => r.textContent),"
+            " Math.max(...rows.map(r => r.getBoundingClientRect().height))]")
+        label = next(x for x in labels if f"{rid}: N" in x)
+        assert "N" * 255 + "… (100,000 characters)" in label and "N" * 256 not in label
+        assert tallest < 1000, tallest
+    finally:
+        next(pages, None)
