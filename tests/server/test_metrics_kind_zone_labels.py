@@ -79,7 +79,7 @@ def test_domain_info_labels_the_kind_as_the_series_do(tmp_path: Path, kind: str 
     with TestClient(create_app(path, port=8787), base_url="http://127.0.0.1:8787") as c:
         text = c.get("/metrics").text
     assert f'wattwise_run_domain_info{{domain="cpu:0",kind="{label}",run_id="1",' \
-           'source="rapl:x"} 1.0' in text, text
+           'source="rapl",source_detail="rapl:x"} 1.0' in text, text
     assert f'wattwise_run_energy_joules_total{{domain="cpu:0",kind="{label}",run_id="1",' \
            'source="rapl"} 5.0' in text
 

@@ -201,4 +201,6 @@ def test_metric_labels_are_short_words_and_long_text_goes_to_info_clipped(
             'source="rapl"} 5.0') in text
     assert 'wattwise_run_emissions_grams{run_id="1",zone="other"} 0.01' in text  # </zone>...
     info = next(x for x in text.splitlines() if x.startswith("wattwise_run_domain_info{"))
-    assert 'source="rapl:xxx' in info and "…" in info
+    # the full text in its own label; ``source`` the series' short word (free text
+    # under one label name broke a join by it)
+    assert 'source_detail="rapl:xxx' in info and "…" in info and 'source="rapl"' in info

@@ -14,8 +14,9 @@ carry free text and never grow with the number of runs:
   as lost: the newest ``MAX_RUNNING`` of both) and for the newest ``recent``
   finished runs only;
 - ``source`` is the sensor backend as a short word (``rapl``, ``nvml``,
-  ``amdsmi``, ``model`` or ``other``); the full source text, the run's name and
-  host go in ``wattwise_run_info`` and ``wattwise_run_domain_info``, clipped;
+  ``amdsmi``, ``model`` or ``other``), on ``wattwise_run_domain_info`` too; the full
+  source text (its ``source_detail``), the run's name and host go in
+  ``wattwise_run_info`` and ``wattwise_run_domain_info``, clipped;
 - every label value taken from a record is ``clip``-ped: control and invisible
   characters (NUL, CR, ESC, lone surrogates) as visible escapes, then at most
   ``MAX_LABEL`` characters, so a scrape stays small and one line per series
@@ -408,8 +409,8 @@ class StoreCollector(Collector):
         prov = domain_provenance(run.sensors)
         kinds = _info_kinds(run.summary, prov)
         for domain, p in prov.items():
-            m["domain_info"].add_metric([rid, clip(domain)], {
-                "source": clip(p.get("source")), "kind": kinds[domain]})
+            m["domain_info"].add_metric([rid, clip(domain)], {"source": source_label(
+                p.get("source")), "source_detail": clip(p.get("source")), "kind": kinds[domain]})
         if isinstance(run.summary, dict):
             damaged = summary_energy_fault(run.summary) is not None  # see RUN_ENERGY
             domains = None if damaged else run.summary.get("domains")
