@@ -238,8 +238,9 @@ def test_the_codecarbon_export_says_a_damaged_market_figure_as_damaged(tmp_path:
     r = _invoke("export", "1", "--db", str(db), "-f", "codecarbon", "-o",
                 str(tmp_path / "emissions.csv"))
     assert "market-based figure (-1 gCO2eq) is left out" not in _flat(r.stderr), r.stderr
-    assert ("the record's market-based figure is negative (-1 gCO2eq): a damaged record, "
-            "not shown (CodeCarbon has no market-based column either)") in _flat(r.stderr)
+    assert ("the record's market-based figure is not usable: negative (-1 gCO2eq): a "
+            "damaged record, not shown (CodeCarbon has no market-based column either)"
+            ) in _flat(r.stderr)
 
 
 def test_recorded_options_out_of_range_are_said_and_priced_location_based(

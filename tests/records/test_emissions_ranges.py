@@ -208,8 +208,8 @@ def test_a_damaged_market_figure_is_said_not_written_as_a_reading(
     edit_summary(db, rid, damage)
     text = said(cli_out("show", str(rid), "--db", str(db)))
     assert "market-based:" not in text, text
-    assert "the record's market-based figure is " in text and "a damaged record, not shown" \
-        in text, text
+    assert "the record's market-based figure is not usable: " in text, text
+    assert "a damaged record, not shown" in text, text
     assert ("Scope 2 pair is not usable" in text) is pair, text
     figures = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["figures"]
     assert figures["market_g"] is None and figures["market"]["g"] is None

@@ -75,7 +75,7 @@ _EM = {"emissions_g": 0.0078, "low_g": 0.0064, "high_g": 0.0099}
 
 @pytest.mark.parametrize(("emissions", "why"), [
     ({**_EM, "emissions_g": 1e308},
-     "implausibly large (1e+308 gCO2eq, more than 2.78e+12 gCO2eq)"),
+     "implausibly large (1e+308 gCO2eq, more than 2.77e+12 gCO2eq)"),
     ({**_EM, "emissions_g": -5.0}, "negative (-5 gCO2eq)"),
     ({**_EM, "emissions_g": "abc"}, "not a number (stored as 'abc')"),
     ({**_EM, "emissions_g": True}, "not a number (stored as 'true')"),

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from tests._cli_out import cli_out, said
 from tests._damage import edit_summary
 from tests.records.test_emissions_ranges import market_run
+from wattwise.cli import app
 from wattwise.records.stored_market import PAIR_NOT_SHOWN
 from wattwise.server.app import create_app
 
@@ -137,3 +139,41 @@ def test_a_stored_negative_zero_bound_reads_as_zero(tmp_path: Path) -> None:
     edit_summary(db, rid, zero)
     text = said(cli_out("show", str(rid), "--db", str(db)))
     assert "(-0-" not in text and text.count("(0-") == 2, text
+
+
+@pytest.mark.parametrize("pair", [True, False])
+def test_a_market_figure_past_what_the_runs_energy_could_emit_is_not_shown(
+        tmp_path: Path, pair: bool) -> None:
+    """1 g stored for a run of a few joules (1.5 million g/kWh) was shown as a reading,
+    where its location-based figure is judged against the stored total."""
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+
+    def big(s: dict[str, Any]) -> None:
+        em = s["emissions"]
+        em.update(market_g=1.0, market_low_g=0.9, market_high_g=1.1)
+        if pair:
+            em["scope2"].update(market_g=1.0, market_low_g=0.9, market_high_g=1.1)
+        else:
+            del em["scope2"]
+
+    edit_summary(db, rid, big)
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert "market-based: " not in text, text
+    assert ("the record's market-based figure is not usable: 1.1 gCO2eq is more than the "
+            "run's stored") in text, text
+    figures = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))["figures"]
+    assert figures["market_g"] is None and figures["market"]["g"] is None
+    out = tmp_path / "cc.csv"
+    r = CliRunner().invoke(app, ["export", str(rid), "-f", "codecarbon", "--db", str(db),
+                                 "-o", str(out)])
+    assert r.exit_code == 0 and "is more than the run's stored" in said(r.stderr), r.stderr
+
+
+def test_a_stored_negative_zero_hourly_figure_reads_as_zero(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+    edit_summary(db, rid, lambda s: s["emissions"]["hourly_matching"].update(
+        unmatched_g=-0.0, unmatched_low_g=-0.0, unmatched_high_g=-0.0))
+    text = said(cli_out("show", str(rid), "--db", str(db)))
+    assert "emit 0 gCO2eq" in text and "-0 " not in text, text

@@ -59,7 +59,8 @@ def test_the_page_says_of_a_range_what_the_cli_says(browser: Any, tmp_path: Path
         said = browser.execute_script(
             "const d = document.createElement('div'); d.innerHTML = marketHtml({g: null, "
             "low_g: null, high_g: null, basis: null, notes: ['the record\\'s market-based "
-            "figure is negative (-1 gCO2eq): a damaged record, not shown']}, '', false); "
+            "figure is not usable: negative (-1 gCO2eq): a damaged record, not shown']}, "
+            "'', false); "
             "return d.textContent")
         assert "market-based:" not in said and "negative (-1 gCO2eq)" in said, said
         said = browser.execute_script(  # nor from a block without the server's parts

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 
 DAMAGED = {"demo": 1e308, "smaller": "abc"}
 NOTES = {"demo": "the stored emissions are not usable: implausibly large (1e+308 gCO2eq, "
-                 "more than 2.78e+12 gCO2eq): a damaged record",
+                 "more than 2.77e+12 gCO2eq): a damaged record",
          "smaller": "the stored emissions are not usable: not a number (stored as 'abc'): "
                     "a damaged record"}
 

@@ -71,7 +71,7 @@ def recorded_carbon(record: RunInfo) -> tuple[dict[str, Any], list[tuple[tuple[s
     and ``(columns, why)`` for each that stays empty. A summary record (a compression
     study or tuning) has no emissions of its own: the note names the runs that do."""
     summary = record.summary if isinstance(record.summary, dict) else {}
-    cells, why = _carbon_cells(summary.get("emissions"))
+    cells, why = _carbon_cells(summary.get("emissions"), summary)
     if not why or why[0][1] != _NOT_RECORDED:
         return cells, why
     of = summarised_runs(summary)
@@ -206,9 +206,11 @@ def facility_note(energy_j: float, pue: float) -> str:
 _NOT_RECORDED = "the run was recorded without emissions (`wattwise report` prices it)"
 
 
-def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
+def _carbon_cells(em: Any, summary: Any = None,
+                  ) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], str]]]:
     """CodeCarbon's carbon and place cells from one run's emissions (an
-    ``Emissions.to_dict()``), and ``(columns, why)`` for each that stays empty."""
+    ``Emissions.to_dict()``; ``summary``, the stored one it is part of, where it is one),
+    and ``(columns, why)`` for each that stays empty."""
     out: dict[str, Any] = {}
     why: list[tuple[tuple[str, ...], str]] = []
     grams = real(em.get("emissions_g")) if isinstance(em, dict) else None
@@ -223,7 +225,7 @@ def _carbon_cells(em: Any) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], 
         out["facility_energy_kwh"] = facility
     from wattwise.records.stored_market import market_fault
 
-    market, fault = real(em.get("market_g")), market_fault(em.get("market_g"))
+    market, fault = real(em.get("market_g")), market_fault(em.get("market_g"), summary)
     if em.get("market_g") is not None and fault is not None:  # no reading: "(-1 gCO2eq)"
         out["market_note"] = f"{fault} (CodeCarbon has no market-based column either)"
     elif market is not None:  # CodeCarbon has one emissions column: never dropped unsaid

@@ -432,7 +432,11 @@ def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
     range), or None where they are usable or are None: the checks of
     :func:`energy_fault`, with the bound of :func:`max_stored_emissions_g`."""
     top = max_stored_emissions_g()
-    return figure_fault(g, lo, hi, top, f"{top:.3g} gCO2eq", "gCO2eq", ("low_g", "high_g"))
+    # its text rounded down, so a figure just past it never reads below it ("2777777777778
+    # gCO2eq, more than 2.78e+12": the bound is 2777777777777.8)
+    shown = float(f"{top:.3g}")
+    shown = shown if shown <= top else float(f"{top - 10 ** (math.floor(math.log10(top)) - 2):.3g}")
+    return figure_fault(g, lo, hi, top, f"{shown:.3g} gCO2eq", "gCO2eq", ("low_g", "high_g"))
 
 
 def bounds_fault(lo: Any, hi: Any, top: str, low_name: str, high_name: str) -> str | None:

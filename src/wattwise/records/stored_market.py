@@ -34,7 +34,7 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
     kind = shown_kind(summary)  # its counted domains' where the stored one is not theirs
     if ranged is None:  # its note is said with the figure
         ranged = emissions_ranges_note(summary) is None
-    unshown = _unshown_notes(e)
+    unshown = _unshown_notes(e, summary)
     if unshown is not None:  # a damaged figure is no reading ("-1 gCO2eq", "- gCO2eq")
         return [f"  note: {n}" for n in unshown]
     pair = stored_scope2_lines(e, str(kind or ""), ranged)
@@ -48,25 +48,30 @@ def market_lines(summary: Any, ref: object = "ID", ranged: bool | None = None) -
             *(f"  note: {n}" for n in _pair_notes(e))]
 
 
-def market_fault(g: Any) -> str | None:
+def market_fault(g: Any, summary: Any = None) -> str | None:
     """The note said in place of a stored market-based figure no run could hold (no
-    number, negative, more than a run could emit: ``stored_energy.emissions_fault``), or
-    None where it is one (it was printed as a reading: "-1 gCO2eq", "- gCO2eq" for text,
-    "1e+308 gCO2eq")."""
-    from wattwise.records.stored_energy import emissions_fault
+    number, negative, more than a run could emit: ``stored_energy.emissions_fault``; or,
+    with its ``summary``, more than its stored total could emit, as its location-based
+    figure is judged), or None where it is one (it was printed as a reading: "-1 gCO2eq",
+    "- gCO2eq" for text, "1e+308 gCO2eq", 1 g of 2.3 J)."""
+    from wattwise.records.stored_energy import emissions_fault, emissions_past_energy_fault
 
     why = emissions_fault(g)
+    if why is None and isinstance(summary, dict):
+        e = summary.get("emissions")
+        why = emissions_past_energy_fault(g, e.get("market_high_g") if isinstance(
+            e, dict) else None, summary.get("energy_j"), summary.get("high_j"))
     return None if why is None else (
-        f"the record's market-based figure is {why}: a damaged record, not shown")
+        f"the record's market-based figure is not usable: {why}: a damaged record, not shown")
 
 
-def _unshown_notes(e: dict[str, Any]) -> list[str] | None:
+def _unshown_notes(e: dict[str, Any], summary: Any) -> list[str] | None:
     """The notes said in place of the market-based lines of a block whose stored figure
     is damaged (``market_fault``) or missing beside a Scope 2 pair (the pair, whose
     figure must be the block's, was left out without a word); [] where the block holds
     neither; None where its figure is one to show."""
     g = e.get("market_g")
-    fault = market_fault(g) if g is not None else None
+    fault = market_fault(g, summary) if g is not None else None
     if g is not None and fault is None:
         return None
     return [*([fault] if fault else []), *_pair_notes(e)]
@@ -109,7 +114,8 @@ def market_g(summary: Any) -> float | None:
     e = summary.get("emissions") if isinstance(summary, dict) else None
     if not isinstance(e, dict) or summary_emissions_fault(summary) is not None:
         return None
-    return None if market_fault(e.get("market_g")) else finite_float(e.get("market_g"))
+    return None if market_fault(e.get("market_g"), summary) else finite_float(
+        e.get("market_g"))
 
 
 def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
@@ -130,7 +136,7 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
     if not market_lines(summary, ref):
         return None
     e = summary["emissions"]
-    unshown = _unshown_notes(e)
+    unshown = _unshown_notes(e, summary)
     parts = None if unshown is not None else priced_parts(e)
     if unshown is not None:
         parts = {"g": None, "low_g": None, "high_g": None, "basis": None,
