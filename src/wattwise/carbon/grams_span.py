@@ -44,4 +44,5 @@ def shown_bound(x: Any) -> float | str | None:
     """A stored bound of an emissions range as a JSON output gives it for a page to judge
     as ``grams_span`` does: a finite number, None where none is stored, or the text "not
     a number" (a text, bool or 400-digit integer; the page wrote "— – 0.000610")."""
-    return x if x is None else finite_float(x) if finite_float(x) is not None else "not a number"
+    number = finite_float(x)
+    return x if x is None else number if number is not None else "not a number"

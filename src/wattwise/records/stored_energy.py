@@ -434,8 +434,8 @@ def emissions_fault(g: Any, lo: Any = None, hi: Any = None) -> str | None:
     top = max_stored_emissions_g()
     # its text rounded down, so a figure just past it never reads below it ("2777777777778
     # gCO2eq, more than 2.78e+12": the bound is 2777777777777.8)
-    shown = float(f"{top:.3g}")
-    shown = shown if shown <= top else float(f"{top - 10 ** (math.floor(math.log10(top)) - 2):.3g}")
+    step = 10 ** (math.floor(math.log10(top)) - 2)  # its third significant digit
+    shown = math.floor(top / step) * step
     return figure_fault(g, lo, hi, top, f"{shown:.3g} gCO2eq", "gCO2eq", ("low_g", "high_g"))
 
 

@@ -137,16 +137,16 @@ def market_parts(summary: Any, ref: object = "ID") -> dict[str, Any] | None:
         return None
     e = summary["emissions"]
     unshown = _unshown_notes(e, summary)
-    parts = None if unshown is not None else priced_parts(e)
     if unshown is not None:
-        parts = {"g": None, "low_g": None, "high_g": None, "basis": None,
-                 "notes": unshown, "hourly": None, "hourly_note": None}
-    elif parts is None:
-        parts = {"g": finite_float(e.get("market_g")) or 0.0,  # (-0.0 as 0)
-                 "low_g": shown_bound(e.get("market_low_g")),  # (its words: the page's)
-                 "high_g": shown_bound(e.get("market_high_g")),
-                 "basis": basis_words(e, earlier_share(summary), ref),
-                 "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
+        parts: dict[str, Any] = {"g": None, "low_g": None, "high_g": None, "basis": None,
+                                 "notes": unshown, "hourly": None, "hourly_note": None}
+    else:
+        parts = priced_parts(e) or {
+            "g": finite_float(e.get("market_g")) or 0.0,  # (-0.0 as 0)
+            "low_g": shown_bound(e.get("market_low_g")),  # (its words: the page's)
+            "high_g": shown_bound(e.get("market_high_g")),
+            "basis": basis_words(e, earlier_share(summary), ref),
+            "notes": _pair_notes(e), "hourly": None, "hourly_note": None}
     if emissions_ranges_note(summary) is not None:  # priced from a range not usable
         parts.update(low_g=None, high_g=None)
         if isinstance(parts["hourly"], dict):
