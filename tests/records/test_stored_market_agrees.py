@@ -7,6 +7,7 @@ copied a 401-digit bound out as a figure); a stored -0.0 reads as 0."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,27 @@ def test_a_stored_negative_zero_hourly_figure_reads_as_zero(tmp_path: Path) -> N
         unmatched_g=-0.0, unmatched_low_g=-0.0, unmatched_high_g=-0.0))
     text = said(cli_out("show", str(rid), "--db", str(db)))
     assert "emit 0 gCO2eq" in text and "-0 " not in text, text
+
+
+def test_a_stored_negative_zero_in_the_pair_or_hourly_block_is_0_in_json(
+        tmp_path: Path) -> None:
+    """``show --json`` and ``/api/runs/ID`` give the stored Scope 2 pair and hourly matching
+    as stored, each -0.0 as 0.0, as the summary's other figures (they gave "-0.0")."""
+    db = tmp_path / "runs.db"
+    rid = market_run(db)
+
+    def zero(s: dict[str, Any]) -> None:
+        for block in ("scope2", "hourly_matching"):
+            b = s["emissions"][block]
+            b.update({k: -0.0 for k, v in b.items()
+                      if isinstance(v, float) and not isinstance(v, bool)})
+
+    edit_summary(db, rid, zero)
+    shown = json.loads(cli_out("show", str(rid), "--db", str(db), "--json"))
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as client:
+        api = client.get(f"/api/runs/{rid}").json()["run"]
+    for doc in (shown, api):
+        em = doc["summary"]["emissions"]
+        zeros = [v for block in ("scope2", "hourly_matching")
+                 for v in em[block].values() if isinstance(v, float)]
+        assert len(zeros) >= 10 and all(v == 0 and math.copysign(1, v) > 0 for v in zeros)

@@ -17,7 +17,9 @@ import pytest
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from tests.server._serve import serve_app
+from wattwise.errors import StoreError
 from wattwise.server import create_app
+from wattwise.server.runs_file import RunsFile
 
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
 
@@ -30,19 +32,24 @@ def _get(url: str, timeout: float) -> int:
         return int(exc.code)
 
 
-def test_a_locked_file_holds_up_its_reads_not_the_server(tmp_path: Path) -> None:
+def _rollback_copy(tmp_path: Path) -> Path:
+    """A database of one run, in rollback mode, that no handle of this process holds."""
     written = tmp_path / "written.db"
     with wattwise.track("r", db=written, interval_s=0.05, sensors=[
             ConstantPowerSensor({"cpu:0": 10.0}, kind="estimated")]) as run:
         time.sleep(0.1)
     assert run.flush()
-    db = tmp_path / "runs.db"  # a copy no handle of this process holds, in rollback mode
+    db = tmp_path / "runs.db"
     with sqlite3.connect(written) as src, sqlite3.connect(db) as copy:
         src.backup(copy)
         assert copy.execute("PRAGMA journal_mode=DELETE").fetchone()[0] == "delete"
     src.close(), copy.close()
+    return db
+
+
+def test_a_locked_file_holds_up_its_reads_not_the_server(tmp_path: Path) -> None:
+    db = _rollback_copy(tmp_path)
     app = create_app(db)
-    runs_file = app.on_exit.__self__  # the server's RunsFile (its halt)
     served = serve_app(app)
     base = next(served)
     done, released, taken = threading.Event(), threading.Event(), threading.Event()
@@ -62,11 +69,9 @@ def test_a_locked_file_holds_up_its_reads_not_the_server(tmp_path: Path) -> None
         holder.start()
         assert taken.wait(10)
         reader = threading.Thread(target=_get, args=(f"{base}/api/runs?limit=1", 60))
-        reader.start()  # waits in SQLite for the lock, holding the file's own
-        deadline = time.monotonic() + 10
-        while not runs_file._lock.locked():
-            assert time.monotonic() < deadline, "the read did not wait on the file"
-            time.sleep(0.01)
+        reader.start()  # waits in SQLite for the lock
+        time.sleep(0.5)
+        assert reader.is_alive(), "the read did not wait on the file"
         for path, status in (("/favicon.svg", 200), ("/nonexistent", 404), ("/", 200)):
             assert _get(base + path, 20) == status
             assert not released.is_set(), f"{path} answered only once the lock was let go"
@@ -76,4 +81,83 @@ def test_a_locked_file_holds_up_its_reads_not_the_server(tmp_path: Path) -> None
             holder.join(30)
         if "reader" in locals():
             reader.join(60)
+        next(served, None)
+
+
+def test_reads_of_a_locked_file_each_wait_their_own_time(tmp_path: Path) -> None:
+    """Each read gives up after its own busy timeout: the reads waiting meanwhile were
+    queued one behind another (the file's checks were read under the file's lock), so
+    they gave up at 1, 2, 3 and 4 timeouts (503s at 30 s, 60 s, ...)."""
+    db = _rollback_copy(tmp_path)
+    runs_file = RunsFile(db, timeout_s=2.0)
+    runs_file.enter()
+    assert runs_file.store() is not None  # opened before the lock
+    runs_file.leave()
+    holder = sqlite3.connect(db, timeout=10, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another program's write lock
+    ended: list[float] = []
+    errors: list[str] = []
+
+    def read() -> None:
+        runs_file.enter()
+        try:
+            store = runs_file.store()
+            assert store is not None
+            store.list_runs()
+        except StoreError as exc:
+            errors.append(str(exc))
+        finally:
+            ended.append(time.monotonic())
+            runs_file.leave()
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    try:
+        for t in readers:
+            t.start()
+        for t in readers:
+            t.join(60)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert len(errors) == 4 and all("locked" in e for e in errors), errors
+    assert max(ended) - min(ended) < 2.0  # each its own 2 s, not one after another
+    runs_file.enter()
+    try:
+        assert [r.name for r in runs_file.require().list_runs()] == ["r"]  # read again
+    finally:
+        runs_file.leave()
+        runs_file.close()
+
+
+def test_a_scrape_of_a_locked_file_answers_within_its_wait(tmp_path: Path) -> None:
+    """``/metrics`` under another program's write lock answers within its wait and the
+    runs-by-status wait after it, saying it is not complete: it waited for the lock (24 s
+    under a 25 s lock, with a wait of 5 s)."""
+    db = _rollback_copy(tmp_path)
+    served = serve_app(create_app(db, metrics_wait_s=1.0))
+    base = next(served)
+    holder = None
+    try:
+        with urllib.request.urlopen(f"{base}/metrics", timeout=30) as r:
+            assert 'wattwise_runs{status="finished"} 1.0' in r.read().decode()
+        holder = sqlite3.connect(db, timeout=10, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # held until the scrape answered
+        with urllib.request.urlopen(f"{base}/metrics", timeout=60) as r:
+            text = r.read().decode()
+        assert holder.in_transaction  # answered while the lock was held
+        assert "wattwise_scrape_complete 0.0" in text
+        assert "wattwise_runs{" not in text  # no family it could not read, none in part
+        holder.execute("COMMIT")
+        deadline = time.monotonic() + 60  # the collection ends once the lock is let go
+        while True:
+            with urllib.request.urlopen(f"{base}/metrics", timeout=60) as r:
+                text = r.read().decode()
+            if "wattwise_scrape_complete 1.0" in text or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert "wattwise_scrape_complete 1.0" in text
+        assert 'wattwise_runs{status="finished"} 1.0' in text
+    finally:
+        if holder is not None:
+            holder.close()
         next(served, None)

@@ -17,15 +17,16 @@ _finite = finite_float
 
 def unsigned_zeros(summary: Any) -> Any:
     """A stored summary with each -0.0 among its figures (every number of its top level,
-    each domain's and its emissions block's) read as 0.0: a stored zero is 0, and no
-    output says "-0.0" for it. Only those levels: a summary may hold a million intervals,
-    and no list is walked but the few domains."""
+    each domain's, its emissions block's, its Scope 2 pair's and hourly matching's) read
+    as 0.0: a stored zero is 0, and no output says "-0.0" for it. Only those levels: a
+    summary may hold a million intervals, and no list is walked but the few domains."""
     if not isinstance(summary, dict):
         return summary
     out = {**summary, **_zeroed(summary)}
     em = summary.get("emissions")
     if isinstance(em, dict):
-        out["emissions"] = {**em, **_zeroed(em)}
+        out["emissions"] = {**em, **_zeroed(em), **{b: {**em[b], **_zeroed(em[b])} for b in (
+            "scope2", "hourly_matching") if isinstance(em.get(b), dict)}}
     domains = summary.get("domains")
     if isinstance(domains, list):
         out["domains"] = [{**d, **_zeroed(d)} if isinstance(d, dict) else d for d in domains]

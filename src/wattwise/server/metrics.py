@@ -122,6 +122,7 @@ from wattwise.server._live import resum_epoch, still_mark
 from wattwise.server._sql import Reads
 from wattwise.server.data import domain_provenance
 from wattwise.server.metrics_wait import (
+    COUNT_WAIT_S,
     WAIT_S,
     ScrapeJobs,
     add_run_counts,
@@ -245,6 +246,7 @@ class StoreCollector(Collector):
         #: How long a scrape waits for its collection (``metrics_wait``); None: no bound.
         self.wait_s = check_wait(wait_s)
         self._jobs = ScrapeJobs()
+        self._counts = ScrapeJobs()  # the runs by status alone (``_runs_alone``)
         #: Each lost run's (or ended one's without a summary) share of the totals and what
         #: it was computed from (``_lost_parts``), for the file it was read from.
         self._parts: dict[int, _Kept] = {}
@@ -260,24 +262,16 @@ class StoreCollector(Collector):
 
     def stop(self, timeout_s: float, *, resume: bool = False) -> None:
         """The server is closing (``ScrapeJobs.stop``), or serving again (``resume``)."""
-        if resume:
-            self._jobs.resume()
-        else:
-            self._jobs.stop(timeout_s)
+        for jobs in (self._jobs, self._counts):
+            jobs.resume() if resume else jobs.stop(timeout_s)
 
     def collect(self) -> Iterator[Any]:
-        families = _families()
         complete = True
-        store = self._store()
-        if store is None:  # no database yet: no runs of any status, as an empty one says
-            add_run_counts(families["runs"], {}, [])
-        else:
-            reads = self.reads() if self.reads is not None else None
-            if self.wait_s is None:
-                self._gather(store, reads, families)
-            else:
-                complete, got = self._jobs.within(lambda: _gather_held(self), self.wait_s)
-                families = got if complete else self._without_index(store, reads)
+        if self.wait_s is None:  # read here, in the scrape's own request
+            families = _gathered(self, self._gather, _families())
+        else:  # the store is looked at in the job too: that read may wait on a lock
+            complete, got = self._jobs.within(lambda: _gather_held(self), self.wait_s)
+            families = got if complete else _runs_alone(self)
         yield from families.values()
         if self.wait_s is not None:
             yield complete_gauge(complete)
@@ -289,14 +283,13 @@ class StoreCollector(Collector):
             self._collect(store, got, m)
         return m
 
-    def _without_index(self, store: Store, reads: Reads | None) -> dict[str, Any]:
-        """What a scrape gives while its collection is not done (``metrics_wait``): the
-        runs by status alone, the figure the collection gives; no family in part."""
-        runs = _families()["runs"]
+    def _without_index(self, store: Store, reads: Reads | None, m: dict[str, Any]
+                       ) -> dict[str, Any]:
+        """The runs by status alone, the figure the collection gives (``_runs_alone``)."""
         with self._opened(store, reads) as got:
             if got is not None:
-                runs_without_index(runs, got, store.stale_after_s)
-        return {"runs": runs}
+                runs_without_index(m["runs"], got, store.stale_after_s)
+        return {"runs": m["runs"]}
 
     @contextlib.contextmanager
     def _opened(self, store: Store, reads: Reads | None) -> Iterator[Reads | None]:
@@ -481,10 +474,33 @@ def _gather_held(c: StoreCollector) -> dict[str, Any]:
     a replaced file's connections closed only once none reads them) and takes the store
     and reads under it, never handles closed under it."""
     with c.hold():
-        store = c._store()
-        if store is None:
-            return _families()
-        return c._gather(store, c.reads() if c.reads is not None else None, _families())
+        return _gathered(c, c._gather, _families())
+
+
+def _runs_alone(c: StoreCollector) -> dict[str, Any]:
+    """What a scrape gives while its collection is not done (``metrics_wait``): the runs
+    by status alone, counted in a thread of its own (``_gather_held``'s holds) and waited
+    for ``COUNT_WAIT_S`` more at most; no family in part. Under another program's write
+    lock on the file (a rollback journal), where no read can end before it is let go,
+    nothing: the scrape says it is not complete, within its wait, and is no failure."""
+    def count() -> dict[str, Any]:
+        with c.hold():
+            return _gathered(c, c._without_index, _families())
+
+    done, got = c._counts.within(count, min(c.wait_s or COUNT_WAIT_S, COUNT_WAIT_S))
+    return got if done else {}
+
+
+def _gathered(c: StoreCollector, how: Callable[..., dict[str, Any]], m: dict[str, Any]
+              ) -> dict[str, Any]:
+    """``how`` over the store and reads as they are now; with no database yet, no runs
+    of any status (as an empty one says)."""
+    store = c._store()
+    if store is None:
+        add_run_counts(m["runs"], {}, [])
+        return m
+    return how(store, c.reads() if c.reads is not None else None, m)
+
 
 def _families() -> dict[str, Any]:
     """Every family a scrape gives, empty, in the order it gives them."""

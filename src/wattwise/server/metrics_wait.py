@@ -13,8 +13,11 @@ says so (``COMPLETE``: 0), leaving out every family it cannot give whole: the to
 the per-run series (which runs have series, and a lost run's grams, come from the index
 and the pricing). It still gives ``wattwise_runs``, counted inside SQLite as the index
 counts it (``stored_counts``) with the same liveness of the runs stored as running
-(``add_run_counts`` makes both figures). The collection goes on in its thread, filling
-the index and the kept shares, so a later scrape finds them ready and is complete.
+(``add_run_counts`` makes both figures), in a thread of its own too, waited for
+``COUNT_WAIT_S`` more at most: while another program holds the file's write lock, the
+scrape gives ``COMPLETE`` 0 alone, where it waited for the lock (30 s and more). The
+collection goes on in its thread, filling the index and the kept shares, so a later
+scrape finds them ready and is complete.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ from wattwise.server.status_filter import OTHER, STATUSES
 #: How long a scrape waits for its collection by default, in seconds: under Prometheus'
 #: default scrape timeout of 10 s with room for what is read without it.
 WAIT_S = 5.0
+#: How much longer a scrape whose collection is not done within its wait waits for the runs
+#: by status alone (``metrics._runs_alone``), at most, in seconds: counted inside SQLite in
+#: milliseconds, unless another program holds the file's write lock (a rollback journal),
+#: where no read ends before the lock is let go (SQLite's busy timeout: 30 s). With the
+#: default wait, a scrape answers within 7 s, under Prometheus' default timeout of 10 s.
+COUNT_WAIT_S = 2.0
 #: The longest wait one may ask for, in seconds.
 MAX_WAIT_S = 600.0
 #: The gauge that says whether a scrape gives every family.

@@ -45,8 +45,10 @@ class RunsFile:
     503 that names the side file, and they are closed once it is gone.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, timeout_s: float = 30.0) -> None:
         self.path = path
+        #: how long one read waits for another program's write lock (SQLite's busy timeout)
+        self.timeout_s = timeout_s
         self._store: Store | None = None
         self._reads: Reads | None = None
         self._identity: tuple[int, int] | None = None
@@ -114,12 +116,27 @@ class RunsFile:
         return st.st_dev, st.st_ino
 
     def store(self) -> Store | None:
+        # the tables' version read outside the lock (held by the request, ``enter``): under
+        # another program's write lock it waits up to ``timeout_s``, and the requests that
+        # waited for the lock meanwhile each waited theirs after it (503s at 30 s, 60 s)
+        with self._lock:
+            opened, schema = self._store, self._schema
+        version, failed = None, None
+        if opened is not None:
+            try:
+                version = opened.schema_version()
+            except StoreError as exc:  # raised below unless the file was let go meanwhile
+                failed = exc
         with self._lock:
             identity = self._current()
+            same = self._store is not None and identity == self._identity
             # its tables changed in place: read afresh and checked again, as a new file
-            altered = (self._store is not None and identity == self._identity
-                       and (self._stale or (self._watch is not None and self._watch.rewritten())
-                            or self._store.schema_version() != self._schema))
+            altered = same and (self._stale
+                                or (self._watch is not None and self._watch.rewritten())
+                                or (self._store is opened and failed is None
+                                    and version != schema))
+            if failed is not None and same and self._store is opened and not altered:
+                raise failed  # the open file as it is: locked past the wait, or damaged
             if self._identity is not None and (identity != self._identity or altered):
                 # Replaced or deleted since it was opened: let go of the old file. Its reads
                 # in flight end now and later ones are refused, so the requests and
@@ -156,7 +173,7 @@ class RunsFile:
             if self._store is None and _empty(self.path):
                 return None  # no runs yet (``touch runs.db``): its first run writes them
             if self._store is None:
-                self._store = Store(self.path, readonly=True)
+                self._store = Store(self.path, readonly=True, timeout_s=self.timeout_s)
                 self._identity = identity
                 self._schema = self._store.schema_version()
                 self._watch = RewriteWatch(self.path)  # its -shm made by the read above
@@ -193,7 +210,7 @@ class RunsFile:
             return None
         with self._lock:
             if self._reads is None:
-                self._reads = Reads(self.path)
+                self._reads = Reads(self.path, self.timeout_s)
             return self._reads
 
     def require(self) -> Store:
