@@ -120,3 +120,47 @@ def test_compare_gives_the_run_page_s_reason_for_no_market_figure(
     # priced without instruments: no note says why, so none is made up
     assert cells[3].text == "—" and not cells[3].find_elements(By.CSS_SELECTOR, ".market-why")
     assert f"run {ids['plain']}:" not in below
+
+
+def test_compare_says_a_damaged_market_figure_and_a_pair_not_shown(
+        browser: Any, tmp_path: Path) -> None:
+    """A stored market-based figure that is damaged has its run page's note in the compare
+    table's cell and under it, not a bare "—"; a Scope 2 pair not shown (its figure is)
+    has its note among the run's notes, as its page gives it."""
+    from selenium.webdriver.common.by import By
+
+    from tests._damage import edit_summary
+    from tests.records.test_emissions_ranges import market_run
+    from wattwise.records.stored_market import PAIR_NOT_SHOWN
+
+    db = tmp_path / "runs.db"
+    damaged, unshown, sound = market_run(db), market_run(db), market_run(db)
+    edit_summary(db, damaged, lambda s: s["emissions"].update(market_g=-1.0))
+    edit_summary(db, unshown, lambda s: s["emissions"]["scope2"].update(covered_share=2.0))
+    pages = _serve(db)
+    base = next(pages)
+    try:
+        _open(browser, f"{base}/#/compare/{damaged},{unshown},{sound}", "#compare")
+        row = next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")
+                   if tr.find_element(By.TAG_NAME, "th").text == "emissions, market-based")
+        cells = row.find_elements(By.TAG_NAME, "td")
+        market = _api(browser, f"/api/runs/{damaged}")["run"]["figures"]["market"]
+        fault, pair = market["notes"]  # its figure, then the pair it was written from
+        assert market["g"] is None and pair == PAIR_NOT_SHOWN
+        assert fault.startswith("the record's market-based figure is not usable: ")
+        note = f"{fault}; {pair}"
+        (why,) = cells[0].find_elements(By.CSS_SELECTOR, ".market-why")
+        assert why.get_attribute("title") == note and cells[0].text.startswith("—")
+        below = browser.find_element(By.ID, "compare-market").text
+        assert f"market-based, run {damaged}: {note}" in below
+        assert f"run {unshown}:" not in below and f"run {sound}:" not in below
+        for cell in cells[1:]:
+            assert cell.text.endswith(" gCO2eq") and not cell.find_elements(
+                By.CSS_SELECTOR, ".market-why"), cell.text
+        notes = {n.get_attribute("data-id"): n.text for n in browser.find_elements(
+            By.CSS_SELECTOR, ".compare-run-notes")}
+        assert f"note: {PAIR_NOT_SHOWN}" in notes[str(unshown)], notes
+        assert PAIR_NOT_SHOWN not in notes.get(str(sound), "")
+        assert fault not in notes.get(str(damaged), "")  # said once, under the table
+    finally:
+        next(pages, None)
