@@ -186,7 +186,10 @@ def test_leaving_a_run_page_or_refreshing_a_running_one_logs_no_error(
     for _ in range(3):
         browser.execute_async_script(
             "const done = arguments[0]; current.refresh().then(() => setTimeout(done, 150));")
-    assert browser.execute_script("return charts.length") == 1
+    # its power, and its grid intensity and emissions so far, priced as ``report`` prices
+    # it (it had no carbon chart until it ended)
+    assert browser.find_elements(By.CSS_SELECTOR, "#chart-carbon canvas")
+    assert browser.execute_script("return charts.length") == 2
     assert _severe(browser) == []
 
 

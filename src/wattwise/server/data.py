@@ -429,7 +429,7 @@ def timeline_payload(
     # drawn where it lies, but has no place in the emissions accrued from the start
     count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
     if emissions is None and not isinstance(record.summary, dict):
-        # a lost run: its partial energy priced as ``wattwise report`` prices it
+        # a run still recording or lost: its partial energy priced as ``report`` prices it
         emissions = kept_lost_run_pricing(store, reads, record)
     em = _obj(_obj(record.summary).get("emissions")) if emissions is None else emissions
     intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \

@@ -1,13 +1,14 @@
-"""The pricing a lost run's timeline draws its grid intensity and emissions so far from.
+"""The pricing a run without a summary draws its grid intensity and emissions so far from.
 
-A run lost before its summary has no recorded emissions, so the timeline had no curve
-to draw for it, while ``wattwise report --png`` prices its partial energy and draws
-both. This gives the timeline that same pricing: the run's samples summed inside SQLite
-per cell of one intensity (``carbon.partial.stored_intervals``), priced in the zone
-(trace, PUE) the run was started with, never fetching, each cell's intensity drawn over
-the time its samples cover, as ``report`` passes it to its figure. Its grams are the
-figure ``report --json`` and the page's ``emissions_so_far`` give. Where the sampling has
-a hole, the curve's points inside it are breaks (``hole_breaks``).
+A run still recording, or lost before its summary, has no recorded emissions, so the
+timeline had no curve to draw for it, while ``wattwise report --png`` prices its partial
+energy and draws both. This gives the timeline that same pricing: the run's samples
+summed inside SQLite per cell of one intensity (``carbon.partial.stored_intervals``),
+priced in the zone (trace, PUE) the run was started with, never fetching, each cell's
+intensity drawn over the time its samples cover, as ``report`` passes it to its figure.
+Its grams are the figure ``report --json`` and the page's ``emissions_so_far`` give.
+Where the sampling has a hole, the curve's points inside it are breaks
+(``hole_breaks``).
 """
 
 from __future__ import annotations
@@ -17,20 +18,36 @@ from typing import Any
 
 
 def lost_run_pricing(store: Any, record: Any) -> dict[str, Any] | None:
-    """``{"emissions_g", "zone", "source", "intensity_used"}`` of a lost ``record``, or
-    one that ended without a summary it can read (``report`` prices both from their
-    samples) (an ``Emissions.to_dict()``'s names, as ``server.data.timeline_payload``
-    takes a repricing), or None: a running run, one whose samples cannot be priced
-    (none counted, a damaged record, a live provider) or that has a summary."""
-    if getattr(record, "status", None) == "running" or isinstance(record.summary, dict):
+    """``{"emissions_g", "zone", "source", "intensity_used"}`` of a ``record`` still
+    running, lost, or ended without a summary it can read (``report`` prices each from
+    its samples) (an ``Emissions.to_dict()``'s names, as ``server.data.timeline_payload``
+    takes a repricing), or None: one whose samples cannot be priced (none counted, a
+    damaged record, a live provider) or that has a summary. A running run's is priced
+    again at each refresh of its page, from its samples summed inside SQLite per cell of
+    one intensity, kept between refreshes (``records.growing_sums``)."""
+    if isinstance(record.summary, dict):
         return None
+    if getattr(record, "status", None) == "running":
+        from wattwise.records.growing_sums import growing
+
+        # its sums kept between refreshes and extended by the samples stored since, as its
+        # ``emissions_so_far`` (a million samples summed again took 1.3-1.8 s a refresh)
+        with growing(store).at_now(record.id) as view:
+            return _priced(view, record, view.sample_sums(record.id))
+    from wattwise.carbon.sample_energy import stored_sample_sums
+
+    return _priced(store, record, stored_sample_sums(store, record.id))
+
+
+def _priced(store: Any, record: Any, sums: dict[str, Any]) -> dict[str, Any] | None:
+    """``lost_run_pricing`` from the run's sample ``sums`` and the cells ``store`` (a
+    ``Store``, or a ``records.growing_sums.SampleView``) sums."""
     from wattwise.carbon.accounting import emissions_and_fetched
     from wattwise.carbon.partial import partial_energy, stored_intervals
     from wattwise.carbon.repricing import reprice_options, started_with
-    from wattwise.carbon.sample_energy import stored_sample_sums
     from wattwise.errors import WattwiseError
 
-    part = partial_energy(record, stored_sample_sums(store, record.id))
+    part = partial_energy(record, sums)
     if part is None or not part.usable:
         return None
     spans: list[tuple[float, float] | None] = []
