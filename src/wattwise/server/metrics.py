@@ -485,7 +485,7 @@ def _runs_alone(c: StoreCollector) -> dict[str, Any]:
     nothing: the scrape says it is not complete, within its wait, and is no failure."""
     def count() -> dict[str, Any]:
         with c.hold():
-            return _gathered(c, c._without_index, _families())
+            return {"runs": _gathered(c, c._without_index, _families())["runs"]}
 
     done, got = c._counts.within(count, min(c.wait_s or COUNT_WAIT_S, COUNT_WAIT_S))
     return got if done else {}
