@@ -39,3 +39,13 @@ class SensorReadError(WattwiseError):
 
 class StoreError(WattwiseError):
     """The run-record database could not be opened or written."""
+
+
+class StoreLocked(StoreError):
+    """Another program held the database's write lock for longer than a read waits for it
+    (SQLite's busy timeout): the same read may succeed once the lock is let go."""
+
+
+#: What a read refused over another program's write lock says after SQLite's words.
+LOCKED_WHY = ("database is locked (another program held its write lock for longer than "
+              "the read waits: try again once it lets go)")

@@ -48,8 +48,10 @@ def _rollback_copy(tmp_path: Path) -> Path:
 
 
 def test_a_locked_file_holds_up_its_reads_not_the_server(tmp_path: Path) -> None:
+    """More reads waiting than the server's thread pool holds (40): the page, its files
+    and a scrape are answered still (the page took 28 s, a scrape 35 s, behind 45)."""
     db = _rollback_copy(tmp_path)
-    app = create_app(db)
+    app = create_app(db, metrics_wait_s=1.0)
     served = serve_app(app)
     base = next(served)
     done, released, taken = threading.Event(), threading.Event(), threading.Event()
@@ -68,18 +70,21 @@ def test_a_locked_file_holds_up_its_reads_not_the_server(tmp_path: Path) -> None
         holder = threading.Thread(target=hold)
         holder.start()
         assert taken.wait(10)
-        reader = threading.Thread(target=_get, args=(f"{base}/api/runs?limit=1", 60))
-        reader.start()  # waits in SQLite for the lock
-        time.sleep(0.5)
-        assert reader.is_alive(), "the read did not wait on the file"
-        for path, status in (("/favicon.svg", 200), ("/nonexistent", 404), ("/", 200)):
-            assert _get(base + path, 20) == status
+        readers = [threading.Thread(target=_get, args=(f"{base}/api/runs/1", 60))
+                   for _ in range(45)]
+        for reader in readers:
+            reader.start()  # each waits in SQLite for the lock, in a thread of the pool
+        time.sleep(1.0)
+        assert all(r.is_alive() for r in readers), "the reads did not wait on the file"
+        for path, status in (("/favicon.svg", 200), ("/nonexistent", 404), ("/", 200),
+                             ("/static/vendor/uplot/uPlot.min.css", 200), ("/metrics", 200)):
+            assert _get(base + path, 20) == status, path
             assert not released.is_set(), f"{path} answered only once the lock was let go"
     finally:
         done.set()
         if "holder" in locals():
             holder.join(30)
-        if "reader" in locals():
+        for reader in locals().get("readers", []):
             reader.join(60)
         next(served, None)
 
@@ -161,3 +166,80 @@ def test_a_scrape_of_a_locked_file_answers_within_its_wait(tmp_path: Path) -> No
         if holder is not None:
             holder.close()
         next(served, None)
+
+
+def test_a_scrape_that_waits_longer_than_a_read_does_is_not_complete_not_failed(
+        tmp_path: Path) -> None:
+    """A scrape's wait past SQLite's busy timeout (``--metrics-wait 60``, reads wait 30 s)
+    under another program's write lock: not complete, as one whose wait ended first; the
+    read refused was a 503 (a failed scrape: the target down)."""
+    from wattwise.server.metrics import StoreCollector
+
+    db = _rollback_copy(tmp_path)
+    runs_file = RunsFile(db, timeout_s=0.5)
+    collector = StoreCollector(runs_file.store, reads=runs_file.reads, wait_s=10.0,
+                               hold=runs_file.held)
+    holder = sqlite3.connect(db, timeout=10, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        runs_file.enter()  # as the scrape's request is counted
+        try:
+            families = {f.name: f for f in collector.collect()}
+        finally:
+            runs_file.leave()
+        assert list(families) == ["wattwise_scrape_complete"], list(families)
+        assert families["wattwise_scrape_complete"].samples[0].value == 0.0
+        holder.execute("COMMIT")
+        runs_file.enter()
+        try:
+            families = {f.name: f for f in collector.collect()}
+        finally:
+            runs_file.leave()
+        assert families["wattwise_scrape_complete"].samples[0].value == 1.0
+        assert {s.labels["status"]: s.value for s in families["wattwise_runs"].samples
+                }["finished"] == 1.0
+    finally:
+        holder.close()
+        collector.stop(10)
+        runs_file.close()
+
+
+def test_requests_waiting_for_an_open_of_a_locked_file_end_with_it(tmp_path: Path) -> None:
+    """The file opened while another program holds its write lock (a locked file moved in,
+    or the dashboard's first read): the requests that waited for that open meanwhile end
+    with it, refused as it was; each waited its own timeout after the one before it."""
+    db = _rollback_copy(tmp_path)
+    runs_file = RunsFile(db, timeout_s=2.0)
+    holder = sqlite3.connect(db, timeout=10, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    ended: list[float] = []
+    errors: list[str] = []
+
+    def read() -> None:
+        runs_file.enter()
+        try:
+            runs_file.store()
+        except StoreError as exc:
+            errors.append(str(exc))
+        finally:
+            ended.append(time.monotonic())
+            runs_file.leave()
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    try:
+        for t in readers:
+            t.start()
+            time.sleep(0.3)
+        for t in readers:
+            t.join(60)
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert len(errors) == 4 and all("database is locked" in e for e in errors), errors
+    assert max(ended) - min(ended) < 2.0  # with the open, not one open after another
+    runs_file.enter()
+    try:  # refused no longer: the next request opens it
+        assert [r.name for r in runs_file.require().list_runs()] == ["r"]
+    finally:
+        runs_file.leave()
+        runs_file.close()

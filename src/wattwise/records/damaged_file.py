@@ -36,7 +36,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from wattwise.errors import StoreError
+from wattwise.errors import LOCKED_WHY, StoreError, StoreLocked
 from wattwise.records.db_paths import odd_side_file, open_fault, side_file
 from wattwise.records.immutable_read import hot_journal, may_read_immutable
 
@@ -116,6 +116,8 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
     if not is_damage(exc):
         if cached and "no such table" in str(exc) and written_just_now(path):
             return changed_error(path)  # a file half copied over it: no table there yet
+        if held := locked_error(path, exc, "read"):
+            return held
         why = open_fault(path, str(exc))  # a log removed under a writer: no failing disk
         return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot read:"
                                                         f" {why or exc}")
@@ -126,6 +128,14 @@ def read_error(path: Path, exc: BaseException, stopped: str | None = None, *,
         with _CHECKED_LOCK:
             _CHECKED[key] = (state, True)
     return damaged_error(path)
+
+
+def locked_error(path: Path, exc: BaseException, what: str) -> StoreLocked | None:
+    """``StoreLocked`` where SQLite refused to ``what`` (read, open) with "database is
+    locked": another connection held the write lock past the busy timeout; else None."""
+    if isinstance(exc, sqlite3.OperationalError) and "database is locked" in str(exc):
+        return StoreLocked(f"run database {path}: cannot {what}: {LOCKED_WHY}")
+    return None
 
 
 def none_yet_error(path: Path, version: int) -> StoreError:

@@ -38,6 +38,7 @@ from wattwise.records.damaged_file import (
     cut_short_error,
     damage_found,
     is_damage,
+    locked_error,
     none_yet_error,
     read_error,
 )
@@ -391,7 +392,8 @@ def _file_error(path: Path, exc: BaseException, as_read: bool = False) -> StoreE
         return StoreError(f"run database {path} is not a SQLite database; left untouched")
     if why := open_fault(path, text):  # a side file barred, or a log removed under a writer
         return StoreError(f"run database {path}: cannot open: {why}")
-    return cut_short_error(path, exc) or StoreError(f"run database {path}: cannot open: {text}")
+    return locked_error(path, exc, "open") or cut_short_error(path, exc) or StoreError(
+        f"run database {path}: cannot open: {text}")
 
 
 def acquire(path: Path, *, max_rows: int | None = None) -> Database:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -37,7 +39,7 @@ from wattwise.server.data import (
     runs_payload,
     timeline_payload,
 )
-from wattwise.server.metrics_wait import WAIT_S
+from wattwise.server.metrics_wait import SCRAPE_THREADS, WAIT_S
 from wattwise.server.notes_later import list_wait_s
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
 from wattwise.server.runs_file import RunsFile
@@ -69,9 +71,10 @@ class DashboardApp(FastAPI):
         return Guard(super().build_middleware_stack(), **self.guard_options)
 
 
-def _plain_query(request: Request) -> None:
+async def _plain_query(request: Request) -> None:
     """An API query names only the route's parameters, each once: ``limit=1&limit=2`` or
-    a misspelt ``sort_by=`` would otherwise be answered as if not given (422)."""
+    a misspelt ``sort_by=`` would otherwise be answered as if not given (422). On the event
+    loop: a thread of the pool for it held up every route behind 40 waiting reads."""
     route = request.scope.get("route")
     if not request.url.path.startswith("/api/") or route is None:
         return
@@ -124,6 +127,7 @@ def create_app(
                                hold=runs_db.held,
                                wait_s=metrics_wait_s)
     registry.register(collector)
+    scrape_threads: list[ThreadPoolExecutor] = []  # made at the first scrape
 
     def warm_up() -> None:
         # Only the runs index: pricing every lost run here too (StoreCollector.warm) took
@@ -144,6 +148,9 @@ def create_app(
         runs_db.stop_warm()
         collector.stop(30.0)  # a scrape's collection reads through the connections too
         warm.join(timeout=30)
+        for pool in scrape_threads:
+            pool.shutdown(wait=False)  # their collections were stopped above
+        scrape_threads.clear()
         runs_db.close()
 
     app = DashboardApp(
@@ -198,16 +205,19 @@ def create_app(
             {"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
         )
 
+    # The page and its files are answered on the event loop (read once, kept): never
+    # behind the reads in the thread pool (40 threads), which another program's write
+    # lock holds for up to 30 s each (the page took 28 s behind 45 such reads)
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
+    async def index() -> str:
         return page_html()
 
     @app.get("/favicon.svg", include_in_schema=False)
-    def favicon() -> Response:
+    async def favicon() -> Response:
         return Response(static_text("favicon.svg"), media_type="image/svg+xml")
 
     @app.get("/static/vendor/uplot/{name}", include_in_schema=False)
-    def vendor(name: str) -> Response:
+    async def vendor(name: str) -> Response:
         if name not in VENDOR_FILES:
             return JSONResponse({"error": "not found"}, status_code=404)
         return Response(vendor_text(name), media_type=VENDOR_FILES[name])
@@ -356,11 +366,17 @@ def create_app(
         responses={200: {"content": {CONTENT_TYPE_PLAIN_0_0_4.split(";")[0]: {},
                                      "application/openmetrics-text": {}}}},
     )
-    def metrics(request: Request) -> Response:
+    async def metrics(request: Request) -> Response:
         # The format the scraper asks for (OpenMetrics or text 0.0.4), labelled as what
         # it is: the body and its Content-Type come from the same choice.
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(encode(registry), media_type=content_type)
+        # in threads of the scrapes' own: not behind the page's reads (a scrape waited
+        # 35 s for a thread behind 45 reads of a locked file), nor they behind scrapes
+        if not scrape_threads:
+            scrape_threads.append(ThreadPoolExecutor(SCRAPE_THREADS, "wattwise-scrape"))
+        body = await asyncio.get_running_loop().run_in_executor(
+            scrape_threads[0], encode, registry)
+        return Response(body, media_type=content_type)
 
     return app
 

@@ -100,7 +100,7 @@ from wattwise.carbon.partial import (
     yearly_priced,
 )
 from wattwise.carbon.repricing import started_with
-from wattwise.errors import BadInput, NoSuchRun
+from wattwise.errors import BadInput, NoSuchRun, StoreLocked
 from wattwise.records import rows as _rows
 from wattwise.records.growing_sums import growing
 from wattwise.records.judged_stored import shown_kind
@@ -270,7 +270,9 @@ class StoreCollector(Collector):
         if self.wait_s is None:  # read here, in the scrape's own request
             families = _gathered(self, self._gather, _families())
         else:  # the store is looked at in the job too: that read may wait on a lock
-            complete, got = self._jobs.within(lambda: _gather_held(self), self.wait_s)
+            complete, got = False, None
+            with _locked_as_none():  # held past SQLite's wait: not complete, no failure
+                complete, got = self._jobs.within(lambda: _gather_held(self), self.wait_s)
             families = got if complete else _runs_alone(self)
         yield from families.values()
         if self.wait_s is not None:
@@ -487,8 +489,19 @@ def _runs_alone(c: StoreCollector) -> dict[str, Any]:
         with c.hold():
             return {"runs": _gathered(c, c._without_index, _families())["runs"]}
 
-    done, got = c._counts.within(count, min(c.wait_s or COUNT_WAIT_S, COUNT_WAIT_S))
+    done, got = False, None
+    with _locked_as_none():
+        done, got = c._counts.within(count, min(c.wait_s or COUNT_WAIT_S, COUNT_WAIT_S))
     return got if done else {}
+
+
+@contextlib.contextmanager
+def _locked_as_none() -> Iterator[None]:
+    """A read refused over another program's write lock, held past SQLite's busy timeout
+    (``StoreLocked``: a wait of 60 s outlasts its 30 s), ends the scrape's wait as one not
+    done in time does: the scrape says it is not complete, no failed scrape."""
+    with contextlib.suppress(StoreLocked):
+        yield
 
 
 def _gathered(c: StoreCollector, how: Callable[..., dict[str, Any]], m: dict[str, Any]

@@ -42,6 +42,9 @@ WAIT_S = 5.0
 #: where no read ends before the lock is let go (SQLite's busy timeout: 30 s). With the
 #: default wait, a scrape answers within 7 s, under Prometheus' default timeout of 10 s.
 COUNT_WAIT_S = 2.0
+#: How many scrapes are answered at once (each waits for its collection, up to its wait),
+#: in threads of their own (``server.app``), not the page's.
+SCRAPE_THREADS = 4
 #: The longest wait one may ask for, in seconds.
 MAX_WAIT_S = 600.0
 #: The gauge that says whether a scrape gives every family.

@@ -7,6 +7,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,7 @@ class RunsFile:
         #: program held the file's write lock (a rollback-journal file) stalled every
         #: request, a static file or a 404 too, for as long as that lock was held
         self._count = threading.Lock()
+        self._opens = _Opens()
 
     def enter(self) -> None:
         with self._count:
@@ -119,6 +121,7 @@ class RunsFile:
         # the tables' version read outside the lock (held by the request, ``enter``): under
         # another program's write lock it waits up to ``timeout_s``, and the requests that
         # waited for the lock meanwhile each waited theirs after it (503s at 30 s, 60 s)
+        asked = time.monotonic()
         with self._lock:
             opened, schema = self._store, self._schema
         version, failed = None, None
@@ -173,9 +176,8 @@ class RunsFile:
             if self._store is None and _empty(self.path):
                 return None  # no runs yet (``touch runs.db``): its first run writes them
             if self._store is None:
-                self._store = Store(self.path, readonly=True, timeout_s=self.timeout_s)
+                self._store, self._schema = self._opens.open(self.path, self.timeout_s, asked)
                 self._identity = identity
-                self._schema = self._store.schema_version()
                 self._watch = RewriteWatch(self.path)  # its -shm made by the read above
                 self._seen = True
             return self._store
@@ -269,6 +271,31 @@ class RunsFile:
             _close(self._store, self._reads)
             self._close_retired_locked()
             self._store, self._reads = None, None
+
+
+class _Opens:
+    """Opens of the file, under ``RunsFile._lock``. One refused (another program's write
+    lock held past the busy timeout, a damaged file) is the answer of every request that
+    waited for the lock meanwhile: each waited its own timeout after the one before it
+    (503s at 30 s, 55 s, 75 s for requests 5 s apart, after a locked file was moved in)."""
+
+    def __init__(self) -> None:
+        self._refused: tuple[float, StoreError] | None = None  # when, and what was said
+
+    def open(self, path: Path, timeout_s: float, asked: float) -> tuple[Store, int]:
+        """The store of the file at ``path`` and its schema version, for a request that
+        began at ``asked`` (``time.monotonic``)."""
+        if self._refused is not None and self._refused[0] >= asked:
+            raise type(self._refused[1])(str(self._refused[1]))
+        store = None
+        try:
+            store = Store(path, readonly=True, timeout_s=timeout_s)
+            return store, store.schema_version()
+        except StoreError as exc:
+            if store is not None:
+                store.close()
+            self._refused = (time.monotonic(), exc)
+            raise
 
 
 def _empty(path: Path) -> bool:
