@@ -98,40 +98,9 @@ def test_reads_of_a_locked_file_each_wait_their_own_time(tmp_path: Path) -> None
     runs_file.enter()
     assert runs_file.store() is not None  # opened before the lock
     runs_file.leave()
-    holder = sqlite3.connect(db, timeout=10, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")  # another program's write lock
-    ended: list[float] = []
-    errors: list[str] = []
-
-    def read() -> None:
-        runs_file.enter()
-        try:
-            store = runs_file.store()
-            assert store is not None
-            store.list_runs()
-        except StoreError as exc:
-            errors.append(str(exc))
-        finally:
-            ended.append(time.monotonic())
-            runs_file.leave()
-
-    readers = [threading.Thread(target=read) for _ in range(4)]
-    try:
-        for t in readers:
-            t.start()
-        for t in readers:
-            t.join(60)
-    finally:
-        holder.execute("COMMIT")
-        holder.close()
+    errors, ended = _reads_under_a_lock(db, runs_file, apart_s=0.0)
     assert len(errors) == 4 and all("locked" in e for e in errors), errors
     assert max(ended) - min(ended) < 2.0  # each its own 2 s, not one after another
-    runs_file.enter()
-    try:
-        assert [r.name for r in runs_file.require().list_runs()] == ["r"]  # read again
-    finally:
-        runs_file.leave()
-        runs_file.close()
 
 
 def test_a_scrape_of_a_locked_file_answers_within_its_wait(tmp_path: Path) -> None:
@@ -210,6 +179,16 @@ def test_requests_waiting_for_an_open_of_a_locked_file_end_with_it(tmp_path: Pat
     with it, refused as it was; each waited its own timeout after the one before it."""
     db = _rollback_copy(tmp_path)
     runs_file = RunsFile(db, timeout_s=2.0)
+    errors, ended = _reads_under_a_lock(db, runs_file, apart_s=0.3)
+    assert len(errors) == 4 and all("database is locked" in e for e in errors), errors
+    assert max(ended) - min(ended) < 2.0  # with the open, not one open after another
+
+
+def _reads_under_a_lock(db: Path, runs_file: RunsFile, apart_s: float
+                        ) -> tuple[list[str], list[float]]:
+    """Four requests reading ``runs_file``, begun ``apart_s`` apart while another program
+    holds ``db``'s write lock: what each was refused with, and when each ended
+    (``time.monotonic``). Then, the lock let go, a request reads the file's one run."""
     holder = sqlite3.connect(db, timeout=10, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
     ended: list[float] = []
@@ -218,7 +197,9 @@ def test_requests_waiting_for_an_open_of_a_locked_file_end_with_it(tmp_path: Pat
     def read() -> None:
         runs_file.enter()
         try:
-            runs_file.store()
+            store = runs_file.store()
+            assert store is not None
+            store.list_runs()
         except StoreError as exc:
             errors.append(str(exc))
         finally:
@@ -229,17 +210,16 @@ def test_requests_waiting_for_an_open_of_a_locked_file_end_with_it(tmp_path: Pat
     try:
         for t in readers:
             t.start()
-            time.sleep(0.3)
+            time.sleep(apart_s)
         for t in readers:
             t.join(60)
     finally:
         holder.execute("COMMIT")
         holder.close()
-    assert len(errors) == 4 and all("database is locked" in e for e in errors), errors
-    assert max(ended) - min(ended) < 2.0  # with the open, not one open after another
     runs_file.enter()
-    try:  # refused no longer: the next request opens it
+    try:  # refused no longer: read again
         assert [r.name for r in runs_file.require().list_runs()] == ["r"]
     finally:
         runs_file.leave()
         runs_file.close()
+    return errors, ended
