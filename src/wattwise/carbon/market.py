@@ -242,9 +242,9 @@ class DualFigure:
                          self.location_g) if ranged else ""
         mkt = grams_span(self.market_low_g, self.market_high_g, self.market_g) if ranged else ""
         out = [
-            f"  location-based: {self.location_g + 0.0:.4g} gCO2eq"  # (-0.0 as 0)
+            f"  location-based: {self.location_g:.4g} gCO2eq"
             f"{range_paren(loc, energy_kind)}; {self.location_basis}",
-            f"  market-based:   {self.market_g + 0.0:.4g} gCO2eq"
+            f"  market-based:   {self.market_g:.4g} gCO2eq"
             f"{range_paren(mkt, energy_kind)}; " + self.basis(),
         ]
         out += [f"  note: {n}" for n in self.notes]

@@ -199,12 +199,11 @@ class HourlyMatch:
                           self.unmatched_g) if ranged else ""
         inside = ", ".join(x for x in (span, of) if x)
         return [
-            # (a stored -0.0 read as 0: it was written "-0")
-            f"  hourly matching ({self.profile}): CFE score {self.cfe_score + 0.0:.1%} "
-            f"({self.matched_kwh + 0.0:.6g} of {self.facility_energy_kwh + 0.0:.6g} kWh "
-            f"matched in {self.steps} step(s)); unmatched {self.unmatched_kwh + 0.0:.6g} kWh "
-            f"emit {self.unmatched_g + 0.0:.4g} gCO2eq{f' ({inside})' if inside else ''} at "
-            "the grid's intensity then",
+            f"  hourly matching ({self.profile}): CFE score {self.cfe_score:.1%} "
+            f"({self.matched_kwh:.6g} of {self.facility_energy_kwh:.6g} kWh matched in "
+            f"{self.steps} step(s)); unmatched {self.unmatched_kwh:.6g} kWh emit "
+            f"{self.unmatched_g:.4g} gCO2eq{f' ({inside})' if inside else ''} at the grid's "
+            "intensity then",
             *(f"  note: {n}" for n in self.notes),
         ]
 

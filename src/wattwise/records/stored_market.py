@@ -171,7 +171,7 @@ def priced_parts(e: Any) -> dict[str, Any] | None:
         return None
     raw = e.get("hourly_matching")
     match = stored_hourly(raw)
-    return {"g": dual.market_g + 0.0, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
+    return {"g": dual.market_g, "low_g": dual.market_low_g, "high_g": dual.market_high_g,
             "basis": dual.basis(), "basis_parts": {k: getattr(dual, k) for k in (
                 "covered_kwh", "covered_share", "certificate_g_per_kwh", "uncovered_kwh",
                 "uncovered_basis", "uncovered_source")}, "notes": list(dual.notes),
