@@ -106,3 +106,46 @@ def test_an_older_row_deleted_by_another_tool_is_seen_within_full_resum_s(
         whole = energy_so_far(lambda sql, p: store._read(sql, p), rid)
     assert got != first
     assert got == whole
+
+
+def _raw(db: Path, rows: list[tuple[Any, ...]]) -> None:
+    with sqlite3.connect(db) as conn:  # as another tool may store them
+        conn.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.close()
+
+
+def test_values_pricing_names_kept_and_extended_equal_a_pass_over_every_sample(
+        tmp_path: Path) -> None:
+    """The count and the first five names of the values pricing leaves out, kept with a
+    running run's sums and extended by each batch stored since (some earlier in time,
+    gaps and another run's between), are those a pass over every sample gives."""
+    import random
+
+    db = tmp_path / "runs.db"
+    with Store(db) as store:
+        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
+                               sensors=[], versions={})
+    rng = random.Random(7)
+    bad = [("when", 5.0, 4.5, 5.5), (b"t", 5.0, 4.5, 5.5), (1.0, 6.0, 4.5, 5.5),
+           (1.0, "x", 4.5, 5.5), (1.0, 5.0, "lo", 5.5), (1.0, 5.0, 4.5, 1e999),
+           (1.0, -1.0, -2.0, 0.0), (1.0, 5.0, "", -1e999)]  # NULLs: refused by the schema
+    seen = []
+    with Store(db, readonly=True) as store:
+        for batch in range(40):
+            rows = []
+            for _ in range(rng.randrange(0, 30)):
+                t = START + rng.choice([batch * 10 + rng.random(), rng.randrange(0, 400)])
+                run = rid if rng.random() < 0.9 else rid + 1
+                gap = rng.choice([0, 0, 0, 1, ""])
+                if rng.random() < 0.15:
+                    t0, e, lo, hi = rng.choice(bad)
+                    t = t if isinstance(t0, float) else t0
+                    rows.append((run, t, "cpu", e, 1.0, lo, hi, gap))
+                else:
+                    rows.append((run, t, rng.choice(["cpu", "gpu"]), 5.0, 1.0, 4.5, 5.5, gap))
+            _raw(db, rows)
+            with growing(store).at_now(rid) as view:
+                got = view.bad_sample_values(rid)
+                assert got == store.bad_sample_values(rid, upto=view.upto), batch
+            seen.append(got[0])
+    assert seen[-1] > 5 and len(set(seen)) > 10  # values to name, in many batches

@@ -74,7 +74,7 @@ def stored_value_notes(store: Any, run_id: int) -> list[str]:
     non-finite number, an energy outside 0 to ``MAX_STORED_ENERGY_J`` or its own range),
     left out of its partial figure and its pricing, in the words pricing says it
     (``accounting.not_numbers_note``); [] where there are none. Counted and named inside
-    SQLite (``Store.bad_sample_values``): one pass over the run's samples."""
+    SQLite (``Store.bad_sample_values``: one pass), or kept (a ``SampleView``)."""
     from wattwise.carbon.accounting import not_numbers_note
 
     n, named = store.bad_sample_values(run_id)

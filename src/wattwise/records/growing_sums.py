@@ -13,7 +13,10 @@ there, so a figure includes every sample stored before the read began.
 Kept: per domain, what ``records.sample_sums.SUMS_SQL`` sums and the last power
 (``Reads.energy_so_far``); and the pricing cells (``SampleSums.cell_sums``) for each
 origin and width asked, merged cell by cell (an added sample of an earlier time falls
-in its own cell, so time order does not matter). A kept run is summed again from the
+in its own cell, so time order does not matter); and, once asked, how many stored values
+pricing names (``SampleSums.bad_sample_values``) with the first five samples holding one
+and their places, moved by the samples stored since (a pass over every sample to name
+them took seconds a refresh on a run holding thousands). A kept run is summed again from the
 start when its last summed row is no longer as it was read (a database replaced or
 edited by another tool), when the origin and width of its cells change (a longer run
 priced on a trace may span a finer step), and when its last sum from the start is
@@ -35,7 +38,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from wattwise.records.sample_sums import SUMMED, USABLE_E, cells_sql, upto_rowid
+from wattwise.records.sample_sums import (
+    SUMMED,
+    USABLE_E,
+    bad_rows,
+    cells_sql,
+    first_named,
+    place_before,
+    upto_rowid,
+)
 
 #: How many runs one store keeps the sums of (the least recently read are let go).
 MAX_RUNS = 64
@@ -93,6 +104,9 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: the clock's reading when the run was last summed from the start
     summed_at: float = 0.0
+    #: how many values pricing names (``bad_sample_values``) and the first five samples
+    #: holding one, each ``[place, BAD_FIRST row]``; None until asked
+    bad: tuple[int, list[list[Any]]] | None = None
 
 
 class GrowingSums:
@@ -166,6 +180,7 @@ class GrowingSums:
             run.summed_at = now_s
             run.sums.clear()
             run.cells.clear()
+            run.bad = None
             run.last = None
             where = _all(hi)
         elif hi == run.upto:
@@ -178,10 +193,39 @@ class GrowingSums:
             for r in self._read(cells_sql(len(domains), where),
                                 _cell_params(run_id, domains, origin, width)):
                 _add_cell(cells, r)
+        if run.bad is not None:
+            self._add_bad(run_id, run, where, hi)
         newest = self._read(_LAST.format(where=where), {"run": run_id})[0][0]
         if newest is not None:
             run.last = tuple(self._read(_ROW, (newest,))[0])
         run.upto = hi
+
+    def _add_bad(self, run_id: int, run: _Run, where: str, hi: int) -> None:
+        """The values pricing names among the samples ``where`` selects (stored after
+        the kept ones, up to ``hi``) added: counted, and the first five of the kept and
+        the new ones kept, each kept one's place moved by the new samples before it."""
+        assert run.bad is not None
+        named = {"run": run_id}
+        n, rows = bad_rows(self._read, where, named)
+        kept = [[i + place_before(self._read, where, named, r), r] for i, r in run.bad[1]]
+        new: list[list[Any]] = [[None, r] for r in rows]
+        first = sorted(kept + new, key=lambda x: (_rank(x[1][1]), x[1][0]))[:5]
+        for x in first:
+            if x[0] is None:  # its place among every sample stored up to ``hi``
+                x[0] = place_before(self._read, _all(hi), named, x[1])
+        run.bad = (run.bad[0] + n, first)
+
+    def bad(self, run_id: int, run: _Run) -> tuple[int, list[tuple[str, Any]]]:
+        """``SampleSums.bad_sample_values`` up to the run's kept rowid, kept and extended
+        with its sums (counted from the start the first time it is asked)."""
+        if run.bad is None:
+            run.bad = (0, [])
+            try:
+                self._add_bad(run_id, run, _all(run.upto), run.upto)
+            except BaseException:
+                run.bad = None
+                raise
+        return run.bad[0], first_named((int(i), r) for i, r in run.bad[1])
 
     def cells(self, run_id: int, run: _Run, domains: Sequence[str], origin: float,
               width: float) -> list[tuple[Any, ...]]:
@@ -294,7 +338,7 @@ class SampleView:
 
     def bad_sample_values(self, run_id: int) -> tuple[int, list[tuple[str, Any]]]:
         self._check(run_id)
-        return self._store().bad_sample_values(run_id, upto=self.upto)  # type: ignore[no-any-return]
+        return self._owner.bad(run_id, self._run)
 
     def samples(self, run_id: int) -> Any:
         """Every sample, read whole: where pricing cannot sum them (a live provider)."""

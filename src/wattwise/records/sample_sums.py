@@ -7,7 +7,7 @@ supplies the connection (``_read``).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from wattwise._finite import finite_float as _real
@@ -78,6 +78,15 @@ def bad_named(i: int, row: Sequence[Any]) -> list[tuple[str, Any]]:
             if _real(v) is None]
 
 
+def first_named(placed: Iterable[tuple[int, Sequence[Any]]]) -> list[tuple[str, Any]]:
+    """The first five values pricing names, of samples given with their place (``i``
+    of ``bad_named``) and their ``BAD_FIRST`` row, in that order."""
+    named: list[tuple[str, Any]] = []
+    for i, r in placed:
+        named.extend(bad_named(i, r[1:]))
+    return named[:5]
+
+
 #: Per domain, over a run's samples that are not gaps: energy, low, high, how many, the
 #: last time. One parameter: the run's id.
 SUMS_SQL = (f"SELECT domain, {SUMMED}, count(*),"
@@ -97,6 +106,35 @@ def sums_by_domain(rows: Sequence[Sequence[Any]]) -> dict[str, dict[str, float]]
     return {str(r[0]): {"energy_j": r[1], "low_j": r[2], "high_j": r[3],
                         "samples": float(r[4]), "last_unix_s": r[5], "usable": float(r[6])}
             for r in rows}
+
+
+#: A sample holding a value pricing names (``BAD_VALUES`` counts them).
+BAD_ROW = (f"NOT ({FINITE.format('t_unix_s')} AND {USABLE_E}"
+           f" AND {FINITE.format('low_j')} AND {FINITE.format('high_j')})")
+#: Over the samples ``{where}`` selects that are not gaps: how many values pricing names.
+BAD_COUNT = (f"SELECT total({BAD_VALUES}) FROM samples WHERE {{where}} AND {NOT_GAP}"
+             f" AND {BAD_ROW}")
+#: Those holding one, the first five in time then stored order (rowid, time, energy,
+#: low, high).
+BAD_FIRST = ("SELECT rowid, t_unix_s, energy_j, low_j, high_j FROM samples WHERE {where}"
+             f" AND {NOT_GAP} AND {BAD_ROW} ORDER BY t_unix_s, rowid LIMIT 5")
+#: How many samples that are not gaps come before the one of time ``:t`` and rowid ``:r``.
+BEFORE = ("SELECT count(*) FROM samples WHERE {where}"
+          f" AND {NOT_GAP} AND (t_unix_s < :t OR (t_unix_s = :t AND rowid < :r))")
+
+
+def bad_rows(read: Any, where: str, named: dict[str, Any]
+             ) -> tuple[int, list[tuple[Any, ...]]]:
+    """How many values pricing names among the samples ``where`` selects, and the first
+    five samples holding one (``BAD_FIRST``); ``read``: rows of a query."""
+    n = int(read(BAD_COUNT.format(where=where), named)[0][0] or 0)
+    return n, ([tuple(r) for r in read(BAD_FIRST.format(where=where), named)] if n else [])
+
+
+def place_before(read: Any, where: str, named: dict[str, Any], row: Sequence[Any]) -> int:
+    """How many of the samples ``where`` selects that are not gaps come before ``row``
+    (a ``BAD_FIRST`` row) in time then stored order: its place among them."""
+    return int(read(BEFORE.format(where=where), {**named, "t": row[1], "r": row[0]})[0][0])
 
 
 def cells_sql(domains: int, where: str) -> str:
@@ -231,27 +269,9 @@ class SampleSums:
         ``("samples[i].key", value)``, ``i`` a sample's place among the run's samples that
         are not gaps, in time order. A sample whose time (else energy) is not one counts
         once; else each of its low and high that is not."""
-        bad = (f"NOT ({FINITE.format('t_unix_s')} AND {USABLE_E}"
-               f" AND {FINITE.format('low_j')} AND {FINITE.format('high_j')})")
-        where = f"run_id = ? AND {NOT_GAP} AND {bad}{upto_rowid(upto)}"
-        t_ok, e_ok = FINITE.format("t_unix_s"), USABLE_E
-        count = self._read(
-            f"SELECT total(CASE WHEN NOT ({t_ok} AND {e_ok}) THEN 1 ELSE"
-            f" (NOT {FINITE.format('low_j')}) + (NOT {FINITE.format('high_j')}) END)"
-            f" FROM samples WHERE {where}", (run_id,))
-        n = int(count[0][0] or 0)
-        named: list[tuple[str, Any]] = []
-        if not n:
-            return 0, named
-        for r in self._read(
-                "SELECT rowid, t_unix_s, energy_j, low_j, high_j FROM samples"
-                f" WHERE {where} ORDER BY t_unix_s, rowid LIMIT 5", (run_id,)):
-            i = int(self._read(
-                f"SELECT count(*) FROM samples WHERE run_id = ? AND {NOT_GAP}"
-                f"{upto_rowid(upto)} AND (t_unix_s < ? OR (t_unix_s = ? AND rowid < ?))",
-                (run_id, r[1], r[1], r[0]))[0][0])
-            named.extend(bad_named(i, r[1:]))
-        return n, named[:5]
+        where, named = f"run_id = :run{upto_rowid(upto)}", {"run": run_id}
+        n, rows = bad_rows(self._read, where, named)
+        return n, first_named((place_before(self._read, where, named, r), r) for r in rows)
 
     def window_cells(self, run_id: int, domains: Sequence[str], t0: float, t1: float,
                      origin_unix_s: float, width_s: float) -> list[sqlite3.Row]:
@@ -326,13 +346,11 @@ class SampleSums:
         """The first stored sample values that are not finite numbers (gaps too), as
         ``carbon.accounting.intervals_from_samples`` names them: ``samples[i].key``, ``i``
         a sample's place among all the run's samples in ``samples``' order."""
-        bad = (f"NOT ({FINITE.format('t_unix_s')} AND {USABLE_E}"
-               f" AND {FINITE.format('low_j')} AND {FINITE.format('high_j')})")
         named: list[tuple[str, Any]] = []
         for r in self._read(
                 "SELECT rn, t_unix_s, energy_j, low_j, high_j FROM (SELECT row_number() OVER"
                 " (ORDER BY t_unix_s, rowid) - 1 AS rn, t_unix_s, energy_j, low_j, high_j"
-                f" FROM samples WHERE run_id = ?) WHERE {bad} ORDER BY rn LIMIT ?",
+                f" FROM samples WHERE run_id = ?) WHERE {BAD_ROW} ORDER BY rn LIMIT ?",
                 (run_id, limit)):
             named.extend(bad_named(int(r[0]), r[1:]))
         return named[:limit]

@@ -323,6 +323,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
     (``records.run_sums.judged_details``), as ``wattwise show`` gives them."""
     record = store.get_run(ref)
     run = record.to_dict()
+    value_notes: list[str] = []  # a run without a summary: its stored values left out
     if isinstance(record.summary, dict):
         from wattwise.records.run_sums import summary_figures
 
@@ -335,7 +336,8 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
     if not isinstance(record.summary, dict):
         from wattwise.server._growing import payload_so_far
 
-        run.update(payload_so_far(store, record, reads))
+        so_far, value_notes = payload_so_far(store, record, reads)
+        run.update(so_far)
     windows, windows_total, windows_note = listed_windows(store, record.id)
     payload, bad = json_safe({
         "run": run,
@@ -357,9 +359,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         payload["notes"] += r.kept(("run_notes", record.id), notes_mark(r, record.id),
                                    lambda: run_notes(store, record, run.get("figures")))
     if not isinstance(record.summary, dict):  # stored values left out of its figure
-        from wattwise.carbon.sample_energy import stored_value_notes
-
-        payload["notes"] += stored_value_notes(store, record.id)
+        payload["notes"] += value_notes
         energy = run.get("energy_so_far")
         from wattwise.records.run_notes import gap_count, no_figure_notes
 
