@@ -223,3 +223,84 @@ def _reads_under_a_lock(db: Path, runs_file: RunsFile, apart_s: float
         runs_file.leave()
         runs_file.close()
     return errors, ended
+
+
+_SERVE_WAITING = """
+import sys
+from wattwise.server.runs_file import RunsFile
+
+RunsFile.__init__.__defaults__ = (300.0,)  # reads wait 300 s for a lock
+from wattwise.cli import main
+
+sys.argv = ["wattwise", "dashboard", "--db", sys.argv[1], "--port", "0"]
+main()
+"""
+
+
+def test_a_ctrl_c_ends_the_reads_waiting_for_another_programs_lock(tmp_path: Path) -> None:
+    """A read waiting in SQLite for a lock could be neither interrupted nor stopped: a
+    Ctrl-C (or SIGTERM) of a dashboard whose reads waited on another program's write lock
+    exited only once their waits ran out (27-57 s). They wait in short steps now, and
+    end at the stop: here reads that would wait 300 s end at the signal."""
+    import json
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    db = _rollback_copy(tmp_path)
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE_WAITING, str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=root)
+    done, taken = threading.Event(), threading.Event()
+    got: list[tuple[int, str]] = []
+
+    def hold() -> None:  # another program's write lock, held until the server is gone
+        conn = sqlite3.connect(db, timeout=10, isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        taken.set()
+        done.wait(300)
+        conn.execute("COMMIT")
+        conn.close()
+
+    def ask(url: str) -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=300) as r:
+                got.append((int(r.status), ""))
+        except urllib.error.HTTPError as exc:
+            got.append((int(exc.code), json.loads(exc.read()).get("error", "")))
+        except OSError as exc:  # no answer: the server went away
+            got.append((0, repr(exc)))
+
+    holder = threading.Thread(target=hold)
+    try:
+        assert proc.stdout is not None
+        url = re.search(r"(http://127\.0\.0\.1:\d+)/", proc.stdout.readline())
+        assert url, "the dashboard did not say where it listens"
+        base = url.group(1)
+        assert _get(f"{base}/api/runs?limit=1", 60) == 200  # opened before the lock
+        holder.start()
+        assert taken.wait(10)
+        readers = [threading.Thread(target=ask, args=(f"{base}{path}",)) for path in (
+            "/api/runs/1", "/api/runs/1/timeline", "/api/runs?limit=1")]
+        for reader in readers:
+            reader.start()
+        time.sleep(1.5)
+        assert all(r.is_alive() for r in readers), "the reads did not wait on the file"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)  # not 300 s: the waits end at the stop
+        assert done.is_set() is False  # the lock was still held when it exited
+        for reader in readers:
+            reader.join(60)
+    finally:
+        done.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        if holder.is_alive():
+            holder.join(30)
+    assert proc.returncode == 130, (proc.returncode, err[-3000:])
+    assert "Traceback" not in err, err[-3000:]
+    assert len(got) == 3 and all(status in (503, 0) for status, _ in got), got
+    assert any("stopping" in said for _, said in got), got

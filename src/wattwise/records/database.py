@@ -27,6 +27,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from wattwise.records.db_paths import mispaired_log, odd_side_file, open_fault
 from wattwise.records.db_paths import not_a_file_name as not_a_file_name
 from wattwise.records.db_paths import writable as _writable
 from wattwise.records.kept_open import keep_open, odd_beside
+from wattwise.records.read_wait import STEP_S, retried
 from wattwise.records.stored_json import Undecoded
 from wattwise.records.writer import LOCK_POLL_S, Writer, is_busy
 
@@ -193,7 +195,7 @@ class Database:
         """This thread's read connection (opened by SQLite, reads only)."""
         conn = self.readers.get()
         if conn is None:
-            conn = _connect(self.path, timeout_s)
+            conn = _connect(self.path, STEP_S)  # a lock waited for in steps: ``read_wait``
             conn.execute("PRAGMA query_only = ON")
             self.readers.add(conn)
         return conn
@@ -255,9 +257,9 @@ class ReadOnlyDatabase:
         self._generation = 0
         try:
             conn = self.reader(timeout_s)
-            version = schema.check_schema(conn, path)
+            version = retried(lambda: schema.check_schema(conn, path), timeout_s)
             if version >= schema.FIRST_VERSION:
-                self._identity = check_whole(path, conn)
+                self._identity = retried(lambda: check_whole(path, conn), timeout_s)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise _file_error(path, exc, as_read=True) from exc
@@ -309,18 +311,18 @@ class ReadOnlyDatabase:
             # link's target's)
             if not os.access(Path(os.path.realpath(self.path)).parent, os.W_OK):
                 self._frozen = immutable_read.marks(self.path)
-            conn = _connect(f"{base}?mode={mode}", timeout_s, uri=True)
+            conn = _connect(f"{base}?mode={mode}", STEP_S, uri=True)  # ``read_wait``
             conn.text_factory = _text
             try:
                 conn.execute("PRAGMA query_only = ON")
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                retried(partial(conn.execute, "SELECT count(*) FROM sqlite_master"),
+                        timeout_s, self)  # the open's first read waits as reads do
             except sqlite3.OperationalError as exc:
                 conn.close()
-                if not _cannot_make_side_files(exc) or not immutable_read.may_read_immutable(
-                    self.path
-                ):
+                if not (_cannot_make_side_files(exc)
+                        and immutable_read.may_read_immutable(self.path)):
                     raise
-                conn = _connect(base + "?mode=ro&immutable=1", timeout_s, uri=True)
+                conn = _connect(base + "?mode=ro&immutable=1", STEP_S, uri=True)
                 conn.text_factory = _text
             self.readers.add(conn, self._generation)
         return conn
@@ -397,10 +399,8 @@ def _file_error(path: Path, exc: BaseException, as_read: bool = False) -> StoreE
 
 
 def acquire(path: Path, *, max_rows: int | None = None) -> Database:
-    """The process's ``Database`` for ``path``, with one more reference (``release`` it).
-
-    ``max_rows``: the writer's queue bound (default ``writer.MAX_PENDING_ROWS``).
-    """
+    """The process's ``Database`` for ``path``, with one more reference (``release`` it);
+    ``max_rows``: the writer's queue bound (default ``writer.MAX_PENDING_ROWS``)."""
     from wattwise.records import writer as _writer
 
     max_rows = _writer.MAX_PENDING_ROWS if max_rows is None else max_rows

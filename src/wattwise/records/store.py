@@ -36,6 +36,7 @@ from wattwise.records import rows as _rows
 from wattwise.records.damaged_file import read_error
 from wattwise.records.database import Database, ReadOnlyDatabase, acquire, release
 from wattwise.records.queries import RunInfo, RunQueries, RunRecord, SampleRow
+from wattwise.records.read_wait import executed
 from wattwise.records.rows import STATUSES, SampleLike
 from wattwise.records.schema import MIGRATIONS, SCHEMA_VERSION
 from wattwise.records.writer import Task
@@ -185,8 +186,8 @@ class Store(RunQueries):
         if writer is not None and writer.pending_rows:
             writer.drain(self._timeout_s, unless_locked_s=0.25)
         try:
-            conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
-            return conn.execute(sql, params).fetchall()
+            return executed(self._db if self._ro is None else self._ro, sql, params,
+                            self._timeout_s).fetchall()
         except sqlite3.Error as exc:
             raise _read_error(self.path, self._ro, exc) from exc
 
@@ -206,8 +207,8 @@ class Store(RunQueries):
         if writer is not None and writer.pending_rows:
             writer.drain(self._timeout_s, unless_locked_s=0.25)
         try:
-            conn = (self._db if self._ro is None else self._ro).reader(self._timeout_s)
-            cursor = conn.execute(sql, params)
+            cursor = executed(self._db if self._ro is None else self._ro, sql, params,
+                              self._timeout_s)
         except sqlite3.Error as exc:
             raise _read_error(self.path, self._ro, exc) from exc
         try:

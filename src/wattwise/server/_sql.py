@@ -20,6 +20,7 @@ from typing import Any
 from wattwise._finite import exact_sum
 from wattwise.records import growing_sums
 from wattwise.records.database import ReadOnlyDatabase
+from wattwise.records.read_wait import executed
 from wattwise.records.stored_json import readable
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
@@ -141,7 +142,7 @@ class Reads:
         if writer is not None and writer.pending_rows:
             writer.drain(self._timeout_s, unless_locked_s=0.25)
         try:
-            return self._db.reader(self._timeout_s).execute(sql, params).fetchall()
+            return executed(self._db, sql, params, self._timeout_s).fetchall()
         except sqlite3.Error as exc:
             raise self._db.read_failed(exc) from exc
 
