@@ -300,7 +300,7 @@ class Writer:
                 if self._shutdown:
                     break
                 if self._linger_s > 0:  # a run ended: its -wal into its file before the wait
-                    fold_wal(conn)  # (a file moved over it meanwhile never reads them)
+                    _in_sqlite(fold_wal, conn)  # (a file moved over it never reads them)
                     with self._cv:  # an exit or a task that came during the fold
                         if not (self._shutdown or self._pending.tasks):  # is not missed
                             self._cv.wait(self._linger_s)
@@ -315,7 +315,7 @@ class Writer:
                     self._stop_when_idle = False
         finally:
             if conn is not None:
-                _close(conn, self.watch, self._pending.path)
+                _in_sqlite(_close, conn, self.watch, self._pending.path)
             if self.watch is not None:
                 self.watch.close()
             with self._cv:
@@ -400,6 +400,13 @@ class Writer:
         with self._cv:
             self._pending.finish_batch(batch)
         return False
+
+
+def _in_sqlite(fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` inside the fork guard (``_IN_SQLITE``): a fold of the ``-wal`` or a
+    close is SQLite's work too, which no fork may copy half done."""
+    with _IN_SQLITE:
+        return fn(*args)
 
 
 def _close(conn: sqlite3.Connection, watch: FileWatch | None, path: Path | None) -> None:
