@@ -304,3 +304,49 @@ def test_a_ctrl_c_ends_the_reads_waiting_for_another_programs_lock(tmp_path: Pat
     assert "Traceback" not in err, err[-3000:]
     assert len(got) == 3 and all(status in (503, 0) for status, _ in got), got
     assert any("stopping" in said for _, said in got), got
+
+
+def test_reads_past_the_servers_threads_wait_their_own_time_from_their_arrival(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """45 reads at once under a lock, the server's pool holding 40: the 5 past it waited
+    for a thread first, then their whole wait again (503s at twice the wait). Each read's
+    wait now counts from its request's arrival (``read_wait.ARRIVED``)."""
+    monkeypatch.setattr(RunsFile.__init__, "__defaults__", (5.0,))  # reads wait 5 s
+    db = _rollback_copy(tmp_path)
+    served = serve_app(create_app(db))
+    base = next(served)
+    done, taken = threading.Event(), threading.Event()
+    ended: list[tuple[float, int]] = []
+
+    def hold() -> None:  # another program's write lock, held past every read's wait
+        conn = sqlite3.connect(db, timeout=10, isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        taken.set()
+        done.wait(60)
+        conn.execute("COMMIT")
+        conn.close()
+
+    def read() -> None:
+        status = _get(f"{base}/api/runs/1", 60)
+        ended.append((time.monotonic(), status))
+
+    holder = threading.Thread(target=hold)
+    try:
+        assert _get(f"{base}/api/runs?limit=1", 10) == 200  # opened before the lock
+        holder.start()
+        assert taken.wait(10)
+        began = time.monotonic()
+        readers = [threading.Thread(target=read) for _ in range(45)]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(60)
+        assert not done.is_set()
+    finally:
+        done.set()
+        if holder.is_alive():
+            holder.join(30)
+        next(served, None)
+    assert [s for _, s in ended] == [503] * 45, ended
+    waited = sorted(t - began for t, _ in ended)
+    assert waited[-1] < 5.0 * 1.7, waited  # not twice the wait (10 s before)

@@ -15,20 +15,28 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 #: Seconds a read connection waits for a lock in one call (its ``busy_timeout``).
 STEP_S = 0.1
+#: When the request a read serves arrived (``time.monotonic()``), set by the dashboard
+#: for each request: its wait for a lock counts from there, so a request that waited for
+#: one of the server's threads first (more than 40 reads at once under a lock) does not
+#: wait its whole time again once it has one (503s came at 60 s). None elsewhere.
+ARRIVED: ContextVar[float | None] = ContextVar("wattwise_read_arrived", default=None)
 
 
 def retried(read: Callable[[], T], timeout_s: float, reads: Any = None) -> T:
     """``read()``, tried again while SQLite says "database is locked", until
     ``timeout_s`` has passed since the first try or ``reads`` (a ``Database`` or
     ``ReadOnlyDatabase``) says its reads were stopped (its ``stopped``); then the last
-    error is raised (its callers say it in wattwise's words)."""
-    deadline = time.monotonic() + timeout_s
+    error is raised (its callers say it in wattwise's words). A read for a request counts
+    ``timeout_s`` from the request's arrival (``ARRIVED``)."""
+    now, arrived = time.monotonic(), ARRIVED.get()
+    deadline = (now if arrived is None else min(now, arrived)) + timeout_s
     while True:
         try:
             return read()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from wattwise._paths import default_db_path
 from wattwise.errors import BadInput, NoSuchRun, StoreError
 from wattwise.records.damaged_file import changed_error
+from wattwise.records.read_wait import ARRIVED
 from wattwise.records.rows import text as _storable
 from wattwise.server import results
 from wattwise.server._guard import TOKEN_PATTERN, Guard
@@ -177,6 +179,7 @@ def create_app(
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Any) -> Any:
         runs_db.enter()  # a replaced file's handles are closed once no request reads them
+        ARRIVED.set(time.monotonic())  # its reads' wait for a lock counts from now
         try:
             return await call_next(request)
         finally:
