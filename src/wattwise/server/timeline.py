@@ -382,8 +382,8 @@ def cumulative_emissions(
         raw.append(acc)
     if not raw or raw[-1] <= 0:
         return None
-    scale = emissions_g / raw[-1]
-    return [x * scale for x in raw]
+    scale = emissions_g / raw[-1]  # the end (and a flat stretch before it) as stored, to
+    return [emissions_g if x == raw[-1] else x * scale for x in raw]  # the last bit
 
 
 def window_bands(windows: Sequence[dict[str, Any]], start_unix_s: float,
