@@ -149,3 +149,36 @@ def test_values_pricing_names_kept_and_extended_equal_a_pass_over_every_sample(
                 assert got == store.bad_sample_values(rid, upto=view.upto), batch
             seen.append(got[0])
     assert seen[-1] > 5 and len(set(seen)) > 10  # values to name, in many batches
+
+
+@pytest.mark.parametrize("edit", [
+    "DELETE FROM samples WHERE rowid = {named}",
+    "UPDATE samples SET energy_j = 5.0 WHERE rowid = {named}",  # usable now
+    "UPDATE samples SET energy_j = 9.0 WHERE rowid = {named}",  # another value left out
+    "UPDATE samples SET gap = 1 WHERE rowid = {named}",
+    "UPDATE samples SET t_unix_s = t_unix_s + 1000 WHERE rowid = {named}",  # moved last
+])
+def test_a_named_sample_edited_or_deleted_by_another_tool_is_named_anew_at_once(
+        tmp_path: Path, edit: str) -> None:
+    db = tmp_path / "runs.db"
+    with Store(db) as store:
+        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
+                               sensors=[], versions={})
+        store.add_samples(rid, [SampleRow(START + t, "cpu", 6.0 if t in (3, 7, 12) else 5.0,
+                                          5.0, 4.5, 5.5) for t in range(40)])
+    with Store(db, readonly=True) as store:
+        with growing(store).at_now(rid) as view:
+            before = view.bad_sample_values(rid)
+        assert before[0] == 3 and before[1][0] == ("samples[3].energy_j", 6.0)
+        named = store._read("SELECT rowid FROM samples WHERE t_unix_s = ?", (START + 3,))[0][0]
+        _raw_sql(db, edit.format(named=named))
+        with growing(store).at_now(rid) as view:
+            got = view.bad_sample_values(rid)
+            assert got == store.bad_sample_values(rid, upto=view.upto)
+        assert got != before
+
+
+def _raw_sql(db: Path, sql: str) -> None:
+    with sqlite3.connect(db) as conn:  # another tool's edit
+        conn.execute(sql)
+    conn.close()

@@ -12,18 +12,19 @@ there, so a figure includes every sample stored before the read began.
 
 Kept: per domain, what ``records.sample_sums.SUMS_SQL`` sums and the last power
 (``Reads.energy_so_far``); and the pricing cells (``SampleSums.cell_sums``) for each
-origin and width asked, merged cell by cell (an added sample of an earlier time falls
-in its own cell, so time order does not matter); and, once asked, how many stored values
+origin and width asked, merged cell by cell (an added sample of an earlier time falls in
+its own cell, so time order does not matter); and, once asked, how many stored values
 pricing names (``SampleSums.bad_sample_values``) with the first five samples holding one
 and their places, moved by the samples stored since (a pass over every sample to name
-them took seconds a refresh on a run holding thousands). A kept run is summed again from the
-start when its last summed row is no longer as it was read (a database replaced or
-edited by another tool), when the origin and width of its cells change (a longer run
-priced on a trace may span a finer step), and when its last sum from the start is
-``FULL_RESUM_S`` old: another tool may delete or edit older rows, which the checks
-above do not see, so a database edited by another tool is read right within
-FULL_RESUM_S (a sum from the start of a million samples takes seconds: once a minute
-at most per run read).
+them took seconds a refresh on a run holding thousands); those it names are looked up at
+each read, so one edited or deleted by another tool is named anew at once. A kept run is
+summed again from the start when its last summed row is no longer as it was read (a
+database replaced or edited by another tool), when the origin and width of its cells
+change (a longer run priced on a trace may span a finer step), and when its last sum
+from the start is ``FULL_RESUM_S`` old: another tool may delete or edit older rows,
+which the checks above do not see, so a database edited by another tool is read right
+within FULL_RESUM_S (a sum from the start of a million samples takes seconds: once a
+minute at most per run read).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise.records.sample_sums import (
+    BAD_ROW,
+    NOT_GAP,
     SUMMED,
     USABLE_E,
     bad_rows,
@@ -67,6 +70,11 @@ _LAST = "SELECT max(rowid) FROM samples WHERE {where}"
 #: A row as ``_Run.last`` keeps it.
 _ROW = ("SELECT rowid, run_id, t_unix_s, domain, energy_j, power_w, low_j, high_j, gap"
         " FROM samples WHERE rowid = ?")
+
+
+#: A sample ``bad`` names, as ``BAD_FIRST`` reads it, while it is still one of the run's.
+_NAMED = ("SELECT rowid, t_unix_s, energy_j, low_j, high_j FROM samples WHERE rowid = ?"
+          f" AND run_id = ? AND {NOT_GAP} AND {BAD_ROW}")
 
 
 def _new(lo: int, hi: int) -> str:
@@ -173,6 +181,10 @@ class GrowingSums:
                 run.upto = -1
         if run.upto >= 0 and hi < run.upto:  # rows taken away: summed again
             run.upto = -1
+        if run.bad is not None and any(  # a sample it names edited or deleted: named anew
+                [tuple(r) for r in self._read(_NAMED, (row[0], run_id))] != [tuple(row)]
+                for _, row in run.bad[1]):
+            run.bad = None
         now_s = self.clock()
         if run.upto >= 0 and not 0 <= now_s - run.summed_at < FULL_RESUM_S:
             run.upto = -1  # older rows may have been changed by another tool since

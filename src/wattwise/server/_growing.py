@@ -23,47 +23,47 @@ def so_far_now(store: Any, record: Any) -> tuple[Any, dict[str, Any] | None]:
     counted domain has a sample) and that energy priced as ``wattwise report`` prices it
     (``carbon.partial.stored_partial_emissions``; None where it has no figure), from its
     samples stored up to now."""
-    part, priced, _ = _now(store, record, value_notes=False)
-    return part, priced
-
-
-def _now(store: Any, record: Any, *, value_notes: bool
-         ) -> tuple[Any, dict[str, Any] | None, list[str]]:
-    """``so_far_now``'s figures, and with ``value_notes`` the note on the run's stored
-    values pricing leaves out (``carbon.sample_energy.stored_value_notes``), of one
-    moment: counted with the kept sums, not in a pass over every sample."""
     from wattwise.carbon import partial
-    from wattwise.carbon.sample_energy import stored_value_notes
 
     lost = getattr(record, "status", None) == "lost"  # priced again: its samples changed
     with growing(store).at_now(record.id, whole=lost) as view:
         part = partial.partial_energy(record, view.energy_so_far())
         priced = None if part is None else partial.stored_partial_emissions(view, record,
                                                                             part)
-        notes = stored_value_notes(view, record.id) if value_notes else []
-    return part, priced, notes
+    return part, priced
 
 
 def payload_so_far(store: Any, record: Any, reads: Any = None
                    ) -> tuple[dict[str, Any], list[str]]:
     """``energy_so_far`` and ``emissions_so_far`` of ``/api/runs/ID`` for a run without a
     summary, as its runs-list row gives them (``so_far_now``), and the note on its stored
-    values left out of them (as ``stored_value_notes`` gives it); a lost run's kept
-    while its row, files and samples stay the same, as that row is (with the
-    dashboard's ``reads``, samples added anywhere in its span: ``Reads.sample_marks``)."""
+    values left out of them (``value_notes_now``); a lost run's figures kept while its
+    row, files and samples stay the same, as that row is (with the dashboard's ``reads``,
+    samples added anywhere in its span: ``Reads.sample_marks``)."""
 
-    def make() -> tuple[dict[str, Any], list[str]]:
-        part, priced, notes = _now(store, record, value_notes=True)
-        return ({"energy_so_far": None if part is None else part.to_dict(),
-                 "emissions_so_far": with_market(priced)}, notes)
+    def make() -> dict[str, Any]:
+        part, priced = so_far_now(store, record)
+        return {"energy_so_far": None if part is None else part.to_dict(),
+                "emissions_so_far": with_market(priced)}
 
     mark = still_mark(record, store._read)
     if mark is None:
-        return make()
+        return make(), value_notes_now(store, record)
     if reads is not None:
         mark = (*mark, reads.sample_marks([record.id]).get(record.id))
-    fields, notes = growing(store).kept(("payload", record.id), mark, make)
-    return dict(fields), list(notes)
+    return (dict(growing(store).kept(("payload", record.id), mark, make)),
+            value_notes_now(store, record))
+
+
+def value_notes_now(store: Any, record: Any) -> list[str]:
+    """The note on the run's stored values pricing leaves out
+    (``carbon.sample_energy.stored_value_notes``), of its samples stored up to now:
+    counted with its kept sums (``records.growing_sums``), not in a pass over every
+    sample at each request (seconds a refresh of a run holding thousands)."""
+    from wattwise.carbon.sample_energy import stored_value_notes
+
+    with growing(store).at_now(record.id) as view:
+        return stored_value_notes(view, record.id)
 
 
 def with_market(priced: dict[str, Any] | None) -> dict[str, Any] | None:
