@@ -23,9 +23,11 @@ T = TypeVar("T")
 #: Seconds a read connection waits for a lock in one call (its ``busy_timeout``).
 STEP_S = 0.1
 #: When the request a read serves arrived (``time.monotonic()``), set by the dashboard
-#: for each request: its wait for a lock counts from there, so a request that waited for
-#: one of the server's threads first (more than 40 reads at once under a lock) does not
-#: wait its whole time again once it has one (503s came at 60 s). None elsewhere.
+#: for each request: its reads' wait for a lock counts from there until one of them gets
+#: through, so a request that waited for one of the server's threads first (more than 40
+#: reads at once under a lock) does not wait its whole time again once it has one (503s
+#: came at 60 s); after that, each read waits its own time (a lock taken again between
+#: two reads of one request). None elsewhere.
 ARRIVED: ContextVar[float | None] = ContextVar("wattwise_read_arrived", default=None)
 
 
@@ -33,17 +35,21 @@ def retried(read: Callable[[], T], timeout_s: float, reads: Any = None) -> T:
     """``read()``, tried again while SQLite says "database is locked", until
     ``timeout_s`` has passed since the first try or ``reads`` (a ``Database`` or
     ``ReadOnlyDatabase``) says its reads were stopped (its ``stopped``); then the last
-    error is raised (its callers say it in wattwise's words). A read for a request counts
-    ``timeout_s`` from the request's arrival (``ARRIVED``)."""
+    error is raised (its callers say it in wattwise's words). A request's reads count
+    ``timeout_s`` from its arrival until one gets through (``ARRIVED``)."""
     now, arrived = time.monotonic(), ARRIVED.get()
     deadline = (now if arrived is None else min(now, arrived)) + timeout_s
     while True:
         try:
-            return read()
+            got = read()
         except sqlite3.OperationalError as exc:
             if "database is locked" not in str(exc) or time.monotonic() >= deadline \
                     or getattr(reads, "stopped", None) is not None:
                 raise
+        else:
+            if arrived is not None:  # this request's thread (its own context) read the file
+                ARRIVED.set(None)
+            return got
 
 
 def executed(db: Any, sql: str, params: Any, timeout_s: float) -> sqlite3.Cursor:
