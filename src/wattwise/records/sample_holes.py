@@ -50,7 +50,7 @@ class _Reads:
         self.rows = read
 
     def buckets(self, run_id: int, t0: float, width_s: float, samples: int = -1,
-                cut: float | None = None) -> Any:
+                cut: float | None = None, epoch: int | None = None) -> Any:
         from wattwise.server.timeline import BUCKETS_SQL
 
         return self.rows(BUCKETS_SQL, (t0, width_s, run_id, cut))

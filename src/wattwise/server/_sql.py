@@ -117,7 +117,7 @@ class Reads:
         self._timeout_s = timeout_s
         self._db = ReadOnlyDatabase(path, timeout_s)
         self._index = RunsIndex(self.rows)
-        self._buckets: dict[tuple[int, float, float, int, float | None],
+        self._buckets: dict[tuple[int, float, float, int, float | None, int | None],
                             list[sqlite3.Row]] = {}
         self._lock = threading.RLock()
         self._pages = SqlPages(self.rows, self._index, timeout_s)
@@ -336,17 +336,19 @@ class Reads:
         return growing_sums.energy_so_far(self.rows, run_id)
 
     def buckets(self, run_id: int, t0: float, width_s: float, samples: int = -1,
-                cut: float | None = None) -> list[sqlite3.Row]:
+                cut: float | None = None, epoch: int | None = None) -> list[sqlite3.Row]:
         """Samples summed into buckets of ``width_s`` from ``t0``, per domain, in time order,
         those after ``cut`` (``after_cut`` of the run's end; None: no end) apart, each judged
         on its own (``server.timeline.BUCKETS_SQL``). Each row: domain, bucket, samples, last
         time, energy (gaps excluded), gap, lowest and highest power, when its earliest
         sample's interval began, and the rest ``BUCKETS_SQL`` gives. Kept for the same run,
-        width, cut (a run judged running, then lost) and number of ``samples`` (one still
-        recording has more each time): a million samples take seconds to sum."""
+        width, cut (a run judged running, then lost), number of ``samples`` (one still
+        recording has more each time) and ``epoch`` (a run without a summary: its
+        ``resum_epoch``, so samples edited in place by another tool are seen within a
+        minute, as its sums are): a million samples take seconds to sum."""
         from wattwise.server.timeline import BUCKETS_SQL
 
-        key = (run_id, t0, width_s, samples, cut)
+        key = (run_id, t0, width_s, samples, cut, epoch)
         with self._lock:
             if samples >= 0 and key in self._buckets:
                 return self._buckets[key]

@@ -267,14 +267,18 @@ def drawn_buckets(reads: Any, record: Any, last_unix_s: float | None, samples: i
                if x is not None)
     width = bucket_width(start, span, points)
     cut = None if (known := _finite(end)) is None else after_cut(known)
-    rows = reads.buckets(record.id, start, width, samples, cut) if samples else []
+    from wattwise.server._live import resum_epoch
+
+    # a run without a summary (a stalled one gains no sample): edits seen within a minute
+    epoch = None if isinstance(record.summary, dict) else resum_epoch()
+    rows = reads.buckets(record.id, start, width, samples, cut, epoch) if samples else []
     domains = from_buckets(rows, start, end, alive=alive)
     if end is not None and any(n for d in domains.values()
                                for k in ("after", "after_alive") for n in d[k]):
         kept = max((start + t for d in domains.values() for t in d["t_s"]), default=end)
         width = bucket_width(start, max(end, kept), points)
-        domains = from_buckets(reads.buckets(record.id, start, width, samples, cut), start,
-                               end, alive=alive)
+        domains = from_buckets(reads.buckets(record.id, start, width, samples, cut, epoch),
+                               start, end, alive=alive)
     return width, domains, drawn_end(domains, start, end, span)
 
 
