@@ -40,8 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wattwise.records.sample_sums import (
-    BAD_ROW,
-    NOT_GAP,
+    BAD_FIRST,
     SUMMED,
     USABLE_E,
     bad_rows,
@@ -73,8 +72,7 @@ _ROW = ("SELECT rowid, run_id, t_unix_s, domain, energy_j, power_w, low_j, high_
 
 
 #: A sample ``bad`` names, as ``BAD_FIRST`` reads it, while it is still one of the run's.
-_NAMED = ("SELECT rowid, t_unix_s, energy_j, low_j, high_j FROM samples WHERE rowid = ?"
-          f" AND run_id = ? AND {NOT_GAP} AND {BAD_ROW}")
+_NAMED = BAD_FIRST.format(where="rowid = :r AND run_id = :run")
 
 
 def _new(lo: int, hi: int) -> str:
@@ -182,7 +180,8 @@ class GrowingSums:
         if run.upto >= 0 and hi < run.upto:  # rows taken away: summed again
             run.upto = -1
         if run.bad is not None and any(  # a sample it names edited or deleted: named anew
-                [tuple(r) for r in self._read(_NAMED, (row[0], run_id))] != [tuple(row)]
+                [tuple(r) for r in self._read(_NAMED, {"r": row[0], "run": run_id})]
+                != [tuple(row)]
                 for _, row in run.bad[1]):
             run.bad = None
         now_s = self.clock()
