@@ -10,7 +10,7 @@ import pytest
 
 from wattwise.bench.stats import Stat
 from wattwise.compress.figure import TEXT_H, Text, nice_ticks, place_labels
-from wattwise.compress.plot import layout, render_svg, write_plot
+from wattwise.compress.plot import joules_tick, layout, render_svg, write_plot
 from wattwise.compress.study import Study, Variant
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -140,3 +140,19 @@ def test_a_tuning_with_nothing_benchmarked_is_refused() -> None:
 
     with pytest.raises(BadInput, match="no setting was benchmarked"):
         tune_layout({"points": [{"status": "failed"}]})
+
+
+def test_the_energy_axis_reads_in_a_unit_with_at_least_four_ticks() -> None:
+    # the points of a real digits-mlp study: the axis ran 3.1e-6 to 5.37e-5 J and had two
+    # ticks, written "2e-05" and "4e-05"
+    study = Study("digits-mlp", "accuracy", "%", (
+        _variant("baseline", 96.89, 3.2e-5), _variant("int8-static", 96.89, 1.4e-5),
+        _variant("onnx", 96.89, 1.45e-5), _variant("distill:32", 95.5, 0.4e-5)))
+    root = ET.fromstring(render_svg(study))
+    x = [t.text or "" for t in root.iter(f"{SVG}text")
+         if t.get("class") == "tick" and (t.text or "").endswith("J")]
+    assert len(x) >= 4 and all(t.endswith(" µJ") for t in x), x
+    assert "e-" not in "".join(x)
+    assert joules_tick([0.0, 5e-4, 1e-3], False)(5e-4) == "0.5 mJ"
+    assert [joules_tick([], True)(v) for v in (1e-6, 1e-5, 1e-3, 0.0)] == [
+        "1 µJ", "10 µJ", "1 mJ", "0 J"]

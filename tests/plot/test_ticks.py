@@ -54,3 +54,18 @@ def test_ticks_that_fit_are_all_kept() -> None:
     ticks = nice_ticks(1.0, 30.0, True)
     assert fit_ticks(ticks, linear(0, 30, 0, 6000), lambda t: 20) == ticks
     assert fit_ticks([5.0], lambda t: t, lambda t: 100) == [5.0]
+
+
+def test_a_linear_axis_gets_four_to_seven_round_ticks_whatever_its_range() -> None:
+    import random
+
+    # the Pareto front's energy axis once ran 3.1e-6 to 5.37e-5 J and got two ticks
+    assert nice_ticks(3.1e-6, 5.37e-5, False) == [1e-05, 2e-05, 3e-05, 4e-05, 5e-05]
+    assert nice_ticks(0.25, 54.4, False) == [10.0, 20.0, 30.0, 40.0, 50.0]
+    rng = random.Random(7)
+    for _ in range(20000):
+        lo = rng.uniform(-100.0, 100.0)
+        hi = lo + 10.0 ** rng.uniform(-8.0, 8.0)
+        ticks = nice_ticks(lo, hi, False)
+        assert 4 <= len(ticks) <= 7, (lo, hi, ticks)
+        assert all(lo - 1e-9 * abs(hi - lo) <= t <= hi + 1e-9 * abs(hi - lo) for t in ticks)

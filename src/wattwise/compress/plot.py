@@ -13,7 +13,7 @@ listed under the figure, which grows to hold them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from wattwise.compress.stored import (
@@ -149,6 +149,29 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
 
 
+#: SI prefixes of the joule for tick labels: round ticks stay round in them (in Wh they
+#: would not).
+_PREFIXES = ((1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"))
+
+
+def joules_tick(ticks: Sequence[float], log: bool) -> Callable[[float], str]:
+    """Energy tick labels with their unit ("20 µJ", never "2e-05"): each tick in its own
+    unit on a log axis ("1 µJ", "10 µJ", "1 mJ"), all in the largest one's on a linear axis
+    ("0.5 mJ", "1 mJ")."""
+    def unit(v: float) -> tuple[float, str]:
+        if v == 0 or not math.isfinite(v):
+            return 1.0, "J"
+        return next(((s, u) for s, u in _PREFIXES if abs(v) >= s * (1 - 1e-9)), _PREFIXES[-1])
+
+    top = max((abs(t) for t in ticks), default=0.0)
+
+    def label(t: float) -> str:
+        scale, name = unit(t if log else top)
+        return f"{t / scale:.3g} {name}"
+
+    return label
+
+
 def _frame(fig: Figure, x_title: str, y_title: str, head: str) -> None:
     """The axes, their titles and the figure's heading, each cut (``fit_width``) to
     the room it has: the heading to the figure's right edge, the titles centred on
@@ -246,9 +269,10 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
     kind = ok[0].bench.kind if ok[0].bench is not None else "energy"
     fig = Figure(W, H, f"{study.task}: {study.quality_name} vs energy per sample")
     add = fig.items.append
-    _frame(fig, f"energy per sample (J{', log scale' if log else ''}; {kind})",
+    _frame(fig, f"energy per sample ({'log scale; ' if log else ''}{kind})",
            _axis_label(study), f"{study.task}: Pareto front")
-    fig.items.extend(x_axis(nice_ticks(x_lo, x_hi, log), fx, H - MB, lambda t: f"{t:.3g}"))
+    x_ticks = nice_ticks(x_lo, x_hi, log)
+    fig.items.extend(x_axis(x_ticks, fx, H - MB, joules_tick(x_ticks, log)))
     fig.items.extend(y_axis(nice_ticks(q_lo - q_pad, q_hi + q_pad, False), fy, ML, W - MR,
                             lambda t: f"{t:.4g}"))
     if limit is not None:
@@ -383,11 +407,11 @@ def tune_layout(result: dict[str, object]) -> Figure:
     fig = Figure(W, H, f"{name}: energy per sample vs p90 latency")
     add = fig.items.append
     _frame(fig, f"p90 latency of one batch (ms{', log scale' if x_log else ''}; measured)",
-           f"energy per sample (J{', log scale' if y_log else ''}; {kind})",
+           f"energy per sample ({'log scale; ' if y_log else ''}{kind})",
            f"{name}: frontier")
     fig.items.extend(x_axis(nice_ticks(x_lo, x_hi, x_log), fx, H - MB, lambda t: f"{t:.3g}"))
-    fig.items.extend(y_axis(nice_ticks(y_lo, y_hi, y_log), fy, ML, W - MR,
-                            lambda t: f"{t:.3g}"))
+    y_ticks = nice_ticks(y_lo, y_hi, y_log)
+    fig.items.extend(y_axis(y_ticks, fy, ML, W - MR, joules_tick(y_ticks, y_log)))
     if max_lat is not None and max_lat > 0:
         x = fx(max_lat)
         add(Line(x, MT, x, H - MB, "#c33", "5,4", cls="floor"))

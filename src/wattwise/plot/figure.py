@@ -124,8 +124,9 @@ class Figure:
 
 
 def nice_ticks(lo: float, hi: float, log: bool, target: int = 5) -> list[float]:
-    """Round tick values inside [lo, hi]: 1-2-5 steps, or decades (with 2 and 5 between
-    them when the range spans fewer than three decades)."""
+    """Round tick values inside [lo, hi]: 1-2-2.5-5 steps, the largest that gives at least
+    ``target - 1`` of them, or decades (with 2 and 5 between them when the range spans
+    fewer than three decades)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo]
     if log:
@@ -135,7 +136,15 @@ def nice_ticks(lo: float, hi: float, log: bool, target: int = 5) -> list[float]:
         return [t for t in ticks if lo <= t * (1 + 1e-9) and t <= hi * (1 + 1e-9)]
     raw = (hi - lo) / max(1, target)
     mag = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * mag >= raw)
+    steps = [m * mag for m in (0.5, 1.0, 2.0, 2.5, 5.0, 10.0)]
+    at = next(i for i, s in enumerate(steps) if s >= raw)
+    ticks = _steps_of(lo, hi, steps[at])
+    if len(ticks) < target - 1:  # the next step up left too few (0.25 to 54.4: 20, 40)
+        ticks = _steps_of(lo, hi, steps[at - 1])
+    return ticks
+
+
+def _steps_of(lo: float, hi: float, step: float) -> list[float]:
     first = math.ceil(lo / step - 1e-9) * step
     n = math.floor((hi - first) / step + 1e-9) + 1
     return [round(first + i * step, 12) for i in range(max(0, n))]
