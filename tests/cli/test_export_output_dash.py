@@ -1,6 +1,6 @@
 """``wattwise export RUN --output -`` writes to stdout, as Unix tools read ``-``, in every
 format; a real file (``./-`` included) is still written beside itself and renamed
-(``records.export_values.whole_file``), never left half-written."""
+(``whole_file.whole_file``), never left half-written."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
+from wattwise import whole_file as export_values
 from wattwise.cli import _register_all, app
-from wattwise.records import export_values
 
 _register_all()
 runner = CliRunner()

@@ -550,10 +550,13 @@ def write_output(path: Any, text: str, what: str = "output", *, fatal: bool = Tr
     ``fatal`` exit 2; without it (after a measured job, whose exit code must pass
     through unchanged) return False and let the caller go on. A lone surrogate in
     ``text`` (an undecodable byte of a recorded name) is written as its escape: the
-    file can always hold the text.
+    file can always hold the text. Written whole or not at all (``whole_file``): a failed
+    write leaves the file that was there as it was.
     """
+    from wattwise.whole_file import write_whole
+
     try:
-        Path(path).expanduser().write_text(text, encoding="utf-8", errors="backslashreplace")
+        write_whole(path, text)
         return True
     except (OSError, ValueError) as exc:
         message = f"cannot write {what} {path}: {getattr(exc, 'strerror', None) or exc}"

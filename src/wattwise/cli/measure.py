@@ -1060,7 +1060,8 @@ def export(
     from wattwise.records.export_codecarbon import export_codecarbon
     from wattwise.records.export_csv import write_csv
     from wattwise.records.export_json import write_json
-    from wattwise.records.export_values import stored_partial, stored_samples, whole_file
+    from wattwise.records.export_values import stored_partial, stored_samples
+    from wattwise.whole_file import whole_file
 
     if fmt not in ("json", "csv", "codecarbon"):
         die(f"--format must be json, csv or codecarbon, got {fmt!r}")

@@ -319,11 +319,14 @@ def render_svg(study: Study, max_loss: float | None = 1.0, floor: float | None =
 
 def write_plot(study: Study, path: Path, max_loss: float | None = 1.0,
                floor: float | None = None) -> Path:
-    """Write the plot; ``.svg`` always works, ``.png`` needs matplotlib (same figure)."""
+    """Write the plot, whole or not at all; ``.svg`` always works, ``.png`` needs
+    matplotlib (same figure)."""
+    from wattwise.whole_file import write_whole
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".svg":
-        path.write_text(render_svg(study, max_loss, floor))
+        write_whole(path, render_svg(study, max_loss, floor))
         return path
     if suffix == ".png":
         return to_png(layout(study, max_loss, floor), path)

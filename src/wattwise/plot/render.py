@@ -220,6 +220,8 @@ def png_bytes(fig: Figure, dpi: int = 100) -> bytes:
 
 
 def to_png(fig: Figure, path: Path, dpi: int = 100) -> Path:
-    """``png_bytes`` written to ``path``."""
-    Path(path).write_bytes(png_bytes(fig, dpi))
+    """``png_bytes`` written to ``path``, whole or not at all (``whole_file``)."""
+    from wattwise.whole_file import write_whole
+
+    write_whole(path, png_bytes(fig, dpi))
     return Path(path)

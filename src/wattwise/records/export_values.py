@@ -16,10 +16,8 @@ values, escaped by JSON.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from typing import Any, TextIO
+from typing import Any
 
 from wattwise.carbon.accounting import usable_energy
 from wattwise.records.store import RunInfo, SampleRow
@@ -316,95 +314,6 @@ def stored_partial(
     if part is None or not price:
         return part, None
     return part, stored_partial_emissions(store, record, part)
-
-
-#: A temporary export file's name exactly as ``write_atomically`` makes it:
-#: ``.wattwise-<pid of its writer>-<8 characters of tempfile.mkstemp>.part``, the pid
-#: written as the system writes it (no leading zero). Nothing else is swept: a user's
-#: ``.wattwise-2024-draft.part`` is not one of ours.
-PART_NAME = re.compile(r"\.wattwise-([1-9]\d{0,9})-[a-z0-9_]{8}\.part")
-#: A temporary file untouched this long, whose writer is not running, is stale.
-PART_STALE_S = 600.0
-
-
-def _writer_alive(pid: int) -> bool:
-    """Whether ``pid`` is a running process on this machine (ours included)."""
-    import os
-
-    if pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):  # none, or no pid a process can have
-        return False
-    except OSError:  # another user's process
-        return True
-    return True
-
-
-def sweep_stale_parts(folder: str, now: float | None = None) -> list[str]:
-    """Remove the temporary files a killed export left in ``folder`` (``PART_NAME``,
-    a plain file of this user's, untouched for ``PART_STALE_S`` and whose writer's pid is
-    not a running process; a name without a pid is not one of ours, and is left): a
-    ``kill -9`` cannot clean up after itself, so the next export to the folder does.
-    Nothing else is touched and a file that cannot be removed is left; returns the names
-    removed."""
-    import os
-    import stat
-    import time
-
-    now = time.time() if now is None else now
-    removed: list[str] = []
-    with suppress(OSError), os.scandir(folder) as entries:
-        for e in entries:
-            m = PART_NAME.fullmatch(e.name)
-            if m is None:
-                continue
-            with suppress(OSError):
-                st = e.stat(follow_symlinks=False)
-                if (not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid()
-                        or now - st.st_mtime < PART_STALE_S
-                        or _writer_alive(int(m.group(1)))):
-                    continue
-                os.unlink(e.path)
-                removed.append(e.name)
-    return removed
-
-
-@contextmanager
-def whole_file(path: Any) -> Iterator[TextIO]:
-    """A text file to write ``path`` through: written beside it under another name and
-    renamed over it once whole, so an export that fails midway (a full disk, a damaged
-    database, an interrupt) leaves no half-written file under ``path`` (an existing one
-    is kept as it was). The file keeps an existing one's permissions, else the umask's;
-    a symbolic link is written through, as a plain write would. The file is written as
-    ``.wattwise-<pid>-<random>.part`` in the target's folder; stale ones a killed export
-    left there are removed first (``sweep_stale_parts``)."""
-    import os
-    import stat
-    import tempfile
-
-    target = os.path.realpath(os.path.expanduser(str(path)))
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    sweep_stale_parts(os.path.dirname(target))
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=f".wattwise-{os.getpid()}-",
-                               suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
-            yield out
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def kind_notes(record: Any, part: Any) -> list[str]:

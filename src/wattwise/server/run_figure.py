@@ -52,11 +52,13 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
 
 
 def write_figure(fig: Figure, path: Path, fmt: str, what: str = "figure") -> Path:
-    """Write the figure; a failed write (disk full, a race since the path was checked)
-    is one line naming ``what`` and the path."""
+    """Write the figure, whole or not at all (``whole_file``); a failed write (disk full,
+    a race since the path was checked) is one line naming ``what`` and the path."""
+    from wattwise.whole_file import write_whole
+
     data = figure_bytes(fig, fmt)
     try:
-        Path(path).expanduser().write_bytes(data)
+        write_whole(path, data)
     except (OSError, ValueError) as exc:
         raise BadInput(f"cannot write {what} {path}: "
                        f"{getattr(exc, 'strerror', None) or exc}") from exc

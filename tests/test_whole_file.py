@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 import wattwise
 from tests.fixtures.fake_sensors import ConstantPowerSensor
 from wattwise.cli import _register_all, app
-from wattwise.records.export_values import PART_STALE_S, sweep_stale_parts, whole_file
+from wattwise.whole_file import PART_STALE_S, sweep_stale_parts, whole_file
 
 _register_all()
 runner = CliRunner()
