@@ -1,6 +1,7 @@
 """``wattwise report`` of a finished run that has a summary but no sample rows (removed,
 or never written): the summary's figures, said to be its, as ``show`` and the dashboard
-give them; a figure of power over time, which needs samples, is refused in one line."""
+give them; a figure of power over time, which needs samples, is refused in one line,
+and so is one of a run with no usable energy (after its report)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,25 @@ def test_no_samples_and_a_total_that_is_not_usable_is_refused(
     assert res.exit_code == 2, res.output
     assert "no stored samples and its stored energy is not usable: negative (-5 J)" in (
         " ".join(res.output.split()))
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_files_asked_of_a_run_without_usable_energy_are_refused_after_its_report(
+        bare: tuple[Path, int, dict[str, Any]], tmp_path: Path, as_json: bool) -> None:
+    # a run killed before its first sample: no summary, no sample, nothing to draw
+    db, rid, _ = bare
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET status = 'lost', summary_json = NULL WHERE id = ?",
+                     (rid,))
+    html, svg = tmp_path / "r.html", tmp_path / "r.svg"
+    res = _report(db, rid, "--html", str(html), "--svg", str(svg),
+                  *(["--json"] if as_json else []))
+    assert res.exit_code == 2, res.output
+    (line,) = res.stderr.strip().splitlines()
+    assert line == (f"wattwise: error: no --html or --svg file written: run {rid} has no "
+                    "usable energy to draw")
+    if as_json:
+        assert json.loads(res.stdout)["energy_j"] is None
+    else:
+        assert "no usable energy to price" in res.stdout
+    assert not html.exists() and not svg.exists()

@@ -1365,15 +1365,25 @@ def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> Non
                     "energy_note": note, "emissions_note": None, "from_summary": False,
                     "duration_s": rec.duration_s, "attribution": attribution,
                     "emissions": None, "notes": [note]})
+        _none_drawn(rec, drawn)
         return
     said = "" if note.startswith(RECORDING) else "not usable: "  # a run just started
     console.print(f"run {rec.id} '{safe(rec.name)}': {said}{safe(note, None)}",
                   markup=False, highlight=False)
     console.print("emissions: none (no usable energy to price)", markup=False,
                   highlight=False)
-    if any(path is not None for path in drawn):
-        console.print("no figure written: the run has no usable energy to draw",
-                      markup=False, highlight=False)
+    _none_drawn(rec, drawn)
+
+
+def _none_drawn(rec: Any, drawn: Any) -> None:
+    """The files asked of a run with no usable energy are not written: one line on stderr
+    and exit 2 once the report is out (with ``--json`` too), so a script that asked for
+    them does not go on as if they were there."""
+    asked = [opt for opt, path in zip(("--html", "--png", "--svg"), drawn, strict=True)
+             if path is not None]
+    if asked:
+        die(f"no {' or '.join(asked)} file written: run {rec.id} has no usable energy "
+            "to draw")
 
 
 def report(
