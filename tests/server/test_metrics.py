@@ -91,6 +91,22 @@ def test_the_grafana_dashboard_reads_only_metrics_the_dashboard_exposes(tmp_path
             for label in named:
                 assert label == "instance" or f'{label}="' in text, (label, e)
             assert how == "group_left" or "run_id" not in named or "instance" in named, e
+    # The dashed line of estimated power matches a series by its kind, not by a run's
+    # name holding the word (the legend writes the name first)
+    (panel,) = [p for p in board["panels"] if "legendFormat" in str(p) and "({{kind}})"
+                in str(p)]
+    (legend,) = {t["legendFormat"] for t in panel["targets"]}
+    (rule,) = [o["matcher"]["options"] for o in panel["fieldConfig"]["overrides"]
+               if o["matcher"]["id"] == "byRegexp"]
+
+    def shown(name: str, kind: str) -> str:
+        return (legend.replace("{{name}}", name).replace("{{run_id}}", "3")
+                .replace("{{domain}}", "cpu:package").replace("{{kind}}", kind)
+                .replace("{{instance}}", "node-1:8787"))
+
+    assert re.search(rule, shown("train", "estimated"))  # as Grafana tests it: a search
+    for name in ("estimated-vs-measured", "x (estimated) on y", "(estimated) on"):
+        assert not re.search(rule, shown(name, "measured")), name
 
 
 def test_help_says_a_runs_energy_is_the_machines_and_totals_count_overlaps_per_run(
