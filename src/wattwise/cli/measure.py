@@ -1360,7 +1360,8 @@ def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> Non
 
     kind = said_kind(summary) if part is None else part.kind  # as report says it
     if as_json:
-        print_json({"run": rec.id, "name": rec.name, "energy_j": None, "low_j": None,
+        print_json({"run": rec.id, "name": rec.name, "status": rec.status,
+                    "exit_code": rec.exit_code, "energy_j": None, "low_j": None,
                     "high_j": None, "energy_kind": kind, "partial": part is not None,
                     "energy_note": note, "emissions_note": None, "from_summary": False,
                     "duration_s": rec.duration_s, "attribution": attribution,
@@ -1368,11 +1369,22 @@ def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> Non
         _none_drawn(rec, drawn)
         return
     said = "" if note.startswith(RECORDING) else "not usable: "  # a run just started
-    console.print(f"run {rec.id} '{safe(rec.name)}': {said}{safe(note, None)}",
+    console.print(f"run {rec.id} '{safe(rec.name)}'{_how_it_ended(rec)}: {said}"
+                  f"{safe(note, None)}",
                   markup=False, highlight=False)
     console.print("emissions: none (no usable energy to price)", markup=False,
                   highlight=False)
     _none_drawn(rec, drawn)
+
+
+def _how_it_ended(rec: Any) -> str:
+    """`` (failed, exit code 3)`` after the name in ``report``'s first line, as ``show``
+    says it, for a run that did not finish (or finished with a code other than 0)."""
+    code = rec.exit_code
+    if rec.status == "finished" and code in (None, 0):
+        return ""
+    return (f" ({safe(status_said(rec.status))}"
+            + (f", exit code {safe(code)}" if code is not None else "") + ")")
 
 
 def _none_drawn(rec: Any, drawn: Any) -> None:
@@ -1629,6 +1641,8 @@ def report(
         out: dict[str, Any] = {
             "run": rec.id,
             "name": rec.name,
+            "status": rec.status,  # as show --json gives them
+            "exit_code": rec.exit_code,
             # the figure every other output gives (the priced total is it again, through
             # kWh and a sum of intervals, which may differ from it in its last digit)
             "energy_j": part.energy_j if part is not None
@@ -1721,7 +1735,7 @@ def report(
             if path is not None:
                 console.print(f"wrote {safe(path)}", markup=False, highlight=False)
         console.print(
-            f"run {rec.id} '{safe(rec.name)}': "
+            f"run {rec.id} '{safe(rec.name)}'{_how_it_ended(rec)}: "
             f"{energy(out['energy_j'], out['low_j'], out['high_j'])} "
             f"({safe(kind_said(kind) if part is None else part.note, None)}"
             f"{'' if alone is None else ', from its stored summary: no samples'}) "
