@@ -319,7 +319,10 @@ def test_report_sci_is_emissions_per_unit_plus_embodied_share(
         m_g = embodied_share_g(fig.embodied_g, duration,
                                lifetime_s=fig.lifetime_years * 365.25 * 86400)
     sci = out["sci"]
-    assert sci["embodied_g"] == pytest.approx(m_g, rel=ROUNDING, abs=1e-15)
+    if embodied:
+        assert sci["embodied_g"] == pytest.approx(m_g, rel=ROUNDING, abs=1e-15)
+    else:  # not counted: no figure, not a zero that reads as one
+        assert sci["embodied_g"] is None and "not included" in sci["embodied_source"]
     assert sci["sci_g_per_unit"] == pytest.approx(
         (rec.run.emissions.emissions_g + m_g) / 8, rel=ROUNDING
     )

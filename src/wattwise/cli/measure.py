@@ -1700,6 +1700,8 @@ def report(
             intensity = Intensity(em.avg_intensity_g_per_kwh, em.zone, em.source, em.kind)
             score = sci(em.facility_energy_kwh, intensity, m_g, units, unit_name)
             out["sci"] = {**score.to_dict(), "embodied_source": m_src}
+            if embodied is None:  # not counted, not a zero: the score is operational only
+                out["sci"]["embodied_g"] = None
         if drawn:
             # The page and the figure draw what this command prints, repriced or not:
             # the intensities it used, over the time each one's samples cover.
@@ -1754,10 +1756,12 @@ def report(
             console.print(f"note: {safe(n, None)}", markup=False, highlight=False)
         if "sci" in out:
             s = out["sci"]
+            parts = (f"{num(s['operational_g'], '.4g')} g operational" if s["embodied_g"] is None
+                     else f"({num(s['operational_g'], '.4g')} g operational + "
+                     f"{num(s['embodied_g'], '.4g')} g embodied)")
             console.print(
                 f"SCI: {num(s['sci_g_per_unit'], '.4g')} gCO2eq per {safe(s['unit_name'])} "
-                f"= ({num(s['operational_g'], '.4g')} g operational + "
-                f"{num(s['embodied_g'], '.4g')} g embodied) / {num(s['functional_units'], 'g')}; "
+                f"= {parts} / {num(s['functional_units'], 'g')}; "
                 f"embodied: {safe(s['embodied_source'])}",
                 markup=False, highlight=False,
             )
