@@ -182,6 +182,9 @@ CASES: list[tuple[list[str], str]] = [
     (["estimate", "nosuch"], "no such command 'nosuch'"),
     (["hardware", "--bogus"], "no such option: --bogus"),
     (["dashboard", "--port", "abc"], "--port"),
+    # a wait no scrape can be complete in (0.001 s: wattwise_runs came and went)
+    *[(["dashboard", "--metrics-wait", v], "--metrics-wait must be between 0.1 and 600")
+      for v in ("0.001", "0.09", "0", "-1", "nan", "601")],
     (["simulate", "--bogus"], "no such option: --bogus"),
     (["plan"], "missing argument"),
     (["bench", "--repetitions", "many"], "--repetitions"),

@@ -10,7 +10,7 @@ import typer
 
 from wattwise.cli._common import check_db_option, console, die, err_console, guarded
 from wattwise.cli.measure import DB_HELP
-from wattwise.server.metrics_wait import MAX_WAIT_S, WAIT_S
+from wattwise.server.metrics_wait import MAX_WAIT_S, MIN_WAIT_S, WAIT_S
 
 
 def register(app: typer.Typer) -> None:
@@ -44,14 +44,14 @@ def dashboard(
         help="How many of the newest runs that ended with their summary keep series of their "
         "own in /metrics; "
         "runs recording now and runs lost before their summary always do (the newest 20 "
-        "of those); totals over all runs are always there.",
+        "of those); totals over all runs are always there. 0 to 1000.",
     ),
     metrics_wait: float = typer.Option(
         WAIT_S, "--metrics-wait",
         help="Seconds a /metrics scrape waits for the runs index and the pricing of lost "
         "runs (seconds to build on a large database just opened); past it, the scrape "
         "gives the runs by status and wattwise_scrape_complete 0, and leaves the totals "
-        "and per-run series to a later scrape.",
+        f"and per-run series to a later scrape. {MIN_WAIT_S:g} to {MAX_WAIT_S:g}.",
     ),
 ) -> None:
     """Serve the runs, their power over time and Prometheus metrics on a local web page."""
@@ -64,8 +64,8 @@ def dashboard(
         die(f"--port must be between 0 (any free port) and 65535, got {port}")
     if not 0 <= metrics_runs <= 1000:
         die(f"--metrics-runs must be between 0 and 1000, got {metrics_runs}")
-    if not 0 < metrics_wait <= MAX_WAIT_S:  # NaN included
-        die(f"--metrics-wait must be above 0 and at most {MAX_WAIT_S:g} seconds, "
+    if not MIN_WAIT_S <= metrics_wait <= MAX_WAIT_S:  # NaN included
+        die(f"--metrics-wait must be between {MIN_WAIT_S:g} and {MAX_WAIT_S:g} seconds, "
             f"got {metrics_wait}")
     from wattwise.server._guard import TOKEN_PATTERN
 

@@ -47,6 +47,10 @@ COUNT_WAIT_S = 2.0
 SCRAPE_THREADS = 4
 #: The longest wait one may ask for, in seconds.
 MAX_WAIT_S = 600.0
+#: The shortest wait ``wattwise dashboard --metrics-wait`` takes, in seconds: a collection
+#: of a few runs takes milliseconds, and the runs by status alone wait no longer than the
+#: scrape did (at 0.001 s no scrape was complete, and ``wattwise_runs`` came and went).
+MIN_WAIT_S = 0.1
 #: The gauge that says whether a scrape gives every family.
 COMPLETE = "wattwise_scrape_complete"
 COMPLETE_HELP = (
