@@ -143,6 +143,10 @@ MAX_RUNNING = 20
 #: What the totals over runs add up, said in their HELP text.
 OVERLAP = ("the sum over runs; runs that overlap in time on one machine count the "
            "machine's energy once per run.")
+#: Which runs the totals leave out, said in their HELP texts: a compression study's or a
+#: tuning's own run sums its variants' runs, which count already.
+SUMMARISING = ("not a compression study's or tuning's run, whose figure sums its variants' "
+               "runs (counted themselves);")
 #: How the total energy counts a run lost before its summary, said in its HELP text.
 LOST = ("a run lost before its summary, or ended with no summary that reads, counts "
         "its samples' energy;")
@@ -523,7 +527,7 @@ def _families() -> dict[str, Any]:
                              labels=["status"])
     total_energy = CounterMetricFamily(
         "wattwise_energy_joules",
-        "Energy of every ended run, by kind; " + LOST + " " + UNUSABLE
+        "Energy of every ended run, by kind; " + SUMMARISING + " " + LOST + " " + UNUSABLE
         + "; " + OVERLAP,
         labels=["kind"])
     total_emissions = CounterMetricFamily(
@@ -531,7 +535,7 @@ def _families() -> dict[str, Any]:
         "Emissions, location-based (Scope 2; no market-based figure), gCO2eq, of every "
         "ended run, by kind, as `wattwise report` prices it (from samples where it has no "
         "summary that reads or an unusable total); not a run whose summary holds no "
-        "emissions; " + OVERLAP, labels=["kind"])
+        "emissions; " + SUMMARISING + " " + OVERLAP, labels=["kind"])
     energy = CounterMetricFamily(
         "wattwise_run_energy_joules", RUN_ENERGY, labels=labels)
     power = GaugeMetricFamily(
