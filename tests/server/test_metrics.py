@@ -125,7 +125,7 @@ def test_help_says_a_runs_energy_is_the_machines_and_totals_count_overlaps_per_r
     assert "not the run's process tree's share" in helps["wattwise_run_energy_joules_total"]
     for total in ("wattwise_energy_joules_total", "wattwise_emissions_grams_total"):
         # they leave out a study's or tuning's own run (its variants count): said
-        assert "not a compression study's or tuning's run" in helps[total], total
+        assert "not a compression study's or tuning's own run" in helps[total], total
     overlap = ("sum over runs; runs that overlap in time on one machine count the machine's "
                "energy once per run")
     assert overlap in helps["wattwise_energy_joules_total"]

@@ -209,6 +209,8 @@ def _sql_row(store: Store, reads: Reads, x: Any, until: float | None,
                            (row["id"],))
         if typed and typed[0][0] in ("true", "false"):
             row["energy_j"] = typed[0][0] == "true"
+    if x["study"]:  # its energy sums its variants' runs: no emissions of its own (said)
+        row["summary_of"] = True
     if not row.get("so_far"):
         judged = summary if summary is not None else {
             **_stored(reads, row), **_stored_emissions(x),

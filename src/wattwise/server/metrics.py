@@ -145,8 +145,7 @@ OVERLAP = ("the sum over runs; runs that overlap in time on one machine count th
            "machine's energy once per run.")
 #: Which runs the totals leave out, said in their HELP texts: a compression study's or a
 #: tuning's own run sums its variants' runs, which count already.
-SUMMARISING = ("not a compression study's or tuning's run, whose figure sums its variants' "
-               "runs (counted themselves);")
+SUMMARISING = "not a compression study's or tuning's own run (its variants' runs count);"
 #: How the total energy counts a run lost before its summary, said in its HELP text.
 LOST = ("a run lost before its summary, or ended with no summary that reads, counts "
         "its samples' energy;")
