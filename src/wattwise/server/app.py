@@ -273,6 +273,23 @@ def create_app(
         return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads(),
                                 bands=bands)
 
+    @app.get("/api/runs/{ref:path}", include_in_schema=False)
+    def run_by_slashed_name(request: Request, ref: str,
+                            points: int = Query(600, ge=10, le=5000),
+                            bands: bool = Query(True)) -> dict[str, Any]:
+        """A run whose name holds a "/" (``name:a/b``, sent as ``name:a%2Fb``, which the
+        router reads as two segments): its page, or its ``.../timeline``, as above, told
+        apart by the address as sent (a ``%2F`` is the name's, a ``/`` a separator); the
+        routes above take every other address first."""
+        from urllib.parse import unquote
+
+        raw = request.scope.get("raw_path") or b""
+        parts = raw.decode("latin-1").removeprefix("/api/runs/").split("/")
+        if len(parts) == 1 or (len(parts) == 2 and parts[1] == "timeline"):
+            name = unquote(parts[0])
+            return run(name) if len(parts) == 1 else run_timeline(name, points, bands)
+        raise BadInput(f"no run {ref!r}: a run is /api/runs/ID or /api/runs/ID/timeline")
+
     @app.get("/api/compare", responses={404: error_doc("no run database"), **INVALID})
     def compare(ids: str = Query(..., max_length=1000, pattern=COMPARE_IDS,
                                  description="run ids, comma-separated (at most 50)")
