@@ -43,3 +43,33 @@ def test_a_study_s_emissions_cell_says_why_it_has_none(browser: Any, tmp_path: P
         assert first == f"— ({SAID})" and "gCO2eq" in second, (first, second)
     finally:
         next(pages, None)
+
+
+def test_a_long_name_heads_its_compare_column_in_three_lines(browser: Any,
+                                                             tmp_path: Path) -> None:
+    """A 256-character name once made a column head 25 lines tall on a narrow screen,
+    pushing the other runs' columns off to the side: three lines, the whole name its
+    title."""
+    import sqlite3
+
+    from selenium.webdriver.common.by import By
+
+    db = tmp_path / "runs.db"
+    ids = fixture_db(db)
+    long, plain = ids["demo"], ids["smaller"]
+    name = "W" * 200 + " " + "v" * 55
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET name = ? WHERE id = ?", (name, long))
+    pages = _serve(db)
+    base = next(pages)
+    browser.set_window_size(500, 900)
+    try:
+        _open(browser, f"{base}/#/compare/{long},{plain}", "#compare")
+        heads = browser.find_elements(By.CSS_SELECTOR, "#compare thead th a.head-name")
+        assert heads[0].get_attribute("title") == f"{long}: {name}"
+        line = float(browser.execute_script(
+            "return parseFloat(getComputedStyle(arguments[0]).lineHeight)", heads[0]))
+        assert heads[0].size["height"] <= 3 * line + 1, (heads[0].size, line)
+    finally:
+        browser.set_window_size(1280, 1000)
+        next(pages, None)
