@@ -1377,6 +1377,16 @@ def _no_figure(rec: Any, part: Any, note: str, as_json: bool, drawn: Any) -> Non
     _none_drawn(rec, drawn)
 
 
+def _sci_line(s: dict[str, Any]) -> str:
+    """The SCI as ``report`` prints it, and its page and figures give it: the score, what
+    it sums (embodied emissions named only where counted) and where they come from."""
+    parts = (f"{num(s['operational_g'], '.4g')} g operational" if s["embodied_g"] is None
+             else f"({num(s['operational_g'], '.4g')} g operational + "
+             f"{num(s['embodied_g'], '.4g')} g embodied)")
+    return (f"SCI: {num(s['sci_g_per_unit'], '.4g')} gCO2eq per {s['unit_name']} = {parts} / "
+            f"{num(s['functional_units'], 'g')}; embodied: {s['embodied_source']}")
+
+
 def _how_it_ended(rec: Any) -> str:
     """`` (failed, exit code 3)`` after the name in ``report``'s first line, as ``show``
     says it, for a run that did not finish (or finished with a code other than 0)."""
@@ -1714,14 +1724,19 @@ def report(
         if html is not None:
             from wattwise.server.report import run_report_html
 
-            page = run_report_html(store, rec.id, emissions=priced, notes=pricing.notes)
+            page = run_report_html(store, rec.id, emissions=priced, notes=[
+                *pricing.notes, *([_sci_line(out["sci"])] if "sci" in out else [])])
             write_output(html, page, "--html file")
             out["html"] = str(html)
         if png is not None or svg is not None:
             from wattwise.server.run_figure import write_run_figures
 
             # The figure's title shows the total printed here (by its JSON names).
-            out.update(write_run_figures(store, rec.id, png=png, svg=svg, report=out,
+            # (and under it the SCI it printed, with the emissions' notes)
+            shown = out if "sci" not in out else {**out, "emissions": {
+                **out["emissions"], "notes": [*out["emissions"].get("notes", []),
+                                              _sci_line(out["sci"])]}}
+            out.update(write_run_figures(store, rec.id, png=png, svg=svg, report=shown,
                                          emissions=priced))
         if as_json:
             if out["emissions_ranges_note"] is not None:  # each range is that range priced
@@ -1755,13 +1770,4 @@ def report(
         for n in em.notes:
             console.print(f"note: {safe(n, None)}", markup=False, highlight=False)
         if "sci" in out:
-            s = out["sci"]
-            parts = (f"{num(s['operational_g'], '.4g')} g operational" if s["embodied_g"] is None
-                     else f"({num(s['operational_g'], '.4g')} g operational + "
-                     f"{num(s['embodied_g'], '.4g')} g embodied)")
-            console.print(
-                f"SCI: {num(s['sci_g_per_unit'], '.4g')} gCO2eq per {safe(s['unit_name'])} "
-                f"= {parts} / {num(s['functional_units'], 'g')}; "
-                f"embodied: {safe(s['embodied_source'])}",
-                markup=False, highlight=False,
-            )
+            console.print(safe(_sci_line(out["sci"]), None), markup=False, highlight=False)
