@@ -176,7 +176,7 @@ CASES: list[tuple[list[str], str]] = [
     (_with(COMPRESS, "--methods", "distill:" + "x".join(["8"] * 20)), "at most 8 hidden"),
     (_with(COMPRESS, "--plot", "front.jpg"), "--plot must end in .svg or .png"),
     (_with(COMPRESS, "--plot", "{missing}/p.svg"), "folder"),
-    (_with(COMPRESS, "--plot", "/dev/full"), "must end in .svg or .png"),
+    (_with(COMPRESS, "--plot", "/dev/full"), "not a regular file"),  # as report says it
     (_with(COMPRESS, "--json", "{missing}/x.json"), "folder"),
     (_with(COMPRESS, "--json", "{dir}"), "it is a directory"),
     (_with(COMPRESS, "--json", "/dev/full"), "not a regular file"),

@@ -175,14 +175,14 @@ def compress(
         float_in(quality_floor, "--quality-floor", 0, 100)
     else:  # a user's metric is in its own units
         float_in(quality_floor, "--quality-floor", -MAX_FLOOR, MAX_FLOOR)
-    if plot is not None and plot.suffix.lower() not in (".svg", ".png"):
-        die(f"--plot must end in .svg or .png, got {shown(plot.name)}")
     options = _bench_options(warmup, repetitions, duration)
     int_in(threads, "--threads", 1, MAX_THREADS)
     int_in(batch_size, "--batch-size", 1, MAX_BATCH)
     specs = list_items(methods, "--methods") if methods is not None else None
     if plot is not None:
-        check_output(plot, "--plot file")
+        check_output(plot, "--plot file")  # a folder or device named as report names it
+        if plot.suffix.lower() not in (".svg", ".png"):
+            die(f"--plot must end in .svg or .png, got {shown(plot.name)}")
         if plot.suffix.lower() == ".png":
             need_matplotlib()
     if json_out is not None:
