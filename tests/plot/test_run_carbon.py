@@ -193,3 +193,15 @@ def test_a_400_digit_stored_figure_is_no_number_not_a_crash() -> None:
     step = next(it for it in fig.items if it.cls == "step")
     assert "no energy recorded" in getattr(step, "label", "")
     assert_legible(fig)
+
+
+def test_emissions_of_a_partial_energy_say_so_in_the_legend() -> None:
+    # a run lost before its summary: report printed "from estimated, partial energy"
+    report = {**_report(energy_kind="estimated"), "partial": True,
+              "energy_note": "partial: the run was lost before its summary"}
+    fig = layout(_run(), {**_timeline(), **_carbon()}, total=RunTotal.from_report(report))
+    (legend,) = [t for t in _texts(fig, "carbon-legend") if t.startswith("emissions so far")]
+    assert legend.endswith("from estimated, partial energy"), legend
+    whole = layout(_run(), {**_timeline(), **_carbon()},
+                   total=RunTotal.from_report(_report(energy_kind="estimated")))
+    assert any(t.endswith("from estimated energy") for t in _texts(whole, "carbon-legend"))

@@ -284,7 +284,8 @@ def _priced(run: dict[str, Any], total: RunTotal | None) -> Priced:
     summary = run.get("summary")
     em = summary.get("emissions") if isinstance(summary, dict) else None
     kind = str(em.get("kind") or "") if isinstance(em, dict) else ""
-    return Priced(None, kind, total.kind if total is not None else "")
+    return Priced(None, kind, total.kind if total is not None else "",
+                  partial=total is not None and bool(total.partial_note))
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,8 @@ class Priced:
     zone: str = ""
     source: str = ""
     avg_g_per_kwh: float | None = None
+    #: priced from the partial energy of a run without a summary (said as report says it)
+    partial: bool = False
 
 
 def priced_of(report: dict[str, Any]) -> Priced:
@@ -95,7 +97,7 @@ def priced_of(report: dict[str, Any]) -> Priced:
                   str(report.get("energy_kind") or ""),
                   tuple(dict.fromkeys(str(n) for n in notes if n and str(n) not in said)),
                   str(em.get("zone") or ""), str(em.get("source") or ""),
-                  finite(em.get("avg_intensity_g_per_kwh")))
+                  finite(em.get("avg_intensity_g_per_kwh")), report.get("partial") is True)
 
 
 def as_priced(intensity: dict[str, Any] | None, emissions: dict[str, Any] | None,
@@ -199,7 +201,8 @@ def carbon_panel(fig: Figure, timeline: dict[str, Any], frame: Frame, priced: Pr
         _strip(fig, frame, px, _list(emissions.get("t_s")),
                [None if g is None else g / div for g in grams], top_e,
                f"emissions ({unit}CO2eq)", EMISSIONS_COLOR, e_dash, "emissions", 1.05)
-        kind = f", from {priced.energy_kind} energy" if priced.energy_kind else ""
+        kind = (f", from {priced.energy_kind}{', partial' if priced.partial else ''} energy"
+                if priced.energy_kind else "")
         ends = f": {last:.4g} gCO2eq at the end" if last is not None else ""
         keys.append(Key(f"emissions so far{ends}{kind}", EMISSIONS_COLOR, "line", e_dash))
     bottom = top_e + STRIP_H
