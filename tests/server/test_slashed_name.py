@@ -31,3 +31,36 @@ def test_a_name_with_a_slash_is_found_by_name(tmp_path: Path) -> None:
         missing = c.get("/api/runs/name:no%2Fsuch")
         assert missing.status_code == 404 and "no run named 'no/such'" in missing.json()["error"]
         assert c.get(f"/api/runs/{rid}/other").status_code == 404
+
+
+def test_a_name_ending_in_timeline_is_its_page_not_another_run_s_timeline(
+        tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    ids = fixture_db(db)
+    a, a_timeline = ids["demo"], ids["smaller"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET name = 'a' WHERE id = ?", (a,))
+        conn.execute("UPDATE runs SET name = 'a/timeline' WHERE id = ?", (a_timeline,))
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        page = c.get("/api/runs/name:a%2Ftimeline")  # matched run a's timeline route
+        assert page.status_code == 200 and page.json()["run"]["id"] == a_timeline, page.text
+        line = c.get("/api/runs/name:a%2Ftimeline/timeline?points=50").json()
+        assert line["run_id"] == a_timeline
+        assert c.get("/api/runs/name:a/timeline?points=50").json()["run_id"] == a
+        refused = c.get("/api/runs/name:a%2Ftimeline?points=50")  # a page takes none
+        assert refused.status_code == 422 and "it takes: none" in refused.text
+        refused = c.get("/api/runs/name:a%2Fx?points=50")
+        assert refused.status_code == 422 and "it takes: none" in refused.text
+
+
+def test_an_address_ending_in_a_slash_is_sent_on_without_it(tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    rid = fixture_db(db)["demo"]
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        for sent, to in (("/api/runs/", "/api/runs"), (f"/api/runs/{rid}/", f"/api/runs/{rid}"),
+                         (f"/api/runs/{rid}/timeline/?points=50",
+                          f"/api/runs/{rid}/timeline?points=50")):
+            got = c.get(sent, follow_redirects=False)
+            assert got.status_code == 307, (sent, got.text)
+            assert got.headers["location"] == f"http://127.0.0.1{to}", got.headers
+        assert c.get("/api/runs/").json()["runs"]  # followed: the runs list

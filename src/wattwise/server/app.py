@@ -15,8 +15,15 @@ from typing import Any, Literal
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as Path_
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
@@ -44,6 +51,7 @@ from wattwise.server.data import (
 from wattwise.server.metrics_wait import SCRAPE_THREADS, WAIT_S
 from wattwise.server.notes_later import list_wait_s
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
+from wattwise.server.run_address import ends_in_slash, run_address
 from wattwise.server.runs_file import RunsFile
 from wattwise.server.serving import run_server
 
@@ -266,29 +274,44 @@ def create_app(
 
     @app.get("/api/runs/{ref}/timeline",
              responses={404: error_doc("no such run"), **INVALID})
-    def run_timeline(ref: str, points: int = Query(600, ge=10, le=5000),
+    def run_timeline(request: Request, ref: str,
+                     points: int = Query(600, ge=10, le=5000),
                      bands: bool = Query(True, description="the windows as the run's "
                                          "figure draws them (the compare page needs none)"),
                      ) -> dict[str, Any]:
+        ref, timeline = run_address(request.scope) or (ref, True)
+        if not timeline:  # name:a%2Ftimeline: the page of the run named "a/timeline"
+            return _page_alone(request, ref)
         return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads(),
                                 bands=bands)
 
     @app.get("/api/runs/{ref:path}", include_in_schema=False)
     def run_by_slashed_name(request: Request, ref: str,
                             points: int = Query(600, ge=10, le=5000),
-                            bands: bool = Query(True)) -> dict[str, Any]:
-        """A run whose name holds a "/" (``name:a/b``, sent as ``name:a%2Fb``, which the
-        router reads as two segments): its page, or its ``.../timeline``, as above, told
-        apart by the address as sent (a ``%2F`` is the name's, a ``/`` a separator); the
-        routes above take every other address first."""
-        from urllib.parse import unquote
+                            bands: bool = Query(True)) -> Any:
+        """A run whose name holds a "/" (``name:a%2Fb``, read by the router as two
+        segments): its page or its ``.../timeline``, told apart by the address as sent
+        (``run_address``); an address ending in "/" is sent on without it, as the router
+        does where no route takes it."""
+        if ends_in_slash(request.scope):
+            scope = {**request.scope, "path": request.scope["path"].rstrip("/")}
+            return RedirectResponse(URL(scope=scope), status_code=307)
+        got = run_address(request.scope)
+        if got is None:
+            raise BadInput(f"no run {ref!r}: a run is /api/runs/ID or /api/runs/ID/timeline")
+        name, timeline = got
+        if not timeline:
+            return _page_alone(request, name)
+        return timeline_payload(runs_db.require(), name, points, reads=runs_db.reads(),
+                                bands=bands)
 
-        raw = request.scope.get("raw_path") or b""
-        parts = raw.decode("latin-1").removeprefix("/api/runs/").split("/")
-        if len(parts) == 1 or (len(parts) == 2 and parts[1] == "timeline"):
-            name = unquote(parts[0])
-            return run(name) if len(parts) == 1 else run_timeline(name, points, bands)
-        raise BadInput(f"no run {ref!r}: a run is /api/runs/ID or /api/runs/ID/timeline")
+    def _page_alone(request: Request, ref: str) -> dict[str, Any]:
+        """A run's page reached through a route that takes the timeline's parameters:
+        refused with any of them, as ``/api/runs/ID`` refuses them."""
+        for key in request.query_params:
+            raise HTTPException(422, f"query parameter {_storable(key)[:60]!r} is not one "
+                                     "this route takes (it takes: none)")
+        return run(ref)
 
     @app.get("/api/compare", responses={404: error_doc("no run database"), **INVALID})
     def compare(ids: str = Query(..., max_length=1000, pattern=COMPARE_IDS,
