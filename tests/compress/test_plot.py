@@ -156,3 +156,11 @@ def test_the_energy_axis_reads_in_a_unit_with_at_least_four_ticks() -> None:
     assert joules_tick([0.0, 5e-4, 1e-3], False)(5e-4) == "0.5 mJ"
     assert [joules_tick([], True)(v) for v in (1e-6, 1e-5, 1e-3, 0.0)] == [
         "1 µJ", "10 µJ", "1 mJ", "0 J"]
+
+
+def test_energy_ticks_close_together_read_apart() -> None:
+    # variants at 12.345-12.350 µJ: every tick read "12.3 µJ" at 3 digits
+    ticks = nice_ticks(1.222e-5, 1.247e-5, False)
+    labels = [joules_tick(ticks, False)(t) for t in ticks]
+    assert len(set(labels)) == len(labels) >= 4 and all(x.endswith(" µJ") for x in labels)
+    assert [joules_tick([], True)(v) for v in (2e-12, 5e-10)] == ["2 pJ", "500 pJ"]

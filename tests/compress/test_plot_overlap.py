@@ -66,7 +66,7 @@ def test_an_absurd_interval_is_cut_at_the_edge_not_stretching_the_axis() -> None
     assert all(min(b.x1, b.x2) >= ML - 0.5 and max(b.x1, b.x2) <= W - MR + 0.5 for b in bars)
     assert len(fig.of("clipped")) == 2  # an arrow at each cut end
     notes = " ".join(t.text for t in fig.items if isinstance(t, Text) and t.cls == "note")
-    assert "run past the axis" in notes and "baseline 1e-40 to 1e+38 J" in notes
+    assert "run past the axis" in notes and "baseline 1e-40 J to 1e+38 J" in notes
 
 
 def many_long() -> Study:
@@ -201,4 +201,4 @@ def test_a_note_of_many_cut_intervals_is_shown_whole() -> None:
     assert_legible(fig)
     notes = " ".join(t.text for t in fig.items if isinstance(t, Text) and t.cls == "note")
     assert "\u2026" not in notes
-    assert all(f"WIDE-VARIANT-{k:02d} 1e-40 to 1e+38 J" in notes for k in range(12))
+    assert all(f"WIDE-VARIANT-{k:02d} 1e-40 J to 1e+38 J" in notes for k in range(12))

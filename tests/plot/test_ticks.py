@@ -69,3 +69,16 @@ def test_a_linear_axis_gets_four_to_seven_round_ticks_whatever_its_range() -> No
         ticks = nice_ticks(lo, hi, False)
         assert 4 <= len(ticks) <= 7, (lo, hi, ticks)
         assert all(lo - 1e-9 * abs(hi - lo) <= t <= hi + 1e-9 * abs(hi - lo) for t in ticks)
+
+
+def test_a_log_axis_over_fewer_than_three_decades_gets_2_and_5_between() -> None:
+    # a real Pareto front from 5e-6 to 1.04e-4 J was labelled "10 µJ" and "100 µJ" alone
+    assert nice_ticks(5e-6, 1.04e-4, True) == [5e-06, 1e-05, 2e-05, 5e-05, 1e-04]
+    assert nice_ticks(1e-6, 1e-3, True) == [1e-6, 1e-5, 1e-4, 1e-3]  # decades where 3 fit
+
+
+def test_ticks_of_a_tiny_span_stay_apart() -> None:
+    # rounded to 12 decimals, 1e-13 to 1e-12 gave [0.0, 0.0, 1e-12, 1e-12, 1e-12]
+    ticks = nice_ticks(1e-13, 1e-12, False)
+    assert len(set(ticks)) == len(ticks) >= 4
+    assert all(1e-13 <= t <= 1e-12 * (1 + 1e-9) for t in ticks)

@@ -151,25 +151,38 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 
 #: SI prefixes of the joule for tick labels: round ticks stay round in them (in Wh they
 #: would not).
-_PREFIXES = ((1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"))
+_PREFIXES = ((1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"),
+             (1e-12, "pJ"))
+
+
+def _prefix(v: float) -> tuple[float, str]:
+    """The SI prefix of the joule ``v`` reads in (J for 0, one past the ends, or no
+    number: written in joules with an exponent)."""
+    if v == 0 or not math.isfinite(v) or not 1e-12 <= abs(v) < 1e9:
+        return 1.0, "J"
+    return next(((s, u) for s, u in _PREFIXES if abs(v) >= s * (1 - 1e-9)), _PREFIXES[-1])
+
+
+def joules(v: float) -> str:
+    """One energy in its own unit, to 3 significant digits ("79.7 µJ", "0 J")."""
+    scale, name = _prefix(v)
+    return f"{v / scale:.3g} {name}"
 
 
 def joules_tick(ticks: Sequence[float], log: bool) -> Callable[[float], str]:
     """Energy tick labels with their unit ("20 µJ", never "2e-05"): each tick in its own
     unit on a log axis ("1 µJ", "10 µJ", "1 mJ"), all in the largest one's on a linear axis
-    ("0.5 mJ", "1 mJ")."""
-    def unit(v: float) -> tuple[float, str]:
-        if v == 0 or not math.isfinite(v):
-            return 1.0, "J"
-        return next(((s, u) for s, u in _PREFIXES if abs(v) >= s * (1 - 1e-9)), _PREFIXES[-1])
-
+    ("0.5 mJ", "1 mJ"), in as many digits as tell two ticks apart ("12.346 µJ" beside
+    "12.348 µJ", where 3 digits read "12.3 µJ" five times)."""
     top = max((abs(t) for t in ticks), default=0.0)
 
-    def label(t: float) -> str:
-        scale, name = unit(t if log else top)
-        return f"{t / scale:.3g} {name}"
+    def label_in(t: float, digits: int) -> str:
+        scale, name = _prefix(t if log else top)
+        return f"{t / scale:.{digits}g} {name}"
 
-    return label
+    digits = next((d for d in range(3, 16)
+                   if len({label_in(t, d) for t in ticks}) == len(set(ticks))), 16)
+    return lambda t: label_in(t, digits)
 
 
 def _frame(fig: Figure, x_title: str, y_title: str, head: str) -> None:
@@ -295,7 +308,7 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
                 if isinstance(it, Line):
                     whiskers.append((min(it.x1, it.x2), y - 1.5, max(it.x1, it.x2), y + 1.5))
             if clipped:
-                cut.append(f"{clip(v.label, 40)} {s.low:.3g} to {s.high:.3g} J")
+                cut.append(f"{clip(v.label, 40)} {joules(s.low)} to {joules(s.high)}")
         add(Dot(x, y, 5, "#1f77b4" if v.label in on_front else "#999", cls="point",
                 label=v.label))
         if rec is not None and v.label == rec.label:

@@ -1,10 +1,10 @@
 """A small figure model: what to draw, in pixels, drawn the same way as SVG or PNG.
 
-A layout (the Pareto front, a run's power over time) is computed once: axes,
-round ticks, bands, lines, points, and labels placed so that no two overlap and
-none covers a point. One of two back-ends (``plot.render``) then writes it: ``to_svg`` (no
-dependency) or ``to_png`` (matplotlib, drawing the same primitives at the same
-pixel positions). So a ``.svg`` and a ``.png`` of a figure show one figure.
+A layout (the Pareto front, a run's power over time) is computed once: axes, round ticks,
+bands, lines, points, and labels placed so that no two overlap and none covers a point.
+One of two back-ends (``plot.render``) then writes it: ``to_svg`` (no dependency) or
+``to_png`` (matplotlib, drawing the same primitives at the same pixel positions). So a
+``.svg`` and a ``.png`` of a figure show one figure.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from wattwise.plot.text_width import fit_width, tame, text_width
 CHAR_W = 7.4
 TEXT_H = 14.0
 FONT_PX = 12
-#: What a PNG needs and how to get it, in one line (an SVG needs nothing).
 
 
 @dataclass(frozen=True)
@@ -125,29 +124,31 @@ class Figure:
 
 def nice_ticks(lo: float, hi: float, log: bool, target: int = 5) -> list[float]:
     """Round tick values inside [lo, hi]: 1-2-2.5-5 steps, the largest that gives at least
-    ``target - 1`` of them, or decades (with 2 and 5 between them when the range spans
-    fewer than three decades)."""
+    ``target - 1`` of them, or decades (2 and 5 between them where fewer than 3 fit)."""
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         return [lo]
-    if log:
-        a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-        mults = (1.0,) if b - a >= 3 else (1.0, 2.0, 5.0)
-        ticks = [m * 10.0 ** e for e in range(a, b + 1) for m in mults]
-        return [t for t in ticks if lo <= t * (1 + 1e-9) and t <= hi * (1 + 1e-9)]
+    if log:  # fewer than three decades inside (5e-6 to 1.04e-4 holds two): 2 and 5 too
+        ticks = _decades(lo, hi, (1.0,))
+        return ticks if len(ticks) >= 3 else _decades(lo, hi, (1.0, 2.0, 5.0))
     raw = (hi - lo) / max(1, target)
     mag = 10.0 ** math.floor(math.log10(raw))
     steps = [m * mag for m in (0.5, 1.0, 2.0, 2.5, 5.0, 10.0)]
     at = next(i for i, s in enumerate(steps) if s >= raw)
-    ticks = _steps_of(lo, hi, steps[at])
-    if len(ticks) < target - 1:  # the next step up left too few (0.25 to 54.4: 20, 40)
-        ticks = _steps_of(lo, hi, steps[at - 1])
-    return ticks
+    ticks = _steps_of(lo, hi, steps[at])  # too few (0.25 to 54.4: 20, 40): one step down
+    return ticks if len(ticks) >= target - 1 else _steps_of(lo, hi, steps[at - 1])
+
+
+def _decades(lo: float, hi: float, mults: Sequence[float]) -> list[float]:
+    a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    return [t for t in (float(f"{m:g}e{e}") for e in range(a, b + 1) for m in mults)
+            if lo <= t * (1 + 1e-9) and t <= hi * (1 + 1e-9)]  # 5e-6 exactly, not 5 * 1e-6
 
 
 def _steps_of(lo: float, hi: float, step: float) -> list[float]:
     first = math.ceil(lo / step - 1e-9) * step
     n = math.floor((hi - first) / step + 1e-9) + 1
-    return [round(first + i * step, 12) for i in range(max(0, n))]
+    digits = max(12, 3 - math.floor(math.log10(step)))  # a step of 1e-13 kept apart
+    return [round(first + i * step, digits) for i in range(max(0, n))]
 
 
 def linear(lo: float, hi: float, a: float, b: float) -> Callable[[float], float]:
