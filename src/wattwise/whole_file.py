@@ -74,7 +74,12 @@ def whole_file(path: Any, binary: bool = False) -> Iterator[Any]:
     as a plain write would. The file is written as ``.wattwise-<pid>-<random>.part`` in
     the target's folder; stale ones a killed write left there are removed first
     (``sweep_stale_parts``). An existing file this user may write, in a folder where it
-    may create none, is written in place, as a plain write would."""
+    may create none, is written in place, as a plain write would.
+
+    What a rename does that a plain write did not: the file is a new one, so another
+    name of the old one (a hard link) keeps the old text, and its owner is the writer
+    (its mode is kept). A process ended by a signal Python does not turn into an
+    exception (SIGTERM, SIGHUP, SIGKILL) leaves its part file for the sweep."""
     import os
     import stat
     import tempfile

@@ -100,3 +100,20 @@ def test_power_limits_without_an_nvidia_gpu_exit_2_with_the_reason() -> None:
     res = runner.invoke(app, ["tune", "digits-mlp", "--power-limits", *FAST])
     assert res.exit_code == 2
     assert "nvml" in res.output
+
+
+def test_a_plot_that_cannot_be_written_keeps_the_study_s_json(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    # --json was written after --plot: a full disk at the plot lost the whole study
+    from wattwise.cli._common import die
+
+    def full(study, plot, max_loss, floor):  # the disk is full
+        die(f"cannot write --plot file {plot}: No space left on device")
+
+    monkeypatch.setattr(compress_cli, "_write_plot", full)
+    svg, js = tmp_path / "front.svg", tmp_path / "study.json"
+    res = runner.invoke(app, ["compress", "digits-mlp", "--methods", "int8-dynamic",
+                              "--plot", str(svg), "--json", str(js), "-b", "8", *FAST])
+    assert res.exit_code == 2 and "No space left on device" in res.output, res.output
+    assert not svg.exists()
+    assert json.loads(js.read_text())["variants"][0]["label"] == "baseline"

@@ -17,7 +17,7 @@ from tests.server.test_study_row_note import _without_emissions
 pytestmark = [pytest.mark.skipif(_MISSING, reason=_HOW),
               pytest.mark.usefixtures("no_ambient_zone")]
 
-SAID = "none of its own: each of its variants' runs holds its own"
+SAID = "none of its own: each run it sums holds its own"
 
 
 def test_a_study_s_emissions_cell_says_why_it_has_none(browser: Any, tmp_path: Path) -> None:
@@ -41,6 +41,9 @@ def test_a_study_s_emissions_cell_says_why_it_has_none(browser: Any, tmp_path: P
                    if tr.find_element(By.TAG_NAME, "th").text == "emissions, location-based")
         first, second = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
         assert first == f"— ({SAID})" and "gCO2eq" in second, (first, second)
+        market = next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#compare tbody tr")
+                      if tr.find_element(By.TAG_NAME, "th").text == "emissions, market-based")
+        assert market.find_elements(By.TAG_NAME, "td")[0].text == f"— ({SAID})"
     finally:
         next(pages, None)
 

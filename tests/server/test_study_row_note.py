@@ -46,3 +46,27 @@ def test_a_run_recorded_without_emissions_says_so_in_both(tmp_path: Path) -> Non
     ids = fixture_db(db)
     _without_emissions(db, ids["demo"])
     assert _notes(db, ids["demo"]) == (NOT_RECORDED, NOT_RECORDED)
+
+
+def test_a_study_s_key_held_as_null_is_judged_one_way_everywhere(tmp_path: Path) -> None:
+    # the runs list took {"summary_of": null} for a study, /metrics' totals counted it
+    import re
+
+    db = tmp_path / "runs.db"
+    ids = fixture_db(db)
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        before = c.get("/metrics").text
+    _without_emissions(db, ids["demo"], summary_of=None)
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        (row,) = [r for r in c.get("/api/runs").json()["runs"] if r["id"] == ids["demo"]]
+        after = c.get("/metrics").text
+
+    def total(text: str) -> float:
+        return sum(float(v) for v in re.findall(
+            r"^wattwise_energy_joules_total\{[^}]*\} (\S+)$", text, re.M))
+
+    assert row.get("summary_of") is True
+    with sqlite3.connect(db) as conn:
+        energy = json.loads(conn.execute("SELECT summary_json FROM runs WHERE id = ?",
+                                         (ids["demo"],)).fetchone()[0])["energy_j"]
+    assert abs(total(before) - total(after) - energy) <= 1e-9 * total(before)

@@ -210,12 +210,12 @@ def compress(
         study = run_study(task, configs, progress=step, max_loss=max_loss,
                           floor=quality_floor, **{**options, "store": store, "db": db})
     _print_study(study, max_loss, quality_floor)
+    if json_out is not None:  # first: a plot that cannot be written loses no study
+        write_output(json_out, json.dumps(study.to_dict(max_loss, quality_floor), indent=2)
+                     + "\n", "--json file")
     if plot is not None:
         _write_plot(study, plot, max_loss, quality_floor)
         err_console.print(f"plot: {plot}", markup=False, highlight=False)
-    if json_out is not None:
-        write_output(json_out, json.dumps(study.to_dict(max_loss, quality_floor), indent=2)
-                     + "\n", "--json file")
 
 
 def _write_plot(study: Any, plot: Path, max_loss: float, floor: float | None) -> None:

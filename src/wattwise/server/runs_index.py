@@ -223,7 +223,9 @@ ENTRY_COLUMNS = (
     # tagged at all (a tag stored as JSON null too: its page says it is not valid)
     f" CASE WHEN {readable('tags_json')}"
     " THEN json_type(tags_json, '$.planned_start_unix_s') IS NOT NULL ELSE 0 END,"
-    f" {json_field('summary_json', '$.summary_of')} IS NOT NULL,"
+    # a study's or tuning's (the key held, JSON null too: as the runs list and pages judge)
+    f" CASE WHEN {readable('summary_json')}"
+    " THEN json_type(summary_json, '$.summary_of') IS NOT NULL ELSE 0 END,"
     # the stored total with its own range, as JSON (a stored ``true`` stays one), for
     # ``records.stored_energy.energy_fault``
     f" CASE WHEN {_READ}"
