@@ -102,18 +102,27 @@ def test_power_limits_without_an_nvidia_gpu_exit_2_with_the_reason() -> None:
     assert "nvml" in res.output
 
 
-def test_a_plot_that_cannot_be_written_keeps_the_study_s_json(tmp_path: Path,
+def test_an_output_that_cannot_be_written_keeps_the_other(tmp_path: Path,
                                                               monkeypatch) -> None:
-    # --json was written after --plot: a full disk at the plot lost the whole study
-    from wattwise.cli._common import die
+    # --json was written after --plot: a full disk at the plot lost the whole study, and
+    # the other way round a full disk at the JSON lost the plot
+    from wattwise import whole_file
 
-    def full(study, plot, max_loss, floor):  # the disk is full
-        die(f"cannot write --plot file {plot}: No space left on device")
-
-    monkeypatch.setattr(compress_cli, "_write_plot", full)
+    real = whole_file.write_whole
     svg, js = tmp_path / "front.svg", tmp_path / "study.json"
-    res = runner.invoke(app, ["compress", "digits-mlp", "--methods", "int8-dynamic",
-                              "--plot", str(svg), "--json", str(js), "-b", "8", *FAST])
-    assert res.exit_code == 2 and "No space left on device" in res.output, res.output
-    assert not svg.exists()
-    assert json.loads(js.read_text())["variants"][0]["label"] == "baseline"
+
+    def full(path, data):
+        if str(path) == str(failing):
+            raise OSError(28, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(whole_file, "write_whole", full)
+    for failing, kept in ((svg, js), (js, svg)):
+        for p in (svg, js):
+            p.unlink(missing_ok=True)
+        res = runner.invoke(app, ["compress", "digits-mlp", "--methods", "int8-dynamic",
+                                  "--plot", str(svg), "--json", str(js), "-b", "8", *FAST])
+        assert res.exit_code == 2, res.output
+        assert f"cannot write {'--plot' if failing == svg else '--json'} file" in res.output
+        assert "No space left on device" in res.output and not failing.exists()
+        assert kept.stat().st_size > 0  # the other output written all the same

@@ -164,3 +164,14 @@ def test_energy_ticks_close_together_read_apart() -> None:
     labels = [joules_tick(ticks, False)(t) for t in ticks]
     assert len(set(labels)) == len(labels) >= 4 and all(x.endswith(" µJ") for x in labels)
     assert [joules_tick([], True)(v) for v in (2e-12, 5e-10)] == ["2 pJ", "500 pJ"]
+
+
+def test_a_quality_axis_of_a_narrow_spread_reads_apart() -> None:
+    # a user's metric near 1234.5 read "1234", "1234", "1235", "1235", "1235"
+    study = Study("mine", "score", "", (
+        _variant("baseline", 1234.9, 3e-5), _variant("int8", 1234.6, 2e-5),
+        _variant("small", 1234.4, 1e-5)))
+    root = ET.fromstring(render_svg(study, max_loss=None))
+    y = [t.text or "" for t in root.iter(f"{SVG}text")
+         if t.get("class") == "tick" and not (t.text or "").endswith("J")]
+    assert len(y) >= 4 and len(set(y)) == len(y), y

@@ -59,7 +59,9 @@ def test_an_address_ending_in_a_slash_is_sent_on_without_it(tmp_path: Path) -> N
     with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
         for sent, to in (("/api/runs/", "/api/runs"), (f"/api/runs/{rid}/", f"/api/runs/{rid}"),
                          (f"/api/runs/{rid}/timeline/?points=50",
-                          f"/api/runs/{rid}/timeline?points=50")):
+                          f"/api/runs/{rid}/timeline?points=50"),
+                         ("/api/runs/?limit=2", "/api/runs?limit=2"),  # the list's own
+                         ("/api/runs/name:a%2Ftimeline/", "/api/runs/name:a%2Ftimeline")):
             got = c.get(sent, follow_redirects=False)
             assert got.status_code == 307, (sent, got.text)
             assert got.headers["location"] == f"http://127.0.0.1{to}", got.headers

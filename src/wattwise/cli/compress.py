@@ -15,7 +15,15 @@ import typer
 
 from wattwise._userinput import shown
 from wattwise.cli._checks import check_ambient_zone, check_db, float_in, given, int_in, ints, items
-from wattwise.cli._common import check_output, console, die, err_console, guarded, write_output
+from wattwise.cli._common import (
+    check_output,
+    console,
+    die,
+    err_console,
+    guarded,
+    say,
+    write_output,
+)
 from wattwise.cli.measure import DB_HELP
 from wattwise.plot.render import need_matplotlib
 
@@ -210,25 +218,33 @@ def compress(
         study = run_study(task, configs, progress=step, max_loss=max_loss,
                           floor=quality_floor, **{**options, "store": store, "db": db})
     _print_study(study, max_loss, quality_floor)
-    if json_out is not None:  # first: a plot that cannot be written loses no study
-        write_output(json_out, json.dumps(study.to_dict(max_loss, quality_floor), indent=2)
-                     + "\n", "--json file")
-    if plot is not None:
-        _write_plot(study, plot, max_loss, quality_floor)
+    # each output tried, one that cannot be written said, before exit 2: a full disk at
+    # one of them lost the other (the study's JSON, or its plot)
+    written = json_out is None or write_output(
+        json_out, json.dumps(study.to_dict(max_loss, quality_floor), indent=2) + "\n",
+        "--json file", fatal=False)
+    if plot is not None and _write_plot(study, plot, max_loss, quality_floor):
         err_console.print(f"plot: {plot}", markup=False, highlight=False)
+    elif plot is not None:
+        written = False
+    if not written:
+        raise typer.Exit(2)
 
 
-def _write_plot(study: Any, plot: Path, max_loss: float, floor: float | None) -> None:
-    """The plot, written like every other output file: a failed write is one line."""
+def _write_plot(study: Any, plot: Path, max_loss: float, floor: float | None) -> bool:
+    """The plot, written like every other output file: a failed write is one line (and
+    False)."""
     from wattwise.compress.plot import render_svg, write_plot
 
     if plot.suffix.lower() == ".svg":
-        write_output(plot, render_svg(study, max_loss, floor), "--plot file")
-        return
+        return write_output(plot, render_svg(study, max_loss, floor), "--plot file",
+                            fatal=False)
     try:
         write_plot(study, plot, max_loss, floor)
     except OSError as exc:
-        die(f"cannot write --plot file {plot}: {exc.strerror or exc}")
+        say("error", f"cannot write --plot file {plot}: {exc.strerror or exc}")
+        return False
+    return True
 
 
 def _print_study(study: Any, max_loss: float, floor: float | None) -> None:

@@ -180,8 +180,15 @@ def joules_tick(ticks: Sequence[float], log: bool) -> Callable[[float], str]:
         scale, name = _prefix(t if log else top)
         return f"{t / scale:.{digits}g} {name}"
 
-    digits = next((d for d in range(3, 16)
-                   if len({label_in(t, d) for t in ticks}) == len(set(ticks))), 16)
+    return told_apart(ticks, label_in, 3)
+
+
+def told_apart(ticks: Sequence[float], label_in: Callable[[float, int], str],
+               least: int) -> Callable[[float], str]:
+    """Tick labels in the fewest significant digits (``least`` at the least) that write
+    no two ticks alike: a quality axis of 1234.2 to 1235.0 read "1234", "1234", "1235"."""
+    digits = next((d for d in range(least, 17)
+                   if len({label_in(t, d) for t in ticks}) == len(set(ticks))), 17)
     return lambda t: label_in(t, digits)
 
 
@@ -286,8 +293,9 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
            _axis_label(study), f"{study.task}: Pareto front")
     x_ticks = nice_ticks(x_lo, x_hi, log)
     fig.items.extend(x_axis(x_ticks, fx, H - MB, joules_tick(x_ticks, log)))
-    fig.items.extend(y_axis(nice_ticks(q_lo - q_pad, q_hi + q_pad, False), fy, ML, W - MR,
-                            lambda t: f"{t:.4g}"))
+    q_ticks = nice_ticks(q_lo - q_pad, q_hi + q_pad, False)
+    fig.items.extend(y_axis(q_ticks, fy, ML, W - MR,
+                            told_apart(q_ticks, lambda t, d: f"{t:.{d}g}", 4)))
     if limit is not None:
         y = fy(limit)
         add(Line(ML, y, W - MR, y, "#c33", "5,4", cls="floor"))
@@ -425,7 +433,8 @@ def tune_layout(result: dict[str, object]) -> Figure:
     _frame(fig, f"p90 latency of one batch (ms{', log scale' if x_log else ''}; measured)",
            f"energy per sample ({'log scale; ' if y_log else ''}{kind})",
            f"{name}: frontier")
-    fig.items.extend(x_axis(nice_ticks(x_lo, x_hi, x_log), fx, H - MB, lambda t: f"{t:.3g}"))
+    x_ticks = nice_ticks(x_lo, x_hi, x_log)
+    fig.items.extend(x_axis(x_ticks, fx, H - MB, told_apart(x_ticks, lambda t, d: f"{t:.{d}g}", 3)))
     y_ticks = nice_ticks(y_lo, y_hi, y_log)
     fig.items.extend(y_axis(y_ticks, fy, ML, W - MR, joules_tick(y_ticks, y_log)))
     if max_lat is not None and max_lat > 0:

@@ -23,7 +23,6 @@ from fastapi.responses import (
     Response,
 )
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
@@ -51,7 +50,7 @@ from wattwise.server.data import (
 from wattwise.server.metrics_wait import SCRAPE_THREADS, WAIT_S
 from wattwise.server.notes_later import list_wait_s
 from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text, vendor_text
-from wattwise.server.run_address import ends_in_slash, run_address
+from wattwise.server.run_address import run_address, without_slash
 from wattwise.server.runs_file import RunsFile
 from wattwise.server.serving import run_server
 
@@ -186,6 +185,9 @@ def create_app(
     # lone surrogate (an undecodable byte), which no JSON answer can carry as UTF-8.
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Any) -> Any:
+        on = without_slash(request.scope)  # /api/runs/1/: to /api/runs/1, as the router does
+        if on is not None:
+            return RedirectResponse(str(request.base_url).rstrip("/") + on, status_code=307)
         runs_db.enter()  # a replaced file's handles are closed once no request reads them
         ARRIVED.set(time.monotonic())  # its reads' wait for a lock counts from now
         try:
@@ -291,11 +293,7 @@ def create_app(
                             bands: bool = Query(True)) -> Any:
         """A run whose name holds a "/" (``name:a%2Fb``, read by the router as two
         segments): its page or its ``.../timeline``, told apart by the address as sent
-        (``run_address``); an address ending in "/" is sent on without it, as the router
-        does where no route takes it."""
-        if ends_in_slash(request.scope):
-            scope = {**request.scope, "path": request.scope["path"].rstrip("/")}
-            return RedirectResponse(URL(scope=scope), status_code=307)
+        (``run_address``); one ending in "/" never comes here (``without_slash``)."""
         got = run_address(request.scope)
         if got is None:
             raise BadInput(f"no run {ref!r}: a run is /api/runs/ID or /api/runs/ID/timeline")

@@ -33,9 +33,16 @@ def run_address(scope: Mapping[str, Any]) -> tuple[str, bool] | None:
     return None
 
 
-def ends_in_slash(scope: Mapping[str, Any]) -> bool:
-    """Whether the address as sent ends in a ``/`` (``/api/runs/1/``), which the router
-    answers with a redirect to the address without it."""
+def without_slash(scope: Mapping[str, Any]) -> str | None:
+    """The address to send an ``/api/runs/...`` request ending in a ``/`` on to (as sent,
+    its ``%2F`` kept, and its query), as the router sends on one no route takes; None for
+    any other. Asked before the routes: the route of slashed names takes such an address
+    (and refused the runs list's own parameters, ``/api/runs/?limit=2``)."""
     raw = scope.get("raw_path")
-    path = raw.decode("latin-1").split("?", 1)[0] if isinstance(raw, bytes) else scope["path"]
-    return path.endswith("/") and path != "/"
+    if not isinstance(raw, bytes):
+        return None
+    path = raw.decode("latin-1").split("?", 1)[0]
+    if not path.startswith(PREFIX) or not path.endswith("/"):
+        return None
+    query = scope.get("query_string") or b""
+    return path.rstrip("/") + (f"?{query.decode('latin-1')}" if query else "")
