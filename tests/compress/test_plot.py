@@ -175,3 +175,17 @@ def test_a_quality_axis_of_a_narrow_spread_reads_apart() -> None:
     y = [t.text or "" for t in root.iter(f"{SVG}text")
          if t.get("class") == "tick" and not (t.text or "").endswith("J")]
     assert len(y) >= 4 and len(set(y)) == len(y), y
+
+
+def test_a_quality_label_grows_no_wider_than_the_margin_holds() -> None:
+    # 1234567890.4 to .9 was written in as many digits as told them apart, and cut at
+    # the image's left edge ("345678890.9")
+    study = Study("mine", "score", "", (
+        _variant("baseline", 1234567890.9, 3e-5), _variant("int8", 1234567890.6, 2e-5),
+        _variant("small", 1234567890.4, 1e-5)))
+    root = ET.fromstring(render_svg(study, max_loss=None))
+    for t in root.iter(f"{SVG}text"):
+        if t.get("class") == "tick" and not (t.text or "").endswith("J"):
+            box = Text(float(t.get("x", 0)), float(t.get("y", 0)), t.text or "",
+                       t.get("text-anchor", "start")).box()
+            assert box[0] >= 0, (t.text, box)  # inside the image

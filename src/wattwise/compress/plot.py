@@ -169,7 +169,8 @@ def joules(v: float) -> str:
     return f"{v / scale:.3g} {name}"
 
 
-def joules_tick(ticks: Sequence[float], log: bool) -> Callable[[float], str]:
+def joules_tick(ticks: Sequence[float], log: bool,
+                room_px: float | None = None) -> Callable[[float], str]:
     """Energy tick labels with their unit ("20 µJ", never "2e-05"): each tick in its own
     unit on a log axis ("1 µJ", "10 µJ", "1 mJ"), all in the largest one's on a linear axis
     ("0.5 mJ", "1 mJ"), in as many digits as tell two ticks apart ("12.346 µJ" beside
@@ -180,15 +181,31 @@ def joules_tick(ticks: Sequence[float], log: bool) -> Callable[[float], str]:
         scale, name = _prefix(t if log else top)
         return f"{t / scale:.{digits}g} {name}"
 
-    return told_apart(ticks, label_in, 3)
+    return told_apart(ticks, label_in, 3, room_px)
+
+
+#: How wide a y tick label may grow to be told apart from its neighbours, in px: it ends
+#: 6 px left of the axis and must stay clear of the axis title turned at x = 18.
+Y_LABEL_ROOM = ML - 6 - 26
 
 
 def told_apart(ticks: Sequence[float], label_in: Callable[[float, int], str],
-               least: int) -> Callable[[float], str]:
+               least: int, room_px: float | None = None) -> Callable[[float], str]:
     """Tick labels in the fewest significant digits (``least`` at the least) that write
-    no two ticks alike: a quality axis of 1234.2 to 1235.0 read "1234", "1234", "1235"."""
-    digits = next((d for d in range(least, 17)
-                   if len({label_in(t, d) for t in ticks}) == len(set(ticks))), 17)
+    no two ticks alike: a quality axis of 1234.2 to 1235.0 read "1234", "1234", "1235".
+    With ``room_px``, no more digits than keep the widest label within it (or within
+    the widest at ``least`` digits): 1234567890.4 to .9 were cut at the image's edge."""
+    def widest(d: int) -> float:
+        return max((text_width(label_in(t, d), FONT_PX) for t in ticks), default=0.0)
+
+    room = None if room_px is None else max(room_px, widest(least))
+    digits = least
+    for d in range(least, 17):
+        if room is not None and widest(d) > room:
+            break
+        digits = d
+        if len({label_in(t, d) for t in ticks}) == len(set(ticks)):
+            break
     return lambda t: label_in(t, digits)
 
 
@@ -295,7 +312,7 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
     fig.items.extend(x_axis(x_ticks, fx, H - MB, joules_tick(x_ticks, log)))
     q_ticks = nice_ticks(q_lo - q_pad, q_hi + q_pad, False)
     fig.items.extend(y_axis(q_ticks, fy, ML, W - MR,
-                            told_apart(q_ticks, lambda t, d: f"{t:.{d}g}", 4)))
+                            told_apart(q_ticks, lambda t, d: f"{t:.{d}g}", 4, Y_LABEL_ROOM)))
     if limit is not None:
         y = fy(limit)
         add(Line(ML, y, W - MR, y, "#c33", "5,4", cls="floor"))
@@ -436,7 +453,7 @@ def tune_layout(result: dict[str, object]) -> Figure:
     x_ticks = nice_ticks(x_lo, x_hi, x_log)
     fig.items.extend(x_axis(x_ticks, fx, H - MB, told_apart(x_ticks, lambda t, d: f"{t:.{d}g}", 3)))
     y_ticks = nice_ticks(y_lo, y_hi, y_log)
-    fig.items.extend(y_axis(y_ticks, fy, ML, W - MR, joules_tick(y_ticks, y_log)))
+    fig.items.extend(y_axis(y_ticks, fy, ML, W - MR, joules_tick(y_ticks, y_log, Y_LABEL_ROOM)))
     if max_lat is not None and max_lat > 0:
         x = fx(max_lat)
         add(Line(x, MT, x, H - MB, "#c33", "5,4", cls="floor"))
