@@ -10,7 +10,7 @@ import pytest
 
 from wattwise.bench.stats import Stat
 from wattwise.compress.figure import TEXT_H, Text, nice_ticks, place_labels
-from wattwise.compress.plot import joules_tick, layout, render_svg, write_plot
+from wattwise.compress.plot import joules, joules_tick, layout, render_svg, write_plot
 from wattwise.compress.study import Study, Variant
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -189,3 +189,18 @@ def test_a_quality_label_grows_no_wider_than_the_margin_holds() -> None:
             box = Text(float(t.get("x", 0)), float(t.get("y", 0)), t.text or "",
                        t.get("text-anchor", "start")).box()
             assert box[0] >= 0, (t.text, box)  # inside the image
+
+
+def test_a_tuning_s_latency_ticks_of_a_second_and_more_read_plainly() -> None:
+    from wattwise.compress.plot import tune_layout
+
+    tuning = _tuning()
+    for p in tuning["points"]:  # type: ignore[union-attr]
+        p["latency_p90_ms"] *= 600  # 300 ms to 2.4 s: "1e+03" and "1.2e+03" were written
+    tuning["bound"] = {"max_latency_p90_ms": 1200.0}
+    fig = tune_layout(tuning)
+    ticks = [t.text for t in fig.items if isinstance(t, Text) and t.cls == "tick"
+             and not t.text.endswith("J")]
+    assert ticks and not any("e+" in t for t in ticks), ticks
+    assert any(float(t) >= 1000 for t in ticks), ticks
+    assert joules(2e-13) == "200 fJ"

@@ -152,13 +152,13 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
 #: SI prefixes of the joule for tick labels: round ticks stay round in them (in Wh they
 #: would not).
 _PREFIXES = ((1e6, "MJ"), (1e3, "kJ"), (1.0, "J"), (1e-3, "mJ"), (1e-6, "µJ"), (1e-9, "nJ"),
-             (1e-12, "pJ"))
+             (1e-12, "pJ"), (1e-15, "fJ"))
 
 
 def _prefix(v: float) -> tuple[float, str]:
     """The SI prefix of the joule ``v`` reads in (J for 0, one past the ends, or no
     number: written in joules with an exponent)."""
-    if v == 0 or not math.isfinite(v) or not 1e-12 <= abs(v) < 1e9:
+    if v == 0 or not math.isfinite(v) or not 1e-15 <= abs(v) < 1e9:
         return 1.0, "J"
     return next(((s, u) for s, u in _PREFIXES if abs(v) >= s * (1 - 1e-9)), _PREFIXES[-1])
 
@@ -187,6 +187,13 @@ def joules_tick(ticks: Sequence[float], log: bool,
 #: How wide a y tick label may grow to be told apart from its neighbours, in px: it ends
 #: 6 px left of the axis and must stay clear of the axis title turned at x = 18.
 Y_LABEL_ROOM = ML - 6 - 26
+
+
+def _plain(t: float, digits: int) -> str:
+    """``t`` in ``digits`` significant digits, or as many as its whole part has below a
+    million: a latency of 1200 ms reads "1200", not "1.2e+03"."""
+    whole = len(str(int(abs(t)))) if math.isfinite(t) and abs(t) < 1e6 else 0
+    return f"{t:.{max(digits, whole)}g}"
 
 
 def told_apart(ticks: Sequence[float], label_in: Callable[[float, int], str],
@@ -451,7 +458,7 @@ def tune_layout(result: dict[str, object]) -> Figure:
            f"energy per sample ({'log scale; ' if y_log else ''}{kind})",
            f"{name}: frontier")
     x_ticks = nice_ticks(x_lo, x_hi, x_log)
-    fig.items.extend(x_axis(x_ticks, fx, H - MB, told_apart(x_ticks, lambda t, d: f"{t:.{d}g}", 3)))
+    fig.items.extend(x_axis(x_ticks, fx, H - MB, told_apart(x_ticks, _plain, 3)))
     y_ticks = nice_ticks(y_lo, y_hi, y_log)
     fig.items.extend(y_axis(y_ticks, fy, ML, W - MR, joules_tick(y_ticks, y_log, Y_LABEL_ROOM)))
     if max_lat is not None and max_lat > 0:
