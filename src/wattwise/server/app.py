@@ -298,10 +298,8 @@ def create_app(
         if got is None:
             raise BadInput(f"no run {ref!r}: a run is /api/runs/ID or /api/runs/ID/timeline")
         name, timeline = got
-        if not timeline:
-            return _page_alone(request, name)
-        return timeline_payload(runs_db.require(), name, points, reads=runs_db.reads(),
-                                bands=bands)
+        return run_timeline(request, name, points, bands) if timeline else _page_alone(
+            request, name)
 
     def _page_alone(request: Request, ref: str) -> dict[str, Any]:
         """A run's page reached through a route that takes the timeline's parameters:

@@ -15,15 +15,18 @@ from urllib.parse import unquote
 PREFIX = "/api/runs/"
 
 
+def _sent(scope: Mapping[str, Any]) -> str | None:
+    """The request's path as sent (its ``%2F`` not decoded), or None without one."""
+    raw = scope.get("raw_path")
+    return raw.decode("latin-1").split("?", 1)[0] if isinstance(raw, bytes) else None
+
+
 def run_address(scope: Mapping[str, Any]) -> tuple[str, bool] | None:
     """``(ref, timeline?)`` of an address under ``/api/runs/`` as sent: ``REF`` is the
     run's page, ``REF/timeline`` its timeline, each ``REF`` decoded (``%2F`` a slash of
     its name); None for any other address, or one without the address as sent."""
-    raw = scope.get("raw_path")
-    if not isinstance(raw, bytes):
-        return None
-    path = raw.decode("latin-1").split("?", 1)[0]
-    if not path.startswith(PREFIX):
+    path = _sent(scope)
+    if path is None or not path.startswith(PREFIX):
         return None
     parts = path[len(PREFIX):].split("/")
     if len(parts) == 1:
@@ -38,11 +41,8 @@ def without_slash(scope: Mapping[str, Any]) -> str | None:
     its ``%2F`` kept, and its query), as the router sends on one no route takes; None for
     any other. Asked before the routes: the route of slashed names takes such an address
     (and refused the runs list's own parameters, ``/api/runs/?limit=2``)."""
-    raw = scope.get("raw_path")
-    if not isinstance(raw, bytes):
-        return None
-    path = raw.decode("latin-1").split("?", 1)[0]
-    if not path.startswith(PREFIX) or not path.endswith("/"):
+    path = _sent(scope)
+    if path is None or not path.startswith(PREFIX) or not path.endswith("/"):
         return None
     query = scope.get("query_string") or b""
     return path.rstrip("/") + (f"?{query.decode('latin-1')}" if query else "")
