@@ -64,6 +64,8 @@ def test_a_stopped_recorder_is_a_break_and_the_next_point_its_average(tmp_path: 
     assert d["power_w"][k] == pytest.approx(4.0)
     assert sum(p is None for p in d["power_w"]) == 1
     assert tl["notes"] == [NOTE_ONE]
+    # the hole itself, for the charts' hover: from the last sample before to the first after
+    assert d["holes"] == [[pytest.approx(3.6), pytest.approx(46.1)]]
 
 
 def test_the_holes_of_several_domains_at_one_time_are_one_hole(tmp_path: Path) -> None:

@@ -459,7 +459,7 @@ def timeline_payload(
         "end_s": round(end - start, 3),
         "bucket_s": width,
         "samples": samples,
-        "domains": {n: {**{k: d[k] for k in ("t_s", "power_w", "min_w", "max_w", "gap")},
+        "domains": {n: {**{k: d[k] for k in ("t_s", "power_w", "min_w", "max_w", "gap", "holes")},
                         "begin_s": d["begin_s"][0] if d["begin_s"] else 0.0}
                     for n, d in domains.items()},
         "provenance": provenance,
