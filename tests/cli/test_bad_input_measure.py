@@ -264,7 +264,12 @@ CASES: list[tuple[list[str], str]] = [
     *[
         ([cmd, ref, *DB], "no run")
         for cmd in ("show", "export", "report")
-        for ref in ("99999999999999999999999", "0", "²", "", "   ", "a\x00b", LONG)
+        for ref in ("99999999999999999999999", "0", "²", "a\x00b", LONG)
+    ],
+    *[
+        ([cmd, ref, *DB], "the run reference is blank")
+        for cmd in ("show", "export", "report")
+        for ref in ("", "   ")
     ],
     (["show", *DB, "--", "-1"], "no run '-1'"),
     (["show", "١٢", *DB], "no run"),  # Arabic-Indic digits

@@ -19,6 +19,7 @@ from wattwise.errors import BadInput, NoSuchRun
 from wattwise.records import rows as _rows
 from wattwise.records.judged_power import MAX_DURATION_S
 from wattwise.records.liveness import hostname, stored_name
+from wattwise.records.run_ref import read_ref
 from wattwise.records.sample_sums import USABLE_E, SampleSums
 from wattwise.records.stored_energy import unsigned_zeros
 
@@ -331,37 +332,29 @@ class RunQueries(SampleSums):
         """A run by numeric id, ``latest``/``last``, or a name that only one run has.
 
         ``name:NAME`` looks up by name only: a run named ``latest`` or ``7`` is
-        ``name:latest``, ``name:7``. A reference that is not valid text (an
-        undecodable byte of a command line, kept by Python as a lone surrogate) is
-        looked up as it would have been stored (its ``\\udcff`` escape), never an
-        encoding error."""
-        if isinstance(ref, bool) or not isinstance(ref, (str, int)):
-            raise BadInput(f"run reference must be an id or a name, got {ref!r}")
-        text = str(ref).strip()
-        by_name = isinstance(ref, str) and text.startswith("name:")
-        if by_name:
-            text = text[len("name:"):]
-        text = _rows.text(text)
-        rows: list[sqlite3.Row] = []
-        digits = text[1:] if text.startswith("-") else text  # another program's id <= 0
-        if not by_name and digits.isascii() and digits.isdigit():
-            if len(digits) <= 19 and -2**63 <= int(text) < 2**63:  # else beyond SQLite's
-                rows = self._read("SELECT * FROM runs WHERE id = ?", (int(text),))
-        elif not by_name and text.lower() in ("latest", "last"):
+        ``name:latest``, ``name:7`` (``run_ref.read_ref``)."""
+        given = read_ref(ref)
+        text, rows = given.text, list[sqlite3.Row]()
+        if given.run_id is not None:
+            rows = self._read("SELECT * FROM runs WHERE id = ?", (given.run_id,))
+        elif given.latest:
             rows = self._read(f"SELECT * FROM runs {self._NEWEST_FIRST} LIMIT 1")
             if not rows:
                 raise BadInput(f"no runs yet in {self.path}")
-        if not rows and isinstance(ref, str):
-            rows = self._read(f"SELECT * FROM runs WHERE name = ? {self._NEWEST_FIRST}", (text,))
-            if len(rows) > 1:
-                ids = ", ".join(str(r["id"]) for r in rows[:10])
-                raise BadInput(
-                    f"run name '{text}' is shared by {len(rows)} runs in {self.path} "
-                    f"(ids {ids}); give an id"
-                )
+        for name in given.names if not rows else ():  # the name as given first, then stripped
+            rows = self._read(f"SELECT * FROM runs WHERE name = ? {self._NEWEST_FIRST}", (name,))
+            if rows:
+                text = name
+                break
+        if len(rows) > 1:
+            ids = ", ".join(str(r["id"]) for r in rows[:10])
+            raise BadInput(
+                f"run name '{text}' is shared by {len(rows)} runs in {self.path} "
+                f"(ids {ids}); give an id"
+            )
         if not rows:  # the reference cut short: it may be an address's 8 KB
             shown = text if len(text) <= 60 else text[:60] + "…"
-            what = f"named '{shown}'" if by_name else f"'{shown}'"
+            what = f"named '{shown}'" if given.by_name else f"'{shown}'"
             raise NoSuchRun(f"no run {what} in {self.path}")
         return self._info(rows[0], time.time(), RunRecord, db_path=_rows.text(self.path))
 
