@@ -174,7 +174,8 @@ def test_the_sample_note_is_true_of_each_value_it_lists(stored: object) -> None:
     assert note.endswith(f"and are left out of the pricing: samples[1].energy_j ({stored!r})")
     if stored == 1e308 or stored == -5.0:
         assert note == ("1 stored value(s) are not usable (a sample's energy must be a number "
-                        "from 0 to 1e+15 J) and are left out of the pricing: "
+                        "from 0 to 1e+15 J inside its own low-high range) and are left"
+                        " out of the pricing: "
                         f"samples[1].energy_j ({stored!r})")
 
 

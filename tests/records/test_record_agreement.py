@@ -289,7 +289,8 @@ def test_the_codecarbon_export_names_skipped_samples_in_the_words_of_every_note(
             notes: list[str] = []
             export_codecarbon(store.get_run(rid), samples, notes=notes, store=store)
             assert ("1 stored value(s) are not usable (a sample's energy must be a number"
-                    " from 0 to 1e+15 J) and are left out of the pricing:"
+                    " from 0 to 1e+15 J inside its own low-high range) and are left out of"
+                    " the pricing:"
                     " samples[1].energy_j (1e+308)") in notes, notes
             assert not [n for n in notes if "not finite numbers" in n]
     finally:

@@ -364,10 +364,9 @@ def not_numbers_note(bad: Sequence[tuple[str, Any]], priced_j: float) -> str:
     rule = ""
     energies = [real_or_none(value) for path, value in bad
                 if path.endswith(".energy_j") and path != "summary.energy_j"]
-    if any(e is not None for e in energies):
-        own = any(e is not None and 0 <= e <= MAX_STORED_ENERGY_J for e in energies)
+    if any(e is not None for e in energies):  # the whole rule, as the timeline says it
         rule = (f" (a sample's energy must be a number from 0 to {MAX_STORED_ENERGY_J:.0e} J"
-                + (" inside its own low-high range" if own else "") + ")")
+                " inside its own low-high range)")
     said = (f"{len(bad)} stored value(s) are not usable{rule} and are left out of the "
             f"pricing: {named}{more}")
     if any(path == "summary.energy_j" for path, _ in bad):
