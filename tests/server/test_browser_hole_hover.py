@@ -1,51 +1,119 @@
 """Hovering inside a hole in a run's sampling, in a real browser: the power chart and the
 emissions chart read the same time (the cursor's, not each a point on either side: the
 power's next sample, the emissions' own point) and both say the hole, where they showed
-a bare "—" or another time's value; outside it both show their values. Driven through
-uPlot's cursor, which the pointer and the keyboard move; needs what ``test_browser``
-needs."""
+a bare "—" or another time's value; outside it both show their values. The legend
+follows the cursor as it moves inside the hole (uPlot sets it again only where the point
+under the cursor changes) and as it leaves, by pointer and by keyboard. With two counted
+domains, one domain's hole is said on its own line while the emissions (which the other
+still feeds) go on. Driven through uPlot's cursor, which the pointer and the keyboard
+move; needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.server.test_browser import _HOW, _MISSING, _open
+from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
 from tests.server.test_browser_hole_marks import _carbon
 from tests.server.test_browser_hole_marks import served as served  # the fixture
+from wattwise.records.store import SampleRow, Store
 
 pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 
 #: The legends' rows of both charts (power, then carbon) with the cursor at arguments[0]
-#: seconds on the power chart, published to the other as the pointer's move is.
+#: seconds on chart arguments[1], published to the other as the pointer's move is.
 HOVER = """
-const [p, c] = [charts[0], charts[1]];
-p.setCursor({left: p.valToPos(arguments[0], "x"), top: 40}, true, true);
+const u = charts[arguments[1]];
+u.setCursor({left: u.valToPos(arguments[0], "x"), top: 40}, true, true);
 const rows = u => [...u.root.querySelectorAll(".u-legend tr")].map(
   r => [...r.querySelectorAll("th, td")].map(x => x.innerText.trim()).join(": "));
-return [rows(p), rows(c)];
+return [rows(charts[0]), rows(charts[1])];
 """
-HOLE = "no samples from 3.6 s to 43.6 s"
+HOLE = "no samples from 3.60 s to 43.6 s"
 
 
-@pytest.mark.parametrize("t, said", [(5.0, "5.0 s"), (20.0, "20.0 s"), (43.5, "43.5 s")])
-def test_inside_a_hole_both_charts_read_the_cursor_s_time_and_say_the_hole(
-        browser: Any, served: dict[str, Any], t: float, said: str) -> None:
-    _open(browser, f"{served['base']}/#/run/{served['resumed']}", "#chart-carbon canvas")
+def _hover(browser: Any, t: float, chart: int = 0) -> tuple[list[str], list[str]]:
+    power, carbon = browser.execute_script(HOVER, t, chart)
+    return power, carbon
+
+
+def _page(browser: Any, base: str, rid: int) -> None:
+    _open(browser, f"{base}/#/run/{rid}", "#chart-carbon canvas")
     _carbon(browser)
-    power, carbon = browser.execute_script(HOVER, t)
-    assert power == [f"time: {said}", f"cpu:0: {HOLE}"], power
-    assert carbon[0] == f"time: {said}" and carbon[2] == f"emissions so far: {HOLE}", carbon
-    assert carbon[1].startswith("grid intensity: ") and carbon[1].endswith(" g/kWh"), carbon
+
+
+def test_inside_a_hole_both_charts_read_the_cursor_s_time_and_say_the_hole(
+        browser: Any, served: dict[str, Any]) -> None:
+    _page(browser, served["base"], served["resumed"])
+    # one page, the cursor moving through the hole and out of it, on either chart
+    for t, said, chart in ((5.0, "5.00 s", 0), (10.0, "10.0 s", 0), (20.0, "20.0 s", 0),
+                           (43.5, "43.5 s", 0), (30.0, "30.0 s", 1), (12.0, "12.0 s", 1)):
+        power, carbon = _hover(browser, t, chart)
+        assert power == [f"time: {said}", f"cpu:0: {HOLE}"], (t, power)
+        assert carbon[0] == f"time: {said}" and carbon[2] == f"emissions so far: {HOLE}", \
+            (t, carbon)
+        assert carbon[1].startswith("grid intensity: ") and carbon[1].endswith(" g/kWh")
+    for t, chart in ((44.0, 0), (2.0, 1), (3.0, 0)):  # out of it again: values, no hole
+        power, carbon = _hover(browser, t, chart)
+        assert power[1] == "cpu:0: 4 W" and carbon[2].endswith(" gCO2eq"), (t, power, carbon)
+        # each at its own point's time (a sample, a bucket's end), both beside the cursor
+        for row in (power[0], carbon[0]):
+            assert abs(float(row.split()[1]) - t) < 0.15, (t, power, carbon)
 
 
 @pytest.mark.parametrize("t", [2.0, 44.0])
 def test_outside_a_hole_both_charts_show_their_values(
         browser: Any, served: dict[str, Any], t: float) -> None:
-    _open(browser, f"{served['base']}/#/run/{served['resumed']}", "#chart-carbon canvas")
-    _carbon(browser)
-    power, carbon = browser.execute_script(HOVER, t)
-    assert power == [f"time: {t:.1f} s", "cpu:0: 4 W"], power
-    assert carbon[0] == f"time: {t:.1f} s" and carbon[2].endswith(" gCO2eq"), carbon
+    _page(browser, served["base"], served["resumed"])
+    power, carbon = _hover(browser, t)
+    assert power == [f"time: {t:.2f} s" if t < 10 else f"time: {t:.1f} s", "cpu:0: 4 W"]
+    assert carbon[2].endswith(" gCO2eq") and abs(float(carbon[0].split()[1]) - t) < 0.15
+
+
+def _two(store: Store, start: float) -> int:
+    """cpu:0 stops 5-40 s, gpu:0 30-70 s (both counted, sampled every 0.5 s)."""
+    rid = store.create_run(
+        name="two", started_unix_s=start, host={"hostname": "lab"}, hardware={},
+        versions={"wattwise": "test"}, pid=2**22 + 12,
+        sensors=[{"name": "meter", "domains": [
+            {"name": n, "kind": "measured", "source": "meter", "in_total": True}
+            for n in ("cpu:0", "gpu:0")]}])
+    rows = []
+    for n, (a, b) in (("cpu:0", (5.0, 40.0)), ("gpu:0", (30.0, 70.0))):
+        prev = start
+        for k in range(1, 201):
+            t = 0.5 * k
+            if a < t < b:
+                continue
+            rows.append(SampleRow(start + t, n, 10.0 * (start + t - prev), 10.0,
+                                  10.0 * (start + t - prev), 10.0 * (start + t - prev)))
+            prev = start + t
+    store.add_samples(rid, sorted(rows, key=lambda r: r.t_unix_s))
+    store.heartbeat(rid, start + 100.0)
+    return int(rid)
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    path = tmp_path_factory.mktemp("hole_hover") / "runs.db"
+    with Store(path) as store:
+        rid = _two(store, time.time() - 3600.0)
+    pages = _serve(path)
+    yield {"base": next(pages), "two": rid}
+    next(pages, None)
+
+
+def test_one_domain_s_hole_is_said_on_its_line_while_the_emissions_go_on(
+        browser: Any, two: dict[str, Any]) -> None:
+    _page(browser, two["base"], two["two"])
+    for t in (10.0, 10.2, 10.4, 10.6, 50.2):  # one domain stopped, the other sampled
+        power, carbon = _hover(browser, t)
+        assert carbon[2].endswith(" gCO2eq"), (t, carbon)
+        stopped = "cpu:0" if t < 40 else "gpu:0"
+        assert any(r.startswith(f"{stopped}: no samples from ") for r in power), (t, power)
+    power, carbon = _hover(browser, 35.0)  # both stopped: the time neither was sampled
+    assert carbon[2] == "emissions so far: no samples from 30.0 s to 40.0 s", carbon

@@ -83,21 +83,33 @@ def kept_lost_run_pricing(store: Any, reads: Any, record: Any) -> dict[str, Any]
 def hole_breaks(domains: dict[str, dict[str, list[Any]]], width_s: float,
                 provenance: dict[str, Any]) -> list[int]:
     """The points of the emissions so far (one per bucket of ``width_s`` seconds) that lie
-    inside a hole in the sampling (``timeline_holes.mark_holes``' ``holes`` of a domain
-    counted in the total, as ``provenance`` says: ``domain_provenance``) where no counted
-    domain has a sample: drawn as a break, as the power is, not as a flat line that then
-    jumps by the energy over the hole (the next sample's)."""
+    wholly inside a hole in the sampling of every domain counted in the total
+    (``timeline_holes.mark_holes``' ``holes``; counted as ``provenance`` says:
+    ``domain_provenance``): drawn as a break, as the power is, not as a flat line that
+    then jumps by the energy over the hole (the next sample's). Where one counted domain
+    is still sampled the emissions go on (a bucket between two of its samples is no
+    break, whether or not a sample of it falls inside that bucket)."""
     names = [n for n in domains
              if bool((provenance.get(n) or {}).get("in_total", True))]
-    filled = {b for n in names for b in domains[n].get("b", [])}
-    out: set[int] = set()
-    if width_s <= 0:
+    if width_s <= 0 or not names:
         return []
-    for n in names:
-        for a, b in domains[n].get("holes", []):
-            k = max(0, math.ceil(a / width_s))
-            while (k + 1) * width_s < b:  # the bucket lies wholly inside the hole
-                if k not in filled:
-                    out.add(k)
-                k += 1
-    return sorted(out)
+    filled = {b for n in names for b in domains[n].get("b", [])}  # a sample's own bucket
+    out: list[int] = []
+    for a, b in common_holes([domains[n].get("holes", []) for n in names]):
+        k = max(0, math.ceil(a / width_s))
+        while (k + 1) * width_s < b:  # the bucket lies wholly inside the hole
+            if k not in filled:
+                out.append(k)
+            k += 1
+    return sorted(set(out))
+
+
+def common_holes(holes: list[list[Any]]) -> list[tuple[float, float]]:
+    """The spans inside a hole of every one of the lists ``holes`` (each a domain's
+    ``[start, end]`` pairs): where none of those domains has a sample."""
+    common = [(-math.inf, math.inf)]
+    for spans in holes:
+        mine = sorted((float(a), float(b)) for a, b in spans if float(b) > float(a))
+        common = [(max(a, c), min(b, d)) for a, b in common for c, d in mine
+                  if max(a, c) < min(b, d)]
+    return common

@@ -1,0 +1,74 @@
+"""The emissions so far break only where every domain counted in the total has a hole in
+its sampling: one domain's hole while another counted domain is still sampled (less
+often than a bucket is wide) is no break, where it chopped the curve into dots over the
+whole hole (``server.timeline_emissions.hole_breaks``); a domain left out of the total
+breaks nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wattwise.records.store import SampleRow, Store
+from wattwise.server.data import timeline_payload
+from wattwise.server.timeline_emissions import common_holes
+
+START = 1_800_000_000.0
+
+
+def _times(every: float, end: float, hole: tuple[float, float]) -> list[float]:
+    n = round(end / every)
+    return [every * k for k in range(1, n + 1) if not hole[0] < every * k < hole[1]]
+
+
+def _record(db: Path, domains: dict[str, tuple[list[float], bool]]) -> int:
+    with Store(db) as store:
+        rid = store.create_run(
+            name="multi", started_unix_s=START, host={"hostname": "h"}, hardware={},
+            versions={}, sensors=[{"name": "meter", "domains": [
+                {"name": n, "component": n.split(":")[0], "kind": "measured",
+                 "source": "meter", "in_total": counted}
+                for n, (_, counted) in domains.items()]}])
+        rows = []
+        for n, (times, _) in domains.items():
+            prev = START
+            for t in times:
+                e = 10.0 * (START + t - prev)
+                rows.append(SampleRow(START + t, n, e, 10.0, e, e))
+                prev = START + t
+        store.add_samples(rid, sorted(rows, key=lambda r: r.t_unix_s))
+        store.finish_run(rid, ended_unix_s=START + 100.0, status="finished")
+    return int(rid)
+
+
+def _breaks(db: Path, rid: int) -> list[float]:
+    with Store(db) as store:
+        tl = timeline_payload(store, rid, points=500)
+    em = tl["emissions"]
+    return [em["t_s"][k] for k in em["breaks"]]
+
+
+def test_the_emissions_break_only_where_every_counted_domain_has_a_hole(tmp_path: Path
+                                                                        ) -> None:
+    rid = _record(tmp_path / "r.db", {
+        "cpu:0": (_times(0.5, 100.0, (5.0, 40.0)), True),
+        "gpu:0": (_times(0.5, 100.0, (30.0, 70.0)), True),
+        "dram:0": (_times(0.5, 100.0, (80.0, 95.0)), False),  # not in the total
+    })
+    at = _breaks(tmp_path / "r.db", rid)
+    assert at and min(at) > 30.0 and max(at) <= 40.0, at
+    # every bucket wholly inside 30-40 s: none of them a dot between breaks
+    assert len(at) >= (40.0 - 30.0) / 0.2 - 2
+
+
+def test_one_counted_domain_without_a_hole_breaks_nothing(tmp_path: Path) -> None:
+    rid = _record(tmp_path / "r.db", {
+        "cpu:0": (_times(0.5, 100.0, (5.0, 40.0)), True),
+        "gpu:0": (_times(0.5, 100.0, (0.0, 0.0)), True),
+    })
+    assert _breaks(tmp_path / "r.db", rid) == []
+
+
+def test_common_holes_are_where_every_list_has_one() -> None:
+    assert common_holes([[[5, 40]], [[30, 70], [80, 90]]]) == [(30.0, 40.0)]
+    assert common_holes([[[5, 40]], []]) == []
+    assert common_holes([[[0, 10], [20, 30]], [[5, 25]]]) == [(5.0, 10.0), (20.0, 25.0)]
