@@ -204,3 +204,13 @@ def test_a_tuning_s_latency_ticks_of_a_second_and_more_read_plainly() -> None:
     assert ticks and not any("e+" in t for t in ticks), ticks
     assert any(float(t) >= 1000 for t in ticks), ticks
     assert joules(2e-13) == "200 fJ"
+
+
+def test_a_narrow_0_to_1_quality_is_drawn_over_the_plot_s_height() -> None:
+    # 0.981 to 0.985 was drawn on a 0.95-1.025 axis (a pad of at least 0.05): level points
+    study = Study("mine", "accuracy", "", (
+        _variant("baseline", 0.985, 3e-5), _variant("int8", 0.983, 2e-5),
+        _variant("small", 0.981, 1e-5)))
+    _, points, _, h = _boxes(render_svg(study, max_loss=None))
+    ys = [y for _, y, _ in points]
+    assert max(ys) - min(ys) > 0.6 * (h - 40 - 60), ys  # of the plot's 360 px

@@ -306,7 +306,10 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
     fx, _, _ = _scale(x_lo, x_hi, log, ML, W - MR)
     q_all = [*qs, *([limit] if limit is not None else [])]
     q_lo, q_hi = min(q_all), max(q_all)
-    q_pad = max((q_hi - q_lo) * 0.1, 0.05)
+    # a tenth of the spread either side (a 0-1 accuracy of 0.981 to 0.985 is drawn over
+    # the plot's height, not as a level line on a 0.95-1.025 axis); one alone, a hundredth
+    # of its size (at least 0.05)
+    q_pad = (q_hi - q_lo) * 0.1 if q_hi > q_lo else max(abs(q_hi) * 0.01, 0.05)
     fy, _, _ = _scale(q_lo - q_pad, q_hi + q_pad, False, H - MB, MT)
     front = study.front()
     rec = study.recommend(max_loss, floor)
