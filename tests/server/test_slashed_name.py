@@ -27,6 +27,7 @@ def test_a_name_with_a_slash_is_found_by_name(tmp_path: Path) -> None:
         line = c.get(f"/api/runs/{quoted}/timeline?points=50")
         assert line.status_code == 200 and line.json() == c.get(
             f"/api/runs/{rid}/timeline?points=50").json()
+        assert c.get(f"/api/runs/{quoted}/%74imeline?points=50").json() == line.json()
         assert c.get(f"/api/runs/{quoted}/timeline?points=1").status_code == 422
         missing = c.get("/api/runs/name:no%2Fsuch")
         assert missing.status_code == 404 and "no run named 'no/such'" in missing.json()["error"]

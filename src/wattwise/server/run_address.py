@@ -31,7 +31,7 @@ def run_address(scope: Mapping[str, Any]) -> tuple[str, bool] | None:
     parts = path[len(PREFIX):].split("/")
     if len(parts) == 1:
         return unquote(parts[0]), False
-    if len(parts) == 2 and parts[1] == "timeline":
+    if len(parts) == 2 and unquote(parts[1]) == "timeline":  # "%74imeline" as well
         return unquote(parts[0]), True
     return None
 
