@@ -5,8 +5,9 @@ a bare "—" or another time's value; outside it both show their values. The leg
 follows the cursor as it moves inside the hole (uPlot sets it again only where the point
 under the cursor changes) and as it leaves, by pointer and by keyboard. With two counted
 domains, one domain's hole is said on its own line while the emissions (which the other
-still feeds) go on. Driven through uPlot's cursor, which the pointer and the keyboard
-move; needs what ``test_browser`` needs."""
+still feeds) go on; the compare page says a run's hole beside another run's values.
+Driven through uPlot's cursor, which the pointer and the keyboard move; needs what
+``test_browser`` needs."""
 
 from __future__ import annotations
 
@@ -117,3 +118,16 @@ def test_one_domain_s_hole_is_said_on_its_line_while_the_emissions_go_on(
         assert any(r.startswith(f"{stopped}: no samples from ") for r in power), (t, power)
     power, carbon = _hover(browser, 35.0)  # both stopped: the time neither was sampled
     assert carbon[2] == "emissions so far: no samples from 30.0 s to 40.0 s", carbon
+
+
+def test_the_compare_page_says_a_run_s_hole_beside_another_run_s_values(
+        browser: Any, served: dict[str, Any]) -> None:
+    _open(browser, f"{served['base']}/#/compare/{served['alone']},{served['steady']}",
+          "#chart-compare canvas")
+    values = browser.execute_script(
+        """const u = charts[0];
+           u.setCursor({left: u.valToPos(arguments[0], 'x'), top: 20}, true, true);
+           return [...document.querySelectorAll('#chart-compare .u-legend .u-series .u-value')]
+             .map(e => e.textContent);""", 20.0)
+    # the lone sample after the hole is at 46.1 s; the steady run is sampled throughout
+    assert values[1] == "no samples from 3.60 s to 46.1 s" and values[2] == "6 W", values
