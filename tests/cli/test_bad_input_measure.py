@@ -282,7 +282,7 @@ CASES: list[tuple[list[str], str]] = [
     ],
     (["show", "name:latest", *DB], "no run named 'latest'"),
     (["show", "name:1", *DB], "no run named '1'"),
-    (["show", "name:", *DB], "no run named ''"),
+    (["show", "name:", *DB], "the run reference is blank: give a name after 'name:'"),
     *[([cmd, "dup", *DB], "shared by 2 runs") for cmd in ("show", "export", "report")],
     # databases the views refuse (read-only: nothing is created)
     *[

@@ -24,7 +24,8 @@ def store(tmp_path: Path) -> Store:
 
 @pytest.mark.parametrize("ref, found", [
     (" pad ", " pad "), ("name: pad ", " pad "), ("a b", "a b"), (" a b ", "a b"),
-    ("name:a b ", "a b"), ("name:7", "7"), (" 3 ", "7"), ("latest", "7"),
+    ("name:a b ", "a b"), ("name: a b", "a b"), ("name:7", "7"), (" 3 ", "7"),
+    ("latest", "7"),
 ])
 def test_a_name_is_matched_as_given_then_stripped(store: Store, ref: str, found: str) -> None:
     assert store.get_run(ref).name == found
@@ -36,7 +37,14 @@ def test_a_blank_reference_is_said_to_be_blank(store: Store, ref: str) -> None:
         store.get_run(ref)
 
 
-@pytest.mark.parametrize("ref, said", [("pad", "no run 'pad'"), ("name:", "no run named ''")])
+@pytest.mark.parametrize("ref", ["name:", "name:   ", " name:\t"])
+def test_a_blank_name_is_said_to_be_blank(store: Store, ref: str) -> None:
+    with pytest.raises(BadInput, match=r"^the run reference is blank: give a name after"):
+        store.get_run(ref)
+
+
+@pytest.mark.parametrize("ref, said", [("pad", "no run 'pad'"),
+                                       ("name:nope", "no run named 'nope'")])
 def test_no_such_run_names_what_was_looked_for(store: Store, ref: str, said: str) -> None:
     with pytest.raises(BadInput, match=f"^{said} in "):
         store.get_run(ref)

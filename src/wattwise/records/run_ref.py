@@ -38,7 +38,9 @@ def read_ref(ref: object) -> RunRef:
     by_name = isinstance(ref, str) and text.startswith("name:")
     given = str(ref).lstrip()[len("name:"):] if by_name else str(ref)
     if by_name:
-        text = text[len("name:"):]
+        text = text[len("name:"):].strip()  # "name: a b" finds "a b" as " a b " does
+        if not text:
+            raise BadInput("the run reference is blank: give a name after 'name:'")
     elif not text:
         raise BadInput("the run reference is blank: give an id, a name or 'latest'")
     text = _rows.text(text)
