@@ -131,3 +131,14 @@ def test_the_compare_page_says_a_run_s_hole_beside_another_run_s_values(
              .map(e => e.textContent);""", 20.0)
     # the lone sample after the hole is at 46.1 s; the steady run is sampled throughout
     assert values[1] == "no samples from 3.60 s to 46.1 s" and values[2] == "6 W", values
+
+
+@pytest.mark.parametrize("t, said", [
+    (0.015, "15.00 ms"), (0.5, "0.50 s"), (9.996, "10.0 s"), (72.44, "72.4 s"),
+    (119.96, "2 min 0.0 s"), (252.5, "4 min 12.5 s"), (3599.96, "1 h 0 min 0 s"),
+    (259300.0, "72 h 1 min 40 s"), (-3.5, "-3.50 s")])
+def test_a_hover_time_reads_in_the_unit_its_rounding_stays_in(
+        browser: Any, served: dict[str, Any], t: float, said: str) -> None:
+    if not browser.execute_script("return typeof hoverTime === 'function'"):
+        _page(browser, served["base"], served["resumed"])
+    assert browser.execute_script("return hoverTime(arguments[0])", t) == said
