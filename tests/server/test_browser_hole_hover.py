@@ -75,8 +75,9 @@ def test_outside_a_hole_both_charts_show_their_values(
     assert carbon[2].endswith(" gCO2eq") and abs(float(carbon[0].split()[1]) - t) < 0.15
 
 
-def _two(store: Store, start: float) -> int:
-    """cpu:0 stops 5-40 s, gpu:0 30-70 s (both counted, sampled every 0.5 s)."""
+def _two(store: Store, start: float, stops: tuple[tuple[float, float], ...] = (
+        (5.0, 40.0), (30.0, 70.0))) -> int:
+    """cpu:0 stops 5-40 s, gpu:0 30-70 s (both counted, sampled every 0.5 s to 100 s)."""
     rid = store.create_run(
         name="two", started_unix_s=start, host={"hostname": "lab"}, hardware={},
         versions={"wattwise": "test"}, pid=2**22 + 12,
@@ -84,7 +85,7 @@ def _two(store: Store, start: float) -> int:
             {"name": n, "kind": "measured", "source": "meter", "in_total": True}
             for n in ("cpu:0", "gpu:0")]}])
     rows = []
-    for n, (a, b) in (("cpu:0", (5.0, 40.0)), ("gpu:0", (30.0, 70.0))):
+    for n, (a, b) in zip(("cpu:0", "gpu:0"), stops, strict=True):
         prev = start
         for k in range(1, 201):
             t = 0.5 * k
@@ -103,8 +104,9 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     path = tmp_path_factory.mktemp("hole_hover") / "runs.db"
     with Store(path) as store:
         rid = _two(store, time.time() - 3600.0)
+        late = _two(store, time.time() - 1800.0, ((10.0, 40.0), (0.0, 50.0)))
     pages = _serve(path)
-    yield {"base": next(pages), "two": rid}
+    yield {"base": next(pages), "two": rid, "late": late}
     next(pages, None)
 
 
@@ -142,3 +144,13 @@ def test_a_hover_time_reads_in_the_unit_its_rounding_stays_in(
     if not browser.execute_script("return typeof hoverTime === 'function'"):
         _page(browser, served["base"], served["resumed"])
     assert browser.execute_script("return hoverTime(arguments[0])", t) == said
+
+
+def test_a_domain_not_sampled_yet_says_so_and_the_emissions_break_there(
+        browser: Any, two: dict[str, Any]) -> None:
+    # cpu:0 stops 10-40 s, gpu:0 starts at 50 s: nobody is sampled over 10-40 s
+    _page(browser, two["base"], two["late"])
+    power, carbon = _hover(browser, 25.0)
+    assert power == ["time: 25.0 s", "cpu:0: no samples from 10.0 s to 40.0 s",
+                     "gpu:0: no samples before 50.0 s"], power
+    assert carbon[2] == "emissions so far: no samples from 10.0 s to 40.0 s", carbon

@@ -72,3 +72,22 @@ def test_common_holes_are_where_every_list_has_one() -> None:
     assert common_holes([[[5, 40]], [[30, 70], [80, 90]]]) == [(30.0, 40.0)]
     assert common_holes([[[5, 40]], []]) == []
     assert common_holes([[[0, 10], [20, 30]], [[5, 25]]]) == [(5.0, 10.0), (20.0, 25.0)]
+
+
+def test_a_domain_not_started_yet_or_stopped_is_not_sampled_there(tmp_path: Path) -> None:
+    # cpu stops 10-40 s while gpu has not started (its first sample at 50 s): nobody is
+    # sampled there, so a break, not a flat line then a jump at 40 s
+    late = [t for t in _times(0.5, 100.0, (0.0, 0.0)) if t >= 50.0]
+    rid = _record(tmp_path / "r.db", {"cpu:0": (_times(0.5, 100.0, (10.0, 40.0)), True),
+                                      "gpu:0": (late, True)})
+    at = _breaks(tmp_path / "r.db", rid)
+    assert at and min(at) > 10.0 and max(at) <= 40.0 and len(at) >= 30 / 0.2 - 2, at
+    # gpu stopped at 20 s, cpu stops 50-80 s
+    early = [t for t in _times(0.5, 100.0, (0.0, 0.0)) if t <= 20.0]
+    rid = _record(tmp_path / "s.db", {"cpu:0": (_times(0.5, 100.0, (50.0, 80.0)), True),
+                                      "gpu:0": (early, True)})
+    at = _breaks(tmp_path / "s.db", rid)
+    assert at and min(at) > 50.0 and max(at) <= 80.0, at
+    with Store(tmp_path / "s.db") as store:
+        gpu = timeline_payload(store, rid, points=500)["domains"]["gpu:0"]
+    assert gpu["sampled"] == [0.5, 20.0] and gpu["holes"] == []

@@ -27,6 +27,7 @@ from wattwise.server.row_notes import notes_mark, notes_marks, row_notes
 from wattwise.server.runs_index import own_window
 from wattwise.server.so_far_row import so_far_row
 from wattwise.server.timeline import (
+    DRAWN,
     FAST_SPAN_SQL,
     NUMERIC_SPAN_SQL,
     cumulative_emissions,
@@ -459,8 +460,7 @@ def timeline_payload(
         "end_s": round(end - start, 3),
         "bucket_s": width,
         "samples": samples,
-        "domains": {n: {**{k: d[k] for k in ("t_s", "power_w", "min_w", "max_w", "gap", "holes")},
-                        "begin_s": d["begin_s"][0] if d["begin_s"] else 0.0}
+        "domains": {n: {**{k: d[k] for k in DRAWN}, "begin_s": (d["begin_s"] or [0.0])[0]}
                     for n, d in domains.items()},
         "provenance": provenance,
         "intensity": {"t_s": grid, "g_per_kwh": intensity,

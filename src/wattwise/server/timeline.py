@@ -98,6 +98,11 @@ BUCKETS_SQL = (
 )
 
 
+#: What the timeline's answer gives of each domain ``from_buckets`` made (its points, and
+#: the holes in its sampling and when it was sampled at all, for the charts' hover).
+DRAWN = ("t_s", "power_w", "min_w", "max_w", "gap", "holes", "sampled")
+
+
 def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) -> float:
     """The bucket width that puts a run's samples into at most ``points`` buckets."""
     span = 0.0 if last_unix_s is None else max(0.0, last_unix_s - start_unix_s)
@@ -172,7 +177,8 @@ def from_buckets(
         d = out.setdefault(str(domain), {k: [] for k in
                                          ("t_s", "power_w", "min_w", "max_w", "gap",
                                           "energy_j", "b", "n", "begin_s", "unusable",
-                                          "holes", "after", "after_alive", "same_time")})
+                                          "holes", "sampled", "after", "after_alive",
+                                          "same_time")})
         t1 = float(t_last)
         count = n if isinstance(n, int) and not isinstance(n, bool) else 0
         if len(row) > 11:  # judged sample by sample (``BUCKETS_SQL``'s ``late``)

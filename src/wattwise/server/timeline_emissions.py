@@ -83,25 +83,37 @@ def kept_lost_run_pricing(store: Any, reads: Any, record: Any) -> dict[str, Any]
 def hole_breaks(domains: dict[str, dict[str, list[Any]]], width_s: float,
                 provenance: dict[str, Any]) -> list[int]:
     """The points of the emissions so far (one per bucket of ``width_s`` seconds) that lie
-    wholly inside a hole in the sampling of every domain counted in the total
-    (``timeline_holes.mark_holes``' ``holes``; counted as ``provenance`` says:
-    ``domain_provenance``): drawn as a break, as the power is, not as a flat line that
-    then jumps by the energy over the hole (the next sample's). Where one counted domain
-    is still sampled the emissions go on (a bucket between two of its samples is no
-    break, whether or not a sample of it falls inside that bucket)."""
+    wholly inside a hole in the sampling (``timeline_holes.mark_holes``' ``holes``) where
+    no domain counted in the total (as ``provenance`` says: ``domain_provenance``) is
+    sampled (each in a hole of its own, not started yet or stopped: ``unsampled``): drawn
+    as a break, as the power is, not as a flat line that then jumps by the energy over
+    the hole (the next sample's). Where one counted domain is still sampled the emissions
+    go on (a bucket between two of its samples is no break, whether or not a sample of it
+    falls inside that bucket)."""
     names = [n for n in domains
              if bool((provenance.get(n) or {}).get("in_total", True))]
     if width_s <= 0 or not names:
         return []
     filled = {b for n in names for b in domains[n].get("b", [])}  # a sample's own bucket
     out: list[int] = []
-    for a, b in common_holes([domains[n].get("holes", []) for n in names]):
+    for a, b in common_holes([unsampled(domains[n]) for n in names]
+                             + [[h for n in names for h in domains[n].get("holes", [])]]):
         k = max(0, math.ceil(a / width_s))
         while (k + 1) * width_s < b:  # the bucket lies wholly inside the hole
             if k not in filled:
                 out.append(k)
             k += 1
     return sorted(set(out))
+
+
+def unsampled(d: dict[str, list[Any]]) -> list[list[float]]:
+    """The times a domain has no sample: its holes, and before its first sample and after
+    its last (``mark_holes``' ``sampled``), where it has not started or has stopped."""
+    sampled = d.get("sampled") or []
+    if len(sampled) != 2:
+        return [[-math.inf, math.inf]]
+    return [[-math.inf, float(sampled[0])], *d.get("holes", []),
+            [float(sampled[1]), math.inf]]
 
 
 def common_holes(holes: list[list[Any]]) -> list[tuple[float, float]]:

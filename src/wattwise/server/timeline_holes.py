@@ -80,7 +80,13 @@ def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: flo
     opened (``Span.begin``: its energy over its power), its energy does not cover the
     hole (a sample stamped late), and the point's power is its energy over its own
     interval, not a near-zero average over the hole. ``d["holes"]``: each hole's start
-    and end in seconds from the run's start (``hole_note``)."""
+    and end in seconds from the run's start (``hole_note``); ``d["sampled"]``: its first
+    and last sample's times ([] without any), the time it was sampled at all (a domain
+    started late or stopped early has no hole outside it, and no sample either)."""
+    if spans:
+        first = min(s.t_first if s.t_first is not None else s.t_last for s in spans)
+        d["sampled"] = [round(first - start_unix_s, 3),
+                        round(max(s.t_last for s in spans) - start_unix_s, 3)]
     usual = usual_interval(spans)
     if usual is None:
         return
