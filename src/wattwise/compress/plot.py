@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from wattwise.compress.axis_labels import floor_said, quality_axis, told_apart
 from wattwise.compress.stored import (
     j_per_sample_fault,
     latency_fault,
@@ -196,26 +197,6 @@ def _plain(t: float, digits: int) -> str:
     return f"{t:.{max(digits, whole)}g}"
 
 
-def told_apart(ticks: Sequence[float], label_in: Callable[[float, int], str],
-               least: int, room_px: float | None = None) -> Callable[[float], str]:
-    """Tick labels in the fewest significant digits (``least`` at the least) that write
-    no two ticks alike: a quality axis of 1234.2 to 1235.0 read "1234", "1234", "1235".
-    With ``room_px``, no more digits than keep the widest label within it (or within
-    the widest at ``least`` digits): 1234567890.4 to .9 were cut at the image's edge."""
-    def widest(d: int) -> float:
-        return max((text_width(label_in(t, d), FONT_PX) for t in ticks), default=0.0)
-
-    room = None if room_px is None else max(room_px, widest(least))
-    digits = least
-    for d in range(least, 17):
-        if room is not None and widest(d) > room:
-            break
-        digits = d
-        if len({label_in(t, d) for t in ticks}) == len(set(ticks)):
-            break
-    return lambda t: label_in(t, digits)
-
-
 def _frame(fig: Figure, x_title: str, y_title: str, head: str) -> None:
     """The axes, their titles and the figure's heading, each cut (``fit_width``) to
     the room it has: the heading to the figure's right edge, the titles centred on
@@ -304,29 +285,28 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
     limit = study.floor(max_loss, floor)
     x_lo, x_hi, log = _x_range(es, [s.low for s in shown], [s.high for s in shown])
     fx, _, _ = _scale(x_lo, x_hi, log, ML, W - MR)
-    q_all = [*qs, *([limit] if limit is not None else [])]
-    q_lo, q_hi = min(q_all), max(q_all)
-    # a tenth of the spread either side (a 0-1 accuracy of 0.981 to 0.985 is drawn over
-    # the plot's height, not as a level line on a 0.95-1.025 axis); one alone, a hundredth
-    # of its size (at least 0.05)
-    q_pad = (q_hi - q_lo) * 0.1 if q_hi > q_lo else max(abs(q_hi) * 0.01, 0.05)
-    fy, _, _ = _scale(q_lo - q_pad, q_hi + q_pad, False, H - MB, MT)
+    qa = quality_axis(qs, limit, Y_LABEL_ROOM)
+    fy, _, _ = _scale(qa.lo, qa.hi, False, H - MB, MT)
     front = study.front()
     rec = study.recommend(max_loss, floor)
     kind = ok[0].bench.kind if ok[0].bench is not None else "energy"
     fig = Figure(W, H, f"{study.task}: {study.quality_name} vs energy per sample")
     add = fig.items.append
     _frame(fig, f"energy per sample ({'log scale; ' if log else ''}{kind})",
-           _axis_label(study), f"{study.task}: Pareto front")
+           _axis_label(study) + (f", {qa.offset}" if qa.offset else ""),
+           f"{study.task}: Pareto front")
     x_ticks = nice_ticks(x_lo, x_hi, log)
     fig.items.extend(x_axis(x_ticks, fx, H - MB, joules_tick(x_ticks, log)))
-    q_ticks = nice_ticks(q_lo - q_pad, q_hi + q_pad, False)
-    fig.items.extend(y_axis(q_ticks, fy, ML, W - MR,
-                            told_apart(q_ticks, lambda t, d: f"{t:.{d}g}", 4, Y_LABEL_ROOM)))
-    if limit is not None:
+    fig.items.extend(y_axis(qa.ticks, fy, ML, W - MR, qa.label))
+    if limit is not None and qa.floor_on_axis:
         y = fy(limit)
         add(Line(ML, y, W - MR, y, "#c33", "5,4", cls="floor"))
-        add(Text(W - MR + 4, y + 4, f"floor {limit:.4g}", fill="#c33"))
+        add(Text(W - MR + 4, y + 4, f"floor {floor_said(limit, qs)}", fill="#c33"))
+    elif limit is not None:  # far from every point: said at the axis's edge
+        below = limit < qa.lo
+        add(Text(W - MR + 4, H - MB if below else MT + 8,
+                 f"floor {floor_said(limit, qs)} ({'below' if below else 'above'})",
+                 fill="#c33"))
     if len(front) > 1:
         add(Poly(tuple((fx(v.energy_j_per_sample), fy(v.quality)) for v in front), "#1f77b4",
                  cls="front"))

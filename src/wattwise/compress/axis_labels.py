@@ -1,0 +1,127 @@
+"""Tick labels a Pareto front or tune frontier can be read by: in as few digits as tell
+the ticks apart (``told_apart``), and the quality axis (``quality_axis``), whose range
+keeps the points apart however close their qualities are, and whose labels, where their
+digits cannot be told apart in the margin, read as offsets from a base its title gives.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from wattwise._finite import told_apart as two_apart
+from wattwise.errors import BadInput
+from wattwise.plot.figure import FONT_PX, nice_ticks
+from wattwise.plot.text_width import text_width
+
+#: Qualities closer than this share of their size are one quality drawn level (float
+#: noise: 0.1 + 0.2 against 0.3 was drawn over the plot's whole height).
+SAME_QUALITY = 1e-9
+#: Qualities past this size cannot be drawn (their spread overflows a float).
+MAX_QUALITY = 1e300
+
+
+def told_apart(ticks: Sequence[float], label_in: Callable[[float, int], str],
+               least: int, room_px: float | None = None) -> Callable[[float], str]:
+    """Tick labels in the fewest significant digits (``least`` at the least) that write
+    no two ticks alike: a quality axis of 1234.2 to 1235.0 read "1234", "1234", "1235".
+    With ``room_px``, no more digits than keep the widest label within it (or within
+    the widest at ``least`` digits): 1234567890.4 to .9 were cut at the image's edge."""
+    def widest(d: int) -> float:
+        return max((text_width(label_in(t, d), FONT_PX) for t in ticks), default=0.0)
+
+    room = None if room_px is None else max(room_px, widest(least))
+    digits = least
+    for d in range(least, 17):
+        if room is not None and widest(d) > room:
+            break
+        digits = d
+        if len({label_in(t, d) for t in ticks}) == len(set(ticks)):
+            break
+    return lambda t: label_in(t, digits)
+
+
+@dataclass(frozen=True)
+class QualityAxis:
+    """A quality axis: its range, ticks and their labels, whether the quality floor lies
+    on it (one far from every point is said at the axis's edge, not drawn by stretching
+    the axis until the points lie level), and the base the labels are offsets from
+    (``offset``, what the axis's title adds: "each tick + 0.98123"; None: they read as
+    they are)."""
+
+    lo: float
+    hi: float
+    ticks: list[float]
+    label: Callable[[float], str]
+    floor_on_axis: bool
+    offset: str | None
+
+
+def quality_axis(qs: Sequence[float], floor: float | None, room_px: float) -> QualityAxis:
+    """The axis for qualities ``qs`` and a quality ``floor``: a tenth of their spread either
+    side (one quality alone, or several within ``SAME_QUALITY`` of it, a hundredth of its
+    size and at least 0.05), the floor on it where it lies within one spread of the points.
+    BadInput for a quality past ``MAX_QUALITY``."""
+    top = max(abs(q) for q in [*qs, *([floor] if floor is not None else [])])
+    if not math.isfinite(top) or top > MAX_QUALITY:
+        raise BadInput(f"nothing to plot: a quality past ±{MAX_QUALITY:g} cannot be drawn")
+    lo, hi = min(qs), max(qs)
+    if hi - lo <= top * SAME_QUALITY or hi - lo < 1e-300:  # float noise, or denormals
+        lo = hi = (lo + hi) / 2
+    alone = max(abs(hi) * 0.01, 0.05)
+    reach = hi - lo if hi > lo else alone
+    on_axis = floor is not None and lo - reach <= floor <= hi + reach
+    if on_axis and floor is not None:
+        lo, hi = min(lo, floor), max(hi, floor)
+    pad = (hi - lo) * 0.1 if hi > lo else alone
+    ticks = nice_ticks(lo - pad, hi + pad, False)
+    label = told_apart(ticks, lambda t, d: f"{t:.{d}g}", 4, room_px)
+    offset = None
+    if len({label(t) for t in ticks}) < len(set(ticks)):
+        label, offset = _offsets(ticks, room_px)
+    return QualityAxis(lo - pad, hi + pad, ticks, label, on_axis, offset)
+
+
+def _offsets(ticks: Sequence[float], room_px: float) -> tuple[Callable[[float], str], str]:
+    """Labels as offsets from the first tick ("+0", "+0.25", "+0.5"), or where those
+    cannot be told apart in the margin or need an exponent, in a power of ten of the
+    step ("+0", "+5", "+10" for 1e-06), each in the digits that write it to a thousandth
+    of a step, and what they add to ("each tick + 0.98123", "each tick × 1e-06 +
+    0.98123"), the base in as many digits as it needs: used where the ticks' own digits
+    cannot be told apart within the margin (0.98121 to 0.98127 read "0.9812" 5 times)."""
+    base = ticks[0]
+    step = min((b - a for a, b in itertools.pairwise(ticks) if b > a), default=1.0)
+    said = _exact(base, step)
+    said = f"({said})" if said.startswith("-") else said
+    rel = [t - base for t in ticks]
+    plain = told_apart(rel, lambda t, d: f"{t:+.{d}g}", _digits(rel, step), room_px)
+    labels = [plain(t) for t in rel]
+    if len(set(labels)) == len(set(rel)) and not any("e" in x for x in labels):
+        return (lambda t: plain(t - base)), f"each tick + {said}"
+    scale = 10.0 ** math.floor(math.log10(step))
+    scaled = [t / scale for t in rel]
+    label = told_apart(scaled, lambda t, d: f"{t:+.{d}g}", _digits(scaled, step / scale),
+                       room_px)
+    return (lambda t: label((t - base) / scale)), f"each tick × {scale:g} + {said}"
+
+
+def _exact(v: float, step: float) -> str:
+    """``v`` in the fewest significant digits that write it to a thousandth of ``step``."""
+    return next((f"{v:.{k}g}" for k in range(1, 18)
+                 if abs(float(f"{v:.{k}g}") - v) <= step * 1e-3), repr(v))
+
+
+def _digits(values: Sequence[float], step: float) -> int:
+    """The significant digits that write each of ``values`` to a thousandth of ``step``
+    ("+0.25", never "+0.2")."""
+    return max((len(_exact(v, step).lstrip("+-").replace(".", "").lstrip("0")) or 1
+                for v in values), default=1)
+
+
+def floor_said(floor: float, qs: Sequence[float]) -> str:
+    """The quality floor in 4 significant digits, or as many as tell it from the nearest
+    quality (a floor 1 below 123456.7 read "1.235e+05", as the points do)."""
+    near = min(qs, key=lambda q: abs(q - floor))
+    return f"{floor:.4g}" if f"{floor:.4g}" != f"{near:.4g}" else two_apart(floor, near)[0]
