@@ -46,10 +46,31 @@ def test_a_far_floor_is_said_at_the_edge_and_the_points_keep_the_height() -> Non
     assert 'class="floor"' not in svg  # no line: it is off the axis
 
 
-def test_a_near_floor_is_drawn_on_the_axis() -> None:
-    svg = render_svg(_study(97.22, 96.94, 95.83), max_loss=1.0)
+@pytest.mark.parametrize("qs, floor", [
+    ((97.22, 96.94, 95.83), "floor 96.22"),
+    ((96.89, 96.67, 96.45), "floor 95.89"),  # digits-mlp: 0.56 below a spread of 0.44
+])
+def test_a_near_floor_is_drawn_on_the_axis(qs: tuple[float, ...], floor: str) -> None:
+    svg = render_svg(_study(*qs), max_loss=1.0)
     _, texts = _read(svg)
-    assert 'class="floor"' in svg and "floor 96.22" in texts, texts
+    assert 'class="floor"' in svg and floor in texts, texts
+
+
+def test_a_far_floor_leaves_the_points_apart_and_on_the_image() -> None:
+    # a floor of -1e9 was taken into the float-noise rule: 0.5-0.9 drawn on 0.65-0.75,
+    # points at y = 940 and -500 of a 460 px image
+    svg = render_svg(_study(0.9, 0.7, 0.5), max_loss=None, floor=-1e9)
+    _, points, _, h = _boxes(svg)
+    ys = [y for _, y, _ in points]
+    assert all(0 <= y <= h for y in ys) and max(ys) - min(ys) > 0.6 * PLOT_H, ys
+    assert "floor -1e+09 (below)" in _read(svg)[1]
+
+
+def test_a_long_quality_name_keeps_the_offset_s_base() -> None:
+    study = Study("mine", "a quality with a very long name " * 4, "points", (
+        _variant("baseline", 0.98125, 2e-5), _variant("int8", 0.98123, 1e-5)))
+    title = next(t for t in _read(render_svg(study, max_loss=None))[1] if "quality" in t)
+    assert title.endswith(", each tick × 1e-06 + 0.98123") and "…" in title, title
 
 
 @pytest.mark.parametrize("qs, title", [
@@ -84,8 +105,10 @@ def test_float_noise_is_one_quality_drawn_level(qs: tuple[float, ...]) -> None:
 def test_a_quality_no_figure_can_draw_is_refused() -> None:
     with pytest.raises(BadInput, match="a quality past"):
         render_svg(_study(1.7e308, -1.7e308), max_loss=None)
+    with pytest.raises(BadInput, match="a quality floor past"):
+        render_svg(_study(0.9, 0.8), max_loss=None, floor=-1e301)
 
 
 def test_a_floor_is_written_apart_from_the_quality_beside_it() -> None:
-    assert floor_said(123455.7, [123456.7, 123456.9]) == "123456"
+    assert floor_said(123455.7, [123456.7, 123456.9]) == "123455.7"
     assert floor_said(96.22, [97.22]) == "96.22"

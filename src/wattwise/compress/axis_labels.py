@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from wattwise._finite import told_apart as two_apart
 from wattwise.errors import BadInput
 from wattwise.plot.figure import FONT_PX, nice_ticks
 from wattwise.plot.text_width import text_width
@@ -21,6 +20,10 @@ from wattwise.plot.text_width import text_width
 SAME_QUALITY = 1e-9
 #: Qualities past this size cannot be drawn (their spread overflows a float).
 MAX_QUALITY = 1e300
+#: A quality floor is drawn on the axis where the points' spread keeps at least a fifth
+#: of it (digits-mlp's floor 0.78 below a spread of 0.44); one farther is written at the
+#: axis's edge (a 0-1 accuracy's floor of -0.015 left its points level).
+FLOOR_REACH = 5.0
 
 
 def told_apart(ticks: Sequence[float], label_in: Callable[[float, int], str],
@@ -61,17 +64,20 @@ class QualityAxis:
 
 def quality_axis(qs: Sequence[float], floor: float | None, room_px: float) -> QualityAxis:
     """The axis for qualities ``qs`` and a quality ``floor``: a tenth of their spread either
-    side (one quality alone, or several within ``SAME_QUALITY`` of it, a hundredth of its
-    size and at least 0.05), the floor on it where it lies within one spread of the points.
-    BadInput for a quality past ``MAX_QUALITY``."""
-    top = max(abs(q) for q in [*qs, *([floor] if floor is not None else [])])
-    if not math.isfinite(top) or top > MAX_QUALITY:
-        raise BadInput(f"nothing to plot: a quality past ±{MAX_QUALITY:g} cannot be drawn")
+    side (one quality alone, or several within ``SAME_QUALITY`` of their own size, a
+    hundredth of its size and at least 0.05), the floor on it where the points keep at
+    least ``1 / FLOOR_REACH`` of the axis with it. BadInput for a quality or floor past
+    ``MAX_QUALITY``."""
+    for what, values in (("quality", qs), ("quality floor", [floor] if floor is not None
+                                             else [])):
+        if any(not math.isfinite(v) or abs(v) > MAX_QUALITY for v in values):
+            raise BadInput(f"nothing to plot: a {what} past ±{MAX_QUALITY:g} cannot be drawn")
     lo, hi = min(qs), max(qs)
+    top = max(abs(lo), abs(hi))  # the points' own size: a far floor is no measure of noise
     if hi - lo <= top * SAME_QUALITY or hi - lo < 1e-300:  # float noise, or denormals
         lo = hi = (lo + hi) / 2
     alone = max(abs(hi) * 0.01, 0.05)
-    reach = hi - lo if hi > lo else alone
+    reach = (hi - lo if hi > lo else alone) * (FLOOR_REACH - 1)
     on_axis = floor is not None and lo - reach <= floor <= hi + reach
     if on_axis and floor is not None:
         lo, hi = min(lo, floor), max(hi, floor)
@@ -121,7 +127,12 @@ def _digits(values: Sequence[float], step: float) -> int:
 
 
 def floor_said(floor: float, qs: Sequence[float]) -> str:
-    """The quality floor in 4 significant digits, or as many as tell it from the nearest
-    quality (a floor 1 below 123456.7 read "1.235e+05", as the points do)."""
+    """The quality floor in 4 significant digits, or as many more as tell it from the
+    nearest quality and write it to a hundredth of its distance from it (a floor 1 below
+    123456.7 read "1.235e+05", as the points do; then "123456" for 123455.7)."""
     near = min(qs, key=lambda q: abs(q - floor))
-    return f"{floor:.4g}" if f"{floor:.4g}" != f"{near:.4g}" else two_apart(floor, near)[0]
+    for k in range(4, 18):
+        said = f"{floor:.{k}g}"
+        if said != f"{near:.{k}g}" and abs(float(said) - floor) <= abs(floor - near) / 100:
+            return said
+    return repr(floor)

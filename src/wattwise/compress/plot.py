@@ -197,16 +197,20 @@ def _plain(t: float, digits: int) -> str:
     return f"{t:.{max(digits, whole)}g}"
 
 
-def _frame(fig: Figure, x_title: str, y_title: str, head: str) -> None:
+def _frame(fig: Figure, x_title: str, y_title: str, head: str, y_kept: str = "") -> None:
     """The axes, their titles and the figure's heading, each cut (``fit_width``) to
     the room it has: the heading to the figure's right edge, the titles centred on
-    their axes to what stays inside the image."""
+    their axes to what stays inside the image; ``y_kept`` ends the y title whole, the
+    title cut before it (the base of offset tick labels, never lost to a long name)."""
     add = fig.items.append
     add(Line(ML, H - MB, W - MR, H - MB))
     add(Line(ML, MT, ML, H - MB))
     x_mid, y_mid = (ML + W - MR) / 2, (MT + H - MB) / 2
     add(Text(x_mid, H - 15, _fit(x_title, 2 * min(x_mid, W - x_mid) - 8), "middle"))
-    add(Text(18, y_mid, _fit(y_title, 2 * min(y_mid, H - y_mid) - 8), "middle", rotate=-90))
+    room = 2 * min(y_mid, H - y_mid) - 8
+    kept = _fit(y_kept, room)
+    add(Text(18, y_mid, _fit(y_title, room - text_width(kept, FONT_PX)) + kept, "middle",
+             rotate=-90))
     add(Text(ML, 22, _fit(head, W - ML - 4, bold=True), bold=True))
 
 
@@ -293,8 +297,8 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
     fig = Figure(W, H, f"{study.task}: {study.quality_name} vs energy per sample")
     add = fig.items.append
     _frame(fig, f"energy per sample ({'log scale; ' if log else ''}{kind})",
-           _axis_label(study) + (f", {qa.offset}" if qa.offset else ""),
-           f"{study.task}: Pareto front")
+           _axis_label(study), f"{study.task}: Pareto front",
+           f", {qa.offset}" if qa.offset else "")
     x_ticks = nice_ticks(x_lo, x_hi, log)
     fig.items.extend(x_axis(x_ticks, fx, H - MB, joules_tick(x_ticks, log)))
     fig.items.extend(y_axis(qa.ticks, fy, ML, W - MR, qa.label))
