@@ -105,8 +105,9 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     with Store(path) as store:
         rid = _two(store, time.time() - 3600.0)
         late = _two(store, time.time() - 1800.0, ((10.0, 40.0), (0.0, 50.0)))
+        stopped = _two(store, time.time() - 900.0, ((30.0, 101.0), (50.0, 80.0)))
     pages = _serve(path)
-    yield {"base": next(pages), "two": rid, "late": late}
+    yield {"base": next(pages), "two": rid, "late": late, "stopped": stopped}
     next(pages, None)
 
 
@@ -136,7 +137,8 @@ def test_the_compare_page_says_a_run_s_hole_beside_another_run_s_values(
 
 
 @pytest.mark.parametrize("t, said", [
-    (0.015, "15.00 ms"), (0.5, "0.50 s"), (9.996, "10.0 s"), (72.44, "72.4 s"),
+    (0.015, "15.00 ms"), (0.099996, "0.10 s"), (0.5, "0.50 s"), (9.996, "10.0 s"),
+    (72.44, "72.4 s"),
     (119.96, "2 min 0.0 s"), (252.5, "4 min 12.5 s"), (3599.96, "1 h 0 min 0 s"),
     (259300.0, "72 h 1 min 40 s"), (-3.5, "-3.50 s")])
 def test_a_hover_time_reads_in_the_unit_its_rounding_stays_in(
@@ -154,3 +156,14 @@ def test_a_domain_not_sampled_yet_says_so_and_the_emissions_break_there(
     assert power == ["time: 25.0 s", "cpu:0: no samples from 10.0 s to 40.0 s",
                      "gpu:0: no samples before 50.0 s"], power
     assert carbon[2] == "emissions so far: no samples from 10.0 s to 40.0 s", carbon
+
+
+def test_a_stopped_domain_says_so_outside_any_hole_too(
+        browser: Any, two: dict[str, Any]) -> None:
+    # cpu:0 stops at 30 s; gpu:0 has a hole 50-80 s: cpu read 10 W at 40 s and 90 s
+    _page(browser, two["base"], two["stopped"])
+    for t in (40.0, 60.0, 90.0):
+        power, _ = _hover(browser, t)
+        assert power[1] == "cpu:0: no samples after 30.0 s", (t, power)
+    power, _ = _hover(browser, 20.0)
+    assert power[1] == "cpu:0: 10 W", power
