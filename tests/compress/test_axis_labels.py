@@ -112,3 +112,21 @@ def test_a_quality_no_figure_can_draw_is_refused() -> None:
 def test_a_floor_is_written_apart_from_the_quality_beside_it() -> None:
     assert floor_said(123455.7, [123456.7, 123456.9]) == "123455.7"
     assert floor_said(96.22, [97.22]) == "96.22"
+
+
+def test_a_floor_within_the_points_noise_is_among_them() -> None:
+    # 0.5 and 0.5 + 1e-15 with a floor 4e-16 above 0.5: the axis shrank to the noise
+    svg = render_svg(_study(0.5, 0.5 + 1e-15), max_loss=None, floor=0.5 + 4e-16)
+    _, points, _, h = _boxes(svg)
+    assert all(0 <= y <= h for _, y, _ in points), points
+    assert max(y for _, y, _ in points) - min(y for _, y, _ in points) < 1.0
+    assert floor_said(0.3, [0.1 + 0.2]) == "0.3"
+    assert floor_said(97.11111187934875, [97.11111187934875]) == "97.11"
+
+
+def test_offsets_at_the_12th_digit_are_whole_steps() -> None:
+    # 0.980000000001 to .003: a subtraction's rounding read "+5.0004", "+9.9998"
+    ticks, texts = _read(render_svg(_study(0.980000000003, 0.980000000002, 0.980000000001),
+                                    max_loss=None))
+    assert ticks == ["+0", "+5", "+10", "+15", "+20"], ticks
+    assert "accuracy, each tick × 1e-13 + 0.980000000001" in texts, texts

@@ -16,8 +16,9 @@ from wattwise.plot.figure import FONT_PX, nice_ticks
 from wattwise.plot.text_width import text_width
 
 #: Qualities closer than this share of their size are one quality drawn level (float
-#: noise: 0.1 + 0.2 against 0.3 was drawn over the plot's whole height).
-SAME_QUALITY = 1e-9
+#: noise, about 4,500 steps of a float: 0.1 + 0.2 against 0.3 was drawn over the plot's
+#: whole height; a floor 1 below a quality of 1e9 is a floor apart).
+SAME_QUALITY = 1e-12
 #: Qualities past this size cannot be drawn (their spread overflows a float).
 MAX_QUALITY = 1e300
 #: A quality floor is drawn on the axis where the points' spread keeps at least a fifth
@@ -74,13 +75,12 @@ def quality_axis(qs: Sequence[float], floor: float | None, room_px: float) -> Qu
             raise BadInput(f"nothing to plot: a {what} past ±{MAX_QUALITY:g} cannot be drawn")
     lo, hi = min(qs), max(qs)
     top = max(abs(lo), abs(hi))  # the points' own size: a far floor is no measure of noise
-    if hi - lo <= top * SAME_QUALITY or hi - lo < 1e-300:  # float noise, or denormals
-        lo = hi = (lo + hi) / 2
+    lo, hi = _unless_noise(lo, hi, top)
     alone = max(abs(hi) * 0.01, 0.05)
     reach = (hi - lo if hi > lo else alone) * (FLOOR_REACH - 1)
     on_axis = floor is not None and lo - reach <= floor <= hi + reach
-    if on_axis and floor is not None:
-        lo, hi = min(lo, floor), max(hi, floor)
+    if on_axis and floor is not None:  # a floor within the points' noise is among them
+        lo, hi = _unless_noise(min(lo, floor), max(hi, floor), top)
     pad = (hi - lo) * 0.1 if hi > lo else alone
     ticks = nice_ticks(lo - pad, hi + pad, False)
     label = told_apart(ticks, lambda t, d: f"{t:.{d}g}", 4, room_px)
@@ -90,27 +90,47 @@ def quality_axis(qs: Sequence[float], floor: float | None, room_px: float) -> Qu
     return QualityAxis(lo - pad, hi + pad, ticks, label, on_axis, offset)
 
 
+def _unless_noise(lo: float, hi: float, top: float) -> tuple[float, float]:
+    """``lo`` and ``hi``, or their middle twice where they lie within ``SAME_QUALITY`` of
+    the points' size ``top`` (float noise, or denormals): one quality, drawn level."""
+    if hi - lo <= top * SAME_QUALITY or hi - lo < 1e-300:
+        return (lo + hi) / 2, (lo + hi) / 2
+    return lo, hi
+
+
 def _offsets(ticks: Sequence[float], room_px: float) -> tuple[Callable[[float], str], str]:
-    """Labels as offsets from the first tick ("+0", "+0.25", "+0.5"), or where those
-    cannot be told apart in the margin or need an exponent, in a power of ten of the
-    step ("+0", "+5", "+10" for 1e-06), each in the digits that write it to a thousandth
-    of a step, and what they add to ("each tick + 0.98123", "each tick × 1e-06 +
-    0.98123"), the base in as many digits as it needs: used where the ticks' own digits
-    cannot be told apart within the margin (0.98121 to 0.98127 read "0.9812" 5 times)."""
+    """Labels as offsets from the first tick ("+0", "+0.25", "+0.5"), or where those are
+    wider than the margin or need an exponent, in a power of ten of the step ("+0", "+5",
+    "+10" for 1e-06), each a whole number of steps written exactly (never "+5.0004" from
+    a subtraction's rounding), and what they add to ("each tick + 0.98123", "each tick
+    × 1e-06 + 0.98123"), the base in as many digits as it needs: used where the ticks' own
+    digits cannot be told apart within the margin (0.98121 to 0.98127 read "0.9812")."""
     base = ticks[0]
-    step = min((b - a for a, b in itertools.pairwise(ticks) if b > a), default=1.0)
+    raw = min((b - a for a, b in itertools.pairwise(ticks) if b > a), default=1.0)
+    scale = 10.0 ** math.floor(math.log10(raw))
+    m = round(raw / scale * 2) / 2  # the step in scales: 1, 2, 2.5 or 5
+    step = m * scale
     said = _exact(base, step)
     said = f"({said})" if said.startswith("-") else said
-    rel = [t - base for t in ticks]
-    plain = told_apart(rel, lambda t, d: f"{t:+.{d}g}", _digits(rel, step), room_px)
-    labels = [plain(t) for t in rel]
-    if len(set(labels)) == len(set(rel)) and not any("e" in x for x in labels):
-        return (lambda t: plain(t - base)), f"each tick + {said}"
-    scale = 10.0 ** math.floor(math.log10(step))
-    scaled = [t / scale for t in rel]
-    label = told_apart(scaled, lambda t, d: f"{t:+.{d}g}", _digits(scaled, step / scale),
-                       room_px)
-    return (lambda t: label((t - base) / scale)), f"each tick × {scale:g} + {said}"
+
+    def units(t: float) -> float:  # the offset in scales, a whole number of steps
+        return round((t - base) / step) * m
+
+    def plain(t: float) -> str:
+        return _signed(units(t) * scale, step)
+
+    labels = [plain(t) for t in ticks]
+    if not any("e" in x for x in labels) and \
+            max(text_width(x, FONT_PX) for x in labels) <= room_px:
+        return plain, f"each tick + {said}"
+    return (lambda t: _signed(units(t), m)), f"each tick × {scale:g} + {said}"
+
+
+def _signed(v: float, step: float) -> str:
+    """``v`` with its sign, in the fewest decimals that write it to a thousandth of
+    ``step``, never with an exponent ("+0", "+0.25", "+10", "-5")."""
+    return next((f"{v:+.{d}f}" for d in range(18)
+                 if abs(float(f"{v:.{d}f}") - v) <= step * 1e-3), f"{v:+.17f}")
 
 
 def _exact(v: float, step: float) -> str:
@@ -119,18 +139,13 @@ def _exact(v: float, step: float) -> str:
                  if abs(float(f"{v:.{k}g}") - v) <= step * 1e-3), repr(v))
 
 
-def _digits(values: Sequence[float], step: float) -> int:
-    """The significant digits that write each of ``values`` to a thousandth of ``step``
-    ("+0.25", never "+0.2")."""
-    return max((len(_exact(v, step).lstrip("+-").replace(".", "").lstrip("0")) or 1
-                for v in values), default=1)
-
-
 def floor_said(floor: float, qs: Sequence[float]) -> str:
     """The quality floor in 4 significant digits, or as many more as tell it from the
     nearest quality and write it to a hundredth of its distance from it (a floor 1 below
     123456.7 read "1.235e+05", as the points do; then "123456" for 123455.7)."""
     near = min(qs, key=lambda q: abs(q - floor))
+    if abs(floor - near) <= max(abs(near), abs(floor)) * SAME_QUALITY:  # the same quality
+        return f"{floor:.4g}"
     for k in range(4, 18):
         said = f"{floor:.{k}g}"
         if said != f"{near:.{k}g}" and abs(float(said) - floor) <= abs(floor - near) / 100:
