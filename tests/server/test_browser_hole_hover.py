@@ -76,7 +76,7 @@ def test_outside_a_hole_both_charts_show_their_values(
 
 
 def _two(store: Store, start: float, stops: tuple[tuple[float, float], ...] = (
-        (5.0, 40.0), (30.0, 70.0))) -> int:
+        (5.0, 40.0), (30.0, 70.0)), apart: float = 0.0) -> int:
     """cpu:0 stops 5-40 s, gpu:0 30-70 s (both counted, sampled every 0.5 s to 100 s)."""
     rid = store.create_run(
         name="two", started_unix_s=start, host={"hostname": "lab"}, hardware={},
@@ -85,10 +85,10 @@ def _two(store: Store, start: float, stops: tuple[tuple[float, float], ...] = (
             {"name": n, "kind": "measured", "source": "meter", "in_total": True}
             for n in ("cpu:0", "gpu:0")]}])
     rows = []
-    for n, (a, b) in zip(("cpu:0", "gpu:0"), stops, strict=True):
+    for j, (n, (a, b)) in enumerate(zip(("cpu:0", "gpu:0"), stops, strict=True)):
         prev = start
         for k in range(1, 201):
-            t = 0.5 * k
+            t = 0.5 * k + j * apart  # gpu read ``apart`` s after cpu
             if a < t < b:
                 continue
             rows.append(SampleRow(start + t, n, 10.0 * (start + t - prev), 10.0,
@@ -106,8 +106,10 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         rid = _two(store, time.time() - 3600.0)
         late = _two(store, time.time() - 1800.0, ((10.0, 40.0), (0.0, 50.0)))
         stopped = _two(store, time.time() - 900.0, ((30.0, 101.0), (50.0, 80.0)))
+        apart = _two(store, time.time() - 600.0, ((0.0, 0.0), (0.0, 0.0)), apart=0.003)
     pages = _serve(path)
-    yield {"base": next(pages), "two": rid, "late": late, "stopped": stopped}
+    yield {"base": next(pages), "two": rid, "late": late, "stopped": stopped,
+           "apart": apart}
     next(pages, None)
 
 
@@ -167,3 +169,26 @@ def test_a_stopped_domain_says_so_outside_any_hole_too(
         assert power[1] == "cpu:0: no samples after 30.0 s", (t, power)
     power, _ = _hover(browser, 20.0)
     assert power[1] == "cpu:0: 10 W", power
+
+
+def test_domains_read_a_few_ms_apart_are_both_sampled_at_the_ends(
+        browser: Any, two: dict[str, Any]) -> None:
+    # gpu read 3 ms after cpu: at the last point cpu said "no samples after 100 s"
+    _page(browser, two["base"], two["apart"])
+    for t in (0.5, 100.0):
+        power, _ = _hover(browser, t)
+        assert power[1:] == ["cpu:0: 10 W", "gpu:0: 10 W"], (t, power)
+
+
+def test_the_compare_page_sums_only_the_domains_sampled_then(
+        browser: Any, two: dict[str, Any]) -> None:
+    # late: gpu starts at 50 s (its 10 W was added from 0 s); stopped: cpu stops at 30 s
+    # (the run's line ended there, while gpu went on to 100 s)
+    _open(browser, f"{two['base']}/#/compare/{two['late']},{two['stopped']}",
+          "#chart-compare canvas")
+    read = """const u = charts[0];
+        u.setCursor({left: u.valToPos(arguments[0], 'x'), top: 20}, true, true);
+        return [...document.querySelectorAll('#chart-compare .u-legend .u-series .u-value')]
+          .map(e => e.textContent);"""
+    assert browser.execute_script(read, 5.0)[1:] == ["10 W", "20 W"]
+    assert browser.execute_script(read, 90.0)[1:] == ["20 W", "10 W"]
