@@ -13,6 +13,7 @@ import pytest
 
 from tests.compress.test_plot import SVG, _boxes, _variant
 from wattwise.compress.axis_labels import floor_said, quality_axis
+from wattwise.compress.figure import Text
 from wattwise.compress.plot import render_svg
 from wattwise.compress.study import Study
 from wattwise.errors import BadInput
@@ -130,3 +131,22 @@ def test_offsets_at_the_12th_digit_are_whole_steps() -> None:
                                     max_loss=None))
     assert ticks == ["+0", "+5", "+10", "+15", "+20"], ticks
     assert "accuracy, each tick × 1e-13 + 0.980000000001" in texts, texts
+
+
+@pytest.mark.parametrize("floor", [0.5 + 1.2e-12, 0.5 - 0.9e-12])
+def test_a_floor_a_few_noises_from_level_points_keeps_them_on_the_image(floor: float) -> None:
+    # qualities 4e-13 apart (one quality) with a floor 1e-12 off: the axis ended at the
+    # floor around the points' middle, and a point was drawn at y = 518 of 460
+    svg = render_svg(_study(0.5, 0.5 + 4e-13), max_loss=None, floor=floor)
+    _, points, _, h = _boxes(svg)
+    assert all(40 <= y <= h - 60 for _, y, _ in points), points
+
+
+@pytest.mark.parametrize("q", [1.2345678e-5, 1.2345678e-200])
+def test_a_floor_label_stays_inside_the_image(q: float) -> None:
+    svg = render_svg(_study(q, q * 0.999), max_loss=None, floor=q * (1 - 1e-11))
+    for t in ET.fromstring(svg).iter(f"{SVG}text"):
+        if (t.text or "").startswith("floor"):
+            box = Text(float(t.get("x", 0)), float(t.get("y", 0)), t.text or "",
+                       t.get("text-anchor", "start")).box()
+            assert box[2] <= 720, (t.text, box)

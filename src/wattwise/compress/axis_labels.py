@@ -73,14 +73,15 @@ def quality_axis(qs: Sequence[float], floor: float | None, room_px: float) -> Qu
                                              else [])):
         if any(not math.isfinite(v) or abs(v) > MAX_QUALITY for v in values):
             raise BadInput(f"nothing to plot: a {what} past ±{MAX_QUALITY:g} cannot be drawn")
-    lo, hi = min(qs), max(qs)
-    top = max(abs(lo), abs(hi))  # the points' own size: a far floor is no measure of noise
-    lo, hi = _unless_noise(lo, hi, top)
+    first, last = min(qs), max(qs)
+    top = max(abs(first), abs(last))  # the points' own size: a far floor is no measure
+    lo, hi = _unless_noise(first, last, top)
     alone = max(abs(hi) * 0.01, 0.05)
     reach = (hi - lo if hi > lo else alone) * (FLOOR_REACH - 1)
     on_axis = floor is not None and lo - reach <= floor <= hi + reach
-    if on_axis and floor is not None:  # a floor within the points' noise is among them
-        lo, hi = _unless_noise(min(lo, floor), max(hi, floor), top)
+    if on_axis and floor is not None:  # a floor within the points' noise is among them;
+        # else the axis holds every point as drawn (each at its own quality) and the floor
+        lo, hi = _unless_noise(min(first, floor), max(last, floor), top)
     pad = (hi - lo) * 0.1 if hi > lo else alone
     ticks = nice_ticks(lo - pad, hi + pad, False)
     label = told_apart(ticks, lambda t, d: f"{t:.{d}g}", 4, room_px)

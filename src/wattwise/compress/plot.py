@@ -305,12 +305,13 @@ def layout(study: Study, max_loss: float | None = 1.0, floor: float | None = Non
     if limit is not None and qa.floor_on_axis:
         y = fy(limit)
         add(Line(ML, y, W - MR, y, "#c33", "5,4", cls="floor"))
-        add(Text(W - MR + 4, y + 4, f"floor {floor_said(limit, qs)}", fill="#c33"))
+        add(Text(W - MR + 4, y + 4, _fit(f"floor {floor_said(limit, qs)}", MR - 8),
+                 fill="#c33"))
     elif limit is not None:  # far from every point: said at the axis's edge
         below = limit < qa.lo
         add(Text(W - MR + 4, H - MB if below else MT + 8,
-                 f"floor {floor_said(limit, qs)} ({'below' if below else 'above'})",
-                 fill="#c33"))
+                 _fit(f"floor {floor_said(limit, qs)} ({'below' if below else 'above'})",
+                      MR - 8), fill="#c33"))
     if len(front) > 1:
         add(Poly(tuple((fx(v.energy_j_per_sample), fy(v.quality)) for v in front), "#1f77b4",
                  cls="front"))
