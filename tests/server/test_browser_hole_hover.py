@@ -76,8 +76,10 @@ def test_outside_a_hole_both_charts_show_their_values(
 
 
 def _two(store: Store, start: float, stops: tuple[tuple[float, float], ...] = (
-        (5.0, 40.0), (30.0, 70.0)), apart: float = 0.0) -> int:
-    """cpu:0 stops 5-40 s, gpu:0 30-70 s (both counted, sampled every 0.5 s to 100 s)."""
+        (5.0, 40.0), (30.0, 70.0)), apart: float = 0.0, since_start: bool = True) -> int:
+    """cpu:0 stops 5-40 s, gpu:0 30-70 s (both counted, sampled every 0.5 s to 100 s, at
+    10 W); each domain's first sample holds the energy since the run's start, or with
+    ``since_start`` False only since 0.5 s before it (a domain started late)."""
     rid = store.create_run(
         name="two", started_unix_s=start, host={"hostname": "lab"}, hardware={},
         versions={"wattwise": "test"}, pid=2**22 + 12,
@@ -86,13 +88,14 @@ def _two(store: Store, start: float, stops: tuple[tuple[float, float], ...] = (
             for n in ("cpu:0", "gpu:0")]}])
     rows = []
     for j, (n, (a, b)) in enumerate(zip(("cpu:0", "gpu:0"), stops, strict=True)):
-        prev = start
+        prev = None if not since_start else start
         for k in range(1, 201):
             t = 0.5 * k + j * apart  # gpu read ``apart`` s after cpu
             if a < t < b:
                 continue
-            rows.append(SampleRow(start + t, n, 10.0 * (start + t - prev), 10.0,
-                                  10.0 * (start + t - prev), 10.0 * (start + t - prev)))
+            since = start + t - 0.5 if prev is None else prev
+            rows.append(SampleRow(start + t, n, 10.0 * (start + t - since), 10.0,
+                                  10.0 * (start + t - since), 10.0 * (start + t - since)))
             prev = start + t
     store.add_samples(rid, sorted(rows, key=lambda r: r.t_unix_s))
     store.heartbeat(rid, start + 100.0)
@@ -107,9 +110,11 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         late = _two(store, time.time() - 1800.0, ((10.0, 40.0), (0.0, 50.0)))
         stopped = _two(store, time.time() - 900.0, ((30.0, 101.0), (50.0, 80.0)))
         apart = _two(store, time.time() - 600.0, ((0.0, 0.0), (0.0, 0.0)), apart=0.003)
+        fresh = _two(store, time.time() - 300.0, ((10.0, 40.0), (0.0, 50.0)),
+                     since_start=False)
     pages = _serve(path)
     yield {"base": next(pages), "two": rid, "late": late, "stopped": stopped,
-           "apart": apart}
+           "apart": apart, "fresh": fresh}
     next(pages, None)
 
 
@@ -182,13 +187,16 @@ def test_domains_read_a_few_ms_apart_are_both_sampled_at_the_ends(
 
 def test_the_compare_page_sums_only_the_domains_sampled_then(
         browser: Any, two: dict[str, Any]) -> None:
-    # late: gpu starts at 50 s (its 10 W was added from 0 s); stopped: cpu stops at 30 s
-    # (the run's line ended there, while gpu went on to 100 s)
-    _open(browser, f"{two['base']}/#/compare/{two['late']},{two['stopped']}",
+    # fresh: gpu starts at 50 s, its energy from 49.5 s (its 10 W was added from 0 s);
+    # late: gpu's first sample holds 500 J since the start (10 W over 0-50 s: summed, as
+    # the run's total counts it); stopped: cpu stops at 30 s (the run's line ended
+    # there, while gpu went on to 100 s)
+    _open(browser, f"{two['base']}/#/compare/{two['fresh']},{two['late']},{two['stopped']}",
           "#chart-compare canvas")
     read = """const u = charts[0];
         u.setCursor({left: u.valToPos(arguments[0], 'x'), top: 20}, true, true);
         return [...document.querySelectorAll('#chart-compare .u-legend .u-series .u-value')]
           .map(e => e.textContent);"""
-    assert browser.execute_script(read, 5.0)[1:] == ["10 W", "20 W"]
-    assert browser.execute_script(read, 90.0)[1:] == ["20 W", "10 W"]
+    assert browser.execute_script(read, 5.0)[1:] == ["10 W", "20 W", "20 W"]
+    assert browser.execute_script(read, 90.0)[1:] == ["20 W", "20 W", "10 W"]
+    assert browser.execute_script(read, 100.0)[1:] == ["20 W", "20 W", "10 W"]  # the end
