@@ -48,3 +48,23 @@ def test_a_blank_name_is_said_to_be_blank(store: Store, ref: str) -> None:
 def test_no_such_run_names_what_was_looked_for(store: Store, ref: str, said: str) -> None:
     with pytest.raises(BadInput, match=f"^{said} in "):
         store.get_run(ref)
+
+
+@pytest.mark.parametrize(("ref", "code", "said"), [
+    ("name:", 400, "give a name after 'name:'"),
+    ("name:%20%20", 400, "give a name after 'name:'"),
+    ("%20", 400, "give an id, a name or 'latest'"),
+    ("name:nobody", 404, "no run named 'nobody'"),
+])
+def test_the_api_answers_a_blank_reference_400_and_a_missing_run_404(
+        tmp_path: Path, ref: str, code: int, said: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from wattwise.server.app import create_app
+
+    Store(tmp_path / "r.db").create_run(name="a", started_unix_s=1.8e9, host={},
+                                        hardware={}, versions={}, sensors=[])
+    with TestClient(create_app(tmp_path / "r.db"), base_url="http://127.0.0.1") as c:
+        for path in (f"/api/runs/{ref}", f"/api/runs/{ref}/timeline"):
+            got = c.get(path)
+            assert got.status_code == code and said in got.json()["error"], (path, got.text)

@@ -20,6 +20,7 @@ import math
 from typing import Any
 
 from wattwise._finite import finite_float as _finite
+from wattwise.server.timeline_holes import HOLE_MIN_S
 
 #: The points the run page asks its timeline for (``/api/runs/ID/timeline``'s default):
 #: the holes it draws are those every output counts.
@@ -76,9 +77,19 @@ def hole_notes(store: Any, record: Any) -> list[str]:
     if int(count) > SUMMED_AT_ONCE:
         if not _may_hold_hole(store, record, rid, start, first, last):
             return []
-    elif not _far_apart(store, rid):
+    elif not _far_apart(store, rid) and _edges(record, start, first, last) <= HOLE_MIN_S:
         return []
     return _summed_hole_note(store, record, int(count), last)
+
+
+def _edges(record: Any, start: float, first: float, last: float) -> float:
+    """The longer of the stretches without a sample at the run's start and before its
+    recorded end (0 where it has none, or is running): one longer than the shortest hole
+    and a bucket is drawn as a hole (``server.timeline_holes.mark_edges``)."""
+    ended = _finite(getattr(record, "ended_unix_s", None))
+    tail = 0.0 if ended is None or getattr(record, "status", None) == "running" \
+        else ended - last
+    return max(first - start, tail, 0.0)
 
 
 #: The longest interval between two samples of one domain of run ?1, in time order
@@ -94,8 +105,6 @@ def _far_apart(store: Any, rid: int) -> bool:
     interval and ``HOLE_MIN_S`` more), so where none is, summing the buckets (tens of ms
     in Python for a few thousand samples) finds none. Every time is a number here (the
     run's first and last are)."""
-    from wattwise.server.timeline_holes import HOLE_MIN_S
-
     longest = store._read(_LONGEST_SQL, (rid,))[0][0]
     return longest is not None and not float(longest) <= HOLE_MIN_S
 
@@ -107,7 +116,6 @@ def _may_hold_hole(store: Any, record: Any, rid: int, start: float, first: float
     narrowest width and than ``HOLE_MIN_S``, so cells of half that find it."""
     from wattwise.carbon.sample_energy import timeline_end
     from wattwise.server.timeline import bucket_width
-    from wattwise.server.timeline_holes import HOLE_MIN_S
 
     end, _alive = timeline_end(record, store._read)
     ended = _finite(getattr(record, "ended_unix_s", None))
@@ -116,6 +124,8 @@ def _may_hold_hole(store: Any, record: Any, rid: int, start: float, first: float
     if end is not None:  # the width once samples after the end are left out
         width = min(width, bucket_width(start, end, TIMELINE_POINTS))
     cell = max(width, HOLE_MIN_S) / 2
+    if _edges(record, start, first, last) > max(width, HOLE_MIN_S):
+        return True  # a stretch at its start or end that may be one (``mark_edges``)
     cells = math.floor((last - first) / cell) + 1
     named = _named_domains(record)
     if cells > MAX_CELLS:
@@ -152,9 +162,9 @@ def _summed_hole_note(store: Any, record: Any, samples: int, last: float | None
     """``hole_note`` of the run's ``samples`` (the last at ``last``) summed into buckets as
     the page's timeline sums them (``server.data.timeline_payload``: ``drawn_buckets``)."""
     from wattwise.server.timeline import drawn_buckets
-    from wattwise.server.timeline_holes import hole_note
+    from wattwise.server.timeline_holes import edge_note, hole_note
 
     _width, domains, _end = drawn_buckets(_Reads(store._read), record, last, samples,
                                           TIMELINE_POINTS)
-    return hole_note(domains)
+    return hole_note(domains) + edge_note(domains)
 

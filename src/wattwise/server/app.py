@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
-from wattwise.errors import BadInput, NoSuchRun, StoreError
+from wattwise.errors import BadInput, NoSuchRun, NotARunRef, StoreError
 from wattwise.records.damaged_file import changed_error
 from wattwise.records.read_wait import ARRIVED
 from wattwise.records.rows import text as _storable
@@ -202,7 +202,8 @@ def create_app(
                 runs_db.holds_run, ref):  # read half copied over: the file holds it now
             return JSONResponse({"error": _storable(changed_error(runs_db.path))},
                                 status_code=503)
-        return JSONResponse({"error": _storable(exc)}, status_code=404)
+        return JSONResponse({"error": _storable(exc)},
+                            status_code=400 if isinstance(exc, NotARunRef) else 404)
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:

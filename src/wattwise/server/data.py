@@ -28,11 +28,10 @@ from wattwise.server.runs_index import own_window
 from wattwise.server.so_far_row import so_far_row
 from wattwise.server.timeline import (
     DRAWN,
-    FAST_SPAN_SQL,
-    NUMERIC_SPAN_SQL,
     cumulative_emissions,
     drawn_buckets,
     intensity_buckets,
+    sample_span,
     skipped_note,
     steps_of,
     time_notes,
@@ -418,14 +417,7 @@ def timeline_payload(
                   for n, p in prov.items()}
     start = record.started_unix_s
     with _reading(store, reads) as r:
-        span = r.rows(FAST_SPAN_SQL, (record.id,))[0]
-        if not (_finite(span[1]) is not None and _finite(span[2]) is not None):
-            # a time stored as text, a blob or an infinity sorts first or last: only then
-            # walk every sample to count them (a million samples: about a second)
-            span = r.rows(NUMERIC_SPAN_SQL, (record.id,))[0]
-            samples, last, skipped = int(span[0]), _finite(span[1]), int(span[2])
-        else:
-            samples, last, skipped = int(span[0]), _finite(span[2]), 0
+        samples, last, skipped = sample_span(r, record.id)
         width, domains, end = drawn_buckets(r, record, last, samples, points)
     damaged = unusable_note(domains, lambda n: bool(prov.get(n, {}).get("in_total", True)))
     # a sample before the run's recorded start (a clock stepped back, a damaged row) is
@@ -466,8 +458,8 @@ def timeline_payload(
         "intensity": {"t_s": grid, "g_per_kwh": intensity,
                       "zone": em.get("zone"), "source": em.get("source")}
         if has_intensity else None,
-        "emissions": {"t_s": grid, "cumulative_g": cumulative,
-                      "by_intensity": has_intensity, "breaks": hole_breaks(domains, width, prov)}
+        "emissions": {"t_s": grid, "cumulative_g": cumulative, "by_intensity": has_intensity,
+                      "breaks": hole_breaks(domains, width, prov, count)}
         if cumulative is not None else None,
         "steps": steps_of(store.steps(record.id), start, run_span(record)),
     })

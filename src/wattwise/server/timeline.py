@@ -46,7 +46,7 @@ from wattwise.plot.run import ML, MR, W, time_span
 from wattwise.records.rows import text as rows_text
 from wattwise.records.sample_sums import USABLE_E
 from wattwise.records.stored_energy import summed_energy_note
-from wattwise.server.timeline_holes import Span, hole_note, mark_holes
+from wattwise.server.timeline_holes import Span, edge_note, hole_note, mark_edges, mark_holes
 
 #: The bucket of the samples too far before the run's start for an integer bucket
 #: (``BUCKETS_SQL``): still before it, so counted as those are (``time_notes``).
@@ -100,7 +100,7 @@ BUCKETS_SQL = (
 
 #: What the timeline's answer gives of each domain ``from_buckets`` made (its points, and
 #: the holes in its sampling and when it was sampled at all, for the charts' hover).
-DRAWN = ("t_s", "power_w", "min_w", "max_w", "gap", "holes", "sampled")
+DRAWN = ("t_s", "power_w", "min_w", "max_w", "gap", "holes", "sampled", "edges")
 
 
 def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) -> float:
@@ -112,7 +112,7 @@ def bucket_width(start_unix_s: float, last_unix_s: float | None, points: int) ->
 
 def from_buckets(
     rows: Iterable[Sequence[Any]], start_unix_s: float, end_unix_s: float | None = None,
-    *, alive: bool = False,
+    *, alive: bool = False, shortest: dict[str, float] | None = None,
 ) -> dict[str, dict[str, list[Any]]]:
     """``{domain: {"t_s", "power_w", "min_w", "max_w", "gap", "begin_s", "energy_j", "b",
     "n", "unusable"}}``.
@@ -158,6 +158,9 @@ def from_buckets(
     A bucket whose last time is not a finite number (a sample stored with a text or
     infinite time, which SQLite sorts after every number) is left out: such a sample
     has no place on a time axis. ``numeric_span_sql`` counts them for a note.
+
+    ``shortest``: each domain's shortest hole where the whole run's is known
+    (``mark_holes``), for a stretch of the run (``server.timeline_range``).
     """
     rows = [r for r in rows if _finite(r[3]) is not None
             and not isinstance(r[1], bool) and isinstance(r[1], int)]
@@ -223,7 +226,7 @@ def from_buckets(
         d["max_w"].append(None if broken else _finite(hi))
         d["gap"].append(bool(gap))
     for name, d in out.items():
-        mark_holes(d, spans.get(name, []), start_unix_s)
+        mark_holes(d, spans.get(name, []), start_unix_s, (shortest or {}).get(name))
     return out
 
 
@@ -232,7 +235,8 @@ def time_notes(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
     before the run's recorded start, in the words ``wattwise report`` gives it
     (``before_start_note``), those after its end or after it was last known alive
     (``after_end_note``, ``after_alive_note``), those sharing one time stamp, and the
-    holes between them (``hole_note``); [] where none is."""
+    holes between them (``hole_note``) and at the run's start and end (``edge_note``); []
+    where none is."""
     before = drawn = 0
     for d in domains.values():
         for b, n in zip(d["b"], d["n"], strict=True):
@@ -243,7 +247,7 @@ def time_notes(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
     return ([] if not before else [before_start_note(before, every=not drawn)]) + \
         ([] if not after else [after_end_note(after)]) + \
         ([] if not alive else [after_alive_note(alive)]) + \
-        ([] if not same else [same_time_note(same)]) + hole_note(domains)
+        ([] if not same else [same_time_note(same)]) + hole_note(domains) + edge_note(domains)
 
 
 def drawn_end(domains: dict[str, dict[str, list[Any]]], start_unix_s: float,
@@ -285,6 +289,11 @@ def drawn_buckets(reads: Any, record: Any, last_unix_s: float | None, samples: i
         width = bucket_width(start, max(end, kept), points)
         domains = from_buckets(reads.buckets(record.id, start, width, samples, cut, epoch),
                                start, end, alive=alive)
+    # the stretch before its end without a sample, for a run that ended (a live one's
+    # samples may still come, a lost one's heartbeat is not when it stopped sampling)
+    ended = None if alive or end is None or getattr(record, "status", None) == "running" \
+        else end - start
+    mark_edges(domains, width, ended)
     return width, domains, drawn_end(domains, start, end, span)
 
 
@@ -304,6 +313,18 @@ NUMERIC_SPAN_SQL = (
     "     AND abs(t_unix_s) <= 1.7976931348623157e308) THEN 1 END)"
     " FROM samples WHERE run_id = ?"
 )
+
+def sample_span(reads: Any, run_id: int) -> tuple[int, float | None, int]:
+    """A run's samples, the last finite time among them and how many have a time that is
+    not a finite number (``reads``: ``server._sql.Reads``). A time stored as text, a blob
+    or an infinity sorts first or last: only then is every sample walked to count them (a
+    million samples: about a second)."""
+    span = reads.rows(FAST_SPAN_SQL, (run_id,))[0]
+    if _finite(span[1]) is not None and _finite(span[2]) is not None:
+        return int(span[0]), _finite(span[2]), 0
+    span = reads.rows(NUMERIC_SPAN_SQL, (run_id,))[0]
+    return int(span[0]), _finite(span[1]), int(span[2])
+
 
 #: The note a timeline carries where samples with a time that is not a finite number were
 #: left out, as every output gives it (``carbon.stored_times.unplaced_notes``).

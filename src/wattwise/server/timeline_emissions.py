@@ -81,9 +81,10 @@ def kept_lost_run_pricing(store: Any, reads: Any, record: Any) -> dict[str, Any]
 
 
 def hole_breaks(domains: dict[str, dict[str, list[Any]]], width_s: float,
-                provenance: dict[str, Any]) -> list[int]:
-    """The points of the emissions so far (one per bucket of ``width_s`` seconds) that lie
-    wholly inside a hole in the sampling (``timeline_holes.mark_holes``' ``holes``) where
+                provenance: dict[str, Any], count: int) -> list[int]:
+    """The points of the emissions so far (one per bucket of ``width_s`` seconds, ``count``
+    of them) that lie wholly inside a hole in the sampling (``timeline_holes.mark_holes``'
+    ``holes``, and ``mark_edges``' ``edges`` at the run's start and end) where
     no domain counted in the total (as ``provenance`` says: ``domain_provenance``) is
     sampled (each in a hole of its own, not started yet or stopped: ``unsampled``): drawn
     as a break, as the power is, not as a flat line that then jumps by the energy over
@@ -97,9 +98,10 @@ def hole_breaks(domains: dict[str, dict[str, list[Any]]], width_s: float,
     filled = {b for n in names for b in domains[n].get("b", [])}  # a sample's own bucket
     out: list[int] = []
     for a, b in common_holes([unsampled(domains[n]) for n in names]
-                             + [[h for n in names for h in domains[n].get("holes", [])]]):
+                             + [[h for n in names for k in ("holes", "edges")
+                                 for h in domains[n].get(k, [])]]):
         k = max(0, math.ceil(a / width_s))
-        while (k + 1) * width_s < b:  # the bucket lies wholly inside the hole
+        while (k + 1) * width_s < b and k < count:  # the bucket wholly inside the hole
             if k not in filled:
                 out.append(k)
             k += 1

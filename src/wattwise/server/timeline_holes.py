@@ -67,7 +67,8 @@ def usual_interval(spans: Sequence[Span]) -> float | None:
     return weighted[-1][0]
 
 
-def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: float) -> None:
+def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: float,
+               shortest: float | None = None) -> None:
     """Break a domain's line (``from_buckets``' lists ``d``) at each hole in its sampling
     that the timeline can show: an interval between two samples longer than
     ``HOLE_TIMES`` its usual interval (``usual_interval``) and ``HOLE_MIN_S`` more, that
@@ -82,15 +83,21 @@ def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: flo
     interval, not a near-zero average over the hole. ``d["holes"]``: each hole's start
     and end in seconds from the run's start (``hole_note``); ``d["sampled"]``: its first
     and last sample's times ([] without any), the time it was sampled at all (a domain
-    started late or stopped early has no hole outside it, and no sample either)."""
+    started late or stopped early has no hole outside it, and no sample either).
+    ``shortest``: the shortest hole, where the whole run's is known (a stretch of it,
+    ``server.timeline_range``, may hold too few samples to tell its usual interval)."""
     if spans:
         first = min(s.t_first if s.t_first is not None else s.t_last for s in spans)
         d["sampled"] = [round(first - start_unix_s, 3),
                         round(max(s.t_last for s in spans) - start_unix_s, 3)]
     usual = usual_interval(spans)
-    if usual is None:
+    if shortest is not None:
+        longer = shortest
+    elif usual is not None:
+        longer = max(HOLE_TIMES * usual, usual + HOLE_MIN_S)
+    else:
         return
-    longer = max(HOLE_TIMES * usual, usual + HOLE_MIN_S)
+    d["hole_s"] = [longer]  # the shortest hole it can have, for ``mark_edges``
     holes = [(s.at, s.t_prev - start_unix_s, s.t_first - start_unix_s)
              for k, s in enumerate(spans)
              if k and s.t_prev is not None and s.t_first is not None and not s.broken
@@ -108,6 +115,60 @@ def mark_holes(d: dict[str, list[Any]], spans: Sequence[Span], start_unix_s: flo
     d["holes"] = [[round(a, 3), round(b, 3)] for _, a, b in holes]
 
 
+def mark_edges(domains: dict[str, dict[str, list[Any]]], width_s: float,
+               end_s: float | None) -> None:
+    """Give every domain ``edges``: the stretches at the run's start (from 0 s) and before
+    its recorded end (``end_s`` from its start; None for a run without one, whose samples
+    may still come) where no domain has a sample, each longer than the shortest hole any
+    domain can have (``mark_holes``' ``hole_s``) and than a bucket (``width_s``, as a hole
+    leaves one empty). The first sample comes one interval after the start and the last
+    as the run stops, so a longer stretch is the recorder not running (a sensor slow to
+    open, a recorder stopped before the run was): drawn as a hole, and said
+    (``edge_note``), not as emissions of 0 g over it."""
+    sampled = [d["sampled"] for d in domains.values() if len(d.get("sampled") or []) == 2]
+    limits = [float(d["hole_s"][0]) for d in domains.values() if d.get("hole_s")]
+    edges: list[list[float]] = []
+    if sampled and limits:
+        longer = max(min(limits), width_s)
+        first, last = min(float(s[0]) for s in sampled), max(float(s[1]) for s in sampled)
+        if first > longer:
+            edges.append([0.0, first])
+        if end_s is not None and last >= 0 and end_s - last > longer:
+            edges.append([last, round(end_s, 3)])
+    for d in domains.values():
+        d["edges"] = [list(e) for e in edges]
+
+
+def edge_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
+    """The notes on the stretches ``mark_edges`` found at a run's start and end, [] without
+    any. At the start, the first sample's energy covers the stretch where its interval
+    began at the run's start (or its start is not known: the timeline draws it so);
+    otherwise the energy before that interval is not recorded, and the note says from when
+    it is."""
+    edges = next((d["edges"] for d in domains.values() if d.get("edges")), [])
+    notes: list[str] = []
+    for a, b in edges:
+        if a <= 0:
+            first = [d for d in domains.values() if (d.get("sampled") or [None])[0] == b]
+            began = min((float((d.get("begin_s") or [0.0])[0]) for d in first), default=0.0)
+            held = "the first sample's energy covers it" if began <= 0 else \
+                f"the first sample's energy covers it from {_said(began)}; none is" \
+                " recorded before"
+            notes.append(f"no sample in the run's first {_said(b)} (the recorder did not"
+                         f" run; drawn as a break): {held}")
+        else:
+            notes.append(f"no sample in the run's last {_said(b - a)}, after {_said(a)}"
+                         " (the recorder did not run; drawn as a break): no energy is"
+                         " recorded there")
+    return notes
+
+
+def _said(seconds: float) -> str:
+    """A length of time as the hole notes write it: 3 figures in s, min or h."""
+    return f"{seconds:.3g} s" if seconds < 120 else f"{seconds / 60:.3g} min" \
+        if seconds < 7200 else f"{seconds / 3600:.3g} h"
+
+
 def hole_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
     """The note on the holes ``mark_holes`` broke the lines at, [] without any: holes of
     several domains that overlap in time are one (a recorder stopped leaves one in each
@@ -121,8 +182,7 @@ def hole_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
         count += a >= end
         end = max(end, b) if a < end else b
         longest = max(longest, b - a)
-    size = f"{longest:.3g} s" if longest < 120 else f"{longest / 60:.3g} min" \
-        if longest < 7200 else f"{longest / 3600:.3g} h"
+    size = _said(longest)
     holes = "1 hole in the sampling of" if count == 1 else \
         f"{count:,} holes in the sampling of up to"
     drawn = "drawn as a break; the energy over it is the next sample's" if count == 1 \

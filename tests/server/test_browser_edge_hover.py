@@ -1,0 +1,55 @@
+"""A run whose first sample came 60 s in and whose last came 60 s before it ended, in a
+real browser: hovering either stretch, both charts read the cursor's time and say that no
+sample covers it, and the emissions so far are not drawn at 0 g over the start as if
+measured. Needs what ``test_browser`` needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.server.test_browser import _HOW, _MISSING, _serve
+from tests.server.test_browser import browser as browser  # the fixture
+from tests.server.test_browser_hole_hover import _hover, _page
+from tests.server.test_timeline_unsampled_edges import _every, _run
+
+pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
+
+
+@pytest.fixture(scope="module")
+def edged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    path = tmp_path_factory.mktemp("edge_hover") / "runs.db"
+    rid = _run(path, _every(0.5, 60.0, 70.0), ended=130.0)
+    pages = _serve(path)
+    yield {"base": next(pages), "run": rid}
+    next(pages, None)
+
+
+@pytest.mark.parametrize(("t", "said", "hole"), [
+    (1.0, "1.00 s", "no samples before 60.0 s"),
+    (30.0, "30.0 s", "no samples before 60.0 s"),
+    (100.0, "100.0 s", "no samples from 70.0 s to 2 min 10.0 s"),
+])
+@pytest.mark.parametrize("chart", [0, 1], ids=["power", "carbon"])
+def test_both_charts_say_the_stretch_without_samples(
+        browser: Any, edged: dict[str, Any], t: float, said: str, hole: str,
+        chart: int) -> None:
+    _page(browser, edged["base"], edged["run"])
+    power, carbon = _hover(browser, t, chart)
+    assert power == [f"time: {said}", f"cpu:model: {hole}", f"memory:model: {hole}"], power
+    assert carbon[0] == f"time: {said}" and carbon[-1] == f"emissions so far: {hole}", carbon
+
+
+def test_the_emissions_are_not_drawn_over_the_start(browser: Any,
+                                                    edged: dict[str, Any]) -> None:
+    _page(browser, edged["base"], edged["run"])
+    drawn = browser.execute_script(
+        "const u = charts[1]; const ys = u.data[u.data.length - 1];"
+        " return u.data[0].map((t, k) => [t, ys[k]]);")
+    before = [y for t, y in drawn if t < 59.0]
+    assert before and all(y is None for y in before), before[:5]
+    assert any(y is not None for t, y in drawn if t >= 60.0)
+    power, _ = _hover(browser, 65.0)  # sampled: values again
+    assert power[1].startswith("cpu:model: ") and power[1].endswith(" W"), power
