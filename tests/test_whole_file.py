@@ -82,3 +82,34 @@ def test_the_temporary_file_names_its_writer(tmp_path: Path) -> None:
 
 def test_a_folder_that_cannot_be_listed_is_not_an_error(tmp_path: Path) -> None:
     assert sweep_stale_parts(str(tmp_path / "missing")) == []
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_a_terminated_write_takes_its_part_file_with_it(tmp_path: Path, sig: str) -> None:
+    import signal
+
+    target = tmp_path / "out.json"
+    target.write_text("kept")
+    code = (
+        "import os, signal, sys, time\n"
+        "from wattwise.whole_file import whole_file\n"
+        "with whole_file(sys.argv[1]) as out:\n"
+        "    out.write('half')\n"
+        f"    os.kill(os.getpid(), signal.{sig})\n"
+        "    time.sleep(10)\n"
+    )
+    got = subprocess.run([sys.executable, "-c", code, str(target)], timeout=30,
+                         capture_output=True, text=True)
+    assert got.returncode == 128 + getattr(signal, sig), got
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no .part left
+    assert target.read_text() == "kept"
+    # the handlers it set are put back: a later signal kills as the program left it
+    after = (
+        "import os, signal, sys\n"
+        "from wattwise.whole_file import write_whole\n"
+        "write_whole(sys.argv[1], 'x')\n"
+        f"print(signal.getsignal(signal.{sig}) is signal.SIG_DFL)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", after, str(target)], timeout=30,
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out

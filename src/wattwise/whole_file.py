@@ -78,11 +78,16 @@ def whole_file(path: Any, binary: bool = False) -> Iterator[Any]:
 
     What a rename does that a plain write did not: the file is a new one, so another
     name of the old one (a hard link) keeps the old text, and its owner is the writer
-    (its mode is kept). A process ended by a signal Python does not turn into an
-    exception (SIGTERM, SIGHUP, SIGKILL) leaves its part file for the sweep."""
+    (its mode is kept). While it is written, SIGTERM and SIGHUP (where the program left
+    them to kill it) end the process through an exception instead
+    (``measure.run_signals``: exit status 128 + the signal's number, as a shell reports
+    a process killed so), so its part file goes with it; SIGKILL leaves it for the
+    sweep."""
     import os
     import stat
     import tempfile
+
+    from wattwise.measure.run_signals import FinalisingSignals
 
     target = os.path.realpath(os.path.expanduser(str(path)))
     try:
@@ -102,6 +107,8 @@ def whole_file(path: Any, binary: bool = False) -> Iterator[Any]:
                 target, "w", encoding="utf-8", errors="backslashreplace") as out:
             yield out
         return
+    signals = FinalisingSignals()
+    signals.install()
     try:
         with (os.fdopen(fd, "wb") if binary else
               os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace")) as out:
@@ -112,6 +119,8 @@ def whole_file(path: Any, binary: bool = False) -> Iterator[Any]:
         with suppress(OSError):
             os.unlink(tmp)
         raise
+    finally:
+        signals.restore()
 
 
 def write_whole(path: Any, data: str | bytes) -> None:

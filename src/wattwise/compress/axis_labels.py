@@ -1,5 +1,5 @@
 """Tick labels a Pareto front or tune frontier can be read by: in as few digits as tell
-the ticks apart (``told_apart``), and the quality axis (``quality_axis``), whose range
+the ticks apart (``distinct_ticks``), and the quality axis (``quality_axis``), whose range
 keeps the points apart however close their qualities are, and whose labels, where their
 digits cannot be told apart in the margin, read as offsets from a base its title gives.
 """
@@ -27,7 +27,7 @@ MAX_QUALITY = 1e300
 FLOOR_REACH = 5.0
 
 
-def told_apart(ticks: Sequence[float], label_in: Callable[[float, int], str],
+def distinct_ticks(ticks: Sequence[float], label_in: Callable[[float, int], str],
                least: int, room_px: float | None = None) -> Callable[[float], str]:
     """Tick labels in the fewest significant digits (``least`` at the least) that write
     no two ticks alike: a quality axis of 1234.2 to 1235.0 read "1234", "1234", "1235".
@@ -84,7 +84,7 @@ def quality_axis(qs: Sequence[float], floor: float | None, room_px: float) -> Qu
         lo, hi = _unless_noise(min(first, floor), max(last, floor), top)
     pad = (hi - lo) * 0.1 if hi > lo else alone
     ticks = nice_ticks(lo - pad, hi + pad, False)
-    label = told_apart(ticks, lambda t, d: f"{t:.{d}g}", 4, room_px)
+    label = distinct_ticks(ticks, lambda t, d: f"{t:.{d}g}", 4, room_px)
     offset = None
     if len({label(t) for t in ticks}) < len(set(ticks)):
         label, offset = _offsets(ticks, room_px)

@@ -16,7 +16,7 @@ import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from wattwise.compress.axis_labels import floor_said, quality_axis, told_apart
+from wattwise.compress.axis_labels import distinct_ticks, floor_said, quality_axis
 from wattwise.compress.stored import (
     j_per_sample_fault,
     latency_fault,
@@ -182,7 +182,7 @@ def joules_tick(ticks: Sequence[float], log: bool,
         scale, name = _prefix(t if log else top)
         return f"{t / scale:.{digits}g} {name}"
 
-    return told_apart(ticks, label_in, 3, room_px)
+    return distinct_ticks(ticks, label_in, 3, room_px)
 
 
 #: How wide a y tick label may grow to be told apart from its neighbours, in px: it ends
@@ -446,7 +446,7 @@ def tune_layout(result: dict[str, object]) -> Figure:
            f"energy per sample ({'log scale; ' if y_log else ''}{kind})",
            f"{name}: frontier")
     x_ticks = nice_ticks(x_lo, x_hi, x_log)
-    fig.items.extend(x_axis(x_ticks, fx, H - MB, told_apart(x_ticks, _plain, 3)))
+    fig.items.extend(x_axis(x_ticks, fx, H - MB, distinct_ticks(x_ticks, _plain, 3)))
     y_ticks = nice_ticks(y_lo, y_hi, y_log)
     fig.items.extend(y_axis(y_ticks, fy, ML, W - MR, joules_tick(y_ticks, y_log, Y_LABEL_ROOM)))
     if max_lat is not None and max_lat > 0:
