@@ -20,11 +20,6 @@ class NoSuchRun(BadInput):
     program deleted after a page of runs was read (the page reads it again)."""
 
 
-class NotARunRef(BadInput):
-    """What was given as a run reference is none (blank, or not text nor an id): the
-    dashboard's API answers it 400, a malformed request, not 404 as a run not found."""
-
-
 class SensorUnavailable(WattwiseError):
     """A sensor cannot run here. ``reason`` says why, ``fix`` how to enable it."""
 

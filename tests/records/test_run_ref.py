@@ -51,12 +51,12 @@ def test_no_such_run_names_what_was_looked_for(store: Store, ref: str, said: str
 
 
 @pytest.mark.parametrize(("ref", "code", "said"), [
-    ("name:", 400, "give a name after 'name:'"),
-    ("name:%20%20", 400, "give a name after 'name:'"),
-    ("%20", 400, "give an id, a name or 'latest'"),
+    ("name:", 404, "give a name after 'name:'"),
+    ("name:%20%20", 404, "give a name after 'name:'"),
+    ("%20", 404, "give an id, a name or 'latest'"),
     ("name:nobody", 404, "no run named 'nobody'"),
 ])
-def test_the_api_answers_a_blank_reference_400_and_a_missing_run_404(
+def test_the_api_says_a_blank_reference_is_blank(
         tmp_path: Path, ref: str, code: int, said: str) -> None:
     from fastapi.testclient import TestClient
 
@@ -65,6 +65,6 @@ def test_the_api_answers_a_blank_reference_400_and_a_missing_run_404(
     Store(tmp_path / "r.db").create_run(name="a", started_unix_s=1.8e9, host={},
                                         hardware={}, versions={}, sensors=[])
     with TestClient(create_app(tmp_path / "r.db"), base_url="http://127.0.0.1") as c:
-        for path in (f"/api/runs/{ref}", f"/api/runs/{ref}/timeline"):
+        for path in (f"/api/runs/{ref}", f"/api/runs/{ref}/timeline", f"/api/plans/{ref}"):
             got = c.get(path)
             assert got.status_code == code and said in got.json()["error"], (path, got.text)

@@ -238,3 +238,33 @@ def run_counts(metrics: str) -> dict[str, float]:
     """``wattwise_runs`` of a ``/metrics`` text, by status."""
     return {m[1]: float(m[2]) for m in re.finditer(
         r'^wattwise_runs\{status="(\w+)"\} (\S+)$', metrics, re.M)}
+
+
+HOUR = 3600.0
+#: gpu:0 stopped from 50 h to 50.5 h of the week
+HOLE = (50 * HOUR, 50.5 * HOUR)
+
+
+def week(path: Path, start: float) -> int:
+    """A week sampled every 60 s, cpu:0 at 10-16 W and gpu:0 at 100-106 W (both counted;
+    the watts step by 1 W a minute, round a 7-minute cycle), gpu:0 stopped over ``HOLE``."""
+    with Store(path) as store:
+        rid = store.create_run(
+            name="week", started_unix_s=start, host={"hostname": "lab"}, hardware={},
+            versions={}, sensors=[{"name": "meter", "domains": [
+                {"name": n, "kind": "measured", "source": "meter", "in_total": True}
+                for n in ("cpu:0", "gpu:0")]}])
+        rows = []
+        for name, base in (("cpu:0", 10.0), ("gpu:0", 100.0)):
+            prev = start
+            for k in range(1, 7 * 24 * 60 + 1):
+                t = 60.0 * k
+                if name == "gpu:0" and HOLE[0] < t < HOLE[1]:
+                    continue
+                watts = base + k % 7
+                e = watts * (start + t - prev)
+                rows.append(SampleRow(start + t, name, e, watts, e, e))
+                prev = start + t
+        store.add_samples(rid, sorted(rows, key=lambda r: r.t_unix_s))
+        store.finish_run(rid, ended_unix_s=start + 7 * 24 * HOUR, status="finished")
+    return int(rid)

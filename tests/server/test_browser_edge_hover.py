@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.server.test_browser import _HOW, _MISSING, _serve
+from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
 from tests.server.test_browser_hole_hover import _hover, _page
 from tests.server.test_timeline_unsampled_edges import _every, _run
@@ -22,14 +22,15 @@ pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
 def edged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     path = tmp_path_factory.mktemp("edge_hover") / "runs.db"
     rid = _run(path, _every(0.5, 60.0, 70.0), ended=130.0)
+    steady = _run(path, _every(0.5, 0.5, 130.0), ended=130.0)
     pages = _serve(path)
-    yield {"base": next(pages), "run": rid}
+    yield {"base": next(pages), "run": rid, "steady": steady}
     next(pages, None)
 
 
 @pytest.mark.parametrize(("t", "said", "hole"), [
-    (1.0, "1.00 s", "no samples before 60.0 s"),
-    (30.0, "30.0 s", "no samples before 60.0 s"),
+    (1.0, "1.00 s", "no samples from 0 s to 60.0 s"),
+    (30.0, "30.0 s", "no samples from 0 s to 60.0 s"),
     (100.0, "100.0 s", "no samples from 70.0 s to 2 min 10.0 s"),
 ])
 @pytest.mark.parametrize("chart", [0, 1], ids=["power", "carbon"])
@@ -53,3 +54,17 @@ def test_the_emissions_are_not_drawn_over_the_start(browser: Any,
     assert any(y is not None for t, y in drawn if t >= 60.0)
     power, _ = _hover(browser, 65.0)  # sampled: values again
     assert power[1].startswith("cpu:model: ") and power[1].endswith(" W"), power
+
+
+def test_the_compare_page_says_the_stretches_beside_another_run_s_values(
+        browser: Any, edged: dict[str, Any]) -> None:
+    _open(browser, f"{edged['base']}/#/compare/{edged['run']},{edged['steady']}",
+          "#chart-compare canvas")
+    for t, said in ((30.0, "no samples from 0 s to 60.0 s"),
+                    (100.0, "no samples from 70.0 s to 2 min 10.0 s")):
+        values = browser.execute_script(
+            """const u = charts[0];
+               u.setCursor({left: u.valToPos(arguments[0], 'x'), top: 20}, true, true);
+               return [...document.querySelectorAll(
+                 '#chart-compare .u-legend .u-series .u-value')].map(e => e.textContent);""", t)
+        assert values[1] == said and values[2] == "8 W", (t, values)

@@ -200,3 +200,18 @@ def test_the_compare_page_sums_only_the_domains_sampled_then(
     assert browser.execute_script(read, 5.0)[1:] == ["10 W", "20 W", "20 W"]
     assert browser.execute_script(read, 90.0)[1:] == ["20 W", "20 W", "10 W"]
     assert browser.execute_script(read, 100.0)[1:] == ["20 W", "20 W", "10 W"]  # the end
+
+
+def test_the_compare_page_says_a_domain_summed_at_its_average_over_its_hole(
+        browser: Any, two: dict[str, Any]) -> None:
+    # run "two": cpu:0 stops 5-40 s while gpu:0 is sampled; the sum counts cpu:0 there at
+    # its next sample's power (its average over the hole), which its run page calls a hole
+    _open(browser, f"{two['base']}/#/compare/{two['two']},{two['apart']}",
+          "#chart-compare canvas")
+    values = browser.execute_script(
+        """const u = charts[0];
+           u.setCursor({left: u.valToPos(arguments[0], 'x'), top: 20}, true, true);
+           return [...document.querySelectorAll('#chart-compare .u-legend .u-series .u-value')]
+             .map(e => e.textContent);""", 20.0)
+    assert values[1] == "20 W (cpu:0 in a hole: its average over it)", values
+    assert values[2] == "20 W", values  # both sampled: the sum alone

@@ -143,3 +143,36 @@ def test_edges_need_a_stretch_longer_than_a_bucket_and_a_known_interval() -> Non
     assert d["edges"] == [[0.0, 3.0]]
     mark_edges({"a": d}, 5.0, 10.0)  # a bucket of 5 s: none left empty by 3 s
     assert d["edges"] == []
+
+
+def test_an_end_stretch_after_a_last_sample_near_the_start_is_said_as_the_end(
+        tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    rid = _run(db, [0.0002, 0.0003, 0.0004], ended=30.0, since=0.0001)
+    with Store(db) as store:
+        tl = timeline_payload(store, rid, points=600)
+    assert [n for n in tl["notes"] if n.startswith("no sample in")] == [
+        "no sample in the run's last 30 s, after 0 s (the recorder did not run; drawn as a"
+        " break): no energy is recorded there"]
+
+
+def test_each_domain_s_first_sample_is_said_where_they_differ(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    with Store(db) as store:
+        rid = store.create_run(
+            name="mixed", started_unix_s=START, host={"hostname": "h"}, hardware={},
+            versions={}, sensors=[{"name": "model", "kind": "estimated", "domains": [
+                {"name": d, "kind": "estimated", "source": "model"} for d in DOMAINS]}])
+        rows = []
+        for d, since in zip(DOMAINS, (0.0, 59.5), strict=True):  # memory's began late
+            prev = since
+            for t in _every(0.5, 60.0, 70.0):
+                rows.append(SampleRow(START + t, d, 4.0 * (t - prev), 4.0, 0.0, 1e6))
+                prev = t
+        store.add_samples(rid, sorted(rows, key=lambda r: r.t_unix_s))
+        store.finish_run(rid, ended_unix_s=START + 70.0, status="finished", summary={})
+        tl = timeline_payload(store, rid, points=600)
+    assert [n for n in tl["notes"] if n.startswith("no sample in")] == [
+        "no sample in the run's first 60 s (the recorder did not run; drawn as a break):"
+        " the first sample's energy covers it for cpu:model, and for memory:model only from"
+        " 59.5 s (none is recorded before)"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wattwise.errors import NotARunRef
+from wattwise.errors import BadInput
 from wattwise.records import rows as _rows
 
 
@@ -28,21 +28,21 @@ class RunRef:
 
 
 def read_ref(ref: object) -> RunRef:
-    """``ref`` read as a run reference; ``NotARunRef`` for what is not one (not text or an
+    """``ref`` read as a run reference; BadInput for what is not one (not text or an
     integer, or blank). Text that is not valid (an undecodable byte of a command line,
     kept by Python as a lone surrogate) is read as it would have been stored (its
     ``\\udcff`` escape), never an encoding error."""
     if isinstance(ref, bool) or not isinstance(ref, (str, int)):
-        raise NotARunRef(f"run reference must be an id or a name, got {ref!r}")
+        raise BadInput(f"run reference must be an id or a name, got {ref!r}")
     text = str(ref).strip()
     by_name = isinstance(ref, str) and text.startswith("name:")
     given = str(ref).lstrip()[len("name:"):] if by_name else str(ref)
     if by_name:
         text = text[len("name:"):].strip()  # "name: a b" finds "a b" as " a b " does
         if not text:
-            raise NotARunRef("the run reference is blank: give a name after 'name:'")
+            raise BadInput("the run reference is blank: give a name after 'name:'")
     elif not text:
-        raise NotARunRef("the run reference is blank: give an id, a name or 'latest'")
+        raise BadInput("the run reference is blank: give an id, a name or 'latest'")
     text = _rows.text(text)
     names = tuple(dict.fromkeys((_rows.text(given), text))) if isinstance(ref, str) else ()
     digits = text[1:] if text.startswith("-") else text  # another program's id <= 0

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wattwise._paths import default_db_path
-from wattwise.errors import BadInput, NoSuchRun, NotARunRef, StoreError
+from wattwise.errors import BadInput, NoSuchRun, StoreError
 from wattwise.records.damaged_file import changed_error
 from wattwise.records.read_wait import ARRIVED
 from wattwise.records.rows import text as _storable
@@ -53,6 +53,7 @@ from wattwise.server.page import VENDOR_FILES, page_csp, page_html, static_text,
 from wattwise.server.run_address import run_address, without_slash
 from wattwise.server.runs_file import RunsFile
 from wattwise.server.serving import run_server
+from wattwise.server.timeline_range import MAX_RANGE_S, range_payload, read_range
 
 
 def _id(text: str) -> int:
@@ -202,8 +203,9 @@ def create_app(
                 runs_db.holds_run, ref):  # read half copied over: the file holds it now
             return JSONResponse({"error": _storable(changed_error(runs_db.path))},
                                 status_code=503)
-        return JSONResponse({"error": _storable(exc)},
-                            status_code=400 if isinstance(exc, NotARunRef) else 404)
+        # a blank reference too: the schema takes any text as one, and answers a request
+        # for no run 404 (its body says it is blank)
+        return JSONResponse({"error": _storable(exc)}, status_code=404)
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> JSONResponse:
@@ -281,17 +283,36 @@ def create_app(
                      points: int = Query(600, ge=10, le=5000),
                      bands: bool = Query(True, description="the windows as the run's "
                                          "figure draws them (the compare page needs none)"),
+                     from_s: float | None = Query(
+                         None, ge=-MAX_RANGE_S, le=MAX_RANGE_S,
+                         description="a stretch of the run only, from this many seconds "
+                         "from its start (alone: to its end): its power per domain in "
+                         "buckets of its own, for a zoom"),
+                     span_s: float | None = Query(
+                         None, gt=0, le=2 * MAX_RANGE_S,
+                         description="the stretch's length (alone: from the run's start)"),
                      ) -> dict[str, Any]:
         ref, timeline = run_address(request.scope) or (ref, True)
         if not timeline:  # name:a%2Ftimeline: the page of the run named "a/timeline"
             return _page_alone(request, ref)
+        try:
+            stretch = read_range(from_s, span_s)
+        except BadInput as exc:  # a malformed request, as a points out of bounds is
+            raise HTTPException(422, str(exc)) from None
+        if stretch is not None:
+            return range_payload(runs_db.require(), ref, *stretch, points,
+                                 reads=runs_db.reads())
         return timeline_payload(runs_db.require(), ref, points, reads=runs_db.reads(),
                                 bands=bands)
 
     @app.get("/api/runs/{ref:path}", include_in_schema=False)
     def run_by_slashed_name(request: Request, ref: str,
                             points: int = Query(600, ge=10, le=5000),
-                            bands: bool = Query(True)) -> Any:
+                            bands: bool = Query(True),
+                            from_s: float | None = Query(None, ge=-MAX_RANGE_S,
+                                                         le=MAX_RANGE_S),
+                            span_s: float | None = Query(None, gt=0,
+                                                         le=2 * MAX_RANGE_S)) -> Any:
         """A run whose name holds a "/" (``name:a%2Fb``, read by the router as two
         segments): its page or its ``.../timeline``, told apart by the address as sent
         (``run_address``); one ending in "/" never comes here (``without_slash``)."""
@@ -299,7 +320,8 @@ def create_app(
         if got is None:
             raise BadInput(f"no run {ref!r}: a run is /api/runs/ID or /api/runs/ID/timeline")
         name, timeline = got
-        return run_timeline(request, name, points, bands) if timeline else _page_alone(
+        return run_timeline(request, name, points, bands, from_s, span_s) if timeline \
+            else _page_alone(
             request, name)
 
     def _page_alone(request: Request, ref: str) -> dict[str, Any]:
@@ -367,7 +389,7 @@ def create_app(
         try:
             record = runs_db.require().get_run(ref).to_dict()
         except BadInput as exc:
-            raise BadInput(f"no planned run: {exc}") from None
+            raise type(exc)(f"no planned run: {exc}") from None  # NoSuchRun kept (503 check)
         tags = record.get("tags")
         if not isinstance(tags, dict) or "planned_start_unix_s" not in tags:
             raise BadInput(f"run {record.get('id')} was not started by a plan")

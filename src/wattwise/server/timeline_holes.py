@@ -128,15 +128,19 @@ def mark_edges(domains: dict[str, dict[str, list[Any]]], width_s: float,
     sampled = [d["sampled"] for d in domains.values() if len(d.get("sampled") or []) == 2]
     limits = [float(d["hole_s"][0]) for d in domains.values() if d.get("hole_s")]
     edges: list[list[float]] = []
+    kinds: list[str] = []  # which each is: a stretch's start rounded to 0 may be the end's
     if sampled and limits:
         longer = max(min(limits), width_s)
         first, last = min(float(s[0]) for s in sampled), max(float(s[1]) for s in sampled)
         if first > longer:
             edges.append([0.0, first])
+            kinds.append("start")
         if end_s is not None and last >= 0 and end_s - last > longer:
             edges.append([last, round(end_s, 3)])
+            kinds.append("end")
     for d in domains.values():
         d["edges"] = [list(e) for e in edges]
+        d["edge_kinds"] = list(kinds)
 
 
 def edge_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
@@ -145,22 +149,36 @@ def edge_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
     began at the run's start (or its start is not known: the timeline draws it so);
     otherwise the energy before that interval is not recorded, and the note says from when
     it is."""
-    edges = next((d["edges"] for d in domains.values() if d.get("edges")), [])
+    d0 = next((d for d in domains.values() if d.get("edges")), {})
     notes: list[str] = []
-    for a, b in edges:
-        if a <= 0:
-            first = [d for d in domains.values() if (d.get("sampled") or [None])[0] == b]
-            began = min((float((d.get("begin_s") or [0.0])[0]) for d in first), default=0.0)
-            held = "the first sample's energy covers it" if began <= 0 else \
-                f"the first sample's energy covers it from {_said(began)}; none is" \
-                " recorded before"
+    for (a, b), kind in zip(d0.get("edges", []), d0.get("edge_kinds", []), strict=True):
+        if kind == "start":
             notes.append(f"no sample in the run's first {_said(b)} (the recorder did not"
-                         f" run; drawn as a break): {held}")
+                         f" run; drawn as a break): {_first_held(domains)}")
         else:
             notes.append(f"no sample in the run's last {_said(b - a)}, after {_said(a)}"
                          " (the recorder did not run; drawn as a break): no energy is"
                          " recorded there")
     return notes
+
+
+def _first_held(domains: dict[str, dict[str, list[Any]]]) -> str:
+    """What each domain's first sample holds of a stretch without samples at the run's
+    start: its energy since the start (its interval began there, or is not known), or
+    only since its interval began (``begin_s``), none being recorded before."""
+    began = {n: float((d.get("begin_s") or [0.0])[0]) for n, d in domains.items()
+             if len(d.get("sampled") or []) == 2}
+    late = {n: b for n, b in began.items() if b > 0}
+    if not late:
+        return "the first sample's energy covers it"
+    if len(late) == len(began) and len(set(late.values())) == 1:
+        return (f"the first sample's energy covers it from {_said(next(iter(late.values())))};"
+                " none is recorded before")
+    covered = [n for n in began if n not in late]
+    return ("the first sample's energy covers it"
+            + (f" for {', '.join(covered)}, and" if covered else "") + " for "
+            + ", ".join(f"{n} only from {_said(b)}" for n, b in late.items())
+            + " (none is recorded before)")
 
 
 def _said(seconds: float) -> str:

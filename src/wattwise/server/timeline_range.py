@@ -1,0 +1,168 @@
+"""A stretch of a run's power over time in buckets of its own, for a zoomed chart.
+
+The whole-run timeline sums a run into a few hundred buckets: a week sampled every minute
+gives buckets of 17 minutes, 3-4 points an hour, and a chart zoomed to an hour drew those.
+Zoomed, the run page asks for the stretch it shows (``from_s`` and ``span_s``: seconds
+from the run's start, and how long), and this sums only the samples there (through the
+samples' index) into as many buckets, with each domain's sample just before the stretch
+and just after it: the first point's power is its energy over the interval from that
+earlier sample, the lines run on to the chart's edges, and a hole across an edge is one.
+The drawing is ``timeline.from_buckets``' as for the whole run, and what depends on the
+whole run is the whole run's: each domain's shortest hole (a stretch may hold too few
+samples to tell its usual interval), when it was sampled at all, and the stretches
+without a sample at the run's start and end (``timeline_holes``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from wattwise._finite import finite_float as _finite
+from wattwise.carbon.sample_energy import after_cut, timeline_end
+from wattwise.server.data import domain_provenance
+from wattwise.server.timeline import (
+    DRAWN,
+    bucket_width,
+    drawn_buckets,
+    from_buckets,
+    unusable_note,
+)
+
+#: Where ``BUCKETS_SQL`` reads the run's samples, and what ``range_sql`` reads instead.
+_WHOLE = "   FROM samples AS s WHERE run_id = ?3))"
+_STRETCH = ("   FROM (SELECT * FROM samples WHERE run_id = ?3 AND t_unix_s >= ?5"
+            " AND t_unix_s <= ?6 UNION ALL SELECT * FROM samples WHERE rowid IN"
+            " (SELECT value FROM json_each(?7))) AS s))")
+
+
+def range_sql() -> str:
+    """``timeline.BUCKETS_SQL`` over the samples from ?5 to ?6 (unix s) and those whose
+    rowids the JSON list ?7 gives (each domain's sample before and after the stretch):
+    made from it when asked, so the two sum alike."""
+    from wattwise.server import timeline
+
+    return timeline.BUCKETS_SQL.replace(_WHOLE, _STRETCH)
+
+
+#: A domain's last sample before ?4 from ?3 on, and its first after ?3 to ?4 (unix s).
+_BEFORE_SQL = ("SELECT rowid FROM samples WHERE run_id = ?1 AND domain = ?2"
+               " AND t_unix_s >= ?3 AND t_unix_s < ?4 ORDER BY t_unix_s DESC LIMIT 1")
+_AFTER_SQL = ("SELECT rowid FROM samples WHERE run_id = ?1 AND domain = ?2"
+              " AND t_unix_s > ?3 AND t_unix_s <= ?4 ORDER BY t_unix_s LIMIT 1")
+
+#: The largest time from the run's start a stretch may name (about 31,700 years).
+MAX_RANGE_S = 1e12
+
+#: The points of the whole-run timeline whose points bound the neighbours' search (the
+#: page's, so they are the sums it has just read and ``Reads`` keeps).
+WHOLE_POINTS = 600
+
+
+def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | None,
+                  from_s: float, to_s: float | None, points: int
+                  ) -> tuple[float, float, dict[str, dict[str, Any]]]:
+    """The bucket width, the stretch's end and each domain's drawing (``DRAWN`` and
+    ``begin_s``) of run ``record``'s stretch from ``from_s`` to ``to_s`` (None: where its
+    timeline ends, ``drawn_end``) in at most ``points`` buckets;
+    ``reads`` is ``server._sql.Reads``, ``samples`` and ``last_unix_s`` the run's count
+    and last sample's time."""
+    start = float(record.started_unix_s)
+    _w, whole, drawn = drawn_buckets(reads, record, last_unix_s, samples, WHOLE_POINTS)
+    to_s = max(from_s, round(drawn - start, 3)) if to_s is None else to_s
+    lo, hi = start + from_s, start + to_s
+    width = bucket_width(lo, hi, points)
+    end, alive = timeline_end(record, reads.rows)
+    cut = None if (known := _finite(end)) is None else after_cut(known)
+    around = _neighbours(reads, int(record.id), whole, start, from_s, to_s)
+    rows = reads.rows(range_sql(), (lo, width, int(record.id), cut, lo, hi, json.dumps(around)))
+    shortest = {n: float(d["hole_s"][0]) for n, d in whole.items() if d.get("hole_s")}
+    part = from_buckets(rows, start, end, alive=alive, shortest=shortest)
+    out: dict[str, dict[str, Any]] = {}
+    for name, d in whole.items():
+        mine = part.get(name) or {k: [] for k in DRAWN}
+        out[name] = {**{k: mine.get(k, []) for k in ("t_s", "power_w", "min_w", "max_w",
+                                                      "gap", "holes")},
+                     "sampled": d.get("sampled", []), "edges": d.get("edges", []),
+                     "begin_s": (d.get("begin_s") or [0.0])[0]}
+    prov = domain_provenance(record.sensors)
+    if any(n.endswith("no power is drawn") for n in unusable_note(
+            whole, lambda n: bool(prov.get(n, {}).get("in_total", True)))):
+        for d in out.values():  # none drawn for the whole run (a damaged total): nor here
+            for key in ("power_w", "min_w", "max_w"):
+                d[key] = [None] * len(d[key])
+    return width, to_s, out
+
+
+def _neighbours(reads: Any, rid: int, whole: dict[str, dict[str, Any]], start: float,
+                from_s: float, to_s: float) -> list[int]:
+    """The rowids of each domain's last sample before ``from_s`` and first after ``to_s``,
+    searched for between them and the nearest whole-run point beyond (``whole``: the
+    whole run's domains, their times rounded to 1 ms, so 2 ms further): a few index rows
+    however long the run."""
+    out: list[int] = []
+    for domain, d in whole.items():
+        ts = [float(t) for t in d["t_s"]]
+        before = [t for t in ts if t < from_s - 0.002]
+        if before:
+            got = reads.rows(_BEFORE_SQL, (rid, domain, start + max(before) - 0.002,
+                                           start + from_s))
+            out += [int(g[0]) for g in got]
+        after = [t for t in ts if t > to_s + 0.002]
+        if after:
+            got = reads.rows(_AFTER_SQL, (rid, domain, start + to_s,
+                                          start + min(after) + 0.002))
+            out += [int(g[0]) for g in got]
+    return out
+
+
+def read_range(from_s: float | None, span_s: float | None
+               ) -> tuple[float, float | None] | None:
+    """The stretch asked for as (from, to or None: the run's end), or None for the whole
+    run: ``from_s`` alone runs to the run's end, ``span_s`` alone from its start; BadInput
+    for what is no stretch (not a finite number, past ``MAX_RANGE_S``, a span that is not
+    positive; the span up to twice that), as the API's schema says it."""
+    from wattwise.errors import BadInput
+
+    if from_s is None and span_s is None:
+        return None
+    for name, v, most in (("from_s", from_s, MAX_RANGE_S), ("span_s", span_s, 2 * MAX_RANGE_S)):
+        if v is not None and (not math.isfinite(v) or abs(v) > most):
+            raise BadInput(f"{name} must be a number of seconds within ±{most:.0e}, got {v!r}")
+    if span_s is not None and not span_s > 0:
+        raise BadInput(f"span_s must be more than 0 s, got {span_s!r}")
+    first = 0.0 if from_s is None else from_s
+    return first, None if span_s is None else first + span_s
+
+
+def range_payload(store: Any, ref: str | int, from_s: float, to_s: float | None,
+                  points: int = 600, *, reads: Any = None) -> dict[str, Any]:
+    """Run ``ref``'s power per domain from ``from_s`` to ``to_s`` seconds from its start
+    (None: to its end) in at most ``points`` buckets (``range_domains``), as the timeline
+    gives the whole run's:
+    ``{"run_id", "started_unix_s", "from_s", "to_s", "bucket_s", "samples", "domains"}``
+    (``samples``: the run's, as the whole timeline counts them). ``reads``:
+    ``server._sql.Reads``, or None for a handle of its own."""
+    from wattwise.server._sql import Reads
+    from wattwise.server.page import json_safe
+    from wattwise.server.timeline import sample_span
+
+    record = store.get_run(ref)
+    own = Reads(store.path) if reads is None else None
+    r = reads if own is None else own
+    try:
+        samples, last, _skipped = sample_span(r, int(record.id))
+        if samples:
+            width, to_s, domains = range_domains(r, record, samples, last, from_s, to_s,
+                                                 points)
+        else:
+            to_s = from_s if to_s is None else to_s
+            width, domains = bucket_width(from_s, to_s, points), {}
+    finally:
+        if own is not None:
+            own.close()
+    out, _bad = json_safe({"run_id": record.id, "started_unix_s": record.started_unix_s,
+                           "from_s": from_s, "to_s": to_s, "bucket_s": width,
+                           "samples": samples, "domains": domains})
+    return dict(out)

@@ -1,0 +1,117 @@
+"""Zooming a long run's chart draws the stretch in view from buckets of its own, in a real
+browser: a week sampled every minute has 17-minute buckets over the whole run, 3-4 points
+in an hour, and a zoom to an hour now draws a point a minute, the first one's power its
+energy since the sample before the stretch; a hole in one domain inside it is still a
+break said on hover; the whole run's points come back as the zoom is undone (by a
+double-click or the keyboard's 0), and the emissions chart stays the whole run's. Needs
+what ``test_browser`` needs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.server._runs import HOUR, week
+from tests.server.test_browser import _HOW, _MISSING, _serve
+from tests.server.test_browser import browser as browser  # the fixture
+from tests.server.test_browser_hole_hover import _hover, _page
+
+pytestmark = pytest.mark.skipif(_MISSING, reason=_HOW)
+
+@pytest.fixture(scope="module")
+def weekly(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    path = tmp_path_factory.mktemp("zoom_refine") / "runs.db"
+    rid = week(path, time.time() - 8 * 24 * HOUR)
+    pages = _serve(path)
+    yield {"base": next(pages), "run": rid}
+    next(pages, None)
+
+
+ZOOM = """
+const u = charts[0];
+u.setScale("x", {min: arguments[0], max: arguments[1]});
+"""
+#: The power chart's points inside its view, its stretch and the emissions chart's points.
+SEEN = """
+const u = charts[0], lo = u.scales.x.min, hi = u.scales.x.max;
+return [u.data[0].filter(t => t >= lo && t <= hi).length,
+        document.getElementById("chart-power").dataset.stretch || "",
+        charts[1].data[0].length, [lo, hi], u.data[0].length];
+"""
+
+
+def _settled(browser: Any, stretch: bool) -> list[Any]:
+    for _ in range(60):
+        seen = browser.execute_script(SEEN)
+        if bool(seen[1]) == stretch:
+            time.sleep(0.3)  # a later ask would show here
+            return list(browser.execute_script(SEEN))
+        time.sleep(0.1)
+    raise AssertionError(("stretch not drawn" if stretch else "whole run not back", seen))
+
+
+def test_a_zoom_to_an_hour_draws_a_point_a_minute(browser: Any,
+                                                  weekly: dict[str, Any]) -> None:
+    _page(browser, weekly["base"], weekly["run"])
+    whole = browser.execute_script(SEEN)
+    browser.execute_script(ZOOM, 20 * HOUR, 21 * HOUR)
+    inside, stretch, carbon, view, _n = _settled(browser, True)
+    assert stretch == f"{20 * HOUR:g},{21 * HOUR:g}" and view == [20 * HOUR, 21 * HOUR]
+    assert inside == 61, inside  # 20:00 to 21:00, a sample a minute (was 3 or 4)
+    assert carbon == whole[2]  # the emissions chart keeps the whole run's points
+    # each point's power is its own minute's: 10 + k % 7 W, the first one's too
+    power, _ = _hover(browser, 20 * HOUR)
+    assert power[1] == f"cpu:0: {10 + 1200 % 7} W", power
+    power, _ = _hover(browser, 20 * HOUR + 180)
+    assert power[1] == f"cpu:0: {10 + 1203 % 7} W", power
+    assert not browser.execute_script(
+        "return [...document.querySelectorAll('.error')].map(e => e.innerText).join('')")
+
+
+def test_a_hole_inside_the_stretch_is_a_break_said_on_hover(browser: Any,
+                                                            weekly: dict[str, Any]) -> None:
+    _page(browser, weekly["base"], weekly["run"])
+    browser.execute_script(ZOOM, 49.9 * HOUR, 50.2 * HOUR)  # the hole across the edge
+    inside = _settled(browser, True)[0]
+    assert inside >= 18, inside
+    power, _ = _hover(browser, 50.1 * HOUR)
+    assert power[1] == "cpu:0: " + f"{10 + 3006 % 7} W", power
+    assert power[2] == "gpu:0: no samples from 50 h 0 min 0 s to 50 h 30 min 0 s", power
+    gaps = browser.execute_script(
+        "const u = charts[0]; return u.data[2].filter((v, k) => v === null"
+        " && u.data[0][k] > 50 * 3600 && u.data[0][k] < 50.5 * 3600).length")
+    assert gaps >= 1  # the line breaks there, no slope across it
+
+
+@pytest.mark.parametrize("how", ["dblclick", "key 0"])
+def test_undoing_the_zoom_brings_the_whole_run_back(browser: Any, weekly: dict[str, Any],
+                                                    how: str) -> None:
+    _page(browser, weekly["base"], weekly["run"])
+    whole = browser.execute_script(SEEN)
+    browser.execute_script(ZOOM, 100 * HOUR, 100.5 * HOUR)
+    _settled(browser, True)
+    if how == "dblclick":
+        browser.execute_script("charts[0].over.dispatchEvent("
+                               "new MouseEvent('dblclick', {bubbles: true}))")
+    else:
+        from selenium.webdriver.common.by import By
+
+        over = browser.find_elements(By.CSS_SELECTOR, "#chart-power .u-over")[0]
+        over.send_keys("0")
+    back = _settled(browser, False)
+    assert back[4] == whole[4] and back[3] == whole[3], (back, whole)
+    if how == "key 0":  # the keyboard stays on the chart drawn again
+        assert browser.execute_script("return document.activeElement === charts[0].over")
+
+
+def test_a_zoom_made_on_the_emissions_chart_draws_the_stretch_too(
+        browser: Any, weekly: dict[str, Any]) -> None:
+    _page(browser, weekly["base"], weekly["run"])
+    browser.execute_script('charts[1].setScale("x", {min: arguments[0], max: arguments[1]});',
+                           120 * HOUR, 121 * HOUR)
+    inside, stretch, _carbon, view, _n = _settled(browser, True)
+    assert stretch == f"{120 * HOUR:g},{121 * HOUR:g}" and view == [120 * HOUR, 121 * HOUR]
+    assert inside == 61
