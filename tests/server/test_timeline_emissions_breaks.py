@@ -91,3 +91,20 @@ def test_a_domain_not_started_yet_or_stopped_is_not_sampled_there(tmp_path: Path
     with Store(tmp_path / "s.db") as store:
         gpu = timeline_payload(store, rid, points=500)["domains"]["gpu:0"]
     assert gpu["sampled"] == [0.5, 20.0] and gpu["holes"] == []
+
+
+def test_the_timeline_gives_the_spans_no_counted_domain_is_sampled(tmp_path: Path) -> None:
+    """The page reads them (the emissions chart's and the compare page's hover) and works
+    none out of the domains' holes."""
+    rid = _record(tmp_path / "r.db", {
+        "cpu:0": (_times(0.5, 100.0, (5.0, 40.0)), True),
+        "gpu:0": (_times(0.5, 100.0, (30.0, 70.0)), True),
+        "dram:0": (_times(0.5, 100.0, (0.0, 0.0)), False),  # sampled throughout, not counted
+    })
+    with Store(tmp_path / "r.db") as store:
+        tl = timeline_payload(store, rid, points=500)
+    assert tl["unsampled"] == [[30.0, 40.0]]
+    em = tl["emissions"]
+    # a bucket holding dram:0's samples (every one here) breaks: it adds no emissions
+    assert [em["t_s"][k] for k in em["breaks"]] == [
+        t for t in em["t_s"] if 30.0 + 0.2 <= t <= 40.0 - 1e-9]

@@ -38,7 +38,7 @@ from wattwise.server.timeline import (
     unusable_note,
     window_bands,
 )
-from wattwise.server.timeline_emissions import hole_breaks, kept_lost_run_pricing
+from wattwise.server.timeline_emissions import hole_breaks, kept_lost_run_pricing, none_sampled
 
 
 def runs_payload(
@@ -437,6 +437,7 @@ def timeline_payload(
                 if b >= 0:
                     counted[b] += e
     grid = [round(min((k + 1) * width, end - start), 3) for k in range(count)]
+    unsampled = none_sampled(domains, prov)  # no counted domain sampled: breaks, hovers
     grams = _finite(em.get("emissions_g"))
     if emissions is None and summary_emissions_fault(record.summary) is not None:
         # stored emissions that are not usable: the curve ends at report's figure
@@ -455,11 +456,12 @@ def timeline_payload(
         "domains": {n: {**{k: d[k] for k in DRAWN}, "begin_s": (d["begin_s"] or [0.0])[0]}
                     for n, d in domains.items()},
         "provenance": provenance,
+        "unsampled": unsampled,
         "intensity": {"t_s": grid, "g_per_kwh": intensity,
                       "zone": em.get("zone"), "source": em.get("source")}
         if has_intensity else None,
         "emissions": {"t_s": grid, "cumulative_g": cumulative, "by_intensity": has_intensity,
-                      "breaks": hole_breaks(domains, width, prov, count)}
+                      "breaks": hole_breaks(unsampled, domains, prov, width, count)}
         if cumulative is not None else None,
         "steps": steps_of(store.steps(record.id), start, run_span(record)),
     })

@@ -8,7 +8,7 @@ priced in the zone (trace, PUE) the run was started with, never fetching, each c
 intensity drawn over the time its samples cover, as ``report`` passes it to its figure.
 Its grams are the figure ``report --json`` and the page's ``emissions_so_far`` give.
 Where the sampling has a hole, the curve's points inside it are breaks
-(``hole_breaks``).
+(``none_sampled``, ``hole_breaks``).
 """
 
 from __future__ import annotations
@@ -80,32 +80,50 @@ def kept_lost_run_pricing(store: Any, reads: Any, record: Any) -> dict[str, Any]
                       lambda: lost_run_pricing(store, record))
 
 
-def hole_breaks(domains: dict[str, dict[str, list[Any]]], width_s: float,
-                provenance: dict[str, Any], count: int) -> list[int]:
+def hole_breaks(spans: list[list[float]], domains: dict[str, dict[str, list[Any]]],
+                provenance: dict[str, Any], width_s: float, count: int) -> list[int]:
     """The points of the emissions so far (one per bucket of ``width_s`` seconds, ``count``
-    of them) that lie wholly inside a hole in the sampling (``timeline_holes.mark_holes``'
-    ``holes``, and ``mark_edges``' ``edges`` at the run's start and end) where
-    no domain counted in the total (as ``provenance`` says: ``domain_provenance``) is
-    sampled (each in a hole of its own, not started yet or stopped: ``unsampled``): drawn
-    as a break, as the power is, not as a flat line that then jumps by the energy over
-    the hole (the next sample's). Where one counted domain is still sampled the emissions
-    go on (a bucket between two of its samples is no break, whether or not a sample of it
-    falls inside that bucket)."""
-    names = [n for n in domains
-             if bool((provenance.get(n) or {}).get("in_total", True))]
-    if width_s <= 0 or not names:
+    of them) that lie wholly inside one of ``spans`` (``none_sampled``), where no domain
+    counted in the total is sampled: drawn as a break, as the power is, not as a flat line
+    that then jumps by the energy over the hole (the next sample's). A bucket holding a
+    sample of a counted domain is no break."""
+    if width_s <= 0:
         return []
-    filled = {b for n in names for b in domains[n].get("b", [])}  # a sample's own bucket
+    filled = {b for n, d in domains.items()  # a counted sample's own bucket
+              if bool((provenance.get(n) or {}).get("in_total", True)) for b in d.get("b", [])}
     out: list[int] = []
-    for a, b in common_holes([unsampled(domains[n]) for n in names]
-                             + [[h for n in names for k in ("holes", "edges")
-                                 for h in domains[n].get(k, [])]]):
+    for a, b in spans:
         k = max(0, math.ceil(a / width_s))
-        while (k + 1) * width_s < b and k < count:  # the bucket wholly inside the hole
+        while (k + 1) * width_s < b and k < count:  # the bucket wholly inside the span
             if k not in filled:
                 out.append(k)
             k += 1
     return sorted(set(out))
+
+
+def none_sampled(domains: dict[str, dict[str, list[Any]]],
+                 provenance: dict[str, Any]) -> list[list[float]]:
+    """The spans (seconds from the run's start) inside a hole in the sampling
+    (``timeline_holes.mark_holes``' ``holes``, and ``mark_edges``' ``edges`` at the run's
+    start and end) where no domain counted in the total (as ``provenance`` says:
+    ``domain_provenance``) is sampled: each in a hole of its own, not started yet or
+    stopped (``unsampled``). There the emissions so far break (``hole_breaks``) and the
+    charts' hover says so: the timeline gives them as ``unsampled``, so the page reads
+    them and works none out. Where one counted domain is still sampled the emissions go
+    on, whether or not a sample of it falls inside a bucket there."""
+    names = [n for n in domains
+             if bool((provenance.get(n) or {}).get("in_total", True))]
+    if not names:
+        return []
+    merged: list[list[float]] = []  # one span where several domains' holes give it
+    for a, b in sorted(common_holes(
+            [unsampled(domains[n]) for n in names]
+            + [[h for n in names for k in ("holes", "edges") for h in domains[n].get(k, [])]])):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], round(b, 3))
+        else:
+            merged.append([round(a, 3), round(b, 3)])
+    return merged
 
 
 def unsampled(d: dict[str, list[Any]]) -> list[list[float]]:
