@@ -8,11 +8,13 @@ what ``test_browser`` needs."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from selenium.webdriver.common.by import By
 
 from tests.server._runs import HOUR, week
 from tests.server.test_browser import _HOW, _MISSING, _serve
@@ -115,3 +117,27 @@ def test_a_zoom_made_on_the_emissions_chart_draws_the_stretch_too(
     inside, stretch, _carbon, view, _n = _settled(browser, True)
     assert stretch == f"{120 * HOUR:g},{121 * HOUR:g}" and view == [120 * HOUR, 121 * HOUR]
     assert inside == 61
+
+
+def test_a_stretch_of_the_demo_like_run_keeps_its_bands_steps_and_hover(
+        browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from tests.server._runs import fixture_db
+    from tests.server.test_browser import _hover_step, _step_times
+
+    path = tmp_path_factory.mktemp("zoom_demo") / "runs.db"
+    rid = fixture_db(path)["demo"]
+    pages = _serve(path)
+    try:
+        _page(browser, next(pages), rid)
+        browser.execute_script(ZOOM, 60.0, 110.0)  # 100 of the run's 600 points in view
+        inside, stretch, *_ = _settled(browser, True)
+        assert stretch == "60,110" and inside >= 100, (inside, stretch)
+        chart = browser.find_element(By.ID, "chart-power")
+        assert int(chart.get_attribute("data-steps-drawn")) > 0
+        labels = json.loads(chart.get_attribute("data-band-labels") or "[]")
+        assert any(b["name"] == "train" for b in labels), labels  # drawn on the new chart
+        t = next(x for x in _step_times(browser, rid) if 62 < x < 108)
+        _hover_step(browser, t)
+        assert browser.find_element(By.ID, "step-hover").text.startswith("step mark: step ")
+    finally:
+        next(pages, None)
