@@ -67,3 +67,23 @@ def test_an_address_ending_in_a_slash_is_sent_on_without_it(tmp_path: Path) -> N
             assert got.status_code == 307, (sent, got.text)
             assert got.headers["location"] == f"http://127.0.0.1{to}", got.headers
         assert c.get("/api/runs/").json()["runs"]  # followed: the runs list
+
+
+def test_a_slashed_name_s_page_takes_no_parameter_its_timeline_takes_its_own(
+        tmp_path: Path) -> None:
+    db = tmp_path / "runs.db"
+    ids = fixture_db(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET name = 'a/b' WHERE id = ?", (ids["demo"],))
+        conn.execute("UPDATE runs SET name = 'a/timeline' WHERE id = ?", (ids["smaller"],))
+    none = "is not one this route takes (it takes: none)"
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        for url in ("/api/runs/name:a%2Fb?points=abc", "/api/runs/name:a%2Fb?from_s=1",
+                    "/api/runs/name:a%2Ftimeline?points=abc"):  # pages: no timeline's check
+            got = c.get(url)
+            assert got.status_code == 422 and none in got.json()["error"], (url, got.text)
+        line = c.get("/api/runs/name:a%2Fb/timeline?x=1")
+        assert line.status_code == 422 and "(it takes: bands, from_s, points, span_s)" in \
+            line.json()["error"]
+        assert c.get("/api/runs/name:a%2Fb/timeline?points=abc").json()["error"].startswith(
+            "query parameter points: input should be a valid integer")

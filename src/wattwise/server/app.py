@@ -89,6 +89,9 @@ async def _plain_query(request: Request) -> None:
     if not request.url.path.startswith("/api/") or route is None:
         return
     known = {p.alias for p in getattr(getattr(route, "dependant", None), "query_params", [])}
+    if getattr(route, "path", None) in ("/api/runs/{ref}/timeline", "/api/runs/{ref:path}"):
+        got = run_address(request.scope)  # a run's page reached through a timeline's route
+        known = set() if got is not None and not got[1] else known  # (a "/" in its name)
     seen: set[str] = set()
     for key, _ in request.query_params.multi_items():
         if key not in known:
