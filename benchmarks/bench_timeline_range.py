@@ -1,8 +1,10 @@
 """What a zoom's stretch of a long run's timeline costs beside the whole run's: a run of
 SAMPLES samples (two domains every 0.1 s, made here), one dashboard app, the whole
 timeline asked first (as the run page asks it; its buckets are then kept), then stretches
-of a thousandth of the run at several places, each asked once (a new zoom) and again.
-Prints each time and the ratio of a stretch's median to the whole timeline's first ask.
+of a thousandth, a hundredth, a tenth and a third of the run (the widest a zoom asks for:
+under 200 of the whole run's 600 points in view) at three places each, each asked once (a
+new zoom) and again. Prints each time and the ratio of a stretch's median to the whole
+timeline's first ask.
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_timeline_range.py [SAMPLES]
 """
@@ -21,6 +23,8 @@ from wattwise.records.store import SampleRow, Store
 from wattwise.server import create_app
 
 START = 1.8e9
+#: The stretches asked for, as parts of the run.
+PARTS = (1000, 100, 10, 3)
 
 
 def make(db: Path, samples: int) -> tuple[int, float]:
@@ -58,14 +62,17 @@ if __name__ == "__main__":
         with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
             whole = timed(c, f"/api/runs/{rid}/timeline")
             kept = timed(c, f"/api/runs/{rid}/timeline")
-            first, again = [], []
-            for at in (0.1, 0.5, 0.9):
-                a = at * length
-                url = f"/api/runs/{rid}/timeline?from_s={a}&span_s={length / 1000}"
-                first.append(timed(c, url))
-                again.append(timed(c, url))
+            asked: dict[int, tuple[list[float], list[float]]] = {}
+            for part in PARTS:  # 1/3: the widest a zoom asks for (under 200 of 600 points)
+                first, again = asked.setdefault(part, ([], []))
+                for at in (0.1, 0.5, 0.6):
+                    a = at * length
+                    url = f"/api/runs/{rid}/timeline?from_s={a}&span_s={length / part}"
+                    first.append(timed(c, url))
+                    again.append(timed(c, url))
     print(f"{samples:,} samples over {length:,.0f} s; whole timeline first {whole * 1e3:.1f}"
           f" ms, kept {kept * 1e3:.1f} ms")
-    print("stretch of 1/1000, first:", " ".join(f"{t * 1e3:.1f}" for t in first),
-          "ms; again:", " ".join(f"{t * 1e3:.1f}" for t in again), "ms")
-    print(f"median stretch first / whole first: {statistics.median(first) / whole:.4f}")
+    for part, (first, again) in asked.items():
+        print(f"stretch of 1/{part}, first:", " ".join(f"{t * 1e3:.1f}" for t in first),
+              "ms; again:", " ".join(f"{t * 1e3:.1f}" for t in again), "ms;",
+              f"median first / whole first: {statistics.median(first) / whole:.4f}")

@@ -68,3 +68,6 @@ def test_the_compare_page_says_the_stretches_beside_another_run_s_values(
                return [...document.querySelectorAll(
                  '#chart-compare .u-legend .u-series .u-value')].map(e => e.textContent);""", t)
         assert values[1] == said and values[2] == "8 W", (t, values)
+    # its axis from the runs' start (the stretch at one's start is drawn) to their end
+    assert browser.execute_script("return [charts[0].scales.x.min, charts[0].scales.x.max]") \
+        == [0, 130]

@@ -41,10 +41,12 @@ def test_an_hour_of_a_week_is_drawn_a_point_a_minute(db: Path) -> None:
     inside = [k for k, t in enumerate(cpu["t_s"]) if 20 * HOUR <= t <= 21 * HOUR]
     assert len(inside) == 61  # was 3-4 in the whole run's 600 points
     assert sum(20 * HOUR <= t <= 21 * HOUR for t in whole["domains"]["cpu:0"]["t_s"]) <= 4
-    # the sample before the stretch and the one after it, so the line reaches both edges
-    assert cpu["t_s"][0] == 20 * HOUR - 60 and cpu["t_s"][-1] == 21 * HOUR + 60
+    # the samples before the stretch (two: the last's interval) and the one after it, so
+    # the line reaches both edges
+    assert cpu["t_s"][:2] == [20 * HOUR - 120, 20 * HOUR - 60]
+    assert cpu["t_s"][-1] == 21 * HOUR + 60
     # each point its own minute's power (10 + k % 7 W), the first's from the one before
-    assert cpu["power_w"] == [pytest.approx(10 + (1199 + j) % 7) for j in range(63)]
+    assert cpu["power_w"] == [pytest.approx(10 + (1198 + j) % 7) for j in range(64)]
     # what the whole run says of each domain stays the whole run's
     for name, d in part["domains"].items():
         for key in ("sampled", "edges", "begin_s"):
@@ -142,3 +144,34 @@ def test_the_stretch_s_sums_are_the_whole_run_s_sums_read_from_the_stretch() -> 
     assert sql.replace(sql[sql.index("   FROM (SELECT * FROM samples"):sql.index(" AS s))")
                        + len(" AS s))")], "") == BUCKETS_SQL.replace(
         "   FROM samples AS s WHERE run_id = ?3))", "")
+
+
+def test_the_sample_before_the_stretch_has_its_own_interval_whatever_its_stored_power(
+        tmp_path: Path) -> None:
+    """A sample stored with a power of 0 (the meter writes it for an interval of no
+    length; an imported record may hold any) gives no interval of its own: the one before
+    it does, as in the whole run's timeline, not the run's start."""
+    from wattwise.records.store import SampleRow
+
+    path = tmp_path / "r.db"
+    with Store(path) as store:
+        rid = store.create_run(
+            name="zeros", started_unix_s=START, host={}, hardware={}, versions={},
+            sensors=[{"name": "m", "domains": [
+                {"name": "cpu:0", "kind": "measured", "source": "m", "in_total": True}]}])
+        store.add_samples(rid, [SampleRow(START + k, "cpu:0", 50.0, 0.0 if k % 10 == 0
+                                          else 50.0, 50.0, 50.0) for k in range(1, 201)])
+        store.finish_run(rid, ended_unix_s=START + 200, status="finished")
+        whole = timeline_payload(store, rid)["domains"]["cpu:0"]
+        part = range_payload(store, rid, 100.5, 103.5)["domains"]["cpu:0"]
+    assert whole["power_w"][whole["t_s"].index(100.0)] == pytest.approx(50.0)
+    k = part["t_s"].index(100.0)  # the sample just before the stretch, stored at 0 W
+    assert part["power_w"][k] == pytest.approx(50.0)
+    assert part["power_w"][k:] == [pytest.approx(50.0)] * len(part["power_w"][k:])
+
+
+@pytest.mark.parametrize("query", ["from_s=nan", "from_s=inf", "span_s=-inf", "span_s=nan"])
+def test_a_value_that_is_no_number_is_said_to_be_none(db: Path, query: str) -> None:
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        got = c.get(f"/api/runs/1/timeline?{query}")
+    assert got.status_code == 422 and "input should be a finite number" in got.json()["error"]

@@ -287,12 +287,12 @@ def create_app(
                      bands: bool = Query(True, description="the windows as the run's "
                                          "figure draws them (the compare page needs none)"),
                      from_s: float | None = Query(
-                         None, ge=-MAX_RANGE_S, le=MAX_RANGE_S,
+                         None, ge=-MAX_RANGE_S, le=MAX_RANGE_S, allow_inf_nan=False,
                          description="a stretch of the run only, from this many seconds "
                          "from its start (alone: to its end): its power per domain in "
                          "buckets of its own, for a zoom"),
                      span_s: float | None = Query(
-                         None, gt=0, le=2 * MAX_RANGE_S,
+                         None, gt=0, le=2 * MAX_RANGE_S, allow_inf_nan=False,
                          description="the stretch's length (alone: from the run's start)"),
                      ) -> dict[str, Any]:
         ref, timeline = run_address(request.scope) or (ref, True)
@@ -313,9 +313,10 @@ def create_app(
                             points: int = Query(600, ge=10, le=5000),
                             bands: bool = Query(True),
                             from_s: float | None = Query(None, ge=-MAX_RANGE_S,
-                                                         le=MAX_RANGE_S),
-                            span_s: float | None = Query(None, gt=0,
-                                                         le=2 * MAX_RANGE_S)) -> Any:
+                                                         le=MAX_RANGE_S,
+                                                         allow_inf_nan=False),
+                            span_s: float | None = Query(None, gt=0, le=2 * MAX_RANGE_S,
+                                                         allow_inf_nan=False)) -> Any:
         """A run whose name holds a "/" (``name:a%2Fb``, read by the router as two
         segments): its page or its ``.../timeline``, told apart by the address as sent
         (``run_address``); one ending in "/" never comes here (``without_slash``)."""

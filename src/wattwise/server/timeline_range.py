@@ -46,11 +46,13 @@ def range_sql() -> str:
     return timeline.BUCKETS_SQL.replace(_WHOLE, _STRETCH)
 
 
-#: A domain's last sample before ?4 from ?3 on, and its first after ?3 to ?4 (unix s).
+#: A domain's last two samples before ?4 from ?3 on, and its first after ?3 to ?4 (unix s).
 _BEFORE_SQL = ("SELECT rowid FROM samples WHERE run_id = ?1 AND domain = ?2"
-               " AND t_unix_s >= ?3 AND t_unix_s < ?4 ORDER BY t_unix_s DESC LIMIT 1")
+               " AND t_unix_s >= ?3 AND t_unix_s < ?4 ORDER BY t_unix_s DESC LIMIT 2")
 _AFTER_SQL = ("SELECT rowid FROM samples WHERE run_id = ?1 AND domain = ?2"
               " AND t_unix_s > ?3 AND t_unix_s <= ?4 ORDER BY t_unix_s LIMIT 1")
+
+_BIG = 1.7976931348623157e308
 
 #: The largest time from the run's start a stretch may name (about 31,700 years).
 MAX_RANGE_S = 1e12
@@ -97,17 +99,19 @@ def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | No
 
 def _neighbours(reads: Any, rid: int, whole: dict[str, dict[str, Any]], start: float,
                 from_s: float, to_s: float) -> list[int]:
-    """The rowids of each domain's last sample before ``from_s`` and first after ``to_s``,
-    searched for between them and the nearest whole-run point beyond (``whole``: the
-    whole run's domains, their times rounded to 1 ms, so 2 ms further): a few index rows
-    however long the run."""
+    """The rowids of each domain's last two samples before ``from_s`` and first after
+    ``to_s``, searched for between them and the nearest whole-run points beyond (``whole``:
+    the whole run's domains, their times rounded to 1 ms, so 2 ms further): a few index
+    rows however long the run. The one before the last gives the last its interval (its
+    power is its energy over it: a stored power of 0, which ``from_buckets`` cannot take
+    an interval from, spread it over the run so far); it lies off the chart."""
     out: list[int] = []
     for domain, d in whole.items():
         ts = [float(t) for t in d["t_s"]]
-        before = [t for t in ts if t < from_s - 0.002]
+        before = sorted(t for t in ts if t < from_s - 0.002)
         if before:
-            got = reads.rows(_BEFORE_SQL, (rid, domain, start + max(before) - 0.002,
-                                           start + from_s))
+            since = start + before[-2] - 0.002 if len(before) > 1 else -_BIG
+            got = reads.rows(_BEFORE_SQL, (rid, domain, since, start + from_s))
             out += [int(g[0]) for g in got]
         after = [t for t in ts if t > to_s + 0.002]
         if after:
