@@ -23,8 +23,9 @@ def edged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     path = tmp_path_factory.mktemp("edge_hover") / "runs.db"
     rid = _run(path, _every(0.5, 60.0, 70.0), ended=130.0)
     steady = _run(path, _every(0.5, 0.5, 130.0), ended=130.0)
+    early = _run(path, _every(0.5, 50.0, 60.0), ended=130.0)  # samples 50-60 s alone
     pages = _serve(path)
-    yield {"base": next(pages), "run": rid, "steady": steady}
+    yield {"base": next(pages), "run": rid, "steady": steady, "early": early}
     next(pages, None)
 
 
@@ -71,3 +72,20 @@ def test_the_compare_page_says_the_stretches_beside_another_run_s_values(
     # its axis from the runs' start (the stretch at one's start is drawn) to their end
     assert browser.execute_script("return [charts[0].scales.x.min, charts[0].scales.x.max]") \
         == [0, 130]
+
+
+def test_the_compare_page_reads_the_cursor_s_time_before_and_after_every_run_s_points(
+        browser: Any, edged: dict[str, Any]) -> None:
+    _open(browser, f"{edged['base']}/#/compare/{edged['run']},{edged['early']}",
+          "#chart-compare canvas")
+    for t, said in ((20.0, ["20.0 s", "no samples from 0 s to 60.0 s",
+                            "no samples from 0 s to 50.0 s"]),
+                    (100.0, ["100.0 s", "no samples from 70.0 s to 2 min 10.0 s",
+                             "no samples from 60.0 s to 2 min 10.0 s"])):
+        values = browser.execute_script(
+            """const u = charts[0];
+               u.setCursor({left: u.valToPos(arguments[0], 'x'), top: 20}, true, true);
+               return [...document.querySelectorAll(
+                 '#chart-compare .u-legend .u-series .u-value')].map(e => e.textContent);""",
+            t)
+        assert values == said, (t, values)  # was the nearest point's time and values

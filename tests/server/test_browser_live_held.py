@@ -87,3 +87,19 @@ def test_after_a_zoom_one_time_is_at_one_x_on_both_charts(
         """return charts.map(u => [1, 2, 3].map(t =>
              u.over.getBoundingClientRect().left + u.valToPos(t, 'x')));""")
     assert len(xs) == 2 and all(abs(a - b) < 1 for a, b in zip(*xs, strict=True)), xs
+
+
+def test_a_refresh_waits_while_a_pointer_is_held_down(browser: Any,
+                                                      live: dict[str, Any]) -> None:
+    """A drag to zoom is no zoom until let go: a refresh under it drew the chart anew, and
+    the drag ended at a range taken from elsewhere."""
+    _open(browser, f"{live['base']}/#/run/{live['running']}", "#chart-power canvas")
+    browser.execute_script(
+        "charts[0]._held = true;"
+        " window.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));")
+    browser.execute_async_script(REFRESH)  # a refresh as the timer makes one
+    assert browser.execute_script("return charts[0]._held === true")  # not drawn anew
+    browser.execute_script(
+        "window.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));")
+    browser.execute_async_script(REFRESH)
+    assert browser.execute_script("return charts[0]._held === undefined")

@@ -170,3 +170,17 @@ def test_a_stretch_is_not_drawn_under_a_pointer_held_down(browser: Any,
     browser.execute_script(
         "window.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));")
     assert _settled(browser, True)[1] == f"{30 * HOUR:g},{31 * HOUR:g}"
+
+
+def test_zooming_out_at_the_run_s_start_moves_off_the_edge_not_cut_at_it(
+        browser: Any, weekly: dict[str, Any]) -> None:
+    _page(browser, weekly["base"], weekly["run"])
+    browser.execute_script(ZOOM, 0.0, HOUR)
+    _settled(browser, True)
+    browser.find_elements(By.CSS_SELECTOR, "#chart-power .u-over")[0].send_keys("-")
+    for _ in range(60):
+        seen = browser.execute_script(SEEN)
+        if seen[3] != [0.0, HOUR]:
+            break
+        time.sleep(0.1)
+    assert seen[3] == [0.0, 2 * HOUR], seen  # twice as wide (was 1.5 times: cut at 0)
