@@ -175,3 +175,29 @@ def test_a_value_that_is_no_number_is_said_to_be_none(db: Path, query: str) -> N
     with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
         got = c.get(f"/api/runs/1/timeline?{query}")
     assert got.status_code == 422 and "input should be a finite number" in got.json()["error"]
+
+
+def test_rows_sharing_the_time_just_past_the_stretch_are_drawn_together(
+        tmp_path: Path) -> None:
+    """As the whole run's timeline draws them: no power (their energy over one interval is
+    a power none of them read), never one of them alone at half the energy."""
+    from wattwise.records.store import SampleRow
+
+    path = tmp_path / "r.db"
+    with Store(path) as store:
+        rid = store.create_run(
+            name="twins", started_unix_s=START, host={}, hardware={}, versions={},
+            sensors=[{"name": "m", "domains": [
+                {"name": "cpu:0", "kind": "measured", "source": "m", "in_total": True}]}])
+        rows = [SampleRow(START + k, "cpu:0", 50.0, 50.0, 50.0, 50.0) for k in range(1, 21)]
+        rows += [SampleRow(START + 9, "cpu:0", 25.0, 0.0, 25.0, 25.0)] * 2  # at 9 s, twice
+        store.add_samples(rid, sorted((r for r in rows if r.t_unix_s != START + 9),
+                                      key=lambda r: r.t_unix_s) + rows[-2:])
+        store.finish_run(rid, ended_unix_s=START + 20, status="finished")
+        whole = timeline_payload(store, rid, points=20)["domains"]["cpu:0"]
+        after = range_payload(store, rid, 8.5, 8.9)["domains"]["cpu:0"]
+        before = range_payload(store, rid, 9.1, 9.6)["domains"]["cpu:0"]
+    assert whole["power_w"][whole["t_s"].index(9.0)] is None
+    assert after["power_w"][after["t_s"].index(9.0)] is None
+    assert before["power_w"][before["t_s"].index(9.0)] is None
+    assert before["power_w"][before["t_s"].index(10.0)] == pytest.approx(50.0)

@@ -46,11 +46,17 @@ def range_sql() -> str:
     return timeline.BUCKETS_SQL.replace(_WHOLE, _STRETCH)
 
 
-#: A domain's last two samples before ?4 from ?3 on, and its first after ?3 to ?4 (unix s).
-_BEFORE_SQL = ("SELECT rowid FROM samples WHERE run_id = ?1 AND domain = ?2"
-               " AND t_unix_s >= ?3 AND t_unix_s < ?4 ORDER BY t_unix_s DESC LIMIT 2")
-_AFTER_SQL = ("SELECT rowid FROM samples WHERE run_id = ?1 AND domain = ?2"
-              " AND t_unix_s > ?3 AND t_unix_s <= ?4 ORDER BY t_unix_s LIMIT 1")
+#: A domain's samples at its last two times before ?4 from ?3 on, and at its first time
+#: after ?3 to ?4 (unix s).
+#: Every row at those times: rows sharing a time stamp are drawn together, as the whole
+#: run's buckets draw them (``from_buckets``' ``same_time``), never one of them alone.
+_BEFORE_SQL = ("SELECT rowid FROM samples WHERE run_id = ?1 AND domain = ?2 AND t_unix_s < ?4"
+               " AND t_unix_s >= (SELECT min(t) FROM (SELECT DISTINCT t_unix_s AS t"
+               " FROM samples WHERE run_id = ?1 AND domain = ?2 AND t_unix_s >= ?3"
+               " AND t_unix_s < ?4 ORDER BY t_unix_s DESC LIMIT 2))")
+_AFTER_SQL = ("SELECT rowid FROM samples WHERE run_id = ?1 AND domain = ?2 AND t_unix_s ="
+              " (SELECT min(t_unix_s) FROM samples WHERE run_id = ?1 AND domain = ?2"
+              " AND t_unix_s > ?3 AND t_unix_s <= ?4)")
 
 _BIG = 1.7976931348623157e308
 
