@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from selenium.webdriver.common.by import By
 
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
@@ -89,3 +90,14 @@ def test_the_compare_page_reads_the_cursor_s_time_before_and_after_every_run_s_p
                  '#chart-compare .u-legend .u-series .u-value')].map(e => e.textContent);""",
             t)
         assert values == said, (t, values)  # was the nearest point's time and values
+
+
+def test_zooming_out_of_the_compare_chart_by_keyboard_widens_it_up_to_all_of_it(
+        browser: Any, edged: dict[str, Any]) -> None:
+    _open(browser, f"{edged['base']}/#/compare/{edged['run']},{edged['steady']}",
+          "#chart-compare canvas")
+    browser.execute_script('charts[0].setScale("x", {min: 10, max: 40});')
+    over = browser.find_elements(By.CSS_SELECTOR, "#chart-compare .u-over")[0]
+    over.send_keys("-")
+    assert browser.execute_script(
+        "return [charts[0].scales.x.min, charts[0].scales.x.max]") == [0, 60]  # was 10.8-68.4

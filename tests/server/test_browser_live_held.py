@@ -103,3 +103,21 @@ def test_a_refresh_waits_while_a_pointer_is_held_down(browser: Any,
         "window.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));")
     browser.execute_async_script(REFRESH)
     assert browser.execute_script("return charts[0]._held === undefined")
+
+
+def test_a_press_that_takes_the_focus_from_another_element_still_holds_the_refresh(
+        browser: Any, live: dict[str, Any]) -> None:
+    """A press on a chart takes the focus from the element that had it (the run's heading
+    after a link): that element's blur is no release."""
+    _open(browser, f"{live['base']}/#/run/{live['running']}", "#chart-power canvas")
+    browser.execute_script(
+        "const h = document.querySelector('#view h2'); h.tabIndex = -1; h.focus();"
+        " charts[0]._held = true;"
+        " window.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));"
+        " charts[0].over.focus();")  # the heading's blur, as the press gives it
+    browser.execute_async_script(REFRESH)
+    assert browser.execute_script("return charts[0]._held === true")  # not drawn anew
+    browser.execute_script(
+        "window.dispatchEvent(new PointerEvent('pointerup', {bubbles: true}));")
+    browser.execute_async_script(REFRESH)
+    assert browser.execute_script("return charts[0]._held === undefined")
