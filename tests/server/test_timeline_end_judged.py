@@ -34,7 +34,8 @@ from wattwise.records.store import Store
 from wattwise.server import create_app
 from wattwise.server._sql import Reads
 from wattwise.server.data import timeline_payload
-from wattwise.server.timeline import FAST_SPAN_SQL, drawn_buckets, time_notes
+from wattwise.server.sample_span import FAST_SPAN_SQL
+from wattwise.server.timeline import drawn_buckets, time_notes
 
 WATTS = {"cpu:package": 40.0, "dram": 5.0}
 

@@ -61,7 +61,7 @@ def hole_notes(store: Any, record: Any) -> list[str]:
     """The note the run page's timeline gives on the holes in run ``record``'s sampling
     (``server.timeline_holes.hole_note``), [] where it has none; ``store`` reads with
     ``_read(sql, params)``."""
-    from wattwise.server.timeline import FAST_SPAN_SQL, NUMERIC_SPAN_SQL
+    from wattwise.server.sample_span import FAST_SPAN_SQL, NUMERIC_SPAN_SQL
 
     start = _finite(getattr(record, "started_unix_s", None))
     if start is None:

@@ -25,13 +25,14 @@ from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.priced_again import judged, priced_again, usable_figures
 from wattwise.server.row_notes import notes_mark, notes_marks, row_notes
 from wattwise.server.runs_index import own_window
+from wattwise.server.sample_span import sample_span
 from wattwise.server.so_far_row import so_far_row
 from wattwise.server.timeline import (
     DRAWN,
     cumulative_emissions,
     drawn_buckets,
+    in_total,
     intensity_buckets,
-    sample_span,
     skipped_note,
     steps_of,
     time_notes,
@@ -58,7 +59,7 @@ def runs_payload(
     """
     query = (query or RunsQuery(limit=limit)).check()
     until = None if notes_wait_s is None else time.monotonic() + notes_wait_s
-    with _reading(store, reads) as r:
+    with reading(store, reads) as r:
         for tries_left in reversed(range(_PAGE_TRIES)):
             rows, total, gone = _page_rows(store, r, query, until)
             if not (gone or _moved(rows, query)) or not tries_left:
@@ -124,7 +125,7 @@ def _page_rows(store: Store, reads: Reads, query: RunsQuery, until: float | None
 
 
 @contextmanager
-def _reading(store: Store, reads: Reads | None) -> Iterator[Reads]:
+def reading(store: Store, reads: Reads | None) -> Iterator[Reads]:
     """``reads``, or a read-only handle on ``store``'s file for the length of one call."""
     if reads is not None:
         yield reads
@@ -330,7 +331,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         from wattwise.records.run_sums import summary_figures
 
         s = record.summary
-        with _reading(store, reads) as r:
+        with reading(store, reads) as r:
             run["figures"] = usable_figures(store, r, record.id, s, summary_figures(s))
             # each domain's figures, the average power and the process tree's share
             # judged as the total is (a damaged record's own joules are never readings)
@@ -357,7 +358,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
     # a stored duration, PUE or power set aside, where its samples lie in time (as the
     # timeline says it) and a refused market-based figure: as show --json gives them;
     # kept while its row and its samples' span stay the same (a pass over its samples)
-    with _reading(store, reads) as r:
+    with reading(store, reads) as r:
         payload["notes"] += r.kept(("run_notes", record.id), notes_mark(r, record.id),
                                    lambda: run_notes(store, record, run.get("figures")))
     if not isinstance(record.summary, dict):  # stored values left out of its figure
@@ -416,10 +417,10 @@ def timeline_payload(
     provenance = {n: {"kind": p["kind"], "source": p["source"], "in_total": p["in_total"]}
                   for n, p in prov.items()}
     start = record.started_unix_s
-    with _reading(store, reads) as r:
+    with reading(store, reads) as r:
         samples, last, skipped = sample_span(r, record.id)
         width, domains, end = drawn_buckets(r, record, last, samples, points)
-    damaged = unusable_note(domains, lambda n: bool(prov.get(n, {}).get("in_total", True)))
+    damaged = unusable_note(domains, in_total(prov))
     # a sample before the run's recorded start (a clock stepped back, a damaged row) is
     # drawn where it lies, but has no place in the emissions accrued from the start
     count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
@@ -432,7 +433,7 @@ def timeline_payload(
     has_intensity = any(v is not None for v in intensity)
     counted = [0.0] * count
     for name, d in domains.items():
-        if prov.get(name, {}).get("in_total", True):
+        if in_total(prov)(name):
             for b, e in zip(d["b"], d["energy_j"], strict=True):
                 if b >= 0:
                     counted[b] += e
@@ -441,7 +442,7 @@ def timeline_payload(
     grams = _finite(em.get("emissions_g"))
     if emissions is None and summary_emissions_fault(record.summary) is not None:
         # stored emissions that are not usable: the curve ends at report's figure
-        with _reading(store, reads) as again:
+        with reading(store, reads) as again:
             share = priced_again(store, again, record.id)
         grams = None if share is None else _finite(share[2])
     cumulative = cumulative_emissions(

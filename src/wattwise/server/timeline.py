@@ -157,7 +157,7 @@ def from_buckets(
 
     A bucket whose last time is not a finite number (a sample stored with a text or
     infinite time, which SQLite sorts after every number) is left out: such a sample
-    has no place on a time axis. ``numeric_span_sql`` counts them for a note.
+    has no place on a time axis. ``sample_span.NUMERIC_SPAN_SQL`` counts them for a note.
 
     ``shortest``: each domain's shortest hole where the whole run's is known
     (``mark_holes``), for a stretch of the run (``server.timeline_range``).
@@ -297,38 +297,24 @@ def drawn_buckets(reads: Any, record: Any, last_unix_s: float | None, samples: i
     return width, domains, drawn_end(domains, start, end, span)
 
 
-#: The run's samples and their first and last time, read through the samples' index. SQLite
-#: orders text and blobs after every number: where both ends are finite numbers, every
-#: stored time is one, and ``NUMERIC_SPAN_SQL`` (which reads every sample) is not needed.
-FAST_SPAN_SQL = "SELECT count(*), min(t_unix_s), max(t_unix_s) FROM samples WHERE run_id = ?"
-
-#: The run's samples and, of those whose time is a finite number, the last time, and how
-#: many are not (text, a blob or an infinity stored in ``t_unix_s``). One parameter: the
-#: run's id.
-NUMERIC_SPAN_SQL = (
-    "SELECT count(*),"
-    " max(CASE WHEN typeof(t_unix_s) IN ('integer', 'real')"
-    "     AND abs(t_unix_s) <= 1.7976931348623157e308 THEN t_unix_s END),"
-    " count(CASE WHEN NOT (typeof(t_unix_s) IN ('integer', 'real')"
-    "     AND abs(t_unix_s) <= 1.7976931348623157e308) THEN 1 END)"
-    " FROM samples WHERE run_id = ?"
-)
-
-def sample_span(reads: Any, run_id: int) -> tuple[int, float | None, int]:
-    """A run's samples, the last finite time among them and how many have a time that is
-    not a finite number (``reads``: ``server._sql.Reads``). A time stored as text, a blob
-    or an infinity sorts first or last: only then is every sample walked to count them (a
-    million samples: about a second)."""
-    span = reads.rows(FAST_SPAN_SQL, (run_id,))[0]
-    if _finite(span[1]) is not None and _finite(span[2]) is not None:
-        return int(span[0]), _finite(span[2]), 0
-    span = reads.rows(NUMERIC_SPAN_SQL, (run_id,))[0]
-    return int(span[0]), _finite(span[1]), int(span[2])
-
-
 #: The note a timeline carries where samples with a time that is not a finite number were
 #: left out, as every output gives it (``carbon.stored_times.unplaced_notes``).
 skipped_note = unplaced_note
+
+
+def in_total(provenance: dict[str, Any]) -> Callable[[str], bool]:
+    """Whether a domain counts in the run's total, as ``provenance``
+    (``server.data.domain_provenance``) says: counted unless it says not."""
+    return lambda name: bool((provenance.get(name) or {}).get("in_total", True))
+
+
+def damaged_total(domains: dict[str, dict[str, list[Any]]],
+                  counted: Callable[[str], bool]) -> str | None:
+    """What is wrong with a timeline's counted total (``summed_energy_note`` of the usable
+    samples of the domains ``counted`` takes), or None: where its samples sum past
+    ``MAX_STORED_ENERGY_J``, no power is drawn (``unusable_note``), for a stretch of it too."""
+    return summed_energy_note(math.fsum(
+        e for name, d in domains.items() if counted(name) for e in d["energy_j"]))
 
 
 def unusable_note(domains: dict[str, dict[str, list[Any]]],
@@ -348,8 +334,7 @@ def unusable_note(domains: dict[str, dict[str, list[Any]]],
             f"{bad} stored value(s) are not usable (a sample's energy must be a number"
             f" from 0 to {MAX_STORED_ENERGY_J:.0e} J inside its own low-high range) and are"
             " left out of the timeline's power: its line breaks there")
-    summed = summed_energy_note(math.fsum(
-        e for name, d in domains.items() if in_total(name) for e in d["energy_j"]))
+    summed = damaged_total(domains, in_total)
     if summed is not None:
         for d in domains.values():
             for key in ("power_w", "min_w", "max_w"):

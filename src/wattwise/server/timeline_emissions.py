@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from wattwise.server.timeline import in_total
+
 
 def lost_run_pricing(store: Any, record: Any) -> dict[str, Any] | None:
     """``{"emissions_g", "zone", "source", "intensity_used"}`` of a ``record`` still
@@ -89,8 +91,8 @@ def hole_breaks(spans: list[list[float]], domains: dict[str, dict[str, list[Any]
     sample of a counted domain is no break."""
     if width_s <= 0:
         return []
-    filled = {b for n, d in domains.items()  # a counted sample's own bucket
-              if bool((provenance.get(n) or {}).get("in_total", True)) for b in d.get("b", [])}
+    counted = in_total(provenance)
+    filled = {b for n, d in domains.items() if counted(n) for b in d.get("b", [])}
     out: list[int] = []
     for a, b in spans:
         k = max(0, math.ceil(a / width_s))
@@ -111,8 +113,7 @@ def none_sampled(domains: dict[str, dict[str, list[Any]]],
     charts' hover says so: the timeline gives them as ``unsampled``, so the page reads
     them and works none out. Where one counted domain is still sampled the emissions go
     on, whether or not a sample of it falls inside a bucket there."""
-    names = [n for n in domains
-             if bool((provenance.get(n) or {}).get("in_total", True))]
+    names = [n for n in domains if in_total(provenance)(n)]
     if not names:
         return []
     merged: list[list[float]] = []  # one span where several domains' holes give it

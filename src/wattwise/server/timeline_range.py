@@ -21,13 +21,14 @@ from typing import Any
 
 from wattwise._finite import finite_float as _finite
 from wattwise.carbon.sample_energy import after_cut, timeline_end
-from wattwise.server.data import domain_provenance
+from wattwise.server.data import domain_provenance, reading
 from wattwise.server.timeline import (
     DRAWN,
     bucket_width,
+    damaged_total,
     drawn_buckets,
     from_buckets,
-    unusable_note,
+    in_total,
 )
 
 #: Where ``BUCKETS_SQL`` reads the run's samples, and what ``range_sql`` reads instead.
@@ -94,9 +95,7 @@ def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | No
                                                       "gap", "holes")},
                      "sampled": d.get("sampled", []), "edges": d.get("edges", []),
                      "begin_s": (d.get("begin_s") or [0.0])[0]}
-    prov = domain_provenance(record.sensors)
-    if any(n.endswith("no power is drawn") for n in unusable_note(
-            whole, lambda n: bool(prov.get(n, {}).get("in_total", True)))):
+    if damaged_total(whole, in_total(domain_provenance(record.sensors))) is not None:
         for d in out.values():  # none drawn for the whole run (a damaged total): nor here
             for key in ("power_w", "min_w", "max_w"):
                 d[key] = [None] * len(d[key])
@@ -154,14 +153,11 @@ def range_payload(store: Any, ref: str | int, from_s: float, to_s: float | None,
     ``{"run_id", "started_unix_s", "from_s", "to_s", "bucket_s", "samples", "domains"}``
     (``samples``: the run's, as the whole timeline counts them). ``reads``:
     ``server._sql.Reads``, or None for a handle of its own."""
-    from wattwise.server._sql import Reads
     from wattwise.server.page import json_safe
-    from wattwise.server.timeline import sample_span
+    from wattwise.server.sample_span import sample_span
 
     record = store.get_run(ref)
-    own = Reads(store.path) if reads is None else None
-    r = reads if own is None else own
-    try:
+    with reading(store, reads) as r:
         samples, last, _skipped = sample_span(r, int(record.id))
         if samples:
             width, to_s, domains = range_domains(r, record, samples, last, from_s, to_s,
@@ -169,9 +165,6 @@ def range_payload(store: Any, ref: str | int, from_s: float, to_s: float | None,
         else:
             to_s = from_s if to_s is None else to_s
             width, domains = bucket_width(from_s, to_s, points), {}
-    finally:
-        if own is not None:
-            own.close()
     out, _bad = json_safe({"run_id": record.id, "started_unix_s": record.started_unix_s,
                            "from_s": from_s, "to_s": to_s, "bucket_s": width,
                            "samples": samples, "domains": domains})
