@@ -3,8 +3,9 @@ browser: a week sampled every minute has 17-minute buckets over the whole run, 3
 in an hour, and a zoom to an hour now draws a point a minute, the first one's power its
 energy since the sample before the stretch; a hole in one domain inside it is still a
 break said on hover; the whole run's points come back as the zoom is undone (by a
-double-click or the keyboard's 0), and the emissions chart stays the whole run's. Needs
-what ``test_browser`` needs."""
+double-click or the keyboard's 0). The grid intensity and emissions chart is drawn
+again with the stretch's own points too, so its hover reads a time beside the cursor
+(it read the whole run's, up to 17 minutes off). Needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
@@ -36,12 +37,17 @@ ZOOM = """
 const u = charts[0];
 u.setScale("x", {min: arguments[0], max: arguments[1]});
 """
-#: The power chart's points inside its view, its stretch and the emissions chart's points.
+#: The power chart's points inside its view, its stretch, the emissions chart's points, the
+#: view, the power chart's points in all, and the emissions chart's points inside the view,
+#: stretch and view.
 SEEN = """
-const u = charts[0], lo = u.scales.x.min, hi = u.scales.x.max;
+const u = charts[0], lo = u.scales.x.min, hi = u.scales.x.max, c = charts[1];
 return [u.data[0].filter(t => t >= lo && t <= hi).length,
         document.getElementById("chart-power").dataset.stretch || "",
-        charts[1].data[0].length, [lo, hi], u.data[0].length];
+        c.data[0].length, [lo, hi], u.data[0].length,
+        c.data[0].filter(t => t >= lo && t <= hi).length,
+        document.getElementById("chart-carbon").dataset.stretch || "",
+        [c.scales.x.min, c.scales.x.max]];
 """
 
 
@@ -58,12 +64,20 @@ def _settled(browser: Any, stretch: bool) -> list[Any]:
 def test_a_zoom_to_an_hour_draws_a_point_a_minute(browser: Any,
                                                   weekly: dict[str, Any]) -> None:
     _page(browser, weekly["base"], weekly["run"])
-    whole = browser.execute_script(SEEN)
+    hourly = browser.execute_script(
+        "return charts[1].data[0].filter(t => t >= 20 * 3600 && t <= 21 * 3600).length")
     browser.execute_script(ZOOM, 20 * HOUR, 21 * HOUR)
-    inside, stretch, carbon, view, _n = _settled(browser, True)
+    inside, stretch, _carbon, view, _n, carbon_in, carbon_stretch, carbon_view = \
+        _settled(browser, True)
     assert stretch == f"{20 * HOUR:g},{21 * HOUR:g}" and view == [20 * HOUR, 21 * HOUR]
     assert inside == 61, inside  # 20:00 to 21:00, a sample a minute (was 3 or 4)
-    assert carbon == whole[2]  # the emissions chart keeps the whole run's points
+    # the emissions chart too: the stretch's points (6 s apart), where the whole run's
+    # gave 3 or 4 in the hour
+    assert carbon_stretch == stretch and carbon_view == view
+    assert carbon_in >= 590 and hourly <= 4, (carbon_in, hourly)
+    _power, carbon = _hover(browser, 20 * HOUR + 1000, chart=1)
+    said = carbon[0].split(": ", 1)[1]
+    assert said.startswith("20 h 16 min") or said.startswith("20 h 17 min"), carbon
     # each point's power is its own minute's: 10 + k % 7 W, the first one's too
     power, _ = _hover(browser, 20 * HOUR)
     assert power[1] == f"cpu:0: {10 + 1200 % 7} W", power
@@ -105,6 +119,8 @@ def test_undoing_the_zoom_brings_the_whole_run_back(browser: Any, weekly: dict[s
         over.send_keys("0")
     back = _settled(browser, False)
     assert back[4] == whole[4] and back[3] == whole[3], (back, whole)
+    # the emissions chart's whole-run points too
+    assert back[2] == whole[2] and back[6] == "" and back[7] == whole[7], (back, whole)
     if how == "key 0":  # the keyboard stays on the chart drawn again
         assert browser.execute_script("return document.activeElement === charts[0].over")
 
@@ -114,9 +130,17 @@ def test_a_zoom_made_on_the_emissions_chart_draws_the_stretch_too(
     _page(browser, weekly["base"], weekly["run"])
     browser.execute_script('charts[1].setScale("x", {min: arguments[0], max: arguments[1]});',
                            120 * HOUR, 121 * HOUR)
-    inside, stretch, _carbon, view, _n = _settled(browser, True)
+    inside, stretch, _carbon, view, _n, carbon_in, carbon_stretch, carbon_view = \
+        _settled(browser, True)
     assert stretch == f"{120 * HOUR:g},{121 * HOUR:g}" and view == [120 * HOUR, 121 * HOUR]
     assert inside == 61
+    # the chart zoomed on is drawn anew too, at the view, with the stretch's points
+    assert carbon_stretch == stretch and carbon_view == view and carbon_in >= 590
+    # and a double-click on it brings the whole run back to both
+    browser.execute_script(
+        "charts[1].over.dispatchEvent(new MouseEvent('dblclick', {bubbles: true}))")
+    back = _settled(browser, False)
+    assert back[3] == [0, 7 * 24 * HOUR] and back[6] == "" and back[7] == back[3], back
 
 
 def test_a_stretch_of_the_demo_like_run_keeps_its_bands_steps_and_hover(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -386,3 +387,17 @@ def _summed_within_bound(entries: Iterable[Entry], kinds: set[str]
         t[1].append(g if g is not None and counts else 0.0)
         t[2].append(counts)
     return {k: (exact_sum(j), exact_sum(g), len(p), sum(p)) for k, (j, g, p) in again.items()}
+
+
+@contextmanager
+def reading(store: Any, reads: Reads | None) -> Iterator[Reads]:
+    """``reads``, or a read-only handle on ``store``'s file (a ``Store``) for the length
+    of one call."""
+    if reads is not None:
+        yield reads
+        return
+    own = Reads(store.path)
+    try:
+        yield own
+    finally:
+        own.close()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from wattwise.errors import NoSuchRun
@@ -16,30 +15,29 @@ from wattwise.records.queries import heartbeat_fault, usable_end
 from wattwise.records.rows import text as _rows_text
 from wattwise.records.step_marks import run_span
 from wattwise.records.store import SampleRow, Store
-from wattwise.records.stored_energy import summary_emissions_fault, unusable_notes
+from wattwise.records.stored_energy import unusable_notes
 from wattwise.records.stored_json import readable, strict
 from wattwise.records.unsampled import LINES_LEAVE_OUT, unsampled_notes
 from wattwise.records.window_list import listed_windows
-from wattwise.server._sql import Reads, RunsQuery
+from wattwise.server._sql import Reads, RunsQuery, reading
 from wattwise.server.page import json_safe, non_finite_note
-from wattwise.server.priced_again import judged, priced_again, usable_figures
+from wattwise.server.priced_again import judged, usable_figures
 from wattwise.server.row_notes import notes_mark, notes_marks, row_notes
 from wattwise.server.runs_index import own_window
 from wattwise.server.sample_span import sample_span
 from wattwise.server.so_far_row import so_far_row
 from wattwise.server.timeline import (
     DRAWN,
-    cumulative_emissions,
     drawn_buckets,
     in_total,
-    intensity_buckets,
     skipped_note,
     steps_of,
     time_notes,
     unusable_note,
     window_bands,
 )
-from wattwise.server.timeline_emissions import hole_breaks, kept_lost_run_pricing, none_sampled
+from wattwise.server.timeline_carbon import run_carbon
+from wattwise.server.timeline_emissions import hole_breaks, none_sampled
 
 
 def runs_payload(
@@ -122,19 +120,6 @@ def _page_rows(store: Store, reads: Reads, query: RunsQuery, until: float | None
         except NoSuchRun:
             continue
     return rows, total, len(page) - len(rows) + short
-
-
-@contextmanager
-def reading(store: Store, reads: Reads | None) -> Iterator[Reads]:
-    """``reads``, or a read-only handle on ``store``'s file for the length of one call."""
-    if reads is not None:
-        yield reads
-        return
-    own = Reads(store.path)
-    try:
-        yield own
-    finally:
-        own.close()
 
 
 def _noted(row: dict[str, Any],
@@ -421,33 +406,11 @@ def timeline_payload(
         samples, last, skipped = sample_span(r, record.id)
         width, domains, end = drawn_buckets(r, record, last, samples, points)
     damaged = unusable_note(domains, in_total(prov))
-    # a sample before the run's recorded start (a clock stepped back, a damaged row) is
-    # drawn where it lies, but has no place in the emissions accrued from the start
-    count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
-    if emissions is None and not isinstance(record.summary, dict):
-        # a run still recording or lost: its partial energy priced as ``report`` prices it
-        emissions = kept_lost_run_pricing(store, reads, record)
-    em = _obj(_obj(record.summary).get("emissions")) if emissions is None else emissions
-    intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \
-        else []
-    has_intensity = any(v is not None for v in intensity)
-    counted = [0.0] * count
-    for name, d in domains.items():
-        if in_total(prov)(name):
-            for b, e in zip(d["b"], d["energy_j"], strict=True):
-                if b >= 0:
-                    counted[b] += e
+    carbon = run_carbon(store, reads, record, domains, prov, width, emissions)
+    count, em = len(carbon.counted), carbon.em
     grid = [round(min((k + 1) * width, end - start), 3) for k in range(count)]
     unsampled = none_sampled(domains, prov)  # no counted domain sampled: breaks, hovers
-    grams = _finite(em.get("emissions_g"))
-    if emissions is None and summary_emissions_fault(record.summary) is not None:
-        # stored emissions that are not usable: the curve ends at report's figure
-        with reading(store, reads) as again:
-            share = priced_again(store, again, record.id)
-        grams = None if share is None else _finite(share[2])
-    cumulative = cumulative_emissions(
-        counted, intensity if has_intensity else None, grams
-    )
+    grams, cumulative, has_intensity = carbon.grams, carbon.cumulative, carbon.has_intensity
     out, bad = json_safe({
         "run_id": record.id,
         "started_unix_s": start,
@@ -458,7 +421,7 @@ def timeline_payload(
                     for n, d in domains.items()},
         "provenance": provenance,
         "unsampled": unsampled,
-        "intensity": {"t_s": grid, "g_per_kwh": intensity,
+        "intensity": {"t_s": grid, "g_per_kwh": carbon.intensity,
                       "zone": em.get("zone"), "source": em.get("source")}
         if has_intensity else None,
         "emissions": {"t_s": grid, "cumulative_g": cumulative, "by_intensity": has_intensity,

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from wattwise._finite import finite_float as _finite
 from wattwise.carbon.sample_energy import after_cut, timeline_end
-from wattwise.server.data import domain_provenance, reading
+from wattwise.server._sql import reading
+from wattwise.server.data import domain_provenance
 from wattwise.server.timeline import (
     DRAWN,
     bucket_width,
@@ -30,6 +32,8 @@ from wattwise.server.timeline import (
     from_buckets,
     in_total,
 )
+from wattwise.server.timeline_carbon import aligned, run_carbon, stretch_carbon
+from wattwise.server.timeline_emissions import none_sampled
 
 #: Where ``BUCKETS_SQL`` reads the run's samples, and what ``range_sql`` reads instead.
 _WHOLE = "   FROM samples AS s WHERE run_id = ?3))"
@@ -69,19 +73,39 @@ MAX_RANGE_S = 1e12
 WHOLE_POINTS = 600
 
 
+@dataclass(frozen=True)
+class Stretch:
+    """A run's stretch drawn in buckets of its own: ``width`` s wide from ``from_s`` (at
+    or before the one asked for: ``timeline_carbon.aligned``) to ``to_s``, ``domains``
+    as the timeline gives them and ``part`` as ``from_buckets`` made them; and the whole
+    run's ``whole`` domains in buckets of ``whole_width`` whose drawing ends at
+    ``end_s`` (``drawn_end``)."""
+
+    width: float
+    from_s: float
+    to_s: float
+    domains: dict[str, dict[str, Any]]
+    part: dict[str, dict[str, Any]]
+    whole: dict[str, dict[str, Any]]
+    whole_width: float
+    end_s: float
+
+
 def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | None,
-                  from_s: float, to_s: float | None, points: int
-                  ) -> tuple[float, float, dict[str, dict[str, Any]]]:
-    """The bucket width, the stretch's end and each domain's drawing (``DRAWN`` and
-    ``begin_s``) of run ``record``'s stretch from ``from_s`` to ``to_s`` (None: where its
-    timeline ends, ``drawn_end``) in at most ``points`` buckets;
+                  from_s: float, to_s: float | None, points: int) -> Stretch:
+    """Run ``record``'s stretch from ``from_s`` to ``to_s`` (None: where its timeline
+    ends, ``drawn_end``) in about ``points`` buckets (each inside one of the whole run's
+    or holding whole ones, so its emissions can be told from the whole run's; the first
+    from at or before ``from_s``), each domain drawn (``DRAWN`` and ``begin_s``);
     ``reads`` is ``server._sql.Reads``, ``samples`` and ``last_unix_s`` the run's count
     and last sample's time."""
     start = float(record.started_unix_s)
-    _w, whole, drawn = drawn_buckets(reads, record, last_unix_s, samples, WHOLE_POINTS)
+    whole_width, whole, drawn = drawn_buckets(reads, record, last_unix_s, samples,
+                                              WHOLE_POINTS)
     to_s = max(from_s, round(drawn - start, 3)) if to_s is None else to_s
+    from_s, width = aligned(from_s, bucket_width(start + from_s, start + to_s, points),
+                            whole_width)
     lo, hi = start + from_s, start + to_s
-    width = bucket_width(lo, hi, points)
     end, alive = timeline_end(record, reads.rows)
     cut = None if (known := _finite(end)) is None else after_cut(known)
     around = _neighbours(reads, int(record.id), whole, start, from_s, to_s)
@@ -99,7 +123,7 @@ def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | No
         for d in out.values():  # none drawn for the whole run (a damaged total): nor here
             for key in ("power_w", "min_w", "max_w"):
                 d[key] = [None] * len(d[key])
-    return width, to_s, out
+    return Stretch(width, from_s, to_s, out, part, whole, whole_width, drawn - start)
 
 
 def _neighbours(reads: Any, rid: int, whole: dict[str, dict[str, Any]], start: float,
@@ -148,7 +172,7 @@ def read_range(from_s: float | None, span_s: float | None
 def range_payload(store: Any, ref: str | int, from_s: float, to_s: float | None,
                   points: int = 600, *, reads: Any = None) -> dict[str, Any]:
     """Run ``ref``'s power per domain from ``from_s`` to ``to_s`` seconds from its start
-    (None: to its end) in at most ``points`` buckets (``range_domains``), as the timeline
+    (None: to its end) in about ``points`` buckets (``range_domains``), as the timeline
     gives the whole run's:
     ``{"run_id", "started_unix_s", "from_s", "to_s", "bucket_s", "samples", "domains"}``
     (``samples``: the run's, as the whole timeline counts them). ``reads``:
@@ -157,15 +181,26 @@ def range_payload(store: Any, ref: str | int, from_s: float, to_s: float | None,
     from wattwise.server.sample_span import sample_span
 
     record = store.get_run(ref)
+    carbon: dict[str, Any] = {"intensity": None, "emissions": None}
     with reading(store, reads) as r:
         samples, last, _skipped = sample_span(r, int(record.id))
         if samples:
-            width, to_s, domains = range_domains(r, record, samples, last, from_s, to_s,
-                                                 points)
+            got = range_domains(r, record, samples, last, from_s, to_s, points)
+            width, to_s, domains = got.width, got.to_s, got.domains
+            carbon = _carbon(store, r, record, got)
         else:
             to_s = from_s if to_s is None else to_s
             width, domains = bucket_width(from_s, to_s, points), {}
     out, _bad = json_safe({"run_id": record.id, "started_unix_s": record.started_unix_s,
                            "from_s": from_s, "to_s": to_s, "bucket_s": width,
-                           "samples": samples, "domains": domains})
+                           "samples": samples, "domains": domains, **carbon})
     return dict(out)
+
+
+def _carbon(store: Any, reads: Any, record: Any, got: Stretch) -> dict[str, Any]:
+    """The stretch's grid intensity and emissions so far (``stretch_carbon``) from the whole
+    run's, as its timeline prices it (``run_carbon``)."""
+    prov = domain_provenance(record.sensors)
+    whole = run_carbon(store, reads, record, got.whole, prov, got.whole_width, None)
+    return stretch_carbon(reads, record, whole, got.whole_width, got.part, prov, got.from_s,
+                          got.width, got.to_s, got.end_s, none_sampled(got.whole, prov))

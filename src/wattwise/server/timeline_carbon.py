@@ -1,0 +1,172 @@
+"""The grid intensity and the emissions so far a run's timeline draws: the whole run's, and
+a stretch's for a zoomed chart.
+
+The whole run's curve sums its counted energy bucket by bucket, each bucket's joules at
+its own mean intensity, scaled to end at the run's own grams (``run_carbon``). Zoomed to
+an hour of a week, its 17-minute points put the curve's hover a quarter of an hour from
+the cursor, so a stretch gets points of its own (``stretch_carbon``): its buckets lie
+inside the whole run's (their width divides the whole run's, ``aligned``), and within
+one of the whole run's buckets the curve rises with the counted energy sampled so far in
+it, each joule at that bucket's intensity, as the whole curve weighs it. So the
+stretch's curve passes through the whole curve's points, ends where it ends, and rises
+where the power is drawn; its intensity is the mean over each of its own buckets.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from wattwise._finite import finite_float as _finite
+from wattwise.records.stored_energy import summary_emissions_fault
+from wattwise.server._sql import reading
+from wattwise.server.priced_again import priced_again
+from wattwise.server.timeline import (
+    USABLE_E,
+    cumulative_emissions,
+    in_total,
+    intensity_buckets,
+)
+from wattwise.server.timeline_emissions import hole_breaks, kept_lost_run_pricing
+
+
+@dataclass(frozen=True)
+class Carbon:
+    """What a timeline's carbon chart is drawn from: ``em`` the pricing (its
+    ``intensity_used``, ``zone``, ``source``, ``emissions_g``), and per bucket the mean
+    intensity (None where no interval covers it), the counted energy and the emissions
+    so far (None: not priced), which ends at ``grams`` (the run's, or as ``report``
+    prices a run whose stored emissions are not usable)."""
+
+    em: dict[str, Any]
+    intensity: list[float | None]
+    counted: list[float]
+    cumulative: list[float] | None
+    grams: float | None
+
+    @property
+    def has_intensity(self) -> bool:
+        return any(v is not None for v in self.intensity)
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def run_carbon(store: Any, reads: Any, record: Any, domains: dict[str, dict[str, Any]],
+               prov: dict[str, Any], width: float,
+               emissions: dict[str, Any] | None) -> Carbon:
+    """The whole run's ``Carbon`` in buckets of ``width`` s (``domains``: ``from_buckets``'
+    with their ``b`` and ``energy_j``), priced by ``emissions`` (a repricing, as
+    ``server.data.timeline_payload`` takes it), else as recorded; a run still recording
+    or lost priced as ``report`` prices it. A sample before the run's recorded start (a
+    clock stepped back, a damaged row) has no place in the emissions accrued from it."""
+    start = float(record.started_unix_s)
+    count = max([b + 1 for d in domains.values() for b in d["b"]], default=0)
+    if emissions is None and not isinstance(record.summary, dict):
+        emissions = kept_lost_run_pricing(store, reads, record)
+    em = _obj(_obj(record.summary).get("emissions")) if emissions is None else emissions
+    intensity = intensity_buckets(em.get("intensity_used"), start, width, count) if count \
+        else []
+    counted = [0.0] * count
+    for name, d in domains.items():
+        if in_total(prov)(name):
+            for b, e in zip(d["b"], d["energy_j"], strict=True):
+                if b >= 0:
+                    counted[b] += e
+    grams = _finite(em.get("emissions_g"))
+    if emissions is None and summary_emissions_fault(record.summary) is not None:
+        # stored emissions that are not usable: the curve ends at report's figure
+        with reading(store, reads) as again:
+            share = priced_again(store, again, record.id)
+        grams = None if share is None else _finite(share[2])
+    known = any(v is not None for v in intensity)
+    return Carbon(em, intensity, counted,
+                  cumulative_emissions(counted, intensity if known else None, grams), grams)
+
+
+def aligned(from_s: float, width: float, whole_width: float) -> tuple[float, float]:
+    """The start (s from the run's start, at or before ``from_s``) and width of a stretch's
+    buckets, each inside one of the whole run's (``whole_width`` wide) or holding whole
+    ones: the whole width divided by a whole number no narrower than ``width``, or (a
+    stretch's bucket as wide or wider) times one."""
+    if not (whole_width > 0 and width > 0 and math.isfinite(whole_width / width)):
+        return from_s, width
+    if width < whole_width:
+        fine = whole_width / max(1, math.floor(whole_width / width + 1e-9))
+    else:
+        fine = whole_width * math.ceil(width / whole_width - 1e-9)
+    return math.floor(from_s / fine + 1e-9) * fine, fine
+
+
+#: The counted energy of a run's usable samples from ?2 to before ?3 (unix s), as a
+#: bucket sums it (``timeline.BUCKETS_SQL``), of the domains the JSON list ?4 names.
+_BEFORE_SQL = ("SELECT total(energy_j) FROM samples WHERE run_id = ?1 AND t_unix_s >= ?2"
+               f" AND t_unix_s < ?3 AND gap = 0 AND {USABLE_E}"
+               " AND domain IN (SELECT value FROM json_each(?4))")
+
+
+def stretch_carbon(reads: Any, record: Any, whole: Carbon, whole_width: float,
+                   domains: dict[str, dict[str, Any]], prov: dict[str, Any],
+                   from_s: float, width: float, to_s: float, end_s: float,
+                   unsampled: list[list[float]]) -> dict[str, Any]:
+    """The stretch's ``intensity`` and ``emissions`` as the whole timeline gives them
+    (``{"t_s", "g_per_kwh", "zone", "source"}``, ``{"t_s", "cumulative_g",
+    "by_intensity", "breaks"}``; either None), at the ends of its buckets of ``width`` s
+    from ``from_s`` (``aligned`` to the whole run's of ``whole_width``: ``whole``) up to
+    ``to_s``, never past ``end_s`` (the timeline's end); ``domains``: the stretch's
+    ``from_buckets`` (their ``b`` from ``from_s``); ``unsampled``: the whole run's spans
+    without a counted sample (``none_sampled``), where its emissions break."""
+    start = float(record.started_unix_s)
+    count = len(whole.counted)
+    inner = max(1, round(whole_width / width))  # its buckets in one of the whole run's
+    outer = max(1, round(width / whole_width))  # or the whole run's in one of its
+    first = round(from_s / width)  # its first bucket's index from the run's start
+    last = count * inner if outer == 1 else math.ceil(count / outer)
+    n = max(0, min(math.ceil((to_s - from_s) / width - 1e-9), last - first))
+    out: dict[str, Any] = {"intensity": None, "emissions": None}
+    if not n:
+        return out
+    grid = [round(min(from_s + (j + 1) * width, end_s), 3) for j in range(n)]
+    if whole.has_intensity:
+        out["intensity"] = {
+            "t_s": grid, "g_per_kwh": intensity_buckets(whole.em.get("intensity_used"),
+                                                        start + from_s, width, n),
+            "zone": whole.em.get("zone"), "source": whole.em.get("source")}
+    if whole.cumulative is None:
+        return out
+    names = [name for name in domains if in_total(prov)(name)]
+    counted = [0.0] * n
+    for name in names:
+        for b, e in zip(domains[name]["b"], domains[name]["energy_j"], strict=True):
+            if 0 <= b < n:
+                counted[b] += e
+    cumulative: list[float | None] = []
+    if outer > 1:  # each of its points at the end of a whole run's bucket
+        cumulative = [whole.cumulative[min(count - 1, (first + j + 1) * outer - 1)]
+                      if first + j >= 0 else None for j in range(n)]
+    else:
+        # the whole run's bucket the stretch starts in, and its counted energy before it
+        k_at = max(0, first // inner)
+        (row,) = reads.rows(_BEFORE_SQL, (int(record.id), start + k_at * whole_width,
+                                          start + from_s, json.dumps(names)))
+        so_far = float(row[0] or 0.0)
+        for j in range(n):
+            k = (first + j) // inner
+            if k < 0:  # before the run's start: no emissions accrued there
+                cumulative.append(None)
+                continue
+            if k != k_at:
+                so_far, k_at = 0.0, k
+            so_far += counted[j]
+            before = whole.cumulative[k - 1] if k > 0 else 0.0
+            share = 1.0 if whole.counted[k] <= 0 else so_far / whole.counted[k]
+            cumulative.append(whole.cumulative[k] if share >= 1.0
+                              else before + (whole.cumulative[k] - before) * max(0.0, share))
+    shifted = [[a - from_s, b - from_s] for a, b in unsampled]
+    out["emissions"] = {"t_s": grid, "cumulative_g": cumulative,
+                        "by_intensity": whole.has_intensity,
+                        "breaks": hole_breaks(shifted, domains, prov, width, n)}
+    return out

@@ -1,0 +1,209 @@
+"""A zoomed stretch's grid intensity and emissions so far (``server.timeline_carbon``):
+points of its own, where the whole run's 600 points put its emissions' hover up to a
+bucket (here 4.8 minutes) from the cursor. The stretch's buckets lie inside the whole
+run's, and within one of those its curve rises with the counted energy sampled so far,
+each joule at that bucket's intensity as the whole curve weighs it: so it passes
+through the whole curve's points; its intensity is each of its own buckets' mean."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from wattwise.records.store import SampleRow, Store
+from wattwise.server.app import create_app
+from wattwise.server.data import timeline_payload
+from wattwise.server.timeline_range import range_payload
+
+START = 1.8e9
+HOUR = 3600.0
+DAYS = 2
+#: cpu:0 (counted) stopped from 30 h to 30.5 h; mem:0 (not counted) sampled throughout
+HOLE = (30 * HOUR, 30.5 * HOUR)
+
+
+def _g(t: float) -> float:
+    """The grid's intensity at ``t`` s from the run's start: one value an hour."""
+    return 300.0 + 50.0 * (int(t // HOUR) % 4)
+
+
+def _watts(k: int) -> float:
+    return 10.0 + k % 7
+
+
+def _run(path: Path) -> list[tuple[float, float]]:
+    """Two days sampled every 60 s, priced on an hourly intensity; cpu:0's (time from the
+    start, energy) samples."""
+    cpu: list[tuple[float, float]] = []
+    with Store(path) as store:
+        rid = store.create_run(
+            name="two-days", started_unix_s=START, host={"hostname": "lab"}, hardware={},
+            versions={}, sensors=[{"name": "meter", "domains": [
+                {"name": "cpu:0", "kind": "measured", "source": "meter", "in_total": True},
+                {"name": "mem:0", "kind": "measured", "source": "meter", "in_total": False},
+            ]}])
+        rows, prev, grams = [], 0.0, 0.0
+        for k in range(1, DAYS * 24 * 60 + 1):
+            t = 60.0 * k
+            rows.append(SampleRow(START + t, "mem:0", 300.0, 5.0, 300.0, 300.0))
+            if HOLE[0] < t < HOLE[1]:
+                continue
+            e = _watts(k) * (t - prev)
+            rows.append(SampleRow(START + t, "cpu:0", e, _watts(k), e, e))
+            cpu.append((t, e))
+            grams += e / 3.6e6 * _g(t - 30)
+            prev = t
+        store.add_samples(rid, rows)
+        total = sum(e for _, e in cpu)
+        end = DAYS * 24 * HOUR
+        store.finish_run(rid, ended_unix_s=START + end, status="finished", summary={
+            "energy_j": total, "low_j": total, "high_j": total, "kind": "measured",
+            "domains": [{"domain": "cpu:0", "kind": "measured", "source": "meter",
+                         "energy_j": total, "low_j": total, "high_j": total,
+                         "avg_power_w": total / end, "in_total": True}],
+            "notes": [],
+            "emissions": {
+                "emissions_g": grams, "low_g": grams, "high_g": grams, "zone": "DE",
+                "source": "trace: DE hourly", "kind": "historical", "pue": 1.0,
+                "avg_intensity_g_per_kwh": grams / (total / 3.6e6),
+                "intensity_used": [[START + h * HOUR, START + (h + 1) * HOUR, _g(h * HOUR)]
+                                   for h in range(DAYS * 24)],
+            },
+        })
+    return cpu
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[float, float]]]:
+    path = tmp_path_factory.mktemp("carbon") / "runs.db"
+    return path, _run(path)
+
+
+def _both(db: Path, a: float, b: float) -> tuple[dict, dict]:
+    with Store(db) as store:
+        return timeline_payload(store, 1), range_payload(store, 1, a, b)
+
+
+def test_a_zoomed_hour_has_emissions_points_of_its_own_through_the_whole_curve(
+    made: tuple[Path, list[tuple[float, float]]],
+) -> None:
+    whole, part = _both(made[0], 20 * HOUR, 21 * HOUR)
+    em, mine = whole["emissions"], part["emissions"]
+    inside = [t for t in em["t_s"] if 20 * HOUR <= t <= 21 * HOUR]
+    assert len(inside) <= 13  # the whole run's: a point every 4.8 minutes
+    assert len(mine["t_s"]) >= 590 and mine["t_s"][1] - mine["t_s"][0] == pytest.approx(6, abs=0.01)
+    # where a whole point's time is one of the stretch's, both say the same grams
+    at = dict(zip(mine["t_s"], mine["cumulative_g"], strict=True))
+    shared = [(t, g) for t, g in zip(em["t_s"], em["cumulative_g"], strict=True) if t in at]
+    assert len(shared) >= 12
+    for t, g in shared:
+        assert at[t] == pytest.approx(g, rel=1e-12), t
+    # never falling, and between the whole curve's points on either side
+    ys = mine["cumulative_g"]
+    assert all(b >= a for a, b in itertools.pairwise(ys))
+    below = max(g for t, g in zip(em["t_s"], em["cumulative_g"], strict=True)
+                if t <= mine["t_s"][0])
+    above = min(g for t, g in zip(em["t_s"], em["cumulative_g"], strict=True)
+                if t >= mine["t_s"][-1])
+    assert below <= ys[0] and ys[-1] <= above
+
+
+def test_inside_a_whole_bucket_the_curve_rises_with_the_counted_energy_sampled_so_far(
+    made: tuple[Path, list[tuple[float, float]]],
+) -> None:
+    db, cpu = made
+    whole, part = _both(db, 20.1 * HOUR, 20.4 * HOUR)
+    width = whole["bucket_s"]
+    em = whole["emissions"]["cumulative_g"]
+    for t, g in zip(part["emissions"]["t_s"], part["emissions"]["cumulative_g"], strict=True):
+        k = math.floor((t - 1e-6) / width)  # the whole bucket this point ends inside
+        lo, hi = k * width, (k + 1) * width
+        # a sample at a point's time (rounded to 1 ms) lies in the bucket ending there
+        so_far = sum(e for s, e in cpu if lo <= s <= t)
+        bucket = sum(e for s, e in cpu if lo <= s < hi)
+        before = em[k - 1] if k else 0.0
+        assert g == pytest.approx(before + (em[k] - before) * so_far / bucket, rel=1e-9), t
+
+
+def test_the_stretch_s_intensity_is_each_of_its_buckets_own(
+    made: tuple[Path, list[tuple[float, float]]],
+) -> None:
+    _whole, part = _both(made[0], 19.9 * HOUR, 20.1 * HOUR)
+    got = part["intensity"]
+    assert got["zone"] == "DE" and got["source"] == "trace: DE hourly"
+    width = part["bucket_s"]
+    seen = set()
+    for t, g in zip(got["t_s"], got["g_per_kwh"], strict=True):
+        a, b = t - width, t
+        if int((a + 1e-2) // HOUR) == int((b - 1e-2) // HOUR):  # inside one hour: its own
+            assert g == pytest.approx(_g(a + 1e-2), abs=0.05), t  # 1 ms off an hour at most
+            seen.add(round(g))
+        else:  # across the hour: the mean over the bucket
+            assert min(_g(a), _g(b)) <= g <= max(_g(a), _g(b))
+    assert seen == {_g(19 * HOUR), _g(20 * HOUR)}
+
+
+def test_inside_a_hole_of_every_counted_domain_the_emissions_break(
+    made: tuple[Path, list[tuple[float, float]]],
+) -> None:
+    _whole, part = _both(made[0], 29.9 * HOUR, 30.6 * HOUR)
+    em = part["emissions"]
+    assert part["intensity"] is not None
+    broken = {em["t_s"][k] for k in em["breaks"]}
+    width = part["bucket_s"]
+    inside = {t for t in em["t_s"] if HOLE[0] + 60 < t - width and t < HOLE[1] - 60}
+    assert inside and inside <= broken
+    assert all(HOLE[0] < t <= HOLE[1] + width for t in broken)
+
+
+def test_the_whole_run_as_a_stretch_gives_the_whole_curve(
+    made: tuple[Path, list[tuple[float, float]]],
+) -> None:
+    whole, part = _both(made[0], 0.0, DAYS * 24 * HOUR)
+    for key in ("emissions", "intensity"):
+        assert part[key]["t_s"] == whole[key]["t_s"]
+    assert part["emissions"]["cumulative_g"] == whole["emissions"]["cumulative_g"]
+    assert part["emissions"]["breaks"] == whole["emissions"]["breaks"]
+    assert part["intensity"]["g_per_kwh"] == whole["intensity"]["g_per_kwh"]
+
+
+def test_before_the_start_and_past_the_end_no_emissions_are_drawn(
+    made: tuple[Path, list[tuple[float, float]]],
+) -> None:
+    _whole, part = _both(made[0], -600.0, 1200.0)
+    em = part["emissions"]
+    assert all(g is None for t, g in zip(em["t_s"], em["cumulative_g"], strict=True) if t <= 0)
+    assert all(g is not None for t, g in zip(em["t_s"], em["cumulative_g"], strict=True)
+               if t > 60)
+    end = DAYS * 24 * HOUR
+    _whole, part = _both(made[0], end - 600.0, end + 600.0)
+    assert max(part["emissions"]["t_s"]) == pytest.approx(end, abs=1e-3)
+    assert part["emissions"]["cumulative_g"][-1] == pytest.approx(
+        _whole["emissions"]["cumulative_g"][-1], rel=1e-12)
+
+
+@pytest.mark.usefixtures("no_ambient_zone")
+def test_the_api_gives_a_stretch_s_carbon_priced_as_the_whole_run_is(
+    made: tuple[Path, list[tuple[float, float]]], tmp_path: Path,
+) -> None:
+    with TestClient(create_app(made[0]), base_url="http://127.0.0.1") as c:
+        got = c.get("/api/runs/1/timeline", params={"from_s": 72000, "span_s": 3600}).json()
+    assert len(got["emissions"]["cumulative_g"]) == len(got["intensity"]["g_per_kwh"]) >= 590
+    with Store(tmp_path / "bare.db") as store:  # no summary, no zone: priced as report does
+        rid = store.create_run(name="bare", started_unix_s=START, host={}, hardware={},
+                               versions={}, sensors=[{"name": "m", "domains": [
+                                   {"name": "cpu:0", "kind": "measured", "source": "m",
+                                    "in_total": True}]}])
+        store.add_samples(rid, [SampleRow(START + t, "cpu:0", 60.0, 1.0, 60.0, 60.0)
+                                for t in range(60, 7201, 60)])
+        store.finish_run(rid, ended_unix_s=START + 7200, status="finished")
+        whole = timeline_payload(store, rid)
+        part = range_payload(store, rid, 3000.0, 3600.0)
+    assert part["intensity"]["zone"] == whole["intensity"]["zone"] == "WORLD"
+    # a watt all along: the grams so far at 1 h are half the run's
+    at = dict(zip(part["emissions"]["t_s"], part["emissions"]["cumulative_g"], strict=True))
+    assert at[3600.0] == pytest.approx(whole["emissions"]["cumulative_g"][-1] / 2, rel=1e-9)
