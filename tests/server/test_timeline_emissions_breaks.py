@@ -108,3 +108,31 @@ def test_the_timeline_gives_the_spans_no_counted_domain_is_sampled(tmp_path: Pat
     # a bucket holding dram:0's samples (every one here) breaks: it adds no emissions
     assert [em["t_s"][k] for k in em["breaks"]] == [
         t for t in em["t_s"] if 30.0 + 0.2 <= t <= 40.0 - 1e-9]
+
+
+def test_the_emissions_break_before_a_counted_domain_s_late_first_sample(tmp_path: Path
+                                                                         ) -> None:
+    """Only an uncounted domain sampled from the start, the counted one from 30 s: no stretch
+    lacks every sample (no edge), yet nothing counted is sampled there; the emissions were
+    drawn flat at 0 g, then rose by all the first sample holds."""
+    db = tmp_path / "late.db"
+    rid = _record(db, {
+        "cpu:0": ([30.0 + 0.5 * k for k in range(141)], True),
+        "dram:0": (_times(0.5, 100.0, (200.0, 200.0)), False),
+    })
+    with Store(db) as store:
+        tl = timeline_payload(store, rid, points=500)
+    assert tl["unsampled"] == [[0.0, 30.0]]
+    assert all(d["edges"] == [] for d in tl["domains"].values())
+    at = _breaks(db, rid)
+    assert at and min(at) <= 0.4 and max(at) <= 30.0 and len(at) >= 30.0 / 0.2 - 2, at
+
+
+def test_a_counted_domain_sampled_from_its_first_interval_breaks_nothing(tmp_path: Path
+                                                                          ) -> None:
+    db = tmp_path / "usual.db"
+    rid = _record(db, {"cpu:0": (_times(0.5, 100.0, (200.0, 200.0)), True),
+                       "dram:0": (_times(0.25, 100.0, (200.0, 200.0)), False)})
+    with Store(db) as store:
+        tl = timeline_payload(store, rid, points=500)
+    assert tl["unsampled"] == [] and _breaks(db, rid) == []

@@ -409,7 +409,7 @@ def timeline_payload(
     carbon = run_carbon(store, reads, record, domains, prov, width, emissions)
     count, em = len(carbon.counted), carbon.em
     grid = [round(min((k + 1) * width, end - start), 3) for k in range(count)]
-    unsampled = none_sampled(domains, prov)  # no counted domain sampled: breaks, hovers
+    unsampled = none_sampled(domains, prov, width)  # no counted domain sampled: breaks
     grams, cumulative, has_intensity = carbon.grams, carbon.cumulative, carbon.has_intensity
     out, bad = json_safe({
         "run_id": record.id,

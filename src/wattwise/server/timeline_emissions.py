@@ -104,27 +104,46 @@ def hole_breaks(spans: list[list[float]], domains: dict[str, dict[str, list[Any]
 
 
 def none_sampled(domains: dict[str, dict[str, list[Any]]],
-                 provenance: dict[str, Any]) -> list[list[float]]:
+                 provenance: dict[str, Any], width_s: float) -> list[list[float]]:
     """The spans (seconds from the run's start) inside a hole in the sampling
-    (``timeline_holes.mark_holes``' ``holes``, and ``mark_edges``' ``edges`` at the run's
-    start and end) where no domain counted in the total (as ``provenance`` says:
-    ``domain_provenance``) is sampled: each in a hole of its own, not started yet or
-    stopped (``unsampled``). There the emissions so far break (``hole_breaks``) and the
-    charts' hover says so: the timeline gives them as ``unsampled``, so the page reads
-    them and works none out. Where one counted domain is still sampled the emissions go
-    on, whether or not a sample of it falls inside a bucket there."""
+    (``timeline_holes.mark_holes``' ``holes``, ``mark_edges``' ``edges`` at the run's
+    start and end, and ``late_start``) where no domain counted in the total (as
+    ``provenance`` says: ``domain_provenance``) is sampled: each in a hole of its own, not
+    started yet or stopped (``unsampled``). There the emissions so far break
+    (``hole_breaks``) and the charts' hover says so: the timeline gives them as
+    ``unsampled``, so the page reads them and works none out. Where one counted domain is
+    still sampled the emissions go on, whether or not a sample of it falls inside a
+    bucket there. ``width_s``: the timeline's bucket width."""
     names = [n for n in domains if in_total(provenance)(n)]
     if not names:
         return []
     merged: list[list[float]] = []  # one span where several domains' holes give it
     for a, b in sorted(common_holes(
             [unsampled(domains[n]) for n in names]
-            + [[h for n in names for k in ("holes", "edges") for h in domains[n].get(k, [])]])):
+            + [[h for n in names for k in ("holes", "edges") for h in domains[n].get(k, [])]
+               + late_start(domains, names, width_s)])):
         if merged and a <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], round(b, 3))
         else:
             merged.append([round(a, 3), round(b, 3)])
     return merged
+
+
+def late_start(domains: dict[str, dict[str, list[Any]]], names: list[str],
+               width_s: float) -> list[list[float]]:
+    """``[[0, first]]`` where the first sample of any of the domains ``names`` (those
+    counted in the total) comes later than the shortest hole any of them can have
+    (``mark_holes``' ``hole_s``) and than a bucket, as ``mark_edges`` judges a run's start
+    with no sample of any domain; [] otherwise. Another domain sampled from the start
+    (not counted) makes it no edge, yet nothing the emissions count is sampled there:
+    they were drawn flat at 0 g, then rose by all the first sample holds."""
+    firsts = [float(domains[n]["sampled"][0]) for n in names
+              if len(domains[n].get("sampled") or []) == 2]
+    limits = [float(domains[n]["hole_s"][0]) for n in names if domains[n].get("hole_s")]
+    if not firsts or not limits:
+        return []
+    first = min(firsts)
+    return [[0.0, first]] if first > max(min(limits), width_s) else []
 
 
 def unsampled(d: dict[str, list[Any]]) -> list[list[float]]:

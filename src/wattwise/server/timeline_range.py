@@ -202,5 +202,6 @@ def _carbon(store: Any, reads: Any, record: Any, got: Stretch) -> dict[str, Any]
     run's, as its timeline prices it (``run_carbon``)."""
     prov = domain_provenance(record.sensors)
     whole = run_carbon(store, reads, record, got.whole, prov, got.whole_width, None)
+    spans = none_sampled(got.whole, prov, got.whole_width)
     return stretch_carbon(reads, record, whole, got.whole_width, got.part, prov, got.from_s,
-                          got.width, got.to_s, got.end_s, none_sampled(got.whole, prov))
+                          got.width, got.to_s, got.end_s, spans)
