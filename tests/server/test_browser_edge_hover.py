@@ -31,9 +31,11 @@ def edged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(("t", "said", "hole"), [
+    (0.0, "0 s", "no samples from 0 s to 60.0 s"),  # the first pixel: no sample there
     (1.0, "1.00 s", "no samples from 0 s to 60.0 s"),
     (30.0, "30.0 s", "no samples from 0 s to 60.0 s"),
     (100.0, "100.0 s", "no samples from 70.0 s to 2 min 10.0 s"),
+    (130.0, "2 min 10.0 s", "no samples from 70.0 s to 2 min 10.0 s"),  # the last pixel
 ])
 @pytest.mark.parametrize("chart", [0, 1], ids=["power", "carbon"])
 def test_both_charts_say_the_stretch_without_samples(
@@ -79,8 +81,12 @@ def test_the_compare_page_reads_the_cursor_s_time_before_and_after_every_run_s_p
         browser: Any, edged: dict[str, Any]) -> None:
     _open(browser, f"{edged['base']}/#/compare/{edged['run']},{edged['early']}",
           "#chart-compare canvas")
-    for t, said in ((20.0, ["20.0 s", "no samples from 0 s to 60.0 s",
+    for t, said in ((0.0, ["0 s", "no samples from 0 s to 60.0 s",
+                           "no samples from 0 s to 50.0 s"]),
+                    (20.0, ["20.0 s", "no samples from 0 s to 60.0 s",
                             "no samples from 0 s to 50.0 s"]),
+                    (130.0, ["2 min 10.0 s", "no samples from 70.0 s to 2 min 10.0 s",
+                             "no samples from 60.0 s to 2 min 10.0 s"]),
                     (100.0, ["100.0 s", "no samples from 70.0 s to 2 min 10.0 s",
                              "no samples from 60.0 s to 2 min 10.0 s"])):
         values = browser.execute_script(
