@@ -5,6 +5,7 @@ measured. Needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,8 +26,10 @@ def edged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     rid = _run(path, _every(0.5, 60.0, 70.0), ended=130.0)
     steady = _run(path, _every(0.5, 0.5, 130.0), ended=130.0)
     early = _run(path, _every(0.5, 50.0, 60.0), ended=130.0)  # samples 50-60 s alone
+    single = _run(path, [5.0], ended=5.0)  # one sample
     pages = _serve(path)
-    yield {"base": next(pages), "run": rid, "steady": steady, "early": early}
+    yield {"base": next(pages), "run": rid, "steady": steady, "early": early,
+           "single": single}
     next(pages, None)
 
 
@@ -107,3 +110,38 @@ def test_zooming_out_of_the_compare_chart_by_keyboard_widens_it_up_to_all_of_it(
     over.send_keys("-")
     assert browser.execute_script(
         "return [charts[0].scales.x.min, charts[0].scales.x.max]") == [0, 60]  # was 10.8-68.4
+
+
+def test_a_zoom_into_the_end_stretch_keeps_the_whole_run_s_carbon_and_says_so(
+        browser: Any, edged: dict[str, Any]) -> None:
+    """No sample after 70 s: the stretch 100-120 s has no intensity nor emissions of its
+    own, so the carbon chart keeps the whole run's points, and does not claim the stretch."""
+    _page(browser, edged["base"], edged["run"])
+    points = browser.execute_script("return charts[1].data[0].length")
+    browser.execute_script('charts[0].setScale("x", {min: 100, max: 120});')
+    for _ in range(60):
+        if browser.execute_script(
+                "return document.getElementById('chart-power').dataset.stretch"):
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
+    got = browser.execute_script(
+        "return [document.getElementById('chart-power').dataset.stretch,"
+        " document.getElementById('chart-carbon').dataset.stretch || '',"
+        " charts[1].data[0].length, [charts[1].scales.x.min, charts[1].scales.x.max]]")
+    assert got == ["100,120", "", points, [100, 120]], got
+
+
+def test_a_run_of_one_sample_zooms_about_it(browser: Any, edged: dict[str, Any]) -> None:
+    """A view holding a run's only point was taken for a reset: it snapped back to the
+    whole run."""
+    _page(browser, edged["base"], edged["single"])
+    browser.execute_script('charts[0].setScale("x", {min: 4.9, max: 5.0});')
+    time.sleep(0.5)
+    assert browser.execute_script(
+        "return [charts[0].scales.x.min, charts[0].scales.x.max]") == [4.9, 5.0]
+    browser.execute_script("charts[0].over.dispatchEvent("
+                           "new MouseEvent('dblclick', {bubbles: true}))")
+    time.sleep(0.3)
+    assert browser.execute_script(
+        "return [charts[0].scales.x.min, charts[0].scales.x.max]") == [0, 5]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from pathlib import Path
 
 import pytest
@@ -207,3 +208,105 @@ def test_the_api_gives_a_stretch_s_carbon_priced_as_the_whole_run_is(
     # a watt all along: the grams so far at 1 h are half the run's
     at = dict(zip(part["emissions"]["t_s"], part["emissions"]["cumulative_g"], strict=True))
     assert at[3600.0] == pytest.approx(whole["emissions"]["cumulative_g"][-1] / 2, rel=1e-9)
+
+
+def _priced(store: Store, name: str, start: float, times: list[float], end: float,
+            watts: float = 10.0, vary: bool = False) -> int:
+    """A finished run of cpu:0 at ``watts`` (with ``vary``, 0-4 W more, round a 5-sample
+    cycle) sampled at ``times`` (s from ``start``), priced at 400 g/kWh all along."""
+    rid = store.create_run(name=name, started_unix_s=start, host={}, hardware={},
+                           versions={}, sensors=[{"name": "m", "domains": [
+                               {"name": "cpu:0", "kind": "measured", "source": "m",
+                                "in_total": True}]}])
+    rows, prev = [], 0.0
+    for k, t in enumerate(times):
+        w = watts + (k % 5 if vary else 0)
+        e = w * (t - prev)
+        rows.append(SampleRow(start + t, "cpu:0", e, w, e, e))
+        prev = t
+    store.add_samples(rid, rows)
+    total = sum(r.energy_j for r in rows)
+    grams = total / 3.6e6 * 400.0
+    store.finish_run(rid, ended_unix_s=start + end, status="finished", summary={
+        "energy_j": total, "low_j": total, "high_j": total, "kind": "measured",
+        "domains": [{"domain": "cpu:0", "kind": "measured", "source": "m", "energy_j": total,
+                     "low_j": total, "high_j": total, "avg_power_w": watts, "in_total": True}],
+        "notes": [], "emissions": {
+            "emissions_g": grams, "low_g": grams, "high_g": grams, "zone": "DE",
+            "source": "x", "kind": "historical", "pue": 1.0, "avg_intensity_g_per_kwh": 400.0,
+            "intensity_used": [[start, start + end + 1, 400.0]]}})
+    return int(rid)
+
+
+def test_a_stretch_to_the_run_s_end_ends_at_its_total(tmp_path: Path) -> None:
+    """A real run's last sample comes just after its recorded end (3.13023 s for an end
+    drawn at 3.13 s): the stretch up to the end drawn left it out, its curve ending a
+    sample's energy short; and bucketed from the stretch's start in unix seconds, a last
+    sample at the very end fell past the last bucket (123 of 300 stretches)."""
+    with Store(tmp_path / "end.db") as store:
+        late = _priced(store, "late", START, [k + 0.0004 for k in range(1, 1001)], 1000.0)
+        exact = _priced(store, "exact", 1_796_669_164.57182, [0.05 * k for k in range(1, 61)],
+                        3.0)
+        whole = timeline_payload(store, late)
+        total = whole["emissions"]["cumulative_g"][-1]
+        for a in (900.0, 990.0, 999.5):
+            part = range_payload(store, late, a, whole["end_s"])
+            assert part["emissions"]["cumulative_g"][-1] == total, a
+            assert part["domains"]["cpu:0"]["t_s"][-1] == 1000.0  # the last sample drawn
+        total = timeline_payload(store, exact)["emissions"]["cumulative_g"][-1]
+        rnd = random.Random(3)
+        for _ in range(100):
+            a = rnd.uniform(1.0, 2.9)
+            part = range_payload(store, exact, a, a + rnd.uniform(3.01 - a, 5.0 - a))
+            assert part["emissions"]["cumulative_g"][-1] == pytest.approx(total, rel=1e-12), a
+
+
+def test_samples_on_the_whole_run_s_bucket_edges_fall_as_the_whole_run_s_do(
+        tmp_path: Path) -> None:
+    """A sample a second, 600 of them: buckets counted from the stretch's start in unix
+    seconds (rounded to 2.4e-7 s) put samples at whole seconds into the bucket after the
+    whole run's, and the curve missed the whole curve's points (17 in 13.3-63.7 s)."""
+    with Store(tmp_path / "edges.db") as store:
+        rid = _priced(store, "every-second", START, [float(k) for k in range(1, 601)], 600.0,
+                      vary=True)
+        whole = timeline_payload(store, rid)["emissions"]
+        at = dict(zip(whole["t_s"], whole["cumulative_g"], strict=True))
+        for a, b in ((0.0, 100.0), (13.3, 63.7), (200.0, 300.0), (520.0, 600.0)):
+            em = range_payload(store, rid, a, b)["emissions"]
+            shared = [(t, g) for t, g in zip(em["t_s"], em["cumulative_g"], strict=True)
+                      if t in at and a <= t <= b]
+            assert len(shared) >= 40
+            for t, g in shared:
+                assert g == pytest.approx(at[t], rel=1e-12), (a, b, t)
+
+
+def test_the_last_bucket_holds_its_samples_past_the_stretch_s_end(tmp_path: Path) -> None:
+    """Samples every 0.1 s, the stretch's buckets the whole run's (1 s): its last bucket
+    runs 0.95 s past the end asked for, and held only the first sample after it."""
+    with Store(tmp_path / "dense.db") as store:
+        rid = _priced(store, "dense", START, [0.1 * k for k in range(1, 6001)], 600.0)
+        whole = timeline_payload(store, rid)["emissions"]
+        part = range_payload(store, rid, 100.0, 107.05, points=10)
+    assert part["bucket_s"] == pytest.approx(1.0)
+    at = dict(zip(whole["t_s"], whole["cumulative_g"], strict=True))
+    em = part["emissions"]
+    assert em["t_s"][-1] == 108.0 and em["t_s"][-1] in at
+    assert em["cumulative_g"][-1] == pytest.approx(at[108.0], rel=1e-12)
+
+
+def test_a_stretch_of_a_millisecond_has_points_at_distinct_times(
+    made: tuple[Path, list[tuple[float, float]]],
+) -> None:
+    """Times are given to 1 ms: a 1 ms stretch in 600 buckets gave 602 points on two."""
+    _whole, part = _both(made[0], 15 * HOUR + 0.5, 15 * HOUR + 0.501)
+    for key in ("emissions", "intensity"):
+        ts = part[key]["t_s"]
+        assert 1 <= len(ts) <= 3 and len(set(ts)) == len(ts), (key, ts)
+    # a bucket inside one hour has that hour's intensity
+    assert part["intensity"]["g_per_kwh"] == [pytest.approx(_g(15 * HOUR))] * len(ts)
+    # across the start: no intensity before it (a bucket ending there took a sliver of
+    # the first hour's, its start taken in unix seconds)
+    _whole, part = _both(made[0], -0.5, 0.5)
+    got = list(zip(part["intensity"]["t_s"], part["intensity"]["g_per_kwh"], strict=True))
+    assert all(g is None for t, g in got if t <= 0) and any(t <= 0 for t, _ in got)
+    assert all(g == pytest.approx(_g(0)) for t, g in got if t >= 0.01)

@@ -101,6 +101,22 @@ def aligned(from_s: float, width: float, whole_width: float) -> tuple[float, flo
     return math.floor(from_s / fine + 1e-9) * fine, fine
 
 
+def _from(intervals: Any, start_unix_s: float, from_s: float) -> Any:
+    """``intensity_used`` intervals in seconds from ``from_s`` after ``start_unix_s``: taken
+    from the unix time ``start_unix_s + from_s`` (rounded to 2.4e-7 s at 1.8e9), a bucket
+    ending at the run's start took a sliver of the first interval's intensity."""
+    if not isinstance(intervals, list):
+        return intervals
+    out = []
+    for item in intervals:
+        if isinstance(item, list) and len(item) == 3:
+            a, b = (_finite(x) for x in item[:2])
+            if a is not None and b is not None:
+                item = [a - start_unix_s - from_s, b - start_unix_s - from_s, item[2]]
+        out.append(item)
+    return out
+
+
 #: The counted energy of a run's usable samples from ?2 to before ?3 (unix s), as a
 #: bucket sums it (``timeline.BUCKETS_SQL``), of the domains the JSON list ?4 names.
 _BEFORE_SQL = ("SELECT total(energy_j) FROM samples WHERE run_id = ?1 AND t_unix_s >= ?2"
@@ -117,8 +133,9 @@ def stretch_carbon(reads: Any, record: Any, whole: Carbon, whole_width: float,
     "by_intensity", "breaks"}``; either None), at the ends of its buckets of ``width`` s
     from ``from_s`` (``aligned`` to the whole run's of ``whole_width``: ``whole``) up to
     ``to_s``, never past ``end_s`` (the timeline's end); ``domains``: the stretch's
-    ``from_buckets`` (their ``b`` from ``from_s``); ``unsampled``: the whole run's spans
-    without a counted sample (``none_sampled``), where its emissions break."""
+    ``from_buckets`` (their ``b`` of ``width`` from the run's start); ``unsampled``: the
+    whole run's spans without a counted sample (``none_sampled``), where its emissions
+    break."""
     start = float(record.started_unix_s)
     count = len(whole.counted)
     inner = max(1, round(whole_width / width))  # its buckets in one of the whole run's
@@ -132,17 +149,20 @@ def stretch_carbon(reads: Any, record: Any, whole: Carbon, whole_width: float,
     grid = [round(min(from_s + (j + 1) * width, end_s), 3) for j in range(n)]
     if whole.has_intensity:
         out["intensity"] = {
-            "t_s": grid, "g_per_kwh": intensity_buckets(whole.em.get("intensity_used"),
-                                                        start + from_s, width, n),
+            "t_s": grid, "g_per_kwh": intensity_buckets(_from(whole.em.get("intensity_used"),
+                                                              start, from_s), 0.0, width, n),
             "zone": whole.em.get("zone"), "source": whole.em.get("source")}
     if whole.cumulative is None:
         return out
     names = [name for name in domains if in_total(prov)(name)]
+    # the stretch's buckets from its first (``domains``' count from the run's start)
+    mine = {name: {"b": [b - first for b in d["b"]], "energy_j": d["energy_j"]}
+            for name, d in domains.items()}
     counted = [0.0] * n
     for name in names:
-        for b, e in zip(domains[name]["b"], domains[name]["energy_j"], strict=True):
-            if 0 <= b < n:
-                counted[b] += e
+        for j, e in zip(mine[name]["b"], mine[name]["energy_j"], strict=True):
+            if 0 <= j < n:
+                counted[j] += e
     cumulative: list[float | None] = []
     if outer > 1:  # each of its points at the end of a whole run's bucket
         cumulative = [whole.cumulative[min(count - 1, (first + j + 1) * outer - 1)]
@@ -165,8 +185,12 @@ def stretch_carbon(reads: Any, record: Any, whole: Carbon, whole_width: float,
             share = 1.0 if whole.counted[k] <= 0 else so_far / whole.counted[k]
             cumulative.append(whole.cumulative[k] if share >= 1.0
                               else before + (whole.cumulative[k] - before) * max(0.0, share))
+    if grid[-1] >= end_s and first + n > 0:
+        # at the timeline's end, the whole run's end: a last sample stamped just after it
+        # (its time rounded down) lies in no bucket of the stretch
+        cumulative[-1] = whole.cumulative[-1]
     shifted = [[a - from_s, b - from_s] for a, b in unsampled]
     out["emissions"] = {"t_s": grid, "cumulative_g": cumulative,
                         "by_intensity": whole.has_intensity,
-                        "breaks": hole_breaks(shifted, domains, prov, width, n)}
+                        "breaks": hole_breaks(shifted, mine, prov, width, n)}
     return out

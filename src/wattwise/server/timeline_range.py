@@ -72,6 +72,10 @@ MAX_RANGE_S = 1e12
 #: page's, so they are the sums it has just read and ``Reads`` keeps).
 WHOLE_POINTS = 600
 
+#: The narrowest bucket a stretch is summed in: the timeline's times are given to 1 ms, so
+#: buckets narrower put several points at one time (a 1 ms stretch gave 602 on two).
+MIN_BUCKET_S = 1e-3
+
 
 @dataclass(frozen=True)
 class Stretch:
@@ -103,13 +107,18 @@ def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | No
     whole_width, whole, drawn = drawn_buckets(reads, record, last_unix_s, samples,
                                               WHOLE_POINTS)
     to_s = max(from_s, round(drawn - start, 3)) if to_s is None else to_s
-    from_s, width = aligned(from_s, bucket_width(start + from_s, start + to_s, points),
-                            whole_width)
-    lo, hi = start + from_s, start + to_s
+    fine = max(MIN_BUCKET_S, bucket_width(start + from_s, start + to_s, points))
+    from_s, width = aligned(from_s, fine, whole_width)
+    # the samples to the end of the last bucket, so each bucket holds all of its own
+    upto = from_s + max(1, math.ceil((to_s - from_s) / width - 1e-9)) * width
     end, alive = timeline_end(record, reads.rows)
     cut = None if (known := _finite(end)) is None else after_cut(known)
-    around = _neighbours(reads, int(record.id), whole, start, from_s, to_s)
-    rows = reads.rows(range_sql(), (lo, width, int(record.id), cut, lo, hi, json.dumps(around)))
+    around = _neighbours(reads, int(record.id), whole, start, from_s, upto)
+    # buckets counted from the run's start as the whole run's are (``timeline.BUCKETS_SQL``
+    # ?1): counted from the stretch's start in unix seconds, a sample a few 1e-7 s from an
+    # edge fell into the bucket after the whole run's
+    rows = reads.rows(range_sql(), (start, width, int(record.id), cut, start + from_s,
+                                    start + upto, json.dumps(around)))
     shortest = {n: float(d["hole_s"][0]) for n, d in whole.items() if d.get("hole_s")}
     part = from_buckets(rows, start, end, alive=alive, shortest=shortest)
     out: dict[str, dict[str, Any]] = {}
@@ -142,7 +151,10 @@ def _neighbours(reads: Any, rid: int, whole: dict[str, dict[str, Any]], start: f
             since = start + before[-2] - 0.002 if len(before) > 1 else -_BIG
             got = reads.rows(_BEFORE_SQL, (rid, domain, since, start + from_s))
             out += [int(g[0]) for g in got]
-        after = [t for t in ts if t > to_s + 0.002]
+        # the nearest whole-run point past the stretch; else, where the stretch ends at
+        # the run's last point (its time rounded: a real run's last sample comes just
+        # after its recorded end, 3.13023 s for an end drawn at 3.13 s), that point
+        after = [t for t in ts if t > to_s + 0.002] or [t for t in ts[-1:] if t > to_s - 0.002]
         if after:
             got = reads.rows(_AFTER_SQL, (rid, domain, start + to_s,
                                           start + min(after) + 0.002))
