@@ -145,3 +145,26 @@ def test_a_run_of_one_sample_zooms_about_it(browser: Any, edged: dict[str, Any])
     time.sleep(0.3)
     assert browser.execute_script(
         "return [charts[0].scales.x.min, charts[0].scales.x.max]") == [0, 5]
+
+
+def test_a_zoom_under_a_fifth_of_a_second_asks_for_its_stretch_once(
+        browser: Any, edged: dict[str, Any]) -> None:
+    """A stretch's buckets are at least 1 ms: a view of 0.1 s never holds 200 of them, and
+    the page asked for the same stretch again at each answer, drawing both charts anew
+    about four times a second."""
+    _page(browser, edged["base"], edged["run"])
+    browser.execute_script(
+        "window._asked = 0; const f = window.fetch; window.fetch = (...a) => {"
+        " if (String(a[0]).includes('from_s=')) window._asked++; return f(...a); };")
+    browser.execute_script('charts[0].setScale("x", {min: 65, max: 65.1});')
+    for _ in range(60):
+        if browser.execute_script(
+                "return document.getElementById('chart-power').dataset.stretch"):
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)
+    first = browser.execute_script("window._power = charts[0]; return window._asked")
+    time.sleep(1.5)
+    assert browser.execute_script("return [window._asked, window._power === charts[0]]") \
+        == [first, True]
+    assert first == 1, first

@@ -310,3 +310,36 @@ def test_a_stretch_of_a_millisecond_has_points_at_distinct_times(
     got = list(zip(part["intensity"]["t_s"], part["intensity"]["g_per_kwh"], strict=True))
     assert all(g is None for t, g in got if t <= 0) and any(t <= 0 for t, _ in got)
     assert all(g == pytest.approx(_g(0)) for t, g in got if t >= 0.01)
+
+
+@pytest.mark.parametrize(("a", "b"), [(50.5, 52.5), (50.9, 52.9), (100.3, 102.3)])
+def test_inside_a_whole_bucket_a_sample_counts_once_it_is_taken(tmp_path: Path, a: float,
+                                                                b: float) -> None:
+    """A 10 J sample each whole second: the energy of a whole bucket sampled before the
+    stretch was told by unix seconds (rounded to 2.4e-7 s), and the sample just before
+    the bucket's edge (at 51 s, in the bucket ending 5e-8 s after it) was counted from
+    50.5 s: 51 samples' grams where 50 were taken."""
+    with Store(tmp_path / "seconds.db") as store:
+        rid = _priced(store, "seconds", START, [float(k) for k in range(1, 601)], 600.0)
+        em = range_payload(store, rid, a, b)["emissions"]
+    each = 10.0 / 3.6e6 * 400.0
+    for t, g in zip(em["t_s"], em["cumulative_g"], strict=True):
+        assert g == pytest.approx(each * math.floor(t), rel=1e-9), t
+
+
+def test_a_stretch_at_a_week_s_end_has_one_point_a_time(tmp_path: Path) -> None:
+    """A week's last whole bucket ends 0.6 ms past its last sample: the stretch's bucket
+    before the last ended within half a millisecond of the end, a second point at the
+    end's time, short of the total."""
+    from tests.server._runs import week
+
+    rid = week(tmp_path / "week.db", START)
+    with Store(tmp_path / "week.db") as store:
+        total = timeline_payload(store, rid)["emissions"]["cumulative_g"][-1]
+        for a in (7 * 24 * HOUR - 0.002, 7 * 24 * HOUR - 0.0015, 7 * 24 * HOUR - 0.05):
+            part = range_payload(store, rid, a, 7 * 24 * HOUR)
+            for key in ("emissions", "intensity"):
+                ts = part[key]["t_s"]
+                assert len(set(ts)) == len(ts) and ts[-1] == 7 * 24 * HOUR, (a, key, ts)
+            assert part["emissions"]["cumulative_g"][-1] == total
+            assert len(part["intensity"]["g_per_kwh"]) == len(part["emissions"]["t_s"])

@@ -117,11 +117,16 @@ def _from(intervals: Any, start_unix_s: float, from_s: float) -> Any:
     return out
 
 
-#: The counted energy of a run's usable samples from ?2 to before ?3 (unix s), as a
-#: bucket sums it (``timeline.BUCKETS_SQL``), of the domains the JSON list ?4 names.
-_BEFORE_SQL = ("SELECT total(energy_j) FROM samples WHERE run_id = ?1 AND t_unix_s >= ?2"
-               f" AND t_unix_s < ?3 AND gap = 0 AND {USABLE_E}"
-               " AND domain IN (SELECT value FROM json_each(?4))")
+#: The counted energy of a run's usable samples (as a bucket sums it,
+#: ``timeline.BUCKETS_SQL``) of the domains the JSON list ?7 names, in the whole run's
+#: bucket ?4 (?3 wide from the run's start ?2) before the stretch's first bucket ?6 (?5
+#: wide): buckets told as the buckets are, from the run's start (in unix seconds, rounded
+#: to 2.4e-7 s, a sample just before the whole bucket's edge was counted in it); ?8 and
+#: ?9 bound the times (unix s) a little wide, for the samples' index.
+_BEFORE_SQL = ("SELECT total(energy_j) FROM samples WHERE run_id = ?1 AND t_unix_s >= ?8"
+               " AND t_unix_s < ?9 AND (t_unix_s - ?2) / ?3 >= ?4"
+               f" AND (t_unix_s - ?2) / ?5 < ?6 AND gap = 0 AND {USABLE_E}"
+               " AND domain IN (SELECT value FROM json_each(?7))")
 
 
 def stretch_carbon(reads: Any, record: Any, whole: Carbon, whole_width: float,
@@ -170,8 +175,9 @@ def stretch_carbon(reads: Any, record: Any, whole: Carbon, whole_width: float,
     else:
         # the whole run's bucket the stretch starts in, and its counted energy before it
         k_at = max(0, first // inner)
-        (row,) = reads.rows(_BEFORE_SQL, (int(record.id), start + k_at * whole_width,
-                                          start + from_s, json.dumps(names)))
+        (row,) = reads.rows(_BEFORE_SQL, (
+            int(record.id), start, whole_width, k_at, width, first, json.dumps(names),
+            start + k_at * whole_width - 1e-3, start + from_s + 1e-3))
         so_far = float(row[0] or 0.0)
         for j in range(n):
             k = (first + j) // inner
@@ -193,4 +199,27 @@ def stretch_carbon(reads: Any, record: Any, whole: Carbon, whole_width: float,
     out["emissions"] = {"t_s": grid, "cumulative_g": cumulative,
                         "by_intensity": whole.has_intensity,
                         "breaks": hole_breaks(shifted, mine, prov, width, n)}
-    return out
+    return _one_a_time(out)
+
+
+def _one_a_time(got: dict[str, Any]) -> dict[str, Any]:
+    """``stretch_carbon``'s answer with one point per time: times are given to 1 ms, and
+    a bucket ending within half of one of the run's end (a week's last whole bucket ends
+    0.6 ms past its last sample) was a point at the end's time beside the end's own, with
+    another value. The later of two is kept: it holds all the earlier one does."""
+    em = got["emissions"] or got["intensity"]
+    if em is None:
+        return got
+    ts = em["t_s"]
+    keep = [j for j in range(len(ts)) if j + 1 == len(ts) or ts[j] != ts[j + 1]]
+    if len(keep) == len(ts):
+        return got
+    place = {j: i for i, j in enumerate(keep)}
+    for key, values in (("intensity", "g_per_kwh"), ("emissions", "cumulative_g")):
+        if got[key] is not None:
+            got[key] = {**got[key], "t_s": [ts[j] for j in keep],
+                        values: [got[key][values][j] for j in keep]}
+    if got["emissions"] is not None:
+        got["emissions"]["breaks"] = [place[j] for j in got["emissions"]["breaks"]
+                                      if j in place]
+    return got
