@@ -27,9 +27,10 @@ def edged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     steady = _run(path, _every(0.5, 0.5, 130.0), ended=130.0)
     early = _run(path, _every(0.5, 50.0, 60.0), ended=130.0)  # samples 50-60 s alone
     single = _run(path, [5.0], ended=5.0)  # one sample
+    seconds = _run(path, _every(1.0, 1.0, 600.0), ended=600.0)  # a sample a second
     pages = _serve(path)
     yield {"base": next(pages), "run": rid, "steady": steady, "early": early,
-           "single": single}
+           "single": single, "seconds": seconds}
     next(pages, None)
 
 
@@ -168,3 +169,45 @@ def test_a_zoom_under_a_fifth_of_a_second_asks_for_its_stretch_once(
     assert browser.execute_script("return [window._asked, window._power === charts[0]]") \
         == [first, True]
     assert first == 1, first
+
+
+ASKED = """
+window._asked = 0; const f = window.fetch;
+window.fetch = (...a) => { if (String(a[0]).includes('from_s=')) window._asked++; return f(...a); };
+"""
+
+
+def _zoom(browser: Any, lo: float, hi: float) -> list[Any]:
+    """Zoom the power chart to lo..hi and wait for the view to settle: its stretch, view
+    and the stretches asked for so far."""
+    browser.execute_script('charts[0].setScale("x", {min: arguments[0], max: arguments[1]});',
+                           lo, hi)
+    time.sleep(1.2)
+    return list(browser.execute_script(
+        "return [document.getElementById('chart-power').dataset.stretch,"
+        " [charts[0].scales.x.min, charts[0].scales.x.max], window._asked]"))
+
+
+def test_a_view_inside_a_stretch_of_coarser_buckets_than_the_finest_asks_again(
+        browser: Any, edged: dict[str, Any]) -> None:
+    """A stretch of 1.1 s has buckets of 1.83 ms; a view of 0.05 s inside it holds 27 of
+    them, where 1 ms buckets give 50: buckets under 2 ms were taken for the finest."""
+    _page(browser, edged["base"], edged["seconds"])
+    browser.execute_script(ASKED)
+    assert _zoom(browser, 300.0, 301.1) == ["300,301.1", [300.0, 301.1], 1]
+    assert _zoom(browser, 300.5, 300.55) == ["300.5,300.55", [300.5, 300.55], 2]
+    assert _zoom(browser, 300.51, 300.54)[2] == 2  # inside a stretch of the finest: no ask
+
+
+def test_zooming_out_of_a_stretch_to_most_of_the_run_keeps_the_view(
+        browser: Any, edged: dict[str, Any]) -> None:
+    """Widened from a stretch to 540 s of 600 (too much of the run to be a zoom that asks
+    for a stretch), the whole run's points are drawn again at that view, where it jumped
+    to all of the run."""
+    _page(browser, edged["base"], edged["seconds"])
+    browser.execute_script(ASKED)
+    assert _zoom(browser, 100.0, 101.0)[0] == "100,101"
+    stretch, view, _asked = _zoom(browser, 30.0, 570.0)
+    assert stretch == "" and view == [30.0, 570.0], (stretch, view)
+    assert browser.execute_script(
+        "return [charts[1].scales.x.min, charts[1].scales.x.max]") == [30.0, 570.0]

@@ -72,8 +72,14 @@ def test_a_zoomed_live_chart_says_its_updates_are_paused(
     assert browser.execute_script(paused) is False  # as the zoom is, not at a refresh
     text = browser.execute_script("return document.getElementById('live-paused').innerText")
     assert text.startswith("live updates paused while the chart is zoomed"), text
+    # a refresh while zoomed asks nothing (the whole timeline was read to be thrown away)
+    browser.execute_script(
+        "window._asked = []; const f = window.fetch;"
+        " window.fetch = (...a) => { window._asked.push(String(a[0])); return f(...a); };")
     browser.execute_async_script(REFRESH)
     assert browser.execute_script(paused) is False
+    assert [a for a in browser.execute_script("return window._asked")
+            if "from_s=" not in a] == []
     browser.execute_script("charts[1].over.dispatchEvent(new MouseEvent('dblclick'))")
     assert browser.execute_script(paused) is True  # undone with the zoom
 
