@@ -84,6 +84,12 @@ class Recorded:
 Row = tuple[float, str, float, float, float, float]  # t, domain, energy, power, low, high
 
 
+def _rows(store: Store, run_id: int) -> list[Row]:
+    """The run's stored samples as ``Row``s."""
+    return [(s.t_unix_s, s.domain, s.energy_j, s.power_w, s.low_j, s.high_j)
+            for s in store.samples(run_id)]
+
+
 def edge_allowance_s(rows: Iterable[Row]) -> float:
     """``EDGE_S``, or twice the widest gap between the meter's stamps and its sensors'
     clocks this run's samples show, where wider: a constant-power sample's interval by
@@ -146,8 +152,7 @@ def _edges_unstalled(r: Recorded) -> bool:
     """Whether the run's total and each window's agree with the stored samples within
     the window edges' allowance (else an edge's reads were held up: see RECORD_TRIES)."""
     store = Store(r.db)
-    rows = [(s.t_unix_s, s.domain, s.energy_j, s.power_w, s.low_j, s.high_j)
-            for s in store.samples(r.run_id)]
+    rows = _rows(store, r.run_id)
     pairs = [(r.run.result.energy_j, r.expected["energy_j"])]
     pairs += [(w["energy_j"], r.again(rows, w)["energy_j"]) for w in store.windows(r.run_id)]
     allowed = _tolerance(r, "energy_j")
@@ -169,8 +174,7 @@ def _recorded(kind: str, tmp: Path) -> Recorded:
         time.sleep(0.02)
     assert run.flush()
     store = Store(db)
-    rows = [(s.t_unix_s, s.domain, s.energy_j, s.power_w, s.low_j, s.high_j)
-            for s in store.samples(run.run_id)]
+    rows = _rows(store, run.run_id)
     record = store.get_run(run.run_id)
     domains = [d for s in record.sensors for d in s["domains"]]
     in_total = {d["name"] for d in domains if d["in_total"]}
@@ -361,8 +365,7 @@ def test_report_sci_is_emissions_per_unit_plus_embodied_share(
 
 def test_windows_agree_with_their_samples(rec: Recorded) -> None:
     store = Store(rec.db)
-    rows = [(s.t_unix_s, s.domain, s.energy_j, s.power_w, s.low_j, s.high_j)
-            for s in store.samples(rec.run_id)]
+    rows = _rows(store, rec.run_id)
     shown = json.loads(rec.cli("show", str(rec.run_id), "--json"))["windows"]
     with _client(rec) as c:
         served = c.get(f"/api/runs/{rec.run_id}").json()["windows"]

@@ -17,6 +17,7 @@ import math
 from typing import Any
 
 from wattwise.server.timeline import in_total
+from wattwise.server.timeline_holes import sampled_span
 
 
 def lost_run_pricing(store: Any, record: Any) -> dict[str, Any] | None:
@@ -134,16 +135,11 @@ def late_start(domains: dict[str, dict[str, list[Any]]], names: list[str],
     """``[[0, first]]`` where the first sample of any of the domains ``names`` (those
     counted in the total) comes later than the shortest hole any of them can have
     (``mark_holes``' ``hole_s``) and than a bucket, as ``mark_edges`` judges a run's start
-    with no sample of any domain; [] otherwise. Another domain sampled from the start
-    (not counted) makes it no edge, yet nothing the emissions count is sampled there:
-    they were drawn flat at 0 g, then rose by all the first sample holds."""
-    firsts = [float(domains[n]["sampled"][0]) for n in names
-              if len(domains[n].get("sampled") or []) == 2]
-    limits = [float(domains[n]["hole_s"][0]) for n in names if domains[n].get("hole_s")]
-    if not firsts or not limits:
-        return []
-    first = min(firsts)
-    return [[0.0, first]] if first > max(min(limits), width_s) else []
+    with no sample of any domain (``sampled_span``); [] otherwise. Another domain sampled
+    from the start (not counted) makes it no edge, yet nothing the emissions count is
+    sampled there: they were drawn flat at 0 g, then rose by all the first sample holds."""
+    span = sampled_span([domains[n] for n in names], width_s)
+    return [[0.0, span[0]]] if span is not None and span[0] > span[2] else []
 
 
 def unsampled(d: dict[str, list[Any]]) -> list[list[float]]:

@@ -125,13 +125,11 @@ def mark_edges(domains: dict[str, dict[str, list[Any]]], width_s: float,
     as the run stops, so a longer stretch is the recorder not running (a sensor slow to
     open, a recorder stopped before the run was): drawn as a hole, and said
     (``edge_note``), not as emissions of 0 g over it."""
-    sampled = [d["sampled"] for d in domains.values() if len(d.get("sampled") or []) == 2]
-    limits = [float(d["hole_s"][0]) for d in domains.values() if d.get("hole_s")]
     edges: list[list[float]] = []
     kinds: list[str] = []  # which each is: a stretch's start rounded to 0 may be the end's
-    if sampled and limits:
-        longer = max(min(limits), width_s)
-        first, last = min(float(s[0]) for s in sampled), max(float(s[1]) for s in sampled)
+    span = sampled_span(list(domains.values()), width_s)
+    if span is not None:
+        first, last, longer = span
         if first > longer:
             edges.append([0.0, first])
             kinds.append("start")
@@ -141,6 +139,20 @@ def mark_edges(domains: dict[str, dict[str, list[Any]]], width_s: float,
     for d in domains.values():
         d["edges"] = [list(e) for e in edges]
         d["edge_kinds"] = list(kinds)
+
+
+def sampled_span(ds: list[dict[str, list[Any]]], width_s: float
+                 ) -> tuple[float, float, float] | None:
+    """When the domains ``ds`` were sampled at all (their first and last sample's times,
+    ``mark_holes``' ``sampled``) and the shortest stretch without a sample that is a hole
+    at a run's edge: longer than the shortest hole any of them can have (``hole_s``) and
+    than a bucket (``width_s``, as a hole leaves one empty); None where none is known."""
+    sampled = [d["sampled"] for d in ds if len(d.get("sampled") or []) == 2]
+    limits = [float(d["hole_s"][0]) for d in ds if d.get("hole_s")]
+    if not sampled or not limits:
+        return None
+    return (min(float(s[0]) for s in sampled), max(float(s[1]) for s in sampled),
+            max(min(limits), width_s))
 
 
 def edge_note(domains: dict[str, dict[str, list[Any]]]) -> list[str]:
