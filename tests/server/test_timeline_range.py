@@ -8,6 +8,7 @@ stretch that is not one is refused with one line, 422."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from tests.server._runs import HOLE, HOUR, week
 from wattwise.errors import BadInput
-from wattwise.records.store import Store
+from wattwise.records.store import SampleRow, Store
 from wattwise.server.app import create_app
 from wattwise.server.data import timeline_payload
 from wattwise.server.timeline_range import range_payload, read_range
@@ -201,3 +202,27 @@ def test_rows_sharing_the_time_just_past_the_stretch_are_drawn_together(
     assert after["power_w"][after["t_s"].index(9.0)] is None
     assert before["power_w"][before["t_s"].index(9.0)] is None
     assert before["power_w"][before["t_s"].index(10.0)] == pytest.approx(50.0)
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.5, 0.8), (0.2003, 0.5), (0.1, 0.35)])
+def test_samples_under_a_millisecond_apart_give_one_point_a_time(tmp_path: Path, a: float,
+                                                                   b: float) -> None:
+    """A domain sampled every 0.3 ms: each domain's sample just past a stretch (or just
+    before it), its time given to 1 ms, landed on the last (or first) bucket's time, two
+    values at one time at the view's edge."""
+    start, every = 1.8e9, 0.0003
+    with Store(tmp_path / "dense.db") as store:
+        rid = store.create_run(name="dense", started_unix_s=start, host={}, hardware={},
+                               versions={}, sensors=[{"name": "m", "domains": [
+                                   {"name": "cpu:0", "kind": "measured", "source": "m",
+                                    "in_total": True}]}])
+        watts = [20.0 + 30.0 * (k // 500 % 2) for k in range(1, 4001)]
+        store.add_samples(rid, [SampleRow(start + every * k, "cpu:0", w * every, w,
+                                          w * every, w * every)
+                                for k, w in enumerate(watts, start=1)])
+        store.finish_run(rid, ended_unix_s=start + 1.2, status="finished")
+        got = range_payload(store, rid, a, b)["domains"]["cpu:0"]
+    ts = got["t_s"]
+    assert all(x < y for x, y in itertools.pairwise(ts)), \
+        [(x, y) for x, y in itertools.pairwise(ts) if x >= y]
+    assert ts[0] <= a and ts[-1] >= b  # the lines still run to the view's edges

@@ -343,3 +343,20 @@ def test_a_stretch_at_a_week_s_end_has_one_point_a_time(tmp_path: Path) -> None:
                 assert len(set(ts)) == len(ts) and ts[-1] == 7 * 24 * HOUR, (a, key, ts)
             assert part["emissions"]["cumulative_g"][-1] == total
             assert len(part["intensity"]["g_per_kwh"]) == len(part["emissions"]["t_s"])
+
+
+def test_an_intensity_without_emissions_at_a_week_s_end_has_one_point_a_time(
+    tmp_path: Path,
+) -> None:
+    """A run priced with nothing counted (0 J) has its grid intensity and no emissions
+    curve: the intensity alone kept the bucket ending within half a millisecond of the
+    week's end, a second point at the end's time."""
+    end = 7 * 24 * HOUR
+    with Store(tmp_path / "idle.db") as store:
+        rid = _priced(store, "idle", START, [60.0 * k for k in range(1, 10081)], end, 0.0)
+        for a in (end - 0.002, end - 0.0015):
+            part = range_payload(store, rid, a, end)
+            assert part["emissions"] is None
+            ts = part["intensity"]["t_s"]
+            assert len(set(ts)) == len(ts) and ts[-1] == end, (a, ts)
+            assert len(part["intensity"]["g_per_kwh"]) == len(ts)

@@ -158,7 +158,7 @@ def stretch_carbon(reads: Any, record: Any, whole: Carbon, whole_width: float,
                                                               start, from_s), 0.0, width, n),
             "zone": whole.em.get("zone"), "source": whole.em.get("source")}
     if whole.cumulative is None:
-        return out
+        return _one_a_time(out)
     names = [name for name in domains if in_total(prov)(name)]
     # the stretch's buckets from its first (``domains``' count from the run's start)
     mine = {name: {"b": [b - first for b in d["b"]], "energy_j": d["energy_j"]}

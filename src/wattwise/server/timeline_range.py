@@ -83,7 +83,7 @@ class Stretch:
     or before the one asked for: ``timeline_carbon.aligned``) to ``to_s``, ``domains``
     as the timeline gives them and ``part`` as ``from_buckets`` made them; and the whole
     run's ``whole`` domains in buckets of ``whole_width`` whose drawing ends at
-    ``end_s`` (``drawn_end``)."""
+    ``end_s`` (``drawn_end``); ``prov`` its domains' provenance (``domain_provenance``)."""
 
     width: float
     from_s: float
@@ -93,6 +93,7 @@ class Stretch:
     whole: dict[str, dict[str, Any]]
     whole_width: float
     end_s: float
+    prov: dict[str, Any]
 
 
 def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | None,
@@ -128,11 +129,13 @@ def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | No
                                                       "gap", "holes")},
                      "sampled": d.get("sampled", []), "edges": d.get("edges", []),
                      "begin_s": (d.get("begin_s") or [0.0])[0]}
-    if damaged_total(whole, in_total(domain_provenance(record.sensors))) is not None:
+        _neighbours_apart(out[name])
+    prov = domain_provenance(record.sensors)
+    if damaged_total(whole, in_total(prov)) is not None:
         for d in out.values():  # none drawn for the whole run (a damaged total): nor here
             for key in ("power_w", "min_w", "max_w"):
                 d[key] = [None] * len(d[key])
-    return Stretch(width, from_s, to_s, out, part, whole, whole_width, drawn - start)
+    return Stretch(width, from_s, to_s, out, part, whole, whole_width, drawn - start, prov)
 
 
 def _neighbours(reads: Any, rid: int, whole: dict[str, dict[str, Any]], start: float,
@@ -160,6 +163,21 @@ def _neighbours(reads: Any, rid: int, whole: dict[str, dict[str, Any]], start: f
                                           start + min(after) + 0.002))
             out += [int(g[0]) for g in got]
     return out
+
+
+def _neighbours_apart(d: dict[str, Any]) -> None:
+    """Leave out a domain's first or last point where it lies at the time of the point
+    beside it: the samples just before and after a stretch (``_neighbours``), their times
+    given to 1 ms, land on its first or last bucket's time where a domain is sampled more
+    often than every ms, two values at one time at the view's edge. The stretch's own
+    point is kept; the sums are not changed (the one before still gave the first its
+    interval)."""
+    ts = d["t_s"]
+    drop = {len(ts) - 1} if len(ts) > 1 and ts[-1] <= ts[-2] else set()
+    if len(ts) > 2 and ts[0] >= ts[1]:
+        drop.add(0)
+    for key in ("t_s", "power_w", "min_w", "max_w", "gap"):
+        d[key] = [v for k, v in enumerate(d[key]) if k not in drop]
 
 
 def read_range(from_s: float | None, span_s: float | None
@@ -212,8 +230,7 @@ def range_payload(store: Any, ref: str | int, from_s: float, to_s: float | None,
 def _carbon(store: Any, reads: Any, record: Any, got: Stretch) -> dict[str, Any]:
     """The stretch's grid intensity and emissions so far (``stretch_carbon``) from the whole
     run's, as its timeline prices it (``run_carbon``)."""
-    prov = domain_provenance(record.sensors)
-    whole = run_carbon(store, reads, record, got.whole, prov, got.whole_width, None)
-    spans = none_sampled(got.whole, prov, got.whole_width)
-    return stretch_carbon(reads, record, whole, got.whole_width, got.part, prov, got.from_s,
+    whole = run_carbon(store, reads, record, got.whole, got.prov, got.whole_width, None)
+    spans = none_sampled(got.whole, got.prov, got.whole_width)
+    return stretch_carbon(reads, record, whole, got.whole_width, got.part, got.prov, got.from_s,
                           got.width, got.to_s, got.end_s, spans)
