@@ -113,6 +113,22 @@ def test_zooming_out_of_the_compare_chart_by_keyboard_widens_it_up_to_all_of_it(
         "return [charts[0].scales.x.min, charts[0].scales.x.max]") == [0, 60]  # was 10.8-68.4
 
 
+#: Counts the stretches the page asks for (``window._asked``).
+ASKED = """
+window._asked = 0; const f = window.fetch;
+window.fetch = (...a) => { if (String(a[0]).includes('from_s=')) window._asked++; return f(...a); };
+"""
+
+
+def _stretched(browser: Any) -> None:
+    """Wait (up to 6 s) until the power chart draws a stretch of its own."""
+    for _ in range(60):
+        if browser.execute_script(
+                "return document.getElementById('chart-power').dataset.stretch"):
+            return
+        time.sleep(0.1)
+
+
 def test_a_zoom_into_the_end_stretch_keeps_the_whole_run_s_carbon_and_says_so(
         browser: Any, edged: dict[str, Any]) -> None:
     """No sample after 70 s: the stretch 100-120 s has no intensity nor emissions of its
@@ -120,11 +136,7 @@ def test_a_zoom_into_the_end_stretch_keeps_the_whole_run_s_carbon_and_says_so(
     _page(browser, edged["base"], edged["run"])
     points = browser.execute_script("return charts[1].data[0].length")
     browser.execute_script('charts[0].setScale("x", {min: 100, max: 120});')
-    for _ in range(60):
-        if browser.execute_script(
-                "return document.getElementById('chart-power').dataset.stretch"):
-            break
-        time.sleep(0.1)
+    _stretched(browser)
     time.sleep(0.3)
     got = browser.execute_script(
         "return [document.getElementById('chart-power').dataset.stretch,"
@@ -154,15 +166,9 @@ def test_a_zoom_under_a_fifth_of_a_second_asks_for_its_stretch_once(
     the page asked for the same stretch again at each answer, drawing both charts anew
     about four times a second."""
     _page(browser, edged["base"], edged["run"])
-    browser.execute_script(
-        "window._asked = 0; const f = window.fetch; window.fetch = (...a) => {"
-        " if (String(a[0]).includes('from_s=')) window._asked++; return f(...a); };")
+    browser.execute_script(ASKED)
     browser.execute_script('charts[0].setScale("x", {min: 65, max: 65.1});')
-    for _ in range(60):
-        if browser.execute_script(
-                "return document.getElementById('chart-power').dataset.stretch"):
-            break
-        time.sleep(0.1)
+    _stretched(browser)
     time.sleep(1.0)
     first = browser.execute_script("window._power = charts[0]; return window._asked")
     time.sleep(1.5)
@@ -170,11 +176,6 @@ def test_a_zoom_under_a_fifth_of_a_second_asks_for_its_stretch_once(
         == [first, True]
     assert first == 1, first
 
-
-ASKED = """
-window._asked = 0; const f = window.fetch;
-window.fetch = (...a) => { if (String(a[0]).includes('from_s=')) window._asked++; return f(...a); };
-"""
 
 
 def _zoom(browser: Any, lo: float, hi: float) -> list[Any]:
