@@ -12,6 +12,7 @@ from wattwise.bench.stats import Stat
 from wattwise.compress.figure import TEXT_H, Text, nice_ticks, place_labels
 from wattwise.compress.plot import joules, joules_tick, layout, render_svg, write_plot
 from wattwise.compress.study import Study, Variant
+from wattwise.plot.segments import crosses
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -214,3 +215,45 @@ def test_a_narrow_0_to_1_quality_is_drawn_over_the_plot_s_height() -> None:
     _, points, _, h = _boxes(render_svg(study, max_loss=None))
     ys = [y for _, y, _ in points]
     assert max(ys) - min(ys) > 0.6 * (h - 40 - 60), ys  # of the plot's 360 px
+
+
+def _spread(label: str, quality: float, energy: float, low: float, high: float) -> Variant:
+    bench = SimpleNamespace(
+        energy_j_per_sample=Stat(energy, low, high, 0.01, 5),
+        throughput=Stat(1.0, 1.0, 1.0, 0.0, 5), kind="estimated", source="fake",
+        latency_ms={"p50": 1.0})
+    return Variant(label, "ok", None, quality, None, 1, 1, 0.0, bench)
+
+
+def measured_study() -> Study:
+    """A digits-mlp study as one machine measured it (µJ per sample with 95 % intervals):
+    onnx a few pixels left of the baseline at one accuracy."""
+    return Study("digits-mlp", "test accuracy", "% test accuracy", (
+        _spread("baseline", 97.111, 29.52e-6, 28.64e-6, 30.42e-6),
+        _spread("int8-dynamic", 97.111, 39.33e-6, 38.37e-6, 40.31e-6),
+        _spread("int8-static", 96.889, 32.61e-6, 31.22e-6, 34.06e-6),
+        _spread("prune-unstructured-50%", 95.778, 30.56e-6, 26.85e-6, 34.87e-6),
+        _spread("prune-structured-50%+ft10", 97.333, 19.11e-6, 18.52e-6, 19.72e-6),
+        _spread("distill-32", 96.889, 7.443e-6, 6.979e-6, 7.941e-6),
+        _spread("autocast-bf16", 97.111, 53.12e-6, 49.44e-6, 57.12e-6),
+        _spread("onnx", 97.111, 27.66e-6, 26.38e-6, 29.02e-6),
+        _spread("onnx-int8", 97.111, 23.95e-6, 22.54e-6, 25.46e-6)))
+
+
+@pytest.mark.parametrize("study", [crowded, measured_study])
+def test_no_leader_passes_through_another_point_nor_under_a_label(study) -> None:
+    """onnx's leader ran through the baseline's dot, its name 4 px past it: the baseline
+    read as "onnx"."""
+    root = ET.fromstring(render_svg(study(), max_loss=1.0))
+    labels, points, _w, _h = _boxes(render_svg(study(), max_loss=1.0))
+    leaders = [tuple(float(ln.get(k, 0)) for k in ("x1", "y1", "x2", "y2"))
+               for ln in root.iter(f"{SVG}line") if ln.get("class") == "leader"]
+    for seg in leaders:
+        for x, y, r in points:  # but one on its own point (a marker round its start)
+            if not (x - r <= seg[0] <= x + r and y - r <= seg[1] <= y + r):
+                assert not crosses((x - r, y - r, x + r, y + r), seg, 0.0), (seg, x, y)
+        for text, box in labels:
+            starts = box[0] - 1 <= seg[2] <= box[2] + 1 and box[1] - 1 <= seg[3] <= box[3] + 1
+            assert starts or not crosses(box, seg, 0.0), (seg, text)
+    assert sorted(t for t, _ in labels) == sorted(v.label for v in study().variants)
+

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from wattwise.plot.figure import FONT_PX, Figure, Key, Text, label_points, legend, note_lines, wrap
+from wattwise.plot.figure import FONT_PX, Figure, Key, Text, legend, note_lines, wrap
+from wattwise.plot.labels import label_points
 from wattwise.plot.run import layout
 from wattwise.plot.text_width import char_em, fit_width, is_mark, tame, text_width
 

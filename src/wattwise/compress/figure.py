@@ -13,8 +13,8 @@ from wattwise.plot.figure import (
            Poly,
            Text,
            nice_ticks,
-           place_labels,
 )
+from wattwise.plot.labels import place_labels
 from wattwise.plot.render import to_png, to_svg
 
 __all__ = ["CHAR_W", "FONT_PX", "TEXT_H", "Dot", "Figure", "Line", "Poly", "Text",

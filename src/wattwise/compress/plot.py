@@ -36,13 +36,13 @@ from wattwise.plot.figure import (
     Poly,
     Text,
     clip,
-    label_points,
     nice_ticks,
     note_lines,
     wrap,
     x_axis,
     y_axis,
 )
+from wattwise.plot.labels import label_points
 from wattwise.plot.render import to_png, to_svg
 from wattwise.plot.segments import segments_of
 from wattwise.plot.text_width import fit_width, tame, text_width
