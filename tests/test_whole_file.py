@@ -113,3 +113,51 @@ def test_a_terminated_write_takes_its_part_file_with_it(tmp_path: Path, sig: str
     out = subprocess.run([sys.executable, "-c", after, str(target)], timeout=30,
                          capture_output=True, text=True)
     assert out.stdout.strip() == "True", out
+
+
+def _planted(tmp_path: Path, target: Path) -> Path:
+    """A link to ``target`` that another user (uid 54321) made in a sticky folder anyone
+    may write in, as /tmp is; skipped where this user cannot give a link away."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    link = shared / "out.svg"
+    link.symlink_to(target)
+    try:
+        os.lchown(link, 54321, -1)
+    except PermissionError:
+        pytest.skip("giving a link to another user needs root")
+    return link
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_a_link_another_user_planted_in_a_shared_sticky_folder_is_not_followed(
+        tmp_path: Path, exists: bool) -> None:
+    """A link in /tmp to any file was resolved and the file renamed over its target: a
+    link planted there had root replace a file it could not have opened through the link
+    (the kernel's fs.protected_symlinks refuses that open), or create one where it names."""
+    victim = tmp_path / "victim.conf"
+    if exists:
+        victim.write_text("keep\n")
+    link = _planted(tmp_path, victim)
+    with pytest.raises(PermissionError), whole_file(link) as out:
+        out.write("<svg/>")
+    assert (victim.read_text() if exists else None) == ("keep\n" if exists else None)
+    assert victim.exists() == exists and link.is_symlink()
+    r = CliRunner().invoke(app, ["compress", "digits-mlp", "--plot", str(link)])
+    assert r.exit_code == 2, r.output
+    said = r.stderr.strip().splitlines()
+    assert len(said) == 1 and "symbolic link owned by another user" in said[0], said
+    assert victim.exists() == exists and (not exists or victim.read_text() == "keep\n")
+
+
+def test_a_link_of_this_user_s_own_in_a_shared_folder_is_written_through(
+        tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    target = tmp_path / "front.svg"
+    (shared / "out.svg").symlink_to(target)
+    with whole_file(shared / "out.svg") as out:
+        out.write("<svg/>")
+    assert target.read_text() == "<svg/>" and (shared / "out.svg").is_symlink()

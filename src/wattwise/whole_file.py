@@ -64,6 +64,26 @@ def sweep_stale_parts(folder: str, now: float | None = None) -> list[str]:
     return removed
 
 
+def planted_link(path: Any) -> bool:
+    """Whether ``path`` is a symbolic link that another user planted in a sticky folder
+    anyone may write in (``/tmp``), owned by neither this user nor the folder's owner:
+    the kernel's ``fs.protected_symlinks`` refuses to follow such a link on open, and
+    resolving it here (to rename a whole file over its target) must not follow it
+    either, or a link planted in /tmp would have root replace any file it names."""
+    import os
+    import stat
+
+    try:
+        link = os.lstat(path)
+        if not stat.S_ISLNK(link.st_mode):
+            return False
+        folder = os.stat(os.path.dirname(os.path.abspath(path)))
+    except (OSError, ValueError):
+        return False
+    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+    return bool(shared) and link.st_uid not in (os.geteuid(), folder.st_uid)
+
+
 @contextmanager
 def whole_file(path: Any, binary: bool = False) -> Iterator[Any]:
     """A file to write ``path`` through (text, or bytes with ``binary``): written beside
@@ -74,7 +94,9 @@ def whole_file(path: Any, binary: bool = False) -> Iterator[Any]:
     as a plain write would. The file is written as ``.wattwise-<pid>-<random>.part`` in
     the target's folder; stale ones a killed write left there are removed first
     (``sweep_stale_parts``). An existing file this user may write, in a folder where it
-    may create none, is written in place, as a plain write would.
+    may create none, is written in place, as a plain write would. A link another user
+    planted in a shared sticky folder is refused (``planted_link``), as the kernel
+    refuses to open through it.
 
     What a rename does that a plain write did not: the file is a new one, so another
     name of the old one (a hard link) keeps the old text, and its owner is the writer
@@ -89,6 +111,9 @@ def whole_file(path: Any, binary: bool = False) -> Iterator[Any]:
 
     from wattwise.measure.run_signals import FinalisingSignals
 
+    if planted_link(os.path.expanduser(str(path))):
+        raise PermissionError(13, "a symbolic link another user owns in a shared sticky "
+                                  "folder is not followed", str(path))
     target = os.path.realpath(os.path.expanduser(str(path)))
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
