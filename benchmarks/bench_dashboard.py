@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/bench_dashboard.py --runs 20000 --samples 200000 --reps 5
     .venv/bin/python benchmarks/bench_dashboard.py --lost 20000     # 20,000 of them killed
     .venv/bin/python benchmarks/bench_dashboard.py --db runs.db --deep  # deep sorted pages
+    .venv/bin/python benchmarks/bench_dashboard.py --db a.db --accented 0.25 --deep \
+        --deep-sort name  # deep pages by name, a quarter of the names not ASCII
 
 Builds a run database in a temporary folder: the schema through ``Store``, then
 copies of one finished run (3 domains, emissions with 10 intensity intervals,
@@ -20,8 +22,10 @@ indexes (a name filter from the names read first) where they can be, and wait fo
 the index otherwise. The requests are timed right after start-up, so the first
 ones meet the index half built; the time the index takes alone is given after.
 
-``--deep`` times only pages sorted by energy and emissions far down the order (offsets
-1,000, 50,000 and the last page), each as the first request of a server just started.
+``--deep`` times only pages sorted by energy, emissions, duration and name far down the
+order (offsets 1,000, 50,000 and the last page), each as the first request of a server
+just started (``--deep-sort`` picks orders). ``--accented 0.25`` makes a quarter of the
+names not ASCII, which a page by name folds in Python until the runs index is built.
 
 The target: every runs-list request under 200 ms with 100,000 runs; the
 timeline of a million samples reduced on the server (its answer's size is given).
@@ -46,9 +50,11 @@ from pathlib import Path
 from wattwise.records.store import Store
 
 
-def build(path: Path, runs: int, samples: int, lost: int = 0) -> int:
+def build(path: Path, runs: int, samples: int, lost: int = 0, accented: float = 0.0) -> int:
     """The database; the id of the long run. ``lost``: that many of the runs, spread
-    over the ids, made runs killed before their summary (``mark_lost``)."""
+    over the ids, made runs killed before their summary (``mark_lost``); ``accented``:
+    that share of the names not ASCII ("jöb-..."), which a page by name before the runs
+    index is built folds in Python, as SQLite would not."""
     with Store(path) as store:
         seed = store.create_run(name="seed", started_unix_s=1.7e9, host={"hostname": "bench"},
                                 hardware={"cpu": "bench"}, versions={"wattwise": "bench"},
@@ -81,7 +87,8 @@ def build(path: Path, runs: int, samples: int, lost: int = 0) -> int:
                           "intensity_used": [[start + k * 6, start + k * 6 + 6, 380.0]
                                              for k in range(10)]},
         }
-        values = {**base, "name": f"job-{i % 5000}-{rng.randrange(10**6)}",
+        job = "jöb" if rng.random() < accented else "job"
+        values = {**base, "name": f"{job}-{i % 5000}-{rng.randrange(10**6)}",
                   "status": statuses[i % len(statuses)], "started_unix_s": start,
                   "ended_unix_s": start + rng.uniform(5, 3600), "heartbeat_unix_s": start,
                   "summary_json": json.dumps(summary)}
@@ -195,6 +202,11 @@ def main() -> None:
                     help="only build the runs index of --db, timed (see index_only)")
     ap.add_argument("--deep", action="store_true",
                     help="only the first request of a new server, sorted by a figure, deep")
+    ap.add_argument("--deep-sort", action="append", default=None,
+                    choices=("energy", "emissions", "duration", "name"),
+                    help="with --deep, only this order (repeat for more; default: all)")
+    ap.add_argument("--accented", type=float, default=0.0,
+                    help="this share of the runs' names not ASCII (jöb-...)")
     ap.add_argument("--db", type=Path, default=None,
                     help="build the database here (kept), or reuse it if it is there")
     args = ap.parse_args()
@@ -215,7 +227,7 @@ def main() -> None:
             conn.close()
             print(f"reused {path} ({path.stat().st_size / 1e6:.0f} MB)")
         else:
-            long = build(path, args.runs, args.samples, args.lost)
+            long = build(path, args.runs, args.samples, args.lost, args.accented)
             print(f"built {args.runs:,} runs ({args.lost:,} of them lost) and a run of "
                   f"{args.samples:,} samples in "
                   f"{time.perf_counter() - t0:.0f} s ({path.stat().st_size / 1e6:.0f} MB)")
@@ -229,7 +241,8 @@ def main() -> None:
         print(f"load average at the start: {_load()}, "
               f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC")
         if args.deep:
-            deep_pages(path, args.reps)
+            deep_pages(path, args.reps,
+                       args.deep_sort or ["energy", "emissions", "duration", "name"])
             return
         cases = [
             ("runs list, first page of 50 (newest first)", "/api/runs"),
@@ -287,11 +300,11 @@ def main() -> None:
                        check=True)
 
 
-def deep_pages(path: Path, reps: int) -> None:
-    """Pages sorted by energy or emissions far down the order, each the first request of a
-    server just started (a new app, its index not built), ``reps`` times each (at most 5):
-    the median and worst, the same request again at once (its index still not built, as
-    a rule), and the load average after each."""
+def deep_pages(path: Path, reps: int, sorts: list[str]) -> None:
+    """Pages in ``sorts``' orders (energy, emissions, duration, name) far down, each the
+    first request of a server just started (a new app, its index not built), ``reps``
+    times each (at most 5): the median and worst, the same request again at once (its
+    index still not built, as a rule), and the load average after each."""
     from fastapi.testclient import TestClient
 
     from wattwise.server import create_app
@@ -300,7 +313,8 @@ def deep_pages(path: Path, reps: int) -> None:
     total = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
     conn.close()
     urls = [f"/api/runs?sort={sort}&order={order}&offset={offset}&limit=50"
-            for sort, order in (("energy", "desc"), ("emissions", "asc"), ("duration", "desc"))
+            for sort, order in (("energy", "desc"), ("emissions", "asc"), ("duration", "desc"),
+                                ("name", "desc")) if sort in sorts
             for offset in (1000, 50_000, total - 50)]
     print("\n| request (first of a server just started) | median ms | worst ms | again ms |"
           " load after |\n|---|---:|---:|---:|---|")

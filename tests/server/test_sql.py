@@ -36,7 +36,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 QUERIES = [
     RunsQuery(limit=lim, offset=off, q=q, sort=sort, desc=desc)
     for lim, off, q, sort, desc in itertools.product(
-        (5, 50), (0, 7, 58),
+        (5, 50), (0, 7, 29, 31, 58),
         ("", "alpha", "SS", "7", "007", "école", "nothing", " beta ", "50%", "a_b", "a\\",
          "k", "%", "_", "ß", "\u212a", "ÉCOLE-1"),
         ("started", "id", "name"), (True, False))

@@ -16,13 +16,13 @@ page these cannot give (a status in name order, a name filter matching more than
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import heapq
 import itertools
 import json
 import re
 import sqlite3
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -30,9 +30,9 @@ from wattwise.records import schema
 from wattwise.records.liveness import stored_status
 from wattwise.server import unsure_kept
 from wattwise.server._usable_sql import UnusableRuns, rule_values
+from wattwise.server.name_match import NameMatch
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
-    NO_ID,
     SORT_FIELDS,
     RunsIndex,
     RunsQuery,
@@ -97,50 +97,6 @@ def _name_scan(q: str) -> tuple[str, tuple[Any, ...]]:
     return ("SELECT id, name FROM runs INDEXED BY runs_name WHERE name LIKE ? ESCAPE '\\'"
             " OR length(name) != length(CAST(name AS BLOB)) OR typeof(name) != 'text'"
             " OR id = ?", (like, rid))
-
-
-class NameMatch:
-    """The runs a name filter matches, as the runs index matches them, from SQLite: the
-    names stored as ASCII text by ``LIKE``, the others (``odd``) kept folded here."""
-
-    def __init__(self, rows: Callable[..., list[sqlite3.Row]]) -> None:
-        self.rows = rows
-        self._seen: list[tuple[int, str]] = []  # ``odd``, read up to ``_upto``
-        self._upto: float = NO_ID
-        self._lock = threading.Lock()
-
-    def ids(self, q: str) -> list[int]:
-        """The ids of the runs whose name holds ``q`` without case (or whose id it is), as
-        the runs index matches them (``casefold``), and maybe ids of no run: SQLite's
-        ``LIKE`` folds ASCII letters as ``casefold`` does, so it matches the names stored
-        as text exactly where the folded ``q`` is ASCII, and a non-ASCII letter never
-        matches an ASCII one; the names not stored as ASCII text (``ß`` folds to ``ss``,
-        another tool's blob) are matched here (``odd``). The ids come in one row."""
-        folded = q.casefold()
-        ids: list[int] = []
-        if folded.isascii():
-            like = "%" + re.sub(r"([\\%_])", r"\\\1", folded) + "%"
-            ids = [int(i) for i in json.loads(str(self.rows(
-                "SELECT json_group_array(id) FROM runs INDEXED BY runs_name"
-                " WHERE typeof(name) = 'text' AND name LIKE ? ESCAPE '\\'", (like,))[0][0]))]
-        ids += [rid for rid, name in self.odd() if folded in name]
-        rid_q = id_named(q)
-        return ids if rid_q is None else [*ids, rid_q]
-
-    def odd(self) -> list[tuple[int, str]]:
-        """Each run whose name is not ASCII text, with its name folded (``casefold``): read
-        once through the covering index ``runs_name``, then the runs added since (a name
-        never changes)."""
-        with self._lock:
-            top = int(self.rows("SELECT coalesce(max(id), 0) FROM runs")[0][0])
-            if top > self._upto:
-                through = "INDEXED BY runs_name" if top - self._upto > 1000 else ""
-                self._seen += [(int(r[0]), name_of(r[1]).casefold()) for r in self.rows(
-                    f"SELECT id, name FROM runs {through} WHERE id > ? AND id <= ? AND"
-                    " (typeof(name) != 'text' OR length(name) != length(CAST(name AS BLOB)))",
-                    (self._upto, top))]
-                self._upto = top
-            return self._seen
 
 
 class SqlPages:
@@ -312,30 +268,17 @@ class SqlPages:
 
     def _name_page(self, query: RunsQuery, filters: tuple[str, tuple[Any, ...]]
                    ) -> tuple[list[int], int]:
-        """A page by name without case, then id, as the runs index orders it: the ASCII
-        names through ``runs_name_nocase`` (SQLite's NOCASE folds them as ``casefold``
-        does), merged with the others (``NameMatch.odd``), folded here (``ß`` folds to
-        ``ss``: SQLite would not); ``filters`` from ``_where``."""
-        where, params = filters
-        order = "DESC" if query.desc else "ASC"
-        odd = dict(self.names.odd())
-        other = sorted(((odd[int(r[0])], int(r[0])) for r in self.rows(
-            f"SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND {where}",
-            (json.dumps(list(odd)), *params))), reverse=query.desc) if odd else []
-        through = "" if _few(where) else "INDEXED BY runs_name_nocase"
-        plain_sql = (f"SELECT id, name FROM runs {through} WHERE {where}"
-                     + (" AND +id NOT IN (SELECT value FROM json_each(?))" if odd else "")
-                     + f" ORDER BY name COLLATE NOCASE {order}, id {order}")
-        plain_params = (*params, json.dumps(list(odd))) if odd else params
+        """A page by name without case, then id, as the runs index orders it
+        (``_names_from``); one past the middle of the order read from its other end (a
+        page 99,000 down 100,000 runs read the 99,000 names before it: 0.2 s, 0.5 s
+        beside the runs index's build), reversed; ``filters`` from ``_where``."""
         total = self._count(filters)
-        if not other:  # the ASCII names alone: paged by SQLite
-            return [int(r[0]) for r in self.rows(f"{plain_sql} LIMIT ? OFFSET ?", (
-                *plain_params, query.limit, query.offset))], total
-        want = query.offset + query.limit
-        plain = [(str(r[1]).lower(), int(r[0])) for r in self.rows(
-            f"{plain_sql} LIMIT ?", (*plain_params, want))]
-        merged = heapq.merge(plain, other, reverse=query.desc)
-        return [rid for _, rid in itertools.islice(merged, query.offset, want)], total
+        if query.offset <= total // 2:
+            return _names_from(self.rows, self.names, query, filters), total
+        back = dataclasses.replace(query, desc=not query.desc,
+                                   offset=max(0, total - query.offset - query.limit),
+                                   limit=max(0, min(query.limit, total - query.offset)))
+        return _names_from(self.rows, self.names, back, filters)[::-1], total
 
     def _status_page(self, query: RunsQuery) -> tuple[list[int], int] | None:
         """A page filtered by status (and name), in start or id order, from the statuses
@@ -384,6 +327,33 @@ class SqlPages:
                 f" ({', '.join('?' * len(chunk))})", chunk)]
         keyed.sort(reverse=desc)
         return [rid for _, rid in keyed]
+
+
+def _names_from(rows: Callable[..., list[sqlite3.Row]], names: NameMatch, query: RunsQuery,
+                filters: tuple[str, tuple[Any, ...]]) -> list[int]:
+    """The ids of a page by name without case, then id: the ASCII names through
+    ``runs_name_nocase`` (SQLite's NOCASE folds them as ``casefold`` does), merged
+    with the others (``NameMatch.odd``), folded here (``ß`` folds to ``ss``: SQLite
+    would not)."""
+    where, params = filters
+    order = "DESC" if query.desc else "ASC"
+    odd = dict(names.odd())
+    other = sorted(((odd[int(r[0])], int(r[0])) for r in rows(
+        f"SELECT id FROM runs WHERE id IN (SELECT value FROM json_each(?)) AND {where}",
+        (json.dumps(list(odd)), *params))), reverse=query.desc) if odd else []
+    through = "" if _few(where) else "INDEXED BY runs_name_nocase"
+    plain_sql = (f"SELECT id, name FROM runs {through} WHERE {where}"
+                 + (" AND +id NOT IN (SELECT value FROM json_each(?))" if odd else "")
+                 + f" ORDER BY name COLLATE NOCASE {order}, id {order}")
+    plain_params = (*params, json.dumps(list(odd))) if odd else params
+    if not other:  # the ASCII names alone: paged by SQLite
+        return [int(r[0]) for r in rows(f"{plain_sql} LIMIT ? OFFSET ?", (
+            *plain_params, query.limit, query.offset))]
+    want = query.offset + query.limit
+    plain = [(str(r[1]).lower(), int(r[0])) for r in rows(
+        f"{plain_sql} LIMIT ?", (*plain_params, want))]
+    merged = heapq.merge(plain, other, reverse=query.desc)
+    return [rid for _, rid in itertools.islice(merged, query.offset, want)]
 
 
 def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
