@@ -161,3 +161,23 @@ def test_a_link_of_this_user_s_own_in_a_shared_folder_is_written_through(
     with whole_file(shared / "out.svg") as out:
         out.write("<svg/>")
     assert target.read_text() == "<svg/>" and (shared / "out.svg").is_symlink()
+
+
+def test_a_planted_link_reached_through_a_link_of_one_s_own_or_dot_dot_is_not_followed(
+        tmp_path: Path) -> None:
+    """Only the path's own name was judged: a link of one's own to a planted one, or
+    ``folderlink/../planted`` (``..`` taken as text: the folder judged was not the sticky
+    one), had the victim replaced, as the kernel would not."""
+    victim = tmp_path / "victim.conf"
+    victim.write_text("keep\n")
+    planted = _planted(tmp_path, victim)
+    mine = tmp_path / "mine.svg"
+    mine.symlink_to(planted)
+    (planted.parent / "sub").mkdir()
+    (tmp_path / "sublink").symlink_to(planted.parent / "sub")
+    for path in (mine, tmp_path / "sublink" / ".." / planted.name):
+        with pytest.raises(PermissionError), whole_file(path) as out:
+            out.write("<svg/>")
+        r = CliRunner().invoke(app, ["compress", "digits-mlp", "--plot", str(path)])
+        assert r.exit_code == 2 and "symbolic link owned by another user" in r.stderr, path
+    assert victim.read_text() == "keep\n"

@@ -65,23 +65,32 @@ def sweep_stale_parts(folder: str, now: float | None = None) -> list[str]:
 
 
 def planted_link(path: Any) -> bool:
-    """Whether ``path`` is a symbolic link that another user planted in a sticky folder
-    anyone may write in (``/tmp``), owned by neither this user nor the folder's owner:
-    the kernel's ``fs.protected_symlinks`` refuses to follow such a link on open, and
-    resolving it here (to rename a whole file over its target) must not follow it
-    either, or a link planted in /tmp would have root replace any file it names."""
+    """Whether ``path`` reaches its file through a symbolic link that another user
+    planted in a sticky folder anyone may write in (``/tmp``), owned by neither this
+    user nor the folder's owner: the kernel's ``fs.protected_symlinks`` refuses to
+    follow such a link on open, and resolving the path here (to rename a whole file
+    over its target) must not follow it either, or a link planted in /tmp would have
+    root replace any file it names. Each link of a chain at the path's end is judged
+    in the folder it really lies in (``a/../b`` after a folder link ``a`` too)."""
     import os
     import stat
 
-    try:
-        link = os.lstat(path)
-        if not stat.S_ISLNK(link.st_mode):
+    at = str(path)
+    for _ in range(40):  # the kernel's own limit on links followed
+        try:
+            folder = os.path.realpath(os.path.dirname(at) or ".")
+            at = os.path.join(folder, os.path.basename(at))
+            link = os.lstat(at)
+            if not stat.S_ISLNK(link.st_mode):
+                return False
+            where = os.stat(folder)
+            shared = where.st_mode & stat.S_ISVTX and where.st_mode & stat.S_IWOTH
+            if shared and link.st_uid not in (os.geteuid(), where.st_uid):
+                return True
+            at = os.path.join(folder, os.readlink(at))
+        except (OSError, ValueError):
             return False
-        folder = os.stat(os.path.dirname(os.path.abspath(path)))
-    except (OSError, ValueError):
-        return False
-    shared = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
-    return bool(shared) and link.st_uid not in (os.geteuid(), folder.st_uid)
+    return False
 
 
 @contextmanager

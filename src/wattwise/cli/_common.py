@@ -377,8 +377,8 @@ def check_output(path: Any, what: str = "output", *, protect: Any = None) -> Non
     from wattwise.whole_file import planted_link
 
     if planted_link(p):
-        die(f"cannot write {what} {p}: it is a symbolic link owned by another user in a "
-            "shared sticky folder (as /tmp), which is not followed")
+        die(f"cannot write {what} {p}: it leads through a symbolic link owned by another "
+            "user in a shared sticky folder (as /tmp), which is not followed")
     hit = _database_of(p, protect)
     if hit is not None:
         db, suffix = hit
