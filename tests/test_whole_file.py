@@ -181,3 +181,20 @@ def test_a_planted_link_reached_through_a_link_of_one_s_own_or_dot_dot_is_not_fo
         r = CliRunner().invoke(app, ["compress", "digits-mlp", "--plot", str(path)])
         assert r.exit_code == 2 and "symbolic link owned by another user" in r.stderr, path
     assert victim.read_text() == "keep\n"
+
+
+def test_a_planted_link_behind_more_links_than_the_kernel_follows_is_not_followed(
+        tmp_path: Path) -> None:
+    """The chain was judged for 40 links, then taken as safe and resolved whole: a planted
+    link behind 45 had its victim replaced (the kernel refuses such a path: too many
+    links)."""
+    victim = tmp_path / "victim.conf"
+    victim.write_text("keep\n")
+    at = _planted(tmp_path, victim)
+    for k in range(45):
+        link = tmp_path / f"hop{k}"
+        link.symlink_to(at)
+        at = link
+    with pytest.raises(PermissionError), whole_file(at) as out:
+        out.write("<svg/>")
+    assert victim.read_text() == "keep\n"

@@ -71,12 +71,13 @@ def planted_link(path: Any) -> bool:
     follow such a link on open, and resolving the path here (to rename a whole file
     over its target) must not follow it either, or a link planted in /tmp would have
     root replace any file it names. Each link of a chain at the path's end is judged
-    in the folder it really lies in (``a/../b`` after a folder link ``a`` too)."""
+    in the folder it really lies in (``a/../b`` after a folder link ``a`` too); a chain
+    of more than the 40 links the kernel follows is not judged, and refused."""
     import os
     import stat
 
     at = str(path)
-    for _ in range(40):  # the kernel's own limit on links followed
+    for _ in range(41):  # the kernel follows 40 links, then says ELOOP
         try:
             folder = os.path.realpath(os.path.dirname(at) or ".")
             at = os.path.join(folder, os.path.basename(at))
@@ -90,7 +91,7 @@ def planted_link(path: Any) -> bool:
             at = os.path.join(folder, os.readlink(at))
         except (OSError, ValueError):
             return False
-    return False
+    return True  # more links than the kernel follows: not judged, so not followed
 
 
 @contextmanager
@@ -122,7 +123,7 @@ def whole_file(path: Any, binary: bool = False) -> Iterator[Any]:
 
     if planted_link(os.path.expanduser(str(path))):
         raise PermissionError(13, "a symbolic link another user owns in a shared sticky "
-                                  "folder is not followed", str(path))
+                                  "folder, or a chain of over 40, is not followed", str(path))
     target = os.path.realpath(os.path.expanduser(str(path)))
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
