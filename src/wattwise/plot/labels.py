@@ -96,8 +96,14 @@ def place_labels(points: list[tuple[float, float, str]], bounds: Box, avoid: lis
 
         found = any(consider(Text(x + dx, y + dy, label, anchor, cls="label"), None)
                     for dx, dy, anchor in _NEAR)
+        backup_at = 0 if backup is not None else None
         for dist in range(24, 400, 12):
-            if found or (backup is not None and dist > NEAR_LEADER_PX):
+            if backup is not None and backup_at is None:
+                backup_at = dist - 12
+            # a fallback is kept once past NEAR_LEADER_PX and two rings past its own
+            # (a free spot 12 px further out was never tried)
+            if found or (backup_at is not None
+                         and dist > max(NEAR_LEADER_PX, backup_at + FURTHER_PX)):
                 break
             for k in range(16):
                 ang = math.pi * 2 * k / 16
@@ -131,6 +137,9 @@ def _cross(a: Segment, b: Segment) -> bool:
     d3, d4 = side(b, a[0], a[1]), side(b, a[2], a[3])
     return d1 * d2 < 0 and d3 * d4 < 0
 
+
+#: How much further out (px) than a fallback spot a free one is looked for.
+FURTHER_PX = 24
 
 #: How near (px) another point may be to a label, nearer than the label's own point,
 #: before the label is taken to read as that point's (kept clear where there is room).
