@@ -204,19 +204,22 @@ def test_rows_sharing_the_time_just_past_the_stretch_are_drawn_together(
     assert before["power_w"][before["t_s"].index(10.0)] == pytest.approx(50.0)
 
 
-@pytest.mark.parametrize(("a", "b"), [(0.5, 0.8), (0.2003, 0.5), (0.1, 0.35)])
+@pytest.mark.parametrize(("a", "b", "every"), [
+    (0.5, 0.8, 0.0003), (0.2003, 0.5, 0.0003), (0.1, 0.35, 0.0003),
+    (0.32, 0.33, 0.0007), (0.3, 0.31, 0.0009), (0.6, 0.615, 0.0005)])
 def test_samples_under_a_millisecond_apart_give_one_point_a_time(tmp_path: Path, a: float,
-                                                                   b: float) -> None:
-    """A domain sampled every 0.3 ms: each domain's sample just past a stretch (or just
-    before it), its time given to 1 ms, landed on the last (or first) bucket's time, two
-    values at one time at the view's edge."""
-    start, every = 1.8e9, 0.0003
+                                                                   b: float, every: float
+                                                                   ) -> None:
+    """Each domain's sample just past a stretch (or just before it), its time given to
+    1 ms, landed on the last (or first) bucket's time, two values at one time at the
+    view's edge; and two buckets' last samples inside it (0.329 twice, every 0.7 ms)."""
+    start = 1.8e9
     with Store(tmp_path / "dense.db") as store:
         rid = store.create_run(name="dense", started_unix_s=start, host={}, hardware={},
                                versions={}, sensors=[{"name": "m", "domains": [
                                    {"name": "cpu:0", "kind": "measured", "source": "m",
                                     "in_total": True}]}])
-        watts = [20.0 + 30.0 * (k // 500 % 2) for k in range(1, 4001)]
+        watts = [20.0 + 30.0 * (k // 500 % 2) for k in range(1, int(1.2 / every))]
         store.add_samples(rid, [SampleRow(start + every * k, "cpu:0", w * every, w,
                                           w * every, w * every)
                                 for k, w in enumerate(watts, start=1)])

@@ -166,16 +166,24 @@ def _neighbours(reads: Any, rid: int, whole: dict[str, dict[str, Any]], start: f
 
 
 def _neighbours_apart(d: dict[str, Any]) -> None:
-    """Leave out a domain's first or last point where it lies at the time of the point
-    beside it: the samples just before and after a stretch (``_neighbours``), their times
-    given to 1 ms, land on its first or last bucket's time where a domain is sampled more
-    often than every ms, two values at one time at the view's edge. The stretch's own
-    point is kept; the sums are not changed (the one before still gave the first its
-    interval)."""
-    ts = d["t_s"]
-    drop = {len(ts) - 1} if len(ts) > 1 and ts[-1] <= ts[-2] else set()
-    if len(ts) > 2 and ts[0] >= ts[1]:
-        drop.add(0)
+    """One point a time in a domain's stretch: times are given to 1 ms, and where a
+    domain is sampled more often than every ms, the samples just before and after the
+    stretch (``_neighbours``) landed on its first or last bucket's time (two values at
+    one time at the view's edge), and two buckets' last samples on one time inside it
+    (0.329 twice, samples 0.7 ms apart). Of two at one time the stretch's own point is
+    kept at its ends, the later one inside it (a break over either). The sums are not
+    changed (the one before still gave the first its interval)."""
+    ts, gap = d["t_s"], d["gap"]
+    drop: set[int] = set()
+    for k in range(len(ts) - 1):
+        if ts[k + 1] > ts[k] or k in drop:
+            continue
+        if k + 1 == len(ts) - 1:  # the sample after the stretch: its own point kept
+            drop.add(k + 1)
+        elif k == 0:  # the sample before it
+            drop.add(0)
+        else:  # inside it: the later, or a break
+            drop.add(k + 1 if gap[k] and not gap[k + 1] else k)
     for key in ("t_s", "power_w", "min_w", "max_w", "gap"):
         d[key] = [v for k, v in enumerate(d[key]) if k not in drop]
 
