@@ -44,7 +44,7 @@ from wattwise.plot.figure import (
 )
 from wattwise.plot.labels import label_points
 from wattwise.plot.render import to_png, to_svg
-from wattwise.plot.segments import segments_of
+from wattwise.plot.segments import overlaps, segments_of
 from wattwise.plot.text_width import fit_width, tame, text_width
 
 W, H = 720, 460
@@ -124,7 +124,7 @@ def _margin_list(fig: Figure, lines: list[str]) -> None:
 
     def free(text: str, y: float) -> bool:
         box = Text(x, y, text).box()
-        return not any(_overlap(box, o) for o in taken)
+        return not any(overlaps(box, o, 0.0) for o in taken)
 
     rows = [MT + 16.0 + 16 * k for k in range(int((H - MB - MT - 16) // 16) + 1)]
     shown: list[tuple[float, str]] = []
@@ -142,12 +142,6 @@ def _margin_list(fig: Figure, lines: list[str]) -> None:
             break
     for y, text in shown:
         fig.items.append(Text(x, y, text, fill="#a00"))
-
-
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]
-               ) -> bool:
-    """Whether two boxes overlap."""
-    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
 
 
 #: SI prefixes of the joule for tick labels: round ticks stay round in them (in Wh they

@@ -10,14 +10,7 @@ import math
 from collections.abc import Sequence
 
 from wattwise.plot.figure import Item, Line, Text, clip
-from wattwise.plot.segments import Box, Segment, crosses_any
-
-
-def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float],
-              gap: float = 1.0) -> bool:
-    return not (a[2] + gap <= b[0] or b[2] + gap <= a[0]
-                or a[3] + gap <= b[1] or b[3] + gap <= a[1])
-
+from wattwise.plot.segments import Box, Segment, crosses_any, overlaps, segments_cross
 
 #: Where a label may go relative to its point: (dx, dy of the baseline, anchor).
 _NEAR = ((9, 4, "start"), (-9, 4, "end"), (0, -9, "middle"), (0, 18, "middle"),
@@ -53,11 +46,11 @@ def place_labels(points: list[tuple[float, float, str]], bounds: Box, avoid: lis
         b = t.box()
         inside = (b[0] >= bounds[0] and b[1] >= bounds[1] and b[2] <= bounds[2]
                   and b[3] <= bounds[3])
-        if not inside or any(_overlaps(b, o) for o in taken) or crosses_any(b, lines):
+        if not inside or any(overlaps(b, o) for o in taken) or crosses_any(b, lines):
             return 0
         own = _gap(b, x, y)
         nearer = any(_gap(b, cx, cy) < min(own, NEAR_OTHER_PX) for cx, cy in centres)
-        soft_hit = any(_overlaps(b, o, 0.0) for o in soft) or crosses_any(b, leaders)
+        soft_hit = any(overlaps(b, o, 0.0) for o in soft) or crosses_any(b, leaders)
         return 1 if nearer or soft_hit else 2
 
     def led(leader: Line) -> int:
@@ -70,13 +63,11 @@ def place_labels(points: list[tuple[float, float, str]], bounds: Box, avoid: lis
         off = min(1.0, (marker_r + 2) / length) if length else 1.0
         seg = (leader.x1 + (leader.x2 - leader.x1) * off,
                leader.y1 + (leader.y2 - leader.y1) * off, leader.x2, leader.y2)
-        x, y = leader.x1, leader.y1
-        if any(crosses_any(o, [seg]) for o in markers
-               if not (o[0] <= x <= o[2] and o[1] <= y <= o[3])):
+        x, y = leader.x1, leader.y1  # a box holding its own point is its own
+        if any(crosses_any(o, [seg]) for o in markers if _gap(o, x, y) > 0):
             return 0
-        across = any(crosses_any(o, [seg], 0.0) for o in soft + taken
-                     if not (o[0] <= x <= o[2] and o[1] <= y <= o[3]))
-        return 1 if across or any(_cross(seg, other) for other in leaders) else 2
+        across = any(crosses_any(o, [seg], 0.0) for o in soft + taken if _gap(o, x, y) > 0)
+        return 1 if across or any(segments_cross(seg, other) for other in leaders) else 2
 
     for x, y, full in points:
         label = clip(full)
@@ -96,10 +87,8 @@ def place_labels(points: list[tuple[float, float, str]], bounds: Box, avoid: lis
 
         found = any(consider(Text(x + dx, y + dy, label, anchor, cls="label"), None)
                     for dx, dy, anchor in _NEAR)
-        backup_at = 0 if backup is not None else None
+        backup_at = 0 if backup is not None else None  # the ring of the fallback spot
         for dist in range(24, 400, 12):
-            if backup is not None and backup_at is None:
-                backup_at = dist - 12
             # a fallback is kept once past NEAR_LEADER_PX and two rings past its own
             # (a free spot 12 px further out was never tried)
             if found or (backup_at is not None
@@ -114,6 +103,8 @@ def place_labels(points: list[tuple[float, float, str]], bounds: Box, avoid: lis
                             Line(x, y, lx, ly, "#999", cls="leader", width=0.8)):
                     found = True
                     break
+            if backup is not None and backup_at is None:
+                backup_at = dist
         chosen = chosen or backup
         if chosen is not None:
             taken.append(chosen[0].box())
@@ -126,16 +117,6 @@ def place_labels(points: list[tuple[float, float, str]], bounds: Box, avoid: lis
 def _gap(box: Box, x: float, y: float) -> float:
     """How far (px) the point (x, y) lies from ``box`` (0 inside it)."""
     return math.hypot(max(box[0] - x, 0.0, x - box[2]), max(box[1] - y, 0.0, y - box[3]))
-
-
-def _cross(a: Segment, b: Segment) -> bool:
-    """Whether two segments cross (touching at an end, as two leaders from one spot
-    do, is not crossing)."""
-    def side(p: Segment, qx: float, qy: float) -> float:
-        return (p[2] - p[0]) * (qy - p[1]) - (p[3] - p[1]) * (qx - p[0])
-    d1, d2 = side(a, b[0], b[1]), side(a, b[2], b[3])
-    d3, d4 = side(b, a[0], a[1]), side(b, a[2], a[3])
-    return d1 * d2 < 0 and d3 * d4 < 0
 
 
 #: How much further out (px) than a fallback spot a free one is looked for.

@@ -44,3 +44,19 @@ def crosses(box: Box, seg: Segment, pad: float = 1.0) -> bool:
 def crosses_any(box: Box, segs: Iterable[Segment], pad: float = 1.0) -> bool:
     """Whether any of ``segs`` passes through ``box`` (``crosses``)."""
     return any(crosses(box, s, pad) for s in segs)
+
+
+def overlaps(a: Box, b: Box, gap: float = 1.0) -> bool:
+    """Whether two boxes overlap, or come within ``gap`` of each other."""
+    return not (a[2] + gap <= b[0] or b[2] + gap <= a[0]
+                or a[3] + gap <= b[1] or b[3] + gap <= a[1])
+
+
+def segments_cross(a: Segment, b: Segment) -> bool:
+    """Whether two segments cross (touching at an end, as two leaders from one spot
+    do, is not crossing)."""
+    def side(p: Segment, qx: float, qy: float) -> float:
+        return (p[2] - p[0]) * (qy - p[1]) - (p[3] - p[1]) * (qx - p[0])
+    d1, d2 = side(a, b[0], b[1]), side(a, b[2], b[3])
+    d3, d4 = side(b, a[0], a[1]), side(b, a[2], a[3])
+    return d1 * d2 < 0 and d3 * d4 < 0

@@ -129,7 +129,7 @@ def range_domains(reads: Any, record: Any, samples: int, last_unix_s: float | No
                                                       "gap", "holes")},
                      "sampled": d.get("sampled", []), "edges": d.get("edges", []),
                      "begin_s": (d.get("begin_s") or [0.0])[0]}
-        _neighbours_apart(out[name])
+        _one_point_a_time(out[name])
     prov = domain_provenance(record.sensors)
     if damaged_total(whole, in_total(prov)) is not None:
         for d in out.values():  # none drawn for the whole run (a damaged total): nor here
@@ -165,7 +165,7 @@ def _neighbours(reads: Any, rid: int, whole: dict[str, dict[str, Any]], start: f
     return out
 
 
-def _neighbours_apart(d: dict[str, Any]) -> None:
+def _one_point_a_time(d: dict[str, Any]) -> None:
     """One point a time in a domain's stretch: times are given to 1 ms, and where a
     domain is sampled more often than every ms, the samples just before and after the
     stretch (``_neighbours``) landed on its first or last bucket's time (two values at
