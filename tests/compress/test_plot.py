@@ -19,8 +19,12 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _variant(label: str, quality: float, energy: float) -> Variant:
+    return _spread(label, quality, energy, energy * 0.97, energy * 1.03)
+
+
+def _spread(label: str, quality: float, energy: float, low: float, high: float) -> Variant:
     bench = SimpleNamespace(
-        energy_j_per_sample=Stat(energy, energy * 0.97, energy * 1.03, 0.01, 5),
+        energy_j_per_sample=Stat(energy, low, high, 0.01, 5),
         throughput=Stat(1.0, 1.0, 1.0, 0.0, 5), kind="estimated", source="fake",
         latency_ms={"p50": 1.0})
     return Variant(label, "ok", None, quality, None, 1, 1, 0.0, bench)
@@ -216,14 +220,6 @@ def test_a_narrow_0_to_1_quality_is_drawn_over_the_plot_s_height() -> None:
     _, points, _, h = _boxes(render_svg(study, max_loss=None))
     ys = [y for _, y, _ in points]
     assert max(ys) - min(ys) > 0.6 * (h - 40 - 60), ys  # of the plot's 360 px
-
-
-def _spread(label: str, quality: float, energy: float, low: float, high: float) -> Variant:
-    bench = SimpleNamespace(
-        energy_j_per_sample=Stat(energy, low, high, 0.01, 5),
-        throughput=Stat(1.0, 1.0, 1.0, 0.0, 5), kind="estimated", source="fake",
-        latency_ms={"p50": 1.0})
-    return Variant(label, "ok", None, quality, None, 1, 1, 0.0, bench)
 
 
 def measured_study() -> Study:
