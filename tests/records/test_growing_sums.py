@@ -182,3 +182,33 @@ def _raw_sql(db: Path, sql: str) -> None:
     with sqlite3.connect(db) as conn:  # another tool's edit
         conn.execute(sql)
     conn.close()
+
+
+def test_a_whole_sum_serves_every_ask_of_the_same_mark(tmp_path: Path) -> None:
+    """A lost run's list row, page and timeline each ask for sums from the start (its
+    samples may have been edited by another tool since its figures were kept): one sum
+    for the same mark (``server._live.samples_mark``) serves them all; another mark, or
+    none, sums again."""
+    db = tmp_path / "runs.db"
+    with Store(db) as store:
+        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
+                               sensors=[], versions={})
+    _add(db, rid, 1, 20)
+    with Store(db, readonly=True) as store:
+        with growing(store).at_now(rid, whole=True, mark=("m", 1)) as view:
+            first = view.energy_so_far()
+        with sqlite3.connect(db) as conn:  # an older row edited: no cheap check sees it
+            conn.execute("UPDATE samples SET energy_j = 100, low_j = 100, high_j = 100"
+                         " WHERE rowid = 3")
+        with growing(store).at_now(rid, whole=True, mark=("m", 1)) as view:
+            assert view.energy_so_far() == first  # summed for this mark already
+        with growing(store).at_now(rid, whole=True, mark=("m", 2)) as view:
+            second = view.energy_so_far()
+        whole = energy_so_far(lambda sql, p: store._read(sql, p), rid)
+        assert second == whole != first
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE samples SET energy_j = 50, low_j = 50, high_j = 50"
+                         " WHERE rowid = 3")
+        with growing(store).at_now(rid, whole=True) as view:  # no mark: summed again
+            assert view.energy_so_far() == energy_so_far(
+                lambda sql, p: store._read(sql, p), rid) != whole

@@ -6,7 +6,7 @@ page draws the "Grid intensity and emissions" chart, as ``report --png`` draws i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,10 @@ START = 1_760_000_000.0 - 1_760_000_000.0 % 3600  # on the hour: the trace's ste
 DEAD = 2**22 + 9  # above Linux's largest pid: no such process
 
 
-def _lost_run(db: Path, trace: Path) -> int:
+def _lost_run(db: Path, trace: Path, minutes: Iterable[int] = range(1, 121)) -> int:
     """A run left as SIGKILL leaves it, started in DE on an hourly trace (200, then 400
-    g/kWh) with PUE 1.2: 2 h of samples at 30 W, one a minute, and no summary."""
+    g/kWh) with PUE 1.2: 2 h of samples at 30 W, one a minute (at ``minutes``), and no
+    summary."""
     with Store(db) as store:
         rid = store.create_run(
             name="killed", started_unix_s=START, pid=DEAD, hardware={}, versions={},
@@ -36,7 +37,7 @@ def _lost_run(db: Path, trace: Path) -> int:
                 {"name": "cpu:model", "kind": "estimated", "source": "model",
                  "in_total": True}]}])
         store.add_samples(rid, [SampleRow(START + 60 * k, "cpu:model", 1800.0, 30.0,
-                                          1500.0, 2100.0) for k in range(1, 121)])
+                                          1500.0, 2100.0) for k in minutes])
     return rid
 
 

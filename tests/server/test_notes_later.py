@@ -105,9 +105,9 @@ def _slowed(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     go = threading.Event()
     real = run_notes_module.run_notes
 
-    def slow(store: Any, record: Any) -> list[str]:
+    def slow(store: Any, record: Any, **kw: Any) -> list[str]:
         go.wait(20)
-        return real(store, record)
+        return real(store, record, **kw)
 
     monkeypatch.setattr(run_notes_module, "run_notes", slow)
     return go
@@ -199,10 +199,10 @@ def test_every_note_asked_while_a_pass_runs_waits_for_it_not_reads_twice(
     db, _rid = _same_time_run(tmp_path)
     go, calls, real = threading.Event(), [], run_notes_module.run_notes
 
-    def slow(store: Any, record: Any) -> list[str]:
+    def slow(store: Any, record: Any, **kw: Any) -> list[str]:
         calls.append(1)
         go.wait(20)
-        return real(store, record)
+        return real(store, record, **kw)
 
     monkeypatch.setattr(run_notes_module, "run_notes", slow)
     with TestClient(create_app(db, port=8787, notes_wait_s=0.05),

@@ -28,9 +28,9 @@ def test_a_lost_run_s_row_being_summed_is_pending_then_summed(
         rid = lost_with_samples(store)
     go, real = threading.Event(), _growing.so_far_now
 
-    def slow(store: Any, record: Any) -> Any:
+    def slow(store: Any, record: Any, *a: Any) -> Any:
         go.wait(20)
-        return real(store, record)
+        return real(store, record, *a)
 
     monkeypatch.setattr(_growing, "so_far_now", slow)
     with TestClient(create_app(db, port=8787, notes_wait_s=0.05),

@@ -23,10 +23,10 @@ from wattwise.server import create_app
 
 real, go, done = module.run_notes, threading.Event(), []
 
-def slow(store, record):
+def slow(store, record, **kw):
     go.wait(20)
     time.sleep(0.2)  # still reading when the server closes, were it not waited for
-    got = real(store, record)
+    got = real(store, record, **kw)
     done.append(store.sample_count(record.id))
     return got
 

@@ -110,6 +110,8 @@ class _Run:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: the clock's reading when the run was last summed from the start
     summed_at: float = 0.0
+    #: the ``mark`` it was then summed for (``at_now``)
+    whole_mark: Any = None
     #: how many values pricing names (``bad_sample_values``) and the first five samples
     #: holding one, each ``[place, BAD_FIRST row]``; None until asked
     bad: tuple[int, list[list[Any]]] | None = None
@@ -148,12 +150,16 @@ class GrowingSums:
         return list(store._read(sql, params))
 
     @contextmanager
-    def at_now(self, run_id: int, *, whole: bool = False) -> Iterator[SampleView]:
+    def at_now(self, run_id: int, *, whole: bool = False,
+               mark: Any = None) -> Iterator[SampleView]:
         """The run's sums brought up to the samples stored now, as a ``SampleView`` of
         that moment; other reads of the same run wait meanwhile (it is priced once,
         not once per request that came in at the same time). ``whole``: summed from the
         start (a lost run priced again because its samples were changed by another
-        tool: ``server._live.still_mark``)."""
+        tool: ``server._live.samples_mark``), unless they were last summed from the
+        start for the same ``mark`` (None: never taken as the same): the run's list row,
+        its page's figures and its timeline's pricing, each kept by that mark, then sum
+        a million samples once, not once each."""
         with self._lock:
             run = self._runs.pop(run_id, None)
             if run is None:
@@ -162,16 +168,16 @@ class GrowingSums:
             while len(self._runs) > MAX_RUNS:
                 self._runs.pop(next(iter(self._runs)))
         with run.lock:
-            if whole:
+            if whole and (mark is None or run.whole_mark != mark):
                 run.upto = -1
             try:
-                self._extend(run_id, run)
+                self._extend(run_id, run, mark)
             except BaseException:
                 run.upto = -1  # part added, part not: summed again at the next read
                 raise
             yield SampleView(self, run_id, run)
 
-    def _extend(self, run_id: int, run: _Run) -> None:
+    def _extend(self, run_id: int, run: _Run, mark: Any = None) -> None:
         hi = int(self._read("SELECT coalesce(max(rowid), 0) FROM samples")[0][0])
         if run.upto >= 0 and run.last is not None:
             now = self._read(_ROW, (run.last[0],))
@@ -188,7 +194,7 @@ class GrowingSums:
         if run.upto >= 0 and not 0 <= now_s - run.summed_at < FULL_RESUM_S:
             run.upto = -1  # older rows may have been changed by another tool since
         if run.upto < 0:
-            run.summed_at = now_s
+            run.summed_at, run.whole_mark = now_s, mark
             run.sums.clear()
             run.cells.clear()
             run.bad = None

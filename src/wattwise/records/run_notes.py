@@ -162,18 +162,20 @@ def repriced_zone_notes(record: Any) -> list[str]:
 
 
 def run_notes(store: Any, record: Any, figures: Any = None, *,
-              pricing: bool = True) -> list[str]:
+              pricing: bool = True, reads: Any = None) -> list[str]:
     """Every note of :func:`stored_field_notes`, then where the run's samples lie in time
     (``sample_time_notes``: before its start, after its end, several at one time stamp),
     the holes in its sampling (``records.sample_holes.hole_notes``), then (with
     ``pricing``) its recorded refusal of market-based options and its recorded zone set
-    aside where it is priced again (``report``, which prices it again, says its own)."""
+    aside where it is priced again (``report``, which prices it again, says its own).
+    ``reads``: the dashboard's ``server._sql.Reads``, whose buckets the hole note sums
+    for the run's timeline too."""
     from wattwise.carbon.sample_energy import sample_time_notes
     from wattwise.records.sample_holes import hole_notes
     from wattwise.records.step_marks import stored_step_notes
 
     return (stored_field_notes(record, figures) + sample_time_notes(store, record)
-            + hole_notes(store, record) + stored_step_notes(store, record)
+            + hole_notes(store, record, reads) + stored_step_notes(store, record)
             + (refused_notes(record) + repriced_zone_notes(record) if pricing else []))
 
 

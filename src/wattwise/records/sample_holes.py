@@ -57,10 +57,12 @@ class _Reads:
         return self.rows(BUCKETS_SQL, (t0, width_s, run_id, cut))
 
 
-def hole_notes(store: Any, record: Any) -> list[str]:
+def hole_notes(store: Any, record: Any, reads: Any = None) -> list[str]:
     """The note the run page's timeline gives on the holes in run ``record``'s sampling
     (``server.timeline_holes.hole_note``), [] where it has none; ``store`` reads with
-    ``_read(sql, params)``."""
+    ``_read(sql, params)``; the buckets, where summed, with ``reads`` where given (the
+    dashboard's ``server._sql.Reads``, which keeps them: the page's timeline asks the
+    same buckets)."""
     from wattwise.server.sample_span import FAST_SPAN_SQL, NUMERIC_SPAN_SQL
 
     start = _finite(getattr(record, "started_unix_s", None))
@@ -73,13 +75,13 @@ def hole_notes(store: Any, record: Any) -> list[str]:
     first, last = _finite(first), _finite(last)
     if first is None or last is None:  # a time that is not a number: as the page reads it
         span = store._read(NUMERIC_SPAN_SQL, (rid,))[0]
-        return _summed_hole_note(store, record, int(span[0]), _finite(span[1]))
+        return _summed_hole_note(store, record, int(span[0]), _finite(span[1]), reads)
     if int(count) > SUMMED_AT_ONCE:
         if not _may_hold_hole(store, record, rid, start, first, last):
             return []
     elif not _far_apart(store, rid) and _edges(record, start, first, last) <= HOLE_MIN_S:
         return []
-    return _summed_hole_note(store, record, int(count), last)
+    return _summed_hole_note(store, record, int(count), last, reads)
 
 
 def _edges(record: Any, start: float, first: float, last: float) -> float:
@@ -157,14 +159,14 @@ def _named_domains(record: Any) -> set[str]:
     return names
 
 
-def _summed_hole_note(store: Any, record: Any, samples: int, last: float | None
-                      ) -> list[str]:
+def _summed_hole_note(store: Any, record: Any, samples: int, last: float | None,
+                      reads: Any = None) -> list[str]:
     """``hole_note`` of the run's ``samples`` (the last at ``last``) summed into buckets as
     the page's timeline sums them (``server.data.timeline_payload``: ``drawn_buckets``)."""
     from wattwise.server.timeline import drawn_buckets
     from wattwise.server.timeline_holes import edge_note, hole_note
 
-    _width, domains, _end = drawn_buckets(_Reads(store._read), record, last, samples,
-                                          TIMELINE_POINTS)
+    _width, domains, _end = drawn_buckets(_Reads(store._read) if reads is None else reads,
+                                          record, last, samples, TIMELINE_POINTS)
     return hole_note(domains) + edge_note(domains)
 

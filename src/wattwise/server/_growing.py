@@ -12,21 +12,24 @@ and summed again from the start when they do not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from wattwise.records.growing_sums import growing
-from wattwise.server._live import still_mark
+from wattwise.server._live import samples_mark, still_mark
 
 
-def so_far_now(store: Any, record: Any) -> tuple[Any, dict[str, Any] | None]:
+def so_far_now(store: Any, record: Any, mark: Any = None
+               ) -> tuple[Any, dict[str, Any] | None]:
     """The partial energy of ``record`` (``carbon.partial.PartialEnergy``, or None where no
     counted domain has a sample) and that energy priced as ``wattwise report`` prices it
     (``carbon.partial.stored_partial_emissions``; None where it has no figure), from its
-    samples stored up to now."""
+    samples stored up to now (a lost run's summed from the start, unless they were for
+    the same ``mark``, its ``_live.samples_mark``: ``GrowingSums.at_now``)."""
     from wattwise.carbon import partial
 
     lost = getattr(record, "status", None) == "lost"  # priced again: its samples changed
-    with growing(store).at_now(record.id, whole=lost) as view:
+    with growing(store).at_now(record.id, whole=lost, mark=mark) as view:
         part = partial.partial_energy(record, view.energy_so_far())
         priced = None if part is None else partial.stored_partial_emissions(view, record,
                                                                             part)
@@ -38,21 +41,24 @@ def payload_so_far(store: Any, record: Any, reads: Any = None
     """``energy_so_far`` and ``emissions_so_far`` of ``/api/runs/ID`` for a run without a
     summary, as its runs-list row gives them (``so_far_now``), and the note on its stored
     values left out of them (``value_notes_now``); a lost run's figures kept while its
-    row, files and samples stay the same, as that row is (with the dashboard's ``reads``,
-    samples added anywhere in its span: ``Reads.sample_marks``)."""
+    row, files and samples stay the same, as that row's are: with the dashboard's
+    ``reads``, the very figures its row keeps (``server.so_far_row``: a page opened from
+    the list does not sum its samples again), with samples added anywhere in its span
+    seen (``Reads.sample_marks``)."""
 
-    def make() -> dict[str, Any]:
-        part, priced = so_far_now(store, record)
-        return {"energy_so_far": None if part is None else part.to_dict(),
-                "emissions_so_far": with_market(priced)}
+    def make(mark: Any) -> Callable[[], tuple[Any, dict[str, Any] | None]]:
+        return lambda: so_far_now(store, record, mark)
 
-    mark = still_mark(record, store._read)
-    if mark is None:
-        return make(), value_notes_now(store, record)
     if reads is not None:
-        mark = (*mark, reads.sample_marks([record.id]).get(record.id))
-    return (dict(growing(store).kept(("payload", record.id), mark, make)),
-            value_notes_now(store, record))
+        mark = samples_mark(record, reads)
+        part, priced = make(mark)() if mark is None else \
+            reads.kept(("so_far", record.id), mark, make(mark))
+    else:
+        mark = still_mark(record, store._read)
+        part, priced = make(None)() if mark is None else \
+            growing(store).kept(("so_far", record.id), mark, make(None))
+    return ({"energy_so_far": None if part is None else part.to_dict(),
+             "emissions_so_far": with_market(priced)}, value_notes_now(store, record))
 
 
 def value_notes_now(store: Any, record: Any) -> list[str]:

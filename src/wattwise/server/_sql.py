@@ -25,6 +25,7 @@ from wattwise.records.read_wait import executed
 from wattwise.records.stored_json import readable
 from wattwise.server._live import LiveRuns
 from wattwise.server._sql_pages import SqlPages
+from wattwise.server.kept_buckets import KeptBuckets
 from wattwise.server.notes_later import LaterNotes, Ticket
 from wattwise.server.runs_index import (
     BUILD_CHUNK,
@@ -118,8 +119,7 @@ class Reads:
         self._timeout_s = timeout_s
         self._db = ReadOnlyDatabase(path, timeout_s)
         self._index = RunsIndex(self.rows)
-        self._buckets: dict[tuple[int, float, float, int, float | None, int | None],
-                            list[sqlite3.Row]] = {}
+        self._buckets = KeptBuckets()
         self._lock = threading.RLock()
         self._pages = SqlPages(self.rows, self._index, timeout_s)
         self._live = LiveRuns(self.rows, self._lock)
@@ -346,19 +346,18 @@ class Reads:
         width, cut (a run judged running, then lost), number of ``samples`` (one still
         recording has more each time) and ``epoch`` (a run without a summary: its
         ``resum_epoch``, so samples edited in place by another tool are seen within a
-        minute, as its sums are): a million samples take seconds to sum."""
+        minute, as its sums are): a million samples take seconds to sum. Asked again
+        while being summed, waited for: a run page's notes (``records.sample_holes``)
+        and its timeline ask the same buckets at once."""
         from wattwise.server.timeline import BUCKETS_SQL
 
-        key = (run_id, t0, width_s, samples, cut, epoch)
-        with self._lock:
-            if samples >= 0 and key in self._buckets:
-                return self._buckets[key]
-        rows = self.rows(BUCKETS_SQL, (t0, width_s, run_id, cut))
-        if samples >= 0:
-            with self._lock:
-                while len(self._buckets) >= 16:
-                    self._buckets.pop(next(iter(self._buckets)))
-                self._buckets[key] = rows
+        def sum_now() -> list[sqlite3.Row]:
+            return self.rows(BUCKETS_SQL, (t0, width_s, run_id, cut))
+
+        if samples < 0:
+            return sum_now()
+        rows: list[sqlite3.Row] = self._buckets.get(
+            (run_id, t0, width_s, samples, cut, epoch), sum_now)
         return rows
 
 

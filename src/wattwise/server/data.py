@@ -321,11 +321,30 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
             # each domain's figures, the average power and the process tree's share
             # judged as the total is (a damaged record's own joules are never readings)
             run["figures"].update(judged(store, r, record, run["figures"]))
-    if not isinstance(record.summary, dict):
-        from wattwise.server._growing import payload_so_far
+    from wattwise.records.run_notes import run_notes
 
-        so_far, value_notes = payload_so_far(store, record, reads)
-        run.update(so_far)
+    # a stored duration, PUE or power set aside, where its samples lie in time (as the
+    # timeline says it) and a refused market-based figure: as show --json gives them;
+    # kept while its row and its samples' span stay the same (a pass over its samples)
+    with reading(store, reads) as r:
+        notes_key, notes_at = ("run_notes", record.id), notes_mark(r, record.id)
+
+        def notes() -> list[str]:
+            return run_notes(store, record, run.get("figures"), reads=reads)
+
+        done, read_notes = False, []
+        if not isinstance(record.summary, dict):
+            from wattwise.server._growing import payload_so_far
+
+            # its pass read in a notes thread while its sums are (a million samples: a
+            # second or more each)
+            until = time.monotonic() + 60.0
+            ticket = None if reads is None else r.ask_later(notes_key, notes_at, notes, until)
+            so_far, value_notes = payload_so_far(store, record, reads)
+            run.update(so_far)
+            done, read_notes = (False, []) if ticket is None else ticket.wait(until)
+        if not done:  # else read here (one a row's pass is reading: waited for)
+            read_notes = r.kept(notes_key, notes_at, notes)
     windows, windows_total, windows_note = listed_windows(store, record.id)
     payload, bad = json_safe({
         "run": run,
@@ -337,15 +356,7 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
         + unusable_notes(record.summary) + [n for n in [stored_zone_note(
             _obj(_obj(record.summary).get("emissions")).get("zone"))] if n]
     payload["windows_total"] = windows_total
-    payload["notes"] += windows_note
-    from wattwise.records.run_notes import run_notes
-
-    # a stored duration, PUE or power set aside, where its samples lie in time (as the
-    # timeline says it) and a refused market-based figure: as show --json gives them;
-    # kept while its row and its samples' span stay the same (a pass over its samples)
-    with reading(store, reads) as r:
-        payload["notes"] += r.kept(("run_notes", record.id), notes_mark(r, record.id),
-                                   lambda: run_notes(store, record, run.get("figures")))
+    payload["notes"] += windows_note + list(read_notes)
     if not isinstance(record.summary, dict):  # stored values left out of its figure
         payload["notes"] += value_notes
         energy = run.get("energy_so_far")

@@ -37,7 +37,7 @@ def row_notes(store: Store, reads: Reads, rid: int, until: float | None = None,
     def make() -> list[str]:
         record = store.get_run(rid)  # read once for both parts (a summary may be large)
         return damaged_notes(record) + unusable_notes(record.summary) + list(reads.kept(
-            ("run_notes", rid), mark, lambda: run_notes(store, record)))
+            ("run_notes", rid), mark, lambda: run_notes(store, record, reads=reads)))
 
     if until is None:
         notes = list(reads.kept(("row_notes", rid), mark, make))

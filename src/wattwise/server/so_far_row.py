@@ -38,24 +38,24 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
     which a list request once paid on every call), and so are the figures of a run no
     longer recording, not kept yet (the row then says ``figures_pending``). A run still
     recording reads that part again once per ``FULL_RESUM_S``, not at every sample."""
-    from wattwise.carbon.sample_energy import stored_value_notes
     from wattwise.records.queries import damaged_notes
     from wattwise.records.run_notes import gap_count, no_figure_notes, run_notes
-    from wattwise.server._growing import so_far_now
+    from wattwise.server._growing import so_far_now, value_notes_now
     from wattwise.server._live import resum_epoch, samples_mark
+    from wattwise.server.row_notes import notes_mark
 
     mark = samples_mark(r, reads)  # kept while its row, files and samples stay the same
 
-    def figures() -> tuple[dict[str, Any], Any]:
-        part, priced = so_far_now(store, r)
-        return so_far_fields(part), priced
+    def figures() -> tuple[Any, Any]:  # kept as its page keeps them (``payload_so_far``)
+        return so_far_now(store, r, mark)
 
     if mark is None:
-        fields, priced = figures()
+        part, priced = figures()
+        fields = so_far_fields(part)
     else:  # summing a million samples takes seconds: a row does not wait past ``until``
         done, got = reads.kept_until(("so_far", r.id), mark, figures, until)
-        fields, priced = got if done else ({**so_far_fields(None), "figures_pending": True},
-                                           None)
+        fields, priced = (so_far_fields(got[0]), got[1]) if done else \
+            ({**so_far_fields(None), "figures_pending": True}, None)
     row.update(fields)
     if priced is not None:
         row.update(emissions_g=priced.get("emissions_g"), zone=priced.get("zone"))
@@ -79,7 +79,11 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
     key, slow_mark = ("so_far_notes", r.id), mark or ("running", resum_epoch())
 
     def slow() -> list[str]:
-        return run_notes(store, r) + stored_value_notes(store, r.id)
+        # both parts kept where the run's page (``server.data.run_payload``) reads them:
+        # opened from the list, it does not read its samples again
+        return list(reads.kept(("run_notes", r.id), notes_mark(reads, r.id),
+                               lambda: run_notes(store, r, reads=reads))) \
+            + value_notes_now(store, r)
 
     if until is None:
         said = noted(list(reads.kept(key, slow_mark, slow)))

@@ -20,26 +20,27 @@ from wattwise.server.timeline import in_total
 from wattwise.server.timeline_holes import sampled_span
 
 
-def lost_run_pricing(store: Any, record: Any) -> dict[str, Any] | None:
+def lost_run_pricing(store: Any, record: Any, mark: Any = None
+                     ) -> dict[str, Any] | None:
     """``{"emissions_g", "zone", "source", "intensity_used"}`` of a ``record`` still
     running, lost, or ended without a summary it can read (``report`` prices each from
     its samples) (an ``Emissions.to_dict()``'s names, as ``server.data.timeline_payload``
     takes a repricing), or None: one whose samples cannot be priced (none counted, a
-    damaged record, a live provider) or that has a summary. A running run's is priced
-    again at each refresh of its page, from its samples summed inside SQLite per cell of
-    one intensity, kept between refreshes (``records.growing_sums``)."""
+    damaged record, a live provider) or that has a summary. Priced from its samples
+    summed inside SQLite per cell of one intensity, kept between requests
+    (``records.growing_sums``), the sums its page's ``emissions_so_far`` is priced from
+    (``server._growing.so_far_now``): a running run's extended by the samples stored
+    since at each refresh (a million samples summed again took 1.3-1.8 s a refresh), a
+    lost run's summed from the start once for its ``mark`` (``_live.samples_mark``), for
+    its list row, its page and its timeline (each summed them alone: 2.5 s of a first
+    view)."""
     if isinstance(record.summary, dict):
         return None
-    if getattr(record, "status", None) == "running":
-        from wattwise.records.growing_sums import growing
+    from wattwise.records.growing_sums import growing
 
-        # its sums kept between refreshes and extended by the samples stored since, as its
-        # ``emissions_so_far`` (a million samples summed again took 1.3-1.8 s a refresh)
-        with growing(store).at_now(record.id) as view:
-            return _priced(view, record, view.sample_sums(record.id))
-    from wattwise.carbon.sample_energy import stored_sample_sums
-
-    return _priced(store, record, stored_sample_sums(store, record.id))
+    lost = getattr(record, "status", None) == "lost"  # as ``so_far_now`` sums it
+    with growing(store).at_now(record.id, whole=lost, mark=mark) as view:
+        return _priced(view, record, view.sample_sums(record.id))
 
 
 def _priced(store: Any, record: Any, sums: dict[str, Any]) -> dict[str, Any] | None:
@@ -80,7 +81,7 @@ def kept_lost_run_pricing(store: Any, reads: Any, record: Any) -> dict[str, Any]
     if mark is None:
         return lost_run_pricing(store, record)
     return reads.kept(("lost_pricing", record.id), mark,  # type: ignore[no-any-return]
-                      lambda: lost_run_pricing(store, record))
+                      lambda: lost_run_pricing(store, record, mark))
 
 
 def hole_breaks(spans: list[list[float]], domains: dict[str, dict[str, list[Any]]],
