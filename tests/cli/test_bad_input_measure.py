@@ -583,6 +583,22 @@ def test_stored_text_reaches_the_terminal_escaped(hostile_db: Path, args: list[s
         assert ":fire:" in result.stdout and "[bold]x[/]" in result.stdout  # no emoji/markup
 
 
+@pytest.mark.parametrize("args", [["runs"], ["show", "1"], ["report", "1"]])
+def test_a_trailing_backslash_is_printed_once(tmp_path: Path, args: list[str]) -> None:
+    """Rich's markup escape doubles a backslash that ends a text (for markup put after
+    it): a name, window or source ending in one printed it twice."""
+    db = tmp_path / "slash.db"
+    with Store(db) as store:
+        _add_run(store, "C:\\temp\\", window="w\\", source="rapl\\")
+    result = runner.invoke(app, [*args, "--db", str(db)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.stderr
+    assert "C:\\temp\\" in result.stdout and "C:\\temp\\\\" not in result.stdout, \
+        result.stdout
+    if args[0] == "show":
+        assert " w\\ " in result.stdout and "w\\\\" not in result.stdout, result.stdout
+        assert "rapl\\\\" not in result.stdout and "rapl\\" in result.stdout
+
+
 def test_show_prints_command_tags_windows_and_events_escaped(hostile_db: Path) -> None:
     result = runner.invoke(app, ["show", "1", "--db", str(hostile_db)], env={"COLUMNS": "300"})
     assert _clean(result.stdout), ascii(result.stdout)

@@ -46,4 +46,24 @@ def test_table_shows_intervals_as_bounds_not_plus_minus(
 ) -> None:
     out = printed(capsys, variant(BASELINE, 97.0, 4.0e-4, 3.8e-4, 4.2e-4))
     assert "±" not in out
-    assert "(0.00038-0.00042)" in out
+    assert "(0.00038" in out.split() and "0.00042)" in out.split()  # (low - high)
+
+
+def test_a_table_wider_than_the_terminal_folds_its_cells_never_cuts_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 120 columns the intervals and long labels were cut ("(2.86e-05-3…",
+    "prune-unstr…"): every bound is now printed whole and no cell is cut."""
+    monkeypatch.setattr(compress_cli.console, "width", 120)
+    labels = [BASELINE, "prune-unstructured-50%", "prune-structured-50%+ft10", "autocast-bf16"]
+    study = Study("digits-mlp", "accuracy", "%", [
+        variant(label, 97.0 - k, 2.95e-05 * (k + 1), 2.86e-05 * (k + 1), 3.04e-05 * (k + 1))
+        for k, label in enumerate(labels)])
+    compress_cli._print_study(study, 1.0, None)
+    out = capsys.readouterr().out
+    assert "…" not in out, out
+    tokens = set(out.replace("│", " ").split())
+    for k in range(len(labels)):
+        for bound in (2.86e-05 * (k + 1), 3.04e-05 * (k + 1)):
+            assert f"{bound:.3g}" in tokens or f"({bound:.3g}" in tokens \
+                or f"{bound:.3g})" in tokens, (bound, out)

@@ -88,8 +88,9 @@ def _suite_table() -> Any:
 
 
 def _result_table(res: Any, title: str) -> Any:
-    from rich.markup import escape
     from rich.table import Table
+
+    from wattwise.cli.markup_text import escape
 
     t = Table(title=title, title_justify="left")
     t.add_column("metric")

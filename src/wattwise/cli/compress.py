@@ -82,10 +82,11 @@ def _each_once(values: list[Any], label: str) -> None:
 
 
 def _stat(s: Any, fmt: str = ".3g") -> str:
-    """Mean and its 95 % interval; the interval is asymmetric (log scale), so no "± x %"."""
+    """Mean and its 95 % interval; the interval is asymmetric (log scale), so no "± x %".
+    Spaced so that a narrow column wraps it whole (``(2.86e-05-3.05e-05)`` was cut)."""
     if s.n < 2:
         return f"{s.mean:{fmt}}"
-    return f"{s.mean:{fmt}} ({s.low:{fmt}}-{s.high:{fmt}})"
+    return f"{s.mean:{fmt}} ({s.low:{fmt}} - {s.high:{fmt}})"
 
 
 def _energy_vs_baseline(base: Any, rec: Any) -> str:
@@ -253,7 +254,7 @@ def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
     table = Table(title=f"{study.task}: compression study")
     for col in ("variant", "status", study.quality_unit, "Δ", "size KiB", "MFLOPs",
                 "samples/s", "p50 ms", "J/sample", "kind"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # folded where too narrow, never cut
     front = {v.label for v in study.front()}
     for v in study.variants:
         if v.status != "ok":
@@ -269,7 +270,7 @@ def _print_study(study: Any, max_loss: float, floor: float | None) -> None:
             b.kind,
         )
     console.print(table)
-    console.print("* on the Pareto front (quality vs J/sample); (low-high) is the 95 % "
+    console.print("* on the Pareto front (quality vs J/sample); (low - high) is the 95 % "
                   "interval over repetitions (never below 0; its method is in the JSON)",
                   markup=False, highlight=False)
     counters = {v.flops_counter for v in study.variants if v.flops_counter}

@@ -16,9 +16,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
+from wattwise.cli.markup_text import escape
 from wattwise.measure.results import fmt_energy, fmt_joules, fmt_seconds, fmt_watts
 from wattwise.records.judged_power import sums_other_runs
 from wattwise.records.judged_stored import said_kind

@@ -714,10 +714,10 @@ def _energy_cell(a: Any) -> str:
 
 
 def _print_plan(the_plan: Any, notes: list[str]) -> None:
-    from rich.markup import escape
     from rich.table import Table
 
     from wattwise.carbon.emissions import saving_against
+    from wattwise.cli.markup_text import escape
     from wattwise.cli.render import safe
 
     def cell(text: Any) -> str:
