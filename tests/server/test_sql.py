@@ -497,3 +497,32 @@ def test_pages_are_read_through_the_sort_indexes_without_runs_live(
     finally:
         fresh.close()
         built.close()
+
+
+def test_a_name_page_leaves_out_a_run_another_tool_deleted(tmp_path: Path) -> None:
+    """The names not stored as ASCII are read once (``NameMatch.odd``) and given to SQLite
+    at each page by name: a run another tool deleted since is left out, and its id, taken
+    again by a run named in ASCII, is that run's alone (once, at its own name's place)."""
+    import sqlite3
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for name in ("alpha", "Straße", "zeta", "École"):
+            store.create_run(name=name, started_unix_s=1000.0, host={}, hardware={},
+                             sensors=[], versions={})
+    fresh = Reads(path)
+    try:
+        query = RunsQuery(sort="name", desc=False)
+        assert [r["name"] for r in fresh._page_from_sql(query)[0]] == \
+            ["alpha", "Straße", "zeta", "École"]  # "strasse", then "é" past "z"
+        with sqlite3.connect(path) as conn:
+            conn.execute("DELETE FROM runs WHERE name = 'Straße'")
+            conn.execute("DELETE FROM runs WHERE id = 4")  # "École", the newest
+            conn.execute("CREATE TEMP TABLE copied AS SELECT * FROM runs WHERE id = 1")
+            conn.execute("UPDATE copied SET id = 4, name = 'beta'")  # its id taken again
+            conn.execute("INSERT INTO runs SELECT * FROM copied")
+        rows, total = fresh._page_from_sql(query)
+        assert [(r["id"], r["name"]) for r in rows] == [(1, "alpha"), (4, "beta"), (3, "zeta")]
+        assert total == 3
+    finally:
+        fresh.close()

@@ -191,7 +191,7 @@ def stored_intervals(
 
 #: The cells and firsts of the runs priced lately (``_summed``), by the file, the run, the
 #: newest sample stored, the domains, the grid and ``_epoch``: oldest first.
-_SUMMED: OrderedDict[tuple[Any, ...], tuple[list[Any], Any]] = OrderedDict()
+_SUMMED: OrderedDict[tuple[Any, ...], tuple[list[Any], Any, Any]] = OrderedDict()
 _SUMMED_LOCK = threading.Lock()
 #: How many runs' cells are kept (10,000 cells of a one-second trace take a few MB).
 KEPT_SUMS = 8
@@ -222,16 +222,21 @@ def _summed(store: Any, run_id: int, domains: list[str], origin: float, width: f
         cells = store.cell_sums(run_id, domains, origin, width)
         return cells, _cell_firsts(store, run_id, domains, origin, width, cells)
     key = (str(path), int(run_id), int(upto), tuple(domains), origin, width, _epoch())
+    # the sums of the view they were kept through: a view whose sums differ (the file
+    # replaced or edited in place under the same rowids) sums its cells again
+    mark = getattr(store, "fingerprint", None)
     with _SUMMED_LOCK:
         got = _SUMMED.get(key)
+    if got is not None and None not in (mark, got[2]) and mark != got[2]:
+        got = None
     more: dict[str, Any] = {} if view else {"upto": upto}  # a view stops at its own
     if got is not None and got[1] is not None:
-        return got
+        return got[0], got[1]
     cells = list(store.cell_sums(run_id, domains, origin, width, **more)) if got is None \
         else got[0]
     firsts = _cell_firsts(store, run_id, domains, origin, width, cells, **more)
     with _SUMMED_LOCK:
-        _SUMMED[key] = (cells, firsts)
+        _SUMMED[key] = (cells, firsts, mark if got is None else got[2] or mark)
         while len(_SUMMED) > KEPT_SUMS:
             _SUMMED.popitem(last=False)
     return cells, firsts

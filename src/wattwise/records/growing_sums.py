@@ -309,6 +309,10 @@ class SampleView:
         self.run_id = run_id
         self._run = run
         self.upto = run.upto
+        #: its sums, as one value: ``carbon.partial`` keeps the cells priced through a view
+        #: with it, and prices again where a view's differ (a file replaced or edited in
+        #: place, summed again, is priced again at once, not a minute later)
+        self.fingerprint = tuple(sorted((repr(d), *map(repr, v)) for d, v in run.sums.items()))
 
     def _store(self) -> Any:
         store = self._owner._store()

@@ -21,6 +21,7 @@ class NameMatch:
         self.rows = rows
         self._seen: list[tuple[int, str]] = []  # ``odd``, read up to ``_upto``
         self._upto: float = NO_ID
+        self._keys: tuple[int, str] = (0, "[]")  # ``odd_keys`` for that many of ``odd``
         self._lock = threading.Lock()
 
     def ids(self, q: str) -> list[int]:
@@ -40,6 +41,15 @@ class NameMatch:
         ids += [rid for rid, name in self.odd() if folded in name]
         rid_q = id_named(q)
         return ids if rid_q is None else [*ids, rid_q]
+
+    def odd_keys(self) -> str:
+        """``odd`` as one JSON array of ``[folded name, id]`` (SQLite merges them with the
+        ASCII names: ``_sql_pages._names_from``), made again only when runs were added."""
+        seen = self.odd()
+        with self._lock:
+            if self._keys[0] != len(seen):  # ``odd`` only grows
+                self._keys = (len(seen), json.dumps([[name, rid] for rid, name in seen]))
+            return self._keys[1]
 
     def odd(self) -> list[tuple[int, str]]:
         """Each run whose name is not ASCII text, with its name folded (``casefold``): read

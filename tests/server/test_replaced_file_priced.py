@@ -1,0 +1,81 @@
+"""A database file replaced by a copy with an older sample edited (the same rowids) is
+priced again at once on a run's page: its grams are never the replaced file's cells
+(kept by ``carbon.partial``) scaled to the new file's energy."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.fixtures.hourly_trace import write_hourly_trace
+from tests.server.test_lost_run_emissions import START
+from tests.server.test_lost_run_emissions import _lost_run as lost_run
+from wattwise.server.app import create_app
+
+pytestmark = pytest.mark.usefixtures("no_ambient_zone")
+
+
+def _report_grams(db: Path, rid: int) -> float:
+    got = subprocess.run([sys.executable, "-m", "wattwise", "report", str(rid), "--json",
+                          "--db", str(db)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "WATTWISE_ZONE": ""})
+    assert got.returncode == 0, got.stderr
+    return float(json.loads(got.stdout)["emissions"]["emissions_g"])
+
+
+def _edit(db: Path, sql: str, params: tuple[Any, ...]) -> None:
+    """``sql`` written by another tool, its connection closed (its log put back into the
+    file, which is then whole on its own)."""
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute(sql, params)
+
+
+def _read(c: TestClient, url: str) -> dict[str, Any]:
+    """``url``'s answer, asked again while the dashboard says the file it read was
+    rewritten (a 503 that says "try again", as the page asks again)."""
+    for _ in range(80):  # the dashboard reopens the file it finds replaced
+        got = c.get(url)
+        if got.status_code != 503:
+            break
+        assert "try again" in got.json()["error"]
+        time.sleep(0.25)
+    assert got.status_code == 200, got.text
+    return dict(got.json())
+
+
+@pytest.mark.parametrize("status", ["lost", "finished"])
+def test_a_replaced_file_is_priced_again_at_once(tmp_path: Path, status: str) -> None:
+    trace = write_hourly_trace(tmp_path / "de.csv", START, [200.0, 400.0, 400.0])
+    db = tmp_path / "runs.db"
+    rid = lost_run(db, trace)
+    if status == "finished":  # ended with a summary no output can read: priced from samples
+        _edit(db, "UPDATE runs SET status = 'finished', summary_json = 'not json',"
+              " ended_unix_s = ? WHERE id = ?", (START + 7300, rid))
+    edited = tmp_path / "edited.db"
+    shutil.copy(db, edited)
+    _edit(edited, "UPDATE samples SET energy_j = 900, low_j = 800, high_j = 1000"  # an
+          " WHERE rowid = (SELECT rowid FROM samples WHERE run_id = ?"  # older sample,
+          " ORDER BY t_unix_s LIMIT 1 OFFSET 5)", (rid,))  # not the newest: same rowids
+    want = _report_grams(edited, rid)
+    with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
+        assert c.get("/api/runs").status_code == 200
+        before = c.get(f"/api/runs/{rid}").json()["run"]["emissions_so_far"]["emissions_g"]
+        assert c.get(f"/api/runs/{rid}/timeline").status_code == 200
+        os.replace(edited, db)
+        run = _read(c, f"/api/runs/{rid}")["run"]
+        timeline = _read(c, f"/api/runs/{rid}/timeline")
+    assert before != pytest.approx(want, rel=1e-6)
+    assert run["energy_so_far"]["energy_j"] == pytest.approx(216_000 - 900, rel=1e-12)
+    assert run["emissions_so_far"]["emissions_g"] == pytest.approx(want, rel=1e-9)
+    assert timeline["emissions"]["cumulative_g"][-1] == pytest.approx(want, rel=1e-9)
