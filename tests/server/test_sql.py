@@ -526,3 +526,26 @@ def test_a_name_page_leaves_out_a_run_another_tool_deleted(tmp_path: Path) -> No
         assert total == 3
     finally:
         fresh.close()
+
+
+def test_a_run_renamed_from_ascii_by_another_tool_stays_on_the_name_pages(
+        tmp_path: Path) -> None:
+    """The names not stored as ASCII are read once: a run another tool renamed from an
+    ASCII name to another since is still listed (at its name as SQLite orders it)."""
+    import sqlite3
+
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for name in ("a", "b", "é", "d", "e"):
+            store.create_run(name=name, started_unix_s=1000.0, host={}, hardware={},
+                             sensors=[], versions={})
+    fresh = Reads(path)
+    try:
+        query = RunsQuery(sort="name", desc=False)
+        assert [r["id"] for r in fresh._page_from_sql(query)[0]] == [1, 2, 4, 5, 3]
+        with sqlite3.connect(path) as conn:
+            conn.execute("UPDATE runs SET name = 'ñ' WHERE id = 2")
+        rows, total = fresh._page_from_sql(query)
+        assert total == 5 and sorted(r["id"] for r in rows) == [1, 2, 3, 4, 5]
+    finally:
+        fresh.close()

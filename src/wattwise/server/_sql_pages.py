@@ -353,15 +353,18 @@ def _names_from(rows: Callable[..., list[sqlite3.Row]], names: NameMatch, query:
             f"SELECT id FROM runs {through} WHERE {where}"
             f" ORDER BY name COLLATE NOCASE {order}, id {order} LIMIT ? OFFSET ?",
             (*params, query.limit, query.offset))]
-    # each looked up in the runs, filtered or not: one another tool deleted is left out
-    # (and its id, taken again by a run named in ASCII, is that run's alone)
+    # every run once: the folded ones looked up in the runs, filtered or not (one another
+    # tool deleted is left out; its id taken again by a run named in ASCII is that run's),
+    # and every other run in SQLite's order (one another tool renamed from ASCII since the
+    # names were read too, at its name as SQLite orders it, as before)
     return [int(r[1]) for r in rows(
-        f"SELECT name COLLATE NOCASE, id FROM runs {through} WHERE {where} AND {_ASCII}"
+        f"SELECT name COLLATE NOCASE, id FROM runs {through} WHERE {where}"
+        f" AND ({_ASCII} OR +id NOT IN (SELECT json_extract(value, '$[1]') FROM json_each(?)))"
         " UNION ALL SELECT odd.k, runs.id FROM (SELECT json_extract(value, '$[0]') AS k,"
         " json_extract(value, '$[1]') AS rid FROM json_each(?)) AS odd"
         f" JOIN runs ON runs.id = odd.rid WHERE {where} AND NOT ({_ASCII})"
         f" ORDER BY 1 COLLATE NOCASE {order}, 2 {order} LIMIT ? OFFSET ?",
-        (*params, keys, *params, query.limit, query.offset))]
+        (*params, keys, keys, *params, query.limit, query.offset))]
 
 
 def _usable_ids(rows: Callable[..., list[sqlite3.Row]], query: RunsQuery,
