@@ -1,12 +1,15 @@
 """A database file replaced by a copy with an older sample edited (the same rowids) is
 priced again at once on a run's page: its grams are never the replaced file's cells
-(kept by ``carbon.partial``) scaled to the new file's energy."""
+(kept by ``carbon.partial``) scaled to the new file's energy, nor the old file's grams
+where a sample moved to another hour of the intensity trace leaves every energy as it
+was; ``/metrics`` says the new grams too."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -54,8 +57,17 @@ def _read(c: TestClient, url: str) -> dict[str, Any]:
     return dict(got.json())
 
 
+#: Edits of the run's sixth sample (older than the newest: the rowids stay), each with the
+#: energy the run then has: its energy and range, or its time moved 94 minutes on (from
+#: the trace's 200 g/kWh hour into its 400 g/kWh hour; the sums of energy are as they were).
+EDITS = {"energy": ("energy_j = 900, low_j = 800, high_j = 1000", 216_000 - 900),
+         "moved": ("t_unix_s = t_unix_s + 94 * 60", 216_000)}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
 @pytest.mark.parametrize("status", ["lost", "finished"])
-def test_a_replaced_file_is_priced_again_at_once(tmp_path: Path, status: str) -> None:
+def test_a_replaced_file_is_priced_again_at_once(tmp_path: Path, status: str,
+                                                 edit: str) -> None:
     trace = write_hourly_trace(tmp_path / "de.csv", START, [200.0, 400.0, 400.0])
     db = tmp_path / "runs.db"
     rid = lost_run(db, trace)
@@ -64,9 +76,9 @@ def test_a_replaced_file_is_priced_again_at_once(tmp_path: Path, status: str) ->
               " ended_unix_s = ? WHERE id = ?", (START + 7300, rid))
     edited = tmp_path / "edited.db"
     shutil.copy(db, edited)
-    _edit(edited, "UPDATE samples SET energy_j = 900, low_j = 800, high_j = 1000"  # an
-          " WHERE rowid = (SELECT rowid FROM samples WHERE run_id = ?"  # older sample,
-          " ORDER BY t_unix_s LIMIT 1 OFFSET 5)", (rid,))  # not the newest: same rowids
+    change, energy = EDITS[edit]
+    _edit(edited, f"UPDATE samples SET {change} WHERE rowid = (SELECT rowid FROM samples"
+          " WHERE run_id = ? ORDER BY t_unix_s LIMIT 1 OFFSET 5)", (rid,))
     want = _report_grams(edited, rid)
     with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
         assert c.get("/api/runs").status_code == 200
@@ -75,7 +87,10 @@ def test_a_replaced_file_is_priced_again_at_once(tmp_path: Path, status: str) ->
         os.replace(edited, db)
         run = _read(c, f"/api/runs/{rid}")["run"]
         timeline = _read(c, f"/api/runs/{rid}/timeline")
+        metrics = c.get("/metrics").text
     assert before != pytest.approx(want, rel=1e-6)
-    assert run["energy_so_far"]["energy_j"] == pytest.approx(216_000 - 900, rel=1e-12)
+    assert run["energy_so_far"]["energy_j"] == pytest.approx(energy, rel=1e-12)
     assert run["emissions_so_far"]["emissions_g"] == pytest.approx(want, rel=1e-9)
     assert timeline["emissions"]["cumulative_g"][-1] == pytest.approx(want, rel=1e-9)
+    said = re.findall(r'wattwise_emissions_grams_total\{kind="estimated"\} (\S+)', metrics)
+    assert said and float(said[0]) == pytest.approx(want, rel=1e-9), metrics

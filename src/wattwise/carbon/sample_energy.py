@@ -15,6 +15,7 @@ from typing import Any
 
 from wattwise.carbon.accounting import intervals_from_samples, real_or_none, usable_energy
 from wattwise.carbon.untimed import Interval, over_the_run
+from wattwise.records.sample_sums import FINITE, NOT_GAP, SUMMED, USABLE_E, not_gap
 
 #: Why a run's figure is partial, by its status (``running``, ``lost``, anything else).
 _PARTIAL_WHY = {
@@ -56,8 +57,6 @@ def stored_sample_sums(store: Any, run_id: int) -> dict[str, dict[str, float]]:
     """:func:`sample_sums` of run ``run_id``'s stored samples, the same sums taken inside
     SQLite in one pass (``store``: a ``records.store.Store``): a run of a million samples
     in about a second (the last power is not summed: no figure uses it)."""
-    from wattwise.records.sample_sums import FINITE, NOT_GAP, SUMMED, USABLE_E
-
     rows = store._read(
         f"SELECT domain, {SUMMED},"
         f" count(*), max(CASE WHEN {FINITE.format('t_unix_s')} THEN t_unix_s END),"
@@ -318,7 +317,7 @@ SAMPLED_BETWEEN_SQL = ("SELECT EXISTS (SELECT 1 FROM samples WHERE run_id = ?"
 AFTER_END_SQL = (
     "SELECT count(*) FROM samples AS s WHERE s.run_id = ?1"
     " AND s.t_unix_s > ?2 AND s.t_unix_s <= 1.7976931348623157e308"
-    " AND coalesce(CASE WHEN s.gap = 0 AND s.energy_j > 0 AND s.power_w > 0"
+    f" AND coalesce(CASE WHEN {not_gap('s')} AND s.energy_j > 0 AND s.power_w > 0"
     "     THEN s.t_unix_s - s.energy_j / s.power_w END,"
     "   (SELECT p.t_unix_s FROM samples AS p WHERE p.run_id = ?1 AND p.domain = s.domain"
     "     AND p.t_unix_s < s.t_unix_s ORDER BY p.t_unix_s DESC LIMIT 1),"
@@ -451,7 +450,7 @@ _SAME_TIME_SQL = (
     "WITH stamps AS (SELECT t_unix_s AS t FROM samples WHERE run_id = ?1"
     " AND t_unix_s >= -?2 AND t_unix_s <= ?2 GROUP BY t_unix_s"
     " HAVING count(*) > count(DISTINCT domain))"
-    " SELECT s.domain, s.t_unix_s, CASE WHEN s.gap = 0 AND s.energy_j > 0 AND s.power_w > 0"
+    f" SELECT s.domain, s.t_unix_s, CASE WHEN {not_gap('s')} AND s.energy_j > 0 AND s.power_w > 0"
     " THEN s.t_unix_s - s.energy_j / s.power_w END FROM samples AS s"
     " JOIN stamps ON s.t_unix_s = stamps.t WHERE s.run_id = ?1"
 )

@@ -30,6 +30,7 @@ from wattwise.records.sample_sums import (
     CLIPPED_HIGH,
     CLIPPED_LOW,
     FINITE,
+    NOT_GAP,
     PRICEABLE,
     USABLE_E,
 )
@@ -50,15 +51,15 @@ _E, _LOW, _HIGH = CLIPPED_E, CLIPPED_LOW, CLIPPED_HIGH
 RUN_SUMS_SQL = (
     "SELECT run_id, domain,"
     # a sample's energy counts only where usable (``sample_sums.USABLE_E``), its range with it
-    f" total(CASE WHEN gap = 0 AND {USABLE_E} THEN energy_j END),"
-    f" total(CASE WHEN gap = 0 AND {USABLE_E} AND {FINITE.format('low_j')} THEN low_j END),"
-    f" total(CASE WHEN gap = 0 AND {USABLE_E} AND {FINITE.format('high_j')} THEN high_j END),"
-    " count(CASE WHEN gap = 0 THEN 1 END),"
-    " max(CASE WHEN gap = 0 THEN t_unix_s END),"
+    f" total(CASE WHEN {NOT_GAP} AND {USABLE_E} THEN energy_j END),"
+    f" total(CASE WHEN {NOT_GAP} AND {USABLE_E} AND {FINITE.format('low_j')} THEN low_j END),"
+    f" total(CASE WHEN {NOT_GAP} AND {USABLE_E} AND {FINITE.format('high_j')} THEN high_j END),"
+    f" count(CASE WHEN {NOT_GAP} THEN 1 END),"
+    f" max(CASE WHEN {NOT_GAP} THEN t_unix_s END),"
     f" count(CASE WHEN {_P} THEN 1 END), min(CASE WHEN {_P} THEN t_unix_s END),"
     f" max(CASE WHEN {_P} THEN t_unix_s END), total(CASE WHEN {_P} THEN {_E} END),"
     f" total(CASE WHEN {_P} THEN {_LOW} END), total(CASE WHEN {_P} THEN {_HIGH} END),"
-    f" count(CASE WHEN gap = 0 AND {USABLE_E} THEN 1 END)"
+    f" count(CASE WHEN {NOT_GAP} AND {USABLE_E} THEN 1 END)"
     " FROM samples WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id, domain"
 )
 

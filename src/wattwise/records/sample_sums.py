@@ -13,8 +13,15 @@ from typing import Any
 from wattwise._finite import finite_float as _real
 from wattwise.carbon.accounting import MAX_STORED_ENERGY_J, OWN_RANGE_SLACK, usable_energy
 
-#: A sample that is not a gap, as a sample read back is one (``bool(gap)`` is false).
-NOT_GAP = "(gap = 0 OR gap = '')"
+
+def not_gap(table: str = "") -> str:
+    """A sample (of ``table``, where a query names it) that is not a gap, as a sample read
+    back is one (``bool(gap)`` is false): 0, or the empty text another tool may store."""
+    gap = f"{table}.gap" if table else "gap"
+    return f"({gap} = 0 OR {gap} = '')"
+
+
+NOT_GAP = not_gap()
 #: A stored value that is a finite number (text and blobs sort above every number).
 FINITE = "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)"
 
@@ -91,7 +98,7 @@ def first_named(placed: Iterable[tuple[int, Sequence[Any]]]) -> list[tuple[str, 
 #: last time. One parameter: the run's id.
 SUMS_SQL = (f"SELECT domain, {SUMMED}, count(*),"
             f" max(t_unix_s), count(CASE WHEN {USABLE_E} THEN 1 END)"
-            " FROM samples WHERE run_id = ? AND gap = 0 GROUP BY domain")
+            f" FROM samples WHERE run_id = ? AND {NOT_GAP} GROUP BY domain")
 
 
 def upto_rowid(upto: int | None) -> str:

@@ -44,7 +44,7 @@ from wattwise.carbon.stored_times import unplaced_note
 from wattwise.plot.bands import bands_of, drawable, fit_bands, fit_note
 from wattwise.plot.run import ML, MR, W, time_span
 from wattwise.records.rows import text as rows_text
-from wattwise.records.sample_sums import USABLE_E
+from wattwise.records.sample_sums import NOT_GAP, USABLE_E, not_gap
 from wattwise.records.stored_energy import summed_energy_note
 from wattwise.server.timeline_holes import Span, edge_note, hole_note, mark_edges, mark_holes
 
@@ -73,22 +73,22 @@ FAR_BEFORE = -(1 << 62)
 BUCKETS_SQL = (
     "SELECT domain, b, count(*) AS n,"
     " max(t_unix_s) AS t_last,"
-    f" total(CASE WHEN gap = 0 AND {USABLE_E} THEN energy_j END) AS energy_j,"
-    " max(gap) AS gap,"
-    " min(CASE WHEN gap = 0 THEN power_w END) AS min_w,"
-    " max(CASE WHEN gap = 0 THEN power_w END) AS max_w,"
-    " min(CASE WHEN gap = 0 AND energy_j > 0 AND power_w > 0"
+    f" total(CASE WHEN {NOT_GAP} AND {USABLE_E} THEN energy_j END) AS energy_j,"
+    f" max(NOT {NOT_GAP}) AS gap,"
+    f" min(CASE WHEN {NOT_GAP} THEN power_w END) AS min_w,"
+    f" max(CASE WHEN {NOT_GAP} THEN power_w END) AS max_w,"
+    f" min(CASE WHEN {NOT_GAP} AND energy_j > 0 AND power_w > 0"
     "     THEN t_unix_s - energy_j / power_w END) AS t_begin,"
     # a sample that is not usable counted by the condition's jump, as the energy's total
     # takes it: NOT coalesce(...) computed the whole condition per sample (0.4 s a million)
-    f" count(CASE WHEN gap = 0 AND {USABLE_E} THEN NULL WHEN gap = 0 THEN 1 END) AS unusable,"
+    f" count(CASE WHEN {NOT_GAP} AND {USABLE_E} THEN NULL WHEN {NOT_GAP} THEN 1 END) AS unusable,"
     " min(t_unix_s) AS t_first, late"
     " FROM (SELECT *, CASE WHEN x < -4e18 THEN CASE WHEN t_unix_s >= -1.7976931348623157e308"
     f"     THEN {FAR_BEFORE} END"
     "   ELSE CAST(x AS INTEGER) - (x < CAST(x AS INTEGER)) END AS b"
     " FROM (SELECT *, (t_unix_s - ?1) / ?2 AS x,"
     "   CASE WHEN s.t_unix_s > ?4 AND s.t_unix_s <= 1.7976931348623157e308"
-    "   AND coalesce(CASE WHEN s.gap = 0 AND s.energy_j > 0 AND s.power_w > 0"
+    f"   AND coalesce(CASE WHEN {not_gap('s')} AND s.energy_j > 0 AND s.power_w > 0"
     "       THEN s.t_unix_s - s.energy_j / s.power_w END,"
     "     (SELECT p.t_unix_s FROM samples AS p WHERE p.run_id = ?3 AND p.domain = s.domain"
     "       AND p.t_unix_s < s.t_unix_s ORDER BY p.t_unix_s DESC LIMIT 1),"

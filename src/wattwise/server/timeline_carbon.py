@@ -24,6 +24,7 @@ from wattwise.records.stored_energy import summary_emissions_fault
 from wattwise.server._sql import reading
 from wattwise.server.priced_again import priced_again
 from wattwise.server.timeline import (
+    NOT_GAP,
     USABLE_E,
     cumulative_emissions,
     in_total,
@@ -125,7 +126,7 @@ def _from(intervals: Any, start_unix_s: float, from_s: float) -> Any:
 #: ?9 bound the times (unix s) a little wide, for the samples' index.
 _BEFORE_SQL = ("SELECT total(energy_j) FROM samples WHERE run_id = ?1 AND t_unix_s >= ?8"
                " AND t_unix_s < ?9 AND (t_unix_s - ?2) / ?3 >= ?4"
-               f" AND (t_unix_s - ?2) / ?5 < ?6 AND gap = 0 AND {USABLE_E}"
+               f" AND (t_unix_s - ?2) / ?5 < ?6 AND {NOT_GAP} AND {USABLE_E}"
                " AND domain IN (SELECT value FROM json_each(?7))")
 
 
