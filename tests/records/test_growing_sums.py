@@ -27,6 +27,13 @@ def _add(db: Path, rid: int, first: int, n: int) -> None:
                                 for t in range(first, first + n) for d in ("cpu", "gpu")])
 
 
+def _new_run(db: Path, name: str = "r") -> int:
+    """A run without samples; its id."""
+    with Store(db) as store:
+        return store.create_run(name=name, started_unix_s=START, host={}, hardware={},
+                                sensors=[], versions={})
+
+
 def _whole(store: Store, rid: int) -> tuple[Any, Any]:
     return (energy_so_far(lambda sql, p: store._read(sql, p), rid),
             [tuple(r) for r in store.cell_sums(rid, ["cpu", "gpu"], START, 60.0)])
@@ -34,11 +41,7 @@ def _whole(store: Store, rid: int) -> tuple[Any, Any]:
 
 def test_kept_sums_extended_equal_every_row_summed(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
-    with Store(db) as store:
-        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
-                               sensors=[], versions={})
-        other = store.create_run(name="o", started_unix_s=START, host={}, hardware={},
-                                 sensors=[], versions={})
+    rid, other = _new_run(db), _new_run(db, "o")
     _add(db, rid, 1, 100)
     with Store(db, readonly=True) as store:
         with growing(store).at_now(rid) as view:
@@ -65,9 +68,7 @@ def test_kept_sums_extended_equal_every_row_summed(tmp_path: Path) -> None:
 
 def test_a_changed_or_removed_row_sums_the_run_again(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
-    with Store(db) as store:
-        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
-                               sensors=[], versions={})
+    rid = _new_run(db)
     _add(db, rid, 1, 20)
     with Store(db, readonly=True) as store:
         with growing(store).at_now(rid) as view:
@@ -85,9 +86,7 @@ def test_a_changed_or_removed_row_sums_the_run_again(tmp_path: Path) -> None:
 def test_an_older_row_deleted_by_another_tool_is_seen_within_full_resum_s(
         tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
-    with Store(db) as store:
-        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
-                               sensors=[], versions={})
+    rid = _new_run(db)
     _add(db, rid, 1, 20)
     now = [1000.0]
     with Store(db, readonly=True) as store:
@@ -122,9 +121,7 @@ def test_values_pricing_names_kept_and_extended_equal_a_pass_over_every_sample(
     import random
 
     db = tmp_path / "runs.db"
-    with Store(db) as store:
-        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
-                               sensors=[], versions={})
+    rid = _new_run(db)
     rng = random.Random(7)
     bad = [("when", 5.0, 4.5, 5.5), (b"t", 5.0, 4.5, 5.5), (1.0, 6.0, 4.5, 5.5),
            (1.0, "x", 4.5, 5.5), (1.0, 5.0, "lo", 5.5), (1.0, 5.0, 4.5, 1e999),
@@ -161,9 +158,8 @@ def test_values_pricing_names_kept_and_extended_equal_a_pass_over_every_sample(
 def test_a_named_sample_edited_or_deleted_by_another_tool_is_named_anew_at_once(
         tmp_path: Path, edit: str) -> None:
     db = tmp_path / "runs.db"
+    rid = _new_run(db)
     with Store(db) as store:
-        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
-                               sensors=[], versions={})
         store.add_samples(rid, [SampleRow(START + t, "cpu", 6.0 if t in (3, 7, 12) else 5.0,
                                           5.0, 4.5, 5.5) for t in range(40)])
     with Store(db, readonly=True) as store:
@@ -190,9 +186,7 @@ def test_a_whole_sum_serves_every_ask_of_the_same_mark(tmp_path: Path) -> None:
     for the same mark (``server._live.samples_mark``) serves them all; another mark, or
     none, sums again."""
     db = tmp_path / "runs.db"
-    with Store(db) as store:
-        rid = store.create_run(name="r", started_unix_s=START, host={}, hardware={},
-                               sensors=[], versions={})
+    rid = _new_run(db)
     _add(db, rid, 1, 20)
     with Store(db, readonly=True) as store:
         with growing(store).at_now(rid, whole=True, mark=("m", 1)) as view:
@@ -212,3 +206,20 @@ def test_a_whole_sum_serves_every_ask_of_the_same_mark(tmp_path: Path) -> None:
         with growing(store).at_now(rid, whole=True) as view:  # no mark: summed again
             assert view.energy_so_far() == energy_so_far(
                 lambda sql, p: store._read(sql, p), rid) != whole
+
+
+def test_a_sample_moved_in_time_changes_a_views_fingerprint(tmp_path: Path) -> None:
+    """An older sample moved in time leaves every energy sum and rowid as it was; the
+    fingerprint ``carbon.partial`` keeps cells by differs, so they are priced again."""
+    db = tmp_path / "runs.db"
+    rid = _new_run(db)
+    _add(db, rid, 1, 20)
+    with Store(db, readonly=True) as store:
+        with growing(store).at_now(rid, whole=True, mark=1) as view:
+            first, sums = view.fingerprint, view.energy_so_far()
+        _raw_sql(db, "UPDATE samples SET t_unix_s = t_unix_s + 5.5 WHERE rowid = 3")
+        with growing(store).at_now(rid, whole=True, mark=2) as view:
+            moved = view.fingerprint
+            assert view.energy_so_far() == sums and moved != first
+        with growing(store).at_now(rid, whole=True, mark=3) as view:
+            assert view.fingerprint == moved  # summed again, nothing changed: the same

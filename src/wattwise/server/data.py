@@ -22,7 +22,7 @@ from wattwise.records.window_list import listed_windows
 from wattwise.server._sql import Reads, RunsQuery, reading
 from wattwise.server.page import json_safe, non_finite_note
 from wattwise.server.priced_again import judged, usable_figures
-from wattwise.server.row_notes import notes_mark, notes_marks, row_notes
+from wattwise.server.row_notes import kept_run_notes, notes_marks, row_notes
 from wattwise.server.runs_index import own_window
 from wattwise.server.sample_span import sample_span
 from wattwise.server.so_far_row import so_far_row
@@ -321,16 +321,11 @@ def run_payload(store: Store, ref: str | int, *, reads: Reads | None = None) -> 
             # each domain's figures, the average power and the process tree's share
             # judged as the total is (a damaged record's own joules are never readings)
             run["figures"].update(judged(store, r, record, run["figures"]))
-    from wattwise.records.run_notes import run_notes
-
     # a stored duration, PUE or power set aside, where its samples lie in time (as the
     # timeline says it) and a refused market-based figure: as show --json gives them;
     # kept while its row and its samples' span stay the same (a pass over its samples)
     with reading(store, reads) as r:
-        notes_key, notes_at = ("run_notes", record.id), notes_mark(r, record.id)
-
-        def notes() -> list[str]:
-            return run_notes(store, record, run.get("figures"), reads=reads)
+        notes_key, notes_at, notes = kept_run_notes(r, store, record, run.get("figures"))
 
         done, read_notes = False, []
         if not isinstance(record.summary, dict):

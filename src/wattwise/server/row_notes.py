@@ -30,14 +30,13 @@ def row_notes(store: Store, reads: Reads, rid: int, until: float | None = None,
     for every row's notes first); ``([], True)`` where not read by then. ``marks``: the
     page's ``notes_marks``, read for all its rows at once."""
     from wattwise.records.queries import damaged_notes
-    from wattwise.records.run_notes import run_notes
 
     mark = marks[rid] if marks is not None and rid in marks else notes_mark(reads, rid)
 
     def make() -> list[str]:
         record = store.get_run(rid)  # read once for both parts (a summary may be large)
         return damaged_notes(record) + unusable_notes(record.summary) + list(reads.kept(
-            ("run_notes", rid), mark, lambda: run_notes(store, record, reads=reads)))
+            *kept_run_notes(reads, store, record, mark=mark)))
 
     if until is None:
         notes = list(reads.kept(("row_notes", rid), mark, make))
@@ -49,6 +48,20 @@ def row_notes(store: Store, reads: Reads, rid: int, until: float | None = None,
         return (list(notes), False) if done else ([], True)
 
     return settle
+
+
+def kept_run_notes(reads: Reads, store: Any, record: Any, figures: Any = None,
+                   mark: Any = None) -> tuple[tuple[str, int], Any, Callable[[], list[str]]]:
+    """What keeps a run's ``records.run_notes.run_notes`` in ``reads`` (given to
+    ``Reads.kept`` or ``Reads.ask_later``): its key, its mark (``notes_mark``, unless the
+    caller read it) and what makes them. A runs-list row, its figures so far and the
+    run's page keep them under one key, so a page opened from the list reads no sample
+    again."""
+    from wattwise.records.run_notes import run_notes
+
+    return (("run_notes", int(record.id)),
+            notes_mark(reads, int(record.id)) if mark is None else mark,
+            lambda: run_notes(store, record, figures, reads=reads))
 
 
 def notes_marks(reads: Reads, rids: list[int]) -> dict[int, Any]:

@@ -39,10 +39,10 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
     longer recording, not kept yet (the row then says ``figures_pending``). A run still
     recording reads that part again once per ``FULL_RESUM_S``, not at every sample."""
     from wattwise.records.queries import damaged_notes
-    from wattwise.records.run_notes import gap_count, no_figure_notes, run_notes
+    from wattwise.records.run_notes import gap_count, no_figure_notes
     from wattwise.server._growing import so_far_now, value_notes_now
     from wattwise.server._live import resum_epoch, samples_mark
-    from wattwise.server.row_notes import notes_mark
+    from wattwise.server.row_notes import kept_run_notes
 
     mark = samples_mark(r, reads)  # kept while its row, files and samples stay the same
 
@@ -81,9 +81,7 @@ def so_far_row(store: Store, reads: Reads, r: Any, row: dict[str, Any],
     def slow() -> list[str]:
         # both parts kept where the run's page (``server.data.run_payload``) reads them:
         # opened from the list, it does not read its samples again
-        return list(reads.kept(("run_notes", r.id), notes_mark(reads, r.id),
-                               lambda: run_notes(store, r, reads=reads))) \
-            + value_notes_now(store, r)
+        return list(reads.kept(*kept_run_notes(reads, store, r))) + value_notes_now(store, r)
 
     if until is None:
         said = noted(list(reads.kept(key, slow_mark, slow)))
