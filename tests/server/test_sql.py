@@ -549,3 +549,40 @@ def test_a_run_renamed_from_ascii_by_another_tool_stays_on_the_name_pages(
         assert total == 5 and sorted(r["id"] for r in rows) == [1, 2, 3, 4, 5]
     finally:
         fresh.close()
+
+
+def test_names_holding_a_nul_or_a_control_character_are_ordered_as_the_index_orders_them(
+        tmp_path: Path) -> None:
+    """Another tool's names holding a NUL (SQLite's NOCASE stops comparing there) or a
+    0x01, among ASCII and other names: every page by name before the runs index is built
+    is the index's page."""
+    import sqlite3
+
+    names = ["a\x00z", "a\x00b", "a\x00", "a", "A\x01", "a\x01\x01", "a\x02", "ab", "é",
+             "a\x00\x01", "a\x01\x00", "B\x00a", "b"]
+    path = tmp_path / "runs.db"
+    with Store(path) as store:
+        for name in names:
+            store.create_run(name=name, started_unix_s=1000.0, host={}, hardware={},
+                             sensors=[], versions={})
+    with sqlite3.connect(path) as conn:  # stored as text with its NUL, as another tool may
+        conn.execute("UPDATE runs SET name = CAST(CAST(name AS BLOB) AS TEXT)")
+        assert conn.execute("SELECT count(*) FROM runs WHERE length(name) !="
+                            " length(CAST(name AS BLOB))").fetchone() == (7,)
+    fresh, built = Reads(path), Reads(path)
+    try:
+        built.warm()
+        for desc in (False, True):
+            want = [r["id"] for r in built.runs_page(RunsQuery(sort="name", desc=desc,
+                                                               limit=50))[0]]
+            assert [names[i - 1].casefold() for i in want] == sorted(
+                (n.casefold() for n in names), reverse=desc)
+            for offset in range(len(names)):
+                query = RunsQuery(sort="name", desc=desc, limit=3, offset=offset)
+                got = fresh._page_from_sql(query)
+                assert got is not None and got[1] == len(names), query
+                assert [r["id"] for r in got[0]] == want[offset:offset + 3], query
+        assert not fresh._index.built.is_set()
+    finally:
+        fresh.close()
+        built.close()

@@ -30,7 +30,7 @@ from wattwise.records import schema
 from wattwise.records.liveness import stored_status
 from wattwise.server import unsure_kept
 from wattwise.server._usable_sql import UnusableRuns, rule_values
-from wattwise.server.name_match import NameMatch
+from wattwise.server.name_match import ASCII_NAME, NameMatch
 from wattwise.server.runs_index import (
     ENTRY_COLUMNS,
     SORT_FIELDS,
@@ -329,9 +329,6 @@ class SqlPages:
         return [rid for _, rid in keyed]
 
 
-#: A name stored as ASCII text: the others are ``NameMatch.odd`` (its same condition).
-_ASCII = "typeof(name) = 'text' AND length(name) = length(CAST(name AS BLOB))"
-
 
 def _names_from(rows: Callable[..., list[sqlite3.Row]], names: NameMatch, query: RunsQuery,
                 filters: tuple[str, tuple[Any, ...]]) -> list[int]:
@@ -359,10 +356,10 @@ def _names_from(rows: Callable[..., list[sqlite3.Row]], names: NameMatch, query:
     # names were read too, at its name as SQLite orders it, as before)
     return [int(r[1]) for r in rows(
         f"SELECT name COLLATE NOCASE, id FROM runs {through} WHERE {where}"
-        f" AND ({_ASCII} OR +id NOT IN (SELECT json_extract(value, '$[1]') FROM json_each(?)))"
+        f" AND ({ASCII_NAME} OR +id NOT IN (SELECT json_extract(value, '$[1]') FROM json_each(?)))"
         " UNION ALL SELECT odd.k, runs.id FROM (SELECT json_extract(value, '$[0]') AS k,"
         " json_extract(value, '$[1]') AS rid FROM json_each(?)) AS odd"
-        f" JOIN runs ON runs.id = odd.rid WHERE {where} AND NOT ({_ASCII})"
+        f" JOIN runs ON runs.id = odd.rid WHERE {where} AND NOT ({ASCII_NAME})"
         f" ORDER BY 1 COLLATE NOCASE {order}, 2 {order} LIMIT ? OFFSET ?",
         (*params, keys, keys, *params, query.limit, query.offset))]
 

@@ -12,6 +12,19 @@ from collections.abc import Callable
 
 from wattwise.server.runs_index import NO_ID, id_named, name_of
 
+#: A name stored as ASCII text with no character below 0x02: SQLite orders these itself
+#: (its NOCASE folds ASCII letters as ``casefold`` does); the others are ``NameMatch.odd``
+#: (NOCASE stops comparing at a NUL, which ``nocase_key`` writes apart).
+ASCII_NAME = ("typeof(name) = 'text' AND length(name) = length(CAST(name AS BLOB))"
+              " AND instr(name, char(1)) = 0")
+
+
+def nocase_key(folded: str) -> str:
+    """``folded`` (a folded name) written without a NUL, SQLite's NOCASE ordering the keys
+    as Python orders the names: a NUL is written 0x01 0x01 and a 0x01 0x01 0x02 (each
+    still below every other character, a NUL below a 0x01)."""
+    return folded.replace("\x01", "\x01\x02").replace("\x00", "\x01\x01")
+
 
 class NameMatch:
     """The runs a name filter matches, as the runs index matches them, from SQLite: the
@@ -48,7 +61,8 @@ class NameMatch:
         seen = self.odd()
         with self._lock:
             if self._keys[0] != len(seen):  # ``odd`` only grows
-                self._keys = (len(seen), json.dumps([[name, rid] for rid, name in seen]))
+                self._keys = (len(seen), json.dumps([[nocase_key(name), rid]
+                                                     for rid, name in seen]))
             return self._keys[1]
 
     def odd(self) -> list[tuple[int, str]]:
@@ -61,7 +75,7 @@ class NameMatch:
                 through = "INDEXED BY runs_name" if top - self._upto > 1000 else ""
                 self._seen += [(int(r[0]), name_of(r[1]).casefold()) for r in self.rows(
                     f"SELECT id, name FROM runs {through} WHERE id > ? AND id <= ? AND"
-                    " (typeof(name) != 'text' OR length(name) != length(CAST(name AS BLOB)))",
+                    f" NOT ({ASCII_NAME})",
                     (self._upto, top))]
                 self._upto = top
             return self._seen
