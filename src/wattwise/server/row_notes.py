@@ -61,7 +61,7 @@ def kept_run_notes(reads: Reads, store: Any, record: Any, figures: Any = None,
 
     return (("run_notes", int(record.id)),
             notes_mark(reads, int(record.id)) if mark is None else mark,
-            lambda: run_notes(store, record, figures, reads=reads))
+            lambda: run_notes(store, record, figures=figures, reads=reads))
 
 
 def notes_marks(reads: Reads, rids: list[int]) -> dict[int, Any]:
