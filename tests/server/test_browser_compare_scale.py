@@ -1,6 +1,7 @@
 """The compare page's power axis is as wide as its tick labels (a fixed 70 px put the
 axis title over "75000 MW"), and a run whose power stays under 1 % of the shared scale,
-drawn as a line on 0 W, is said so. Needs what ``test_browser`` needs."""
+drawn as a line on 0 W, is said so; a run without samples (a study) is said to have no
+line, not to lie on 0 W. Needs what ``test_browser`` needs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.server._runs import demo_like
+from tests.server._runs import START, demo_like
 from tests.server.test_browser import _HOW, _MISSING, _open, _serve
 from tests.server.test_browser import browser as browser  # the fixture
 from wattwise.records.store import Store
@@ -23,7 +24,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     db = tmp_path_factory.mktemp("compare_scale") / "runs.db"
     with Store(db) as store:
         ids = {"small": demo_like(store, "small"), "twin": demo_like(store, "twin"),
-               "huge": demo_like(store, "huge", scale=1e9)}
+               "huge": demo_like(store, "huge", scale=1e9),
+               "bare": store.create_run(name="bare", started_unix_s=START, host={},
+                                        hardware={}, sensors=[], versions={})}
     pages = _serve(db)
     yield {"base": next(pages), "ids": ids}
     next(pages, None)
@@ -58,6 +61,13 @@ def test_the_axis_holds_its_labels_and_a_run_off_the_scale_is_said(
         # runs of one scale: nothing said
         _open(browser, f"{served['base']}/#/compare/{ids['small']},{ids['twin']}",
               "#chart-compare canvas")
+        assert browser.find_elements(By.ID, "compare-flat") == []
+        assert browser.find_elements(By.ID, "compare-bare") == []
+        # a run without samples beside them: no line, and said so (not "on 0 W")
+        _open(browser, f"{served['base']}/#/compare/{ids['small']},{ids['bare']}",
+              "#chart-compare canvas")
+        said = browser.find_element(By.ID, "compare-bare").text
+        assert said == f"Run {ids['bare']} has no power samples: no line is drawn for it.", said
         assert browser.find_elements(By.ID, "compare-flat") == []
     finally:
         browser.set_window_size(1280, 1000)
