@@ -1,5 +1,5 @@
-"""A sample whose gap another tool stored as the empty text ``''`` is not a gap, as a
-sample read back says (``bool('')`` is false) and as ``report`` counts it: every output
+"""A sample whose gap another tool stored as the empty text ``''`` (or blob) is not a gap,
+as a sample read back says (``bool('')`` is false) and as ``report`` counts it: every output
 (``show``, ``runs --json``, ``report``, the dashboard's list, run page, timeline and
 ``/metrics``) gives such a file the figures of the same file with ``gap = 0``. The
 dashboard summed ``gap = 0`` only, so it left those samples out where ``report`` counted
@@ -77,6 +77,8 @@ def test_a_gap_stored_as_empty_text_counts_as_no_gap_everywhere(tmp_path: Path,
     with contextlib.closing(sqlite3.connect(text)) as conn, conn:
         conn.execute("UPDATE samples SET gap = '' WHERE rowid IN (SELECT rowid FROM samples"
                      " ORDER BY t_unix_s LIMIT 30 OFFSET 70)")  # in both trace hours
+        conn.execute("UPDATE samples SET gap = X'' WHERE rowid IN (SELECT rowid FROM samples"
+                     " ORDER BY t_unix_s LIMIT 10 OFFSET 5)")  # the empty blob, as falsy
         assert conn.execute("SELECT count(*) FROM samples WHERE gap = ''").fetchone() == (30,)
     want, got = _figures(zero, rid), _figures(text, rid)
     assert want["report J"] == pytest.approx(1800.0 * 117, rel=1e-12)  # 3 gaps of 120

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import wattwise.carbon.partial as partial
+import wattwise.carbon.kept_cells as kept_cells
 from tests.carbon.test_partial_sql import _lost_run, _same
 from wattwise.carbon.partial import partial_energy_of, stored_partial_emissions
 from wattwise.records.growing_sums import growing
@@ -34,7 +34,7 @@ def _counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_a_lost_run_priced_twice_sums_its_cells_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, through_view: bool
 ) -> None:
-    monkeypatch.setattr(partial, "FIRSTS_IN_ONE_PASS", 0)
+    monkeypatch.setattr(kept_cells, "FIRSTS_IN_ONE_PASS", 0)
     db, rid = _lost_run(tmp_path, trace=True)
     calls = _counted(monkeypatch)
     with Store(db, readonly=True) as store:

@@ -218,7 +218,7 @@ def test_every_cells_first_sample_read_in_one_pass_prices_as_one_by_one(
     read in one pass (``cell_firsts``; one lookup each took 12 ms at a million samples,
     minutes in all), giving what the lookups and the samples give, ties in time
     included (two samples at one time)."""
-    import wattwise.carbon.partial as partial
+    import wattwise.carbon.kept_cells as kept_cells
 
     db, rid = _lost_run(tmp_path, **CASES[case])
     with Store(db, readonly=True) as store:
@@ -227,13 +227,13 @@ def test_every_cells_first_sample_read_in_one_pass_prices_as_one_by_one(
         part = partial_energy_of(rec, samples)
         assert part is not None
         slow = partial_emissions(rec, samples, part)
-        monkeypatch.setattr(partial, "FIRSTS_IN_ONE_PASS", 10**9)
+        monkeypatch.setattr(kept_cells, "FIRSTS_IN_ONE_PASS", 10**9)
         one_by_one = stored_partial_emissions(store, rec, part)
 
         def refused(*args: Any, **kwargs: Any) -> Any:
             raise AssertionError("looked up one cell's first sample alone")
 
-        monkeypatch.setattr(partial, "FIRSTS_IN_ONE_PASS", 0)
+        monkeypatch.setattr(kept_cells, "FIRSTS_IN_ONE_PASS", 0)
         monkeypatch.setattr(Store, "first_priceable", refused)
         _no_samples_read(monkeypatch)
         one_pass = stored_partial_emissions(store, rec, part)

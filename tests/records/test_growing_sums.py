@@ -223,3 +223,13 @@ def test_a_sample_moved_in_time_changes_a_views_fingerprint(tmp_path: Path) -> N
             assert view.energy_so_far() == sums and moved != first
         with growing(store).at_now(rid, whole=True, mark=3) as view:
             assert view.fingerprint == moved  # summed again, nothing changed: the same
+        # two samples of one energy swap their times: every sum of them as it was
+        _raw_sql(db, "UPDATE samples SET energy_j = 1.5, low_j = 0.5, high_j = 1.5 WHERE"
+                 " rowid IN (5, 7)")
+        with growing(store).at_now(rid, whole=True, mark=4) as view:
+            before = view.fingerprint
+        _raw_sql(db, "UPDATE samples SET t_unix_s = CASE rowid WHEN 5 THEN (SELECT t_unix_s"
+                 " FROM samples WHERE rowid = 7) ELSE (SELECT t_unix_s FROM samples WHERE"
+                 " rowid = 5) END WHERE rowid IN (5, 7)")
+        with growing(store).at_now(rid, whole=True, mark=5) as view:
+            assert view.fingerprint != before

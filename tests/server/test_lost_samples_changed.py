@@ -161,3 +161,54 @@ def test_samples_another_tool_adds_inside_a_lost_run_s_span_are_seen_at_once(
             _agree(added, store, db)
     finally:
         reads.close()
+
+
+def test_samples_another_tool_moved_in_time_in_place_are_priced_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three samples of one energy moved in place between the trace's hours (200 and 400
+    g/kWh), the sum of their times kept: every energy sum and rowid as it was. Within
+    ``FULL_RESUM_S`` the list, the run's API and ``/metrics`` (its series and total)
+    give the grams ``show`` gives (``/metrics`` kept the old grams: its marks were sums)."""
+    from tests.fixtures.hourly_trace import write_hourly_trace
+    from tests.server.test_lost_run_emissions import START
+    from tests.server.test_lost_run_emissions import _lost_run as lost_run
+
+    now = [1000.0]
+    monkeypatch.setattr(_live, "clock", lambda: now[0])
+    db = tmp_path / "runs.db"
+    rid = lost_run(db, write_hourly_trace(tmp_path / "de.csv", START, [200.0, 400.0, 400.0]))
+    reads = Reads(db)
+
+    def grams(store: Store, collector: StoreCollector) -> dict[str, float]:
+        shown = json.loads(CliRunner().invoke(
+            _cli(), ["show", str(rid), "--json", "--db", str(db)]).stdout)
+        row = next(r for r in runs_payload(store, query=RunsQuery(), reads=reads)["runs"]
+                   if r["id"] == rid)
+        series = {m.name: m for m in collector.collect()}
+        return {"show": shown["emissions_so_far"]["emissions_g"], "row": row["emissions_g"],
+                "api": run_payload(store, rid, reads=reads)["run"]["emissions_so_far"][
+                    "emissions_g"],
+                "metrics": sum(s.value for s in series["wattwise_run_emissions_grams"].samples
+                               if s.labels["run_id"] == str(rid)),
+                "total": sum(s.value for s in series["wattwise_emissions_grams"].samples
+                             if s.name.endswith("_total"))}
+
+    try:
+        with Store(db, readonly=True) as store:
+            collector = StoreCollector(store, reads=lambda: reads)
+            first = grams(store, collector)
+            assert len(set(first.values())) == 1, first
+            with sqlite3.connect(db) as conn:  # minutes 10 and 11 to 100 and 101 (into
+                # the 400 g/kWh hour), minute 100 back to 20: the times' sum kept
+                for old, new in ((100, 20), (10, 100), (11, 101)):
+                    conn.execute("UPDATE samples SET t_unix_s = ? WHERE rowid = (SELECT rowid"
+                                 " FROM samples WHERE run_id = ? AND t_unix_s = ?)",
+                                 (START + 60 * new, rid, START + 60 * old))
+            conn.close()
+            now[0] += growing_sums.FULL_RESUM_S
+            moved = grams(store, collector)
+    finally:
+        reads.close()
+    assert moved["show"] == pytest.approx(first["show"] + 1800 / 3.6e6 * 1.2 * 200, rel=1e-9)
+    for key, value in moved.items():
+        assert value == pytest.approx(moved["show"], rel=1e-9), (key, moved)

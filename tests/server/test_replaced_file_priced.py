@@ -57,11 +57,23 @@ def _read(c: TestClient, url: str) -> dict[str, Any]:
     return dict(got.json())
 
 
-#: Edits of the run's sixth sample (older than the newest: the rowids stay), each with the
-#: energy the run then has: its energy and range, or its time moved 94 minutes on (from
-#: the trace's 200 g/kWh hour into its 400 g/kWh hour; the sums of energy are as they were).
-EDITS = {"energy": ("energy_j = 900, low_j = 800, high_j = 1000", 216_000 - 900),
-         "moved": ("t_unix_s = t_unix_s + 94 * 60", 216_000)}
+#: The run's sixth sample (older than the newest: the rowids stay).
+SIXTH = "(SELECT rowid FROM samples WHERE run_id = ? ORDER BY t_unix_s LIMIT 1 OFFSET 5)"
+#: The sample's minute from the run's start.
+MINUTE = f"CAST(round((t_unix_s - {START}) / 60) AS INTEGER)"
+#: Edits, each with the energy the run then has: the sixth sample's energy and range; its
+#: time moved 94 minutes on (from the trace's 200 g/kWh hour into its 400 g/kWh hour, the
+#: sums of energy as they were); three samples of one energy moved, the sum of their
+#: times kept (minutes 10 and 11 to 100 and 101, minute 100 to 20).
+EDITS = {
+    "energy": (f"UPDATE samples SET energy_j = 900, low_j = 800, high_j = 1000"
+               f" WHERE rowid = {SIXTH}", 216_000 - 900),
+    "moved": (f"UPDATE samples SET t_unix_s = t_unix_s + 94 * 60 WHERE rowid = {SIXTH}",
+              216_000),
+    "three moved": (f"UPDATE samples SET t_unix_s = t_unix_s + 60 * CASE {MINUTE} WHEN 100"
+                    f" THEN -80 ELSE 90 END WHERE run_id = ? AND {MINUTE} IN (10, 11, 100)",
+                    216_000),
+}
 
 
 @pytest.mark.parametrize("edit", sorted(EDITS))
@@ -77,8 +89,7 @@ def test_a_replaced_file_is_priced_again_at_once(tmp_path: Path, status: str,
     edited = tmp_path / "edited.db"
     shutil.copy(db, edited)
     change, energy = EDITS[edit]
-    _edit(edited, f"UPDATE samples SET {change} WHERE rowid = (SELECT rowid FROM samples"
-          " WHERE run_id = ? ORDER BY t_unix_s LIMIT 1 OFFSET 5)", (rid,))
+    _edit(edited, change, (rid,))
     want = _report_grams(edited, rid)
     with TestClient(create_app(db), base_url="http://127.0.0.1") as c:
         assert c.get("/api/runs").status_code == 200

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
+from wattwise.carbon.kept_cells import summed_cells
 from wattwise.carbon.recorded_options import said_once
 from wattwise.carbon.sample_energy import (
     PartialEnergy,
@@ -148,7 +146,7 @@ def stored_intervals(
     previous: dict[str, float] = {}  # each domain's last time so far
     n_bad = 0
     cells, firsts = (([], None) if span is None
-                     else _summed(store, record.id, domains, origin, width))
+                     else summed_cells(store, record.id, domains, origin, width))
     for r in cells:
         n_bad += int(r[8] or 0)
         if r[1] is None:  # left out of the pricing (another domain, or not numbers)
@@ -187,74 +185,6 @@ def stored_intervals(
     n_bad, named = store.bad_sample_values(record.id) if n_bad else (0, [])
     said_bad = bad + named + [("", None)] * (n_bad - len(named))  # only the first 5 are named
     return over_the_run(part, scaled_intervals(out, scale, total, said_bad, notes), notes)
-
-
-#: The cells and firsts of the runs priced lately (``_summed``), by the file, the run, the
-#: newest sample stored, the domains, the grid and ``_epoch``: oldest first.
-_SUMMED: OrderedDict[tuple[Any, ...], tuple[list[Any], Any, Any]] = OrderedDict()
-_SUMMED_LOCK = threading.Lock()
-#: How many runs' cells are kept (10,000 cells of a one-second trace take a few MB).
-KEPT_SUMS = 8
-
-
-def _epoch() -> int:
-    """How many ``records.growing_sums.FULL_RESUM_S`` have passed: kept cells are read
-    again after at most that long, so that samples another tool edited in place (which
-    no rowid shows) are seen, as the dashboard's kept sums see them."""
-    from wattwise.records.growing_sums import FULL_RESUM_S
-
-    return int(time.monotonic() // FULL_RESUM_S)
-
-
-def _summed(store: Any, run_id: int, domains: list[str], origin: float, width: float
-            ) -> tuple[list[Any], dict[tuple[str, int], Any] | None]:
-    """``store.cell_sums`` and the cells' firsts (``_cell_firsts``) of the run's samples
-    stored up to one rowid, kept a while: ``/metrics`` prices a lost run for the totals
-    and for its own series, each reading them (seconds at a million samples, cut into
-    10,000 cells by a trace of one-second steps). A store that cannot say up to which
-    sample it reads (no ``upto`` and no ``newest_rowid``) is read every time."""
-    upto = getattr(store, "upto", None)
-    path = getattr(store, "path", None)
-    view = upto is not None
-    if not view and hasattr(store, "newest_rowid"):
-        upto = store.newest_rowid()
-    if upto is None or path is None:
-        cells = store.cell_sums(run_id, domains, origin, width)
-        return cells, _cell_firsts(store, run_id, domains, origin, width, cells)
-    key = (str(path), int(run_id), int(upto), tuple(domains), origin, width, _epoch())
-    # the sums of the view they were kept through: a view whose sums differ (the file
-    # replaced or edited in place under the same rowids) sums its cells again
-    mark = getattr(store, "fingerprint", None)
-    with _SUMMED_LOCK:
-        got = _SUMMED.get(key)
-    if got is not None and None not in (mark, got[2]) and mark != got[2]:
-        got = None
-    more: dict[str, Any] = {} if view else {"upto": upto}  # a view stops at its own
-    if got is not None and got[1] is not None:
-        return got[0], got[1]
-    cells = list(store.cell_sums(run_id, domains, origin, width, **more)) if got is None \
-        else got[0]
-    firsts = _cell_firsts(store, run_id, domains, origin, width, cells, **more)
-    with _SUMMED_LOCK:
-        _SUMMED[key] = (cells, firsts, mark if got is None else got[2] or mark)
-        while len(_SUMMED) > KEPT_SUMS:
-            _SUMMED.popitem(last=False)
-    return cells, firsts
-
-
-#: Above this many cells, each cell's first sample is read in one pass (``cell_firsts``)
-#: rather than looked up one by one (about 12 ms each on a million samples).
-FIRSTS_IN_ONE_PASS = 16
-
-
-def _cell_firsts(store: Any, run_id: int, domains: list[str], origin: float, width: float,
-                 cells: list[Any], **upto: Any) -> dict[tuple[str, int], Any] | None:
-    """Every cell's first priceable sample in one pass where there are many cells and the
-    store can (``SampleSums.cell_firsts``), else None: looked up one by one."""
-    many = sum(r[1] is not None for r in cells) > FIRSTS_IN_ONE_PASS
-    if not many or not hasattr(store, "cell_firsts"):
-        return None
-    return dict(store.cell_firsts(run_id, domains, origin, width, **upto))
 
 
 def price_edges(pricing: Any, start: float, end: float) -> list[float] | None:

@@ -42,6 +42,7 @@ from typing import Any
 from wattwise.records.sample_sums import (
     BAD_FIRST,
     NOT_GAP,
+    SAMPLE_MIX,
     SUMMED,
     USABLE_E,
     bad_rows,
@@ -61,13 +62,13 @@ FULL_RESUM_S = 60.0
 
 #: Per domain, over the samples ``{where}`` selects that are not gaps: energy, low,
 #: high, how many, the last time and (SQLite's bare column beside the one ``max``) the
-#: power of the sample at that time: ``SUMS_SQL`` with the last power; then the sums of
-#: the samples' times and of their times by their energies, which no figure shows: a
-#: sample moved in time changes them (not the others), and a ``SampleView``'s
-#: ``fingerprint`` holds them, so cells kept through a view are priced again.
+#: power of the sample at that time: ``SUMS_SQL`` with the last power; then the sum of
+#: the samples' ``SAMPLE_MIX``, which no figure shows: a sample moved in time changes
+#: it (not the others), and a ``SampleView``'s ``fingerprint`` holds it, so cells kept
+#: through a view are priced again.
 _SUMS = ("SELECT domain, " + SUMMED + ", count(*),"
          " max(t_unix_s), power_w, count(CASE WHEN " + USABLE_E + " THEN 1 END),"
-         " total(t_unix_s), total(t_unix_s * energy_j)"
+         " total(" + SAMPLE_MIX + ")"
          " FROM samples WHERE {where} AND " + NOT_GAP + " GROUP BY domain")
 #: The rowid of the newest stored row of a run among those ``{where}`` selects.
 _LAST = "SELECT max(rowid) FROM samples WHERE {where}"
@@ -279,7 +280,7 @@ def _add_sums(sums: dict[Any, list[Any]], r: Sequence[Any]) -> None:
     """Add one ``_SUMS`` row (a domain's new samples) to the kept sums."""
     got = sums.get(r[0])
     if got is None:
-        sums[r[0]] = [r[1], r[2], r[3], int(r[4]), r[5], r[6], int(r[7]), r[8], r[9]]
+        sums[r[0]] = [r[1], r[2], r[3], int(r[4]), r[5], r[6], int(r[7]), r[8]]
         return
     got[0] += r[1]
     got[1] += r[2]
@@ -287,7 +288,6 @@ def _add_sums(sums: dict[Any, list[Any]], r: Sequence[Any]) -> None:
     got[3] += int(r[4])
     got[6] += int(r[7])
     got[7] += r[8]
-    got[8] += r[9]
     if _rank(r[5]) >= _rank(got[4]):  # the newer sample at the same time, as in Python
         got[4], got[5] = r[5], r[6]
 

@@ -3,12 +3,11 @@
 ``records.sample_sums`` sums one run's samples per query; the metrics' totals count
 every lost run (20,000 after many killed jobs), and a few queries per run took
 seconds. Here one query reads the few columns of them all, and one grouped query
-gives, per run and domain, both what its partial energy is summed from (``SUMS_SQL``:
-the samples that are not gaps) and what its pricing sums (``SampleSums.cell_sums`` in
-one cell: the priceable samples, clipped as pricing clips them), with the expressions
-of ``records.sample_sums`` (a test prices runs both ways:
-``tests/carbon/test_partial_grams.py``). An ended run whose stored total is not usable
-is counted from its samples too, as ``report`` counts it (``unusable_total_share``).
+gives, per run and domain, what its partial energy is summed from (``SUMS_SQL``) and
+what its pricing sums (``SampleSums.cell_sums`` in one cell), with the expressions of
+``records.sample_sums`` (``tests/carbon/test_partial_grams.py`` prices runs both ways).
+An ended run whose stored total is not usable is counted from its samples too, as
+``report`` counts it (``unusable_total_share``).
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from wattwise.records.sample_sums import (
     FINITE,
     NOT_GAP,
     PRICEABLE,
+    SAMPLE_MIX,
     USABLE_E,
 )
 from wattwise.records.stored_energy import (
@@ -59,7 +59,8 @@ RUN_SUMS_SQL = (
     f" count(CASE WHEN {_P} THEN 1 END), min(CASE WHEN {_P} THEN t_unix_s END),"
     f" max(CASE WHEN {_P} THEN t_unix_s END), total(CASE WHEN {_P} THEN {_E} END),"
     f" total(CASE WHEN {_P} THEN {_LOW} END), total(CASE WHEN {_P} THEN {_HIGH} END),"
-    f" count(CASE WHEN {NOT_GAP} AND {USABLE_E} THEN 1 END)"
+    f" count(CASE WHEN {NOT_GAP} AND {USABLE_E} THEN 1 END),"
+    f" total(CASE WHEN {NOT_GAP} THEN {SAMPLE_MIX} END)"
     " FROM samples WHERE run_id IN (SELECT value FROM json_each(?)) GROUP BY run_id, domain"
 )
 
@@ -69,19 +70,23 @@ Priced = tuple[float, float, float, float, float]
 Rows = Callable[[str, tuple[Any, ...]], list[sqlite3.Row]]
 
 
-def run_sums(rows: Rows, ids: Sequence[int]
-             ) -> dict[int, tuple[dict[str, dict[str, float]], dict[str, Priced]]]:
+RunSums = tuple[dict[str, dict[str, float]], dict[str, Priced], dict[str, float]]  # by domain
+
+
+def run_sums(rows: Rows, ids: Sequence[int]) -> dict[int, RunSums]:
     """``RUN_SUMS_SQL`` of ``ids`` by run: its sums by domain as ``sums_by_domain`` gives
     them (a domain with no sample that is not a gap left out, as ``SUMS_SQL`` leaves it
-    out), and each domain's priceable samples summed (those with any)."""
-    out: dict[int, tuple[dict[str, dict[str, float]], dict[str, Priced]]] = {}
+    out), each domain's priceable samples summed (those with any), and the sum of the
+    ``SAMPLE_MIX`` of its samples not gaps (a sample moved in time changes no other)."""
+    out: dict[int, RunSums] = {}
     for r in rows(RUN_SUMS_SQL, (json.dumps([int(i) for i in ids]),)):
-        sums, priced = out.setdefault(int(r[0]), ({}, {}))
+        sums, priced, mixed = out.setdefault(int(r[0]), ({}, {}, {}))
         domain = str(r[1])
         if r[5]:
             sums[domain] = {"energy_j": r[2], "low_j": r[3], "high_j": r[4],
                             "samples": float(r[5]), "last_unix_s": r[6],
                             "usable": float(r[13])}
+            mixed[domain] = float(r[14])
         if r[7]:
             priced[domain] = (float(r[8]), float(r[9]), float(r[10]), float(r[11]),
                               float(r[12]))
@@ -90,7 +95,7 @@ def run_sums(rows: Rows, ids: Sequence[int]
 
 def sums_mark(sums: Any) -> Any:
     """One run's ``run_sums`` as ``changed_sums`` compares them (none: no sample)."""
-    return sums if sums is not None else ({}, {})
+    return sums if sums is not None else ({}, {}, {})
 
 
 def changed_sums(rows: Rows, kept: dict[int, Any]) -> list[int]:

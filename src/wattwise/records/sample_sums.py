@@ -16,12 +16,35 @@ from wattwise.carbon.accounting import MAX_STORED_ENERGY_J, OWN_RANGE_SLACK, usa
 
 def not_gap(table: str = "") -> str:
     """A sample (of ``table``, where a query names it) that is not a gap, as a sample read
-    back is one (``bool(gap)`` is false): 0, or the empty text another tool may store."""
+    back is one (``bool(gap)`` is false): 0, or the empty text or blob another tool may
+    store."""
     gap = f"{table}.gap" if table else "gap"
-    return f"({gap} = 0 OR {gap} = '')"
+    return f"({gap} = 0 OR {gap} = '' OR {gap} = X'')"
 
 
 NOT_GAP = not_gap()
+
+#: The prime 2^31 - 1, modulo which ``SAMPLE_MIX`` mixes a sample's values.
+_P = 2147483647
+
+
+def _mix(*values: str) -> str:
+    """``values`` (SQL integers) mixed modulo ``_P``, each step under 2^47."""
+    acc = values[0]
+    for v in values[1:]:
+        acc = f"(({acc}) * 48271 + {v}) % {_P}"
+    return acc
+
+
+#: A number mixed from a sample's rowid, time (to the ms), energy, low and high (to the
+#: uJ): summed over a run's samples it changes where a sample is moved in time, or
+#: values swapped between two, which every sum of energy and time may keep (the cells
+#: kept by a view's ``records.growing_sums.SampleView.fingerprint`` and ``/metrics``'
+#: marks, ``records.run_sums.changed_sums``, see it). Text, a blob or an infinity is
+#: mixed as SQLite casts it; it is no figure.
+SAMPLE_MIX = _mix(*(f"CAST({col} * {scale} AS INTEGER) % {_P}" for col, scale in (
+    ("t_unix_s", "1e3"), ("rowid", "1"), ("energy_j", "1e6"), ("low_j", "1e6"),
+    ("high_j", "1e6"))))
 #: A stored value that is a finite number (text and blobs sort above every number).
 FINITE = "({0} BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308)"
 

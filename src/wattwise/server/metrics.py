@@ -683,7 +683,7 @@ def _shares(store: Store, reads: Reads, ids: list[int], lost: set[int],
     together: dict[int, tuple[Any, dict[int, Any]]] = {}  # id(pricing): runs' intervals
     shares: dict[int, tuple[str, float, float | None] | None] = {}
     for run, _, started in todo:
-        energy, priced = sums.get(run.id, ({}, {}))
+        energy, priced, _ = sums.get(run.id, ({}, {}, {}))
         part = partial_energy(run, energy) if energy else None  # no sample: no figure
         if part is None or _number(part.energy_j) is None or not part.usable:
             shares[run.id] = None
