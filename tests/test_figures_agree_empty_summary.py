@@ -67,6 +67,10 @@ def test_an_empty_summary_reads_as_none_in_every_output(db: tuple[Path, int, int
     joules = dict(re.findall(r'wattwise_energy_joules_total\{kind="(\w+)"\} (\S+)', metrics))
     assert len(joules) == 1, joules  # the samples' kind; no kind "other" of 0 J
     assert float(*joules.values()) == pytest.approx(2 * figures[none][0], rel=1e-9)
+    for rid in (empty, none):  # each a newest run that has ended: its own series too
+        own = re.findall(rf'wattwise_run_energy_joules_total\{{[^}}]*run_id="{rid}"[^}}]*\}}'
+                         r' (\S+)', metrics)
+        assert sum(map(float, own)) == pytest.approx(figures[none][0], rel=1e-9), (rid, own)
 
 
 def test_show_gives_a_summary_s_total_without_domains(tmp_path: Path) -> None:

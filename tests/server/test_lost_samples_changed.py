@@ -212,3 +212,42 @@ def test_samples_another_tool_moved_in_time_in_place_are_priced_again(
     assert moved["show"] == pytest.approx(first["show"] + 1800 / 3.6e6 * 1.2 * 200, rel=1e-9)
     for key, value in moved.items():
         assert value == pytest.approx(moved["show"], rel=1e-9), (key, moved)
+
+
+def test_a_hole_another_tool_made_in_place_is_noted_as_show_notes_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eleven samples of a lost run moved in place into the minutes between others: a
+    12-minute hole, the run's span, count, rowids and energy as they were. Within
+    ``FULL_RESUM_S`` the run's page notes it as ``show --json`` does, opened from the
+    list or not (its notes were kept by its span and count: none said for minutes)."""
+    from tests.fixtures.hourly_trace import write_hourly_trace
+    from tests.server.test_lost_run_emissions import START
+    from tests.server.test_lost_run_emissions import _lost_run as lost_run
+
+    now = [1000.0]
+    monkeypatch.setattr(_live, "clock", lambda: now[0])
+    db = tmp_path / "runs.db"
+    rid = lost_run(db, write_hourly_trace(tmp_path / "de.csv", START, [200.0, 400.0, 400.0]))
+    reads = Reads(db)
+
+    def holes(notes: list[str]) -> list[str]:
+        return [n for n in notes if "hole" in n]
+
+    try:
+        with Store(db, readonly=True) as store:
+            runs_payload(store, query=RunsQuery(), reads=reads)
+            assert holes(run_payload(store, rid, reads=reads)["notes"]) == []
+            with sqlite3.connect(db) as conn:  # minutes 60-70 to 25.5-35.5
+                conn.execute("UPDATE samples SET t_unix_s = t_unix_s - 34.5 * 60 WHERE"
+                             " run_id = ? AND t_unix_s BETWEEN ? AND ?",
+                             (rid, START + 60 * 60, START + 60 * 70))
+            conn.close()
+            now[0] += growing_sums.FULL_RESUM_S
+            runs_payload(store, query=RunsQuery(), reads=reads)
+            page = holes(run_payload(store, rid, reads=reads)["notes"])
+    finally:
+        reads.close()
+    shown = holes(json.loads(CliRunner().invoke(
+        _cli(), ["show", str(rid), "--json", "--db", str(db)]).stdout)["notes"])
+    assert len(shown) == 1 and "12 min" in shown[0], shown
+    assert page == shown

@@ -302,8 +302,10 @@ class Reads:
         return self._live.sample_marks(ids)
 
     def newest_ids(self, limit: int, *, finished_only: bool = False) -> list[int]:
-        """Ids of the newest runs (with a summary only, if ``finished_only``)."""
-        where = "WHERE summary_json IS NOT NULL" if finished_only else ""
+        """Ids of the newest runs (with ``finished_only``, those with a summary or ended:
+        one ended without a summary is priced from its samples, as a lost one is)."""
+        where = "WHERE summary_json IS NOT NULL OR status NOT IN ('running', 'lost')" \
+            if finished_only else ""
         return [int(r[0]) for r in self.rows(
             f"SELECT id FROM runs {where} ORDER BY started_unix_s DESC, id DESC LIMIT ?",
             (limit,))]

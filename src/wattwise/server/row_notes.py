@@ -58,9 +58,15 @@ def kept_run_notes(reads: Reads, store: Any, record: Any, figures: Any = None,
     run's page keep them under one key, so a page opened from the list reads no sample
     again."""
     from wattwise.records.run_notes import run_notes
+    from wattwise.server._live import written
 
-    return (("run_notes", int(record.id)),
-            notes_mark(reads, int(record.id)) if mark is None else mark,
+    at = notes_mark(reads, int(record.id)) if mark is None else mark
+    if not isinstance(record.summary, dict) and record.status != "running":
+        # priced from its samples: ones another tool edited in place (moved into a hole,
+        # its span and count as they were) are seen within ``FULL_RESUM_S``, as its
+        # figures see them (``_live.still_mark``)
+        at = (at, written(reads.rows))
+    return (("run_notes", int(record.id)), at,
             lambda: run_notes(store, record, figures=figures, reads=reads))
 
 
