@@ -45,7 +45,7 @@ def test_a_run_priced_in_a_pass_gets_the_grams_it_gets_alone(
             pricing = pricer.pricing(started_with(rec))
             grams = stored_partial_grams(store, rec, part, pricing)
             assert grams == pytest.approx(alone["emissions_g"], rel=1e-12)
-            energy, priced = run_sums(reads.rows, [rid])[rid]
+            energy, priced, _ = run_sums(reads.rows, [rid])[rid]
             assert energy == store.sample_sums(rid)  # the same sums, in one query
             assert partial_energy(rec, energy) == part
             cells = {r[0]: (r[3], r[4], r[5], r[6], r[7]) for r in store.cell_sums(
