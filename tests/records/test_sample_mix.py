@@ -1,7 +1,8 @@
 """The sum of ``SAMPLE_MIX`` over a run's samples changes with every edit that keeps each
 sum of energy and time: two samples' times swapped, values swapped between two samples,
 samples moved keeping the sum of their times. A mix linear in each value kept it for
-two swapped times two times in three (the dashboard then priced the old file)."""
+two swapped times two times in three (the dashboard then priced the old file), and one
+linear in the rowid for three rows moved +30 s, -60 s and +30 s."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ def test_edits_that_keep_every_sum_change_the_mix() -> None:
         a, b, c = rng.sample(range(1, 61), 3)  # alike: two on 30 s, one back 60 s
         edits.append(f"UPDATE samples SET t_unix_s = t_unix_s + CASE rowid WHEN {c} THEN -60"
                      f" ELSE 30 END WHERE rowid IN ({a}, {b}, {c})")
+    for a in range(2, 120):  # moves alike about a middle row: kept by a mix linear in rowid
+        edits.append(f"UPDATE samples SET t_unix_s = t_unix_s + CASE rowid WHEN {a} THEN -60"
+                     f" ELSE 30 END WHERE rowid IN ({a - 1}, {a}, {a + 1})")
     kept = 0
     for edit in edits:
         conn.execute("SAVEPOINT s")

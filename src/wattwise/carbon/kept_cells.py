@@ -13,8 +13,8 @@ from collections import OrderedDict
 from typing import Any
 
 #: The cells and firsts of the runs priced lately (``summed_cells``), by the file, the
-#: run, the newest sample stored, the domains, the grid, ``_epoch`` and (a store's, not
-#: a view's) ``_file_mark``: oldest first.
+#: run, the newest sample stored, the domains, the grid, ``_epoch`` and the file's
+#: ``_file_mark`` (a view's: its device and inode only): oldest first.
 _SUMMED: OrderedDict[tuple[Any, ...], tuple[list[Any], Any, Any]] = OrderedDict()
 _SUMMED_LOCK = threading.Lock()
 #: How many runs' cells are kept (10,000 cells of a one-second trace take a few MB).
@@ -47,7 +47,9 @@ def summed_cells(store: Any, run_id: int, domains: list[str], origin: float, wid
         return cells, _cell_firsts(store, run_id, domains, origin, width, cells)
     base = (str(path), int(run_id), int(upto), tuple(domains), origin, width, _epoch())
     now = _file_mark(str(path))
-    key = (*base, None if view else now)
+    # a view's cells by the file it reads (another file put in its place is priced
+    # afresh, whatever its sums), not by its size and times (a busy file's change)
+    key = (*base, ("file", now[0] and now[0][:2]) if view else now)
     # the sums of the view they were kept through: a view whose sums differ (the file
     # replaced or edited in place under the same rowids) sums its cells again
     mark = getattr(store, "fingerprint", None)

@@ -36,16 +36,23 @@ def _mix(*values: str) -> str:
     return acc
 
 
-#: A number mixed from a sample's rowid, energy, low and high (to the uJ), times its time
-#: (to the ms), modulo ``_P``: summed over a run's samples it changes where a sample is
-#: moved in time, or values swapped between two, which every sum of energy and time may
-#: keep (the cells kept by a view's ``records.growing_sums.SampleView.fingerprint`` and
-#: ``/metrics``' marks, ``records.run_sums.changed_sums``, see it). A mix linear in each
-#: value kept the sum for two swapped times two times in three: the product does not.
-#: Text, a blob or an infinity is mixed as SQLite casts it; it is no figure.
+#: A number mixed from a sample's rowid, energy, low and high (to the mJ: distinct up
+#: to 9.2e15 J, past the most a run may store), times its time (to the ms), modulo
+#: ``_P``: summed over a run's samples it changes where a sample is moved in time, or
+#: values swapped between two, which every sum of energy and time may keep (the cells
+#: kept by a view's ``records.growing_sums.SampleView.fingerprint`` and ``/metrics``'
+#: marks, ``records.run_sums.changed_sums``, see it). A mix linear in each value kept
+#: the sum for two swapped times two times in three, and one linear in the rowid for
+#: moves alike in size about a middle row (+30 s, -60 s, +30 s): the product, with the
+#: rowid's square, does not, by chance.
+#: It is no hash: an edit built to keep it (a second move cancelling the first) is not
+#: seen in place by ``/metrics``. Text, a blob or an infinity is mixed as SQLite casts
+#: it; it is no figure.
 SAMPLE_MIX = (f"(CAST(t_unix_s * 1e3 AS INTEGER) % {_P}) * ("
-              + _mix(*(f"CAST({col} * {scale} AS INTEGER) % {_P}" for col, scale in (
-                  ("rowid", "1"), ("energy_j", "1e6"), ("low_j", "1e6"), ("high_j", "1e6"))))
+              + _mix(f"rowid % {_P} * (rowid % {_P}) % {_P}", *(
+                  f"CAST({col} * {scale} AS INTEGER) % {_P}" for col, scale in (
+                      ("rowid", "1"), ("energy_j", "1e3"), ("low_j", "1e3"),
+                      ("high_j", "1e3"))))
               + f") % {_P}")
 
 #: A stored value that is a finite number (text and blobs sort above every number).
