@@ -8,32 +8,24 @@ them (19.8 g on the page against 21.6 g in ``report``)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import shutil
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from tests.fixtures.hourly_trace import write_hourly_trace
 from tests.server.test_lost_run_emissions import START
 from tests.server.test_lost_run_emissions import _lost_run as lost_run
-from wattwise.cli import _register_all, app
+from tests.test_figures_agree_empty_summary import _json
+from wattwise.cli import _register_all
 from wattwise.server import create_app
 
 _register_all()
 
 pytestmark = pytest.mark.usefixtures("no_ambient_zone")
-
-
-def _json(db: Path, *args: str) -> Any:
-    r = CliRunner().invoke(app, [args[0], "--db", str(db), *args[1:]])
-    assert r.exit_code == 0, (r.stdout, r.stderr)
-    return json.loads(r.stdout)
 
 
 def _figures(db: Path, rid: int) -> dict[str, float]:

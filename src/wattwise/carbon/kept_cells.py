@@ -73,8 +73,8 @@ def summed_cells(store: Any, run_id: int, domains: list[str], origin: float, wid
 def _file_mark(path: str) -> tuple[Any, ...]:
     """The file at ``path`` and its write-ahead log as they are now (inode, size, change
     time): a store's cells kept are its file's, not those of a file since replaced or
-    edited in place by another tool (a view has its sums' ``fingerprint`` instead: a
-    busy file's log changes each second)."""
+    edited in place by another tool (a view is keyed by the file's device and inode and
+    checked by its sums' ``fingerprint``: a busy file's log changes each second)."""
     out: list[Any] = []
     for name in (path, path + "-wal"):
         try:
